@@ -1,0 +1,32 @@
+package main
+
+// service is one AWS API niwa generates code for.
+type service struct {
+	// Name is niwa's short name and the directory under internal/api.
+	Name string
+	// Model is the directory under models/apis in aws-sdk-go.
+	Model string
+}
+
+// services is THE list of generated APIs, kept in one place.
+func services() []service {
+	return []service{
+		{Name: "cloudformation", Model: "cloudformation"},
+		{Name: "cloudtrail", Model: "cloudtrail"},
+		{Name: "cloudwatch", Model: "monitoring"},
+		{Name: "dynamodb", Model: "dynamodb"},
+		{Name: "dynamodbstreams", Model: "streams.dynamodb"},
+		{Name: "ec2", Model: "ec2"},
+		{Name: "events", Model: "events"},
+		{Name: "iam", Model: "iam"},
+		{Name: "kms", Model: "kms"},
+		{Name: "lambda", Model: "lambda"},
+		{Name: "logs", Model: "logs"},
+		{Name: "route53", Model: "route53"},
+		{Name: "s3", Model: "s3"},
+		{Name: "sns", Model: "sns"},
+		{Name: "sqs", Model: "sqs"},
+		{Name: "ssm", Model: "ssm"},
+		{Name: "sts", Model: "sts"},
+	}
+}

@@ -1,0 +1,48 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+)
+
+// CORS as AWS's API endpoints answer browsers (the JavaScript SDK in a web
+// page): any origin, the methods and headers asked for, and the response
+// headers SDKs read exposed. S3 buckets with their own CORS configuration
+// override this in the S3 service.
+
+const corsExposed = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-amz-request-id, x-amz-id-2, " +
+	"x-amz-version-id, x-amz-delete-marker, x-amz-server-side-encryption, ETag, Date, Content-Length, " +
+	"x-amz-crc32, x-amzn-query-error"
+
+func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		origin = "*"
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, HEAD, PATCH, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	h.Set("Access-Control-Expose-Headers", corsExposed)
+	h.Set("Access-Control-Max-Age", "3000")
+	h.Add("Vary", "Origin")
+	if origin != "*" {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// cors adds response headers to a browser's actual (non-preflight) request.
+func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" || strings.HasPrefix(r.URL.Path, "/_niwa/") {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Set("Access-Control-Expose-Headers", corsExposed)
+	h.Add("Vary", "Origin")
+}

@@ -1,0 +1,439 @@
+// Package gateway is niwa's single HTTP front door. It finds the service
+// and operation a request calls, authenticates it, lets the service's codec
+// decode it into the typed input, calls the handler, and encodes the
+// answer — the one pipeline every service shares (see DESIGN.md, "The
+// shape of a request").
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/api"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// Authenticator checks a request's signature (or its absence) and says who
+// made it. hostBucket is the bucket named by an S3 virtual-host-style Host
+// header, which SigV2 signs as part of the resource.
+type Authenticator interface {
+	Authenticate(r *http.Request, svc *Service, hostBucket string) (*Identity, error)
+}
+
+// Identity is what authentication established.
+type Identity struct {
+	Caller request.Caller
+	// Region is the SigV4 credential-scope region ("" when the scheme has
+	// none).
+	Region string
+	// Body replaces the request body: the signature layer may decode
+	// aws-chunked or verify the payload hash while it is read.
+	Body io.Reader
+}
+
+// Config configures the gateway.
+type Config struct {
+	Version       string
+	DefaultRegion string
+	// DefaultAccount owns anonymous requests.
+	DefaultAccount string
+	// S3HostSuffix is the host suffix of S3 virtual-host-style and website
+	// addresses ("localhost": "bucket.s3.localhost:4566").
+	S3HostSuffix string
+	Clock        clock.Clock
+	Log          *slog.Logger
+	Auth         Authenticator
+	// Reset drops all stored state (POST /_niwa/reset).
+	Reset func() error
+}
+
+// Gateway is the http.Handler serving every service.
+type Gateway struct {
+	cfg       Config
+	conv      *api.Converter
+	validator *model.Validator
+	services  []*Service
+	byName    map[string]*Service
+	byTarget  map[string]*Service
+	bySigning map[string]*Service
+	byVersion map[string]*Service
+	started   time.Time
+}
+
+var _ http.Handler = (*Gateway)(nil)
+
+// New returns a gateway serving services.
+func New(cfg Config, services ...*Service) (*Gateway, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.DefaultRegion == "" {
+		cfg.DefaultRegion = "us-east-1"
+	}
+	if cfg.DefaultAccount == "" {
+		cfg.DefaultAccount = "000000000000"
+	}
+	if cfg.S3HostSuffix == "" {
+		cfg.S3HostSuffix = "localhost"
+	}
+	g := &Gateway{
+		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
+		byName: map[string]*Service{}, byTarget: map[string]*Service{},
+		bySigning: map[string]*Service{}, byVersion: map[string]*Service{},
+		started: cfg.Clock.Now(),
+	}
+	for _, s := range services {
+		if s.Codec == nil {
+			return nil, fmt.Errorf("gateway: service %s has no codec", s.Spec.Name)
+		}
+		if _, dup := g.byName[s.Spec.Name]; dup {
+			return nil, fmt.Errorf("gateway: service %s registered twice", s.Spec.Name)
+		}
+		s.bindings = s.Spec.Bind(s.Impl)
+		md := s.Spec.Metadata
+		g.services = append(g.services, s)
+		g.byName[s.Spec.Name] = s
+		if md.TargetPrefix != "" {
+			g.byTarget[md.TargetPrefix] = s
+		}
+		// The first registered service wins a shared signing name
+		// (dynamodb before dynamodbstreams, which has a target prefix).
+		if sn := md.SigningNameOrPrefix(); sn != "" {
+			if _, taken := g.bySigning[sn]; !taken {
+				g.bySigning[sn] = s
+			}
+		}
+		if md.Protocol == "query" || md.Protocol == "ec2" {
+			g.byVersion[md.APIVersion] = s
+		}
+	}
+	return g, nil
+}
+
+// Services returns the registered services.
+func (g *Gateway) Services() []*Service { return g.services }
+
+// ServeHTTP is the request pipeline.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &statusWriter{ResponseWriter: w}
+	meta := protocol.Meta{RequestID: newRequestID(), HostID: newHostID()}
+	svcName, opName := "", ""
+	defer func() {
+		if p := recover(); p != nil {
+			g.cfg.Log.Error("panic", "request_id", meta.RequestID, "panic", fmt.Sprint(p))
+			if !rw.wrote {
+				http.Error(rw, "internal error", http.StatusInternalServerError)
+			}
+		}
+		g.cfg.Log.Info("request",
+			"service", svcName, "operation", opName, "status", rw.status(),
+			"duration", time.Since(start).Round(time.Microsecond), "request_id", meta.RequestID,
+			"method", r.Method, "path", r.URL.Path)
+	}()
+
+	if strings.HasPrefix(r.URL.Path, "/_niwa/") {
+		svcName = "niwa"
+		g.serveInternal(rw, r)
+		return
+	}
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		svcName = "cors"
+		g.preflight(rw, r)
+		return
+	}
+	g.cors(rw, r)
+
+	svc, hostBucket := g.resolveService(r)
+	if svc == nil {
+		svcName = "unknown"
+		writePlainError(rw, http.StatusBadRequest, "niwa could not tell which AWS service this request is for")
+		return
+	}
+	svcName = svc.Spec.Name
+	opName = g.serve(rw, r, svc, hostBucket, meta)
+}
+
+// serve runs the pipeline for one service and returns the operation name.
+func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, svc *Service, hostBucket string, meta protocol.Meta) string {
+	m, err := svc.Model()
+	if err != nil {
+		svc.Codec.EncodeError(w, &model.Service{Metadata: svc.Spec.Metadata}, nil, awserr.InternalFailure.New("%v", err), meta)
+		return ""
+	}
+	fail := func(op *model.Operation, err error) {
+		svc.Codec.EncodeError(w, m, op, awserr.As(err), meta)
+	}
+
+	id, err := g.cfg.Auth.Authenticate(r, svc, hostBucket)
+	if err != nil {
+		fail(nil, err)
+		return ""
+	}
+	preq := protocol.NewRequest(r, id.Body)
+	preq.HostBucket = hostBucket
+	op, err := svc.Codec.Resolve(m, preq)
+	if err != nil {
+		fail(nil, err)
+		return ""
+	}
+	binding, ok := svc.bindings[op.Name]
+	if !ok {
+		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
+		return op.Name
+	}
+	dyn, err := svc.Codec.Decode(op, preq)
+	if err != nil {
+		fail(op, err)
+		return op.Name
+	}
+	if err := g.validate(m, op, dyn); err != nil {
+		fail(op, err)
+		return op.Name
+	}
+	in := binding.NewInput()
+	if err := g.conv.ToTyped(dyn, in); err != nil {
+		fail(op, awserr.ValidationError.New("%v", err))
+		return op.Name
+	}
+	region := id.Region
+	if region == "" {
+		region = g.cfg.DefaultRegion
+	}
+	account := id.Caller.Account
+	if account == "" {
+		account = g.cfg.DefaultAccount
+	}
+	ctx := &request.Context{
+		Context:   r.Context(),
+		RequestID: meta.RequestID,
+		Service:   svc.Spec.Name,
+		Operation: op.Name,
+		Account:   account,
+		Region:    region,
+		Caller:    id.Caller,
+		Clock:     g.cfg.Clock,
+		Log:       g.cfg.Log.With("service", svc.Spec.Name, "operation", op.Name, "request_id", meta.RequestID),
+		HTTP:      r,
+		SourceIP:  remoteIP(r),
+	}
+	out, err := binding.Call(ctx, in)
+	if err != nil {
+		fail(op, err)
+		return op.Name
+	}
+	var dynOut map[string]any
+	if op.Output != nil {
+		dynOut = g.conv.ToDynamic(out)
+		if dynOut == nil {
+			dynOut = map[string]any{}
+		}
+	}
+	if err := svc.Codec.Encode(w, op, dynOut, meta); err != nil {
+		ctx.Log.Error("encoding response", "error", err)
+	}
+	return op.Name
+}
+
+// resolveService finds the service a request is for, in DESIGN.md's order:
+// X-Amz-Target, the SigV4 credential scope, form Action+Version, then host
+// and path rules. It also returns the bucket of an S3 virtual-host-style
+// Host.
+func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
+	hostBucket := g.hostBucket(r.Host)
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		if i := strings.LastIndexByte(t, '.'); i > 0 {
+			if s, ok := g.byTarget[t[:i]]; ok {
+				return s, hostBucket
+			}
+		}
+	}
+	if sn := scopeService(r); sn != "" {
+		if s, ok := g.bySigning[sn]; ok {
+			return s, hostBucket
+		}
+	}
+	if s := g.byForm(r); s != nil {
+		return s, hostBucket
+	}
+	if hostBucket != "" || r.URL.Query().Has("AWSAccessKeyId") {
+		return g.byName["s3"], hostBucket
+	}
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions") || strings.HasPrefix(r.URL.Path, "/2018-10-31/layers"):
+		return g.byName["lambda"], ""
+	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
+		return g.byName["route53"], ""
+	}
+	return g.byName["s3"], hostBucket
+}
+
+// byForm resolves query-protocol requests signed with something other than
+// SigV4 (or not at all) by their Action and Version parameters.
+func (g *Gateway) byForm(r *http.Request) *Service {
+	v := r.URL.Query().Get("Version")
+	if v == "" && r.Method == http.MethodPost &&
+		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// Peek at the form without consuming the body the signature
+		// layer and codec still need.
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err == nil {
+			r.Body = readCloser{io.MultiReader(strings.NewReader(string(body)), r.Body), r.Body}
+			for _, kv := range strings.Split(string(body), "&") {
+				if k, val, ok := strings.Cut(kv, "="); ok && k == "Version" {
+					v = val
+				}
+			}
+		}
+	}
+	if v == "" {
+		return nil
+	}
+	return g.byVersion[v]
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// hostBucket extracts the bucket of "<bucket>.s3.<suffix>" or
+// "<bucket>.s3.<region>.<suffix>" hosts.
+func (g *Gateway) hostBucket(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	suffix := "." + g.cfg.S3HostSuffix
+	if !strings.HasSuffix(host, suffix) {
+		return ""
+	}
+	rest := strings.TrimSuffix(host, suffix)
+	if i := strings.Index(rest, ".s3"); i > 0 {
+		tail := rest[i+1:]
+		if tail == "s3" || strings.HasPrefix(tail, "s3.") || strings.HasPrefix(tail, "s3-") {
+			if strings.HasPrefix(tail, "s3-website") {
+				return "" // website hosts are served by the S3 website handler
+			}
+			return rest[:i]
+		}
+	}
+	return ""
+}
+
+// scopeService reads the service of a SigV4 credential scope from the
+// Authorization header or the presigned X-Amz-Credential parameter.
+func scopeService(r *http.Request) string {
+	cred := ""
+	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
+		if i := strings.Index(a, "Credential="); i >= 0 {
+			cred = a[i+len("Credential="):]
+			if j := strings.IndexAny(cred, ", "); j >= 0 {
+				cred = cred[:j]
+			}
+		}
+	} else {
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) == 5 {
+		return parts[3]
+	}
+	return ""
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// newRequestID returns an id in the UUID form most services use.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// newHostID returns an S3 x-amz-id-2 lookalike.
+func newHostID() string {
+	var b [48]byte
+	rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Flush lets streaming responses reach the client as they are written.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func writePlainError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}
+
+// sortedNames returns the names of services, sorted.
+func sortedNames(services []*Service) []string {
+	names := make([]string, len(services))
+	for i, s := range services {
+		names[i] = s.Spec.Name
+	}
+	sort.Strings(names)
+	return names
+}
+
+var errNoReset = errors.New("reset is not configured")

@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// serveInternal answers niwa's own endpoints under /_niwa/.
+func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimSuffix(r.URL.Path, "/") {
+	case "/_niwa/health":
+		g.health(w)
+	case "/_niwa/reset":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writePlainError(w, http.StatusMethodNotAllowed, "POST /_niwa/reset drops all state")
+			return
+		}
+		reset := g.cfg.Reset
+		if reset == nil {
+			writePlainError(w, http.StatusInternalServerError, errNoReset.Error())
+			return
+		}
+		err := reset()
+		for _, s := range g.services {
+			if rs, ok := s.Impl.(Resetter); ok && err == nil {
+				err = rs.Reset()
+			}
+		}
+		if err != nil {
+			writePlainError(w, http.StatusInternalServerError, "reset: "+err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"reset": true})
+	default:
+		writePlainError(w, http.StatusNotFound, "no such niwa endpoint: "+r.URL.Path)
+	}
+}
+
+// serviceHealth is one service's entry in /_niwa/health.
+type serviceHealth struct {
+	State       string `json:"state"`
+	Protocol    string `json:"protocol"`
+	Operations  int    `json:"operations"`
+	Implemented int    `json:"implemented"`
+}
+
+func (g *Gateway) health(w http.ResponseWriter) {
+	services := map[string]serviceHealth{}
+	for _, s := range g.services {
+		state := "running"
+		if len(s.bindings) == 0 {
+			state = "available"
+		}
+		services[s.Spec.Name] = serviceHealth{
+			State:       state,
+			Protocol:    s.Spec.Metadata.Protocol,
+			Operations:  len(s.Spec.Operations),
+			Implemented: len(s.bindings),
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status":   "running",
+		"version":  g.cfg.Version,
+		"uptime":   g.cfg.Clock.Now().Sub(g.started).Round(1e6).String(),
+		"services": services,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

@@ -1,0 +1,32 @@
+package gateway
+
+import (
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/model"
+)
+
+// validate checks the decoded input against the model's constraints and
+// answers with the error code the service's protocol family uses for
+// them. S3 validates in its handlers: its errors are specific to each
+// parameter.
+func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]any) error {
+	if op.Input == nil || m.Metadata.ServiceID == "S3" {
+		return nil
+	}
+	vs := g.validator.Validate(op.Input, in)
+	if len(vs) == 0 {
+		return nil
+	}
+	switch m.Metadata.Protocol {
+	case "query":
+		return awserr.ValidationError.New("%s", model.Summary(vs))
+	case "ec2":
+		v := vs[0]
+		if v.Value == nil {
+			return awserr.MissingParameter.New("The request must contain the parameter %s", v.Path)
+		}
+		return awserr.InvalidParameterValue.New("%s", model.Summary(vs))
+	default:
+		return awserr.ValidationException.New("%s", model.Summary(vs))
+	}
+}

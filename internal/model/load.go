@@ -1,0 +1,313 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// The raw JSON forms mirror api-2.json; only serialization and validation
+// traits are read, documentation is ignored.
+
+type rawRef struct {
+	Shape            string        `json:"shape"`
+	Location         string        `json:"location,omitempty"`
+	LocationName     string        `json:"locationName,omitempty"`
+	QueryName        string        `json:"queryName,omitempty"`
+	Flattened        bool          `json:"flattened,omitempty"`
+	XMLAttribute     bool          `json:"xmlAttribute,omitempty"`
+	XMLNamespace     *XMLNamespace `json:"xmlNamespace,omitempty"`
+	TimestampFormat  string        `json:"timestampFormat,omitempty"`
+	JSONValue        bool          `json:"jsonvalue,omitempty"`
+	IdempotencyToken bool          `json:"idempotencyToken,omitempty"`
+	HostLabel        bool          `json:"hostLabel,omitempty"`
+	Streaming        bool          `json:"streaming,omitempty"`
+	EventPayload     bool          `json:"eventpayload,omitempty"`
+	Deprecated       bool          `json:"deprecated,omitempty"`
+	ResultWrapper    string        `json:"resultWrapper,omitempty"`
+	Box              bool          `json:"box,omitempty"`
+}
+
+type rawShape struct {
+	Type            Type          `json:"type"`
+	Members         orderedRefs   `json:"members,omitempty"`
+	Required        []string      `json:"required,omitempty"`
+	Payload         string        `json:"payload,omitempty"`
+	Member          *rawRef       `json:"member,omitempty"`
+	Key             *rawRef       `json:"key,omitempty"`
+	Value           *rawRef       `json:"value,omitempty"`
+	Flattened       bool          `json:"flattened,omitempty"`
+	LocationName    string        `json:"locationName,omitempty"`
+	Location        string        `json:"location,omitempty"`
+	XMLNamespace    *XMLNamespace `json:"xmlNamespace,omitempty"`
+	TimestampFormat string        `json:"timestampFormat,omitempty"`
+	Streaming       bool          `json:"streaming,omitempty"`
+	Sensitive       bool          `json:"sensitive,omitempty"`
+	Union           bool          `json:"union,omitempty"`
+	EventStream     bool          `json:"eventstream,omitempty"`
+	Event           bool          `json:"event,omitempty"`
+	Deprecated      bool          `json:"deprecated,omitempty"`
+	Enum            []string      `json:"enum,omitempty"`
+	Min             *float64      `json:"min,omitempty"`
+	Max             *float64      `json:"max,omitempty"`
+	Pattern         string        `json:"pattern,omitempty"`
+	Exception       bool          `json:"exception,omitempty"`
+	Fault           bool          `json:"fault,omitempty"`
+	Error           *ErrorTrait   `json:"error,omitempty"`
+	ResultWrapper   string        `json:"resultWrapper,omitempty"`
+	Document        bool          `json:"document,omitempty"`
+}
+
+type rawOperation struct {
+	Name string `json:"name"`
+	HTTP struct {
+		Method       string `json:"method,omitempty"`
+		RequestURI   string `json:"requestUri,omitempty"`
+		ResponseCode int    `json:"responseCode,omitempty"`
+	} `json:"http"`
+	Input    *rawRef  `json:"input,omitempty"`
+	Output   *rawRef  `json:"output,omitempty"`
+	Errors   []rawRef `json:"errors,omitempty"`
+	Endpoint *struct {
+		HostPrefix string `json:"hostPrefix"`
+	} `json:"endpoint,omitempty"`
+	HTTPChecksumRequired bool `json:"httpChecksumRequired,omitempty"`
+	HTTPChecksum         *struct {
+		RequestChecksumRequired     bool     `json:"requestChecksumRequired,omitempty"`
+		RequestAlgorithmMember      string   `json:"requestAlgorithmMember,omitempty"`
+		RequestValidationModeMember string   `json:"requestValidationModeMember,omitempty"`
+		ResponseAlgorithms          []string `json:"responseAlgorithms,omitempty"`
+	} `json:"httpChecksum,omitempty"`
+	AuthType   string `json:"authtype,omitempty"`
+	Deprecated bool   `json:"deprecated,omitempty"`
+	Idempotent bool   `json:"idempotent,omitempty"`
+}
+
+type rawMetadata struct {
+	Metadata
+	RawAWSQueryCompatible json.RawMessage `json:"awsQueryCompatible,omitempty"`
+}
+
+type rawService struct {
+	Metadata   rawMetadata              `json:"metadata"`
+	Operations map[string]*rawOperation `json:"operations"`
+	Shapes     map[string]*rawShape     `json:"shapes"`
+}
+
+// orderedRefs keeps structure members in model order: XML and query
+// encodings emit members in that order.
+type orderedRefs struct {
+	names []string
+	refs  map[string]*rawRef
+}
+
+func (o *orderedRefs) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // '{'
+		return err
+	}
+	o.refs = map[string]*rawRef{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := tok.(string)
+		var r rawRef
+		if err := dec.Decode(&r); err != nil {
+			return fmt.Errorf("member %s: %w", name, err)
+		}
+		o.names = append(o.names, name)
+		o.refs[name] = &r
+	}
+	_, err := dec.Token() // '}'
+	return err
+}
+
+func (o orderedRefs) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, n := range o.names {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, _ := json.Marshal(n)
+		v, err := json.Marshal(o.refs[n])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// Load reads a model in the api-2.json format.
+func Load(data []byte) (*Service, error) {
+	var raw rawService
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	return build(&raw)
+}
+
+// Trim re-encodes an api-2.json model with only the traits Load reads, so
+// the generator can embed it compactly.
+func Trim(data []byte) ([]byte, error) {
+	var raw rawService
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, err
+	}
+	type trimmedMetadata struct {
+		Metadata
+		AWSQueryCompatible *struct{} `json:"awsQueryCompatible,omitempty"`
+	}
+	meta := trimmedMetadata{Metadata: raw.Metadata.Metadata}
+	if queryCompatible(raw.Metadata.RawAWSQueryCompatible) {
+		meta.AWSQueryCompatible = &struct{}{}
+	}
+	return json.Marshal(struct {
+		Metadata   trimmedMetadata          `json:"metadata"`
+		Operations map[string]*rawOperation `json:"operations"`
+		Shapes     map[string]*rawShape     `json:"shapes"`
+	}{meta, raw.Operations, raw.Shapes})
+}
+
+func queryCompatible(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+}
+
+func build(raw *rawService) (*Service, error) {
+	svc := &Service{
+		Metadata:   raw.Metadata.Metadata,
+		Operations: make(map[string]*Operation, len(raw.Operations)),
+		Shapes:     make(map[string]*Shape, len(raw.Shapes)),
+	}
+	svc.Metadata.AWSQueryCompatible = queryCompatible(raw.Metadata.RawAWSQueryCompatible)
+	for name, rs := range raw.Shapes {
+		typ := rs.Type
+		if rs.Document {
+			typ = Document
+		}
+		svc.Shapes[name] = &Shape{
+			Name: name, Type: typ, Required: rs.Required, Payload: rs.Payload,
+			Flattened: rs.Flattened, LocationName: rs.LocationName, Location: rs.Location,
+			XMLNamespace: rs.XMLNamespace, TimestampFormat: rs.TimestampFormat,
+			Streaming: rs.Streaming, Sensitive: rs.Sensitive, Union: rs.Union,
+			EventStream: rs.EventStream, Event: rs.Event, Deprecated: rs.Deprecated,
+			Enum: rs.Enum, Min: rs.Min, Max: rs.Max, Pattern: rs.Pattern,
+			Exception: rs.Exception, Fault: rs.Fault, Error: rs.Error,
+			ResultWrapper: rs.ResultWrapper,
+		}
+	}
+	ref := func(where string, name string, r *rawRef) (*Ref, error) {
+		if r == nil {
+			return nil, nil
+		}
+		sh, ok := svc.Shapes[r.Shape]
+		if !ok {
+			return nil, fmt.Errorf("model: %s refers to unknown shape %q", where, r.Shape)
+		}
+		out := &Ref{
+			Name: name, Shape: sh, Location: r.Location, LocationName: r.LocationName,
+			QueryName: r.QueryName, Flattened: r.Flattened, XMLAttribute: r.XMLAttribute,
+			XMLNamespace: r.XMLNamespace, TimestampFormat: r.TimestampFormat,
+			JSONValue: r.JSONValue, IdempotencyToken: r.IdempotencyToken,
+			HostLabel: r.HostLabel, Streaming: r.Streaming, EventPayload: r.EventPayload,
+			Deprecated: r.Deprecated, ResultWrapper: r.ResultWrapper,
+		}
+		if out.Location == "" {
+			out.Location = sh.Location
+		}
+		return out, nil
+	}
+	var err error
+	for name, rs := range raw.Shapes {
+		sh := svc.Shapes[name]
+		if sh.Member, err = ref(name+".member", "", rs.Member); err != nil {
+			return nil, err
+		}
+		if sh.Key, err = ref(name+".key", "", rs.Key); err != nil {
+			return nil, err
+		}
+		if sh.Value, err = ref(name+".value", "", rs.Value); err != nil {
+			return nil, err
+		}
+		if len(rs.Members.names) > 0 {
+			sh.members = make(map[string]*Ref, len(rs.Members.names))
+		}
+		for _, mn := range rs.Members.names {
+			m, err := ref(name+"."+mn, mn, rs.Members.refs[mn])
+			if err != nil {
+				return nil, err
+			}
+			sh.Members = append(sh.Members, m)
+			sh.members[mn] = m
+		}
+		switch {
+		case sh.Type == List && sh.Member == nil:
+			return nil, fmt.Errorf("model: list %s has no member", name)
+		case sh.Type == Map && (sh.Key == nil || sh.Value == nil):
+			return nil, fmt.Errorf("model: map %s lacks key or value", name)
+		}
+	}
+	for name, ro := range raw.Operations {
+		op := &Operation{
+			Name:       name,
+			HTTP:       HTTP{Method: ro.HTTP.Method, RequestURI: ro.HTTP.RequestURI, ResponseCode: ro.HTTP.ResponseCode},
+			AuthType:   ro.AuthType,
+			Deprecated: ro.Deprecated,
+			Idempotent: ro.Idempotent,
+		}
+		if ro.Name != "" {
+			op.Name = ro.Name
+		}
+		if op.HTTP.Method == "" {
+			op.HTTP.Method = "POST"
+		}
+		if op.HTTP.RequestURI == "" {
+			op.HTTP.RequestURI = "/"
+		}
+		if op.uri, err = ParseURITemplate(op.HTTP.RequestURI); err != nil {
+			return nil, err
+		}
+		if op.Input, err = ref(name+".input", "", ro.Input); err != nil {
+			return nil, err
+		}
+		if op.Output, err = ref(name+".output", "", ro.Output); err != nil {
+			return nil, err
+		}
+		if op.Output != nil && op.Output.ResultWrapper == "" {
+			op.Output.ResultWrapper = op.Output.Shape.ResultWrapper
+		}
+		for i := range ro.Errors {
+			e, err := ref(name+".errors", "", &ro.Errors[i])
+			if err != nil {
+				return nil, err
+			}
+			op.Errors = append(op.Errors, e)
+		}
+		if ro.Endpoint != nil {
+			op.HostPrefix = ro.Endpoint.HostPrefix
+		}
+		op.ChecksumRequired = ro.HTTPChecksumRequired
+		if c := ro.HTTPChecksum; c != nil {
+			op.ChecksumRequired = op.ChecksumRequired || c.RequestChecksumRequired
+			op.ChecksumAlgorithmMember = c.RequestAlgorithmMember
+			op.ChecksumModeMember = c.RequestValidationModeMember
+			op.ResponseChecksums = c.ResponseAlgorithms
+		}
+		svc.Operations[op.Name] = op
+	}
+	return svc, nil
+}
+
+// ProtocolOf returns the protocol family the service is served with:
+// "query", "ec2", "json", "rest-json" or "rest-xml".
+func (s *Service) ProtocolOf() string {
+	return strings.TrimSpace(s.Metadata.Protocol)
+}

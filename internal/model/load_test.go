@@ -1,0 +1,126 @@
+package model
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func sdkModels(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-sdk-go").Output()
+	if err != nil {
+		t.Fatalf("locating aws-sdk-go: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "models")
+}
+
+func TestLoadRealModels(t *testing.T) {
+	dir := sdkModels(t)
+	for _, svc := range []string{"sts", "iam", "s3", "sqs", "ec2", "dynamodb", "route53", "lambda"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, "apis", svc, "*", "api-2.json"))
+		if len(matches) == 0 {
+			t.Fatalf("no model for %s", svc)
+		}
+		data, err := os.ReadFile(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := Load(data)
+		if err != nil {
+			t.Fatalf("%s: %v", svc, err)
+		}
+		trimmed, err := Trim(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Load(trimmed)
+		if err != nil {
+			t.Fatalf("%s trimmed: %v", svc, err)
+		}
+		if len(full.Operations) != len(again.Operations) || len(full.Shapes) != len(again.Shapes) {
+			t.Fatalf("%s: trim lost operations or shapes", svc)
+		}
+		if !reflect.DeepEqual(full.Metadata, again.Metadata) {
+			t.Fatalf("%s: metadata differs", svc)
+		}
+		// Member order must survive: XML encodes in model order.
+		for name, sh := range full.Shapes {
+			o := again.Shapes[name]
+			for i, m := range sh.Members {
+				if o.Members[i].Name != m.Name {
+					t.Fatalf("%s.%s member %d: %s != %s", svc, name, i, o.Members[i].Name, m.Name)
+				}
+			}
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "apis/sqs/2012-11-05/api-2.json"))
+	sqs, _ := Load(data)
+	if !sqs.Metadata.AWSQueryCompatible {
+		t.Fatal("sqs is awsQueryCompatible")
+	}
+	s3data, _ := os.ReadFile(filepath.Join(dir, "apis/s3/2006-03-01/api-2.json"))
+	s3, _ := Load(s3data)
+	put := s3.Operations["PutObject"]
+	if u := put.URI(); len(u.Segments) != 2 || !u.Segments[1].Greedy || u.Segments[1].Label != "Key" {
+		t.Fatalf("PutObject uri parsed as %+v", u)
+	}
+	if body, _ := put.Input.Shape.MemberByName("Body"); body == nil || !body.IsStreaming() {
+		t.Fatal("PutObject Body should be streaming")
+	}
+}
+
+func TestLoadProtocolTestShapes(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(sdkModels(t), "protocol_tests", "*", "*.json"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		var suites []struct {
+			Metadata json.RawMessage `json:"metadata"`
+			Shapes   json.RawMessage `json:"shapes"`
+		}
+		if err := json.Unmarshal(data, &suites); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range suites {
+			doc := `{"metadata":` + string(s.Metadata) + `,"shapes":` + string(s.Shapes) + `,"operations":{}}`
+			if _, err := Load([]byte(doc)); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+		}
+	}
+}
+
+func TestParseURITemplate(t *testing.T) {
+	cases := []struct {
+		in       string
+		segs     int
+		query    int
+		greedyAt int
+	}{
+		{"/", 0, 0, -1},
+		{"/{Bucket}?list-type=2", 1, 1, -1},
+		{"/{Bucket}/{Key+}?uploads", 2, 1, 1},
+		{"/2015-03-31/functions/{FunctionName}/invocations", 4, 0, -1},
+	}
+	for _, c := range cases {
+		u, err := ParseURITemplate(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Segments) != c.segs || len(u.Query) != c.query {
+			t.Errorf("%s: %+v", c.in, u)
+		}
+		for i, s := range u.Segments {
+			if s.Greedy != (i == c.greedyAt) {
+				t.Errorf("%s: greedy at %d", c.in, i)
+			}
+		}
+	}
+	if u, _ := ParseURITemplate("/{Bucket}?list-type=2"); u.Query[0].Key != "list-type" || u.Query[0].Value != "2" {
+		t.Errorf("query literal: %+v", u.Query)
+	}
+}

@@ -1,0 +1,192 @@
+package model
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Violation is one failed constraint, worded as AWS words it: "Value 'x' at
+// 'roleName' failed to satisfy constraint: Member must have length less
+// than or equal to 64".
+type Violation struct {
+	Path    string
+	Value   any
+	Message string
+}
+
+func (v Violation) String() string {
+	val := "null"
+	switch x := v.Value.(type) {
+	case nil:
+	case string:
+		val = "'" + x + "'"
+	case []byte:
+		val = "'" + string(x) + "'"
+	case time.Time:
+		val = "'" + x.Format(time.RFC3339) + "'"
+	default:
+		val = "'" + fmt.Sprint(x) + "'"
+	}
+	return fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", val, v.Path, v.Message)
+}
+
+// Summary joins violations the way AWS reports them: "2 validation errors
+// detected: ...; ...".
+func Summary(vs []Violation) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.String()
+	}
+	noun := "errors"
+	if len(vs) == 1 {
+		noun = "error"
+	}
+	return fmt.Sprintf("%d validation %s detected: %s", len(vs), noun, strings.Join(parts, "; "))
+}
+
+// Validator checks dynamic values against a model's constraints: required
+// members, lengths and ranges, enums and patterns. It caches compiled
+// patterns; one Validator serves any number of goroutines.
+type Validator struct {
+	patterns sync.Map // pattern string -> *regexp.Regexp (nil when not RE2-compatible)
+}
+
+// Validate checks a structure value for ref and returns its violations.
+func (v *Validator) Validate(ref *Ref, value map[string]any) []Violation {
+	if ref == nil {
+		return nil
+	}
+	var out []Violation
+	v.structure(ref.Shape, value, "", &out)
+	return out
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return strings.ToLower(string(r)) + s[n:]
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func (v *Validator) structure(sh *Shape, value map[string]any, path string, out *[]Violation) {
+	for _, req := range sh.Required {
+		if x, ok := value[req]; !ok || x == nil {
+			*out = append(*out, Violation{Path: join(path, lowerFirst(req)), Message: "Member must not be null"})
+		}
+	}
+	for _, m := range sh.Members {
+		x, ok := value[m.Name]
+		if !ok || x == nil {
+			continue
+		}
+		v.value(m, x, join(path, lowerFirst(m.Name)), out)
+	}
+}
+
+func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
+	sh := ref.Shape
+	add := func(msg string) { *out = append(*out, Violation{Path: path, Value: x, Message: msg}) }
+	switch sh.Type {
+	case Structure:
+		if m, ok := x.(map[string]any); ok {
+			v.structure(sh, m, path, out)
+		}
+	case List:
+		l, _ := x.([]any)
+		v.length(sh, len(l), add)
+		for i, e := range l {
+			if e != nil {
+				v.value(sh.Member, e, path+"."+strconv.Itoa(i+1)+".member", out)
+			}
+		}
+	case Map:
+		m, _ := x.(map[string]any)
+		v.length(sh, len(m), add)
+		for k, e := range m {
+			v.value(sh.Key, k, path+".key", out)
+			if e != nil {
+				v.value(sh.Value, e, path+"."+k, out)
+			}
+		}
+	case String:
+		s, ok := x.(string)
+		if !ok {
+			return
+		}
+		v.length(sh, utf8.RuneCountInString(s), add)
+		if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
+			add("Member must satisfy enum value set: [" + strings.Join(sh.Enum, ", ") + "]")
+		}
+		if sh.Pattern != "" {
+			if re := v.compile(sh.Pattern); re != nil && !re.MatchString(s) {
+				add("Member must satisfy regular expression pattern: " + sh.Pattern)
+			}
+		}
+	case Blob:
+		if b, ok := x.([]byte); ok {
+			v.length(sh, len(b), add)
+		}
+	case Integer, Long:
+		n, ok := x.(int64)
+		if !ok {
+			return
+		}
+		if sh.Min != nil && float64(n) < *sh.Min {
+			add(fmt.Sprintf("Member must have value greater than or equal to %v", *sh.Min))
+		}
+		if sh.Max != nil && float64(n) > *sh.Max {
+			add(fmt.Sprintf("Member must have value less than or equal to %v", *sh.Max))
+		}
+	}
+}
+
+func (v *Validator) length(sh *Shape, n int, add func(string)) {
+	if sh.Min != nil && float64(n) < *sh.Min {
+		add(fmt.Sprintf("Member must have length greater than or equal to %v", *sh.Min))
+	}
+	if sh.Max != nil && float64(n) > *sh.Max {
+		add(fmt.Sprintf("Member must have length less than or equal to %v", *sh.Max))
+	}
+}
+
+// javaUnicodeEscape matches \uXXXX, which Java regexes accept and RE2
+// spells \x{XXXX}.
+var javaUnicodeEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+
+// compile turns a model pattern (Java syntax, matched against the whole
+// value) into an RE2 regexp, or nil when RE2 cannot express it — such a
+// pattern is then not enforced rather than enforced wrongly.
+func (v *Validator) compile(pattern string) *regexp.Regexp {
+	if re, ok := v.patterns.Load(pattern); ok {
+		return re.(*regexp.Regexp)
+	}
+	src := javaUnicodeEscape.ReplaceAllString(pattern, `\x{$1}`)
+	re, err := regexp.Compile(`^(?:` + src + `)$`)
+	if err != nil {
+		re = nil
+	}
+	v.patterns.Store(pattern, re)
+	return re
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,120 @@
+// Package protocol defines the contract of niwa's wire codecs. There is one
+// codec per AWS protocol family (query, ec2, json, rest-json, rest-xml),
+// each driven entirely by the service's model: services never serialize
+// anything themselves.
+//
+// A codec turns an HTTP request into the operation it calls and a dynamic
+// input value (see internal/model for the value conventions), and turns a
+// dynamic output value or an *awserr.Error into the HTTP response a real
+// client expects, including the request-id headers of that protocol.
+package protocol
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/model"
+)
+
+// Codec is one protocol family.
+type Codec interface {
+	// Resolve finds the operation req calls. Unknown operations are an
+	// *awserr.Error in the protocol's vocabulary (InvalidAction,
+	// UnknownOperationException, ...).
+	Resolve(svc *model.Service, req *Request) (*model.Operation, error)
+	// Decode reads op's input from req as a dynamic structure value.
+	// Operations without input decode to an empty map. A streaming
+	// payload member is left as an io.Reader over req.Body, never read
+	// into memory.
+	Decode(op *model.Operation, req *Request) (map[string]any, error)
+	// Encode writes op's output (nil when the operation has none).
+	Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta Meta) error
+	// EncodeError writes err. op is nil when the operation is unknown.
+	EncodeError(w http.ResponseWriter, svc *model.Service, op *model.Operation, err *awserr.Error, meta Meta)
+}
+
+// Meta is per-response information every protocol carries somewhere.
+type Meta struct {
+	RequestID string
+	// HostID is S3's x-amz-id-2.
+	HostID string
+}
+
+// Request is an HTTP request being decoded. Body is what the codec reads
+// instead of HTTP.Body: the signature layer may have replaced it (to decode
+// aws-chunked or verify a payload hash as it streams).
+type Request struct {
+	HTTP *http.Request
+	Body io.Reader
+
+	// PathBucket is set by the gateway for S3 virtual-host-style requests:
+	// the bucket came from the Host header, so REST routing must see the
+	// path as if it were "/<bucket><path>".
+	HostBucket string
+
+	formOnce sync.Once
+	form     url.Values
+	formErr  error
+	bodyOnce sync.Once
+	body     []byte
+	bodyErr  error
+}
+
+// NewRequest wraps r with body as the payload (r.Body when body is nil).
+func NewRequest(r *http.Request, body io.Reader) *Request {
+	if body == nil {
+		body = r.Body
+	}
+	if body == nil {
+		body = http.NoBody
+	}
+	return &Request{HTTP: r, Body: body}
+}
+
+// maxBufferedBody bounds non-streaming bodies read into memory; AWS's own
+// limits for non-streaming APIs are far below it.
+const maxBufferedBody = 32 << 20
+
+// Bytes reads the whole body once and returns it on every call. Only for
+// non-streaming payloads.
+func (r *Request) Bytes() ([]byte, error) {
+	r.bodyOnce.Do(func() {
+		r.body, r.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBufferedBody+1))
+		if r.bodyErr == nil && len(r.body) > maxBufferedBody {
+			r.bodyErr = awserr.SerializationException.New("request body exceeds %d bytes", maxBufferedBody)
+		}
+	})
+	return r.body, r.bodyErr
+}
+
+// Form returns the query-string parameters merged with an
+// application/x-www-form-urlencoded body (query and ec2 protocols), parsed
+// once.
+func (r *Request) Form() (url.Values, error) {
+	r.formOnce.Do(func() {
+		r.form, r.formErr = url.ParseQuery(r.HTTP.URL.RawQuery)
+		if r.formErr != nil {
+			return
+		}
+		if r.HTTP.Method == http.MethodGet || r.HTTP.Method == http.MethodHead {
+			return
+		}
+		body, err := r.Bytes()
+		if err != nil {
+			r.formErr = err
+			return
+		}
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			r.formErr = err
+			return
+		}
+		for k, v := range values {
+			r.form[k] = append(r.form[k], v...)
+		}
+	})
+	return r.form, r.formErr
+}

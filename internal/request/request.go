@@ -1,0 +1,50 @@
+// Package request carries what a service handler knows about the call it
+// serves: who made it, where (account and region), when (the injectable
+// clock), and the raw HTTP request for the few operations whose behaviour
+// depends on more than the modeled input (S3 bodies, CORS, website hosts).
+package request
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/clock"
+)
+
+// Caller is the authenticated principal of a request.
+type Caller struct {
+	AccessKeyID  string
+	SessionToken string
+	Account      string
+	ARN          string
+	UserID       string
+	// Anonymous is true for unsigned requests (S3 public access).
+	Anonymous bool
+}
+
+// IsRoot reports whether the caller is an account's root user.
+func (c Caller) IsRoot() bool {
+	return !c.Anonymous && c.ARN == "arn:aws:iam::"+c.Account+":root"
+}
+
+// Context is passed to every handler.
+type Context struct {
+	context.Context
+	RequestID string
+	Service   string
+	Operation string
+	// Account and Region scope every resource the request touches.
+	Account string
+	Region  string
+	Caller  Caller
+	Clock   clock.Clock
+	Log     *slog.Logger
+	HTTP    *http.Request
+	// SourceIP is the client address as niwa sees it (aws:SourceIp).
+	SourceIP string
+}
+
+// Now is the request's view of the current time.
+func (c *Context) Now() time.Time { return c.Clock.Now() }
