@@ -27,6 +27,9 @@ type rawRef struct {
 	Deprecated       bool          `json:"deprecated,omitempty"`
 	ResultWrapper    string        `json:"resultWrapper,omitempty"`
 	Box              bool          `json:"box,omitempty"`
+	// Payload on an operation's input/output ref (only the protocol test
+	// vectors put it there rather than on the shape).
+	Payload string `json:"payload,omitempty"`
 }
 
 type rawShape struct {
@@ -280,6 +283,14 @@ func build(raw *rawService) (*Service, error) {
 		}
 		if op.Output, err = ref(name+".output", "", ro.Output); err != nil {
 			return nil, err
+		}
+		for _, b := range []struct {
+			ref *Ref
+			raw *rawRef
+		}{{op.Input, ro.Input}, {op.Output, ro.Output}} {
+			if b.ref != nil && b.raw.Payload != "" && b.ref.Shape.Payload == "" {
+				b.ref.Shape.Payload = b.raw.Payload
+			}
 		}
 		if op.Output != nil && op.Output.ResultWrapper == "" {
 			op.Output.ResultWrapper = op.Output.Shape.ResultWrapper

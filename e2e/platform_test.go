@@ -1,0 +1,285 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+const logsPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:*","ec2:Describe*"],"Resource":"*"}]}`
+
+func goConfig(n *Niwa, key, secret, token string) aws.Config {
+	return aws.Config{
+		Region:       n.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, token),
+		BaseEndpoint: aws.String(n.Endpoint),
+	}
+}
+
+// TestGoSDKIdentityAndRoles runs the platform acceptance flow with
+// aws-sdk-go-v2 against every target.
+func TestGoSDKIdentityAndRoles(t *testing.T) {
+	for _, target := range Targets {
+		t.Run(string(target), func(t *testing.T) {
+			n := Start(t, target)
+			ctx := context.Background()
+			cfg := goConfig(n, "test", "test", "")
+			id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(id.Account) != "000000000000" || aws.ToString(id.Arn) != "arn:aws:iam::000000000000:root" {
+				t.Fatalf("identity: %s %s", aws.ToString(id.Account), aws.ToString(id.Arn))
+			}
+
+			ic := iam.NewFromConfig(cfg)
+			role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(trustPolicy)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := aws.ToString(role.Role.Arn); got != "arn:aws:iam::000000000000:role/app" {
+				t.Fatalf("role arn %s", got)
+			}
+			pol, err := ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("logs"), PolicyDocument: aws.String(logsPolicy)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: pol.Policy.Arn}); err != nil {
+				t.Fatal(err)
+			}
+			att, err := ic.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("app")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(att.AttachedPolicies) != 1 || aws.ToString(att.AttachedPolicies[0].PolicyName) != "logs" {
+				t.Fatalf("attached: %+v", att.AttachedPolicies)
+			}
+
+			// Errors come back typed, with AWS's codes.
+			_, err = ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("missing")})
+			var apiErr smithy.APIError
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NoSuchEntity" {
+				t.Fatalf("GetRole missing: %v", err)
+			}
+
+			// Temporary credentials from AssumeRole sign later requests.
+			ar, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+				RoleArn: aws.String("arn:aws:iam::000000000000:role/app"), RoleSessionName: aws.String("s1"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := ar.Credentials
+			if !strings.HasPrefix(aws.ToString(c.AccessKeyId), "ASIA") {
+				t.Fatalf("temporary key id %s", aws.ToString(c.AccessKeyId))
+			}
+			assumed := goConfig(n, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+			id2, err := sts.NewFromConfig(assumed).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := aws.ToString(id2.Arn); got != "arn:aws:sts::000000000000:assumed-role/app/s1" {
+				t.Fatalf("assumed identity %s", got)
+			}
+
+			// The same request signed with a wrong secret or an unknown key.
+			for _, bad := range []struct{ key, secret, code string }{
+				{"test", "wrong", "SignatureDoesNotMatch"},
+				{"AKIAUNKNOWNKEY000000", "x", "InvalidClientTokenId"},
+			} {
+				_, err := sts.NewFromConfig(goConfig(n, bad.key, bad.secret, "")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+				var re interface{ HTTPStatusCode() int }
+				if !errors.As(err, &apiErr) || apiErr.ErrorCode() != bad.code || !errors.As(err, &re) || re.HTTPStatusCode() != 403 {
+					t.Fatalf("%s/%s: want %s 403, got %v", bad.key, bad.secret, bad.code, err)
+				}
+			}
+		})
+	}
+}
+
+type callerIdentity struct {
+	UserId, Account, Arn string
+}
+
+// TestAWSCLIPlatform is the issue's acceptance flow with the real aws CLI.
+func TestAWSCLIPlatform(t *testing.T) {
+	for _, target := range Targets {
+		t.Run(string(target), func(t *testing.T) {
+			n := Start(t, target)
+			var id callerIdentity
+			mustJSON(t, n.MustAWS(t, "sts", "get-caller-identity"), &id)
+			if id.Account != "000000000000" {
+				t.Fatalf("account %q", id.Account)
+			}
+
+			dir := t.TempDir()
+			trust := filepath.Join(dir, "trust.json")
+			os.WriteFile(trust, []byte(trustPolicy), 0o644)
+			var created struct {
+				Policy struct {
+					Arn, PolicyName, DefaultVersionId string
+					AttachmentCount                   int
+				}
+			}
+			mustJSON(t, n.MustAWS(t, "iam", "create-policy", "--policy-name", "ddns", "--policy-document", logsPolicy), &created)
+			if created.Policy.Arn != "arn:aws:iam::000000000000:policy/ddns" || created.Policy.DefaultVersionId != "v1" {
+				t.Fatalf("create-policy: %+v", created)
+			}
+			var role struct {
+				Role struct {
+					RoleName, Arn, RoleId, Path, CreateDate string
+					AssumeRolePolicyDocument                map[string]any
+				}
+			}
+			mustJSON(t, n.MustAWS(t, "iam", "create-role", "--role-name", "ddns-role", "--assume-role-policy-document", "file://"+trust), &role)
+			if role.Role.Arn != "arn:aws:iam::000000000000:role/ddns-role" || !strings.HasPrefix(role.Role.RoleId, "AROA") || role.Role.Path != "/" {
+				t.Fatalf("create-role: %+v", role)
+			}
+			if role.Role.AssumeRolePolicyDocument["Version"] != "2012-10-17" {
+				t.Fatalf("trust policy not returned as a document: %+v", role.Role.AssumeRolePolicyDocument)
+			}
+			n.MustAWS(t, "iam", "attach-role-policy", "--role-name", "ddns-role", "--policy-arn", created.Policy.Arn)
+			var attached struct {
+				AttachedPolicies []struct{ PolicyName, PolicyArn string }
+			}
+			mustJSON(t, n.MustAWS(t, "iam", "list-attached-role-policies", "--role-name", "ddns-role"), &attached)
+			if len(attached.AttachedPolicies) != 1 || attached.AttachedPolicies[0].PolicyArn != created.Policy.Arn {
+				t.Fatalf("list-attached-role-policies: %+v", attached)
+			}
+
+			// Wrong secret and unknown key, as the CLI reports them.
+			_, stderr, err := n.AWS(t, []string{"AWS_SECRET_ACCESS_KEY=wrong"}, "sts", "get-caller-identity")
+			if err == nil || !strings.Contains(stderr, "SignatureDoesNotMatch") {
+				t.Fatalf("wrong secret: err=%v stderr=%s", err, stderr)
+			}
+			_, stderr, err = n.AWS(t, []string{"AWS_ACCESS_KEY_ID=AKIANOTAKEY000000000"}, "sts", "get-caller-identity")
+			if err == nil || !strings.Contains(stderr, "InvalidClientTokenId") {
+				t.Fatalf("unknown key: err=%v stderr=%s", err, stderr)
+			}
+
+			// Credentials from assume-role sign get-caller-identity.
+			var assumed struct {
+				Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken string }
+			}
+			mustJSON(t, n.MustAWS(t, "sts", "assume-role", "--role-arn", role.Role.Arn, "--role-session-name", "cli"), &assumed)
+			c := assumed.Credentials
+			out, stderr, err := n.AWS(t, []string{"AWS_ACCESS_KEY_ID=" + c.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_SESSION_TOKEN=" + c.SessionToken}, "sts", "get-caller-identity")
+			if err != nil {
+				t.Fatalf("assumed get-caller-identity: %v %s", err, stderr)
+			}
+			mustJSON(t, out, &id)
+			if id.Arn != "arn:aws:sts::000000000000:assumed-role/ddns-role/cli" {
+				t.Fatalf("assumed arn %s", id.Arn)
+			}
+		})
+	}
+}
+
+// TestBoto3Platform is the same flow with boto3.
+func TestBoto3Platform(t *testing.T) {
+	n := Start(t, Binary)
+	out := n.Python(t, `
+import boto3, json, botocore
+sts = boto3.client("sts")
+iam = boto3.client("iam")
+ident = sts.get_caller_identity()
+assert ident["Account"] == "000000000000", ident
+pol = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}))["Policy"]
+role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}))["Role"]
+assert isinstance(role["AssumeRolePolicyDocument"], dict), role
+iam.attach_role_policy(RoleName="r", PolicyArn=pol["Arn"])
+att = iam.list_attached_role_policies(RoleName="r")["AttachedPolicies"]
+assert att == [{"PolicyName": "p", "PolicyArn": pol["Arn"]}], att
+try:
+    iam.get_role(RoleName="nope")
+    raise SystemExit("expected NoSuchEntity")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "NoSuchEntity", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="py")["Credentials"]
+s2 = boto3.client("sts", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+print(s2.get_caller_identity()["Arn"])
+bad = boto3.client("sts", aws_access_key_id="test", aws_secret_access_key="wrong")
+try:
+    bad.get_caller_identity()
+    raise SystemExit("expected SignatureDoesNotMatch")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "SignatureDoesNotMatch", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+`)
+	if strings.TrimSpace(out) != "arn:aws:sts::000000000000:assumed-role/r/py" {
+		t.Fatalf("boto3 assumed identity: %q", out)
+	}
+}
+
+// TestHealthListsServices checks the internal health endpoint.
+func TestHealthListsServices(t *testing.T) {
+	n := Start(t, Binary)
+	resp, err := http.Get(n.Endpoint + "/_niwa/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Version  string
+		Services map[string]struct{ State string }
+	}
+	body, _ := io.ReadAll(resp.Body)
+	mustJSON(t, string(body), &h)
+	for _, s := range []string{"sts", "iam", "s3", "sqs", "dynamodb", "lambda", "ec2", "route53"} {
+		if _, ok := h.Services[s]; !ok {
+			t.Errorf("health lacks %s: %s", s, body)
+		}
+	}
+	if h.Services["iam"].State != "running" {
+		t.Errorf("iam state %q", h.Services["iam"].State)
+	}
+}
+
+// TestDurableAcrossKill9 creates a role, kills niwa with SIGKILL and finds
+// the role after restart.
+func TestDurableAcrossKill9(t *testing.T) {
+	n := StartBinary(t, "--data-dir", t.TempDir())
+	n.MustAWS(t, "iam", "create-role", "--role-name", "survivor", "--assume-role-policy-document", trustPolicy)
+	n.Kill9AndRestart()
+	var role struct {
+		Role struct{ RoleName, Arn string }
+	}
+	mustJSON(t, n.MustAWS(t, "iam", "get-role", "--role-name", "survivor"), &role)
+	if role.Role.Arn != "arn:aws:iam::000000000000:role/survivor" {
+		t.Fatalf("after restart: %+v", role)
+	}
+}
+
+// TestNotImplementedNamesTheOperation: operations niwa lacks answer a clear
+// error, never a silent success.
+func TestNotImplementedNamesTheOperation(t *testing.T) {
+	n := Start(t, InProcess)
+	_, err := sts.NewFromConfig(goConfig(n, "test", "test", "")).GetFederationToken(context.Background(),
+		&sts.GetFederationTokenInput{Name: aws.String("bob")})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" || !strings.Contains(apiErr.ErrorMessage(), "GetFederationToken") {
+		t.Fatalf("want NotImplemented naming GetFederationToken, got %v", err)
+	}
+}
+
+func mustJSON(t testing.TB, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("decoding %q: %v", s, err)
+	}
+}

@@ -1,0 +1,206 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/checksum"
+)
+
+// memBodyLimit is how much of a body being hashed stays in memory; the
+// rest is spooled to a temporary file, so a 50 MB Lambda zip does not
+// occupy 50 MB of heap per request.
+const memBodyLimit = 1 << 20
+
+// bufferedBody replays a body the verifier had to read in full to hash it.
+type bufferedBody struct {
+	io.Reader
+	sha256 string
+	size   int64
+	file   *os.File // nil when the body fit in memory
+	remove bool     // the file could not be unlinked while open
+	orig   io.Closer
+}
+
+func (b *bufferedBody) Close() error {
+	var err error
+	if b.file != nil {
+		err = b.file.Close()
+		if b.remove {
+			os.Remove(b.file.Name())
+		}
+		b.file = nil
+	}
+	if b.orig != nil {
+		if e := b.orig.Close(); err == nil {
+			err = e
+		}
+		b.orig = nil
+	}
+	return err
+}
+
+// bufferBody reads r.Body in full, hashing it, up to the verifier's bound.
+// It is only used when a non-S3 request leaves its payload hash to be
+// computed, which SigV4 makes unavoidable before the signature can be
+// checked.
+func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error) {
+	limit := v.maxBufferedBody()
+	b := &bufferedBody{orig: r.Body}
+	if r.Body == nil || r.Body == http.NoBody {
+		b.Reader, b.sha256, b.orig = bytes.NewReader(nil), emptySHA256, nil
+		return b, nil
+	}
+	h := sha256.New()
+	src := io.TeeReader(io.LimitReader(r.Body, limit+1), h)
+	var mem bytes.Buffer
+	n, err := io.CopyN(&mem, src, memBodyLimit+1)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if n <= memBodyLimit {
+		if n > limit {
+			return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
+		}
+		b.Reader, b.size = bytes.NewReader(mem.Bytes()), n
+		b.sha256 = hex.EncodeToString(h.Sum(nil))
+		return b, nil
+	}
+	f, err := os.CreateTemp(v.TempDir, "niwa-body-*")
+	if err != nil {
+		return nil, internalError(err)
+	}
+	// Unlinking the open file means nothing is left behind even if the
+	// caller never closes the body; where the OS refuses (Windows), Close
+	// removes it.
+	b.file, b.remove = f, os.Remove(f.Name()) != nil
+	m, err := io.Copy(f, io.MultiReader(&mem, src))
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	if m > limit {
+		b.Close()
+		return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		b.Close()
+		return nil, internalError(err)
+	}
+	b.Reader, b.size = f, m
+	b.sha256 = hex.EncodeToString(h.Sum(nil))
+	return b, nil
+}
+
+// wrapBody sets res.Body for a request whose signature is settled:
+// aws-chunked payloads are decoded (and their chunk signatures and
+// trailing checksums checked) as they are read, and a declared hex
+// payload hash is checked when the body ends. sc is nil when the request
+// carries no SigV4 signature to chain chunk signatures from.
+func (v *Verifier) wrapBody(r *http.Request, d Dialect, res *Result, payload string, sc *sigV4Context) error {
+	body := r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	res.Body, res.ContentLength = body, r.ContentLength
+	if body == http.NoBody && res.ContentLength < 0 {
+		res.ContentLength = 0
+	}
+	switch payload {
+	case streamingECDSA, streamingECDSATrailer:
+		if !v.SkipValidation {
+			return fail(d, failSigV4A)
+		}
+		// Same framing as SigV4 streaming; the signatures go unchecked.
+		fallthrough
+	case streamingSigned, streamingSignedTrailer, streamingUnsignedTrailer:
+		signed := payload != streamingUnsignedTrailer
+		if signed && sc == nil && !v.SkipValidation {
+			return fail(d, failSignatureMismatch)
+		}
+		declared, err := declaredTrailers(d, r.Header.Values("X-Amz-Trailer"))
+		if err != nil {
+			return err
+		}
+		cr := newChunkedReader(body, chunkedOptions{
+			dialect:       d,
+			sig:           sc,
+			verify:        signed && !v.SkipValidation,
+			signed:        signed,
+			trailers:      (payload != streamingSigned && payload != streamingECDSA) || len(declared) > 0,
+			signedTrailer: payload == streamingSignedTrailer || payload == streamingECDSATrailer,
+			declared:      declared,
+			decodedLength: decodedLength(r),
+		})
+		res.Body, res.ContentLength, res.Trailer = cr, decodedLength(r), cr.trailer
+	default:
+		if isHexSHA256(payload) {
+			res.Body = &sha256Reader{r: body, h: sha256.New(), want: strings.ToLower(payload), d: d}
+		}
+	}
+	return nil
+}
+
+// declaredTrailers parses x-amz-trailer: the checksum headers a chunked
+// body promises to end with. S3 only accepts checksum trailers.
+func declaredTrailers(d Dialect, values []string) ([]checksum.Algorithm, error) {
+	var out []checksum.Algorithm
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				continue
+			}
+			a, ok := checksum.FromHeader(name)
+			if !ok {
+				return nil, fail(d, failUnsupportedTrailer)
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// sha256Reader checks a body against the hex SHA-256 the client declared
+// in x-amz-content-sha256, failing the final Read on a mismatch so that
+// the consumer never accepts a payload that differs from what was signed.
+type sha256Reader struct {
+	r    io.ReadCloser
+	h    hash.Hash
+	want string
+	d    Dialect
+	err  error
+}
+
+func (s *sha256Reader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	s.h.Write(p[:n])
+	switch {
+	case err == io.EOF:
+		got := hex.EncodeToString(s.h.Sum(nil))
+		if got != s.want {
+			e := fail(s.d, failContentSHA256Mismatch)
+			if s.d == DialectS3 {
+				fieldErr(e, "ClientComputedContentSHA256", s.want, "S3ComputedContentSHA256", got)
+			}
+			s.err = e
+			return n, e
+		}
+		s.err = io.EOF
+	case err != nil:
+		s.err = err
+	}
+	return n, err
+}
+
+func (s *sha256Reader) Close() error { return s.r.Close() }

@@ -1,0 +1,278 @@
+package auth
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// queryParam is one decoded query parameter, kept in request order
+// because SigV2 and SigV4 both need parameters url.Values would merge or
+// reorder.
+type queryParam struct{ key, value string }
+
+type query []queryParam
+
+// parseQuery splits a raw query string into decoded parameters. A
+// component that is not valid percent-encoding is kept as sent, so that a
+// sloppy client still gets a signature comparison rather than a parse
+// error.
+func parseQuery(raw string) query {
+	var q query
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		q = append(q, queryParam{unescapeQuery(k), unescapeQuery(v)})
+	}
+	return q
+}
+
+func unescapeQuery(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+func (q query) get(key string) string {
+	for _, p := range q {
+		if p.key == key {
+			return p.value
+		}
+	}
+	return ""
+}
+
+func (q query) has(key string) bool {
+	for _, p := range q {
+		if p.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalQuery is SigV4's CanonicalQueryString: every name and value
+// URI-encoded, then sorted by encoded name and value (sorting after
+// encoding, as the specification requires), omitting the parameter named
+// exclude (X-Amz-Signature of a presigned URL).
+func canonicalQuery(q query, exclude string) string {
+	enc := make([]queryParam, 0, len(q))
+	for _, p := range q {
+		if exclude != "" && p.key == exclude {
+			continue
+		}
+		enc = append(enc, queryParam{uriEncode(p.key, true), uriEncode(p.value, true)})
+	}
+	sort.Slice(enc, func(i, j int) bool {
+		if enc[i].key != enc[j].key {
+			return enc[i].key < enc[j].key
+		}
+		return enc[i].value < enc[j].value
+	})
+	var b strings.Builder
+	for i, p := range enc {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.key)
+		b.WriteByte('=')
+		b.WriteString(p.value)
+	}
+	return b.String()
+}
+
+// uriEncode is SigV4's UriEncode: everything but the RFC 3986 unreserved
+// characters is percent-encoded with uppercase hex, and '/' too unless it
+// separates path segments.
+func uriEncode(s string, encodeSlash bool) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) || (c == '/' && !encodeSlash) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// rawTarget returns the path and query exactly as the client sent them:
+// signatures cover the client's encoding, which r.URL may have decoded and
+// re-encoded differently. Requests built in-process (no RequestURI) fall
+// back to r.URL.
+func rawTarget(r *http.Request) (path, rawQuery string) {
+	if u := r.RequestURI; u != "" && u != "*" {
+		path, rawQuery, _ = strings.Cut(u, "?")
+		if !strings.HasPrefix(path, "/") {
+			// Absolute form (GET http://host/path HTTP/1.1): drop the
+			// scheme and authority.
+			if _, rest, ok := strings.Cut(path, "://"); ok {
+				path = "/"
+				if i := strings.IndexByte(rest, '/'); i >= 0 {
+					path = rest[i:]
+				}
+			}
+		}
+	} else {
+		rawQuery = r.URL.RawQuery
+		if r.URL.Opaque != "" {
+			// The SDK's way of pinning an exact path: "//host/path".
+			path = r.URL.Opaque
+			if strings.HasPrefix(path, "//") {
+				path = path[2:]
+				if i := strings.IndexByte(path, '/'); i >= 0 {
+					path = path[i:]
+				} else {
+					path = "/"
+				}
+			}
+		} else {
+			path = r.URL.EscapedPath()
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	return path, rawQuery
+}
+
+// canonicalPaths lists the CanonicalURI candidates for a request path,
+// the one AWS specifies first. S3 signs the path URI-encoded once and
+// never normalized (keys may contain "//" and ".."); every other service
+// signs it normalized and encoded twice (the encoded path encoded again).
+// Real SDKs disagree on corner cases (botocore normalizes, the Go SDK does
+// not; a client may send characters it did not encode), so the second
+// candidate is the path as the client most likely signed it.
+func canonicalPaths(raw string, s3 bool) []string {
+	if s3 {
+		primary := raw
+		if dec, err := url.PathUnescape(raw); err == nil {
+			primary = uriEncode(dec, false)
+		}
+		return dedupe(primary, raw)
+	}
+	return dedupe(uriEncode(normalizePath(raw), false), uriEncode(raw, false))
+}
+
+func dedupe(items ...string) []string {
+	out := items[:0:0]
+	for _, s := range items {
+		seen := false
+		for _, o := range out {
+			if o == s {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// normalizePath removes "." and ".." segments and empty segments (the
+// consecutive slashes AWS also collapses), keeping a trailing slash.
+func normalizePath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	var out []string
+	for _, seg := range strings.Split(p, "/") {
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	s := "/" + strings.Join(out, "/")
+	if strings.HasSuffix(p, "/") && len(out) > 0 {
+		s += "/"
+	}
+	return s
+}
+
+// canonicalHeaders is SigV4's CanonicalHeaders for the signed header
+// names, in the order the client listed them (the order it signed in).
+// net/http moves Host, Content-Length and Transfer-Encoding out of
+// r.Header, so those are read back from the request.
+func canonicalHeaders(r *http.Request, signed []string) string {
+	var b strings.Builder
+	for _, name := range signed {
+		var vals []string
+		switch name {
+		case "host":
+			h := r.Host
+			if h == "" {
+				h = r.URL.Host
+			}
+			vals = []string{h}
+		case "content-length":
+			vals = r.Header.Values("Content-Length")
+			if len(vals) == 0 && r.ContentLength >= 0 {
+				vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+			}
+		case "transfer-encoding":
+			vals = r.Header.Values("Transfer-Encoding")
+			if len(vals) == 0 && len(r.TransferEncoding) > 0 {
+				vals = []string{strings.Join(r.TransferEncoding, ",")}
+			}
+		default:
+			vals = r.Header.Values(name)
+		}
+		b.WriteString(name)
+		b.WriteByte(':')
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(trimAll(v))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// trimAll is SigV4's Trimall: surrounding whitespace removed and runs of
+// spaces collapsed to one.
+func trimAll(v string) string {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}

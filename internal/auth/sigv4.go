@@ -1,0 +1,441 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/awserr"
+)
+
+const (
+	algorithmV4  = "AWS4-HMAC-SHA256"
+	algorithmV4A = "AWS4-ECDSA-P256-SHA256"
+	terminator   = "aws4_request"
+
+	unsignedPayload          = "UNSIGNED-PAYLOAD"
+	streamingSigned          = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	streamingSignedTrailer   = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+	streamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+	streamingECDSA           = "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"
+	streamingECDSATrailer    = "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"
+
+	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+	// maxPresignExpires is a week: the signing key is only valid that long.
+	maxPresignExpires = 7 * 24 * 60 * 60
+)
+
+// authHeader is the parsed value of a SigV4 Authorization header.
+type authHeader struct {
+	credential, signedHeaders, signature          string
+	hasCredential, hasSignedHeaders, hasSignature bool
+}
+
+// parseAuthorization parses "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…,
+// Signature=…". Components may come in any order, with or without spaces
+// after the commas; ok is false when the algorithm is not SigV4 or a
+// component is not a Key=Value pair or repeats.
+func parseAuthorization(v string) (h authHeader, ok bool) {
+	v = strings.TrimSpace(v)
+	rest, found := strings.CutPrefix(v, algorithmV4)
+	if !found || (rest != "" && rest[0] != ' ') {
+		return h, false
+	}
+	for _, part := range strings.Split(rest, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		key, val, found := strings.Cut(part, "=")
+		if !found {
+			return h, false
+		}
+		var dst *string
+		var seen *bool
+		switch strings.TrimSpace(key) {
+		case "Credential":
+			dst, seen = &h.credential, &h.hasCredential
+		case "SignedHeaders":
+			dst, seen = &h.signedHeaders, &h.hasSignedHeaders
+		case "Signature":
+			dst, seen = &h.signature, &h.hasSignature
+		default:
+			continue
+		}
+		if *seen {
+			return h, false
+		}
+		*dst, *seen = strings.TrimSpace(val), true
+	}
+	return h, true
+}
+
+// authParam returns one Key=Value component of an Authorization header of
+// any algorithm, for the lenient paths that only need the access key.
+func authParam(v, key string) string {
+	_, rest, _ := strings.Cut(strings.TrimSpace(v), " ")
+	for _, part := range strings.Split(rest, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if k == key {
+			return val
+		}
+	}
+	return ""
+}
+
+// scope is a parsed SigV4 credential: AKID/YYYYMMDD/region/service/aws4_request.
+type scope struct {
+	accessKey, date, region, service string
+}
+
+func (s scope) String() string {
+	return s.date + "/" + s.region + "/" + s.service + "/" + terminator
+}
+
+func parseCredential(c string) (scope, bool) {
+	parts := strings.Split(c, "/")
+	if len(parts) != 5 || parts[0] == "" || parts[2] == "" || parts[3] == "" || parts[4] != terminator {
+		return scope{}, false
+	}
+	if len(parts[1]) != 8 {
+		return scope{}, false
+	}
+	if _, err := time.Parse("20060102", parts[1]); err != nil {
+		return scope{}, false
+	}
+	return scope{accessKey: parts[0], date: parts[1], region: parts[2], service: parts[3]}, true
+}
+
+// parseSignedHeaders splits SignedHeaders; names are compared lowercase.
+func parseSignedHeaders(s string) []string {
+	var out []string
+	for _, h := range strings.Split(s, ";") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// signingKey derives the SigV4 key for one day, region and service.
+func signingKey(secret string, s scope) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), s.date)
+	k = hmacSHA256(k, s.region)
+	k = hmacSHA256(k, s.service)
+	return hmacSHA256(k, terminator)
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+func hexSHA256(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// isHexSHA256 reports whether a payload hash is a literal digest (rather
+// than one of the UNSIGNED/STREAMING markers).
+func isHexSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func validPayloadMarker(s string) bool {
+	switch s {
+	case unsignedPayload, streamingSigned, streamingSignedTrailer, streamingUnsignedTrailer,
+		streamingECDSA, streamingECDSATrailer:
+		return true
+	}
+	return isHexSHA256(s)
+}
+
+// sigV4Context is what the body decoder needs to check chunk and trailer
+// signatures chained from the request's (seed) signature.
+type sigV4Context struct {
+	key     []byte
+	amzDate string
+	scope   string
+	seed    string
+}
+
+// v4Request is a SigV4 request's authentication parameters, from the
+// Authorization header or from a presigned query.
+type v4Request struct {
+	presign       bool
+	scope         scope
+	signedHeaders []string
+	signature     string
+	amzDate       string // ISO 8601 basic, as signed
+	rawDate       string // the date as the client sent it
+	t             time.Time
+	expires       int64 // presigned only; -1 when absent
+	token         string
+}
+
+// parseV4 extracts and validates the authentication parameters of a SigV4
+// request, failing with the dialect's wording for anything malformed.
+func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, error) {
+	req := v4Request{presign: presign, expires: -1}
+	if presign {
+		alg, cred, sig := q.get("X-Amz-Algorithm"), q.get("X-Amz-Credential"), q.get("X-Amz-Signature")
+		date, sh, exp := q.get("X-Amz-Date"), q.get("X-Amz-SignedHeaders"), q.get("X-Amz-Expires")
+		if alg == "" || cred == "" || sig == "" || date == "" || sh == "" || (d == DialectS3 && exp == "") {
+			return req, fail(d, failPresignMissingParams)
+		}
+		if alg != algorithmV4 {
+			return req, fail(d, failPresignAlgorithm, alg)
+		}
+		if exp != "" {
+			n, err := strconv.ParseInt(exp, 10, 64)
+			switch {
+			case err != nil:
+				return req, fail(d, failPresignExpiresNumber)
+			case n < 0:
+				return req, fail(d, failPresignExpiresNegative)
+			case n > maxPresignExpires:
+				return req, fail(d, failPresignExpiresTooLarge)
+			}
+			req.expires = n
+		}
+		sc, ok := parseCredential(cred)
+		if !ok {
+			return req, fail(d, failPresignCredential, cred)
+		}
+		t, err := time.Parse(iso8601Basic, date)
+		if err != nil {
+			return req, fail(d, failPresignDate)
+		}
+		if sc.date != date[:8] {
+			return req, fail(d, failPresignCredentialDate, sc.date, date[:8], date)
+		}
+		req.scope, req.signedHeaders, req.signature = sc, parseSignedHeaders(sh), sig
+		req.t, req.amzDate, req.rawDate = t.UTC(), date, date
+		req.token = q.get("X-Amz-Security-Token")
+		return req, nil
+	}
+
+	authz := r.Header.Get("Authorization")
+	h, ok := parseAuthorization(authz)
+	if !ok || !h.hasCredential || !h.hasSignature || !h.hasSignedHeaders {
+		return req, fail(d, failMalformedHeader,
+			missingParts(h.hasCredential, h.hasSignature, h.hasSignedHeaders, hasDate(r)), authz)
+	}
+	sc, ok := parseCredential(h.credential)
+	if !ok {
+		return req, fail(d, failMalformedCredential, h.credential)
+	}
+	t, raw, ok := requestTime(r)
+	if !ok {
+		return req, fail(d, failMissingDate, "", authz)
+	}
+	req.t, req.rawDate = t.UTC(), raw
+	req.amzDate = req.t.Format(iso8601Basic)
+	if sc.date != req.amzDate[:8] {
+		return req, fail(d, failCredentialDate, sc.date, req.amzDate[:8], raw)
+	}
+	req.scope, req.signedHeaders, req.signature = sc, parseSignedHeaders(h.signedHeaders), h.signature
+	req.token = r.Header.Get("X-Amz-Security-Token")
+	return req, nil
+}
+
+// checkTime applies the clock: a signed request must be within 15 minutes
+// of now; an S3 presigned URL is valid from X-Amz-Date until X-Amz-Expires
+// later; other services hold a presigned request to the 15 minutes too.
+func checkTime(d Dialect, req v4Request, now time.Time) error {
+	now = now.UTC()
+	nowS := now.Format(iso8601Basic)
+	tooOld := func(f failure) *awserr.Error {
+		return fail(d, f, req.amzDate, now.Add(-maxSkew).Format(iso8601Basic), nowS)
+	}
+	tooNew := func(f failure) *awserr.Error {
+		return fail(d, f, req.amzDate, now.Add(maxSkew).Format(iso8601Basic), nowS)
+	}
+	if !req.presign {
+		var e *awserr.Error
+		switch {
+		case now.Sub(req.t) > maxSkew:
+			e = tooOld(failSkewExpired)
+		case req.t.Sub(now) > maxSkew:
+			e = tooNew(failSkewNotYetCurrent)
+		default:
+			return nil
+		}
+		if d == DialectS3 {
+			return fieldErr(e, "RequestTime", req.rawDate, "ServerTime", now.Format(s3Time),
+				"MaxAllowedSkewMilliseconds", strconv.FormatInt(maxSkew.Milliseconds(), 10))
+		}
+		return e
+	}
+	if d == DialectS3 {
+		expiry := req.t.Add(time.Duration(req.expires) * time.Second)
+		switch {
+		case req.t.Sub(now) > maxSkew:
+			// S3 really does report X-Amz-Date here in epoch milliseconds.
+			return fieldErr(fail(d, failPresignNotYetValid),
+				"X-Amz-Date", strconv.FormatInt(req.t.UnixMilli(), 10),
+				"Expires", expiry.Format(s3Time), "ServerTime", now.Format(s3Time))
+		case now.After(expiry):
+			return fieldErr(fail(d, failPresignExpired),
+				"X-Amz-Expires", strconv.FormatInt(req.expires, 10),
+				"Expires", expiry.Format(s3Time), "ServerTime", now.Format(s3Time))
+		}
+		return nil
+	}
+	window := maxSkew
+	if req.expires >= 0 && time.Duration(req.expires)*time.Second < window {
+		window = time.Duration(req.expires) * time.Second
+	}
+	switch {
+	case now.Sub(req.t) > window:
+		span := "15 min."
+		if window != maxSkew {
+			span = strconv.FormatInt(int64(window/time.Second), 10) + " sec."
+		}
+		return fail(d, failPresignExpired, req.amzDate, now.Add(-window).Format(iso8601Basic), nowS, span)
+	case req.t.Sub(now) > maxSkew:
+		return tooNew(failPresignNotYetValid)
+	}
+	return nil
+}
+
+func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (*Result, error) {
+	req, err := parseV4(r, d, q, presign)
+	if err != nil {
+		return nil, err
+	}
+	now := v.now()
+	if !v.SkipValidation {
+		if err := checkTime(d, req, now); err != nil {
+			return nil, err
+		}
+	}
+	cred, err := v.lookup(d, req.scope.accessKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkToken(d, cred, req.token, now); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Credential: cred, Region: req.scope.region, Service: req.scope.service, Scheme: SchemeSigV4}
+	if presign {
+		res.Scheme = SchemeSigV4Presign
+	}
+
+	// The payload hash the client signed: declared in x-amz-content-sha256
+	// (header, or hoisted into a presigned query), UNSIGNED-PAYLOAD for an
+	// S3 presigned URL, and otherwise the body's own hash.
+	s3 := d == DialectS3 || req.scope.service == "s3"
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	if declared == "" && presign {
+		declared = q.get("X-Amz-Content-Sha256")
+	}
+	var (
+		payloads []string
+		buffered *bufferedBody
+	)
+	switch {
+	case declared != "":
+		if s3 && !validPayloadMarker(declared) {
+			return nil, fieldErr(fail(d, failInvalidContentSHA256),
+				"ArgumentName", "x-amz-content-sha256", "ArgumentValue", declared)
+		}
+		payloads = []string{declared}
+	case presign && s3:
+		payloads = []string{unsignedPayload}
+	case d == DialectS3:
+		return nil, fail(d, failMissingContentSHA256)
+	case v.SkipValidation:
+		// Nothing will be checked, so there is no reason to hash the body.
+		payloads = []string{unsignedPayload}
+	default:
+		buffered, err = v.bufferBody(r, d)
+		if err != nil {
+			return nil, err
+		}
+		payloads = []string{buffered.sha256}
+		if presign {
+			payloads = append(payloads, unsignedPayload)
+		}
+	}
+
+	key := signingKey(cred.SecretAccessKey, req.scope)
+	path, _ := rawTarget(r)
+	exclude := ""
+	if presign {
+		exclude = "X-Amz-Signature"
+	}
+	cq := canonicalQuery(q, exclude)
+	ch := canonicalHeaders(r, req.signedHeaders)
+	sh := strings.Join(req.signedHeaders, ";")
+	scopeS := req.scope.String()
+
+	var firstCR, firstSTS string
+	payload := payloads[0]
+	matched := v.SkipValidation
+	for _, p := range canonicalPaths(path, s3) {
+		if matched {
+			break
+		}
+		for _, pl := range payloads {
+			cr := r.Method + "\n" + p + "\n" + cq + "\n" + ch + "\n" + sh + "\n" + pl
+			sts := algorithmV4 + "\n" + req.amzDate + "\n" + scopeS + "\n" + hexSHA256([]byte(cr))
+			if firstCR == "" {
+				firstCR, firstSTS = cr, sts
+			}
+			sig := hex.EncodeToString(hmacSHA256(key, sts))
+			if hmac.Equal([]byte(sig), []byte(req.signature)) {
+				matched, payload = true, pl
+				break
+			}
+		}
+	}
+	if !matched {
+		if buffered != nil {
+			buffered.Close()
+		}
+		e := fail(d, failSignatureMismatch)
+		if d == DialectS3 {
+			fieldErr(e, "AWSAccessKeyId", req.scope.accessKey,
+				"StringToSign", firstSTS, "SignatureProvided", req.signature,
+				"StringToSignBytes", spacedHex(firstSTS),
+				"CanonicalRequest", firstCR, "CanonicalRequestBytes", spacedHex(firstCR))
+		}
+		return nil, e
+	}
+
+	if buffered != nil {
+		// Already read and hashed (or signed as UNSIGNED-PAYLOAD, in which
+		// case the bytes go through unverified, as signed).
+		res.Body, res.ContentLength = buffered, buffered.size
+		return res, nil
+	}
+	sc := &sigV4Context{key: key, amzDate: req.amzDate, scope: scopeS, seed: req.signature}
+	if err := v.wrapBody(r, d, res, payload, sc); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// spacedHex renders bytes the way S3's *Bytes error fields do ("41 57 53").
+func spacedHex(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(hex.EncodeToString([]byte{s[i]}))
+	}
+	return b.String()
+}

@@ -1,0 +1,225 @@
+// Package jsonrpc is the codec of AWS's JSON 1.0/1.1 protocol (awsJson1_0,
+// awsJson1_1): DynamoDB, SQS, KMS, CloudWatch Logs, EventBridge, SSM,
+// CloudTrail, DynamoDB Streams, ...
+//
+// The operation comes from the X-Amz-Target header
+// ("<targetPrefix>.<Operation>"); the whole input is the JSON body; the
+// output is the JSON body. Errors are {"__type": ..., "message": ...} with
+// the code also in x-amzn-ErrorType; services marked awsQueryCompatible
+// (SQS) add x-amzn-query-error "<legacy query code>;<Sender|Receiver>" and a
+// namespaced __type, which is how botocore and the SDKs recover the query
+// error code (botocore parsers.py _do_query_compatible_error_parse;
+// smithy-go awsjson deserializeError).
+package jsonrpc
+
+import (
+	"bytes"
+	"hash/crc32"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
+)
+
+// Codec is the JSON-RPC codec. Resolving an operation is a map lookup on
+// the model; the codec only remembers which service each resolved
+// operation belongs to, so Encode can answer with that service's
+// Content-Type.
+type Codec struct {
+	bufs sync.Pool
+	svcs sync.Map // *model.Operation → *model.Service
+}
+
+// New returns the JSON 1.0/1.1 codec.
+func New() protocol.Codec { return &Codec{} }
+
+var _ protocol.Codec = (*Codec)(nil)
+
+// Resolve finds the operation named by X-Amz-Target.
+func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
+	target := req.HTTP.Header.Get("X-Amz-Target")
+	if target == "" {
+		// AWS's JSON services answer a missing or unknown target with
+		// UnknownOperationException, 400.
+		return nil, awserr.UnknownOperation.New("Missing required header X-Amz-Target")
+	}
+	prefix, name := "", target
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		prefix, name = target[:i], target[i+1:]
+	}
+	if prefix == svc.Metadata.TargetPrefix {
+		if op, ok := svc.Operations[name]; ok {
+			if _, known := c.svcs.Load(op); !known {
+				c.svcs.Store(op, svc)
+			}
+			return op, nil
+		}
+	}
+	return nil, awserr.UnknownOperation.New("Unknown operation %s", target)
+}
+
+// Decode reads the JSON body into op's input. An empty body is an empty
+// input; malformed JSON or a value that does not fit the model is a
+// SerializationException.
+func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]any, error) {
+	body, err := req.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	if op.Input == nil {
+		if len(bytes.TrimSpace(body)) > 0 {
+			if _, err := jsonbody.DecodeDocument(body); err != nil {
+				return nil, awserr.SerializationException.New("%v", err)
+			}
+		}
+		return map[string]any{}, nil
+	}
+	in, err := jsonbody.DecodeStructure(body, op.Input.Shape, false)
+	if err != nil {
+		return nil, awserr.SerializationException.New("%v", err)
+	}
+	return in, nil
+}
+
+func (c *Codec) buffer() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (c *Codec) release(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		c.bufs.Put(b)
+	}
+}
+
+// contentType is application/x-amz-json-<jsonVersion> (1.0 when the model
+// omits it, as botocore does).
+func contentType(svc *model.Metadata) string {
+	v := svc.JSONVersion
+	if v == "" {
+		v = "1.0"
+	}
+	return "application/x-amz-json-" + v
+}
+
+// Encode writes op's output as the JSON body. An operation without output
+// answers "{}", as AWS does.
+func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
+	buf := c.buffer()
+	defer c.release(buf)
+	if op.Output == nil {
+		buf.WriteString("{}")
+	} else if err := jsonbody.EncodeStructure(buf, op.Output.Shape, out, false); err != nil {
+		return err
+	}
+	ct := ""
+	if svc, ok := c.svcs.Load(op); ok {
+		ct = contentType(&svc.(*model.Service).Metadata)
+	}
+	write(w, ct, http.StatusOK, buf.Bytes(), meta, nil)
+	return nil
+}
+
+// write sends a JSON body with the headers every JSON-RPC response
+// carries. ct "" means: keep a Content-Type the caller already set, else
+// application/x-amz-json-1.0.
+func write(w http.ResponseWriter, ct string, status int, body []byte, meta protocol.Meta, extra http.Header) {
+	h := w.Header()
+	for k, v := range extra {
+		h[k] = slices.Clone(v)
+	}
+	if ct != "" {
+		h.Set("Content-Type", ct)
+	} else if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/x-amz-json-1.0")
+	}
+	if meta.RequestID != "" {
+		h.Set("X-Amzn-Requestid", meta.RequestID)
+	}
+	// DynamoDB clients verify x-amz-crc32 over the body bytes as sent
+	// (uncompressed); every JSON service may carry it.
+	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// EncodeError writes err as AWS JSON services do.
+func (c *Codec) EncodeError(w http.ResponseWriter, svc *model.Service, op *model.Operation, err *awserr.Error, meta protocol.Meta) {
+	buf := c.buffer()
+	defer c.release(buf)
+	code := err.Code
+	typ := code.Shape
+	if typ == "" {
+		typ = code.Code
+	}
+	var shape *model.Shape
+	if svc != nil {
+		if sh, ok := svc.Shapes[typ]; ok && sh.Type == model.Structure {
+			shape = sh
+		}
+	}
+	wireType := typ
+	queryCompatible := svc != nil && svc.Metadata.AWSQueryCompatible
+	if queryCompatible {
+		wireType = Namespace(svc) + "#" + typ
+	}
+	buf.WriteString(`{"__type":`)
+	jsonbody.AppendString(buf, wireType)
+	msgKey := jsonbody.ErrorMessageKey(shape)
+	buf.WriteByte(',')
+	jsonbody.AppendString(buf, msgKey)
+	buf.WriteByte(':')
+	jsonbody.AppendString(buf, err.Message)
+	if ferr := jsonbody.AppendErrorFields(buf, shape, err.Fields, msgKey); ferr != nil {
+		// A field the codec cannot encode must not turn an error into a
+		// half-written body: drop the fields, keep code and message.
+		buf.Reset()
+		buf.WriteString(`{"__type":`)
+		jsonbody.AppendString(buf, wireType)
+		buf.WriteByte(',')
+		jsonbody.AppendString(buf, msgKey)
+		buf.WriteByte(':')
+		jsonbody.AppendString(buf, err.Message)
+	}
+	buf.WriteByte('}')
+
+	h := w.Header()
+	h.Set("X-Amzn-Errortype", typ)
+	if queryCompatible {
+		fault := "Receiver"
+		if code.Sender {
+			fault = "Sender"
+		}
+		h.Set("X-Amzn-Query-Error", code.Code+";"+fault)
+	}
+	status := code.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	ct := ""
+	if svc != nil {
+		ct = contentType(&svc.Metadata)
+	}
+	write(w, ct, status, buf.Bytes(), meta, err.Header)
+}
+
+// Namespace is the Smithy namespace of a service's shapes as AWS spells it
+// in a namespaced __type ("com.amazonaws.sqs"): the serviceId lower-cased
+// without spaces. Clients keep only what follows '#'.
+func Namespace(svc *model.Service) string {
+	id := svc.Metadata.ServiceID
+	if id == "" {
+		id = svc.Metadata.EndpointPrefix
+	}
+	return "com.amazonaws." + strings.ToLower(strings.ReplaceAll(id, " ", ""))
+}

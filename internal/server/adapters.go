@@ -1,0 +1,40 @@
+package server
+
+import (
+	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/service/iam"
+	"github.com/niwa-cloud/niwa/internal/service/sts"
+)
+
+// iamRoles lets STS find roles in IAM without importing it.
+type iamRoles struct{ iam *iam.IAM }
+
+var _ sts.Roles = iamRoles{}
+
+func (r iamRoles) RoleByARN(arn string) (sts.Role, bool, error) {
+	role, ok, err := r.iam.RoleByARN(arn)
+	if err != nil || !ok {
+		return sts.Role{}, ok, err
+	}
+	return sts.Role{
+		Name: role.Name, ID: role.ID, ARN: role.ARN, Account: role.Account,
+		MaxSessionDuration: role.MaxSessionDuration,
+	}, true, nil
+}
+
+// iamCredentials lets the signature layer authenticate IAM users' access
+// keys. An inactive key is as good as unknown, as on AWS.
+type iamCredentials struct{ iam *iam.IAM }
+
+var _ iamKeys = iamCredentials{}
+
+func (c iamCredentials) LookupCredential(id string) (auth.Credential, bool, error) {
+	k, ok, err := c.iam.LookupAccessKey(id)
+	if err != nil || !ok || k.Status != "Active" {
+		return auth.Credential{}, false, err
+	}
+	return auth.Credential{
+		AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey,
+		Account: k.Account, ARN: k.UserARN, UserID: k.UserID,
+	}, true, nil
+}

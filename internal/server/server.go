@@ -1,0 +1,167 @@
+// Package server assembles niwa: storage, the signature verifier, every
+// service and the gateway, wired explicitly in one place. cmd/niwa and the
+// niwatest package both start niwa through it, so tests run exactly what
+// users run.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// DefaultAccount is the account of the default test/test key pair.
+const DefaultAccount = "000000000000"
+
+// Config is everything niwa can be told at start-up.
+type Config struct {
+	// Host and Port are the listen address (default 127.0.0.1:4566).
+	Host string
+	Port int
+	// DataDir makes state durable; empty keeps it in memory.
+	DataDir string
+	// Fsync waits for the disk on every commit (power-loss durability).
+	Fsync bool
+	// Region answers requests whose signature names none.
+	Region string
+	// SkipSignatureValidation accepts any access key and signature.
+	SkipSignatureValidation bool
+	// Keys are the static access keys; empty means the default test/test
+	// root key of DefaultAccount.
+	Keys []auth.Credential
+	// S3HostSuffix is the host suffix for virtual-host-style S3 and
+	// website endpoints (default "localhost").
+	S3HostSuffix string
+	Clock        clock.Clock
+	Log          *slog.Logger
+	Version      string
+}
+
+// Server is a running (or ready to run) niwa.
+type Server struct {
+	cfg     Config
+	backend storage.Backend
+	gateway *gateway.Gateway
+	http    *http.Server
+	ln      net.Listener
+}
+
+// New wires niwa from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Keys) == 0 {
+		cfg.Keys = []auth.Credential{auth.RootCredential("test", "test", DefaultAccount)}
+	}
+	backend, err := storage.Open(storage.Options{DataDir: cfg.DataDir, Fsync: cfg.Fsync})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, backend: backend}
+	built, err := buildServices(backend, codecs.New())
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	static := auth.StaticCredentials{}
+	for _, k := range cfg.Keys {
+		static[k.AccessKeyID] = k
+	}
+	verifier := &auth.Verifier{
+		Credentials:    &credentialChain{static: static, sts: built.sts, iam: built.iamKeys},
+		Clock:          cfg.Clock,
+		SkipValidation: cfg.SkipSignatureValidation,
+		DefaultAccount: DefaultAccount,
+	}
+	s.gateway, err = gateway.New(gateway.Config{
+		Version:        cfg.Version,
+		DefaultRegion:  cfg.Region,
+		DefaultAccount: DefaultAccount,
+		S3HostSuffix:   cfg.S3HostSuffix,
+		Clock:          cfg.Clock,
+		Log:            cfg.Log,
+		Auth:           authenticator{verifier: verifier},
+		Reset:          backend.Reset,
+	}, built.services...)
+	if err != nil {
+		backend.Close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.gateway,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler is niwa's HTTP handler, for serving it in-process.
+func (s *Server) Handler() http.Handler { return s.gateway }
+
+// Listen binds the configured address. Port 0 picks a free port.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port)))
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address (after Listen).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Serve serves until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) Serve() error {
+	if s.ln == nil {
+		return errors.New("server: Serve before Listen")
+	}
+	if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting requests, lets in-flight ones finish (until ctx
+// ends), and closes storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if cerr := s.backend.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Reset drops all state, as POST /_niwa/reset does.
+func (s *Server) Reset() error {
+	if err := s.backend.Reset(); err != nil {
+		return fmt.Errorf("server: reset: %w", err)
+	}
+	return nil
+}

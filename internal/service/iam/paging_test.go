@@ -1,0 +1,287 @@
+package iam
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// collect pages through a listing with MaxItems n and returns the pages.
+func collect[T any](t *testing.T, n int32, list func(marker *string, max *int32) ([]T, *bool, *string, error)) [][]T {
+	t.Helper()
+	var pages [][]T
+	var marker *string
+	for range 20 {
+		items, truncated, next, err := list(marker, i32(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, items)
+		if truncated == nil {
+			t.Fatal("IsTruncated missing")
+		}
+		if !*truncated {
+			if next != nil {
+				t.Fatal("Marker on the last page")
+			}
+			return pages
+		}
+		if next == nil {
+			t.Fatal("truncated page without Marker")
+		}
+		marker = next
+	}
+	t.Fatal("pagination does not end")
+	return nil
+}
+
+func TestPaginationThreePages(t *testing.T) {
+	f := newFixture(t, WithManagedPolicies(testCatalog()))
+	names := []string{"delta", "Alpha", "charlie", "Bravo", "echo", "Golf", "foxtrot"}
+	for _, n := range names {
+		f.createUser(n)
+		f.createRole(n)
+		f.createGroup(n)
+		f.createPolicy(n)
+		must(f.CreateInstanceProfile(f.ctx, &iamapi.CreateInstanceProfileInput{InstanceProfileName: s(n)}))
+	}
+	want := []string{"Alpha", "Bravo", "charlie", "delta", "echo", "foxtrot", "Golf"} // case-insensitive order
+
+	check := func(t *testing.T, pages [][]string, want []string) {
+		t.Helper()
+		if len(pages) != 3 || len(pages[0]) != 3 || len(pages[1]) != 3 || len(pages[2]) != len(want)-6 {
+			t.Fatalf("pages = %v", pages)
+		}
+		if got := slices.Concat(pages...); !slices.Equal(got, want) {
+			t.Fatalf("order = %v, want %v", got, want)
+		}
+	}
+	t.Run("users", func(t *testing.T) {
+		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			out, err := f.ListUsers(f.ctx, &iamapi.ListUsersInput{Marker: m, MaxItems: n})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var r []string
+			for _, u := range out.Users {
+				r = append(r, *u.UserName)
+			}
+			return r, out.IsTruncated, out.Marker, nil
+		}), want)
+	})
+	t.Run("roles", func(t *testing.T) {
+		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			out, err := f.ListRoles(f.ctx, &iamapi.ListRolesInput{Marker: m, MaxItems: n})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var r []string
+			for _, x := range out.Roles {
+				r = append(r, *x.RoleName)
+			}
+			return r, out.IsTruncated, out.Marker, nil
+		}), want)
+	})
+	t.Run("groups", func(t *testing.T) {
+		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			out, err := f.ListGroups(f.ctx, &iamapi.ListGroupsInput{Marker: m, MaxItems: n})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var r []string
+			for _, x := range out.Groups {
+				r = append(r, *x.GroupName)
+			}
+			return r, out.IsTruncated, out.Marker, nil
+		}), want)
+	})
+	t.Run("instance profiles", func(t *testing.T) {
+		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			out, err := f.ListInstanceProfiles(f.ctx, &iamapi.ListInstanceProfilesInput{Marker: m, MaxItems: n})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var r []string
+			for _, x := range out.InstanceProfiles {
+				r = append(r, *x.InstanceProfileName)
+			}
+			return r, out.IsTruncated, out.Marker, nil
+		}), want)
+	})
+	t.Run("local policies", func(t *testing.T) {
+		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			out, err := f.ListPolicies(f.ctx, &iamapi.ListPoliciesInput{Scope: s("Local"), Marker: m, MaxItems: n})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var r []string
+			for _, x := range out.Policies {
+				r = append(r, *x.PolicyName)
+			}
+			return r, out.IsTruncated, out.Marker, nil
+		}), want)
+	})
+	t.Run("all policies", func(t *testing.T) {
+		pages := collect(t, 4, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			out, err := f.ListPolicies(f.ctx, &iamapi.ListPoliciesInput{Marker: m, MaxItems: n})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			var r []string
+			for _, x := range out.Policies {
+				r = append(r, *x.PolicyName)
+			}
+			return r, out.IsTruncated, out.Marker, nil
+		})
+		all := []string{"AdministratorAccess", "Alpha", "AWSLambdaBasicExecutionRole", "Bravo", "charlie", "delta", "echo", "foxtrot", "Golf", "ReadOnlyAccess"}
+		if len(pages) != 3 || !slices.Equal(slices.Concat(pages...), all) {
+			t.Fatalf("pages = %v", pages)
+		}
+	})
+
+	// A marker resumes after its item even when that item is gone.
+	first := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{MaxItems: i32(2)}))
+	must(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: s("Bravo")}))
+	next := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{MaxItems: i32(2), Marker: first.Marker}))
+	if *next.Users[0].UserName != "charlie" {
+		t.Errorf("after deleting the marker's item, next page starts at %s", *next.Users[0].UserName)
+	}
+
+	wantErr(t, second(f.ListUsers(f.ctx, &iamapi.ListUsersInput{Marker: s("!!not a marker!!")})), "InvalidInput", 400, "Invalid Marker.")
+	wantErr(t, second(f.ListRoles(f.ctx, &iamapi.ListRolesInput{MaxItems: i32(0)})), "ValidationError", 400,
+		"1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1")
+	wantErr(t, second(f.ListRoles(f.ctx, &iamapi.ListRolesInput{MaxItems: i32(1001)})), "ValidationError", 400, "")
+}
+
+func TestPaginationDefaultMaxItems(t *testing.T) {
+	f := newFixture(t)
+	for i := range 101 {
+		f.createUser(fmt.Sprintf("user%03d", i))
+	}
+	out := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{}))
+	if len(out.Users) != 100 || !*out.IsTruncated {
+		t.Fatalf("default page = %d users, truncated %v", len(out.Users), *out.IsTruncated)
+	}
+	rest := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{Marker: out.Marker}))
+	if len(rest.Users) != 1 || *rest.Users[0].UserName != "user100" || *rest.IsTruncated {
+		t.Fatalf("second page = %+v", rest)
+	}
+}
+
+func TestSmallListsPaginate(t *testing.T) {
+	f := newFixture(t)
+	f.createRole("r")
+	for _, n := range []string{"c", "a", "b"} {
+		must(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: s("r"), PolicyName: s(n), PolicyDocument: s(allowS3)}))
+		must(f.TagRole(f.ctx, &iamapi.TagRoleInput{RoleName: s("r"), Tags: []iamapi.Tag{{Key: s(n), Value: s(n)}}}))
+	}
+	pages := collect(t, 2, func(m *string, n *int32) ([]string, *bool, *string, error) {
+		out, err := f.ListRolePolicies(f.ctx, &iamapi.ListRolePoliciesInput{RoleName: s("r"), Marker: m, MaxItems: n})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return out.PolicyNames, out.IsTruncated, out.Marker, nil
+	})
+	if !slices.Equal(slices.Concat(pages...), []string{"a", "b", "c"}) || len(pages) != 2 {
+		t.Errorf("inline pages = %v", pages)
+	}
+	tagPages := collect(t, 2, func(m *string, n *int32) ([]string, *bool, *string, error) {
+		out, err := f.ListRoleTags(f.ctx, &iamapi.ListRoleTagsInput{RoleName: s("r"), Marker: m, MaxItems: n})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		var r []string
+		for _, tg := range out.Tags {
+			r = append(r, *tg.Key)
+		}
+		return r, out.IsTruncated, out.Marker, nil
+	})
+	if !slices.Equal(slices.Concat(tagPages...), []string{"c", "a", "b"}) {
+		t.Errorf("tag pages = %v (tags keep insertion order)", tagPages)
+	}
+}
+
+// TestConcurrentWrites runs handlers from many goroutines (under -race) and
+// checks that the counts the indexes keep stay exact.
+func TestConcurrentWrites(t *testing.T) {
+	f := newFixture(t)
+	p := f.createPolicy("shared")
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 16 {
+		wg.Go(func() {
+			name := fmt.Sprintf("role-%02d", i)
+			if _, err := f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: s(name), AssumeRolePolicyDocument: s(trustDoc)}); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: s(name), PolicyArn: p.Arn}); err != nil {
+				errs <- err
+			}
+			if _, err := f.ListRoles(f.ctx, &iamapi.ListRolesInput{}); err != nil {
+				errs <- err
+			}
+		})
+	}
+	// Everyone races to create the same user: exactly one wins.
+	var created int
+	var mu sync.Mutex
+	for range 8 {
+		wg.Go(func() {
+			if _, err := f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: s("dup")}); err == nil {
+				mu.Lock()
+				created++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if created != 1 {
+		t.Errorf("CreateUser succeeded %d times", created)
+	}
+	got := must(f.GetPolicy(f.ctx, &iamapi.GetPolicyInput{PolicyArn: p.Arn})).Policy
+	if *got.AttachmentCount != 16 {
+		t.Errorf("AttachmentCount = %d, want 16", *got.AttachmentCount)
+	}
+}
+
+// TestDurable checks that state lives in the storage layer: a second IAM on
+// a reopened durable store serves what the first one wrote.
+func TestDurable(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (storage.Backend, *IAM) {
+		be, err := storage.Open(storage.Options{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := be.Store("iam")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return be, New(st)
+	}
+	be, svc := open()
+	f := &fixture{IAM: svc, t: t, ctx: newCtx(clock.NewFake(t0), testAccount)}
+	f.createRole("kept")
+	k := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{})).AccessKey
+	if err := be.Close(); err != nil {
+		t.Fatal(err)
+	}
+	be, svc = open()
+	defer be.Close()
+	if _, err := svc.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: s("kept")}); err != nil {
+		t.Errorf("role lost across restart: %v", err)
+	}
+	if _, ok, err := svc.LookupAccessKey(*k.AccessKeyId); !ok || err != nil {
+		t.Errorf("access key lost across restart: %v %v", ok, err)
+	}
+}

@@ -1,0 +1,336 @@
+package iam
+
+import (
+	"strings"
+
+	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+func getRole(tx storage.Tx, sc storage.Scope, name string) (roleRecord, error) {
+	r, ok, err := roles.Get(tx, sc, lower(name))
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, noSuchRole(name)
+	}
+	return r, nil
+}
+
+func (s *IAM) updateRole(ctx *request.Context, name *string, fn func(tx storage.Tx, sc storage.Scope, r *roleRecord) error) error {
+	n, err := required("roleName", name)
+	if err != nil {
+		return err
+	}
+	sc := scope(ctx)
+	return s.store.Update(func(tx storage.Tx) error {
+		r, err := getRole(tx, sc, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, sc, &r); err != nil {
+			return err
+		}
+		return roles.Put(tx, sc, r, lower(r.Name))
+	})
+}
+
+func (s *IAM) viewRole(ctx *request.Context, name *string) (roleRecord, error) {
+	n, err := required("roleName", name)
+	if err != nil {
+		return roleRecord{}, err
+	}
+	var r roleRecord
+	err = s.store.View(func(tx storage.Tx) error {
+		r, err = getRole(tx, scope(ctx), n)
+		return err
+	})
+	return r, err
+}
+
+// How much of a role an output shows, following IAM: ListRoles leaves out
+// the boundary, the tags and RoleLastUsed; GetRole always has RoleLastUsed
+// (empty until the role is used); instance profiles embed the basics.
+type roleView int
+
+const (
+	roleFull roleView = iota
+	roleCreated
+	roleListed
+	roleEmbedded
+)
+
+func roleOut(account string, r *roleRecord, view roleView) iamapi.Role {
+	out := iamapi.Role{
+		Path:                     ptr(r.Path),
+		RoleName:                 ptr(r.Name),
+		RoleId:                   ptr(r.ID),
+		Arn:                      ptr(roleARN(account, r)),
+		CreateDate:               ptr(r.CreateDate),
+		AssumeRolePolicyDocument: ptr(encodeDocument(r.TrustPolicy)),
+	}
+	if view == roleEmbedded {
+		return out
+	}
+	if r.Description != "" {
+		out.Description = ptr(r.Description)
+	}
+	out.MaxSessionDuration = ptr(r.MaxSessionDuration)
+	if view == roleListed {
+		return out
+	}
+	out.PermissionsBoundary = boundaryOut(r.Boundary)
+	out.Tags = tagsOut(r.Tags)
+	if view == roleFull {
+		out.RoleLastUsed = &iamapi.RoleLastUsed{}
+		if r.LastUsed != nil {
+			out.RoleLastUsed = &iamapi.RoleLastUsed{LastUsedDate: ptr(r.LastUsed.Date), Region: ptr(r.LastUsed.Region)}
+		}
+	}
+	return out
+}
+
+func checkMaxSession(v *int32) (int32, error) {
+	if v == nil {
+		return defaultMaxSession, nil
+	}
+	switch n := *v; {
+	case n < minMaxSession:
+		return 0, validation("Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to %d", n, minMaxSession)
+	case n > maxMaxSession:
+		return 0, validation("Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to %d", n, maxMaxSession)
+	default:
+		return n, nil
+	}
+}
+
+func checkDescription(v *string) (string, error) {
+	d := str(v)
+	if len([]rune(d)) > 1000 {
+		return "", validation("Value '%s' at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000", d)
+	}
+	return d, nil
+}
+
+func readTrustPolicy(member string, v *string) (string, error) {
+	doc, err := readDocument(member, v, docTrust)
+	if err != nil {
+		return "", err
+	}
+	if documentSize(doc) > maxTrustPolicySize {
+		return "", limitExceeded("Cannot exceed quota for ACLSizePerRole: %d", maxTrustPolicySize)
+	}
+	return doc, nil
+}
+
+func (s *IAM) CreateRole(ctx *request.Context, in *iamapi.CreateRoleInput) (*iamapi.CreateRoleOutput, error) {
+	name, err := required("roleName", in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	path, err := checkPath("path", in.Path)
+	if err != nil {
+		return nil, err
+	}
+	maxSession, err := checkMaxSession(in.MaxSessionDuration)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := checkDescription(in.Description)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := readTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	trust, err := readTrustPolicy("assumeRolePolicyDocument", in.AssumeRolePolicyDocument)
+	if err != nil {
+		return nil, err
+	}
+	r := roleRecord{
+		Name: name, ID: newID("AROA"), Path: path, CreateDate: now(ctx),
+		TrustPolicy: trust, Description: desc, MaxSessionDuration: maxSession, Tags: tags,
+	}
+	sc := scope(ctx)
+	err = s.store.Update(func(tx storage.Tx) error {
+		if _, ok, err := roles.Get(tx, sc, lower(name)); err != nil || ok {
+			if ok {
+				return iamapi.ErrEntityAlreadyExistsException.New("Role with name %s already exists.", name)
+			}
+			return err
+		}
+		if in.PermissionsBoundary != nil {
+			if err := s.setBoundary(tx, sc, &r.Boundary, kindRole, name, *in.PermissionsBoundary); err != nil {
+				return err
+			}
+		}
+		return roles.Put(tx, sc, r, lower(name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := roleOut(ctx.Account, &r, roleCreated)
+	return &iamapi.CreateRoleOutput{Role: &out}, nil
+}
+
+func (s *IAM) GetRole(ctx *request.Context, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {
+	r, err := s.viewRole(ctx, in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	out := roleOut(ctx.Account, &r, roleFull)
+	return &iamapi.GetRoleOutput{Role: &out}, nil
+}
+
+func (s *IAM) ListRoles(ctx *request.Context, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error) {
+	p, err := newPage(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	pp := pathPrefix(in.PathPrefix)
+	var list []roleRecord
+	var res pageResult
+	err = s.store.View(func(tx storage.Tx) error {
+		list, res, err = tablePage(tx, roles, scope(ctx), nil, p, func(r roleRecord) bool { return strings.HasPrefix(r.Path, pp) })
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &iamapi.ListRolesOutput{Roles: []iamapi.Role{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
+	for i := range list {
+		out.Roles = append(out.Roles, roleOut(ctx.Account, &list[i], roleListed))
+	}
+	return out, nil
+}
+
+// UpdateRole changes the description (when given) and the maximum session
+// duration (when given).
+func (s *IAM) UpdateRole(ctx *request.Context, in *iamapi.UpdateRoleInput) (*iamapi.UpdateRoleOutput, error) {
+	var maxSession int32
+	if in.MaxSessionDuration != nil {
+		var err error
+		if maxSession, err = checkMaxSession(in.MaxSessionDuration); err != nil {
+			return nil, err
+		}
+	}
+	desc, err := checkDescription(in.Description)
+	if err != nil {
+		return nil, err
+	}
+	return empty[iamapi.UpdateRoleOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
+		if in.Description != nil {
+			r.Description = desc
+		}
+		if maxSession != 0 {
+			r.MaxSessionDuration = maxSession
+		}
+		return nil
+	}))
+}
+
+func (s *IAM) UpdateRoleDescription(ctx *request.Context, in *iamapi.UpdateRoleDescriptionInput) (*iamapi.UpdateRoleDescriptionOutput, error) {
+	desc, err := checkDescription(in.Description)
+	if err != nil {
+		return nil, err
+	}
+	var r roleRecord
+	err = s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, rec *roleRecord) error {
+		rec.Description = desc
+		r = *rec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := roleOut(ctx.Account, &r, roleFull)
+	return &iamapi.UpdateRoleDescriptionOutput{Role: &out}, nil
+}
+
+func (s *IAM) UpdateAssumeRolePolicy(ctx *request.Context, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
+	if _, err := required("roleName", in.RoleName); err != nil {
+		return nil, err
+	}
+	trust, err := readTrustPolicy("policyDocument", in.PolicyDocument)
+	if err != nil {
+		return nil, err
+	}
+	return empty[iamapi.UpdateAssumeRolePolicyOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
+		r.TrustPolicy = trust
+		return nil
+	}))
+}
+
+// DeleteRole refuses while the role is in an instance profile or still has
+// policies, as IAM does.
+func (s *IAM) DeleteRole(ctx *request.Context, in *iamapi.DeleteRoleInput) (*iamapi.DeleteRoleOutput, error) {
+	name, err := required("roleName", in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	return empty[iamapi.DeleteRoleOutput](s.store.Update(func(tx storage.Tx) error {
+		r, err := getRole(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(r.InstanceProfiles) > 0:
+			return deleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+		case len(r.Attached) > 0:
+			return deleteConflict("Cannot delete entity, must detach all policies first.")
+		case len(r.Inline) > 0:
+			return deleteConflict("Cannot delete entity, must delete policies first.")
+		}
+		if err := dropUses(tx, sc, kindRole, r.Name, nil, r.Boundary); err != nil {
+			return err
+		}
+		return roles.Delete(tx, sc, lower(r.Name))
+	}))
+}
+
+func (s *IAM) TagRole(ctx *request.Context, in *iamapi.TagRoleInput) (*iamapi.TagRoleOutput, error) {
+	return empty[iamapi.TagRoleOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
+		tags, err := mergeTags(r.Tags, in.Tags)
+		r.Tags = tags
+		return err
+	}))
+}
+
+func (s *IAM) UntagRole(ctx *request.Context, in *iamapi.UntagRoleInput) (*iamapi.UntagRoleOutput, error) {
+	return empty[iamapi.UntagRoleOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
+		r.Tags = removeTags(r.Tags, in.TagKeys)
+		return nil
+	}))
+}
+
+func (s *IAM) ListRoleTags(ctx *request.Context, in *iamapi.ListRoleTagsInput) (*iamapi.ListRoleTagsOutput, error) {
+	r, err := s.viewRole(ctx, in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	tags, res, err := pageTags(r.Tags, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.ListRoleTagsOutput{Tags: tags, IsTruncated: res.IsTruncated, Marker: res.Marker}, nil
+}
+
+func (s *IAM) PutRolePermissionsBoundary(ctx *request.Context, in *iamapi.PutRolePermissionsBoundaryInput) (*iamapi.PutRolePermissionsBoundaryOutput, error) {
+	return empty[iamapi.PutRolePermissionsBoundaryOutput](s.updateRole(ctx, in.RoleName, func(tx storage.Tx, sc storage.Scope, r *roleRecord) error {
+		arn, err := required("permissionsBoundary", in.PermissionsBoundary)
+		if err != nil {
+			return err
+		}
+		return s.setBoundary(tx, sc, &r.Boundary, kindRole, r.Name, arn)
+	}))
+}
+
+func (s *IAM) DeleteRolePermissionsBoundary(ctx *request.Context, in *iamapi.DeleteRolePermissionsBoundaryInput) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
+	return empty[iamapi.DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, in.RoleName, func(tx storage.Tx, sc storage.Scope, r *roleRecord) error {
+		return clearBoundary(tx, sc, &r.Boundary, kindRole, r.Name)
+	}))
+}

@@ -1,0 +1,276 @@
+package storage
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// blobIDBytes of randomness make ids unguessable and collisions negligible
+// without any coordination between writers.
+const blobIDBytes = 16
+
+// fileBlobs stores each blob as one file under root/<first 2 hex>/<id>, with
+// uploads in progress under root/tmp. The shard level keeps directories
+// small enough for every filesystem when a bucket holds millions of objects.
+// Both backends use it: the durable one with root under the data dir, the
+// memory one with a private temp dir, because "in memory" must never mean a
+// 5 GiB object in RAM.
+type fileBlobs struct {
+	fsync bool
+	// temp means root is a private os.MkdirTemp dir: created on first
+	// write, removed entirely on Reset and Close.
+	temp bool
+
+	// mu is held shared by operations that touch the tree and exclusively
+	// by Reset and Close, so those never race a Commit's rename.
+	mu     sync.RWMutex
+	root   string // "" in temp mode until the first Create
+	ready  bool   // root/tmp exists
+	gen    uint64 // bumped by Reset; writers started before it cannot commit
+	closed bool
+}
+
+var _ BlobStore = (*fileBlobs)(nil)
+
+func newTempBlobs() *fileBlobs { return &fileBlobs{temp: true} }
+
+// newDirBlobs opens the durable blob store. Files left in tmp belong to
+// uploads that a crash interrupted; the caller holds the data dir lock, so
+// nobody else can be writing them and they are removed.
+func newDirBlobs(root string, fsync bool) (*fileBlobs, error) {
+	if err := os.RemoveAll(filepath.Join(root, "tmp")); err != nil {
+		return nil, fmt.Errorf("storage: clean blob tmp: %w", err)
+	}
+	return &fileBlobs{root: root, fsync: fsync}, nil
+}
+
+func (b *fileBlobs) Create() (BlobWriter, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	if b.root == "" {
+		dir, err := os.MkdirTemp("", "niwa-blobs-")
+		if err != nil {
+			return nil, fmt.Errorf("storage: blob dir: %w", err)
+		}
+		b.root = dir
+	}
+	tmpDir := filepath.Join(b.root, "tmp")
+	if !b.ready {
+		if err := os.MkdirAll(tmpDir, 0o700); err != nil {
+			return nil, fmt.Errorf("storage: blob dir: %w", err)
+		}
+		b.ready = true
+	}
+	f, err := os.CreateTemp(tmpDir, "upload-")
+	if err != nil {
+		return nil, fmt.Errorf("storage: create blob: %w", err)
+	}
+	return &blobWriter{b: b, f: f, gen: b.gen}, nil
+}
+
+func (b *fileBlobs) Open(id string) (io.ReadSeekCloser, error) {
+	if !validBlobID(id) {
+		return nil, fmt.Errorf("storage: blob %q: %w", id, ErrBlobNotFound)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	if b.root == "" {
+		return nil, fmt.Errorf("storage: blob %s: %w", id, ErrBlobNotFound)
+	}
+	f, err := os.Open(b.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("storage: blob %s: %w", id, ErrBlobNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: open blob: %w", err)
+	}
+	return f, nil
+}
+
+func (b *fileBlobs) Delete(id string) error {
+	if !validBlobID(id) {
+		return fmt.Errorf("storage: blob %q: %w", id, ErrBlobNotFound)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	if b.root == "" {
+		return nil
+	}
+	if err := os.Remove(b.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: delete blob: %w", err)
+	}
+	return nil
+}
+
+// reset removes every blob. Readers that already opened one keep reading
+// it (the inode lives until closed); writers in progress fail on Commit.
+func (b *fileBlobs) reset() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	b.gen++
+	b.ready = false
+	if b.root == "" {
+		return nil
+	}
+	err := os.RemoveAll(b.root)
+	if b.temp {
+		b.root = ""
+	}
+	return err
+}
+
+func (b *fileBlobs) close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	if b.temp && b.root != "" {
+		return os.RemoveAll(b.root)
+	}
+	return nil
+}
+
+func (b *fileBlobs) path(id string) string {
+	return filepath.Join(b.root, id[:2], id)
+}
+
+// commit moves a finished upload into place. The rename is atomic, so a
+// blob id only ever names a complete file.
+func (b *fileBlobs) commit(tmp string, gen uint64) (string, error) {
+	var raw [blobIDBytes]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(raw[:])
+
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return "", ErrClosed
+	}
+	if gen != b.gen {
+		return "", ErrBlobReset
+	}
+	final := b.path(id)
+	shard := filepath.Dir(final)
+	if err := os.MkdirAll(shard, 0o700); err != nil {
+		return "", fmt.Errorf("storage: blob dir: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", fmt.Errorf("storage: commit blob: %w", err)
+	}
+	if b.fsync {
+		// The file's data was synced before the rename; syncing the
+		// directories makes the new name itself survive power loss.
+		if err := syncDir(shard); err != nil {
+			return "", err
+		}
+		if err := syncDir(b.root); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("storage: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+func validBlobID(id string) bool {
+	if len(id) != 2*blobIDBytes {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+type blobWriter struct {
+	b    *fileBlobs
+	f    *os.File
+	gen  uint64
+	size int64
+	done bool
+}
+
+var _ BlobWriter = (*blobWriter)(nil)
+
+func (w *blobWriter) Write(p []byte) (int, error) {
+	if w.done {
+		return 0, ErrWriterClosed
+	}
+	n, err := w.f.Write(p)
+	w.size += int64(n)
+	return n, err
+}
+
+func (w *blobWriter) Commit() (BlobRef, error) {
+	if w.done {
+		return BlobRef{}, ErrWriterClosed
+	}
+	w.done = true
+	tmp := w.f.Name()
+	err := func() error {
+		if w.b.fsync {
+			if err := w.f.Sync(); err != nil {
+				return fmt.Errorf("storage: sync blob: %w", err)
+			}
+		}
+		return w.f.Close()
+	}()
+	if err != nil {
+		_ = os.Remove(tmp)
+		return BlobRef{}, err
+	}
+	id, err := w.b.commit(tmp, w.gen)
+	if err != nil {
+		_ = os.Remove(tmp)
+		return BlobRef{}, err
+	}
+	return BlobRef{ID: id, Size: w.size}, nil
+}
+
+func (w *blobWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	_ = w.f.Close()
+	_ = os.Remove(w.f.Name())
+}

@@ -1,0 +1,186 @@
+package storage
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/btree"
+)
+
+// btreeDegree trades node size against depth; 32 is google/btree's own
+// recommendation for in-memory use and keeps copy-on-write copies small.
+const btreeDegree = 32
+
+type item struct{ key, val []byte }
+
+func itemLess(a, b item) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+func newTree() *btree.BTreeG[item] { return btree.NewG(btreeDegree, itemLess) }
+
+type memBackend struct {
+	mu     sync.Mutex
+	stores map[string]*memStore
+	closed atomic.Bool
+	blobs  *fileBlobs
+}
+
+var _ Backend = (*memBackend)(nil)
+
+func newMemBackend() *memBackend {
+	return &memBackend{stores: map[string]*memStore{}, blobs: newTempBlobs()}
+}
+
+func (b *memBackend) Store(name string) (Store, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return nil, ErrClosed
+	}
+	s, ok := b.stores[name]
+	if !ok {
+		s = newMemStore(&b.closed)
+		b.stores[name] = s
+	}
+	return s, nil
+}
+
+func (b *memBackend) Blobs() BlobStore { return b.blobs }
+
+func (b *memBackend) Reset() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	for _, s := range b.stores {
+		s.reset()
+	}
+	return b.blobs.reset()
+}
+
+func (b *memBackend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Swap(true) {
+		return nil
+	}
+	// Drop the trees so a leaked Backend does not pin its data.
+	for _, s := range b.stores {
+		s.reset()
+	}
+	return b.blobs.close()
+}
+
+// memStore keeps the committed state as an immutable copy-on-write B-tree.
+// An Update clones the tree (O(1)), mutates the clone, and publishes it on
+// success, so a failed or panicking Update is discarded by simply dropping
+// the clone, and a View iterates a snapshot nobody will ever write to,
+// without holding any lock.
+type memStore struct {
+	closed *atomic.Bool
+
+	// wmu serializes writers. base is the writer's private handle on the
+	// committed tree; it is only ever cloned, never mutated, so the nodes
+	// it shares with published snapshots stay frozen.
+	wmu  sync.Mutex
+	base *btree.BTreeG[item]
+
+	// snap is what Views read. It is a separate clone of base so that no
+	// goroutine ever calls Clone (which writes the tree header) on a tree
+	// that readers are traversing.
+	snap atomic.Pointer[btree.BTreeG[item]]
+}
+
+var _ Store = (*memStore)(nil)
+
+func newMemStore(closed *atomic.Bool) *memStore {
+	s := &memStore{closed: closed, base: newTree()}
+	s.snap.Store(s.base.Clone())
+	return s
+}
+
+func (s *memStore) View(fn func(tx Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	t := &txn{raw: &memTx{tree: s.snap.Load()}}
+	defer t.close()
+	return fn(t)
+}
+
+func (s *memStore) Update(fn func(tx Tx) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	work := s.base.Clone()
+	t := &txn{raw: &memTx{tree: work}, writable: true}
+	err := func() error {
+		defer t.close()
+		return fn(t)
+	}()
+	if err != nil {
+		return err
+	}
+	s.base = work
+	s.snap.Store(work.Clone())
+	return nil
+}
+
+func (s *memStore) reset() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.base = newTree()
+	s.snap.Store(s.base.Clone())
+}
+
+type memTx struct{ tree *btree.BTreeG[item] }
+
+var _ rawTx = (*memTx)(nil)
+
+func (m *memTx) get(key []byte) ([]byte, bool) {
+	it, ok := m.tree.Get(item{key: key})
+	if !ok {
+		return nil, false
+	}
+	return clone(it.val), true
+}
+
+func (m *memTx) put(key, value []byte) error {
+	m.tree.ReplaceOrInsert(item{key: key, val: value})
+	return nil
+}
+
+func (m *memTx) del(key []byte) error {
+	m.tree.Delete(item{key: key})
+	return nil
+}
+
+func (m *memTx) collect(out []kv, prefix, from []byte, incl, reverse bool, n int) []kv {
+	iter := func(it item) bool {
+		if !incl && bytes.Equal(it.key, from) {
+			return true
+		}
+		if !bytes.HasPrefix(it.key, prefix) {
+			return false
+		}
+		out = append(out, ownedPair(it.key, it.val))
+		return len(out) < n
+	}
+	switch {
+	case !reverse && from == nil:
+		m.tree.Ascend(iter)
+	case !reverse:
+		m.tree.AscendGreaterOrEqual(item{key: from}, iter)
+	case from == nil:
+		m.tree.Descend(iter)
+	default:
+		m.tree.DescendLessOrEqual(item{key: from}, iter)
+	}
+	return out
+}

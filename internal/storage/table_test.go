@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+)
+
+type role struct {
+	Name string   `json:"name"`
+	Path string   `json:"path"`
+	Tags []string `json:"tags,omitempty"`
+}
+
+func TestTable(t *testing.T) {
+	for _, k := range backendKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			testTable(t, openBackend(t, k.opts(t)))
+		})
+	}
+}
+
+func testTable(t *testing.T, b Backend) {
+	s := openStore(t, b, "iam")
+	roles := NewTable[role]("role")
+	policies := NewTable[string]("policy")
+	acct := Global("000000000000")
+	other := Global("111111111111")
+
+	mustUpdate(t, s, func(tx Tx) error {
+		for _, n := range []string{"admin", "ci", "deploy", "dev", "reader"} {
+			if err := roles.Put(tx, acct, role{Name: n, Path: "/"}, n); err != nil {
+				return err
+			}
+		}
+		if err := roles.Put(tx, other, role{Name: "admin", Path: "/other/"}, "admin"); err != nil {
+			return err
+		}
+		// Another table in the same scope must not show up in role lists.
+		return policies.Put(tx, acct, "{}", "admin-policy")
+	})
+
+	if err := s.View(func(tx Tx) error {
+		r, ok, err := roles.Get(tx, acct, "admin")
+		if err != nil || !ok || r.Path != "/" {
+			t.Errorf("Get admin = %+v, %v, %v", r, ok, err)
+		}
+		r, ok, err = roles.Get(tx, other, "admin")
+		if err != nil || !ok || r.Path != "/other/" {
+			t.Errorf("Get other admin = %+v, %v, %v", r, ok, err)
+		}
+		if _, ok, err := roles.Get(tx, acct, "nobody"); ok || err != nil {
+			t.Errorf("Get missing = %v, %v", ok, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	list := func(opts ListOptions, prefix ...string) []string {
+		var names []string
+		if err := s.View(func(tx Tx) error {
+			return roles.List(tx, acct, prefix, opts, func(key []string, r role) bool {
+				if len(key) != 1 || key[0] != r.Name {
+					t.Errorf("key %q for record %+v", key, r)
+				}
+				names = append(names, r.Name)
+				return true
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	all := []string{"admin", "ci", "deploy", "dev", "reader"}
+	for _, c := range []struct {
+		name   string
+		opts   ListOptions
+		prefix []string
+		want   []string
+	}{
+		{"all", ListOptions{}, nil, all},
+		{"reverse", ListOptions{Reverse: true}, nil, []string{"reader", "dev", "deploy", "ci", "admin"}},
+		{"partial", ListOptions{Partial: "de"}, nil, []string{"deploy", "dev"}},
+		{"after", ListOptions{After: []string{"ci"}, Limit: 2}, nil, []string{"deploy", "dev"}},
+		{"after reverse", ListOptions{After: []string{"deploy"}, Reverse: true}, nil, []string{"ci", "admin"}},
+		{"whole-part prefix", ListOptions{}, []string{"dev"}, []string{"dev"}},
+		{"limit", ListOptions{Limit: 1}, nil, []string{"admin"}},
+	} {
+		if got := list(c.opts, c.prefix...); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %q want %q", c.name, got, c.want)
+		}
+	}
+
+	// Paging with After visits everything exactly once.
+	var paged []string
+	var after []string
+	for {
+		var page []string
+		if err := s.View(func(tx Tx) error {
+			return roles.List(tx, acct, nil, ListOptions{After: after, Limit: 2}, func(key []string, r role) bool {
+				page = append(page, key[0])
+				return true
+			})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		after = []string{page[len(page)-1]}
+	}
+	if !slices.Equal(paged, all) {
+		t.Errorf("paged = %q", paged)
+	}
+
+	mustUpdate(t, s, func(tx Tx) error { return roles.Delete(tx, acct, "ci") })
+	if got := list(ListOptions{}); !slices.Equal(got, []string{"admin", "deploy", "dev", "reader"}) {
+		t.Errorf("after Delete: %q", got)
+	}
+
+	// Undecodable data is an error, not a silently skipped record.
+	mustUpdate(t, s, func(tx Tx) error { return tx.Put(roles.Key(acct, "broken"), []byte("{not json")) })
+	err := s.View(func(tx Tx) error {
+		_, _, err := roles.Get(tx, acct, "broken")
+		return err
+	})
+	if err == nil {
+		t.Error("Get of corrupt record succeeded")
+	}
+	err = s.View(func(tx Tx) error {
+		return roles.List(tx, acct, nil, ListOptions{}, func([]string, role) bool { return true })
+	})
+	if err == nil {
+		t.Error("List over corrupt record succeeded")
+	}
+}
+
+func TestTableMultiPartKeys(t *testing.T) {
+	b := openBackend(t, Options{})
+	s := openStore(t, b, "s3")
+	objects := NewTable[BlobRef]("object")
+	sc := Scope{Account: "000000000000", Region: "eu-west-1"}
+	mustUpdate(t, s, func(tx Tx) error {
+		for i, k := range []string{"a.txt", "photos/1.jpg", "photos/2.jpg", "photos2/x"} {
+			if err := objects.Put(tx, sc, BlobRef{ID: fmt.Sprint(i), Size: int64(i)}, "bucket", k); err != nil {
+				return err
+			}
+		}
+		return objects.Put(tx, sc, BlobRef{ID: "z"}, "bucket-2", "photos/other.jpg")
+	})
+	var got []string
+	if err := s.View(func(tx Tx) error {
+		return objects.List(tx, sc, []string{"bucket"}, ListOptions{Partial: "photos/"}, func(key []string, ref BlobRef) bool {
+			got = append(got, fmt.Sprintf("%s=%s", key, ref.ID))
+			return true
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"[bucket photos/1.jpg]=1", "[bucket photos/2.jpg]=2"}; !slices.Equal(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+}
