@@ -186,13 +186,30 @@ func requireClient(t testing.TB, name string, check ...string) {
 	}
 }
 
-// AWS runs the aws CLI against n and returns stdout, stderr and the error.
+// CLI is one aws command-line client: v1 from PATH (pip's awscli) and v2
+// from Debian's awscli package, which .ci/run installs.
+type CLI struct {
+	Name, Path string
+}
+
+// CLIs are the aws CLI versions the e2e tests run.
+var CLIs = []CLI{{"v1", "aws"}, {"v2", "/usr/bin/aws"}}
+
+// AWS runs the aws CLI (v1) against n and returns stdout, stderr and the
+// error.
 func (n *Niwa) AWS(t testing.TB, env []string, args ...string) (string, string, error) {
 	t.Helper()
-	requireClient(t, "the aws CLI", "aws", "--version")
+	return n.RunCLI(t, CLIs[0], env, args...)
+}
+
+// RunCLI runs one aws CLI version against n. The endpoint is passed as a
+// flag: CLI v2 before 2.13 ignores AWS_ENDPOINT_URL.
+func (n *Niwa) RunCLI(t testing.TB, cli CLI, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	requireClient(t, "the aws CLI "+cli.Name+" ("+cli.Path+")", "sh", "-c", cli.Path+" --version 2>&1 | grep -q 'aws-cli/"+strings.TrimPrefix(cli.Name, "v")+"'")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append([]string{"--output", "json"}, args...)...)
+	cmd := exec.CommandContext(ctx, cli.Path, append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
 	cmd.Env = n.clientEnv(env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

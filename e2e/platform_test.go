@@ -118,10 +118,32 @@ type callerIdentity struct {
 // TestAWSCLIPlatform is the acceptance flow with the real aws CLI.
 func TestAWSCLIPlatform(t *testing.T) {
 	for _, target := range Targets {
-		t.Run(string(target), func(t *testing.T) {
-			n := Start(t, target)
+		for _, cli := range CLIs {
+			t.Run(string(target)+"/"+cli.Name, func(t *testing.T) {
+				n := Start(t, target)
+				cliPlatformFlow(t, n, cli)
+			})
+		}
+	}
+}
+
+func cliPlatformFlow(t *testing.T, n *Niwa, cli CLI) {
+	run := func(env []string, args ...string) (string, string, error) {
+		t.Helper()
+		return n.RunCLI(t, cli, env, args...)
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, errOut, err := run(nil, args...)
+		if err != nil {
+			t.Fatalf("aws %s %s: %v\n%s", cli.Name, strings.Join(args, " "), err, errOut)
+		}
+		return out
+	}
+	{
+		{
 			var id callerIdentity
-			mustJSON(t, n.MustAWS(t, "sts", "get-caller-identity"), &id)
+			mustJSON(t, must("sts", "get-caller-identity"), &id)
 			if id.Account != "000000000000" {
 				t.Fatalf("account %q", id.Account)
 			}
@@ -135,7 +157,7 @@ func TestAWSCLIPlatform(t *testing.T) {
 					AttachmentCount                   int
 				}
 			}
-			mustJSON(t, n.MustAWS(t, "iam", "create-policy", "--policy-name", "ddns", "--policy-document", logsPolicy), &created)
+			mustJSON(t, must("iam", "create-policy", "--policy-name", "ddns", "--policy-document", logsPolicy), &created)
 			if created.Policy.Arn != "arn:aws:iam::000000000000:policy/ddns" || created.Policy.DefaultVersionId != "v1" {
 				t.Fatalf("create-policy: %+v", created)
 			}
@@ -145,28 +167,28 @@ func TestAWSCLIPlatform(t *testing.T) {
 					AssumeRolePolicyDocument                map[string]any
 				}
 			}
-			mustJSON(t, n.MustAWS(t, "iam", "create-role", "--role-name", "ddns-role", "--assume-role-policy-document", "file://"+trust), &role)
+			mustJSON(t, must("iam", "create-role", "--role-name", "ddns-role", "--assume-role-policy-document", "file://"+trust), &role)
 			if role.Role.Arn != "arn:aws:iam::000000000000:role/ddns-role" || !strings.HasPrefix(role.Role.RoleId, "AROA") || role.Role.Path != "/" {
 				t.Fatalf("create-role: %+v", role)
 			}
 			if role.Role.AssumeRolePolicyDocument["Version"] != "2012-10-17" {
 				t.Fatalf("trust policy not returned as a document: %+v", role.Role.AssumeRolePolicyDocument)
 			}
-			n.MustAWS(t, "iam", "attach-role-policy", "--role-name", "ddns-role", "--policy-arn", created.Policy.Arn)
+			must("iam", "attach-role-policy", "--role-name", "ddns-role", "--policy-arn", created.Policy.Arn)
 			var attached struct {
 				AttachedPolicies []struct{ PolicyName, PolicyArn string }
 			}
-			mustJSON(t, n.MustAWS(t, "iam", "list-attached-role-policies", "--role-name", "ddns-role"), &attached)
+			mustJSON(t, must("iam", "list-attached-role-policies", "--role-name", "ddns-role"), &attached)
 			if len(attached.AttachedPolicies) != 1 || attached.AttachedPolicies[0].PolicyArn != created.Policy.Arn {
 				t.Fatalf("list-attached-role-policies: %+v", attached)
 			}
 
 			// Wrong secret and unknown key, as the CLI reports them.
-			_, stderr, err := n.AWS(t, []string{"AWS_SECRET_ACCESS_KEY=wrong"}, "sts", "get-caller-identity")
+			_, stderr, err := run([]string{"AWS_SECRET_ACCESS_KEY=wrong"}, "sts", "get-caller-identity")
 			if err == nil || !strings.Contains(stderr, "SignatureDoesNotMatch") {
 				t.Fatalf("wrong secret: err=%v stderr=%s", err, stderr)
 			}
-			_, stderr, err = n.AWS(t, []string{"AWS_ACCESS_KEY_ID=AKIANOTAKEY000000000"}, "sts", "get-caller-identity")
+			_, stderr, err = run([]string{"AWS_ACCESS_KEY_ID=AKIANOTAKEY000000000"}, "sts", "get-caller-identity")
 			if err == nil || !strings.Contains(stderr, "InvalidClientTokenId") {
 				t.Fatalf("unknown key: err=%v stderr=%s", err, stderr)
 			}
@@ -175,9 +197,9 @@ func TestAWSCLIPlatform(t *testing.T) {
 			var assumed struct {
 				Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken string }
 			}
-			mustJSON(t, n.MustAWS(t, "sts", "assume-role", "--role-arn", role.Role.Arn, "--role-session-name", "cli"), &assumed)
+			mustJSON(t, must("sts", "assume-role", "--role-arn", role.Role.Arn, "--role-session-name", "cli"), &assumed)
 			c := assumed.Credentials
-			out, stderr, err := n.AWS(t, []string{"AWS_ACCESS_KEY_ID=" + c.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_SESSION_TOKEN=" + c.SessionToken}, "sts", "get-caller-identity")
+			out, stderr, err := run([]string{"AWS_ACCESS_KEY_ID=" + c.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_SESSION_TOKEN=" + c.SessionToken}, "sts", "get-caller-identity")
 			if err != nil {
 				t.Fatalf("assumed get-caller-identity: %v %s", err, stderr)
 			}
@@ -185,7 +207,7 @@ func TestAWSCLIPlatform(t *testing.T) {
 			if id.Arn != "arn:aws:sts::000000000000:assumed-role/ddns-role/cli" {
 				t.Fatalf("assumed arn %s", id.Arn)
 			}
-		})
+		}
 	}
 }
 
