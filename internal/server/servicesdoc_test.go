@@ -1,0 +1,78 @@
+package server
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/services.md from the operation tables")
+
+// TestServicesDoc keeps docs/services.md equal to what the operation
+// tables say niwa implements, so the page cannot drift from the code. Run
+// `go test ./internal/server -run TestServicesDoc -update` after adding
+// operations.
+func TestServicesDoc(t *testing.T) {
+	backend, err := storage.Open(storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	b, err := buildServices(backend, codecs.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	doc.WriteString(`# Services
+
+Generated from niwa's operation tables by ` + "`go test ./internal/server -run TestServicesDoc -update`" + `;
+a test fails when this page is stale.
+
+Every service below is routed, authenticated and decoded from its AWS model. An
+operation niwa does not implement yet answers ` + "`NotImplemented`" + ` (HTTP 501) naming
+the service and operation, never a silent success.
+
+| service | protocol | implemented | of |
+|---|---|---|---|
+`)
+	for _, s := range b.services {
+		impl := s.Spec.Bind(s.Impl)
+		fmt.Fprintf(&doc, "| %s | %s | %d | %d |\n", s.Spec.Name, s.Spec.Metadata.Protocol, len(impl), len(s.Spec.Operations))
+	}
+	for _, s := range b.services {
+		impl := s.Spec.Bind(s.Impl)
+		if len(impl) == 0 {
+			continue
+		}
+		var yes, no []string
+		for _, op := range s.Spec.Operations {
+			if _, ok := impl[op]; ok {
+				yes = append(yes, op)
+			} else {
+				no = append(no, op)
+			}
+		}
+		fmt.Fprintf(&doc, "\n## %s (%s)\n\nImplemented: %s.\n", s.Spec.Name, s.Spec.Metadata.ServiceFullName, strings.Join(yes, ", "))
+		if len(no) > 0 {
+			fmt.Fprintf(&doc, "\nNot yet: %s.\n", strings.Join(no, ", "))
+		}
+	}
+	path := filepath.Join("..", "..", "docs", "services.md")
+	if *update {
+		if err := os.WriteFile(path, doc.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, doc.Bytes()) {
+		t.Fatalf("docs/services.md is stale: run go test ./internal/server -run TestServicesDoc -update")
+	}
+}
