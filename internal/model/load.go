@@ -261,6 +261,7 @@ func build(raw *rawService) (*Service, error) {
 	for name, ro := range raw.Operations {
 		op := &Operation{
 			Name:       name,
+			Service:    svc,
 			HTTP:       HTTP{Method: ro.HTTP.Method, RequestURI: ro.HTTP.RequestURI, ResponseCode: ro.HTTP.ResponseCode},
 			AuthType:   ro.AuthType,
 			Deprecated: ro.Deprecated,

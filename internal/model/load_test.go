@@ -45,6 +45,11 @@ func TestLoadRealModels(t *testing.T) {
 		if len(full.Operations) != len(again.Operations) || len(full.Shapes) != len(again.Shapes) {
 			t.Fatalf("%s: trim lost operations or shapes", svc)
 		}
+		for name, op := range full.Operations {
+			if op.Service != full {
+				t.Fatalf("%s.%s: Service is not the owning model", svc, name)
+			}
+		}
 		if !reflect.DeepEqual(full.Metadata, again.Metadata) {
 			t.Fatalf("%s: metadata differs", svc)
 		}

@@ -118,11 +118,16 @@ func (m Metadata) SigningNameOrPrefix() string {
 
 // Operation is one API operation.
 type Operation struct {
-	Name   string
-	HTTP   HTTP
-	Input  *Ref // nil when the operation takes no input
-	Output *Ref // nil when the operation returns nothing
-	Errors []*Ref
+	Name string
+	// Service is the operation's owning service: the model the operation
+	// was loaded from. It is never nil for a loaded model, so a codec
+	// handed only the operation can still reach the service's metadata
+	// and shapes.
+	Service *Service
+	HTTP    HTTP
+	Input   *Ref // nil when the operation takes no input
+	Output  *Ref // nil when the operation returns nothing
+	Errors  []*Ref
 	// HostPrefix is the endpoint host prefix template ("{AccountId}.").
 	HostPrefix string
 	// ChecksumRequired says the request must carry Content-MD5 or a

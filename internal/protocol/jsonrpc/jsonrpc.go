@@ -28,12 +28,10 @@ import (
 )
 
 // Codec is the JSON-RPC codec. Resolving an operation is a map lookup on
-// the model; the codec only remembers which service each resolved
-// operation belongs to, so Encode can answer with that service's
-// Content-Type.
+// the model; Encode answers with the Content-Type of op.Service. The codec
+// keeps no per-model state.
 type Codec struct {
 	bufs sync.Pool
-	svcs sync.Map // *model.Operation → *model.Service
 }
 
 // New returns the JSON 1.0/1.1 codec.
@@ -55,9 +53,6 @@ func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Opera
 	}
 	if prefix == svc.Metadata.TargetPrefix {
 		if op, ok := svc.Operations[name]; ok {
-			if _, known := c.svcs.Load(op); !known {
-				c.svcs.Store(op, svc)
-			}
 			return op, nil
 		}
 	}
@@ -111,8 +106,8 @@ func contentType(svc *model.Metadata) string {
 	return "application/x-amz-json-" + v
 }
 
-// Encode writes op's output as the JSON body. An operation without output
-// answers "{}", as AWS does.
+// Encode writes op's output as the JSON body, with the Content-Type of
+// op.Service. An operation without output answers "{}", as AWS does.
 func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
 	buf := c.buffer()
 	defer c.release(buf)
@@ -122,8 +117,8 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 		return err
 	}
 	ct := ""
-	if svc, ok := c.svcs.Load(op); ok {
-		ct = contentType(&svc.(*model.Service).Metadata)
+	if op.Service != nil {
+		ct = contentType(&op.Service.Metadata)
 	}
 	write(w, ct, http.StatusOK, buf.Bytes(), meta, nil)
 	return nil

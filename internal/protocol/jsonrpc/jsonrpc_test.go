@@ -94,3 +94,16 @@ func FuzzJSONRPCDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeWithoutResolve: Encode answers with the Content-Type of
+// op.Service even on a codec that never resolved the operation.
+func TestEncodeWithoutResolve(t *testing.T) {
+	logs := loadModel(t, "logs")
+	rec := httptest.NewRecorder()
+	if err := New().Encode(rec, logs.Operations["DescribeLogGroups"], map[string]any{}, protocol.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Header().Get("Content-Type") != "application/x-amz-json-1.1" || rec.Body.String() != "{}" {
+		t.Fatalf("%v %s", rec.Header(), rec.Body.String())
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -22,11 +21,6 @@ import (
 // for concurrent use; one value serves every service of its protocol.
 type Codec struct {
 	ec2 bool
-	// services remembers the service of every operation Resolve returned.
-	// Encode is handed only the operation, yet the response's xmlns is
-	// the service's; the model's Operation has no link back to its
-	// Service. Keys are *model.Operation, values *model.Service.
-	services sync.Map
 }
 
 var _ protocol.Codec = (*Codec)(nil)
@@ -54,7 +48,6 @@ func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Opera
 	if op == nil {
 		return nil, awserr.InvalidAction.New("The action %s is not valid for this web service.", action)
 	}
-	c.services.Store(op, svc)
 	return op, nil
 }
 
@@ -87,7 +80,8 @@ func formError(err error) error {
 	return awserr.MalformedQueryString.New("The query string is malformed: %v", err)
 }
 
-// Encode writes op's output.
+// Encode writes op's output. The response namespace is that of
+// op.Service.
 //
 // query: <OpResponse xmlns=NS><OpResult>members</OpResult>
 // <ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></OpResponse>,
@@ -99,11 +93,7 @@ func formError(err error) error {
 // </OpResponse>; an operation without output answers <return>true</return>
 // as EC2 does.
 func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
-	var svc *model.Service
-	if v, ok := c.services.Load(op); ok {
-		svc = v.(*model.Service)
-	}
-	ns := namespace(svc)
+	ns := namespace(op.Service)
 	var buf bytes.Buffer
 	if c.ec2 {
 		buf.WriteString(xml.Header)

@@ -153,8 +153,8 @@ func checkCase(t *testing.T, key string, err error, passed, excepted *int) {
 	}
 }
 
-// resolve runs Resolve for op the way the gateway does before Encode, so
-// the codec knows the operation's service.
+// resolve checks that Resolve maps op's Action back to op, the way the
+// gateway resolves a request before encoding its response.
 func resolve(t testing.TB, codec *query.Codec, svc *model.Service, op *model.Operation) {
 	t.Helper()
 	body := url.Values{"Action": {op.Name}, "Version": {svc.Metadata.APIVersion}}.Encode()

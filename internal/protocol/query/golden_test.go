@@ -209,15 +209,16 @@ func TestEncodeErrorDoesNotWrite(t *testing.T) {
 	}
 }
 
-// TestEncodeWithoutResolve: an operation the codec has not resolved still
-// encodes, only without the namespace.
+// TestEncodeWithoutResolve: an operation the codec has not resolved
+// encodes exactly as a resolved one, namespace included: the service comes
+// from op.Service, not from an earlier Resolve on the same codec.
 func TestEncodeWithoutResolve(t *testing.T) {
 	svc := realModel(t, "sts")
 	rec := httptest.NewRecorder()
 	if err := query.New().Encode(rec, svc.Operations["GetCallerIdentity"], map[string]any{"Account": "1"}, protocol.Meta{RequestID: "r"}); err != nil {
 		t.Fatal(err)
 	}
-	want := `<GetCallerIdentityResponse><GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
+	want := `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Account>1</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
 	if rec.Body.String() != want {
 		t.Fatal(rec.Body.String())
 	}

@@ -25,11 +25,11 @@ import (
 
 // Codec is a REST codec. It caches, per model, the router and what the
 // encoder needs to know of the service, keyed by the *model.Service
-// pointer (models are loaded once and never change).
+// pointer (models are loaded once and never change). Decode and Encode
+// find an operation's model through op.Service.
 type Codec struct {
 	xml      bool
 	services sync.Map // *model.Service → *serviceEntry
-	ops      sync.Map // *model.Operation → *serviceInfo
 	bufs     sync.Pool
 }
 
@@ -61,7 +61,12 @@ type serviceInfo struct {
 // request; the gateway may call it at startup.
 func (c *Codec) Prepare(svc *model.Service) { c.service(svc) }
 
+// service returns what the codec derives from svc, building it on first
+// use; nil for a nil svc (an operation built by hand, outside any model).
 func (c *Codec) service(svc *model.Service) *serviceInfo {
+	if svc == nil {
+		return nil
+	}
 	v, ok := c.services.Load(svc)
 	if !ok {
 		v, _ = c.services.LoadOrStore(svc, &serviceEntry{})
@@ -79,24 +84,18 @@ func (c *Codec) service(svc *model.Service) *serviceInfo {
 				}
 			}
 		}
-		for _, op := range svc.Operations {
-			c.ops.Store(op, info)
-		}
 		e.info = info
 	})
 	return e.info
 }
 
-// opInfo returns the service of an operation the codec has seen (nil when
-// Encode is called for an operation of a model never resolved).
+// opInfo returns what the codec derives from op's service (nil when op is
+// nil or belongs to no model).
 func (c *Codec) opInfo(op *model.Operation) *serviceInfo {
 	if op == nil {
 		return nil
 	}
-	if v, ok := c.ops.Load(op); ok {
-		return v.(*serviceInfo)
-	}
-	return nil
+	return c.service(op.Service)
 }
 
 // requestPath is the escaped path routing sees: for S3 virtual-host-style

@@ -158,3 +158,38 @@ func TestGoldenRoute53Error(t *testing.T) {
 	c.EncodeError(rec, r53, r53.Operations["GetHostedZone"], code.New("No hosted zone found with ID: Z1"), protocol.Meta{RequestID: "REQ-6"})
 	golden(t, "route53_error", dump(rec))
 }
+
+// TestEncodeWithoutResolve: Encode and EncodeError on a codec that never
+// resolved (or prepared) the operation's model answer exactly as one that
+// did: the service's quirks and namespace come from op.Service.
+func TestEncodeWithoutResolve(t *testing.T) {
+	s3 := loadModel(t, "s3")
+	op := s3.Operations["GetBucketLocation"]
+	encode := func(c *Codec) []byte {
+		rec := httptest.NewRecorder()
+		if err := c.Encode(rec, op, map[string]any{"LocationConstraint": "eu-west-1"}, protocol.Meta{RequestID: "R", HostID: "H"}); err != nil {
+			t.Fatal(err)
+		}
+		return dump(rec)
+	}
+	encodeError := func(c *Codec) []byte {
+		rec := httptest.NewRecorder()
+		c.EncodeError(rec, nil, op, awserr.Code{Code: "NoSuchBucket", Status: 404, Sender: true}.New("no bucket"), protocol.Meta{RequestID: "R", HostID: "H"})
+		return dump(rec)
+	}
+	resolved := NewXML().(*Codec)
+	req := protocol.NewRequest(newReq("GET", "/b?location"), nil)
+	if got, err := resolved.Resolve(s3, req); err != nil || got != op {
+		t.Fatalf("resolved %v %v", got, err)
+	}
+	want, got := encode(resolved), encode(NewXML().(*Codec))
+	if !bytes.Equal(want, got) {
+		t.Fatalf("unresolved Encode differs:\n--- resolved\n%s\n--- unresolved\n%s", want, got)
+	}
+	if !bytes.Contains(got, []byte(`xmlns="`+s3Namespace+`"`)) || !bytes.Contains(got, []byte("X-Amz-Id-2: H")) {
+		t.Fatalf("S3 quirks missing:\n%s", got)
+	}
+	if want, got := encodeError(resolved), encodeError(NewXML().(*Codec)); !bytes.Equal(want, got) {
+		t.Fatalf("unresolved EncodeError differs:\n--- resolved\n%s\n--- unresolved\n%s", want, got)
+	}
+}

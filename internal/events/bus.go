@@ -1,0 +1,161 @@
+// Package events is the in-process bus that carries what one service tells
+// another, so services never import each other (DESIGN.md, "Events between
+// services"):
+//
+//   - Events are facts in EventBridge's shape ("EC2 Instance State-change
+//     Notification", "Object Created", "AWS API Call via CloudTrail"),
+//     published by the service where they happen and fanned out to every
+//     subscriber (EventBridge, CloudTrail, ...).
+//   - Messages are deliveries to a resource named by ARN (an S3 notification
+//     to a queue, an SNS fan-out to a Lambda function). The service that
+//     owns the ARN's service namespace handles them, synchronously, so the
+//     sender learns whether the target exists and accepted the message, as
+//     S3 does when it validates a notification configuration.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Event is an event in the EventBridge envelope.
+type Event struct {
+	ID         string          `json:"id"`
+	Version    string          `json:"version"`
+	Source     string          `json:"source"`
+	DetailType string          `json:"detail-type"`
+	Account    string          `json:"account"`
+	Region     string          `json:"region"`
+	Time       time.Time       `json:"time"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// Message is a delivery to one resource.
+type Message struct {
+	// TargetARN names the receiving resource (queue, topic, function,
+	// log group, event bus).
+	TargetARN string
+	// Body is the payload as the target receives it.
+	Body string
+	// Attributes are message attributes (SQS/SNS string attributes).
+	Attributes map[string]string
+	// SourceService is the service principal delivering
+	// ("s3.amazonaws.com", "events.amazonaws.com"), which resource
+	// policies match; empty for a principal's own call.
+	SourceService string
+	// SourceARN and SourceAccount are what aws:SourceArn and
+	// aws:SourceAccount conditions see.
+	SourceARN     string
+	SourceAccount string
+	// MessageGroupID and DeduplicationID are for FIFO targets.
+	MessageGroupID  string
+	DeduplicationID string
+	// Validate asks the target only to check that it exists and would
+	// accept messages from this source, without delivering.
+	Validate bool
+}
+
+// Handler receives the messages for the ARNs of one service namespace.
+type Handler interface {
+	Deliver(ctx context.Context, m Message) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, m Message) error
+
+// Deliver implements Handler.
+func (f HandlerFunc) Deliver(ctx context.Context, m Message) error { return f(ctx, m) }
+
+// ErrNoHandler is returned when no service handles the target's namespace.
+var ErrNoHandler = errors.New("events: no service handles this target")
+
+// Bus connects publishers and subscribers. The zero value is not usable;
+// call New.
+type Bus struct {
+	mu       sync.RWMutex
+	subs     map[int]func(Event)
+	nextSub  int
+	handlers map[string]Handler
+}
+
+// New returns an empty bus.
+func New() *Bus {
+	return &Bus{subs: map[int]func(Event){}, handlers: map[string]Handler{}}
+}
+
+// Subscribe calls fn for every event published from now on, until cancel.
+// fn runs in the publisher's goroutine, so it must return quickly and hand
+// slow work (invoking a function, delivering to a queue) to its own
+// goroutine or queue; this keeps publication order and makes tests
+// deterministic.
+func (b *Bus) Subscribe(fn func(Event)) (cancel func()) {
+	b.mu.Lock()
+	id := b.nextSub
+	b.nextSub++
+	b.subs[id] = fn
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.subs, id)
+		b.mu.Unlock()
+	}
+}
+
+// Publish hands e to every subscriber.
+func (b *Bus) Publish(e Event) {
+	if e.Version == "" {
+		e.Version = "0"
+	}
+	if e.Resources == nil {
+		e.Resources = []string{}
+	}
+	if len(e.Detail) == 0 {
+		e.Detail = json.RawMessage("{}")
+	}
+	b.mu.RLock()
+	subs := make([]func(Event), 0, len(b.subs))
+	for _, fn := range b.subs {
+		subs = append(subs, fn)
+	}
+	b.mu.RUnlock()
+	for _, fn := range subs {
+		fn(e)
+	}
+}
+
+// Handle registers h for ARNs of a service namespace ("sqs", "sns",
+// "lambda", "logs", "events"). A later registration replaces an earlier.
+func (b *Bus) Handle(namespace string, h Handler) {
+	b.mu.Lock()
+	b.handlers[namespace] = h
+	b.mu.Unlock()
+}
+
+// Deliver hands m to the service owning m.TargetARN's namespace and
+// returns its verdict.
+func (b *Bus) Deliver(ctx context.Context, m Message) error {
+	ns := ARNService(m.TargetARN)
+	b.mu.RLock()
+	h, ok := b.handlers[ns]
+	b.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoHandler, m.TargetARN)
+	}
+	return h.Deliver(ctx, m)
+}
+
+// ARNService returns the service field of an ARN
+// ("arn:aws:sqs:ap-northeast-1:000000000000:q" → "sqs").
+func ARNService(arn string) string {
+	parts := strings.SplitN(arn, ":", 4)
+	if len(parts) < 3 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[2]
+}
