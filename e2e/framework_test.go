@@ -139,6 +139,18 @@ func (n *Niwa) stop() {
 	n.proc = nil
 }
 
+// StopAndLogs stops the binary as stop does (SIGTERM) and returns what it
+// wrote to stdout and stderr. os/exec writes the log buffer while niwa
+// runs, so it can be read only once the process is gone.
+func (n *Niwa) StopAndLogs() string {
+	n.t.Helper()
+	if n.logs == nil {
+		n.t.Fatal("StopAndLogs: niwa runs in-process and has no log")
+	}
+	n.stop()
+	return n.logs.String()
+}
+
 // Kill9 kills the binary without letting it shut down, then starts it again
 // with the same arguments.
 func (n *Niwa) Kill9AndRestart() {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/server"
 )
@@ -51,6 +52,18 @@ func WithDataDir(dir string) Option { return func(cfg *server.Config) { cfg.Data
 // WithSkipSignatureValidation accepts any key and signature.
 func WithSkipSignatureValidation() Option {
 	return func(cfg *server.Config) { cfg.SkipSignatureValidation = true }
+}
+
+// WithAccessKey adds a static key that acts as the root of account (as
+// `niwa --access-key KEY:SECRET:ACCOUNT` does). The default test/test key
+// stays usable.
+func WithAccessKey(accessKeyID, secretAccessKey, account string) Option {
+	return func(cfg *server.Config) {
+		if len(cfg.Keys) == 0 {
+			cfg.Keys = []auth.Credential{auth.RootCredential(AccessKeyID, SecretAccessKey, Account)}
+		}
+		cfg.Keys = append(cfg.Keys, auth.RootCredential(accessKeyID, secretAccessKey, account))
+	}
 }
 
 // NewFakeClock returns a fake clock at t for WithClock.

@@ -27,17 +27,27 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// SIGINT and SIGTERM end ctx: niwa finishes in-flight requests,
+	// closes storage and exits 0. Once the first has arrived the default
+	// handling is back, so a second Ctrl-C kills a shutdown that hangs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() { <-ctx.Done(); stop() }()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run is the whole command; serve returns once ctx ends (main ends it on
+// SIGINT/SIGTERM, tests cancel it). Exit codes: 0 success, 1 failure,
+// 2 usage error (bad command, flag or environment variable).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		return serve(args, stderr)
+		return serve(ctx, args, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "niwa", version)
 		return 0
@@ -76,45 +86,108 @@ func (k *keyList) Set(v string) error {
 	return nil
 }
 
+// env reads a string variable; set but empty counts as unset, as it does
+// for the typed variables (NIWA_LOG_LEVEL= in a compose file means "the
+// default", not "an invalid level").
 func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
+	if v := os.Getenv(name); v != "" {
 		return v
 	}
 	return def
 }
 
-func envBool(name string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(name))
+// envReader reads the typed environment variable behind a flag,
+// remembering malformed values: a typo in NIWA_PORT must not silently
+// become port 0 (a random port), nor NIWA_FSYNC=yes silently mean "off".
+// A malformed variable is an error only when its flag is not given (the
+// flag wins over its variable).
+type envReader struct {
+	bad []envError
+}
+
+type envError struct {
+	flag string
+	err  error
+}
+
+func (e *envReader) int(flagName, name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.bad = append(e.bad, envError{flagName, fmt.Errorf("%s=%q is not a number", name, v)})
+	}
+	return n
+}
+
+func (e *envReader) bool(flagName, name string) bool {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.bad = append(e.bad, envError{flagName, fmt.Errorf("%s=%q is not a boolean (use 1/0, true/false)", name, v)})
+	}
 	return b
 }
 
-func serve(args []string, stderr io.Writer) int {
+// check returns the first malformed variable whose flag fs was not given.
+func (e *envReader) check(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, b := range e.bad {
+		if !set[b.flag] {
+			return b.err
+		}
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("niwa serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	port, _ := strconv.Atoi(env("NIWA_PORT", "4566"))
+	var envs envReader
 	var cfg server.Config
 	var keys keyList
 	fs.StringVar(&cfg.Host, "host", env("NIWA_HOST", "127.0.0.1"), "address to listen on (NIWA_HOST); 0.0.0.0 for every interface")
-	fs.IntVar(&cfg.Port, "port", port, "port to listen on (NIWA_PORT)")
+	fs.IntVar(&cfg.Port, "port", envs.int("port", "NIWA_PORT", 4566), "port to listen on (NIWA_PORT)")
 	fs.StringVar(&cfg.DataDir, "data-dir", env("NIWA_DATA_DIR", ""), "directory for durable state (NIWA_DATA_DIR); empty keeps state in memory")
-	fs.BoolVar(&cfg.Fsync, "fsync", envBool("NIWA_FSYNC"), "fsync every commit, for durability across power loss (NIWA_FSYNC)")
+	fs.BoolVar(&cfg.Fsync, "fsync", envs.bool("fsync", "NIWA_FSYNC"), "fsync every commit, for durability across power loss (NIWA_FSYNC)")
 	fs.StringVar(&cfg.Region, "region", env("NIWA_DEFAULT_REGION", "us-east-1"), "region for requests whose signature names none (NIWA_DEFAULT_REGION)")
-	fs.BoolVar(&cfg.SkipSignatureValidation, "skip-signature-validation", envBool("NIWA_SKIP_SIGNATURE_VALIDATION"),
+	fs.BoolVar(&cfg.SkipSignatureValidation, "skip-signature-validation", envs.bool("skip-signature-validation", "NIWA_SKIP_SIGNATURE_VALIDATION"),
 		"accept any access key and signature (NIWA_SKIP_SIGNATURE_VALIDATION)")
 	fs.Var(&keys, "access-key", "static access key KEY:SECRET[:ACCOUNT], repeatable or comma-separated (NIWA_ACCESS_KEYS); default test:test:000000000000")
 	fs.StringVar(&cfg.S3HostSuffix, "s3-host-suffix", env("NIWA_S3_HOST_SUFFIX", "localhost"), "host suffix of virtual-host-style S3 addresses (NIWA_S3_HOST_SUFFIX)")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", "info"), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
+	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
-		if err := keys.Set(v); err != nil {
-			fmt.Fprintln(stderr, "niwa: NIWA_ACCESS_KEYS:", err)
-			return 2
+		if err := envKeys.Set(v); err != nil {
+			envs.bad = append(envs.bad, envError{"access-key", fmt.Errorf("NIWA_ACCESS_KEYS: %w", err)})
 		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "niwa: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if err := envs.check(fs); err != nil {
+		fmt.Fprintln(stderr, "niwa:", err)
+		return 2
+	}
+	if len(keys) == 0 {
+		keys = envKeys // --access-key replaces NIWA_ACCESS_KEYS, like every flag its variable
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		fmt.Fprintf(stderr, "niwa: port %d is out of range 0-65535\n", cfg.Port)
 		return 2
 	}
 	if len(keys) > 0 {
@@ -127,10 +200,14 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if *logFormat == "json" {
+	switch *logFormat {
+	case "json":
 		cfg.Log = slog.New(slog.NewJSONHandler(stderr, opts))
-	} else {
+	case "text":
 		cfg.Log = slog.New(slog.NewTextHandler(stderr, opts))
+	default:
+		fmt.Fprintf(stderr, "niwa: --log-format: want text or json, got %q\n", *logFormat)
+		return 2
 	}
 	cfg.Version = version
 
@@ -150,8 +227,6 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "version", version, "state", state)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {

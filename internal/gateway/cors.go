@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"net/http"
-	"strings"
 )
 
 // CORS as AWS's API endpoints answer browsers (the JavaScript SDK in a web
@@ -37,7 +36,7 @@ func (g *Gateway) preflight(w http.ResponseWriter, r *http.Request) {
 // cors adds response headers to a browser's actual (non-preflight) request.
 func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
-	if origin == "" || strings.HasPrefix(r.URL.Path, "/_niwa/") {
+	if origin == "" || g.isInternal(r) {
 		return
 	}
 	h := w.Header()

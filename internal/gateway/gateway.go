@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -138,7 +139,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svcName, opName := "", ""
 	defer func() {
 		if p := recover(); p != nil {
-			g.cfg.Log.Error("panic", "request_id", meta.RequestID, "panic", fmt.Sprint(p))
+			if p == http.ErrAbortHandler {
+				panic(p) // net/http's way to abort a response; not a bug
+			}
+			g.cfg.Log.Error("panic", "request_id", meta.RequestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			if !rw.wrote {
 				http.Error(rw, "internal error", http.StatusInternalServerError)
 			}
@@ -149,7 +153,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method", r.Method, "path", r.URL.Path)
 	}()
 
-	if strings.HasPrefix(r.URL.Path, "/_niwa/") {
+	if g.isInternal(r) {
 		svcName = "niwa"
 		g.serveInternal(rw, r)
 		return
@@ -171,8 +175,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	opName = g.serve(rw, r, svc, hostBucket, meta)
 }
 
+// isInternal reports whether r is for niwa's own endpoints: a /_niwa/
+// path on niwa's host. On a bucket's virtual host the same path is an
+// object key ("_niwa/health" is a valid key; "_niwa" is not a valid
+// bucket name, so path-style requests cannot collide).
+func (g *Gateway) isInternal(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/_niwa/") && g.hostBucket(r.Host) == ""
+}
+
 // serve runs the pipeline for one service and returns the operation name.
-func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, svc *Service, hostBucket string, meta protocol.Meta) string {
+func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBucket string, meta protocol.Meta) (opName string) {
 	m, err := svc.Model()
 	if err != nil {
 		svc.Codec.EncodeError(w, &model.Service{Metadata: svc.Spec.Metadata}, nil, awserr.InternalFailure.New("%v", err), meta)
@@ -181,6 +193,25 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, svc *Service, ho
 	fail := func(op *model.Operation, err error) {
 		svc.Codec.EncodeError(w, m, op, awserr.As(err), meta)
 	}
+	// A panicking handler (or codec) is a niwa bug, but the client still
+	// gets an error in its protocol's shape, as AWS answers its own
+	// failures with InternalFailure, rather than a bare text/plain 500
+	// that SDKs cannot parse.
+	var op *model.Operation
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		g.cfg.Log.Error("panic", "service", svc.Spec.Name, "operation", opName, "request_id", meta.RequestID,
+			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if !w.wrote {
+			fail(op, awserr.InternalFailure.New("The request processing has failed because of an unknown error, exception or failure."))
+		}
+	}()
 
 	id, err := g.cfg.Auth.Authenticate(r, svc, hostBucket)
 	if err != nil {
@@ -189,16 +220,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, svc *Service, ho
 	}
 	preq := protocol.NewRequest(r, id.Body)
 	preq.HostBucket = hostBucket
-	op, err := svc.Codec.Resolve(m, preq)
+	op, err = svc.Codec.Resolve(m, preq)
 	if err != nil {
 		fail(nil, err)
 		return ""
 	}
-	binding, ok := svc.bindings[op.Name]
-	if !ok {
-		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
-		return op.Name
-	}
+	opName = op.Name
+	// A request is decoded and validated before niwa admits it lacks the
+	// operation, as AWS rejects a malformed request whatever it asks for:
+	// a client sees the same ValidationException it would see on AWS, and
+	// NotImplemented only for a request AWS would have served.
 	dyn, err := svc.Codec.Decode(op, preq)
 	if err != nil {
 		fail(op, err)
@@ -206,6 +237,11 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, svc *Service, ho
 	}
 	if err := g.validate(m, op, dyn); err != nil {
 		fail(op, err)
+		return op.Name
+	}
+	binding, ok := svc.bindings[op.Name]
+	if !ok {
+		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
 		return op.Name
 	}
 	in := binding.NewInput()
@@ -276,13 +312,37 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	if hostBucket != "" || r.URL.Query().Has("AWSAccessKeyId") {
 		return g.byName["s3"], hostBucket
 	}
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions") || strings.HasPrefix(r.URL.Path, "/2018-10-31/layers"):
-		return g.byName["lambda"], ""
-	case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
-		return g.byName["route53"], ""
+	if first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); first != "" {
+		if name, ok := restPathPrefixes[first]; ok {
+			if s, ok := g.byName[name]; ok {
+				return s, ""
+			}
+		}
 	}
 	return g.byName["s3"], hostBucket
+}
+
+// restPathPrefixes maps the first path segment of the REST APIs that
+// share S3's endpoint shape to their service, for requests that carry no
+// SigV4 scope to route them by (unsigned requests, which then fail
+// authentication in the right service's vocabulary). Every URI of the
+// Lambda and Route 53 models starts with one of these dated segments;
+// gateway_test checks the table against the models.
+var restPathPrefixes = map[string]string{
+	"2014-11-13": "lambda",
+	"2015-03-31": "lambda",
+	"2016-08-19": "lambda",
+	"2017-03-31": "lambda",
+	"2017-10-31": "lambda",
+	"2018-10-31": "lambda",
+	"2019-09-25": "lambda",
+	"2019-09-30": "lambda",
+	"2020-04-22": "lambda",
+	"2020-06-30": "lambda",
+	"2021-07-20": "lambda",
+	"2021-10-31": "lambda",
+	"2021-11-15": "lambda",
+	"2013-04-01": "route53",
 }
 
 // byForm resolves query-protocol requests signed with something other than
@@ -314,27 +374,39 @@ type readCloser struct {
 	io.Closer
 }
 
-// hostBucket extracts the bucket of "<bucket>.s3.<suffix>" or
-// "<bucket>.s3.<region>.<suffix>" hosts.
+// hostBucket extracts the bucket of an S3 virtual-host-style Host:
+// "<bucket>.s3.<suffix>", "<bucket>.s3.<region>.<suffix>" or the legacy
+// "<bucket>.s3-<region>.<suffix>". Bucket names may themselves contain
+// dots and "s3" ("logs.s3.backup"), so the service label is found from
+// the right: it is the last label, or the one before a region label.
+// Website hosts ("<bucket>.s3-website-<region>.<suffix>",
+// "<bucket>.s3-website.<region>.<suffix>") name no bucket here: they are
+// the S3 website endpoint, not the API.
 func (g *Gateway) hostBucket(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	suffix := "." + g.cfg.S3HostSuffix
+	host = strings.ToLower(host)
+	suffix := "." + strings.ToLower(g.cfg.S3HostSuffix)
 	if !strings.HasSuffix(host, suffix) {
 		return ""
 	}
-	rest := strings.TrimSuffix(host, suffix)
-	if i := strings.Index(rest, ".s3"); i > 0 {
-		tail := rest[i+1:]
-		if tail == "s3" || strings.HasPrefix(tail, "s3.") || strings.HasPrefix(tail, "s3-") {
-			if strings.HasPrefix(tail, "s3-website") {
-				return "" // website hosts are served by the S3 website handler
-			}
-			return rest[:i]
-		}
+	labels := strings.Split(strings.TrimSuffix(host, suffix), ".")
+	n := len(labels)
+	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
+	var i int // index of the service label
+	switch {
+	case n >= 2 && isService(labels[n-1]):
+		i = n - 1
+	case n >= 3 && (labels[n-2] == "s3" || labels[n-2] == "s3-website"):
+		i = n - 2
+	default:
+		return ""
 	}
-	return ""
+	if strings.HasPrefix(labels[i], "s3-website") {
+		return ""
+	}
+	return strings.Join(labels[:i], ".")
 }
 
 // scopeService reads the service of a SigV4 credential scope from the

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -17,18 +18,7 @@ func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
 			writePlainError(w, http.StatusMethodNotAllowed, "POST /_niwa/reset drops all state")
 			return
 		}
-		reset := g.cfg.Reset
-		if reset == nil {
-			writePlainError(w, http.StatusInternalServerError, errNoReset.Error())
-			return
-		}
-		err := reset()
-		for _, s := range g.services {
-			if rs, ok := s.Impl.(Resetter); ok && err == nil {
-				err = rs.Reset()
-			}
-		}
-		if err != nil {
+		if err := g.Reset(); err != nil {
 			writePlainError(w, http.StatusInternalServerError, "reset: "+err.Error())
 			return
 		}
@@ -36,6 +26,26 @@ func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
 	default:
 		writePlainError(w, http.StatusNotFound, "no such niwa endpoint: "+r.URL.Path)
 	}
+}
+
+// Reset drops all state: the stored state (Config.Reset), then what each
+// service keeps outside storage (Resetter). POST /_niwa/reset and
+// niwatest's Reset both come here, so they cannot drift apart.
+func (g *Gateway) Reset() error {
+	if g.cfg.Reset == nil {
+		return errNoReset
+	}
+	if err := g.cfg.Reset(); err != nil {
+		return err
+	}
+	for _, s := range g.services {
+		if rs, ok := s.Impl.(Resetter); ok {
+			if err := rs.Reset(); err != nil {
+				return fmt.Errorf("%s: %w", s.Spec.Name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // serviceHealth is one service's entry in /_niwa/health.

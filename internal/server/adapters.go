@@ -38,3 +38,24 @@ func (c iamCredentials) LookupCredential(id string) (auth.Credential, bool, erro
 		Account: k.Account, ARN: k.UserARN, UserID: k.UserID,
 	}, true, nil
 }
+
+// keyAccounts tells STS's GetAccessKeyInfo which account owns a long-term
+// key: a static root key, or an IAM user's key (active or not — the key
+// still belongs to its account).
+type keyAccounts struct {
+	static auth.StaticCredentials
+	iam    *iam.IAM
+}
+
+var _ sts.AccessKeys = keyAccounts{}
+
+func (k keyAccounts) AccessKeyAccount(id string) (string, bool, error) {
+	if c, ok := k.static[id]; ok {
+		return c.Account, true, nil
+	}
+	key, ok, err := k.iam.LookupAccessKey(id)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return key.Account, true, nil
+}

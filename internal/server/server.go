@@ -79,14 +79,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, backend: backend}
-	built, err := buildServices(backend, codecs.New())
-	if err != nil {
-		backend.Close()
-		return nil, err
-	}
 	static := auth.StaticCredentials{}
 	for _, k := range cfg.Keys {
 		static[k.AccessKeyID] = k
+	}
+	built, err := buildServices(backend, codecs.New(), static)
+	if err != nil {
+		backend.Close()
+		return nil, err
 	}
 	verifier := &auth.Verifier{
 		Credentials:    &credentialChain{static: static, sts: built.sts, iam: built.iamKeys},
@@ -160,7 +160,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Reset drops all state, as POST /_niwa/reset does.
 func (s *Server) Reset() error {
-	if err := s.backend.Reset(); err != nil {
+	if err := s.gateway.Reset(); err != nil {
 		return fmt.Errorf("server: reset: %w", err)
 	}
 	return nil

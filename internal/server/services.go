@@ -19,6 +19,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/iam"
@@ -40,7 +41,7 @@ type built struct {
 // buildServices creates every service on its own store. Order matters
 // only where two services share a signing name: the first wins requests
 // that carry no X-Amz-Target (dynamodb before dynamodbstreams).
-func buildServices(backend storage.Backend, cs *codecs.Set) (*built, error) {
+func buildServices(backend storage.Backend, cs *codecs.Set, static auth.StaticCredentials) (*built, error) {
 	stores := map[string]storage.Store{}
 	store := func(name string) (storage.Store, error) {
 		if s, ok := stores[name]; ok {
@@ -59,7 +60,7 @@ func buildServices(backend storage.Backend, cs *codecs.Set) (*built, error) {
 		return nil, err
 	}
 	iamSvc := iam.New(iamStore)
-	stsSvc := sts.New(stsStore, iamRoles{iamSvc})
+	stsSvc := sts.New(stsStore, iamRoles{iamSvc}, keyAccounts{static: static, iam: iamSvc})
 
 	impls := []struct {
 		spec api.Spec

@@ -25,7 +25,7 @@ func TestServicesDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer backend.Close()
-	b, err := buildServices(backend, codecs.New())
+	b, err := buildServices(backend, codecs.New(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

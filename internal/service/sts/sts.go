@@ -55,15 +55,24 @@ var temporaryCredentials = storage.NewTable[TempCredential]("temporary-credentia
 // globalScope holds records that belong to no single account.
 var globalScope = storage.Scope{}
 
+// AccessKeys finds the account of a long-term access key: the static root
+// keys niwa was started with and IAM users' keys.
+type AccessKeys interface {
+	AccessKeyAccount(accessKeyID string) (account string, ok bool, err error)
+}
+
 // STS implements the service.
 type STS struct {
 	store storage.Store
 	roles Roles
+	keys  AccessKeys
 }
 
-// New returns the STS service. roles may be nil when IAM is not wired.
-func New(store storage.Store, roles Roles) *STS {
-	return &STS{store: store, roles: roles}
+// New returns the STS service. roles may be nil when IAM is not wired;
+// keys may be nil, and then GetAccessKeyInfo knows only the temporary
+// keys STS issued.
+func New(store storage.Store, roles Roles, keys AccessKeys) *STS {
+	return &STS{store: store, roles: roles, keys: keys}
 }
 
 // LookupTemporary returns an issued temporary credential.
@@ -92,14 +101,17 @@ func (s *STS) GetSessionToken(ctx *request.Context, in *stsapi.GetSessionTokenIn
 	if ctx.Caller.SessionToken != "" {
 		return nil, awserr.AccessDenied.New("Cannot call GetSessionToken with session credentials")
 	}
-	// Root sessions are capped at one hour; IAM users may ask for up to 36.
-	def, max := int32(43200), int32(129600)
-	if ctx.Caller.IsRoot() {
-		def, max = 3600, 3600
-	}
-	d, err := duration(in.DurationSeconds, def, 900, max)
+	// IAM users may ask for 15 minutes to 36 hours (12 by default). Root
+	// sessions are capped at one hour: AWS does not reject a longer
+	// request from root, it shortens the session ("If the duration is
+	// longer than one hour, the session for AWS account owners defaults
+	// to one hour").
+	d, err := duration(in.DurationSeconds, 43200, 900, 129600)
 	if err != nil {
 		return nil, err
+	}
+	if ctx.Caller.IsRoot() && d > time.Hour {
+		d = time.Hour
 	}
 	cred, err := s.issue(ctx, d, TempCredential{
 		Account: ctx.Caller.Account, ARN: ctx.Caller.ARN, UserID: ctx.Caller.UserID,
@@ -137,11 +149,16 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	if max == 0 {
 		max = 3600
 	}
-	d, err := duration(in.DurationSeconds, 3600, 900, max)
+	if in.DurationSeconds != nil && *in.DurationSeconds > 3600 && ctx.Caller.SessionToken != "" {
+		// Role chaining: temporary credentials assume roles for at most
+		// an hour, whatever the role allows.
+		return nil, awserr.ValidationError.New("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
+	if in.DurationSeconds != nil && *in.DurationSeconds > max {
+		return nil, awserr.ValidationError.New("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	d, err := duration(in.DurationSeconds, 3600, 900, 43200)
 	if err != nil {
-		if in.DurationSeconds != nil && *in.DurationSeconds > max {
-			return nil, awserr.ValidationError.New("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-		}
 		return nil, err
 	}
 	arn := fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", role.Account, role.Name, session)
@@ -174,8 +191,15 @@ func (s *STS) GetAccessKeyInfo(ctx *request.Context, in *stsapi.GetAccessKeyInfo
 	} else if ok {
 		return &stsapi.GetAccessKeyInfoOutput{Account: str(c.Account)}, nil
 	}
-	// AWS answers for any well-formed key; unknown keys resolve to the
-	// caller's account here since niwa holds every account locally.
+	if s.keys != nil {
+		if account, ok, err := s.keys.AccessKeyAccount(id); err != nil {
+			return nil, err
+		} else if ok {
+			return &stsapi.GetAccessKeyInfoOutput{Account: str(account)}, nil
+		}
+	}
+	// AWS answers for any well-formed key (the account is encoded in the
+	// key id); a key niwa never issued resolves to the caller's account.
 	return &stsapi.GetAccessKeyInfoOutput{Account: str(ctx.Caller.Account)}, nil
 }
 
