@@ -35,6 +35,22 @@ type Authenticator interface {
 	Authenticate(r *http.Request, svc *Service, hostBucket string) (*Identity, error)
 }
 
+// Authorizer is the authorization step of the pipeline.
+type Authorizer interface {
+	// Authorize returns nil when ctx.Caller may call op with input (a
+	// pointer to the typed input shape), or the AWS error to answer
+	// (AccessDenied, AccessDeniedException, UnauthorizedOperation...).
+	Authorize(ctx *request.Context, svc *Service, op *model.Operation, input any) error
+}
+
+// Route is a raw HTTP endpoint served beside the AWS APIs.
+type Route struct {
+	// Name labels the route in the request log.
+	Name    string
+	Match   func(r *http.Request) bool
+	Handler http.Handler
+}
+
 // Identity is what authentication established.
 type Identity struct {
 	Caller request.Caller
@@ -58,6 +74,15 @@ type Config struct {
 	Clock        clock.Clock
 	Log          *slog.Logger
 	Auth         Authenticator
+	// Authorizer decides, after decoding, whether the caller may run the
+	// operation (the IAM policy engine). Nil allows every signed request
+	// and denies anonymous ones: without policies there is nothing that
+	// could grant anonymous access.
+	Authorizer Authorizer
+	// Routes serve raw HTTP that is not an AWS API call (S3 website hosts,
+	// the Lambda runtime API, ...), matched in order before service
+	// resolution.
+	Routes []Route
 	// Reset drops all stored state (POST /_niwa/reset).
 	Reset func() error
 }
@@ -157,6 +182,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		svcName = "niwa"
 		g.serveInternal(rw, r)
 		return
+	}
+	for _, rt := range g.cfg.Routes {
+		if rt.Match(r) {
+			svcName = rt.Name
+			rt.Handler.ServeHTTP(rw, r)
+			return
+		}
 	}
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 		svcName = "cors"
@@ -270,6 +302,10 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		HTTP:      r,
 		SourceIP:  remoteIP(r),
 	}
+	if err := g.authorize(ctx, svc, op, in); err != nil {
+		fail(op, err)
+		return op.Name
+	}
 	out, err := binding.Call(ctx, in)
 	if err != nil {
 		fail(op, err)
@@ -286,6 +322,17 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		ctx.Log.Error("encoding response", "error", err)
 	}
 	return op.Name
+}
+
+// authorize runs the configured Authorizer, or the default rule.
+func (g *Gateway) authorize(ctx *request.Context, svc *Service, op *model.Operation, in any) error {
+	if g.cfg.Authorizer != nil {
+		return g.cfg.Authorizer.Authorize(ctx, svc, op, in)
+	}
+	if ctx.Caller.Anonymous {
+		return awserr.AccessDenied.New("Access Denied")
+	}
+	return nil
 }
 
 // resolveService finds the service a request is for, in DESIGN.md's order:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -53,6 +54,7 @@ type Server struct {
 	cfg     Config
 	backend storage.Backend
 	gateway *gateway.Gateway
+	built   *built
 	http    *http.Server
 	ln      net.Listener
 }
@@ -83,13 +85,27 @@ func New(cfg Config) (*Server, error) {
 	for _, k := range cfg.Keys {
 		static[k.AccessKeyID] = k
 	}
-	built, err := buildServices(backend, codecs.New(), static)
+	d := &deps{
+		cfg: cfg, backend: backend, codecs: codecs.New(), bus: events.New(),
+		clock: cfg.Clock, log: cfg.Log, static: static,
+		endpoint:      s.endpoint,
+		stores:        map[string]storage.Store{},
+		policySources: map[string]resourcePolicySource{},
+	}
+	built, err := buildServices(d)
 	if err != nil {
 		backend.Close()
 		return nil, err
 	}
+	s.built = built
+	authorizer, err := buildAuthorizer(d)
+	if err != nil {
+		built.close()
+		backend.Close()
+		return nil, err
+	}
 	verifier := &auth.Verifier{
-		Credentials:    &credentialChain{static: static, sts: built.sts, iam: built.iamKeys},
+		Credentials:    &credentialChain{static: static, sts: d.sts.svc, iam: iamCredentials{d.iam.svc}},
 		Clock:          cfg.Clock,
 		SkipValidation: cfg.SkipSignatureValidation,
 		DefaultAccount: DefaultAccount,
@@ -102,9 +118,12 @@ func New(cfg Config) (*Server, error) {
 		Clock:          cfg.Clock,
 		Log:            cfg.Log,
 		Auth:           authenticator{verifier: verifier},
+		Authorizer:     authorizer,
+		Routes:         built.routes,
 		Reset:          backend.Reset,
 	}, built.services...)
 	if err != nil {
+		built.close()
 		backend.Close()
 		return nil, err
 	}
@@ -127,6 +146,14 @@ func (s *Server) Listen() error {
 	}
 	s.ln = ln
 	return nil
+}
+
+// endpoint is niwa's base URL once it listens.
+func (s *Server) endpoint() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
 }
 
 // Addr is the bound address (after Listen).
@@ -152,6 +179,9 @@ func (s *Server) Serve() error {
 // ends), and closes storage.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if cerr := s.built.close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	if cerr := s.backend.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -19,78 +19,82 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
-	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/gateway"
-	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
-	"github.com/niwa-cloud/niwa/internal/service/iam"
-	"github.com/niwa-cloud/niwa/internal/service/sts"
-	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// notYet stands for a service whose API niwa routes and decodes but whose
-// operations are not implemented: every call answers NotImplemented naming
-// the operation, never a silent success.
-type notYet struct{}
-
-type built struct {
-	services []*gateway.Service
-	sts      *sts.STS
-	iamKeys  iamKeys
+// catalog is every service niwa serves, with the function that wires it
+// (internal/server/wire_<service>.go). Order matters: a wire function may
+// use services wired before it (STS uses IAM), and where two services
+// share a signing name the first wins requests that carry no X-Amz-Target
+// (dynamodb before dynamodbstreams).
+func catalog() []struct {
+	spec api.Spec
+	wire func(*deps) (*wiring, error)
+} {
+	return []struct {
+		spec api.Spec
+		wire func(*deps) (*wiring, error)
+	}{
+		{iamapi.Spec(), wireIAM},
+		{stsapi.Spec(), wireSTS},
+		{s3api.Spec(), wireS3},
+		{sqsapi.Spec(), wireSQS},
+		{snsapi.Spec(), wireSNS},
+		{dynamodbapi.Spec(), wireDynamoDB},
+		{dynamodbstreamsapi.Spec(), wireDynamoDBStreams},
+		{lambdaapi.Spec(), wireLambda},
+		{logsapi.Spec(), wireLogs},
+		{eventsapi.Spec(), wireEvents},
+		{ec2api.Spec(), wireEC2},
+		{route53api.Spec(), wireRoute53},
+		{cloudwatchapi.Spec(), wireCloudWatch},
+		{kmsapi.Spec(), wireKMS},
+		{cloudtrailapi.Spec(), wireCloudTrail},
+		{cloudformationapi.Spec(), wireCloudFormation},
+		{ssmapi.Spec(), wireSSM},
+	}
 }
 
-// buildServices creates every service on its own store. Order matters
-// only where two services share a signing name: the first wins requests
-// that carry no X-Amz-Target (dynamodb before dynamodbstreams).
-func buildServices(backend storage.Backend, cs *codecs.Set, static auth.StaticCredentials) (*built, error) {
-	stores := map[string]storage.Store{}
-	store := func(name string) (storage.Store, error) {
-		if s, ok := stores[name]; ok {
-			return s, nil
-		}
-		s, err := backend.Store(name)
-		stores[name] = s
-		return s, err
-	}
-	iamStore, err := store("iam")
-	if err != nil {
-		return nil, err
-	}
-	stsStore, err := store("sts")
-	if err != nil {
-		return nil, err
-	}
-	iamSvc := iam.New(iamStore)
-	stsSvc := sts.New(stsStore, iamRoles{iamSvc}, keyAccounts{static: static, iam: iamSvc})
+// built is the wired set of services.
+type built struct {
+	services []*gateway.Service
+	routes   []gateway.Route
+	closers  []func() error
+}
 
-	impls := []struct {
-		spec api.Spec
-		impl any
-	}{
-		{stsapi.Spec(), stsSvc},
-		{iamapi.Spec(), iamSvc},
-		{s3api.Spec(), notYet{}},
-		{sqsapi.Spec(), notYet{}},
-		{snsapi.Spec(), notYet{}},
-		{dynamodbapi.Spec(), notYet{}},
-		{dynamodbstreamsapi.Spec(), notYet{}},
-		{lambdaapi.Spec(), notYet{}},
-		{logsapi.Spec(), notYet{}},
-		{eventsapi.Spec(), notYet{}},
-		{ec2api.Spec(), notYet{}},
-		{route53api.Spec(), notYet{}},
-		{cloudwatchapi.Spec(), notYet{}},
-		{kmsapi.Spec(), notYet{}},
-		{cloudtrailapi.Spec(), notYet{}},
-		{cloudformationapi.Spec(), notYet{}},
-		{ssmapi.Spec(), notYet{}},
-	}
-	b := &built{sts: stsSvc, iamKeys: iamCredentials{iamSvc}}
-	for _, x := range impls {
-		codec, err := cs.For(x.spec.Metadata.Protocol)
+// buildServices wires every service in catalog order.
+func buildServices(d *deps) (*built, error) {
+	b := &built{}
+	for _, entry := range catalog() {
+		w, err := entry.wire(d)
 		if err != nil {
+			b.close()
 			return nil, err
 		}
-		b.services = append(b.services, &gateway.Service{Spec: x.spec, Codec: codec, Impl: x.impl})
+		codec, err := d.codecs.For(entry.spec.Metadata.Protocol)
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		b.services = append(b.services, &gateway.Service{Spec: entry.spec, Codec: codec, Impl: w.impl})
+		b.routes = append(b.routes, w.routes...)
+		if w.close != nil {
+			b.closers = append(b.closers, w.close)
+		}
+		if w.policies != nil {
+			d.policySources[w.namespace] = w.policies
+		}
 	}
 	return b, nil
+}
+
+// close stops every service's background work, last wired first.
+func (b *built) close() error {
+	var first error
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		if err := b.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -25,10 +28,15 @@ func TestServicesDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer backend.Close()
-	b, err := buildServices(backend, codecs.New(), nil)
+	b, err := buildServices(&deps{
+		backend: backend, codecs: codecs.New(), bus: events.New(), clock: clock.Real{},
+		log: slog.New(slog.DiscardHandler), endpoint: func() string { return "" },
+		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer b.close()
 	var doc bytes.Buffer
 	doc.WriteString(`# Services
 

@@ -1,0 +1,82 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// deps is everything a service's wire function may use. Services get their
+// collaborators from here, explicitly; nothing registers itself.
+type deps struct {
+	cfg     Config
+	backend storage.Backend
+	codecs  *codecs.Set
+	bus     *events.Bus
+	clock   clock.Clock
+	log     *slog.Logger
+	// static are the configured root keys.
+	static auth.StaticCredentials
+	// endpoint returns niwa's own base URL once it listens ("" before):
+	// what code running "inside" niwa (Lambda functions, instance
+	// commands) points its SDKs at.
+	endpoint func() string
+
+	stores map[string]storage.Store
+	// Services wired earlier, for the wire functions of later ones that
+	// need them (STS needs IAM's roles).
+	iam *iamWiring
+	sts *stsWiring
+	// policySources are the services that keep resource-based policies
+	// (bucket, queue, topic, function, key policies), by ARN namespace,
+	// for the policy engine.
+	policySources map[string]resourcePolicySource
+}
+
+// store returns the service's store, opening it once.
+func (d *deps) store(name string) (storage.Store, error) {
+	if s, ok := d.stores[name]; ok {
+		return s, nil
+	}
+	s, err := d.backend.Store(name)
+	if err != nil {
+		return nil, err
+	}
+	d.stores[name] = s
+	return s, nil
+}
+
+// resourcePolicySource is implemented by services whose resources carry
+// resource-based policies.
+type resourcePolicySource interface {
+	// ResourcePolicy returns the policy attached to the resource named by
+	// arn and the account that owns the resource.
+	ResourcePolicy(ctx context.Context, arn string) (document, ownerAccount string, found bool, err error)
+}
+
+// wiring is what a wire function hands back.
+type wiring struct {
+	// impl implements the service's operations.
+	impl any
+	// routes are raw HTTP endpoints served beside the API.
+	routes []gateway.Route
+	// policies is set when the service keeps resource policies; namespace
+	// is the ARN service namespace they are for.
+	policies  resourcePolicySource
+	namespace string
+	// close stops background work (listeners, timers, processes).
+	close func() error
+}
+
+// notYet stands for a service whose API niwa routes and decodes but whose
+// operations are not implemented: every call answers NotImplemented naming
+// the operation, never a silent success.
+type notYet struct{}
+
+func notYetWiring() (*wiring, error) { return &wiring{impl: notYet{}}, nil }

@@ -1,0 +1,17 @@
+package server
+
+import "github.com/niwa-cloud/niwa/internal/service/iam"
+
+// iamWiring is IAM as later wire functions and the signature layer see it.
+type iamWiring struct {
+	svc *iam.IAM
+}
+
+func wireIAM(d *deps) (*wiring, error) {
+	store, err := d.store("iam")
+	if err != nil {
+		return nil, err
+	}
+	d.iam = &iamWiring{svc: iam.New(store)}
+	return &wiring{impl: d.iam.svc}, nil
+}
