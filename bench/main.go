@@ -29,7 +29,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -58,6 +57,7 @@ func main() {
 	n := flag.Int("n", 1000, "operations per workload")
 	conc := flag.Int("c", 4, "concurrent clients")
 	only := flag.String("only", "", "run only this server (niwa or moto)")
+	filter := flag.String("workload", "", "run only workloads whose name contains this")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "niwa-bench-")
@@ -80,25 +80,15 @@ func main() {
 	if *only != "" {
 		names = []string{*only}
 	}
-	workloads := []workload{
-		{name: "STS GetCallerIdentity", op: func(ctx context.Context, cfg aws.Config, i int) error {
-			_, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-			return err
-		}},
-		{name: "IAM GetRole", setup: func(ctx context.Context, cfg aws.Config) error {
-			_, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{
-				RoleName:                 aws.String("bench"),
-				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-			})
-			return err
-		}, op: func(ctx context.Context, cfg aws.Config, i int) error {
-			_, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("bench")})
-			return err
-		}},
-		{name: "IAM CreateUser", op: func(ctx context.Context, cfg aws.Config, i int) error {
-			_, err := iam.NewFromConfig(cfg).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("u%d", i))})
-			return err
-		}},
+	workloads := allWorkloads()
+	if *filter != "" {
+		var keep []workload
+		for _, w := range workloads {
+			if strings.Contains(strings.ToLower(w.name), strings.ToLower(*filter)) {
+				keep = append(keep, w)
+			}
+		}
+		workloads = keep
 	}
 
 	results := map[string]map[string]result{}

@@ -178,17 +178,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"method", r.Method, "path", r.URL.Path)
 	}()
 
-	if g.isInternal(r) {
-		svcName = "niwa"
-		g.serveInternal(rw, r)
-		return
-	}
 	for _, rt := range g.cfg.Routes {
 		if rt.Match(r) {
 			svcName = rt.Name
 			rt.Handler.ServeHTTP(rw, r)
 			return
 		}
+	}
+	if g.isInternal(r) {
+		svcName = "niwa"
+		g.serveInternal(rw, r)
+		return
 	}
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 		svcName = "cors"

@@ -1,0 +1,4 @@
+package main
+
+// dynamodbWorkloads are the dynamodb workloads (none until the service lands).
+func dynamodbWorkloads() []workload { return nil }

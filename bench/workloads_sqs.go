@@ -1,0 +1,4 @@
+package main
+
+// sqsWorkloads are the sqs workloads (none until the service lands).
+func sqsWorkloads() []workload { return nil }
