@@ -1,5 +1,14 @@
 package server
 
-// wireDynamoDB wires the dynamodb service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation.
-func wireDynamoDB(d *deps) (*wiring, error) { return notYetWiring() }
+import "github.com/niwa-cloud/niwa/internal/service/dynamodb"
+
+// wireDynamoDB wires DynamoDB. Its TTL sweeper runs on the server clock and
+// stops on close. DynamoDB Streams (wired next) serves the same store.
+func wireDynamoDB(d *deps) (*wiring, error) {
+	store, err := d.store("dynamodb")
+	if err != nil {
+		return nil, err
+	}
+	svc := dynamodb.New(store, d.clock, dynamodb.Options{})
+	return &wiring{impl: svc, close: svc.Close}, nil
+}

@@ -1,5 +1,14 @@
 package server
 
-// wireDynamoDBStreams wires the dynamodbstreams service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation.
-func wireDynamoDBStreams(d *deps) (*wiring, error) { return notYetWiring() }
+import "github.com/niwa-cloud/niwa/internal/service/dynamodb"
+
+// wireDynamoDBStreams wires DynamoDB Streams over DynamoDB's store: stream
+// records are written by DynamoDB in the transaction of each item write,
+// and this API only reads them.
+func wireDynamoDBStreams(d *deps) (*wiring, error) {
+	store, err := d.store("dynamodb")
+	if err != nil {
+		return nil, err
+	}
+	return &wiring{impl: dynamodb.NewStreams(store)}, nil
+}

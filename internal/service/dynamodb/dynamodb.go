@@ -1,0 +1,233 @@
+// Package dynamodb is Amazon DynamoDB: tables with their indexes, items
+// with the full expression language, Query and Scan, batches and
+// transactions, time to live, and DynamoDB Streams (served by the Streams
+// type of this package under the dynamodbstreams API).
+//
+// # Storage layout
+//
+// Everything lives in the "dynamodb" store, scoped by account and region:
+//
+//	table/<name>                        tableRecord (JSON)
+//	item/<name>/<hash>[/<range>]        the item (DynamoDB JSON)
+//	idx/<name>/<index>/<ih>[/<ir>]/<hash>[/<range>]   the item again, for GSIs and LSIs
+//	count/<name>                        item count and size
+//	srec/<name>/<label>/<seq>           stream records
+//	sseq/<name>/<label>                 last stream sequence number
+//
+// Key attribute values are encoded so that byte order is DynamoDB's order
+// (strings and binaries as their bytes, numbers with decimal.Key), which
+// makes a Query a range scan of the ordered store. Index records are written
+// in the same transaction as their item, and so are stream records, so
+// neither can disagree with the table after a crash.
+package dynamodb
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/api"
+	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// AV is DynamoDB's AttributeValue.
+type AV = dynamodbapi.AttributeValue
+
+// Item is one item.
+type Item = map[string]AV
+
+// Options tune the service.
+type Options struct {
+	// CreateDelay keeps a new table (and a new GSI) in CREATING for this
+	// long of clock time before it turns ACTIVE; zero means ACTIVE at once.
+	CreateDelay time.Duration
+	// TTLInterval is how often (clock time) expired items are deleted.
+	// Zero means every minute.
+	TTLInterval time.Duration
+}
+
+// DynamoDB implements the DynamoDB API (bind with dynamodbapi.Bind).
+type DynamoDB struct {
+	store storage.Store
+	clock clock.Clock
+	opts  Options
+	conv  api.Converter
+	// mu guards the sweeper's timer, re-armed from its own goroutine.
+	mu     sync.Mutex
+	ttl    clock.Timer
+	closed bool
+}
+
+// New returns the service over store. The TTL sweeper runs on clk until
+// Close.
+func New(store storage.Store, clk clock.Clock, opts Options) *DynamoDB {
+	if opts.TTLInterval <= 0 {
+		opts.TTLInterval = time.Minute
+	}
+	s := &DynamoDB{store: store, clock: clk, opts: opts}
+	s.scheduleTTL()
+	return s
+}
+
+// Close stops the TTL sweeper.
+func (s *DynamoDB) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.ttl != nil {
+		s.ttl.Stop()
+	}
+	return nil
+}
+
+var (
+	tables = storage.NewTable[tableRecord]("table")
+	counts = storage.NewTable[countRecord]("count")
+	// ttlTables lists, outside any account, the tables whose TTL is on, so
+	// the sweeper does not have to look at every account.
+	ttlTables = storage.NewTable[ttlRef]("ttl-table")
+	// streamSeqs holds the last sequence number of each stream.
+	streamSeqs = storage.NewTable[int64]("sseq")
+)
+
+var globalScope = storage.Scope{}
+
+type ttlRef struct {
+	Account, Region, Table string
+}
+
+type countRecord struct {
+	Items int64 `json:"n"`
+	Bytes int64 `json:"b"`
+}
+
+// tableRecord is one table's definition.
+type tableRecord struct {
+	Name      string
+	ID        string
+	ARN       string
+	Created   time.Time
+	ActiveAt  time.Time `json:",omitempty"`
+	Deleting  bool      `json:",omitempty"`
+	AttrDefs  []attrDef
+	Hash      string
+	Range     string `json:",omitempty"`
+	Billing   string
+	RCU, WCU  int64
+	GSIs      []indexRecord `json:",omitempty"`
+	LSIs      []indexRecord `json:",omitempty"`
+	Stream    *streamRecordSpec
+	SSE       *sseRecord `json:",omitempty"`
+	TTLAttr   string     `json:",omitempty"`
+	TTLOn     bool       `json:",omitempty"`
+	Protected bool       `json:",omitempty"`
+	Class     string     `json:",omitempty"`
+	Tags      []tag      `json:",omitempty"`
+	// OldStreams are earlier streams of this table, kept listable.
+	OldStreams []streamRecordSpec `json:",omitempty"`
+}
+
+type attrDef struct{ Name, Type string }
+
+type tag struct{ Key, Value string }
+
+type sseRecord struct {
+	Enabled bool
+	Type    string
+	KMSKey  string
+}
+
+type indexRecord struct {
+	Name       string
+	Hash       string
+	Range      string `json:",omitempty"`
+	Projection string
+	NonKey     []string `json:",omitempty"`
+	RCU, WCU   int64
+	ActiveAt   time.Time `json:",omitempty"`
+	Local      bool      `json:",omitempty"`
+}
+
+type streamRecordSpec struct {
+	Enabled  bool
+	ViewType string
+	Label    string
+	ARN      string
+	Created  time.Time
+	Disabled time.Time `json:",omitempty"`
+}
+
+func (t *tableRecord) attrType(name string) string {
+	for _, d := range t.AttrDefs {
+		if d.Name == name {
+			return d.Type
+		}
+	}
+	return ""
+}
+
+// index returns the GSI or LSI with this name.
+func (t *tableRecord) index(name string) (*indexRecord, bool) {
+	for i := range t.GSIs {
+		if t.GSIs[i].Name == name {
+			return &t.GSIs[i], true
+		}
+	}
+	for i := range t.LSIs {
+		if t.LSIs[i].Name == name {
+			return &t.LSIs[i], true
+		}
+	}
+	return nil, false
+}
+
+func (t *tableRecord) indexes() []indexRecord {
+	return append(append([]indexRecord(nil), t.GSIs...), t.LSIs...)
+}
+
+// keyNames returns the table's key attributes.
+func (t *tableRecord) keyNames() []string {
+	if t.Range != "" {
+		return []string{t.Hash, t.Range}
+	}
+	return []string{t.Hash}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func uuid() string {
+	h := randomHex(16)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// Errors with DynamoDB's messages.
+func validation(format string, args ...any) error {
+	return awserr.ValidationException.New(format, args...)
+}
+
+func notFound() error {
+	return dynamodbapi.ErrResourceNotFoundException.New("Requested resource not found")
+}
+
+func tableNotFound(name string) error {
+	return dynamodbapi.ErrResourceNotFoundException.New("Requested resource not found: Table: %s not found", name)
+}
+
+// exprErr turns an expression error into the ValidationException it is.
+func exprErr(err error) error {
+	if e, ok := err.(*expr.Error); ok {
+		return awserr.ValidationException.New("%s", e.Msg)
+	}
+	return err
+}
+
+func ptr[T any](v T) *T { return &v }

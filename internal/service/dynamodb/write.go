@@ -1,0 +1,288 @@
+package dynamodb
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// itemKey is an item's primary key: its encoded parts and the key
+// attributes themselves.
+type itemKey struct {
+	parts []string
+	attrs Item
+}
+
+func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
+	return sc.Key(append([]string{"item", t.Name}, k.parts...)...)
+}
+
+// keyOfItem extracts and checks the primary key of an item being put.
+func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
+	k := itemKey{attrs: Item{}}
+	for _, name := range t.keyNames() {
+		v, ok := it[name]
+		if !ok {
+			return k, validation("One or more parameter values were invalid: Missing the key %s in the item", name)
+		}
+		want, got := t.attrType(name), expr.TypeOf(v)
+		if want != got {
+			return k, validation("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s", name, want, got)
+		}
+		if err := checkKeyValue(name, v, name == t.Hash); err != nil {
+			return k, err
+		}
+		k.parts = append(k.parts, keyBytes(v))
+		k.attrs[name] = v
+	}
+	return k, nil
+}
+
+// keyOfKey checks a Key parameter (GetItem, DeleteItem, UpdateItem, ...):
+// exactly the key attributes with their types.
+func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
+	k := itemKey{attrs: Item{}}
+	names := t.keyNames()
+	if len(key) != len(names) {
+		return k, validation("The provided key element does not match the schema")
+	}
+	for _, name := range names {
+		v, ok := key[name]
+		if !ok || expr.TypeOf(v) != t.attrType(name) {
+			return k, validation("The provided key element does not match the schema")
+		}
+		if err := checkKeyValue(name, v, name == t.Hash); err != nil {
+			return k, err
+		}
+		k.parts = append(k.parts, keyBytes(v))
+		k.attrs[name] = v
+	}
+	return k, nil
+}
+
+func checkKeyValue(name string, v AV, hash bool) error {
+	switch {
+	case v.S != nil && *v.S == "":
+		return validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", name)
+	case v.B != nil && len(v.B) == 0:
+		return validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: %s", name)
+	}
+	n := avSize(v)
+	if hash && n > 2048 {
+		return validation("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
+	}
+	if !hash && n > 1024 {
+		return validation("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+	}
+	return nil
+}
+
+// checkIndexKeys rejects an item whose index key attributes have the wrong
+// type or are empty (items without them are simply not indexed).
+func (t *tableRecord) checkIndexKeys(it Item) error {
+	for _, ix := range t.indexes() {
+		for _, name := range nonEmpty([]string{ix.Hash, ix.Range}) {
+			v, ok := it[name]
+			if !ok {
+				continue
+			}
+			want, got := t.attrType(name), expr.TypeOf(v)
+			if want != got {
+				return validation("One or more parameter values were invalid: Type mismatch for Index Key %s Expected: %s Actual: %s IndexName: %s", name, want, got, ix.Name)
+			}
+			if (v.S != nil && *v.S == "") || (v.B != nil && len(v.B) == 0) {
+				return validation("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: %s, IndexKey: %s", ix.Name, name)
+			}
+		}
+	}
+	return nil
+}
+
+func checkSize(it Item) error {
+	if itemSize(it) > maxItemSize {
+		return validation("Item size has exceeded the maximum allowed size")
+	}
+	return nil
+}
+
+// indexKey is the store key of it's entry in ix, ok false when the item
+// lacks the index's key attributes (sparse index).
+func indexKey(sc storage.Scope, t *tableRecord, ix indexRecord, it Item) ([]byte, bool) {
+	parts := []string{"idx", t.Name, ix.Name}
+	for _, name := range nonEmpty([]string{ix.Hash, ix.Range}) {
+		v, ok := it[name]
+		if !ok || expr.TypeOf(v) != t.attrType(name) {
+			return nil, false
+		}
+		parts = append(parts, keyBytes(v))
+	}
+	for _, name := range t.keyNames() {
+		parts = append(parts, keyBytes(it[name]))
+	}
+	return sc.Key(parts...), true
+}
+
+func putIndexEntry(tx storage.Tx, sc storage.Scope, t *tableRecord, ix indexRecord, it Item) error {
+	k, ok := indexKey(sc, t, ix, it)
+	if !ok {
+		return nil
+	}
+	data, err := encodeItem(it)
+	if err != nil {
+		return err
+	}
+	return tx.Put(k, data)
+}
+
+// getItem reads one item by key.
+func getItem(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey) (Item, error) {
+	data, ok := tx.Get(t.storeKey(sc, k))
+	if !ok {
+		return nil, nil
+	}
+	return decodeItem(data)
+}
+
+// identity is who caused a write, for stream records: nil for a user,
+// the TTL service otherwise.
+type identity struct {
+	Type      string `json:"type"`
+	Principal string `json:"principalId"`
+}
+
+var ttlIdentity = &identity{Type: "Service", Principal: "dynamodb.amazonaws.com"}
+
+// write replaces old with new (nil new deletes) under k, keeping indexes,
+// counts and the stream in step, all in tx.
+func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey, old, nw Item, who *identity, now time.Time) error {
+	key := t.storeKey(sc, k)
+	if nw != nil {
+		data, err := encodeItem(nw)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(key, data); err != nil {
+			return err
+		}
+	} else if err := tx.Delete(key); err != nil {
+		return err
+	}
+	for _, ix := range t.indexes() {
+		if old != nil {
+			if ik, ok := indexKey(sc, t, ix, old); ok {
+				if err := tx.Delete(ik); err != nil {
+					return err
+				}
+			}
+		}
+		if nw != nil {
+			if err := putIndexEntry(tx, sc, t, ix, nw); err != nil {
+				return err
+			}
+		}
+	}
+	c, _, err := counts.Get(tx, sc, t.Name)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		c.Items--
+		c.Bytes -= int64(itemSize(old))
+	}
+	if nw != nil {
+		c.Items++
+		c.Bytes += int64(itemSize(nw))
+	}
+	if err := counts.Put(tx, sc, c, t.Name); err != nil {
+		return err
+	}
+	if t.Stream != nil && t.Stream.Enabled && (old != nil || nw != nil) {
+		return s.appendStream(tx, sc, t, k, old, nw, who, now)
+	}
+	return nil
+}
+
+// storedRecord is one stream record as kept in the store.
+type storedRecord struct {
+	EventID   string         `json:"id"`
+	EventName string         `json:"ev"`
+	Region    string         `json:"r"`
+	Time      time.Time      `json:"t"`
+	Seq       string         `json:"seq"`
+	Keys      map[string]wav `json:"k"`
+	New       map[string]wav `json:"n,omitempty"`
+	Old       map[string]wav `json:"o,omitempty"`
+	Size      int64          `json:"sz"`
+	ViewType  string         `json:"vt"`
+	Identity  *identity      `json:"u,omitempty"`
+}
+
+func wavMap(it Item) map[string]wav {
+	if it == nil {
+		return nil
+	}
+	m := make(map[string]wav, len(it))
+	for k, v := range it {
+		m[k] = toWav(v)
+	}
+	return m
+}
+
+// seqWidth pads sequence numbers so their text sorts as their value, like
+// DynamoDB's 21-digit sequence numbers.
+const seqWidth = 21
+
+func (s *DynamoDB) appendStream(tx storage.Tx, sc storage.Scope, t *tableRecord, k itemKey, old, nw Item, who *identity, now time.Time) error {
+	last, _, err := streamSeqs.Get(tx, sc, t.Name, t.Stream.Label)
+	if err != nil {
+		return err
+	}
+	if last == 0 {
+		last = 100000000000000000 // DynamoDB's numbers start large
+	}
+	last++
+	if err := streamSeqs.Put(tx, sc, last, t.Name, t.Stream.Label); err != nil {
+		return err
+	}
+	seq := fmt.Sprintf("%0*d", seqWidth, last)
+	r := storedRecord{
+		EventID: randomHex(16), Region: sc.Region, Time: now.Truncate(time.Second), Seq: seq,
+		Keys: wavMap(k.attrs), ViewType: t.Stream.ViewType, Identity: who,
+	}
+	switch {
+	case old == nil:
+		r.EventName = "INSERT"
+	case nw == nil:
+		r.EventName = "REMOVE"
+	default:
+		r.EventName = "MODIFY"
+	}
+	size := itemSize(k.attrs)
+	switch t.Stream.ViewType {
+	case "NEW_IMAGE":
+		r.New = wavMap(nw)
+		size += sizeOrZero(nw)
+	case "OLD_IMAGE":
+		r.Old = wavMap(old)
+		size += sizeOrZero(old)
+	case "NEW_AND_OLD_IMAGES":
+		r.New, r.Old = wavMap(nw), wavMap(old)
+		size += sizeOrZero(nw) + sizeOrZero(old)
+	}
+	r.Size = int64(size)
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.Put(sc.Key("srec", t.Name, t.Stream.Label, seq), data)
+}
+
+func sizeOrZero(it Item) int {
+	if it == nil {
+		return 0
+	}
+	return itemSize(it)
+}
