@@ -70,7 +70,7 @@ func main() {
 
 	starters := map[string]func(port int) *exec.Cmd{
 		"niwa": func(port int) *exec.Cmd {
-			return exec.Command(bin, "--port", strconv.Itoa(port), "--log-level", "error")
+			return exec.Command(bin, "--port", strconv.Itoa(port), "--dns-port", "0", "--log-level", "error")
 		},
 		"moto": func(port int) *exec.Cmd {
 			return exec.Command("python3", "-m", "moto.server", "-p", strconv.Itoa(port))

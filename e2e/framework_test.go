@@ -47,6 +47,9 @@ func TestMain(m *testing.M) {
 type Niwa struct {
 	Endpoint string
 	Region   string
+	// DNSAddr is the address (UDP and TCP) of niwa's DNS server, on a
+	// free port so parallel instances never collide.
+	DNSAddr string
 	// restart is nil for in-process instances.
 	proc *exec.Cmd
 	args []string
@@ -70,7 +73,7 @@ func Start(t testing.TB, target Target, args ...string) *Niwa {
 	t.Helper()
 	if target == InProcess {
 		n := niwatest.Start(t)
-		return &Niwa{Endpoint: n.Endpoint, Region: n.Region, t: t}
+		return &Niwa{Endpoint: n.Endpoint, Region: n.Region, DNSAddr: n.DNSAddr(), t: t}
 	}
 	return StartBinary(t, args...)
 }
@@ -93,12 +96,35 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// freeDNSPort finds a port free for both UDP and TCP, for the DNS server.
+func freeDNSPort(t testing.TB) int {
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		pc.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP")
+	return 0
+}
+
 func (n *Niwa) launch() {
 	t := n.t
 	port := freePort(t)
 	n.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	if n.DNSAddr == "" { // a restart keeps its DNS port
+		n.DNSAddr = "127.0.0.1:" + strconv.Itoa(freeDNSPort(t))
+	}
+	_, dnsPort, _ := net.SplitHostPort(n.DNSAddr)
 	n.logs = &bytes.Buffer{}
-	cmd := exec.Command(binary, append([]string{"serve", "--port", strconv.Itoa(port), "--region", n.Region}, n.args...)...)
+	cmd := exec.Command(binary, append([]string{"serve", "--port", strconv.Itoa(port), "--dns-port", dnsPort, "--region", n.Region}, n.args...)...)
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

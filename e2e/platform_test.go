@@ -18,7 +18,14 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+// trustPolicy lets Lambda and the account's own principals (those its
+// policies allow sts:AssumeRole) assume the role.
+const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com","AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`
+
+// assumePolicy lets an IAM user assume roles. AWS refuses AssumeRole to
+// the account root ("Roles may not be assumed by root accounts"), so the
+// flows below assume roles with an IAM user's key.
+const assumePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`
 
 const logsPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:*","ec2:Describe*"],"Resource":"*"}]}`
 
@@ -77,7 +84,18 @@ func TestGoSDKIdentityAndRoles(t *testing.T) {
 			}
 
 			// Temporary credentials from AssumeRole sign later requests.
-			ar, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{
+			if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dev")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("assume"), PolicyDocument: aws.String(assumePolicy)}); err != nil {
+				t.Fatal(err)
+			}
+			key, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dev")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dev := goConfig(n, aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
+			ar, err := sts.NewFromConfig(dev).AssumeRole(ctx, &sts.AssumeRoleInput{
 				RoleArn: aws.String("arn:aws:iam::000000000000:role/app"), RoleSessionName: aws.String("s1"),
 			})
 			if err != nil {
@@ -197,9 +215,20 @@ func cliPlatformFlow(t *testing.T, n *Niwa, cli CLI) {
 			var assumed struct {
 				Credentials struct{ AccessKeyId, SecretAccessKey, SessionToken string }
 			}
-			mustJSON(t, must("sts", "assume-role", "--role-arn", role.Role.Arn, "--role-session-name", "cli"), &assumed)
+			must("iam", "create-user", "--user-name", "dev")
+			must("iam", "put-user-policy", "--user-name", "dev", "--policy-name", "assume", "--policy-document", assumePolicy)
+			var key struct {
+				AccessKey struct{ AccessKeyId, SecretAccessKey string }
+			}
+			mustJSON(t, must("iam", "create-access-key", "--user-name", "dev"), &key)
+			out, stderr, err := run([]string{"AWS_ACCESS_KEY_ID=" + key.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + key.AccessKey.SecretAccessKey},
+				"sts", "assume-role", "--role-arn", role.Role.Arn, "--role-session-name", "cli")
+			if err != nil {
+				t.Fatalf("assume-role as dev: %v %s", err, stderr)
+			}
+			mustJSON(t, out, &assumed)
 			c := assumed.Credentials
-			out, stderr, err := run([]string{"AWS_ACCESS_KEY_ID=" + c.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_SESSION_TOKEN=" + c.SessionToken}, "sts", "get-caller-identity")
+			out, stderr, err = run([]string{"AWS_ACCESS_KEY_ID=" + c.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + c.SecretAccessKey, "AWS_SESSION_TOKEN=" + c.SessionToken}, "sts", "get-caller-identity")
 			if err != nil {
 				t.Fatalf("assumed get-caller-identity: %v %s", err, stderr)
 			}
@@ -221,7 +250,7 @@ iam = boto3.client("iam")
 ident = sts.get_caller_identity()
 assert ident["Account"] == "000000000000", ident
 pol = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}))["Policy"]
-role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}))["Role"]
+role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com","AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}))["Role"]
 assert isinstance(role["AssumeRolePolicyDocument"], dict), role
 iam.attach_role_policy(RoleName="r", PolicyArn=pol["Arn"])
 att = iam.list_attached_role_policies(RoleName="r")["AttachedPolicies"]
@@ -232,7 +261,17 @@ try:
 except botocore.exceptions.ClientError as e:
     assert e.response["Error"]["Code"] == "NoSuchEntity", e.response
     assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="py")["Credentials"]
+# Roles may not be assumed by the account root: assume as an IAM user.
+iam.create_user(UserName="dev")
+iam.put_user_policy(UserName="dev", PolicyName="assume", PolicyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}))
+k = iam.create_access_key(UserName="dev")["AccessKey"]
+dev = boto3.client("sts", aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+try:
+    sts.assume_role(RoleArn=role["Arn"], RoleSessionName="root")
+    raise SystemExit("expected AccessDenied for root")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Message"] == "Roles may not be assumed by root accounts.", e.response
+creds = dev.assume_role(RoleArn=role["Arn"], RoleSessionName="py")["Credentials"]
 s2 = boto3.client("sts", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
 print(s2.get_caller_identity()["Arn"])
 bad = boto3.client("sts", aws_access_key_id="test", aws_secret_access_key="wrong")

@@ -72,7 +72,7 @@ func NewFakeClock(t time.Time) *clock.Fake { return clock.NewFake(t) }
 // Start runs niwa until the test ends.
 func Start(t testing.TB, opts ...Option) *Niwa {
 	t.Helper()
-	cfg := server.Config{Host: "127.0.0.1", Port: 0, Region: Region, Version: "test"}
+	cfg := server.Config{Host: "127.0.0.1", Port: 0, DNSAddr: "127.0.0.1:0", Region: Region, Version: "test"}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -91,6 +91,10 @@ func Start(t testing.TB, opts ...Option) *Niwa {
 	})
 	return &Niwa{Endpoint: "http://" + srv.Addr(), Region: cfg.Region, srv: srv}
 }
+
+// DNSAddr is the address (UDP and TCP) of the instance's DNS server,
+// which serves its Route53 zones, e.g. "127.0.0.1:53123".
+func (n *Niwa) DNSAddr() string { return n.srv.DNSAddr() }
 
 // Reset drops all state, for tests that share one instance.
 func (n *Niwa) Reset(t testing.TB) {

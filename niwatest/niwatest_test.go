@@ -141,3 +141,11 @@ func code(err error) string {
 	}
 	return ""
 }
+
+// TestDNSAddr: every instance runs its DNS server on its own free port.
+func TestDNSAddr(t *testing.T) {
+	a, b := niwatest.Start(t), niwatest.Start(t)
+	if !strings.HasPrefix(a.DNSAddr(), "127.0.0.1:") || strings.HasSuffix(a.DNSAddr(), ":0") || a.DNSAddr() == b.DNSAddr() {
+		t.Fatalf("dns addrs %q %q", a.DNSAddr(), b.DNSAddr())
+	}
+}

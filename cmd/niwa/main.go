@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -161,8 +162,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		"accept any access key and signature (NIWA_SKIP_SIGNATURE_VALIDATION)")
 	fs.Var(&keys, "access-key", "static access key KEY:SECRET[:ACCOUNT], repeatable or comma-separated (NIWA_ACCESS_KEYS); default test:test:000000000000")
 	fs.StringVar(&cfg.S3HostSuffix, "s3-host-suffix", env("NIWA_S3_HOST_SUFFIX", "localhost"), "host suffix of virtual-host-style S3 addresses (NIWA_S3_HOST_SUFFIX)")
+	dnsHost := fs.String("dns-host", env("NIWA_DNS_HOST", "127.0.0.1"), "address Route53's DNS server listens on, UDP and TCP (NIWA_DNS_HOST)")
+	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", "info"), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
+	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", "on"),
+		"IAM policy enforcement: on, soft (log would-be denials, allow) or off (NIWA_IAM_ENFORCEMENT)")
 	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
 		if err := envKeys.Set(v); err != nil {
@@ -190,6 +195,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "niwa: port %d is out of range 0-65535\n", cfg.Port)
 		return 2
 	}
+	if *dnsPort < 0 || *dnsPort > 65535 {
+		fmt.Fprintf(stderr, "niwa: dns port %d is out of range 0-65535\n", *dnsPort)
+		return 2
+	}
+	cfg.DNSAddr = net.JoinHostPort(*dnsHost, strconv.Itoa(*dnsPort))
+	cfg.DNSOptional = !explicit(fs, "dns-port", "NIWA_DNS_PORT") && !explicit(fs, "dns-host", "NIWA_DNS_HOST")
 	if len(keys) > 0 {
 		// The default key stays usable unless the user replaced it.
 		cfg.Keys = append([]auth.Credential{auth.RootCredential("test", "test", server.DefaultAccount)}, keys...)
@@ -225,7 +236,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	if cfg.DataDir != "" {
 		state = cfg.DataDir
 	}
-	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "version", version, "state", state)
+	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "dns", srv.DNSAddr(), "version", version, "state", state)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -246,4 +257,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// explicit reports whether the user chose a flag's value, on the command
+// line or through its environment variable.
+func explicit(fs *flag.FlagSet, name, envName string) bool {
+	set := os.Getenv(envName) != ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
 }

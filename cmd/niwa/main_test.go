@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	mdns "github.com/miekg/dns"
 )
 
 // syncBuffer is a bytes.Buffer the server goroutine writes while the test
@@ -42,9 +43,12 @@ func (s *syncBuffer) String() string {
 // environment cannot change what it checks.
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"NIWA_PORT", "NIWA_HOST", "NIWA_DATA_DIR", "NIWA_FSYNC", "NIWA_DEFAULT_REGION",
-		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT"} {
+		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST"} {
 		t.Setenv(k, "")
 	}
+	// The DNS server's default port (5353) would make tests that run
+	// niwa at the same time collide: a free port instead.
+	t.Setenv("NIWA_DNS_PORT", "0")
 }
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -94,6 +98,8 @@ func TestUsageErrors(t *testing.T) {
 		{"access key without secret", nil, []string{"--access-key", "AKIAONLY"}, "want ACCESS_KEY:SECRET[:ACCOUNT]"},
 		{"access key with a bad account", nil, []string{"--access-key", "AK:SK:12345"}, `account "12345" is not 12 digits`},
 		{"bool flag with a value", nil, []string{"--fsync=maybe"}, `invalid boolean value "maybe" for -fsync`},
+		{"dns port out of range", nil, []string{"--dns-port", "70000"}, "dns port 70000 is out of range"},
+		{"NIWA_DNS_PORT not a number", map[string]string{"NIWA_DNS_PORT": "53x"}, nil, `NIWA_DNS_PORT="53x" is not a number`},
 		{"NIWA_PORT not a number", map[string]string{"NIWA_PORT": "45a6"}, nil, `NIWA_PORT="45a6" is not a number`},
 		{"NIWA_FSYNC not a boolean", map[string]string{"NIWA_FSYNC": "yes"}, nil, `NIWA_FSYNC="yes" is not a boolean`},
 		{"NIWA_SKIP_SIGNATURE_VALIDATION not a boolean", map[string]string{"NIWA_SKIP_SIGNATURE_VALIDATION": "on"}, nil, `NIWA_SKIP_SIGNATURE_VALIDATION="on" is not a boolean`},
@@ -350,5 +356,43 @@ func TestSkipSignatureValidationEnv(t *testing.T) {
 	s = startServe(t, "--port", "0")
 	if got := s.callerAccount("AKIAANYTHING", "whatever"); got != "InvalidClientTokenId" {
 		t.Fatalf("unknown key without the variable: %s", got)
+	}
+}
+
+// TestDNSPort: --dns-port 0 picks a free port, which the ready line names
+// and which answers DNS (REFUSED for a name in no zone).
+func TestDNSPort(t *testing.T) {
+	clearEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--log-format", "json", "--port", "0", "--dns-port", "0"}, &bytes.Buffer{}, stderr)
+	}()
+	defer func() { cancel(); <-done }()
+	var dnsAddr string
+	for deadline := time.Now().Add(10 * time.Second); dnsAddr == ""; {
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			var m struct{ Msg, DNS string }
+			if json.Unmarshal([]byte(l), &m) == nil && m.Msg == "niwa ready" {
+				dnsAddr = m.DNS
+			}
+		}
+		if dnsAddr == "" && time.Now().After(deadline) {
+			t.Fatalf("no ready line with dns:\n%s", stderr)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server's readiness, not moving time
+	}
+	if strings.HasSuffix(dnsAddr, ":0") || !strings.HasPrefix(dnsAddr, "127.0.0.1:") {
+		t.Fatalf("dns addr %q", dnsAddr)
+	}
+	m := new(mdns.Msg)
+	m.SetQuestion("nothing.example.", mdns.TypeA)
+	r, _, err := new(mdns.Client).Exchange(m, dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rcode != mdns.RcodeRefused {
+		t.Fatalf("rcode %s", mdns.RcodeToString[r.Rcode])
 	}
 }

@@ -68,6 +68,9 @@ func generate(modelsDir string, s service) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if raw, err = patch(s.Name, raw); err != nil {
+		return nil, err
+	}
 	trimmed, err := model.Trim(raw)
 	if err != nil {
 		return nil, err

@@ -149,6 +149,16 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		if md.Protocol == "query" || md.Protocol == "ec2" {
 			g.byVersion[md.APIVersion] = s
 		}
+		if s.Alt != nil {
+			if s.Alt.Codec == nil || s.Alt.Model == nil {
+				return nil, fmt.Errorf("gateway: service %s has an incomplete alternate protocol", s.Spec.Name)
+			}
+			if p := s.Alt.Metadata.Protocol; p == "query" || p == "ec2" {
+				if _, taken := g.byVersion[s.Alt.Metadata.APIVersion]; !taken {
+					g.byVersion[s.Alt.Metadata.APIVersion] = s
+				}
+			}
+		}
 	}
 	return g, nil
 }
@@ -205,6 +215,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	svcName = svc.Spec.Name
 	opName = g.serve(rw, r, svc, hostBucket, meta)
+	if o, ok := svc.Impl.(RequestObserver); ok {
+		o.ObserveRequest(Observation{
+			Request: r, HostBucket: hostBucket, Operation: opName, Status: rw.status(),
+			BytesSent: rw.n, ErrorCode: rw.errCode, RequestID: meta.RequestID, HostID: meta.HostID,
+			Caller: rw.caller, Anonymous: rw.anonymous, Start: start, Duration: time.Since(start),
+		})
+	}
 }
 
 // isInternal reports whether r is for niwa's own endpoints: a /_niwa/
@@ -217,13 +234,14 @@ func (g *Gateway) isInternal(r *http.Request) bool {
 
 // serve runs the pipeline for one service and returns the operation name.
 func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBucket string, meta protocol.Meta) (opName string) {
-	m, err := svc.Model()
+	m, codec, err := svc.protocolFor(r)
 	if err != nil {
-		svc.Codec.EncodeError(w, &model.Service{Metadata: svc.Spec.Metadata}, nil, awserr.InternalFailure.New("%v", err), meta)
+		codec.EncodeError(w, &model.Service{Metadata: svc.Spec.Metadata}, nil, awserr.InternalFailure.New("%v", err), meta)
 		return ""
 	}
 	fail := func(op *model.Operation, err error) {
-		svc.Codec.EncodeError(w, m, op, awserr.As(err), meta)
+		w.errCode = awserr.As(err).Code.Code
+		codec.EncodeError(w, m, op, awserr.As(err), meta)
 	}
 	// A panicking handler (or codec) is a niwa bug, but the client still
 	// gets an error in its protocol's shape, as AWS answers its own
@@ -250,9 +268,10 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		fail(nil, err)
 		return ""
 	}
+	w.caller, w.anonymous = id.Caller.ARN, id.Caller.Anonymous
 	preq := protocol.NewRequest(r, id.Body)
 	preq.HostBucket = hostBucket
-	op, err = svc.Codec.Resolve(m, preq)
+	op, err = codec.Resolve(m, preq)
 	if err != nil {
 		fail(nil, err)
 		return ""
@@ -262,7 +281,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	// operation, as AWS rejects a malformed request whatever it asks for:
 	// a client sees the same ValidationException it would see on AWS, and
 	// NotImplemented only for a request AWS would have served.
-	dyn, err := svc.Codec.Decode(op, preq)
+	dyn, err := codec.Decode(op, preq)
 	if err != nil {
 		fail(op, err)
 		return op.Name
@@ -318,7 +337,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 			dynOut = map[string]any{}
 		}
 	}
-	if err := svc.Codec.Encode(w, op, dynOut, meta); err != nil {
+	if err := codec.Encode(w, op, dynOut, meta); err != nil {
 		ctx.Log.Error("encoding response", "error", err)
 	}
 	return op.Name
@@ -506,6 +525,40 @@ type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
+	// n, errCode, caller and anonymous are what a RequestObserver sees.
+	n         int64
+	errCode   string
+	caller    string
+	anonymous bool
+}
+
+// RequestObserver is implemented by a service that wants to see every
+// request resolved to it once it is answered, failed ones included (S3
+// server access logs record requests that authentication or
+// authorization refused).
+type RequestObserver interface {
+	ObserveRequest(o Observation)
+}
+
+// Observation is one answered request.
+type Observation struct {
+	Request *http.Request
+	// HostBucket is the bucket of an S3 virtual-host-style Host.
+	HostBucket string
+	// Operation is "" when the request matched none.
+	Operation string
+	Status    int
+	BytesSent int64
+	// ErrorCode is the AWS error code answered, "" on success.
+	ErrorCode string
+	RequestID string
+	HostID    string
+	// Caller is the authenticated principal's ARN ("" when unsigned or
+	// when authentication failed).
+	Caller    string
+	Anonymous bool
+	Start     time.Time
+	Duration  time.Duration
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -519,7 +572,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.code, w.wrote = http.StatusOK, true
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) status() int {

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/api"
@@ -17,6 +19,10 @@ type Service struct {
 	// Impl implements the service's operations as typed methods; the
 	// generated Spec.Bind finds them.
 	Impl any
+	// Alt is an optional second protocol the same operations are also
+	// served in (SQS answers both its JSON protocol and the query
+	// protocol older clients speak). Nil for almost every service.
+	Alt *AltProtocol
 
 	once     sync.Once
 	model    *model.Service
@@ -34,6 +40,50 @@ func (s *Service) Model() (*model.Service, error) {
 		}
 	})
 	return s.model, s.modelErr
+}
+
+// AltProtocol is a second wire protocol of a service: its own model
+// (same operation and member names, so requests decode into the same
+// generated input types) and the codec of that model's protocol. The
+// gateway uses it for requests that carry no X-Amz-Target but a form
+// Action parameter, which is how query-protocol clients call.
+type AltProtocol struct {
+	// Metadata is the alternate model's metadata; a query or ec2
+	// protocol registers its APIVersion for form Action+Version routing.
+	Metadata model.Metadata
+	Model    func() (*model.Service, error)
+	Codec    protocol.Codec
+
+	once     sync.Once
+	model    *model.Service
+	modelErr error
+}
+
+// load parses the alternate model once.
+func (a *AltProtocol) load(name string) (*model.Service, error) {
+	a.once.Do(func() {
+		a.model, a.modelErr = a.Model()
+		if a.modelErr != nil {
+			a.modelErr = fmt.Errorf("%s alternate model: %w", name, a.modelErr)
+		}
+	})
+	return a.model, a.modelErr
+}
+
+// protocolFor picks the model and codec r is spoken in: the alternate
+// protocol when r has no X-Amz-Target and looks like a form Action call
+// (a form-encoded body or an Action query parameter), the primary one
+// otherwise. It only reads headers and the URL, never the body, so the
+// signature layer still sees the body untouched.
+func (s *Service) protocolFor(r *http.Request) (*model.Service, protocol.Codec, error) {
+	if s.Alt != nil && r.Header.Get("X-Amz-Target") == "" &&
+		(strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") ||
+			r.URL.Query().Has("Action")) {
+		m, err := s.Alt.load(s.Spec.Name)
+		return m, s.Alt.Codec, err
+	}
+	m, err := s.Model()
+	return m, s.Codec, err
 }
 
 // Implemented returns the names of the operations Impl implements, sorted.

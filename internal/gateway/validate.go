@@ -5,6 +5,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
+var route53InvalidInput = awserr.Code{Code: "InvalidInput", Status: 400, Sender: true}
+
 // validate checks the decoded input against the model's constraints and
 // answers with the error code the service's protocol family uses for
 // them. S3 validates in its handlers: its errors are specific to each
@@ -16,6 +18,10 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 	vs := g.validator.Validate(op.Input, in)
 	if len(vs) == 0 {
 		return nil
+	}
+	if m.Metadata.ServiceID == "Route 53" {
+		// Route53 answers constraint violations as InvalidInput.
+		return route53InvalidInput.New("%s", model.Summary(vs))
 	}
 	switch m.Metadata.Protocol {
 	case "query":

@@ -145,20 +145,20 @@ func (v *Validator) value(ref *Ref, x any, path string, out *[]Violation) {
 			return
 		}
 		if sh.Min != nil && float64(n) < *sh.Min {
-			add(fmt.Sprintf("Member must have value greater than or equal to %v", *sh.Min))
+			add("Member must have value greater than or equal to " + bound(*sh.Min))
 		}
 		if sh.Max != nil && float64(n) > *sh.Max {
-			add(fmt.Sprintf("Member must have value less than or equal to %v", *sh.Max))
+			add("Member must have value less than or equal to " + bound(*sh.Max))
 		}
 	}
 }
 
 func (v *Validator) length(sh *Shape, n int, add func(string)) {
 	if sh.Min != nil && float64(n) < *sh.Min {
-		add(fmt.Sprintf("Member must have length greater than or equal to %v", *sh.Min))
+		add("Member must have length greater than or equal to " + bound(*sh.Min))
 	}
 	if sh.Max != nil && float64(n) > *sh.Max {
-		add(fmt.Sprintf("Member must have length less than or equal to %v", *sh.Max))
+		add("Member must have length less than or equal to " + bound(*sh.Max))
 	}
 }
 
@@ -190,3 +190,7 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// bound formats a constraint bound as AWS does: an integer, never
+// 2.147483647e+09.
+func bound(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -18,8 +18,21 @@ func (r iamRoles) RoleByARN(arn string) (sts.Role, bool, error) {
 	}
 	return sts.Role{
 		Name: role.Name, ID: role.ID, ARN: role.ARN, Account: role.Account,
-		MaxSessionDuration: role.MaxSessionDuration,
+		MaxSessionDuration: role.MaxSessionDuration, TrustPolicy: role.TrustPolicy,
 	}, true, nil
+}
+
+// iamProviders lets STS find IAM's identity providers.
+type iamProviders struct{ iam *iam.IAM }
+
+var _ sts.Providers = iamProviders{}
+
+func (p iamProviders) SAMLProviderByARN(arn string) (sts.SAMLProvider, bool, error) {
+	sp, ok, err := p.iam.SAMLProviderByARN(arn)
+	if err != nil || !ok {
+		return sts.SAMLProvider{}, ok, err
+	}
+	return sts.SAMLProvider{ARN: sp.ARN, Name: sp.Name, Account: sp.Account, EntityID: sp.EntityID, Certificates: sp.Certificates}, true, nil
 }
 
 // iamCredentials lets the signature layer authenticate IAM users' access

@@ -38,15 +38,25 @@ type Config struct {
 	Region string
 	// SkipSignatureValidation accepts any access key and signature.
 	SkipSignatureValidation bool
+	// IAMEnforcement is "on" (default), "soft" (log would-be denials,
+	// allow) or "off" (signed requests are not authorized).
+	IAMEnforcement string
 	// Keys are the static access keys; empty means the default test/test
 	// root key of DefaultAccount.
 	Keys []auth.Credential
 	// S3HostSuffix is the host suffix for virtual-host-style S3 and
 	// website endpoints (default "localhost").
 	S3HostSuffix string
-	Clock        clock.Clock
-	Log          *slog.Logger
-	Version      string
+	// DNSAddr is where Route53's authoritative DNS server listens (UDP and
+	// TCP), e.g. "127.0.0.1:5353"; port 0 picks a free port; empty runs
+	// no DNS server (the zones still answer TestDNSAnswer).
+	DNSAddr string
+	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
+	// (set when DNSAddr is the default rather than the user's choice).
+	DNSOptional bool
+	Clock       clock.Clock
+	Log         *slog.Logger
+	Version     string
 }
 
 // Server is a running (or ready to run) niwa.
@@ -57,6 +67,7 @@ type Server struct {
 	built   *built
 	http    *http.Server
 	ln      net.Listener
+	dnsAddr string
 }
 
 // New wires niwa from cfg.
@@ -98,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.built = built
+	s.dnsAddr = d.dnsAddr
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {
 		built.close()
@@ -163,6 +175,10 @@ func (s *Server) Addr() string {
 	}
 	return s.ln.Addr().String()
 }
+
+// DNSAddr is the bound address of the DNS server ("" when Config.DNSAddr
+// was empty).
+func (s *Server) DNSAddr() string { return s.dnsAddr }
 
 // Serve serves until Shutdown; it returns nil after a clean shutdown.
 func (s *Server) Serve() error {

@@ -76,7 +76,7 @@ func buildServices(d *deps) (*built, error) {
 			b.close()
 			return nil, err
 		}
-		b.services = append(b.services, &gateway.Service{Spec: entry.spec, Codec: codec, Impl: w.impl})
+		b.services = append(b.services, &gateway.Service{Spec: entry.spec, Codec: codec, Impl: w.impl, Alt: w.alt})
 		b.routes = append(b.routes, w.routes...)
 		if w.close != nil {
 			b.closers = append(b.closers, w.close)

@@ -39,6 +39,20 @@ func newUser(t *testing.T, n *niwatest.Niwa, name string) creds {
 	return creds{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""}
 }
 
+// assumer creates an IAM user allowed to call sts:AssumeRole on any role
+// (AWS refuses AssumeRole to the account root).
+func assumer(t *testing.T, n *niwatest.Niwa, name string) creds {
+	t.Helper()
+	c := newUser(t, n, name)
+	if _, err := iam.NewFromConfig(n.AWSConfig()).PutUserPolicy(context.Background(), &iam.PutUserPolicyInput{
+		UserName: aws.String(name), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestGetSessionToken(t *testing.T) {
 	n := niwatest.Start(t)
 	ctx := context.Background()
@@ -104,10 +118,15 @@ func TestAssumeRoleThroughTheStack(t *testing.T) {
 		AssumeRolePolicyDocument: aws.String(trust), MaxSessionDuration: aws.Int32(7200)}); err != nil {
 		t.Fatal(err)
 	}
-	client := sts.NewFromConfig(n.AWSConfig())
+	// The account root may not assume roles, as on AWS.
+	_, err := sts.NewFromConfig(n.AWSConfig()).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/app"), RoleSessionName: aws.String("s1")})
+	if msg := apiErr(t, err, "AccessDenied", 403); msg != "Roles may not be assumed by root accounts." {
+		t.Errorf("root: %q", msg)
+	}
+	client := sts.NewFromConfig(assumer(t, n, "bob").config(n))
 
-	_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/nope"), RoleSessionName: aws.String("s1")})
-	if msg := apiErr(t, err, "AccessDenied", 403); msg != "User: arn:aws:iam::000000000000:root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/nope" {
+	_, err = client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/nope"), RoleSessionName: aws.String("s1")})
+	if msg := apiErr(t, err, "AccessDenied", 403); msg != "User: arn:aws:iam::000000000000:user/bob is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/nope" {
 		t.Errorf("unknown role: %q", msg)
 	}
 	_, err = client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/app"), RoleSessionName: aws.String("bad name")})
@@ -224,7 +243,7 @@ func TestResetDropsState(t *testing.T) {
 	if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatal(err)
 	}
-	ar, err := sts.NewFromConfig(n.AWSConfig()).AssumeRole(ctx, &sts.AssumeRoleInput{
+	ar, err := sts.NewFromConfig(assumer(t, n, "bob").config(n)).AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn: aws.String("arn:aws:iam::000000000000:role/app"), RoleSessionName: aws.String("s1")})
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,9 @@ type deps struct {
 	// need them (STS needs IAM's roles).
 	iam *iamWiring
 	sts *stsWiring
+	// dnsAddr is the bound address of Route53's DNS server ("" when it
+	// does not listen).
+	dnsAddr string
 	// policySources are the services that keep resource-based policies
 	// (bucket, queue, topic, function, key policies), by ARN namespace,
 	// for the policy engine.
@@ -64,6 +67,9 @@ type resourcePolicySource interface {
 type wiring struct {
 	// impl implements the service's operations.
 	impl any
+	// alt is a second wire protocol of the service (SQS: query beside
+	// JSON), nil for most.
+	alt *gateway.AltProtocol
 	// routes are raw HTTP endpoints served beside the API.
 	routes []gateway.Route
 	// policies is set when the service keeps resource policies; namespace

@@ -1,9 +1,439 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/gateway"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/request"
+	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
+	"github.com/niwa-cloud/niwa/internal/service/sts"
+)
+
+// Enforcement modes (--iam-enforcement).
+const (
+	EnforcementOn   = "on"
+	EnforcementSoft = "soft"
+	EnforcementOff  = "off"
+)
 
 // buildAuthorizer returns the pipeline's authorization step, built after
-// every service so it can read their resource policies. Nil until the IAM
-// policy engine is wired: the gateway then allows signed requests and
-// denies anonymous ones.
-func buildAuthorizer(d *deps) (gateway.Authorizer, error) { return nil, nil }
+// every service so it can read their resource policies: the one IAM
+// policy engine (internal/iam) fed with the caller's stored policies
+// (IAM), its session policies (STS) and the resource's policy (the
+// services in d.policySources, role trust policies for sts:AssumeRole).
+func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
+	mode := d.cfg.IAMEnforcement
+	switch mode {
+	case "":
+		mode = EnforcementOn
+	case EnforcementOn, EnforcementSoft, EnforcementOff:
+	default:
+		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
+	}
+	return &authorizer{
+		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, log: d.log,
+		policies: newPolicyCache(d.iam.svc),
+	}, nil
+}
+
+// authorizer implements gateway.Authorizer.
+type authorizer struct {
+	mode     string
+	iam      *iamsvc.IAM
+	sts      *sts.STS
+	sources  map[string]resourcePolicySource
+	log      *slog.Logger
+	policies *policyCache
+}
+
+// aclSource is what S3 offers for anonymous requests besides its bucket
+// policies: whether an ACL grants everyone access.
+type aclSource interface {
+	BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, write bool) (bool, error)
+}
+
+func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *model.Operation, input any) error {
+	service := svc.Spec.Name
+	if authz.Unauthenticated(service, op.Name) {
+		return nil // the assertion or token is the authentication
+	}
+	caller := ctx.Caller
+	if caller.Anonymous && service != "s3" {
+		return auth.MissingAuthentication(dialectOf(svc))
+	}
+	if authz.Unchecked(service, op.Name) {
+		return nil
+	}
+	if service == "sts" && op.Name == "AssumeRole" && caller.IsRoot() {
+		return nil // STS answers "Roles may not be assumed by root accounts."
+	}
+	if a.mode == EnforcementOff && !caller.Anonymous {
+		return nil
+	}
+	subject, err := a.subject(ctx)
+	if err != nil {
+		return err
+	}
+	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
+	for _, c := range authz.For(service, op.Name, input, env) {
+		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource, Context: a.context(ctx, subject, c)}
+		pols := subject.policies
+		exists, err := a.resourcePolicy(ctx, &req, &pols)
+		if err != nil {
+			return err
+		}
+		if caller.Anonymous && !exists && strings.HasPrefix(req.Resource, "arn:aws:s3:::") {
+			// S3 tells anyone that a bucket does not exist (NoSuchBucket):
+			// the handler answers.
+			continue
+		}
+		dec := iam.Evaluate(req, pols)
+		if dec.Reason == iam.ImplicitDeny && authz.AllowedUnlessDenied(service, op.Name) {
+			dec.Reason = iam.Allowed
+		}
+		if !dec.Allowed() && caller.Anonymous && service == "s3" && a.aclAllows(ctx, &req, op.Name) {
+			dec = iam.Decision{Reason: iam.Allowed}
+			dec.Layer = "bucket or object ACL"
+		}
+		a.logDecision(ctx, req, dec)
+		if dec.Allowed() {
+			continue
+		}
+		if a.mode != EnforcementOn {
+			continue // soft (and off for anonymous): logged, not enforced
+		}
+		return denied(svc, req, dec)
+	}
+	return nil
+}
+
+func (a *authorizer) logDecision(ctx *request.Context, req iam.Request, dec iam.Decision) {
+	attrs := []any{
+		"principal", principalName(req.Principal), "action", req.Action, "resource", req.Resource,
+		"decision", dec.Reason.String(), "deciding", dec.Deciding(), "mode", a.mode,
+	}
+	if dec.Allowed() {
+		ctx.Log.Debug("iam decision", attrs...)
+		return
+	}
+	ctx.Log.Info("iam decision", append(attrs, "layer", dec.Layer)...)
+}
+
+func principalName(p iam.Principal) string {
+	if p.Anonymous {
+		return "anonymous"
+	}
+	return p.ARN
+}
+
+// denied is the denial in the service's protocol vocabulary.
+func denied(svc *gateway.Service, req iam.Request, dec iam.Decision) error {
+	md := svc.Spec.Metadata
+	msg := dec.Message(req)
+	if req.Action == "sts:AssumeRole" && dec.Reason == iam.ImplicitDeny && dec.Layer == iam.LayerResource {
+		// A trust policy that does not name the caller: STS says no more.
+		msg = fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", req.Principal.ARN, req.Resource)
+	}
+	switch {
+	case md.Protocol == "ec2":
+		return &awserr.Error{Code: awserr.Code{Code: "UnauthorizedOperation", Status: 403, Sender: true},
+			Message: "You are not authorized to perform this operation. " + msg + ". Encoded authorization failure message: " +
+				iam.EncodeAuthorizationMessage(req, dec)}
+	case md.ServiceID == "S3":
+		if req.Principal.Anonymous {
+			return awserr.AccessDenied.New("Access Denied")
+		}
+		return awserr.AccessDenied.New("%s", msg)
+	case md.Protocol == "json" || md.Protocol == "rest-json":
+		status := 400
+		if md.Protocol == "rest-json" {
+			status = 403
+		}
+		return &awserr.Error{Code: awserr.Code{Code: "AccessDeniedException", Status: status, Sender: true}, Message: msg}
+	}
+	return awserr.AccessDenied.New("%s", msg)
+}
+
+// subject is the caller as the engine sees it, with the policies that
+// apply to every request it makes.
+type subject struct {
+	principal iam.Principal
+	policies  iam.Policies
+	// kind is aws:PrincipalType; username is aws:username (users only).
+	kind, username string
+	tags           map[string]string
+	sourceIdentity string
+}
+
+func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
+	c := ctx.Caller
+	s := &subject{principal: iam.Principal{
+		ARN: c.ARN, Account: c.Account, UserID: c.UserID, Anonymous: c.Anonymous,
+	}}
+	switch {
+	case c.Anonymous:
+		s.kind = "Anonymous"
+		return s, nil
+	case s.principal.IsRoot():
+		s.kind = "Account"
+		return s, nil
+	case strings.Contains(c.ARN, ":assumed-role/"):
+		s.kind = "AssumedRole"
+		t, ok, err := a.sts.LookupTemporary(c.AccessKeyID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || t.RoleARN == "" {
+			return s, nil // no role: nothing allows
+		}
+		s.principal.RoleARN, s.principal.Federated = t.RoleARN, t.Federated
+		s.tags, s.sourceIdentity = t.Tags, t.SourceIdentity
+		role, ok, err := a.iam.RoleByARN(t.RoleARN)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return s, nil // the role was deleted: its sessions may do nothing
+		}
+		if err := a.policies.entity(&s.policies, role.ARN); err != nil {
+			return nil, err
+		}
+		if s.tags == nil {
+			s.tags = map[string]string{}
+		}
+		for _, tg := range role.Tags {
+			if _, set := s.tags[tg.Key]; !set {
+				s.tags[tg.Key] = tg.Value
+			}
+		}
+		if t.SessionPolicies || t.SessionPolicy != "" || len(t.PolicyArns) > 0 {
+			s.policies.Session = []*iam.Policy{}
+			if t.SessionPolicy != "" {
+				p, err := a.policies.parse(t.SessionPolicy, "session policy")
+				if err != nil {
+					return nil, err
+				}
+				s.policies.Session = append(s.policies.Session, p)
+			}
+			for _, arn := range t.PolicyArns {
+				p, ok, err := a.policies.managed(role.Account, arn)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					s.policies.Session = append(s.policies.Session, p)
+				}
+			}
+		}
+		return s, nil
+	case strings.Contains(c.ARN, ":user/"):
+		s.kind = "User"
+		name := c.ARN[strings.LastIndexByte(c.ARN, '/')+1:]
+		s.username = name
+		u, ok, err := a.iam.UserByName(c.Account, name)
+		if err != nil || !ok {
+			return s, err
+		}
+		if err := a.policies.entity(&s.policies, u.ARN); err != nil {
+			return nil, err
+		}
+		s.tags = map[string]string{}
+		for _, tg := range u.Tags {
+			s.tags[tg.Key] = tg.Value
+		}
+		return s, nil
+	}
+	s.kind = "Unknown"
+	return s, nil
+}
+
+// context is the request's condition keys: the global keys niwa knows
+// plus the operation's own.
+func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) iam.Context {
+	k := iam.Context{}
+	for key, v := range c.Context {
+		k[key] = v
+	}
+	now := ctx.Now().UTC()
+	k.Set("aws:CurrentTime", now.Format("2006-01-02T15:04:05Z"))
+	k.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	k.Set("aws:SourceIp", ctx.SourceIP)
+	k.Set("aws:RequestedRegion", ctx.Region)
+	secure := "false"
+	if ctx.HTTP != nil && ctx.HTTP.TLS != nil {
+		secure = "true"
+	}
+	k.Set("aws:SecureTransport", secure)
+	if !s.principal.Anonymous {
+		k.Set("aws:PrincipalArn", principalARN(s.principal))
+		k.Set("aws:PrincipalAccount", s.principal.Account)
+		k.Set("aws:userid", s.principal.UserID)
+		k.Set("aws:PrincipalType", s.kind)
+		k.Set("aws:username", s.username)
+		k.Set("aws:SourceIdentity", s.sourceIdentity)
+		if s.kind == "Account" {
+			k.Set("aws:PrincipalIsAWSService", "false")
+		}
+		for tk, tv := range s.tags {
+			k["aws:principaltag/"+strings.ToLower(tk)] = []string{tv}
+		}
+	}
+	return k
+}
+
+// principalARN is aws:PrincipalArn: the role ARN for role sessions.
+func principalARN(p iam.Principal) string {
+	if p.RoleARN != "" {
+		return p.RoleARN
+	}
+	return p.ARN
+}
+
+// resourcePolicy adds the resource's policy and owner to pols. exists is
+// false when a service that keeps resource policies does not know the
+// resource.
+func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
+	parts := strings.SplitN(req.Resource, ":", 6)
+	if len(parts) < 6 {
+		return true, nil
+	}
+	ns, account := parts[2], parts[4]
+	if len(account) == 12 {
+		pols.ResourceAccount = account
+	}
+	if req.Action == "sts:AssumeRole" || req.Action == "sts:TagSession" || req.Action == "sts:SetSourceIdentity" {
+		role, ok, err := a.iam.RoleByARN(req.Resource)
+		if err != nil || !ok {
+			return ok, err
+		}
+		p, err := a.policies.parse(role.TrustPolicy, "trust policy of role "+role.Name)
+		if err != nil {
+			return true, err
+		}
+		pols.Resource, pols.ResourceAccount, pols.ResourceRequired = p, role.Account, true
+		return true, nil
+	}
+	src, ok := a.sources[ns]
+	if !ok {
+		return true, nil
+	}
+	doc, owner, found, err := src.ResourcePolicy(ctx, req.Resource)
+	if err != nil {
+		return true, err
+	}
+	if owner != "" {
+		pols.ResourceAccount = owner
+	}
+	if !found || doc == "" {
+		return found, nil
+	}
+	p, err := a.policies.parse(doc, ns+" resource policy of "+req.Resource)
+	if err != nil {
+		a.log.Warn("unparsable resource policy ignored", "resource", req.Resource, "error", err)
+		return true, nil
+	}
+	pols.Resource = p
+	pols.ResourceRequired = ns == "kms"
+	return true, nil
+}
+
+// aclAllows asks S3 whether an ACL grants everyone the request.
+func (a *authorizer) aclAllows(ctx *request.Context, req *iam.Request, op string) bool {
+	src, ok := a.sources["s3"].(aclSource)
+	if !ok {
+		return false
+	}
+	rest, ok := strings.CutPrefix(req.Resource, "arn:aws:s3:::")
+	if !ok {
+		return false
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	write := !(strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Head") || strings.HasPrefix(op, "List"))
+	if write {
+		key = ""
+	}
+	allowed, err := src.BucketACLAllowsAnonymous(ctx, bucket, key, write)
+	return err == nil && allowed
+}
+
+// policyCache keeps parsed documents: authorization runs on every
+// request and parsing is the costly part. Documents are keyed by their
+// text, so a changed policy is simply a new entry; the cache is bounded
+// by dropping everything when it grows past its limit.
+type policyCache struct {
+	iam *iamsvc.IAM
+	mu  sync.Mutex
+	m   map[string]*iam.Policy
+}
+
+const policyCacheLimit = 4096
+
+func newPolicyCache(svc *iamsvc.IAM) *policyCache {
+	return &policyCache{iam: svc, m: map[string]*iam.Policy{}}
+}
+
+// parse returns doc parsed, labelled with source for decisions.
+func (c *policyCache) parse(doc, source string) (*iam.Policy, error) {
+	key := source + "\x00" + doc
+	c.mu.Lock()
+	p, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := iam.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	p.Source = source
+	c.mu.Lock()
+	if len(c.m) >= policyCacheLimit {
+		c.m = map[string]*iam.Policy{}
+	}
+	c.m[key] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+func (c *policyCache) managed(account, arn string) (*iam.Policy, bool, error) {
+	doc, ok, err := c.iam.ManagedPolicyDocument(account, arn)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	p, err := c.parse(doc, arn)
+	return p, err == nil, err
+}
+
+// entity adds the identity-based policies and the boundary of a user
+// (with its groups') or role, as IAM's EntityPolicies lists them.
+func (c *policyCache) entity(pols *iam.Policies, arn string) error {
+	docs, boundary, _, err := c.iam.EntityPolicies(arn)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		p, err := c.parse(d.Document, d.ID)
+		if err != nil {
+			return err
+		}
+		pols.Identity = append(pols.Identity, p)
+	}
+	if boundary != nil {
+		p, err := c.parse(boundary.Document, boundary.ID)
+		if err != nil {
+			return err
+		}
+		pols.Boundary = p
+	}
+	return nil
+}

@@ -1,5 +1,45 @@
 package server
 
-// wireEC2 wires the ec2 service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation.
-func wireEC2(d *deps) (*wiring, error) { return notYetWiring() }
+import (
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/service/ec2"
+)
+
+// wireEC2 wires EC2 and VPC. The instance state delays come from
+// NIWA_EC2_BOOT_DELAY and NIWA_EC2_STOP_DELAY (Go durations) so scripts
+// can shorten them; the route evaluator is served at /_niwa/ec2/route.
+func wireEC2(d *deps) (*wiring, error) {
+	store, err := d.store("ec2")
+	if err != nil {
+		return nil, err
+	}
+	opts := ec2.Options{
+		BootDelay: envDuration("NIWA_EC2_BOOT_DELAY"),
+		StopDelay: envDuration("NIWA_EC2_STOP_DELAY"),
+		NatDelay:  envDuration("NIWA_EC2_NAT_DELAY"),
+	}
+	svc, err := ec2.New(store, d.bus, d.clock, opts)
+	if err != nil {
+		return nil, err
+	}
+	route := gateway.Route{
+		Name:    "ec2-route",
+		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
+		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
+	}
+	return &wiring{impl: svc, routes: []gateway.Route{route}, close: svc.Close}, nil
+}
+
+// envDuration reads a duration setting; unset or invalid means the
+// default (zero).
+func envDuration(name string) time.Duration {
+	v, err := time.ParseDuration(os.Getenv(name))
+	if err != nil {
+		return 0
+	}
+	return v
+}

@@ -12,6 +12,10 @@ func wireIAM(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.iam = &iamWiring{svc: iam.New(store)}
+	managed, err := iam.AWSManagedPolicies()
+	if err != nil {
+		return nil, err
+	}
+	d.iam = &iamWiring{svc: iam.New(store, iam.WithManagedPolicies(managed))}
 	return &wiring{impl: d.iam.svc}, nil
 }

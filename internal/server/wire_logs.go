@@ -1,5 +1,12 @@
 package server
 
-// wireLogs wires the logs service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation.
-func wireLogs(d *deps) (*wiring, error) { return notYetWiring() }
+import "github.com/niwa-cloud/niwa/internal/service/logs"
+
+// wireLogs wires CloudWatch Logs.
+func wireLogs(d *deps) (*wiring, error) {
+	store, err := d.store("logs")
+	if err != nil {
+		return nil, err
+	}
+	return &wiring{impl: logs.New(store, d.clock)}, nil
+}

@@ -1,5 +1,40 @@
 package server
 
-// wireS3 wires the s3 service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation.
-func wireS3(d *deps) (*wiring, error) { return notYetWiring() }
+import (
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/service/s3"
+)
+
+// s3LogFlushInterval is how long S3 server access log lines wait before
+// they are delivered to the target bucket: AWS delivers within hours,
+// niwa within seconds so that a test can watch them arrive.
+const s3LogFlushInterval = 5 * time.Second
+
+// wireS3 wires S3: the API, the static website endpoints (a raw route
+// matched before service resolution) and the bucket policies the policy
+// engine reads.
+func wireS3(d *deps) (*wiring, error) {
+	store, err := d.store("s3")
+	if err != nil {
+		return nil, err
+	}
+	suffix := d.cfg.S3HostSuffix
+	if suffix == "" {
+		suffix = "localhost"
+	}
+	svc := s3.New(store, d.backend.Blobs(), d.bus, d.clock, s3.Options{
+		LogFlushInterval: s3LogFlushInterval,
+		HostSuffix:       suffix,
+		DefaultRegion:    d.cfg.Region,
+		Log:              d.log.With("service", "s3"),
+	})
+	return &wiring{
+		impl:      svc,
+		routes:    []gateway.Route{svc.WebsiteRoute()},
+		policies:  svc,
+		namespace: "s3",
+		close:     svc.Close,
+	}, nil
+}

@@ -1,5 +1,70 @@
 package server
 
-// wireSQS wires the sqs service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation.
-func wireSQS(d *deps) (*wiring, error) { return notYetWiring() }
+import (
+	"net/http"
+	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/service/sqs"
+	"github.com/niwa-cloud/niwa/internal/service/sqs/querymodel"
+)
+
+// wireSQS wires SQS: the service itself, its query-protocol twin (the aws
+// CLI v2 2.9 and older SDKs speak query; current SDKs JSON), the bus
+// handler for deliveries from other services, and its queue policies.
+func wireSQS(d *deps) (*wiring, error) {
+	store, err := d.store("sqs")
+	if err != nil {
+		return nil, err
+	}
+	svc := sqs.New(store, d.clock)
+	d.bus.Handle("sqs", svc)
+	alt, err := sqsQueryProtocol(d.codecs)
+	if err != nil {
+		return nil, err
+	}
+	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs"}, nil
+}
+
+// sqsQueryProtocol is SQS's alternate protocol for the gateway.
+func sqsQueryProtocol(cs interface {
+	For(string) (protocol.Codec, error)
+}) (*gateway.AltProtocol, error) {
+	codec, err := cs.For("query")
+	if err != nil {
+		return nil, err
+	}
+	return &gateway.AltProtocol{Metadata: querymodel.Metadata(), Model: querymodel.Load, Codec: queueURLPath{codec}}, nil
+}
+
+// queueURLPath lets query clients that POST to the queue URL itself
+// (http://host/<account>/<name>, as older SDKs and curl users do) omit the
+// QueueUrl parameter: the path names the queue.
+type queueURLPath struct{ protocol.Codec }
+
+func (c queueURLPath) Decode(op *model.Operation, req *protocol.Request) (map[string]any, error) {
+	in, err := c.Codec.Decode(op, req)
+	if err != nil || op.Input == nil {
+		return in, err
+	}
+	if _, has := op.Input.Shape.MemberByName("QueueUrl"); !has {
+		return in, nil
+	}
+	if _, set := in["QueueUrl"]; set {
+		return in, nil
+	}
+	if u := pathQueueURL(req.HTTP); u != "" {
+		in["QueueUrl"] = u
+	}
+	return in, nil
+}
+
+func pathQueueURL(r *http.Request) string {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return ""
+	}
+	return "http://" + r.Host + r.URL.Path
+}

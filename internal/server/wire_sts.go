@@ -12,7 +12,8 @@ func wireSTS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := sts.New(store, iamRoles{d.iam.svc}, keyAccounts{static: d.static, iam: d.iam.svc})
+	svc := sts.New(store, iamRoles{d.iam.svc}, keyAccounts{static: d.static, iam: d.iam.svc},
+		sts.WithProviders(iamProviders{d.iam.svc}))
 	d.sts = &stsWiring{svc: svc}
 	return &wiring{impl: svc}, nil
 }

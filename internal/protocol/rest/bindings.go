@@ -416,7 +416,16 @@ func encodeHeaders(h http.Header, sh *model.Shape, out map[string]any) (int, err
 				if reservedHeader(name) || (prefix == "" && name == "Content-Length") {
 					continue
 				}
-				h.Set(name, s)
+				if prefix == "" {
+					h.Set(name, s)
+					continue
+				}
+				// Prefixed map headers go out in lower case, as S3 sends
+				// x-amz-meta-*: botocore keeps the case of the name after
+				// the prefix, so a canonicalized "X-Amz-Meta-Color"
+				// would reach boto3 as metadata key "Color", not "color".
+				h.Del(name)
+				h[strings.ToLower(prefix+k)] = []string{s}
 			}
 		}
 	}

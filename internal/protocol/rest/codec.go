@@ -306,6 +306,9 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 		status = bound
 		head = head || !bodyAllowed(status)
 	}
+	if info != nil && info.quirks.s3 && s3PartialContent(op, out) {
+		status = http.StatusPartialContent
+	}
 
 	// Raw and streaming payloads.
 	if p := sh.PayloadMember(); p != nil && (p.Shape.Type == model.Blob || p.Shape.Type == model.String) {

@@ -234,7 +234,7 @@ func TestS3HeadObjectKeepsContentLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := rec.Header()
-	if h.Get("Content-Length") != "1234" || h.Get("Etag") != `"abc"` || h.Get("X-Amz-Meta-Owner") != "ann" || rec.Body.Len() != 0 {
+	if h.Get("Content-Length") != "1234" || h.Get("Etag") != `"abc"` || h["x-amz-meta-owner"][0] != "ann" || rec.Body.Len() != 0 { // lower case on the wire, as S3 sends it
 		t.Fatalf("%v %q", h, rec.Body.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -23,6 +24,8 @@ type Role struct {
 	ARN                string
 	Account            string
 	MaxSessionDuration int32
+	// TrustPolicy is the role's assume role policy document (JSON).
+	TrustPolicy string
 }
 
 // Roles finds IAM roles; the IAM service implements it.
@@ -46,6 +49,19 @@ type TempCredential struct {
 	// RoleARN is set for assumed-role sessions.
 	RoleARN     string `json:"roleArn,omitempty"`
 	SessionName string `json:"sessionName,omitempty"`
+	// SessionPolicy and PolicyArns are the session policies passed when
+	// the session was created: they limit what the session may do.
+	SessionPolicy string   `json:"sessionPolicy,omitempty"`
+	PolicyArns    []string `json:"policyArns,omitempty"`
+	// SessionPolicies is set when session policies were passed at all
+	// (an empty PolicyArns list still limits the session).
+	SessionPolicies bool `json:"sessionPolicies,omitempty"`
+	// Tags are the session tags (aws:PrincipalTag/<key>).
+	Tags           map[string]string `json:"tags,omitempty"`
+	SourceIdentity string            `json:"sourceIdentity,omitempty"`
+	// Federated is the identity provider of a federated session
+	// (AssumeRoleWithSAML, AssumeRoleWithWebIdentity).
+	Federated string `json:"federated,omitempty"`
 }
 
 // temporaryCredentials are keyed by access key id alone: the key id is
@@ -63,16 +79,28 @@ type AccessKeys interface {
 
 // STS implements the service.
 type STS struct {
-	store storage.Store
-	roles Roles
-	keys  AccessKeys
+	store     storage.Store
+	roles     Roles
+	keys      AccessKeys
+	providers Providers
 }
+
+// Option configures New.
+type Option func(*STS)
+
+// WithProviders lets STS find the identity providers that federation
+// calls (AssumeRoleWithSAML) name.
+func WithProviders(p Providers) Option { return func(s *STS) { s.providers = p } }
 
 // New returns the STS service. roles may be nil when IAM is not wired;
 // keys may be nil, and then GetAccessKeyInfo knows only the temporary
 // keys STS issued.
-func New(store storage.Store, roles Roles, keys AccessKeys) *STS {
-	return &STS{store: store, roles: roles, keys: keys}
+func New(store storage.Store, roles Roles, keys AccessKeys, opts ...Option) *STS {
+	s := &STS{store: store, roles: roles, keys: keys}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // LookupTemporary returns an issued temporary credential.
@@ -124,9 +152,9 @@ func (s *STS) GetSessionToken(ctx *request.Context, in *stsapi.GetSessionTokenIn
 
 var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 
-// AssumeRole issues credentials for a role session. Trust-policy
-// evaluation belongs to the IAM policy engine; until it is wired every
-// principal of the role's account may assume the role.
+// AssumeRole issues credentials for a role session. The role's trust
+// policy must allow the caller (or its account, whose own policies the
+// authorizer then checks); AWS refuses the account root outright.
 func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
 	roleARN, session := deref(in.RoleArn), deref(in.RoleSessionName)
 	if !sessionNamePattern.MatchString(session) {
@@ -135,52 +163,213 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	if !strings.HasPrefix(roleARN, "arn:aws:iam::") || !strings.Contains(roleARN, ":role/") {
 		return nil, awserr.ValidationError.New("%s is invalid", roleARN)
 	}
+	if in.ExternalId != nil && (len(*in.ExternalId) < 2 || len(*in.ExternalId) > 1224 || !externalIDPattern.MatchString(*in.ExternalId)) {
+		return nil, awserr.ValidationError.New("1 validation error detected: Value '%s' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*", *in.ExternalId)
+	}
 	if s.roles == nil {
 		return nil, awserr.NotImplemented.New("niwa has no IAM service wired to find role %s", roleARN)
 	}
+	if ctx.Caller.IsRoot() {
+		return nil, awserr.AccessDenied.New("Roles may not be assumed by root accounts.")
+	}
+	notAuthorized := awserr.AccessDenied.New("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", ctx.Caller.ARN, roleARN)
 	role, ok, err := s.roles.RoleByARN(roleARN)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", ctx.Caller.ARN, roleARN)
+		return nil, notAuthorized
 	}
-	max := role.MaxSessionDuration
-	if max == 0 {
-		max = 3600
+	principal, err := s.principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := sessionTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	req := iam.Request{Principal: principal, Action: "sts:AssumeRole", Resource: role.ARN, Context: s.trustContext(ctx, principal, tags)}
+	req.Context.Set("sts:ExternalId", deref(in.ExternalId))
+	req.Context.Set("sts:RoleSessionName", session)
+	req.Context.Set("sts:SourceIdentity", deref(in.SourceIdentity))
+	if !trusts(role, req) {
+		return nil, notAuthorized
+	}
+	if len(tags) > 0 && !trusts(role, withAction(req, "sts:TagSession")) {
+		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:TagSession on resource: %s", ctx.Caller.ARN, roleARN)
+	}
+	if in.SourceIdentity != nil && !trusts(role, withAction(req, "sts:SetSourceIdentity")) {
+		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:SetSourceIdentity on resource: %s", ctx.Caller.ARN, roleARN)
 	}
 	if in.DurationSeconds != nil && *in.DurationSeconds > 3600 && ctx.Caller.SessionToken != "" {
 		// Role chaining: temporary credentials assume roles for at most
 		// an hour, whatever the role allows.
 		return nil, awserr.ValidationError.New("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
-	if in.DurationSeconds != nil && *in.DurationSeconds > max {
-		return nil, awserr.ValidationError.New("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-	}
-	d, err := duration(in.DurationSeconds, 3600, 900, 43200)
+	d, err := roleDuration(role, in.DurationSeconds)
 	if err != nil {
 		return nil, err
 	}
-	arn := fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", role.Account, role.Name, session)
-	userID := role.ID + ":" + session
-	cred, err := s.issue(ctx, d, TempCredential{
-		Account: role.Account, ARN: arn, UserID: userID, RoleARN: role.ARN, SessionName: session,
-	})
+	sess, err := sessionPolicies(in.Policy, in.PolicyArns)
+	if err != nil {
+		return nil, err
+	}
+	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity =
+		role.Account, role.ARN, session, tags, deref(in.SourceIdentity)
+	if ctx.Caller.SessionToken != "" {
+		// Transitive session tags of a chained session carry over.
+		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
+			for k, v := range prev.Tags {
+				if _, set := sess.Tags[k]; !set {
+					if sess.Tags == nil {
+						sess.Tags = map[string]string{}
+					}
+					sess.Tags[k] = v
+				}
+			}
+		}
+	}
+	arn, userID := sessionIdentity(role, session)
+	sess.ARN, sess.UserID = arn, userID
+	cred, err := s.issue(ctx, d, sess)
 	if err != nil {
 		return nil, err
 	}
 	return &stsapi.AssumeRoleOutput{
-		AssumedRoleUser: &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
-		Credentials:     credentials(cred),
-		PackedPolicySize: func() *int32 {
-			if in.Policy == nil && len(in.PolicyArns) == 0 && len(in.Tags) == 0 {
-				return nil
-			}
-			n := int32(6)
-			return &n
-		}(),
-		SourceIdentity: in.SourceIdentity,
+		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		Credentials:      credentials(cred),
+		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
+		SourceIdentity:   in.SourceIdentity,
 	}, nil
+}
+
+var externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+
+func withAction(r iam.Request, action string) iam.Request {
+	r.Action = action
+	return r
+}
+
+// trusts evaluates the role's trust policy for req.
+func trusts(role Role, req iam.Request) bool {
+	p, err := iam.Parse(role.TrustPolicy)
+	if err != nil {
+		return false
+	}
+	ok, _ := iam.ResourceAllows(p, req)
+	return ok
+}
+
+// principal is the caller as trust policies see it: an assumed-role
+// session also matches its role's ARN.
+func (s *STS) principal(ctx *request.Context) (iam.Principal, error) {
+	c := ctx.Caller
+	p := iam.Principal{ARN: c.ARN, Account: c.Account, UserID: c.UserID, Anonymous: c.Anonymous}
+	if strings.Contains(c.ARN, ":assumed-role/") {
+		t, ok, err := s.LookupTemporary(c.AccessKeyID)
+		if err != nil {
+			return p, err
+		}
+		if ok {
+			p.RoleARN = t.RoleARN
+		}
+	}
+	return p, nil
+}
+
+// trustContext is the condition context of a trust policy evaluation.
+func (s *STS) trustContext(ctx *request.Context, p iam.Principal, tags map[string]string) iam.Context {
+	c := iam.Context{}
+	now := ctx.Now().UTC()
+	c.Set("aws:CurrentTime", now.Format("2006-01-02T15:04:05Z"))
+	c.Set("aws:EpochTime", fmt.Sprint(now.Unix()))
+	c.Set("aws:SourceIp", ctx.SourceIP)
+	if p.RoleARN != "" {
+		c.Set("aws:PrincipalArn", p.RoleARN)
+	} else {
+		c.Set("aws:PrincipalArn", p.ARN)
+	}
+	c.Set("aws:PrincipalAccount", p.Account)
+	c.Set("aws:userid", p.UserID)
+	var keys []string
+	for k, v := range tags {
+		c["aws:requesttag/"+strings.ToLower(k)] = []string{v}
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		c["aws:tagkeys"] = keys
+	}
+	return c
+}
+
+// sessionTags reads AssumeRole's Tags (at most 50; keys unique without
+// regard to case).
+func sessionTags(in []stsapi.Tag) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > 50 {
+		return nil, awserr.ValidationError.New("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
+	}
+	out := map[string]string{}
+	seen := map[string]bool{}
+	for _, t := range in {
+		k := deref(t.Key)
+		if seen[strings.ToLower(k)] {
+			return nil, awserr.InvalidParameterValue.New("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[strings.ToLower(k)] = true
+		out[k] = deref(t.Value)
+	}
+	return out, nil
+}
+
+// sessionPolicies checks and keeps the session policies of a request.
+func sessionPolicies(policy *string, arns []stsapi.PolicyDescriptorType) (TempCredential, error) {
+	var c TempCredential
+	if policy != nil {
+		if _, err := iam.Parse(*policy); err != nil {
+			return c, awserr.Code{Code: "MalformedPolicyDocument", Status: 400, Sender: true}.New("%s", err.Error())
+		}
+		c.SessionPolicy = *policy
+		c.SessionPolicies = true
+	}
+	if len(arns) > 10 {
+		return c, awserr.ValidationError.New("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10")
+	}
+	for _, a := range arns {
+		c.PolicyArns = append(c.PolicyArns, deref(a.Arn))
+		c.SessionPolicies = true
+	}
+	return c, nil
+}
+
+func roleDuration(role Role, in *int32) (time.Duration, error) {
+	max := role.MaxSessionDuration
+	if max == 0 {
+		max = 3600
+	}
+	if in != nil && *in > max {
+		return 0, awserr.ValidationError.New("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return duration(in, 3600, 900, 43200)
+}
+
+func sessionIdentity(role Role, session string) (arn, userID string) {
+	return fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", role.Account, role.Name, session), role.ID + ":" + session
+}
+
+// packedSize is PackedPolicySize: a percentage of the limit, reported
+// only when session policies or tags were passed.
+func packedSize(policy *string, arns, tags int) *int32 {
+	if policy == nil && arns == 0 && tags == 0 {
+		return nil
+	}
+	n := int32(6 + len(deref(policy))/20 + arns*2 + tags*2)
+	if n > 100 {
+		n = 100
+	}
+	return &n
 }
 
 // GetAccessKeyInfo returns the account an access key belongs to.

@@ -39,6 +39,10 @@ func (f fakeKeys) AccessKeyAccount(id string) (string, bool, error) {
 	return a, ok, nil
 }
 
+// trustAnyone lets every AWS principal assume a role (the trust tests
+// below narrow it).
+const trustAnyone = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+
 type fixture struct {
 	*STS
 	clock *clock.Fake
@@ -57,13 +61,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	roles := fakeRoles{
 		"arn:aws:iam::" + account + ":role/app": {
-			Name: "app", ID: "AROAAPP", ARN: "arn:aws:iam::" + account + ":role/app", Account: account, MaxSessionDuration: 3600,
+			Name: "app", ID: "AROAAPP", ARN: "arn:aws:iam::" + account + ":role/app", Account: account, MaxSessionDuration: 3600, TrustPolicy: trustAnyone,
 		},
 		"arn:aws:iam::" + account + ":role/ci/long": {
 			Name: "long", ID: "AROALONG", ARN: "arn:aws:iam::" + account + ":role/ci/long", Account: account, MaxSessionDuration: 43200,
+			TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:SetSourceIdentity","sts:TagSession"]}]}`,
 		},
 		"arn:aws:iam::210987654321:role/other": {
-			Name: "other", ID: "AROAOTHER", ARN: "arn:aws:iam::210987654321:role/other", Account: "210987654321", MaxSessionDuration: 3600,
+			Name: "other", ID: "AROAOTHER", ARN: "arn:aws:iam::210987654321:role/other", Account: "210987654321", MaxSessionDuration: 3600, TrustPolicy: trustAnyone,
 		},
 	}
 	keys := fakeKeys{"AKIAOTHERACCOUNT0000": "111111111111"}
@@ -176,7 +181,7 @@ func TestGetSessionTokenWithSessionCredentials(t *testing.T) {
 
 func TestAssumeRole(t *testing.T) {
 	f := newFixture(t)
-	out, err := f.AssumeRole(f.ctx(root), &stsapi.AssumeRoleInput{
+	out, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{
 		RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("build-42"), DurationSeconds: i32(43200),
 		SourceIdentity: sp("alice"),
 	})
@@ -199,7 +204,7 @@ func TestAssumeRole(t *testing.T) {
 	}
 
 	// Default one hour; a role of another account.
-	out, err = f.AssumeRole(f.ctx(root), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("x1")})
+	out, err = f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("x1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,22 +227,24 @@ func TestAssumeRoleErrors(t *testing.T) {
 		code, message string
 		status        int
 	}{
-		{"unknown role", root, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/nope"), RoleSessionName: sp("s1")},
-			"AccessDenied", "User: arn:aws:iam::" + account + ":root is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::" + account + ":role/nope", 403},
-		{"not a role arn", root, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":user/alice"), RoleSessionName: sp("s1")},
+		{"unknown role", user, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/nope"), RoleSessionName: sp("s1")},
+			"AccessDenied", "User: arn:aws:iam::" + account + ":user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::" + account + ":role/nope", 403},
+		{"not a role arn", user, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":user/alice"), RoleSessionName: sp("s1")},
 			"ValidationError", "arn:aws:iam::" + account + ":user/alice is invalid", 400},
-		{"session name with a space", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("my session")},
+		{"session name with a space", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("my session")},
 			"ValidationError", `1 validation error detected: Value 'my session' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"session name with a slash", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("a/b")},
+		{"session name with a slash", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("a/b")},
 			"ValidationError", `1 validation error detected: Value 'a/b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"above the role's MaxSessionDuration", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(3601)},
+		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(3601)},
 			"ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", 400},
 		{"role chaining above one hour", request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account,
 			ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0", UserID: "AROAAPP:s0"},
 			stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("s1"), DurationSeconds: i32(7200)},
 			"ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.", 400},
-		{"too short", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(899)},
+		{"too short", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(899)},
 			"ValidationError", "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", 400},
+		{"root", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1")},
+			"AccessDenied", "Roles may not be assumed by root accounts.", 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.in
@@ -264,7 +271,7 @@ func TestAssumeRoleWithoutIAM(t *testing.T) {
 
 func TestGetAccessKeyInfo(t *testing.T) {
 	f := newFixture(t)
-	ar, err := f.AssumeRole(f.ctx(root), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("s1")})
+	ar, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("s1")})
 	if err != nil {
 		t.Fatal(err)
 	}

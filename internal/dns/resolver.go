@@ -1,0 +1,448 @@
+// Package dns is niwa's authoritative DNS server for Route53 hosted zones.
+//
+// The Resolver turns one question into an authoritative answer from a
+// Source (the Route53 service's stored zones): exact and wildcard names,
+// CNAME chasing inside the zones niwa serves, alias records, routing
+// policies, NXDOMAIN versus NODATA with the zone's SOA in the authority
+// section, and TTLs exactly as stored (a TTL of 0 stays 0). The Server
+// puts a Resolver on UDP and TCP with EDNS0 and truncation. The same
+// Resolver answers Route53's TestDNSAnswer, so the API and the wire never
+// disagree.
+//
+// # Private zones
+//
+// A private hosted zone answers only queries that come "from" one of its
+// VPCs. A query says which VPC it comes from with an EDNS0 local option
+// (code VPCOption, 65001) whose data is the VPC id in ASCII
+// ("vpc-0abc..."); code running inside niwa's VPC model adds it, and so
+// can a test (see VPCQuery). A query without the option sees public zones
+// only, as a resolver outside AWS does.
+package dns
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+)
+
+// VPCOption is the EDNS0 local option code that carries the VPC id a
+// query comes from.
+const VPCOption = 65001
+
+// maxChase bounds CNAME and alias chains (loops included).
+const maxChase = 8
+
+// aliasTTL is the TTL of answers for aliases to AWS endpoints (S3 website
+// endpoints, CloudFront, ELB, API Gateway): Route53 uses the target
+// resource's TTL, which is 60 seconds for these.
+const aliasTTL = 60
+
+// Zone is a hosted zone as the resolver sees it.
+type Zone struct {
+	Account string
+	ID      string
+	// Name is the apex, lower case, with the trailing dot.
+	Name string
+}
+
+// Alias is an alias record's target.
+type Alias struct {
+	DNSName      string
+	HostedZoneID string
+}
+
+// RRSet is one stored record set.
+type RRSet struct {
+	// Name is the owner, lower case with the trailing dot; a wildcard is
+	// "*.parent.".
+	Name string
+	Type string
+	TTL  uint32
+	// Values are the records' data in zone-file presentation, as Route53
+	// stores them (TXT values quoted).
+	Values []string
+	Alias  *Alias
+
+	// Routing policy; zero values for a simple record set.
+	SetIdentifier string
+	Weight        *int64
+	Region        string
+	Failover      string // PRIMARY or SECONDARY
+	MultiValue    bool
+	// GeoDefault marks a geolocation record set for the default location
+	// ("*").
+	GeoDefault bool
+	Geo        bool
+}
+
+// Source is where the resolver reads zones and records.
+type Source interface {
+	// Zone returns the most specific zone containing name that is visible
+	// from vpc ("" means from outside every VPC: public zones only).
+	Zone(name, vpc string) (Zone, bool, error)
+	// RRSets returns every record set named exactly name in z.
+	RRSets(z Zone, name string) ([]RRSet, error)
+	// HasDescendants reports whether z holds records strictly below name,
+	// which makes name an empty non-terminal (NODATA, not NXDOMAIN).
+	HasDescendants(z Zone, name string) (bool, error)
+}
+
+// Resolver answers questions from a Source.
+type Resolver struct {
+	Source Source
+	// Self returns niwa's own address: aliases to AWS endpoints (an S3
+	// website endpoint, ...) resolve to it, so fetching the name reaches
+	// niwa.
+	Self func() net.IP
+	// Region is niwa's region, which latency-based record sets are
+	// compared with.
+	Region string
+}
+
+// Answer resolves q as asked from vpc and returns the response (without
+// the header fields a server copies from the query). Rcode REFUSED means
+// no zone niwa serves (and the asker may see) contains the name.
+func (r *Resolver) Answer(q mdns.Question, vpc string) (*mdns.Msg, error) {
+	m := new(mdns.Msg)
+	m.Authoritative = true
+	name := strings.ToLower(mdns.Fqdn(q.Name))
+	z, ok, err := r.Source.Zone(name, vpc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		m.Rcode = mdns.RcodeRefused
+		m.Authoritative = false
+		return m, nil
+	}
+	ans, rcode, err := r.resolve(z, q.Name, name, q.Qtype, vpc, 0)
+	if err != nil {
+		return nil, err
+	}
+	m.Answer = ans
+	m.Rcode = rcode
+	if rcode == mdns.RcodeNameError || len(ans) == 0 || (rcode == mdns.RcodeSuccess && onlyChain(ans, q.Qtype)) {
+		// Negative answer (NXDOMAIN, NODATA, or a chain that ends in
+		// one): the SOA of the zone that answered last, for negative
+		// caching (RFC 2308).
+		soaZone, inNiwa := z, true
+		if len(ans) > 0 {
+			// A chain that leaves niwa's zones is not a negative
+			// answer of ours: the asker's resolver goes on.
+			soaZone, inNiwa, err = r.Source.Zone(strings.ToLower(chainEnd(ans)), vpc)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if inNiwa {
+			soa, err := r.soa(soaZone)
+			if err != nil {
+				return nil, err
+			}
+			if soa != nil {
+				m.Ns = []mdns.RR{soa}
+			}
+		}
+	}
+	return m, nil
+}
+
+// onlyChain reports whether ans holds only CNAMEs though qtype asked for
+// something else (the chain ended without an answer).
+func onlyChain(ans []mdns.RR, qtype uint16) bool {
+	if qtype == mdns.TypeCNAME || qtype == mdns.TypeANY {
+		return false
+	}
+	for _, rr := range ans {
+		if rr.Header().Rrtype != mdns.TypeCNAME {
+			return false
+		}
+	}
+	return true
+}
+
+func chainEnd(ans []mdns.RR) string {
+	last := ans[len(ans)-1]
+	if c, ok := last.(*mdns.CNAME); ok {
+		return c.Target
+	}
+	return last.Header().Name
+}
+
+func (r *Resolver) soa(z Zone) (mdns.RR, error) {
+	sets, err := r.Source.RRSets(z, z.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		if s.Type == "SOA" && len(s.Values) > 0 {
+			return toRR(z.Name, "SOA", s.TTL, s.Values[0])
+		}
+	}
+	return nil, nil
+}
+
+// resolve answers (owner, qtype) inside z. owner keeps the asker's case
+// for the answer's owner names; name is its lower-case form.
+func (r *Resolver) resolve(z Zone, owner, name string, qtype uint16, vpc string, depth int) ([]mdns.RR, int, error) {
+	if depth > maxChase {
+		return nil, mdns.RcodeServerFailure, nil
+	}
+	sets, err := r.Source.RRSets(z, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(sets) == 0 {
+		below, err := r.Source.HasDescendants(z, name)
+		if err != nil {
+			return nil, 0, err
+		}
+		if below || name == z.Name {
+			return nil, mdns.RcodeSuccess, nil // empty non-terminal: NODATA
+		}
+		sets, err = r.wildcard(z, name)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(sets) == 0 {
+			return nil, mdns.RcodeNameError, nil
+		}
+	}
+	qt := mdns.TypeToString[qtype]
+	var cname []RRSet
+	var match []RRSet
+	var all []RRSet
+	for _, s := range sets {
+		switch {
+		case s.Type == "CNAME":
+			cname = append(cname, s)
+		}
+		if s.Type == qt {
+			match = append(match, s)
+		}
+		all = append(all, s)
+	}
+	if qtype == mdns.TypeANY {
+		var out []mdns.RR
+		for _, s := range all {
+			rrs, err := r.records(z, owner, s, mdns.StringToType[s.Type], vpc, depth)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, rrs...)
+		}
+		return out, mdns.RcodeSuccess, nil
+	}
+	if len(match) == 0 && len(cname) > 0 {
+		chosen := r.choose(cname)
+		var out []mdns.RR
+		for _, s := range chosen {
+			rrs, err := r.records(z, owner, s, mdns.TypeCNAME, vpc, depth)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, rrs...)
+		}
+		if len(out) == 0 {
+			return nil, mdns.RcodeSuccess, nil
+		}
+		target := out[len(out)-1].(*mdns.CNAME).Target
+		tz, ok, err := r.Source.Zone(strings.ToLower(target), vpc)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !ok {
+			return out, mdns.RcodeSuccess, nil // outside niwa: the asker's resolver goes on
+		}
+		more, rcode, err := r.resolve(tz, target, strings.ToLower(target), qtype, vpc, depth+1)
+		if err != nil {
+			return nil, 0, err
+		}
+		return append(out, more...), rcode, nil
+	}
+	var out []mdns.RR
+	for _, s := range r.choose(match) {
+		rrs, err := r.records(z, owner, s, qtype, vpc, depth)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, rrs...)
+	}
+	return out, mdns.RcodeSuccess, nil
+}
+
+// wildcard finds the record sets of the wildcard that covers name: the
+// "*" child of the closest existing ancestor (RFC 4592, simplified to
+// stop at the first ancestor that exists).
+func (r *Resolver) wildcard(z Zone, name string) ([]RRSet, error) {
+	for p := parent(name); p != "" && mdns.IsSubDomain(z.Name, p); p = parent(p) {
+		sets, err := r.Source.RRSets(z, "*."+p)
+		if err != nil {
+			return nil, err
+		}
+		if len(sets) > 0 {
+			return sets, nil
+		}
+		here, err := r.Source.RRSets(z, p)
+		if err != nil {
+			return nil, err
+		}
+		if len(here) > 0 {
+			return nil, nil
+		}
+	}
+	return nil, nil
+}
+
+func parent(name string) string {
+	i := strings.IndexByte(name, '.')
+	if i < 0 || i == len(name)-1 {
+		return ""
+	}
+	return name[i+1:]
+}
+
+// choose applies the routing policy of same-type record sets: failover
+// answers the primary (health checks are not run: every record set is
+// healthy), multivalue answers all (up to eight), weighted picks one in
+// proportion to the weights, latency prefers niwa's own region,
+// geolocation the default location; a simple record set is itself.
+func (r *Resolver) choose(sets []RRSet) []RRSet {
+	if len(sets) <= 1 {
+		return sets
+	}
+	first := sets[0]
+	switch {
+	case first.Failover != "":
+		for _, s := range sets {
+			if s.Failover == "PRIMARY" {
+				return []RRSet{s}
+			}
+		}
+	case first.MultiValue:
+		if len(sets) > 8 {
+			sets = sets[:8]
+		}
+		return sets
+	case first.Weight != nil:
+		var total int64
+		for _, s := range sets {
+			if s.Weight != nil {
+				total += *s.Weight
+			}
+		}
+		if total == 0 {
+			return []RRSet{sets[rand.IntN(len(sets))]}
+		}
+		n := rand.Int64N(total)
+		for _, s := range sets {
+			if s.Weight == nil {
+				continue
+			}
+			if n < *s.Weight {
+				return []RRSet{s}
+			}
+			n -= *s.Weight
+		}
+	case first.Region != "":
+		for _, s := range sets {
+			if s.Region == r.Region {
+				return []RRSet{s}
+			}
+		}
+	case first.Geo:
+		for _, s := range sets {
+			if s.GeoDefault {
+				return []RRSet{s}
+			}
+		}
+	}
+	return sets[:1]
+}
+
+// records turns one record set into answer records for owner.
+func (r *Resolver) records(z Zone, owner string, s RRSet, qtype uint16, vpc string, depth int) ([]mdns.RR, error) {
+	if s.Alias != nil {
+		return r.alias(z, owner, s, qtype, vpc, depth)
+	}
+	out := make([]mdns.RR, 0, len(s.Values))
+	for _, v := range s.Values {
+		rr, err := toRR(owner, s.Type, s.TTL, v)
+		if err != nil {
+			// A value Route53 accepted but the zone-file parser does
+			// not: skip it rather than fail the whole answer.
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out, nil
+}
+
+// alias resolves an alias record set: a target in a zone niwa serves is
+// resolved there (with the target's TTLs, as Route53 does); any other
+// target is an AWS endpoint that niwa itself serves (S3 website
+// endpoints, and later CloudFront, ELB and API Gateway), so an A query
+// answers niwa's own address.
+func (r *Resolver) alias(z Zone, owner string, s RRSet, qtype uint16, vpc string, depth int) ([]mdns.RR, error) {
+	target := strings.ToLower(mdns.Fqdn(s.Alias.DNSName))
+	if tz, ok, err := r.Source.Zone(target, vpc); err != nil {
+		return nil, err
+	} else if ok {
+		rrs, _, err := r.resolve(tz, target, target, qtype, vpc, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]mdns.RR, 0, len(rrs))
+		for _, rr := range rrs {
+			if rr.Header().Rrtype != qtype {
+				continue
+			}
+			c := mdns.Copy(rr)
+			c.Header().Name = owner
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	ip := net.IPv4(127, 0, 0, 1)
+	if r.Self != nil {
+		if self := r.Self(); self != nil {
+			ip = self
+		}
+	}
+	switch qtype {
+	case mdns.TypeA:
+		if v4 := ip.To4(); v4 != nil {
+			return []mdns.RR{&mdns.A{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: aliasTTL}, A: v4}}, nil
+		}
+	case mdns.TypeAAAA:
+		if ip.To4() == nil {
+			return []mdns.RR{&mdns.AAAA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeAAAA, Class: mdns.ClassINET, Ttl: aliasTTL}, AAAA: ip}}, nil
+		}
+	}
+	return nil, nil
+}
+
+// toRR parses one record from its zone-file presentation.
+func toRR(owner, typ string, ttl uint32, value string) (mdns.RR, error) {
+	rr, err := mdns.NewRR(fmt.Sprintf("%s %d IN %s %s", mdns.Fqdn(owner), ttl, typ, value))
+	if err != nil {
+		return nil, err
+	}
+	if rr == nil {
+		return nil, fmt.Errorf("dns: empty record %s %s", typ, value)
+	}
+	// NewRR applies $TTL defaults only when the TTL is absent; make sure
+	// an explicit 0 stays 0.
+	rr.Header().Ttl = ttl
+	return rr, nil
+}
+
+// ValidValue reports whether value parses as the data of a typ record,
+// for the Route53 API's checks.
+func ValidValue(typ, value string) error {
+	_, err := toRR("x.invalid.", typ, 0, value)
+	return err
+}

@@ -1,0 +1,165 @@
+package dns
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	mdns "github.com/miekg/dns"
+)
+
+// Server serves a Resolver on one address over UDP and TCP.
+type Server struct {
+	resolver *Resolver
+	log      *slog.Logger
+	udp, tcp *mdns.Server
+	addr     string
+	wg       sync.WaitGroup
+}
+
+// Listen binds addr ("127.0.0.1:5353"; port 0 picks a port free for both
+// UDP and TCP) and serves r until Close.
+func Listen(addr string, r *Resolver, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("dns: listen address %q: %w", addr, err)
+	}
+	var pc net.PacketConn
+	var ln net.Listener
+	// With port 0 the UDP port the kernel picks may be taken for TCP:
+	// try a few times.
+	for attempt := 0; ; attempt++ {
+		pc, err = net.ListenPacket("udp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, fmt.Errorf("dns: %w", err)
+		}
+		bound := strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
+		ln, err = net.Listen("tcp", net.JoinHostPort(host, bound))
+		if err == nil {
+			break
+		}
+		pc.Close()
+		if port != "0" || attempt >= 10 {
+			return nil, fmt.Errorf("dns: %w", err)
+		}
+	}
+	s := &Server{resolver: r, log: log, addr: ln.Addr().String()}
+	h := mdns.HandlerFunc(s.serve)
+	s.udp = &mdns.Server{PacketConn: pc, Handler: h, UDPSize: 65535}
+	s.tcp = &mdns.Server{Listener: ln, Handler: h, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	// Shutdown of a miekg server that has not started yet is a no-op, and
+	// the server would then start and never stop: wait until both serve
+	// before handing the server out, so Close always stops them.
+	started := make(chan struct{}, 2)
+	for _, srv := range []*mdns.Server{s.udp, s.tcp} {
+		srv.NotifyStartedFunc = func() { started <- struct{}{} }
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := srv.ActivateAndServe(); err != nil && !errors.Is(err, net.ErrClosed) {
+				log.Warn("dns server stopped", "err", err)
+				started <- struct{}{}
+			}
+		}()
+	}
+	<-started
+	<-started
+	return s, nil
+}
+
+// Addr is the bound address ("127.0.0.1:53123"), the same for UDP and TCP.
+func (s *Server) Addr() string { return s.addr }
+
+// Close stops both listeners.
+func (s *Server) Close() error {
+	err := s.udp.Shutdown()
+	if terr := s.tcp.Shutdown(); err == nil {
+		err = terr
+	}
+	s.wg.Wait()
+	return err
+}
+
+// serve answers one query.
+func (s *Server) serve(w mdns.ResponseWriter, req *mdns.Msg) {
+	resp := s.Handle(req, w.RemoteAddr().Network() == "udp")
+	if err := w.WriteMsg(resp); err != nil {
+		s.log.Debug("dns write", "err", err)
+	}
+}
+
+// Handle answers req as the server does; udp selects the UDP size limit
+// (512 bytes, or the EDNS0 buffer size the query advertises) and sets TC
+// when the answer does not fit, so the client retries over TCP.
+func (s *Server) Handle(req *mdns.Msg, udp bool) *mdns.Msg {
+	resp := new(mdns.Msg)
+	resp.SetReply(req)
+	opt := req.IsEdns0()
+	if opt != nil && opt.Version() != 0 {
+		resp.SetRcode(req, mdns.RcodeBadVers)
+		resp.SetEdns0(1232, false)
+		return resp
+	}
+	if req.Opcode != mdns.OpcodeQuery {
+		resp.SetRcode(req, mdns.RcodeNotImplemented)
+		return resp
+	}
+	if len(req.Question) != 1 {
+		resp.SetRcode(req, mdns.RcodeFormatError)
+		return resp
+	}
+	ans, err := s.resolver.Answer(req.Question[0], VPCOf(req))
+	if err != nil {
+		s.log.Warn("dns resolve", "name", req.Question[0].Name, "err", err)
+		resp.SetRcode(req, mdns.RcodeServerFailure)
+		return resp
+	}
+	resp.Rcode = ans.Rcode
+	resp.Authoritative = ans.Authoritative
+	resp.RecursionAvailable = false
+	resp.Answer, resp.Ns = ans.Answer, ans.Ns
+	size := mdns.MinMsgSize
+	if opt != nil {
+		if n := int(opt.UDPSize()); n > size {
+			size = n
+		}
+		resp.SetEdns0(1232, false)
+	}
+	if udp {
+		resp.Truncate(size)
+	}
+	return resp
+}
+
+// VPCOf returns the VPC id a query says it comes from ("" for none): the
+// data of its EDNS0 local option VPCOption.
+func VPCOf(req *mdns.Msg) string {
+	opt := req.IsEdns0()
+	if opt == nil {
+		return ""
+	}
+	for _, o := range opt.Option {
+		if l, ok := o.(*mdns.EDNS0_LOCAL); ok && l.Code == VPCOption {
+			return string(l.Data)
+		}
+	}
+	return ""
+}
+
+// VPCQuery marks m as asked from inside vpc, adding EDNS0 if m has none.
+func VPCQuery(m *mdns.Msg, vpc string) *mdns.Msg {
+	opt := m.IsEdns0()
+	if opt == nil {
+		m.SetEdns0(1232, false)
+		opt = m.IsEdns0()
+	}
+	opt.Option = append(opt.Option, &mdns.EDNS0_LOCAL{Code: VPCOption, Data: []byte(vpc)})
+	return m
+}

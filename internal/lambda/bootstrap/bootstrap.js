@@ -1,0 +1,173 @@
+// niwa's Lambda runtime for Node.js: the Runtime API loop AWS's runtime
+// interface client runs, written for niwa and run by the host's node.
+"use strict";
+const http = require("http");
+const path = require("path");
+const fs = require("fs");
+const { pathToFileURL } = require("url");
+
+const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function call(method, p, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: HOST, port: PORT, method, path: "/2018-06-01/runtime/" + p, agent, headers: headers || {} }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+function writeSync(s) {
+  fs.writeSync(1, s);
+}
+
+// AWS's console format: <timestamp>\t<request id>\t<LEVEL>\t<message>
+let currentId = "";
+for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
+  const util = require("util");
+  console[name] = (...args) => {
+    const msg = util.format(...args);
+    writeSync(new Date().toISOString() + "\t" + (currentId || "undefined") + "\t" + level + "\t" + msg + "\n");
+  };
+}
+
+function errorShape(err) {
+  if (err instanceof Error) {
+    return { errorType: err.name || "Error", errorMessage: err.message, trace: (err.stack || "").split("\n") };
+  }
+  return { errorType: typeof err === "string" ? "string" : "Error", errorMessage: typeof err === "string" ? err : JSON.stringify(err), trace: [] };
+}
+
+async function loadHandler() {
+  const handler = process.env._HANDLER || "";
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  const dot = handler.lastIndexOf(".");
+  if (dot < 0) {
+    return { err: { errorType: "Runtime.MalformedHandlerName", errorMessage: "Bad handler " + handler } };
+  }
+  const modPath = handler.slice(0, dot), fnPath = handler.slice(dot + 1);
+  let mod;
+  const base = path.resolve(root, modPath);
+  try {
+    let file = null;
+    for (const ext of [".js", ".mjs", ".cjs"]) {
+      if (fs.existsSync(base + ext)) { file = base + ext; break; }
+    }
+    if (file === null) {
+      const e = new Error("Cannot find module '" + modPath + "'");
+      e.code = "MODULE_NOT_FOUND";
+      throw e;
+    }
+    if (file.endsWith(".mjs")) {
+      mod = await import(pathToFileURL(file).href);
+    } else {
+      try {
+        mod = require(file);
+      } catch (e) {
+        if (e.code === "ERR_REQUIRE_ESM") mod = await import(pathToFileURL(file).href);
+        else throw e;
+      }
+    }
+  } catch (e) {
+    if (e.code === "MODULE_NOT_FOUND") {
+      return { err: { errorType: "Runtime.ImportModuleError", errorMessage: "Error: Cannot find module '" + modPath + "'\nRequire stack:\n- " + __filename, trace: [] } };
+    }
+    if (e instanceof SyntaxError) {
+      return { err: { errorType: "Runtime.UserCodeSyntaxError", errorMessage: e.name + ": " + e.message, trace: (e.stack || "").split("\n") } };
+    }
+    return { err: errorShape(e) };
+  }
+  let fn = mod;
+  for (const part of fnPath.split(".")) fn = fn == null ? undefined : fn[part];
+  if (typeof fn !== "function" && mod && mod.default) {
+    fn = mod.default;
+    for (const part of fnPath.split(".")) fn = fn == null ? undefined : fn[part];
+  }
+  if (typeof fn !== "function") {
+    return { err: { errorType: "Runtime.HandlerNotFound", errorMessage: modPath + "." + fnPath + " is undefined or not exported", trace: [] } };
+  }
+  return { fn };
+}
+
+// Console output is written synchronously, so it is in the pipe before
+// the result is posted; nothing to flush.
+function flush(id) {}
+
+function invokeHandler(fn, event, context) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (err, result) => {
+      if (settled) return;
+      settled = true;
+      err ? reject(err) : resolve(result);
+    };
+    context.done = callback;
+    context.succeed = (r) => callback(null, r);
+    context.fail = (e) => callback(e);
+    try {
+      const r = fn(event, context, callback);
+      if (r && typeof r.then === "function") r.then((v) => callback(null, v), (e) => callback(e));
+      else if (fn.length < 3) callback(null, r);
+    } catch (e) {
+      callback(e);
+    }
+  });
+}
+
+async function main() {
+  const { fn, err } = await loadHandler();
+  if (err) {
+    writeSync(new Date().toISOString() + "\tundefined\tERROR\t" + JSON.stringify(err) + "\n");
+    await call("POST", "init/error", JSON.stringify(err), { "Lambda-Runtime-Function-Error-Type": err.errorType });
+    process.exit(1);
+  }
+  for (;;) {
+    const next = await call("GET", "invocation/next");
+    const h = next.headers;
+    const id = h["lambda-runtime-aws-request-id"];
+    currentId = id;
+    process.env._X_AMZN_TRACE_ID = h["lambda-runtime-trace-id"] || "";
+    const deadline = Number(h["lambda-runtime-deadline-ms"] || 0);
+    const context = {
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      invokedFunctionArn: h["lambda-runtime-invoked-function-arn"],
+      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      awsRequestId: id,
+      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+    };
+    if (h["lambda-runtime-client-context"]) {
+      try { context.clientContext = JSON.parse(h["lambda-runtime-client-context"]); } catch (e) { /* ignore */ }
+    }
+    let event;
+    try {
+      event = next.body.length ? JSON.parse(next.body.toString("utf8")) : {};
+    } catch (e) {
+      event = next.body.toString("utf8");
+    }
+    try {
+      const result = await invokeHandler(fn, event, context);
+      const out = result === undefined ? "null" : JSON.stringify(result);
+      flush(id);
+      await call("POST", "invocation/" + id + "/response", out === undefined ? "null" : out);
+    } catch (e) {
+      const shape = errorShape(e);
+      writeSync(new Date().toISOString() + "\t" + id + "\tERROR\tInvoke Error \t" + JSON.stringify(shape) + "\n");
+      flush(id);
+      await call("POST", "invocation/" + id + "/error", JSON.stringify(shape), { "Lambda-Runtime-Function-Error-Type": shape.errorType });
+    }
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e && e.stack || e) + "\n");
+  process.exit(1);
+});

@@ -1,0 +1,351 @@
+package ec2
+
+import (
+	"strings"
+	"time"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
+	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// userImages are the account's own AMIs (CreateImage, RegisterImage,
+// CopyImage); public ones come from the images catalog.
+var userImages = resource[ec2api.Image]{table: storage.NewTable[ec2api.Image]("image"), prefix: "ami", typ: "image", noun: "image", notFound: errAMINotFound,
+	tags: func(v *ec2api.Image) *[]ec2api.Tag { return &v.Tags }, doc: imageDoc}
+
+func imageDoc(v *ec2api.Image) filter.Doc {
+	d := filter.New(v.Tags).Add("architecture", str(v.Architecture)).Add("creation-date", str(v.CreationDate)).Add("description", str(v.Description)).
+		Add("ena-support", boolStr(boolv(v.EnaSupport))).Add("hypervisor", str(v.Hypervisor)).Add("image-id", str(v.ImageId)).Add("image-type", str(v.ImageType)).
+		Add("is-public", boolStr(boolv(v.Public))).Add("kernel-id", str(v.KernelId)).Add("manifest-location", str(v.ImageLocation)).Add("name", str(v.Name)).
+		Add("owner-alias", str(v.ImageOwnerAlias)).Add("owner-id", str(v.OwnerId)).Add("platform", str(v.Platform)).Add("platform-details", str(v.PlatformDetails)).
+		Add("ramdisk-id", str(v.RamdiskId)).Add("root-device-name", str(v.RootDeviceName)).Add("root-device-type", str(v.RootDeviceType)).Add("state", str(v.State)).
+		Add("virtualization-type", str(v.VirtualizationType)).Add("usage-operation", str(v.UsageOperation)).Add("sriov-net-support", str(v.SriovNetSupport)).
+		Add("boot-mode", str(v.BootMode)).Add("imds-support", str(v.ImdsSupport)).Add("source-instance-id").Add("product-code").Add("product-code.type").
+		Add("block-device-mapping.device-name").Add("block-device-mapping.snapshot-id").Add("block-device-mapping.volume-size").Add("block-device-mapping.volume-type").
+		Add("block-device-mapping.delete-on-termination").Add("block-device-mapping.encrypted").Add("state-reason-code").Add("state-reason-message")
+	for _, b := range v.BlockDeviceMappings {
+		d.Add("block-device-mapping.device-name", str(b.DeviceName))
+		if b.Ebs != nil {
+			d.Add("block-device-mapping.snapshot-id", str(b.Ebs.SnapshotId)).Add("block-device-mapping.volume-type", str(b.Ebs.VolumeType))
+		}
+	}
+	return d
+}
+
+func publicImage(im images.Image) ec2api.Image {
+	size := int32(8)
+	if im.Platform == "windows" {
+		size = 30
+	}
+	out := ec2api.Image{
+		Architecture: ptr(im.Architecture), CreationDate: ptr(im.Created), ImageId: ptr(im.ID), ImageLocation: ptr(im.Owner + "/" + im.Name),
+		ImageType: ptr("machine"), Public: ptr(true), OwnerId: ptr(im.Owner), PlatformDetails: ptr(im.PlatformDetails), UsageOperation: ptr("RunInstances"),
+		State: ptr("available"), Description: ptr(im.Description), EnaSupport: ptr(im.ENA), Hypervisor: ptr("xen"), Name: ptr(im.Name),
+		RootDeviceName: ptr(im.RootDevice), RootDeviceType: ptr("ebs"), SriovNetSupport: ptr("simple"), VirtualizationType: ptr("hvm"),
+		BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr(im.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr(true), SnapshotId: ptr(im.SnapshotID),
+			VolumeSize: ptr(size), VolumeType: ptr("gp2"), Encrypted: ptr(false)}}},
+		ProductCodes: []ec2api.ProductCode{}, Tags: []ec2api.Tag{}, DeprecationTime: ptr(deprecation(im.Created)),
+	}
+	if im.Alias != "" {
+		out.ImageOwnerAlias = ptr(im.Alias)
+	}
+	if im.Platform == "windows" {
+		out.Platform = ptr("windows")
+		out.UsageOperation = ptr("RunInstances:0002")
+	}
+	if im.BootMode != "" {
+		out.BootMode = ptr(im.BootMode)
+	}
+	return out
+}
+
+// deprecation is two years after creation, AWS's default for public AMIs.
+func deprecation(created string) string {
+	t, err := time.Parse(time.RFC3339, created)
+	if err != nil {
+		return ""
+	}
+	return t.AddDate(2, 0, 0).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// launchImage is what RunInstances needs of an image.
+type launchImage struct {
+	Platform, Architecture, RootDevice, SnapshotID string
+}
+
+func (s *EC2) imageFor(tx storage.Tx, ctx *request.Context, id string) (launchImage, error) {
+	for _, im := range images.Catalog(ctx.Region) {
+		if im.ID == id {
+			return launchImage{Platform: im.Platform, Architecture: im.Architecture, RootDevice: im.RootDevice, SnapshotID: im.SnapshotID}, nil
+		}
+	}
+	im, ok, err := userImages.table.Get(tx, scope(ctx), id)
+	if err != nil {
+		return launchImage{}, err
+	}
+	if !ok || str(im.State) != "available" {
+		return launchImage{}, errAMINotFound.New("The image id '[%s]' does not exist", id)
+	}
+	li := launchImage{Platform: str(im.Platform), Architecture: str(im.Architecture), RootDevice: str(im.RootDeviceName)}
+	if len(im.BlockDeviceMappings) > 0 && im.BlockDeviceMappings[0].Ebs != nil {
+		li.SnapshotID = str(im.BlockDeviceMappings[0].Ebs.SnapshotId)
+	}
+	return li, nil
+}
+
+// DescribeImages lists the public catalog and the account's own images.
+// Owners takes account ids, "self" and "amazon"; ExecutableUsers "all"
+// selects public images.
+func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequest) (*ec2api.DescribeImagesResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	var zero ec2api.Image
+	if err := filter.Validate(in.Filters, imageDoc(&zero)); err != nil {
+		return nil, err
+	}
+	for _, id := range in.ImageIds {
+		if !strings.HasPrefix(id, "ami-") {
+			return nil, errAMIMalformed.New("Invalid id: \"%s\" (expecting \"ami-...\")", id)
+		}
+	}
+	var all []ec2api.Image
+	for _, im := range images.Catalog(ctx.Region) {
+		all = append(all, publicImage(im))
+	}
+	err := s.store.View(func(tx storage.Tx) error {
+		own, err := userImages.all(tx, scope(ctx))
+		all = append(all, own...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ownerOK := func(im *ec2api.Image) bool {
+		if len(in.Owners) == 0 {
+			return true
+		}
+		for _, o := range in.Owners {
+			switch {
+			case o == "self" && str(im.OwnerId) == ctx.Account:
+				return true
+			case o == "amazon" && str(im.ImageOwnerAlias) == "amazon":
+				return true
+			case o == str(im.OwnerId), o == str(im.ImageOwnerAlias) && o != "":
+				return true
+			}
+		}
+		return false
+	}
+	out := &ec2api.DescribeImagesResult{Images: []ec2api.Image{}}
+	found := map[string]bool{}
+	for i := range all {
+		im := &all[i]
+		if len(in.ImageIds) > 0 && !contains(in.ImageIds, str(im.ImageId)) {
+			continue
+		}
+		found[str(im.ImageId)] = true
+		if !ownerOK(im) {
+			continue
+		}
+		if contains(in.ExecutableUsers, "all") && !boolv(im.Public) {
+			continue
+		}
+		if !filter.Match(in.Filters, imageDoc(im)) {
+			continue
+		}
+		out.Images = append(out.Images, *im)
+	}
+	var missing []string
+	for _, id := range in.ImageIds {
+		if !found[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, errAMINotFound.New("The image id '[%s]' does not exist", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+func (s *EC2) checkImageName(tx storage.Tx, sc storage.Scope, name string) error {
+	if len(name) < 3 || len(name) > 128 {
+		return errInvalidParameterValue.New("AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'")
+	}
+	if n, _ := countWhere(tx, sc, userImages, func(im *ec2api.Image) bool { return str(im.Name) == name }); n > 0 {
+		return errAMINameDuplicate.New("AMI name %s is already in use by AMI %s", name, "")
+	}
+	return nil
+}
+
+// CreateImage makes an AMI from an instance, with a snapshot of its root
+// volume.
+func (s *EC2) CreateImage(ctx *request.Context, in *ec2api.CreateImageRequest) (*ec2api.CreateImageResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := newID("ami")
+	err := s.store.Update(func(tx storage.Tx) error {
+		r, err := instances.get(tx, sc, str(in.InstanceId))
+		if err != nil {
+			return err
+		}
+		if r.State != "running" && r.State != "stopped" {
+			return errIncorrectInstanceState.New("The instance '%s' is not in a valid state for this operation.", r.ID)
+		}
+		if err := s.checkImageName(tx, sc, str(in.Name)); err != nil {
+			return err
+		}
+		snap := newID("snap")
+		size := int32(8)
+		if v, ok, _ := volumes.table.Get(tx, sc, r.RootVolume); ok {
+			size = i32(v.Size)
+		}
+		if err := snapshots.put(tx, sc, snap, ec2api.Snapshot{SnapshotId: ptr(snap), VolumeId: ptr(r.RootVolume), VolumeSize: ptr(size), State: ptr("completed"), Progress: ptr("100%"),
+			StartTime: ptr(ctx.Now().UTC()), OwnerId: ptr(ctx.Account), Encrypted: ptr(false), StorageTier: ptr("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot")),
+			Description: ptr("Created by CreateImage(" + r.ID + ") for " + id)}); err != nil {
+			return err
+		}
+		im := ec2api.Image{ImageId: ptr(id), Name: in.Name, Description: in.Description, Architecture: ptr(r.Architecture), CreationDate: ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
+			ImageLocation: ptr(ctx.Account + "/" + str(in.Name)), ImageType: ptr("machine"), Public: ptr(false), OwnerId: ptr(ctx.Account), State: ptr("available"),
+			EnaSupport: ptr(r.EnaSupport), Hypervisor: ptr("xen"), RootDeviceName: ptr(r.RootDevice), RootDeviceType: ptr("ebs"), VirtualizationType: ptr("hvm"),
+			PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
+			BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr(r.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr(true), SnapshotId: ptr(snap), VolumeSize: ptr(size), VolumeType: ptr("gp2"), Encrypted: ptr(false)}}}}
+		if r.Platform == "windows" {
+			im.Platform, im.PlatformDetails, im.UsageOperation = ptr("windows"), ptr("Windows"), ptr("RunInstances:0002")
+		}
+		if r.SriovNetSupport != "" {
+			im.SriovNetSupport = ptr(r.SriovNetSupport)
+		}
+		return userImages.put(tx, sc, id, im)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateImageResult{ImageId: ptr(id)}, nil
+}
+
+// RegisterImage registers an AMI from a root snapshot.
+func (s *EC2) RegisterImage(ctx *request.Context, in *ec2api.RegisterImageRequest) (*ec2api.RegisterImageResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := newID("ami")
+	err := s.store.Update(func(tx storage.Tx) error {
+		if err := s.checkImageName(tx, sc, str(in.Name)); err != nil {
+			return err
+		}
+		for _, b := range in.BlockDeviceMappings {
+			if b.Ebs != nil && b.Ebs.SnapshotId != nil {
+				if _, err := snapshots.get(tx, sc, *b.Ebs.SnapshotId); err != nil {
+					return err
+				}
+			}
+		}
+		arch := "x86_64"
+		if in.Architecture != nil {
+			arch = *in.Architecture
+		}
+		root := "/dev/xvda"
+		if in.RootDeviceName != nil {
+			root = *in.RootDeviceName
+		}
+		bdm := in.BlockDeviceMappings
+		if bdm == nil {
+			bdm = []ec2api.BlockDeviceMapping{}
+		}
+		im := ec2api.Image{ImageId: ptr(id), Name: in.Name, Description: in.Description, Architecture: ptr(arch), CreationDate: ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
+			ImageLocation: ptr(str(in.ImageLocation)), ImageType: ptr("machine"), Public: ptr(false), OwnerId: ptr(ctx.Account), State: ptr("available"),
+			EnaSupport: ptr(boolv(in.EnaSupport)), Hypervisor: ptr("xen"), RootDeviceName: ptr(root), RootDeviceType: ptr("ebs"), VirtualizationType: ptr("hvm"),
+			PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
+			BlockDeviceMappings: bdm, SriovNetSupport: in.SriovNetSupport, KernelId: in.KernelId, RamdiskId: in.RamdiskId, BootMode: in.BootMode}
+		if in.ImageLocation == nil {
+			im.ImageLocation = ptr(ctx.Account + "/" + str(in.Name))
+		}
+		return userImages.put(tx, sc, id, im)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.RegisterImageResult{ImageId: ptr(id)}, nil
+}
+
+// DeregisterImage removes one of the account's AMIs.
+func (s *EC2) DeregisterImage(ctx *request.Context, in *ec2api.DeregisterImageRequest) (*ec2api.DeregisterImageOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := str(in.ImageId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, ok, _ := userImages.table.Get(tx, sc, id); !ok {
+			for _, im := range images.Catalog(ctx.Region) {
+				if im.ID == id {
+					return errUnauthorized(id)
+				}
+			}
+			return errAMINotFound.New("The image id '[%s]' does not exist", id)
+		}
+		return userImages.table.Delete(tx, sc, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeregisterImageOutput{}, nil
+}
+
+func errUnauthorized(id string) error {
+	return code("AuthFailure").New("Not authorized for image:%s", id)
+}
+
+// CopyImage copies an AMI (public or own) into the request's region.
+func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2api.CopyImageResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	src := str(in.SourceRegion)
+	srcScope := storage.Scope{Account: ctx.Account, Region: src}
+	var source ec2api.Image
+	found := false
+	for _, im := range images.Catalog(src) {
+		if im.ID == str(in.SourceImageId) {
+			source, found = publicImage(im), true
+		}
+	}
+	id := newID("ami")
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		if !found {
+			im, ok, err := userImages.table.Get(tx, srcScope, str(in.SourceImageId))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errAMINotFound.New("The image id '[%s]' does not exist", str(in.SourceImageId))
+			}
+			source = im
+		}
+		cp := source
+		cp.ImageId, cp.Name, cp.OwnerId, cp.Public, cp.ImageOwnerAlias = ptr(id), in.Name, ptr(ctx.Account), ptr(false), nil
+		cp.CreationDate = ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+		cp.ImageLocation = ptr(ctx.Account + "/" + str(in.Name))
+		cp.DeprecationTime = nil
+		if in.Description != nil {
+			cp.Description = in.Description
+		}
+		cp.Tags = nonNilTags(tagsFor(in.TagSpecifications, "image"))
+		if boolv(in.CopyImageTags) {
+			cp.Tags = mergeTags(cp.Tags, source.Tags)
+		}
+		return userImages.put(tx, sc, id, cp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CopyImageResult{ImageId: ptr(id)}, nil
+}

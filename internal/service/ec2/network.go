@@ -1,0 +1,1155 @@
+package ec2
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/netip"
+	"time"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+var (
+	routeTables = resource[ec2api.RouteTable]{table: storage.NewTable[ec2api.RouteTable]("route-table"), prefix: "rtb", typ: "route-table", noun: "routeTable", notFound: errRouteTableNotFound, tags: func(v *ec2api.RouteTable) *[]ec2api.Tag { return &v.Tags }, doc: routeTableDoc}
+	igws        = resource[ec2api.InternetGateway]{table: storage.NewTable[ec2api.InternetGateway]("igw"), prefix: "igw", typ: "internet-gateway", noun: "internetGateway", notFound: errIGWNotFound, tags: func(v *ec2api.InternetGateway) *[]ec2api.Tag { return &v.Tags }, doc: igwDoc}
+	nats        = resource[ec2api.NatGateway]{table: storage.NewTable[ec2api.NatGateway]("nat"), prefix: "nat", typ: "natgateway", noun: "natGateway", notFound: errNatNotFound, tags: func(v *ec2api.NatGateway) *[]ec2api.Tag { return &v.Tags }, doc: natDoc}
+	addresses   = resource[ec2api.Address]{table: storage.NewTable[ec2api.Address]("eip"), prefix: "eipalloc", typ: "elastic-ip", noun: "allocation", notFound: errAllocationNotFound, tags: func(v *ec2api.Address) *[]ec2api.Tag { return &v.Tags }, doc: addressDoc}
+	// publicIPs indexes every public address handed out in a scope
+	// (Elastic IPs and auto-assigned ones) so none is given twice.
+	publicIPs = storage.NewTable[ipRecord]("public-ip")
+)
+
+func routeTableDoc(v *ec2api.RouteTable) filter.Doc {
+	d := filter.New(v.Tags).Add("route-table-id", str(v.RouteTableId)).Add("vpc-id", str(v.VpcId)).Add("owner-id", str(v.OwnerId))
+	for _, n := range []string{"association.route-table-association-id", "association.route-table-id", "association.subnet-id", "association.gateway-id", "association.main", "association.association-state",
+		"route.destination-cidr-block", "route.destination-prefix-list-id", "route.gateway-id", "route.instance-id", "route.nat-gateway-id", "route.origin", "route.state",
+		"route.vpc-peering-connection-id", "route.transit-gateway-id", "route.egress-only-internet-gateway-id", "route.destination-ipv6-cidr-block", "route.network-interface-id"} {
+		d.Add(n)
+	}
+	for _, a := range v.Associations {
+		d.Add("association.route-table-association-id", str(a.RouteTableAssociationId)).Add("association.route-table-id", str(a.RouteTableId)).
+			Add("association.subnet-id", str(a.SubnetId)).Add("association.gateway-id", str(a.GatewayId)).Add("association.main", boolStr(boolv(a.Main)))
+	}
+	for _, r := range v.Routes {
+		d.Add("route.destination-cidr-block", str(r.DestinationCidrBlock)).Add("route.destination-prefix-list-id", str(r.DestinationPrefixListId)).
+			Add("route.gateway-id", str(r.GatewayId)).Add("route.instance-id", str(r.InstanceId)).Add("route.nat-gateway-id", str(r.NatGatewayId)).
+			Add("route.origin", str(r.Origin)).Add("route.state", str(r.State)).Add("route.vpc-peering-connection-id", str(r.VpcPeeringConnectionId)).
+			Add("route.transit-gateway-id", str(r.TransitGatewayId)).Add("route.network-interface-id", str(r.NetworkInterfaceId))
+	}
+	return d
+}
+
+func igwDoc(v *ec2api.InternetGateway) filter.Doc {
+	d := filter.New(v.Tags).Add("internet-gateway-id", str(v.InternetGatewayId)).Add("owner-id", str(v.OwnerId)).Add("attachment.state").Add("attachment.vpc-id")
+	for _, a := range v.Attachments {
+		d.Add("attachment.state", str(a.State)).Add("attachment.vpc-id", str(a.VpcId))
+	}
+	return d
+}
+
+func natDoc(v *ec2api.NatGateway) filter.Doc {
+	return filter.New(v.Tags).Add("nat-gateway-id", str(v.NatGatewayId)).Add("state", str(v.State)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId))
+}
+
+func addressDoc(v *ec2api.Address) filter.Doc {
+	return filter.New(v.Tags).Add("allocation-id", str(v.AllocationId)).Add("association-id", str(v.AssociationId)).Add("domain", str(v.Domain)).
+		Add("instance-id", str(v.InstanceId)).Add("network-border-group", str(v.NetworkBorderGroup)).Add("network-interface-id", str(v.NetworkInterfaceId)).
+		Add("network-interface-owner-id", str(v.NetworkInterfaceOwnerId)).Add("private-ip-address", str(v.PrivateIpAddress)).Add("public-ip", str(v.PublicIp))
+}
+
+// newPublicIP hands out a public address not yet used in the scope. niwa's
+// addresses come from 54.x.y.z; nothing routes to them, they only have to
+// look and behave like AWS's (unique, stable while held).
+func newPublicIP(tx storage.Tx, sc storage.Scope, owner string) (string, error) {
+	for {
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		ip := fmt.Sprintf("54.%d.%d.%d", 150+int(b[0])%100, b[1], 1+int(b[2])%254)
+		if _, used := tx.Get(publicIPs.Key(sc, ip)); used {
+			continue
+		}
+		return ip, publicIPs.Put(tx, sc, ipRecord{Owner: owner}, ip)
+	}
+}
+
+func releasePublicIP(tx storage.Tx, sc storage.Scope, ip string) error {
+	if ip == "" {
+		return nil
+	}
+	return publicIPs.Delete(tx, sc, ip)
+}
+
+// CreateRouteTable creates a table with the VPC's local routes.
+func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTableRequest) (*ec2api.CreateRouteTableResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	var rt ec2api.RouteTable
+	err := s.store.Update(func(tx storage.Tx) error {
+		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		if err != nil {
+			return err
+		}
+		id := newID("rtb")
+		tags := tagsFor(in.TagSpecifications, "route-table")
+		if tags == nil {
+			tags = []ec2api.Tag{}
+		}
+		rt = ec2api.RouteTable{RouteTableId: ptr(id), VpcId: in.VpcId, OwnerId: ptr(ctx.Account), Tags: tags, Associations: []ec2api.RouteTableAssociation{}, PropagatingVgws: []ec2api.PropagatingVgw{}}
+		for _, a := range v.Vpc.CidrBlockAssociationSet {
+			rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: a.CidrBlock, GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")})
+		}
+		return routeTables.put(tx, sc, id, rt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateRouteTableResult{RouteTable: &rt, ClientToken: in.ClientToken}, nil
+}
+
+// DescribeRouteTables lists tables with route states as of now
+// (blackhole when the target is gone) and routes propagated by VGWs.
+func (s *EC2) DescribeRouteTables(ctx *request.Context, in *ec2api.DescribeRouteTablesRequest) (*ec2api.DescribeRouteTablesResult, error) {
+	if err := s.ensureDefaults(ctx); err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	recs, next, err := describe(s, ctx, routeTables, page{ids: in.RouteTableIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeRouteTablesResult{RouteTables: []ec2api.RouteTable{}, NextToken: next}
+	err = s.store.View(func(tx storage.Tx) error {
+		for _, rt := range recs {
+			rt.Routes = s.effectiveRoutes(tx, scope(ctx), ctx.Now(), rt)
+			out.RouteTables = append(out.RouteTables, rt)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// effectiveRoutes is a table's routes as AWS shows them: stored routes
+// with their current state, then the routes propagated by the VGWs the
+// table has propagation enabled for.
+func (s *EC2) effectiveRoutes(tx storage.Tx, sc storage.Scope, now time.Time, rt ec2api.RouteTable) []ec2api.Route {
+	out := make([]ec2api.Route, 0, len(rt.Routes))
+	for _, r := range rt.Routes {
+		r.State = ptr(s.routeState(tx, sc, now, str(rt.VpcId), r))
+		out = append(out, r)
+	}
+	for _, pv := range rt.PropagatingVgws {
+		for _, p := range vgwPaths(tx, sc, str(pv.GatewayId)) {
+			out = append(out, ec2api.Route{DestinationCidrBlock: ptr(p.cidr), GatewayId: pv.GatewayId, Origin: ptr("EnableVgwRoutePropagation"), State: ptr("active")})
+		}
+	}
+	return out
+}
+
+func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc string, r ec2api.Route) string {
+	gw := str(r.GatewayId)
+	switch {
+	case gw == "local":
+		return "active"
+	case len(gw) > 4 && gw[:4] == "igw-":
+		g, ok, _ := igws.table.Get(tx, sc, gw)
+		if ok && attachedTo(g.Attachments, vpc) {
+			return "active"
+		}
+		return "blackhole"
+	case len(gw) > 4 && gw[:4] == "vgw-":
+		g, ok, _ := vgws.table.Get(tx, sc, gw)
+		if ok {
+			for _, a := range g.VpcAttachments {
+				if str(a.VpcId) == vpc && str(a.State) == "attached" {
+					return "active"
+				}
+			}
+		}
+		return "blackhole"
+	case len(gw) > 5 && gw[:5] == "vpce-":
+		if _, ok, _ := vpcEndpoints.table.Get(tx, sc, gw); ok {
+			return "active"
+		}
+		return "blackhole"
+	case r.NatGatewayId != nil:
+		n, ok, _ := nats.table.Get(tx, sc, str(r.NatGatewayId))
+		if ok {
+			if st := natState(n, now, s.opts.NatDelay); st == "available" || st == "pending" {
+				return "active"
+			}
+		}
+		return "blackhole"
+	case r.VpcPeeringConnectionId != nil:
+		p, ok, _ := peerings.table.Get(tx, sc, str(r.VpcPeeringConnectionId))
+		if ok && p.Status != nil && str(p.Status.Code) == "active" {
+			return "active"
+		}
+		return "blackhole"
+	case r.NetworkInterfaceId != nil:
+		if _, ok, _ := enis.table.Get(tx, sc, str(r.NetworkInterfaceId)); ok {
+			return "active"
+		}
+		return "blackhole"
+	case r.InstanceId != nil:
+		i, ok, _ := instances.table.Get(tx, sc, str(r.InstanceId))
+		if ok && i.State != "terminated" {
+			return "active"
+		}
+		return "blackhole"
+	}
+	return "active"
+}
+
+// routeTarget reads the target of a CreateRoute/ReplaceRoute into r and
+// checks that it exists and belongs to the table's VPC.
+func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2api.CreateRouteRequest) (ec2api.Route, error) {
+	r := ec2api.Route{Origin: ptr("CreateRoute"), State: ptr("active")}
+	n := 0
+	set := func(p *string) bool {
+		if p != nil && *p != "" {
+			n++
+			return true
+		}
+		return false
+	}
+	vpc := str(rt.VpcId)
+	differ := func(gw string) error {
+		return errInvalidParameterValue.New("route table %s and network gateway %s belong to different networks", str(rt.RouteTableId), gw)
+	}
+	if set(in.GatewayId) {
+		gw := *in.GatewayId
+		r.GatewayId = ptr(gw)
+		switch {
+		case len(gw) > 4 && gw[:4] == "igw-":
+			g, err := igws.get(tx, sc, gw)
+			if err != nil {
+				return r, err
+			}
+			if !attachedTo(g.Attachments, vpc) {
+				return r, differ(gw)
+			}
+		case len(gw) > 4 && gw[:4] == "vgw-":
+			if _, err := vgws.get(tx, sc, gw); err != nil {
+				return r, err
+			}
+		case len(gw) > 5 && gw[:5] == "vpce-":
+			if _, err := vpcEndpoints.get(tx, sc, gw); err != nil {
+				return r, err
+			}
+		default:
+			return r, errInvalidParameterValue.New("The gateway ID '%s' does not exist", gw)
+		}
+	}
+	if set(in.NatGatewayId) {
+		g, err := nats.get(tx, sc, *in.NatGatewayId)
+		if err != nil {
+			return r, notFound(errNatNotFound, "natGateway", *in.NatGatewayId)
+		}
+		if str(g.VpcId) != vpc {
+			return r, differ(*in.NatGatewayId)
+		}
+		r.NatGatewayId = in.NatGatewayId
+	}
+	if set(in.VpcPeeringConnectionId) {
+		if _, err := peerings.get(tx, sc, *in.VpcPeeringConnectionId); err != nil {
+			return r, err
+		}
+		r.VpcPeeringConnectionId = in.VpcPeeringConnectionId
+	}
+	if set(in.NetworkInterfaceId) {
+		if _, err := enis.get(tx, sc, *in.NetworkInterfaceId); err != nil {
+			return r, err
+		}
+		r.NetworkInterfaceId = in.NetworkInterfaceId
+	}
+	if set(in.InstanceId) {
+		i, err := instances.get(tx, sc, *in.InstanceId)
+		if err != nil {
+			return r, err
+		}
+		r.InstanceId = in.InstanceId
+		r.InstanceOwnerId = ptr(sc.Account)
+		r.NetworkInterfaceId = ptr(i.ENI)
+	}
+	if set(in.VpcEndpointId) {
+		if _, err := vpcEndpoints.get(tx, sc, *in.VpcEndpointId); err != nil {
+			return r, err
+		}
+		r.GatewayId = in.VpcEndpointId
+	}
+	if set(in.TransitGatewayId) {
+		r.TransitGatewayId = in.TransitGatewayId
+	}
+	if set(in.EgressOnlyInternetGatewayId) {
+		r.EgressOnlyInternetGatewayId = in.EgressOnlyInternetGatewayId
+	}
+	if set(in.CarrierGatewayId) {
+		r.CarrierGatewayId = in.CarrierGatewayId
+	}
+	if set(in.LocalGatewayId) {
+		r.LocalGatewayId = in.LocalGatewayId
+	}
+	if n == 0 {
+		return r, errMissingParameter.New("The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, egressOnlyInternetGatewayId, transitGatewayId, localGatewayId, carrierGatewayId or instanceId")
+	}
+	if n > 1 && in.InstanceId == nil {
+		return r, errInvalidParameterCombo.New("The parameter gatewayId cannot be used with the parameter natGatewayId")
+	}
+	return r, nil
+}
+
+func routeDest(cidr, ipv6, pl *string) (string, string, error) {
+	switch {
+	case cidr != nil:
+		p, err := netip.ParsePrefix(*cidr)
+		if err != nil || !p.Addr().Is4() {
+			return "", "", errInvalidParameterValue.New("Value (%s) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.", *cidr)
+		}
+		return "cidr", p.Masked().String(), nil
+	case ipv6 != nil:
+		p, err := netip.ParsePrefix(*ipv6)
+		if err != nil || !p.Addr().Is6() {
+			return "", "", errInvalidParameterValue.New("Value (%s) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.", *ipv6)
+		}
+		return "ipv6", p.Masked().String(), nil
+	case pl != nil:
+		return "pl", *pl, nil
+	}
+	return "", "", errMissingParameter.New("The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock or destinationPrefixListId")
+}
+
+func routeMatches(r ec2api.Route, kind, dest string) bool {
+	switch kind {
+	case "cidr":
+		return str(r.DestinationCidrBlock) == dest
+	case "ipv6":
+		return str(r.DestinationIpv6CidrBlock) == dest
+	}
+	return str(r.DestinationPrefixListId) == dest
+}
+
+func setDest(r *ec2api.Route, kind, dest string) {
+	switch kind {
+	case "cidr":
+		r.DestinationCidrBlock = ptr(dest)
+	case "ipv6":
+		r.DestinationIpv6CidrBlock = ptr(dest)
+	default:
+		r.DestinationPrefixListId = ptr(dest)
+	}
+}
+
+// CreateRoute adds a static route.
+func (s *EC2) CreateRoute(ctx *request.Context, in *ec2api.CreateRouteRequest) (*ec2api.CreateRouteResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
+	if err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err = s.store.Update(func(tx storage.Tx) error {
+		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		if err != nil {
+			return err
+		}
+		for _, r := range rt.Routes {
+			if routeMatches(r, kind, dest) {
+				return errRouteExists.New("The route identified by %s already exists.", dest)
+			}
+		}
+		r, err := routeTarget(tx, sc, rt, in)
+		if err != nil {
+			return err
+		}
+		setDest(&r, kind, dest)
+		rt.Routes = append(rt.Routes, r)
+		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateRouteResult{Return: ptr(true)}, nil
+}
+
+// ReplaceRoute changes the target of an existing route.
+func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest) (*ec2api.ReplaceRouteOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
+	if err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err = s.store.Update(func(tx storage.Tx) error {
+		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		if err != nil {
+			return err
+		}
+		for i, old := range rt.Routes {
+			if !routeMatches(old, kind, dest) {
+				continue
+			}
+			var r ec2api.Route
+			if boolv(in.LocalTarget) {
+				r = ec2api.Route{GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}
+			} else {
+				r, err = routeTarget(tx, sc, rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
+					NetworkInterfaceId: in.NetworkInterfaceId, VpcPeeringConnectionId: in.VpcPeeringConnectionId, VpcEndpointId: in.VpcEndpointId,
+					TransitGatewayId: in.TransitGatewayId, EgressOnlyInternetGatewayId: in.EgressOnlyInternetGatewayId, LocalGatewayId: in.LocalGatewayId, CarrierGatewayId: in.CarrierGatewayId})
+				if err != nil {
+					return err
+				}
+				r.Origin = ptr("ReplaceRoute")
+			}
+			setDest(&r, kind, dest)
+			rt.Routes[i] = r
+			return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		}
+		return errRouteNotFound.New("There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ReplaceRouteOutput{}, nil
+}
+
+// DeleteRoute removes a static route; the local route cannot go.
+func (s *EC2) DeleteRoute(ctx *request.Context, in *ec2api.DeleteRouteRequest) (*ec2api.DeleteRouteOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
+	if err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err = s.store.Update(func(tx storage.Tx) error {
+		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		if err != nil {
+			return err
+		}
+		for i, r := range rt.Routes {
+			if routeMatches(r, kind, dest) {
+				if str(r.GatewayId) == "local" {
+					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, str(in.RouteTableId))
+				}
+				rt.Routes = append(rt.Routes[:i], rt.Routes[i+1:]...)
+				return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+			}
+		}
+		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, str(in.RouteTableId))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteRouteOutput{}, nil
+}
+
+// AssociateRouteTable associates a subnet (or gateway) with a table; a
+// subnet has one explicit association at most.
+func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRouteTableRequest) (*ec2api.AssociateRouteTableResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	assoc := newID("rtbassoc")
+	err := s.store.Update(func(tx storage.Tx) error {
+		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		if err != nil {
+			return err
+		}
+		a := ec2api.RouteTableAssociation{Main: ptr(false), RouteTableAssociationId: ptr(assoc), RouteTableId: in.RouteTableId, AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}
+		switch {
+		case in.SubnetId != nil:
+			sub, err := subnets.get(tx, sc, *in.SubnetId)
+			if err != nil {
+				return err
+			}
+			if str(sub.VpcId) != str(rt.VpcId) {
+				return errInvalidParameterValue.New("Route table %s and subnet %s belong to different networks", str(in.RouteTableId), *in.SubnetId)
+			}
+			if cur, _ := explicitAssociation(tx, sc, *in.SubnetId); cur != "" {
+				return errAlreadyAssociated.New("the specified association for route table %s conflicts with an existing association", str(in.RouteTableId))
+			}
+			a.SubnetId = in.SubnetId
+		case in.GatewayId != nil:
+			if _, err := igws.get(tx, sc, *in.GatewayId); err != nil {
+				return err
+			}
+			a.GatewayId = in.GatewayId
+		default:
+			return errMissingParameter.New("The request must contain the parameter subnetId or gatewayId")
+		}
+		rt.Associations = append(rt.Associations, a)
+		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, nil
+}
+
+// explicitAssociation returns the table explicitly associated with a
+// subnet, "" when it uses the main table.
+func explicitAssociation(tx storage.Tx, sc storage.Scope, subnet string) (string, error) {
+	rts, err := routeTables.all(tx, sc)
+	if err != nil {
+		return "", err
+	}
+	for _, rt := range rts {
+		for _, a := range rt.Associations {
+			if str(a.SubnetId) == subnet {
+				return str(rt.RouteTableId), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// findAssociation finds the table holding an association id.
+func findAssociation(tx storage.Tx, sc storage.Scope, id string) (ec2api.RouteTable, int, error) {
+	rts, err := routeTables.all(tx, sc)
+	if err != nil {
+		return ec2api.RouteTable{}, 0, err
+	}
+	for _, rt := range rts {
+		for i, a := range rt.Associations {
+			if str(a.RouteTableAssociationId) == id {
+				return rt, i, nil
+			}
+		}
+	}
+	return ec2api.RouteTable{}, 0, errAssociationNotFound.New("The association ID '%s' does not exist", id)
+}
+
+// DisassociateRouteTable removes an explicit association.
+func (s *EC2) DisassociateRouteTable(ctx *request.Context, in *ec2api.DisassociateRouteTableRequest) (*ec2api.DisassociateRouteTableOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		rt, i, err := findAssociation(tx, sc, str(in.AssociationId))
+		if err != nil {
+			return err
+		}
+		if boolv(rt.Associations[i].Main) {
+			return errInvalidParameterValue.New("cannot disassociate the main route table association %s", str(in.AssociationId))
+		}
+		rt.Associations = append(rt.Associations[:i], rt.Associations[i+1:]...)
+		return routeTables.put(tx, sc, str(rt.RouteTableId), rt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DisassociateRouteTableOutput{}, nil
+}
+
+// ReplaceRouteTableAssociation moves an association (or the main one) to
+// another table.
+func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.ReplaceRouteTableAssociationRequest) (*ec2api.ReplaceRouteTableAssociationResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	newAssoc := newID("rtbassoc")
+	err := s.store.Update(func(tx storage.Tx) error {
+		old, i, err := findAssociation(tx, sc, str(in.AssociationId))
+		if err != nil {
+			return err
+		}
+		target, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		if err != nil {
+			return err
+		}
+		if str(target.VpcId) != str(old.VpcId) {
+			return errInvalidParameterValue.New("Route table %s and association %s belong to different networks", str(in.RouteTableId), str(in.AssociationId))
+		}
+		a := old.Associations[i]
+		old.Associations = append(old.Associations[:i], old.Associations[i+1:]...)
+		if err := routeTables.put(tx, sc, str(old.RouteTableId), old); err != nil {
+			return err
+		}
+		if str(old.RouteTableId) == str(target.RouteTableId) {
+			target = old
+		}
+		a.RouteTableAssociationId = ptr(newAssoc)
+		a.RouteTableId = in.RouteTableId
+		target.Associations = append(target.Associations, a)
+		if boolv(a.Main) {
+			v, err := vpcs.get(tx, sc, str(target.VpcId))
+			if err != nil {
+				return err
+			}
+			v.MainRouteTable = str(in.RouteTableId)
+			if err := vpcs.put(tx, sc, str(target.VpcId), v); err != nil {
+				return err
+			}
+		}
+		return routeTables.put(tx, sc, str(in.RouteTableId), target)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, nil
+}
+
+// DeleteRouteTable deletes a table with no subnet associations that is
+// not the main table.
+func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTableRequest) (*ec2api.DeleteRouteTableOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	id := str(in.RouteTableId)
+	err := remove(s, ctx, routeTables, id, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
+		if len(rt.Associations) > 0 {
+			return errDependencyViolation.New("The routeTable '%s' has dependencies and cannot be deleted.", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteRouteTableOutput{}, nil
+}
+
+// EnableVgwRoutePropagation makes a VGW's routes appear in a table.
+func (s *EC2) EnableVgwRoutePropagation(ctx *request.Context, in *ec2api.EnableVgwRoutePropagationRequest) (*ec2api.EnableVgwRoutePropagationOutput, error) {
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		if err != nil {
+			return err
+		}
+		if _, err := vgws.get(tx, sc, str(in.GatewayId)); err != nil {
+			return err
+		}
+		for _, p := range rt.PropagatingVgws {
+			if str(p.GatewayId) == str(in.GatewayId) {
+				return nil
+			}
+		}
+		rt.PropagatingVgws = append(rt.PropagatingVgws, ec2api.PropagatingVgw{GatewayId: in.GatewayId})
+		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.EnableVgwRoutePropagationOutput{}, nil
+}
+
+// DisableVgwRoutePropagation stops it.
+func (s *EC2) DisableVgwRoutePropagation(ctx *request.Context, in *ec2api.DisableVgwRoutePropagationRequest) (*ec2api.DisableVgwRoutePropagationOutput, error) {
+	err := mutate(s, ctx, routeTables, str(in.RouteTableId), func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
+		kept := rt.PropagatingVgws[:0]
+		for _, p := range rt.PropagatingVgws {
+			if str(p.GatewayId) != str(in.GatewayId) {
+				kept = append(kept, p)
+			}
+		}
+		rt.PropagatingVgws = kept
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DisableVgwRoutePropagationOutput{}, nil
+}
+
+// CreateInternetGateway creates a detached gateway.
+func (s *EC2) CreateInternetGateway(ctx *request.Context, in *ec2api.CreateInternetGatewayRequest) (*ec2api.CreateInternetGatewayResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	id := newID("igw")
+	tags := tagsFor(in.TagSpecifications, "internet-gateway")
+	if tags == nil {
+		tags = []ec2api.Tag{}
+	}
+	g := ec2api.InternetGateway{InternetGatewayId: ptr(id), OwnerId: ptr(ctx.Account), Tags: tags, Attachments: []ec2api.InternetGatewayAttachment{}}
+	if err := s.store.Update(func(tx storage.Tx) error { return igws.put(tx, scope(ctx), id, g) }); err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateInternetGatewayResult{InternetGateway: &g}, nil
+}
+
+// AttachInternetGateway attaches a gateway to a VPC; a VPC has at most
+// one and a gateway attaches to one VPC.
+func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInternetGatewayRequest) (*ec2api.AttachInternetGatewayOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id, vpc := str(in.InternetGatewayId), str(in.VpcId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		g, err := igws.get(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if _, err := vpcs.get(tx, sc, vpc); err != nil {
+			return err
+		}
+		if len(g.Attachments) > 0 {
+			return errAlreadyAssociated.New("resource %s is already attached to network %s", id, str(g.Attachments[0].VpcId))
+		}
+		all, err := igws.all(tx, sc)
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if attachedTo(o.Attachments, vpc) {
+				return errAlreadyAssociated.New("Network %s already has an internet gateway attached", vpc)
+			}
+		}
+		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: ptr(vpc)}}
+		return igws.put(tx, sc, id, g)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.AttachInternetGatewayOutput{}, nil
+}
+
+// DetachInternetGateway detaches it; routes to it become blackholes.
+func (s *EC2) DetachInternetGateway(ctx *request.Context, in *ec2api.DetachInternetGatewayRequest) (*ec2api.DetachInternetGatewayOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	id, vpc := str(in.InternetGatewayId), str(in.VpcId)
+	err := mutate(s, ctx, igws, id, func(_ storage.Tx, _ storage.Scope, g *ec2api.InternetGateway) error {
+		if !attachedTo(g.Attachments, vpc) {
+			return errGatewayNotAttached.New("resource %s is not attached to network %s", id, vpc)
+		}
+		g.Attachments = []ec2api.InternetGatewayAttachment{}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DetachInternetGatewayOutput{}, nil
+}
+
+// DeleteInternetGateway deletes a detached gateway.
+func (s *EC2) DeleteInternetGateway(ctx *request.Context, in *ec2api.DeleteInternetGatewayRequest) (*ec2api.DeleteInternetGatewayOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	id := str(in.InternetGatewayId)
+	err := remove(s, ctx, igws, id, func(_ storage.Tx, _ storage.Scope, g *ec2api.InternetGateway) error {
+		if len(g.Attachments) > 0 {
+			return errDependencyViolation.New("The internetGateway '%s' has dependencies and cannot be deleted.", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteInternetGatewayOutput{}, nil
+}
+
+// DescribeInternetGateways lists gateways.
+func (s *EC2) DescribeInternetGateways(ctx *request.Context, in *ec2api.DescribeInternetGatewaysRequest) (*ec2api.DescribeInternetGatewaysResult, error) {
+	if err := s.ensureDefaults(ctx); err != nil {
+		return nil, err
+	}
+	recs, next, err := describe(s, ctx, igws, page{ids: in.InternetGatewayIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeInternetGatewaysResult{InternetGateways: orEmpty(recs), NextToken: next}, nil
+}
+
+// natState is a NAT gateway's state at now: pending for NatDelay after
+// creation, then available; deleting for NatDelay after deletion, then
+// deleted.
+func natState(n ec2api.NatGateway, now time.Time, delay time.Duration) string {
+	if n.DeleteTime != nil {
+		if now.Sub(*n.DeleteTime) >= delay {
+			return "deleted"
+		}
+		return "deleting"
+	}
+	if str(n.State) == "failed" {
+		return "failed"
+	}
+	if n.CreateTime != nil && now.Sub(*n.CreateTime) >= delay {
+		return "available"
+	}
+	return "pending"
+}
+
+// CreateNatGateway creates a NAT gateway in a subnet: public ones take an
+// Elastic IP allocation, private ones none; each gets a private address
+// and a network interface in the subnet.
+func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGatewayRequest) (*ec2api.CreateNatGatewayResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	conn := "public"
+	if in.ConnectivityType != nil {
+		conn = *in.ConnectivityType
+	}
+	if conn == "public" && in.AllocationId == nil {
+		return nil, errMissingParameter.New("Public NAT gateways require an Elastic IP address allocation ID.")
+	}
+	if conn == "private" && in.AllocationId != nil {
+		return nil, errInvalidParameterCombo.New("Private NAT gateways cannot have an Elastic IP address allocation ID.")
+	}
+	sc := scope(ctx)
+	id := newID("nat")
+	var n ec2api.NatGateway
+	err := s.store.Update(func(tx storage.Tx) error {
+		sub, err := subnets.get(tx, sc, str(in.SubnetId))
+		if err != nil {
+			return err
+		}
+		eniID := newID("eni")
+		ip, err := allocateIP(tx, sc, str(in.SubnetId), str(in.PrivateIpAddress), eniID)
+		if err != nil {
+			return err
+		}
+		addr := ec2api.NatGatewayAddress{NetworkInterfaceId: ptr(eniID), PrivateIp: ptr(ip), IsPrimary: ptr(true), Status: ptr("succeeded")}
+		eni := s.newENIRecord(ctx, eniID, sub, ip, "Interface for NAT Gateway "+id, "nat_gateway", nil)
+		eni.RequesterManaged = ptr(true)
+		if conn == "public" {
+			a, err := addresses.get(tx, sc, *in.AllocationId)
+			if err != nil {
+				return err
+			}
+			if a.AssociationId != nil {
+				return code("Resource.AlreadyAssociated").New("Elastic IP address [%s] is already associated", *in.AllocationId)
+			}
+			assoc := newID("eipassoc")
+			a.AssociationId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = ptr(assoc), ptr(eniID), ptr(ip), ptr(ctx.Account)
+			if err := addresses.put(tx, sc, *in.AllocationId, a); err != nil {
+				return err
+			}
+			addr.AllocationId, addr.PublicIp, addr.AssociationId = in.AllocationId, a.PublicIp, ptr(assoc)
+			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr(assoc), IpOwnerId: ptr(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr(publicDNS(ctx.Region, str(a.PublicIp)))}
+			eni.PrivateIpAddresses[0].Association = eni.Association
+		}
+		if err := enis.put(tx, sc, eniID, eni); err != nil {
+			return err
+		}
+		tags := tagsFor(in.TagSpecifications, "natgateway")
+		if tags == nil {
+			tags = []ec2api.Tag{}
+		}
+		n = ec2api.NatGateway{NatGatewayId: ptr(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr("pending"), ConnectivityType: ptr(conn),
+			CreateTime: ptr(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
+		return nats.put(tx, sc, id, n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, nil
+}
+
+// DescribeNatGateways lists NAT gateways with their state as of now;
+// deleted ones stay visible for an hour, as on AWS.
+func (s *EC2) DescribeNatGateways(ctx *request.Context, in *ec2api.DescribeNatGatewaysRequest) (*ec2api.DescribeNatGatewaysResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	now := ctx.Now()
+	keep := func(n *ec2api.NatGateway) bool {
+		n.State = ptr(natState(*n, now, s.opts.NatDelay))
+		return n.DeleteTime == nil || now.Sub(*n.DeleteTime) < time.Hour
+	}
+	recs, next, err := describe(s, ctx, nats, page{ids: in.NatGatewayIds, filters: in.Filter, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeNatGatewaysResult{NatGateways: orEmpty(recs), NextToken: next}, nil
+}
+
+// DeleteNatGateway starts deleting a NAT gateway and releases its
+// address association.
+func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGatewayRequest) (*ec2api.DeleteNatGatewayResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := str(in.NatGatewayId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		n, ok, err := nats.table.Get(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if !ok || n.DeleteTime != nil {
+			return errNatNotFound.New("The Nat Gateway %s was not found", id)
+		}
+		n.DeleteTime = ptr(ctx.Now().UTC())
+		for _, a := range n.NatGatewayAddresses {
+			if a.AllocationId != nil {
+				if e, ok, _ := addresses.table.Get(tx, sc, *a.AllocationId); ok {
+					e.AssociationId, e.NetworkInterfaceId, e.PrivateIpAddress, e.NetworkInterfaceOwnerId = nil, nil, nil, nil
+					if err := addresses.put(tx, sc, *a.AllocationId, e); err != nil {
+						return err
+					}
+				}
+			}
+			if err := releaseIP(tx, sc, str(n.SubnetId), str(a.PrivateIp)); err != nil {
+				return err
+			}
+			if err := enis.table.Delete(tx, sc, str(a.NetworkInterfaceId)); err != nil {
+				return err
+			}
+		}
+		return nats.put(tx, sc, id, n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteNatGatewayResult{NatGatewayId: in.NatGatewayId}, nil
+}
+
+// AllocateAddress allocates an Elastic IP (VPC domain).
+func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRequest) (*ec2api.AllocateAddressResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := newID("eipalloc")
+	var a ec2api.Address
+	err := s.store.Update(func(tx storage.Tx) error {
+		n, _ := countWhere(tx, sc, addresses, func(*ec2api.Address) bool { return true })
+		if n >= 5 {
+			return errAddressLimitExceeded.New("The maximum number of addresses has been reached.")
+		}
+		ip := str(in.Address)
+		if ip != "" {
+			if _, used := tx.Get(publicIPs.Key(sc, ip)); used {
+				return errInvalidParameterValue.New("Address %s is in use.", ip)
+			}
+			if err := publicIPs.Put(tx, sc, ipRecord{Owner: id}, ip); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if ip, err = newPublicIP(tx, sc, id); err != nil {
+				return err
+			}
+		}
+		tags := tagsFor(in.TagSpecifications, "elastic-ip")
+		if tags == nil {
+			tags = []ec2api.Tag{}
+		}
+		a = ec2api.Address{AllocationId: ptr(id), PublicIp: ptr(ip), Domain: ptr("vpc"), PublicIpv4Pool: ptr("amazon"), NetworkBorderGroup: ptr(ctx.Region), Tags: tags}
+		return addresses.put(tx, sc, id, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.AllocateAddressResult{AllocationId: a.AllocationId, PublicIp: a.PublicIp, Domain: a.Domain, PublicIpv4Pool: a.PublicIpv4Pool, NetworkBorderGroup: a.NetworkBorderGroup}, nil
+}
+
+func findAddress(tx storage.Tx, sc storage.Scope, alloc, publicIP *string) (ec2api.Address, error) {
+	if alloc != nil {
+		return addresses.get(tx, sc, *alloc)
+	}
+	if publicIP != nil {
+		all, err := addresses.all(tx, sc)
+		if err != nil {
+			return ec2api.Address{}, err
+		}
+		for _, a := range all {
+			if str(a.PublicIp) == *publicIP {
+				return a, nil
+			}
+		}
+		return ec2api.Address{}, errAddressNotFound.New("Address '%s' not found.", *publicIP)
+	}
+	return ec2api.Address{}, errMissingParameter.New("Either public IP or allocation id must be specified")
+}
+
+// AssociateAddress associates an Elastic IP with an instance's primary
+// interface or with a network interface.
+func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddressRequest) (*ec2api.AssociateAddressResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	assoc := newID("eipassoc")
+	err := s.store.Update(func(tx storage.Tx) error {
+		a, err := findAddress(tx, sc, in.AllocationId, in.PublicIp)
+		if err != nil {
+			return err
+		}
+		eniID := str(in.NetworkInterfaceId)
+		if in.InstanceId != nil {
+			inst, err := instances.get(tx, sc, *in.InstanceId)
+			if err != nil {
+				return err
+			}
+			if inst.State != "running" && inst.State != "stopped" && inst.State != "pending" {
+				return errIncorrectInstanceState.New("The instance '%s' is not in a valid state for this operation.", *in.InstanceId)
+			}
+			eniID = inst.ENI
+		}
+		if eniID == "" {
+			return errMissingParameter.New("Either instance ID or network interface ID must be specified")
+		}
+		if a.AssociationId != nil {
+			if in.AllowReassociation != nil && !*in.AllowReassociation {
+				return code("Resource.AlreadyAssociated").New("resource %s is already associated with associate-id %s", str(a.AllocationId), str(a.AssociationId))
+			}
+			if err := s.disassociateEIP(tx, sc, &a); err != nil {
+				return err
+			}
+		}
+		eni, err := enis.get(tx, sc, eniID)
+		if err != nil {
+			return err
+		}
+		// An auto-assigned public address gives way to the Elastic IP.
+		if eni.Association != nil && eni.Association.AllocationId == nil {
+			if err := releasePublicIP(tx, sc, str(eni.Association.PublicIp)); err != nil {
+				return err
+			}
+		} else if eni.Association != nil && eni.Association.AllocationId != nil {
+			old, ok, _ := addresses.table.Get(tx, sc, *eni.Association.AllocationId)
+			if ok {
+				if err := s.disassociateEIP(tx, sc, &old); err != nil {
+					return err
+				}
+				eni, _ = enis.get(tx, sc, eniID)
+			}
+		}
+		priv := str(eni.PrivateIpAddress)
+		if in.PrivateIpAddress != nil {
+			priv = *in.PrivateIpAddress
+		}
+		a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress = ptr(assoc), ptr(eniID), ptr(ctx.Account), ptr(priv)
+		if eni.Attachment != nil {
+			a.InstanceId = eni.Attachment.InstanceId
+		}
+		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr(assoc), IpOwnerId: ptr(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr(publicDNS(ctx.Region, str(a.PublicIp)))}
+		if len(eni.PrivateIpAddresses) > 0 {
+			eni.PrivateIpAddresses[0].Association = eni.Association
+		}
+		if err := enis.put(tx, sc, eniID, eni); err != nil {
+			return err
+		}
+		return addresses.put(tx, sc, str(a.AllocationId), a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, nil
+}
+
+// disassociateEIP detaches an Elastic IP from its interface.
+func (s *EC2) disassociateEIP(tx storage.Tx, sc storage.Scope, a *ec2api.Address) error {
+	if eniID := str(a.NetworkInterfaceId); eniID != "" {
+		if eni, ok, _ := enis.table.Get(tx, sc, eniID); ok {
+			eni.Association = nil
+			for i := range eni.PrivateIpAddresses {
+				eni.PrivateIpAddresses[i].Association = nil
+			}
+			if err := enis.put(tx, sc, eniID, eni); err != nil {
+				return err
+			}
+		}
+	}
+	a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress, a.InstanceId = nil, nil, nil, nil, nil
+	return addresses.put(tx, sc, str(a.AllocationId), *a)
+}
+
+// DisassociateAddress detaches an Elastic IP.
+func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateAddressRequest) (*ec2api.DisassociateAddressOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		all, err := addresses.all(tx, sc)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if (in.AssociationId != nil && str(a.AssociationId) == *in.AssociationId) || (in.PublicIp != nil && str(a.PublicIp) == *in.PublicIp) {
+				if a.AssociationId == nil {
+					return nil
+				}
+				if n, _ := countWhere(tx, sc, nats, func(n *ec2api.NatGateway) bool {
+					return n.DeleteTime == nil && len(n.NatGatewayAddresses) > 0 && str(n.NatGatewayAddresses[0].AllocationId) == str(a.AllocationId)
+				}); n > 0 {
+					return code("AuthFailure").New("You do not have permission to access the specified resource.")
+				}
+				return s.disassociateEIP(tx, sc, &a)
+			}
+		}
+		if in.AssociationId != nil {
+			return errAssociationNotFound.New("The association ID '%s' does not exist", *in.AssociationId)
+		}
+		return errAddressNotFound.New("Address '%s' not found.", str(in.PublicIp))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DisassociateAddressOutput{}, nil
+}
+
+// ReleaseAddress releases an unassociated Elastic IP.
+func (s *EC2) ReleaseAddress(ctx *request.Context, in *ec2api.ReleaseAddressRequest) (*ec2api.ReleaseAddressOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		a, err := findAddress(tx, sc, in.AllocationId, in.PublicIp)
+		if err != nil {
+			return err
+		}
+		if a.AssociationId != nil {
+			return code("InvalidIPAddress.InUse").New("Address %s is in use.", str(a.PublicIp))
+		}
+		if err := releasePublicIP(tx, sc, str(a.PublicIp)); err != nil {
+			return err
+		}
+		return addresses.table.Delete(tx, sc, str(a.AllocationId))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ReleaseAddressOutput{}, nil
+}
+
+// DescribeAddresses lists Elastic IPs.
+func (s *EC2) DescribeAddresses(ctx *request.Context, in *ec2api.DescribeAddressesRequest) (*ec2api.DescribeAddressesResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	recs, _, err := describe(s, ctx, addresses, page{ids: in.AllocationIds, filters: in.Filters}, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeAddressesResult{Addresses: []ec2api.Address{}}
+	for _, ip := range in.PublicIps {
+		found := false
+		for _, a := range recs {
+			found = found || str(a.PublicIp) == ip
+		}
+		if !found {
+			return nil, errAddressNotFound.New("Address '%s' not found.", ip)
+		}
+	}
+	for _, a := range recs {
+		if len(in.PublicIps) > 0 && !contains(in.PublicIps, str(a.PublicIp)) {
+			continue
+		}
+		out.Addresses = append(out.Addresses, a)
+	}
+	return out, nil
+}

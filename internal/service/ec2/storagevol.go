@@ -1,0 +1,483 @@
+package ec2
+
+import (
+	"crypto/ed25519"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"time"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+var (
+	volumes = resource[ec2api.Volume]{table: storage.NewTable[ec2api.Volume]("volume"), prefix: "vol", typ: "volume", noun: "volume", notFound: errVolumeNotFound,
+		tags: func(v *ec2api.Volume) *[]ec2api.Tag { return &v.Tags }, doc: volumeDoc}
+	snapshots = resource[ec2api.Snapshot]{table: storage.NewTable[ec2api.Snapshot]("snapshot"), prefix: "snap", typ: "snapshot", noun: "snapshot", notFound: errSnapshotNotFound,
+		tags: func(v *ec2api.Snapshot) *[]ec2api.Tag { return &v.Tags }, doc: snapshotDoc}
+	keyPairs = storage.NewTable[keyPairRecord]("keypair")
+)
+
+type keyPairRecord struct {
+	Info ec2api.KeyPairInfo
+}
+
+func volumeDoc(v *ec2api.Volume) filter.Doc {
+	d := filter.New(v.Tags).Add("volume-id", str(v.VolumeId)).Add("availability-zone", str(v.AvailabilityZone)).Add("status", str(v.State)).
+		Add("size", fmt.Sprint(i32(v.Size))).Add("snapshot-id", str(v.SnapshotId)).Add("volume-type", str(v.VolumeType)).Add("encrypted", boolStr(boolv(v.Encrypted))).
+		Add("multi-attach-enabled", boolStr(boolv(v.MultiAttachEnabled))).Add("create-time").
+		Add("attachment.instance-id").Add("attachment.device").Add("attachment.status").Add("attachment.attach-time").Add("attachment.delete-on-termination")
+	for _, a := range v.Attachments {
+		d.Add("attachment.instance-id", str(a.InstanceId)).Add("attachment.device", str(a.Device)).Add("attachment.status", str(a.State)).
+			Add("attachment.delete-on-termination", boolStr(boolv(a.DeleteOnTermination)))
+	}
+	return d
+}
+
+func snapshotDoc(v *ec2api.Snapshot) filter.Doc {
+	return filter.New(v.Tags).Add("snapshot-id", str(v.SnapshotId)).Add("volume-id", str(v.VolumeId)).Add("status", str(v.State)).Add("owner-id", str(v.OwnerId)).
+		Add("owner-alias", str(v.OwnerAlias)).Add("description", str(v.Description)).Add("progress", str(v.Progress)).Add("volume-size", fmt.Sprint(i32(v.VolumeSize))).
+		Add("encrypted", boolStr(boolv(v.Encrypted))).Add("start-time").Add("storage-tier", str(v.StorageTier))
+}
+
+// CreateVolume creates an available EBS volume.
+func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest) (*ec2api.Volume, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	az := str(in.AvailabilityZone)
+	if z, ok := zoneByName(ctx.Region, az); !ok || z.Name != az {
+		return nil, errInvalidAZ.New("The zone '%s' does not exist.", az)
+	}
+	typ := "gp2"
+	if in.VolumeType != nil {
+		typ = *in.VolumeType
+	}
+	sc := scope(ctx)
+	id := newID("vol")
+	var v ec2api.Volume
+	err := s.store.Update(func(tx storage.Tx) error {
+		size := i32(in.Size)
+		if in.SnapshotId != nil {
+			sn, err := snapshots.get(tx, sc, *in.SnapshotId)
+			if err != nil {
+				return err
+			}
+			if size == 0 {
+				size = i32(sn.VolumeSize)
+			}
+		}
+		if size < 1 || size > 16384 {
+			return errInvalidParameterValue.New("The parameter 'size' must be between 1 and 16384 for %s volumes.", typ)
+		}
+		iops := in.Iops
+		if iops == nil && (typ == "gp2" || typ == "gp3") {
+			n := size * 3
+			if n < 100 {
+				n = 100
+			}
+			if typ == "gp3" {
+				n = 3000
+			}
+			iops = ptr(n)
+		}
+		v = ec2api.Volume{VolumeId: ptr(id), Size: ptr(size), AvailabilityZone: ptr(az), State: ptr("available"), CreateTime: ptr(ctx.Now().UTC()), VolumeType: ptr(typ),
+			Iops: iops, Encrypted: ptr(boolv(in.Encrypted)), KmsKeyId: in.KmsKeyId, SnapshotId: ptr(str(in.SnapshotId)), MultiAttachEnabled: ptr(boolv(in.MultiAttachEnabled)),
+			Throughput: in.Throughput, Tags: nonNilTags(tagsFor(in.TagSpecifications, "volume")), Attachments: []ec2api.VolumeAttachment{}}
+		return volumes.put(tx, sc, id, v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := v
+	out.State = ptr("creating")
+	return &out, nil
+}
+
+// AttachVolume attaches an available volume to an instance in its zone.
+func (s *EC2) AttachVolume(ctx *request.Context, in *ec2api.AttachVolumeRequest) (*ec2api.VolumeAttachment, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	now := ctx.Now().UTC()
+	var att ec2api.VolumeAttachment
+	err := s.store.Update(func(tx storage.Tx) error {
+		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		if err != nil {
+			return err
+		}
+		r, err := instances.get(tx, sc, str(in.InstanceId))
+		if err != nil {
+			return err
+		}
+		if str(v.State) != "available" {
+			return errVolumeInUse.New("%s is already attached to an instance", str(in.VolumeId))
+		}
+		if str(v.AvailabilityZone) != r.AZ {
+			return errInvalidParameterValue.New("Volume %s is in zone %s but instance %s is in zone %s", str(in.VolumeId), str(v.AvailabilityZone), r.ID, r.AZ)
+		}
+		if r.State == "terminated" || r.State == "shutting-down" {
+			return errIncorrectInstanceState.New("Instance '%s' is not 'running'.", r.ID)
+		}
+		for _, x := range r.Volumes {
+			if x.Device == str(in.Device) {
+				return errInvalidParameterValue.New("Attachment point %s is already in use", str(in.Device))
+			}
+		}
+		att = ec2api.VolumeAttachment{VolumeId: in.VolumeId, InstanceId: in.InstanceId, Device: in.Device, State: ptr("attached"), AttachTime: ptr(now), DeleteOnTermination: ptr(false)}
+		v.Attachments, v.State = []ec2api.VolumeAttachment{att}, ptr("in-use")
+		r.Volumes = append(r.Volumes, attachedVolume{Device: str(in.Device), VolumeID: str(in.VolumeId), AttachTime: now})
+		if err := instances.put(tx, sc, r.ID, r); err != nil {
+			return err
+		}
+		return volumes.put(tx, sc, str(in.VolumeId), v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	att.State = ptr("attaching")
+	return &att, nil
+}
+
+// DetachVolume detaches a volume; the root volume of a running instance
+// cannot go.
+func (s *EC2) DetachVolume(ctx *request.Context, in *ec2api.DetachVolumeRequest) (*ec2api.VolumeAttachment, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	var att ec2api.VolumeAttachment
+	err := s.store.Update(func(tx storage.Tx) error {
+		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		if err != nil {
+			return err
+		}
+		if len(v.Attachments) == 0 {
+			return errIncorrectState.New("Volume '%s' is in the 'available' state.", str(in.VolumeId))
+		}
+		att = v.Attachments[0]
+		if r, ok, _ := instances.table.Get(tx, sc, str(att.InstanceId)); ok {
+			if r.RootVolume == str(in.VolumeId) && r.State != "stopped" {
+				return errIncorrectState.New("Unable to detach root volume '%s' from instance '%s'", str(in.VolumeId), r.ID)
+			}
+			kept := r.Volumes[:0]
+			for _, x := range r.Volumes {
+				if x.VolumeID != str(in.VolumeId) {
+					kept = append(kept, x)
+				}
+			}
+			r.Volumes = kept
+			if err := instances.put(tx, sc, r.ID, r); err != nil {
+				return err
+			}
+		}
+		v.Attachments, v.State = []ec2api.VolumeAttachment{}, ptr("available")
+		return volumes.put(tx, sc, str(in.VolumeId), v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	att.State = ptr("detaching")
+	return &att, nil
+}
+
+// DeleteVolume deletes an available volume.
+func (s *EC2) DeleteVolume(ctx *request.Context, in *ec2api.DeleteVolumeRequest) (*ec2api.DeleteVolumeOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		if err != nil {
+			return err
+		}
+		if str(v.State) != "available" {
+			return errVolumeInUse.New("Volume %s is currently attached to %s", str(in.VolumeId), str(v.Attachments[0].InstanceId))
+		}
+		return volumes.table.Delete(tx, sc, str(in.VolumeId))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteVolumeOutput{}, nil
+}
+
+// DescribeVolumes lists volumes.
+func (s *EC2) DescribeVolumes(ctx *request.Context, in *ec2api.DescribeVolumesRequest) (*ec2api.DescribeVolumesResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	recs, next, err := describe(s, ctx, volumes, page{ids: in.VolumeIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeVolumesResult{Volumes: orEmpty(recs), NextToken: next}, nil
+}
+
+// CreateSnapshot snapshots a volume (completed at once).
+func (s *EC2) CreateSnapshot(ctx *request.Context, in *ec2api.CreateSnapshotRequest) (*ec2api.Snapshot, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := newID("snap")
+	var sn ec2api.Snapshot
+	err := s.store.Update(func(tx storage.Tx) error {
+		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		if err != nil {
+			return err
+		}
+		sn = ec2api.Snapshot{SnapshotId: ptr(id), VolumeId: in.VolumeId, VolumeSize: v.Size, State: ptr("completed"), Progress: ptr("100%"), StartTime: ptr(ctx.Now().UTC()),
+			OwnerId: ptr(ctx.Account), Encrypted: v.Encrypted, Description: ptr(str(in.Description)), StorageTier: ptr("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot"))}
+		return snapshots.put(tx, sc, id, sn)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := sn
+	out.State, out.Progress = ptr("pending"), ptr("")
+	return &out, nil
+}
+
+// DeleteSnapshot deletes a snapshot no AMI uses.
+func (s *EC2) DeleteSnapshot(ctx *request.Context, in *ec2api.DeleteSnapshotRequest) (*ec2api.DeleteSnapshotOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	id := str(in.SnapshotId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, err := snapshots.get(tx, sc, id); err != nil {
+			return err
+		}
+		all, err := userImages.all(tx, sc)
+		if err != nil {
+			return err
+		}
+		for _, im := range all {
+			for _, b := range im.BlockDeviceMappings {
+				if b.Ebs != nil && str(b.Ebs.SnapshotId) == id {
+					return errInvalidParameterValue.New("The snapshot %s is currently in use by %s", id, str(im.ImageId))
+				}
+			}
+		}
+		return snapshots.table.Delete(tx, sc, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteSnapshotOutput{}, nil
+}
+
+// DescribeSnapshots lists the account's snapshots.
+func (s *EC2) DescribeSnapshots(ctx *request.Context, in *ec2api.DescribeSnapshotsRequest) (*ec2api.DescribeSnapshotsResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	keep := func(sn *ec2api.Snapshot) bool {
+		if len(in.OwnerIds) == 0 {
+			return true
+		}
+		return contains(in.OwnerIds, str(sn.OwnerId)) || contains(in.OwnerIds, "self")
+	}
+	recs, next, err := describe(s, ctx, snapshots, page{ids: in.SnapshotIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeSnapshotsResult{Snapshots: orEmpty(recs), NextToken: next}, nil
+}
+
+// CreateKeyPair generates a key pair and returns its private key once.
+func (s *EC2) CreateKeyPair(ctx *request.Context, in *ec2api.CreateKeyPairRequest) (*ec2api.KeyPair, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	name := str(in.KeyName)
+	typ := "rsa"
+	if in.KeyType != nil {
+		typ = *in.KeyType
+	}
+	var material, fingerprint, pub string
+	switch typ {
+	case "rsa":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		der := x509.MarshalPKCS1PrivateKey(k)
+		material = strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der})))
+		// EC2 fingerprints keys it creates with SHA-1 of the PKCS#8 DER.
+		p8, _ := x509.MarshalPKCS8PrivateKey(k)
+		sum := sha1.Sum(p8)
+		fingerprint = colonHex(sum[:])
+		pub = authorizedKey(&k.PublicKey)
+	case "ed25519":
+		pk, sk, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		material = ed25519PrivatePEM(pk, sk)
+		_, blob := sshPublicBlob(pk)
+		sum := sha256.Sum256(blob)
+		fingerprint = base64.StdEncoding.EncodeToString(sum[:])
+		pub = authorizedKey(pk)
+	default:
+		return nil, errInvalidParameterValue.New("Invalid value '%s' for keyType.", typ)
+	}
+	return s.storeKeyPair(ctx, name, typ, fingerprint, pub, material, in.TagSpecifications)
+}
+
+func colonHex(b []byte) string {
+	parts := make([]string, len(b))
+	for i, x := range b {
+		parts[i] = fmt.Sprintf("%02x", x)
+	}
+	return strings.Join(parts, ":")
+}
+
+func (s *EC2) storeKeyPair(ctx *request.Context, name, typ, fingerprint, pub, material string, specs []ec2api.TagSpecification) (*ec2api.KeyPair, error) {
+	if name == "" || len(name) > 255 {
+		return nil, errInvalidParameterValue.New("Invalid value '%s' for keyName.", name)
+	}
+	sc := scope(ctx)
+	id := newID("key")
+	tags := nonNilTags(tagsFor(specs, "key-pair"))
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, ok, _ := keyPairs.Get(tx, sc, name); ok {
+			return errKeyPairDuplicate.New("The keypair '%s' already exists.", name)
+		}
+		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr(id), KeyFingerprint: ptr(fingerprint), KeyName: ptr(name), KeyType: ptr(typ),
+			Tags: tags, PublicKey: ptr(pub), CreateTime: ptr(ctx.Now().UTC().Truncate(time.Millisecond))}}, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.KeyPair{KeyName: ptr(name), KeyFingerprint: ptr(fingerprint), KeyMaterial: ptr(material), KeyPairId: ptr(id), Tags: tags}, nil
+}
+
+// ImportKeyPair imports an OpenSSH public key.
+func (s *EC2) ImportKeyPair(ctx *request.Context, in *ec2api.ImportKeyPairRequest) (*ec2api.ImportKeyPairResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	raw := in.PublicKeyMaterial
+	// Clients send the key base64-encoded once more on the wire; the
+	// codec hands us the decoded bytes, which may still be base64 when a
+	// client double-encodes (CLI v1 with fileb://).
+	if dec, err := base64.StdEncoding.DecodeString(string(raw)); err == nil && strings.HasPrefix(string(dec), "ssh-") {
+		raw = dec
+	}
+	pk, blob, err := parseAuthorizedKey(string(raw))
+	if err != nil {
+		return nil, code("InvalidKey.Format").New("Key is not in valid OpenSSH public key format")
+	}
+	typ := "rsa"
+	var fingerprint string
+	if _, ok := pk.(ed25519.PublicKey); ok {
+		typ = "ed25519"
+		sum := sha256.Sum256(blob)
+		fingerprint = base64.StdEncoding.EncodeToString(sum[:])
+	} else {
+		// Imported RSA keys: MD5 of the public key in DER form.
+		der, err := x509.MarshalPKIXPublicKey(pk)
+		if err != nil {
+			return nil, code("InvalidKey.Format").New("Key is not in valid OpenSSH public key format")
+		}
+		sum := md5.Sum(der)
+		fingerprint = colonHex(sum[:])
+	}
+	kp, err := s.storeKeyPair(ctx, str(in.KeyName), typ, fingerprint, authorizedKey(pk), "", in.TagSpecifications)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.ImportKeyPairResult{KeyName: kp.KeyName, KeyFingerprint: kp.KeyFingerprint, KeyPairId: kp.KeyPairId, Tags: kp.Tags}, nil
+}
+
+// DeleteKeyPair deletes a key pair; a missing one is not an error, as on
+// EC2.
+func (s *EC2) DeleteKeyPair(ctx *request.Context, in *ec2api.DeleteKeyPairRequest) (*ec2api.DeleteKeyPairResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	var id *string
+	err := s.store.Update(func(tx storage.Tx) error {
+		name := str(in.KeyName)
+		if name == "" && in.KeyPairId != nil {
+			err := keyPairs.List(tx, sc, nil, storage.ListOptions{}, func(k []string, v keyPairRecord) bool {
+				if str(v.Info.KeyPairId) == *in.KeyPairId {
+					name = k[0]
+					return false
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				return errKeyPairNotFound.New("The key pair '%s' does not exist", *in.KeyPairId)
+			}
+		}
+		if k, ok, _ := keyPairs.Get(tx, sc, name); ok {
+			id = k.Info.KeyPairId
+		}
+		return keyPairs.Delete(tx, sc, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteKeyPairResult{Return: ptr(true), KeyPairId: id}, nil
+}
+
+// DescribeKeyPairs lists key pairs.
+func (s *EC2) DescribeKeyPairs(ctx *request.Context, in *ec2api.DescribeKeyPairsRequest) (*ec2api.DescribeKeyPairsResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	doc := func(k *ec2api.KeyPairInfo) filter.Doc {
+		return filter.New(k.Tags).Add("key-name", str(k.KeyName)).Add("fingerprint", str(k.KeyFingerprint)).Add("key-pair-id", str(k.KeyPairId)).Add("key-type", str(k.KeyType))
+	}
+	if err := filter.Validate(in.Filters, doc(&ec2api.KeyPairInfo{})); err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeKeyPairsResult{KeyPairs: []ec2api.KeyPairInfo{}}
+	err := s.store.View(func(tx storage.Tx) error {
+		for _, n := range in.KeyNames {
+			if _, ok, _ := keyPairs.Get(tx, scope(ctx), n); !ok {
+				return errKeyPairNotFound.New("The key pair '%s' does not exist", n)
+			}
+		}
+		return keyPairs.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, v keyPairRecord) bool {
+			k := v.Info
+			if len(in.KeyNames) > 0 && !contains(in.KeyNames, str(k.KeyName)) {
+				return true
+			}
+			if len(in.KeyPairIds) > 0 && !contains(in.KeyPairIds, str(k.KeyPairId)) {
+				return true
+			}
+			if !boolv(in.IncludePublicKey) {
+				k.PublicKey = nil
+			}
+			if filter.Match(in.Filters, doc(&k)) {
+				out.KeyPairs = append(out.KeyPairs, k)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,247 @@
+package ec2
+
+import (
+	"strings"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// kindOf finds the resource kind of an id by its prefix.
+func kindOf(id string) (taggable, bool) {
+	i := strings.LastIndex(id, "-")
+	if i < 0 {
+		return nil, false
+	}
+	prefix := id[:i]
+	for _, k := range []interface {
+		taggable
+		idPrefix() string
+	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages} {
+		if k.idPrefix() == prefix {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+func (r resource[T]) idPrefix() string { return r.prefix }
+
+func checkTags(tags []ec2api.Tag) error {
+	if len(tags) > 50 {
+		return code("TagLimitExceeded").New("The maximum number of Tags for a resource has been reached.")
+	}
+	for _, t := range tags {
+		k := str(t.Key)
+		if k == "" {
+			return errInvalidParameterValue.New("Tag key cannot be empty")
+		}
+		if len(k) > 128 {
+			return errInvalidParameterValue.New("Tag key exceeds the maximum length of 128 characters")
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return errInvalidParameterValue.New("Tag keys starting with 'aws:' are reserved for internal use")
+		}
+		if len(str(t.Value)) > 256 {
+			return errInvalidParameterValue.New("Tag value exceeds the maximum length of 256 characters")
+		}
+	}
+	return nil
+}
+
+// CreateTags adds or overwrites tags on resources of any kind.
+func (s *EC2) CreateTags(ctx *request.Context, in *ec2api.CreateTagsRequest) (*ec2api.CreateTagsOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		for _, id := range in.Resources {
+			k, ok := kindOf(id)
+			if !ok {
+				return errInvalidID.New("The ID '%s' is not valid", id)
+			}
+			cur, found, err := k.getTags(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return notFoundFor(id)
+			}
+			merged := mergeTags(append([]ec2api.Tag{}, cur...), in.Tags)
+			if len(merged) > 50 {
+				return code("TagLimitExceeded").New("The maximum number of Tags for a resource has been reached.")
+			}
+			if err := k.setTags(tx, sc, id, merged); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.CreateTagsOutput{}, nil
+}
+
+// notFoundFor is the not-found error of whatever kind id names.
+func notFoundFor(id string) error {
+	switch {
+	case strings.HasPrefix(id, "i-"):
+		return instances.missing(id)
+	case strings.HasPrefix(id, "vpc-"):
+		return vpcs.missing(id)
+	case strings.HasPrefix(id, "subnet-"):
+		return subnets.missing(id)
+	case strings.HasPrefix(id, "ami-"):
+		return errAMINotFound.New("The image id '[%s]' does not exist", id)
+	}
+	if k, ok := kindOf(id); ok {
+		if m, ok := k.(interface{ missing(...string) error }); ok {
+			return m.missing(id)
+		}
+	}
+	return errInvalidID.New("The ID '%s' is not valid", id)
+}
+
+// DeleteTags removes tags: a tag given with a value only when the value
+// matches, without a value whatever its value.
+func (s *EC2) DeleteTags(ctx *request.Context, in *ec2api.DeleteTagsRequest) (*ec2api.DeleteTagsOutput, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		for _, id := range in.Resources {
+			k, ok := kindOf(id)
+			if !ok {
+				return errInvalidID.New("The ID '%s' is not valid", id)
+			}
+			cur, found, err := k.getTags(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return notFoundFor(id)
+			}
+			kept := []ec2api.Tag{}
+			for _, t := range cur {
+				drop := len(in.Tags) == 0
+				for _, d := range in.Tags {
+					if str(d.Key) == str(t.Key) && (d.Value == nil || str(d.Value) == str(t.Value)) {
+						drop = true
+					}
+				}
+				if !drop {
+					kept = append(kept, t)
+				}
+			}
+			if err := k.setTags(tx, sc, id, kept); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DeleteTagsOutput{}, nil
+}
+
+// DescribeTags lists the tags of every taggable resource.
+func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest) (*ec2api.DescribeTagsResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	doc := func(t ec2api.TagDescription) filter.Doc {
+		return filter.New(nil).Add("key", str(t.Key)).Add("value", str(t.Value)).Add("resource-id", str(t.ResourceId)).Add("resource-type", str(t.ResourceType))
+	}
+	if err := filter.Validate(in.Filters, doc(ec2api.TagDescription{})); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	var all []ec2api.TagDescription
+	collect := func(typ, id string, tags []ec2api.Tag) {
+		for _, t := range tags {
+			all = append(all, ec2api.TagDescription{Key: t.Key, Value: ptr(str(t.Value)), ResourceId: ptr(id), ResourceType: ptr(typ)})
+		}
+	}
+	err := s.store.View(func(tx storage.Tx) error {
+		lists := []func() error{
+			func() error {
+				return listTags(tx, sc, instances, func(v *instanceRecord) string { return v.ID }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, vpcs, func(v *vpcRecord) string { return str(v.Vpc.VpcId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, subnets, func(v *ec2api.Subnet) string { return str(v.SubnetId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, routeTables, func(v *ec2api.RouteTable) string { return str(v.RouteTableId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, igws, func(v *ec2api.InternetGateway) string { return str(v.InternetGatewayId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, nats, func(v *ec2api.NatGateway) string { return str(v.NatGatewayId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, addresses, func(v *ec2api.Address) string { return str(v.AllocationId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, sgs, func(v *ec2api.SecurityGroup) string { return str(v.GroupId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, enis, func(v *ec2api.NetworkInterface) string { return str(v.NetworkInterfaceId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, dhcps, func(v *ec2api.DhcpOptions) string { return str(v.DhcpOptionsId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, acls, func(v *ec2api.NetworkAcl) string { return str(v.NetworkAclId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, vpcEndpoints, func(v *ec2api.VpcEndpoint) string { return str(v.VpcEndpointId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, volumes, func(v *ec2api.Volume) string { return str(v.VolumeId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, snapshots, func(v *ec2api.Snapshot) string { return str(v.SnapshotId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, userImages, func(v *ec2api.Image) string { return str(v.ImageId) }, collect)
+			},
+		}
+		for _, f := range lists {
+			if err := f(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeTagsResult{Tags: []ec2api.TagDescription{}}
+	for _, t := range all {
+		if filter.Match(in.Filters, doc(t)) {
+			out.Tags = append(out.Tags, t)
+		}
+	}
+	return out, nil
+}
+
+func listTags[T any](tx storage.Tx, sc storage.Scope, r resource[T], id func(*T) string, fn func(typ, id string, tags []ec2api.Tag)) error {
+	all, err := r.all(tx, sc)
+	for i := range all {
+		fn(r.typ, id(&all[i]), *r.tags(&all[i]))
+	}
+	return err
+}

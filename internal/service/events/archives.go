@@ -1,0 +1,397 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+func archiveNotFound(name string) error {
+	return eventsapi.ErrResourceNotFoundException.New("Archive %s does not exist.", name)
+}
+
+// CreateArchive creates an archive of the events entering a bus that
+// match its pattern (all events without one).
+func (e *Events) CreateArchive(ctx *request.Context, in *eventsapi.CreateArchiveRequest) (*eventsapi.CreateArchiveResponse, error) {
+	sc := scope(ctx)
+	name, src := deref(in.ArchiveName), deref(in.EventSourceArn)
+	if p := deref(in.EventPattern); p != "" {
+		if _, err := compilePattern(p); err != nil {
+			return nil, err
+		}
+	}
+	bsc, res, ok := parseARN(src)
+	if !ok || !strings.HasPrefix(res, "event-bus/") || bsc != sc {
+		return nil, validation("Parameter EventSourceArn is not valid.")
+	}
+	rec := archiveRecord{Name: name, EventSourceArn: src, Description: deref(in.Description), EventPattern: deref(in.EventPattern),
+		RetentionDays: deref(in.RetentionDays), State: "ENABLED", Created: ctx.Now()}
+	err := e.store.Update(func(tx storage.Tx) error {
+		if _, ok, err := getBus(tx, sc, strings.TrimPrefix(res, "event-bus/")); err != nil {
+			return err
+		} else if !ok {
+			return busNotFound(strings.TrimPrefix(res, "event-bus/"))
+		}
+		if _, ok, err := archives.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
+			return eventsapi.ErrResourceAlreadyExistsException.New("Archive %s already exists.", name)
+		}
+		return archives.Put(tx, sc, rec, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &eventsapi.CreateArchiveResponse{ArchiveArn: ptr(archiveARN(sc, name)), State: ptr(rec.State), CreationTime: ptr(rec.Created)}, nil
+}
+
+func (e *Events) getArchive(sc storage.Scope, name string) (archiveRecord, error) {
+	var a archiveRecord
+	err := e.store.View(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		a, ok, err = archives.Get(tx, sc, name)
+		if err == nil && !ok {
+			err = archiveNotFound(name)
+		}
+		return err
+	})
+	return a, err
+}
+
+// DescribeArchive describes an archive with its event count and size.
+func (e *Events) DescribeArchive(ctx *request.Context, in *eventsapi.DescribeArchiveRequest) (*eventsapi.DescribeArchiveResponse, error) {
+	sc := scope(ctx)
+	a, err := e.getArchive(sc, deref(in.ArchiveName))
+	if err != nil {
+		return nil, err
+	}
+	out := &eventsapi.DescribeArchiveResponse{ArchiveArn: ptr(archiveARN(sc, a.Name)), ArchiveName: ptr(a.Name), EventSourceArn: ptr(a.EventSourceArn),
+		State: ptr(a.State), RetentionDays: ptr(a.RetentionDays), SizeBytes: ptr(a.SizeBytes), EventCount: ptr(a.EventCount), CreationTime: ptr(a.Created)}
+	if a.Description != "" {
+		out.Description = ptr(a.Description)
+	}
+	if a.EventPattern != "" {
+		out.EventPattern = ptr(a.EventPattern)
+	}
+	return out, nil
+}
+
+// ListArchives lists archives.
+func (e *Events) ListArchives(ctx *request.Context, in *eventsapi.ListArchivesRequest) (*eventsapi.ListArchivesResponse, error) {
+	sc := scope(ctx)
+	var all []archiveRecord
+	err := e.store.View(func(tx storage.Tx) error {
+		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
+			if strings.HasPrefix(a.Name, deref(in.NamePrefix)) && (in.EventSourceArn == nil || a.EventSourceArn == *in.EventSourceArn) &&
+				(in.State == nil || a.State == *in.State) {
+				all = append(all, a)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	items, next := page(all, func(a archiveRecord) string { return a.Name }, in.NextToken, in.Limit)
+	out := &eventsapi.ListArchivesResponse{Archives: []eventsapi.Archive{}, NextToken: next}
+	for _, a := range items {
+		out.Archives = append(out.Archives, eventsapi.Archive{ArchiveName: ptr(a.Name), EventSourceArn: ptr(a.EventSourceArn), State: ptr(a.State),
+			RetentionDays: ptr(a.RetentionDays), SizeBytes: ptr(a.SizeBytes), EventCount: ptr(a.EventCount), CreationTime: ptr(a.Created)})
+	}
+	return out, nil
+}
+
+// UpdateArchive changes an archive's description, pattern or retention.
+func (e *Events) UpdateArchive(ctx *request.Context, in *eventsapi.UpdateArchiveRequest) (*eventsapi.UpdateArchiveResponse, error) {
+	sc := scope(ctx)
+	if p := deref(in.EventPattern); p != "" {
+		if _, err := compilePattern(p); err != nil {
+			return nil, err
+		}
+	}
+	var a archiveRecord
+	err := e.store.Update(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		a, ok, err = archives.Get(tx, sc, deref(in.ArchiveName))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return archiveNotFound(deref(in.ArchiveName))
+		}
+		if in.Description != nil {
+			a.Description = *in.Description
+		}
+		if in.EventPattern != nil {
+			a.EventPattern = *in.EventPattern
+		}
+		if in.RetentionDays != nil {
+			a.RetentionDays = *in.RetentionDays
+		}
+		return archives.Put(tx, sc, a, a.Name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &eventsapi.UpdateArchiveResponse{ArchiveArn: ptr(archiveARN(sc, a.Name)), State: ptr(a.State), CreationTime: ptr(a.Created)}, nil
+}
+
+// DeleteArchive deletes an archive and its events.
+func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchiveRequest) (*eventsapi.DeleteArchiveResponse, error) {
+	sc := scope(ctx)
+	name := deref(in.ArchiveName)
+	err := e.store.Update(func(tx storage.Tx) error {
+		if _, ok, err := archives.Get(tx, sc, name); err != nil {
+			return err
+		} else if !ok {
+			return archiveNotFound(name)
+		}
+		var keys [][]string
+		if err := archiveEvents.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, _ json.RawMessage) bool {
+			keys = append(keys, k)
+			return true
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := archiveEvents.Delete(tx, sc, k...); err != nil {
+				return err
+			}
+		}
+		return archives.Delete(tx, sc, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &eventsapi.DeleteArchiveResponse{}, nil
+}
+
+func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
+
+// archive stores an event entering a bus in every archive of that bus
+// whose pattern it matches.
+func (e *Events) archive(env envelope, ev *pattern.Event) {
+	arn := busARN(env.sc, env.bus)
+	hasArchive := false
+	_ = e.store.View(func(tx storage.Tx) error {
+		return archives.List(tx, env.sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
+			hasArchive = a.EventSourceArn == arn
+			return !hasArchive
+		})
+	})
+	if !hasArchive {
+		return // most buses have no archive: no write transaction per event
+	}
+	var id, ts string
+	if s, ok := ev.Root()["id"].(string); ok {
+		id = s
+	}
+	if s, ok := ev.Root()["time"].(string); ok {
+		ts = s
+	}
+	t, err := time.Parse(time.RFC3339, ts)
+	if err != nil {
+		t = e.clock.Now()
+	}
+	err = e.store.Update(func(tx storage.Tx) error {
+		var matched []archiveRecord
+		if err := archives.List(tx, env.sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
+			if a.EventSourceArn == arn && a.State == "ENABLED" {
+				matched = append(matched, a)
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		for _, a := range matched {
+			if a.EventPattern != "" {
+				p, err := pattern.Compile(a.EventPattern)
+				if err != nil || !p.MatchParsed(ev) {
+					continue
+				}
+			}
+			if err := archiveEvents.Put(tx, env.sc, json.RawMessage(env.event), a.Name, timeKey(t), id); err != nil {
+				return err
+			}
+			a.EventCount++
+			a.SizeBytes += int64(len(env.event))
+			if err := archives.Put(tx, env.sc, a, a.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.Error("events: archive", "err", err)
+	}
+}
+
+func replayNotFound(name string) error {
+	return eventsapi.ErrResourceNotFoundException.New("Replay %s does not exist.", name)
+}
+
+// StartReplay sends an archive's events from a time window back into its
+// bus (optionally only to some rules). niwa replays at once, so the replay
+// is COMPLETED when the call returns.
+func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequest) (*eventsapi.StartReplayResponse, error) {
+	sc := scope(ctx)
+	name := deref(in.ReplayName)
+	start, end := deref(in.EventStartTime), deref(in.EventEndTime)
+	if !start.Before(end) {
+		return nil, validation("Parameter EventStartTime must be earlier than EventEndTime.")
+	}
+	if end.After(ctx.Now()) {
+		return nil, validation("Parameter EventEndTime is not valid. Reason: EventEndTime cannot be in the future.")
+	}
+	_, res, ok := parseARN(deref(in.EventSourceArn))
+	if !ok || !strings.HasPrefix(res, "archive/") {
+		return nil, validation("Parameter EventSourceArn is not valid.")
+	}
+	arch, err := e.getArchive(sc, strings.TrimPrefix(res, "archive/"))
+	if err != nil {
+		return nil, err
+	}
+	dest := deref(in.Destination)
+	if deref(dest.Arn) != arch.EventSourceArn {
+		return nil, validation("Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.")
+	}
+	var filter map[string]bool
+	if len(dest.FilterArns) > 0 {
+		filter = map[string]bool{}
+		for _, a := range dest.FilterArns {
+			filter[a] = true
+		}
+	}
+	now := ctx.Now()
+	rec := replayRecord{Name: name, Description: deref(in.Description), EventSourceArn: deref(in.EventSourceArn), Destination: dest,
+		EventStartTime: start, EventEndTime: end, State: "STARTING", ReplayStartTime: now}
+	var evs []json.RawMessage
+	err = e.store.Update(func(tx storage.Tx) error {
+		if _, ok, err := replays.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
+			return eventsapi.ErrResourceAlreadyExistsException.New("Replay %s already exists.", name)
+		}
+		if err := archiveEvents.List(tx, sc, []string{arch.Name}, storage.ListOptions{}, func(k []string, ev json.RawMessage) bool {
+			if len(k) >= 2 && k[1] >= timeKey(start) && k[1] < timeKey(end) {
+				evs = append(evs, ev)
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		done := now
+		rec.State, rec.ReplayEndTime = "COMPLETED", &done
+		if len(evs) > 0 {
+			rec.LastReplayedEvent = &end
+		}
+		return replays.Put(tx, sc, rec, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, busRes, _ := parseARN(arch.EventSourceArn)
+	for _, ev := range evs {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(ev, &m) != nil {
+			continue
+		}
+		m["replay-name"] = mustJSON(name)
+		e.enqueue(envelope{sc: sc, bus: strings.TrimPrefix(busRes, "event-bus/"), event: mustJSON(m), filterRules: filter, replay: true})
+	}
+	return &eventsapi.StartReplayResponse{ReplayArn: ptr(replayARN(sc, name)), State: ptr("STARTING"), ReplayStartTime: ptr(now)}, nil
+}
+
+func replayShape(sc storage.Scope, r replayRecord) *eventsapi.DescribeReplayResponse {
+	out := &eventsapi.DescribeReplayResponse{ReplayName: ptr(r.Name), ReplayArn: ptr(replayARN(sc, r.Name)), State: ptr(r.State),
+		EventSourceArn: ptr(r.EventSourceArn), Destination: ptr(r.Destination), EventStartTime: ptr(r.EventStartTime),
+		EventEndTime: ptr(r.EventEndTime), ReplayStartTime: ptr(r.ReplayStartTime), ReplayEndTime: r.ReplayEndTime,
+		EventLastReplayedTime: r.LastReplayedEvent}
+	if r.Description != "" {
+		out.Description = ptr(r.Description)
+	}
+	if r.StateReason != "" {
+		out.StateReason = ptr(r.StateReason)
+	}
+	return out
+}
+
+// DescribeReplay describes a replay.
+func (e *Events) DescribeReplay(ctx *request.Context, in *eventsapi.DescribeReplayRequest) (*eventsapi.DescribeReplayResponse, error) {
+	sc := scope(ctx)
+	var r replayRecord
+	err := e.store.View(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		r, ok, err = replays.Get(tx, sc, deref(in.ReplayName))
+		if err == nil && !ok {
+			err = replayNotFound(deref(in.ReplayName))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return replayShape(sc, r), nil
+}
+
+// ListReplays lists replays.
+func (e *Events) ListReplays(ctx *request.Context, in *eventsapi.ListReplaysRequest) (*eventsapi.ListReplaysResponse, error) {
+	sc := scope(ctx)
+	var all []replayRecord
+	err := e.store.View(func(tx storage.Tx) error {
+		return replays.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, r replayRecord) bool {
+			if strings.HasPrefix(r.Name, deref(in.NamePrefix)) && (in.State == nil || r.State == *in.State) &&
+				(in.EventSourceArn == nil || r.EventSourceArn == *in.EventSourceArn) {
+				all = append(all, r)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	items, next := page(all, func(r replayRecord) string { return r.Name }, in.NextToken, in.Limit)
+	out := &eventsapi.ListReplaysResponse{Replays: []eventsapi.Replay{}, NextToken: next}
+	for _, r := range items {
+		out.Replays = append(out.Replays, eventsapi.Replay{ReplayName: ptr(r.Name), EventSourceArn: ptr(r.EventSourceArn), State: ptr(r.State),
+			EventStartTime: ptr(r.EventStartTime), EventEndTime: ptr(r.EventEndTime), EventLastReplayedTime: r.LastReplayedEvent,
+			ReplayStartTime: ptr(r.ReplayStartTime), ReplayEndTime: r.ReplayEndTime})
+	}
+	return out, nil
+}
+
+// CancelReplay cancels a replay that has not finished; niwa's replays
+// finish at once, so this answers as AWS does for a completed replay.
+func (e *Events) CancelReplay(ctx *request.Context, in *eventsapi.CancelReplayRequest) (*eventsapi.CancelReplayResponse, error) {
+	sc := scope(ctx)
+	name := deref(in.ReplayName)
+	var r replayRecord
+	err := e.store.View(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		r, ok, err = replays.Get(tx, sc, name)
+		if err == nil && !ok {
+			err = replayNotFound(name)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.State != "STARTING" && r.State != "RUNNING" {
+		return nil, eventsapi.ErrIllegalStatusException.New("Replay %s is not in a valid state for this operation.", name)
+	}
+	return &eventsapi.CancelReplayResponse{ReplayArn: ptr(replayARN(sc, name)), State: ptr("CANCELLING")}, nil
+}

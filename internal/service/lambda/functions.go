@@ -1,0 +1,488 @@
+package lambda
+
+import (
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// runnable are the runtimes niwa runs as local processes.
+var runnable = map[string]bool{
+	"python3.8": true, "python3.9": true, "python3.10": true, "python3.11": true, "python3.12": true, "python3.13": true,
+	"nodejs16.x": true, "nodejs18.x": true, "nodejs20.x": true, "nodejs22.x": true,
+	"provided": true, "provided.al2": true, "provided.al2023": true,
+}
+
+// deprecated are runtimes AWS no longer accepts for new or updated
+// functions, with the runtime it recommends instead.
+var deprecated = map[string]string{
+	"python2.7": "python3.13", "python3.6": "python3.13", "python3.7": "python3.13",
+	"nodejs": "nodejs22.x", "nodejs4.3": "nodejs22.x", "nodejs4.3-edge": "nodejs22.x", "nodejs6.10": "nodejs22.x",
+	"nodejs8.10": "nodejs22.x", "nodejs10.x": "nodejs22.x", "nodejs12.x": "nodejs22.x", "nodejs14.x": "nodejs22.x",
+	"dotnetcore1.0": "dotnet8", "dotnetcore2.0": "dotnet8", "dotnetcore2.1": "dotnet8", "dotnetcore3.1": "dotnet8",
+	"ruby2.5": "ruby3.3", "ruby2.7": "ruby3.3", "go1.x": "provided.al2023",
+}
+
+// reservedEnv are the variables Lambda sets itself and refuses to take
+// from the function's configuration.
+var reservedEnv = []string{
+	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+	"AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+	"AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+}
+
+func checkRuntime(runtime string) error {
+	if rec, ok := deprecated[runtime]; ok {
+		return errInvalidParam("The runtime parameter of %s is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime (%s) while creating or updating functions.", runtime, rec)
+	}
+	return nil
+}
+
+func checkEnv(env *lambdaapi.Environment) error {
+	if env == nil {
+		return nil
+	}
+	var bad []string
+	size := 0
+	for k, v := range env.Variables {
+		size += len(k) + len(v)
+		for _, r := range reservedEnv {
+			if k == r {
+				bad = append(bad, k)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: %s", strings.Join(bad, ", "))
+	}
+	if size > 4096 {
+		return errInvalidParam("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: %d", size)
+	}
+	return nil
+}
+
+func checkTimeout(t *int32) error {
+	if t != nil && *t > 900 {
+		return lambdaapi.ErrInvalidParameterValueException.New("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900", *t)
+	}
+	return nil
+}
+
+func (l *Lambda) checkRole(role string) error {
+	if l.opt.Roles == nil {
+		return nil
+	}
+	ok, err := l.opt.Roles(role)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errInvalidParam("The role defined for the function cannot be assumed by Lambda.")
+	}
+	return nil
+}
+
+// CreateFunction stores a function and its $LATEST configuration. The
+// function is usable at once; the response says Pending, as AWS's does,
+// and the next read says Active.
+func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFunctionRequest) (*lambdaapi.FunctionConfiguration, error) {
+	sc := scope(ctx)
+	name, qual, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	if qual != "" {
+		return nil, errInvalidParam("Unqualified function name expected, got %s", deref(in.FunctionName))
+	}
+	pkg := "Zip"
+	if in.PackageType != nil {
+		pkg = *in.PackageType
+	}
+	if pkg == "Image" || (in.Code != nil && in.Code.ImageUri != nil) {
+		return nil, errInvalidParam("niwa runs functions as local processes from .zip packages; container image functions (PackageType Image) are not supported")
+	}
+	if in.Runtime == nil || in.Handler == nil {
+		return nil, errInvalidParam("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+	}
+	if err := checkRuntime(*in.Runtime); err != nil {
+		return nil, err
+	}
+	if err := checkTimeout(in.Timeout); err != nil {
+		return nil, err
+	}
+	if err := checkEnv(in.Environment); err != nil {
+		return nil, err
+	}
+	if err := l.checkRole(deref(in.Role)); err != nil {
+		return nil, err
+	}
+	code, err := l.codeFrom(ctx, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	layers, err := l.resolveLayers(ctx, in.Layers)
+	if err != nil {
+		return nil, err
+	}
+	vpc, err := l.vpcConfig(ctx, in.VpcConfig)
+	if err != nil {
+		return nil, err
+	}
+	now := ctx.Now()
+	cfg := lambdaapi.FunctionConfiguration{
+		FunctionName:     str(name),
+		FunctionArn:      str(functionARN(sc, name)),
+		Runtime:          in.Runtime,
+		Role:             in.Role,
+		Handler:          in.Handler,
+		CodeSize:         i64(code.Ref.Size),
+		Description:      str(deref(in.Description)),
+		Timeout:          i32(3),
+		MemorySize:       i32(128),
+		LastModified:     str(lastModified(now)),
+		CodeSha256:       str(code.Sha256),
+		Version:          str(latest),
+		RevisionId:       str(newUUID()),
+		PackageType:      str("Zip"),
+		Architectures:    []string{"x86_64"},
+		EphemeralStorage: &lambdaapi.EphemeralStorage{Size: i32(512)},
+		TracingConfig:    &lambdaapi.TracingConfigResponse{Mode: str("PassThrough")},
+		State:            str("Active"),
+		LastUpdateStatus: str("Successful"),
+		Layers:           layers,
+		VpcConfig:        vpc,
+		DeadLetterConfig: in.DeadLetterConfig,
+		KMSKeyArn:        in.KMSKeyArn,
+		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: str("None"), OptimizationStatus: str("Off")},
+		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: str("Text"), LogGroup: str("/aws/lambda/" + name)},
+		RuntimeVersionConfig: &lambdaapi.RuntimeVersionConfig{
+			RuntimeVersionArn: str(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),
+		},
+	}
+	if in.Timeout != nil {
+		cfg.Timeout = in.Timeout
+	}
+	if in.MemorySize != nil {
+		cfg.MemorySize = in.MemorySize
+	}
+	if len(in.Architectures) > 0 {
+		cfg.Architectures = in.Architectures
+	}
+	if in.EphemeralStorage != nil && in.EphemeralStorage.Size != nil {
+		cfg.EphemeralStorage = in.EphemeralStorage
+	}
+	if in.TracingConfig != nil && in.TracingConfig.Mode != nil {
+		cfg.TracingConfig = &lambdaapi.TracingConfigResponse{Mode: in.TracingConfig.Mode}
+	}
+	if in.Environment != nil {
+		cfg.Environment = &lambdaapi.EnvironmentResponse{Variables: in.Environment.Variables}
+	}
+	if in.LoggingConfig != nil {
+		if in.LoggingConfig.LogGroup != nil {
+			cfg.LoggingConfig.LogGroup = in.LoggingConfig.LogGroup
+		}
+		if in.LoggingConfig.LogFormat != nil {
+			cfg.LoggingConfig.LogFormat = in.LoggingConfig.LogFormat
+		}
+		cfg.LoggingConfig.ApplicationLogLevel = in.LoggingConfig.ApplicationLogLevel
+		cfg.LoggingConfig.SystemLogLevel = in.LoggingConfig.SystemLogLevel
+	}
+	fn := function{Name: name, Tags: in.Tags, NextVersion: 1, Created: now}
+	var published *version
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		if _, ok, err := functions.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
+			return errConflict("Function already exist: %s", name)
+		}
+		v := version{Config: cfg, Code: code.Ref}
+		if err := versions.Put(tx, sc, v, name, versionKey(latest)); err != nil {
+			return err
+		}
+		if in.Publish != nil && *in.Publish {
+			p, err := publish(tx, sc, &fn, v, "")
+			if err != nil {
+				return err
+			}
+			published = &p
+		}
+		return functions.Put(tx, sc, fn, name)
+	})
+	if err != nil {
+		l.opt.Blobs.Delete(code.Ref.ID)
+		return nil, err
+	}
+	out := cfg
+	if published != nil {
+		out = published.Config
+	}
+	out.State = str("Pending")
+	out.StateReason = str("The function is being created.")
+	out.StateReasonCode = str("Creating")
+	out.LastUpdateStatus = nil
+	return &out, nil
+}
+
+// codeFrom stores the code of a CreateFunction or UpdateFunctionCode.
+func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (storedCode, error) {
+	if code == nil || (len(code.ZipFile) == 0 && code.S3Bucket == nil && code.S3Key == nil) {
+		return storedCode{}, errInvalidParam("Please provide a source for function code.")
+	}
+	if len(code.ZipFile) > 0 {
+		if code.S3Bucket != nil || code.S3Key != nil {
+			return storedCode{}, errInvalidParam("Please do not provide other FunctionCode parameters when providing a ZipFile.")
+		}
+		return l.storeZip(code.ZipFile)
+	}
+	if code.S3Bucket == nil || code.S3Key == nil {
+		return storedCode{}, errInvalidParam("Please provide both S3Bucket and S3Key.")
+	}
+	return storedCode{}, errInvalidParam("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: niwa's Lambda cannot read code from S3 bucket %s yet; upload it with --zip-file", *code.S3Bucket)
+}
+
+// vpcConfig answers the VpcConfig of a function. Subnets and security
+// groups are not checked against EC2 (niwa's Lambda has no EC2 view yet),
+// and the VPC id stays empty.
+func (l *Lambda) vpcConfig(_ *request.Context, in *lambdaapi.VpcConfig) (*lambdaapi.VpcConfigResponse, error) {
+	if in == nil {
+		return nil, nil
+	}
+	if len(in.SubnetIds) > 16 {
+		return nil, errInvalidParam("1 validation error detected: Value at 'vpcConfig.subnetIds' failed to satisfy constraint: Member must have length less than or equal to 16")
+	}
+	if len(in.SubnetIds) > 0 && len(in.SecurityGroupIds) == 0 {
+		return nil, errInvalidParam("SecurityGroupIds cannot be empty when SubnetIds are set.")
+	}
+	out := &lambdaapi.VpcConfigResponse{SubnetIds: in.SubnetIds, SecurityGroupIds: in.SecurityGroupIds, Ipv6AllowedForDualStack: in.Ipv6AllowedForDualStack}
+	if out.SubnetIds == nil {
+		out.SubnetIds = []string{}
+	}
+	if out.SecurityGroupIds == nil {
+		out.SecurityGroupIds = []string{}
+	}
+	if len(in.SubnetIds) > 0 {
+		out.VpcId = str("")
+	}
+	return out, nil
+}
+
+// getFunction reads a function and the version a qualifier names
+// ($LATEST, a version number or an alias).
+func (l *Lambda) getFunction(tx storage.Tx, sc storage.Scope, name, qual string) (function, version, error) {
+	fn, ok, err := functions.Get(tx, sc, name)
+	if err != nil {
+		return fn, version{}, err
+	}
+	arn := functionARN(sc, name)
+	if !ok {
+		if qual != "" {
+			arn += ":" + qual
+		}
+		return fn, version{}, errNotFound("Function not found: %s", arn)
+	}
+	v := latest
+	if qual != "" && qual != latest {
+		if _, err := strconv.Atoi(qual); err == nil {
+			v = qual
+		} else {
+			a, ok, err := aliases.Get(tx, sc, name, qual)
+			if err != nil {
+				return fn, version{}, err
+			}
+			if !ok {
+				return fn, version{}, errNotFound("Function not found: %s:%s", arn, qual)
+			}
+			v = deref(a.FunctionVersion)
+		}
+	}
+	ver, ok, err := versions.Get(tx, sc, name, versionKey(v))
+	if err != nil {
+		return fn, ver, err
+	}
+	if !ok {
+		return fn, ver, errNotFound("Function not found: %s:%s", arn, qual)
+	}
+	return fn, ver, nil
+}
+
+func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (function, version, string, error) {
+	name, qual, err := parseName(ctx, raw, qualifier)
+	if err != nil {
+		return function{}, version{}, "", err
+	}
+	var fn function
+	var v version
+	err = l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		fn, v, err = l.getFunction(tx, scope(ctx), name, qual)
+		return err
+	})
+	return fn, v, qual, err
+}
+
+// GetFunction returns the configuration, code location and tags.
+func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequest) (*lambdaapi.GetFunctionResponse, error) {
+	fn, v, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier)
+	if err != nil {
+		return nil, err
+	}
+	cfg := v.Config
+	out := &lambdaapi.GetFunctionResponse{
+		Configuration: &cfg,
+		Code: &lambdaapi.FunctionCodeLocation{
+			RepositoryType: str("S3"),
+			Location:       str(l.opt.Endpoint() + "/_niwa/lambda/code/" + v.Code.ID),
+		},
+		Tags: fn.Tags,
+	}
+	if fn.Reserved != nil {
+		out.Concurrency = &lambdaapi.Concurrency{ReservedConcurrentExecutions: fn.Reserved}
+	}
+	return out, nil
+}
+
+// GetFunctionConfiguration returns one version's configuration.
+func (l *Lambda) GetFunctionConfiguration(ctx *request.Context, in *lambdaapi.GetFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
+	_, v, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier)
+	if err != nil {
+		return nil, err
+	}
+	return &v.Config, nil
+}
+
+// ListFunctions pages through functions by name ($LATEST, or every
+// version with FunctionVersion=ALL).
+func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctionsRequest) (*lambdaapi.ListFunctionsResponse, error) {
+	sc := scope(ctx)
+	max := 50
+	if in.MaxItems != nil {
+		max = int(*in.MaxItems)
+		if max > 50 {
+			max = 50
+		}
+	}
+	all := deref(in.FunctionVersion) == "ALL"
+	if in.FunctionVersion != nil && !all {
+		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", *in.FunctionVersion)
+	}
+	var after []string
+	if in.Marker != nil {
+		raw, err := base64.RawURLEncoding.DecodeString(*in.Marker)
+		if err != nil {
+			return nil, errInvalidParam("Invalid marker: %s", *in.Marker)
+		}
+		after = strings.Split(string(raw), "\x00")
+	}
+	out := &lambdaapi.ListFunctionsResponse{Functions: []lambdaapi.FunctionConfiguration{}}
+	var lastKey []string
+	err := l.opt.Store.View(func(tx storage.Tx) error {
+		return versions.List(tx, sc, nil, storage.ListOptions{After: after}, func(key []string, v version) bool {
+			if !all && key[1] != latest {
+				return true
+			}
+			if len(out.Functions) == max {
+				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
+				return false
+			}
+			out.Functions = append(out.Functions, v.Config)
+			lastKey = key
+			return true
+		})
+	})
+	return out, err
+}
+
+// DeleteFunction deletes a function with everything attached, or one
+// published version when a qualifier is given.
+func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFunctionRequest) (*lambdaapi.DeleteFunctionOutput, error) {
+	sc := scope(ctx)
+	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	if err != nil {
+		return nil, err
+	}
+	var blobs []string
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		fn, ok, err := functions.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("Function not found: %s", functionARN(sc, name))
+		}
+		if qual != "" {
+			if qual == latest {
+				return errInvalidParam("$LATEST version cannot be deleted without deleting the function.")
+			}
+			if _, err := strconv.Atoi(qual); err != nil {
+				return errInvalidParam("Deletion of aliases is not supported.")
+			}
+			v, ok, err := versions.Get(tx, sc, name, versionKey(qual))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errNotFound("Function not found: %s:%s", functionARN(sc, name), qual)
+			}
+			var users []string
+			aliases.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, a lambdaapi.AliasConfiguration) bool {
+				if deref(a.FunctionVersion) == qual {
+					users = append(users, deref(a.Name))
+				}
+				return true
+			})
+			if len(users) > 0 {
+				return errConflict("Unable to delete version because the following aliases reference it: %v", users)
+			}
+			shared := false
+			versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, o version) bool {
+				shared = k[1] != versionKey(qual) && o.Code.ID == v.Code.ID
+				return !shared
+			})
+			if !shared {
+				blobs = append(blobs, v.Code.ID)
+			}
+			return versions.Delete(tx, sc, name, versionKey(qual))
+		}
+		_ = fn
+		var keys [][]string
+		versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, v version) bool {
+			keys = append(keys, k)
+			blobs = append(blobs, v.Code.ID)
+			return true
+		})
+		for _, k := range keys {
+			if err := versions.Delete(tx, sc, k...); err != nil {
+				return err
+			}
+		}
+		for _, t := range []interface {
+			deleteAll(tx storage.Tx, sc storage.Scope, name string) error
+		}{aliasesT{}, policiesT{}, urlsT{}, invokeConfigsT{}, provisionedT{}} {
+			if err := t.deleteAll(tx, sc, name); err != nil {
+				return err
+			}
+		}
+		return functions.Delete(tx, sc, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.exec.Evict(group(sc, name))
+	seen := map[string]bool{}
+	for _, id := range blobs {
+		if !seen[id] && id != "" {
+			seen[id] = true
+			l.opt.Blobs.Delete(id)
+		}
+	}
+	return &lambdaapi.DeleteFunctionOutput{}, nil
+}

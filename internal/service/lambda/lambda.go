@@ -1,0 +1,260 @@
+// Package lambda is AWS Lambda: functions, versions, aliases, layers,
+// permissions, URLs and event source mappings, with functions run as
+// local processes by internal/lambda (no Docker).
+package lambda
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
+	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// Credentials are temporary credentials of a function's execution role.
+type Credentials struct {
+	AccessKeyID, SecretAccessKey, SessionToken string
+}
+
+// RoleCredentials mints credentials for an execution role (STS).
+type RoleCredentials func(now time.Time, account, roleARN, sessionName string, d time.Duration) (Credentials, error)
+
+// Roles tells whether an IAM role exists (IAM), so CreateFunction can
+// refuse a role Lambda could not assume, as AWS does.
+type Roles func(roleARN string) (bool, error)
+
+// LogEvent is one line for CloudWatch Logs.
+type LogEvent struct {
+	Time    time.Time
+	Message string
+}
+
+// LogWriter is CloudWatch Logs as Lambda sees it: it appends a function's
+// output to a stream, creating the group and stream when missing, as the
+// Lambda service does with the execution role's logs permissions.
+type LogWriter interface {
+	AppendLogEvents(account, region, group, stream string, events []LogEvent) error
+}
+
+// Options configures the service. Everything but Store and Blobs may be
+// left empty; the corresponding behaviour is then unavailable.
+type Options struct {
+	Store storage.Store
+	Blobs storage.BlobStore
+	Clock clock.Clock
+	Log   *slog.Logger
+	Bus   *events.Bus
+	// WorkDir is where code is unpacked and runtimes keep their files.
+	WorkDir string
+	// Endpoint is niwa's own URL, read at every cold start (it is known
+	// only once niwa listens): functions' SDKs point at it.
+	Endpoint    func() string
+	Credentials RoleCredentials
+	Roles       Roles
+	Logs        LogWriter
+	// IdleTimeout is how long a warm environment lives unused.
+	IdleTimeout time.Duration
+	// URLHostSuffix is the host suffix of function URLs
+	// ("lambda-url.<region>.<suffix>").
+	URLHostSuffix string
+}
+
+// Lambda implements the service.
+type Lambda struct {
+	opt  Options
+	exec *rt.Executor
+	// unpack serializes code extraction per digest.
+	unpackMu sync.Mutex
+	async    *asyncQueue
+	pollers  pollers
+}
+
+// New returns the service.
+func New(opt Options) *Lambda {
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Endpoint == nil {
+		opt.Endpoint = func() string { return "" }
+	}
+	if opt.URLHostSuffix == "" {
+		opt.URLHostSuffix = "localhost"
+	}
+	l := &Lambda{opt: opt}
+	l.exec = rt.New(rt.Config{
+		WorkDir:     opt.WorkDir,
+		Clock:       opt.Clock,
+		Log:         opt.Log,
+		IdleTimeout: opt.IdleTimeout,
+		Logs:        l.sink,
+	})
+	l.async = newAsyncQueue(l)
+	return l
+}
+
+// Close stops every runtime process and pending retry.
+func (l *Lambda) Close() error {
+	l.stopPollers()
+	l.async.close()
+	return l.exec.Close()
+}
+
+// Reset drops warm environments: their functions are gone with the store.
+func (l *Lambda) Reset() error {
+	l.stopPollers()
+	l.async.reset()
+	l.exec.EvictAll()
+	return nil
+}
+
+// sink forwards runtime output to CloudWatch Logs.
+func (l *Lambda) sink(spec *rt.Spec, stream string, lines []rt.LogLine) {
+	if l.opt.Logs == nil || len(lines) == 0 {
+		return
+	}
+	account, region, _ := splitGroup(spec.Group)
+	evs := make([]LogEvent, len(lines))
+	for i, ln := range lines {
+		evs[i] = LogEvent{Time: ln.Time, Message: ln.Message}
+	}
+	if err := l.opt.Logs.AppendLogEvents(account, region, spec.LogGroup, stream, evs); err != nil {
+		l.opt.Log.Warn("lambda: writing logs", "group", spec.LogGroup, "error", err)
+	}
+}
+
+// Records.
+
+// function is a function's own record; its configurations are versions.
+type function struct {
+	Name        string            `json:"name"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	NextVersion int               `json:"nextVersion"`
+	Reserved    *int32            `json:"reserved,omitempty"`
+	Created     time.Time         `json:"created"`
+}
+
+// version is one configuration: $LATEST or a published version.
+type version struct {
+	Config lambdaapi.FunctionConfiguration `json:"config"`
+	Code   storage.BlobRef                 `json:"code"`
+}
+
+var (
+	functions = storage.NewTable[function]("function")
+	// versions are keyed (name, versionKey); see versionKey.
+	versions = storage.NewTable[version]("version")
+	aliases  = storage.NewTable[lambdaapi.AliasConfiguration]("alias")
+	// policies are keyed (name, qualifier) with "" for the function.
+	policies = storage.NewTable[storedPolicy]("policy")
+)
+
+const latest = "$LATEST"
+
+// versionKey orders versions numerically, $LATEST first.
+func versionKey(v string) string {
+	if v == latest {
+		return v
+	}
+	var n int
+	fmt.Sscanf(v, "%d", &n)
+	return fmt.Sprintf("%010d", n)
+}
+
+func scope(ctx *request.Context) storage.Scope {
+	return storage.Scope{Account: ctx.Account, Region: ctx.Region}
+}
+
+func functionARN(sc storage.Scope, name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", sc.Region, sc.Account, name)
+}
+
+// group identifies a function's environments in the executor.
+func group(sc storage.Scope, name string) string {
+	return sc.Account + "/" + sc.Region + "/" + name
+}
+
+func splitGroup(g string) (account, region, name string) {
+	parts := strings.SplitN(g, "/", 3)
+	if len(parts) != 3 {
+		return "", "", g
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+var functionRef = regexp.MustCompile(`^(?:arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):function:)?(?:(\d{12}):)?([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$`)
+
+// parseName splits a FunctionName parameter (name, partial ARN or ARN,
+// maybe qualified) into name and qualifier. A qualifier in both the name
+// and the Qualifier parameter must agree.
+func parseName(ctx *request.Context, raw string, qualifier *string) (name, qual string, err error) {
+	m := functionRef.FindStringSubmatch(raw)
+	if m == nil {
+		return "", "", errInvalidParam("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?", raw)
+	}
+	if (m[1] != "" && m[1] != ctx.Region) || (m[2] != "" && m[2] != ctx.Account) || (m[3] != "" && m[3] != ctx.Account) {
+		return "", "", lambdaapi.ErrResourceNotFoundException.New("Function not found: %s", raw)
+	}
+	name, qual = m[4], m[5]
+	if qualifier != nil && *qualifier != "" {
+		if qual != "" && qual != *qualifier {
+			return "", "", errInvalidParam("The derived qualifier from the function name does not match the specified qualifier.")
+		}
+		qual = *qualifier
+	}
+	return name, qual, nil
+}
+
+func errInvalidParam(format string, args ...any) error {
+	return lambdaapi.ErrInvalidParameterValueException.New(format, args...).With("Type", "User")
+}
+
+func errNotFound(format string, args ...any) error {
+	return lambdaapi.ErrResourceNotFoundException.New(format, args...).With("Type", "User")
+}
+
+func errConflict(format string, args ...any) error {
+	return lambdaapi.ErrResourceConflictException.New(format, args...).With("Type", "User")
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// lastModified is Lambda's timestamp format ("2024-05-01T12:00:00.000+0000").
+func lastModified(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000-0700")
+}
+
+func str(s string) *string { return &s }
+func i32(v int32) *int32   { return &v }
+func i64(v int64) *int64   { return &v }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// background is the context of work that outlives a request (async
+// invocations, event source mappings).
+func background() context.Context { return context.Background() }

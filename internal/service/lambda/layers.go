@@ -1,0 +1,274 @@
+package lambda
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// layerVersion is one published layer version.
+type layerVersion struct {
+	Info lambdaapi.PublishLayerVersionResponse `json:"info"`
+	Code storage.BlobRef                       `json:"code"`
+}
+
+// layers are keyed (layerName, zero-padded version).
+var layers = storage.NewTable[layerVersion]("layer")
+
+func layerARN(sc storage.Scope, name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s", sc.Region, sc.Account, name)
+}
+
+var layerVersionARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):layer:([a-zA-Z0-9_-]+):(\d+)$`)
+
+// PublishLayerVersion stores a new version of a layer.
+func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.PublishLayerVersionRequest) (*lambdaapi.PublishLayerVersionResponse, error) {
+	sc := scope(ctx)
+	name := deref(in.LayerName)
+	if m := regexp.MustCompile(`:layer:([a-zA-Z0-9_-]+)$`).FindStringSubmatch(name); m != nil {
+		name = m[1]
+	}
+	if in.Content == nil || len(in.Content.ZipFile) == 0 {
+		if in.Content != nil && in.Content.S3Bucket != nil {
+			return nil, errInvalidParam("niwa's Lambda cannot read layer content from S3 bucket %s yet; upload it with --zip-file", *in.Content.S3Bucket)
+		}
+		return nil, errInvalidParam("Please provide a source for layer content.")
+	}
+	code, err := l.storeZip(in.Content.ZipFile)
+	if err != nil {
+		return nil, err
+	}
+	var out layerVersion
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		n := int64(1)
+		layers.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(_ []string, v layerVersion) bool {
+			n = *v.Info.Version + 1
+			return false
+		})
+		arn := layerARN(sc, name)
+		out = layerVersion{Code: code.Ref, Info: lambdaapi.PublishLayerVersionResponse{
+			Content: &lambdaapi.LayerVersionContentOutput{
+				Location: str(l.opt.Endpoint() + "/_niwa/lambda/code/" + code.Ref.ID), CodeSha256: str(code.Sha256), CodeSize: i64(code.Ref.Size),
+			},
+			LayerArn:                str(arn),
+			LayerVersionArn:         str(arn + ":" + strconv.FormatInt(n, 10)),
+			Description:             str(deref(in.Description)),
+			CreatedDate:             str(lastModified(ctx.Now())),
+			Version:                 i64(n),
+			CompatibleRuntimes:      in.CompatibleRuntimes,
+			LicenseInfo:             in.LicenseInfo,
+			CompatibleArchitectures: in.CompatibleArchitectures,
+		}}
+		return layers.Put(tx, sc, out, name, fmt.Sprintf("%010d", n))
+	})
+	if err != nil {
+		l.opt.Blobs.Delete(code.Ref.ID)
+		return nil, err
+	}
+	return &out.Info, nil
+}
+
+func (l *Lambda) getLayer(sc storage.Scope, name string, n int64) (layerVersion, error) {
+	var v layerVersion
+	var ok bool
+	err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		v, ok, err = layers.Get(tx, sc, name, fmt.Sprintf("%010d", n))
+		return err
+	})
+	if err == nil && !ok {
+		err = errNotFound("The resource you requested does not exist.")
+	}
+	return v, err
+}
+
+func layerResponse(v layerVersion) *lambdaapi.GetLayerVersionResponse {
+	i := v.Info
+	return &lambdaapi.GetLayerVersionResponse{
+		Content: i.Content, LayerArn: i.LayerArn, LayerVersionArn: i.LayerVersionArn, Description: i.Description,
+		CreatedDate: i.CreatedDate, Version: i.Version, CompatibleRuntimes: i.CompatibleRuntimes,
+		LicenseInfo: i.LicenseInfo, CompatibleArchitectures: i.CompatibleArchitectures,
+	}
+}
+
+// GetLayerVersion returns one layer version.
+func (l *Lambda) GetLayerVersion(ctx *request.Context, in *lambdaapi.GetLayerVersionRequest) (*lambdaapi.GetLayerVersionResponse, error) {
+	v, err := l.getLayer(scope(ctx), deref(in.LayerName), *in.VersionNumber)
+	if err != nil {
+		return nil, err
+	}
+	return layerResponse(v), nil
+}
+
+// GetLayerVersionByArn returns one layer version by ARN.
+func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLayerVersionByArnRequest) (*lambdaapi.GetLayerVersionResponse, error) {
+	m := layerVersionARN.FindStringSubmatch(deref(in.Arn))
+	if m == nil {
+		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern", deref(in.Arn))
+	}
+	n, _ := strconv.ParseInt(m[4], 10, 64)
+	v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
+	if err != nil {
+		return nil, err
+	}
+	return layerResponse(v), nil
+}
+
+// DeleteLayerVersion deletes a layer version; functions using it keep
+// their copy, as on AWS.
+func (l *Lambda) DeleteLayerVersion(ctx *request.Context, in *lambdaapi.DeleteLayerVersionRequest) (*lambdaapi.DeleteLayerVersionOutput, error) {
+	sc := scope(ctx)
+	err := l.opt.Store.Update(func(tx storage.Tx) error {
+		return layers.Delete(tx, sc, deref(in.LayerName), fmt.Sprintf("%010d", *in.VersionNumber))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lambdaapi.DeleteLayerVersionOutput{}, nil
+}
+
+func listItem(v layerVersion) *lambdaapi.LayerVersionsListItem {
+	i := v.Info
+	return &lambdaapi.LayerVersionsListItem{
+		LayerVersionArn: i.LayerVersionArn, Version: i.Version, Description: i.Description, CreatedDate: i.CreatedDate,
+		CompatibleRuntimes: i.CompatibleRuntimes, LicenseInfo: i.LicenseInfo, CompatibleArchitectures: i.CompatibleArchitectures,
+	}
+}
+
+func layerMatches(v layerVersion, runtime, arch *string) bool {
+	if runtime != nil && !contains(v.Info.CompatibleRuntimes, *runtime) {
+		return false
+	}
+	if arch != nil && !contains(v.Info.CompatibleArchitectures, *arch) {
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ListLayerVersions lists a layer's versions, newest first.
+func (l *Lambda) ListLayerVersions(ctx *request.Context, in *lambdaapi.ListLayerVersionsRequest) (*lambdaapi.ListLayerVersionsResponse, error) {
+	out := &lambdaapi.ListLayerVersionsResponse{LayerVersions: []lambdaapi.LayerVersionsListItem{}}
+	err := l.opt.Store.View(func(tx storage.Tx) error {
+		return layers.List(tx, scope(ctx), []string{deref(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
+			if layerMatches(v, in.CompatibleRuntime, in.CompatibleArchitecture) {
+				out.LayerVersions = append(out.LayerVersions, *listItem(v))
+			}
+			return true
+		})
+	})
+	return out, err
+}
+
+// ListLayers lists layers with their latest matching version.
+func (l *Lambda) ListLayers(ctx *request.Context, in *lambdaapi.ListLayersRequest) (*lambdaapi.ListLayersResponse, error) {
+	out := &lambdaapi.ListLayersResponse{Layers: []lambdaapi.LayersListItem{}}
+	latestOf := map[string]layerVersion{}
+	var names []string
+	err := l.opt.Store.View(func(tx storage.Tx) error {
+		return layers.List(tx, scope(ctx), nil, storage.ListOptions{}, func(k []string, v layerVersion) bool {
+			if layerMatches(v, in.CompatibleRuntime, in.CompatibleArchitecture) {
+				if _, seen := latestOf[k[0]]; !seen {
+					names = append(names, k[0])
+				}
+				latestOf[k[0]] = v
+			}
+			return true
+		})
+	})
+	for _, n := range names {
+		v := latestOf[n]
+		out.Layers = append(out.Layers, lambdaapi.LayersListItem{LayerName: str(n), LayerArn: v.Info.LayerArn, LatestMatchingVersion: listItem(v)})
+	}
+	return out, err
+}
+
+// resolveLayers checks the layer version ARNs of a function.
+func (l *Lambda) resolveLayers(ctx *request.Context, arns []string) ([]lambdaapi.Layer, error) {
+	if len(arns) > 5 {
+		return nil, errInvalidParam("Cannot reference more than 5 layers.")
+	}
+	var out []lambdaapi.Layer
+	for _, arn := range arns {
+		m := layerVersionARN.FindStringSubmatch(arn)
+		if m == nil {
+			return nil, errInvalidParam("Layer version %s does not exist.", arn)
+		}
+		n, _ := strconv.ParseInt(m[4], 10, 64)
+		v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
+		if err != nil {
+			return nil, errInvalidParam("Layer version %s does not exist.", arn)
+		}
+		out = append(out, lambdaapi.Layer{Arn: str(arn), CodeSize: i64(v.Code.Size)})
+	}
+	return out, nil
+}
+
+// optDir merges a function's layers, in order, into one directory that
+// stands for /opt.
+func (l *Lambda) optDir(sc storage.Scope, fl []lambdaapi.Layer) (string, error) {
+	if len(fl) == 0 {
+		return "", nil
+	}
+	var ids []string
+	var vs []layerVersion
+	for _, ly := range fl {
+		m := layerVersionARN.FindStringSubmatch(deref(ly.Arn))
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.ParseInt(m[4], 10, 64)
+		v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
+		if err != nil {
+			return "", lambdaapi.ErrServiceException.New("layer %s is gone: %v", deref(ly.Arn), err)
+		}
+		ids = append(ids, deref(v.Info.Content.CodeSha256))
+		vs = append(vs, v)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	dir := filepath.Join(l.opt.WorkDir, "opt", base64.RawURLEncoding.EncodeToString(sum[:16]))
+	l.unpackMu.Lock()
+	defer l.unpackMu.Unlock()
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil
+	}
+	tmp := dir + ".tmp"
+	os.RemoveAll(tmp)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return "", err
+	}
+	for _, v := range vs {
+		rc, err := l.opt.Blobs.Open(v.Code.ID)
+		if err != nil {
+			return "", err
+		}
+		data := make([]byte, v.Code.Size)
+		_, err = io.ReadFull(rc, data)
+		rc.Close()
+		if err != nil {
+			return "", err
+		}
+		if err := unzipTo(data, tmp); err != nil {
+			return "", err
+		}
+	}
+	return dir, os.Rename(tmp, dir)
+}

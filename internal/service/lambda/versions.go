@@ -1,0 +1,707 @@
+package lambda
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// publish snapshots v as the function's next version, unless the latest
+// published version already has the same code and configuration (AWS
+// then returns that version).
+func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, description string) (version, error) {
+	name := fn.Name
+	var last *version
+	versions.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(k []string, o version) bool {
+		if k[1] != latest {
+			last = &o
+		}
+		return false
+	})
+	if last != nil && deref(last.Config.CodeSha256) == deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
+		return *last, nil
+	}
+	n := fn.NextVersion
+	if n == 0 {
+		n = 1
+	}
+	fn.NextVersion = n + 1
+	p := v
+	p.Config.Version = str(strconv.Itoa(n))
+	p.Config.FunctionArn = str(functionARN(sc, name) + ":" + strconv.Itoa(n))
+	p.Config.RevisionId = str(newUUID())
+	if description != "" {
+		p.Config.Description = str(description)
+	}
+	return p, versions.Put(tx, sc, p, name, versionKey(*p.Config.Version))
+}
+
+// sameConfig compares what publishing snapshots, beyond the code.
+func sameConfig(a, b lambdaapi.FunctionConfiguration) bool {
+	return deref(a.Handler) == deref(b.Handler) && deref(a.Runtime) == deref(b.Runtime) &&
+		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && deref(a.Role) == deref(b.Role) &&
+		fmt.Sprint(a.Environment) == fmt.Sprint(b.Environment) && fmt.Sprint(a.Layers) == fmt.Sprint(b.Layers)
+}
+
+// PublishVersion snapshots $LATEST.
+func (l *Lambda) PublishVersion(ctx *request.Context, in *lambdaapi.PublishVersionRequest) (*lambdaapi.FunctionConfiguration, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	var out version
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		fn, v, err := l.getFunction(tx, sc, name, "")
+		if err != nil {
+			return err
+		}
+		if in.CodeSha256 != nil && *in.CodeSha256 != deref(v.Config.CodeSha256) {
+			return errInvalidParam("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", *in.CodeSha256, deref(v.Config.CodeSha256))
+		}
+		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+			return errPrecondition()
+		}
+		out, err = publish(tx, sc, &fn, v, deref(in.Description))
+		if err != nil {
+			return err
+		}
+		return functions.Put(tx, sc, fn, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out.Config, nil
+}
+
+func errPrecondition() error {
+	return lambdaapi.ErrPreconditionFailedException.New("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id").With("Type", "User")
+}
+
+// ListVersionsByFunction lists $LATEST and the published versions.
+func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.ListVersionsByFunctionRequest) (*lambdaapi.ListVersionsByFunctionResponse, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	max := pageSize(in.MaxItems, 50)
+	after, err := marker(in.Marker)
+	if err != nil {
+		return nil, err
+	}
+	out := &lambdaapi.ListVersionsByFunctionResponse{Versions: []lambdaapi.FunctionConfiguration{}}
+	err = l.opt.Store.View(func(tx storage.Tx) error {
+		if _, ok, err := functions.Get(tx, sc, name); err != nil {
+			return err
+		} else if !ok {
+			return errNotFound("Function not found: %s", functionARN(sc, name))
+		}
+		opts := storage.ListOptions{}
+		if after != "" {
+			opts.After = []string{name, after}
+		}
+		return versions.List(tx, sc, []string{name}, opts, func(k []string, v version) bool {
+			if len(out.Versions) == max {
+				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
+				return false
+			}
+			out.Versions = append(out.Versions, v.Config)
+			return true
+		})
+	})
+	return out, err
+}
+
+func pageSize(p *int32, max int) int {
+	if p == nil || int(*p) > max || *p <= 0 {
+		return max
+	}
+	return int(*p)
+}
+
+func marker(m *string) (string, error) {
+	if m == nil || *m == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(*m)
+	if err != nil {
+		return "", errInvalidParam("Invalid marker: %s", *m)
+	}
+	return string(raw), nil
+}
+
+// UpdateFunctionCode replaces $LATEST's code.
+func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFunctionCodeRequest) (*lambdaapi.FunctionConfiguration, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	if in.ImageUri != nil {
+		return nil, errInvalidParam("niwa runs functions from .zip packages; container images are not supported")
+	}
+	code, err := l.codeFrom(ctx, &lambdaapi.FunctionCode{ZipFile: in.ZipFile, S3Bucket: in.S3Bucket, S3Key: in.S3Key, S3ObjectVersion: in.S3ObjectVersion})
+	if err != nil {
+		return nil, err
+	}
+	dry := in.DryRun != nil && *in.DryRun
+	var out version
+	var oldBlob string
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		fn, v, err := l.getFunction(tx, sc, name, "")
+		if err != nil {
+			return err
+		}
+		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+			return errPrecondition()
+		}
+		oldBlob = v.Code.ID
+		v.Code = code.Ref
+		v.Config.CodeSha256 = str(code.Sha256)
+		v.Config.CodeSize = i64(code.Ref.Size)
+		if len(in.Architectures) > 0 {
+			v.Config.Architectures = in.Architectures
+		}
+		if dry {
+			out = v
+			return nil
+		}
+		v.Config.LastModified = str(lastModified(ctx.Now()))
+		v.Config.RevisionId = str(newUUID())
+		if err := versions.Put(tx, sc, v, name, versionKey(latest)); err != nil {
+			return err
+		}
+		out = v
+		if in.Publish != nil && *in.Publish {
+			if out, err = publish(tx, sc, &fn, v, ""); err != nil {
+				return err
+			}
+			return functions.Put(tx, sc, fn, name)
+		}
+		return nil
+	})
+	if err != nil || dry {
+		l.opt.Blobs.Delete(code.Ref.ID)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		l.exec.Evict(group(sc, name))
+		l.dropBlobIfUnused(sc, name, oldBlob)
+	}
+	cfg := out.Config
+	cfg.LastUpdateStatus = str("InProgress")
+	cfg.LastUpdateStatusReason = str("The function is being created.")
+	cfg.LastUpdateStatusReasonCode = str("Creating")
+	return &cfg, nil
+}
+
+// dropBlobIfUnused deletes replaced code no version refers to anymore.
+func (l *Lambda) dropBlobIfUnused(sc storage.Scope, name, id string) {
+	if id == "" {
+		return
+	}
+	used := false
+	l.opt.Store.View(func(tx storage.Tx) error {
+		return versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, v version) bool {
+			used = v.Code.ID == id
+			return !used
+		})
+	})
+	if !used {
+		l.opt.Blobs.Delete(id)
+	}
+}
+
+// UpdateFunctionConfiguration changes $LATEST's settings.
+func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi.UpdateFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	if in.Runtime != nil {
+		if err := checkRuntime(*in.Runtime); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkTimeout(in.Timeout); err != nil {
+		return nil, err
+	}
+	if err := checkEnv(in.Environment); err != nil {
+		return nil, err
+	}
+	if in.Role != nil {
+		if err := l.checkRole(*in.Role); err != nil {
+			return nil, err
+		}
+	}
+	var layers []lambdaapi.Layer
+	if in.Layers != nil {
+		if layers, err = l.resolveLayers(ctx, in.Layers); err != nil {
+			return nil, err
+		}
+	}
+	vpc, err := l.vpcConfig(ctx, in.VpcConfig)
+	if err != nil {
+		return nil, err
+	}
+	var out version
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		_, v, err := l.getFunction(tx, sc, name, "")
+		if err != nil {
+			return err
+		}
+		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+			return errPrecondition()
+		}
+		c := &v.Config
+		set := func(dst **string, src *string) {
+			if src != nil {
+				*dst = src
+			}
+		}
+		set(&c.Role, in.Role)
+		set(&c.Handler, in.Handler)
+		set(&c.Description, in.Description)
+		set(&c.Runtime, in.Runtime)
+		set(&c.KMSKeyArn, in.KMSKeyArn)
+		if in.Timeout != nil {
+			c.Timeout = in.Timeout
+		}
+		if in.MemorySize != nil {
+			c.MemorySize = in.MemorySize
+		}
+		if in.Environment != nil {
+			c.Environment = &lambdaapi.EnvironmentResponse{Variables: in.Environment.Variables}
+			if c.Environment.Variables == nil {
+				c.Environment.Variables = map[string]string{}
+			}
+		}
+		if in.Layers != nil {
+			c.Layers = layers
+		}
+		if in.VpcConfig != nil {
+			c.VpcConfig = vpc
+		}
+		if in.DeadLetterConfig != nil {
+			c.DeadLetterConfig = in.DeadLetterConfig
+		}
+		if in.TracingConfig != nil && in.TracingConfig.Mode != nil {
+			c.TracingConfig = &lambdaapi.TracingConfigResponse{Mode: in.TracingConfig.Mode}
+		}
+		if in.EphemeralStorage != nil && in.EphemeralStorage.Size != nil {
+			c.EphemeralStorage = in.EphemeralStorage
+		}
+		if in.LoggingConfig != nil {
+			if in.LoggingConfig.LogGroup != nil {
+				c.LoggingConfig.LogGroup = in.LoggingConfig.LogGroup
+			}
+			if in.LoggingConfig.LogFormat != nil {
+				c.LoggingConfig.LogFormat = in.LoggingConfig.LogFormat
+			}
+		}
+		c.LastModified = str(lastModified(ctx.Now()))
+		c.RevisionId = str(newUUID())
+		out = v
+		return versions.Put(tx, sc, v, name, versionKey(latest))
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.exec.Evict(group(sc, name))
+	cfg := out.Config
+	cfg.LastUpdateStatus = str("InProgress")
+	cfg.LastUpdateStatusReason = str("The function is being created.")
+	cfg.LastUpdateStatusReasonCode = str("Creating")
+	return &cfg, nil
+}
+
+// Aliases.
+
+type aliasesT struct{}
+
+func (aliasesT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
+	return deleteUnder(tx, sc, aliases.Name(), name)
+}
+
+// deleteUnder removes every record of a table under a function.
+func deleteUnder(tx storage.Tx, sc storage.Scope, table, name string) error {
+	var keys [][]byte
+	tx.Scan(sc.Prefix(table, name), storage.ScanOptions{}, func(k, _ []byte) bool {
+		keys = append(keys, k)
+		return true
+	})
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func aliasARN(sc storage.Scope, fn, alias string) string { return functionARN(sc, fn) + ":" + alias }
+
+func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string, rc *lambdaapi.AliasRoutingConfiguration) error {
+	if ver != latest {
+		if _, ok, err := versions.Get(tx, sc, name, versionKey(ver)); err != nil {
+			return err
+		} else if !ok {
+			return errNotFound("Function not found: %s:%s", functionARN(sc, name), ver)
+		}
+	}
+	if rc == nil {
+		return nil
+	}
+	if len(rc.AdditionalVersionWeights) > 1 {
+		return errInvalidParam("Number of items in AdditionalVersionWeights cannot be greater than 1")
+	}
+	for v, w := range rc.AdditionalVersionWeights {
+		if ver == latest {
+			return errInvalidParam("$LATEST is not supported for an alias pointing to more than 1 version")
+		}
+		if v == ver {
+			return errInvalidParam("Invalid function version %s. Function version %s is already included in routing configuration.", v, v)
+		}
+		if w < 0 || w > 1 {
+			return errInvalidParam("Invalid weight %v for version %s", w, v)
+		}
+		if _, ok, err := versions.Get(tx, sc, name, versionKey(v)); err != nil {
+			return err
+		} else if !ok {
+			return errNotFound("Function not found: %s:%s", functionARN(sc, name), v)
+		}
+	}
+	return nil
+}
+
+// CreateAlias names a version, optionally with weighted routing to a
+// second one.
+func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequest) (*lambdaapi.AliasConfiguration, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	alias := deref(in.Name)
+	if _, err := strconv.Atoi(alias); err == nil || alias == latest {
+		return nil, errInvalidParam("Alias name cannot be a version number or $LATEST")
+	}
+	a := lambdaapi.AliasConfiguration{
+		AliasArn: str(aliasARN(sc, name, alias)), Name: str(alias), FunctionVersion: in.FunctionVersion,
+		Description: str(deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: str(newUUID()),
+	}
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
+			return err
+		}
+		if _, ok, err := aliases.Get(tx, sc, name, alias); err != nil {
+			return err
+		} else if ok {
+			return errConflict("Alias already exists: %s", aliasARN(sc, name, alias))
+		}
+		if err := l.checkRouting(tx, sc, name, deref(in.FunctionVersion), in.RoutingConfig); err != nil {
+			return err
+		}
+		return aliases.Put(tx, sc, a, name, alias)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func (l *Lambda) getAlias(ctx *request.Context, fnName, alias string) (lambdaapi.AliasConfiguration, string, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, fnName, nil)
+	if err != nil {
+		return lambdaapi.AliasConfiguration{}, "", err
+	}
+	var a lambdaapi.AliasConfiguration
+	err = l.opt.Store.View(func(tx storage.Tx) error {
+		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
+			return err
+		}
+		var ok bool
+		a, ok, err = aliases.Get(tx, sc, name, alias)
+		if err == nil && !ok {
+			err = errNotFound("Cannot find alias arn: %s", aliasARN(sc, name, alias))
+		}
+		return err
+	})
+	return a, name, err
+}
+
+// GetAlias returns an alias.
+func (l *Lambda) GetAlias(ctx *request.Context, in *lambdaapi.GetAliasRequest) (*lambdaapi.AliasConfiguration, error) {
+	a, _, err := l.getAlias(ctx, deref(in.FunctionName), deref(in.Name))
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// UpdateAlias repoints an alias.
+func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequest) (*lambdaapi.AliasConfiguration, error) {
+	sc := scope(ctx)
+	a, name, err := l.getAlias(ctx, deref(in.FunctionName), deref(in.Name))
+	if err != nil {
+		return nil, err
+	}
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		cur, ok, err := aliases.Get(tx, sc, name, deref(in.Name))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("Cannot find alias arn: %s", aliasARN(sc, name, deref(in.Name)))
+		}
+		if in.RevisionId != nil && *in.RevisionId != deref(cur.RevisionId) {
+			return errPrecondition()
+		}
+		a = cur
+		if in.FunctionVersion != nil {
+			a.FunctionVersion = in.FunctionVersion
+		}
+		if in.Description != nil {
+			a.Description = in.Description
+		}
+		if in.RoutingConfig != nil {
+			a.RoutingConfig = in.RoutingConfig
+			if len(in.RoutingConfig.AdditionalVersionWeights) == 0 {
+				a.RoutingConfig = nil
+			}
+		}
+		if err := l.checkRouting(tx, sc, name, deref(a.FunctionVersion), a.RoutingConfig); err != nil {
+			return err
+		}
+		a.RevisionId = str(newUUID())
+		return aliases.Put(tx, sc, a, name, deref(in.Name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// DeleteAlias removes an alias.
+func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequest) (*lambdaapi.DeleteAliasOutput, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
+			return err
+		}
+		return aliases.Delete(tx, sc, name, deref(in.Name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lambdaapi.DeleteAliasOutput{}, nil
+}
+
+// ListAliases lists a function's aliases.
+func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequest) (*lambdaapi.ListAliasesResponse, error) {
+	sc := scope(ctx)
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	max := pageSize(in.MaxItems, 10000)
+	after, err := marker(in.Marker)
+	if err != nil {
+		return nil, err
+	}
+	out := &lambdaapi.ListAliasesResponse{Aliases: []lambdaapi.AliasConfiguration{}}
+	err = l.opt.Store.View(func(tx storage.Tx) error {
+		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
+			return err
+		}
+		opts := storage.ListOptions{}
+		if after != "" {
+			opts.After = []string{name, after}
+		}
+		return aliases.List(tx, sc, []string{name}, opts, func(k []string, a lambdaapi.AliasConfiguration) bool {
+			if in.FunctionVersion != nil && deref(a.FunctionVersion) != *in.FunctionVersion {
+				return true
+			}
+			if len(out.Aliases) == max {
+				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(deref(out.Aliases[max-1].Name))))
+				return false
+			}
+			out.Aliases = append(out.Aliases, a)
+			return true
+		})
+	})
+	return out, err
+}
+
+// Tags.
+
+// taggedFunction finds the function a tagging ARN names. Only functions
+// are taggable here (not versions or aliases), as on AWS.
+func (l *Lambda) taggedFunction(ctx *request.Context, arn string) (string, error) {
+	name, qual, err := parseName(ctx, arn, nil)
+	if err != nil || !strings.HasPrefix(arn, "arn:") {
+		return "", errInvalidParam("1 validation error detected: Value '%s' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern", arn)
+	}
+	if qual != "" {
+		return "", errInvalidParam("Tags on function aliases and versions are not supported. Please specify a function ARN.")
+	}
+	return name, nil
+}
+
+// TagResource adds tags to a function.
+func (l *Lambda) TagResource(ctx *request.Context, in *lambdaapi.TagResourceRequest) (*lambdaapi.TagResourceOutput, error) {
+	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	if err != nil {
+		return nil, err
+	}
+	err = l.updateFunction(ctx, name, func(fn *function) error {
+		if fn.Tags == nil {
+			fn.Tags = map[string]string{}
+		}
+		for k, v := range in.Tags {
+			fn.Tags[k] = v
+		}
+		if len(fn.Tags) > 50 {
+			return errInvalidParam("Number of tags exceeds resource tag limit.")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lambdaapi.TagResourceOutput{}, nil
+}
+
+// UntagResource removes tags.
+func (l *Lambda) UntagResource(ctx *request.Context, in *lambdaapi.UntagResourceRequest) (*lambdaapi.UntagResourceOutput, error) {
+	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	if err != nil {
+		return nil, err
+	}
+	err = l.updateFunction(ctx, name, func(fn *function) error {
+		for _, k := range in.TagKeys {
+			delete(fn.Tags, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &lambdaapi.UntagResourceOutput{}, nil
+}
+
+// ListTags lists a function's tags.
+func (l *Lambda) ListTags(ctx *request.Context, in *lambdaapi.ListTagsRequest) (*lambdaapi.ListTagsResponse, error) {
+	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	if err != nil {
+		return nil, err
+	}
+	fn, _, _, err := l.read(ctx, name, nil)
+	if err != nil {
+		return nil, err
+	}
+	tags := fn.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return &lambdaapi.ListTagsResponse{Tags: tags}, nil
+}
+
+func (l *Lambda) updateFunction(ctx *request.Context, name string, fn func(*function) error) error {
+	sc := scope(ctx)
+	return l.opt.Store.Update(func(tx storage.Tx) error {
+		f, ok, err := functions.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("Function not found: %s", functionARN(sc, name))
+		}
+		if err := fn(&f); err != nil {
+			return err
+		}
+		return functions.Put(tx, sc, f, name)
+	})
+}
+
+// Concurrency.
+
+// PutFunctionConcurrency reserves concurrency for a function.
+func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutFunctionConcurrencyRequest) (*lambdaapi.Concurrency, error) {
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	n := in.ReservedConcurrentExecutions
+	if n == nil || *n < 0 {
+		return nil, errInvalidParam("ReservedConcurrentExecutions must be at least 0")
+	}
+	if *n > 900 {
+		return nil, errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
+	}
+	if err := l.updateFunction(ctx, name, func(fn *function) error { fn.Reserved = n; return nil }); err != nil {
+		return nil, err
+	}
+	return &lambdaapi.Concurrency{ReservedConcurrentExecutions: n}, nil
+}
+
+// GetFunctionConcurrency returns the reserved concurrency.
+func (l *Lambda) GetFunctionConcurrency(ctx *request.Context, in *lambdaapi.GetFunctionConcurrencyRequest) (*lambdaapi.GetFunctionConcurrencyResponse, error) {
+	fn, _, _, err := l.read(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	return &lambdaapi.GetFunctionConcurrencyResponse{ReservedConcurrentExecutions: fn.Reserved}, nil
+}
+
+// DeleteFunctionConcurrency removes the reservation.
+func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.DeleteFunctionConcurrencyRequest) (*lambdaapi.DeleteFunctionConcurrencyOutput, error) {
+	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.updateFunction(ctx, name, func(fn *function) error { fn.Reserved = nil; return nil }); err != nil {
+		return nil, err
+	}
+	return &lambdaapi.DeleteFunctionConcurrencyOutput{}, nil
+}
+
+// GetAccountSettings reports the account's limits and usage.
+func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccountSettingsRequest) (*lambdaapi.GetAccountSettingsResponse, error) {
+	var count, size int64
+	l.opt.Store.View(func(tx storage.Tx) error {
+		return versions.List(tx, scope(ctx), nil, storage.ListOptions{}, func(k []string, v version) bool {
+			if k[1] == latest {
+				count++
+			}
+			size += deref64(v.Config.CodeSize)
+			return true
+		})
+	})
+	return &lambdaapi.GetAccountSettingsResponse{
+		AccountLimit: &lambdaapi.AccountLimit{
+			TotalCodeSize: i64(80530636800), CodeSizeUnzipped: i64(262144000), CodeSizeZipped: i64(52428800),
+			ConcurrentExecutions: i32(1000), UnreservedConcurrentExecutions: i32(1000),
+		},
+		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: i64(size), FunctionCount: i64(count)},
+	}, nil
+}
+
+func deref64(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,405 @@
+package logs
+
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+
+	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+)
+
+// pattern is a compiled CloudWatch Logs filter pattern. Three syntaxes
+// exist (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html):
+//
+//   - terms: `ERROR`, `ERROR Exception` (all), `?ERROR ?WARN` (any),
+//     `"exact phrase"`, `-term` (exclude); case-sensitive substrings;
+//   - JSON: `{ $.level = "error" && $.latency > 100 }` with =, !=, <, <=,
+//     >, >=, string wildcards (*), IS TRUE/FALSE/NULL, EXISTS, && and ||;
+//   - space-delimited: `[ip, user, status = 404, ...]`.
+type pattern struct {
+	match func(msg string) bool
+}
+
+func badPattern(p string) error {
+	return logsapi.ErrInvalidParameterException.New("Invalid filter pattern: %s", p)
+}
+
+func compilePattern(p string) (*pattern, error) {
+	s := strings.TrimSpace(p)
+	switch {
+	case s == "" || s == `""`:
+		return &pattern{match: func(string) bool { return true }}, nil
+	case strings.HasPrefix(s, "{"):
+		if !strings.HasSuffix(s, "}") {
+			return nil, badPattern(p)
+		}
+		expr, err := parseJSONExpr(strings.TrimSpace(s[1 : len(s)-1]))
+		if err != nil {
+			return nil, badPattern(p)
+		}
+		return &pattern{match: func(msg string) bool {
+			var doc any
+			if json.Unmarshal([]byte(msg), &doc) != nil {
+				return false
+			}
+			return expr(doc)
+		}}, nil
+	case strings.HasPrefix(s, "["):
+		if !strings.HasSuffix(s, "]") {
+			return nil, badPattern(p)
+		}
+		return compileSpaced(strings.TrimSpace(s[1:len(s)-1]), p)
+	}
+	return compileTerms(s, p)
+}
+
+// compileTerms handles the term syntax.
+func compileTerms(s, orig string) (*pattern, error) {
+	var all, anyOf, none []string
+	for s != "" {
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			break
+		}
+		kind := byte(0)
+		if s[0] == '?' || s[0] == '-' {
+			kind, s = s[0], s[1:]
+		}
+		var term string
+		if strings.HasPrefix(s, `"`) {
+			end := strings.IndexByte(s[1:], '"')
+			if end < 0 {
+				return nil, badPattern(orig)
+			}
+			term, s = s[1:end+1], s[end+2:]
+		} else {
+			end := strings.IndexAny(s, " \t")
+			if end < 0 {
+				end = len(s)
+			}
+			term, s = s[:end], s[end:]
+		}
+		switch kind {
+		case '?':
+			anyOf = append(anyOf, term)
+		case '-':
+			none = append(none, term)
+		default:
+			all = append(all, term)
+		}
+	}
+	return &pattern{match: func(msg string) bool {
+		for _, t := range none {
+			if strings.Contains(msg, t) {
+				return false
+			}
+		}
+		for _, t := range all {
+			if !strings.Contains(msg, t) {
+				return false
+			}
+		}
+		if len(anyOf) > 0 {
+			for _, t := range anyOf {
+				if strings.Contains(msg, t) {
+					return true
+				}
+			}
+			return false
+		}
+		return true
+	}}, nil
+}
+
+// compileSpaced handles the space-delimited syntax: fields named in
+// order, optional conditions, "..." matching any number of fields.
+func compileSpaced(body, orig string) (*pattern, error) {
+	type field struct {
+		rest bool
+		cond func(string) bool
+	}
+	var fields []field
+	for _, part := range splitOp(body, ",") {
+		part = strings.TrimSpace(part)
+		if part == "..." {
+			fields = append(fields, field{rest: true})
+			continue
+		}
+		f := field{}
+		for _, op := range []string{"!=", ">=", "<=", "=", ">", "<"} {
+			if i := strings.Index(part, op); i > 0 {
+				want := strings.Trim(strings.TrimSpace(part[i+len(op):]), `"`)
+				f.cond = compare(op, want)
+				break
+			}
+		}
+		fields = append(fields, f)
+	}
+	return &pattern{match: func(msg string) bool {
+		words := splitSpaced(msg)
+		wi := 0
+		for i, f := range fields {
+			if f.rest {
+				// "..." swallows what the remaining fields do not need.
+				need := len(fields) - i - 1
+				if len(words)-wi < need {
+					return false
+				}
+				wi = len(words) - need
+				continue
+			}
+			if wi >= len(words) {
+				return false
+			}
+			if f.cond != nil && !f.cond(words[wi]) {
+				return false
+			}
+			wi++
+		}
+		return wi == len(words) || (len(fields) > 0 && fields[len(fields)-1].rest)
+	}}, nil
+}
+
+// splitSpaced splits a log line into fields, keeping "quoted" and
+// [bracketed] runs together.
+func splitSpaced(msg string) []string {
+	var out []string
+	for i := 0; i < len(msg); {
+		switch msg[i] {
+		case ' ', '\t':
+			i++
+		case '"':
+			j := strings.IndexByte(msg[i+1:], '"')
+			if j < 0 {
+				out = append(out, msg[i+1:])
+				return out
+			}
+			out = append(out, msg[i+1:i+1+j])
+			i += j + 2
+		case '[':
+			j := strings.IndexByte(msg[i+1:], ']')
+			if j < 0 {
+				out = append(out, msg[i+1:])
+				return out
+			}
+			out = append(out, msg[i+1:i+1+j])
+			i += j + 2
+		default:
+			j := strings.IndexAny(msg[i:], " \t")
+			if j < 0 {
+				out = append(out, msg[i:])
+				return out
+			}
+			out = append(out, msg[i:i+j])
+			i += j
+		}
+	}
+	return out
+}
+
+// compare returns a predicate for "value op want": numeric when both
+// sides are numbers, otherwise string equality with * wildcards.
+func compare(op, want string) func(string) bool {
+	wn, werr := strconv.ParseFloat(want, 64)
+	var re *regexp.Regexp
+	if strings.Contains(want, "*") {
+		re = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\*`, ".*") + "$")
+	}
+	return func(v string) bool {
+		if vn, err := strconv.ParseFloat(v, 64); err == nil && werr == nil {
+			switch op {
+			case "=":
+				return vn == wn
+			case "!=":
+				return vn != wn
+			case ">":
+				return vn > wn
+			case ">=":
+				return vn >= wn
+			case "<":
+				return vn < wn
+			case "<=":
+				return vn <= wn
+			}
+		}
+		eq := v == want
+		if re != nil {
+			eq = re.MatchString(v)
+		}
+		switch op {
+		case "=":
+			return eq
+		case "!=":
+			return !eq
+		}
+		return false
+	}
+}
+
+// JSON expressions.
+
+type jsonExpr func(doc any) bool
+
+func parseJSONExpr(s string) (jsonExpr, error) {
+	s = strings.TrimSpace(s)
+	// || binds looser than &&.
+	if parts := splitOp(s, "||"); len(parts) > 1 {
+		var subs []jsonExpr
+		for _, p := range parts {
+			e, err := parseJSONExpr(p)
+			if err != nil {
+				return nil, err
+			}
+			subs = append(subs, e)
+		}
+		return func(d any) bool {
+			for _, e := range subs {
+				if e(d) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	}
+	if parts := splitOp(s, "&&"); len(parts) > 1 {
+		var subs []jsonExpr
+		for _, p := range parts {
+			e, err := parseJSONExpr(p)
+			if err != nil {
+				return nil, err
+			}
+			subs = append(subs, e)
+		}
+		return func(d any) bool {
+			for _, e := range subs {
+				if !e(d) {
+					return false
+				}
+			}
+			return true
+		}, nil
+	}
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		return parseJSONExpr(s[1 : len(s)-1])
+	}
+	if !strings.HasPrefix(s, "$") {
+		return nil, errBad
+	}
+	upper := strings.ToUpper(s)
+	for _, suffix := range []string{" IS TRUE", " IS FALSE", " IS NULL", " NOT EXISTS", " EXISTS"} {
+		if strings.HasSuffix(upper, suffix) {
+			sel := strings.TrimSpace(s[:len(s)-len(suffix)])
+			return func(d any) bool {
+				v, ok := selectPath(d, sel)
+				switch suffix {
+				case " IS TRUE":
+					return ok && v == true
+				case " IS FALSE":
+					return ok && v == false
+				case " IS NULL":
+					return ok && v == nil
+				case " EXISTS":
+					return ok
+				}
+				return !ok
+			}, nil
+		}
+	}
+	for _, op := range []string{"!=", ">=", "<=", "=", ">", "<"} {
+		if i := strings.Index(s, op); i > 0 {
+			sel := strings.TrimSpace(s[:i])
+			want := strings.TrimSpace(s[i+len(op):])
+			quoted := strings.HasPrefix(want, `"`)
+			want = strings.Trim(want, `"`)
+			cmp := compare(op, want)
+			return func(d any) bool {
+				v, ok := selectPath(d, sel)
+				if !ok {
+					return false
+				}
+				switch x := v.(type) {
+				case string:
+					return cmp(x)
+				case float64:
+					if quoted {
+						return false
+					}
+					return cmp(strconv.FormatFloat(x, 'f', -1, 64))
+				case bool:
+					return cmp(strconv.FormatBool(x))
+				case nil:
+					return op == "=" && want == "null"
+				}
+				return false
+			}, nil
+		}
+	}
+	return nil, errBad
+}
+
+var errBad = badPattern("")
+
+// splitOp splits s at op where op is outside quotes, parentheses and
+// brackets.
+func splitOp(s, op string) []string {
+	var out []string
+	depth, start := 0, 0
+	inQ := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			inQ = !inQ
+		case inQ:
+		case c == '(' || c == '[':
+			depth++
+		case c == ')' || c == ']':
+			depth--
+		case depth == 0 && strings.HasPrefix(s[i:], op):
+			out = append(out, s[start:i])
+			start = i + len(op)
+			i += len(op) - 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// selectPath follows $.a.b[0].c through a decoded JSON document.
+func selectPath(doc any, sel string) (any, bool) {
+	sel = strings.TrimPrefix(sel, "$")
+	cur := doc
+	for sel != "" {
+		switch {
+		case strings.HasPrefix(sel, "."):
+			sel = sel[1:]
+			end := strings.IndexAny(sel, ".[")
+			if end < 0 {
+				end = len(sel)
+			}
+			key := sel[:end]
+			sel = sel[end:]
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if cur, ok = m[key]; !ok {
+				return nil, false
+			}
+		case strings.HasPrefix(sel, "["):
+			end := strings.IndexByte(sel, ']')
+			if end < 0 {
+				return nil, false
+			}
+			n, err := strconv.Atoi(sel[1:end])
+			sel = sel[end+1:]
+			a, ok := cur.([]any)
+			if err != nil || !ok || n < 0 || n >= len(a) {
+				return nil, false
+			}
+			cur = a[n]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}

@@ -1,0 +1,402 @@
+package route53
+
+import (
+	"crypto/rand"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"time"
+
+	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// Health checks exist at API level: niwa stores and returns them, and
+// reports every one healthy; it does not probe endpoints yet, so DNS
+// answers treat every record set as healthy too.
+
+type healthCheckRec struct {
+	ID              string
+	CallerReference string
+	Config          route53api.HealthCheckConfig
+	Version         int64
+	Tags            map[string]string
+	Created         time.Time
+}
+
+var (
+	healthChecks = storage.NewTable[healthCheckRec]("health-checks")
+	hcCallerRefs = storage.NewTable[string]("health-check-caller-refs")
+)
+
+func newUUID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("route53: crypto/rand failed: " + err.Error())
+	}
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func noSuchHealthCheck(id string) error {
+	return route53api.ErrNoSuchHealthCheck.New("A health check with id %s does not exist.", id)
+}
+
+// defaults fills what Route53 fills in a health check's configuration.
+func defaults(c route53api.HealthCheckConfig) (route53api.HealthCheckConfig, error) {
+	typ := str(c.Type)
+	switch typ {
+	case "HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP":
+		if c.IPAddress == nil && c.FullyQualifiedDomainName == nil {
+			return c, invalidInput("Invalid parameter : Either IPAddress or FullyQualifiedDomainName must be specified for health checks of type %s", typ)
+		}
+		if typ == "TCP" && c.ResourcePath != nil {
+			return c, invalidInput("Invalid parameter : ResourcePath is not allowed for health checks of type TCP")
+		}
+		if c.Port == nil {
+			port := int32(80)
+			if typ == "HTTPS" || typ == "HTTPS_STR_MATCH" {
+				port = 443
+			}
+			c.Port = &port
+		}
+		if c.RequestInterval == nil {
+			c.RequestInterval = ptr(int32(30))
+		}
+		if c.FailureThreshold == nil {
+			c.FailureThreshold = ptr(int32(3))
+		}
+		if c.MeasureLatency == nil {
+			c.MeasureLatency = ptr(false)
+		}
+		if c.EnableSNI == nil {
+			c.EnableSNI = ptr(typ == "HTTPS" || typ == "HTTPS_STR_MATCH")
+		}
+	case "CALCULATED":
+		if c.HealthThreshold == nil {
+			c.HealthThreshold = ptr(int32(len(c.ChildHealthChecks)))
+		}
+	}
+	if c.Inverted == nil {
+		c.Inverted = ptr(false)
+	}
+	if c.Disabled == nil {
+		c.Disabled = ptr(false)
+	}
+	return c, nil
+}
+
+func hcOut(h healthCheckRec) *route53api.HealthCheck {
+	c := h.Config
+	return &route53api.HealthCheck{Id: ptr(h.ID), CallerReference: ptr(h.CallerReference), HealthCheckConfig: &c, HealthCheckVersion: ptr(h.Version)}
+}
+
+// CreateHealthCheck stores a health check; repeating a CallerReference
+// with the same configuration returns the existing one, with another
+// configuration fails with HealthCheckAlreadyExists.
+func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateHealthCheckInput) (*route53api.CreateHealthCheckOutput, error) {
+	if in.HealthCheckConfig == nil {
+		return nil, invalidInput("Invalid request: Missing HealthCheckConfig")
+	}
+	cfg, err := defaults(*in.HealthCheckConfig)
+	if err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	var h healthCheckRec
+	err = s.store.Update(func(tx storage.Tx) error {
+		id, dup, err := hcCallerRefs.Get(tx, sc, str(in.CallerReference))
+		if err != nil {
+			return err
+		}
+		if dup {
+			old, ok, err := healthChecks.Get(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			if ok && reflect.DeepEqual(old.Config, cfg) {
+				h = old
+				return nil
+			}
+			return route53api.ErrHealthCheckAlreadyExists.New("A health check has already been created with the specified caller reference.")
+		}
+		h = healthCheckRec{ID: newUUID(), CallerReference: str(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
+		if err := hcCallerRefs.Put(tx, sc, h.ID, h.CallerReference); err != nil {
+			return err
+		}
+		return healthChecks.Put(tx, sc, h, h.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.CreateHealthCheckOutput{HealthCheck: hcOut(h), Location: ptr("https://route53.amazonaws.com/2013-04-01/healthcheck/" + h.ID)}, nil
+}
+
+func (s *Route53) getHealthCheck(ctx *request.Context, id string) (healthCheckRec, error) {
+	var h healthCheckRec
+	var ok bool
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		h, ok, err = healthChecks.Get(tx, scope(ctx), id)
+		return err
+	})
+	if err == nil && !ok {
+		err = noSuchHealthCheck(id)
+	}
+	return h, err
+}
+
+// GetHealthCheck returns one health check.
+func (s *Route53) GetHealthCheck(ctx *request.Context, in *route53api.GetHealthCheckInput) (*route53api.GetHealthCheckOutput, error) {
+	h, err := s.getHealthCheck(ctx, str(in.HealthCheckId))
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.GetHealthCheckOutput{HealthCheck: hcOut(h)}, nil
+}
+
+// GetHealthCheckStatus reports the check healthy from three checker
+// regions (niwa does not probe).
+func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetHealthCheckStatusInput) (*route53api.GetHealthCheckStatusOutput, error) {
+	if _, err := s.getHealthCheck(ctx, str(in.HealthCheckId)); err != nil {
+		return nil, err
+	}
+	now := ctx.Now().UTC()
+	out := &route53api.GetHealthCheckStatusOutput{}
+	for i, region := range []string{"us-east-1", "eu-west-1", "ap-northeast-1"} {
+		out.HealthCheckObservations = append(out.HealthCheckObservations, route53api.HealthCheckObservation{
+			Region: ptr(region), IPAddress: ptr(fmt.Sprintf("15.177.%d.1", i*10)),
+			StatusReport: &route53api.StatusReport{Status: ptr("Success: HTTP Status Code 200, OK"), CheckedTime: &now},
+		})
+	}
+	return out, nil
+}
+
+// DeleteHealthCheck deletes a health check.
+func (s *Route53) DeleteHealthCheck(ctx *request.Context, in *route53api.DeleteHealthCheckInput) (*route53api.DeleteHealthCheckOutput, error) {
+	id := str(in.HealthCheckId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		h, ok, err := healthChecks.Get(tx, scope(ctx), id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return noSuchHealthCheck(id)
+		}
+		return healthChecks.Delete(tx, scope(ctx), h.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.DeleteHealthCheckOutput{}, nil
+}
+
+// UpdateHealthCheck changes the given settings; HealthCheckVersion, when
+// sent, must match the current version.
+func (s *Route53) UpdateHealthCheck(ctx *request.Context, in *route53api.UpdateHealthCheckInput) (*route53api.UpdateHealthCheckOutput, error) {
+	id := str(in.HealthCheckId)
+	var h healthCheckRec
+	err := s.store.Update(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		if h, ok, err = healthChecks.Get(tx, scope(ctx), id); err != nil {
+			return err
+		} else if !ok {
+			return noSuchHealthCheck(id)
+		}
+		if in.HealthCheckVersion != nil && *in.HealthCheckVersion != h.Version {
+			return route53api.ErrHealthCheckVersionMismatch.New("The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check.")
+		}
+		c := &h.Config
+		set := func(dst any, src any) {
+			if !reflect.ValueOf(src).IsNil() {
+				reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src))
+			}
+		}
+		set(&c.IPAddress, in.IPAddress)
+		set(&c.Port, in.Port)
+		set(&c.ResourcePath, in.ResourcePath)
+		set(&c.FullyQualifiedDomainName, in.FullyQualifiedDomainName)
+		set(&c.SearchString, in.SearchString)
+		set(&c.FailureThreshold, in.FailureThreshold)
+		set(&c.Inverted, in.Inverted)
+		set(&c.Disabled, in.Disabled)
+		set(&c.HealthThreshold, in.HealthThreshold)
+		set(&c.EnableSNI, in.EnableSNI)
+		set(&c.AlarmIdentifier, in.AlarmIdentifier)
+		set(&c.InsufficientDataHealthStatus, in.InsufficientDataHealthStatus)
+		if in.ChildHealthChecks != nil {
+			c.ChildHealthChecks = in.ChildHealthChecks
+		}
+		if in.Regions != nil {
+			c.Regions = in.Regions
+		}
+		h.Version++
+		return healthChecks.Put(tx, scope(ctx), h, h.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.UpdateHealthCheckOutput{HealthCheck: hcOut(h)}, nil
+}
+
+// ListHealthChecks lists health checks in id order; Marker is the id to
+// start at.
+func (s *Route53) ListHealthChecks(ctx *request.Context, in *route53api.ListHealthChecksInput) (*route53api.ListHealthChecksOutput, error) {
+	max, err := maxItems(in.MaxItems, 100)
+	if err != nil {
+		return nil, err
+	}
+	out := &route53api.ListHealthChecksOutput{HealthChecks: []route53api.HealthCheck{}, Marker: in.Marker, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}
+	err = s.store.View(func(tx storage.Tx) error {
+		return healthChecks.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, h healthCheckRec) bool {
+			if in.Marker != nil && h.ID < *in.Marker {
+				return true
+			}
+			if len(out.HealthChecks) == max {
+				out.IsTruncated, out.NextMarker = ptr(true), ptr(h.ID)
+				return false
+			}
+			out.HealthChecks = append(out.HealthChecks, *hcOut(h))
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetHealthCheckCount counts the account's health checks.
+func (s *Route53) GetHealthCheckCount(ctx *request.Context, _ *route53api.GetHealthCheckCountInput) (*route53api.GetHealthCheckCountOutput, error) {
+	var n int64
+	err := s.store.View(func(tx storage.Tx) error {
+		return healthChecks.List(tx, scope(ctx), nil, storage.ListOptions{}, func([]string, healthCheckRec) bool { n++; return true })
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.GetHealthCheckCountOutput{HealthCheckCount: &n}, nil
+}
+
+// Tags.
+
+// tagged reads or updates the tags of a hosted zone or health check.
+func (s *Route53) tagged(ctx *request.Context, typ, id string, update func(map[string]string) error) (map[string]string, error) {
+	sc := scope(ctx)
+	var tags map[string]string
+	run := s.store.View
+	if update != nil {
+		run = s.store.Update
+	}
+	err := run(func(tx storage.Tx) error {
+		switch typ {
+		case "hostedzone":
+			z, err := getZone(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			if update != nil {
+				if z.Tags == nil {
+					z.Tags = map[string]string{}
+				}
+				if err := update(z.Tags); err != nil {
+					return err
+				}
+				if err := zones.Put(tx, sc, z, z.ID); err != nil {
+					return err
+				}
+			}
+			tags = z.Tags
+		case "healthcheck":
+			h, ok, err := healthChecks.Get(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return noSuchHealthCheck(id)
+			}
+			if update != nil {
+				if h.Tags == nil {
+					h.Tags = map[string]string{}
+				}
+				if err := update(h.Tags); err != nil {
+					return err
+				}
+				if err := healthChecks.Put(tx, sc, h, h.ID); err != nil {
+					return err
+				}
+			}
+			tags = h.Tags
+		default:
+			return invalidInput("Invalid resource type: %s", typ)
+		}
+		return nil
+	})
+	return tags, err
+}
+
+func tagSet(typ, id string, tags map[string]string) route53api.ResourceTagSet {
+	set := route53api.ResourceTagSet{ResourceType: ptr(typ), ResourceId: ptr(id), Tags: []route53api.Tag{}}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		set.Tags = append(set.Tags, route53api.Tag{Key: ptr(k), Value: ptr(tags[k])})
+	}
+	return set
+}
+
+// ChangeTagsForResource adds and removes tags (at most 50 per resource).
+func (s *Route53) ChangeTagsForResource(ctx *request.Context, in *route53api.ChangeTagsForResourceInput) (*route53api.ChangeTagsForResourceOutput, error) {
+	_, err := s.tagged(ctx, str(in.ResourceType), bareID(str(in.ResourceId)), func(tags map[string]string) error {
+		for _, k := range in.RemoveTagKeys {
+			delete(tags, k)
+		}
+		for _, t := range in.AddTags {
+			tags[str(t.Key)] = str(t.Value)
+		}
+		if len(tags) > 50 {
+			return invalidInput("Number of tags exceeds the limit of 50")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.ChangeTagsForResourceOutput{}, nil
+}
+
+// ListTagsForResource lists one resource's tags.
+func (s *Route53) ListTagsForResource(ctx *request.Context, in *route53api.ListTagsForResourceInput) (*route53api.ListTagsForResourceOutput, error) {
+	id := bareID(str(in.ResourceId))
+	tags, err := s.tagged(ctx, str(in.ResourceType), id, nil)
+	if err != nil {
+		return nil, err
+	}
+	set := tagSet(str(in.ResourceType), id, tags)
+	return &route53api.ListTagsForResourceOutput{ResourceTagSet: &set}, nil
+}
+
+// ListTagsForResources lists the tags of several resources of one type.
+func (s *Route53) ListTagsForResources(ctx *request.Context, in *route53api.ListTagsForResourcesInput) (*route53api.ListTagsForResourcesOutput, error) {
+	out := &route53api.ListTagsForResourcesOutput{ResourceTagSets: []route53api.ResourceTagSet{}}
+	for _, raw := range in.ResourceIds {
+		id := bareID(raw)
+		tags, err := s.tagged(ctx, str(in.ResourceType), id, nil)
+		if err != nil {
+			return nil, err
+		}
+		out.ResourceTagSets = append(out.ResourceTagSets, tagSet(str(in.ResourceType), id, tags))
+	}
+	return out, nil
+}
+
+// GetCheckerIpRanges returns the ranges Route53's health checkers use.
+func (s *Route53) GetCheckerIpRanges(*request.Context, *route53api.GetCheckerIpRangesInput) (*route53api.GetCheckerIpRangesOutput, error) {
+	return &route53api.GetCheckerIpRangesOutput{CheckerIpRanges: []string{"15.177.0.0/18", "54.183.255.128/26", "54.228.16.0/26"}}, nil
+}

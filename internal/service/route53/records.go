@@ -1,0 +1,369 @@
+package route53
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+
+	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// setKey is a record set's key parts: zone id, reversed name, type, set
+// identifier.
+func setKey(zoneID string, rs route53api.ResourceRecordSet) []string {
+	return []string{zoneID, reverse(str(rs.Name)), str(rs.Type), str(rs.SetIdentifier)}
+}
+
+// describe names a record set in Route53's change-batch messages.
+func describe(rs route53api.ResourceRecordSet) string {
+	d := fmt.Sprintf("[name='%s', type='%s'", outName(str(rs.Name)), str(rs.Type))
+	if rs.SetIdentifier != nil {
+		d += fmt.Sprintf(", set-identifier='%s'", *rs.SetIdentifier)
+	}
+	return d + "]"
+}
+
+// batchErrors collects the per-change messages of a rejected batch; Route53
+// answers them together as "[m1, m2]".
+type batchErrors []string
+
+func (b batchErrors) err() error {
+	if len(b) == 0 {
+		return nil
+	}
+	return route53api.ErrInvalidChangeBatch.New("[%s]", strings.Join(b, ", ")).With("messages", []string(b))
+}
+
+func changeBatch(format string, args ...any) error {
+	return route53api.ErrInvalidChangeBatch.New(format, args...)
+}
+
+// normalize checks one change's record set on its own (before looking at
+// the zone) and returns it with its name normalized.
+func normalize(action string, in route53api.ResourceRecordSet, zone string) (route53api.ResourceRecordSet, error) {
+	rs := in
+	name := normName(str(in.Name))
+	rs.Name = &name
+	typ := str(rs.Type)
+	if !inZone(name, zone) {
+		return rs, changeBatch("[RRSet with DNS name %s is not permitted in zone %s]", outName(name), outName(zone))
+	}
+	hasRecords := rs.TTL != nil || len(rs.ResourceRecords) > 0
+	if (rs.AliasTarget != nil) == hasRecords || (hasRecords && (rs.TTL == nil || len(rs.ResourceRecords) == 0)) {
+		setID := "null"
+		if rs.SetIdentifier != nil {
+			setID = *rs.SetIdentifier
+		}
+		found := "none"
+		if rs.AliasTarget != nil && hasRecords {
+			found = "both"
+		}
+		return rs, invalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found %s in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]",
+			found, action, str(in.Name), typ, setID)
+	}
+	if rs.TTL != nil && (*rs.TTL < 0 || *rs.TTL > 2147483647) {
+		return rs, invalidInput("1 validation error detected: Value '%d' at 'changeBatch.changes.1.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value less than or equal to 2147483647", *rs.TTL)
+	}
+	policies := 0
+	for _, set := range []bool{rs.Weight != nil, rs.Region != nil, rs.Failover != nil, rs.GeoLocation != nil, rs.MultiValueAnswer != nil, rs.CidrRoutingConfig != nil, rs.GeoProximityLocation != nil} {
+		if set {
+			policies++
+		}
+	}
+	if policies > 1 {
+		return rs, invalidInput("Invalid request: Only one routing policy may be specified per resource record set")
+	}
+	if policies == 1 && rs.SetIdentifier == nil {
+		return rs, invalidInput("Invalid request: Missing field 'SetIdentifier' in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=null]", action, outName(name), typ)
+	}
+	if policies == 0 && rs.SetIdentifier != nil {
+		return rs, invalidInput("Invalid request: Missing field 'Weight', 'Region', 'Failover', 'GeoLocation', 'MultiValueAnswer' or 'CidrRoutingConfig' in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]", action, outName(name), typ, *rs.SetIdentifier)
+	}
+	if rs.AliasTarget != nil {
+		t := normName(str(rs.AliasTarget.DNSName))
+		rs.AliasTarget = &route53api.AliasTarget{HostedZoneId: ptr(bareID(str(rs.AliasTarget.HostedZoneId))), DNSName: &t, EvaluateTargetHealth: rs.AliasTarget.EvaluateTargetHealth}
+		return rs, nil
+	}
+	if typ == "CNAME" && len(rs.ResourceRecords) > 1 {
+		return rs, changeBatch("[RRSet of type CNAME with DNS name %s contains more than one record]", outName(name))
+	}
+	if typ == "SOA" && len(rs.ResourceRecords) != 1 {
+		return rs, changeBatch("[A HostedZone must contain exactly one SOA record.]")
+	}
+	for i, r := range rs.ResourceRecords {
+		v := strings.TrimSpace(str(r.Value))
+		if msg := badValue(typ, v); msg != "" {
+			return rs, changeBatch("[Invalid Resource Record: 'FATAL problem: %s encountered with '%s'']", msg, v)
+		}
+		rs.ResourceRecords[i] = route53api.ResourceRecord{Value: &v}
+	}
+	return rs, nil
+}
+
+// badValue returns Route53's name for what is wrong with a value, or "".
+func badValue(typ, v string) string {
+	switch typ {
+	case "A":
+		if a, err := netip.ParseAddr(v); err != nil || !a.Is4() {
+			return "ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)"
+		}
+		return ""
+	case "AAAA":
+		if a, err := netip.ParseAddr(v); err != nil || !a.Is6() || a.Is4In6() {
+			return "AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)"
+		}
+		return ""
+	case "TXT", "SPF":
+		if !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) || len(v) < 2 {
+			return "InvalidCharacterString (Value should be enclosed in quotation marks)"
+		}
+	case "MX":
+		f := strings.Fields(v)
+		if len(f) != 2 {
+			return "MXRRDATANotTwoFields (Value should contain a priority and a domain name)"
+		}
+	}
+	if err := dns.ValidValue(typ, v); err != nil {
+		return fmt.Sprintf("%sRRDATAIllegal (Value is not valid for a %s record)", typ, typ)
+	}
+	return ""
+}
+
+// sameValues compares a DELETE's record set with the stored one.
+func sameValues(a, b route53api.ResourceRecordSet) bool {
+	if (a.AliasTarget == nil) != (b.AliasTarget == nil) {
+		return false
+	}
+	if a.AliasTarget != nil {
+		return strings.EqualFold(str(a.AliasTarget.DNSName), str(b.AliasTarget.DNSName)) &&
+			bareID(str(a.AliasTarget.HostedZoneId)) == bareID(str(b.AliasTarget.HostedZoneId))
+	}
+	if a.TTL == nil || b.TTL == nil || *a.TTL != *b.TTL || len(a.ResourceRecords) != len(b.ResourceRecords) {
+		return false
+	}
+	av, bv := values(a), values(b)
+	slices.Sort(av)
+	slices.Sort(bv)
+	if !slices.Equal(av, bv) {
+		return false
+	}
+	eq := func(x, y *int64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return eq(a.Weight, b.Weight) && str(a.Region) == str(b.Region) && str(a.Failover) == str(b.Failover)
+}
+
+func values(rs route53api.ResourceRecordSet) []string {
+	out := make([]string, len(rs.ResourceRecords))
+	for i, r := range rs.ResourceRecords {
+		out[i] = str(r.Value)
+		if str(rs.Type) != "TXT" && str(rs.Type) != "SPF" {
+			out[i] = strings.ToLower(out[i])
+		}
+	}
+	return out
+}
+
+// ChangeResourceRecordSets applies a batch atomically: every change is
+// checked against the zone as the earlier changes of the batch leave it,
+// and either all apply or none does.
+func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.ChangeResourceRecordSetsInput) (*route53api.ChangeResourceRecordSetsOutput, error) {
+	sc := scope(ctx)
+	out := &route53api.ChangeResourceRecordSetsOutput{}
+	err := s.store.Update(func(tx storage.Tx) error {
+		z, err := getZone(tx, sc, str(in.HostedZoneId))
+		if err != nil {
+			return err
+		}
+		if in.ChangeBatch == nil || len(in.ChangeBatch.Changes) == 0 {
+			return invalidInput("1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		}
+		var errs batchErrors
+		count := z.RecordCount
+		for _, c := range in.ChangeBatch.Changes {
+			action := str(c.Action)
+			if c.ResourceRecordSet == nil {
+				return invalidInput("Invalid request: Missing field 'ResourceRecordSet'")
+			}
+			rs, err := normalize(action, *c.ResourceRecordSet, z.Name)
+			if err != nil {
+				return err
+			}
+			name, typ := str(rs.Name), str(rs.Type)
+			key := setKey(z.ID, rs)
+			old, exists, err := rrsets.Get(tx, sc, key...)
+			if err != nil {
+				return err
+			}
+			if action == "DELETE" {
+				switch {
+				case !exists:
+					errs = append(errs, fmt.Sprintf("Tried to delete resource record set %s but it was not found", describe(rs)))
+				case !sameValues(rs, old):
+					errs = append(errs, fmt.Sprintf("Tried to delete resource record set %s but the values provided do not match the current values", describe(rs)))
+				case name == z.Name && typ == "SOA":
+					return changeBatch("[A HostedZone must contain exactly one SOA record.]")
+				case name == z.Name && typ == "NS":
+					return changeBatch("[A HostedZone must contain at least one NS record for the zone itself.]")
+				default:
+					if err := rrsets.Delete(tx, sc, key...); err != nil {
+						return err
+					}
+					count--
+				}
+				continue
+			}
+			if action == "CREATE" && exists {
+				errs = append(errs, fmt.Sprintf("Tried to create resource record set %s but it already exists", describe(rs)))
+				continue
+			}
+			if typ == "CNAME" && name == z.Name {
+				return changeBatch("RRSet of type CNAME with DNS name %s is not permitted at apex in zone %s", outName(name), outName(z.Name))
+			}
+			if (typ == "SOA" || (typ == "NS" && name == z.Name)) && !exists {
+				return changeBatch("[A HostedZone must contain exactly one SOA record.]")
+			}
+			// CNAME exclusivity: a CNAME shares its name with no other
+			// type (set identifiers aside).
+			conflict := ""
+			err = rrsets.List(tx, sc, []string{z.ID, reverse(name)}, storage.ListOptions{}, func(_ []string, other route53api.ResourceRecordSet) bool {
+				ot := str(other.Type)
+				if (typ == "CNAME") != (ot == "CNAME") {
+					conflict = ot
+					return false
+				}
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			if conflict != "" {
+				if typ == "CNAME" {
+					return changeBatch("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", outName(name), outName(z.Name))
+				}
+				return changeBatch("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone %s", typ, outName(name), outName(z.Name))
+			}
+			if err := rrsets.Put(tx, sc, rs, key...); err != nil {
+				return err
+			}
+			if !exists {
+				count++
+			}
+		}
+		if err := errs.err(); err != nil {
+			return err
+		}
+		z.RecordCount = count
+		if err := zones.Put(tx, sc, z, z.ID); err != nil {
+			return err
+		}
+		out.ChangeInfo, err = s.newChange(ctx, tx, in.ChangeBatch.Comment)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListResourceRecordSets lists a zone's record sets in Route53's order
+// (name with the labels reversed, then type, then set identifier),
+// starting at StartRecordName/Type/Identifier.
+func (s *Route53) ListResourceRecordSets(ctx *request.Context, in *route53api.ListResourceRecordSetsInput) (*route53api.ListResourceRecordSetsOutput, error) {
+	max, err := maxItems(in.MaxItems, 300)
+	if err != nil {
+		return nil, err
+	}
+	if in.StartRecordType != nil && in.StartRecordName == nil {
+		return nil, invalidInput("The input is not valid. StartRecordType requires StartRecordName.")
+	}
+	if in.StartRecordIdentifier != nil && in.StartRecordType == nil {
+		return nil, invalidInput("The input is not valid. StartRecordIdentifier requires StartRecordType.")
+	}
+	sc := scope(ctx)
+	out := &route53api.ListResourceRecordSetsOutput{ResourceRecordSets: []route53api.ResourceRecordSet{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}
+	err = s.store.View(func(tx storage.Tx) error {
+		z, err := getZone(tx, sc, str(in.HostedZoneId))
+		if err != nil {
+			return err
+		}
+		start := []string{}
+		if in.StartRecordName != nil {
+			start = append(start, reverse(normName(*in.StartRecordName)))
+			if in.StartRecordType != nil {
+				start = append(start, *in.StartRecordType)
+				if in.StartRecordIdentifier != nil {
+					start = append(start, *in.StartRecordIdentifier)
+				}
+			}
+		}
+		return rrsets.List(tx, sc, []string{z.ID}, storage.ListOptions{}, func(k []string, rs route53api.ResourceRecordSet) bool {
+			if slices.Compare(k[1:1+len(start)], start) < 0 {
+				return true
+			}
+			if len(out.ResourceRecordSets) == max {
+				out.IsTruncated = ptr(true)
+				out.NextRecordName, out.NextRecordType = ptr(outName(str(rs.Name))), rs.Type
+				out.NextRecordIdentifier = rs.SetIdentifier
+				return false
+			}
+			if rs.AliasTarget != nil {
+				rs.AliasTarget.DNSName = ptr(outName(str(rs.AliasTarget.DNSName)))
+			}
+			rs.Name = ptr(outName(str(rs.Name)))
+			out.ResourceRecordSets = append(out.ResourceRecordSets, rs)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TestDNSAnswer answers from the same resolver the DNS server uses.
+func (s *Route53) TestDNSAnswer(ctx *request.Context, in *route53api.TestDNSAnswerInput) (*route53api.TestDNSAnswerOutput, error) {
+	var z zoneRec
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		z, err = getZone(tx, scope(ctx), str(in.HostedZoneId))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	name := normName(str(in.RecordName))
+	qtype, ok := mdns.StringToType[str(in.RecordType)]
+	if !ok {
+		return nil, invalidInput("Invalid record type: %s", str(in.RecordType))
+	}
+	vpc := ""
+	if z.Private && len(z.VPCs) > 0 {
+		vpc = z.VPCs[0].ID
+	}
+	m, err := s.resolver.Answer(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc)
+	if err != nil {
+		return nil, err
+	}
+	out := &route53api.TestDNSAnswerOutput{
+		Nameserver: ptr("ns-0.awsdns-00.com"), RecordName: ptr(name), RecordType: in.RecordType,
+		RecordData: []string{}, ResponseCode: ptr(mdns.RcodeToString[m.Rcode]), Protocol: ptr("UDP"),
+	}
+	if len(z.NameServers) > 0 {
+		out.Nameserver = ptr(z.NameServers[0])
+	}
+	for _, rr := range m.Answer {
+		if rr.Header().Rrtype != qtype {
+			continue
+		}
+		full := rr.String()
+		hdr := rr.Header().String()
+		out.RecordData = append(out.RecordData, strings.TrimPrefix(full, hdr))
+	}
+	return out, nil
+}

@@ -1,0 +1,366 @@
+package route53
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	mdns "github.com/miekg/dns"
+
+	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+const testAccount = "123456789012"
+
+var t0 = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+
+type fixture struct {
+	*Route53
+	t     *testing.T
+	clock *clock.Fake
+	ctx   *request.Context
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	be, err := storage.Open(storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = be.Close() })
+	st, err := be.Store("route53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(t0)
+	ctx := &request.Context{Context: context.Background(), RequestID: "req-1", Service: "route53", Account: testAccount, Region: "us-east-1", Clock: clk}
+	return &fixture{Route53: New(st, WithRegion("us-east-1")), t: t, clock: clk, ctx: ctx}
+}
+
+func (f *fixture) zone(name string, vpc *route53api.VPC) string {
+	f.t.Helper()
+	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr(name), CallerReference: ptr("ref-" + name + str(ptr(""))), VPC: vpc})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return *out.HostedZone.Id
+}
+
+func rrset(name, typ string, ttl int64, values ...string) *route53api.ResourceRecordSet {
+	rs := &route53api.ResourceRecordSet{Name: ptr(name), Type: ptr(typ), TTL: ptr(ttl)}
+	for _, v := range values {
+		rs.ResourceRecords = append(rs.ResourceRecords, route53api.ResourceRecord{Value: ptr(v)})
+	}
+	return rs
+}
+
+func (f *fixture) change(zone string, changes ...route53api.Change) error {
+	_, err := f.ChangeResourceRecordSets(f.ctx, &route53api.ChangeResourceRecordSetsInput{HostedZoneId: ptr(zone), ChangeBatch: &route53api.ChangeBatch{Changes: changes}})
+	return err
+}
+
+func ch(action string, rs *route53api.ResourceRecordSet) route53api.Change {
+	return route53api.Change{Action: ptr(action), ResourceRecordSet: rs}
+}
+
+func wantErr(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	e := awserr.As(err)
+	if e == nil || e.Code.Code != code || e.Message != msg {
+		t.Fatalf("got %v; want %s: %s", err, code, msg)
+	}
+}
+
+func TestCreateHostedZone(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("Example.COM"), CallerReference: ptr("r1"),
+		HostedZoneConfig: &route53api.HostedZoneConfig{Comment: ptr("hi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *out.HostedZone.Id
+	if !strings.HasPrefix(id, "/hostedzone/Z") || len(id) != len("/hostedzone/")+21 || strings.ToUpper(id) != id[:1]+strings.ToUpper(id[1:]) {
+		t.Fatalf("id %q", id)
+	}
+	if *out.HostedZone.Name != "example.com." || *out.HostedZone.Config.PrivateZone || *out.HostedZone.ResourceRecordSetCount != 2 || *out.HostedZone.Config.Comment != "hi" {
+		t.Fatalf("zone %+v", out.HostedZone)
+	}
+	if len(out.DelegationSet.NameServers) != 4 || out.VPC != nil || *out.ChangeInfo.Status != "PENDING" || !strings.HasPrefix(*out.ChangeInfo.Id, "/change/C") {
+		t.Fatalf("out %+v", out)
+	}
+	_, err = f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("other.com"), CallerReference: ptr("r1")})
+	wantErr(t, err, "HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
+
+	// A zone created with a VPC is private, GetHostedZone lists its VPCs.
+	priv, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("corp.internal"), CallerReference: ptr("r2"),
+		VPC: &route53api.VPC{VPCId: ptr("vpc-0123456789abcdef0"), VPCRegion: ptr("ap-northeast-1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !*priv.HostedZone.Config.PrivateZone || priv.DelegationSet != nil || *priv.VPC.VPCId != "vpc-0123456789abcdef0" {
+		t.Fatalf("private %+v", priv)
+	}
+	got, err := f.GetHostedZone(f.ctx, &route53api.GetHostedZoneInput{Id: priv.HostedZone.Id})
+	if err != nil || len(got.VPCs) != 1 || *got.VPCs[0].VPCRegion != "ap-northeast-1" || got.DelegationSet != nil {
+		t.Fatalf("get private %+v %v", got, err)
+	}
+	_, err = f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("x.internal"), CallerReference: ptr("r3"), VPC: &route53api.VPC{VPCId: ptr("vpc-xyz")}})
+	wantErr(t, err, "InvalidVPCId", "The VPC ID 'vpc-xyz' is not valid.")
+	_, err = f.GetHostedZone(f.ctx, &route53api.GetHostedZoneInput{Id: ptr("ZNOPE")})
+	wantErr(t, err, "NoSuchHostedZone", "No hosted zone found with ID: ZNOPE")
+
+	count, _ := f.GetHostedZoneCount(f.ctx, nil)
+	if *count.HostedZoneCount != 2 {
+		t.Fatalf("count %d", *count.HostedZoneCount)
+	}
+}
+
+func TestVPCAssociation(t *testing.T) {
+	f := newFixture(t)
+	vpc1 := &route53api.VPC{VPCId: ptr("vpc-11111111"), VPCRegion: ptr("us-east-1")}
+	vpc2 := &route53api.VPC{VPCId: ptr("vpc-22222222"), VPCRegion: ptr("us-east-1")}
+	priv := f.zone("corp.internal", vpc1)
+	pub := f.zone("example.com", nil)
+	_, err := f.AssociateVPCWithHostedZone(f.ctx, &route53api.AssociateVPCWithHostedZoneInput{HostedZoneId: &pub, VPC: vpc2})
+	wantErr(t, err, "PublicZoneVPCAssociation", "Public hosted zones cannot be associated with VPCs.")
+	if _, err := f.AssociateVPCWithHostedZone(f.ctx, &route53api.AssociateVPCWithHostedZoneInput{HostedZoneId: &priv, VPC: vpc2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.DisassociateVPCFromHostedZone(f.ctx, &route53api.DisassociateVPCFromHostedZoneInput{HostedZoneId: &priv, VPC: vpc1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.DisassociateVPCFromHostedZone(f.ctx, &route53api.DisassociateVPCFromHostedZoneInput{HostedZoneId: &priv, VPC: vpc2})
+	wantErr(t, err, "LastVPCAssociation", "The VPC that you're trying to disassociate from the private hosted zone is the last VPC that is associated with the hosted zone. Amazon Route 53 doesn't support disassociating the last VPC from a hosted zone.")
+	_, err = f.DisassociateVPCFromHostedZone(f.ctx, &route53api.DisassociateVPCFromHostedZoneInput{HostedZoneId: &priv, VPC: vpc1})
+	wantErr(t, err, "VPCAssociationNotFound", "The specified VPC and hosted zone are not currently associated.")
+	byVPC, _ := f.ListHostedZonesByVPC(f.ctx, &route53api.ListHostedZonesByVPCInput{VPCId: ptr("vpc-22222222"), VPCRegion: ptr("us-east-1")})
+	if len(byVPC.HostedZoneSummaries) != 1 || *byVPC.HostedZoneSummaries[0].Name != "corp.internal." {
+		t.Fatalf("by vpc %+v", byVPC)
+	}
+}
+
+// TestChangeBatchMessages: Route53's InvalidChangeBatch and InvalidInput
+// messages, and atomicity (a failing batch changes nothing).
+func TestChangeBatchMessages(t *testing.T) {
+	f := newFixture(t)
+	z := f.zone("example.com", nil)
+	if err := f.change(z, ch("CREATE", rrset("www.example.com", "A", 0, "10.0.0.1")), ch("CREATE", rrset("mail.example.com", "MX", 300, "10 mx.example.com."))); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		changes   []route53api.Change
+		code, msg string
+	}{
+		{"create existing", []route53api.Change{ch("CREATE", rrset("www.example.com", "A", 60, "10.0.0.9"))},
+			"InvalidChangeBatch", "[Tried to create resource record set [name='www.example.com.', type='A'] but it already exists]"},
+		{"delete missing", []route53api.Change{ch("DELETE", rrset("nope.example.com", "A", 0, "10.0.0.1"))},
+			"InvalidChangeBatch", "[Tried to delete resource record set [name='nope.example.com.', type='A'] but it was not found]"},
+		{"delete wrong value", []route53api.Change{ch("DELETE", rrset("www.example.com", "A", 0, "10.0.0.2"))},
+			"InvalidChangeBatch", "[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]"},
+		{"delete wrong ttl", []route53api.Change{ch("DELETE", rrset("www.example.com", "A", 60, "10.0.0.1"))},
+			"InvalidChangeBatch", "[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]"},
+		{"two errors, atomic", []route53api.Change{ch("UPSERT", rrset("new.example.com", "A", 0, "10.0.0.3")), ch("DELETE", rrset("a.example.com", "A", 0, "1.1.1.1")), ch("DELETE", rrset("b.example.com", "A", 0, "1.1.1.1"))},
+			"InvalidChangeBatch", "[Tried to delete resource record set [name='a.example.com.', type='A'] but it was not found, Tried to delete resource record set [name='b.example.com.', type='A'] but it was not found]"},
+		{"cname conflict", []route53api.Change{ch("CREATE", rrset("www.example.com", "CNAME", 300, "other.example.com"))},
+			"InvalidChangeBatch", "RRSet of type CNAME with DNS name www.example.com. is not permitted as it conflicts with other records with the same DNS name in zone example.com."},
+		{"type conflicting with cname", []route53api.Change{ch("CREATE", rrset("c.example.com", "CNAME", 300, "www.example.com")), ch("CREATE", rrset("c.example.com", "TXT", 300, `"x"`))},
+			"InvalidChangeBatch", "RRSet of type TXT with DNS name c.example.com. is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone example.com."},
+		{"cname at apex", []route53api.Change{ch("CREATE", rrset("example.com", "CNAME", 300, "www.example.com"))},
+			"InvalidChangeBatch", "RRSet of type CNAME with DNS name example.com. is not permitted at apex in zone example.com."},
+		{"outside zone", []route53api.Change{ch("CREATE", rrset("www.example.org", "A", 300, "10.0.0.1"))},
+			"InvalidChangeBatch", "[RRSet with DNS name www.example.org. is not permitted in zone example.com.]"},
+		{"bad ipv4", []route53api.Change{ch("CREATE", rrset("bad.example.com", "A", 300, "abc"))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with 'abc'']"},
+		{"no ttl", []route53api.Change{ch("CREATE", &route53api.ResourceRecordSet{Name: ptr("x.example.com"), Type: ptr("A")})},
+			"InvalidInput", "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=CREATE, Name=x.example.com, Type=A, SetIdentifier=null]"},
+		{"weighted without set identifier", []route53api.Change{ch("CREATE", &route53api.ResourceRecordSet{Name: ptr("w.example.com"), Type: ptr("A"), TTL: ptr(int64(1)), Weight: ptr(int64(1)), ResourceRecords: []route53api.ResourceRecord{{Value: ptr("1.2.3.4")}}})},
+			"InvalidInput", "Invalid request: Missing field 'SetIdentifier' in Change with [Action=CREATE, Name=w.example.com., Type=A, SetIdentifier=null]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wantErr(t, f.change(z, c.changes...), c.code, c.msg)
+		})
+	}
+	list, err := f.ListResourceRecordSets(f.ctx, &route53api.ListResourceRecordSetsInput{HostedZoneId: &z})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, rs := range list.ResourceRecordSets {
+		names = append(names, *rs.Name+" "+*rs.Type)
+	}
+	if got := strings.Join(names, ","); got != "example.com. NS,example.com. SOA,mail.example.com. MX,www.example.com. A" {
+		t.Fatalf("after failed batches: %s", got)
+	}
+	soa := list.ResourceRecordSets[1]
+	wantErr(t, f.change(z, ch("DELETE", &soa)), "InvalidChangeBatch", "[A HostedZone must contain exactly one SOA record.]")
+	ns := list.ResourceRecordSets[0]
+	wantErr(t, f.change(z, ch("DELETE", &ns)), "InvalidChangeBatch", "[A HostedZone must contain at least one NS record for the zone itself.]")
+	// UPSERT replaces; DELETE with the exact values removes; TTL 0 stays.
+	if err := f.change(z, ch("UPSERT", rrset("www.example.com", "A", 0, "10.0.0.7"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.change(z, ch("DELETE", rrset("WWW.example.com.", "A", 0, "10.0.0.7"))); err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := f.GetHostedZone(f.ctx, &route53api.GetHostedZoneInput{Id: &z})
+	if *zone.HostedZone.ResourceRecordSetCount != 3 {
+		t.Fatalf("count %d", *zone.HostedZone.ResourceRecordSetCount)
+	}
+	_, err = f.DeleteHostedZone(f.ctx, &route53api.DeleteHostedZoneInput{Id: &z})
+	wantErr(t, err, "HostedZoneNotEmpty", "The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
+	if err := f.change(z, ch("DELETE", rrset("mail.example.com", "MX", 300, "10 mx.example.com."))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.DeleteHostedZone(f.ctx, &route53api.DeleteHostedZoneInput{Id: &z}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGetChangeOnTheClock(t *testing.T) {
+	f := newFixture(t)
+	f.zone("example.com", nil)
+	z := f.zone("example.org", nil)
+	out, err := f.ChangeResourceRecordSets(f.ctx, &route53api.ChangeResourceRecordSetsInput{HostedZoneId: &z, ChangeBatch: &route53api.ChangeBatch{
+		Comment: ptr("c"), Changes: []route53api.Change{ch("CREATE", rrset("a.example.org", "A", 0, "1.2.3.4"))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() string {
+		c, err := f.GetChange(f.ctx, &route53api.GetChangeInput{Id: out.ChangeInfo.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *c.ChangeInfo.Comment != "c" || !c.ChangeInfo.SubmittedAt.Equal(t0) {
+			t.Fatalf("change %+v", c.ChangeInfo)
+		}
+		return *c.ChangeInfo.Status
+	}
+	if s := get(); s != "PENDING" {
+		t.Fatalf("before the clock moves: %s", s)
+	}
+	f.clock.Advance(time.Millisecond)
+	if s := get(); s != "INSYNC" {
+		t.Fatalf("after: %s", s)
+	}
+	_, err = f.GetChange(f.ctx, &route53api.GetChangeInput{Id: ptr("CNOPE")})
+	wantErr(t, err, "NoSuchChange", "A change with the specified change ID does not exist.")
+}
+
+func TestListResourceRecordSetsPagination(t *testing.T) {
+	f := newFixture(t)
+	z := f.zone("example.com", nil)
+	var changes []route53api.Change
+	for _, n := range []string{"b", "a", "c.a", "z"} {
+		changes = append(changes, ch("CREATE", rrset(n+".example.com", "A", 60, "10.0.0.1")), ch("CREATE", rrset(n+".example.com", "TXT", 60, `"t"`)))
+	}
+	for _, id := range []string{"one", "two"} {
+		changes = append(changes, ch("CREATE", &route53api.ResourceRecordSet{Name: ptr("w.example.com"), Type: ptr("A"), TTL: ptr(int64(1)), SetIdentifier: ptr(id), Weight: ptr(int64(1)),
+			ResourceRecords: []route53api.ResourceRecord{{Value: ptr("1.2.3.4")}}}))
+	}
+	if err := f.change(z, changes...); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	in := &route53api.ListResourceRecordSetsInput{HostedZoneId: &z, MaxItems: ptr("3")}
+	for page := 0; ; page++ {
+		out, err := f.ListResourceRecordSets(f.ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range out.ResourceRecordSets {
+			got = append(got, *rs.Name+"/"+*rs.Type+"/"+str(rs.SetIdentifier))
+		}
+		if !*out.IsTruncated {
+			break
+		}
+		in.StartRecordName, in.StartRecordType, in.StartRecordIdentifier = out.NextRecordName, out.NextRecordType, out.NextRecordIdentifier
+	}
+	want := "example.com./NS/,example.com./SOA/,a.example.com./A/,a.example.com./TXT/,c.a.example.com./A/,c.a.example.com./TXT/,b.example.com./A/,b.example.com./TXT/,w.example.com./A/one,w.example.com./A/two,z.example.com./A/,z.example.com./TXT/"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("pages:\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+}
+
+func TestTestDNSAnswer(t *testing.T) {
+	f := newFixture(t)
+	z := f.zone("example.com", nil)
+	if err := f.change(z, ch("CREATE", rrset("www.example.com", "A", 0, "10.0.0.1", "10.0.0.2"))); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: &z, RecordName: ptr("www.example.com"), RecordType: ptr("A")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out.ResponseCode != "NOERROR" || strings.Join(out.RecordData, ",") != "10.0.0.1,10.0.0.2" || *out.Protocol != "UDP" {
+		t.Fatalf("answer %+v", out)
+	}
+	out, _ = f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: &z, RecordName: ptr("nope.example.com"), RecordType: ptr("A")})
+	if *out.ResponseCode != "NXDOMAIN" || len(out.RecordData) != 0 {
+		t.Fatalf("nxdomain %+v", out)
+	}
+}
+
+// resolve asks the service's resolver directly.
+func (f *fixture) resolve(name string, qtype uint16, vpc string) *mdns.Msg {
+	f.t.Helper()
+	m, err := f.resolver.Answer(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+func TestHealthChecksAndTags(t *testing.T) {
+	f := newFixture(t)
+	cfg := &route53api.HealthCheckConfig{Type: ptr("HTTPS"), FullyQualifiedDomainName: ptr("example.com"), ResourcePath: ptr("/health")}
+	h, err := f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc1"), HealthCheckConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.HealthCheck.HealthCheckConfig
+	if *c.Port != 443 || *c.RequestInterval != 30 || *c.FailureThreshold != 3 || !*c.EnableSNI || *h.HealthCheck.HealthCheckVersion != 1 {
+		t.Fatalf("defaults %+v", c)
+	}
+	again, err := f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc1"), HealthCheckConfig: cfg})
+	if err != nil || *again.HealthCheck.Id != *h.HealthCheck.Id {
+		t.Fatalf("same caller reference and config: %v %v", again, err)
+	}
+	_, err = f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc1"), HealthCheckConfig: &route53api.HealthCheckConfig{Type: ptr("TCP"), IPAddress: ptr("192.0.2.1")}})
+	wantErr(t, err, "HealthCheckAlreadyExists", "A health check has already been created with the specified caller reference.")
+	_, err = f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc2"), HealthCheckConfig: &route53api.HealthCheckConfig{Type: ptr("HTTP")}})
+	wantErr(t, err, "InvalidInput", "Invalid parameter : Either IPAddress or FullyQualifiedDomainName must be specified for health checks of type HTTP")
+	_, err = f.UpdateHealthCheck(f.ctx, &route53api.UpdateHealthCheckInput{HealthCheckId: h.HealthCheck.Id, HealthCheckVersion: ptr(int64(7))})
+	wantErr(t, err, "HealthCheckVersionMismatch", "The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check.")
+	up, err := f.UpdateHealthCheck(f.ctx, &route53api.UpdateHealthCheckInput{HealthCheckId: h.HealthCheck.Id, HealthCheckVersion: ptr(int64(1)), FailureThreshold: ptr(int32(5))})
+	if err != nil || *up.HealthCheck.HealthCheckVersion != 2 || *up.HealthCheck.HealthCheckConfig.FailureThreshold != 5 || *up.HealthCheck.HealthCheckConfig.Port != 443 {
+		t.Fatalf("update %+v %v", up, err)
+	}
+	if n, _ := f.GetHealthCheckCount(f.ctx, nil); *n.HealthCheckCount != 1 {
+		t.Fatalf("count %d", *n.HealthCheckCount)
+	}
+	z := f.zone("example.com", nil)
+	if _, err := f.ChangeTagsForResource(f.ctx, &route53api.ChangeTagsForResourceInput{ResourceType: ptr("hostedzone"), ResourceId: ptr(bareID(z)),
+		AddTags: []route53api.Tag{{Key: ptr("env"), Value: ptr("dev")}, {Key: ptr("team"), Value: ptr("dns")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ChangeTagsForResource(f.ctx, &route53api.ChangeTagsForResourceInput{ResourceType: ptr("hostedzone"), ResourceId: ptr(bareID(z)), RemoveTagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := f.ListTagsForResource(f.ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr("hostedzone"), ResourceId: ptr(bareID(z))})
+	if err != nil || len(tags.ResourceTagSet.Tags) != 1 || *tags.ResourceTagSet.Tags[0].Key != "env" {
+		t.Fatalf("tags %+v %v", tags, err)
+	}
+	_, err = f.ListTagsForResource(f.ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr("healthcheck"), ResourceId: ptr("nope")})
+	wantErr(t, err, "NoSuchHealthCheck", "A health check with id nope does not exist.")
+	if _, err := f.DeleteHealthCheck(f.ctx, &route53api.DeleteHealthCheckInput{HealthCheckId: h.HealthCheck.Id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.GetHealthCheck(f.ctx, &route53api.GetHealthCheckInput{HealthCheckId: h.HealthCheck.Id})
+	wantErr(t, err, "NoSuchHealthCheck", "A health check with id "+*h.HealthCheck.Id+" does not exist.")
+}

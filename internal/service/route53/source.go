@@ -1,0 +1,105 @@
+package route53
+
+import (
+	"slices"
+	"strings"
+
+	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// Source lets internal/dns read the stored zones.
+type Source struct {
+	store storage.Store
+}
+
+var _ dns.Source = (*Source)(nil)
+
+// Zone finds the most specific zone containing name. From inside a VPC a
+// private zone associated with it wins over a public zone of the same
+// name, as the Route53 Resolver does; from outside only public zones
+// answer.
+func (s *Source) Zone(name, vpc string) (dns.Zone, bool, error) {
+	var found dns.Zone
+	var ok bool
+	err := s.store.View(func(tx storage.Tx) error {
+		for suffix := name; ; {
+			var public, private *indexRec
+			err := zoneIndex.List(tx, indexScope, []string{suffix}, storage.ListOptions{}, func(_ []string, ix indexRec) bool {
+				switch {
+				case ix.Private && vpc != "" && slices.Contains(ix.VPCs, vpc) && private == nil:
+					private = &ix
+				case !ix.Private && public == nil:
+					public = &ix
+				}
+				return private == nil
+			})
+			if err != nil {
+				return err
+			}
+			if ix := private; ix != nil || public != nil {
+				if ix == nil {
+					ix = public
+				}
+				found, ok = dns.Zone{Account: ix.Account, ID: ix.ID, Name: suffix}, true
+				return nil
+			}
+			if suffix == "." {
+				return nil
+			}
+			i := strings.IndexByte(suffix, '.')
+			suffix = suffix[i+1:]
+			if suffix == "" {
+				suffix = "."
+			}
+		}
+	})
+	return found, ok, err
+}
+
+// RRSets reads every record set named name in z.
+func (s *Source) RRSets(z dns.Zone, name string) ([]dns.RRSet, error) {
+	var out []dns.RRSet
+	err := s.store.View(func(tx storage.Tx) error {
+		return rrsets.List(tx, storage.Global(z.Account), []string{z.ID, reverse(name)}, storage.ListOptions{}, func(_ []string, rs route53api.ResourceRecordSet) bool {
+			out = append(out, toDNS(rs))
+			return true
+		})
+	})
+	return out, err
+}
+
+// HasDescendants reports whether any record set lies strictly below name.
+func (s *Source) HasDescendants(z dns.Zone, name string) (bool, error) {
+	found := false
+	err := s.store.View(func(tx storage.Tx) error {
+		return rrsets.List(tx, storage.Global(z.Account), []string{z.ID}, storage.ListOptions{Partial: reverse(name) + ".", Limit: 1}, func([]string, route53api.ResourceRecordSet) bool {
+			found = true
+			return false
+		})
+	})
+	return found, err
+}
+
+func toDNS(rs route53api.ResourceRecordSet) dns.RRSet {
+	out := dns.RRSet{
+		Name: str(rs.Name), Type: str(rs.Type), SetIdentifier: str(rs.SetIdentifier),
+		Weight: rs.Weight, Region: str(rs.Region), Failover: str(rs.Failover),
+		MultiValue: rs.MultiValueAnswer != nil && *rs.MultiValueAnswer,
+		Geo:        rs.GeoLocation != nil,
+	}
+	if rs.GeoLocation != nil && str(rs.GeoLocation.CountryCode) == "*" {
+		out.GeoDefault = true
+	}
+	if rs.TTL != nil {
+		out.TTL = uint32(*rs.TTL)
+	}
+	if rs.AliasTarget != nil {
+		out.Alias = &dns.Alias{DNSName: str(rs.AliasTarget.DNSName), HostedZoneID: str(rs.AliasTarget.HostedZoneId)}
+	}
+	for _, r := range rs.ResourceRecords {
+		out.Values = append(out.Values, str(r.Value))
+	}
+	return out
+}

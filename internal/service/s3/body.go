@@ -1,0 +1,229 @@
+package s3
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/checksum"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// maxObjectSize is S3's single PUT limit (5 GiB).
+const maxObjectSize = 5 << 30
+
+// stored is what writing a body to the blob store produced.
+type stored struct {
+	part      blobPart
+	md5       []byte
+	checksums map[string]string
+}
+
+// wantedChecksums lists the algorithms a request asks S3 to compute: the
+// ones whose x-amz-checksum-* header it sends, the one named by
+// x-amz-sdk-checksum-algorithm or the ChecksumAlgorithm member, and the
+// trailers it declares (whose values the signature layer verifies as the
+// body is read; S3 stores what it computed itself here).
+func wantedChecksums(h http.Header, algorithm string) []checksum.Algorithm {
+	seen := map[checksum.Algorithm]bool{}
+	var out []checksum.Algorithm
+	add := func(name string) {
+		if a, ok := checksum.Parse(strings.TrimSpace(name)); ok && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	add(algorithm)
+	add(h.Get("X-Amz-Sdk-Checksum-Algorithm"))
+	for _, a := range checksum.Algorithms() {
+		if h.Get(checksum.HeaderName(a)) != "" {
+			add(string(a))
+		}
+	}
+	for _, v := range h.Values("X-Amz-Trailer") {
+		for _, t := range strings.Split(v, ",") {
+			if a, ok := checksum.FromHeader(strings.TrimSpace(t)); ok {
+				add(string(a))
+			}
+		}
+	}
+	return out
+}
+
+// writeBody streams r into a new blob, hashing it as it goes, and checks
+// it against the Content-MD5 and x-amz-checksum-* headers. Nothing is
+// kept on failure.
+func (s *S3) writeBody(r io.Reader, h http.Header, contentMD5 *string, algorithm string, limit int64) (stored, error) {
+	var want []byte
+	if contentMD5 != nil {
+		b, err := base64.StdEncoding.DecodeString(*contentMD5)
+		if err != nil || len(b) != md5.Size {
+			return stored{}, errInvalidDigest.New("The Content-MD5 you specified was not valid.").With("Content-MD5", *contentMD5)
+		}
+		want = b
+	}
+	algs := wantedChecksums(h, algorithm)
+	for _, a := range algs {
+		if v := h.Get(checksum.HeaderName(a)); v != "" && !checksum.Valid(a, v) {
+			return stored{}, errInvalidRequest.New("Value for %s header is invalid.", checksum.HeaderName(a))
+		}
+	}
+	if r == nil {
+		r = http.NoBody
+	}
+	w, err := s.blobs.Create()
+	if err != nil {
+		return stored{}, err
+	}
+	defer w.Abort()
+	m := md5.New()
+	writers := []io.Writer{w, m}
+	hashers := map[checksum.Algorithm]hash.Hash{}
+	for _, a := range algs {
+		hh := checksum.New(a)
+		hashers[a] = hh
+		writers = append(writers, hh)
+	}
+	n, err := io.Copy(io.MultiWriter(writers...), io.LimitReader(r, limit+1))
+	if err != nil {
+		var ae *awserr.Error
+		if errors.As(err, &ae) {
+			return stored{}, ae
+		}
+		return stored{}, errIncompleteBody.New("You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	}
+	if n > limit {
+		return stored{}, errEntityTooLarge.New("Your proposed upload exceeds the maximum allowed size").With("MaxSizeAllowed", limit)
+	}
+	sum := m.Sum(nil)
+	if want != nil && string(want) != string(sum) {
+		return stored{}, errBadDigest.New("The Content-MD5 you specified did not match what we received.").
+			With("ExpectedDigest", hex.EncodeToString(want)).With("CalculatedDigest", base64.StdEncoding.EncodeToString(sum))
+	}
+	sums := map[string]string{}
+	for a, hh := range hashers {
+		got := checksum.Sum(hh)
+		if v := h.Get(checksum.HeaderName(a)); v != "" && v != got {
+			return stored{}, errBadDigest.New("The %s you specified did not match the calculated checksum.", a)
+		}
+		sums[string(a)] = got
+	}
+	ref, err := w.Commit()
+	if err != nil {
+		return stored{}, err
+	}
+	return stored{part: blobPart{Blob: ref.ID, Size: ref.Size}, md5: sum, checksums: sums}, nil
+}
+
+// partsReader reads the byte range [off, off+n) of an object made of
+// blob parts, opening one blob at a time.
+type partsReader struct {
+	blobs storage.BlobStore
+	parts []blobPart
+	off   int64 // offset into parts[0]
+	left  int64
+	cur   io.ReadCloser
+}
+
+func newPartsReader(blobs storage.BlobStore, parts []blobPart, off, n int64) *partsReader {
+	for len(parts) > 0 && off >= parts[0].Size {
+		off -= parts[0].Size
+		parts = parts[1:]
+	}
+	return &partsReader{blobs: blobs, parts: parts, off: off, left: n}
+}
+
+func (p *partsReader) Read(b []byte) (int, error) {
+	for {
+		if p.left <= 0 {
+			return 0, io.EOF
+		}
+		if p.cur == nil {
+			if len(p.parts) == 0 {
+				return 0, io.ErrUnexpectedEOF
+			}
+			f, err := p.blobs.Open(p.parts[0].Blob)
+			if err != nil {
+				return 0, err
+			}
+			if p.off > 0 {
+				if _, err := f.Seek(p.off, io.SeekStart); err != nil {
+					f.Close()
+					return 0, err
+				}
+			}
+			p.off = 0
+			p.parts = p.parts[1:]
+			p.cur = f
+		}
+		if int64(len(b)) > p.left {
+			b = b[:p.left]
+		}
+		n, err := p.cur.Read(b)
+		p.left -= int64(n)
+		if err == io.EOF {
+			p.cur.Close()
+			p.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (p *partsReader) Close() error {
+	if p.cur != nil {
+		return p.cur.Close()
+	}
+	return nil
+}
+
+// deleteBlobs removes blobs after the records pointing at them are gone.
+func (s *S3) deleteBlobs(parts []blobPart) {
+	for _, p := range parts {
+		s.blobs.Delete(p.Blob)
+	}
+}
+
+// copyBuffer copies with a fixed 256 KiB buffer.
+func copyBuffer(w io.Writer, r io.Reader) (int64, error) {
+	return io.CopyBuffer(w, r, make([]byte, 256<<10))
+}
+
+// md5ETag computes the simple ETag of a stored blob.
+func (s *S3) md5ETag(p blobPart) (string, error) {
+	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
+	defer r.Close()
+	m := md5.New()
+	if _, err := copyBuffer(m, r); err != nil {
+		return "", err
+	}
+	return quoteETag(m.Sum(nil)), nil
+}
+
+// checksumOf computes one checksum over stored parts.
+func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
+	a, ok := checksum.Parse(alg)
+	if !ok {
+		return nil, errInvalidRequest.New("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]")
+	}
+	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
+	defer r.Close()
+	h := checksum.New(a)
+	if _, err := copyBuffer(h, r); err != nil {
+		return nil, err
+	}
+	return map[string]string{string(a): checksum.Sum(h)}, nil
+}
+
+func parseAlg(name string) (checksum.Algorithm, bool) { return checksum.Parse(name) }
+
+func newHash(a checksum.Algorithm) hash.Hash { return checksum.New(a) }

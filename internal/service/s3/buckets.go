@@ -1,0 +1,227 @@
+package s3
+
+import (
+	"errors"
+	"net"
+	"sort"
+	"strings"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// validBucketName applies S3's general purpose bucket naming rules.
+func validBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '.' || c == '-':
+			if i == 0 || i == len(name)-1 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
+		return false
+	}
+	if net.ParseIP(name) != nil || strings.HasPrefix(name, "xn--") || strings.HasSuffix(name, "-s3alias") {
+		return false
+	}
+	return true
+}
+
+// getBucket reads a bucket or answers NoSuchBucket.
+func getBucket(tx storage.Tx, name string) (bucketRecord, error) {
+	b, ok, err := buckets.Get(tx, globalScope(), name)
+	if err != nil {
+		return b, err
+	}
+	if !ok {
+		return b, noSuchBucket(name)
+	}
+	return b, nil
+}
+
+// bucket reads a bucket in its own transaction.
+func (s *S3) bucket(name string) (bucketRecord, error) {
+	var b bucketRecord
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		b, err = getBucket(tx, name)
+		return err
+	})
+	return b, err
+}
+
+// updateBucket changes a bucket's record atomically.
+func (s *S3) updateBucket(name string, fn func(b *bucketRecord) error) error {
+	return s.store.Update(func(tx storage.Tx) error {
+		b, err := getBucket(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(&b); err != nil {
+			return err
+		}
+		return buckets.Put(tx, globalScope(), b, name)
+	})
+}
+
+func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s3api.CreateBucketOutput, error) {
+	name := deref(in.Bucket)
+	if !validBucketName(name) {
+		return nil, errInvalidBucketName.New("The specified bucket is not valid.").With("BucketName", name)
+	}
+	var constraint string
+	if in.CreateBucketConfiguration != nil {
+		constraint = deref(in.CreateBucketConfiguration.LocationConstraint)
+	}
+	region := ctx.Region
+	switch {
+	case constraint == "" && region != "us-east-1":
+		return nil, errIllegalLocation.New("The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.")
+	case constraint == "us-east-1":
+		return nil, errInvalidLocation.New("The specified location-constraint is not valid").With("LocationConstraint", constraint)
+	case constraint == "EU" && region == "eu-west-1":
+	case constraint != "" && constraint != region:
+		return nil, errIllegalLocation.New("The %s location constraint is incompatible for the region specific endpoint this request was sent to.", constraint)
+	}
+	if in.ACL != nil {
+		if _, err := cannedACL(*in.ACL, ctx.Account, true); err != nil {
+			return nil, err
+		}
+	}
+	rec := bucketRecord{Name: name, Account: ctx.Account, Region: region, Created: ctx.Now().UTC().Truncate(1e9)}
+	if in.ObjectLockEnabledForBucket != nil && *in.ObjectLockEnabledForBucket {
+		rec.ObjectLock = true
+		rec.Versioning = "Enabled"
+	}
+	own := "BucketOwnerEnforced"
+	if in.ObjectOwnership != nil {
+		own = *in.ObjectOwnership
+	}
+	rec.Ownership = &s3api.OwnershipControls{Rules: []s3api.OwnershipControlsRule{{ObjectOwnership: &own}}}
+	acl, err := aclFromRequest(ctx.Account, in.ACL, grantHeaders{in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWrite, in.GrantWriteACP}, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	rec.ACL = acl
+	rec.PublicAccessBlock = &s3api.PublicAccessBlockConfiguration{
+		BlockPublicAcls: ptr(true), IgnorePublicAcls: ptr(true), BlockPublicPolicy: ptr(true), RestrictPublicBuckets: ptr(true),
+	}
+	err = s.store.Update(func(tx storage.Tx) error {
+		old, ok, err := buckets.Get(tx, globalScope(), name)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if old.Account == ctx.Account {
+				if region == "us-east-1" && old.Region == "us-east-1" {
+					return errLegacyOK // us-east-1 answers 200 for a bucket you own
+				}
+				return s3api.ErrBucketAlreadyOwnedByYou.New("Your previous request to create the named bucket succeeded and you already own it.").With("BucketName", name)
+			}
+			return s3api.ErrBucketAlreadyExists.New("The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.").With("BucketName", name)
+		}
+		return buckets.Put(tx, globalScope(), rec, name)
+	})
+	if err != nil && !errors.Is(err, errLegacyOK) {
+		return nil, err
+	}
+	return &s3api.CreateBucketOutput{Location: ptr("/" + name)}, nil
+}
+
+var errLegacyOK = errors.New("bucket already owned in us-east-1")
+
+func (s *S3) DeleteBucket(ctx *request.Context, in *s3api.DeleteBucketInput) (*s3api.DeleteBucketOutput, error) {
+	name := deref(in.Bucket)
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, err := getBucket(tx, name); err != nil {
+			return err
+		}
+		empty := true
+		check := func(k, v []byte) bool { empty = false; return false }
+		if err := tx.Scan(objects.Key(globalScope(), name), storage.ScanOptions{Limit: 1}, check); err != nil {
+			return err
+		}
+		if err := tx.Scan(versions.Key(globalScope(), name), storage.ScanOptions{Limit: 1}, check); err != nil {
+			return err
+		}
+		if !empty {
+			return errBucketNotEmpty.New("The bucket you tried to delete is not empty").With("BucketName", name)
+		}
+		var ids []string
+		err := uploads.List(tx, globalScope(), []string{name}, storage.ListOptions{}, func(k []string, u uploadRecord) bool {
+			ids = append(ids, u.UploadID)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := s.dropUpload(tx, name, id); err != nil {
+				return err
+			}
+		}
+		return buckets.Delete(tx, globalScope(), name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s3api.DeleteBucketOutput{}, nil
+}
+
+func (s *S3) HeadBucket(ctx *request.Context, in *s3api.HeadBucketInput) (*s3api.HeadBucketOutput, error) {
+	b, err := s.bucket(deref(in.Bucket))
+	if err != nil {
+		return nil, err
+	}
+	return &s3api.HeadBucketOutput{BucketRegion: ptr(b.Region), AccessPointAlias: ptr(false)}, nil
+}
+
+func (s *S3) ListBuckets(ctx *request.Context, in *s3api.ListBucketsInput) (*s3api.ListBucketsOutput, error) {
+	out := &s3api.ListBucketsOutput{Owner: owner(ctx.Account), Buckets: []s3api.Bucket{}}
+	err := s.store.View(func(tx storage.Tx) error {
+		return buckets.List(tx, globalScope(), nil, storage.ListOptions{}, func(_ []string, b bucketRecord) bool {
+			if b.Account == ctx.Account {
+				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr(b.Name), CreationDate: ptr(b.Created)})
+			}
+			return true
+		})
+	})
+	sort.Slice(out.Buckets, func(i, j int) bool { return *out.Buckets[i].Name < *out.Buckets[j].Name })
+	return out, err
+}
+
+func (s *S3) GetBucketLocation(ctx *request.Context, in *s3api.GetBucketLocationInput) (*s3api.GetBucketLocationOutput, error) {
+	b, err := s.bucket(deref(in.Bucket))
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.GetBucketLocationOutput{}
+	if b.Region != "us-east-1" {
+		out.LocationConstraint = ptr(b.Region)
+	}
+	return out, nil
+}
+
+func owner(account string) *s3api.Owner {
+	return &s3api.Owner{ID: ptr(canonicalID(account)), DisplayName: ptr(displayName)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,490 @@
+package s3
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// minPartSize is the smallest part but the last (5 MiB).
+const minPartSize = 5 << 20
+
+func partKey(n int32) string { return fmt.Sprintf("%05d", n) }
+
+// getUpload reads an upload in progress for key.
+func getUpload(tx storage.Tx, bucket, key, id string) (uploadRecord, error) {
+	if _, err := getBucket(tx, bucket); err != nil {
+		return uploadRecord{}, err
+	}
+	u, ok, err := uploads.Get(tx, globalScope(), bucket, id)
+	if err != nil {
+		return u, err
+	}
+	if !ok || u.Key != key {
+		return u, noSuchUpload(id)
+	}
+	return u, nil
+}
+
+// dropUpload deletes an upload and its parts' records and blobs.
+func (s *S3) dropUpload(tx storage.Tx, bucket, id string) error {
+	var blobs []blobPart
+	var keys []string
+	err := parts.List(tx, globalScope(), []string{bucket, id}, storage.ListOptions{}, func(k []string, p partRecord) bool {
+		keys = append(keys, k[2])
+		blobs = append(blobs, blobPart{Blob: p.Blob, Size: p.Size})
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := parts.Delete(tx, globalScope(), bucket, id, k); err != nil {
+			return err
+		}
+	}
+	s.deleteBlobs(blobs) // blobs stay readable by open readers
+	return uploads.Delete(tx, globalScope(), bucket, id)
+}
+
+func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipartUploadInput) (*s3api.CreateMultipartUploadOutput, error) {
+	name, key := deref(in.Bucket), deref(in.Key)
+	b, err := s.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	tmpl := objectRecord{Key: key, Owner: b.Account}
+	err = applyHeaders(ctx, b, &tmpl, objectHeaders{
+		ContentType: in.ContentType, CacheControl: in.CacheControl, Disposition: in.ContentDisposition,
+		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
+		StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
+		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm,
+		SSECKeyMD5: in.SSECustomerKeyMD5, Tagging: in.Tagging,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in.ACL != nil {
+		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{}, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkACLAllowed(b, acl); err != nil {
+			return nil, err
+		}
+		tmpl.ACL = acl
+	}
+	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(randomHex(24))), Key: key,
+		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: deref(in.ChecksumAlgorithm)}
+	err = s.store.Update(func(tx storage.Tx) error {
+		if _, err := getBucket(tx, name); err != nil {
+			return err
+		}
+		return uploads.Put(tx, globalScope(), u, name, u.UploadID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.CreateMultipartUploadOutput{Bucket: ptr(name), Key: ptr(key), UploadId: ptr(u.UploadID)}
+	var calg, cmd5 *string
+	setSSE(tmpl, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
+	if u.Algorithm != "" {
+		out.ChecksumAlgorithm = ptr(u.Algorithm)
+	}
+	return out, nil
+}
+
+func checkPartNumber(n *int32) error {
+	if n == nil || *n < 1 || *n > 10000 {
+		v := ""
+		if n != nil {
+			v = strconv.Itoa(int(*n))
+		}
+		return errInvalidArgument.New("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber").With("ArgumentValue", v)
+	}
+	return nil
+}
+
+// putPart stores a part record, replacing (and freeing) an earlier upload
+// of the same part number.
+func (s *S3) putPart(bucket, key, id string, p partRecord) error {
+	var old *partRecord
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, err := getUpload(tx, bucket, key, id); err != nil {
+			return err
+		}
+		prev, ok, err := parts.Get(tx, globalScope(), bucket, id, partKey(p.Number))
+		if err != nil {
+			return err
+		}
+		if ok {
+			old = &prev
+		}
+		return parts.Put(tx, globalScope(), p, bucket, id, partKey(p.Number))
+	})
+	if err == nil && old != nil {
+		s.blobs.Delete(old.Blob)
+	}
+	return err
+}
+
+func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api.UploadPartOutput, error) {
+	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	if err := checkPartNumber(in.PartNumber); err != nil {
+		return nil, err
+	}
+	var u uploadRecord
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		u, err = getUpload(tx, name, key, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, deref(in.ChecksumAlgorithm), maxObjectSize)
+	if err != nil {
+		return nil, err
+	}
+	p := partRecord{Number: *in.PartNumber, ETag: quoteETag(st.md5), MD5: hex.EncodeToString(st.md5), Size: st.part.Size,
+		Blob: st.part.Blob, LastModified: ctx.Now().UTC().Truncate(time.Second), Checksums: st.checksums}
+	if err := s.putPart(name, key, id, p); err != nil {
+		s.blobs.Delete(st.part.Blob)
+		return nil, err
+	}
+	out := &s3api.UploadPartOutput{ETag: ptr(p.ETag)}
+	var calg, cmd5 *string
+	setSSE(u.Template, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(p.Checksums)
+	return out, nil
+}
+
+func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput) (*s3api.UploadPartCopyOutput, error) {
+	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	if err := checkPartNumber(in.PartNumber); err != nil {
+		return nil, err
+	}
+	srcBucket, srcKey, srcVersion, err := parseCopySource(deref(in.CopySource))
+	if err != nil {
+		return nil, err
+	}
+	var u uploadRecord
+	err = s.store.View(func(tx storage.Tx) error {
+		var err error
+		u, err = getUpload(tx, name, key, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.readable(srcBucket, srcKey, srcVersion)
+	if err != nil {
+		return nil, err
+	}
+	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
+		return nil, err
+	}
+	start, n := int64(0), src.Size
+	if r := deref(in.CopySourceRange); r != "" {
+		st, en, ok, _ := parseRange(r, src.Size)
+		if !ok || en >= src.Size || !strings.HasPrefix(r, "bytes=") || strings.HasPrefix(r, "bytes=-") {
+			return nil, errInvalidArgument.New("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
+				With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", r)
+		}
+		start, n = st, en-st+1
+	}
+	part, err := s.copyBody(src.Parts, start, n)
+	if err != nil {
+		return nil, err
+	}
+	etag, err := s.md5ETag(part)
+	if err != nil {
+		s.blobs.Delete(part.Blob)
+		return nil, err
+	}
+	p := partRecord{Number: *in.PartNumber, ETag: etag, MD5: strings.Trim(etag, `"`), Size: part.Size, Blob: part.Blob,
+		LastModified: ctx.Now().UTC().Truncate(time.Second)}
+	if err := s.putPart(name, key, id, p); err != nil {
+		s.blobs.Delete(part.Blob)
+		return nil, err
+	}
+	out := &s3api.UploadPartCopyOutput{CopyPartResult: &s3api.CopyPartResult{ETag: ptr(p.ETag), LastModified: ptr(p.LastModified)}}
+	if src.VersionID != "" {
+		out.CopySourceVersionId = ptr(src.VersionID)
+	}
+	var calg, cmd5 *string
+	setSSE(u.Template, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
+	return out, nil
+}
+
+func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMultipartUploadInput) (*s3api.CompleteMultipartUploadOutput, error) {
+	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	if in.MultipartUpload == nil || len(in.MultipartUpload.Parts) == 0 {
+		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	var o objectRecord
+	var b bucketRecord
+	var garbage []blobPart
+	seq := s.nextSeq(ctx.Now())
+	err := s.store.Update(func(tx storage.Tx) error {
+		var err error
+		if b, err = getBucket(tx, name); err != nil {
+			return err
+		}
+		u, err := getUpload(tx, name, key, id)
+		if err != nil {
+			return err
+		}
+		stored := map[int32]partRecord{}
+		if err := parts.List(tx, globalScope(), []string{name, id}, storage.ListOptions{}, func(_ []string, p partRecord) bool {
+			stored[p.Number] = p
+			return true
+		}); err != nil {
+			return err
+		}
+		o = u.Template
+		o.LastModified = ctx.Now().UTC().Truncate(time.Second)
+		o.Seq = seq
+		m := md5.New()
+		used := map[int32]bool{}
+		last := int32(0)
+		for _, cp := range in.MultipartUpload.Parts {
+			n := deref(cp.PartNumber)
+			if n <= last {
+				return errInvalidPartOrder.New("The list of parts was not in ascending order. Parts must be ordered by part number.").With("UploadId", id)
+			}
+			last = n
+		}
+		for i, cp := range in.MultipartUpload.Parts {
+			n := deref(cp.PartNumber)
+			p, ok := stored[n]
+			if !ok || strings.Trim(deref(cp.ETag), `"`) != strings.Trim(p.ETag, `"`) {
+				return errInvalidPart.New("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.").
+					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ETag", deref(cp.ETag))
+			}
+			if i < len(in.MultipartUpload.Parts)-1 && p.Size < minPartSize {
+				return errEntityTooSmall.New("Your proposed upload is smaller than the minimum allowed size").
+					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ProposedSize", p.Size).With("MinSizeAllowed", minPartSize).With("ETag", p.ETag)
+			}
+			raw, _ := hex.DecodeString(p.MD5)
+			m.Write(raw)
+			o.Parts = append(o.Parts, blobPart{Blob: p.Blob, Size: p.Size})
+			o.Size += p.Size
+			used[n] = true
+		}
+		o.PartsCount = len(o.Parts)
+		o.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(m.Sum(nil)), len(o.Parts))
+		if u.Algorithm != "" {
+			// Composite checksum of the part checksums, as S3 does.
+			if a := strings.ToUpper(u.Algorithm); a != "" {
+				if sum, ok := compositeChecksum(a, in.MultipartUpload.Parts, stored); ok {
+					o.Checksums = map[string]string{a: sum}
+				}
+			}
+		}
+		// Parts uploaded but not listed are freed.
+		for n, p := range stored {
+			if !used[n] {
+				garbage = append(garbage, blobPart{Blob: p.Blob, Size: p.Size})
+			}
+			if err := parts.Delete(tx, globalScope(), name, id, partKey(n)); err != nil {
+				return err
+			}
+		}
+		if err := uploads.Delete(tx, globalScope(), name, id); err != nil {
+			return err
+		}
+		g, err := commitObject(tx, b, &o)
+		garbage = append(garbage, g...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.deleteBlobs(garbage)
+	s.notify(ctx, b, "ObjectCreated:CompleteMultipartUpload", o)
+	out := &s3api.CompleteMultipartUploadOutput{Location: ptr(fmt.Sprintf("http://%s.s3.%s/%s", name, s.opts.HostSuffix, key)),
+		Bucket: ptr(name), Key: ptr(key), ETag: ptr(o.ETag)}
+	var calg, cmd5 *string
+	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
+	if o.VersionID != "" {
+		out.VersionId = ptr(o.VersionID)
+	}
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	return out, nil
+}
+
+// compositeChecksum is S3's checksum of checksums ("<base64>-<n>").
+func compositeChecksum(alg string, listed []s3api.CompletedPart, stored map[int32]partRecord) (string, bool) {
+	a, ok := parseAlg(alg)
+	if !ok {
+		return "", false
+	}
+	h := newHash(a)
+	for _, cp := range listed {
+		v, ok := stored[deref(cp.PartNumber)].Checksums[alg]
+		if !ok {
+			return "", false
+		}
+		raw, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return "", false
+		}
+		h.Write(raw)
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(listed)), true
+}
+
+func (s *S3) AbortMultipartUpload(ctx *request.Context, in *s3api.AbortMultipartUploadInput) (*s3api.AbortMultipartUploadOutput, error) {
+	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, err := getUpload(tx, name, key, id); err != nil {
+			return err
+		}
+		return s.dropUpload(tx, name, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s3api.AbortMultipartUploadOutput{}, nil
+}
+
+func (s *S3) ListParts(ctx *request.Context, in *s3api.ListPartsInput) (*s3api.ListPartsOutput, error) {
+	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	max := 1000
+	if in.MaxParts != nil && *in.MaxParts >= 0 && *in.MaxParts < 1000 {
+		max = int(*in.MaxParts)
+	}
+	marker := deref(in.PartNumberMarker)
+	var u uploadRecord
+	var ps []partRecord
+	truncated := false
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		if u, err = getUpload(tx, name, key, id); err != nil {
+			return err
+		}
+		return parts.List(tx, globalScope(), []string{name, id}, storage.ListOptions{}, func(_ []string, p partRecord) bool {
+			if p.Number <= marker {
+				return true
+			}
+			if len(ps) == max {
+				truncated = true
+				return false
+			}
+			ps = append(ps, p)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.ListPartsOutput{Bucket: ptr(name), Key: ptr(key), UploadId: ptr(id), PartNumberMarker: ptr(marker),
+		MaxParts: ptr(int32(max)), IsTruncated: ptr(truncated), Initiator: &s3api.Initiator{ID: ptr(canonicalID(u.Owner)), DisplayName: ptr(displayName)},
+		Owner: owner(u.Owner), StorageClass: ptr(storageClass(u.Template))}
+	if u.Algorithm != "" {
+		out.ChecksumAlgorithm = ptr(u.Algorithm)
+	}
+	for _, p := range ps {
+		part := s3api.Part{PartNumber: ptr(p.Number), LastModified: ptr(p.LastModified), ETag: ptr(p.ETag), Size: ptr(p.Size)}
+		part.ChecksumCRC32, part.ChecksumCRC32C, part.ChecksumSHA1, part.ChecksumSHA256 = checksumPtrs(p.Checksums)
+		out.Parts = append(out.Parts, part)
+	}
+	if len(ps) > 0 {
+		out.NextPartNumberMarker = ptr(ps[len(ps)-1].Number)
+	}
+	return out, nil
+}
+
+func (s *S3) ListMultipartUploads(ctx *request.Context, in *s3api.ListMultipartUploadsInput) (*s3api.ListMultipartUploadsOutput, error) {
+	name, prefix, delim := deref(in.Bucket), deref(in.Prefix), deref(in.Delimiter)
+	urlEnc, err := encodingType(in.EncodingType)
+	if err != nil {
+		return nil, err
+	}
+	max := 1000
+	if in.MaxUploads != nil && *in.MaxUploads >= 0 && *in.MaxUploads < 1000 {
+		max = int(*in.MaxUploads)
+	}
+	var all []uploadRecord
+	err = s.store.View(func(tx storage.Tx) error {
+		if _, err := getBucket(tx, name); err != nil {
+			return err
+		}
+		return uploads.List(tx, globalScope(), []string{name}, storage.ListOptions{}, func(_ []string, u uploadRecord) bool {
+			if strings.HasPrefix(u.Key, prefix) {
+				all = append(all, u)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Key != all[j].Key {
+			return all[i].Key < all[j].Key
+		}
+		return all[i].Initiated.Before(all[j].Initiated)
+	})
+	km, um := deref(in.KeyMarker), deref(in.UploadIdMarker)
+	out := &s3api.ListMultipartUploadsOutput{Bucket: ptr(name), Prefix: encodeKey(prefix, urlEnc), MaxUploads: ptr(int32(max)),
+		KeyMarker: encodeKey(km, urlEnc), UploadIdMarker: ptr(um), EncodingType: in.EncodingType}
+	if delim != "" {
+		out.Delimiter = encodeKey(delim, urlEnc)
+	}
+	skipping := um != ""
+	count := 0
+	seen := map[string]bool{}
+	truncated := false
+	var last uploadRecord
+	for _, u := range all {
+		if km != "" {
+			if u.Key < km || (u.Key == km && !skipping) {
+				continue
+			}
+			if u.Key == km && skipping {
+				if u.UploadID == um {
+					skipping = false
+				}
+				continue
+			}
+		}
+		if delim != "" {
+			if i := strings.Index(u.Key[len(prefix):], delim); i >= 0 {
+				cp := u.Key[:len(prefix)+i+len(delim)]
+				if !seen[cp] {
+					seen[cp] = true
+					out.CommonPrefixes = append(out.CommonPrefixes, s3api.CommonPrefix{Prefix: encodeKey(cp, urlEnc)})
+				}
+				continue
+			}
+		}
+		if count == max {
+			truncated = true
+			break
+		}
+		out.Uploads = append(out.Uploads, s3api.MultipartUpload{UploadId: ptr(u.UploadID), Key: encodeKey(u.Key, urlEnc), Initiated: ptr(u.Initiated),
+			StorageClass: ptr(storageClass(u.Template)), Owner: owner(u.Owner), Initiator: &s3api.Initiator{ID: ptr(canonicalID(u.Owner)), DisplayName: ptr(displayName)}})
+		last = u
+		count++
+	}
+	out.IsTruncated = ptr(truncated)
+	if truncated {
+		out.NextKeyMarker = encodeKey(last.Key, urlEnc)
+		out.NextUploadIdMarker = ptr(last.UploadID)
+	}
+	return out, nil
+}

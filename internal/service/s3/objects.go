@@ -1,0 +1,1027 @@
+package s3
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// currentObject finds an object: the current version, or the version
+// named (versionID "null" is the version written while versioning was off
+// or suspended).
+func currentObject(tx storage.Tx, bucket, key, versionID string) (objectRecord, error) {
+	if versionID == "" {
+		o, ok, err := objects.Get(tx, globalScope(), bucket, key)
+		if err != nil {
+			return o, err
+		}
+		if !ok {
+			return o, noSuchKey(key)
+		}
+		return o, nil
+	}
+	var found objectRecord
+	ok := false
+	err := versions.List(tx, globalScope(), []string{bucket, key}, storage.ListOptions{}, func(_ []string, v objectRecord) bool {
+		if v.VersionID == versionID {
+			found, ok = v, true
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return found, err
+	}
+	if !ok {
+		if versionID == "null" {
+			if o, has, err := objects.Get(tx, globalScope(), bucket, key); err == nil && has && (o.VersionID == "" || o.VersionID == "null") {
+				return o, nil
+			}
+		}
+		if !validVersionID(versionID) {
+			return found, errInvalidArgument.New("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
+		}
+		return found, errNoSuchVersion.New("The specified version does not exist.").With("Key", key).With("VersionId", versionID)
+	}
+	return found, nil
+}
+
+func validVersionID(v string) bool { return v == "null" || len(v) == 32 }
+
+// putObjectRecord rewrites a stored version in place (ACL and tagging
+// changes), in the version history and, when it is current, in the
+// object table.
+func putObjectRecord(tx storage.Tx, bucket string, o objectRecord) error {
+	if o.VersionID != "" {
+		if _, ok := tx.Get(versions.Key(globalScope(), bucket, o.Key, seqKey(o.Seq))); ok {
+			if err := versions.Put(tx, globalScope(), o, bucket, o.Key, seqKey(o.Seq)); err != nil {
+				return err
+			}
+		}
+	}
+	cur, ok, err := objects.Get(tx, globalScope(), bucket, o.Key)
+	if err != nil {
+		return err
+	}
+	if ok && cur.VersionID == o.VersionID && cur.Seq == o.Seq {
+		return objects.Put(tx, globalScope(), o, bucket, o.Key)
+	}
+	return nil
+}
+
+// commitObject makes o the current version of its key under the bucket's
+// versioning state and returns the blobs no record points at any more.
+func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, error) {
+	var garbage []blobPart
+	old, hadOld, err := objects.Get(tx, globalScope(), b.Name, o.Key)
+	if err != nil {
+		return nil, err
+	}
+	switch b.Versioning {
+	case "":
+		o.VersionID = ""
+		if hadOld {
+			garbage = append(garbage, old.Parts...)
+		}
+	case "Enabled":
+		o.VersionID = newVersionID()
+	case "Suspended":
+		o.VersionID = "null"
+	}
+	if b.Versioning != "" {
+		// A "null" version is replaced by the next "null" version.
+		if o.VersionID == "null" {
+			var drop []string
+			err := versions.List(tx, globalScope(), []string{b.Name, o.Key}, storage.ListOptions{}, func(k []string, v objectRecord) bool {
+				if v.VersionID == "null" {
+					drop = append(drop, k[2])
+					garbage = append(garbage, v.Parts...)
+				}
+				return true
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, k := range drop {
+				if err := versions.Delete(tx, globalScope(), b.Name, o.Key, k); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// The pre-versioning current object joins the history as "null".
+		if hadOld && old.VersionID == "" {
+			old.VersionID = "null"
+			if o.VersionID == "null" {
+				garbage = append(garbage, old.Parts...)
+			} else if err := versions.Put(tx, globalScope(), old, b.Name, old.Key, seqKey(old.Seq)); err != nil {
+				return nil, err
+			}
+		}
+		if err := versions.Put(tx, globalScope(), *o, b.Name, o.Key, seqKey(o.Seq)); err != nil {
+			return nil, err
+		}
+	}
+	if o.DeleteMarker {
+		return garbage, objects.Delete(tx, globalScope(), b.Name, o.Key)
+	}
+	return garbage, objects.Put(tx, globalScope(), *o, b.Name, o.Key)
+}
+
+// objectTemplate collects the headers an object keeps from a PUT, POST,
+// copy with REPLACE, or CreateMultipartUpload.
+type objectHeaders struct {
+	ContentType, CacheControl, Disposition, Encoding, Language *string
+	Expires                                                    *time.Time
+	Metadata                                                   map[string]string
+	StorageClass, Redirect                                     *string
+	SSE, KMSKeyID                                              *string
+	BucketKey                                                  *bool
+	SSECAlg, SSECKeyMD5                                        *string
+	Tagging                                                    *string
+}
+
+// applyHeaders fills o from h, with the bucket's defaults.
+func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objectHeaders) error {
+	o.ContentType = deref(h.ContentType)
+	if o.ContentType == "" {
+		o.ContentType = "binary/octet-stream"
+	}
+	o.CacheControl, o.Disposition, o.Encoding, o.Language = deref(h.CacheControl), deref(h.Disposition), deref(h.Encoding), deref(h.Language)
+	o.Expires = h.Expires
+	// S3 keeps user metadata names in lower case, whatever case the
+	// client sent (HTTP header names are case-insensitive).
+	o.Metadata = nil
+	for k, v := range h.Metadata {
+		if o.Metadata == nil {
+			o.Metadata = map[string]string{}
+		}
+		o.Metadata[strings.ToLower(k)] = v
+	}
+	o.Redirect = deref(h.Redirect)
+	if sc := deref(h.StorageClass); sc != "" {
+		switch sc {
+		case "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE":
+		default:
+			return errInvalidStorageClass.New("The storage class you specified is not valid").With("StorageClassRequested", sc)
+		}
+		if sc != "STANDARD" {
+			o.StorageClass = sc
+		}
+	}
+	if h.SSECAlg != nil {
+		if *h.SSECAlg != "AES256" {
+			return errInvalidEncryptionAlg.New("The encryption request you specified is not valid. Supported value: AES256.")
+		}
+		o.SSECAlg, o.SSECKeyMD5 = *h.SSECAlg, deref(h.SSECKeyMD5)
+		if h.SSE != nil {
+			return errInvalidArgument.New("Server Side Encryption with Customer provided key is incompatible with the encryption method specified")
+		}
+	} else if err := applySSE(ctx, b, o, h.SSE, h.KMSKeyID, h.BucketKey); err != nil {
+		return err
+	}
+	if h.Tagging != nil {
+		tags, err := parseTagging(*h.Tagging)
+		if err != nil {
+			return err
+		}
+		o.Tags = tags
+	}
+	return nil
+}
+
+// applySSE sets an object's server-side encryption from the request or
+// the bucket default. SSE-KMS is recorded with its key id only: niwa's
+// KMS does not encrypt S3 data (docs/s3.md).
+func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID *string, bucketKey *bool) error {
+	alg := deref(sse)
+	kid := deref(keyID)
+	bk := deref(bucketKey)
+	if alg == "" {
+		if kid != "" {
+			return errInvalidArgument.New("x-amz-server-side-encryption header is absent but x-amz-server-side-encryption-aws-kms-key-id is present").
+				With("ArgumentName", "x-amz-server-side-encryption")
+		}
+		rule := defaultEncryption(b).Rules[0]
+		if rule.ApplyServerSideEncryptionByDefault != nil {
+			alg = deref(rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm)
+			kid = deref(rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID)
+		}
+		if bucketKey == nil {
+			bk = deref(rule.BucketKeyEnabled)
+		}
+	}
+	switch alg {
+	case "AES256":
+		if kid != "" && sse != nil {
+			return errInvalidArgument.New("Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms")
+		}
+		kid = ""
+	case "aws:kms", "aws:kms:dsse":
+		if kid == "" {
+			kid = "arn:aws:kms:" + b.Region + ":" + b.Account + ":alias/aws/s3"
+		} else if !strings.HasPrefix(kid, "arn:") {
+			kid = "arn:aws:kms:" + b.Region + ":" + b.Account + ":key/" + kid
+		}
+	default:
+		return errInvalidArgument.New("The encryption method specified is not supported").With("ArgumentName", "x-amz-server-side-encryption").With("ArgumentValue", alg)
+	}
+	o.SSE, o.KMSKeyID, o.BucketKey = alg, kid, bk && alg != "AES256"
+	return nil
+}
+
+// parseTagging reads the x-amz-tagging header (URL query encoded).
+func parseTagging(v string) ([]s3api.Tag, error) {
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return nil, errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	}
+	var tags []s3api.Tag
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return nil, errInvalidTag.New("Cannot provide multiple Tags with the same key")
+		}
+		tags = append(tags, s3api.Tag{Key: ptr(k), Value: ptr(vs[0])})
+	}
+	if err := checkTags(tags, 10); err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+func checkKey(key string) error {
+	if len(key) > 1024 {
+		return errKeyTooLong.New("Your key is too long").With("Size", len(key)).With("MaxSizeAllowed", 1024)
+	}
+	if key == "" {
+		return errInvalidArgument.New("Key cannot be empty")
+	}
+	return nil
+}
+
+func quoteETag(md5sum []byte) string { return `"` + hex.EncodeToString(md5sum) + `"` }
+
+func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.PutObjectOutput, error) {
+	name, key := deref(in.Bucket), deref(in.Key)
+	b, err := s.bucket(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	now := ctx.Now().UTC().Truncate(time.Second)
+	o := objectRecord{Key: key, LastModified: now, Owner: b.Account}
+	err = applyHeaders(ctx, b, &o, objectHeaders{
+		ContentType: in.ContentType, CacheControl: in.CacheControl, Disposition: in.ContentDisposition,
+		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
+		StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
+		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm,
+		SSECKeyMD5: in.SSECustomerKeyMD5, Tagging: in.Tagging,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in.ACL != nil || in.GrantRead != nil || in.GrantFullControl != nil || in.GrantReadACP != nil || in.GrantWriteACP != nil {
+		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkACLAllowed(b, acl); err != nil {
+			return nil, err
+		}
+		o.ACL = acl
+	}
+	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, deref(in.ChecksumAlgorithm), maxObjectSize)
+	if err != nil {
+		return nil, err
+	}
+	o.Parts = []blobPart{st.part}
+	o.Size = st.part.Size
+	o.ETag = quoteETag(st.md5)
+	o.Checksums = st.checksums
+	if err := s.commit(ctx, name, &o); err != nil {
+		s.deleteBlobs(o.Parts)
+		return nil, err
+	}
+	s.notify(ctx, b, "ObjectCreated:Put", o)
+	out := &s3api.PutObjectOutput{ETag: ptr(o.ETag)}
+	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if o.VersionID != "" {
+		out.VersionId = ptr(o.VersionID)
+	}
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	return out, nil
+}
+
+// commit stores o as the current version of its key in bucket.
+func (s *S3) commit(ctx *request.Context, bucket string, o *objectRecord) error {
+	o.Seq = s.nextSeq(ctx.Now())
+	var garbage []blobPart
+	err := s.store.Update(func(tx storage.Tx) error {
+		b, err := getBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		garbage, err = commitObject(tx, b, o)
+		return err
+	})
+	if err == nil {
+		s.deleteBlobs(garbage)
+	}
+	return err
+}
+
+func setSSE(o objectRecord, sse **string, kid **string, bk **bool, calg, cmd5 **string) {
+	if o.SSE != "" {
+		*sse = ptr(o.SSE)
+	}
+	if o.KMSKeyID != "" {
+		*kid = ptr(o.KMSKeyID)
+	}
+	if o.BucketKey {
+		*bk = ptr(true)
+	}
+	if o.SSECAlg != "" {
+		*calg, *cmd5 = ptr(o.SSECAlg), ptr(o.SSECKeyMD5)
+	}
+}
+
+func checksumPtrs(m map[string]string) (crc32, crc32c, sha1, sha256 *string) {
+	get := func(k string) *string {
+		if v, ok := m[k]; ok {
+			return ptr(v)
+		}
+		return nil
+	}
+	return get("CRC32"), get("CRC32C"), get("SHA1"), get("SHA256")
+}
+
+// conditions are the RFC 7232 preconditions of GET, HEAD and copy.
+type conditions struct {
+	ifMatch, ifNoneMatch               *string
+	ifModifiedSince, ifUnmodifiedSince *time.Time
+}
+
+func etagMatches(list, etag string) bool {
+	for _, e := range strings.Split(list, ",") {
+		e = strings.TrimSpace(e)
+		if e == "*" || strings.Trim(e, `"`) == strings.Trim(etag, `"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// check evaluates the preconditions in S3's order: If-Match, then
+// If-Unmodified-Since (when If-Match is absent) fail with 412;
+// If-None-Match, then If-Modified-Since (when If-None-Match is absent)
+// with 304 (copy: 412 for every failure).
+func (c conditions) check(o objectRecord, copy bool) error {
+	pre := func(cond string) error {
+		if copy {
+			return errPreconditionFailed.New("At least one of the pre-conditions you specified did not hold").With("Condition", "x-amz-copy-source-"+cond)
+		}
+		return errPreconditionFailed.New("At least one of the pre-conditions you specified did not hold").With("Condition", cond)
+	}
+	notMod := func(cond string) error {
+		if copy {
+			return pre(cond)
+		}
+		e := errNotModified.New("Not Modified")
+		e.Header = http.Header{"Etag": {o.ETag}, "Last-Modified": {o.LastModified.Format(http.TimeFormat)}}
+		return e
+	}
+	if c.ifMatch != nil && !etagMatches(*c.ifMatch, o.ETag) {
+		return pre("If-Match")
+	}
+	if c.ifMatch == nil && c.ifUnmodifiedSince != nil && o.LastModified.After(*c.ifUnmodifiedSince) {
+		return pre("If-Unmodified-Since")
+	}
+	if c.ifNoneMatch != nil && etagMatches(*c.ifNoneMatch, o.ETag) {
+		return notMod("If-None-Match")
+	}
+	if c.ifNoneMatch == nil && c.ifModifiedSince != nil && !o.LastModified.After(*c.ifModifiedSince) {
+		return notMod("If-Modified-Since")
+	}
+	return nil
+}
+
+// parseRange reads a single "bytes=" range; ok is false when the header
+// is absent or not a single byte range (S3 then serves the whole object).
+func parseRange(h string, size int64) (start, end int64, ok bool, err error) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false, nil
+	}
+	a, b, found := strings.Cut(spec, "-")
+	if !found {
+		return 0, 0, false, nil
+	}
+	unsat := func() error {
+		return errInvalidRange.New("The requested range is not satisfiable").With("ActualObjectSize", strconv.FormatInt(size, 10)).With("RangeRequested", h)
+	}
+	switch {
+	case a == "" && b == "":
+		return 0, 0, false, nil
+	case a == "":
+		n, perr := strconv.ParseInt(b, 10, 64)
+		if perr != nil {
+			return 0, 0, false, nil
+		}
+		if n == 0 || size == 0 {
+			return 0, 0, false, unsat()
+		}
+		if n > size {
+			n = size
+		}
+		return size - n, size - 1, true, nil
+	default:
+		s, perr := strconv.ParseInt(a, 10, 64)
+		if perr != nil {
+			return 0, 0, false, nil
+		}
+		e := size - 1
+		if b != "" {
+			if e2, perr := strconv.ParseInt(b, 10, 64); perr != nil || e2 < s {
+				return 0, 0, false, nil
+			} else if e2 < e {
+				e = e2
+			}
+		}
+		if s >= size {
+			return 0, 0, false, unsat()
+		}
+		return s, e, true, nil
+	}
+}
+
+// readable finds the object a GET or HEAD reads, answering delete markers
+// as S3 does.
+func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
+	var o objectRecord
+	err := s.store.View(func(tx storage.Tx) error {
+		if _, err := getBucket(tx, bucket); err != nil {
+			return err
+		}
+		var err error
+		o, err = currentObject(tx, bucket, key, versionID)
+		return err
+	})
+	if err != nil {
+		return o, err
+	}
+	if o.DeleteMarker {
+		e := errMethodNotAllowed.New("The specified method is not allowed against this resource.").With("Method", "GET").With("ResourceType", "DeleteMarker")
+		e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {o.VersionID}}
+		return o, e
+	}
+	return o, nil
+}
+
+// checkSSEC holds an SSE-C object to the key it was written with.
+func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
+	if o.SSECAlg == "" {
+		if alg != nil {
+			return errInvalidRequest.New("The encryption parameters are not applicable to this object.")
+		}
+		return nil
+	}
+	if alg == nil {
+		return errInvalidRequest.New("The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.")
+	}
+	if keyMD5 != nil && *keyMD5 != o.SSECKeyMD5 {
+		return errAccessDenied.New("Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.")
+	}
+	return nil
+}
+
+func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.GetObjectOutput, error) {
+	o, err := s.readable(deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSSEC(o, in.SSECustomerAlgorithm, in.SSECustomerKeyMD5); err != nil {
+		return nil, err
+	}
+	if err := (conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince}).check(o, false); err != nil {
+		return nil, err
+	}
+	out := &s3api.GetObjectOutput{}
+	fillHeaders(o, &headFields{
+		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
+		VersionId: &out.VersionId, CacheControl: &out.CacheControl, ContentDisposition: &out.ContentDisposition,
+		ContentEncoding: &out.ContentEncoding, ContentLanguage: &out.ContentLanguage, ContentType: &out.ContentType,
+		Expires: &out.Expires, Redirect: &out.WebsiteRedirectLocation, Metadata: &out.Metadata, StorageClass: &out.StorageClass,
+		PartsCount: &out.PartsCount,
+	})
+	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if len(o.Tags) > 0 {
+		out.TagCount = ptr(int32(len(o.Tags)))
+	}
+	start, n := int64(0), o.Size
+	if in.PartNumber != nil {
+		st, en, err := partRange(o, *in.PartNumber)
+		if err != nil {
+			return nil, err
+		}
+		start, n = st, en-st+1
+		out.ContentRange = ptr(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
+		if n == 0 {
+			out.ContentRange = nil
+		}
+	} else if in.Range != nil {
+		st, en, ok, err := parseRange(*in.Range, o.Size)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			start, n = st, en-st+1
+			out.ContentRange = ptr(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
+		}
+	}
+	if out.ContentRange == nil && strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
+		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	}
+	out.ContentLength = ptr(n)
+	// response-* query parameters override the stored headers.
+	if in.ResponseContentType != nil {
+		out.ContentType = in.ResponseContentType
+	}
+	if in.ResponseCacheControl != nil {
+		out.CacheControl = in.ResponseCacheControl
+	}
+	if in.ResponseContentDisposition != nil {
+		out.ContentDisposition = in.ResponseContentDisposition
+	}
+	if in.ResponseContentEncoding != nil {
+		out.ContentEncoding = in.ResponseContentEncoding
+	}
+	if in.ResponseContentLanguage != nil {
+		out.ContentLanguage = in.ResponseContentLanguage
+	}
+	if in.ResponseExpires != nil {
+		out.Expires = in.ResponseExpires
+	}
+	out.Body = newPartsReader(s.blobs, o.Parts, start, n)
+	return out, nil
+}
+
+// partRange is the byte range of part n of an object (the whole object is
+// part 1 of a simple upload).
+func partRange(o objectRecord, n int32) (int64, int64, error) {
+	if n < 1 || n > 10000 {
+		return 0, 0, errInvalidArgument.New("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber").With("ArgumentValue", n)
+	}
+	if o.PartsCount == 0 {
+		if n != 1 {
+			return 0, 0, errInvalidPartNumber.New("The requested partnumber is not satisfiable").With("PartNumberRequested", n).With("ActualPartCount", 1)
+		}
+		return 0, o.Size - 1, nil
+	}
+	if int(n) > len(o.Parts) {
+		return 0, 0, errInvalidPartNumber.New("The requested partnumber is not satisfiable").With("PartNumberRequested", n).With("ActualPartCount", len(o.Parts))
+	}
+	var off int64
+	for i := 0; i < int(n)-1; i++ {
+		off += o.Parts[i].Size
+	}
+	return off, off + o.Parts[n-1].Size - 1, nil
+}
+
+// headFields points at the output members GET and HEAD share.
+type headFields struct {
+	AcceptRanges                                                       **string
+	LastModified                                                       **time.Time
+	ContentLength                                                      **int64
+	ETag, VersionId, CacheControl, ContentDisposition, ContentEncoding **string
+	ContentLanguage, ContentType, Redirect, StorageClass               **string
+	Expires                                                            **time.Time
+	Metadata                                                           *map[string]string
+	PartsCount                                                         **int32
+}
+
+func fillHeaders(o objectRecord, f *headFields) {
+	str := func(dst **string, v string) {
+		if v != "" {
+			*dst = ptr(v)
+		}
+	}
+	*f.AcceptRanges = ptr("bytes")
+	*f.LastModified = ptr(o.LastModified)
+	*f.ContentLength = ptr(o.Size)
+	*f.ETag = ptr(o.ETag)
+	str(f.VersionId, o.VersionID)
+	str(f.CacheControl, o.CacheControl)
+	str(f.ContentDisposition, o.Disposition)
+	str(f.ContentEncoding, o.Encoding)
+	str(f.ContentLanguage, o.Language)
+	str(f.ContentType, o.ContentType)
+	str(f.Redirect, o.Redirect)
+	str(f.StorageClass, o.StorageClass)
+	*f.Expires = o.Expires
+	*f.Metadata = o.Metadata
+	if o.PartsCount > 0 {
+		*f.PartsCount = ptr(int32(o.PartsCount))
+	}
+}
+
+func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api.HeadObjectOutput, error) {
+	o, err := s.readable(deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSSEC(o, in.SSECustomerAlgorithm, in.SSECustomerKeyMD5); err != nil {
+		return nil, err
+	}
+	if err := (conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince}).check(o, false); err != nil {
+		return nil, err
+	}
+	out := &s3api.HeadObjectOutput{}
+	fillHeaders(o, &headFields{
+		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
+		VersionId: &out.VersionId, CacheControl: &out.CacheControl, ContentDisposition: &out.ContentDisposition,
+		ContentEncoding: &out.ContentEncoding, ContentLanguage: &out.ContentLanguage, ContentType: &out.ContentType,
+		Expires: &out.Expires, Redirect: &out.WebsiteRedirectLocation, Metadata: &out.Metadata, StorageClass: &out.StorageClass,
+		PartsCount: &out.PartsCount,
+	})
+	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if in.PartNumber != nil {
+		st, en, err := partRange(o, *in.PartNumber)
+		if err != nil {
+			return nil, err
+		}
+		out.ContentLength = ptr(en - st + 1)
+	}
+	if strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
+		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	}
+	return out, nil
+}
+
+// deleteOne deletes a key (or one version of it) under the bucket's
+// versioning rules and reports what happened.
+func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string) (marker bool, version string, err error) {
+	var garbage []blobPart
+	seq := s.nextSeq(ctx.Now())
+	var b bucketRecord
+	err = s.store.Update(func(tx storage.Tx) error {
+		var err error
+		b, err = getBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if versionID != "" {
+			return s.deleteVersion(tx, bucket, key, versionID, &garbage, &marker)
+		}
+		cur, ok, err := objects.Get(tx, globalScope(), bucket, key)
+		if err != nil {
+			return err
+		}
+		if b.Versioning == "" {
+			if ok {
+				garbage = cur.Parts
+				return objects.Delete(tx, globalScope(), bucket, key)
+			}
+			return nil
+		}
+		dm := objectRecord{Key: key, DeleteMarker: true, LastModified: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Seq: seq}
+		g, err := commitObject(tx, b, &dm)
+		garbage = append(garbage, g...)
+		marker, version = true, dm.VersionID
+		return err
+	})
+	if err == nil {
+		s.deleteBlobs(garbage)
+		ev := "ObjectRemoved:Delete"
+		if marker && versionID == "" {
+			ev = "ObjectRemoved:DeleteMarkerCreated"
+		}
+		s.notify(ctx, b, ev, objectRecord{Key: key, VersionID: version})
+	}
+	return marker, version, err
+}
+
+// deleteVersion removes one version for good; when it was current, the
+// next newest version becomes current (or the key disappears when that is
+// a delete marker or there is none).
+func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage *[]blobPart, marker *bool) error {
+	var hit []string
+	var victim objectRecord
+	var newest *objectRecord
+	err := versions.List(tx, globalScope(), []string{bucket, key}, storage.ListOptions{}, func(k []string, v objectRecord) bool {
+		if v.VersionID == versionID && hit == nil {
+			hit, victim = k, v
+			return true
+		}
+		if newest == nil {
+			vv := v
+			newest = &vv
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	cur, hasCur, err := objects.Get(tx, globalScope(), bucket, key)
+	if err != nil {
+		return err
+	}
+	if hit == nil {
+		if versionID == "null" && hasCur && cur.VersionID == "" {
+			*garbage = cur.Parts
+			return objects.Delete(tx, globalScope(), bucket, key)
+		}
+		if !validVersionID(versionID) {
+			return errInvalidArgument.New("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
+		}
+		return nil // deleting a missing version succeeds
+	}
+	*marker = victim.DeleteMarker
+	*garbage = victim.Parts
+	if err := versions.Delete(tx, globalScope(), bucket, key, hit[2]); err != nil {
+		return err
+	}
+	// Recompute the current version from the newest survivor.
+	var top *objectRecord
+	err = versions.List(tx, globalScope(), []string{bucket, key}, storage.ListOptions{Limit: 1}, func(_ []string, v objectRecord) bool {
+		top = &v
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	if top == nil || top.DeleteMarker {
+		return objects.Delete(tx, globalScope(), bucket, key)
+	}
+	return objects.Put(tx, globalScope(), *top, bucket, key)
+}
+
+func (s *S3) DeleteObject(ctx *request.Context, in *s3api.DeleteObjectInput) (*s3api.DeleteObjectOutput, error) {
+	marker, version, err := s.deleteOne(ctx, deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.DeleteObjectOutput{}
+	if marker {
+		out.DeleteMarker = ptr(true)
+	}
+	if in.VersionId != nil {
+		out.VersionId = in.VersionId
+	} else if version != "" {
+		out.VersionId = ptr(version)
+	}
+	return out, nil
+}
+
+func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (*s3api.DeleteObjectsOutput, error) {
+	if in.Delete == nil || len(in.Delete.Objects) == 0 || len(in.Delete.Objects) > 1000 {
+		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	if _, err := s.bucket(deref(in.Bucket)); err != nil {
+		return nil, err
+	}
+	quiet := deref(in.Delete.Quiet)
+	out := &s3api.DeleteObjectsOutput{}
+	for _, id := range in.Delete.Objects {
+		marker, version, err := s.deleteOne(ctx, deref(in.Bucket), deref(id.Key), deref(id.VersionId))
+		if err != nil {
+			ae := awserr.As(err)
+			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr(ae.Code.Code), Message: ptr(ae.Message)})
+			continue
+		}
+		if quiet {
+			continue
+		}
+		d := s3api.DeletedObject{Key: id.Key, VersionId: id.VersionId}
+		if marker {
+			d.DeleteMarker = ptr(true)
+			if id.VersionId == nil {
+				d.DeleteMarkerVersionId = ptr(version)
+			} else {
+				d.DeleteMarkerVersionId = id.VersionId
+			}
+		}
+		out.Deleted = append(out.Deleted, d)
+	}
+	return out, nil
+}
+
+// parseCopySource reads x-amz-copy-source: "[/]bucket/key[?versionId=v]",
+// URL-encoded.
+func parseCopySource(v string) (bucket, key, version string, err error) {
+	src, q, _ := strings.Cut(v, "?")
+	src, uerr := url.PathUnescape(strings.TrimPrefix(src, "/"))
+	bucket, key, ok := strings.Cut(src, "/")
+	if uerr != nil || !ok || bucket == "" || key == "" {
+		return "", "", "", errInvalidArgument.New("Invalid copy source object key").With("ArgumentName", "x-amz-copy-source").With("ArgumentValue", v)
+	}
+	if q != "" {
+		vals, _ := url.ParseQuery(q)
+		version = vals.Get("versionId")
+	}
+	return bucket, key, version, nil
+}
+
+// copyBody duplicates an object's blobs into one new blob.
+func (s *S3) copyBody(parts []blobPart, start, n int64) (blobPart, error) {
+	w, err := s.blobs.Create()
+	if err != nil {
+		return blobPart{}, err
+	}
+	defer w.Abort()
+	r := newPartsReader(s.blobs, parts, start, n)
+	defer r.Close()
+	if _, err := copyBuffer(w, r); err != nil {
+		return blobPart{}, err
+	}
+	ref, err := w.Commit()
+	if err != nil {
+		return blobPart{}, err
+	}
+	return blobPart{Blob: ref.ID, Size: ref.Size}, nil
+}
+
+func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api.CopyObjectOutput, error) {
+	dstBucket, dstKey := deref(in.Bucket), deref(in.Key)
+	srcBucket, srcKey, srcVersion, err := parseCopySource(deref(in.CopySource))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(dstKey); err != nil {
+		return nil, err
+	}
+	db, err := s.bucket(dstBucket)
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.readable(srcBucket, srcKey, srcVersion)
+	if err != nil {
+		if ae := awserr.As(err); ae.Code.Code == "MethodNotAllowed" {
+			return nil, errInvalidRequest.New("The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+		return nil, err
+	}
+	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
+		return nil, err
+	}
+	if src.Size > maxObjectSize {
+		return nil, errInvalidRequest.New("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+	}
+	directive := deref(in.MetadataDirective)
+	if directive != "" && directive != "COPY" && directive != "REPLACE" {
+		return nil, errInvalidArgument.New("Unknown metadata directive.").With("ArgumentName", "x-amz-metadata-directive").With("ArgumentValue", directive)
+	}
+	same := srcBucket == dstBucket && srcKey == dstKey && srcVersion == ""
+	if same && directive != "REPLACE" && in.ServerSideEncryption == nil && in.SSEKMSKeyId == nil && in.StorageClass == nil &&
+		in.WebsiteRedirectLocation == nil && in.SSECustomerAlgorithm == nil {
+		return nil, errInvalidRequest.New("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	now := ctx.Now().UTC().Truncate(time.Second)
+	o := objectRecord{Key: dstKey, LastModified: now, Owner: db.Account}
+	h := objectHeaders{StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
+		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm, SSECKeyMD5: in.SSECustomerKeyMD5}
+	if directive == "REPLACE" {
+		h.ContentType, h.CacheControl, h.Disposition, h.Encoding, h.Language = in.ContentType, in.CacheControl, in.ContentDisposition, in.ContentEncoding, in.ContentLanguage
+		h.Expires, h.Metadata = in.Expires, in.Metadata
+	} else {
+		h.ContentType, h.CacheControl, h.Disposition, h.Encoding, h.Language = nonEmpty(src.ContentType), nonEmpty(src.CacheControl), nonEmpty(src.Disposition), nonEmpty(src.Encoding), nonEmpty(src.Language)
+		h.Expires, h.Metadata = src.Expires, src.Metadata
+	}
+	if deref(in.TaggingDirective) == "REPLACE" {
+		h.Tagging = in.Tagging
+		if h.Tagging == nil {
+			h.Tagging = ptr("")
+		}
+	}
+	if err := applyHeaders(ctx, db, &o, h); err != nil {
+		return nil, err
+	}
+	if deref(in.TaggingDirective) != "REPLACE" {
+		o.Tags = src.Tags
+	}
+	if in.ACL != nil {
+		acl, err := aclFromRequest(db.Account, in.ACL, grantHeaders{}, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkACLAllowed(db, acl); err != nil {
+			return nil, err
+		}
+		o.ACL = acl
+	}
+	part, err := s.copyBody(src.Parts, 0, src.Size)
+	if err != nil {
+		return nil, err
+	}
+	o.Parts, o.Size, o.ETag, o.PartsCount = []blobPart{part}, src.Size, src.ETag, 0
+	if src.PartsCount > 0 {
+		// A multipart source copied in one request gets a simple ETag.
+		o.ETag, err = s.md5ETag(part)
+		if err != nil {
+			s.deleteBlobs(o.Parts)
+			return nil, err
+		}
+	}
+	o.Checksums = src.Checksums
+	if alg := deref(in.ChecksumAlgorithm); alg != "" {
+		if sums, err := s.checksumOf(part, alg); err == nil {
+			o.Checksums = sums
+		}
+	}
+	if err := s.commit(ctx, dstBucket, &o); err != nil {
+		s.deleteBlobs(o.Parts)
+		return nil, err
+	}
+	s.notify(ctx, db, "ObjectCreated:Copy", o)
+	out := &s3api.CopyObjectOutput{CopyObjectResult: &s3api.CopyObjectResult{ETag: ptr(o.ETag), LastModified: ptr(o.LastModified)}}
+	out.CopyObjectResult.ChecksumCRC32, out.CopyObjectResult.ChecksumCRC32C, out.CopyObjectResult.ChecksumSHA1, out.CopyObjectResult.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if o.VersionID != "" {
+		out.VersionId = ptr(o.VersionID)
+	}
+	if src.VersionID != "" {
+		out.CopySourceVersionId = ptr(src.VersionID)
+	}
+	return out, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingInput) (*s3api.GetObjectTaggingOutput, error) {
+	o, err := s.readable(deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.GetObjectTaggingOutput{TagSet: o.Tags}
+	if out.TagSet == nil {
+		out.TagSet = []s3api.Tag{}
+	}
+	if o.VersionID != "" {
+		out.VersionId = ptr(o.VersionID)
+	}
+	return out, nil
+}
+
+func (s *S3) setObjectTags(bucket, key, versionID string, tags []s3api.Tag) (string, error) {
+	var ver string
+	err := s.store.Update(func(tx storage.Tx) error {
+		if _, err := getBucket(tx, bucket); err != nil {
+			return err
+		}
+		o, err := currentObject(tx, bucket, key, versionID)
+		if err != nil {
+			return err
+		}
+		if o.DeleteMarker {
+			return errMethodNotAllowed.New("The specified method is not allowed against this resource.")
+		}
+		o.Tags = tags
+		ver = o.VersionID
+		return putObjectRecord(tx, bucket, o)
+	})
+	return ver, err
+}
+
+func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingInput) (*s3api.PutObjectTaggingOutput, error) {
+	if in.Tagging == nil {
+		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	if err := checkTags(in.Tagging.TagSet, 10); err != nil {
+		return nil, err
+	}
+	ver, err := s.setObjectTags(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.Tagging.TagSet)
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.PutObjectTaggingOutput{}
+	if ver != "" {
+		out.VersionId = ptr(ver)
+	}
+	return out, nil
+}
+
+func (s *S3) DeleteObjectTagging(ctx *request.Context, in *s3api.DeleteObjectTaggingInput) (*s3api.DeleteObjectTaggingOutput, error) {
+	ver, err := s.setObjectTags(deref(in.Bucket), deref(in.Key), deref(in.VersionId), nil)
+	if err != nil {
+		return nil, err
+	}
+	out := &s3api.DeleteObjectTaggingOutput{}
+	if ver != "" {
+		out.VersionId = ptr(ver)
+	}
+	return out, nil
+}

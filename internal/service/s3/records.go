@@ -1,0 +1,112 @@
+package s3
+
+import (
+	"time"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// bucketRecord is a bucket with every sub-resource configuration. The
+// configurations are kept as the API's own shapes: what was put is what
+// is got.
+type bucketRecord struct {
+	Name    string    `json:"name"`
+	Account string    `json:"account"`
+	Region  string    `json:"region"`
+	Created time.Time `json:"created"`
+	// Versioning is "", "Enabled" or "Suspended".
+	Versioning string `json:"versioning,omitempty"`
+	MFADelete  string `json:"mfaDelete,omitempty"`
+
+	Tags              []s3api.Tag                              `json:"tags,omitempty"`
+	CORS              *s3api.CORSConfiguration                 `json:"cors,omitempty"`
+	Website           *s3api.WebsiteConfiguration              `json:"website,omitempty"`
+	Logging           *s3api.LoggingEnabled                    `json:"logging,omitempty"`
+	Notification      *s3api.NotificationConfiguration         `json:"notification,omitempty"`
+	Encryption        *s3api.ServerSideEncryptionConfiguration `json:"encryption,omitempty"`
+	Lifecycle         *s3api.BucketLifecycleConfiguration      `json:"lifecycle,omitempty"`
+	Ownership         *s3api.OwnershipControls                 `json:"ownership,omitempty"`
+	PublicAccessBlock *s3api.PublicAccessBlockConfiguration    `json:"publicAccessBlock,omitempty"`
+	Policy            string                                   `json:"policy,omitempty"`
+	ACL               *s3api.AccessControlPolicy               `json:"acl,omitempty"`
+	ObjectLock        bool                                     `json:"objectLock,omitempty"`
+	Accelerate        string                                   `json:"accelerate,omitempty"`
+	RequestPayer      string                                   `json:"requestPayer,omitempty"`
+}
+
+// blobPart is one stored piece of an object body.
+type blobPart struct {
+	Blob string `json:"blob"`
+	Size int64  `json:"size"`
+}
+
+// objectRecord is one version of an object (or a delete marker).
+type objectRecord struct {
+	Key          string     `json:"key"`
+	VersionID    string     `json:"versionId,omitempty"` // "" in a never-versioned bucket
+	Seq          int64      `json:"seq"`
+	DeleteMarker bool       `json:"deleteMarker,omitempty"`
+	LastModified time.Time  `json:"lastModified"`
+	Size         int64      `json:"size"`
+	ETag         string     `json:"etag"` // quoted
+	Parts        []blobPart `json:"parts,omitempty"`
+	// PartsCount is the number of parts of a multipart object.
+	PartsCount   int               `json:"partsCount,omitempty"`
+	Owner        string            `json:"owner"`
+	ContentType  string            `json:"contentType,omitempty"`
+	CacheControl string            `json:"cacheControl,omitempty"`
+	Disposition  string            `json:"disposition,omitempty"`
+	Encoding     string            `json:"encoding,omitempty"`
+	Language     string            `json:"language,omitempty"`
+	Expires      *time.Time        `json:"expires,omitempty"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+	StorageClass string            `json:"storageClass,omitempty"`
+	Redirect     string            `json:"redirect,omitempty"`
+	SSE          string            `json:"sse,omitempty"`
+	KMSKeyID     string            `json:"kmsKeyId,omitempty"`
+	BucketKey    bool              `json:"bucketKey,omitempty"`
+	SSECAlg      string            `json:"ssecAlg,omitempty"`
+	SSECKeyMD5   string            `json:"ssecKeyMD5,omitempty"`
+	// Checksums by algorithm name (CRC32, SHA256, ...), base64.
+	Checksums map[string]string          `json:"checksums,omitempty"`
+	Tags      []s3api.Tag                `json:"tags,omitempty"`
+	ACL       *s3api.AccessControlPolicy `json:"acl,omitempty"`
+}
+
+// uploadRecord is a multipart upload in progress.
+type uploadRecord struct {
+	UploadID  string       `json:"uploadId"`
+	Key       string       `json:"key"`
+	Initiated time.Time    `json:"initiated"`
+	Owner     string       `json:"owner"`
+	Template  objectRecord `json:"template"` // headers given at creation
+	Algorithm string       `json:"algorithm,omitempty"`
+}
+
+// partRecord is one uploaded part.
+type partRecord struct {
+	Number       int32             `json:"number"`
+	ETag         string            `json:"etag"`
+	MD5          string            `json:"md5"` // hex, for the composite ETag
+	Size         int64             `json:"size"`
+	Blob         string            `json:"blob"`
+	LastModified time.Time         `json:"lastModified"`
+	Checksums    map[string]string `json:"checksums,omitempty"`
+}
+
+// logLine is one pending server access log line.
+type logLine struct {
+	TargetBucket string `json:"targetBucket"`
+	TargetPrefix string `json:"targetPrefix"`
+	Line         string `json:"line"`
+}
+
+var (
+	buckets  = storage.NewTable[bucketRecord]("bucket")
+	objects  = storage.NewTable[objectRecord]("object")
+	versions = storage.NewTable[objectRecord]("version")
+	uploads  = storage.NewTable[uploadRecord]("upload")
+	parts    = storage.NewTable[partRecord]("part")
+	logq     = storage.NewTable[logLine]("logq")
+)

@@ -1,0 +1,299 @@
+package s3
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// Static website endpoints: "<bucket>.s3-website-<region>.<suffix>" and
+// "<bucket>.s3-website.<region>.<suffix>". They are plain HTTP for
+// browsers, not API calls: anonymous, HTML errors, index and error
+// documents, redirects.
+
+// WebsiteBucket returns the bucket a website endpoint host names, or "".
+func WebsiteBucket(host, suffix string) string {
+	if h, _, err := splitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	suf := "." + strings.ToLower(suffix)
+	if !strings.HasSuffix(host, suf) {
+		return ""
+	}
+	labels := strings.Split(strings.TrimSuffix(host, suf), ".")
+	n := len(labels)
+	switch {
+	case n >= 2 && strings.HasPrefix(labels[n-1], "s3-website-"):
+		return strings.Join(labels[:n-1], ".")
+	case n >= 3 && labels[n-2] == "s3-website":
+		return strings.Join(labels[:n-2], ".")
+	}
+	return ""
+}
+
+func splitHostPort(h string) (string, string, error) {
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.HasSuffix(h, "]") {
+		return h, "", fmt.Errorf("no port")
+	}
+	return h[:i], h[i+1:], nil
+}
+
+// WebsiteRoute is the gateway route serving website endpoints.
+func (s *S3) WebsiteRoute() gateway.Route {
+	return gateway.Route{
+		Name:    "s3-website",
+		Match:   func(r *http.Request) bool { return WebsiteBucket(r.Host, s.opts.HostSuffix) != "" },
+		Handler: http.HandlerFunc(s.serveWebsite),
+	}
+}
+
+// websiteError is an error page of the website endpoint.
+type websiteError struct {
+	status        int
+	code, message string
+	extra         [][2]string
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	bucket := WebsiteBucket(r.Host, s.opts.HostSuffix)
+	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	cw := &countingWriter{ResponseWriter: w}
+	key, code := s.website(cw, r, bucket, reqID, hostID)
+	s.logAccess(gateway.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,
+		RequestID: reqID, HostID: hostID, Anonymous: true, Start: start, Duration: time.Since(start)}, bucket, key, "WEBSITE")
+}
+
+// website answers one website request and returns the key it resolved
+// and the error code answered ("" on success).
+func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, hostID string) (string, string) {
+	h := w.Header()
+	h.Set("X-Amz-Request-Id", reqID)
+	h.Set("X-Amz-Id-2", hostID)
+	fail := func(e websiteError, key string) (string, string) {
+		s.websiteErrorPage(w, r, e, reqID, hostID)
+		return key, e.code
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return fail(websiteError{status: 405, code: "MethodNotAllowed", message: "The specified method is not allowed against this resource.",
+			extra: [][2]string{{"Method", r.Method}, {"ResourceType", "OBJECT"}}}, "")
+	}
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return fail(websiteError{status: 404, code: "NoSuchBucket", message: "The specified bucket does not exist", extra: [][2]string{{"BucketName", bucket}}}, "")
+	}
+	cfg := b.Website
+	if cfg == nil {
+		return fail(websiteError{status: 404, code: "NoSuchWebsiteConfiguration", message: "The specified bucket does not have a website configuration",
+			extra: [][2]string{{"BucketName", bucket}}}, "")
+	}
+	if ra := cfg.RedirectAllRequestsTo; ra != nil {
+		proto := deref(ra.Protocol)
+		if proto == "" {
+			proto = "http"
+		}
+		http.Redirect(w, r, proto+"://"+deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
+		return "", ""
+	}
+	key := strings.TrimPrefix(r.URL.Path, "/")
+	// Routing rules conditioned on the key prefix apply before the lookup.
+	for _, rule := range cfg.RoutingRules {
+		c := rule.Condition
+		if c != nil && c.HttpErrorCodeReturnedEquals == nil && c.KeyPrefixEquals != nil && strings.HasPrefix(key, *c.KeyPrefixEquals) {
+			s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+			return key, ""
+		}
+	}
+	index := deref(cfg.IndexDocument.Suffix)
+	lookup := key
+	if lookup == "" || strings.HasSuffix(lookup, "/") {
+		lookup += index
+	}
+	allowed, _ := s.AllowsAnonymousRead(r.Context(), bucket, lookup)
+	if !allowed {
+		return key, s.websiteFailure(w, r, b, websiteError{status: 403, code: "AccessDenied", message: "Access Denied"}, key, reqID, hostID)
+	}
+	o, found := s.websiteObject(bucket, lookup)
+	if !found && lookup == key && index != "" {
+		// "docs" with "docs/index.html" present: redirect to the folder.
+		if _, ok := s.websiteObject(bucket, key+"/"+index); ok {
+			http.Redirect(w, r, "/"+key+"/", http.StatusFound)
+			return key, ""
+		}
+	}
+	if !found {
+		return key, s.websiteFailure(w, r, b, websiteError{status: 404, code: "NoSuchKey", message: "The specified key does not exist.",
+			extra: [][2]string{{"Key", lookup}}}, key, reqID, hostID)
+	}
+	if o.Redirect != "" {
+		http.Redirect(w, r, o.Redirect, http.StatusMovedPermanently)
+		return key, ""
+	}
+	s.serveObject(w, r, o, http.StatusOK)
+	return key, ""
+}
+
+// websiteObject reads a current object (not a delete marker).
+func (s *S3) websiteObject(bucket, key string) (objectRecord, bool) {
+	var o objectRecord
+	var ok bool
+	s.store.View(func(tx storage.Tx) error {
+		var err error
+		o, ok, err = objects.Get(tx, globalScope(), bucket, key)
+		return err
+	})
+	return o, ok && !o.DeleteMarker
+}
+
+// websiteFailure applies error-code routing rules, then the error
+// document, then S3's HTML error page.
+func (s *S3) websiteFailure(w http.ResponseWriter, r *http.Request, b bucketRecord, e websiteError, key, reqID, hostID string) string {
+	cfg := b.Website
+	for _, rule := range cfg.RoutingRules {
+		c := rule.Condition
+		if c == nil || c.HttpErrorCodeReturnedEquals == nil || *c.HttpErrorCodeReturnedEquals != strconv.Itoa(e.status) {
+			continue
+		}
+		if c.KeyPrefixEquals != nil && !strings.HasPrefix(key, *c.KeyPrefixEquals) {
+			continue
+		}
+		s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+		return ""
+	}
+	if cfg.ErrorDocument != nil && deref(cfg.ErrorDocument.Key) != "" {
+		ek := deref(cfg.ErrorDocument.Key)
+		if ok, _ := s.AllowsAnonymousRead(r.Context(), b.Name, ek); ok {
+			if o, found := s.websiteObject(b.Name, ek); found {
+				s.serveObject(w, r, o, e.status)
+				return e.code
+			}
+		}
+		e.extra = append(e.extra, [2]string{"", ""})
+		s.websiteErrorPageWithDoc(w, r, e, reqID, hostID, ek)
+		return e.code
+	}
+	s.websiteErrorPage(w, r, e, reqID, hostID)
+	return e.code
+}
+
+func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.Redirect, key, prefix string) {
+	if red == nil {
+		http.Redirect(w, r, "/"+key, http.StatusMovedPermanently)
+		return
+	}
+	proto := deref(red.Protocol)
+	if proto == "" {
+		proto = "http"
+	}
+	host := deref(red.HostName)
+	if host == "" {
+		host = r.Host
+	}
+	newKey := key
+	if red.ReplaceKeyWith != nil {
+		newKey = *red.ReplaceKeyWith
+	} else if red.ReplaceKeyPrefixWith != nil {
+		newKey = *red.ReplaceKeyPrefixWith + strings.TrimPrefix(key, prefix)
+	}
+	code := http.StatusMovedPermanently
+	if c, err := strconv.Atoi(deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
+		code = c
+	}
+	http.Redirect(w, r, proto+"://"+host+"/"+newKey, code)
+}
+
+// serveObject writes an object's body with its headers.
+func (s *S3) serveObject(w http.ResponseWriter, r *http.Request, o objectRecord, status int) {
+	h := w.Header()
+	h.Set("Content-Type", o.ContentType)
+	h.Set("ETag", o.ETag)
+	h.Set("Last-Modified", o.LastModified.Format(http.TimeFormat))
+	h.Set("Content-Length", strconv.FormatInt(o.Size, 10))
+	if o.CacheControl != "" {
+		h.Set("Cache-Control", o.CacheControl)
+	}
+	if o.Encoding != "" {
+		h.Set("Content-Encoding", o.Encoding)
+	}
+	for k, v := range o.Metadata {
+		h.Set("X-Amz-Meta-"+k, v)
+	}
+	if status == http.StatusOK {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, o.ETag) {
+			h.Del("Content-Length")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	body := newPartsReader(s.blobs, o.Parts, 0, o.Size)
+	defer body.Close()
+	copyBuffer(w, body)
+}
+
+func (s *S3) websiteErrorPage(w http.ResponseWriter, r *http.Request, e websiteError, reqID, hostID string) {
+	s.websiteErrorPageWithDoc(w, r, e, reqID, hostID, "")
+}
+
+// websiteErrorPageWithDoc writes S3's HTML error page; errDoc names an
+// error document that could not be served.
+func (s *S3) websiteErrorPageWithDoc(w http.ResponseWriter, r *http.Request, e websiteError, reqID, hostID, errDoc string) {
+	title := fmt.Sprintf("%d %s", e.status, http.StatusText(e.status))
+	var sb strings.Builder
+	sb.WriteString("<html>\n<head><title>" + title + "</title></head>\n<body>\n<h1>" + title + "</h1>\n<ul>\n")
+	sb.WriteString("<li>Code: " + html.EscapeString(e.code) + "</li>\n")
+	sb.WriteString("<li>Message: " + html.EscapeString(e.message) + "</li>\n")
+	for _, kv := range e.extra {
+		if kv[0] != "" {
+			sb.WriteString("<li>" + kv[0] + ": " + html.EscapeString(kv[1]) + "</li>\n")
+		}
+	}
+	sb.WriteString("<li>RequestId: " + reqID + "</li>\n<li>HostId: " + hostID + "</li>\n</ul>\n")
+	if errDoc != "" {
+		sb.WriteString("<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n")
+		sb.WriteString("<li>Code: AccessDenied</li>\n<li>Message: Access Denied</li>\n</ul>\n")
+	}
+	sb.WriteString("<hr/>\n</body>\n</html>\n")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(sb.Len()))
+	w.WriteHeader(e.status)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, sb.String())
+	}
+}

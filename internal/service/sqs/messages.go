@@ -1,0 +1,845 @@
+package sqs
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// message is a stored message.
+type message struct {
+	ID       string                                  `json:"id"`
+	Body     string                                  `json:"body"`
+	Attrs    map[string]sqsapi.MessageAttributeValue `json:"attrs,omitempty"`
+	SysAttrs map[string]string                       `json:"sys,omitempty"`
+	Sent     time.Time                               `json:"sent"`
+	// VisibleAt is when the message can next be received (after a delay
+	// or a visibility timeout).
+	VisibleAt    time.Time `json:"visibleAt"`
+	Received     bool      `json:"received,omitempty"`
+	ReceiveCount int       `json:"receiveCount,omitempty"`
+	FirstReceive time.Time `json:"firstReceive,omitzero"`
+	// Receipt is the nonce of the current receipt handle.
+	Receipt  string `json:"receipt,omitempty"`
+	SenderID string `json:"sender"`
+	GroupID  string `json:"group,omitempty"`
+	DedupID  string `json:"dedup,omitempty"`
+	SeqNum   string `json:"seqNum,omitempty"`
+	// DLQSource is the ARN of the queue a dead-lettered message came from.
+	DLQSource string `json:"dlqSource,omitempty"`
+}
+
+// dedup remembers a FIFO deduplication id for five minutes.
+type dedup struct {
+	MessageID string    `json:"id"`
+	SeqNum    string    `json:"seq"`
+	Expires   time.Time `json:"expires"`
+}
+
+const (
+	maxBody     = 262144
+	dedupWindow = 5 * time.Minute
+)
+
+func seqKey(n uint64) string { return fmt.Sprintf("%020d", n) }
+
+// receipt handles encode the message key and a nonce that changes on every
+// receive.
+func receiptHandle(name, key, nonce string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(name + "\x00" + key + "\x00" + nonce))
+}
+
+func parseReceipt(h string) (name, key, nonce string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", "", "", false
+	}
+	p := strings.Split(string(b), "\x00")
+	if len(p) != 3 {
+		return "", "", "", false
+	}
+	return p[0], p[1], p[2], true
+}
+
+func md5Hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// attributesMD5 is the digest SQS returns as MD5OfMessageAttributes and
+// clients verify: per attribute in name order, each of name, data type and
+// value length-prefixed (4 bytes, big endian), with a transport byte (1
+// for String and Number, 2 for Binary) before the value.
+func attributesMD5(attrs map[string]sqsapi.MessageAttributeValue) string {
+	if len(attrs) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(attrs))
+	for n := range attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var buf []byte
+	field := func(b []byte) {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(b)))
+		buf = append(buf, b...)
+	}
+	for _, n := range names {
+		v := attrs[n]
+		dt := ""
+		if v.DataType != nil {
+			dt = *v.DataType
+		}
+		field([]byte(n))
+		field([]byte(dt))
+		if strings.HasPrefix(dt, "Binary") {
+			buf = append(buf, 2)
+			field(v.BinaryValue)
+		} else {
+			buf = append(buf, 1)
+			s := ""
+			if v.StringValue != nil {
+				s = *v.StringValue
+			}
+			field([]byte(s))
+		}
+	}
+	return md5Hex(buf)
+}
+
+func validBody(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			return false
+		}
+	}
+	return true
+}
+
+var attrNameRe = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,256}$`)
+
+// checkAttributes validates message attributes and returns their size.
+func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error) {
+	if len(attrs) > 10 {
+		return 0, errInvalidParamValue.New("Number of message attributes [%d] exceeds the allowed maximum [10].", len(attrs))
+	}
+	size := 0
+	for n, v := range attrs {
+		lower := strings.ToLower(n)
+		if !attrNameRe.MatchString(n) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
+			strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
+			return 0, errInvalidParamValue.New("Message (user) attribute name '%s' is invalid.", n)
+		}
+		if v.DataType == nil || *v.DataType == "" {
+			return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute type.", n)
+		}
+		dt := *v.DataType
+		base, _, _ := strings.Cut(dt, ".")
+		switch base {
+		case "String", "Number":
+			if v.StringValue == nil || *v.StringValue == "" {
+				return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+			}
+			if base == "Number" {
+				if _, err := strconv.ParseFloat(*v.StringValue, 64); err != nil {
+					return 0, errInvalidParamValue.New("Can't cast the value of message (user) attribute '%s' to a number.", n)
+				}
+			}
+			size += len(*v.StringValue)
+		case "Binary":
+			if len(v.BinaryValue) == 0 {
+				return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+			}
+			size += len(v.BinaryValue)
+		default:
+			return 0, errInvalidParamValue.New("The type of message (user) attribute '%s' is invalid. You must use only the following supported type prefixes: Binary, Number, String.", n)
+		}
+		size += len(n) + len(dt)
+	}
+	return size, nil
+}
+
+// sendRequest is one message to send, from SendMessage, a batch entry or a
+// delivery from another service.
+type sendRequest struct {
+	body     string
+	delay    *int32
+	attrs    map[string]sqsapi.MessageAttributeValue
+	sysAttrs map[string]sqsapi.MessageSystemAttributeValue
+	dedupID  *string
+	groupID  *string
+	sender   string
+}
+
+type sendResult struct {
+	id, md5Body, md5Attrs, md5Sys, seqNum string
+}
+
+// validate checks a message against its queue, before any write.
+func (r *sendRequest) validate(q *queue) error {
+	if r.body == "" {
+		return errMissingParam.New("The request must contain the parameter MessageBody.")
+	}
+	if !validBody(r.body) {
+		return errInvalidContents.New("Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
+	}
+	asize, err := checkAttributes(r.attrs)
+	if err != nil {
+		return err
+	}
+	for n, v := range r.sysAttrs {
+		if n != "AWSTraceHeader" {
+			return errInvalidParamValue.New("Message system attribute name '%s' is invalid.", n)
+		}
+		if v.DataType == nil || *v.DataType != "String" || v.StringValue == nil {
+			return errInvalidParamValue.New("Message system attribute '%s' must be of type String.", n)
+		}
+	}
+	if limit := q.intAttr("MaximumMessageSize"); len(r.body)+asize > limit {
+		return errInvalidParamValue.New("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", limit)
+	}
+	if r.delay != nil && (*r.delay < 0 || *r.delay > 900) {
+		return errInvalidParamValue.New("Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", *r.delay)
+	}
+	if q.fifo() {
+		if r.delay != nil && *r.delay != 0 {
+			return errInvalidParamValue.New("Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *r.delay)
+		}
+		if r.groupID == nil || *r.groupID == "" {
+			return errMissingParam.New("The request must contain the parameter MessageGroupId.")
+		}
+		if r.dedupID == nil && q.Attrs["ContentBasedDeduplication"] != "true" {
+			return errInvalidParamValue.New("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		}
+		for _, id := range []*string{r.groupID, r.dedupID} {
+			if id != nil && (len(*id) > 128 || !printableASCII(*id)) {
+				return errInvalidParamValue.New("Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.", *id)
+			}
+		}
+	} else if r.dedupID != nil {
+		return errInvalidParamValue.New("Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.", *r.dedupID)
+	}
+	return nil
+}
+
+func printableASCII(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// enqueue stores one validated message in q (already read in tx) and
+// returns what SendMessage answers. q is updated in place; the caller
+// writes it back.
+func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now time.Time) (sendResult, error) {
+	res := sendResult{md5Body: md5Hex([]byte(r.body)), md5Attrs: attributesMD5(r.attrs)}
+	sys := map[string]string{}
+	if len(r.sysAttrs) > 0 {
+		conv := map[string]sqsapi.MessageAttributeValue{}
+		for n, v := range r.sysAttrs {
+			conv[n] = sqsapi.MessageAttributeValue{DataType: v.DataType, StringValue: v.StringValue}
+			sys[n] = *v.StringValue
+		}
+		res.md5Sys = attributesMD5(conv)
+	}
+	m := message{ID: newID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
+	delay := q.intAttr("DelaySeconds")
+	if r.delay != nil {
+		delay = int(*r.delay)
+	}
+	m.VisibleAt = now.Add(time.Duration(delay) * time.Second)
+	q.Seq++
+	if q.fifo() {
+		m.GroupID = *r.groupID
+		if r.dedupID != nil {
+			m.DedupID = *r.dedupID
+		} else {
+			m.DedupID = sha256Hex(r.body)
+		}
+		dkey := m.DedupID
+		if q.Attrs["DeduplicationScope"] == "messageGroup" {
+			dkey = m.GroupID + "\x00" + m.DedupID
+		}
+		d, found, err := dedups.Get(tx, ref.scope, ref.name, dkey)
+		if err != nil {
+			return res, err
+		}
+		if found && d.Expires.After(now) {
+			q.Seq--
+			res.id, res.seqNum = d.MessageID, d.SeqNum
+			return res, nil
+		}
+		m.SeqNum = fmt.Sprintf("%020d", 18000000000000000000/2+q.Seq)
+		if err := dedups.Put(tx, ref.scope, dedup{MessageID: m.ID, SeqNum: m.SeqNum, Expires: now.Add(dedupWindow)}, ref.name, dkey); err != nil {
+			return res, err
+		}
+	}
+	if err := messages.Put(tx, ref.scope, m, ref.name, seqKey(q.Seq)); err != nil {
+		return res, err
+	}
+	res.id, res.seqNum = m.ID, m.SeqNum
+	return res, nil
+}
+
+func senderID(ctx *request.Context) string {
+	if ctx.Caller.UserID != "" {
+		return ctx.Caller.UserID
+	}
+	return ctx.Account
+}
+
+// SendMessage sends one message.
+func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*sqsapi.SendMessageOutput, error) {
+	ref, err := s.resolve(ctx, in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	r := &sendRequest{body: *in.MessageBody, delay: in.DelaySeconds, attrs: in.MessageAttributes,
+		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx)}
+	var res sendResult
+	err = s.store.Update(func(tx storage.Tx) error {
+		q, found, err := queues.Get(tx, ref.scope, ref.name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return queueMissing()
+		}
+		if err := r.validate(&q); err != nil {
+			return err
+		}
+		if res, err = s.enqueue(tx, ref, &q, r, ctx.Now()); err != nil {
+			return err
+		}
+		return queues.Put(tx, ref.scope, q, ref.name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake.broadcast(ref)
+	out := &sqsapi.SendMessageOutput{MessageId: &res.id, MD5OfMessageBody: &res.md5Body}
+	if res.md5Attrs != "" {
+		out.MD5OfMessageAttributes = &res.md5Attrs
+	}
+	if res.md5Sys != "" {
+		out.MD5OfMessageSystemAttributes = &res.md5Sys
+	}
+	if res.seqNum != "" {
+		out.SequenceNumber = &res.seqNum
+	}
+	return out, nil
+}
+
+var batchIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// checkBatch applies the rules every batch operation shares.
+func checkBatch(kind string, ids []*string) error {
+	if len(ids) == 0 {
+		return errEmptyBatch.New("There should be at least one %s in the request.", kind)
+	}
+	if len(ids) > 10 {
+		return errTooManyEntries.New("Maximum number of entries per request are 10. You have sent %d.", len(ids))
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == nil || !batchIDRe.MatchString(*id) {
+			return errInvalidBatchID.New("A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+		}
+		if seen[*id] {
+			return errIdsNotDistinct.New("Id %s repeated.", *id)
+		}
+		seen[*id] = true
+	}
+	return nil
+}
+
+func batchError(id string, err error) sqsapi.BatchResultErrorEntry {
+	e := asAWS(err)
+	sender := e.Code.Sender
+	code := e.Code.Code
+	msg := e.Message
+	return sqsapi.BatchResultErrorEntry{Id: &id, Code: &code, Message: &msg, SenderFault: &sender}
+}
+
+// SendMessageBatch sends up to ten messages; entries fail one by one.
+func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatchInput) (*sqsapi.SendMessageBatchOutput, error) {
+	ids := make([]*string, len(in.Entries))
+	total := 0
+	for i := range in.Entries {
+		ids[i] = in.Entries[i].Id
+		if in.Entries[i].MessageBody != nil {
+			total += len(*in.Entries[i].MessageBody)
+		}
+		n, _ := checkAttributes(in.Entries[i].MessageAttributes)
+		total += n
+	}
+	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
+		return nil, err
+	}
+	if total > maxBody {
+		return nil, errBatchTooLong.New("Batch requests cannot be longer than 262144 bytes. You have sent %d bytes.", total)
+	}
+	ref, err := s.resolve(ctx, in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	out := &sqsapi.SendMessageBatchOutput{Successful: []sqsapi.SendMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
+	err = s.store.Update(func(tx storage.Tx) error {
+		q, found, err := queues.Get(tx, ref.scope, ref.name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return queueMissing()
+		}
+		for _, e := range in.Entries {
+			body := ""
+			if e.MessageBody != nil {
+				body = *e.MessageBody
+			}
+			r := &sendRequest{body: body, delay: e.DelaySeconds, attrs: e.MessageAttributes, sysAttrs: e.MessageSystemAttributes,
+				dedupID: e.MessageDeduplicationId, groupID: e.MessageGroupId, sender: senderID(ctx)}
+			if err := r.validate(&q); err != nil {
+				out.Failed = append(out.Failed, batchError(*e.Id, err))
+				continue
+			}
+			res, err := s.enqueue(tx, ref, &q, r, ctx.Now())
+			if err != nil {
+				return err
+			}
+			ok := sqsapi.SendMessageBatchResultEntry{Id: e.Id, MessageId: &res.id, MD5OfMessageBody: &res.md5Body}
+			if res.md5Attrs != "" {
+				ok.MD5OfMessageAttributes = &res.md5Attrs
+			}
+			if res.md5Sys != "" {
+				ok.MD5OfMessageSystemAttributes = &res.md5Sys
+			}
+			if res.seqNum != "" {
+				ok.SequenceNumber = &res.seqNum
+			}
+			out.Successful = append(out.Successful, ok)
+		}
+		return queues.Put(tx, ref.scope, q, ref.name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake.broadcast(ref)
+	return out, nil
+}
+
+// ReceiveMessage receives up to MaxNumberOfMessages messages, waiting up to
+// WaitTimeSeconds (or the queue's ReceiveMessageWaitTimeSeconds) for one
+// to arrive. It returns as soon as any message is receivable.
+func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInput) (*sqsapi.ReceiveMessageOutput, error) {
+	ref, q, err := s.loadQueue(ctx, in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	max := 1
+	if in.MaxNumberOfMessages != nil {
+		max = int(*in.MaxNumberOfMessages)
+		if max < 1 || max > 10 {
+			return nil, errInvalidParamValue.New("Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
+		}
+	}
+	wait := q.intAttr("ReceiveMessageWaitTimeSeconds")
+	if in.WaitTimeSeconds != nil {
+		wait = int(*in.WaitTimeSeconds)
+		if wait < 0 || wait > 20 {
+			return nil, errInvalidParamValue.New("Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", wait)
+		}
+	}
+	if in.VisibilityTimeout != nil && (*in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200) {
+		return nil, errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *in.VisibilityTimeout)
+	}
+	deadline := ctx.Now().Add(time.Duration(wait) * time.Second)
+	for {
+		woken := s.wake.wait(ref)
+		got, next, err := s.receive(ctx, ref, in, max)
+		if err != nil {
+			return nil, err
+		}
+		now := ctx.Now()
+		if len(got) > 0 || !now.Before(deadline) {
+			return &sqsapi.ReceiveMessageOutput{Messages: got}, nil
+		}
+		until := deadline
+		if !next.IsZero() && next.Before(until) {
+			until = next
+		}
+		select {
+		case <-woken:
+		case <-s.clock.After(until.Sub(now)):
+		case <-ctx.Done():
+			return &sqsapi.ReceiveMessageOutput{}, nil
+		}
+	}
+}
+
+// receive takes up to max receivable messages in one transaction. next is
+// the earliest time a message not receivable now becomes visible (zero if
+// none), for the long-polling wait.
+func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMessageInput, max int) ([]sqsapi.Message, time.Time, error) {
+	var out []sqsapi.Message
+	var next time.Time
+	var dlqWake []queueRef
+	err := s.store.Update(func(tx storage.Tx) error {
+		out, next, dlqWake = nil, time.Time{}, nil
+		q, found, err := queues.Get(tx, ref.scope, ref.name)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return queueMissing()
+		}
+		now := ctx.Now()
+		retention := time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
+		vis := time.Duration(q.intAttr("VisibilityTimeout")) * time.Second
+		if in.VisibilityTimeout != nil {
+			vis = time.Duration(*in.VisibilityTimeout) * time.Second
+		}
+		dlqTarget, maxReceive, redrive := parseRedrive(q.Attrs["RedrivePolicy"])
+		var dlqRef queueRef
+		var dlq queue
+		if redrive {
+			var ok bool
+			if dlqRef, ok = parseQueueARN(dlqTarget); ok {
+				dlq, redrive, err = queues.Get(tx, dlqRef.scope, dlqRef.name)
+				if err != nil {
+					return err
+				}
+			} else {
+				redrive = false
+			}
+		}
+		fifo := q.fifo()
+		locked := map[string]bool{}    // FIFO groups with a message in flight
+		takenHere := map[string]bool{} // FIFO groups this call is taking from
+		type put struct {
+			key string
+			m   message
+		}
+		var puts []put
+		var dels []string
+		stop := errStop{}
+		scanErr := messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(key []string, m message) bool {
+			k := key[1]
+			if !m.Sent.Add(retention).After(now) {
+				dels = append(dels, k)
+				return true
+			}
+			if m.VisibleAt.After(now) {
+				if next.IsZero() || m.VisibleAt.Before(next) {
+					next = m.VisibleAt
+				}
+				if fifo && m.Received && !takenHere[m.GroupID] {
+					locked[m.GroupID] = true
+				}
+				return true
+			}
+			if fifo && locked[m.GroupID] {
+				return true
+			}
+			if redrive && m.ReceiveCount >= maxReceive {
+				dels = append(dels, k)
+				moved := m
+				moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
+				moved.VisibleAt = now
+				moved.DLQSource = ref.arn()
+				dlq.Seq++
+				if err := messages.Put(tx, dlqRef.scope, moved, dlqRef.name, seqKey(dlq.Seq)); err != nil {
+					stop.err = err
+					return false
+				}
+				dlqWake = append(dlqWake, dlqRef)
+				return true
+			}
+			m.Received = true
+			m.ReceiveCount++
+			if m.FirstReceive.IsZero() {
+				m.FirstReceive = now
+			}
+			m.VisibleAt = now.Add(vis)
+			m.Receipt = newID()
+			if fifo {
+				takenHere[m.GroupID] = true
+			}
+			puts = append(puts, put{k, m})
+			out = append(out, s.render(ref, m, k, in))
+			return len(out) < max
+		})
+		if scanErr != nil {
+			return scanErr
+		}
+		if stop.err != nil {
+			return stop.err
+		}
+		for _, p := range puts {
+			if err := messages.Put(tx, ref.scope, p.m, ref.name, p.key); err != nil {
+				return err
+			}
+		}
+		for _, k := range dels {
+			if err := messages.Delete(tx, ref.scope, ref.name, k); err != nil {
+				return err
+			}
+		}
+		if len(dlqWake) > 0 {
+			if err := queues.Put(tx, dlqRef.scope, dlq, dlqRef.name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, r := range dlqWake {
+		s.wake.broadcast(r)
+	}
+	return out, next, err
+}
+
+type errStop struct{ err error }
+
+// render turns a received message into the API shape, with the system
+// and message attributes the request asked for.
+func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMessageInput) sqsapi.Message {
+	id, body, rh := m.ID, m.Body, receiptHandle(ref.name, key, m.Receipt)
+	md5b := md5Hex([]byte(m.Body))
+	out := sqsapi.Message{MessageId: &id, Body: &body, ReceiptHandle: &rh, MD5OfBody: &md5b}
+	want := map[string]bool{}
+	for _, n := range append(append([]string{}, in.AttributeNames...), in.MessageSystemAttributeNames...) {
+		want[n] = true
+	}
+	all := want["All"]
+	sys := map[string]string{
+		"SenderId":                         m.SenderID,
+		"SentTimestamp":                    unixMillis(m.Sent),
+		"ApproximateReceiveCount":          strconv.Itoa(m.ReceiveCount),
+		"ApproximateFirstReceiveTimestamp": unixMillis(m.FirstReceive),
+	}
+	if m.GroupID != "" {
+		sys["MessageGroupId"] = m.GroupID
+		sys["MessageDeduplicationId"] = m.DedupID
+		sys["SequenceNumber"] = m.SeqNum
+	}
+	if m.DLQSource != "" {
+		sys["DeadLetterQueueSourceArn"] = m.DLQSource
+	}
+	for k, v := range m.SysAttrs {
+		sys[k] = v
+	}
+	for k, v := range sys {
+		if all || want[k] {
+			if out.Attributes == nil {
+				out.Attributes = map[string]string{}
+			}
+			out.Attributes[k] = v
+		}
+	}
+	for n, v := range m.Attrs {
+		if attrWanted(n, in.MessageAttributeNames) {
+			if out.MessageAttributes == nil {
+				out.MessageAttributes = map[string]sqsapi.MessageAttributeValue{}
+			}
+			out.MessageAttributes[n] = v
+		}
+	}
+	if len(out.MessageAttributes) > 0 {
+		md := attributesMD5(out.MessageAttributes)
+		out.MD5OfMessageAttributes = &md
+	}
+	return out
+}
+
+// attrWanted matches MessageAttributeNames: "All", ".*", "prefix.*" or an
+// exact name.
+func attrWanted(name string, patterns []string) bool {
+	for _, p := range patterns {
+		switch {
+		case p == "All" || p == ".*":
+			return true
+		case strings.HasSuffix(p, ".*") && strings.HasPrefix(name, strings.TrimSuffix(p, "*")):
+			return true
+		case p == name:
+			return true
+		}
+	}
+	return false
+}
+
+// lookupReceipt checks a receipt handle against the queue and returns the
+// message key it names.
+func lookupReceipt(ref queueRef, h *string) (string, string, error) {
+	if h == nil || *h == "" {
+		return "", "", errMissingParam.New("The request must contain the parameter ReceiptHandle.")
+	}
+	name, key, nonce, ok := parseReceipt(*h)
+	if !ok || name != ref.name {
+		return "", "", errReceiptInvalid.New("The input receipt handle \"%s\" is not a valid receipt handle.", *h)
+	}
+	return key, nonce, nil
+}
+
+// DeleteMessage deletes a received message. A handle of a message already
+// deleted succeeds, as on SQS.
+func (s *SQS) DeleteMessage(ctx *request.Context, in *sqsapi.DeleteMessageInput) (*sqsapi.DeleteMessageOutput, error) {
+	ref, err := s.resolve(ctx, in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	key, _, err := lookupReceipt(ref, in.ReceiptHandle)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(func(tx storage.Tx) error {
+		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+			return queueMissing()
+		}
+		return messages.Delete(tx, ref.scope, ref.name, key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake.broadcast(ref) // a FIFO group may be unlocked
+	return &sqsapi.DeleteMessageOutput{}, nil
+}
+
+// DeleteMessageBatch deletes up to ten messages.
+func (s *SQS) DeleteMessageBatch(ctx *request.Context, in *sqsapi.DeleteMessageBatchInput) (*sqsapi.DeleteMessageBatchOutput, error) {
+	ids := make([]*string, len(in.Entries))
+	for i := range in.Entries {
+		ids[i] = in.Entries[i].Id
+	}
+	out := &sqsapi.DeleteMessageBatchOutput{Successful: []sqsapi.DeleteMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
+	err := s.updateBatch(ctx, "DeleteMessageBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, i int) error {
+		e := in.Entries[i]
+		key, _, err := lookupReceipt(ref, e.ReceiptHandle)
+		if err == nil {
+			err = messages.Delete(tx, ref.scope, ref.name, key)
+		}
+		if err == nil {
+			out.Successful = append(out.Successful, sqsapi.DeleteMessageBatchResultEntry{Id: e.Id})
+		}
+		return err
+	}, &out.Failed)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// updateBatch runs the checks every batch operation shares, then fn for
+// each entry in one transaction on the queue. An AWS error from fn fails
+// that entry (recorded in failed); any other error fails the request.
+func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, ids []*string, fn func(tx storage.Tx, ref queueRef, i int) error, failed *[]sqsapi.BatchResultErrorEntry) error {
+	if err := checkBatch(kind, ids); err != nil {
+		return err
+	}
+	ref, err := s.resolve(ctx, queueURL)
+	if err != nil {
+		return err
+	}
+	err = s.store.Update(func(tx storage.Tx) error {
+		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+			return queueMissing()
+		}
+		for i, id := range ids {
+			if err := fn(tx, ref, i); err != nil {
+				if !isAWS(err) {
+					return err
+				}
+				*failed = append(*failed, batchError(*id, err))
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		s.wake.broadcast(ref)
+	}
+	return err
+}
+
+// changeVisibility sets a received message's visibility timeout from now.
+func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, h *string, timeout *int32, now time.Time) error {
+	if timeout == nil {
+		return errMissingParam.New("The request must contain the parameter VisibilityTimeout.")
+	}
+	if *timeout < 0 || *timeout > 43200 {
+		return errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: VisibilityTimeout must be an integer between 0 and 43200.", *timeout)
+	}
+	key, nonce, err := lookupReceipt(ref, h)
+	if err != nil {
+		return err
+	}
+	m, found, err := messages.Get(tx, ref.scope, ref.name, key)
+	if err != nil {
+		return err
+	}
+	if !found || !m.Received || m.Receipt != nonce || !m.VisibleAt.After(now) {
+		return errNotInflight.New("Message does not exist or is not available for visibility timeout change.")
+	}
+	m.VisibleAt = now.Add(time.Duration(*timeout) * time.Second)
+	return messages.Put(tx, ref.scope, m, ref.name, key)
+}
+
+// ChangeMessageVisibility changes an in-flight message's visibility
+// timeout.
+func (s *SQS) ChangeMessageVisibility(ctx *request.Context, in *sqsapi.ChangeMessageVisibilityInput) (*sqsapi.ChangeMessageVisibilityOutput, error) {
+	ref, err := s.resolve(ctx, in.QueueUrl)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(func(tx storage.Tx) error {
+		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+			return queueMissing()
+		}
+		return s.changeVisibility(tx, ref, in.ReceiptHandle, in.VisibilityTimeout, ctx.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake.broadcast(ref)
+	return &sqsapi.ChangeMessageVisibilityOutput{}, nil
+}
+
+// ChangeMessageVisibilityBatch changes up to ten visibility timeouts.
+func (s *SQS) ChangeMessageVisibilityBatch(ctx *request.Context, in *sqsapi.ChangeMessageVisibilityBatchInput) (*sqsapi.ChangeMessageVisibilityBatchOutput, error) {
+	ids := make([]*string, len(in.Entries))
+	for i := range in.Entries {
+		ids[i] = in.Entries[i].Id
+	}
+	out := &sqsapi.ChangeMessageVisibilityBatchOutput{Successful: []sqsapi.ChangeMessageVisibilityBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
+	err := s.updateBatch(ctx, "ChangeMessageVisibilityBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, i int) error {
+		e := in.Entries[i]
+		if err := s.changeVisibility(tx, ref, e.ReceiptHandle, e.VisibilityTimeout, ctx.Now()); err != nil {
+			return err
+		}
+		out.Successful = append(out.Successful, sqsapi.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})
+		return nil
+	}, &out.Failed)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,217 @@
+// Package sqs is Amazon Simple Queue Service: standard and FIFO queues,
+// messages with visibility timeouts, delays, long polling, dead-letter
+// queues and message move tasks, answered the way SQS answers (queue URLs,
+// ids, MD5 digests, error codes and messages).
+//
+// The same typed methods serve both wire protocols SQS speaks (JSON 1.0
+// and the older query protocol): the gateway decodes either into the
+// generated input types (see internal/gateway AltProtocol and the
+// querymodel package).
+//
+// # Storage layout
+//
+// Everything lives in the service's store under the queue's account and
+// region: queue records by name, messages by (queue, sequence number) so a
+// scan returns them in send order (which FIFO ordering needs and standard
+// queues do not mind), deduplication records by (queue, scope key), and
+// tombstones of deleted queues for the 60-second name reuse rule. Times
+// are absolute instants from the injected clock, so a restart with
+// --data-dir serves the same messages and in-flight ones become visible
+// again once their timeout has passed.
+package sqs
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// SQS implements the SQS API. Bind it with sqsapi.Bind.
+type SQS struct {
+	store storage.Store
+	clock clock.Clock
+	// wake broadcasts "a message may have become receivable" per queue to
+	// long-polling receivers. It holds no state that a restart would need:
+	// a receiver that misses a wake-up re-reads the store when its wait
+	// ends.
+	wake *notifier
+}
+
+// New returns the SQS service storing its state in store.
+func New(store storage.Store, clk clock.Clock) *SQS {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	return &SQS{store: store, clock: clk, wake: newNotifier()}
+}
+
+// Reset drops the long-polling wake-ups: waiters re-read the (now empty)
+// store. Implements gateway.Resetter.
+func (s *SQS) Reset() error {
+	s.wake.broadcastAll()
+	return nil
+}
+
+// Errors with SQS's legacy query codes: the JSON protocol sends the shape
+// name in __type and the code in x-amzn-query-error, which is what boto3
+// and the Go SDK report; the query protocol sends the code.
+var (
+	errNonExistentQueue  = awserr.Code{Code: "AWS.SimpleQueueService.NonExistentQueue", Shape: "QueueDoesNotExist", Status: 400, Sender: true}
+	errQueueExists       = awserr.Code{Code: "QueueAlreadyExists", Shape: "QueueNameExists", Status: 400, Sender: true}
+	errDeletedRecently   = awserr.Code{Code: "AWS.SimpleQueueService.QueueDeletedRecently", Shape: "QueueDeletedRecently", Status: 400, Sender: true}
+	errPurgeInProgress   = awserr.Code{Code: "AWS.SimpleQueueService.PurgeQueueInProgress", Shape: "PurgeQueueInProgress", Status: 403, Sender: true}
+	errInvalidAttrName   = awserr.Code{Code: "InvalidAttributeName", Status: 400, Sender: true}
+	errInvalidAttrValue  = awserr.Code{Code: "InvalidAttributeValue", Status: 400, Sender: true}
+	errReceiptInvalid    = awserr.Code{Code: "ReceiptHandleIsInvalid", Status: 400, Sender: true}
+	errNotInflight       = awserr.Code{Code: "AWS.SimpleQueueService.MessageNotInflight", Shape: "MessageNotInflight", Status: 400, Sender: true}
+	errEmptyBatch        = awserr.Code{Code: "AWS.SimpleQueueService.EmptyBatchRequest", Shape: "EmptyBatchRequest", Status: 400, Sender: true}
+	errTooManyEntries    = awserr.Code{Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", Shape: "TooManyEntriesInBatchRequest", Status: 400, Sender: true}
+	errIdsNotDistinct    = awserr.Code{Code: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", Shape: "BatchEntryIdsNotDistinct", Status: 400, Sender: true}
+	errInvalidBatchID    = awserr.Code{Code: "AWS.SimpleQueueService.InvalidBatchEntryId", Shape: "InvalidBatchEntryId", Status: 400, Sender: true}
+	errBatchTooLong      = awserr.Code{Code: "AWS.SimpleQueueService.BatchRequestTooLong", Shape: "BatchRequestTooLong", Status: 400, Sender: true}
+	errInvalidContents   = awserr.Code{Code: "InvalidMessageContents", Status: 400, Sender: true}
+	errResourceNotFound  = awserr.Code{Code: "ResourceNotFoundException", Status: 400, Sender: true}
+	errUnsupportedOp     = awserr.Code{Code: "AWS.SimpleQueueService.UnsupportedOperation", Shape: "UnsupportedOperation", Status: 400, Sender: true}
+	errOverLimit         = awserr.Code{Code: "OverLimit", Status: 403, Sender: true}
+	errInvalidParamValue = awserr.InvalidParameterValue
+	errMissingParam      = awserr.MissingParameter
+)
+
+func queueMissing() error {
+	return errNonExistentQueue.New("The specified queue does not exist.")
+}
+
+// queueRef names a queue: the owning account and region and its name.
+type queueRef struct {
+	scope storage.Scope
+	name  string
+}
+
+func (r queueRef) arn() string {
+	return "arn:aws:sqs:" + r.scope.Region + ":" + r.scope.Account + ":" + r.name
+}
+
+// parseQueueURL accepts the queue URL forms clients send: niwa's own
+// (http://host/<account>/<name>), AWS's (https://sqs.<region>.amazonaws.com/
+// <account>/<name>), the legacy ones (https://<region>.queue.amazonaws.com/...,
+// https://queue.amazonaws.com/...), and a bare path. The account comes from
+// the path; the region from an AWS host when it names one, else the
+// request's.
+func parseQueueURL(raw, region string) (queueRef, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return queueRef{}, false
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return queueRef{}, false
+	}
+	if r := hostRegion(u.Hostname()); r != "" {
+		region = r
+	}
+	return queueRef{scope: storage.Scope{Account: parts[0], Region: region}, name: parts[1]}, true
+}
+
+// hostRegion reads the region of sqs.<region>.<domain> and
+// <region>.queue.amazonaws.com hosts.
+func hostRegion(host string) string {
+	labels := strings.Split(strings.ToLower(host), ".")
+	for i, l := range labels {
+		if l == "sqs" && i+2 < len(labels) && looksLikeRegion(labels[i+1]) {
+			return labels[i+1]
+		}
+		if l == "queue" && i > 0 && looksLikeRegion(labels[i-1]) {
+			return labels[i-1]
+		}
+	}
+	return ""
+}
+
+func looksLikeRegion(s string) bool {
+	return strings.Count(s, "-") >= 2 && s[len(s)-1] >= '0' && s[len(s)-1] <= '9'
+}
+
+// parseQueueARN splits arn:aws:sqs:<region>:<account>:<name>.
+func parseQueueARN(arn string) (queueRef, bool) {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) != 6 || p[0] != "arn" || p[2] != "sqs" || p[3] == "" || p[4] == "" || p[5] == "" {
+		return queueRef{}, false
+	}
+	return queueRef{scope: storage.Scope{Account: p[4], Region: p[3]}, name: p[5]}, true
+}
+
+// queueURL builds the URL of a queue as seen by a client that reached niwa
+// through host.
+func queueURL(host string, r queueRef) string {
+	if host == "" {
+		host = "localhost:4566"
+	}
+	return "http://" + host + "/" + r.scope.Account + "/" + r.name
+}
+
+// newID returns a random UUID, SQS's message id format.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// notifier wakes long-polling receivers of one queue when a message may
+// have become receivable.
+type notifier struct {
+	mu sync.Mutex
+	ch map[string]chan struct{}
+}
+
+func newNotifier() *notifier { return &notifier{ch: map[string]chan struct{}{}} }
+
+func notifyKey(r queueRef) string {
+	return r.scope.Account + "\x00" + r.scope.Region + "\x00" + r.name
+}
+
+// wait returns a channel closed at the next broadcast for r. Take it before
+// looking at the store, so a send between the look and the wait is seen.
+func (n *notifier) wait(r queueRef) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := notifyKey(r)
+	c, ok := n.ch[k]
+	if !ok {
+		c = make(chan struct{})
+		n.ch[k] = c
+	}
+	return c
+}
+
+func (n *notifier) broadcast(r queueRef) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := notifyKey(r)
+	if c, ok := n.ch[k]; ok {
+		close(c)
+		delete(n.ch, k)
+	}
+}
+
+func (n *notifier) broadcastAll() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for k, c := range n.ch {
+		close(c)
+		delete(n.ch, k)
+	}
+}
+
+// unixMillis formats t as SQS's millisecond timestamps.
+func unixMillis(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }

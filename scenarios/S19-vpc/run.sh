@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# S19: Lambda with a static outbound IP (seed 004) — the VPC build-out.
+# The tutorial's console steps as CLI calls: VPC 10.0.0.0/25; public
+# subnets 10.0.0.0/28 and 10.0.0.16/28, private subnets 10.0.0.32/28 and
+# 10.0.0.64/28 in two zones; two Elastic IPs; an internet gateway; a NAT
+# gateway in each public subnet; four route tables (public -> IGW,
+# private -> their zone's NAT). A bad subnet CIDR fails with EC2's
+# overlap/range errors. Observable here: the route each subnet's traffic
+# to the internet takes, from niwa's route evaluator (/_niwa/ec2/route):
+# private subnets leave through their NAT gateway's Elastic IP, a private
+# subnet without a NAT route has no way out.
+# (The Lambda half of S19 comes with niwa's egress simulation.)
+set -euo pipefail
+AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-ap-northeast-1}"
+aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
+fail() { echo "S19 FAILED: $*" >&2; exit 1; }
+region="$AWS_DEFAULT_REGION"
+az1="${region}a"
+az2="${region}c"
+[ "$region" = us-east-1 ] && az2="${region}b"
+
+# VPC and subnets.
+vpc="$(aws ec2 create-vpc --cidr-block 10.0.0.0/25 \
+  --tag-specifications 'ResourceType=vpc,Tags=[{Key=Name,Value=Lambda VPC}]' --query Vpc.VpcId)"
+subnet() {
+  aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "$1" --availability-zone "$2" \
+    --tag-specifications "ResourceType=subnet,Tags=[{Key=Name,Value=$3}]" --query Subnet.SubnetId
+}
+public_one="$(subnet 10.0.0.0/28 "$az1" public-one)"
+public_two="$(subnet 10.0.0.16/28 "$az2" public-two)"
+private_one="$(subnet 10.0.0.32/28 "$az1" private-one)"
+private_two="$(subnet 10.0.0.64/28 "$az2" private-two)"
+echo "vpc $vpc subnets $public_one $public_two $private_one $private_two"
+
+# A bad CIDR is refused as EC2 refuses it.
+expect_error() {
+  local code="$1"; shift
+  local out
+  if out="$(aws "$@" 2>&1)"; then fail "accepted: $*"; fi
+  echo "$out" | grep -q "($code)" || fail "want $code from $*, got: $out"
+  echo "refused as $code: ${*: -1}"
+}
+expect_error InvalidSubnet.Conflict ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.0.0/27
+expect_error InvalidSubnet.Range ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.0.128/28
+expect_error InvalidSubnet.Range ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.0.0.96/29
+expect_error InvalidVpc.Range ec2 create-vpc --cidr-block 10.0.0.0/29
+
+count="$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$vpc" --query 'length(Subnets)')"
+[ "$count" = 4 ] || fail "$count subnets"
+free="$(aws ec2 describe-subnets --subnet-ids "$public_one" --query 'Subnets[0].AvailableIpAddressCount')"
+[ "$free" = 11 ] || fail "a /28 should have 11 free addresses, has $free"
+
+# Internet gateway, Elastic IPs, NAT gateways.
+igw="$(aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId)"
+aws ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+read -r eip_one ip_one <<<"$(aws ec2 allocate-address --domain vpc --query '[AllocationId,PublicIp]')"
+read -r eip_two ip_two <<<"$(aws ec2 allocate-address --domain vpc --query '[AllocationId,PublicIp]')"
+nat_one="$(aws ec2 create-nat-gateway --subnet-id "$public_one" --allocation-id "$eip_one" --query NatGateway.NatGatewayId)"
+nat_two="$(aws ec2 create-nat-gateway --subnet-id "$public_two" --allocation-id "$eip_two" --query NatGateway.NatGatewayId)"
+for _ in $(seq 1 60); do
+  n="$(aws ec2 describe-nat-gateways --filter "Name=vpc-id,Values=$vpc" "Name=state,Values=available" --query 'length(NatGateways)')"
+  [ "$n" = 2 ] && break
+  sleep 0.5
+done
+[ "$n" = 2 ] || fail "NAT gateways not available"
+[ "$(aws ec2 describe-nat-gateways --nat-gateway-ids "$nat_one" --query 'NatGateways[0].NatGatewayAddresses[0].PublicIp')" = "$ip_one" ] \
+  || fail "NAT gateway one does not use $ip_one"
+
+# Route tables.
+table() {
+  local name="$1" sub="$2" rt
+  rt="$(aws ec2 create-route-table --vpc-id "$vpc" \
+    --tag-specifications "ResourceType=route-table,Tags=[{Key=Name,Value=$name}]" --query RouteTable.RouteTableId)"
+  shift 2
+  aws ec2 create-route --route-table-id "$rt" --destination-cidr-block 0.0.0.0/0 "$@" >/dev/null
+  aws ec2 associate-route-table --route-table-id "$rt" --subnet-id "$sub" >/dev/null
+  echo "$rt"
+}
+rt_public_one="$(table public-one "$public_one" --gateway-id "$igw")"
+rt_public_two="$(table public-two "$public_two" --gateway-id "$igw")"
+rt_private_one="$(table private-one "$private_one" --nat-gateway-id "$nat_one")"
+rt_private_two="$(table private-two "$private_two" --nat-gateway-id "$nat_two")"
+tables="$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vpc" "Name=association.main,Values=false" --query 'length(RouteTables)')"
+[ "$tables" = 4 ] || fail "$tables route tables"
+aws ec2 describe-route-tables --route-table-ids "$rt_private_one" \
+  --query 'RouteTables[0].Routes[].[DestinationCidrBlock,GatewayId||NatGatewayId,State]'
+
+# Where traffic to the internet goes.
+route() { curl -fsS "$AWS_ENDPOINT_URL/_niwa/ec2/route?region=$region&subnet=$1&destination=$2"; }
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
+for pair in "$private_one:$nat_one:$ip_one" "$private_two:$nat_two:$ip_two"; do
+  IFS=: read -r sub nat ip <<<"$pair"
+  d="$(route "$sub" 93.184.216.34)"
+  echo "$d"
+  [ "$(field target <<<"$d")" = "$nat" ] || fail "$sub does not route through $nat"
+  [ "$(field publicIp <<<"$d")" = "$ip" ] || fail "$sub does not leave from $ip"
+done
+for sub in "$public_one" "$public_two"; do
+  [ "$(route "$sub" 93.184.216.34 | field target)" = "$igw" ] || fail "$sub does not route to the internet gateway"
+done
+[ "$(route "$private_one" 10.0.0.70 | field target)" = local ] || fail "VPC traffic is not local"
+
+# A private subnet whose table has no NAT route has no way out.
+aws ec2 delete-route --route-table-id "$rt_private_two" --destination-cidr-block 0.0.0.0/0
+[ "$(route "$private_two" 93.184.216.34 | field found)" = False ] || fail "private-two still routes out"
+
+echo "S19 OK"
