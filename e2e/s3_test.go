@@ -576,9 +576,22 @@ try:
 except botocore.exceptions.ClientError as e:
     assert e.response["Error"]["Code"] == "InvalidArgument", e.response
     assert "Unable to validate the following destination configurations" in e.response["Error"]["Message"]
-sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn,
-    "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::note-bucket"}}}]})})
+allow = {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn,
+    "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::note-bucket"}}}
+other = dict(allow, Condition={"ArnLike": {"aws:SourceArn": "arn:aws:s3:::other-bucket"}})
+deny = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": arn}
+# Refused without a policy, with a policy for another bucket, and by an explicit Deny.
+for stmts in [None, [other], [allow, deny]]:
+    if stmts:
+        sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": stmts})})
+    try:
+        s3.put_bucket_notification_configuration(Bucket="note-bucket", NotificationConfiguration={"QueueConfigurations": [
+            {"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        raise SystemExit("queue policy %r was accepted" % stmts)
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "InvalidArgument", e.response
+        assert "Unable to validate the following destination configurations" in e.response["Error"]["Message"]
+sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [allow]})})
 s3.put_bucket_notification_configuration(Bucket="note-bucket", NotificationConfiguration={"QueueConfigurations": [
     {"Id": "uploads", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
      "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})

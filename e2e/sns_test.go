@@ -31,9 +31,14 @@ func TestSNSFanOutBoto3(t *testing.T) {
 import boto3, json
 sns, sqs = boto3.client("sns"), boto3.client("sqs")
 topic = sns.create_topic(Name="orders")["TopicArn"]
-def queue(name, **attrs):
+def queue(name, source=None, **attrs):
     url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # As on AWS, the queue policy must let SNS send from the topic.
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": source or topic}}}]})})
+    return url, arn
 big, big_arn = queue("big-orders")
 raw, raw_arn = queue("raw-orders")
 body, body_arn = queue("body-orders")
@@ -68,7 +73,7 @@ assert len(drain(body)) == 3
 
 # FIFO topic → FIFO queue.
 ft = sns.create_topic(Name="t.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
-fq, fq_arn = queue("q.fifo", FifoQueue="true")
+fq, fq_arn = queue("q.fifo", source=ft, FifoQueue="true")
 sns.subscribe(TopicArn=ft, Protocol="sqs", Endpoint=fq_arn, Attributes={"RawMessageDelivery": "true"})
 for m in ["1", "2", "2", "3"]:
     sns.publish(TopicArn=ft, Message=m, MessageGroupId="g")
@@ -104,6 +109,13 @@ func TestSNSCLI(t *testing.T) {
 			}
 			topic := run("sns", "create-topic", "--name", "cli-"+cli.Name)["TopicArn"].(string)
 			q := run("sqs", "create-queue", "--queue-name", "sns-cli-"+cli.Name)["QueueUrl"].(string)
+			qarn := "arn:aws:sqs:" + n.Region + ":000000000000:sns-cli-" + cli.Name
+			// As on AWS, the queue policy must let SNS send from the topic.
+			pol, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+				"Effect": "Allow", "Principal": map[string]string{"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+				"Resource": qarn, "Condition": map[string]any{"ArnEquals": map[string]string{"aws:SourceArn": topic}}}}})
+			attrs, _ := json.Marshal(map[string]string{"Policy": string(pol)})
+			run("sqs", "set-queue-attributes", "--queue-url", q, "--attributes", string(attrs))
 			run("sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint",
 				"arn:aws:sqs:"+n.Region+":000000000000:sns-cli-"+cli.Name)
 			to := cli.Name + "@example.com"

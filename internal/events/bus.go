@@ -107,6 +107,14 @@ func (b *Bus) Subscribe(fn func(Event)) (cancel func()) {
 	}
 }
 
+// HasSubscribers reports whether anything subscribes, so a publisher can
+// skip building an event nobody would receive.
+func (b *Bus) HasSubscribers() bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs) > 0
+}
+
 // Publish hands e to every subscriber.
 func (b *Bus) Publish(e Event) {
 	if e.Version == "" {

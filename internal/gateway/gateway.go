@@ -85,6 +85,34 @@ type Config struct {
 	Routes []Route
 	// Reset drops all stored state (POST /_niwa/reset).
 	Reset func() error
+	// OnCall, when set, is told of every API call that got as far as an
+	// authenticated caller and a resolved operation, after its answer was
+	// written, failed ones included: the audit trail (CloudTrail records
+	// and their EventBridge events) is built from it. It runs in the
+	// request's goroutine, so it must be quick.
+	OnCall func(Call)
+}
+
+// Call is one answered API call, as Config.OnCall sees it.
+type Call struct {
+	// Context is the handler's context: caller, account, region, request
+	// id, source IP, and the HTTP request (user agent).
+	Context   *request.Context
+	Service   *Service
+	Model     *model.Service
+	Operation *model.Operation
+	// Params is the decoded input keyed by the model's member names (nil
+	// when it was malformed or invalid) and Input its typed form (nil
+	// also when niwa does not implement the operation).
+	Params map[string]any
+	Input  any
+	// Result is the encoded output keyed by member names and Output its
+	// typed form; both nil on failure.
+	Result map[string]any
+	Output any
+	// Err is the AWS error answered; nil on success.
+	Err    *awserr.Error
+	Status int
 }
 
 // Gateway is the http.Handler serving every service.
@@ -200,14 +228,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.serveInternal(rw, r)
 		return
 	}
+	svc, hostBucket := g.resolveService(r)
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 		svcName = "cors"
-		g.preflight(rw, r)
+		if !g.serviceCORS(rw, r, svc, hostBucket, true) {
+			g.preflight(rw, r)
+		}
 		return
 	}
-	g.cors(rw, r)
-
-	svc, hostBucket := g.resolveService(r)
+	if !g.serviceCORS(rw, r, svc, hostBucket, false) {
+		g.cors(rw, r)
+	}
 	if svc == nil {
 		svcName = "unknown"
 		writePlainError(rw, http.StatusBadRequest, "niwa could not tell which AWS service this request is for")
@@ -239,9 +270,24 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		codec.EncodeError(w, &model.Service{Metadata: svc.Spec.Metadata}, nil, awserr.InternalFailure.New("%v", err), meta)
 		return ""
 	}
+	var call *Call // set once the caller and operation are known
 	fail := func(op *model.Operation, err error) {
-		w.errCode = awserr.As(err).Code.Code
-		codec.EncodeError(w, m, op, awserr.As(err), meta)
+		ae := awserr.As(err)
+		w.errCode = ae.Code.Code
+		if call != nil {
+			call.Err = ae
+		}
+		codec.EncodeError(w, m, op, ae, meta)
+	}
+	if g.cfg.OnCall != nil {
+		// Deferred before the panic recovery below, so it runs after it
+		// and sees the InternalFailure a panic was answered with.
+		defer func() {
+			if call != nil {
+				call.Status = w.status()
+				g.cfg.OnCall(*call)
+			}
+		}()
 	}
 	// A panicking handler (or codec) is a niwa bug, but the client still
 	// gets an error in its protocol's shape, as AWS answers its own
@@ -277,29 +323,6 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		return ""
 	}
 	opName = op.Name
-	// A request is decoded and validated before niwa admits it lacks the
-	// operation, as AWS rejects a malformed request whatever it asks for:
-	// a client sees the same ValidationException it would see on AWS, and
-	// NotImplemented only for a request AWS would have served.
-	dyn, err := codec.Decode(op, preq)
-	if err != nil {
-		fail(op, err)
-		return op.Name
-	}
-	if err := g.validate(m, op, dyn); err != nil {
-		fail(op, err)
-		return op.Name
-	}
-	binding, ok := svc.bindings[op.Name]
-	if !ok {
-		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
-		return op.Name
-	}
-	in := binding.NewInput()
-	if err := g.conv.ToTyped(dyn, in); err != nil {
-		fail(op, awserr.ValidationError.New("%v", err))
-		return op.Name
-	}
 	region := id.Region
 	if region == "" {
 		region = g.cfg.DefaultRegion
@@ -321,6 +344,38 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		HTTP:      r,
 		SourceIP:  remoteIP(r),
 	}
+	if g.cfg.OnCall != nil {
+		call = &Call{Context: ctx, Service: svc, Model: m, Operation: op}
+	}
+	// A request is decoded and validated before niwa admits it lacks the
+	// operation, as AWS rejects a malformed request whatever it asks for:
+	// a client sees the same ValidationException it would see on AWS, and
+	// NotImplemented only for a request AWS would have served.
+	dyn, err := codec.Decode(op, preq)
+	if err != nil {
+		fail(op, err)
+		return op.Name
+	}
+	if err := g.validate(m, op, dyn); err != nil {
+		fail(op, err)
+		return op.Name
+	}
+	if call != nil {
+		call.Params = dyn
+	}
+	binding, ok := svc.bindings[op.Name]
+	if !ok {
+		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
+		return op.Name
+	}
+	in := binding.NewInput()
+	if err := g.conv.ToTyped(dyn, in); err != nil {
+		fail(op, awserr.ValidationError.New("%v", err))
+		return op.Name
+	}
+	if call != nil {
+		call.Input = in
+	}
 	if err := g.authorize(ctx, svc, op, in); err != nil {
 		fail(op, err)
 		return op.Name
@@ -336,6 +391,9 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		if dynOut == nil {
 			dynOut = map[string]any{}
 		}
+	}
+	if call != nil {
+		call.Result, call.Output = dynOut, out
 	}
 	if err := codec.Encode(w, op, dynOut, meta); err != nil {
 		ctx.Log.Error("encoding response", "error", err)

@@ -72,3 +72,13 @@ func (k keyAccounts) AccessKeyAccount(id string) (string, bool, error) {
 	}
 	return key.Account, true, nil
 }
+
+var _ sts.OIDCProviders = iamProviders{}
+
+func (p iamProviders) OIDCProviderByARN(arn string) (sts.OIDCProvider, bool, error) {
+	op, ok, err := p.iam.OIDCProviderByARN(arn)
+	if err != nil || !ok {
+		return sts.OIDCProvider{}, ok, err
+	}
+	return sts.OIDCProvider{ARN: op.ARN, Account: op.Account, URL: op.URL, ClientIDs: op.ClientIDs}, true, nil
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/audit"
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
@@ -133,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 		Authorizer:     authorizer,
 		Routes:         built.routes,
 		Reset:          backend.Reset,
+		// Every mutating call becomes an "AWS API Call via CloudTrail"
+		// event on the bus, which EventBridge rules can match.
+		OnCall: audit.Publisher(d.bus),
 	}, built.services...)
 	if err != nil {
 		built.close()

@@ -9,6 +9,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -33,6 +34,8 @@ type deps struct {
 	// need them (STS needs IAM's roles).
 	iam *iamWiring
 	sts *stsWiring
+	// sqs is the SQS service, for Lambda's event source mappings.
+	sqs *sqs.SQS
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
+	"github.com/niwa-cloud/niwa/internal/service/sqs"
 )
 
 // wireLambda wires Lambda: functions run as local processes, their code
@@ -49,6 +51,9 @@ func wireLambda(d *deps) (*wiring, error) {
 		Logs: lambdaLogs{logs.New(logStore, d.clock)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
+	if d.sqs != nil {
+		svc.SetQueueSource(lambdaQueues{d.sqs})
+	}
 	code := codeRoute{d: d}
 	return &wiring{
 		impl:      svc,
@@ -100,6 +105,28 @@ func (l lambdaLogs) AppendLogEvents(account, region, group, stream string, evs [
 		out[i] = logs.LogEvent{Time: e.Time, Message: e.Message}
 	}
 	return l.logs.AppendLogEvents(account, region, group, stream, out)
+}
+
+// lambdaQueues adapts SQS to Lambda's QueueSource: event source mappings
+// receive and delete through SQS's own receive path, so visibility
+// timeouts and redrive to the dead-letter queue apply as for any consumer.
+type lambdaQueues struct{ sqs *sqs.SQS }
+
+func (q lambdaQueues) Receive(ctx context.Context, queueARN string, max int) ([]lambda.QueueMessage, error) {
+	got, err := q.sqs.ReceiveForMapping(ctx, queueARN, max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lambda.QueueMessage, len(got))
+	for i, m := range got {
+		out[i] = lambda.QueueMessage{MessageID: m.MessageID, ReceiptHandle: m.ReceiptHandle, Body: m.Body,
+			MD5OfBody: m.MD5OfBody, Attributes: m.Attributes, MessageAttributes: m.MessageAttributes}
+	}
+	return out, nil
+}
+
+func (q lambdaQueues) Delete(ctx context.Context, queueARN string, receiptHandles []string) error {
+	return q.sqs.DeleteForMapping(ctx, queueARN, receiptHandles)
 }
 
 // codeRoute serves deployment packages at the Location GetFunction and

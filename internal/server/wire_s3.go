@@ -30,11 +30,16 @@ func wireS3(d *deps) (*wiring, error) {
 		DefaultRegion:    d.cfg.Region,
 		Log:              d.log.With("service", "s3"),
 	})
+	// Lifecycle rules are applied hourly on the injected clock.
+	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{
 		impl:      svc,
 		routes:    []gateway.Route{svc.WebsiteRoute()},
 		policies:  svc,
 		namespace: "s3",
-		close:     svc.Close,
+		close: func() error {
+			svc.StopLifecycle()
+			return svc.Close()
+		},
 	}, nil
 }

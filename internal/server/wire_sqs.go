@@ -20,6 +20,7 @@ func wireSQS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := sqs.New(store, d.clock)
+	d.sqs = svc
 	d.bus.Handle("sqs", svc)
 	alt, err := sqsQueryProtocol(d.codecs)
 	if err != nil {

@@ -1,24 +1,99 @@
 #!/usr/bin/env bash
-# S10 (S3 half) — Static website on S3 with a custom domain (seed 002).
+# S10 — Static website on S3 with a custom domain (seed 002).
 #
 # A bucket named like the domain with index.html and error.html, static
 # website hosting enabled, and a public-read bucket policy (after turning
 # off the bucket's Block Public Access, as S3 requires since 2023).
 # Observable at the website endpoint: index.html for / and for
 # directories, error.html with 404 for missing keys, 403 before the
-# policy allows anonymous reads. The DNS half (Route53 alias to the
-# website endpoint) is Route53's.
+# policy allows anonymous reads.
+# Then the DNS half: a Route53 hosted zone for the domain and an A alias
+# record to the region's S3 website endpoint. The name resolves through
+# niwa's DNS server (NIWA_DNS_ADDR, default 127.0.0.1:5353) to niwa's
+# address, and fetching http://<domain>/ there serves the site.
 set -euo pipefail
 
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
+NIWA_DNS_ADDR="${NIWA_DNS_ADDR:-127.0.0.1:5353}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 awscli() { aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
 fail() { echo "S10 FAILED: $*" >&2; exit 1; }
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
 domain="www.kabegiwablog-$(date +%s)$$.com"
+zone="${domain#www.}"
+zone_id="" alias_batch=""
+cleanup() {
+  if [ -n "$zone_id" ]; then
+    if [ -n "$alias_batch" ]; then
+      awscli route53 change-resource-record-sets --hosted-zone-id "$zone_id" \
+        --change-batch "${alias_batch/\"CREATE\"/\"DELETE\"}" >/dev/null 2>&1 || true
+    fi
+    awscli route53 delete-hosted-zone --id "$zone_id" >/dev/null 2>&1 || true
+  fi
+  awscli s3 rb "s3://$domain" --force >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# resolve NAME prints the IPv4 addresses of NAME's A answer, asking niwa's
+# DNS server directly: dig when installed, else a stdlib-only python client.
+resolve() {
+  local host="${NIWA_DNS_ADDR%:*}" port="${NIWA_DNS_ADDR##*:}"
+  if command -v dig >/dev/null 2>&1; then
+    dig +norecurse +noall +answer @"$host" -p "$port" "$1" A | awk '$4 == "A" {print $5}'
+    return
+  fi
+  python3 - "$host" "$port" "$1" <<'PY'
+import random, socket, struct, sys
+host, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+qid = random.randint(0, 65535)
+q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
+for label in name.rstrip(".").split("."):
+    q += bytes([len(label)]) + label.encode()
+q += b"\0" + struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(q, (host, port))
+r, _ = s.recvfrom(4096)
+rid, flags, qd, an, ns, ar = struct.unpack(">HHHHHH", r[:12])
+assert rid == qid, "response id mismatch"
+if flags & 0xF:
+    sys.exit("rcode %d" % (flags & 0xF))
+def skip_name(buf, i):
+    while True:
+        l = buf[i]
+        if l == 0:
+            return i + 1
+        if l & 0xC0 == 0xC0:
+            return i + 2
+        i += l + 1
+i = 12
+for _ in range(qd):
+    i = skip_name(r, i) + 4
+for _ in range(an):
+    i = skip_name(r, i)
+    t, c, ttl, rdlen = struct.unpack(">HHIH", r[i:i + 10])
+    i += 10
+    if t == 1:
+        print(socket.inet_ntoa(r[i:i + rdlen]))
+    i += rdlen
+PY
+}
+
+# The hosted zone id of each region's S3 website endpoint, from the
+# Amazon S3 endpoints table: an alias to the website endpoint names it.
+website_zone_id() {
+  case "$1" in
+    us-east-1) echo Z3AQBSTGFYJSTF ;;      us-east-2) echo Z2O1EMRO9K5GLX ;;
+    us-west-1) echo Z2F56UZL2M1ACD ;;      us-west-2) echo Z3BJ6K6RIION7M ;;
+    ap-northeast-1) echo Z2M4EHUR26P7ZW ;; ap-northeast-2) echo Z3W03O7B5YMIYP ;;
+    ap-southeast-1) echo Z3O0J2DXBE1FTB ;; ap-southeast-2) echo Z1WCIGYICN2BYD ;;
+    eu-west-1) echo Z1BKCTXD74EZPE ;;      eu-central-1) echo Z21DNDUVLTQW6Q ;;
+    *) fail "no S3 website hosted zone id known for $1" ;;
+  esac
+}
+
 region="$AWS_DEFAULT_REGION"
 port="${AWS_ENDPOINT_URL##*:}"
 port="${port%%/*}"
@@ -57,5 +132,40 @@ code=$(curl -s -o "$work/missing" -w '%{http_code}' "$site/no/such/page.html")
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$domain.s3-website.$region.localhost:$port/index.html")
 [ "$code" = 200 ] || fail "s3-website.<region> form answered $code"
 
+# The DNS half: a hosted zone for the domain and an A alias record to the
+# website endpoint of the bucket's region, as the tutorial creates them.
+zone_id=$(awscli route53 create-hosted-zone --name "$zone" --caller-reference "s10-$(date +%s%N)" \
+  --query HostedZone.Id --output text)
+case "$zone_id" in /hostedzone/Z*) ;; *) fail "hosted zone id $zone_id" ;; esac
+website_zone=$(website_zone_id "$region")
+alias_batch=$(printf '{"Comment":"S10","Changes":[{"Action":"CREATE","ResourceRecordSet":{"Name":"%s","Type":"A","AliasTarget":{"HostedZoneId":"%s","DNSName":"s3-website-%s.amazonaws.com","EvaluateTargetHealth":false}}}]}' \
+  "$domain" "$website_zone" "$region")
+change=$(awscli route53 change-resource-record-sets --hosted-zone-id "$zone_id" --change-batch "$alias_batch" \
+  --query ChangeInfo.Id --output text)
+awscli route53 wait resource-record-sets-changed --id "$change"
+[ "$(awscli route53 list-resource-record-sets --hosted-zone-id "$zone_id" \
+  --query "ResourceRecordSets[?Type=='A'].AliasTarget.DNSName" --output text)" = "s3-website-$region.amazonaws.com." ] ||
+  fail "the alias record is not listed"
+
+# The name resolves through niwa's DNS server to niwa's address...
+ip=$(resolve "$domain" | head -n1)
+case "$ip" in [0-9]*.[0-9]*.[0-9]*.[0-9]*) ;; *) fail "$domain resolved to '$ip'" ;; esac
+# ...and a browser fetching http://<domain>/ there gets the site: S3
+# serves the bucket the Host names. curl --resolve sends exactly what a
+# browser sends after that lookup.
+custom="http://$domain:$port"
+code=$(curl -s --resolve "$domain:$port:$ip" -o "$work/custom-top" -w '%{http_code}' "$custom/")
+[ "$code" = 200 ] && grep -q 'top page' "$work/custom-top" || fail "$custom/ answered $code: $(cat "$work/custom-top")"
+code=$(curl -s --resolve "$domain:$port:$ip" -o "$work/custom-blog" -w '%{http_code}' "$custom/blog/")
+[ "$code" = 200 ] && grep -q 'blog index' "$work/custom-blog" || fail "$custom/blog/ answered $code"
+code=$(curl -s --resolve "$domain:$port:$ip" -o "$work/custom-missing" -w '%{http_code}' "$custom/no/such/page.html")
+[ "$code" = 404 ] && grep -q 'not found page' "$work/custom-missing" ||
+  fail "$custom/no/such/page.html answered $code: $(cat "$work/custom-missing")"
+
+awscli route53 change-resource-record-sets --hosted-zone-id "$zone_id" \
+  --change-batch "${alias_batch/\"CREATE\"/\"DELETE\"}" >/dev/null
+alias_batch=""
+awscli route53 delete-hosted-zone --id "$zone_id" >/dev/null
+zone_id=""
 awscli s3 rb "s3://$domain" --force >/dev/null
 echo "S10 OK"

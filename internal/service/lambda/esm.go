@@ -436,30 +436,60 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			continue // throttled or could not start: the messages come back
 		}
 		var done []string
-		switch {
-		case res.FunctionError == "" && reportFailures:
-			var r struct {
-				BatchItemFailures []struct {
-					ItemIdentifier string `json:"itemIdentifier"`
-				} `json:"batchItemFailures"`
-			}
-			json.Unmarshal(res.Payload, &r)
-			failed := map[string]bool{}
-			for _, f := range r.BatchItemFailures {
-				failed[f.ItemIdentifier] = true
-			}
-			for _, msg := range msgs {
-				if !failed[msg.MessageID] {
-					done = append(done, msg.ReceiptHandle)
-				}
-			}
-		case res.FunctionError == "":
-			for _, msg := range msgs {
-				done = append(done, msg.ReceiptHandle)
-			}
+		if res.FunctionError == "" {
+			done = processed(msgs, res.Payload, reportFailures)
 		}
 		if len(done) > 0 {
 			q.Delete(ctx, queue, done)
 		}
 	}
+}
+
+// processed returns the receipt handles of the messages a successful
+// invocation processed. Without ReportBatchItemFailures that is the whole
+// batch. With it, AWS's rules apply: a null or empty response, or a null
+// or empty batchItemFailures list, is complete success; invalid JSON, or
+// an item whose itemIdentifier is missing, null, empty or not a message of
+// the batch, fails the whole batch; otherwise every message but the
+// reported ones is processed.
+func processed(msgs []QueueMessage, payload []byte, reportFailures bool) []string {
+	all := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		all = append(all, m.ReceiptHandle)
+	}
+	if !reportFailures || len(strings.TrimSpace(string(payload))) == 0 {
+		return all
+	}
+	var v any
+	if json.Unmarshal(payload, &v) != nil {
+		return nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return all
+	}
+	items, _ := obj["batchItemFailures"].([]any)
+	if obj["batchItemFailures"] != nil && items == nil {
+		return nil
+	}
+	inBatch := map[string]bool{}
+	for _, m := range msgs {
+		inBatch[m.MessageID] = true
+	}
+	failed := map[string]bool{}
+	for _, it := range items {
+		o, _ := it.(map[string]any)
+		id, _ := o["itemIdentifier"].(string)
+		if id == "" || !inBatch[id] {
+			return nil
+		}
+		failed[id] = true
+	}
+	var done []string
+	for _, m := range msgs {
+		if !failed[m.MessageID] {
+			done = append(done, m.ReceiptHandle)
+		}
+	}
+	return done
 }

@@ -516,6 +516,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		return nil, err
 	}
 	out := &s3api.GetObjectOutput{}
+	out.Expiration = s.expirationHeader(deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
 		VersionId: &out.VersionId, CacheControl: &out.CacheControl, ContentDisposition: &out.ContentDisposition,
@@ -646,6 +647,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 		return nil, err
 	}
 	out := &s3api.HeadObjectOutput{}
+	out.Expiration = s.expirationHeader(deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
 		VersionId: &out.VersionId, CacheControl: &out.CacheControl, ContentDisposition: &out.ContentDisposition,
@@ -670,6 +672,12 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 // deleteOne deletes a key (or one version of it) under the bucket's
 // versioning rules and reports what happened.
 func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string) (marker bool, version string, err error) {
+	return s.deleteAs(ctx, bucket, key, versionID, false)
+}
+
+// deleteAs is deleteOne; lifecycle deletions notify LifecycleExpiration
+// events instead of ObjectRemoved ones, as S3 does.
+func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool) (marker bool, version string, err error) {
 	var garbage []blobPart
 	seq := s.nextSeq(ctx.Now())
 	var b bucketRecord
@@ -704,6 +712,9 @@ func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string) (mar
 		ev := "ObjectRemoved:Delete"
 		if marker && versionID == "" {
 			ev = "ObjectRemoved:DeleteMarkerCreated"
+		}
+		if lifecycle {
+			ev = "LifecycleExpiration" + strings.TrimPrefix(ev, "ObjectRemoved")
 		}
 		s.notify(ctx, b, ev, objectRecord{Key: key, VersionID: version})
 	}

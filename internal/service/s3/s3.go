@@ -74,6 +74,10 @@ type S3 struct {
 	// notification sequencers) within this process.
 	seqMu   sync.Mutex
 	lastSeq int64
+	// lifecycleMu guards the lifecycle sweeper's timer (lifecycle_sweep.go).
+	lifecycleMu    sync.Mutex
+	lifecycleTimer clock.Timer
+	lifecycleStop  bool
 }
 
 // New returns the S3 service.

@@ -48,11 +48,15 @@ func splitHostPort(h string) (string, string, error) {
 	return h[:i], h[i+1:], nil
 }
 
-// WebsiteRoute is the gateway route serving website endpoints.
+// WebsiteRoute is the gateway route serving website endpoints and the
+// custom domains (a Host naming a bucket with website hosting) that DNS
+// points at them.
 func (s *S3) WebsiteRoute() gateway.Route {
 	return gateway.Route{
-		Name:    "s3-website",
-		Match:   func(r *http.Request) bool { return WebsiteBucket(r.Host, s.opts.HostSuffix) != "" },
+		Name: "s3-website",
+		Match: func(r *http.Request) bool {
+			return WebsiteBucket(r.Host, s.opts.HostSuffix) != "" || s.domainBucket(r) != ""
+		},
 		Handler: http.HandlerFunc(s.serveWebsite),
 	}
 }
@@ -89,6 +93,10 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	bucket := WebsiteBucket(r.Host, s.opts.HostSuffix)
+	if bucket == "" {
+		// Matched as a custom domain: the Host is the bucket's name.
+		bucket = domainHost(r.Host, s.opts.HostSuffix)
+	}
 	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
 	cw := &countingWriter{ResponseWriter: w}
 	key, code := s.website(cw, r, bucket, reqID, hostID)

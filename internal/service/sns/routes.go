@@ -8,6 +8,7 @@ import (
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -78,28 +79,40 @@ func (s *SNS) Matches(r *http.Request) bool {
 
 // Deliver publishes a message another service sends to a topic through
 // the event bus (S3 notifications, EventBridge targets, CloudWatch
-// alarms). With m.Validate it only checks the topic exists.
+// alarms). With m.Validate it only checks the topic exists and accepts
+// the sender.
 //
-// Senders from the topic's own account are accepted; cross-account
-// service deliveries wait for the policy engine to evaluate the topic
-// policy and are refused until then.
+// As on AWS, S3 and EventBridge may publish only when the topic policy
+// allows their service principal sns:Publish on the topic (evaluated by
+// the IAM policy engine with the aws:SourceArn and aws:SourceAccount they
+// supply; the default policy, which names the owner's account through
+// AWS:SourceOwner, does not). Other senders (Lambda destinations act
+// with the function's role) are accepted from the topic's account only.
 func (s *SNS) Deliver(ctx context.Context, m events.Message) error {
 	ref, ok := parseTopicARN(m.TargetARN)
 	if !ok {
 		return topicMissing()
 	}
-	if m.SourceAccount != "" && m.SourceAccount != ref.scope.Account {
-		return snsapi.ErrAuthorizationErrorException.New("User is not authorized to access this resource")
+	checkPolicy := policyChecked(m.SourceService)
+	if !checkPolicy && m.SourceAccount != "" && m.SourceAccount != ref.scope.Account {
+		return notAuthorized()
+	}
+	var t topic
+	var found bool
+	if err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		t, found, err = topics.Get(tx, ref.scope, ref.name)
+		return err
+	}); err != nil {
+		return err
+	}
+	if !found {
+		return topicMissing()
+	}
+	if checkPolicy && !policyAllowsService(t.Attrs["Policy"], ref.arn(), m) {
+		return notAuthorized()
 	}
 	if m.Validate {
-		var found bool
-		s.store.View(func(tx storage.Tx) error {
-			_, found = tx.Get(topics.Key(ref.scope, ref.name))
-			return nil
-		})
-		if !found {
-			return topicMissing()
-		}
 		return nil
 	}
 	rc := &request.Context{Context: ctx, Account: ref.scope.Account, Region: ref.scope.Region, Clock: s.clock, Service: "sns", Operation: "Publish"}
@@ -115,4 +128,41 @@ func (s *SNS) Deliver(ctx context.Context, m events.Message) error {
 		}
 	}
 	return s.publish(rc, ref, []*publication{p}, []bool{m.MessageGroupID != ""}, []bool{m.DeduplicationID != ""}, nil)
+}
+
+func notAuthorized() error {
+	return snsapi.ErrAuthorizationErrorException.New("User is not authorized to access this resource")
+}
+
+// policyChecked tells whether AWS authorizes a service principal's
+// publications by the topic policy alone.
+func policyChecked(service string) bool {
+	switch service {
+	case "s3.amazonaws.com", "events.amazonaws.com":
+		return true
+	}
+	return false
+}
+
+// policyAllowsService reports whether the topic policy doc lets the
+// delivering service principal publish to the topic. A missing or
+// unparsable policy allows nothing.
+func policyAllowsService(doc, topicARN string, m events.Message) bool {
+	if doc == "" {
+		return false
+	}
+	pol, err := iam.Parse(doc)
+	if err != nil {
+		return false
+	}
+	c := iam.Context{}
+	c.Set("aws:SourceArn", m.SourceARN)
+	c.Set("aws:SourceAccount", m.SourceAccount)
+	allowed, _ := iam.ResourceAllows(pol, iam.Request{
+		Principal: iam.Principal{Service: m.SourceService},
+		Action:    "sns:Publish",
+		Resource:  topicARN,
+		Context:   c,
+	})
+	return allowed
 }

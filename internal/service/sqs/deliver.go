@@ -8,6 +8,7 @@ import (
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -16,16 +17,20 @@ import (
 // event bus (S3 notifications, SNS fan-out, EventBridge targets). With
 // m.Validate it only checks that the queue exists and accepts the sender.
 //
-// Who may send: a delivery from the queue's own account is accepted. A
-// delivery whose SourceAccount is another account needs the queue policy
-// to allow it, which is the IAM policy engine's job; until that engine is
-// wired, such deliveries are refused rather than let through unchecked.
+// Who may send: as on AWS, S3, SNS and EventBridge may send only when the
+// queue policy allows their service principal sqs:SendMessage on the
+// queue (evaluated by the IAM policy engine with the aws:SourceArn and
+// aws:SourceAccount they supply; an explicit Deny wins, no policy
+// refuses), for Validate too, so S3 can refuse the configuration. Other
+// senders (Lambda destinations act with the function's role) are
+// accepted from the queue's own account only.
 func (s *SQS) Deliver(ctx context.Context, m events.Message) error {
 	ref, ok := parseQueueARN(m.TargetARN)
 	if !ok {
 		return queueMissing()
 	}
-	if m.SourceAccount != "" && m.SourceAccount != ref.scope.Account {
+	checkPolicy := policyChecked(m.SourceService)
+	if !checkPolicy && m.SourceAccount != "" && m.SourceAccount != ref.scope.Account {
 		return awsAccessDenied()
 	}
 	now := s.clock.Now()
@@ -36,6 +41,9 @@ func (s *SQS) Deliver(ctx context.Context, m events.Message) error {
 		}
 		if !found {
 			return queueMissing()
+		}
+		if checkPolicy && !policyAllowsService(q.Attrs["Policy"], ref.arn(), m) {
+			return awsAccessDenied()
 		}
 		if m.Validate {
 			return nil
@@ -75,6 +83,39 @@ func (s *SQS) Deliver(ctx context.Context, m events.Message) error {
 		s.wake.broadcast(ref)
 	}
 	return err
+}
+
+// policyChecked tells whether AWS authorizes a service principal's
+// deliveries by the queue policy alone (the queue's "Access policy").
+func policyChecked(service string) bool {
+	switch service {
+	case "s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com":
+		return true
+	}
+	return false
+}
+
+// policyAllowsService reports whether the queue policy doc lets the
+// delivering service principal send to the queue. A missing or
+// unparsable policy allows nothing.
+func policyAllowsService(doc, queueARN string, m events.Message) bool {
+	if doc == "" {
+		return false
+	}
+	pol, err := iam.Parse(doc)
+	if err != nil {
+		return false
+	}
+	c := iam.Context{}
+	c.Set("aws:SourceArn", m.SourceARN)
+	c.Set("aws:SourceAccount", m.SourceAccount)
+	allowed, _ := iam.ResourceAllows(pol, iam.Request{
+		Principal: iam.Principal{Service: m.SourceService},
+		Action:    "sqs:SendMessage",
+		Resource:  queueARN,
+		Context:   c,
+	})
+	return allowed
 }
 
 // senderForService is the SenderId a service's delivery carries: AWS shows

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -406,8 +407,9 @@ func TestPurgeAndBatches(t *testing.T) {
 
 func TestDeliverFromBus(t *testing.T) {
 	f := newFixture(t)
-	u := f.create("q", nil)
 	arn := "arn:aws:sqs:ap-northeast-1:" + account + ":q"
+	u := f.create("q", map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Principal":{"Service":"s3.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + arn + `"}]}`})
 	if err := f.Deliver(context.Background(), events.Message{TargetARN: arn, Validate: true, SourceService: "s3.amazonaws.com", SourceAccount: account}); err != nil {
 		t.Fatal(err)
 	}
@@ -422,6 +424,69 @@ func TestDeliverFromBus(t *testing.T) {
 	}
 	wantCode(t, f.Deliver(context.Background(), events.Message{TargetARN: arn + "x", Body: "evt"}), "AWS.SimpleQueueService.NonExistentQueue")
 	wantCode(t, f.Deliver(context.Background(), events.Message{TargetARN: arn, Body: "evt", SourceAccount: "999999999999"}), "AccessDenied")
+}
+
+// TestDeliverQueuePolicy: S3, SNS and EventBridge deliveries (and their
+// validation) need the queue policy to allow the service principal
+// sqs:SendMessage, with its aws:SourceArn/aws:SourceAccount conditions; an
+// explicit Deny wins; no policy refuses.
+func TestDeliverQueuePolicy(t *testing.T) {
+	arn := "arn:aws:sqs:ap-northeast-1:" + account + ":q"
+	allowS3 := `{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + arn + `",
+		"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::in-*"},"StringEquals":{"aws:SourceAccount":"` + account + `"}}}`
+	denyS3 := `{"Effect":"Deny","Principal":"*","Action":"sqs:*","Resource":"` + arn + `",
+		"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:s3:::in-blocked"}}}`
+	allowSNS := `{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + arn + `",
+		"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:ap-northeast-1:` + account + `:t"}}}`
+	doc := func(sts ...string) string {
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(sts, ",") + `]}`
+	}
+	s3msg := func(bucket string) events.Message {
+		return events.Message{TargetARN: arn, Body: "evt", SourceService: "s3.amazonaws.com", SourceARN: "arn:aws:s3:::" + bucket, SourceAccount: account}
+	}
+	snsMsg := events.Message{TargetARN: arn, Body: "evt", SourceService: "sns.amazonaws.com", SourceARN: "arn:aws:sns:ap-northeast-1:" + account + ":t", SourceAccount: account}
+	eventsMsg := events.Message{TargetARN: arn, Body: "evt", SourceService: "events.amazonaws.com", SourceARN: "arn:aws:events:ap-northeast-1:" + account + ":rule/r", SourceAccount: account}
+	for _, c := range []struct {
+		name   string
+		policy string
+		m      events.Message
+		ok     bool
+	}{
+		{"allowed by matching policy", doc(allowS3), s3msg("in-photos"), true},
+		{"no policy", "", s3msg("in-photos"), false},
+		{"SourceArn does not match", doc(allowS3), s3msg("other"), false},
+		{"SourceAccount does not match", doc(allowS3), func() events.Message { m := s3msg("in-photos"); m.SourceAccount = "111111111111"; return m }(), false},
+		{"explicit deny wins", doc(allowS3, denyS3), s3msg("in-blocked"), false},
+		{"deny for another source", doc(allowS3, denyS3), s3msg("in-photos"), true},
+		{"other service principal", doc(allowS3), snsMsg, false},
+		{"sns allowed", doc(allowS3, allowSNS), snsMsg, true},
+		{"events without policy", "", eventsMsg, false},
+		{"events allowed by Principal *", doc(`{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"` + arn + `"}`), eventsMsg, true},
+		{"lambda destination needs no queue policy", "", events.Message{TargetARN: arn, Body: "evt", SourceService: "lambda.amazonaws.com", SourceAccount: account}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			var attrs map[string]string
+			if c.policy != "" {
+				attrs = map[string]string{"Policy": c.policy}
+			}
+			u := f.create("q", attrs)
+			v := c.m
+			v.Validate = true
+			for _, m := range []events.Message{v, c.m} {
+				err := f.Deliver(context.Background(), m)
+				if c.ok && err != nil {
+					t.Fatalf("validate=%v: %v", m.Validate, err)
+				}
+				if !c.ok {
+					wantCode(t, err, "AccessDenied")
+				}
+			}
+			if got := len(f.receive(u, 10)); (got == 1) != c.ok || got > 1 {
+				t.Fatalf("received %d messages", got)
+			}
+		})
+	}
 }
 
 func TestQueueURLForms(t *testing.T) {

@@ -83,6 +83,8 @@ type STS struct {
 	roles     Roles
 	keys      AccessKeys
 	providers Providers
+	// jwks caches OIDC issuers' signing keys (webidentity.go).
+	jwks jwksCache
 }
 
 // Option configures New.

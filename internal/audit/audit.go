@@ -1,0 +1,355 @@
+// Package audit turns the API calls niwa serves into CloudTrail records
+// and publishes the mutating ones on the internal bus as the EventBridge
+// events AWS delivers for them (detail-type "AWS API Call via
+// CloudTrail"), so a rule such as {"source":["aws.iam"],"detail":
+// {"eventName":["CreateRole"]}} fires as it does on AWS.
+//
+// The gateway knows everything a record holds (caller, operation, decoded
+// input, output, error); it hands each answered call to the hook
+// Publisher returns. Services take no part.
+package audit
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// DetailType is the detail-type of the EventBridge events CloudTrail
+// delivers for API calls.
+const DetailType = "AWS API Call via CloudTrail"
+
+// Record is a CloudTrail event record (eventVersion 1.08), as the detail
+// of an "AWS API Call via CloudTrail" event carries it.
+type Record struct {
+	EventVersion       string       `json:"eventVersion"`
+	UserIdentity       UserIdentity `json:"userIdentity"`
+	EventTime          string       `json:"eventTime"`
+	EventSource        string       `json:"eventSource"`
+	EventName          string       `json:"eventName"`
+	AWSRegion          string       `json:"awsRegion"`
+	SourceIPAddress    string       `json:"sourceIPAddress"`
+	UserAgent          string       `json:"userAgent"`
+	ErrorCode          string       `json:"errorCode,omitempty"`
+	ErrorMessage       string       `json:"errorMessage,omitempty"`
+	RequestParameters  any          `json:"requestParameters"`
+	ResponseElements   any          `json:"responseElements"`
+	RequestID          string       `json:"requestID"`
+	EventID            string       `json:"eventID"`
+	ReadOnly           bool         `json:"readOnly"`
+	EventType          string       `json:"eventType"`
+	ManagementEvent    bool         `json:"managementEvent"`
+	RecipientAccountID string       `json:"recipientAccountId"`
+	EventCategory      string       `json:"eventCategory"`
+}
+
+// UserIdentity is the record's userIdentity element.
+type UserIdentity struct {
+	Type           string          `json:"type"`
+	PrincipalID    string          `json:"principalId"`
+	ARN            string          `json:"arn,omitempty"`
+	AccountID      string          `json:"accountId"`
+	AccessKeyID    string          `json:"accessKeyId,omitempty"`
+	UserName       string          `json:"userName,omitempty"`
+	InvokedBy      string          `json:"invokedBy,omitempty"`
+	SessionContext *SessionContext `json:"sessionContext,omitempty"`
+}
+
+// SessionContext describes the role session of temporary credentials.
+type SessionContext struct {
+	SessionIssuer       SessionIssuer     `json:"sessionIssuer"`
+	WebIDFederationData struct{}          `json:"webIdFederationData"`
+	Attributes          map[string]string `json:"attributes"`
+}
+
+// SessionIssuer is the role (or user) the session was issued from.
+type SessionIssuer struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	UserName    string `json:"userName"`
+}
+
+// ReadOnly reports whether CloudTrail marks an operation read-only. The
+// rule is the operation's name: Get*, List*, Describe*, Head* and
+// Lookup* read (GetCallerIdentity included); everything else writes.
+// AWS decides per operation, and the prefixes are what it decides for
+// the operations niwa serves.
+func ReadOnly(operation string) bool {
+	for _, p := range []string{"Get", "List", "Describe", "Head", "Lookup"} {
+		if strings.HasPrefix(operation, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// dataEvents are the operations CloudTrail records as data events
+// (managementEvent false, eventCategory "Data"), by service name; S3
+// object-level operations are matched by name in isDataEvent.
+var dataEvents = map[string]map[string]bool{
+	"lambda": {"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true},
+	"dynamodb": {"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
+		"Scan": true, "BatchGetItem": true, "BatchWriteItem": true, "TransactGetItems": true,
+		"TransactWriteItems": true, "ExecuteStatement": true, "BatchExecuteStatement": true, "ExecuteTransaction": true},
+	"sqs": {"SendMessage": true, "SendMessageBatch": true, "ReceiveMessage": true, "DeleteMessage": true,
+		"DeleteMessageBatch": true, "ChangeMessageVisibility": true, "ChangeMessageVisibilityBatch": true},
+	"sns": {"Publish": true, "PublishBatch": true},
+}
+
+func isDataEvent(service, op string) bool {
+	if service == "s3" {
+		return strings.Contains(op, "Object") || strings.Contains(op, "MultipartUpload") ||
+			op == "UploadPart" || op == "UploadPartCopy" || op == "ListParts"
+	}
+	return dataEvents[service][op]
+}
+
+// globalServices are the endpoint prefixes of the global services (S3
+// has a global endpoint too, but records in the bucket's region).
+var globalServices = map[string]bool{"iam": true, "route53": true, "cloudfront": true, "organizations": true}
+
+// secretMembers are members CloudTrail never shows although the model
+// does not mark them sensitive everywhere.
+var secretMembers = map[string]bool{
+	"SecretAccessKey": true, "Password": true, "OldPassword": true, "NewPassword": true,
+	"PrivateKey": true, "SecretString": true, "SecretBinary": true,
+}
+
+// Build returns the CloudTrail record of c. newID makes the eventID (a
+// UUID; tests pass a fixed one).
+func Build(c gateway.Call, newID func() string) *Record {
+	ctx, md := c.Context, c.Model.Metadata
+	region := ctx.Region
+	if globalServices[md.EndpointPrefix] {
+		// Global services record and deliver their events in
+		// us-east-1, whichever region the client named.
+		region = "us-east-1"
+	}
+	ro := ReadOnly(c.Operation.Name)
+	svcName := c.Service.Spec.Name
+	rec := &Record{
+		EventVersion:       "1.08",
+		UserIdentity:       Identity(ctx.Caller),
+		EventTime:          ctx.Now().UTC().Format(time.RFC3339),
+		EventSource:        EventSource(md),
+		EventName:          c.Operation.Name,
+		AWSRegion:          region,
+		SourceIPAddress:    ctx.SourceIP,
+		RequestID:          ctx.RequestID,
+		EventID:            newID(),
+		ReadOnly:           ro,
+		EventType:          "AwsApiCall",
+		ManagementEvent:    !isDataEvent(svcName, c.Operation.Name),
+		RecipientAccountID: ctx.Account,
+		EventCategory:      "Management",
+	}
+	if !rec.ManagementEvent {
+		rec.EventCategory = "Data"
+	}
+	if ctx.HTTP != nil {
+		rec.UserAgent = ctx.HTTP.UserAgent()
+	}
+	if c.Params != nil && c.Operation.Input != nil {
+		if p, ok := render(c.Operation.Input, c.Params, svcName).(map[string]any); ok && len(p) > 0 {
+			rec.RequestParameters = p
+		}
+	}
+	if c.Err != nil {
+		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
+	} else if !ro && c.Result != nil && c.Operation.Output != nil {
+		if p, ok := render(c.Operation.Output, c.Result, svcName).(map[string]any); ok && len(p) > 0 {
+			rec.ResponseElements = p
+		}
+	}
+	return rec
+}
+
+// Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
+func (rec *Record) Event() events.Event {
+	detail, _ := json.Marshal(rec)
+	t, _ := time.Parse(time.RFC3339, rec.EventTime)
+	return events.Event{
+		ID:         rec.EventID,
+		Source:     "aws." + strings.TrimSuffix(rec.EventSource, ".amazonaws.com"),
+		DetailType: DetailType,
+		Account:    rec.RecipientAccountID,
+		Region:     rec.AWSRegion,
+		Time:       t,
+		Resources:  []string{},
+		Detail:     detail,
+	}
+}
+
+// EventSource is the record's eventSource: "<service>.amazonaws.com",
+// the service being the last label of the endpoint prefix
+// ("streams.dynamodb" records as dynamodb).
+func EventSource(md model.Metadata) string {
+	p := md.EndpointPrefix
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		p = p[i+1:]
+	}
+	return p + ".amazonaws.com"
+}
+
+// Identity is the userIdentity of a caller.
+func Identity(c request.Caller) UserIdentity {
+	if c.Anonymous {
+		// What CloudTrail records for unsigned (public) S3 requests.
+		return UserIdentity{Type: "AWSAccount", AccountID: "ANONYMOUS_PRINCIPAL"}
+	}
+	id := UserIdentity{PrincipalID: c.UserID, ARN: c.ARN, AccountID: c.Account, AccessKeyID: c.AccessKeyID}
+	resource := ""
+	if parts := strings.SplitN(c.ARN, ":", 6); len(parts) == 6 && parts[0] == "arn" {
+		resource = parts[5]
+	}
+	switch {
+	case c.ARN != "" && !strings.HasPrefix(c.ARN, "arn:") && strings.HasSuffix(c.ARN, ".amazonaws.com"):
+		return UserIdentity{Type: "AWSService", InvokedBy: c.ARN}
+	case resource == "root":
+		id.Type = "Root"
+		if id.PrincipalID == "" {
+			id.PrincipalID = c.Account
+		}
+	case strings.HasPrefix(resource, "user/"):
+		id.Type = "IAMUser"
+		id.UserName = resource[strings.LastIndexByte(resource, '/')+1:]
+	case strings.HasPrefix(resource, "assumed-role/"):
+		id.Type = "AssumedRole"
+		role, _, _ := strings.Cut(strings.TrimPrefix(resource, "assumed-role/"), "/")
+		roleID, _, _ := strings.Cut(c.UserID, ":")
+		// The role's path is not in the session ARN; CloudTrail shows
+		// it, niwa shows the role at the root path.
+		id.SessionContext = &SessionContext{
+			SessionIssuer: SessionIssuer{Type: "Role", PrincipalID: roleID,
+				ARN: "arn:aws:iam::" + c.Account + ":role/" + role, AccountID: c.Account, UserName: role},
+			Attributes: map[string]string{"mfaAuthenticated": "false"},
+		}
+	case strings.HasPrefix(resource, "federated-user/"):
+		id.Type = "FederatedUser"
+	default:
+		id.Type = "Unknown"
+	}
+	return id
+}
+
+// render converts a decoded value of ref's shape to CloudTrail's form:
+// structure members in lowerCamelCase, map keys untouched, timestamps
+// as CloudTrail prints them, and streaming bodies, blobs and secrets
+// left out. It returns nil for what is left out.
+func render(ref *model.Ref, v any, service string) any {
+	if v == nil || ref == nil || ref.Shape == nil || ref.IsStreaming() || ref.Shape.Sensitive {
+		return nil
+	}
+	if _, ok := v.(io.Reader); ok {
+		return nil
+	}
+	switch val := v.(type) {
+	case []byte:
+		return nil
+	case time.Time:
+		return val.UTC().Format("Jan 2, 2006, 3:04:05 PM")
+	}
+	sh := ref.Shape
+	switch sh.Type {
+	case model.Structure:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		out := make(map[string]any, len(m))
+		for _, mem := range sh.Members {
+			mv, ok := m[mem.Name]
+			if !ok || secretMembers[mem.Name] {
+				continue
+			}
+			if r := render(mem, mv, service); r != nil {
+				out[memberName(service, mem.Name)] = r
+			}
+		}
+		return out
+	case model.List:
+		l, ok := v.([]any)
+		if !ok {
+			return nil
+		}
+		out := make([]any, 0, len(l))
+		for _, e := range l {
+			if r := render(sh.Member, e, service); r != nil {
+				out = append(out, r)
+			}
+		}
+		return out
+	case model.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			if r := render(sh.Value, e, service); r != nil {
+				out[k] = r
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// memberName is a member's name as CloudTrail shows it: lowerCamelCase
+// ("RoleName" → "roleName", "VPCId" → "vpcId"); S3 names its bucket
+// "bucketName".
+func memberName(service, name string) string {
+	if service == "s3" && name == "Bucket" {
+		return "bucketName"
+	}
+	r := []rune(name)
+	n := 0
+	for n < len(r) && unicode.IsUpper(r[n]) {
+		n++
+	}
+	if n > 1 && n < len(r) && unicode.IsLower(r[n]) {
+		n-- // keep the capital that starts the next word
+	}
+	if n == 0 {
+		n = 1
+	}
+	for i := 0; i < n && i < len(r); i++ {
+		r[i] = unicode.ToLower(r[i])
+	}
+	return string(r)
+}
+
+// NewEventID returns a random UUID (version 4).
+func NewEventID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// Publisher returns a gateway OnCall hook that publishes every mutating
+// call (see ReadOnly) on bus as an "AWS API Call via CloudTrail" event
+// with source "aws.<service>". Read-only calls, and every call while
+// nothing subscribes to the bus, cost no record.
+func Publisher(bus *events.Bus) func(gateway.Call) {
+	return func(c gateway.Call) {
+		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == nil ||
+			ReadOnly(c.Operation.Name) || !bus.HasSubscribers() {
+			return
+		}
+		bus.Publish(Build(c, NewEventID).Event())
+	}
+}

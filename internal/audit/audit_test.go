@@ -1,0 +1,216 @@
+package audit
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"regexp"
+	"testing"
+	"time"
+
+	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const acct = "123456789012"
+
+var (
+	root = request.Caller{AccessKeyID: "AKIAROOT", Account: acct, ARN: "arn:aws:iam::" + acct + ":root", UserID: acct}
+	user = request.Caller{AccessKeyID: "AKIAALICE", Account: acct, ARN: "arn:aws:iam::" + acct + ":user/dev/Alice", UserID: "AIDAALICE"}
+	role = request.Caller{AccessKeyID: "ASIASESS", SessionToken: "tok", Account: acct,
+		ARN: "arn:aws:sts::" + acct + ":assumed-role/Deployer/build-42", UserID: "AROADEPLOYER:build-42"}
+	anon = request.Caller{Anonymous: true}
+)
+
+// call builds the gateway.Call of svc's operation op.
+func call(t *testing.T, svc *gateway.Service, op string, caller request.Caller, params, result map[string]any, err *awserr.Error) gateway.Call {
+	t.Helper()
+	m, merr := svc.Model()
+	if merr != nil {
+		t.Fatal(merr)
+	}
+	o, ok := m.Operations[op]
+	if !ok {
+		t.Fatalf("no operation %s", op)
+	}
+	r := httptest.NewRequest("POST", "/", nil)
+	r.Header.Set("User-Agent", "aws-cli/2.9.19 Python/3.9")
+	ctx := &request.Context{Context: r.Context(), RequestID: "req-1", Service: svc.Spec.Name, Operation: op,
+		Account: acct, Region: "ap-northeast-1", Caller: caller, Clock: clock.NewFake(t0), HTTP: r, SourceIP: "192.0.2.7"}
+	status := 200
+	if err != nil {
+		status = err.Code.Status
+	}
+	return gateway.Call{Context: ctx, Service: svc, Model: m, Operation: o, Params: params, Result: result, Err: err, Status: status}
+}
+
+func fixedID() string { return "11111111-2222-4333-8444-555555555555" }
+
+// detail round-trips rec through JSON, as an EventBridge rule sees it.
+func detail(t *testing.T, rec *Record) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestBuildIdentities(t *testing.T) {
+	iam := &gateway.Service{Spec: iamapi.Spec()}
+	tests := []struct {
+		name   string
+		caller request.Caller
+		want   string // userIdentity as JSON
+	}{
+		{"root", root, `{"type":"Root","principalId":"123456789012","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012","accessKeyId":"AKIAROOT"}`},
+		{"iam user", user, `{"type":"IAMUser","principalId":"AIDAALICE","arn":"arn:aws:iam::123456789012:user/dev/Alice","accountId":"123456789012","accessKeyId":"AKIAALICE","userName":"Alice"}`},
+		{"assumed role", role, `{"type":"AssumedRole","principalId":"AROADEPLOYER:build-42","arn":"arn:aws:sts::123456789012:assumed-role/Deployer/build-42","accountId":"123456789012","accessKeyId":"ASIASESS",` +
+			`"sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROADEPLOYER","arn":"arn:aws:iam::123456789012:role/Deployer","accountId":"123456789012","userName":"Deployer"},"webIdFederationData":{},"attributes":{"mfaAuthenticated":"false"}}}`},
+		{"anonymous", anon, `{"type":"AWSAccount","principalId":"","accountId":"ANONYMOUS_PRINCIPAL"}`},
+		{"service", request.Caller{ARN: "events.amazonaws.com"}, `{"type":"AWSService","principalId":"","accountId":"","invokedBy":"events.amazonaws.com"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := Build(call(t, iam, "CreateRole", tc.caller, map[string]any{"RoleName": "r1"}, nil, nil), fixedID)
+			got, _ := json.Marshal(rec.UserIdentity)
+			if string(got) != tc.want {
+				t.Fatalf("userIdentity\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildWriteCall(t *testing.T) {
+	iam := &gateway.Service{Spec: iamapi.Spec()}
+	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := call(t, iam, "CreateRole", root,
+		map[string]any{"RoleName": "r1", "AssumeRolePolicyDocument": "{}", "Tags": []any{map[string]any{"Key": "k", "Value": "v"}}},
+		map[string]any{"Role": map[string]any{"RoleName": "r1", "RoleId": "AROA1", "Arn": "arn:aws:iam::123456789012:role/r1", "CreateDate": created, "Path": "/"}},
+		nil)
+	d := detail(t, Build(c, fixedID))
+	want := map[string]any{
+		"eventVersion": "1.08", "eventTime": "2026-03-01T12:00:00Z", "eventSource": "iam.amazonaws.com",
+		"eventName": "CreateRole", "awsRegion": "us-east-1", "sourceIPAddress": "192.0.2.7",
+		"userAgent": "aws-cli/2.9.19 Python/3.9", "requestID": "req-1", "eventID": fixedID(),
+		"readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
+		"recipientAccountId": acct, "eventCategory": "Management",
+	}
+	for k, v := range want {
+		if d[k] != v {
+			t.Errorf("%s = %v, want %v", k, d[k], v)
+		}
+	}
+	if _, ok := d["errorCode"]; ok {
+		t.Errorf("errorCode present on success")
+	}
+	params, _ := json.Marshal(d["requestParameters"])
+	if string(params) != `{"assumeRolePolicyDocument":"{}","roleName":"r1","tags":[{"key":"k","value":"v"}]}` {
+		t.Errorf("requestParameters = %s", params)
+	}
+	resp, _ := json.Marshal(d["responseElements"])
+	if string(resp) != `{"role":{"arn":"arn:aws:iam::123456789012:role/r1","createDate":"Mar 1, 2026, 12:00:00 PM","path":"/","roleId":"AROA1","roleName":"r1"}}` {
+		t.Errorf("responseElements = %s", resp)
+	}
+
+	ev := Build(c, fixedID).Event()
+	if ev.Source != "aws.iam" || ev.DetailType != DetailType || ev.Account != acct || ev.Region != "us-east-1" || !ev.Time.Equal(t0) {
+		t.Errorf("event envelope = %+v", ev)
+	}
+}
+
+func TestBuildOmitsSecrets(t *testing.T) {
+	iam := &gateway.Service{Spec: iamapi.Spec()}
+	c := call(t, iam, "CreateAccessKey", user, map[string]any{"UserName": "Alice"},
+		map[string]any{"AccessKey": map[string]any{"UserName": "Alice", "AccessKeyId": "AKIA1", "SecretAccessKey": "s3cr3t", "Status": "Active"}}, nil)
+	resp, _ := json.Marshal(Build(c, fixedID).ResponseElements)
+	if string(resp) != `{"accessKey":{"accessKeyId":"AKIA1","status":"Active","userName":"Alice"}}` {
+		t.Errorf("responseElements = %s", resp)
+	}
+	c = call(t, iam, "CreateLoginProfile", root, map[string]any{"UserName": "Alice", "Password": "hunter2"}, nil, nil)
+	params, _ := json.Marshal(Build(c, fixedID).RequestParameters)
+	if string(params) != `{"userName":"Alice"}` {
+		t.Errorf("requestParameters = %s", params)
+	}
+}
+
+func TestBuildReadAndErrorCalls(t *testing.T) {
+	iam := &gateway.Service{Spec: iamapi.Spec()}
+	// A read: responseElements null.
+	c := call(t, iam, "GetRole", user, map[string]any{"RoleName": "r1"}, map[string]any{"Role": map[string]any{"RoleName": "r1"}}, nil)
+	d := detail(t, Build(c, fixedID))
+	if d["readOnly"] != true || d["responseElements"] != nil {
+		t.Errorf("read call: readOnly %v responseElements %v", d["readOnly"], d["responseElements"])
+	}
+	// A failed write: error fields, responseElements null.
+	err := iamapi.ErrNoSuchEntityException.New("The role with name r1 cannot be found.")
+	c = call(t, iam, "DeleteRole", user, map[string]any{"RoleName": "r1"}, nil, err)
+	d = detail(t, Build(c, fixedID))
+	if d["errorCode"] != "NoSuchEntity" || d["errorMessage"] != "The role with name r1 cannot be found." ||
+		d["responseElements"] != nil || d["readOnly"] != false {
+		t.Errorf("error call: %v", d)
+	}
+	// An S3 object write by an anonymous caller: a data event, the body
+	// left out, the bucket named as CloudTrail names it.
+	s3 := &gateway.Service{Spec: s3api.Spec()}
+	c = call(t, s3, "PutObject", anon, map[string]any{"Bucket": "b", "Key": "k", "Body": []byte("x")}, map[string]any{}, nil)
+	d = detail(t, Build(c, fixedID))
+	params, _ := json.Marshal(d["requestParameters"])
+	if string(params) != `{"bucketName":"b","key":"k"}` || d["managementEvent"] != false || d["eventCategory"] != "Data" ||
+		d["awsRegion"] != "ap-northeast-1" || d["eventSource"] != "s3.amazonaws.com" {
+		t.Errorf("s3 call: %v", d)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	for op, want := range map[string]bool{
+		"GetCallerIdentity": true, "ListRoles": true, "DescribeInstances": true, "HeadObject": true,
+		"LookupEvents": true, "CreateRole": false, "PutObject": false, "AssumeRole": false, "RunInstances": false,
+	} {
+		if ReadOnly(op) != want {
+			t.Errorf("ReadOnly(%s) = %v", op, !want)
+		}
+	}
+}
+
+func TestMemberName(t *testing.T) {
+	for in, want := range map[string]string{"RoleName": "roleName", "VPCId": "vpcId", "ACL": "acl", "Key": "key", "SSEKMSKeyId": "ssekmsKeyId"} {
+		if got := memberName("iam", in); got != want {
+			t.Errorf("memberName(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestPublisher(t *testing.T) {
+	iam := &gateway.Service{Spec: iamapi.Spec()}
+	bus := events.New()
+	hook := Publisher(bus)
+	// Nobody listens: nothing to do (and nothing to fail).
+	hook(call(t, iam, "CreateRole", root, map[string]any{"RoleName": "r1"}, nil, nil))
+
+	var got []events.Event
+	cancel := bus.Subscribe(func(e events.Event) { got = append(got, e) })
+	defer cancel()
+	hook(call(t, iam, "GetRole", root, map[string]any{"RoleName": "r1"}, nil, nil))
+	hook(call(t, iam, "CreateRole", root, map[string]any{"RoleName": "r1"}, nil, nil))
+	if len(got) != 1 || got[0].Source != "aws.iam" || got[0].DetailType != DetailType {
+		t.Fatalf("published %+v, want one CreateRole event", got)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(got[0].Detail, &d); err != nil || d["eventName"] != "CreateRole" {
+		t.Fatalf("detail %s (%v)", got[0].Detail, err)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(got[0].ID) {
+		t.Fatalf("event id %q is not a UUID", got[0].ID)
+	}
+}

@@ -1,0 +1,188 @@
+package s3
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"strings"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+)
+
+// Bucket CORS as S3 applies it to browsers: a preflight is answered from
+// the bucket's CORS configuration (the first rule matching the origin, the
+// requested method and every requested header), and an actual request
+// carrying Origin gets the matching rule's headers. The gateway asks S3
+// first (gateway.CORSResponder); a request naming no existing bucket is
+// left to the gateway's permissive default, since an unsigned preflight
+// for another service's REST path also resolves to S3.
+
+var _ gateway.CORSResponder = (*S3)(nil)
+
+// CORS implements gateway.CORSResponder.
+func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool {
+	bucket, key := hostBucket, strings.TrimPrefix(r.URL.Path, "/")
+	if bucket == "" {
+		bucket, key, _ = strings.Cut(key, "/")
+	}
+	if bucket == "" {
+		return false
+	}
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if !preflight {
+		if origin == "" || b.CORS == nil {
+			return true
+		}
+		if rule := matchCORS(b.CORS.CORSRules, origin, r.Method, nil); rule != nil {
+			setCORSHeaders(w.Header(), rule, origin, nil)
+		}
+		return true
+	}
+	method := r.Header.Get("Access-Control-Request-Method")
+	resource := "BUCKET"
+	if key != "" {
+		resource = "OBJECT"
+	}
+	if origin == "" {
+		corsError(w, http.StatusBadRequest, "BadRequest", "Insufficient information. Origin request header needed.", method, resource)
+		return true
+	}
+	if b.CORS == nil {
+		corsError(w, http.StatusForbidden, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.", method, resource)
+		return true
+	}
+	headers := requestedHeaders(r.Header.Get("Access-Control-Request-Headers"))
+	rule := matchCORS(b.CORS.CORSRules, origin, method, headers)
+	if rule == nil {
+		corsError(w, http.StatusForbidden, "AccessForbidden",
+			"CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+			method, resource)
+		return true
+	}
+	h := w.Header()
+	setCORSHeaders(h, rule, origin, headers)
+	h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
+	if rule.MaxAgeSeconds != nil {
+		h.Set("Access-Control-Max-Age", strconv.Itoa(int(*rule.MaxAgeSeconds)))
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return true
+}
+
+// setCORSHeaders sets the headers of a matched rule common to preflight
+// and actual responses. A rule allowing any origin answers "*" without
+// credentials, as S3 does; a named origin is echoed with credentials.
+func setCORSHeaders(h http.Header, rule *s3api.CORSRule, origin string, headers []string) {
+	if anyOrigin(rule) {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	if len(headers) > 0 {
+		h.Set("Access-Control-Allow-Headers", strings.Join(headers, ", "))
+	}
+	if len(rule.ExposeHeaders) > 0 {
+		h.Set("Access-Control-Expose-Headers", strings.Join(rule.ExposeHeaders, ", "))
+	}
+	h.Set("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method")
+}
+
+func anyOrigin(rule *s3api.CORSRule) bool {
+	for _, o := range rule.AllowedOrigins {
+		if o == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// requestedHeaders splits Access-Control-Request-Headers into lower-case
+// names.
+func requestedHeaders(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.ToLower(strings.TrimSpace(f)); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// matchCORS returns the first rule allowing origin, method and every one
+// of headers, or nil.
+func matchCORS(rules []s3api.CORSRule, origin, method string, headers []string) *s3api.CORSRule {
+	for i := range rules {
+		r := &rules[i]
+		if !matchAny(r.AllowedOrigins, origin, false) {
+			continue
+		}
+		okMethod := false
+		for _, m := range r.AllowedMethods {
+			if m == method {
+				okMethod = true
+			}
+		}
+		if !okMethod {
+			continue
+		}
+		okHeaders := true
+		for _, h := range headers {
+			if !matchAny(r.AllowedHeaders, h, true) {
+				okHeaders = false
+				break
+			}
+		}
+		if okHeaders {
+			return r
+		}
+	}
+	return nil
+}
+
+// matchAny reports whether v matches one of the patterns, each holding at
+// most one "*" wildcard (PutBucketCors rejects more).
+func matchAny(patterns []string, v string, fold bool) bool {
+	for _, p := range patterns {
+		if fold {
+			p, v = strings.ToLower(p), strings.ToLower(v)
+		}
+		if wildcardMatch(p, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func wildcardMatch(p, v string) bool {
+	pre, suf, star := strings.Cut(p, "*")
+	if !star {
+		return p == v
+	}
+	return len(v) >= len(pre)+len(suf) && strings.HasPrefix(v, pre) && strings.HasSuffix(v, suf)
+}
+
+// corsError writes S3's preflight refusal.
+func corsError(w http.ResponseWriter, status int, code, msg, method, resource string) {
+	body := struct {
+		XMLName      xml.Name `xml:"Error"`
+		Code         string   `xml:"Code"`
+		Message      string   `xml:"Message"`
+		Method       string   `xml:"Method,omitempty"`
+		ResourceType string   `xml:"ResourceType"`
+		RequestID    string   `xml:"RequestId"`
+		HostID       string   `xml:"HostId"`
+	}{Code: code, Message: msg, Method: method, ResourceType: resource,
+		RequestID: strings.ToUpper(randomHex(8)), HostID: randomHex(32)}
+	out, _ := xml.Marshal(body)
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("x-amz-request-id", body.RequestID)
+	w.WriteHeader(status)
+	_, _ = w.Write(append([]byte(xml.Header), out...))
+}
