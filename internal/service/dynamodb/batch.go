@@ -230,16 +230,40 @@ type txOp struct {
 	upd   *expr.Update
 	cond  expr.Cond
 	rv    *string
+	// failCode and failMsg replace ConditionalCheckFailed as the
+	// cancellation reason when cond fails (PartiQL INSERT: DuplicateItem).
+	failCode, failMsg string
 }
 
 // TransactWriteItems applies up to 100 actions atomically, or none of them
-// with TransactionCanceledException and a reason per action.
+// with TransactionCanceledException and a reason per action. A
+// ClientRequestToken makes the call idempotent for ten minutes.
 func (s *DynamoDB) TransactWriteItems(ctx *request.Context, in *dynamodbapi.TransactWriteItemsInput) (*dynamodbapi.TransactWriteItemsOutput, error) {
 	if len(in.TransactItems) > 100 {
 		return nil, validation("Member must have length less than or equal to 100")
 	}
-	ops := make([]txOp, len(in.TransactItems))
-	for i, ti := range in.TransactItems {
+	idem, err := newIdemKey("TransactWriteItems", in.ClientRequestToken, func() any {
+		c := *in
+		c.ClientRequestToken = nil
+		return &c
+	})
+	if err != nil {
+		return nil, err
+	}
+	ops, err := s.prepareTransactWrite(in.TransactItems)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.runTransactWrite(ctx, ops, idem); err != nil {
+		return nil, err
+	}
+	return &dynamodbapi.TransactWriteItemsOutput{}, nil
+}
+
+// prepareTransactWrite parses and checks the actions of a write transaction.
+func (s *DynamoDB) prepareTransactWrite(items []dynamodbapi.TransactWriteItem) ([]txOp, error) {
+	ops := make([]txOp, len(items))
+	for i, ti := range items {
 		var err error
 		switch {
 		case ti.Put != nil:
@@ -292,9 +316,23 @@ func (s *DynamoDB) TransactWriteItems(ctx *request.Context, in *dynamodbapi.Tran
 			return nil, err
 		}
 	}
+	return ops, nil
+}
+
+// runTransactWrite applies prepared actions atomically. With an idempotency
+// key, a repeat of the same request within the window succeeds without
+// writing again, and the token is recorded in the same transaction as the
+// writes.
+func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idemKey) error {
 	sc := scopeOf(ctx)
 	now := ctx.Now()
-	err := s.store.Update(func(tx storage.Tx) error {
+	return s.store.Update(func(tx storage.Tx) error {
+		if idem != nil {
+			replay, err := idem.check(tx, sc, now)
+			if err != nil || replay {
+				return err
+			}
+		}
 		type staged struct {
 			t       *tableRecord
 			k       itemKey
@@ -333,6 +371,9 @@ func (s *DynamoDB) TransactWriteItems(ctx *request.Context, in *dynamodbapi.Tran
 			if o.cond != nil && !o.cond.Eval(old) {
 				failed = true
 				reasons[i] = dynamodbapi.CancellationReason{Code: ptr("ConditionalCheckFailed"), Message: ptr("The conditional request failed")}
+				if o.failCode != "" {
+					reasons[i] = dynamodbapi.CancellationReason{Code: ptr(o.failCode), Message: ptr(o.failMsg)}
+				}
 				if deref(o.rv) == "ALL_OLD" && old != nil {
 					reasons[i].Item = old
 				}
@@ -389,10 +430,9 @@ func (s *DynamoDB) TransactWriteItems(ctx *request.Context, in *dynamodbapi.Tran
 				}
 			}
 		}
+		if idem != nil {
+			return idem.record(tx, sc, now)
+		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &dynamodbapi.TransactWriteItemsOutput{}, nil
 }

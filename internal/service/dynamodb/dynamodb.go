@@ -13,6 +13,7 @@
 //	count/<name>                        item count and size
 //	srec/<name>/<label>/<seq>           stream records
 //	sseq/<name>/<label>                 last stream sequence number
+//	txtoken/<token>                     ClientRequestToken of a write transaction (10 minutes)
 //
 // Key attribute values are encoded so that byte order is DynamoDB's order
 // (strings and binaries as their bytes, numbers with decimal.Key), which

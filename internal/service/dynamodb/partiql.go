@@ -351,40 +351,9 @@ func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (
 		if err != nil {
 			return nil, err
 		}
-		var sets, adds, dels, removes []string
-		for _, set := range st.sets {
-			if call, ok := set.val.(*pqCall); ok && (call.name == "set_add" || call.name == "set_delete") {
-				if len(call.args) != 2 {
-					return nil, pqErr("%s takes two arguments", call.name)
-				}
-				v, err := r.operand(call.args[1])
-				if err != nil {
-					return nil, err
-				}
-				if call.name == "set_add" {
-					adds = append(adds, r.path(set.path)+" "+v)
-				} else {
-					dels = append(dels, r.path(set.path)+" "+v)
-				}
-				continue
-			}
-			v, err := r.operand(set.val)
-			if err != nil {
-				return nil, err
-			}
-			sets = append(sets, r.path(set.path)+" = "+v)
-		}
-		for _, pa := range st.removes {
-			removes = append(removes, r.path(pa))
-		}
-		var ue []string
-		for _, part := range []struct {
-			kw   string
-			list []string
-		}{{"SET", sets}, {"REMOVE", removes}, {"ADD", adds}, {"DELETE", dels}} {
-			if len(part.list) > 0 {
-				ue = append(ue, part.kw+" "+strings.Join(part.list, ", "))
-			}
+		upd, err := r.updateExpr(st)
+		if err != nil {
+			return nil, err
 		}
 		cond := "attribute_exists(" + r.name(t.Hash) + ")"
 		if c := andAll(rest); c != nil {
@@ -398,7 +367,6 @@ func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (
 		if rv == "" {
 			rv = "NONE"
 		}
-		upd := strings.Join(ue, " ")
 		out, err := s.UpdateItem(ctx, &dynamodbapi.UpdateItemInput{TableName: &st.table, Key: key, UpdateExpression: &upd, ConditionExpression: &cond,
 			ExpressionAttributeNames: r.namesOrNil(), ExpressionAttributeValues: r.valuesOrNil(), ReturnValues: &rv,
 			ReturnValuesOnConditionCheckFailure: o.rvFail, ReturnConsumedCapacity: o.cc})
@@ -436,6 +404,47 @@ func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (
 		}
 	}
 	return res, nil
+}
+
+// updateExpr renders the SET and REMOVE clauses of an UPDATE statement as
+// an UpdateExpression (set_add and set_delete become ADD and DELETE).
+func (r *pqRender) updateExpr(st *pqStmt) (string, error) {
+	var sets, adds, dels, removes []string
+	for _, set := range st.sets {
+		if call, ok := set.val.(*pqCall); ok && (call.name == "set_add" || call.name == "set_delete") {
+			if len(call.args) != 2 {
+				return "", pqErr("%s takes two arguments", call.name)
+			}
+			v, err := r.operand(call.args[1])
+			if err != nil {
+				return "", err
+			}
+			if call.name == "set_add" {
+				adds = append(adds, r.path(set.path)+" "+v)
+			} else {
+				dels = append(dels, r.path(set.path)+" "+v)
+			}
+			continue
+		}
+		v, err := r.operand(set.val)
+		if err != nil {
+			return "", err
+		}
+		sets = append(sets, r.path(set.path)+" = "+v)
+	}
+	for _, pa := range st.removes {
+		removes = append(removes, r.path(pa))
+	}
+	var ue []string
+	for _, part := range []struct {
+		kw   string
+		list []string
+	}{{"SET", sets}, {"REMOVE", removes}, {"ADD", adds}, {"DELETE", dels}} {
+		if len(part.list) > 0 {
+			ue = append(ue, part.kw+" "+strings.Join(part.list, ", "))
+		}
+	}
+	return strings.Join(ue, " "), nil
 }
 
 func checkStatement(st *string) (string, error) {
