@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/auth"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -29,12 +30,20 @@ func wireS3(d *deps) (*wiring, error) {
 		HostSuffix:       suffix,
 		DefaultRegion:    d.cfg.Region,
 		Log:              d.log.With("service", "s3"),
+		// Form uploads are signed over their policy with the same keys
+		// the gateway's verifier resolves (IAM and STS are wired first).
+		PostVerifier: &auth.Verifier{
+			Credentials:    &credentialChain{static: d.static, sts: d.sts.svc, iam: iamCredentials{d.iam.svc}},
+			Clock:          d.clock,
+			SkipValidation: d.cfg.SkipSignatureValidation,
+			DefaultAccount: DefaultAccount,
+		},
 	})
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{
 		impl:      svc,
-		routes:    []gateway.Route{svc.WebsiteRoute()},
+		routes:    []gateway.Route{svc.PostObjectRoute(), svc.WebsiteRoute()},
 		policies:  svc,
 		namespace: "s3",
 		close: func() error {

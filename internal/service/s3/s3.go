@@ -31,6 +31,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/auth"
 	"log/slog"
 	"sync"
 	"time"
@@ -53,6 +54,9 @@ type Options struct {
 	DefaultRegion string
 	// Log receives background errors (log flushes, notifications).
 	Log *slog.Logger
+	// PostVerifier authenticates POST Object form uploads (their
+	// signature covers the policy, not the request); nil refuses them.
+	PostVerifier *auth.Verifier
 }
 
 // S3 implements the S3 API. Bind it with s3api.Bind.
