@@ -30,6 +30,7 @@ func wireS3(d *deps) (*wiring, error) {
 		DefaultRegion:    d.cfg.Region,
 		Log:              d.log.With("service", "s3"),
 	})
+	d.s3 = svc
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{
