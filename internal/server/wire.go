@@ -9,6 +9,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -36,6 +38,10 @@ type deps struct {
 	sts *stsWiring
 	// sqs is the SQS service, for Lambda's event source mappings.
 	sqs *sqs.SQS
+	// dynamodb is DynamoDB, for Lambda's stream event source mappings.
+	dynamodb *dynamodb.DynamoDB
+	// s3 is S3, for Lambda code given as an S3 object.
+	s3 *s3.S3
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string

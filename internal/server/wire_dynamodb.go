@@ -10,5 +10,6 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := dynamodb.New(store, d.clock, dynamodb.Options{})
+	d.dynamodb = svc
 	return &wiring{impl: svc, close: svc.Close}, nil
 }

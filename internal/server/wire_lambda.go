@@ -2,14 +2,18 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	dynamodbstreams "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
@@ -53,6 +57,12 @@ func wireLambda(d *deps) (*wiring, error) {
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
 	if d.sqs != nil {
 		svc.SetQueueSource(lambdaQueues{d.sqs})
+	}
+	if d.dynamodb != nil {
+		svc.SetStreamSource(lambdaStreams{d.dynamodb})
+	}
+	if d.s3 != nil {
+		svc.SetObjectSource(d.s3)
 	}
 	code := codeRoute{d: d}
 	return &wiring{
@@ -129,6 +139,95 @@ func (q lambdaQueues) Delete(ctx context.Context, queueARN string, receiptHandle
 	return q.sqs.DeleteForMapping(ctx, queueARN, receiptHandles)
 }
 
+// lambdaStreams adapts DynamoDB Streams to Lambda's StreamSource: records
+// are read straight from the table's stream and shaped as the records of
+// a Lambda DynamoDB event (attribute values in their JSON form,
+// ApproximateCreationDateTime in epoch seconds).
+type lambdaStreams struct{ db *dynamodb.DynamoDB }
+
+func (s lambdaStreams) ReadStream(ctx context.Context, streamARN, from string, limit int) ([]lambda.StreamRecord, string, error) {
+	parts := strings.Split(streamARN, ":")
+	if len(parts) < 6 {
+		return nil, "", fmt.Errorf("lambda: not a stream ARN: %s", streamARN)
+	}
+	recs, next, _, err := s.db.ReadStream(ctx, parts[4], parts[3], streamARN, from, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]lambda.StreamRecord, len(recs))
+	for i, r := range recs {
+		ddb := map[string]any{}
+		if sr := r.Dynamodb; sr != nil {
+			if sr.ApproximateCreationDateTime != nil {
+				ddb["ApproximateCreationDateTime"] = float64(sr.ApproximateCreationDateTime.Unix())
+			}
+			for name, img := range map[string]map[string]dynamodbstreams.AttributeValue{"Keys": sr.Keys, "NewImage": sr.NewImage, "OldImage": sr.OldImage} {
+				if img != nil {
+					ddb[name] = streamImage(img)
+				}
+			}
+			ddb["SequenceNumber"] = derefStr(sr.SequenceNumber)
+			if sr.SizeBytes != nil {
+				ddb["SizeBytes"] = *sr.SizeBytes
+			}
+			ddb["StreamViewType"] = derefStr(sr.StreamViewType)
+			out[i].SequenceNumber = derefStr(sr.SequenceNumber)
+		}
+		ev := map[string]any{
+			"eventID": derefStr(r.EventID), "eventName": derefStr(r.EventName), "eventVersion": derefStr(r.EventVersion),
+			"eventSource": derefStr(r.EventSource), "awsRegion": derefStr(r.AwsRegion), "dynamodb": ddb,
+		}
+		if r.UserIdentity != nil {
+			ev["userIdentity"] = map[string]any{"type": derefStr(r.UserIdentity.Type), "principalId": derefStr(r.UserIdentity.PrincipalId)}
+		}
+		out[i].Event = ev
+	}
+	return out, next, nil
+}
+
+func streamImage(m map[string]dynamodbstreams.AttributeValue) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = streamAttr(v)
+	}
+	return out
+}
+
+// streamAttr is an attribute value in DynamoDB's JSON form ({"S": "x"}).
+func streamAttr(v dynamodbstreams.AttributeValue) map[string]any {
+	switch {
+	case v.S != nil:
+		return map[string]any{"S": *v.S}
+	case v.N != nil:
+		return map[string]any{"N": *v.N}
+	case v.B != nil:
+		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.B)}
+	case v.SS != nil:
+		return map[string]any{"SS": v.SS}
+	case v.NS != nil:
+		return map[string]any{"NS": v.NS}
+	case v.BS != nil:
+		bs := make([]string, len(v.BS))
+		for i, b := range v.BS {
+			bs[i] = base64.StdEncoding.EncodeToString(b)
+		}
+		return map[string]any{"BS": bs}
+	case v.BOOL != nil:
+		return map[string]any{"BOOL": *v.BOOL}
+	case v.NULL != nil:
+		return map[string]any{"NULL": *v.NULL}
+	case v.M != nil:
+		return map[string]any{"M": streamImage(v.M)}
+	case v.L != nil:
+		l := make([]any, len(v.L))
+		for i, e := range v.L {
+			l[i] = streamAttr(e)
+		}
+		return map[string]any{"L": l}
+	}
+	return map[string]any{"NULL": true}
+}
+
 // codeRoute serves deployment packages at the Location GetFunction and
 // GetLayerVersion return (a presigned S3 URL on AWS).
 type codeRoute struct{ d *deps }
@@ -149,4 +248,11 @@ func (c codeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer rc.Close()
 	w.Header().Set("Content-Type", "application/zip")
 	http.ServeContent(w, r, "code.zip", time.Time{}, rc)
+}
+
+func derefStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

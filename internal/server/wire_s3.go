@@ -39,6 +39,7 @@ func wireS3(d *deps) (*wiring, error) {
 			DefaultAccount: DefaultAccount,
 		},
 	})
+	d.s3 = svc
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,8 +168,9 @@ func (st *Streams) GetShardIterator(ctx *request.Context, in *dynamodbstreamsapi
 			if seq == "" {
 				return awsValidation("Sequence number must be specified for iterator type %s", deref(in.ShardIteratorType))
 			}
-			var n int64
-			if _, err := fmt.Sscan(seq, &n); err != nil {
+			// Decimal: Sscan would read the zero-padded text as octal.
+			n, err := strconv.ParseInt(seq, 10, 64)
+			if err != nil {
 				return awsValidation("Invalid SequenceNumber: %s", seq)
 			}
 			if deref(in.ShardIteratorType) == "AFTER_SEQUENCE_NUMBER" {
@@ -240,8 +242,7 @@ func (s *DynamoDB) readStream(_ context.Context, account, region, arn, from stri
 				return false
 			}
 			out = append(out, r.api())
-			var n int64
-			fmt.Sscan(r.Seq, &n)
+			n, _ := strconv.ParseInt(r.Seq, 10, 64)
 			next = fmt.Sprintf("%0*d", seqWidth, n+1)
 			return true
 		})

@@ -31,7 +31,11 @@ type storedCode struct {
 
 // storeZip validates a zip and keeps it in the blob store.
 func (l *Lambda) storeZip(data []byte) (storedCode, error) {
-	if len(data) > maxZipDirect {
+	return l.storeZipMax(data, maxZipDirect)
+}
+
+func (l *Lambda) storeZipMax(data []byte, max int) (storedCode, error) {
+	if len(data) > max {
 		return storedCode{}, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than 70167211 bytes for the CreateFunction operation").With("Type", "User")
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))

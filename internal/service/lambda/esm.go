@@ -44,6 +44,12 @@ func (l *Lambda) SetQueueSource(q QueueSource) {
 	l.pollers.mu.Lock()
 	l.pollers.queues = q
 	l.pollers.mu.Unlock()
+	l.resyncPollers()
+}
+
+// resyncPollers starts the pollers of the enabled mappings already stored
+// whose source is wired.
+func (l *Lambda) resyncPollers() {
 	var all []lambdaapi.EventSourceMappingConfiguration
 	l.opt.Store.View(func(tx storage.Tx) error {
 		// Mappings of every account and region: scan the whole table.
@@ -68,6 +74,7 @@ func (l *Lambda) SetQueueSource(q QueueSource) {
 type pollers struct {
 	mu      sync.Mutex
 	queues  QueueSource
+	streams StreamSource
 	running map[string]context.CancelFunc
 }
 
@@ -340,7 +347,12 @@ func (l *Lambda) DeleteEventSourceMapping(ctx *request.Context, in *lambdaapi.De
 	if err != nil {
 		return nil, err
 	}
-	if err := l.opt.Store.Update(func(tx storage.Tx) error { return mappings.Delete(tx, scope(ctx), deref(in.UUID)) }); err != nil {
+	if err := l.opt.Store.Update(func(tx storage.Tx) error {
+		if err := positions.Delete(tx, scope(ctx), deref(in.UUID)); err != nil {
+			return err
+		}
+		return mappings.Delete(tx, scope(ctx), deref(in.UUID))
+	}); err != nil {
 		return nil, err
 	}
 	m.State = str("Disabled")
@@ -352,7 +364,8 @@ func (l *Lambda) DeleteEventSourceMapping(ctx *request.Context, in *lambdaapi.De
 // syncPoller starts or stops the poller of an SQS mapping to match its
 // state.
 func (l *Lambda) syncPoller(m lambdaapi.EventSourceMappingConfiguration) {
-	if sourceService(deref(m.EventSourceArn)) != "sqs" {
+	svc := sourceService(deref(m.EventSourceArn))
+	if svc != "sqs" && svc != "dynamodb" {
 		return
 	}
 	p := &l.pollers
@@ -363,7 +376,7 @@ func (l *Lambda) syncPoller(m lambdaapi.EventSourceMappingConfiguration) {
 		cancel()
 		delete(p.running, id)
 	}
-	if deref(m.State) != "Enabled" || p.queues == nil {
+	if deref(m.State) != "Enabled" || (svc == "sqs" && p.queues == nil) || (svc == "dynamodb" && p.streams == nil) {
 		return
 	}
 	if p.running == nil {
@@ -371,6 +384,10 @@ func (l *Lambda) syncPoller(m lambdaapi.EventSourceMappingConfiguration) {
 	}
 	ctx, cancel := context.WithCancel(background())
 	p.running[id] = cancel
+	if svc == "dynamodb" {
+		go l.pollStream(ctx, p.streams, m)
+		return
+	}
 	go l.pollSQS(ctx, p.queues, m)
 }
 
@@ -432,7 +449,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			return
 		}
 		res, err := l.run(ctx, t, newUUID(), payload, "")
-		if err != nil {
+		if err != nil || res == nil {
 			continue // throttled or could not start: the messages come back
 		}
 		var done []string

@@ -246,7 +246,7 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 	if code.S3Bucket == nil || code.S3Key == nil {
 		return storedCode{}, errInvalidParam("Please provide both S3Bucket and S3Key.")
 	}
-	return storedCode{}, errInvalidParam("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: niwa's Lambda cannot read code from S3 bucket %s yet; upload it with --zip-file", *code.S3Bucket)
+	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, deref(code.S3ObjectVersion))
 }
 
 // vpcConfig answers the VpcConfig of a function. Subnets and security

@@ -78,6 +78,8 @@ type Lambda struct {
 	unpackMu sync.Mutex
 	async    *asyncQueue
 	pollers  pollers
+	// objects reads deployment packages from S3 (nil: not wired).
+	objects ObjectSource
 }
 
 // New returns the service.

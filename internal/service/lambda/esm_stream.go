@@ -1,0 +1,187 @@
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// StreamRecord is one record of a DynamoDB stream as an event source
+// mapping delivers it: Event is the record of the Lambda event (eventID,
+// eventName, eventVersion, eventSource, awsRegion, dynamodb{...}) without
+// eventSourceARN, which the poller adds.
+type StreamRecord struct {
+	SequenceNumber string
+	Event          map[string]any
+}
+
+// StreamSource is DynamoDB Streams as an event source mapping reads it:
+// up to limit records at or after sequence number from ("" is the oldest
+// record still in the stream), and the sequence number to continue from.
+type StreamSource interface {
+	ReadStream(ctx context.Context, streamARN, from string, limit int) ([]StreamRecord, string, error)
+}
+
+// SetStreamSource wires DynamoDB Streams for event source mappings and
+// starts the pollers of the enabled stream mappings already stored.
+func (l *Lambda) SetStreamSource(s StreamSource) {
+	l.pollers.mu.Lock()
+	l.pollers.streams = s
+	l.pollers.mu.Unlock()
+	l.resyncPollers()
+}
+
+// streamPosition is where a stream mapping continues reading: the
+// checkpoint survives disabling, updating and restarts, as AWS's does.
+type streamPosition struct {
+	Next string
+}
+
+var positions = storage.NewTable[streamPosition]("esmpos")
+
+// How often an idle stream is polled (AWS: four times a second) and how
+// long a failed batch waits before it is retried.
+const (
+	streamPollInterval  = 250 * time.Millisecond
+	streamRetryInterval = time.Second
+)
+
+// pollStream delivers a stream's records to the function in order until
+// ctx ends. A failed batch is retried, blocking the shard, until it
+// succeeds, MaximumRetryAttempts is exhausted or (AWS's default -1) never;
+// with BisectBatchOnFunctionError a failed batch is split in two and the
+// halves retried first, so that one bad record is isolated.
+func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.EventSourceMappingConfiguration) {
+	stream := deref(m.EventSourceArn)
+	id := deref(m.UUID)
+	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	if err != nil {
+		return
+	}
+	wait := func(d time.Duration) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-l.opt.Clock.After(d):
+			return true
+		}
+	}
+	pos, ok := l.loadPosition(sc, id)
+	for !ok {
+		start, err := l.startingPoint(ctx, src, stream, deref(m.StartingPosition))
+		if err == nil {
+			pos, ok = start, true
+			l.savePosition(sc, id, pos)
+		} else if !wait(streamPollInterval) {
+			return
+		}
+	}
+	batch := 100
+	if m.BatchSize != nil && *m.BatchSize > 0 {
+		batch = int(*m.BatchSize)
+	}
+	maxRetries := -1
+	if m.MaximumRetryAttempts != nil {
+		maxRetries = int(*m.MaximumRetryAttempts)
+	}
+	bisect := m.BisectBatchOnFunctionError != nil && *m.BisectBatchOnFunctionError
+	size, attempts := batch, 0
+	for ctx.Err() == nil {
+		recs, next, err := src.ReadStream(ctx, stream, pos, size)
+		if err != nil || len(recs) == 0 {
+			if !wait(streamPollInterval) {
+				return
+			}
+			continue
+		}
+		events := make([]map[string]any, len(recs))
+		for i, r := range recs {
+			ev := make(map[string]any, len(r.Event)+1)
+			for k, v := range r.Event {
+				ev[k] = v
+			}
+			ev["eventSourceARN"] = stream
+			events[i] = ev
+		}
+		payload, _ := json.Marshal(map[string]any{"Records": events})
+		t, err := l.resolve(sc, name, qual)
+		if err != nil {
+			if !wait(streamRetryInterval) {
+				return
+			}
+			continue
+		}
+		res, err := l.run(ctx, t, newUUID(), payload, "")
+		if err != nil || res == nil {
+			// Throttled or could not start: not a function error, retry.
+			if !wait(streamRetryInterval) {
+				return
+			}
+			continue
+		}
+		if res.FunctionError == "" {
+			pos, size, attempts = next, batch, 0
+			l.savePosition(sc, id, pos)
+			continue
+		}
+		if bisect && len(recs) > 1 {
+			size = len(recs) / 2
+			continue
+		}
+		attempts++
+		if maxRetries >= 0 && attempts > maxRetries {
+			// Discarded (AWS would send the batch's description to the
+			// mapping's on-failure destination).
+			pos, size, attempts = next, batch, 0
+			l.savePosition(sc, id, pos)
+			continue
+		}
+		if !wait(streamRetryInterval) {
+			return
+		}
+	}
+}
+
+// startingPoint is where a new mapping starts: TRIM_HORIZON at the oldest
+// record, LATEST after the newest one (AT_TIMESTAMP is treated as
+// TRIM_HORIZON).
+func (l *Lambda) startingPoint(ctx context.Context, src StreamSource, stream, start string) (string, error) {
+	if start != "LATEST" {
+		return "", nil
+	}
+	pos := ""
+	for {
+		recs, next, err := src.ReadStream(ctx, stream, pos, 1000)
+		if err != nil {
+			return "", err
+		}
+		if len(recs) == 0 {
+			return pos, nil
+		}
+		pos = next
+	}
+}
+
+func (l *Lambda) loadPosition(sc storage.Scope, id string) (string, bool) {
+	var p streamPosition
+	var ok bool
+	l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		p, ok, err = positions.Get(tx, sc, id)
+		return err
+	})
+	return p.Next, ok
+}
+
+func (l *Lambda) savePosition(sc storage.Scope, id, next string) {
+	l.opt.Store.Update(func(tx storage.Tx) error {
+		// A mapping deleted meanwhile keeps no checkpoint.
+		if _, ok, err := mappings.Get(tx, sc, id); err != nil || !ok {
+			return err
+		}
+		return positions.Put(tx, sc, streamPosition{Next: next}, id)
+	})
+}
