@@ -10,6 +10,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -42,6 +43,8 @@ type deps struct {
 	dynamodb *dynamodb.DynamoDB
 	// s3 is S3, for Lambda code given as an S3 object.
 	s3 *s3.S3
+	// ec2 is EC2, for Lambda's VpcConfig validation.
+	ec2 *ec2.EC2
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string

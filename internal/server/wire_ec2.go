@@ -26,6 +26,7 @@ func wireEC2(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.ec2 = svc
 	route := gateway.Route{
 		Name:    "ec2-route",
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },

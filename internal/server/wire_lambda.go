@@ -14,6 +14,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
@@ -63,6 +64,9 @@ func wireLambda(d *deps) (*wiring, error) {
 	}
 	if d.s3 != nil {
 		svc.SetObjectSource(d.s3)
+	}
+	if d.ec2 != nil {
+		svc.SetNetwork(lambdaNetwork{d.ec2})
 	}
 	code := codeRoute{d: d}
 	return &wiring{
@@ -115,6 +119,26 @@ func (l lambdaLogs) AppendLogEvents(account, region, group, stream string, evs [
 		out[i] = logs.LogEvent{Time: e.Time, Message: e.Message}
 	}
 	return l.logs.AppendLogEvents(account, region, group, stream, out)
+}
+
+// lambdaNetwork adapts EC2 to Lambda's Network: the VPC of a subnet or a
+// security group.
+type lambdaNetwork struct{ ec2 *ec2.EC2 }
+
+func (n lambdaNetwork) SubnetVPC(account, region, id string) (string, bool, error) {
+	sub, ok, err := n.ec2.Subnet(account, region, id)
+	if err != nil || !ok {
+		return "", ok, err
+	}
+	return derefStr(sub.VpcId), true, nil
+}
+
+func (n lambdaNetwork) SecurityGroupVPC(account, region, id string) (string, bool, error) {
+	g, ok, err := n.ec2.SecurityGroup(account, region, id)
+	if err != nil || !ok {
+		return "", ok, err
+	}
+	return derefStr(g.VpcId), true, nil
 }
 
 // lambdaQueues adapts SQS to Lambda's QueueSource: event source mappings

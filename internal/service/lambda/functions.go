@@ -249,32 +249,6 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, deref(code.S3ObjectVersion))
 }
 
-// vpcConfig answers the VpcConfig of a function. Subnets and security
-// groups are not checked against EC2 (niwa's Lambda has no EC2 view yet),
-// and the VPC id stays empty.
-func (l *Lambda) vpcConfig(_ *request.Context, in *lambdaapi.VpcConfig) (*lambdaapi.VpcConfigResponse, error) {
-	if in == nil {
-		return nil, nil
-	}
-	if len(in.SubnetIds) > 16 {
-		return nil, errInvalidParam("1 validation error detected: Value at 'vpcConfig.subnetIds' failed to satisfy constraint: Member must have length less than or equal to 16")
-	}
-	if len(in.SubnetIds) > 0 && len(in.SecurityGroupIds) == 0 {
-		return nil, errInvalidParam("SecurityGroupIds cannot be empty when SubnetIds are set.")
-	}
-	out := &lambdaapi.VpcConfigResponse{SubnetIds: in.SubnetIds, SecurityGroupIds: in.SecurityGroupIds, Ipv6AllowedForDualStack: in.Ipv6AllowedForDualStack}
-	if out.SubnetIds == nil {
-		out.SubnetIds = []string{}
-	}
-	if out.SecurityGroupIds == nil {
-		out.SecurityGroupIds = []string{}
-	}
-	if len(in.SubnetIds) > 0 {
-		out.VpcId = str("")
-	}
-	return out, nil
-}
-
 // getFunction reads a function and the version a qualifier names
 // ($LATEST, a version number or an alias).
 func (l *Lambda) getFunction(tx storage.Tx, sc storage.Scope, name, qual string) (function, version, error) {

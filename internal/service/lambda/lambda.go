@@ -80,6 +80,8 @@ type Lambda struct {
 	pollers  pollers
 	// objects reads deployment packages from S3 (nil: not wired).
 	objects ObjectSource
+	// network is EC2, for VpcConfig validation (nil: not wired).
+	network Network
 }
 
 // New returns the service.
