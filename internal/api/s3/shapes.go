@@ -145,10 +145,11 @@ type CSVOutput struct {
 
 // Checksum is the Checksum shape.
 type Checksum struct {
-	ChecksumCRC32  *string `aws:"ChecksumCRC32"`
-	ChecksumCRC32C *string `aws:"ChecksumCRC32C"`
-	ChecksumSHA1   *string `aws:"ChecksumSHA1"`
-	ChecksumSHA256 *string `aws:"ChecksumSHA256"`
+	ChecksumCRC32     *string `aws:"ChecksumCRC32"`
+	ChecksumCRC32C    *string `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME *string `aws:"ChecksumCRC64NVME"`
+	ChecksumSHA1      *string `aws:"ChecksumSHA1"`
+	ChecksumSHA256    *string `aws:"ChecksumSHA256"`
 }
 
 // CloudFunctionConfiguration is the CloudFunctionConfiguration shape.
@@ -174,6 +175,7 @@ type CompleteMultipartUploadOutput struct {
 	ETag                 *string `aws:"ETag"`
 	ChecksumCRC32        *string `aws:"ChecksumCRC32"`
 	ChecksumCRC32C       *string `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME    *string `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1         *string `aws:"ChecksumSHA1"`
 	ChecksumSHA256       *string `aws:"ChecksumSHA256"`
 	ServerSideEncryption *string `aws:"ServerSideEncryption"`
@@ -191,6 +193,7 @@ type CompleteMultipartUploadRequest struct {
 	UploadId             *string                   `aws:"UploadId"`
 	ChecksumCRC32        *string                   `aws:"ChecksumCRC32"`
 	ChecksumCRC32C       *string                   `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME    *string                   `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1         *string                   `aws:"ChecksumSHA1"`
 	ChecksumSHA256       *string                   `aws:"ChecksumSHA256"`
 	RequestPayer         *string                   `aws:"RequestPayer"`
@@ -207,12 +210,13 @@ type CompletedMultipartUpload struct {
 
 // CompletedPart is the CompletedPart shape.
 type CompletedPart struct {
-	ETag           *string `aws:"ETag"`
-	ChecksumCRC32  *string `aws:"ChecksumCRC32"`
-	ChecksumCRC32C *string `aws:"ChecksumCRC32C"`
-	ChecksumSHA1   *string `aws:"ChecksumSHA1"`
-	ChecksumSHA256 *string `aws:"ChecksumSHA256"`
-	PartNumber     *int32  `aws:"PartNumber"`
+	ETag              *string `aws:"ETag"`
+	ChecksumCRC32     *string `aws:"ChecksumCRC32"`
+	ChecksumCRC32C    *string `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME *string `aws:"ChecksumCRC64NVME"`
+	ChecksumSHA1      *string `aws:"ChecksumSHA1"`
+	ChecksumSHA256    *string `aws:"ChecksumSHA256"`
+	PartNumber        *int32  `aws:"PartNumber"`
 }
 
 // Condition is the Condition shape.
@@ -287,22 +291,24 @@ type CopyObjectRequest struct {
 
 // CopyObjectResult is the CopyObjectResult shape.
 type CopyObjectResult struct {
-	ETag           *string    `aws:"ETag"`
-	LastModified   *time.Time `aws:"LastModified"`
-	ChecksumCRC32  *string    `aws:"ChecksumCRC32"`
-	ChecksumCRC32C *string    `aws:"ChecksumCRC32C"`
-	ChecksumSHA1   *string    `aws:"ChecksumSHA1"`
-	ChecksumSHA256 *string    `aws:"ChecksumSHA256"`
+	ETag              *string    `aws:"ETag"`
+	LastModified      *time.Time `aws:"LastModified"`
+	ChecksumCRC32     *string    `aws:"ChecksumCRC32"`
+	ChecksumCRC32C    *string    `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME *string    `aws:"ChecksumCRC64NVME"`
+	ChecksumSHA1      *string    `aws:"ChecksumSHA1"`
+	ChecksumSHA256    *string    `aws:"ChecksumSHA256"`
 }
 
 // CopyPartResult is the CopyPartResult shape.
 type CopyPartResult struct {
-	ETag           *string    `aws:"ETag"`
-	LastModified   *time.Time `aws:"LastModified"`
-	ChecksumCRC32  *string    `aws:"ChecksumCRC32"`
-	ChecksumCRC32C *string    `aws:"ChecksumCRC32C"`
-	ChecksumSHA1   *string    `aws:"ChecksumSHA1"`
-	ChecksumSHA256 *string    `aws:"ChecksumSHA256"`
+	ETag              *string    `aws:"ETag"`
+	LastModified      *time.Time `aws:"LastModified"`
+	ChecksumCRC32     *string    `aws:"ChecksumCRC32"`
+	ChecksumCRC32C    *string    `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME *string    `aws:"ChecksumCRC64NVME"`
+	ChecksumSHA1      *string    `aws:"ChecksumSHA1"`
+	ChecksumSHA256    *string    `aws:"ChecksumSHA256"`
 }
 
 // CreateBucketConfiguration is the CreateBucketConfiguration shape.
@@ -946,6 +952,7 @@ type GetObjectOutput struct {
 	ETag                      *string           `aws:"ETag"`
 	ChecksumCRC32             *string           `aws:"ChecksumCRC32"`
 	ChecksumCRC32C            *string           `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME         *string           `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1              *string           `aws:"ChecksumSHA1"`
 	ChecksumSHA256            *string           `aws:"ChecksumSHA256"`
 	MissingMeta               *int32            `aws:"MissingMeta"`
@@ -1098,6 +1105,7 @@ type HeadObjectOutput struct {
 	ContentLength             *int64            `aws:"ContentLength"`
 	ChecksumCRC32             *string           `aws:"ChecksumCRC32"`
 	ChecksumCRC32C            *string           `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME         *string           `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1              *string           `aws:"ChecksumSHA1"`
 	ChecksumSHA256            *string           `aws:"ChecksumSHA256"`
 	ETag                      *string           `aws:"ETag"`
@@ -1682,12 +1690,13 @@ type ObjectNotInActiveTierError struct {
 
 // ObjectPart is the ObjectPart shape.
 type ObjectPart struct {
-	PartNumber     *int32  `aws:"PartNumber"`
-	Size           *int64  `aws:"Size"`
-	ChecksumCRC32  *string `aws:"ChecksumCRC32"`
-	ChecksumCRC32C *string `aws:"ChecksumCRC32C"`
-	ChecksumSHA1   *string `aws:"ChecksumSHA1"`
-	ChecksumSHA256 *string `aws:"ChecksumSHA256"`
+	PartNumber        *int32  `aws:"PartNumber"`
+	Size              *int64  `aws:"Size"`
+	ChecksumCRC32     *string `aws:"ChecksumCRC32"`
+	ChecksumCRC32C    *string `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME *string `aws:"ChecksumCRC64NVME"`
+	ChecksumSHA1      *string `aws:"ChecksumSHA1"`
+	ChecksumSHA256    *string `aws:"ChecksumSHA256"`
 }
 
 // ObjectVersion is the ObjectVersion shape.
@@ -1737,14 +1746,15 @@ type ParquetInput struct {
 
 // Part is the Part shape.
 type Part struct {
-	PartNumber     *int32     `aws:"PartNumber"`
-	LastModified   *time.Time `aws:"LastModified"`
-	ETag           *string    `aws:"ETag"`
-	Size           *int64     `aws:"Size"`
-	ChecksumCRC32  *string    `aws:"ChecksumCRC32"`
-	ChecksumCRC32C *string    `aws:"ChecksumCRC32C"`
-	ChecksumSHA1   *string    `aws:"ChecksumSHA1"`
-	ChecksumSHA256 *string    `aws:"ChecksumSHA256"`
+	PartNumber        *int32     `aws:"PartNumber"`
+	LastModified      *time.Time `aws:"LastModified"`
+	ETag              *string    `aws:"ETag"`
+	Size              *int64     `aws:"Size"`
+	ChecksumCRC32     *string    `aws:"ChecksumCRC32"`
+	ChecksumCRC32C    *string    `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME *string    `aws:"ChecksumCRC64NVME"`
+	ChecksumSHA1      *string    `aws:"ChecksumSHA1"`
+	ChecksumSHA256    *string    `aws:"ChecksumSHA256"`
 }
 
 // PartitionedPrefix is the PartitionedPrefix shape.
@@ -2019,6 +2029,7 @@ type PutObjectOutput struct {
 	ETag                    *string `aws:"ETag"`
 	ChecksumCRC32           *string `aws:"ChecksumCRC32"`
 	ChecksumCRC32C          *string `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME       *string `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1            *string `aws:"ChecksumSHA1"`
 	ChecksumSHA256          *string `aws:"ChecksumSHA256"`
 	ServerSideEncryption    *string `aws:"ServerSideEncryption"`
@@ -2046,6 +2057,7 @@ type PutObjectRequest struct {
 	ChecksumAlgorithm         *string           `aws:"ChecksumAlgorithm"`
 	ChecksumCRC32             *string           `aws:"ChecksumCRC32"`
 	ChecksumCRC32C            *string           `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME         *string           `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1              *string           `aws:"ChecksumSHA1"`
 	ChecksumSHA256            *string           `aws:"ChecksumSHA256"`
 	Expires                   *time.Time        `aws:"Expires"`
@@ -2478,6 +2490,7 @@ type UploadPartOutput struct {
 	ETag                 *string `aws:"ETag"`
 	ChecksumCRC32        *string `aws:"ChecksumCRC32"`
 	ChecksumCRC32C       *string `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME    *string `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1         *string `aws:"ChecksumSHA1"`
 	ChecksumSHA256       *string `aws:"ChecksumSHA256"`
 	SSECustomerAlgorithm *string `aws:"SSECustomerAlgorithm"`
@@ -2496,6 +2509,7 @@ type UploadPartRequest struct {
 	ChecksumAlgorithm    *string   `aws:"ChecksumAlgorithm"`
 	ChecksumCRC32        *string   `aws:"ChecksumCRC32"`
 	ChecksumCRC32C       *string   `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME    *string   `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1         *string   `aws:"ChecksumSHA1"`
 	ChecksumSHA256       *string   `aws:"ChecksumSHA256"`
 	Key                  *string   `aws:"Key"`
@@ -2540,6 +2554,7 @@ type WriteGetObjectResponseRequest struct {
 	ContentType               *string           `aws:"ContentType"`
 	ChecksumCRC32             *string           `aws:"ChecksumCRC32"`
 	ChecksumCRC32C            *string           `aws:"ChecksumCRC32C"`
+	ChecksumCRC64NVME         *string           `aws:"ChecksumCRC64NVME"`
 	ChecksumSHA1              *string           `aws:"ChecksumSHA1"`
 	ChecksumSHA256            *string           `aws:"ChecksumSHA256"`
 	DeleteMarker              *bool             `aws:"DeleteMarker"`

@@ -213,7 +213,7 @@ func (s *S3) md5ETag(p blobPart) (string, error) {
 func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
 	a, ok := checksum.Parse(alg)
 	if !ok {
-		return nil, errInvalidRequest.New("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]")
+		return nil, errInvalidRequest.New("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256, CRC64NVME]")
 	}
 	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
 	defer r.Close()
@@ -222,6 +222,17 @@ func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
 		return nil, err
 	}
 	return map[string]string{string(a): checksum.Sum(h)}, nil
+}
+
+// fullChecksum computes one checksum over the whole of an object's parts.
+func (s *S3) fullChecksum(parts []blobPart, size int64, a checksum.Algorithm) (string, error) {
+	r := newPartsReader(s.blobs, parts, 0, size)
+	defer r.Close()
+	h := checksum.New(a)
+	if _, err := copyBuffer(h, r); err != nil {
+		return "", err
+	}
+	return checksum.Sum(h), nil
 }
 
 func parseAlg(name string) (checksum.Algorithm, bool) { return checksum.Parse(name) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -167,7 +168,7 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	out := &s3api.UploadPartOutput{ETag: ptr(p.ETag)}
 	var calg, cmd5 *string
 	setSSE(u.Template, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
-	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(p.Checksums)
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(p.Checksums)
 	return out, nil
 }
 
@@ -288,7 +289,12 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		o.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(m.Sum(nil)), len(o.Parts))
 		if u.Algorithm != "" {
 			// Composite checksum of the part checksums, as S3 does.
-			if a := strings.ToUpper(u.Algorithm); a != "" {
+			if a := strings.ToUpper(u.Algorithm); a == string(checksum.CRC64NVME) {
+				// CRC64NVME only has full-object checksums on S3.
+				if sum, err := s.fullChecksum(o.Parts, o.Size, checksum.CRC64NVME); err == nil {
+					o.Checksums = map[string]string{a: sum}
+				}
+			} else if a != "" {
 				if sum, ok := compositeChecksum(a, in.MultipartUpload.Parts, stored); ok {
 					o.Checksums = map[string]string{a: sum}
 				}
@@ -322,7 +328,8 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 	if o.VersionID != "" {
 		out.VersionId = ptr(o.VersionID)
 	}
-	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+	out.Expiration = s.expirationHeader(name, o)
 	return out, nil
 }
 
@@ -399,7 +406,7 @@ func (s *S3) ListParts(ctx *request.Context, in *s3api.ListPartsInput) (*s3api.L
 	}
 	for _, p := range ps {
 		part := s3api.Part{PartNumber: ptr(p.Number), LastModified: ptr(p.LastModified), ETag: ptr(p.ETag), Size: ptr(p.Size)}
-		part.ChecksumCRC32, part.ChecksumCRC32C, part.ChecksumSHA1, part.ChecksumSHA256 = checksumPtrs(p.Checksums)
+		part.ChecksumCRC32, part.ChecksumCRC32C, part.ChecksumSHA1, part.ChecksumSHA256, part.ChecksumCRC64NVME = checksumPtrs(p.Checksums)
 		out.Parts = append(out.Parts, part)
 	}
 	if len(ps) > 0 {

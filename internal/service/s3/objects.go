@@ -318,7 +318,8 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	if o.VersionID != "" {
 		out.VersionId = ptr(o.VersionID)
 	}
-	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+	out.Expiration = s.expirationHeader(name, o)
 	return out, nil
 }
 
@@ -355,14 +356,14 @@ func setSSE(o objectRecord, sse **string, kid **string, bk **bool, calg, cmd5 **
 	}
 }
 
-func checksumPtrs(m map[string]string) (crc32, crc32c, sha1, sha256 *string) {
+func checksumPtrs(m map[string]string) (crc32, crc32c, sha1, sha256, crc64nvme *string) {
 	get := func(k string) *string {
 		if v, ok := m[k]; ok {
 			return ptr(v)
 		}
 		return nil
 	}
-	return get("CRC32"), get("CRC32C"), get("SHA1"), get("SHA256")
+	return get("CRC32"), get("CRC32C"), get("SHA1"), get("SHA256"), get("CRC64NVME")
 }
 
 // conditions are the RFC 7232 preconditions of GET, HEAD and copy.
@@ -550,7 +551,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		}
 	}
 	if out.ContentRange == nil && strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
-		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	}
 	out.ContentLength = ptr(n)
 	// response-* query parameters override the stored headers.
@@ -664,7 +665,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 		out.ContentLength = ptr(en - st + 1)
 	}
 	if strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
-		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256 = checksumPtrs(o.Checksums)
+		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	}
 	return out, nil
 }
@@ -954,7 +955,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	}
 	s.notify(ctx, db, "ObjectCreated:Copy", o)
 	out := &s3api.CopyObjectOutput{CopyObjectResult: &s3api.CopyObjectResult{ETag: ptr(o.ETag), LastModified: ptr(o.LastModified)}}
-	out.CopyObjectResult.ChecksumCRC32, out.CopyObjectResult.ChecksumCRC32C, out.CopyObjectResult.ChecksumSHA1, out.CopyObjectResult.ChecksumSHA256 = checksumPtrs(o.Checksums)
+	out.CopyObjectResult.ChecksumCRC32, out.CopyObjectResult.ChecksumCRC32C, out.CopyObjectResult.ChecksumSHA1, out.CopyObjectResult.ChecksumSHA256, out.CopyObjectResult.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	if o.VersionID != "" {
 		out.VersionId = ptr(o.VersionID)
@@ -962,6 +963,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if src.VersionID != "" {
 		out.CopySourceVersionId = ptr(src.VersionID)
 	}
+	out.Expiration = s.expirationHeader(deref(in.Bucket), o)
 	return out, nil
 }
 

@@ -1,0 +1,36 @@
+package s3
+
+import (
+	"strings"
+	"testing"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/checksum"
+)
+
+func TestChecksumCRC64NVME(t *testing.T) {
+	h := checksum.New(checksum.CRC64NVME)
+	h.Write([]byte("hello"))
+	want := checksum.Sum(h)
+
+	f := newFixture(t)
+	f.bucket(t, "crc64-bucket")
+	out, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr("crc64-bucket"), Key: ptr("alg"),
+		Body: strings.NewReader("hello"), ChecksumAlgorithm: ptr("CRC64NVME")})
+	if err != nil || deref(out.ChecksumCRC64NVME) != want {
+		t.Fatalf("algorithm: %v %q want %q", err, deref(out.ChecksumCRC64NVME), want)
+	}
+	ctx := f.ctx()
+	ctx.HTTP.Header.Set("X-Amz-Checksum-Crc64nvme", want)
+	if out, err = f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr("crc64-bucket"), Key: ptr("k"), Body: strings.NewReader("hello")}); err != nil || deref(out.ChecksumCRC64NVME) != want {
+		t.Fatalf("header: %v %+v", err, out)
+	}
+	ctx.HTTP.Header.Set("X-Amz-Checksum-Crc64nvme", "AAAAAAAAAAA=")
+	if _, err = f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr("crc64-bucket"), Key: ptr("k"), Body: strings.NewReader("hello")}); codeOf(err) != "BadDigest" {
+		t.Fatalf("wrong checksum: %v", err)
+	}
+	_, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr("crc64-bucket"), Key: ptr("k"), ChecksumMode: ptr("ENABLED")})
+	if deref(got.ChecksumCRC64NVME) != want {
+		t.Fatalf("checksum mode: %+v", got)
+	}
+}
