@@ -1,13 +1,10 @@
 package jsonrpc
 
 import (
-	"bytes"
 	"flag"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -38,40 +35,11 @@ func loadModel(t testing.TB, name string) *model.Service {
 	return svc
 }
 
-// dump renders a recorded response as status line, sorted headers, blank
-// line, body.
-func dump(rec *httptest.ResponseRecorder) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP %d\n", rec.Code)
-	keys := make([]string, 0, len(rec.Header()))
-	for k := range rec.Header() {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(rec.Header()[k], ", "))
-	}
-	b.WriteString("\n")
-	b.Write(rec.Body.Bytes())
-	b.WriteString("\n")
-	return b.Bytes()
-}
+func dump(rec *httptest.ResponseRecorder) []byte { return protocoltest.DumpResponse(rec) }
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Fatalf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	protocoltest.Golden(t, name, got, *update)
 }
 
 func TestGoldenDynamoDBError(t *testing.T) {

@@ -1,13 +1,8 @@
 package query_test
 
 import (
-	"bytes"
 	"flag"
-	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -20,44 +15,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current encodings")
 
-// dump renders a recorded response as "HTTP <status>", the headers sorted,
-// a blank line and the body, for golden files people can review.
-func dump(rec *httptest.ResponseRecorder) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "HTTP %d\n", rec.Code)
-	keys := make([]string, 0, len(rec.Header()))
-	for k := range rec.Header() {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s: %s\n", k, strings.Join(rec.Header()[k], ", "))
-	}
-	b.WriteString("\n")
-	b.Write(rec.Body.Bytes())
-	b.WriteString("\n")
-	return b.Bytes()
-}
+func dump(rec *httptest.ResponseRecorder) []byte { return protocoltest.DumpResponse(rec) }
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	protocoltest.Golden(t, name, got, *update)
 }
 
 type goldenOutput struct {
