@@ -10,13 +10,13 @@
 # options set (domain-name = the private zone, AmazonProvidedDNS); a private
 # hosted zone bound to the VPC and a public zone.
 # Run: launch an instance with a public IP tagged ZONE=<public zone.> and
-# CNAME=web.<private zone>.
+# CNAME=web.<private zone>, and one tagged ZONE=<another private zone.>.
 # Observable: the function creates table DDNS and stores the instance, and
 # the records resolve through niwa's DNS server (NIWA_DNS_ADDR, default
 # 127.0.0.1:5353): A ip-a-b-c-d.<private zone> and PTR
 # d.c.b.a.in-addr.arpa (asked from inside the VPC: EDNS0 option 65001), and
 # A <public host>.<public zone> -> the public IP (asked from anywhere).
-# Stopping the instance deletes them; the function's logs are in
+# Stopping (or terminating) the instance deletes them; the function's logs are in
 # /aws/lambda/<function>. Works with IAM enforcement on: the function's
 # calls are allowed by the role's policy only.
 set -euo pipefail
@@ -37,9 +37,10 @@ role="ddns-lambda-role-$suffix"
 policy="ddns-lambda-policy-$suffix"
 rule="ec2_lambda_ddns_rule-$suffix"
 private_zone="ddns-$suffix.internal."
+corp_zone="corp-$suffix.internal."
 public_zone="ddns-$suffix.example.com."
 work="$(mktemp -d)"
-policy_arn="" role_made="" fn_made="" rule_made="" vpc="" subnet="" igw="" dhcp="" instance=""
+policy_arn="" role_made="" fn_made="" rule_made="" vpc="" subnet="" igw="" dhcp="" instance="" instance2=""
 
 # delete_zone ID deletes every record set but the apex SOA/NS, then the zone.
 delete_zone() {
@@ -63,6 +64,7 @@ cleanup() {
     aws events delete-rule --name "$rule" >/dev/null 2>&1
   fi
   [ -n "$instance" ] && aws ec2 terminate-instances --instance-ids "$instance" >/dev/null 2>&1
+  [ -n "$instance2" ] && aws ec2 terminate-instances --instance-ids "$instance2" >/dev/null 2>&1
   [ -n "$fn_made" ] && aws lambda delete-function --function-name "$fn" >/dev/null 2>&1
   if [ -n "$vpc" ]; then
     for z in $(aws route53 list-hosted-zones-by-vpc --vpc-id "$vpc" --vpc-region "$region" --query 'HostedZoneSummaries[].HostedZoneId' 2>/dev/null); do
@@ -173,6 +175,8 @@ aws ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
 # 5. Route 53: a private zone bound to the VPC, and a public zone.
 private_id="$(aws route53 create-hosted-zone --name "$private_zone" --caller-reference "s1-private-$suffix" \
   --vpc "VPCRegion=$region,VPCId=$vpc" --hosted-zone-config "Comment=ddns private,PrivateZone=true" --query HostedZone.Id)"
+aws route53 create-hosted-zone --name "$corp_zone" --caller-reference "s1-corp-$suffix" \
+  --vpc "VPCRegion=$region,VPCId=$vpc" --query HostedZone.Id >/dev/null
 public_id="$(aws route53 create-hosted-zone --name "$public_zone" --caller-reference "s1-public-$suffix" --query HostedZone.Id)"
 case "$private_id" in /hostedzone/Z*) ;; *) fail "private zone id $private_id" ;; esac
 [ "$(aws route53 get-hosted-zone --id "$private_id" --query 'HostedZone.Config.PrivateZone')" = True ] || fail "zone with a VPC is not private"
@@ -252,7 +256,31 @@ assert tags["ZONE"].endswith("."), tags
 print("DDNS item: InstanceAttributes M with State.Code N=16, Tags L, BOOL flags")
 PY
 
-# 8. Stop: the function deletes the records.
+[ "$(aws dynamodb describe-table --table-name DDNS --query 'Table.[KeySchema[0].AttributeName,ProvisionedThroughput.ReadCapacityUnits]')" = "$(printf 'InstanceId\t4')" ] ||
+  fail "table DDNS: $(aws dynamodb describe-table --table-name DDNS --query 'Table.[KeySchema[0].AttributeName,ProvisionedThroughput.ReadCapacityUnits]')"
+
+# 8. A second instance, private only, tagged ZONE=<another private zone
+# of the VPC>: its A record goes to that zone (and the VPC's DHCP domain),
+# and terminating it ("shutting-down") deletes them.
+instance2="$(aws ec2 run-instances --image-id "$ami" --instance-type t2.micro --count 1 --subnet-id "$subnet" \
+  --tag-specifications "ResourceType=instance,Tags=[{Key=ZONE,Value=$corp_zone}]" \
+  --query 'Instances[0].InstanceId')"
+ip2="" 
+for _ in $(seq 1 60); do
+  ip2="$(aws ec2 describe-instances --instance-ids "$instance2" --query 'Reservations[0].Instances[0].PrivateIpAddress')"
+  [ -n "$ip2" ] && [ "$ip2" != None ] && break
+  sleep 0.5
+done
+corp_name="ip-${ip2//./-}.$corp_zone"
+expect "$corp_name" A "A $ip2" "$vpc"
+expect "ip-${ip2//./-}.$private_zone" A "A $ip2" "$vpc"
+echo "second instance $instance2: $corp_name -> $ip2 (ZONE tag), and in the DHCP domain"
+aws ec2 terminate-instances --instance-ids "$instance2" >/dev/null
+expect "$corp_name" A NXDOMAIN "$vpc"
+expect "ip-${ip2//./-}.$private_zone" A NXDOMAIN "$vpc"
+echo "after terminate: its records are gone"
+
+# 9. Stop the first instance: the function deletes its records.
 aws ec2 stop-instances --instance-ids "$instance" >/dev/null
 expect "$private_name" A NXDOMAIN "$vpc"
 expect "$ptr_name" PTR NXDOMAIN "$vpc"
