@@ -40,7 +40,7 @@ private_zone="ddns-$suffix.internal."
 corp_zone="corp-$suffix.internal."
 public_zone="ddns-$suffix.example.com."
 work="$(mktemp -d)"
-policy_arn="" role_made="" fn_made="" rule_made="" vpc="" subnet="" igw="" dhcp="" instance="" instance2=""
+ddns_new="" policy_arn="" role_made="" fn_made="" rule_made="" vpc="" subnet="" igw="" dhcp="" instance="" instance2=""
 
 # delete_zone ID deletes every record set but the apex SOA/NS, then the zone.
 delete_zone() {
@@ -65,7 +65,12 @@ cleanup() {
   fi
   [ -n "$instance" ] && aws ec2 terminate-instances --instance-ids "$instance" >/dev/null 2>&1
   [ -n "$instance2" ] && aws ec2 terminate-instances --instance-ids "$instance2" >/dev/null 2>&1
-  [ -n "$fn_made" ] && aws lambda delete-function --function-name "$fn" >/dev/null 2>&1
+  if [ -n "$fn_made" ]; then
+    aws lambda delete-function --function-name "$fn" >/dev/null 2>&1
+    aws logs delete-log-group --log-group-name "/aws/lambda/$fn" >/dev/null 2>&1
+  fi
+  # The function creates table DDNS; drop it unless it was there before.
+  [ -n "$ddns_new" ] && aws dynamodb delete-table --table-name DDNS >/dev/null 2>&1
   if [ -n "$vpc" ]; then
     for z in $(aws route53 list-hosted-zones-by-vpc --vpc-id "$vpc" --vpc-region "$region" --query 'HostedZoneSummaries[].HostedZoneId' 2>/dev/null); do
       delete_zone "$z"
@@ -89,6 +94,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+aws dynamodb describe-table --table-name DDNS >/dev/null 2>&1 || ddns_new=yes
 
 # 1. IAM: the tutorial's policy and role.
 cat >"$work/ddns-policy.json" <<'JSON'

@@ -30,7 +30,10 @@ bucket_made="" queue_url="" role_made="" fn_made="" esm=""
 cleanup() {
   set +e
   [ -n "$esm" ] && aws lambda delete-event-source-mapping --uuid "$esm" >/dev/null 2>&1
-  [ -n "$fn_made" ] && aws lambda delete-function --function-name "$fn" >/dev/null 2>&1
+  if [ -n "$fn_made" ]; then
+    aws lambda delete-function --function-name "$fn" >/dev/null 2>&1
+    aws logs delete-log-group --log-group-name "/aws/lambda/$fn" >/dev/null 2>&1
+  fi
   if [ -n "$role_made" ]; then
     aws iam delete-role-policy --role-name "$role" --policy-name sqs-s3 >/dev/null 2>&1
     aws iam delete-role --role-name "$role" >/dev/null 2>&1
