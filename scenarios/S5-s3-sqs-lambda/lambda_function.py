@@ -19,6 +19,7 @@ import boto3
 def lambda_handler(event, context):
     s3 = boto3.resource('s3')
     for message in event['Records']:
+        print('sqs message %s from %s (%s)' % (message['messageId'], message['eventSourceARN'], message['eventSource']))
         body = json.loads(message['body'])
         for record in body.get('Records', []):
             # バケット名取得

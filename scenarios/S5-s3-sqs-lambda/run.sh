@@ -197,4 +197,5 @@ cmp -s "$work/hane.jpg" "$work/hane2.jpg" || fail "hane2.jpg differs from hane.j
 echo "hane2.jpg: $(wc -c <"$work/hane2.jpg" | tr -d ' ') bytes, equal to hane.jpg"
 lines="$(aws logs filter-log-events --log-group-name "/aws/lambda/$fn" --query 'events[].message' --output json)"
 grep -q "copied s3://$bucket/hane.jpg to hane2.jpg" <<<"$lines" || fail "no log line of the copy in /aws/lambda/$fn"
+grep -q "sqs message [0-9a-f-]* from $queue_arn (aws:sqs)" <<<"$lines" || fail "no SQS record of $queue_arn in the function's event"
 echo "S5 OK"
