@@ -133,9 +133,9 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 	// saved.
 	now := ctx.Now().UTC()
 	for _, t := range ts {
-		body, _ := json.Marshal(map[string]string{
-			"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": now.Format("2006-01-02T15:04:05.000Z"),
-			"Bucket": name, "RequestId": ctx.RequestID, "HostId": randomHex(32),
+		body, _ := json.Marshal(testEvent{
+			Service: "Amazon S3", Event: "s3:TestEvent", Time: now.Format("2006-01-02T15:04:05.000Z"),
+			Bucket: name, RequestID: ctx.RequestID, HostID: randomHex(32),
 		})
 		if err := s.bus.Deliver(ctx, events.Message{TargetARN: t.arn, Body: string(body), SourceService: "s3.amazonaws.com",
 			SourceARN: "arn:aws:s3:::" + name, SourceAccount: b.Account}); err != nil {
@@ -191,6 +191,62 @@ func (t target) matches(name, key string) bool {
 	return true
 }
 
+// The S3 event message types. They are structs rather than maps so the
+// JSON keeps the field order S3 writes (eventVersion first, s3.object.key
+// before size and eTag), which consumers comparing or logging the text see.
+type (
+	testEvent struct {
+		Service   string `json:"Service"`
+		Event     string `json:"Event"`
+		Time      string `json:"Time"`
+		Bucket    string `json:"Bucket"`
+		RequestID string `json:"RequestId"`
+		HostID    string `json:"HostId"`
+	}
+	eventRecords struct {
+		Records []eventRecord `json:"Records"`
+	}
+	eventRecord struct {
+		EventVersion      string           `json:"eventVersion"`
+		EventSource       string           `json:"eventSource"`
+		AWSRegion         string           `json:"awsRegion"`
+		EventTime         string           `json:"eventTime"`
+		EventName         string           `json:"eventName"`
+		UserIdentity      principalID      `json:"userIdentity"`
+		RequestParameters sourceIP         `json:"requestParameters"`
+		ResponseElements  responseElements `json:"responseElements"`
+		S3                eventS3          `json:"s3"`
+	}
+	principalID struct {
+		PrincipalID string `json:"principalId"`
+	}
+	sourceIP struct {
+		SourceIPAddress string `json:"sourceIPAddress"`
+	}
+	responseElements struct {
+		RequestID string `json:"x-amz-request-id"`
+		ID2       string `json:"x-amz-id-2"`
+	}
+	eventS3 struct {
+		SchemaVersion   string      `json:"s3SchemaVersion"`
+		ConfigurationID string      `json:"configurationId"`
+		Bucket          eventBucket `json:"bucket"`
+		Object          eventObject `json:"object"`
+	}
+	eventBucket struct {
+		Name          string      `json:"name"`
+		OwnerIdentity principalID `json:"ownerIdentity"`
+		ARN           string      `json:"arn"`
+	}
+	eventObject struct {
+		Key       string `json:"key"`
+		Size      *int64 `json:"size,omitempty"`
+		ETag      string `json:"eTag,omitempty"`
+		VersionID string `json:"versionId,omitempty"`
+		Sequencer string `json:"sequencer"`
+	}
+)
+
 // notify sends the notifications an object event causes: S3 event
 // records to matching SQS/SNS/Lambda destinations and, for buckets with
 // EventBridge enabled, an event on the bus.
@@ -206,31 +262,31 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 	} else if ctx.Caller.UserID == "" {
 		principal = "AWS:" + ctx.Caller.Account
 	}
-	object := map[string]any{"key": eventKey(o.Key), "sequencer": seq}
+	object := eventObject{Key: eventKey(o.Key), Sequencer: seq}
 	if strings.HasPrefix(name, "ObjectCreated") {
-		object["size"] = o.Size
-		object["eTag"] = strings.Trim(o.ETag, `"`)
+		object.Size = &o.Size
+		object.ETag = strings.Trim(o.ETag, `"`)
 	}
 	if o.VersionID != "" && o.VersionID != "null" {
-		object["versionId"] = o.VersionID
+		object.VersionID = o.VersionID
 	}
 	for _, t := range targets(b.Notification) {
 		if !t.matches(name, o.Key) {
 			continue
 		}
-		rec := map[string]any{
-			"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": b.Region,
-			"eventTime": now.Format("2006-01-02T15:04:05.000Z"), "eventName": name,
-			"userIdentity":      map[string]string{"principalId": principal},
-			"requestParameters": map[string]string{"sourceIPAddress": ctx.SourceIP},
-			"responseElements":  map[string]string{"x-amz-request-id": ctx.RequestID, "x-amz-id-2": randomHex(32)},
-			"s3": map[string]any{
-				"s3SchemaVersion": "1.0", "configurationId": t.id,
-				"bucket": map[string]any{"name": b.Name, "ownerIdentity": map[string]string{"principalId": canonicalID(b.Account)[:14]}, "arn": "arn:aws:s3:::" + b.Name},
-				"object": object,
+		rec := eventRecord{
+			EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: b.Region,
+			EventTime: now.Format("2006-01-02T15:04:05.000Z"), EventName: name,
+			UserIdentity:      principalID{principal},
+			RequestParameters: sourceIP{ctx.SourceIP},
+			ResponseElements:  responseElements{ctx.RequestID, randomHex(32)},
+			S3: eventS3{
+				SchemaVersion: "1.0", ConfigurationID: t.id,
+				Bucket: eventBucket{Name: b.Name, OwnerIdentity: principalID{canonicalID(b.Account)[:14]}, ARN: "arn:aws:s3:::" + b.Name},
+				Object: object,
 			},
 		}
-		body, _ := json.Marshal(map[string]any{"Records": []any{rec}})
+		body, _ := json.Marshal(eventRecords{[]eventRecord{rec}})
 		err := s.bus.Deliver(context.WithoutCancel(ctx), events.Message{TargetARN: t.arn, Body: string(body), SourceService: "s3.amazonaws.com",
 			SourceARN: "arn:aws:s3:::" + b.Name, SourceAccount: b.Account})
 		if err != nil && !errors.Is(err, events.ErrNoHandler) {

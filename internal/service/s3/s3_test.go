@@ -406,6 +406,22 @@ func TestNotifications(t *testing.T) {
 		r.S3.Object.Size != 4 || r.S3.Object.ETag == "" || r.S3.Object.Sequencer == "" || r.S3.ConfigurationID == "" {
 		t.Fatalf("record: %s", got[2].Body)
 	}
+	// S3 writes the fields in a fixed order; the text keeps it.
+	inOrder := func(body string, keys ...string) {
+		t.Helper()
+		at := -1
+		for _, k := range keys {
+			i := strings.Index(body, `"`+k+`":`)
+			if i <= at {
+				t.Fatalf("%q not after the previous key in %s", k, body)
+			}
+			at = i
+		}
+	}
+	inOrder(got[1].Body, "Service", "Event", "Time", "Bucket", "RequestId", "HostId")
+	inOrder(got[2].Body, "Records", "eventVersion", "eventSource", "awsRegion", "eventTime", "eventName", "userIdentity",
+		"principalId", "requestParameters", "sourceIPAddress", "responseElements", "x-amz-request-id", "x-amz-id-2",
+		"s3", "s3SchemaVersion", "configurationId", "bucket", "name", "ownerIdentity", "arn", "object", "key", "size", "eTag", "sequencer")
 	if got[2].SourceService != "s3.amazonaws.com" || got[2].SourceARN != "arn:aws:s3:::note-bucket" {
 		t.Fatalf("source: %+v", got[2])
 	}

@@ -1,0 +1,31 @@
+package e2e
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestScenarioS1DDNS runs scenarios/S1-ddns/run.sh against the built
+// binary with IAM enforcement on: the tutorial's policy on the function's
+// role is all that lets the DDNS function (scenarios/S1-ddns/union.py,
+// real boto3 inside) create table DDNS, store the instance and change the
+// Route53 zones when EventBridge delivers the EC2 state change. The
+// records are asked from niwa's DNS server (the private zone with the VPC
+// id in EDNS0 option 65001) and must be gone after the instance stops.
+func TestScenarioS1DDNS(t *testing.T) {
+	requireClient(t, "aws CLI", "aws", "--version")
+	requireClient(t, "python3", "python3", "--version")
+	requireClient(t, "boto3", "python3", "-c", "import boto3")
+	n := StartBinary(t, "--iam-enforcement", "on")
+	cmd := exec.Command("bash", "../scenarios/S1-ddns/run.sh")
+	cmd.Env = n.clientEnv("NIWA_DNS_ADDR=" + n.DNSAddr)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("S1 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
+	}
+	if !strings.Contains(string(out), "S1 OK") {
+		t.Fatalf("S1 did not finish:\n%s", out)
+	}
+	t.Logf("%s", out)
+}

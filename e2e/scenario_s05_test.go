@@ -1,0 +1,31 @@
+package e2e
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestScenarioS5S3SQSLambda runs scenarios/S5-s3-sqs-lambda/run.sh against
+// the built binary with IAM enforcement on: a bucket notification to an
+// SQS queue (the queue's access policy allowing the bucket) enqueues S3's
+// s3:TestEvent and, for the upload of hane.jpg, an ObjectCreated:Put record
+// in S3's exact event shape; an SQS event source mapping then hands the
+// record to a python function whose role allows only the SQS and S3 calls
+// it makes, and the function copies hane.jpg to hane2.jpg.
+func TestScenarioS5S3SQSLambda(t *testing.T) {
+	requireClient(t, "aws CLI", "aws", "--version")
+	requireClient(t, "python3", "python3", "--version")
+	requireClient(t, "boto3", "python3", "-c", "import boto3")
+	n := StartBinary(t, "--iam-enforcement", "on")
+	cmd := exec.Command("bash", "../scenarios/S5-s3-sqs-lambda/run.sh")
+	cmd.Env = n.clientEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("S5 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
+	}
+	if !strings.Contains(string(out), "S5 OK") {
+		t.Fatalf("S5 did not finish:\n%s", out)
+	}
+	t.Logf("%s", out)
+}
