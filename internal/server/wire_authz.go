@@ -77,12 +77,22 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if service == "sts" && op.Name == "AssumeRole" && caller.IsRoot() {
 		return nil // STS answers "Roles may not be assumed by root accounts."
 	}
+	if service == "sts" && (op.Name == "GetFederationToken" || op.Name == "GetSessionToken") && caller.SessionToken != "" {
+		return nil // STS answers "Cannot call ... with session credentials"
+	}
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
 	}
 	subject, err := a.subject(ctx)
 	if err != nil {
 		return err
+	}
+	if subject.federated && (service == "iam" || service == "sts") && a.mode == EnforcementOn {
+		// "You cannot call any IAM operations using the temporary
+		// credentials returned by GetFederationToken" / "any STS
+		// operations except GetCallerIdentity".
+		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(service) + ":" + op.Name, Resource: "*"}
+		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
 	for _, c := range authz.For(service, op.Name, input, env) {
@@ -173,6 +183,9 @@ type subject struct {
 	kind, username string
 	tags           map[string]string
 	sourceIdentity string
+	// federated is set for GetFederationToken sessions, which AWS lets
+	// call no IAM operation and no STS operation but GetCallerIdentity.
+	federated bool
 }
 
 func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
@@ -236,6 +249,8 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 			}
 		}
 		return s, nil
+	case strings.Contains(c.ARN, ":federated-user/"):
+		return a.federatedSubject(s, c.AccessKeyID)
 	case strings.Contains(c.ARN, ":user/"):
 		s.kind = "User"
 		name := c.ARN[strings.LastIndexByte(c.ARN, '/')+1:]
@@ -254,6 +269,68 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 		return s, nil
 	}
 	s.kind = "Unknown"
+	return s, nil
+}
+
+// allowAll is root's identity as a policy: a federated-user session
+// obtained with root credentials has root's permissions limited by its
+// session policies.
+const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+
+// federatedSubject is a GetFederationToken session: the policies of the
+// user who federated (root: everything), always limited by the session
+// policies (none passed: the session may do nothing), and the user's
+// tags overridden by the session tags.
+func (a *authorizer) federatedSubject(s *subject, accessKeyID string) (*subject, error) {
+	s.kind = "FederatedUser"
+	s.federated = true
+	s.policies.Session = []*iam.Policy{}
+	t, ok, err := a.sts.LookupTemporary(accessKeyID)
+	if err != nil || !ok {
+		return s, err
+	}
+	s.tags = map[string]string{}
+	switch by := t.FederatedBy; {
+	case by == "arn:aws:iam::"+t.Account+":root":
+		p, err := a.policies.parse(allowAll, "root user permissions")
+		if err != nil {
+			return nil, err
+		}
+		s.policies.Identity = []*iam.Policy{p}
+	case strings.Contains(by, ":user/"):
+		u, ok, err := a.iam.UserByName(t.Account, by[strings.LastIndexByte(by, '/')+1:])
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return s, nil // the user was deleted: its federated sessions may do nothing
+		}
+		if err := a.policies.entity(&s.policies, u.ARN); err != nil {
+			return nil, err
+		}
+		for _, tg := range u.Tags {
+			s.tags[tg.Key] = tg.Value
+		}
+	}
+	for k, v := range t.Tags {
+		s.tags[k] = v
+	}
+	if t.SessionPolicy != "" {
+		p, err := a.policies.parse(t.SessionPolicy, "session policy")
+		if err != nil {
+			return nil, err
+		}
+		s.policies.Session = append(s.policies.Session, p)
+	}
+	for _, arn := range t.PolicyArns {
+		p, ok, err := a.policies.managed(t.Account, arn)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			s.policies.Session = append(s.policies.Session, p)
+		}
+	}
 	return s, nil
 }
 

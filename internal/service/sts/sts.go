@@ -62,6 +62,10 @@ type TempCredential struct {
 	// Federated is the identity provider of a federated session
 	// (AssumeRoleWithSAML, AssumeRoleWithWebIdentity).
 	Federated string `json:"federated,omitempty"`
+	// FederatedBy is the IAM user (or root) that called
+	// GetFederationToken for a federated-user session: its policies,
+	// intersected with the session policies, are the session's.
+	FederatedBy string `json:"federatedBy,omitempty"`
 }
 
 // temporaryCredentials are keyed by access key id alone: the key id is

@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+)
+
+// TestIAMGetFederationToken: an IAM user federates "bob" with a session
+// policy; bob's credentials may do what both the user's policy and the
+// session policy allow (list), are denied the rest with AWS's message
+// naming the federated-user ARN, are who get-caller-identity says, and a
+// session without a policy may do nothing.
+func TestIAMGetFederationToken(t *testing.T) {
+	n := Start(t, Binary)
+	ctx := context.Background()
+	userCfg := iamUser(t, n, "broker", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","s3:*"],"Resource":"*"}]}`)
+	creds, err := userCfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.MustAWS(t, "s3", "mb", "s3://fed-bucket")
+	userEnv := []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	const listOnly = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`
+	for _, cli := range CLIs {
+		t.Run(cli.Name, func(t *testing.T) {
+			run := func(env []string, args ...string) (string, string, error) { return n.RunCLI(t, cli, env, args...) }
+			out, errOut, err := run(userEnv, "sts", "get-federation-token", "--name", "bob", "--policy", listOnly, "--duration-seconds", "900")
+			if err != nil {
+				t.Fatalf("get-federation-token: %v\n%s", err, errOut)
+			}
+			var tok struct {
+				Credentials   struct{ AccessKeyId, SecretAccessKey, SessionToken string }
+				FederatedUser struct{ FederatedUserId, Arn string }
+			}
+			mustJSON(t, out, &tok)
+			const bob = "arn:aws:sts::000000000000:federated-user/bob"
+			if tok.FederatedUser.Arn != bob || tok.FederatedUser.FederatedUserId != "000000000000:bob" {
+				t.Fatalf("federated user %+v", tok.FederatedUser)
+			}
+			bobEnv := []string{"AWS_ACCESS_KEY_ID=" + tok.Credentials.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + tok.Credentials.SecretAccessKey,
+				"AWS_SESSION_TOKEN=" + tok.Credentials.SessionToken}
+			out, errOut, err = run(bobEnv, "sts", "get-caller-identity")
+			if err != nil {
+				t.Fatalf("get-caller-identity: %v\n%s", err, errOut)
+			}
+			var id struct{ Arn, UserId string }
+			mustJSON(t, out, &id)
+			if id.Arn != bob || id.UserId != "000000000000:bob" {
+				t.Fatalf("caller identity %+v", id)
+			}
+			if _, errOut, err := run(bobEnv, "s3api", "list-objects-v2", "--bucket", "fed-bucket"); err != nil {
+				t.Fatalf("list allowed by the session policy: %v\n%s", err, errOut)
+			}
+			_, errOut, err = run(bobEnv, "s3api", "put-object", "--bucket", "fed-bucket", "--key", "k")
+			want := "User: " + bob + " is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::fed-bucket/k because no session policy allows the s3:PutObject action"
+			if err == nil || !strings.Contains(errOut, "AccessDenied") || !strings.Contains(errOut, want) {
+				t.Fatalf("put-object: want AccessDenied %q, got %v\n%s", want, err, errOut)
+			}
+			// No IAM with federated credentials.
+			if _, errOut, err := run(bobEnv, "iam", "list-users"); err == nil || !strings.Contains(errOut, "AccessDenied") {
+				t.Fatalf("iam list-users as a federated user: %v\n%s", err, errOut)
+			}
+			// Temporary credentials may not federate.
+			_, errOut, err = run(bobEnv, "sts", "get-federation-token", "--name", "eve")
+			if err == nil || !strings.Contains(errOut, "Cannot call GetFederationToken with session credentials") {
+				t.Fatalf("federating from a session: %v\n%s", err, errOut)
+			}
+		})
+	}
+	// Without a session policy the session has no permissions.
+	out := n.Python(t, `
+import boto3, json, os
+sts = boto3.client("sts", aws_access_key_id=os.environ["K"], aws_secret_access_key=os.environ["S"])
+c = sts.get_federation_token(Name="nopolicy")["Credentials"]
+s3 = boto3.client("s3", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+try:
+    s3.list_objects_v2(Bucket="fed-bucket")
+    print("allowed")
+except s3.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"], e.response["Error"]["Message"])
+`, "K="+creds.AccessKeyID, "S="+creds.SecretAccessKey)
+	if !strings.Contains(out, "AccessDenied User: arn:aws:sts::000000000000:federated-user/nopolicy is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::fed-bucket because no session policy allows the s3:ListBucket action") {
+		t.Fatalf("session without policy: %s", out)
+	}
+	// The user's own policies still bound the session: a session policy
+	// cannot grant what the user lacks.
+	limited, err := iamUser(t, n, "lister", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","s3:ListBucket"],"Resource":"*"}]}`).Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = n.Python(t, `
+import boto3, os
+sts = boto3.client("sts", aws_access_key_id=os.environ["K"], aws_secret_access_key=os.environ["S"])
+c = sts.get_federation_token(Name="wide", Policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}')["Credentials"]
+s3 = boto3.client("s3", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+s3.list_objects_v2(Bucket="fed-bucket")
+try:
+    s3.put_object(Bucket="fed-bucket", Key="k", Body=b"x")
+    print("allowed")
+except s3.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"], e.response["Error"]["Message"])
+`, "K="+limited.AccessKeyID, "S="+limited.SecretAccessKey)
+	if !strings.Contains(out, "AccessDenied User: arn:aws:sts::000000000000:federated-user/wide is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::fed-bucket/k because no identity-based policy allows the s3:PutObject action") {
+		t.Fatalf("session policy wider than the user: %s", out)
+	}
+}
