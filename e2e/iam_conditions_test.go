@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
 )
 
 // TestIAMGetFederationToken: an IAM user federates "bob" with a session
