@@ -105,3 +105,63 @@ except s3.exceptions.ClientError as e:
 		t.Fatalf("session policy wider than the user: %s", out)
 	}
 }
+
+// TestIAMResourceTagConditions: aws:ResourceTag/<key> comes from the tags
+// stored on the target: a user allowed sqs:SendMessage only on queues
+// tagged env=dev sends to the tagged queue and is denied on an untagged
+// one; iam:ResourceTag works the same on roles; s3:ExistingObjectTag on
+// objects.
+func TestIAMResourceTagConditions(t *testing.T) {
+	n := Start(t, Binary)
+	ctx := context.Background()
+	cfg := iamUser(t, n, "tagged", `{"Version":"2012-10-17","Statement":[
+	 {"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/env":"dev"}}},
+	 {"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"iam:ResourceTag/team":"blue"}}},
+	 {"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"s3:ExistingObjectTag/class":"public"}}}]}`)
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	var q struct{ QueueUrl string }
+	mustJSON(t, n.MustAWS(t, "sqs", "create-queue", "--queue-name", "dev-q", "--tags", "env=dev"), &q)
+	devURL := q.QueueUrl
+	mustJSON(t, n.MustAWS(t, "sqs", "create-queue", "--queue-name", "plain-q"), &q)
+	plainURL := q.QueueUrl
+	n.MustAWS(t, "iam", "create-role", "--role-name", "blue-role", "--assume-role-policy-document", trustPolicy, "--tags", "Key=team,Value=blue")
+	n.MustAWS(t, "iam", "create-role", "--role-name", "red-role", "--assume-role-policy-document", trustPolicy, "--tags", "Key=team,Value=red")
+	n.MustAWS(t, "s3", "mb", "s3://tag-bucket")
+	n.MustAWS(t, "s3api", "put-object", "--bucket", "tag-bucket", "--key", "pub", "--tagging", "class=public")
+	n.MustAWS(t, "s3api", "put-object", "--bucket", "tag-bucket", "--key", "priv", "--tagging", "class=secret")
+	const me = "arn:aws:iam::000000000000:user/tagged"
+	for _, cli := range CLIs {
+		t.Run(cli.Name, func(t *testing.T) {
+			ok := func(args ...string) {
+				t.Helper()
+				if _, errOut, err := n.RunCLI(t, cli, env, args...); err != nil {
+					t.Fatalf("%v: %v\n%s", args, err, errOut)
+				}
+			}
+			deny := func(want string, args ...string) {
+				t.Helper()
+				_, errOut, err := n.RunCLI(t, cli, env, args...)
+				if err == nil || !strings.Contains(errOut, want) {
+					t.Fatalf("%v: want %q, got %v\n%s", args, want, err, errOut)
+				}
+			}
+			ok("sqs", "send-message", "--queue-url", devURL, "--message-body", "hi")
+			deny("User: "+me+" is not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:"+n.Region+":000000000000:plain-q because no identity-based policy allows the sqs:SendMessage action",
+				"sqs", "send-message", "--queue-url", plainURL, "--message-body", "hi")
+			ok("iam", "get-role", "--role-name", "blue-role")
+			deny("User: "+me+" is not authorized to perform: iam:GetRole on resource: arn:aws:iam::000000000000:role/red-role because no identity-based policy allows the iam:GetRole action",
+				"iam", "get-role", "--role-name", "red-role")
+			ok("s3api", "get-object", "--bucket", "tag-bucket", "--key", "pub", "/dev/null")
+			deny("AccessDenied", "s3api", "get-object", "--bucket", "tag-bucket", "--key", "priv", "/dev/null")
+		})
+	}
+	// Retagging the queue changes the answer at once.
+	n.MustAWS(t, "sqs", "tag-queue", "--queue-url", plainURL, "--tags", "env=dev")
+	if _, errOut, err := n.AWS(t, env, "sqs", "send-message", "--queue-url", plainURL, "--message-body", "hi"); err != nil {
+		t.Fatalf("after tagging: %v\n%s", err, errOut)
+	}
+}

@@ -405,9 +405,26 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		if id := in.str("InstanceId"); id != "" {
 			ids = append(ids, id)
 		}
+		if len(ids) == 0 && !strings.HasPrefix(op, "Create") && !strings.HasPrefix(op, "Run") {
+			// Operations on one existing resource are checked on it (its
+			// tags are ec2:ResourceTag); creations keep "*" until their
+			// several resource types are mapped.
+			for _, m := range ec2IDMembers {
+				if id := in.str(m); id != "" {
+					ids = append(ids, id)
+					break
+				}
+			}
+		}
 		out := make([]string, 0, len(ids))
 		for _, id := range ids {
-			out = append(out, arn("ec2", env.Region, env.Account, "instance/"+id))
+			switch typ := ec2Type(id); typ {
+			case "":
+			case "image": // public images belong to no account
+				out = append(out, arn("ec2", env.Region, "", typ+"/"+id))
+			default:
+				out = append(out, arn("ec2", env.Region, env.Account, typ+"/"+id))
+			}
 		}
 		return out
 	},
@@ -421,6 +438,25 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
+}
+
+// ec2IDMembers name the resource of an EC2 operation, most specific
+// first (AssociateRouteTable acts on the route table, not the subnet).
+var ec2IDMembers = []string{"RouteTableId", "NetworkInterfaceId", "VpcEndpointId", "NatGatewayId", "InternetGatewayId",
+	"AllocationId", "VolumeId", "SnapshotId", "GroupId", "SubnetId", "VpcId", "ImageId"}
+
+// ec2Type is the ARN resource type of an EC2 id, by its prefix
+// (Service Authorization Reference resource types).
+func ec2Type(id string) string {
+	prefix, _, ok := strings.Cut(id, "-")
+	if !ok {
+		return ""
+	}
+	return map[string]string{
+		"i": "instance", "vpc": "vpc", "subnet": "subnet", "sg": "security-group", "rtb": "route-table",
+		"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
+		"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
+	}[prefix]
 }
 
 func dynamoResources(op string, in fields, env Env) []string {

@@ -480,3 +480,26 @@ func ResourceAllows(p *Policy, req Request) (bool, []Match) {
 	scan([]*Policy{p}, &req, action, Allow, true, &allow)
 	return allow.direct || allow.delegated, allow.matches
 }
+
+// UsesConditionKey reports whether any statement of pol tests a
+// condition key starting with one of prefixes (lower-case): the
+// authorizer looks up what only some policies need (a resource's stored
+// tags) only when a policy asks for it.
+func (pol Policies) UsesConditionKey(prefixes ...string) bool {
+	all := append(append([]*Policy{pol.Resource, pol.Boundary}, pol.Identity...), pol.Session...)
+	for _, p := range all {
+		if p == nil {
+			continue
+		}
+		for i := range p.Statements {
+			for _, c := range p.Statements[i].Conditions {
+				for _, pre := range prefixes {
+					if strings.HasPrefix(c.Key, pre) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}

@@ -41,7 +41,7 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
 	return &authorizer{
-		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, log: d.log,
+		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		policies: newPolicyCache(d.iam.svc),
 	}, nil
 }
@@ -52,6 +52,7 @@ type authorizer struct {
 	iam      *iamsvc.IAM
 	sts      *sts.STS
 	sources  map[string]resourcePolicySource
+	tags     map[string]authz.ResourceTagger
 	log      *slog.Logger
 	policies *policyCache
 }
@@ -100,6 +101,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		pols := subject.policies
 		exists, err := a.resourcePolicy(ctx, &req, &pols)
 		if err != nil {
+			return err
+		}
+		if err := a.resourceTags(ctx, &req, pols); err != nil {
 			return err
 		}
 		if caller.Anonymous && !exists && strings.HasPrefix(req.Resource, "arn:aws:s3:::") {
@@ -422,6 +426,28 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	pols.Resource = p
 	pols.ResourceRequired = ns == "kms"
 	return true, nil
+}
+
+// resourceTags adds aws:ResourceTag/<key> (and the service aliases) from
+// the tags stored on the resource, looked up only when a policy that
+// applies tests one of those keys.
+func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols iam.Policies) error {
+	if !strings.HasPrefix(req.Resource, "arn:") || !pols.UsesConditionKey(authz.ResourceTagKeyPrefixes...) {
+		return nil
+	}
+	parts := strings.SplitN(req.Resource, ":", 4)
+	src, ok := a.tags[parts[2]]
+	if !ok {
+		return nil
+	}
+	tags, found, err := src.ResourceTags(ctx, req.Resource)
+	if err != nil || !found {
+		return err
+	}
+	for k, v := range authz.ResourceTagContext(req.Resource, tags) {
+		req.Context[k] = v
+	}
+	return nil
 }
 
 // aclAllows asks S3 whether an ACL grants everyone the request.

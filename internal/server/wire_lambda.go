@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,6 +74,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		impl:      svc,
 		policies:  svc,
 		namespace: "lambda",
+		tags:      map[string]authz.ResourceTagger{"lambda": lambdaTags(svc)},
 		routes: []gateway.Route{
 			{Name: "lambda-url", Match: svc.MatchURL, Handler: http.HandlerFunc(svc.ServeURL)},
 			{Name: "lambda-code", Match: code.match, Handler: code},
