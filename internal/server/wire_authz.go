@@ -365,6 +365,9 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		if s.kind == "Account" {
 			k.Set("aws:PrincipalIsAWSService", "false")
 		}
+		for ck, cv := range authz.CalledViaContext(ctx.CalledVia) {
+			k[ck] = cv
+		}
 		for tk, tv := range s.tags {
 			k["aws:principaltag/"+strings.ToLower(tk)] = []string{tv}
 		}
