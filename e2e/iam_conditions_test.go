@@ -165,3 +165,32 @@ func TestIAMResourceTagConditions(t *testing.T) {
 		t.Fatalf("after tagging: %v\n%s", err, errOut)
 	}
 }
+
+// TestIAMResourceARNsWithPathsAndQualifiers: requests on IAM entities are
+// checked on their ARN with its path, and Lambda invocations on the
+// version or alias they name.
+func TestIAMResourceARNsWithPathsAndQualifiers(t *testing.T) {
+	n := Start(t, Binary)
+	n.MustAWS(t, "iam", "create-role", "--role-name", "pathed", "--path", "/team/", "--assume-role-policy-document", trustPolicy)
+	n.MustAWS(t, "iam", "create-role", "--role-name", "plain", "--assume-role-policy-document", trustPolicy)
+	cfg := iamUser(t, n, "scoped", `{"Version":"2012-10-17","Statement":[
+	 {"Effect":"Allow","Action":"iam:GetRole","Resource":"arn:aws:iam::000000000000:role/team/*"},
+	 {"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:*:000000000000:function:fn"}]}`)
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	if _, errOut, err := n.AWS(t, env, "iam", "get-role", "--role-name", "pathed"); err != nil {
+		t.Fatalf("get-role on a role under /team/: %v\n%s", err, errOut)
+	}
+	_, errOut, err := n.AWS(t, env, "iam", "get-role", "--role-name", "plain")
+	if err == nil || !strings.Contains(errOut, "on resource: arn:aws:iam::000000000000:role/plain because no identity-based policy allows") {
+		t.Fatalf("get-role outside /team/: %v\n%s", err, errOut)
+	}
+	_, errOut, err = n.AWS(t, env, "lambda", "invoke", "--function-name", "fn", "--qualifier", "live", "/dev/null")
+	want := "User: arn:aws:iam::000000000000:user/scoped is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:" + n.Region + ":000000000000:function:fn:live"
+	if err == nil || !strings.Contains(errOut, want) {
+		t.Fatalf("invoke of an alias with a policy on the unqualified function: want %q, got %v\n%s", want, err, errOut)
+	}
+}

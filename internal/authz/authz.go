@@ -42,6 +42,11 @@ type Env struct {
 	// CallerARN is the caller, for operations that act on the caller
 	// itself when a member is omitted (iam:GetUser).
 	CallerARN string
+	// IAMEntityARN, when set, finds the ARN of an existing IAM role,
+	// user or group ("role", "user", "group") by name, with its path
+	// (arn:aws:iam::<account>:role/<path>/<name>); without it, or for an
+	// entity that does not exist, the ARN has the default path "/".
+	IAMEntityARN func(kind, name string) (arn string, ok bool)
 }
 
 // Prefix is the IAM service prefix of a niwa service name.
@@ -313,7 +318,16 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 	},
 	"lambda": func(op string, in fields, env Env) []string {
 		if f := in.str("FunctionName"); f != "" {
-			return []string{FunctionARN(f, env)}
+			a := FunctionARN(f, env)
+			if qualifiedOps[op] {
+				// Invoke and permission changes act on the version or
+				// alias named: a policy on the unqualified ARN does not
+				// cover them ("function:name:*" does).
+				if q := functionQualifier(f, in.str("Qualifier")); q != "" {
+					a += ":" + q
+				}
+			}
+			return []string{a}
 		}
 		if l := in.str("LayerName"); l != "" {
 			if strings.HasPrefix(l, "arn:") {
@@ -486,15 +500,28 @@ func iamResources(op string, in fields, env Env) []string {
 	acct := "arn:aws:iam::" + env.Account + ":"
 	// The entity an operation acts on comes first: AttachRolePolicy is
 	// checked on the role, not on the policy.
+	entity := func(kind, member string) []string {
+		name := in.str(member)
+		if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
+			// A new entity's ARN carries the Path it is created with.
+			return []string{acct + kind + pathOr(in.str("Path")) + name}
+		}
+		if env.IAMEntityARN != nil && kind != "instance-profile" {
+			if a, ok := env.IAMEntityARN(kind, name); ok {
+				return []string{a}
+			}
+		}
+		return []string{acct + kind + "/" + name}
+	}
 	switch {
 	case in.str("RoleName") != "":
-		return []string{acct + "role/" + in.str("RoleName")}
+		return entity("role", "RoleName")
 	case in.str("GroupName") != "":
-		return []string{acct + "group/" + in.str("GroupName")}
+		return entity("group", "GroupName")
 	case in.str("UserName") != "":
-		return []string{acct + "user/" + in.str("UserName")}
+		return entity("user", "UserName")
 	case in.str("InstanceProfileName") != "":
-		return []string{acct + "instance-profile/" + in.str("InstanceProfileName")}
+		return entity("instance-profile", "InstanceProfileName")
 	case in.str("PolicyArn") != "":
 		return []string{in.str("PolicyArn")}
 	case in.str("SAMLProviderArn") != "":
@@ -519,6 +546,10 @@ func iamResources(op string, in fields, env Env) []string {
 	}
 	return nil
 }
+
+// kindOp is the operation suffix that creates an entity kind
+// (CreateRole, CreateUser, CreateGroup, CreateInstanceProfile).
+var kindOp = map[string]string{"role": "Role", "user": "User", "group": "Group", "instance-profile": "InstanceProfile"}
 
 func pathOr(p string) string {
 	if p == "" {
@@ -560,6 +591,32 @@ func FunctionARN(f string, env Env) string {
 		return arn("lambda", env.Region, env.Account, "function:"+parts[0])
 	}
 	return arn("lambda", env.Region, env.Account, "function:"+f)
+}
+
+// qualifiedOps are the Lambda operations whose resource is the function
+// version or alias when one is named (Lambda's "Resources and
+// conditions for Lambda actions": Invoke, AddPermission,
+// RemovePermission act on "Function, Function version, Function
+// alias"; the others on the function).
+var qualifiedOps = map[string]bool{
+	"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true,
+	"AddPermission": true, "RemovePermission": true,
+}
+
+// functionQualifier is the version or alias a FunctionName carries
+// (name:q, 123456789012:function:name:q, a qualified ARN) or else the
+// Qualifier member.
+func functionQualifier(f, q string) string {
+	parts := strings.Split(f, ":")
+	switch {
+	case strings.HasPrefix(f, "arn:") && len(parts) > 7:
+		return parts[7]
+	case !strings.HasPrefix(f, "arn:") && len(parts) == 4 && parts[1] == "function":
+		return parts[3]
+	case len(parts) == 2:
+		return parts[1]
+	}
+	return q
 }
 
 // KeyARN turns a KMS KeyId (id, key ARN, alias name or alias ARN) into

@@ -95,7 +95,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(service) + ":" + op.Name, Resource: "*"}
 		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
-	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
+	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource, Context: a.context(ctx, subject, c)}
 		pols := subject.policies
@@ -429,6 +429,25 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	pols.Resource = p
 	pols.ResourceRequired = ns == "kms"
 	return true, nil
+}
+
+// iamEntityARN finds IAM roles, users and groups of account by name, for
+// resource ARNs with their paths.
+func (a *authorizer) iamEntityARN(account string) func(kind, name string) (string, bool) {
+	return func(kind, name string) (string, bool) {
+		switch kind {
+		case "role":
+			r, ok, err := a.iam.RoleByName(account, name)
+			return r.ARN, ok && err == nil
+		case "user":
+			u, ok, err := a.iam.UserByName(account, name)
+			return u.ARN, ok && err == nil
+		case "group":
+			g, ok, err := a.iam.GroupByName(account, name)
+			return g.ARN, ok && err == nil
+		}
+		return "", false
+	}
 }
 
 // resourceTags adds aws:ResourceTag/<key> (and the service aliases) from
