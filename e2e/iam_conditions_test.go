@@ -194,3 +194,72 @@ func TestIAMResourceARNsWithPathsAndQualifiers(t *testing.T) {
 		t.Fatalf("invoke of an alias with a policy on the unqualified function: want %q, got %v\n%s", want, err, errOut)
 	}
 }
+
+// TestIAMSourceVpceFromLambda: a Lambda function in a VPC subnet whose
+// route table has an S3 gateway endpoint reads a bucket whose policy
+// denies every read not made through that endpoint (aws:SourceVpce);
+// the same code in a VPC without an endpoint, or outside any VPC, is
+// denied.
+func TestIAMSourceVpceFromLambda(t *testing.T) {
+	n := StartBinary(t)
+	role := lambdaRole(t, n, "vpce-fn-role")
+	out := n.Python(t, `
+import boto3, io, json, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("app.py", """import boto3
+def handler(event, context):
+    try:
+        body = boto3.client("s3").get_object(Bucket=event["bucket"], Key="k")["Body"].read().decode()
+        return {"body": body}
+    except Exception as e:
+        return {"error": str(e)}
+""")
+region = boto3.session.Session().region_name
+ec2 = boto3.client("ec2")
+def network(cidr):
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    sub = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace("0.0/16", "1.0/24"))["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc)["GroupId"]
+    rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=rtb, SubnetId=sub)
+    return vpc, sub, sg, rtb
+vpc, sub, sg, rtb = network("10.40.0.0/16")
+vpce = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.%s.s3" % region, VpcEndpointType="Gateway",
+    RouteTableIds=[rtb])["VpcEndpoint"]["VpcEndpointId"]
+ovpc, osub, osg, _ = network("10.50.0.0/16")
+s3 = boto3.client("s3")
+s3.create_bucket(Bucket="vpce-only", CreateBucketConfiguration={"LocationConstraint": region})
+s3.put_object(Bucket="vpce-only", Key="k", Body=b"through the endpoint")
+s3.put_bucket_policy(Bucket="vpce-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Sid": "OnlyViaEndpoint", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::vpce-only/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}}]}))
+lam = boto3.client("lambda")
+def fn(name, vpc_config):
+    kw = {"VpcConfig": vpc_config} if vpc_config else {}
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Role="`+role+`",
+        Code={"ZipFile": buf.getvalue()}, Timeout=30, **kw)
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"bucket": "vpce-only"}))
+    return json.loads(r["Payload"].read())
+res = {
+    "endpoint": fn("in-endpoint-vpc", {"SubnetIds": [sub], "SecurityGroupIds": [sg]}),
+    "noendpoint": fn("in-other-vpc", {"SubnetIds": [osub], "SecurityGroupIds": [osg]}),
+    "novpc": fn("outside-vpc", None),
+    "vpce": vpce,
+}
+print(json.dumps(res))
+`)
+	var res struct {
+		Endpoint, NoEndpoint, NoVPC struct{ Body, Error string }
+		Vpce                        string
+	}
+	mustJSON(t, out, &res)
+	if res.Endpoint.Body != "through the endpoint" {
+		t.Errorf("function behind the S3 gateway endpoint: %+v", res.Endpoint)
+	}
+	for name, r := range map[string]struct{ Body, Error string }{"VPC without endpoint": res.NoEndpoint, "outside any VPC": res.NoVPC} {
+		if r.Body != "" || !strings.Contains(r.Error, "AccessDenied") || !strings.Contains(r.Error, "with an explicit deny in a resource-based policy") {
+			t.Errorf("function %s: want AccessDenied by the bucket policy, got %+v", name, r)
+		}
+	}
+}

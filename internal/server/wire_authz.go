@@ -42,19 +42,22 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 	}
 	return &authorizer{
 		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
-		policies: newPolicyCache(d.iam.svc),
+		endpoints: vpcEndpointsOf(d),
+		policies:  newPolicyCache(d.iam.svc),
 	}, nil
 }
 
 // authorizer implements gateway.Authorizer.
 type authorizer struct {
-	mode     string
-	iam      *iamsvc.IAM
-	sts      *sts.STS
-	sources  map[string]resourcePolicySource
-	tags     map[string]authz.ResourceTagger
-	log      *slog.Logger
-	policies *policyCache
+	mode    string
+	iam     *iamsvc.IAM
+	sts     *sts.STS
+	sources map[string]resourcePolicySource
+	tags    map[string]authz.ResourceTagger
+	// endpoints is EC2's VPC endpoints (nil without EC2).
+	endpoints authz.VPCEndpoints
+	log       *slog.Logger
+	policies  *policyCache
 }
 
 // aclSource is what S3 offers for anonymous requests besides its bucket
@@ -94,6 +97,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		// operations except GetCallerIdentity".
 		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(service) + ":" + op.Name, Resource: "*"}
 		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
+	}
+	if err := a.sourceVPC(ctx, subject, service); err != nil {
+		return err
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
 	for _, c := range authz.For(service, op.Name, input, env) {
@@ -187,6 +193,12 @@ type subject struct {
 	kind, username string
 	tags           map[string]string
 	sourceIdentity string
+	// network is where the caller's code runs (a Lambda function in a
+	// VPC), nil elsewhere.
+	network *sts.NetworkPosition
+	// vpc and vpce are the VPC and the endpoint the request came through
+	// (aws:SourceVpc, aws:SourceVpce), set per request by Authorize.
+	vpc, vpce string
 	// federated is set for GetFederationToken sessions, which AWS lets
 	// call no IAM operation and no STS operation but GetCallerIdentity.
 	federated bool
@@ -214,7 +226,7 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 			return s, nil // no role: nothing allows
 		}
 		s.principal.RoleARN, s.principal.Federated = t.RoleARN, t.Federated
-		s.tags, s.sourceIdentity = t.Tags, t.SourceIdentity
+		s.tags, s.sourceIdentity, s.network = t.Tags, t.SourceIdentity, t.Network
 		role, ok, err := a.iam.RoleByARN(t.RoleARN)
 		if err != nil {
 			return nil, err
@@ -348,7 +360,14 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 	now := ctx.Now().UTC()
 	k.Set("aws:CurrentTime", now.Format("2006-01-02T15:04:05Z"))
 	k.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	k.Set("aws:SourceIp", ctx.SourceIP)
+	if s.vpce != "" {
+		// Through a VPC endpoint: no public source address.
+		for ck, cv := range authz.VPCContext(s.vpc, s.vpce) {
+			k[ck] = cv
+		}
+	} else {
+		k.Set("aws:SourceIp", ctx.SourceIP)
+	}
 	k.Set("aws:RequestedRegion", ctx.Region)
 	secure := "false"
 	if ctx.HTTP != nil && ctx.HTTP.TLS != nil {
@@ -429,6 +448,22 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	pols.Resource = p
 	pols.ResourceRequired = ns == "kms"
 	return true, nil
+}
+
+// sourceVPC finds whether a caller inside a VPC reaches service through
+// one of the VPC's endpoints (same region only: other regions are
+// reached over the public path).
+func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string) error {
+	pos := s.network
+	if pos == nil || a.endpoints == nil || pos.Region != ctx.Region {
+		return nil
+	}
+	id, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(service, ctx.Region))
+	if err != nil || !ok {
+		return err
+	}
+	s.vpc, s.vpce = pos.VpcID, id
+	return nil
 }
 
 // iamEntityARN finds IAM roles, users and groups of account by name, for

@@ -264,3 +264,67 @@ func s3Tags(svc *s3.S3) authz.ResourceTagger {
 		return m, true, nil
 	})
 }
+
+// vpcEndpointsOf is EC2 as the authorizer asks it for VPC endpoints (nil
+// when EC2 is not wired).
+func vpcEndpointsOf(d *deps) authz.VPCEndpoints {
+	if d.ec2 == nil {
+		return nil
+	}
+	return ec2Endpoints{d.ec2}
+}
+
+// ec2Endpoints finds a VPC's endpoint for a service through EC2's own
+// describe operations.
+type ec2Endpoints struct{ ec2 *ec2.EC2 }
+
+func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID string, subnetIDs []string, serviceName string) (string, bool, error) {
+	c := *ctx
+	c.Account, c.Region = account, region
+	filter := func(name string, values ...string) ec2api.Filter { return ec2api.Filter{Name: &name, Values: values} }
+	eps, err := e.ec2.DescribeVpcEndpoints(&c, &ec2api.DescribeVpcEndpointsRequest{Filters: []ec2api.Filter{
+		filter("vpc-id", vpcID), filter("service-name", serviceName), filter("vpc-endpoint-state", "available")}})
+	if err != nil || len(eps.VpcEndpoints) == 0 {
+		return "", false, nil
+	}
+	// The route tables the subnets use: their explicit association, else
+	// the VPC's main route table.
+	rts, err := e.ec2.DescribeRouteTables(&c, &ec2api.DescribeRouteTablesRequest{Filters: []ec2api.Filter{filter("vpc-id", vpcID)}})
+	if err != nil {
+		return "", false, nil
+	}
+	explicit, main := map[string]string{}, ""
+	for _, rt := range rts.RouteTables {
+		for _, as := range rt.Associations {
+			switch {
+			case as.Main != nil && *as.Main:
+				main = derefStr(rt.RouteTableId)
+			case as.SubnetId != nil:
+				explicit[*as.SubnetId] = derefStr(rt.RouteTableId)
+			}
+		}
+	}
+	used := map[string]bool{}
+	for _, s := range subnetIDs {
+		if rt, ok := explicit[s]; ok {
+			used[rt] = true
+		} else if main != "" {
+			used[main] = true
+		}
+	}
+	for _, ep := range eps.VpcEndpoints {
+		if derefStr(ep.VpcEndpointType) == "Gateway" {
+			for _, rt := range ep.RouteTableIds {
+				if used[rt] {
+					return derefStr(ep.VpcEndpointId), true, nil
+				}
+			}
+		}
+	}
+	for _, ep := range eps.VpcEndpoints {
+		if t := derefStr(ep.VpcEndpointType); t == "Interface" || t == "GatewayLoadBalancer" {
+			return derefStr(ep.VpcEndpointId), true, nil
+		}
+	}
+	return "", false, nil
+}
