@@ -60,7 +60,8 @@ func TestEndpointFor(t *testing.T) {
 	}
 	own := table(onOwn)
 	table(onBare)
-	rts, err := svc.DescribeRouteTables(ctx, &ec2api.DescribeRouteTablesRequest{Filters: []ec2api.Filter{{Name: p("association.main"), Values: []string{"true"}}}})
+	rts, err := svc.DescribeRouteTables(ctx, &ec2api.DescribeRouteTablesRequest{Filters: []ec2api.Filter{
+		{Name: p("association.main"), Values: []string{"true"}}, {Name: p("vpc-id"), Values: []string{vpcID}}}})
 	must(err)
 	mainRT := *rts.RouteTables[0].RouteTableId
 	endpoint := func(service, typ string, tables ...string) string {
