@@ -246,22 +246,8 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 			}
 		}
 		if t.SessionPolicies || t.SessionPolicy != "" || len(t.PolicyArns) > 0 {
-			s.policies.Session = []*iam.Policy{}
-			if t.SessionPolicy != "" {
-				p, err := a.policies.parse(t.SessionPolicy, "session policy")
-				if err != nil {
-					return nil, err
-				}
-				s.policies.Session = append(s.policies.Session, p)
-			}
-			for _, arn := range t.PolicyArns {
-				p, ok, err := a.policies.managed(role.Account, arn)
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					s.policies.Session = append(s.policies.Session, p)
-				}
+			if err := a.sessionPolicies(s, t, role.Account); err != nil {
+				return nil, err
 			}
 		}
 		return s, nil
@@ -300,7 +286,7 @@ const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action
 func (a *authorizer) federatedSubject(s *subject, accessKeyID string) (*subject, error) {
 	s.kind = "FederatedUser"
 	s.federated = true
-	s.policies.Session = []*iam.Policy{}
+	s.policies.Session = []*iam.Policy{} // until read: nothing allowed
 	t, ok, err := a.sts.LookupTemporary(accessKeyID)
 	if err != nil || !ok {
 		return s, err
@@ -331,23 +317,34 @@ func (a *authorizer) federatedSubject(s *subject, accessKeyID string) (*subject,
 	for k, v := range t.Tags {
 		s.tags[k] = v
 	}
+	if err := a.sessionPolicies(s, t, t.Account); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sessionPolicies sets the session policies a temporary credential was
+// issued with (an empty set when none: the session may then do nothing
+// its identity policies alone would allow).
+func (a *authorizer) sessionPolicies(s *subject, t sts.TempCredential, account string) error {
+	s.policies.Session = []*iam.Policy{}
 	if t.SessionPolicy != "" {
 		p, err := a.policies.parse(t.SessionPolicy, "session policy")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.policies.Session = append(s.policies.Session, p)
 	}
 	for _, arn := range t.PolicyArns {
-		p, ok, err := a.policies.managed(t.Account, arn)
+		p, ok, err := a.policies.managed(account, arn)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ok {
 			s.policies.Session = append(s.policies.Session, p)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // context is the request's condition keys: the global keys niwa knows

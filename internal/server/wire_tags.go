@@ -57,6 +57,16 @@ func arnScope(ctx *request.Context, arn string) (*request.Context, string, bool)
 	return &c, parts[5], true
 }
 
+// tagMap turns a service's list of tags into a map.
+func tagMap[T any](list []T, kv func(T) (*string, *string)) map[string]string {
+	m := make(map[string]string, len(list))
+	for _, t := range list {
+		k, v := kv(t)
+		m[derefStr(k)] = derefStr(v)
+	}
+	return m
+}
+
 // notFound turns a service's AWS error into "no such resource".
 func notFound(err error) (map[string]string, bool, error) {
 	var ae *awserr.Error
@@ -94,11 +104,7 @@ func snsTags(svc *sns.SNS) authz.ResourceTagger {
 		if err != nil {
 			return notFound(err)
 		}
-		m := map[string]string{}
-		for _, t := range out.Tags {
-			m[derefStr(t.Key)] = derefStr(t.Value)
-		}
-		return m, true, nil
+		return tagMap(out.Tags, func(t snsapi.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
 	})
 }
 
@@ -121,8 +127,8 @@ func dynamodbTags(svc *dynamodb.DynamoDB) authz.ResourceTagger {
 			if err != nil {
 				return notFound(err)
 			}
-			for _, t := range out.Tags {
-				m[derefStr(t.Key)] = derefStr(t.Value)
+			for k, v := range tagMap(out.Tags, func(t dynamodbapi.Tag) (*string, *string) { return t.Key, t.Value }) {
+				m[k] = v
 			}
 			if out.NextToken == nil || *out.NextToken == "" {
 				return m, true, nil
@@ -179,11 +185,7 @@ func eventsTags(svc *events.Events) authz.ResourceTagger {
 		if err != nil {
 			return notFound(err)
 		}
-		m := map[string]string{}
-		for _, t := range out.Tags {
-			m[derefStr(t.Key)] = derefStr(t.Value)
-		}
-		return m, true, nil
+		return tagMap(out.Tags, func(t eventsapi.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
 	})
 }
 
@@ -202,11 +204,7 @@ func ec2Tags(svc *ec2.EC2) authz.ResourceTagger {
 		if err != nil {
 			return notFound(err)
 		}
-		m := map[string]string{}
-		for _, t := range out.Tags {
-			m[derefStr(t.Key)] = derefStr(t.Value)
-		}
-		return m, true, nil
+		return tagMap(out.Tags, func(t ec2api.TagDescription) (*string, *string) { return t.Key, t.Value }), true, nil
 	})
 }
 
@@ -257,11 +255,7 @@ func s3Tags(svc *s3.S3) authz.ResourceTagger {
 		if err != nil {
 			return notFound(err)
 		}
-		m := map[string]string{}
-		for _, t := range out.TagSet {
-			m[derefStr(t.Key)] = derefStr(t.Value)
-		}
-		return m, true, nil
+		return tagMap(out.TagSet, func(t s3api.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
 	})
 }
 
