@@ -199,7 +199,8 @@ func TestIAMResourceARNsWithPathsAndQualifiers(t *testing.T) {
 // route table has an S3 gateway endpoint reads a bucket whose policy
 // denies every read not made through that endpoint (aws:SourceVpce);
 // the same code in a VPC without an endpoint, or outside any VPC, is
-// denied.
+// denied, and so is the first function once the endpoint's own policy no
+// longer allows s3:GetObject.
 func TestIAMSourceVpceFromLambda(t *testing.T) {
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "vpce-fn-role")
@@ -247,15 +248,23 @@ res = {
     "novpc": fn("outside-vpc", None),
     "vpce": vpce,
 }
+# The endpoint's own policy must allow the request too.
+ec2.modify_vpc_endpoint(VpcEndpointId=vpce, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket", "Resource": "*"}]}))
+r = lam.invoke(FunctionName="in-endpoint-vpc", Payload=json.dumps({"bucket": "vpce-only"}))
+res["restricted"] = json.loads(r["Payload"].read())
 print(json.dumps(res))
 `)
 	var res struct {
-		Endpoint, NoEndpoint, NoVPC struct{ Body, Error string }
-		Vpce                        string
+		Endpoint, NoEndpoint, NoVPC, Restricted struct{ Body, Error string }
+		Vpce                                    string
 	}
 	mustJSON(t, out, &res)
 	if res.Endpoint.Body != "through the endpoint" {
 		t.Errorf("function behind the S3 gateway endpoint: %+v", res.Endpoint)
+	}
+	if r := res.Restricted; r.Body != "" || !strings.Contains(r.Error, "because no VPC endpoint policy allows the s3:GetObject action") {
+		t.Errorf("endpoint policy allowing only s3:ListBucket: %+v", r)
 	}
 	for name, r := range map[string]struct{ Body, Error string }{"VPC without endpoint": res.NoEndpoint, "outside any VPC": res.NoVPC} {
 		if r.Body != "" || !strings.Contains(r.Error, "AccessDenied") || !strings.Contains(r.Error, "with an explicit deny in a resource-based policy") {

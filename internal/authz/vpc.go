@@ -11,7 +11,15 @@ import (
 // Interface endpoint in the VPC. ok is false when there is none: the
 // request then takes the public path.
 type VPCEndpoints interface {
-	EndpointFor(ctx *request.Context, account, region, vpcID string, subnetIDs []string, serviceName string) (endpointID string, ok bool, err error)
+	EndpointFor(ctx *request.Context, account, region, vpcID string, subnetIDs []string, serviceName string) (Endpoint, bool, error)
+}
+
+// Endpoint is a VPC endpoint as authorization sees it.
+type Endpoint struct {
+	ID string
+	// Policy is the endpoint policy (JSON), which must allow the request
+	// too ("" allows everything).
+	Policy string
 }
 
 // EndpointServiceName is the VPC endpoint service name of a niwa

@@ -111,6 +111,9 @@ const (
 	LayerResource = "resource-based policy"
 	LayerBoundary = "permissions boundary"
 	LayerSession  = "session policy"
+	// LayerEndpoint is the policy of the VPC endpoint a request came
+	// through, which must allow it too.
+	LayerEndpoint = "VPC endpoint policy"
 )
 
 // Decision is the outcome of Evaluate.
@@ -461,6 +464,20 @@ func (ps *Principals) match(p Principal) (direct, delegated bool) {
 		}
 	}
 	return false, delegated
+}
+
+// EndpointDecision is the verdict of a VPC endpoint policy on a request
+// the other layers allow: an explicit deny in it denies, and it must
+// allow the request for the principal (or "*").
+func EndpointDecision(p *Policy, req Request) Decision {
+	ok, m := ResourceAllows(p, req)
+	switch {
+	case ok:
+		return Decision{Reason: Allowed, Matched: m}
+	case len(m) > 0:
+		return Decision{Reason: ExplicitDeny, Layer: LayerEndpoint, Matched: m}
+	}
+	return Decision{Reason: ImplicitDeny, Layer: LayerEndpoint}
 }
 
 // ResourceAllows answers the resource policy's side alone: no statement

@@ -89,7 +89,7 @@ func TestEndpointFor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok, err := finder.EndpointFor(ctx, "123456789012", "us-east-1", tc.vpc, []string{tc.subnet}, "com.amazonaws.us-east-1."+tc.service)
-			if err != nil || got != tc.want || ok != (tc.want != "") {
+			if err != nil || got.ID != tc.want || ok != (tc.want != "") || (ok && got.Policy == "") {
 				t.Fatalf("got %q %v %v, want %q", got, ok, err, tc.want)
 			}
 		})

@@ -121,6 +121,12 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if dec.Reason == iam.ImplicitDeny && authz.AllowedUnlessDenied(service, op.Name) {
 			dec.Reason = iam.Allowed
 		}
+		if dec.Allowed() && subject.vpcePolicy != nil {
+			// Through a VPC endpoint, its policy must allow the request too.
+			if ed := iam.EndpointDecision(subject.vpcePolicy, req); !ed.Allowed() {
+				dec = ed
+			}
+		}
 		if !dec.Allowed() && caller.Anonymous && service == "s3" && a.aclAllows(ctx, &req, op.Name) {
 			dec = iam.Decision{Reason: iam.Allowed}
 			dec.Layer = "bucket or object ACL"
@@ -199,6 +205,8 @@ type subject struct {
 	// vpc and vpce are the VPC and the endpoint the request came through
 	// (aws:SourceVpc, aws:SourceVpce), set per request by Authorize.
 	vpc, vpce string
+	// vpcePolicy is that endpoint's policy, nil when it has none.
+	vpcePolicy *iam.Policy
 	// federated is set for GetFederationToken sessions, which AWS lets
 	// call no IAM operation and no STS operation but GetCallerIdentity.
 	federated bool
@@ -455,11 +463,20 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 	if pos == nil || a.endpoints == nil || pos.Region != ctx.Region {
 		return nil
 	}
-	id, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(service, ctx.Region))
+	ep, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(service, ctx.Region))
 	if err != nil || !ok {
 		return err
 	}
-	s.vpc, s.vpce = pos.VpcID, id
+	s.vpc, s.vpce = pos.VpcID, ep.ID
+	s.vpcePolicy = nil
+	if ep.Policy != "" {
+		p, err := a.policies.parse(ep.Policy, "VPC endpoint policy of "+ep.ID)
+		if err != nil {
+			a.log.Warn("unparsable VPC endpoint policy ignored", "endpoint", ep.ID, "error", err)
+			return nil
+		}
+		s.vpcePolicy = p
+	}
 	return nil
 }
 

@@ -272,20 +272,20 @@ func vpcEndpointsOf(d *deps) authz.VPCEndpoints {
 // describe operations.
 type ec2Endpoints struct{ ec2 *ec2.EC2 }
 
-func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID string, subnetIDs []string, serviceName string) (string, bool, error) {
+func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID string, subnetIDs []string, serviceName string) (authz.Endpoint, bool, error) {
 	c := *ctx
 	c.Account, c.Region = account, region
 	filter := func(name string, values ...string) ec2api.Filter { return ec2api.Filter{Name: &name, Values: values} }
 	eps, err := e.ec2.DescribeVpcEndpoints(&c, &ec2api.DescribeVpcEndpointsRequest{Filters: []ec2api.Filter{
 		filter("vpc-id", vpcID), filter("service-name", serviceName), filter("vpc-endpoint-state", "available")}})
 	if err != nil || len(eps.VpcEndpoints) == 0 {
-		return "", false, nil
+		return authz.Endpoint{}, false, nil
 	}
 	// The route tables the subnets use: their explicit association, else
 	// the VPC's main route table.
 	rts, err := e.ec2.DescribeRouteTables(&c, &ec2api.DescribeRouteTablesRequest{Filters: []ec2api.Filter{filter("vpc-id", vpcID)}})
 	if err != nil {
-		return "", false, nil
+		return authz.Endpoint{}, false, nil
 	}
 	explicit, main := map[string]string{}, ""
 	for _, rt := range rts.RouteTables {
@@ -310,15 +310,15 @@ func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID s
 		if derefStr(ep.VpcEndpointType) == "Gateway" {
 			for _, rt := range ep.RouteTableIds {
 				if used[rt] {
-					return derefStr(ep.VpcEndpointId), true, nil
+					return authz.Endpoint{ID: derefStr(ep.VpcEndpointId), Policy: derefStr(ep.PolicyDocument)}, true, nil
 				}
 			}
 		}
 	}
 	for _, ep := range eps.VpcEndpoints {
 		if t := derefStr(ep.VpcEndpointType); t == "Interface" || t == "GatewayLoadBalancer" {
-			return derefStr(ep.VpcEndpointId), true, nil
+			return authz.Endpoint{ID: derefStr(ep.VpcEndpointId), Policy: derefStr(ep.PolicyDocument)}, true, nil
 		}
 	}
-	return "", false, nil
+	return authz.Endpoint{}, false, nil
 }
