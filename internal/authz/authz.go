@@ -178,8 +178,23 @@ func requestTags(in fields) iam.Context {
 		ctx["aws:requesttag/"+strings.ToLower(k)] = []string{v}
 		keys = append(keys, k)
 	}
+	// EC2 carries tags in TagSpecifications ([{ResourceType, Tags}]).
+	var sources []reflect.Value
 	for _, name := range []string{"Tags", "TagList"} {
-		fv := in.v.FieldByName(name)
+		sources = append(sources, in.v.FieldByName(name))
+	}
+	if specs := in.v.FieldByName("TagSpecifications"); specs.IsValid() && specs.Kind() == reflect.Slice {
+		for i := 0; i < specs.Len(); i++ {
+			e := specs.Index(i)
+			for e.Kind() == reflect.Pointer && !e.IsNil() {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				sources = append(sources, e.FieldByName("Tags"))
+			}
+		}
+	}
+	for _, fv := range sources {
 		if !fv.IsValid() {
 			continue
 		}
