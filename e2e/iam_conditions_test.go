@@ -68,7 +68,8 @@ func TestIAMGetFederationToken(t *testing.T) {
 			}
 		})
 	}
-	// Without a session policy the session has no permissions.
+	// Without a session policy the session has no permissions, but a
+	// bucket policy naming the federated user grants it.
 	out := n.Python(t, `
 import boto3, json, os
 sts = boto3.client("sts", aws_access_key_id=os.environ["K"], aws_secret_access_key=os.environ["S"])
@@ -79,8 +80,16 @@ try:
     print("allowed")
 except s3.exceptions.ClientError as e:
     print(e.response["Error"]["Code"], e.response["Error"]["Message"])
+# A resource policy naming the federated user grants it directly.
+admin = boto3.client("s3")
+admin.put_bucket_policy(Bucket="fed-bucket", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:sts::000000000000:federated-user/nopolicy"}, "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::fed-bucket"}]}))
+s3.list_objects_v2(Bucket="fed-bucket")
+print("granted by the bucket policy")
+admin.delete_bucket_policy(Bucket="fed-bucket")
 `, "K="+creds.AccessKeyID, "S="+creds.SecretAccessKey)
-	if !strings.Contains(out, "AccessDenied User: arn:aws:sts::000000000000:federated-user/nopolicy is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::fed-bucket because no session policy allows the s3:ListBucket action") {
+	if !strings.Contains(out, "AccessDenied User: arn:aws:sts::000000000000:federated-user/nopolicy is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::fed-bucket because no session policy allows the s3:ListBucket action") ||
+		!strings.Contains(out, "granted by the bucket policy") {
 		t.Fatalf("session without policy: %s", out)
 	}
 	// The user's own policies still bound the session: a session policy
