@@ -332,8 +332,7 @@ func (a *authorizer) federatedSubject(s *subject, accessKeyID string) (*subject,
 }
 
 // sessionPolicies sets the session policies a temporary credential was
-// issued with (an empty set when none: the session may then do nothing
-// its identity policies alone would allow).
+// issued with. The set is never nil: an empty one allows nothing.
 func (a *authorizer) sessionPolicies(s *subject, t sts.TempCredential, account string) error {
 	s.policies.Session = []*iam.Policy{}
 	if t.SessionPolicy != "" {
