@@ -330,11 +330,11 @@ func TestDurableAcrossKill9(t *testing.T) {
 // error, never a silent success.
 func TestNotImplementedNamesTheOperation(t *testing.T) {
 	n := Start(t, InProcess)
-	_, err := sts.NewFromConfig(goConfig(n, "test", "test", "")).GetFederationToken(context.Background(),
-		&sts.GetFederationTokenInput{Name: aws.String("bob")})
+	_, err := iam.NewFromConfig(goConfig(n, "test", "test", "")).ListAccountAliases(context.Background(),
+		&iam.ListAccountAliasesInput{})
 	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" || !strings.Contains(apiErr.ErrorMessage(), "GetFederationToken") {
-		t.Fatalf("want NotImplemented naming GetFederationToken, got %v", err)
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" || !strings.Contains(apiErr.ErrorMessage(), "ListAccountAliases") {
+		t.Fatalf("want NotImplemented naming ListAccountAliases, got %v", err)
 	}
 }
 

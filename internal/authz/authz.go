@@ -42,6 +42,11 @@ type Env struct {
 	// CallerARN is the caller, for operations that act on the caller
 	// itself when a member is omitted (iam:GetUser).
 	CallerARN string
+	// IAMEntityARN, when set, finds the ARN of an existing IAM role,
+	// user or group ("role", "user", "group") by name, with its path
+	// (arn:aws:iam::<account>:role/<path>/<name>); without it, or for an
+	// entity that does not exist, the ARN has the default path "/".
+	IAMEntityARN func(kind, name string) (arn string, ok bool)
 }
 
 // Prefix is the IAM service prefix of a niwa service name.
@@ -173,8 +178,23 @@ func requestTags(in fields) iam.Context {
 		ctx["aws:requesttag/"+strings.ToLower(k)] = []string{v}
 		keys = append(keys, k)
 	}
+	// EC2 carries tags in TagSpecifications ([{ResourceType, Tags}]).
+	var sources []reflect.Value
 	for _, name := range []string{"Tags", "TagList"} {
-		fv := in.v.FieldByName(name)
+		sources = append(sources, in.v.FieldByName(name))
+	}
+	if specs := in.v.FieldByName("TagSpecifications"); specs.IsValid() && specs.Kind() == reflect.Slice {
+		for i := 0; i < specs.Len(); i++ {
+			e := specs.Index(i)
+			for e.Kind() == reflect.Pointer && !e.IsNil() {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				sources = append(sources, e.FieldByName("Tags"))
+			}
+		}
+	}
+	for _, fv := range sources {
 		if !fv.IsValid() {
 			continue
 		}
@@ -313,7 +333,16 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 	},
 	"lambda": func(op string, in fields, env Env) []string {
 		if f := in.str("FunctionName"); f != "" {
-			return []string{FunctionARN(f, env)}
+			a := FunctionARN(f, env)
+			if qualifiedOps[op] {
+				// Invoke and permission changes act on the version or
+				// alias named: a policy on the unqualified ARN does not
+				// cover them ("function:name:*" does).
+				if q := functionQualifier(f, in.str("Qualifier")); q != "" {
+					a += ":" + q
+				}
+			}
+			return []string{a}
 		}
 		if l := in.str("LayerName"); l != "" {
 			if strings.HasPrefix(l, "arn:") {
@@ -405,9 +434,26 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		if id := in.str("InstanceId"); id != "" {
 			ids = append(ids, id)
 		}
+		if len(ids) == 0 && !strings.HasPrefix(op, "Create") && !strings.HasPrefix(op, "Run") {
+			// Operations on one existing resource are checked on it (its
+			// tags are ec2:ResourceTag); creations keep "*" until their
+			// several resource types are mapped.
+			for _, m := range ec2IDMembers {
+				if id := in.str(m); id != "" {
+					ids = append(ids, id)
+					break
+				}
+			}
+		}
 		out := make([]string, 0, len(ids))
 		for _, id := range ids {
-			out = append(out, arn("ec2", env.Region, env.Account, "instance/"+id))
+			switch typ := ec2Type(id); typ {
+			case "":
+			case "image": // public images belong to no account
+				out = append(out, arn("ec2", env.Region, "", typ+"/"+id))
+			default:
+				out = append(out, arn("ec2", env.Region, env.Account, typ+"/"+id))
+			}
 		}
 		return out
 	},
@@ -421,6 +467,25 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
+}
+
+// ec2IDMembers name the resource of an EC2 operation, most specific
+// first (AssociateRouteTable acts on the route table, not the subnet).
+var ec2IDMembers = []string{"RouteTableId", "NetworkInterfaceId", "VpcEndpointId", "NatGatewayId", "InternetGatewayId",
+	"AllocationId", "VolumeId", "SnapshotId", "GroupId", "SubnetId", "VpcId", "ImageId"}
+
+// ec2Type is the ARN resource type of an EC2 id, by its prefix
+// (Service Authorization Reference resource types).
+func ec2Type(id string) string {
+	prefix, _, ok := strings.Cut(id, "-")
+	if !ok {
+		return ""
+	}
+	return map[string]string{
+		"i": "instance", "vpc": "vpc", "subnet": "subnet", "sg": "security-group", "rtb": "route-table",
+		"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
+		"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
+	}[prefix]
 }
 
 func dynamoResources(op string, in fields, env Env) []string {
@@ -450,15 +515,28 @@ func iamResources(op string, in fields, env Env) []string {
 	acct := "arn:aws:iam::" + env.Account + ":"
 	// The entity an operation acts on comes first: AttachRolePolicy is
 	// checked on the role, not on the policy.
+	entity := func(kind, member string) []string {
+		name := in.str(member)
+		if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
+			// A new entity's ARN carries the Path it is created with.
+			return []string{acct + kind + pathOr(in.str("Path")) + name}
+		}
+		if env.IAMEntityARN != nil && kind != "instance-profile" {
+			if a, ok := env.IAMEntityARN(kind, name); ok {
+				return []string{a}
+			}
+		}
+		return []string{acct + kind + "/" + name}
+	}
 	switch {
 	case in.str("RoleName") != "":
-		return []string{acct + "role/" + in.str("RoleName")}
+		return entity("role", "RoleName")
 	case in.str("GroupName") != "":
-		return []string{acct + "group/" + in.str("GroupName")}
+		return entity("group", "GroupName")
 	case in.str("UserName") != "":
-		return []string{acct + "user/" + in.str("UserName")}
+		return entity("user", "UserName")
 	case in.str("InstanceProfileName") != "":
-		return []string{acct + "instance-profile/" + in.str("InstanceProfileName")}
+		return entity("instance-profile", "InstanceProfileName")
 	case in.str("PolicyArn") != "":
 		return []string{in.str("PolicyArn")}
 	case in.str("SAMLProviderArn") != "":
@@ -483,6 +561,10 @@ func iamResources(op string, in fields, env Env) []string {
 	}
 	return nil
 }
+
+// kindOp is the operation suffix that creates an entity kind
+// (CreateRole, CreateUser, CreateGroup, CreateInstanceProfile).
+var kindOp = map[string]string{"role": "Role", "user": "User", "group": "Group", "instance-profile": "InstanceProfile"}
 
 func pathOr(p string) string {
 	if p == "" {
@@ -524,6 +606,32 @@ func FunctionARN(f string, env Env) string {
 		return arn("lambda", env.Region, env.Account, "function:"+parts[0])
 	}
 	return arn("lambda", env.Region, env.Account, "function:"+f)
+}
+
+// qualifiedOps are the Lambda operations whose resource is the function
+// version or alias when one is named (Lambda's "Resources and
+// conditions for Lambda actions": Invoke, AddPermission,
+// RemovePermission act on "Function, Function version, Function
+// alias"; the others on the function).
+var qualifiedOps = map[string]bool{
+	"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true,
+	"AddPermission": true, "RemovePermission": true,
+}
+
+// functionQualifier is the version or alias a FunctionName carries
+// (name:q, 123456789012:function:name:q, a qualified ARN) or else the
+// Qualifier member.
+func functionQualifier(f, q string) string {
+	parts := strings.Split(f, ":")
+	switch {
+	case strings.HasPrefix(f, "arn:") && len(parts) > 7:
+		return parts[7]
+	case !strings.HasPrefix(f, "arn:") && len(parts) == 4 && parts[1] == "function":
+		return parts[3]
+	case len(parts) == 2:
+		return parts[1]
+	}
+	return q
 }
 
 // KeyARN turns a KMS KeyId (id, key ARN, alias name or alias ARN) into

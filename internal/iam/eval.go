@@ -111,6 +111,9 @@ const (
 	LayerResource = "resource-based policy"
 	LayerBoundary = "permissions boundary"
 	LayerSession  = "session policy"
+	// LayerEndpoint is the policy of the VPC endpoint a request came
+	// through, which must allow it too.
+	LayerEndpoint = "VPC endpoint policy"
 )
 
 // Decision is the outcome of Evaluate.
@@ -463,6 +466,20 @@ func (ps *Principals) match(p Principal) (direct, delegated bool) {
 	return false, delegated
 }
 
+// EndpointDecision is the verdict of a VPC endpoint policy on a request
+// the other layers allow: an explicit deny in it denies, and it must
+// allow the request for the principal (or "*").
+func EndpointDecision(p *Policy, req Request) Decision {
+	ok, m := ResourceAllows(p, req)
+	switch {
+	case ok:
+		return Decision{Reason: Allowed, Matched: m}
+	case len(m) > 0:
+		return Decision{Reason: ExplicitDeny, Layer: LayerEndpoint, Matched: m}
+	}
+	return Decision{Reason: ImplicitDeny, Layer: LayerEndpoint}
+}
+
 // ResourceAllows answers the resource policy's side alone: no statement
 // of p denies req, and one allows it for the principal itself or for its
 // account. STS uses it for trust policies, which AWS checks whatever the
@@ -479,4 +496,27 @@ func ResourceAllows(p *Policy, req Request) (bool, []Match) {
 	}
 	scan([]*Policy{p}, &req, action, Allow, true, &allow)
 	return allow.direct || allow.delegated, allow.matches
+}
+
+// UsesConditionKey reports whether any statement of pol tests a
+// condition key starting with one of prefixes (lower-case): the
+// authorizer looks up what only some policies need (a resource's stored
+// tags) only when a policy asks for it.
+func (pol Policies) UsesConditionKey(prefixes ...string) bool {
+	all := append(append([]*Policy{pol.Resource, pol.Boundary}, pol.Identity...), pol.Session...)
+	for _, p := range all {
+		if p == nil {
+			continue
+		}
+		for i := range p.Statements {
+			for _, c := range p.Statements[i].Conditions {
+				for _, pre := range prefixes {
+					if strings.HasPrefix(c.Key, pre) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

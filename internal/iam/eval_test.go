@@ -240,3 +240,26 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+// TestEndpointDecision: a VPC endpoint policy filters what the other
+// layers allow, with AWS's wording in the denial.
+func TestEndpointDecision(t *testing.T) {
+	ep := pol(t, `{"Version":"2012-10-17","Statement":[
+	 {"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b1/*"},
+	 {"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"*"}]}`)
+	for _, c := range []struct {
+		action, resource string
+		want             Reason
+		msg              string
+	}{
+		{"s3:GetObject", "arn:aws:s3:::b1/k", Allowed, ""},
+		{"s3:GetObject", "arn:aws:s3:::b2/k", ImplicitDeny, "User: " + alice.ARN + " is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b2/k because no VPC endpoint policy allows the s3:GetObject action"},
+		{"s3:DeleteObject", "arn:aws:s3:::b1/k", ExplicitDeny, "User: " + alice.ARN + " is not authorized to perform: s3:DeleteObject on resource: arn:aws:s3:::b1/k with an explicit deny in a VPC endpoint policy"},
+	} {
+		req := Request{Principal: alice, Action: c.action, Resource: c.resource, Context: Context{}}
+		d := EndpointDecision(ep, req)
+		if d.Reason != c.want || d.Message(req) != c.msg {
+			t.Errorf("%s on %s: %v %q, want %v %q", c.action, c.resource, d.Reason, d.Message(req), c.want, c.msg)
+		}
+	}
+}

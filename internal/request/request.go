@@ -44,6 +44,12 @@ type Context struct {
 	HTTP    *http.Request
 	// SourceIP is the client address as niwa sees it (aws:SourceIp).
 	SourceIP string
+	// CalledVia are the service principals (athena.amazonaws.com) that
+	// made this request on the caller's behalf with its credentials
+	// (forward access sessions), first to last: aws:CalledVia,
+	// aws:CalledViaFirst, aws:CalledViaLast. Empty for direct calls; no
+	// niwa service calls on a principal's behalf yet.
+	CalledVia []string
 }
 
 // Now is the request's view of the current time.

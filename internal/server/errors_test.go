@@ -66,8 +66,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := route53.NewFromConfig(c).ListCidrCollections(ctx, &route53.ListCidrCollectionsInput{})
 			return err
 		}},
-		{"query, implemented service", "STS.GetFederationToken", func(c aws.Config) error {
-			_, err := sts.NewFromConfig(c).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("bob")})
+		{"query, implemented service", "IAM.ListAccountAliases", func(c aws.Config) error {
+			_, err := iam.NewFromConfig(c).ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
 			return err
 		}},
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"log/slog"
 	"net"
 	"net/http"
@@ -103,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		endpoint:      s.endpoint,
 		stores:        map[string]storage.Store{},
 		policySources: map[string]resourcePolicySource{},
+		resourceTags:  map[string]authz.ResourceTagger{},
 	}
 	built, err := buildServices(d)
 	if err != nil {

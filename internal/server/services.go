@@ -19,6 +19,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 )
 
@@ -83,6 +84,12 @@ func buildServices(d *deps) (*built, error) {
 		}
 		if w.policies != nil {
 			d.policySources[w.namespace] = w.policies
+		}
+		for ns, t := range w.tags {
+			if d.resourceTags == nil {
+				d.resourceTags = map[string]authz.ResourceTagger{}
+			}
+			d.resourceTags[ns] = t
 		}
 	}
 	return b, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -52,6 +53,9 @@ type deps struct {
 	// (bucket, queue, topic, function, key policies), by ARN namespace,
 	// for the policy engine.
 	policySources map[string]resourcePolicySource
+	// resourceTags are the services that keep tags, by ARN namespace,
+	// for aws:ResourceTag/<key> (authz.ResourceTagger).
+	resourceTags map[string]authz.ResourceTagger
 }
 
 // store returns the service's store, opening it once.
@@ -88,6 +92,8 @@ type wiring struct {
 	// is the ARN service namespace they are for.
 	policies  resourcePolicySource
 	namespace string
+	// tags are the service's resource tag lookups, by ARN namespace.
+	tags map[string]authz.ResourceTagger
 	// close stops background work (listeners, timers, processes).
 	close func() error
 }

@@ -41,19 +41,23 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
 	return &authorizer{
-		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, log: d.log,
-		policies: newPolicyCache(d.iam.svc),
+		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
+		endpoints: vpcEndpointsOf(d),
+		policies:  newPolicyCache(d.iam.svc),
 	}, nil
 }
 
 // authorizer implements gateway.Authorizer.
 type authorizer struct {
-	mode     string
-	iam      *iamsvc.IAM
-	sts      *sts.STS
-	sources  map[string]resourcePolicySource
-	log      *slog.Logger
-	policies *policyCache
+	mode    string
+	iam     *iamsvc.IAM
+	sts     *sts.STS
+	sources map[string]resourcePolicySource
+	tags    map[string]authz.ResourceTagger
+	// endpoints is EC2's VPC endpoints (nil without EC2).
+	endpoints authz.VPCEndpoints
+	log       *slog.Logger
+	policies  *policyCache
 }
 
 // aclSource is what S3 offers for anonymous requests besides its bucket
@@ -77,6 +81,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if service == "sts" && op.Name == "AssumeRole" && caller.IsRoot() {
 		return nil // STS answers "Roles may not be assumed by root accounts."
 	}
+	if service == "sts" && (op.Name == "GetFederationToken" || op.Name == "GetSessionToken") && caller.SessionToken != "" {
+		return nil // STS answers "Cannot call ... with session credentials"
+	}
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
 	}
@@ -84,12 +91,25 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if err != nil {
 		return err
 	}
-	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
+	if subject.federated && (service == "iam" || service == "sts") && a.mode == EnforcementOn {
+		// "You cannot call any IAM operations using the temporary
+		// credentials returned by GetFederationToken" / "any STS
+		// operations except GetCallerIdentity".
+		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(service) + ":" + op.Name, Resource: "*"}
+		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
+	}
+	if err := a.sourceVPC(ctx, subject, service); err != nil {
+		return err
+	}
+	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource, Context: a.context(ctx, subject, c)}
 		pols := subject.policies
 		exists, err := a.resourcePolicy(ctx, &req, &pols)
 		if err != nil {
+			return err
+		}
+		if err := a.resourceTags(ctx, &req, pols); err != nil {
 			return err
 		}
 		if caller.Anonymous && !exists && strings.HasPrefix(req.Resource, "arn:aws:s3:::") {
@@ -100,6 +120,12 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		dec := iam.Evaluate(req, pols)
 		if dec.Reason == iam.ImplicitDeny && authz.AllowedUnlessDenied(service, op.Name) {
 			dec.Reason = iam.Allowed
+		}
+		if dec.Allowed() && subject.vpcePolicy != nil {
+			// Through a VPC endpoint, its policy must allow the request too.
+			if ed := iam.EndpointDecision(subject.vpcePolicy, req); !ed.Allowed() {
+				dec = ed
+			}
 		}
 		if !dec.Allowed() && caller.Anonymous && service == "s3" && a.aclAllows(ctx, &req, op.Name) {
 			dec = iam.Decision{Reason: iam.Allowed}
@@ -173,6 +199,17 @@ type subject struct {
 	kind, username string
 	tags           map[string]string
 	sourceIdentity string
+	// network is where the caller's code runs (a Lambda function in a
+	// VPC), nil elsewhere.
+	network *sts.NetworkPosition
+	// vpc and vpce are the VPC and the endpoint the request came through
+	// (aws:SourceVpc, aws:SourceVpce), set per request by Authorize.
+	vpc, vpce string
+	// vpcePolicy is that endpoint's policy, nil when it has none.
+	vpcePolicy *iam.Policy
+	// federated is set for GetFederationToken sessions, which AWS lets
+	// call no IAM operation and no STS operation but GetCallerIdentity.
+	federated bool
 }
 
 func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
@@ -197,7 +234,7 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 			return s, nil // no role: nothing allows
 		}
 		s.principal.RoleARN, s.principal.Federated = t.RoleARN, t.Federated
-		s.tags, s.sourceIdentity = t.Tags, t.SourceIdentity
+		s.tags, s.sourceIdentity, s.network = t.Tags, t.SourceIdentity, t.Network
 		role, ok, err := a.iam.RoleByARN(t.RoleARN)
 		if err != nil {
 			return nil, err
@@ -217,25 +254,13 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 			}
 		}
 		if t.SessionPolicies || t.SessionPolicy != "" || len(t.PolicyArns) > 0 {
-			s.policies.Session = []*iam.Policy{}
-			if t.SessionPolicy != "" {
-				p, err := a.policies.parse(t.SessionPolicy, "session policy")
-				if err != nil {
-					return nil, err
-				}
-				s.policies.Session = append(s.policies.Session, p)
-			}
-			for _, arn := range t.PolicyArns {
-				p, ok, err := a.policies.managed(role.Account, arn)
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					s.policies.Session = append(s.policies.Session, p)
-				}
+			if err := a.sessionPolicies(s, t, role.Account); err != nil {
+				return nil, err
 			}
 		}
 		return s, nil
+	case strings.Contains(c.ARN, ":federated-user/"):
+		return a.federatedSubject(s, c.AccessKeyID)
 	case strings.Contains(c.ARN, ":user/"):
 		s.kind = "User"
 		name := c.ARN[strings.LastIndexByte(c.ARN, '/')+1:]
@@ -257,6 +282,78 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 	return s, nil
 }
 
+// allowAll is root's identity as a policy: a federated-user session
+// obtained with root credentials has root's permissions limited by its
+// session policies.
+const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+
+// federatedSubject is a GetFederationToken session: the policies of the
+// user who federated (root: everything), always limited by the session
+// policies (none passed: the session may do nothing), and the user's
+// tags overridden by the session tags.
+func (a *authorizer) federatedSubject(s *subject, accessKeyID string) (*subject, error) {
+	s.kind = "FederatedUser"
+	s.federated = true
+	s.policies.Session = []*iam.Policy{} // until read: nothing allowed
+	t, ok, err := a.sts.LookupTemporary(accessKeyID)
+	if err != nil || !ok {
+		return s, err
+	}
+	s.tags = map[string]string{}
+	switch by := t.FederatedBy; {
+	case by == "arn:aws:iam::"+t.Account+":root":
+		p, err := a.policies.parse(allowAll, "root user permissions")
+		if err != nil {
+			return nil, err
+		}
+		s.policies.Identity = []*iam.Policy{p}
+	case strings.Contains(by, ":user/"):
+		u, ok, err := a.iam.UserByName(t.Account, by[strings.LastIndexByte(by, '/')+1:])
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return s, nil // the user was deleted: its federated sessions may do nothing
+		}
+		if err := a.policies.entity(&s.policies, u.ARN); err != nil {
+			return nil, err
+		}
+		for _, tg := range u.Tags {
+			s.tags[tg.Key] = tg.Value
+		}
+	}
+	for k, v := range t.Tags {
+		s.tags[k] = v
+	}
+	if err := a.sessionPolicies(s, t, t.Account); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sessionPolicies sets the session policies a temporary credential was
+// issued with. The set is never nil: an empty one allows nothing.
+func (a *authorizer) sessionPolicies(s *subject, t sts.TempCredential, account string) error {
+	s.policies.Session = []*iam.Policy{}
+	if t.SessionPolicy != "" {
+		p, err := a.policies.parse(t.SessionPolicy, "session policy")
+		if err != nil {
+			return err
+		}
+		s.policies.Session = append(s.policies.Session, p)
+	}
+	for _, arn := range t.PolicyArns {
+		p, ok, err := a.policies.managed(account, arn)
+		if err != nil {
+			return err
+		}
+		if ok {
+			s.policies.Session = append(s.policies.Session, p)
+		}
+	}
+	return nil
+}
+
 // context is the request's condition keys: the global keys niwa knows
 // plus the operation's own.
 func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) iam.Context {
@@ -267,7 +364,14 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 	now := ctx.Now().UTC()
 	k.Set("aws:CurrentTime", now.Format("2006-01-02T15:04:05Z"))
 	k.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	k.Set("aws:SourceIp", ctx.SourceIP)
+	if s.vpce != "" {
+		// Through a VPC endpoint: no public source address.
+		for ck, cv := range authz.VPCContext(s.vpc, s.vpce) {
+			k[ck] = cv
+		}
+	} else {
+		k.Set("aws:SourceIp", ctx.SourceIP)
+	}
 	k.Set("aws:RequestedRegion", ctx.Region)
 	secure := "false"
 	if ctx.HTTP != nil && ctx.HTTP.TLS != nil {
@@ -283,6 +387,9 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		k.Set("aws:SourceIdentity", s.sourceIdentity)
 		if s.kind == "Account" {
 			k.Set("aws:PrincipalIsAWSService", "false")
+		}
+		for ck, cv := range authz.CalledViaContext(ctx.CalledVia) {
+			k[ck] = cv
 		}
 		for tk, tv := range s.tags {
 			k["aws:principaltag/"+strings.ToLower(tk)] = []string{tv}
@@ -345,6 +452,72 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	pols.Resource = p
 	pols.ResourceRequired = ns == "kms"
 	return true, nil
+}
+
+// sourceVPC finds whether a caller inside a VPC reaches service through
+// one of the VPC's endpoints (same region only: other regions are
+// reached over the public path).
+func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string) error {
+	pos := s.network
+	if pos == nil || a.endpoints == nil || pos.Region != ctx.Region {
+		return nil
+	}
+	ep, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(service, ctx.Region))
+	if err != nil || !ok {
+		return err
+	}
+	s.vpc, s.vpce = pos.VpcID, ep.ID
+	s.vpcePolicy = nil
+	if ep.Policy != "" {
+		p, err := a.policies.parse(ep.Policy, "VPC endpoint policy of "+ep.ID)
+		if err != nil {
+			a.log.Warn("unparsable VPC endpoint policy ignored", "endpoint", ep.ID, "error", err)
+			return nil
+		}
+		s.vpcePolicy = p
+	}
+	return nil
+}
+
+// iamEntityARN finds IAM roles, users and groups of account by name, for
+// resource ARNs with their paths.
+func (a *authorizer) iamEntityARN(account string) func(kind, name string) (string, bool) {
+	return func(kind, name string) (string, bool) {
+		switch kind {
+		case "role":
+			r, ok, err := a.iam.RoleByName(account, name)
+			return r.ARN, ok && err == nil
+		case "user":
+			u, ok, err := a.iam.UserByName(account, name)
+			return u.ARN, ok && err == nil
+		case "group":
+			g, ok, err := a.iam.GroupByName(account, name)
+			return g.ARN, ok && err == nil
+		}
+		return "", false
+	}
+}
+
+// resourceTags adds aws:ResourceTag/<key> (and the service aliases) from
+// the tags stored on the resource, looked up only when a policy that
+// applies tests one of those keys.
+func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols iam.Policies) error {
+	if !strings.HasPrefix(req.Resource, "arn:") || !pols.UsesConditionKey(authz.ResourceTagKeyPrefixes...) {
+		return nil
+	}
+	parts := strings.SplitN(req.Resource, ":", 4)
+	src, ok := a.tags[parts[2]]
+	if !ok {
+		return nil
+	}
+	tags, found, err := src.ResourceTags(ctx, req.Resource)
+	if err != nil || !found {
+		return err
+	}
+	for k, v := range authz.ResourceTagContext(req.Resource, tags) {
+		req.Context[k] = v
+	}
+	return nil
 }
 
 // aclAllows asks S3 whether an ACL grants everyone the request.

@@ -1,6 +1,9 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/dynamodb"
+import (
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+)
 
 // wireDynamoDB wires DynamoDB. Its TTL sweeper runs on the server clock and
 // stops on close. DynamoDB Streams (wired next) serves the same store.
@@ -11,5 +14,5 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 	}
 	svc := dynamodb.New(store, d.clock, dynamodb.Options{})
 	d.dynamodb = svc
-	return &wiring{impl: svc, close: svc.Close}, nil
+	return &wiring{impl: svc, close: svc.Close, tags: map[string]authz.ResourceTagger{"dynamodb": dynamodbTags(svc)}}, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"os"
 	"time"
@@ -32,7 +33,7 @@ func wireEC2(d *deps) (*wiring, error) {
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
 		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
 	}
-	return &wiring{impl: svc, routes: []gateway.Route{route}, close: svc.Close}, nil
+	return &wiring{impl: svc, tags: map[string]authz.ResourceTagger{"ec2": ec2Tags(svc)}, routes: []gateway.Route{route}, close: svc.Close}, nil
 }
 
 // envDuration reads a duration setting; unset or invalid means the

@@ -1,6 +1,9 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/events"
+import (
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/service/events"
+)
 
 // wireEvents wires EventBridge: the service, its subscription to the facts
 // other services publish (EC2 state changes, S3 notifications), and the
@@ -16,7 +19,7 @@ func wireEvents(d *deps) (*wiring, error) {
 	svc := events.New(store, d.bus, d.clock, events.WithLogger(d.log.With("service", "events")))
 	cancel := svc.Subscribe()
 	d.bus.Handle("events", svc.Handler())
-	return &wiring{impl: svc, close: func() error {
+	return &wiring{impl: svc, tags: map[string]authz.ResourceTagger{"events": eventsTags(svc)}, close: func() error {
 		cancel()
 		return svc.Close()
 	}}, nil

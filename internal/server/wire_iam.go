@@ -1,6 +1,9 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/iam"
+import (
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/service/iam"
+)
 
 // iamWiring is IAM as later wire functions and the signature layer see it.
 type iamWiring struct {
@@ -17,5 +20,5 @@ func wireIAM(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.iam = &iamWiring{svc: iam.New(store, iam.WithManagedPolicies(managed))}
-	return &wiring{impl: d.iam.svc}, nil
+	return &wiring{impl: d.iam.svc, tags: map[string]authz.ResourceTagger{"iam": iamTags(d.iam.svc)}}, nil
 }

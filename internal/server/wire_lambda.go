@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
+	"github.com/niwa-cloud/niwa/internal/service/sts"
 )
 
 // wireLambda wires Lambda: functions run as local processes, their code
@@ -41,14 +43,15 @@ func wireLambda(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := lambda.New(lambda.Options{
-		Store:       store,
-		Blobs:       d.backend.Blobs(),
-		Clock:       d.clock,
-		Log:         d.log,
-		Bus:         d.bus,
-		WorkDir:     workDir,
-		Endpoint:    d.endpoint,
-		Credentials: stsRoleCredentials{d.sts}.Credentials,
+		Store:             store,
+		Blobs:             d.backend.Blobs(),
+		Clock:             d.clock,
+		Log:               d.log,
+		Bus:               d.bus,
+		WorkDir:           workDir,
+		Endpoint:          d.endpoint,
+		Credentials:       stsRoleCredentials{d.sts}.Credentials,
+		PlacedCredentials: stsRoleCredentials{d.sts}.PlacedCredentials,
 		Roles: func(arn string) (bool, error) {
 			_, ok, err := d.iam.svc.RoleByARN(arn)
 			return ok, err
@@ -73,6 +76,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		impl:      svc,
 		policies:  svc,
 		namespace: "lambda",
+		tags:      map[string]authz.ResourceTagger{"lambda": lambdaTags(svc)},
 		routes: []gateway.Route{
 			{Name: "lambda-url", Match: svc.MatchURL, Handler: http.HandlerFunc(svc.ServeURL)},
 			{Name: "lambda-code", Match: code.match, Handler: code},
@@ -104,6 +108,20 @@ type stsRoleCredentials struct{ sts *stsWiring }
 
 func (s stsRoleCredentials) Credentials(now time.Time, account, roleARN, session string, d time.Duration) (lambda.Credentials, error) {
 	c, err := s.sts.svc.IssueRoleCredentials(now, account, roleARN, session, d)
+	if err != nil {
+		return lambda.Credentials{}, err
+	}
+	return lambda.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}, nil
+}
+
+// PlacedCredentials mints execution-role credentials that remember the
+// function's VPC placement (aws:SourceVpc / aws:SourceVpce).
+func (s stsRoleCredentials) PlacedCredentials(now time.Time, account, roleARN, session string, d time.Duration, at lambda.Placement) (lambda.Credentials, error) {
+	var pos *sts.NetworkPosition
+	if at.VpcID != "" {
+		pos = &sts.NetworkPosition{Region: at.Region, VpcID: at.VpcID, SubnetIDs: at.SubnetIDs}
+	}
+	c, err := s.sts.svc.IssuePlacedRoleCredentials(now, account, roleARN, session, d, pos)
 	if err != nil {
 		return lambda.Credentials{}, err
 	}

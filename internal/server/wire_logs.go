@@ -1,6 +1,9 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/logs"
+import (
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/service/logs"
+)
 
 // wireLogs wires CloudWatch Logs.
 func wireLogs(d *deps) (*wiring, error) {
@@ -8,5 +11,6 @@ func wireLogs(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{impl: logs.New(store, d.clock)}, nil
+	svc := logs.New(store, d.clock)
+	return &wiring{impl: svc, tags: map[string]authz.ResourceTagger{"logs": logsTags(svc)}}, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -43,6 +44,7 @@ func wireS3(d *deps) (*wiring, error) {
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{
+		tags:      map[string]authz.ResourceTagger{"s3": s3Tags(svc)},
 		impl:      svc,
 		routes:    []gateway.Route{svc.PostObjectRoute(), svc.WebsiteRoute()},
 		policies:  svc,

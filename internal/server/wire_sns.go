@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/sns"
 )
@@ -19,6 +20,7 @@ func wireSNS(d *deps) (*wiring, error) {
 	}
 	d.bus.Handle("sns", svc)
 	return &wiring{
+		tags:   map[string]authz.ResourceTagger{"sns": snsTags(svc)},
 		impl:   svc,
 		routes: []gateway.Route{{Name: "sns", Match: svc.Matches, Handler: svc.HTTP()}},
 		close:  svc.Close,

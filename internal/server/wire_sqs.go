@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"strings"
 
@@ -26,7 +27,8 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs"}, nil
+	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs",
+		tags: map[string]authz.ResourceTagger{"sqs": sqsTags(svc)}}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.

@@ -179,6 +179,23 @@ func (s *IAM) RoleByARN(arn string) (Role, bool, error) {
 	return role, found, err
 }
 
+// RoleByName finds a role of account by name (without regard to case),
+// whatever its path: authorization names roles by their full ARN.
+func (s *IAM) RoleByName(account, name string) (Role, bool, error) {
+	var arn string
+	err := s.store.View(func(tx storage.Tx) error {
+		r, ok, err := roles.Get(tx, storage.Global(account), lower(name))
+		if err == nil && ok {
+			arn = roleARN(account, &r)
+		}
+		return err
+	})
+	if err != nil || arn == "" {
+		return Role{}, false, err
+	}
+	return s.RoleByARN(arn)
+}
+
 // UserByName finds a user of account by name (without regard to case).
 func (s *IAM) UserByName(account, name string) (User, bool, error) {
 	var user User

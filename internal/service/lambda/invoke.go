@@ -293,8 +293,18 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 	if ep := l.opt.Endpoint(); ep != "" {
 		set["AWS_ENDPOINT_URL"] = ep
 	}
-	if l.opt.Credentials != nil && cfg.Role != nil {
-		c, err := l.opt.Credentials(l.opt.Clock.Now(), t.sc.Account, *cfg.Role, name, 12*time.Hour)
+	if (l.opt.Credentials != nil || l.opt.PlacedCredentials != nil) && cfg.Role != nil {
+		var c Credentials
+		var err error
+		if l.opt.PlacedCredentials != nil {
+			at := Placement{Region: t.sc.Region}
+			if v := cfg.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+				at.VpcID, at.SubnetIDs = deref(v.VpcId), v.SubnetIds
+			}
+			c, err = l.opt.PlacedCredentials(l.opt.Clock.Now(), t.sc.Account, *cfg.Role, name, 12*time.Hour, at)
+		} else {
+			c, err = l.opt.Credentials(l.opt.Clock.Now(), t.sc.Account, *cfg.Role, name, 12*time.Hour)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("assuming the execution role %s: %w", *cfg.Role, err)
 		}

@@ -30,6 +30,20 @@ type Credentials struct {
 // RoleCredentials mints credentials for an execution role (STS).
 type RoleCredentials func(now time.Time, account, roleARN, sessionName string, d time.Duration) (Credentials, error)
 
+// Placement is where a function's code runs in the network: the VPC and
+// subnets of its VpcConfig (empty outside any VPC).
+type Placement struct {
+	Region    string
+	VpcID     string
+	SubnetIDs []string
+}
+
+// PlacedRoleCredentials mints credentials for an execution role and
+// records where the function runs, so that requests signed with them
+// can be seen as coming from inside its VPC (aws:SourceVpc,
+// aws:SourceVpce through a VPC endpoint).
+type PlacedRoleCredentials func(now time.Time, account, roleARN, sessionName string, d time.Duration, at Placement) (Credentials, error)
+
 // Roles tells whether an IAM role exists (IAM), so CreateFunction can
 // refuse a role Lambda could not assume, as AWS does.
 type Roles func(roleARN string) (bool, error)
@@ -61,8 +75,10 @@ type Options struct {
 	// only once niwa listens): functions' SDKs point at it.
 	Endpoint    func() string
 	Credentials RoleCredentials
-	Roles       Roles
-	Logs        LogWriter
+	// PlacedCredentials, when set, is used instead of Credentials.
+	PlacedCredentials PlacedRoleCredentials
+	Roles             Roles
+	Logs              LogWriter
 	// IdleTimeout is how long a warm environment lives unused.
 	IdleTimeout time.Duration
 	// URLHostSuffix is the host suffix of function URLs

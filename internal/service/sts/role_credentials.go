@@ -15,6 +15,12 @@ import (
 // MaxSessionDuration cap. The credentials sign requests like any other
 // temporary key.
 func (s *STS) IssueRoleCredentials(now time.Time, account, roleARN, sessionName string, d time.Duration) (TempCredential, error) {
+	return s.IssuePlacedRoleCredentials(now, account, roleARN, sessionName, d, nil)
+}
+
+// IssuePlacedRoleCredentials is IssueRoleCredentials for code that runs
+// at a network position (a Lambda function in a VPC); at may be nil.
+func (s *STS) IssuePlacedRoleCredentials(now time.Time, account, roleARN, sessionName string, d time.Duration, at *NetworkPosition) (TempCredential, error) {
 	name, id := roleNameFromARN(roleARN), ""
 	if s.roles != nil {
 		role, ok, err := s.roles.RoleByARN(roleARN)
@@ -41,6 +47,7 @@ func (s *STS) IssueRoleCredentials(now time.Time, account, roleARN, sessionName 
 		UserID:          id + ":" + sessionName,
 		RoleARN:         roleARN,
 		SessionName:     sessionName,
+		Network:         at,
 	}
 	err := s.store.Update(func(tx storage.Tx) error {
 		return temporaryCredentials.Put(tx, globalScope, c, c.AccessKeyID)

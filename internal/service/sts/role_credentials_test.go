@@ -23,3 +23,25 @@ func TestIssueRoleCredentials(t *testing.T) {
 		t.Fatal("a user ARN is not a role")
 	}
 }
+
+// TestIssuePlacedRoleCredentials: credentials issued to code in a VPC
+// remember where it runs (aws:SourceVpc / aws:SourceVpce); others do not.
+func TestIssuePlacedRoleCredentials(t *testing.T) {
+	f := newFixture(t)
+	at := &NetworkPosition{Region: "us-east-1", VpcID: "vpc-1", SubnetIDs: []string{"subnet-1"}}
+	c, err := f.IssuePlacedRoleCredentials(t0, account, "arn:aws:iam::"+account+":role/app", "fn", time.Hour, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := f.LookupTemporary(c.AccessKeyID)
+	if err != nil || !ok || got.Network == nil || got.Network.VpcID != "vpc-1" || got.Network.SubnetIDs[0] != "subnet-1" {
+		t.Fatalf("placed credential: %+v %v", got, err)
+	}
+	c, err = f.IssueRoleCredentials(t0, account, "arn:aws:iam::"+account+":role/app", "fn", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := f.LookupTemporary(c.AccessKeyID); got.Network != nil {
+		t.Fatalf("unplaced credential has a network position: %+v", got.Network)
+	}
+}

@@ -62,6 +62,23 @@ type TempCredential struct {
 	// Federated is the identity provider of a federated session
 	// (AssumeRoleWithSAML, AssumeRoleWithWebIdentity).
 	Federated string `json:"federated,omitempty"`
+	// FederatedBy is the IAM user (or root) that called
+	// GetFederationToken for a federated-user session: its policies,
+	// intersected with the session policies, are the session's.
+	FederatedBy string `json:"federatedBy,omitempty"`
+	// Network is where the code holding these credentials runs, for
+	// credentials a service issued to code it runs inside a VPC (a
+	// Lambda function's VpcConfig); nil elsewhere.
+	Network *NetworkPosition `json:"network,omitempty"`
+}
+
+// NetworkPosition is a place in a VPC: requests from there reach a
+// service through the VPC's endpoint for it (aws:SourceVpc,
+// aws:SourceVpce), when there is one.
+type NetworkPosition struct {
+	Region    string   `json:"region"`
+	VpcID     string   `json:"vpcId"`
+	SubnetIDs []string `json:"subnetIds"`
 }
 
 // temporaryCredentials are keyed by access key id alone: the key id is

@@ -1,0 +1,324 @@
+package server
+
+import (
+	"errors"
+	"strings"
+
+	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/ec2"
+	"github.com/niwa-cloud/niwa/internal/service/events"
+	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
+	"github.com/niwa-cloud/niwa/internal/service/lambda"
+	"github.com/niwa-cloud/niwa/internal/service/logs"
+	"github.com/niwa-cloud/niwa/internal/service/s3"
+	"github.com/niwa-cloud/niwa/internal/service/sns"
+	"github.com/niwa-cloud/niwa/internal/service/sqs"
+)
+
+// Resource tag lookups (authz.ResourceTagger) for the services that keep
+// tags: each reads the tags through the service's own read-only listing
+// operation, in the account and region the ARN names, so authz never
+// reaches into a service. A resource the service does not know (an
+// AWS error from the listing) has no tags: the handler answers the
+// request's own NotFound after authorization.
+
+// tagLookup adapts a function to authz.ResourceTagger.
+type tagLookup func(ctx *request.Context, arn string) (map[string]string, bool, error)
+
+func (f tagLookup) ResourceTags(ctx *request.Context, arn string) (map[string]string, bool, error) {
+	return f(ctx, arn)
+}
+
+// arnScope is ctx moved to the account and region of arn, with the ARN's
+// resource part.
+func arnScope(ctx *request.Context, arn string) (*request.Context, string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return nil, "", false
+	}
+	c := *ctx
+	if parts[4] != "" {
+		c.Account = parts[4]
+	}
+	if parts[3] != "" {
+		c.Region = parts[3]
+	}
+	return &c, parts[5], true
+}
+
+// tagMap turns a service's list of tags into a map.
+func tagMap[T any](list []T, kv func(T) (*string, *string)) map[string]string {
+	m := make(map[string]string, len(list))
+	for _, t := range list {
+		k, v := kv(t)
+		m[derefStr(k)] = derefStr(v)
+	}
+	return m
+}
+
+// notFound turns a service's AWS error into "no such resource".
+func notFound(err error) (map[string]string, bool, error) {
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		return nil, false, nil
+	}
+	return nil, false, err
+}
+
+func sqsTags(svc *sqs.SQS) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, name, ok := arnScope(ctx, arn)
+		if !ok {
+			return nil, false, nil
+		}
+		u, err := svc.GetQueueUrl(c, &sqsapi.GetQueueUrlInput{QueueName: &name, QueueOwnerAWSAccountId: &c.Account})
+		if err != nil {
+			return notFound(err)
+		}
+		out, err := svc.ListQueueTags(c, &sqsapi.ListQueueTagsInput{QueueUrl: u.QueueUrl})
+		if err != nil {
+			return notFound(err)
+		}
+		return out.Tags, true, nil
+	})
+}
+
+func snsTags(svc *sns.SNS) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, _, ok := arnScope(ctx, arn)
+		if !ok {
+			return nil, false, nil
+		}
+		out, err := svc.ListTagsForResource(c, &snsapi.ListTagsForResourceInput{ResourceArn: &arn})
+		if err != nil {
+			return notFound(err)
+		}
+		return tagMap(out.Tags, func(t snsapi.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
+	})
+}
+
+func dynamodbTags(svc *dynamodb.DynamoDB) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, res, ok := arnScope(ctx, arn)
+		if !ok {
+			return nil, false, nil
+		}
+		// Indexes and streams are tagged through their table.
+		seg := strings.Split(res, "/")
+		if len(seg) < 2 || seg[0] != "table" {
+			return nil, false, nil
+		}
+		table := strings.TrimSuffix(arn, res) + "table/" + seg[1]
+		m := map[string]string{}
+		in := &dynamodbapi.ListTagsOfResourceInput{ResourceArn: &table}
+		for {
+			out, err := svc.ListTagsOfResource(c, in)
+			if err != nil {
+				return notFound(err)
+			}
+			for k, v := range tagMap(out.Tags, func(t dynamodbapi.Tag) (*string, *string) { return t.Key, t.Value }) {
+				m[k] = v
+			}
+			if out.NextToken == nil || *out.NextToken == "" {
+				return m, true, nil
+			}
+			in.NextToken = out.NextToken
+		}
+	})
+}
+
+func lambdaTags(svc *lambda.Lambda) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, res, ok := arnScope(ctx, arn)
+		if !ok || !strings.HasPrefix(res, "function:") {
+			return nil, false, nil
+		}
+		fn := strings.Join(strings.SplitN(arn, ":", 8)[:7], ":") // tags are the function's, not a qualifier's
+		out, err := svc.ListTags(c, &lambdaapi.ListTagsRequest{Resource: &fn})
+		if err != nil {
+			return notFound(err)
+		}
+		return out.Tags, true, nil
+	})
+}
+
+func logsTags(svc *logs.Logs) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, res, ok := arnScope(ctx, arn)
+		if !ok {
+			return nil, false, nil
+		}
+		group, ok := strings.CutPrefix(res, "log-group:")
+		if !ok {
+			return nil, false, nil
+		}
+		if i := strings.Index(group, ":log-stream:"); i >= 0 {
+			group = group[:i]
+		}
+		group = strings.TrimSuffix(group, ":*")
+		out, err := svc.ListTagsLogGroup(c, &logsapi.ListTagsLogGroupRequest{LogGroupName: &group})
+		if err != nil {
+			return notFound(err)
+		}
+		return out.Tags, true, nil
+	})
+}
+
+func eventsTags(svc *events.Events) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, _, ok := arnScope(ctx, arn)
+		if !ok {
+			return nil, false, nil
+		}
+		out, err := svc.ListTagsForResource(c, &eventsapi.ListTagsForResourceRequest{ResourceARN: &arn})
+		if err != nil {
+			return notFound(err)
+		}
+		return tagMap(out.Tags, func(t eventsapi.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
+	})
+}
+
+func ec2Tags(svc *ec2.EC2) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		c, res, ok := arnScope(ctx, arn)
+		if !ok {
+			return nil, false, nil
+		}
+		_, id, ok := strings.Cut(res, "/")
+		if !ok || id == "" {
+			return nil, false, nil
+		}
+		name := "resource-id"
+		out, err := svc.DescribeTags(c, &ec2api.DescribeTagsRequest{Filters: []ec2api.Filter{{Name: &name, Values: []string{id}}}})
+		if err != nil {
+			return notFound(err)
+		}
+		return tagMap(out.Tags, func(t ec2api.TagDescription) (*string, *string) { return t.Key, t.Value }), true, nil
+	})
+}
+
+func iamTags(svc *iamsvc.IAM) authz.ResourceTagger {
+	return tagLookup(func(_ *request.Context, arn string) (map[string]string, bool, error) {
+		parts := strings.SplitN(arn, ":", 6)
+		if len(parts) < 6 {
+			return nil, false, nil
+		}
+		var tags []iamsvc.Tag
+		switch res := parts[5]; {
+		case strings.HasPrefix(res, "role/"):
+			r, ok, err := svc.RoleByARN(arn)
+			if err != nil || !ok {
+				return nil, ok, err
+			}
+			tags = r.Tags
+		case strings.HasPrefix(res, "user/"):
+			u, ok, err := svc.UserByName(parts[4], res[strings.LastIndexByte(res, '/')+1:])
+			if err != nil || !ok {
+				return nil, ok, err
+			}
+			tags = u.Tags
+		default:
+			return nil, false, nil
+		}
+		m := map[string]string{}
+		for _, t := range tags {
+			m[t.Key] = t.Value
+		}
+		return m, true, nil
+	})
+}
+
+// s3Tags gives object tags (s3:ExistingObjectTag/<key>) only: bucket tags
+// take part in authorization on AWS only for buckets with ABAC enabled.
+func s3Tags(svc *s3.S3) authz.ResourceTagger {
+	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+		rest, ok := strings.CutPrefix(arn, "arn:aws:s3:::")
+		if !ok {
+			return nil, false, nil
+		}
+		bucket, key, ok := strings.Cut(rest, "/")
+		if !ok || key == "" || strings.ContainsAny(key, "*?") {
+			return nil, false, nil
+		}
+		out, err := svc.GetObjectTagging(ctx, &s3api.GetObjectTaggingInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			return notFound(err)
+		}
+		return tagMap(out.TagSet, func(t s3api.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
+	})
+}
+
+// vpcEndpointsOf is EC2 as the authorizer asks it for VPC endpoints (nil
+// when EC2 is not wired).
+func vpcEndpointsOf(d *deps) authz.VPCEndpoints {
+	if d.ec2 == nil {
+		return nil
+	}
+	return ec2Endpoints{d.ec2}
+}
+
+// ec2Endpoints finds a VPC's endpoint for a service through EC2's own
+// describe operations.
+type ec2Endpoints struct{ ec2 *ec2.EC2 }
+
+func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID string, subnetIDs []string, serviceName string) (authz.Endpoint, bool, error) {
+	c := *ctx
+	c.Account, c.Region = account, region
+	filter := func(name string, values ...string) ec2api.Filter { return ec2api.Filter{Name: &name, Values: values} }
+	eps, err := e.ec2.DescribeVpcEndpoints(&c, &ec2api.DescribeVpcEndpointsRequest{Filters: []ec2api.Filter{
+		filter("vpc-id", vpcID), filter("service-name", serviceName), filter("vpc-endpoint-state", "available")}})
+	if err != nil || len(eps.VpcEndpoints) == 0 {
+		return authz.Endpoint{}, false, nil
+	}
+	// The route tables the subnets use: their explicit association, else
+	// the VPC's main route table.
+	rts, err := e.ec2.DescribeRouteTables(&c, &ec2api.DescribeRouteTablesRequest{Filters: []ec2api.Filter{filter("vpc-id", vpcID)}})
+	if err != nil {
+		return authz.Endpoint{}, false, nil
+	}
+	explicit, main := map[string]string{}, ""
+	for _, rt := range rts.RouteTables {
+		for _, as := range rt.Associations {
+			switch {
+			case as.Main != nil && *as.Main:
+				main = derefStr(rt.RouteTableId)
+			case as.SubnetId != nil:
+				explicit[*as.SubnetId] = derefStr(rt.RouteTableId)
+			}
+		}
+	}
+	used := map[string]bool{}
+	for _, s := range subnetIDs {
+		if rt, ok := explicit[s]; ok {
+			used[rt] = true
+		} else if main != "" {
+			used[main] = true
+		}
+	}
+	for _, ep := range eps.VpcEndpoints {
+		if derefStr(ep.VpcEndpointType) == "Gateway" {
+			for _, rt := range ep.RouteTableIds {
+				if used[rt] {
+					return authz.Endpoint{ID: derefStr(ep.VpcEndpointId), Policy: derefStr(ep.PolicyDocument)}, true, nil
+				}
+			}
+		}
+	}
+	for _, ep := range eps.VpcEndpoints {
+		if t := derefStr(ep.VpcEndpointType); t == "Interface" || t == "GatewayLoadBalancer" {
+			return authz.Endpoint{ID: derefStr(ep.VpcEndpointId), Policy: derefStr(ep.PolicyDocument)}, true, nil
+		}
+	}
+	return authz.Endpoint{}, false, nil
+}
