@@ -256,10 +256,9 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 	name := deref(cfg.FunctionName)
 	home := filepath.Join(l.opt.WorkDir, "home")
 	os.MkdirAll(home, 0o755)
+	// The executor adds the layer paths (/opt/bin and the rest), which
+	// depend on whether the layers are mounted at /opt.
 	path := os.Getenv("PATH")
-	if spec.OptDir != "" {
-		path = filepath.Join(spec.OptDir, "bin") + ":" + path
-	}
 	env := map[string]string{}
 	if cfg.Environment != nil {
 		for k, v := range cfg.Environment.Variables {
@@ -284,11 +283,6 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 		"PATH":                            path,
 		"HOME":                            home,
 		"PYTHONUNBUFFERED":                "1",
-	}
-	if spec.OptDir != "" {
-		set["NIWA_LAMBDA_OPT"] = spec.OptDir
-		set["LD_LIBRARY_PATH"] = filepath.Join(spec.OptDir, "lib")
-		set["NODE_PATH"] = filepath.Join(spec.OptDir, "nodejs", "node_modules") + ":" + filepath.Join(spec.OptDir, "nodejs", "node20", "node_modules")
 	}
 	if ep := l.opt.Endpoint(); ep != "" {
 		set["AWS_ENDPOINT_URL"] = ep

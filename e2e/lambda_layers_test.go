@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// zipModes builds a zip whose entries have the given file modes (0o644
+// when absent).
+func zipModes(t *testing.T, dir, name string, files map[string]string, modes map[string]os.FileMode) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for n, data := range files {
+		h := &zip.FileHeader{Name: n, Method: zip.Deflate}
+		h.SetMode(0o644)
+		if m, ok := modes[n]; ok {
+			h.SetMode(m)
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(data))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const layerPy = `import json, os, subprocess, time, mylib
+
+def handler(event, context):
+    if event.get("crash"):
+        os._exit(5)
+    if event.get("hang"):
+        child = subprocess.Popen(["sleep", "300"])
+        with open(event["pidfile"], "w") as f:
+            f.write(str(child.pid))
+        time.sleep(30)
+    tool = subprocess.run(["tool"], capture_output=True, text=True).stdout.strip()
+    return {"lib": mylib.VALUE, "data": open("/opt/data.txt").read(), "opt": sorted(os.listdir("/opt")),
+            "tool": tool, "pythonpath": os.environ.get("PYTHONPATH", ""), "ro": not os.access("/opt", os.W_OK)}
+`
+
+const layerNode = `const greet = require("greet");
+const fs = require("fs");
+exports.handler = async () => ({ greeting: greet("niwa"), data: fs.readFileSync("/opt/data.txt", "utf8"),
+  opt: fs.readdirSync("/opt").sort(), nodePath: process.env.NODE_PATH });
+`
+
+// TestLambdaLayersAtOpt: two layers merged in order (the second one's
+// data.txt overrides the first's) are what python and nodejs functions
+// see at /opt: the python function imports a module from
+// /opt/python, reads /opt/data.txt by absolute path, runs /opt/bin/tool
+// from PATH and lists /opt; the node function requires a module from
+// /opt/nodejs/node_modules. A timeout still kills the function's whole
+// process tree, and a crashed runtime is replaced, with layers mounted.
+func TestLambdaLayersAtOpt(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("layers are mounted at /opt only on Linux")
+	}
+	requireClient(t, "node", "node", "--version")
+	n := StartBinary(t)
+	dir := t.TempDir()
+	role := lambdaRole(t, n, "layer-role")
+
+	l1 := zipModes(t, dir, "l1.zip", map[string]string{
+		"python/mylib.py": "VALUE = 'from layer one'\n",
+		"bin/tool":        "#!/bin/sh\necho tool ran\n",
+		"data.txt":        "first",
+	}, map[string]os.FileMode{"bin/tool": 0o755})
+	l2 := zipModes(t, dir, "l2.zip", map[string]string{
+		"data.txt":                            "second",
+		"nodejs/node_modules/greet/index.js": "module.exports = (n) => 'hello ' + n + ' from a layer';\n",
+	}, nil)
+	var arns []string
+	for i, z := range []string{l1, l2} {
+		out := n.MustAWS(t, "lambda", "publish-layer-version", "--layer-name", "lay"+strconv.Itoa(i+1),
+			"--zip-file", "fileb://"+z, "--compatible-runtimes", "python3.12", "nodejs20.x")
+		var v struct{ LayerVersionArn string }
+		json.Unmarshal([]byte(out), &v)
+		arns = append(arns, v.LayerVersionArn)
+	}
+	pyZip := zipModes(t, dir, "py.zip", map[string]string{"app.py": layerPy}, nil)
+	nodeZip := zipModes(t, dir, "node.zip", map[string]string{"index.js": layerNode}, nil)
+	n.MustAWS(t, "lambda", "create-function", "--function-name", "layered-py", "--runtime", "python3.12",
+		"--handler", "app.handler", "--role", role, "--zip-file", "fileb://"+pyZip, "--timeout", "2",
+		"--layers", arns[0], arns[1])
+	n.MustAWS(t, "lambda", "create-function", "--function-name", "layered-node", "--runtime", "nodejs20.x",
+		"--handler", "index.handler", "--role", role, "--zip-file", "fileb://"+nodeZip, "--layers", arns[0], arns[1])
+
+	pidfile := filepath.Join(dir, "child.pid")
+	out := n.Python(t, `
+import boto3, json
+lam = boto3.client("lambda")
+def call(fn, ev={}):
+    r = lam.invoke(FunctionName=fn, Payload=json.dumps(ev))
+    return r.get("FunctionError"), json.loads(r["Payload"].read())
+
+err, p = call("layered-py")
+assert err is None, p
+assert p["lib"] == "from layer one", p
+assert p["data"] == "second", p
+assert p["opt"] == ["bin", "data.txt", "nodejs", "python"], p
+assert p["tool"] == "tool ran", p
+assert "/opt/python/lib/python3.12/site-packages" in p["pythonpath"].split(":") and "/opt/python" in p["pythonpath"].split(":"), p
+assert p["ro"], p
+
+err, p = call("layered-node")
+assert err is None, p
+assert p["greeting"] == "hello niwa from a layer" and p["data"] == "second", p
+assert p["opt"] == ["bin", "data.txt", "nodejs", "python"], p
+assert "/opt/nodejs/node_modules" in p["nodePath"].split(":"), p
+
+err, p = call("layered-py", {"crash": True})
+assert err == "Unhandled" and p["errorType"] == "Runtime.ExitError", p
+err, p = call("layered-py")
+assert err is None and p["data"] == "second", p
+
+err, p = call("layered-py", {"hang": True, "pidfile": "` + pidfile + `"})
+assert err == "Unhandled" and p["errorType"] == "Sandbox.Timedout", p
+print("ok")
+`)
+	if strings.TrimSpace(out) != "ok" {
+		t.Fatal(out)
+	}
+	data, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the timed-out function's child %d is still running", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
