@@ -85,7 +85,7 @@ func TestLambdaLayersAtOpt(t *testing.T) {
 		"data.txt":        "first",
 	}, map[string]os.FileMode{"bin/tool": 0o755})
 	l2 := zipModes(t, dir, "l2.zip", map[string]string{
-		"data.txt":                            "second",
+		"data.txt":                           "second",
 		"nodejs/node_modules/greet/index.js": "module.exports = (n) => 'hello ' + n + ' from a layer';\n",
 	}, nil)
 	var arns []string
@@ -132,7 +132,7 @@ assert err == "Unhandled" and p["errorType"] == "Runtime.ExitError", p
 err, p = call("layered-py")
 assert err is None and p["data"] == "second", p
 
-err, p = call("layered-py", {"hang": True, "pidfile": "` + pidfile + `"})
+err, p = call("layered-py", {"hang": True, "pidfile": "`+pidfile+`"})
 assert err == "Unhandled" and p["errorType"] == "Sandbox.Timedout", p
 print("ok")
 `)
