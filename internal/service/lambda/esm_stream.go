@@ -88,6 +88,7 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 		maxRetries = int(*m.MaximumRetryAttempts)
 	}
 	bisect := m.BisectBatchOnFunctionError != nil && *m.BisectBatchOnFunctionError
+	filter := compileFilters(m.FilterCriteria)
 	size, attempts := batch, 0
 	for ctx.Err() == nil {
 		recs, next, err := src.ReadStream(ctx, stream, pos, size)
@@ -97,14 +98,22 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			}
 			continue
 		}
-		events := make([]map[string]any, len(recs))
-		for i, r := range recs {
+		events := make([]map[string]any, 0, len(recs))
+		for _, r := range recs {
 			ev := make(map[string]any, len(r.Event)+1)
 			for k, v := range r.Event {
 				ev[k] = v
 			}
 			ev["eventSourceARN"] = stream
-			events[i] = ev
+			// Records no filter matches are skipped.
+			if filter.match(ev) {
+				events = append(events, ev)
+			}
+		}
+		if len(events) == 0 {
+			pos, size, attempts = next, batch, 0
+			l.savePosition(sc, id, pos)
+			continue
 		}
 		payload, _ := json.Marshal(map[string]any{"Records": events})
 		t, err := l.resolve(sc, name, qual)
