@@ -197,6 +197,7 @@ func (s lambdaStreams) ReadStream(ctx context.Context, streamARN, from string, l
 			ddb["StreamViewType"] = derefStr(sr.StreamViewType)
 			out[i].SequenceNumber = derefStr(sr.SequenceNumber)
 		}
+		out[i].ShardID = dynamodb.StreamShardID(streamARN)
 		ev := map[string]any{
 			"eventID": derefStr(r.EventID), "eventName": derefStr(r.EventName), "eventVersion": derefStr(r.EventVersion),
 			"eventSource": derefStr(r.EventSource), "awsRegion": derefStr(r.AwsRegion), "dynamodb": ddb,
