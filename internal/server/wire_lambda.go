@@ -68,6 +68,7 @@ func wireLambda(d *deps) (*wiring, error) {
 	if d.ec2 != nil {
 		svc.SetNetwork(lambdaNetwork{d.ec2})
 	}
+	svc.ResumeAsync()
 	code := codeRoute{d: d}
 	return &wiring{
 		impl:      svc,

@@ -114,7 +114,7 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		if len(in.Payload) > maxAsyncPayload {
 			return nil, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than %d bytes for the InvokeAsync operation", maxAsyncPayload).With("Type", "User")
 		}
-		l.async.submit(asyncJob{sc: sc, name: name, qual: qual, payload: in.Payload, requestID: ctx.RequestID, enqueued: ctx.Now()})
+		l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: in.Payload, requestID: ctx.RequestID, enqueued: ctx.Now()})
 		return &lambdaapi.InvocationResponse{StatusCode: i32(202), Payload: []byte{}}, nil
 	}
 	if len(in.Payload) > maxSyncPayload {
@@ -172,7 +172,7 @@ func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequ
 		}
 		body = buf
 	}
-	l.async.submit(asyncJob{sc: sc, name: name, qual: qual, payload: body, requestID: ctx.RequestID, enqueued: ctx.Now()})
+	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: body, requestID: ctx.RequestID, enqueued: ctx.Now()})
 	return &lambdaapi.InvokeAsyncResponse{Status: i32(202)}, nil
 }
 
@@ -334,7 +334,7 @@ func (l *Lambda) Deliver(ctx context.Context, m events.Message) error {
 	if m.Validate {
 		return nil
 	}
-	l.async.submit(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: newUUID(), enqueued: l.opt.Clock.Now()})
+	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: newUUID(), enqueued: l.opt.Clock.Now()})
 	return nil
 }
 
