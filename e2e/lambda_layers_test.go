@@ -63,6 +63,19 @@ exports.handler = async () => ({ greeting: greet("niwa"), data: fs.readFileSync(
   opt: fs.readdirSync("/opt").sort(), nodePath: process.env.NODE_PATH });
 `
 
+// shellBootstrap is a provided-runtime bootstrap in a layer: it answers
+// every invocation with its own path and what /opt holds.
+const shellBootstrap = `#!/bin/sh
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  h=$(mktemp)
+  curl -sS -D "$h" -o /dev/null "$api/invocation/next" || exit 1
+  id=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$h" | cut -d' ' -f2 | tr -d '\r')
+  rm -f "$h"
+  curl -sS -o /dev/null -X POST "$api/invocation/$id/response" -d "{\"self\":\"$0\",\"opt\":\"$(ls /opt | tr '\n' ' ')\"}"
+done
+`
+
 // TestLambdaLayersAtOpt: two layers merged in order (the second one's
 // data.txt overrides the first's) are what python and nodejs functions
 // see at /opt: the python function imports a module from
@@ -70,11 +83,14 @@ exports.handler = async () => ({ greeting: greet("niwa"), data: fs.readFileSync(
 // from PATH and lists /opt; the node function requires a module from
 // /opt/nodejs/node_modules. A timeout still kills the function's whole
 // process tree, and a crashed runtime is replaced, with layers mounted.
+// A provided.al2023 function without a bootstrap of its own runs its
+// layer's /opt/bootstrap.
 func TestLambdaLayersAtOpt(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("layers are mounted at /opt only on Linux")
 	}
 	requireClient(t, "node", "node", "--version")
+	requireClient(t, "curl", "curl", "--version")
 	n := StartBinary(t)
 	dir := t.TempDir()
 	role := lambdaRole(t, n, "layer-role")
@@ -88,8 +104,9 @@ func TestLambdaLayersAtOpt(t *testing.T) {
 		"data.txt":                           "second",
 		"nodejs/node_modules/greet/index.js": "module.exports = (n) => 'hello ' + n + ' from a layer';\n",
 	}, nil)
+	l3 := zipModes(t, dir, "l3.zip", map[string]string{"bootstrap": shellBootstrap}, map[string]os.FileMode{"bootstrap": 0o755})
 	var arns []string
-	for i, z := range []string{l1, l2} {
+	for i, z := range []string{l1, l2, l3} {
 		out := n.MustAWS(t, "lambda", "publish-layer-version", "--layer-name", "lay"+strconv.Itoa(i+1),
 			"--zip-file", "fileb://"+z, "--compatible-runtimes", "python3.12", "nodejs20.x")
 		var v struct{ LayerVersionArn string }
@@ -104,6 +121,9 @@ func TestLambdaLayersAtOpt(t *testing.T) {
 	n.MustAWS(t, "lambda", "create-function", "--function-name", "layered-node", "--runtime", "nodejs20.x",
 		"--handler", "index.handler", "--role", role, "--zip-file", "fileb://"+nodeZip, "--layers", arns[0], arns[1])
 
+	provZip := zipModes(t, dir, "prov.zip", map[string]string{"README": "no bootstrap here"}, nil)
+	n.MustAWS(t, "lambda", "create-function", "--function-name", "layered-provided", "--runtime", "provided.al2023",
+		"--handler", "x", "--role", role, "--zip-file", "fileb://"+provZip, "--layers", arns[2], arns[0])
 	pidfile := filepath.Join(dir, "child.pid")
 	out := n.Python(t, `
 import boto3, json
@@ -126,6 +146,10 @@ assert err is None, p
 assert p["greeting"] == "hello niwa from a layer" and p["data"] == "second", p
 assert p["opt"] == ["bin", "data.txt", "nodejs", "python"], p
 assert "/opt/nodejs/node_modules" in p["nodePath"].split(":"), p
+
+err, p = call("layered-provided")
+assert err is None, p
+assert p == {"self": "/opt/bootstrap", "opt": "bin bootstrap data.txt python "}, p
 
 err, p = call("layered-py", {"crash": True})
 assert err == "Unhandled" and p["errorType"] == "Runtime.ExitError", p
