@@ -316,6 +316,9 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 		if in.MaximumRetryAttempts != nil {
 			m.MaximumRetryAttempts = in.MaximumRetryAttempts
 		}
+		if in.MaximumRecordAgeInSeconds != nil {
+			m.MaximumRecordAgeInSeconds = in.MaximumRecordAgeInSeconds
+		}
 		if in.BisectBatchOnFunctionError != nil {
 			m.BisectBatchOnFunctionError = in.BisectBatchOnFunctionError
 		}

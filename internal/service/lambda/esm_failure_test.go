@@ -141,11 +141,16 @@ func TestStreamOnFailureRecordAge(t *testing.T) {
 	f.l.SetStreamSource(src)
 	age := int32(60)
 	topic := "arn:aws:sns:us-east-1:000000000000:failures"
-	_, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
+	// The age limit is set by an update, which restarts the poller with it.
+	mp, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
 		EventSourceArn: s(testStream), FunctionName: s("consumer"), StartingPosition: s("TRIM_HORIZON"),
-		MaximumRecordAgeInSeconds: &age, DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: s(topic)}}})
-	if err != nil {
-		t.Fatal(err)
+		DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: s(topic)}}})
+	if err != nil || *mp.MaximumRecordAgeInSeconds != -1 {
+		t.Fatalf("%v %+v", err, mp)
+	}
+	upd, err := f.l.UpdateEventSourceMapping(f.ctx(), &lambdaapi.UpdateEventSourceMappingRequest{UUID: mp.UUID, MaximumRecordAgeInSeconds: &age})
+	if err != nil || *upd.MaximumRecordAgeInSeconds != 60 {
+		t.Fatalf("%v %+v", err, upd)
 	}
 	start := f.clk.Now()
 	deadline := time.Now().Add(30 * time.Second)
