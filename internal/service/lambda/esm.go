@@ -136,6 +136,9 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOnFailure(in.DestinationConfig); err != nil {
+		return nil, err
+	}
 	enabled := in.Enabled == nil || *in.Enabled
 	now := ctx.Now()
 	m := lambdaapi.EventSourceMappingConfiguration{
@@ -323,6 +326,9 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 			m.BisectBatchOnFunctionError = in.BisectBatchOnFunctionError
 		}
 		if in.DestinationConfig != nil {
+			if err := checkOnFailure(in.DestinationConfig); err != nil {
+				return err
+			}
 			m.DestinationConfig = in.DestinationConfig
 		}
 		if in.ScalingConfig != nil {

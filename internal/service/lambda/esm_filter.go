@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
@@ -88,4 +89,23 @@ func sqsFilterView(record map[string]any) map[string]any {
 	}
 	view["body"] = v
 	return view
+}
+
+// checkOnFailure refuses an on-failure destination a stream mapping
+// cannot send to (SQS, SNS, S3 and Kafka are what Lambda offers), with
+// Lambda's wording for a bad destination ARN.
+func checkOnFailure(dc *lambdaapi.DestinationConfig) error {
+	if dc == nil || dc.OnFailure == nil || deref(dc.OnFailure.Destination) == "" {
+		return nil
+	}
+	dest := *dc.OnFailure.Destination
+	parts := strings.Split(dest, ":")
+	if len(parts) < 6 || parts[0] != "arn" {
+		return errInvalidParam("The destination ARN %s is invalid.", dest)
+	}
+	switch parts[2] {
+	case "sqs", "sns", "s3", "kafka":
+		return nil
+	}
+	return errInvalidParam("The destination ARN %s is invalid.", dest)
 }

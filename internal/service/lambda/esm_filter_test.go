@@ -173,3 +173,28 @@ func TestEventSourceMappingStreamFilter(t *testing.T) {
 	src.add("INSERT")
 	f.waitAdvancing(t, func() bool { return read() == "1\n4\n7" }, read)
 }
+
+func TestCheckOnFailure(t *testing.T) {
+	dc := func(arn string) *lambdaapi.DestinationConfig {
+		return &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: s(arn)}}
+	}
+	for arn, want := range map[string]string{
+		"arn:aws:sqs:us-east-1:000000000000:q": "",
+		"arn:aws:sns:us-east-1:000000000000:t": "",
+		"arn:aws:s3:::bucket":                  "",
+		"":                                     "",
+		"arn:aws:lambda:us-east-1:000000000000:function:f": "InvalidParameterValueException",
+		"not-an-arn": "InvalidParameterValueException",
+	} {
+		err := checkOnFailure(dc(arn))
+		if code(err) != want {
+			t.Errorf("%q: %v", arn, err)
+		}
+		if want != "" && !strings.Contains(err.Error(), "The destination ARN "+arn+" is invalid.") {
+			t.Errorf("%q: message %v", arn, err)
+		}
+	}
+	if err := checkOnFailure(nil); err != nil {
+		t.Fatal(err)
+	}
+}
