@@ -89,7 +89,7 @@ func (inv *invocation) finish(payload []byte, failed bool, errType string) bool 
 
 // start launches a runtime process for spec.
 func (x *Executor) start(spec *Spec, gen int) (*env, error) {
-	cmd, kind, err := x.command(spec)
+	cmd, kind, optRoot, err := x.command(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 		e.srv.Close()
 		return nil, err
 	}
-	cmd.Env = append(environ, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
+	cmd.Env = append(layerEnv(environ, spec.Runtime, optRoot), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
 	cmd.Dir = spec.CodeDir
 	r, w, err := os.Pipe()
 	if err != nil {

@@ -125,6 +125,14 @@ type Executor struct {
 	node       string
 	bootDir    string
 	bootErr    error
+	// optSh and optMount run the launcher that mounts layers at /opt;
+	// both are empty when this machine cannot (see nsTools), and layers
+	// are then found only through the environment's paths.
+	optSh    string
+	optMount string
+	// emptyOpt is mounted at /opt for functions without layers, as /opt
+	// is empty on AWS.
+	emptyOpt string
 }
 
 type pool struct {
@@ -321,23 +329,29 @@ func (x *Executor) Close() error {
 	return nil
 }
 
-// command returns the runtime process for spec.
-func (x *Executor) command(spec *Spec) (*exec.Cmd, string, error) {
+// command returns the runtime process for spec and the directory the
+// function sees its layers at: "/opt" when the process runs in its own
+// mount namespace with the layers mounted there, the merged layer
+// directory itself otherwise ("" when there are none).
+func (x *Executor) command(spec *Spec) (*exec.Cmd, string, string, error) {
 	x.interpOnce.Do(x.prepare)
 	if x.bootErr != nil {
-		return nil, "", x.bootErr
+		return nil, "", "", x.bootErr
 	}
-	switch family(spec.Runtime) {
+	var cmd *exec.Cmd
+	kind := family(spec.Runtime)
+	fromOpt := false
+	switch kind {
 	case "python":
 		if x.python == "" {
-			return nil, "", fmt.Errorf("no python3 interpreter on this machine for runtime %s", spec.Runtime)
+			return nil, "", "", fmt.Errorf("no python3 interpreter on this machine for runtime %s", spec.Runtime)
 		}
-		return exec.Command(x.python, "-u", filepath.Join(x.bootDir, "bootstrap.py")), "python", nil
+		cmd = exec.Command(x.python, "-u", filepath.Join(x.bootDir, "bootstrap.py"))
 	case "nodejs":
 		if x.node == "" {
-			return nil, "", fmt.Errorf("no node interpreter on this machine for runtime %s", spec.Runtime)
+			return nil, "", "", fmt.Errorf("no node interpreter on this machine for runtime %s", spec.Runtime)
 		}
-		return exec.Command(x.node, filepath.Join(x.bootDir, "bootstrap.js")), "nodejs", nil
+		cmd = exec.Command(x.node, filepath.Join(x.bootDir, "bootstrap.js"))
 	case "provided":
 		for _, dir := range []string{spec.CodeDir, spec.OptDir} {
 			if dir == "" {
@@ -345,12 +359,29 @@ func (x *Executor) command(spec *Spec) (*exec.Cmd, string, error) {
 			}
 			p := filepath.Join(dir, "bootstrap")
 			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return exec.Command(p), "provided", nil
+				cmd = exec.Command(p)
+				fromOpt = dir == spec.OptDir
+				break
 			}
 		}
-		return nil, "provided", errNoBootstrap
+		if cmd == nil {
+			return nil, "provided", "", errNoBootstrap
+		}
+	default:
+		return nil, "", "", fmt.Errorf("runtime %s cannot run as a local process", spec.Runtime)
 	}
-	return nil, "", fmt.Errorf("runtime %s cannot run as a local process", spec.Runtime)
+	if x.optSh == "" || underOpt(cmd.Path) {
+		return cmd, kind, spec.OptDir, nil
+	}
+	src := spec.OptDir
+	if src == "" {
+		src = x.emptyOpt
+	}
+	if fromOpt {
+		// AWS runs /opt/bootstrap from the mounted layers.
+		cmd = exec.Command("/opt/bootstrap")
+	}
+	return withOpt(cmd, x.optSh, x.optMount, src), kind, "/opt", nil
 }
 
 var errNoBootstrap = errors.New("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
@@ -370,6 +401,25 @@ func (x *Executor) prepare() {
 	if x.node == "" {
 		x.node = realInterpreter("node", "-e", "console.log(process.execPath)")
 	}
+	x.emptyOpt = filepath.Join(x.cfg.WorkDir, "opt-empty")
+	if err := os.MkdirAll(x.emptyOpt, 0o755); err != nil {
+		x.bootErr = err
+		return
+	}
+	sh, mount, err := nsTools(x.cfg.WorkDir)
+	if err != nil {
+		x.cfg.Log.Info("lambda: layers are not mounted at /opt on this machine; functions find them through PATH, PYTHONPATH, NODE_PATH and LD_LIBRARY_PATH at their own directory", "reason", err)
+		return
+	}
+	x.optSh, x.optMount = sh, mount
+}
+
+// OptMounted reports whether functions see their layers at /opt (Linux
+// with unprivileged user namespaces) rather than at a directory of their
+// own.
+func (x *Executor) OptMounted() bool {
+	x.interpOnce.Do(x.prepare)
+	return x.optSh != ""
 }
 
 // realInterpreter resolves an interpreter through version-manager shims

@@ -9,9 +9,13 @@ import (
 )
 
 // setProcessGroup puts the runtime in its own process group so a timeout
-// kills everything it started.
+// kills everything it started. It keeps the namespace attributes the
+// layer launcher set.
 func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 }
 
 func killGroup(p *os.Process) {

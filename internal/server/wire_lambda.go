@@ -71,6 +71,7 @@ func wireLambda(d *deps) (*wiring, error) {
 	if d.ec2 != nil {
 		svc.SetNetwork(lambdaNetwork{d.ec2})
 	}
+	svc.ResumeAsync()
 	code := codeRoute{d: d}
 	return &wiring{
 		impl:      svc,
@@ -215,6 +216,7 @@ func (s lambdaStreams) ReadStream(ctx context.Context, streamARN, from string, l
 			ddb["StreamViewType"] = derefStr(sr.StreamViewType)
 			out[i].SequenceNumber = derefStr(sr.SequenceNumber)
 		}
+		out[i].ShardID = dynamodb.StreamShardID(streamARN)
 		ev := map[string]any{
 			"eventID": derefStr(r.EventID), "eventName": derefStr(r.EventName), "eventVersion": derefStr(r.EventVersion),
 			"eventSource": derefStr(r.EventSource), "awsRegion": derefStr(r.AwsRegion), "dynamodb": ddb,

@@ -371,3 +371,11 @@ func (s *DynamoDB) SweepTTL() error {
 	}
 	return nil
 }
+
+// StreamShardID names the single shard of the stream streamARN as
+// DescribeStream does, for services that consume streams directly
+// (Lambda's on-failure records name it).
+func StreamShardID(streamARN string) string {
+	_, label, _ := strings.Cut(streamARN, "/stream/")
+	return shardID(label)
+}

@@ -34,11 +34,30 @@ type asyncJob struct {
 	attempt   int
 }
 
+// pendingEvent is an asynchronous event not yet done with, as stored: the
+// queue survives a restart (with --data-dir) because every event is
+// written here when it is queued or scheduled for a retry, and removed
+// when its outcome is final. Keyed (requestId).
+type pendingEvent struct {
+	Name      string
+	Qual      string
+	Payload   []byte
+	RequestID string
+	Enqueued  time.Time
+	// Attempt is how many times the event has run.
+	Attempt int
+	// Due is when it runs (again).
+	Due time.Time
+}
+
+var pendingEvents = storage.NewTable[pendingEvent]("async-pending")
+
 // asyncQueue runs Event invocations in the background with AWS's retry
 // policy (two retries, one and two minutes apart on the clock, by
 // default), then sends the outcome to the configured destinations or the
-// dead-letter queue. The queue lives in memory: events not yet run are
-// lost when niwa stops.
+// dead-letter queue. Pending events and their retry times are stored
+// (pendingEvents); the goroutines and clock timers that run them are a
+// cache of that, rebuilt by resume.
 type asyncQueue struct {
 	l      *Lambda
 	mu     sync.Mutex
@@ -48,6 +67,73 @@ type asyncQueue struct {
 }
 
 func newAsyncQueue(l *Lambda) *asyncQueue { return &asyncQueue{l: l, timers: map[clock.Timer]bool{}} }
+
+// enqueue stores a new event and runs it.
+func (q *asyncQueue) enqueue(j asyncJob) {
+	q.persist(j, j.enqueued)
+	q.submit(j)
+}
+
+// persist stores j to run at due.
+func (q *asyncQueue) persist(j asyncJob, due time.Time) {
+	err := q.l.opt.Store.Update(func(tx storage.Tx) error {
+		return pendingEvents.Put(tx, j.sc, pendingEvent{
+			Name: j.name, Qual: j.qual, Payload: j.payload, RequestID: j.requestID,
+			Enqueued: j.enqueued, Attempt: j.attempt, Due: due,
+		}, j.requestID)
+	})
+	if err != nil {
+		q.l.opt.Log.Warn("lambda: storing an asynchronous event failed", "requestId", j.requestID, "error", err)
+	}
+}
+
+// done forgets j: its outcome is final.
+func (q *asyncQueue) done(j asyncJob) {
+	err := q.l.opt.Store.Update(func(tx storage.Tx) error {
+		return pendingEvents.Delete(tx, j.sc, j.requestID)
+	})
+	if err != nil {
+		q.l.opt.Log.Warn("lambda: removing an asynchronous event failed", "requestId", j.requestID, "error", err)
+	}
+}
+
+// resume schedules the stored events of every account and region: those
+// due run now, the others when their retry time comes on the clock.
+func (q *asyncQueue) resume() {
+	var jobs []asyncJob
+	var due []time.Time
+	q.l.opt.Store.View(func(tx storage.Tx) error {
+		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
+			parts, err := storage.SplitKey(k)
+			if err != nil || len(parts) != 4 || parts[2] != pendingEvents.Name() {
+				return true
+			}
+			var p pendingEvent
+			if json.Unmarshal(v, &p) == nil {
+				jobs = append(jobs, asyncJob{
+					sc: storage.Scope{Account: parts[0], Region: parts[1]}, name: p.Name, qual: p.Qual,
+					payload: p.Payload, requestID: p.RequestID, enqueued: p.Enqueued, attempt: p.Attempt,
+				})
+				due = append(due, p.Due)
+			}
+			return true
+		})
+	})
+	now := q.l.opt.Clock.Now()
+	for i, j := range jobs {
+		if d := due[i].Sub(now); d > 0 {
+			q.schedule(d, j)
+		} else {
+			q.submit(j)
+		}
+	}
+}
+
+func (q *asyncQueue) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
+}
 
 func (q *asyncQueue) submit(j asyncJob) {
 	q.mu.Lock()
@@ -62,7 +148,13 @@ func (q *asyncQueue) submit(j asyncJob) {
 	}()
 }
 
+// later stores j to run again after d and schedules it.
 func (q *asyncQueue) later(d time.Duration, j asyncJob) {
+	q.persist(j, q.l.opt.Clock.Now().Add(d))
+	q.schedule(d, j)
+}
+
+func (q *asyncQueue) schedule(d time.Duration, j asyncJob) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -114,13 +206,19 @@ func (q *asyncQueue) runJob(j asyncJob) {
 	}
 	t, err := l.resolve(j.sc, j.name, j.qual)
 	if err != nil {
-		return // the function is gone
+		q.done(j) // the function is gone
+		return
 	}
 	if l.opt.Clock.Now().Sub(j.enqueued) > maxAge {
 		q.fail(j, t, cfg, nil, "EventAgeExceeded")
 		return
 	}
 	res, err := l.run(background(), t, j.requestID, j.payload, "")
+	if q.isClosed() {
+		// niwa is stopping: the event stays stored and runs again after
+		// the restart.
+		return
+	}
 	if err != nil {
 		if lambdaapi.ErrTooManyRequestsException.Is(err) || lambdaapi.ErrServiceException.Is(err) {
 			// Throttles and system errors are retried for up to the
@@ -134,6 +232,7 @@ func (q *asyncQueue) runJob(j asyncJob) {
 	}
 	if res.FunctionError == "" {
 		q.destination(j, t, cfg, res, "Success")
+		q.done(j)
 		return
 	}
 	if j.attempt <= retries {
@@ -146,6 +245,7 @@ func (q *asyncQueue) runJob(j asyncJob) {
 // fail sends a failed event to the on-failure destination and the
 // function's dead-letter queue.
 func (q *asyncQueue) fail(j asyncJob, t target, cfg lambdaapi.FunctionEventInvokeConfig, res *rt.Result, condition string) {
+	defer q.done(j)
 	q.destination(j, t, cfg, res, condition)
 	dlq := t.v.Config.DeadLetterConfig
 	if dlq == nil || deref(dlq.TargetArn) == "" || q.l.opt.Bus == nil {

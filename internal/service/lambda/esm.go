@@ -132,12 +132,19 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	if qual != "" {
 		fnARN += ":" + qual
 	}
+	filters, err := checkFilters(in.FilterCriteria)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOnFailure(in.DestinationConfig); err != nil {
+		return nil, err
+	}
 	enabled := in.Enabled == nil || *in.Enabled
 	now := ctx.Now()
 	m := lambdaapi.EventSourceMappingConfiguration{
 		UUID: str(newUUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
 		FunctionArn: &fnARN, LastModified: &now, State: str("Enabled"), StateTransitionReason: str("USER_INITIATED"),
-		FilterCriteria: in.FilterCriteria, FunctionResponseTypes: in.FunctionResponseTypes, ScalingConfig: in.ScalingConfig,
+		FilterCriteria: filters, FunctionResponseTypes: in.FunctionResponseTypes, ScalingConfig: in.ScalingConfig,
 		DestinationConfig: in.DestinationConfig,
 	}
 	if !enabled {
@@ -300,7 +307,11 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 			m.MaximumBatchingWindowInSeconds = in.MaximumBatchingWindowInSeconds
 		}
 		if in.FilterCriteria != nil {
-			m.FilterCriteria = in.FilterCriteria
+			fc, err := checkFilters(in.FilterCriteria)
+			if err != nil {
+				return err
+			}
+			m.FilterCriteria = fc
 		}
 		if in.FunctionResponseTypes != nil {
 			m.FunctionResponseTypes = in.FunctionResponseTypes
@@ -308,10 +319,16 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 		if in.MaximumRetryAttempts != nil {
 			m.MaximumRetryAttempts = in.MaximumRetryAttempts
 		}
+		if in.MaximumRecordAgeInSeconds != nil {
+			m.MaximumRecordAgeInSeconds = in.MaximumRecordAgeInSeconds
+		}
 		if in.BisectBatchOnFunctionError != nil {
 			m.BisectBatchOnFunctionError = in.BisectBatchOnFunctionError
 		}
 		if in.DestinationConfig != nil {
+			if err := checkOnFailure(in.DestinationConfig); err != nil {
+				return err
+			}
 			m.DestinationConfig = in.DestinationConfig
 		}
 		if in.ScalingConfig != nil {
@@ -417,6 +434,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		region = parts[3]
 	}
 	reportFailures := contains(m.FunctionResponseTypes, "ReportBatchItemFailures")
+	filter := compileFilters(m.FilterCriteria)
 	for ctx.Err() == nil {
 		msgs, err := q.Receive(ctx, queue, int(*m.BatchSize))
 		if err != nil || len(msgs) == 0 {
@@ -427,8 +445,10 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			}
 			continue
 		}
-		records := make([]map[string]any, len(msgs))
-		for i, msg := range msgs {
+		records := make([]map[string]any, 0, len(msgs))
+		matched := msgs[:0:0]
+		var dropped []string
+		for _, msg := range msgs {
 			attrs := msg.Attributes
 			if attrs == nil {
 				attrs = map[string]string{}
@@ -437,12 +457,26 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			if ma == nil {
 				ma = map[string]any{}
 			}
-			records[i] = map[string]any{
+			rec := map[string]any{
 				"messageId": msg.MessageID, "receiptHandle": msg.ReceiptHandle, "body": msg.Body,
 				"attributes": attrs, "messageAttributes": ma, "md5OfBody": msg.MD5OfBody,
 				"eventSource": "aws:sqs", "eventSourceARN": queue, "awsRegion": region,
 			}
+			// A message no filter matches is deleted, never delivered.
+			if !filter.match(sqsFilterView(rec)) {
+				dropped = append(dropped, msg.ReceiptHandle)
+				continue
+			}
+			records = append(records, rec)
+			matched = append(matched, msg)
 		}
+		if len(dropped) > 0 {
+			q.Delete(ctx, queue, dropped)
+		}
+		if len(matched) == 0 {
+			continue
+		}
+		msgs = matched
 		payload, _ := json.Marshal(map[string]any{"Records": records})
 		t, err := l.resolve(sc, name, qual)
 		if err != nil {

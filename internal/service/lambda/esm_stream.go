@@ -6,6 +6,8 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/events"
+	rt "github.com/niwa-cloud/niwa/internal/lambda"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -15,7 +17,9 @@ import (
 // eventSourceARN, which the poller adds.
 type StreamRecord struct {
 	SequenceNumber string
-	Event          map[string]any
+	// ShardID is the record's shard, named in on-failure records.
+	ShardID string
+	Event   map[string]any
 }
 
 // StreamSource is DynamoDB Streams as an event source mapping reads it:
@@ -53,7 +57,10 @@ const (
 // ctx ends. A failed batch is retried, blocking the shard, until it
 // succeeds, MaximumRetryAttempts is exhausted or (AWS's default -1) never;
 // with BisectBatchOnFunctionError a failed batch is split in two and the
-// halves retried first, so that one bad record is isolated.
+// halves retried first, so that one bad record is isolated. Records older
+// than MaximumRecordAgeInSeconds (on the clock) are discarded unprocessed.
+// Discarded batches are described to the mapping's on-failure
+// destination.
 func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.EventSourceMappingConfiguration) {
 	stream := deref(m.EventSourceArn)
 	id := deref(m.UUID)
@@ -87,8 +94,15 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 	if m.MaximumRetryAttempts != nil {
 		maxRetries = int(*m.MaximumRetryAttempts)
 	}
+	maxAge := time.Duration(-1)
+	if m.MaximumRecordAgeInSeconds != nil && *m.MaximumRecordAgeInSeconds >= 0 {
+		maxAge = time.Duration(*m.MaximumRecordAgeInSeconds) * time.Second
+	}
 	bisect := m.BisectBatchOnFunctionError != nil && *m.BisectBatchOnFunctionError
+	filter := compileFilters(m.FilterCriteria)
 	size, attempts := batch, 0
+	// last is the latest failed invocation of the batch being retried.
+	var last *rt.Result
 	for ctx.Err() == nil {
 		recs, next, err := src.ReadStream(ctx, stream, pos, size)
 		if err != nil || len(recs) == 0 {
@@ -97,14 +111,41 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			}
 			continue
 		}
-		events := make([]map[string]any, len(recs))
-		for i, r := range recs {
+		if maxAge >= 0 {
+			// Records are in order: the expired ones are a prefix.
+			cut := l.opt.Clock.Now().Add(-maxAge)
+			n := 0
+			for n < len(recs) && recordTime(recs[n]).Before(cut) {
+				n++
+			}
+			if n > 0 {
+				l.streamFailure(m, recs[:n], "RecordAgeExceeded", last, attempts)
+				if n < len(recs) {
+					pos = recs[n].SequenceNumber
+				} else {
+					pos = next
+				}
+				size, attempts, last = batch, 0, nil
+				l.savePosition(sc, id, pos)
+				continue
+			}
+		}
+		events := make([]map[string]any, 0, len(recs))
+		for _, r := range recs {
 			ev := make(map[string]any, len(r.Event)+1)
 			for k, v := range r.Event {
 				ev[k] = v
 			}
 			ev["eventSourceARN"] = stream
-			events[i] = ev
+			// Records no filter matches are skipped.
+			if filter.match(ev) {
+				events = append(events, ev)
+			}
+		}
+		if len(events) == 0 {
+			pos, size, attempts = next, batch, 0
+			l.savePosition(sc, id, pos)
+			continue
 		}
 		payload, _ := json.Marshal(map[string]any{"Records": events})
 		t, err := l.resolve(sc, name, qual)
@@ -123,25 +164,108 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			continue
 		}
 		if res.FunctionError == "" {
-			pos, size, attempts = next, batch, 0
+			pos, size, attempts, last = next, batch, 0, nil
 			l.savePosition(sc, id, pos)
 			continue
 		}
+		last = res
 		if bisect && len(recs) > 1 {
 			size = len(recs) / 2
 			continue
 		}
 		attempts++
 		if maxRetries >= 0 && attempts > maxRetries {
-			// Discarded (AWS would send the batch's description to the
-			// mapping's on-failure destination).
-			pos, size, attempts = next, batch, 0
+			l.streamFailure(m, recs, "RetryAttemptsExhausted", res, attempts)
+			pos, size, attempts, last = next, batch, 0, nil
 			l.savePosition(sc, id, pos)
 			continue
 		}
 		if !wait(streamRetryInterval) {
 			return
 		}
+	}
+}
+
+// recordTime is a stream record's ApproximateCreationDateTime (epoch
+// seconds); the zero time when it has none.
+func recordTime(r StreamRecord) time.Time {
+	d, _ := r.Event["dynamodb"].(map[string]any)
+	var sec float64
+	switch v := d["ApproximateCreationDateTime"].(type) {
+	case float64:
+		sec = v
+	case int64:
+		sec = float64(v)
+	case json.Number:
+		sec, _ = v.Float64()
+	default:
+		return time.Time{}
+	}
+	return time.Unix(0, int64(sec*float64(time.Second))).UTC()
+}
+
+// streamFailure sends AWS's invocation record for a discarded batch to
+// the mapping's on-failure destination (SQS or SNS), through the bus.
+// condition is RetryAttemptsExhausted or RecordAgeExceeded; res is the
+// last failed invocation of the batch, nil when it never ran; invokes is
+// how many times the batch ran.
+func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs []StreamRecord, condition string, res *rt.Result, invokes int) {
+	dest := ""
+	if m.DestinationConfig != nil && m.DestinationConfig.OnFailure != nil {
+		dest = deref(m.DestinationConfig.OnFailure.Destination)
+	}
+	if dest == "" || l.opt.Bus == nil || len(recs) == 0 {
+		return
+	}
+	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	if err != nil {
+		return
+	}
+	arrival := func(r StreamRecord) string {
+		t := recordTime(r)
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02T15:04:05Z")
+	}
+	first, lastRec := recs[0], recs[len(recs)-1]
+	rec := map[string]any{
+		"requestContext": map[string]any{
+			"requestId":              newUUID(),
+			"functionArn":            deref(m.FunctionArn),
+			"condition":              condition,
+			"approximateInvokeCount": invokes,
+		},
+		"version":   "1.0",
+		"timestamp": l.opt.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"DDBStreamBatchInfo": map[string]any{
+			"shardId":                         first.ShardID,
+			"startSequenceNumber":             first.SequenceNumber,
+			"endSequenceNumber":               lastRec.SequenceNumber,
+			"approximateArrivalOfFirstRecord": arrival(first),
+			"approximateArrivalOfLastRecord":  arrival(lastRec),
+			"batchSize":                       len(recs),
+			"streamArn":                       deref(m.EventSourceArn),
+		},
+	}
+	if res != nil {
+		version := latest
+		if t, err := l.resolve(sc, name, qual); err == nil {
+			version = deref(t.v.Config.Version)
+		}
+		rc := map[string]any{"statusCode": 200, "executedVersion": version}
+		if res.FunctionError != "" {
+			rc["functionError"] = res.FunctionError
+		}
+		rec["responseContext"] = rc
+	}
+	body, _ := json.Marshal(rec)
+	err = l.opt.Bus.Deliver(background(), events.Message{
+		TargetARN: dest, Body: string(body),
+		SourceService: "lambda.amazonaws.com", SourceARN: functionARN(sc, name), SourceAccount: sc.Account,
+	})
+	if err != nil {
+		l.opt.Log.Warn("lambda: on-failure destination delivery failed", "mapping", deref(m.UUID), "target", dest, "error", err)
 	}
 }
 

@@ -114,7 +114,7 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		if len(in.Payload) > maxAsyncPayload {
 			return nil, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than %d bytes for the InvokeAsync operation", maxAsyncPayload).With("Type", "User")
 		}
-		l.async.submit(asyncJob{sc: sc, name: name, qual: qual, payload: in.Payload, requestID: ctx.RequestID, enqueued: ctx.Now()})
+		l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: in.Payload, requestID: ctx.RequestID, enqueued: ctx.Now()})
 		return &lambdaapi.InvocationResponse{StatusCode: i32(202), Payload: []byte{}}, nil
 	}
 	if len(in.Payload) > maxSyncPayload {
@@ -172,7 +172,7 @@ func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequ
 		}
 		body = buf
 	}
-	l.async.submit(asyncJob{sc: sc, name: name, qual: qual, payload: body, requestID: ctx.RequestID, enqueued: ctx.Now()})
+	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: body, requestID: ctx.RequestID, enqueued: ctx.Now()})
 	return &lambdaapi.InvokeAsyncResponse{Status: i32(202)}, nil
 }
 
@@ -256,10 +256,9 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 	name := deref(cfg.FunctionName)
 	home := filepath.Join(l.opt.WorkDir, "home")
 	os.MkdirAll(home, 0o755)
+	// The executor adds the layer paths (/opt/bin and the rest), which
+	// depend on whether the layers are mounted at /opt.
 	path := os.Getenv("PATH")
-	if spec.OptDir != "" {
-		path = filepath.Join(spec.OptDir, "bin") + ":" + path
-	}
 	env := map[string]string{}
 	if cfg.Environment != nil {
 		for k, v := range cfg.Environment.Variables {
@@ -284,11 +283,6 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 		"PATH":                            path,
 		"HOME":                            home,
 		"PYTHONUNBUFFERED":                "1",
-	}
-	if spec.OptDir != "" {
-		set["NIWA_LAMBDA_OPT"] = spec.OptDir
-		set["LD_LIBRARY_PATH"] = filepath.Join(spec.OptDir, "lib")
-		set["NODE_PATH"] = filepath.Join(spec.OptDir, "nodejs", "node_modules") + ":" + filepath.Join(spec.OptDir, "nodejs", "node20", "node_modules")
 	}
 	if ep := l.opt.Endpoint(); ep != "" {
 		set["AWS_ENDPOINT_URL"] = ep
@@ -350,7 +344,7 @@ func (l *Lambda) Deliver(ctx context.Context, m events.Message) error {
 	if m.Validate {
 		return nil
 	}
-	l.async.submit(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: newUUID(), enqueued: l.opt.Clock.Now()})
+	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: newUUID(), enqueued: l.opt.Clock.Now()})
 	return nil
 }
 

@@ -126,6 +126,11 @@ func New(opt Options) *Lambda {
 	return l
 }
 
+// ResumeAsync runs the asynchronous events stored before a restart: those
+// due at once, the retries when their time comes. Call it once the other
+// services are wired (their destinations receive the outcomes).
+func (l *Lambda) ResumeAsync() { l.async.resume() }
+
 // Close stops every runtime process and pending retry.
 func (l *Lambda) Close() error {
 	l.stopPollers()

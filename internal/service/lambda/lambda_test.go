@@ -43,21 +43,30 @@ func (m *memLogs) all() string {
 }
 
 type fixture struct {
-	l    *Lambda
-	clk  *clock.Fake
-	bus  *events.Bus
-	logs *memLogs
-	n    int
+	l     *Lambda
+	clk   *clock.Fake
+	bus   *events.Bus
+	logs  *memLogs
+	n     int
+	close func()
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	b, err := storage.Open(storage.Options{})
+	return newFixtureAt(t, "", clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), events.New())
+}
+
+// newFixtureAt opens the service over the store in dataDir ("" for
+// memory) with clk and bus; f.close stops it (also at the end of the
+// test), so a test can reopen the same data dir as a restart would.
+func newFixtureAt(t *testing.T, dataDir string, clk *clock.Fake, bus *events.Bus) *fixture {
+	t.Helper()
+	b, err := storage.Open(storage.Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, _ := b.Store("lambda")
-	f := &fixture{clk: clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), bus: events.New(), logs: &memLogs{}}
+	f := &fixture{clk: clk, bus: bus, logs: &memLogs{}}
 	f.l = New(Options{
 		Store: st, Blobs: b.Blobs(), Clock: f.clk, Bus: f.bus, WorkDir: t.TempDir(), Logs: f.logs,
 		IdleTimeout: time.Minute,
@@ -66,7 +75,9 @@ func newFixture(t *testing.T) *fixture {
 			return Credentials{AccessKeyID: "ASIATEST", SecretAccessKey: "s", SessionToken: "t"}, nil
 		},
 	})
-	t.Cleanup(func() { f.l.Close(); b.Close() })
+	var once sync.Once
+	f.close = func() { once.Do(func() { f.l.Close(); b.Close() }) }
+	t.Cleanup(f.close)
 	return f
 }
 
