@@ -159,7 +159,7 @@ func TestIAMResourceTagConditions(t *testing.T) {
 				}
 			}
 			ok("sqs", "send-message", "--queue-url", devURL, "--message-body", "hi")
-			deny("User: "+me+" is not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:"+n.Region+":000000000000:plain-q because no identity-based policy allows the sqs:SendMessage action",
+			deny("User: "+me+" is not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:"+n.Region+":000000000000:plain-q because no identity-based policy allows the sqs:sendmessage action",
 				"sqs", "send-message", "--queue-url", plainURL, "--message-body", "hi")
 			ok("iam", "get-role", "--role-name", "blue-role")
 			deny("User: "+me+" is not authorized to perform: iam:GetRole on resource: arn:aws:iam::000000000000:role/red-role because no identity-based policy allows the iam:GetRole action",

@@ -141,12 +141,13 @@ func (d Decision) Message(req Request) string {
 	if who == "" {
 		who = "anonymous"
 	}
-	base := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, req.Action, req.Resource)
+	action := messageAction(req.Action)
+	base := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", who, action, req.Resource)
 	switch d.Reason {
 	case ExplicitDeny:
 		return base + " with an explicit deny in " + article(d.Layer) + " " + d.Layer
 	case ImplicitDeny:
-		return fmt.Sprintf("%s because no %s allows the %s action", base, d.Layer, req.Action)
+		return fmt.Sprintf("%s because no %s allows the %s action", base, d.Layer, action)
 	}
 	return ""
 }
@@ -161,6 +162,17 @@ func (d Decision) Deciding() string {
 		parts[i] = m.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// messageAction is the action as AWS writes it in a denial: SQS's
+// authorization layer lower-cases its actions ("is not authorized to
+// perform: sqs:sendmessage ... because no identity-based policy allows
+// the sqs:sendmessage action"); other services keep the API's casing.
+func messageAction(action string) string {
+	if strings.HasPrefix(action, "sqs:") {
+		return strings.ToLower(action)
+	}
+	return action
 }
 
 func article(layer string) string {

@@ -263,3 +263,27 @@ func TestEndpointDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageActionCase: SQS denials name the action lower-cased, as AWS
+// writes them ("... perform: sqs:sendmessage ... allows the sqs:sendmessage
+// action"); other services keep the API casing.
+func TestMessageActionCase(t *testing.T) {
+	q := "arn:aws:sqs:us-east-1:" + acct + ":q"
+	for _, c := range []struct {
+		action, resource string
+		dec              Decision
+		msg              string
+	}{
+		{"sqs:SendMessage", q, Decision{Reason: ImplicitDeny, Layer: LayerIdentity},
+			"User: " + alice.ARN + " is not authorized to perform: sqs:sendmessage on resource: " + q + " because no identity-based policy allows the sqs:sendmessage action"},
+		{"sqs:ReceiveMessage", q, Decision{Reason: ExplicitDeny, Layer: LayerResource},
+			"User: " + alice.ARN + " is not authorized to perform: sqs:receivemessage on resource: " + q + " with an explicit deny in a resource-based policy"},
+		{"sns:Publish", "arn:aws:sns:us-east-1:" + acct + ":t", Decision{Reason: ImplicitDeny, Layer: LayerIdentity},
+			"User: " + alice.ARN + " is not authorized to perform: sns:Publish on resource: arn:aws:sns:us-east-1:" + acct + ":t because no identity-based policy allows the sns:Publish action"},
+	} {
+		req := Request{Principal: alice, Action: c.action, Resource: c.resource}
+		if got := c.dec.Message(req); got != c.msg {
+			t.Errorf("%s: %q, want %q", c.action, got, c.msg)
+		}
+	}
+}
