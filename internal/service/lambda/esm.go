@@ -171,6 +171,9 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 			return nil, errInvalidParam("Invalid FunctionResponseType: %s", t)
 		}
 	}
+	if err := l.checkSourceAccess(ctx, sc, name, qual, src); err != nil {
+		return nil, err
+	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, qual); err != nil {
 			return err
@@ -271,6 +274,21 @@ func (l *Lambda) ListEventSourceMappings(ctx *request.Context, in *lambdaapi.Lis
 // answers Enabling/Disabling and takes effect at once.
 func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.UpdateEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
 	sc := scope(ctx)
+	if in.FunctionName != nil {
+		// Moving the mapping to another function: that function's role
+		// must be able to read the source.
+		cur, err := l.getMapping(ctx, deref(in.UUID))
+		if err != nil {
+			return nil, err
+		}
+		name, qual, err := parseName(ctx, *in.FunctionName, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.checkSourceAccess(ctx, sc, name, qual, deref(cur.EventSourceArn)); err != nil {
+			return nil, err
+		}
+	}
 	var m lambdaapi.EventSourceMappingConfiguration
 	transition := ""
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
@@ -435,16 +453,48 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 	}
 	reportFailures := contains(m.FunctionResponseTypes, "ReportBatchItemFailures")
 	filter := compileFilters(m.FilterCriteria)
+	idle := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-l.opt.Clock.After(time.Second):
+			return true
+		}
+	}
+	// problem is the last access refusal logged ("" while allowed): the
+	// mapping stays Enabled and keeps polling, the messages stay in the
+	// queue, until the role may read it again.
+	problem := ""
+	access := func(t target, action string) bool {
+		msg := l.pollAccess(ctx, t, name, queue, []string{action})
+		if msg != problem {
+			if msg != "" {
+				l.opt.Log.Warn("lambda: event source mapping cannot read its queue", "mapping", deref(m.UUID), "problem", msg)
+			} else {
+				l.opt.Log.Info("lambda: event source mapping can read its queue again", "mapping", deref(m.UUID))
+			}
+			problem = msg
+		}
+		return msg == ""
+	}
 	for ctx.Err() == nil {
-		msgs, err := q.Receive(ctx, queue, int(*m.BatchSize))
-		if err != nil || len(msgs) == 0 {
-			select {
-			case <-ctx.Done():
+		t, err := l.resolve(sc, name, qual)
+		if err != nil || !access(t, "sqs:ReceiveMessage") {
+			if !idle() {
 				return
-			case <-l.opt.Clock.After(time.Second):
 			}
 			continue
 		}
+		msgs, err := q.Receive(ctx, queue, int(*m.BatchSize))
+		if err != nil || len(msgs) == 0 {
+			if !idle() {
+				return
+			}
+			continue
+		}
+		// Deleting (processed or filtered out) needs sqs:DeleteMessage:
+		// without it the messages come back after the visibility timeout.
+		canDelete := access(t, "sqs:DeleteMessage")
 		records := make([]map[string]any, 0, len(msgs))
 		matched := msgs[:0:0]
 		var dropped []string
@@ -470,7 +520,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			records = append(records, rec)
 			matched = append(matched, msg)
 		}
-		if len(dropped) > 0 {
+		if len(dropped) > 0 && canDelete {
 			q.Delete(ctx, queue, dropped)
 		}
 		if len(matched) == 0 {
@@ -478,10 +528,6 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		}
 		msgs = matched
 		payload, _ := json.Marshal(map[string]any{"Records": records})
-		t, err := l.resolve(sc, name, qual)
-		if err != nil {
-			return
-		}
 		res, err := l.run(ctx, t, newUUID(), payload, "")
 		if err != nil || res == nil {
 			continue // throttled or could not start: the messages come back
@@ -490,7 +536,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		if res.FunctionError == "" {
 			done = processed(msgs, res.Payload, reportFailures)
 		}
-		if len(done) > 0 {
+		if len(done) > 0 && canDelete {
 			q.Delete(ctx, queue, done)
 		}
 	}

@@ -76,8 +76,45 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			return true
 		}
 	}
+	// result is the LastProcessingResult this poller last stored ("":
+	// not yet): "PROBLEM: Cannot access stream ..." while the execution
+	// role may not read the stream, "OK" after a successful batch.
+	result := ""
+	setResult := func(r string) {
+		if r != result {
+			l.setProcessingResult(sc, id, r)
+			result = r
+		}
+	}
+	// readable tells whether the function's role may read the stream,
+	// once per poll; while it may not, nothing is read and the position
+	// stays, so the records wait for the permission to come back.
+	readable := func() bool {
+		if l.opt.RoleAccess == nil {
+			return true
+		}
+		t, err := l.resolve(sc, name, qual)
+		if err != nil {
+			return false
+		}
+		msg := l.pollAccess(ctx, t, name, stream, streamSourceActions)
+		if msg != "" {
+			if result != "PROBLEM: "+msg {
+				l.opt.Log.Warn("lambda: event source mapping cannot read its stream", "mapping", id, "problem", msg)
+			}
+			setResult("PROBLEM: " + msg)
+			return false
+		}
+		return true
+	}
 	pos, ok := l.loadPosition(sc, id)
 	for !ok {
+		if !readable() {
+			if !wait(streamPollInterval) {
+				return
+			}
+			continue
+		}
 		start, err := l.startingPoint(ctx, src, stream, deref(m.StartingPosition))
 		if err == nil {
 			pos, ok = start, true
@@ -104,6 +141,12 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 	// last is the latest failed invocation of the batch being retried.
 	var last *rt.Result
 	for ctx.Err() == nil {
+		if !readable() {
+			if !wait(streamPollInterval) {
+				return
+			}
+			continue
+		}
 		recs, next, err := src.ReadStream(ctx, stream, pos, size)
 		if err != nil || len(recs) == 0 {
 			if !wait(streamPollInterval) {
@@ -166,6 +209,7 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 		if res.FunctionError == "" {
 			pos, size, attempts, last = next, batch, 0, nil
 			l.savePosition(sc, id, pos)
+			setResult("OK")
 			continue
 		}
 		last = res

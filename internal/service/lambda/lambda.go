@@ -78,7 +78,10 @@ type Options struct {
 	// PlacedCredentials, when set, is used instead of Credentials.
 	PlacedCredentials PlacedRoleCredentials
 	Roles             Roles
-	Logs              LogWriter
+	// RoleAccess, when set, checks that execution roles may read the
+	// sources of event source mappings (IAM enforcement on or soft).
+	RoleAccess RoleAccess
+	Logs       LogWriter
 	// IdleTimeout is how long a warm environment lives unused.
 	IdleTimeout time.Duration
 	// URLHostSuffix is the host suffix of function URLs
