@@ -26,6 +26,7 @@ def handler(event, context):
 func TestLambdaSQSEventSourceMapping(t *testing.T) {
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "esm-role")
+	attachRolePolicies(t, n, "esm-role", "service-role/AWSLambdaSQSQueueExecutionRole")
 	zipPath := zipFiles(t, t.TempDir(), map[string][]byte{"consumer.py": []byte(sqsConsumer)})
 	out := n.Python(t, `
 import boto3, json, os, time

@@ -28,6 +28,7 @@ def handler(event, context):
 func TestLambdaEventFiltering(t *testing.T) {
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "filter-role")
+	attachRolePolicies(t, n, "filter-role", "service-role/AWSLambdaSQSQueueExecutionRole", "service-role/AWSLambdaDynamoDBExecutionRole")
 	zipPath := zipFiles(t, t.TempDir(), map[string][]byte{"consumer.py": []byte(filterConsumer)})
 	n.MustAWS(t, "lambda", "create-function", "--function-name", "filtered", "--runtime", "python3.12",
 		"--handler", "consumer.handler", "--role", role, "--zip-file", "fileb://"+zipPath, "--timeout", "30",

@@ -18,6 +18,7 @@ const failingStreamConsumer = `def handler(event, context):
 func TestLambdaStreamOnFailureDestination(t *testing.T) {
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "stream-fail-role")
+	attachRolePolicies(t, n, "stream-fail-role", "service-role/AWSLambdaDynamoDBExecutionRole")
 	zipPath := zipFiles(t, t.TempDir(), map[string][]byte{"consumer.py": []byte(failingStreamConsumer)})
 	n.MustAWS(t, "lambda", "create-function", "--function-name", "stream-fails", "--runtime", "python3.12",
 		"--handler", "consumer.handler", "--role", role, "--zip-file", "fileb://"+zipPath)

@@ -23,6 +23,7 @@ def handler(event, context):
 func TestLambdaDynamoDBStreamEventSourceMapping(t *testing.T) {
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "stream-esm-role")
+	attachRolePolicies(t, n, "stream-esm-role", "service-role/AWSLambdaDynamoDBExecutionRole")
 	zipPath := zipFiles(t, t.TempDir(), map[string][]byte{"consumer.py": []byte(streamConsumer)})
 	out := n.Python(t, `
 import boto3, json, os, time

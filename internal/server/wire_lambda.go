@@ -56,7 +56,8 @@ func wireLambda(d *deps) (*wiring, error) {
 			_, ok, err := d.iam.svc.RoleByARN(arn)
 			return ok, err
 		},
-		Logs: lambdaLogs{logs.New(logStore, d.clock)},
+		RoleAccess: lambdaRoleAccess(d),
+		Logs:       lambdaLogs{logs.New(logStore, d.clock)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
 	if d.sqs != nil {
