@@ -67,6 +67,7 @@ func main() {
 	conc := flag.Int("c", 4, "concurrent clients")
 	only := flag.String("only", "", "run only this server (niwa or moto)")
 	filter := flag.String("workload", "", "run only workloads whose name contains this")
+	profile := flag.String("niwa-cpuprofile", "", "run niwa with --cpuprofile FILE (profile of every workload run)")
 	minCPU := flag.Duration("min-cpu", 500*time.Millisecond, "keep a workload running (up to 20×n ops) until the server spent this much CPU, so the 10 ms tick of /proc/<pid>/stat does not dominate the per-op figure")
 	flag.Parse()
 
@@ -80,7 +81,11 @@ func main() {
 
 	starters := map[string]func(port int) *exec.Cmd{
 		"niwa": func(port int) *exec.Cmd {
-			return exec.Command(bin, "--port", strconv.Itoa(port), "--dns-port", "0", "--log-level", "error")
+			args := []string{"--port", strconv.Itoa(port), "--dns-port", "0", "--log-level", "error"}
+			if *profile != "" {
+				args = append(args, "--cpuprofile", *profile)
+			}
+			return exec.Command(bin, args...)
 		},
 		"moto": func(port int) *exec.Cmd {
 			return exec.Command("python3", "-m", "moto.server", "-p", strconv.Itoa(port))

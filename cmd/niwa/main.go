@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,6 +169,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
 	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", "on"),
 		"IAM policy enforcement: on, soft (log would-be denials, allow) or off (NIWA_IAM_ENFORCEMENT)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, ended at shutdown (for `go tool pprof`); off by default")
 	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
 		if err := envKeys.Set(v); err != nil {
@@ -221,6 +223,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Version = version
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "niwa: --cpuprofile:", err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "niwa: --cpuprofile:", err)
+			f.Close()
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 
 	srv, err := server.New(cfg)
 	if err != nil {

@@ -210,10 +210,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				http.Error(rw, "internal error", http.StatusInternalServerError)
 			}
 		}
-		g.cfg.Log.Info("request",
-			"service", svcName, "operation", opName, "status", rw.status(),
-			"duration", time.Since(start).Round(time.Microsecond), "request_id", meta.RequestID,
-			"method", r.Method, "path", r.URL.Path)
+		// Checked first so that a request line nobody sees (log level
+		// warn or error) costs nothing, not even its arguments.
+		if g.cfg.Log.Enabled(r.Context(), slog.LevelInfo) {
+			g.cfg.Log.Info("request",
+				"service", svcName, "operation", opName, "status", rw.status(),
+				"duration", time.Since(start).Round(time.Microsecond), "request_id", meta.RequestID,
+				"method", r.Method, "path", r.URL.Path)
+		}
 	}()
 
 	for _, rt := range g.cfg.Routes {
@@ -340,7 +344,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		Region:    region,
 		Caller:    id.Caller,
 		Clock:     g.cfg.Clock,
-		Log:       g.cfg.Log.With("service", svc.Spec.Name, "operation", op.Name, "request_id", meta.RequestID),
+		Log:       requestLogger(g.cfg.Log, svc.Spec.Name, op.Name, meta.RequestID),
 		HTTP:      r,
 		SourceIP:  remoteIP(r),
 	}

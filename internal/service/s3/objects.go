@@ -319,7 +319,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		out.VersionId = ptr(o.VersionID)
 	}
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
-	out.Expiration = s.expirationHeader(name, o)
+	out.Expiration = nonEmpty(objectExpiration(b, o)) // b read above: one bucket decode less
 	return out, nil
 }
 
