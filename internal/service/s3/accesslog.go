@@ -104,7 +104,7 @@ func (s *S3) logAccess(o gateway.Observation, bucket, key, kind string) {
 	err := s.store.View(func(tx storage.Tx) error {
 		var ok bool
 		var err error
-		b, ok, err = bucketHeads.Get(tx, globalScope(), bucket)
+		b, ok, err = s.heads.Get(tx, globalScope(), bucket)
 		if err != nil || !ok || b.Logging == nil {
 			b.Logging = nil
 			return err

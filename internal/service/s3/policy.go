@@ -194,7 +194,7 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 	name, _, _ := strings.Cut(rest, "/")
 	var b bucketHead
 	_ = s.store.View(func(tx storage.Tx) error {
-		b, found, err = bucketHeads.Get(tx, globalScope(), name)
+		b, found, err = s.heads.Get(tx, globalScope(), name)
 		return nil
 	})
 	if !found || err != nil {

@@ -104,9 +104,10 @@ type logLine struct {
 
 // bucketHead is the part of a bucket record that the per-request hooks
 // (authorization's resource policy, the access log) need. Reading it
-// through bucketHeads decodes only these fields: decoding the whole
-// record (ACL, encryption, ownership, ...) several times per request was
-// a large share of a small PUT's CPU. Read-only: never Put a bucketHead.
+// through bucketHeads (and S3.heads, its decode cache) decodes only these
+// fields: decoding the whole record (ACL, encryption, ownership, ...)
+// several times per request was a large share of a small PUT's CPU.
+// Read-only: never Put a bucketHead, never modify b.Logging.
 type bucketHead struct {
 	Account string                `json:"account"`
 	Policy  string                `json:"policy,omitempty"`

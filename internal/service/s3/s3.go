@@ -61,6 +61,9 @@ type Options struct {
 
 // S3 implements the S3 API. Bind it with s3api.Bind.
 type S3 struct {
+	// heads decodes each version of a bucket's bucketHead once: the
+	// authorization and access-log hooks read it on every request.
+	heads *storage.DecodeCache[bucketHead]
 	store storage.Store
 	blobs storage.BlobStore
 	bus   *events.Bus
@@ -104,7 +107,7 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 	if bus == nil {
 		bus = events.New()
 	}
-	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts}
+	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096)}
 }
 
 // Close stops the log flush timer after flushing what is pending.
