@@ -470,7 +470,10 @@ func parseRange(h string, size int64) (start, end int64, ok bool, err error) {
 func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 	var o objectRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getBucket(tx, bucket); err != nil {
+		if _, ok, err := s.heads.Get(tx, globalScope(), bucket); err != nil || !ok {
+			if err == nil {
+				err = noSuchBucket(bucket)
+			}
 			return err
 		}
 		var err error

@@ -64,11 +64,13 @@ type S3 struct {
 	// heads decodes each version of a bucket's bucketHead once: the
 	// authorization and access-log hooks read it on every request.
 	heads *storage.DecodeCache[bucketHead]
-	store storage.Store
-	blobs storage.BlobStore
-	bus   *events.Bus
-	clock clock.Clock
-	opts  Options
+	// records decodes each version of a bucket record once for bucket().
+	records *storage.DecodeCache[bucketRecord]
+	store   storage.Store
+	blobs   storage.BlobStore
+	bus     *events.Bus
+	clock   clock.Clock
+	opts    Options
 
 	// flushMu guards flushArmed: whether a log flush timer is pending.
 	// The pending lines themselves are stored (logq), so nothing is lost
@@ -107,7 +109,8 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 	if bus == nil {
 		bus = events.New()
 	}
-	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096)}
+	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096),
+		records: storage.NewDecodeCache(buckets, 4096)}
 }
 
 // Close stops the log flush timer after flushing what is pending.
