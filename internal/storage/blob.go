@@ -120,6 +120,18 @@ func (b *fileBlobs) smallBlob(id string) ([]byte, bool) {
 	return data, ok
 }
 
+// committable says whether a writer started in generation gen may still
+// commit; the caller holds mu.
+func (b *fileBlobs) committable(gen uint64) error {
+	if b.closed {
+		return ErrClosed
+	}
+	if gen != b.gen {
+		return ErrBlobReset
+	}
+	return nil
+}
+
 // commitSmall stores a finished inline blob under a new id.
 func (b *fileBlobs) commitSmall(data []byte, gen uint64) (string, error) {
 	id, err := newBlobID()
@@ -128,11 +140,8 @@ func (b *fileBlobs) commitSmall(data []byte, gen uint64) (string, error) {
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.closed {
-		return "", ErrClosed
-	}
-	if gen != b.gen {
-		return "", ErrBlobReset
+	if err := b.committable(gen); err != nil {
+		return "", err
 	}
 	b.smu.Lock()
 	defer b.smu.Unlock()
@@ -249,14 +258,10 @@ func (b *fileBlobs) commit(tmp string, gen uint64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.closed {
-		return "", ErrClosed
-	}
-	if gen != b.gen {
-		return "", ErrBlobReset
+	if err := b.committable(gen); err != nil {
+		return "", err
 	}
 	final := b.path(id)
 	shard := filepath.Dir(final)
