@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,23 +53,48 @@ func (c *Converter) ToTyped(src map[string]any, dst any) error {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("api: ToTyped needs a pointer to a struct, got %T", dst)
 	}
-	return c.setStruct(v.Elem(), src, "")
+	return c.setStruct(v.Elem(), src)
 }
 
-func (c *Converter) setStruct(v reflect.Value, src map[string]any, path string) error {
+// convError is a conversion error. The location is collected while the
+// error unwinds (innermost segment first), so a successful conversion
+// formats no paths: building one for every member converted was a large
+// share of the conversion's allocations.
+type convError struct {
+	segs   []string // ".Member", ".mapKey" or "[i]", innermost first
+	detail string
+}
+
+func (e *convError) Error() string {
+	var b strings.Builder
+	for i := len(e.segs) - 1; i >= 0; i-- {
+		b.WriteString(e.segs[i])
+	}
+	return strings.TrimPrefix(b.String(), ".") + ": " + e.detail
+}
+
+// at adds a path segment to a conversion error passing through.
+func at(err error, seg string) error {
+	if ce, ok := err.(*convError); ok {
+		ce.segs = append(ce.segs, seg)
+	}
+	return err
+}
+
+func (c *Converter) setStruct(v reflect.Value, src map[string]any) error {
 	for _, f := range c.fieldsOf(v.Type()) {
 		val, ok := src[f.name]
 		if !ok || val == nil {
 			continue
 		}
-		if err := c.set(v.Field(f.index), val, path+"."+f.name); err != nil {
-			return err
+		if err := c.set(v.Field(f.index), val); err != nil {
+			return at(err, "."+f.name)
 		}
 	}
 	return nil
 }
 
-func (c *Converter) set(dst reflect.Value, val any, path string) error {
+func (c *Converter) set(dst reflect.Value, val any) error {
 	t := dst.Type()
 	switch {
 	case t == anyType:
@@ -80,7 +106,7 @@ func (c *Converter) set(dst reflect.Value, val any, path string) error {
 			if b, isBytes := val.([]byte); isBytes {
 				r = strings.NewReader(string(b))
 			} else {
-				return mismatch(path, t, val)
+				return mismatch(t, val)
 			}
 		}
 		dst.Set(reflect.ValueOf(r))
@@ -92,14 +118,14 @@ func (c *Converter) set(dst reflect.Value, val any, path string) error {
 		case string:
 			dst.SetBytes([]byte(b))
 		default:
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 		return nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		p := reflect.New(t.Elem())
-		if err := c.set(p.Elem(), val, path); err != nil {
+		if err := c.set(p.Elem(), val); err != nil {
 			return err
 		}
 		dst.Set(p)
@@ -107,26 +133,26 @@ func (c *Converter) set(dst reflect.Value, val any, path string) error {
 		if t == timeType {
 			tm, ok := val.(time.Time)
 			if !ok {
-				return mismatch(path, t, val)
+				return mismatch(t, val)
 			}
 			dst.Set(reflect.ValueOf(tm))
 			return nil
 		}
 		m, ok := val.(map[string]any)
 		if !ok {
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
-		return c.setStruct(dst, m, path)
+		return c.setStruct(dst, m)
 	case reflect.String:
 		s, ok := val.(string)
 		if !ok {
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 		dst.SetString(s)
 	case reflect.Bool:
 		b, ok := val.(bool)
 		if !ok {
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 		dst.SetBool(b)
 	case reflect.Int32, reflect.Int64:
@@ -137,13 +163,13 @@ func (c *Converter) set(dst reflect.Value, val any, path string) error {
 		case float64:
 			n = int64(x)
 			if float64(n) != x {
-				return mismatch(path, t, val)
+				return mismatch(t, val)
 			}
 		default:
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 		if dst.OverflowInt(n) {
-			return fmt.Errorf("%s: %d out of range for %s", strings.TrimPrefix(path, "."), n, t)
+			return overflow(n, t)
 		}
 		dst.SetInt(n)
 	case reflect.Float32, reflect.Float64:
@@ -153,47 +179,51 @@ func (c *Converter) set(dst reflect.Value, val any, path string) error {
 		case int64:
 			dst.SetFloat(float64(x))
 		default:
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 	case reflect.Slice:
 		l, ok := val.([]any)
 		if !ok {
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 		s := reflect.MakeSlice(t, len(l), len(l))
 		for i, e := range l {
 			if e == nil {
 				continue
 			}
-			if err := c.set(s.Index(i), e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+			if err := c.set(s.Index(i), e); err != nil {
+				return at(err, "["+strconv.Itoa(i)+"]")
 			}
 		}
 		dst.Set(s)
 	case reflect.Map:
 		m, ok := val.(map[string]any)
 		if !ok {
-			return mismatch(path, t, val)
+			return mismatch(t, val)
 		}
 		out := reflect.MakeMapWithSize(t, len(m))
 		for k, e := range m {
 			ev := reflect.New(t.Elem()).Elem()
 			if e != nil {
-				if err := c.set(ev, e, path+"."+k); err != nil {
-					return err
+				if err := c.set(ev, e); err != nil {
+					return at(err, "."+k)
 				}
 			}
 			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), ev)
 		}
 		dst.Set(out)
 	default:
-		return mismatch(path, t, val)
+		return mismatch(t, val)
 	}
 	return nil
 }
 
-func mismatch(path string, t reflect.Type, val any) error {
-	return fmt.Errorf("%s: cannot use %T as %s", strings.TrimPrefix(path, "."), val, t)
+func overflow(n int64, t reflect.Type) error {
+	return &convError{detail: fmt.Sprintf("%d out of range for %s", n, t)}
+}
+
+func mismatch(t reflect.Type, val any) error {
+	return &convError{detail: fmt.Sprintf("cannot use %T as %s", val, t)}
 }
 
 // ToDynamic converts a generated structure (pointer or value) into a
@@ -215,8 +245,9 @@ func (c *Converter) ToDynamic(src any) map[string]any {
 }
 
 func (c *Converter) structValue(v reflect.Value) map[string]any {
-	out := map[string]any{}
-	for _, f := range c.fieldsOf(v.Type()) {
+	fs := c.fieldsOf(v.Type())
+	out := make(map[string]any, min(len(fs), 8))
+	for _, f := range fs {
 		if dv, ok := c.dynamic(v.Field(f.index)); ok {
 			out[f.name] = dv
 		}

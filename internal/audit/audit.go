@@ -130,12 +130,7 @@ var secretMembers = map[string]bool{
 // UUID; tests pass a fixed one).
 func Build(c gateway.Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
-	region := ctx.Region
-	if globalServices[md.EndpointPrefix] {
-		// Global services record and deliver their events in
-		// us-east-1, whichever region the client named.
-		region = "us-east-1"
-	}
+	region := recordRegion(c)
 	ro := ReadOnly(c.Operation.Name)
 	svcName := c.Service.Spec.Name
 	rec := &Record{
@@ -173,6 +168,15 @@ func Build(c gateway.Call, newID func() string) *Record {
 		}
 	}
 	return rec
+}
+
+// recordRegion is the region a call is recorded and delivered in: global
+// services record in us-east-1, whichever region the client named.
+func recordRegion(c gateway.Call) string {
+	if globalServices[c.Model.Metadata.EndpointPrefix] {
+		return "us-east-1"
+	}
+	return c.Context.Region
 }
 
 // Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
@@ -342,12 +346,14 @@ func NewEventID() string {
 
 // Publisher returns a gateway OnCall hook that publishes every mutating
 // call (see ReadOnly) on bus as an "AWS API Call via CloudTrail" event
-// with source "aws.<service>". Read-only calls, and every call while
-// nothing subscribes to the bus, cost no record.
+// with source "aws.<service>". Read-only calls, and every call no
+// subscriber wants (bus.Wants: EventBridge only wants them where a rule or
+// archive could see them), cost no record: building and encoding one was
+// a large share of a cheap call's CPU.
 func Publisher(bus *events.Bus) func(gateway.Call) {
 	return func(c gateway.Call) {
 		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == nil ||
-			ReadOnly(c.Operation.Name) || !bus.HasSubscribers() {
+			ReadOnly(c.Operation.Name) || !bus.Wants(c.Context.Account, recordRegion(c)) {
 			return
 		}
 		bus.Publish(Build(c, NewEventID).Event())

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -104,6 +105,37 @@ type Verifier struct {
 	// TempDir is where bodies larger than the in-memory threshold are
 	// spooled while they are hashed; empty means os.TempDir().
 	TempDir string
+
+	// keys caches derived SigV4 signing keys: deriving one is four
+	// HMACs, and a client signs every request of a day, region and
+	// service with the same key.
+	keyMu sync.Mutex
+	keys  map[scope]keyEntry
+}
+
+// keyEntry is a cached signing key and the secret it was derived from (a
+// rotated secret for the same access key derives a new one).
+type keyEntry struct {
+	secret string
+	key    []byte
+}
+
+// maxCachedKeys bounds the signing-key cache; when full it starts over.
+const maxCachedKeys = 1024
+
+// signingKey is signingKey(secret, s), cached.
+func (v *Verifier) signingKey(secret string, s scope) []byte {
+	v.keyMu.Lock()
+	defer v.keyMu.Unlock()
+	if e, ok := v.keys[s]; ok && e.secret == secret {
+		return e.key
+	}
+	if v.keys == nil || len(v.keys) >= maxCachedKeys {
+		v.keys = map[scope]keyEntry{}
+	}
+	k := signingKey(secret, s)
+	v.keys[s] = keyEntry{secret: secret, key: k}
+	return k
 }
 
 // Result is an authenticated (or anonymous) request.

@@ -61,6 +61,11 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	h := sha256.New()
 	src := io.TeeReader(io.LimitReader(r.Body, limit+1), h)
 	var mem bytes.Buffer
+	if cl := r.ContentLength; cl > 0 && cl <= memBodyLimit {
+		// One allocation for the usual small body (ReadFrom wants
+		// MinRead spare bytes to see EOF).
+		mem.Grow(int(cl) + bytes.MinRead)
+	}
 	n, err := io.CopyN(&mem, src, memBodyLimit+1)
 	if err != nil && err != io.EOF {
 		return nil, err

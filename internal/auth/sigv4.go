@@ -370,7 +370,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		}
 	}
 
-	key := signingKey(cred.SecretAccessKey, req.scope)
+	key := v.signingKey(cred.SecretAccessKey, req.scope)
 	path, _ := rawTarget(r)
 	exclude := ""
 	if presign {

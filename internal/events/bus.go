@@ -79,14 +79,19 @@ var ErrNoHandler = errors.New("events: no service handles this target")
 // call New.
 type Bus struct {
 	mu       sync.RWMutex
-	subs     map[int]func(Event)
+	subs     map[int]subscriber
 	nextSub  int
 	handlers map[string]Handler
 }
 
 // New returns an empty bus.
 func New() *Bus {
-	return &Bus{subs: map[int]func(Event){}, handlers: map[string]Handler{}}
+	return &Bus{subs: map[int]subscriber{}, handlers: map[string]Handler{}}
+}
+
+type subscriber struct {
+	fn    func(Event)
+	wants func(account, region string) bool // nil: everything
 }
 
 // Subscribe calls fn for every event published from now on, until cancel.
@@ -95,10 +100,19 @@ func New() *Bus {
 // goroutine or queue; this keeps publication order and makes tests
 // deterministic.
 func (b *Bus) Subscribe(fn func(Event)) (cancel func()) {
+	return b.SubscribeFor(nil, fn)
+}
+
+// SubscribeFor is Subscribe for a subscriber that can tell cheaply whether
+// it could want any event of an account and region (EventBridge: only if
+// that region's default bus has a rule or an archive). Publishers whose
+// events are costly to build ask Wants first; fn still receives every
+// event published. A nil wants is Subscribe.
+func (b *Bus) SubscribeFor(wants func(account, region string) bool, fn func(Event)) (cancel func()) {
 	b.mu.Lock()
 	id := b.nextSub
 	b.nextSub++
-	b.subs[id] = fn
+	b.subs[id] = subscriber{fn: fn, wants: wants}
 	b.mu.Unlock()
 	return func() {
 		b.mu.Lock()
@@ -115,6 +129,20 @@ func (b *Bus) HasSubscribers() bool {
 	return len(b.subs) > 0
 }
 
+// Wants reports whether any subscriber could want an event of account
+// and region, so a publisher can skip building one (the CloudTrail record
+// of every API call) that every subscriber would drop.
+func (b *Bus) Wants(account, region string) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, s := range b.subs {
+		if s.wants == nil || s.wants(account, region) {
+			return true
+		}
+	}
+	return false
+}
+
 // Publish hands e to every subscriber.
 func (b *Bus) Publish(e Event) {
 	if e.Version == "" {
@@ -128,8 +156,8 @@ func (b *Bus) Publish(e Event) {
 	}
 	b.mu.RLock()
 	subs := make([]func(Event), 0, len(b.subs))
-	for _, fn := range b.subs {
-		subs = append(subs, fn)
+	for _, s := range b.subs {
+		subs = append(subs, s.fn)
 	}
 	b.mu.RUnlock()
 	for _, fn := range subs {

@@ -48,3 +48,28 @@ func TestDeliverRoutesByARNNamespace(t *testing.T) {
 		t.Fatal("ARNService of garbage")
 	}
 }
+
+// TestWants: a plain subscriber wants everything; a SubscribeFor
+// subscriber only what its predicate says; cancelled ones nothing.
+func TestWants(t *testing.T) {
+	b := New()
+	if b.Wants("1", "r") {
+		t.Fatal("empty bus wants events")
+	}
+	cancel := b.SubscribeFor(func(account, region string) bool { return account == "1" && region == "r" }, func(Event) {})
+	if !b.Wants("1", "r") || b.Wants("2", "r") || b.Wants("1", "s") {
+		t.Fatal("SubscribeFor predicate not applied")
+	}
+	var got int
+	b.Publish(Event{Account: "2", Region: "r"}) // still delivered: Wants is advice to publishers
+	cancel2 := b.Subscribe(func(Event) { got++ })
+	if !b.Wants("2", "r") {
+		t.Fatal("plain subscriber does not want everything")
+	}
+	b.Publish(Event{Account: "2", Region: "r"})
+	cancel()
+	cancel2()
+	if got != 1 || b.Wants("1", "r") {
+		t.Fatalf("got %d deliveries, Wants after cancel %v", got, b.Wants("1", "r"))
+	}
+}

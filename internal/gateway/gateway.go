@@ -198,7 +198,8 @@ func (g *Gateway) Services() []*Service { return g.services }
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &statusWriter{ResponseWriter: w}
-	meta := protocol.Meta{RequestID: newRequestID(), HostID: newHostID()}
+	reqID, hostID := newIDs()
+	meta := protocol.Meta{RequestID: reqID, HostID: hostID}
 	svcName, opName := "", ""
 	defer func() {
 		if p := recover(); p != nil {
@@ -210,10 +211,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				http.Error(rw, "internal error", http.StatusInternalServerError)
 			}
 		}
-		g.cfg.Log.Info("request",
-			"service", svcName, "operation", opName, "status", rw.status(),
-			"duration", time.Since(start).Round(time.Microsecond), "request_id", meta.RequestID,
-			"method", r.Method, "path", r.URL.Path)
+		// Checked first so that a request line nobody sees (log level
+		// warn or error) costs nothing, not even its arguments.
+		if g.cfg.Log.Enabled(r.Context(), slog.LevelInfo) {
+			g.cfg.Log.Info("request",
+				"service", svcName, "operation", opName, "status", rw.status(),
+				"duration", time.Since(start).Round(time.Microsecond), "request_id", meta.RequestID,
+				"method", r.Method, "path", r.URL.Path)
+		}
 	}()
 
 	for _, rt := range g.cfg.Routes {
@@ -340,7 +345,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		Region:    region,
 		Caller:    id.Caller,
 		Clock:     g.cfg.Clock,
-		Log:       g.cfg.Log.With("service", svc.Spec.Name, "operation", op.Name, "request_id", meta.RequestID),
+		Log:       requestLogger(g.cfg.Log, svc.Spec.Name, op.Name, meta.RequestID),
 		HTTP:      r,
 		SourceIP:  remoteIP(r),
 	}
@@ -562,21 +567,17 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// newRequestID returns an id in the UUID form most services use.
-func newRequestID() string {
-	var b [16]byte
+// newIDs returns a request id in the UUID form most services use and an
+// S3 x-amz-id-2 lookalike, from one read of the random source.
+func newIDs() (requestID, hostID string) {
+	var b [16 + 48]byte
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// newHostID returns an S3 x-amz-id-2 lookalike.
-func newHostID() string {
-	var b [48]byte
-	rand.Read(b[:])
-	return base64.StdEncoding.EncodeToString(b[:])
+	var h [32]byte
+	hex.Encode(h[:], b[:16])
+	return string(h[0:8]) + "-" + string(h[8:12]) + "-" + string(h[12:16]) + "-" + string(h[16:20]) + "-" + string(h[20:]),
+		base64.StdEncoding.EncodeToString(b[16:])
 }
 
 type statusWriter struct {

@@ -103,7 +103,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
 	for _, c := range authz.For(service, op.Name, input, env) {
-		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource, Context: a.context(ctx, subject, c)}
+		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
 		exists, err := a.resourcePolicy(ctx, &req, &pols)
 		if err != nil {
@@ -117,7 +117,18 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 			// the handler answers.
 			continue
 		}
+		// The condition keys are only read by statements: with no policy
+		// in any layer (the account root calling its own resources, the
+		// common case) the engine reads none, and building them was most
+		// of the authorization's cost. A denial still gets them, for its
+		// message.
+		if pols.Resource != nil || len(pols.Identity) > 0 || pols.Boundary != nil || pols.Session != nil {
+			req.Context = a.context(ctx, subject, c)
+		}
 		dec := iam.Evaluate(req, pols)
+		if !dec.Allowed() && req.Context == nil {
+			req.Context = a.context(ctx, subject, c)
+		}
 		if dec.Reason == iam.ImplicitDeny && authz.AllowedUnlessDenied(service, op.Name) {
 			dec.Reason = iam.Allowed
 		}

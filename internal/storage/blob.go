@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -16,6 +17,13 @@ import (
 // without any coordination between writers.
 const blobIDBytes = 16
 
+// inlineBlobMax is the largest blob the memory backend keeps in RAM rather
+// than in a file. Creating, renaming and later opening a file costs
+// several system calls, which dominated the CPU of a 1 KiB S3 PUT; a
+// small object in a map costs none. Larger blobs still stream to a file
+// ("in memory" must never mean a 5 GiB object in RAM).
+const inlineBlobMax = 64 << 10
+
 // fileBlobs stores each blob as one file under root/<first 2 hex>/<id>, with
 // uploads in progress under root/tmp. The shard level keeps directories
 // small enough for every filesystem when a bucket holds millions of objects.
@@ -27,6 +35,9 @@ type fileBlobs struct {
 	// temp means root is a private os.MkdirTemp dir: created on first
 	// write, removed entirely on Reset and Close.
 	temp bool
+	// inlineMax > 0 keeps blobs up to that size in small instead of
+	// files (the memory backend).
+	inlineMax int
 
 	// mu is held shared by operations that touch the tree and exclusively
 	// by Reset and Close, so those never race a Commit's rename.
@@ -35,11 +46,16 @@ type fileBlobs struct {
 	ready  bool   // root/tmp exists
 	gen    uint64 // bumped by Reset; writers started before it cannot commit
 	closed bool
+	// small holds the inline blobs, guarded by smu (with mu held at
+	// least shared); their byte slices are never modified once stored,
+	// so readers share them.
+	smu   sync.Mutex
+	small map[string][]byte
 }
 
 var _ BlobStore = (*fileBlobs)(nil)
 
-func newTempBlobs() *fileBlobs { return &fileBlobs{temp: true} }
+func newTempBlobs() *fileBlobs { return &fileBlobs{temp: true, inlineMax: inlineBlobMax} }
 
 // newDirBlobs opens the durable blob store. Files left in tmp belong to
 // uploads that a crash interrupted; the caller holds the data dir lock, so
@@ -52,31 +68,102 @@ func newDirBlobs(root string, fsync bool) (*fileBlobs, error) {
 }
 
 func (b *fileBlobs) Create() (BlobWriter, error) {
+	if b.inlineMax > 0 {
+		// The file is created only if the blob outgrows inlineMax.
+		b.mu.RLock()
+		defer b.mu.RUnlock()
+		if b.closed {
+			return nil, ErrClosed
+		}
+		return &blobWriter{b: b, gen: b.gen}, nil
+	}
+	f, gen, err := b.createTemp()
+	if err != nil {
+		return nil, err
+	}
+	return &blobWriter{b: b, f: f, gen: gen}, nil
+}
+
+// createTemp creates the temp file of an upload.
+func (b *fileBlobs) createTemp() (*os.File, uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, ErrClosed
+		return nil, 0, ErrClosed
 	}
 	if b.root == "" {
 		dir, err := os.MkdirTemp("", "niwa-blobs-")
 		if err != nil {
-			return nil, fmt.Errorf("storage: blob dir: %w", err)
+			return nil, 0, fmt.Errorf("storage: blob dir: %w", err)
 		}
 		b.root = dir
 	}
 	tmpDir := filepath.Join(b.root, "tmp")
 	if !b.ready {
 		if err := os.MkdirAll(tmpDir, 0o700); err != nil {
-			return nil, fmt.Errorf("storage: blob dir: %w", err)
+			return nil, 0, fmt.Errorf("storage: blob dir: %w", err)
 		}
 		b.ready = true
 	}
 	f, err := os.CreateTemp(tmpDir, "upload-")
 	if err != nil {
-		return nil, fmt.Errorf("storage: create blob: %w", err)
+		return nil, 0, fmt.Errorf("storage: create blob: %w", err)
 	}
-	return &blobWriter{b: b, f: f, gen: b.gen}, nil
+	return f, b.gen, nil
 }
+
+// smallBlob returns an inline blob; the caller holds mu shared.
+func (b *fileBlobs) smallBlob(id string) ([]byte, bool) {
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	data, ok := b.small[id]
+	return data, ok
+}
+
+// committable says whether a writer started in generation gen may still
+// commit; the caller holds mu.
+func (b *fileBlobs) committable(gen uint64) error {
+	if b.closed {
+		return ErrClosed
+	}
+	if gen != b.gen {
+		return ErrBlobReset
+	}
+	return nil
+}
+
+// commitSmall stores a finished inline blob under a new id.
+func (b *fileBlobs) commitSmall(data []byte, gen uint64) (string, error) {
+	id, err := newBlobID()
+	if err != nil {
+		return "", err
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if err := b.committable(gen); err != nil {
+		return "", err
+	}
+	b.smu.Lock()
+	defer b.smu.Unlock()
+	if b.small == nil {
+		b.small = map[string][]byte{}
+	}
+	b.small[id] = data
+	return id, nil
+}
+
+func newBlobID() (string, error) {
+	var raw [blobIDBytes]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(raw[:]), nil
+}
+
+// bytesBlob is an open inline blob.
+type bytesBlob struct{ *bytes.Reader }
+
+func (bytesBlob) Close() error { return nil }
 
 func (b *fileBlobs) Open(id string) (io.ReadSeekCloser, error) {
 	if !validBlobID(id) {
@@ -86,6 +173,9 @@ func (b *fileBlobs) Open(id string) (io.ReadSeekCloser, error) {
 	defer b.mu.RUnlock()
 	if b.closed {
 		return nil, ErrClosed
+	}
+	if data, ok := b.smallBlob(id); ok {
+		return bytesBlob{bytes.NewReader(data)}, nil
 	}
 	if b.root == "" {
 		return nil, fmt.Errorf("storage: blob %s: %w", id, ErrBlobNotFound)
@@ -109,7 +199,11 @@ func (b *fileBlobs) Delete(id string) error {
 	if b.closed {
 		return ErrClosed
 	}
-	if b.root == "" {
+	b.smu.Lock()
+	_, inline := b.small[id]
+	delete(b.small, id)
+	b.smu.Unlock()
+	if inline || b.root == "" {
 		return nil
 	}
 	if err := os.Remove(b.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -128,6 +222,7 @@ func (b *fileBlobs) reset() error {
 	}
 	b.gen++
 	b.ready = false
+	b.small = nil
 	if b.root == "" {
 		return nil
 	}
@@ -145,6 +240,7 @@ func (b *fileBlobs) close() error {
 		return nil
 	}
 	b.closed = true
+	b.small = nil
 	if b.temp && b.root != "" {
 		return os.RemoveAll(b.root)
 	}
@@ -158,19 +254,14 @@ func (b *fileBlobs) path(id string) string {
 // commit moves a finished upload into place. The rename is atomic, so a
 // blob id only ever names a complete file.
 func (b *fileBlobs) commit(tmp string, gen uint64) (string, error) {
-	var raw [blobIDBytes]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	id, err := newBlobID()
+	if err != nil {
 		return "", err
 	}
-	id := hex.EncodeToString(raw[:])
-
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if b.closed {
-		return "", ErrClosed
-	}
-	if gen != b.gen {
-		return "", ErrBlobReset
+	if err := b.committable(gen); err != nil {
+		return "", err
 	}
 	final := b.path(id)
 	shard := filepath.Dir(final)
@@ -222,8 +313,10 @@ func validBlobID(id string) bool {
 }
 
 type blobWriter struct {
-	b    *fileBlobs
+	b *fileBlobs
+	// f is nil while an inline-capable blob fits in buf.
 	f    *os.File
+	buf  []byte
 	gen  uint64
 	size int64
 	done bool
@@ -235,6 +328,23 @@ func (w *blobWriter) Write(p []byte) (int, error) {
 	if w.done {
 		return 0, ErrWriterClosed
 	}
+	if w.f == nil {
+		if len(w.buf)+len(p) <= w.b.inlineMax {
+			w.buf = append(w.buf, p...)
+			w.size += int64(len(p))
+			return len(p), nil
+		}
+		// Outgrown: move to a file.
+		f, _, err := w.b.createTemp()
+		if err != nil {
+			return 0, err
+		}
+		w.f = f
+		if _, err := w.f.Write(w.buf); err != nil {
+			return 0, err
+		}
+		w.buf = nil
+	}
 	n, err := w.f.Write(p)
 	w.size += int64(n)
 	return n, err
@@ -245,6 +355,18 @@ func (w *blobWriter) Commit() (BlobRef, error) {
 		return BlobRef{}, ErrWriterClosed
 	}
 	w.done = true
+	if w.f == nil {
+		data := w.buf
+		if data == nil {
+			data = []byte{}
+		}
+		w.buf = nil
+		id, err := w.b.commitSmall(data, w.gen)
+		if err != nil {
+			return BlobRef{}, err
+		}
+		return BlobRef{ID: id, Size: w.size}, nil
+	}
 	tmp := w.f.Name()
 	err := func() error {
 		if w.b.fsync {
@@ -271,6 +393,10 @@ func (w *blobWriter) Abort() {
 		return
 	}
 	w.done = true
+	w.buf = nil
+	if w.f == nil {
+		return
+	}
 	_ = w.f.Close()
 	_ = os.Remove(w.f.Name())
 }

@@ -69,6 +69,7 @@ func TestBlobs(t *testing.T) {
 		{"UniqueIDs", testBlobUniqueIDs},
 		{"NotFoundAndDelete", testBlobNotFound},
 		{"ResetDuringUpload", testBlobResetDuringUpload},
+		{"AroundTheInlineLimit", testBlobInlineLimit},
 	}
 	for _, k := range backendKinds() {
 		t.Run(k.name, func(t *testing.T) {
@@ -297,5 +298,75 @@ func TestMemoryBlobsLeaveNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(root); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("blob dir %s survives Close: %v", root, err)
+	}
+}
+
+// testBlobInlineLimit: blobs up to inlineBlobMax and just over it, written
+// in pieces that cross the limit, read back intact and ranged; on the
+// memory backend the small one leaves no file and the large one does.
+func testBlobInlineLimit(t *testing.T, b Backend) {
+	_, inline := b.(*memBackend)
+	for _, size := range []int{0, 1, inlineBlobMax, inlineBlobMax + 1} {
+		data := make([]byte, size)
+		fillPattern(data, 0)
+		w, err := b.Blobs().Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < size; off += 10000 {
+			if _, err := w.Write(data[off:min(off+10000, size)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ref, err := w.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref.Size != int64(size) || !validBlobID(ref.ID) {
+			t.Fatalf("size %d: ref %+v", size, ref)
+		}
+		files := len(blobFiles(t, blobRoot(t, b)))
+		r, err := b.Blobs().Open(ref.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		if !bytes.Equal(got, data) {
+			t.Fatalf("size %d: read back %d different bytes", size, len(got))
+		}
+		if size > 1 {
+			if _, err := r.Seek(1, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := io.ReadAll(r); !bytes.Equal(got, data[1:]) {
+				t.Fatalf("size %d: range read differs", size)
+			}
+		}
+		r.Close()
+		if err := b.Blobs().Delete(ref.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Blobs().Open(ref.ID); !errors.Is(err, ErrBlobNotFound) {
+			t.Fatalf("size %d: Open after Delete = %v", size, err)
+		}
+		if inline && size <= inlineBlobMax && files != 0 {
+			t.Errorf("size %d: memory backend wrote %d files", size, files)
+		}
+		if size > inlineBlobMax && files != 1 {
+			t.Errorf("size %d: %d files, want 1", size, files)
+		}
+	}
+	// Reset drops inline blobs too.
+	w, _ := b.Blobs().Create()
+	_, _ = w.Write([]byte("small"))
+	ref, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Blobs().Open(ref.ID); !errors.Is(err, ErrBlobNotFound) {
+		t.Fatalf("Open after Reset = %v", err)
 	}
 }

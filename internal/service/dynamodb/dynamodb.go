@@ -58,6 +58,9 @@ type DynamoDB struct {
 	clock clock.Clock
 	opts  Options
 	conv  api.Converter
+	// tableCache decodes each version of a table's description once:
+	// every item operation reads it (see loadTable).
+	tableCache *storage.DecodeCache[tableRecord]
 	// mu guards the sweeper's timer, re-armed from its own goroutine.
 	mu     sync.Mutex
 	ttl    clock.Timer
@@ -70,7 +73,7 @@ func New(store storage.Store, clk clock.Clock, opts Options) *DynamoDB {
 	if opts.TTLInterval <= 0 {
 		opts.TTLInterval = time.Minute
 	}
-	s := &DynamoDB{store: store, clock: clk, opts: opts}
+	s := &DynamoDB{store: store, clock: clk, opts: opts, tableCache: storage.NewDecodeCache(tables, 4096)}
 	s.scheduleTTL()
 	return s
 }

@@ -20,7 +20,9 @@ type Streams struct{ db *DynamoDB }
 
 // NewStreams returns the Streams API over a DynamoDB store, for wiring it
 // separately from the DynamoDB API (it only reads).
-func NewStreams(store storage.Store) *Streams { return &Streams{db: &DynamoDB{store: store}} }
+func NewStreams(store storage.Store) *Streams {
+	return &Streams{db: &DynamoDB{store: store, tableCache: storage.NewDecodeCache(tables, 4096)}}
+}
 
 // Streams returns the DynamoDB Streams API of this service.
 func (s *DynamoDB) Streams() *Streams { return &Streams{db: s} }

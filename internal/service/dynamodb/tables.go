@@ -32,9 +32,11 @@ func tableName(s *string) string {
 	return n
 }
 
-// loadTable reads a table for an item operation.
+// loadTable reads a table for an item operation, through the decode
+// cache: callers may set the record's own fields (UpdateTimeToLive) but
+// must not modify its slices or pointers in place.
 func (s *DynamoDB) loadTable(tx storage.Tx, sc storage.Scope, name string) (*tableRecord, error) {
-	t, ok, err := tables.Get(tx, sc, name)
+	t, ok, err := s.tableCache.Get(tx, sc, name)
 	if err != nil {
 		return nil, err
 	}

@@ -178,18 +178,23 @@ func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchive
 
 func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
 
+// hasArchive reports whether an archive in sc archives the bus whose ARN is bus.
+func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
+	has := false
+	_ = e.store.View(func(tx storage.Tx) error {
+		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
+			has = a.EventSourceArn == bus
+			return !has
+		})
+	})
+	return has
+}
+
 // archive stores an event entering a bus in every archive of that bus
 // whose pattern it matches.
 func (e *Events) archive(env envelope, ev *pattern.Event) {
 	arn := busARN(env.sc, env.bus)
-	hasArchive := false
-	_ = e.store.View(func(tx storage.Tx) error {
-		return archives.List(tx, env.sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
-			hasArchive = a.EventSourceArn == arn
-			return !hasArchive
-		})
-	})
-	if !hasArchive {
+	if !e.hasArchive(env.sc, arn) {
 		return // most buses have no archive: no write transaction per event
 	}
 	var id, ts string

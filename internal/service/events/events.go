@@ -384,9 +384,10 @@ func marshalEvent(w wireEvent) []byte {
 
 // Subscribe routes events published on the internal bus by other services
 // to the default bus of their account and region. The callback only
-// enqueues.
+// enqueues. It tells the bus it wants only events of regions whose default
+// bus has a rule or an archive, so publishers skip building the others.
 func (e *Events) Subscribe() (cancel func()) {
-	return e.bus.Subscribe(func(ev ibus.Event) {
+	return e.bus.SubscribeFor(e.wants, func(ev ibus.Event) {
 		if ev.Account == "" || ev.Region == "" {
 			return
 		}
@@ -401,6 +402,17 @@ func (e *Events) Subscribe() (cancel func()) {
 			Account: ev.Account, Time: formatTime(t), Region: ev.Region, Resources: ev.Resources, Detail: ev.Detail})
 		e.enqueue(envelope{sc: storage.Scope{Account: ev.Account, Region: ev.Region}, bus: defaultBus, event: body})
 	})
+}
+
+// wants reports whether an event of account and region reaching the
+// default bus could match a rule or be archived.
+func (e *Events) wants(account, region string) bool {
+	sc := storage.Scope{Account: account, Region: region}
+	x, err := e.index(sc, defaultBus)
+	if err != nil || x.Len() > 0 {
+		return true
+	}
+	return e.hasArchive(sc, busARN(sc, defaultBus))
 }
 
 func (e *Events) enqueue(env envelope) {

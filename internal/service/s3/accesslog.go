@@ -99,12 +99,12 @@ func dash(s string) string {
 
 // logAccess formats and queues one line if bucket logs.
 func (s *S3) logAccess(o gateway.Observation, bucket, key, kind string) {
-	var b bucketRecord
+	var b bucketHead
 	var size int64 = -1
 	err := s.store.View(func(tx storage.Tx) error {
 		var ok bool
 		var err error
-		b, ok, err = buckets.Get(tx, globalScope(), bucket)
+		b, ok, err = s.heads.Get(tx, globalScope(), bucket)
 		if err != nil || !ok || b.Logging == nil {
 			b.Logging = nil
 			return err

@@ -49,12 +49,20 @@ func getBucket(tx storage.Tx, name string) (bucketRecord, error) {
 	return b, nil
 }
 
-// bucket reads a bucket in its own transaction.
+// bucket reads a bucket in its own transaction, through the decode cache
+// (several hooks and handlers of one request read it): the record's
+// slices, maps and pointers are shared, so callers may replace its fields
+// but must not modify what they reference. Changes go through
+// updateBucket, which decodes its own copy.
 func (s *S3) bucket(name string) (bucketRecord, error) {
 	var b bucketRecord
 	err := s.store.View(func(tx storage.Tx) error {
+		var ok bool
 		var err error
-		b, err = getBucket(tx, name)
+		b, ok, err = s.records.Get(tx, globalScope(), name)
+		if err == nil && !ok {
+			err = noSuchBucket(name)
+		}
 		return err
 	})
 	return b, err

@@ -29,6 +29,11 @@ func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, pre
 	if bucket == "" {
 		return false
 	}
+	if !preflight && r.Header.Get("Origin") == "" {
+		// Not a CORS request: no bucket read (answering false leaves it
+		// to the gateway, which adds nothing without an Origin either).
+		return false
+	}
 	b, err := s.bucket(bucket)
 	if err != nil {
 		return false

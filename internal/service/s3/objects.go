@@ -319,7 +319,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		out.VersionId = ptr(o.VersionID)
 	}
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
-	out.Expiration = s.expirationHeader(name, o)
+	out.Expiration = nonEmpty(objectExpiration(b, o)) // b read above: one bucket decode less
 	return out, nil
 }
 
@@ -470,7 +470,10 @@ func parseRange(h string, size int64) (start, end int64, ok bool, err error) {
 func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 	var o objectRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getBucket(tx, bucket); err != nil {
+		if _, ok, err := s.heads.Get(tx, globalScope(), bucket); err != nil || !ok {
+			if err == nil {
+				err = noSuchBucket(bucket)
+			}
 			return err
 		}
 		var err error

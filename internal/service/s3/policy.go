@@ -7,6 +7,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // policyDoc is the part of a policy document S3 itself validates; the
@@ -191,8 +192,12 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 		return "", "", false, nil
 	}
 	name, _, _ := strings.Cut(rest, "/")
-	b, err := s.bucket(name)
-	if err != nil {
+	var b bucketHead
+	_ = s.store.View(func(tx storage.Tx) error {
+		b, found, err = s.heads.Get(tx, globalScope(), name)
+		return nil
+	})
+	if !found || err != nil {
 		return "", "", false, nil
 	}
 	return b.Policy, b.Account, true, nil

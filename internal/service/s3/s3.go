@@ -61,11 +61,16 @@ type Options struct {
 
 // S3 implements the S3 API. Bind it with s3api.Bind.
 type S3 struct {
-	store storage.Store
-	blobs storage.BlobStore
-	bus   *events.Bus
-	clock clock.Clock
-	opts  Options
+	// heads decodes each version of a bucket's bucketHead once: the
+	// authorization and access-log hooks read it on every request.
+	heads *storage.DecodeCache[bucketHead]
+	// records decodes each version of a bucket record once for bucket().
+	records *storage.DecodeCache[bucketRecord]
+	store   storage.Store
+	blobs   storage.BlobStore
+	bus     *events.Bus
+	clock   clock.Clock
+	opts    Options
 
 	// flushMu guards flushArmed: whether a log flush timer is pending.
 	// The pending lines themselves are stored (logq), so nothing is lost
@@ -104,7 +109,8 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 	if bus == nil {
 		bus = events.New()
 	}
-	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts}
+	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096),
+		records: storage.NewDecodeCache(buckets, 4096)}
 }
 
 // Close stops the log flush timer after flushing what is pending.

@@ -287,12 +287,17 @@ func (s *SNS) sign(n *notification) {
 	add("TopicArn", n.TopicArn)
 	add("Type", n.Type)
 	var sig []byte
-	if n.SignatureVersion == "2" {
+	key, _, err := s.signer()
+	switch {
+	case err != nil:
+		// No key (the system's randomness failed): the message goes out
+		// unsigned rather than not at all.
+	case n.SignatureVersion == "2":
 		h := sha256.Sum256([]byte(b.String()))
-		sig, _ = rsa.SignPKCS1v15(nil, s.key, crypto.SHA256, h[:])
-	} else {
+		sig, _ = rsa.SignPKCS1v15(nil, key, crypto.SHA256, h[:])
+	default:
 		h := sha1.Sum([]byte(b.String()))
-		sig, _ = rsa.SignPKCS1v15(nil, s.key, crypto.SHA1, h[:])
+		sig, _ = rsa.SignPKCS1v15(nil, key, crypto.SHA1, h[:])
 	}
 	n.Signature = base64.StdEncoding.EncodeToString(sig)
 }

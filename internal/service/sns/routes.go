@@ -23,7 +23,7 @@ func (s *SNS) HTTP() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+s.CertPath(), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-pem-file")
-		w.Write(s.certPEM)
+		w.Write(s.CertPEM())
 	})
 	mux.HandleFunc("GET /_niwa/sns/confirm", func(w http.ResponseWriter, r *http.Request) {
 		ref, ok := parseTopicARN(r.URL.Query().Get("TopicArn"))

@@ -43,9 +43,13 @@ type SNS struct {
 	client *http.Client
 	// key signs notifications; certPEM is its self-signed certificate,
 	// served at SigningCertURL. Generated per process: a verifier fetches
-	// the certificate from the URL in each message, as with AWS.
+	// the certificate from the URL in each message, as with AWS. Made on
+	// first use (see signer): an RSA key costs tens of milliseconds of CPU,
+	// which every start-up paid.
+	keyOnce sync.Once
 	key     *rsa.PrivateKey
 	certPEM []byte
+	keyErr  error
 	certID  string
 	// pending tracks HTTP deliveries in flight so Close can wait.
 	pending sync.WaitGroup
@@ -59,29 +63,35 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, err
-	}
-	now := clk.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: "sns.amazonaws.com", Organization: []string{"niwa"}},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(10, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
 	var id [16]byte
 	rand.Read(id[:])
-	return &SNS{
-		store: store, clock: clk, bus: bus, client: client, key: key,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		certID:  hex.EncodeToString(id[:]),
-	}, nil
+	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:])}, nil
+}
+
+// signer returns the signing key and its certificate, made on first use.
+func (s *SNS) signer() (*rsa.PrivateKey, []byte, error) {
+	s.keyOnce.Do(func() {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			s.keyErr = err
+			return
+		}
+		now := s.clock.Now()
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(now.UnixNano()),
+			Subject:      pkix.Name{CommonName: "sns.amazonaws.com", Organization: []string{"niwa"}},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.AddDate(10, 0, 0),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			s.keyErr = err
+			return
+		}
+		s.key, s.certPEM = key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	})
+	return s.key, s.certPEM, s.keyErr
 }
 
 // Close waits for HTTP deliveries in flight.
@@ -96,7 +106,10 @@ func (s *SNS) CertPath() string {
 }
 
 // CertPEM returns the signing certificate.
-func (s *SNS) CertPEM() []byte { return s.certPEM }
+func (s *SNS) CertPEM() []byte {
+	_, cert, _ := s.signer()
+	return cert
+}
 
 // topicRef names a topic.
 type topicRef struct {

@@ -43,6 +43,9 @@ type SQS struct {
 	// a receiver that misses a wake-up re-reads the store when its wait
 	// ends.
 	wake *notifier
+	// policies decodes each version of a queue record once for
+	// ResourcePolicy, which authorization calls on every request.
+	policies *storage.DecodeCache[queue]
 }
 
 // New returns the SQS service storing its state in store.
@@ -50,7 +53,7 @@ func New(store storage.Store, clk clock.Clock) *SQS {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &SQS{store: store, clock: clk, wake: newNotifier()}
+	return &SQS{store: store, clock: clk, wake: newNotifier(), policies: storage.NewDecodeCache(queues, 4096)}
 }
 
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)

@@ -1,0 +1,66 @@
+package storage
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// DecodeCache memoizes the decoding of a Table's records: a record read on
+// every request (a DynamoDB table's description, read by each item
+// operation) is decoded once per stored version instead of once per read.
+// The stored bytes are the cache key's version, so the cache is a pure
+// function of what is stored: it can never return a value other than
+// decoding the bytes read would, whatever transactions commit or roll
+// back.
+//
+// The values returned share what they reference (slices, maps, pointers)
+// with the cache: callers may change the returned value's own fields but
+// must not modify anything it references. Use it only where reads are
+// read-only; mutate records read with Table.Get.
+//
+// A DecodeCache belongs to one service instance (never a package
+// variable) and is safe for concurrent use.
+type DecodeCache[T any] struct {
+	table Table[T]
+	max   int
+
+	mu sync.Mutex
+	m  map[string]decoded[T]
+}
+
+type decoded[T any] struct {
+	raw string
+	v   T
+}
+
+// NewDecodeCache caches up to max records of table (then starts over).
+func NewDecodeCache[T any](table Table[T], max int) *DecodeCache[T] {
+	return &DecodeCache[T]{table: table, max: max}
+}
+
+// Get is table.Get through the cache.
+func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
+	var v T
+	k := c.table.Key(sc, key...)
+	data, ok := tx.Get(k)
+	if !ok {
+		return v, false, nil
+	}
+	c.mu.Lock()
+	e, hit := c.m[string(k)]
+	c.mu.Unlock()
+	if hit && e.raw == string(data) {
+		return e.v, true, nil
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, key, err)
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = map[string]decoded[T]{}
+	}
+	c.m[string(k)] = decoded[T]{raw: string(data), v: v}
+	c.mu.Unlock()
+	return v, true, nil
+}

@@ -1,0 +1,84 @@
+package storage
+
+import (
+	"errors"
+	"testing"
+)
+
+var errTest = errors.New("roll back")
+
+type cachedRec struct {
+	N    int
+	Tags []string
+}
+
+// TestDecodeCacheFollowsStoredBytes: the cache returns what decoding the
+// stored bytes gives, across updates, deletes, rolled-back writes and
+// overflow.
+func TestDecodeCacheFollowsStoredBytes(t *testing.T) {
+	be, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	st, _ := be.Store("s")
+	tbl := NewTable[cachedRec]("rec")
+	c := NewDecodeCache(tbl, 2)
+	sc := Scope{Account: "1", Region: "r"}
+	get := func(key string) (cachedRec, bool) {
+		t.Helper()
+		var v cachedRec
+		var ok bool
+		if err := st.View(func(tx Tx) error {
+			var err error
+			v, ok, err = c.Get(tx, sc, key)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return v, ok
+	}
+	put := func(key string, v cachedRec) {
+		t.Helper()
+		if err := st.Update(func(tx Tx) error { return tbl.Put(tx, sc, v, key) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := get("a"); ok {
+		t.Fatal("missing record found")
+	}
+	put("a", cachedRec{N: 1, Tags: []string{"x"}})
+	for range 2 {
+		if v, ok := get("a"); !ok || v.N != 1 || len(v.Tags) != 1 {
+			t.Fatalf("got %+v %v", v, ok)
+		}
+	}
+	put("a", cachedRec{N: 2})
+	if v, _ := get("a"); v.N != 2 || v.Tags != nil {
+		t.Fatalf("stale value after update: %+v", v)
+	}
+	// A write that rolls back is never seen, even if read inside its tx.
+	_ = st.Update(func(tx Tx) error {
+		_ = tbl.Put(tx, sc, cachedRec{N: 3}, "a")
+		if v, _, _ := c.Get(tx, sc, "a"); v.N != 3 {
+			t.Errorf("own write not seen in tx: %+v", v)
+		}
+		return errTest
+	})
+	if v, _ := get("a"); v.N != 2 {
+		t.Fatalf("rolled-back write seen: %+v", v)
+	}
+	put("b", cachedRec{N: 5})
+	put("c", cachedRec{N: 6}) // overflows max 2
+	for k, want := range map[string]int{"a": 2, "b": 5, "c": 6} {
+		if v, _ := get(k); v.N != want {
+			t.Fatalf("%s = %+v, want N %d", k, v, want)
+		}
+	}
+	if err := st.Update(func(tx Tx) error { return tbl.Delete(tx, sc, "a") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := get("a"); ok {
+		t.Fatal("deleted record found")
+	}
+}
