@@ -109,9 +109,6 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if err != nil {
 			return err
 		}
-		if err := a.resourceTags(ctx, &req, pols); err != nil {
-			return err
-		}
 		if caller.Anonymous && !exists && strings.HasPrefix(req.Resource, "arn:aws:s3:::") {
 			// S3 tells anyone that a bucket does not exist (NoSuchBucket):
 			// the handler answers.
@@ -124,6 +121,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		// message.
 		if pols.Resource != nil || len(pols.Identity) > 0 || pols.Boundary != nil || pols.Session != nil {
 			req.Context = a.context(ctx, subject, c)
+			if err := a.resourceTags(ctx, &req, pols); err != nil {
+				return err
+			}
 		}
 		dec := iam.Evaluate(req, pols)
 		if !dec.Allowed() && req.Context == nil {
