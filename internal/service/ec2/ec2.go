@@ -357,6 +357,34 @@ func remove[T any](s *EC2, ctx *request.Context, r resource[T], id string, check
 	})
 }
 
+// answer is the end of a handler: out when the work succeeded, else err.
+// out is built before err is known, so it must be safe to build either way.
+func answer[O any](out *O, err error) (*O, error) {
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hasDependencies is EC2's DependencyViolation for deleting a resource that
+// something still uses; what is the resource type as EC2 spells it in the
+// message ("routeTable", "internetGateway").
+func hasDependencies(what, id string) error {
+	return errDependencyViolation.New("The %s '%s' has dependencies and cannot be deleted.", what, id)
+}
+
+// removeUnused deletes one record unless inUse says something still depends
+// on it, which EC2 refuses with DependencyViolation naming the resource type
+// as what ("routeTable").
+func removeUnused[T any](s *EC2, ctx *request.Context, r resource[T], what, id string, inUse func(*T) bool) error {
+	return remove(s, ctx, r, id, func(_ storage.Tx, _ storage.Scope, v *T) error {
+		if inUse(v) {
+			return hasDependencies(what, id)
+		}
+		return nil
+	})
+}
+
 // orEmpty makes lists serialize as empty rather than absent.
 func orEmpty[T any](v []T) []T {
 	if v == nil {

@@ -105,10 +105,7 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 		}
 		return routeTables.put(tx, sc, id, rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateRouteTableResult{RouteTable: &rt, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateRouteTableResult{RouteTable: &rt, ClientToken: in.ClientToken}, err)
 }
 
 // DescribeRouteTables lists tables with route states as of now
@@ -374,10 +371,7 @@ func (s *EC2) CreateRoute(ctx *request.Context, in *ec2api.CreateRouteRequest) (
 		rt.Routes = append(rt.Routes, r)
 		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateRouteResult{Return: ptr(true)}, nil
+	return answer(&ec2api.CreateRouteResult{Return: ptr(true)}, err)
 }
 
 // ReplaceRoute changes the target of an existing route.
@@ -417,10 +411,7 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 		}
 		return errRouteNotFound.New("There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReplaceRouteOutput{}, nil
+	return answer(&ec2api.ReplaceRouteOutput{}, err)
 }
 
 // DeleteRoute removes a static route; the local route cannot go.
@@ -449,10 +440,7 @@ func (s *EC2) DeleteRoute(ctx *request.Context, in *ec2api.DeleteRouteRequest) (
 		}
 		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, str(in.RouteTableId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteRouteOutput{}, nil
+	return answer(&ec2api.DeleteRouteOutput{}, err)
 }
 
 // AssociateRouteTable associates a subnet (or gateway) with a table; a
@@ -493,10 +481,7 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 		rt.Associations = append(rt.Associations, a)
 		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, nil
+	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
 }
 
 // explicitAssociation returns the table explicitly associated with a
@@ -549,10 +534,7 @@ func (s *EC2) DisassociateRouteTable(ctx *request.Context, in *ec2api.Disassocia
 		rt.Associations = append(rt.Associations[:i], rt.Associations[i+1:]...)
 		return routeTables.put(tx, sc, str(rt.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DisassociateRouteTableOutput{}, nil
+	return answer(&ec2api.DisassociateRouteTableOutput{}, err)
 }
 
 // ReplaceRouteTableAssociation moves an association (or the main one) to
@@ -598,10 +580,7 @@ func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.Repl
 		}
 		return routeTables.put(tx, sc, str(in.RouteTableId), target)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, nil
+	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
 }
 
 // DeleteRouteTable deletes a table with no subnet associations that is
@@ -610,17 +589,8 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.RouteTableId)
-	err := remove(s, ctx, routeTables, id, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
-		if len(rt.Associations) > 0 {
-			return errDependencyViolation.New("The routeTable '%s' has dependencies and cannot be deleted.", id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteRouteTableOutput{}, nil
+	err := removeUnused(s, ctx, routeTables, "routeTable", str(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
+	return answer(&ec2api.DeleteRouteTableOutput{}, err)
 }
 
 // EnableVgwRoutePropagation makes a VGW's routes appear in a table.
@@ -642,10 +612,7 @@ func (s *EC2) EnableVgwRoutePropagation(ctx *request.Context, in *ec2api.EnableV
 		rt.PropagatingVgws = append(rt.PropagatingVgws, ec2api.PropagatingVgw{GatewayId: in.GatewayId})
 		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.EnableVgwRoutePropagationOutput{}, nil
+	return answer(&ec2api.EnableVgwRoutePropagationOutput{}, err)
 }
 
 // DisableVgwRoutePropagation stops it.
@@ -660,10 +627,7 @@ func (s *EC2) DisableVgwRoutePropagation(ctx *request.Context, in *ec2api.Disabl
 		rt.PropagatingVgws = kept
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DisableVgwRoutePropagationOutput{}, nil
+	return answer(&ec2api.DisableVgwRoutePropagationOutput{}, err)
 }
 
 // CreateInternetGateway creates a detached gateway.
@@ -714,10 +678,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: ptr(vpc)}}
 		return igws.put(tx, sc, id, g)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AttachInternetGatewayOutput{}, nil
+	return answer(&ec2api.AttachInternetGatewayOutput{}, err)
 }
 
 // DetachInternetGateway detaches it; routes to it become blackholes.
@@ -733,10 +694,7 @@ func (s *EC2) DetachInternetGateway(ctx *request.Context, in *ec2api.DetachInter
 		g.Attachments = []ec2api.InternetGatewayAttachment{}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DetachInternetGatewayOutput{}, nil
+	return answer(&ec2api.DetachInternetGatewayOutput{}, err)
 }
 
 // DeleteInternetGateway deletes a detached gateway.
@@ -744,17 +702,8 @@ func (s *EC2) DeleteInternetGateway(ctx *request.Context, in *ec2api.DeleteInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.InternetGatewayId)
-	err := remove(s, ctx, igws, id, func(_ storage.Tx, _ storage.Scope, g *ec2api.InternetGateway) error {
-		if len(g.Attachments) > 0 {
-			return errDependencyViolation.New("The internetGateway '%s' has dependencies and cannot be deleted.", id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteInternetGatewayOutput{}, nil
+	err := removeUnused(s, ctx, igws, "internetGateway", str(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
+	return answer(&ec2api.DeleteInternetGatewayOutput{}, err)
 }
 
 // DescribeInternetGateways lists gateways.
@@ -763,10 +712,7 @@ func (s *EC2) DescribeInternetGateways(ctx *request.Context, in *ec2api.Describe
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, igws, page{ids: in.InternetGatewayIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeInternetGatewaysResult{InternetGateways: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeInternetGatewaysResult{InternetGateways: orEmpty(recs), NextToken: next}, err)
 }
 
 // natState is a NAT gateway's state at now: pending for NatDelay after
@@ -849,10 +795,7 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 			CreateTime: ptr(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
 		return nats.put(tx, sc, id, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, err)
 }
 
 // DescribeNatGateways lists NAT gateways with their state as of now;
@@ -867,10 +810,7 @@ func (s *EC2) DescribeNatGateways(ctx *request.Context, in *ec2api.DescribeNatGa
 		return n.DeleteTime == nil || now.Sub(*n.DeleteTime) < time.Hour
 	}
 	recs, next, err := describe(s, ctx, nats, page{ids: in.NatGatewayIds, filters: in.Filter, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeNatGatewaysResult{NatGateways: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeNatGatewaysResult{NatGateways: orEmpty(recs), NextToken: next}, err)
 }
 
 // DeleteNatGateway starts deleting a NAT gateway and releases its
@@ -908,10 +848,7 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 		}
 		return nats.put(tx, sc, id, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteNatGatewayResult{NatGatewayId: in.NatGatewayId}, nil
+	return answer(&ec2api.DeleteNatGatewayResult{NatGatewayId: in.NatGatewayId}, err)
 }
 
 // AllocateAddress allocates an Elastic IP (VPC domain).
@@ -1043,10 +980,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		return addresses.put(tx, sc, str(a.AllocationId), a)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, nil
+	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, err)
 }
 
 // disassociateEIP detaches an Elastic IP from its interface.
@@ -1095,10 +1029,7 @@ func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateA
 		}
 		return errAddressNotFound.New("Address '%s' not found.", str(in.PublicIp))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DisassociateAddressOutput{}, nil
+	return answer(&ec2api.DisassociateAddressOutput{}, err)
 }
 
 // ReleaseAddress releases an unassociated Elastic IP.
@@ -1120,10 +1051,7 @@ func (s *EC2) ReleaseAddress(ctx *request.Context, in *ec2api.ReleaseAddressRequ
 		}
 		return addresses.table.Delete(tx, sc, str(a.AllocationId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReleaseAddressOutput{}, nil
+	return answer(&ec2api.ReleaseAddressOutput{}, err)
 }
 
 // DescribeAddresses lists Elastic IPs.

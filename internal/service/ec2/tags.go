@@ -83,10 +83,7 @@ func (s *EC2) CreateTags(ctx *request.Context, in *ec2api.CreateTagsRequest) (*e
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateTagsOutput{}, nil
+	return answer(&ec2api.CreateTagsOutput{}, err)
 }
 
 // notFoundFor is the not-found error of whatever kind id names.
@@ -147,10 +144,7 @@ func (s *EC2) DeleteTags(ctx *request.Context, in *ec2api.DeleteTagsRequest) (*e
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteTagsOutput{}, nil
+	return answer(&ec2api.DeleteTagsOutput{}, err)
 }
 
 // DescribeTags lists the tags of every taggable resource.
