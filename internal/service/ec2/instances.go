@@ -585,20 +585,9 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 	err := s.store.View(func(tx storage.Tx) error {
 		var recs []instanceRecord
 		if len(in.InstanceIds) > 0 {
-			var missing []string
-			for _, id := range in.InstanceIds {
-				r, ok, err := instances.table.Get(tx, sc, id)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					missing = append(missing, id)
-					continue
-				}
-				recs = append(recs, r)
-			}
-			if len(missing) > 0 {
-				return instances.missing(missing...)
+			var err error
+			if recs, err = instances.getEach(tx, sc, in.InstanceIds); err != nil {
+				return err
 			}
 		} else {
 			opts := storage.ListOptions{}
@@ -675,21 +664,9 @@ func (s *EC2) changeState(ctx *request.Context, dry *bool, ids []string, op stri
 	}
 	var evs []fired
 	err := s.store.Update(func(tx storage.Tx) error {
-		var missing []string
-		recs := make([]instanceRecord, 0, len(ids))
-		for _, id := range ids {
-			r, ok, err := instances.table.Get(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				missing = append(missing, id)
-				continue
-			}
-			recs = append(recs, r)
-		}
-		if len(missing) > 0 {
-			return instances.missing(missing...)
+		recs, err := instances.getEach(tx, sc, ids)
+		if err != nil {
+			return err
 		}
 		for i := range recs {
 			r := &recs[i]

@@ -343,52 +343,45 @@ func setDest(r *ec2api.Route, kind, dest string) {
 	}
 }
 
+// editRoutes is the shape of CreateRoute, ReplaceRoute and DeleteRoute:
+// after refusing DryRun and reading the destination (an IPv4 or IPv6 CIDR or
+// a prefix list), it runs edit on the route table and stores the table as
+// edit leaves it, in one transaction.
+func (s *EC2) editRoutes(ctx *request.Context, dry *bool, tableID, cidr, ipv6, prefixList *string, edit func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable, kind, dest string) error) error {
+	if err := dryRun(dry); err != nil {
+		return err
+	}
+	kind, dest, err := routeDest(cidr, ipv6, prefixList)
+	if err != nil {
+		return err
+	}
+	return mutate(s, ctx, routeTables, str(tableID), func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable) error {
+		return edit(tx, sc, rt, kind, dest)
+	})
+}
+
 // CreateRoute adds a static route.
 func (s *EC2) CreateRoute(ctx *request.Context, in *ec2api.CreateRouteRequest) (*ec2api.CreateRouteResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
-	if err != nil {
-		return nil, err
-	}
-	sc := scope(ctx)
-	err = s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
-		if err != nil {
-			return err
-		}
+	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for _, r := range rt.Routes {
 			if routeMatches(r, kind, dest) {
 				return errRouteExists.New("The route identified by %s already exists.", dest)
 			}
 		}
-		r, err := routeTarget(tx, sc, rt, in)
+		r, err := routeTarget(tx, sc, *rt, in)
 		if err != nil {
 			return err
 		}
 		setDest(&r, kind, dest)
 		rt.Routes = append(rt.Routes, r)
-		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		return nil
 	})
 	return answer(&ec2api.CreateRouteResult{Return: ptr(true)}, err)
 }
 
 // ReplaceRoute changes the target of an existing route.
 func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest) (*ec2api.ReplaceRouteOutput, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
-	if err != nil {
-		return nil, err
-	}
-	sc := scope(ctx)
-	err = s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
-		if err != nil {
-			return err
-		}
+	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for i, old := range rt.Routes {
 			if !routeMatches(old, kind, dest) {
 				continue
@@ -397,7 +390,8 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 			if boolv(in.LocalTarget) {
 				r = ec2api.Route{GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}
 			} else {
-				r, err = routeTarget(tx, sc, rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
+				var err error
+				r, err = routeTarget(tx, sc, *rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
 					NetworkInterfaceId: in.NetworkInterfaceId, VpcPeeringConnectionId: in.VpcPeeringConnectionId, VpcEndpointId: in.VpcEndpointId,
 					TransitGatewayId: in.TransitGatewayId, EgressOnlyInternetGatewayId: in.EgressOnlyInternetGatewayId, LocalGatewayId: in.LocalGatewayId, CarrierGatewayId: in.CarrierGatewayId})
 				if err != nil {
@@ -407,7 +401,7 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 			}
 			setDest(&r, kind, dest)
 			rt.Routes[i] = r
-			return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+			return nil
 		}
 		return errRouteNotFound.New("There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
 	})
@@ -416,26 +410,14 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 
 // DeleteRoute removes a static route; the local route cannot go.
 func (s *EC2) DeleteRoute(ctx *request.Context, in *ec2api.DeleteRouteRequest) (*ec2api.DeleteRouteOutput, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
-	if err != nil {
-		return nil, err
-	}
-	sc := scope(ctx)
-	err = s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
-		if err != nil {
-			return err
-		}
+	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for i, r := range rt.Routes {
 			if routeMatches(r, kind, dest) {
 				if str(r.GatewayId) == "local" {
 					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, str(in.RouteTableId))
 				}
 				rt.Routes = append(rt.Routes[:i], rt.Routes[i+1:]...)
-				return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+				return nil
 			}
 		}
 		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, str(in.RouteTableId))
@@ -589,7 +571,7 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := removeUnused(s, ctx, routeTables, "routeTable", str(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
+	err := removeUnused(s, ctx, routeTables, str(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
 	return answer(&ec2api.DeleteRouteTableOutput{}, err)
 }
 
@@ -702,7 +684,7 @@ func (s *EC2) DeleteInternetGateway(ctx *request.Context, in *ec2api.DeleteInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := removeUnused(s, ctx, igws, "internetGateway", str(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
+	err := removeUnused(s, ctx, igws, str(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
 	return answer(&ec2api.DeleteInternetGatewayOutput{}, err)
 }
 
