@@ -223,10 +223,7 @@ func (s *EC2) CreateImage(ctx *request.Context, in *ec2api.CreateImageRequest) (
 		}
 		return userImages.put(tx, sc, id, im)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateImageResult{ImageId: ptr(id)}, nil
+	return answer(&ec2api.CreateImageResult{ImageId: ptr(id)}, err)
 }
 
 // RegisterImage registers an AMI from a root snapshot.
@@ -269,10 +266,7 @@ func (s *EC2) RegisterImage(ctx *request.Context, in *ec2api.RegisterImageReques
 		}
 		return userImages.put(tx, sc, id, im)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.RegisterImageResult{ImageId: ptr(id)}, nil
+	return answer(&ec2api.RegisterImageResult{ImageId: ptr(id)}, err)
 }
 
 // DeregisterImage removes one of the account's AMIs.
@@ -293,10 +287,7 @@ func (s *EC2) DeregisterImage(ctx *request.Context, in *ec2api.DeregisterImageRe
 		}
 		return userImages.table.Delete(tx, sc, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeregisterImageOutput{}, nil
+	return answer(&ec2api.DeregisterImageOutput{}, err)
 }
 
 func errUnauthorized(id string) error {
@@ -344,8 +335,5 @@ func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2
 		}
 		return userImages.put(tx, sc, id, cp)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CopyImageResult{ImageId: ptr(id)}, nil
+	return answer(&ec2api.CopyImageResult{ImageId: ptr(id)}, err)
 }

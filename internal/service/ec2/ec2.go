@@ -157,6 +157,29 @@ func (r resource[T]) missing(ids ...string) error {
 	return notFound(r.notFound, r.noun, ids...)
 }
 
+// getEach reads the records with these ids, in their order. If any is not
+// there it answers NotFound naming every missing id, as EC2 does for a call
+// that names several.
+func (r resource[T]) getEach(tx storage.Tx, sc storage.Scope, ids []string) ([]T, error) {
+	var out []T
+	var missing []string
+	for _, id := range ids {
+		v, ok, err := r.table.Get(tx, sc, id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		out = append(out, v)
+	}
+	if len(missing) > 0 {
+		return nil, r.missing(missing...)
+	}
+	return out, nil
+}
+
 func (r resource[T]) exists(tx storage.Tx, sc storage.Scope, id string) bool {
 	_, ok := tx.Get(r.table.Key(sc, id))
 	return ok
@@ -354,6 +377,33 @@ func remove[T any](s *EC2, ctx *request.Context, r resource[T], id string, check
 			}
 		}
 		return r.table.Delete(tx, sc, id)
+	})
+}
+
+// answer is the end of a handler: out when the work succeeded, else err.
+// out is built before err is known, so it must be safe to build either way.
+func answer[O any](out *O, err error) (*O, error) {
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// hasDependencies is EC2's DependencyViolation for deleting a resource that
+// something still uses; what is the resource type as EC2 spells it in the
+// message ("routeTable", "internetGateway").
+func hasDependencies(what, id string) error {
+	return errDependencyViolation.New("The %s '%s' has dependencies and cannot be deleted.", what, id)
+}
+
+// removeUnused deletes one record unless inUse says something still depends
+// on it, which EC2 refuses with DependencyViolation.
+func removeUnused[T any](s *EC2, ctx *request.Context, r resource[T], id string, inUse func(*T) bool) error {
+	return remove(s, ctx, r, id, func(_ storage.Tx, _ storage.Scope, v *T) error {
+		if inUse(v) {
+			return hasDependencies(r.noun, id)
+		}
+		return nil
 	})
 }
 

@@ -585,20 +585,9 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 	err := s.store.View(func(tx storage.Tx) error {
 		var recs []instanceRecord
 		if len(in.InstanceIds) > 0 {
-			var missing []string
-			for _, id := range in.InstanceIds {
-				r, ok, err := instances.table.Get(tx, sc, id)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					missing = append(missing, id)
-					continue
-				}
-				recs = append(recs, r)
-			}
-			if len(missing) > 0 {
-				return instances.missing(missing...)
+			var err error
+			if recs, err = instances.getEach(tx, sc, in.InstanceIds); err != nil {
+				return err
 			}
 		} else {
 			opts := storage.ListOptions{}
@@ -653,8 +642,11 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 
 // changeState applies one state-changing call (start, stop, terminate)
 // to every named instance atomically: if any is missing or in the wrong
-// state, none changes.
-func (s *EC2) changeState(ctx *request.Context, ids []string, op string, force bool) ([]ec2api.InstanceStateChange, error) {
+// state, none changes. A DryRun request is refused first, as EC2 does.
+func (s *EC2) changeState(ctx *request.Context, dry *bool, ids []string, op string, force bool) ([]ec2api.InstanceStateChange, error) {
+	if err := dryRun(dry); err != nil {
+		return nil, err
+	}
 	if len(ids) == 0 {
 		return nil, errMissingParameter.New("The request must contain the parameter InstanceId")
 	}
@@ -672,21 +664,9 @@ func (s *EC2) changeState(ctx *request.Context, ids []string, op string, force b
 	}
 	var evs []fired
 	err := s.store.Update(func(tx storage.Tx) error {
-		var missing []string
-		recs := make([]instanceRecord, 0, len(ids))
-		for _, id := range ids {
-			r, ok, err := instances.table.Get(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				missing = append(missing, id)
-				continue
-			}
-			recs = append(recs, r)
-		}
-		if len(missing) > 0 {
-			return instances.missing(missing...)
+		recs, err := instances.getEach(tx, sc, ids)
+		if err != nil {
+			return err
 		}
 		for i := range recs {
 			r := &recs[i]
@@ -791,38 +771,20 @@ func (s *EC2) assignPublicOnStart(tx storage.Tx, ctx *request.Context, r *instan
 
 // StartInstances starts stopped instances.
 func (s *EC2) StartInstances(ctx *request.Context, in *ec2api.StartInstancesRequest) (*ec2api.StartInstancesResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	ch, err := s.changeState(ctx, in.InstanceIds, "start", false)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.StartInstancesResult{StartingInstances: ch}, nil
+	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "start", false)
+	return answer(&ec2api.StartInstancesResult{StartingInstances: ch}, err)
 }
 
 // StopInstances stops running instances.
 func (s *EC2) StopInstances(ctx *request.Context, in *ec2api.StopInstancesRequest) (*ec2api.StopInstancesResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	ch, err := s.changeState(ctx, in.InstanceIds, "stop", boolv(in.Force))
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.StopInstancesResult{StoppingInstances: ch}, nil
+	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "stop", boolv(in.Force))
+	return answer(&ec2api.StopInstancesResult{StoppingInstances: ch}, err)
 }
 
 // TerminateInstances terminates instances.
 func (s *EC2) TerminateInstances(ctx *request.Context, in *ec2api.TerminateInstancesRequest) (*ec2api.TerminateInstancesResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	ch, err := s.changeState(ctx, in.InstanceIds, "terminate", false)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.TerminateInstancesResult{TerminatingInstances: ch}, nil
+	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "terminate", false)
+	return answer(&ec2api.TerminateInstancesResult{TerminatingInstances: ch}, err)
 }
 
 // RebootInstances reboots running instances; the state stays running.
@@ -851,10 +813,7 @@ func (s *EC2) RebootInstances(ctx *request.Context, in *ec2api.RebootInstancesRe
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.RebootInstancesOutput{}, nil
+	return answer(&ec2api.RebootInstancesOutput{}, err)
 }
 
 // DescribeInstanceStatus reports status checks: running instances by
@@ -1061,10 +1020,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		}
 		return instances.put(tx, sc, r.ID, r)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ModifyInstanceAttributeOutput{}, nil
+	return answer(&ec2api.ModifyInstanceAttributeOutput{}, err)
 }
 
 // DescribeInstanceAttribute answers one attribute.

@@ -105,10 +105,7 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 		}
 		return routeTables.put(tx, sc, id, rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateRouteTableResult{RouteTable: &rt, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateRouteTableResult{RouteTable: &rt, ClientToken: in.ClientToken}, err)
 }
 
 // DescribeRouteTables lists tables with route states as of now
@@ -346,55 +343,45 @@ func setDest(r *ec2api.Route, kind, dest string) {
 	}
 }
 
+// editRoutes is the shape of CreateRoute, ReplaceRoute and DeleteRoute:
+// after refusing DryRun and reading the destination (an IPv4 or IPv6 CIDR or
+// a prefix list), it runs edit on the route table and stores the table as
+// edit leaves it, in one transaction.
+func (s *EC2) editRoutes(ctx *request.Context, dry *bool, tableID, cidr, ipv6, prefixList *string, edit func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable, kind, dest string) error) error {
+	if err := dryRun(dry); err != nil {
+		return err
+	}
+	kind, dest, err := routeDest(cidr, ipv6, prefixList)
+	if err != nil {
+		return err
+	}
+	return mutate(s, ctx, routeTables, str(tableID), func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable) error {
+		return edit(tx, sc, rt, kind, dest)
+	})
+}
+
 // CreateRoute adds a static route.
 func (s *EC2) CreateRoute(ctx *request.Context, in *ec2api.CreateRouteRequest) (*ec2api.CreateRouteResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
-	if err != nil {
-		return nil, err
-	}
-	sc := scope(ctx)
-	err = s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
-		if err != nil {
-			return err
-		}
+	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for _, r := range rt.Routes {
 			if routeMatches(r, kind, dest) {
 				return errRouteExists.New("The route identified by %s already exists.", dest)
 			}
 		}
-		r, err := routeTarget(tx, sc, rt, in)
+		r, err := routeTarget(tx, sc, *rt, in)
 		if err != nil {
 			return err
 		}
 		setDest(&r, kind, dest)
 		rt.Routes = append(rt.Routes, r)
-		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateRouteResult{Return: ptr(true)}, nil
+	return answer(&ec2api.CreateRouteResult{Return: ptr(true)}, err)
 }
 
 // ReplaceRoute changes the target of an existing route.
 func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest) (*ec2api.ReplaceRouteOutput, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
-	if err != nil {
-		return nil, err
-	}
-	sc := scope(ctx)
-	err = s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
-		if err != nil {
-			return err
-		}
+	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for i, old := range rt.Routes {
 			if !routeMatches(old, kind, dest) {
 				continue
@@ -403,7 +390,8 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 			if boolv(in.LocalTarget) {
 				r = ec2api.Route{GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}
 			} else {
-				r, err = routeTarget(tx, sc, rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
+				var err error
+				r, err = routeTarget(tx, sc, *rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
 					NetworkInterfaceId: in.NetworkInterfaceId, VpcPeeringConnectionId: in.VpcPeeringConnectionId, VpcEndpointId: in.VpcEndpointId,
 					TransitGatewayId: in.TransitGatewayId, EgressOnlyInternetGatewayId: in.EgressOnlyInternetGatewayId, LocalGatewayId: in.LocalGatewayId, CarrierGatewayId: in.CarrierGatewayId})
 				if err != nil {
@@ -413,46 +401,28 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 			}
 			setDest(&r, kind, dest)
 			rt.Routes[i] = r
-			return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+			return nil
 		}
 		return errRouteNotFound.New("There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReplaceRouteOutput{}, nil
+	return answer(&ec2api.ReplaceRouteOutput{}, err)
 }
 
 // DeleteRoute removes a static route; the local route cannot go.
 func (s *EC2) DeleteRoute(ctx *request.Context, in *ec2api.DeleteRouteRequest) (*ec2api.DeleteRouteOutput, error) {
-	if err := dryRun(in.DryRun); err != nil {
-		return nil, err
-	}
-	kind, dest, err := routeDest(in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId)
-	if err != nil {
-		return nil, err
-	}
-	sc := scope(ctx)
-	err = s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
-		if err != nil {
-			return err
-		}
+	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for i, r := range rt.Routes {
 			if routeMatches(r, kind, dest) {
 				if str(r.GatewayId) == "local" {
 					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, str(in.RouteTableId))
 				}
 				rt.Routes = append(rt.Routes[:i], rt.Routes[i+1:]...)
-				return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+				return nil
 			}
 		}
 		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, str(in.RouteTableId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteRouteOutput{}, nil
+	return answer(&ec2api.DeleteRouteOutput{}, err)
 }
 
 // AssociateRouteTable associates a subnet (or gateway) with a table; a
@@ -493,10 +463,7 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 		rt.Associations = append(rt.Associations, a)
 		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, nil
+	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
 }
 
 // explicitAssociation returns the table explicitly associated with a
@@ -549,10 +516,7 @@ func (s *EC2) DisassociateRouteTable(ctx *request.Context, in *ec2api.Disassocia
 		rt.Associations = append(rt.Associations[:i], rt.Associations[i+1:]...)
 		return routeTables.put(tx, sc, str(rt.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DisassociateRouteTableOutput{}, nil
+	return answer(&ec2api.DisassociateRouteTableOutput{}, err)
 }
 
 // ReplaceRouteTableAssociation moves an association (or the main one) to
@@ -598,10 +562,7 @@ func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.Repl
 		}
 		return routeTables.put(tx, sc, str(in.RouteTableId), target)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, nil
+	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
 }
 
 // DeleteRouteTable deletes a table with no subnet associations that is
@@ -610,17 +571,8 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.RouteTableId)
-	err := remove(s, ctx, routeTables, id, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
-		if len(rt.Associations) > 0 {
-			return errDependencyViolation.New("The routeTable '%s' has dependencies and cannot be deleted.", id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteRouteTableOutput{}, nil
+	err := removeUnused(s, ctx, routeTables, str(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
+	return answer(&ec2api.DeleteRouteTableOutput{}, err)
 }
 
 // EnableVgwRoutePropagation makes a VGW's routes appear in a table.
@@ -642,10 +594,7 @@ func (s *EC2) EnableVgwRoutePropagation(ctx *request.Context, in *ec2api.EnableV
 		rt.PropagatingVgws = append(rt.PropagatingVgws, ec2api.PropagatingVgw{GatewayId: in.GatewayId})
 		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.EnableVgwRoutePropagationOutput{}, nil
+	return answer(&ec2api.EnableVgwRoutePropagationOutput{}, err)
 }
 
 // DisableVgwRoutePropagation stops it.
@@ -660,10 +609,7 @@ func (s *EC2) DisableVgwRoutePropagation(ctx *request.Context, in *ec2api.Disabl
 		rt.PropagatingVgws = kept
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DisableVgwRoutePropagationOutput{}, nil
+	return answer(&ec2api.DisableVgwRoutePropagationOutput{}, err)
 }
 
 // CreateInternetGateway creates a detached gateway.
@@ -714,10 +660,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: ptr(vpc)}}
 		return igws.put(tx, sc, id, g)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AttachInternetGatewayOutput{}, nil
+	return answer(&ec2api.AttachInternetGatewayOutput{}, err)
 }
 
 // DetachInternetGateway detaches it; routes to it become blackholes.
@@ -733,10 +676,7 @@ func (s *EC2) DetachInternetGateway(ctx *request.Context, in *ec2api.DetachInter
 		g.Attachments = []ec2api.InternetGatewayAttachment{}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DetachInternetGatewayOutput{}, nil
+	return answer(&ec2api.DetachInternetGatewayOutput{}, err)
 }
 
 // DeleteInternetGateway deletes a detached gateway.
@@ -744,17 +684,8 @@ func (s *EC2) DeleteInternetGateway(ctx *request.Context, in *ec2api.DeleteInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.InternetGatewayId)
-	err := remove(s, ctx, igws, id, func(_ storage.Tx, _ storage.Scope, g *ec2api.InternetGateway) error {
-		if len(g.Attachments) > 0 {
-			return errDependencyViolation.New("The internetGateway '%s' has dependencies and cannot be deleted.", id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteInternetGatewayOutput{}, nil
+	err := removeUnused(s, ctx, igws, str(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
+	return answer(&ec2api.DeleteInternetGatewayOutput{}, err)
 }
 
 // DescribeInternetGateways lists gateways.
@@ -763,10 +694,7 @@ func (s *EC2) DescribeInternetGateways(ctx *request.Context, in *ec2api.Describe
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, igws, page{ids: in.InternetGatewayIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeInternetGatewaysResult{InternetGateways: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeInternetGatewaysResult{InternetGateways: orEmpty(recs), NextToken: next}, err)
 }
 
 // natState is a NAT gateway's state at now: pending for NatDelay after
@@ -849,10 +777,7 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 			CreateTime: ptr(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
 		return nats.put(tx, sc, id, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, err)
 }
 
 // DescribeNatGateways lists NAT gateways with their state as of now;
@@ -867,10 +792,7 @@ func (s *EC2) DescribeNatGateways(ctx *request.Context, in *ec2api.DescribeNatGa
 		return n.DeleteTime == nil || now.Sub(*n.DeleteTime) < time.Hour
 	}
 	recs, next, err := describe(s, ctx, nats, page{ids: in.NatGatewayIds, filters: in.Filter, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeNatGatewaysResult{NatGateways: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeNatGatewaysResult{NatGateways: orEmpty(recs), NextToken: next}, err)
 }
 
 // DeleteNatGateway starts deleting a NAT gateway and releases its
@@ -908,10 +830,7 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 		}
 		return nats.put(tx, sc, id, n)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteNatGatewayResult{NatGatewayId: in.NatGatewayId}, nil
+	return answer(&ec2api.DeleteNatGatewayResult{NatGatewayId: in.NatGatewayId}, err)
 }
 
 // AllocateAddress allocates an Elastic IP (VPC domain).
@@ -1043,10 +962,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		return addresses.put(tx, sc, str(a.AllocationId), a)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, nil
+	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, err)
 }
 
 // disassociateEIP detaches an Elastic IP from its interface.
@@ -1095,10 +1011,7 @@ func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateA
 		}
 		return errAddressNotFound.New("Address '%s' not found.", str(in.PublicIp))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DisassociateAddressOutput{}, nil
+	return answer(&ec2api.DisassociateAddressOutput{}, err)
 }
 
 // ReleaseAddress releases an unassociated Elastic IP.
@@ -1120,10 +1033,7 @@ func (s *EC2) ReleaseAddress(ctx *request.Context, in *ec2api.ReleaseAddressRequ
 		}
 		return addresses.table.Delete(tx, sc, str(a.AllocationId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReleaseAddressOutput{}, nil
+	return answer(&ec2api.ReleaseAddressOutput{}, err)
 }
 
 // DescribeAddresses lists Elastic IPs.

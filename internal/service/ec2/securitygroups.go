@@ -93,10 +93,7 @@ func (s *EC2) CreateSecurityGroup(ctx *request.Context, in *ec2api.CreateSecurit
 		return sgs.put(tx, sc, id, ec2api.SecurityGroup{GroupId: ptr(id), GroupName: ptr(name), Description: in.Description, OwnerId: ptr(ctx.Account), VpcId: ptr(vpc), Tags: tags,
 			IpPermissions: []ec2api.IpPermission{}, IpPermissionsEgress: []ec2api.IpPermission{allowAllEgress()}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateSecurityGroupResult{GroupId: ptr(id), Tags: tags}, nil
+	return answer(&ec2api.CreateSecurityGroupResult{GroupId: ptr(id), Tags: tags}, err)
 }
 
 // groupByRef finds a group by id, or by name in the default VPC.
@@ -221,10 +218,7 @@ func (s *EC2) DeleteSecurityGroup(ctx *request.Context, in *ec2api.DeleteSecurit
 		}
 		return sgs.table.Delete(tx, sc, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteSecurityGroupOutput{}, nil
+	return answer(&ec2api.DeleteSecurityGroupOutput{}, err)
 }
 
 // ruleInput is the common part of Authorize*/Revoke* requests.
@@ -409,10 +403,7 @@ func (s *EC2) AuthorizeSecurityGroupIngress(ctx *request.Context, in *ec2api.Aut
 	}
 	rules, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), groupName: str(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, true)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AuthorizeSecurityGroupIngressResult{Return: ptr(true), SecurityGroupRules: rules}, nil
+	return answer(&ec2api.AuthorizeSecurityGroupIngressResult{Return: ptr(true), SecurityGroupRules: rules}, err)
 }
 
 // AuthorizeSecurityGroupEgress adds outbound rules.
@@ -422,10 +413,7 @@ func (s *EC2) AuthorizeSecurityGroupEgress(ctx *request.Context, in *ec2api.Auth
 	}
 	rules, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, true)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AuthorizeSecurityGroupEgressResult{Return: ptr(true), SecurityGroupRules: rules}, nil
+	return answer(&ec2api.AuthorizeSecurityGroupEgressResult{Return: ptr(true), SecurityGroupRules: rules}, err)
 }
 
 // RevokeSecurityGroupIngress removes inbound rules.
@@ -435,10 +423,7 @@ func (s *EC2) RevokeSecurityGroupIngress(ctx *request.Context, in *ec2api.Revoke
 	}
 	_, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), groupName: str(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, false)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.RevokeSecurityGroupIngressResult{Return: ptr(true)}, nil
+	return answer(&ec2api.RevokeSecurityGroupIngressResult{Return: ptr(true)}, err)
 }
 
 // RevokeSecurityGroupEgress removes outbound rules.
@@ -448,10 +433,7 @@ func (s *EC2) RevokeSecurityGroupEgress(ctx *request.Context, in *ec2api.RevokeS
 	}
 	_, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, false)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.RevokeSecurityGroupEgressResult{Return: ptr(true)}, nil
+	return answer(&ec2api.RevokeSecurityGroupEgressResult{Return: ptr(true)}, err)
 }
 
 // mergePerms groups atomic rules by protocol and ports, as EC2 shows them.

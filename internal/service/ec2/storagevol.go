@@ -208,10 +208,7 @@ func (s *EC2) DeleteVolume(ctx *request.Context, in *ec2api.DeleteVolumeRequest)
 		}
 		return volumes.table.Delete(tx, sc, str(in.VolumeId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteVolumeOutput{}, nil
+	return answer(&ec2api.DeleteVolumeOutput{}, err)
 }
 
 // DescribeVolumes lists volumes.
@@ -220,10 +217,7 @@ func (s *EC2) DescribeVolumes(ctx *request.Context, in *ec2api.DescribeVolumesRe
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, volumes, page{ids: in.VolumeIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeVolumesResult{Volumes: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeVolumesResult{Volumes: orEmpty(recs), NextToken: next}, err)
 }
 
 // CreateSnapshot snapshots a volume (completed at once).
@@ -275,10 +269,7 @@ func (s *EC2) DeleteSnapshot(ctx *request.Context, in *ec2api.DeleteSnapshotRequ
 		}
 		return snapshots.table.Delete(tx, sc, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteSnapshotOutput{}, nil
+	return answer(&ec2api.DeleteSnapshotOutput{}, err)
 }
 
 // DescribeSnapshots lists the account's snapshots.
@@ -293,10 +284,7 @@ func (s *EC2) DescribeSnapshots(ctx *request.Context, in *ec2api.DescribeSnapsho
 		return contains(in.OwnerIds, str(sn.OwnerId)) || contains(in.OwnerIds, "self")
 	}
 	recs, next, err := describe(s, ctx, snapshots, page{ids: in.SnapshotIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeSnapshotsResult{Snapshots: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeSnapshotsResult{Snapshots: orEmpty(recs), NextToken: next}, err)
 }
 
 // CreateKeyPair generates a key pair and returns its private key once.
@@ -361,10 +349,7 @@ func (s *EC2) storeKeyPair(ctx *request.Context, name, typ, fingerprint, pub, ma
 		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr(id), KeyFingerprint: ptr(fingerprint), KeyName: ptr(name), KeyType: ptr(typ),
 			Tags: tags, PublicKey: ptr(pub), CreateTime: ptr(ctx.Now().UTC().Truncate(time.Millisecond))}}, name)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.KeyPair{KeyName: ptr(name), KeyFingerprint: ptr(fingerprint), KeyMaterial: ptr(material), KeyPairId: ptr(id), Tags: tags}, nil
+	return answer(&ec2api.KeyPair{KeyName: ptr(name), KeyFingerprint: ptr(fingerprint), KeyMaterial: ptr(material), KeyPairId: ptr(id), Tags: tags}, err)
 }
 
 // ImportKeyPair imports an OpenSSH public key.
@@ -435,10 +420,7 @@ func (s *EC2) DeleteKeyPair(ctx *request.Context, in *ec2api.DeleteKeyPairReques
 		}
 		return keyPairs.Delete(tx, sc, name)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteKeyPairResult{Return: ptr(true), KeyPairId: id}, nil
+	return answer(&ec2api.DeleteKeyPairResult{Return: ptr(true), KeyPairId: id}, err)
 }
 
 // DescribeKeyPairs lists key pairs.

@@ -59,9 +59,23 @@ func (s *EC2) CreateTags(ctx *request.Context, in *ec2api.CreateTagsRequest) (*e
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
+	err := s.editTags(ctx, in.Resources, func(cur []ec2api.Tag) ([]ec2api.Tag, error) {
+		merged := mergeTags(append([]ec2api.Tag{}, cur...), in.Tags)
+		if len(merged) > 50 {
+			return nil, code("TagLimitExceeded").New("The maximum number of Tags for a resource has been reached.")
+		}
+		return merged, nil
+	})
+	return answer(&ec2api.CreateTagsOutput{}, err)
+}
+
+// editTags replaces the tags of every resource in ids with what edit makes
+// of them, in one transaction: all change or, on the first error (an id of
+// no known kind, a missing resource, or edit's), none does.
+func (s *EC2) editTags(ctx *request.Context, ids []string, edit func(cur []ec2api.Tag) ([]ec2api.Tag, error)) error {
 	sc := scope(ctx)
-	err := s.store.Update(func(tx storage.Tx) error {
-		for _, id := range in.Resources {
+	return s.store.Update(func(tx storage.Tx) error {
+		for _, id := range ids {
 			k, ok := kindOf(id)
 			if !ok {
 				return errInvalidID.New("The ID '%s' is not valid", id)
@@ -73,20 +87,16 @@ func (s *EC2) CreateTags(ctx *request.Context, in *ec2api.CreateTagsRequest) (*e
 			if !found {
 				return notFoundFor(id)
 			}
-			merged := mergeTags(append([]ec2api.Tag{}, cur...), in.Tags)
-			if len(merged) > 50 {
-				return code("TagLimitExceeded").New("The maximum number of Tags for a resource has been reached.")
+			next, err := edit(cur)
+			if err != nil {
+				return err
 			}
-			if err := k.setTags(tx, sc, id, merged); err != nil {
+			if err := k.setTags(tx, sc, id, next); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateTagsOutput{}, nil
 }
 
 // notFoundFor is the not-found error of whatever kind id names.
@@ -115,42 +125,22 @@ func (s *EC2) DeleteTags(ctx *request.Context, in *ec2api.DeleteTagsRequest) (*e
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
-	err := s.store.Update(func(tx storage.Tx) error {
-		for _, id := range in.Resources {
-			k, ok := kindOf(id)
-			if !ok {
-				return errInvalidID.New("The ID '%s' is not valid", id)
-			}
-			cur, found, err := k.getTags(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			if !found {
-				return notFoundFor(id)
-			}
-			kept := []ec2api.Tag{}
-			for _, t := range cur {
-				drop := len(in.Tags) == 0
-				for _, d := range in.Tags {
-					if str(d.Key) == str(t.Key) && (d.Value == nil || str(d.Value) == str(t.Value)) {
-						drop = true
-					}
-				}
-				if !drop {
-					kept = append(kept, t)
+	err := s.editTags(ctx, in.Resources, func(cur []ec2api.Tag) ([]ec2api.Tag, error) {
+		kept := []ec2api.Tag{}
+		for _, t := range cur {
+			drop := len(in.Tags) == 0
+			for _, d := range in.Tags {
+				if str(d.Key) == str(t.Key) && (d.Value == nil || str(d.Value) == str(t.Value)) {
+					drop = true
 				}
 			}
-			if err := k.setTags(tx, sc, id, kept); err != nil {
-				return err
+			if !drop {
+				kept = append(kept, t)
 			}
 		}
-		return nil
+		return kept, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteTagsOutput{}, nil
+	return answer(&ec2api.DeleteTagsOutput{}, err)
 }
 
 // DescribeTags lists the tags of every taggable resource.

@@ -386,7 +386,7 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 			return err
 		}
 		dep := func() error {
-			return errDependencyViolation.New("The vpc '%s' has dependencies and cannot be deleted.", id)
+			return hasDependencies("vpc", id)
 		}
 		if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool { return str(x.VpcId) == id }); n > 0 {
 			return dep()
@@ -432,10 +432,7 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteVpcOutput{}, nil
+	return answer(&ec2api.DeleteVpcOutput{}, err)
 }
 
 func attachedTo(atts []ec2api.InternetGatewayAttachment, vpc string) bool {
@@ -508,10 +505,7 @@ func (s *EC2) ModifyVpcAttribute(ctx *request.Context, in *ec2api.ModifyVpcAttri
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ModifyVpcAttributeOutput{}, nil
+	return answer(&ec2api.ModifyVpcAttributeOutput{}, err)
 }
 
 // DescribeVpcAttribute answers one attribute.
@@ -706,10 +700,7 @@ func (s *EC2) CreateSubnet(ctx *request.Context, in *ec2api.CreateSubnetRequest)
 		out, err = s.newSubnet(tx, ctx, v, cidr, z, false, tagsFor(in.TagSpecifications, "subnet"))
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateSubnetResult{Subnet: &out}, nil
+	return answer(&ec2api.CreateSubnetResult{Subnet: &out}, err)
 }
 
 func zoneNames(regionName string) string {
@@ -729,10 +720,7 @@ func (s *EC2) DescribeSubnets(ctx *request.Context, in *ec2api.DescribeSubnetsRe
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, subnets, page{ids: in.SubnetIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeSubnetsResult{Subnets: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeSubnetsResult{Subnets: orEmpty(recs), NextToken: next}, err)
 }
 
 // DeleteSubnet deletes a subnet with no network interfaces left.
@@ -751,17 +739,14 @@ func (s *EC2) DeleteSubnet(ctx *request.Context, in *ec2api.DeleteSubnetRequest)
 			return err
 		}
 		if inUse {
-			return errDependencyViolation.New("The subnet '%s' has dependencies and cannot be deleted.", id)
+			return hasDependencies("subnet", id)
 		}
 		if err := disassociateSubnetEverywhere(tx, sc, id); err != nil {
 			return err
 		}
 		return subnets.table.Delete(tx, sc, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteSubnetOutput{}, nil
+	return answer(&ec2api.DeleteSubnetOutput{}, err)
 }
 
 func disassociateSubnetEverywhere(tx storage.Tx, sc storage.Scope, id string) error {
@@ -821,8 +806,5 @@ func (s *EC2) ModifySubnetAttribute(ctx *request.Context, in *ec2api.ModifySubne
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ModifySubnetAttributeOutput{}, nil
+	return answer(&ec2api.ModifySubnetAttributeOutput{}, err)
 }

@@ -200,10 +200,7 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 		}
 		return enis.put(tx, sc, id, eni)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateNetworkInterfaceResult{NetworkInterface: &eni, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateNetworkInterfaceResult{NetworkInterface: &eni, ClientToken: in.ClientToken}, err)
 }
 
 // DescribeNetworkInterfaces lists interfaces, those of instances, NAT
@@ -213,10 +210,7 @@ func (s *EC2) DescribeNetworkInterfaces(ctx *request.Context, in *ec2api.Describ
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, enis, page{ids: in.NetworkInterfaceIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeNetworkInterfacesResult{NetworkInterfaces: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeNetworkInterfacesResult{NetworkInterfaces: orEmpty(recs), NextToken: next}, err)
 }
 
 // DeleteNetworkInterface deletes a detached interface.
@@ -246,10 +240,7 @@ func (s *EC2) DeleteNetworkInterface(ctx *request.Context, in *ec2api.DeleteNetw
 		}
 		return enis.table.Delete(tx, sc, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteNetworkInterfaceOutput{}, nil
+	return answer(&ec2api.DeleteNetworkInterfaceOutput{}, err)
 }
 
 // AttachNetworkInterface attaches an interface to an instance in the same
@@ -292,10 +283,7 @@ func (s *EC2) AttachNetworkInterface(ctx *request.Context, in *ec2api.AttachNetw
 		}
 		return enis.put(tx, sc, str(in.NetworkInterfaceId), e)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AttachNetworkInterfaceResult{AttachmentId: ptr(att), NetworkCardIndex: ptr(int32(0))}, nil
+	return answer(&ec2api.AttachNetworkInterfaceResult{AttachmentId: ptr(att), NetworkCardIndex: ptr(int32(0))}, err)
 }
 
 // DetachNetworkInterface detaches a secondary interface.
@@ -333,10 +321,7 @@ func (s *EC2) DetachNetworkInterface(ctx *request.Context, in *ec2api.DetachNetw
 		}
 		return code("InvalidAttachmentID.NotFound").New("The attachment ID '%s' does not exist", str(in.AttachmentId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DetachNetworkInterfaceOutput{}, nil
+	return answer(&ec2api.DetachNetworkInterfaceOutput{}, err)
 }
 
 // CreateDhcpOptions creates an options set.
@@ -390,10 +375,7 @@ func (s *EC2) AssociateDhcpOptions(ctx *request.Context, in *ec2api.AssociateDhc
 		v.Vpc.DhcpOptionsId = ptr(id)
 		return vpcs.put(tx, sc, str(in.VpcId), v)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AssociateDhcpOptionsOutput{}, nil
+	return answer(&ec2api.AssociateDhcpOptionsOutput{}, err)
 }
 
 // DeleteDhcpOptions deletes an options set no VPC uses.
@@ -404,14 +386,11 @@ func (s *EC2) DeleteDhcpOptions(ctx *request.Context, in *ec2api.DeleteDhcpOptio
 	id := str(in.DhcpOptionsId)
 	err := remove(s, ctx, dhcps, id, func(tx storage.Tx, sc storage.Scope, _ *ec2api.DhcpOptions) error {
 		if n, _ := countWhere(tx, sc, vpcs, func(v *vpcRecord) bool { return str(v.Vpc.DhcpOptionsId) == id }); n > 0 {
-			return errDependencyViolation.New("The dhcpOptions '%s' has dependencies and cannot be deleted.", id)
+			return hasDependencies("dhcpOptions", id)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteDhcpOptionsOutput{}, nil
+	return answer(&ec2api.DeleteDhcpOptionsOutput{}, err)
 }
 
 // DescribeDhcpOptions lists options sets.
@@ -420,10 +399,7 @@ func (s *EC2) DescribeDhcpOptions(ctx *request.Context, in *ec2api.DescribeDhcpO
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, dhcps, page{ids: in.DhcpOptionsIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeDhcpOptionsResult{DhcpOptions: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeDhcpOptionsResult{DhcpOptions: orEmpty(recs), NextToken: next}, err)
 }
 
 // CreateNetworkAcl creates a deny-all ACL.
@@ -444,10 +420,7 @@ func (s *EC2) CreateNetworkAcl(ctx *request.Context, in *ec2api.CreateNetworkAcl
 		}
 		return acls.put(tx, sc, id, acl)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateNetworkAclResult{NetworkAcl: &acl, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateNetworkAclResult{NetworkAcl: &acl, ClientToken: in.ClientToken}, err)
 }
 
 // CreateNetworkAclEntry adds a numbered rule.
@@ -479,10 +452,7 @@ func (s *EC2) CreateNetworkAclEntry(ctx *request.Context, in *ec2api.CreateNetwo
 			CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange, IcmpTypeCode: in.IcmpTypeCode})
 		return acls.put(tx, sc, str(in.NetworkAclId), acl)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateNetworkAclEntryOutput{}, nil
+	return answer(&ec2api.CreateNetworkAclEntryOutput{}, err)
 }
 
 // DeleteNetworkAclEntry removes a numbered rule.
@@ -499,10 +469,7 @@ func (s *EC2) DeleteNetworkAclEntry(ctx *request.Context, in *ec2api.DeleteNetwo
 		}
 		return errACLEntryNotFound.New("The specified rule does not exist in this network acl.")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteNetworkAclEntryOutput{}, nil
+	return answer(&ec2api.DeleteNetworkAclEntryOutput{}, err)
 }
 
 // DeleteNetworkAcl deletes a non-default ACL with no associations.
@@ -516,14 +483,11 @@ func (s *EC2) DeleteNetworkAcl(ctx *request.Context, in *ec2api.DeleteNetworkAcl
 			return errInvalidParameterValue.New("cannot delete default network ACL %s", id)
 		}
 		if len(acl.Associations) > 0 {
-			return errDependencyViolation.New("The networkAcl '%s' has dependencies and cannot be deleted.", id)
+			return hasDependencies("networkAcl", id)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteNetworkAclOutput{}, nil
+	return answer(&ec2api.DeleteNetworkAclOutput{}, err)
 }
 
 // ReplaceNetworkAclAssociation moves a subnet to another ACL.
@@ -560,10 +524,7 @@ func (s *EC2) ReplaceNetworkAclAssociation(ctx *request.Context, in *ec2api.Repl
 		}
 		return errAssociationNotFound.New("The association ID '%s' does not exist", str(in.AssociationId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ReplaceNetworkAclAssociationResult{NewAssociationId: ptr(newAssoc)}, nil
+	return answer(&ec2api.ReplaceNetworkAclAssociationResult{NewAssociationId: ptr(newAssoc)}, err)
 }
 
 // DescribeNetworkAcls lists ACLs.
@@ -572,10 +533,7 @@ func (s *EC2) DescribeNetworkAcls(ctx *request.Context, in *ec2api.DescribeNetwo
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, acls, page{ids: in.NetworkAclIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeNetworkAclsResult{NetworkAcls: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeNetworkAclsResult{NetworkAcls: orEmpty(recs), NextToken: next}, err)
 }
 
 // prefixList is an AWS-managed prefix list of a gateway endpoint service.
@@ -743,10 +701,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 		}
 		return vpcEndpoints.put(tx, sc, id, ep)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateVpcEndpointResult{VpcEndpoint: &ep, ClientToken: in.ClientToken}, nil
+	return answer(&ec2api.CreateVpcEndpointResult{VpcEndpoint: &ep, ClientToken: in.ClientToken}, err)
 }
 
 func (s *EC2) prefixListFor(regionName, service string) (prefixList, bool) {
@@ -833,10 +788,7 @@ func (s *EC2) ModifyVpcEndpoint(ctx *request.Context, in *ec2api.ModifyVpcEndpoi
 		}
 		return vpcEndpoints.put(tx, sc, str(ep.VpcEndpointId), ep)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.ModifyVpcEndpointResult{Return: ptr(true)}, nil
+	return answer(&ec2api.ModifyVpcEndpointResult{Return: ptr(true)}, err)
 }
 
 // DeleteVpcEndpoints deletes endpoints, their routes and interfaces;
@@ -891,10 +843,7 @@ func (s *EC2) DescribeVpcEndpoints(ctx *request.Context, in *ec2api.DescribeVpcE
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, vpcEndpoints, page{ids: in.VpcEndpointIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeVpcEndpointsResult{VpcEndpoints: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeVpcEndpointsResult{VpcEndpoints: orEmpty(recs), NextToken: next}, err)
 }
 
 func peerInfo(v vpcRecord, regionName string) *ec2api.VpcPeeringConnectionVpcInfo {
@@ -967,10 +916,7 @@ func (s *EC2) AcceptVpcPeeringConnection(ctx *request.Context, in *ec2api.Accept
 		p.ExpirationTime = nil
 		return peerings.put(tx, sc, str(p.VpcPeeringConnectionId), p)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AcceptVpcPeeringConnectionResult{VpcPeeringConnection: &p}, nil
+	return answer(&ec2api.AcceptVpcPeeringConnectionResult{VpcPeeringConnection: &p}, err)
 }
 
 // DeleteVpcPeeringConnection marks a peering deleted.
@@ -982,19 +928,13 @@ func (s *EC2) DeleteVpcPeeringConnection(ctx *request.Context, in *ec2api.Delete
 		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("deleted"), Message: ptr("Deleted by " + ctx.Account)}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteVpcPeeringConnectionResult{Return: ptr(true)}, nil
+	return answer(&ec2api.DeleteVpcPeeringConnectionResult{Return: ptr(true)}, err)
 }
 
 // DescribeVpcPeeringConnections lists peerings.
 func (s *EC2) DescribeVpcPeeringConnections(ctx *request.Context, in *ec2api.DescribeVpcPeeringConnectionsRequest) (*ec2api.DescribeVpcPeeringConnectionsResult, error) {
 	recs, next, err := describe(s, ctx, peerings, page{ids: in.VpcPeeringConnectionIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeVpcPeeringConnectionsResult{VpcPeeringConnections: orEmpty(recs), NextToken: next}, nil
+	return answer(&ec2api.DescribeVpcPeeringConnectionsResult{VpcPeeringConnections: orEmpty(recs), NextToken: next}, err)
 }
 
 // CreateCustomerGateway records a customer gateway.
@@ -1034,19 +974,13 @@ func (s *EC2) DeleteCustomerGateway(ctx *request.Context, in *ec2api.DeleteCusto
 		g.State = ptr("deleted")
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteCustomerGatewayOutput{}, nil
+	return answer(&ec2api.DeleteCustomerGatewayOutput{}, err)
 }
 
 // DescribeCustomerGateways lists customer gateways.
 func (s *EC2) DescribeCustomerGateways(ctx *request.Context, in *ec2api.DescribeCustomerGatewaysRequest) (*ec2api.DescribeCustomerGatewaysResult, error) {
 	recs, _, err := describe(s, ctx, cgws, page{ids: in.CustomerGatewayIds, filters: in.Filters}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeCustomerGatewaysResult{CustomerGateways: orEmpty(recs)}, nil
+	return answer(&ec2api.DescribeCustomerGatewaysResult{CustomerGateways: orEmpty(recs)}, err)
 }
 
 // CreateVpnGateway creates a virtual private gateway.
@@ -1092,10 +1026,7 @@ func (s *EC2) AttachVpnGateway(ctx *request.Context, in *ec2api.AttachVpnGateway
 		g.VpcAttachments = []ec2api.VpcAttachment{{VpcId: in.VpcId, State: ptr("attached")}}
 		return vgws.put(tx, sc, str(in.VpnGatewayId), g)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.AttachVpnGatewayResult{VpcAttachment: &ec2api.VpcAttachment{VpcId: in.VpcId, State: ptr("attaching")}}, nil
+	return answer(&ec2api.AttachVpnGatewayResult{VpcAttachment: &ec2api.VpcAttachment{VpcId: in.VpcId, State: ptr("attaching")}}, err)
 }
 
 // DetachVpnGateway detaches it.
@@ -1109,10 +1040,7 @@ func (s *EC2) DetachVpnGateway(ctx *request.Context, in *ec2api.DetachVpnGateway
 		}
 		return errGatewayNotAttached.New("resource %s is not attached to network %s", str(in.VpnGatewayId), str(in.VpcId))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DetachVpnGatewayOutput{}, nil
+	return answer(&ec2api.DetachVpnGatewayOutput{}, err)
 }
 
 // DeleteVpnGateway deletes a detached VGW.
@@ -1126,19 +1054,13 @@ func (s *EC2) DeleteVpnGateway(ctx *request.Context, in *ec2api.DeleteVpnGateway
 		g.State = ptr("deleted")
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteVpnGatewayOutput{}, nil
+	return answer(&ec2api.DeleteVpnGatewayOutput{}, err)
 }
 
 // DescribeVpnGateways lists VGWs.
 func (s *EC2) DescribeVpnGateways(ctx *request.Context, in *ec2api.DescribeVpnGatewaysRequest) (*ec2api.DescribeVpnGatewaysResult, error) {
 	recs, _, err := describe(s, ctx, vgws, page{ids: in.VpnGatewayIds, filters: in.Filters}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeVpnGatewaysResult{VpnGateways: orEmpty(recs)}, nil
+	return answer(&ec2api.DescribeVpnGatewaysResult{VpnGateways: orEmpty(recs)}, err)
 }
 
 // CreateVpnConnection connects a customer gateway to a VGW.
@@ -1168,10 +1090,7 @@ func (s *EC2) CreateVpnConnection(ctx *request.Context, in *ec2api.CreateVpnConn
 			Options: &ec2api.VpnConnectionOptions{StaticRoutesOnly: ptr(static), EnableAcceleration: ptr(false), LocalIpv4NetworkCidr: ptr("0.0.0.0/0"), RemoteIpv4NetworkCidr: ptr("0.0.0.0/0")}}
 		return vpns.put(tx, sc, id, c)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateVpnConnectionResult{VpnConnection: &c}, nil
+	return answer(&ec2api.CreateVpnConnectionResult{VpnConnection: &c}, err)
 }
 
 // DeleteVpnConnection marks a connection deleted; its routes stop
@@ -1181,19 +1100,13 @@ func (s *EC2) DeleteVpnConnection(ctx *request.Context, in *ec2api.DeleteVpnConn
 		c.State = ptr("deleted")
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteVpnConnectionOutput{}, nil
+	return answer(&ec2api.DeleteVpnConnectionOutput{}, err)
 }
 
 // DescribeVpnConnections lists VPN connections.
 func (s *EC2) DescribeVpnConnections(ctx *request.Context, in *ec2api.DescribeVpnConnectionsRequest) (*ec2api.DescribeVpnConnectionsResult, error) {
 	recs, _, err := describe(s, ctx, vpns, page{ids: in.VpnConnectionIds, filters: in.Filters}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DescribeVpnConnectionsResult{VpnConnections: orEmpty(recs)}, nil
+	return answer(&ec2api.DescribeVpnConnectionsResult{VpnConnections: orEmpty(recs)}, err)
 }
 
 // CreateVpnConnectionRoute adds a static route to a static VPN.
@@ -1219,10 +1132,7 @@ func (s *EC2) CreateVpnConnectionRoute(ctx *request.Context, in *ec2api.CreateVp
 		c.Routes = append(c.Routes, ec2api.VpnStaticRoute{DestinationCidrBlock: ptr(p.Masked().String()), Source: ptr("Static"), State: ptr("available")})
 		return vpns.put(tx, sc, str(in.VpnConnectionId), c)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.CreateVpnConnectionRouteOutput{}, nil
+	return answer(&ec2api.CreateVpnConnectionRouteOutput{}, err)
 }
 
 // DeleteVpnConnectionRoute removes one.
@@ -1236,10 +1146,7 @@ func (s *EC2) DeleteVpnConnectionRoute(ctx *request.Context, in *ec2api.DeleteVp
 		}
 		return errRouteNotFound.New("The route identified by %s does not exist.", str(in.DestinationCidrBlock))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &ec2api.DeleteVpnConnectionRouteOutput{}, nil
+	return answer(&ec2api.DeleteVpnConnectionRouteOutput{}, err)
 }
 
 // vgwPath is a route a VGW knows.

@@ -1,53 +1,21 @@
 package iam
 
 import (
-	"strings"
-
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 func getGroup(tx storage.Tx, sc storage.Scope, name string) (groupRecord, error) {
-	g, ok, err := groups.Get(tx, sc, lower(name))
-	if err != nil {
-		return g, err
-	}
-	if !ok {
-		return g, noSuchGroup(name)
-	}
-	return g, nil
+	return groupKind.get(tx, sc, name)
 }
 
 func (s *IAM) updateGroup(ctx *request.Context, name *string, fn func(tx storage.Tx, sc storage.Scope, g *groupRecord) error) error {
-	n, err := required("groupName", name)
-	if err != nil {
-		return err
-	}
-	sc := scope(ctx)
-	return s.store.Update(func(tx storage.Tx) error {
-		g, err := getGroup(tx, sc, n)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, sc, &g); err != nil {
-			return err
-		}
-		return groups.Put(tx, sc, g, lower(g.Name))
-	})
+	return groupKind.update(s.store, ctx, name, fn)
 }
 
 func (s *IAM) viewGroup(ctx *request.Context, name *string) (groupRecord, error) {
-	n, err := required("groupName", name)
-	if err != nil {
-		return groupRecord{}, err
-	}
-	var g groupRecord
-	err = s.store.View(func(tx storage.Tx) error {
-		g, err = getGroup(tx, scope(ctx), n)
-		return err
-	})
-	return g, err
+	return groupKind.view(s.store, ctx, name)
 }
 
 func groupOut(account string, g *groupRecord) iamapi.Group {
@@ -72,10 +40,7 @@ func (s *IAM) CreateGroup(ctx *request.Context, in *iamapi.CreateGroupInput) (*i
 	g := groupRecord{Name: name, ID: newID("AGPA"), Path: path, CreateDate: now(ctx)}
 	sc := scope(ctx)
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := groups.Get(tx, sc, lower(name)); err != nil || ok {
-			if ok {
-				return iamapi.ErrEntityAlreadyExistsException.New("Group with name %s already exists.", name)
-			}
+		if err := groupKind.mustBeNew(tx, sc, name); err != nil {
 			return err
 		}
 		return groups.Put(tx, sc, g, lower(name))
@@ -129,71 +94,20 @@ func (s *IAM) GetGroup(ctx *request.Context, in *iamapi.GetGroupInput) (*iamapi.
 }
 
 func (s *IAM) ListGroups(ctx *request.Context, in *iamapi.ListGroupsInput) (*iamapi.ListGroupsOutput, error) {
-	p, err := newPage(in.Marker, in.MaxItems)
+	list, res, err := groupKind.list(s.store, ctx, in.Marker, in.MaxItems, in.PathPrefix)
 	if err != nil {
 		return nil, err
 	}
-	pp := pathPrefix(in.PathPrefix)
-	var list []groupRecord
-	var res pageResult
-	err = s.store.View(func(tx storage.Tx) error {
-		list, res, err = tablePage(tx, groups, scope(ctx), nil, p, func(g groupRecord) bool { return strings.HasPrefix(g.Path, pp) })
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &iamapi.ListGroupsOutput{Groups: []iamapi.Group{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for i := range list {
-		out.Groups = append(out.Groups, groupOut(ctx.Account, &list[i]))
-	}
-	return out, nil
+	out := render(list, func(g *groupRecord) iamapi.Group { return groupOut(ctx.Account, g) })
+	return &iamapi.ListGroupsOutput{Groups: out, IsTruncated: res.IsTruncated, Marker: res.Marker}, nil
 }
 
 // UpdateGroup renames and/or moves a group, carrying its memberships and
 // policy uses to the new name.
 func (s *IAM) UpdateGroup(ctx *request.Context, in *iamapi.UpdateGroupInput) (*iamapi.UpdateGroupOutput, error) {
-	name, err := required("groupName", in.GroupName)
-	if err != nil {
-		return nil, err
-	}
-	var newPath string
-	if in.NewPath != nil {
-		if newPath, err = checkPath("newPath", in.NewPath); err != nil {
-			return nil, err
-		}
-	}
-	sc := scope(ctx)
-	return empty[iamapi.UpdateGroupOutput](s.store.Update(func(tx storage.Tx) error {
-		g, err := getGroup(tx, sc, name)
-		if err != nil {
-			return err
-		}
-		old := g
-		if newPath != "" {
-			g.Path = newPath
-		}
-		newName := str(in.NewGroupName)
-		if newName == "" || newName == g.Name {
-			return groups.Put(tx, sc, g, lower(g.Name))
-		}
-		if lower(newName) != lower(g.Name) {
-			if _, ok, err := groups.Get(tx, sc, lower(newName)); err != nil || ok {
-				if ok {
-					return iamapi.ErrEntityAlreadyExistsException.New("Group with name %s already exists.", newName)
-				}
-				return err
-			}
-		}
-		g.Name = newName
-		if err := groups.Delete(tx, sc, lower(old.Name)); err != nil {
-			return err
-		}
-		if err := groups.Put(tx, sc, g, lower(g.Name)); err != nil {
-			return err
-		}
+	return empty[iamapi.UpdateGroupOutput](groupKind.moveOrRename(s.store, ctx, in.GroupName, in.NewPath, in.NewGroupName, func(tx storage.Tx, sc storage.Scope, old, g *groupRecord) error {
 		var members []memberRecord
-		err = groupMembers.List(tx, sc, []string{lower(old.Name)}, storage.ListOptions{}, func(_ []string, m memberRecord) bool {
+		err := groupMembers.List(tx, sc, []string{lower(old.Name)}, storage.ListOptions{}, func(_ []string, m memberRecord) bool {
 			members = append(members, m)
 			return true
 		})
@@ -336,9 +250,6 @@ func (s *IAM) ListGroupsForUser(ctx *request.Context, in *iamapi.ListGroupsForUs
 	}
 	sortByName(list, func(g groupRecord) string { return g.Name })
 	start, end, res := p.sliceWindow(len(list), func(i int) string { return nameKey(list[i].Name) })
-	out := &iamapi.ListGroupsForUserOutput{Groups: []iamapi.Group{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for i := start; i < end; i++ {
-		out.Groups = append(out.Groups, groupOut(ctx.Account, &list[i]))
-	}
-	return out, nil
+	out := render(list[start:end], func(g *groupRecord) iamapi.Group { return groupOut(ctx.Account, g) })
+	return &iamapi.ListGroupsForUserOutput{Groups: out, IsTruncated: res.IsTruncated, Marker: res.Marker}, nil
 }

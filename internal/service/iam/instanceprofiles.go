@@ -1,8 +1,6 @@
 package iam
 
 import (
-	"strings"
-
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -13,32 +11,11 @@ import (
 // DeleteRole's conflict check and ListInstanceProfilesForRole need one read.
 
 func getInstanceProfile(tx storage.Tx, sc storage.Scope, name string) (instanceProfileRecord, error) {
-	ip, ok, err := instanceProfiles.Get(tx, sc, lower(name))
-	if err != nil {
-		return ip, err
-	}
-	if !ok {
-		return ip, noSuchInstanceProfile(name)
-	}
-	return ip, nil
+	return instanceProfileKind.get(tx, sc, name)
 }
 
 func (s *IAM) updateInstanceProfile(ctx *request.Context, name *string, fn func(tx storage.Tx, sc storage.Scope, ip *instanceProfileRecord) error) error {
-	n, err := required("instanceProfileName", name)
-	if err != nil {
-		return err
-	}
-	sc := scope(ctx)
-	return s.store.Update(func(tx storage.Tx) error {
-		ip, err := getInstanceProfile(tx, sc, n)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, sc, &ip); err != nil {
-			return err
-		}
-		return instanceProfiles.Put(tx, sc, ip, lower(ip.Name))
-	})
+	return instanceProfileKind.update(s.store, ctx, name, fn)
 }
 
 // instanceProfileOut renders a profile with its roles, read in tx.
@@ -83,10 +60,7 @@ func (s *IAM) CreateInstanceProfile(ctx *request.Context, in *iamapi.CreateInsta
 	sc := scope(ctx)
 	var out iamapi.InstanceProfile
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := instanceProfiles.Get(tx, sc, lower(name)); err != nil || ok {
-			if ok {
-				return iamapi.ErrEntityAlreadyExistsException.New("Instance Profile %s already exists.", name)
-			}
+		if err := instanceProfileKind.mustBeNew(tx, sc, name); err != nil {
 			return err
 		}
 		if err := instanceProfiles.Put(tx, sc, ip, lower(name)); err != nil {
@@ -127,11 +101,10 @@ func (s *IAM) ListInstanceProfiles(ctx *request.Context, in *iamapi.ListInstance
 	if err != nil {
 		return nil, err
 	}
-	pp := pathPrefix(in.PathPrefix)
 	sc := scope(ctx)
 	out := &iamapi.ListInstanceProfilesOutput{InstanceProfiles: []iamapi.InstanceProfile{}}
 	err = s.store.View(func(tx storage.Tx) error {
-		list, res, err := tablePage(tx, instanceProfiles, sc, nil, p, func(ip instanceProfileRecord) bool { return strings.HasPrefix(ip.Path, pp) })
+		list, res, err := instanceProfileKind.pageByPath(tx, sc, p, in.PathPrefix)
 		if err != nil {
 			return err
 		}
@@ -261,34 +234,15 @@ func (s *IAM) ListInstanceProfilesForRole(ctx *request.Context, in *iamapi.ListI
 }
 
 func (s *IAM) TagInstanceProfile(ctx *request.Context, in *iamapi.TagInstanceProfileInput) (*iamapi.TagInstanceProfileOutput, error) {
-	return empty[iamapi.TagInstanceProfileOutput](s.updateInstanceProfile(ctx, in.InstanceProfileName, func(_ storage.Tx, _ storage.Scope, ip *instanceProfileRecord) error {
-		tags, err := mergeTags(ip.Tags, in.Tags)
-		ip.Tags = tags
-		return err
-	}))
+	return empty[iamapi.TagInstanceProfileOutput](instanceProfileKind.tag(s.store, ctx, in.InstanceProfileName, in.Tags))
 }
 
 func (s *IAM) UntagInstanceProfile(ctx *request.Context, in *iamapi.UntagInstanceProfileInput) (*iamapi.UntagInstanceProfileOutput, error) {
-	return empty[iamapi.UntagInstanceProfileOutput](s.updateInstanceProfile(ctx, in.InstanceProfileName, func(_ storage.Tx, _ storage.Scope, ip *instanceProfileRecord) error {
-		ip.Tags = removeTags(ip.Tags, in.TagKeys)
-		return nil
-	}))
+	return empty[iamapi.UntagInstanceProfileOutput](instanceProfileKind.untag(s.store, ctx, in.InstanceProfileName, in.TagKeys))
 }
 
 func (s *IAM) ListInstanceProfileTags(ctx *request.Context, in *iamapi.ListInstanceProfileTagsInput) (*iamapi.ListInstanceProfileTagsOutput, error) {
-	name, err := required("instanceProfileName", in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	var ip instanceProfileRecord
-	err = s.store.View(func(tx storage.Tx) error {
-		ip, err = getInstanceProfile(tx, scope(ctx), name)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	tags, res, err := pageTags(ip.Tags, in.Marker, in.MaxItems)
+	tags, res, err := instanceProfileKind.listTags(s.store, ctx, in.InstanceProfileName, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,25 @@ func collect[T any](t *testing.T, n int32, list func(marker *string, max *int32)
 	return nil
 }
 
+// itemNames turns one page of a List answer into what collect wants: the
+// names of its items (name picks an item's), IsTruncated and Marker.
+func itemNames[E any](items []E, name func(E) *string, truncated *bool, marker *string) ([]string, *bool, *string, error) {
+	var r []string
+	for _, x := range items {
+		r = append(r, *name(x))
+	}
+	return r, truncated, marker, nil
+}
+
+// listPolicyNames is one page of ListPolicies (scope nil: all) for collect.
+func listPolicyNames(f *fixture, scope *string, m *string, n *int32) ([]string, *bool, *string, error) {
+	out, err := f.ListPolicies(f.ctx, &iamapi.ListPoliciesInput{Scope: scope, Marker: m, MaxItems: n})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return itemNames(out.Policies, func(x iamapi.Policy) *string { return x.PolicyName }, out.IsTruncated, out.Marker)
+}
+
 func TestPaginationThreePages(t *testing.T) {
 	f := newFixture(t, WithManagedPolicies(testCatalog()))
 	names := []string{"delta", "Alpha", "charlie", "Bravo", "echo", "Golf", "foxtrot"}
@@ -61,82 +80,47 @@ func TestPaginationThreePages(t *testing.T) {
 			t.Fatalf("order = %v, want %v", got, want)
 		}
 	}
-	t.Run("users", func(t *testing.T) {
-		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+	for _, tc := range []struct {
+		name string
+		list func(m *string, n *int32) ([]string, *bool, *string, error)
+	}{
+		{"users", func(m *string, n *int32) ([]string, *bool, *string, error) {
 			out, err := f.ListUsers(f.ctx, &iamapi.ListUsersInput{Marker: m, MaxItems: n})
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			var r []string
-			for _, u := range out.Users {
-				r = append(r, *u.UserName)
-			}
-			return r, out.IsTruncated, out.Marker, nil
-		}), want)
-	})
-	t.Run("roles", func(t *testing.T) {
-		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			return itemNames(out.Users, func(x iamapi.User) *string { return x.UserName }, out.IsTruncated, out.Marker)
+		}},
+		{"roles", func(m *string, n *int32) ([]string, *bool, *string, error) {
 			out, err := f.ListRoles(f.ctx, &iamapi.ListRolesInput{Marker: m, MaxItems: n})
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			var r []string
-			for _, x := range out.Roles {
-				r = append(r, *x.RoleName)
-			}
-			return r, out.IsTruncated, out.Marker, nil
-		}), want)
-	})
-	t.Run("groups", func(t *testing.T) {
-		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			return itemNames(out.Roles, func(x iamapi.Role) *string { return x.RoleName }, out.IsTruncated, out.Marker)
+		}},
+		{"groups", func(m *string, n *int32) ([]string, *bool, *string, error) {
 			out, err := f.ListGroups(f.ctx, &iamapi.ListGroupsInput{Marker: m, MaxItems: n})
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			var r []string
-			for _, x := range out.Groups {
-				r = append(r, *x.GroupName)
-			}
-			return r, out.IsTruncated, out.Marker, nil
-		}), want)
-	})
-	t.Run("instance profiles", func(t *testing.T) {
-		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
+			return itemNames(out.Groups, func(x iamapi.Group) *string { return x.GroupName }, out.IsTruncated, out.Marker)
+		}},
+		{"instance profiles", func(m *string, n *int32) ([]string, *bool, *string, error) {
 			out, err := f.ListInstanceProfiles(f.ctx, &iamapi.ListInstanceProfilesInput{Marker: m, MaxItems: n})
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			var r []string
-			for _, x := range out.InstanceProfiles {
-				r = append(r, *x.InstanceProfileName)
-			}
-			return r, out.IsTruncated, out.Marker, nil
-		}), want)
-	})
-	t.Run("local policies", func(t *testing.T) {
-		check(t, collect(t, 3, func(m *string, n *int32) ([]string, *bool, *string, error) {
-			out, err := f.ListPolicies(f.ctx, &iamapi.ListPoliciesInput{Scope: s("Local"), Marker: m, MaxItems: n})
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			var r []string
-			for _, x := range out.Policies {
-				r = append(r, *x.PolicyName)
-			}
-			return r, out.IsTruncated, out.Marker, nil
-		}), want)
-	})
+			return itemNames(out.InstanceProfiles, func(x iamapi.InstanceProfile) *string { return x.InstanceProfileName }, out.IsTruncated, out.Marker)
+		}},
+		{"local policies", func(m *string, n *int32) ([]string, *bool, *string, error) {
+			return listPolicyNames(f, s("Local"), m, n)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { check(t, collect(t, 3, tc.list), want) })
+	}
 	t.Run("all policies", func(t *testing.T) {
 		pages := collect(t, 4, func(m *string, n *int32) ([]string, *bool, *string, error) {
-			out, err := f.ListPolicies(f.ctx, &iamapi.ListPoliciesInput{Marker: m, MaxItems: n})
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			var r []string
-			for _, x := range out.Policies {
-				r = append(r, *x.PolicyName)
-			}
-			return r, out.IsTruncated, out.Marker, nil
+			return listPolicyNames(f, nil, m, n)
 		})
 		all := []string{"AdministratorAccess", "Alpha", "AWSLambdaBasicExecutionRole", "Bravo", "charlie", "delta", "echo", "foxtrot", "Golf", "ReadOnlyAccess"}
 		if len(pages) != 3 || !slices.Equal(slices.Concat(pages...), all) {
@@ -195,11 +179,7 @@ func TestSmallListsPaginate(t *testing.T) {
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		var r []string
-		for _, tg := range out.Tags {
-			r = append(r, *tg.Key)
-		}
-		return r, out.IsTruncated, out.Marker, nil
+		return itemNames(out.Tags, func(x iamapi.Tag) *string { return x.Key }, out.IsTruncated, out.Marker)
 	})
 	if !slices.Equal(slices.Concat(tagPages...), []string{"c", "a", "b"}) {
 		t.Errorf("tag pages = %v (tags keep insertion order)", tagPages)

@@ -1,53 +1,21 @@
 package iam
 
 import (
-	"strings"
-
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 func getRole(tx storage.Tx, sc storage.Scope, name string) (roleRecord, error) {
-	r, ok, err := roles.Get(tx, sc, lower(name))
-	if err != nil {
-		return r, err
-	}
-	if !ok {
-		return r, noSuchRole(name)
-	}
-	return r, nil
+	return roleKind.get(tx, sc, name)
 }
 
 func (s *IAM) updateRole(ctx *request.Context, name *string, fn func(tx storage.Tx, sc storage.Scope, r *roleRecord) error) error {
-	n, err := required("roleName", name)
-	if err != nil {
-		return err
-	}
-	sc := scope(ctx)
-	return s.store.Update(func(tx storage.Tx) error {
-		r, err := getRole(tx, sc, n)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, sc, &r); err != nil {
-			return err
-		}
-		return roles.Put(tx, sc, r, lower(r.Name))
-	})
+	return roleKind.update(s.store, ctx, name, fn)
 }
 
 func (s *IAM) viewRole(ctx *request.Context, name *string) (roleRecord, error) {
-	n, err := required("roleName", name)
-	if err != nil {
-		return roleRecord{}, err
-	}
-	var r roleRecord
-	err = s.store.View(func(tx storage.Tx) error {
-		r, err = getRole(tx, scope(ctx), n)
-		return err
-	})
-	return r, err
+	return roleKind.view(s.store, ctx, name)
 }
 
 // How much of a role an output shows, following IAM: ListRoles leaves out
@@ -156,10 +124,7 @@ func (s *IAM) CreateRole(ctx *request.Context, in *iamapi.CreateRoleInput) (*iam
 	}
 	sc := scope(ctx)
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := roles.Get(tx, sc, lower(name)); err != nil || ok {
-			if ok {
-				return iamapi.ErrEntityAlreadyExistsException.New("Role with name %s already exists.", name)
-			}
+		if err := roleKind.mustBeNew(tx, sc, name); err != nil {
 			return err
 		}
 		if in.PermissionsBoundary != nil {
@@ -186,25 +151,12 @@ func (s *IAM) GetRole(ctx *request.Context, in *iamapi.GetRoleInput) (*iamapi.Ge
 }
 
 func (s *IAM) ListRoles(ctx *request.Context, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error) {
-	p, err := newPage(in.Marker, in.MaxItems)
+	list, res, err := roleKind.list(s.store, ctx, in.Marker, in.MaxItems, in.PathPrefix)
 	if err != nil {
 		return nil, err
 	}
-	pp := pathPrefix(in.PathPrefix)
-	var list []roleRecord
-	var res pageResult
-	err = s.store.View(func(tx storage.Tx) error {
-		list, res, err = tablePage(tx, roles, scope(ctx), nil, p, func(r roleRecord) bool { return strings.HasPrefix(r.Path, pp) })
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &iamapi.ListRolesOutput{Roles: []iamapi.Role{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for i := range list {
-		out.Roles = append(out.Roles, roleOut(ctx.Account, &list[i], roleListed))
-	}
-	return out, nil
+	out := render(list, func(r *roleRecord) iamapi.Role { return roleOut(ctx.Account, r, roleListed) })
+	return &iamapi.ListRolesOutput{Roles: out, IsTruncated: res.IsTruncated, Marker: res.Marker}, nil
 }
 
 // UpdateRole changes the description (when given) and the maximum session
@@ -293,26 +245,15 @@ func (s *IAM) DeleteRole(ctx *request.Context, in *iamapi.DeleteRoleInput) (*iam
 }
 
 func (s *IAM) TagRole(ctx *request.Context, in *iamapi.TagRoleInput) (*iamapi.TagRoleOutput, error) {
-	return empty[iamapi.TagRoleOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
-		tags, err := mergeTags(r.Tags, in.Tags)
-		r.Tags = tags
-		return err
-	}))
+	return empty[iamapi.TagRoleOutput](roleKind.tag(s.store, ctx, in.RoleName, in.Tags))
 }
 
 func (s *IAM) UntagRole(ctx *request.Context, in *iamapi.UntagRoleInput) (*iamapi.UntagRoleOutput, error) {
-	return empty[iamapi.UntagRoleOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
-		r.Tags = removeTags(r.Tags, in.TagKeys)
-		return nil
-	}))
+	return empty[iamapi.UntagRoleOutput](roleKind.untag(s.store, ctx, in.RoleName, in.TagKeys))
 }
 
 func (s *IAM) ListRoleTags(ctx *request.Context, in *iamapi.ListRoleTagsInput) (*iamapi.ListRoleTagsOutput, error) {
-	r, err := s.viewRole(ctx, in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	tags, res, err := pageTags(r.Tags, in.Marker, in.MaxItems)
+	tags, res, err := roleKind.listTags(s.store, ctx, in.RoleName, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}

@@ -1,55 +1,23 @@
 package iam
 
 import (
-	"strings"
-
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 func getUser(tx storage.Tx, sc storage.Scope, name string) (userRecord, error) {
-	u, ok, err := users.Get(tx, sc, lower(name))
-	if err != nil {
-		return u, err
-	}
-	if !ok {
-		return u, noSuchUser(name)
-	}
-	return u, nil
+	return userKind.get(tx, sc, name)
 }
 
 // updateUser runs fn on the named user inside one write transaction and
 // stores the user as fn leaves it.
 func (s *IAM) updateUser(ctx *request.Context, name *string, fn func(tx storage.Tx, sc storage.Scope, u *userRecord) error) error {
-	n, err := required("userName", name)
-	if err != nil {
-		return err
-	}
-	sc := scope(ctx)
-	return s.store.Update(func(tx storage.Tx) error {
-		u, err := getUser(tx, sc, n)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, sc, &u); err != nil {
-			return err
-		}
-		return users.Put(tx, sc, u, lower(u.Name))
-	})
+	return userKind.update(s.store, ctx, name, fn)
 }
 
 func (s *IAM) viewUser(ctx *request.Context, name *string) (userRecord, error) {
-	n, err := required("userName", name)
-	if err != nil {
-		return userRecord{}, err
-	}
-	var u userRecord
-	err = s.store.View(func(tx storage.Tx) error {
-		u, err = getUser(tx, scope(ctx), n)
-		return err
-	})
-	return u, err
+	return userKind.view(s.store, ctx, name)
 }
 
 // userOut renders a user. ListUsers leaves out the boundary and the tags,
@@ -86,10 +54,7 @@ func (s *IAM) CreateUser(ctx *request.Context, in *iamapi.CreateUserInput) (*iam
 	u := userRecord{Name: name, ID: newID("AIDA"), Path: path, CreateDate: now(ctx), Tags: tags}
 	sc := scope(ctx)
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := users.Get(tx, sc, lower(name)); err != nil || ok {
-			if ok {
-				return iamapi.ErrEntityAlreadyExistsException.New("User with name %s already exists.", name)
-			}
+		if err := userKind.mustBeNew(tx, sc, name); err != nil {
 			return err
 		}
 		if in.PermissionsBoundary != nil {
@@ -129,70 +94,19 @@ func (s *IAM) GetUser(ctx *request.Context, in *iamapi.GetUserInput) (*iamapi.Ge
 }
 
 func (s *IAM) ListUsers(ctx *request.Context, in *iamapi.ListUsersInput) (*iamapi.ListUsersOutput, error) {
-	p, err := newPage(in.Marker, in.MaxItems)
+	list, res, err := userKind.list(s.store, ctx, in.Marker, in.MaxItems, in.PathPrefix)
 	if err != nil {
 		return nil, err
 	}
-	pp := pathPrefix(in.PathPrefix)
-	var list []userRecord
-	var res pageResult
-	err = s.store.View(func(tx storage.Tx) error {
-		list, res, err = tablePage(tx, users, scope(ctx), nil, p, func(u userRecord) bool { return strings.HasPrefix(u.Path, pp) })
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &iamapi.ListUsersOutput{Users: []iamapi.User{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for i := range list {
-		out.Users = append(out.Users, userOut(ctx.Account, &list[i], false))
-	}
-	return out, nil
+	out := render(list, func(u *userRecord) iamapi.User { return userOut(ctx.Account, u, false) })
+	return &iamapi.ListUsersOutput{Users: out, IsTruncated: res.IsTruncated, Marker: res.Marker}, nil
 }
 
 // UpdateUser renames and/or moves a user. A rename carries everything that
 // refers to the user by name along: group memberships, policy uses and
 // access keys.
 func (s *IAM) UpdateUser(ctx *request.Context, in *iamapi.UpdateUserInput) (*iamapi.UpdateUserOutput, error) {
-	name, err := required("userName", in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	var newPath string
-	if in.NewPath != nil {
-		if newPath, err = checkPath("newPath", in.NewPath); err != nil {
-			return nil, err
-		}
-	}
-	sc := scope(ctx)
-	return empty[iamapi.UpdateUserOutput](s.store.Update(func(tx storage.Tx) error {
-		u, err := getUser(tx, sc, name)
-		if err != nil {
-			return err
-		}
-		old := u
-		if newPath != "" {
-			u.Path = newPath
-		}
-		newName := str(in.NewUserName)
-		if newName == "" || newName == u.Name {
-			return users.Put(tx, sc, u, lower(u.Name))
-		}
-		if lower(newName) != lower(u.Name) {
-			if _, ok, err := users.Get(tx, sc, lower(newName)); err != nil || ok {
-				if ok {
-					return iamapi.ErrEntityAlreadyExistsException.New("User with name %s already exists.", newName)
-				}
-				return err
-			}
-		}
-		u.Name = newName
-		if err := users.Delete(tx, sc, lower(old.Name)); err != nil {
-			return err
-		}
-		if err := users.Put(tx, sc, u, lower(u.Name)); err != nil {
-			return err
-		}
+	return empty[iamapi.UpdateUserOutput](userKind.moveOrRename(s.store, ctx, in.UserName, in.NewPath, in.NewUserName, func(tx storage.Tx, sc storage.Scope, old, u *userRecord) error {
 		for _, g := range u.Groups {
 			if err := groupMembers.Delete(tx, sc, lower(g), lower(old.Name)); err != nil {
 				return err
@@ -247,26 +161,15 @@ func (s *IAM) DeleteUser(ctx *request.Context, in *iamapi.DeleteUserInput) (*iam
 }
 
 func (s *IAM) TagUser(ctx *request.Context, in *iamapi.TagUserInput) (*iamapi.TagUserOutput, error) {
-	return empty[iamapi.TagUserOutput](s.updateUser(ctx, in.UserName, func(_ storage.Tx, _ storage.Scope, u *userRecord) error {
-		tags, err := mergeTags(u.Tags, in.Tags)
-		u.Tags = tags
-		return err
-	}))
+	return empty[iamapi.TagUserOutput](userKind.tag(s.store, ctx, in.UserName, in.Tags))
 }
 
 func (s *IAM) UntagUser(ctx *request.Context, in *iamapi.UntagUserInput) (*iamapi.UntagUserOutput, error) {
-	return empty[iamapi.UntagUserOutput](s.updateUser(ctx, in.UserName, func(_ storage.Tx, _ storage.Scope, u *userRecord) error {
-		u.Tags = removeTags(u.Tags, in.TagKeys)
-		return nil
-	}))
+	return empty[iamapi.UntagUserOutput](userKind.untag(s.store, ctx, in.UserName, in.TagKeys))
 }
 
 func (s *IAM) ListUserTags(ctx *request.Context, in *iamapi.ListUserTagsInput) (*iamapi.ListUserTagsOutput, error) {
-	u, err := s.viewUser(ctx, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	tags, res, err := pageTags(u.Tags, in.Marker, in.MaxItems)
+	tags, res, err := userKind.listTags(s.store, ctx, in.UserName, in.Marker, in.MaxItems)
 	if err != nil {
 		return nil, err
 	}
