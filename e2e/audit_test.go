@@ -20,6 +20,7 @@ const auditCreateRolePattern = `{"source":["aws.iam"],"detail-type":["AWS API Ca
 // role is created. IAM is global, so its events arrive in us-east-1,
 // where the rule and queue live, whatever region the IAM client named.
 func TestAuditCreateRoleRuleDeliversToSQS(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)

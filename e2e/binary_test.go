@@ -105,6 +105,7 @@ func (p *process) wait(limit time.Duration) (int, time.Duration) {
 }
 
 func TestBinaryVersion(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(binary, "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "niwa ") || strings.Count(string(out), "\n") != 1 {
 		t.Fatalf("niwa version: %v %q", err, out)
@@ -112,6 +113,7 @@ func TestBinaryVersion(t *testing.T) {
 }
 
 func TestBinaryBadFlagsExit2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--no-such-flag"},
 		{"serve", "--port", "many"},
@@ -129,6 +131,7 @@ func TestBinaryBadFlagsExit2(t *testing.T) {
 // TestBinarySIGTERM: SIGTERM makes niwa exit 0 promptly, also with an
 // idle keep-alive connection open.
 func TestBinarySIGTERM(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 	p := launchProcess(t, nil, "serve", "--port", strconv.Itoa(port))
@@ -158,6 +161,7 @@ func TestBinarySIGTERM(t *testing.T) {
 // TestBinarySecondOnSameDataDir: a second niwa on a data dir in use fails
 // at start with a message naming the dir, and the first keeps serving.
 func TestBinarySecondOnSameDataDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first := StartBinary(t, "--data-dir", dir)
 	second := launchProcess(t, nil, "serve", "--port", strconv.Itoa(freePort(t)), "--data-dir", dir)
@@ -175,6 +179,7 @@ func TestBinarySecondOnSameDataDir(t *testing.T) {
 
 // TestBinaryNIWAPort: NIWA_PORT picks the port when --port is absent.
 func TestBinaryNIWAPort(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	p := launchProcess(t, []string{"NIWA_PORT=" + strconv.Itoa(port)}, "serve")
 	p.waitHealthy("http://127.0.0.1:" + strconv.Itoa(port))
@@ -192,6 +197,7 @@ func TestBinaryNIWAPort(t *testing.T) {
 // TestBinaryExtraAccessKey: --access-key KEY:SECRET:ACCOUNT is the root of
 // that account for the real aws CLI.
 func TestBinaryExtraAccessKey(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t, "--access-key", "AKIAEXTRAKEY00000001:extra-secret:111111111111")
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -216,6 +222,7 @@ func TestBinaryExtraAccessKey(t *testing.T) {
 // TestBinaryJSONLogLine: with --log-format json, a request produces one
 // JSON line with service, operation, status, duration and request id.
 func TestBinaryJSONLogLine(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t, "--log-format", "json")
 	out, err := sts.NewFromConfig(goConfig(n, "test", "test", "")).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -251,6 +258,7 @@ func TestBinaryJSONLogLine(t *testing.T) {
 // TestBoto3NotImplementedIsNotRetried: boto3 parses niwa's NotImplemented
 // in every protocol family and does not retry it.
 func TestBoto3NotImplementedIsNotRetried(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	out := n.Python(t, `
 import boto3, botocore, time
@@ -290,6 +298,7 @@ print("ok")
 // TestCLINotImplemented: the aws CLI reports the code and operation and
 // returns at once.
 func TestCLINotImplemented(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {

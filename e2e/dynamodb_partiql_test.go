@@ -53,6 +53,7 @@ print("ok")
 `
 
 func TestDynamoDBPartiQLBoto3(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	if out := n.Python(t, ddbPartiQLBoto3Script); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("script output %q", out)
@@ -60,6 +61,7 @@ func TestDynamoDBPartiQLBoto3(t *testing.T) {
 }
 
 func TestDynamoDBPartiQLCLI(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {

@@ -79,6 +79,7 @@ print("ok")
 `
 
 func TestDynamoDBBoto3(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	if out := n.Python(t, ddbBoto3Script); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("script output %q", out)
@@ -86,6 +87,7 @@ func TestDynamoDBBoto3(t *testing.T) {
 }
 
 func TestDynamoDBCLI(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -129,6 +131,7 @@ func TestDynamoDBCLI(t *testing.T) {
 }
 
 func TestDynamoDBGoSDK(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)

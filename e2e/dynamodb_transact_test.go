@@ -64,6 +64,7 @@ print("ok")
 `
 
 func TestDynamoDBTransactTokenAndExecuteTransactionBoto3(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	if out := n.Python(t, ddbTransactBoto3Script); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("script output %q", out)

@@ -27,6 +27,7 @@ func eventsQueuePolicy(queueArn string) string {
 // TestEventsCLI drives rules, targets, PutEvents and TestEventPattern with
 // both aws CLI versions; a rule's SQS target receives the event.
 func TestEventsCLI(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -155,6 +156,7 @@ print("ok")
 // TestEventsBoto3 runs buses, transformers, errors, policies and archives
 // through boto3.
 func TestEventsBoto3(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	if out := n.Python(t, eventsBoto3Script); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("script output %q", out)
@@ -164,6 +166,7 @@ func TestEventsBoto3(t *testing.T) {
 // TestEventsGoSDK uses aws-sdk-go-v2's eventbridge client (the service's
 // other name) against both targets.
 func TestEventsGoSDK(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)
@@ -245,6 +248,7 @@ func receiveBodies(t *testing.T, sq *sqs.Client, url string, wait int32) []strin
 // fire when the test moves niwa's clock, delivering Scheduled Events to
 // an SQS target.
 func TestEventsScheduleOnMovedClock(t *testing.T) {
+	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Date(2024, 1, 1, 10, 0, 0, 0, time.UTC)) // Monday
 	// Signatures carry the real time, which the moved clock leaves behind.
 	n := niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation())
@@ -356,6 +360,7 @@ print("ok")
 // and stops, and a rule for "stopped" only does not fire on "running".
 // It needs EC2 and Lambda and skips while either answers NotImplemented.
 func TestEventsEC2ToLambda(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	out := strings.TrimSpace(n.Python(t, eventsEC2LambdaScript))
 	if strings.HasPrefix(out, "skip:") {

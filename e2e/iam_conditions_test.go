@@ -12,6 +12,7 @@ import (
 // naming the federated-user ARN, are who get-caller-identity says, and a
 // session without a policy may do nothing.
 func TestIAMGetFederationToken(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	ctx := context.Background()
 	userCfg := iamUser(t, n, "broker", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","s3:*"],"Resource":"*"}]}`)
@@ -121,6 +122,7 @@ except s3.exceptions.ClientError as e:
 // one; iam:ResourceTag works the same on roles; s3:ExistingObjectTag on
 // objects.
 func TestIAMResourceTagConditions(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	ctx := context.Background()
 	cfg := iamUser(t, n, "tagged", `{"Version":"2012-10-17","Statement":[
@@ -179,6 +181,7 @@ func TestIAMResourceTagConditions(t *testing.T) {
 // checked on their ARN with its path, and Lambda invocations on the
 // version or alias they name.
 func TestIAMResourceARNsWithPathsAndQualifiers(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	n.MustAWS(t, "iam", "create-role", "--role-name", "pathed", "--path", "/team/", "--assume-role-policy-document", trustPolicy)
 	n.MustAWS(t, "iam", "create-role", "--role-name", "plain", "--assume-role-policy-document", trustPolicy)
@@ -211,6 +214,7 @@ func TestIAMResourceARNsWithPathsAndQualifiers(t *testing.T) {
 // denied, and so is the first function once the endpoint's own policy no
 // longer allows s3:GetObject.
 func TestIAMSourceVpceFromLambda(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "vpce-fn-role")
 	out := n.Python(t, `

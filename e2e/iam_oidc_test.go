@@ -21,6 +21,7 @@ import (
 // and the credentials it gets sign get_caller_identity. A token for
 // another audience is refused with InvalidIdentityToken.
 func TestIAMOIDCWebIdentity(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

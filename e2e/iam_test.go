@@ -46,6 +46,7 @@ func wantAPIError(t *testing.T, err error, code, msg string) {
 // TestIAMEnforcementAndSimulation: a user's requests are authorized by
 // its policies; simulate-principal-policy gives the same answers.
 func TestIAMEnforcementAndSimulation(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	ctx := context.Background()
 	readOnly := iamUser(t, n, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:List*","iam:Get*"],"Resource":"*"},{"Effect":"Deny","Action":"iam:GetRole","Resource":"arn:aws:iam::000000000000:role/secret*"}]}`)
@@ -110,6 +111,7 @@ func TestIAMEnforcementAndSimulation(t *testing.T) {
 // role's policies allow and nothing else; a trust policy that does not
 // name the caller refuses the assumption; root may not assume roles.
 func TestIAMAssumedRoleCarriesItsPolicies(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	ctx := context.Background()
 	root := iam.NewFromConfig(goConfig(n, "test", "test", ""))
@@ -153,6 +155,7 @@ func TestIAMAssumedRoleCarriesItsPolicies(t *testing.T) {
 // Deny overrides an identity Allow; a bucket policy grants another
 // account's principal.
 func TestIAMS3BucketPolicies(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary, "--access-key", "AKIAOTHERACCOUNT0001:other-secret:111111111111")
 	ctx := context.Background()
 	rootS3 := s3.NewFromConfig(goConfig(n, "test", "test", ""), func(o *s3.Options) { o.UsePathStyle = true })

@@ -28,6 +28,7 @@ def handler(event, context):
 // when niwa was killed with SIGKILL is stored (--data-dir) and runs again,
 // with the same request id, after the restart.
 func TestLambdaAsyncQueueSurvivesKill9(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t, "--data-dir", t.TempDir())
 	role := lambdaRole(t, n, "async-role")
 	n.MustAWS(t, "s3api", "create-bucket", "--bucket", "async-out", "--create-bucket-configuration", "LocationConstraint="+n.Region)

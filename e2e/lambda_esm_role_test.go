@@ -38,6 +38,7 @@ const sqsExecPolicy = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExe
 // it is attached again. A DynamoDB stream is refused with AWS's "Cannot
 // access stream" message.
 func TestLambdaESMRolePermissions(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	dir := t.TempDir()
 	role := lambdaRole(t, n, "esm-perm-role") // s3, logs: no SQS
@@ -126,6 +127,7 @@ except lam.exceptions.InvalidParameterValueException as e:
 // TestLambdaESMRolePermissionsSoft: with --iam-enforcement soft the
 // refusal is only logged: the mapping is created and delivers.
 func TestLambdaESMRolePermissionsSoft(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t, "--iam-enforcement", "soft")
 	dir := t.TempDir()
 	role := lambdaRole(t, n, "esm-soft-role")

@@ -24,6 +24,7 @@ def handler(event, context):
 // the one it reports as a batch item failure is retried until the queue's
 // redrive policy moves it to the dead-letter queue.
 func TestLambdaSQSEventSourceMapping(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "esm-role")
 	attachRolePolicies(t, n, "esm-role", "service-role/AWSLambdaSQSQueueExecutionRole")

@@ -26,6 +26,7 @@ def handler(event, context):
 // queue, and an invalid pattern is InvalidParameterValueException for
 // both CLIs.
 func TestLambdaEventFiltering(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "filter-role")
 	attachRolePolicies(t, n, "filter-role", "service-role/AWSLambdaSQSQueueExecutionRole", "service-role/AWSLambdaDynamoDBExecutionRole")

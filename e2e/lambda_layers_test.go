@@ -114,6 +114,7 @@ func layersMountable(t *testing.T) bool {
 // layer's /opt/bootstrap. Where the host forbids the mount, the same
 // functions find their layers through the paths instead.
 func TestLambdaLayersAtOpt(t *testing.T) {
+	t.Parallel()
 	mounted := layersMountable(t)
 	requireClient(t, "node", "node", "--version")
 	requireClient(t, "curl", "curl", "--version")

@@ -16,6 +16,7 @@ const failingStreamConsumer = `def handler(event, context):
 // stream's shard and the batch's sequence numbers) to the queue and moves
 // past the batch.
 func TestLambdaStreamOnFailureDestination(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "stream-fail-role")
 	attachRolePolicies(t, n, "stream-fail-role", "service-role/AWSLambdaDynamoDBExecutionRole")

@@ -21,6 +21,7 @@ def handler(event, context):
 // TRIM_HORIZON; every INSERT, MODIFY and REMOVE reaches the function in
 // the Lambda DynamoDB event shape.
 func TestLambdaDynamoDBStreamEventSourceMapping(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "stream-esm-role")
 	attachRolePolicies(t, n, "stream-esm-role", "service-role/AWSLambdaDynamoDBExecutionRole")
@@ -89,6 +90,7 @@ print("ok")
 // to the object do not change the function); a missing object is S3's
 // error inside InvalidParameterValueException.
 func TestLambdaCodeFromS3(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "s3code-role")
 	dir := t.TempDir()

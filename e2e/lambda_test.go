@@ -76,6 +76,7 @@ def lambda_handler(event, context):
 // an object into niwa's S3 with the execution role's credentials; the
 // output is in CloudWatch Logs, read back with both CLIs and boto3.
 func TestLambdaPythonBoto3(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	dir := t.TempDir()
 	role := lambdaRole(t, n, "py-role")
@@ -196,6 +197,7 @@ def crash(event, context):
 // error and kills the process; a crashed runtime is reported and the next
 // invocation gets a fresh one.
 func TestLambdaErrors(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	dir := t.TempDir()
 	role := lambdaRole(t, n, "err-role")
@@ -256,6 +258,7 @@ exports.fails = async () => { throw new TypeError("wrong type"); };
 // TestLambdaNodeAndGo runs a nodejs function and a provided.al2023 Go
 // function built here with github.com/aws/aws-lambda-go.
 func TestLambdaNodeAndGo(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "node", "node", "--version")
 	n := StartBinary(t)
 	dir := t.TempDir()

@@ -10,6 +10,7 @@ import (
 // a function whose VpcConfig carries their VPC id; a subnet that does not
 // exist, or a group of another VPC, is refused as Lambda refuses it.
 func TestLambdaVpcConfigBoto3(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	role := lambdaRole(t, n, "vpc-fn-role")
 	py := n.Python(t, `

@@ -14,6 +14,7 @@ import (
 // TestLogsAPI drives CloudWatch Logs with both CLI versions and boto3:
 // groups, streams, put/get/filter with patterns, retention and tags.
 func TestLogsAPI(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -93,6 +94,7 @@ print("ok")
 // TestLogsTailFollow: `aws logs tail --follow` (CLI v2) shows events put
 // while it runs.
 func TestLogsTailFollow(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	requireClient(t, "the aws CLI v2", "sh", "-c", "/usr/bin/aws --version 2>&1 | grep -q aws-cli/2")
 	n.MustAWS(t, "logs", "create-log-group", "--log-group-name", "follow")

@@ -40,6 +40,7 @@ func goConfig(n *Niwa, key, secret, token string) aws.Config {
 // TestGoSDKIdentityAndRoles runs the platform acceptance flow with
 // aws-sdk-go-v2 against every target.
 func TestGoSDKIdentityAndRoles(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)
@@ -135,6 +136,7 @@ type callerIdentity struct {
 
 // TestAWSCLIPlatform is the issue's acceptance flow with the real aws CLI.
 func TestAWSCLIPlatform(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		for _, cli := range CLIs {
 			t.Run(string(target)+"/"+cli.Name, func(t *testing.T) {
@@ -242,6 +244,7 @@ func cliPlatformFlow(t *testing.T, n *Niwa, cli CLI) {
 
 // TestBoto3Platform is the same flow with boto3.
 func TestBoto3Platform(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	out := n.Python(t, `
 import boto3, json, botocore
@@ -289,6 +292,7 @@ except botocore.exceptions.ClientError as e:
 
 // TestHealthListsServices checks the internal health endpoint.
 func TestHealthListsServices(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	resp, err := http.Get(n.Endpoint + "/_niwa/health")
 	if err != nil {
@@ -314,6 +318,7 @@ func TestHealthListsServices(t *testing.T) {
 // TestDurableAcrossKill9 creates a role, kills niwa with SIGKILL and finds
 // the role after restart.
 func TestDurableAcrossKill9(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t, "--data-dir", t.TempDir())
 	n.MustAWS(t, "iam", "create-role", "--role-name", "survivor", "--assume-role-policy-document", trustPolicy)
 	n.Kill9AndRestart()
@@ -329,6 +334,7 @@ func TestDurableAcrossKill9(t *testing.T) {
 // TestNotImplementedNamesTheOperation: operations niwa lacks answer a clear
 // error, never a silent success.
 func TestNotImplementedNamesTheOperation(t *testing.T) {
+	t.Parallel()
 	n := Start(t, InProcess)
 	_, err := iam.NewFromConfig(goConfig(n, "test", "test", "")).ListAccountAliases(context.Background(),
 		&iam.ListAccountAliasesInput{})

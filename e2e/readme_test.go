@@ -17,6 +17,7 @@ import (
 // `go run ./cmd/niwa &` line is dropped) and it listens on a free port
 // instead of 4566.
 func TestREADMEWalkthrough(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "boto3", "python3", "-c", "import boto3")
 	script := readmeWalkthrough(t)

@@ -48,6 +48,7 @@ func dnsAnswer(t *testing.T, n *Niwa, name string, qtype uint16, vpc string) (st
 // query, Route53's messages for a DELETE with a wrong value and a CNAME
 // conflict.
 func TestRoute53CLI(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -133,6 +134,7 @@ func TestRoute53CLI(t *testing.T) {
 // conflict error worded like Route53's. The private records resolve only
 // from the VPC.
 func TestRoute53Boto3(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	out := n.Python(t, `
 import boto3, botocore
@@ -192,6 +194,7 @@ print("ok")
 // batch, GetChange, pagination, TestDNSAnswer, and the DNS server over UDP
 // and TCP.
 func TestRoute53GoSDK(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)
@@ -270,6 +273,7 @@ func TestRoute53GoSDK(t *testing.T) {
 // fetch needs S3's website endpoint to serve requests whose Host is the
 // bucket name, as S3 does for custom domains.
 func TestRoute53AliasToS3Website(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	n := StartBinary(t)
 	ctx := context.Background()

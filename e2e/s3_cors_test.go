@@ -14,6 +14,7 @@ import (
 // the requests a browser would: preflights (path and virtual-host style)
 // answered from the configuration, and an actual GET carrying Origin.
 func TestS3CORS(t *testing.T) {
+	t.Parallel()
 	n := Start(t, Binary)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {

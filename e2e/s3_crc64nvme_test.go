@@ -26,6 +26,7 @@ func crc64nvme(data []byte) string {
 // checksum back, for a simple object and a multipart one (whose
 // CRC64NVME checksum is of the full object, never composite).
 func TestS3GoSDKCRC64NVME(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(fmt.Sprint(target), func(t *testing.T) {
 			n := Start(t, target)

@@ -12,6 +12,7 @@ import (
 // tampered signature, an expired policy, a failed condition and an extra
 // field.
 func TestS3PostObject(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	out := n.Python(t, `
 import boto3, botocore, uuid, urllib.request, urllib.error, base64, json

@@ -54,6 +54,7 @@ func apiCode(err error) string {
 // TestS3CLI drives buckets and objects with both aws CLI versions:
 // s3 mb/cp/ls/sync/rm/rb and the s3api calls behind them.
 func TestS3CLI(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	dir := t.TempDir()
 	for _, f := range []string{"a.txt", "sub/b.txt", "sub/deep/c.txt"} {
@@ -134,6 +135,7 @@ func TestS3CLI(t *testing.T) {
 // requests, multipart with composite ETags, versions and delete markers,
 // tagging, batch delete, checksums and presigned URLs.
 func TestS3Boto3(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	out := n.Python(t, `
 import boto3, botocore, urllib.request, urllib.error
@@ -230,6 +232,7 @@ print("boto3 ok")
 // TestS3GoSDK runs the Go SDK against both targets, path style and
 // virtual-host style.
 func TestS3GoSDK(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		for _, vh := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/virtualhost=%v", target, vh), func(t *testing.T) {
@@ -288,6 +291,7 @@ func TestS3GoSDK(t *testing.T) {
 // before the expiry, AccessDenied "Request has expired" after it, with
 // plain net/http as curl would fetch them.
 func TestS3PresignExpiry(t *testing.T) {
+	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now())
 	nt := niwatest.Start(t, niwatest.WithClock(clk))
 	n := &Niwa{Endpoint: nt.Endpoint, Region: nt.Region, t: t}
@@ -332,6 +336,7 @@ func TestS3PresignExpiry(t *testing.T) {
 // TestS3AccessLogDelivery moves the clock past the flush interval and
 // reads the delivered log object.
 func TestS3AccessLogDelivery(t *testing.T) {
+	t.Parallel()
 	// Near the real time: the SDK signs with the wall clock, and niwa
 	// refuses requests more than 15 minutes off its own clock.
 	start := time.Now().UTC().Truncate(time.Second)
@@ -406,6 +411,7 @@ func TestS3AccessLogDelivery(t *testing.T) {
 // gateway's authorization step decides this; until the IAM engine lands
 // it denies every anonymous request, so this test fails until then.
 func TestS3PublicAccessBucketPolicy(t *testing.T) {
+	t.Parallel()
 	n := Start(t, InProcess)
 	c := s3Client(n, false)
 	ctx := context.Background()
@@ -437,6 +443,7 @@ func TestS3PublicAccessBucketPolicy(t *testing.T) {
 // bucket policy allows anonymous reads, then index and error documents
 // with their statuses, redirects and the HTML error page.
 func TestS3PublicAccessWebsite(t *testing.T) {
+	t.Parallel()
 	n := Start(t, InProcess)
 	c := s3Client(n, false)
 	ctx := context.Background()
@@ -508,6 +515,7 @@ func TestS3PublicAccessWebsite(t *testing.T) {
 // checks the niwa process's peak resident set (VmHWM) stays under 100 MB:
 // bodies are streamed to and from the blob store, never held in memory.
 func TestS3LargeObjectRSS(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("1 GiB transfer")
 	}
@@ -562,6 +570,7 @@ func TestS3LargeObjectRSS(t *testing.T) {
 // (the queue policy lets S3 send, as AWS requires), then reads the
 // s3:TestEvent and the event record of an upload from the queue.
 func TestS3NotificationsToSQS(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	out := n.Python(t, `
 import boto3, json, botocore

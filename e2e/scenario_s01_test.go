@@ -14,6 +14,7 @@ import (
 // records are asked from niwa's DNS server (the private zone with the VPC
 // id in EDNS0 option 65001) and must be gone after the instance stops.
 func TestScenarioS1DDNS(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "python3", "python3", "--version")
 	requireClient(t, "boto3", "python3", "-c", "import boto3")

@@ -11,6 +11,7 @@ import (
 // function that starts the instance again. It needs EC2 and Lambda and
 // skips while either answers NotImplemented.
 func TestScenarioS2EC2Restart(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	n := StartBinary(t)
 	cmd := exec.Command("bash", "../scenarios/S2-ec2-restart/run.sh")

@@ -14,6 +14,7 @@ import (
 // record to a python function whose role allows only the SQS and S3 calls
 // it makes, and the function copies hane.jpg to hane2.jpg.
 func TestScenarioS5S3SQSLambda(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "python3", "python3", "--version")
 	requireClient(t, "boto3", "python3", "-c", "import boto3")

@@ -12,6 +12,7 @@ import (
 // niwa's DNS server (dig when installed, else a stdlib-only python client) and fetching the name
 // serves the site.
 func TestScenarioS10StaticWebsite(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "curl", "curl", "--version")
 	requireClient(t, "python3", "python3", "--version")

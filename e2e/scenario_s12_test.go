@@ -10,6 +10,7 @@ import (
 // binary: encrypting a whole bucket in place, with the aws CLI, curl and boto3 as the tutorial
 // uses them.
 func TestScenarioS12EncryptInPlace(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "curl", "curl", "--version")
 	n := StartBinary(t)

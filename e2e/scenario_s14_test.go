@@ -12,6 +12,7 @@ import (
 // next query. The script asks the DNS server with dig when it is
 // installed, otherwise with a stdlib-only python client.
 func TestScenarioS14TTL0(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "python3", "python3", "--version")
 	n := StartBinary(t)

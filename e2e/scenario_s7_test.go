@@ -11,6 +11,7 @@ import (
 // binary: SAML federation with an IdP key, certificate and signed
 // assertions the script makes itself.
 func TestScenarioS7SAML(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "go toolchain", "go", "version")
 	n := StartBinary(t)

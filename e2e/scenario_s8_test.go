@@ -10,6 +10,7 @@ import (
 // binary: S3 presigned URLs with expiry, with the aws CLI, curl and boto3 as the tutorial
 // uses them.
 func TestScenarioS8PresignedUrls(t *testing.T) {
+	t.Parallel()
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "curl", "curl", "--version")
 	n := StartBinary(t)

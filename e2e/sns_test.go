@@ -26,6 +26,7 @@ import (
 // matching messages, in the SNS envelope or raw; FIFO topic to FIFO queue
 // keeps order.
 func TestSNSFanOutBoto3(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	out := n.Python(t, `
 import boto3, json
@@ -94,6 +95,7 @@ print("ok")
 // TestSNSCLI: both CLI versions create a topic, subscribe a queue and an
 // email address, publish; the email is recorded at /_niwa/sns/email.
 func TestSNSCLI(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -149,6 +151,7 @@ func TestSNSCLI(t *testing.T) {
 // signed notifications whose signatures verify against the certificate
 // at SigningCertURL (versions 1 and 2).
 func TestSNSHTTPSubscription(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)

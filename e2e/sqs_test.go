@@ -39,6 +39,7 @@ func sqsQueryModelEnv(t *testing.T) []string {
 // create, send with attributes, receive, delete; FIFO ordering and
 // deduplication; a DLQ after maxReceiveCount.
 func TestSQSCLI(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	for _, cli := range CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -168,6 +169,7 @@ print(proto)
 // TestSQSBoto3BothProtocols runs the same boto3 script over JSON (its
 // default) and over query (its model replaced through AWS_DATA_PATH).
 func TestSQSBoto3BothProtocols(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	if out := strings.TrimSpace(n.Python(t, sqsBoto3Script)); out != "json" {
 		t.Fatalf("default protocol %q", out)
@@ -180,6 +182,7 @@ func TestSQSBoto3BothProtocols(t *testing.T) {
 // TestSQSGoSDK: aws-sdk-go-v2 (JSON protocol, verifies MD5s) against both
 // targets.
 func TestSQSGoSDK(t *testing.T) {
+	t.Parallel()
 	for _, target := range Targets {
 		t.Run(string(target), func(t *testing.T) {
 			n := Start(t, target)
@@ -263,6 +266,7 @@ func TestSQSGoSDK(t *testing.T) {
 // TestSQSQueryToQueueURLPath: a query request POSTed to the queue URL
 // itself, without a QueueUrl parameter, targets that queue.
 func TestSQSQueryToQueueURLPath(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t)
 	n.MustAWS(t, "sqs", "create-queue", "--queue-name", "pathq")
 	script := `
@@ -286,6 +290,7 @@ print(m["Body"])
 // TestSQSDurability: messages survive kill -9 with --data-dir; an in-flight
 // one becomes receivable again once its visibility timeout has passed.
 func TestSQSDurability(t *testing.T) {
+	t.Parallel()
 	n := StartBinary(t, "--data-dir", t.TempDir())
 	ctx := context.Background()
 	c := sqs.NewFromConfig(goConfig(n, "test", "test", ""))
