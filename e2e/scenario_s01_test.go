@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -19,14 +17,5 @@ func TestScenarioS1DDNS(t *testing.T) {
 	requireClient(t, "python3", "python3", "--version")
 	requireClient(t, "boto3", "python3", "-c", "import boto3")
 	n := StartBinary(t, "--iam-enforcement", "on")
-	cmd := exec.Command("bash", "../scenarios/S1-ddns/run.sh")
-	cmd.Env = n.clientEnv("NIWA_DNS_ADDR=" + n.DNSAddr)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S1 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S1 OK") {
-		t.Fatalf("S1 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S1-ddns", "NIWA_DNS_ADDR="+n.DNSAddr)
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -19,14 +17,5 @@ func TestScenarioS5S3SQSLambda(t *testing.T) {
 	requireClient(t, "python3", "python3", "--version")
 	requireClient(t, "boto3", "python3", "-c", "import boto3")
 	n := StartBinary(t, "--iam-enforcement", "on")
-	cmd := exec.Command("bash", "../scenarios/S5-s3-sqs-lambda/run.sh")
-	cmd.Env = n.clientEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S5 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S5 OK") {
-		t.Fatalf("S5 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S5-s3-sqs-lambda")
 }

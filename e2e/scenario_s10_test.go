@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -17,14 +15,5 @@ func TestScenarioS10StaticWebsite(t *testing.T) {
 	requireClient(t, "curl", "curl", "--version")
 	requireClient(t, "python3", "python3", "--version")
 	n := StartBinary(t)
-	cmd := exec.Command("bash", "../scenarios/S10-static-website/run.sh")
-	cmd.Env = n.clientEnv("NIWA_DNS_ADDR=" + n.DNSAddr)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S10 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S10 OK") {
-		t.Fatalf("S10 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S10-static-website", "NIWA_DNS_ADDR="+n.DNSAddr)
 }

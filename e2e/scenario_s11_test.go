@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -13,14 +11,5 @@ func TestScenarioS11EC2AttributesAndImages(t *testing.T) {
 	t.Setenv("NIWA_EC2_BOOT_DELAY", "500ms")
 	t.Setenv("NIWA_EC2_STOP_DELAY", "500ms")
 	n := StartBinary(t)
-	cmd := exec.Command("bash", "../scenarios/S11-ec2-attributes-images/run.sh")
-	cmd.Env = n.clientEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S11 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S11 OK") {
-		t.Fatalf("S11 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S11-ec2-attributes-images")
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -16,14 +14,5 @@ func TestScenarioS14TTL0(t *testing.T) {
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "python3", "python3", "--version")
 	n := StartBinary(t)
-	cmd := exec.Command("bash", "../scenarios/S14-ttl0/run.sh")
-	cmd.Env = n.clientEnv("NIWA_DNS_ADDR=" + n.DNSAddr)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S14 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S14 OK") {
-		t.Fatalf("S14 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S14-ttl0", "NIWA_DNS_ADDR="+n.DNSAddr)
 }

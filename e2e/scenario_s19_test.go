@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -13,14 +11,5 @@ func TestScenarioS19VPC(t *testing.T) {
 	requireClient(t, "curl", "curl", "--version")
 	t.Setenv("NIWA_EC2_NAT_DELAY", "200ms")
 	n := StartBinary(t)
-	cmd := exec.Command("bash", "../scenarios/S19-vpc/run.sh")
-	cmd.Env = n.clientEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S19 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S19 OK") {
-		t.Fatalf("S19 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S19-vpc")
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -15,7 +14,6 @@ func TestScenarioS7SAML(t *testing.T) {
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "go toolchain", "go", "version")
 	n := StartBinary(t)
-	cmd := exec.Command("bash", "../scenarios/S7-saml/run.sh")
 	var extra []string
 	for _, kv := range os.Environ() {
 		// The script builds its IdP helper with the Go toolchain.
@@ -23,13 +21,5 @@ func TestScenarioS7SAML(t *testing.T) {
 			extra = append(extra, kv)
 		}
 	}
-	cmd.Env = n.clientEnv(extra...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S7 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S7 OK") {
-		t.Fatalf("S7 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S7-saml", extra...)
 }

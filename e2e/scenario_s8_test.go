@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -14,14 +12,5 @@ func TestScenarioS8PresignedUrls(t *testing.T) {
 	requireClient(t, "aws CLI", "aws", "--version")
 	requireClient(t, "curl", "curl", "--version")
 	n := StartBinary(t)
-	cmd := exec.Command("bash", "../scenarios/S8-presigned-urls/run.sh")
-	cmd.Env = n.clientEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("S8 failed: %v\n%s\nniwa log:\n%s", err, out, n.StopAndLogs())
-	}
-	if !strings.Contains(string(out), "S8 OK") {
-		t.Fatalf("S8 did not finish:\n%s", out)
-	}
-	t.Logf("%s", out)
+	runScenario(t, n, "S8-presigned-urls")
 }

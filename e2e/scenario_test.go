@@ -1,0 +1,26 @@
+package e2e
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// runScenario runs scenarios/<dir>/run.sh against n with the client
+// environment (plus extra) and fails unless the script exits 0 having
+// printed "<id> OK" — the id is the directory's prefix (S1 for S1-ddns) —
+// which every scenario script prints once its observable result held.
+func runScenario(t *testing.T, n *Niwa, dir string, extra ...string) {
+	t.Helper()
+	id, _, _ := strings.Cut(dir, "-")
+	cmd := exec.Command("bash", "../scenarios/"+dir+"/run.sh")
+	cmd.Env = n.clientEnv(extra...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s failed: %v\n%s\nniwa log:\n%s", id, err, out, n.StopAndLogs())
+	}
+	if !strings.Contains(string(out), id+" OK") {
+		t.Fatalf("%s did not finish:\n%s", id, out)
+	}
+	t.Logf("%s", out)
+}
