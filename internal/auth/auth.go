@@ -111,6 +111,8 @@ type Verifier struct {
 	// service with the same key.
 	keyMu sync.Mutex
 	keys  map[scope]keyEntry
+	// bufs holds *[]byte buffers for building canonical requests.
+	bufs sync.Pool
 }
 
 // keyEntry is a cached signing key and the secret it was derived from (a

@@ -93,6 +93,13 @@ func canonicalQuery(q query, exclude string) string {
 // separates path segments.
 func uriEncode(s string, encodeSlash bool) string {
 	const hexDigits = "0123456789ABCDEF"
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		clean = unreserved(s[i]) || (s[i] == '/' && !encodeSlash)
+	}
+	if clean {
+		return s // nothing to encode: no copy
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
@@ -194,6 +201,9 @@ func normalizePath(p string) string {
 	if p == "" {
 		return "/"
 	}
+	if p[0] == '/' && !strings.Contains(p, "//") && !strings.Contains(p, "/.") {
+		return p // no empty, "." or ".." segment: already normal
+	}
 	var out []string
 	for _, seg := range strings.Split(p, "/") {
 		switch seg {
@@ -220,38 +230,80 @@ func normalizePath(p string) string {
 func canonicalHeaders(r *http.Request, signed []string) string {
 	var b strings.Builder
 	for _, name := range signed {
-		var vals []string
+		b.WriteString(name)
+		b.WriteByte(':')
 		switch name {
 		case "host":
 			h := r.Host
 			if h == "" {
 				h = r.URL.Host
 			}
-			vals = []string{h}
+			b.WriteString(trimAll(h))
+			b.WriteByte('\n')
+			continue
 		case "content-length":
-			vals = r.Header.Values("Content-Length")
+			vals := r.Header.Values("Content-Length")
 			if len(vals) == 0 && r.ContentLength >= 0 {
-				vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+				b.WriteString(strconv.FormatInt(r.ContentLength, 10))
+				b.WriteByte('\n')
+				continue
 			}
+			writeHeaderValues(&b, vals)
 		case "transfer-encoding":
-			vals = r.Header.Values("Transfer-Encoding")
+			vals := r.Header.Values("Transfer-Encoding")
 			if len(vals) == 0 && len(r.TransferEncoding) > 0 {
-				vals = []string{strings.Join(r.TransferEncoding, ",")}
+				b.WriteString(trimAll(strings.Join(r.TransferEncoding, ",")))
+				b.WriteByte('\n')
+				continue
 			}
+			writeHeaderValues(&b, vals)
 		default:
-			vals = r.Header.Values(name)
-		}
-		b.WriteString(name)
-		b.WriteByte(':')
-		for i, v := range vals {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(trimAll(v))
+			writeHeaderValues(&b, headerValues(r.Header, name))
 		}
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+func writeHeaderValues(b *strings.Builder, vals []string) {
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(trimAll(v))
+	}
+}
+
+// headerValues is h.Values(name) without allocating: Values
+// canonicalizes name into a new string on every call, and signed header
+// names are lower case. Names of other bytes than letters, digits and '-'
+// go through Values unchanged.
+func headerValues(h http.Header, name string) []string {
+	var buf [96]byte
+	if len(name) > len(buf) {
+		return h.Values(name)
+	}
+	b := buf[:len(name)]
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			if upper {
+				c -= 'a' - 'A'
+			}
+		case 'A' <= c && c <= 'Z':
+			if !upper {
+				c += 'a' - 'A'
+			}
+		case '0' <= c && c <= '9' || c == '-':
+		default:
+			return h.Values(name)
+		}
+		b[i] = c
+		upper = c == '-'
+	}
+	return h[string(b)]
 }
 
 // trimAll is SigV4's Trimall: surrounding whitespace removed and runs of

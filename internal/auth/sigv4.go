@@ -381,25 +381,35 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	sh := strings.Join(req.signedHeaders, ";")
 	scopeS := req.scope.String()
 
-	var firstCR, firstSTS string
 	payload := payloads[0]
 	matched := v.SkipValidation
-	for _, p := range canonicalPaths(path, s3) {
-		if matched {
-			break
-		}
-		for _, pl := range payloads {
-			cr := r.Method + "\n" + p + "\n" + cq + "\n" + ch + "\n" + sh + "\n" + pl
-			sts := algorithmV4 + "\n" + req.amzDate + "\n" + scopeS + "\n" + hexSHA256([]byte(cr))
-			if firstCR == "" {
-				firstCR, firstSTS = cr, sts
+	paths := canonicalPaths(path, s3)
+	if !matched {
+		// The canonical request and string to sign of each candidate are
+		// built in one reused buffer; only a mismatch's error renders
+		// them as strings.
+		bp := v.buffer()
+		buf := *bp
+		mac := hmac.New(sha256.New, key)
+		var sum [sha256.Size]byte
+		var sig [2 * sha256.Size]byte
+	candidates:
+		for _, p := range paths {
+			for _, pl := range payloads {
+				buf = appendCanonicalRequest(buf[:0], r.Method, p, cq, ch, sh, pl)
+				crHash := sha256.Sum256(buf)
+				buf = appendStringToSign(buf[:0], req.amzDate, scopeS, crHash[:])
+				mac.Reset()
+				mac.Write(buf)
+				hex.Encode(sig[:], mac.Sum(sum[:0]))
+				if equalSignature(sig[:], req.signature) {
+					matched, payload = true, pl
+					break candidates
+				}
 			}
-			sig := hex.EncodeToString(hmacSHA256(key, sts))
-			if hmac.Equal([]byte(sig), []byte(req.signature)) {
-				matched, payload = true, pl
-				break
-			}
 		}
+		*bp = buf
+		v.bufs.Put(bp)
 	}
 	if !matched {
 		if buffered != nil {
@@ -407,6 +417,9 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		}
 		e := fail(d, failSignatureMismatch)
 		if d == DialectS3 {
+			cr := string(appendCanonicalRequest(nil, r.Method, paths[0], cq, ch, sh, payloads[0]))
+			crHash := sha256.Sum256([]byte(cr))
+			firstCR, firstSTS := cr, string(appendStringToSign(nil, req.amzDate, scopeS, crHash[:]))
 			fieldErr(e, "AWSAccessKeyId", req.scope.accessKey,
 				"StringToSign", firstSTS, "SignatureProvided", req.signature,
 				"StringToSignBytes", spacedHex(firstSTS),
@@ -426,6 +439,49 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 		return nil, err
 	}
 	return res, nil
+}
+
+// buffer returns a reusable buffer for building a canonical request;
+// put it back in v.bufs.
+func (v *Verifier) buffer() *[]byte {
+	if bp, ok := v.bufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 1024)
+	return &b
+}
+
+// appendCanonicalRequest appends SigV4's CanonicalRequest.
+func appendCanonicalRequest(b []byte, method, path, query, headers, signed, payload string) []byte {
+	for _, part := range [...]string{method, path, query, headers, signed} {
+		b = append(b, part...)
+		b = append(b, '\n')
+	}
+	return append(b, payload...)
+}
+
+// appendStringToSign appends SigV4's StringToSign for a canonical
+// request's SHA-256.
+func appendStringToSign(b []byte, amzDate, scope string, crHash []byte) []byte {
+	b = append(b, algorithmV4+"\n"...)
+	b = append(b, amzDate...)
+	b = append(b, '\n')
+	b = append(b, scope...)
+	b = append(b, '\n')
+	return hex.AppendEncode(b, crHash)
+}
+
+// equalSignature compares a computed hex signature with the one sent, in
+// constant time (hmac.Equal without converting the string).
+func equalSignature(sig []byte, sent string) bool {
+	if len(sig) != len(sent) {
+		return false
+	}
+	var d byte
+	for i := range sig {
+		d |= sig[i] ^ sent[i]
+	}
+	return d == 0
 }
 
 // spacedHex renders bytes the way S3's *Bytes error fields do ("41 57 53").

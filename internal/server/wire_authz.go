@@ -155,6 +155,13 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 }
 
 func (a *authorizer) logDecision(ctx *request.Context, req iam.Request, dec iam.Decision) {
+	level := slog.LevelInfo
+	if dec.Allowed() {
+		level = slog.LevelDebug
+	}
+	if !ctx.Log.Enabled(ctx, level) {
+		return // the attributes below cost a few allocations per request
+	}
 	attrs := []any{
 		"principal", principalName(req.Principal), "action", req.Action, "resource", req.Resource,
 		"decision", dec.Reason.String(), "deciding", dec.Deciding(), "mode", a.mode,

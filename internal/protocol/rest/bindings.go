@@ -23,6 +23,60 @@ import (
 // httpQuery, httpQueryParams, httpHeader, httpPrefixHeaders,
 // httpResponseCode, httpPayload; botocore serialize.py BaseRestSerializer).
 
+// headerValues is h.Values(name) without allocating: Values
+// canonicalizes name into a new string on every call (the models' header
+// names are mostly lower case), ~30 per S3 request. Names of other bytes
+// than letters, digits and '-' go through Values unchanged.
+func headerValues(h http.Header, name string) []string {
+	var buf [96]byte
+	if len(name) > len(buf) {
+		return h.Values(name)
+	}
+	b := buf[:len(name)]
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			if upper {
+				c -= 'a' - 'A'
+			}
+		case 'A' <= c && c <= 'Z':
+			if !upper {
+				c += 'a' - 'A'
+			}
+		case '0' <= c && c <= '9' || c == '-':
+		default:
+			return h.Values(name)
+		}
+		b[i] = c
+		upper = c == '-'
+	}
+	return h[string(b)]
+}
+
+// hasPrefixASCIIFold reports whether strings.ToLower(s) has the prefix
+// lower (lower case ASCII) without lowering s: header names are ASCII
+// tokens (net/http rejects others).
+func hasPrefixASCIIFold(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.HasPrefix(strings.ToLower(s), lower)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // decodeLocations reads the members bound to the uri, query string,
 // headers and host of r into in.
 func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values, h http.Header, tmpl model.URITemplate) (map[string]any, error) {
@@ -72,7 +126,7 @@ func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values
 			in[m.Name] = v
 		case model.LocationHeader:
 			name := wireName(m)
-			vs := h.Values(name)
+			vs := headerValues(h, name)
 			if len(vs) == 0 {
 				continue
 			}
@@ -97,10 +151,10 @@ func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values
 			prefix := strings.ToLower(headerPrefix(m))
 			mv := map[string]any{}
 			for k, vs := range h {
-				lk := strings.ToLower(k)
-				if !strings.HasPrefix(lk, prefix) || len(vs) == 0 {
+				if len(vs) == 0 || !hasPrefixASCIIFold(k, prefix) {
 					continue
 				}
+				lk := strings.ToLower(k)
 				v, err := parseScalar(m.Shape.Value, strings.TrimSpace(vs[0]), model.RFC822, true)
 				if err != nil {
 					return nil, fmt.Errorf("header %s: %w", k, err)

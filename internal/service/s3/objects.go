@@ -328,9 +328,12 @@ func (s *S3) commit(ctx *request.Context, bucket string, o *objectRecord) error 
 	o.Seq = s.nextSeq(ctx.Now())
 	var garbage []blobPart
 	err := s.store.Update(func(tx storage.Tx) error {
-		b, err := getBucket(tx, bucket)
+		b, ok, err := s.records.Get(tx, globalScope(), bucket) // commitObject only reads b
 		if err != nil {
 			return err
+		}
+		if !ok {
+			return noSuchBucket(bucket)
 		}
 		garbage, err = commitObject(tx, b, o)
 		return err

@@ -136,7 +136,7 @@ func (s *SQS) ResourcePolicy(ctx context.Context, arn string) (string, string, b
 	var doc string
 	var found bool
 	err := s.store.View(func(tx storage.Tx) error {
-		q, ok, err := s.policies.Get(tx, ref.scope, ref.name) // read-only
+		q, ok, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
 		found, doc = ok, q.Attrs["Policy"]
 		return err
 	})

@@ -319,7 +319,7 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx)}
 	var res sendResult
 	err = s.store.Update(func(tx storage.Tx) error {
-		q, found, err := queues.Get(tx, ref.scope, ref.name)
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq
 		if err != nil {
 			return err
 		}
@@ -406,7 +406,7 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	}
 	out := &sqsapi.SendMessageBatchOutput{Successful: []sqsapi.SendMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
 	err = s.store.Update(func(tx storage.Tx) error {
-		q, found, err := queues.Get(tx, ref.scope, ref.name)
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq
 		if err != nil {
 			return err
 		}
@@ -507,7 +507,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 	var dlqWake []queueRef
 	err := s.store.Update(func(tx storage.Tx) error {
 		out, next, dlqWake = nil, time.Time{}, nil
-		q, found, err := queues.Get(tx, ref.scope, ref.name)
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
 		if err != nil {
 			return err
 		}
@@ -526,7 +526,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 		if redrive {
 			var ok bool
 			if dlqRef, ok = parseQueueARN(dlqTarget); ok {
-				dlq, redrive, err = queues.Get(tx, dlqRef.scope, dlqRef.name)
+				dlq, redrive, err = s.cache.Get(tx, dlqRef.scope, dlqRef.name) // changes only dlq.Seq
 				if err != nil {
 					return err
 				}

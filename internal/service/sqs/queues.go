@@ -297,7 +297,7 @@ func (s *SQS) loadQueue(ctx *request.Context, raw *string) (queueRef, queue, err
 	var found bool
 	err = s.store.View(func(tx storage.Tx) error {
 		var err error
-		q, found, err = queues.Get(tx, ref.scope, ref.name)
+		q, found, err = s.cache.Get(tx, ref.scope, ref.name) // callers only read q
 		return err
 	})
 	if err != nil {

@@ -43,9 +43,11 @@ type SQS struct {
 	// a receiver that misses a wake-up re-reads the store when its wait
 	// ends.
 	wake *notifier
-	// policies decodes each version of a queue record once for
-	// ResourcePolicy, which authorization calls on every request.
-	policies *storage.DecodeCache[queue]
+	// cache decodes each version of a queue record once, for the reads
+	// of every request: ResourcePolicy (authorization), and the message
+	// operations, which change only the record's own fields (Seq) of what
+	// they read. Paths that change the record's maps read with queues.Get.
+	cache *storage.DecodeCache[queue]
 }
 
 // New returns the SQS service storing its state in store.
@@ -53,7 +55,7 @@ func New(store storage.Store, clk clock.Clock) *SQS {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &SQS{store: store, clock: clk, wake: newNotifier(), policies: storage.NewDecodeCache(queues, 4096)}
+	return &SQS{store: store, clock: clk, wake: newNotifier(), cache: storage.NewDecodeCache(queues, 4096)}
 }
 
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)
