@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"net/http"
 	"net/url"
 	"sort"
@@ -258,7 +259,7 @@ func canonicalHeaders(r *http.Request, signed []string) string {
 			}
 			writeHeaderValues(&b, vals)
 		default:
-			writeHeaderValues(&b, headerValues(r.Header, name))
+			writeHeaderValues(&b, httpheader.Values(r.Header, name))
 		}
 		b.WriteByte('\n')
 	}
@@ -272,38 +273,6 @@ func writeHeaderValues(b *strings.Builder, vals []string) {
 		}
 		b.WriteString(trimAll(v))
 	}
-}
-
-// headerValues is h.Values(name) without allocating: Values
-// canonicalizes name into a new string on every call, and signed header
-// names are lower case. Names of other bytes than letters, digits and '-'
-// go through Values unchanged.
-func headerValues(h http.Header, name string) []string {
-	var buf [96]byte
-	if len(name) > len(buf) {
-		return h.Values(name)
-	}
-	b := buf[:len(name)]
-	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-			if upper {
-				c -= 'a' - 'A'
-			}
-		case 'A' <= c && c <= 'Z':
-			if !upper {
-				c += 'a' - 'A'
-			}
-		case '0' <= c && c <= '9' || c == '-':
-		default:
-			return h.Values(name)
-		}
-		b[i] = c
-		upper = c == '-'
-	}
-	return h[string(b)]
 }
 
 // trimAll is SigV4's Trimall: surrounding whitespace removed and runs of

@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"net/http"
-	"slices"
 	"testing"
 )
 
@@ -27,12 +25,6 @@ func TestCanonicalFastPaths(t *testing.T) {
 	} {
 		if got := uriEncode(tc.in, tc.slash); got != tc.want {
 			t.Errorf("uriEncode(%q, %v) = %q, want %q", tc.in, tc.slash, got, tc.want)
-		}
-	}
-	h := http.Header{"X-Amz-Date": {"x"}, "Content-Md5": {"m"}, "odd key": {"o"}}
-	for _, name := range []string{"x-amz-date", "content-md5", "X-AMZ-DATE", "odd key", "missing", ""} {
-		if got, want := headerValues(h, name), h.Values(name); !slices.Equal(got, want) {
-			t.Errorf("headerValues(%q) = %q, want %q", name, got, want)
 		}
 	}
 	if !equalSignature([]byte("ab"), "ab") || equalSignature([]byte("ab"), "aB") || equalSignature([]byte("ab"), "abc") {

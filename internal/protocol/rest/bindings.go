@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/httpheader"
 	"io"
 	"math"
 	"net/http"
@@ -22,38 +23,6 @@ import (
 // The HTTP bindings shared by rest-json and rest-xml (smithy's httpLabel,
 // httpQuery, httpQueryParams, httpHeader, httpPrefixHeaders,
 // httpResponseCode, httpPayload; botocore serialize.py BaseRestSerializer).
-
-// headerValues is h.Values(name) without allocating: Values
-// canonicalizes name into a new string on every call (the models' header
-// names are mostly lower case), ~30 per S3 request. Names of other bytes
-// than letters, digits and '-' go through Values unchanged.
-func headerValues(h http.Header, name string) []string {
-	var buf [96]byte
-	if len(name) > len(buf) {
-		return h.Values(name)
-	}
-	b := buf[:len(name)]
-	upper := true
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-			if upper {
-				c -= 'a' - 'A'
-			}
-		case 'A' <= c && c <= 'Z':
-			if !upper {
-				c += 'a' - 'A'
-			}
-		case '0' <= c && c <= '9' || c == '-':
-		default:
-			return h.Values(name)
-		}
-		b[i] = c
-		upper = c == '-'
-	}
-	return h[string(b)]
-}
 
 // hasPrefixASCIIFold reports whether strings.ToLower(s) has the prefix
 // lower (lower case ASCII) without lowering s: header names are ASCII
@@ -126,7 +95,7 @@ func decodeLocations(sh *model.Shape, labels map[string]string, query url.Values
 			in[m.Name] = v
 		case model.LocationHeader:
 			name := wireName(m)
-			vs := headerValues(h, name)
+			vs := httpheader.Values(h, name)
 			if len(vs) == 0 {
 				continue
 			}
