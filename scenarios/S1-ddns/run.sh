@@ -29,7 +29,7 @@ region="$AWS_DEFAULT_REGION"
 here="$(cd "$(dirname "$0")" && pwd)"
 aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 fail() { echo "S1 FAILED: $*" >&2; exit 1; }
-dnsq() { python3 "$here/dnsq.py" "$NIWA_DNS_ADDR" "$@"; }
+dnsq() { python3 "$here/../lib/dnsq.py" "$NIWA_DNS_ADDR" "$@"; }
 
 suffix="$(date +%s)-$$"
 fn="ddns_lambda-$suffix"

@@ -12,6 +12,7 @@
 # niwa's DNS server (NIWA_DNS_ADDR, default 127.0.0.1:5353) to niwa's
 # address, and fetching http://<domain>/ there serves the site.
 set -euo pipefail
+lib="$(cd "$(dirname "$0")/../lib" && pwd)"   # dnsq.py, the DNS client for machines without dig
 
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
 NIWA_DNS_ADDR="${NIWA_DNS_ADDR:-127.0.0.1:5353}"
@@ -44,41 +45,7 @@ resolve() {
     dig +norecurse +noall +answer @"$host" -p "$port" "$1" A | awk '$4 == "A" {print $5}'
     return
   fi
-  python3 - "$host" "$port" "$1" <<'PY'
-import random, socket, struct, sys
-host, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-qid = random.randint(0, 65535)
-q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
-for label in name.rstrip(".").split("."):
-    q += bytes([len(label)]) + label.encode()
-q += b"\0" + struct.pack(">HH", 1, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-s.sendto(q, (host, port))
-r, _ = s.recvfrom(4096)
-rid, flags, qd, an, ns, ar = struct.unpack(">HHHHHH", r[:12])
-assert rid == qid, "response id mismatch"
-if flags & 0xF:
-    sys.exit("rcode %d" % (flags & 0xF))
-def skip_name(buf, i):
-    while True:
-        l = buf[i]
-        if l == 0:
-            return i + 1
-        if l & 0xC0 == 0xC0:
-            return i + 2
-        i += l + 1
-i = 12
-for _ in range(qd):
-    i = skip_name(r, i) + 4
-for _ in range(an):
-    i = skip_name(r, i)
-    t, c, ttl, rdlen = struct.unpack(">HHIH", r[i:i + 10])
-    i += 10
-    if t == 1:
-        print(socket.inet_ntoa(r[i:i + rdlen]))
-    i += rdlen
-PY
+  python3 "$lib/dnsq.py" "$NIWA_DNS_ADDR" "$1" A | awk '$1 == "A" {print $2}'
 }
 
 # The hosted zone id of each region's S3 website endpoint, from the

@@ -8,6 +8,7 @@
 # answers the record with TTL 0; an UPSERT shows on the next query; TTLs
 # outside 0-2147483647 are refused.
 set -euo pipefail
+lib="$(cd "$(dirname "$0")/../lib" && pwd)"   # dnsq.py, the DNS client for machines without dig
 
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
 NIWA_DNS_ADDR="${NIWA_DNS_ADDR:-127.0.0.1:5353}"
@@ -43,44 +44,7 @@ lookup() {
     dig +norecurse +noall +answer @"$host" -p "$port" "$1" "$2" | awk '{print $2, $5}'
     return
   fi
-  python3 - "$host" "$port" "$1" "$2" <<'PY'
-import random, socket, struct, sys
-host, port, name, qtype = sys.argv[1], int(sys.argv[2]), sys.argv[3], {"A": 1, "TXT": 16}[sys.argv[4]]
-qid = random.randint(0, 65535)
-q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
-for label in name.rstrip(".").split("."):
-    q += bytes([len(label)]) + label.encode()
-q += b"\0" + struct.pack(">HH", qtype, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(5)
-s.sendto(q, (host, port))
-r, _ = s.recvfrom(4096)
-rid, flags, qd, an, ns, ar = struct.unpack(">HHHHHH", r[:12])
-assert rid == qid, "response id mismatch"
-if flags & 0xF:
-    sys.exit("rcode %d" % (flags & 0xF))
-def skip_name(buf, i):
-    while True:
-        l = buf[i]
-        if l == 0:
-            return i + 1
-        if l & 0xC0 == 0xC0:
-            return i + 2
-        i += l + 1
-i = 12
-for _ in range(qd):
-    i = skip_name(r, i) + 4
-for _ in range(an):
-    i = skip_name(r, i)
-    t, c, ttl, rdlen = struct.unpack(">HHIH", r[i:i + 10])
-    i += 10
-    data = r[i:i + rdlen]
-    i += rdlen
-    if t == 1:
-        print(ttl, socket.inet_ntoa(data))
-    elif t == 16:
-        print(ttl, data[1:1 + data[0]].decode())
-PY
+  python3 "$lib/dnsq.py" --ttl "$NIWA_DNS_ADDR" "$1" "$2"
 }
 
 domain="ttl0-$(date +%s)-$$.example.com"

@@ -1,9 +1,10 @@
-"""A stdlib-only DNS client for the S1 scenario.
+"""A stdlib-only DNS client for the scenarios (S1, S10, S14), for machines
+without dig.
 
-usage: python3 dnsq.py HOST:PORT NAME TYPE [VPC-ID]
+usage: python3 dnsq.py [--ttl] HOST:PORT NAME TYPE [VPC-ID]
 
 Asks niwa's DNS server one question over UDP and prints one line per
-answer record, "TYPE VALUE", or "NXDOMAIN" / "REFUSED" (a name in no zone
+answer record, "TYPE VALUE" ("TTL VALUE" with --ttl), or "NXDOMAIN" / "REFUSED" (a name in no zone
 niwa serves) / "NOERROR" (no answer). With
 a VPC id the query carries it as niwa documents for private hosted zones
 (docs/route53.md): an EDNS0 OPT record with local option code 65001 whose
@@ -45,8 +46,12 @@ def read_name(buf, i):
 
 
 def main():
-    addr, name, qtype = sys.argv[1], sys.argv[2], TYPES[sys.argv[3]]
-    vpc = sys.argv[4] if len(sys.argv) > 4 else ""
+    args = sys.argv[1:]
+    show_ttl = args[:1] == ["--ttl"]
+    if show_ttl:
+        args = args[1:]
+    addr, name, qtype = args[0], args[1], TYPES[args[2]]
+    vpc = args[3] if len(args) > 3 else ""
     host, port = addr.rsplit(":", 1)
     qid = random.randint(0, 65535)
     q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 1 if vpc else 0)
@@ -78,16 +83,18 @@ def main():
         print("NOERROR")
     for _ in range(an):
         _, i = read_name(r, i)
-        t, _, _, rdlen = struct.unpack(">HHIH", r[i:i + 10])
+        t, _, ttl, rdlen = struct.unpack(">HHIH", r[i:i + 10])
         i += 10
         if t == 1:
             value = socket.inet_ntoa(r[i:i + rdlen])
         elif t in (5, 12):
             value, _ = read_name(r, i)
+        elif t == 16:
+            value = r[i + 1:i + 1 + r[i]].decode()
         else:
             value = r[i:i + rdlen].hex()
         i += rdlen
-        print(NAMES.get(t, str(t)), value)
+        print(ttl if show_ttl else NAMES.get(t, str(t)), value)
 
 
 if __name__ == "__main__":
