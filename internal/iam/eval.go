@@ -510,6 +510,31 @@ func ResourceAllows(p *Policy, req Request) (bool, []Match) {
 	return allow.direct || allow.delegated, allow.matches
 }
 
+// ServiceDeliveryAllowed reports whether the resource policy doc lets the
+// service principal (s3.amazonaws.com, events.amazonaws.com, …) perform
+// action on resource on behalf of sourceARN in sourceAccount — how AWS
+// authorizes a service delivering to a queue or topic, by the resource's
+// policy alone. A missing or unparsable policy allows nothing.
+func ServiceDeliveryAllowed(doc, action, resource, service, sourceARN, sourceAccount string) bool {
+	if doc == "" {
+		return false
+	}
+	pol, err := Parse(doc)
+	if err != nil {
+		return false
+	}
+	c := Context{}
+	c.Set("aws:SourceArn", sourceARN)
+	c.Set("aws:SourceAccount", sourceAccount)
+	allowed, _ := ResourceAllows(pol, Request{
+		Principal: Principal{Service: service},
+		Action:    action,
+		Resource:  resource,
+		Context:   c,
+	})
+	return allowed
+}
+
 // UsesConditionKey reports whether any statement of pol tests a
 // condition key starting with one of prefixes (lower-case): the
 // authorizer looks up what only some policies need (a resource's stored

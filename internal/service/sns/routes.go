@@ -148,21 +148,5 @@ func policyChecked(service string) bool {
 // delivering service principal publish to the topic. A missing or
 // unparsable policy allows nothing.
 func policyAllowsService(doc, topicARN string, m events.Message) bool {
-	if doc == "" {
-		return false
-	}
-	pol, err := iam.Parse(doc)
-	if err != nil {
-		return false
-	}
-	c := iam.Context{}
-	c.Set("aws:SourceArn", m.SourceARN)
-	c.Set("aws:SourceAccount", m.SourceAccount)
-	allowed, _ := iam.ResourceAllows(pol, iam.Request{
-		Principal: iam.Principal{Service: m.SourceService},
-		Action:    "sns:Publish",
-		Resource:  topicARN,
-		Context:   c,
-	})
-	return allowed
+	return iam.ServiceDeliveryAllowed(doc, "sns:Publish", topicARN, m.SourceService, m.SourceARN, m.SourceAccount)
 }

@@ -99,23 +99,7 @@ func policyChecked(service string) bool {
 // delivering service principal send to the queue. A missing or
 // unparsable policy allows nothing.
 func policyAllowsService(doc, queueARN string, m events.Message) bool {
-	if doc == "" {
-		return false
-	}
-	pol, err := iam.Parse(doc)
-	if err != nil {
-		return false
-	}
-	c := iam.Context{}
-	c.Set("aws:SourceArn", m.SourceARN)
-	c.Set("aws:SourceAccount", m.SourceAccount)
-	allowed, _ := iam.ResourceAllows(pol, iam.Request{
-		Principal: iam.Principal{Service: m.SourceService},
-		Action:    "sqs:SendMessage",
-		Resource:  queueARN,
-		Context:   c,
-	})
-	return allowed
+	return iam.ServiceDeliveryAllowed(doc, "sqs:SendMessage", queueARN, m.SourceService, m.SourceARN, m.SourceAccount)
 }
 
 // senderForService is the SenderId a service's delivery carries: AWS shows
