@@ -104,8 +104,12 @@ func checkOnFailure(dc *lambdaapi.DestinationConfig) error {
 		return errInvalidParam("The destination ARN %s is invalid.", dest)
 	}
 	switch parts[2] {
-	case "sqs", "sns", "s3", "kafka":
+	case "sqs", "sns":
 		return nil
+	case "s3", "kafka":
+		// Valid on AWS, but niwa does not deliver to them yet: refusing
+		// says so instead of storing a destination that never receives.
+		return errInvalidParam("niwa does not implement %s on-failure destinations for event source mappings yet (SQS and SNS are supported): %s", parts[2], dest)
 	}
 	return errInvalidParam("The destination ARN %s is invalid.", dest)
 }

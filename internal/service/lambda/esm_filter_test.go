@@ -181,7 +181,6 @@ func TestCheckOnFailure(t *testing.T) {
 	for arn, want := range map[string]string{
 		"arn:aws:sqs:us-east-1:000000000000:q": "",
 		"arn:aws:sns:us-east-1:000000000000:t": "",
-		"arn:aws:s3:::bucket":                  "",
 		"":                                     "",
 		"arn:aws:lambda:us-east-1:000000000000:function:f": "InvalidParameterValueException",
 		"not-an-arn": "InvalidParameterValueException",
@@ -192,6 +191,12 @@ func TestCheckOnFailure(t *testing.T) {
 		}
 		if want != "" && !strings.Contains(err.Error(), "The destination ARN "+arn+" is invalid.") {
 			t.Errorf("%q: message %v", arn, err)
+		}
+	}
+	for _, arn := range []string{"arn:aws:s3:::bucket", "arn:aws:kafka:us-east-1:000000000000:topic/c/u/t"} {
+		err := checkOnFailure(dc(arn))
+		if code(err) != "InvalidParameterValueException" || !strings.Contains(err.Error(), "niwa does not implement") {
+			t.Errorf("%q: %v, want a refusal naming what niwa does not implement", arn, err)
 		}
 	}
 	if err := checkOnFailure(nil); err != nil {
