@@ -495,6 +495,20 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 }
 
 // checkSSEC holds an SSE-C object to the key it was written with.
+// conditionalRead is what GetObject and HeadObject check before answering,
+// in S3's order: the version exists and may be read, the SSE-C key
+// matches, then the conditional headers.
+func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKeyMD5 *string, c conditions) (objectRecord, error) {
+	o, err := s.readable(bucket, key, versionID)
+	if err != nil {
+		return o, err
+	}
+	if err := checkSSEC(o, sseAlg, sseKeyMD5); err != nil {
+		return o, err
+	}
+	return o, c.check(o, false)
+}
+
 func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
 	if o.SSECAlg == "" {
 		if alg != nil {
@@ -512,14 +526,9 @@ func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
 }
 
 func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.GetObjectOutput, error) {
-	o, err := s.readable(deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKeyMD5,
+		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSSEC(o, in.SSECustomerAlgorithm, in.SSECustomerKeyMD5); err != nil {
-		return nil, err
-	}
-	if err := (conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince}).check(o, false); err != nil {
 		return nil, err
 	}
 	out := &s3api.GetObjectOutput{}
@@ -643,14 +652,9 @@ func fillHeaders(o objectRecord, f *headFields) {
 }
 
 func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api.HeadObjectOutput, error) {
-	o, err := s.readable(deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKeyMD5,
+		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
-		return nil, err
-	}
-	if err := checkSSEC(o, in.SSECustomerAlgorithm, in.SSECustomerKeyMD5); err != nil {
-		return nil, err
-	}
-	if err := (conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince}).check(o, false); err != nil {
 		return nil, err
 	}
 	out := &s3api.HeadObjectOutput{}
