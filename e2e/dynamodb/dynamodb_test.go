@@ -1,8 +1,6 @@
 package dynamodb
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"errors"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // boto3Script drives the resource and client APIs through the features

@@ -1,10 +1,10 @@
 package dynamodb
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 const ddbTransactBoto3Script = `

@@ -1,8 +1,6 @@
 package ec2net
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -34,18 +33,11 @@ func startEC2Binary(t *testing.T) *framework.Niwa {
 // (the binary runs on the real clock, so this waits for a real process).
 func waitState(t *testing.T, n *framework.Niwa, cli framework.CLI, id, want string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var state string
+	var state string
+	framework.WaitUntil(t, framework.Patience, func() bool {
 		framework.CLIJSON(t, n, cli, &state, "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].State.Name")
-		if state == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s stayed %s, want %s", id, state, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return state == want
+	}, id+" "+want)
 }
 
 // TestEC2InstancesCLI is the acceptance flow with both CLI versions:
@@ -138,9 +130,10 @@ assert i["PublicIpAddress"] and i["PublicDnsName"].endswith(".ap-northeast-1.com
 assert i["SecurityGroups"][0]["GroupId"] == sg and i["KeyName"] == "k1"
 assert i["IamInstanceProfile"]["Arn"].endswith(":instance-profile/app")
 iid = i["InstanceId"]
-for _ in range(200):
+deadline = time.time() + 120
+while True:
     st = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"]
-    if st == "running":
+    if st == "running" or time.time() > deadline:
         break
     time.sleep(0.05)
 assert st == "running", st
@@ -197,13 +190,8 @@ func TestEC2GoSDKStateMachineOnTheClock(t *testing.T) {
 		t.Fatalf("state %s", s)
 	}
 	fake.Advance(time.Minute)
-	deadline := time.Now().Add(5 * time.Second)
-	for state() != ec2types.InstanceStateNameRunning {
-		if time.Now().After(deadline) {
-			t.Fatal("never running")
-		}
-		time.Sleep(5 * time.Millisecond) // the timer's goroutine, not clock time
-	}
+	// The fake clock fired the timer; its goroutine runs when scheduled.
+	framework.WaitUntil(t, framework.Patience, func() bool { return state() == ec2types.InstanceStateNameRunning }, "instance running")
 	_, err = c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidInstanceID.NotFound" {

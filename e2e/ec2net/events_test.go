@@ -1,8 +1,6 @@
 package ec2net
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"errors"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/niwa-cloud/niwa/e2e/framework"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -68,8 +67,12 @@ func TestEventsCLI(t *testing.T) {
 			if !strings.Contains(out, `"FailedEntryCount": 1`) || !strings.Contains(out, `"ErrorCode": "MalformedDetail"`) {
 				t.Fatalf("put-events: %s", out)
 			}
-			out = run("sqs", "receive-message", "--queue-url", qURL, "--wait-time-seconds", "5", "--max-number-of-messages", "10")
-			if !strings.Contains(out, `\"amount\":150`) || strings.Contains(out, `\"amount\":5}`) {
+			// Delivery is asynchronous: long-poll until the matching event is there.
+			framework.WaitUntil(t, framework.Patience, func() bool {
+				out = run("sqs", "receive-message", "--queue-url", qURL, "--wait-time-seconds", "1", "--max-number-of-messages", "10")
+				return strings.Contains(out, `\"amount\":150`)
+			}, "the matching event in "+qURL)
+			if strings.Contains(out, `\"amount\":5}`) {
 				t.Fatalf("receive-message: %s", out)
 			}
 			_, errOut, err := n.RunCLI(t, cli, nil, "events", "put-rule", "--name", "bad", "--event-pattern", `{"source":"aws.ec2"}`)
@@ -107,7 +110,9 @@ ev.put_targets(Rule="t", EventBusName="app", Targets=[{"Id":"x","Arn":arn,"Input
 r = ev.put_events(Entries=[{"Source":"app","DetailType":"Login","Detail":json.dumps({"user":{"name":"alice"}}),"EventBusName":"app"},
                            {"Source":"app","DetailType":"Login","Detail":json.dumps({"user":{"name":"bob"}}),"EventBusName":"app"}])
 assert r["FailedEntryCount"] == 0 and len(r["Entries"]) == 2, r
-msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MaxNumberOfMessages=10).get("Messages", [])
+deadline, msgs = time.time() + 120, []
+while not msgs and time.time() < deadline:
+    msgs = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
 assert [json.loads(m["Body"]) for m in msgs] == [{"who":"alice","text":"alice did Login"}], msgs
 def err(f):
     try:
@@ -130,10 +135,11 @@ assert pol["Statement"][0]["Principal"] == {"AWS":"arn:aws:iam::111122223333:roo
 a = ev.create_archive(ArchiveName="all", EventSourceArn=bus)
 assert a["State"] == "ENABLED", a
 ev.put_events(Entries=[{"Source":"app","DetailType":"X","Detail":"{}","EventBusName":"app"}])
-for _ in range(50):
+deadline = time.time() + 120
+while time.time() < deadline:
     if ev.describe_archive(ArchiveName="all")["EventCount"] == 1:
         break
-    time.sleep(0.1)
+    time.sleep(0.05)
 assert ev.describe_archive(ArchiveName="all")["EventCount"] == 1
 assert [b["Name"] for b in ev.list_event_buses()["EventBuses"]] == ["app", "default"]
 print("ok")

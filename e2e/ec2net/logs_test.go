@@ -1,8 +1,6 @@
 package ec2net
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"bufio"
 	"context"
 	"encoding/json"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestLogsAPI drives CloudWatch Logs with both CLI versions and boto3:
@@ -101,7 +101,7 @@ func TestLogsTailFollow(t *testing.T) {
 	framework.RequireClient(t, "the aws CLI v2", "sh", "-c", "/usr/bin/aws --version 2>&1 | grep -q aws-cli/2")
 	n.MustAWS(t, "logs", "create-log-group", "--log-group-name", "follow")
 	n.MustAWS(t, "logs", "create-log-stream", "--log-group-name", "follow", "--log-stream-name", "s")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), framework.Patience+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/usr/bin/aws", "--endpoint-url", n.Endpoint, "logs", "tail", "follow", "--follow", "--format", "short")
 	// Unbuffered, or the lines sit in the CLI's pipe buffer.
@@ -123,7 +123,7 @@ func TestLogsTailFollow(t *testing.T) {
 		close(lines)
 	}()
 	// The tail polls every few seconds; put events until one shows up.
-	deadline := time.After(45 * time.Second)
+	deadline := time.After(framework.Patience)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for i := 0; ; i++ {

@@ -1,8 +1,6 @@
 package ec2net
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +19,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	mdns "github.com/miekg/dns"
 
+	"github.com/niwa-cloud/niwa/e2e/framework"
 	"github.com/niwa-cloud/niwa/internal/dns"
 )
 

@@ -155,7 +155,7 @@ func (n *Niwa) launch() {
 		t.Fatal(err)
 	}
 	n.proc = cmd
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(Patience)
 	for {
 		resp, err := http.Get(n.Endpoint + "/_niwa/health")
 		if err == nil {
@@ -280,7 +280,8 @@ func (n *Niwa) AWS(t testing.TB, env []string, args ...string) (string, string, 
 func (n *Niwa) RunCLI(t testing.TB, cli CLI, env []string, args ...string) (string, string, error) {
 	t.Helper()
 	RequireClient(t, "the aws CLI "+cli.Name+" ("+cli.Path+")", "sh", "-c", cli.Path+" --version 2>&1 | grep -q 'aws-cli/"+strings.TrimPrefix(cli.Name, "v")+"'")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// A guard against a hung CLI; one call is quick even on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cli.Path, append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
 	cmd.Env = n.ClientEnv(env...)
@@ -304,7 +305,9 @@ func (n *Niwa) MustAWS(t testing.TB, args ...string) string {
 func (n *Niwa) Python(t testing.TB, script string, env ...string) string {
 	t.Helper()
 	RequireClient(t, "python3 with boto3", "python3", "-c", "import boto3")
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	// A guard against a hung script, longer than any of its waits
+	// (PatienceSeconds) plus the calls around them.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*Patience+time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "python3", "-c", script)
 	cmd.Env = n.ClientEnv(env...)

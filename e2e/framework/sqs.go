@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -69,13 +68,11 @@ func ReceiveBodies(t *testing.T, sq *sqs.Client, url string, wait int32) []strin
 // arrive.
 func WaitBodies(t *testing.T, sq *sqs.Client, url string) []string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b := ReceiveBodies(t, sq, url, 0); len(b) > 0 {
-			return b
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("no message")
-	return nil
+	var bodies []string
+	// Long polls of one second: they return as soon as a message arrives.
+	WaitUntil(t, Patience, func() bool {
+		bodies = ReceiveBodies(t, sq, url, 1)
+		return len(bodies) > 0
+	}, "a message on "+url)
+	return bodies
 }

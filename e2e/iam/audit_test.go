@@ -1,8 +1,6 @@
 package iam
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"encoding/json"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // auditCreateRolePattern matches the CloudTrail event of CreateRole.

@@ -1,11 +1,11 @@
 package iam
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestIAMGetFederationToken: an IAM user federates "bob" with a session

@@ -1,8 +1,6 @@
 package iam
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -15,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestIAMOIDCWebIdentity: boto3 registers a local OpenID Connect issuer

@@ -1,8 +1,6 @@
 package iam
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"errors"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestIAMEnforcementAndSimulation: a user's requests are authorized by

@@ -1,14 +1,13 @@
 package lambda
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"encoding/json"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // asyncWorker records each run of an event in S3; the first run hangs
@@ -49,16 +48,10 @@ func TestLambdaAsyncQueueSurvivesKill9(t *testing.T) {
 		RequestID string `json:"requestId"`
 	}
 	dir := t.TempDir()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, _, err := n.RunCLI(t, framework.CLIs[0], nil, "s3api", "get-object", "--bucket", "async-out", "--key", "started/0", dir+"/started"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the event never started")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		_, _, err := n.RunCLI(t, framework.CLIs[0], nil, "s3api", "get-object", "--bucket", "async-out", "--key", "started/0", dir+"/started")
+		return err == nil
+	}, "the event started")
 	framework.MustJSON(t, readText(t, dir+"/started"), &first)
 	n.Kill9AndRestart()
 	// The first run's runtime outlived the killed niwa: end it (its own
@@ -66,16 +59,10 @@ func TestLambdaAsyncQueueSurvivesKill9(t *testing.T) {
 	if first.Pid > 0 {
 		syscall.Kill(-first.Pid, syscall.SIGKILL)
 	}
-	deadline = time.Now().Add(60 * time.Second)
-	for {
-		if _, _, err := n.RunCLI(t, framework.CLIs[0], nil, "s3api", "get-object", "--bucket", "async-out", "--key", "done", dir+"/done"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the event did not run again after the restart")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		_, _, err := n.RunCLI(t, framework.CLIs[0], nil, "s3api", "get-object", "--bucket", "async-out", "--key", "done", dir+"/done")
+		return err == nil
+	}, "the event ran again after the restart")
 	var done struct {
 		RequestID string `json:"requestId"`
 		Event     map[string]string

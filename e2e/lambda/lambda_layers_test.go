@@ -3,6 +3,8 @@
 package lambda
 
 import (
+	"fmt"
+
 	"github.com/niwa-cloud/niwa/e2e/framework"
 
 	"encoding/json"
@@ -13,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 const layerPy = `import json, os, subprocess, time, mylib
@@ -175,11 +176,6 @@ print("ok")
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("the timed-out function's child %d is still running", pid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	framework.WaitUntil(t, framework.Patience, func() bool { return syscall.Kill(pid, 0) != nil },
+		fmt.Sprintf("the timed-out function's child %d gone", pid))
 }

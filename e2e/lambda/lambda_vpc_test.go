@@ -1,10 +1,10 @@
 package lambda
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestLambdaVpcConfigBoto3: a function's VpcConfig is checked against

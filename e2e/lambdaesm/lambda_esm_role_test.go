@@ -1,12 +1,12 @@
 package lambdaesm
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // esmRecorder puts one S3 object per message it is given, so a test can
@@ -65,7 +65,7 @@ func TestLambdaESMRolePermissions(t *testing.T) {
 		return err == nil
 	}
 	n.MustAWS(t, "sqs", "send-message", "--queue-url", queueURL, "--message-body", "one")
-	framework.WaitUntil(t, 60*time.Second, func() bool { return delivered("one") }, "message one delivered")
+	framework.WaitUntil(t, framework.Patience, func() bool { return delivered("one") }, "message one delivered")
 
 	// Detached: the next polls are refused. Wait until the queue is empty
 	// (one consumed and deleted), then send: the message stays visible.
@@ -75,7 +75,7 @@ func TestLambdaESMRolePermissions(t *testing.T) {
 			"--attribute-names", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
 			"--query", "[Attributes.ApproximateNumberOfMessages, Attributes.ApproximateNumberOfMessagesNotVisible]", "--output", "text")), " ")
 	}
-	framework.WaitUntil(t, 30*time.Second, func() bool { return counts() == "0 0" }, "queue drained")
+	framework.WaitUntil(t, framework.Patience, func() bool { return counts() == "0 0" }, "queue drained")
 	n.MustAWS(t, "sqs", "send-message", "--queue-url", queueURL, "--message-body", "two")
 	// Polls come every second: for several of them the message must stay
 	// visible (a receive would hide it for the 60 s visibility timeout).
@@ -94,7 +94,7 @@ func TestLambdaESMRolePermissions(t *testing.T) {
 
 	// Attached again: the waiting message is consumed.
 	n.MustAWS(t, "iam", "attach-role-policy", "--role-name", "esm-perm-role", "--policy-arn", sqsExecPolicy)
-	framework.WaitUntil(t, 60*time.Second, func() bool { return delivered("two") }, "message two delivered after re-attaching")
+	framework.WaitUntil(t, framework.Patience, func() bool { return delivered("two") }, "message two delivered after re-attaching")
 
 	// DynamoDB Streams: AWS's wording, with boto3.
 	out := n.Python(t, `import boto3, os
@@ -133,7 +133,7 @@ func TestLambdaESMRolePermissionsSoft(t *testing.T) {
 	queueARN := strings.TrimSpace(n.MustAWS(t, "sqs", "get-queue-attributes", "--queue-url", queueURL, "--attribute-names", "QueueArn", "--query", "Attributes.QueueArn", "--output", "text"))
 	n.MustAWS(t, "lambda", "create-event-source-mapping", "--function-name", "esm-soft", "--event-source-arn", queueARN)
 	n.MustAWS(t, "sqs", "send-message", "--queue-url", queueURL, "--message-body", "soft")
-	framework.WaitUntil(t, 60*time.Second, func() bool {
+	framework.WaitUntil(t, framework.Patience, func() bool {
 		_, _, err := n.AWS(t, nil, "s3api", "head-object", "--bucket", bucket, "--key", "got/soft")
 		return err == nil
 	}, "message delivered in soft mode")

@@ -1,10 +1,10 @@
 package lambdaesm
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 const sqsConsumer = `import boto3, json, os
@@ -53,7 +53,7 @@ for body in good[:2] + ["bad"] + good[2:]:
     r = sqs.send_message(QueueUrl=src, MessageBody=body, MessageAttributes={"kind": {"DataType": "String", "StringValue": "test"}})
     sent[body] = r["MessageId"]
 
-deadline = time.time() + 90
+deadline = time.time() + 120
 keys, dead = set(), []
 while time.time() < deadline:
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="esm-out").get("Contents", [])}

@@ -1,10 +1,10 @@
 package lambdaesm
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // filterConsumer stores each record it gets in S3 under a key naming it.
@@ -71,7 +71,7 @@ ddb.update_item(TableName="filtered", Key={"pk": {"S": "a"}}, UpdateExpression="
 ddb.put_item(TableName="filtered", Item={"pk": {"S": "c"}, "status": {"S": "open"}})
 
 want = {"sqs/o1", "sqs/o2", "sqs/ping", "ddb/a-INSERT", "ddb/c-INSERT"}
-deadline = time.time() + 60
+deadline = time.time() + 120
 keys, left = set(), None
 while time.time() < deadline:
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="filter-out").get("Contents", [])}

@@ -1,10 +1,10 @@
 package lambdaesm
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 const failingStreamConsumer = `def handler(event, context):
@@ -53,7 +53,7 @@ print(stream + " " + q_arn + " " + q)
 import boto3, json, os, time
 sqs, streams = boto3.client("sqs"), boto3.client("dynamodbstreams")
 stream, q = os.environ["STREAM"], os.environ["QUEUE"]
-deadline = time.time() + 60
+deadline = time.time() + 120
 msgs = []
 while time.time() < deadline and not msgs:
     msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1).get("Messages", [])
@@ -83,7 +83,7 @@ import boto3, json, os, time
 sqs, ddb = boto3.client("sqs"), boto3.client("dynamodb")
 q = os.environ["QUEUE"]
 ddb.put_item(TableName="failing", Item={"pk": {"S": "c"}})
-deadline = time.time() + 60
+deadline = time.time() + 120
 msgs = []
 while time.time() < deadline and not msgs:
     msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1).get("Messages", [])

@@ -1,10 +1,10 @@
 package lambdaesm
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 const streamConsumer = `import boto3, json, os
@@ -56,7 +56,7 @@ ddb.update_item(TableName="orders", Key={"pk": {"S": "a"}}, UpdateExpression="SE
 ddb.delete_item(TableName="orders", Key={"pk": {"S": "b"}})
 
 want = {"a-INSERT", "b-INSERT", "a-MODIFY", "b-REMOVE"}
-deadline = time.time() + 60
+deadline = time.time() + 120
 keys = set()
 while time.time() < deadline:
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="stream-out").get("Contents", [])}

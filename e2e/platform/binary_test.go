@@ -1,8 +1,6 @@
 package platform
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"encoding/json"
 	"io"
@@ -19,6 +17,7 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // process is the niwa binary started directly, for the tests about the
@@ -72,7 +71,7 @@ func (p *process) output() string {
 // waitHealthy polls the health endpoint until niwa answers.
 func (p *process) waitHealthy(endpoint string) {
 	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(framework.Patience)
 	for {
 		resp, err := http.Get(endpoint + "/_niwa/health")
 		if err == nil {
@@ -123,7 +122,7 @@ func TestBinaryBadFlagsExit2(t *testing.T) {
 		{"frobnicate"},
 	} {
 		p := launchProcess(t, nil, args...)
-		code, _ := p.wait(10 * time.Second)
+		code, _ := p.wait(framework.Patience)
 		if code != 2 || strings.TrimSpace(p.output()) == "" {
 			t.Errorf("niwa %s: exit %d, output %q", strings.Join(args, " "), code, p.output())
 		}
@@ -151,8 +150,10 @@ func TestBinarySIGTERM(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	code, took := p.wait(10 * time.Second)
-	if code != 0 || took > 3*time.Second {
+	code, took := p.wait(framework.Patience)
+	// Below the 10 s drain of open connections: an idle keep-alive
+	// connection must not hold shutdown up (slack for a loaded machine).
+	if code != 0 || took > 8*time.Second {
 		t.Fatalf("after SIGTERM: exit %d after %v\n%s", code, took, p.output())
 	}
 	if _, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second); err == nil {
@@ -167,7 +168,7 @@ func TestBinarySecondOnSameDataDir(t *testing.T) {
 	dir := t.TempDir()
 	first := framework.StartBinary(t, "--data-dir", dir)
 	second := launchProcess(t, nil, "serve", "--port", strconv.Itoa(framework.FreePort(t)), "--data-dir", dir)
-	code, _ := second.wait(10 * time.Second)
+	code, _ := second.wait(framework.Patience)
 	out := second.output()
 	if code != 1 || !strings.Contains(out, "in use by another niwa process") || !strings.Contains(out, dir) {
 		t.Fatalf("second niwa: exit %d, output %q", code, out)
@@ -186,12 +187,12 @@ func TestBinaryNIWAPort(t *testing.T) {
 	p := launchProcess(t, []string{"NIWA_PORT=" + strconv.Itoa(port)}, "serve")
 	p.waitHealthy("http://127.0.0.1:" + strconv.Itoa(port))
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	if code, _ := p.wait(10 * time.Second); code != 0 {
+	if code, _ := p.wait(framework.Patience); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 
 	bad := launchProcess(t, []string{"NIWA_PORT=http"}, "serve")
-	if code, _ := bad.wait(10 * time.Second); code != 2 || !strings.Contains(bad.output(), "NIWA_PORT") {
+	if code, _ := bad.wait(framework.Patience); code != 2 || !strings.Contains(bad.output(), "NIWA_PORT") {
 		t.Fatalf("NIWA_PORT=http: exit %d, output %q", code, bad.output())
 	}
 }

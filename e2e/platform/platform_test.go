@@ -1,8 +1,6 @@
 package platform
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"errors"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // assumePolicy lets an IAM user assume roles. AWS refuses AssumeRole to

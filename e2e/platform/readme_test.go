@@ -1,8 +1,6 @@
 package platform
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"os"
 	"os/exec"
@@ -10,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestREADMEWalkthrough runs the shell block of the README's "Five minutes"

@@ -1,8 +1,6 @@
 package s3
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestS3CORS puts a bucket CORS configuration with each aws CLI and makes

@@ -1,8 +1,6 @@
 package s3
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/niwa-cloud/niwa/e2e/framework"
 	"github.com/niwa-cloud/niwa/internal/checksum"
 )
 

@@ -1,10 +1,10 @@
 package s3
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestS3PostObject uploads through browser-style forms built from boto3's

@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestScenarioS5S3SQSLambda runs scenarios/S5-s3-sqs-lambda/run.sh against

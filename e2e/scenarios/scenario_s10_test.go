@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestScenarioS10StaticWebsite runs scenarios/S10-static-website/run.sh against the built

@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestScenarioS11EC2AttributesAndImages runs scenarios/S11-ec2-attributes-images/run.sh

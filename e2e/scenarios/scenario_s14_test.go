@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestScenarioS14TTL0 runs scenarios/S14-ttl0/run.sh against the built

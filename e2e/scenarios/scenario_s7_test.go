@@ -1,11 +1,11 @@
 package scenarios
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestScenarioS7SAML runs scenarios/S7-saml/run.sh against the built

@@ -1,9 +1,9 @@
 package scenarios
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestScenarioS8PresignedUrls runs scenarios/S8-presigned-urls/run.sh against the built

@@ -1,8 +1,6 @@
 package sqssns
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -22,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // TestSNSFanOutBoto3: SNS → SQS fan-out with a filter policy delivers only
@@ -221,7 +220,7 @@ func wait(t *testing.T, ch chan map[string]string) map[string]string {
 	select {
 	case m := <-ch:
 		return m
-	case <-time.After(10 * time.Second): // a real HTTP delivery from another process
+	case <-time.After(framework.Patience): // a real HTTP delivery from another process
 		t.Fatal("no delivery")
 		return nil
 	}

@@ -1,8 +1,6 @@
 package sqssns
 
 import (
-	"github.com/niwa-cloud/niwa/e2e/framework"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 // sqsQueryModelEnv makes boto3 speak SQS's query protocol: botocore loads
@@ -318,7 +317,7 @@ func TestSQSDurability(t *testing.T) {
 	seen := map[string]bool{}
 	// The in-flight message's 1 s timeout passes in real time (the binary
 	// runs on the real clock); long polling waits for it.
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(framework.Patience)
 	for len(seen) < 2 && time.Now().Before(deadline) {
 		r, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 5, VisibilityTimeout: 60})
 		if err != nil {
