@@ -142,6 +142,9 @@ func FreeDNSPort(t testing.TB) int {
 
 func (n *Niwa) launch() {
 	t := n.t
+	if binary == "" {
+		t.Fatal("no niwa binary: the test package's TestMain must call framework.Main(m)")
+	}
 	port := FreePort(t)
 	n.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
 	if n.DNSAddr == "" { // a restart keeps its DNS port
