@@ -167,6 +167,11 @@ func Parse(doc string) (*Policy, error) {
 // and is refused before it is decoded, so it costs no memory.
 const MaxDepth = 16
 
+// TooDeep reports whether doc nests objects and arrays deeper than
+// MaxDepth; services that read documents with their own grammar checks
+// (IAM's stricter validation) refuse them with it too.
+func TooDeep(doc string) bool { return nestedDeeper(doc, MaxDepth) }
+
 // nestedDeeper reports whether doc opens more than limit objects or arrays
 // at once, ignoring brackets inside strings. It does not validate JSON.
 func nestedDeeper(doc string, limit int) bool {
