@@ -103,6 +103,9 @@ func malformed(format string, args ...any) error {
 // IAM accepts for identity, resource and trust policies; callers that
 // store documents validate them further by kind.
 func Parse(doc string) (*Policy, error) {
+	if nestedDeeper(doc, MaxDepth) {
+		return nil, malformed("Syntax errors in policy.")
+	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber()
 	var top map[string]any
@@ -156,6 +159,44 @@ func Parse(doc string) (*Policy, error) {
 		p.Statements = append(p.Statements, st)
 	}
 	return p, nil
+}
+
+// MaxDepth bounds the nesting of a policy document's objects and arrays.
+// The grammar needs six levels (document, Statement list, statement,
+// Condition, operator, value list); a deeper document cannot be a policy
+// and is refused before it is decoded, so it costs no memory.
+const MaxDepth = 16
+
+// TooDeep reports whether doc nests objects and arrays deeper than
+// MaxDepth; services that read documents with their own grammar checks
+// (IAM's stricter validation) refuse them with it too.
+func TooDeep(doc string) bool { return nestedDeeper(doc, MaxDepth) }
+
+// nestedDeeper reports whether doc opens more than limit objects or arrays
+// at once, ignoring brackets inside strings. It does not validate JSON.
+func nestedDeeper(doc string, limit int) bool {
+	depth, inStr := 0, false
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		switch {
+		case inStr:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
 }
 
 // MustParse parses doc or panics; for documents compiled into niwa.

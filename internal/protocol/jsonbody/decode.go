@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/niwa-cloud/niwa/internal/model"
 )
@@ -74,6 +75,9 @@ func parse(data []byte) (any, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
+	if err := checkUTF8(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -84,6 +88,17 @@ func parse(data []byte) (any, error) {
 		return nil, &Error{Msg: "malformed JSON: trailing data after the top-level value"}
 	}
 	return v, nil
+}
+
+// checkUTF8 refuses a body that is not UTF-8, as AWS's JSON services do
+// (SerializationException). encoding/json would otherwise turn each
+// invalid byte into U+FFFD silently, and a service would store a string
+// the client never sent.
+func checkUTF8(data []byte) error {
+	if !utf8.Valid(data) {
+		return &Error{Msg: "malformed JSON: the body is not valid UTF-8"}
+	}
+	return nil
 }
 
 // path is the location of a value being converted, built lazily: only an

@@ -167,9 +167,24 @@ func numSize(s string) int {
 	return (len(d.Digits)+1)/2 + 1
 }
 
+// maxNesting is DynamoDB's limit on nested maps and lists: a value may sit
+// under at most 31 of them (32 levels counting the top-level attribute);
+// DynamoDB refuses the 32nd map or list wrapped around a value.
+const maxNesting = 32
+
+func errTooDeep() error {
+	return validation("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit")
+}
+
 // validateValue checks one AttributeValue of a request and canonicalizes
-// its numbers in place; path names it in messages.
-func validateValue(v *AV) error {
+// its numbers in place.
+func validateValue(v *AV) error { return validateNested(v, 0) }
+
+// validateNested is validateValue for a value under depth maps or lists.
+func validateNested(v *AV, depth int) error {
+	if (v.M != nil || v.L != nil) && depth+1 >= maxNesting {
+		return errTooDeep()
+	}
 	switch n := countMembers(*v); {
 	case n == 0:
 		return validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
@@ -219,14 +234,14 @@ func validateValue(v *AV) error {
 		}
 	case v.M != nil:
 		for k, e := range v.M {
-			if err := validateValue(&e); err != nil {
+			if err := validateNested(&e, depth+1); err != nil {
 				return err
 			}
 			v.M[k] = e
 		}
 	case v.L != nil:
 		for i := range v.L {
-			if err := validateValue(&v.L[i]); err != nil {
+			if err := validateNested(&v.L[i], depth+1); err != nil {
 				return err
 			}
 		}

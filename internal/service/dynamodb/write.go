@@ -105,7 +105,35 @@ func checkSize(it Item) error {
 	if itemSize(it) > maxItemSize {
 		return validation("Item size has exceeded the maximum allowed size")
 	}
+	// An update can nest a value that was valid on its own under maps
+	// that already exist in the item.
+	for _, v := range it {
+		if tooDeep(v, 0) {
+			return errTooDeep()
+		}
+	}
 	return nil
+}
+
+// tooDeep reports whether v, under depth maps or lists, breaks maxNesting.
+func tooDeep(v AV, depth int) bool {
+	if v.M == nil && v.L == nil {
+		return false
+	}
+	if depth+1 >= maxNesting {
+		return true
+	}
+	for _, e := range v.M {
+		if tooDeep(e, depth+1) {
+			return true
+		}
+	}
+	for _, e := range v.L {
+		if tooDeep(e, depth+1) {
+			return true
+		}
+	}
+	return false
 }
 
 // indexKey is the store key of it's entry in ix, ok false when the item

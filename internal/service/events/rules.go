@@ -2,10 +2,13 @@ package events
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
@@ -14,7 +17,19 @@ import (
 
 const maxTargetsPerRule = 5
 
+// maxPatternLength is the EventPattern member's length limit in
+// EventBridge's model (the default "Event pattern size" quota). A longer
+// pattern is refused before it is parsed, as AWS's request validation
+// refuses it.
+const maxPatternLength = 2048
+
+// compilePattern validates an EventPattern parameter of PutRule,
+// TestEventPattern, CreateArchive or UpdateArchive.
 func compilePattern(s string) (*pattern.Pattern, error) {
+	if len(s) > maxPatternLength && utf8.RuneCountInString(s) > maxPatternLength {
+		return nil, validation("%s", model.Summary([]model.Violation{{Path: "eventPattern", Value: s,
+			Message: fmt.Sprintf("Member must have length less than or equal to %d", maxPatternLength)}}))
+	}
 	p, err := pattern.Compile(s)
 	if err != nil {
 		return nil, eventsapi.ErrInvalidEventPatternException.New("%s", err.Error())

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	policy "github.com/niwa-cloud/niwa/internal/iam"
 )
 
 // Policy documents travel URL-encoded out of IAM (botocore's
@@ -246,6 +247,11 @@ func stringsOf(v any) []string {
 // parseDocument applies the policy grammar and returns the document's top
 // level and its statements, or ok=false for "Syntax errors in policy.".
 func parseDocument(doc string) (top map[string]any, stmts []statement, ok bool) {
+	// A document nested deeper than any policy is malformed; refusing it
+	// before decoding keeps it from costing memory.
+	if policy.TooDeep(doc) {
+		return nil, nil, false
+	}
 	d := json.NewDecoder(bytes.NewReader([]byte(doc)))
 	d.UseNumber()
 	if err := d.Decode(&top); err != nil || top == nil {

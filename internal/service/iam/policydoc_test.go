@@ -2,6 +2,7 @@ package iam
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
@@ -47,6 +48,8 @@ func TestValidateDocument(t *testing.T) {
 		{"managed with principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`, docManaged, "Policy document should not specify a principal."},
 		{"inline with principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`, docInline, "Has prohibited field Principal"},
 		{"no resource", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`, docManaged, "Policy statement must contain resources."},
+		{"nested 10,000 deep", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"a:b":` +
+			strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}}}]}`, docManaged, syntax},
 		{"valid trust", trustDoc, docTrust, ""},
 		{"trust 2008", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ecs.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`, docTrust, ""},
 		{"trust wrong action", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}`, docTrust,

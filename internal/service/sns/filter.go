@@ -28,7 +28,53 @@ func parseFilterPolicy(doc string) (filterPolicy, error) {
 	if err := checkPolicy(m, 0); err != nil {
 		return nil, err
 	}
+	keys := 0
+	for k := range m {
+		if k != "$or" {
+			keys++
+		}
+	}
+	if keys > maxFilterKeys {
+		return nil, errors.New("Filter policy can not have more than 5 keys")
+	}
+	if combinations(m, 1) > maxFilterCombinations {
+		return nil, errors.New("Filter policy is too complex")
+	}
 	return m, nil
+}
+
+// SNS's documented filter policy constraints: at most five attribute
+// names at the top, and at most 150 combinations of values.
+const (
+	maxFilterKeys         = 5
+	maxFilterCombinations = 150
+)
+
+// combinations counts a policy's combinations as SNS documents it: the
+// product, over every array of values, of its length times the depth of
+// its key (1 at the top); the alternatives of "$or" add up. The count
+// saturates just past the limit so that it cannot overflow.
+func combinations(m map[string]any, depth int) int {
+	n := 1
+	for k, v := range m {
+		switch x := v.(type) {
+		case []any:
+			if k == "$or" {
+				sum := 0
+				for _, a := range x {
+					if sub, ok := a.(map[string]any); ok {
+						sum = min(sum+combinations(sub, depth), maxFilterCombinations+1)
+					}
+				}
+				n = min(n*max(sum, 1), maxFilterCombinations+1)
+				continue
+			}
+			n = min(n*len(x)*depth, maxFilterCombinations+1)
+		case map[string]any:
+			n = min(n*combinations(x, depth+1), maxFilterCombinations+1)
+		}
+	}
+	return n
 }
 
 func checkPolicy(m map[string]any, depth int) error {

@@ -8,6 +8,7 @@ import (
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -72,13 +73,36 @@ func checkTopicAttr(k, v string) error {
 		if v != "1" && v != "2" {
 			return errInvalidParam.New("Invalid parameter: SignatureVersion")
 		}
-	case "Policy", "DeliveryPolicy":
+	case "Policy":
+		if v != "" {
+			return checkTopicPolicy(v)
+		}
+	case "DeliveryPolicy":
 		if v != "" && !json.Valid([]byte(v)) {
 			return errInvalidParam.New("Invalid parameter: %s", k)
 		}
 	case "FifoTopic", "ContentBasedDeduplication":
 		if v != "true" && v != "false" {
 			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
+	}
+	return nil
+}
+
+// checkTopicPolicy validates a topic's access policy with the IAM engine's
+// parser (the one that later evaluates it), answering as SNS does: a
+// document that is not a policy is "Policy Error: null", and a statement
+// may only name SNS actions.
+func checkTopicPolicy(doc string) error {
+	p, err := iam.Parse(doc)
+	if err != nil {
+		return errInvalidParam.New("Invalid parameter: Policy Error: null")
+	}
+	for _, st := range p.Statements {
+		for _, a := range st.Actions {
+			if a != "*" && !strings.HasPrefix(a, "sns:") {
+				return errInvalidParam.New("Invalid parameter: Policy statement action out of service scope!")
+			}
 		}
 	}
 	return nil

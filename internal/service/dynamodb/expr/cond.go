@@ -83,6 +83,9 @@ func (p *parser) or() (Cond, error) {
 	}
 	for p.isKeyword("OR") {
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		r, err := p.and()
 		if err != nil {
 			return nil, err
@@ -99,6 +102,9 @@ func (p *parser) and() (Cond, error) {
 	}
 	for p.isKeyword("AND") {
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		r, err := p.not()
 		if err != nil {
 			return nil, err
@@ -111,6 +117,9 @@ func (p *parser) and() (Cond, error) {
 func (p *parser) not() (Cond, error) {
 	if p.isKeyword("NOT") {
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		c, err := p.not()
 		if err != nil {
 			return nil, err
@@ -147,6 +156,9 @@ func (p *parser) primary() (Cond, error) {
 	switch {
 	case p.isKeyword("BETWEEN"):
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		lo, err := p.operand()
 		if err != nil {
 			return nil, err
@@ -167,6 +179,9 @@ func (p *parser) primary() (Cond, error) {
 		return &Between{l, lo, hi}, nil
 	case p.isKeyword("IN"):
 		p.next()
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		if err := p.expectOp("("); err != nil {
 			return nil, err
 		}
@@ -186,7 +201,7 @@ func (p *parser) primary() (Cond, error) {
 		if err := p.expectOp(")"); err != nil {
 			return nil, err
 		}
-		if len(list) > 100 {
+		if len(list) > MaxInOperands {
 			return nil, errf("Invalid %s: The IN operator is provided with too many operands; number of operands: %d", p.kind, len(list))
 		}
 		return &In{l, list}, nil
@@ -196,6 +211,9 @@ func (p *parser) primary() (Cond, error) {
 		switch t.text {
 		case "=", "<>", "<", "<=", ">", ">=":
 			p.next()
+			if err := p.op(); err != nil {
+				return nil, err
+			}
 			r, err := p.operand()
 			if err != nil {
 				return nil, err
@@ -238,6 +256,9 @@ func (p *parser) condFunc() (Cond, error) {
 		return nil, errf("Invalid %s: The function is not allowed in a key condition; function: %s", p.kind, name)
 	}
 	p.next() // (
+	if err := p.op(); err != nil {
+		return nil, err
+	}
 	var args []Operand
 	for {
 		o, err := p.operand()
@@ -302,6 +323,9 @@ func (p *parser) operand() (Operand, error) {
 			}
 			p.next()
 			p.next()
+			if err := p.op(); err != nil {
+				return nil, err
+			}
 			if p.peek().kind == tValue {
 				name, err := p.value()
 				if err != nil {

@@ -169,9 +169,25 @@ type parser struct {
 	toks []token
 	i    int
 	env  *Env
+	// ops counts operators and functions against MaxOperators.
+	ops int
 }
 
+// DynamoDB's documented expression limits ("Expression parameters" in the
+// DynamoDB quotas). MaxExpressionSize is counted in bytes of the string as
+// sent, before any #name is substituted; it also bounds how deep the
+// recursive descent below can go and how much the lexer allocates, so no
+// expression can exhaust the stack or the heap.
+const (
+	MaxExpressionSize = 4096
+	MaxOperators      = 300
+	MaxInOperands     = 100
+)
+
 func newParser(kind Kind, src string, env *Env) (*parser, error) {
+	if len(src) > MaxExpressionSize {
+		return nil, errf("Invalid %s: Expression size has exceeded the maximum allowed size; expression size: %d", kind, len(src))
+	}
 	if strings.TrimSpace(src) == "" {
 		return nil, errf("Invalid %s: The expression can not be empty;", kind)
 	}
@@ -183,6 +199,16 @@ func newParser(kind Kind, src string, env *Env) (*parser, error) {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
+
+// op counts one operator or function against DynamoDB's limit of
+// MaxOperators per expression.
+func (p *parser) op() error {
+	p.ops++
+	if p.ops > MaxOperators {
+		return errf("Invalid %s: The expression contains too many operators; operator count: %d", p.kind, p.ops)
+	}
+	return nil
+}
 
 func (p *parser) next() token {
 	t := p.toks[p.i]

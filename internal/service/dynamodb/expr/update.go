@@ -1,7 +1,6 @@
 package expr
 
 import (
-	"bytes"
 	"sort"
 	"strings"
 
@@ -99,32 +98,91 @@ func projectValue(cur AV, pa Path, v AV) AV {
 	return cur
 }
 
-func pathsOverlap(a, b Path) (overlap, conflict bool) {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i].IsIndex != b[i].IsIndex {
-			return false, true
-		}
-		if a[i] != b[i] {
-			return false, false
-		}
-	}
-	return true, false
-}
-
+// checkOverlap reports the first pair of paths (in the order DynamoDB
+// reports them: the earliest later path, then the earliest earlier one)
+// that overlap or conflict. Paths go into a trie as they are checked so
+// that the work is linear in the total length of the paths; comparing
+// every pair was quadratic, and an UpdateExpression of many SET actions
+// took seconds.
 func checkOverlap(kind Kind, paths []Path) error {
-	for i := range paths {
-		for j := 0; j < i; j++ {
-			ov, conf := pathsOverlap(paths[j], paths[i])
-			if ov {
-				return errf("Invalid %s: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", kind, paths[j].msgString(), paths[i].msgString())
-			}
-			if conf {
+	root := newPathNode()
+	for i, pa := range paths {
+		j, conflict := root.firstClash(pa)
+		if j >= 0 {
+			if conflict {
 				return errf("Invalid %s: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", kind, paths[j].msgString(), paths[i].msgString())
 			}
+			return errf("Invalid %s: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", kind, paths[j].msgString(), paths[i].msgString())
 		}
+		root.insert(pa, i)
 	}
 	return nil
+}
+
+// pathNode is a trie node over path elements. Every index is the position
+// of a path in the expression; -1 is none.
+type pathNode struct {
+	children map[PathElem]*pathNode
+	end      int // the first path that ends here
+	sub      int // the first path through or ending at this node
+	byName   int // the first path continuing with a name element
+	byIndex  int // the first path continuing with a list index
+}
+
+func newPathNode() *pathNode { return &pathNode{end: -1, sub: -1, byName: -1, byIndex: -1} }
+
+// firstClash returns the first earlier path that overlaps pa (one is a
+// prefix of the other) or conflicts with it (the same prefix followed by a
+// name in one and a list index in the other), and which of the two.
+func (n *pathNode) firstClash(pa Path) (j int, conflict bool) {
+	j = -1
+	take := func(k int, c bool) {
+		if k >= 0 && (j < 0 || k < j) {
+			j, conflict = k, c
+		}
+	}
+	for _, e := range pa {
+		take(n.end, false)
+		if e.IsIndex {
+			take(n.byName, true)
+		} else {
+			take(n.byIndex, true)
+		}
+		c, ok := n.children[e]
+		if !ok {
+			return j, conflict
+		}
+		n = c
+	}
+	take(n.sub, false)
+	return j, conflict
+}
+
+func (n *pathNode) insert(pa Path, i int) {
+	first := func(p *int) {
+		if *p < 0 {
+			*p = i
+		}
+	}
+	first(&n.sub)
+	for _, e := range pa {
+		if e.IsIndex {
+			first(&n.byIndex)
+		} else {
+			first(&n.byName)
+		}
+		c, ok := n.children[e]
+		if !ok {
+			if n.children == nil {
+				n.children = map[PathElem]*pathNode{}
+			}
+			c = newPathNode()
+			n.children[e] = c
+		}
+		n = c
+		first(&n.sub)
+	}
+	first(&n.end)
 }
 
 // ---- update expressions ----
@@ -304,6 +362,9 @@ func (p *parser) setValue() (UpdateOperand, error) {
 	}
 	if p.isOp("+") || p.isOp("-") {
 		op := p.next().text[0]
+		if err := p.op(); err != nil {
+			return nil, err
+		}
 		r, err := p.setOperand()
 		if err != nil {
 			return nil, err
@@ -320,6 +381,9 @@ func (p *parser) setOperand() (UpdateOperand, error) {
 		case "if_not_exists":
 			p.next()
 			p.next()
+			if err := p.op(); err != nil {
+				return nil, err
+			}
 			pa, err := p.path()
 			if err != nil {
 				return nil, err
@@ -338,6 +402,9 @@ func (p *parser) setOperand() (UpdateOperand, error) {
 		case "list_append":
 			p.next()
 			p.next()
+			if err := p.op(); err != nil {
+				return nil, err
+			}
 			a, err := p.setValue()
 			if err != nil {
 				return nil, err
@@ -507,11 +574,11 @@ func (u *Update) Apply(it Item) (Item, error) {
 			s := r.String()
 			nv = AV{N: &s}
 		case v.SS != nil && cur.SS != nil:
-			nv = AV{SS: union(cur.SS, v.SS, func(a, b string) bool { return a == b })}
+			nv = AV{SS: union(cur.SS, v.SS, strKey)}
 		case v.NS != nil && cur.NS != nil:
-			nv = AV{NS: union(cur.NS, v.NS, func(a, b string) bool { return cmpNum(a, b) == 0 })}
+			nv = AV{NS: union(cur.NS, v.NS, numKey)}
 		case v.BS != nil && cur.BS != nil:
-			nv = AV{BS: union(cur.BS, v.BS, bytes.Equal)}
+			nv = AV{BS: union(cur.BS, v.BS, bytesKey)}
 		default:
 			return nil, errBadOperand
 		}
@@ -529,13 +596,13 @@ func (u *Update) Apply(it Item) (Item, error) {
 		var n int
 		switch {
 		case v.SS != nil && cur.SS != nil:
-			nv.SS = minus(cur.SS, v.SS, func(a, b string) bool { return a == b })
+			nv.SS = minus(cur.SS, v.SS, strKey)
 			n = len(nv.SS)
 		case v.NS != nil && cur.NS != nil:
-			nv.NS = minus(cur.NS, v.NS, func(a, b string) bool { return cmpNum(a, b) == 0 })
+			nv.NS = minus(cur.NS, v.NS, numKey)
 			n = len(nv.NS)
 		case v.BS != nil && cur.BS != nil:
-			nv.BS = minus(cur.BS, v.BS, bytes.Equal)
+			nv.BS = minus(cur.BS, v.BS, bytesKey)
 			n = len(nv.BS)
 		default:
 			return nil, errBadOperand
@@ -551,34 +618,32 @@ func (u *Update) Apply(it Item) (Item, error) {
 	return out, nil
 }
 
-func union[T any](a, b []T, eq func(T, T) bool) []T {
+// union and minus work on the elements' keys so that ADD and DELETE on
+// large sets stay linear.
+func union[T any](a, b []T, key func(T) string) []T {
 	out := append([]T(nil), a...)
+	seen := make(map[string]struct{}, len(a)+len(b))
+	for _, x := range a {
+		seen[key(x)] = struct{}{}
+	}
 	for _, x := range b {
-		found := false
-		for _, y := range out {
-			if eq(x, y) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		k := key(x)
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
 			out = append(out, x)
 		}
 	}
 	return out
 }
 
-func minus[T any](a, b []T, eq func(T, T) bool) []T {
+func minus[T any](a, b []T, key func(T) string) []T {
+	drop := make(map[string]struct{}, len(b))
+	for _, y := range b {
+		drop[key(y)] = struct{}{}
+	}
 	var out []T
 	for _, x := range a {
-		keep := true
-		for _, y := range b {
-			if eq(x, y) {
-				keep = false
-				break
-			}
-		}
-		if keep {
+		if _, ok := drop[key(x)]; !ok {
 			out = append(out, x)
 		}
 	}

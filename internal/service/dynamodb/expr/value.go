@@ -63,11 +63,11 @@ func Equal(a, b AV) bool {
 	case "NULL":
 		return true
 	case "SS":
-		return sameSet(a.SS, b.SS, func(x, y string) bool { return x == y })
+		return sameSet(a.SS, b.SS, strKey)
 	case "NS":
-		return sameSet(a.NS, b.NS, func(x, y string) bool { return cmpNum(x, y) == 0 })
+		return sameSet(a.NS, b.NS, numKey)
 	case "BS":
-		return sameSet(a.BS, b.BS, bytes.Equal)
+		return sameSet(a.BS, b.BS, bytesKey)
 	case "L":
 		if len(a.L) != len(b.L) {
 			return false
@@ -93,17 +93,35 @@ func Equal(a, b AV) bool {
 	return false
 }
 
-func sameSet[T any](a, b []T, eq func(T, T) bool) bool {
+// sameSet compares two sets by their elements' keys: hashing keeps it
+// linear, where comparing every pair took seconds on sets of many
+// thousands of members.
+func sameSet[T any](a, b []T, key func(T) string) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	in := make(map[string]struct{}, len(b))
+	for _, y := range b {
+		in[key(y)] = struct{}{}
+	}
 	for _, x := range a {
-		if !slices.ContainsFunc(b, func(y T) bool { return eq(x, y) }) {
+		if _, ok := in[key(x)]; !ok {
 			return false
 		}
 	}
 	return true
 }
+
+// numKey is a number's set key: equal numbers ("1" and "1.0") share one.
+func numKey(s string) string {
+	if c, err := decimal.Canonical(s); err == nil {
+		return c
+	}
+	return s
+}
+
+func strKey(s string) string   { return s }
+func bytesKey(b []byte) string { return string(b) }
 
 func cmpNum(a, b string) int {
 	da, err1 := decimal.Parse(a)

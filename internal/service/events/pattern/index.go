@@ -146,40 +146,69 @@ func stringsAt(obj map[string]any, path []string) []string {
 // "$or"), whose every value is an exact string. "source" and
 // "detail-type" are preferred because they are the most selective in
 // practice.
+//
+// The walk keeps the path as links to the parent's, so that it costs
+// time and memory linear in the size of the pattern: building each
+// field's dotted path as a string cost the square of the nesting depth
+// (a PutRule of deeply nested objects took gigabytes).
 func anchor(n *node) (string, []string) {
-	var best string
+	var best *pathLink
 	var bestVals []string
-	score := func(path string) int {
-		switch path {
-		case "source":
-			return 0
-		case "detail-type":
-			return 1
+	score := func(l *pathLink) int {
+		if l.parent == nil {
+			switch l.name {
+			case "source":
+				return 0
+			case "detail-type":
+				return 1
+			}
 		}
-		return 2 + strings.Count(path, ".")
+		return 2 + l.depth
 	}
-	var walk func(n *node, prefix string)
-	walk = func(n *node, prefix string) {
+	var walk func(n *node, parent *pathLink)
+	walk = func(n *node, parent *pathLink) {
 		for _, f := range n.fields {
 			if strings.Contains(f.name, ".") {
 				continue // a dotted name would be ambiguous as a path
 			}
-			path := prefix + f.name
+			l := &pathLink{parent: parent, name: f.name}
+			if parent != nil {
+				l.depth = parent.depth + 1
+			}
 			if f.sub != nil {
-				walk(f.sub, path+".")
+				walk(f.sub, l)
 				continue
 			}
 			vals, ok := exactStrings(f.leaf)
 			if !ok {
 				continue
 			}
-			if best == "" || score(path) < score(best) {
-				best, bestVals = path, vals
+			if best == nil || score(l) < score(best) {
+				best, bestVals = l, vals
 			}
 		}
 	}
-	walk(n, "")
-	return best, bestVals
+	walk(n, nil)
+	if best == nil {
+		return "", nil
+	}
+	return best.String(), bestVals
+}
+
+// pathLink is one field of a path, linked to the field that holds it.
+type pathLink struct {
+	parent *pathLink
+	name   string
+	depth  int // number of parents
+}
+
+// String is the dotted path from the top of the pattern.
+func (l *pathLink) String() string {
+	parts := make([]string, l.depth+1)
+	for q := l; q != nil; q = q.parent {
+		parts[q.depth] = q.name
+	}
+	return strings.Join(parts, ".")
 }
 
 func exactStrings(ms []*matcher) ([]string, bool) {

@@ -116,6 +116,24 @@ func Compile(src string) (*Pattern, error) {
 type parser struct {
 	src string
 	dec *json.Decoder
+	// depth is how many objects and arrays are open, bounded by MaxDepth.
+	depth int
+}
+
+// MaxDepth bounds the nesting of a pattern's objects and arrays, as the
+// JSON parser of AWS's engine bounds it (Jackson's default), so that no
+// pattern can exhaust the stack. Patterns are also bounded in length by
+// the APIs that take them (PutRule's EventPattern, a filter's Pattern),
+// which keeps any real pattern far below it.
+const MaxDepth = 1000
+
+// nest opens one level of nesting.
+func (p *parser) nest() error {
+	p.depth++
+	if p.depth > MaxDepth {
+		return p.fail(fmt.Sprintf("Document nesting depth (%d) exceeds the maximum allowed (%d, from `StreamReadConstraints.getMaxNestingDepth()`)", p.depth, MaxDepth))
+	}
+	return nil
 }
 
 func (p *parser) fail(reason string) error {
@@ -180,6 +198,10 @@ var reservedInOr = map[string]bool{
 
 // object parses the members of an object whose '{' has been read.
 func (p *parser) object(inOr bool) (*node, error) {
+	if err := p.nest(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	n := &node{}
 	for {
 		t, err := p.token()
@@ -236,6 +258,10 @@ func (p *parser) or() ([]*node, error) {
 	if t != json.Delim('[') {
 		return nil, p.fail("It must be an Array followed with $or.")
 	}
+	if err := p.nest(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	var alts []*node
 	for {
 		t, err := p.token()
