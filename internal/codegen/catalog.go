@@ -27,7 +27,12 @@ func catalogFile(modelsDir string) ([]byte, error) {
 	buf.WriteString(header)
 	buf.WriteString("package catalog\n\nimport \"github.com/niwa-cloud/niwa/internal/model\"\n\n")
 	buf.WriteString("// Entries returns every service of the aws-sdk-go v1 models, sorted by\n// model directory, with internal/codegen's protocol patches applied.\nfunc Entries() []Entry {\n\treturn []Entry{\n")
-	n := 0
+	type entry struct {
+		dir, uriPrefix string
+		md             model.Metadata
+	}
+	var entries []entry
+	fullNames := map[string]int{}
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
@@ -64,20 +69,44 @@ func catalogFile(modelsDir string) ([]byte, error) {
 		for _, op := range doc.Operations {
 			uris = append(uris, op.HTTP.RequestURI)
 		}
-		fmt.Fprintf(&buf, "\t\t{Model: %q, ", d.Name())
+		e := entry{dir: d.Name(), md: md}
 		if strings.HasPrefix(md.Protocol, "rest-") {
 			if p := uriPrefix(uris); p != "/" {
-				fmt.Fprintf(&buf, "URIPrefix: %q, ", p)
+				e.uriPrefix = p
 			}
 		}
-		fmt.Fprintf(&buf, "Metadata: %s},\n", metadataLiteral(md))
-		n++
+		entries = append(entries, e)
+		fullNames[md.ServiceFullName]++
 	}
-	buf.WriteString("\t}\n}\n")
-	if n == 0 {
+	if len(entries) == 0 {
 		return nil, fmt.Errorf("no models under %s", modelsDir)
 	}
+	for _, e := range entries {
+		fmt.Fprintf(&buf, "\t\t{Model: %q, Title: %q, ", e.dir, title(e.md, fullNames[e.md.ServiceFullName] > 1))
+		if e.uriPrefix != "" {
+			fmt.Fprintf(&buf, "URIPrefix: %q, ", e.uriPrefix)
+		}
+		fmt.Fprintf(&buf, "Metadata: %s},\n", metadataLiteral(e.md))
+	}
+	buf.WriteString("\t}\n}\n")
 	return (&gen{}).format(&buf)
+}
+
+// title is how a message names a service: its serviceFullName ("Amazon
+// Athena"), unless another model has the same full name (Elastic Load
+// Balancing v1 and v2, SES v1 and v2); then the serviceId where it
+// extends the full name ("Elastic Load Balancing v2"), else both
+// ("Amazon Simple Email Service (SESv2)").
+func title(md model.Metadata, sharedFullName bool) string {
+	switch {
+	case md.ServiceFullName == "":
+		return md.ServiceID
+	case !sharedFullName || md.ServiceID == "":
+		return md.ServiceFullName
+	case strings.HasPrefix(md.ServiceID, md.ServiceFullName):
+		return md.ServiceID
+	}
+	return md.ServiceFullName + " (" + md.ServiceID + ")"
 }
 
 // metadataLiteral prints md as a model.Metadata literal naming only its

@@ -12,6 +12,10 @@ import "github.com/niwa-cloud/niwa/internal/model"
 type Entry struct {
 	// Model is the directory under models/apis ("athena", "monitoring").
 	Model string
+	// Title is how messages name the service: its serviceFullName
+	// ("Amazon Athena"), made unambiguous with the serviceId where two
+	// models share a full name ("Elastic Load Balancing v2").
+	Title string
 	// Metadata is the model's metadata: signing name, endpoint prefix,
 	// X-Amz-Target prefix, protocol and protocols, API version, names.
 	Metadata model.Metadata
@@ -19,16 +23,4 @@ type Entry struct {
 	// starts with ("/v2/email/" for SES v2), "" when there is none. It
 	// tells apart REST services that share a signing name.
 	URIPrefix string
-}
-
-// Name is the service's name as AWS writes it in prose: the model's
-// serviceFullName ("Amazon Athena"), else its serviceId.
-func (e Entry) Name() string {
-	if e.Metadata.ServiceFullName != "" {
-		return e.Metadata.ServiceFullName
-	}
-	if e.Metadata.ServiceID != "" {
-		return e.Metadata.ServiceID
-	}
-	return e.Model
 }
