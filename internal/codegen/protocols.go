@@ -9,9 +9,13 @@ import (
 // model that the frozen aws-sdk-go v1 model (v1.55.8) lacks. Empty fields
 // leave the model's value.
 type metadataPatch struct {
-	// Protocols is the model's protocols list in the client's order of
-	// preference: botocore (and the Smithy SDKs) speak the first one they
-	// support, so this is what decides the wire format a client sends.
+	// Protocols is the model's protocols list: every protocol the
+	// service answers. Each client speaks the first protocol of ITS OWN
+	// preference order that the list has: botocore 1.43 (boto3, aws CLI
+	// v1) prefers json, then rest-json, rest-xml, smithy-rpc-v2-cbor,
+	// query, ec2; the aws CLI v2 (since aws/aws-cli#9388) and the
+	// Smithy-generated SDKs put smithy-rpc-v2-cbor first. So niwa must
+	// answer all of them.
 	Protocols []string
 	// TargetPrefix names the service in X-Amz-Target (JSON) and in the
 	// /service/<TargetPrefix>/operation/<Op> path of smithy-rpc-v2-cbor.
@@ -27,11 +31,21 @@ type metadataPatch struct {
 // protocols differ between the v1 model and the model current clients
 // ship. Origin: botocore 1.43.11's data/<service>/<version>/service-2.json
 // metadata (protocols, targetPrefix, jsonVersion, awsQueryCompatible),
-// compared with aws-sdk-go v1.55.8 by serviceId. botocore picks the first
-// listed protocol it supports, so every service here is spoken to in
-// smithy-rpc-v2-cbor by current botocore (and the CLI v1 built on it).
-// TestCurrentProtocolsMatchBotocore checks the table against the
-// installed botocore.
+// compared with aws-sdk-go v1.55.8 by serviceId. What current clients
+// send to them:
+//
+//	service (model dir)       protocols                      botocore 1.43   CBOR-first clients
+//	monitoring (CloudWatch)   smithy-rpc-v2-cbor json query  json (query-compatible)  smithy-rpc-v2-cbor
+//	comprehendmedical         smithy-rpc-v2-cbor json        json            smithy-rpc-v2-cbor
+//	compute-optimizer         smithy-rpc-v2-cbor json        json            smithy-rpc-v2-cbor
+//	entitlement.marketplace   smithy-rpc-v2-cbor json        json            smithy-rpc-v2-cbor
+//	gamelift                  smithy-rpc-v2-cbor json        json            smithy-rpc-v2-cbor
+//	snowball                  smithy-rpc-v2-cbor json        json            smithy-rpc-v2-cbor
+//
+// Only CloudWatch changed family for botocore (query in v1, json now,
+// which is why it answered MissingAction before this patch); the rest
+// only add CBOR. TestCurrentProtocolsMatchBotocore checks the table
+// against the installed botocore.
 var currentProtocols = map[string]metadataPatch{
 	"comprehendmedical":       {Protocols: []string{"smithy-rpc-v2-cbor", "json"}},
 	"compute-optimizer":       {Protocols: []string{"smithy-rpc-v2-cbor", "json"}},
