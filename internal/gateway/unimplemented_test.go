@@ -154,3 +154,31 @@ func cborReq(path string, body []byte) *http.Request {
 	}
 	return r
 }
+
+// TestCloudWatchProtocols: CloudWatch answers each protocol of its
+// protocols list in that protocol: query (its v1 model's), JSON (what
+// botocore 1.43 speaks to it; query-compatible, so the legacy code rides
+// in x-amzn-query-error) and CBOR.
+func TestCloudWatchProtocols(t *testing.T) {
+	tg := newTestGateway(t)
+	msg := "niwa does not implement CloudWatch.ListMetrics yet"
+	cases := []struct {
+		name, ct, want, queryErr string
+		req                      *http.Request
+	}{
+		{"query", "text/xml", "<Message>" + msg + "</Message>", "",
+			newRequest("POST", "/", "Action=ListMetrics&Version=2010-08-01", "Content-Type", form, "Authorization", sigV4("monitoring"))},
+		{"json", "application/x-amz-json-1.0", `"__type":"com.amazonaws.cloudwatch#NotImplemented","message":"` + msg + `"`, "NotImplemented;Receiver",
+			newRequest("POST", "/", `{"Namespace":"AWS/EC2"}`, "X-Amz-Target", "GraniteServiceVersion20100801.ListMetrics", "Content-Type", "application/x-amz-json-1.0", "Authorization", sigV4("monitoring"))},
+		{"cbor", cborCT, msg, "NotImplemented;Receiver", cborReq(cwCBOR, nil)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := tg.do(c.req)
+			if w.Code != 501 || w.Header().Get("Content-Type") != c.ct || !strings.Contains(w.Body.String(), c.want) ||
+				w.Header().Get("X-Amzn-Query-Error") != c.queryErr {
+				t.Fatalf("%d %v\n%s", w.Code, w.Header(), w.Body)
+			}
+		})
+	}
+}
