@@ -1,7 +1,8 @@
 // Package rpcv2cbor is the codec of the Smithy RPC v2 CBOR protocol
 // (smithy.protocols#rpcv2Cbor, "smithy-rpc-v2-cbor" in a model's protocols
-// list), which current clients speak to CloudWatch and other services
-// whose models list it first.
+// list), which CBOR-first clients (the Smithy SDKs, newer aws CLI v2
+// releases) speak to CloudWatch and the other services whose current
+// models list it.
 //
 // A request is POST /service/<ServiceName>/operation/<Operation> with the
 // header smithy-protocol: rpc-v2-cbor and the whole input as one CBOR map
