@@ -23,6 +23,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -508,6 +509,7 @@ type readCloser struct {
 // "<bucket>.s3-<region>.<suffix>". Bucket names may themselves contain
 // dots and "s3" ("logs.s3.backup"), so the service label is found from
 // the right: it is the last label, or the one before a region label.
+// The suffix may also be LocalStack's "localhost.localstack.cloud".
 // Website hosts ("<bucket>.s3-website-<region>.<suffix>",
 // "<bucket>.s3-website.<region>.<suffix>") name no bucket here: they are
 // the S3 website endpoint, not the API.
@@ -515,12 +517,11 @@ func (g *Gateway) hostBucket(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.ToLower(host)
-	suffix := "." + strings.ToLower(g.cfg.S3HostSuffix)
-	if !strings.HasSuffix(host, suffix) {
+	rest, ok := hostname.TrimSuffix(strings.ToLower(host), g.cfg.S3HostSuffix)
+	if !ok {
 		return ""
 	}
-	labels := strings.Split(strings.TrimSuffix(host, suffix), ".")
+	labels := strings.Split(rest, ".")
 	n := len(labels)
 	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
 	var i int // index of the service label
