@@ -262,11 +262,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // isInternal reports whether r is for niwa's own endpoints: a /_niwa/
-// path on niwa's host. On a bucket's virtual host the same path is an
-// object key ("_niwa/health" is a valid key; "_niwa" is not a valid
-// bucket name, so path-style requests cannot collide).
+// path, or a LocalStack one (/_localstack/, /_aws/), on niwa's host. On a
+// bucket's virtual host the same path is an object key ("_niwa/health"
+// is a valid key; "_niwa", "_localstack" and "_aws" are not valid bucket
+// names, so path-style requests cannot collide).
 func (g *Gateway) isInternal(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/_niwa/") && g.hostBucket(r.Host) == ""
+	p := r.URL.Path
+	return (strings.HasPrefix(p, "/_niwa/") || isLocalStackPath(p)) && g.hostBucket(r.Host) == ""
 }
 
 // serve runs the pipeline for one service and returns the operation name.
