@@ -199,7 +199,7 @@ func fromLocalStack(getenv func(string) string) (localStackSettings, error) {
 	}
 	for _, name := range []string{"LOCALSTACK_HOST", "HOSTNAME_EXTERNAL"} {
 		if _, from := get(name); from != "" {
-			note(slog.LevelWarn, from, "ignored: niwa builds the URLs it returns (SQS queue URLs, S3 locations, Lambda function URLs) from each request's Host, the name the client reached it by")
+			note(slog.LevelWarn, from, "ignored: niwa has no setting for the host in the URLs it returns; SQS queue URLs name each request's Host, the name the client reached niwa by")
 		}
 	}
 	if on, _, from, err := boolean("USE_SSL"); err != nil {
