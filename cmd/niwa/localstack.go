@@ -158,8 +158,11 @@ func fromLocalStack(getenv func(string) string) (localStackSettings, error) {
 	}
 
 	// Logging: LS_LOG, the finer setting, wins over DEBUG.
+	// DEBUG is a name other tools use too (Node's debug module reads
+	// DEBUG=app:*): a value that is no boolean is LocalStack's "off", and
+	// only worth a warning, never a refusal to start.
 	if on, set, from, err := boolean("DEBUG"); err != nil {
-		return s, err
+		note(slog.LevelWarn, from, "ignored: %v; LocalStack reads it as off", err)
 	} else if set && on {
 		s.logLevel = "debug"
 		s.from["log-level"] = from

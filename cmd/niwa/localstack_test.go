@@ -61,6 +61,7 @@ func TestFromLocalStack(t *testing.T) {
 		{"DATA_DIR", map[string]string{"DATA_DIR": "/tmp/localstack/data"}, want{port: -1, warn: []string{"LocalStack 2 removed it"}}, ""},
 		{"DEBUG", map[string]string{"DEBUG": "1"}, want{port: -1, logLevel: "debug"}, ""},
 		{"DEBUG off", map[string]string{"DEBUG": "0"}, want{port: -1}, ""},
+		{"DEBUG of another tool", map[string]string{"DEBUG": "express:*"}, want{port: -1, warn: []string{`DEBUG="express:*" is not a boolean`}}, ""},
 		{"LS_LOG wins over DEBUG", map[string]string{"DEBUG": "1", "LS_LOG": "warning"}, want{port: -1, logLevel: "warn"}, ""},
 		{"LS_LOG trace", map[string]string{"LS_LOG": "trace"}, want{port: -1, logLevel: "debug", info: []string{"no trace level"}}, ""},
 		{"LS_LOG error", map[string]string{"LS_LOG": "ERROR"}, want{port: -1, logLevel: "error"}, ""},
@@ -242,4 +243,26 @@ func TestLocalStackEnvRefused(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", c.env, code, out.String(), errb.String(), c.msg)
 		}
 	}
+}
+
+// FuzzFromLocalStack: any values of the listen variables either parse to
+// a port niwa can bind or are refused; nothing panics.
+func FuzzFromLocalStack(f *testing.F) {
+	f.Add("0.0.0.0:4566,0.0.0.0:443", "4566", "0.0.0.0", "debug")
+	f.Add(":4566", "", "", "trace")
+	f.Add("[::1]:0", "x", "::1", "")
+	f.Add("4566", "70000", "", "WARNING")
+	f.Fuzz(func(t *testing.T, listen, edgePort, bindHost, lsLog string) {
+		env := map[string]string{"GATEWAY_LISTEN": listen, "EDGE_PORT": edgePort, "EDGE_BIND_HOST": bindHost, "LS_LOG": lsLog}
+		s, err := fromLocalStack(func(k string) string { return env[k] })
+		if err != nil {
+			return
+		}
+		if s.hasPort && (s.port < 0 || s.port > 65535) {
+			t.Fatalf("port %d accepted from %v", s.port, env)
+		}
+		if s.logLevel != "" && s.logLevel != "debug" && s.logLevel != "info" && s.logLevel != "warn" && s.logLevel != "error" {
+			t.Fatalf("log level %q accepted from %v", s.logLevel, env)
+		}
+	})
 }
