@@ -116,13 +116,13 @@ func fromLocalStack(getenv func(string) string) (localStackSettings, error) {
 		s.host, s.port, s.hasPort = host, port, true
 		s.from["host"], s.from["port"] = from, from
 		if len(addrs) > 1 {
-			note(slog.LevelWarn, from, "niwa listens on one address, the first; not on %s (niwa serves no HTTPS)", strings.Join(addrs[1:], ", "))
+			note(slog.LevelWarn, from, "niwa listens on one address, the first; %s not bound (niwa serves plain HTTP on one port)", strings.Join(addrs[1:], ", "))
 		}
 	}
 	if v, from := get("EDGE_BIND_HOST"); from != "" {
 		if s.from["host"] != "" {
 			if v != s.host {
-				return s, fmt.Errorf("%s=%q and %s=%q disagree on the address to listen on", s.from["host"], s.host, from, v)
+				return s, fmt.Errorf("%s sets host %q but %s=%q; niwa listens on one address", s.from["host"], s.host, from, v)
 			}
 		} else {
 			s.host = v
