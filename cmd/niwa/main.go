@@ -279,8 +279,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "dns", srv.DNSAddr(), "version", version, "state", state)
 	// LocalStack prints "Ready." on a line of its own when it serves, and
 	// wait loops written for it (testcontainers' LocalStack module, `docker
-	// logs | grep '^Ready\.'`) look for that line.
-	fmt.Fprintln(stdout, "Ready.")
+	// logs | grep '^Ready\.'`) look for that line. With JSON logs every
+	// line a log reader sees must be JSON, so the "niwa ready" record
+	// above is the only signal there.
+	if *logFormat != "json" {
+		fmt.Fprintln(stdout, "Ready.")
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
