@@ -82,13 +82,22 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cw = &continueWriter{ResponseWriter: w}
 		w = cw
 	}
-	if r.Body != nil && r.Body != http.NoBody && e.bodyTimeout > 0 {
-		// A shallow copy, so net/http's own view of the body (which it
-		// drains or closes after the handler) is left as it was.
-		r = r.WithContext(r.Context())
-		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: e.bodyTimeout}
+	if r.Body == nil || r.Body == http.NoBody || e.bodyTimeout <= 0 {
+		e.next.ServeHTTP(w, r)
+		return
 	}
+	// A shallow copy, so net/http's own view of the body (which it
+	// drains or closes after the handler) is left as it was.
+	r = r.WithContext(r.Context())
+	body := &deadlineBody{ReadCloser: r.Body, rc: rc, timeout: e.bodyTimeout}
+	r.Body = body
 	e.next.ServeHTTP(w, r)
+	if !body.done {
+		// net/http drains up to 256 KiB of an unread body after the
+		// handler so the connection can serve the next request; a
+		// client that stalls there must not hold the connection either.
+		rc.SetReadDeadline(time.Now().Add(e.bodyTimeout))
+	}
 }
 
 // continueWriter sends 100 Continue before the first final status.
