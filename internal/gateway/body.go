@@ -182,6 +182,7 @@ type guardedBody struct {
 	rc    io.ReadCloser
 	errs  bodyErrors
 	limit int64
+	op    string // the operation limit is for ("" for the service's)
 	n     int64
 	err   error
 }
@@ -193,7 +194,7 @@ func (g *guardedBody) Read(p []byte) (int, error) {
 	n, err := g.rc.Read(p)
 	g.n += int64(n)
 	if g.limit > 0 && g.n > g.limit {
-		g.err = g.errs.tooLarge(g.limit, "")
+		g.err = g.errs.tooLarge(g.limit, g.op)
 		return 0, g.err
 	}
 	if err != nil && err != io.EOF {
@@ -207,18 +208,29 @@ func (g *guardedBody) Close() error { return g.rc.Close() }
 
 // guardBody checks r's declared length against svc's cap and wraps its
 // body; the returned error (a Content-Length over the cap) is the answer.
-func guardBody(r *http.Request, svc *Service) (bodyErrors, error) {
+// It runs before authentication, which may read the whole body to hash
+// it, so a service with per-operation caps (Lambda's Invoke) has the
+// operation found here already when the body could exceed one: the REST
+// and JSON codecs resolve from the method, path and headers alone.
+func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.Codec) (bodyErrors, error) {
 	errs := bodyErrors{fam: familyOf(svc.Spec.Metadata.Protocol), service: svc.Spec.Name}
 	if r.Body == nil || r.Body == http.NoBody {
 		return errs, nil
 	}
-	limit := bodyLimit(svc)
+	limit, op := bodyLimit(svc), ""
+	if ops := operationBodyLimits[svc.Spec.Name]; ops != nil && errs.fam != familyQuery {
+		if o, err := codec.Resolve(m, protocol.NewRequest(r, http.NoBody)); err == nil {
+			if n, ok := ops[o.Name]; ok {
+				limit, op = n, o.Name
+			}
+		}
+	}
 	if streamsBodies[svc.Spec.Name] {
 		limit = 0 // checked per operation, where a codec buffers
 	} else if r.ContentLength > limit {
-		return errs, errs.tooLarge(limit, "")
+		return errs, errs.tooLarge(limit, op)
 	}
-	r.Body = &guardedBody{rc: r.Body, errs: errs, limit: limit}
+	r.Body = &guardedBody{rc: r.Body, errs: errs, limit: limit, op: op}
 	return errs, nil
 }
 

@@ -319,7 +319,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		// over after the handler, and must still see its own.
 		r = r.WithContext(r.Context())
 	}
-	bodyErrs, err := guardBody(r, svc)
+	bodyErrs, err := guardBody(r, svc, m, codec)
 	if err != nil {
 		fail(nil, err)
 		return ""

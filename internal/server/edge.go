@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -56,7 +55,6 @@ type edge struct {
 
 func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	var cw *continueWriter
 	if r.ProtoAtLeast(1, 1) && strings.EqualFold(r.Header.Get("Expect"), "100-continue") && r.ContentLength == 0 {
 		// botocore sends "Expect: 100-continue" on every S3 PUT, even an
 		// empty one, and waits up to a second for an answer. When the
@@ -73,14 +71,15 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// no Content-Length and botocore read until its 60 s read timeout.
 		//
 		// So an empty-bodied Expect request always gets 100 Continue
-		// before its final response. Non-empty bodies need nothing:
-		// net/http sends 100 Continue when the handler first reads the
+		// before its final response: at once, before the handler has set
+		// any response header that net/http would copy into the 100
+		// (there is no body whose sending it could spare). Non-empty
+		// bodies need nothing: net/http sends 100 Continue when the handler first reads the
 		// body, and when the handler answers without reading it, net/http
 		// closes the connection (Connection: close), which resets
 		// botocore's per-connection state. Never answering 100 there
 		// also keeps Expect's point: a refused 5 GB upload is not sent.
-		cw = &continueWriter{ResponseWriter: w}
-		w = cw
+		w.WriteHeader(http.StatusContinue)
 	}
 	if r.Body == nil || r.Body == http.NoBody || e.bodyTimeout <= 0 {
 		e.next.ServeHTTP(w, r)
@@ -99,39 +98,6 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.SetReadDeadline(time.Now().Add(e.bodyTimeout))
 	}
 }
-
-// continueWriter sends 100 Continue before the first final status.
-type continueWriter struct {
-	http.ResponseWriter
-	once sync.Once
-}
-
-func (c *continueWriter) sendContinue() {
-	c.once.Do(func() { c.ResponseWriter.WriteHeader(http.StatusContinue) })
-}
-
-func (c *continueWriter) WriteHeader(code int) {
-	if code >= 200 {
-		c.sendContinue()
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *continueWriter) Write(b []byte) (int, error) {
-	c.sendContinue()
-	return c.ResponseWriter.Write(b)
-}
-
-// Flush lets streaming responses through.
-func (c *continueWriter) Flush() {
-	c.sendContinue()
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (c *continueWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // deadlineBody gives every body read its own deadline: a client that
 // stalls mid-body loses its connection after the timeout, while one that
