@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"go/format"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"unicode"
 
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/sdkmodels"
 )
 
 func main() {
@@ -50,11 +50,7 @@ func fail(err error) {
 
 // sdkModels finds models/apis in the aws-sdk-go module.
 func sdkModels() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-sdk-go").Output()
-	if err != nil {
-		return "", fmt.Errorf("locating github.com/aws/aws-sdk-go: %w", err)
-	}
-	return filepath.Join(strings.TrimSpace(string(out)), "models", "apis"), nil
+	return sdkmodels.APIs()
 }
 
 // generate returns the files of one service's API package.

@@ -1,5 +1,5 @@
 // Package events is the in-process bus that carries what one service tells
-// another, so services never import each other (DESIGN.md, "Events between
+// another, so services never import each other (docs/design.md, "Events between
 // services"):
 //
 //   - Events are facts in EventBridge's shape ("EC2 Instance State-change

@@ -1,7 +1,7 @@
 // Package gateway is niwa's single HTTP front door. It finds the service
 // and operation a request calls, authenticates it, lets the service's codec
 // decode it into the typed input, calls the handler, and encodes the
-// answer — the one pipeline every service shares (see DESIGN.md, "The
+// answer — the one pipeline every service shares (see docs/design.md, "The
 // shape of a request").
 package gateway
 
@@ -428,7 +428,7 @@ func (g *Gateway) authorize(ctx *request.Context, svc *Service, op *model.Operat
 	return nil
 }
 
-// resolveService finds the service a request is for, in DESIGN.md's order:
+// resolveService finds the service a request is for, in docs/design.md's order:
 // X-Amz-Target, the SigV4 credential scope, form Action+Version, then host
 // and path rules. It also returns the bucket of an S3 virtual-host-style
 // Host.

@@ -10,7 +10,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-// TestResolveService checks the routing order of DESIGN.md: X-Amz-Target,
+// TestResolveService checks the routing order of docs/design.md: X-Amz-Target,
 // then the SigV4 credential scope, then form Action+Version, then host and
 // path rules, with S3 as the fallback.
 func TestResolveService(t *testing.T) {

@@ -3,20 +3,20 @@ package model
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/internal/sdkmodels"
 )
 
 func sdkModels(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-sdk-go").Output()
+	dir, err := sdkmodels.Dir()
 	if err != nil {
-		t.Fatalf("locating aws-sdk-go: %v", err)
+		t.Fatalf("locating aws-sdk-go's models: %v", err)
 	}
-	return filepath.Join(strings.TrimSpace(string(out)), "models")
+	return dir
 }
 
 func TestLoadRealModels(t *testing.T) {

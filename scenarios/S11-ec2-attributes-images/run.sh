@@ -15,7 +15,7 @@ name="s11-$(date +%s)-$$"
 
 state() { aws ec2 describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0].State.Name' --output text; }
 wait_state() {
-  for _ in $(seq 1 120); do
+  local end=$((SECONDS + 120)); while [ "$SECONDS" -lt "$end" ]; do # generous on a loaded machine; returns once it holds
     [ "$(state "$1")" = "$2" ] && return 0
     sleep 0.5
   done

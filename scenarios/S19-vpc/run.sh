@@ -58,7 +58,7 @@ read -r eip_one ip_one <<<"$(aws ec2 allocate-address --domain vpc --query '[All
 read -r eip_two ip_two <<<"$(aws ec2 allocate-address --domain vpc --query '[AllocationId,PublicIp]')"
 nat_one="$(aws ec2 create-nat-gateway --subnet-id "$public_one" --allocation-id "$eip_one" --query NatGateway.NatGatewayId)"
 nat_two="$(aws ec2 create-nat-gateway --subnet-id "$public_two" --allocation-id "$eip_two" --query NatGateway.NatGatewayId)"
-for _ in $(seq 1 60); do
+end=$((SECONDS + 120)); while [ "$SECONDS" -lt "$end" ]; do # generous on a loaded machine; returns once it holds
   n="$(aws ec2 describe-nat-gateways --filter "Name=vpc-id,Values=$vpc" "Name=state,Values=available" --query 'length(NatGateways)')"
   [ "$n" = 2 ] && break
   sleep 0.5

@@ -48,7 +48,7 @@ trap cleanup EXIT
 # is given, in which case it is made visible again at once) or fails.
 receive_one() {
   local out
-  for _ in $(seq 1 20); do
+  local end=$((SECONDS + 120)); while [ "$SECONDS" -lt "$end" ]; do # generous on a loaded machine; returns once it holds
     out="$(command aws --endpoint-url "$AWS_ENDPOINT_URL" --output json sqs receive-message --queue-url "$queue_url" \
       --max-number-of-messages 1 --wait-time-seconds 1)"
     if [ -n "$out" ] && grep -q ReceiptHandle <<<"$out"; then
@@ -185,7 +185,7 @@ esm="$(aws lambda create-event-source-mapping --function-name "$fn" --event-sour
   --batch-size 10 --query UUID)"
 
 found=""
-for _ in $(seq 1 120); do
+end=$((SECONDS + 120)); while [ "$SECONDS" -lt "$end" ]; do # generous on a loaded machine; returns once it holds
   if aws s3api get-object --bucket "$bucket" --key hane2.jpg "$work/hane2.jpg" >/dev/null 2>&1; then
     found=yes
     break

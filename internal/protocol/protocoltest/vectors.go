@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/sdkmodels"
 )
 
 // Case is one test vector.
@@ -58,11 +58,11 @@ type Response struct {
 // Dir is the protocol_tests directory of the aws-sdk-go module.
 func Dir(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-sdk-go").Output()
+	dir, err := sdkmodels.ProtocolTests()
 	if err != nil {
-		t.Fatalf("locating github.com/aws/aws-sdk-go (run go mod download): %v", err)
+		t.Fatalf("locating aws-sdk-go's protocol tests: %v", err)
 	}
-	return filepath.Join(strings.TrimSpace(string(out)), "models", "protocol_tests")
+	return dir
 }
 
 // Load reads the cases of kind ("input" or "output") for protocol

@@ -1,0 +1,323 @@
+// Package framework is the harness of niwa's end-to-end tests, which drive
+// niwa the way users do: the built binary, the real aws CLI and boto3, and
+// aws-sdk-go-v2 — the same cases against niwa started in-process
+// (niwatest) and as a separate process (the binary), as etcd's
+// tests/framework does.
+//
+// The tests live in one package per area under e2e/ (e2e/s3, e2e/lambda,
+// ...) so that go test runs the areas in parallel; each package's TestMain
+// is framework.Main. Test packages sit two directories below the
+// repository root (RepoRoot), which is their working directory's parent's
+// parent while go test runs them.
+package framework
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/niwa-cloud/niwa/niwatest"
+)
+
+// RepoRoot is the repository root relative to a test package's directory
+// (go test runs each package's tests in that directory).
+const RepoRoot = "../.."
+
+// binary is the niwa executable that Main builds once per test package,
+// before any test runs; it is not written after that.
+var binary string
+
+// NiwaBinary is the path of the niwa executable Main built.
+func NiwaBinary() string { return binary }
+
+// Main is the TestMain of every e2e test package: it builds the niwa
+// binary once (cheap after the first package, thanks to the build cache),
+// runs the tests and removes the binary.
+func Main(m *testing.M) {
+	dir, err := os.MkdirTemp("", "niwa-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "niwa")
+	build := exec.Command("go", "build", "-o", binary, "github.com/niwa-cloud/niwa/cmd/niwa")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building niwa:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Niwa is a niwa under test, however it was started.
+type Niwa struct {
+	Endpoint string
+	Region   string
+	// DNSAddr is the address (UDP and TCP) of niwa's DNS server, on a
+	// free port so parallel instances never collide.
+	DNSAddr string
+	// restart is nil for in-process instances.
+	proc *exec.Cmd
+	args []string
+	logs *bytes.Buffer
+	t    testing.TB
+}
+
+// Target names how niwa is started.
+type Target string
+
+// The ways of starting niwa.
+const (
+	InProcess Target = "inprocess"
+	Binary    Target = "binary"
+)
+
+// Targets is every way of starting niwa; cases run against each.
+var Targets = []Target{InProcess, Binary}
+
+// Start starts niwa as target.
+func Start(t testing.TB, target Target, args ...string) *Niwa {
+	t.Helper()
+	if target == InProcess {
+		return FromNiwatest(t, niwatest.Start(t))
+	}
+	return StartBinary(t, args...)
+}
+
+// FromNiwatest is a Niwa for an in-process instance that the test started
+// itself, with niwatest options (a fake clock, say) that Start does not take.
+func FromNiwatest(t testing.TB, n *niwatest.Niwa) *Niwa {
+	return &Niwa{Endpoint: n.Endpoint, Region: n.Region, DNSAddr: n.DNSAddr(), t: t}
+}
+
+// StartBinary runs the built binary on a free port with args.
+func StartBinary(t testing.TB, args ...string) *Niwa {
+	t.Helper()
+	n := &Niwa{Region: niwatest.Region, args: args, t: t}
+	n.launch()
+	t.Cleanup(n.stop)
+	return n
+}
+
+// FreePort is a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FreeDNSPort finds a port free for both UDP and TCP, for the DNS server.
+func FreeDNSPort(t testing.TB) int {
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		pc.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no port free for both UDP and TCP")
+	return 0
+}
+
+func (n *Niwa) launch() {
+	t := n.t
+	if binary == "" {
+		t.Fatal("no niwa binary: the test package's TestMain must call framework.Main(m)")
+	}
+	port := FreePort(t)
+	n.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	if n.DNSAddr == "" { // a restart keeps its DNS port
+		n.DNSAddr = "127.0.0.1:" + strconv.Itoa(FreeDNSPort(t))
+	}
+	_, dnsPort, _ := net.SplitHostPort(n.DNSAddr)
+	n.logs = &bytes.Buffer{}
+	cmd := exec.Command(binary, append([]string{"serve", "--port", strconv.Itoa(port), "--dns-port", dnsPort, "--region", n.Region}, n.args...)...)
+	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n.proc = cmd
+	deadline := time.Now().Add(Patience)
+	for {
+		resp, err := http.Get(n.Endpoint + "/_niwa/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("niwa did not become healthy: %v\n%s", err, n.logs)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a real process's readiness, not moving time
+	}
+}
+
+func (n *Niwa) stop() {
+	if n.proc == nil || n.proc.Process == nil {
+		return
+	}
+	n.proc.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { n.proc.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		n.proc.Process.Kill()
+		<-done
+	}
+	if n.t.Failed() {
+		n.t.Logf("niwa log:\n%s", n.logs)
+	}
+	n.proc = nil
+}
+
+// StopAndLogs stops the binary as stop does (SIGTERM) and returns what it
+// wrote to stdout and stderr. os/exec writes the log buffer while niwa
+// runs, so it can be read only once the process is gone.
+func (n *Niwa) StopAndLogs() string {
+	n.t.Helper()
+	if n.logs == nil {
+		n.t.Fatal("StopAndLogs: niwa runs in-process and has no log")
+	}
+	n.stop()
+	return n.logs.String()
+}
+
+// Pid is the process id of the running binary, for tests that read its
+// /proc entries (peak memory).
+func (n *Niwa) Pid() int {
+	n.t.Helper()
+	if n.proc == nil || n.proc.Process == nil {
+		n.t.Fatal("pid: niwa runs in-process or has stopped")
+	}
+	return n.proc.Process.Pid
+}
+
+// Kill9 kills the binary without letting it shut down, then starts it again
+// with the same arguments.
+func (n *Niwa) Kill9AndRestart() {
+	n.t.Helper()
+	if err := n.proc.Process.Kill(); err != nil {
+		n.t.Fatal(err)
+	}
+	n.proc.Wait()
+	n.proc = nil
+	n.launch()
+}
+
+// ClientEnv is the environment of a real AWS client pointed at niwa.
+func (n *Niwa) ClientEnv(extra ...string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"AWS_ACCESS_KEY_ID=test",
+		"AWS_SECRET_ACCESS_KEY=test",
+		"AWS_DEFAULT_REGION=" + n.Region,
+		"AWS_ENDPOINT_URL=" + n.Endpoint,
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+	}
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	// Later entries override earlier ones for exec.
+	return append(env, extra...)
+}
+
+// RequireClient fails (under CI) or skips (locally) when a real client is
+// missing: CI must never pass without running the real clients.
+func RequireClient(t testing.TB, name string, check ...string) {
+	t.Helper()
+	if err := exec.Command(check[0], check[1:]...).Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required under CI=true but is not usable: %v", name, err)
+		}
+		t.Skipf("%s not usable: %v", name, err)
+	}
+}
+
+// CLI is one aws command-line client: v1 from PATH (pip's awscli) and v2
+// from Debian's awscli package, which .ci/run installs.
+type CLI struct {
+	Name, Path string
+}
+
+// CLIs are the aws CLI versions the e2e tests run.
+var CLIs = []CLI{{"v1", "aws"}, {"v2", "/usr/bin/aws"}}
+
+// AWS runs the aws CLI (v1) against n and returns stdout, stderr and the
+// error.
+func (n *Niwa) AWS(t testing.TB, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	return n.RunCLI(t, CLIs[0], env, args...)
+}
+
+// RunCLI runs one aws CLI version against n. The endpoint is passed as a
+// flag: CLI v2 before 2.13 ignores AWS_ENDPOINT_URL.
+func (n *Niwa) RunCLI(t testing.TB, cli CLI, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	RequireClient(t, "the aws CLI "+cli.Name+" ("+cli.Path+")", "sh", "-c", cli.Path+" --version 2>&1 | grep -q 'aws-cli/"+strings.TrimPrefix(cli.Name, "v")+"'")
+	// A guard against a hung CLI; one call is quick even on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cli.Path, append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
+	cmd.Env = n.ClientEnv(env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// MustAWS is AWS that fails the test on error.
+func (n *Niwa) MustAWS(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errOut, err := n.AWS(t, nil, args...)
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+// Python runs a python3 script (boto3 available) against n.
+func (n *Niwa) Python(t testing.TB, script string, env ...string) string {
+	t.Helper()
+	RequireClient(t, "python3 with boto3", "python3", "-c", "import boto3")
+	// A guard against a hung script, longer than any of its waits
+	// (PatienceSeconds) plus the calls around them.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*Patience+time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", "-c", script)
+	cmd.Env = n.ClientEnv(env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("python: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
+	}
+	return out.String()
+}
