@@ -118,3 +118,33 @@ func TestDocumentedLimits(t *testing.T) {
 		t.Fatalf("lifecycle after the refused 5,000 rules: %v, %v rules", err, len(out.Rules))
 	}
 }
+
+// FuzzCheckSSECKey: any key and MD5 header values are either refused
+// with InvalidArgument or are base64 of exactly 256 bits whose MD5 is
+// what gets recorded.
+func FuzzCheckSSECKey(f *testing.F) {
+	k := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	f.Add(k, "", false)
+	f.Add(k, "cr0/VUdvQ4mTgxDYDzx0xQ==", true)
+	f.Add("not base64!", "", true)
+	f.Add("====", "x", true)
+	f.Fuzz(func(t *testing.T, key, keyMD5 string, withMD5 bool) {
+		var md *string
+		if withMD5 {
+			md = &keyMD5
+		}
+		got, err := checkSSECKey(&key, md)
+		if err != nil {
+			var ae *awserr.Error
+			if !errors.As(err, &ae) || ae.Code.Code != "InvalidArgument" {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		raw, derr := base64.StdEncoding.DecodeString(key)
+		sum := md5.Sum(raw)
+		if derr != nil || len(raw) != 32 || got != base64.StdEncoding.EncodeToString(sum[:]) || (md != nil && *md != got) {
+			t.Fatalf("accepted key %q (md5 %v) recording %q", key, md, got)
+		}
+	})
+}
