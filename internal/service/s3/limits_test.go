@@ -92,6 +92,16 @@ func TestDocumentedLimits(t *testing.T) {
 			_, err := f.s.PutBucketCors(f.ctx(), &s3api.PutBucketCorsInput{Bucket: ptr("limits"), CORSConfiguration: cfg})
 			return err
 		}, "InvalidRequest", "The number of CORS rules should not exceed allowed limit of 100 rules."},
+		{"GetObject with an SSE-C key not base64", func() error {
+			_, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("limits"), Key: ptr("ssec"), SSECustomerAlgorithm: ptr("AES256"),
+				SSECustomerKey: ptr("not base64!"), SSECustomerKeyMD5: ptr(keyMD5)})
+			return err
+		}, "InvalidArgument", "The secret key was invalid for the specified algorithm."},
+		{"HeadObject with the SSE-C key", func() error {
+			_, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr("limits"), Key: ptr("ssec"), SSECustomerAlgorithm: ptr("AES256"),
+				SSECustomerKey: ptr(keyB64), SSECustomerKeyMD5: ptr(keyMD5)})
+			return err
+		}, "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.call()

@@ -544,18 +544,28 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 // conditionalRead is what GetObject and HeadObject check before answering,
 // in S3's order: the version exists and may be read, the SSE-C key
 // matches, then the conditional headers.
-func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKeyMD5 *string, c conditions) (objectRecord, error) {
+func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKey, sseKeyMD5 *string, c conditions) (objectRecord, error) {
 	o, err := s.readable(bucket, key, versionID)
 	if err != nil {
 		return o, err
 	}
-	if err := checkSSEC(o, sseAlg, sseKeyMD5); err != nil {
+	if err := checkSSEC(o, sseAlg, sseKey, sseKeyMD5); err != nil {
 		return o, err
 	}
 	return o, c.check(o, false)
 }
 
-func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
+func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
+	if alg != nil {
+		// The key itself is checked first, as on a write: a key that is
+		// not 256 bits of base64 (or does not match its MD5) is refused
+		// whatever the object is.
+		sum, err := checkSSECKey(key, keyMD5)
+		if err != nil {
+			return err
+		}
+		keyMD5 = &sum
+	}
 	if o.SSECAlg == "" {
 		if alg != nil {
 			return errInvalidRequest.New("The encryption parameters are not applicable to this object.")
@@ -572,7 +582,7 @@ func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
 }
 
 func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.GetObjectOutput, error) {
-	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKeyMD5,
+	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
 		return nil, err
@@ -698,7 +708,7 @@ func fillHeaders(o objectRecord, f *headFields) {
 }
 
 func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api.HeadObjectOutput, error) {
-	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKeyMD5,
+	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
 		return nil, err
