@@ -213,7 +213,9 @@ func (g *guardedBody) Close() error { return g.rc.Close() }
 // operation found here already when the body could exceed one: the REST
 // and JSON codecs resolve from the method, path and headers alone.
 func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.Codec) (bodyErrors, error) {
-	errs := bodyErrors{fam: familyOf(svc.Spec.Metadata.Protocol), service: svc.Spec.Name}
+	// m is the model of the protocol this request speaks (SQS answers
+	// both JSON and query), so the wording matches what the client parses.
+	errs := bodyErrors{fam: familyOf(m.Metadata.Protocol), service: svc.Spec.Name}
 	if r.Body == nil || r.Body == http.NoBody {
 		return errs, nil
 	}

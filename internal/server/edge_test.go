@@ -140,6 +140,8 @@ func TestUnreadableBodies(t *testing.T) {
 			400, "SerializationException"},
 		{"sqs broken chunked", rawRequest{service: "sqs", method: "POST", path: "/", header: sqs, body: `{}`, sent: ptr("2\r\n{}XX0\r\n\r\n"), chunked: true},
 			400, "SerializationException"},
+		{"sqs over the query protocol short", rawRequest{service: "sqs", method: "POST", path: "/", header: form, body: "Action=ListQueues&Version=2012-11-05", sent: ptr("Action=Li")},
+			400, "IncompleteSignature"},
 		{"iam short", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr(iamBody[:10])},
 			400, "IncompleteSignature"},
 		{"iam broken chunked", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr("ffffffffffffffffffff\r\n"), chunked: true},
