@@ -91,15 +91,16 @@ var (
 	MissingAuthenticationToken  = Code{Code: "MissingAuthenticationToken", Status: 403, Sender: true}
 	MissingParameter            = Code{Code: "MissingParameter", Status: 400, Sender: true}
 	NotImplemented              = Code{Code: "NotImplemented", Status: 501}
-	// NotAuthorizedException is not modeled by KMS but is what it answers
-	// for reserved alias names (alias/aws/...).
-	NotAuthorizedException = Code{Code: "NotAuthorizedException", Status: 400, Sender: true}
-	OptInRequired          = Code{Code: "OptInRequired", Status: 403, Sender: true}
-	RequestExpired         = Code{Code: "RequestExpired", Status: 400, Sender: true}
-	ServiceUnavailable     = Code{Code: "ServiceUnavailable", Status: 503}
-	Throttling             = Code{Code: "ThrottlingException", Status: 400, Sender: true}
-	UnknownOperation       = Code{Code: "UnknownOperationException", Status: 400, Sender: true}
-	ValidationError        = Code{Code: "ValidationError", Status: 400, Sender: true}
-	ValidationException    = Code{Code: "ValidationException", Status: 400, Sender: true}
-	SerializationException = Code{Code: "SerializationException", Status: 400, Sender: true}
+	OptInRequired               = Code{Code: "OptInRequired", Status: 403, Sender: true}
+	RequestExpired              = Code{Code: "RequestExpired", Status: 400, Sender: true}
+	ServiceUnavailable          = Code{Code: "ServiceUnavailable", Status: 503}
+	Throttling                  = Code{Code: "ThrottlingException", Status: 400, Sender: true}
+	UnknownOperation            = Code{Code: "UnknownOperationException", Status: 400, Sender: true}
+	ValidationError             = Code{Code: "ValidationError", Status: 400, Sender: true}
+	ValidationException         = Code{Code: "ValidationException", Status: 400, Sender: true}
+	SerializationException      = Code{Code: "SerializationException", Status: 400, Sender: true}
 )
+
+// NotAuthorizedException is not modeled by KMS but is what KMS answers
+// for alias names in the reserved alias/aws/ space.
+var NotAuthorizedException = Code{Code: "NotAuthorizedException", Status: 400, Sender: true}
