@@ -102,6 +102,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return err
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
+	if service == "kms" {
+		env.KMSAlias = a.kmsAlias(ctx)
+	}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
@@ -627,4 +630,18 @@ func (c *policyCache) entity(pols *iam.Policies, arn string) error {
 		pols.Boundary = p
 	}
 	return nil
+}
+
+// kmsAliasResolver is KMS's alias lookup (kms.KMS.AliasTarget).
+type kmsAliasResolver interface {
+	AliasTarget(ctx context.Context, aliasARN string) (keyARN string, ok bool)
+}
+
+// kmsAlias resolves KMS alias ARNs to their keys, when KMS is wired.
+func (a *authorizer) kmsAlias(ctx context.Context) func(string) (string, bool) {
+	r, ok := a.sources["kms"].(kmsAliasResolver)
+	if !ok {
+		return nil
+	}
+	return func(alias string) (string, bool) { return r.AliasTarget(ctx, alias) }
 }

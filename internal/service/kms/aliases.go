@@ -37,7 +37,7 @@ func aliasTarget(ctx *request.Context, tx storage.Tx, target string) (key, error
 	if r.sc != scopeOf(ctx) {
 		return key{}, errKeyMissing(target)
 	}
-	k, _, err := lookup(tx, r, ctx.Now())
+	k, _, _, err := lookup(tx, r, ctx.Now())
 	return k, err
 }
 

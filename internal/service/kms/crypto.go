@@ -20,6 +20,8 @@ import (
 	"hash"
 	"sort"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
 )
 
 // specInfo describes what a key spec is for.
@@ -113,61 +115,24 @@ func (k *key) rotate(at time.Time, typ string) error {
 	return nil
 }
 
-// Symmetric ciphertext blob. AWS's format is opaque and undocumented;
-// niwa's carries what Decrypt needs to find the key without a KeyId:
-//
-//	0      format version (1)
-//	1      flags: bit 0 set for a multi-Region key id (mrk-...)
-//	2..13  owning account, 12 ASCII digits
-//	14..29 key id, 16 bytes
-//	30..33 key material index, big endian (rotation)
-//	34..45 AES-GCM nonce
-//	46..   AES-256-GCM ciphertext and 16-byte tag
-//
-// The additional authenticated data is the header (bytes 0..33) followed
-// by the canonical encryption context, so neither the key reference nor
-// the context can be changed without Decrypt failing.
+// Symmetric ciphertexts are a header (package ciphertext: account, key id,
+// material index), a 12-byte nonce and the AES-256-GCM ciphertext with its
+// 16-byte tag. The additional authenticated data is the header followed by
+// the canonical encryption context, so neither the key reference nor the
+// context can be changed without Decrypt failing.
 const (
-	blobVersion = 1
-	headerLen   = 34
-	nonceLen    = 12
-	blobMin     = headerLen + nonceLen + 16
+	headerLen = ciphertext.HeaderLen
+	nonceLen  = 12
+	blobMin   = headerLen + nonceLen + 16
 )
-
-type blobHeader struct {
-	account  string
-	id       string
-	material uint32
-}
-
-func (h blobHeader) bytes() []byte {
-	b := make([]byte, headerLen)
-	b[0] = blobVersion
-	idb, mrk, _ := keyIDBytes(h.id)
-	if mrk {
-		b[1] = 1
-	}
-	copy(b[2:14], h.account)
-	copy(b[14:30], idb[:])
-	binary.BigEndian.PutUint32(b[30:34], h.material)
-	return b
-}
 
 // parseBlob reads a symmetric ciphertext's header; ok is false when blob
 // is not one niwa made.
-func parseBlob(blob []byte) (h blobHeader, ok bool) {
-	if len(blob) < blobMin || blob[0] != blobVersion || blob[1] > 1 {
-		return h, false
+func parseBlob(blob []byte) (ciphertext.Header, bool) {
+	if len(blob) < blobMin {
+		return ciphertext.Header{}, false
 	}
-	for _, c := range blob[2:14] {
-		if c < '0' || c > '9' {
-			return h, false
-		}
-	}
-	h.account = string(blob[2:14])
-	h.id = keyIDString(blob[14:30], blob[1] == 1)
-	h.material = binary.BigEndian.Uint32(blob[30:34])
-	return h, true
+	return ciphertext.Parse(blob)
 }
 
 // canonicalContext encodes an encryption context independently of map
@@ -199,12 +164,12 @@ func gcm(secret []byte) (cipher.AEAD, error) {
 // sealSymmetric encrypts plaintext under the key's current material.
 func sealSymmetric(k *key, plaintext []byte, ec map[string]string) ([]byte, error) {
 	idx := len(k.Materials) - 1
-	h := blobHeader{account: k.Account, id: k.ID, material: uint32(idx)}
+	h := ciphertext.Header{Account: k.Account, KeyID: k.ID, Material: uint32(idx)}
 	aead, err := gcm(k.Materials[idx].Secret)
 	if err != nil {
 		return nil, err
 	}
-	hdr := h.bytes()
+	hdr := h.Bytes()
 	aad := append(append([]byte{}, hdr...), canonicalContext(ec)...)
 	nonce := randomBytes(nonceLen)
 	out := append(hdr, nonce...)
@@ -215,10 +180,10 @@ func sealSymmetric(k *key, plaintext []byte, ec map[string]string) ([]byte, erro
 // when the blob, the material or the context does not match.
 func openSymmetric(k *key, blob []byte, ec map[string]string) ([]byte, bool) {
 	h, ok := parseBlob(blob)
-	if !ok || h.id != k.ID || int(h.material) >= len(k.Materials) {
+	if !ok || h.KeyID != k.ID || h.Account != k.Account || int(h.Material) >= len(k.Materials) {
 		return nil, false
 	}
-	aead, err := gcm(k.Materials[h.material].Secret)
+	aead, err := gcm(k.Materials[h.Material].Secret)
 	if err != nil {
 		return nil, false
 	}

@@ -26,7 +26,7 @@ type grant struct {
 	Equals      map[string]string `json:"equals,omitempty"`
 	Token       string            `json:"token"`
 	Created     time.Time         `json:"created"`
-	HasConstrts bool              `json:"hasConstraints,omitempty"`
+	Constrained bool              `json:"hasConstraints,omitempty"`
 }
 
 func (g *grant) entry(sc storage.Scope) kmsapi.GrantListEntry {
@@ -41,7 +41,7 @@ func (g *grant) entry(sc storage.Scope) kmsapi.GrantListEntry {
 	if g.Retiring != "" {
 		e.RetiringPrincipal = ptr(g.Retiring)
 	}
-	if g.HasConstrts {
+	if g.Constrained {
 		e.Constraints = &kmsapi.GrantConstraints{EncryptionContextSubset: g.Subset, EncryptionContextEquals: g.Equals}
 	}
 	return e
@@ -97,7 +97,7 @@ func (s *KMS) CreateGrant(ctx *request.Context, in *kmsapi.CreateGrantInput) (*k
 		if len(c.EncryptionContextEquals) > 0 && len(c.EncryptionContextSubset) > 0 {
 			return nil, validation("EncryptionContextEquals and EncryptionContextSubset cannot both be set")
 		}
-		g.Subset, g.Equals, g.HasConstrts = c.EncryptionContextSubset, c.EncryptionContextEquals, true
+		g.Subset, g.Equals, g.Constrained = c.EncryptionContextSubset, c.EncryptionContextEquals, true
 	}
 	now := ctx.Now()
 	r, err := parseKeyRef(ctx, *in.KeyId)
@@ -108,7 +108,7 @@ func (s *KMS) CreateGrant(ctx *request.Context, in *kmsapi.CreateGrantInput) (*k
 		return nil, kmsapi.ErrInvalidArnException.New("%s is not a valid key id or key ARN", *in.KeyId)
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
-		k, _, err := lookup(tx, r, now)
+		k, _, _, err := lookup(tx, r, now)
 		if err != nil {
 			return err
 		}
@@ -313,7 +313,17 @@ func policyWithGrants(tx storage.Tx, k *key) (string, error) {
 			cond["kms:EncryptionContext:"+kk] = v
 		}
 		if len(cond) > 0 {
-			st["Condition"] = map[string]any{"StringEquals": cond}
+			c := map[string]any{"StringEquals": cond}
+			if len(g.Equals) > 0 {
+				// The context must be exactly Equals: no other keys.
+				ks := make([]string, 0, len(g.Equals))
+				for kk := range g.Equals {
+					ks = append(ks, kk)
+				}
+				sort.Strings(ks)
+				c["ForAllValues:StringEquals"] = map[string]any{"kms:EncryptionContextKeys": ks}
+			}
+			st["Condition"] = c
 		}
 		stmts = append(stmts, st)
 		if g.Retiring != "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -140,37 +141,7 @@ func newKeyID(multiRegion bool) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// keyIDBytes packs a key id into 16 bytes for the ciphertext header; ok is
-// false for strings that are not key ids.
-func keyIDBytes(id string) (b [16]byte, mrk bool, ok bool) {
-	h := id
-	if strings.HasPrefix(id, "mrk-") {
-		h, mrk = id[4:], true
-		if len(h) != 32 {
-			return b, false, false
-		}
-	} else {
-		if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
-			return b, false, false
-		}
-		h = id[0:8] + id[9:13] + id[14:18] + id[19:23] + id[24:]
-	}
-	if strings.ToLower(h) != h {
-		return b, false, false
-	}
-	n, err := hex.Decode(b[:], []byte(h))
-	return b, mrk, err == nil && n == 16
-}
-
-func keyIDString(b []byte, mrk bool) string {
-	h := hex.EncodeToString(b)
-	if mrk {
-		return "mrk-" + h
-	}
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func validKeyID(id string) bool { _, _, ok := keyIDBytes(id); return ok }
+func validKeyID(id string) bool { _, _, ok := ciphertext.KeyIDBytes(id); return ok }
 
 // Errors with AWS's messages.
 
@@ -297,39 +268,40 @@ func parseKeyRef(ctx *request.Context, s string) (ref, error) {
 	return r, nil
 }
 
-// lookup finds the key r names in tx, applying due deletions and
-// rotations in memory (the caller writes back when changed). A key whose
-// deletion date passed is missing.
-func lookup(tx storage.Tx, r ref, now time.Time) (k key, changed bool, err error) {
+// lookup finds the key r names in tx, applying due rotations in memory
+// (changed: the caller should write k back). A key whose deletion date
+// passed is missing; expired then reports that its record (k) is still
+// stored and should be purged.
+func lookup(tx storage.Tx, r ref, now time.Time) (k key, changed, expired bool, err error) {
 	id := r.id
+	missing := func() error {
+		if r.alias != "" {
+			return errAliasMissing(aliasARN(r.sc, r.alias))
+		}
+		return errKeyMissing(keyARN(r.sc, id))
+	}
 	if r.alias != "" {
 		a, found, err := aliases.Get(tx, r.sc, r.alias)
 		if err != nil {
-			return k, false, err
+			return k, false, false, err
 		}
 		if !found {
-			return k, false, errAliasMissing(aliasARN(r.sc, r.alias))
+			return k, false, false, missing()
 		}
 		id = a.Target
 	}
 	k, found, err := keys.Get(tx, r.sc, id)
 	if err != nil {
-		return k, false, err
+		return k, false, false, err
 	}
 	if !found {
-		if r.alias != "" {
-			return k, false, errAliasMissing(aliasARN(r.sc, r.alias))
-		}
-		return k, false, errKeyMissing(keyARN(r.sc, id))
+		return k, false, false, missing()
 	}
 	deleted, changed := due(&k, now)
 	if deleted {
-		if r.alias != "" {
-			return k, false, errAliasMissing(aliasARN(r.sc, r.alias))
-		}
-		return k, false, errKeyMissing(keyARN(r.sc, id))
+		return k, false, true, missing()
 	}
-	return k, changed, nil
+	return k, changed, false, nil
 }
 
 // purge removes a key whose deletion date passed, with its aliases and
@@ -369,7 +341,7 @@ func purge(tx storage.Tx, sc storage.Scope, id string) error {
 
 // read resolves keyID to a key for an operation that does not change it.
 // Most calls only read; when the clock made a deletion or rotation due,
-// the key is updated in a write transaction first.
+// the key is settled in a write transaction first.
 func (s *KMS) read(ctx *request.Context, keyID *string) (key, error) {
 	if keyID == nil {
 		return key{}, validation("KeyId is required")
@@ -379,26 +351,23 @@ func (s *KMS) read(ctx *request.Context, keyID *string) (key, error) {
 		return key{}, err
 	}
 	var k key
-	var changed bool
+	var changed, expired bool
 	now := ctx.Now()
 	err = s.store.View(func(tx storage.Tx) error {
 		var err error
-		k, changed, err = lookup(tx, r, now)
+		k, changed, expired, err = lookup(tx, r, now)
 		return err
 	})
-	if err == nil && !changed {
-		return k, nil
-	}
-	if err != nil && !kmsapi.ErrNotFoundException.Is(err) {
+	if !changed && !expired {
 		return k, err
 	}
-	// Something is due (or the key may have just been deleted): settle it.
 	err = s.update(ctx, keyID, func(k2 *key) error { k = *k2; return nil })
 	return k, err
 }
 
 // update resolves keyID and runs fn on the key in one write transaction,
-// writing it back afterwards.
+// writing it back afterwards. A key found past its deletion date is
+// purged (with its aliases and grants) and answers NotFoundException.
 func (s *KMS) update(ctx *request.Context, keyID *string, fn func(k *key) error) error {
 	if keyID == nil {
 		return validation("KeyId is required")
@@ -408,8 +377,13 @@ func (s *KMS) update(ctx *request.Context, keyID *string, fn func(k *key) error)
 		return err
 	}
 	now := ctx.Now()
+	var gone error
 	err = s.store.Update(func(tx storage.Tx) error {
-		k, _, err := lookup(tx, r, now)
+		k, _, expired, err := lookup(tx, r, now)
+		if expired {
+			gone = err
+			return purge(tx, k.scope(), k.ID)
+		}
 		if err != nil {
 			return err
 		}
@@ -418,27 +392,8 @@ func (s *KMS) update(ctx *request.Context, keyID *string, fn func(k *key) error)
 		}
 		return keys.Put(tx, k.scope(), k, k.ID)
 	})
-	if kmsapi.ErrNotFoundException.Is(err) {
-		// Drop the record of a key whose deletion date passed, if that
-		// is why it was not found.
-		id := r.id
-		_ = s.store.Update(func(tx storage.Tx) error {
-			if id == "" {
-				a, found, err := aliases.Get(tx, r.sc, r.alias)
-				if err != nil || !found {
-					return err
-				}
-				id = a.Target
-			}
-			k, found, err := keys.Get(tx, r.sc, id)
-			if err != nil || !found {
-				return err
-			}
-			if deleted, _ := due(&k, now); deleted {
-				return purge(tx, r.sc, id)
-			}
-			return nil
-		})
+	if err == nil && gone != nil {
+		return gone
 	}
 	return err
 }
@@ -464,7 +419,7 @@ func (s *KMS) ResourcePolicy(ctx context.Context, arn string) (document, owner s
 	var k key
 	err = s.store.View(func(tx storage.Tx) error {
 		var err error
-		k, _, err = lookup(tx, r, s.clock.Now())
+		k, _, _, err = lookup(tx, r, s.clock.Now())
 		if err != nil {
 			return err
 		}
@@ -481,3 +436,23 @@ func (s *KMS) ResourcePolicy(ctx context.Context, arn string) (document, owner s
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// AliasTarget returns the ARN of the key an alias ARN points at, for the
+// authorizer: AWS authorizes the key an alias names.
+func (s *KMS) AliasTarget(ctx context.Context, aliasARN string) (string, bool) {
+	p := strings.SplitN(aliasARN, ":", 6)
+	if len(p) != 6 || p[2] != "kms" || !strings.HasPrefix(p[5], "alias/") {
+		return "", false
+	}
+	r := ref{sc: storage.Scope{Account: p[4], Region: p[3]}, alias: p[5]}
+	var k key
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		k, _, _, err = lookup(tx, r, s.clock.Now())
+		return err
+	})
+	if err != nil {
+		return "", false
+	}
+	return k.arn(), true
+}

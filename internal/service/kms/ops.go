@@ -108,18 +108,18 @@ func (s *KMS) sourceKey(ctx *request.Context, keyID *string, blob []byte, alg st
 		if !isBlob || alg != "SYMMETRIC_DEFAULT" {
 			return key{}, kmsapi.ErrInvalidCiphertextException.New("")
 		}
-		if h.account != ctx.Account {
-			arn := "arn:aws:kms:" + ctx.Region + ":" + h.account + ":key/" + h.id
+		if h.Account != ctx.Account {
+			arn := "arn:aws:kms:" + ctx.Region + ":" + h.Account + ":key/" + h.KeyID
 			keyID = &arn
 		} else {
-			keyID = &h.id
+			keyID = &h.KeyID
 		}
 	}
 	k, err := s.read(ctx, keyID)
 	if err != nil {
 		return k, err
 	}
-	if specs[k.Spec].symmetric() && k.Usage == "ENCRYPT_DECRYPT" && (!isBlob || h.id != k.ID || h.account != k.Account) {
+	if specs[k.Spec].symmetric() && k.Usage == "ENCRYPT_DECRYPT" && (!isBlob || h.KeyID != k.ID || h.Account != k.Account) {
 		if !isBlob {
 			return k, kmsapi.ErrInvalidCiphertextException.New("")
 		}
