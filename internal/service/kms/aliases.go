@@ -14,7 +14,7 @@ import (
 // alias/ and a name, not in the reserved alias/aws/ space.
 func checkAliasName(name string) error {
 	if !strings.HasPrefix(name, "alias/") || len(name) == len("alias/") {
-		return validation("Invalid identifier")
+		return validation(`Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html`)
 	}
 	if strings.HasPrefix(name, "alias/aws/") {
 		return errNotAuthorized.New("")
@@ -140,7 +140,7 @@ func (s *KMS) ListAliases(ctx *request.Context, in *kmsapi.ListAliasesInput) (*k
 			return nil, err
 		}
 		if r.alias != "" {
-			return nil, kmsapi.ErrInvalidArnException.New("%s is not a valid key id or key ARN", *in.KeyId)
+			return nil, kmsapi.ErrInvalidArnException.New("Key Aliases are not supported for this operation.")
 		}
 		if _, err := s.read(ctx, in.KeyId); err != nil {
 			return nil, err

@@ -105,7 +105,7 @@ func (s *KMS) CreateGrant(ctx *request.Context, in *kmsapi.CreateGrantInput) (*k
 		return nil, err
 	}
 	if r.alias != "" {
-		return nil, kmsapi.ErrInvalidArnException.New("%s is not a valid key id or key ARN", *in.KeyId)
+		return nil, kmsapi.ErrInvalidArnException.New("Key Aliases are not supported for this operation.")
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
 		k, _, _, err := lookup(tx, r, now)

@@ -63,6 +63,8 @@ func (k *key) metadata() *kmsapi.KeyMetadata {
 		m.SigningAlgorithms = append([]string{}, si.signing...)
 	case "GENERATE_VERIFY_MAC":
 		m.MacAlgorithms = []string{si.mac}
+	case "KEY_AGREEMENT":
+		m.KeyAgreementAlgorithms = []string{"ECDH"}
 	}
 	if k.MultiRegion {
 		m.MultiRegionConfiguration = &kmsapi.MultiRegionConfiguration{
@@ -190,6 +192,9 @@ func (s *KMS) ListKeys(ctx *request.Context, in *kmsapi.ListKeysInput) (*kmsapi.
 // EnableKey sets a disabled key to Enabled.
 func (s *KMS) EnableKey(ctx *request.Context, in *kmsapi.EnableKeyInput) (*kmsapi.EnableKeyOutput, error) {
 	return &kmsapi.EnableKeyOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "EnableKey"); err != nil {
+			return err
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -201,6 +206,9 @@ func (s *KMS) EnableKey(ctx *request.Context, in *kmsapi.EnableKeyInput) (*kmsap
 // DisableKey sets a key to Disabled: it refuses cryptographic operations.
 func (s *KMS) DisableKey(ctx *request.Context, in *kmsapi.DisableKeyInput) (*kmsapi.DisableKeyOutput, error) {
 	return &kmsapi.DisableKeyOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "DisableKey"); err != nil {
+			return err
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -226,6 +234,9 @@ func (s *KMS) ScheduleKeyDeletion(ctx *request.Context, in *kmsapi.ScheduleKeyDe
 	}
 	var out *kmsapi.ScheduleKeyDeletionOutput
 	err := s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "ScheduleKeyDeletion"); err != nil {
+			return err
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -242,6 +253,9 @@ func (s *KMS) ScheduleKeyDeletion(ctx *request.Context, in *kmsapi.ScheduleKeyDe
 func (s *KMS) CancelKeyDeletion(ctx *request.Context, in *kmsapi.CancelKeyDeletionInput) (*kmsapi.CancelKeyDeletionOutput, error) {
 	var arn string
 	err := s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "CancelKeyDeletion"); err != nil {
+			return err
+		}
 		if k.State != statePendingDeletion {
 			return kmsapi.ErrKMSInvalidStateException.New("%s is not pending deletion.", k.arn())
 		}
@@ -258,6 +272,9 @@ func (s *KMS) CancelKeyDeletion(ctx *request.Context, in *kmsapi.CancelKeyDeleti
 // UpdateKeyDescription replaces the description.
 func (s *KMS) UpdateKeyDescription(ctx *request.Context, in *kmsapi.UpdateKeyDescriptionInput) (*kmsapi.UpdateKeyDescriptionOutput, error) {
 	return &kmsapi.UpdateKeyDescriptionOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "UpdateKeyDescription"); err != nil {
+			return err
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -297,6 +314,9 @@ func mergeTags(cur []tag, add []kmsapi.Tag) ([]tag, error) {
 // TagResource adds or replaces tags.
 func (s *KMS) TagResource(ctx *request.Context, in *kmsapi.TagResourceInput) (*kmsapi.TagResourceOutput, error) {
 	return &kmsapi.TagResourceOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "TagResource"); err != nil {
+			return err
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -309,6 +329,9 @@ func (s *KMS) TagResource(ctx *request.Context, in *kmsapi.TagResourceInput) (*k
 // UntagResource removes tags; keys that are not set are ignored.
 func (s *KMS) UntagResource(ctx *request.Context, in *kmsapi.UntagResourceInput) (*kmsapi.UntagResourceOutput, error) {
 	return &kmsapi.UntagResourceOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "UntagResource"); err != nil {
+			return err
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -423,6 +446,9 @@ func (s *KMS) PutKeyPolicy(ctx *request.Context, in *kmsapi.PutKeyPolicyInput) (
 		return nil, err
 	}
 	return &kmsapi.PutKeyPolicyOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
+		if err := customerManaged(ctx, k, "PutKeyPolicy"); err != nil {
+			return err
+		}
 		k.Policy = *in.Policy
 		return nil
 	})

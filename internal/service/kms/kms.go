@@ -182,6 +182,25 @@ func validation(format string, args ...any) error {
 	return awserr.ValidationException.New(format, args...)
 }
 
+// customerManaged refuses changes to an AWS managed key (alias/aws/...):
+// its key policy grants no one the management actions, so AWS denies them
+// whoever calls, the account root included.
+func customerManaged(ctx *request.Context, k *key, op string) error {
+	if k.Manager != "AWS" {
+		return nil
+	}
+	return awserr.AccessDeniedException.New("User: %s is not authorized to perform: kms:%s on resource: %s because no resource-based policy allows the kms:%s action", ctx.Caller.ARN, op, k.arn(), op)
+}
+
+// dryRun answers DryRunOperationException once a request has passed every
+// check, as KMS does when DryRun is set.
+func dryRun(b *bool) error {
+	if b != nil && *b {
+		return kmsapi.ErrDryRunOperationException.New("The request would have succeeded, but the DryRun option is set.")
+	}
+	return nil
+}
+
 // usable checks that a key may be used in a cryptographic operation.
 func usable(k *key) error {
 	if k.State != stateEnabled {

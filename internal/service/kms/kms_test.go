@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -30,10 +32,10 @@ const (
 type fixture struct {
 	*KMS
 	clock *clock.Fake
-	t     *testing.T
+	t     testing.TB
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	be, err := storage.Open(storage.Options{})
 	if err != nil {
@@ -379,7 +381,7 @@ func TestAliases(t *testing.T) {
 		code                awserr.Code
 		msg                 string
 	}{
-		{"no prefix", "app", *a.KeyId, awserr.ValidationException, "Invalid identifier"},
+		{"no prefix", "app", *a.KeyId, awserr.ValidationException, `Alias must start with the prefix "alias/".`},
 		{"reserved", "alias/aws/s3", *a.KeyId, awserr.NotAuthorizedException, ""},
 		{"target alias", "alias/x", "alias/y", awserr.ValidationException, "Aliases must refer to keys"},
 		{"missing key", "alias/x", "0b3c2f4e-1d2a-4c5b-8e9f-0a1b2c3d4e5f", kmsapi.ErrNotFoundException, "does not exist"},
@@ -868,3 +870,79 @@ func TestCanonicalContext(t *testing.T) {
 	}
 }
 
+func TestDeriveSharedSecret(t *testing.T) {
+	f := newFixture(t)
+	md := f.create("ECC_NIST_P384", "KEY_AGREEMENT")
+	if strings.Join(md.KeyAgreementAlgorithms, ",") != "ECDH" || len(md.SigningAlgorithms) != 0 {
+		t.Fatalf("metadata %+v", md)
+	}
+	peer, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerDER, _ := x509.MarshalPKIXPublicKey(&peer.PublicKey)
+	out, err := f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: peerDER})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer derives the same secret from KMS's public key.
+	pub, err := f.GetPublicKey(f.ctx(), &kmsapi.GetPublicKeyInput{KeyId: md.KeyId})
+	if err != nil || strings.Join(pub.KeyAgreementAlgorithms, ",") != "ECDH" {
+		t.Fatalf("GetPublicKey %+v, %v", pub, err)
+	}
+	kpub, _ := x509.ParsePKIXPublicKey(pub.PublicKey)
+	a, _ := peer.ECDH()
+	b, _ := kpub.(*ecdsa.PublicKey).ECDH()
+	want, _ := a.ECDH(b)
+	if !bytes.Equal(out.SharedSecret, want) || len(want) != 48 {
+		t.Fatal("shared secrets differ")
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	otherDER, _ := x509.MarshalPKIXPublicKey(&other.PublicKey)
+	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: otherDER})
+	wantErr(t, err, awserr.ValidationException, "")
+	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: []byte("junk")})
+	wantErr(t, err, awserr.ValidationException, "")
+	sym := f.create("", "")
+	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: sym.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: peerDER})
+	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "not valid for DeriveSharedSecret.")
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: p("ECDSA_SHA_384")})
+	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "key usage is KEY_AGREEMENT which is not valid for Sign.")
+}
+
+func TestDryRun(t *testing.T) {
+	f := newFixture(t)
+	md := f.create("", "")
+	yes := p(true)
+	_, err := f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), DryRun: yes})
+	wantErr(t, err, kmsapi.ErrDryRunOperationException, "DryRun")
+	// Checks come first: a disabled key is refused as such.
+	f.DisableKey(f.ctx(), &kmsapi.DisableKeyInput{KeyId: md.KeyId})
+	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: p("AES_256"), DryRun: yes})
+	wantErr(t, err, kmsapi.ErrDisabledException, "")
+}
+
+func TestAWSManagedKeysAreNotCustomers(t *testing.T) {
+	f := newFixture(t)
+	arn, err := f.ManagedKey(context.Background(), account, region, "sqs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"DisableKey":          func() error { _, err := f.DisableKey(f.ctx(), &kmsapi.DisableKeyInput{KeyId: &arn}); return err },
+		"ScheduleKeyDeletion": func() error { _, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: &arn}); return err },
+		"PutKeyPolicy": func() error {
+			_, err := f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: &arn, Policy: p(defaultPolicy(account))})
+			return err
+		},
+		"DisableKeyRotation": func() error { _, err := f.DisableKeyRotation(f.ctx(), &kmsapi.DisableKeyRotationInput{KeyId: &arn}); return err },
+	} {
+		wantErr(t, call(), awserr.AccessDeniedException, "is not authorized to perform: kms:"+name+" on resource: "+arn)
+	}
+	// It is usable, and rotates yearly on its own.
+	st, err := f.GetKeyRotationStatus(f.ctx(), &kmsapi.GetKeyRotationStatusInput{KeyId: p("alias/aws/sqs")})
+	if err != nil || !*st.KeyRotationEnabled || *st.RotationPeriodInDays != 365 {
+		t.Fatalf("rotation %+v, %v", st, err)
+	}
+	f.encrypt("alias/aws/sqs", []byte("x"), nil)
+}

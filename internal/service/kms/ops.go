@@ -1,8 +1,10 @@
 package kms
 
 import (
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
@@ -97,6 +99,9 @@ func (s *KMS) Encrypt(ctx *request.Context, in *kmsapi.EncryptInput) (*kmsapi.En
 	if err != nil {
 		return nil, err
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	return &kmsapi.EncryptOutput{CiphertextBlob: ct, KeyId: ptr(k.arn()), EncryptionAlgorithm: &alg}, nil
 }
 
@@ -148,6 +153,9 @@ func (s *KMS) Decrypt(ctx *request.Context, in *kmsapi.DecryptInput) (*kmsapi.De
 	if err != nil {
 		return nil, err
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	return &kmsapi.DecryptOutput{KeyId: ptr(k.arn()), Plaintext: pt, EncryptionAlgorithm: &alg}, nil
 }
 
@@ -170,6 +178,9 @@ func (s *KMS) ReEncrypt(ctx *request.Context, in *kmsapi.ReEncryptInput) (*kmsap
 	dalg := algorithmOr(in.DestinationEncryptionAlgorithm, "SYMMETRIC_DEFAULT")
 	ct, err := encrypt(&dst, dalg, pt, in.DestinationEncryptionContext)
 	if err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
 	return &kmsapi.ReEncryptOutput{CiphertextBlob: ct, SourceKeyId: ptr(src.arn()), KeyId: ptr(dst.arn()),
@@ -218,6 +229,9 @@ func (s *KMS) GenerateDataKey(ctx *request.Context, in *kmsapi.GenerateDataKeyIn
 	if err != nil {
 		return nil, err
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	pt := randomBytes(n)
 	ct, err := sealSymmetric(&k, pt, in.EncryptionContext)
 	if err != nil {
@@ -234,6 +248,9 @@ func (s *KMS) GenerateDataKeyWithoutPlaintext(ctx *request.Context, in *kmsapi.G
 	}
 	k, err := s.symmetricKey(ctx, in.KeyId, "GenerateDataKeyWithoutPlaintext")
 	if err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
 	ct, err := sealSymmetric(&k, randomBytes(n), in.EncryptionContext)
@@ -270,6 +287,9 @@ func (s *KMS) GenerateDataKeyPair(ctx *request.Context, in *kmsapi.GenerateDataK
 	if err != nil {
 		return nil, err
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	priv, pub, enc, err := dataKeyPair(&k, *in.KeyPairSpec, in.EncryptionContext)
 	if err != nil {
 		return nil, err
@@ -283,6 +303,9 @@ func (s *KMS) GenerateDataKeyPair(ctx *request.Context, in *kmsapi.GenerateDataK
 func (s *KMS) GenerateDataKeyPairWithoutPlaintext(ctx *request.Context, in *kmsapi.GenerateDataKeyPairWithoutPlaintextInput) (*kmsapi.GenerateDataKeyPairWithoutPlaintextOutput, error) {
 	k, err := s.symmetricKey(ctx, in.KeyId, "GenerateDataKeyPairWithoutPlaintext")
 	if err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
 	_, pub, enc, err := dataKeyPair(&k, *in.KeyPairSpec, in.EncryptionContext)
@@ -343,6 +366,9 @@ func (s *KMS) Sign(ctx *request.Context, in *kmsapi.SignInput) (*kmsapi.SignOutp
 	if err != nil {
 		return nil, err
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	sig, err := sign(&k, alg, d)
 	if err != nil {
 		return nil, err
@@ -369,6 +395,9 @@ func (s *KMS) Verify(ctx *request.Context, in *kmsapi.VerifyInput) (*kmsapi.Veri
 	if !ok {
 		return nil, kmsapi.ErrKMSInvalidSignatureException.New("")
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	return &kmsapi.VerifyOutput{KeyId: ptr(k.arn()), SignatureValid: ptr(true), SigningAlgorithm: &alg}, nil
 }
 
@@ -391,7 +420,8 @@ func (s *KMS) GetPublicKey(ctx *request.Context, in *kmsapi.GetPublicKeyInput) (
 	}
 	md := k.metadata()
 	return &kmsapi.GetPublicKeyOutput{KeyId: ptr(k.arn()), PublicKey: der, CustomerMasterKeySpec: &k.Spec, KeySpec: &k.Spec,
-		KeyUsage: &k.Usage, EncryptionAlgorithms: md.EncryptionAlgorithms, SigningAlgorithms: md.SigningAlgorithms}, nil
+		KeyUsage: &k.Usage, EncryptionAlgorithms: md.EncryptionAlgorithms, SigningAlgorithms: md.SigningAlgorithms,
+		KeyAgreementAlgorithms: md.KeyAgreementAlgorithms}, nil
 }
 
 func (s *KMS) macKey(ctx *request.Context, keyID *string, alg, op string) (key, error) {
@@ -412,6 +442,9 @@ func (s *KMS) GenerateMac(ctx *request.Context, in *kmsapi.GenerateMacInput) (*k
 	if err != nil {
 		return nil, err
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	return &kmsapi.GenerateMacOutput{Mac: computeMAC(k.current().Secret, alg, in.Message), MacAlgorithm: &alg, KeyId: ptr(k.arn())}, nil
 }
 
@@ -425,5 +458,53 @@ func (s *KMS) VerifyMac(ctx *request.Context, in *kmsapi.VerifyMacInput) (*kmsap
 	if !equalMAC(computeMAC(k.current().Secret, alg, in.Message), in.Mac) {
 		return nil, kmsapi.ErrKMSInvalidMacException.New("")
 	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
 	return &kmsapi.VerifyMacOutput{KeyId: ptr(k.arn()), MacValid: ptr(true), MacAlgorithm: &alg}, nil
+}
+
+// DeriveSharedSecret is ECDH between a KEY_AGREEMENT key's private key
+// and a peer's public key (DER SubjectPublicKeyInfo on the same curve);
+// the shared secret is the x coordinate, as KMS returns it.
+func (s *KMS) DeriveSharedSecret(ctx *request.Context, in *kmsapi.DeriveSharedSecretInput) (*kmsapi.DeriveSharedSecretOutput, error) {
+	if in.Recipient != nil {
+		return nil, kmsapi.ErrUnsupportedOperationException.New("Recipient (Nitro Enclaves attestation) is not supported by niwa.")
+	}
+	k, err := s.usableFor(ctx, in.KeyId, "KEY_AGREEMENT", "DeriveSharedSecret")
+	if err != nil {
+		return nil, err
+	}
+	if *in.KeyAgreementAlgorithm != "ECDH" {
+		return nil, errAlgorithm(*in.KeyAgreementAlgorithm, k.Spec)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(k.current().Private)
+	if err != nil {
+		return nil, err
+	}
+	ek, ok := priv.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, errUsage(&k, "DeriveSharedSecret")
+	}
+	pub, err := x509.ParsePKIXPublicKey(in.PublicKey)
+	peer, isEC := pub.(*ecdsa.PublicKey)
+	if err != nil || !isEC || peer.Curve != ek.Curve {
+		return nil, validation("The public key is not a DER-encoded SubjectPublicKeyInfo on the curve of key spec %s.", k.Spec)
+	}
+	a, err := ek.ECDH()
+	if err != nil {
+		return nil, err
+	}
+	b, err := peer.ECDH()
+	if err != nil {
+		return nil, validation("The public key is not a valid point on the curve of key spec %s.", k.Spec)
+	}
+	secret, err := a.ECDH(b)
+	if err != nil {
+		return nil, validation("The public key is not a valid point on the curve of key spec %s.", k.Spec)
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	return &kmsapi.DeriveSharedSecretOutput{KeyId: ptr(k.arn()), SharedSecret: secret, KeyAgreementAlgorithm: ptr("ECDH"), KeyOrigin: ptr(k.Origin)}, nil
 }

@@ -12,14 +12,11 @@ import (
 
 const maxOnDemandRotations = 10
 
-func rotatable(k *key, op string) error {
+func rotatable(ctx *request.Context, k *key, op string) error {
 	if !specs[k.Spec].symmetric() || k.Usage != "ENCRYPT_DECRYPT" {
 		return kmsapi.ErrUnsupportedOperationException.New("%s key spec is %s which is not valid for %s.", k.arn(), k.Spec, op)
 	}
-	if k.Manager == "AWS" {
-		return kmsapi.ErrUnsupportedOperationException.New("%s is an AWS managed key: its rotation is managed by AWS.", k.arn())
-	}
-	return nil
+	return customerManaged(ctx, k, op)
 }
 
 // EnableKeyRotation turns on automatic rotation every
@@ -33,7 +30,7 @@ func (s *KMS) EnableKeyRotation(ctx *request.Context, in *kmsapi.EnableKeyRotati
 		if err := usable(k); err != nil {
 			return err
 		}
-		if err := rotatable(k, "EnableKeyRotation"); err != nil {
+		if err := rotatable(ctx, k, "EnableKeyRotation"); err != nil {
 			return err
 		}
 		next := ctx.Now().Add(days(period))
@@ -48,7 +45,7 @@ func (s *KMS) DisableKeyRotation(ctx *request.Context, in *kmsapi.DisableKeyRota
 		if err := usable(k); err != nil {
 			return err
 		}
-		if err := rotatable(k, "DisableKeyRotation"); err != nil {
+		if err := rotatable(ctx, k, "DisableKeyRotation"); err != nil {
 			return err
 		}
 		k.RotationEnabled, k.NextRotation = false, nil
@@ -80,7 +77,7 @@ func (s *KMS) RotateKeyOnDemand(ctx *request.Context, in *kmsapi.RotateKeyOnDema
 		if err := usable(k); err != nil {
 			return err
 		}
-		if err := rotatable(k, "RotateKeyOnDemand"); err != nil {
+		if err := rotatable(ctx, k, "RotateKeyOnDemand"); err != nil {
 			return err
 		}
 		n := 0
