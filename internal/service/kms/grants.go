@@ -177,7 +177,7 @@ func listGrantPage(all []grant, sc storage.Scope, limit *int32, marker *string) 
 
 // ListGrants lists the grants of a key.
 func (s *KMS) ListGrants(ctx *request.Context, in *kmsapi.ListGrantsInput) (*kmsapi.ListGrantsOutput, error) {
-	k, err := s.read(ctx, in.KeyId)
+	k, err := s.readKey(ctx, in.KeyId)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (s *KMS) RevokeGrant(ctx *request.Context, in *kmsapi.RevokeGrantInput) (*k
 }
 
 func (s *KMS) deleteGrant(ctx *request.Context, keyID *string, id string) error {
-	k, err := s.read(ctx, keyID)
+	k, err := s.readKey(ctx, keyID)
 	if err != nil {
 		return err
 	}

@@ -352,7 +352,7 @@ func (s *KMS) UntagResource(ctx *request.Context, in *kmsapi.UntagResourceInput)
 
 // ListResourceTags lists tags in the order they were set.
 func (s *KMS) ListResourceTags(ctx *request.Context, in *kmsapi.ListResourceTagsInput) (*kmsapi.ListResourceTagsOutput, error) {
-	k, err := s.read(ctx, in.KeyId)
+	k, err := s.readKey(ctx, in.KeyId)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +427,7 @@ func checkPolicyName(name *string) error {
 
 // GetKeyPolicy returns the key policy.
 func (s *KMS) GetKeyPolicy(ctx *request.Context, in *kmsapi.GetKeyPolicyInput) (*kmsapi.GetKeyPolicyOutput, error) {
-	k, err := s.read(ctx, in.KeyId)
+	k, err := s.readKey(ctx, in.KeyId)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +456,7 @@ func (s *KMS) PutKeyPolicy(ctx *request.Context, in *kmsapi.PutKeyPolicyInput) (
 
 // ListKeyPolicies names the key's policies: always "default".
 func (s *KMS) ListKeyPolicies(ctx *request.Context, in *kmsapi.ListKeyPoliciesInput) (*kmsapi.ListKeyPoliciesOutput, error) {
-	if _, err := s.read(ctx, in.KeyId); err != nil {
+	if _, err := s.readKey(ctx, in.KeyId); err != nil {
 		return nil, err
 	}
 	page, next, err := paginate([]string{"default"}, in.Limit, in.Marker, 100)

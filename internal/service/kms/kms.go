@@ -154,7 +154,7 @@ func errAliasMissing(arn string) error {
 }
 
 func errInvalidKeyID(id string) error {
-	return kmsapi.ErrNotFoundException.New("Invalid keyId '%s'", id)
+	return kmsapi.ErrNotFoundException.New("Invalid keyId %s", id)
 }
 
 func errUsage(k *key, op string) error {
@@ -380,14 +380,41 @@ func (s *KMS) read(ctx *request.Context, keyID *string) (key, error) {
 	if !changed && !expired {
 		return k, err
 	}
-	err = s.update(ctx, keyID, func(k2 *key) error { k = *k2; return nil })
+	err = s.apply(ctx, keyID, func(k2 *key) error { k = *k2; return nil })
 	return k, err
 }
 
-// update resolves keyID and runs fn on the key in one write transaction,
-// writing it back afterwards. A key found past its deletion date is
-// purged (with its aliases and grants) and answers NotFoundException.
+// keyOnly refuses an alias where AWS takes only a key id or key ARN (the
+// management operations: EnableKey, TagResource, GetKeyPolicy, ...).
+func keyOnly(keyID *string) error {
+	if keyID != nil && (strings.HasPrefix(*keyID, "alias/") || strings.HasPrefix(*keyID, "arn:") && strings.Contains(*keyID, ":alias/")) {
+		return errInvalidKeyID(*keyID)
+	}
+	return nil
+}
+
+// readKey is read for the operations that take only a key id or key ARN.
+func (s *KMS) readKey(ctx *request.Context, keyID *string) (key, error) {
+	if err := keyOnly(keyID); err != nil {
+		return key{}, err
+	}
+	return s.read(ctx, keyID)
+}
+
+// update resolves keyID (a key id or key ARN: every operation that
+// changes a key takes only those) and runs fn on the key in one write
+// transaction, writing it back afterwards.
 func (s *KMS) update(ctx *request.Context, keyID *string, fn func(k *key) error) error {
+	if err := keyOnly(keyID); err != nil {
+		return err
+	}
+	return s.apply(ctx, keyID, fn)
+}
+
+// apply is update for any key reference. A key found past its deletion
+// date is purged (with its aliases and grants) and answers
+// NotFoundException.
+func (s *KMS) apply(ctx *request.Context, keyID *string, fn func(k *key) error) error {
 	if keyID == nil {
 		return validation("KeyId is required")
 	}

@@ -173,11 +173,18 @@ func TestKeyReferences(t *testing.T) {
 	for _, tc := range []struct{ ref, msg string }{
 		{missing, "Key 'arn:aws:kms:" + region + ":" + account + ":key/" + missing + "' does not exist"},
 		{"alias/nope", "Alias arn:aws:kms:" + region + ":" + account + ":alias/nope is not found."},
-		{"not-a-key", "Invalid keyId 'not-a-key'"},
+		{"not-a-key", "Invalid keyId not-a-key"},
 		{"arn:aws:kms:us-west-2:" + account + ":key/" + *md.KeyId, "does not exist"},
 	} {
 		_, err := f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: &tc.ref})
 		wantErr(t, err, kmsapi.ErrNotFoundException, tc.msg)
+	}
+	// Management operations take only a key id or key ARN.
+	for _, ref := range []string{"alias/app", "arn:aws:kms:" + region + ":" + account + ":alias/app"} {
+		_, err := f.EnableKeyRotation(f.ctx(), &kmsapi.EnableKeyRotationInput{KeyId: &ref})
+		wantErr(t, err, kmsapi.ErrNotFoundException, "Invalid keyId "+ref)
+		_, err = f.GetKeyPolicy(f.ctx(), &kmsapi.GetKeyPolicyInput{KeyId: &ref})
+		wantErr(t, err, kmsapi.ErrNotFoundException, "Invalid keyId "+ref)
 	}
 	// Another account's key id is not this account's.
 	_, err := f.DescribeKey(f.ctxFor("210987654321"), &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
@@ -940,7 +947,7 @@ func TestAWSManagedKeysAreNotCustomers(t *testing.T) {
 		wantErr(t, call(), awserr.AccessDeniedException, "is not authorized to perform: kms:"+name+" on resource: "+arn)
 	}
 	// It is usable, and rotates yearly on its own.
-	st, err := f.GetKeyRotationStatus(f.ctx(), &kmsapi.GetKeyRotationStatusInput{KeyId: p("alias/aws/sqs")})
+	st, err := f.GetKeyRotationStatus(f.ctx(), &kmsapi.GetKeyRotationStatusInput{KeyId: &arn})
 	if err != nil || !*st.KeyRotationEnabled || *st.RotationPeriodInDays != 365 {
 		t.Fatalf("rotation %+v, %v", st, err)
 	}

@@ -55,7 +55,7 @@ func (s *KMS) DisableKeyRotation(ctx *request.Context, in *kmsapi.DisableKeyRota
 
 // GetKeyRotationStatus reports automatic rotation.
 func (s *KMS) GetKeyRotationStatus(ctx *request.Context, in *kmsapi.GetKeyRotationStatusInput) (*kmsapi.GetKeyRotationStatusOutput, error) {
-	k, err := s.read(ctx, in.KeyId)
+	k, err := s.readKey(ctx, in.KeyId)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *KMS) RotateKeyOnDemand(ctx *request.Context, in *kmsapi.RotateKeyOnDema
 
 // ListKeyRotations lists completed rotations, oldest first.
 func (s *KMS) ListKeyRotations(ctx *request.Context, in *kmsapi.ListKeyRotationsInput) (*kmsapi.ListKeyRotationsOutput, error) {
-	k, err := s.read(ctx, in.KeyId)
+	k, err := s.readKey(ctx, in.KeyId)
 	if err != nil {
 		return nil, err
 	}
