@@ -56,6 +56,10 @@ func (k *key) metadata() *kmsapi.KeyMetadata {
 		m.DeletionDate = k.DeletionDate
 		m.PendingDeletionWindowInDays = ptr(k.Window)
 	}
+	if k.Origin == "EXTERNAL" && k.ExpirationModel != "" {
+		m.ExpirationModel = ptr(k.ExpirationModel)
+		m.ValidTo = k.ValidTo
+	}
 	switch k.Usage {
 	case "ENCRYPT_DECRYPT":
 		m.EncryptionAlgorithms = append([]string{}, si.encryption...)
@@ -102,8 +106,12 @@ func (s *KMS) CreateKey(ctx *request.Context, in *kmsapi.CreateKeyInput) (*kmsap
 	if !allowed {
 		return nil, validation("KeyUsage %s is not compatible with KeySpec %s", usage, spec)
 	}
-	if in.Origin != nil && *in.Origin != "AWS_KMS" {
-		return nil, kmsapi.ErrUnsupportedOperationException.New("Origin %s is not supported by niwa: only AWS_KMS keys (imported key material and custom key stores are not implemented).", *in.Origin)
+	origin := "AWS_KMS"
+	if in.Origin != nil {
+		origin = *in.Origin
+	}
+	if origin != "AWS_KMS" && origin != "EXTERNAL" {
+		return nil, kmsapi.ErrUnsupportedOperationException.New("Origin %s is not supported by niwa: custom key stores are not implemented.", origin)
 	}
 	if in.CustomKeyStoreId != nil || in.XksKeyId != nil {
 		return nil, kmsapi.ErrUnsupportedOperationException.New("Custom key stores are not supported by niwa.")
@@ -120,15 +128,21 @@ func (s *KMS) CreateKey(ctx *request.Context, in *kmsapi.CreateKeyInput) (*kmsap
 		return nil, err
 	}
 	now := ctx.Now()
-	m, err := newMaterial(spec, now)
-	if err != nil {
-		return nil, err
-	}
 	k := key{
 		ID: newKeyID(in.MultiRegion != nil && *in.MultiRegion), Account: ctx.Account, Region: ctx.Region,
-		Usage: usage, Spec: spec, Origin: "AWS_KMS", Manager: "CUSTOMER", State: stateEnabled,
-		Created: now, Policy: policy, Tags: tags, Materials: []material{m},
+		Usage: usage, Spec: spec, Origin: origin, Manager: "CUSTOMER", State: stateEnabled,
+		Created: now, Policy: policy, Tags: tags,
 		MultiRegion: in.MultiRegion != nil && *in.MultiRegion,
+	}
+	if origin == "EXTERNAL" {
+		// Imported later (GetParametersForImport, ImportKeyMaterial).
+		k.State = statePendingImport
+	} else {
+		m, err := newMaterial(spec, now)
+		if err != nil {
+			return nil, err
+		}
+		k.Materials = []material{m}
 	}
 	if in.Description != nil {
 		k.Description = *in.Description
@@ -195,6 +209,9 @@ func (s *KMS) EnableKey(ctx *request.Context, in *kmsapi.EnableKeyInput) (*kmsap
 		if err := customerManaged(ctx, k, "EnableKey"); err != nil {
 			return err
 		}
+		if k.State == statePendingImport {
+			return errState(k)
+		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
 		}
@@ -208,6 +225,9 @@ func (s *KMS) DisableKey(ctx *request.Context, in *kmsapi.DisableKeyInput) (*kms
 	return &kmsapi.DisableKeyOutput{}, s.update(ctx, in.KeyId, func(k *key) error {
 		if err := customerManaged(ctx, k, "DisableKey"); err != nil {
 			return err
+		}
+		if k.State == statePendingImport {
+			return errState(k)
 		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
@@ -260,6 +280,9 @@ func (s *KMS) CancelKeyDeletion(ctx *request.Context, in *kmsapi.CancelKeyDeleti
 			return kmsapi.ErrKMSInvalidStateException.New("%s is not pending deletion.", k.arn())
 		}
 		k.State, k.DeletionDate, k.Window = stateDisabled, nil, 0
+		if !k.hasMaterial() {
+			k.State = statePendingImport
+		}
 		arn = k.arn()
 		return nil
 	})

@@ -68,6 +68,12 @@ type key struct {
 	Tags      []tag      `json:"tags,omitempty"`
 	Materials []material `json:"materials"`
 	// Rotation.
+	// Imported material (Origin EXTERNAL): Fingerprint (SHA-256 of the
+	// first material imported) makes reimports prove they are the same;
+	// ValidTo is when it expires on the clock.
+	Fingerprint     []byte     `json:"fingerprint,omitempty"`
+	ValidTo         *time.Time `json:"validTo,omitempty"`
+	ExpirationModel string     `json:"expirationModel,omitempty"`
 	RotationEnabled bool       `json:"rotationEnabled,omitempty"`
 	RotationPeriod  int32      `json:"rotationPeriod,omitempty"`
 	NextRotation    *time.Time `json:"nextRotation,omitempty"`
@@ -174,6 +180,8 @@ func errState(k *key) error {
 		return kmsapi.ErrDisabledException.New("%s is disabled.", k.arn())
 	case statePendingDeletion:
 		return kmsapi.ErrKMSInvalidStateException.New("%s is pending deletion.", k.arn())
+	case statePendingImport:
+		return kmsapi.ErrKMSInvalidStateException.New("%s is pending import.", k.arn())
 	}
 	return kmsapi.ErrKMSInvalidStateException.New("%s is %s.", k.arn(), k.State)
 }
@@ -225,6 +233,10 @@ func notPendingDeletion(k *key) error {
 func due(k *key, now time.Time) (deleted, changed bool) {
 	if k.State == statePendingDeletion && k.DeletionDate != nil && !now.Before(*k.DeletionDate) {
 		return true, true
+	}
+	if k.ValidTo != nil && !now.Before(*k.ValidTo) {
+		k.dropMaterial()
+		changed = true
 	}
 	for k.RotationEnabled && k.State != statePendingDeletion && k.NextRotation != nil && !now.Before(*k.NextRotation) {
 		at := *k.NextRotation

@@ -146,7 +146,7 @@ func TestCreateKeyRefusals(t *testing.T) {
 		{"symmetric cannot sign", kmsapi.CreateKeyInput{KeyUsage: p("SIGN_VERIFY")}, awserr.ValidationException, "not compatible"},
 		{"sm2", kmsapi.CreateKeyInput{KeySpec: p("SM2"), KeyUsage: p("SIGN_VERIFY")}, kmsapi.ErrUnsupportedOperationException, "SM2"},
 		{"both specs", kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), CustomerMasterKeySpec: p("RSA_2048")}, awserr.ValidationException, "CustomerMasterKeySpec"},
-		{"external origin", kmsapi.CreateKeyInput{Origin: p("EXTERNAL")}, kmsapi.ErrUnsupportedOperationException, "EXTERNAL"},
+		{"cloudhsm origin", kmsapi.CreateKeyInput{Origin: p("AWS_CLOUDHSM")}, kmsapi.ErrUnsupportedOperationException, "AWS_CLOUDHSM"},
 		{"bad policy", kmsapi.CreateKeyInput{Policy: p("{not json")}, kmsapi.ErrMalformedPolicyDocumentException, ""},
 		{"reserved tag", kmsapi.CreateKeyInput{Tags: []kmsapi.Tag{{TagKey: p("aws:x"), TagValue: p("v")}}}, kmsapi.ErrTagException, "aws:"},
 	} {
@@ -936,13 +936,19 @@ func TestAWSManagedKeysAreNotCustomers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, call := range map[string]func() error{
-		"DisableKey":          func() error { _, err := f.DisableKey(f.ctx(), &kmsapi.DisableKeyInput{KeyId: &arn}); return err },
-		"ScheduleKeyDeletion": func() error { _, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: &arn}); return err },
+		"DisableKey": func() error { _, err := f.DisableKey(f.ctx(), &kmsapi.DisableKeyInput{KeyId: &arn}); return err },
+		"ScheduleKeyDeletion": func() error {
+			_, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: &arn})
+			return err
+		},
 		"PutKeyPolicy": func() error {
 			_, err := f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: &arn, Policy: p(defaultPolicy(account))})
 			return err
 		},
-		"DisableKeyRotation": func() error { _, err := f.DisableKeyRotation(f.ctx(), &kmsapi.DisableKeyRotationInput{KeyId: &arn}); return err },
+		"DisableKeyRotation": func() error {
+			_, err := f.DisableKeyRotation(f.ctx(), &kmsapi.DisableKeyRotationInput{KeyId: &arn})
+			return err
+		},
 	} {
 		wantErr(t, call(), awserr.AccessDeniedException, "is not authorized to perform: kms:"+name+" on resource: "+arn)
 	}
