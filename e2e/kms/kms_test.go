@@ -352,3 +352,45 @@ func TestKMSKeyPolicyAndGrants(t *testing.T) {
 		})
 	}
 }
+
+// TestKMSImportOpenSSL: key material generated and wrapped with openssl,
+// as AWS's guide does it, imports into an EXTERNAL key, which then
+// encrypts and decrypts.
+func TestKMSImportOpenSSL(t *testing.T) {
+	t.Parallel()
+	framework.RequireClient(t, "openssl", "openssl", "version")
+	n := framework.StartBinary(t)
+	cli := framework.CLIs[0]
+	dir := t.TempDir()
+	key := cliRun(t, n, cli, "kms", "create-key", "--origin", "EXTERNAL")["KeyMetadata"].(map[string]any)
+	if key["KeyState"] != "PendingImport" {
+		t.Fatalf("create-key --origin EXTERNAL: %v", key)
+	}
+	id := key["KeyId"].(string)
+	params := cliRun(t, n, cli, "kms", "get-parameters-for-import", "--key-id", id,
+		"--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
+	pub := write(t, dir, "wrapping.der", b64(t, params["PublicKey"]))
+	token := write(t, dir, "token.bin", b64(t, params["ImportToken"]))
+	material := filepath.Join(dir, "material.bin")
+	wrapped := filepath.Join(dir, "wrapped.bin")
+	for _, args := range [][]string{
+		{"rand", "-out", material, "32"},
+		{"pkeyutl", "-encrypt", "-in", material, "-out", wrapped, "-inkey", pub, "-keyform", "DER", "-pubin",
+			"-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256", "-pkeyopt", "rsa_mgf1_md:sha256"},
+	} {
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+	}
+	cliRun(t, n, cli, "kms", "import-key-material", "--key-id", id, "--import-token", "fileb://"+token,
+		"--encrypted-key-material", "fileb://"+wrapped, "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
+	pt := write(t, dir, "pt.txt", []byte("imported key"))
+	enc := cliRun(t, n, cli, "kms", "encrypt", "--key-id", id, "--plaintext", "fileb://"+pt)
+	ct := write(t, dir, "ct.bin", b64(t, enc["CiphertextBlob"]))
+	dec := cliRun(t, n, cli, "kms", "decrypt", "--ciphertext-blob", "fileb://"+ct)
+	if string(b64(t, dec["Plaintext"])) != "imported key" {
+		t.Fatalf("decrypt: %v", dec)
+	}
+	cliRun(t, n, cli, "kms", "delete-imported-key-material", "--key-id", id)
+	cliFail(t, n, cli, "KMSInvalidStateException", "kms", "decrypt", "--ciphertext-blob", "fileb://"+ct)
+}
