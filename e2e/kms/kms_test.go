@@ -349,6 +349,33 @@ func TestKMSKeyPolicyAndGrants(t *testing.T) {
 			}
 			_, err = user.Encrypt(ctx, &kms.EncryptInput{KeyId: locked.KeyMetadata.KeyId, Plaintext: []byte("p")})
 			framework.WantAPIError(t, err, "AccessDeniedException", "")
+
+			// kms:CallerAccount in a key policy: a statement for any
+			// principal of the account allows Decrypt (no IAM allow
+			// needed), one for another account does not.
+			for _, tc := range []struct {
+				account string
+				allowed bool
+			}{{"000000000000", true}, {"111111111111", false}} {
+				pk, err := root.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(
+					`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"},` +
+						`{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*",` +
+						`"Condition":{"StringEquals":{"kms:CallerAccount":"` + tc.account + `"}}}]}`)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := root.Encrypt(ctx, &kms.EncryptInput{KeyId: pk.KeyMetadata.KeyId, Plaintext: []byte("z")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = user.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: e.CiphertextBlob})
+				if tc.allowed && err != nil {
+					t.Errorf("kms:CallerAccount %s: %v", tc.account, err)
+				}
+				if !tc.allowed {
+					framework.WantAPIError(t, err, "AccessDeniedException", "")
+				}
+			}
 		})
 	}
 }

@@ -402,6 +402,10 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)
+		if strings.HasPrefix(c.Action, "kms:") {
+			// KMS's own name for it, which key policies use.
+			k.Set("kms:CallerAccount", s.principal.Account)
+		}
 		k.Set("aws:userid", s.principal.UserID)
 		k.Set("aws:PrincipalType", s.kind)
 		k.Set("aws:username", s.username)
