@@ -253,7 +253,7 @@ func (s *KMS) managedKey(clk clock.Clock, account, region, service, label string
 			Description: "Default key that protects my " + label + " data when no other key is defined",
 			Usage:       "ENCRYPT_DECRYPT", Spec: "SYMMETRIC_DEFAULT", Origin: "AWS_KMS", Manager: "AWS",
 			State: stateEnabled, Created: now, Policy: managedPolicy(account, service, region),
-			Materials: []material{m}, RotationEnabled: true, RotationPeriod: 365, NextRotation: &next,
+			Materials: []material{m}, Seed: randomBytes(32), RotationEnabled: true, RotationPeriod: 365, NextRotation: &next,
 		}
 		if err := keys.Put(tx, sc, k, k.ID); err != nil {
 			return err

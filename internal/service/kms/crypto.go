@@ -7,6 +7,7 @@ import (
 	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
@@ -19,6 +20,7 @@ import (
 	"errors"
 	"hash"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
@@ -105,10 +107,21 @@ func randomBytes(n int) []byte {
 }
 
 // rotate appends new key material (symmetric keys only rotate).
+//
+// Rotated material is derived from the key's Seed and the material's index
+// (HKDF-SHA256), not drawn at random: the rotation a lazy access computes
+// is the same whoever computes it first, and a multi-Region key's replicas
+// rotate to the same material as their primary without copying it.
 func (k *key) rotate(at time.Time, typ string) error {
 	m, err := newMaterial(k.Spec, at)
 	if err != nil {
 		return err
+	}
+	if k.Seed != nil && m.Secret != nil {
+		m.Secret, err = hkdf.Key(sha256.New, k.Seed, nil, "niwa kms key material "+strconv.Itoa(len(k.Materials)), len(m.Secret))
+		if err != nil {
+			return err
+		}
 	}
 	k.Materials = append(k.Materials, m)
 	k.Rotations = append(k.Rotations, rotation{Date: at, Type: typ})

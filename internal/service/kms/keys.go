@@ -71,11 +71,7 @@ func (k *key) metadata() *kmsapi.KeyMetadata {
 		m.KeyAgreementAlgorithms = []string{"ECDH"}
 	}
 	if k.MultiRegion {
-		m.MultiRegionConfiguration = &kmsapi.MultiRegionConfiguration{
-			MultiRegionKeyType: ptr("PRIMARY"),
-			PrimaryKey:         &kmsapi.MultiRegionKey{Arn: ptr(k.arn()), Region: ptr(k.Region)},
-			ReplicaKeys:        []kmsapi.MultiRegionKey{},
-		}
+		m.MultiRegionConfiguration = k.multiRegionConfig()
 	}
 	return m
 }
@@ -143,6 +139,9 @@ func (s *KMS) CreateKey(ctx *request.Context, in *kmsapi.CreateKeyInput) (*kmsap
 			return nil, err
 		}
 		k.Materials = []material{m}
+		if spec == "SYMMETRIC_DEFAULT" {
+			k.Seed = randomBytes(32)
+		}
 	}
 	if in.Description != nil {
 		k.Description = *in.Description
@@ -259,6 +258,9 @@ func (s *KMS) ScheduleKeyDeletion(ctx *request.Context, in *kmsapi.ScheduleKeyDe
 		}
 		if err := notPendingDeletion(k); err != nil {
 			return err
+		}
+		if k.MultiRegion && k.Primary == "" && len(k.Replicas) > 0 {
+			return kmsapi.ErrKMSInvalidStateException.New("%s is a multi-Region primary key with replica keys in %s: delete the replicas first.", k.arn(), strings.Join(k.Replicas, ", "))
 		}
 		when := ctx.Now().Add(days(window))
 		k.State, k.DeletionDate, k.Window = statePendingDeletion, &when, window

@@ -64,6 +64,13 @@ type key struct {
 	DeletionDate *time.Time `json:"deletionDate,omitempty"`
 	Window       int32      `json:"window,omitempty"`
 	Policy       string     `json:"policy"`
+	// Seed derives rotated key material (see rotate).
+	Seed []byte `json:"seed,omitempty"`
+	// Multi-Region keys: Primary is the primary's region on a replica
+	// ("" on the primary); Replicas are the replica regions, kept on
+	// every key of the set.
+	Primary  string   `json:"primary,omitempty"`
+	Replicas []string `json:"replicas,omitempty"`
 	// Tags keeps keys in the order they were first set, as AWS lists them.
 	Tags      []tag      `json:"tags,omitempty"`
 	Materials []material `json:"materials"`
@@ -338,8 +345,26 @@ func lookup(tx storage.Tx, r ref, now time.Time) (k key, changed, expired bool, 
 // purge removes a key whose deletion date passed, with its aliases and
 // grants.
 func purge(tx storage.Tx, sc storage.Scope, id string) error {
+	k, found, err := keys.Get(tx, sc, id)
+	if err != nil {
+		return err
+	}
 	if err := keys.Delete(tx, sc, id); err != nil {
 		return err
+	}
+	if found && k.MultiRegion && len(k.Replicas) > 0 {
+		// A deleted replica leaves its set (a primary with replicas
+		// cannot be scheduled for deletion).
+		kept := []string{}
+		for _, r := range k.Replicas {
+			if r != k.Region {
+				kept = append(kept, r)
+			}
+		}
+		k.Replicas = kept
+		if err := syncReplicas(tx, &k); err != nil {
+			return err
+		}
 	}
 	var drop []string
 	if err := aliases.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a alias) bool {
@@ -416,17 +441,18 @@ func (s *KMS) readKey(ctx *request.Context, keyID *string) (key, error) {
 // update resolves keyID (a key id or key ARN: every operation that
 // changes a key takes only those) and runs fn on the key in one write
 // transaction, writing it back afterwards.
-func (s *KMS) update(ctx *request.Context, keyID *string, fn func(k *key) error) error {
+// after, if given, run in the same transaction once the key is written.
+func (s *KMS) update(ctx *request.Context, keyID *string, fn func(k *key) error, after ...func(tx storage.Tx, k *key) error) error {
 	if err := keyOnly(keyID); err != nil {
 		return err
 	}
-	return s.apply(ctx, keyID, fn)
+	return s.apply(ctx, keyID, fn, after...)
 }
 
 // apply is update for any key reference. A key found past its deletion
 // date is purged (with its aliases and grants) and answers
 // NotFoundException.
-func (s *KMS) apply(ctx *request.Context, keyID *string, fn func(k *key) error) error {
+func (s *KMS) apply(ctx *request.Context, keyID *string, fn func(k *key) error, after ...func(tx storage.Tx, k *key) error) error {
 	if keyID == nil {
 		return validation("KeyId is required")
 	}
@@ -448,7 +474,20 @@ func (s *KMS) apply(ctx *request.Context, keyID *string, fn func(k *key) error) 
 		if err := fn(&k); err != nil {
 			return err
 		}
-		return keys.Put(tx, k.scope(), k, k.ID)
+		if err := keys.Put(tx, k.scope(), k, k.ID); err != nil {
+			return err
+		}
+		if k.MultiRegion && k.Primary == "" && len(k.Replicas) > 0 {
+			if err := syncReplicas(tx, &k); err != nil {
+				return err
+			}
+		}
+		for _, a := range after {
+			if err := a(tx, &k); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil && gone != nil {
 		return gone

@@ -959,3 +959,112 @@ func TestAWSManagedKeysAreNotCustomers(t *testing.T) {
 	}
 	f.encrypt("alias/aws/sqs", []byte("x"), nil)
 }
+
+func (f *fixture) ctxIn(r string) *request.Context {
+	c := f.ctx()
+	c.Region = r
+	return c
+}
+
+func TestMultiRegionReplicas(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{MultiRegion: p(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := out.KeyMetadata
+	if !strings.HasPrefix(*md.KeyId, "mrk-") || *md.MultiRegionConfiguration.MultiRegionKeyType != "PRIMARY" {
+		t.Fatalf("metadata %+v", md)
+	}
+	single := f.create("", "")
+	_, err = f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: single.KeyId, ReplicaRegion: p("us-west-2")})
+	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "is not a multi-Region key")
+
+	ct := f.encrypt(*md.KeyId, []byte("everywhere"), map[string]string{"c": "1"})
+	rep, err := f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: p("us-west-2"), Description: p("replica"),
+		Tags: []kmsapi.Tag{{TagKey: p("r"), TagValue: p("1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rmd := rep.ReplicaKeyMetadata
+	if *rmd.KeyId != *md.KeyId || *rmd.Arn != "arn:aws:kms:us-west-2:"+account+":key/"+*md.KeyId || *rmd.MultiRegionConfiguration.MultiRegionKeyType != "REPLICA" ||
+		*rmd.MultiRegionConfiguration.PrimaryKey.Region != region || *rmd.Description != "replica" || len(rep.ReplicaTags) != 1 {
+		t.Fatalf("replica %+v", rmd)
+	}
+	_, err = f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: p("us-west-2")})
+	wantErr(t, err, kmsapi.ErrAlreadyExistsException, "")
+	d, _ := f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
+	if rk := d.KeyMetadata.MultiRegionConfiguration.ReplicaKeys; len(rk) != 1 || *rk[0].Region != "us-west-2" {
+		t.Fatalf("primary's replicas %+v", rk)
+	}
+	west := f.ctxIn("us-west-2")
+	dec, err := f.Decrypt(west, &kmsapi.DecryptInput{CiphertextBlob: ct, EncryptionContext: map[string]string{"c": "1"}})
+	if err != nil || string(dec.Plaintext) != "everywhere" || *dec.KeyId != *rmd.Arn {
+		t.Fatalf("Decrypt in the replica's region: %+v, %v", dec, err)
+	}
+	// Per-key properties stay per key.
+	if _, err := f.DisableKey(west, &kmsapi.DisableKeyInput{KeyId: md.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Decrypt(f.ctx(), &kmsapi.DecryptInput{CiphertextBlob: ct, EncryptionContext: map[string]string{"c": "1"}}); err != nil {
+		t.Fatalf("disabling the replica disabled the primary: %v", err)
+	}
+	f.EnableKey(west, &kmsapi.EnableKeyInput{KeyId: md.KeyId})
+
+	// Rotation is the primary's, shared with the replica.
+	_, err = f.EnableKeyRotation(west, &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId})
+	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "replica")
+	if _, err := f.EnableKeyRotation(f.ctx(), &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId, RotationPeriodInDays: p(int32(90))}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := f.GetKeyRotationStatus(west, &kmsapi.GetKeyRotationStatusInput{KeyId: md.KeyId}); !*st.KeyRotationEnabled {
+		t.Error("replica does not see the primary's rotation")
+	}
+	if _, err := f.RotateKeyOnDemand(f.ctx(), &kmsapi.RotateKeyOnDemandInput{KeyId: md.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	// Automatic rotation happens lazily and separately in each region, to
+	// the same material.
+	f.clock.Advance(91 * 24 * time.Hour)
+	for _, pair := range [][2]*request.Context{{f.ctx(), west}, {west, f.ctx()}} {
+		out, err := f.Encrypt(pair[0], &kmsapi.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("r")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := parseBlob(out.CiphertextBlob); h.Material != 2 {
+			t.Errorf("material %d, want 2", h.Material)
+		}
+		if _, err := f.Decrypt(pair[1], &kmsapi.DecryptInput{CiphertextBlob: out.CiphertextBlob}); err != nil {
+			t.Fatalf("cross-region Decrypt after rotation: %v", err)
+		}
+	}
+
+	// The primary cannot go while replicas exist; a replica can.
+	_, err = f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId})
+	wantErr(t, err, kmsapi.ErrKMSInvalidStateException, "replica")
+
+	// UpdatePrimaryRegion swaps the roles.
+	if _, err := f.UpdatePrimaryRegion(f.ctx(), &kmsapi.UpdatePrimaryRegionInput{KeyId: md.KeyId, PrimaryRegion: p("us-west-2")}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
+	dw, _ := f.DescribeKey(west, &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
+	if *d.KeyMetadata.MultiRegionConfiguration.MultiRegionKeyType != "REPLICA" || *dw.KeyMetadata.MultiRegionConfiguration.MultiRegionKeyType != "PRIMARY" ||
+		*d.KeyMetadata.MultiRegionConfiguration.PrimaryKey.Region != "us-west-2" {
+		t.Fatalf("after UpdatePrimaryRegion: %+v / %+v", d.KeyMetadata.MultiRegionConfiguration, dw.KeyMetadata.MultiRegionConfiguration)
+	}
+	if _, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: p(int32(7))}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(8 * 24 * time.Hour)
+	if _, err := f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: md.KeyId}); !kmsapi.ErrNotFoundException.Is(err) {
+		t.Fatalf("replica not deleted: %v", err)
+	}
+	dw, _ = f.DescribeKey(west, &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
+	if len(dw.KeyMetadata.MultiRegionConfiguration.ReplicaKeys) != 0 {
+		t.Errorf("deleted replica still listed: %+v", dw.KeyMetadata.MultiRegionConfiguration.ReplicaKeys)
+	}
+	if _, err := f.ScheduleKeyDeletion(west, &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId}); err != nil {
+		t.Fatalf("primary without replicas: %v", err)
+	}
+}

@@ -16,6 +16,9 @@ func rotatable(ctx *request.Context, k *key, op string) error {
 	if !specs[k.Spec].symmetric() || k.Usage != "ENCRYPT_DECRYPT" {
 		return kmsapi.ErrUnsupportedOperationException.New("%s key spec is %s which is not valid for %s.", k.arn(), k.Spec, op)
 	}
+	if err := notReplica(k, op); err != nil {
+		return err
+	}
 	if k.Origin == "EXTERNAL" {
 		return kmsapi.ErrUnsupportedOperationException.New("%s origin is EXTERNAL which is not valid for %s.", k.arn(), op)
 	}
