@@ -61,8 +61,9 @@ func syncReplicas(tx storage.Tx, k *key) error {
 		if o.Region == o.Primary {
 			o.Primary = ""
 		}
-		if k.Primary == "" {
-			// k is the primary: its shared properties win.
+		if k.Primary == "" && k.Origin != "EXTERNAL" {
+			// k is the primary: its shared properties win. (Imported
+			// material is imported into each key of the set, as on AWS.)
 			o.Materials, o.Seed, o.Rotations = k.Materials, k.Seed, k.Rotations
 			o.RotationEnabled, o.RotationPeriod, o.NextRotation = k.RotationEnabled, k.RotationPeriod, k.NextRotation
 			o.Fingerprint, o.ValidTo, o.ExpirationModel = k.Fingerprint, k.ValidTo, k.ExpirationModel
@@ -114,10 +115,10 @@ func (s *KMS) ReplicateKey(ctx *request.Context, in *kmsapi.ReplicateKeyInput) (
 		replica = *k
 		replica.Region, replica.Primary, replica.Created = region, k.Region, now
 		replica.State = stateEnabled
-		if !k.hasMaterial() {
+		if k.Origin == "EXTERNAL" {
+			// The same material must be imported into the replica too.
+			replica.Materials, replica.ValidTo, replica.ExpirationModel = nil, nil, ""
 			replica.State = statePendingImport
-		} else if k.State == stateDisabled {
-			replica.State = stateEnabled
 		}
 		replica.DeletionDate, replica.Window = nil, 0
 		replica.Policy, replica.Tags = defaultPolicy(ctx.Account), tags
