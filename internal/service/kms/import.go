@@ -99,7 +99,11 @@ func (s *KMS) GetParametersForImport(ctx *request.Context, in *kmsapi.GetParamet
 	if err := notPendingDeletion(&k); err != nil {
 		return nil, err
 	}
-	wk, err := rsa.GenerateKey(rand.Reader, wrappingBits(spec))
+	var wk *rsa.PrivateKey
+	err = s.rsaBound(ctx, func() (err error) {
+		wk, err = rsa.GenerateKey(rand.Reader, wrappingBits(spec))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

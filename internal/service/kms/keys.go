@@ -134,7 +134,17 @@ func (s *KMS) CreateKey(ctx *request.Context, in *kmsapi.CreateKeyInput) (*kmsap
 		// Imported later (GetParametersForImport, ImportKeyMaterial).
 		k.State = statePendingImport
 	} else {
-		m, err := newMaterial(spec, now)
+		var m material
+		gen := func() error {
+			var err error
+			m, err = newMaterial(spec, now)
+			return err
+		}
+		if si.rsaBits > 0 {
+			err = s.rsaBound(ctx, gen)
+		} else {
+			err = gen()
+		}
 		if err != nil {
 			return nil, err
 		}

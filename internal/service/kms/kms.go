@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"runtime"
 	"strings"
 	"time"
 
@@ -28,6 +29,11 @@ import (
 type KMS struct {
 	store storage.Store
 	clock clock.Clock
+	// rsaGen bounds concurrent RSA key generations (CreateKey,
+	// GenerateDataKeyPair, GetParametersForImport): an RSA-4096 key costs
+	// up to seconds of CPU, and a burst of requests must not take every
+	// core from the rest of niwa.
+	rsaGen chan struct{}
 }
 
 // New returns the KMS service.
@@ -35,7 +41,19 @@ func New(store storage.Store, clk clock.Clock) *KMS {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &KMS{store: store, clock: clk}
+	return &KMS{store: store, clock: clk, rsaGen: make(chan struct{}, max(1, runtime.NumCPU()/2))}
+}
+
+// rsaBound runs f, an RSA key generation, when a slot is free; a request
+// whose client gave up while waiting answers ThrottlingException.
+func (s *KMS) rsaBound(ctx context.Context, f func() error) error {
+	select {
+	case s.rsaGen <- struct{}{}:
+	case <-ctx.Done():
+		return awserr.Throttling.New("Rate exceeded")
+	}
+	defer func() { <-s.rsaGen }()
+	return f()
 }
 
 // Key states.

@@ -1068,3 +1068,26 @@ func TestMultiRegionReplicas(t *testing.T) {
 		t.Fatalf("primary without replicas: %v", err)
 	}
 }
+
+// TestRSAGenerationIsBounded: with every RSA generation slot busy, a
+// request whose client gave up is refused instead of queueing CPU work;
+// other keys are not held up.
+func TestRSAGenerationIsBounded(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < cap(f.rsaGen); i++ {
+		f.rsaGen <- struct{}{}
+	}
+	ctx := f.ctx()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	ctx.Context = gone
+	_, err := f.CreateKey(ctx, &kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), KeyUsage: p("SIGN_VERIFY")})
+	wantErr(t, err, awserr.Throttling, "")
+	if _, err := f.CreateKey(ctx, &kmsapi.CreateKeyInput{KeySpec: p("ECC_NIST_P256"), KeyUsage: p("SIGN_VERIFY")}); err != nil {
+		t.Fatal(err)
+	}
+	<-f.rsaGen
+	if _, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), KeyUsage: p("SIGN_VERIFY")}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -290,7 +290,11 @@ func (s *KMS) GenerateDataKeyPair(ctx *request.Context, in *kmsapi.GenerateDataK
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	priv, pub, enc, err := dataKeyPair(&k, *in.KeyPairSpec, in.EncryptionContext)
+	var priv, pub, enc []byte
+	err = s.rsaBound(ctx, func() (err error) {
+		priv, pub, enc, err = dataKeyPair(&k, *in.KeyPairSpec, in.EncryptionContext)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +312,11 @@ func (s *KMS) GenerateDataKeyPairWithoutPlaintext(ctx *request.Context, in *kmsa
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	_, pub, enc, err := dataKeyPair(&k, *in.KeyPairSpec, in.EncryptionContext)
+	var pub, enc []byte
+	err = s.rsaBound(ctx, func() (err error) {
+		_, pub, enc, err = dataKeyPair(&k, *in.KeyPairSpec, in.EncryptionContext)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
