@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"sort"
 	"strings"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
@@ -158,28 +159,62 @@ func (s *KMS) ListAliases(ctx *request.Context, in *kmsapi.ListAliasesInput) (*k
 		}
 		opts.After = []string{*in.Marker}
 	}
-	out := &kmsapi.ListAliasesOutput{Aliases: []kmsapi.AliasListEntry{}, Truncated: ptr(false)}
+	// Live aliases after the marker, one more than a page, in name order.
+	var page []kmsapi.AliasListEntry
+	stored := map[string]bool{}
 	err := s.store.View(func(tx storage.Tx) error {
-		return aliases.List(tx, sc, nil, opts, func(_ []string, a alias) bool {
-			if target != "" && a.Target != target {
+		if err := aliases.List(tx, sc, nil, opts, func(_ []string, a alias) bool {
+			stored[a.Name] = true
+			if (target != "" && a.Target != target) || !s.keyLive(tx, sc, a.Target, ctx) {
 				return true
 			}
-			if !s.keyLive(tx, sc, a.Target, ctx) {
-				return true
-			}
-			if len(out.Aliases) == limit {
-				out.Truncated = ptr(true)
-				out.NextMarker = out.Aliases[limit-1].AliasName
-				return false
-			}
-			out.Aliases = append(out.Aliases, kmsapi.AliasListEntry{
+			page = append(page, kmsapi.AliasListEntry{
 				AliasName: ptr(a.Name), AliasArn: ptr(aliasARN(sc, a.Name)), TargetKeyId: ptr(a.Target),
 				CreationDate: ptr(a.Created), LastUpdatedDate: ptr(a.Updated),
 			})
-			return true
-		})
+			return len(page) <= limit
+		}); err != nil {
+			return err
+		}
+		if target != "" {
+			return nil
+		}
+		// AWS lists the predefined AWS managed aliases before their keys
+		// exist (no TargetKeyId); tools look them up this way.
+		for _, name := range predefinedAliases() {
+			if (in.Marker != nil && name <= *in.Marker) || stored[name] {
+				continue
+			}
+			if _, found, err := aliases.Get(tx, sc, name); err != nil {
+				return err
+			} else if !found {
+				page = append(page, kmsapi.AliasListEntry{AliasName: ptr(name), AliasArn: ptr(aliasARN(sc, name))})
+			}
+		}
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(page, func(i, j int) bool { return *page[i].AliasName < *page[j].AliasName })
+	out := &kmsapi.ListAliasesOutput{Aliases: page, Truncated: ptr(false)}
+	if len(page) > limit {
+		out.Aliases, out.Truncated, out.NextMarker = page[:limit], ptr(true), page[limit-1].AliasName
+	}
+	if out.Aliases == nil {
+		out.Aliases = []kmsapi.AliasListEntry{}
+	}
+	return out, nil
+}
+
+// predefinedAliases are the AWS managed aliases, sorted.
+func predefinedAliases() []string {
+	out := make([]string, 0, len(managedServices))
+	for svc := range managedServices {
+		out = append(out, "alias/aws/"+svc)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // managedServices are the services whose AWS managed keys

@@ -366,7 +366,7 @@ func TestKeyStates(t *testing.T) {
 	wantErr(t, err, kmsapi.ErrNotFoundException, "is not found")
 	lk, _ := f.ListKeys(f.ctx(), &kmsapi.ListKeysInput{})
 	la, _ := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{})
-	if len(lk.Keys) != 0 || len(la.Aliases) != 0 {
+	if len(lk.Keys) != 0 || len(targeted(la.Aliases)) != 0 {
 		t.Errorf("after deletion: keys %v aliases %v", lk.Keys, la.Aliases)
 	}
 	// The record is gone from the store, not only hidden.
@@ -423,6 +423,63 @@ func TestAliases(t *testing.T) {
 	}
 	_, err = f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: p("alias/app")})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "is not found.")
+}
+
+// targeted drops the predefined AWS aliases that have no key yet.
+func targeted(as []kmsapi.AliasListEntry) []kmsapi.AliasListEntry {
+	var out []kmsapi.AliasListEntry
+	for _, a := range as {
+		if a.TargetKeyId != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func TestListAliasesPredefined(t *testing.T) {
+	f := newFixture(t)
+	md := f.create("", "")
+	for _, n := range []string{"alias/a", "alias/zz"} {
+		if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: p(n), TargetKeyId: md.KeyId}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s3, _ := f.ManagedKey(context.Background(), account, region, "s3")
+	var names []string
+	var marker *string
+	for {
+		out, err := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{Limit: p(int32(5)), Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range out.Aliases {
+			names = append(names, *a.AliasName)
+			switch *a.AliasName {
+			case "alias/aws/s3":
+				if a.TargetKeyId == nil || !strings.HasSuffix(s3, *a.TargetKeyId) {
+					t.Errorf("alias/aws/s3 = %+v", a)
+				}
+			case "alias/aws/ebs":
+				if a.TargetKeyId != nil || *a.AliasArn != "arn:aws:kms:"+region+":"+account+":alias/aws/ebs" {
+					t.Errorf("alias/aws/ebs = %+v", a)
+				}
+			}
+		}
+		if !*out.Truncated {
+			break
+		}
+		marker = out.NextMarker
+	}
+	want := append([]string{"alias/a"}, predefinedAliases()...)
+	want = append(want, "alias/zz")
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("names %v\nwant %v", names, want)
+	}
+	// Listing one key's aliases shows only its own.
+	out, _ := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{KeyId: md.KeyId})
+	if len(out.Aliases) != 2 {
+		t.Errorf("key's aliases %+v", out.Aliases)
+	}
 }
 
 func TestManagedKey(t *testing.T) {
