@@ -263,7 +263,7 @@ func due(k *key, now time.Time) (deleted, changed bool) {
 		k.dropMaterial()
 		changed = true
 	}
-	for k.RotationEnabled && k.State != statePendingDeletion && k.NextRotation != nil && !now.Before(*k.NextRotation) {
+	for k.RotationEnabled && k.RotationPeriod > 0 && k.State != statePendingDeletion && k.NextRotation != nil && !now.Before(*k.NextRotation) {
 		at := *k.NextRotation
 		if err := k.rotate(at, "AUTOMATIC"); err != nil {
 			break
