@@ -358,6 +358,26 @@ func TestKMSKeyPolicyAndGrants(t *testing.T) {
 			_, err = user.Encrypt(ctx, &kms.EncryptInput{KeyId: locked.KeyMetadata.KeyId, Plaintext: []byte("p")})
 			framework.WantAPIError(t, err, "AccessDeniedException", "")
 
+			// aws:ResourceTag conditions read the key's tags (ABAC).
+			tagger := kms.NewFromConfig(framework.IAMUser(t, n, "kms-abac",
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"a"}}}]}`))
+			for _, tc := range []struct {
+				team    string
+				allowed bool
+			}{{"a", true}, {"b", false}} {
+				tk, err := root.CreateKey(ctx, &kms.CreateKeyInput{Tags: []kmstypes.Tag{{TagKey: aws.String("team"), TagValue: aws.String(tc.team)}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = tagger.Encrypt(ctx, &kms.EncryptInput{KeyId: tk.KeyMetadata.KeyId, Plaintext: []byte("t")})
+				if tc.allowed && err != nil {
+					t.Errorf("team %s: %v", tc.team, err)
+				}
+				if !tc.allowed {
+					framework.WantAPIError(t, err, "AccessDeniedException", "")
+				}
+			}
+
 			// kms:CallerAccount in a key policy: a statement for any
 			// principal of the account allows Decrypt (no IAM allow
 			// needed), one for another account does not.
