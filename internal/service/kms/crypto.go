@@ -6,6 +6,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -35,6 +36,7 @@ type specInfo struct {
 	rsaBits    int
 	curve      elliptic.Curve
 	k1         bool // secp256k1
+	ed         bool // Ed25519
 	hmacBytes  int
 }
 
@@ -51,13 +53,17 @@ var specs = map[string]specInfo{
 	"ECC_NIST_P384":     {usages: []string{"SIGN_VERIFY", "KEY_AGREEMENT"}, signing: []string{"ECDSA_SHA_384"}, curve: elliptic.P384()},
 	"ECC_NIST_P521":     {usages: []string{"SIGN_VERIFY", "KEY_AGREEMENT"}, signing: []string{"ECDSA_SHA_512"}, curve: elliptic.P521()},
 	"ECC_SECG_P256K1":   {usages: []string{"SIGN_VERIFY"}, signing: []string{"ECDSA_SHA_256"}, k1: true},
-	"HMAC_224":          {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_224", hmacBytes: 28},
-	"HMAC_256":          {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_256", hmacBytes: 32},
-	"HMAC_384":          {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_384", hmacBytes: 48},
-	"HMAC_512":          {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_512", hmacBytes: 64},
+	// ED25519_SHA_512 is pure Ed25519 over a RAW message;
+	// ED25519_PH_SHA_512 is Ed25519ph over a SHA-512 DIGEST (see
+	// signingDigest).
+	"ECC_NIST_EDWARDS25519": {usages: []string{"SIGN_VERIFY"}, signing: []string{"ED25519_SHA_512", "ED25519_PH_SHA_512"}, ed: true},
+	"HMAC_224":              {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_224", hmacBytes: 28},
+	"HMAC_256":              {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_256", hmacBytes: 32},
+	"HMAC_384":              {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_384", hmacBytes: 48},
+	"HMAC_512":              {usages: []string{"GENERATE_VERIFY_MAC"}, mac: "HMAC_SHA_512", hmacBytes: 64},
 }
 
-func (si specInfo) symmetric() bool { return si.rsaBits == 0 && si.curve == nil && !si.k1 }
+func (si specInfo) symmetric() bool { return si.rsaBits == 0 && si.curve == nil && !si.k1 && !si.ed }
 
 // newMaterial makes fresh key material for spec.
 func newMaterial(spec string, now time.Time) (material, error) {
@@ -96,6 +102,12 @@ func newPrivateKey(spec string) ([]byte, error) {
 		return x509.MarshalPKCS8PrivateKey(k)
 	case si.k1:
 		return newK1PrivateKey()
+	case si.ed:
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		return x509.MarshalPKCS8PrivateKey(k)
 	}
 	return nil, errors.New("kms: no private key for spec " + spec)
 }
@@ -275,6 +287,8 @@ func sign(k *key, alg string, dgst []byte) ([]byte, error) {
 		return rsa.SignPKCS1v15(rand.Reader, pk, h, dgst)
 	case *ecdsa.PrivateKey:
 		return ecdsa.SignASN1(rand.Reader, pk, dgst)
+	case ed25519.PrivateKey:
+		return pk.Sign(nil, dgst, edOptions(alg))
 	}
 	return nil, errors.New("kms: not a signing key")
 }
@@ -297,8 +311,19 @@ func verify(k *key, alg string, dgst, sig []byte) (bool, error) {
 		return rsa.VerifyPKCS1v15(&pk.PublicKey, h, dgst, sig) == nil, nil
 	case *ecdsa.PrivateKey:
 		return ecdsa.VerifyASN1(&pk.PublicKey, dgst, sig), nil
+	case ed25519.PrivateKey:
+		return ed25519.VerifyWithOptions(pk.Public().(ed25519.PublicKey), dgst, sig, edOptions(alg)) == nil, nil
 	}
 	return false, errors.New("kms: not a signing key")
+}
+
+// edOptions are the Ed25519 variant of alg: Ed25519ph signs a SHA-512
+// prehash, pure Ed25519 the message.
+func edOptions(alg string) *ed25519.Options {
+	if alg == "ED25519_PH_SHA_512" {
+		return &ed25519.Options{Hash: crypto.SHA512}
+	}
+	return &ed25519.Options{}
 }
 
 // publicKeyDER returns the DER SubjectPublicKeyInfo of a private key.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -347,6 +348,10 @@ func checkMaterial(spec string, b []byte) (material, error) {
 		}
 	case *ecdsa.PrivateKey:
 		if si.curve == nil || pk.Curve != si.curve {
+			return bad()
+		}
+	case ed25519.PrivateKey:
+		if !si.ed {
 			return bad()
 		}
 	default:

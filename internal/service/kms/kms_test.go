@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/json"
 	"net/http/httptest"
@@ -1146,5 +1148,67 @@ func TestRSAGenerationIsBounded(t *testing.T) {
 	<-f.rsaGen
 	if _, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), KeyUsage: p("SIGN_VERIFY")}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEd25519(t *testing.T) {
+	f := newFixture(t)
+	md := f.create("ECC_NIST_EDWARDS25519", "SIGN_VERIFY")
+	if strings.Join(md.SigningAlgorithms, ",") != "ED25519_SHA_512,ED25519_PH_SHA_512" {
+		t.Fatalf("algorithms %v", md.SigningAlgorithms)
+	}
+	pubOut, err := f.GetPublicKey(f.ctx(), &kmsapi.GetPublicKeyInput{KeyId: md.KeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := x509.ParsePKIXPublicKey(pubOut.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := pk.(ed25519.PublicKey)
+	msg := []byte("ed25519 message")
+
+	pure, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: p("ED25519_SHA_512")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ed25519.Verify(pub, msg, pure.Signature) {
+		t.Error("pure Ed25519 signature does not verify")
+	}
+	if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: msg, Signature: pure.Signature, SigningAlgorithm: p("ED25519_SHA_512")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: make([]byte, 64), MessageType: p("DIGEST"), SigningAlgorithm: p("ED25519_SHA_512")})
+	wantErr(t, err, awserr.ValidationException, "requires MessageType RAW")
+
+	// Ed25519ph over the caller's SHA-512 digest: KMS prehashes it again,
+	// so a verifier checks Ed25519ph with the digest as the message.
+	d := sha512.Sum512(msg)
+	ph, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: d[:], MessageType: p("DIGEST"), SigningAlgorithm: p("ED25519_PH_SHA_512")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dd := sha512.Sum512(d[:])
+	if err := ed25519.VerifyWithOptions(pub, dd[:], ph.Signature, &ed25519.Options{Hash: crypto.SHA512}); err != nil {
+		t.Errorf("Ed25519ph signature does not verify: %v", err)
+	}
+	if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d[:], MessageType: p("DIGEST"), Signature: ph.Signature, SigningAlgorithm: p("ED25519_PH_SHA_512")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d[:], MessageType: p("DIGEST"), Signature: pure.Signature, SigningAlgorithm: p("ED25519_PH_SHA_512")})
+	wantErr(t, err, kmsapi.ErrKMSInvalidSignatureException, "")
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: p("ED25519_PH_SHA_512")})
+	wantErr(t, err, awserr.ValidationException, "requires MessageType DIGEST")
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: p("ECDSA_SHA_256")})
+	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "incompatible with key spec ECC_NIST_EDWARDS25519")
+
+	sym := f.create("", "")
+	pair, err := f.GenerateDataKeyPair(f.ctx(), &kmsapi.GenerateDataKeyPairInput{KeyId: sym.KeyId, KeyPairSpec: p("ECC_NIST_EDWARDS25519")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(pair.PrivateKeyPlaintext)
+	if _, ok := priv.(ed25519.PrivateKey); err != nil || !ok {
+		t.Fatalf("data key pair private key %T, %v", priv, err)
 	}
 }

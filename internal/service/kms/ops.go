@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha512"
 	"crypto/x509"
 	"errors"
 
@@ -342,6 +343,26 @@ func (s *KMS) GenerateRandom(ctx *request.Context, in *kmsapi.GenerateRandomInpu
 // hashed with the algorithm's hash, DIGEST messages must already have
 // its length.
 func signingDigest(alg string, msgType *string, msg []byte) ([]byte, error) {
+	digestType := msgType != nil && *msgType == "DIGEST"
+	switch alg {
+	case "ED25519_SHA_512":
+		// Pure Ed25519 signs the message itself.
+		if digestType {
+			return nil, validation("ED25519_SHA_512 signing algorithm requires MessageType RAW.")
+		}
+		return msg, nil
+	case "ED25519_PH_SHA_512":
+		// The caller's SHA-512 digest is prehashed once more (FIPS 186-5
+		// 7.8.1 step 1), as KMS does.
+		if !digestType {
+			return nil, validation("ED25519_PH_SHA_512 signing algorithm requires MessageType DIGEST.")
+		}
+		if len(msg) != sha512.Size {
+			return nil, validation("Digest is invalid length for algorithm %s.", alg)
+		}
+		d := sha512.Sum512(msg)
+		return d[:], nil
+	}
 	h := signingHash(alg)
 	if msgType != nil && *msgType == "DIGEST" {
 		if len(msg) != h.Size() {
