@@ -282,12 +282,11 @@ type ref struct {
 	sc    storage.Scope
 	id    string // key id, when given directly
 	alias string // alias name (alias/...), when given as an alias
-	raw   string
 }
 
 // parseKeyRef accepts a key id, key ARN, alias name or alias ARN.
 func parseKeyRef(ctx *request.Context, s string) (ref, error) {
-	r := ref{sc: scopeOf(ctx), raw: s}
+	r := ref{sc: scopeOf(ctx)}
 	switch {
 	case strings.HasPrefix(s, "arn:"):
 		p := strings.SplitN(s, ":", 6)
@@ -522,7 +521,7 @@ func (s *KMS) ResourcePolicy(ctx context.Context, arn string) (document, owner s
 		return "", "", false, nil
 	}
 	sc := storage.Scope{Account: p[4], Region: p[3]}
-	r := ref{sc: sc, raw: arn}
+	r := ref{sc: sc}
 	switch {
 	case strings.HasPrefix(p[5], "key/"):
 		r.id = p[5][4:]
