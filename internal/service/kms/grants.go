@@ -115,6 +115,11 @@ func (s *KMS) CreateGrant(ctx *request.Context, in *kmsapi.CreateGrantInput) (*k
 		if err := notPendingDeletion(&k); err != nil {
 			return err
 		}
+		for _, op := range g.Operations {
+			if !grantable(&k, op) {
+				return validation("The grant operation %s is not valid for %s (key spec %s, key usage %s).", op, k.arn(), k.Spec, k.Usage)
+			}
+		}
 		g.KeyID = k.ID
 		if g.Name != "" {
 			var found *grant
@@ -139,6 +144,30 @@ func (s *KMS) CreateGrant(ctx *request.Context, in *kmsapi.CreateGrantInput) (*k
 		return nil, err
 	}
 	return &kmsapi.CreateGrantOutput{GrantId: &g.ID, GrantToken: &g.Token}, nil
+}
+
+// grantable reports whether a grant on k may allow op: the operations
+// the key supports, and the grant management ones every key has.
+func grantable(k *key, op string) bool {
+	switch op {
+	case "CreateGrant", "RetireGrant", "DescribeKey":
+		return true
+	}
+	var ops []string
+	switch {
+	case k.Usage == "ENCRYPT_DECRYPT" && specs[k.Spec].symmetric():
+		ops = []string{"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+			"GenerateDataKeyPairWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo"}
+	case k.Usage == "ENCRYPT_DECRYPT":
+		ops = []string{"Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"}
+	case k.Usage == "SIGN_VERIFY":
+		ops = []string{"Sign", "Verify", "GetPublicKey"}
+	case k.Usage == "GENERATE_VERIFY_MAC":
+		ops = []string{"GenerateMac", "VerifyMac"}
+	case k.Usage == "KEY_AGREEMENT":
+		ops = []string{"DeriveSharedSecret", "GetPublicKey"}
+	}
+	return contains(ops, op)
 }
 
 // listGrantPage pages grants by grant id.

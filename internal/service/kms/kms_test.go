@@ -858,6 +858,14 @@ func TestGrants(t *testing.T) {
 	if err != nil || *again.GrantId != *g.GrantId {
 		t.Fatalf("same-name CreateGrant made a new grant: %v", err)
 	}
+	_, err = f.CreateGrant(f.ctx(), &kmsapi.CreateGrantInput{KeyId: md.Arn, GranteePrincipal: &grantee, Operations: []string{"Decrypt", "Sign"}})
+	wantErr(t, err, awserr.ValidationException, "Sign is not valid")
+	signer := f.create("ECC_NIST_P256", "SIGN_VERIFY")
+	_, err = f.CreateGrant(f.ctx(), &kmsapi.CreateGrantInput{KeyId: signer.KeyId, GranteePrincipal: &grantee, Operations: []string{"GenerateDataKey"}})
+	wantErr(t, err, awserr.ValidationException, "GenerateDataKey is not valid")
+	if _, err := f.CreateGrant(f.ctx(), &kmsapi.CreateGrantInput{KeyId: signer.KeyId, GranteePrincipal: &grantee, Operations: []string{"Sign", "GetPublicKey", "DescribeKey"}}); err != nil {
+		t.Fatal(err)
+	}
 	g2, err := f.CreateGrant(f.ctx(), &kmsapi.CreateGrantInput{KeyId: md.Arn, GranteePrincipal: &grantee, Operations: []string{"GenerateDataKey"}})
 	if err != nil {
 		t.Fatal(err)
