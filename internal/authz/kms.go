@@ -3,6 +3,7 @@ package authz
 import (
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
@@ -99,10 +100,74 @@ func kmsContext(op string, in fields, member string) iam.Context {
 }
 
 func kmsContextRule(op string, in fields) iam.Context {
+	member := "EncryptionContext"
 	if op == "ReEncrypt" {
-		return kmsContext(op, in, "SourceEncryptionContext")
+		member = "SourceEncryptionContext"
 	}
-	return kmsContext(op, in, "EncryptionContext")
+	c := kmsContext(op, in, member)
+	// Condition keys KMS derives from the request itself.
+	for key, m := range map[string]string{
+		"kms:EncryptionAlgorithm": "EncryptionAlgorithm", "kms:SigningAlgorithm": "SigningAlgorithm",
+		"kms:MacAlgorithm": "MacAlgorithm", "kms:DataKeyPairSpec": "KeyPairSpec",
+		"kms:GranteePrincipal": "GranteePrincipal", "kms:RetiringPrincipal": "RetiringPrincipal",
+		"kms:RotationPeriodInDays": "RotationPeriodInDays", "kms:ScheduleKeyDeletionPendingWindowInDays": "PendingWindowInDays",
+		"kms:WrappingAlgorithm": "WrappingAlgorithm", "kms:WrappingKeySpec": "WrappingKeySpec",
+		"kms:ExpirationModel": "ExpirationModel", "kms:KeyAgreementAlgorithm": "KeyAgreementAlgorithm",
+	} {
+		c.Set(key, in.str(m))
+	}
+	switch op {
+	case "Sign", "Verify":
+		c.Set("kms:MessageType", or(in.str("MessageType"), "RAW"))
+	case "CreateKey":
+		// The properties of the key being made, with CreateKey's defaults.
+		spec := or(in.str("KeySpec"), or(in.str("CustomerMasterKeySpec"), "SYMMETRIC_DEFAULT"))
+		c.Set("kms:KeySpec", spec)
+		c.Set("kms:KeyUsage", or(in.str("KeyUsage"), "ENCRYPT_DECRYPT"))
+		c.Set("kms:KeyOrigin", or(in.str("Origin"), "AWS_KMS"))
+		c.Set("kms:MultiRegion", strconv.FormatBool(in.boolean("MultiRegion")))
+		c.Set("kms:BypassPolicyLockoutSafetyCheck", strconv.FormatBool(in.boolean("BypassPolicyLockoutSafetyCheck")))
+	case "PutKeyPolicy":
+		c.Set("kms:BypassPolicyLockoutSafetyCheck", strconv.FormatBool(in.boolean("BypassPolicyLockoutSafetyCheck")))
+	case "CreateGrant":
+		if ops := in.strs("Operations"); len(ops) > 0 {
+			c["kms:grantoperations"] = ops
+		}
+	}
+	// kms:RequestAlias: the alias the request named the key by.
+	for _, m := range []string{"KeyId", "SourceKeyId", "DestinationKeyId"} {
+		k := in.str(m)
+		if i := strings.Index(k, ":alias/"); i >= 0 {
+			k = k[i+1:]
+		}
+		if strings.HasPrefix(k, "alias/") {
+			c.Set("kms:RequestAlias", k)
+			break
+		}
+	}
+	return c
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// boolean returns a bool (or *bool) member, false when absent.
+func (f fields) boolean(name string) bool {
+	fv := f.v.FieldByName(name)
+	if !fv.IsValid() {
+		return false
+	}
+	if fv.Kind() == reflect.Pointer {
+		if fv.IsNil() {
+			return false
+		}
+		fv = fv.Elem()
+	}
+	return fv.Kind() == reflect.Bool && fv.Bool()
 }
 
 // bytes returns a []byte member (nil when absent).

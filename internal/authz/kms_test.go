@@ -56,4 +56,23 @@ func TestKMSChecks(t *testing.T) {
 	if !reflect.DeepEqual(c["kms:encryptioncontext:dept"], []string{"IT"}) || !reflect.DeepEqual(c["kms:encryptioncontextkeys"], []string{"Dept", "app"}) {
 		t.Errorf("context %v", c)
 	}
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want map[string][]string
+	}{
+		{"CreateKey", &kmsapi.CreateKeyInput{}, map[string][]string{"kms:keyspec": {"SYMMETRIC_DEFAULT"}, "kms:keyusage": {"ENCRYPT_DECRYPT"}, "kms:keyorigin": {"AWS_KMS"}, "kms:multiregion": {"false"}}},
+		{"CreateKey", &kmsapi.CreateKeyInput{KeySpec: sp("ECC_NIST_P256"), KeyUsage: sp("SIGN_VERIFY"), MultiRegion: new(true)}, map[string][]string{"kms:keyspec": {"ECC_NIST_P256"}, "kms:keyusage": {"SIGN_VERIFY"}, "kms:multiregion": {"true"}}},
+		{"Sign", &kmsapi.SignInput{KeyId: sp("alias/signer"), SigningAlgorithm: sp("ECDSA_SHA_256")}, map[string][]string{"kms:signingalgorithm": {"ECDSA_SHA_256"}, "kms:messagetype": {"RAW"}, "kms:requestalias": {"alias/signer"}}},
+		{"Encrypt", &kmsapi.EncryptInput{KeyId: sp("arn:aws:kms:us-east-1:" + acct + ":alias/app"), EncryptionAlgorithm: sp("RSAES_OAEP_SHA_256")}, map[string][]string{"kms:encryptionalgorithm": {"RSAES_OAEP_SHA_256"}, "kms:requestalias": {"alias/app"}}},
+		{"CreateGrant", &kmsapi.CreateGrantInput{KeyId: sp(id), GranteePrincipal: sp("arn:aws:iam::" + acct + ":role/r"), Operations: []string{"Decrypt", "Encrypt"}}, map[string][]string{"kms:grantoperations": {"Decrypt", "Encrypt"}, "kms:granteeprincipal": {"arn:aws:iam::" + acct + ":role/r"}}},
+		{"ScheduleKeyDeletion", &kmsapi.ScheduleKeyDeletionInput{KeyId: sp(id), PendingWindowInDays: new(int32(7))}, map[string][]string{"kms:schedulekeydeletionpendingwindowindays": {"7"}}},
+	} {
+		c := For("kms", tc.op, tc.in, env)[0].Context
+		for k, v := range tc.want {
+			if !reflect.DeepEqual(c[k], v) {
+				t.Errorf("%s: %s = %v, want %v (context %v)", tc.op, k, c[k], v, c)
+			}
+		}
+	}
 }
