@@ -383,6 +383,22 @@ func TestKMSKeyPolicyAndGrants(t *testing.T) {
 				}
 			}
 
+			// Request condition keys: CreateKey limited to symmetric keys,
+			// Encrypt only through an alias.
+			limited := kms.NewFromConfig(framework.IAMUser(t, n, "kms-limited", `{"Version":"2012-10-17","Statement":[`+
+				`{"Effect":"Allow","Action":"kms:CreateKey","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":"SYMMETRIC_DEFAULT"}}},`+
+				`{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/shared"}}}]}`))
+			if _, err := limited.CreateKey(ctx, &kms.CreateKeyInput{}); err != nil {
+				t.Errorf("symmetric CreateKey: %v", err)
+			}
+			_, err = limited.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecRsa2048, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
+			framework.WantAPIError(t, err, "AccessDeniedException", "")
+			if _, err := limited.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String("alias/shared"), Plaintext: []byte("a")}); err != nil {
+				t.Errorf("Encrypt through the alias: %v", err)
+			}
+			_, err = limited.Encrypt(ctx, &kms.EncryptInput{KeyId: k.KeyMetadata.KeyId, Plaintext: []byte("a")})
+			framework.WantAPIError(t, err, "AccessDeniedException", "")
+
 			// kms:CallerAccount in a key policy: a statement for any
 			// principal of the account allows Decrypt (no IAM allow
 			// needed), one for another account does not.
