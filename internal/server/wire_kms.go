@@ -15,6 +15,17 @@ func wireKMS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.cfg.DataDir != "" {
+		// Key material at rest is sealed under the installation's master
+		// key (docs/kms.md).
+		mk, err := kms.LoadMasterKey(d.cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		if store, err = kms.Sealed(store, mk); err != nil {
+			return nil, err
+		}
+	}
 	svc := kms.New(store, d.clock)
 	return &wiring{impl: svc, policies: svc, namespace: "kms",
 		tags: map[string]authz.ResourceTagger{"kms": kmsTags(svc)}}, nil
