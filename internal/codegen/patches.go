@@ -38,12 +38,39 @@ var shapeAdditions = map[string]map[string]string{
 	"s3": {"ChecksumCRC64NVME": `{"type":"string"}`},
 }
 
+// shapeMember is a member added to one named shape, appended after the
+// shape's existing members.
+type shapeMember struct {
+	name, def string // def is the member's JSON definition
+}
+
+// shapeMemberAdditions are request and response members S3 documents today
+// that the frozen model predates: conditional writes (If-None-Match and
+// If-Match on PutObject and CompleteMultipartUpload, 2024) and conditional
+// deletes (If-Match on DeleteObject, 2025).
+var shapeMemberAdditions = map[string]map[string][]shapeMember{
+	"s3": {
+		"PutObjectRequest": {
+			{"IfMatch", `{"shape":"IfMatch","location":"header","locationName":"If-Match"}`},
+			{"IfNoneMatch", `{"shape":"IfNoneMatch","location":"header","locationName":"If-None-Match"}`},
+		},
+		"CompleteMultipartUploadRequest": {
+			{"IfMatch", `{"shape":"IfMatch","location":"header","locationName":"If-Match"}`},
+			{"IfNoneMatch", `{"shape":"IfNoneMatch","location":"header","locationName":"If-None-Match"}`},
+		},
+		"DeleteObjectRequest": {
+			{"IfMatch", `{"shape":"IfMatch","location":"header","locationName":"If-Match"}`},
+		},
+	},
+}
+
 // patch applies the additions above to a raw api-2.json.
 func patch(service string, raw []byte) ([]byte, error) {
 	adds := enumAdditions[service]
 	members := memberAdditions[service]
 	newShapes := shapeAdditions[service]
-	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 {
+	shapeMembers := shapeMemberAdditions[service]
+	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 && len(shapeMembers) == 0 {
 		return raw, nil
 	}
 	var doc map[string]json.RawMessage
@@ -92,6 +119,19 @@ func patch(service string, raw []byte) ([]byte, error) {
 			out, err := insertMember(sh["members"], mc)
 			if err != nil {
 				return nil, fmt.Errorf("patch: %s: %w", service, err)
+			}
+			sh["members"] = out
+		}
+	}
+	for shape, list := range shapeMembers {
+		sh, ok := shapes[shape]
+		if !ok {
+			return nil, fmt.Errorf("patch: %s has no shape %s", service, shape)
+		}
+		for _, m := range list {
+			out, err := appendMember(sh["members"], m)
+			if err != nil {
+				return nil, fmt.Errorf("patch: %s.%s: %w", service, shape, err)
 			}
 			sh["members"] = out
 		}
@@ -153,6 +193,34 @@ func insertMember(raw json.RawMessage, mc memberCopy) (json.RawMessage, error) {
 			buf.WriteString(def)
 		}
 	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// appendMember adds m at the end of a members object, keeping the existing
+// order; a member the model already has is left alone.
+func appendMember(raw json.RawMessage, m shapeMember) (json.RawMessage, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, err
+	}
+	if _, ok := probe[m.name]; ok {
+		return raw, nil
+	}
+	if !json.Valid([]byte(m.def)) {
+		return nil, fmt.Errorf("member %s: invalid definition", m.name)
+	}
+	body := bytes.TrimSpace(raw)
+	body = bytes.TrimSuffix(body, []byte("}"))
+	var buf bytes.Buffer
+	buf.Write(body)
+	if len(probe) > 0 {
+		buf.WriteByte(',')
+	}
+	n, _ := json.Marshal(m.name)
+	buf.Write(n)
+	buf.WriteByte(':')
+	buf.WriteString(m.def)
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
 }

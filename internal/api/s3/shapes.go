@@ -201,6 +201,8 @@ type CompleteMultipartUploadRequest struct {
 	SSECustomerAlgorithm *string                   `aws:"SSECustomerAlgorithm"`
 	SSECustomerKey       *string                   `aws:"SSECustomerKey"`
 	SSECustomerKeyMD5    *string                   `aws:"SSECustomerKeyMD5"`
+	IfMatch              *string                   `aws:"IfMatch"`
+	IfNoneMatch          *string                   `aws:"IfNoneMatch"`
 }
 
 // CompletedMultipartUpload is the CompletedMultipartUpload shape.
@@ -523,6 +525,7 @@ type DeleteObjectRequest struct {
 	RequestPayer              *string `aws:"RequestPayer"`
 	BypassGovernanceRetention *bool   `aws:"BypassGovernanceRetention"`
 	ExpectedBucketOwner       *string `aws:"ExpectedBucketOwner"`
+	IfMatch                   *string `aws:"IfMatch"`
 }
 
 // DeleteObjectTaggingOutput is the DeleteObjectTaggingOutput shape.
@@ -2082,6 +2085,8 @@ type PutObjectRequest struct {
 	ObjectLockRetainUntilDate *time.Time        `aws:"ObjectLockRetainUntilDate"`
 	ObjectLockLegalHoldStatus *string           `aws:"ObjectLockLegalHoldStatus"`
 	ExpectedBucketOwner       *string           `aws:"ExpectedBucketOwner"`
+	IfMatch                   *string           `aws:"IfMatch"`
+	IfNoneMatch               *string           `aws:"IfNoneMatch"`
 }
 
 // PutObjectRetentionOutput is the PutObjectRetentionOutput shape.

@@ -184,7 +184,7 @@ func (s *S3) SweepLifecycle() error {
 					return s.dropUpload(tx, b.Name, v.uploadID)
 				})
 			} else {
-				_, _, err = s.deleteAs(ctx, b.Name, v.key, v.versionID, true)
+				_, _, err = s.deleteAs(ctx, b.Name, v.key, v.versionID, true, writeCond{})
 			}
 			if err != nil {
 				return err

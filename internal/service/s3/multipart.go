@@ -88,7 +88,8 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 		tmpl.ACL = acl
 	}
 	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(randomHex(24))), Key: key,
-		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: deref(in.ChecksumAlgorithm)}
+		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: deref(in.ChecksumAlgorithm),
+		Seq: s.nextSeq(ctx.Now())}
 	err = s.store.Update(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {
 			return err
@@ -235,6 +236,10 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 	if in.MultipartUpload == nil || len(in.MultipartUpload.Parts) == 0 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
+	cond := writeCond{ifMatch: in.IfMatch, ifNoneMatch: in.IfNoneMatch}
+	if err := cond.validate(); err != nil {
+		return nil, err
+	}
 	var o objectRecord
 	var b bucketRecord
 	var garbage []blobPart
@@ -247,6 +252,18 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		u, err := getUpload(tx, name, key, id)
 		if err != nil {
 			return err
+		}
+		if cond.active() {
+			// A write to the key since the upload was created is the
+			// conflicting operation S3 answers 409 for.
+			cond.since = u.Seq
+			cur, ok, err := objects.Get(tx, globalScope(), name, key)
+			if err != nil {
+				return err
+			}
+			if err := cond.check(key, cur, ok); err != nil {
+				return err
+			}
 		}
 		stored := map[int32]partRecord{}
 		if err := parts.List(tx, globalScope(), []string{name, id}, storage.ListOptions{}, func(_ []string, p partRecord) bool {

@@ -346,6 +346,18 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		}
 		o.ACL = acl
 	}
+	cond := writeCond{ifMatch: in.IfMatch, ifNoneMatch: in.IfNoneMatch}
+	if cond.active() {
+		if err := cond.validate(); err != nil {
+			return nil, err
+		}
+		// A condition that fails already is refused before the upload
+		// (412); one that fails only at commit lost a race (409).
+		cond.since = s.nextSeq(ctx.Now())
+		if err := s.checkWrite(name, key, writeCond{ifMatch: cond.ifMatch, ifNoneMatch: cond.ifNoneMatch}); err != nil {
+			return nil, err
+		}
+	}
 	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err
@@ -354,7 +366,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	o.Size = st.part.Size
 	o.ETag = quoteETag(st.md5)
 	o.Checksums = st.checksums
-	if err := s.commit(ctx, name, &o); err != nil {
+	if err := s.commitIf(ctx, name, &o, cond); err != nil {
 		s.deleteBlobs(o.Parts)
 		return nil, err
 	}
@@ -371,6 +383,24 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 
 // commit stores o as the current version of its key in bucket.
 func (s *S3) commit(ctx *request.Context, bucket string, o *objectRecord) error {
+	return s.commitIf(ctx, bucket, o, writeCond{})
+}
+
+// checkWrite evaluates a write condition against the key's current
+// version outside a write (the early check before an upload).
+func (s *S3) checkWrite(bucket, key string, cond writeCond) error {
+	return s.store.View(func(tx storage.Tx) error {
+		cur, ok, err := objects.Get(tx, globalScope(), bucket, key)
+		if err != nil {
+			return err
+		}
+		return cond.check(key, cur, ok)
+	})
+}
+
+// commitIf is commit under a write condition, evaluated in the same
+// transaction as the write.
+func (s *S3) commitIf(ctx *request.Context, bucket string, o *objectRecord, cond writeCond) error {
 	o.Seq = s.nextSeq(ctx.Now())
 	var garbage []blobPart
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -380,6 +410,15 @@ func (s *S3) commit(ctx *request.Context, bucket string, o *objectRecord) error 
 		}
 		if !ok {
 			return noSuchBucket(bucket)
+		}
+		if cond.active() {
+			cur, ok, err := objects.Get(tx, globalScope(), bucket, o.Key)
+			if err != nil {
+				return err
+			}
+			if err := cond.check(o.Key, cur, ok); err != nil {
+				return err
+			}
 		}
 		garbage, err = commitObject(tx, b, o)
 		return err
@@ -739,12 +778,12 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 // deleteOne deletes a key (or one version of it) under the bucket's
 // versioning rules and reports what happened.
 func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string) (marker bool, version string, err error) {
-	return s.deleteAs(ctx, bucket, key, versionID, false)
+	return s.deleteAs(ctx, bucket, key, versionID, false, writeCond{})
 }
 
 // deleteAs is deleteOne; lifecycle deletions notify LifecycleExpiration
 // events instead of ObjectRemoved ones, as S3 does.
-func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool) (marker bool, version string, err error) {
+func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool, cond writeCond) (marker bool, version string, err error) {
 	var garbage []blobPart
 	seq := s.nextSeq(ctx.Now())
 	var b bucketRecord
@@ -753,6 +792,16 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 		b, err = getBucket(tx, bucket)
 		if err != nil {
 			return err
+		}
+		if cond.active() {
+			// Conditional deletes evaluate the current version only.
+			cur, ok, err := objects.Get(tx, globalScope(), bucket, key)
+			if err != nil {
+				return err
+			}
+			if err := cond.check(key, cur, ok); err != nil {
+				return err
+			}
 		}
 		if versionID != "" {
 			return s.deleteVersion(tx, bucket, key, versionID, &garbage, &marker)
@@ -844,7 +893,7 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 }
 
 func (s *S3) DeleteObject(ctx *request.Context, in *s3api.DeleteObjectInput) (*s3api.DeleteObjectOutput, error) {
-	marker, version, err := s.deleteOne(ctx, deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	marker, version, err := s.deleteAs(ctx, deref(in.Bucket), deref(in.Key), deref(in.VersionId), false, writeCond{ifMatch: in.IfMatch})
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,9 @@ type uploadRecord struct {
 	Owner     string       `json:"owner"`
 	Template  objectRecord `json:"template"` // headers given at creation
 	Algorithm string       `json:"algorithm,omitempty"`
+	// Seq orders the upload's creation among writes to its key: a
+	// conditional Complete that fails because of a later write conflicts.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // partRecord is one uploaded part.
