@@ -61,6 +61,56 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 		"DeleteObjectRequest": {
 			{"IfMatch", `{"shape":"IfMatch","location":"header","locationName":"If-Match"}`},
 		},
+		// HEAD answers a Range with 206 and Content-Range, and carries
+		// x-amz-tagging-count like GET.
+		"HeadObjectOutput": {
+			{"ContentRange", `{"shape":"ContentRange","location":"header","locationName":"Content-Range"}`},
+			{"TagCount", `{"shape":"TagCount","location":"header","locationName":"x-amz-tagging-count"}`},
+		},
+		"CompleteMultipartUploadOutput": {
+			{"ChecksumType", `{"shape":"ChecksumType"}`},
+		},
+		// ListBuckets pagination (2024).
+		"ListBucketsRequest": {
+			{"MaxBuckets", `{"shape":"MaxBuckets","location":"querystring","locationName":"max-buckets"}`},
+			{"ContinuationToken", `{"shape":"Token","location":"querystring","locationName":"continuation-token"}`},
+			{"Prefix", `{"shape":"Prefix","location":"querystring","locationName":"prefix"}`},
+			{"BucketRegion", `{"shape":"BucketRegion","location":"querystring","locationName":"bucket-region"}`},
+		},
+		"ListBucketsOutput": {
+			{"ContinuationToken", `{"shape":"NextToken"}`},
+			{"Prefix", `{"shape":"Prefix"}`},
+		},
+		"Bucket": {
+			{"BucketRegion", `{"shape":"BucketRegion"}`},
+		},
+	},
+}
+
+// newShapeAdditions are whole shapes the shape member additions need,
+// added before them.
+var newShapeAdditions = map[string]map[string]string{
+	"s3": {
+		"ChecksumType":       `{"type":"string","enum":["COMPOSITE","FULL_OBJECT"]}`,
+		"MaxBuckets":         `{"type":"integer","box":true,"max":10000,"min":1}`,
+		"BucketRegion":       `{"type":"string"}`,
+		"ListBucketsRequest": `{"type":"structure","members":{}}`,
+	},
+}
+
+// opPatch changes an operation: the HTTP status of its success answer
+// (S3 answers PutBucketTagging and PutBucketPolicy with 204, which the
+// frozen model does not say) or the input shape it gained since.
+type opPatch struct {
+	responseCode int
+	input        string
+}
+
+var opPatches = map[string]map[string]opPatch{
+	"s3": {
+		"PutBucketTagging": {responseCode: 204},
+		"PutBucketPolicy":  {responseCode: 204},
+		"ListBuckets":      {input: "ListBucketsRequest"},
 	},
 }
 
@@ -68,9 +118,16 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 func patch(service string, raw []byte) ([]byte, error) {
 	adds := enumAdditions[service]
 	members := memberAdditions[service]
-	newShapes := shapeAdditions[service]
 	shapeMembers := shapeMemberAdditions[service]
-	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 && len(shapeMembers) == 0 {
+	ops := opPatches[service]
+	// A fresh map: the package-level ones stay as declared.
+	newShapes := map[string]string{}
+	for _, m := range []map[string]string{shapeAdditions[service], newShapeAdditions[service]} {
+		for k, v := range m {
+			newShapes[k] = v
+		}
+	}
+	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 && len(shapeMembers) == 0 && len(ops) == 0 {
 		return raw, nil
 	}
 	var doc map[string]json.RawMessage
@@ -139,6 +196,32 @@ func patch(service string, raw []byte) ([]byte, error) {
 	var err error
 	if doc["shapes"], err = json.Marshal(shapes); err != nil {
 		return nil, err
+	}
+	if len(ops) > 0 {
+		var operations map[string]map[string]json.RawMessage
+		if err := json.Unmarshal(doc["operations"], &operations); err != nil {
+			return nil, err
+		}
+		for name, p := range ops {
+			op, ok := operations[name]
+			if !ok {
+				return nil, fmt.Errorf("patch: %s has no operation %s", service, name)
+			}
+			if p.responseCode != 0 {
+				var h map[string]any
+				if err := json.Unmarshal(op["http"], &h); err != nil {
+					return nil, fmt.Errorf("patch: %s.%s http: %w", service, name, err)
+				}
+				h["responseCode"] = p.responseCode
+				op["http"], _ = json.Marshal(h)
+			}
+			if p.input != "" {
+				op["input"], _ = json.Marshal(map[string]string{"shape": p.input})
+			}
+		}
+		if doc["operations"], err = json.Marshal(operations); err != nil {
+			return nil, err
+		}
 	}
 	return json.Marshal(doc)
 }

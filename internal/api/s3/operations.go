@@ -352,8 +352,8 @@ type ListBucketInventoryConfigurationsInput = ListBucketInventoryConfigurationsR
 // ListBucketMetricsConfigurationsInput is the input of ListBucketMetricsConfigurations.
 type ListBucketMetricsConfigurationsInput = ListBucketMetricsConfigurationsRequest
 
-// ListBucketsInput is the empty input of ListBuckets.
-type ListBucketsInput struct{}
+// ListBucketsInput is the input of ListBuckets.
+type ListBucketsInput = ListBucketsRequest
 
 // ListDirectoryBucketsInput is the input of ListDirectoryBuckets.
 type ListDirectoryBucketsInput = ListDirectoryBucketsRequest
@@ -1121,11 +1121,11 @@ func Bind(impl any) map[string]api.Binding {
 		}
 	}
 	if h, ok := impl.(interface {
-		ListBuckets(*request.Context, *ListBucketsInput) (*ListBucketsOutput, error)
+		ListBuckets(*request.Context, *ListBucketsRequest) (*ListBucketsOutput, error)
 	}); ok {
 		b["ListBuckets"] = api.Binding{
-			NewInput: func() any { return new(ListBucketsInput) },
-			Call:     func(ctx *request.Context, in any) (any, error) { return h.ListBuckets(ctx, in.(*ListBucketsInput)) },
+			NewInput: func() any { return new(ListBucketsRequest) },
+			Call:     func(ctx *request.Context, in any) (any, error) { return h.ListBuckets(ctx, in.(*ListBucketsRequest)) },
 		}
 	}
 	if h, ok := impl.(interface {

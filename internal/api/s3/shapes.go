@@ -82,6 +82,7 @@ type AnalyticsS3BucketDestination struct {
 type Bucket struct {
 	Name         *string    `aws:"Name"`
 	CreationDate *time.Time `aws:"CreationDate"`
+	BucketRegion *string    `aws:"BucketRegion"`
 }
 
 // BucketAlreadyExists is the BucketAlreadyExists shape.
@@ -183,6 +184,7 @@ type CompleteMultipartUploadOutput struct {
 	SSEKMSKeyId          *string `aws:"SSEKMSKeyId"`
 	BucketKeyEnabled     *bool   `aws:"BucketKeyEnabled"`
 	RequestCharged       *string `aws:"RequestCharged"`
+	ChecksumType         *string `aws:"ChecksumType"`
 }
 
 // CompleteMultipartUploadRequest is the CompleteMultipartUploadRequest shape.
@@ -1134,6 +1136,8 @@ type HeadObjectOutput struct {
 	ObjectLockMode            *string           `aws:"ObjectLockMode"`
 	ObjectLockRetainUntilDate *time.Time        `aws:"ObjectLockRetainUntilDate"`
 	ObjectLockLegalHoldStatus *string           `aws:"ObjectLockLegalHoldStatus"`
+	ContentRange              *string           `aws:"ContentRange"`
+	TagCount                  *int32            `aws:"TagCount"`
 }
 
 // HeadObjectRequest is the HeadObjectRequest shape.
@@ -1369,8 +1373,18 @@ type ListBucketMetricsConfigurationsRequest struct {
 
 // ListBucketsOutput is the ListBucketsOutput shape.
 type ListBucketsOutput struct {
-	Buckets []Bucket `aws:"Buckets"`
-	Owner   *Owner   `aws:"Owner"`
+	Buckets           []Bucket `aws:"Buckets"`
+	Owner             *Owner   `aws:"Owner"`
+	ContinuationToken *string  `aws:"ContinuationToken"`
+	Prefix            *string  `aws:"Prefix"`
+}
+
+// ListBucketsRequest is the ListBucketsRequest shape.
+type ListBucketsRequest struct {
+	MaxBuckets        *int32  `aws:"MaxBuckets"`
+	ContinuationToken *string `aws:"ContinuationToken"`
+	Prefix            *string `aws:"Prefix"`
+	BucketRegion      *string `aws:"BucketRegion"`
 }
 
 // ListDirectoryBucketsOutput is the ListDirectoryBucketsOutput shape.

@@ -403,6 +403,11 @@ func (c *Codec) EncodeError(w http.ResponseWriter, svc *model.Service, op *model
 	}
 	head := op != nil && strings.EqualFold(op.HTTP.Method, http.MethodHead)
 	if head {
+		// S3 labels a HEAD error with the type of the body it leaves out,
+		// as it does for GET (not 304, which is no error document).
+		if info != nil && info.quirks.s3 && status != http.StatusNotModified {
+			h.Set("Content-Type", ctype)
+		}
 		w.WriteHeader(status)
 		return
 	}

@@ -204,12 +204,13 @@ func (q *quirks) jsonErrorFields(sh *model.Shape, e *awserr.Error) map[string]an
 	return fields
 }
 
-// s3PartialContent reports whether an S3 GetObject answer is a byte range
-// (a Content-Range was set): S3 answers ranged and part-number GETs with
-// 206 Partial Content, which the model has no status member for. The
-// aws CLI's parallel ranged downloads and curl -r rely on it.
+// s3PartialContent reports whether an S3 GetObject or HeadObject answer is
+// a byte range (a Content-Range was set): S3 answers ranged and
+// part-number GETs and HEADs with 206 Partial Content, which the model has
+// no status member for. The aws CLI's parallel ranged downloads and curl -r
+// rely on it.
 func s3PartialContent(op *model.Operation, out map[string]any) bool {
-	if op.Name != "GetObject" {
+	if op.Name != "GetObject" && op.Name != "HeadObject" {
 		return false
 	}
 	v, ok := out["ContentRange"]

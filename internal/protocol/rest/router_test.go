@@ -219,7 +219,8 @@ func TestS3HeadErrorHasNoBody(t *testing.T) {
 	rec := httptest.NewRecorder()
 	e := awserr.Code{Code: "NoSuchKey", Status: 404, Sender: true}.New("The specified key does not exist.")
 	codec.EncodeError(rec, s3, s3.Operations["HeadObject"], e, protocol.Meta{RequestID: "R", HostID: "H"})
-	if rec.Code != 404 || rec.Body.Len() != 0 || rec.Header().Get("X-Amz-Request-Id") != "R" || rec.Header().Get("X-Amz-Id-2") != "H" {
+	if rec.Code != 404 || rec.Body.Len() != 0 || rec.Header().Get("X-Amz-Request-Id") != "R" || rec.Header().Get("X-Amz-Id-2") != "H" ||
+		rec.Header().Get("Content-Type") != "application/xml" { // as S3 labels it
 		t.Fatalf("%d %v %q", rec.Code, rec.Header(), rec.Body.String())
 	}
 }

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"encoding/base64"
 	"errors"
 	"net"
 	"sort"
@@ -194,17 +195,43 @@ func (s *S3) HeadBucket(ctx *request.Context, in *s3api.HeadBucketInput) (*s3api
 	return &s3api.HeadBucketOutput{BucketRegion: ptr(b.Region), AccessPointAlias: ptr(false)}, nil
 }
 
+// listBucketsPage is the page size S3 applies when a ListBuckets request
+// asks for a prefix, region or continuation without max-buckets.
+const listBucketsPage = 10000
+
 func (s *S3) ListBuckets(ctx *request.Context, in *s3api.ListBucketsInput) (*s3api.ListBucketsOutput, error) {
-	out := &s3api.ListBucketsOutput{Owner: owner(ctx.Account), Buckets: []s3api.Bucket{}}
+	out := &s3api.ListBucketsOutput{Owner: owner(ctx.Account), Buckets: []s3api.Bucket{}, Prefix: in.Prefix}
+	paged := in.MaxBuckets != nil || in.Prefix != nil || in.ContinuationToken != nil || in.BucketRegion != nil
+	limit := listBucketsPage
+	if in.MaxBuckets != nil {
+		if *in.MaxBuckets < 1 || *in.MaxBuckets > listBucketsPage {
+			return nil, errInvalidArgument.New("Argument max-buckets must be an integer between 1 and 10000").
+				With("ArgumentName", "max-buckets").With("ArgumentValue", *in.MaxBuckets)
+		}
+		limit = int(*in.MaxBuckets)
+	}
+	after := ""
+	if deref(in.ContinuationToken) != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(*in.ContinuationToken)
+		if err != nil || !strings.HasPrefix(string(raw), "b:") {
+			return nil, errInvalidArgument.New("The continuation token provided is incorrect").With("ArgumentName", "continuation-token")
+		}
+		after = string(raw[2:])
+	}
 	err := s.store.View(func(tx storage.Tx) error {
 		return buckets.List(tx, globalScope(), nil, storage.ListOptions{}, func(_ []string, b bucketRecord) bool {
-			if b.Account == ctx.Account {
-				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr(b.Name), CreationDate: ptr(b.Created)})
+			if b.Account == ctx.Account && strings.HasPrefix(b.Name, deref(in.Prefix)) && b.Name > after &&
+				(in.BucketRegion == nil || b.Region == *in.BucketRegion) {
+				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr(b.Name), CreationDate: ptr(b.Created), BucketRegion: ptr(b.Region)})
 			}
 			return true
 		})
 	})
 	sort.Slice(out.Buckets, func(i, j int) bool { return *out.Buckets[i].Name < *out.Buckets[j].Name })
+	if paged && len(out.Buckets) > limit {
+		out.Buckets = out.Buckets[:limit]
+		out.ContinuationToken = ptr(base64.RawURLEncoding.EncodeToString([]byte("b:" + *out.Buckets[limit-1].Name)))
+	}
 	return out, err
 }
 

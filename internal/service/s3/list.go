@@ -170,7 +170,9 @@ func (s *S3) ListObjectsV2(ctx *request.Context, in *s3api.ListObjectsV2Input) (
 	}
 	name, prefix, delim := deref(in.Bucket), deref(in.Prefix), deref(in.Delimiter)
 	marker := deref(in.StartAfter)
-	if in.ContinuationToken != nil {
+	// An empty continuation token is no token: S3 lists from the start
+	// (and echoes it).
+	if deref(in.ContinuationToken) != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(*in.ContinuationToken)
 		if err != nil || !strings.HasPrefix(string(raw), "1:") {
 			return nil, errInvalidArgument.New("The continuation token provided is incorrect").With("ArgumentName", "continuation-token")

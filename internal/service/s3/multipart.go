@@ -346,6 +346,14 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		out.VersionId = ptr(o.VersionID)
 	}
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+	if len(o.Checksums) > 0 {
+		// CRC64NVME is a full-object checksum; the others are checksums of
+		// the parts' checksums.
+		out.ChecksumType = ptr("COMPOSITE")
+		if _, ok := o.Checksums[string(checksum.CRC64NVME)]; ok {
+			out.ChecksumType = ptr("FULL_OBJECT")
+		}
+	}
 	out.Expiration = s.expirationHeader(name, o)
 	return out, nil
 }

@@ -194,7 +194,7 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 	if o.ContentType == "" {
 		o.ContentType = "binary/octet-stream"
 	}
-	o.CacheControl, o.Disposition, o.Encoding, o.Language = deref(h.CacheControl), deref(h.Disposition), deref(h.Encoding), deref(h.Language)
+	o.CacheControl, o.Disposition, o.Encoding, o.Language = deref(h.CacheControl), deref(h.Disposition), storedEncoding(deref(h.Encoding)), deref(h.Language)
 	o.Expires = h.Expires
 	if err := checkMetadata(h.Metadata); err != nil {
 		return err
@@ -566,6 +566,22 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 		}
 		var err error
 		o, err = currentObject(tx, bucket, key, versionID)
+		if err != nil && versionID == "" {
+			// A key whose current version is a delete marker answers 404
+			// naming the marker, as S3 does.
+			var top *objectRecord
+			if lerr := versions.List(tx, globalScope(), []string{bucket, key}, storage.ListOptions{Limit: 1}, func(_ []string, v objectRecord) bool {
+				top = &v
+				return false
+			}); lerr != nil {
+				return lerr
+			}
+			if top != nil && top.DeleteMarker {
+				if e, ok := err.(*awserr.Error); ok {
+					e.Header = http.Header{"X-Amz-Delete-Marker": {"true"}, "X-Amz-Version-Id": {top.VersionID}}
+				}
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -762,14 +778,31 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 		PartsCount: &out.PartsCount,
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if len(o.Tags) > 0 {
+		out.TagCount = ptr(int32(len(o.Tags)))
+	}
+	// HEAD describes the GET it stands for: a part or a range answers 206
+	// with its Content-Range and length.
 	if in.PartNumber != nil {
 		st, en, err := partRange(o, *in.PartNumber)
 		if err != nil {
 			return nil, err
 		}
 		out.ContentLength = ptr(en - st + 1)
+		if en >= st {
+			out.ContentRange = ptr(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
+		}
+	} else if in.Range != nil {
+		st, en, ok, err := parseRange(*in.Range, o.Size)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out.ContentLength = ptr(en - st + 1)
+			out.ContentRange = ptr(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
+		}
 	}
-	if strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
+	if out.ContentRange == nil && strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	}
 	return out, nil
@@ -1152,4 +1185,20 @@ func (s *S3) DeleteObjectTagging(ctx *request.Context, in *s3api.DeleteObjectTag
 		out.VersionId = ptr(ver)
 	}
 	return out, nil
+}
+
+// storedEncoding is the Content-Encoding an object keeps: aws-chunked
+// describes the request's framing, not the object, so S3 drops it and
+// keeps the other codings (none left: no Content-Encoding).
+func storedEncoding(v string) string {
+	if !strings.Contains(strings.ToLower(v), "aws-chunked") {
+		return v
+	}
+	var keep []string
+	for _, c := range strings.Split(v, ",") {
+		if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "aws-chunked") {
+			keep = append(keep, c)
+		}
+	}
+	return strings.Join(keep, ",")
 }

@@ -13,9 +13,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/niwa-cloud/niwa/niwatest"
@@ -194,5 +196,192 @@ func TestSDKConditionalComplete(t *testing.T) {
 	head, _ := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("mpu"), Key: aws.String("k")})
 	if err := complete(late, lateParts, func(in *s3.CompleteMultipartUploadInput) { in.IfMatch = head.ETag }); err != nil {
 		t.Fatalf("Complete If-Match right ETag: %v", err)
+	}
+}
+
+// rawStatus is the HTTP status and headers an SDK call got.
+func rawStatus(t *testing.T, md middleware.Metadata) (int, http.Header) {
+	t.Helper()
+	r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
+	if !ok {
+		t.Fatal("no raw response")
+	}
+	return r.StatusCode, r.Header
+}
+
+func TestSDKAnswers(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "answers")
+	b := aws.String("answers")
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("0123456789"),
+		Tagging: aws.String("a=1&b=2")}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("HeadObject Range is 206", func(t *testing.T) {
+		out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("k"), Range: aws.String("bytes=2-5")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, _ := rawStatus(t, out.ResultMetadata)
+		if status != 206 || aws.ToString(out.ContentRange) != "bytes 2-5/10" || aws.ToInt64(out.ContentLength) != 4 {
+			t.Fatalf("status %d range %q length %d", status, aws.ToString(out.ContentRange), aws.ToInt64(out.ContentLength))
+		}
+	})
+	t.Run("HeadObject carries the tag count", func(t *testing.T) {
+		out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("k")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToInt32(out.TagCount) != 2 {
+			t.Fatalf("TagCount %v", out.TagCount)
+		}
+	})
+	t.Run("HEAD error is labelled application/xml", func(t *testing.T) {
+		_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("missing")})
+		var re *smithyhttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != 404 || re.Response.Header.Get("Content-Type") != "application/xml" {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("PutBucketTagging and PutBucketPolicy answer 204", func(t *testing.T) {
+		tag, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b, Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := rawStatus(t, tag.ResultMetadata); status != 204 {
+			t.Fatalf("PutBucketTagging %d", status)
+		}
+		if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: b}); err != nil {
+			t.Fatal(err)
+		}
+		pol, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::answers/*"}]}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, _ := rawStatus(t, pol.ResultMetadata); status != 204 {
+			t.Fatalf("PutBucketPolicy %d", status)
+		}
+	})
+	t.Run("ListObjectsV2 with an empty continuation token lists from the start", func(t *testing.T) {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b, ContinuationToken: aws.String("")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Contents) != 1 {
+			t.Fatalf("%d keys", len(out.Contents))
+		}
+	})
+	t.Run("Content-Encoding without aws-chunked", func(t *testing.T) {
+		for enc, want := range map[string]string{"aws-chunked,gzip": "gzip", "aws-chunked": "", "gzip, br": "gzip, br"} {
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("enc"), Body: strings.NewReader("x"),
+				ContentEncoding: aws.String(enc)}); err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("enc")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := aws.ToString(out.ContentEncoding); got != want {
+				t.Errorf("%q stored as %q, want %q", enc, got, want)
+			}
+		}
+	})
+}
+
+func TestSDKDeleteMarkerHead(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "markers")
+	b := aws.String("markers")
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	del, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		version *string
+		status  int
+	}{{nil, 404}, {del.VersionId, 405}} {
+		_, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("k"), VersionId: tc.version})
+		var re *smithyhttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != tc.status {
+			t.Fatalf("version %v: %v", tc.version, err)
+		}
+		h := re.Response.Header
+		if h.Get("X-Amz-Delete-Marker") != "true" || h.Get("X-Amz-Version-Id") != aws.ToString(del.VersionId) {
+			t.Fatalf("version %v: headers %v", tc.version, h)
+		}
+	}
+}
+
+func TestSDKListBucketsPages(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	for _, n := range []string{"page-a", "page-b", "page-c", "other-d"} {
+		sdkBucket(t, c, n)
+	}
+	var names []string
+	var token *string
+	pages := 0
+	for {
+		out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{MaxBuckets: aws.Int32(2), Prefix: aws.String("page-"), ContinuationToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if aws.ToString(out.Prefix) != "page-" {
+			t.Fatalf("prefix %q", aws.ToString(out.Prefix))
+		}
+		for _, bk := range out.Buckets {
+			names = append(names, aws.ToString(bk.Name))
+			if aws.ToString(bk.BucketRegion) != niwatest.Region {
+				t.Fatalf("BucketRegion %q", aws.ToString(bk.BucketRegion))
+			}
+		}
+		if out.ContinuationToken == nil {
+			break
+		}
+		token = out.ContinuationToken
+		if pages > 3 {
+			t.Fatal("no end")
+		}
+	}
+	if strings.Join(names, ",") != "page-a,page-b,page-c" || pages != 2 {
+		t.Fatalf("%d pages: %v", pages, names)
+	}
+	all, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil || len(all.Buckets) != 4 || all.ContinuationToken != nil {
+		t.Fatalf("unpaged: %v %+v", err, all)
+	}
+}
+
+func TestSDKCompleteChecksumType(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "cktype")
+	b, k := aws.String("cktype"), aws.String("k")
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: k, ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: k, UploadId: cr.UploadId, PartNumber: aws.Int32(1),
+		Body: strings.NewReader("part"), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: b, Key: k, UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{ETag: p.ETag, PartNumber: aws.Int32(1), ChecksumCRC32: p.ChecksumCRC32}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ChecksumType != types.ChecksumTypeComposite || out.ChecksumCRC32 == nil {
+		t.Fatalf("ChecksumType %q CRC32 %v", out.ChecksumType, out.ChecksumCRC32)
 	}
 }
