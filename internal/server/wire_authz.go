@@ -455,6 +455,12 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 		pols.Resource, pols.ResourceAccount, pols.ResourceRequired = p, role.Account, true
 		return true, nil
 	}
+	if req.Action == "s3:CreateBucket" {
+		// The bucket is not the caller's yet: another account's bucket of
+		// that name neither grants nor refuses the request, so its policy
+		// and owner do not apply (S3 answers 409 BucketAlreadyExists).
+		return true, nil
+	}
 	src, ok := a.sources[ns]
 	if !ok {
 		return true, nil

@@ -99,6 +99,14 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	case constraint == "us-east-1":
 		return nil, errInvalidLocation.New("The specified location-constraint is not valid").With("LocationConstraint", constraint)
 	case constraint == "EU" && region == "eu-west-1":
+	case constraint != "" && region == "us-east-1":
+		// The global endpoint (signed for us-east-1) creates a bucket in
+		// any region its LocationConstraint names (S3 API Reference,
+		// CreateBucket); the model's enum has already vetted the name.
+		region = constraint
+		if region == "EU" {
+			region = "eu-west-1"
+		}
 	case constraint != "" && constraint != region:
 		return nil, errIllegalLocation.New("The %s location constraint is incompatible for the region specific endpoint this request was sent to.", constraint)
 	}

@@ -199,13 +199,10 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 		return nil, err
 	}
 	start, n := int64(0), src.Size
-	if r := deref(in.CopySourceRange); r != "" {
-		st, en, ok, _ := parseRange(r, src.Size)
-		if !ok || en >= src.Size || !strings.HasPrefix(r, "bytes=") || strings.HasPrefix(r, "bytes=-") {
-			return nil, errInvalidArgument.New("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
-				With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", r)
+	if in.CopySourceRange != nil {
+		if start, n, err = parseCopySourceRange(*in.CopySourceRange, src.Size); err != nil {
+			return nil, err
 		}
-		start, n = st, en-st+1
 	}
 	part, err := s.copyBody(src.Parts, start, n)
 	if err != nil {
@@ -519,4 +516,43 @@ func (s *S3) ListMultipartUploads(ctx *request.Context, in *s3api.ListMultipartU
 		out.NextUploadIdMarker = ptr(last.UploadID)
 	}
 	return out, nil
+}
+
+// parseCopySourceRange reads UploadPartCopy's x-amz-copy-source-range:
+// exactly "bytes=first-last" (zero-based, inclusive, first <= last), and
+// unlike a GET range it must lie within the source (S3 answers a range
+// past the end with InvalidArgument, not by clamping).
+func parseCopySourceRange(v string, size int64) (start, n int64, err error) {
+	malformed := errInvalidArgument.New("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
+		With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", v)
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return 0, 0, malformed
+	}
+	a, b, ok := strings.Cut(spec, "-")
+	if !ok || !allDigits(a) || !allDigits(b) {
+		return 0, 0, malformed
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || first > last {
+		return 0, 0, malformed
+	}
+	if last >= size {
+		return 0, 0, errInvalidArgument.New("Range specified is not valid for source object of size: %d", size).
+			With("ArgumentName", "x-amz-copy-source-range").With("ArgumentValue", v)
+	}
+	return first, last - first + 1, nil
+}
+
+func allDigits(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

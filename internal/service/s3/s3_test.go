@@ -38,6 +38,9 @@ func TestCreateBucketLocation(t *testing.T) {
 		{"us-east-1", "us-east-1", "InvalidLocationConstraint"},
 		{"us-east-1", "", ""},
 		{"ap-northeast-1", "ap-northeast-1", ""},
+		// The global endpoint creates buckets anywhere.
+		{"us-east-1", "eu-central-1", ""},
+		{"us-east-1", "EU", ""},
 	}
 	for i, c := range cases {
 		ctx := f.ctx()
@@ -67,6 +70,12 @@ func TestCreateBucketLocation(t *testing.T) {
 	loc, _ := f.s.GetBucketLocation(f.ctx(), &s3api.GetBucketLocationInput{Bucket: ptr("loc-d-bucket")})
 	if loc.LocationConstraint != nil {
 		t.Errorf("us-east-1 location: %v", *loc.LocationConstraint)
+	}
+	for name, want := range map[string]string{"loc-f-bucket": "eu-central-1", "loc-g-bucket": "eu-west-1"} {
+		loc, err := f.s.GetBucketLocation(f.ctx(), &s3api.GetBucketLocationInput{Bucket: ptr(name)})
+		if err != nil || deref(loc.LocationConstraint) != want {
+			t.Errorf("%s location: %v %v, want %s", name, loc, err, want)
+		}
 	}
 }
 

@@ -385,3 +385,17 @@ func TestSDKCompleteChecksumType(t *testing.T) {
 		t.Fatalf("ChecksumType %q CRC32 %v", out.ChecksumType, out.ChecksumCRC32)
 	}
 }
+
+// TestSDKBucketOfAnotherAccount: a name another account owns is 409
+// BucketAlreadyExists, not a 403.
+func TestSDKBucketOfAnotherAccount(t *testing.T) {
+	n := niwatest.Start(t, niwatest.WithAccessKey("AKIAOTHERACCOUNT0001", "othersecret", "222222222222"))
+	mine := s3.NewFromConfig(n.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
+	theirs := s3.NewFromConfig(n.AWSConfigWith("AKIAOTHERACCOUNT0001", "othersecret", ""), func(o *s3.Options) { o.UsePathStyle = true })
+	sdkBucket(t, mine, "taken-name")
+	_, err := theirs.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("taken-name"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(niwatest.Region)}})
+	if code, status := sdkErr(err); code != "BucketAlreadyExists" || status != 409 {
+		t.Fatalf("got %q %d (%v)", code, status, err)
+	}
+}
