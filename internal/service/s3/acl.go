@@ -150,6 +150,13 @@ func aclsDisabled(b bucketRecord) bool {
 	return b.Ownership != nil && len(b.Ownership.Rules) > 0 && deref(b.Ownership.Rules[0].ObjectOwnership) == "BucketOwnerEnforced"
 }
 
+// errACLWithEnforced is S3's answer to a bucket ACL that grants anyone
+// but the owner on a bucket whose Object Ownership is (or is about to be)
+// BucketOwnerEnforced.
+func errACLWithEnforced() error {
+	return errInvalidBucketACLOwnership.New("Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+}
+
 func errACLNotSupported() error {
 	return errAccessControlListNotSupported.New("The bucket does not allow ACLs")
 }

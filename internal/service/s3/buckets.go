@@ -129,6 +129,9 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	if err != nil {
 		return nil, err
 	}
+	if own == "BucketOwnerEnforced" && !isPrivateACL(acl, ctx.Account) {
+		return nil, errACLWithEnforced()
+	}
 	rec.ACL = acl
 	rec.PublicAccessBlock = &s3api.PublicAccessBlockConfiguration{
 		BlockPublicAcls: ptr(true), IgnorePublicAcls: ptr(true), BlockPublicPolicy: ptr(true), RestrictPublicBuckets: ptr(true),

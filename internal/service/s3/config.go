@@ -357,6 +357,10 @@ func (s *S3) PutBucketOwnershipControls(ctx *request.Context, in *s3api.PutBucke
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
 	return &s3api.PutBucketOwnershipControlsOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+		if deref(oc.Rules[0].ObjectOwnership) == "BucketOwnerEnforced" && !isPrivateACL(b.ACL, b.Account) {
+			// Enforcing would silently drop the grants the ACL makes.
+			return errACLWithEnforced()
+		}
 		b.Ownership = oc
 		return nil
 	})

@@ -62,6 +62,7 @@ func noSuchUpload(id string) error {
 
 var (
 	errAccessControlListNotSupported = awserr.Code{Code: "AccessControlListNotSupported", Status: http.StatusBadRequest, Sender: true}
+	errInvalidBucketACLOwnership     = awserr.Code{Code: "InvalidBucketAclWithObjectOwnership", Status: http.StatusBadRequest, Sender: true}
 	errUnexpectedContent             = awserr.Code{Code: "UnexpectedContent", Status: http.StatusBadRequest, Sender: true}
 )
 

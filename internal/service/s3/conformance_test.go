@@ -1,0 +1,89 @@
+package s3
+
+import (
+	"strings"
+	"testing"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+)
+
+func TestParseCopySourceRange(t *testing.T) {
+	cases := []struct {
+		v           string
+		start, n    int64
+		code, inMsg string
+	}{
+		{"bytes=0-9", 0, 10, "", ""},
+		{"bytes=3-3", 3, 1, "", ""},
+		{"bytes=0-0", 0, 1, "", ""},
+		{"bytes=00-09", 0, 10, "", ""},
+		{"bytes=0-10", 0, 0, "InvalidArgument", "Range specified is not valid for source object of size: 10"},
+		{"bytes=10-12", 0, 0, "InvalidArgument", "Range specified is not valid for source object of size: 10"},
+		{"bytes=5-2", 0, 0, "InvalidArgument", "must be of the form"},
+		{"0-2", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes=0", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes=-3", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes=3-", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes=0-2,4-5", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes=+1-2", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes= 1-2", 0, 0, "InvalidArgument", "must be of the form"},
+		{"bytes=0-99999999999999999999", 0, 0, "InvalidArgument", "must be of the form"},
+		{"", 0, 0, "InvalidArgument", "must be of the form"},
+	}
+	for _, c := range cases {
+		st, n, err := parseCopySourceRange(c.v, 10)
+		if codeOf(err) != c.code || (err != nil && !strings.Contains(err.Error(), c.inMsg)) || (err == nil && (st != c.start || n != c.n)) {
+			t.Errorf("%q: %d %d %v", c.v, st, n, err)
+		}
+	}
+}
+
+func FuzzParseCopySourceRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-9", "bytes=5-2", "bytes=-1", "bytes=0-99999999999999999999", "bytes=1-2,3-4"} {
+		f.Add(s, int64(10))
+	}
+	f.Fuzz(func(t *testing.T, v string, size int64) {
+		st, n, err := parseCopySourceRange(v, size)
+		if err == nil && (st < 0 || n < 1 || st+n > size) {
+			t.Fatalf("%q size %d: accepted %d+%d", v, size, st, n)
+		}
+	})
+}
+
+// TestACLsWithBucketOwnerEnforced: a bucket whose ACLs are disabled may
+// not be given (or keep) an ACL that grants anyone but its owner.
+func TestACLsWithBucketOwnerEnforced(t *testing.T) {
+	f := newFixture(t)
+	loc := &s3api.CreateBucketConfiguration{LocationConstraint: ptr("ap-northeast-1")}
+	for acl, want := range map[string]string{
+		"public-read":               "InvalidBucketAclWithObjectOwnership",
+		"authenticated-read":        "InvalidBucketAclWithObjectOwnership",
+		"private":                   "",
+		"bucket-owner-full-control": "",
+	} {
+		name := "enf-" + strings.ReplaceAll(acl, "-", "")
+		_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr(name), ACL: ptr(acl), CreateBucketConfiguration: loc})
+		if codeOf(err) != want {
+			t.Errorf("CreateBucket ACL %s: %v", acl, err)
+		}
+	}
+	// ObjectWriter with a public ACL, then enforcing: refused, ACL kept.
+	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr("writer-bucket"), ObjectOwnership: ptr("ObjectWriter"), CreateBucketConfiguration: loc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr("writer-bucket"), ACL: ptr("public-read")}); err != nil {
+		t.Fatal(err)
+	}
+	enforce := &s3api.PutBucketOwnershipControlsInput{Bucket: ptr("writer-bucket"), OwnershipControls: &s3api.OwnershipControls{
+		Rules: []s3api.OwnershipControlsRule{{ObjectOwnership: ptr("BucketOwnerEnforced")}}}}
+	if _, err := f.s.PutBucketOwnershipControls(f.ctx(), enforce); codeOf(err) != "InvalidBucketAclWithObjectOwnership" {
+		t.Fatalf("enforcing over a public ACL: %v", err)
+	}
+	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr("writer-bucket"), ACL: ptr("private")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.PutBucketOwnershipControls(f.ctx(), enforce); err != nil {
+		t.Fatalf("enforcing over a private ACL: %v", err)
+	}
+}
