@@ -1,6 +1,8 @@
 package s3
 
 import (
+	"crypto/md5"
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -85,5 +87,67 @@ func TestACLsWithBucketOwnerEnforced(t *testing.T) {
 	}
 	if _, err := f.s.PutBucketOwnershipControls(f.ctx(), enforce); err != nil {
 		t.Fatalf("enforcing over a private ACL: %v", err)
+	}
+}
+
+func TestSSECValidation(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "ssec-bucket")
+	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	sum := md5.Sum([]byte("0123456789abcdef0123456789abcdef"))
+	keyMD5 := base64.StdEncoding.EncodeToString(sum[:])
+	other := base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	osum := md5.Sum([]byte("fedcba9876543210fedcba9876543210"))
+	otherMD5 := base64.StdEncoding.EncodeToString(osum[:])
+	aes := ptr("AES256")
+	put := func(alg, k, m *string) error {
+		_, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr("ssec-bucket"), Key: ptr("k"), Body: strings.NewReader("x"),
+			SSECustomerAlgorithm: alg, SSECustomerKey: k, SSECustomerKeyMD5: m})
+		return err
+	}
+	for _, c := range []struct {
+		name       string
+		alg, k, m  *string
+		code, text string
+	}{
+		{"wrong MD5", aes, &key, &otherMD5, "InvalidArgument", "The calculated MD5 hash of the key did not match"},
+		{"no MD5", aes, &key, nil, "InvalidArgument", "must provide the client calculated MD5 of the secret key"},
+		{"no key", aes, nil, &keyMD5, "InvalidArgument", "must provide an appropriate secret key"},
+		{"key without algorithm", nil, &key, &keyMD5, "InvalidArgument", "must provide a valid encryption algorithm"},
+		{"good", aes, &key, &keyMD5, "", ""},
+	} {
+		err := put(c.alg, c.k, c.m)
+		if codeOf(err) != c.code || (err != nil && !strings.Contains(err.Error(), c.text)) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+	// GET/HEAD refuse x-amz-server-side-encryption.
+	ctx := f.ctx()
+	ctx.HTTP.Header.Set("X-Amz-Server-Side-Encryption", "AES256")
+	if _, err := f.s.HeadObject(ctx, &s3api.HeadObjectInput{Bucket: ptr("ssec-bucket"), Key: ptr("k")}); codeOf(err) != "InvalidArgument" {
+		t.Errorf("HEAD with x-amz-server-side-encryption: %v", err)
+	}
+	if _, err := f.s.GetObject(ctx, &s3api.GetObjectInput{Bucket: ptr("ssec-bucket"), Key: ptr("k")}); codeOf(err) != "InvalidArgument" {
+		t.Errorf("GET with x-amz-server-side-encryption: %v", err)
+	}
+	// Parts of an SSE-C upload carry its key.
+	cr, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr("ssec-bucket"), Key: ptr("mp"),
+		SSECustomerAlgorithm: aes, SSECustomerKey: &key, SSECustomerKeyMD5: &keyMD5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(alg, k, m *string) error {
+		_, err := f.s.UploadPart(f.ctx(), &s3api.UploadPartInput{Bucket: ptr("ssec-bucket"), Key: ptr("mp"), UploadId: cr.UploadId,
+			PartNumber: ptr(int32(1)), Body: strings.NewReader("p"), SSECustomerAlgorithm: alg, SSECustomerKey: k, SSECustomerKeyMD5: m})
+		return err
+	}
+	if err := part(nil, nil, nil); codeOf(err) != "InvalidRequest" {
+		t.Errorf("part without the key: %v", err)
+	}
+	if err := part(aes, &other, &otherMD5); codeOf(err) != "InvalidRequest" {
+		t.Errorf("part with another key: %v", err)
+	}
+	if err := part(aes, &key, &keyMD5); err != nil {
+		t.Errorf("part with the key: %v", err)
 	}
 }

@@ -143,7 +143,7 @@ func FuzzCheckSSECKey(f *testing.F) {
 		if withMD5 {
 			md = &keyMD5
 		}
-		got, err := checkSSECKey(&key, md)
+		got, err := checkSSECKey(&key, md, false)
 		if err != nil {
 			var ae *awserr.Error
 			if !errors.As(err, &ae) || ae.Code.Code != "InvalidArgument" {

@@ -156,6 +156,9 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPartSSEC(u.Template, in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5); err != nil {
+		return nil, err
+	}
 	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err
@@ -555,4 +558,26 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkPartSSEC holds every part of an SSE-C upload to the key the upload
+// was created with.
+func checkPartSSEC(tmpl objectRecord, alg, key, keyMD5 *string) error {
+	if alg == nil && (key != nil || keyMD5 != nil) {
+		return errSSECNoAlgorithm()
+	}
+	if tmpl.SSECAlg == "" {
+		return nil
+	}
+	if alg == nil {
+		return errInvalidRequest.New("The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
+	}
+	sum, err := checkSSECKey(key, keyMD5, true)
+	if err != nil {
+		return err
+	}
+	if *alg != tmpl.SSECAlg || sum != tmpl.SSECKeyMD5 {
+		return errInvalidRequest.New("The provided encryption parameters did not match the ones used originally.")
+	}
+	return nil
 }

@@ -172,13 +172,17 @@ func checkMetadata(md map[string]string) error {
 // checkSSECKey checks a customer-provided key the way S3 does before it
 // uses it: present, base64 of 256 bits, and matching its MD5 when one
 // was sent. It returns the key's MD5 (base64) to record.
-func checkSSECKey(key, keyMD5 *string) (string, error) {
+func checkSSECKey(key, keyMD5 *string, write bool) (string, error) {
 	if key == nil {
 		return "", errInvalidArgument.New("Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.")
 	}
 	raw, err := base64.StdEncoding.DecodeString(*key)
 	if err != nil || len(raw) != 32 {
 		return "", errInvalidArgument.New("The secret key was invalid for the specified algorithm.")
+	}
+	if keyMD5 == nil && write {
+		// Writes must prove the key arrived intact.
+		return "", errInvalidArgument.New("Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.")
 	}
 	sum := md5.Sum(raw)
 	got := base64.StdEncoding.EncodeToString(sum[:])
@@ -219,11 +223,14 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 			o.StorageClass = sc
 		}
 	}
+	if h.SSECAlg == nil && (h.SSECKey != nil || h.SSECKeyMD5 != nil) {
+		return errSSECNoAlgorithm()
+	}
 	if h.SSECAlg != nil {
 		if *h.SSECAlg != "AES256" {
 			return errInvalidEncryptionAlg.New("The encryption request you specified is not valid. Supported value: AES256.")
 		}
-		keyMD5, err := checkSSECKey(h.SSECKey, h.SSECKeyMD5)
+		keyMD5, err := checkSSECKey(h.SSECKey, h.SSECKeyMD5, true)
 		if err != nil {
 			return err
 		}
@@ -610,12 +617,33 @@ func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKey, sseK
 	return o, c.check(o, false)
 }
 
+// errSSECNoAlgorithm answers an SSE-C key (or key MD5) sent without
+// x-amz-server-side-encryption-customer-algorithm.
+func errSSECNoAlgorithm() error {
+	return errInvalidArgument.New("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.").
+		With("ArgumentName", "x-amz-server-side-encryption")
+}
+
+// checkReadHeaders refuses what S3 refuses on a GET or HEAD: an
+// x-amz-server-side-encryption header (SSE-S3 and SSE-KMS objects are
+// decrypted without one).
+func checkReadHeaders(ctx *request.Context) error {
+	if ctx != nil && ctx.HTTP != nil && ctx.HTTP.Header.Get("X-Amz-Server-Side-Encryption") != "" {
+		return errInvalidArgument.New("x-amz-server-side-encryption header is not supported for this operation.").
+			With("ArgumentName", "x-amz-server-side-encryption").With("ArgumentValue", ctx.HTTP.Header.Get("X-Amz-Server-Side-Encryption"))
+	}
+	return nil
+}
+
 func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
+	if alg == nil && (key != nil || keyMD5 != nil) {
+		return errSSECNoAlgorithm()
+	}
 	if alg != nil {
 		// The key itself is checked first, as on a write: a key that is
 		// not 256 bits of base64 (or does not match its MD5) is refused
 		// whatever the object is.
-		sum, err := checkSSECKey(key, keyMD5)
+		sum, err := checkSSECKey(key, keyMD5, false)
 		if err != nil {
 			return err
 		}
@@ -637,6 +665,9 @@ func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
 }
 
 func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.GetObjectOutput, error) {
+	if err := checkReadHeaders(ctx); err != nil {
+		return nil, err
+	}
 	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
@@ -763,6 +794,9 @@ func fillHeaders(o objectRecord, f *headFields) {
 }
 
 func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api.HeadObjectOutput, error) {
+	if err := checkReadHeaders(ctx); err != nil {
+		return nil, err
+	}
 	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
