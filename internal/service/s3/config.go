@@ -2,6 +2,7 @@ package s3
 
 import (
 	"strings"
+	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -304,6 +305,9 @@ func (s *S3) DeleteBucketEncryption(ctx *request.Context, in *s3api.DeleteBucket
 // maxLifecycleRules is S3's limit on rules in one lifecycle configuration.
 const maxLifecycleRules = 1000
 
+// maxLifecycleRuleID is the longest rule ID S3 accepts.
+const maxLifecycleRuleID = 255
+
 func (s *S3) PutBucketLifecycleConfiguration(ctx *request.Context, in *s3api.PutBucketLifecycleConfigurationInput) (*s3api.PutBucketLifecycleConfigurationOutput, error) {
 	cfg := in.LifecycleConfiguration
 	// S3 allows at most 1,000 lifecycle rules per bucket and answers more
@@ -316,6 +320,25 @@ func (s *S3) PutBucketLifecycleConfiguration(ctx *request.Context, in *s3api.Put
 		st := deref(r.Status)
 		if st != "Enabled" && st != "Disabled" {
 			return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
+		}
+		if len(deref(r.ID)) > maxLifecycleRuleID {
+			return nil, errInvalidArgument.New("ID length should not exceed allowed limit of 255").
+				With("ArgumentName", "ID").With("ArgumentValue", deref(r.ID))
+		}
+		// Date-based actions take effect at midnight UTC; S3 refuses
+		// other times of day.
+		dates := []*time.Time{}
+		if r.Expiration != nil {
+			dates = append(dates, r.Expiration.Date)
+		}
+		for _, tr := range r.Transitions {
+			dates = append(dates, tr.Date)
+		}
+		for _, d := range dates {
+			if d != nil && !d.UTC().Equal(d.UTC().Truncate(24*time.Hour)) {
+				return nil, errInvalidArgument.New("'Date' must be at midnight GMT").
+					With("ArgumentName", "Date").With("ArgumentValue", d.UTC().Format(time.RFC3339))
+			}
 		}
 		if id := deref(r.ID); id != "" {
 			if ids[id] {

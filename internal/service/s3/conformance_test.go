@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 )
@@ -149,5 +150,33 @@ func TestSSECValidation(t *testing.T) {
 	}
 	if err := part(aes, &key, &keyMD5); err != nil {
 		t.Errorf("part with the key: %v", err)
+	}
+}
+
+func TestLifecycleValidation(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "lc-bucket")
+	midnight := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	noon := midnight.Add(12 * time.Hour)
+	rule := func(id string, exp *s3api.LifecycleExpiration, tr []s3api.Transition) error {
+		_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr("lc-bucket"),
+			LifecycleConfiguration: &s3api.BucketLifecycleConfiguration{Rules: []s3api.LifecycleRule{{ID: ptr(id), Status: ptr("Enabled"),
+				Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")}, Expiration: exp, Transitions: tr}}}})
+		return err
+	}
+	for _, c := range []struct {
+		name       string
+		err        error
+		code, text string
+	}{
+		{"ID of 255", rule(strings.Repeat("a", 255), &s3api.LifecycleExpiration{Days: ptr(int32(1))}, nil), "", ""},
+		{"ID of 256", rule(strings.Repeat("a", 256), &s3api.LifecycleExpiration{Days: ptr(int32(1))}, nil), "InvalidArgument", "ID length should not exceed allowed limit of 255"},
+		{"expiration at midnight", rule("r", &s3api.LifecycleExpiration{Date: &midnight}, nil), "", ""},
+		{"expiration at noon", rule("r", &s3api.LifecycleExpiration{Date: &noon}, nil), "InvalidArgument", "'Date' must be at midnight GMT"},
+		{"transition at noon", rule("r", nil, []s3api.Transition{{Date: &noon, StorageClass: ptr("GLACIER")}}), "InvalidArgument", "'Date' must be at midnight GMT"},
+	} {
+		if codeOf(c.err) != c.code || (c.err != nil && !strings.Contains(c.err.Error(), c.text)) {
+			t.Errorf("%s: %v", c.name, c.err)
+		}
 	}
 }
