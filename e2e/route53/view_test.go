@@ -129,3 +129,53 @@ print("ok")
 		})
 	}
 }
+
+// TestRoute53RecordValidation drives ChangeResourceRecordSets and
+// ListResourceRecordSets with boto3 into Route53's refusals: a
+// whitespace StartRecordName, a value given twice, a TXT string over 255
+// octets, a CNAME at the apex, the same set created twice in one batch
+// (nothing of a refused batch is stored), and a TXT value split into
+// strings of 255 that is accepted.
+func TestRoute53RecordValidation(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	out := n.Python(t, `
+import boto3, botocore
+r = boto3.client("route53")
+z = r.create_hosted_zone(Name="valid.example.com", CallerReference="v")["HostedZone"]["Id"]
+def change(*changes):
+    r.change_resource_record_sets(HostedZoneId=z, ChangeBatch={"Changes": [
+        {"Action": a, "ResourceRecordSet": {"Name": n, "Type": t, "TTL": 60, "ResourceRecords": [{"Value": v} for v in vs]}}
+        for a, n, t, vs in changes]})
+def refused(code, msg, call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == code, e.response
+        assert e.response["Error"]["Message"] == msg, (e.response["Error"]["Message"], msg)
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
+        return
+    raise SystemExit("accepted: " + msg)
+refused("InvalidInput", "FATAL problem: UnsupportedCharacter (Value contains unsupported characters) encountered with ' '",
+    lambda: r.list_resource_record_sets(HostedZoneId=z, StartRecordName=" "))
+refused("InvalidChangeBatch", "[Duplicate Resource Record: '10.0.0.1']",
+    lambda: change(("CREATE", "d.valid.example.com", "A", ["10.0.0.1", "10.0.0.1"])))
+long = '"' + "a" * 256 + '"'
+refused("InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too long) encountered with '" + long + "'']",
+    lambda: change(("CREATE", "t.valid.example.com", "TXT", [long])))
+refused("InvalidChangeBatch", "[RRSet of type CNAME with DNS name valid.example.com. is not permitted at apex in zone valid.example.com.]",
+    lambda: change(("CREATE", "valid.example.com", "CNAME", ["www.example.org"])))
+refused("InvalidChangeBatch", "[Tried to create resource record set [name='twice.valid.example.com.', type='A'] but it already exists]",
+    lambda: change(("CREATE", "twice.valid.example.com", "A", ["10.0.0.1"]), ("CREATE", "twice.valid.example.com", "A", ["10.0.0.2"])))
+names = [s["Name"] for s in r.list_resource_record_sets(HostedZoneId=z)["ResourceRecordSets"]]
+assert names == ["valid.example.com.", "valid.example.com."], names
+split = '"' + "a" * 255 + '" "' + "b" * 10 + '"'
+change(("CREATE", "t.valid.example.com", "TXT", [split]))
+got = r.list_resource_record_sets(HostedZoneId=z, StartRecordName="t.valid.example.com", StartRecordType="TXT", MaxItems="1")
+assert got["ResourceRecordSets"][0]["ResourceRecords"] == [{"Value": split}], got
+print("ok")
+`)
+	if strings.TrimSpace(out) != "ok" {
+		t.Fatalf("boto3: %s", out)
+	}
+}
