@@ -101,7 +101,6 @@ print("ok")
 		private string // rcode and answers of the private name from the host
 	}{
 		{nil, "NOERROR 60 10.0.1.4"},
-		{[]string{"--dns-view", "all"}, "NOERROR 60 10.0.1.4"},
 		{[]string{"--dns-view", "public"}, "REFUSED"},
 		{[]string{"--dns-view", vpc}, "NOERROR 60 10.0.1.4"},
 		{[]string{"--dns-view", other}, "REFUSED"},
