@@ -160,6 +160,41 @@ func badValue(typ, v string) string {
 	return ""
 }
 
+// Route53's limits on one ChangeResourceRecordSets request and on a zone
+// (Route53 developer guide, "Quotas"): ResourceRecord elements and the
+// characters of their values in a request, where an UPSERT counts twice,
+// and record sets in a hosted zone (the default quota).
+const (
+	maxRecordsPerBatch = 1000
+	maxRDataPerBatch   = 32000
+	maxRRSetsPerZone   = 10000
+)
+
+// batchLimits checks a change batch against the per-request quotas.
+func batchLimits(changes []route53api.Change) error {
+	records, chars := 0, 0
+	for _, c := range changes {
+		if c.ResourceRecordSet == nil {
+			continue
+		}
+		weight := 1
+		if str(c.Action) == "UPSERT" {
+			weight = 2
+		}
+		for _, r := range c.ResourceRecordSet.ResourceRecords {
+			records += weight
+			chars += weight * len(str(r.Value))
+		}
+	}
+	if records > maxRecordsPerBatch {
+		return changeBatch("[Number of records limit of %d exceeded.]", maxRecordsPerBatch)
+	}
+	if chars > maxRDataPerBatch {
+		return changeBatch("[RDATA character limit of %d exceeded.]", maxRDataPerBatch)
+	}
+	return nil
+}
+
 // unsupportedChar finds the first character a DNS name may not hold
 // unescaped (Route53's domain name format: space, other control
 // characters and DEL must be written as \DDD). Non-ASCII text is left
@@ -266,6 +301,9 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 		if in.ChangeBatch == nil || len(in.ChangeBatch.Changes) == 0 {
 			return invalidInput("1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1")
 		}
+		if err := batchLimits(in.ChangeBatch.Changes); err != nil {
+			return err
+		}
 		var errs batchErrors
 		count := z.RecordCount
 		for _, c := range in.ChangeBatch.Changes {
@@ -340,6 +378,9 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 		}
 		if err := errs.err(); err != nil {
 			return err
+		}
+		if count > maxRRSetsPerZone && count > z.RecordCount {
+			return changeBatch("[Exceeded limit MAX_RRSETS_BY_ZONE for zone: %s]", z.ID)
 		}
 		z.RecordCount = count
 		if err := zones.Put(tx, sc, z, z.ID); err != nil {

@@ -418,3 +418,70 @@ func TestHealthChecksAndTags(t *testing.T) {
 	_, err = f.GetHealthCheck(f.ctx, &route53api.GetHealthCheckInput{HealthCheckId: h.HealthCheck.Id})
 	wantErr(t, err, "NoSuchHealthCheck", "A health check with id "+*h.HealthCheck.Id+" does not exist.")
 }
+
+// TestChangeBatchLimits: Route53's quotas on one request (1000
+// ResourceRecord elements, 32000 characters of values, an UPSERT counting
+// twice) and on a zone (10000 record sets, its SOA and NS included).
+func TestChangeBatchLimits(t *testing.T) {
+	f := newFixture(t)
+	z := f.zone("example.com", nil)
+	ips := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
+		}
+		return out
+	}
+	txts := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			// 15 strings of 255: 3869 characters per value.
+			out[i] = strings.TrimSpace(strings.Repeat(`"`+fmt.Sprintf("%03d", i)+strings.Repeat("a", 252)+`" `, 15))
+		}
+		return out
+	}
+	const records, rdata = "[Number of records limit of 1000 exceeded.]", "[RDATA character limit of 32000 exceeded.]"
+	for _, c := range []struct {
+		name    string
+		changes []route53api.Change
+		msg     string // "" accepted
+	}{
+		{"1000 records", []route53api.Change{ch("CREATE", rrset("a.example.com", "A", 60, ips(600)...)), ch("CREATE", rrset("b.example.com", "A", 60, ips(400)...))}, ""},
+		{"1001 records", []route53api.Change{ch("CREATE", rrset("c.example.com", "A", 60, ips(600)...)), ch("CREATE", rrset("d.example.com", "A", 60, ips(401)...))}, records},
+		{"upsert of 500", []route53api.Change{ch("UPSERT", rrset("e.example.com", "A", 60, ips(500)...))}, ""},
+		{"upsert of 501", []route53api.Change{ch("UPSERT", rrset("f.example.com", "A", 60, ips(501)...))}, records},
+		{"8 long values", []route53api.Change{ch("CREATE", rrset("g.example.com", "TXT", 60, txts(8)...))}, ""},
+		{"9 long values", []route53api.Change{ch("CREATE", rrset("h.example.com", "TXT", 60, txts(9)...))}, rdata},
+		{"upsert of 5 long values", []route53api.Change{ch("UPSERT", rrset("i.example.com", "TXT", 60, txts(5)...))}, rdata},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := f.change(z, c.changes...)
+			if c.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantErr(t, err, "InvalidChangeBatch", c.msg)
+		})
+	}
+
+	// The zone quota: fill a zone to 10000 record sets.
+	z2 := f.zone("full.example.com", nil)
+	for made := 2; made < 10000; {
+		var changes []route53api.Change
+		for ; made < 10000 && len(changes) < 1000; made++ {
+			changes = append(changes, ch("CREATE", rrset(fmt.Sprintf("r%d.full.example.com", made), "A", 60, "10.0.0.1")))
+		}
+		if err := f.change(z2, changes...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantErr(t, f.change(z2, ch("CREATE", rrset("one-more.full.example.com", "A", 60, "10.0.0.1"))), "InvalidChangeBatch",
+		"[Exceeded limit MAX_RRSETS_BY_ZONE for zone: "+bareID(z2)+"]")
+	// Changing what is there, or replacing one set with another, is fine.
+	if err := f.change(z2, ch("UPSERT", rrset("r2.full.example.com", "A", 60, "10.0.0.2")),
+		ch("DELETE", rrset("r3.full.example.com", "A", 60, "10.0.0.1")), ch("CREATE", rrset("other.full.example.com", "A", 60, "10.0.0.1"))); err != nil {
+		t.Fatal(err)
+	}
+}
