@@ -84,7 +84,7 @@ type RRSet struct {
 type Source interface {
 	// Zone returns the most specific zone containing name that is visible
 	// from vpc ("" means from outside every VPC: public zones only;
-	// AllVPCs means every private zone is visible, see ViewAll).
+	// AllVPCs means every private zone is visible, see ViewAll()).
 	Zone(name, vpc string) (Zone, bool, error)
 	// RRSets returns every record set named exactly name in z.
 	RRSets(z Zone, name string) ([]RRSet, error)

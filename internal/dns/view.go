@@ -15,7 +15,7 @@ const AllVPCs = "*"
 // from code niwa runs inside a VPC, which says its VPC with VPCOption
 // and always sees that VPC's view.
 //
-// The zero View is ViewAll.
+// The zero View is the one ViewAll returns.
 type View struct {
 	public bool
 	vpc    string
@@ -27,10 +27,10 @@ type View struct {
 // first answers (ties broken by zone id); where a private and a public
 // zone have the same name, the private one answers, as it does inside a
 // VPC associated with it.
-var ViewAll = View{}
+func ViewAll() View { return View{} }
 
 // ViewPublic sees public zones only: what AWS's public resolvers answer.
-var ViewPublic = View{public: true}
+func ViewPublic() View { return View{public: true} }
 
 // ViewVPC sees what a client inside vpc sees: the private zones
 // associated with vpc, then public zones.
@@ -41,9 +41,9 @@ func ViewVPC(vpc string) View { return View{vpc: vpc} }
 func ParseView(s string) (View, error) {
 	switch s {
 	case "all":
-		return ViewAll, nil
+		return ViewAll(), nil
 	case "public":
-		return ViewPublic, nil
+		return ViewPublic(), nil
 	}
 	if id, ok := strings.CutPrefix(s, "vpc-"); ok && (len(id) == 8 || len(id) == 17) && isLowerHex(id) {
 		return ViewVPC(s), nil

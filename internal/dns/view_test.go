@@ -98,27 +98,27 @@ func TestServerViews(t *testing.T) {
 		name string
 		want string // the A record's address, or an rcode
 	}{
-		{ViewAll, "", "ip-10-0-1-4.example.internal.", "10.0.1.4"},
-		{ViewAll, "", "both.example.internal.", "10.0.1.1"}, // the first private zone answers
-		{ViewAll, "", "onlyb.example.internal.", "NXDOMAIN"},
-		{ViewAll, "", "www.example.com.", "10.0.2.80"}, // private over public
-		{ViewAll, "", "nothing.example.org.", "REFUSED"},
-		{ViewPublic, "", "ip-10-0-1-4.example.internal.", "REFUSED"},
-		{ViewPublic, "", "www.example.com.", "203.0.113.1"},
+		{ViewAll(), "", "ip-10-0-1-4.example.internal.", "10.0.1.4"},
+		{ViewAll(), "", "both.example.internal.", "10.0.1.1"}, // the first private zone answers
+		{ViewAll(), "", "onlyb.example.internal.", "NXDOMAIN"},
+		{ViewAll(), "", "www.example.com.", "10.0.2.80"}, // private over public
+		{ViewAll(), "", "nothing.example.org.", "REFUSED"},
+		{ViewPublic(), "", "ip-10-0-1-4.example.internal.", "REFUSED"},
+		{ViewPublic(), "", "www.example.com.", "203.0.113.1"},
 		{ViewVPC(vpcB), "", "ip-10-0-1-4.example.internal.", "NXDOMAIN"},
 		{ViewVPC(vpcB), "", "both.example.internal.", "10.0.2.2"},
 		{ViewVPC(vpcB), "", "www.example.com.", "10.0.2.80"},
 		{ViewVPC(vpcA), "", "www.example.com.", "203.0.113.1"},
 		{ViewVPC("vpc-0ccccccccccccccc3"), "", "both.example.internal.", "REFUSED"},
 		// From inside a VPC: that VPC's view, never another's.
-		{ViewAll, vpcB, "ip-10-0-1-4.example.internal.", "NXDOMAIN"},
-		{ViewAll, vpcB, "both.example.internal.", "10.0.2.2"},
-		{ViewPublic, vpcA, "ip-10-0-1-4.example.internal.", "10.0.1.4"},
+		{ViewAll(), vpcB, "ip-10-0-1-4.example.internal.", "NXDOMAIN"},
+		{ViewAll(), vpcB, "both.example.internal.", "10.0.2.2"},
+		{ViewPublic(), vpcA, "ip-10-0-1-4.example.internal.", "10.0.1.4"},
 		{ViewVPC(vpcB), vpcA, "both.example.internal.", "10.0.1.1"},
-		{ViewAll, vpcA, "www.example.com.", "203.0.113.1"},
+		{ViewAll(), vpcA, "www.example.com.", "203.0.113.1"},
 	}
 	servers := map[View]string{}
-	for _, v := range []View{ViewAll, ViewPublic, ViewVPC(vpcA), ViewVPC(vpcB), ViewVPC("vpc-0ccccccccccccccc3")} {
+	for _, v := range []View{ViewAll(), ViewPublic(), ViewVPC(vpcA), ViewVPC(vpcB), ViewVPC("vpc-0ccccccccccccccc3")} {
 		srv, err := Listen("127.0.0.1:0", &Resolver{Source: src}, nil, WithView(v))
 		if err != nil {
 			t.Fatal(err)

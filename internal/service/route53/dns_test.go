@@ -157,7 +157,7 @@ func TestDNSTruncation(t *testing.T) {
 // the public one), public zones only with the public view, and one VPC's
 // zones with a VPC view.
 func TestDNSPrivateZone(t *testing.T) {
-	f, addr := dnsFixture(t, dns.WithView(dns.ViewPublic))
+	f, addr := dnsFixture(t, dns.WithView(dns.ViewPublic()))
 	all := f.listen(t) // the default view
 	vpc2 := f.listen(t, dns.WithView(dns.ViewVPC("vpc-22222222")))
 	pub := f.zone("example.com", nil)
