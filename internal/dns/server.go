@@ -25,7 +25,7 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithView sets what queries that name no VPC see (default ViewAll()).
+// WithView sets what queries that name no VPC see (default ViewAll).
 func WithView(v View) Option { return func(s *Server) { s.view = v } }
 
 // Listen binds addr ("127.0.0.1:5353"; port 0 picks a port free for both
