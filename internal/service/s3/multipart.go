@@ -342,9 +342,7 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		Bucket: ptr(name), Key: ptr(key), ETag: ptr(o.ETag)}
 	var calg, cmd5 *string
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
-	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
-	}
+	out.VersionId = writtenVersion(o.VersionID)
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	if len(o.Checksums) > 0 {
 		// CRC64NVME is a full-object checksum; the others are checksums of

@@ -380,9 +380,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	s.notify(ctx, b, "ObjectCreated:Put", o)
 	out := &s3api.PutObjectOutput{ETag: ptr(o.ETag)}
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
-	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
-	}
+	out.VersionId = writtenVersion(o.VersionID)
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	out.Expiration = nonEmpty(objectExpiration(b, o)) // b read above: one bucket decode less
 	return out, nil
@@ -1139,9 +1137,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	out := &s3api.CopyObjectOutput{CopyObjectResult: &s3api.CopyObjectResult{ETag: ptr(o.ETag), LastModified: ptr(o.LastModified)}}
 	out.CopyObjectResult.ChecksumCRC32, out.CopyObjectResult.ChecksumCRC32C, out.CopyObjectResult.ChecksumSHA1, out.CopyObjectResult.ChecksumSHA256, out.CopyObjectResult.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
-	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
-	}
+	out.VersionId = writtenVersion(o.VersionID)
 	if src.VersionID != "" {
 		out.CopySourceVersionId = ptr(src.VersionID)
 	}
@@ -1235,4 +1231,14 @@ func storedEncoding(v string) string {
 		}
 	}
 	return strings.Join(keep, ",")
+}
+
+// writtenVersion is the x-amz-version-id a write answers with: the new
+// version's id, and none for a "null" version (versioning suspended), as
+// S3 answers; reads of that version do name it "null".
+func writtenVersion(v string) *string {
+	if v == "" || v == "null" {
+		return nil
+	}
+	return &v
 }

@@ -415,8 +415,8 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	h := w.Header()
 	h.Set("ETag", o.ETag)
 	h.Set("Location", location)
-	if o.VersionID != "" {
-		h.Set("X-Amz-Version-Id", o.VersionID)
+	if v := writtenVersion(o.VersionID); v != nil {
+		h.Set("X-Amz-Version-Id", *v)
 	}
 	if o.SSE != "" {
 		h.Set("X-Amz-Server-Side-Encryption", o.SSE)

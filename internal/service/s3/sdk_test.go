@@ -399,3 +399,26 @@ func TestSDKBucketOfAnotherAccount(t *testing.T) {
 		t.Fatalf("got %q %d (%v)", code, status, err)
 	}
 }
+
+// TestSDKSuspendedVersionHeader: a write to a versioning-suspended bucket
+// answers without x-amz-version-id; reading it back names "null".
+func TestSDKSuspendedVersionHeader(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "suspended")
+	b := aws.String("suspended")
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b, VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusSuspended}}); err != nil {
+		t.Fatal(err)
+	}
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, h := rawStatus(t, put.ResultMetadata); h.Get("X-Amz-Version-Id") != "" {
+		t.Fatalf("PutObject answered x-amz-version-id %q", h.Get("X-Amz-Version-Id"))
+	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("k")})
+	if err != nil || aws.ToString(head.VersionId) != "null" {
+		t.Fatalf("HeadObject version %q %v", aws.ToString(head.VersionId), err)
+	}
+}
