@@ -180,3 +180,20 @@ func TestLifecycleValidation(t *testing.T) {
 		}
 	}
 }
+
+func FuzzStoredEncoding(f *testing.F) {
+	for _, s := range []string{"aws-chunked", "aws-chunked,gzip", "gzip, AWS-CHUNKED , br", "", ",,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := storedEncoding(v)
+		for _, c := range strings.Split(got, ",") {
+			if strings.EqualFold(strings.TrimSpace(c), "aws-chunked") {
+				t.Fatalf("%q kept aws-chunked: %q", v, got)
+			}
+		}
+		if !strings.Contains(strings.ToLower(v), "aws-chunked") && got != v {
+			t.Fatalf("%q changed to %q", v, got)
+		}
+	})
+}
