@@ -66,6 +66,13 @@ except botocore.exceptions.ClientError as e:
 s3.put_bucket_versioning(Bucket="cond-bucket", VersioningConfiguration={"Status": "Suspended"})
 assert "VersionId" not in s3.put_object(Bucket="cond-bucket", Key="s", Body=b"x")
 
+# boto3 lists with encoding-type=url; v1 answers Prefix as sent.
+s3.put_object(Bucket="cond-bucket", Key="a b/c d", Body=b"x")
+v1 = s3.list_objects(Bucket="cond-bucket", Prefix="a b/")
+assert v1["Prefix"] == "a b/" and [o["Key"] for o in v1["Contents"]] == ["a b/c d"], v1
+v2 = s3.list_objects_v2(Bucket="cond-bucket", Prefix="a b/")
+assert v2["Prefix"] == "a b/" and [o["Key"] for o in v2["Contents"]] == ["a b/c d"], v2
+
 for name in ("page-one", "page-two", "page-three"):
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 page = s3.list_buckets(MaxBuckets=2, Prefix="page-")

@@ -197,3 +197,25 @@ func FuzzStoredEncoding(f *testing.F) {
 		}
 	})
 }
+
+// TestListObjectsV1PrefixNotEncoded: under encoding-type=url, v1 answers
+// Prefix as sent (keys, markers and common prefixes encoded); v2 encodes it.
+func TestListObjectsV1PrefixNotEncoded(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "enc-bucket")
+	f.put(t, "enc-bucket", "a b/c d", "x")
+	v1, err := f.s.ListObjects(f.ctx(), &s3api.ListObjectsInput{Bucket: ptr("enc-bucket"), Prefix: ptr("a b/"), EncodingType: ptr("url")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(v1.Prefix) != "a b/" || len(v1.Contents) != 1 || deref(v1.Contents[0].Key) != "a+b/c+d" {
+		t.Fatalf("v1 prefix %q contents %+v", deref(v1.Prefix), v1.Contents)
+	}
+	v2, err := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("enc-bucket"), Prefix: ptr("a b/"), EncodingType: ptr("url")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(v2.Prefix) != "a+b/" {
+		t.Fatalf("v2 prefix %q", deref(v2.Prefix))
+	}
+}

@@ -141,7 +141,10 @@ func (s *S3) ListObjects(ctx *request.Context, in *s3api.ListObjectsInput) (*s3a
 		return nil, err
 	}
 	out := &s3api.ListObjectsOutput{
-		Name: ptr(name), Prefix: encodeKey(prefix, urlEnc), Marker: encodeKey(deref(in.Marker), urlEnc), MaxKeys: ptr(int32(maxKeys)),
+		// v1 leaves Prefix as sent under encoding-type=url (botocore, written
+		// against S3, decodes Marker, NextMarker and Delimiter there but not
+		// Prefix; v2 encodes it).
+		Name: ptr(name), Prefix: ptr(prefix), Marker: encodeKey(deref(in.Marker), urlEnc), MaxKeys: ptr(int32(maxKeys)),
 		IsTruncated: ptr(l.truncated), EncodingType: in.EncodingType,
 	}
 	if delim != "" {
