@@ -46,7 +46,7 @@ type shapeMember struct {
 
 // shapeMemberAdditions are request and response members S3 documents today
 // that the frozen model predates: conditional writes (If-None-Match and
-// If-Match on PutObject and CompleteMultipartUpload, 2024) and conditional
+// If-Match on PutObject, CompleteMultipartUpload and CopyObject) and conditional
 // deletes (If-Match on DeleteObject, 2025).
 var shapeMemberAdditions = map[string]map[string][]shapeMember{
 	"s3": {
@@ -55,6 +55,10 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 			{"IfNoneMatch", `{"shape":"IfNoneMatch","location":"header","locationName":"If-None-Match"}`},
 		},
 		"CompleteMultipartUploadRequest": {
+			{"IfMatch", `{"shape":"IfMatch","location":"header","locationName":"If-Match"}`},
+			{"IfNoneMatch", `{"shape":"IfNoneMatch","location":"header","locationName":"If-None-Match"}`},
+		},
+		"CopyObjectRequest": {
 			{"IfMatch", `{"shape":"IfMatch","location":"header","locationName":"If-Match"}`},
 			{"IfNoneMatch", `{"shape":"IfNoneMatch","location":"header","locationName":"If-None-Match"}`},
 		},

@@ -291,6 +291,8 @@ type CopyObjectRequest struct {
 	ObjectLockLegalHoldStatus      *string           `aws:"ObjectLockLegalHoldStatus"`
 	ExpectedBucketOwner            *string           `aws:"ExpectedBucketOwner"`
 	ExpectedSourceBucketOwner      *string           `aws:"ExpectedSourceBucketOwner"`
+	IfMatch                        *string           `aws:"IfMatch"`
+	IfNoneMatch                    *string           `aws:"IfNoneMatch"`
 }
 
 // CopyObjectResult is the CopyObjectResult shape.

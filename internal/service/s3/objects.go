@@ -1055,6 +1055,17 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
+	// Conditional writes apply to the destination, as on PutObject.
+	cond := writeCond{ifMatch: in.IfMatch, ifNoneMatch: in.IfNoneMatch}
+	if cond.active() {
+		if err := cond.validate(); err != nil {
+			return nil, err
+		}
+		cond.since = s.nextSeq(ctx.Now())
+		if err := s.checkWrite(dstBucket, dstKey, writeCond{ifMatch: cond.ifMatch, ifNoneMatch: cond.ifNoneMatch}); err != nil {
+			return nil, err
+		}
+	}
 	src, err := s.readable(srcBucket, srcKey, srcVersion)
 	if err != nil {
 		if ae := awserr.As(err); ae.Code.Code == "MethodNotAllowed" {
@@ -1129,7 +1140,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 			o.Checksums = sums
 		}
 	}
-	if err := s.commit(ctx, dstBucket, &o); err != nil {
+	if err := s.commitIf(ctx, dstBucket, &o, cond); err != nil {
 		s.deleteBlobs(o.Parts)
 		return nil, err
 	}

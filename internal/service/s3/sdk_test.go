@@ -100,6 +100,17 @@ func TestSDKConditionalWrites(t *testing.T) {
 		t.Fatalf("body %q: only the If-Match write with the right ETag may land", buf.String())
 	}
 
+	// CopyObject's conditions apply to the destination.
+	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("cond"), Key: aws.String("k"), CopySource: aws.String("cond/k"),
+		MetadataDirective: types.MetadataDirectiveReplace, IfNoneMatch: aws.String("*")})
+	if code, status := sdkErr(err); code != "PreconditionFailed" || status != 412 {
+		t.Fatalf("copy If-None-Match onto an existing key: %q %d", code, status)
+	}
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("cond"), Key: aws.String("copy"), CopySource: aws.String("cond/k"),
+		IfNoneMatch: aws.String("*")}); err != nil {
+		t.Fatalf("copy If-None-Match onto a new key: %v", err)
+	}
+
 	// Conditional deletes.
 	cur, _ := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("cond"), Key: aws.String("k")})
 	_, err = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("cond"), Key: aws.String("k"), IfMatch: first.ETag})
