@@ -367,6 +367,11 @@ func TestSDKListBucketsPages(t *testing.T) {
 	if strings.Join(names, ",") != "page-a,page-b,page-c" || pages != 2 {
 		t.Fatalf("%d pages: %v", pages, names)
 	}
+	for _, in := range []*s3.ListBucketsInput{{MaxBuckets: aws.Int32(0)}, {MaxBuckets: aws.Int32(10001)}, {ContinuationToken: aws.String("garbage!")}} {
+		if _, err := c.ListBuckets(ctx, in); func() bool { code, status := sdkErr(err); return code != "InvalidArgument" || status != 400 }() {
+			t.Errorf("%+v: %v", in, err)
+		}
+	}
 	all, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil || len(all.Buckets) != 4 || all.ContinuationToken != nil {
 		t.Fatalf("unpaged: %v %+v", err, all)
