@@ -5,7 +5,13 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-var route53InvalidInput = awserr.Code{Code: "InvalidInput", Status: 400, Sender: true}
+var (
+	route53InvalidInput = awserr.Code{Code: "InvalidInput", Status: 400, Sender: true}
+	// CloudWatch Logs has no ValidationException on the wire for model
+	// constraints: it answers them as InvalidParameterException with the
+	// usual "1 validation error detected: ..." message.
+	logsInvalidParameter = awserr.Code{Code: "InvalidParameterException", Status: 400, Sender: true}
+)
 
 // validate checks the decoded input against the model's constraints and
 // answers with the error code the service's protocol family uses for
@@ -22,6 +28,9 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 	if m.Metadata.ServiceID == "Route 53" {
 		// Route53 answers constraint violations as InvalidInput.
 		return route53InvalidInput.New("%s", model.Summary(vs))
+	}
+	if m.Metadata.ServiceID == "CloudWatch Logs" {
+		return logsInvalidParameter.New("%s", model.Summary(vs))
 	}
 	switch m.Metadata.Protocol {
 	case "query":
