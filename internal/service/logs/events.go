@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -63,14 +64,16 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		}
 	}
 	var next int64
+	var ds []delivery
 	err := l.store.Update(func(tx storage.Tx) error {
-		n, err := l.append(tx, sc, gname, sname, accepted, now, false)
-		next = n
+		n, d, err := l.append(tx, sc, gname, sname, accepted, now, false)
+		next, ds = n, d
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	l.deliver(ctx, ds)
 	out := &logsapi.PutLogEventsResponse{NextSequenceToken: str(fmt.Sprintf("%056d", next))}
 	if rejected.TooNewLogEventStartIndex != nil || rejected.TooOldLogEventEndIndex != nil {
 		out.RejectedLogEventsInfo = &rejected
@@ -89,34 +92,37 @@ func truncate(m string) string {
 	return m
 }
 
-// append stores events in a stream and returns the stream's next token.
-// create makes a missing group and stream, as Lambda's own writes do.
-func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batch []event, now int64, create bool) (int64, error) {
+// append stores events in a stream and returns the stream's next token
+// and the subscription deliveries to make once the batch is committed.
+// It runs the group's metric filters over the batch. create makes a
+// missing group and stream, as Lambda's own writes do.
+func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batch []event, now int64, create bool) (int64, []delivery, error) {
 	g, ok, err := groups.Get(tx, sc, gname)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !ok {
 		if !create {
-			return 0, errNotFound("The specified log group does not exist.")
+			return 0, nil, errNotFound("The specified log group does not exist.")
 		}
 		g = group{Name: gname, Created: now, Class: "STANDARD"}
 	}
 	s, ok, err := streams.Get(tx, sc, gname, sname)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !ok {
 		if !create {
-			return 0, errNotFound("The specified log stream does not exist.")
+			return 0, nil, errNotFound("The specified log stream does not exist.")
 		}
 		s = stream{Name: sname, Created: now}
 	}
-	for _, e := range batch {
+	for i := range batch {
 		g.NextSeq++
-		e.Seq, e.Ingestion = g.NextSeq, now
+		batch[i].Seq, batch[i].Ingestion = g.NextSeq, now
+		e := batch[i]
 		if err := evs.Put(tx, sc, e, gname, sname, tsKey(e.Timestamp), seqKey(e.Seq)); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if s.First == 0 || e.Timestamp < s.First {
 			s.First = e.Timestamp
@@ -130,9 +136,19 @@ func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batc
 	}
 	s.NextToken++
 	if err := streams.Put(tx, sc, s, gname, sname); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return s.NextToken, groups.Put(tx, sc, g, gname)
+	if err := groups.Put(tx, sc, g, gname); err != nil {
+		return 0, nil, err
+	}
+	if err := emitMetrics(tx, sc, gname, batch, now); err != nil {
+		return 0, nil, err
+	}
+	ds, err := subscriptionMatches(tx, sc, gname, sname, batch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.NextToken, ds, nil
 }
 
 // LogEvent is a line another service writes (Lambda's function output).
@@ -150,10 +166,17 @@ func (l *Logs) AppendLogEvents(account, region, gname, sname string, lines []Log
 		batch[i] = event{Timestamp: ms(ln.Time), Message: truncate(ln.Message)}
 	}
 	now := ms(l.clock.Now())
-	return l.store.Update(func(tx storage.Tx) error {
-		_, err := l.append(tx, sc, gname, sname, batch, now, true)
+	var ds []delivery
+	err := l.store.Update(func(tx storage.Tx) error {
+		_, d, err := l.append(tx, sc, gname, sname, batch, now, true)
+		ds = d
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	l.deliver(context.Background(), ds)
+	return nil
 }
 
 // GetLogEvents reads a stream forwards or backwards with AWS's f/ and b/

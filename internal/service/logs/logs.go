@@ -21,14 +21,16 @@ import (
 type Logs struct {
 	store storage.Store
 	clock clock.Clock
+	bus   Deliverer
 }
 
-// New returns the service.
-func New(store storage.Store, clk clock.Clock) *Logs {
+// New returns the service. bus carries subscription filter deliveries to
+// Lambda; nil leaves them undelivered.
+func New(store storage.Store, clk clock.Clock, bus Deliverer) *Logs {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Logs{store: store, clock: clk}
+	return &Logs{store: store, clock: clk, bus: bus}
 }
 
 // group is a log group record.
@@ -173,7 +175,7 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 		if _, err := l.getGroup(tx, sc, name); err != nil {
 			return err
 		}
-		for _, t := range []string{streams.Name(), evs.Name()} {
+		for _, t := range []string{streams.Name(), evs.Name(), metricFilters.Name(), subFilters.Name()} {
 			if err := deletePrefix(tx, sc.Prefix(t, name)); err != nil {
 				return err
 			}
@@ -200,11 +202,11 @@ func deletePrefix(tx storage.Tx, prefix []byte) error {
 	return nil
 }
 
-func groupShape(sc storage.Scope, g group) logsapi.LogGroup {
+func groupShape(sc storage.Scope, g group, metricFilterCount int) logsapi.LogGroup {
 	arn := groupARN(sc, g.Name)
 	return logsapi.LogGroup{
 		LogGroupName: str(g.Name), CreationTime: i64(g.Created), RetentionInDays: g.Retention,
-		MetricFilterCount: i32(0), Arn: str(arn + ":*"), LogGroupArn: str(arn), StoredBytes: i64(g.Bytes),
+		MetricFilterCount: i32(int32(metricFilterCount)), Arn: str(arn + ":*"), LogGroupArn: str(arn), StoredBytes: i64(g.Bytes),
 		LogGroupClass: str(g.Class), KmsKeyId: nilIfEmpty(g.KmsKeyID),
 	}
 }
@@ -271,7 +273,7 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 				out.NextToken = token(deref(out.LogGroups[max-1].LogGroupName))
 				return false
 			}
-			out.LogGroups = append(out.LogGroups, groupShape(sc, g))
+			out.LogGroups = append(out.LogGroups, groupShape(sc, g, count(tx, sc, metricFilters.Name(), g.Name)))
 			return true
 		})
 	})

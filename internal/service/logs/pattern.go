@@ -19,6 +19,51 @@ import (
 //   - space-delimited: `[ip, user, status = 404, ...]`.
 type pattern struct {
 	match func(msg string) bool
+	// extract, for the space-delimited syntax, returns the named fields
+	// of a matching message ("$ip" → "10.0.0.1"): what TestMetricFilter
+	// reports and what metric values and dimensions refer to.
+	extract func(msg string) (map[string]string, bool)
+}
+
+// matches returns whether msg matches and the values it extracted.
+func (p *pattern) matches(msg string) (map[string]string, bool) {
+	if p.extract != nil {
+		return p.extract(msg)
+	}
+	if p.match(msg) {
+		return map[string]string{}, true
+	}
+	return nil, false
+}
+
+// resolve evaluates a metric value or dimension reference against a
+// matched message: "$.a.b" selects from the JSON message, "$name" names
+// an extracted field, anything else is a literal.
+func resolve(ref, msg string, extracted map[string]string) (string, bool) {
+	switch {
+	case strings.HasPrefix(ref, "$."):
+		var doc any
+		if json.Unmarshal([]byte(msg), &doc) != nil {
+			return "", false
+		}
+		v, ok := selectPath(doc, ref)
+		if !ok {
+			return "", false
+		}
+		switch x := v.(type) {
+		case string:
+			return x, true
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64), true
+		case bool:
+			return strconv.FormatBool(x), true
+		}
+		return "", false
+	case strings.HasPrefix(ref, "$"):
+		v, ok := extracted[ref]
+		return v, ok
+	}
+	return ref, true
 }
 
 func badPattern(p string) error {
@@ -117,47 +162,63 @@ func compileTerms(s, orig string) (*pattern, error) {
 func compileSpaced(body, orig string) (*pattern, error) {
 	type field struct {
 		rest bool
+		name string
 		cond func(string) bool
 	}
 	var fields []field
-	for _, part := range splitOp(body, ",") {
+	for n, part := range splitOp(body, ",") {
 		part = strings.TrimSpace(part)
 		if part == "..." {
 			fields = append(fields, field{rest: true})
 			continue
 		}
-		f := field{}
+		f := field{name: part}
 		for _, op := range []string{"!=", ">=", "<=", "=", ">", "<"} {
 			if i := strings.Index(part, op); i > 0 {
 				want := strings.Trim(strings.TrimSpace(part[i+len(op):]), `"`)
 				f.cond = compare(op, want)
+				f.name = strings.TrimSpace(part[:i])
 				break
 			}
 		}
+		// An unnamed field is known by its position, as AWS numbers them.
+		if f.name == "" {
+			f.name = strconv.Itoa(n + 1)
+		}
+		f.name = "$" + strings.TrimPrefix(f.name, "$")
 		fields = append(fields, f)
 	}
-	return &pattern{match: func(msg string) bool {
+	extract := func(msg string) (map[string]string, bool) {
 		words := splitSpaced(msg)
+		vals := map[string]string{}
 		wi := 0
 		for i, f := range fields {
 			if f.rest {
 				// "..." swallows what the remaining fields do not need.
 				need := len(fields) - i - 1
 				if len(words)-wi < need {
-					return false
+					return nil, false
 				}
 				wi = len(words) - need
 				continue
 			}
 			if wi >= len(words) {
-				return false
+				return nil, false
 			}
 			if f.cond != nil && !f.cond(words[wi]) {
-				return false
+				return nil, false
 			}
+			vals[f.name] = words[wi]
 			wi++
 		}
-		return wi == len(words) || (len(fields) > 0 && fields[len(fields)-1].rest)
+		if wi == len(words) || (len(fields) > 0 && fields[len(fields)-1].rest) {
+			return vals, true
+		}
+		return nil, false
+	}
+	return &pattern{extract: extract, match: func(msg string) bool {
+		_, ok := extract(msg)
+		return ok
 	}}, nil
 }
 
