@@ -23,10 +23,10 @@ const (
 
 // metricFilter is a stored metric filter, keyed (group, name).
 type metricFilter struct {
-	Name       string                          `json:"name"`
-	Pattern    string                          `json:"pattern"`
+	Name       string                         `json:"name"`
+	Pattern    string                         `json:"pattern"`
 	Transforms []logsapi.MetricTransformation `json:"transforms"`
-	Created    int64                           `json:"created"`
+	Created    int64                          `json:"created"`
 }
 
 // subFilter is a stored subscription filter, keyed (group, name).
