@@ -47,6 +47,17 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 	}
 	now := ms(ctx.Now())
 	tooOld := now - int64(14*24*time.Hour/time.Millisecond)
+	// An event the group's retention has already expired is too old too.
+	if err := l.store.View(func(tx storage.Tx) error {
+		if g, ok, err := groups.Get(tx, sc, gname); err != nil {
+			return err
+		} else if ok && retentionCutoff(g, now) > tooOld {
+			tooOld = retentionCutoff(g, now)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	tooNew := now + int64(2*time.Hour/time.Millisecond)
 	var rejected logsapi.RejectedLogEventsInfo
 	var accepted []event
@@ -116,6 +127,9 @@ func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batc
 			return 0, nil, errNotFound("The specified log stream does not exist.")
 		}
 		s = stream{Name: sname, Created: now}
+	}
+	if err := purgeExpired(tx, sc, g, sname, now); err != nil {
+		return 0, nil, err
 	}
 	for i := range batch {
 		g.NextSeq++
@@ -194,10 +208,13 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 		return nil, err
 	}
 	var all []event
+	now := ms(ctx.Now())
 	err = l.store.View(func(tx storage.Tx) error {
-		if _, err := l.getGroup(tx, sc, gname); err != nil {
+		g, err := l.getGroup(tx, sc, gname)
+		if err != nil {
 			return err
 		}
+		cut := retentionCutoff(g, now)
 		if _, ok, err := streams.Get(tx, sc, gname, sname); err != nil {
 			return err
 		} else if !ok {
@@ -207,7 +224,7 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 			if in.StartTime != nil && e.Timestamp < *in.StartTime {
 				return true
 			}
-			if in.EndTime != nil && e.Timestamp >= *in.EndTime {
+			if in.EndTime != nil && e.Timestamp >= *in.EndTime || e.Timestamp < cut {
 				return true
 			}
 			all = append(all, e)
@@ -286,10 +303,13 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	for _, s := range in.LogStreamNames {
 		want[s] = true
 	}
+	now := ms(ctx.Now())
 	err = l.store.View(func(tx storage.Tx) error {
-		if _, err := l.getGroup(tx, sc, gname); err != nil {
+		g, err := l.getGroup(tx, sc, gname)
+		if err != nil {
 			return err
 		}
+		cut := retentionCutoff(g, now)
 		var names []string
 		streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			if len(want) == 0 || want[s.Name] {
@@ -310,7 +330,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 				if in.EndTime != nil && e.Timestamp > *in.EndTime {
 					return false
 				}
-				if in.StartTime != nil && e.Timestamp < *in.StartTime {
+				if in.StartTime != nil && e.Timestamp < *in.StartTime || e.Timestamp < cut {
 					return true
 				}
 				if pat.match(e.Message) {
@@ -355,3 +375,31 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 }
 
 func boolp(b bool) *bool { return &b }
+
+// purgeExpired deletes a stream's events its group's retention has
+// expired. Events are keyed by time, so this reads only what it deletes.
+// Reads also skip expired events, so retention holds on the clock even
+// for a stream nobody writes to any more.
+func purgeExpired(tx storage.Tx, sc storage.Scope, g group, sname string, now int64) error {
+	if g.Retention == nil {
+		return nil
+	}
+	cut := retentionCutoff(g, now)
+	var keys [][]string
+	err := evs.List(tx, sc, []string{g.Name, sname}, storage.ListOptions{}, func(k []string, e event) bool {
+		if e.Timestamp >= cut {
+			return false
+		}
+		keys = append(keys, k)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := evs.Delete(tx, sc, k...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

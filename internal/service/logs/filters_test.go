@@ -301,3 +301,28 @@ func (l *Logs) DeleteSubscriptionFilterOrFail(ctx *request.Context, name string)
 	_, err := l.DeleteSubscriptionFilter(ctx, &logsapi.DeleteSubscriptionFilterRequest{LogGroupName: s("/app"), FilterName: s(name)})
 	return err
 }
+
+// FuzzFilterPattern: any filter pattern compiles or is refused with
+// InvalidParameterException, and matching and extraction never panic.
+func FuzzFilterPattern(f *testing.F) {
+	for _, p := range []string{`ERROR`, `?a ?b -c`, `"x y"`, `{ $.a = 1 && ($.b.c[0] != "x*" || $.d IS TRUE) }`,
+		`[ip, user, status = 4*, bytes > 10, ...]`, `[,,x]`, `[...]`, `{ $.x NOT EXISTS }`} {
+		f.Add(p, `1.2.3.4 - "GET /" 404 100 {"a":1}`)
+	}
+	f.Fuzz(func(t *testing.T, p, msg string) {
+		pat, err := compilePattern(p)
+		if err != nil {
+			if code(err) != "InvalidParameterException" {
+				t.Fatalf("%q: %v", p, err)
+			}
+			return
+		}
+		vals, ok := pat.matches(msg)
+		if ok != pat.match(msg) {
+			t.Fatalf("matches and match disagree on %q / %q", p, msg)
+		}
+		for k := range vals {
+			resolve(k, msg, vals)
+		}
+	})
+}

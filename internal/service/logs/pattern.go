@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 )
@@ -71,6 +72,10 @@ func badPattern(p string) error {
 }
 
 func compilePattern(p string) (*pattern, error) {
+	// Wildcards compile to regular expressions, which need valid UTF-8.
+	if !utf8.ValidString(p) {
+		return nil, badPattern(p)
+	}
 	s := strings.TrimSpace(p)
 	switch {
 	case s == "" || s == `""`:
@@ -265,7 +270,7 @@ func compare(op, want string) func(string) bool {
 	wn, werr := strconv.ParseFloat(want, 64)
 	var re *regexp.Regexp
 	if strings.Contains(want, "*") {
-		re = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\*`, ".*") + "$")
+		re, _ = regexp.Compile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\*`, ".*") + "$")
 	}
 	return func(v string) bool {
 		if vn, err := strconv.ParseFloat(v, 64); err == nil && werr == nil {
