@@ -337,9 +337,13 @@ func (l *Logs) PutSubscriptionFilter(ctx *request.Context, in *logsapi.PutSubscr
 		}
 	case "logs":
 		// A destination of this account (PutDestination).
+		parts := strings.SplitN(dest, ":", 7)
+		if len(parts) != 7 || parts[5] != "destination" {
+			return nil, logsapi.ErrInvalidParameterException.New("Invalid destination ARN: %s", dest)
+		}
+		dsc := storage.Scope{Account: parts[4], Region: parts[3]}
 		err := l.store.View(func(tx storage.Tx) error {
-			name := dest[strings.LastIndex(dest, ":")+1:]
-			if _, ok, err := destinations.Get(tx, sc, name); err != nil {
+			if _, ok, err := destinations.Get(tx, dsc, parts[6]); err != nil {
 				return err
 			} else if !ok {
 				return errNotFound("The specified destination does not exist.")

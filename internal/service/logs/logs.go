@@ -180,6 +180,9 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 				return err
 			}
 		}
+		if err := dataProtections.Delete(tx, sc, name); err != nil {
+			return err
+		}
 		return groups.Delete(tx, sc, name)
 	})
 	if err != nil {
@@ -273,7 +276,11 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 				out.NextToken = token(deref(out.LogGroups[max-1].LogGroupName))
 				return false
 			}
-			out.LogGroups = append(out.LogGroups, groupShape(sc, g, count(tx, sc, metricFilters.Name(), g.Name)))
+			gs := groupShape(sc, g, count(tx, sc, metricFilters.Name(), g.Name))
+			if _, ok, _ := dataProtections.Get(tx, sc, g.Name); ok {
+				gs.DataProtectionStatus = str("ACTIVATED")
+			}
+			out.LogGroups = append(out.LogGroups, gs)
 			return true
 		})
 	})
