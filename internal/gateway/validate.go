@@ -7,9 +7,9 @@ import (
 
 var (
 	route53InvalidInput = awserr.Code{Code: "InvalidInput", Status: 400, Sender: true}
-	// CloudWatch Logs has no ValidationException on the wire for model
-	// constraints: it answers them as InvalidParameterException with the
-	// usual "1 validation error detected: ..." message.
+	// CloudWatch Logs answers model constraint violations of its classic
+	// operations as InvalidParameterException with the usual
+	// "1 validation error detected: ..." message.
 	logsInvalidParameter = awserr.Code{Code: "InvalidParameterException", Status: 400, Sender: true}
 )
 
@@ -29,7 +29,9 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 		// Route53 answers constraint violations as InvalidInput.
 		return route53InvalidInput.New("%s", model.Summary(vs))
 	}
-	if m.Metadata.ServiceID == "CloudWatch Logs" {
+	if m.Metadata.ServiceID == "CloudWatch Logs" && declares(op, "InvalidParameterException") {
+		// Logs' newer operations (deliveries, anomaly detectors) declare
+		// ValidationException instead and fall through to it.
 		return logsInvalidParameter.New("%s", model.Summary(vs))
 	}
 	switch m.Metadata.Protocol {
@@ -44,4 +46,14 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 	default:
 		return awserr.ValidationException.New("%s", model.Summary(vs))
 	}
+}
+
+// declares reports whether op lists the error shape among its errors.
+func declares(op *model.Operation, shape string) bool {
+	for _, e := range op.Errors {
+		if e.Shape != nil && e.Shape.Name == shape {
+			return true
+		}
+	}
+	return false
 }

@@ -12,6 +12,7 @@ import (
 // TestValidateCodePerService: a model constraint violation is answered
 // with the code the service itself uses. CloudWatch Logs answers
 // InvalidParameterException where other JSON services answer
+// ValidationException, except for its operations that declare
 // ValidationException.
 func TestValidateCodePerService(t *testing.T) {
 	cs := codecs.New()
@@ -31,6 +32,10 @@ func TestValidateCodePerService(t *testing.T) {
 			`"__type":"InvalidParameterException","message":"1 validation error detected: Value null at 'logGroupName' failed to satisfy constraint: Member must not be null"`},
 		{"limit range", "Logs_20140328.DescribeLogGroups", `{"limit":0}`,
 			`"InvalidParameterException"`},
+		// The delivery operations declare ValidationException, not
+		// InvalidParameterException.
+		{"newer operation", "Logs_20140328.GetDelivery", `{}`,
+			`"__type":"ValidationException","message":"1 validation error detected: Value null at 'id' failed to satisfy constraint: Member must not be null"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
