@@ -121,3 +121,46 @@ func TestAccountPolicies(t *testing.T) {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
+
+// TestForeignNextToken: a token niwa did not issue is refused on every
+// Describe operation instead of being read as a position.
+func TestForeignNextToken(t *testing.T) {
+	l, ctx, _ := newLogs(t)
+	mustGroup(t, l, ctx, "/t", "a")
+	bad := s("abcd") // valid base64, not a niwa token
+	calls := map[string]func() error{
+		"DescribeLogGroups": func() error {
+			_, err := l.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsRequest{NextToken: bad})
+			return err
+		},
+		"DescribeLogStreams": func() error {
+			_, err := l.DescribeLogStreams(ctx, &logsapi.DescribeLogStreamsRequest{LogGroupName: s("/t"), NextToken: bad})
+			return err
+		},
+		"FilterLogEvents": func() error {
+			_, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("/t"), NextToken: bad})
+			return err
+		},
+		"DescribeMetricFilters": func() error {
+			_, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{NextToken: bad})
+			return err
+		},
+		"DescribeResourcePolicies": func() error {
+			_, err := l.DescribeResourcePolicies(ctx, &logsapi.DescribeResourcePoliciesRequest{NextToken: bad})
+			return err
+		},
+		"DescribeExportTasks": func() error {
+			_, err := l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{NextToken: bad})
+			return err
+		},
+		"GetLogEvents": func() error {
+			_, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/t"), LogStreamName: s("a"), NextToken: bad})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); code(err) != "InvalidParameterException" || !strings.Contains(err.Error(), "The specified nextToken is invalid.") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

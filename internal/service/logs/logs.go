@@ -231,17 +231,24 @@ func limit(p *int32, def, max int) (int, error) {
 	return int(*p), nil
 }
 
-func token(s string) *string { return str(base64.RawURLEncoding.EncodeToString([]byte(s))) }
+// tokenMark starts every pagination token niwa issues, so a token it did
+// not issue (or one of another API) is refused rather than misread.
+const tokenMark = "niwa/logs/1\x00"
+
+func token(s string) *string {
+	return str(base64.RawURLEncoding.EncodeToString([]byte(tokenMark + s)))
+}
 
 func untoken(t *string) (string, error) {
 	if t == nil {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(*t)
-	if err != nil {
+	rest, ok := strings.CutPrefix(string(b), tokenMark)
+	if err != nil || !ok {
 		return "", logsapi.ErrInvalidParameterException.New("The specified nextToken is invalid.")
 	}
-	return string(b), nil
+	return rest, nil
 }
 
 // DescribeLogGroups lists groups by name prefix or pattern.
