@@ -110,7 +110,8 @@ func TestLogsConformance(t *testing.T) {
 
 // TestLogsBoto3 uses boto3 for what scripts do: a subscription filter
 // delivering to a Lambda function in AWS's awslogs format, paginators
-// over Describe* with a page size, and Insights with parse and filter.
+// over Describe* with a page size, Insights with parse and filter, and an
+// EventBridge rule writing to a log group.
 func TestLogsBoto3(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
@@ -192,6 +193,24 @@ assert [x["user"] for x in rows] == ["bob", "cy"] and all("@ptr" in x for x in r
 rec = logs.get_log_record(logRecordPointer=rows[0]["@ptr"])["logRecord"]
 assert rec["@message"] == "user=bob status=500", rec
 assert any(x["queryId"] == q["queryId"] for x in logs.describe_queries(logGroupName="/q")["queries"])
+# An EventBridge rule with a log group target, allowed by a resource policy.
+ev = boto3.client("events")
+region = logs.meta.region_name
+logs.create_log_group(logGroupName="/aws/events/app")
+garn = "arn:aws:logs:%s:000000000000:log-group:/aws/events/app" % region
+logs.put_resource_policy(policyName="events", policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": garn + ":*"}]}))
+ev.put_rule(Name="to-logs", EventPattern=json.dumps({"source": ["app"]}))
+ev.put_targets(Rule="to-logs", Targets=[{"Id": "lg", "Arn": garn}])
+eid = ev.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": json.dumps({"k": "v"})}])["Entries"][0]["EventId"]
+deadline = time.time() + 60
+found = []
+while time.time() < deadline and not found:
+    found = logs.filter_log_events(logGroupName="/aws/events/app")["events"]
+    if not found:
+        time.sleep(0.5)
+assert found and found[0]["logStreamName"] == eid and json.loads(found[0]["message"])["detail"] == {"k": "v"}, found
 print("ok")
 `)
 	if strings.TrimSpace(out) != "ok" {
