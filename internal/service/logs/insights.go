@@ -29,6 +29,33 @@ type query struct {
 
 var queries = storage.NewTable[query]("query")
 
+// pruneQueries forgets queries older than AWS keeps their results (7
+// days) and, past maxStoredQueries, the oldest, so stored results stay
+// bounded however many queries a test runs.
+func pruneQueries(tx storage.Tx, sc storage.Scope, now int64) error {
+	type ref struct {
+		id      string
+		created int64
+	}
+	var all []ref
+	if err := queries.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, q query) bool {
+		all = append(all, ref{q.ID, q.Created})
+		return true
+	}); err != nil {
+		return err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].created > all[j].created })
+	expiry := now - int64(queryResultsKept/time.Millisecond)
+	for i, r := range all {
+		if i >= maxStoredQueries-1 || r.created < expiry {
+			if err := queries.Delete(tx, sc, r.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Insights limits (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
 const (
 	maxQueryGroups  = 50
@@ -36,6 +63,10 @@ const (
 	// maxScanned bounds the events one query reads, so a query over a
 	// huge store cannot take unbounded memory.
 	maxScanned = 1000000
+	// queryResultsKept is how long AWS keeps a query's results.
+	queryResultsKept = 7 * 24 * time.Hour
+	// maxStoredQueries bounds the queries kept per account and region.
+	maxStoredQueries = 1000
 )
 
 func newID() string {
@@ -127,7 +158,13 @@ func (l *Logs) StartQuery(ctx *request.Context, in *logsapi.StartQueryRequest) (
 	if plan.aggregated {
 		q.Matched = q.Scanned
 	}
-	if err := l.store.Update(func(tx storage.Tx) error { return queries.Put(tx, sc, q, q.ID) }); err != nil {
+	err = l.store.Update(func(tx storage.Tx) error {
+		if err := pruneQueries(tx, sc, now); err != nil {
+			return err
+		}
+		return queries.Put(tx, sc, q, q.ID)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &logsapi.StartQueryResponse{QueryId: str(q.ID)}, nil

@@ -277,3 +277,22 @@ func TestQueryRefusesInvalidUTF8(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQueriesExpire: a query's results are kept seven days, as AWS keeps
+// them.
+func TestQueriesExpire(t *testing.T) {
+	l, ctx, clk := newLogs(t)
+	seedQueryEvents(t, l, ctx)
+	start, end := t0.Unix(), t0.Unix()+60
+	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/svc"), StartTime: &start, EndTime: &end, QueryString: s("fields @message")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(8 * 24 * time.Hour)
+	if _, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/svc"), StartTime: &start, EndTime: &end, QueryString: s("fields @message")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.GetQueryResults(ctx, &logsapi.GetQueryResultsRequest{QueryId: q.QueryId}); code(err) != "ResourceNotFoundException" {
+		t.Fatalf("8 days later: %v", err)
+	}
+}
