@@ -296,3 +296,24 @@ func TestQueriesExpire(t *testing.T) {
 		t.Fatalf("8 days later: %v", err)
 	}
 }
+
+// TestInsightsLambdaFields: Lambda's START/END/REPORT lines carry @type,
+// @requestId and the REPORT figures, as Insights discovers them.
+func TestInsightsLambdaFields(t *testing.T) {
+	l, ctx, _ := newLogs(t)
+	mustGroup(t, l, ctx, "/aws/lambda/f", "s")
+	put(t, l, ctx, "/aws/lambda/f", "s",
+		"START RequestId: r1 Version: $LATEST", "hello", "END RequestId: r1",
+		"REPORT RequestId: r1\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t",
+		"REPORT RequestId: r2\tDuration: 7.50 ms\tBilled Duration: 8 ms\tMemory Size: 128 MB\tMax Memory Used: 42 MB\tInit Duration: 100.00 ms\t")
+	start, end := t0.Unix()-60, t0.Unix()+60
+	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/aws/lambda/f"), StartTime: &start, EndTime: &end,
+		QueryString: s(`filter @type = "REPORT" | stats count(*) as n, avg(@duration) as avg, max(@maxMemoryUsed) as mem, max(@memorySize) as size`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := l.GetQueryResults(ctx, &logsapi.GetQueryResultsRequest{QueryId: q.QueryId})
+	if got := strings.Join(rowsOf(res.Results), "|"); got != "n=2,avg=10,mem=42000000,size=128000000" {
+		t.Fatalf("got %s", got)
+	}
+}

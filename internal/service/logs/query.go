@@ -1078,6 +1078,7 @@ func eventRow(account, gname, sname string, e event) row {
 			flatten(r, "", doc, 0)
 		}
 	}
+	lambdaFields(r, e.Message)
 	r["@timestamp"] = time.UnixMilli(e.Timestamp).UTC().Format(insightsTime)
 	r["@message"] = e.Message
 	r["@logStream"] = sname
@@ -1118,4 +1119,41 @@ func (plan *queryPlan) run(rows []row, max int) ([][]logsapi.ResultField, int) {
 		out = append(out, fields)
 	}
 	return out, matched
+}
+
+// lambdaReport matches the fields of a Lambda REPORT line.
+var lambdaReport = regexp.MustCompile(`(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([0-9.]+) (ms|MB)`)
+
+// lambdaFields discovers what Insights finds in Lambda's own lines:
+// @type and @requestId on START, END and REPORT, and on REPORT @duration,
+// @billedDuration, @memorySize, @maxMemoryUsed (bytes, as AWS reports
+// them) and @initDuration, so the usual
+// `filter @type = "REPORT" | stats avg(@duration)` works.
+func lambdaFields(r row, msg string) {
+	for _, typ := range []string{"START", "END", "REPORT"} {
+		rest, ok := strings.CutPrefix(msg, typ+" RequestId: ")
+		if !ok {
+			continue
+		}
+		r["@type"] = typ
+		if i := strings.IndexAny(rest, " \t"); i >= 0 {
+			rest = rest[:i]
+		}
+		r["@requestId"] = rest
+		if typ != "REPORT" {
+			return
+		}
+		names := map[string]string{"Duration": "@duration", "Billed Duration": "@billedDuration", "Memory Size": "@memorySize",
+			"Max Memory Used": "@maxMemoryUsed", "Init Duration": "@initDuration"}
+		for _, m := range lambdaReport.FindAllStringSubmatch(msg, -1) {
+			v := m[2]
+			if m[3] == "MB" {
+				if n, err := strconv.ParseFloat(v, 64); err == nil {
+					v = formatNumber(n * 1000 * 1000)
+				}
+			}
+			r[names[m[1]]] = v
+		}
+		return
+	}
 }
