@@ -78,6 +78,9 @@ func TestInsightsQueries(t *testing.T) {
 			"route=/a,count(*)=2,sum(latency)=30,avg(latency)=15,min(latency)=10,max(latency)=20",
 			"route=/b,count(*)=1,sum(latency)=30,avg(latency)=30,min(latency)=30,max(latency)=30"}, ""},
 		{"stats over everything", `stats count() as events`, []string{"events=5"}, ""},
+		{"pct stddev earliest latest", `stats pct(latency, 50), stddev(latency) as sd, earliest(route) as first, latest(route) as last`, []string{
+			"pct(latency, 50)=20,sd=8.16496580927726,first=/a,last=/a"}, ""},
+		{"pct out of range", `stats pct(latency, 101)`, nil, "MalformedQueryException"},
 		{"bin", `filter @logStream = "web" | stats count(*) by bin(2m)`, []string{
 			"bin(2m)=2026-05-01 12:02:00.000,count(*)=1", "bin(2m)=2026-05-01 12:00:00.000,count(*)=2"}, ""},
 		{"bin aliased and sorted", `filter @logStream = "web" | stats count(*) as n by bin(2m) as t | sort t desc`, []string{
@@ -253,7 +256,7 @@ func FuzzQuery(f *testing.F) {
 		`fields @timestamp, @message | sort @timestamp desc | limit 20`,
 		`filter level = "error" or latency > 10 and not ispresent(x) | stats count(*) as n by bin(5m), route`,
 		`parse @message "a=* b=*" as a, b | dedup a`,
-		`parse @message /(?<x>\d+)/ | filter x in [1, "2"] | display x`,
+		`parse @message /(?<x>\d+)/ | filter x in [1, "2"] | display x`, `stats pct(x, 99), stddev(x), earliest(x), latest(x) by bin(1m)`,
 		`filter @message like /a|b/ | stats avg(x), count_distinct(y), min(x), max(x), sum(x)`,
 		"`odd field` = 'q'", `| |`, `stats count(`, `sort`, `limit 0`,
 	} {

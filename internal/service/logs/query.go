@@ -772,6 +772,7 @@ func (p *parser) call(fn qtoken) (expr, error) {
 
 type agg struct {
 	fn, field, name string
+	arg             float64 // pct's percentile
 }
 
 type groupKey struct {
@@ -790,7 +791,7 @@ func (p *parser) statsCmd() (stage, error) {
 		}
 		a := agg{fn: strings.ToLower(t.text)}
 		switch a.fn {
-		case "count", "sum", "avg", "min", "max", "count_distinct":
+		case "count", "sum", "avg", "min", "max", "count_distinct", "pct", "stddev", "earliest", "latest":
 		default:
 			return nil, malformed("unexpected symbol found %s at line 1 and position %d", t.text, t.pos+1)
 		}
@@ -811,11 +812,23 @@ func (p *parser) statsCmd() (stage, error) {
 		if a.field == "*" && a.fn != "count" {
 			return nil, malformed("%s needs a field", a.fn)
 		}
+		argText := ""
+		if a.fn == "pct" {
+			if err := p.expectOp(","); err != nil {
+				return nil, err
+			}
+			n := p.next()
+			v, err := strconv.ParseFloat(n.text, 64)
+			if n.kind != tNumber || err != nil || v < 0 || v > 100 {
+				return nil, malformed("unexpected symbol found %s at line 1 and position %d", n.text, n.pos+1)
+			}
+			a.arg, argText = v, ", "+n.text
+		}
 		end := p.peek().pos
 		if err := p.expectOp(")"); err != nil {
 			return nil, err
 		}
-		a.name = fmt.Sprintf("%s(%s)", t.text, a.field)
+		a.name = fmt.Sprintf("%s(%s%s)", t.text, a.field, argText)
 		if a.field == "*" && end == start+len(t.text)+1 {
 			a.name = t.text + "()"
 		}
@@ -899,6 +912,9 @@ type accum struct {
 	min, max float64
 	seen     bool
 	distinct map[string]bool
+	vals     []float64 // pct, stddev
+	// at and pick are earliest's or latest's timestamp and value.
+	at, pick string
 }
 
 func runStats(plan *queryPlan, rows []row, aggs []agg, by []groupKey) []row {
@@ -959,6 +975,12 @@ func runStats(plan *queryPlan, rows []row, aggs []agg, by []groupKey) []row {
 				}
 				ac.distinct[v] = true
 				continue
+			case "earliest", "latest":
+				ts := r["@timestamp"]
+				if ac.at == "" || a.fn == "earliest" && ts < ac.at || a.fn == "latest" && ts >= ac.at {
+					ac.at, ac.pick = ts, v
+				}
+				continue
 			}
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
@@ -966,6 +988,9 @@ func runStats(plan *queryPlan, rows []row, aggs []agg, by []groupKey) []row {
 			}
 			ac.count++
 			ac.sum += n
+			if a.fn == "pct" || a.fn == "stddev" {
+				ac.vals = append(ac.vals, n)
+			}
 			if !ac.seen || n < ac.min {
 				ac.min = n
 			}
@@ -1019,6 +1044,29 @@ func runStats(plan *queryPlan, rows []row, aggs []agg, by []groupKey) []row {
 					continue
 				}
 				v = ac.max
+			case "pct":
+				if len(ac.vals) == 0 {
+					continue
+				}
+				// Nearest rank.
+				sort.Float64s(ac.vals)
+				i := int(math.Ceil(a.arg/100*float64(len(ac.vals)))) - 1
+				v = ac.vals[max(0, min(i, len(ac.vals)-1))]
+			case "stddev":
+				if len(ac.vals) == 0 {
+					continue
+				}
+				mean := ac.sum / ac.count
+				var ss float64
+				for _, x := range ac.vals {
+					ss += (x - mean) * (x - mean)
+				}
+				v = math.Sqrt(ss / float64(len(ac.vals)))
+			case "earliest", "latest":
+				if ac.at != "" {
+					r[a.name] = ac.pick
+				}
+				continue
 			}
 			r[a.name] = formatNumber(v)
 		}
