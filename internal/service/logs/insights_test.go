@@ -81,6 +81,11 @@ func TestInsightsQueries(t *testing.T) {
 		{"pct stddev earliest latest", `stats pct(latency, 50), stddev(latency) as sd, earliest(route) as first, latest(route) as last`, []string{
 			"pct(latency, 50)=20,sd=8.16496580927726,first=/a,last=/a"}, ""},
 		{"pct out of range", `stats pct(latency, 101)`, nil, "MalformedQueryException"},
+		{"arithmetic", `fields latency * 2 as double, latency - 5 as less, latency/4 | filter double > 30 and latency % 10 = 0 | sort double desc`, []string{
+			"double=60,less=25,latency/4=7.5", "double=40,less=15,latency/4=5"}, ""},
+		{"stats over an expression", `stats max(latency / 10) as m, avg(latency + 0)`, []string{"m=3,avg(latency + 0)=20"}, ""},
+		{"regex after =~", `filter route =~ /b$/ | fields route`, []string{"route=/b"}, ""},
+		{"negative number", `filter latency > -1 and latency < 15 | fields latency`, []string{"latency=10"}, ""},
 		{"bin", `filter @logStream = "web" | stats count(*) by bin(2m)`, []string{
 			"bin(2m)=2026-05-01 12:02:00.000,count(*)=1", "bin(2m)=2026-05-01 12:00:00.000,count(*)=2"}, ""},
 		{"bin aliased and sorted", `filter @logStream = "web" | stats count(*) as n by bin(2m) as t | sort t desc`, []string{
@@ -311,12 +316,12 @@ func TestInsightsLambdaFields(t *testing.T) {
 		"REPORT RequestId: r2\tDuration: 7.50 ms\tBilled Duration: 8 ms\tMemory Size: 128 MB\tMax Memory Used: 42 MB\tInit Duration: 100.00 ms\t")
 	start, end := t0.Unix()-60, t0.Unix()+60
 	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/aws/lambda/f"), StartTime: &start, EndTime: &end,
-		QueryString: s(`filter @type = "REPORT" | stats count(*) as n, avg(@duration) as avg, max(@maxMemoryUsed) as mem, max(@memorySize) as size`)})
+		QueryString: s(`filter @type = "REPORT" | stats count(*) as n, avg(@duration) as avg, max(@maxMemoryUsed / 1000 / 1000) as mem, max(@memorySize / 1000 / 1000) as size`)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, _ := l.GetQueryResults(ctx, &logsapi.GetQueryResultsRequest{QueryId: q.QueryId})
-	if got := strings.Join(rowsOf(res.Results), "|"); got != "n=2,avg=10,mem=42000000,size=128000000" {
+	if got := strings.Join(rowsOf(res.Results), "|"); got != "n=2,avg=10,mem=42,size=128" {
 		t.Fatalf("got %s", got)
 	}
 }

@@ -88,7 +88,7 @@ func tokenize(s string, base int) ([]qtoken, error) {
 			}
 			out = append(out, qtoken{tIdent, s[i+1 : i+1+j], base + i})
 			i += j + 2
-		case c == '/':
+		case c == '/' && regexAllowed(out):
 			j := i + 1
 			for j < len(s) && s[j] != '/' {
 				if s[j] == '\\' && j+1 < len(s) {
@@ -101,7 +101,7 @@ func tokenize(s string, base int) ([]qtoken, error) {
 			}
 			out = append(out, qtoken{tRegex, s[i+1 : j], base + i})
 			i = j + 1
-		case c >= '0' && c <= '9' || (c == '-' || c == '.') && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+		case c >= '0' && c <= '9' || (c == '-' && !afterOperand(out) || c == '.') && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
 			j := i + 1
 			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' || unicode.IsLetter(rune(s[j]))) {
 				j++
@@ -116,7 +116,7 @@ func tokenize(s string, base int) ([]qtoken, error) {
 			out = append(out, qtoken{tIdent, s[i:j], base + i})
 			i = j
 		default:
-			for _, op := range []string{"!=", "<=", ">=", "=~", "=", "<", ">", "(", ")", ",", "[", "]", "*"} {
+			for _, op := range []string{"!=", "<=", ">=", "=~", "=", "<", ">", "(", ")", ",", "[", "]", "*", "/", "+", "-", "%", "|"} {
 				if strings.HasPrefix(s[i:], op) {
 					out = append(out, qtoken{tOp, op, base + i})
 					i += len(op)
@@ -130,6 +130,58 @@ func tokenize(s string, base int) ([]qtoken, error) {
 	return append(out, qtoken{kind: tEOF, pos: base + len(s)}), nil
 }
 
+// regexAllowed tells a /regex/ from division: a regex follows like, =~,
+// not like, parse, or parse's source field.
+func regexAllowed(out []qtoken) bool {
+	// Only the current command counts.
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i].kind == tOp && out[i].text == "|" {
+			out = out[i+1:]
+			break
+		}
+	}
+	n := len(out)
+	if n == 0 {
+		return true
+	}
+	last := out[n-1]
+	switch {
+	case last.kind == tOp && (last.text == "=~" || last.text == "("):
+		return true
+	case last.kind == tIdent && (strings.EqualFold(last.text, "like") || strings.EqualFold(last.text, "parse")):
+		return true
+	case last.kind == tIdent && n == 2 && strings.EqualFold(out[0].text, "parse"):
+		return true
+	}
+	return false
+}
+
+// afterOperand reports whether the previous token ends an operand, so a
+// following "-" is subtraction rather than a negative number's sign.
+func afterOperand(out []qtoken) bool {
+	if len(out) == 0 {
+		return false
+	}
+	last := out[len(out)-1]
+	switch last.kind {
+	case tNumber, tString, tRegex:
+		return true
+	case tIdent:
+		return !isKeyword(last.text)
+	case tOp:
+		return last.text == ")" || last.text == "]"
+	}
+	return false
+}
+
+func isKeyword(w string) bool {
+	switch strings.ToLower(w) {
+	case "and", "or", "not", "like", "in", "as", "by", "filter", "fields", "display", "stats", "sort", "limit", "parse", "dedup":
+		return true
+	}
+	return false
+}
+
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
@@ -137,6 +189,30 @@ func isWordByte(c byte) bool {
 type parser struct {
 	toks []qtoken
 	i    int
+	// src is the command's text, which starts at offset base of the
+	// query: what names an expression's column.
+	src  string
+	base int
+}
+
+// textFrom returns the command's text from position start up to the
+// next token.
+func (p *parser) textFrom(start int) string {
+	end := p.peek().pos - p.base
+	if end > len(p.src) {
+		end = len(p.src)
+	}
+	return strings.TrimSpace(p.src[start-p.base : end])
+}
+
+// simpleField reports whether the next tokens are a lone field name
+// (followed by a comma, as, ) or the end).
+func (p *parser) simpleField() bool {
+	if p.peek().kind != tIdent || p.i+1 >= len(p.toks) {
+		return false
+	}
+	n := p.toks[p.i+1]
+	return n.kind == tEOF || n.kind == tOp && (n.text == "," || n.text == ")") || n.kind == tIdent && strings.EqualFold(n.text, "as")
 }
 
 func (p *parser) peek() qtoken { return p.toks[p.i] }
@@ -178,32 +254,6 @@ func (p *parser) field() (string, error) {
 	return t.text, nil
 }
 
-// splitCommands splits a query at | outside strings and regexes.
-func splitCommands(q string) ([]string, []int) {
-	var parts []string
-	var starts []int
-	start := 0
-	var quote byte
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'' || c == '`' || c == '/':
-			quote = c
-		case c == '|':
-			parts = append(parts, q[start:i])
-			starts = append(starts, start)
-			start = i + 1
-		}
-	}
-	return append(parts, q[start:]), append(starts, start)
-}
-
 const maxQueryLength = 10000
 
 // compileQuery parses a query string.
@@ -218,13 +268,22 @@ func compileQuery(q string) (*queryPlan, error) {
 		return nil, malformed("Query string is not valid UTF-8.")
 	}
 	plan := &queryPlan{}
-	cmds, starts := splitCommands(q)
-	for ci, cmd := range cmds {
-		toks, err := tokenize(cmd, starts[ci])
-		if err != nil {
-			return nil, err
+	all, err := tokenize(q, 0)
+	if err != nil {
+		return nil, err
+	}
+	// Commands are separated by | outside strings and regexes.
+	var cmds [][]qtoken
+	start := 0
+	for i, t := range all {
+		if t.kind == tOp && t.text == "|" || t.kind == tEOF {
+			cmd := append(append([]qtoken(nil), all[start:i]...), qtoken{kind: tEOF, pos: t.pos})
+			cmds = append(cmds, cmd)
+			start = i + 1
 		}
-		p := &parser{toks: toks}
+	}
+	for _, toks := range cmds {
+		p := &parser{toks: toks, src: q}
 		head := p.next()
 		if head.kind != tIdent {
 			return nil, malformed("unexpected symbol found %s at line 1 and position %d", head.text, head.pos+1)
@@ -307,16 +366,29 @@ func compileQuery(q string) (*queryPlan, error) {
 }
 
 func (p *parser) fieldsCmd(display bool) (stage, error) {
-	type col struct{ src, as string }
+	type col struct {
+		src, as string
+		e       expr // nil for a plain field
+	}
 	var cols []col
 	for {
-		f, err := p.field()
-		if err != nil {
-			return nil, err
+		var c col
+		start := p.peek().pos
+		if p.simpleField() {
+			f, _ := p.field()
+			c = col{src: f, as: f}
+		} else {
+			e, err := p.arith()
+			if err != nil {
+				return nil, err
+			}
+			c = col{e: e}
+			c.src = p.textFrom(start)
+			c.as = c.src
 		}
-		c := col{f, f}
 		if p.isWord("as") {
 			p.next()
+			var err error
 			if c.as, err = p.field(); err != nil {
 				return nil, err
 			}
@@ -332,7 +404,14 @@ func (p *parser) fieldsCmd(display bool) (stage, error) {
 			plan.cols = nil
 		}
 		for _, c := range cols {
-			if c.as != c.src {
+			switch {
+			case c.e != nil:
+				for _, r := range rows {
+					if v, ok := text(c.e(r)); ok {
+						r[c.as] = v
+					}
+				}
+			case c.as != c.src:
 				for _, r := range rows {
 					if v, ok := r[c.src]; ok {
 						r[c.as] = v
@@ -565,7 +644,7 @@ func (p *parser) notExpr() (expr, error) {
 }
 
 func (p *parser) cmpExpr() (expr, error) {
-	left, err := p.operand()
+	left, err := p.arith()
 	if err != nil {
 		return nil, err
 	}
@@ -637,7 +716,7 @@ func (p *parser) cmpExpr() (expr, error) {
 		return left, nil
 	}
 	p.next()
-	right, err := p.operand()
+	right, err := p.arith()
 	if err != nil {
 		return nil, err
 	}
@@ -662,6 +741,76 @@ func (p *parser) cmpExpr() (expr, error) {
 		}
 		return c >= 0
 	}, nil
+}
+
+// arith parses + and - over terms of *, / and %.
+func (p *parser) arith() (expr, error) {
+	left, err := p.term()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("+") || p.isOp("-") {
+		op := p.next().text
+		right, err := p.term()
+		if err != nil {
+			return nil, err
+		}
+		left = arithmetic(op, left, right)
+	}
+	return left, nil
+}
+
+func (p *parser) term() (expr, error) {
+	left, err := p.operand()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("*") || p.isOp("/") || p.isOp("%") {
+		op := p.next().text
+		right, err := p.operand()
+		if err != nil {
+			return nil, err
+		}
+		left = arithmetic(op, left, right)
+	}
+	return left, nil
+}
+
+// arithmetic combines two numeric expressions; a missing or non-numeric
+// side, or a division by zero, gives no value.
+func arithmetic(op string, left, right expr) expr {
+	num := func(v value) (float64, bool) {
+		s, ok := text(v)
+		if !ok {
+			return 0, false
+		}
+		n, err := strconv.ParseFloat(s, 64)
+		return n, err == nil
+	}
+	return func(r row) value {
+		a, aok := num(left(r))
+		b, bok := num(right(r))
+		if !aok || !bok {
+			return nil
+		}
+		switch op {
+		case "+":
+			return a + b
+		case "-":
+			return a - b
+		case "*":
+			return a * b
+		case "/":
+			if b == 0 {
+				return nil
+			}
+			return a / b
+		}
+		if b == 0 {
+			return nil
+		}
+		return math.Mod(a, b)
+	}
 }
 
 func (p *parser) operand() (expr, error) {
@@ -773,6 +922,7 @@ func (p *parser) call(fn qtoken) (expr, error) {
 type agg struct {
 	fn, field, name string
 	arg             float64 // pct's percentile
+	expr            expr    // when the argument is an expression, not a field
 }
 
 type groupKey struct {
@@ -802,12 +952,16 @@ func (p *parser) statsCmd() (stage, error) {
 			a.field = "*"
 		case p.isOp(")"):
 			a.field = "*"
+		case p.simpleField():
+			a.field, _ = p.field()
 		default:
-			f, err := p.field()
+			// An expression: @memorySize / 1000 / 1000.
+			at := p.peek().pos
+			e, err := p.arith()
 			if err != nil {
 				return nil, err
 			}
-			a.field = f
+			a.field, a.expr = p.textFrom(at), e
 		}
 		if a.field == "*" && a.fn != "count" {
 			return nil, malformed("%s needs a field", a.fn)
@@ -962,6 +1116,9 @@ func runStats(plan *queryPlan, rows []row, aggs []agg, by []groupKey) []row {
 				continue
 			}
 			v, ok := r[a.field]
+			if a.expr != nil {
+				v, ok = text(a.expr(r))
+			}
 			if !ok {
 				continue
 			}
