@@ -1,6 +1,7 @@
-// Package logs holds the end-to-end tests of CloudWatch Logs beyond the
-// basics in e2e/ec2net: validation codes, metric and subscription
-// filters, Insights queries, policies and export tasks.
+// Package logs holds the end-to-end tests of CloudWatch Logs: groups,
+// streams, events and tail --follow, and beyond them validation codes,
+// metric and subscription filters, Insights queries, policies, EventBridge
+// targets and export tasks.
 // The harness is e2e/framework.
 package logs
 
