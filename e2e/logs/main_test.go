@@ -1,7 +1,4 @@
-// Package logs holds the end-to-end tests of CloudWatch Logs: groups,
-// streams, events and tail --follow, and beyond them validation codes,
-// metric and subscription filters, Insights queries, policies, EventBridge
-// targets and export tasks.
+// Package logs holds the end-to-end tests of CloudWatch Logs: groups, streams, events and tail --follow.
 // The harness is e2e/framework.
 package logs
 

@@ -1,4 +1,4 @@
-package logs
+package logsfeatures
 
 import (
 	"fmt"
