@@ -128,9 +128,12 @@ func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batc
 		}
 		s = stream{Name: sname, Created: now}
 	}
-	if err := purgeExpired(tx, sc, g, sname, now); err != nil {
+	purged, err := purgeExpired(tx, sc, g, sname, now)
+	if err != nil {
 		return 0, nil, err
 	}
+	s.Bytes = max(0, s.Bytes-purged)
+	g.Bytes = max(0, g.Bytes-purged)
 	for i := range batch {
 		g.NextSeq++
 		batch[i].Seq, batch[i].Ingestion = g.NextSeq, now
@@ -380,26 +383,28 @@ func boolp(b bool) *bool { return &b }
 // expired. Events are keyed by time, so this reads only what it deletes.
 // Reads also skip expired events, so retention holds on the clock even
 // for a stream nobody writes to any more.
-func purgeExpired(tx storage.Tx, sc storage.Scope, g group, sname string, now int64) error {
+func purgeExpired(tx storage.Tx, sc storage.Scope, g group, sname string, now int64) (int64, error) {
 	if g.Retention == nil {
-		return nil
+		return 0, nil
 	}
 	cut := retentionCutoff(g, now)
 	var keys [][]string
+	var bytes int64
 	err := evs.List(tx, sc, []string{g.Name, sname}, storage.ListOptions{}, func(k []string, e event) bool {
 		if e.Timestamp >= cut {
 			return false
 		}
 		keys = append(keys, k)
+		bytes += int64(len(e.Message))
 		return true
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, k := range keys {
 		if err := evs.Delete(tx, sc, k...); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return bytes, nil
 }

@@ -252,6 +252,10 @@ func TestRetentionOnTheClock(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("stored events after purge: %d", n)
 	}
+	g, _ := l.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsRequest{})
+	if *g.LogGroups[0].StoredBytes != int64(len("new")) {
+		t.Fatalf("storedBytes after purge: %d", *g.LogGroups[0].StoredBytes)
+	}
 }
 
 // FuzzQuery: any query string compiles or is refused with an AWS error,
