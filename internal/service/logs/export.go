@@ -44,6 +44,9 @@ const exportBucketError = "GetBucketAcl call on the given bucket failed. Please 
 func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTaskRequest) (*logsapi.CreateExportTaskResponse, error) {
 	sc := scope(ctx)
 	gname, bucket := deref(in.LogGroupName), deref(in.Destination)
+	if in.From == nil || in.To == nil {
+		return nil, logsapi.ErrInvalidParameterException.New("from and to must be specified.")
+	}
 	from, to := *in.From, *in.To
 	if from >= to {
 		return nil, logsapi.ErrInvalidParameterException.New("Specified time range of '%d' and '%d' is not valid. Please make sure the values are within the retention period of the log group and from value is less than the to values", from, to)

@@ -112,6 +112,9 @@ func (l *Logs) StartQuery(ctx *request.Context, in *logsapi.StartQueryRequest) (
 	if len(names) > maxQueryGroups {
 		return nil, logsapi.ErrInvalidParameterException.New("A query can search at most %d log groups.", maxQueryGroups)
 	}
+	if in.StartTime == nil || in.EndTime == nil {
+		return nil, logsapi.ErrInvalidParameterException.New("startTime and endTime must be specified.")
+	}
 	start, end := *in.StartTime, *in.EndTime
 	if end < start {
 		return nil, logsapi.ErrInvalidParameterException.New("End time cannot be less than Start time.")
