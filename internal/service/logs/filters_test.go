@@ -326,3 +326,39 @@ func FuzzFilterPattern(f *testing.F) {
 		}
 	})
 }
+
+// TestRegexFilterPatterns: %regex% terms and values, as AWS added them
+// to filter patterns, at most two per pattern.
+func TestRegexFilterPatterns(t *testing.T) {
+	msgs := []string{`ERROR 503 upstream`, `ERROR timeout`, `{"path":"/api/v2/users","status":500}`, `10.0.0.1 GET /health 200`}
+	cases := []struct {
+		pattern string
+		want    []int64
+		code    string
+	}{
+		{`%ERROR [0-9]+%`, []int64{1}, ""},
+		{`?%timeout% ?%upstream$%`, []int64{1, 2}, ""},
+		{`{ $.path = %^/api/v[0-9]+/% }`, []int64{3}, ""},
+		{`[ip, method, path = %^/heal%, status]`, []int64{4}, ""},
+		{`%(%`, nil, "InvalidParameterException"},
+		{`{ $.path = %(% }`, nil, "InvalidParameterException"},
+		{`%a% %b% %c%`, nil, "InvalidParameterException"},
+	}
+	l, ctx, _ := newLogs(t)
+	for _, c := range cases {
+		out, err := l.TestMetricFilter(ctx, &logsapi.TestMetricFilterRequest{FilterPattern: s(c.pattern), LogEventMessages: msgs})
+		if code(err) != c.code {
+			t.Fatalf("%s: %v", c.pattern, err)
+		}
+		if err != nil {
+			continue
+		}
+		var got []int64
+		for _, m := range out.Matches {
+			got = append(got, *m.EventNumber)
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: matches %v, want %v", c.pattern, got, c.want)
+		}
+	}
+}

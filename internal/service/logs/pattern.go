@@ -76,6 +76,10 @@ func compilePattern(p string) (*pattern, error) {
 	if !utf8.ValidString(p) {
 		return nil, badPattern(p)
 	}
+	// AWS allows two regular expressions in one filter pattern.
+	if strings.Count(p, "%") > 4 {
+		return nil, logsapi.ErrInvalidParameterException.New("A filter pattern can contain at most 2 regular expressions.")
+	}
 	s := strings.TrimSpace(p)
 	switch {
 	case s == "" || s == `""`:
@@ -104,9 +108,10 @@ func compilePattern(p string) (*pattern, error) {
 	return compileTerms(s, p)
 }
 
-// compileTerms handles the term syntax.
+// compileTerms handles the term syntax. A term between percent signs is
+// a regular expression (%ERROR [0-9]+%).
 func compileTerms(s, orig string) (*pattern, error) {
-	var all, anyOf, none []string
+	var all, anyOf, none []func(string) bool
 	for s != "" {
 		s = strings.TrimLeft(s, " \t")
 		if s == "" {
@@ -116,19 +121,30 @@ func compileTerms(s, orig string) (*pattern, error) {
 		if s[0] == '?' || s[0] == '-' {
 			kind, s = s[0], s[1:]
 		}
-		var term string
-		if strings.HasPrefix(s, `"`) {
+		var term func(string) bool
+		switch {
+		case strings.HasPrefix(s, "%"):
+			end := strings.IndexByte(s[1:], '%')
+			if end < 0 {
+				return nil, badPattern(orig)
+			}
+			re, err := regexp.Compile(s[1 : end+1])
+			if err != nil {
+				return nil, badPattern(orig)
+			}
+			term, s = re.MatchString, s[end+2:]
+		case strings.HasPrefix(s, `"`):
 			end := strings.IndexByte(s[1:], '"')
 			if end < 0 {
 				return nil, badPattern(orig)
 			}
-			term, s = s[1:end+1], s[end+2:]
-		} else {
+			term, s = substring(s[1:end+1]), s[end+2:]
+		default:
 			end := strings.IndexAny(s, " \t")
 			if end < 0 {
 				end = len(s)
 			}
-			term, s = s[:end], s[end:]
+			term, s = substring(s[:end]), s[end:]
 		}
 		switch kind {
 		case '?':
@@ -141,18 +157,18 @@ func compileTerms(s, orig string) (*pattern, error) {
 	}
 	return &pattern{match: func(msg string) bool {
 		for _, t := range none {
-			if strings.Contains(msg, t) {
+			if t(msg) {
 				return false
 			}
 		}
 		for _, t := range all {
-			if !strings.Contains(msg, t) {
+			if !t(msg) {
 				return false
 			}
 		}
 		if len(anyOf) > 0 {
 			for _, t := range anyOf {
-				if strings.Contains(msg, t) {
+				if t(msg) {
 					return true
 				}
 			}
@@ -160,6 +176,10 @@ func compileTerms(s, orig string) (*pattern, error) {
 		}
 		return true
 	}}, nil
+}
+
+func substring(term string) func(string) bool {
+	return func(msg string) bool { return strings.Contains(msg, term) }
 }
 
 // compileSpaced handles the space-delimited syntax: fields named in
@@ -181,6 +201,9 @@ func compileSpaced(body, orig string) (*pattern, error) {
 		for _, op := range []string{"!=", ">=", "<=", "=", ">", "<"} {
 			if i := strings.Index(part, op); i > 0 {
 				want := strings.Trim(strings.TrimSpace(part[i+len(op):]), `"`)
+				if !validRegexValue(want) {
+					return nil, badPattern(orig)
+				}
 				f.cond = compare(op, want)
 				f.name = strings.TrimSpace(part[:i])
 				break
@@ -264,12 +287,26 @@ func splitSpaced(msg string) []string {
 	return out
 }
 
+// validRegexValue reports whether a %regex% value compiles (any other
+// value is fine).
+func validRegexValue(want string) bool {
+	if len(want) >= 2 && strings.HasPrefix(want, "%") && strings.HasSuffix(want, "%") {
+		_, err := regexp.Compile(want[1 : len(want)-1])
+		return err == nil
+	}
+	return true
+}
+
 // compare returns a predicate for "value op want": numeric when both
 // sides are numbers, otherwise string equality with * wildcards.
 func compare(op, want string) func(string) bool {
 	wn, werr := strconv.ParseFloat(want, 64)
 	var re *regexp.Regexp
-	if strings.Contains(want, "*") {
+	if len(want) >= 2 && strings.HasPrefix(want, "%") && strings.HasSuffix(want, "%") {
+		// %regex%: a match anywhere in the value.
+		re, _ = regexp.Compile(want[1 : len(want)-1])
+		werr = errBad
+	} else if strings.Contains(want, "*") {
 		re, _ = regexp.Compile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\*`, ".*") + "$")
 	}
 	return func(v string) bool {
@@ -378,6 +415,9 @@ func parseJSONExpr(s string) (jsonExpr, error) {
 			want := strings.TrimSpace(s[i+len(op):])
 			quoted := strings.HasPrefix(want, `"`)
 			want = strings.Trim(want, `"`)
+			if !validRegexValue(want) {
+				return nil, errBad
+			}
 			cmp := compare(op, want)
 			return func(d any) bool {
 				v, ok := selectPath(d, sel)
