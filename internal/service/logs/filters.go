@@ -329,6 +329,11 @@ func (l *Logs) PutSubscriptionFilter(ctx *request.Context, in *logsapi.PutSubscr
 	svc := events.ARNService(dest)
 	switch svc {
 	case "lambda":
+		// A function's own log group delivering to it would invoke it
+		// forever; AWS refuses the filter.
+		if fn := strings.SplitN(dest, ":", 8); len(fn) >= 7 && gname == "/aws/lambda/"+fn[6] {
+			return nil, logsapi.ErrInvalidParameterException.New("The log group provided is reserved for the function logs of the destination function.")
+		}
 		if l.bus == nil {
 			return nil, logsapi.ErrInvalidParameterException.New("Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.")
 		}

@@ -248,6 +248,11 @@ func TestSubscriptionFilters(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
+	mustGroup(t, l, ctx, "/aws/lambda/sink")
+	if _, err := l.PutSubscriptionFilter(ctx, &logsapi.PutSubscriptionFilterRequest{LogGroupName: s("/aws/lambda/sink"), FilterName: s("loop"),
+		FilterPattern: s(""), DestinationArn: s(fn + ":live")}); code(err) != "InvalidParameterException" {
+		t.Fatalf("function's own group: %v", err)
+	}
 	if err := l.DeleteSubscriptionFilterOrFail(ctx, "f2"); err != nil {
 		t.Fatal(err)
 	}
