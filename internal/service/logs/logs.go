@@ -395,7 +395,12 @@ func (l *Logs) DescribeLogStreams(ctx *request.Context, in *logsapi.DescribeLogS
 			all[i], all[j] = all[j], all[i]
 		}
 	}
-	off, _ := strconv.Atoi(start)
+	off := 0
+	if start != "" {
+		if off, err = strconv.Atoi(start); err != nil || off < 0 {
+			return nil, logsapi.ErrInvalidParameterException.New("The specified nextToken is invalid.")
+		}
+	}
 	out := &logsapi.DescribeLogStreamsResponse{LogStreams: []logsapi.LogStream{}}
 	for i := off; i < len(all); i++ {
 		if len(out.LogStreams) == max {
