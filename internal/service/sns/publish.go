@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,52 +25,24 @@ import (
 
 const maxMessage = 262144
 
+// maxRawSQSAttrs is how many message attributes a raw delivery to SQS may
+// carry.
+const maxRawSQSAttrs = 10
+
 // publication is one message to fan out.
 type publication struct {
 	id, seqNum, subject, structure string
 	message                        string
+	// hasSubject: Subject was given (an empty one is refused);
+	// toEndpoint: published to a mobile endpoint (no "default" needed).
+	hasSubject, toEndpoint bool
 	attrs                          map[string]snsapi.MessageAttributeValue
 	groupID, dedupID               string
 }
 
 func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool) error {
-	if p.message == "" {
-		return errInvalidParam.New("Invalid parameter: Empty message")
-	}
-	size := len(p.message)
-	for n, v := range p.attrs {
-		size += len(n)
-		if v.DataType == nil {
-			return errInvalidParam.New("Invalid parameter: MessageAttributes Reason: The message attribute '%s' must contain non-empty message attribute type.", n)
-		}
-		dt := *v.DataType
-		base, _, _ := strings.Cut(dt, ".")
-		switch base {
-		case "String", "Number":
-			if v.StringValue == nil {
-				return errInvalidParam.New("Invalid parameter: MessageAttributes Reason: The message attribute '%s' with type '%s' must contain a non-empty value.", n, dt)
-			}
-			size += len(*v.StringValue)
-		case "Binary":
-			size += len(v.BinaryValue)
-		default:
-			return errInvalidParam.New("Invalid parameter: MessageAttributes Reason: The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", n)
-		}
-	}
-	if size > maxMessage {
-		return errInvalidParam.New("Invalid parameter: Message too long")
-	}
-	if p.structure != "" {
-		if p.structure != "json" {
-			return errInvalidParam.New("Invalid parameter: MessageStructure")
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(p.message), &m) != nil {
-			return errInvalidParam.New("Invalid parameter: Message Structure - JSON message body failed to parse")
-		}
-		if _, ok := m["default"].(string); !ok {
-			return errInvalidParam.New("Invalid parameter: Message Structure - No default entry in JSON message body")
-		}
+	if err := checkMessage(p); err != nil {
+		return err
 	}
 	if t.fifo() {
 		if !hasGroup {
@@ -84,24 +57,166 @@ func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool
 	return nil
 }
 
+// checkMessage validates what every publication carries, whatever its
+// destination: the message, its subject, attributes and size.
+func checkMessage(p *publication) error {
+	if p.message == "" {
+		return errInvalidParam.New("Invalid parameter: Empty message")
+	}
+	if p.hasSubject && !validSubject(p.subject) {
+		return errInvalidParam.New("Invalid parameter: Subject")
+	}
+	size := len(p.message)
+	for n, v := range p.attrs {
+		if err := checkAttrName(n); err != nil {
+			return err
+		}
+		size += len(n)
+		if v.DataType == nil || *v.DataType == "" {
+			return errInvalidValue.New("The message attribute '%s' must contain non-empty message attribute type.", n)
+		}
+		dt := *v.DataType
+		if len(dt) > 256 {
+			return errInvalidValue.New("Length of message attribute type must be less than 256 bytes.")
+		}
+		size += len(dt)
+		base, custom, hasCustom := strings.Cut(dt, ".")
+		if hasCustom && custom == "" {
+			return errInvalidValue.New("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", n)
+		}
+		switch base {
+		case "String", "Number":
+			if v.StringValue == nil {
+				return errInvalidValue.New("The message attribute '%s' with type '%s' must use field 'String'.", n, dt)
+			}
+			if *v.StringValue == "" {
+				return errInvalidValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+			}
+			if base == "Number" && !strings.HasPrefix(custom, "Array") {
+				if _, err := strconv.ParseFloat(strings.TrimSpace(*v.StringValue), 64); err != nil {
+					return errInvalidValue.New("Could not cast message attribute '%s' value to number.", n)
+				}
+			}
+			if custom == "Array" || strings.HasPrefix(custom, "Array.") {
+				var arr []any
+				if json.Unmarshal([]byte(*v.StringValue), &arr) != nil {
+					return errInvalidParam.New("Invalid parameter: Message attribute '%s' with type '%s' must be a JSON array of strings, numbers, booleans or nulls.", n, dt)
+				}
+				for _, e := range arr {
+					switch e.(type) {
+					case string, float64, bool, nil:
+					default:
+						return errInvalidParam.New("Invalid parameter: Message attribute '%s' with type '%s' must be a JSON array of strings, numbers, booleans or nulls.", n, dt)
+					}
+				}
+			}
+			size += len(*v.StringValue)
+		case "Binary":
+			if v.BinaryValue == nil {
+				return errInvalidValue.New("The message attribute '%s' with type '%s' must use field 'Binary'.", n, dt)
+			}
+			if len(v.BinaryValue) == 0 {
+				return errInvalidValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+			}
+			size += len(v.BinaryValue)
+		default:
+			return errInvalidValue.New("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", n)
+		}
+	}
+	if size > maxMessage {
+		return errInvalidParam.New("Invalid parameter: Message too long")
+	}
+	if p.structure != "" {
+		if p.structure != "json" {
+			return errInvalidParam.New("Invalid parameter: MessageStructure")
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(p.message), &m) != nil {
+			return errInvalidParam.New("Invalid parameter: Message Structure - JSON message body failed to parse")
+		}
+		if _, ok := m["default"].(string); !ok && !p.toEndpoint {
+			return errInvalidParam.New("Invalid parameter: Message Structure - No default entry in JSON message body")
+		}
+	}
+	return nil
+}
+
+// validSubject holds SNS's rule for Subject: ASCII text that begins with
+// a letter, number or punctuation mark, without line breaks or control
+// characters, shorter than 100 characters.
+func validSubject(s string) bool {
+	if s == "" || len(s) >= 100 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return s[0] != ' '
+}
+
+// checkAttrName holds SNS's message attribute name rules: up to 256
+// characters of A-Z, a-z, 0-9, '_', '-' and '.', not starting or ending
+// with '.', no '..', and no "AWS." or "Amazon." prefix (reserved).
+func checkAttrName(n string) error {
+	if n == "" {
+		return errInvalidValue.New("The message attribute name must not be empty.")
+	}
+	if len(n) > 256 {
+		return errInvalidValue.New("Length of message attribute name must be less than 256 bytes.")
+	}
+	if n[0] == '.' {
+		return errInvalidValue.New("Invalid message attribute name starting with character '.' was found.")
+	}
+	if n[len(n)-1] == '.' {
+		return errInvalidValue.New("Invalid message attribute name ending with character '.' was found.")
+	}
+	for i, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return errInvalidValue.New("Invalid non-alphanumeric character '#x%X' was found in the message attribute name. Can only include alphanumeric characters, hyphens, underscores, or dots.", c)
+		}
+		if c == '.' && i > 0 && n[i-1] == '.' {
+			return errInvalidValue.New("Message attribute name can not have successive '.' character.")
+		}
+	}
+	lower := strings.ToLower(n)
+	if strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
+		return errInvalidValue.New("The message attribute name '%s' is reserved: names may not start with 'AWS.' or 'Amazon.'.", n)
+	}
+	return nil
+}
+
 // Publish publishes to a topic.
 func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.PublishOutput, error) {
+	given := 0
+	for _, v := range []*string{in.TopicArn, in.TargetArn, in.PhoneNumber} {
+		if v != nil && *v != "" {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, errInvalidParam.New("Invalid parameter: TopicArn or TargetArn or PhoneNumber Reason: Only one of these parameters can be set")
+	}
 	arn := in.TopicArn
-	if arn == nil {
+	if arn == nil || *arn == "" {
 		arn = in.TargetArn
 	}
-	if arn == nil {
-		if in.PhoneNumber != nil {
-			id := newID() // SMS is accepted and dropped: niwa sends no texts
-			return &snsapi.PublishOutput{MessageId: &id}, nil
+	if arn == nil || *arn == "" {
+		if in.PhoneNumber != nil && *in.PhoneNumber != "" {
+			return s.publishSMS(ctx, in)
 		}
 		return nil, errInvalidParam.New("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
+	}
+	if strings.Contains(*arn, ":endpoint/") {
+		return s.publishToEndpoint(ctx, *arn, in)
 	}
 	ref, err := s.topicArg(arn)
 	if err != nil {
 		return nil, err
 	}
-	p := &publication{message: str(in.Message), subject: str(in.Subject), structure: str(in.MessageStructure),
+	p := &publication{message: str(in.Message), subject: str(in.Subject), hasSubject: in.Subject != nil, structure: str(in.MessageStructure),
 		attrs: in.MessageAttributes, groupID: str(in.MessageGroupId), dedupID: str(in.MessageDeduplicationId)}
 	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}, nil); err != nil {
 		return nil, err
@@ -146,7 +261,7 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 	pubs := make([]*publication, n)
 	groups, dedups := make([]bool, n), make([]bool, n)
 	for i, e := range in.PublishBatchRequestEntries {
-		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), structure: str(e.MessageStructure),
+		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), hasSubject: e.Subject != nil, structure: str(e.MessageStructure),
 			attrs: e.MessageAttributes, groupID: str(e.MessageGroupId), dedupID: str(e.MessageDeduplicationId)}
 		groups[i], dedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
 	}
@@ -367,6 +482,13 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 			SourceARN: ref.arn(), SourceAccount: ref.scope.Account, MessageGroupID: p.groupID, DeduplicationID: p.dedupID}
 		if sub.Protocol == "lambda" {
 			m.Body = lambdaEvent(ref.arn()+":"+sub.ID, env)
+		} else if raw && sub.Protocol == "sqs" && len(p.attrs) > maxRawSQSAttrs {
+			// SNS documents that raw deliveries to SQS carry at most ten
+			// attributes and discards others as client errors.
+			if ctx.Log != nil {
+				ctx.Log.Warn("sns delivery discarded: more than 10 message attributes for raw delivery to SQS", "subscription", ref.arn()+":"+sub.ID)
+			}
+			return
 		} else if raw {
 			m.Body = msg
 			if len(p.attrs) > 0 {
@@ -385,6 +507,10 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 			body = []byte(msg)
 		}
 		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw)
+	case "sms":
+		s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg)
+	case "application":
+		s.recordPush(ref.scope, now, sub.Endpoint, ref.arn(), p, msg)
 	case "email", "email-json":
 		body := msg
 		if sub.Protocol == "email-json" {

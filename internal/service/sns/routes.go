@@ -19,6 +19,9 @@ import (
 //	GET  /_niwa/sns/confirm?TopicArn=..&Token=..        SubscribeURL
 //	GET  /_niwa/sns/unsubscribe?SubscriptionArn=..      UnsubscribeURL
 //	GET  /_niwa/sns/email[?to=addr]                     recorded email deliveries
+//	GET  /_niwa/sns/sms[?phoneNumber=+1...]             recorded texts
+//	GET  /_niwa/sns/push[?endpointArn=arn]              recorded mobile pushes
+//	POST /_niwa/sns/opt-out?account=&region=&phoneNumber= a recipient opts out
 func (s *SNS) HTTP() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+s.CertPath(), func(w http.ResponseWriter, r *http.Request) {
@@ -52,24 +55,59 @@ func (s *SNS) HTTP() http.Handler {
 	})
 	mux.HandleFunc("GET /_niwa/sns/email", func(w http.ResponseWriter, r *http.Request) {
 		to := r.URL.Query().Get("to")
-		out := []email{}
-		s.store.View(func(tx storage.Tx) error {
-			return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
-				parts, err := storage.SplitKey(k)
-				if err != nil || len(parts) < 3 || parts[2] != emails.Name() {
-					return true
-				}
-				var e email
-				if json.Unmarshal(v, &e) == nil && (to == "" || strings.EqualFold(e.To, to)) {
-					out = append(out, e)
-				}
-				return true
-			})
-		})
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"messages": out})
+		out := recorded(s, emails, func(e email) bool { return to == "" || strings.EqualFold(e.To, to) })
+		writeJSON(w, map[string]any{"messages": out})
+	})
+	mux.HandleFunc("GET /_niwa/sns/sms", func(w http.ResponseWriter, r *http.Request) {
+		n := r.URL.Query().Get("phoneNumber")
+		out := recorded(s, smsMessages, func(m smsMessage) bool { return n == "" || m.PhoneNumber == n })
+		writeJSON(w, map[string]any{"messages": out})
+	})
+	mux.HandleFunc("GET /_niwa/sns/push", func(w http.ResponseWriter, r *http.Request) {
+		arn := r.URL.Query().Get("endpointArn")
+		out := recorded(s, pushes, func(p push) bool { return arn == "" || p.EndpointArn == arn })
+		writeJSON(w, map[string]any{"messages": out})
+	})
+	// A recipient opting out (replying STOP on AWS).
+	mux.HandleFunc("POST /_niwa/sns/opt-out", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		sc := storage.Scope{Account: q.Get("account"), Region: q.Get("region")}
+		if sc.Account == "" || sc.Region == "" {
+			http.Error(w, "account and region are required", http.StatusBadRequest)
+			return
+		}
+		if err := s.OptOut(sc, q.Get("phoneNumber")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux
+}
+
+// recorded returns the records of table in every account and region that
+// keep says to keep, oldest first.
+func recorded[T any](s *SNS, table storage.Table[T], keep func(T) bool) []T {
+	out := []T{}
+	s.store.View(func(tx storage.Tx) error {
+		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
+			parts, err := storage.SplitKey(k)
+			if err != nil || len(parts) < 3 || parts[2] != table.Name() {
+				return true
+			}
+			var e T
+			if json.Unmarshal(v, &e) == nil && keep(e) {
+				out = append(out, e)
+			}
+			return true
+		})
+	})
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
 }
 
 // Routes says which requests HTTP serves.

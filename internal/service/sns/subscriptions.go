@@ -15,15 +15,20 @@ var subAttrs = map[string]bool{
 	"RedrivePolicy": true, "SubscriptionRoleArn": true, "ReplayPolicy": true,
 }
 
-func checkSubAttr(protocol, k, v string) error {
+// checkSubAttr validates one subscription attribute. subscribe words
+// the refusal as Subscribe does (within "Attributes Reason:").
+func checkSubAttr(protocol, k, v string, subscribe bool) error {
 	if !subAttrs[k] {
+		if !subscribe {
+			return errInvalidParam.New("Invalid parameter: AttributeName")
+		}
 		return errInvalidParam.New("Invalid parameter: Attributes Reason: Unknown attribute %s", k)
 	}
 	switch k {
 	case "FilterPolicy":
 		if v != "" {
 			if _, err := parseFilterPolicy(v); err != nil {
-				return errInvalidParam.New("Invalid parameter: FilterPolicy: %v", err)
+				return errInvalidParam.New("%s", filterPolicyMessage(err, subscribe))
 			}
 		}
 	case "FilterPolicyScope":
@@ -31,7 +36,7 @@ func checkSubAttr(protocol, k, v string) error {
 			return errInvalidParam.New("Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
 		}
 	case "RawMessageDelivery":
-		if v != "true" && v != "false" {
+		if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
 			return errInvalidParam.New("Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
 		}
 		if protocol != "sqs" && protocol != "http" && protocol != "https" && protocol != "firehose" {
@@ -39,6 +44,31 @@ func checkSubAttr(protocol, k, v string) error {
 		}
 	}
 	return nil
+}
+
+// checkPolicyScope checks a subscription's filter policy against its
+// scope: attribute policies cannot nest.
+func checkPolicyScope(attrs map[string]string, subscribe bool) error {
+	doc := attrs["FilterPolicy"]
+	if doc == "" {
+		return nil
+	}
+	f, err := parseFilterPolicy(doc)
+	if err == nil {
+		err = checkFilterScope(f, attrs["FilterPolicyScope"])
+	}
+	if err != nil {
+		return errInvalidParam.New("%s", filterPolicyMessage(err, subscribe))
+	}
+	return nil
+}
+
+// normalizeSubAttr stores a value the way SNS returns it.
+func normalizeSubAttr(k, v string) string {
+	if k == "RawMessageDelivery" {
+		return strings.ToLower(v)
+	}
+	return v
 }
 
 // Subscribe subscribes an endpoint. SQS and Lambda subscriptions (and
@@ -69,17 +99,24 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		if !strings.Contains(endpoint, "@") {
 			return nil, errInvalidParam.New("Invalid parameter: Email address")
 		}
-	case "sms", "application":
-		if endpoint == "" {
-			return nil, errInvalidParam.New("Invalid parameter: Endpoint")
+	case "sms":
+		if !e164.MatchString(endpoint) {
+			return nil, errInvalidParam.New("Invalid SMS endpoint: %s", endpoint)
+		}
+	case "application":
+		if _, _, ok := parseEndpointARN(endpoint); !ok {
+			return nil, errInvalidParam.New("Invalid parameter: ApplicationEndpoint ARN")
 		}
 	default:
 		return nil, errInvalidParam.New("Invalid parameter: Amazon SNS does not support this protocol string: %s", *in.Protocol)
 	}
 	for k, v := range in.Attributes {
-		if err := checkSubAttr(proto, k, v); err != nil {
+		if err := checkSubAttr(proto, k, v, true); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkPolicyScope(in.Attributes, true); err != nil {
+		return nil, err
 	}
 	var sub subscription
 	var t topic
@@ -93,6 +130,9 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		}
 		if t.fifo() && proto != "sqs" && proto != "lambda" && proto != "firehose" {
 			return errInvalidParam.New("Invalid parameter: Invalid protocol type: %s", proto)
+		}
+		if !t.fifo() && proto == "sqs" && strings.HasSuffix(endpoint, ".fifo") {
+			return errInvalidParam.New("Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 		}
 		// Subscribing the same endpoint again returns the same subscription.
 		var existing *subscription
@@ -114,7 +154,7 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		}
 		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Attrs: map[string]string{}}
 		for k, v := range in.Attributes {
-			sub.Attrs[k] = v
+			sub.Attrs[k] = normalizeSubAttr(k, v)
 		}
 		switch proto {
 		case "http", "https":
@@ -253,13 +293,16 @@ func (s *SNS) SetSubscriptionAttributes(ctx *request.Context, in *snsapi.SetSubs
 		if !found {
 			return errNotFound.New("Subscription does not exist")
 		}
-		if err := checkSubAttr(sub.Protocol, *in.AttributeName, v); err != nil {
+		if err := checkSubAttr(sub.Protocol, *in.AttributeName, v, false); err != nil {
 			return err
 		}
 		if v == "" {
 			delete(sub.Attrs, *in.AttributeName)
 		} else {
-			sub.Attrs[*in.AttributeName] = v
+			sub.Attrs[*in.AttributeName] = normalizeSubAttr(*in.AttributeName, v)
+		}
+		if err := checkPolicyScope(sub.Attrs, false); err != nil {
+			return err
 		}
 		return subs.Put(tx, ref.scope, sub, ref.name, id)
 	})

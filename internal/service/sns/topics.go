@@ -18,6 +18,8 @@ type topic struct {
 	Attrs map[string]string `json:"attrs"`
 	Tags  map[string]string `json:"tags,omitempty"`
 	Seq   uint64            `json:"seq"`
+	// DataProtection is the topic's data protection policy (stored only).
+	DataProtection string `json:"dataProtection,omitempty"`
 }
 
 func (t *topic) fifo() bool { return t.Attrs["FifoTopic"] == "true" }
@@ -50,6 +52,7 @@ var (
 
 var (
 	errInvalidParam = snsapi.ErrInvalidParameterException
+	errInvalidValue = snsapi.ErrInvalidParameterValueException
 	errNotFound     = snsapi.ErrNotFoundException
 )
 
@@ -155,6 +158,11 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 			return nil, err
 		}
 	}
+	if dp := str(in.DataProtectionPolicy); dp != "" {
+		if err := checkDataProtectionPolicy(dp); err != nil {
+			return nil, err
+		}
+	}
 	ref := topicRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: name}
 	err := s.store.Update(func(tx storage.Tx) error {
 		t, found, err := topics.Get(tx, ref.scope, name)
@@ -179,6 +187,7 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 		for k, v := range in.Attributes {
 			t.Attrs[k] = v
 		}
+		t.DataProtection = str(in.DataProtectionPolicy)
 		if len(in.Tags) > 0 {
 			t.Tags = map[string]string{}
 			for _, tag := range in.Tags {
