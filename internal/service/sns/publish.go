@@ -36,8 +36,8 @@ type publication struct {
 	// hasSubject: Subject was given (an empty one is refused);
 	// toEndpoint: published to a mobile endpoint (no "default" needed).
 	hasSubject, toEndpoint bool
-	attrs                          map[string]snsapi.MessageAttributeValue
-	groupID, dedupID               string
+	attrs                  map[string]snsapi.MessageAttributeValue
+	groupID, dedupID       string
 }
 
 func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool) error {

@@ -375,4 +375,3 @@ func (s *SNS) ListOriginationNumbers(ctx *request.Context, in *snsapi.ListOrigin
 	}
 	return &snsapi.ListOriginationNumbersResult{PhoneNumbers: []snsapi.PhoneNumberInformation{}}, nil
 }
-

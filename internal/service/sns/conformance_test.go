@@ -1,0 +1,474 @@
+package sns
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// wantErr fails unless err is the AWS error code with message msg ("" for
+// no error).
+func wantErr(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	if code == "" {
+		if err != nil {
+			t.Fatalf("unexpected error %v", err)
+		}
+		return
+	}
+	ae := awserr.As(err)
+	if ae == nil || ae.Code.Code != code || (msg != "" && ae.Message != msg) {
+		t.Fatalf("err = %v, want %s: %s", err, code, msg)
+	}
+}
+
+func mkTopic(t *testing.T, s *SNS, ctx *request.Context, name string, attrs map[string]string) string {
+	t.Helper()
+	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr(name), Attributes: attrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *out.TopicArn
+}
+
+// TestFilterPolicyValidation holds SNS's refusals of filter policies
+// (https://docs.aws.amazon.com/sns/latest/dg/sns-subscription-filter-policies.html),
+// worded as Subscribe and SetSubscriptionAttributes word them.
+func TestFilterPolicyValidation(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	cases := []struct{ name, policy, scope, msg string }{
+		{"unknown operator", `{"a":[{"foo":"x"}]}`, "", "Unrecognized match type foo"},
+		{"two operators", `{"a":[{"prefix":"x","suffix":"y"}]}`, "", "Only one key allowed in match expression"},
+		{"prefix not a string", `{"a":[{"prefix":1}]}`, "", "prefix match pattern must be a string"},
+		{"suffix not a string", `{"a":[{"suffix":true}]}`, "", "suffix match pattern must be a string"},
+		{"equals-ignore-case not a string", `{"a":[{"equals-ignore-case":[]}]}`, "", "equals-ignore-case match pattern must be a string"},
+		{"exists not a boolean", `{"a":[{"exists":"yes"}]}`, "", "exists match pattern must be either true or false."},
+		{"empty array", `{"a":[]}`, "", "Empty arrays are not allowed"},
+		{"scalar", `{"a":"x"}`, "", `"a" must be an object or an array`},
+		{"nested array value", `{"a":[["x"]]}`, "", "Match value must be String, number, true, false, or null"},
+		{"numeric unknown operator", `{"a":[{"numeric":["!=",1]}]}`, "", "Unrecognized numeric range operator: !="},
+		{"numeric value not a number", `{"a":[{"numeric":["<","1"]}]}`, "", "Value of < must be numeric"},
+		{"numeric equals not a number", `{"a":[{"numeric":["="]}]}`, "", "Value of equals must be numeric"},
+		{"numeric range from <", `{"a":[{"numeric":["<",1,">",0]}]}`, "", "Too many elements in numeric expression"},
+		{"numeric bad upper operator", `{"a":[{"numeric":[">",1,">",5]}]}`, "", "Bad numeric range operator: >"},
+		{"numeric bottom above top", `{"a":[{"numeric":[">",5,"<",1]}]}`, "", "Bottom must be less than top"},
+		{"numeric empty", `{"a":[{"numeric":[]}]}`, "", "Invalid member in numeric match: ]"},
+		{"anything-but unsupported", `{"a":[{"anything-but":{"numeric":[">",1]}}]}`, "", "Unsupported anything-but pattern: numeric"},
+		{"cidr without slash", `{"a":[{"cidr":"10.0.0.1"}]}`, "", "Malformed CIDR, one '/' required"},
+		{"cidr mask not a number", `{"a":[{"cidr":"10.0.0.0/x"}]}`, "", "Malformed CIDR, mask bits must be an integer"},
+		{"cidr bad address", `{"a":[{"cidr":"10.0.300.0/24"}]}`, "", "Nonstandard IP address: 10.0.300.0"},
+		{"cidr not a string", `{"a":[{"cidr":10}]}`, "", "prefix match pattern must be a string"},
+		{"not JSON", `{"a":`, "", "failed to parse JSON."},
+		{"nested with attribute scope", `{"a":{"b":["x"]}}`, "", ""},
+		{"valid operators", `{"a":[{"cidr":"10.0.0.0/24"},{"anything-but":{"suffix":"x"}},{"numeric":[">",0,"<=",5]},"s",1,true,null]}`, "", "ok"},
+		{"nested with body scope", `{"a":{"b":["x"]}}`, "MessageBody", "ok"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			attrs := map[string]string{"FilterPolicy": c.policy}
+			if c.scope != "" {
+				attrs["FilterPolicyScope"] = c.scope
+			}
+			ep := "arn:aws:sqs:us-east-1:123456789012:q" + string(rune('a'+i))
+			out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: &ep, Attributes: attrs})
+			if c.msg == "ok" {
+				wantErr(t, err, "", "")
+				return
+			}
+			subMsg, setMsg := "Invalid parameter: Attributes Reason: FilterPolicy: "+c.msg, "Invalid parameter: FilterPolicy: "+c.msg
+			if c.msg == "" {
+				subMsg = "Invalid parameter: Attributes Reason: Filter policy scope MessageAttributes does not support nested filter policy"
+				setMsg = "Invalid parameter: Filter policy scope MessageAttributes does not support nested filter policy"
+			}
+			wantErr(t, err, "InvalidParameter", subMsg)
+			// The same policy set later on a subscription.
+			out, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: &ep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn, AttributeName: ptr("FilterPolicy"), AttributeValue: &c.policy})
+			wantErr(t, err, "InvalidParameter", setMsg)
+		})
+	}
+}
+
+// TestFilterPolicyScopeChange: switching a body-scoped nested policy to
+// attribute scope is refused and leaves the subscription as it was.
+func TestFilterPolicyScopeChange(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q"),
+		Attributes: map[string]string{"FilterPolicyScope": "MessageBody", "FilterPolicy": `{"a":{"b":["x"]}}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn, AttributeName: ptr("FilterPolicyScope"), AttributeValue: ptr("MessageAttributes")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Filter policy scope MessageAttributes does not support nested filter policy")
+	got, err := s.GetSubscriptionAttributes(ctx, &snsapi.GetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Attributes["FilterPolicyScope"] != "MessageBody" {
+		t.Fatalf("scope changed: %v", got.Attributes)
+	}
+}
+
+// TestFilterPolicyMatching holds SNS's documented matching semantics.
+func TestFilterPolicyMatching(t *testing.T) {
+	s := func(v string) *string { return &v }
+	attrs := map[string]snsapi.MessageAttributeValue{
+		"ip":     {DataType: s("String"), StringValue: s("10.0.0.42")},
+		"ip6":    {DataType: s("String"), StringValue: s("2001:db8::1")},
+		"kind":   {DataType: s("String"), StringValue: s("order-created")},
+		"price":  {DataType: s("Number"), StringValue: s("1.000001")},
+		"big":    {DataType: s("Number"), StringValue: s("2e9")},
+		"prices": {DataType: s("Number.Array"), StringValue: s("[100, 50]")},
+		"only":   {DataType: s("Number.Array"), StringValue: s("[100]")},
+		"bin":    {DataType: s("Binary"), BinaryValue: []byte("x")},
+		"custom": {DataType: s("String.label"), StringValue: s("hello")},
+	}
+	body := `{"items":[{"sku":"a","qty":1},{"sku":"b","qty":5}],"meta":{"src":"web","tags":["x","y"]},"n":null}`
+	for _, c := range []struct {
+		policy string
+		body   bool
+		want   bool
+	}{
+		{`{"ip":[{"cidr":"10.0.0.0/24"}]}`, false, true},
+		{`{"ip":[{"cidr":"10.0.1.0/24"}]}`, false, false},
+		{`{"ip6":[{"cidr":"2001:db8::/32"}]}`, false, true},
+		{`{"kind":[{"cidr":"10.0.0.0/8"}]}`, false, false},
+		{`{"kind":[{"anything-but":{"prefix":"order-"}}]}`, false, false},
+		{`{"kind":[{"anything-but":{"prefix":"refund-"}}]}`, false, true},
+		{`{"kind":[{"anything-but":{"suffix":"-created"}}]}`, false, false},
+		{`{"kind":[{"anything-but":{"suffix":"-deleted"}}]}`, false, true},
+		{`{"kind":[{"anything-but":{"equals-ignore-case":"ORDER-CREATED"}}]}`, false, false},
+		{`{"kind":[{"anything-but":["x","order-created"]}]}`, false, false},
+		{`{"missing":[{"anything-but":"x"}]}`, false, false},
+		// Five decimal digits of precision: 1.000001 is 1.
+		{`{"price":[{"numeric":["=",1]}]}`, false, true},
+		{`{"price":[1]}`, false, true},
+		{`{"price":[{"numeric":[">",1]}]}`, false, false},
+		// Numbers outside -1e9..1e9 do not match numerically.
+		{`{"big":[{"numeric":[">",0]}]}`, false, false},
+		// Number.Array attributes match element by element.
+		{`{"prices":[50]}`, false, true},
+		{`{"prices":[{"anything-but":[100,500]}]}`, false, true},
+		{`{"only":[{"anything-but":[100,500]}]}`, false, false},
+		{`{"prices":[{"numeric":[">",60,"<",99]}]}`, false, false},
+		// Binary attributes are never compared.
+		{`{"bin":["x"]}`, false, false},
+		// Custom String types are strings.
+		{`{"custom":["hello"]}`, false, true},
+		// Nested keys reach into arrays of objects.
+		{`{"items":{"sku":["b"],"qty":[{"numeric":[">",4]}]}}`, true, true},
+		{`{"items":{"sku":["c"]}}`, true, false},
+		{`{"meta":{"tags":["y"],"src":[{"prefix":"w"}]}}`, true, true},
+		{`{"meta":{"$or":[{"src":["app"]},{"tags":["x"]}]}}`, true, true},
+		{`{"n":[null]}`, true, true},
+		{`{"meta":{"src":[{"exists":false}]}}`, true, false},
+		{`{"meta":{"dst":[{"exists":false}]}}`, true, true},
+	} {
+		f, err := parseFilterPolicy(c.policy)
+		if err != nil {
+			t.Fatalf("%s: %v", c.policy, err)
+		}
+		if got := f.matches(c.body, &publication{message: body, attrs: attrs}); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.policy, got, c.want)
+		}
+	}
+}
+
+// TestPublishValidation holds Publish's refusals.
+func TestPublishValidation(t *testing.T) {
+	s, ctx := newSNS(t)
+	std := mkTopic(t, s, ctx, "t", nil)
+	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
+	str := func(v string) snsapi.MessageAttributeValue { return snsapi.MessageAttributeValue{DataType: ptr("String"), StringValue: &v} }
+	cases := []struct {
+		name string
+		in   snsapi.PublishInput
+		code string
+		msg  string
+	}{
+		{"ok", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("Hello, world!")}, "", ""},
+		{"empty subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("")}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"100-character subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr(strings.Repeat("s", 100))}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"99-character subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr(strings.Repeat("s", 99))}, "", ""},
+		{"subject with a line break", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("a\nb")}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"non-ASCII subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("café")}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"message too long", snsapi.PublishInput{TopicArn: &std, Message: ptr(strings.Repeat("x", 262145))}, "InvalidParameter", "Invalid parameter: Message too long"},
+		{"message and attributes too long", snsapi.PublishInput{TopicArn: &std, Message: ptr(strings.Repeat("x", 262140)),
+			MessageAttributes: map[string]snsapi.MessageAttributeValue{"abc": str("def")}}, "InvalidParameter", "Invalid parameter: Message too long"},
+		{"fifo without group", snsapi.PublishInput{TopicArn: &fifo, Message: ptr("m")}, "InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"},
+		{"attribute name with a space", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a b": str("x")}},
+			"ParameterValueInvalid", "Invalid non-alphanumeric character '#x20' was found in the message attribute name. Can only include alphanumeric characters, hyphens, underscores, or dots."},
+		{"attribute name starting with a dot", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{".a": str("x")}},
+			"ParameterValueInvalid", "Invalid message attribute name starting with character '.' was found."},
+		{"attribute name with two dots", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a..b": str("x")}},
+			"ParameterValueInvalid", "Message attribute name can not have successive '.' character."},
+		{"reserved attribute name", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.x": str("x")}},
+			"ParameterValueInvalid", ""},
+		{"unknown type", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("Text"), StringValue: ptr("x")}}},
+			"ParameterValueInvalid", "The message attribute 'a' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."},
+		{"number that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("Number"), StringValue: ptr("ten")}}},
+			"ParameterValueInvalid", "Could not cast message attribute 'a' value to number."},
+		{"empty string value", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": str("")}},
+			"ParameterValueInvalid", "The message attribute 'a' must contain non-empty message attribute value for message attribute type 'String'."},
+		{"string array that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("String.Array"), StringValue: ptr("x")}}},
+			"InvalidParameter", ""},
+		{"bad phone number", snsapi.PublishInput{PhoneNumber: ptr("555-0100"), Message: ptr("m")}, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: 555-0100 is not valid to publish to"},
+		{"phone number", snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("m")}, "", ""},
+		{"topic and phone", snsapi.PublishInput{TopicArn: &std, PhoneNumber: ptr("+15550100"), Message: ptr("m")}, "InvalidParameter", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.Publish(ctx, &c.in)
+			wantErr(t, err, c.code, c.msg)
+		})
+	}
+}
+
+// TestSubscribeValidation: SNS refuses a FIFO queue on a standard topic
+// and SMS endpoints that are not E.164 numbers.
+func TestSubscribeValidation(t *testing.T) {
+	s, ctx := newSNS(t)
+	std := mkTopic(t, s, ctx, "t", nil)
+	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true"})
+	cases := []struct{ name, topic, proto, endpoint, code, msg string }{
+		{"fifo queue on standard topic", std, "sqs", "arn:aws:sqs:us-east-1:123456789012:q.fifo", "InvalidParameter",
+			"Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"},
+		{"fifo queue on fifo topic", fifo, "sqs", "arn:aws:sqs:us-east-1:123456789012:q.fifo", "", ""},
+		{"sms not E.164", std, "sms", "5550100", "InvalidParameter", "Invalid SMS endpoint: 5550100"},
+		{"sms", std, "sms", "+15550100", "", ""},
+		{"application not an endpoint", std, "application", "arn:aws:sns:us-east-1:123456789012:app/GCM/x", "InvalidParameter", "Invalid parameter: ApplicationEndpoint ARN"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &c.topic, Protocol: &c.proto, Endpoint: &c.endpoint})
+			wantErr(t, err, c.code, c.msg)
+		})
+	}
+}
+
+// TestPlatformApplications: applications and endpoints are stored and
+// listed; publishing to an endpoint (directly or through a topic) is
+// recorded; a disabled endpoint refuses.
+func TestPlatformApplications(t *testing.T) {
+	s, ctx := newSNS(t)
+	_, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("app"), Platform: ptr("NOPE"), Attributes: map[string]string{}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Platform Reason: NOPE is not supported")
+	_, err = s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("app"), Platform: ptr("APNS"), Attributes: map[string]string{"PlatformPrincipal": "p"}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Attributes Reason: PlatformPrincipal attribute provided without PlatformCredential")
+	app, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("app"), Platform: ptr("GCM"), Attributes: map[string]string{"PlatformCredential": "secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *app.PlatformApplicationArn != "arn:aws:sns:us-east-1:123456789012:app/GCM/app" {
+		t.Fatalf("arn %s", *app.PlatformApplicationArn)
+	}
+	attrs, err := s.GetPlatformApplicationAttributes(ctx, &snsapi.GetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, leaked := attrs.Attributes["PlatformCredential"]; leaked || attrs.Attributes["Enabled"] != "true" {
+		t.Fatalf("attributes %v", attrs.Attributes)
+	}
+	ep, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr("tok"), CustomUserData: ptr("u")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(*ep.EndpointArn, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/") {
+		t.Fatalf("endpoint %s", *ep.EndpointArn)
+	}
+	again, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr("tok"), CustomUserData: ptr("u")})
+	if err != nil || *again.EndpointArn != *ep.EndpointArn {
+		t.Fatalf("same token: %v %v", again, err)
+	}
+	_, err = s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr("tok"), CustomUserData: ptr("other")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Token Reason: Endpoint "+*ep.EndpointArn+" already exists with the same Token, but different attributes.")
+	list, err := s.ListEndpointsByPlatformApplication(ctx, &snsapi.ListEndpointsByPlatformApplicationInput{PlatformApplicationArn: app.PlatformApplicationArn})
+	if err != nil || len(list.Endpoints) != 1 || list.Endpoints[0].Attributes["Token"] != "tok" {
+		t.Fatalf("list %+v %v", list, err)
+	}
+	apps, err := s.ListPlatformApplications(ctx, &snsapi.ListPlatformApplicationsInput{})
+	if err != nil || len(apps.PlatformApplications) != 1 {
+		t.Fatalf("apps %+v %v", apps, err)
+	}
+
+	// Direct publish is recorded with the platform's message.
+	msg := `{"default":"d","GCM":"{\"notification\":{\"title\":\"hi\"}}"}`
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: &msg, MessageStructure: ptr("json")}); err != nil {
+		t.Fatal(err)
+	}
+	// Through a topic.
+	topic := mkTopic(t, s, ctx, "t", nil)
+	if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &topic, Protocol: ptr("application"), Endpoint: ep.EndpointArn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &topic, Message: ptr("plain")}); err != nil {
+		t.Fatal(err)
+	}
+	got := recorded(s, pushes, func(push) bool { return true })
+	if len(got) != 2 || got[0].Message != `{"notification":{"title":"hi"}}` || got[1].Message != "plain" || got[1].TopicArn != topic || got[0].EndpointArn != *ep.EndpointArn {
+		b, _ := json.Marshal(got)
+		t.Fatalf("pushes %s", b)
+	}
+
+	if _, err := s.SetEndpointAttributes(ctx, &snsapi.SetEndpointAttributesInput{EndpointArn: ep.EndpointArn, Attributes: map[string]string{"Enabled": "false"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr("m")})
+	wantErr(t, err, "EndpointDisabled", "Endpoint is disabled")
+	_, err = s.SetEndpointAttributes(ctx, &snsapi.SetEndpointAttributesInput{EndpointArn: ep.EndpointArn, Attributes: map[string]string{"Color": "red"}})
+	wantErr(t, err, "InvalidParameter", "")
+
+	if _, err := s.DeletePlatformApplication(ctx, &snsapi.DeletePlatformApplicationInput{PlatformApplicationArn: app.PlatformApplicationArn}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetEndpointAttributes(ctx, &snsapi.GetEndpointAttributesInput{EndpointArn: ep.EndpointArn})
+	wantErr(t, err, "NotFound", "Endpoint does not exist")
+	_, err = s.GetPlatformApplicationAttributes(ctx, &snsapi.GetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn})
+	wantErr(t, err, "NotFound", "PlatformApplication does not exist")
+	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr("m")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
+}
+
+// TestSMS: SMS attributes, sandbox numbers verified with the recorded
+// one-time password, opt-outs, recorded texts.
+func TestSMS(t *testing.T) {
+	s, ctx := newSNS(t)
+	_, err := s.SetSMSAttributes(ctx, &snsapi.SetSMSAttributesInput{Attributes: map[string]string{"DefaultSMSType": "Loud"}})
+	wantErr(t, err, "InvalidParameter", "")
+	if _, err := s.SetSMSAttributes(ctx, &snsapi.SetSMSAttributesInput{Attributes: map[string]string{"DefaultSMSType": "Transactional", "DefaultSenderID": "niwa1"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetSMSAttributes(ctx, &snsapi.GetSMSAttributesInput{Attributes: []string{"DefaultSMSType"}})
+	if err != nil || len(got.Attributes) != 1 || got.Attributes["DefaultSMSType"] != "Transactional" {
+		t.Fatalf("%v %v", got, err)
+	}
+
+	_, err = s.CreateSMSSandboxPhoneNumber(ctx, &snsapi.CreateSMSSandboxPhoneNumberInput{PhoneNumber: ptr("12")})
+	wantErr(t, err, "InvalidParameter", "")
+	if _, err := s.CreateSMSSandboxPhoneNumber(ctx, &snsapi.CreateSMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550100")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.VerifySMSSandboxPhoneNumber(ctx, &snsapi.VerifySMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550100"), OneTimePassword: ptr("nope")})
+	wantErr(t, err, "VerificationException", "")
+	texts := recorded(s, smsMessages, func(m smsMessage) bool { return m.PhoneNumber == "+15550100" })
+	if len(texts) != 1 {
+		t.Fatalf("texts %v", texts)
+	}
+	otp := texts[0].Message[len(texts[0].Message)-6:]
+	if _, err := s.VerifySMSSandboxPhoneNumber(ctx, &snsapi.VerifySMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550100"), OneTimePassword: &otp}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListSMSSandboxPhoneNumbers(ctx, &snsapi.ListSMSSandboxPhoneNumbersInput{})
+	if err != nil || len(list.PhoneNumbers) != 1 || *list.PhoneNumbers[0].Status != "Verified" {
+		t.Fatalf("%+v %v", list, err)
+	}
+	_, err = s.DeleteSMSSandboxPhoneNumber(ctx, &snsapi.DeleteSMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550199")})
+	wantErr(t, err, "ResourceNotFound", "")
+	_, err = s.ListOriginationNumbers(ctx, &snsapi.ListOriginationNumbersRequest{MaxResults: func() *int32 { n := int32(31); return &n }()})
+	wantErr(t, err, "ValidationException", "")
+
+	// Opt-outs.
+	_, err = s.CheckIfPhoneNumberIsOptedOut(ctx, &snsapi.CheckIfPhoneNumberIsOptedOutInput{PhoneNumber: ptr("x")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: input incorrectly formatted")
+	if err := s.OptOut(scopeOf(ctx), "+15550100"); err != nil {
+		t.Fatal(err)
+	}
+	opted, err := s.CheckIfPhoneNumberIsOptedOut(ctx, &snsapi.CheckIfPhoneNumberIsOptedOutInput{PhoneNumber: ptr("+15550100")})
+	if err != nil || !*opted.IsOptedOut {
+		t.Fatalf("%v %v", opted, err)
+	}
+	_, err = s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("hi")})
+	wantErr(t, err, "OptedOut", "")
+	lo, _ := s.ListPhoneNumbersOptedOut(ctx, &snsapi.ListPhoneNumbersOptedOutInput{})
+	if len(lo.PhoneNumbers) != 1 {
+		t.Fatalf("%v", lo.PhoneNumbers)
+	}
+	if _, err := s.OptInPhoneNumber(ctx, &snsapi.OptInPhoneNumberInput{PhoneNumber: ptr("+15550100")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(recorded(s, smsMessages, func(m smsMessage) bool { return m.Message == "hi" })); n != 1 {
+		t.Fatalf("%d texts", n)
+	}
+}
+
+// TestPermissions: AddPermission writes the statement SNS writes;
+// RemovePermission removes it.
+func TestPermissions(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	_, err := s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"ReceiveMessage"}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Policy statement action out of service scope!")
+	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr("l"), AWSAccountId: []string{"111122223333", "444455556666"}, ActionName: []string{"Publish"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"Publish"}})
+	wantErr(t, err, "InvalidParameter", "")
+	missing := arn + "x"
+	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &missing, Label: ptr("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"Publish"}})
+	wantErr(t, err, "NotFound", "Topic does not exist")
+	policy := func() map[string]any {
+		a, err := s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: &arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p map[string]any
+		json.Unmarshal([]byte(a.Attributes["Policy"]), &p)
+		return p
+	}
+	stmts := policy()["Statement"].([]any)
+	if len(stmts) != 2 {
+		t.Fatalf("%v", stmts)
+	}
+	st := stmts[1].(map[string]any)
+	b, _ := json.Marshal(st)
+	want := `{"Action":"SNS:Publish","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root","arn:aws:iam::444455556666:root"]},"Resource":"` + arn + `","Sid":"l"}`
+	if string(b) != want {
+		t.Fatalf("statement %s\nwant %s", b, want)
+	}
+	if _, err := s.RemovePermission(ctx, &snsapi.RemovePermissionInput{TopicArn: &arn, Label: ptr("l")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(policy()["Statement"].([]any)); n != 1 {
+		t.Fatalf("%d statements left", n)
+	}
+}
+
+// TestDataProtectionPolicy: stored and returned; malformed ones refused.
+func TestDataProtectionPolicy(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	good := `{"Name":"p","Description":"d","Version":"2021-06-01","Statement":[{"DataDirection":"Inbound","Principal":["*"],"DataIdentifier":["arn:aws:dataprotection::aws:data-identifier/EmailAddress"],"Operation":{"Deny":{}}}]}`
+	for _, bad := range []string{`{`, `{"Name":"p","Version":"2021-06-01","Statement":[]}`, `{"Name":"p","Version":"2012-10-17","Statement":[{}]}`,
+		`{"Name":"p","Version":"2021-06-01","Statement":[{"DataDirection":"Sideways","Principal":["*"],"DataIdentifier":["x"],"Operation":{"Deny":{}}}]}`} {
+		_, err := s.PutDataProtectionPolicy(ctx, &snsapi.PutDataProtectionPolicyInput{ResourceArn: &arn, DataProtectionPolicy: &bad})
+		wantErr(t, err, "InvalidParameter", "")
+	}
+	if _, err := s.PutDataProtectionPolicy(ctx, &snsapi.PutDataProtectionPolicyInput{ResourceArn: &arn, DataProtectionPolicy: &good}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetDataProtectionPolicy(ctx, &snsapi.GetDataProtectionPolicyInput{ResourceArn: &arn})
+	if err != nil || *got.DataProtectionPolicy != good {
+		t.Fatalf("%v %v", got, err)
+	}
+	missing := arn + "x"
+	_, err = s.GetDataProtectionPolicy(ctx, &snsapi.GetDataProtectionPolicyInput{ResourceArn: &missing})
+	wantErr(t, err, "NotFound", "Topic does not exist")
+}
+
+func scopeOf(ctx *request.Context) storage.Scope {
+	return storage.Scope{Account: ctx.Account, Region: ctx.Region}
+}
