@@ -189,7 +189,9 @@ func TestPublishValidation(t *testing.T) {
 	s, ctx := newSNS(t)
 	std := mkTopic(t, s, ctx, "t", nil)
 	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
-	str := func(v string) snsapi.MessageAttributeValue { return snsapi.MessageAttributeValue{DataType: ptr("String"), StringValue: &v} }
+	str := func(v string) snsapi.MessageAttributeValue {
+		return snsapi.MessageAttributeValue{DataType: ptr("String"), StringValue: &v}
+	}
 	cases := []struct {
 		name string
 		in   snsapi.PublishInput
