@@ -474,3 +474,24 @@ func TestDataProtectionPolicy(t *testing.T) {
 func scopeOf(ctx *request.Context) storage.Scope {
 	return storage.Scope{Account: ctx.Account, Region: ctx.Region}
 }
+
+// FuzzFilterPolicy: any policy text parses or is refused without a
+// panic, and a parsed one evaluates against any message.
+func FuzzFilterPolicy(f *testing.F) {
+	for _, seed := range []string{`{"a":["x"]}`, `{"a":[{"numeric":[">",0,"<",1e300]}]}`, `{"a":[{"cidr":"::/0"}]}`,
+		`{"$or":[{"a":{"b":[null]}},{"c":[{"anything-but":{"prefix":""}}]}]}`, `{"a":[{"exists":true}]}`, `[]`, `null`} {
+		f.Add(seed, `{"a":{"b":[1,{"c":"10.0.0.1"}]},"c":"x"}`)
+	}
+	f.Fuzz(func(t *testing.T, policy, body string) {
+		p, err := parseFilterPolicy(policy)
+		if err != nil {
+			_ = filterPolicyMessage(err, true)
+			return
+		}
+		_ = checkFilterScope(p, "MessageAttributes")
+		v := body
+		attrs := map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("String.Array"), StringValue: &v}, "c": {DataType: ptr("Number"), StringValue: &v}}
+		p.matches(true, &publication{message: body, attrs: attrs})
+		p.matches(false, &publication{message: body, attrs: attrs})
+	})
+}

@@ -1,7 +1,6 @@
 package sns
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -552,6 +551,6 @@ func (s *SNS) recordPush(sc storage.Scope, now time.Time, endpointArn, topicArn 
 		if err != nil || !found || e.Attrs["Enabled"] != "true" {
 			return err
 		}
-		return pushes.Put(tx, sc, rec, fmt.Sprintf("%020d", now.UnixNano()), p.id, id)
+		return pushes.Put(tx, sc, rec, s.recordKey(now), p.id, id)
 	})
 }

@@ -518,7 +518,7 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		}
 		s.store.Update(func(tx storage.Tx) error {
 			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(), Subject: p.subject, Body: body},
-				fmt.Sprintf("%020d", now.UnixNano()), p.id, sub.ID)
+				s.recordKey(now), p.id, sub.ID)
 		})
 	}
 }

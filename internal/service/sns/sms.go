@@ -98,7 +98,7 @@ func (s *SNS) recordSMS(sc storage.Scope, now time.Time, number, topicArn, subAr
 			return nil
 		}
 		return smsMessages.Put(tx, sc, smsMessage{Time: timestamp(now), PhoneNumber: number, TopicArn: topicArn,
-			SubscriptionArn: subArn, MessageID: msgID, Message: msg}, fmt.Sprintf("%020d", now.UnixNano()), msgID)
+			SubscriptionArn: subArn, MessageID: msgID, Message: msg}, s.recordKey(now), msgID)
 	})
 }
 

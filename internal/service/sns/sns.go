@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -53,6 +54,14 @@ type SNS struct {
 	certID  string
 	// pending tracks HTTP deliveries in flight so Close can wait.
 	pending sync.WaitGroup
+	// recorded numbers the recorded deliveries (email, SMS, push) so
+	// that those of one instant keep their order.
+	recorded atomic.Uint64
+}
+
+// recordKey is the key of a recorded delivery: its time, then its order.
+func (s *SNS) recordKey(now time.Time) string {
+	return fmt.Sprintf("%020d.%012d", now.UnixNano(), s.recorded.Add(1))
 }
 
 // New returns the SNS service. client makes HTTP/HTTPS deliveries.
