@@ -495,3 +495,44 @@ func FuzzFilterPolicy(f *testing.F) {
 		p.matches(false, &publication{message: body, attrs: attrs})
 	})
 }
+
+// TestOtherRefusals: PublishBatch's whole-request refusals (SNS's
+// messages, the size counting attributes), ConfirmSubscription with an
+// unknown token, CreateTopic again with other tags.
+func TestOtherRefusals(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	entry := func(id, msg string, attrs map[string]snsapi.MessageAttributeValue) snsapi.PublishBatchRequestEntry {
+		return snsapi.PublishBatchRequestEntry{Id: &id, Message: &msg, MessageAttributes: attrs}
+	}
+	var eleven []snsapi.PublishBatchRequestEntry
+	for i := 0; i < 11; i++ {
+		eleven = append(eleven, entry(string(rune('a'+i)), "m", nil))
+	}
+	big := map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("String"), StringValue: ptr(strings.Repeat("v", 1000))}}
+	cases := []struct {
+		name      string
+		entries   []snsapi.PublishBatchRequestEntry
+		code, msg string
+	}{
+		{"too many", eleven, "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible."},
+		{"same id", []snsapi.PublishBatchRequestEntry{entry("a", "m", nil), entry("a", "m", nil)}, "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id."},
+		{"attributes count", []snsapi.PublishBatchRequestEntry{entry("a", strings.Repeat("x", 262144-500), big)}, "BatchRequestTooLong", "The length of all the messages put together is more than the limit."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.PublishBatch(ctx, &snsapi.PublishBatchInput{TopicArn: &arn, PublishBatchRequestEntries: c.entries})
+			wantErr(t, err, c.code, c.msg)
+		})
+	}
+	_, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr("nope")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Token")
+	if _, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("w")}}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Tags Reason: Topic already exists with different tags")
+}

@@ -141,6 +141,16 @@ func checkMessage(p *publication) error {
 	return nil
 }
 
+// publishSize is what SNS counts against the 256 KiB limit: the message
+// and each attribute's name, type and value.
+func publishSize(msg string, attrs map[string]snsapi.MessageAttributeValue) int {
+	n := len(msg)
+	for k, v := range attrs {
+		n += len(k) + len(str(v.DataType)) + len(str(v.StringValue)) + len(v.BinaryValue)
+	}
+	return n
+}
+
 // validSubject holds SNS's rule for Subject: ASCII text that begins with
 // a letter, number or punctuation mark, without line breaks or control
 // characters, shorter than 100 characters.
@@ -241,7 +251,7 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 		return nil, snsapi.ErrEmptyBatchRequestException.New("The batch request doesn't contain any entries")
 	}
 	if n > 10 {
-		return nil, snsapi.ErrTooManyEntriesInBatchRequestException.New("The batch request contains more entries than permissible")
+		return nil, snsapi.ErrTooManyEntriesInBatchRequestException.New("The batch request contains more entries than permissible.")
 	}
 	seen := map[string]bool{}
 	total := 0
@@ -250,13 +260,13 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 			return nil, snsapi.ErrInvalidBatchEntryIdException.New("The Id of a batch entry in a batch request doesn't abide by the specification")
 		}
 		if seen[*e.Id] {
-			return nil, snsapi.ErrBatchEntryIdsNotDistinctException.New("Two or more batch entries in the request have the same Id")
+			return nil, snsapi.ErrBatchEntryIdsNotDistinctException.New("Two or more batch entries in the request have the same Id.")
 		}
 		seen[*e.Id] = true
-		total += len(str(e.Message))
+		total += publishSize(str(e.Message), e.MessageAttributes)
 	}
 	if total > maxMessage {
-		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit")
+		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit.")
 	}
 	pubs := make([]*publication, n)
 	groups, dedups := make([]bool, n), make([]bool, n)

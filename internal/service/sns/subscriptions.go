@@ -193,7 +193,7 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 			return true
 		})
 		if hit == nil {
-			return errInvalidParam.New("Invalid token")
+			return errInvalidParam.New("Invalid parameter: Token")
 		}
 		arn = ref.arn() + ":" + hit.ID
 		if hit.Confirmed {

@@ -175,6 +175,11 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 					return errInvalidParam.New("Invalid parameter: Attributes Reason: Topic already exists with different attributes")
 				}
 			}
+			for _, tag := range in.Tags {
+				if v, ok := t.Tags[str(tag.Key)]; !ok || v != str(tag.Value) {
+					return errInvalidParam.New("Invalid parameter: Tags Reason: Topic already exists with different tags")
+				}
+			}
 			return nil
 		}
 		t = topic{Name: name, Attrs: map[string]string{
