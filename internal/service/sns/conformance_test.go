@@ -1,12 +1,14 @@
 package sns
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -535,4 +537,136 @@ func TestOtherRefusals(t *testing.T) {
 	}
 	_, err = s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("w")}}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Tags Reason: Topic already exists with different tags")
+}
+
+// captureBus records the bus deliveries SNS makes.
+type captureBus struct{ got []events.Message }
+
+func (b *captureBus) Deliver(_ context.Context, m events.Message) error {
+	b.got = append(b.got, m)
+	return nil
+}
+
+// TestRawDeliveryAttributeLimit: a raw delivery to SQS carries at most
+// ten attributes; SNS discards one with more (documented), while the
+// enveloped delivery carries them all.
+func TestRawDeliveryAttributeLimit(t *testing.T) {
+	s, ctx := newSNS(t)
+	bus := &captureBus{}
+	s.bus = bus
+	arn := mkTopic(t, s, ctx, "t", nil)
+	for _, q := range []string{"raw", "env"} {
+		attrs := map[string]string{}
+		if q == "raw" {
+			attrs["RawMessageDelivery"] = "true"
+		}
+		if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:" + q), Attributes: attrs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish := func(n int) {
+		attrs := map[string]snsapi.MessageAttributeValue{}
+		for i := 0; i < n; i++ {
+			attrs["a"+string(rune('a'+i))] = snsapi.MessageAttributeValue{DataType: ptr("String"), StringValue: ptr("v")}
+		}
+		if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("m"), MessageAttributes: attrs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() map[string]int {
+		c := map[string]int{}
+		for _, m := range bus.got {
+			c[m.TargetARN[strings.LastIndexByte(m.TargetARN, ':')+1:]]++
+		}
+		bus.got = nil
+		return c
+	}
+	publish(10)
+	if c := count(); c["raw"] != 1 || c["env"] != 1 {
+		t.Fatalf("10 attributes: %v", c)
+	}
+	publish(11)
+	if c := count(); c["raw"] != 0 || c["env"] != 1 {
+		t.Fatalf("11 attributes: %v", c)
+	}
+}
+
+// TestRegionalTopicArn: a regional endpoint refuses another region's
+// topic ARN.
+func TestRegionalTopicArn(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	other := strings.Replace(arn, "us-east-1", "eu-west-1", 1)
+	_, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &other, Message: ptr("m")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn")
+	_, err = s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: &other})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn")
+}
+
+// TestListPages: the list operations answer pages of 100 with a
+// NextToken that resumes after the last item.
+func TestListPages(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	app, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("a"), Platform: ptr("GCM"), Attributes: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 130; i++ {
+		id := string(rune('A'+i/26)) + string(rune('a'+i%26))
+		if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:" + id)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: &id}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: &id, Platform: ptr("APNS"), Attributes: map[string]string{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type page struct {
+		n    int
+		next *string
+	}
+	lists := map[string]func(tok *string) page{
+		"ListSubscriptions": func(tok *string) page {
+			o, err := s.ListSubscriptions(ctx, &snsapi.ListSubscriptionsInput{NextToken: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page{len(o.Subscriptions), o.NextToken}
+		},
+		"ListSubscriptionsByTopic": func(tok *string) page {
+			o, err := s.ListSubscriptionsByTopic(ctx, &snsapi.ListSubscriptionsByTopicInput{TopicArn: &arn, NextToken: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page{len(o.Subscriptions), o.NextToken}
+		},
+		"ListEndpointsByPlatformApplication": func(tok *string) page {
+			o, err := s.ListEndpointsByPlatformApplication(ctx, &snsapi.ListEndpointsByPlatformApplicationInput{PlatformApplicationArn: app.PlatformApplicationArn, NextToken: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page{len(o.Endpoints), o.NextToken}
+		},
+		"ListPlatformApplications": func(tok *string) page {
+			o, err := s.ListPlatformApplications(ctx, &snsapi.ListPlatformApplicationsInput{NextToken: tok})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page{len(o.PlatformApplications), o.NextToken}
+		},
+	}
+	want := map[string]int{"ListSubscriptions": 130, "ListSubscriptionsByTopic": 130, "ListEndpointsByPlatformApplication": 130, "ListPlatformApplications": 131}
+	for name, list := range lists {
+		first := list(nil)
+		if first.n != 100 || first.next == nil {
+			t.Fatalf("%s: first page %d, token %v", name, first.n, first.next)
+		}
+		second := list(first.next)
+		if first.n+second.n != want[name] || second.next != nil {
+			t.Fatalf("%s: second page %d, token %v", name, second.n, second.next)
+		}
+	}
 }

@@ -34,7 +34,7 @@ func oneOrMany(v []string) any {
 // AddPermission adds a statement to the topic policy, as SNS does: Sid
 // the label, the accounts as root principals, the actions as SNS:<Action>.
 func (s *SNS) AddPermission(ctx *request.Context, in *snsapi.AddPermissionInput) (*snsapi.AddPermissionOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (s *SNS) AddPermission(ctx *request.Context, in *snsapi.AddPermissionInput)
 // RemovePermission removes the statement labelled Label; removing one
 // that is not there is not an error.
 func (s *SNS) RemovePermission(ctx *request.Context, in *snsapi.RemovePermissionInput) (*snsapi.RemovePermissionOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func checkDataProtectionPolicy(doc string) error {
 // PutDataProtectionPolicy stores a topic's data protection policy (niwa
 // stores it; it does not audit or mask messages).
 func (s *SNS) PutDataProtectionPolicy(ctx *request.Context, in *snsapi.PutDataProtectionPolicyInput) (*snsapi.PutDataProtectionPolicyOutput, error) {
-	ref, err := s.topicArg(in.ResourceArn)
+	ref, err := s.topicArg(ctx, in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (s *SNS) PutDataProtectionPolicy(ctx *request.Context, in *snsapi.PutDataPr
 // GetDataProtectionPolicy returns a topic's data protection policy ("" if
 // none).
 func (s *SNS) GetDataProtectionPolicy(ctx *request.Context, in *snsapi.GetDataProtectionPolicyInput) (*snsapi.GetDataProtectionPolicyResponse, error) {
-	ref, err := s.topicArg(in.ResourceArn)
+	ref, err := s.topicArg(ctx, in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}

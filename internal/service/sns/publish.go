@@ -222,7 +222,7 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	if strings.Contains(*arn, ":endpoint/") {
 		return s.publishToEndpoint(ctx, *arn, in)
 	}
-	ref, err := s.topicArg(arn)
+	ref, err := s.topicArg(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ var batchIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 
 // PublishBatch publishes up to ten messages; entries fail one by one.
 func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (*snsapi.PublishBatchOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func normalizeSubAttr(k, v string) string {
 // HTTP/HTTPS ones get a SubscriptionConfirmation POST and stay pending
 // until the endpoint visits SubscribeURL or calls ConfirmSubscription.
 func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsapi.SubscribeOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 
 // ConfirmSubscription confirms an HTTP/HTTPS subscription by token.
 func (s *SNS) ConfirmSubscription(ctx *request.Context, in *snsapi.ConfirmSubscriptionInput) (*snsapi.ConfirmSubscriptionOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +360,7 @@ func (s *SNS) ListSubscriptions(ctx *request.Context, in *snsapi.ListSubscriptio
 
 // ListSubscriptionsByTopic lists a topic's subscriptions.
 func (s *SNS) ListSubscriptionsByTopic(ctx *request.Context, in *snsapi.ListSubscriptionsByTopicInput) (*snsapi.ListSubscriptionsByTopicOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}

@@ -208,12 +208,14 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 	return &snsapi.CreateTopicOutput{TopicArn: &arn}, nil
 }
 
-func (s *SNS) topicArg(arn *string) (topicRef, error) {
+// topicArg reads a topic ARN argument. As on SNS, a regional endpoint
+// serves only its region's topics: another region's ARN is refused.
+func (s *SNS) topicArg(ctx *request.Context, arn *string) (topicRef, error) {
 	if arn == nil {
 		return topicRef{}, errInvalidParam.New("Invalid parameter: TopicArn")
 	}
 	ref, ok := parseTopicARN(*arn)
-	if !ok {
+	if !ok || (ctx != nil && ctx.Region != "" && ref.scope.Region != ctx.Region) {
 		return ref, errInvalidParam.New("Invalid parameter: TopicArn")
 	}
 	return ref, nil
@@ -222,7 +224,7 @@ func (s *SNS) topicArg(arn *string) (topicRef, error) {
 // DeleteTopic deletes a topic and its subscriptions; a missing topic is
 // not an error, as on SNS.
 func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*snsapi.DeleteTopicOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +273,7 @@ func (s *SNS) ListTopics(ctx *request.Context, in *snsapi.ListTopicsInput) (*sns
 
 // GetTopicAttributes returns every attribute, computed ones included.
 func (s *SNS) GetTopicAttributes(ctx *request.Context, in *snsapi.GetTopicAttributesInput) (*snsapi.GetTopicAttributesOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +312,7 @@ func (s *SNS) GetTopicAttributes(ctx *request.Context, in *snsapi.GetTopicAttrib
 
 // SetTopicAttributes sets one attribute.
 func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttributesInput) (*snsapi.SetTopicAttributesOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
