@@ -670,3 +670,46 @@ func TestListPages(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscriptionAttributeRefusals: SetSubscriptionAttributes names the
+// attribute alone, Subscribe within "Attributes Reason:"; RedrivePolicy is
+// checked; a malformed topic ARN says how many elements it has.
+func TestSubscriptionAttributeRefusals(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true"})
+	sub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &fifo, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q.fifo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ sub, name, value, msg string }{
+		{*sub.SubscriptionArn, "FilterPolicyScope", "Body", "Invalid parameter: FilterPolicyScope: Invalid value [Body]. Please use either MessageBody or MessageAttributes"},
+		{*sub.SubscriptionArn, "RawMessageDelivery", "yes", "Invalid parameter: RawMessageDelivery: Invalid value [yes]. Must be true or false."},
+		{*sub.SubscriptionArn, "Colour", "blue", "Invalid parameter: AttributeName"},
+		{*sub.SubscriptionArn, "RedrivePolicy", "{", "Invalid parameter: RedrivePolicy: failed to parse JSON."},
+		{*sub.SubscriptionArn, "RedrivePolicy", `{"deadLetterTargetArn":"dlq"}`, "Invalid parameter: RedrivePolicy: deadLetterTargetArn is an invalid arn"},
+		{*sub.SubscriptionArn, "RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq"}`, ""},
+		{*fsub.SubscriptionArn, "RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq"}`,
+			"Invalid parameter: RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic."},
+		{*fsub.SubscriptionArn, "RedrivePolicy", `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq.fifo"}`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name+" "+c.value, func(t *testing.T) {
+			_, err := s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: &c.sub, AttributeName: &c.name, AttributeValue: &c.value})
+			code := "InvalidParameter"
+			if c.msg == "" {
+				code = ""
+			}
+			wantErr(t, err, code, c.msg)
+		})
+	}
+	_, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q2"),
+		Attributes: map[string]string{"FilterPolicyScope": "Body"}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [Body]. Please use either MessageBody or MessageAttributes")
+	_, err = s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: ptr("not-an-arn")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1")
+}

@@ -15,11 +15,28 @@ var subAttrs = map[string]bool{
 	"RedrivePolicy": true, "SubscriptionRoleArn": true, "ReplayPolicy": true,
 }
 
-// checkSubAttr validates one subscription attribute. subscribe words
-// the refusal as Subscribe does (within "Attributes Reason:").
-func checkSubAttr(protocol, k, v string, subscribe bool) error {
+// subAttr is a subscription attribute to validate, with what its
+// validation needs to know of the subscription.
+type subAttr struct {
+	protocol, endpoint string
+	fifoTopic          bool
+	// subscribe words refusals as Subscribe does (within "Attributes
+	// Reason:"); SetSubscriptionAttributes names the attribute alone.
+	subscribe bool
+}
+
+func (a subAttr) err(format string, args ...any) error {
+	prefix := "Invalid parameter: "
+	if a.subscribe {
+		prefix += "Attributes Reason: "
+	}
+	return errInvalidParam.New("%s", prefix+sprintf(format, args...))
+}
+
+// checkSubAttr validates one subscription attribute.
+func checkSubAttr(a subAttr, k, v string) error {
 	if !subAttrs[k] {
-		if !subscribe {
+		if !a.subscribe {
 			return errInvalidParam.New("Invalid parameter: AttributeName")
 		}
 		return errInvalidParam.New("Invalid parameter: Attributes Reason: Unknown attribute %s", k)
@@ -28,19 +45,40 @@ func checkSubAttr(protocol, k, v string, subscribe bool) error {
 	case "FilterPolicy":
 		if v != "" {
 			if _, err := parseFilterPolicy(v); err != nil {
-				return errInvalidParam.New("%s", filterPolicyMessage(err, subscribe))
+				return errInvalidParam.New("%s", filterPolicyMessage(err, a.subscribe))
 			}
 		}
 	case "FilterPolicyScope":
 		if v != "MessageAttributes" && v != "MessageBody" {
-			return errInvalidParam.New("Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
+			return a.err("FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
 		}
 	case "RawMessageDelivery":
 		if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
-			return errInvalidParam.New("Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
+			return a.err("RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
 		}
-		if protocol != "sqs" && protocol != "http" && protocol != "https" && protocol != "firehose" {
-			return errInvalidParam.New("Invalid parameter: Attributes Reason: Delivery protocol [%s] does not support raw message delivery.", protocol)
+		if p := a.protocol; p != "sqs" && p != "http" && p != "https" && p != "firehose" {
+			return a.err("Delivery protocol [%s] does not support raw message delivery.", p)
+		}
+	case "RedrivePolicy":
+		if v == "" {
+			return nil
+		}
+		var rp struct {
+			DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		}
+		if json.Unmarshal([]byte(v), &rp) != nil {
+			return a.err("RedrivePolicy: failed to parse JSON.")
+		}
+		p := strings.SplitN(rp.DeadLetterTargetArn, ":", 6)
+		if len(p) != 6 || p[0] != "arn" || p[2] == "" || p[5] == "" {
+			return a.err("RedrivePolicy: deadLetterTargetArn is an invalid arn")
+		}
+		if a.fifoTopic && strings.HasSuffix(a.endpoint, ".fifo") && (p[2] != "sqs" || !strings.HasSuffix(p[5], ".fifo")) {
+			return a.err("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
+		}
+	case "DeliveryPolicy", "ReplayPolicy":
+		if v != "" && !json.Valid([]byte(v)) {
+			return a.err("%s: failed to parse JSON.", k)
 		}
 	}
 	return nil
@@ -111,7 +149,7 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		return nil, errInvalidParam.New("Invalid parameter: Amazon SNS does not support this protocol string: %s", *in.Protocol)
 	}
 	for k, v := range in.Attributes {
-		if err := checkSubAttr(proto, k, v, true); err != nil {
+		if err := checkSubAttr(subAttr{protocol: proto, endpoint: endpoint, fifoTopic: strings.HasSuffix(ref.name, ".fifo"), subscribe: true}, k, v); err != nil {
 			return nil, err
 		}
 	}
@@ -293,7 +331,7 @@ func (s *SNS) SetSubscriptionAttributes(ctx *request.Context, in *snsapi.SetSubs
 		if !found {
 			return errNotFound.New("Subscription does not exist")
 		}
-		if err := checkSubAttr(sub.Protocol, *in.AttributeName, v, false); err != nil {
+		if err := checkSubAttr(subAttr{protocol: sub.Protocol, endpoint: sub.Endpoint, fifoTopic: strings.HasSuffix(ref.name, ".fifo")}, *in.AttributeName, v); err != nil {
 			return err
 		}
 		if v == "" {

@@ -214,6 +214,9 @@ func (s *SNS) topicArg(ctx *request.Context, arn *string) (topicRef, error) {
 	if arn == nil {
 		return topicRef{}, errInvalidParam.New("Invalid parameter: TopicArn")
 	}
+	if n := strings.Count(*arn, ":") + 1; n < 6 {
+		return topicRef{}, errInvalidParam.New("Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not %d", n)
+	}
 	ref, ok := parseTopicARN(*arn)
 	if !ok || (ctx != nil && ctx.Region != "" && ref.scope.Region != ctx.Region) {
 		return ref, errInvalidParam.New("Invalid parameter: TopicArn")
