@@ -713,3 +713,15 @@ func TestSubscriptionAttributeRefusals(t *testing.T) {
 	_, err = s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: ptr("not-an-arn")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1")
 }
+
+// TestBatchWholeRequestRefusals: an invalid PublishBatch entry fails the
+// request, as SNS answers; TagResource refuses a key given twice.
+func TestBatchWholeRequestRefusals(t *testing.T) {
+	s, ctx := newSNS(t)
+	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
+	_, err := s.PublishBatch(ctx, &snsapi.PublishBatchInput{TopicArn: &fifo, PublishBatchRequestEntries: []snsapi.PublishBatchRequestEntry{
+		{Id: ptr("a"), Message: ptr("m"), MessageGroupId: ptr("g")}, {Id: ptr("b"), Message: ptr("m")}}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
+	_, err = s.TagResource(ctx, &snsapi.TagResourceInput{ResourceArn: &fifo, Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("1")}, {Key: ptr("k"), Value: ptr("2")}}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: Duplicated keys are not allowed.")
+}

@@ -275,8 +275,10 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 			attrs: e.MessageAttributes, groupID: str(e.MessageGroupId), dedupID: str(e.MessageDeduplicationId)}
 		groups[i], dedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
 	}
+	// As on SNS, an invalid entry (a FIFO entry without MessageGroupId, a
+	// bad attribute, ...) fails the whole request rather than its entry.
 	failed := make([]error, n)
-	if err := s.publish(ctx, ref, pubs, groups, dedups, failed); err != nil {
+	if err := s.publish(ctx, ref, pubs, groups, dedups, nil); err != nil {
 		return nil, err
 	}
 	out := &snsapi.PublishBatchOutput{Successful: []snsapi.PublishBatchResultEntry{}, Failed: []snsapi.BatchResultErrorEntry{}}

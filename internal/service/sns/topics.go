@@ -347,6 +347,13 @@ func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttrib
 
 // TagResource tags a topic.
 func (s *SNS) TagResource(ctx *request.Context, in *snsapi.TagResourceInput) (*snsapi.TagResourceOutput, error) {
+	seen := map[string]bool{}
+	for _, tag := range in.Tags {
+		if seen[str(tag.Key)] {
+			return nil, errInvalidParam.New("Invalid parameter: Duplicated keys are not allowed.")
+		}
+		seen[str(tag.Key)] = true
+	}
 	return &snsapi.TagResourceOutput{}, s.updateTopic(in.ResourceArn, func(t *topic) error {
 		if t.Tags == nil {
 			t.Tags = map[string]string{}
