@@ -725,3 +725,21 @@ func TestBatchWholeRequestRefusals(t *testing.T) {
 	_, err = s.TagResource(ctx, &snsapi.TagResourceInput{ResourceArn: &fifo, Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("1")}, {Key: ptr("k"), Value: ptr("2")}}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Duplicated keys are not allowed.")
 }
+
+// TestSubscriptionFields: GetSubscriptionAttributes names who subscribed;
+// a malformed subscription ARN says how many elements it has.
+func TestSubscriptionFields(t *testing.T) {
+	s, ctx := newSNS(t)
+	ctx.Caller.ARN = "arn:aws:iam::123456789012:user/alice"
+	arn := mkTopic(t, s, ctx, "t", nil)
+	sub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetSubscriptionAttributes(ctx, &snsapi.GetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn})
+	if err != nil || got.Attributes["SubscriptionPrincipal"] != "arn:aws:iam::123456789012:user/alice" {
+		t.Fatalf("%v %v", got, err)
+	}
+	_, err = s.Unsubscribe(ctx, &snsapi.UnsubscribeInput{SubscriptionArn: ptr("arn:aws:sns")})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 3")
+}

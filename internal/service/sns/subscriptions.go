@@ -190,7 +190,11 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 			sub = *existing
 			return nil
 		}
-		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Attrs: map[string]string{}}
+		principal := ctx.Caller.ARN
+		if principal == "" {
+			principal = "arn:aws:iam::" + ctx.Account + ":root"
+		}
+		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Principal: principal, Attrs: map[string]string{}}
 		for k, v := range in.Attributes {
 			sub.Attrs[k] = normalizeSubAttr(k, v)
 		}
@@ -257,7 +261,10 @@ func (s *SNS) ConfirmSubscription(ctx *request.Context, in *snsapi.ConfirmSubscr
 }
 
 func (s *SNS) subArg(arn *string) (topicRef, string, error) {
-	ref, id, ok := parseSubARN(*arn)
+	if n := strings.Count(str(arn), ":") + 1; n < 6 {
+		return topicRef{}, "", errInvalidParam.New("Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not %d", n)
+	}
+	ref, id, ok := parseSubARN(str(arn))
 	if !ok {
 		return ref, id, errInvalidParam.New("Invalid parameter: SubscriptionArn")
 	}
@@ -293,7 +300,7 @@ func (s *SNS) GetSubscriptionAttributes(ctx *request.Context, in *snsapi.GetSubs
 		return nil, errNotFound.New("Subscription does not exist")
 	}
 	out := map[string]string{
-		"SubscriptionArn": *in.SubscriptionArn, "TopicArn": ref.arn(), "Owner": sub.Owner,
+		"SubscriptionArn": *in.SubscriptionArn, "TopicArn": ref.arn(), "Owner": sub.Owner, "SubscriptionPrincipal": sub.Principal,
 		"Protocol": sub.Protocol, "Endpoint": sub.Endpoint, "RawMessageDelivery": "false",
 		"PendingConfirmation": boolStr(!sub.Confirmed), "ConfirmationWasAuthenticated": boolStr(sub.Confirmed),
 	}

@@ -25,11 +25,13 @@ type topic struct {
 func (t *topic) fifo() bool { return t.Attrs["FifoTopic"] == "true" }
 
 type subscription struct {
-	ID       string            `json:"id"`
-	Protocol string            `json:"protocol"`
-	Endpoint string            `json:"endpoint"`
-	Owner    string            `json:"owner"`
-	Attrs    map[string]string `json:"attrs"`
+	ID       string `json:"id"`
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+	Owner    string `json:"owner"`
+	// Principal is who subscribed (SubscriptionPrincipal).
+	Principal string            `json:"principal,omitempty"`
+	Attrs     map[string]string `json:"attrs"`
 	// Token is the confirmation token of a pending subscription.
 	Token     string `json:"token,omitempty"`
 	Confirmed bool   `json:"confirmed"`
