@@ -743,3 +743,20 @@ func TestSubscriptionFields(t *testing.T) {
 	_, err = s.Unsubscribe(ctx, &snsapi.UnsubscribeInput{SubscriptionArn: ptr("arn:aws:sns")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 3")
 }
+
+// FuzzPublishInput: any message, subject, attribute and data protection
+// policy is accepted or refused with an AWS error, never a panic.
+func FuzzPublishInput(f *testing.F) {
+	f.Add("m", "subject", "name", "String.Array", `["a",1]`, `{"Name":"p","Version":"2021-06-01","Statement":[]}`)
+	f.Add("{\"default\":\"x\"}", "", "a..b", "Number", "1e400", `[]`)
+	f.Fuzz(func(t *testing.T, msg, subject, name, dt, value, dpp string) {
+		p := &publication{message: msg, subject: subject, hasSubject: subject != "", structure: "json",
+			attrs: map[string]snsapi.MessageAttributeValue{name: {DataType: &dt, StringValue: &value, BinaryValue: []byte(value)}}}
+		for _, err := range []error{checkMessage(p), checkDataProtectionPolicy(dpp),
+			checkSubAttr(subAttr{protocol: "sqs", endpoint: "q.fifo", fifoTopic: true}, "RedrivePolicy", value)} {
+			if err != nil && awserr.As(err) == nil {
+				t.Fatalf("not an AWS error: %v", err)
+			}
+		}
+	})
+}
