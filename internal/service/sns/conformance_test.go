@@ -760,3 +760,32 @@ func FuzzPublishInput(f *testing.F) {
 		}
 	})
 }
+
+// TestTopicAttributeValues: enumerated topic attributes take only their
+// values, and FIFO-only ones are refused on standard topics.
+func TestTopicAttributeValues(t *testing.T) {
+	s, ctx := newSNS(t)
+	std := mkTopic(t, s, ctx, "t", nil)
+	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true"})
+	cases := []struct{ topic, name, value, msg string }{
+		{std, "TracingConfig", "On", "Invalid parameter: TracingConfig"},
+		{std, "TracingConfig", "Active", ""},
+		{fifo, "FifoThroughputScope", "Queue", "Invalid parameter: FifoThroughputScope"},
+		{fifo, "FifoThroughputScope", "MessageGroup", ""},
+		{std, "FifoThroughputScope", "Topic", "Invalid parameter: FifoThroughputScope Reason: FifoThroughputScope can only be set for FIFO topics"},
+		{fifo, "ArchivePolicy", "{", "Invalid parameter: ArchivePolicy"},
+		{fifo, "ArchivePolicy", `{"MessageRetentionPeriod":"30"}`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name+"="+c.value, func(t *testing.T) {
+			_, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &c.topic, AttributeName: &c.name, AttributeValue: &c.value})
+			code := "InvalidParameter"
+			if c.msg == "" {
+				code = ""
+			}
+			wantErr(t, err, code, c.msg)
+		})
+	}
+	_, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t2"), Attributes: map[string]string{"ContentBasedDeduplication": "true"}})
+	wantErr(t, err, "InvalidParameter", "Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
+}

@@ -90,6 +90,18 @@ func checkTopicAttr(k, v string) error {
 		if v != "true" && v != "false" {
 			return errInvalidParam.New("Invalid parameter: %s", k)
 		}
+	case "TracingConfig":
+		if v != "Active" && v != "PassThrough" {
+			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
+	case "FifoThroughputScope":
+		if v != "Topic" && v != "MessageGroup" {
+			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
+	case "ArchivePolicy":
+		if v != "" && !json.Valid([]byte(v)) {
+			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
 	}
 	return nil
 }
@@ -158,6 +170,16 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 	for k, v := range in.Attributes {
 		if err := checkTopicAttr(k, v); err != nil {
 			return nil, err
+		}
+	}
+	if !fifo {
+		if v, ok := in.Attributes["ContentBasedDeduplication"]; ok && v == "true" {
+			return nil, errInvalidParam.New("Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
+		}
+		for _, k := range []string{"FifoThroughputScope", "ArchivePolicy"} {
+			if _, ok := in.Attributes[k]; ok {
+				return nil, errInvalidParam.New("Invalid parameter: %s Reason: %s can only be set for FIFO topics", k, k)
+			}
 		}
 	}
 	if dp := str(in.DataProtectionPolicy); dp != "" {
@@ -341,6 +363,9 @@ func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttrib
 		}
 		if *in.AttributeName == "ContentBasedDeduplication" && !t.fifo() {
 			return errInvalidParam.New("Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
+		}
+		if (*in.AttributeName == "FifoThroughputScope" || *in.AttributeName == "ArchivePolicy") && !t.fifo() {
+			return errInvalidParam.New("Invalid parameter: %s Reason: %s can only be set for FIFO topics", *in.AttributeName, *in.AttributeName)
 		}
 		t.Attrs[*in.AttributeName] = v
 		return topics.Put(tx, ref.scope, t, ref.name)
