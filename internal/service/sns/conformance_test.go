@@ -175,6 +175,12 @@ func TestFilterPolicyMatching(t *testing.T) {
 		{`{"n":[null]}`, true, true},
 		{`{"meta":{"src":[{"exists":false}]}}`, true, false},
 		{`{"meta":{"dst":[{"exists":false}]}}`, true, true},
+		// exists looks at leaves only.
+		{`{"meta":[{"exists":true}]}`, true, false},
+		{`{"meta":[{"exists":false}]}`, true, true},
+		// exists wants a non-null, non-empty value.
+		{`{"n":[{"exists":true}]}`, true, false},
+		{`{"n":[{"exists":false}]}`, true, true},
 	} {
 		f, err := parseFilterPolicy(c.policy)
 		if err != nil {
@@ -183,6 +189,22 @@ func TestFilterPolicyMatching(t *testing.T) {
 		if got := f.matches(c.body, &publication{message: body, attrs: attrs}); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.policy, got, c.want)
 		}
+	}
+}
+
+// TestExistsFalseNeedsAttributes: "exists": false matches only a message
+// with at least one attribute (SNS's key matching page).
+func TestExistsFalseNeedsAttributes(t *testing.T) {
+	f, err := parseFilterPolicy(`{"store":[{"exists":false}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.matches(false, &publication{message: "m"}) {
+		t.Fatal("matched a message without attributes")
+	}
+	v := "x"
+	if !f.matches(false, &publication{message: "m", attrs: map[string]snsapi.MessageAttributeValue{"other": {DataType: &v, StringValue: &v}}}) {
+		t.Fatal("did not match a message with another attribute")
 	}
 }
 

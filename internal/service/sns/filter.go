@@ -360,7 +360,39 @@ func (f filterPolicy) matches(body bool, p *publication) bool {
 		}
 		return matchObject(f, doc)
 	}
-	return matchObject(f, attrDoc(p))
+	doc := attrDoc(p)
+	if len(p.attrs) == 0 && usesExistsFalse(f) {
+		// SNS documents that "exists": false matches only when the
+		// message has at least one attribute.
+		return false
+	}
+	return matchObject(f, doc)
+}
+
+// usesExistsFalse reports whether the policy has an "exists": false.
+func usesExistsFalse(m map[string]any) bool {
+	for _, v := range m {
+		switch x := v.(type) {
+		case map[string]any:
+			if usesExistsFalse(x) {
+				return true
+			}
+		case []any:
+			for _, c := range x {
+				cm, ok := c.(map[string]any)
+				if !ok {
+					continue
+				}
+				if ex, ok := cm["exists"].(bool); ok && !ex {
+					return true
+				}
+				if usesExistsFalse(cm) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // attrDoc is the document attribute policies are matched against: String
@@ -441,14 +473,22 @@ func matchNested(policy map[string]any, v any) bool {
 }
 
 func matchKey(conds []any, v any, present bool) bool {
+	if _, isObject := v.(map[string]any); isObject {
+		// Conditions, exists included, apply to leaves only: a key whose
+		// value is an object matches as if absent (SNS documents exists
+		// as not working on intermediate nodes).
+		present, v = false, nil
+	}
 	values := []any{v}
 	if arr, ok := v.([]any); ok {
 		values = arr
 	}
+	// For exists, SNS wants a non-null, non-empty value.
+	exists := present && v != nil && v != "" && !(len(values) == 0)
 	for _, c := range conds {
 		if m, ok := c.(map[string]any); ok {
 			if ex, ok := m["exists"].(bool); ok {
-				if ex == present {
+				if ex == exists {
 					return true
 				}
 				continue
