@@ -811,3 +811,28 @@ func TestTopicAttributeValues(t *testing.T) {
 	_, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t2"), Attributes: map[string]string{"ContentBasedDeduplication": "true"}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
 }
+
+// TestFilterPolicyQuota: a topic takes at most 200 filter policies
+// (SNS's default quota); subscriptions without one are still accepted.
+func TestFilterPolicyQuota(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	policy := map[string]string{"FilterPolicy": `{"a":["b"]}`}
+	sub := func(i int, attrs map[string]string) (*snsapi.SubscribeOutput, error) {
+		ep := "arn:aws:sqs:us-east-1:123456789012:q" + strings.Repeat("x", i%7) + string(rune('A'+i/26%26)) + string(rune('a'+i%26))
+		return s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: &ep, Attributes: attrs})
+	}
+	for i := 0; i < 200; i++ {
+		if _, err := sub(i, policy); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	_, err := sub(500, policy)
+	wantErr(t, err, "FilterPolicyLimitExceeded", "")
+	plain, err := sub(501, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: plain.SubscriptionArn, AttributeName: ptr("FilterPolicy"), AttributeValue: ptr(`{"a":["c"]}`)})
+	wantErr(t, err, "FilterPolicyLimitExceeded", "")
+}

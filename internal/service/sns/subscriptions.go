@@ -101,6 +101,26 @@ func checkPolicyScope(attrs map[string]string, subscribe bool) error {
 	return nil
 }
 
+// maxFilterPoliciesPerTopic is SNS's default quota of filter policies on
+// one topic.
+const maxFilterPoliciesPerTopic = 200
+
+// checkFilterPolicyQuota refuses one more filter policy on a topic that
+// has its quota of them (the subscription except is not counted).
+func checkFilterPolicyQuota(tx storage.Tx, ref topicRef, except string) error {
+	n := 0
+	subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+		if x.ID != except && x.Attrs["FilterPolicy"] != "" {
+			n++
+		}
+		return true
+	})
+	if n >= maxFilterPoliciesPerTopic {
+		return snsapi.ErrFilterPolicyLimitExceededException.New("Filter policy limit exceeded: a topic can have at most %d filter policies", maxFilterPoliciesPerTopic)
+	}
+	return nil
+}
+
 // normalizeSubAttr stores a value the way SNS returns it.
 func normalizeSubAttr(k, v string) string {
 	if k == "RawMessageDelivery" {
@@ -189,6 +209,11 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 			}
 			sub = *existing
 			return nil
+		}
+		if in.Attributes["FilterPolicy"] != "" {
+			if err := checkFilterPolicyQuota(tx, ref, ""); err != nil {
+				return err
+			}
 		}
 		principal := ctx.Caller.ARN
 		if principal == "" {
@@ -340,6 +365,11 @@ func (s *SNS) SetSubscriptionAttributes(ctx *request.Context, in *snsapi.SetSubs
 		}
 		if err := checkSubAttr(subAttr{protocol: sub.Protocol, endpoint: sub.Endpoint, fifoTopic: strings.HasSuffix(ref.name, ".fifo")}, *in.AttributeName, v); err != nil {
 			return err
+		}
+		if *in.AttributeName == "FilterPolicy" && v != "" && sub.Attrs["FilterPolicy"] == "" {
+			if err := checkFilterPolicyQuota(tx, ref, id); err != nil {
+				return err
+			}
 		}
 		if v == "" {
 			delete(sub.Attrs, *in.AttributeName)
