@@ -836,3 +836,36 @@ func TestFilterPolicyQuota(t *testing.T) {
 	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: plain.SubscriptionArn, AttributeName: ptr("FilterPolicy"), AttributeValue: ptr(`{"a":["c"]}`)})
 	wantErr(t, err, "FilterPolicyLimitExceeded", "")
 }
+
+// TestEmailConfirmation: as on SNS, an email subscription is pending
+// until confirmed; the confirmation email (recorded) carries the
+// SubscribeURL, and only then are notifications mailed.
+func TestEmailConfirmation(t *testing.T) {
+	s, ctx := newSNS(t)
+	arn := mkTopic(t, s, ctx, "t", nil)
+	out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("email"), Endpoint: ptr("a@example.com")})
+	if err != nil || *out.SubscriptionArn != "pending confirmation" {
+		t.Fatalf("%v %v", out, err)
+	}
+	mails := func() []email { return recorded(s, emails, func(email) bool { return true }) }
+	m := mails()
+	if len(m) != 1 || m[0].Subject != "AWS Notification - Subscription Confirmation" || !strings.Contains(m[0].Body, m[0].SubscribeURL) {
+		t.Fatalf("%+v", m)
+	}
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("early")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mails()); n != 1 {
+		t.Fatalf("a pending subscription was mailed: %d emails", n)
+	}
+	token := m[0].SubscribeURL[strings.LastIndex(m[0].SubscribeURL, "Token=")+len("Token="):]
+	if _, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: &token}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("late")}); err != nil {
+		t.Fatal(err)
+	}
+	if m := mails(); len(m) != 2 || m[1].Body != "late" {
+		t.Fatalf("%+v", m)
+	}
+}

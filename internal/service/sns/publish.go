@@ -584,7 +584,9 @@ func (s *SNS) post(endpoint, typ, msgID, topicARN, subARN string, body []byte, r
 	}()
 }
 
-// sendConfirmation POSTs the SubscriptionConfirmation message.
+// sendConfirmation sends the SubscriptionConfirmation message: POSTed to
+// an HTTP/HTTPS endpoint, or (email, email-json) recorded as the email SNS
+// sends, whose link is the SubscribeURL.
 func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub subscription) {
 	host := ""
 	if ctx.HTTP != nil {
@@ -601,5 +603,20 @@ func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub 
 	}
 	s.sign(n)
 	body, _ := json.Marshal(n)
-	s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false)
+	switch sub.Protocol {
+	case "email", "email-json":
+		text := string(body)
+		if sub.Protocol == "email" {
+			text = "You have chosen to subscribe to the topic: \n" + ref.arn() +
+				"\n\nTo confirm this subscription, click or visit the link below (If this was in error no action is necessary):\n" + n.SubscribeURL
+		}
+		now := ctx.Now()
+		s.store.Update(func(tx storage.Tx) error {
+			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(),
+				Subject: "AWS Notification - Subscription Confirmation", Body: text, SubscribeURL: n.SubscribeURL},
+				s.recordKey(now), n.MessageID, sub.ID)
+		})
+	default:
+		s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false)
+	}
 }

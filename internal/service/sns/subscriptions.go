@@ -129,10 +129,11 @@ func normalizeSubAttr(k, v string) string {
 	return v
 }
 
-// Subscribe subscribes an endpoint. SQS and Lambda subscriptions (and
-// email-json/email ones, which niwa only records) are confirmed at once;
-// HTTP/HTTPS ones get a SubscriptionConfirmation POST and stay pending
-// until the endpoint visits SubscribeURL or calls ConfirmSubscription.
+// Subscribe subscribes an endpoint. SQS, Lambda, Firehose, SMS and
+// application subscriptions are confirmed at once; HTTP/HTTPS ones get a
+// SubscriptionConfirmation POST, and email/email-json ones a confirmation
+// email (recorded at /_niwa/sns/email), and stay pending until SubscribeURL
+// is visited or ConfirmSubscription called.
 func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsapi.SubscribeOutput, error) {
 	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
@@ -224,7 +225,8 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 			sub.Attrs[k] = normalizeSubAttr(k, v)
 		}
 		switch proto {
-		case "http", "https":
+		case "http", "https", "email", "email-json":
+			// As on SNS, these wait for the endpoint's owner to confirm.
 			sub.Token = newToken()
 		default:
 			sub.Confirmed = true

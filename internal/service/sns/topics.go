@@ -44,6 +44,8 @@ type email struct {
 	TopicArn string `json:"topicArn"`
 	Subject  string `json:"subject"`
 	Body     string `json:"body"`
+	// SubscribeURL is the link of a subscription confirmation email.
+	SubscribeURL string `json:"subscribeUrl,omitempty"`
 }
 
 var (
