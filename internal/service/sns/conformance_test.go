@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -867,5 +869,68 @@ func TestEmailConfirmation(t *testing.T) {
 	}
 	if m := mails(); len(m) != 2 || m[1].Body != "late" {
 		t.Fatalf("%+v", m)
+	}
+}
+
+// TestFIFODeduplication: a FIFO topic accepts a publication whose
+// deduplication id it saw in the last five minutes, answers with the
+// first one's ids and delivers nothing; after the interval it is new.
+// With FifoThroughputScope MessageGroup, ids are per message group.
+func TestFIFODeduplication(t *testing.T) {
+	s, ctx := newSNS(t)
+	bus := &captureBus{}
+	s.bus = bus
+	fc := ctx.Clock.(*clock.Fake)
+	for _, c := range []struct {
+		name, scope                 string
+		sameGroupDup, otherGroupDup bool
+	}{
+		{"topic scope", "Topic", true, true},
+		{"message group scope", "MessageGroup", true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			arn := mkTopic(t, s, ctx, strings.ReplaceAll(c.name, " ", "-")+".fifo", map[string]string{"FifoTopic": "true", "FifoThroughputScope": c.scope})
+			if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:" + c.scope + ".fifo")}); err != nil {
+				t.Fatal(err)
+			}
+			bus.got = nil
+			pub := func(group string) *snsapi.PublishOutput {
+				out, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("m"), MessageGroupId: &group, MessageDeduplicationId: ptr("d")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			first := pub("g")
+			again := pub("g")
+			if (*again.MessageId == *first.MessageId) != c.sameGroupDup || (*again.SequenceNumber == *first.SequenceNumber) != c.sameGroupDup {
+				t.Fatalf("same group: %v %v", first, again)
+			}
+			other := pub("h")
+			if (*other.MessageId == *first.MessageId) != c.otherGroupDup {
+				t.Fatalf("other group: %v %v", first, other)
+			}
+			want := 1
+			if !c.otherGroupDup {
+				want = 2
+			}
+			if len(bus.got) != want {
+				t.Fatalf("%d deliveries, want %d", len(bus.got), want)
+			}
+			fc.Advance(dedupInterval + time.Second)
+			later := pub("g")
+			if *later.MessageId == *first.MessageId || len(bus.got) != want+1 {
+				t.Fatalf("after the interval: %v, %d deliveries", later, len(bus.got))
+			}
+			// Expired entries are pruned: only the latest is kept.
+			ref, _ := parseTopicARN(arn)
+			n := 0
+			s.store.View(func(tx storage.Tx) error {
+				return dedups.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func([]string, dedupEntry) bool { n++; return true })
+			})
+			if n != 1 {
+				t.Fatalf("%d deduplication entries kept", n)
+			}
+		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -38,6 +37,9 @@ type publication struct {
 	hasSubject, toEndpoint bool
 	attrs                  map[string]snsapi.MessageAttributeValue
 	groupID, dedupID       string
+	// duplicate: a FIFO publication within the deduplication interval of
+	// an earlier one with its deduplication id (accepted, not delivered).
+	duplicate bool
 }
 
 func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool) error {
@@ -327,13 +329,15 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 				failed[i] = err
 				continue
 			}
-			p.id = newID()
 			if t.fifo() {
-				t.Seq++
-				p.seqNum = fmt.Sprintf("%020d", 10000000000000000000+t.Seq)
 				if p.dedupID == "" {
 					p.dedupID = sha256Hex(p.message)
 				}
+				if _, err := s.deduplicate(tx, ref, &t, p, ctx.Now()); err != nil {
+					return err
+				}
+			} else {
+				p.id = newID()
 			}
 		}
 		targets = nil
@@ -360,6 +364,9 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 	now := ctx.Now()
 	for i, p := range pubs {
 		if failed != nil && failed[i] != nil {
+			continue
+		}
+		if p.duplicate {
 			continue
 		}
 		for _, sub := range targets {

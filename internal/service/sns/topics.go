@@ -262,10 +262,12 @@ func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*s
 			return err
 		}
 		var keys [][]byte
-		tx.Scan(subs.Key(ref.scope, ref.name), storage.ScanOptions{}, func(k, _ []byte) bool {
-			keys = append(keys, k)
-			return true
-		})
+		for _, prefix := range [][]byte{subs.Key(ref.scope, ref.name), dedups.Key(ref.scope, ref.name), dedupByTime.Key(ref.scope, ref.name)} {
+			tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
+				keys = append(keys, k)
+				return true
+			})
+		}
 		for _, k := range keys {
 			if err := tx.Delete(k); err != nil {
 				return err
