@@ -230,7 +230,7 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	}
 	p := &publication{message: str(in.Message), subject: str(in.Subject), hasSubject: in.Subject != nil, structure: str(in.MessageStructure),
 		attrs: in.MessageAttributes, groupID: str(in.MessageGroupId), dedupID: str(in.MessageDeduplicationId)}
-	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}, nil); err != nil {
+	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}); err != nil {
 		return nil, err
 	}
 	out := &snsapi.PublishOutput{MessageId: &p.id}
@@ -271,26 +271,19 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit.")
 	}
 	pubs := make([]*publication, n)
-	groups, dedups := make([]bool, n), make([]bool, n)
+	groups, hasDedups := make([]bool, n), make([]bool, n)
 	for i, e := range in.PublishBatchRequestEntries {
 		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), hasSubject: e.Subject != nil, structure: str(e.MessageStructure),
 			attrs: e.MessageAttributes, groupID: str(e.MessageGroupId), dedupID: str(e.MessageDeduplicationId)}
-		groups[i], dedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
+		groups[i], hasDedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
 	}
 	// As on SNS, an invalid entry (a FIFO entry without MessageGroupId, a
 	// bad attribute, ...) fails the whole request rather than its entry.
-	failed := make([]error, n)
-	if err := s.publish(ctx, ref, pubs, groups, dedups, nil); err != nil {
+	if err := s.publish(ctx, ref, pubs, groups, hasDedups); err != nil {
 		return nil, err
 	}
 	out := &snsapi.PublishBatchOutput{Successful: []snsapi.PublishBatchResultEntry{}, Failed: []snsapi.BatchResultErrorEntry{}}
 	for i, e := range in.PublishBatchRequestEntries {
-		if failed[i] != nil {
-			ae := asAWS(failed[i])
-			code, msg, sender := ae.Code.Code, ae.Message, ae.Code.Sender
-			out.Failed = append(out.Failed, snsapi.BatchResultErrorEntry{Id: e.Id, Code: &code, Message: &msg, SenderFault: &sender})
-			continue
-		}
 		r := snsapi.PublishBatchResultEntry{Id: e.Id, MessageId: &pubs[i].id}
 		if pubs[i].seqNum != "" {
 			r.SequenceNumber = &pubs[i].seqNum
@@ -307,10 +300,9 @@ func str(p *string) string {
 	return *p
 }
 
-// publish validates, numbers and fans out publications. With failed nil,
-// the first invalid publication fails the call; otherwise failures are
-// recorded per entry.
-func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, hasGroup, hasDedup []bool, failed []error) error {
+// publish validates, numbers (FIFO: deduplicates) and fans out
+// publications; the first invalid one fails the call.
+func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, hasGroup, hasDedup []bool) error {
 	var t topic
 	var targets []subscription
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -323,11 +315,7 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 		}
 		for i, p := range pubs {
 			if err := s.checkPublication(&t, p, hasGroup[i], hasDedup[i]); err != nil {
-				if failed == nil {
-					return err
-				}
-				failed[i] = err
-				continue
+				return err
 			}
 			if t.fifo() {
 				if p.dedupID == "" {
@@ -362,10 +350,7 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 		host = ctx.HTTP.Host
 	}
 	now := ctx.Now()
-	for i, p := range pubs {
-		if failed != nil && failed[i] != nil {
-			continue
-		}
+	for _, p := range pubs {
 		if p.duplicate {
 			continue
 		}

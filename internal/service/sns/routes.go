@@ -165,7 +165,7 @@ func (s *SNS) Deliver(ctx context.Context, m events.Message) error {
 			p.attrs[k] = snsapi.MessageAttributeValue{DataType: &dt, StringValue: &val}
 		}
 	}
-	return s.publish(rc, ref, []*publication{p}, []bool{m.MessageGroupID != ""}, []bool{m.DeduplicationID != ""}, nil)
+	return s.publish(rc, ref, []*publication{p}, []bool{m.MessageGroupID != ""}, []bool{m.DeduplicationID != ""})
 }
 
 func notAuthorized() error {
