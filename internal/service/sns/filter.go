@@ -8,8 +8,6 @@ import (
 	"math"
 	"net/netip"
 	"strings"
-
-	"github.com/niwa-cloud/niwa/internal/awserr"
 )
 
 // filterPolicy is a parsed subscription filter policy: keys to lists of
@@ -640,8 +638,6 @@ func matchCIDR(arg any, v any) bool {
 	}
 	return prefix.Masked().Contains(addr.Unmap())
 }
-
-func asAWS(err error) *awserr.Error { return awserr.As(err) }
 
 func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))

@@ -164,5 +164,3 @@ func newToken() string {
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-var _ = fmt.Sprint

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
-	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -446,5 +445,3 @@ func (s *SNS) updateTopic(arn *string, fn func(t *topic) error) error {
 		return topics.Put(tx, ref.scope, t, ref.name)
 	})
 }
-
-var _ = awserr.AccessDenied
