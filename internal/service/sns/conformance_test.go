@@ -934,3 +934,25 @@ func TestFIFODeduplication(t *testing.T) {
 		})
 	}
 }
+
+// FuzzPlatformARNs: application and endpoint ARNs parse or are refused
+// without a panic, and a parsed one is rebuilt to an ARN that parses to
+// the same application (and endpoint).
+func FuzzPlatformARNs(f *testing.F) {
+	f.Add("arn:aws:sns:us-east-1:123456789012:app/GCM/a")
+	f.Add("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/0b1c")
+	f.Add("arn:aws:sns:r:a:endpoint/x//y")
+	f.Fuzz(func(t *testing.T, arn string) {
+		if ref, ok := parseAppARN(arn); ok {
+			if again, ok := parseAppARN(ref.arn()); !ok || again != ref {
+				t.Fatalf("%q → %q", arn, ref.arn())
+			}
+		}
+		if ref, id, ok := parseEndpointARN(arn); ok {
+			again, id2, ok := parseEndpointARN(endpointARN(ref, id))
+			if !ok || again != ref || id2 != id {
+				t.Fatalf("%q → %q", arn, endpointARN(ref, id))
+			}
+		}
+	})
+}
