@@ -272,6 +272,8 @@ func TestSubscribeValidation(t *testing.T) {
 		{"fifo queue on standard topic", std, "sqs", "arn:aws:sqs:us-east-1:123456789012:q.fifo", "InvalidParameter",
 			"Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics"},
 		{"fifo queue on fifo topic", fifo, "sqs", "arn:aws:sqs:us-east-1:123456789012:q.fifo", "", ""},
+		{"standard queue on fifo topic", fifo, "sqs", "arn:aws:sqs:us-east-1:123456789012:q", "", ""},
+		{"lambda on fifo topic", fifo, "lambda", "arn:aws:lambda:us-east-1:123456789012:function:f", "InvalidParameter", "Invalid parameter: Invalid protocol type: lambda"},
 		{"sms not E.164", std, "sms", "5550100", "InvalidParameter", "Invalid SMS endpoint: 5550100"},
 		{"sms", std, "sms", "+15550100", "", ""},
 		{"application not an endpoint", std, "application", "arn:aws:sns:us-east-1:123456789012:app/GCM/x", "InvalidParameter", "Invalid parameter: ApplicationEndpoint ARN"},

@@ -187,7 +187,8 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		} else if !found {
 			return topicMissing()
 		}
-		if t.fifo() && proto != "sqs" && proto != "lambda" && proto != "firehose" {
+		// FIFO topics deliver to SQS queues (FIFO and standard) only.
+		if t.fifo() && proto != "sqs" {
 			return errInvalidParam.New("Invalid parameter: Invalid protocol type: %s", proto)
 		}
 		if !t.fifo() && proto == "sqs" && strings.HasSuffix(endpoint, ".fifo") {
