@@ -46,6 +46,11 @@ func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool
 	if err := checkMessage(p); err != nil {
 		return err
 	}
+	for _, id := range []struct{ name, v string }{{"MessageGroupId", p.groupID}, {"MessageDeduplicationId", p.dedupID}} {
+		if id.v != "" && !validFIFOID(id.v) {
+			return errInvalidParam.New("Invalid parameter: %s Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", id.name, id.name)
+		}
+	}
 	if t.fifo() {
 		if !hasGroup {
 			return errInvalidParam.New("Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
@@ -57,6 +62,20 @@ func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool
 		return errInvalidParam.New("Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type")
 	}
 	return nil
+}
+
+// validFIFOID holds SNS's rule for MessageGroupId and
+// MessageDeduplicationId: 1 to 128 ASCII letters, digits and punctuation.
+func validFIFOID(v string) bool {
+	if len(v) == 0 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkMessage validates what every publication carries, whatever its
