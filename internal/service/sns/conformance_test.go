@@ -355,6 +355,14 @@ func TestPlatformApplications(t *testing.T) {
 		t.Fatalf("pushes %s", b)
 	}
 
+	if _, err := s.SetPlatformApplicationAttributes(ctx, &snsapi.SetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn, Attributes: map[string]string{"Enabled": "false"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr("m")})
+	wantErr(t, err, "PlatformApplicationDisabled", "Platform application is disabled")
+	if _, err := s.SetPlatformApplicationAttributes(ctx, &snsapi.SetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn, Attributes: map[string]string{"Enabled": "true"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.SetEndpointAttributes(ctx, &snsapi.SetEndpointAttributesInput{EndpointArn: ep.EndpointArn, Attributes: map[string]string{"Enabled": "false"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -500,16 +500,23 @@ func (s *SNS) publishToEndpoint(ctx *request.Context, arn string, in *snsapi.Pub
 		return nil, errInvalidParam.New("Invalid parameter: MessageGroupId Reason: The request includes MessageGroupId parameter that is not valid for this topic type")
 	}
 	var e platformEndpoint
+	var app platformApp
 	var found bool
 	if err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		e, found, err = endpoints.Get(tx, ref.scope, ref.platform, ref.name, id)
+		if e, found, err = endpoints.Get(tx, ref.scope, ref.platform, ref.name, id); err != nil || !found {
+			return err
+		}
+		app, _, err = apps.Get(tx, ref.scope, ref.platform, ref.name)
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	if !found {
 		return nil, errInvalidParam.New("Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
+	}
+	if app.Attrs["Enabled"] == "false" {
+		return nil, snsapi.ErrPlatformApplicationDisabledException.New("Platform application is disabled")
 	}
 	if e.Attrs["Enabled"] != "true" {
 		return nil, snsapi.ErrEndpointDisabledException.New("Endpoint is disabled")
