@@ -3,6 +3,8 @@ package sns
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -970,4 +972,50 @@ func FuzzPlatformARNs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUnsubscribeConfirmation: unsubscribing an HTTP endpoint sends it a
+// signed UnsubscribeConfirmation whose SubscribeURL token restores the
+// subscription, as SNS does.
+func TestUnsubscribeConfirmation(t *testing.T) {
+	s, ctx := newSNS(t)
+	got := make(chan map[string]string, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		got <- m
+	}))
+	defer srv.Close()
+	arn := mkTopic(t, s, ctx, "t", nil)
+	if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("http"), Endpoint: &srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	s.pending.Wait()
+	conf := <-got
+	out, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr(conf["Token"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Unsubscribe(ctx, &snsapi.UnsubscribeInput{SubscriptionArn: out.SubscriptionArn}); err != nil {
+		t.Fatal(err)
+	}
+	s.pending.Wait()
+	bye := <-got
+	if bye["Type"] != "UnsubscribeConfirmation" || bye["Token"] == "" || !strings.Contains(bye["SubscribeURL"], bye["Token"]) || bye["Signature"] == "" {
+		t.Fatalf("%v", bye)
+	}
+	list := func() int {
+		l, err := s.ListSubscriptionsByTopic(ctx, &snsapi.ListSubscriptionsByTopicInput{TopicArn: &arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l.Subscriptions)
+	}
+	if n := list(); n != 0 {
+		t.Fatalf("%d subscriptions after Unsubscribe", n)
+	}
+	back, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr(bye["Token"])})
+	if err != nil || *back.SubscriptionArn != *out.SubscriptionArn || list() != 1 {
+		t.Fatalf("restore: %v %v", back, err)
+	}
 }

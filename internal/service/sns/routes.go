@@ -49,7 +49,10 @@ func (s *SNS) HTTP() http.Handler {
 			http.Error(w, "invalid SubscriptionArn", http.StatusBadRequest)
 			return
 		}
-		s.store.Update(func(tx storage.Tx) error { return subs.Delete(tx, ref.scope, ref.name, id) })
+		if err := s.unsubscribe(ref, id, r.Host, s.clock.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.Write([]byte(`<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"></UnsubscribeResponse>`))
 	})

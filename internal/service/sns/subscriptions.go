@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -262,6 +263,19 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 			}
 			return true
 		})
+		if hit == nil && token != "" {
+			// The SubscribeURL of an UnsubscribeConfirmation restores
+			// the subscription.
+			if gone, found, err := unsubscribed.Get(tx, ref.scope, ref.name, token); err != nil {
+				return err
+			} else if found {
+				if err := unsubscribed.Delete(tx, ref.scope, ref.name, token); err != nil {
+					return err
+				}
+				gone.Confirmed, gone.Token = false, token
+				hit = &gone
+			}
+		}
 		if hit == nil {
 			return errInvalidParam.New("Invalid parameter: Token")
 		}
@@ -305,9 +319,55 @@ func (s *SNS) Unsubscribe(ctx *request.Context, in *snsapi.UnsubscribeInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	return &snsapi.UnsubscribeOutput{}, s.store.Update(func(tx storage.Tx) error {
-		return subs.Delete(tx, ref.scope, ref.name, id)
+	host := ""
+	if ctx.HTTP != nil {
+		host = ctx.HTTP.Host
+	}
+	return &snsapi.UnsubscribeOutput{}, s.unsubscribe(ref, id, host, ctx.Now())
+}
+
+// unsubscribe deletes a subscription. As SNS does, an HTTP/HTTPS endpoint
+// is sent an UnsubscribeConfirmation whose SubscribeURL restores the
+// subscription.
+func (s *SNS) unsubscribe(ref topicRef, id, host string, now time.Time) error {
+	var gone subscription
+	var t topic
+	var notify bool
+	err := s.store.Update(func(tx storage.Tx) error {
+		sub, found, err := subs.Get(tx, ref.scope, ref.name, id)
+		if err != nil || !found {
+			return err
+		}
+		if err := subs.Delete(tx, ref.scope, ref.name, id); err != nil {
+			return err
+		}
+		if !sub.Confirmed || (sub.Protocol != "http" && sub.Protocol != "https") {
+			return nil
+		}
+		if t, _, err = topics.Get(tx, ref.scope, ref.name); err != nil {
+			return err
+		}
+		sub.Token = newToken()
+		gone, notify = sub, true
+		return unsubscribed.Put(tx, ref.scope, sub, ref.name, sub.Token)
 	})
+	if err != nil || !notify {
+		return err
+	}
+	subARN := ref.arn() + ":" + gone.ID
+	n := &notification{
+		Type: "UnsubscribeConfirmation", MessageID: newID(), Token: gone.Token, TopicArn: ref.arn(),
+		Message:      "You have chosen to deactivate subscription " + subARN + ".\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.",
+		SubscribeURL: s.baseURL(host) + "/_niwa/sns/confirm?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(ref.arn()) + "&Token=" + gone.Token,
+		Timestamp:    timestamp(now), SignatureVersion: t.Attrs["SignatureVersion"], SigningCertURL: s.baseURL(host) + s.CertPath(),
+	}
+	if n.SignatureVersion == "" {
+		n.SignatureVersion = "1"
+	}
+	s.sign(n)
+	body, _ := json.Marshal(n)
+	s.post(gone.Endpoint, n.Type, n.MessageID, ref.arn(), subARN, body, false)
+	return nil
 }
 
 // GetSubscriptionAttributes returns a subscription's attributes.

@@ -51,6 +51,9 @@ var (
 	topics = storage.NewTable[topic]("topic")
 	subs   = storage.NewTable[subscription]("sub")
 	emails = storage.NewTable[email]("email")
+	// unsubscribed keeps an unsubscribed HTTP/HTTPS subscription by the
+	// token of its UnsubscribeConfirmation, whose SubscribeURL restores it.
+	unsubscribed = storage.NewTable[subscription]("unsub")
 )
 
 var (
@@ -261,7 +264,7 @@ func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*s
 			return err
 		}
 		var keys [][]byte
-		for _, prefix := range [][]byte{subs.Key(ref.scope, ref.name), dedups.Key(ref.scope, ref.name), dedupByTime.Key(ref.scope, ref.name)} {
+		for _, prefix := range [][]byte{subs.Key(ref.scope, ref.name), dedups.Key(ref.scope, ref.name), dedupByTime.Key(ref.scope, ref.name), unsubscribed.Key(ref.scope, ref.name)} {
 			tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
 				keys = append(keys, k)
 				return true
