@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +89,15 @@ func checkMessage(p *publication) error {
 		return errInvalidParam.New("Invalid parameter: Subject")
 	}
 	size := len(p.message)
-	for n, v := range p.attrs {
+	// In name order, so that of several bad attributes the same one is
+	// named every time.
+	names := make([]string, 0, len(p.attrs))
+	for n := range p.attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := p.attrs[n]
 		if err := checkAttrName(n); err != nil {
 			return err
 		}
