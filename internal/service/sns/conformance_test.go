@@ -249,6 +249,8 @@ func TestPublishValidation(t *testing.T) {
 			"ParameterValueInvalid", "Message attribute name can not have successive '.' character."},
 		{"reserved attribute name", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.x": str("x")}},
 			"ParameterValueInvalid", ""},
+		{"SNS's own SMS attribute", snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.SNS.SMS.SMSType": str("Transactional")}},
+			"", ""},
 		{"unknown type", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("Text"), StringValue: ptr("x")}}},
 			"ParameterValueInvalid", "The message attribute 'a' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."},
 		{"number that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("Number"), StringValue: ptr("ten")}}},

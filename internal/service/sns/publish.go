@@ -199,7 +199,8 @@ func validSubject(s string) bool {
 
 // checkAttrName holds SNS's message attribute name rules: up to 256
 // characters of A-Z, a-z, 0-9, '_', '-' and '.', not starting or ending
-// with '.', no '..', and no "AWS." or "Amazon." prefix (reserved).
+// with '.', no '..', and no "AWS." or "Amazon." prefix (reserved) but
+// for SNS's own attributes.
 func checkAttrName(n string) error {
 	if n == "" {
 		return errInvalidValue.New("The message attribute name must not be empty.")
@@ -222,7 +223,10 @@ func checkAttrName(n string) error {
 		}
 	}
 	lower := strings.ToLower(n)
-	if strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") {
+	// SNS's own attributes (AWS.SNS.SMS.SMSType, AWS.SNS.MOBILE.APNS.TTL,
+	// AWS.MM.SMS.OriginationNumber, ...) are what the prefix is kept for.
+	own := strings.HasPrefix(n, "AWS.SNS.") || strings.HasPrefix(n, "AWS.MM.")
+	if !own && (strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.")) {
 		return errInvalidValue.New("The message attribute name '%s' is reserved: names may not start with 'AWS.' or 'Amazon.'.", n)
 	}
 	return nil
