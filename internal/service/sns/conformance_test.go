@@ -446,8 +446,16 @@ func TestSMS(t *testing.T) {
 	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("hi")}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(recorded(s, smsMessages, func(m smsMessage) bool { return m.Message == "hi" })); n != 1 {
-		t.Fatalf("%d texts", n)
+	if got := recorded(s, smsMessages, func(m smsMessage) bool { return m.Message == "hi" }); len(got) != 1 || got[0].SMSType != "Transactional" || got[0].SenderID != "niwa1" {
+		t.Fatalf("texts %+v", got)
+	}
+	v := "Promotional"
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("sale"),
+		MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.SNS.SMS.SMSType": {DataType: ptr("String"), StringValue: &v}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := recorded(s, smsMessages, func(m smsMessage) bool { return m.Message == "sale" }); len(got) != 1 || got[0].SMSType != "Promotional" {
+		t.Fatalf("texts %+v", got)
 	}
 }
 

@@ -544,7 +544,7 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		}
 		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw)
 	case "sms":
-		s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg)
+		s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg, p.attrs)
 	case "application":
 		s.recordPush(ref.scope, now, sub.Endpoint, ref.arn(), p, msg)
 	case "email", "email-json":

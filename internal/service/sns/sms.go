@@ -25,6 +25,11 @@ type smsMessage struct {
 	SubscriptionArn string `json:"subscriptionArn,omitempty"`
 	MessageID       string `json:"messageId"`
 	Message         string `json:"message"`
+	// SMSType and SenderID: the message's AWS.SNS.SMS.SMSType and
+	// AWS.SNS.SMS.SenderID attributes, else the account's DefaultSMSType
+	// and DefaultSenderID.
+	SMSType  string `json:"smsType,omitempty"`
+	SenderID string `json:"senderId,omitempty"`
 }
 
 type sandboxNumber struct {
@@ -87,18 +92,30 @@ func (s *SNS) publishSMS(ctx *request.Context, in *snsapi.PublishInput) (*snsapi
 		return nil, snsapi.ErrOptedOutException.New("Phone number is opted out")
 	}
 	id := newID()
-	s.recordSMS(sc, ctx.Now(), number, "", "", id, msg)
+	s.recordSMS(sc, ctx.Now(), number, "", "", id, msg, in.MessageAttributes)
 	return &snsapi.PublishResponse{MessageId: &id}, nil
 }
 
 // recordSMS records a text SNS would send, unless the number opted out.
-func (s *SNS) recordSMS(sc storage.Scope, now time.Time, number, topicArn, subArn, msgID, msg string) {
+func (s *SNS) recordSMS(sc storage.Scope, now time.Time, number, topicArn, subArn, msgID, msg string, attrs map[string]snsapi.MessageAttributeValue) {
 	s.store.Update(func(tx storage.Tx) error {
 		if _, opted := tx.Get(optOuts.Key(sc, number)); opted {
 			return nil
 		}
+		settings, _, err := smsAttrs.Get(tx, sc, "account")
+		if err != nil {
+			return err
+		}
+		pick := func(attr, setting string) string {
+			if v, ok := attrs[attr]; ok && v.StringValue != nil {
+				return *v.StringValue
+			}
+			return settings.Attrs[setting]
+		}
 		return smsMessages.Put(tx, sc, smsMessage{Time: timestamp(now), PhoneNumber: number, TopicArn: topicArn,
-			SubscriptionArn: subArn, MessageID: msgID, Message: msg}, s.recordKey(now), msgID)
+			SubscriptionArn: subArn, MessageID: msgID, Message: msg,
+			SMSType:  pick("AWS.SNS.SMS.SMSType", "DefaultSMSType"),
+			SenderID: pick("AWS.SNS.SMS.SenderID", "DefaultSenderID")}, s.recordKey(now), msgID)
 	})
 }
 
@@ -276,7 +293,7 @@ func (s *SNS) CreateSMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.Creat
 	if err != nil {
 		return nil, err
 	}
-	s.recordSMS(sc, ctx.Now(), n, "", "", newID(), "Your Amazon SNS verification code is "+otp)
+	s.recordSMS(sc, ctx.Now(), n, "", "", newID(), "Your Amazon SNS verification code is "+otp, nil)
 	return &snsapi.CreateSMSSandboxPhoneNumberResult{}, nil
 }
 
