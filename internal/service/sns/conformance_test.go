@@ -196,6 +196,23 @@ func TestFilterPolicyMatching(t *testing.T) {
 	}
 }
 
+// TestUnvalidatedPolicyMatches: a policy stored before policies were
+// validated (so holding anything) never matches rather than panicking.
+func TestUnvalidatedPolicyMatches(t *testing.T) {
+	v, dt := "1", "Number"
+	p := &publication{message: `{"a":1}`, attrs: map[string]snsapi.MessageAttributeValue{"a": {DataType: &dt, StringValue: &v}}}
+	for _, f := range []filterPolicy{
+		{"a": []any{map[string]any{"numeric": []any{"<", "x"}}}},
+		{"a": []any{map[string]any{"numeric": []any{"<", json.Number("1e999")}}}},
+		{"a": []any{map[string]any{"cidr": 7}}},
+		{"a": []any{map[string]any{"anything-but": map[string]any{"prefix": 1}}}},
+	} {
+		if f.matches(false, p) || f.matches(true, p) {
+			t.Errorf("%v matched", f)
+		}
+	}
+}
+
 // TestExistsFalseNeedsAttributes: "exists": false matches only a message
 // with at least one attribute (SNS's key matching page).
 func TestExistsFalseNeedsAttributes(t *testing.T) {

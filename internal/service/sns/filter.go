@@ -598,8 +598,13 @@ func matchNumeric(arg any, v any) bool {
 		n, ok := fixedPoint(ops[i+1])
 		if !ok {
 			// A bound beyond SNS's range: every number in range is on
-			// the side of it its sign says.
-			f, _ := ops[i+1].(json.Number).Float64()
+			// the side of it its sign says. (A policy stored before
+			// policies were validated may hold anything: no match.)
+			num, isNum := ops[i+1].(json.Number)
+			f, err := num.Float64()
+			if !isNum || err != nil || math.IsNaN(f) {
+				return false
+			}
 			n = int64(math.Copysign(1e9*1e5+1, f))
 		}
 		var r bool
