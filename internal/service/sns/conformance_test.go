@@ -1046,3 +1046,34 @@ func TestUnsubscribeConfirmation(t *testing.T) {
 		t.Fatalf("restore: %v %v", back, err)
 	}
 }
+
+// TestRecordedRoutes: GET lists recorded texts by number, DELETE forgets
+// them with the same filter.
+func TestRecordedRoutes(t *testing.T) {
+	s, ctx := newSNS(t)
+	for _, n := range []string{"+15550100", "+15550101"} {
+		if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr(n), Message: ptr("hi " + n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := s.HTTP()
+	call := func(method, target string) (int, []smsMessage) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		var out struct{ Messages []smsMessage }
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		return rec.Code, out.Messages
+	}
+	if code, m := call("GET", "/_niwa/sns/sms?phoneNumber=%2B15550100"); code != 200 || len(m) != 1 || m[0].Message != "hi +15550100" {
+		t.Fatalf("%d %+v", code, m)
+	}
+	if code, _ := call("DELETE", "/_niwa/sns/sms?phoneNumber=%2B15550100"); code != http.StatusNoContent {
+		t.Fatal(code)
+	}
+	if _, m := call("GET", "/_niwa/sns/sms"); len(m) != 1 || m[0].PhoneNumber != "+15550101" {
+		t.Fatalf("%+v", m)
+	}
+	if code, _ := call("PUT", "/_niwa/sns/sms"); code != http.StatusMethodNotAllowed {
+		t.Fatal(code)
+	}
+}
