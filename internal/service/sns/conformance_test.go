@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1075,5 +1076,92 @@ func TestRecordedRoutes(t *testing.T) {
 	}
 	if code, _ := call("PUT", "/_niwa/sns/sms"); code != http.StatusMethodNotAllowed {
 		t.Fatal(code)
+	}
+}
+
+// TestHTTPRetries: an HTTP delivery that fails (5xx) is retried after the
+// delivery policy's delays on niwa's clock — by default 3 retries 20 s
+// apart; a subscription's policy overrides the topic's; a 4xx ends it.
+func TestHTTPRetries(t *testing.T) {
+	for _, c := range []struct {
+		name               string
+		subPolicy          string
+		failures, wantHits int
+		status             int
+		delay              time.Duration
+	}{
+		{"default policy, success on the third try", "", 2, 3, 500, 20 * time.Second},
+		{"default policy exhausted", "", 10, 4, 503, 20 * time.Second},
+		{"subscription policy", `{"healthyRetryPolicy":{"numRetries":1,"minDelayTarget":5,"maxDelayTarget":5}}`, 10, 2, 500, 5 * time.Second},
+		{"client error is final", "", 10, 1, 404, 20 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, ctx := newSNS(t)
+			fc := ctx.Clock.(*clock.Fake)
+			var mu sync.Mutex
+			hits := 0
+			contentType := ""
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("x-amz-sns-message-type") != "Notification" {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				hits++
+				contentType = r.Header.Get("Content-Type")
+				if hits <= c.failures {
+					w.WriteHeader(c.status)
+				}
+			}))
+			defer srv.Close()
+			count := func() int { mu.Lock(); defer mu.Unlock(); return hits }
+			arn := mkTopic(t, s, ctx, "t", map[string]string{"DeliveryPolicy": `{"http":{"defaultRequestPolicy":{"headerContentType":"application/json"}}}`})
+			attrs := map[string]string{}
+			if c.subPolicy != "" {
+				attrs["DeliveryPolicy"] = c.subPolicy
+			}
+			if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("http"), Endpoint: &srv.URL, Attributes: attrs}); err != nil {
+				t.Fatal(err)
+			}
+			s.pending.Wait()
+			s.store.Update(func(tx storage.Tx) error { // confirm directly
+				ref, _ := parseTopicARN(arn)
+				return subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+					x.Confirmed = true
+					subs.Put(tx, ref.scope, x, ref.name, x.ID)
+					return true
+				})
+			})
+			if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("m")}); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for count() < c.wantHits && time.Now().Before(deadline) {
+				if fc.Waiters() > 0 {
+					before := count()
+					fc.Advance(c.delay - time.Millisecond)
+					time.Sleep(20 * time.Millisecond)
+					if count() != before {
+						t.Fatal("retried before the delay")
+					}
+					fc.Advance(time.Millisecond)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			// Once the policy is done, nothing is left waiting.
+			idle := make(chan struct{})
+			go func() { s.pending.Wait(); close(idle) }()
+			select {
+			case <-idle:
+			case <-time.After(30 * time.Second):
+				t.Fatal("a retry is still scheduled")
+			}
+			if n := count(); n != c.wantHits {
+				t.Fatalf("%d attempts, want %d", n, c.wantHits)
+			}
+			if contentType != "application/json" {
+				t.Fatalf("content type %q", contentType)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -542,7 +543,8 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		if raw {
 			body = []byte(msg)
 		}
-		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw)
+		d := effectiveDelivery(t.Attrs["DeliveryPolicy"], sub.Attrs["DeliveryPolicy"])
+		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw, &d)
 	case "sms":
 		s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg, p.attrs)
 	case "application":
@@ -582,30 +584,52 @@ func nilIfEmpty(s string) any {
 
 // post makes an HTTP/HTTPS delivery in the background with the headers SNS
 // sends.
-func (s *SNS) post(endpoint, typ, msgID, topicARN, subARN string, body []byte, raw bool) {
+func (s *SNS) post(endpoint, typ, msgID, topicARN, subARN string, body []byte, raw bool, d *httpDelivery) {
+	if d == nil {
+		d = &httpDelivery{contentType: "text/plain; charset=UTF-8"}
+	}
+	delays := d.retry.delays()
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
-		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, endpoint, bytes.NewReader(body))
-		if err != nil {
-			return
-		}
-		req.Header.Set("Content-Type", "text/plain; charset=UTF-8")
-		req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
-		req.Header.Set("x-amz-sns-message-type", typ)
-		req.Header.Set("x-amz-sns-message-id", msgID)
-		req.Header.Set("x-amz-sns-topic-arn", topicARN)
-		if subARN != "" {
-			req.Header.Set("x-amz-sns-subscription-arn", subARN)
-		}
-		if raw {
-			req.Header.Set("x-amz-sns-rawdelivery", "true")
-		}
-		resp, err := s.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
+		for attempt := 0; ; attempt++ {
+			if s.postOnce(endpoint, typ, msgID, topicARN, subARN, body, raw, d.contentType) || attempt >= len(delays) {
+				return
+			}
+			select {
+			case <-s.clock.After(delays[attempt]):
+			case <-s.done:
+				return
+			}
 		}
 	}()
+}
+
+// postOnce makes one delivery attempt and reports whether it is over: an
+// answer below 500 ends it, no answer or a server error is retried.
+func (s *SNS) postOnce(endpoint, typ, msgID, topicARN, subARN string, body []byte, raw bool, contentType string) bool {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return true
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
+	req.Header.Set("x-amz-sns-message-type", typ)
+	req.Header.Set("x-amz-sns-message-id", msgID)
+	req.Header.Set("x-amz-sns-topic-arn", topicARN)
+	if subARN != "" {
+		req.Header.Set("x-amz-sns-subscription-arn", subARN)
+	}
+	if raw {
+		req.Header.Set("x-amz-sns-rawdelivery", "true")
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	return resp.StatusCode < 500
 }
 
 // sendConfirmation sends the SubscriptionConfirmation message: POSTed to
@@ -641,6 +665,6 @@ func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub 
 				s.recordKey(now), n.MessageID, sub.ID)
 		})
 	default:
-		s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false)
+		s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false, nil)
 	}
 }

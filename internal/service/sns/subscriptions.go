@@ -366,7 +366,7 @@ func (s *SNS) unsubscribe(ref topicRef, id, host string, now time.Time) error {
 	}
 	s.sign(n)
 	body, _ := json.Marshal(n)
-	s.post(gone.Endpoint, n.Type, n.MessageID, ref.arn(), subARN, body, false)
+	s.post(gone.Endpoint, n.Type, n.MessageID, ref.arn(), subARN, body, false, nil)
 	return nil
 }
 
