@@ -30,8 +30,8 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 		return route53InvalidInput.New("%s", model.Summary(vs))
 	}
 	if m.Metadata.ServiceID == "CloudWatch Logs" && declares(op, "InvalidParameterException") {
-		// Logs' newer operations (deliveries, anomaly detectors) declare
-		// ValidationException instead and fall through to it.
+		// Logs' delivery operations declare ValidationException
+		// instead and fall through to it.
 		return logsInvalidParameter.New("%s", model.Summary(vs))
 	}
 	switch m.Metadata.Protocol {
