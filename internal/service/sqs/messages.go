@@ -49,8 +49,10 @@ type dedup struct {
 }
 
 const (
-	maxBody     = 262144
-	dedupWindow = 5 * time.Minute
+	// maxBatchBytes bounds the sum of a SendMessageBatch's bodies and
+	// attributes: 1 MiB, as a single message since 2025.
+	maxBatchBytes = 1048576
+	dedupWindow   = 5 * time.Minute
 )
 
 func seqKey(n uint64) string { return fmt.Sprintf("%020d", n) }
@@ -397,8 +399,8 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
 		return nil, err
 	}
-	if total > maxBody {
-		return nil, errBatchTooLong.New("Batch requests cannot be longer than 262144 bytes. You have sent %d bytes.", total)
+	if total > maxBatchBytes {
+		return nil, errBatchTooLong.New("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
 	ref, err := s.resolve(ctx, in.QueueUrl)
 	if err != nil {
@@ -708,13 +710,15 @@ func (s *SQS) DeleteMessage(ctx *request.Context, in *sqsapi.DeleteMessageInput)
 	if err != nil {
 		return nil, err
 	}
-	key, _, err := lookupReceipt(ref, in.ReceiptHandle)
-	if err != nil {
-		return nil, err
-	}
 	err = s.store.Update(func(tx storage.Tx) error {
+		// The queue is looked up before the handle is read, so a handle
+		// for a queue that is gone answers QueueDoesNotExist as on SQS.
 		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
 			return queueMissing()
+		}
+		key, _, err := lookupReceipt(ref, in.ReceiptHandle)
+		if err != nil {
+			return err
 		}
 		return messages.Delete(tx, ref.scope, ref.name, key)
 	})

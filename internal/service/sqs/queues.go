@@ -58,7 +58,7 @@ type attrSpec struct {
 
 var settable = map[string]attrSpec{
 	"DelaySeconds":                  {def: "0", min: 0, max: 900},
-	"MaximumMessageSize":            {def: "262144", min: 1024, max: 262144},
+	"MaximumMessageSize":            {def: "1048576", min: 1024, max: 1048576},
 	"MessageRetentionPeriod":        {def: "345600", min: 60, max: 1209600},
 	"ReceiveMessageWaitTimeSeconds": {def: "0", min: 0, max: 20},
 	"VisibilityTimeout":             {def: "30", min: 0, max: 43200},
@@ -280,11 +280,21 @@ func (s *SQS) resolve(ctx *request.Context, raw *string) (queueRef, error) {
 	if raw == nil {
 		return queueRef{}, errMissingParam.New("The request must contain the parameter QueueUrl.")
 	}
+	if isQueueName(*raw) {
+		// SQS takes a bare queue name for a URL, naming the caller's
+		// queue in the request's region.
+		return queueRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: *raw}, nil
+	}
 	ref, ok := parseQueueURL(*raw, ctx.Region)
 	if !ok {
 		return queueRef{}, queueMissing()
 	}
 	return ref, nil
+}
+
+// isQueueName reports whether s is a queue name rather than a URL or path.
+func isQueueName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/:")
 }
 
 // loadQueue reads the queue a QueueUrl names, or QueueDoesNotExist.

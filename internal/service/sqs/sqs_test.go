@@ -228,7 +228,7 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	wantCode(t, err, "ReceiptHandleIsInvalid")
 	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("\x01")})
 	wantCode(t, err, "InvalidMessageContents")
-	big := make([]byte, 262145)
+	big := make([]byte, 1048577)
 	for i := range big {
 		big[i] = 'a'
 	}
