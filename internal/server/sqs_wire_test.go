@@ -88,11 +88,17 @@ func TestSQSAuthErrorsPerProtocol(t *testing.T) {
 // the handler, the model check or the codec raised it.
 func TestSQSErrorHeaders(t *testing.T) {
 	n := niwatest.Start(t)
+	if r, _ := sqsJSON(t, n, rootCreds, "CreateQueue", `{"QueueName":"hdr"}`); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	// The generic query codes have no shape in SQS's model: SQS names
+	// them ...Exception in __type (as recorded from SQS).
 	cases := []struct {
 		op, body, shape, code string
 	}{
 		{"GetQueueUrl", `{"QueueName":"missing"}`, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"},
-		{"SendMessage", `{"MessageBody":"x"}`, "MissingParameter", "MissingParameter"},
+		{"SendMessage", `{"MessageBody":"x"}`, "MissingRequiredParameterException", "MissingParameter"},
+		{"ReceiveMessage", `{"QueueUrl":"hdr","MaxNumberOfMessages":11}`, "InvalidParameterValueException", "InvalidParameterValue"},
 		{"GetQueueUrl", `{"QueueName":`, "SerializationException", "SerializationException"},
 	}
 	for _, c := range cases {
@@ -107,7 +113,7 @@ func TestSQSErrorHeaders(t *testing.T) {
 func TestSQSMissingParameter(t *testing.T) {
 	n := niwatest.Start(t)
 	r, body := sqsJSON(t, n, rootCreds, "SendMessage", `{"MessageBody":"x"}`)
-	if msg := wantSQSJSONErr(t, r, body, 400, "MissingParameter", "MissingParameter"); msg != "The request must contain the parameter QueueUrl." {
+	if msg := wantSQSJSONErr(t, r, body, 400, "MissingRequiredParameterException", "MissingParameter"); msg != "The request must contain the parameter QueueUrl." {
 		t.Fatalf("message %q", msg)
 	}
 	qr := sqsQuery(t, n, rootCreds, "CreateQueue", nil)
@@ -174,5 +180,19 @@ func TestSQSAttributeNames(t *testing.T) {
 	qr = sqsQuery(t, n, rootCreds, "GetQueueAttributes", url.Values{"QueueUrl": {qurl}, "AttributeName.1": {"Bogus"}})
 	if msg := wantQueryErr(t, qr, 400, "InvalidAttributeName"); msg != "Unknown Attribute Bogus." {
 		t.Fatalf("message %q", msg)
+	}
+}
+
+// TestSQSQueryWording: SQS's query front end words a missing queue as
+// "... for this wsdl version.", its JSON front end without those words.
+func TestSQSQueryWording(t *testing.T) {
+	n := niwatest.Start(t)
+	qr := sqsQuery(t, n, rootCreds, "GetQueueUrl", url.Values{"QueueName": {"missing"}})
+	if msg := wantQueryErr(t, qr, 400, "AWS.SimpleQueueService.NonExistentQueue"); msg != "The specified queue does not exist for this wsdl version." {
+		t.Fatalf("query message %q", msg)
+	}
+	r, body := sqsJSON(t, n, rootCreds, "GetQueueUrl", `{"QueueName":"missing"}`)
+	if msg := wantSQSJSONErr(t, r, body, 400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"); msg != "The specified queue does not exist." {
+		t.Fatalf("JSON message %q", msg)
 	}
 }

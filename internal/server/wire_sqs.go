@@ -1,9 +1,11 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -44,8 +46,13 @@ func sqsQueryProtocol(cs interface {
 
 // queueURLPath lets query clients that POST to the queue URL itself
 // (http://host/<account>/<name>, as older SDKs and curl users do) omit the
-// QueueUrl parameter: the path names the queue.
+// QueueUrl parameter: the path names the queue. Its errors are worded as
+// SQS's query front end words them (sqs.QueryWording).
 type queueURLPath struct{ protocol.Codec }
+
+func (c queueURLPath) EncodeError(w http.ResponseWriter, svc *model.Service, op *model.Operation, err *awserr.Error, meta protocol.Meta) {
+	c.Codec.EncodeError(w, svc, op, sqs.QueryWording(err), meta)
+}
 
 func (c queueURLPath) Decode(op *model.Operation, req *protocol.Request) (map[string]any, error) {
 	in, err := c.Codec.Decode(op, req)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -102,21 +103,25 @@ func TestFIFOSendValidation(t *testing.T) {
 	u := f.create("v.fifo", map[string]string{"FifoQueue": "true"})
 	cbd := f.create("cbd.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
 	std := f.create("std", nil)
+	// batchCode is the error of the whole SendMessageBatch with the
+	// same entry, when the rule fails the request rather than the entry
+	// (recorded from SQS by LocalStack's AWS-validated tests).
 	cases := []struct {
 		name      string
 		url       string
 		in        sqsapi.SendMessageInput
 		code, msg string
+		batchCode string
 	}{
-		{"no group id", cbd, sqsapi.SendMessageInput{}, "MissingParameter", "The request must contain the parameter MessageGroupId."},
+		{"no group id", cbd, sqsapi.SendMessageInput{}, "MissingParameter", "The request must contain the parameter MessageGroupId.", "InvalidParameterValue"},
 		{"no dedup id without content-based dedup", u, sqsapi.SendMessageInput{MessageGroupId: p("g")}, "InvalidParameterValue",
-			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"},
+			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", "InvalidParameterValue"},
 		{"per-message delay", cbd, sqsapi.SendMessageInput{MessageGroupId: p("g"), DelaySeconds: p(int32(5))}, "InvalidParameterValue",
-			"Value 5 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."},
-		{"group id too long", cbd, sqsapi.SendMessageInput{MessageGroupId: p(strings.Repeat("g", 129))}, "InvalidParameterValue", ""},
-		{"dedup id on a standard queue", std, sqsapi.SendMessageInput{MessageDeduplicationId: p("d")}, "InvalidParameterValue", ""},
-		{"ok", cbd, sqsapi.SendMessageInput{MessageGroupId: p("g")}, "", ""},
-		{"group id on a standard queue (fair queues)", std, sqsapi.SendMessageInput{MessageGroupId: p("tenant-1")}, "", ""},
+			"Value 5 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", ""},
+		{"group id too long", cbd, sqsapi.SendMessageInput{MessageGroupId: p(strings.Repeat("g", 129))}, "InvalidParameterValue", "", ""},
+		{"dedup id on a standard queue", std, sqsapi.SendMessageInput{MessageDeduplicationId: p("d")}, "InvalidParameterValue", "", ""},
+		{"ok", cbd, sqsapi.SendMessageInput{MessageGroupId: p("g")}, "", "", ""},
+		{"group id on a standard queue (fair queues)", std, sqsapi.SendMessageInput{MessageGroupId: p("tenant-1")}, "", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,10 +135,18 @@ func TestFIFOSendValidation(t *testing.T) {
 				return
 			}
 			wantErr(t, err, c.code, c.msg)
-			// The same rule fails the entry of a batch.
-			out, err := f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &c.url, Entries: []sqsapi.SendMessageBatchRequestEntry{{
+			// The same rule fails the entry of a batch, or the batch.
+			ok := sqsapi.SendMessageBatchRequestEntry{Id: p("ok"), MessageBody: p("fine")}
+			if c.url != std {
+				ok.MessageGroupId, ok.MessageDeduplicationId = p("g"), p("d")
+			}
+			out, err := f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &c.url, Entries: []sqsapi.SendMessageBatchRequestEntry{ok, {
 				Id: p("e"), MessageBody: p("body"), MessageGroupId: c.in.MessageGroupId, MessageDeduplicationId: c.in.MessageDeduplicationId, DelaySeconds: c.in.DelaySeconds,
 			}}})
+			if c.batchCode != "" {
+				wantErr(t, err, c.batchCode, c.msg)
+				return
+			}
 			if err != nil || len(out.Failed) != 1 || *out.Failed[0].Code != c.code || !*out.Failed[0].SenderFault {
 				t.Fatalf("batch: %+v %v", out, err)
 			}
@@ -155,5 +168,160 @@ func TestConstraintError(t *testing.T) {
 	op = m.Operations["ReceiveMessage"]
 	if err := f.ConstraintError(op, []model.Violation{{Path: "attributeNames.1.member", Value: "SenderId", Message: "Member must satisfy enum value set: [All]"}}); err != nil {
 		t.Fatalf("enum violation refused: %v", err)
+	}
+}
+
+// TestReceiptHandleLifetimes: what a receipt handle still does once its
+// visibility timeout has passed. A standard queue still takes it (SQS
+// answers ChangeMessageVisibility 200) until the message is received
+// again, then MessageNotInflight; a FIFO queue refuses it as expired
+// for both ChangeMessageVisibility and DeleteMessage. A receive keeps a
+// message invisible 12 hours at most, ChangeMessageVisibility included.
+func TestReceiptHandleLifetimes(t *testing.T) {
+	f := newFixture(t)
+	vis := func(in *sqsapi.ReceiveMessageInput) { in.VisibilityTimeout = p(int32(10)) }
+	change := func(u string, h *string, secs int32) error {
+		_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: h, VisibilityTimeout: &secs})
+		return err
+	}
+
+	std := f.create("std", nil)
+	f.send(std, "m")
+	old := f.receive(std, 1, vis)[0].ReceiptHandle
+	f.clock.Advance(15 * time.Second)
+	if err := change(std, old, 20); err != nil {
+		t.Fatalf("expired handle on a standard queue: %v", err)
+	}
+	f.clock.Advance(21 * time.Second)
+	if got := f.receive(std, 1, vis); len(got) != 1 {
+		t.Fatal("message not received again")
+	} else {
+		wantErr(t, change(std, old, 5), "AWS.SimpleQueueService.MessageNotInflight", "")
+		cur := got[0].ReceiptHandle
+		f.clock.Advance(time.Hour)
+		if err := change(std, cur, 39600); err != nil { // 1 h + 11 h: the limit exactly
+			t.Fatal(err)
+		}
+		wantErr(t, change(std, cur, 39601), "InvalidParameterValue",
+			"Value 39601 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]")
+		wantErr(t, change(std, cur, 43201), "InvalidParameterValue",
+			"Value 43201 for parameter VisibilityTimeout is invalid. Reason: VisibilityTimeout must be an integer between 0 and 43200.")
+	}
+
+	fifo := f.create("f.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	f.send(fifo, "m", func(in *sqsapi.SendMessageInput) { in.MessageGroupId = p("g") })
+	h := f.receive(fifo, 1, vis)[0].ReceiptHandle
+	f.clock.Advance(15 * time.Second)
+	expired := "Value " + *h + " for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+	wantErr(t, change(fifo, h, 20), "InvalidParameterValue", expired)
+	_, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &fifo, ReceiptHandle: h})
+	wantErr(t, err, "InvalidParameterValue", expired)
+	out, err := f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &fifo, Entries: []sqsapi.DeleteMessageBatchRequestEntry{{Id: p("a"), ReceiptHandle: h}}})
+	if err != nil || len(out.Failed) != 1 || *out.Failed[0].Code != "InvalidParameterValue" {
+		t.Fatalf("batch delete with an expired handle: %+v %v", out, err)
+	}
+	if got := f.receive(fifo, 1); len(got) != 1 {
+		t.Fatal("FIFO message lost to an expired handle")
+	}
+}
+
+// TestQueueAttributeRules: SetQueueAttributes and GetQueueAttributes
+// answers recorded from SQS.
+func TestQueueAttributeRules(t *testing.T) {
+	f := newFixture(t)
+	std := f.create("std", nil)
+	fifo := f.create("f.fifo", map[string]string{"FifoQueue": "true"})
+	set := func(u string, attrs map[string]string) error {
+		_, err := f.SetQueueAttributes(f.ctx(), &sqsapi.SetQueueAttributesInput{QueueUrl: &u, Attributes: attrs})
+		return err
+	}
+	wantErr(t, set(std, map[string]string{"FifoQueue": "true"}), "InvalidAttributeName", "Unknown Attribute FifoQueue.")
+	wantErr(t, set(std, map[string]string{"FifoQueue": "false"}), "InvalidAttributeName", "Unknown Attribute FifoQueue.")
+	wantErr(t, set(fifo, map[string]string{"FifoQueue": "false"}), "InvalidAttributeValue", "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+	if err := set(fifo, map[string]string{"FifoQueue": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, set(std, map[string]string{"KmsMasterKeyId": "alias/k", "SqsManagedSseEnabled": "true"}), "InvalidAttributeName",
+		"You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+
+	get := func(u string, names ...string) map[string]string {
+		out, err := f.GetQueueAttributes(f.ctx(), &sqsapi.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: names})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Attributes
+	}
+	if err := set(std, map[string]string{"KmsMasterKeyId": "alias/k"}); err != nil {
+		t.Fatal(err)
+	}
+	if a := get(std, "All"); a["SqsManagedSseEnabled"] != "false" || a["KmsMasterKeyId"] != "alias/k" || a["KmsDataKeyReusePeriodSeconds"] != "300" {
+		t.Fatalf("SSE-KMS: %v", a)
+	}
+	if err := set(std, map[string]string{"SqsManagedSseEnabled": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if a := get(std, "All"); a["SqsManagedSseEnabled"] != "true" || a["KmsMasterKeyId"] != "" {
+		t.Fatalf("SSE-SQS: %v", a)
+	}
+	// A name asked for but not set: an empty map, not none.
+	if a := get(std, "Policy"); a == nil || len(a) != 0 {
+		t.Fatalf("Policy of a queue without one: %#v", a)
+	}
+	tags, err := f.ListQueueTags(f.ctx(), &sqsapi.ListQueueTagsInput{QueueUrl: &std})
+	if err != nil || tags.Tags == nil || len(tags.Tags) != 0 {
+		t.Fatalf("tags of an untagged queue: %#v %v", tags, err)
+	}
+}
+
+// TestPermissionPolicy: AddPermission renders the policy SQS shows
+// (2008-10-17, one principal or action as a string, several as a list);
+// RemovePermission of an unknown label is InvalidParameterValue.
+func TestPermissionPolicy(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("perm", nil)
+	add := func(label string, accounts, actions []string) error {
+		_, err := f.AddPermission(f.ctx(), &sqsapi.AddPermissionInput{QueueUrl: &u, Label: &label, AWSAccountIds: accounts, Actions: actions})
+		return err
+	}
+	if err := add("one", []string{"111111111111"}, []string{"ReceiveMessage"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := add("two", []string{"111111111111", "222222222222"}, []string{"SendMessage", "DeleteMessage"}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, add("one", []string{"111111111111"}, []string{"ReceiveMessage"}), "InvalidParameterValue", "Value one for parameter Label is invalid. Reason: Already exists.")
+	out, err := f.GetQueueAttributes(f.ctx(), &sqsapi.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []string{"Policy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:sqs:ap-northeast-1:" + account + ":perm"
+	want := `{"Version":"2008-10-17","Id":"` + arn + `/SQSDefaultPolicy","Statement":[` +
+		`{"Sid":"one","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"SQS:ReceiveMessage","Resource":"` + arn + `"},` +
+		`{"Sid":"two","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:root","arn:aws:iam::222222222222:root"]},"Action":["SQS:SendMessage","SQS:DeleteMessage"],"Resource":"` + arn + `"}]}`
+	if got := out.Attributes["Policy"]; got != want {
+		t.Fatalf("policy\n%s\nwant\n%s", got, want)
+	}
+	_, err = f.RemovePermission(f.ctx(), &sqsapi.RemovePermissionInput{QueueUrl: &u, Label: p("three")})
+	wantErr(t, err, "InvalidParameterValue", "Value three for parameter Label is invalid. Reason: can't find label.")
+}
+
+// TestMessageAttributeValueRules: the wording of SQS's refusals of
+// message attribute values.
+func TestMessageAttributeValueRules(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("q", nil)
+	for _, c := range []struct {
+		attrs map[string]sqsapi.MessageAttributeValue
+		msg   string
+	}{
+		{map[string]sqsapi.MessageAttributeValue{"ErrorDetails": {DataType: p("String"), StringValue: p("")}},
+			"Message (user) attribute 'ErrorDetails' must contain a non-empty value of type 'String'."},
+		{map[string]sqsapi.MessageAttributeValue{"n": {DataType: p("Number.int"), StringValue: p("")}},
+			"Message (user) attribute 'n' must contain a non-empty value of type 'Number'."},
+		{map[string]sqsapi.MessageAttributeValue{"b": {DataType: p("Binary")}},
+			"Message (user) attribute 'b' must contain a non-empty value of type 'Binary'."},
+	} {
+		_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("x"), MessageAttributes: c.attrs})
+		wantErr(t, err, "InvalidParameterValue", c.msg)
 	}
 }

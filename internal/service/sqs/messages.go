@@ -31,6 +31,9 @@ type message struct {
 	Received     bool      `json:"received,omitempty"`
 	ReceiveCount int       `json:"receiveCount,omitempty"`
 	FirstReceive time.Time `json:"firstReceive,omitzero"`
+	// LastReceive is when the current receipt handle was handed out: the
+	// start of the 12 hours a receive may keep the message invisible.
+	LastReceive time.Time `json:"lastReceive,omitzero"`
 	// Receipt is the nonce of the current receipt handle.
 	Receipt  string `json:"receipt,omitempty"`
 	SenderID string `json:"sender"`
@@ -53,6 +56,9 @@ const (
 	// attributes: 1 MiB, as a single message since 2025.
 	maxBatchBytes = 1048576
 	dedupWindow   = 5 * time.Minute
+	// maxVisibility is the longest a receive may keep a message
+	// invisible, ChangeMessageVisibility calls included.
+	maxVisibility = 12 * time.Hour
 )
 
 func seqKey(n uint64) string { return fmt.Sprintf("%020d", n) }
@@ -155,7 +161,7 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 		switch base {
 		case "String", "Number":
 			if v.StringValue == nil || *v.StringValue == "" {
-				return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+				return 0, errInvalidParamValue.New("Message (user) attribute '%s' must contain a non-empty value of type '%s'.", n, base)
 			}
 			if base == "Number" {
 				if _, err := strconv.ParseFloat(*v.StringValue, 64); err != nil {
@@ -165,7 +171,7 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 			size += len(*v.StringValue)
 		case "Binary":
 			if len(v.BinaryValue) == 0 {
-				return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+				return 0, errInvalidParamValue.New("Message (user) attribute '%s' must contain a non-empty value of type '%s'.", n, base)
 			}
 			size += len(v.BinaryValue)
 		default:
@@ -415,6 +421,9 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 		if !found {
 			return queueMissing()
 		}
+		if err := checkFIFOBatch(&q, in.Entries); err != nil {
+			return err
+		}
 		for _, e := range in.Entries {
 			body := ""
 			if e.MessageBody != nil {
@@ -449,6 +458,26 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	}
 	s.wake.broadcast(ref)
 	return out, nil
+}
+
+// checkFIFOBatch applies the FIFO rules that fail a whole
+// SendMessageBatch rather than one entry: every entry needs a
+// MessageGroupId, and a MessageDeduplicationId unless the queue
+// deduplicates by content (both InvalidParameterValue here, where
+// SendMessage answers a missing group id with MissingParameter).
+func checkFIFOBatch(q *queue, entries []sqsapi.SendMessageBatchRequestEntry) error {
+	if !q.fifo() {
+		return nil
+	}
+	for _, e := range entries {
+		if e.MessageGroupId == nil || *e.MessageGroupId == "" {
+			return errInvalidParamValue.New("The request must contain the parameter MessageGroupId.")
+		}
+		if e.MessageDeduplicationId == nil && q.Attrs["ContentBasedDeduplication"] != "true" {
+			return errInvalidParamValue.New("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		}
+	}
+	return nil
 }
 
 // ReceiveMessage receives up to MaxNumberOfMessages messages, waiting up to
@@ -583,6 +612,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			if m.FirstReceive.IsZero() {
 				m.FirstReceive = now
 			}
+			m.LastReceive = now
 			m.VisibleAt = now.Add(vis)
 			m.Receipt = newID()
 			if fifo {
@@ -713,20 +743,41 @@ func (s *SQS) DeleteMessage(ctx *request.Context, in *sqsapi.DeleteMessageInput)
 	err = s.store.Update(func(tx storage.Tx) error {
 		// The queue is looked up before the handle is read, so a handle
 		// for a queue that is gone answers QueueDoesNotExist as on SQS.
-		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
-			return queueMissing()
-		}
-		key, _, err := lookupReceipt(ref, in.ReceiptHandle)
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
 		if err != nil {
 			return err
 		}
-		return messages.Delete(tx, ref.scope, ref.name, key)
+		if !found {
+			return queueMissing()
+		}
+		return deleteByReceipt(tx, ref, &q, in.ReceiptHandle, ctx.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.wake.broadcast(ref) // a FIFO group may be unlocked
 	return &sqsapi.DeleteMessageOutput{}, nil
+}
+
+// deleteByReceipt deletes the message a receipt handle names. On a FIFO
+// queue the handle must be the message's current one and the message
+// still in flight: a FIFO queue refuses an expired handle, where a
+// standard queue deletes the message anyway.
+func deleteByReceipt(tx storage.Tx, ref queueRef, q *queue, h *string, now time.Time) error {
+	key, nonce, err := lookupReceipt(ref, h)
+	if err != nil {
+		return err
+	}
+	if q.fifo() {
+		m, found, err := messages.Get(tx, ref.scope, ref.name, key)
+		if err != nil {
+			return err
+		}
+		if found && (m.Receipt != nonce || !m.VisibleAt.After(now)) {
+			return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", *h)
+		}
+	}
+	return messages.Delete(tx, ref.scope, ref.name, key)
 }
 
 // DeleteMessageBatch deletes up to ten messages.
@@ -736,12 +787,9 @@ func (s *SQS) DeleteMessageBatch(ctx *request.Context, in *sqsapi.DeleteMessageB
 		ids[i] = in.Entries[i].Id
 	}
 	out := &sqsapi.DeleteMessageBatchOutput{Successful: []sqsapi.DeleteMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
-	err := s.updateBatch(ctx, "DeleteMessageBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, i int) error {
+	err := s.updateBatch(ctx, "DeleteMessageBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, q *queue, i int) error {
 		e := in.Entries[i]
-		key, _, err := lookupReceipt(ref, e.ReceiptHandle)
-		if err == nil {
-			err = messages.Delete(tx, ref.scope, ref.name, key)
-		}
+		err := deleteByReceipt(tx, ref, q, e.ReceiptHandle, ctx.Now())
 		if err == nil {
 			out.Successful = append(out.Successful, sqsapi.DeleteMessageBatchResultEntry{Id: e.Id})
 		}
@@ -756,7 +804,7 @@ func (s *SQS) DeleteMessageBatch(ctx *request.Context, in *sqsapi.DeleteMessageB
 // updateBatch runs the checks every batch operation shares, then fn for
 // each entry in one transaction on the queue. An AWS error from fn fails
 // that entry (recorded in failed); any other error fails the request.
-func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, ids []*string, fn func(tx storage.Tx, ref queueRef, i int) error, failed *[]sqsapi.BatchResultErrorEntry) error {
+func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, ids []*string, fn func(tx storage.Tx, ref queueRef, q *queue, i int) error, failed *[]sqsapi.BatchResultErrorEntry) error {
 	if err := checkBatch(kind, ids); err != nil {
 		return err
 	}
@@ -765,11 +813,15 @@ func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, i
 		return err
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
+		if err != nil {
+			return err
+		}
+		if !found {
 			return queueMissing()
 		}
 		for i, id := range ids {
-			if err := fn(tx, ref, i); err != nil {
+			if err := fn(tx, ref, &q, i); err != nil {
 				if !isAWS(err) {
 					return err
 				}
@@ -785,7 +837,11 @@ func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, i
 }
 
 // changeVisibility sets a received message's visibility timeout from now.
-func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, h *string, timeout *int32, now time.Time) error {
+// The handle must be the message's current one; on a standard queue it
+// stays usable after the timeout passed (until the message is received
+// again), a FIFO queue refuses it then. The total time a receive keeps a
+// message invisible is at most 12 hours.
+func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, q *queue, h *string, timeout *int32, now time.Time) error {
 	if timeout == nil {
 		return errMissingParam.New("The request must contain the parameter VisibilityTimeout.")
 	}
@@ -800,8 +856,14 @@ func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, h *string, timeout *
 	if err != nil {
 		return err
 	}
-	if !found || !m.Received || m.Receipt != nonce || !m.VisibleAt.After(now) {
+	if !found || !m.Received || m.Receipt != nonce {
 		return errNotInflight.New("Message does not exist or is not available for visibility timeout change.")
+	}
+	if q.fifo() && !m.VisibleAt.After(now) {
+		return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", *h)
+	}
+	if !m.LastReceive.IsZero() && now.Add(time.Duration(*timeout)*time.Second).Sub(m.LastReceive) > maxVisibility {
+		return errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]", *timeout)
 	}
 	m.VisibleAt = now.Add(time.Duration(*timeout) * time.Second)
 	return messages.Put(tx, ref.scope, m, ref.name, key)
@@ -815,10 +877,14 @@ func (s *SQS) ChangeMessageVisibility(ctx *request.Context, in *sqsapi.ChangeMes
 		return nil, err
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
+		if err != nil {
+			return err
+		}
+		if !found {
 			return queueMissing()
 		}
-		return s.changeVisibility(tx, ref, in.ReceiptHandle, in.VisibilityTimeout, ctx.Now())
+		return s.changeVisibility(tx, ref, &q, in.ReceiptHandle, in.VisibilityTimeout, ctx.Now())
 	})
 	if err != nil {
 		return nil, err
@@ -834,9 +900,9 @@ func (s *SQS) ChangeMessageVisibilityBatch(ctx *request.Context, in *sqsapi.Chan
 		ids[i] = in.Entries[i].Id
 	}
 	out := &sqsapi.ChangeMessageVisibilityBatchOutput{Successful: []sqsapi.ChangeMessageVisibilityBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
-	err := s.updateBatch(ctx, "ChangeMessageVisibilityBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, i int) error {
+	err := s.updateBatch(ctx, "ChangeMessageVisibilityBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, q *queue, i int) error {
 		e := in.Entries[i]
-		if err := s.changeVisibility(tx, ref, e.ReceiptHandle, e.VisibilityTimeout, ctx.Now()); err != nil {
+		if err := s.changeVisibility(tx, ref, q, e.ReceiptHandle, e.VisibilityTimeout, ctx.Now()); err != nil {
 			return err
 		}
 		out.Successful = append(out.Successful, sqsapi.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})

@@ -103,6 +103,9 @@ func invalidAttrValue(name string) error {
 // checkAttrs validates attributes being set on a queue that is (or will
 // be) FIFO when fifo is true.
 func (s *SQS) checkAttrs(tx storage.Tx, ctx *request.Context, self queueRef, attrs map[string]string, fifo bool) error {
+	if attrs["KmsMasterKeyId"] != "" && attrs["SqsManagedSseEnabled"] == "true" {
+		return errInvalidAttrName.New("You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+	}
 	names := make([]string, 0, len(attrs))
 	for k := range attrs {
 		names = append(names, k)
@@ -501,8 +504,8 @@ func (s *SQS) GetQueueAttributes(ctx *request.Context, in *sqsapi.GetQueueAttrib
 			out[n] = v
 		}
 	}
-	if len(out) == 0 {
-		out = nil
+	if len(in.AttributeNames) == 0 {
+		out = nil // no names asked, no Attributes; names asked, a map even if empty
 	}
 	return &sqsapi.GetQueueAttributesOutput{Attributes: out}, nil
 }
@@ -522,8 +525,15 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 		if !found {
 			return queueMissing()
 		}
-		if v, ok := in.Attributes["FifoQueue"]; ok && v != q.Attrs["FifoQueue"] && !(v == "false" && !q.fifo()) {
-			return errInvalidAttrValue.New("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+		// FifoQueue is no attribute of a standard queue; a FIFO queue
+		// keeps its type.
+		if v, ok := in.Attributes["FifoQueue"]; ok {
+			if !q.fifo() {
+				return errInvalidAttrName.New("Unknown Attribute FifoQueue.")
+			}
+			if v != "true" {
+				return errInvalidAttrValue.New("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+			}
 		}
 		if err := s.checkAttrs(tx, ctx, ref, in.Attributes, q.fifo()); err != nil {
 			return err
@@ -533,6 +543,17 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 				continue
 			}
 			q.Attrs[k] = v
+		}
+		// The two kinds of server-side encryption exclude each other:
+		// choosing a KMS key turns SSE-SQS off, and SSE-SQS drops the key.
+		if _, ok := in.Attributes["KmsMasterKeyId"]; ok && in.Attributes["KmsMasterKeyId"] != "" {
+			q.Attrs["SqsManagedSseEnabled"] = "false"
+			if q.Attrs["KmsDataKeyReusePeriodSeconds"] == "" {
+				q.Attrs["KmsDataKeyReusePeriodSeconds"] = "300"
+			}
+		} else if in.Attributes["SqsManagedSseEnabled"] == "true" {
+			delete(q.Attrs, "KmsMasterKeyId")
+			delete(q.Attrs, "KmsDataKeyReusePeriodSeconds")
 		}
 		q.Modified = ctx.Now()
 		return queues.Put(tx, ref.scope, q, ref.name)
@@ -612,9 +633,10 @@ func (s *SQS) ListQueueTags(ctx *request.Context, in *sqsapi.ListQueueTagsInput)
 	if err != nil {
 		return nil, err
 	}
-	out := &sqsapi.ListQueueTagsOutput{}
-	if len(q.Tags) > 0 {
-		out.Tags = q.Tags
+	// SQS answers an empty map for a queue without tags.
+	out := &sqsapi.ListQueueTagsOutput{Tags: map[string]string{}}
+	for k, v := range q.Tags {
+		out.Tags[k] = v
 	}
 	return out, nil
 }
@@ -644,7 +666,7 @@ func (s *SQS) AddPermission(ctx *request.Context, in *sqsapi.AddPermissionInput)
 func (s *SQS) RemovePermission(ctx *request.Context, in *sqsapi.RemovePermissionInput) (*sqsapi.RemovePermissionOutput, error) {
 	return &sqsapi.RemovePermissionOutput{}, s.updateQueue(ctx, in.QueueUrl, func(q *queue) error {
 		if _, ok := q.Permissions[*in.Label]; !ok {
-			return errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", *in.Label)
+			return errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: can't find label.", *in.Label)
 		}
 		delete(q.Permissions, *in.Label)
 		q.Attrs["Policy"] = permissionsPolicy(q, queueRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: q.Name})
@@ -663,7 +685,23 @@ func permissionsPolicy(q *queue, ref queueRef) string {
 		labels = append(labels, l)
 	}
 	sort.Strings(labels)
-	var stmts []map[string]any
+	// SQS writes a single principal or action as a string, several as a
+	// list, in a 2008-10-17 policy, keeping the statements' and members'
+	// order.
+	oneOrMany := func(v []string) any {
+		if len(v) == 1 {
+			return v[0]
+		}
+		return v
+	}
+	type statement struct {
+		Sid       string         `json:"Sid"`
+		Effect    string         `json:"Effect"`
+		Principal map[string]any `json:"Principal"`
+		Action    any            `json:"Action"`
+		Resource  string         `json:"Resource"`
+	}
+	var stmts []statement
 	for _, l := range labels {
 		p := q.Permissions[l]
 		principals := make([]string, len(p.Accounts))
@@ -674,12 +712,14 @@ func permissionsPolicy(q *queue, ref queueRef) string {
 		for i, a := range p.Actions {
 			actions[i] = "SQS:" + a
 		}
-		stmts = append(stmts, map[string]any{
-			"Sid": l, "Effect": "Allow", "Principal": map[string]any{"AWS": principals},
-			"Action": actions, "Resource": ref.arn(),
-		})
+		stmts = append(stmts, statement{Sid: l, Effect: "Allow", Principal: map[string]any{"AWS": oneOrMany(principals)},
+			Action: oneOrMany(actions), Resource: ref.arn()})
 	}
-	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Id": ref.arn() + "/SQSDefaultPolicy", "Statement": stmts})
+	doc, _ := json.Marshal(struct {
+		Version   string      `json:"Version"`
+		ID        string      `json:"Id"`
+		Statement []statement `json:"Statement"`
+	}{"2008-10-17", ref.arn() + "/SQSDefaultPolicy", stmts})
 	return string(doc)
 }
 
