@@ -172,10 +172,12 @@ func TestConstraintError(t *testing.T) {
 }
 
 // TestReceiptHandleLifetimes: what a receipt handle still does once its
-// visibility timeout has passed. A standard queue still takes it (SQS
-// answers ChangeMessageVisibility 200) until the message is received
-// again, then MessageNotInflight; a FIFO queue refuses it as expired
-// for both ChangeMessageVisibility and DeleteMessage. A receive keeps a
+// visibility timeout has passed or the message was received again. A
+// standard queue takes the latest handle after the timeout and any
+// handle while the message is in flight (SQS answers 200 to both, in
+// LocalStack's AWS-validated tests), an older handle of a visible message
+// is MessageNotInflight; a FIFO queue refuses a handle as expired for
+// both ChangeMessageVisibility and DeleteMessage. A receive keeps a
 // message invisible 12 hours at most, ChangeMessageVisibility included.
 func TestReceiptHandleLifetimes(t *testing.T) {
 	f := newFixture(t)
@@ -196,8 +198,15 @@ func TestReceiptHandleLifetimes(t *testing.T) {
 	if got := f.receive(std, 1, vis); len(got) != 1 {
 		t.Fatal("message not received again")
 	} else {
-		wantErr(t, change(std, old, 5), "AWS.SimpleQueueService.MessageNotInflight", "")
 		cur := got[0].ReceiptHandle
+		// The older handle still ends the current receive's timeout.
+		if err := change(std, old, 0); err != nil {
+			t.Fatalf("older handle of a message in flight: %v", err)
+		}
+		wantErr(t, change(std, old, 5), "AWS.SimpleQueueService.MessageNotInflight", "")
+		if err := change(std, cur, 10); err != nil {
+			t.Fatalf("latest handle of a visible message: %v", err)
+		}
 		f.clock.Advance(time.Hour)
 		if err := change(std, cur, 39600); err != nil { // 1 h + 11 h: the limit exactly
 			t.Fatal(err)
@@ -206,6 +215,11 @@ func TestReceiptHandleLifetimes(t *testing.T) {
 			"Value 39601 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]")
 		wantErr(t, change(std, cur, 43201), "InvalidParameterValue",
 			"Value 43201 for parameter VisibilityTimeout is invalid. Reason: VisibilityTimeout must be an integer between 0 and 43200.")
+		if _, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &std, ReceiptHandle: cur}); err != nil {
+			t.Fatal(err)
+		}
+		wantErr(t, change(std, cur, 5), "InvalidParameterValue",
+			"Value "+*cur+" for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.")
 	}
 
 	fifo := f.create("f.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})

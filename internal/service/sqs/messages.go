@@ -837,10 +837,13 @@ func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, i
 }
 
 // changeVisibility sets a received message's visibility timeout from now.
-// The handle must be the message's current one; on a standard queue it
-// stays usable after the timeout passed (until the message is received
-// again), a FIFO queue refuses it then. The total time a receive keeps a
-// message invisible is at most 12 hours.
+// On a standard queue any handle of the message works while it is in
+// flight (even an older receive's), and its latest handle also after the
+// timeout passed (SQS answers both 200); an older handle of a message no
+// longer in flight is MessageNotInflight, a handle of a deleted message
+// InvalidParameterValue. A FIFO queue takes only the current handle of a
+// message in flight. The total time a receive keeps a message invisible
+// is at most 12 hours.
 func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, q *queue, h *string, timeout *int32, now time.Time) error {
 	if timeout == nil {
 		return errMissingParam.New("The request must contain the parameter VisibilityTimeout.")
@@ -856,11 +859,15 @@ func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, q *queue, h *string,
 	if err != nil {
 		return err
 	}
-	if !found || !m.Received || m.Receipt != nonce {
-		return errNotInflight.New("Message does not exist or is not available for visibility timeout change.")
+	if !found {
+		return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", *h)
 	}
-	if q.fifo() && !m.VisibleAt.After(now) {
+	inFlight := m.Received && m.VisibleAt.After(now)
+	switch {
+	case q.fifo() && (m.Receipt != nonce || !inFlight):
 		return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", *h)
+	case !m.Received || m.Receipt != nonce && !inFlight:
+		return errNotInflight.New("Message does not exist or is not available for visibility timeout change.")
 	}
 	if !m.LastReceive.IsZero() && now.Add(time.Duration(*timeout)*time.Second).Sub(m.LastReceive) > maxVisibility {
 		return errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]", *timeout)

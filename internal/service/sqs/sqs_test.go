@@ -207,12 +207,13 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	if len(again) != 1 || again[0].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("%+v", again)
 	}
-	// The old handle no longer changes visibility; the new one does.
-	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: p(int32(0))})
-	wantCode(t, err, "AWS.SimpleQueueService.MessageNotInflight")
+	// The new handle releases the message; the old one then no longer
+	// changes visibility (the message is not in flight).
 	if _, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: p(int32(0))}); err != nil {
 		t.Fatal(err)
 	}
+	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: p(int32(0))})
+	wantCode(t, err, "AWS.SimpleQueueService.MessageNotInflight")
 	third := f.receive(u, 1)
 	if len(third) != 1 {
 		t.Fatal("visibility 0 did not release the message")
