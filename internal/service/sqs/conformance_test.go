@@ -339,3 +339,28 @@ func TestMessageAttributeValueRules(t *testing.T) {
 		wantErr(t, err, "InvalidParameterValue", c.msg)
 	}
 }
+
+// TestFIFOGroupOrdering: FIFO receives as recorded from SQS (LocalStack's
+// AWS-validated tests): a receive fills from one message group before
+// the next, a group with a message in flight gives nothing after it, and
+// deleting part of a group's in-flight messages keeps the group locked.
+func TestFIFOGroupOrdering(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("order.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	send := func(body, group string) {
+		f.send(u, body, func(in *sqsapi.SendMessageInput) { in.MessageGroupId = &group })
+	}
+	for _, m := range [][2]string{{"g1-m1", "1"}, {"g2-m1", "2"}, {"g1-m2", "1"}, {"g2-m2", "2"}, {"g1-m3", "1"}, {"g1-m4", "1"}, {"g3-m1", "3"}} {
+		send(m[0], m[1])
+	}
+	got := f.receive(u, 2)
+	if b := strings.Join(bodies(got), ","); b != "g1-m1,g1-m2" {
+		t.Fatalf("first receive %s", b)
+	}
+	if _, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	if b := strings.Join(bodies(f.receive(u, 10)), ","); b != "g2-m1,g2-m2,g3-m1" {
+		t.Fatalf("drain with g1-m2 in flight: %s", b)
+	}
+}

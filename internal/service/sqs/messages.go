@@ -566,15 +566,55 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			}
 		}
 		fifo := q.fifo()
-		locked := map[string]bool{}    // FIFO groups with a message in flight
-		takenHere := map[string]bool{} // FIFO groups this call is taking from
 		type put struct {
 			key string
 			m   message
 		}
 		var puts []put
 		var dels []string
-		stop := errStop{}
+		// take receives one visible message (or moves it to the
+		// dead-letter queue) and reports whether to go on.
+		take := func(k string, m message) (bool, error) {
+			if redrive && m.ReceiveCount >= maxReceive {
+				dels = append(dels, k)
+				moved := m
+				moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
+				moved.VisibleAt = now
+				moved.DLQSource = ref.arn()
+				dlq.Seq++
+				if err := messages.Put(tx, dlqRef.scope, moved, dlqRef.name, seqKey(dlq.Seq)); err != nil {
+					return false, err
+				}
+				dlqWake = append(dlqWake, dlqRef)
+				return true, nil
+			}
+			m.Received = true
+			m.ReceiveCount++
+			if m.FirstReceive.IsZero() {
+				m.FirstReceive = now
+			}
+			m.LastReceive = now
+			m.VisibleAt = now.Add(vis)
+			m.Receipt = newID()
+			puts = append(puts, put{k, m})
+			out = append(out, s.render(ref, m, k, in))
+			return len(out) < max, nil
+		}
+		// A FIFO receive fills from one message group before the next,
+		// groups in the order of their oldest receivable message (SQS
+		// returns g1-m1, g1-m2, g2-m1 for sends g1-m1, g2-m1, g1-m2); a
+		// group's messages after one in flight wait for it. The scan
+		// collects each group's receivable messages (at most max, and
+		// no new group once max are collected) and takes them after.
+		type candidate struct {
+			key string
+			m   message
+		}
+		groups := map[string][]candidate{}
+		var order []string
+		collected := 0
+		locked := map[string]bool{} // FIFO groups with a message in flight
+		var stepErr error
 		scanErr := messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(key []string, m message) bool {
 			k := key[1]
 			if !m.Sent.Add(retention).After(now) {
@@ -585,48 +625,50 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 				if next.IsZero() || m.VisibleAt.Before(next) {
 					next = m.VisibleAt
 				}
-				if fifo && m.Received && !takenHere[m.GroupID] {
+				if fifo && m.Received {
 					locked[m.GroupID] = true
 				}
 				return true
 			}
-			if fifo && locked[m.GroupID] {
+			if !fifo {
+				var more bool
+				more, stepErr = take(k, m)
+				return more && stepErr == nil
+			}
+			g := m.GroupID
+			if locked[g] || len(groups[g]) >= max {
 				return true
 			}
-			if redrive && m.ReceiveCount >= maxReceive {
-				dels = append(dels, k)
-				moved := m
-				moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
-				moved.VisibleAt = now
-				moved.DLQSource = ref.arn()
-				dlq.Seq++
-				if err := messages.Put(tx, dlqRef.scope, moved, dlqRef.name, seqKey(dlq.Seq)); err != nil {
-					stop.err = err
-					return false
+			if _, seen := groups[g]; !seen {
+				if collected >= max {
+					return true
 				}
-				dlqWake = append(dlqWake, dlqRef)
-				return true
+				order = append(order, g)
 			}
-			m.Received = true
-			m.ReceiveCount++
-			if m.FirstReceive.IsZero() {
-				m.FirstReceive = now
-			}
-			m.LastReceive = now
-			m.VisibleAt = now.Add(vis)
-			m.Receipt = newID()
-			if fifo {
-				takenHere[m.GroupID] = true
-			}
-			puts = append(puts, put{k, m})
-			out = append(out, s.render(ref, m, k, in))
-			return len(out) < max
+			groups[g] = append(groups[g], candidate{k, m})
+			collected++
+			return true
 		})
+		if scanErr == nil && stepErr == nil && fifo {
+		fill:
+			for _, g := range order {
+				for _, c := range groups[g] {
+					more, err := take(c.key, c.m)
+					if err != nil {
+						stepErr = err
+						break fill
+					}
+					if !more {
+						break fill
+					}
+				}
+			}
+		}
 		if scanErr != nil {
 			return scanErr
 		}
-		if stop.err != nil {
-			return stop.err
+		if stepErr != nil {
+			return stepErr
 		}
 		for _, p := range puts {
 			if err := messages.Put(tx, ref.scope, p.m, ref.name, p.key); err != nil {
@@ -650,8 +692,6 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 	}
 	return out, next, err
 }
-
-type errStop struct{ err error }
 
 // render turns a received message into the API shape, with the system
 // and message attributes the request asked for.

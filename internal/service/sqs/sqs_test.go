@@ -276,17 +276,26 @@ func TestFIFO(t *testing.T) {
 	f.send(u, "a2", g("A"))
 	f.send(u, "x", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
 	f.send(u, "y", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
+	// A receive fills from one group before the next (as SQS does).
 	first := f.receive(u, 2)
-	if fmt.Sprint(bodies(first)) != "[a1 b1]" {
+	if fmt.Sprint(bodies(first)) != "[a1 a2]" {
 		t.Fatal(bodies(first))
+	}
+	// Group A is in flight: only B is receivable.
+	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[b1]" {
+		t.Fatalf("group lock broken: %v", bodies(got))
 	}
 	// Both groups are in flight: nothing more until they are deleted.
 	if got := f.receive(u, 10); len(got) != 0 {
 		t.Fatalf("group lock broken: %v", bodies(got))
 	}
 	f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: first[0].ReceiptHandle})
-	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[a2 x]" {
-		t.Fatalf("after deleting a1: %v", bodies(got))
+	if got := f.receive(u, 10); len(got) != 0 {
+		t.Fatalf("group A released while a2 is in flight: %v", bodies(got))
+	}
+	f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: first[1].ReceiptHandle})
+	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[x]" {
+		t.Fatalf("after deleting a1 and a2: %v", bodies(got))
 	}
 	_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("m")})
 	wantCode(t, err, "MissingParameter")
