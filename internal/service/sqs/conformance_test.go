@@ -364,3 +364,37 @@ func TestFIFOGroupOrdering(t *testing.T) {
 		t.Fatalf("drain with g1-m2 in flight: %s", b)
 	}
 }
+
+// TestMessageAttributeNamesAndValues: the names and values SQS takes and
+// refuses (LocalStack's AWS-validated test_send_message_with_invalid_string_attributes).
+func TestMessageAttributeNamesAndValues(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("q", nil)
+	str := func(v string) sqsapi.MessageAttributeValue {
+		return sqsapi.MessageAttributeValue{DataType: p("String"), StringValue: p(v)}
+	}
+	send := func(attrs map[string]sqsapi.MessageAttributeValue) error {
+		_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("x"), MessageAttributes: attrs})
+		return err
+	}
+	if err := send(map[string]sqsapi.MessageAttributeValue{"attr.1øßä": str("Valida")}); err != nil {
+		t.Fatalf("non-ASCII letters in a name: %v", err)
+	}
+	for name, attrs := range map[string]map[string]sqsapi.MessageAttributeValue{
+		"control characters in a value": {"attr1": str("Invalid-\b,\v")},
+		"aWs. prefix":                    {"aWs.-Invalid-attr": str("Valid")},
+		"AMAZON. prefix":                 {"AMAZON.-Invalid-attr": str("Valid")},
+		"leading period":                 {".-Invalid-attr": str("Valid")},
+		"trailing period":                {"Invalid.": str("Valid")},
+		"punctuation":                    {"Invalid-!-attr": str("Valid")},
+		"name of 257":                    {strings.Repeat("L", 257): str("Valid")},
+		"unknown type":                   {"a": {DataType: p("Invalid"), StringValue: p("Valid")}},
+		"type of 263":                    {"a": {DataType: p("Number." + strings.Repeat("L", 256)), StringValue: p("1")}},
+	} {
+		if err := send(attrs); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else {
+			wantErr(t, err, "InvalidParameterValue", "")
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
@@ -139,7 +140,20 @@ func validBody(s string) bool {
 	return true
 }
 
-var attrNameRe = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,256}$`)
+// validAttrName reports whether n is a message attribute name SQS takes:
+// 1 to 256 letters (any script: SQS takes "attr.1øßä"), digits, hyphens,
+// underscores and periods.
+func validAttrName(n string) bool {
+	if n == "" || utf8.RuneCountInString(n) > 256 {
+		return false
+	}
+	for _, r := range n {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkAttributes validates message attributes and returns their size.
 func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error) {
@@ -149,7 +163,7 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 	size := 0
 	for n, v := range attrs {
 		lower := strings.ToLower(n)
-		if !attrNameRe.MatchString(n) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
+		if !validAttrName(n) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
 			strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
 			return 0, errInvalidParamValue.New("Message (user) attribute name '%s' is invalid.", n)
 		}
@@ -157,11 +171,17 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 			return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute type.", n)
 		}
 		dt := *v.DataType
+		if len(dt) > 256 {
+			return 0, errInvalidParamValue.New("Message (user) attribute '%s' type must be at most 256 characters long.", n)
+		}
 		base, _, _ := strings.Cut(dt, ".")
 		switch base {
 		case "String", "Number":
 			if v.StringValue == nil || *v.StringValue == "" {
 				return 0, errInvalidParamValue.New("Message (user) attribute '%s' must contain a non-empty value of type '%s'.", n, base)
+			}
+			if !validBody(*v.StringValue) {
+				return 0, errInvalidParamValue.New("Message (user) attribute '%s' value contains invalid characters. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", n)
 			}
 			if base == "Number" {
 				if _, err := strconv.ParseFloat(*v.StringValue, 64); err != nil {
