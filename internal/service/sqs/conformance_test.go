@@ -382,14 +382,14 @@ func TestMessageAttributeNamesAndValues(t *testing.T) {
 	}
 	for name, attrs := range map[string]map[string]sqsapi.MessageAttributeValue{
 		"control characters in a value": {"attr1": str("Invalid-\b,\v")},
-		"aWs. prefix":                    {"aWs.-Invalid-attr": str("Valid")},
-		"AMAZON. prefix":                 {"AMAZON.-Invalid-attr": str("Valid")},
-		"leading period":                 {".-Invalid-attr": str("Valid")},
-		"trailing period":                {"Invalid.": str("Valid")},
-		"punctuation":                    {"Invalid-!-attr": str("Valid")},
-		"name of 257":                    {strings.Repeat("L", 257): str("Valid")},
-		"unknown type":                   {"a": {DataType: p("Invalid"), StringValue: p("Valid")}},
-		"type of 263":                    {"a": {DataType: p("Number." + strings.Repeat("L", 256)), StringValue: p("1")}},
+		"aWs. prefix":                   {"aWs.-Invalid-attr": str("Valid")},
+		"AMAZON. prefix":                {"AMAZON.-Invalid-attr": str("Valid")},
+		"leading period":                {".-Invalid-attr": str("Valid")},
+		"trailing period":               {"Invalid.": str("Valid")},
+		"punctuation":                   {"Invalid-!-attr": str("Valid")},
+		"name of 257":                   {strings.Repeat("L", 257): str("Valid")},
+		"unknown type":                  {"a": {DataType: p("Invalid"), StringValue: p("Valid")}},
+		"type of 263":                   {"a": {DataType: p("Number." + strings.Repeat("L", 256)), StringValue: p("1")}},
 	} {
 		if err := send(attrs); err == nil {
 			t.Errorf("%s: accepted", name)
