@@ -398,3 +398,39 @@ func TestMessageAttributeNamesAndValues(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeClearsDeduplication: after PurgeQueue a FIFO message with a
+// deduplication id seen before the purge is delivered (SQS forgets the
+// ids with the messages).
+func TestPurgeClearsDeduplication(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("p.fifo", map[string]string{"FifoQueue": "true"})
+	ids := func(in *sqsapi.SendMessageInput) { in.MessageGroupId, in.MessageDeduplicationId = p("g"), p("d") }
+	f.send(u, "message-1", ids)
+	if _, err := f.PurgeQueue(f.ctx(), &sqsapi.PurgeQueueInput{QueueUrl: &u}); err != nil {
+		t.Fatal(err)
+	}
+	f.send(u, "message-2", ids)
+	if got := bodies(f.receive(u, 10)); len(got) != 1 || got[0] != "message-2" {
+		t.Fatalf("after purge: %v", got)
+	}
+}
+
+// TestSystemAttributesMD5: MD5OfMessageSystemAttributes of an
+// AWSTraceHeader is the digest SQS returns for it, and system attributes
+// leave MD5OfMessageAttributes alone.
+func TestSystemAttributesMD5(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("q", nil)
+	attrs := map[string]sqsapi.MessageAttributeValue{"timestamp": {DataType: p("Number"), StringValue: p("1493147359900")}}
+	plain := f.send(u, "test", func(in *sqsapi.SendMessageInput) { in.MessageAttributes = attrs })
+	traced := f.send(u, "test", func(in *sqsapi.SendMessageInput) {
+		in.MessageAttributes = attrs
+		in.MessageSystemAttributes = map[string]sqsapi.MessageSystemAttributeValue{"AWSTraceHeader": {
+			DataType: p("String"), StringValue: p("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")}}
+	})
+	if *plain.MD5OfMessageAttributes != *traced.MD5OfMessageAttributes || plain.MD5OfMessageSystemAttributes != nil ||
+		traced.MD5OfMessageSystemAttributes == nil || *traced.MD5OfMessageSystemAttributes != "5ae4d5d7636402d80f4eb6d213245a88" {
+		t.Fatalf("%+v\n%+v", plain, traced)
+	}
+}

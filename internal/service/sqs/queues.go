@@ -565,7 +565,8 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 	return &sqsapi.SetQueueAttributesOutput{}, nil
 }
 
-// PurgeQueue deletes the queue's messages, once per 60 seconds.
+// PurgeQueue deletes the queue's messages and FIFO deduplication ids,
+// once per 60 seconds.
 func (s *SQS) PurgeQueue(ctx *request.Context, in *sqsapi.PurgeQueueInput) (*sqsapi.PurgeQueueOutput, error) {
 	ref, err := s.resolve(ctx, in.QueueUrl)
 	if err != nil {
@@ -587,7 +588,12 @@ func (s *SQS) PurgeQueue(ctx *request.Context, in *sqsapi.PurgeQueueInput) (*sqs
 		if err := queues.Put(tx, ref.scope, q, ref.name); err != nil {
 			return err
 		}
-		return deleteAll(tx, messages.Key(ref.scope, ref.name))
+		if err := deleteAll(tx, messages.Key(ref.scope, ref.name)); err != nil {
+			return err
+		}
+		// A purge also forgets the FIFO deduplication ids: a message
+		// sent again after it is delivered (as on SQS).
+		return deleteAll(tx, dedups.Key(ref.scope, ref.name))
 	})
 	if err != nil {
 		return nil, err
