@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -432,5 +433,43 @@ func TestSystemAttributesMD5(t *testing.T) {
 	if *plain.MD5OfMessageAttributes != *traced.MD5OfMessageAttributes || plain.MD5OfMessageSystemAttributes != nil ||
 		traced.MD5OfMessageSystemAttributes == nil || *traced.MD5OfMessageSystemAttributes != "5ae4d5d7636402d80f4eb6d213245a88" {
 		t.Fatalf("%+v\n%+v", plain, traced)
+	}
+}
+
+// TestMessageAttributeNameFilters: ReceiveMessage's MessageAttributeNames
+// filters as recorded from SQS (LocalStack's AWS-validated
+// test_receive_message_message_attribute_names_filters).
+func TestMessageAttributeNameFilters(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("q", map[string]string{"VisibilityTimeout": "0"})
+	str := func(v string) sqsapi.MessageAttributeValue {
+		return sqsapi.MessageAttributeValue{DataType: p("String"), StringValue: p(v)}
+	}
+	f.send(u, "msg", func(in *sqsapi.SendMessageInput) {
+		in.MessageAttributes = map[string]sqsapi.MessageAttributeValue{"Help.Me": str("Me"), "Hello": str("There"), "General": str("Kenobi")}
+	})
+	for _, c := range []struct {
+		filter []string
+		want   string
+	}{
+		{nil, ""},
+		{[]string{"All"}, "General,Hello,Help.Me"},
+		{[]string{"*"}, "General,Hello,Help.Me"},
+		{[]string{".*"}, "General,Hello,Help.Me"},
+		{[]string{"Foo", "Help"}, ""},
+		{[]string{"Hello", "General"}, "General,Hello"},
+		{[]string{"Foo", "Hello"}, "Hello"},
+		{[]string{"Hel.*"}, "Hello,Help.Me"},
+		{[]string{"AWS."}, ""},
+	} {
+		got := f.receive(u, 1, func(in *sqsapi.ReceiveMessageInput) { in.MessageAttributeNames = c.filter })
+		var names []string
+		for n := range got[0].MessageAttributes {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if strings.Join(names, ",") != c.want {
+			t.Errorf("%v: %v, want %s", c.filter, names, c.want)
+		}
 	}
 }

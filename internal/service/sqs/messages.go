@@ -764,14 +764,15 @@ func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMess
 	return out
 }
 
-// attrWanted matches MessageAttributeNames: "All", ".*", "prefix.*" or an
-// exact name.
+// attrWanted matches MessageAttributeNames: "All", "*", ".*", "prefix.*"
+// (any name starting with prefix: "Hel.*" takes Hello and Help.Me, as on
+// SQS) or an exact name.
 func attrWanted(name string, patterns []string) bool {
 	for _, p := range patterns {
 		switch {
-		case p == "All" || p == ".*":
+		case p == "All" || p == ".*" || p == "*":
 			return true
-		case strings.HasSuffix(p, ".*") && strings.HasPrefix(name, strings.TrimSuffix(p, "*")):
+		case strings.HasSuffix(p, ".*") && strings.HasPrefix(name, strings.TrimSuffix(p, ".*")):
 			return true
 		case p == name:
 			return true
