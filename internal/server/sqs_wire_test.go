@@ -196,3 +196,34 @@ func TestSQSQueryWording(t *testing.T) {
 		t.Fatalf("JSON message %q", msg)
 	}
 }
+
+// TestSQSQueryAtQueueURL: query requests sent to a queue URL, as SQS
+// answers them (LocalStack's AWS-validated TestSqsQueryApi): the queue's
+// actions work without QueueUrl or Version; an unknown action, and
+// CreateQueue or ListQueues, are InvalidAction "... not valid for this
+// endpoint.".
+func TestSQSQueryAtQueueURL(t *testing.T) {
+	n := niwatest.Start(t)
+	if r, _ := sqsJSON(t, n, rootCreds, "CreateQueue", `{"QueueName":"atq"}`); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	at := func(params string) rawResponse {
+		return signed(t, n, time.Now(), rootCreds, "sqs", "GET", "/000000000000/atq?"+params, nil, "")
+	}
+	if r := at("Action=GetQueueAttributes&AttributeName.1=QueueArn"); r.status != 200 || !strings.Contains(r.body, "<Name>QueueArn</Name>") {
+		t.Fatalf("GetQueueAttributes: %d %s", r.status, r.body)
+	}
+	for _, action := range []string{"FooBar", "CreateQueue", "ListQueues"} {
+		r := at("Action=" + action + "&Version=2012-11-05&QueueName=other")
+		if msg := wantQueryErr(t, r, 400, "InvalidAction"); msg != "The action "+action+" is not valid for this endpoint." {
+			t.Errorf("%s: %q", action, msg)
+		}
+	}
+	if r := at("Action=GetQueueUrl&QueueName=atq"); r.status != 200 {
+		t.Fatalf("GetQueueUrl at a queue URL: %d %s", r.status, r.body)
+	}
+	r := at("Action=SendMessage")
+	if msg := wantQueryErr(t, r, 400, "MissingParameter"); msg != "The request must contain the parameter MessageBody." {
+		t.Fatalf("%q", msg)
+	}
+}
