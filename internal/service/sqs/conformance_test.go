@@ -473,3 +473,49 @@ func TestMessageAttributeNameFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageMoveTaskAnswers: StartMessageMoveTask, ListMessageMoveTasks
+// and CancelMessageMoveTask answers as recorded from SQS (LocalStack's
+// AWS-validated test_sqs_move_task): a completed task lists how many
+// messages it had to move; a handle that does not decode is
+// InvalidParameterValue; one naming a queue that does not exist, or a
+// task that does not run, ResourceNotFoundException (404).
+func TestMessageMoveTaskAnswers(t *testing.T) {
+	f := newFixture(t)
+	dlq := f.create("dlq", nil)
+	arn := "arn:aws:sqs:ap-northeast-1:" + account + ":dlq"
+	f.create("src", map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + arn + `","maxReceiveCount":1}`})
+	f.create("dest", nil)
+	f.send(dlq, "a")
+	f.send(dlq, "b")
+	start, err := f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: &arn,
+		DestinationArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":dest")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.ListMessageMoveTasks(f.ctx(), &sqsapi.ListMessageMoveTasksInput{SourceArn: &arn})
+	if err != nil || len(list.Results) != 1 {
+		t.Fatalf("%+v %v", list, err)
+	}
+	r := list.Results[0]
+	if *r.Status != "COMPLETED" || *r.ApproximateNumberOfMessagesMoved != 2 || r.ApproximateNumberOfMessagesToMove == nil ||
+		*r.ApproximateNumberOfMessagesToMove != 2 || r.TaskHandle != nil {
+		t.Fatalf("%+v", r)
+	}
+	_, err = f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: &arn, DestinationArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":nope")})
+	wantErr(t, err, "ResourceNotFoundException", "The resource that you specified for the DestinationArn parameter doesn't exist.")
+	if e := awserr.As(err); e.Code.Status != 404 {
+		t.Fatalf("status %d", e.Code.Status)
+	}
+
+	cancel := func(h string) error {
+		_, err := f.CancelMessageMoveTask(f.ctx(), &sqsapi.CancelMessageMoveTaskInput{TaskHandle: &h})
+		return err
+	}
+	wantErr(t, cancel("garbage"), "InvalidParameterValue", "Value for parameter TaskHandle is invalid.")
+	wantErr(t, cancel(*start.TaskHandle), "ResourceNotFoundException", "Task does not exist.")
+	if _, err := f.DeleteQueue(f.ctx(), &sqsapi.DeleteQueueInput{QueueUrl: &dlq}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, cancel(*start.TaskHandle), "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist.")
+}
