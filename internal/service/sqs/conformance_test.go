@@ -519,3 +519,52 @@ func TestMessageMoveTaskAnswers(t *testing.T) {
 	}
 	wantErr(t, cancel(*start.TaskHandle), "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist.")
 }
+
+// TestReceiveRequestAttemptId: a FIFO receive retried with the same
+// ReceiveRequestAttemptId within five minutes answers the same messages
+// and receipt handles, until one of them is deleted or has its
+// visibility changed; a standard queue ignores the id
+// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
+func TestReceiveRequestAttemptId(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("a.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+	for _, b := range []string{"m1", "m2", "m3"} {
+		f.send(u, b, func(in *sqsapi.SendMessageInput) { in.MessageGroupId = p("g") })
+	}
+	attempt := func(id string, max int32) []sqsapi.Message {
+		return f.receive(u, max, func(in *sqsapi.ReceiveMessageInput) { in.ReceiveRequestAttemptId = &id })
+	}
+	first := attempt("try-1", 2)
+	f.clock.Advance(10 * time.Second)
+	again := attempt("try-1", 2)
+	if len(again) != 2 || *again[0].ReceiptHandle != *first[0].ReceiptHandle || *again[1].ReceiptHandle != *first[1].ReceiptHandle {
+		t.Fatalf("retry: %v, first %v", bodies(again), bodies(first))
+	}
+	if again[0].Attributes["ApproximateReceiveCount"] != "1" {
+		t.Fatalf("a retry counted as a receive: %v", again[0].Attributes)
+	}
+	// The retry reset the visibility timeout (30 s from now).
+	f.clock.Advance(25 * time.Second)
+	if got := f.receive(u, 10); len(got) != 0 {
+		t.Fatalf("visible after a retry reset its timeout: %v", bodies(got))
+	}
+	// Deleting one of its messages ends the attempt.
+	if _, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: first[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	if got := attempt("try-1", 2); len(got) != 0 {
+		t.Fatalf("attempt retried after a delete: %v", bodies(got))
+	}
+	_, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, ReceiveRequestAttemptId: p(strings.Repeat("x", 129))})
+	wantErr(t, err, "InvalidParameterValue", "")
+
+	std := f.create("std", nil)
+	f.send(std, "s")
+	id := "same"
+	if got := f.receive(std, 1, func(in *sqsapi.ReceiveMessageInput) { in.ReceiveRequestAttemptId = &id }); len(got) != 1 {
+		t.Fatal("standard receive")
+	}
+	if got := f.receive(std, 1, func(in *sqsapi.ReceiveMessageInput) { in.ReceiveRequestAttemptId = &id }); len(got) != 0 {
+		t.Fatalf("a standard queue retried an attempt: %v", bodies(got))
+	}
+}

@@ -35,6 +35,10 @@ type message struct {
 	// LastReceive is when the current receipt handle was handed out: the
 	// start of the 12 hours a receive may keep the message invisible.
 	LastReceive time.Time `json:"lastReceive,omitzero"`
+	// Visibility is the timeout the latest receive set, to tell a
+	// message whose visibility was changed since (a receive attempt is
+	// not retried then).
+	Visibility time.Duration `json:"visibility,omitempty"`
 	// Receipt is the nonce of the current receipt handle.
 	Receipt  string `json:"receipt,omitempty"`
 	SenderID string `json:"sender"`
@@ -522,6 +526,9 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 			return nil, errInvalidParamValue.New("Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", wait)
 		}
 	}
+	if id := in.ReceiveRequestAttemptId; id != nil && (len(*id) > 128 || !printableASCII(*id)) {
+		return nil, errInvalidParamValue.New("Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.", *id)
+	}
 	if in.VisibilityTimeout != nil && (*in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200) {
 		return nil, errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *in.VisibilityTimeout)
 	}
@@ -586,6 +593,21 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			}
 		}
 		fifo := q.fifo()
+		attemptID := ""
+		if fifo && in.ReceiveRequestAttemptId != nil {
+			attemptID = *in.ReceiveRequestAttemptId
+		}
+		if attemptID != "" {
+			// A retry of a receive attempt within five minutes answers
+			// the same messages and receipt handles, with their
+			// visibility timeout reset, while none of them was deleted
+			// or had its visibility changed.
+			again, ok, err := s.retryAttempt(tx, ref, attemptID, in, now, vis)
+			if err != nil || ok {
+				out = again
+				return err
+			}
+		}
 		type put struct {
 			key string
 			m   message
@@ -615,6 +637,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			}
 			m.LastReceive = now
 			m.VisibleAt = now.Add(vis)
+			m.Visibility = vis
 			m.Receipt = newID()
 			puts = append(puts, put{k, m})
 			out = append(out, s.render(ref, m, k, in))
@@ -705,12 +728,57 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 				return err
 			}
 		}
+		if attemptID != "" && len(puts) > 0 {
+			a := attempt{Expires: now.Add(dedupWindow)}
+			for _, p := range puts {
+				a.Keys, a.Receipts = append(a.Keys, p.key), append(a.Receipts, p.m.Receipt)
+			}
+			return attempts.Put(tx, ref.scope, a, ref.name, attemptID)
+		}
 		return nil
 	})
 	for _, r := range dlqWake {
 		s.wake.broadcast(r)
 	}
 	return out, next, err
+}
+
+// attempt remembers what a FIFO ReceiveMessage with a
+// ReceiveRequestAttemptId returned, for five minutes.
+type attempt struct {
+	Keys     []string  `json:"keys"`
+	Receipts []string  `json:"receipts"`
+	Expires  time.Time `json:"expires"`
+}
+
+// retryAttempt answers a retried receive attempt: ok is false when there
+// is no live attempt, or one of its messages was deleted, changed its
+// visibility or was received again since.
+func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.ReceiveMessageInput, now time.Time, vis time.Duration) ([]sqsapi.Message, bool, error) {
+	a, found, err := attempts.Get(tx, ref.scope, ref.name, id)
+	if err != nil || !found || !a.Expires.After(now) {
+		return nil, false, err
+	}
+	msgs := make([]message, len(a.Keys))
+	for i, k := range a.Keys {
+		m, ok, err := messages.Get(tx, ref.scope, ref.name, k)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok || m.Receipt != a.Receipts[i] || !m.VisibleAt.After(now) || m.VisibleAt != m.LastReceive.Add(m.Visibility) {
+			return nil, false, nil
+		}
+		msgs[i] = m
+	}
+	out := make([]sqsapi.Message, len(msgs))
+	for i, m := range msgs {
+		m.VisibleAt, m.LastReceive, m.Visibility = now.Add(vis), now, vis
+		if err := messages.Put(tx, ref.scope, m, ref.name, a.Keys[i]); err != nil {
+			return nil, false, err
+		}
+		out[i] = s.render(ref, m, a.Keys[i], in)
+	}
+	return out, true, nil
 }
 
 // render turns a received message into the API shape, with the system

@@ -45,6 +45,7 @@ var (
 	messages = storage.NewTable[message]("msg")
 	dedups   = storage.NewTable[dedup]("dedup")
 	tasks    = storage.NewTable[moveTask]("movetask")
+	attempts = storage.NewTable[attempt]("attempt")
 )
 
 // attrSpec is one settable queue attribute: its default and how to check
@@ -363,6 +364,9 @@ func (s *SQS) DeleteQueue(ctx *request.Context, in *sqsapi.DeleteQueueInput) (*s
 			return err
 		}
 		if err := deleteAll(tx, dedups.Key(ref.scope, ref.name)); err != nil {
+			return err
+		}
+		if err := deleteAll(tx, attempts.Key(ref.scope, ref.name)); err != nil {
 			return err
 		}
 		return deleted.Put(tx, ref.scope, now, ref.name)
