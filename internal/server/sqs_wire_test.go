@@ -191,6 +191,14 @@ func TestSQSQueryWording(t *testing.T) {
 	if msg := wantQueryErr(t, qr, 400, "AWS.SimpleQueueService.NonExistentQueue"); msg != "The specified queue does not exist for this wsdl version." {
 		t.Fatalf("query message %q", msg)
 	}
+	// SQS's query errors carry an empty Detail (botocore reads it as
+	// None), authentication failures too.
+	if !strings.Contains(qr.body, "<Detail></Detail>") {
+		t.Fatalf("no Detail: %s", qr.body)
+	}
+	if r := sqsQuery(t, n, creds{"AKIAUNKNOWN000000000", "x", ""}, "ListQueues", nil); !strings.Contains(r.body, "<Detail></Detail>") {
+		t.Fatalf("no Detail: %s", r.body)
+	}
 	r, body := sqsJSON(t, n, rootCreds, "GetQueueUrl", `{"QueueName":"missing"}`)
 	if msg := wantSQSJSONErr(t, r, body, 400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"); msg != "The specified queue does not exist." {
 		t.Fatalf("JSON message %q", msg)

@@ -95,15 +95,19 @@ var (
 
 // QueryWording returns e as SQS's query front end words it, where that
 // differs from the JSON one: a queue that does not exist is "The
-// specified queue does not exist for this wsdl version." over query. The
-// query codec of the gateway's SQS twin applies it to every error.
+// specified queue does not exist for this wsdl version." over query, and
+// every error carries an empty <Detail/>. The query codec of the
+// gateway's SQS twin applies it to every error.
 func QueryWording(e *awserr.Error) *awserr.Error {
-	if e.Code.Code == errNonExistentQueue.Code {
-		c := *e
-		c.Message = "The specified queue does not exist for this wsdl version."
-		return &c
+	c := *e
+	c.Fields = map[string]any{"Detail": ""}
+	for k, v := range e.Fields {
+		c.Fields[k] = v
 	}
-	return e
+	if e.Code.Code == errNonExistentQueue.Code {
+		c.Message = "The specified queue does not exist for this wsdl version."
+	}
+	return &c
 }
 
 func queueMissing() error {
