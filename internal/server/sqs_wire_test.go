@@ -235,3 +235,17 @@ func TestSQSQueryAtQueueURL(t *testing.T) {
 		t.Fatalf("%q", msg)
 	}
 }
+
+// TestSQSEmptyBatch: a batch without entries is EmptyBatchRequest in both
+// protocols (botocore sends an empty list over query as
+// "SendMessageBatchRequestEntry=").
+func TestSQSEmptyBatch(t *testing.T) {
+	n := niwatest.Start(t)
+	if r, _ := sqsJSON(t, n, rootCreds, "CreateQueue", `{"QueueName":"eb"}`); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	r, body := sqsJSON(t, n, rootCreds, "SendMessageBatch", `{"QueueUrl":"eb","Entries":[]}`)
+	wantSQSJSONErr(t, r, body, 400, "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest")
+	qr := query(t, n, time.Now(), rootCreds, "sqs", "Action=SendMessageBatch&Version=2012-11-05&QueueUrl=eb&SendMessageBatchRequestEntry=")
+	wantQueryErr(t, qr, 400, "AWS.SimpleQueueService.EmptyBatchRequest")
+}
