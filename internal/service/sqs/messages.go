@@ -765,7 +765,7 @@ func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.Re
 		if err != nil {
 			return nil, false, err
 		}
-		if !ok || m.Receipt != a.Receipts[i] || !m.VisibleAt.After(now) || m.VisibleAt != m.LastReceive.Add(m.Visibility) {
+		if !ok || m.Receipt != a.Receipts[i] || !m.VisibleAt.After(now) || !m.VisibleAt.Equal(m.LastReceive.Add(m.Visibility)) {
 			return nil, false, nil
 		}
 		msgs[i] = m
