@@ -2,6 +2,7 @@ package sqs
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -567,4 +568,25 @@ func TestReceiveRequestAttemptId(t *testing.T) {
 	if got := f.receive(std, 1, func(in *sqsapi.ReceiveMessageInput) { in.ReceiveRequestAttemptId = &id }); len(got) != 0 {
 		t.Fatalf("a standard queue retried an attempt: %v", bodies(got))
 	}
+}
+
+// TestAddPermissionValidation: AddPermission takes SQS action names (or
+// "*") and labels of 1 to 80 alphanumeric characters, hyphens or
+// underscores; "SQS:SendMessage" is the policy spelling SQS refuses here.
+func TestAddPermissionValidation(t *testing.T) {
+	f := newFixture(t)
+	u := f.create("perm", nil)
+	add := func(label string, actions ...string) error {
+		_, err := f.AddPermission(f.ctx(), &sqsapi.AddPermissionInput{QueueUrl: &u, Label: &label, AWSAccountIds: []string{"111111111111"}, Actions: actions})
+		return err
+	}
+	for i, ok := range [][]string{{"SendMessage"}, {"*"}, {"ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes"}} {
+		if err := add(fmt.Sprintf("label_%d-ok", i), ok...); err != nil {
+			t.Fatalf("%v: %v", ok, err)
+		}
+	}
+	wantErr(t, add("x", "SQS:SendMessage"), "InvalidParameterValue",
+		"Value SQS:SendMessage for parameter ActionName is invalid. Reason: Please refer to the appropriate WSDL for a list of valid actions.")
+	wantErr(t, add("bad label!", "SendMessage"), "InvalidParameterValue", "")
+	wantErr(t, add(strings.Repeat("l", 81), "SendMessage"), "InvalidParameterValue", "")
 }

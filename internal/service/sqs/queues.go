@@ -3,6 +3,7 @@ package sqs
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -659,6 +660,17 @@ func (s *SQS) AddPermission(ctx *request.Context, in *sqsapi.AddPermissionInput)
 	if len(in.Actions) == 0 {
 		return nil, errMissingParam.New("The request must contain the parameter Actions.")
 	}
+	if !validLabel(*in.Label) {
+		return nil, errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.", *in.Label)
+	}
+	// An action is one of SQS's operation names or "*"; a prefixed
+	// "SQS:SendMessage" (the policy spelling) is refused as SQS does.
+	ops := sqsapi.Spec().Operations
+	for _, a := range in.Actions {
+		if a != "*" && !slices.Contains(ops, a) {
+			return nil, errInvalidParamValue.New("Value %s for parameter ActionName is invalid. Reason: Please refer to the appropriate WSDL for a list of valid actions.", a)
+		}
+	}
 	return &sqsapi.AddPermissionOutput{}, s.updateQueue(ctx, in.QueueUrl, func(q *queue) error {
 		if _, dup := q.Permissions[*in.Label]; dup {
 			return errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: Already exists.", *in.Label)
@@ -670,6 +682,12 @@ func (s *SQS) AddPermission(ctx *request.Context, in *sqsapi.AddPermissionInput)
 		q.Attrs["Policy"] = permissionsPolicy(q, queueRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: q.Name})
 		return nil
 	})
+}
+
+// validLabel reports whether l is an AddPermission label: 1 to 80
+// alphanumeric characters, hyphens or underscores.
+func validLabel(l string) bool {
+	return validQueueName(l, false)
 }
 
 // RemovePermission removes a labelled statement.
