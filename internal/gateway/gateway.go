@@ -23,6 +23,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -261,11 +262,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // isInternal reports whether r is for niwa's own endpoints: a /_niwa/
-// path on niwa's host. On a bucket's virtual host the same path is an
-// object key ("_niwa/health" is a valid key; "_niwa" is not a valid
-// bucket name, so path-style requests cannot collide).
+// path, or a LocalStack one (/_localstack/, /_aws/), on niwa's host. On a
+// bucket's virtual host the same path is an object key ("_niwa/health"
+// is a valid key; "_niwa", "_localstack" and "_aws" are not valid bucket
+// names, so path-style requests cannot collide).
 func (g *Gateway) isInternal(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/_niwa/") && g.hostBucket(r.Host) == ""
+	p := r.URL.Path
+	return (strings.HasPrefix(p, "/_niwa/") || isLocalStackPath(p)) && g.hostBucket(r.Host) == ""
 }
 
 // serve runs the pipeline for one service and returns the operation name.
@@ -508,6 +511,7 @@ type readCloser struct {
 // "<bucket>.s3-<region>.<suffix>". Bucket names may themselves contain
 // dots and "s3" ("logs.s3.backup"), so the service label is found from
 // the right: it is the last label, or the one before a region label.
+// The suffix may also be LocalStack's "localhost.localstack.cloud".
 // Website hosts ("<bucket>.s3-website-<region>.<suffix>",
 // "<bucket>.s3-website.<region>.<suffix>") name no bucket here: they are
 // the S3 website endpoint, not the API.
@@ -515,12 +519,11 @@ func (g *Gateway) hostBucket(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.ToLower(host)
-	suffix := "." + strings.ToLower(g.cfg.S3HostSuffix)
-	if !strings.HasSuffix(host, suffix) {
+	rest, ok := hostname.TrimSuffix(strings.ToLower(host), g.cfg.S3HostSuffix)
+	if !ok {
 		return ""
 	}
-	labels := strings.Split(strings.TrimSuffix(host, suffix), ".")
+	labels := strings.Split(rest, ".")
 	n := len(labels)
 	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
 	var i int // index of the service label
