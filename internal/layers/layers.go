@@ -97,7 +97,7 @@ func Niwa() []Layer {
 			Name: "platform",
 			Packages: []string{
 				"internal/awserr", "internal/checksum", "internal/clock", "internal/dns",
-				"internal/eventpattern", "internal/events", "internal/hostname",
+				"internal/events/...", "internal/hostname",
 				"internal/httpheader", "internal/iam", "internal/lambda/...", "internal/model",
 				"internal/request", "internal/sdkmodels", "internal/storage/...",
 			},

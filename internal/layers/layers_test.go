@@ -54,7 +54,7 @@ func TestNiwa(t *testing.T) {
 		"internal/service/s3":     "internal/api/s3",
 		"internal/gateway":        "internal/auth",
 		"cmd/niwa":                "internal/server",
-		"internal/service/lambda": "internal/eventpattern",
+		"internal/service/lambda": "internal/events/pattern",
 	} {
 		p, ok := seen[pkg]
 		if !ok {
@@ -141,7 +141,7 @@ func TestCheck(t *testing.T) {
 			[]string{"internal/newthing: in no layer"}},
 
 		{"service imports the platform, the codecs' runtime and its own API",
-			Package{Path: "internal/service/sqs", Imports: []string{"internal/storage", "internal/events", "internal/request", "internal/api", "internal/api/sqs", "internal/service/sqs/querymodel", "internal/eventpattern", "internal/hostname"}}, nil},
+			Package{Path: "internal/service/sqs", Imports: []string{"internal/storage", "internal/events", "internal/request", "internal/api", "internal/api/sqs", "internal/service/sqs/querymodel", "internal/events/pattern", "internal/hostname"}}, nil},
 		{"service subpackage imports its own API",
 			Package{Path: "internal/service/dynamodb/expr", Imports: []string{"internal/api/dynamodb", "internal/service/dynamodb/decimal"}}, nil},
 		{"dynamodb serves the streams API",
