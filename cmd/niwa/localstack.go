@@ -116,13 +116,13 @@ func fromLocalStack(getenv func(string) string) (localStackSettings, error) {
 		s.host, s.port, s.hasPort = host, port, true
 		s.from["host"], s.from["port"] = from, from
 		if len(addrs) > 1 {
-			note(slog.LevelWarn, from, "niwa listens on one address, the first; not on %s (niwa serves no HTTPS)", strings.Join(addrs[1:], ", "))
+			note(slog.LevelWarn, from, "niwa listens on one address, the first; %s not bound (niwa serves plain HTTP on one port)", strings.Join(addrs[1:], ", "))
 		}
 	}
 	if v, from := get("EDGE_BIND_HOST"); from != "" {
 		if s.from["host"] != "" {
 			if v != s.host {
-				return s, fmt.Errorf("%s=%q and %s=%q disagree on the address to listen on", s.from["host"], s.host, from, v)
+				return s, fmt.Errorf("%s sets host %q but %s=%q; niwa listens on one address", s.from["host"], s.host, from, v)
 			}
 		} else {
 			s.host = v
@@ -158,8 +158,11 @@ func fromLocalStack(getenv func(string) string) (localStackSettings, error) {
 	}
 
 	// Logging: LS_LOG, the finer setting, wins over DEBUG.
+	// DEBUG is a name other tools use too (Node's debug module reads
+	// DEBUG=app:*): a value that is no boolean is LocalStack's "off", and
+	// only worth a warning, never a refusal to start.
 	if on, set, from, err := boolean("DEBUG"); err != nil {
-		return s, err
+		note(slog.LevelWarn, from, "ignored: %v; LocalStack reads it as off", err)
 	} else if set && on {
 		s.logLevel = "debug"
 		s.from["log-level"] = from
@@ -199,7 +202,7 @@ func fromLocalStack(getenv func(string) string) (localStackSettings, error) {
 	}
 	for _, name := range []string{"LOCALSTACK_HOST", "HOSTNAME_EXTERNAL"} {
 		if _, from := get(name); from != "" {
-			note(slog.LevelWarn, from, "ignored: niwa builds the URLs it returns (SQS queue URLs, S3 locations, Lambda function URLs) from each request's Host, the name the client reached it by")
+			note(slog.LevelWarn, from, "ignored: niwa has no setting for the host in the URLs it returns; SQS queue URLs name each request's Host, the name the client reached niwa by")
 		}
 	}
 	if on, _, from, err := boolean("USE_SSL"); err != nil {

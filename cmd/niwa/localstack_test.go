@@ -41,7 +41,7 @@ func TestFromLocalStack(t *testing.T) {
 		{"GATEWAY_LISTEN bare host", map[string]string{"GATEWAY_LISTEN": "0.0.0.0"}, want{host: "0.0.0.0", port: 4566}, ""},
 		{"GATEWAY_LISTEN IPv6", map[string]string{"GATEWAY_LISTEN": "[::1]:4566"}, want{host: "::1", port: 4566}, ""},
 		{"GATEWAY_LISTEN with HTTPS port", map[string]string{"GATEWAY_LISTEN": "0.0.0.0:4566,0.0.0.0:443"},
-			want{host: "0.0.0.0", port: 4566, warn: []string{"not on 0.0.0.0:443"}}, ""},
+			want{host: "0.0.0.0", port: 4566, warn: []string{"0.0.0.0:443 not bound"}}, ""},
 		{"GATEWAY_LISTEN malformed", map[string]string{"GATEWAY_LISTEN": "0.0.0.0:http"}, want{}, `GATEWAY_LISTEN="0.0.0.0:http": port "http" is not a port number`},
 		{"GATEWAY_LISTEN out of range", map[string]string{"GATEWAY_LISTEN": ":70000"}, want{}, `port "70000" is not a port number`},
 		{"GATEWAY_LISTEN empty list", map[string]string{"GATEWAY_LISTEN": " , "}, want{}, "names no address"},
@@ -53,7 +53,7 @@ func TestFromLocalStack(t *testing.T) {
 			want{}, "GATEWAY_LISTEN sets port 4566 but EDGE_PORT=\"4567\" sets 4567; niwa listens on one port"},
 		{"EDGE_BIND_HOST", map[string]string{"EDGE_BIND_HOST": "0.0.0.0", "EDGE_PORT": "4566"}, want{host: "0.0.0.0", port: 4566}, ""},
 		{"EDGE_BIND_HOST conflicting with GATEWAY_LISTEN", map[string]string{"GATEWAY_LISTEN": "127.0.0.1:4566", "EDGE_BIND_HOST": "0.0.0.0"},
-			want{}, "disagree on the address"},
+			want{}, `GATEWAY_LISTEN sets host "127.0.0.1" but EDGE_BIND_HOST="0.0.0.0"; niwa listens on one address`},
 		{"PERSISTENCE", map[string]string{"PERSISTENCE": "1"}, want{port: -1, dataDir: "/var/lib/localstack/niwa"}, ""},
 		{"PERSISTENCE off", map[string]string{"PERSISTENCE": "0"}, want{port: -1}, ""},
 		{"PERSISTENCE prefixed", map[string]string{"LOCALSTACK_PERSISTENCE": "true"}, want{port: -1, dataDir: "/var/lib/localstack/niwa"}, ""},
@@ -61,6 +61,7 @@ func TestFromLocalStack(t *testing.T) {
 		{"DATA_DIR", map[string]string{"DATA_DIR": "/tmp/localstack/data"}, want{port: -1, warn: []string{"LocalStack 2 removed it"}}, ""},
 		{"DEBUG", map[string]string{"DEBUG": "1"}, want{port: -1, logLevel: "debug"}, ""},
 		{"DEBUG off", map[string]string{"DEBUG": "0"}, want{port: -1}, ""},
+		{"DEBUG of another tool", map[string]string{"DEBUG": "express:*"}, want{port: -1, warn: []string{`DEBUG="express:*" is not a boolean`}}, ""},
 		{"LS_LOG wins over DEBUG", map[string]string{"DEBUG": "1", "LS_LOG": "warning"}, want{port: -1, logLevel: "warn"}, ""},
 		{"LS_LOG trace", map[string]string{"LS_LOG": "trace"}, want{port: -1, logLevel: "debug", info: []string{"no trace level"}}, ""},
 		{"LS_LOG error", map[string]string{"LS_LOG": "ERROR"}, want{port: -1, logLevel: "error"}, ""},
@@ -242,4 +243,26 @@ func TestLocalStackEnvRefused(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", c.env, code, out.String(), errb.String(), c.msg)
 		}
 	}
+}
+
+// FuzzFromLocalStack: any values of the listen variables either parse to
+// a port niwa can bind or are refused; nothing panics.
+func FuzzFromLocalStack(f *testing.F) {
+	f.Add("0.0.0.0:4566,0.0.0.0:443", "4566", "0.0.0.0", "debug")
+	f.Add(":4566", "", "", "trace")
+	f.Add("[::1]:0", "x", "::1", "")
+	f.Add("4566", "70000", "", "WARNING")
+	f.Fuzz(func(t *testing.T, listen, edgePort, bindHost, lsLog string) {
+		env := map[string]string{"GATEWAY_LISTEN": listen, "EDGE_PORT": edgePort, "EDGE_BIND_HOST": bindHost, "LS_LOG": lsLog}
+		s, err := fromLocalStack(func(k string) string { return env[k] })
+		if err != nil {
+			return
+		}
+		if s.hasPort && (s.port < 0 || s.port > 65535) {
+			t.Fatalf("port %d accepted from %v", s.port, env)
+		}
+		if s.logLevel != "" && s.logLevel != "debug" && s.logLevel != "info" && s.logLevel != "warn" && s.logLevel != "error" {
+			t.Fatalf("log level %q accepted from %v", s.logLevel, env)
+		}
+	})
 }
