@@ -96,10 +96,10 @@ func Niwa() []Layer {
 			// loader, the handler context, shared parsers.
 			Name: "platform",
 			Packages: []string{
-				"internal/awserr", "internal/checksum", "internal/clock", "internal/dns",
+				"internal/awserr", "internal/awsid", "internal/checksum", "internal/clock", "internal/dns",
 				"internal/events/...", "internal/hostname",
 				"internal/httpheader", "internal/iam", "internal/lambda/...", "internal/model",
-				"internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 			},
 		},
 		{
