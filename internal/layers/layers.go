@@ -107,6 +107,8 @@ func Niwa() []Layer {
 			Name:      "protocol",
 			Packages:  []string{"internal/protocol/...", "internal/api"},
 			MayImport: []string{"platform"},
+			// The runtime's external tests bind real generated APIs.
+			XTestMayImport: []string{"api"},
 		},
 		{
 			// Generated APIs, one unit per AWS API.

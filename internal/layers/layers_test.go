@@ -152,6 +152,11 @@ func TestCheck(t *testing.T) {
 			Package{Path: "internal/server", Imports: []string{"internal/gateway", "internal/audit", "internal/service/s3", "internal/auth"}}, nil},
 		{"wiring's external tests start a niwa",
 			Package{Path: "internal/server", XTestImports: []string{"niwatest", "internal/server"}}, nil},
+		{"the APIs' runtime tests bind a generated API",
+			Package{Path: "internal/api", XTestImports: []string{"internal/api/sts"}}, nil},
+		{"the APIs' runtime imports a generated API outside its tests",
+			Package{Path: "internal/api", Imports: []string{"internal/api/sts"}},
+			[]string{"internal/api imports internal/api/sts", "protocol layer never imports the api layer above it"}},
 		{"e2e imports the platform",
 			Package{Path: "e2e/s3", Imports: []string{"e2e/framework", "internal/checksum", "niwatest"}}, nil},
 	}
