@@ -261,3 +261,36 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestModuleDirective(t *testing.T) {
+	for _, tt := range []struct {
+		gomod, want string
+		ok          bool
+	}{
+		{"module example.com/m\n\ngo 1.22\n", "example.com/m", true},
+		{"// comment\nmodule \"example.com/q\" // the module\n", "example.com/q", true},
+		{"module\n", "", false},
+		{"go 1.22\n", "", false},
+		{"module \"\"\n", "", false},
+	} {
+		got, ok := moduleDirective([]byte(tt.gomod))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("moduleDirective(%q) = %q, %v; want %q, %v", tt.gomod, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func FuzzModuleDirective(f *testing.F) {
+	f.Add([]byte("module example.com/m\n"))
+	f.Add([]byte("module \"a b\" // c\n"))
+	f.Fuzz(func(t *testing.T, gomod []byte) {
+		got, ok := moduleDirective(gomod)
+		if ok != (got != "") {
+			t.Fatalf("moduleDirective(%q) = %q, %v", gomod, got, ok)
+		}
+		// Unquoted, the path is one field, comment removed.
+		if ok && !strings.ContainsAny(string(gomod), "\"`") && (strings.ContainsAny(got, " \t\r\n") || strings.Contains(got, "//")) {
+			t.Fatalf("moduleDirective(%q) = %q", gomod, got)
+		}
+	})
+}
