@@ -138,7 +138,7 @@ func TestFromLocalStack(t *testing.T) {
 
 // TestLocalStackEnvServe: a docker-compose environment written for
 // LocalStack starts niwa where it asked, logs what it applied and what it
-// ignores once, and prints LocalStack's "Ready." line for wait loops.
+// ignores once.
 func TestLocalStackEnvServe(t *testing.T) {
 	clearEnv(t)
 	port := freePort(t)
@@ -157,14 +157,14 @@ func TestLocalStackEnvServe(t *testing.T) {
 		}
 	}()
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(stdout.String(), "Ready.\n") {
+	for !strings.Contains(stderr.String(), `"msg":"niwa ready"`) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no Ready. line; stdout %q, stderr:\n%s", stdout, stderr)
+			t.Fatalf("no niwa ready record; stdout %q, stderr:\n%s", stdout, stderr)
 		}
 		time.Sleep(5 * time.Millisecond) // waiting for a real listener, not for time to pass
 	}
-	if stdout.String() != "Ready.\n" {
-		t.Errorf("stdout %q, want just LocalStack's Ready. line", stdout)
+	if stdout.String() != "" {
+		t.Errorf("stdout %q with JSON logs, want nothing (every line a log reader sees is JSON)", stdout)
 	}
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://127.0.0.1:" + strconv.Itoa(port) + "/_localstack/health")
 	if err != nil {
@@ -265,4 +265,31 @@ func FuzzFromLocalStack(f *testing.F) {
 			t.Fatalf("log level %q accepted from %v", s.logLevel, env)
 		}
 	})
+}
+
+// TestReadyLine: with text logs niwa prints LocalStack's "Ready." line on
+// standard output, alone, once it serves, for wait loops written for
+// LocalStack (testcontainers' log wait, grep '^Ready\.').
+func TestReadyLine(t *testing.T) {
+	clearEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--port", "0", "--dns-port", "0"}, stdout, stderr) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d:\n%s", code, stderr)
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "Ready.\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no Ready. line; stdout %q, stderr:\n%s", stdout, stderr)
+		}
+		time.Sleep(5 * time.Millisecond) // waiting for a real listener, not for time to pass
+	}
+	if stdout.String() != "Ready.\n" {
+		t.Errorf("stdout %q, want just LocalStack's Ready. line", stdout)
+	}
 }
