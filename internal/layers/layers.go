@@ -100,6 +100,9 @@ func Niwa() []Layer {
 				"internal/events/...", "internal/hostname",
 				"internal/httpheader", "internal/iam", "internal/lambda/...", "internal/model",
 				"internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				// The harness of service unit tests (memory store, fake
+				// clock, contexts), from branch kit: platform only.
+				"internal/servicetest",
 			},
 		},
 		{
