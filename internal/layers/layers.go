@@ -151,6 +151,10 @@ func Niwa() []Layer {
 			OwnAPI:    "api",
 			// One service answers both DynamoDB APIs from one store.
 			Shares: map[string][]string{"dynamodb": {"dynamodbstreams"}},
+			// A service's external tests (package s3_test) may start a
+			// whole niwa through niwatest and drive it with an SDK, as a
+			// client would; they reach into nothing else above.
+			XTestMayImport: []string{"entry"},
 		},
 		{
 			// Explicit wiring of everything below.

@@ -109,9 +109,12 @@ func TestCheck(t *testing.T) {
 		{"service test imports the gateway",
 			Package{Path: "internal/service/s3", XTestImports: []string{"internal/gateway"}},
 			[]string{"internal/service/s3 (external test) imports internal/gateway"}},
-		{"service external test imports niwatest",
-			Package{Path: "internal/service/s3", XTestImports: []string{"niwatest"}},
-			[]string{"internal/service/s3 (external test) imports niwatest", "entry layer above it"}},
+		{"service in-package test imports niwatest",
+			Package{Path: "internal/service/s3", Imports: []string{"niwatest"}},
+			[]string{"internal/service/s3 imports niwatest", "entry layer above it"}},
+		{"service external test imports the wiring",
+			Package{Path: "internal/service/s3", XTestImports: []string{"internal/server"}},
+			[]string{"internal/service/s3 (external test) imports internal/server", "wiring layer above it"}},
 		{"platform imports a service",
 			Package{Path: "internal/storage", Imports: []string{"internal/service/s3"}},
 			[]string{"internal/storage imports internal/service/s3", "platform layer never imports the service layer above it"}},
@@ -150,6 +153,8 @@ func TestCheck(t *testing.T) {
 			Package{Path: "internal/gateway", Imports: []string{"internal/auth", "internal/api/s3", "internal/protocol/codecs", "internal/hostname"}}, nil},
 		{"wiring imports everything below",
 			Package{Path: "internal/server", Imports: []string{"internal/gateway", "internal/audit", "internal/service/s3", "internal/auth"}}, nil},
+		{"service external test drives a niwa through niwatest",
+			Package{Path: "internal/service/s3", XTestImports: []string{"niwatest", "internal/api/s3"}}, nil},
 		{"wiring's external tests start a niwa",
 			Package{Path: "internal/server", XTestImports: []string{"niwatest", "internal/server"}}, nil},
 		{"the APIs' runtime tests bind a generated API",
@@ -183,7 +188,7 @@ func TestCheck(t *testing.T) {
 
 // TestLoad reads a small module whose service imports the gateway in its
 // code, another service in a file built only on Windows, auth in an
-// in-package test and a binary in its external test; testdata, vendor and
+// in-package test and the wiring in its external test; testdata, vendor and
 // a nested module are not part of it.
 func TestLoad(t *testing.T) {
 	mod, pkgs, err := Load(filepath.Join("testdata", "mod"))
@@ -196,7 +201,7 @@ func TestLoad(t *testing.T) {
 	want := []Package{
 		{Path: "cmd/x", Imports: []string{"internal/service/a"}, XTestImports: []string{}},
 		{Path: "internal/gateway", Imports: []string{}, XTestImports: []string{}},
-		{Path: "internal/service/a", Imports: []string{"internal/auth", "internal/gateway", "internal/service/b"}, XTestImports: []string{"cmd/x"}},
+		{Path: "internal/service/a", Imports: []string{"internal/auth", "internal/gateway", "internal/service/b"}, XTestImports: []string{"internal/server"}},
 		{Path: "internal/service/b", Imports: []string{"."}, XTestImports: []string{}},
 	}
 	if !reflect.DeepEqual(pkgs, want) {
@@ -210,7 +215,7 @@ func TestLoad(t *testing.T) {
 		"internal/service/a imports internal/gateway",
 		"internal/service/a imports internal/auth",
 		"internal/service/a imports internal/service/b",
-		"internal/service/a (external test) imports cmd/x",
+		"internal/service/a (external test) imports internal/server",
 	} {
 		found := false
 		for _, m := range msgs {

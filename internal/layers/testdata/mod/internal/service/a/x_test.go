@@ -1,3 +1,3 @@
 package a_test
 
-import _ "example.com/m/cmd/x"
+import _ "example.com/m/internal/server"
