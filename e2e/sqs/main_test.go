@@ -1,7 +1,6 @@
-// Package sqssns holds the end-to-end tests of SQS and SNS: queues, topics, subscriptions and
-// delivery between them.
+// Package sqs holds the end-to-end tests of SQS: queues and messages over both of its protocols (JSON and query), durability.
 // The harness is e2e/framework.
-package sqssns
+package sqs
 
 import (
 	"testing"
