@@ -36,8 +36,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 

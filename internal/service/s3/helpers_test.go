@@ -3,6 +3,7 @@ package s3
 import (
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -97,3 +98,14 @@ func (t0ctx) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (t0ctx) Done() <-chan struct{}       { return nil }
 func (t0ctx) Err() error                  { return nil }
 func (t0ctx) Value(any) any               { return nil }
+
+// rawRoute is a route as internal/server hands it to the gateway.
+type rawRoute struct {
+	Match   func(*http.Request) bool
+	Handler http.Handler
+}
+
+// websiteRoute is the website endpoint's route, as internal/server makes it.
+func (f *fixture) websiteRoute() rawRoute {
+	return rawRoute{Match: f.s.MatchWebsite, Handler: f.s.WebsiteHandler()}
+}

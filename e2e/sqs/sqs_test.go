@@ -1,4 +1,4 @@
-package sqssns
+package sqs
 
 import (
 	"context"
