@@ -23,20 +23,7 @@ var update = flag.Bool("update", false, "rewrite docs/services.md from the opera
 // `go test ./internal/server -run TestServicesDoc -update` after adding
 // operations.
 func TestServicesDoc(t *testing.T) {
-	backend, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	b, err := buildServices(&deps{
-		backend: backend, codecs: codecs.New(), bus: events.New(), clock: clock.Real{},
-		log: slog.New(slog.DiscardHandler), endpoint: func() string { return "" },
-		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
+	b := wiredServices(t)
 	var doc bytes.Buffer
 	doc.WriteString(`# Services
 
@@ -82,5 +69,41 @@ the service and operation, never a silent success.
 	got, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(got, doc.Bytes()) {
 		t.Fatalf("docs/services.md is stale: run go test ./internal/server -run TestServicesDoc -update")
+	}
+}
+
+// wiredServices builds every service as the server wires it, on memory
+// storage, closed when the test ends.
+func wiredServices(t *testing.T) *built {
+	t.Helper()
+	backend, err := storage.Open(storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { backend.Close() })
+	b, err := buildServices(&deps{
+		backend: backend, codecs: codecs.New(), bus: events.New(), clock: clock.Real{},
+		log: slog.New(slog.DiscardHandler), endpoint: func() string { return "" },
+		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.close() })
+	return b
+}
+
+// TestHandlersBind fails on a handler method that is named after an
+// operation of its service but whose signature does not bind: Bind would
+// skip it and the operation would answer NotImplemented without a word.
+func TestHandlersBind(t *testing.T) {
+	b := wiredServices(t)
+	if len(b.services) == 0 {
+		t.Fatal("no services wired")
+	}
+	for _, s := range b.services {
+		for _, err := range s.Spec.Unbound(s.Impl) {
+			t.Error(err)
+		}
 	}
 }
