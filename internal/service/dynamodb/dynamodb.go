@@ -233,5 +233,3 @@ func exprErr(err error) error {
 	}
 	return err
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -17,7 +18,7 @@ func createTable(t testing.TB, svc *DynamoDB, ctx *request.Context, name string,
 		KeySchema:            []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}, {AttributeName: sp("sk"), KeyType: sp("RANGE")}},
 	}
 	if stream != "" {
-		in.StreamSpecification = &dynamodbapi.StreamSpecification{StreamEnabled: ptr(true), StreamViewType: sp(stream)}
+		in.StreamSpecification = &dynamodbapi.StreamSpecification{StreamEnabled: ptr.To(true), StreamViewType: sp(stream)}
 	}
 	if _, err := svc.CreateTable(ctx, in); err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestConditionFailureReturnsOldItem(t *testing.T) {
 func TestTTLDeletesWithServiceIdentity(t *testing.T) {
 	svc, clk, ctx := newTestService(t)
 	createTable(t, svc, ctx, "t", "OLD_IMAGE")
-	if _, err := svc.UpdateTimeToLive(ctx, &dynamodbapi.UpdateTimeToLiveInput{TableName: sp("t"), TimeToLiveSpecification: &dynamodbapi.TimeToLiveSpecification{Enabled: ptr(true), AttributeName: sp("exp")}}); err != nil {
+	if _, err := svc.UpdateTimeToLive(ctx, &dynamodbapi.UpdateTimeToLiveInput{TableName: sp("t"), TimeToLiveSpecification: &dynamodbapi.TimeToLiveSpecification{Enabled: ptr.To(true), AttributeName: sp("exp")}}); err != nil {
 		t.Fatal(err)
 	}
 	for i, exp := range []int64{t0.Unix() + 30, t0.Unix() + 3600} {

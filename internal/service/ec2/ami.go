@@ -5,6 +5,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
@@ -41,23 +42,23 @@ func publicImage(im images.Image) ec2api.Image {
 		size = 30
 	}
 	out := ec2api.Image{
-		Architecture: ptr(im.Architecture), CreationDate: ptr(im.Created), ImageId: ptr(im.ID), ImageLocation: ptr(im.Owner + "/" + im.Name),
-		ImageType: ptr("machine"), Public: ptr(true), OwnerId: ptr(im.Owner), PlatformDetails: ptr(im.PlatformDetails), UsageOperation: ptr("RunInstances"),
-		State: ptr("available"), Description: ptr(im.Description), EnaSupport: ptr(im.ENA), Hypervisor: ptr("xen"), Name: ptr(im.Name),
-		RootDeviceName: ptr(im.RootDevice), RootDeviceType: ptr("ebs"), SriovNetSupport: ptr("simple"), VirtualizationType: ptr("hvm"),
-		BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr(im.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr(true), SnapshotId: ptr(im.SnapshotID),
-			VolumeSize: ptr(size), VolumeType: ptr("gp2"), Encrypted: ptr(false)}}},
-		ProductCodes: []ec2api.ProductCode{}, Tags: []ec2api.Tag{}, DeprecationTime: ptr(deprecation(im.Created)),
+		Architecture: ptr.To(im.Architecture), CreationDate: ptr.To(im.Created), ImageId: ptr.To(im.ID), ImageLocation: ptr.To(im.Owner + "/" + im.Name),
+		ImageType: ptr.To("machine"), Public: ptr.To(true), OwnerId: ptr.To(im.Owner), PlatformDetails: ptr.To(im.PlatformDetails), UsageOperation: ptr.To("RunInstances"),
+		State: ptr.To("available"), Description: ptr.To(im.Description), EnaSupport: ptr.To(im.ENA), Hypervisor: ptr.To("xen"), Name: ptr.To(im.Name),
+		RootDeviceName: ptr.To(im.RootDevice), RootDeviceType: ptr.To("ebs"), SriovNetSupport: ptr.To("simple"), VirtualizationType: ptr.To("hvm"),
+		BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr.To(im.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr.To(true), SnapshotId: ptr.To(im.SnapshotID),
+			VolumeSize: ptr.To(size), VolumeType: ptr.To("gp2"), Encrypted: ptr.To(false)}}},
+		ProductCodes: []ec2api.ProductCode{}, Tags: []ec2api.Tag{}, DeprecationTime: ptr.To(deprecation(im.Created)),
 	}
 	if im.Alias != "" {
-		out.ImageOwnerAlias = ptr(im.Alias)
+		out.ImageOwnerAlias = ptr.To(im.Alias)
 	}
 	if im.Platform == "windows" {
-		out.Platform = ptr("windows")
-		out.UsageOperation = ptr("RunInstances:0002")
+		out.Platform = ptr.To("windows")
+		out.UsageOperation = ptr.To("RunInstances:0002")
 	}
 	if im.BootMode != "" {
-		out.BootMode = ptr(im.BootMode)
+		out.BootMode = ptr.To(im.BootMode)
 	}
 	return out
 }
@@ -205,25 +206,25 @@ func (s *EC2) CreateImage(ctx *request.Context, in *ec2api.CreateImageRequest) (
 		if v, ok, _ := volumes.table.Get(tx, sc, r.RootVolume); ok {
 			size = i32(v.Size)
 		}
-		if err := snapshots.put(tx, sc, snap, ec2api.Snapshot{SnapshotId: ptr(snap), VolumeId: ptr(r.RootVolume), VolumeSize: ptr(size), State: ptr("completed"), Progress: ptr("100%"),
-			StartTime: ptr(ctx.Now().UTC()), OwnerId: ptr(ctx.Account), Encrypted: ptr(false), StorageTier: ptr("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot")),
-			Description: ptr("Created by CreateImage(" + r.ID + ") for " + id)}); err != nil {
+		if err := snapshots.put(tx, sc, snap, ec2api.Snapshot{SnapshotId: ptr.To(snap), VolumeId: ptr.To(r.RootVolume), VolumeSize: ptr.To(size), State: ptr.To("completed"), Progress: ptr.To("100%"),
+			StartTime: ptr.To(ctx.Now().UTC()), OwnerId: ptr.To(ctx.Account), Encrypted: ptr.To(false), StorageTier: ptr.To("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot")),
+			Description: ptr.To("Created by CreateImage(" + r.ID + ") for " + id)}); err != nil {
 			return err
 		}
-		im := ec2api.Image{ImageId: ptr(id), Name: in.Name, Description: in.Description, Architecture: ptr(r.Architecture), CreationDate: ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
-			ImageLocation: ptr(ctx.Account + "/" + str(in.Name)), ImageType: ptr("machine"), Public: ptr(false), OwnerId: ptr(ctx.Account), State: ptr("available"),
-			EnaSupport: ptr(r.EnaSupport), Hypervisor: ptr("xen"), RootDeviceName: ptr(r.RootDevice), RootDeviceType: ptr("ebs"), VirtualizationType: ptr("hvm"),
-			PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
-			BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr(r.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr(true), SnapshotId: ptr(snap), VolumeSize: ptr(size), VolumeType: ptr("gp2"), Encrypted: ptr(false)}}}}
+		im := ec2api.Image{ImageId: ptr.To(id), Name: in.Name, Description: in.Description, Architecture: ptr.To(r.Architecture), CreationDate: ptr.To(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
+			ImageLocation: ptr.To(ctx.Account + "/" + str(in.Name)), ImageType: ptr.To("machine"), Public: ptr.To(false), OwnerId: ptr.To(ctx.Account), State: ptr.To("available"),
+			EnaSupport: ptr.To(r.EnaSupport), Hypervisor: ptr.To("xen"), RootDeviceName: ptr.To(r.RootDevice), RootDeviceType: ptr.To("ebs"), VirtualizationType: ptr.To("hvm"),
+			PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
+			BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr.To(r.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr.To(true), SnapshotId: ptr.To(snap), VolumeSize: ptr.To(size), VolumeType: ptr.To("gp2"), Encrypted: ptr.To(false)}}}}
 		if r.Platform == "windows" {
-			im.Platform, im.PlatformDetails, im.UsageOperation = ptr("windows"), ptr("Windows"), ptr("RunInstances:0002")
+			im.Platform, im.PlatformDetails, im.UsageOperation = ptr.To("windows"), ptr.To("Windows"), ptr.To("RunInstances:0002")
 		}
 		if r.SriovNetSupport != "" {
-			im.SriovNetSupport = ptr(r.SriovNetSupport)
+			im.SriovNetSupport = ptr.To(r.SriovNetSupport)
 		}
 		return userImages.put(tx, sc, id, im)
 	})
-	return answer(&ec2api.CreateImageResult{ImageId: ptr(id)}, err)
+	return answer(&ec2api.CreateImageResult{ImageId: ptr.To(id)}, err)
 }
 
 // RegisterImage registers an AMI from a root snapshot.
@@ -256,17 +257,17 @@ func (s *EC2) RegisterImage(ctx *request.Context, in *ec2api.RegisterImageReques
 		if bdm == nil {
 			bdm = []ec2api.BlockDeviceMapping{}
 		}
-		im := ec2api.Image{ImageId: ptr(id), Name: in.Name, Description: in.Description, Architecture: ptr(arch), CreationDate: ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
-			ImageLocation: ptr(str(in.ImageLocation)), ImageType: ptr("machine"), Public: ptr(false), OwnerId: ptr(ctx.Account), State: ptr("available"),
-			EnaSupport: ptr(boolv(in.EnaSupport)), Hypervisor: ptr("xen"), RootDeviceName: ptr(root), RootDeviceType: ptr("ebs"), VirtualizationType: ptr("hvm"),
-			PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
+		im := ec2api.Image{ImageId: ptr.To(id), Name: in.Name, Description: in.Description, Architecture: ptr.To(arch), CreationDate: ptr.To(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
+			ImageLocation: ptr.To(str(in.ImageLocation)), ImageType: ptr.To("machine"), Public: ptr.To(false), OwnerId: ptr.To(ctx.Account), State: ptr.To("available"),
+			EnaSupport: ptr.To(boolv(in.EnaSupport)), Hypervisor: ptr.To("xen"), RootDeviceName: ptr.To(root), RootDeviceType: ptr.To("ebs"), VirtualizationType: ptr.To("hvm"),
+			PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
 			BlockDeviceMappings: bdm, SriovNetSupport: in.SriovNetSupport, KernelId: in.KernelId, RamdiskId: in.RamdiskId, BootMode: in.BootMode}
 		if in.ImageLocation == nil {
-			im.ImageLocation = ptr(ctx.Account + "/" + str(in.Name))
+			im.ImageLocation = ptr.To(ctx.Account + "/" + str(in.Name))
 		}
 		return userImages.put(tx, sc, id, im)
 	})
-	return answer(&ec2api.RegisterImageResult{ImageId: ptr(id)}, err)
+	return answer(&ec2api.RegisterImageResult{ImageId: ptr.To(id)}, err)
 }
 
 // DeregisterImage removes one of the account's AMIs.
@@ -322,9 +323,9 @@ func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2
 			source = im
 		}
 		cp := source
-		cp.ImageId, cp.Name, cp.OwnerId, cp.Public, cp.ImageOwnerAlias = ptr(id), in.Name, ptr(ctx.Account), ptr(false), nil
-		cp.CreationDate = ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
-		cp.ImageLocation = ptr(ctx.Account + "/" + str(in.Name))
+		cp.ImageId, cp.Name, cp.OwnerId, cp.Public, cp.ImageOwnerAlias = ptr.To(id), in.Name, ptr.To(ctx.Account), ptr.To(false), nil
+		cp.CreationDate = ptr.To(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+		cp.ImageLocation = ptr.To(ctx.Account + "/" + str(in.Name))
 		cp.DeprecationTime = nil
 		if in.Description != nil {
 			cp.Description = in.Description
@@ -335,5 +336,5 @@ func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2
 		}
 		return userImages.put(tx, sc, id, cp)
 	})
-	return answer(&ec2api.CopyImageResult{ImageId: ptr(id)}, err)
+	return answer(&ec2api.CopyImageResult{ImageId: ptr.To(id)}, err)
 }

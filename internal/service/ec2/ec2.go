@@ -29,6 +29,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -104,8 +105,6 @@ func newID(prefix string) string {
 	_, _ = rand.Read(b[:])
 	return prefix + "-" + hex.EncodeToString(b[:])[:17]
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func str(p *string) string {
 	if p == nil {
@@ -287,7 +286,7 @@ func describe[T any](s *EC2, ctx *request.Context, r resource[T], p page, keep f
 		var lastKey string
 		return r.table.List(tx, sc, nil, opts, func(k []string, v T) bool {
 			if limit > 0 && len(out) == limit {
-				next = ptr(encodeToken(lastKey))
+				next = ptr.To(encodeToken(lastKey))
 				return false
 			}
 			lastKey = k[0]
@@ -326,12 +325,12 @@ func mergeTags(cur, add []ec2api.Tag) []ec2api.Tag {
 		replaced := false
 		for i := range cur {
 			if str(cur[i].Key) == str(t.Key) {
-				cur[i].Value = ptr(str(t.Value))
+				cur[i].Value = ptr.To(str(t.Value))
 				replaced = true
 			}
 		}
 		if !replaced {
-			cur = append(cur, ec2api.Tag{Key: ptr(str(t.Key)), Value: ptr(str(t.Value))})
+			cur = append(cur, ec2api.Tag{Key: ptr.To(str(t.Key)), Value: ptr.To(str(t.Value))})
 		}
 	}
 	sort.SliceStable(cur, func(i, j int) bool { return str(cur[i].Key) < str(cur[j].Key) })

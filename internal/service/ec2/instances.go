@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -79,7 +80,7 @@ func stateCode(state string) int32 {
 }
 
 func stateOf(name string) *ec2api.InstanceState {
-	return &ec2api.InstanceState{Code: ptr(stateCode(name)), Name: ptr(name)}
+	return &ec2api.InstanceState{Code: ptr.To(stateCode(name)), Name: ptr.To(name)}
 }
 
 func instanceARN(sc storage.Scope, id string) string {
@@ -201,54 +202,54 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		tags = []ec2api.Tag{}
 	}
 	o := ec2api.Instance{
-		AmiLaunchIndex: ptr(r.LaunchIndex), ImageId: ptr(r.ImageID), InstanceId: ptr(r.ID), InstanceType: ptr(r.InstanceType),
-		LaunchTime: ptr(r.LaunchTime.UTC()), Monitoring: &ec2api.Monitoring{State: ptr(map[bool]string{true: "enabled", false: "disabled"}[r.Monitoring])},
-		Placement:    &ec2api.Placement{AvailabilityZone: ptr(r.AZ), GroupName: ptr(""), Tenancy: ptr(r.Tenancy)},
-		ProductCodes: []ec2api.ProductCode{}, State: stateOf(r.State), StateTransitionReason: ptr(r.TransitionMsg),
-		Architecture: ptr(r.Architecture), ClientToken: ptr(r.ClientToken), EbsOptimized: ptr(r.EbsOptimized), EnaSupport: ptr(r.EnaSupport),
-		Hypervisor: ptr("xen"), RootDeviceName: ptr(r.RootDevice), RootDeviceType: ptr("ebs"), SecurityGroups: []ec2api.GroupIdentifier{},
-		SourceDestCheck: ptr(r.SourceDestCheck), Tags: tags, VirtualizationType: ptr("hvm"), BlockDeviceMappings: []ec2api.InstanceBlockDeviceMapping{},
+		AmiLaunchIndex: ptr.To(r.LaunchIndex), ImageId: ptr.To(r.ImageID), InstanceId: ptr.To(r.ID), InstanceType: ptr.To(r.InstanceType),
+		LaunchTime: ptr.To(r.LaunchTime.UTC()), Monitoring: &ec2api.Monitoring{State: ptr.To(map[bool]string{true: "enabled", false: "disabled"}[r.Monitoring])},
+		Placement:    &ec2api.Placement{AvailabilityZone: ptr.To(r.AZ), GroupName: ptr.To(""), Tenancy: ptr.To(r.Tenancy)},
+		ProductCodes: []ec2api.ProductCode{}, State: stateOf(r.State), StateTransitionReason: ptr.To(r.TransitionMsg),
+		Architecture: ptr.To(r.Architecture), ClientToken: ptr.To(r.ClientToken), EbsOptimized: ptr.To(r.EbsOptimized), EnaSupport: ptr.To(r.EnaSupport),
+		Hypervisor: ptr.To("xen"), RootDeviceName: ptr.To(r.RootDevice), RootDeviceType: ptr.To("ebs"), SecurityGroups: []ec2api.GroupIdentifier{},
+		SourceDestCheck: ptr.To(r.SourceDestCheck), Tags: tags, VirtualizationType: ptr.To("hvm"), BlockDeviceMappings: []ec2api.InstanceBlockDeviceMapping{},
 		NetworkInterfaces: []ec2api.InstanceNetworkInterface{}, ElasticGpuAssociations: []ec2api.ElasticGpuAssociation{},
-		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr(int32(1)), ThreadsPerCore: ptr(int32(2))},
-		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr("open")},
-		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr(false)},
-		MetadataOptions:                  &ec2api.InstanceMetadataOptionsResponse{State: ptr("applied"), HttpTokens: ptr("optional"), HttpPutResponseHopLimit: ptr(int32(1)), HttpEndpoint: ptr("enabled"), HttpProtocolIpv6: ptr("disabled"), InstanceMetadataTags: ptr("disabled")},
-		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr(false)}, PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), UsageOperationUpdateTime: ptr(r.LaunchTime.UTC()),
-		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr("ip-name"), EnableResourceNameDnsARecord: ptr(false), EnableResourceNameDnsAAAARecord: ptr(false)},
-		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr("default")}, CurrentInstanceBootMode: ptr("legacy-bios"),
-		PrivateDnsName: ptr(""), PublicDnsName: ptr(""),
+		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr.To(int32(1)), ThreadsPerCore: ptr.To(int32(2))},
+		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr.To("open")},
+		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr.To(false)},
+		MetadataOptions:                  &ec2api.InstanceMetadataOptionsResponse{State: ptr.To("applied"), HttpTokens: ptr.To("optional"), HttpPutResponseHopLimit: ptr.To(int32(1)), HttpEndpoint: ptr.To("enabled"), HttpProtocolIpv6: ptr.To("disabled"), InstanceMetadataTags: ptr.To("disabled")},
+		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
+		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
+		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To("default")}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
+		PrivateDnsName: ptr.To(""), PublicDnsName: ptr.To(""),
 	}
 	if r.SriovNetSupport != "" {
-		o.SriovNetSupport = ptr(r.SriovNetSupport)
+		o.SriovNetSupport = ptr.To(r.SriovNetSupport)
 	}
 	if r.Platform == "windows" {
-		o.Platform = ptr("windows")
-		o.PlatformDetails = ptr("Windows")
-		o.UsageOperation = ptr("RunInstances:0002")
+		o.Platform = ptr.To("windows")
+		o.PlatformDetails = ptr.To("Windows")
+		o.UsageOperation = ptr.To("RunInstances:0002")
 	}
 	if r.KeyName != "" {
-		o.KeyName = ptr(r.KeyName)
+		o.KeyName = ptr.To(r.KeyName)
 	}
 	if r.Kernel != "" {
-		o.KernelId = ptr(r.Kernel)
+		o.KernelId = ptr.To(r.Kernel)
 	}
 	if r.Ramdisk != "" {
-		o.RamdiskId = ptr(r.Ramdisk)
+		o.RamdiskId = ptr.To(r.Ramdisk)
 	}
 	if r.IamProfileArn != "" {
-		o.IamInstanceProfile = &ec2api.IamInstanceProfile{Arn: ptr(r.IamProfileArn), Id: ptr(r.IamProfileID)}
+		o.IamInstanceProfile = &ec2api.IamInstanceProfile{Arn: ptr.To(r.IamProfileArn), Id: ptr.To(r.IamProfileID)}
 	}
 	if r.StateReason != "" {
-		o.StateReason = &ec2api.StateReason{Code: ptr(r.StateReason), Message: ptr(r.StateReasonMsg)}
+		o.StateReason = &ec2api.StateReason{Code: ptr.To(r.StateReason), Message: ptr.To(r.StateReasonMsg)}
 	}
 	if r.State == "terminated" {
 		return o
 	}
-	o.SubnetId, o.VpcId = ptr(r.SubnetID), ptr(r.VpcID)
+	o.SubnetId, o.VpcId = ptr.To(r.SubnetID), ptr.To(r.VpcID)
 	for _, v := range r.Volumes {
 		status := "attached"
-		o.BlockDeviceMappings = append(o.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{DeviceName: ptr(v.Device), Ebs: &ec2api.EbsInstanceBlockDevice{
-			AttachTime: ptr(v.AttachTime.UTC()), DeleteOnTermination: ptr(v.DeleteOnTermination), Status: ptr(status), VolumeId: ptr(v.VolumeID)}})
+		o.BlockDeviceMappings = append(o.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{DeviceName: ptr.To(v.Device), Ebs: &ec2api.EbsInstanceBlockDevice{
+			AttachTime: ptr.To(v.AttachTime.UTC()), DeleteOnTermination: ptr.To(v.DeleteOnTermination), Status: ptr.To(status), VolumeId: ptr.To(v.VolumeID)}})
 	}
 	ids := []extraENI{{ID: r.ENI, DeviceIndex: 0}}
 	ids = append(ids, r.ExtraENIs...)
@@ -265,7 +266,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		}
 		if e.Attachment != nil {
 			ni.Attachment = &ec2api.InstanceNetworkInterfaceAttachment{AttachTime: e.Attachment.AttachTime, AttachmentId: e.Attachment.AttachmentId,
-				DeleteOnTermination: e.Attachment.DeleteOnTermination, DeviceIndex: e.Attachment.DeviceIndex, Status: e.Attachment.Status, NetworkCardIndex: ptr(int32(0))}
+				DeleteOnTermination: e.Attachment.DeleteOnTermination, DeviceIndex: e.Attachment.DeviceIndex, Status: e.Attachment.Status, NetworkCardIndex: ptr.To(int32(0))}
 		}
 		var assoc *ec2api.InstanceNetworkInterfaceAssociation
 		if e.Association != nil {
@@ -273,7 +274,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 			if e.Association.AllocationId != nil {
 				owner = sc.Account
 			}
-			assoc = &ec2api.InstanceNetworkInterfaceAssociation{IpOwnerId: ptr(owner), PublicDnsName: e.Association.PublicDnsName, PublicIp: e.Association.PublicIp}
+			assoc = &ec2api.InstanceNetworkInterfaceAssociation{IpOwnerId: ptr.To(owner), PublicDnsName: e.Association.PublicDnsName, PublicIp: e.Association.PublicIp}
 			ni.Association = assoc
 		}
 		for _, p := range e.PrivateIpAddresses {
@@ -291,7 +292,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 			o.PrivateDnsName = e.PrivateDnsName
 			if e.Association != nil {
 				o.PublicIpAddress = e.Association.PublicIp
-				o.PublicDnsName = ptr("")
+				o.PublicDnsName = ptr.To("")
 				if v, ok, _ := vpcs.table.Get(tx, sc, r.VpcID); ok && v.DNSHostnames {
 					o.PublicDnsName = e.Association.PublicDnsName
 				}
@@ -365,7 +366,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				}
 			}
 			if len(same) > 0 {
-				res = ec2api.Reservation{ReservationId: ptr(same[0].ReservationID), OwnerId: ptr(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
+				res = ec2api.Reservation{ReservationId: ptr.To(same[0].ReservationID), OwnerId: ptr.To(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
 				for i := range same {
 					res.Instances = append(res.Instances, s.instanceOut(tx, sc, &same[i]))
 				}
@@ -454,7 +455,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 		}
 		if len(groups) == 0 {
-			groups = []ec2api.GroupIdentifier{{GroupId: ptr(v.DefaultSG), GroupName: ptr("default")}}
+			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
 		assignPublic := boolv(sub.MapPublicIpOnLaunch)
 		if nis != nil && nis.AssociatePublicIpAddress != nil {
@@ -475,7 +476,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			profileID = "AIPA" + strings.ToUpper(newID("x")[2:19])
 		}
 		resID := newID("r")
-		res = ec2api.Reservation{ReservationId: ptr(resID), OwnerId: ptr(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
+		res = ec2api.Reservation{ReservationId: ptr.To(resID), OwnerId: ptr.To(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
 		instTags := tagsFor(in.TagSpecifications, "instance")
 		volTags := tagsFor(in.TagSpecifications, "volume")
 		for n := int32(0); n < maxC; n++ {
@@ -489,14 +490,14 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return err
 			}
 			eni := s.newENIRecord(ctx, eniID, sub, ip, "", "interface", groups)
-			eni.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr(newID("eni-attach")), AttachTime: ptr(now), DeleteOnTermination: ptr(true), DeviceIndex: ptr(int32(0)),
-				NetworkCardIndex: ptr(int32(0)), InstanceId: ptr(id), InstanceOwnerId: ptr(ctx.Account), Status: ptr("attached")}
+			eni.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr.To(newID("eni-attach")), AttachTime: ptr.To(now), DeleteOnTermination: ptr.To(true), DeviceIndex: ptr.To(int32(0)),
+				NetworkCardIndex: ptr.To(int32(0)), InstanceId: ptr.To(id), InstanceOwnerId: ptr.To(ctx.Account), Status: ptr.To("attached")}
 			if assignPublic {
 				pub, err := newPublicIP(tx, sc, eniID)
 				if err != nil {
 					return err
 				}
-				eni.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr("amazon"), PublicIp: ptr(pub), PublicDnsName: ptr(publicDNS(ctx.Region, pub))}
+				eni.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr.To("amazon"), PublicIp: ptr.To(pub), PublicDnsName: ptr.To(publicDNS(ctx.Region, pub))}
 				eni.PrivateIpAddresses[0].Association = eni.Association
 			}
 			if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
@@ -510,9 +511,9 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			if img.Platform == "windows" {
 				size = 30
 			}
-			if err := volumes.put(tx, sc, volID, ec2api.Volume{VolumeId: ptr(volID), Size: ptr(size), AvailabilityZone: sub.AvailabilityZone, State: ptr("in-use"),
-				CreateTime: ptr(now), VolumeType: ptr("gp2"), Iops: ptr(int32(100)), Encrypted: ptr(false), SnapshotId: ptr(img.SnapshotID), MultiAttachEnabled: ptr(false),
-				Tags: nonNilTags(volTags), Attachments: []ec2api.VolumeAttachment{{VolumeId: ptr(volID), InstanceId: ptr(id), Device: ptr(img.RootDevice), State: ptr("attached"), AttachTime: ptr(now), DeleteOnTermination: ptr(true)}}}); err != nil {
+			if err := volumes.put(tx, sc, volID, ec2api.Volume{VolumeId: ptr.To(volID), Size: ptr.To(size), AvailabilityZone: sub.AvailabilityZone, State: ptr.To("in-use"),
+				CreateTime: ptr.To(now), VolumeType: ptr.To("gp2"), Iops: ptr.To(int32(100)), Encrypted: ptr.To(false), SnapshotId: ptr.To(img.SnapshotID), MultiAttachEnabled: ptr.To(false),
+				Tags: nonNilTags(volTags), Attachments: []ec2api.VolumeAttachment{{VolumeId: ptr.To(volID), InstanceId: ptr.To(id), Device: ptr.To(img.RootDevice), State: ptr.To("attached"), AttachTime: ptr.To(now), DeleteOnTermination: ptr.To(true)}}}); err != nil {
 				return err
 			}
 			rec := instanceRecord{
@@ -615,7 +616,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 				continue
 			}
 			if limit > 0 && count == limit {
-				out.NextToken = ptr(encodeToken(recs[i-1].ID))
+				out.NextToken = ptr.To(encodeToken(recs[i-1].ID))
 				break
 			}
 			count++
@@ -623,7 +624,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 			if !ok {
 				j = len(out.Reservations)
 				byRes[r.ReservationID] = j
-				out.Reservations = append(out.Reservations, ec2api.Reservation{ReservationId: ptr(r.ReservationID), OwnerId: ptr(r.Owner), Groups: []ec2api.GroupIdentifier{}})
+				out.Reservations = append(out.Reservations, ec2api.Reservation{ReservationId: ptr.To(r.ReservationID), OwnerId: ptr.To(r.Owner), Groups: []ec2api.GroupIdentifier{}})
 			}
 			out.Reservations[j].Instances = append(out.Reservations[j].Instances, o)
 		}
@@ -706,7 +707,7 @@ func (s *EC2) changeState(ctx *request.Context, dry *bool, ids []string, op stri
 			if next != "" {
 				cur = next
 			}
-			changes = append(changes, ec2api.InstanceStateChange{InstanceId: ptr(r.ID), PreviousState: stateOf(prev), CurrentState: stateOf(cur)})
+			changes = append(changes, ec2api.InstanceStateChange{InstanceId: ptr.To(r.ID), PreviousState: stateOf(prev), CurrentState: stateOf(cur)})
 			if next == "" {
 				continue
 			}
@@ -762,7 +763,7 @@ func (s *EC2) assignPublicOnStart(tx storage.Tx, ctx *request.Context, r *instan
 	if err != nil {
 		return err
 	}
-	e.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr("amazon"), PublicIp: ptr(pub), PublicDnsName: ptr(publicDNS(ctx.Region, pub))}
+	e.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr.To("amazon"), PublicIp: ptr.To(pub), PublicDnsName: ptr.To(publicDNS(ctx.Region, pub))}
 	if len(e.PrivateIpAddresses) > 0 {
 		e.PrivateIpAddresses[0].Association = e.Association
 	}
@@ -849,13 +850,13 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 			status = "ok"
 		}
 		summary := func() *ec2api.InstanceStatusSummary {
-			sm := &ec2api.InstanceStatusSummary{Status: ptr(status), Details: []ec2api.InstanceStatusDetails{}}
+			sm := &ec2api.InstanceStatusSummary{Status: ptr.To(status), Details: []ec2api.InstanceStatusDetails{}}
 			if status != "not-applicable" {
-				sm.Details = []ec2api.InstanceStatusDetails{{Name: ptr("reachability"), Status: ptr("passed")}}
+				sm.Details = []ec2api.InstanceStatusDetails{{Name: ptr.To("reachability"), Status: ptr.To("passed")}}
 			}
 			return sm
 		}
-		st := ec2api.InstanceStatus{AvailabilityZone: ptr(r.AZ), InstanceId: ptr(r.ID), InstanceState: stateOf(r.State), InstanceStatus: summary(), SystemStatus: summary(), Events: []ec2api.InstanceStatusEvent{}}
+		st := ec2api.InstanceStatus{AvailabilityZone: ptr.To(r.AZ), InstanceId: ptr.To(r.ID), InstanceState: stateOf(r.State), InstanceStatus: summary(), SystemStatus: summary(), Events: []ec2api.InstanceStatusEvent{}}
 		if filter.Match(in.Filters, doc(&st)) {
 			out.InstanceStatuses = append(out.InstanceStatuses, st)
 		}
@@ -877,13 +878,13 @@ func (s *EC2) GetConsoleOutput(ctx *request.Context, in *ec2api.GetConsoleOutput
 	if err != nil {
 		return nil, err
 	}
-	out := &ec2api.GetConsoleOutputResult{InstanceId: ptr(r.ID), Timestamp: ptr(ctx.Now().UTC())}
+	out := &ec2api.GetConsoleOutputResult{InstanceId: ptr.To(r.ID), Timestamp: ptr.To(ctx.Now().UTC())}
 	if r.State == "pending" {
 		return out, nil
 	}
 	log := fmt.Sprintf("[    0.000000] Linux version (niwa simulated instance %s)\n[    0.100000] Command line: root=%s\nCloud-init v. 22.2.2 running 'init' at %s. Up 3.00 seconds.\nci-info: eth0: %s\n%s login:\n",
 		r.ID, r.RootDevice, r.LaunchTime.UTC().Format(time.RFC1123), r.SubnetID, r.ID)
-	out.Output = ptr(base64.StdEncoding.EncodeToString([]byte(log)))
+	out.Output = ptr.To(base64.StdEncoding.EncodeToString([]byte(log)))
 	return out, nil
 }
 
@@ -986,7 +987,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		case "sourceDestCheck":
 			r.SourceDestCheck = c.value == "true"
 			if e, ok, _ := enis.table.Get(tx, sc, r.ENI); ok {
-				e.SourceDestCheck = ptr(r.SourceDestCheck)
+				e.SourceDestCheck = ptr.To(r.SourceDestCheck)
 				if err := enis.put(tx, sc, r.ENI, e); err != nil {
 					return err
 				}
@@ -1035,12 +1036,12 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 		if err != nil {
 			return err
 		}
-		bv := func(b bool) *ec2api.AttributeBooleanValue { return &ec2api.AttributeBooleanValue{Value: ptr(b)} }
+		bv := func(b bool) *ec2api.AttributeBooleanValue { return &ec2api.AttributeBooleanValue{Value: ptr.To(b)} }
 		sv := func(v string) *ec2api.AttributeValue {
 			if v == "" {
 				return &ec2api.AttributeValue{}
 			}
-			return &ec2api.AttributeValue{Value: ptr(v)}
+			return &ec2api.AttributeValue{Value: ptr.To(v)}
 		}
 		switch str(in.Attribute) {
 		case "instanceType":
@@ -1076,7 +1077,7 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 		case "enaSupport":
 			out.EnaSupport = bv(r.EnaSupport)
 		case "enclaveOptions":
-			out.EnclaveOptions = &ec2api.EnclaveOptions{Enabled: ptr(false)}
+			out.EnclaveOptions = &ec2api.EnclaveOptions{Enabled: ptr.To(false)}
 		default:
 			return errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", str(in.Attribute))
 		}

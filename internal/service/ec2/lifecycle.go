@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -179,7 +180,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 	}
 	for _, x := range r.ExtraENIs {
 		if e, ok, _ := enis.table.Get(tx, sc, x.ID); ok {
-			e.Attachment, e.Status = nil, ptr("available")
+			e.Attachment, e.Status = nil, ptr.To("available")
 			if err := enis.put(tx, sc, x.ID, e); err != nil {
 				return err
 			}
@@ -198,7 +199,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 			continue
 		}
 		vol.Attachments = nil
-		vol.State = ptr("available")
+		vol.State = ptr.To("available")
 		if err := volumes.put(tx, sc, v.VolumeID, vol); err != nil {
 			return err
 		}

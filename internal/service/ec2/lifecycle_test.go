@@ -5,6 +5,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
 )
 
@@ -91,7 +92,7 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	f.clock.Advance(5 * time.Second)
 	f.expectState(id, "running")
 
-	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), DisableApiTermination: &ec2api.AttributeBooleanValue{Value: ptr(true)}}))
+	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), DisableApiTermination: &ec2api.AttributeBooleanValue{Value: ptr.To(true)}}))
 	_, err = f.TerminateInstances(f.ctx, &ec2api.TerminateInstancesRequest{InstanceIds: []string{id}})
 	wantErr(t, err, "OperationNotPermitted", "")
 	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), Attribute: s("disableApiTermination"), Value: s("false")}))
@@ -235,7 +236,7 @@ func TestRunInstancesErrors(t *testing.T) {
 		{"unknown subnet", ec2api.RunInstancesRequest{ImageId: s(ami), SubnetId: s("subnet-0123456789abcdef0"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidSubnetID.NotFound", "The subnet ID 'subnet-0123456789abcdef0' does not exist"},
 		{"bad user data", ec2api.RunInstancesRequest{ImageId: s(ami), UserData: s("not base64!"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidParameterValue", "Invalid BASE64 encoding of user data."},
 		{"min over max", ec2api.RunInstancesRequest{ImageId: s(ami), MinCount: n32(3), MaxCount: n32(2)}, "InvalidParameterValue", ""},
-		{"dry run", ec2api.RunInstancesRequest{ImageId: s(ami), MinCount: n32(1), MaxCount: n32(1), DryRun: ptr(true)}, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."},
+		{"dry run", ec2api.RunInstancesRequest{ImageId: s(ami), MinCount: n32(1), MaxCount: n32(1), DryRun: ptr.To(true)}, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

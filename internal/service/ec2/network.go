@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -99,9 +100,9 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		rt = ec2api.RouteTable{RouteTableId: ptr(id), VpcId: in.VpcId, OwnerId: ptr(ctx.Account), Tags: tags, Associations: []ec2api.RouteTableAssociation{}, PropagatingVgws: []ec2api.PropagatingVgw{}}
+		rt = ec2api.RouteTable{RouteTableId: ptr.To(id), VpcId: in.VpcId, OwnerId: ptr.To(ctx.Account), Tags: tags, Associations: []ec2api.RouteTableAssociation{}, PropagatingVgws: []ec2api.PropagatingVgw{}}
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
-			rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: a.CidrBlock, GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")})
+			rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: a.CidrBlock, GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
 		}
 		return routeTables.put(tx, sc, id, rt)
 	})
@@ -138,12 +139,12 @@ func (s *EC2) DescribeRouteTables(ctx *request.Context, in *ec2api.DescribeRoute
 func (s *EC2) effectiveRoutes(tx storage.Tx, sc storage.Scope, now time.Time, rt ec2api.RouteTable) []ec2api.Route {
 	out := make([]ec2api.Route, 0, len(rt.Routes))
 	for _, r := range rt.Routes {
-		r.State = ptr(s.routeState(tx, sc, now, str(rt.VpcId), r))
+		r.State = ptr.To(s.routeState(tx, sc, now, str(rt.VpcId), r))
 		out = append(out, r)
 	}
 	for _, pv := range rt.PropagatingVgws {
 		for _, p := range vgwPaths(tx, sc, str(pv.GatewayId)) {
-			out = append(out, ec2api.Route{DestinationCidrBlock: ptr(p.cidr), GatewayId: pv.GatewayId, Origin: ptr("EnableVgwRoutePropagation"), State: ptr("active")})
+			out = append(out, ec2api.Route{DestinationCidrBlock: ptr.To(p.cidr), GatewayId: pv.GatewayId, Origin: ptr.To("EnableVgwRoutePropagation"), State: ptr.To("active")})
 		}
 	}
 	return out
@@ -207,7 +208,7 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 // routeTarget reads the target of a CreateRoute/ReplaceRoute into r and
 // checks that it exists and belongs to the table's VPC.
 func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2api.CreateRouteRequest) (ec2api.Route, error) {
-	r := ec2api.Route{Origin: ptr("CreateRoute"), State: ptr("active")}
+	r := ec2api.Route{Origin: ptr.To("CreateRoute"), State: ptr.To("active")}
 	n := 0
 	set := func(p *string) bool {
 		if p != nil && *p != "" {
@@ -222,7 +223,7 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 	}
 	if set(in.GatewayId) {
 		gw := *in.GatewayId
-		r.GatewayId = ptr(gw)
+		r.GatewayId = ptr.To(gw)
 		switch {
 		case len(gw) > 4 && gw[:4] == "igw-":
 			g, err := igws.get(tx, sc, gw)
@@ -272,8 +273,8 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 			return r, err
 		}
 		r.InstanceId = in.InstanceId
-		r.InstanceOwnerId = ptr(sc.Account)
-		r.NetworkInterfaceId = ptr(i.ENI)
+		r.InstanceOwnerId = ptr.To(sc.Account)
+		r.NetworkInterfaceId = ptr.To(i.ENI)
 	}
 	if set(in.VpcEndpointId) {
 		if _, err := vpcEndpoints.get(tx, sc, *in.VpcEndpointId); err != nil {
@@ -335,11 +336,11 @@ func routeMatches(r ec2api.Route, kind, dest string) bool {
 func setDest(r *ec2api.Route, kind, dest string) {
 	switch kind {
 	case "cidr":
-		r.DestinationCidrBlock = ptr(dest)
+		r.DestinationCidrBlock = ptr.To(dest)
 	case "ipv6":
-		r.DestinationIpv6CidrBlock = ptr(dest)
+		r.DestinationIpv6CidrBlock = ptr.To(dest)
 	default:
-		r.DestinationPrefixListId = ptr(dest)
+		r.DestinationPrefixListId = ptr.To(dest)
 	}
 }
 
@@ -376,7 +377,7 @@ func (s *EC2) CreateRoute(ctx *request.Context, in *ec2api.CreateRouteRequest) (
 		rt.Routes = append(rt.Routes, r)
 		return nil
 	})
-	return answer(&ec2api.CreateRouteResult{Return: ptr(true)}, err)
+	return answer(&ec2api.CreateRouteResult{Return: ptr.To(true)}, err)
 }
 
 // ReplaceRoute changes the target of an existing route.
@@ -388,7 +389,7 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 			}
 			var r ec2api.Route
 			if boolv(in.LocalTarget) {
-				r = ec2api.Route{GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}
+				r = ec2api.Route{GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")}
 			} else {
 				var err error
 				r, err = routeTarget(tx, sc, *rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
@@ -397,7 +398,7 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 				if err != nil {
 					return err
 				}
-				r.Origin = ptr("ReplaceRoute")
+				r.Origin = ptr.To("ReplaceRoute")
 			}
 			setDest(&r, kind, dest)
 			rt.Routes[i] = r
@@ -438,7 +439,7 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 		if err != nil {
 			return err
 		}
-		a := ec2api.RouteTableAssociation{Main: ptr(false), RouteTableAssociationId: ptr(assoc), RouteTableId: in.RouteTableId, AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}
+		a := ec2api.RouteTableAssociation{Main: ptr.To(false), RouteTableAssociationId: ptr.To(assoc), RouteTableId: in.RouteTableId, AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}
 		switch {
 		case in.SubnetId != nil:
 			sub, err := subnets.get(tx, sc, *in.SubnetId)
@@ -463,7 +464,7 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 		rt.Associations = append(rt.Associations, a)
 		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
 	})
-	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
+	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr.To(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}, err)
 }
 
 // explicitAssociation returns the table explicitly associated with a
@@ -547,7 +548,7 @@ func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.Repl
 		if str(old.RouteTableId) == str(target.RouteTableId) {
 			target = old
 		}
-		a.RouteTableAssociationId = ptr(newAssoc)
+		a.RouteTableAssociationId = ptr.To(newAssoc)
 		a.RouteTableId = in.RouteTableId
 		target.Associations = append(target.Associations, a)
 		if boolv(a.Main) {
@@ -562,7 +563,7 @@ func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.Repl
 		}
 		return routeTables.put(tx, sc, str(in.RouteTableId), target)
 	})
-	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
+	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr.To(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}, err)
 }
 
 // DeleteRouteTable deletes a table with no subnet associations that is
@@ -622,7 +623,7 @@ func (s *EC2) CreateInternetGateway(ctx *request.Context, in *ec2api.CreateInter
 	if tags == nil {
 		tags = []ec2api.Tag{}
 	}
-	g := ec2api.InternetGateway{InternetGatewayId: ptr(id), OwnerId: ptr(ctx.Account), Tags: tags, Attachments: []ec2api.InternetGatewayAttachment{}}
+	g := ec2api.InternetGateway{InternetGatewayId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: tags, Attachments: []ec2api.InternetGatewayAttachment{}}
 	if err := s.store.Update(func(tx storage.Tx) error { return igws.put(tx, scope(ctx), id, g) }); err != nil {
 		return nil, err
 	}
@@ -657,7 +658,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 				return errAlreadyAssociated.New("Network %s already has an internet gateway attached", vpc)
 			}
 		}
-		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: ptr(vpc)}}
+		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr.To("available"), VpcId: ptr.To(vpc)}}
 		return igws.put(tx, sc, id, g)
 	})
 	return answer(&ec2api.AttachInternetGatewayOutput{}, err)
@@ -746,9 +747,9 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 		if err != nil {
 			return err
 		}
-		addr := ec2api.NatGatewayAddress{NetworkInterfaceId: ptr(eniID), PrivateIp: ptr(ip), IsPrimary: ptr(true), Status: ptr("succeeded")}
+		addr := ec2api.NatGatewayAddress{NetworkInterfaceId: ptr.To(eniID), PrivateIp: ptr.To(ip), IsPrimary: ptr.To(true), Status: ptr.To("succeeded")}
 		eni := s.newENIRecord(ctx, eniID, sub, ip, "Interface for NAT Gateway "+id, "nat_gateway", nil)
-		eni.RequesterManaged = ptr(true)
+		eni.RequesterManaged = ptr.To(true)
 		if conn == "public" {
 			a, err := addresses.get(tx, sc, *in.AllocationId)
 			if err != nil {
@@ -758,12 +759,12 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 				return code("Resource.AlreadyAssociated").New("Elastic IP address [%s] is already associated", *in.AllocationId)
 			}
 			assoc := newID("eipassoc")
-			a.AssociationId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = ptr(assoc), ptr(eniID), ptr(ip), ptr(ctx.Account)
+			a.AssociationId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = ptr.To(assoc), ptr.To(eniID), ptr.To(ip), ptr.To(ctx.Account)
 			if err := addresses.put(tx, sc, *in.AllocationId, a); err != nil {
 				return err
 			}
-			addr.AllocationId, addr.PublicIp, addr.AssociationId = in.AllocationId, a.PublicIp, ptr(assoc)
-			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr(assoc), IpOwnerId: ptr(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr(publicDNS(ctx.Region, str(a.PublicIp)))}
+			addr.AllocationId, addr.PublicIp, addr.AssociationId = in.AllocationId, a.PublicIp, ptr.To(assoc)
+			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, str(a.PublicIp)))}
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
 		if err := enis.put(tx, sc, eniID, eni); err != nil {
@@ -773,8 +774,8 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		n = ec2api.NatGateway{NatGatewayId: ptr(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr("pending"), ConnectivityType: ptr(conn),
-			CreateTime: ptr(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
+		n = ec2api.NatGateway{NatGatewayId: ptr.To(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr.To("pending"), ConnectivityType: ptr.To(conn),
+			CreateTime: ptr.To(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
 		return nats.put(tx, sc, id, n)
 	})
 	return answer(&ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, err)
@@ -788,7 +789,7 @@ func (s *EC2) DescribeNatGateways(ctx *request.Context, in *ec2api.DescribeNatGa
 	}
 	now := ctx.Now()
 	keep := func(n *ec2api.NatGateway) bool {
-		n.State = ptr(natState(*n, now, s.opts.NatDelay))
+		n.State = ptr.To(natState(*n, now, s.opts.NatDelay))
 		return n.DeleteTime == nil || now.Sub(*n.DeleteTime) < time.Hour
 	}
 	recs, next, err := describe(s, ctx, nats, page{ids: in.NatGatewayIds, filters: in.Filter, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
@@ -811,7 +812,7 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 		if !ok || n.DeleteTime != nil {
 			return errNatNotFound.New("The Nat Gateway %s was not found", id)
 		}
-		n.DeleteTime = ptr(ctx.Now().UTC())
+		n.DeleteTime = ptr.To(ctx.Now().UTC())
 		for _, a := range n.NatGatewayAddresses {
 			if a.AllocationId != nil {
 				if e, ok, _ := addresses.table.Get(tx, sc, *a.AllocationId); ok {
@@ -864,7 +865,7 @@ func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRe
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		a = ec2api.Address{AllocationId: ptr(id), PublicIp: ptr(ip), Domain: ptr("vpc"), PublicIpv4Pool: ptr("amazon"), NetworkBorderGroup: ptr(ctx.Region), Tags: tags}
+		a = ec2api.Address{AllocationId: ptr.To(id), PublicIp: ptr.To(ip), Domain: ptr.To("vpc"), PublicIpv4Pool: ptr.To("amazon"), NetworkBorderGroup: ptr.To(ctx.Region), Tags: tags}
 		return addresses.put(tx, sc, id, a)
 	})
 	if err != nil {
@@ -949,11 +950,11 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		if in.PrivateIpAddress != nil {
 			priv = *in.PrivateIpAddress
 		}
-		a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress = ptr(assoc), ptr(eniID), ptr(ctx.Account), ptr(priv)
+		a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress = ptr.To(assoc), ptr.To(eniID), ptr.To(ctx.Account), ptr.To(priv)
 		if eni.Attachment != nil {
 			a.InstanceId = eni.Attachment.InstanceId
 		}
-		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr(assoc), IpOwnerId: ptr(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr(publicDNS(ctx.Region, str(a.PublicIp)))}
+		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, str(a.PublicIp)))}
 		if len(eni.PrivateIpAddresses) > 0 {
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
@@ -962,7 +963,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		return addresses.put(tx, sc, str(a.AllocationId), a)
 	})
-	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, err)
+	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr.To(assoc)}, err)
 }
 
 // disassociateEIP detaches an Elastic IP from its interface.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -90,10 +91,10 @@ func (s *EC2) CreateSecurityGroup(ctx *request.Context, in *ec2api.CreateSecurit
 				return errGroupDuplicate.New("The security group '%s' already exists for VPC '%s'", name, vpc)
 			}
 		}
-		return sgs.put(tx, sc, id, ec2api.SecurityGroup{GroupId: ptr(id), GroupName: ptr(name), Description: in.Description, OwnerId: ptr(ctx.Account), VpcId: ptr(vpc), Tags: tags,
+		return sgs.put(tx, sc, id, ec2api.SecurityGroup{GroupId: ptr.To(id), GroupName: ptr.To(name), Description: in.Description, OwnerId: ptr.To(ctx.Account), VpcId: ptr.To(vpc), Tags: tags,
 			IpPermissions: []ec2api.IpPermission{}, IpPermissionsEgress: []ec2api.IpPermission{allowAllEgress()}})
 	})
-	return answer(&ec2api.CreateSecurityGroupResult{GroupId: ptr(id), Tags: tags}, err)
+	return answer(&ec2api.CreateSecurityGroupResult{GroupId: ptr.To(id), Tags: tags}, err)
 }
 
 // groupByRef finds a group by id, or by name in the default VPC.
@@ -244,9 +245,9 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 			if err != nil {
 				return nil, err
 			}
-			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr(sc.Account)}}
+			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr.To(sc.Account)}}
 			if p.IpProtocol == nil {
-				p.IpProtocol = ptr("-1")
+				p.IpProtocol = ptr.To("-1")
 			}
 		}
 		perms = []ec2api.IpPermission{p}
@@ -266,13 +267,13 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 		if proto == "all" {
 			proto = "-1"
 		}
-		np := ec2api.IpPermission{IpProtocol: ptr(proto)}
+		np := ec2api.IpPermission{IpProtocol: ptr.To(proto)}
 		if proto == "6" {
-			np.IpProtocol = ptr("tcp")
+			np.IpProtocol = ptr.To("tcp")
 		} else if proto == "17" {
-			np.IpProtocol = ptr("udp")
+			np.IpProtocol = ptr.To("udp")
 		} else if proto == "1" {
-			np.IpProtocol = ptr("icmp")
+			np.IpProtocol = ptr.To("icmp")
 		}
 		if proto != "-1" {
 			if p.FromPort == nil || p.ToPort == nil {
@@ -294,7 +295,7 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 				return nil, errInvalidParameterValue.New("CIDR block %s is malformed", str(r.CidrIp))
 			}
 			a := base
-			a.IpRanges = []ec2api.IpRange{{CidrIp: ptr(pr.Masked().String()), Description: r.Description}}
+			a.IpRanges = []ec2api.IpRange{{CidrIp: ptr.To(pr.Masked().String()), Description: r.Description}}
 			out = append(out, a)
 		}
 		for _, r := range p.Ipv6Ranges {
@@ -313,7 +314,7 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 				return nil, err
 			}
 			a := base
-			a.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr(sc.Account), Description: r.Description}}
+			a.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr.To(sc.Account), Description: r.Description}}
 			out = append(out, a)
 		}
 		if len(p.IpRanges)+len(p.Ipv6Ranges)+len(p.PrefixListIds)+len(p.UserIdGroupPairs) == 0 {
@@ -375,13 +376,13 @@ func (s *EC2) changeRules(ctx *request.Context, in ruleInput, add bool) ([]ec2ap
 					return errPermissionDuplicate.New("the specified rule %q already exists", describeRule(a))
 				}
 				*cur = append(*cur, a)
-				r := ec2api.SecurityGroupRule{SecurityGroupRuleId: ptr(newID("sgr")), GroupId: g.GroupId, GroupOwnerId: ptr(ctx.Account), IsEgress: ptr(in.egress),
+				r := ec2api.SecurityGroupRule{SecurityGroupRuleId: ptr.To(newID("sgr")), GroupId: g.GroupId, GroupOwnerId: ptr.To(ctx.Account), IsEgress: ptr.To(in.egress),
 					IpProtocol: a.IpProtocol, FromPort: a.FromPort, ToPort: a.ToPort}
 				if len(a.IpRanges) > 0 {
 					r.CidrIpv4 = a.IpRanges[0].CidrIp
 				}
 				if len(a.UserIdGroupPairs) > 0 {
-					r.ReferencedGroupInfo = &ec2api.ReferencedSecurityGroup{GroupId: a.UserIdGroupPairs[0].GroupId, UserId: ptr(ctx.Account)}
+					r.ReferencedGroupInfo = &ec2api.ReferencedSecurityGroup{GroupId: a.UserIdGroupPairs[0].GroupId, UserId: ptr.To(ctx.Account)}
 				}
 				rules = append(rules, r)
 			} else {
@@ -403,7 +404,7 @@ func (s *EC2) AuthorizeSecurityGroupIngress(ctx *request.Context, in *ec2api.Aut
 	}
 	rules, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), groupName: str(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, true)
-	return answer(&ec2api.AuthorizeSecurityGroupIngressResult{Return: ptr(true), SecurityGroupRules: rules}, err)
+	return answer(&ec2api.AuthorizeSecurityGroupIngressResult{Return: ptr.To(true), SecurityGroupRules: rules}, err)
 }
 
 // AuthorizeSecurityGroupEgress adds outbound rules.
@@ -413,7 +414,7 @@ func (s *EC2) AuthorizeSecurityGroupEgress(ctx *request.Context, in *ec2api.Auth
 	}
 	rules, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, true)
-	return answer(&ec2api.AuthorizeSecurityGroupEgressResult{Return: ptr(true), SecurityGroupRules: rules}, err)
+	return answer(&ec2api.AuthorizeSecurityGroupEgressResult{Return: ptr.To(true), SecurityGroupRules: rules}, err)
 }
 
 // RevokeSecurityGroupIngress removes inbound rules.
@@ -423,7 +424,7 @@ func (s *EC2) RevokeSecurityGroupIngress(ctx *request.Context, in *ec2api.Revoke
 	}
 	_, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), groupName: str(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, false)
-	return answer(&ec2api.RevokeSecurityGroupIngressResult{Return: ptr(true)}, err)
+	return answer(&ec2api.RevokeSecurityGroupIngressResult{Return: ptr.To(true)}, err)
 }
 
 // RevokeSecurityGroupEgress removes outbound rules.
@@ -433,7 +434,7 @@ func (s *EC2) RevokeSecurityGroupEgress(ctx *request.Context, in *ec2api.RevokeS
 	}
 	_, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, false)
-	return answer(&ec2api.RevokeSecurityGroupEgressResult{Return: ptr(true)}, err)
+	return answer(&ec2api.RevokeSecurityGroupEgressResult{Return: ptr.To(true)}, err)
 }
 
 // mergePerms groups atomic rules by protocol and ports, as EC2 shows them.

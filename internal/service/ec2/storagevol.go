@@ -15,6 +15,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -89,10 +90,10 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 			if typ == "gp3" {
 				n = 3000
 			}
-			iops = ptr(n)
+			iops = ptr.To(n)
 		}
-		v = ec2api.Volume{VolumeId: ptr(id), Size: ptr(size), AvailabilityZone: ptr(az), State: ptr("available"), CreateTime: ptr(ctx.Now().UTC()), VolumeType: ptr(typ),
-			Iops: iops, Encrypted: ptr(boolv(in.Encrypted)), KmsKeyId: in.KmsKeyId, SnapshotId: ptr(str(in.SnapshotId)), MultiAttachEnabled: ptr(boolv(in.MultiAttachEnabled)),
+		v = ec2api.Volume{VolumeId: ptr.To(id), Size: ptr.To(size), AvailabilityZone: ptr.To(az), State: ptr.To("available"), CreateTime: ptr.To(ctx.Now().UTC()), VolumeType: ptr.To(typ),
+			Iops: iops, Encrypted: ptr.To(boolv(in.Encrypted)), KmsKeyId: in.KmsKeyId, SnapshotId: ptr.To(str(in.SnapshotId)), MultiAttachEnabled: ptr.To(boolv(in.MultiAttachEnabled)),
 			Throughput: in.Throughput, Tags: nonNilTags(tagsFor(in.TagSpecifications, "volume")), Attachments: []ec2api.VolumeAttachment{}}
 		return volumes.put(tx, sc, id, v)
 	})
@@ -100,7 +101,7 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 		return nil, err
 	}
 	out := v
-	out.State = ptr("creating")
+	out.State = ptr.To("creating")
 	return &out, nil
 }
 
@@ -135,8 +136,8 @@ func (s *EC2) AttachVolume(ctx *request.Context, in *ec2api.AttachVolumeRequest)
 				return errInvalidParameterValue.New("Attachment point %s is already in use", str(in.Device))
 			}
 		}
-		att = ec2api.VolumeAttachment{VolumeId: in.VolumeId, InstanceId: in.InstanceId, Device: in.Device, State: ptr("attached"), AttachTime: ptr(now), DeleteOnTermination: ptr(false)}
-		v.Attachments, v.State = []ec2api.VolumeAttachment{att}, ptr("in-use")
+		att = ec2api.VolumeAttachment{VolumeId: in.VolumeId, InstanceId: in.InstanceId, Device: in.Device, State: ptr.To("attached"), AttachTime: ptr.To(now), DeleteOnTermination: ptr.To(false)}
+		v.Attachments, v.State = []ec2api.VolumeAttachment{att}, ptr.To("in-use")
 		r.Volumes = append(r.Volumes, attachedVolume{Device: str(in.Device), VolumeID: str(in.VolumeId), AttachTime: now})
 		if err := instances.put(tx, sc, r.ID, r); err != nil {
 			return err
@@ -146,7 +147,7 @@ func (s *EC2) AttachVolume(ctx *request.Context, in *ec2api.AttachVolumeRequest)
 	if err != nil {
 		return nil, err
 	}
-	att.State = ptr("attaching")
+	att.State = ptr.To("attaching")
 	return &att, nil
 }
 
@@ -182,13 +183,13 @@ func (s *EC2) DetachVolume(ctx *request.Context, in *ec2api.DetachVolumeRequest)
 				return err
 			}
 		}
-		v.Attachments, v.State = []ec2api.VolumeAttachment{}, ptr("available")
+		v.Attachments, v.State = []ec2api.VolumeAttachment{}, ptr.To("available")
 		return volumes.put(tx, sc, str(in.VolumeId), v)
 	})
 	if err != nil {
 		return nil, err
 	}
-	att.State = ptr("detaching")
+	att.State = ptr.To("detaching")
 	return &att, nil
 }
 
@@ -233,15 +234,15 @@ func (s *EC2) CreateSnapshot(ctx *request.Context, in *ec2api.CreateSnapshotRequ
 		if err != nil {
 			return err
 		}
-		sn = ec2api.Snapshot{SnapshotId: ptr(id), VolumeId: in.VolumeId, VolumeSize: v.Size, State: ptr("completed"), Progress: ptr("100%"), StartTime: ptr(ctx.Now().UTC()),
-			OwnerId: ptr(ctx.Account), Encrypted: v.Encrypted, Description: ptr(str(in.Description)), StorageTier: ptr("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot"))}
+		sn = ec2api.Snapshot{SnapshotId: ptr.To(id), VolumeId: in.VolumeId, VolumeSize: v.Size, State: ptr.To("completed"), Progress: ptr.To("100%"), StartTime: ptr.To(ctx.Now().UTC()),
+			OwnerId: ptr.To(ctx.Account), Encrypted: v.Encrypted, Description: ptr.To(str(in.Description)), StorageTier: ptr.To("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot"))}
 		return snapshots.put(tx, sc, id, sn)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := sn
-	out.State, out.Progress = ptr("pending"), ptr("")
+	out.State, out.Progress = ptr.To("pending"), ptr.To("")
 	return &out, nil
 }
 
@@ -346,10 +347,10 @@ func (s *EC2) storeKeyPair(ctx *request.Context, name, typ, fingerprint, pub, ma
 		if _, ok, _ := keyPairs.Get(tx, sc, name); ok {
 			return errKeyPairDuplicate.New("The keypair '%s' already exists.", name)
 		}
-		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr(id), KeyFingerprint: ptr(fingerprint), KeyName: ptr(name), KeyType: ptr(typ),
-			Tags: tags, PublicKey: ptr(pub), CreateTime: ptr(ctx.Now().UTC().Truncate(time.Millisecond))}}, name)
+		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr.To(id), KeyFingerprint: ptr.To(fingerprint), KeyName: ptr.To(name), KeyType: ptr.To(typ),
+			Tags: tags, PublicKey: ptr.To(pub), CreateTime: ptr.To(ctx.Now().UTC().Truncate(time.Millisecond))}}, name)
 	})
-	return answer(&ec2api.KeyPair{KeyName: ptr(name), KeyFingerprint: ptr(fingerprint), KeyMaterial: ptr(material), KeyPairId: ptr(id), Tags: tags}, err)
+	return answer(&ec2api.KeyPair{KeyName: ptr.To(name), KeyFingerprint: ptr.To(fingerprint), KeyMaterial: ptr.To(material), KeyPairId: ptr.To(id), Tags: tags}, err)
 }
 
 // ImportKeyPair imports an OpenSSH public key.
@@ -420,7 +421,7 @@ func (s *EC2) DeleteKeyPair(ctx *request.Context, in *ec2api.DeleteKeyPairReques
 		}
 		return keyPairs.Delete(tx, sc, name)
 	})
-	return answer(&ec2api.DeleteKeyPairResult{Return: ptr(true), KeyPairId: id}, err)
+	return answer(&ec2api.DeleteKeyPairResult{Return: ptr.To(true), KeyPairId: id}, err)
 }
 
 // DescribeKeyPairs lists key pairs.

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -158,7 +159,7 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 	var all []ec2api.TagDescription
 	collect := func(typ, id string, tags []ec2api.Tag) {
 		for _, t := range tags {
-			all = append(all, ec2api.TagDescription{Key: t.Key, Value: ptr(str(t.Value)), ResourceId: ptr(id), ResourceType: ptr(typ)})
+			all = append(all, ec2api.TagDescription{Key: t.Key, Value: ptr.To(str(t.Value)), ResourceId: ptr.To(id), ResourceType: ptr.To(typ)})
 		}
 	}
 	err := s.store.View(func(tx storage.Tx) error {

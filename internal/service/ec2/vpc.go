@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -129,10 +130,10 @@ func (s *EC2) defaultsOf(tx storage.Tx, sc storage.Scope) defaultsRecord {
 func (s *EC2) createDefaultDhcp(tx storage.Tx, ctx *request.Context) (string, error) {
 	id := newID("dopt")
 	d := ec2api.DhcpOptions{
-		DhcpOptionsId: ptr(id), OwnerId: ptr(ctx.Account), Tags: []ec2api.Tag{},
+		DhcpOptionsId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: []ec2api.Tag{},
 		DhcpConfigurations: []ec2api.DhcpConfiguration{
-			{Key: ptr("domain-name"), Values: []ec2api.AttributeValue{{Value: ptr(internalDomain(ctx.Region))}}},
-			{Key: ptr("domain-name-servers"), Values: []ec2api.AttributeValue{{Value: ptr("AmazonProvidedDNS")}}},
+			{Key: ptr.To("domain-name"), Values: []ec2api.AttributeValue{{Value: ptr.To(internalDomain(ctx.Region))}}},
+			{Key: ptr.To("domain-name-servers"), Values: []ec2api.AttributeValue{{Value: ptr.To("AmazonProvidedDNS")}}},
 		},
 	}
 	return id, dhcps.put(tx, scope(ctx), id, d)
@@ -146,15 +147,15 @@ func (s *EC2) createDefaultVpc(tx storage.Tx, ctx *request.Context, dopt string)
 		return v, err
 	}
 	igw := newID("igw")
-	if err := igws.put(tx, sc, igw, ec2api.InternetGateway{InternetGatewayId: ptr(igw), OwnerId: ptr(ctx.Account), Tags: []ec2api.Tag{},
-		Attachments: []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: v.Vpc.VpcId}}}); err != nil {
+	if err := igws.put(tx, sc, igw, ec2api.InternetGateway{InternetGatewayId: ptr.To(igw), OwnerId: ptr.To(ctx.Account), Tags: []ec2api.Tag{},
+		Attachments: []ec2api.InternetGatewayAttachment{{State: ptr.To("available"), VpcId: v.Vpc.VpcId}}}); err != nil {
 		return v, err
 	}
 	rt, err := routeTables.get(tx, sc, v.MainRouteTable)
 	if err != nil {
 		return v, err
 	}
-	rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr("0.0.0.0/0"), GatewayId: ptr(igw), Origin: ptr("CreateRoute"), State: ptr("active")})
+	rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr.To("0.0.0.0/0"), GatewayId: ptr.To(igw), Origin: ptr.To("CreateRoute"), State: ptr.To("active")})
 	if err := routeTables.put(tx, sc, v.MainRouteTable, rt); err != nil {
 		return v, err
 	}
@@ -177,19 +178,19 @@ func (s *EC2) newVpc(tx storage.Tx, ctx *request.Context, cidr netip.Prefix, ten
 	}
 	v := vpcRecord{
 		Vpc: ec2api.Vpc{
-			VpcId: ptr(id), CidrBlock: ptr(cidr.String()), DhcpOptionsId: ptr(dopt), State: ptr("available"),
-			OwnerId: ptr(ctx.Account), InstanceTenancy: ptr(tenancy), IsDefault: ptr(isDefault), Tags: tags,
-			CidrBlockAssociationSet: []ec2api.VpcCidrBlockAssociation{{AssociationId: ptr(newID("vpc-cidr-assoc")), CidrBlock: ptr(cidr.String()),
-				CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr("associated")}}},
+			VpcId: ptr.To(id), CidrBlock: ptr.To(cidr.String()), DhcpOptionsId: ptr.To(dopt), State: ptr.To("available"),
+			OwnerId: ptr.To(ctx.Account), InstanceTenancy: ptr.To(tenancy), IsDefault: ptr.To(isDefault), Tags: tags,
+			CidrBlockAssociationSet: []ec2api.VpcCidrBlockAssociation{{AssociationId: ptr.To(newID("vpc-cidr-assoc")), CidrBlock: ptr.To(cidr.String()),
+				CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("associated")}}},
 			Ipv6CidrBlockAssociationSet: []ec2api.VpcIpv6CidrBlockAssociation{},
 		},
 		DNSHostnames: isDefault, DNSSupport: true,
 	}
 	rt := newID("rtb")
 	if err := routeTables.put(tx, sc, rt, ec2api.RouteTable{
-		RouteTableId: ptr(rt), VpcId: ptr(id), OwnerId: ptr(ctx.Account), Tags: []ec2api.Tag{}, PropagatingVgws: []ec2api.PropagatingVgw{},
-		Routes:       []ec2api.Route{{DestinationCidrBlock: ptr(cidr.String()), GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}},
-		Associations: []ec2api.RouteTableAssociation{{Main: ptr(true), RouteTableAssociationId: ptr(newID("rtbassoc")), RouteTableId: ptr(rt), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}},
+		RouteTableId: ptr.To(rt), VpcId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: []ec2api.Tag{}, PropagatingVgws: []ec2api.PropagatingVgw{},
+		Routes:       []ec2api.Route{{DestinationCidrBlock: ptr.To(cidr.String()), GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")}},
+		Associations: []ec2api.RouteTableAssociation{{Main: ptr.To(true), RouteTableAssociationId: ptr.To(newID("rtbassoc")), RouteTableId: ptr.To(rt), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}},
 	}); err != nil {
 		return v, err
 	}
@@ -201,8 +202,8 @@ func (s *EC2) newVpc(tx storage.Tx, ctx *request.Context, cidr netip.Prefix, ten
 	v.DefaultACL = acl
 	sg := newID("sg")
 	if err := sgs.put(tx, sc, sg, ec2api.SecurityGroup{
-		GroupId: ptr(sg), GroupName: ptr("default"), Description: ptr("default VPC security group"), OwnerId: ptr(ctx.Account), VpcId: ptr(id), Tags: []ec2api.Tag{},
-		IpPermissions:       []ec2api.IpPermission{{IpProtocol: ptr("-1"), IpRanges: []ec2api.IpRange{}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{{GroupId: ptr(sg), UserId: ptr(ctx.Account)}}}},
+		GroupId: ptr.To(sg), GroupName: ptr.To("default"), Description: ptr.To("default VPC security group"), OwnerId: ptr.To(ctx.Account), VpcId: ptr.To(id), Tags: []ec2api.Tag{},
+		IpPermissions:       []ec2api.IpPermission{{IpProtocol: ptr.To("-1"), IpRanges: []ec2api.IpRange{}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{{GroupId: ptr.To(sg), UserId: ptr.To(ctx.Account)}}}},
 		IpPermissionsEgress: []ec2api.IpPermission{allowAllEgress()},
 	}); err != nil {
 		return v, err
@@ -212,14 +213,14 @@ func (s *EC2) newVpc(tx storage.Tx, ctx *request.Context, cidr netip.Prefix, ten
 }
 
 func allowAllEgress() ec2api.IpPermission {
-	return ec2api.IpPermission{IpProtocol: ptr("-1"), IpRanges: []ec2api.IpRange{{CidrIp: ptr("0.0.0.0/0")}}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{}}
+	return ec2api.IpPermission{IpProtocol: ptr.To("-1"), IpRanges: []ec2api.IpRange{{CidrIp: ptr.To("0.0.0.0/0")}}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{}}
 }
 
 func defaultACL(id, vpc, account string, isDefault bool) ec2api.NetworkAcl {
 	entry := func(n int32, egress bool, action string) ec2api.NetworkAclEntry {
-		return ec2api.NetworkAclEntry{RuleNumber: ptr(n), Egress: ptr(egress), Protocol: ptr("-1"), RuleAction: ptr(action), CidrBlock: ptr("0.0.0.0/0")}
+		return ec2api.NetworkAclEntry{RuleNumber: ptr.To(n), Egress: ptr.To(egress), Protocol: ptr.To("-1"), RuleAction: ptr.To(action), CidrBlock: ptr.To("0.0.0.0/0")}
 	}
-	acl := ec2api.NetworkAcl{NetworkAclId: ptr(id), VpcId: ptr(vpc), OwnerId: ptr(account), IsDefault: ptr(isDefault), Tags: []ec2api.Tag{}, Associations: []ec2api.NetworkAclAssociation{}}
+	acl := ec2api.NetworkAcl{NetworkAclId: ptr.To(id), VpcId: ptr.To(vpc), OwnerId: ptr.To(account), IsDefault: ptr.To(isDefault), Tags: []ec2api.Tag{}, Associations: []ec2api.NetworkAclAssociation{}}
 	if isDefault {
 		acl.Entries = []ec2api.NetworkAclEntry{entry(100, true, "allow"), entry(32767, true, "deny"), entry(100, false, "allow"), entry(32767, false, "deny")}
 	} else {
@@ -235,12 +236,12 @@ func (s *EC2) newSubnet(tx storage.Tx, ctx *request.Context, v vpcRecord, cidr n
 		tags = []ec2api.Tag{}
 	}
 	sub := ec2api.Subnet{
-		SubnetId: ptr(id), VpcId: v.Vpc.VpcId, CidrBlock: ptr(cidr.String()), AvailabilityZone: ptr(z.Name), AvailabilityZoneId: ptr(z.ID),
-		AvailableIpAddressCount: ptr(int32(prefixSize(cidr) - 5)), DefaultForAz: ptr(isDefault), MapPublicIpOnLaunch: ptr(isDefault),
-		MapCustomerOwnedIpOnLaunch: ptr(false), State: ptr("available"), OwnerId: ptr(ctx.Account), AssignIpv6AddressOnCreation: ptr(false),
-		Ipv6CidrBlockAssociationSet: []ec2api.SubnetIpv6CidrBlockAssociation{}, Tags: tags, EnableDns64: ptr(false), Ipv6Native: ptr(false),
-		SubnetArn:                     ptr(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", ctx.Region, ctx.Account, id)),
-		PrivateDnsNameOptionsOnLaunch: &ec2api.PrivateDnsNameOptionsOnLaunch{HostnameType: ptr("ip-name"), EnableResourceNameDnsARecord: ptr(false), EnableResourceNameDnsAAAARecord: ptr(false)},
+		SubnetId: ptr.To(id), VpcId: v.Vpc.VpcId, CidrBlock: ptr.To(cidr.String()), AvailabilityZone: ptr.To(z.Name), AvailabilityZoneId: ptr.To(z.ID),
+		AvailableIpAddressCount: ptr.To(int32(prefixSize(cidr) - 5)), DefaultForAz: ptr.To(isDefault), MapPublicIpOnLaunch: ptr.To(isDefault),
+		MapCustomerOwnedIpOnLaunch: ptr.To(false), State: ptr.To("available"), OwnerId: ptr.To(ctx.Account), AssignIpv6AddressOnCreation: ptr.To(false),
+		Ipv6CidrBlockAssociationSet: []ec2api.SubnetIpv6CidrBlockAssociation{}, Tags: tags, EnableDns64: ptr.To(false), Ipv6Native: ptr.To(false),
+		SubnetArn:                     ptr.To(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", ctx.Region, ctx.Account, id)),
+		PrivateDnsNameOptionsOnLaunch: &ec2api.PrivateDnsNameOptionsOnLaunch{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
 	}
 	if err := subnets.put(tx, sc, id, sub); err != nil {
 		return sub, err
@@ -250,7 +251,7 @@ func (s *EC2) newSubnet(tx storage.Tx, ctx *request.Context, v vpcRecord, cidr n
 	if err != nil {
 		return sub, err
 	}
-	acl.Associations = append(acl.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr(newID("aclassoc")), NetworkAclId: ptr(v.DefaultACL), SubnetId: ptr(id)})
+	acl.Associations = append(acl.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr.To(newID("aclassoc")), NetworkAclId: ptr.To(v.DefaultACL), SubnetId: ptr.To(id)})
 	return sub, acls.put(tx, sc, v.DefaultACL, acl)
 }
 
@@ -296,7 +297,7 @@ func allocateIP(tx storage.Tx, sc storage.Scope, subnetID, want, owner string) (
 	if err := ips.Put(tx, sc, ipRecord{Owner: owner}, subnetID, ip); err != nil {
 		return "", err
 	}
-	sub.AvailableIpAddressCount = ptr(i32(sub.AvailableIpAddressCount) - 1)
+	sub.AvailableIpAddressCount = ptr.To(i32(sub.AvailableIpAddressCount) - 1)
 	return ip, subnets.put(tx, sc, subnetID, sub)
 }
 
@@ -314,7 +315,7 @@ func releaseIP(tx storage.Tx, sc storage.Scope, subnetID, ip string) error {
 	if err != nil || !ok {
 		return err
 	}
-	sub.AvailableIpAddressCount = ptr(i32(sub.AvailableIpAddressCount) + 1)
+	sub.AvailableIpAddressCount = ptr.To(i32(sub.AvailableIpAddressCount) + 1)
 	return subnets.put(tx, sc, subnetID, sub)
 }
 
@@ -350,7 +351,7 @@ func (s *EC2) CreateVpc(ctx *request.Context, in *ec2api.CreateVpcRequest) (*ec2
 		return nil, err
 	}
 	out := v.Vpc
-	out.State = ptr("pending")
+	out.State = ptr.To("pending")
 	return &ec2api.CreateVpcResult{Vpc: &out}, nil
 }
 
@@ -522,11 +523,11 @@ func (s *EC2) DescribeVpcAttribute(ctx *request.Context, in *ec2api.DescribeVpcA
 	out := &ec2api.DescribeVpcAttributeResult{VpcId: in.VpcId}
 	switch str(in.Attribute) {
 	case "enableDnsHostnames":
-		out.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: ptr(v.DNSHostnames)}
+		out.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: ptr.To(v.DNSHostnames)}
 	case "enableDnsSupport":
-		out.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: ptr(v.DNSSupport)}
+		out.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: ptr.To(v.DNSSupport)}
 	case "enableNetworkAddressUsageMetrics":
-		out.EnableNetworkAddressUsageMetrics = &ec2api.AttributeBooleanValue{Value: ptr(false)}
+		out.EnableNetworkAddressUsageMetrics = &ec2api.AttributeBooleanValue{Value: ptr.To(false)}
 	default:
 		return nil, errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", str(in.Attribute))
 	}
@@ -560,7 +561,7 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 		if len(v.Vpc.CidrBlockAssociationSet) >= 5 {
 			return code("CidrLimitExceeded").New("This network '%s' has met its maximum number of allowed CIDRs: 5", str(in.VpcId))
 		}
-		assoc = ec2api.VpcCidrBlockAssociation{AssociationId: ptr(newID("vpc-cidr-assoc")), CidrBlock: ptr(cidr.String()), CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr("associated")}}
+		assoc = ec2api.VpcCidrBlockAssociation{AssociationId: ptr.To(newID("vpc-cidr-assoc")), CidrBlock: ptr.To(cidr.String()), CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("associated")}}
 		v.Vpc.CidrBlockAssociationSet = append(v.Vpc.CidrBlockAssociationSet, assoc)
 		// Every route table of the VPC gets a local route for it.
 		rts, err := routeTables.all(tx, sc)
@@ -569,7 +570,7 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 		}
 		for _, rt := range rts {
 			if str(rt.VpcId) == str(in.VpcId) {
-				rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr(cidr.String()), GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")})
+				rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr.To(cidr.String()), GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
 				if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
 					return err
 				}
@@ -580,7 +581,7 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 	if err != nil {
 		return nil, err
 	}
-	assoc.CidrBlockState = &ec2api.VpcCidrBlockState{State: ptr("associating")}
+	assoc.CidrBlockState = &ec2api.VpcCidrBlockState{State: ptr.To("associating")}
 	return &ec2api.AssociateVpcCidrBlockResult{VpcId: in.VpcId, CidrBlockAssociation: &assoc}, nil
 }
 
@@ -610,7 +611,7 @@ func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.Disassoc
 				}
 				v.Vpc.CidrBlockAssociationSet = append(v.Vpc.CidrBlockAssociationSet[:i], v.Vpc.CidrBlockAssociationSet[i+1:]...)
 				out = ec2api.DisassociateVpcCidrBlockResult{VpcId: v.Vpc.VpcId, CidrBlockAssociation: &ec2api.VpcCidrBlockAssociation{
-					AssociationId: a.AssociationId, CidrBlock: a.CidrBlock, CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr("disassociating")}}}
+					AssociationId: a.AssociationId, CidrBlock: a.CidrBlock, CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("disassociating")}}}
 				rts, err := routeTables.all(tx, sc)
 				if err != nil {
 					return err
@@ -794,7 +795,7 @@ func (s *EC2) ModifySubnetAttribute(ctx *request.Context, in *ec2api.ModifySubne
 	err := mutate(s, ctx, subnets, str(in.SubnetId), func(_ storage.Tx, _ storage.Scope, sub *ec2api.Subnet) error {
 		set := func(dst **bool, v *ec2api.AttributeBooleanValue) {
 			if v != nil {
-				*dst = ptr(boolv(v.Value))
+				*dst = ptr.To(boolv(v.Value))
 			}
 		}
 		set(&sub.MapPublicIpOnLaunch, in.MapPublicIpOnLaunch)

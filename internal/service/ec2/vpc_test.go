@@ -6,6 +6,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestDefaultVPC(t *testing.T) {
@@ -178,7 +179,7 @@ func TestGatewayEndpointAndVGWPropagation(t *testing.T) {
 	must(f.AttachVpnGateway(f.ctx, &ec2api.AttachVpnGatewayRequest{VpnGatewayId: s(vgw), VpcId: s(vpc)}))
 	cgw := str(must(f.CreateCustomerGateway(f.ctx, &ec2api.CreateCustomerGatewayRequest{Type: s("ipsec.1"), IpAddress: s("203.0.113.10"), BgpAsn: n32(65000)})).CustomerGateway.CustomerGatewayId)
 	vpn := str(must(f.CreateVpnConnection(f.ctx, &ec2api.CreateVpnConnectionRequest{Type: s("ipsec.1"), CustomerGatewayId: s(cgw), VpnGatewayId: s(vgw),
-		Options: &ec2api.VpnConnectionOptionsSpecification{StaticRoutesOnly: ptr(true)}})).VpnConnection.VpnConnectionId)
+		Options: &ec2api.VpnConnectionOptionsSpecification{StaticRoutesOnly: ptr.To(true)}})).VpnConnection.VpnConnectionId)
 	must(f.CreateVpnConnectionRoute(f.ctx, &ec2api.CreateVpnConnectionRouteRequest{VpnConnectionId: s(vpn), DestinationCidrBlock: s("192.168.0.0/16")}))
 	must(f.EnableVgwRoutePropagation(f.ctx, &ec2api.EnableVgwRoutePropagationRequest{RouteTableId: s(rt), GatewayId: s(vgw)}))
 	d = must(f.RouteFor(testAccount, "ap-northeast-1", sub, netip.MustParseAddr("192.168.3.3")))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -29,7 +30,7 @@ var (
 	vgws = resource[ec2api.VpnGateway]{table: storage.NewTable[ec2api.VpnGateway]("vgw"), prefix: "vgw", typ: "vpn-gateway", noun: "vpnGateway", notFound: errVGWNotFound,
 		tags: func(v *ec2api.VpnGateway) *[]ec2api.Tag { return &v.Tags }, doc: func(v *ec2api.VpnGateway) filter.Doc {
 			d := filter.New(v.Tags).Add("vpn-gateway-id", str(v.VpnGatewayId)).Add("state", str(v.State)).Add("type", str(v.Type)).Add("availability-zone", str(v.AvailabilityZone)).
-				Add("amazon-side-asn", fmt.Sprint(derefI64(v.AmazonSideAsn))).Add("attachment.state").Add("attachment.vpc-id")
+				Add("amazon-side-asn", fmt.Sprint(ptr.Deref(v.AmazonSideAsn))).Add("attachment.state").Add("attachment.vpc-id")
 			for _, a := range v.VpcAttachments {
 				d.Add("attachment.state", str(a.State)).Add("attachment.vpc-id", str(a.VpcId))
 			}
@@ -48,13 +49,6 @@ var (
 			return d
 		}}
 )
-
-func derefI64(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
 
 func eniDoc(v *ec2api.NetworkInterface) filter.Doc {
 	d := filter.New(v.TagSet).Add("network-interface-id", str(v.NetworkInterfaceId)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId)).
@@ -136,10 +130,10 @@ func (s *EC2) newENIRecord(ctx *request.Context, id string, sub ec2api.Subnet, i
 		groups = []ec2api.GroupIdentifier{}
 	}
 	return ec2api.NetworkInterface{
-		NetworkInterfaceId: ptr(id), SubnetId: sub.SubnetId, VpcId: sub.VpcId, AvailabilityZone: sub.AvailabilityZone, Description: ptr(desc),
-		InterfaceType: ptr(typ), MacAddress: ptr(macFor(id)), OwnerId: ptr(ctx.Account), PrivateIpAddress: ptr(ip), PrivateDnsName: ptr(privateDNS(ctx.Region, ip)),
-		PrivateIpAddresses: []ec2api.NetworkInterfacePrivateIpAddress{{Primary: ptr(true), PrivateIpAddress: ptr(ip), PrivateDnsName: ptr(privateDNS(ctx.Region, ip))}},
-		Groups:             groups, Ipv6Addresses: []ec2api.NetworkInterfaceIpv6Address{}, RequesterManaged: ptr(false), SourceDestCheck: ptr(true), Status: ptr("in-use"), TagSet: []ec2api.Tag{},
+		NetworkInterfaceId: ptr.To(id), SubnetId: sub.SubnetId, VpcId: sub.VpcId, AvailabilityZone: sub.AvailabilityZone, Description: ptr.To(desc),
+		InterfaceType: ptr.To(typ), MacAddress: ptr.To(macFor(id)), OwnerId: ptr.To(ctx.Account), PrivateIpAddress: ptr.To(ip), PrivateDnsName: ptr.To(privateDNS(ctx.Region, ip)),
+		PrivateIpAddresses: []ec2api.NetworkInterfacePrivateIpAddress{{Primary: ptr.To(true), PrivateIpAddress: ptr.To(ip), PrivateDnsName: ptr.To(privateDNS(ctx.Region, ip))}},
+		Groups:             groups, Ipv6Addresses: []ec2api.NetworkInterfaceIpv6Address{}, RequesterManaged: ptr.To(false), SourceDestCheck: ptr.To(true), Status: ptr.To("in-use"), TagSet: []ec2api.Tag{},
 	}
 }
 
@@ -183,7 +177,7 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 			if err != nil {
 				return err
 			}
-			groups = []ec2api.GroupIdentifier{{GroupId: ptr(v.DefaultSG), GroupName: ptr("default")}}
+			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
 		ip, err := allocateIP(tx, sc, str(in.SubnetId), str(in.PrivateIpAddress), id)
 		if err != nil {
@@ -194,7 +188,7 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 			typ = *in.InterfaceType
 		}
 		eni = s.newENIRecord(ctx, id, sub, ip, str(in.Description), typ, groups)
-		eni.Status = ptr("available")
+		eni.Status = ptr.To("available")
 		if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
 			eni.TagSet = t
 		}
@@ -274,16 +268,16 @@ func (s *EC2) AttachNetworkInterface(ctx *request.Context, in *ec2api.AttachNetw
 		if i32(in.DeviceIndex) == 0 {
 			return code("InvalidParameterValue").New("Instance '%s' already has an interface attached at device index '0'.", inst.ID)
 		}
-		e.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr(att), AttachTime: ptr(ctx.Now().UTC()), DeleteOnTermination: ptr(false), DeviceIndex: in.DeviceIndex,
-			NetworkCardIndex: ptr(int32(0)), InstanceId: ptr(inst.ID), InstanceOwnerId: ptr(ctx.Account), Status: ptr("attached")}
-		e.Status = ptr("in-use")
+		e.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr.To(att), AttachTime: ptr.To(ctx.Now().UTC()), DeleteOnTermination: ptr.To(false), DeviceIndex: in.DeviceIndex,
+			NetworkCardIndex: ptr.To(int32(0)), InstanceId: ptr.To(inst.ID), InstanceOwnerId: ptr.To(ctx.Account), Status: ptr.To("attached")}
+		e.Status = ptr.To("in-use")
 		inst.ExtraENIs = append(inst.ExtraENIs, extraENI{ID: str(in.NetworkInterfaceId), DeviceIndex: i32(in.DeviceIndex)})
 		if err := instances.put(tx, sc, inst.ID, inst); err != nil {
 			return err
 		}
 		return enis.put(tx, sc, str(in.NetworkInterfaceId), e)
 	})
-	return answer(&ec2api.AttachNetworkInterfaceResult{AttachmentId: ptr(att), NetworkCardIndex: ptr(int32(0))}, err)
+	return answer(&ec2api.AttachNetworkInterfaceResult{AttachmentId: ptr.To(att), NetworkCardIndex: ptr.To(int32(0))}, err)
 }
 
 // DetachNetworkInterface detaches a secondary interface.
@@ -316,7 +310,7 @@ func (s *EC2) DetachNetworkInterface(ctx *request.Context, in *ec2api.DetachNetw
 					return err
 				}
 			}
-			e.Attachment, e.Status = nil, ptr("available")
+			e.Attachment, e.Status = nil, ptr.To("available")
 			return enis.put(tx, sc, str(e.NetworkInterfaceId), e)
 		}
 		return code("InvalidAttachmentID.NotFound").New("The attachment ID '%s' does not exist", str(in.AttachmentId))
@@ -331,7 +325,7 @@ func (s *EC2) CreateDhcpOptions(ctx *request.Context, in *ec2api.CreateDhcpOptio
 	}
 	valid := map[string]bool{"domain-name": true, "domain-name-servers": true, "ntp-servers": true, "netbios-name-servers": true, "netbios-node-type": true, "ipv6-address-preferred-lease-time": true}
 	id := newID("dopt")
-	d := ec2api.DhcpOptions{DhcpOptionsId: ptr(id), OwnerId: ptr(ctx.Account), Tags: tagsFor(in.TagSpecifications, "dhcp-options"), DhcpConfigurations: []ec2api.DhcpConfiguration{}}
+	d := ec2api.DhcpOptions{DhcpOptionsId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: tagsFor(in.TagSpecifications, "dhcp-options"), DhcpConfigurations: []ec2api.DhcpConfiguration{}}
 	if d.Tags == nil {
 		d.Tags = []ec2api.Tag{}
 	}
@@ -344,10 +338,10 @@ func (s *EC2) CreateDhcpOptions(ctx *request.Context, in *ec2api.CreateDhcpOptio
 		for _, v := range c.Values {
 			// The CLI's shorthand may pass "a,b" as one value.
 			for _, part := range strings.Split(v, ",") {
-				vals = append(vals, ec2api.AttributeValue{Value: ptr(strings.TrimSpace(part))})
+				vals = append(vals, ec2api.AttributeValue{Value: ptr.To(strings.TrimSpace(part))})
 			}
 		}
-		d.DhcpConfigurations = append(d.DhcpConfigurations, ec2api.DhcpConfiguration{Key: ptr(k), Values: vals})
+		d.DhcpConfigurations = append(d.DhcpConfigurations, ec2api.DhcpConfiguration{Key: ptr.To(k), Values: vals})
 	}
 	if err := s.store.Update(func(tx storage.Tx) error { return dhcps.put(tx, scope(ctx), id, d) }); err != nil {
 		return nil, err
@@ -372,7 +366,7 @@ func (s *EC2) AssociateDhcpOptions(ctx *request.Context, in *ec2api.AssociateDhc
 				return err
 			}
 		}
-		v.Vpc.DhcpOptionsId = ptr(id)
+		v.Vpc.DhcpOptionsId = ptr.To(id)
 		return vpcs.put(tx, sc, str(in.VpcId), v)
 	})
 	return answer(&ec2api.AssociateDhcpOptionsOutput{}, err)
@@ -448,7 +442,7 @@ func (s *EC2) CreateNetworkAclEntry(ctx *request.Context, in *ec2api.CreateNetwo
 				return errACLEntryExists.New("The network acl entry identified by %d already exists.", n)
 			}
 		}
-		acl.Entries = append(acl.Entries, ec2api.NetworkAclEntry{RuleNumber: in.RuleNumber, Egress: ptr(boolv(in.Egress)), Protocol: in.Protocol, RuleAction: in.RuleAction,
+		acl.Entries = append(acl.Entries, ec2api.NetworkAclEntry{RuleNumber: in.RuleNumber, Egress: ptr.To(boolv(in.Egress)), Protocol: in.Protocol, RuleAction: in.RuleAction,
 			CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange, IcmpTypeCode: in.IcmpTypeCode})
 		return acls.put(tx, sc, str(in.NetworkAclId), acl)
 	})
@@ -518,13 +512,13 @@ func (s *EC2) ReplaceNetworkAclAssociation(ctx *request.Context, in *ec2api.Repl
 				if str(a.NetworkAclId) == str(target.NetworkAclId) {
 					target = a
 				}
-				target.Associations = append(target.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr(newAssoc), NetworkAclId: target.NetworkAclId, SubnetId: as.SubnetId})
+				target.Associations = append(target.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr.To(newAssoc), NetworkAclId: target.NetworkAclId, SubnetId: as.SubnetId})
 				return acls.put(tx, sc, str(target.NetworkAclId), target)
 			}
 		}
 		return errAssociationNotFound.New("The association ID '%s' does not exist", str(in.AssociationId))
 	})
-	return answer(&ec2api.ReplaceNetworkAclAssociationResult{NewAssociationId: ptr(newAssoc)}, err)
+	return answer(&ec2api.ReplaceNetworkAclAssociationResult{NewAssociationId: ptr.To(newAssoc)}, err)
 }
 
 // DescribeNetworkAcls lists ACLs.
@@ -586,7 +580,7 @@ func (s *EC2) DescribePrefixLists(ctx *request.Context, in *ec2api.DescribePrefi
 			continue
 		}
 		if filter.Match(in.Filters, doc(p)) {
-			out.PrefixLists = append(out.PrefixLists, ec2api.PrefixList{PrefixListId: ptr(p.id), PrefixListName: ptr(p.name), Cidrs: p.cidrs})
+			out.PrefixLists = append(out.PrefixLists, ec2api.PrefixList{PrefixListId: ptr.To(p.id), PrefixListName: ptr.To(p.name), Cidrs: p.cidrs})
 		}
 	}
 	return out, nil
@@ -605,12 +599,12 @@ func (s *EC2) DescribeVpcEndpointServices(ctx *request.Context, in *ec2api.Descr
 		if len(in.ServiceNames) > 0 && !contains(in.ServiceNames, name) {
 			continue
 		}
-		types := []ec2api.ServiceTypeDetail{{ServiceType: ptr("Interface")}}
+		types := []ec2api.ServiceTypeDetail{{ServiceType: ptr.To("Interface")}}
 		if svc == "s3" || svc == "dynamodb" {
-			types = append(types, ec2api.ServiceTypeDetail{ServiceType: ptr("Gateway")})
+			types = append(types, ec2api.ServiceTypeDetail{ServiceType: ptr.To("Gateway")})
 		}
 		out.ServiceNames = append(out.ServiceNames, name)
-		out.ServiceDetails = append(out.ServiceDetails, ec2api.ServiceDetail{ServiceName: ptr(name), ServiceType: types, Owner: ptr("amazon"), BaseEndpointDnsNames: []string{svc + "." + ctx.Region + ".vpce.amazonaws.com"}})
+		out.ServiceDetails = append(out.ServiceDetails, ec2api.ServiceDetail{ServiceName: ptr.To(name), ServiceType: types, Owner: ptr.To("amazon"), BaseEndpointDnsNames: []string{svc + "." + ctx.Region + ".vpce.amazonaws.com"}})
 	}
 	return out, nil
 }
@@ -646,9 +640,9 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		ep = ec2api.VpcEndpoint{VpcEndpointId: ptr(id), VpcEndpointType: ptr(typ), VpcId: in.VpcId, ServiceName: in.ServiceName, State: ptr("available"), PolicyDocument: ptr(policy),
+		ep = ec2api.VpcEndpoint{VpcEndpointId: ptr.To(id), VpcEndpointType: ptr.To(typ), VpcId: in.VpcId, ServiceName: in.ServiceName, State: ptr.To("available"), PolicyDocument: ptr.To(policy),
 			RouteTableIds: []string{}, SubnetIds: []string{}, Groups: []ec2api.SecurityGroupIdentifier{}, NetworkInterfaceIds: []string{}, DnsEntries: []ec2api.DnsEntry{},
-			PrivateDnsEnabled: ptr(false), RequesterManaged: ptr(false), CreationTimestamp: ptr(ctx.Now().UTC()), Tags: tags, OwnerId: ptr(ctx.Account), IpAddressType: ptr("ipv4")}
+			PrivateDnsEnabled: ptr.To(false), RequesterManaged: ptr.To(false), CreationTimestamp: ptr.To(ctx.Now().UTC()), Tags: tags, OwnerId: ptr.To(ctx.Account), IpAddressType: ptr.To("ipv4")}
 		switch typ {
 		case "Gateway":
 			pl, ok := s.prefixListFor(ctx.Region, name)
@@ -662,7 +656,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				ep.RouteTableIds = append(ep.RouteTableIds, rtID)
 			}
 		case "Interface":
-			ep.PrivateDnsEnabled = ptr(in.PrivateDnsEnabled == nil || *in.PrivateDnsEnabled)
+			ep.PrivateDnsEnabled = ptr.To(in.PrivateDnsEnabled == nil || *in.PrivateDnsEnabled)
 			var groups []ec2api.GroupIdentifier
 			for _, sub := range in.SubnetIds {
 				sn, err := subnets.get(tx, sc, sub)
@@ -676,7 +670,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 						}
 					} else {
 						v, _ := vpcs.get(tx, sc, str(in.VpcId))
-						groups = []ec2api.GroupIdentifier{{GroupId: ptr(v.DefaultSG), GroupName: ptr("default")}}
+						groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 					}
 				}
 				eniID := newID("eni")
@@ -685,7 +679,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 					return err
 				}
 				eni := s.newENIRecord(ctx, eniID, sn, ip, "VPC Endpoint Interface "+id, "vpc_endpoint", groups)
-				eni.RequesterManaged = ptr(true)
+				eni.RequesterManaged = ptr.To(true)
 				if err := enis.put(tx, sc, eniID, eni); err != nil {
 					return err
 				}
@@ -695,7 +689,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 			for _, g := range groups {
 				ep.Groups = append(ep.Groups, ec2api.SecurityGroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
 			}
-			ep.DnsEntries = []ec2api.DnsEntry{{DnsName: ptr(id + "." + svc + "." + ctx.Region + ".vpce.amazonaws.com"), HostedZoneId: ptr("Z7HUB22UULQXV")}}
+			ep.DnsEntries = []ec2api.DnsEntry{{DnsName: ptr.To(id + "." + svc + "." + ctx.Region + ".vpce.amazonaws.com"), HostedZoneId: ptr.To("Z7HUB22UULQXV")}}
 		default:
 			return errInvalidParameterValue.New("Value (%s) for parameter vpcEndpointType is invalid.", typ)
 		}
@@ -726,7 +720,7 @@ func addEndpointRoute(tx storage.Tx, sc storage.Scope, rtID, vpc, vpce, pl strin
 			return errRouteExists.New("route table %s already has a route with destination-prefix-list-id %s", rtID, pl)
 		}
 	}
-	rt.Routes = append(rt.Routes, ec2api.Route{DestinationPrefixListId: ptr(pl), GatewayId: ptr(vpce), Origin: ptr("CreateRoute"), State: ptr("active")})
+	rt.Routes = append(rt.Routes, ec2api.Route{DestinationPrefixListId: ptr.To(pl), GatewayId: ptr.To(vpce), Origin: ptr.To("CreateRoute"), State: ptr.To("active")})
 	return routeTables.put(tx, sc, rtID, rt)
 }
 
@@ -781,14 +775,14 @@ func (s *EC2) ModifyVpcEndpoint(ctx *request.Context, in *ec2api.ModifyVpcEndpoi
 			ep.PolicyDocument = in.PolicyDocument
 		}
 		if boolv(in.ResetPolicy) {
-			ep.PolicyDocument = ptr(`{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)
+			ep.PolicyDocument = ptr.To(`{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)
 		}
 		if in.PrivateDnsEnabled != nil {
 			ep.PrivateDnsEnabled = in.PrivateDnsEnabled
 		}
 		return vpcEndpoints.put(tx, sc, str(ep.VpcEndpointId), ep)
 	})
-	return answer(&ec2api.ModifyVpcEndpointResult{Return: ptr(true)}, err)
+	return answer(&ec2api.ModifyVpcEndpointResult{Return: ptr.To(true)}, err)
 }
 
 // DeleteVpcEndpoints deletes endpoints, their routes and interfaces;
@@ -806,8 +800,8 @@ func (s *EC2) DeleteVpcEndpoints(ctx *request.Context, in *ec2api.DeleteVpcEndpo
 				return err
 			}
 			if !ok {
-				out.Unsuccessful = append(out.Unsuccessful, ec2api.UnsuccessfulItem{ResourceId: ptr(id), Error: &ec2api.UnsuccessfulItemError{
-					Code: ptr("InvalidVpcEndpoint.NotFound"), Message: ptr(fmt.Sprintf("The Vpc Endpoint Id '%s' does not exist", id))}})
+				out.Unsuccessful = append(out.Unsuccessful, ec2api.UnsuccessfulItem{ResourceId: ptr.To(id), Error: &ec2api.UnsuccessfulItemError{
+					Code: ptr.To("InvalidVpcEndpoint.NotFound"), Message: ptr.To(fmt.Sprintf("The Vpc Endpoint Id '%s' does not exist", id))}})
 				continue
 			}
 			for _, rt := range ep.RouteTableIds {
@@ -847,7 +841,7 @@ func (s *EC2) DescribeVpcEndpoints(ctx *request.Context, in *ec2api.DescribeVpcE
 }
 
 func peerInfo(v vpcRecord, regionName string) *ec2api.VpcPeeringConnectionVpcInfo {
-	info := &ec2api.VpcPeeringConnectionVpcInfo{VpcId: v.Vpc.VpcId, CidrBlock: v.Vpc.CidrBlock, OwnerId: v.Vpc.OwnerId, Region: ptr(regionName), CidrBlockSet: []ec2api.CidrBlock{}}
+	info := &ec2api.VpcPeeringConnectionVpcInfo{VpcId: v.Vpc.VpcId, CidrBlock: v.Vpc.CidrBlock, OwnerId: v.Vpc.OwnerId, Region: ptr.To(regionName), CidrBlockSet: []ec2api.CidrBlock{}}
 	for _, a := range v.Vpc.CidrBlockAssociationSet {
 		info.CidrBlockSet = append(info.CidrBlockSet, ec2api.CidrBlock{CidrBlock: a.CidrBlock})
 	}
@@ -883,16 +877,16 @@ func (s *EC2) CreateVpcPeeringConnection(ctx *request.Context, in *ec2api.Create
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		p = ec2api.VpcPeeringConnection{VpcPeeringConnectionId: ptr(id), RequesterVpcInfo: peerInfo(req, ctx.Region), AccepterVpcInfo: peerInfo(acc, ctx.Region), Tags: tags,
-			Status:         &ec2api.VpcPeeringConnectionStateReason{Code: ptr("pending-acceptance"), Message: ptr("Pending Acceptance by " + ctx.Account)},
-			ExpirationTime: ptr(ctx.Now().UTC().AddDate(0, 0, 7))}
+		p = ec2api.VpcPeeringConnection{VpcPeeringConnectionId: ptr.To(id), RequesterVpcInfo: peerInfo(req, ctx.Region), AccepterVpcInfo: peerInfo(acc, ctx.Region), Tags: tags,
+			Status:         &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("pending-acceptance"), Message: ptr.To("Pending Acceptance by " + ctx.Account)},
+			ExpirationTime: ptr.To(ctx.Now().UTC().AddDate(0, 0, 7))}
 		return peerings.put(tx, sc, id, p)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := p
-	out.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("initiating-request"), Message: ptr("Initiating Request to " + ctx.Account)}
+	out.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("initiating-request"), Message: ptr.To("Initiating Request to " + ctx.Account)}
 	return &ec2api.CreateVpcPeeringConnectionResult{VpcPeeringConnection: &out}, nil
 }
 
@@ -912,7 +906,7 @@ func (s *EC2) AcceptVpcPeeringConnection(ctx *request.Context, in *ec2api.Accept
 		if str(p.Status.Code) != "pending-acceptance" {
 			return code("InvalidStateTransition").New("Invalid state transition for %s, attempted to transition from %s to active", str(p.VpcPeeringConnectionId), str(p.Status.Code))
 		}
-		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("active"), Message: ptr("Active")}
+		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("active"), Message: ptr.To("Active")}
 		p.ExpirationTime = nil
 		return peerings.put(tx, sc, str(p.VpcPeeringConnectionId), p)
 	})
@@ -925,10 +919,10 @@ func (s *EC2) DeleteVpcPeeringConnection(ctx *request.Context, in *ec2api.Delete
 		return nil, err
 	}
 	err := mutate(s, ctx, peerings, str(in.VpcPeeringConnectionId), func(_ storage.Tx, _ storage.Scope, p *ec2api.VpcPeeringConnection) error {
-		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("deleted"), Message: ptr("Deleted by " + ctx.Account)}
+		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("deleted"), Message: ptr.To("Deleted by " + ctx.Account)}
 		return nil
 	})
-	return answer(&ec2api.DeleteVpcPeeringConnectionResult{Return: ptr(true)}, err)
+	return answer(&ec2api.DeleteVpcPeeringConnectionResult{Return: ptr.To(true)}, err)
 }
 
 // DescribeVpcPeeringConnections lists peerings.
@@ -961,7 +955,7 @@ func (s *EC2) CreateCustomerGateway(ctx *request.Context, in *ec2api.CreateCusto
 	if tags == nil {
 		tags = []ec2api.Tag{}
 	}
-	g := ec2api.CustomerGateway{CustomerGatewayId: ptr(id), BgpAsn: ptr(fmt.Sprint(asn)), IpAddress: ptr(ip), State: ptr("available"), Type: ptr(str(in.Type)), DeviceName: in.DeviceName, Tags: tags}
+	g := ec2api.CustomerGateway{CustomerGatewayId: ptr.To(id), BgpAsn: ptr.To(fmt.Sprint(asn)), IpAddress: ptr.To(ip), State: ptr.To("available"), Type: ptr.To(str(in.Type)), DeviceName: in.DeviceName, Tags: tags}
 	if err := s.store.Update(func(tx storage.Tx) error { return cgws.put(tx, scope(ctx), id, g) }); err != nil {
 		return nil, err
 	}
@@ -971,7 +965,7 @@ func (s *EC2) CreateCustomerGateway(ctx *request.Context, in *ec2api.CreateCusto
 // DeleteCustomerGateway marks a customer gateway deleted.
 func (s *EC2) DeleteCustomerGateway(ctx *request.Context, in *ec2api.DeleteCustomerGatewayRequest) (*ec2api.DeleteCustomerGatewayOutput, error) {
 	err := mutate(s, ctx, cgws, str(in.CustomerGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.CustomerGateway) error {
-		g.State = ptr("deleted")
+		g.State = ptr.To("deleted")
 		return nil
 	})
 	return answer(&ec2api.DeleteCustomerGatewayOutput{}, err)
@@ -997,7 +991,7 @@ func (s *EC2) CreateVpnGateway(ctx *request.Context, in *ec2api.CreateVpnGateway
 	if tags == nil {
 		tags = []ec2api.Tag{}
 	}
-	g := ec2api.VpnGateway{VpnGatewayId: ptr(id), State: ptr("available"), Type: ptr("ipsec.1"), AmazonSideAsn: ptr(asn), VpcAttachments: []ec2api.VpcAttachment{}, Tags: tags, AvailabilityZone: in.AvailabilityZone}
+	g := ec2api.VpnGateway{VpnGatewayId: ptr.To(id), State: ptr.To("available"), Type: ptr.To("ipsec.1"), AmazonSideAsn: ptr.To(asn), VpcAttachments: []ec2api.VpcAttachment{}, Tags: tags, AvailabilityZone: in.AvailabilityZone}
 	if err := s.store.Update(func(tx storage.Tx) error { return vgws.put(tx, scope(ctx), id, g) }); err != nil {
 		return nil, err
 	}
@@ -1023,10 +1017,10 @@ func (s *EC2) AttachVpnGateway(ctx *request.Context, in *ec2api.AttachVpnGateway
 				return errAlreadyAssociated.New("resource %s is already attached to network %s", str(in.VpnGatewayId), str(a.VpcId))
 			}
 		}
-		g.VpcAttachments = []ec2api.VpcAttachment{{VpcId: in.VpcId, State: ptr("attached")}}
+		g.VpcAttachments = []ec2api.VpcAttachment{{VpcId: in.VpcId, State: ptr.To("attached")}}
 		return vgws.put(tx, sc, str(in.VpnGatewayId), g)
 	})
-	return answer(&ec2api.AttachVpnGatewayResult{VpcAttachment: &ec2api.VpcAttachment{VpcId: in.VpcId, State: ptr("attaching")}}, err)
+	return answer(&ec2api.AttachVpnGatewayResult{VpcAttachment: &ec2api.VpcAttachment{VpcId: in.VpcId, State: ptr.To("attaching")}}, err)
 }
 
 // DetachVpnGateway detaches it.
@@ -1034,7 +1028,7 @@ func (s *EC2) DetachVpnGateway(ctx *request.Context, in *ec2api.DetachVpnGateway
 	err := mutate(s, ctx, vgws, str(in.VpnGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.VpnGateway) error {
 		for i, a := range g.VpcAttachments {
 			if str(a.VpcId) == str(in.VpcId) && str(a.State) == "attached" {
-				g.VpcAttachments[i].State = ptr("detached")
+				g.VpcAttachments[i].State = ptr.To("detached")
 				return nil
 			}
 		}
@@ -1051,7 +1045,7 @@ func (s *EC2) DeleteVpnGateway(ctx *request.Context, in *ec2api.DeleteVpnGateway
 				return errIncorrectState.New("The VPN gateway '%s' is in use.", str(in.VpnGatewayId))
 			}
 		}
-		g.State = ptr("deleted")
+		g.State = ptr.To("deleted")
 		return nil
 	})
 	return answer(&ec2api.DeleteVpnGatewayOutput{}, err)
@@ -1085,9 +1079,9 @@ func (s *EC2) CreateVpnConnection(ctx *request.Context, in *ec2api.CreateVpnConn
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		c = ec2api.VpnConnection{VpnConnectionId: ptr(id), CustomerGatewayId: in.CustomerGatewayId, VpnGatewayId: in.VpnGatewayId, TransitGatewayId: in.TransitGatewayId,
-			Type: ptr(str(in.Type)), State: ptr("available"), Category: ptr("VPN"), Routes: []ec2api.VpnStaticRoute{}, Tags: tags, VgwTelemetry: []ec2api.VgwTelemetry{},
-			Options: &ec2api.VpnConnectionOptions{StaticRoutesOnly: ptr(static), EnableAcceleration: ptr(false), LocalIpv4NetworkCidr: ptr("0.0.0.0/0"), RemoteIpv4NetworkCidr: ptr("0.0.0.0/0")}}
+		c = ec2api.VpnConnection{VpnConnectionId: ptr.To(id), CustomerGatewayId: in.CustomerGatewayId, VpnGatewayId: in.VpnGatewayId, TransitGatewayId: in.TransitGatewayId,
+			Type: ptr.To(str(in.Type)), State: ptr.To("available"), Category: ptr.To("VPN"), Routes: []ec2api.VpnStaticRoute{}, Tags: tags, VgwTelemetry: []ec2api.VgwTelemetry{},
+			Options: &ec2api.VpnConnectionOptions{StaticRoutesOnly: ptr.To(static), EnableAcceleration: ptr.To(false), LocalIpv4NetworkCidr: ptr.To("0.0.0.0/0"), RemoteIpv4NetworkCidr: ptr.To("0.0.0.0/0")}}
 		return vpns.put(tx, sc, id, c)
 	})
 	return answer(&ec2api.CreateVpnConnectionResult{VpnConnection: &c}, err)
@@ -1097,7 +1091,7 @@ func (s *EC2) CreateVpnConnection(ctx *request.Context, in *ec2api.CreateVpnConn
 // propagating.
 func (s *EC2) DeleteVpnConnection(ctx *request.Context, in *ec2api.DeleteVpnConnectionRequest) (*ec2api.DeleteVpnConnectionOutput, error) {
 	err := mutate(s, ctx, vpns, str(in.VpnConnectionId), func(_ storage.Tx, _ storage.Scope, c *ec2api.VpnConnection) error {
-		c.State = ptr("deleted")
+		c.State = ptr.To("deleted")
 		return nil
 	})
 	return answer(&ec2api.DeleteVpnConnectionOutput{}, err)
@@ -1129,7 +1123,7 @@ func (s *EC2) CreateVpnConnectionRoute(ctx *request.Context, in *ec2api.CreateVp
 				return errRouteExists.New("The route identified by %s already exists.", p.Masked())
 			}
 		}
-		c.Routes = append(c.Routes, ec2api.VpnStaticRoute{DestinationCidrBlock: ptr(p.Masked().String()), Source: ptr("Static"), State: ptr("available")})
+		c.Routes = append(c.Routes, ec2api.VpnStaticRoute{DestinationCidrBlock: ptr.To(p.Masked().String()), Source: ptr.To("Static"), State: ptr.To("available")})
 		return vpns.put(tx, sc, str(in.VpnConnectionId), c)
 	})
 	return answer(&ec2api.CreateVpnConnectionRouteOutput{}, err)

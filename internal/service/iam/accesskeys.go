@@ -6,6 +6,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -117,9 +118,9 @@ func (s *IAM) CreateAccessKey(ctx *request.Context, in *iamapi.CreateAccessKeyIn
 	if err != nil {
 		return nil, err
 	}
-	out := &iamapi.AccessKey{AccessKeyId: ptr(k.ID), Status: ptr(k.Status), SecretAccessKey: ptr(k.Secret), CreateDate: ptr(k.CreateDate)}
+	out := &iamapi.AccessKey{AccessKeyId: ptr.To(k.ID), Status: ptr.To(k.Status), SecretAccessKey: ptr.To(k.Secret), CreateDate: ptr.To(k.CreateDate)}
 	if k.UserName != "" {
-		out.UserName = ptr(k.UserName)
+		out.UserName = ptr.To(k.UserName)
 	}
 	return &iamapi.CreateAccessKeyOutput{AccessKey: out}, nil
 }
@@ -161,9 +162,9 @@ func (s *IAM) ListAccessKeys(ctx *request.Context, in *iamapi.ListAccessKeysInpu
 	start, end, res := p.sliceWindow(len(keys), func(i int) string { return keys[i].ID })
 	out := &iamapi.ListAccessKeysOutput{AccessKeyMetadata: []iamapi.AccessKeyMetadata{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
 	for _, k := range keys[start:end] {
-		m := iamapi.AccessKeyMetadata{AccessKeyId: ptr(k.ID), Status: ptr(k.Status), CreateDate: ptr(k.CreateDate)}
+		m := iamapi.AccessKeyMetadata{AccessKeyId: ptr.To(k.ID), Status: ptr.To(k.Status), CreateDate: ptr.To(k.CreateDate)}
 		if k.UserName != "" {
-			m.UserName = ptr(k.UserName)
+			m.UserName = ptr.To(k.UserName)
 		}
 		out.AccessKeyMetadata = append(out.AccessKeyMetadata, m)
 	}
@@ -252,13 +253,13 @@ func (s *IAM) GetAccessKeyLastUsed(ctx *request.Context, in *iamapi.GetAccessKey
 	if !ok || k.Account != ctx.Account {
 		return nil, awserr.AccessDenied.New("The specified access key %s does not exist or does not belong to your account.", id)
 	}
-	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr("N/A"), Region: ptr("N/A")}
+	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr.To("N/A"), Region: ptr.To("N/A")}
 	if k.LastUsed != nil {
-		used = &iamapi.AccessKeyLastUsed{LastUsedDate: ptr(k.LastUsed.Date), ServiceName: ptr(k.LastUsed.Service), Region: ptr(k.LastUsed.Region)}
+		used = &iamapi.AccessKeyLastUsed{LastUsedDate: ptr.To(k.LastUsed.Date), ServiceName: ptr.To(k.LastUsed.Service), Region: ptr.To(k.LastUsed.Region)}
 	}
 	user := k.UserName
 	if user == "" {
 		user = "root"
 	}
-	return &iamapi.GetAccessKeyLastUsedOutput{UserName: ptr(user), AccessKeyLastUsed: used}, nil
+	return &iamapi.GetAccessKeyLastUsedOutput{UserName: ptr.To(user), AccessKeyLastUsed: used}, nil
 }

@@ -276,8 +276,6 @@ func str(p *string) string {
 	return *p
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func lower(s string) string { return strings.ToLower(s) }
 
 // now is the request time at IAM's precision: IAM reports whole seconds.

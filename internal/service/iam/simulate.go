@@ -6,6 +6,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	policy "github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -217,7 +218,7 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
-	out := &iamapi.SimulatePrincipalPolicyOutput{IsTruncated: ptr(false), EvaluationResults: []iamapi.EvaluationResult{}}
+	out := &iamapi.SimulatePrincipalPolicyOutput{IsTruncated: ptr.To(false), EvaluationResults: []iamapi.EvaluationResult{}}
 	for _, action := range actions {
 		if !strings.Contains(action, ":") {
 			return nil, iamapi.ErrInvalidInputException.New("Actions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
@@ -226,18 +227,18 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 			req := policy.Request{Principal: principal, Action: action, Resource: res, Context: kctx}
 			d := policy.Evaluate(req, pols)
 			r := iamapi.EvaluationResult{
-				EvalActionName: ptr(action), EvalResourceName: ptr(res), EvalDecision: ptr(d.Reason.String()),
+				EvalActionName: ptr.To(action), EvalResourceName: ptr.To(res), EvalDecision: ptr.To(d.Reason.String()),
 				MatchedStatements: []iamapi.Statement{}, MissingContextValues: dedupe(d.MissingContext),
 			}
 			for _, m := range d.Matched {
 				r.MatchedStatements = append(r.MatchedStatements, iamapi.Statement{
-					SourcePolicyId: ptr(m.Policy.Source), SourcePolicyType: ptr(types[m.Policy]),
+					SourcePolicyId: ptr.To(m.Policy.Source), SourcePolicyType: ptr.To(types[m.Policy]),
 				})
 			}
 			if pols.Boundary != nil {
 				allowed := !(d.Reason == policy.ImplicitDeny && d.Layer == policy.LayerBoundary) &&
 					!(d.Reason == policy.ExplicitDeny && d.Layer == policy.LayerBoundary)
-				r.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(allowed)}
+				r.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr.To(allowed)}
 			}
 			out.EvaluationResults = append(out.EvaluationResults, r)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // Tags on IAM resources: at most 50, keys compared without regard to case
@@ -76,7 +77,7 @@ func tagsOut(ts []tag) []iamapi.Tag {
 	}
 	out := make([]iamapi.Tag, len(ts))
 	for i, t := range ts {
-		out[i] = iamapi.Tag{Key: ptr(t.Key), Value: ptr(t.Value)}
+		out[i] = iamapi.Tag{Key: ptr.To(t.Key), Value: ptr.To(t.Value)}
 	}
 	return out
 }

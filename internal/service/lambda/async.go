@@ -9,6 +9,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -248,7 +249,7 @@ func (q *asyncQueue) fail(j asyncJob, t target, cfg lambdaapi.FunctionEventInvok
 	defer q.done(j)
 	q.destination(j, t, cfg, res, condition)
 	dlq := t.v.Config.DeadLetterConfig
-	if dlq == nil || deref(dlq.TargetArn) == "" || q.l.opt.Bus == nil {
+	if dlq == nil || ptr.Deref(dlq.TargetArn) == "" || q.l.opt.Bus == nil {
 		return
 	}
 	attrs := map[string]string{"RequestID": j.requestID, "ErrorCode": "200"}
@@ -276,10 +277,10 @@ func (q *asyncQueue) destination(j asyncJob, t target, cfg lambdaapi.FunctionEve
 	var dest string
 	if condition == "Success" {
 		if cfg.DestinationConfig.OnSuccess != nil {
-			dest = deref(cfg.DestinationConfig.OnSuccess.Destination)
+			dest = ptr.Deref(cfg.DestinationConfig.OnSuccess.Destination)
 		}
 	} else if cfg.DestinationConfig.OnFailure != nil {
-		dest = deref(cfg.DestinationConfig.OnFailure.Destination)
+		dest = ptr.Deref(cfg.DestinationConfig.OnFailure.Destination)
 	}
 	if dest == "" {
 		return
@@ -289,14 +290,14 @@ func (q *asyncQueue) destination(j asyncJob, t target, cfg lambdaapi.FunctionEve
 		"timestamp": q.l.opt.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		"requestContext": map[string]any{
 			"requestId":              j.requestID,
-			"functionArn":            functionARN(j.sc, j.name) + ":" + deref(t.v.Config.Version),
+			"functionArn":            functionARN(j.sc, j.name) + ":" + ptr.Deref(t.v.Config.Version),
 			"condition":              condition,
 			"approximateInvokeCount": j.attempt,
 		},
 		"requestPayload": json.RawMessage(orNull(j.payload)),
 	}
 	if res != nil {
-		rc := map[string]any{"statusCode": 200, "executedVersion": deref(t.v.Config.Version)}
+		rc := map[string]any{"statusCode": 200, "executedVersion": ptr.Deref(t.v.Config.Version)}
 		if res.FunctionError != "" {
 			rc["functionError"] = res.FunctionError
 		}
@@ -393,18 +394,18 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 
 // PutFunctionEventInvokeConfig replaces the async settings.
 func (l *Lambda) PutFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.PutFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
-	return l.putInvokeConfig(ctx, deref(in.FunctionName), in.Qualifier, false, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
+	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, false, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
 }
 
 // UpdateFunctionEventInvokeConfig changes some async settings.
 func (l *Lambda) UpdateFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.UpdateFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
-	return l.putInvokeConfig(ctx, deref(in.FunctionName), in.Qualifier, true, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
+	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, true, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
 }
 
 // GetFunctionEventInvokeConfig returns the async settings.
 func (l *Lambda) GetFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.GetFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +436,7 @@ func (l *Lambda) DeleteFunctionEventInvokeConfig(ctx *request.Context, in *lambd
 		return nil, err
 	}
 	sc := scope(ctx)
-	name, qual, _ := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, _ := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if qual == "" {
 		qual = latest
 	}
@@ -449,7 +450,7 @@ func (l *Lambda) DeleteFunctionEventInvokeConfig(ctx *request.Context, in *lambd
 // ListFunctionEventInvokeConfigs lists a function's async settings.
 func (l *Lambda) ListFunctionEventInvokeConfigs(ctx *request.Context, in *lambdaapi.ListFunctionEventInvokeConfigsRequest) (*lambdaapi.ListFunctionEventInvokeConfigsResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}

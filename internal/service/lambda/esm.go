@@ -9,6 +9,7 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -91,11 +92,11 @@ func sourceService(arn string) string {
 // Disabled) at once.
 func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.CreateEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
-	src := deref(in.EventSourceArn)
+	src := ptr.Deref(in.EventSourceArn)
 	svc := sourceService(src)
 	batch, maxBatch := int32(100), int32(10000)
 	switch svc {
@@ -180,8 +181,8 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 		}
 		var dup string
 		mappings.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o lambdaapi.EventSourceMappingConfiguration) bool {
-			if deref(o.EventSourceArn) == src && deref(o.FunctionArn) == fnARN {
-				dup = deref(o.UUID)
+			if ptr.Deref(o.EventSourceArn) == src && ptr.Deref(o.FunctionArn) == fnARN {
+				dup = ptr.Deref(o.UUID)
 				return false
 			}
 			return true
@@ -223,7 +224,7 @@ func (l *Lambda) getMapping(ctx *request.Context, id string) (lambdaapi.EventSou
 
 // GetEventSourceMapping returns a mapping.
 func (l *Lambda) GetEventSourceMapping(ctx *request.Context, in *lambdaapi.GetEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
-	m, err := l.getMapping(ctx, deref(in.UUID))
+	m, err := l.getMapping(ctx, ptr.Deref(in.UUID))
 	if err != nil {
 		return nil, err
 	}
@@ -256,11 +257,11 @@ func (l *Lambda) ListEventSourceMappings(ctx *request.Context, in *lambdaapi.Lis
 	}
 	err = l.opt.Store.View(func(tx storage.Tx) error {
 		return mappings.List(tx, sc, nil, opts, func(_ []string, m lambdaapi.EventSourceMappingConfiguration) bool {
-			if (in.EventSourceArn != nil && deref(m.EventSourceArn) != *in.EventSourceArn) || (fn != "" && deref(m.FunctionArn) != fn) {
+			if (in.EventSourceArn != nil && ptr.Deref(m.EventSourceArn) != *in.EventSourceArn) || (fn != "" && ptr.Deref(m.FunctionArn) != fn) {
 				return true
 			}
 			if len(out.EventSourceMappings) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(deref(out.EventSourceMappings[max-1].UUID))))
+				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.EventSourceMappings[max-1].UUID))))
 				return false
 			}
 			out.EventSourceMappings = append(out.EventSourceMappings, m)
@@ -277,7 +278,7 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 	if in.FunctionName != nil {
 		// Moving the mapping to another function: that function's role
 		// must be able to read the source.
-		cur, err := l.getMapping(ctx, deref(in.UUID))
+		cur, err := l.getMapping(ctx, ptr.Deref(in.UUID))
 		if err != nil {
 			return nil, err
 		}
@@ -285,7 +286,7 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 		if err != nil {
 			return nil, err
 		}
-		if err := l.checkSourceAccess(ctx, sc, name, qual, deref(cur.EventSourceArn)); err != nil {
+		if err := l.checkSourceAccess(ctx, sc, name, qual, ptr.Deref(cur.EventSourceArn)); err != nil {
 			return nil, err
 		}
 	}
@@ -294,7 +295,7 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
 		var ok bool
 		var err error
-		m, ok, err = mappings.Get(tx, sc, deref(in.UUID))
+		m, ok, err = mappings.Get(tx, sc, ptr.Deref(in.UUID))
 		if err != nil {
 			return err
 		}
@@ -353,15 +354,15 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 			m.ScalingConfig = in.ScalingConfig
 		}
 		if in.Enabled != nil {
-			if *in.Enabled && deref(m.State) != "Enabled" {
+			if *in.Enabled && ptr.Deref(m.State) != "Enabled" {
 				m.State, transition = str("Enabled"), "Enabling"
-			} else if !*in.Enabled && deref(m.State) != "Disabled" {
+			} else if !*in.Enabled && ptr.Deref(m.State) != "Disabled" {
 				m.State, transition = str("Disabled"), "Disabling"
 			}
 		}
 		now := ctx.Now()
 		m.LastModified = &now
-		return mappings.Put(tx, sc, m, deref(in.UUID))
+		return mappings.Put(tx, sc, m, ptr.Deref(in.UUID))
 	})
 	if err != nil {
 		return nil, err
@@ -378,15 +379,15 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 
 // DeleteEventSourceMapping removes a mapping; the response says Deleting.
 func (l *Lambda) DeleteEventSourceMapping(ctx *request.Context, in *lambdaapi.DeleteEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
-	m, err := l.getMapping(ctx, deref(in.UUID))
+	m, err := l.getMapping(ctx, ptr.Deref(in.UUID))
 	if err != nil {
 		return nil, err
 	}
 	if err := l.opt.Store.Update(func(tx storage.Tx) error {
-		if err := positions.Delete(tx, scope(ctx), deref(in.UUID)); err != nil {
+		if err := positions.Delete(tx, scope(ctx), ptr.Deref(in.UUID)); err != nil {
 			return err
 		}
-		return mappings.Delete(tx, scope(ctx), deref(in.UUID))
+		return mappings.Delete(tx, scope(ctx), ptr.Deref(in.UUID))
 	}); err != nil {
 		return nil, err
 	}
@@ -399,19 +400,19 @@ func (l *Lambda) DeleteEventSourceMapping(ctx *request.Context, in *lambdaapi.De
 // syncPoller starts or stops the poller of an SQS mapping to match its
 // state.
 func (l *Lambda) syncPoller(m lambdaapi.EventSourceMappingConfiguration) {
-	svc := sourceService(deref(m.EventSourceArn))
+	svc := sourceService(ptr.Deref(m.EventSourceArn))
 	if svc != "sqs" && svc != "dynamodb" {
 		return
 	}
 	p := &l.pollers
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	id := deref(m.UUID)
+	id := ptr.Deref(m.UUID)
 	if cancel, ok := p.running[id]; ok {
 		cancel()
 		delete(p.running, id)
 	}
-	if deref(m.State) != "Enabled" || (svc == "sqs" && p.queues == nil) || (svc == "dynamodb" && p.streams == nil) {
+	if ptr.Deref(m.State) != "Enabled" || (svc == "sqs" && p.queues == nil) || (svc == "dynamodb" && p.streams == nil) {
 		return
 	}
 	if p.running == nil {
@@ -441,8 +442,8 @@ func (l *Lambda) stopPollers() {
 // the visibility timeout, except the items the function did not report
 // as failures when it uses ReportBatchItemFailures.
 func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSourceMappingConfiguration) {
-	queue := deref(m.EventSourceArn)
-	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	queue := ptr.Deref(m.EventSourceArn)
+	sc, name, qual, err := parseARN(ptr.Deref(m.FunctionArn))
 	if err != nil {
 		return
 	}
@@ -469,9 +470,9 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		msg := l.pollAccess(ctx, t, name, queue, []string{action})
 		if msg != problem {
 			if msg != "" {
-				l.opt.Log.Warn("lambda: event source mapping cannot read its queue", "mapping", deref(m.UUID), "problem", msg)
+				l.opt.Log.Warn("lambda: event source mapping cannot read its queue", "mapping", ptr.Deref(m.UUID), "problem", msg)
 			} else {
-				l.opt.Log.Info("lambda: event source mapping can read its queue again", "mapping", deref(m.UUID))
+				l.opt.Log.Info("lambda: event source mapping can read its queue again", "mapping", ptr.Deref(m.UUID))
 			}
 			problem = msg
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -197,7 +198,7 @@ func TestEventSourceMappingStreamRoleRevoked(t *testing.T) {
 	f.l.SetStreamSource(src)
 	result := func() string {
 		got, _ := f.l.GetEventSourceMapping(f.ctx(), &lambdaapi.GetEventSourceMappingRequest{UUID: m.UUID})
-		return deref(got.LastProcessingResult)
+		return ptr.Deref(got.LastProcessingResult)
 	}
 	problem := "PROBLEM: Cannot access stream " + stream + ". Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
 	f.waitAdvancing(t, func() bool { return result() == problem }, result)

@@ -8,6 +8,7 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -62,9 +63,9 @@ const (
 // Discarded batches are described to the mapping's on-failure
 // destination.
 func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.EventSourceMappingConfiguration) {
-	stream := deref(m.EventSourceArn)
-	id := deref(m.UUID)
-	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	stream := ptr.Deref(m.EventSourceArn)
+	id := ptr.Deref(m.UUID)
+	sc, name, qual, err := parseARN(ptr.Deref(m.FunctionArn))
 	if err != nil {
 		return
 	}
@@ -115,7 +116,7 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			}
 			continue
 		}
-		start, err := l.startingPoint(ctx, src, stream, deref(m.StartingPosition))
+		start, err := l.startingPoint(ctx, src, stream, ptr.Deref(m.StartingPosition))
 		if err == nil {
 			pos, ok = start, true
 			l.savePosition(sc, id, pos)
@@ -256,12 +257,12 @@ func recordTime(r StreamRecord) time.Time {
 func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs []StreamRecord, condition string, res *rt.Result, invokes int) {
 	dest := ""
 	if m.DestinationConfig != nil && m.DestinationConfig.OnFailure != nil {
-		dest = deref(m.DestinationConfig.OnFailure.Destination)
+		dest = ptr.Deref(m.DestinationConfig.OnFailure.Destination)
 	}
 	if dest == "" || l.opt.Bus == nil || len(recs) == 0 {
 		return
 	}
-	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	sc, name, qual, err := parseARN(ptr.Deref(m.FunctionArn))
 	if err != nil {
 		return
 	}
@@ -276,7 +277,7 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 	rec := map[string]any{
 		"requestContext": map[string]any{
 			"requestId":              newUUID(),
-			"functionArn":            deref(m.FunctionArn),
+			"functionArn":            ptr.Deref(m.FunctionArn),
 			"condition":              condition,
 			"approximateInvokeCount": invokes,
 		},
@@ -289,13 +290,13 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 			"approximateArrivalOfFirstRecord": arrival(first),
 			"approximateArrivalOfLastRecord":  arrival(lastRec),
 			"batchSize":                       len(recs),
-			"streamArn":                       deref(m.EventSourceArn),
+			"streamArn":                       ptr.Deref(m.EventSourceArn),
 		},
 	}
 	if res != nil {
 		version := latest
 		if t, err := l.resolve(sc, name, qual); err == nil {
-			version = deref(t.v.Config.Version)
+			version = ptr.Deref(t.v.Config.Version)
 		}
 		rc := map[string]any{"statusCode": 200, "executedVersion": version}
 		if res.FunctionError != "" {
@@ -309,7 +310,7 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 		SourceService: "lambda.amazonaws.com", SourceARN: functionARN(sc, name), SourceAccount: sc.Account,
 	})
 	if err != nil {
-		l.opt.Log.Warn("lambda: on-failure destination delivery failed", "mapping", deref(m.UUID), "target", dest, "error", err)
+		l.opt.Log.Warn("lambda: on-failure destination delivery failed", "mapping", ptr.Deref(m.UUID), "target", dest, "error", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -96,12 +97,12 @@ func (l *Lambda) checkRole(role string) error {
 // and the next read says Active.
 func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFunctionRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
 	if qual != "" {
-		return nil, errInvalidParam("Unqualified function name expected, got %s", deref(in.FunctionName))
+		return nil, errInvalidParam("Unqualified function name expected, got %s", ptr.Deref(in.FunctionName))
 	}
 	pkg := "Zip"
 	if in.PackageType != nil {
@@ -122,7 +123,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if err := checkEnv(in.Environment); err != nil {
 		return nil, err
 	}
-	if err := l.checkRole(deref(in.Role)); err != nil {
+	if err := l.checkRole(ptr.Deref(in.Role)); err != nil {
 		return nil, err
 	}
 	code, err := l.codeFrom(ctx, in.Code)
@@ -145,7 +146,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		Role:             in.Role,
 		Handler:          in.Handler,
 		CodeSize:         i64(code.Ref.Size),
-		Description:      str(deref(in.Description)),
+		Description:      str(ptr.Deref(in.Description)),
 		Timeout:          i32(3),
 		MemorySize:       i32(128),
 		LastModified:     str(lastModified(now)),
@@ -246,7 +247,7 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 	if code.S3Bucket == nil || code.S3Key == nil {
 		return storedCode{}, errInvalidParam("Please provide both S3Bucket and S3Key.")
 	}
-	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, deref(code.S3ObjectVersion))
+	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, ptr.Deref(code.S3ObjectVersion))
 }
 
 // getFunction reads a function and the version a qualifier names
@@ -275,7 +276,7 @@ func (l *Lambda) getFunction(tx storage.Tx, sc storage.Scope, name, qual string)
 			if !ok {
 				return fn, version{}, errNotFound("Function not found: %s:%s", arn, qual)
 			}
-			v = deref(a.FunctionVersion)
+			v = ptr.Deref(a.FunctionVersion)
 		}
 	}
 	ver, ok, err := versions.Get(tx, sc, name, versionKey(v))
@@ -305,7 +306,7 @@ func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (func
 
 // GetFunction returns the configuration, code location and tags.
 func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequest) (*lambdaapi.GetFunctionResponse, error) {
-	fn, v, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier)
+	fn, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +327,7 @@ func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequ
 
 // GetFunctionConfiguration returns one version's configuration.
 func (l *Lambda) GetFunctionConfiguration(ctx *request.Context, in *lambdaapi.GetFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
-	_, v, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier)
+	_, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +345,7 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 			max = 50
 		}
 	}
-	all := deref(in.FunctionVersion) == "ALL"
+	all := ptr.Deref(in.FunctionVersion) == "ALL"
 	if in.FunctionVersion != nil && !all {
 		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", *in.FunctionVersion)
 	}
@@ -379,7 +380,7 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 // published version when a qualifier is given.
 func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFunctionRequest) (*lambdaapi.DeleteFunctionOutput, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -408,8 +409,8 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 			}
 			var users []string
 			aliases.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, a lambdaapi.AliasConfiguration) bool {
-				if deref(a.FunctionVersion) == qual {
-					users = append(users, deref(a.Name))
+				if ptr.Deref(a.FunctionVersion) == qual {
+					users = append(users, ptr.Deref(a.Name))
 				}
 				return true
 			})

@@ -276,13 +276,6 @@ func str(s string) *string { return &s }
 func i32(v int32) *int32   { return &v }
 func i64(v int64) *int64   { return &v }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // background is the context of work that outlives a request (async
 // invocations, event source mappings).
 func background() context.Context { return context.Background() }

@@ -15,6 +15,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -296,7 +297,7 @@ func TestInvokeWarmTimeoutAndIdle(t *testing.T) {
 	waitFor(t, func() bool { return f.clk.Waiters() >= before+2 })
 	f.clk.Advance(2 * time.Second)
 	out := <-done
-	if out == nil || deref(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), `"errorType":"Sandbox.Timedout"`) ||
+	if out == nil || ptr.Deref(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), `"errorType":"Sandbox.Timedout"`) ||
 		!strings.Contains(string(out.Payload), "Task timed out after 2.00 seconds") {
 		t.Fatalf("timeout: %+v %s", out, out.Payload)
 	}
@@ -304,7 +305,7 @@ func TestInvokeWarmTimeoutAndIdle(t *testing.T) {
 	// An exception comes back in AWS's error shape.
 	f.create(t, "boom", "app.boom", nil)
 	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("boom")})
-	if err != nil || deref(out.FunctionError) != "Unhandled" {
+	if err != nil || ptr.Deref(out.FunctionError) != "Unhandled" {
 		t.Fatalf("boom: %v %+v", err, out)
 	}
 	var e struct {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -34,7 +35,7 @@ var layerVersionARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:
 // PublishLayerVersion stores a new version of a layer.
 func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.PublishLayerVersionRequest) (*lambdaapi.PublishLayerVersionResponse, error) {
 	sc := scope(ctx)
-	name := deref(in.LayerName)
+	name := ptr.Deref(in.LayerName)
 	if m := regexp.MustCompile(`:layer:([a-zA-Z0-9_-]+)$`).FindStringSubmatch(name); m != nil {
 		name = m[1]
 	}
@@ -62,7 +63,7 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 			},
 			LayerArn:                str(arn),
 			LayerVersionArn:         str(arn + ":" + strconv.FormatInt(n, 10)),
-			Description:             str(deref(in.Description)),
+			Description:             str(ptr.Deref(in.Description)),
 			CreatedDate:             str(lastModified(ctx.Now())),
 			Version:                 i64(n),
 			CompatibleRuntimes:      in.CompatibleRuntimes,
@@ -103,7 +104,7 @@ func layerResponse(v layerVersion) *lambdaapi.GetLayerVersionResponse {
 
 // GetLayerVersion returns one layer version.
 func (l *Lambda) GetLayerVersion(ctx *request.Context, in *lambdaapi.GetLayerVersionRequest) (*lambdaapi.GetLayerVersionResponse, error) {
-	v, err := l.getLayer(scope(ctx), deref(in.LayerName), *in.VersionNumber)
+	v, err := l.getLayer(scope(ctx), ptr.Deref(in.LayerName), *in.VersionNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +113,9 @@ func (l *Lambda) GetLayerVersion(ctx *request.Context, in *lambdaapi.GetLayerVer
 
 // GetLayerVersionByArn returns one layer version by ARN.
 func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLayerVersionByArnRequest) (*lambdaapi.GetLayerVersionResponse, error) {
-	m := layerVersionARN.FindStringSubmatch(deref(in.Arn))
+	m := layerVersionARN.FindStringSubmatch(ptr.Deref(in.Arn))
 	if m == nil {
-		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern", deref(in.Arn))
+		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern", ptr.Deref(in.Arn))
 	}
 	n, _ := strconv.ParseInt(m[4], 10, 64)
 	v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
@@ -129,7 +130,7 @@ func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLay
 func (l *Lambda) DeleteLayerVersion(ctx *request.Context, in *lambdaapi.DeleteLayerVersionRequest) (*lambdaapi.DeleteLayerVersionOutput, error) {
 	sc := scope(ctx)
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
-		return layers.Delete(tx, sc, deref(in.LayerName), fmt.Sprintf("%010d", *in.VersionNumber))
+		return layers.Delete(tx, sc, ptr.Deref(in.LayerName), fmt.Sprintf("%010d", *in.VersionNumber))
 	})
 	if err != nil {
 		return nil, err
@@ -168,7 +169,7 @@ func contains(list []string, s string) bool {
 func (l *Lambda) ListLayerVersions(ctx *request.Context, in *lambdaapi.ListLayerVersionsRequest) (*lambdaapi.ListLayerVersionsResponse, error) {
 	out := &lambdaapi.ListLayerVersionsResponse{LayerVersions: []lambdaapi.LayerVersionsListItem{}}
 	err := l.opt.Store.View(func(tx storage.Tx) error {
-		return layers.List(tx, scope(ctx), []string{deref(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
+		return layers.List(tx, scope(ctx), []string{ptr.Deref(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
 			if layerMatches(v, in.CompatibleRuntime, in.CompatibleArchitecture) {
 				out.LayerVersions = append(out.LayerVersions, *listItem(v))
 			}
@@ -231,16 +232,16 @@ func (l *Lambda) optDir(sc storage.Scope, fl []lambdaapi.Layer) (string, error) 
 	var ids []string
 	var vs []layerVersion
 	for _, ly := range fl {
-		m := layerVersionARN.FindStringSubmatch(deref(ly.Arn))
+		m := layerVersionARN.FindStringSubmatch(ptr.Deref(ly.Arn))
 		if m == nil {
 			continue
 		}
 		n, _ := strconv.ParseInt(m[4], 10, 64)
 		v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
 		if err != nil {
-			return "", lambdaapi.ErrServiceException.New("layer %s is gone: %v", deref(ly.Arn), err)
+			return "", lambdaapi.ErrServiceException.New("layer %s is gone: %v", ptr.Deref(ly.Arn), err)
 		}
-		ids = append(ids, deref(v.Info.Content.CodeSha256))
+		ids = append(ids, ptr.Deref(v.Info.Content.CodeSha256))
 		vs = append(vs, v)
 	}
 	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -68,7 +69,7 @@ func (l *Lambda) urlFor(id, region string) string {
 // CreateFunctionUrlConfig gives a function (or alias) a URL.
 func (l *Lambda) CreateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.CreateFunctionUrlConfigRequest) (*lambdaapi.CreateFunctionUrlConfigResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +133,7 @@ func (l *Lambda) getURL(ctx *request.Context, fnName string, qualifier *string) 
 
 // GetFunctionUrlConfig returns a function URL.
 func (l *Lambda) GetFunctionUrlConfig(ctx *request.Context, in *lambdaapi.GetFunctionUrlConfigRequest) (*lambdaapi.GetFunctionUrlConfigResponse, error) {
-	u, _, _, err := l.getURL(ctx, deref(in.FunctionName), in.Qualifier)
+	u, _, _, err := l.getURL(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (l *Lambda) GetFunctionUrlConfig(ctx *request.Context, in *lambdaapi.GetFun
 
 // UpdateFunctionUrlConfig changes a function URL's settings.
 func (l *Lambda) UpdateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.UpdateFunctionUrlConfigRequest) (*lambdaapi.UpdateFunctionUrlConfigResponse, error) {
-	u, name, qual, err := l.getURL(ctx, deref(in.FunctionName), in.Qualifier)
+	u, name, qual, err := l.getURL(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +166,7 @@ func (l *Lambda) UpdateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Upd
 
 // DeleteFunctionUrlConfig removes a function URL.
 func (l *Lambda) DeleteFunctionUrlConfig(ctx *request.Context, in *lambdaapi.DeleteFunctionUrlConfigRequest) (*lambdaapi.DeleteFunctionUrlConfigOutput, error) {
-	u, name, qual, err := l.getURL(ctx, deref(in.FunctionName), in.Qualifier)
+	u, name, qual, err := l.getURL(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,7 @@ func (l *Lambda) DeleteFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Del
 // ListFunctionUrlConfigs lists a function's URLs.
 func (l *Lambda) ListFunctionUrlConfigs(ctx *request.Context, in *lambdaapi.ListFunctionUrlConfigsRequest) (*lambdaapi.ListFunctionUrlConfigsResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +233,7 @@ func (l *Lambda) ServeURL(w http.ResponseWriter, r *http.Request) {
 		urlError(w, http.StatusForbidden, "Forbidden")
 		return
 	}
-	if deref(u.Config.AuthType) == "AWS_IAM" && !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && r.URL.Query().Get("X-Amz-Signature") == "" {
+	if ptr.Deref(u.Config.AuthType) == "AWS_IAM" && !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && r.URL.Query().Get("X-Amz-Signature") == "" {
 		urlError(w, http.StatusForbidden, "Forbidden")
 		return
 	}
@@ -343,7 +344,7 @@ func (provisionedT) deleteAll(tx storage.Tx, sc storage.Scope, name string) erro
 // PutProvisionedConcurrencyConfig records provisioned concurrency.
 func (l *Lambda) PutProvisionedConcurrencyConfig(ctx *request.Context, in *lambdaapi.PutProvisionedConcurrencyConfigRequest) (*lambdaapi.PutProvisionedConcurrencyConfigResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +395,7 @@ func (l *Lambda) getProvisioned(ctx *request.Context, fnName string, qualifier *
 
 // GetProvisionedConcurrencyConfig returns provisioned concurrency.
 func (l *Lambda) GetProvisionedConcurrencyConfig(ctx *request.Context, in *lambdaapi.GetProvisionedConcurrencyConfigRequest) (*lambdaapi.GetProvisionedConcurrencyConfigResponse, error) {
-	it, _, _, err := l.getProvisioned(ctx, deref(in.FunctionName), in.Qualifier)
+	it, _, _, err := l.getProvisioned(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +409,7 @@ func (l *Lambda) GetProvisionedConcurrencyConfig(ctx *request.Context, in *lambd
 
 // DeleteProvisionedConcurrencyConfig removes provisioned concurrency.
 func (l *Lambda) DeleteProvisionedConcurrencyConfig(ctx *request.Context, in *lambdaapi.DeleteProvisionedConcurrencyConfigRequest) (*lambdaapi.DeleteProvisionedConcurrencyConfigOutput, error) {
-	_, name, qual, err := l.getProvisioned(ctx, deref(in.FunctionName), in.Qualifier)
+	_, name, qual, err := l.getProvisioned(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +422,7 @@ func (l *Lambda) DeleteProvisionedConcurrencyConfig(ctx *request.Context, in *la
 // ListProvisionedConcurrencyConfigs lists a function's provisioned concurrency.
 func (l *Lambda) ListProvisionedConcurrencyConfigs(ctx *request.Context, in *lambdaapi.ListProvisionedConcurrencyConfigsRequest) (*lambdaapi.ListProvisionedConcurrencyConfigsResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}

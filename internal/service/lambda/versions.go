@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -23,7 +24,7 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 		}
 		return false
 	})
-	if last != nil && deref(last.Config.CodeSha256) == deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
+	if last != nil && ptr.Deref(last.Config.CodeSha256) == ptr.Deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
 		return *last, nil
 	}
 	n := fn.NextVersion
@@ -43,15 +44,15 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 
 // sameConfig compares what publishing snapshots, beyond the code.
 func sameConfig(a, b lambdaapi.FunctionConfiguration) bool {
-	return deref(a.Handler) == deref(b.Handler) && deref(a.Runtime) == deref(b.Runtime) &&
-		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && deref(a.Role) == deref(b.Role) &&
+	return ptr.Deref(a.Handler) == ptr.Deref(b.Handler) && ptr.Deref(a.Runtime) == ptr.Deref(b.Runtime) &&
+		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && ptr.Deref(a.Role) == ptr.Deref(b.Role) &&
 		fmt.Sprint(a.Environment) == fmt.Sprint(b.Environment) && fmt.Sprint(a.Layers) == fmt.Sprint(b.Layers)
 }
 
 // PublishVersion snapshots $LATEST.
 func (l *Lambda) PublishVersion(ctx *request.Context, in *lambdaapi.PublishVersionRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -61,13 +62,13 @@ func (l *Lambda) PublishVersion(ctx *request.Context, in *lambdaapi.PublishVersi
 		if err != nil {
 			return err
 		}
-		if in.CodeSha256 != nil && *in.CodeSha256 != deref(v.Config.CodeSha256) {
-			return errInvalidParam("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", *in.CodeSha256, deref(v.Config.CodeSha256))
+		if in.CodeSha256 != nil && *in.CodeSha256 != ptr.Deref(v.Config.CodeSha256) {
+			return errInvalidParam("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", *in.CodeSha256, ptr.Deref(v.Config.CodeSha256))
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
-		out, err = publish(tx, sc, &fn, v, deref(in.Description))
+		out, err = publish(tx, sc, &fn, v, ptr.Deref(in.Description))
 		if err != nil {
 			return err
 		}
@@ -86,7 +87,7 @@ func errPrecondition() error {
 // ListVersionsByFunction lists $LATEST and the published versions.
 func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.ListVersionsByFunctionRequest) (*lambdaapi.ListVersionsByFunctionResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func marker(m *string) (string, error) {
 // UpdateFunctionCode replaces $LATEST's code.
 func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFunctionCodeRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		if err != nil {
 			return err
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
 		oldBlob = v.Code.ID
@@ -222,7 +223,7 @@ func (l *Lambda) dropBlobIfUnused(sc storage.Scope, name, id string) {
 // UpdateFunctionConfiguration changes $LATEST's settings.
 func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi.UpdateFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 		if err != nil {
 			return err
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
 		c := &v.Config
@@ -385,17 +386,17 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 // second one.
 func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequest) (*lambdaapi.AliasConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
-	alias := deref(in.Name)
+	alias := ptr.Deref(in.Name)
 	if _, err := strconv.Atoi(alias); err == nil || alias == latest {
 		return nil, errInvalidParam("Alias name cannot be a version number or $LATEST")
 	}
 	a := lambdaapi.AliasConfiguration{
 		AliasArn: str(aliasARN(sc, name, alias)), Name: str(alias), FunctionVersion: in.FunctionVersion,
-		Description: str(deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: str(newUUID()),
+		Description: str(ptr.Deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: str(newUUID()),
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
@@ -406,7 +407,7 @@ func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequ
 		} else if ok {
 			return errConflict("Alias already exists: %s", aliasARN(sc, name, alias))
 		}
-		if err := l.checkRouting(tx, sc, name, deref(in.FunctionVersion), in.RoutingConfig); err != nil {
+		if err := l.checkRouting(tx, sc, name, ptr.Deref(in.FunctionVersion), in.RoutingConfig); err != nil {
 			return err
 		}
 		return aliases.Put(tx, sc, a, name, alias)
@@ -440,7 +441,7 @@ func (l *Lambda) getAlias(ctx *request.Context, fnName, alias string) (lambdaapi
 
 // GetAlias returns an alias.
 func (l *Lambda) GetAlias(ctx *request.Context, in *lambdaapi.GetAliasRequest) (*lambdaapi.AliasConfiguration, error) {
-	a, _, err := l.getAlias(ctx, deref(in.FunctionName), deref(in.Name))
+	a, _, err := l.getAlias(ctx, ptr.Deref(in.FunctionName), ptr.Deref(in.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -450,19 +451,19 @@ func (l *Lambda) GetAlias(ctx *request.Context, in *lambdaapi.GetAliasRequest) (
 // UpdateAlias repoints an alias.
 func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequest) (*lambdaapi.AliasConfiguration, error) {
 	sc := scope(ctx)
-	a, name, err := l.getAlias(ctx, deref(in.FunctionName), deref(in.Name))
+	a, name, err := l.getAlias(ctx, ptr.Deref(in.FunctionName), ptr.Deref(in.Name))
 	if err != nil {
 		return nil, err
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
-		cur, ok, err := aliases.Get(tx, sc, name, deref(in.Name))
+		cur, ok, err := aliases.Get(tx, sc, name, ptr.Deref(in.Name))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return errNotFound("Cannot find alias arn: %s", aliasARN(sc, name, deref(in.Name)))
+			return errNotFound("Cannot find alias arn: %s", aliasARN(sc, name, ptr.Deref(in.Name)))
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(cur.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(cur.RevisionId) {
 			return errPrecondition()
 		}
 		a = cur
@@ -478,11 +479,11 @@ func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequ
 				a.RoutingConfig = nil
 			}
 		}
-		if err := l.checkRouting(tx, sc, name, deref(a.FunctionVersion), a.RoutingConfig); err != nil {
+		if err := l.checkRouting(tx, sc, name, ptr.Deref(a.FunctionVersion), a.RoutingConfig); err != nil {
 			return err
 		}
 		a.RevisionId = str(newUUID())
-		return aliases.Put(tx, sc, a, name, deref(in.Name))
+		return aliases.Put(tx, sc, a, name, ptr.Deref(in.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -493,7 +494,7 @@ func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequ
 // DeleteAlias removes an alias.
 func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequest) (*lambdaapi.DeleteAliasOutput, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +502,7 @@ func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequ
 		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
 			return err
 		}
-		return aliases.Delete(tx, sc, name, deref(in.Name))
+		return aliases.Delete(tx, sc, name, ptr.Deref(in.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -512,7 +513,7 @@ func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequ
 // ListAliases lists a function's aliases.
 func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequest) (*lambdaapi.ListAliasesResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -531,11 +532,11 @@ func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequ
 			opts.After = []string{name, after}
 		}
 		return aliases.List(tx, sc, []string{name}, opts, func(k []string, a lambdaapi.AliasConfiguration) bool {
-			if in.FunctionVersion != nil && deref(a.FunctionVersion) != *in.FunctionVersion {
+			if in.FunctionVersion != nil && ptr.Deref(a.FunctionVersion) != *in.FunctionVersion {
 				return true
 			}
 			if len(out.Aliases) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(deref(out.Aliases[max-1].Name))))
+				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.Aliases[max-1].Name))))
 				return false
 			}
 			out.Aliases = append(out.Aliases, a)
@@ -562,7 +563,7 @@ func (l *Lambda) taggedFunction(ctx *request.Context, arn string) (string, error
 
 // TagResource adds tags to a function.
 func (l *Lambda) TagResource(ctx *request.Context, in *lambdaapi.TagResourceRequest) (*lambdaapi.TagResourceOutput, error) {
-	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	name, err := l.taggedFunction(ctx, ptr.Deref(in.Resource))
 	if err != nil {
 		return nil, err
 	}
@@ -586,7 +587,7 @@ func (l *Lambda) TagResource(ctx *request.Context, in *lambdaapi.TagResourceRequ
 
 // UntagResource removes tags.
 func (l *Lambda) UntagResource(ctx *request.Context, in *lambdaapi.UntagResourceRequest) (*lambdaapi.UntagResourceOutput, error) {
-	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	name, err := l.taggedFunction(ctx, ptr.Deref(in.Resource))
 	if err != nil {
 		return nil, err
 	}
@@ -604,7 +605,7 @@ func (l *Lambda) UntagResource(ctx *request.Context, in *lambdaapi.UntagResource
 
 // ListTags lists a function's tags.
 func (l *Lambda) ListTags(ctx *request.Context, in *lambdaapi.ListTagsRequest) (*lambdaapi.ListTagsResponse, error) {
-	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	name, err := l.taggedFunction(ctx, ptr.Deref(in.Resource))
 	if err != nil {
 		return nil, err
 	}
@@ -640,7 +641,7 @@ func (l *Lambda) updateFunction(ctx *request.Context, name string, fn func(*func
 
 // PutFunctionConcurrency reserves concurrency for a function.
 func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutFunctionConcurrencyRequest) (*lambdaapi.Concurrency, error) {
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -659,7 +660,7 @@ func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutF
 
 // GetFunctionConcurrency returns the reserved concurrency.
 func (l *Lambda) GetFunctionConcurrency(ctx *request.Context, in *lambdaapi.GetFunctionConcurrencyRequest) (*lambdaapi.GetFunctionConcurrencyResponse, error) {
-	fn, _, _, err := l.read(ctx, deref(in.FunctionName), nil)
+	fn, _, _, err := l.read(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -668,7 +669,7 @@ func (l *Lambda) GetFunctionConcurrency(ctx *request.Context, in *lambdaapi.GetF
 
 // DeleteFunctionConcurrency removes the reservation.
 func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.DeleteFunctionConcurrencyRequest) (*lambdaapi.DeleteFunctionConcurrencyOutput, error) {
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -686,7 +687,7 @@ func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccoun
 			if k[1] == latest {
 				count++
 			}
-			size += deref64(v.Config.CodeSize)
+			size += ptr.Deref(v.Config.CodeSize)
 			return true
 		})
 	})
@@ -697,11 +698,4 @@ func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccoun
 		},
 		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: i64(size), FunctionCount: i64(count)},
 	}, nil
-}
-
-func deref64(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }

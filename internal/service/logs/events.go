@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -27,13 +28,13 @@ const (
 // done since 2023.
 func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsRequest) (*logsapi.PutLogEventsResponse, error) {
 	sc := scope(ctx)
-	gname, sname := deref(in.LogGroupName), deref(in.LogStreamName)
+	gname, sname := ptr.Deref(in.LogGroupName), ptr.Deref(in.LogStreamName)
 	if len(in.LogEvents) > maxBatchEvents {
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000")
 	}
 	size := 0
 	for i, e := range in.LogEvents {
-		size += len(deref(e.Message)) + eventOverhead
+		size += len(ptr.Deref(e.Message)) + eventOverhead
 		if i > 0 && *e.Timestamp < *in.LogEvents[i-1].Timestamp {
 			return nil, logsapi.ErrInvalidParameterException.New("Log events in a single PutLogEvents request must be in chronological order.")
 		}
@@ -59,7 +60,7 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 				rejected.TooNewLogEventStartIndex = i32(int32(i))
 			}
 		default:
-			accepted = append(accepted, event{Timestamp: ts, Message: truncate(deref(e.Message))})
+			accepted = append(accepted, event{Timestamp: ts, Message: truncate(ptr.Deref(e.Message))})
 		}
 	}
 	var next int64
@@ -165,7 +166,7 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	if err != nil {
 		return nil, err
 	}
-	sname := deref(in.LogStreamName)
+	sname := ptr.Deref(in.LogStreamName)
 	max, err := limit(in.Limit, 10000, 10000)
 	if err != nil {
 		return nil, err
@@ -198,7 +199,7 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	// token "f/N" resumes at N, a backward token "b/N" ends before N.
 	forward := in.StartFromHead != nil && *in.StartFromHead
 	from, to := 0, len(all)
-	if t := deref(in.NextToken); t != "" {
+	if t := ptr.Deref(in.NextToken); t != "" {
 		dir, pos, ok := strings.Cut(t, "/")
 		n, err := strconv.Atoi(pos)
 		if !ok || err != nil || (dir != "f" && dir != "b") || n < 0 {
@@ -245,7 +246,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	if err != nil {
 		return nil, err
 	}
-	pat, err := compilePattern(deref(in.FilterPattern))
+	pat, err := compilePattern(ptr.Deref(in.FilterPattern))
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +269,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 			return err
 		}
 		var names []string
-		streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
+		streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			if len(want) == 0 || want[s.Name] {
 				names = append(names, s.Name)
 			}
@@ -320,7 +321,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 			continue
 		}
 		if len(out.Events) == max {
-			out.NextToken = token(deref(out.Events[max-1].EventId))
+			out.NextToken = token(ptr.Deref(out.Events[max-1].EventId))
 			break
 		}
 		out.Events = append(out.Events, logsapi.FilteredLogEvent{

@@ -13,6 +13,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -87,21 +88,14 @@ func str(s string) *string { return &s }
 func i64(v int64) *int64   { return &v }
 func i32(v int32) *int32   { return &v }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func errNotFound(msg string) error { return logsapi.ErrResourceNotFoundException.New("%s", msg) }
 
 // groupName accepts a log group name or ARN (logGroupIdentifier).
 func groupName(name, identifier *string) (string, error) {
-	n := deref(name)
-	if id := deref(identifier); id != "" {
+	n := ptr.Deref(name)
+	if id := ptr.Deref(identifier); id != "" {
 		if n != "" {
 			return "", logsapi.ErrInvalidParameterException.New("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
 		}
@@ -130,7 +124,7 @@ func (l *Logs) getGroup(tx storage.Tx, sc storage.Scope, name string) (group, er
 // CreateLogGroup creates a group.
 func (l *Logs) CreateLogGroup(ctx *request.Context, in *logsapi.CreateLogGroupRequest) (*logsapi.CreateLogGroupOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.LogGroupName)
+	name := ptr.Deref(in.LogGroupName)
 	if err := checkGroupName(name); err != nil {
 		return nil, err
 	}
@@ -144,7 +138,7 @@ func (l *Logs) CreateLogGroup(ctx *request.Context, in *logsapi.CreateLogGroupRe
 		} else if ok {
 			return logsapi.ErrResourceAlreadyExistsException.New("The specified log group already exists")
 		}
-		return groups.Put(tx, sc, group{Name: name, Created: ms(ctx.Now()), Tags: in.Tags, KmsKeyID: deref(in.KmsKeyId), Class: class}, name)
+		return groups.Put(tx, sc, group{Name: name, Created: ms(ctx.Now()), Tags: in.Tags, KmsKeyID: ptr.Deref(in.KmsKeyId), Class: class}, name)
 	})
 	if err != nil {
 		return nil, err
@@ -168,7 +162,7 @@ func checkGroupName(name string) error {
 // DeleteLogGroup deletes a group with its streams and events.
 func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRequest) (*logsapi.DeleteLogGroupOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.LogGroupName)
+	name := ptr.Deref(in.LogGroupName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := l.getGroup(tx, sc, name); err != nil {
 			return err
@@ -254,11 +248,11 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 		return nil, err
 	}
 	out := &logsapi.DescribeLogGroupsResponse{LogGroups: []logsapi.LogGroup{}}
-	opts := storage.ListOptions{Partial: deref(in.LogGroupNamePrefix)}
+	opts := storage.ListOptions{Partial: ptr.Deref(in.LogGroupNamePrefix)}
 	if after != "" {
 		opts.After = []string{after}
 	}
-	pattern := strings.ToLower(deref(in.LogGroupNamePattern))
+	pattern := strings.ToLower(ptr.Deref(in.LogGroupNamePattern))
 	err = l.store.View(func(tx storage.Tx) error {
 		return groups.List(tx, sc, nil, opts, func(k []string, g group) bool {
 			if pattern != "" && !strings.Contains(strings.ToLower(g.Name), pattern) {
@@ -268,7 +262,7 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 				return true
 			}
 			if len(out.LogGroups) == max {
-				out.NextToken = token(deref(out.LogGroups[max-1].LogGroupName))
+				out.NextToken = token(ptr.Deref(out.LogGroups[max-1].LogGroupName))
 				return false
 			}
 			out.LogGroups = append(out.LogGroups, groupShape(sc, g))
@@ -281,7 +275,7 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 // CreateLogStream creates a stream in a group.
 func (l *Logs) CreateLogStream(ctx *request.Context, in *logsapi.CreateLogStreamRequest) (*logsapi.CreateLogStreamOutput, error) {
 	sc := scope(ctx)
-	gname, sname := deref(in.LogGroupName), deref(in.LogStreamName)
+	gname, sname := ptr.Deref(in.LogGroupName), ptr.Deref(in.LogStreamName)
 	if strings.ContainsAny(sname, ":*") {
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value '%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*", sname)
 	}
@@ -305,7 +299,7 @@ func (l *Logs) CreateLogStream(ctx *request.Context, in *logsapi.CreateLogStream
 // DeleteLogStream deletes a stream and its events.
 func (l *Logs) DeleteLogStream(ctx *request.Context, in *logsapi.DeleteLogStreamRequest) (*logsapi.DeleteLogStreamOutput, error) {
 	sc := scope(ctx)
-	gname, sname := deref(in.LogGroupName), deref(in.LogStreamName)
+	gname, sname := ptr.Deref(in.LogGroupName), ptr.Deref(in.LogStreamName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
@@ -349,7 +343,7 @@ func (l *Logs) DescribeLogStreams(ctx *request.Context, in *logsapi.DescribeLogS
 	if err != nil {
 		return nil, err
 	}
-	byTime := deref(in.OrderBy) == "LastEventTime"
+	byTime := ptr.Deref(in.OrderBy) == "LastEventTime"
 	if byTime && in.LogStreamNamePrefix != nil {
 		return nil, logsapi.ErrInvalidParameterException.New("Cannot order by LastEventTime with a logStreamNamePrefix.")
 	}
@@ -363,7 +357,7 @@ func (l *Logs) DescribeLogStreams(ctx *request.Context, in *logsapi.DescribeLogS
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
 		}
-		return streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
+		return streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			all = append(all, s)
 			return true
 		})
@@ -402,7 +396,7 @@ func (l *Logs) PutRetentionPolicy(ctx *request.Context, in *logsapi.PutRetention
 		}
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]", v)
 	}
-	if err := l.updateGroup(ctx, deref(in.LogGroupName), func(g *group) error { g.Retention = d; return nil }); err != nil {
+	if err := l.updateGroup(ctx, ptr.Deref(in.LogGroupName), func(g *group) error { g.Retention = d; return nil }); err != nil {
 		return nil, err
 	}
 	return &logsapi.PutRetentionPolicyOutput{}, nil
@@ -410,7 +404,7 @@ func (l *Logs) PutRetentionPolicy(ctx *request.Context, in *logsapi.PutRetention
 
 // DeleteRetentionPolicy makes a group keep events forever.
 func (l *Logs) DeleteRetentionPolicy(ctx *request.Context, in *logsapi.DeleteRetentionPolicyRequest) (*logsapi.DeleteRetentionPolicyOutput, error) {
-	if err := l.updateGroup(ctx, deref(in.LogGroupName), func(g *group) error { g.Retention = nil; return nil }); err != nil {
+	if err := l.updateGroup(ctx, ptr.Deref(in.LogGroupName), func(g *group) error { g.Retention = nil; return nil }); err != nil {
 		return nil, err
 	}
 	return &logsapi.DeleteRetentionPolicyOutput{}, nil
@@ -434,7 +428,7 @@ func (l *Logs) updateGroup(ctx *request.Context, name string, fn func(*group) er
 
 // TagLogGroup adds tags (legacy API).
 func (l *Logs) TagLogGroup(ctx *request.Context, in *logsapi.TagLogGroupRequest) (*logsapi.TagLogGroupOutput, error) {
-	if err := l.tag(ctx, deref(in.LogGroupName), in.Tags, nil); err != nil {
+	if err := l.tag(ctx, ptr.Deref(in.LogGroupName), in.Tags, nil); err != nil {
 		return nil, err
 	}
 	return &logsapi.TagLogGroupOutput{}, nil
@@ -442,7 +436,7 @@ func (l *Logs) TagLogGroup(ctx *request.Context, in *logsapi.TagLogGroupRequest)
 
 // UntagLogGroup removes tags (legacy API).
 func (l *Logs) UntagLogGroup(ctx *request.Context, in *logsapi.UntagLogGroupRequest) (*logsapi.UntagLogGroupOutput, error) {
-	if err := l.tag(ctx, deref(in.LogGroupName), nil, in.Tags); err != nil {
+	if err := l.tag(ctx, ptr.Deref(in.LogGroupName), nil, in.Tags); err != nil {
 		return nil, err
 	}
 	return &logsapi.UntagLogGroupOutput{}, nil
@@ -453,7 +447,7 @@ func (l *Logs) ListTagsLogGroup(ctx *request.Context, in *logsapi.ListTagsLogGro
 	var g group
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		g, err = l.getGroup(tx, scope(ctx), deref(in.LogGroupName))
+		g, err = l.getGroup(tx, scope(ctx), ptr.Deref(in.LogGroupName))
 		return err
 	})
 	if err != nil {
@@ -483,7 +477,7 @@ func arnGroup(arn string) (string, error) {
 
 // TagResource adds tags to a log group ARN.
 func (l *Logs) TagResource(ctx *request.Context, in *logsapi.TagResourceRequest) (*logsapi.TagResourceOutput, error) {
-	name, err := arnGroup(deref(in.ResourceArn))
+	name, err := arnGroup(ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +489,7 @@ func (l *Logs) TagResource(ctx *request.Context, in *logsapi.TagResourceRequest)
 
 // UntagResource removes tags from a log group ARN.
 func (l *Logs) UntagResource(ctx *request.Context, in *logsapi.UntagResourceRequest) (*logsapi.UntagResourceOutput, error) {
-	name, err := arnGroup(deref(in.ResourceArn))
+	name, err := arnGroup(ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}
@@ -507,7 +501,7 @@ func (l *Logs) UntagResource(ctx *request.Context, in *logsapi.UntagResourceRequ
 
 // ListTagsForResource lists a log group ARN's tags.
 func (l *Logs) ListTagsForResource(ctx *request.Context, in *logsapi.ListTagsForResourceRequest) (*logsapi.ListTagsForResourceResponse, error) {
-	name, err := arnGroup(deref(in.ResourceArn))
+	name, err := arnGroup(ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}

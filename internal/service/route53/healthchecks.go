@@ -9,6 +9,7 @@ import (
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -63,34 +64,34 @@ func defaults(c route53api.HealthCheckConfig) (route53api.HealthCheckConfig, err
 			c.Port = &port
 		}
 		if c.RequestInterval == nil {
-			c.RequestInterval = ptr(int32(30))
+			c.RequestInterval = ptr.To(int32(30))
 		}
 		if c.FailureThreshold == nil {
-			c.FailureThreshold = ptr(int32(3))
+			c.FailureThreshold = ptr.To(int32(3))
 		}
 		if c.MeasureLatency == nil {
-			c.MeasureLatency = ptr(false)
+			c.MeasureLatency = ptr.To(false)
 		}
 		if c.EnableSNI == nil {
-			c.EnableSNI = ptr(typ == "HTTPS" || typ == "HTTPS_STR_MATCH")
+			c.EnableSNI = ptr.To(typ == "HTTPS" || typ == "HTTPS_STR_MATCH")
 		}
 	case "CALCULATED":
 		if c.HealthThreshold == nil {
-			c.HealthThreshold = ptr(int32(len(c.ChildHealthChecks)))
+			c.HealthThreshold = ptr.To(int32(len(c.ChildHealthChecks)))
 		}
 	}
 	if c.Inverted == nil {
-		c.Inverted = ptr(false)
+		c.Inverted = ptr.To(false)
 	}
 	if c.Disabled == nil {
-		c.Disabled = ptr(false)
+		c.Disabled = ptr.To(false)
 	}
 	return c, nil
 }
 
 func hcOut(h healthCheckRec) *route53api.HealthCheck {
 	c := h.Config
-	return &route53api.HealthCheck{Id: ptr(h.ID), CallerReference: ptr(h.CallerReference), HealthCheckConfig: &c, HealthCheckVersion: ptr(h.Version)}
+	return &route53api.HealthCheck{Id: ptr.To(h.ID), CallerReference: ptr.To(h.CallerReference), HealthCheckConfig: &c, HealthCheckVersion: ptr.To(h.Version)}
 }
 
 // CreateHealthCheck stores a health check; repeating a CallerReference
@@ -131,7 +132,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 	if err != nil {
 		return nil, err
 	}
-	return &route53api.CreateHealthCheckOutput{HealthCheck: hcOut(h), Location: ptr("https://route53.amazonaws.com/2013-04-01/healthcheck/" + h.ID)}, nil
+	return &route53api.CreateHealthCheckOutput{HealthCheck: hcOut(h), Location: ptr.To("https://route53.amazonaws.com/2013-04-01/healthcheck/" + h.ID)}, nil
 }
 
 func (s *Route53) getHealthCheck(ctx *request.Context, id string) (healthCheckRec, error) {
@@ -167,8 +168,8 @@ func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetH
 	out := &route53api.GetHealthCheckStatusOutput{}
 	for i, region := range []string{"us-east-1", "eu-west-1", "ap-northeast-1"} {
 		out.HealthCheckObservations = append(out.HealthCheckObservations, route53api.HealthCheckObservation{
-			Region: ptr(region), IPAddress: ptr(fmt.Sprintf("15.177.%d.1", i*10)),
-			StatusReport: &route53api.StatusReport{Status: ptr("Success: HTTP Status Code 200, OK"), CheckedTime: &now},
+			Region: ptr.To(region), IPAddress: ptr.To(fmt.Sprintf("15.177.%d.1", i*10)),
+			StatusReport: &route53api.StatusReport{Status: ptr.To("Success: HTTP Status Code 200, OK"), CheckedTime: &now},
 		})
 	}
 	return out, nil
@@ -249,14 +250,14 @@ func (s *Route53) ListHealthChecks(ctx *request.Context, in *route53api.ListHeal
 	if err != nil {
 		return nil, err
 	}
-	out := &route53api.ListHealthChecksOutput{HealthChecks: []route53api.HealthCheck{}, Marker: in.Marker, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}
+	out := &route53api.ListHealthChecksOutput{HealthChecks: []route53api.HealthCheck{}, Marker: in.Marker, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false)}
 	err = s.store.View(func(tx storage.Tx) error {
 		return healthChecks.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, h healthCheckRec) bool {
 			if in.Marker != nil && h.ID < *in.Marker {
 				return true
 			}
 			if len(out.HealthChecks) == max {
-				out.IsTruncated, out.NextMarker = ptr(true), ptr(h.ID)
+				out.IsTruncated, out.NextMarker = ptr.To(true), ptr.To(h.ID)
 				return false
 			}
 			out.HealthChecks = append(out.HealthChecks, *hcOut(h))
@@ -339,14 +340,14 @@ func (s *Route53) tagged(ctx *request.Context, typ, id string, update func(map[s
 }
 
 func tagSet(typ, id string, tags map[string]string) route53api.ResourceTagSet {
-	set := route53api.ResourceTagSet{ResourceType: ptr(typ), ResourceId: ptr(id), Tags: []route53api.Tag{}}
+	set := route53api.ResourceTagSet{ResourceType: ptr.To(typ), ResourceId: ptr.To(id), Tags: []route53api.Tag{}}
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		set.Tags = append(set.Tags, route53api.Tag{Key: ptr(k), Value: ptr(tags[k])})
+		set.Tags = append(set.Tags, route53api.Tag{Key: ptr.To(k), Value: ptr.To(tags[k])})
 	}
 	return set
 }

@@ -11,6 +11,7 @@ import (
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -88,7 +89,7 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 	}
 	if rs.AliasTarget != nil {
 		t := normName(str(rs.AliasTarget.DNSName))
-		rs.AliasTarget = &route53api.AliasTarget{HostedZoneId: ptr(bareID(str(rs.AliasTarget.HostedZoneId))), DNSName: &t, EvaluateTargetHealth: rs.AliasTarget.EvaluateTargetHealth}
+		rs.AliasTarget = &route53api.AliasTarget{HostedZoneId: ptr.To(bareID(str(rs.AliasTarget.HostedZoneId))), DNSName: &t, EvaluateTargetHealth: rs.AliasTarget.EvaluateTargetHealth}
 		return rs, nil
 	}
 	if typ == "CNAME" && len(rs.ResourceRecords) > 1 {
@@ -286,7 +287,7 @@ func (s *Route53) ListResourceRecordSets(ctx *request.Context, in *route53api.Li
 		return nil, invalidInput("The input is not valid. StartRecordIdentifier requires StartRecordType.")
 	}
 	sc := scope(ctx)
-	out := &route53api.ListResourceRecordSetsOutput{ResourceRecordSets: []route53api.ResourceRecordSet{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}
+	out := &route53api.ListResourceRecordSetsOutput{ResourceRecordSets: []route53api.ResourceRecordSet{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false)}
 	err = s.store.View(func(tx storage.Tx) error {
 		z, err := getZone(tx, sc, str(in.HostedZoneId))
 		if err != nil {
@@ -307,15 +308,15 @@ func (s *Route53) ListResourceRecordSets(ctx *request.Context, in *route53api.Li
 				return true
 			}
 			if len(out.ResourceRecordSets) == max {
-				out.IsTruncated = ptr(true)
-				out.NextRecordName, out.NextRecordType = ptr(outName(str(rs.Name))), rs.Type
+				out.IsTruncated = ptr.To(true)
+				out.NextRecordName, out.NextRecordType = ptr.To(outName(str(rs.Name))), rs.Type
 				out.NextRecordIdentifier = rs.SetIdentifier
 				return false
 			}
 			if rs.AliasTarget != nil {
-				rs.AliasTarget.DNSName = ptr(outName(str(rs.AliasTarget.DNSName)))
+				rs.AliasTarget.DNSName = ptr.To(outName(str(rs.AliasTarget.DNSName)))
 			}
-			rs.Name = ptr(outName(str(rs.Name)))
+			rs.Name = ptr.To(outName(str(rs.Name)))
 			out.ResourceRecordSets = append(out.ResourceRecordSets, rs)
 			return true
 		})
@@ -351,11 +352,11 @@ func (s *Route53) TestDNSAnswer(ctx *request.Context, in *route53api.TestDNSAnsw
 		return nil, err
 	}
 	out := &route53api.TestDNSAnswerOutput{
-		Nameserver: ptr("ns-0.awsdns-00.com"), RecordName: ptr(name), RecordType: in.RecordType,
-		RecordData: []string{}, ResponseCode: ptr(mdns.RcodeToString[m.Rcode]), Protocol: ptr("UDP"),
+		Nameserver: ptr.To("ns-0.awsdns-00.com"), RecordName: ptr.To(name), RecordType: in.RecordType,
+		RecordData: []string{}, ResponseCode: ptr.To(mdns.RcodeToString[m.Rcode]), Protocol: ptr.To("UDP"),
 	}
 	if len(z.NameServers) > 0 {
-		out.Nameserver = ptr(z.NameServers[0])
+		out.Nameserver = ptr.To(z.NameServers[0])
 	}
 	for _, rr := range m.Answer {
 		if rr.Header().Rrtype != qtype {

@@ -26,6 +26,7 @@ import (
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -201,8 +202,6 @@ func validDomain(name string) bool {
 	return true
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func str(p *string) string {
 	if p == nil {
 		return ""
@@ -237,7 +236,7 @@ func (s *Route53) newChange(ctx *request.Context, tx storage.Tx, comment *string
 	if err := changes.Put(tx, scope(ctx), c, c.ID); err != nil {
 		return nil, err
 	}
-	return &route53api.ChangeInfo{Id: ptr("/change/" + c.ID), Status: ptr("PENDING"), SubmittedAt: ptr(c.Submitted.UTC()), Comment: comment}, nil
+	return &route53api.ChangeInfo{Id: ptr.To("/change/" + c.ID), Status: ptr.To("PENDING"), SubmittedAt: ptr.To(c.Submitted.UTC()), Comment: comment}, nil
 }
 
 // GetChange reports PENDING until the propagation time has passed on the
@@ -262,7 +261,7 @@ func (s *Route53) GetChange(ctx *request.Context, in *route53api.GetChangeInput)
 		status = "INSYNC"
 	}
 	return &route53api.GetChangeOutput{ChangeInfo: &route53api.ChangeInfo{
-		Id: ptr("/change/" + c.ID), Status: ptr(status), SubmittedAt: ptr(c.Submitted.UTC()), Comment: c.Comment,
+		Id: ptr.To("/change/" + c.ID), Status: ptr.To(status), SubmittedAt: ptr.To(c.Submitted.UTC()), Comment: c.Comment,
 	}}, nil
 }
 

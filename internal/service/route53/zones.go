@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -49,11 +50,11 @@ func (s *Route53) checkVPC(ctx *request.Context, v *route53api.VPC) (vpcRec, err
 
 func zoneOut(z zoneRec) *route53api.HostedZone {
 	return &route53api.HostedZone{
-		Id:                     ptr("/hostedzone/" + z.ID),
-		Name:                   ptr(outName(z.Name)),
-		CallerReference:        ptr(z.CallerReference),
-		Config:                 &route53api.HostedZoneConfig{Comment: z.Comment, PrivateZone: ptr(z.Private)},
-		ResourceRecordSetCount: ptr(z.RecordCount),
+		Id:                     ptr.To("/hostedzone/" + z.ID),
+		Name:                   ptr.To(outName(z.Name)),
+		CallerReference:        ptr.To(z.CallerReference),
+		Config:                 &route53api.HostedZoneConfig{Comment: z.Comment, PrivateZone: ptr.To(z.Private)},
+		ResourceRecordSetCount: ptr.To(z.RecordCount),
 	}
 }
 
@@ -120,11 +121,11 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 		if err := zoneIndex.Put(tx, indexScope, indexOf(ctx.Account, z), name, ctx.Account, z.ID); err != nil {
 			return err
 		}
-		soa := route53api.ResourceRecordSet{Name: ptr(name), Type: ptr("SOA"), TTL: ptr(int64(900)), ResourceRecords: []route53api.ResourceRecord{
-			{Value: ptr(ns[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")}}}
-		nsSet := route53api.ResourceRecordSet{Name: ptr(name), Type: ptr("NS"), TTL: ptr(int64(172800))}
+		soa := route53api.ResourceRecordSet{Name: ptr.To(name), Type: ptr.To("SOA"), TTL: ptr.To(int64(900)), ResourceRecords: []route53api.ResourceRecord{
+			{Value: ptr.To(ns[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")}}}
+		nsSet := route53api.ResourceRecordSet{Name: ptr.To(name), Type: ptr.To("NS"), TTL: ptr.To(int64(172800))}
 		for _, n := range ns {
-			nsSet.ResourceRecords = append(nsSet.ResourceRecords, route53api.ResourceRecord{Value: ptr(n)})
+			nsSet.ResourceRecords = append(nsSet.ResourceRecords, route53api.ResourceRecord{Value: ptr.To(n)})
 		}
 		for _, rs := range []route53api.ResourceRecordSet{soa, nsSet} {
 			if err := rrsets.Put(tx, sc, rs, setKey(z.ID, rs)...); err != nil {
@@ -139,9 +140,9 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 		return nil, err
 	}
 	out.HostedZone = zoneOut(z)
-	out.Location = ptr("https://route53.amazonaws.com/2013-04-01/hostedzone/" + z.ID)
+	out.Location = ptr.To("https://route53.amazonaws.com/2013-04-01/hostedzone/" + z.ID)
 	if private {
-		out.VPC = &route53api.VPC{VPCId: ptr(vpc.ID), VPCRegion: ptr(vpc.Region)}
+		out.VPC = &route53api.VPC{VPCId: ptr.To(vpc.ID), VPCRegion: ptr.To(vpc.Region)}
 	} else {
 		out.DelegationSet = &route53api.DelegationSet{NameServers: z.NameServers}
 	}
@@ -163,7 +164,7 @@ func (s *Route53) GetHostedZone(ctx *request.Context, in *route53api.GetHostedZo
 	out := &route53api.GetHostedZoneOutput{HostedZone: zoneOut(z)}
 	if z.Private {
 		for _, v := range z.VPCs {
-			out.VPCs = append(out.VPCs, route53api.VPC{VPCId: ptr(v.ID), VPCRegion: ptr(v.Region)})
+			out.VPCs = append(out.VPCs, route53api.VPC{VPCId: ptr.To(v.ID), VPCRegion: ptr.To(v.Region)})
 		}
 	} else {
 		out.DelegationSet = &route53api.DelegationSet{NameServers: z.NameServers}
@@ -255,7 +256,7 @@ func (s *Route53) ListHostedZones(ctx *request.Context, in *route53api.ListHoste
 	if err != nil {
 		return nil, err
 	}
-	out := &route53api.ListHostedZonesOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false), Marker: in.Marker}
+	out := &route53api.ListHostedZonesOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false), Marker: in.Marker}
 	marker := bareID(str(in.Marker))
 	for _, z := range all {
 		if marker != "" && z.ID < marker {
@@ -265,7 +266,7 @@ func (s *Route53) ListHostedZones(ctx *request.Context, in *route53api.ListHoste
 			continue
 		}
 		if len(out.HostedZones) == max {
-			out.IsTruncated, out.NextMarker = ptr(true), ptr(z.ID)
+			out.IsTruncated, out.NextMarker = ptr.To(true), ptr.To(z.ID)
 			break
 		}
 		out.HostedZones = append(out.HostedZones, *zoneOut(z))
@@ -294,7 +295,7 @@ func (s *Route53) ListHostedZonesByName(ctx *request.Context, in *route53api.Lis
 		}
 		return all[i].ID < all[j].ID
 	})
-	out := &route53api.ListHostedZonesByNameOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false),
+	out := &route53api.ListHostedZonesByNameOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false),
 		DNSName: in.DNSName, HostedZoneId: in.HostedZoneId}
 	startName, startID := "", bareID(str(in.HostedZoneId))
 	if in.DNSName != nil {
@@ -306,7 +307,7 @@ func (s *Route53) ListHostedZonesByName(ctx *request.Context, in *route53api.Lis
 			continue
 		}
 		if len(out.HostedZones) == max {
-			out.IsTruncated, out.NextDNSName, out.NextHostedZoneId = ptr(true), ptr(outName(z.Name)), ptr(z.ID)
+			out.IsTruncated, out.NextDNSName, out.NextHostedZoneId = ptr.To(true), ptr.To(outName(z.Name)), ptr.To(z.ID)
 			break
 		}
 		out.HostedZones = append(out.HostedZones, *zoneOut(z))
@@ -324,12 +325,12 @@ func (s *Route53) ListHostedZonesByVPC(ctx *request.Context, in *route53api.List
 	if err != nil {
 		return nil, err
 	}
-	out := &route53api.ListHostedZonesByVPCOutput{HostedZoneSummaries: []route53api.HostedZoneSummary{}, MaxItems: ptr(strconv.Itoa(max))}
+	out := &route53api.ListHostedZonesByVPCOutput{HostedZoneSummaries: []route53api.HostedZoneSummary{}, MaxItems: ptr.To(strconv.Itoa(max))}
 	for _, z := range all {
 		for _, v := range z.VPCs {
 			if v.ID == str(in.VPCId) && v.Region == str(in.VPCRegion) {
 				out.HostedZoneSummaries = append(out.HostedZoneSummaries, route53api.HostedZoneSummary{
-					HostedZoneId: ptr(z.ID), Name: ptr(outName(z.Name)), Owner: &route53api.HostedZoneOwner{OwningAccount: ptr(ctx.Account)}})
+					HostedZoneId: ptr.To(z.ID), Name: ptr.To(outName(z.Name)), Owner: &route53api.HostedZoneOwner{OwningAccount: ptr.To(ctx.Account)}})
 			}
 		}
 	}
@@ -342,7 +343,7 @@ func (s *Route53) GetHostedZoneCount(ctx *request.Context, _ *route53api.GetHost
 	if err != nil {
 		return nil, err
 	}
-	return &route53api.GetHostedZoneCountOutput{HostedZoneCount: ptr(int64(len(all)))}, nil
+	return &route53api.GetHostedZoneCountOutput{HostedZoneCount: ptr.To(int64(len(all)))}, nil
 }
 
 // UpdateHostedZoneComment replaces (or, absent, clears) the comment.
@@ -445,7 +446,7 @@ func (s *Route53) GetDNSSEC(ctx *request.Context, in *route53api.GetDNSSECInput)
 	if err != nil {
 		return nil, err
 	}
-	return &route53api.GetDNSSECOutput{Status: &route53api.DNSSECStatus{ServeSignature: ptr("NOT_SIGNING")}, KeySigningKeys: []route53api.KeySigningKey{}}, nil
+	return &route53api.GetDNSSECOutput{Status: &route53api.DNSSECStatus{ServeSignature: ptr.To("NOT_SIGNING")}, KeySigningKeys: []route53api.KeySigningKey{}}, nil
 }
 
 var _ = strings.TrimSpace

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -184,7 +185,7 @@ func (s *S3) logAccess(o gateway.Observation, bucket, key, kind string) {
 	}, " ")
 	seq := s.nextSeq(now)
 	err = s.store.Update(func(tx storage.Tx) error {
-		return logq.Put(tx, globalScope(), logLine{TargetBucket: deref(b.Logging.TargetBucket), TargetPrefix: deref(b.Logging.TargetPrefix), Line: line},
+		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(b.Logging.TargetBucket), TargetPrefix: ptr.Deref(b.Logging.TargetPrefix), Line: line},
 			fmt.Sprintf("%020d", seq))
 	})
 	if err != nil {

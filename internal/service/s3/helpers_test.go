@@ -12,6 +12,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -52,8 +53,8 @@ func (f *fixture) ctx() *request.Context {
 
 func (f *fixture) bucket(t *testing.T, name string) {
 	t.Helper()
-	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr(name),
-		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr("ap-northeast-1")}})
+	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr.To(name),
+		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To("ap-northeast-1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func (f *fixture) bucket(t *testing.T, name string) {
 
 func (f *fixture) put(t *testing.T, bucket, key, body string) *s3api.PutObjectOutput {
 	t.Helper()
-	out, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr(bucket), Key: ptr(key), Body: strings.NewReader(body)})
+	out, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To(bucket), Key: ptr.To(key), Body: strings.NewReader(body)})
 	if err != nil {
 		t.Fatal(err)
 	}

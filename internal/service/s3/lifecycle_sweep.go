@@ -8,6 +8,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -98,7 +99,7 @@ func ruleMatches(rule s3api.LifecycleRule, o objectRecord) bool {
 	for _, t := range tags {
 		found := false
 		for _, ot := range o.Tags {
-			if deref(ot.Key) == deref(t.Key) && deref(ot.Value) == deref(t.Value) {
+			if ptr.Deref(ot.Key) == ptr.Deref(t.Key) && ptr.Deref(ot.Value) == ptr.Deref(t.Value) {
 				found = true
 			}
 		}
@@ -134,11 +135,11 @@ func objectExpiration(b bucketRecord, o objectRecord) string {
 	var best time.Time
 	id := ""
 	for _, r := range b.Lifecycle.Rules {
-		if deref(r.Status) != "Enabled" {
+		if ptr.Deref(r.Status) != "Enabled" {
 			continue
 		}
 		if t, ok := currentExpiry(r, o); ok && (best.IsZero() || t.Before(best)) {
-			best, id = t, deref(r.ID)
+			best, id = t, ptr.Deref(r.ID)
 		}
 	}
 	if best.IsZero() {
@@ -216,7 +217,7 @@ func (s *S3) lifecycleVictims(b bucketRecord, now time.Time) ([]lifecycleVictim,
 	}
 	err := s.store.View(func(tx storage.Tx) error {
 		for _, rule := range b.Lifecycle.Rules {
-			if deref(rule.Status) != "Enabled" {
+			if ptr.Deref(rule.Status) != "Enabled" {
 				continue
 			}
 			if rule.Expiration != nil {
@@ -253,7 +254,7 @@ func (s *S3) lifecycleVictims(b bucketRecord, now time.Time) ([]lifecycleVictim,
 }
 
 func expiredMarkers(rule s3api.LifecycleRule) bool {
-	return rule.Expiration != nil && deref(rule.Expiration.ExpiredObjectDeleteMarker)
+	return rule.Expiration != nil && ptr.Deref(rule.Expiration.ExpiredObjectDeleteMarker)
 }
 
 // versionVictims walks b's version history key by key (newest first) and
@@ -271,7 +272,7 @@ func (s *S3) versionVictims(tx storage.Tx, b bucketRecord, rule s3api.LifecycleR
 			add(lifecycleVictim{key: key, versionID: hist[0].VersionID})
 		}
 		if nve := rule.NoncurrentVersionExpiration; nve != nil && nve.NoncurrentDays != nil {
-			keep := int(deref(nve.NewerNoncurrentVersions))
+			keep := int(ptr.Deref(nve.NewerNoncurrentVersions))
 			for i := 1; i < len(hist); i++ {
 				if i <= keep || !ruleMatches(rule, hist[i]) {
 					continue

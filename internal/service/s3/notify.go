@@ -11,6 +11,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -27,13 +28,13 @@ func targets(cfg *s3api.NotificationConfiguration) []target {
 	}
 	var out []target
 	for _, q := range cfg.QueueConfigurations {
-		out = append(out, target{deref(q.Id), deref(q.QueueArn), q.Events, q.Filter})
+		out = append(out, target{ptr.Deref(q.Id), ptr.Deref(q.QueueArn), q.Events, q.Filter})
 	}
 	for _, t := range cfg.TopicConfigurations {
-		out = append(out, target{deref(t.Id), deref(t.TopicArn), t.Events, t.Filter})
+		out = append(out, target{ptr.Deref(t.Id), ptr.Deref(t.TopicArn), t.Events, t.Filter})
 	}
 	for _, l := range cfg.LambdaFunctionConfigurations {
-		out = append(out, target{deref(l.Id), deref(l.LambdaFunctionArn), l.Events, l.Filter})
+		out = append(out, target{ptr.Deref(l.Id), ptr.Deref(l.LambdaFunctionArn), l.Events, l.Filter})
 	}
 	return out
 }
@@ -54,7 +55,7 @@ func validEvent(e string) bool {
 }
 
 func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.PutBucketNotificationConfigurationInput) (*s3api.PutBucketNotificationConfigurationOutput, error) {
-	name := deref(in.Bucket)
+	name := ptr.Deref(in.Bucket)
 	b, err := s.bucket(name)
 	if err != nil {
 		return nil, err
@@ -85,18 +86,18 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 		if t.filter != nil && t.filter.Key != nil {
 			seen := map[string]bool{}
 			for _, r := range t.filter.Key.FilterRules {
-				n := strings.ToLower(deref(r.Name))
+				n := strings.ToLower(ptr.Deref(r.Name))
 				if n != "prefix" && n != "suffix" {
-					return nil, errInvalidArgument.New("filter rule name must be either prefix or suffix").With("ArgumentName", "FilterRule.Name").With("ArgumentValue", deref(r.Name))
+					return nil, errInvalidArgument.New("filter rule name must be either prefix or suffix").With("ArgumentName", "FilterRule.Name").With("ArgumentValue", ptr.Deref(r.Name))
 				}
 				if seen[n] {
-					return nil, errInvalidArgument.New("Cannot specify more than one %s rule in a filter.", n).With("ArgumentName", "FilterRule.Name").With("ArgumentValue", deref(r.Name))
+					return nil, errInvalidArgument.New("Cannot specify more than one %s rule in a filter.", n).With("ArgumentName", "FilterRule.Name").With("ArgumentValue", ptr.Deref(r.Name))
 				}
 				seen[n] = true
 			}
 		}
 	}
-	if !deref(in.SkipDestinationValidation) && len(ts) > 0 {
+	if !ptr.Deref(in.SkipDestinationValidation) && len(ts) > 0 {
 		var failed []target
 		for _, t := range ts {
 			err := s.bus.Deliver(ctx, events.Message{TargetARN: t.arn, SourceService: "s3.amazonaws.com",
@@ -147,12 +148,12 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 
 func ensureID(p **string) {
 	if *p == nil || **p == "" {
-		*p = ptr(randomHex(16))
+		*p = ptr.To(randomHex(16))
 	}
 }
 
 func (s *S3) GetBucketNotificationConfiguration(ctx *request.Context, in *s3api.GetBucketNotificationConfigurationInput) (*s3api.GetBucketNotificationConfigurationOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +177,8 @@ func (t target) matches(name, key string) bool {
 		return ok
 	}
 	for _, r := range t.filter.Key.FilterRules {
-		v := deref(r.Value)
-		switch strings.ToLower(deref(r.Name)) {
+		v := ptr.Deref(r.Value)
+		switch strings.ToLower(ptr.Deref(r.Name)) {
 		case "prefix":
 			if !strings.HasPrefix(key, v) {
 				return false

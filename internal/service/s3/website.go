@@ -11,6 +11,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -128,11 +129,11 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 			extra: [][2]string{{"BucketName", bucket}}}, "")
 	}
 	if ra := cfg.RedirectAllRequestsTo; ra != nil {
-		proto := deref(ra.Protocol)
+		proto := ptr.Deref(ra.Protocol)
 		if proto == "" {
 			proto = "http"
 		}
-		http.Redirect(w, r, proto+"://"+deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
+		http.Redirect(w, r, proto+"://"+ptr.Deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
 		return "", ""
 	}
 	key := strings.TrimPrefix(r.URL.Path, "/")
@@ -140,11 +141,11 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 	for _, rule := range cfg.RoutingRules {
 		c := rule.Condition
 		if c != nil && c.HttpErrorCodeReturnedEquals == nil && c.KeyPrefixEquals != nil && strings.HasPrefix(key, *c.KeyPrefixEquals) {
-			s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+			s.routingRedirect(w, r, rule.Redirect, key, ptr.Deref(c.KeyPrefixEquals))
 			return key, ""
 		}
 	}
-	index := deref(cfg.IndexDocument.Suffix)
+	index := ptr.Deref(cfg.IndexDocument.Suffix)
 	lookup := key
 	if lookup == "" || strings.HasSuffix(lookup, "/") {
 		lookup += index
@@ -197,11 +198,11 @@ func (s *S3) websiteFailure(w http.ResponseWriter, r *http.Request, b bucketReco
 		if c.KeyPrefixEquals != nil && !strings.HasPrefix(key, *c.KeyPrefixEquals) {
 			continue
 		}
-		s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+		s.routingRedirect(w, r, rule.Redirect, key, ptr.Deref(c.KeyPrefixEquals))
 		return ""
 	}
-	if cfg.ErrorDocument != nil && deref(cfg.ErrorDocument.Key) != "" {
-		ek := deref(cfg.ErrorDocument.Key)
+	if cfg.ErrorDocument != nil && ptr.Deref(cfg.ErrorDocument.Key) != "" {
+		ek := ptr.Deref(cfg.ErrorDocument.Key)
 		if ok, _ := s.AllowsAnonymousRead(r.Context(), b.Name, ek); ok {
 			if o, found := s.websiteObject(b.Name, ek); found {
 				s.serveObject(w, r, o, e.status)
@@ -221,11 +222,11 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 		http.Redirect(w, r, "/"+key, http.StatusMovedPermanently)
 		return
 	}
-	proto := deref(red.Protocol)
+	proto := ptr.Deref(red.Protocol)
 	if proto == "" {
 		proto = "http"
 	}
-	host := deref(red.HostName)
+	host := ptr.Deref(red.HostName)
 	if host == "" {
 		host = r.Host
 	}
@@ -236,7 +237,7 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 		newKey = *red.ReplaceKeyPrefixWith + strings.TrimPrefix(key, prefix)
 	}
 	code := http.StatusMovedPermanently
-	if c, err := strconv.Atoi(deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
+	if c, err := strconv.Atoi(ptr.Deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
 		code = c
 	}
 	http.Redirect(w, r, proto+"://"+host+"/"+newKey, code)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 
@@ -61,7 +62,7 @@ func TestDeliverTopicPolicy(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := &request.Context{Context: context.Background(), Account: account, Region: "us-east-1", Clock: fc}
-			in := &snsapi.CreateTopicInput{Name: ptr("t")}
+			in := &snsapi.CreateTopicInput{Name: ptr.To("t")}
 			if c.policy != "" {
 				in.Attributes = map[string]string{"Policy": c.policy}
 			}
@@ -82,5 +83,3 @@ func TestDeliverTopicPolicy(t *testing.T) {
 		})
 	}
 }
-
-func ptr(s string) *string { return &s }

@@ -9,6 +9,7 @@ import (
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -37,7 +38,7 @@ func newSNS(t *testing.T) (*SNS, *request.Context) {
 // InvalidParameter with SNS's messages, and the stored policy is kept.
 func TestTopicPolicyValidated(t *testing.T) {
 	s, ctx := newSNS(t)
-	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t")})
+	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("t")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +59,8 @@ func TestTopicPolicyValidated(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: ptr("Policy"), AttributeValue: &c.policy})
-			_, cerr := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t2"), Attributes: map[string]string{"Policy": c.policy}})
+			_, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: ptr.To("Policy"), AttributeValue: &c.policy})
+			_, cerr := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("t2"), Attributes: map[string]string{"Policy": c.policy}})
 			for _, err := range []error{err, cerr} {
 				if c.msg == "" {
 					if err != nil {

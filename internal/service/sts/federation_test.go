@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -69,7 +70,7 @@ func TestGetFederationToken(t *testing.T) {
 			if stored.ARN != ds(out.FederatedUser.Arn) || stored.UserID != account+":bob" || stored.FederatedBy != c.ARN || !stored.SessionPolicies {
 				t.Errorf("stored %+v", stored)
 			}
-			if stored.SessionPolicy != deref(tc.in.Policy) {
+			if stored.SessionPolicy != ptr.Deref(tc.in.Policy) {
 				t.Errorf("session policy %q", stored.SessionPolicy)
 			}
 			if (tc.in.Policy != nil) != (out.PackedPolicySize != nil) {

@@ -13,6 +13,7 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -175,7 +176,7 @@ var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 // policy must allow the caller (or its account, whose own policies the
 // authorizer then checks); AWS refuses the account root outright.
 func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
-	roleARN, session := deref(in.RoleArn), deref(in.RoleSessionName)
+	roleARN, session := ptr.Deref(in.RoleArn), ptr.Deref(in.RoleSessionName)
 	if !sessionNamePattern.MatchString(session) {
 		return nil, awserr.ValidationError.New("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
 	}
@@ -208,9 +209,9 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	req := iam.Request{Principal: principal, Action: "sts:AssumeRole", Resource: role.ARN, Context: s.trustContext(ctx, principal, tags)}
-	req.Context.Set("sts:ExternalId", deref(in.ExternalId))
+	req.Context.Set("sts:ExternalId", ptr.Deref(in.ExternalId))
 	req.Context.Set("sts:RoleSessionName", session)
-	req.Context.Set("sts:SourceIdentity", deref(in.SourceIdentity))
+	req.Context.Set("sts:SourceIdentity", ptr.Deref(in.SourceIdentity))
 	if !trusts(role, req) {
 		return nil, notAuthorized
 	}
@@ -234,7 +235,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity =
-		role.Account, role.ARN, session, tags, deref(in.SourceIdentity)
+		role.Account, role.ARN, session, tags, ptr.Deref(in.SourceIdentity)
 	if ctx.Caller.SessionToken != "" {
 		// Transitive session tags of a chained session carry over.
 		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
@@ -333,12 +334,12 @@ func sessionTags(in []stsapi.Tag) (map[string]string, error) {
 	out := map[string]string{}
 	seen := map[string]bool{}
 	for _, t := range in {
-		k := deref(t.Key)
+		k := ptr.Deref(t.Key)
 		if seen[strings.ToLower(k)] {
 			return nil, awserr.InvalidParameterValue.New("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		seen[strings.ToLower(k)] = true
-		out[k] = deref(t.Value)
+		out[k] = ptr.Deref(t.Value)
 	}
 	return out, nil
 }
@@ -357,7 +358,7 @@ func sessionPolicies(policy *string, arns []stsapi.PolicyDescriptorType) (TempCr
 		return c, awserr.ValidationError.New("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10")
 	}
 	for _, a := range arns {
-		c.PolicyArns = append(c.PolicyArns, deref(a.Arn))
+		c.PolicyArns = append(c.PolicyArns, ptr.Deref(a.Arn))
 		c.SessionPolicies = true
 	}
 	return c, nil
@@ -384,7 +385,7 @@ func packedSize(policy *string, arns, tags int) *int32 {
 	if policy == nil && arns == 0 && tags == 0 {
 		return nil
 	}
-	n := int32(6 + len(deref(policy))/20 + arns*2 + tags*2)
+	n := int32(6 + len(ptr.Deref(policy))/20 + arns*2 + tags*2)
 	if n > 100 {
 		n = 100
 	}
@@ -393,7 +394,7 @@ func packedSize(policy *string, arns, tags int) *int32 {
 
 // GetAccessKeyInfo returns the account an access key belongs to.
 func (s *STS) GetAccessKeyInfo(ctx *request.Context, in *stsapi.GetAccessKeyInfoInput) (*stsapi.GetAccessKeyInfoOutput, error) {
-	id := deref(in.AccessKeyId)
+	id := ptr.Deref(in.AccessKeyId)
 	if c, ok, err := s.LookupTemporary(id); err != nil {
 		return nil, err
 	} else if ok {
@@ -469,10 +470,3 @@ func randomToken() string {
 }
 
 func str(s string) *string { return &s }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}

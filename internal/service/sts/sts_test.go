@@ -10,6 +10,7 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -82,7 +83,7 @@ func (f *fixture) ctx(c request.Caller) *request.Context {
 
 func i32(v int32) *int32       { return &v }
 func sp(v string) *string      { return &v }
-func ds(s *string) string      { return deref(s) }
+func ds(s *string) string      { return ptr.Deref(s) }
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 
 func wantErr(t *testing.T, err error, code string, status int, msg string) {
