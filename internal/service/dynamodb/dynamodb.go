@@ -23,8 +23,6 @@
 package dynamodb
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"sync"
 	"time"
 
@@ -200,17 +198,6 @@ func (t *tableRecord) keyNames() []string {
 		return []string{t.Hash, t.Range}
 	}
 	return []string{t.Hash}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func uuid() string {
-	h := randomHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // Errors with DynamoDB's messages.

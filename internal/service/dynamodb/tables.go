@@ -7,6 +7,7 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -93,7 +94,7 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 	name := ptr.Deref(in.TableName)
 	now := ctx.Now()
 	t := tableRecord{
-		Name: name, ID: uuid(), Created: now,
+		Name: name, ID: awsid.UUID(), Created: now,
 		ARN:     fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", ctx.Region, ctx.Account, name),
 		Billing: "PROVISIONED", Class: ptr.Deref(in.TableClass), Protected: ptr.Deref(in.DeletionProtectionEnabled),
 	}
@@ -187,7 +188,7 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 	if sse := in.SSESpecification; sse != nil && ptr.Deref(sse.Enabled) {
 		t.SSE = &sseRecord{Enabled: true, Type: "KMS", KMSKey: ptr.Deref(sse.KMSMasterKeyId)}
 		if t.SSE.KMSKey == "" {
-			t.SSE.KMSKey = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, uuid())
+			t.SSE.KMSKey = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, awsid.UUID())
 		}
 	}
 	for _, tg := range in.Tags {

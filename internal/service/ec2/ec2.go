@@ -18,7 +18,6 @@
 package ec2
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"sort"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -101,9 +101,7 @@ func scope(ctx *request.Context) storage.Scope {
 
 // newID returns an id in AWS's current form: prefix, dash, 17 hex digits.
 func newID(prefix string) string {
-	var b [9]byte
-	_, _ = rand.Read(b[:])
-	return prefix + "-" + hex.EncodeToString(b[:])[:17]
+	return prefix + "-" + awsid.Hex(17)
 }
 
 func str(p *string) string {

@@ -1,11 +1,10 @@
 package ec2
 
 import (
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -223,9 +222,5 @@ func (s *EC2) publishState(sc storage.Scope, id, state string, at time.Time) {
 }
 
 func eventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	return awsid.UUID()
 }

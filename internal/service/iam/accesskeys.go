@@ -1,11 +1,9 @@
 package iam
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -21,14 +19,10 @@ const (
 	keyStatusInactive = "Inactive"
 )
 
-func newAccessKeyID() string { return "AKIA" + randomString(idAlphabet, 16) }
+func newAccessKeyID() string { return "AKIA" + awsid.String(idAlphabet, 16) }
 
 func newSecret() string {
-	b := make([]byte, 30)
-	if _, err := rand.Read(b); err != nil {
-		panic("iam: crypto/rand failed: " + err.Error())
-	}
-	return base64.StdEncoding.EncodeToString(b) // 40 characters
+	return awsid.Base64(30) // 40 characters
 }
 
 func userKeyIDs(tx storage.Tx, sc storage.Scope, user string) ([]string, error) {

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -49,12 +49,7 @@ func (urlsT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 const urlAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 func newURLID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	for i := range b {
-		b[i] = urlAlphabet[int(b[i])%len(urlAlphabet)]
-	}
-	return string(b)
+	return awsid.String(urlAlphabet, 32)
 }
 
 // urlFor is the address niwa serves a function URL on.

@@ -1,7 +1,6 @@
 package route53
 
 import (
-	"crypto/rand"
 	"fmt"
 	"reflect"
 	"sort"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -33,12 +33,7 @@ var (
 )
 
 func newUUID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("route53: crypto/rand failed: " + err.Error())
-	}
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	return awsid.UUID()
 }
 
 func noSuchHealthCheck(id string) error {

@@ -18,13 +18,13 @@
 package route53
 
 import (
-	"crypto/rand"
 	"net"
 	"strings"
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -127,21 +127,10 @@ func scope(ctx *request.Context) storage.Scope { return storage.Global(ctx.Accou
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-func randomString(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("route53: crypto/rand failed: " + err.Error())
-	}
-	for i := range b {
-		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
-	}
-	return string(b)
-}
-
 // newZoneID is "Z" and 20 upper-case letters and digits, as current
 // Route53 zone ids are.
-func newZoneID() string   { return "Z" + randomString(20) }
-func newChangeID() string { return "C" + randomString(20) }
+func newZoneID() string   { return "Z" + awsid.String(idAlphabet, 20) }
+func newChangeID() string { return "C" + awsid.String(idAlphabet, 20) }
 
 // bareID strips the "/hostedzone/" (or "/change/", ...) prefix clients
 // may leave on an id; botocore and the Go SDK strip it themselves.

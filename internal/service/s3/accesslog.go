@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -255,7 +256,7 @@ func (s *S3) flushLogs() {
 	for _, id := range ids {
 		g := groups[id]
 		body := strings.Join(g.lines, "\n") + "\n"
-		if err := s.writeLogObject(g.bucket, g.prefix+now.Format("2006-01-02-15-04-05-")+strings.ToUpper(randomHex(8)), body, now); err != nil {
+		if err := s.writeLogObject(g.bucket, g.prefix+now.Format("2006-01-02-15-04-05-")+strings.ToUpper(awsid.Hex(16)), body, now); err != nil {
 			s.opts.Log.Warn("s3 access log delivery", "target", g.bucket, "error", err)
 		}
 	}

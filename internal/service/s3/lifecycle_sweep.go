@@ -8,6 +8,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -198,7 +199,7 @@ func (s *S3) SweepLifecycle() error {
 // lifecycleContext is the request context of deletions S3 makes itself.
 func (s *S3) lifecycleContext(b bucketRecord) *request.Context {
 	return &request.Context{
-		Context: context.Background(), RequestID: strings.ToUpper(randomHex(8)), Service: "s3", Operation: "Lifecycle",
+		Context: context.Background(), RequestID: strings.ToUpper(awsid.Hex(16)), Service: "s3", Operation: "Lifecycle",
 		Account: b.Account, Region: b.Region, Clock: s.clock, Log: s.opts.Log,
 		Caller: request.Caller{Account: b.Account, ARN: "arn:aws:iam::" + b.Account + ":root", UserID: "s3.amazonaws.com"},
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -88,7 +89,7 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 		}
 		tmpl.ACL = acl
 	}
-	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(randomHex(24))), Key: key,
+	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(awsid.Hex(48))), Key: key,
 		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: ptr.Deref(in.ChecksumAlgorithm)}
 	err = s.store.Update(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {

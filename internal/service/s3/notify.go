@@ -10,6 +10,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -136,7 +137,7 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 	for _, t := range ts {
 		body, _ := json.Marshal(testEvent{
 			Service: "Amazon S3", Event: "s3:TestEvent", Time: now.Format("2006-01-02T15:04:05.000Z"),
-			Bucket: name, RequestID: ctx.RequestID, HostID: randomHex(32),
+			Bucket: name, RequestID: ctx.RequestID, HostID: awsid.Hex(64),
 		})
 		if err := s.bus.Deliver(ctx, events.Message{TargetARN: t.arn, Body: string(body), SourceService: "s3.amazonaws.com",
 			SourceARN: "arn:aws:s3:::" + name, SourceAccount: b.Account}); err != nil {
@@ -148,7 +149,7 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 
 func ensureID(p **string) {
 	if *p == nil || **p == "" {
-		*p = ptr.To(randomHex(16))
+		*p = ptr.To(awsid.Hex(32))
 	}
 }
 
@@ -280,7 +281,7 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 			EventTime: now.Format("2006-01-02T15:04:05.000Z"), EventName: name,
 			UserIdentity:      principalID{principal},
 			RequestParameters: sourceIP{ctx.SourceIP},
-			ResponseElements:  responseElements{ctx.RequestID, randomHex(32)},
+			ResponseElements:  responseElements{ctx.RequestID, awsid.Hex(64)},
 			S3: eventS3{
 				SchemaVersion: "1.0", ConfigurationID: t.id,
 				Bucket: eventBucket{Name: b.Name, OwnerIdentity: principalID{canonicalID(b.Account)[:14]}, ARN: "arn:aws:s3:::" + b.Name},
@@ -316,7 +317,7 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 		}
 		detail["object"] = obj
 		raw, _ := json.Marshal(detail)
-		s.bus.Publish(events.Event{ID: uuid(), Source: "aws.s3", DetailType: detailType, Account: b.Account, Region: b.Region,
+		s.bus.Publish(events.Event{ID: awsid.UUID(), Source: "aws.s3", DetailType: detailType, Account: b.Account, Region: b.Region,
 			Time: now.Truncate(time.Second), Resources: []string{"arn:aws:s3:::" + b.Name}, Detail: raw})
 	}
 }
@@ -325,9 +326,4 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 // with spaces as '+'.
 func eventKey(k string) string {
 	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
-}
-
-func uuid() string {
-	h := randomHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -104,7 +105,7 @@ func apiHostBucket(host, suffix string) string {
 }
 
 func (s *S3) servePostObject(w http.ResponseWriter, r *http.Request) {
-	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	w.Header().Set("X-Amz-Request-Id", reqID)
 	w.Header().Set("X-Amz-Id-2", hostID)
 	bucket := s.postBucket(r)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -98,7 +99,7 @@ func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
 		// Matched as a custom domain: the Host is the bucket's name.
 		bucket = domainHost(r.Host, s.opts.HostSuffix)
 	}
-	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	cw := &countingWriter{ResponseWriter: w}
 	key, code := s.website(cw, r, bucket, reqID, hostID)
 	s.logAccess(gateway.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,

@@ -16,7 +16,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -25,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -63,9 +63,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
 	}
-	var id [16]byte
-	rand.Read(id[:])
-	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:])}, nil
+	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: awsid.Hex(32)}, nil
 }
 
 // signer returns the signing key and its certificate, made on first use.
@@ -140,18 +138,11 @@ func parseSubARN(arn string) (topicRef, string, bool) {
 }
 
 func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return awsid.UUID()
 }
 
 func newToken() string {
-	var b [64]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return awsid.Hex(128)
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

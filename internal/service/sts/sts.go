@@ -3,8 +3,6 @@
 package sts
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -449,24 +448,15 @@ func duration(in *int32, def, min, max int32) (time.Duration, error) {
 const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 func randomUpper(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = upperAlnum[int(b[i])%len(upperAlnum)]
-	}
-	return string(b)
+	return awsid.String(upperAlnum, n)
 }
 
 func randomSecret() string {
-	b := make([]byte, 30)
-	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b) // 40 characters
+	return awsid.Base64(30) // 40 characters
 }
 
 func randomToken() string {
-	b := make([]byte, 96)
-	rand.Read(b)
-	return "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(b)
+	return "IQoJb3JpZ2luX2Vj" + awsid.Base64(96)
 }
 
 func str(s string) *string { return &s }
