@@ -380,7 +380,7 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		t.Deleting = true
 		d = s.describe(&t, c, ctx.Now())
 		for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
-			if err := deletePrefix(tx, p); err != nil {
+			if err := storage.DeletePrefix(tx, p); err != nil {
 				return err
 			}
 		}
@@ -396,22 +396,6 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		return nil, err
 	}
 	return &dynamodbapi.DeleteTableOutput{TableDescription: d}, nil
-}
-
-func deletePrefix(tx storage.Tx, prefix []byte) error {
-	var keys [][]byte
-	if err := tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // UpdateTable changes throughput, billing mode, streams, GSIs and
@@ -526,7 +510,7 @@ func (s *DynamoDB) updateGSI(tx storage.Tx, sc storage.Scope, t *tableRecord, u 
 			return dynamodbapi.ErrResourceNotFoundException.New("Requested resource not found: Index: %s not found", n)
 		}
 		t.GSIs = slices.Delete(t.GSIs, i, i+1)
-		return deletePrefix(tx, sc.Prefix("idx", t.Name, n))
+		return storage.DeletePrefix(tx, sc.Prefix("idx", t.Name, n))
 	case u.Update != nil:
 		n := ptr.Deref(u.Update.IndexName)
 		i := slices.IndexFunc(t.GSIs, func(ix indexRecord) bool { return ix.Name == n })

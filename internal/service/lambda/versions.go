@@ -334,17 +334,7 @@ func (aliasesT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 
 // deleteUnder removes every record of a table under a function.
 func deleteUnder(tx storage.Tx, sc storage.Scope, table, name string) error {
-	var keys [][]byte
-	tx.Scan(sc.Prefix(table, name), storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	})
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return storage.DeletePrefix(tx, sc.Prefix(table, name))
 }
 
 func aliasARN(sc storage.Scope, fn, alias string) string { return functionARN(sc, fn) + ":" + alias }

@@ -168,7 +168,7 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 			return err
 		}
 		for _, t := range []string{streams.Name(), evs.Name()} {
-			if err := deletePrefix(tx, sc.Prefix(t, name)); err != nil {
+			if err := storage.DeletePrefix(tx, sc.Prefix(t, name)); err != nil {
 				return err
 			}
 		}
@@ -178,20 +178,6 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 		return nil, err
 	}
 	return &logsapi.DeleteLogGroupOutput{}, nil
-}
-
-func deletePrefix(tx storage.Tx, prefix []byte) error {
-	var keys [][]byte
-	tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	})
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func groupShape(sc storage.Scope, g group) logsapi.LogGroup {
@@ -309,7 +295,7 @@ func (l *Logs) DeleteLogStream(ctx *request.Context, in *logsapi.DeleteLogStream
 		} else if !ok {
 			return errNotFound("The specified log stream does not exist.")
 		}
-		if err := deletePrefix(tx, sc.Prefix(evs.Name(), gname, sname)); err != nil {
+		if err := storage.DeletePrefix(tx, sc.Prefix(evs.Name(), gname, sname)); err != nil {
 			return err
 		}
 		return streams.Delete(tx, sc, gname, sname)

@@ -216,17 +216,7 @@ func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*s
 		if err := topics.Delete(tx, ref.scope, ref.name); err != nil {
 			return err
 		}
-		var keys [][]byte
-		tx.Scan(subs.Key(ref.scope, ref.name), storage.ScanOptions{}, func(k, _ []byte) bool {
-			keys = append(keys, k)
-			return true
-		})
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return storage.DeletePrefix(tx, subs.Key(ref.scope, ref.name))
 	})
 	return &snsapi.DeleteTopicOutput{}, err
 }
