@@ -144,17 +144,15 @@ func (s *EC2) DescribeSecurityGroups(ctx *request.Context, in *ec2api.DescribeSe
 	var keep func(*ec2api.SecurityGroup) bool
 	if len(in.GroupNames) > 0 {
 		var def string
-		_ = s.store.View(func(tx storage.Tx) error { def = s.defaultsOf(tx, scope(ctx)).VpcID; return nil })
-		var err error
-		_ = s.store.View(func(tx storage.Tx) error {
+		if err := s.store.View(func(tx storage.Tx) error {
+			def = s.defaultsOf(tx, scope(ctx)).VpcID
 			for _, n := range in.GroupNames {
-				if _, e := s.groupByRef(tx, scope(ctx), "", n); e != nil && err == nil {
-					err = e
+				if _, err := s.groupByRef(tx, scope(ctx), "", n); err != nil {
+					return err
 				}
 			}
 			return nil
-		})
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
 		keep = func(g *ec2api.SecurityGroup) bool {

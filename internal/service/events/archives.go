@@ -179,15 +179,20 @@ func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchive
 
 func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
 
-// hasArchive reports whether an archive in sc archives the bus whose ARN is bus.
+// hasArchive reports whether an archive in sc archives the bus whose ARN is
+// bus. When the archives cannot be read it says yes: the caller then takes
+// the slow path, which reads them again and reports what fails.
 func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
 	has := false
-	_ = e.store.View(func(tx storage.Tx) error {
+	if err := e.store.View(func(tx storage.Tx) error {
 		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
 			has = a.EventSourceArn == bus
 			return !has
 		})
-	})
+	}); err != nil {
+		e.log.Warn("events: reading archives failed", "bus", bus, "err", err)
+		return true
+	}
 	return has
 }
 

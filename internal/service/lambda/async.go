@@ -103,7 +103,7 @@ func (q *asyncQueue) done(j asyncJob) {
 func (q *asyncQueue) resume() {
 	var jobs []asyncJob
 	var due []time.Time
-	q.l.opt.Store.View(func(tx storage.Tx) error {
+	if err := q.l.opt.Store.View(func(tx storage.Tx) error {
 		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 			parts, err := storage.SplitKey(k)
 			if err != nil || len(parts) != 4 || parts[2] != pendingEvents.Name() {
@@ -119,7 +119,10 @@ func (q *asyncQueue) resume() {
 			}
 			return true
 		})
-	})
+	}); err != nil {
+		// Resume what was read; the rest stays stored for the next start.
+		q.l.opt.Log.Error("lambda: reading pending async events failed; some are not resumed", "err", err)
+	}
 	now := q.l.opt.Clock.Now()
 	for i, j := range jobs {
 		if d := due[i].Sub(now); d > 0 {
@@ -330,10 +333,16 @@ func (l *Lambda) invokeConfig(sc storage.Scope, name, qual string) lambdaapi.Fun
 		qual = latest
 	}
 	var c lambdaapi.FunctionEventInvokeConfig
-	l.opt.Store.View(func(tx storage.Tx) error {
-		c, _, _ = invokeConfigs.Get(tx, sc, name, qual)
-		return nil
-	})
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		c, _, err = invokeConfigs.Get(tx, sc, name, qual)
+		return err
+	}); err != nil {
+		// The invocation goes on with the default retries and no
+		// destinations rather than being lost.
+		l.opt.Log.Warn("lambda: reading the event invoke config failed; using defaults", "function", name, "qualifier", qual, "err", err)
+		return lambdaapi.FunctionEventInvokeConfig{}
+	}
 	return c
 }
 

@@ -52,7 +52,7 @@ func (l *Lambda) SetQueueSource(q QueueSource) {
 // whose source is wired.
 func (l *Lambda) resyncPollers() {
 	var all []lambdaapi.EventSourceMappingConfiguration
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		// Mappings of every account and region: scan the whole table.
 		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 			parts, err := storage.SplitKey(k)
@@ -64,7 +64,10 @@ func (l *Lambda) resyncPollers() {
 			}
 			return true
 		})
-	})
+	}); err != nil {
+		// Start the pollers of the mappings read; the next resync retries.
+		l.opt.Log.Error("lambda: reading event source mappings failed; some pollers are not started", "err", err)
+	}
 	for _, m := range all {
 		l.syncPoller(m)
 	}
@@ -180,13 +183,15 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 			return err
 		}
 		var dup string
-		mappings.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o lambdaapi.EventSourceMappingConfiguration) bool {
+		if err := mappings.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o lambdaapi.EventSourceMappingConfiguration) bool {
 			if ptr.Deref(o.EventSourceArn) == src && ptr.Deref(o.FunctionArn) == fnARN {
 				dup = ptr.Deref(o.UUID)
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if dup != "" {
 			return errConflict("An event source mapping with %s arn (\" %s \") and function (\" %s \") already exists. Please update or delete the existing mapping with UUID %s", strings.ToUpper(svc[:1])+svc[1:], src, name, dup)
 		}

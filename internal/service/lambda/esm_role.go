@@ -92,12 +92,15 @@ func (l *Lambda) pollAccess(ctx context.Context, t target, name, source string, 
 // setProcessingResult records a stream mapping's LastProcessingResult
 // (kept as is when the mapping was deleted meanwhile).
 func (l *Lambda) setProcessingResult(sc storage.Scope, id, result string) {
-	l.opt.Store.Update(func(tx storage.Tx) error {
+	if err := l.opt.Store.Update(func(tx storage.Tx) error {
 		m, ok, err := mappings.Get(tx, sc, id)
 		if err != nil || !ok || ptr.Deref(m.LastProcessingResult) == result {
 			return err
 		}
 		m.LastProcessingResult = &result
 		return mappings.Put(tx, sc, m, id)
-	})
+	}); err != nil {
+		// Only what GetEventSourceMapping reports is stale; polling goes on.
+		l.opt.Log.Warn("lambda: recording a mapping's processing result failed", "mapping", id, "err", err)
+	}
 }

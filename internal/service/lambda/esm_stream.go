@@ -337,20 +337,29 @@ func (l *Lambda) startingPoint(ctx context.Context, src StreamSource, stream, st
 func (l *Lambda) loadPosition(sc storage.Scope, id string) (string, bool) {
 	var p streamPosition
 	var ok bool
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		var err error
 		p, ok, err = positions.Get(tx, sc, id)
 		return err
-	})
+	}); err != nil {
+		// Without its checkpoint the mapping starts from its starting
+		// position, as a new one would: records may be read again, none lost.
+		l.opt.Log.Warn("lambda: reading a stream mapping's checkpoint failed", "mapping", id, "err", err)
+		return "", false
+	}
 	return p.Next, ok
 }
 
 func (l *Lambda) savePosition(sc storage.Scope, id, next string) {
-	l.opt.Store.Update(func(tx storage.Tx) error {
+	if err := l.opt.Store.Update(func(tx storage.Tx) error {
 		// A mapping deleted meanwhile keeps no checkpoint.
 		if _, ok, err := mappings.Get(tx, sc, id); err != nil || !ok {
 			return err
 		}
 		return positions.Put(tx, sc, streamPosition{Next: next}, id)
-	})
+	}); err != nil {
+		// The poller keeps its position in memory; only a restart would
+		// read these records again.
+		l.opt.Log.Warn("lambda: saving a stream mapping's checkpoint failed", "mapping", id, "err", err)
+	}
 }

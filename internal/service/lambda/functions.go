@@ -408,20 +408,24 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 				return errNotFound("Function not found: %s:%s", functionARN(sc, name), qual)
 			}
 			var users []string
-			aliases.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, a lambdaapi.AliasConfiguration) bool {
+			if err := aliases.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, a lambdaapi.AliasConfiguration) bool {
 				if ptr.Deref(a.FunctionVersion) == qual {
 					users = append(users, ptr.Deref(a.Name))
 				}
 				return true
-			})
+			}); err != nil {
+				return err
+			}
 			if len(users) > 0 {
 				return errConflict("Unable to delete version because the following aliases reference it: %v", users)
 			}
 			shared := false
-			versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, o version) bool {
+			if err := versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, o version) bool {
 				shared = k[1] != versionKey(qual) && o.Code.ID == v.Code.ID
 				return !shared
-			})
+			}); err != nil {
+				return err
+			}
 			if !shared {
 				blobs = append(blobs, v.Code.ID)
 			}
@@ -429,11 +433,13 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 		}
 		_ = fn
 		var keys [][]string
-		versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, v version) bool {
+		if err := versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, v version) bool {
 			keys = append(keys, k)
 			blobs = append(blobs, v.Code.ID)
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		for _, k := range keys {
 			if err := versions.Delete(tx, sc, k...); err != nil {
 				return err

@@ -52,10 +52,12 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 	var out layerVersion
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		n := int64(1)
-		layers.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(_ []string, v layerVersion) bool {
+		if err := layers.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(_ []string, v layerVersion) bool {
 			n = *v.Info.Version + 1
 			return false
-		})
+		}); err != nil {
+			return err
+		}
 		arn := layerARN(sc, name)
 		out = layerVersion{Code: code.Ref, Info: lambdaapi.PublishLayerVersionResponse{
 			Content: &lambdaapi.LayerVersionContentOutput{

@@ -36,12 +36,16 @@ type urlsT struct{}
 
 func (urlsT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 	var ids []string
-	urls.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, u urlConfig) bool {
+	if err := urls.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, u urlConfig) bool {
 		ids = append(ids, u.ID)
 		return true
-	})
+	}); err != nil {
+		return err
+	}
 	for _, id := range ids {
-		urlIDs.Delete(tx, storage.Scope{}, id)
+		if err := urlIDs.Delete(tx, storage.Scope{}, id); err != nil {
+			return err
+		}
 	}
 	return deleteUnder(tx, sc, urls.Name(), name)
 }
@@ -166,7 +170,9 @@ func (l *Lambda) DeleteFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Del
 		return nil, err
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
-		urlIDs.Delete(tx, storage.Scope{}, u.ID)
+		if err := urlIDs.Delete(tx, storage.Scope{}, u.ID); err != nil {
+			return err
+		}
 		return urls.Delete(tx, scope(ctx), name, qual)
 	})
 	if err != nil {
@@ -217,13 +223,18 @@ func (l *Lambda) ServeURL(w http.ResponseWriter, r *http.Request) {
 	var tg urlTarget
 	var u urlConfig
 	var ok bool
-	l.opt.Store.View(func(tx storage.Tx) error {
-		tg, ok, _ = urlIDs.Get(tx, storage.Scope{}, id)
-		if ok {
-			u, ok, _ = urls.Get(tx, storage.Scope{Account: tg.Account, Region: tg.Region}, tg.Name, tg.Qualifier)
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		if tg, ok, err = urlIDs.Get(tx, storage.Scope{}, id); err != nil || !ok {
+			return err
 		}
-		return nil
-	})
+		u, ok, err = urls.Get(tx, storage.Scope{Account: tg.Account, Region: tg.Region}, tg.Name, tg.Qualifier)
+		return err
+	}); err != nil {
+		l.opt.Log.Error("lambda: reading a function URL failed", "url", id, "err", err)
+		urlError(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
 	if !ok {
 		urlError(w, http.StatusForbidden, "Forbidden")
 		return

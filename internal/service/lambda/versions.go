@@ -18,12 +18,14 @@ import (
 func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, description string) (version, error) {
 	name := fn.Name
 	var last *version
-	versions.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(k []string, o version) bool {
+	if err := versions.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(k []string, o version) bool {
 		if k[1] != latest {
 			last = &o
 		}
 		return false
-	})
+	}); err != nil {
+		return version{}, err
+	}
 	if last != nil && ptr.Deref(last.Config.CodeSha256) == ptr.Deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
 		return *last, nil
 	}
@@ -209,12 +211,17 @@ func (l *Lambda) dropBlobIfUnused(sc storage.Scope, name, id string) {
 		return
 	}
 	used := false
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		return versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, v version) bool {
 			used = v.Code.ID == id
 			return !used
 		})
-	})
+	}); err != nil {
+		// Keep the code: a blob left behind costs space, a blob deleted
+		// under a version loses the version's code.
+		l.opt.Log.Warn("lambda: checking whether replaced code is still used failed; keeping it", "function", name, "err", err)
+		return
+	}
 	if !used {
 		l.opt.Blobs.Delete(id)
 	}
@@ -672,7 +679,7 @@ func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.D
 // GetAccountSettings reports the account's limits and usage.
 func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccountSettingsRequest) (*lambdaapi.GetAccountSettingsResponse, error) {
 	var count, size int64
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		return versions.List(tx, scope(ctx), nil, storage.ListOptions{}, func(k []string, v version) bool {
 			if k[1] == latest {
 				count++
@@ -680,7 +687,9 @@ func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccoun
 			size += ptr.Deref(v.Config.CodeSize)
 			return true
 		})
-	})
+	}); err != nil {
+		return nil, err
+	}
 	return &lambdaapi.GetAccountSettingsResponse{
 		AccountLimit: &lambdaapi.AccountLimit{
 			TotalCodeSize: i64(80530636800), CodeSizeUnzipped: i64(262144000), CodeSizeZipped: i64(52428800),

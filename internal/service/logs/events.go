@@ -269,12 +269,14 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 			return err
 		}
 		var names []string
-		streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
+		if err := streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			if len(want) == 0 || want[s.Name] {
 				names = append(names, s.Name)
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if len(want) > 0 && len(names) == 0 {
 			return errNotFound("The specified log stream does not exist.")
 		}

@@ -260,14 +260,18 @@ func (s *S3) flushLogs() {
 			s.opts.Log.Warn("s3 access log delivery", "target", g.bucket, "error", err)
 		}
 	}
-	s.store.Update(func(tx storage.Tx) error {
+	if err := s.store.Update(func(tx storage.Tx) error {
 		for _, k := range keys {
 			if err := logq.Delete(tx, globalScope(), k); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		// The lines stay queued and are delivered again by the next flush:
+		// a duplicate log line rather than a lost one.
+		s.opts.Log.Warn("s3 access log: dequeueing delivered lines failed", "error", err)
+	}
 }
 
 // writeLogObject stores a log object in the target bucket as the log

@@ -194,11 +194,16 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 	}
 	name, _, _ := strings.Cut(rest, "/")
 	var b bucketHead
-	_ = s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
+		var err error
 		b, found, err = s.heads.Get(tx, globalScope(), name)
-		return nil
-	})
-	if !found || err != nil {
+		return err
+	}); err != nil {
+		// Unknown is not "no policy": the caller must not decide access
+		// as if the bucket had none.
+		return "", "", false, err
+	}
+	if !found {
 		return "", "", false, nil
 	}
 	return b.Policy, b.Account, true, nil

@@ -179,11 +179,15 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 func (s *S3) websiteObject(bucket, key string) (objectRecord, bool) {
 	var o objectRecord
 	var ok bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		var err error
 		o, ok, err = objects.Get(tx, globalScope(), bucket, key)
 		return err
-	})
+	}); err != nil {
+		// The website answers as for a missing object; the log says why.
+		s.opts.Log.Warn("s3 website: reading an object failed", "bucket", bucket, "key", key, "error", err)
+		return objectRecord{}, false
+	}
 	return o, ok && !o.DeleteMarker
 }
 

@@ -390,10 +390,12 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		if sub.Protocol == "email-json" {
 			body = string(envJSON)
 		}
-		s.store.Update(func(tx storage.Tx) error {
+		if err := s.store.Update(func(tx storage.Tx) error {
 			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(), Subject: p.subject, Body: body},
 				fmt.Sprintf("%020d", now.UnixNano()), p.id, sub.ID)
-		})
+		}); err != nil && ctx.Log != nil {
+			ctx.Log.Warn("sns delivery failed", "subscription", ref.arn()+":"+sub.ID, "endpoint", sub.Endpoint, "error", err)
+		}
 	}
 }
 

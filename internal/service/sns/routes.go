@@ -46,14 +46,17 @@ func (s *SNS) HTTP() http.Handler {
 			http.Error(w, "invalid SubscriptionArn", http.StatusBadRequest)
 			return
 		}
-		s.store.Update(func(tx storage.Tx) error { return subs.Delete(tx, ref.scope, ref.name, id) })
+		if err := s.store.Update(func(tx storage.Tx) error { return subs.Delete(tx, ref.scope, ref.name, id) }); err != nil {
+			http.Error(w, "unsubscribe failed: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.Write([]byte(`<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"></UnsubscribeResponse>`))
 	})
 	mux.HandleFunc("GET /_niwa/sns/email", func(w http.ResponseWriter, r *http.Request) {
 		to := r.URL.Query().Get("to")
 		out := []email{}
-		s.store.View(func(tx storage.Tx) error {
+		if err := s.store.View(func(tx storage.Tx) error {
 			return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 				parts, err := storage.SplitKey(k)
 				if err != nil || len(parts) < 3 || parts[2] != emails.Name() {
@@ -65,7 +68,10 @@ func (s *SNS) HTTP() http.Handler {
 				}
 				return true
 			})
-		})
+		}); err != nil {
+			http.Error(w, "reading emails failed: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"messages": out})
 	})

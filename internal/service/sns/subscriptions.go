@@ -96,13 +96,15 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		}
 		// Subscribing the same endpoint again returns the same subscription.
 		var existing *subscription
-		subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+		if err := subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
 			if x.Protocol == proto && x.Endpoint == endpoint {
 				existing = &x
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if existing != nil {
 			for k, v := range in.Attributes {
 				if existing.Attrs[k] != v {
@@ -145,13 +147,15 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 			return topicMissing()
 		}
 		var hit *subscription
-		subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+		if err := subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
 			if x.Token == token && token != "" {
 				hit = &x
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if hit == nil {
 			return errInvalidParam.New("Invalid token")
 		}
@@ -322,10 +326,12 @@ func (s *SNS) ListSubscriptionsByTopic(ctx *request.Context, in *snsapi.ListSubs
 		return nil, err
 	}
 	var found bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		_, found = tx.Get(topics.Key(ref.scope, ref.name))
 		return nil
-	})
+	}); err != nil {
+		return nil, err
+	}
 	if !found {
 		return nil, topicMissing()
 	}
