@@ -10,6 +10,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const (
@@ -301,7 +302,7 @@ func TestScheduleSurvivesRestart(t *testing.T) {
 	f := newFixture(t)
 	f.rule("s", "", "cron(0/5 * * * ? *)", target("fn", fnARN))
 	_ = f.Events.Close()
-	g := newFixtureOn(t, f.store, f.clock)
+	g := newFixtureOn(t, f.h)
 	f.clock.Advance(5 * time.Minute)
 	g.next(g.lam)
 }
@@ -321,7 +322,7 @@ func TestCrossBusTarget(t *testing.T) {
 
 func TestCrossAccountPutEventsNeedsBusPolicy(t *testing.T) {
 	f := newFixture(t)
-	other := ctxFor(f.clock, "210987654321")
+	other := f.h.CtxAs(servicetest.Root("210987654321"))
 	entry := []eventsapi.PutEventsRequestEntry{{Source: ptr.To("app"), DetailType: ptr.To("x"), Detail: ptr.To(`{}`),
 		EventBusName: ptr.To("arn:aws:events:ap-northeast-1:123456789012:event-bus/default")}}
 	out := must(f.PutEvents(other, &eventsapi.PutEventsRequest{Entries: entry}))

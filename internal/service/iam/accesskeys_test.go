@@ -6,6 +6,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 func TestAccessKeys(t *testing.T) {
@@ -76,7 +77,7 @@ func TestAccessKeys(t *testing.T) {
 	}
 
 	// A key is invisible to other accounts.
-	other := newCtx(f.clock, "210987654321")
+	other := f.h.CtxAs(servicetest.Root("210987654321"))
 	wantErr(t, second(f.GetAccessKeyLastUsed(other, &iamapi.GetAccessKeyLastUsedInput{AccessKeyId: k2.AccessKeyId})), "AccessDenied", 403, "")
 
 	// Renaming the user carries the keys along.
@@ -134,7 +135,7 @@ func TestAccessKeysOfCaller(t *testing.T) {
 func TestAccessKeysAcrossAccounts(t *testing.T) {
 	f := newFixture(t)
 	f.createUser("u")
-	other := newCtx(f.clock, "210987654321")
+	other := f.h.CtxAs(servicetest.Root("210987654321"))
 	must(f.CreateUser(other, &iamapi.CreateUserInput{UserName: s("u")}))
 	k := must(f.CreateAccessKey(other, &iamapi.CreateAccessKeyInput{UserName: s("u")})).AccessKey
 	key, ok, _ := f.LookupAccessKey(*k.AccessKeyId)

@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,7 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const testAccount = "123456789012"
@@ -24,31 +23,15 @@ var t0 = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
 type fixture struct {
 	*IAM
 	t     *testing.T
+	h     *servicetest.Harness
 	clock *clock.Fake
 	ctx   *request.Context
 }
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = be.Close() })
-	st, err := be.Store("iam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(t0)
-	return &fixture{IAM: New(st, opts...), t: t, clock: clk, ctx: newCtx(clk, testAccount)}
-}
-
-func newCtx(clk clock.Clock, account string) *request.Context {
-	return &request.Context{
-		Context: context.Background(), RequestID: "req-1", Service: "iam",
-		Account: account, Region: "us-east-1", Clock: clk,
-		Caller: request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account},
-	}
+	h := servicetest.New(t, "iam", servicetest.At(t0), servicetest.InAccount(testAccount))
+	return &fixture{IAM: New(h.Store(), opts...), t: t, h: h, clock: h.Clock, ctx: h.Ctx()}
 }
 
 // must returns v, panicking on err: Go cannot pass a (value, error) call

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
-	"github.com/niwa-cloud/niwa/internal/clock"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 // collect pages through a listing with MaxItems n and returns the pages.
@@ -237,27 +236,12 @@ func TestConcurrentWrites(t *testing.T) {
 // TestDurable checks that state lives in the storage layer: a second IAM on
 // a reopened durable store serves what the first one wrote.
 func TestDurable(t *testing.T) {
-	dir := t.TempDir()
-	open := func() (storage.Backend, *IAM) {
-		be, err := storage.Open(storage.Options{DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := be.Store("iam")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return be, New(st)
-	}
-	be, svc := open()
-	f := &fixture{IAM: svc, t: t, ctx: newCtx(clock.NewFake(t0), testAccount)}
+	h := servicetest.New(t, "iam", servicetest.At(t0), servicetest.InAccount(testAccount), servicetest.OnDisk(t.TempDir()))
+	f := &fixture{IAM: New(h.Store()), t: t, h: h, clock: h.Clock, ctx: h.Ctx()}
 	f.createRole("kept")
 	k := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{})).AccessKey
-	if err := be.Close(); err != nil {
-		t.Fatal(err)
-	}
-	be, svc = open()
-	defer be.Close()
+	h.Reopen()
+	svc := New(h.Store())
 	if _, err := svc.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: s("kept")}); err != nil {
 		t.Errorf("role lost across restart: %v", err)
 	}

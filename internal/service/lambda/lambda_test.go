@@ -17,6 +17,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -45,6 +46,7 @@ func (m *memLogs) all() string {
 
 type fixture struct {
 	l     *Lambda
+	h     *servicetest.Harness
 	clk   *clock.Fake
 	bus   *events.Bus
 	logs  *memLogs
@@ -54,22 +56,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixtureAt(t, "", clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), events.New())
+	return newFixtureAt(t, servicetest.New(t, "lambda", servicetest.InAccount(testAccount)), events.New())
 }
 
-// newFixtureAt opens the service over the store in dataDir ("" for
-// memory) with clk and bus; f.close stops it (also at the end of the
-// test), so a test can reopen the same data dir as a restart would.
-func newFixtureAt(t *testing.T, dataDir string, clk *clock.Fake, bus *events.Bus) *fixture {
+// newFixtureAt opens the service over h's storage and clock with bus;
+// f.close stops it and closes the storage (also at the end of the test),
+// so a test can open a second harness on the same OnDisk directory and
+// clock as a restart would.
+func newFixtureAt(t *testing.T, h *servicetest.Harness, bus *events.Bus) *fixture {
 	t.Helper()
-	b, err := storage.Open(storage.Options{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := b.Store("lambda")
-	f := &fixture{clk: clk, bus: bus, logs: &memLogs{}}
+	b := h.Backend
+	f := &fixture{h: h, clk: h.Clock, bus: bus, logs: &memLogs{}}
 	f.l = New(Options{
-		Store: st, Blobs: b.Blobs(), Clock: f.clk, Bus: f.bus, WorkDir: t.TempDir(), Logs: f.logs,
+		Store: h.Store(), Blobs: b.Blobs(), Clock: f.clk, Bus: f.bus, WorkDir: t.TempDir(), Logs: f.logs,
 		IdleTimeout: time.Minute,
 		Roles:       func(arn string) (bool, error) { return arn == role, nil },
 		Credentials: func(time.Time, string, string, string, time.Duration) (Credentials, error) {
@@ -84,9 +83,13 @@ func newFixtureAt(t *testing.T, dataDir string, clk *clock.Fake, bus *events.Bus
 
 func (f *fixture) ctx() *request.Context {
 	f.n++
-	return &request.Context{Context: context.Background(), Account: "000000000000", Region: "us-east-1", Clock: f.clk,
-		RequestID: "00000000-0000-4000-8000-" + strings.Repeat("0", 11) + string(rune('a'+f.n%26))}
+	ctx := f.h.Ctx()
+	ctx.RequestID = "00000000-0000-4000-8000-" + strings.Repeat("0", 11) + string(rune('a'+f.n%26))
+	return ctx
 }
+
+// testAccount is the account of every fixture's requests.
+const testAccount = "000000000000"
 
 func s(v string) *string { return &v }
 
