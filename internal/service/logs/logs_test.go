@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,22 +9,15 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func newLogs(t *testing.T) (*Logs, *request.Context, *clock.Fake) {
 	t.Helper()
-	b, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	st, _ := b.Store("logs")
-	clk := clock.NewFake(t0)
-	ctx := &request.Context{Context: context.Background(), Account: "000000000000", Region: "us-east-1", Clock: clk}
-	return New(st, clk), ctx, clk
+	h := servicetest.New(t, "logs", servicetest.At(t0), servicetest.InAccount("000000000000"))
+	return New(h.Store(), h.Clock), h.Ctx(), h.Clock
 }
 
 func s(v string) *string { return &v }

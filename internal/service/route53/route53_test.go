@@ -1,7 +1,6 @@
 package route53
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const testAccount = "123456789012"
@@ -29,18 +28,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = be.Close() })
-	st, err := be.Store("route53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(t0)
-	ctx := &request.Context{Context: context.Background(), RequestID: "req-1", Service: "route53", Account: testAccount, Region: "us-east-1", Clock: clk}
-	return &fixture{Route53: New(st, WithRegion("us-east-1")), t: t, clock: clk, ctx: ctx}
+	h := servicetest.New(t, "route53", servicetest.At(t0), servicetest.InAccount(testAccount))
+	return &fixture{Route53: New(h.Store(), WithRegion("us-east-1")), t: t, clock: h.Clock, ctx: h.Ctx()}
 }
 
 func (f *fixture) zone(name string, vpc *route53api.VPC) string {

@@ -1,36 +1,25 @@
 package sns
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 func newSNS(t *testing.T) (*SNS, *request.Context) {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
+	h := servicetest.New(t, "sns", servicetest.At(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)))
+	s, err := New(h.Store(), h.Clock, nopBus{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("sns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := clock.NewFake(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
-	s, err := New(st, fc, nopBus{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, &request.Context{Context: context.Background(), Account: "123456789012", Region: "us-east-1", Clock: fc}
+	return s, h.Ctx()
 }
 
 // TestTopicPolicyValidated holds that a topic Policy must be a policy (SNS

@@ -16,7 +16,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/sqs/querymodel"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -25,31 +25,21 @@ const account = "123456789012"
 
 type fixture struct {
 	*SQS
+	h     *servicetest.Harness
 	clock *clock.Fake
 	t     *testing.T
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("sqs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := clock.NewFake(t0)
-	return &fixture{SQS: New(st, fc), clock: fc, t: t}
+	h := servicetest.New(t, "sqs", servicetest.At(t0), servicetest.InAccount(account), servicetest.InRegion("ap-northeast-1"))
+	return &fixture{SQS: New(h.Store(), h.Clock), h: h, clock: h.Clock, t: t}
 }
 
 func (f *fixture) ctx() *request.Context {
-	return &request.Context{
-		Context: context.Background(), Account: account, Region: "ap-northeast-1", Clock: f.clock,
-		Caller: request.Caller{Account: account, UserID: account, ARN: "arn:aws:iam::" + account + ":root"},
-		HTTP:   httptest.NewRequest("POST", "http://localhost:4566/", nil),
-	}
+	ctx := f.h.Ctx()
+	ctx.HTTP = httptest.NewRequest("POST", "http://localhost:4566/", nil)
+	return ctx
 }
 
 func p[T any](v T) *T { return &v }

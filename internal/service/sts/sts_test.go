@@ -1,7 +1,6 @@
 package sts
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -12,7 +11,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -46,20 +45,13 @@ const trustAnyone = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Pri
 
 type fixture struct {
 	*STS
+	h     *servicetest.Harness
 	clock *clock.Fake
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("sts")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := servicetest.New(t, "sts", servicetest.At(t0), servicetest.InAccount(account))
 	roles := fakeRoles{
 		"arn:aws:iam::" + account + ":role/app": {
 			Name: "app", ID: "AROAAPP", ARN: "arn:aws:iam::" + account + ":role/app", Account: account, MaxSessionDuration: 3600, TrustPolicy: trustAnyone,
@@ -73,13 +65,10 @@ func newFixture(t *testing.T) *fixture {
 		},
 	}
 	keys := fakeKeys{"AKIAOTHERACCOUNT0000": "111111111111"}
-	return &fixture{STS: New(st, roles, keys), clock: clock.NewFake(t0)}
+	return &fixture{STS: New(h.Store(), roles, keys), h: h, clock: h.Clock}
 }
 
-func (f *fixture) ctx(c request.Caller) *request.Context {
-	return &request.Context{Context: context.Background(), RequestID: "r", Service: "sts",
-		Account: c.Account, Region: "us-east-1", Clock: f.clock, Caller: c}
-}
+func (f *fixture) ctx(c request.Caller) *request.Context { return f.h.CtxAs(c) }
 
 func i32(v int32) *int32       { return &v }
 func sp(v string) *string      { return &v }
@@ -261,11 +250,9 @@ func TestAssumeRoleErrors(t *testing.T) {
 }
 
 func TestAssumeRoleWithoutIAM(t *testing.T) {
-	be, _ := storage.Open(storage.Options{})
-	defer be.Close()
-	st, _ := be.Store("sts")
-	s := New(st, nil, nil)
-	ctx := &request.Context{Context: context.Background(), Clock: clock.NewFake(t0), Caller: root}
+	h := servicetest.New(t, "sts", servicetest.At(t0))
+	s := New(h.Store(), nil, nil)
+	ctx := h.CtxAs(root)
 	_, err := s.AssumeRole(ctx, &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/app"), RoleSessionName: sp("s1")})
 	wantErr(t, err, "NotImplemented", 501, "")
 }
@@ -294,28 +281,14 @@ func TestGetAccessKeyInfo(t *testing.T) {
 // TestTemporaryCredentialsPersist: the credentials live in the store, so
 // niwa restarted on the same --data-dir still honours them.
 func TestTemporaryCredentialsPersist(t *testing.T) {
-	dir := t.TempDir()
-	open := func() (storage.Backend, *STS) {
-		be, err := storage.Open(storage.Options{DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := be.Store("sts")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return be, New(st, nil, nil)
-	}
-	be, s := open()
-	ctx := &request.Context{Context: context.Background(), Clock: clock.NewFake(t0), Caller: user}
-	out, err := s.GetSessionToken(ctx, &stsapi.GetSessionTokenInput{})
+	h := servicetest.New(t, "sts", servicetest.At(t0), servicetest.OnDisk(t.TempDir()))
+	s := New(h.Store(), nil, nil)
+	out, err := s.GetSessionToken(h.CtxAs(user), &stsapi.GetSessionTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	be.Close()
-
-	be, s = open()
-	defer be.Close()
+	h.Reopen()
+	s = New(h.Store(), nil, nil)
 	tc, ok, err := s.LookupTemporary(ds(out.Credentials.AccessKeyId))
 	if err != nil || !ok || tc.SessionToken != ds(out.Credentials.SessionToken) || !tc.Expiration.Equal(*out.Credentials.Expiration) {
 		t.Fatalf("after reopen: %+v %v %v", tc, ok, err)
