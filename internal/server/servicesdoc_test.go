@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -23,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite docs/services.md from the opera
 // `go test ./internal/server -run TestServicesDoc -update` after adding
 // operations.
 func TestServicesDoc(t *testing.T) {
-	b := wiredServices(t)
+	_, b := wiredServices(t, servicetest.New(t, "server"))
 	var doc bytes.Buffer
 	doc.WriteString(`# Services
 
@@ -72,32 +71,28 @@ the service and operation, never a silent success.
 	}
 }
 
-// wiredServices builds every service as the server wires it, on memory
-// storage, closed when the test ends.
-func wiredServices(t *testing.T) *built {
+// wiredServices builds every service as the server wires it, on h's
+// storage and clock, closed when the test ends.
+func wiredServices(t *testing.T, h *servicetest.Harness) (*deps, *built) {
 	t.Helper()
-	backend, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { backend.Close() })
-	b, err := buildServices(&deps{
-		backend: backend, codecs: codecs.New(), bus: events.New(), clock: clock.Real{},
-		log: slog.New(slog.DiscardHandler), endpoint: func() string { return "" },
+	d := &deps{
+		backend: h.Backend, codecs: codecs.New(), bus: events.New(), clock: h.Clock,
+		log: h.Log, endpoint: func() string { return "" },
 		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
-	})
+	}
+	b, err := buildServices(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.close() })
-	return b
+	return d, b
 }
 
 // TestHandlersBind fails on a handler method that is named after an
 // operation of its service but whose signature does not bind: Bind would
 // skip it and the operation would answer NotImplemented without a word.
 func TestHandlersBind(t *testing.T) {
-	b := wiredServices(t)
+	_, b := wiredServices(t, servicetest.New(t, "server"))
 	if len(b.services) == 0 {
 		t.Fatal("no services wired")
 	}
