@@ -90,107 +90,107 @@ func instanceARN(sc storage.Scope, id string) string {
 func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 	d := filter.New(o.Tags)
 	add := func(n string, v ...string) { d.Add(n, v...) }
-	add("instance-id", str(o.InstanceId))
+	add("instance-id", ptr.Deref(o.InstanceId))
 	add("instance-state-name")
 	add("instance-state-code")
 	if o.State != nil {
-		add("instance-state-name", str(o.State.Name))
-		add("instance-state-code", fmt.Sprint(i32(o.State.Code)))
+		add("instance-state-name", ptr.Deref(o.State.Name))
+		add("instance-state-code", fmt.Sprint(ptr.Deref(o.State.Code)))
 	}
-	add("instance-type", str(o.InstanceType))
-	add("image-id", str(o.ImageId))
-	add("key-name", str(o.KeyName))
-	add("vpc-id", str(o.VpcId))
-	add("subnet-id", str(o.SubnetId))
+	add("instance-type", ptr.Deref(o.InstanceType))
+	add("image-id", ptr.Deref(o.ImageId))
+	add("key-name", ptr.Deref(o.KeyName))
+	add("vpc-id", ptr.Deref(o.VpcId))
+	add("subnet-id", ptr.Deref(o.SubnetId))
 	add("availability-zone")
 	add("tenancy")
 	if o.Placement != nil {
-		add("availability-zone", str(o.Placement.AvailabilityZone))
-		add("tenancy", str(o.Placement.Tenancy))
+		add("availability-zone", ptr.Deref(o.Placement.AvailabilityZone))
+		add("tenancy", ptr.Deref(o.Placement.Tenancy))
 	}
-	add("private-ip-address", str(o.PrivateIpAddress))
-	add("ip-address", str(o.PublicIpAddress))
-	add("private-dns-name", str(o.PrivateDnsName))
-	add("dns-name", str(o.PublicDnsName))
+	add("private-ip-address", ptr.Deref(o.PrivateIpAddress))
+	add("ip-address", ptr.Deref(o.PublicIpAddress))
+	add("private-dns-name", ptr.Deref(o.PrivateDnsName))
+	add("dns-name", ptr.Deref(o.PublicDnsName))
 	add("reservation-id", r.ReservationID)
 	add("owner-id")
-	add("architecture", str(o.Architecture))
+	add("architecture", ptr.Deref(o.Architecture))
 	add("launch-time")
 	if o.LaunchTime != nil {
 		add("launch-time", o.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
 	add("iam-instance-profile.arn")
 	if o.IamInstanceProfile != nil {
-		add("iam-instance-profile.arn", str(o.IamInstanceProfile.Arn))
+		add("iam-instance-profile.arn", ptr.Deref(o.IamInstanceProfile.Arn))
 	}
 	for _, n := range []string{"instance.group-id", "instance.group-name", "group-id", "group-name"} {
 		add(n)
 	}
 	for _, g := range o.SecurityGroups {
-		add("instance.group-id", str(g.GroupId))
-		add("group-id", str(g.GroupId))
-		add("instance.group-name", str(g.GroupName))
-		add("group-name", str(g.GroupName))
+		add("instance.group-id", ptr.Deref(g.GroupId))
+		add("group-id", ptr.Deref(g.GroupId))
+		add("instance.group-name", ptr.Deref(g.GroupName))
+		add("group-name", ptr.Deref(g.GroupName))
 	}
 	for _, n := range []string{"network-interface.network-interface-id", "network-interface.subnet-id", "network-interface.vpc-id", "network-interface.addresses.private-ip-address",
 		"network-interface.private-dns-name", "network-interface.association.public-ip", "network-interface.mac-address", "network-interface.status", "association.public-ip", "association.allocation-id"} {
 		add(n)
 	}
 	for _, ni := range o.NetworkInterfaces {
-		add("network-interface.network-interface-id", str(ni.NetworkInterfaceId))
-		add("network-interface.subnet-id", str(ni.SubnetId))
-		add("network-interface.vpc-id", str(ni.VpcId))
-		add("network-interface.addresses.private-ip-address", str(ni.PrivateIpAddress))
-		add("network-interface.private-dns-name", str(ni.PrivateDnsName))
-		add("network-interface.mac-address", str(ni.MacAddress))
-		add("network-interface.status", str(ni.Status))
+		add("network-interface.network-interface-id", ptr.Deref(ni.NetworkInterfaceId))
+		add("network-interface.subnet-id", ptr.Deref(ni.SubnetId))
+		add("network-interface.vpc-id", ptr.Deref(ni.VpcId))
+		add("network-interface.addresses.private-ip-address", ptr.Deref(ni.PrivateIpAddress))
+		add("network-interface.private-dns-name", ptr.Deref(ni.PrivateDnsName))
+		add("network-interface.mac-address", ptr.Deref(ni.MacAddress))
+		add("network-interface.status", ptr.Deref(ni.Status))
 		if ni.Association != nil {
-			add("network-interface.association.public-ip", str(ni.Association.PublicIp))
-			add("association.public-ip", str(ni.Association.PublicIp))
+			add("network-interface.association.public-ip", ptr.Deref(ni.Association.PublicIp))
+			add("association.public-ip", ptr.Deref(ni.Association.PublicIp))
 		}
 	}
-	add("platform", str(o.Platform))
-	add("platform-details", str(o.PlatformDetails))
-	add("root-device-type", str(o.RootDeviceType))
-	add("root-device-name", str(o.RootDeviceName))
+	add("platform", ptr.Deref(o.Platform))
+	add("platform-details", ptr.Deref(o.PlatformDetails))
+	add("root-device-type", ptr.Deref(o.RootDeviceType))
+	add("root-device-name", ptr.Deref(o.RootDeviceName))
 	add("monitoring-state")
 	if o.Monitoring != nil {
-		add("monitoring-state", str(o.Monitoring.State))
+		add("monitoring-state", ptr.Deref(o.Monitoring.State))
 	}
-	add("client-token", str(o.ClientToken))
-	add("ami-launch-index", fmt.Sprint(i32(o.AmiLaunchIndex)))
-	add("hypervisor", str(o.Hypervisor))
-	add("virtualization-type", str(o.VirtualizationType))
-	add("source-dest-check", boolStr(boolv(o.SourceDestCheck)))
-	add("ebs-optimized", boolStr(boolv(o.EbsOptimized)))
-	add("ena-support", boolStr(boolv(o.EnaSupport)))
+	add("client-token", ptr.Deref(o.ClientToken))
+	add("ami-launch-index", fmt.Sprint(ptr.Deref(o.AmiLaunchIndex)))
+	add("hypervisor", ptr.Deref(o.Hypervisor))
+	add("virtualization-type", ptr.Deref(o.VirtualizationType))
+	add("source-dest-check", boolStr(ptr.Deref(o.SourceDestCheck)))
+	add("ebs-optimized", boolStr(ptr.Deref(o.EbsOptimized)))
+	add("ena-support", boolStr(ptr.Deref(o.EnaSupport)))
 	add("state-reason-code")
 	add("state-reason-message")
 	if o.StateReason != nil {
-		add("state-reason-code", str(o.StateReason.Code))
-		add("state-reason-message", str(o.StateReason.Message))
+		add("state-reason-code", ptr.Deref(o.StateReason.Code))
+		add("state-reason-message", ptr.Deref(o.StateReason.Message))
 	}
-	add("reason", str(o.StateTransitionReason))
+	add("reason", ptr.Deref(o.StateTransitionReason))
 	add("block-device-mapping.device-name")
 	add("block-device-mapping.volume-id")
 	add("block-device-mapping.status")
 	for _, b := range o.BlockDeviceMappings {
-		add("block-device-mapping.device-name", str(b.DeviceName))
+		add("block-device-mapping.device-name", ptr.Deref(b.DeviceName))
 		if b.Ebs != nil {
-			add("block-device-mapping.volume-id", str(b.Ebs.VolumeId))
-			add("block-device-mapping.status", str(b.Ebs.Status))
+			add("block-device-mapping.volume-id", ptr.Deref(b.Ebs.VolumeId))
+			add("block-device-mapping.status", ptr.Deref(b.Ebs.Status))
 		}
 	}
-	add("instance-lifecycle", str(o.InstanceLifecycle))
-	add("kernel-id", str(o.KernelId))
-	add("ramdisk-id", str(o.RamdiskId))
+	add("instance-lifecycle", ptr.Deref(o.InstanceLifecycle))
+	add("kernel-id", ptr.Deref(o.KernelId))
+	add("ramdisk-id", ptr.Deref(o.RamdiskId))
 	add("placement-group-name")
 	add("product-code")
 	add("requester-id")
 	add("spot-instance-request-id")
 	add("metadata-options.http-tokens", "optional")
 	add("metadata-options.http-endpoint", "enabled")
-	add("boot-mode", str(o.BootMode))
+	add("boot-mode", ptr.Deref(o.BootMode))
 	add("owner-id", r.Owner)
 	return d
 }
@@ -282,8 +282,8 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		}
 		o.NetworkInterfaces = append(o.NetworkInterfaces, ni)
 		for _, g := range e.Groups {
-			if !seenGroups[str(g.GroupId)] {
-				seenGroups[str(g.GroupId)] = true
+			if !seenGroups[ptr.Deref(g.GroupId)] {
+				seenGroups[ptr.Deref(g.GroupId)] = true
 				o.SecurityGroups = append(o.SecurityGroups, g)
 			}
 		}
@@ -309,7 +309,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if err := s.ensureDefaults(ctx); err != nil {
 		return nil, err
 	}
-	minC, maxC := i32(in.MinCount), i32(in.MaxCount)
+	minC, maxC := ptr.Deref(in.MinCount), ptr.Deref(in.MaxCount)
 	if minC < 1 {
 		return nil, errInvalidParameterValue.New("Value (%d) for parameter minCount is invalid. Expected a positive integer.", minC)
 	}
@@ -319,7 +319,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if maxC > 100 {
 		return nil, code("InstanceLimitExceeded").New("You have requested more instances (%d) than your current instance limit of 100 allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", maxC)
 	}
-	imageID := str(in.ImageId)
+	imageID := ptr.Deref(in.ImageId)
 	if imageID == "" && in.LaunchTemplate == nil {
 		return nil, errMissingParameter.New("The request must contain the parameter ImageId")
 	}
@@ -333,7 +333,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if !instanceTypeKnown(itype) && !instanceTypeShaped(itype) && itype != "m1.small" {
 		return nil, errInvalidParameterValue.New("Invalid value '%s' for InstanceType.", itype)
 	}
-	userData := str(in.UserData)
+	userData := ptr.Deref(in.UserData)
 	if userData != "" {
 		raw, err := base64.StdEncoding.DecodeString(userData)
 		if err != nil {
@@ -354,7 +354,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	var res ec2api.Reservation
 	var launched []string
 	err := s.store.Update(func(tx storage.Tx) error {
-		if tok := str(in.ClientToken); tok != "" {
+		if tok := ptr.Deref(in.ClientToken); tok != "" {
 			all, err := instances.all(tx, sc)
 			if err != nil {
 				return err
@@ -388,9 +388,9 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		if len(in.NetworkInterfaces) > 0 {
 			nis = &in.NetworkInterfaces[0]
 		}
-		subnetID := str(in.SubnetId)
+		subnetID := ptr.Deref(in.SubnetId)
 		if subnetID == "" && nis != nil {
-			subnetID = str(nis.SubnetId)
+			subnetID = ptr.Deref(nis.SubnetId)
 		}
 		var sub ec2api.Subnet
 		if subnetID != "" {
@@ -408,11 +408,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 			wantAZ := ""
 			if in.Placement != nil {
-				wantAZ = str(in.Placement.AvailabilityZone)
+				wantAZ = ptr.Deref(in.Placement.AvailabilityZone)
 			}
 			for _, x := range all {
-				if str(x.VpcId) == def && boolv(x.DefaultForAz) && (wantAZ == "" || str(x.AvailabilityZone) == wantAZ) {
-					if sub.SubnetId == nil || str(x.AvailabilityZone) < str(sub.AvailabilityZone) {
+				if ptr.Deref(x.VpcId) == def && ptr.Deref(x.DefaultForAz) && (wantAZ == "" || ptr.Deref(x.AvailabilityZone) == wantAZ) {
+					if sub.SubnetId == nil || ptr.Deref(x.AvailabilityZone) < ptr.Deref(sub.AvailabilityZone) {
 						sub = x
 					}
 				}
@@ -421,10 +421,10 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return errInvalidParameterValue.New("Invalid availability zone: [%s]", wantAZ)
 			}
 		}
-		if in.Placement != nil && in.Placement.AvailabilityZone != nil && *in.Placement.AvailabilityZone != str(sub.AvailabilityZone) {
-			return errInvalidParameterValue.New("Value (%s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s", *in.Placement.AvailabilityZone, str(sub.SubnetId), str(sub.AvailabilityZone))
+		if in.Placement != nil && in.Placement.AvailabilityZone != nil && *in.Placement.AvailabilityZone != ptr.Deref(sub.AvailabilityZone) {
+			return errInvalidParameterValue.New("Value (%s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s", *in.Placement.AvailabilityZone, ptr.Deref(sub.SubnetId), ptr.Deref(sub.AvailabilityZone))
 		}
-		v, err := vpcs.get(tx, sc, str(sub.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(sub.VpcId))
 		if err != nil {
 			return err
 		}
@@ -434,7 +434,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		}
 		var groups []ec2api.GroupIdentifier
 		if len(groupIDs) > 0 {
-			if groups, err = s.resolveGroups(tx, sc, str(sub.VpcId), groupIDs); err != nil {
+			if groups, err = s.resolveGroups(tx, sc, ptr.Deref(sub.VpcId), groupIDs); err != nil {
 				return err
 			}
 		}
@@ -445,23 +445,23 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 			found := false
 			for _, g := range all {
-				if str(g.GroupName) == name && str(g.VpcId) == str(sub.VpcId) {
+				if ptr.Deref(g.GroupName) == name && ptr.Deref(g.VpcId) == ptr.Deref(sub.VpcId) {
 					groups = append(groups, ec2api.GroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
 					found = true
 				}
 			}
 			if !found {
-				return errGroupNotFound.New("The security group '%s' does not exist in VPC '%s'", name, str(sub.VpcId))
+				return errGroupNotFound.New("The security group '%s' does not exist in VPC '%s'", name, ptr.Deref(sub.VpcId))
 			}
 		}
 		if len(groups) == 0 {
 			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
-		assignPublic := boolv(sub.MapPublicIpOnLaunch)
+		assignPublic := ptr.Deref(sub.MapPublicIpOnLaunch)
 		if nis != nil && nis.AssociatePublicIpAddress != nil {
 			assignPublic = *nis.AssociatePublicIpAddress
 		}
-		wantIP := str(in.PrivateIpAddress)
+		wantIP := ptr.Deref(in.PrivateIpAddress)
 		if nis != nil && nis.PrivateIpAddress != nil {
 			wantIP = *nis.PrivateIpAddress
 		}
@@ -482,7 +482,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		for n := int32(0); n < maxC; n++ {
 			id := newID("i")
 			eniID := newID("eni")
-			ip, err := allocateIP(tx, sc, str(sub.SubnetId), wantIP, eniID)
+			ip, err := allocateIP(tx, sc, ptr.Deref(sub.SubnetId), wantIP, eniID)
 			if err != nil {
 				if n >= minC {
 					break
@@ -517,14 +517,14 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return err
 			}
 			rec := instanceRecord{
-				ID: id, Owner: ctx.Account, ReservationID: resID, ImageID: imageID, InstanceType: itype, KeyName: str(in.KeyName), AZ: str(sub.AvailabilityZone),
-				SubnetID: str(sub.SubnetId), VpcID: str(sub.VpcId), ENI: eniID, State: "pending", LaunchTime: now, Due: now.Add(s.opts.BootDelay),
+				ID: id, Owner: ctx.Account, ReservationID: resID, ImageID: imageID, InstanceType: itype, KeyName: ptr.Deref(in.KeyName), AZ: ptr.Deref(sub.AvailabilityZone),
+				SubnetID: ptr.Deref(sub.SubnetId), VpcID: ptr.Deref(sub.VpcId), ENI: eniID, State: "pending", LaunchTime: now, Due: now.Add(s.opts.BootDelay),
 				UserData: userData, Tags: nonNilTags(instTags), IamProfileArn: profileArn, IamProfileID: profileID, EnaSupport: true,
-				NoTerminate: boolv(in.DisableApiTermination), NoStop: boolv(in.DisableApiStop), EbsOptimized: boolv(in.EbsOptimized), SourceDestCheck: true,
+				NoTerminate: ptr.Deref(in.DisableApiTermination), NoStop: ptr.Deref(in.DisableApiStop), EbsOptimized: ptr.Deref(in.EbsOptimized), SourceDestCheck: true,
 				ShutdownBehav: "stop", Platform: img.Platform, Architecture: img.Architecture, RootDevice: img.RootDevice, RootVolume: volID,
 				Volumes:     []attachedVolume{{Device: img.RootDevice, VolumeID: volID, AttachTime: now, DeleteOnTermination: true}},
-				ClientToken: str(in.ClientToken), Monitoring: in.Monitoring != nil && boolv(in.Monitoring.Enabled), LaunchIndex: n, AssignPublic: assignPublic,
-				Tenancy: "default", Kernel: str(in.KernelId), Ramdisk: str(in.RamdiskId),
+				ClientToken: ptr.Deref(in.ClientToken), Monitoring: in.Monitoring != nil && ptr.Deref(in.Monitoring.Enabled), LaunchIndex: n, AssignPublic: assignPublic,
+				Tenancy: "default", Kernel: ptr.Deref(in.KernelId), Ramdisk: ptr.Deref(in.RamdiskId),
 			}
 			if in.InstanceInitiatedShutdownBehavior != nil {
 				rec.ShutdownBehav = *in.InstanceInitiatedShutdownBehavior
@@ -592,7 +592,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 			}
 		} else {
 			opts := storage.ListOptions{}
-			if t := str(in.NextToken); t != "" {
+			if t := ptr.Deref(in.NextToken); t != "" {
 				after, err := decodeToken(t)
 				if err != nil {
 					return err
@@ -606,7 +606,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 				return err
 			}
 		}
-		limit := int(i32(in.MaxResults))
+		limit := int(ptr.Deref(in.MaxResults))
 		byRes := map[string]int{}
 		count := 0
 		for i := range recs {
@@ -630,7 +630,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 		}
 		for i := range out.Reservations {
 			sort.SliceStable(out.Reservations[i].Instances, func(a, b int) bool {
-				return i32(out.Reservations[i].Instances[a].AmiLaunchIndex) < i32(out.Reservations[i].Instances[b].AmiLaunchIndex)
+				return ptr.Deref(out.Reservations[i].Instances[a].AmiLaunchIndex) < ptr.Deref(out.Reservations[i].Instances[b].AmiLaunchIndex)
 			})
 		}
 		return nil
@@ -778,7 +778,7 @@ func (s *EC2) StartInstances(ctx *request.Context, in *ec2api.StartInstancesRequ
 
 // StopInstances stops running instances.
 func (s *EC2) StopInstances(ctx *request.Context, in *ec2api.StopInstancesRequest) (*ec2api.StopInstancesResult, error) {
-	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "stop", boolv(in.Force))
+	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "stop", ptr.Deref(in.Force))
 	return answer(&ec2api.StopInstancesResult{StoppingInstances: ch}, err)
 }
 
@@ -824,10 +824,10 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 		return nil, err
 	}
 	doc := func(st *ec2api.InstanceStatus) filter.Doc {
-		return filter.New(nil).Add("availability-zone", str(st.AvailabilityZone)).Add("instance-state-name", str(st.InstanceState.Name)).
-			Add("instance-state-code", fmt.Sprint(i32(st.InstanceState.Code))).Add("instance-status.status", str(st.InstanceStatus.Status)).
-			Add("system-status.status", str(st.SystemStatus.Status)).Add("instance-status.reachability", str(st.InstanceStatus.Status)).
-			Add("system-status.reachability", str(st.SystemStatus.Status)).Add("event.code").Add("event.description")
+		return filter.New(nil).Add("availability-zone", ptr.Deref(st.AvailabilityZone)).Add("instance-state-name", ptr.Deref(st.InstanceState.Name)).
+			Add("instance-state-code", fmt.Sprint(ptr.Deref(st.InstanceState.Code))).Add("instance-status.status", ptr.Deref(st.InstanceStatus.Status)).
+			Add("system-status.status", ptr.Deref(st.SystemStatus.Status)).Add("instance-status.reachability", ptr.Deref(st.InstanceStatus.Status)).
+			Add("system-status.reachability", ptr.Deref(st.SystemStatus.Status)).Add("event.code").Add("event.description")
 	}
 	zero := ec2api.InstanceStatus{InstanceState: stateOf("running"), InstanceStatus: &ec2api.InstanceStatusSummary{}, SystemStatus: &ec2api.InstanceStatusSummary{}}
 	if err := filter.Validate(in.Filters, doc(&zero)); err != nil {
@@ -839,7 +839,7 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 	}
 	out := &ec2api.DescribeInstanceStatusResult{InstanceStatuses: []ec2api.InstanceStatus{}, NextToken: next}
 	for _, r := range recs {
-		if r.State != "running" && !boolv(in.IncludeAllInstances) {
+		if r.State != "running" && !ptr.Deref(in.IncludeAllInstances) {
 			continue
 		}
 		if r.State == "terminated" {
@@ -872,7 +872,7 @@ func (s *EC2) GetConsoleOutput(ctx *request.Context, in *ec2api.GetConsoleOutput
 	var r instanceRecord
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		r, err = instances.get(tx, scope(ctx), str(in.InstanceId))
+		r, err = instances.get(tx, scope(ctx), ptr.Deref(in.InstanceId))
 		return err
 	})
 	if err != nil {
@@ -907,15 +907,15 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 	// member) into name and string value.
 	type change struct{ attr, value string }
 	var chs []change
-	bv := func(a *ec2api.AttributeBooleanValue) string { return boolStr(boolv(a.Value)) }
+	bv := func(a *ec2api.AttributeBooleanValue) string { return boolStr(ptr.Deref(a.Value)) }
 	if in.Attribute != nil {
-		chs = append(chs, change{*in.Attribute, str(in.Value)})
+		chs = append(chs, change{*in.Attribute, ptr.Deref(in.Value)})
 	}
 	if in.InstanceType != nil {
-		chs = append(chs, change{"instanceType", str(in.InstanceType.Value)})
+		chs = append(chs, change{"instanceType", ptr.Deref(in.InstanceType.Value)})
 	}
 	if in.SriovNetSupport != nil {
-		chs = append(chs, change{"sriovNetSupport", str(in.SriovNetSupport.Value)})
+		chs = append(chs, change{"sriovNetSupport", ptr.Deref(in.SriovNetSupport.Value)})
 	}
 	if in.EnaSupport != nil {
 		chs = append(chs, change{"enaSupport", bv(in.EnaSupport)})
@@ -933,7 +933,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		chs = append(chs, change{"sourceDestCheck", bv(in.SourceDestCheck)})
 	}
 	if in.InstanceInitiatedShutdownBehavior != nil {
-		chs = append(chs, change{"instanceInitiatedShutdownBehavior", str(in.InstanceInitiatedShutdownBehavior.Value)})
+		chs = append(chs, change{"instanceInitiatedShutdownBehavior", ptr.Deref(in.InstanceInitiatedShutdownBehavior.Value)})
 	}
 	if in.UserData != nil {
 		// The CLI sends the value base64-encoded once by the codec; the
@@ -941,10 +941,10 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		chs = append(chs, change{"userData", base64.StdEncoding.EncodeToString(in.UserData.Value)})
 	}
 	if in.Kernel != nil {
-		chs = append(chs, change{"kernel", str(in.Kernel.Value)})
+		chs = append(chs, change{"kernel", ptr.Deref(in.Kernel.Value)})
 	}
 	if in.Ramdisk != nil {
-		chs = append(chs, change{"ramdisk", str(in.Ramdisk.Value)})
+		chs = append(chs, change{"ramdisk", ptr.Deref(in.Ramdisk.Value)})
 	}
 	if len(in.Groups) > 0 {
 		chs = append(chs, change{"groupSet", strings.Join(in.Groups, ",")})
@@ -958,7 +958,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 	c := chs[0]
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		r, err := instances.get(tx, sc, str(in.InstanceId))
+		r, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
@@ -1032,7 +1032,7 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 	sc := scope(ctx)
 	out := &ec2api.InstanceAttribute{InstanceId: in.InstanceId}
 	err := s.store.View(func(tx storage.Tx) error {
-		r, err := instances.get(tx, sc, str(in.InstanceId))
+		r, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
@@ -1043,7 +1043,7 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 			}
 			return &ec2api.AttributeValue{Value: ptr.To(v)}
 		}
-		switch str(in.Attribute) {
+		switch ptr.Deref(in.Attribute) {
 		case "instanceType":
 			out.InstanceType = sv(r.InstanceType)
 		case "kernel":
@@ -1079,7 +1079,7 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 		case "enclaveOptions":
 			out.EnclaveOptions = &ec2api.EnclaveOptions{Enabled: ptr.To(false)}
 		default:
-			return errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", str(in.Attribute))
+			return errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", ptr.Deref(in.Attribute))
 		}
 		return nil
 	})

@@ -146,7 +146,7 @@ func (s *EC2) releaseAutoPublic(tx storage.Tx, sc storage.Scope, eniID string) e
 	if err != nil || !ok || e.Association == nil || e.Association.AllocationId != nil {
 		return err
 	}
-	if err := releasePublicIP(tx, sc, str(e.Association.PublicIp)); err != nil {
+	if err := releasePublicIP(tx, sc, ptr.Deref(e.Association.PublicIp)); err != nil {
 		return err
 	}
 	e.Association = nil
@@ -170,7 +170,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, str(e.SubnetId), str(e.PrivateIpAddress)); err != nil {
+		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
 			return err
 		}
 		if err := enis.table.Delete(tx, sc, r.ENI); err != nil {

@@ -21,7 +21,7 @@ func amazonLinux(region string) string {
 func (f *fixture) describeState(id string) string {
 	f.t.Helper()
 	out := must(f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{InstanceIds: []string{id}}))
-	return str(out.Reservations[0].Instances[0].State.Name)
+	return ptr.Deref(out.Reservations[0].Instances[0].State.Name)
 }
 
 func (f *fixture) expectState(id, state string) {
@@ -44,14 +44,14 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	res := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: s(amazonLinux("ap-northeast-1")), InstanceType: s("t3.micro"), MinCount: n32(1), MaxCount: n32(1),
 		TagSpecifications: []ec2api.TagSpecification{{ResourceType: s("instance"), Tags: []ec2api.Tag{{Key: s("ZONE"), Value: s("example.internal.")}}}}}))
 	inst := res.Instances[0]
-	id := str(inst.InstanceId)
+	id := ptr.Deref(inst.InstanceId)
 	if len(id) != 19 || id[:2] != "i-" {
 		t.Fatalf("instance id %q", id)
 	}
-	if str(inst.PrivateIpAddress) != "172.31.0.4" || str(inst.PrivateDnsName) != "ip-172-31-0-4.ap-northeast-1.compute.internal" {
-		t.Fatalf("private address %s %s", str(inst.PrivateIpAddress), str(inst.PrivateDnsName))
+	if ptr.Deref(inst.PrivateIpAddress) != "172.31.0.4" || ptr.Deref(inst.PrivateDnsName) != "ip-172-31-0-4.ap-northeast-1.compute.internal" {
+		t.Fatalf("private address %s %s", ptr.Deref(inst.PrivateIpAddress), ptr.Deref(inst.PrivateDnsName))
 	}
-	if inst.PublicIpAddress == nil || str(inst.PublicDnsName) == "" {
+	if inst.PublicIpAddress == nil || ptr.Deref(inst.PublicDnsName) == "" {
 		t.Fatal("default subnet maps a public address")
 	}
 	f.expectState(id, "pending")
@@ -67,7 +67,7 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	}
 
 	stop := must(f.StopInstances(f.ctx, &ec2api.StopInstancesRequest{InstanceIds: []string{id}}))
-	if str(stop.StoppingInstances[0].CurrentState.Name) != "stopping" || i32(stop.StoppingInstances[0].PreviousState.Code) != 16 {
+	if ptr.Deref(stop.StoppingInstances[0].CurrentState.Name) != "stopping" || ptr.Deref(stop.StoppingInstances[0].PreviousState.Code) != 16 {
 		t.Fatalf("stop: %+v", stop.StoppingInstances[0])
 	}
 	f.expectState(id, "stopping")
@@ -83,7 +83,7 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	// S11: sriovNetSupport on the stopped instance.
 	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), SriovNetSupport: &ec2api.AttributeValue{Value: s("simple")}}))
 	attr := must(f.DescribeInstanceAttribute(f.ctx, &ec2api.DescribeInstanceAttributeRequest{InstanceId: s(id), Attribute: s("sriovNetSupport")}))
-	if str(attr.SriovNetSupport.Value) != "simple" {
+	if ptr.Deref(attr.SriovNetSupport.Value) != "simple" {
 		t.Fatalf("sriovNetSupport %v", attr.SriovNetSupport)
 	}
 
@@ -106,7 +106,7 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	}
 	// The address went back to the subnet.
 	subs := must(f.DescribeSubnets(f.ctx, &ec2api.DescribeSubnetsRequest{Filters: []ec2api.Filter{{Name: s("availability-zone"), Values: []string{"ap-northeast-1a"}}}}))
-	if got := i32(subs.Subnets[0].AvailableIpAddressCount); got != 4091 {
+	if got := ptr.Deref(subs.Subnets[0].AvailableIpAddressCount); got != 4091 {
 		t.Fatalf("available addresses %d, want 4091", got)
 	}
 	// Terminated instances stay visible for an hour.
@@ -129,8 +129,8 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 func TestTransitionsResumeAfterRestart(t *testing.T) {
 	f := newFixture(t, "us-east-1")
 	res := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: s(amazonLinux("us-east-1")), MinCount: n32(2), MaxCount: n32(2)}))
-	if str(res.Instances[0].PrivateDnsName) != "ip-172-31-0-4.ec2.internal" {
-		t.Fatalf("us-east-1 private DNS %s", str(res.Instances[0].PrivateDnsName))
+	if ptr.Deref(res.Instances[0].PrivateDnsName) != "ip-172-31-0-4.ec2.internal" {
+		t.Fatalf("us-east-1 private DNS %s", ptr.Deref(res.Instances[0].PrivateDnsName))
 	}
 	f.nextEvent()
 	f.nextEvent()
@@ -144,7 +144,7 @@ func TestTransitionsResumeAfterRestart(t *testing.T) {
 		got[id] = st
 	}
 	for _, i := range res.Instances {
-		if got[str(i.InstanceId)] != "running" {
+		if got[ptr.Deref(i.InstanceId)] != "running" {
 			t.Fatalf("after restart: %v", got)
 		}
 	}
@@ -205,10 +205,10 @@ func TestDescribeInstancesFiltersAndPaging(t *testing.T) {
 		pages++
 		for _, r := range out.Reservations {
 			for _, i := range r.Instances {
-				if seen[str(i.InstanceId)] {
-					t.Fatalf("%s twice", str(i.InstanceId))
+				if seen[ptr.Deref(i.InstanceId)] {
+					t.Fatalf("%s twice", ptr.Deref(i.InstanceId))
 				}
-				seen[str(i.InstanceId)] = true
+				seen[ptr.Deref(i.InstanceId)] = true
 			}
 		}
 		if out.NextToken == nil {

@@ -24,41 +24,41 @@ var (
 )
 
 func routeTableDoc(v *ec2api.RouteTable) filter.Doc {
-	d := filter.New(v.Tags).Add("route-table-id", str(v.RouteTableId)).Add("vpc-id", str(v.VpcId)).Add("owner-id", str(v.OwnerId))
+	d := filter.New(v.Tags).Add("route-table-id", ptr.Deref(v.RouteTableId)).Add("vpc-id", ptr.Deref(v.VpcId)).Add("owner-id", ptr.Deref(v.OwnerId))
 	for _, n := range []string{"association.route-table-association-id", "association.route-table-id", "association.subnet-id", "association.gateway-id", "association.main", "association.association-state",
 		"route.destination-cidr-block", "route.destination-prefix-list-id", "route.gateway-id", "route.instance-id", "route.nat-gateway-id", "route.origin", "route.state",
 		"route.vpc-peering-connection-id", "route.transit-gateway-id", "route.egress-only-internet-gateway-id", "route.destination-ipv6-cidr-block", "route.network-interface-id"} {
 		d.Add(n)
 	}
 	for _, a := range v.Associations {
-		d.Add("association.route-table-association-id", str(a.RouteTableAssociationId)).Add("association.route-table-id", str(a.RouteTableId)).
-			Add("association.subnet-id", str(a.SubnetId)).Add("association.gateway-id", str(a.GatewayId)).Add("association.main", boolStr(boolv(a.Main)))
+		d.Add("association.route-table-association-id", ptr.Deref(a.RouteTableAssociationId)).Add("association.route-table-id", ptr.Deref(a.RouteTableId)).
+			Add("association.subnet-id", ptr.Deref(a.SubnetId)).Add("association.gateway-id", ptr.Deref(a.GatewayId)).Add("association.main", boolStr(ptr.Deref(a.Main)))
 	}
 	for _, r := range v.Routes {
-		d.Add("route.destination-cidr-block", str(r.DestinationCidrBlock)).Add("route.destination-prefix-list-id", str(r.DestinationPrefixListId)).
-			Add("route.gateway-id", str(r.GatewayId)).Add("route.instance-id", str(r.InstanceId)).Add("route.nat-gateway-id", str(r.NatGatewayId)).
-			Add("route.origin", str(r.Origin)).Add("route.state", str(r.State)).Add("route.vpc-peering-connection-id", str(r.VpcPeeringConnectionId)).
-			Add("route.transit-gateway-id", str(r.TransitGatewayId)).Add("route.network-interface-id", str(r.NetworkInterfaceId))
+		d.Add("route.destination-cidr-block", ptr.Deref(r.DestinationCidrBlock)).Add("route.destination-prefix-list-id", ptr.Deref(r.DestinationPrefixListId)).
+			Add("route.gateway-id", ptr.Deref(r.GatewayId)).Add("route.instance-id", ptr.Deref(r.InstanceId)).Add("route.nat-gateway-id", ptr.Deref(r.NatGatewayId)).
+			Add("route.origin", ptr.Deref(r.Origin)).Add("route.state", ptr.Deref(r.State)).Add("route.vpc-peering-connection-id", ptr.Deref(r.VpcPeeringConnectionId)).
+			Add("route.transit-gateway-id", ptr.Deref(r.TransitGatewayId)).Add("route.network-interface-id", ptr.Deref(r.NetworkInterfaceId))
 	}
 	return d
 }
 
 func igwDoc(v *ec2api.InternetGateway) filter.Doc {
-	d := filter.New(v.Tags).Add("internet-gateway-id", str(v.InternetGatewayId)).Add("owner-id", str(v.OwnerId)).Add("attachment.state").Add("attachment.vpc-id")
+	d := filter.New(v.Tags).Add("internet-gateway-id", ptr.Deref(v.InternetGatewayId)).Add("owner-id", ptr.Deref(v.OwnerId)).Add("attachment.state").Add("attachment.vpc-id")
 	for _, a := range v.Attachments {
-		d.Add("attachment.state", str(a.State)).Add("attachment.vpc-id", str(a.VpcId))
+		d.Add("attachment.state", ptr.Deref(a.State)).Add("attachment.vpc-id", ptr.Deref(a.VpcId))
 	}
 	return d
 }
 
 func natDoc(v *ec2api.NatGateway) filter.Doc {
-	return filter.New(v.Tags).Add("nat-gateway-id", str(v.NatGatewayId)).Add("state", str(v.State)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId))
+	return filter.New(v.Tags).Add("nat-gateway-id", ptr.Deref(v.NatGatewayId)).Add("state", ptr.Deref(v.State)).Add("subnet-id", ptr.Deref(v.SubnetId)).Add("vpc-id", ptr.Deref(v.VpcId))
 }
 
 func addressDoc(v *ec2api.Address) filter.Doc {
-	return filter.New(v.Tags).Add("allocation-id", str(v.AllocationId)).Add("association-id", str(v.AssociationId)).Add("domain", str(v.Domain)).
-		Add("instance-id", str(v.InstanceId)).Add("network-border-group", str(v.NetworkBorderGroup)).Add("network-interface-id", str(v.NetworkInterfaceId)).
-		Add("network-interface-owner-id", str(v.NetworkInterfaceOwnerId)).Add("private-ip-address", str(v.PrivateIpAddress)).Add("public-ip", str(v.PublicIp))
+	return filter.New(v.Tags).Add("allocation-id", ptr.Deref(v.AllocationId)).Add("association-id", ptr.Deref(v.AssociationId)).Add("domain", ptr.Deref(v.Domain)).
+		Add("instance-id", ptr.Deref(v.InstanceId)).Add("network-border-group", ptr.Deref(v.NetworkBorderGroup)).Add("network-interface-id", ptr.Deref(v.NetworkInterfaceId)).
+		Add("network-interface-owner-id", ptr.Deref(v.NetworkInterfaceOwnerId)).Add("private-ip-address", ptr.Deref(v.PrivateIpAddress)).Add("public-ip", ptr.Deref(v.PublicIp))
 }
 
 // newPublicIP hands out a public address not yet used in the scope. niwa's
@@ -91,7 +91,7 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 	sc := scope(ctx)
 	var rt ec2api.RouteTable
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
@@ -139,11 +139,11 @@ func (s *EC2) DescribeRouteTables(ctx *request.Context, in *ec2api.DescribeRoute
 func (s *EC2) effectiveRoutes(tx storage.Tx, sc storage.Scope, now time.Time, rt ec2api.RouteTable) []ec2api.Route {
 	out := make([]ec2api.Route, 0, len(rt.Routes))
 	for _, r := range rt.Routes {
-		r.State = ptr.To(s.routeState(tx, sc, now, str(rt.VpcId), r))
+		r.State = ptr.To(s.routeState(tx, sc, now, ptr.Deref(rt.VpcId), r))
 		out = append(out, r)
 	}
 	for _, pv := range rt.PropagatingVgws {
-		for _, p := range vgwPaths(tx, sc, str(pv.GatewayId)) {
+		for _, p := range vgwPaths(tx, sc, ptr.Deref(pv.GatewayId)) {
 			out = append(out, ec2api.Route{DestinationCidrBlock: ptr.To(p.cidr), GatewayId: pv.GatewayId, Origin: ptr.To("EnableVgwRoutePropagation"), State: ptr.To("active")})
 		}
 	}
@@ -151,7 +151,7 @@ func (s *EC2) effectiveRoutes(tx storage.Tx, sc storage.Scope, now time.Time, rt
 }
 
 func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc string, r ec2api.Route) string {
-	gw := str(r.GatewayId)
+	gw := ptr.Deref(r.GatewayId)
 	switch {
 	case gw == "local":
 		return "active"
@@ -165,7 +165,7 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		g, ok, _ := vgws.table.Get(tx, sc, gw)
 		if ok {
 			for _, a := range g.VpcAttachments {
-				if str(a.VpcId) == vpc && str(a.State) == "attached" {
+				if ptr.Deref(a.VpcId) == vpc && ptr.Deref(a.State) == "attached" {
 					return "active"
 				}
 			}
@@ -177,7 +177,7 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		}
 		return "blackhole"
 	case r.NatGatewayId != nil:
-		n, ok, _ := nats.table.Get(tx, sc, str(r.NatGatewayId))
+		n, ok, _ := nats.table.Get(tx, sc, ptr.Deref(r.NatGatewayId))
 		if ok {
 			if st := natState(n, now, s.opts.NatDelay); st == "available" || st == "pending" {
 				return "active"
@@ -185,18 +185,18 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		}
 		return "blackhole"
 	case r.VpcPeeringConnectionId != nil:
-		p, ok, _ := peerings.table.Get(tx, sc, str(r.VpcPeeringConnectionId))
-		if ok && p.Status != nil && str(p.Status.Code) == "active" {
+		p, ok, _ := peerings.table.Get(tx, sc, ptr.Deref(r.VpcPeeringConnectionId))
+		if ok && p.Status != nil && ptr.Deref(p.Status.Code) == "active" {
 			return "active"
 		}
 		return "blackhole"
 	case r.NetworkInterfaceId != nil:
-		if _, ok, _ := enis.table.Get(tx, sc, str(r.NetworkInterfaceId)); ok {
+		if _, ok, _ := enis.table.Get(tx, sc, ptr.Deref(r.NetworkInterfaceId)); ok {
 			return "active"
 		}
 		return "blackhole"
 	case r.InstanceId != nil:
-		i, ok, _ := instances.table.Get(tx, sc, str(r.InstanceId))
+		i, ok, _ := instances.table.Get(tx, sc, ptr.Deref(r.InstanceId))
 		if ok && i.State != "terminated" {
 			return "active"
 		}
@@ -217,9 +217,9 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 		}
 		return false
 	}
-	vpc := str(rt.VpcId)
+	vpc := ptr.Deref(rt.VpcId)
 	differ := func(gw string) error {
-		return errInvalidParameterValue.New("route table %s and network gateway %s belong to different networks", str(rt.RouteTableId), gw)
+		return errInvalidParameterValue.New("route table %s and network gateway %s belong to different networks", ptr.Deref(rt.RouteTableId), gw)
 	}
 	if set(in.GatewayId) {
 		gw := *in.GatewayId
@@ -250,7 +250,7 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 		if err != nil {
 			return r, notFound(errNatNotFound, "natGateway", *in.NatGatewayId)
 		}
-		if str(g.VpcId) != vpc {
+		if ptr.Deref(g.VpcId) != vpc {
 			return r, differ(*in.NatGatewayId)
 		}
 		r.NatGatewayId = in.NatGatewayId
@@ -326,11 +326,11 @@ func routeDest(cidr, ipv6, pl *string) (string, string, error) {
 func routeMatches(r ec2api.Route, kind, dest string) bool {
 	switch kind {
 	case "cidr":
-		return str(r.DestinationCidrBlock) == dest
+		return ptr.Deref(r.DestinationCidrBlock) == dest
 	case "ipv6":
-		return str(r.DestinationIpv6CidrBlock) == dest
+		return ptr.Deref(r.DestinationIpv6CidrBlock) == dest
 	}
-	return str(r.DestinationPrefixListId) == dest
+	return ptr.Deref(r.DestinationPrefixListId) == dest
 }
 
 func setDest(r *ec2api.Route, kind, dest string) {
@@ -356,7 +356,7 @@ func (s *EC2) editRoutes(ctx *request.Context, dry *bool, tableID, cidr, ipv6, p
 	if err != nil {
 		return err
 	}
-	return mutate(s, ctx, routeTables, str(tableID), func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable) error {
+	return mutate(s, ctx, routeTables, ptr.Deref(tableID), func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable) error {
 		return edit(tx, sc, rt, kind, dest)
 	})
 }
@@ -388,7 +388,7 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 				continue
 			}
 			var r ec2api.Route
-			if boolv(in.LocalTarget) {
+			if ptr.Deref(in.LocalTarget) {
 				r = ec2api.Route{GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")}
 			} else {
 				var err error
@@ -414,14 +414,14 @@ func (s *EC2) DeleteRoute(ctx *request.Context, in *ec2api.DeleteRouteRequest) (
 	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for i, r := range rt.Routes {
 			if routeMatches(r, kind, dest) {
-				if str(r.GatewayId) == "local" {
-					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, str(in.RouteTableId))
+				if ptr.Deref(r.GatewayId) == "local" {
+					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, ptr.Deref(in.RouteTableId))
 				}
 				rt.Routes = append(rt.Routes[:i], rt.Routes[i+1:]...)
 				return nil
 			}
 		}
-		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, str(in.RouteTableId))
+		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, ptr.Deref(in.RouteTableId))
 	})
 	return answer(&ec2api.DeleteRouteOutput{}, err)
 }
@@ -435,7 +435,7 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 	sc := scope(ctx)
 	assoc := newID("rtbassoc")
 	err := s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		rt, err := routeTables.get(tx, sc, ptr.Deref(in.RouteTableId))
 		if err != nil {
 			return err
 		}
@@ -446,11 +446,11 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 			if err != nil {
 				return err
 			}
-			if str(sub.VpcId) != str(rt.VpcId) {
-				return errInvalidParameterValue.New("Route table %s and subnet %s belong to different networks", str(in.RouteTableId), *in.SubnetId)
+			if ptr.Deref(sub.VpcId) != ptr.Deref(rt.VpcId) {
+				return errInvalidParameterValue.New("Route table %s and subnet %s belong to different networks", ptr.Deref(in.RouteTableId), *in.SubnetId)
 			}
 			if cur, _ := explicitAssociation(tx, sc, *in.SubnetId); cur != "" {
-				return errAlreadyAssociated.New("the specified association for route table %s conflicts with an existing association", str(in.RouteTableId))
+				return errAlreadyAssociated.New("the specified association for route table %s conflicts with an existing association", ptr.Deref(in.RouteTableId))
 			}
 			a.SubnetId = in.SubnetId
 		case in.GatewayId != nil:
@@ -462,7 +462,7 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 			return errMissingParameter.New("The request must contain the parameter subnetId or gatewayId")
 		}
 		rt.Associations = append(rt.Associations, a)
-		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		return routeTables.put(tx, sc, ptr.Deref(in.RouteTableId), rt)
 	})
 	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr.To(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}, err)
 }
@@ -476,8 +476,8 @@ func explicitAssociation(tx storage.Tx, sc storage.Scope, subnet string) (string
 	}
 	for _, rt := range rts {
 		for _, a := range rt.Associations {
-			if str(a.SubnetId) == subnet {
-				return str(rt.RouteTableId), nil
+			if ptr.Deref(a.SubnetId) == subnet {
+				return ptr.Deref(rt.RouteTableId), nil
 			}
 		}
 	}
@@ -492,7 +492,7 @@ func findAssociation(tx storage.Tx, sc storage.Scope, id string) (ec2api.RouteTa
 	}
 	for _, rt := range rts {
 		for i, a := range rt.Associations {
-			if str(a.RouteTableAssociationId) == id {
+			if ptr.Deref(a.RouteTableAssociationId) == id {
 				return rt, i, nil
 			}
 		}
@@ -507,15 +507,15 @@ func (s *EC2) DisassociateRouteTable(ctx *request.Context, in *ec2api.Disassocia
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		rt, i, err := findAssociation(tx, sc, str(in.AssociationId))
+		rt, i, err := findAssociation(tx, sc, ptr.Deref(in.AssociationId))
 		if err != nil {
 			return err
 		}
-		if boolv(rt.Associations[i].Main) {
-			return errInvalidParameterValue.New("cannot disassociate the main route table association %s", str(in.AssociationId))
+		if ptr.Deref(rt.Associations[i].Main) {
+			return errInvalidParameterValue.New("cannot disassociate the main route table association %s", ptr.Deref(in.AssociationId))
 		}
 		rt.Associations = append(rt.Associations[:i], rt.Associations[i+1:]...)
-		return routeTables.put(tx, sc, str(rt.RouteTableId), rt)
+		return routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt)
 	})
 	return answer(&ec2api.DisassociateRouteTableOutput{}, err)
 }
@@ -529,39 +529,39 @@ func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.Repl
 	sc := scope(ctx)
 	newAssoc := newID("rtbassoc")
 	err := s.store.Update(func(tx storage.Tx) error {
-		old, i, err := findAssociation(tx, sc, str(in.AssociationId))
+		old, i, err := findAssociation(tx, sc, ptr.Deref(in.AssociationId))
 		if err != nil {
 			return err
 		}
-		target, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		target, err := routeTables.get(tx, sc, ptr.Deref(in.RouteTableId))
 		if err != nil {
 			return err
 		}
-		if str(target.VpcId) != str(old.VpcId) {
-			return errInvalidParameterValue.New("Route table %s and association %s belong to different networks", str(in.RouteTableId), str(in.AssociationId))
+		if ptr.Deref(target.VpcId) != ptr.Deref(old.VpcId) {
+			return errInvalidParameterValue.New("Route table %s and association %s belong to different networks", ptr.Deref(in.RouteTableId), ptr.Deref(in.AssociationId))
 		}
 		a := old.Associations[i]
 		old.Associations = append(old.Associations[:i], old.Associations[i+1:]...)
-		if err := routeTables.put(tx, sc, str(old.RouteTableId), old); err != nil {
+		if err := routeTables.put(tx, sc, ptr.Deref(old.RouteTableId), old); err != nil {
 			return err
 		}
-		if str(old.RouteTableId) == str(target.RouteTableId) {
+		if ptr.Deref(old.RouteTableId) == ptr.Deref(target.RouteTableId) {
 			target = old
 		}
 		a.RouteTableAssociationId = ptr.To(newAssoc)
 		a.RouteTableId = in.RouteTableId
 		target.Associations = append(target.Associations, a)
-		if boolv(a.Main) {
-			v, err := vpcs.get(tx, sc, str(target.VpcId))
+		if ptr.Deref(a.Main) {
+			v, err := vpcs.get(tx, sc, ptr.Deref(target.VpcId))
 			if err != nil {
 				return err
 			}
-			v.MainRouteTable = str(in.RouteTableId)
-			if err := vpcs.put(tx, sc, str(target.VpcId), v); err != nil {
+			v.MainRouteTable = ptr.Deref(in.RouteTableId)
+			if err := vpcs.put(tx, sc, ptr.Deref(target.VpcId), v); err != nil {
 				return err
 			}
 		}
-		return routeTables.put(tx, sc, str(in.RouteTableId), target)
+		return routeTables.put(tx, sc, ptr.Deref(in.RouteTableId), target)
 	})
 	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr.To(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}, err)
 }
@@ -572,7 +572,7 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := removeUnused(s, ctx, routeTables, str(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
+	err := removeUnused(s, ctx, routeTables, ptr.Deref(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
 	return answer(&ec2api.DeleteRouteTableOutput{}, err)
 }
 
@@ -580,30 +580,30 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 func (s *EC2) EnableVgwRoutePropagation(ctx *request.Context, in *ec2api.EnableVgwRoutePropagationRequest) (*ec2api.EnableVgwRoutePropagationOutput, error) {
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		rt, err := routeTables.get(tx, sc, ptr.Deref(in.RouteTableId))
 		if err != nil {
 			return err
 		}
-		if _, err := vgws.get(tx, sc, str(in.GatewayId)); err != nil {
+		if _, err := vgws.get(tx, sc, ptr.Deref(in.GatewayId)); err != nil {
 			return err
 		}
 		for _, p := range rt.PropagatingVgws {
-			if str(p.GatewayId) == str(in.GatewayId) {
+			if ptr.Deref(p.GatewayId) == ptr.Deref(in.GatewayId) {
 				return nil
 			}
 		}
 		rt.PropagatingVgws = append(rt.PropagatingVgws, ec2api.PropagatingVgw{GatewayId: in.GatewayId})
-		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		return routeTables.put(tx, sc, ptr.Deref(in.RouteTableId), rt)
 	})
 	return answer(&ec2api.EnableVgwRoutePropagationOutput{}, err)
 }
 
 // DisableVgwRoutePropagation stops it.
 func (s *EC2) DisableVgwRoutePropagation(ctx *request.Context, in *ec2api.DisableVgwRoutePropagationRequest) (*ec2api.DisableVgwRoutePropagationOutput, error) {
-	err := mutate(s, ctx, routeTables, str(in.RouteTableId), func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
+	err := mutate(s, ctx, routeTables, ptr.Deref(in.RouteTableId), func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
 		kept := rt.PropagatingVgws[:0]
 		for _, p := range rt.PropagatingVgws {
-			if str(p.GatewayId) != str(in.GatewayId) {
+			if ptr.Deref(p.GatewayId) != ptr.Deref(in.GatewayId) {
 				kept = append(kept, p)
 			}
 		}
@@ -637,7 +637,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 		return nil, err
 	}
 	sc := scope(ctx)
-	id, vpc := str(in.InternetGatewayId), str(in.VpcId)
+	id, vpc := ptr.Deref(in.InternetGatewayId), ptr.Deref(in.VpcId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		g, err := igws.get(tx, sc, id)
 		if err != nil {
@@ -647,7 +647,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 			return err
 		}
 		if len(g.Attachments) > 0 {
-			return errAlreadyAssociated.New("resource %s is already attached to network %s", id, str(g.Attachments[0].VpcId))
+			return errAlreadyAssociated.New("resource %s is already attached to network %s", id, ptr.Deref(g.Attachments[0].VpcId))
 		}
 		all, err := igws.all(tx, sc)
 		if err != nil {
@@ -669,7 +669,7 @@ func (s *EC2) DetachInternetGateway(ctx *request.Context, in *ec2api.DetachInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id, vpc := str(in.InternetGatewayId), str(in.VpcId)
+	id, vpc := ptr.Deref(in.InternetGatewayId), ptr.Deref(in.VpcId)
 	err := mutate(s, ctx, igws, id, func(_ storage.Tx, _ storage.Scope, g *ec2api.InternetGateway) error {
 		if !attachedTo(g.Attachments, vpc) {
 			return errGatewayNotAttached.New("resource %s is not attached to network %s", id, vpc)
@@ -685,7 +685,7 @@ func (s *EC2) DeleteInternetGateway(ctx *request.Context, in *ec2api.DeleteInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := removeUnused(s, ctx, igws, str(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
+	err := removeUnused(s, ctx, igws, ptr.Deref(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
 	return answer(&ec2api.DeleteInternetGatewayOutput{}, err)
 }
 
@@ -708,7 +708,7 @@ func natState(n ec2api.NatGateway, now time.Time, delay time.Duration) string {
 		}
 		return "deleting"
 	}
-	if str(n.State) == "failed" {
+	if ptr.Deref(n.State) == "failed" {
 		return "failed"
 	}
 	if n.CreateTime != nil && now.Sub(*n.CreateTime) >= delay {
@@ -738,12 +738,12 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 	id := newID("nat")
 	var n ec2api.NatGateway
 	err := s.store.Update(func(tx storage.Tx) error {
-		sub, err := subnets.get(tx, sc, str(in.SubnetId))
+		sub, err := subnets.get(tx, sc, ptr.Deref(in.SubnetId))
 		if err != nil {
 			return err
 		}
 		eniID := newID("eni")
-		ip, err := allocateIP(tx, sc, str(in.SubnetId), str(in.PrivateIpAddress), eniID)
+		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), ptr.Deref(in.PrivateIpAddress), eniID)
 		if err != nil {
 			return err
 		}
@@ -764,7 +764,7 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 				return err
 			}
 			addr.AllocationId, addr.PublicIp, addr.AssociationId = in.AllocationId, a.PublicIp, ptr.To(assoc)
-			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, str(a.PublicIp)))}
+			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
 		if err := enis.put(tx, sc, eniID, eni); err != nil {
@@ -803,7 +803,7 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 		return nil, err
 	}
 	sc := scope(ctx)
-	id := str(in.NatGatewayId)
+	id := ptr.Deref(in.NatGatewayId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		n, ok, err := nats.table.Get(tx, sc, id)
 		if err != nil {
@@ -822,10 +822,10 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 					}
 				}
 			}
-			if err := releaseIP(tx, sc, str(n.SubnetId), str(a.PrivateIp)); err != nil {
+			if err := releaseIP(tx, sc, ptr.Deref(n.SubnetId), ptr.Deref(a.PrivateIp)); err != nil {
 				return err
 			}
-			if err := enis.table.Delete(tx, sc, str(a.NetworkInterfaceId)); err != nil {
+			if err := enis.table.Delete(tx, sc, ptr.Deref(a.NetworkInterfaceId)); err != nil {
 				return err
 			}
 		}
@@ -847,7 +847,7 @@ func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRe
 		if n >= 5 {
 			return errAddressLimitExceeded.New("The maximum number of addresses has been reached.")
 		}
-		ip := str(in.Address)
+		ip := ptr.Deref(in.Address)
 		if ip != "" {
 			if _, used := tx.Get(publicIPs.Key(sc, ip)); used {
 				return errInvalidParameterValue.New("Address %s is in use.", ip)
@@ -884,7 +884,7 @@ func findAddress(tx storage.Tx, sc storage.Scope, alloc, publicIP *string) (ec2a
 			return ec2api.Address{}, err
 		}
 		for _, a := range all {
-			if str(a.PublicIp) == *publicIP {
+			if ptr.Deref(a.PublicIp) == *publicIP {
 				return a, nil
 			}
 		}
@@ -906,7 +906,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		if err != nil {
 			return err
 		}
-		eniID := str(in.NetworkInterfaceId)
+		eniID := ptr.Deref(in.NetworkInterfaceId)
 		if in.InstanceId != nil {
 			inst, err := instances.get(tx, sc, *in.InstanceId)
 			if err != nil {
@@ -922,7 +922,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		if a.AssociationId != nil {
 			if in.AllowReassociation != nil && !*in.AllowReassociation {
-				return code("Resource.AlreadyAssociated").New("resource %s is already associated with associate-id %s", str(a.AllocationId), str(a.AssociationId))
+				return code("Resource.AlreadyAssociated").New("resource %s is already associated with associate-id %s", ptr.Deref(a.AllocationId), ptr.Deref(a.AssociationId))
 			}
 			if err := s.disassociateEIP(tx, sc, &a); err != nil {
 				return err
@@ -934,7 +934,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		// An auto-assigned public address gives way to the Elastic IP.
 		if eni.Association != nil && eni.Association.AllocationId == nil {
-			if err := releasePublicIP(tx, sc, str(eni.Association.PublicIp)); err != nil {
+			if err := releasePublicIP(tx, sc, ptr.Deref(eni.Association.PublicIp)); err != nil {
 				return err
 			}
 		} else if eni.Association != nil && eni.Association.AllocationId != nil {
@@ -946,7 +946,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 				eni, _ = enis.get(tx, sc, eniID)
 			}
 		}
-		priv := str(eni.PrivateIpAddress)
+		priv := ptr.Deref(eni.PrivateIpAddress)
 		if in.PrivateIpAddress != nil {
 			priv = *in.PrivateIpAddress
 		}
@@ -954,21 +954,21 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		if eni.Attachment != nil {
 			a.InstanceId = eni.Attachment.InstanceId
 		}
-		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, str(a.PublicIp)))}
+		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
 		if len(eni.PrivateIpAddresses) > 0 {
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
 		if err := enis.put(tx, sc, eniID, eni); err != nil {
 			return err
 		}
-		return addresses.put(tx, sc, str(a.AllocationId), a)
+		return addresses.put(tx, sc, ptr.Deref(a.AllocationId), a)
 	})
 	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr.To(assoc)}, err)
 }
 
 // disassociateEIP detaches an Elastic IP from its interface.
 func (s *EC2) disassociateEIP(tx storage.Tx, sc storage.Scope, a *ec2api.Address) error {
-	if eniID := str(a.NetworkInterfaceId); eniID != "" {
+	if eniID := ptr.Deref(a.NetworkInterfaceId); eniID != "" {
 		if eni, ok, _ := enis.table.Get(tx, sc, eniID); ok {
 			eni.Association = nil
 			for i := range eni.PrivateIpAddresses {
@@ -980,7 +980,7 @@ func (s *EC2) disassociateEIP(tx storage.Tx, sc storage.Scope, a *ec2api.Address
 		}
 	}
 	a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress, a.InstanceId = nil, nil, nil, nil, nil
-	return addresses.put(tx, sc, str(a.AllocationId), *a)
+	return addresses.put(tx, sc, ptr.Deref(a.AllocationId), *a)
 }
 
 // DisassociateAddress detaches an Elastic IP.
@@ -995,12 +995,12 @@ func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateA
 			return err
 		}
 		for _, a := range all {
-			if (in.AssociationId != nil && str(a.AssociationId) == *in.AssociationId) || (in.PublicIp != nil && str(a.PublicIp) == *in.PublicIp) {
+			if (in.AssociationId != nil && ptr.Deref(a.AssociationId) == *in.AssociationId) || (in.PublicIp != nil && ptr.Deref(a.PublicIp) == *in.PublicIp) {
 				if a.AssociationId == nil {
 					return nil
 				}
 				if n, _ := countWhere(tx, sc, nats, func(n *ec2api.NatGateway) bool {
-					return n.DeleteTime == nil && len(n.NatGatewayAddresses) > 0 && str(n.NatGatewayAddresses[0].AllocationId) == str(a.AllocationId)
+					return n.DeleteTime == nil && len(n.NatGatewayAddresses) > 0 && ptr.Deref(n.NatGatewayAddresses[0].AllocationId) == ptr.Deref(a.AllocationId)
 				}); n > 0 {
 					return code("AuthFailure").New("You do not have permission to access the specified resource.")
 				}
@@ -1010,7 +1010,7 @@ func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateA
 		if in.AssociationId != nil {
 			return errAssociationNotFound.New("The association ID '%s' does not exist", *in.AssociationId)
 		}
-		return errAddressNotFound.New("Address '%s' not found.", str(in.PublicIp))
+		return errAddressNotFound.New("Address '%s' not found.", ptr.Deref(in.PublicIp))
 	})
 	return answer(&ec2api.DisassociateAddressOutput{}, err)
 }
@@ -1027,12 +1027,12 @@ func (s *EC2) ReleaseAddress(ctx *request.Context, in *ec2api.ReleaseAddressRequ
 			return err
 		}
 		if a.AssociationId != nil {
-			return code("InvalidIPAddress.InUse").New("Address %s is in use.", str(a.PublicIp))
+			return code("InvalidIPAddress.InUse").New("Address %s is in use.", ptr.Deref(a.PublicIp))
 		}
-		if err := releasePublicIP(tx, sc, str(a.PublicIp)); err != nil {
+		if err := releasePublicIP(tx, sc, ptr.Deref(a.PublicIp)); err != nil {
 			return err
 		}
-		return addresses.table.Delete(tx, sc, str(a.AllocationId))
+		return addresses.table.Delete(tx, sc, ptr.Deref(a.AllocationId))
 	})
 	return answer(&ec2api.ReleaseAddressOutput{}, err)
 }
@@ -1050,14 +1050,14 @@ func (s *EC2) DescribeAddresses(ctx *request.Context, in *ec2api.DescribeAddress
 	for _, ip := range in.PublicIps {
 		found := false
 		for _, a := range recs {
-			found = found || str(a.PublicIp) == ip
+			found = found || ptr.Deref(a.PublicIp) == ip
 		}
 		if !found {
 			return nil, errAddressNotFound.New("Address '%s' not found.", ip)
 		}
 	}
 	for _, a := range recs {
-		if len(in.PublicIps) > 0 && !contains(in.PublicIps, str(a.PublicIp)) {
+		if len(in.PublicIps) > 0 && !contains(in.PublicIps, ptr.Deref(a.PublicIp)) {
 			continue
 		}
 		out.Addresses = append(out.Addresses, a)

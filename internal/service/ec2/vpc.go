@@ -42,28 +42,28 @@ var (
 )
 
 func vpcDoc(v *vpcRecord) filter.Doc {
-	d := filter.New(v.Vpc.Tags).Add("cidr", str(v.Vpc.CidrBlock)).Add("dhcp-options-id", str(v.Vpc.DhcpOptionsId)).
-		Add("is-default", boolStr(boolv(v.Vpc.IsDefault))).Add("owner-id", str(v.Vpc.OwnerId)).Add("state", str(v.Vpc.State)).
-		Add("vpc-id", str(v.Vpc.VpcId)).Add("instance-tenancy", str(v.Vpc.InstanceTenancy)).
+	d := filter.New(v.Vpc.Tags).Add("cidr", ptr.Deref(v.Vpc.CidrBlock)).Add("dhcp-options-id", ptr.Deref(v.Vpc.DhcpOptionsId)).
+		Add("is-default", boolStr(ptr.Deref(v.Vpc.IsDefault))).Add("owner-id", ptr.Deref(v.Vpc.OwnerId)).Add("state", ptr.Deref(v.Vpc.State)).
+		Add("vpc-id", ptr.Deref(v.Vpc.VpcId)).Add("instance-tenancy", ptr.Deref(v.Vpc.InstanceTenancy)).
 		Add("cidr-block-association.cidr-block").Add("cidr-block-association.association-id").Add("cidr-block-association.state").
 		Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("ipv6-cidr-block-association.association-id").Add("ipv6-cidr-block-association.state")
 	for _, a := range v.Vpc.CidrBlockAssociationSet {
-		d.Add("cidr-block-association.cidr-block", str(a.CidrBlock)).Add("cidr-block-association.association-id", str(a.AssociationId))
+		d.Add("cidr-block-association.cidr-block", ptr.Deref(a.CidrBlock)).Add("cidr-block-association.association-id", ptr.Deref(a.AssociationId))
 		if a.CidrBlockState != nil {
-			d.Add("cidr-block-association.state", str(a.CidrBlockState.State))
+			d.Add("cidr-block-association.state", ptr.Deref(a.CidrBlockState.State))
 		}
 	}
 	return d
 }
 
 func subnetDoc(v *ec2api.Subnet) filter.Doc {
-	return filter.New(v.Tags).Add("availability-zone", str(v.AvailabilityZone)).Add("availabilityZone", str(v.AvailabilityZone)).
-		Add("availability-zone-id", str(v.AvailabilityZoneId)).Add("available-ip-address-count", fmt.Sprint(i32(v.AvailableIpAddressCount))).
-		Add("cidr-block", str(v.CidrBlock)).Add("cidr", str(v.CidrBlock)).Add("cidrBlock", str(v.CidrBlock)).
-		Add("default-for-az", boolStr(boolv(v.DefaultForAz))).Add("defaultForAz", boolStr(boolv(v.DefaultForAz))).
-		Add("map-public-ip-on-launch", boolStr(boolv(v.MapPublicIpOnLaunch))).Add("owner-id", str(v.OwnerId)).
-		Add("state", str(v.State)).Add("subnet-arn", str(v.SubnetArn)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId)).
-		Add("ipv6-native", boolStr(boolv(v.Ipv6Native))).Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("outpost-arn")
+	return filter.New(v.Tags).Add("availability-zone", ptr.Deref(v.AvailabilityZone)).Add("availabilityZone", ptr.Deref(v.AvailabilityZone)).
+		Add("availability-zone-id", ptr.Deref(v.AvailabilityZoneId)).Add("available-ip-address-count", fmt.Sprint(ptr.Deref(v.AvailableIpAddressCount))).
+		Add("cidr-block", ptr.Deref(v.CidrBlock)).Add("cidr", ptr.Deref(v.CidrBlock)).Add("cidrBlock", ptr.Deref(v.CidrBlock)).
+		Add("default-for-az", boolStr(ptr.Deref(v.DefaultForAz))).Add("defaultForAz", boolStr(ptr.Deref(v.DefaultForAz))).
+		Add("map-public-ip-on-launch", boolStr(ptr.Deref(v.MapPublicIpOnLaunch))).Add("owner-id", ptr.Deref(v.OwnerId)).
+		Add("state", ptr.Deref(v.State)).Add("subnet-arn", ptr.Deref(v.SubnetArn)).Add("subnet-id", ptr.Deref(v.SubnetId)).Add("vpc-id", ptr.Deref(v.VpcId)).
+		Add("ipv6-native", boolStr(ptr.Deref(v.Ipv6Native))).Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("outpost-arn")
 }
 
 // parseCIDR reads an IPv4 CIDR block as EC2 requires it: canonical (no
@@ -117,7 +117,7 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 		if err != nil {
 			return err
 		}
-		rec.VpcID = str(v.Vpc.VpcId)
+		rec.VpcID = ptr.Deref(v.Vpc.VpcId)
 		return defaults.Put(tx, sc, rec, "defaults")
 	})
 }
@@ -263,7 +263,7 @@ func allocateIP(tx storage.Tx, sc storage.Scope, subnetID, want, owner string) (
 	if err != nil {
 		return "", err
 	}
-	cidr := netip.MustParsePrefix(str(sub.CidrBlock))
+	cidr := netip.MustParsePrefix(ptr.Deref(sub.CidrBlock))
 	size := prefixSize(cidr)
 	var ip string
 	if want != "" {
@@ -297,7 +297,7 @@ func allocateIP(tx storage.Tx, sc storage.Scope, subnetID, want, owner string) (
 	if err := ips.Put(tx, sc, ipRecord{Owner: owner}, subnetID, ip); err != nil {
 		return "", err
 	}
-	sub.AvailableIpAddressCount = ptr.To(i32(sub.AvailableIpAddressCount) - 1)
+	sub.AvailableIpAddressCount = ptr.To(ptr.Deref(sub.AvailableIpAddressCount) - 1)
 	return ip, subnets.put(tx, sc, subnetID, sub)
 }
 
@@ -315,7 +315,7 @@ func releaseIP(tx storage.Tx, sc storage.Scope, subnetID, ip string) error {
 	if err != nil || !ok {
 		return err
 	}
-	sub.AvailableIpAddressCount = ptr.To(i32(sub.AvailableIpAddressCount) + 1)
+	sub.AvailableIpAddressCount = ptr.To(ptr.Deref(sub.AvailableIpAddressCount) + 1)
 	return subnets.put(tx, sc, subnetID, sub)
 }
 
@@ -379,7 +379,7 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.VpcId)
+	id := ptr.Deref(in.VpcId)
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
 		v, err := vpcs.get(tx, sc, id)
@@ -389,19 +389,23 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 		dep := func() error {
 			return hasDependencies("vpc", id)
 		}
-		if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool { return str(x.VpcId) == id }); n > 0 {
+		if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool { return ptr.Deref(x.VpcId) == id }); n > 0 {
 			return dep()
 		}
 		if n, _ := countWhere(tx, sc, igws, func(x *ec2api.InternetGateway) bool { return attachedTo(x.Attachments, id) }); n > 0 {
 			return dep()
 		}
-		if n, _ := countWhere(tx, sc, routeTables, func(x *ec2api.RouteTable) bool { return str(x.VpcId) == id && str(x.RouteTableId) != v.MainRouteTable }); n > 0 {
+		if n, _ := countWhere(tx, sc, routeTables, func(x *ec2api.RouteTable) bool {
+			return ptr.Deref(x.VpcId) == id && ptr.Deref(x.RouteTableId) != v.MainRouteTable
+		}); n > 0 {
 			return dep()
 		}
-		if n, _ := countWhere(tx, sc, sgs, func(x *ec2api.SecurityGroup) bool { return str(x.VpcId) == id && str(x.GroupId) != v.DefaultSG }); n > 0 {
+		if n, _ := countWhere(tx, sc, sgs, func(x *ec2api.SecurityGroup) bool {
+			return ptr.Deref(x.VpcId) == id && ptr.Deref(x.GroupId) != v.DefaultSG
+		}); n > 0 {
 			return dep()
 		}
-		if n, _ := countWhere(tx, sc, vpcEndpoints, func(x *ec2api.VpcEndpoint) bool { return str(x.VpcId) == id && str(x.State) != "deleted" }); n > 0 {
+		if n, _ := countWhere(tx, sc, vpcEndpoints, func(x *ec2api.VpcEndpoint) bool { return ptr.Deref(x.VpcId) == id && ptr.Deref(x.State) != "deleted" }); n > 0 {
 			return dep()
 		}
 		for _, del := range []func() error{
@@ -420,8 +424,8 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 			return err
 		}
 		for _, a := range all {
-			if str(a.VpcId) == id {
-				if err := acls.table.Delete(tx, sc, str(a.NetworkAclId)); err != nil {
+			if ptr.Deref(a.VpcId) == id {
+				if err := acls.table.Delete(tx, sc, ptr.Deref(a.NetworkAclId)); err != nil {
 					return err
 				}
 			}
@@ -438,7 +442,7 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 
 func attachedTo(atts []ec2api.InternetGatewayAttachment, vpc string) bool {
 	for _, a := range atts {
-		if str(a.VpcId) == vpc {
+		if ptr.Deref(a.VpcId) == vpc {
 			return true
 		}
 	}
@@ -476,7 +480,7 @@ func (s *EC2) CreateDefaultVpc(ctx *request.Context, in *ec2api.CreateDefaultVpc
 		if err != nil {
 			return err
 		}
-		d.VpcID = str(v.Vpc.VpcId)
+		d.VpcID = ptr.Deref(v.Vpc.VpcId)
 		return defaults.Put(tx, sc, d, "defaults")
 	})
 	if err != nil {
@@ -497,12 +501,12 @@ func (s *EC2) ModifyVpcAttribute(ctx *request.Context, in *ec2api.ModifyVpcAttri
 	if n != 1 {
 		return nil, errInvalidParameterCombo.New("Fields for multiple attribute types specified: enableDnsHostnames, enableDnsSupport")
 	}
-	err := mutate(s, ctx, vpcs, str(in.VpcId), func(_ storage.Tx, _ storage.Scope, v *vpcRecord) error {
+	err := mutate(s, ctx, vpcs, ptr.Deref(in.VpcId), func(_ storage.Tx, _ storage.Scope, v *vpcRecord) error {
 		if in.EnableDnsHostnames != nil {
-			v.DNSHostnames = boolv(in.EnableDnsHostnames.Value)
+			v.DNSHostnames = ptr.Deref(in.EnableDnsHostnames.Value)
 		}
 		if in.EnableDnsSupport != nil {
-			v.DNSSupport = boolv(in.EnableDnsSupport.Value)
+			v.DNSSupport = ptr.Deref(in.EnableDnsSupport.Value)
 		}
 		return nil
 	})
@@ -514,14 +518,14 @@ func (s *EC2) DescribeVpcAttribute(ctx *request.Context, in *ec2api.DescribeVpcA
 	var v vpcRecord
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		v, err = vpcs.get(tx, scope(ctx), str(in.VpcId))
+		v, err = vpcs.get(tx, scope(ctx), ptr.Deref(in.VpcId))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeVpcAttributeResult{VpcId: in.VpcId}
-	switch str(in.Attribute) {
+	switch ptr.Deref(in.Attribute) {
 	case "enableDnsHostnames":
 		out.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: ptr.To(v.DNSHostnames)}
 	case "enableDnsSupport":
@@ -529,7 +533,7 @@ func (s *EC2) DescribeVpcAttribute(ctx *request.Context, in *ec2api.DescribeVpcA
 	case "enableNetworkAddressUsageMetrics":
 		out.EnableNetworkAddressUsageMetrics = &ec2api.AttributeBooleanValue{Value: ptr.To(false)}
 	default:
-		return nil, errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", str(in.Attribute))
+		return nil, errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", ptr.Deref(in.Attribute))
 	}
 	return out, nil
 }
@@ -549,17 +553,17 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 	sc := scope(ctx)
 	var assoc ec2api.VpcCidrBlockAssociation
 	err = s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
-			if overlaps(netip.MustParsePrefix(str(a.CidrBlock)), cidr) {
-				return errCIDRConflict.New("The CIDR '%s' conflicts with another CIDR block '%s' of this VPC.", cidr, str(a.CidrBlock))
+			if overlaps(netip.MustParsePrefix(ptr.Deref(a.CidrBlock)), cidr) {
+				return errCIDRConflict.New("The CIDR '%s' conflicts with another CIDR block '%s' of this VPC.", cidr, ptr.Deref(a.CidrBlock))
 			}
 		}
 		if len(v.Vpc.CidrBlockAssociationSet) >= 5 {
-			return code("CidrLimitExceeded").New("This network '%s' has met its maximum number of allowed CIDRs: 5", str(in.VpcId))
+			return code("CidrLimitExceeded").New("This network '%s' has met its maximum number of allowed CIDRs: 5", ptr.Deref(in.VpcId))
 		}
 		assoc = ec2api.VpcCidrBlockAssociation{AssociationId: ptr.To(newID("vpc-cidr-assoc")), CidrBlock: ptr.To(cidr.String()), CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("associated")}}
 		v.Vpc.CidrBlockAssociationSet = append(v.Vpc.CidrBlockAssociationSet, assoc)
@@ -569,14 +573,14 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 			return err
 		}
 		for _, rt := range rts {
-			if str(rt.VpcId) == str(in.VpcId) {
+			if ptr.Deref(rt.VpcId) == ptr.Deref(in.VpcId) {
 				rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr.To(cidr.String()), GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
-				if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
+				if err := routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt); err != nil {
 					return err
 				}
 			}
 		}
-		return vpcs.put(tx, sc, str(in.VpcId), v)
+		return vpcs.put(tx, sc, ptr.Deref(in.VpcId), v)
 	})
 	if err != nil {
 		return nil, err
@@ -588,7 +592,7 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 // DisassociateVpcCidrBlock removes a secondary CIDR with no subnets in it.
 func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.DisassociateVpcCidrBlockRequest) (*ec2api.DisassociateVpcCidrBlockResult, error) {
 	sc := scope(ctx)
-	id := str(in.AssociationId)
+	id := ptr.Deref(in.AssociationId)
 	var out ec2api.DisassociateVpcCidrBlockResult
 	err := s.store.Update(func(tx storage.Tx) error {
 		all, err := vpcs.all(tx, sc)
@@ -597,15 +601,15 @@ func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.Disassoc
 		}
 		for _, v := range all {
 			for i, a := range v.Vpc.CidrBlockAssociationSet {
-				if str(a.AssociationId) != id {
+				if ptr.Deref(a.AssociationId) != id {
 					continue
 				}
 				if i == 0 {
 					return errInvalidParameterValue.New("The vpc CIDR block with association ID %s may not be disassociated. It is the primary IPv4 CIDR block of the VPC", id)
 				}
-				cidr := netip.MustParsePrefix(str(a.CidrBlock))
+				cidr := netip.MustParsePrefix(ptr.Deref(a.CidrBlock))
 				if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool {
-					return str(x.VpcId) == str(v.Vpc.VpcId) && overlaps(netip.MustParsePrefix(str(x.CidrBlock)), cidr)
+					return ptr.Deref(x.VpcId) == ptr.Deref(v.Vpc.VpcId) && overlaps(netip.MustParsePrefix(ptr.Deref(x.CidrBlock)), cidr)
 				}); n > 0 {
 					return errDependencyViolation.New("The vpc CIDR block %s has dependencies and cannot be disassociated.", cidr)
 				}
@@ -617,21 +621,21 @@ func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.Disassoc
 					return err
 				}
 				for _, rt := range rts {
-					if str(rt.VpcId) != str(v.Vpc.VpcId) {
+					if ptr.Deref(rt.VpcId) != ptr.Deref(v.Vpc.VpcId) {
 						continue
 					}
 					kept := rt.Routes[:0]
 					for _, r := range rt.Routes {
-						if !(str(r.GatewayId) == "local" && str(r.DestinationCidrBlock) == cidr.String()) {
+						if !(ptr.Deref(r.GatewayId) == "local" && ptr.Deref(r.DestinationCidrBlock) == cidr.String()) {
 							kept = append(kept, r)
 						}
 					}
 					rt.Routes = kept
-					if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
+					if err := routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt); err != nil {
 						return err
 					}
 				}
-				return vpcs.put(tx, sc, str(v.Vpc.VpcId), v)
+				return vpcs.put(tx, sc, ptr.Deref(v.Vpc.VpcId), v)
 			}
 		}
 		return errInvalidCIDRAssociation.New("The vpc CIDR block association ID '%s' does not exist", id)
@@ -661,13 +665,13 @@ func (s *EC2) CreateSubnet(ctx *request.Context, in *ec2api.CreateSubnetRequest)
 	sc := scope(ctx)
 	var out ec2api.Subnet
 	err = s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
 		inside := false
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
-			p := netip.MustParsePrefix(str(a.CidrBlock))
+			p := netip.MustParsePrefix(ptr.Deref(a.CidrBlock))
 			if p.Bits() <= cidr.Bits() && p.Contains(cidr.Addr()) {
 				inside = true
 			}
@@ -680,18 +684,18 @@ func (s *EC2) CreateSubnet(ctx *request.Context, in *ec2api.CreateSubnetRequest)
 			return err
 		}
 		for _, o := range all {
-			if str(o.VpcId) == str(in.VpcId) && overlaps(netip.MustParsePrefix(str(o.CidrBlock)), cidr) {
+			if ptr.Deref(o.VpcId) == ptr.Deref(in.VpcId) && overlaps(netip.MustParsePrefix(ptr.Deref(o.CidrBlock)), cidr) {
 				return errSubnetConflict.New("The CIDR '%s' conflicts with another subnet", *in.CidrBlock)
 			}
 		}
 		z := zones(ctx.Region)[0]
-		if n := str(in.AvailabilityZone); n != "" {
+		if n := ptr.Deref(in.AvailabilityZone); n != "" {
 			zz, ok := zoneByName(ctx.Region, n)
 			if !ok || zz.Name != n {
 				return errInvalidParameterValue.New("Value (%s) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: %s.", n, zoneNames(ctx.Region))
 			}
 			z = zz
-		} else if n := str(in.AvailabilityZoneId); n != "" {
+		} else if n := ptr.Deref(in.AvailabilityZoneId); n != "" {
 			zz, ok := zoneByName(ctx.Region, n)
 			if !ok || zz.ID != n {
 				return errInvalidParameterValue.New("Value (%s) for parameter availabilityZoneId is invalid. Subnets can currently only be created in the following availability zones: %s.", n, zoneNames(ctx.Region))
@@ -729,7 +733,7 @@ func (s *EC2) DeleteSubnet(ctx *request.Context, in *ec2api.DeleteSubnetRequest)
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.SubnetId)
+	id := ptr.Deref(in.SubnetId)
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if _, err := subnets.get(tx, sc, id); err != nil {
@@ -756,9 +760,9 @@ func disassociateSubnetEverywhere(tx storage.Tx, sc storage.Scope, id string) er
 		return err
 	}
 	for _, rt := range rts {
-		if kept, changed := without(rt.Associations, func(a ec2api.RouteTableAssociation) bool { return str(a.SubnetId) == id }); changed {
+		if kept, changed := without(rt.Associations, func(a ec2api.RouteTableAssociation) bool { return ptr.Deref(a.SubnetId) == id }); changed {
 			rt.Associations = kept
-			if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
+			if err := routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt); err != nil {
 				return err
 			}
 		}
@@ -768,9 +772,9 @@ func disassociateSubnetEverywhere(tx storage.Tx, sc storage.Scope, id string) er
 		return err
 	}
 	for _, a := range all {
-		if kept, changed := without(a.Associations, func(as ec2api.NetworkAclAssociation) bool { return str(as.SubnetId) == id }); changed {
+		if kept, changed := without(a.Associations, func(as ec2api.NetworkAclAssociation) bool { return ptr.Deref(as.SubnetId) == id }); changed {
 			a.Associations = kept
-			if err := acls.put(tx, sc, str(a.NetworkAclId), a); err != nil {
+			if err := acls.put(tx, sc, ptr.Deref(a.NetworkAclId), a); err != nil {
 				return err
 			}
 		}
@@ -792,10 +796,10 @@ func without[T any](list []T, drop func(T) bool) ([]T, bool) {
 
 // ModifySubnetAttribute sets MapPublicIpOnLaunch and friends.
 func (s *EC2) ModifySubnetAttribute(ctx *request.Context, in *ec2api.ModifySubnetAttributeRequest) (*ec2api.ModifySubnetAttributeOutput, error) {
-	err := mutate(s, ctx, subnets, str(in.SubnetId), func(_ storage.Tx, _ storage.Scope, sub *ec2api.Subnet) error {
+	err := mutate(s, ctx, subnets, ptr.Deref(in.SubnetId), func(_ storage.Tx, _ storage.Scope, sub *ec2api.Subnet) error {
 		set := func(dst **bool, v *ec2api.AttributeBooleanValue) {
 			if v != nil {
-				*dst = ptr.To(boolv(v.Value))
+				*dst = ptr.To(ptr.Deref(v.Value))
 			}
 		}
 		set(&sub.MapPublicIpOnLaunch, in.MapPublicIpOnLaunch)

@@ -350,7 +350,7 @@ func (s *IAM) ListEntitiesForPolicy(ctx *request.Context, in *iamapi.ListEntitie
 			return policyNotFound(arn)
 		}
 		want := map[string]bool{kindGroup: true, kindRole: true, kindUser: true}
-		switch str(in.EntityFilter) {
+		switch ptr.Deref(in.EntityFilter) {
 		case "User":
 			want = map[string]bool{kindUser: true}
 		case "Role":
@@ -364,7 +364,7 @@ func (s *IAM) ListEntitiesForPolicy(ctx *request.Context, in *iamapi.ListEntitie
 		var keys [][]string
 		err = policyUses.List(tx, sc, []string{arn}, storage.ListOptions{}, func(key []string, _ useRecord) bool {
 			use, kind := key[1], key[2]
-			switch str(in.PolicyUsageFilter) {
+			switch ptr.Deref(in.PolicyUsageFilter) {
 			case "PermissionsPolicy":
 				if use != useAttach {
 					return true

@@ -269,13 +269,6 @@ type keyUse struct {
 
 // --- small helpers -------------------------------------------------------
 
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 func lower(s string) string { return strings.ToLower(s) }
 
 // now is the request time at IAM's precision: IAM reports whole seconds.

@@ -183,13 +183,13 @@ func (s *IAM) ListPolicies(ctx *request.Context, in *iamapi.ListPoliciesInput) (
 	if err != nil {
 		return nil, err
 	}
-	scopeName := str(in.Scope)
+	scopeName := ptr.Deref(in.Scope)
 	if scopeName == "" {
 		scopeName = "All"
 	}
 	pp := pathPrefix(in.PathPrefix)
 	onlyAttached := in.OnlyAttached != nil && *in.OnlyAttached
-	usage := str(in.PolicyUsageFilter)
+	usage := ptr.Deref(in.PolicyUsageFilter)
 	type item struct {
 		key string
 		ref policyRef

@@ -76,7 +76,7 @@ func checkMaxSession(v *int32) (int32, error) {
 }
 
 func checkDescription(v *string) (string, error) {
-	d := str(v)
+	d := ptr.Deref(v)
 	if len([]rune(d)) > 1000 {
 		return "", validation("Value '%s' at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000", d)
 	}

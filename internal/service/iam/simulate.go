@@ -128,7 +128,7 @@ func (s *IAM) SimulatePrincipalPolicy(ctx *request.Context, in *iamapi.SimulateP
 	for i, d := range in.PermissionsBoundaryPolicyInputList {
 		boundary = &PolicyDoc{ID: "PermissionsBoundaryPolicyInputList." + strconv.Itoa(i+1), Type: "PermissionsBoundaryPolicy", Document: d}
 	}
-	caller := str(in.CallerArn)
+	caller := ptr.Deref(in.CallerArn)
 	if caller == "" {
 		caller = src
 	}
@@ -145,7 +145,7 @@ func (s *IAM) SimulateCustomPolicy(ctx *request.Context, in *iamapi.SimulateCust
 	for i, d := range in.PermissionsBoundaryPolicyInputList {
 		boundary = &PolicyDoc{ID: "PermissionsBoundaryPolicyInputList." + strconv.Itoa(i+1), Type: "PermissionsBoundaryPolicy", Document: d}
 	}
-	caller := str(in.CallerArn)
+	caller := ptr.Deref(in.CallerArn)
 	if caller == "" {
 		caller = "arn:aws:iam::" + ctx.Account + ":user/simulated"
 	}
@@ -195,7 +195,7 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 		types[p] = "resource"
 		pols.Resource = p
 		pols.ResourceAccount = ctx.Account
-		if o := str(resourceOwner); o != "" {
+		if o := ptr.Deref(resourceOwner); o != "" {
 			if a, ok := parseIAMARN(o); ok {
 				pols.ResourceAccount = a.Account
 			} else if parts := strings.Split(o, ":"); len(parts) > 4 {
@@ -206,7 +206,7 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 	principal := SimulationPrincipal(caller)
 	kctx := policy.Context{}
 	for _, e := range entries {
-		if k := str(e.ContextKeyName); k != "" {
+		if k := ptr.Deref(e.ContextKeyName); k != "" {
 			kctx[strings.ToLower(k)] = append([]string(nil), e.ContextKeyValues...)
 		}
 	}

@@ -23,7 +23,7 @@ func readTags(in []iamapi.Tag) ([]tag, error) {
 			return nil, iamapi.ErrInvalidInputException.New("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		seen[lower(k)] = true
-		out = append(out, tag{Key: k, Value: str(t.Value)})
+		out = append(out, tag{Key: k, Value: ptr.Deref(t.Value)})
 	}
 	if len(out) > maxTags {
 		return nil, validation("Value '%v' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50", len(out))

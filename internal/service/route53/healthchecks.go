@@ -42,7 +42,7 @@ func noSuchHealthCheck(id string) error {
 
 // defaults fills what Route53 fills in a health check's configuration.
 func defaults(c route53api.HealthCheckConfig) (route53api.HealthCheckConfig, error) {
-	typ := str(c.Type)
+	typ := ptr.Deref(c.Type)
 	switch typ {
 	case "HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP":
 		if c.IPAddress == nil && c.FullyQualifiedDomainName == nil {
@@ -103,7 +103,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 	sc := scope(ctx)
 	var h healthCheckRec
 	err = s.store.Update(func(tx storage.Tx) error {
-		id, dup, err := hcCallerRefs.Get(tx, sc, str(in.CallerReference))
+		id, dup, err := hcCallerRefs.Get(tx, sc, ptr.Deref(in.CallerReference))
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 			}
 			return route53api.ErrHealthCheckAlreadyExists.New("A health check has already been created with the specified caller reference.")
 		}
-		h = healthCheckRec{ID: newUUID(), CallerReference: str(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
+		h = healthCheckRec{ID: newUUID(), CallerReference: ptr.Deref(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
 		if err := hcCallerRefs.Put(tx, sc, h.ID, h.CallerReference); err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (s *Route53) getHealthCheck(ctx *request.Context, id string) (healthCheckRe
 
 // GetHealthCheck returns one health check.
 func (s *Route53) GetHealthCheck(ctx *request.Context, in *route53api.GetHealthCheckInput) (*route53api.GetHealthCheckOutput, error) {
-	h, err := s.getHealthCheck(ctx, str(in.HealthCheckId))
+	h, err := s.getHealthCheck(ctx, ptr.Deref(in.HealthCheckId))
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (s *Route53) GetHealthCheck(ctx *request.Context, in *route53api.GetHealthC
 // GetHealthCheckStatus reports the check healthy from three checker
 // regions (niwa does not probe).
 func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetHealthCheckStatusInput) (*route53api.GetHealthCheckStatusOutput, error) {
-	if _, err := s.getHealthCheck(ctx, str(in.HealthCheckId)); err != nil {
+	if _, err := s.getHealthCheck(ctx, ptr.Deref(in.HealthCheckId)); err != nil {
 		return nil, err
 	}
 	now := ctx.Now().UTC()
@@ -172,7 +172,7 @@ func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetH
 
 // DeleteHealthCheck deletes a health check.
 func (s *Route53) DeleteHealthCheck(ctx *request.Context, in *route53api.DeleteHealthCheckInput) (*route53api.DeleteHealthCheckOutput, error) {
-	id := str(in.HealthCheckId)
+	id := ptr.Deref(in.HealthCheckId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		h, ok, err := healthChecks.Get(tx, scope(ctx), id)
 		if err != nil {
@@ -192,7 +192,7 @@ func (s *Route53) DeleteHealthCheck(ctx *request.Context, in *route53api.DeleteH
 // UpdateHealthCheck changes the given settings; HealthCheckVersion, when
 // sent, must match the current version.
 func (s *Route53) UpdateHealthCheck(ctx *request.Context, in *route53api.UpdateHealthCheckInput) (*route53api.UpdateHealthCheckOutput, error) {
-	id := str(in.HealthCheckId)
+	id := ptr.Deref(in.HealthCheckId)
 	var h healthCheckRec
 	err := s.store.Update(func(tx storage.Tx) error {
 		var ok bool
@@ -349,12 +349,12 @@ func tagSet(typ, id string, tags map[string]string) route53api.ResourceTagSet {
 
 // ChangeTagsForResource adds and removes tags (at most 50 per resource).
 func (s *Route53) ChangeTagsForResource(ctx *request.Context, in *route53api.ChangeTagsForResourceInput) (*route53api.ChangeTagsForResourceOutput, error) {
-	_, err := s.tagged(ctx, str(in.ResourceType), bareID(str(in.ResourceId)), func(tags map[string]string) error {
+	_, err := s.tagged(ctx, ptr.Deref(in.ResourceType), bareID(ptr.Deref(in.ResourceId)), func(tags map[string]string) error {
 		for _, k := range in.RemoveTagKeys {
 			delete(tags, k)
 		}
 		for _, t := range in.AddTags {
-			tags[str(t.Key)] = str(t.Value)
+			tags[ptr.Deref(t.Key)] = ptr.Deref(t.Value)
 		}
 		if len(tags) > 50 {
 			return invalidInput("Number of tags exceeds the limit of 50")
@@ -369,12 +369,12 @@ func (s *Route53) ChangeTagsForResource(ctx *request.Context, in *route53api.Cha
 
 // ListTagsForResource lists one resource's tags.
 func (s *Route53) ListTagsForResource(ctx *request.Context, in *route53api.ListTagsForResourceInput) (*route53api.ListTagsForResourceOutput, error) {
-	id := bareID(str(in.ResourceId))
-	tags, err := s.tagged(ctx, str(in.ResourceType), id, nil)
+	id := bareID(ptr.Deref(in.ResourceId))
+	tags, err := s.tagged(ctx, ptr.Deref(in.ResourceType), id, nil)
 	if err != nil {
 		return nil, err
 	}
-	set := tagSet(str(in.ResourceType), id, tags)
+	set := tagSet(ptr.Deref(in.ResourceType), id, tags)
 	return &route53api.ListTagsForResourceOutput{ResourceTagSet: &set}, nil
 }
 
@@ -383,11 +383,11 @@ func (s *Route53) ListTagsForResources(ctx *request.Context, in *route53api.List
 	out := &route53api.ListTagsForResourcesOutput{ResourceTagSets: []route53api.ResourceTagSet{}}
 	for _, raw := range in.ResourceIds {
 		id := bareID(raw)
-		tags, err := s.tagged(ctx, str(in.ResourceType), id, nil)
+		tags, err := s.tagged(ctx, ptr.Deref(in.ResourceType), id, nil)
 		if err != nil {
 			return nil, err
 		}
-		out.ResourceTagSets = append(out.ResourceTagSets, tagSet(str(in.ResourceType), id, tags))
+		out.ResourceTagSets = append(out.ResourceTagSets, tagSet(ptr.Deref(in.ResourceType), id, tags))
 	}
 	return out, nil
 }

@@ -191,13 +191,6 @@ func validDomain(name string) bool {
 	return true
 }
 
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 func noSuchZone(id string) error {
 	return route53api.ErrNoSuchHostedZone.New("No hosted zone found with ID: %s", id)
 }
@@ -231,7 +224,7 @@ func (s *Route53) newChange(ctx *request.Context, tx storage.Tx, comment *string
 // GetChange reports PENDING until the propagation time has passed on the
 // clock, then INSYNC.
 func (s *Route53) GetChange(ctx *request.Context, in *route53api.GetChangeInput) (*route53api.GetChangeOutput, error) {
-	id := bareID(str(in.Id))
+	id := bareID(ptr.Deref(in.Id))
 	var c changeRec
 	var ok bool
 	err := s.store.View(func(tx storage.Tx) error {

@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) zone(name string, vpc *route53api.VPC) string {
 	f.t.Helper()
-	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To(name), CallerReference: ptr.To("ref-" + name + str(ptr.To(""))), VPC: vpc})
+	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To(name), CallerReference: ptr.To("ref-" + name + ptr.Deref(ptr.To(""))), VPC: vpc})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestListResourceRecordSetsPagination(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, rs := range out.ResourceRecordSets {
-			got = append(got, *rs.Name+"/"+*rs.Type+"/"+str(rs.SetIdentifier))
+			got = append(got, *rs.Name+"/"+*rs.Type+"/"+ptr.Deref(rs.SetIdentifier))
 		}
 		if !*out.IsTruncated {
 			break

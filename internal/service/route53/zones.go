@@ -37,11 +37,11 @@ func delegationSet(id string) []string {
 }
 
 func (s *Route53) checkVPC(ctx *request.Context, v *route53api.VPC) (vpcRec, error) {
-	id := str(v.VPCId)
+	id := ptr.Deref(v.VPCId)
 	if !vpcIDPattern.MatchString(id) {
 		return vpcRec{}, route53api.ErrInvalidVPCId.New("The VPC ID '%s' is not valid.", id)
 	}
-	region := str(v.VPCRegion)
+	region := ptr.Deref(v.VPCRegion)
 	if region == "" {
 		region = ctx.Region
 	}
@@ -70,9 +70,9 @@ func indexOf(account string, z zoneRec) indexRec {
 // created with a VPC is private; CallerReference makes the call
 // idempotent in Route53's way (a repeat fails with HostedZoneAlreadyExists).
 func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHostedZoneInput) (*route53api.CreateHostedZoneOutput, error) {
-	name := normName(str(in.Name))
+	name := normName(ptr.Deref(in.Name))
 	if !validDomain(name) {
-		return nil, route53api.ErrInvalidDomainName.New("%s is not a valid domain name.", str(in.Name))
+		return nil, route53api.ErrInvalidDomainName.New("%s is not a valid domain name.", ptr.Deref(in.Name))
 	}
 	private := in.VPC != nil
 	var vpc vpcRec
@@ -90,7 +90,7 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 		}
 		return nil, route53api.ErrNoSuchDelegationSet.New("Delegation set not found: %s", bareID(*in.DelegationSetId))
 	}
-	z := zoneRec{ID: newZoneID(), Name: name, CallerReference: str(in.CallerReference), Private: private, RecordCount: 2, Created: ctx.Now()}
+	z := zoneRec{ID: newZoneID(), Name: name, CallerReference: ptr.Deref(in.CallerReference), Private: private, RecordCount: 2, Created: ctx.Now()}
 	if in.HostedZoneConfig != nil {
 		z.Comment = in.HostedZoneConfig.Comment
 	}
@@ -155,7 +155,7 @@ func (s *Route53) GetHostedZone(ctx *request.Context, in *route53api.GetHostedZo
 	var z zoneRec
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		z, err = getZone(tx, scope(ctx), str(in.Id))
+		z, err = getZone(tx, scope(ctx), ptr.Deref(in.Id))
 		return err
 	})
 	if err != nil {
@@ -177,7 +177,7 @@ func (s *Route53) DeleteHostedZone(ctx *request.Context, in *route53api.DeleteHo
 	sc := scope(ctx)
 	out := &route53api.DeleteHostedZoneOutput{}
 	err := s.store.Update(func(tx storage.Tx) error {
-		z, err := getZone(tx, sc, str(in.Id))
+		z, err := getZone(tx, sc, ptr.Deref(in.Id))
 		if err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func (s *Route53) DeleteHostedZone(ctx *request.Context, in *route53api.DeleteHo
 		nonRequired := false
 		err = rrsets.List(tx, sc, []string{z.ID}, storage.ListOptions{}, func(k []string, rs route53api.ResourceRecordSet) bool {
 			keys = append(keys, k)
-			if !(str(rs.Name) == z.Name && (str(rs.Type) == "SOA" || str(rs.Type) == "NS")) {
+			if !(ptr.Deref(rs.Name) == z.Name && (ptr.Deref(rs.Type) == "SOA" || ptr.Deref(rs.Type) == "NS")) {
 				nonRequired = true
 			}
 			return true
@@ -257,12 +257,12 @@ func (s *Route53) ListHostedZones(ctx *request.Context, in *route53api.ListHoste
 		return nil, err
 	}
 	out := &route53api.ListHostedZonesOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false), Marker: in.Marker}
-	marker := bareID(str(in.Marker))
+	marker := bareID(ptr.Deref(in.Marker))
 	for _, z := range all {
 		if marker != "" && z.ID < marker {
 			continue
 		}
-		if t := str(in.HostedZoneType); t == "PrivateHostedZone" && !z.Private {
+		if t := ptr.Deref(in.HostedZoneType); t == "PrivateHostedZone" && !z.Private {
 			continue
 		}
 		if len(out.HostedZones) == max {
@@ -297,7 +297,7 @@ func (s *Route53) ListHostedZonesByName(ctx *request.Context, in *route53api.Lis
 	})
 	out := &route53api.ListHostedZonesByNameOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false),
 		DNSName: in.DNSName, HostedZoneId: in.HostedZoneId}
-	startName, startID := "", bareID(str(in.HostedZoneId))
+	startName, startID := "", bareID(ptr.Deref(in.HostedZoneId))
 	if in.DNSName != nil {
 		startName = reverse(normName(*in.DNSName))
 	}
@@ -328,7 +328,7 @@ func (s *Route53) ListHostedZonesByVPC(ctx *request.Context, in *route53api.List
 	out := &route53api.ListHostedZonesByVPCOutput{HostedZoneSummaries: []route53api.HostedZoneSummary{}, MaxItems: ptr.To(strconv.Itoa(max))}
 	for _, z := range all {
 		for _, v := range z.VPCs {
-			if v.ID == str(in.VPCId) && v.Region == str(in.VPCRegion) {
+			if v.ID == ptr.Deref(in.VPCId) && v.Region == ptr.Deref(in.VPCRegion) {
 				out.HostedZoneSummaries = append(out.HostedZoneSummaries, route53api.HostedZoneSummary{
 					HostedZoneId: ptr.To(z.ID), Name: ptr.To(outName(z.Name)), Owner: &route53api.HostedZoneOwner{OwningAccount: ptr.To(ctx.Account)}})
 			}
@@ -351,7 +351,7 @@ func (s *Route53) UpdateHostedZoneComment(ctx *request.Context, in *route53api.U
 	var z zoneRec
 	err := s.store.Update(func(tx storage.Tx) error {
 		var err error
-		if z, err = getZone(tx, scope(ctx), str(in.Id)); err != nil {
+		if z, err = getZone(tx, scope(ctx), ptr.Deref(in.Id)); err != nil {
 			return err
 		}
 		z.Comment = in.Comment
@@ -366,7 +366,7 @@ func (s *Route53) UpdateHostedZoneComment(ctx *request.Context, in *route53api.U
 // AssociateVPCWithHostedZone adds a VPC to a private zone.
 func (s *Route53) AssociateVPCWithHostedZone(ctx *request.Context, in *route53api.AssociateVPCWithHostedZoneInput) (*route53api.AssociateVPCWithHostedZoneOutput, error) {
 	out := &route53api.AssociateVPCWithHostedZoneOutput{}
-	err := s.updateVPCs(ctx, str(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
+	err := s.updateVPCs(ctx, ptr.Deref(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
 		if !z.Private {
 			return route53api.ErrPublicZoneVPCAssociation.New("Public hosted zones cannot be associated with VPCs.")
 		}
@@ -388,7 +388,7 @@ func (s *Route53) AssociateVPCWithHostedZone(ctx *request.Context, in *route53ap
 // last one cannot be removed.
 func (s *Route53) DisassociateVPCFromHostedZone(ctx *request.Context, in *route53api.DisassociateVPCFromHostedZoneInput) (*route53api.DisassociateVPCFromHostedZoneOutput, error) {
 	out := &route53api.DisassociateVPCFromHostedZoneOutput{}
-	err := s.updateVPCs(ctx, str(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
+	err := s.updateVPCs(ctx, ptr.Deref(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
 		if !z.Private {
 			return route53api.ErrVPCAssociationNotFound.New("The specified VPC and hosted zone are not currently associated.")
 		}
@@ -440,7 +440,7 @@ func (s *Route53) updateVPCs(ctx *request.Context, id string, vpc *route53api.VP
 // GetDNSSEC reports that niwa's zones are not signed.
 func (s *Route53) GetDNSSEC(ctx *request.Context, in *route53api.GetDNSSECInput) (*route53api.GetDNSSECOutput, error) {
 	err := s.store.View(func(tx storage.Tx) error {
-		_, err := getZone(tx, scope(ctx), str(in.HostedZoneId))
+		_, err := getZone(tx, scope(ctx), ptr.Deref(in.HostedZoneId))
 		return err
 	})
 	if err != nil {

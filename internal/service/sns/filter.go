@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // filterPolicy is a parsed subscription filter policy: keys to lists of
@@ -120,17 +121,17 @@ func (f filterPolicy) matches(body bool, p *publication) bool {
 		switch {
 		case strings.HasPrefix(dt, "String.Array"):
 			var arr []any
-			d := json.NewDecoder(strings.NewReader(str(v.StringValue)))
+			d := json.NewDecoder(strings.NewReader(ptr.Deref(v.StringValue)))
 			d.UseNumber()
 			if d.Decode(&arr) == nil {
 				doc[k] = arr
 			}
 		case strings.HasPrefix(dt, "Number"):
-			doc[k] = json.Number(str(v.StringValue))
+			doc[k] = json.Number(ptr.Deref(v.StringValue))
 		case strings.HasPrefix(dt, "Binary"):
 			// Binary attributes never match.
 		default:
-			doc[k] = str(v.StringValue)
+			doc[k] = ptr.Deref(v.StringValue)
 		}
 	}
 	return matchObject(f, doc)

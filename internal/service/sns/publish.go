@@ -18,6 +18,7 @@ import (
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -101,8 +102,8 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	if err != nil {
 		return nil, err
 	}
-	p := &publication{message: str(in.Message), subject: str(in.Subject), structure: str(in.MessageStructure),
-		attrs: in.MessageAttributes, groupID: str(in.MessageGroupId), dedupID: str(in.MessageDeduplicationId)}
+	p := &publication{message: ptr.Deref(in.Message), subject: ptr.Deref(in.Subject), structure: ptr.Deref(in.MessageStructure),
+		attrs: in.MessageAttributes, groupID: ptr.Deref(in.MessageGroupId), dedupID: ptr.Deref(in.MessageDeduplicationId)}
 	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}, nil); err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 			return nil, snsapi.ErrBatchEntryIdsNotDistinctException.New("Two or more batch entries in the request have the same Id")
 		}
 		seen[*e.Id] = true
-		total += len(str(e.Message))
+		total += len(ptr.Deref(e.Message))
 	}
 	if total > maxMessage {
 		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit")
@@ -146,8 +147,8 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 	pubs := make([]*publication, n)
 	groups, dedups := make([]bool, n), make([]bool, n)
 	for i, e := range in.PublishBatchRequestEntries {
-		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), structure: str(e.MessageStructure),
-			attrs: e.MessageAttributes, groupID: str(e.MessageGroupId), dedupID: str(e.MessageDeduplicationId)}
+		pubs[i] = &publication{message: ptr.Deref(e.Message), subject: ptr.Deref(e.Subject), structure: ptr.Deref(e.MessageStructure),
+			attrs: e.MessageAttributes, groupID: ptr.Deref(e.MessageGroupId), dedupID: ptr.Deref(e.MessageDeduplicationId)}
 		groups[i], dedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
 	}
 	failed := make([]error, n)
@@ -169,13 +170,6 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 		out.Successful = append(out.Successful, r)
 	}
 	return out, nil
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // publish validates, numbers and fans out publications. With failed nil,
@@ -336,7 +330,7 @@ func (s *SNS) envelope(ref topicRef, t *topic, sub subscription, p *publication,
 	if len(p.attrs) > 0 {
 		n.MessageAttributes = map[string]attrValue{}
 		for k, v := range p.attrs {
-			val := str(v.StringValue)
+			val := ptr.Deref(v.StringValue)
 			if strings.HasPrefix(*v.DataType, "Binary") {
 				val = base64.StdEncoding.EncodeToString(v.BinaryValue)
 			}
