@@ -379,7 +379,7 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 		}
 		now := ctx.Now()
 		cur.LastModified = &now
-		cur.FunctionArn = str(functionARN(sc, name) + ":" + qual)
+		cur.FunctionArn = ptr.To(functionARN(sc, name) + ":" + qual)
 		if retries != nil || !update {
 			cur.MaximumRetryAttempts = retries
 		}

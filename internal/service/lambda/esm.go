@@ -130,7 +130,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 		return nil, errInvalidParam("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 	}
 	if window == nil {
-		window = i32(0)
+		window = ptr.To(int32(0))
 	}
 	fnARN := functionARN(sc, name)
 	if qual != "" {
@@ -146,13 +146,13 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	enabled := in.Enabled == nil || *in.Enabled
 	now := ctx.Now()
 	m := lambdaapi.EventSourceMappingConfiguration{
-		UUID: str(newUUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
-		FunctionArn: &fnARN, LastModified: &now, State: str("Enabled"), StateTransitionReason: str("USER_INITIATED"),
+		UUID: ptr.To(newUUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
+		FunctionArn: &fnARN, LastModified: &now, State: ptr.To("Enabled"), StateTransitionReason: ptr.To("USER_INITIATED"),
 		FilterCriteria: filters, FunctionResponseTypes: in.FunctionResponseTypes, ScalingConfig: in.ScalingConfig,
 		DestinationConfig: in.DestinationConfig,
 	}
 	if !enabled {
-		m.State = str("Disabled")
+		m.State = ptr.To("Disabled")
 	}
 	if svc != "sqs" {
 		m.StartingPosition, m.StartingPositionTimestamp = in.StartingPosition, in.StartingPositionTimestamp
@@ -165,7 +165,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 			m.BisectBatchOnFunctionError = &f
 		}
 		m.TumblingWindowInSeconds = orI32(in.TumblingWindowInSeconds, 0)
-		m.LastProcessingResult = str("No records processed")
+		m.LastProcessingResult = ptr.To("No records processed")
 		if m.DestinationConfig == nil {
 			m.DestinationConfig = &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{}}
 		}
@@ -202,7 +202,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	}
 	l.syncPoller(m)
 	out := m
-	out.State = str("Creating")
+	out.State = ptr.To("Creating")
 	return &out, nil
 }
 
@@ -266,7 +266,7 @@ func (l *Lambda) ListEventSourceMappings(ctx *request.Context, in *lambdaapi.Lis
 				return true
 			}
 			if len(out.EventSourceMappings) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.EventSourceMappings[max-1].UUID))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.EventSourceMappings[max-1].UUID))))
 				return false
 			}
 			out.EventSourceMappings = append(out.EventSourceMappings, m)
@@ -360,9 +360,9 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 		}
 		if in.Enabled != nil {
 			if *in.Enabled && ptr.Deref(m.State) != "Enabled" {
-				m.State, transition = str("Enabled"), "Enabling"
+				m.State, transition = ptr.To("Enabled"), "Enabling"
 			} else if !*in.Enabled && ptr.Deref(m.State) != "Disabled" {
-				m.State, transition = str("Disabled"), "Disabling"
+				m.State, transition = ptr.To("Disabled"), "Disabling"
 			}
 		}
 		now := ctx.Now()
@@ -375,9 +375,9 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 	l.syncPoller(m)
 	out := m
 	if transition != "" {
-		out.State = str(transition)
+		out.State = ptr.To(transition)
 	} else {
-		out.State = str("Updating")
+		out.State = ptr.To("Updating")
 	}
 	return &out, nil
 }
@@ -396,9 +396,9 @@ func (l *Lambda) DeleteEventSourceMapping(ctx *request.Context, in *lambdaapi.De
 	}); err != nil {
 		return nil, err
 	}
-	m.State = str("Disabled")
+	m.State = ptr.To("Disabled")
 	l.syncPoller(m)
-	m.State = str("Deleting")
+	m.State = ptr.To("Deleting")
 	return &m, nil
 }
 

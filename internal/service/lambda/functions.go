@@ -140,33 +140,33 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	}
 	now := ctx.Now()
 	cfg := lambdaapi.FunctionConfiguration{
-		FunctionName:     str(name),
-		FunctionArn:      str(functionARN(sc, name)),
+		FunctionName:     ptr.To(name),
+		FunctionArn:      ptr.To(functionARN(sc, name)),
 		Runtime:          in.Runtime,
 		Role:             in.Role,
 		Handler:          in.Handler,
-		CodeSize:         i64(code.Ref.Size),
-		Description:      str(ptr.Deref(in.Description)),
-		Timeout:          i32(3),
-		MemorySize:       i32(128),
-		LastModified:     str(lastModified(now)),
-		CodeSha256:       str(code.Sha256),
-		Version:          str(latest),
-		RevisionId:       str(newUUID()),
-		PackageType:      str("Zip"),
+		CodeSize:         ptr.To(code.Ref.Size),
+		Description:      ptr.To(ptr.Deref(in.Description)),
+		Timeout:          ptr.To(int32(3)),
+		MemorySize:       ptr.To(int32(128)),
+		LastModified:     ptr.To(lastModified(now)),
+		CodeSha256:       ptr.To(code.Sha256),
+		Version:          ptr.To(latest),
+		RevisionId:       ptr.To(newUUID()),
+		PackageType:      ptr.To("Zip"),
 		Architectures:    []string{"x86_64"},
-		EphemeralStorage: &lambdaapi.EphemeralStorage{Size: i32(512)},
-		TracingConfig:    &lambdaapi.TracingConfigResponse{Mode: str("PassThrough")},
-		State:            str("Active"),
-		LastUpdateStatus: str("Successful"),
+		EphemeralStorage: &lambdaapi.EphemeralStorage{Size: ptr.To(int32(512))},
+		TracingConfig:    &lambdaapi.TracingConfigResponse{Mode: ptr.To("PassThrough")},
+		State:            ptr.To("Active"),
+		LastUpdateStatus: ptr.To("Successful"),
 		Layers:           layers,
 		VpcConfig:        vpc,
 		DeadLetterConfig: in.DeadLetterConfig,
 		KMSKeyArn:        in.KMSKeyArn,
-		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: str("None"), OptimizationStatus: str("Off")},
-		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: str("Text"), LogGroup: str("/aws/lambda/" + name)},
+		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: ptr.To("None"), OptimizationStatus: ptr.To("Off")},
+		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: ptr.To("Text"), LogGroup: ptr.To("/aws/lambda/" + name)},
 		RuntimeVersionConfig: &lambdaapi.RuntimeVersionConfig{
-			RuntimeVersionArn: str(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),
+			RuntimeVersionArn: ptr.To(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),
 		},
 	}
 	if in.Timeout != nil {
@@ -226,9 +226,9 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if published != nil {
 		out = published.Config
 	}
-	out.State = str("Pending")
-	out.StateReason = str("The function is being created.")
-	out.StateReasonCode = str("Creating")
+	out.State = ptr.To("Pending")
+	out.StateReason = ptr.To("The function is being created.")
+	out.StateReasonCode = ptr.To("Creating")
 	out.LastUpdateStatus = nil
 	return &out, nil
 }
@@ -314,8 +314,8 @@ func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequ
 	out := &lambdaapi.GetFunctionResponse{
 		Configuration: &cfg,
 		Code: &lambdaapi.FunctionCodeLocation{
-			RepositoryType: str("S3"),
-			Location:       str(l.opt.Endpoint() + "/_niwa/lambda/code/" + v.Code.ID),
+			RepositoryType: ptr.To("S3"),
+			Location:       ptr.To(l.opt.Endpoint() + "/_niwa/lambda/code/" + v.Code.ID),
 		},
 		Tags: fn.Tags,
 	}
@@ -365,7 +365,7 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 				return true
 			}
 			if len(out.Functions) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
 				return false
 			}
 			out.Functions = append(out.Functions, v.Config)

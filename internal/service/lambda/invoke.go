@@ -110,13 +110,13 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 	}
 	switch typ {
 	case "DryRun":
-		return &lambdaapi.InvocationResponse{StatusCode: i32(204), Payload: []byte{}}, nil
+		return &lambdaapi.InvocationResponse{StatusCode: ptr.To(int32(204)), Payload: []byte{}}, nil
 	case "Event":
 		if len(in.Payload) > maxAsyncPayload {
 			return nil, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than %d bytes for the InvokeAsync operation", maxAsyncPayload).With("Type", "User")
 		}
 		l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: in.Payload, requestID: ctx.RequestID, enqueued: ctx.Now()})
-		return &lambdaapi.InvocationResponse{StatusCode: i32(202), Payload: []byte{}}, nil
+		return &lambdaapi.InvocationResponse{StatusCode: ptr.To(int32(202)), Payload: []byte{}}, nil
 	}
 	if len(in.Payload) > maxSyncPayload {
 		return nil, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than %d bytes for the Invoke operation", maxSyncPayload).With("Type", "User")
@@ -131,7 +131,7 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		return nil, err
 	}
 	out := &lambdaapi.InvocationResponse{
-		StatusCode:      i32(200),
+		StatusCode:      ptr.To(int32(200)),
 		Payload:         res.Payload,
 		ExecutedVersion: t.v.Config.Version,
 	}
@@ -139,10 +139,10 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		out.Payload = []byte{}
 	}
 	if res.FunctionError != "" {
-		out.FunctionError = str(res.FunctionError)
+		out.FunctionError = ptr.To(res.FunctionError)
 	}
 	if ptr.Deref(in.LogType) == "Tail" {
-		out.LogResult = str(base64.StdEncoding.EncodeToString(rt.Tail(res.Log)))
+		out.LogResult = ptr.To(base64.StdEncoding.EncodeToString(rt.Tail(res.Log)))
 	}
 	return out, nil
 }
@@ -174,7 +174,7 @@ func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequ
 		body = buf
 	}
 	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: body, requestID: ctx.RequestID, enqueued: ctx.Now()})
-	return &lambdaapi.InvokeAsyncResponse{Status: i32(202)}, nil
+	return &lambdaapi.InvokeAsyncResponse{Status: ptr.To(int32(202))}, nil
 }
 
 // run executes one invocation of a resolved target.

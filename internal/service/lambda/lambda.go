@@ -266,10 +266,6 @@ func lastModified(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000-0700")
 }
 
-func str(s string) *string { return &s }
-func i32(v int32) *int32   { return &v }
-func i64(v int64) *int64   { return &v }
-
 // background is the context of work that outlives a request (async
 // invocations, event source mappings).
 func background() context.Context { return context.Background() }

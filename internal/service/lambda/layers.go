@@ -61,13 +61,13 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 		arn := layerARN(sc, name)
 		out = layerVersion{Code: code.Ref, Info: lambdaapi.PublishLayerVersionResponse{
 			Content: &lambdaapi.LayerVersionContentOutput{
-				Location: str(l.opt.Endpoint() + "/_niwa/lambda/code/" + code.Ref.ID), CodeSha256: str(code.Sha256), CodeSize: i64(code.Ref.Size),
+				Location: ptr.To(l.opt.Endpoint() + "/_niwa/lambda/code/" + code.Ref.ID), CodeSha256: ptr.To(code.Sha256), CodeSize: ptr.To(code.Ref.Size),
 			},
-			LayerArn:                str(arn),
-			LayerVersionArn:         str(arn + ":" + strconv.FormatInt(n, 10)),
-			Description:             str(ptr.Deref(in.Description)),
-			CreatedDate:             str(lastModified(ctx.Now())),
-			Version:                 i64(n),
+			LayerArn:                ptr.To(arn),
+			LayerVersionArn:         ptr.To(arn + ":" + strconv.FormatInt(n, 10)),
+			Description:             ptr.To(ptr.Deref(in.Description)),
+			CreatedDate:             ptr.To(lastModified(ctx.Now())),
+			Version:                 ptr.To(n),
 			CompatibleRuntimes:      in.CompatibleRuntimes,
 			LicenseInfo:             in.LicenseInfo,
 			CompatibleArchitectures: in.CompatibleArchitectures,
@@ -199,7 +199,7 @@ func (l *Lambda) ListLayers(ctx *request.Context, in *lambdaapi.ListLayersReques
 	})
 	for _, n := range names {
 		v := latestOf[n]
-		out.Layers = append(out.Layers, lambdaapi.LayersListItem{LayerName: str(n), LayerArn: v.Info.LayerArn, LatestMatchingVersion: listItem(v)})
+		out.Layers = append(out.Layers, lambdaapi.LayersListItem{LayerName: ptr.To(n), LayerArn: v.Info.LayerArn, LatestMatchingVersion: listItem(v)})
 	}
 	return out, err
 }
@@ -220,7 +220,7 @@ func (l *Lambda) resolveLayers(ctx *request.Context, arns []string) ([]lambdaapi
 		if err != nil {
 			return nil, errInvalidParam("Layer version %s does not exist.", arn)
 		}
-		out = append(out, lambdaapi.Layer{Arn: str(arn), CodeSize: i64(v.Code.Size)})
+		out = append(out, lambdaapi.Layer{Arn: ptr.To(arn), CodeSize: ptr.To(v.Code.Size)})
 	}
 	return out, nil
 }

@@ -129,7 +129,7 @@ func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermission
 		return nil, err
 	}
 	b, _ := json.Marshal(st)
-	return &lambdaapi.AddPermissionResponse{Statement: str(string(b))}, nil
+	return &lambdaapi.AddPermissionResponse{Statement: ptr.To(string(b))}, nil
 }
 
 func isDigits(s string) bool {
@@ -170,7 +170,7 @@ func (l *Lambda) GetPolicy(ctx *request.Context, in *lambdaapi.GetPolicyRequest)
 		return nil, errNotFound("The resource you requested does not exist.")
 	}
 	b, _ := json.Marshal(p.Doc)
-	return &lambdaapi.GetPolicyResponse{Policy: str(string(b)), RevisionId: str(p.RevisionID)}, nil
+	return &lambdaapi.GetPolicyResponse{Policy: ptr.To(string(b)), RevisionId: ptr.To(p.RevisionID)}, nil
 }
 
 // RemovePermission removes a statement.

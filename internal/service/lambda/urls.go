@@ -82,8 +82,8 @@ func (l *Lambda) CreateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Cre
 		arn += ":" + qual
 	}
 	u := urlConfig{ID: id, Config: lambdaapi.FunctionUrlConfig{
-		FunctionUrl: str(l.urlFor(id, sc.Region)), FunctionArn: str(arn), AuthType: in.AuthType, Cors: in.Cors,
-		CreationTime: str(now), LastModifiedTime: str(now), InvokeMode: str("BUFFERED"),
+		FunctionUrl: ptr.To(l.urlFor(id, sc.Region)), FunctionArn: ptr.To(arn), AuthType: in.AuthType, Cors: in.Cors,
+		CreationTime: ptr.To(now), LastModifiedTime: ptr.To(now), InvokeMode: ptr.To("BUFFERED"),
 	}}
 	if in.InvokeMode != nil {
 		u.Config.InvokeMode = in.InvokeMode
@@ -155,7 +155,7 @@ func (l *Lambda) UpdateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Upd
 	if in.InvokeMode != nil {
 		u.Config.InvokeMode = in.InvokeMode
 	}
-	u.Config.LastModifiedTime = str(lastModified(ctx.Now()))
+	u.Config.LastModifiedTime = ptr.To(lastModified(ctx.Now()))
 	if err := l.opt.Store.Update(func(tx storage.Tx) error { return urls.Put(tx, scope(ctx), u, name, qual) }); err != nil {
 		return nil, err
 	}
@@ -359,9 +359,9 @@ func (l *Lambda) PutProvisionedConcurrencyConfig(ctx *request.Context, in *lambd
 	}
 	n := in.ProvisionedConcurrentExecutions
 	item := lambdaapi.ProvisionedConcurrencyConfigListItem{
-		FunctionArn: str(functionARN(sc, name) + ":" + qual), RequestedProvisionedConcurrentExecutions: n,
+		FunctionArn: ptr.To(functionARN(sc, name) + ":" + qual), RequestedProvisionedConcurrentExecutions: n,
 		AvailableProvisionedConcurrentExecutions: n, AllocatedProvisionedConcurrentExecutions: n,
-		Status: str("READY"), LastModified: str(lastModified(ctx.Now())),
+		Status: ptr.To("READY"), LastModified: ptr.To(lastModified(ctx.Now())),
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, qual); err != nil {
@@ -373,8 +373,8 @@ func (l *Lambda) PutProvisionedConcurrencyConfig(ctx *request.Context, in *lambd
 		return nil, err
 	}
 	return &lambdaapi.PutProvisionedConcurrencyConfigResponse{
-		RequestedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: i32(0),
-		AllocatedProvisionedConcurrentExecutions: i32(0), Status: str("IN_PROGRESS"), LastModified: item.LastModified,
+		RequestedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: ptr.To(int32(0)),
+		AllocatedProvisionedConcurrentExecutions: ptr.To(int32(0)), Status: ptr.To("IN_PROGRESS"), LastModified: item.LastModified,
 	}, nil
 }
 

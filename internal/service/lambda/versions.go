@@ -35,11 +35,11 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	}
 	fn.NextVersion = n + 1
 	p := v
-	p.Config.Version = str(strconv.Itoa(n))
-	p.Config.FunctionArn = str(functionARN(sc, name) + ":" + strconv.Itoa(n))
-	p.Config.RevisionId = str(newUUID())
+	p.Config.Version = ptr.To(strconv.Itoa(n))
+	p.Config.FunctionArn = ptr.To(functionARN(sc, name) + ":" + strconv.Itoa(n))
+	p.Config.RevisionId = ptr.To(newUUID())
 	if description != "" {
-		p.Config.Description = str(description)
+		p.Config.Description = ptr.To(description)
 	}
 	return p, versions.Put(tx, sc, p, name, versionKey(*p.Config.Version))
 }
@@ -111,7 +111,7 @@ func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.List
 		}
 		return versions.List(tx, sc, []string{name}, opts, func(k []string, v version) bool {
 			if len(out.Versions) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
 				return false
 			}
 			out.Versions = append(out.Versions, v.Config)
@@ -166,8 +166,8 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		}
 		oldBlob = v.Code.ID
 		v.Code = code.Ref
-		v.Config.CodeSha256 = str(code.Sha256)
-		v.Config.CodeSize = i64(code.Ref.Size)
+		v.Config.CodeSha256 = ptr.To(code.Sha256)
+		v.Config.CodeSize = ptr.To(code.Ref.Size)
 		if len(in.Architectures) > 0 {
 			v.Config.Architectures = in.Architectures
 		}
@@ -175,8 +175,8 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 			out = v
 			return nil
 		}
-		v.Config.LastModified = str(lastModified(ctx.Now()))
-		v.Config.RevisionId = str(newUUID())
+		v.Config.LastModified = ptr.To(lastModified(ctx.Now()))
+		v.Config.RevisionId = ptr.To(newUUID())
 		if err := versions.Put(tx, sc, v, name, versionKey(latest)); err != nil {
 			return err
 		}
@@ -199,9 +199,9 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		l.dropBlobIfUnused(sc, name, oldBlob)
 	}
 	cfg := out.Config
-	cfg.LastUpdateStatus = str("InProgress")
-	cfg.LastUpdateStatusReason = str("The function is being created.")
-	cfg.LastUpdateStatusReasonCode = str("Creating")
+	cfg.LastUpdateStatus = ptr.To("InProgress")
+	cfg.LastUpdateStatusReason = ptr.To("The function is being created.")
+	cfg.LastUpdateStatusReasonCode = ptr.To("Creating")
 	return &cfg, nil
 }
 
@@ -315,8 +315,8 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 				c.LoggingConfig.LogFormat = in.LoggingConfig.LogFormat
 			}
 		}
-		c.LastModified = str(lastModified(ctx.Now()))
-		c.RevisionId = str(newUUID())
+		c.LastModified = ptr.To(lastModified(ctx.Now()))
+		c.RevisionId = ptr.To(newUUID())
 		out = v
 		return versions.Put(tx, sc, v, name, versionKey(latest))
 	})
@@ -325,9 +325,9 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 	}
 	l.exec.Evict(group(sc, name))
 	cfg := out.Config
-	cfg.LastUpdateStatus = str("InProgress")
-	cfg.LastUpdateStatusReason = str("The function is being created.")
-	cfg.LastUpdateStatusReasonCode = str("Creating")
+	cfg.LastUpdateStatus = ptr.To("InProgress")
+	cfg.LastUpdateStatusReason = ptr.To("The function is being created.")
+	cfg.LastUpdateStatusReasonCode = ptr.To("Creating")
 	return &cfg, nil
 }
 
@@ -392,8 +392,8 @@ func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequ
 		return nil, errInvalidParam("Alias name cannot be a version number or $LATEST")
 	}
 	a := lambdaapi.AliasConfiguration{
-		AliasArn: str(aliasARN(sc, name, alias)), Name: str(alias), FunctionVersion: in.FunctionVersion,
-		Description: str(ptr.Deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: str(newUUID()),
+		AliasArn: ptr.To(aliasARN(sc, name, alias)), Name: ptr.To(alias), FunctionVersion: in.FunctionVersion,
+		Description: ptr.To(ptr.Deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: ptr.To(newUUID()),
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
@@ -479,7 +479,7 @@ func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequ
 		if err := l.checkRouting(tx, sc, name, ptr.Deref(a.FunctionVersion), a.RoutingConfig); err != nil {
 			return err
 		}
-		a.RevisionId = str(newUUID())
+		a.RevisionId = ptr.To(newUUID())
 		return aliases.Put(tx, sc, a, name, ptr.Deref(in.Name))
 	})
 	if err != nil {
@@ -533,7 +533,7 @@ func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequ
 				return true
 			}
 			if len(out.Aliases) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.Aliases[max-1].Name))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.Aliases[max-1].Name))))
 				return false
 			}
 			out.Aliases = append(out.Aliases, a)
@@ -692,9 +692,9 @@ func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccoun
 	}
 	return &lambdaapi.GetAccountSettingsResponse{
 		AccountLimit: &lambdaapi.AccountLimit{
-			TotalCodeSize: i64(80530636800), CodeSizeUnzipped: i64(262144000), CodeSizeZipped: i64(52428800),
-			ConcurrentExecutions: i32(1000), UnreservedConcurrentExecutions: i32(1000),
+			TotalCodeSize: ptr.To(int64(80530636800)), CodeSizeUnzipped: ptr.To(int64(262144000)), CodeSizeZipped: ptr.To(int64(52428800)),
+			ConcurrentExecutions: ptr.To(int32(1000)), UnreservedConcurrentExecutions: ptr.To(int32(1000)),
 		},
-		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: i64(size), FunctionCount: i64(count)},
+		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: ptr.To(size), FunctionCount: ptr.To(count)},
 	}, nil
 }

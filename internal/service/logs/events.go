@@ -54,10 +54,10 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		ts := *e.Timestamp
 		switch {
 		case ts < tooOld:
-			rejected.TooOldLogEventEndIndex = i32(int32(i + 1))
+			rejected.TooOldLogEventEndIndex = ptr.To(int32(i + 1))
 		case ts > tooNew:
 			if rejected.TooNewLogEventStartIndex == nil {
-				rejected.TooNewLogEventStartIndex = i32(int32(i))
+				rejected.TooNewLogEventStartIndex = ptr.To(int32(i))
 			}
 		default:
 			accepted = append(accepted, event{Timestamp: ts, Message: truncate(ptr.Deref(e.Message))})
@@ -72,7 +72,7 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 	if err != nil {
 		return nil, err
 	}
-	out := &logsapi.PutLogEventsResponse{NextSequenceToken: str(fmt.Sprintf("%056d", next))}
+	out := &logsapi.PutLogEventsResponse{NextSequenceToken: ptr.To(fmt.Sprintf("%056d", next))}
 	if rejected.TooNewLogEventStartIndex != nil || rejected.TooOldLogEventEndIndex != nil {
 		out.RejectedLogEventsInfo = &rejected
 	}
@@ -224,10 +224,10 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	}
 	out := &logsapi.GetLogEventsResponse{Events: []logsapi.OutputLogEvent{}}
 	for _, e := range all[from:to] {
-		out.Events = append(out.Events, logsapi.OutputLogEvent{Timestamp: i64(e.Timestamp), Message: str(e.Message), IngestionTime: i64(e.Ingestion)})
+		out.Events = append(out.Events, logsapi.OutputLogEvent{Timestamp: ptr.To(e.Timestamp), Message: ptr.To(e.Message), IngestionTime: ptr.To(e.Ingestion)})
 	}
-	out.NextForwardToken = str(fmt.Sprintf("f/%056d", to))
-	out.NextBackwardToken = str(fmt.Sprintf("b/%056d", from))
+	out.NextForwardToken = ptr.To(fmt.Sprintf("f/%056d", to))
+	out.NextBackwardToken = ptr.To(fmt.Sprintf("b/%056d", from))
 	return out, nil
 }
 
@@ -315,7 +315,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	})
 	out := &logsapi.FilterLogEventsResponse{Events: []logsapi.FilteredLogEvent{}, SearchedLogStreams: []logsapi.SearchedLogStream{}}
 	for _, s := range searched {
-		out.SearchedLogStreams = append(out.SearchedLogStreams, logsapi.SearchedLogStream{LogStreamName: str(s), SearchedCompletely: boolp(true)})
+		out.SearchedLogStreams = append(out.SearchedLogStreams, logsapi.SearchedLogStream{LogStreamName: ptr.To(s), SearchedCompletely: ptr.To(true)})
 	}
 	for _, h := range hits {
 		id := eventID(h.e)
@@ -327,11 +327,9 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 			break
 		}
 		out.Events = append(out.Events, logsapi.FilteredLogEvent{
-			LogStreamName: str(h.stream), Timestamp: i64(h.e.Timestamp), Message: str(h.e.Message),
-			IngestionTime: i64(h.e.Ingestion), EventId: str(id),
+			LogStreamName: ptr.To(h.stream), Timestamp: ptr.To(h.e.Timestamp), Message: ptr.To(h.e.Message),
+			IngestionTime: ptr.To(h.e.Ingestion), EventId: ptr.To(id),
 		})
 	}
 	return out, nil
 }
-
-func boolp(b bool) *bool { return &b }

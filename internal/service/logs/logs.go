@@ -84,10 +84,6 @@ func seqKey(s int64) string { return fmt.Sprintf("%020d", s) }
 // eventID is a 56-digit id as AWS's, unique within the group.
 func eventID(e event) string { return fmt.Sprintf("%020d%036d", e.Timestamp, e.Seq) }
 
-func str(s string) *string { return &s }
-func i64(v int64) *int64   { return &v }
-func i32(v int32) *int32   { return &v }
-
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func errNotFound(msg string) error { return logsapi.ErrResourceNotFoundException.New("%s", msg) }
@@ -183,9 +179,9 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 func groupShape(sc storage.Scope, g group) logsapi.LogGroup {
 	arn := groupARN(sc, g.Name)
 	return logsapi.LogGroup{
-		LogGroupName: str(g.Name), CreationTime: i64(g.Created), RetentionInDays: g.Retention,
-		MetricFilterCount: i32(0), Arn: str(arn + ":*"), LogGroupArn: str(arn), StoredBytes: i64(g.Bytes),
-		LogGroupClass: str(g.Class), KmsKeyId: nilIfEmpty(g.KmsKeyID),
+		LogGroupName: ptr.To(g.Name), CreationTime: ptr.To(g.Created), RetentionInDays: g.Retention,
+		MetricFilterCount: ptr.To(int32(0)), Arn: ptr.To(arn + ":*"), LogGroupArn: ptr.To(arn), StoredBytes: ptr.To(g.Bytes),
+		LogGroupClass: ptr.To(g.Class), KmsKeyId: nilIfEmpty(g.KmsKeyID),
 	}
 }
 
@@ -206,7 +202,7 @@ func limit(p *int32, def, max int) (int, error) {
 	return int(*p), nil
 }
 
-func token(s string) *string { return str(base64.RawURLEncoding.EncodeToString([]byte(s))) }
+func token(s string) *string { return ptr.To(base64.RawURLEncoding.EncodeToString([]byte(s))) }
 
 func untoken(t *string) (string, error) {
 	if t == nil {
@@ -308,12 +304,12 @@ func (l *Logs) DeleteLogStream(ctx *request.Context, in *logsapi.DeleteLogStream
 
 func streamShape(sc storage.Scope, gname string, s stream) logsapi.LogStream {
 	ls := logsapi.LogStream{
-		LogStreamName: str(s.Name), CreationTime: i64(s.Created), StoredBytes: i64(0),
-		Arn:                 str(groupARN(sc, gname) + ":log-stream:" + s.Name),
-		UploadSequenceToken: str(fmt.Sprintf("%056d", s.NextToken)),
+		LogStreamName: ptr.To(s.Name), CreationTime: ptr.To(s.Created), StoredBytes: ptr.To(int64(0)),
+		Arn:                 ptr.To(groupARN(sc, gname) + ":log-stream:" + s.Name),
+		UploadSequenceToken: ptr.To(fmt.Sprintf("%056d", s.NextToken)),
 	}
 	if s.Ingested > 0 {
-		ls.FirstEventTimestamp, ls.LastEventTimestamp, ls.LastIngestionTime = i64(s.First), i64(s.Last), i64(s.Ingested)
+		ls.FirstEventTimestamp, ls.LastEventTimestamp, ls.LastIngestionTime = ptr.To(s.First), ptr.To(s.Last), ptr.To(s.Ingested)
 	}
 	return ls
 }

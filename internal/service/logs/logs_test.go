@@ -8,6 +8,7 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
@@ -54,24 +55,24 @@ func TestGroupsStreamsAndEvents(t *testing.T) {
 	}
 	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: s("/app"), LogStreamName: s("a")})
 	_, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("missing"),
-		LogEvents: []logsapi.InputLogEvent{{Timestamp: i64(ms(t0)), Message: s("x")}}})
+		LogEvents: []logsapi.InputLogEvent{{Timestamp: ptr.To(ms(t0)), Message: s("x")}}})
 	if code(err) != "ResourceNotFoundException" || !strings.Contains(err.Error(), "log stream does not exist") {
 		t.Fatalf("missing stream: %v", err)
 	}
 	_, err = l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"),
-		LogEvents: []logsapi.InputLogEvent{{Timestamp: i64(ms(t0) + 5), Message: s("b")}, {Timestamp: i64(ms(t0)), Message: s("a")}}})
+		LogEvents: []logsapi.InputLogEvent{{Timestamp: ptr.To(ms(t0) + 5), Message: s("b")}, {Timestamp: ptr.To(ms(t0)), Message: s("a")}}})
 	if code(err) != "InvalidParameterException" {
 		t.Fatalf("unordered batch: %v", err)
 	}
 	old := ms(t0.Add(-15 * 24 * time.Hour))
 	out, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"),
-		LogEvents: []logsapi.InputLogEvent{{Timestamp: &old, Message: s("ancient")}, {Timestamp: i64(old + 1), Message: s("ancient too")}}})
+		LogEvents: []logsapi.InputLogEvent{{Timestamp: &old, Message: s("ancient")}, {Timestamp: ptr.To(old + 1), Message: s("ancient too")}}})
 	if err != nil || out.RejectedLogEventsInfo == nil || *out.RejectedLogEventsInfo.TooOldLogEventEndIndex != 2 {
 		t.Fatalf("too old: %v %+v", err, out)
 	}
 	put(t, l, ctx, "/app", "a", "fresh", "one", "two", "three")
 
-	got, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), StartFromHead: boolp(true), Limit: i32(2)})
+	got, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), StartFromHead: ptr.To(true), Limit: ptr.To(int32(2))})
 	if err != nil || len(got.Events) != 2 || *got.Events[0].Message != "fresh" {
 		t.Fatalf("first page: %v %+v", err, got)
 	}
@@ -83,7 +84,7 @@ func TestGroupsStreamsAndEvents(t *testing.T) {
 	if len(end.Events) != 0 || *end.NextForwardToken != *next.NextForwardToken {
 		t.Fatalf("end of stream must repeat the token: %+v", end)
 	}
-	tail, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), Limit: i32(1)})
+	tail, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), Limit: ptr.To(int32(1))})
 	if len(tail.Events) != 1 || *tail.Events[0].Message != "three" {
 		t.Fatalf("default read is the newest: %+v", tail)
 	}
@@ -92,10 +93,10 @@ func TestGroupsStreamsAndEvents(t *testing.T) {
 	if len(ds.LogStreams) != 1 || ds.LogStreams[0].LastEventTimestamp == nil {
 		t.Fatalf("streams: %+v", ds)
 	}
-	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/app"), RetentionInDays: i32(4)}); code(err) != "InvalidParameterException" {
+	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/app"), RetentionInDays: ptr.To(int32(4))}); code(err) != "InvalidParameterException" {
 		t.Fatalf("retention 4: %v", err)
 	}
-	l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/app"), RetentionInDays: i32(7)})
+	l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/app"), RetentionInDays: ptr.To(int32(7))})
 	l.TagLogGroup(ctx, &logsapi.TagLogGroupRequest{LogGroupName: s("/app"), Tags: map[string]string{"team": "a"}})
 	dg, _ := l.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsRequest{LogGroupNamePrefix: s("/a")})
 	if len(dg.LogGroups) != 1 || *dg.LogGroups[0].RetentionInDays != 7 || *dg.LogGroups[0].Arn != "arn:aws:logs:us-east-1:000000000000:log-group:/app:*" {
@@ -150,7 +151,7 @@ func TestFilterPatterns(t *testing.T) {
 	var seen []string
 	var tok *string
 	for {
-		out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("g"), Limit: i32(4), NextToken: tok})
+		out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("g"), Limit: ptr.To(int32(4)), NextToken: tok})
 		if err != nil {
 			t.Fatal(err)
 		}

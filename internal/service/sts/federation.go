@@ -63,7 +63,7 @@ func (s *STS) GetFederationToken(ctx *request.Context, in *stsapi.GetFederationT
 	}
 	return &stsapi.GetFederationTokenOutput{
 		Credentials:      credentials(cred),
-		FederatedUser:    &stsapi.FederatedUser{Arn: str(cred.ARN), FederatedUserId: str(cred.UserID)},
+		FederatedUser:    &stsapi.FederatedUser{Arn: ptr.To(cred.ARN), FederatedUserId: ptr.To(cred.UserID)},
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
 	}, nil
 }

@@ -23,11 +23,11 @@ func TestGetFederationToken(t *testing.T) {
 		wantMsg  string
 	}{
 		{name: "user, default 12 hours", in: stsapi.GetFederationTokenInput{Name: sp("bob"), Policy: sp(policy)}, wantLife: 43200},
-		{name: "user, 36 hours", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(129600)}, wantLife: 129600},
-		{name: "root capped at one hour", caller: root, in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(7200)}, wantLife: 3600},
-		{name: "too short", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(899)}, wantCode: "ValidationError",
+		{name: "user, 36 hours", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: ptr.To(int32(129600))}, wantLife: 129600},
+		{name: "root capped at one hour", caller: root, in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: ptr.To(int32(7200))}, wantLife: 3600},
+		{name: "too short", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: ptr.To(int32(899))}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
-		{name: "too long", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(129601)}, wantCode: "ValidationError",
+		{name: "too long", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: ptr.To(int32(129601))}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"},
 		{name: "name too short", in: stsapi.GetFederationTokenInput{Name: sp("b")}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value 'b' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2"},

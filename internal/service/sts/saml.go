@@ -163,13 +163,13 @@ func (s *STS) AssumeRoleWithSAML(ctx *request.Context, in *stsapi.AssumeRoleWith
 		subjectType = "transient"
 	}
 	return &stsapi.AssumeRoleWithSAMLOutput{
-		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:      credentials(cred),
-		Audience:         str(samlAudience),
-		Issuer:           str(claims.issuer),
-		Subject:          str(claims.subject),
-		SubjectType:      str(subjectType),
-		NameQualifier:    str(nameQualifier),
+		Audience:         ptr.To(samlAudience),
+		Issuer:           ptr.To(claims.issuer),
+		Subject:          ptr.To(claims.subject),
+		SubjectType:      ptr.To(subjectType),
+		NameQualifier:    ptr.To(nameQualifier),
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(claims.tags)),
 		SourceIdentity:   strOrNil(claims.sourceIdentity),
 	}, nil
@@ -367,5 +367,5 @@ func (s *STS) DecodeAuthorizationMessage(ctx *request.Context, in *stsapi.Decode
 	if err != nil {
 		return nil, awserr.Code{Code: "InvalidAuthorizationMessageException", Status: 400, Sender: true}.New("Invalid authorization message")
 	}
-	return &stsapi.DecodeAuthorizationMessageOutput{DecodedMessage: str(doc)}, nil
+	return &stsapi.DecodeAuthorizationMessageOutput{DecodedMessage: ptr.To(doc)}, nil
 }

@@ -137,9 +137,9 @@ func (s *STS) LookupTemporary(accessKeyID string) (TempCredential, bool, error) 
 // GetCallerIdentity answers who signed the request.
 func (s *STS) GetCallerIdentity(ctx *request.Context, _ *stsapi.GetCallerIdentityInput) (*stsapi.GetCallerIdentityOutput, error) {
 	return &stsapi.GetCallerIdentityOutput{
-		Account: str(ctx.Caller.Account),
-		Arn:     str(ctx.Caller.ARN),
-		UserId:  str(ctx.Caller.UserID),
+		Account: ptr.To(ctx.Caller.Account),
+		Arn:     ptr.To(ctx.Caller.ARN),
+		UserId:  ptr.To(ctx.Caller.UserID),
 	}, nil
 }
 
@@ -255,7 +255,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	return &stsapi.AssumeRoleOutput{
-		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:      credentials(cred),
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
 		SourceIdentity:   in.SourceIdentity,
@@ -397,18 +397,18 @@ func (s *STS) GetAccessKeyInfo(ctx *request.Context, in *stsapi.GetAccessKeyInfo
 	if c, ok, err := s.LookupTemporary(id); err != nil {
 		return nil, err
 	} else if ok {
-		return &stsapi.GetAccessKeyInfoOutput{Account: str(c.Account)}, nil
+		return &stsapi.GetAccessKeyInfoOutput{Account: ptr.To(c.Account)}, nil
 	}
 	if s.keys != nil {
 		if account, ok, err := s.keys.AccessKeyAccount(id); err != nil {
 			return nil, err
 		} else if ok {
-			return &stsapi.GetAccessKeyInfoOutput{Account: str(account)}, nil
+			return &stsapi.GetAccessKeyInfoOutput{Account: ptr.To(account)}, nil
 		}
 	}
 	// AWS answers for any well-formed key (the account is encoded in the
 	// key id); a key niwa never issued resolves to the caller's account.
-	return &stsapi.GetAccessKeyInfoOutput{Account: str(ctx.Caller.Account)}, nil
+	return &stsapi.GetAccessKeyInfoOutput{Account: ptr.To(ctx.Caller.Account)}, nil
 }
 
 func (s *STS) issue(ctx *request.Context, d time.Duration, c TempCredential) (TempCredential, error) {
@@ -426,9 +426,9 @@ func (s *STS) issue(ctx *request.Context, d time.Duration, c TempCredential) (Te
 func credentials(c TempCredential) *stsapi.Credentials {
 	exp := c.Expiration
 	return &stsapi.Credentials{
-		AccessKeyId:     str(c.AccessKeyID),
-		SecretAccessKey: str(c.SecretAccessKey),
-		SessionToken:    str(c.SessionToken),
+		AccessKeyId:     ptr.To(c.AccessKeyID),
+		SecretAccessKey: ptr.To(c.SecretAccessKey),
+		SessionToken:    ptr.To(c.SessionToken),
 		Expiration:      &exp,
 	}
 }
@@ -458,5 +458,3 @@ func randomSecret() string {
 func randomToken() string {
 	return "IQoJb3JpZ2luX2Vj" + awsid.Base64(96)
 }
-
-func str(s string) *string { return &s }

@@ -70,7 +70,6 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) ctx(c request.Caller) *request.Context { return f.h.CtxAs(c) }
 
-func i32(v int32) *int32       { return &v }
 func sp(v string) *string      { return &v }
 func ds(s *string) string      { return ptr.Deref(s) }
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
@@ -109,21 +108,21 @@ func TestGetSessionTokenDurations(t *testing.T) {
 		msg    string
 	}{
 		{"root default is one hour", root, nil, time.Hour, ""},
-		{"root minimum", root, i32(900), secs(900), ""},
-		{"root one hour", root, i32(3600), time.Hour, ""},
+		{"root minimum", root, ptr.To(int32(900)), secs(900), ""},
+		{"root one hour", root, ptr.To(int32(3600)), time.Hour, ""},
 		// AWS: "If the duration is longer than one hour, the session for
 		// AWS account owners defaults to one hour."
-		{"root longer is shortened", root, i32(7200), time.Hour, ""},
-		{"root maximum is shortened", root, i32(129600), time.Hour, ""},
-		{"root too short", root, i32(899), 0,
+		{"root longer is shortened", root, ptr.To(int32(7200)), time.Hour, ""},
+		{"root maximum is shortened", root, ptr.To(int32(129600)), time.Hour, ""},
+		{"root too short", root, ptr.To(int32(899)), 0,
 			"1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
-		{"root too long", root, i32(129601), 0,
+		{"root too long", root, ptr.To(int32(129601)), 0,
 			"1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"},
 		{"user default is 12 hours", user, nil, 12 * time.Hour, ""},
-		{"user maximum 36 hours", user, i32(129600), 36 * time.Hour, ""},
-		{"user too long", user, i32(129601), 0,
+		{"user maximum 36 hours", user, ptr.To(int32(129600)), 36 * time.Hour, ""},
+		{"user too long", user, ptr.To(int32(129601)), 0,
 			"1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"},
-		{"user too short", user, i32(0), 0,
+		{"user too short", user, ptr.To(int32(0)), 0,
 			"1 validation error detected: Value '0' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -172,7 +171,7 @@ func TestGetSessionTokenWithSessionCredentials(t *testing.T) {
 func TestAssumeRole(t *testing.T) {
 	f := newFixture(t)
 	out, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{
-		RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("build-42"), DurationSeconds: i32(43200),
+		RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("build-42"), DurationSeconds: ptr.To(int32(43200)),
 		SourceIdentity: sp("alice"),
 	})
 	if err != nil {
@@ -225,13 +224,13 @@ func TestAssumeRoleErrors(t *testing.T) {
 			"ValidationError", `1 validation error detected: Value 'my session' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
 		{"session name with a slash", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("a/b")},
 			"ValidationError", `1 validation error detected: Value 'a/b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(3601)},
+		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: ptr.To(int32(3601))},
 			"ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", 400},
 		{"role chaining above one hour", request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account,
 			ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0", UserID: "AROAAPP:s0"},
-			stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("s1"), DurationSeconds: i32(7200)},
+			stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("s1"), DurationSeconds: ptr.To(int32(7200))},
 			"ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.", 400},
-		{"too short", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(899)},
+		{"too short", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: ptr.To(int32(899))},
 			"ValidationError", "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", 400},
 		{"root", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1")},
 			"AccessDenied", "Roles may not be assumed by root accounts.", 403},
@@ -244,7 +243,7 @@ func TestAssumeRoleErrors(t *testing.T) {
 	}
 	// Role chaining within an hour works.
 	chained := request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account, ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0"}
-	if _, err := f.AssumeRole(f.ctx(chained), &stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s2"), DurationSeconds: i32(3600)}); err != nil {
+	if _, err := f.AssumeRole(f.ctx(chained), &stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s2"), DurationSeconds: ptr.To(int32(3600))}); err != nil {
 		t.Fatalf("chained one hour: %v", err)
 	}
 }

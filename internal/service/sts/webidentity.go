@@ -130,11 +130,11 @@ func (s *STS) AssumeRoleWithWebIdentity(ctx *request.Context, in *stsapi.AssumeR
 		return nil, err
 	}
 	return &stsapi.AssumeRoleWithWebIdentityOutput{
-		AssumedRoleUser:             &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		AssumedRoleUser:             &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:                 credentials(cred),
-		SubjectFromWebIdentityToken: str(tok.claims.Sub),
-		Provider:                    str(tok.claims.Iss),
-		Audience:                    str(aud),
+		SubjectFromWebIdentityToken: ptr.To(tok.claims.Sub),
+		Provider:                    ptr.To(tok.claims.Iss),
+		Audience:                    ptr.To(aud),
 		PackedPolicySize:            packedSize(in.Policy, len(in.PolicyArns), 0),
 	}, nil
 }
