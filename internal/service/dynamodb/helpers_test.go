@@ -32,6 +32,5 @@ func wantErr(t *testing.T, err error, code, msg string) {
 	}
 }
 
-func s(v string) AV       { return AV{S: &v} }
-func n(v string) AV       { return AV{N: &v} }
-func sp(v string) *string { return &v }
+func s(v string) AV { return AV{S: &v} }
+func n(v string) AV { return AV{N: &v} }

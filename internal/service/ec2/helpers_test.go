@@ -101,6 +101,3 @@ func wantErr(t *testing.T, err error, code, msg string) {
 		t.Errorf("message = %q, want %q", e.Message, msg)
 	}
 }
-
-func s(v string) *string { return &v }
-func n32(v int32) *int32 { return &v }

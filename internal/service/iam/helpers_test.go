@@ -12,6 +12,7 @@ import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
@@ -63,10 +64,6 @@ func wantErr(t *testing.T, err error, code string, status int, msg string) {
 	}
 }
 
-func s(v string) *string { return &v }
-func i32(v int32) *int32 { return &v }
-func b(v bool) *bool     { return &v }
-
 const trustDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
 const allowS3 = `{
@@ -104,25 +101,25 @@ func decoded(t *testing.T, p *string) string {
 
 func (f *fixture) createUser(name string) iamapi.User {
 	f.t.Helper()
-	out := must(f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: s(name)}))
+	out := must(f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: ptr.To(name)}))
 	return *out.User
 }
 
 func (f *fixture) createRole(name string) iamapi.Role {
 	f.t.Helper()
-	out := must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: s(name), AssumeRolePolicyDocument: s(trustDoc)}))
+	out := must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To(name), AssumeRolePolicyDocument: ptr.To(trustDoc)}))
 	return *out.Role
 }
 
 func (f *fixture) createGroup(name string) iamapi.Group {
 	f.t.Helper()
-	out := must(f.CreateGroup(f.ctx, &iamapi.CreateGroupInput{GroupName: s(name)}))
+	out := must(f.CreateGroup(f.ctx, &iamapi.CreateGroupInput{GroupName: ptr.To(name)}))
 	return *out.Group
 }
 
 func (f *fixture) createPolicy(name string) iamapi.Policy {
 	f.t.Helper()
-	out := must(f.CreatePolicy(f.ctx, &iamapi.CreatePolicyInput{PolicyName: s(name), PolicyDocument: s(allowS3)}))
+	out := must(f.CreatePolicy(f.ctx, &iamapi.CreatePolicyInput{PolicyName: ptr.To(name), PolicyDocument: ptr.To(allowS3)}))
 	return *out.Policy
 }
 

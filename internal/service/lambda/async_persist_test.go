@@ -9,6 +9,7 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -42,9 +43,9 @@ func TestAsyncQueueSurvivesRestart(t *testing.T) {
 	}
 	f := newFixtureAt(t, harness(), bus)
 	f.create(t, "target", "app.boom", func(in *lambdaapi.CreateFunctionRequest) {
-		in.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: s("arn:aws:sqs:us-east-1:000000000000:dlq")}
+		in.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: ptr.To("arn:aws:sqs:us-east-1:000000000000:dlq")}
 	})
-	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("target"), InvocationType: s("Event"), Payload: []byte(`{"v":1}`)})
+	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("target"), InvocationType: ptr.To("Event"), Payload: []byte(`{"v":1}`)})
 	if err != nil || *out.StatusCode != 202 {
 		t.Fatalf("invoke: %v %+v", err, out)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/sqs/querymodel"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
@@ -41,8 +42,6 @@ func (f *fixture) ctx() *request.Context {
 	ctx.HTTP = httptest.NewRequest("POST", "http://localhost:4566/", nil)
 	return ctx
 }
-
-func p[T any](v T) *T { return &v }
 
 func (f *fixture) create(name string, attrs map[string]string) string {
 	f.t.Helper()
@@ -99,8 +98,8 @@ func wantCode(t *testing.T, err error, code string) {
 // a known attribute set (computed by the AWS SDKs' own algorithm).
 func TestAttributesMD5(t *testing.T) {
 	attrs := map[string]sqsapi.MessageAttributeValue{
-		"a": {DataType: p("String"), StringValue: p("x")},
-		"b": {DataType: p("Binary"), BinaryValue: []byte{1, 2}},
+		"a": {DataType: ptr.To("String"), StringValue: ptr.To("x")},
+		"b": {DataType: ptr.To("Binary"), BinaryValue: []byte{1, 2}},
 	}
 	// name "a": 00000001 61, type: 00000006 "String", 01, value 00000001 78;
 	// name "b": 00000001 62, 00000006 "Binary", 02, 00000002 0102.
@@ -124,7 +123,7 @@ func TestCreateQueue(t *testing.T) {
 		t.Fatal(u2)
 	}
 	f.create("q1", nil) // no attributes: idempotent
-	_, err := f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: p("q1"), Attributes: map[string]string{"VisibilityTimeout": "41"}})
+	_, err := f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: ptr.To("q1"), Attributes: map[string]string{"VisibilityTimeout": "41"}})
 	wantCode(t, err, "QueueAlreadyExists")
 	for _, c := range []struct {
 		name  string
@@ -147,11 +146,11 @@ func TestCreateQueue(t *testing.T) {
 	if _, err := f.DeleteQueue(f.ctx(), &sqsapi.DeleteQueueInput{QueueUrl: &u}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: p("q1")})
+	_, err = f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: ptr.To("q1")})
 	wantCode(t, err, "AWS.SimpleQueueService.QueueDeletedRecently")
 	f.clock.Advance(61 * time.Second)
 	f.create("q1", nil)
-	_, err = f.GetQueueUrl(f.ctx(), &sqsapi.GetQueueUrlInput{QueueName: p("nope")})
+	_, err = f.GetQueueUrl(f.ctx(), &sqsapi.GetQueueUrlInput{QueueName: ptr.To("nope")})
 	wantCode(t, err, "AWS.SimpleQueueService.NonExistentQueue")
 }
 
@@ -161,11 +160,11 @@ func TestListQueuesPagination(t *testing.T) {
 		f.create(fmt.Sprintf("app-%d", i), nil)
 	}
 	f.create("other", nil)
-	out, err := f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: p("app-"), MaxResults: p(int32(3))})
+	out, err := f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: ptr.To("app-"), MaxResults: ptr.To(int32(3))})
 	if err != nil || len(out.QueueUrls) != 3 || out.NextToken == nil {
 		t.Fatalf("%v %+v", err, out)
 	}
-	out, err = f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: p("app-"), MaxResults: p(int32(3)), NextToken: out.NextToken})
+	out, err = f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: ptr.To("app-"), MaxResults: ptr.To(int32(3)), NextToken: out.NextToken})
 	if err != nil || len(out.QueueUrls) != 2 || out.NextToken != nil {
 		t.Fatalf("%v %+v", err, out)
 	}
@@ -179,7 +178,7 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", map[string]string{"VisibilityTimeout": "10"})
 	sent := f.send(u, "hello", func(in *sqsapi.SendMessageInput) {
-		in.MessageAttributes = map[string]sqsapi.MessageAttributeValue{"k": {DataType: p("String"), StringValue: p("v")}}
+		in.MessageAttributes = map[string]sqsapi.MessageAttributeValue{"k": {DataType: ptr.To("String"), StringValue: ptr.To("v")}}
 	})
 	if *sent.MD5OfMessageBody != "5d41402abc4b2a76b9719d911017c592" || sent.MD5OfMessageAttributes == nil {
 		t.Fatalf("%+v", sent)
@@ -198,9 +197,9 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 		t.Fatalf("%+v", again)
 	}
 	// The old handle no longer changes visibility; the new one does.
-	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: p(int32(0))})
+	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: ptr.To(int32(0))})
 	wantCode(t, err, "AWS.SimpleQueueService.MessageNotInflight")
-	if _, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: p(int32(0))}); err != nil {
+	if _, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: ptr.To(int32(0))}); err != nil {
 		t.Fatal(err)
 	}
 	third := f.receive(u, 1)
@@ -214,24 +213,24 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	if len(f.receive(u, 10)) != 0 {
 		t.Fatal("deleted message came back")
 	}
-	_, err = f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: p("garbage")})
+	_, err = f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: ptr.To("garbage")})
 	wantCode(t, err, "ReceiptHandleIsInvalid")
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("\x01")})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("\x01")})
 	wantCode(t, err, "InvalidMessageContents")
 	big := make([]byte, 262145)
 	for i := range big {
 		big[i] = 'a'
 	}
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p(string(big))})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To(string(big))})
 	wantCode(t, err, "InvalidParameterValue")
-	_, err = f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, MaxNumberOfMessages: p(int32(11))})
+	_, err = f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, MaxNumberOfMessages: ptr.To(int32(11))})
 	wantCode(t, err, "InvalidParameterValue")
 }
 
 func TestDelayAndRetention(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", map[string]string{"MessageRetentionPeriod": "60"})
-	f.send(u, "later", func(in *sqsapi.SendMessageInput) { in.DelaySeconds = p(int32(5)) })
+	f.send(u, "later", func(in *sqsapi.SendMessageInput) { in.DelaySeconds = ptr.To(int32(5)) })
 	attrs, _ := f.GetQueueAttributes(f.ctx(), &sqsapi.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []string{"All"}})
 	if attrs.Attributes["ApproximateNumberOfMessagesDelayed"] != "1" || attrs.Attributes["QueueArn"] != "arn:aws:sqs:ap-northeast-1:"+account+":q" {
 		t.Fatal(attrs.Attributes)
@@ -263,8 +262,8 @@ func TestFIFO(t *testing.T) {
 	}
 	f.send(u, "b1", g("B"))
 	f.send(u, "a2", g("A"))
-	f.send(u, "x", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
-	f.send(u, "y", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
+	f.send(u, "x", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = ptr.To("explicit") })
+	f.send(u, "y", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = ptr.To("explicit") })
 	first := f.receive(u, 2)
 	if fmt.Sprint(bodies(first)) != "[a1 b1]" {
 		t.Fatal(bodies(first))
@@ -277,9 +276,9 @@ func TestFIFO(t *testing.T) {
 	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[a2 x]" {
 		t.Fatalf("after deleting a1: %v", bodies(got))
 	}
-	_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("m")})
+	_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("m")})
 	wantCode(t, err, "MissingParameter")
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("m"), MessageGroupId: p("A"), DelaySeconds: p(int32(3))})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("m"), MessageGroupId: ptr.To("A"), DelaySeconds: ptr.To(int32(3))})
 	wantCode(t, err, "InvalidParameterValue")
 	// The dedup window is five minutes.
 	f.clock.Advance(5*time.Minute + time.Second)
@@ -287,7 +286,7 @@ func TestFIFO(t *testing.T) {
 		t.Fatal("dedup outlived its window")
 	}
 	plain := f.create("noncbd.fifo", map[string]string{"FifoQueue": "true"})
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &plain, MessageBody: p("m"), MessageGroupId: p("A")})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &plain, MessageBody: ptr.To("m"), MessageGroupId: ptr.To("A")})
 	wantCode(t, err, "InvalidParameterValue")
 }
 
@@ -316,14 +315,14 @@ func TestDeadLetterQueue(t *testing.T) {
 	}
 	// Redrive it back.
 	f.clock.Advance(time.Hour)
-	task, err := f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
+	task, err := f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: ptr.To("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
 	if err != nil || task.TaskHandle == nil {
 		t.Fatal(err)
 	}
 	if got := f.receive(src, 1); len(got) != 1 || *got[0].Body != "poison" {
 		t.Fatalf("redrive: %+v", got)
 	}
-	list, err := f.ListMessageMoveTasks(f.ctx(), &sqsapi.ListMessageMoveTasksInput{SourceArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
+	list, err := f.ListMessageMoveTasks(f.ctx(), &sqsapi.ListMessageMoveTasksInput{SourceArn: ptr.To("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
 	if err != nil || len(list.Results) != 1 || *list.Results[0].Status != "COMPLETED" || *list.Results[0].ApproximateNumberOfMessagesMoved != 1 {
 		t.Fatalf("%v %+v", err, list)
 	}
@@ -336,7 +335,7 @@ func TestLongPollReturnsOnSend(t *testing.T) {
 	u := f.create("q", nil)
 	done := make(chan []sqsapi.Message)
 	go func() {
-		out, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: p(int32(20))})
+		out, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: ptr.To(int32(20))})
 		if err != nil {
 			t.Error(err)
 		}
@@ -352,7 +351,7 @@ func TestLongPollReturnsOnSend(t *testing.T) {
 	// With nothing sent, the wait ends when the clock passes it.
 	before := f.clock.Waiters()
 	go func() {
-		out, _ := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: p(int32(2))})
+		out, _ := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: ptr.To(int32(2))})
 		done <- out.Messages
 	}()
 	for f.clock.Waiters() == before {
@@ -368,18 +367,18 @@ func TestPurgeAndBatches(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", nil)
 	out, err := f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.SendMessageBatchRequestEntry{
-		{Id: p("a"), MessageBody: p("1")}, {Id: p("b"), MessageBody: p("\x01")}, {Id: p("c"), MessageBody: p("3")},
+		{Id: ptr.To("a"), MessageBody: ptr.To("1")}, {Id: ptr.To("b"), MessageBody: ptr.To("\x01")}, {Id: ptr.To("c"), MessageBody: ptr.To("3")},
 	}})
 	if err != nil || len(out.Successful) != 2 || len(out.Failed) != 1 || *out.Failed[0].Id != "b" || *out.Failed[0].Code != "InvalidMessageContents" {
 		t.Fatalf("%v %+v", err, out)
 	}
-	_, err = f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.SendMessageBatchRequestEntry{{Id: p("a"), MessageBody: p("1")}, {Id: p("a"), MessageBody: p("1")}}})
+	_, err = f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.SendMessageBatchRequestEntry{{Id: ptr.To("a"), MessageBody: ptr.To("1")}, {Id: ptr.To("a"), MessageBody: ptr.To("1")}}})
 	wantCode(t, err, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct")
 	_, err = f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u})
 	wantCode(t, err, "AWS.SimpleQueueService.EmptyBatchRequest")
 	got := f.receive(u, 10)
 	del, err := f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.DeleteMessageBatchRequestEntry{
-		{Id: p("x"), ReceiptHandle: got[0].ReceiptHandle}, {Id: p("y"), ReceiptHandle: p("bad")},
+		{Id: ptr.To("x"), ReceiptHandle: got[0].ReceiptHandle}, {Id: ptr.To("y"), ReceiptHandle: ptr.To("bad")},
 	}})
 	if err != nil || len(del.Successful) != 1 || len(del.Failed) != 1 {
 		t.Fatalf("%v %+v", err, del)

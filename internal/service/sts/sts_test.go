@@ -70,7 +70,6 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) ctx(c request.Caller) *request.Context { return f.h.CtxAs(c) }
 
-func sp(v string) *string      { return &v }
 func ds(s *string) string      { return ptr.Deref(s) }
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 
@@ -171,8 +170,8 @@ func TestGetSessionTokenWithSessionCredentials(t *testing.T) {
 func TestAssumeRole(t *testing.T) {
 	f := newFixture(t)
 	out, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{
-		RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("build-42"), DurationSeconds: ptr.To(int32(43200)),
-		SourceIdentity: sp("alice"),
+		RoleArn: ptr.To("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: ptr.To("build-42"), DurationSeconds: ptr.To(int32(43200)),
+		SourceIdentity: ptr.To("alice"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +192,7 @@ func TestAssumeRole(t *testing.T) {
 	}
 
 	// Default one hour; a role of another account.
-	out, err = f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("x1")})
+	out, err = f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::210987654321:role/other"), RoleSessionName: ptr.To("x1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,23 +215,23 @@ func TestAssumeRoleErrors(t *testing.T) {
 		code, message string
 		status        int
 	}{
-		{"unknown role", user, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/nope"), RoleSessionName: sp("s1")},
+		{"unknown role", user, stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":role/nope"), RoleSessionName: ptr.To("s1")},
 			"AccessDenied", "User: arn:aws:iam::" + account + ":user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::" + account + ":role/nope", 403},
-		{"not a role arn", user, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":user/alice"), RoleSessionName: sp("s1")},
+		{"not a role arn", user, stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":user/alice"), RoleSessionName: ptr.To("s1")},
 			"ValidationError", "arn:aws:iam::" + account + ":user/alice is invalid", 400},
-		{"session name with a space", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("my session")},
+		{"session name with a space", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("my session")},
 			"ValidationError", `1 validation error detected: Value 'my session' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"session name with a slash", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("a/b")},
+		{"session name with a slash", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("a/b")},
 			"ValidationError", `1 validation error detected: Value 'a/b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: ptr.To(int32(3601))},
+		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s1"), DurationSeconds: ptr.To(int32(3601))},
 			"ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", 400},
 		{"role chaining above one hour", request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account,
 			ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0", UserID: "AROAAPP:s0"},
-			stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("s1"), DurationSeconds: ptr.To(int32(7200))},
+			stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: ptr.To("s1"), DurationSeconds: ptr.To(int32(7200))},
 			"ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.", 400},
-		{"too short", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: ptr.To(int32(899))},
+		{"too short", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s1"), DurationSeconds: ptr.To(int32(899))},
 			"ValidationError", "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", 400},
-		{"root", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1")},
+		{"root", root, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s1")},
 			"AccessDenied", "Roles may not be assumed by root accounts.", 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -243,7 +242,7 @@ func TestAssumeRoleErrors(t *testing.T) {
 	}
 	// Role chaining within an hour works.
 	chained := request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account, ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0"}
-	if _, err := f.AssumeRole(f.ctx(chained), &stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s2"), DurationSeconds: ptr.To(int32(3600))}); err != nil {
+	if _, err := f.AssumeRole(f.ctx(chained), &stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s2"), DurationSeconds: ptr.To(int32(3600))}); err != nil {
 		t.Fatalf("chained one hour: %v", err)
 	}
 }
@@ -252,13 +251,13 @@ func TestAssumeRoleWithoutIAM(t *testing.T) {
 	h := servicetest.New(t, "sts", servicetest.At(t0))
 	s := New(h.Store(), nil, nil)
 	ctx := h.CtxAs(root)
-	_, err := s.AssumeRole(ctx, &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/app"), RoleSessionName: sp("s1")})
+	_, err := s.AssumeRole(ctx, &stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":role/app"), RoleSessionName: ptr.To("s1")})
 	wantErr(t, err, "NotImplemented", 501, "")
 }
 
 func TestGetAccessKeyInfo(t *testing.T) {
 	f := newFixture(t)
-	ar, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("s1")})
+	ar, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::210987654321:role/other"), RoleSessionName: ptr.To("s1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +266,7 @@ func TestGetAccessKeyInfo(t *testing.T) {
 		"AKIAOTHERACCOUNT0000":         "111111111111", // a long-term key of another account
 		"AKIANEVERISSUED00000":         account,        // unknown: the caller's account
 	} {
-		out, err := f.GetAccessKeyInfo(f.ctx(root), &stsapi.GetAccessKeyInfoInput{AccessKeyId: sp(key)})
+		out, err := f.GetAccessKeyInfo(f.ctx(root), &stsapi.GetAccessKeyInfoInput{AccessKeyId: ptr.To(key)})
 		if err != nil {
 			t.Fatal(err)
 		}
