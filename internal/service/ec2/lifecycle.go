@@ -215,12 +215,8 @@ func (s *EC2) publishState(sc storage.Scope, id, state string, at time.Time) {
 	}
 	detail, _ := json.Marshal(map[string]string{"instance-id": id, "state": state})
 	s.bus.Publish(events.Event{
-		ID: eventID(), Version: "0", Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",
+		ID: awsid.UUID(), Version: "0", Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",
 		Account: sc.Account, Region: sc.Region, Time: at.UTC().Truncate(time.Second),
 		Resources: []string{instanceARN(sc, id)}, Detail: detail,
 	})
-}
-
-func eventID() string {
-	return awsid.UUID()
 }

@@ -275,10 +275,6 @@ func busName(ctx *request.Context, p *string) (storage.Scope, string) {
 	return sc, name
 }
 
-func newID() string {
-	return awsid.UUID()
-}
-
 func validation(format string, args ...any) error {
 	return awserr.ValidationException.New(format, args...)
 }
@@ -379,7 +375,7 @@ func (e *Events) Subscribe() (cancel func()) {
 			return
 		}
 		if ev.ID == "" {
-			ev.ID = newID()
+			ev.ID = awsid.UUID()
 		}
 		t := ev.Time
 		if t.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -102,7 +103,7 @@ func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestE
 	if sc.Account != ctx.Account && !policyAllowsPutEvents(b.Policy, ctx.Account, busARN(sc, bus)) {
 		return entryErr("AccessDeniedException", notAuthorized(ctx, busARN(sc, bus))), envelope{}
 	}
-	id := newID()
+	id := awsid.UUID()
 	t := ctx.Now()
 	if en.Time != nil {
 		t = *en.Time

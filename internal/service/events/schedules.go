@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 
 	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
@@ -125,7 +126,7 @@ func (e *Events) fire(sc storage.Scope, name, expr string, at time.Time, gen uin
 		return
 	}
 	arn := ruleARN(sc, defaultBus, name)
-	body := marshalEvent(wireEvent{ID: newID(), DetailType: "Scheduled Event", Source: "aws.events", Account: sc.Account,
+	body := marshalEvent(wireEvent{ID: awsid.UUID(), DetailType: "Scheduled Event", Source: "aws.events", Account: sc.Account,
 		Time: formatTime(at), Region: sc.Region, Resources: []string{arn}, Detail: json.RawMessage("{}")})
 	e.enqueue(envelope{sc: sc, bus: defaultBus, event: body, onlyRule: name})
 

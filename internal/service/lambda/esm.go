@@ -9,6 +9,7 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -146,7 +147,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	enabled := in.Enabled == nil || *in.Enabled
 	now := ctx.Now()
 	m := lambdaapi.EventSourceMappingConfiguration{
-		UUID: ptr.To(newUUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
+		UUID: ptr.To(awsid.UUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
 		FunctionArn: &fnARN, LastModified: &now, State: ptr.To("Enabled"), StateTransitionReason: ptr.To("USER_INITIATED"),
 		FilterCriteria: filters, FunctionResponseTypes: in.FunctionResponseTypes, ScalingConfig: in.ScalingConfig,
 		DestinationConfig: in.DestinationConfig,
@@ -534,7 +535,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		}
 		msgs = matched
 		payload, _ := json.Marshal(map[string]any{"Records": records})
-		res, err := l.run(ctx, t, newUUID(), payload, "")
+		res, err := l.run(ctx, t, awsid.UUID(), payload, "")
 		if err != nil || res == nil {
 			continue // throttled or could not start: the messages come back
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -199,7 +200,7 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			}
 			continue
 		}
-		res, err := l.run(ctx, t, newUUID(), payload, "")
+		res, err := l.run(ctx, t, awsid.UUID(), payload, "")
 		if err != nil || res == nil {
 			// Throttled or could not start: not a function error, retry.
 			if !wait(streamRetryInterval) {
@@ -276,7 +277,7 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 	first, lastRec := recs[0], recs[len(recs)-1]
 	rec := map[string]any{
 		"requestContext": map[string]any{
-			"requestId":              newUUID(),
+			"requestId":              awsid.UUID(),
 			"functionArn":            ptr.Deref(m.FunctionArn),
 			"condition":              condition,
 			"approximateInvokeCount": invokes,

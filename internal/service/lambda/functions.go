@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -152,7 +153,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		LastModified:     ptr.To(lastModified(now)),
 		CodeSha256:       ptr.To(code.Sha256),
 		Version:          ptr.To(latest),
-		RevisionId:       ptr.To(newUUID()),
+		RevisionId:       ptr.To(awsid.UUID()),
 		PackageType:      ptr.To("Zip"),
 		Architectures:    []string{"x86_64"},
 		EphemeralStorage: &lambdaapi.EphemeralStorage{Size: ptr.To(int32(512))},

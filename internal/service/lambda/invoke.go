@@ -15,6 +15,7 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -345,7 +346,7 @@ func (l *Lambda) Deliver(ctx context.Context, m events.Message) error {
 	if m.Validate {
 		return nil
 	}
-	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: newUUID(), enqueued: l.opt.Clock.Now()})
+	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: awsid.UUID(), enqueued: l.opt.Clock.Now()})
 	return nil
 }
 

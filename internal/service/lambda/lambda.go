@@ -13,7 +13,6 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
-	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
@@ -255,10 +254,6 @@ func errNotFound(format string, args ...any) error {
 
 func errConflict(format string, args ...any) error {
 	return lambdaapi.ErrResourceConflictException.New(format, args...).With("Type", "User")
-}
-
-func newUUID() string {
-	return awsid.UUID()
 }
 
 // lastModified is Lambda's timestamp format ("2024-05-01T12:00:00.000+0000").

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -119,7 +120,7 @@ func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermission
 		}
 		p.Doc.Version, p.Doc.ID = "2012-10-17", "default"
 		p.Doc.Statement = append(p.Doc.Statement, st)
-		p.RevisionID = newUUID()
+		p.RevisionID = awsid.UUID()
 		if b, _ := json.Marshal(p.Doc); len(b) > 20480 {
 			return lambdaapi.ErrPolicyLengthExceededException.New("The final policy size (%d) is bigger than the limit (20480).", len(b)).With("Type", "User")
 		}
@@ -205,7 +206,7 @@ func (l *Lambda) RemovePermission(ctx *request.Context, in *lambdaapi.RemovePerm
 			return errNotFound("Statement %s is not found in resource policy.", ptr.Deref(in.StatementId))
 		}
 		p.Doc.Statement = kept
-		p.RevisionID = newUUID()
+		p.RevisionID = awsid.UUID()
 		if len(kept) == 0 {
 			return table.Delete(tx, sc, name, qual)
 		}

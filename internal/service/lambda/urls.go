@@ -254,7 +254,7 @@ func (l *Lambda) ServeURL(w http.ResponseWriter, r *http.Request) {
 		urlError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	reqID := newUUID()
+	reqID := awsid.UUID()
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		headers[strings.ToLower(k)] = strings.Join(v, ",")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -37,7 +38,7 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	p := v
 	p.Config.Version = ptr.To(strconv.Itoa(n))
 	p.Config.FunctionArn = ptr.To(functionARN(sc, name) + ":" + strconv.Itoa(n))
-	p.Config.RevisionId = ptr.To(newUUID())
+	p.Config.RevisionId = ptr.To(awsid.UUID())
 	if description != "" {
 		p.Config.Description = ptr.To(description)
 	}
@@ -176,7 +177,7 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 			return nil
 		}
 		v.Config.LastModified = ptr.To(lastModified(ctx.Now()))
-		v.Config.RevisionId = ptr.To(newUUID())
+		v.Config.RevisionId = ptr.To(awsid.UUID())
 		if err := versions.Put(tx, sc, v, name, versionKey(latest)); err != nil {
 			return err
 		}
@@ -316,7 +317,7 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 			}
 		}
 		c.LastModified = ptr.To(lastModified(ctx.Now()))
-		c.RevisionId = ptr.To(newUUID())
+		c.RevisionId = ptr.To(awsid.UUID())
 		out = v
 		return versions.Put(tx, sc, v, name, versionKey(latest))
 	})
@@ -393,7 +394,7 @@ func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequ
 	}
 	a := lambdaapi.AliasConfiguration{
 		AliasArn: ptr.To(aliasARN(sc, name, alias)), Name: ptr.To(alias), FunctionVersion: in.FunctionVersion,
-		Description: ptr.To(ptr.Deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: ptr.To(newUUID()),
+		Description: ptr.To(ptr.Deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: ptr.To(awsid.UUID()),
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
@@ -479,7 +480,7 @@ func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequ
 		if err := l.checkRouting(tx, sc, name, ptr.Deref(a.FunctionVersion), a.RoutingConfig); err != nil {
 			return err
 		}
-		a.RevisionId = ptr.To(newUUID())
+		a.RevisionId = ptr.To(awsid.UUID())
 		return aliases.Put(tx, sc, a, name, ptr.Deref(in.Name))
 	})
 	if err != nil {

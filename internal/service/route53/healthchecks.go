@@ -32,10 +32,6 @@ var (
 	hcCallerRefs = storage.NewTable[string]("health-check-caller-refs")
 )
 
-func newUUID() string {
-	return awsid.UUID()
-}
-
 func noSuchHealthCheck(id string) error {
 	return route53api.ErrNoSuchHealthCheck.New("A health check with id %s does not exist.", id)
 }
@@ -118,7 +114,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 			}
 			return route53api.ErrHealthCheckAlreadyExists.New("A health check has already been created with the specified caller reference.")
 		}
-		h = healthCheckRec{ID: newUUID(), CallerReference: ptr.Deref(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
+		h = healthCheckRec{ID: awsid.UUID(), CallerReference: ptr.Deref(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
 		if err := hcCallerRefs.Put(tx, sc, h.ID, h.CallerReference); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -93,7 +94,7 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	}
 	if arn == nil {
 		if in.PhoneNumber != nil {
-			id := newID() // SMS is accepted and dropped: niwa sends no texts
+			id := awsid.UUID() // SMS is accepted and dropped: niwa sends no texts
 			return &snsapi.PublishOutput{MessageId: &id}, nil
 		}
 		return nil, errInvalidParam.New("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
@@ -194,7 +195,7 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 				failed[i] = err
 				continue
 			}
-			p.id = newID()
+			p.id = awsid.UUID()
 			if t.fifo() {
 				t.Seq++
 				p.seqNum = fmt.Sprintf("%020d", 10000000000000000000+t.Seq)
@@ -449,7 +450,7 @@ func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub 
 		host = ctx.HTTP.Host
 	}
 	n := &notification{
-		Type: "SubscriptionConfirmation", MessageID: newID(), Token: sub.Token, TopicArn: ref.arn(),
+		Type: "SubscriptionConfirmation", MessageID: awsid.UUID(), Token: sub.Token, TopicArn: ref.arn(),
 		Message:      "You have chosen to subscribe to the topic " + ref.arn() + ".\nTo confirm the subscription, visit the SubscribeURL included in this message.",
 		SubscribeURL: s.baseURL(host) + "/_niwa/sns/confirm?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(ref.arn()) + "&Token=" + sub.Token,
 		Timestamp:    timestamp(ctx.Now()), SignatureVersion: t.Attrs["SignatureVersion"], SigningCertURL: s.baseURL(host) + s.CertPath(),

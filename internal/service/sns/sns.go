@@ -137,10 +137,6 @@ func parseSubARN(arn string) (topicRef, string, bool) {
 	return t, arn[i+1:], ok && arn[i+1:] != ""
 }
 
-func newID() string {
-	return awsid.UUID()
-}
-
 func newToken() string {
 	return awsid.Hex(128)
 }

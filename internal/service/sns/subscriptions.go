@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -114,7 +115,7 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 			sub = *existing
 			return nil
 		}
-		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Attrs: map[string]string{}}
+		sub = subscription{ID: awsid.UUID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Attrs: map[string]string{}}
 		for k, v := range in.Attributes {
 			sub.Attrs[k] = v
 		}

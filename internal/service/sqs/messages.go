@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -263,7 +264,7 @@ func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now
 		}
 		res.md5Sys = attributesMD5(conv)
 	}
-	m := message{ID: newID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
+	m := message{ID: awsid.UUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
 	delay := q.intAttr("DelaySeconds")
 	if r.delay != nil {
 		delay = int(*r.delay)
@@ -582,7 +583,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 				m.FirstReceive = now
 			}
 			m.VisibleAt = now.Add(vis)
-			m.Receipt = newID()
+			m.Receipt = awsid.UUID()
 			if fifo {
 				takenHere[m.GroupID] = true
 			}

@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -159,11 +158,6 @@ func queueURL(host string, r queueRef) string {
 		host = "localhost:4566"
 	}
 	return "http://" + host + "/" + r.scope.Account + "/" + r.name
-}
-
-// newID returns a random UUID, SQS's message id format.
-func newID() string {
-	return awsid.UUID()
 }
 
 // notifier wakes long-polling receivers of one queue when a message may
