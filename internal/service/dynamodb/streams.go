@@ -105,7 +105,10 @@ func (st *Streams) DescribeStream(ctx *request.Context, in *dynamodbstreamsapi.D
 		first := fmt.Sprintf("%0*d", seqWidth, 100000000000000001)
 		rng := &dynamodbstreamsapi.SequenceNumberRange{StartingSequenceNumber: ptr.To(first)}
 		if !sp.Enabled {
-			last, _, _ := streamSeqs.Get(tx, sc, t.Name, sp.Label)
+			last, _, err := streamSeqs.Get(tx, sc, t.Name, sp.Label)
+			if err != nil {
+				return err
+			}
 			rng.EndingSequenceNumber = ptr.To(fmt.Sprintf("%0*d", seqWidth, max(last, 100000000000000001)))
 		}
 		d = &dynamodbstreamsapi.StreamDescription{
@@ -160,7 +163,10 @@ func (st *Streams) GetShardIterator(ctx *request.Context, in *dynamodbstreamsapi
 		if ptr.Deref(in.ShardId) != shardID(sp.Label) {
 			return dynamodbstreamsapi.ErrResourceNotFoundException.New("Requested resource not found: Shard does not exist")
 		}
-		last, _, _ := streamSeqs.Get(tx, sc, t.Name, sp.Label)
+		last, _, err := streamSeqs.Get(tx, sc, t.Name, sp.Label)
+		if err != nil {
+			return err
+		}
 		seq := ptr.Deref(in.SequenceNumber)
 		switch ptr.Deref(in.ShardIteratorType) {
 		case "TRIM_HORIZON":

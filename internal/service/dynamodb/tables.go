@@ -323,7 +323,10 @@ func (s *DynamoDB) DescribeTable(ctx *request.Context, in *dynamodbapi.DescribeT
 		if !ok {
 			return tableNotFound(name)
 		}
-		c, _, _ := counts.Get(tx, sc, name)
+		c, _, err := counts.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
 		out = s.describe(&t, c, ctx.Now())
 		return nil
 	})
@@ -376,7 +379,10 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		if t.Protected {
 			return dynamodbapi.ErrResourceInUseException.New("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 		}
-		c, _, _ := counts.Get(tx, sc, name)
+		c, _, err := counts.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
 		t.Deleting = true
 		d = s.describe(&t, c, ctx.Now())
 		for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
@@ -464,7 +470,10 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 		if err := tables.Put(tx, sc, t, name); err != nil {
 			return err
 		}
-		c, _, _ := counts.Get(tx, sc, name)
+		c, _, err := counts.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
 		d = s.describe(&t, c, now)
 		return nil
 	})

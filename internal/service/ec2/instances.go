@@ -378,7 +378,9 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			return err
 		}
 		if in.KeyName != nil {
-			if _, ok, _ := keyPairs.Get(tx, sc, *in.KeyName); !ok {
+			if _, ok, err := keyPairs.Get(tx, sc, *in.KeyName); err != nil {
+				return err
+			} else if !ok {
 				return errKeyPairNotFound.New("The key pair '%s' does not exist", *in.KeyName)
 			}
 		}
@@ -398,7 +400,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return err
 			}
 		} else {
-			def := s.defaultsOf(tx, sc).VpcID
+			d, err := s.defaultsOf(tx, sc)
+			if err != nil {
+				return err
+			}
+			def := d.VpcID
 			if def == "" {
 				return code("VPCIdNotSpecified").New("No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
 			}

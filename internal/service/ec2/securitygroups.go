@@ -74,7 +74,11 @@ func (s *EC2) CreateSecurityGroup(ctx *request.Context, in *ec2api.CreateSecurit
 	err := s.store.Update(func(tx storage.Tx) error {
 		vpc := ptr.Deref(in.VpcId)
 		if vpc == "" {
-			vpc = s.defaultsOf(tx, sc).VpcID
+			d, err := s.defaultsOf(tx, sc)
+			if err != nil {
+				return err
+			}
+			vpc = d.VpcID
 			if vpc == "" {
 				return code("VPCIdNotSpecified").New("No default VPC for this user")
 			}
@@ -115,7 +119,11 @@ func (s *EC2) groupByRef(tx storage.Tx, sc storage.Scope, id, name string) (ec2a
 	if name == "" {
 		return ec2api.SecurityGroup{}, errMissingParameter.New("The request must contain the parameter groupName or groupId")
 	}
-	def := s.defaultsOf(tx, sc).VpcID
+	d, err := s.defaultsOf(tx, sc)
+	if err != nil {
+		return ec2api.SecurityGroup{}, err
+	}
+	def := d.VpcID
 	all, err := sgs.all(tx, sc)
 	if err != nil {
 		return ec2api.SecurityGroup{}, err
@@ -145,7 +153,11 @@ func (s *EC2) DescribeSecurityGroups(ctx *request.Context, in *ec2api.DescribeSe
 	if len(in.GroupNames) > 0 {
 		var def string
 		if err := s.store.View(func(tx storage.Tx) error {
-			def = s.defaultsOf(tx, scope(ctx)).VpcID
+			d, err := s.defaultsOf(tx, scope(ctx))
+			if err != nil {
+				return err
+			}
+			def = d.VpcID
 			for _, n := range in.GroupNames {
 				if _, err := s.groupByRef(tx, scope(ctx), "", n); err != nil {
 					return err

@@ -344,7 +344,9 @@ func (s *EC2) storeKeyPair(ctx *request.Context, name, typ, fingerprint, pub, ma
 	id := newID("key")
 	tags := nonNilTags(tagsFor(specs, "key-pair"))
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, ok, _ := keyPairs.Get(tx, sc, name); ok {
+		if _, ok, err := keyPairs.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
 			return errKeyPairDuplicate.New("The keypair '%s' already exists.", name)
 		}
 		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr.To(id), KeyFingerprint: ptr.To(fingerprint), KeyName: ptr.To(name), KeyType: ptr.To(typ),
@@ -416,7 +418,9 @@ func (s *EC2) DeleteKeyPair(ctx *request.Context, in *ec2api.DeleteKeyPairReques
 				return errKeyPairNotFound.New("The key pair '%s' does not exist", *in.KeyPairId)
 			}
 		}
-		if k, ok, _ := keyPairs.Get(tx, sc, name); ok {
+		if k, ok, err := keyPairs.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
 			id = k.Info.KeyPairId
 		}
 		return keyPairs.Delete(tx, sc, name)
@@ -438,7 +442,9 @@ func (s *EC2) DescribeKeyPairs(ctx *request.Context, in *ec2api.DescribeKeyPairs
 	out := &ec2api.DescribeKeyPairsResult{KeyPairs: []ec2api.KeyPairInfo{}}
 	err := s.store.View(func(tx storage.Tx) error {
 		for _, n := range in.KeyNames {
-			if _, ok, _ := keyPairs.Get(tx, scope(ctx), n); !ok {
+			if _, ok, err := keyPairs.Get(tx, scope(ctx), n); err != nil {
+				return err
+			} else if !ok {
 				return errKeyPairNotFound.New("The key pair '%s' does not exist", n)
 			}
 		}

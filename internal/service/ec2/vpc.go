@@ -96,8 +96,9 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 	sc := scope(ctx)
 	done := false
 	if err := s.store.View(func(tx storage.Tx) error {
-		_, done, _ = defaults.Get(tx, sc, "defaults")
-		return nil
+		var err error
+		_, done, err = defaults.Get(tx, sc, "defaults")
+		return err
 	}); err != nil {
 		return err
 	}
@@ -105,8 +106,8 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 		return nil
 	}
 	return s.store.Update(func(tx storage.Tx) error {
-		if _, ok, _ := defaults.Get(tx, sc, "defaults"); ok {
-			return nil
+		if _, ok, err := defaults.Get(tx, sc, "defaults"); err != nil || ok {
+			return err
 		}
 		dopt, err := s.createDefaultDhcp(tx, ctx)
 		if err != nil {
@@ -122,9 +123,11 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 	})
 }
 
-func (s *EC2) defaultsOf(tx storage.Tx, sc storage.Scope) defaultsRecord {
-	d, _, _ := defaults.Get(tx, sc, "defaults")
-	return d
+// defaultsOf is the scope's default VPC record (zero before
+// ensureDefaults, or after the default VPC was deleted).
+func (s *EC2) defaultsOf(tx storage.Tx, sc storage.Scope) (defaultsRecord, error) {
+	d, _, err := defaults.Get(tx, sc, "defaults")
+	return d, err
 }
 
 func (s *EC2) createDefaultDhcp(tx storage.Tx, ctx *request.Context) (string, error) {
@@ -344,7 +347,11 @@ func (s *EC2) CreateVpc(ctx *request.Context, in *ec2api.CreateVpcRequest) (*ec2
 	}
 	var v vpcRecord
 	err = s.store.Update(func(tx storage.Tx) error {
-		v, err = s.newVpc(tx, ctx, cidr, tenancy, s.defaultsOf(tx, scope(ctx)).DhcpID, false, tagsFor(in.TagSpecifications, "vpc"))
+		d, err := s.defaultsOf(tx, scope(ctx))
+		if err != nil {
+			return err
+		}
+		v, err = s.newVpc(tx, ctx, cidr, tenancy, d.DhcpID, false, tagsFor(in.TagSpecifications, "vpc"))
 		return err
 	})
 	if err != nil {
@@ -430,8 +437,11 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 				}
 			}
 		}
-		if s.defaultsOf(tx, sc).VpcID == id {
-			d := s.defaultsOf(tx, sc)
+		d, err := s.defaultsOf(tx, sc)
+		if err != nil {
+			return err
+		}
+		if d.VpcID == id {
 			d.VpcID = ""
 			return defaults.Put(tx, sc, d, "defaults")
 		}
@@ -471,11 +481,13 @@ func (s *EC2) CreateDefaultVpc(ctx *request.Context, in *ec2api.CreateDefaultVpc
 	sc := scope(ctx)
 	var v vpcRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		d := s.defaultsOf(tx, sc)
+		d, err := s.defaultsOf(tx, sc)
+		if err != nil {
+			return err
+		}
 		if d.VpcID != "" {
 			return code("DefaultVpcAlreadyExists").New("A Default VPC already exists for this account in this region.")
 		}
-		var err error
 		v, err = s.createDefaultVpc(tx, ctx, d.DhcpID)
 		if err != nil {
 			return err
