@@ -1,6 +1,7 @@
 package servicetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -53,6 +54,32 @@ func TestStoreAndReopen(t *testing.T) {
 	if err := h.StoreNamed("sts").View(func(tx storage.Tx) error {
 		if _, ok := tx.Get([]byte("k")); ok {
 			t.Error("store sts sees iam's key")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFaulty(t *testing.T) {
+	h := New(t, "sqs")
+	f := NewFaulty(h.Store())
+	boom := errors.New("disk on fire")
+	put := func() error { return f.Update(func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte("v")) }) }
+	if err := put(); err != nil {
+		t.Fatal(err)
+	}
+	f.Fail(boom)
+	if err := put(); !errors.Is(err, boom) {
+		t.Fatalf("Update while failing = %v, want %v", err, boom)
+	}
+	if err := f.View(func(storage.Tx) error { return nil }); !errors.Is(err, boom) {
+		t.Fatalf("View while failing = %v, want %v", err, boom)
+	}
+	f.Fail(nil)
+	if err := f.View(func(tx storage.Tx) error {
+		if v, _ := tx.Get([]byte("k")); string(v) != "v" {
+			t.Errorf("after healing: k = %q", v)
 		}
 		return nil
 	}); err != nil {
