@@ -16,9 +16,12 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10
 	github.com/aws/aws-sdk-go-v2/service/sts v1.51.8
 	github.com/aws/smithy-go v1.28.8
+	github.com/fxamacker/cbor/v2 v2.9.6
 	github.com/google/btree v1.1.3
 	go.etcd.io/bbolt v1.5.0
 )
+
+require github.com/x448/float16 v0.8.4 // indirect
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, args, stderr)
+		return serve(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "niwa", version)
 		return 0
@@ -149,26 +149,33 @@ func (e *envReader) check(fs *flag.FlagSet) error {
 	return nil
 }
 
-func serve(ctx context.Context, args []string, stderr io.Writer) int {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("niwa serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var envs envReader
 	var cfg server.Config
 	var keys keyList
-	fs.StringVar(&cfg.Host, "host", env("NIWA_HOST", "127.0.0.1"), "address to listen on (NIWA_HOST); 0.0.0.0 for every interface")
-	fs.IntVar(&cfg.Port, "port", envs.int("port", "NIWA_PORT", 4566), "port to listen on (NIWA_PORT)")
-	fs.StringVar(&cfg.DataDir, "data-dir", env("NIWA_DATA_DIR", ""), "directory for durable state (NIWA_DATA_DIR); empty keeps state in memory")
+	// LocalStack's variables (GATEWAY_LISTEN, PERSISTENCE, DEBUG...) are
+	// the defaults of the flags they mean; NIWA_ variables and flags win.
+	ls, lsErr := fromLocalStack(os.Getenv)
+	defaultPort := 4566
+	if ls.hasPort {
+		defaultPort = ls.port
+	}
+	fs.StringVar(&cfg.Host, "host", env("NIWA_HOST", or(ls.host, "127.0.0.1")), "address to listen on (NIWA_HOST); 0.0.0.0 for every interface")
+	fs.IntVar(&cfg.Port, "port", envs.int("port", "NIWA_PORT", defaultPort), "port to listen on (NIWA_PORT)")
+	fs.StringVar(&cfg.DataDir, "data-dir", env("NIWA_DATA_DIR", ls.dataDir), "directory for durable state (NIWA_DATA_DIR); empty keeps state in memory")
 	fs.BoolVar(&cfg.Fsync, "fsync", envs.bool("fsync", "NIWA_FSYNC"), "fsync every commit, for durability across power loss (NIWA_FSYNC)")
-	fs.StringVar(&cfg.Region, "region", env("NIWA_DEFAULT_REGION", "us-east-1"), "region for requests whose signature names none (NIWA_DEFAULT_REGION)")
+	fs.StringVar(&cfg.Region, "region", env("NIWA_DEFAULT_REGION", or(ls.region, "us-east-1")), "region for requests whose signature names none (NIWA_DEFAULT_REGION)")
 	fs.BoolVar(&cfg.SkipSignatureValidation, "skip-signature-validation", envs.bool("skip-signature-validation", "NIWA_SKIP_SIGNATURE_VALIDATION"),
 		"accept any access key and signature (NIWA_SKIP_SIGNATURE_VALIDATION)")
 	fs.Var(&keys, "access-key", "static access key KEY:SECRET[:ACCOUNT], repeatable or comma-separated (NIWA_ACCESS_KEYS); default test:test:000000000000")
 	fs.StringVar(&cfg.S3HostSuffix, "s3-host-suffix", env("NIWA_S3_HOST_SUFFIX", "localhost"), "host suffix of virtual-host-style S3 addresses (NIWA_S3_HOST_SUFFIX)")
 	dnsHost := fs.String("dns-host", env("NIWA_DNS_HOST", "127.0.0.1"), "address Route53's DNS server listens on, UDP and TCP (NIWA_DNS_HOST)")
 	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
-	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", "info"), "debug, info, warn or error (NIWA_LOG_LEVEL)")
+	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", or(ls.logLevel, "info")), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
-	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", "on"),
+	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", or(ls.iam, "on")),
 		"IAM policy enforcement: on, soft (log would-be denials, allow) or off (NIWA_IAM_ENFORCEMENT)")
 	gcPercent := fs.Int("gc-percent", envs.int("gc-percent", "NIWA_GC_PERCENT", 400),
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
@@ -193,6 +200,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "niwa:", err)
 		return 2
 	}
+	if lsErr != nil {
+		fmt.Fprintln(stderr, "niwa: LocalStack variable", lsErr)
+		return 2
+	}
+	ls.finish(func(name string) string { return fs.Lookup(name).Value.String() },
+		func(name, envName string) bool { return explicit(fs, name, envName) })
 	if len(keys) == 0 {
 		keys = envKeys // --access-key replaces NIWA_ACCESS_KEYS, like every flag its variable
 	}
@@ -226,6 +239,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Version = version
+	ls.log(cfg.Log)
 	if os.Getenv("GOGC") == "" || explicit(fs, "gc-percent", "NIWA_GC_PERCENT") {
 		// niwa's live heap is small and its requests allocate briefly, so
 		// the default GOGC=100 collected several times a second under load.
@@ -263,6 +277,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		state = cfg.DataDir
 	}
 	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "dns", srv.DNSAddr(), "version", version, "state", state)
+	// LocalStack prints "Ready." on a line of its own when it serves, and
+	// wait loops written for it (testcontainers' LocalStack module, `docker
+	// logs | grep '^Ready\.'`) look for that line. With JSON logs every
+	// line a log reader sees must be JSON, so the "niwa ready" record
+	// above is the only signal there.
+	if *logFormat != "json" {
+		fmt.Fprintln(stdout, "Ready.")
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -283,6 +305,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// or returns v, or def when v is empty.
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
 }
 
 // explicit reports whether the user chose a flag's value, on the command

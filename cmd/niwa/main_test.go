@@ -46,6 +46,11 @@ func clearEnv(t *testing.T) {
 		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST"} {
 		t.Setenv(k, "")
 	}
+	// Nor LocalStack's variables, in either spelling.
+	for _, k := range localStackVarNames() {
+		t.Setenv(k, "")
+		t.Setenv("LOCALSTACK_"+strings.TrimPrefix(k, "LOCALSTACK_"), "")
+	}
 	// The DNS server's default port (5353) would make tests that run
 	// niwa at the same time collide: a free port instead.
 	t.Setenv("NIWA_DNS_PORT", "0")

@@ -41,6 +41,13 @@ func main() {
 			}
 		}
 	}
+	cat, err := catalogFile(dir)
+	if err != nil {
+		fail(fmt.Errorf("catalog: %w", err))
+	}
+	if err := os.WriteFile(filepath.Join(*out, "catalog", "entries.go"), cat, 0o644); err != nil {
+		fail(err)
+	}
 }
 
 func fail(err error) {
@@ -62,6 +69,9 @@ func generate(modelsDir string, s service) (map[string][]byte, error) {
 	sort.Strings(versions)
 	raw, err := os.ReadFile(versions[len(versions)-1])
 	if err != nil {
+		return nil, err
+	}
+	if raw, err = patchMetadata(s.Model, raw); err != nil {
 		return nil, err
 	}
 	if raw, err = patch(s.Name, raw); err != nil {

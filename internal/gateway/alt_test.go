@@ -37,7 +37,7 @@ func altGateway(t *testing.T) *Gateway {
 		m.Metadata = md
 		return m, nil
 	}}
-	g, err := New(Config{Auth: trustAll{}}, &Service{Spec: spec, Codec: jsonCodec, Impl: urlGetter{}, Alt: alt})
+	g, err := New(Config{Auth: trustAll{}}, &Service{Spec: spec, Codec: jsonCodec, Impl: urlGetter{}, Alts: []*AltProtocol{alt}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,10 +21,14 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/api"
+	"github.com/niwa-cloud/niwa/internal/api/catalog"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/protocol/rpcv2cbor"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -85,6 +89,9 @@ type Config struct {
 	Routes []Route
 	// Reset drops all stored state (POST /_niwa/reset).
 	Reset func() error
+	// Codecs encode the errors of services niwa does not implement, in
+	// their own protocols; nil means codecs.New().
+	Codecs Codecs
 	// OnCall, when set, is told of every API call that got as far as an
 	// authenticated caller and a resolved operation, after its answer was
 	// written, failed ones included: the audit trail (CloudTrail records
@@ -125,7 +132,11 @@ type Gateway struct {
 	byTarget  map[string]*Service
 	bySigning map[string]*Service
 	byVersion map[string]*Service
-	started   time.Time
+	// catalog knows every other AWS service, to answer requests for
+	// them in their own protocol (unimplemented.go).
+	catalog *catalogIndex
+	codecs  Codecs
+	started time.Time
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -151,7 +162,10 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
 		bySigning: map[string]*Service{}, byVersion: map[string]*Service{},
-		started: cfg.Clock.Now(),
+		started: cfg.Clock.Now(), codecs: cfg.Codecs,
+	}
+	if g.codecs == nil {
+		g.codecs = codecs.New()
 	}
 	for _, s := range services {
 		if s.Codec == nil {
@@ -177,17 +191,23 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		if md.Protocol == "query" || md.Protocol == "ec2" {
 			g.byVersion[md.APIVersion] = s
 		}
-		if s.Alt != nil {
-			if s.Alt.Codec == nil || s.Alt.Model == nil {
+		for _, a := range s.Alts {
+			if a.Codec == nil || a.Model == nil {
 				return nil, fmt.Errorf("gateway: service %s has an incomplete alternate protocol", s.Spec.Name)
 			}
-			if p := s.Alt.Metadata.Protocol; p == "query" || p == "ec2" {
-				if _, taken := g.byVersion[s.Alt.Metadata.APIVersion]; !taken {
-					g.byVersion[s.Alt.Metadata.APIVersion] = s
+			if p := a.Metadata.Protocol; p == "query" || p == "ec2" {
+				if _, taken := g.byVersion[a.Metadata.APIVersion]; !taken {
+					g.byVersion[a.Metadata.APIVersion] = s
+				}
+			}
+			if tp := a.Metadata.TargetPrefix; tp != "" {
+				if _, taken := g.byTarget[tp]; !taken {
+					g.byTarget[tp] = s
 				}
 			}
 		}
 	}
+	g.catalog = newCatalogIndex(catalog.Entries(), g.services)
 	return g, nil
 }
 
@@ -244,6 +264,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !g.serviceCORS(rw, r, svc, hostBucket, false) {
 		g.cors(rw, r)
 	}
+	if svc != nil && svc.unimplemented != nil {
+		svcName = svc.Spec.Name
+		g.serveUnimplemented(rw, r, svc.unimplemented, meta)
+		return
+	}
 	if svc == nil {
 		svcName = "unknown"
 		writePlainError(rw, http.StatusBadRequest, "niwa could not tell which AWS service this request is for")
@@ -261,11 +286,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // isInternal reports whether r is for niwa's own endpoints: a /_niwa/
-// path on niwa's host. On a bucket's virtual host the same path is an
-// object key ("_niwa/health" is a valid key; "_niwa" is not a valid
-// bucket name, so path-style requests cannot collide).
+// path, or a LocalStack one (/_localstack/, /_aws/), on niwa's host. On a
+// bucket's virtual host the same path is an object key ("_niwa/health"
+// is a valid key; "_niwa", "_localstack" and "_aws" are not valid bucket
+// names, so path-style requests cannot collide).
 func (g *Gateway) isInternal(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/_niwa/") && g.hostBucket(r.Host) == ""
+	p := r.URL.Path
+	return (strings.HasPrefix(p, "/_niwa/") || isLocalStackPath(p)) && g.hostBucket(r.Host) == ""
 }
 
 // serve runs the pipeline for one service and returns the operation name.
@@ -428,14 +455,37 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			if s, ok := g.byTarget[t[:i]]; ok {
 				return s, hostBucket
 			}
+			if s := g.catalog.byTarget(t[:i]); s != nil {
+				return s, hostBucket
+			}
 		}
 	}
-	if sn := scopeService(r); sn != "" {
+	// smithy-rpc-v2-cbor names the service in its path; only a request
+	// that says it speaks the protocol is read that way, since
+	// "/service/..." is also a valid S3 path.
+	if rpcv2cbor.IsRequest(r) {
+		if name, _, ok := rpcv2cbor.PathOperation(r.URL.Path); ok {
+			if s, ok := g.byTarget[name]; ok {
+				return s, hostBucket
+			}
+			if s := g.catalog.byTarget(name); s != nil {
+				return s, hostBucket
+			}
+		}
+	}
+	sn := scopeService(r)
+	if sn != "" {
 		if s, ok := g.bySigning[sn]; ok {
 			return s, hostBucket
 		}
 	}
-	if s := g.byForm(r); s != nil {
+	version := g.formVersion(r)
+	if s := g.byVersion[version]; s != nil && version != "" {
+		return s, hostBucket
+	}
+	// A service niwa does not implement, named by its form Version or
+	// its signing name, is answered as that service rather than as S3.
+	if s := g.catalog.resolve(r, sn, version, hostBucket); s != nil {
 		return s, hostBucket
 	}
 	if hostBucket != "" || r.URL.Query().Has("AWSAccessKeyId") {
@@ -474,14 +524,15 @@ var restPathPrefixes = map[string]string{
 	"2013-04-01": "route53",
 }
 
-// byForm resolves query-protocol requests signed with something other than
-// SigV4 (or not at all) by their Action and Version parameters.
-func (g *Gateway) byForm(r *http.Request) *Service {
+// formVersion reads the Version parameter of a query-protocol request
+// (from the URL, or peeked from a form body without consuming it: the
+// signature layer and codec still need the body), "" when there is none.
+// It routes requests signed with something other than SigV4, or not at
+// all.
+func (g *Gateway) formVersion(r *http.Request) string {
 	v := r.URL.Query().Get("Version")
 	if v == "" && r.Method == http.MethodPost &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		// Peek at the form without consuming the body the signature
-		// layer and codec still need.
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err == nil {
 			r.Body = readCloser{io.MultiReader(strings.NewReader(string(body)), r.Body), r.Body}
@@ -492,10 +543,7 @@ func (g *Gateway) byForm(r *http.Request) *Service {
 			}
 		}
 	}
-	if v == "" {
-		return nil
-	}
-	return g.byVersion[v]
+	return v
 }
 
 type readCloser struct {
@@ -508,6 +556,7 @@ type readCloser struct {
 // "<bucket>.s3-<region>.<suffix>". Bucket names may themselves contain
 // dots and "s3" ("logs.s3.backup"), so the service label is found from
 // the right: it is the last label, or the one before a region label.
+// The suffix may also be LocalStack's "localhost.localstack.cloud".
 // Website hosts ("<bucket>.s3-website-<region>.<suffix>",
 // "<bucket>.s3-website.<region>.<suffix>") name no bucket here: they are
 // the S3 website endpoint, not the API.
@@ -515,12 +564,11 @@ func (g *Gateway) hostBucket(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.ToLower(host)
-	suffix := "." + strings.ToLower(g.cfg.S3HostSuffix)
-	if !strings.HasSuffix(host, suffix) {
+	rest, ok := hostname.TrimSuffix(strings.ToLower(host), g.cfg.S3HostSuffix)
+	if !ok {
 		return ""
 	}
-	labels := strings.Split(strings.TrimSuffix(host, suffix), ".")
+	labels := strings.Split(rest, ".")
 	n := len(labels)
 	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
 	var i int // index of the service label

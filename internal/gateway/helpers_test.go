@@ -114,11 +114,11 @@ func newTestGateway(t *testing.T) *testGateway {
 	}
 	var services []*Service
 	for _, s := range specs {
-		codec, err := cs.For(s.spec.Metadata.Protocol)
+		svc, err := NewService(s.spec, s.impl, cs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		services = append(services, &Service{Spec: s.spec, Codec: codec, Impl: s.impl})
+		services = append(services, svc)
 	}
 	g, err := New(Config{
 		Version: "v-test",

@@ -7,8 +7,13 @@ import (
 	"strings"
 )
 
-// serveInternal answers niwa's own endpoints under /_niwa/.
+// serveInternal answers niwa's own endpoints under /_niwa/, and
+// LocalStack's under /_localstack/ and /_aws/ (localstack.go).
 func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
+	if isLocalStackPath(r.URL.Path) {
+		g.serveLocalStack(w, r)
+		return
+	}
 	switch strings.TrimSuffix(r.URL.Path, "/") {
 	case "/_niwa/health":
 		g.health(w)
@@ -59,12 +64,8 @@ type serviceHealth struct {
 func (g *Gateway) health(w http.ResponseWriter) {
 	services := map[string]serviceHealth{}
 	for _, s := range g.services {
-		state := "running"
-		if len(s.bindings) == 0 {
-			state = "available"
-		}
 		services[s.Spec.Name] = serviceHealth{
-			State:       state,
+			State:       s.state(),
 			Protocol:    s.Spec.Metadata.Protocol,
 			Operations:  len(s.Spec.Operations),
 			Implemented: len(s.bindings),
@@ -73,9 +74,25 @@ func (g *Gateway) health(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":   "running",
 		"version":  g.cfg.Version,
-		"uptime":   g.cfg.Clock.Now().Sub(g.started).Round(1e6).String(),
+		"uptime":   g.uptime(),
 		"services": services,
 	})
+}
+
+// uptime is how long the gateway has served, to the millisecond.
+func (g *Gateway) uptime() string {
+	return g.cfg.Clock.Now().Sub(g.started).Round(1e6).String()
+}
+
+// state is a service's state in the health endpoints, in LocalStack's
+// words: "running" when niwa implements some of its operations,
+// "available" when it only knows the service's model (every call
+// answers NotImplemented).
+func (s *Service) state() string {
+	if len(s.bindings) == 0 {
+		return "available"
+	}
+	return "running"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

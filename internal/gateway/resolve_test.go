@@ -84,6 +84,15 @@ func TestResolveService(t *testing.T) {
 			req: hostRequest("GET", "/", "s3.localhost:4566")},
 		{name: "s3 regional endpoint host without bucket", service: "s3", hostBucket: "",
 			req: hostRequest("GET", "/", "s3.ap-northeast-1.localhost:4566")},
+		// LocalStack's domain is accepted wherever the suffix is.
+		{name: "localstack virtual host", service: "s3", hostBucket: "bucket",
+			req: hostRequest("GET", "/", "bucket.s3.localhost.localstack.cloud:4566")},
+		{name: "localstack virtual host with region, signed", service: "s3", hostBucket: "my.bucket",
+			req: hostRequest("GET", "/key", "my.bucket.s3.eu-west-1.localhost.localstack.cloud:4566", "Authorization", sigV4("s3"))},
+		{name: "localstack website host is not a bucket", service: "s3", hostBucket: "",
+			req: hostRequest("GET", "/", "site.s3-website.us-east-1.localhost.localstack.cloud:4566")},
+		{name: "localstack s3 endpoint host without bucket", service: "s3", hostBucket: "",
+			req: hostRequest("GET", "/", "s3.localhost.localstack.cloud:4566")},
 		{name: "sigv2 presigned", service: "s3",
 			req: newRequest("GET", "/bucket/key?AWSAccessKeyId=test&Expires=1&Signature=x", "")},
 
@@ -141,7 +150,7 @@ func hostRequest(method, path, host string, header ...string) *http.Request {
 }
 
 // TestHostBucketSuffix: the bucket is read only under the configured
-// suffix.
+// suffix or LocalStack's localhost.localstack.cloud.
 func TestHostBucketSuffix(t *testing.T) {
 	g := &Gateway{cfg: Config{S3HostSuffix: "niwa.test"}}
 	for host, want := range map[string]string{
@@ -157,6 +166,12 @@ func TestHostBucketSuffix(t *testing.T) {
 		"b.sqs.us-east-1.niwa.test":          "",
 		"[::1]:4566":                         "",
 		"b.s3.dualstack.us-east-1.niwa.test": "",
+		// LocalStack's domain, beside the configured suffix.
+		"b.s3.localhost.localstack.cloud:4566":              "b",
+		"B.S3.US-EAST-1.LOCALHOST.LOCALSTACK.CLOUD":         "b",
+		"b.s3-website.us-east-1.localhost.localstack.cloud": "",
+		"localhost.localstack.cloud:4566":                   "",
+		"b.s3.localstack.cloud":                             "",
 	} {
 		if got := g.hostBucket(host); got != want {
 			t.Errorf("hostBucket(%q) = %q, want %q", host, got, want)

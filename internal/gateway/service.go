@@ -3,12 +3,14 @@ package gateway
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/rpcv2cbor"
 )
 
 // Service is one AWS service served through the gateway: its generated API,
@@ -19,10 +21,16 @@ type Service struct {
 	// Impl implements the service's operations as typed methods; the
 	// generated Spec.Bind finds them.
 	Impl any
-	// Alt is an optional second protocol the same operations are also
-	// served in (SQS answers both its JSON protocol and the query
-	// protocol older clients speak). Nil for almost every service.
-	Alt *AltProtocol
+	// Alts are the other protocols the same operations are also served
+	// in: the rest of the model's protocols list (CloudWatch answers
+	// smithy-rpc-v2-cbor and JSON beside query) and hand-made twins (SQS
+	// answers the query protocol older clients speak beside JSON).
+	// NewService fills them in; empty for most services.
+	Alts []*AltProtocol
+
+	// unimplemented is set on the stand-ins the catalog resolves
+	// services niwa does not implement to.
+	unimplemented *catalogMatch
 
 	once     sync.Once
 	model    *model.Service
@@ -42,14 +50,15 @@ func (s *Service) Model() (*model.Service, error) {
 	return s.model, s.modelErr
 }
 
-// AltProtocol is a second wire protocol of a service: its own model
-// (same operation and member names, so requests decode into the same
-// generated input types) and the codec of that model's protocol. The
-// gateway uses it for requests that carry no X-Amz-Target but a form
-// Action parameter, which is how query-protocol clients call.
+// AltProtocol is another wire protocol of a service: its own model (same
+// operation and member names, so requests decode into the same generated
+// input types) and the codec of that model's protocol. The gateway picks
+// it for requests spoken in its protocol family (see wireFamily).
 type AltProtocol struct {
-	// Metadata is the alternate model's metadata; a query or ec2
-	// protocol registers its APIVersion for form Action+Version routing.
+	// Metadata is the alternate model's metadata: Protocol says which
+	// requests it serves; a query or ec2 protocol registers its
+	// APIVersion for form Action+Version routing, a JSON or CBOR one its
+	// TargetPrefix.
 	Metadata model.Metadata
 	Model    func() (*model.Service, error)
 	Codec    protocol.Codec
@@ -70,20 +79,83 @@ func (a *AltProtocol) load(name string) (*model.Service, error) {
 	return a.model, a.modelErr
 }
 
+// wireFamily says which protocol family r is spoken in, from headers and
+// the URL only (never the body, so the signature layer still sees it
+// untouched): smithy-rpc-v2-cbor by its smithy-protocol header, json by
+// X-Amz-Target, query by a form body or an Action parameter, "" for
+// anything else (REST).
+func wireFamily(r *http.Request) string {
+	switch {
+	case rpcv2cbor.IsRequest(r):
+		return rpcv2cbor.Protocol
+	case r.Header.Get("X-Amz-Target") != "":
+		return "json"
+	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") ||
+		r.URL.Query().Has("Action"):
+		return "query"
+	}
+	return ""
+}
+
+// inFamily reports whether a model protocol answers requests of family.
+func inFamily(protocol, family string) bool {
+	return protocol == family || family == "query" && protocol == "ec2"
+}
+
 // protocolFor picks the model and codec r is spoken in: the alternate
-// protocol when r has no X-Amz-Target and looks like a form Action call
-// (a form-encoded body or an Action query parameter), the primary one
-// otherwise. It only reads headers and the URL, never the body, so the
-// signature layer still sees the body untouched.
+// protocol of r's family when the primary protocol is another one, the
+// primary protocol otherwise.
 func (s *Service) protocolFor(r *http.Request) (*model.Service, protocol.Codec, error) {
-	if s.Alt != nil && r.Header.Get("X-Amz-Target") == "" &&
-		(strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") ||
-			r.URL.Query().Has("Action")) {
-		m, err := s.Alt.load(s.Spec.Name)
-		return m, s.Alt.Codec, err
+	if len(s.Alts) > 0 {
+		if fam := wireFamily(r); fam != "" && !inFamily(s.Spec.Metadata.Protocol, fam) {
+			for _, a := range s.Alts {
+				if inFamily(a.Metadata.Protocol, fam) {
+					m, err := a.load(s.Spec.Name)
+					return m, a.Codec, err
+				}
+			}
+		}
 	}
 	m, err := s.Model()
 	return m, s.Codec, err
+}
+
+// Codecs finds the codec of a model protocol name (codecs.Set).
+type Codecs interface {
+	For(protocol string) (protocol.Codec, error)
+}
+
+// NewService returns the service spec served by impl: in its model's
+// protocol, in every other protocol of the model's protocols list that cs
+// has a codec for (the same model, its metadata saying that protocol),
+// and in the extra alternates given (which win over a listed protocol of
+// the same family).
+func NewService(spec api.Spec, impl any, cs Codecs, extra ...*AltProtocol) (*Service, error) {
+	codec, err := cs.For(spec.Metadata.Protocol)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: service %s: %w", spec.Name, err)
+	}
+	s := &Service{Spec: spec, Codec: codec, Impl: impl, Alts: extra}
+	for _, p := range spec.Metadata.Protocols {
+		if p == spec.Metadata.Protocol || slices.ContainsFunc(s.Alts, func(a *AltProtocol) bool { return inFamily(a.Metadata.Protocol, p) }) {
+			continue
+		}
+		c, err := cs.For(p)
+		if err != nil {
+			continue // a protocol niwa has no codec for; clients fall back
+		}
+		md := spec.Metadata
+		md.Protocol = p
+		s.Alts = append(s.Alts, &AltProtocol{Metadata: md, Codec: c, Model: func() (*model.Service, error) {
+			m, err := spec.Model()
+			if err != nil {
+				return nil, err
+			}
+			m.Metadata = md
+			return m, nil
+		}})
+	}
+	return s, nil
 }
 
 // Implemented returns the names of the operations Impl implements, sorted.

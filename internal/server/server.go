@@ -135,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 		Auth:           authenticator{verifier: verifier},
 		Authorizer:     authorizer,
 		Routes:         built.routes,
+		Codecs:         d.codecs,
 		Reset:          backend.Reset,
 		// Every mutating call becomes an "AWS API Call via CloudTrail"
 		// event on the bus, which EventBridge rules can match.

@@ -72,12 +72,16 @@ func buildServices(d *deps) (*built, error) {
 			b.close()
 			return nil, err
 		}
-		codec, err := d.codecs.For(entry.spec.Metadata.Protocol)
+		var extra []*gateway.AltProtocol
+		if w.alt != nil {
+			extra = append(extra, w.alt)
+		}
+		svc, err := gateway.NewService(entry.spec, w.impl, d.codecs, extra...)
 		if err != nil {
 			b.close()
 			return nil, err
 		}
-		b.services = append(b.services, &gateway.Service{Spec: entry.spec, Codec: codec, Impl: w.impl, Alt: w.alt})
+		b.services = append(b.services, svc)
 		b.routes = append(b.routes, w.routes...)
 		if w.close != nil {
 			b.closers = append(b.closers, w.close)

@@ -31,14 +31,30 @@ a test fails when this page is stale.
 
 Every service below is routed, authenticated and decoded from its AWS model. An
 operation niwa does not implement yet answers ` + "`NotImplemented`" + ` (HTTP 501) naming
-the service and operation, never a silent success.
+the service and operation, never a silent success. The protocols column lists every
+wire protocol a service answers, the first being its model's; a request is answered
+in the one it was spoken in (see docs/architecture.md, "Protocols").
 
-| service | protocol | implemented | of |
+Every other AWS service (the ~380 of aws-sdk-go's models, listed in
+` + "`internal/api/catalog`" + `) is known by name: a request for one answers
+` + "`NotImplemented`" + ` (HTTP 501) naming the service, in that service's own protocol:
+
+` + "```" + `
+$ aws --endpoint-url http://localhost:4566 athena list-work-groups
+
+An error occurred (NotImplemented) when calling the ListWorkGroups operation: niwa does not implement Amazon Athena yet
+` + "```" + `
+
+| service | protocols | implemented | of |
 |---|---|---|---|
 `)
 	for _, s := range b.services {
 		impl := s.Spec.Bind(s.Impl)
-		fmt.Fprintf(&doc, "| %s | %s | %d | %d |\n", s.Spec.Name, s.Spec.Metadata.Protocol, len(impl), len(s.Spec.Operations))
+		protocols := []string{s.Spec.Metadata.Protocol}
+		for _, a := range s.Alts {
+			protocols = append(protocols, a.Metadata.Protocol)
+		}
+		fmt.Fprintf(&doc, "| %s | %s | %d | %d |\n", s.Spec.Name, strings.Join(protocols, ", "), len(impl), len(s.Spec.Operations))
 	}
 	for _, s := range b.services {
 		impl := s.Spec.Bind(s.Impl)

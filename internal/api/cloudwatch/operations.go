@@ -17,7 +17,7 @@ var modelJSON []byte
 func Spec() api.Spec {
 	return api.Spec{
 		Name:     "cloudwatch",
-		Metadata: model.Metadata{APIVersion: "2010-08-01", EndpointPrefix: "monitoring", GlobalEndpoint: "", JSONVersion: "", Protocol: "query", Protocols: []string(nil), ServiceAbbreviation: "CloudWatch", ServiceFullName: "Amazon CloudWatch", ServiceID: "CloudWatch", SignatureVersion: "v4", SigningName: "", TargetPrefix: "", UID: "monitoring-2010-08-01", XMLNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/", ChecksumFormat: "", AWSQueryCompatible: false},
+		Metadata: model.Metadata{APIVersion: "2010-08-01", EndpointPrefix: "monitoring", GlobalEndpoint: "", JSONVersion: "1.0", Protocol: "query", Protocols: []string{"smithy-rpc-v2-cbor", "json", "query"}, ServiceAbbreviation: "CloudWatch", ServiceFullName: "Amazon CloudWatch", ServiceID: "CloudWatch", SignatureVersion: "v4", SigningName: "", TargetPrefix: "GraniteServiceVersion20100801", UID: "monitoring-2010-08-01", XMLNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/", ChecksumFormat: "", AWSQueryCompatible: true},
 		Model:    func() (*model.Service, error) { return model.Load(modelJSON) },
 		Bind:     Bind,
 		Operations: []string{

@@ -9,19 +9,20 @@ import (
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonrpc"
 	"github.com/niwa-cloud/niwa/internal/protocol/query"
 	"github.com/niwa-cloud/niwa/internal/protocol/rest"
+	"github.com/niwa-cloud/niwa/internal/protocol/rpcv2cbor"
 )
 
 // Set holds one instance of each codec, shared by the services of its
 // protocol (codecs cache per-model routing tables).
 type Set struct {
-	query, ec2, json, restJSON, restXML protocol.Codec
+	query, ec2, json, restJSON, restXML, cbor protocol.Codec
 }
 
 // New returns a set of codecs.
 func New() *Set {
 	return &Set{
 		query: query.New(), ec2: query.NewEC2(), json: jsonrpc.New(),
-		restJSON: rest.NewJSON(), restXML: rest.NewXML(),
+		restJSON: rest.NewJSON(), restXML: rest.NewXML(), cbor: rpcv2cbor.New(),
 	}
 }
 
@@ -38,6 +39,8 @@ func (s *Set) For(protocolName string) (protocol.Codec, error) {
 		return s.restJSON, nil
 	case "rest-xml":
 		return s.restXML, nil
+	case rpcv2cbor.Protocol:
+		return s.cbor, nil
 	}
 	return nil, fmt.Errorf("codecs: no codec for protocol %q", protocolName)
 }

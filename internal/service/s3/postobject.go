@@ -18,6 +18,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -81,12 +82,11 @@ func apiHostBucket(host, suffix string) string {
 	if h, _, err := splitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.ToLower(host)
-	suf := "." + strings.ToLower(suffix)
-	if !strings.HasSuffix(host, suf) {
+	rest, ok := hostname.TrimSuffix(strings.ToLower(host), suffix)
+	if !ok {
 		return ""
 	}
-	labels := strings.Split(strings.TrimSuffix(host, suf), ".")
+	labels := strings.Split(rest, ".")
 	n := len(labels)
 	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
 	var i int

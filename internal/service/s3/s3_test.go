@@ -473,8 +473,30 @@ func TestWebsiteHost(t *testing.T) {
 		"www.example.com.s3-website.ap-northeast-1.localhost": "www.example.com",
 		"b.s3.localhost:4566":                                 "",
 		"b.s3-website-us-east-1.example.com":                  "",
+		// LocalStack's domain is accepted beside the suffix.
+		"b.s3-website.us-east-1.localhost.localstack.cloud:4566": "b",
+		"b.s3-website-eu-west-1.localhost.localstack.cloud":      "b",
+		"b.s3.localhost.localstack.cloud:4566":                   "",
 	} {
 		if got := WebsiteBucket(host, "localhost"); got != want {
+			t.Errorf("%s: %q want %q", host, got, want)
+		}
+	}
+}
+
+// TestAPIHostBucket: form uploads (POST Object) read the bucket of a
+// virtual host the same way the gateway does, LocalStack's domain
+// included.
+func TestAPIHostBucket(t *testing.T) {
+	for host, want := range map[string]string{
+		"b.s3.localhost:4566":                                    "b",
+		"b.s3.localhost.localstack.cloud:4566":                   "b",
+		"my.b.s3.us-east-1.localhost.localstack.cloud":           "my.b",
+		"b.s3-website.us-east-1.localhost.localstack.cloud:4566": "",
+		"s3.localhost.localstack.cloud:4566":                     "",
+		"b.s3.example.com":                                       "",
+	} {
+		if got := apiHostBucket(host, "localhost"); got != want {
 			t.Errorf("%s: %q want %q", host, got, want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -26,12 +27,11 @@ func WebsiteBucket(host, suffix string) string {
 	if h, _, err := splitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.ToLower(host)
-	suf := "." + strings.ToLower(suffix)
-	if !strings.HasSuffix(host, suf) {
+	rest, ok := hostname.TrimSuffix(strings.ToLower(host), suffix)
+	if !ok {
 		return ""
 	}
-	labels := strings.Split(strings.TrimSuffix(host, suf), ".")
+	labels := strings.Split(rest, ".")
 	n := len(labels)
 	switch {
 	case n >= 2 && strings.HasPrefix(labels[n-1], "s3-website-"):

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -22,8 +23,8 @@ import (
 // port stripped, lower-cased, trailing dot dropped. It answers "" for the
 // hosts that are never a custom domain, without touching storage: IP
 // addresses, names without a dot ("localhost"), niwa's own hosts (under
-// the S3 host suffix, or AWS's amazonaws.com) and names that cannot be
-// a bucket name.
+// the S3 host suffix or LocalStack's localhost.localstack.cloud, or
+// AWS's amazonaws.com) and names that cannot be a bucket name.
 func domainHost(host, suffix string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -38,8 +39,7 @@ func domainHost(host, suffix string) string {
 			return ""
 		}
 	}
-	suffix = strings.ToLower(suffix)
-	if host == suffix || strings.HasSuffix(host, "."+suffix) ||
+	if hostname.Under(host, suffix) ||
 		host == "amazonaws.com" || strings.HasSuffix(host, ".amazonaws.com") || net.ParseIP(host) != nil {
 		return ""
 	}

@@ -26,6 +26,10 @@ func TestWebsiteDomainHost(t *testing.T) {
 		"b.s3-website-us-east-1.amazonaws.com": "",
 		"under_score.example.com":              "",
 		strings.Repeat("a", 60) + ".com":       "",
+		// LocalStack's hosts are niwa's own, never a custom domain.
+		"localhost.localstack.cloud:4566":                   "",
+		"sqs.us-east-1.localhost.localstack.cloud:4566":     "",
+		"b.s3-website.us-east-1.localhost.localstack.cloud": "",
 	} {
 		if got := domainHost(host, "localhost"); got != want {
 			t.Errorf("%s: %q want %q", host, got, want)
