@@ -23,6 +23,8 @@ func (s Spec) Unbound(impl any) []error {
 		if _, ok := bound[op]; ok {
 			continue
 		}
+		// A handler method is named as the operation: AWS operation names
+		// are PascalCase letters and digits, which codegen keeps as they are.
 		if m, ok := t.MethodByName(op); ok {
 			errs = append(errs, fmt.Errorf("%s: method %s of %s has signature %s, which does not bind the operation "+
 				"(want func(*request.Context, *%sapi.%sInput) (*%sapi.%sOutput, error))",
