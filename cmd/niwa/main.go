@@ -137,6 +137,19 @@ func (e *envReader) bool(flagName, name string) bool {
 	return b
 }
 
+func (e *envReader) duration(flagName, name string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.bad = append(e.bad, envError{flagName, fmt.Errorf("%s=%q is not a positive duration (e.g. 20s, 500ms)", name, v)})
+		return def
+	}
+	return d
+}
+
 // check returns the first malformed variable whose flag fs was not given.
 func (e *envReader) check(fs *flag.FlagSet) error {
 	set := map[string]bool{}
@@ -179,6 +192,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"IAM policy enforcement: on, soft (log would-be denials, allow) or off (NIWA_IAM_ENFORCEMENT)")
 	gcPercent := fs.Int("gc-percent", envs.int("gc-percent", "NIWA_GC_PERCENT", 400),
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
+	fs.DurationVar(&cfg.Timeouts.Header, "header-timeout", envs.duration("header-timeout", "NIWA_HEADER_TIMEOUT", server.DefaultHeaderTimeout),
+		"how long a client may take to send a request's headers (NIWA_HEADER_TIMEOUT)")
+	fs.DurationVar(&cfg.Timeouts.Body, "body-timeout", envs.duration("body-timeout", "NIWA_BODY_TIMEOUT", server.DefaultBodyTimeout),
+		"how long a request body may go without sending a byte; renewed on every read, so slow uploads that keep sending are not cut off (NIWA_BODY_TIMEOUT)")
+	fs.DurationVar(&cfg.Timeouts.Idle, "idle-timeout", envs.duration("idle-timeout", "NIWA_IDLE_TIMEOUT", server.DefaultIdleTimeout),
+		"how long a keep-alive connection may sit idle between requests (NIWA_IDLE_TIMEOUT)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, ended at shutdown (for `go tool pprof`); off by default")
 	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
@@ -212,6 +231,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		fmt.Fprintf(stderr, "niwa: port %d is out of range 0-65535\n", cfg.Port)
 		return 2
+	}
+	for _, t := range []struct {
+		name string
+		d    time.Duration
+	}{{"header-timeout", cfg.Timeouts.Header}, {"body-timeout", cfg.Timeouts.Body}, {"idle-timeout", cfg.Timeouts.Idle}} {
+		if t.d <= 0 {
+			fmt.Fprintf(stderr, "niwa: --%s must be positive, got %v\n", t.name, t.d)
+			return 2
+		}
 	}
 	if *dnsPort < 0 || *dnsPort > 65535 {
 		fmt.Fprintf(stderr, "niwa: dns port %d is out of range 0-65535\n", *dnsPort)

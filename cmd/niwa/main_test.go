@@ -43,7 +43,8 @@ func (s *syncBuffer) String() string {
 // environment cannot change what it checks.
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"NIWA_PORT", "NIWA_HOST", "NIWA_DATA_DIR", "NIWA_FSYNC", "NIWA_DEFAULT_REGION",
-		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST"} {
+		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST",
+		"NIWA_HEADER_TIMEOUT", "NIWA_BODY_TIMEOUT", "NIWA_IDLE_TIMEOUT"} {
 		t.Setenv(k, "")
 	}
 	// Nor LocalStack's variables, in either spelling.
@@ -109,6 +110,11 @@ func TestUsageErrors(t *testing.T) {
 		{"NIWA_FSYNC not a boolean", map[string]string{"NIWA_FSYNC": "yes"}, nil, `NIWA_FSYNC="yes" is not a boolean`},
 		{"NIWA_SKIP_SIGNATURE_VALIDATION not a boolean", map[string]string{"NIWA_SKIP_SIGNATURE_VALIDATION": "on"}, nil, `NIWA_SKIP_SIGNATURE_VALIDATION="on" is not a boolean`},
 		{"NIWA_ACCESS_KEYS malformed", map[string]string{"NIWA_ACCESS_KEYS": "AK:SK,broken"}, nil, "NIWA_ACCESS_KEYS"},
+		{"header timeout not a duration", nil, []string{"--header-timeout", "soon"}, `invalid value "soon" for flag -header-timeout`},
+		{"zero body timeout", nil, []string{"--body-timeout", "0s"}, "--body-timeout must be positive"},
+		{"negative idle timeout", nil, []string{"--idle-timeout", "-1s"}, "--idle-timeout must be positive"},
+		{"NIWA_BODY_TIMEOUT not a duration", map[string]string{"NIWA_BODY_TIMEOUT": "20"}, nil, `NIWA_BODY_TIMEOUT="20" is not a positive duration`},
+		{"NIWA_IDLE_TIMEOUT negative", map[string]string{"NIWA_IDLE_TIMEOUT": "-5s"}, nil, `NIWA_IDLE_TIMEOUT="-5s" is not a positive duration`},
 		{"NIWA_LOG_FORMAT unknown", map[string]string{"NIWA_LOG_FORMAT": "yaml"}, nil, `want text or json, got "yaml"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -399,5 +405,63 @@ func TestDNSPort(t *testing.T) {
 	}
 	if r.Rcode != mdns.RcodeRefused {
 		t.Fatalf("rcode %s", mdns.RcodeToString[r.Rcode])
+	}
+}
+
+// TestTimeoutSettings: the timeout flags and their variables reach the
+// server. An idle keep-alive connection and a stalled body are closed
+// after the configured (short) timeouts; a flag wins over its variable.
+func TestTimeoutSettings(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		// send is written on a fresh connection, which must then be
+		// closed by niwa; want is the start of what niwa answers first
+		// ("" when it closes without answering).
+		send, want string
+	}{
+		{"idle from the variable", map[string]string{"NIWA_IDLE_TIMEOUT": "200ms"}, nil,
+			"GET /_niwa/health HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200"},
+		{"idle flag wins over the variable", map[string]string{"NIWA_IDLE_TIMEOUT": "1h"}, []string{"--idle-timeout", "200ms"},
+			"GET /_niwa/health HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 200"},
+		{"header from the flag", nil, []string{"--header-timeout", "200ms"}, "GET /_niwa/health HTTP/1.1\r\n", ""},
+		{"body from the variable", map[string]string{"NIWA_BODY_TIMEOUT": "200ms"}, nil,
+			"PUT /bucket HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc", "HTTP/1.1 400 Bad Request\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			s := startServe(t, append([]string{"--port", "0", "--skip-signature-validation"}, c.args...)...)
+			conn, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.Write([]byte(c.send)); err != nil {
+				t.Fatal(err)
+			}
+			// Generous for a loaded machine, far below the defaults
+			// (20 s, 60 s) and the 1 h the variable asks for.
+			conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+			var got bytes.Buffer
+			buf := make([]byte, 4096)
+			for {
+				n, err := conn.Read(buf)
+				got.Write(buf[:n])
+				if err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						t.Fatalf("connection still open after 15 s; read %q", got.String())
+					}
+					break // closed by niwa
+				}
+			}
+			if !strings.HasPrefix(got.String(), c.want) || (strings.Contains(c.send, "PUT") && !strings.Contains(got.String(), "<Code>RequestTimeout</Code>")) {
+				t.Fatalf("niwa answered %q, want it to start with %q", got.String(), c.want)
+			}
+		})
 	}
 }

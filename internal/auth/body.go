@@ -130,6 +130,9 @@ func (v *Verifier) wrapBody(r *http.Request, d Dialect, res *Result, payload str
 		if signed && sc == nil && !v.SkipValidation {
 			return fail(d, failSignatureMismatch)
 		}
+		if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" && decodedLength(r) < 0 {
+			return fail(d, failInvalidDecodedLength)
+		}
 		declared, err := declaredTrailers(d, r.Header.Values("X-Amz-Trailer"))
 		if err != nil {
 			return err

@@ -329,3 +329,38 @@ func TestSkipValidationStillDecodes(t *testing.T) {
 		t.Fatalf("%d bytes, %v", len(got), err)
 	}
 }
+
+// TestInvalidDecodedLength: an aws-chunked upload whose
+// x-amz-decoded-content-length is negative or not a number is refused as
+// S3 refuses it (411 MissingContentLength) before anything is decoded; a
+// valid one is decoded.
+func TestInvalidDecodedLength(t *testing.T) {
+	data := []byte("hello, chunked world")
+	v, _ := newTestVerifier(t0)
+	srv := newServer(t, verifierFor(v, DialectS3))
+	for _, c := range []struct {
+		length string
+		code   string
+		status int
+	}{
+		{"-1", "MissingContentLength", 411},
+		{"-9223372036854775808", "MissingContentLength", 411},
+		{"abc", "MissingContentLength", 411},
+		{"1e3", "MissingContentLength", 411},
+		{fmt.Sprint(len(data)), "", 200},
+	} {
+		t.Run(c.length, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPut, srv.URL+"/bucket/key", strings.NewReader(unsignedBody(data, 8192)))
+			req.Header.Set("Content-Encoding", "aws-chunked")
+			req.Header.Set("X-Amz-Content-Sha256", streamingUnsignedTrailer)
+			req.Header.Set("X-Amz-Decoded-Content-Length", c.length)
+			sign(t, req, goodCreds, streamingUnsignedTrailer, "s3", t0)
+			o := srv.do(t, req)
+			if c.code == "" {
+				wantOK(t, o)
+				return
+			}
+			wantErr(t, o.err, c.code, c.status)
+		})
+	}
+}

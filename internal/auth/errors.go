@@ -86,6 +86,7 @@ const (
 	failInvalidTrailerChecksum
 	failBadDigest
 	failBodyTooLarge
+	failInvalidDecodedLength
 	numFailures
 )
 
@@ -237,6 +238,9 @@ func table() [numFailures]row {
 		failUnsupportedTrailer:     s3Only(wording{s3InvalidRequest, "The value specified in the x-amz-trailer header is not supported"}),
 		failInvalidTrailerChecksum: s3Only(wording{s3InvalidRequest, "Value for {0} trailing header is invalid."}),
 		failBadDigest:              s3Only(wording{sender("BadDigest", 400), "The {0} you specified did not match the calculated checksum."}),
+		// S3 answers an x-amz-decoded-content-length that is not a
+		// non-negative number as if the length were missing.
+		failInvalidDecodedLength: s3Only(wording{sender("MissingContentLength", 411), "You must provide the Content-Length HTTP header."}),
 		failBodyTooLarge: {
 			{sender("EntityTooLarge", 400), "Your proposed upload exceeds the maximum allowed size"},
 			{sender("RequestEntityTooLarge", 413), "Request must be smaller than {0} bytes"},

@@ -341,6 +341,16 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		}
 	}()
 
+	if r.Body != nil && r.Body != http.NoBody {
+		// A shallow copy: net/http drains or closes the body it handed
+		// over after the handler, and must still see its own.
+		r = r.WithContext(r.Context())
+	}
+	bodyErrs, err := guardBody(r, svc, m, codec)
+	if err != nil {
+		fail(nil, err)
+		return ""
+	}
 	id, err := g.cfg.Auth.Authenticate(r, svc, hostBucket)
 	if err != nil {
 		fail(nil, err)
@@ -355,6 +365,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		return ""
 	}
 	opName = op.Name
+	limitRequest(preq, svc, bodyErrs, op)
 	region := id.Region
 	if region == "" {
 		region = g.cfg.DefaultRegion

@@ -55,6 +55,12 @@ type Request struct {
 	// path as if it were "/<bucket><path>".
 	HostBucket string
 
+	// MaxBody caps what Bytes reads (maxBufferedBody when zero), and
+	// TooLarge is the error it answers for a longer body (the gateway
+	// sets both from the service's and operation's limits).
+	MaxBody  int64
+	TooLarge error
+
 	formOnce sync.Once
 	form     url.Values
 	formErr  error
@@ -79,12 +85,30 @@ func NewRequest(r *http.Request, body io.Reader) *Request {
 const maxBufferedBody = 32 << 20
 
 // Bytes reads the whole body once and returns it on every call. Only for
-// non-streaming payloads.
+// non-streaming payloads. A body over MaxBody is refused as soon as it
+// is known to be: from its Content-Length, before anything is read, or
+// once one byte more than the cap has arrived. A body that cannot be read
+// (cut short, a stalled connection) is the reader's error, which the
+// gateway has already worded in the service's protocol.
 func (r *Request) Bytes() ([]byte, error) {
 	r.bodyOnce.Do(func() {
-		r.body, r.bodyErr = io.ReadAll(io.LimitReader(r.Body, maxBufferedBody+1))
-		if r.bodyErr == nil && len(r.body) > maxBufferedBody {
-			r.bodyErr = awserr.SerializationException.New("request body exceeds %d bytes", maxBufferedBody)
+		limit := r.MaxBody
+		if limit <= 0 {
+			limit = maxBufferedBody
+		}
+		tooLarge := r.TooLarge
+		if tooLarge == nil {
+			tooLarge = awserr.SerializationException.New("request body exceeds %d bytes", limit)
+		}
+		// A declared length counts only when it is the payload's: an
+		// aws-chunked body's Content-Length includes its framing.
+		if r.HTTP != nil && r.HTTP.ContentLength > limit && r.HTTP.Header.Get("X-Amz-Decoded-Content-Length") == "" {
+			r.bodyErr = tooLarge
+			return
+		}
+		r.body, r.bodyErr = io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if r.bodyErr == nil && int64(len(r.body)) > limit {
+			r.body, r.bodyErr = nil, tooLarge
 		}
 	})
 	return r.body, r.bodyErr

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/niwa-cloud/niwa/internal/audit"
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -56,9 +55,12 @@ type Config struct {
 	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
 	// (set when DNSAddr is the default rather than the user's choice).
 	DNSOptional bool
-	Clock       clock.Clock
-	Log         *slog.Logger
-	Version     string
+	// Timeouts bound slow and idle connections (zero fields take the
+	// defaults).
+	Timeouts Timeouts
+	Clock    clock.Clock
+	Log      *slog.Logger
+	Version  string
 }
 
 // Server is a running (or ready to run) niwa.
@@ -66,6 +68,7 @@ type Server struct {
 	cfg     Config
 	backend storage.Backend
 	gateway *gateway.Gateway
+	handler http.Handler
 	built   *built
 	http    *http.Server
 	ln      net.Listener
@@ -146,16 +149,24 @@ func New(cfg Config) (*Server, error) {
 		backend.Close()
 		return nil, err
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
+	s.cfg.Timeouts = cfg.Timeouts
+	s.handler = edge{next: s.gateway, bodyTimeout: cfg.Timeouts.Body}
 	s.http = &http.Server{
-		Handler:           s.gateway,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
+		Handler:           s.handler,
+		ReadHeaderTimeout: cfg.Timeouts.Header,
+		// No ReadTimeout or WriteTimeout: they bound a whole request or
+		// response, which would cut off a large upload or download that
+		// is still making progress. The edge renews a per-read deadline
+		// on the body instead.
+		IdleTimeout: cfg.Timeouts.Idle,
+		ErrorLog:    slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
 }
 
 // Handler is niwa's HTTP handler, for serving it in-process.
-func (s *Server) Handler() http.Handler { return s.gateway }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Listen binds the configured address. Port 0 picks a free port.
 func (s *Server) Listen() error {

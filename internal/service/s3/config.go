@@ -302,9 +302,14 @@ func (s *S3) DeleteBucketEncryption(ctx *request.Context, in *s3api.DeleteBucket
 	})
 }
 
+// maxLifecycleRules is S3's limit on rules in one lifecycle configuration.
+const maxLifecycleRules = 1000
+
 func (s *S3) PutBucketLifecycleConfiguration(ctx *request.Context, in *s3api.PutBucketLifecycleConfigurationInput) (*s3api.PutBucketLifecycleConfigurationOutput, error) {
 	cfg := in.LifecycleConfiguration
-	if cfg == nil || len(cfg.Rules) == 0 {
+	// S3 allows at most 1,000 lifecycle rules per bucket and answers more
+	// as a configuration that does not validate against its schema.
+	if cfg == nil || len(cfg.Rules) == 0 || len(cfg.Rules) > maxLifecycleRules {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
 	ids := map[string]bool{}

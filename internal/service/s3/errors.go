@@ -45,6 +45,7 @@ var (
 	errKeyTooLong           = awserr.Code{Code: "KeyTooLongError", Status: http.StatusBadRequest, Sender: true}
 	errInvalidStorageClass  = awserr.Code{Code: "InvalidStorageClass", Status: http.StatusBadRequest, Sender: true}
 	errInvalidEncryptionAlg = awserr.Code{Code: "InvalidEncryptionAlgorithmError", Status: http.StatusBadRequest, Sender: true}
+	errMetadataTooLarge     = awserr.Code{Code: "MetadataTooLarge", Status: http.StatusBadRequest, Sender: true}
 )
 
 func noSuchBucket(name string) error {

@@ -74,7 +74,7 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
 		StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
 		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm,
-		SSECKeyMD5: in.SSECustomerKeyMD5, Tagging: in.Tagging,
+		SSECKey: in.SSECustomerKey, SSECKeyMD5: in.SSECustomerKeyMD5, Tagging: in.Tagging,
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package s3
 
 import (
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -146,8 +148,45 @@ type objectHeaders struct {
 	StorageClass, Redirect                                     *string
 	SSE, KMSKeyID                                              *string
 	BucketKey                                                  *bool
-	SSECAlg, SSECKeyMD5                                        *string
+	SSECAlg, SSECKey, SSECKeyMD5                               *string
 	Tagging                                                    *string
+}
+
+// maxMetadataSize is S3's limit on user-defined metadata: "the sum of the
+// number of bytes in the UTF-8 encoding of each key and value" may not
+// exceed 2 KB.
+const maxMetadataSize = 2048
+
+// checkMetadata applies S3's user-defined metadata size limit.
+func checkMetadata(md map[string]string) error {
+	size := 0
+	for k, v := range md {
+		size += len(k) + len(v)
+	}
+	if size > maxMetadataSize {
+		return errMetadataTooLarge.New("Your metadata headers exceed the maximum allowed metadata size.").
+			With("Size", size).With("MaxSizeAllowed", maxMetadataSize)
+	}
+	return nil
+}
+
+// checkSSECKey checks a customer-provided key the way S3 does before it
+// uses it: present, base64 of 256 bits, and matching its MD5 when one
+// was sent. It returns the key's MD5 (base64) to record.
+func checkSSECKey(key, keyMD5 *string) (string, error) {
+	if key == nil {
+		return "", errInvalidArgument.New("Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.")
+	}
+	raw, err := base64.StdEncoding.DecodeString(*key)
+	if err != nil || len(raw) != 32 {
+		return "", errInvalidArgument.New("The secret key was invalid for the specified algorithm.")
+	}
+	sum := md5.Sum(raw)
+	got := base64.StdEncoding.EncodeToString(sum[:])
+	if keyMD5 != nil && *keyMD5 != got {
+		return "", errInvalidArgument.New("The calculated MD5 hash of the key did not match the hash that was provided.")
+	}
+	return got, nil
 }
 
 // applyHeaders fills o from h, with the bucket's defaults.
@@ -158,6 +197,9 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 	}
 	o.CacheControl, o.Disposition, o.Encoding, o.Language = ptr.Deref(h.CacheControl), ptr.Deref(h.Disposition), ptr.Deref(h.Encoding), ptr.Deref(h.Language)
 	o.Expires = h.Expires
+	if err := checkMetadata(h.Metadata); err != nil {
+		return err
+	}
 	// S3 keeps user metadata names in lower case, whatever case the
 	// client sent (HTTP header names are case-insensitive).
 	o.Metadata = nil
@@ -182,7 +224,11 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 		if *h.SSECAlg != "AES256" {
 			return errInvalidEncryptionAlg.New("The encryption request you specified is not valid. Supported value: AES256.")
 		}
-		o.SSECAlg, o.SSECKeyMD5 = *h.SSECAlg, ptr.Deref(h.SSECKeyMD5)
+		keyMD5, err := checkSSECKey(h.SSECKey, h.SSECKeyMD5)
+		if err != nil {
+			return err
+		}
+		o.SSECAlg, o.SSECKeyMD5 = *h.SSECAlg, keyMD5
 		if h.SSE != nil {
 			return errInvalidArgument.New("Server Side Encryption with Customer provided key is incompatible with the encryption method specified")
 		}
@@ -286,7 +332,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
 		StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
 		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm,
-		SSECKeyMD5: in.SSECustomerKeyMD5, Tagging: in.Tagging,
+		SSECKey: in.SSECustomerKey, SSECKeyMD5: in.SSECustomerKeyMD5, Tagging: in.Tagging,
 	})
 	if err != nil {
 		return nil, err
@@ -499,18 +545,28 @@ func (s *S3) readable(bucket, key, versionID string) (objectRecord, error) {
 // conditionalRead is what GetObject and HeadObject check before answering,
 // in S3's order: the version exists and may be read, the SSE-C key
 // matches, then the conditional headers.
-func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKeyMD5 *string, c conditions) (objectRecord, error) {
+func (s *S3) conditionalRead(bucket, key, versionID string, sseAlg, sseKey, sseKeyMD5 *string, c conditions) (objectRecord, error) {
 	o, err := s.readable(bucket, key, versionID)
 	if err != nil {
 		return o, err
 	}
-	if err := checkSSEC(o, sseAlg, sseKeyMD5); err != nil {
+	if err := checkSSEC(o, sseAlg, sseKey, sseKeyMD5); err != nil {
 		return o, err
 	}
 	return o, c.check(o, false)
 }
 
-func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
+func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
+	if alg != nil {
+		// The key itself is checked first, as on a write: a key that is
+		// not 256 bits of base64 (or does not match its MD5) is refused
+		// whatever the object is.
+		sum, err := checkSSECKey(key, keyMD5)
+		if err != nil {
+			return err
+		}
+		keyMD5 = &sum
+	}
 	if o.SSECAlg == "" {
 		if alg != nil {
 			return errInvalidRequest.New("The encryption parameters are not applicable to this object.")
@@ -527,7 +583,7 @@ func checkSSEC(o objectRecord, alg, keyMD5 *string) error {
 }
 
 func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.GetObjectOutput, error) {
-	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKeyMD5,
+	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
 		return nil, err
@@ -653,7 +709,7 @@ func fillHeaders(o objectRecord, f *headFields) {
 }
 
 func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api.HeadObjectOutput, error) {
-	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKeyMD5,
+	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
 		return nil, err
@@ -911,7 +967,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	now := ctx.Now().UTC().Truncate(time.Second)
 	o := objectRecord{Key: dstKey, LastModified: now, Owner: db.Account}
 	h := objectHeaders{StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
-		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm, SSECKeyMD5: in.SSECustomerKeyMD5}
+		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm, SSECKey: in.SSECustomerKey, SSECKeyMD5: in.SSECustomerKeyMD5}
 	if directive == "REPLACE" {
 		h.ContentType, h.CacheControl, h.Disposition, h.Encoding, h.Language = in.ContentType, in.CacheControl, in.ContentDisposition, in.ContentEncoding, in.ContentLanguage
 		h.Expires, h.Metadata = in.Expires, in.Metadata
