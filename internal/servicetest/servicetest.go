@@ -92,7 +92,12 @@ func (h *Harness) open() {
 		h.tb.Fatalf("servicetest: open storage: %v", err)
 	}
 	h.Backend = b
-	h.tb.Cleanup(func() { _ = b.Close() }) // a second Close (after Reopen) is harmless
+	h.tb.Cleanup(func() {
+		// A second Close (after Reopen) does nothing and returns nil.
+		if err := b.Close(); err != nil {
+			h.tb.Errorf("servicetest: close storage: %v", err)
+		}
+	})
 }
 
 // Reopen closes the backend and opens it again on the same data
