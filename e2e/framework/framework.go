@@ -68,7 +68,7 @@ type Niwa struct {
 	// DNSAddr is the address (UDP and TCP) of niwa's DNS server, on a
 	// free port so parallel instances never collide.
 	DNSAddr string
-	// restart is nil for in-process instances.
+	// proc is nil for in-process instances (and once stopped).
 	proc *exec.Cmd
 	args []string
 	logs *bytes.Buffer
