@@ -1,4 +1,4 @@
-package ec2net
+package ec2
 
 import (
 	"context"

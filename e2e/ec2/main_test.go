@@ -1,7 +1,6 @@
-// Package ec2net holds the end-to-end tests of EC2, Route 53 (with niwa's DNS server),
-// EventBridge and CloudWatch Logs.
+// Package ec2 holds the end-to-end tests of EC2: instances on the clock, routes and endpoints.
 // The harness is e2e/framework.
-package ec2net
+package ec2
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package ec2net
+package logs
 
 import (
 	"bufio"

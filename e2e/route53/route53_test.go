@@ -1,4 +1,4 @@
-package ec2net
+package route53
 
 import (
 	"context"
