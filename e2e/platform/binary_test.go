@@ -272,7 +272,7 @@ calls = [
     ("iam", "list_virtual_mfa_devices", {}, "IAM.ListVirtualMFADevices"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
     ("dynamodb", "describe_contributor_insights", {"TableName": "t"}, "DynamoDB.DescribeContributorInsights"),
-    ("kms", "list_keys", {}, "KMS.ListKeys"),
+    ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("lambda", "get_function_code_signing_config", {"FunctionName": "f"}, "Lambda.GetFunctionCodeSigningConfig"),
     ("s3", "get_bucket_intelligent_tiering_configuration", {"Bucket": "b", "Id": "x"}, "S3.GetBucketIntelligentTieringConfiguration"),
     ("route53", "list_cidr_collections", {}, "Route 53.ListCidrCollections"),

@@ -47,6 +47,9 @@ type Env struct {
 	// (arn:aws:iam::<account>:role/<path>/<name>); without it, or for an
 	// entity that does not exist, the ARN has the default path "/".
 	IAMEntityARN func(kind, name string) (arn string, ok bool)
+	// KMSAlias, when set, resolves a KMS alias ARN to the ARN of the key
+	// it points at: AWS authorizes the key an alias names.
+	KMSAlias func(aliasARN string) (keyARN string, ok bool)
 }
 
 // Prefix is the IAM service prefix of a niwa service name.
@@ -238,6 +241,9 @@ func arn(service, region, account, resource string) string {
 // renames are operations whose IAM action is not the operation name
 // (Service Authorization Reference).
 var renames = map[string]map[string]string{
+	// ReEncrypt needs kms:ReEncryptFrom on the source key (and
+	// kms:ReEncryptTo on the destination: see kmsExtraChecks).
+	"kms": {"ReEncrypt": "ReEncryptFrom"},
 	"s3": {
 		"ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
 		"ListObjectVersions": "ListBucketVersions", "ListBuckets": "ListAllMyBuckets",
@@ -402,19 +408,7 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
-	"kms": func(op string, in fields, env Env) []string {
-		k := in.str("KeyId")
-		if k == "" {
-			k = in.str("TargetKeyId")
-		}
-		if k == "" {
-			if a := in.str("AliasName"); a != "" {
-				return []string{arn("kms", env.Region, env.Account, a)}
-			}
-			return nil
-		}
-		return []string{KeyARN(k, env)}
-	},
+	"kms": kmsResources,
 	"route53": func(op string, in fields, env Env) []string {
 		id := in.str("HostedZoneId")
 		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {
@@ -648,6 +642,7 @@ func KeyARN(k string, env Env) string {
 
 // contextRules add service-specific condition keys.
 var contextRules = map[string]func(op string, in fields) iam.Context{
+	"kms": kmsContextRule,
 	"s3": func(op string, in fields) iam.Context {
 		c := iam.Context{}
 		switch op {
@@ -686,6 +681,7 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 // extraChecks are second questions some operations ask: a copy reads its
 // source as well as writing its target.
 var extraChecks = map[string]func(op string, in fields, env Env) []Check{
+	"kms": kmsExtraChecks,
 	"s3": func(op string, in fields, env Env) []Check {
 		if op != "CopyObject" && op != "UploadPartCopy" {
 			return nil

@@ -100,3 +100,7 @@ var (
 	ValidationException         = Code{Code: "ValidationException", Status: 400, Sender: true}
 	SerializationException      = Code{Code: "SerializationException", Status: 400, Sender: true}
 )
+
+// NotAuthorizedException is not modeled by KMS but is what KMS answers
+// for alias names in the reserved alias/aws/ space.
+var NotAuthorizedException = Code{Code: "NotAuthorizedException", Status: 400, Sender: true}

@@ -15,6 +15,9 @@ import (
 var enumAdditions = map[string]map[string][]string{
 	"lambda": {"Runtime": {"python3.13", "nodejs22.x", "ruby3.4"}},
 	"s3":     {"ChecksumAlgorithm": {"CRC64NVME"}},
+	// KMS's Ed25519 keys (2025).
+	"kms": {"KeySpec": {"ECC_NIST_EDWARDS25519"}, "DataKeyPairSpec": {"ECC_NIST_EDWARDS25519"},
+		"SigningAlgorithmSpec": {"ED25519_SHA_512", "ED25519_PH_SHA_512"}},
 }
 
 // memberCopy adds a member next to an existing one in every shape that has

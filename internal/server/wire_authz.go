@@ -102,6 +102,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return err
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
+	if service == "kms" {
+		env.KMSAlias = a.kmsAlias(ctx)
+	}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
@@ -399,6 +402,10 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)
+		if strings.HasPrefix(c.Action, "kms:") {
+			// KMS's own name for it, which key policies use.
+			k.Set("kms:CallerAccount", s.principal.Account)
+		}
 		k.Set("aws:userid", s.principal.UserID)
 		k.Set("aws:PrincipalType", s.kind)
 		k.Set("aws:username", s.username)
@@ -627,4 +634,18 @@ func (c *policyCache) entity(pols *iam.Policies, arn string) error {
 		pols.Boundary = p
 	}
 	return nil
+}
+
+// kmsAliasResolver is KMS's alias lookup (kms.KMS.AliasTarget).
+type kmsAliasResolver interface {
+	AliasTarget(ctx context.Context, aliasARN string) (keyARN string, ok bool)
+}
+
+// kmsAlias resolves KMS alias ARNs to their keys, when KMS is wired.
+func (a *authorizer) kmsAlias(ctx context.Context) func(string) (string, bool) {
+	r, ok := a.sources["kms"].(kmsAliasResolver)
+	if !ok {
+		return nil
+	}
+	return func(alias string) (string, bool) { return r.AliasTarget(ctx, alias) }
 }
