@@ -5,7 +5,13 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-var route53InvalidInput = awserr.Code{Code: "InvalidInput", Status: 400, Sender: true}
+var (
+	route53InvalidInput = awserr.Code{Code: "InvalidInput", Status: 400, Sender: true}
+	// CloudWatch Logs answers model constraint violations of its classic
+	// operations as InvalidParameterException with the usual
+	// "1 validation error detected: ..." message.
+	logsInvalidParameter = awserr.Code{Code: "InvalidParameterException", Status: 400, Sender: true}
+)
 
 // validate checks the decoded input against the model's constraints and
 // answers with the error code the service's protocol family uses for
@@ -23,6 +29,11 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 		// Route53 answers constraint violations as InvalidInput.
 		return route53InvalidInput.New("%s", model.Summary(vs))
 	}
+	if m.Metadata.ServiceID == "CloudWatch Logs" && declares(op, "InvalidParameterException") {
+		// Logs' delivery operations declare ValidationException
+		// instead and fall through to it.
+		return logsInvalidParameter.New("%s", model.Summary(vs))
+	}
 	switch m.Metadata.Protocol {
 	case "query":
 		return awserr.ValidationError.New("%s", model.Summary(vs))
@@ -35,4 +46,14 @@ func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]
 	default:
 		return awserr.ValidationException.New("%s", model.Summary(vs))
 	}
+}
+
+// declares reports whether op lists the error shape among its errors.
+func declares(op *model.Operation, shape string) bool {
+	for _, e := range op.Errors {
+		if e.Shape != nil && e.Shape.Name == shape {
+			return true
+		}
+	}
+	return false
 }

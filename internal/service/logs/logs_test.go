@@ -18,7 +18,7 @@ var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 func newLogs(t *testing.T) (*Logs, *request.Context, *clock.Fake) {
 	t.Helper()
 	h := servicetest.New(t, "logs", servicetest.At(t0), servicetest.InAccount("000000000000"))
-	return New(h.Store(), h.Clock), h.Ctx(), h.Clock
+	return New(h.Store(), h.Clock, nil), h.Ctx(), h.Clock
 }
 
 func code(err error) string {
