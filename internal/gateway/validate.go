@@ -13,17 +13,32 @@ var (
 	logsInvalidParameter = awserr.Code{Code: "InvalidParameterException", Status: 400, Sender: true}
 )
 
+// ConstraintWording is implemented by a service whose front end does not
+// answer model constraint violations with its protocol family's generic
+// ValidationException/ValidationError: SQS, a query service at heart,
+// answers a missing member with MissingParameter and checks names
+// (attribute names, for instance) itself with its own codes. The gateway
+// hands it the violations of a decoded request; it returns the error to
+// answer, or nil to let the handler decide (the handler then must cope
+// with every violation it let through).
+type ConstraintWording interface {
+	ConstraintError(op *model.Operation, vs []model.Violation) error
+}
+
 // validate checks the decoded input against the model's constraints and
 // answers with the error code the service's protocol family uses for
-// them. S3 validates in its handlers: its errors are specific to each
-// parameter.
-func (g *Gateway) validate(m *model.Service, op *model.Operation, in map[string]any) error {
+// them, or the service's own wording (ConstraintWording). S3 validates in
+// its handlers: its errors are specific to each parameter.
+func (g *Gateway) validate(svc *Service, m *model.Service, op *model.Operation, in map[string]any) error {
 	if op.Input == nil || m.Metadata.ServiceID == "S3" {
 		return nil
 	}
 	vs := g.validator.Validate(op.Input, in)
 	if len(vs) == 0 {
 		return nil
+	}
+	if cw, ok := svc.Impl.(ConstraintWording); ok {
+		return cw.ConstraintError(op, vs)
 	}
 	if m.Metadata.ServiceID == "Route 53" {
 		// Route53 answers constraint violations as InvalidInput.
