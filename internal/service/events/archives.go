@@ -8,9 +8,9 @@ import (
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 

@@ -9,8 +9,8 @@ import (
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/ptr"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 

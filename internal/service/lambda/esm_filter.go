@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/ptr"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 )
 
 // maxFilters is how many filters a mapping may have (AWS's default quota;

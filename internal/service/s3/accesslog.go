@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awsid"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -20,10 +20,10 @@ import (
 // queued in the store and written to the target bucket as one log object
 // per flush (Options.LogFlushInterval, on the injected clock).
 
-var _ gateway.RequestObserver = (*S3)(nil)
-
-// ObserveRequest queues the access log line of an answered API request.
-func (s *S3) ObserveRequest(o gateway.Observation) {
+// ObserveRequest queues the access log line of an answered API request;
+// the gateway calls it for every request resolved to S3 (S3 is a
+// gateway.RequestObserver, which internal/server asserts).
+func (s *S3) ObserveRequest(o request.Observation) {
 	bucket, key := bucketAndKey(o.Request, o.HostBucket)
 	if bucket == "" {
 		return
@@ -100,7 +100,7 @@ func dash(s string) string {
 }
 
 // logAccess formats and queues one line if bucket logs.
-func (s *S3) logAccess(o gateway.Observation, bucket, key, kind string) {
+func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 	var b bucketHead
 	var size int64 = -1
 	err := s.store.View(func(tx storage.Tx) error {

@@ -8,7 +8,6 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awsid"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 )
 
 // Bucket CORS as S3 applies it to browsers: a preflight is answered from
@@ -19,9 +18,8 @@ import (
 // left to the gateway's permissive default, since an unsigned preflight
 // for another service's REST path also resolves to S3.
 
-var _ gateway.CORSResponder = (*S3)(nil)
-
-// CORS implements gateway.CORSResponder.
+// CORS implements gateway.CORSResponder (internal/server asserts it: S3
+// does not import the gateway).
 func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool {
 	bucket, key := hostBucket, strings.TrimPrefix(r.URL.Path, "/")
 	if bucket == "" {

@@ -3,6 +3,7 @@ package s3
 import (
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -79,4 +80,15 @@ func codeOf(err error) string {
 		return "other: " + err.Error()
 	}
 	return ""
+}
+
+// rawRoute is a route as internal/server hands it to the gateway.
+type rawRoute struct {
+	Match   func(*http.Request) bool
+	Handler http.Handler
+}
+
+// websiteRoute is the website endpoint's route, as internal/server makes it.
+func (f *fixture) websiteRoute() rawRoute {
+	return rawRoute{Match: f.s.MatchWebsite, Handler: f.s.WebsiteHandler()}
 }

@@ -34,11 +34,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/awsid"
-
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -57,7 +56,18 @@ type Options struct {
 	Log *slog.Logger
 	// PostVerifier authenticates POST Object form uploads (their
 	// signature covers the policy, not the request); nil refuses them.
-	PostVerifier *auth.Verifier
+	PostVerifier PostVerifier
+}
+
+// PostVerifier authenticates a POST Object form: the signature (SigV4's
+// x-amz-* fields or SigV2's AWSAccessKeyId and signature) is over the
+// form's policy field. field returns a form field by its lower-cased name
+// ("" when absent). It answers the signer, or a Caller with Anonymous set
+// when the form carries no signature, or the AWS error to answer. The
+// policy's conditions are S3's to check. internal/server implements it
+// with the gateway's verifier (internal/auth), which S3 does not import.
+type PostVerifier interface {
+	VerifyPostPolicy(field func(string) string) (request.Caller, error)
 }
 
 // S3 implements the S3 API. Bind it with s3api.Bind.

@@ -13,8 +13,8 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 func TestValidBucketName(t *testing.T) {
@@ -442,7 +442,7 @@ func TestAccessLogFlushedOnClock(t *testing.T) {
 	r := httptest.NewRequest("GET", "/src-bucket/key?versionId=v1", nil)
 	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=...")
 	r.Header.Set("User-Agent", "test-agent")
-	f.s.ObserveRequest(gateway.Observation{Request: r, Operation: "GetObject", Status: 404, ErrorCode: "NoSuchKey", BytesSent: 300,
+	f.s.ObserveRequest(request.Observation{Request: r, Operation: "GetObject", Status: 404, ErrorCode: "NoSuchKey", BytesSent: 300,
 		RequestID: "RID", HostID: "HID", Caller: "arn:aws:iam::000000000000:user/u", Duration: 3 * time.Millisecond})
 	list := func() []s3api.Object {
 		out, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("dst-bucket")})
@@ -467,41 +467,6 @@ func TestAccessLogFlushedOnClock(t *testing.T) {
 	}
 }
 
-func TestWebsiteHost(t *testing.T) {
-	for host, want := range map[string]string{
-		"b.s3-website-us-east-1.localhost:4566":               "b",
-		"www.example.com.s3-website.ap-northeast-1.localhost": "www.example.com",
-		"b.s3.localhost:4566":                                 "",
-		"b.s3-website-us-east-1.example.com":                  "",
-		// LocalStack's domain is accepted beside the suffix.
-		"b.s3-website.us-east-1.localhost.localstack.cloud:4566": "b",
-		"b.s3-website-eu-west-1.localhost.localstack.cloud":      "b",
-		"b.s3.localhost.localstack.cloud:4566":                   "",
-	} {
-		if got := WebsiteBucket(host, "localhost"); got != want {
-			t.Errorf("%s: %q want %q", host, got, want)
-		}
-	}
-}
-
-// TestAPIHostBucket: form uploads (POST Object) read the bucket of a
-// virtual host the same way the gateway does, LocalStack's domain
-// included.
-func TestAPIHostBucket(t *testing.T) {
-	for host, want := range map[string]string{
-		"b.s3.localhost:4566":                                    "b",
-		"b.s3.localhost.localstack.cloud:4566":                   "b",
-		"my.b.s3.us-east-1.localhost.localstack.cloud":           "my.b",
-		"b.s3-website.us-east-1.localhost.localstack.cloud:4566": "",
-		"s3.localhost.localstack.cloud:4566":                     "",
-		"b.s3.example.com":                                       "",
-	} {
-		if got := apiHostBucket(host, "localhost"); got != want {
-			t.Errorf("%s: %q want %q", host, got, want)
-		}
-	}
-}
-
 func TestWebsiteServing(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "site-bucket")
@@ -510,7 +475,7 @@ func TestWebsiteServing(t *testing.T) {
 		IndexDocument: &s3api.IndexDocument{Suffix: ptr.To("index.html")},
 		RoutingRules:  []s3api.RoutingRule{{Condition: &s3api.Condition{KeyPrefixEquals: ptr.To("old/")}, Redirect: &s3api.Redirect{ReplaceKeyPrefixWith: ptr.To("new/")}}},
 	}})
-	route := f.s.WebsiteRoute()
+	route := f.websiteRoute()
 	do := func(path string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", "http://site-bucket.s3-website-ap-northeast-1.localhost"+path, nil)
 		if !route.Match(r) {

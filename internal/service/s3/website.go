@@ -11,9 +11,9 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awsid"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -22,46 +22,16 @@ import (
 // browsers, not API calls: anonymous, HTML errors, index and error
 // documents, redirects.
 
-// WebsiteBucket returns the bucket a website endpoint host names, or "".
-func WebsiteBucket(host, suffix string) string {
-	if h, _, err := splitHostPort(host); err == nil {
-		host = h
-	}
-	rest, ok := hostname.TrimSuffix(strings.ToLower(host), suffix)
-	if !ok {
-		return ""
-	}
-	labels := strings.Split(rest, ".")
-	n := len(labels)
-	switch {
-	case n >= 2 && strings.HasPrefix(labels[n-1], "s3-website-"):
-		return strings.Join(labels[:n-1], ".")
-	case n >= 3 && labels[n-2] == "s3-website":
-		return strings.Join(labels[:n-2], ".")
-	}
-	return ""
+// MatchWebsite reports whether r is for a website endpoint or a custom
+// domain (a Host naming a bucket with website hosting) that DNS points at
+// one. With WebsiteHandler it is the raw route internal/server puts ahead
+// of the gateway's service resolution.
+func (s *S3) MatchWebsite(r *http.Request) bool {
+	return hostname.S3WebsiteBucket(r.Host, s.opts.HostSuffix) != "" || s.domainBucket(r) != ""
 }
 
-func splitHostPort(h string) (string, string, error) {
-	i := strings.LastIndexByte(h, ':')
-	if i < 0 || strings.HasSuffix(h, "]") {
-		return h, "", fmt.Errorf("no port")
-	}
-	return h[:i], h[i+1:], nil
-}
-
-// WebsiteRoute is the gateway route serving website endpoints and the
-// custom domains (a Host naming a bucket with website hosting) that DNS
-// points at them.
-func (s *S3) WebsiteRoute() gateway.Route {
-	return gateway.Route{
-		Name: "s3-website",
-		Match: func(r *http.Request) bool {
-			return WebsiteBucket(r.Host, s.opts.HostSuffix) != "" || s.domainBucket(r) != ""
-		},
-		Handler: http.HandlerFunc(s.serveWebsite),
-	}
-}
+// WebsiteHandler serves the requests MatchWebsite matches.
+func (s *S3) WebsiteHandler() http.Handler { return http.HandlerFunc(s.serveWebsite) }
 
 // websiteError is an error page of the website endpoint.
 type websiteError struct {
@@ -94,7 +64,7 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 
 func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	bucket := WebsiteBucket(r.Host, s.opts.HostSuffix)
+	bucket := hostname.S3WebsiteBucket(r.Host, s.opts.HostSuffix)
 	if bucket == "" {
 		// Matched as a custom domain: the Host is the bucket's name.
 		bucket = domainHost(r.Host, s.opts.HostSuffix)
@@ -102,7 +72,7 @@ func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
 	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	cw := &countingWriter{ResponseWriter: w}
 	key, code := s.website(cw, r, bucket, reqID, hostID)
-	s.logAccess(gateway.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,
+	s.logAccess(request.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,
 		RequestID: reqID, HostID: hostID, Anonymous: true, Start: start, Duration: time.Since(start)}, bucket, key, "WEBSITE")
 }
 

@@ -47,7 +47,7 @@ func TestWebsiteCustomDomain(t *testing.T) {
 	f.bucket(t, domain)
 	f.put(t, domain, "index.html", "home")
 	f.put(t, domain, "error.html", "oops")
-	route := f.s.WebsiteRoute()
+	route := f.websiteRoute()
 	req := func(host, path string) *http.Request {
 		r := httptest.NewRequest("GET", "http://127.0.0.1:4566"+path, nil)
 		r.Host = host
