@@ -11,8 +11,6 @@
 package audit
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -356,12 +355,7 @@ func memberName(service, name string) string {
 
 // NewEventID returns a random UUID (version 4).
 func NewEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return awsid.UUID()
 }
 
 // Publisher returns a gateway OnCall hook that publishes every mutating

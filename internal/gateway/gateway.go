@@ -6,9 +6,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +20,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/api/catalog"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -598,16 +596,9 @@ func remoteIP(r *http.Request) string {
 }
 
 // newIDs returns a request id in the UUID form most services use and an
-// S3 x-amz-id-2 lookalike, from one read of the random source.
+// S3 x-amz-id-2 lookalike (48 random bytes in base64).
 func newIDs() (requestID, hostID string) {
-	var b [16 + 48]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var h [32]byte
-	hex.Encode(h[:], b[:16])
-	return string(h[0:8]) + "-" + string(h[8:12]) + "-" + string(h[12:16]) + "-" + string(h[16:20]) + "-" + string(h[20:]),
-		base64.StdEncoding.EncodeToString(b[16:])
+	return awsid.UUID(), awsid.Base64(48)
 }
 
 type statusWriter struct {

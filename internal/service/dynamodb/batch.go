@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -344,7 +345,7 @@ func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idem
 		failed := false
 		seen := map[string]bool{}
 		for i, o := range ops {
-			reasons[i] = dynamodbapi.CancellationReason{Code: ptr("None")}
+			reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("None")}
 			t, err := s.loadTable(tx, sc, o.table)
 			if err != nil {
 				return err
@@ -370,11 +371,11 @@ func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idem
 			st := staged{t: t, k: k, old: old}
 			if o.cond != nil && !o.cond.Eval(old) {
 				failed = true
-				reasons[i] = dynamodbapi.CancellationReason{Code: ptr("ConditionalCheckFailed"), Message: ptr("The conditional request failed")}
+				reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("ConditionalCheckFailed"), Message: ptr.To("The conditional request failed")}
 				if o.failCode != "" {
-					reasons[i] = dynamodbapi.CancellationReason{Code: ptr(o.failCode), Message: ptr(o.failMsg)}
+					reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To(o.failCode), Message: ptr.To(o.failMsg)}
 				}
-				if deref(o.rv) == "ALL_OLD" && old != nil {
+				if ptr.Deref(o.rv) == "ALL_OLD" && old != nil {
 					reasons[i].Item = old
 				}
 				continue

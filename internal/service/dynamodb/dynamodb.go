@@ -23,8 +23,6 @@
 package dynamodb
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"sync"
 	"time"
 
@@ -202,17 +200,6 @@ func (t *tableRecord) keyNames() []string {
 	return []string{t.Hash}
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func uuid() string {
-	h := randomHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // Errors with DynamoDB's messages.
 func validation(format string, args ...any) error {
 	return awserr.ValidationException.New(format, args...)
@@ -233,5 +220,3 @@ func exprErr(err error) error {
 	}
 	return err
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -184,7 +186,7 @@ func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 	}, " ")
 	seq := s.nextSeq(now)
 	err = s.store.Update(func(tx storage.Tx) error {
-		return logq.Put(tx, globalScope(), logLine{TargetBucket: deref(b.Logging.TargetBucket), TargetPrefix: deref(b.Logging.TargetPrefix), Line: line},
+		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(b.Logging.TargetBucket), TargetPrefix: ptr.Deref(b.Logging.TargetPrefix), Line: line},
 			fmt.Sprintf("%020d", seq))
 	})
 	if err != nil {
@@ -254,18 +256,22 @@ func (s *S3) flushLogs() {
 	for _, id := range ids {
 		g := groups[id]
 		body := strings.Join(g.lines, "\n") + "\n"
-		if err := s.writeLogObject(g.bucket, g.prefix+now.Format("2006-01-02-15-04-05-")+strings.ToUpper(randomHex(8)), body, now); err != nil {
+		if err := s.writeLogObject(g.bucket, g.prefix+now.Format("2006-01-02-15-04-05-")+strings.ToUpper(awsid.Hex(16)), body, now); err != nil {
 			s.opts.Log.Warn("s3 access log delivery", "target", g.bucket, "error", err)
 		}
 	}
-	s.store.Update(func(tx storage.Tx) error {
+	if err := s.store.Update(func(tx storage.Tx) error {
 		for _, k := range keys {
 			if err := logq.Delete(tx, globalScope(), k); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		// The lines stay queued and are delivered again by the next flush:
+		// a duplicate log line rather than a lost one.
+		s.opts.Log.Warn("s3 access log: dequeueing delivered lines failed", "error", err)
+	}
 }
 
 // writeLogObject stores a log object in the target bucket as the log

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestParseCopySourceRange(t *testing.T) {
@@ -57,7 +58,7 @@ func FuzzParseCopySourceRange(f *testing.F) {
 // not be given (or keep) an ACL that grants anyone but its owner.
 func TestACLsWithBucketOwnerEnforced(t *testing.T) {
 	f := newFixture(t)
-	loc := &s3api.CreateBucketConfiguration{LocationConstraint: ptr("ap-northeast-1")}
+	loc := &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To("ap-northeast-1")}
 	for acl, want := range map[string]string{
 		"public-read":               "InvalidBucketAclWithObjectOwnership",
 		"authenticated-read":        "InvalidBucketAclWithObjectOwnership",
@@ -65,25 +66,25 @@ func TestACLsWithBucketOwnerEnforced(t *testing.T) {
 		"bucket-owner-full-control": "",
 	} {
 		name := "enf-" + strings.ReplaceAll(acl, "-", "")
-		_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr(name), ACL: ptr(acl), CreateBucketConfiguration: loc})
+		_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr.To(name), ACL: ptr.To(acl), CreateBucketConfiguration: loc})
 		if codeOf(err) != want {
 			t.Errorf("CreateBucket ACL %s: %v", acl, err)
 		}
 	}
 	// ObjectWriter with a public ACL, then enforcing: refused, ACL kept.
-	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr("writer-bucket"), ObjectOwnership: ptr("ObjectWriter"), CreateBucketConfiguration: loc})
+	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr.To("writer-bucket"), ObjectOwnership: ptr.To("ObjectWriter"), CreateBucketConfiguration: loc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr("writer-bucket"), ACL: ptr("public-read")}); err != nil {
+	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr.To("writer-bucket"), ACL: ptr.To("public-read")}); err != nil {
 		t.Fatal(err)
 	}
-	enforce := &s3api.PutBucketOwnershipControlsInput{Bucket: ptr("writer-bucket"), OwnershipControls: &s3api.OwnershipControls{
-		Rules: []s3api.OwnershipControlsRule{{ObjectOwnership: ptr("BucketOwnerEnforced")}}}}
+	enforce := &s3api.PutBucketOwnershipControlsInput{Bucket: ptr.To("writer-bucket"), OwnershipControls: &s3api.OwnershipControls{
+		Rules: []s3api.OwnershipControlsRule{{ObjectOwnership: ptr.To("BucketOwnerEnforced")}}}}
 	if _, err := f.s.PutBucketOwnershipControls(f.ctx(), enforce); codeOf(err) != "InvalidBucketAclWithObjectOwnership" {
 		t.Fatalf("enforcing over a public ACL: %v", err)
 	}
-	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr("writer-bucket"), ACL: ptr("private")}); err != nil {
+	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr.To("writer-bucket"), ACL: ptr.To("private")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.PutBucketOwnershipControls(f.ctx(), enforce); err != nil {
@@ -100,9 +101,9 @@ func TestSSECValidation(t *testing.T) {
 	other := base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
 	osum := md5.Sum([]byte("fedcba9876543210fedcba9876543210"))
 	otherMD5 := base64.StdEncoding.EncodeToString(osum[:])
-	aes := ptr("AES256")
+	aes := ptr.To("AES256")
 	put := func(alg, k, m *string) error {
-		_, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr("ssec-bucket"), Key: ptr("k"), Body: strings.NewReader("x"),
+		_, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To("ssec-bucket"), Key: ptr.To("k"), Body: strings.NewReader("x"),
 			SSECustomerAlgorithm: alg, SSECustomerKey: k, SSECustomerKeyMD5: m})
 		return err
 	}
@@ -125,21 +126,21 @@ func TestSSECValidation(t *testing.T) {
 	// GET/HEAD refuse x-amz-server-side-encryption.
 	ctx := f.ctx()
 	ctx.HTTP.Header.Set("X-Amz-Server-Side-Encryption", "AES256")
-	if _, err := f.s.HeadObject(ctx, &s3api.HeadObjectInput{Bucket: ptr("ssec-bucket"), Key: ptr("k")}); codeOf(err) != "InvalidArgument" {
+	if _, err := f.s.HeadObject(ctx, &s3api.HeadObjectInput{Bucket: ptr.To("ssec-bucket"), Key: ptr.To("k")}); codeOf(err) != "InvalidArgument" {
 		t.Errorf("HEAD with x-amz-server-side-encryption: %v", err)
 	}
-	if _, err := f.s.GetObject(ctx, &s3api.GetObjectInput{Bucket: ptr("ssec-bucket"), Key: ptr("k")}); codeOf(err) != "InvalidArgument" {
+	if _, err := f.s.GetObject(ctx, &s3api.GetObjectInput{Bucket: ptr.To("ssec-bucket"), Key: ptr.To("k")}); codeOf(err) != "InvalidArgument" {
 		t.Errorf("GET with x-amz-server-side-encryption: %v", err)
 	}
 	// Parts of an SSE-C upload carry its key.
-	cr, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr("ssec-bucket"), Key: ptr("mp"),
+	cr, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr.To("ssec-bucket"), Key: ptr.To("mp"),
 		SSECustomerAlgorithm: aes, SSECustomerKey: &key, SSECustomerKeyMD5: &keyMD5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	part := func(alg, k, m *string) error {
-		_, err := f.s.UploadPart(f.ctx(), &s3api.UploadPartInput{Bucket: ptr("ssec-bucket"), Key: ptr("mp"), UploadId: cr.UploadId,
-			PartNumber: ptr(int32(1)), Body: strings.NewReader("p"), SSECustomerAlgorithm: alg, SSECustomerKey: k, SSECustomerKeyMD5: m})
+		_, err := f.s.UploadPart(f.ctx(), &s3api.UploadPartInput{Bucket: ptr.To("ssec-bucket"), Key: ptr.To("mp"), UploadId: cr.UploadId,
+			PartNumber: ptr.To(int32(1)), Body: strings.NewReader("p"), SSECustomerAlgorithm: alg, SSECustomerKey: k, SSECustomerKeyMD5: m})
 		return err
 	}
 	if err := part(nil, nil, nil); codeOf(err) != "InvalidRequest" {
@@ -159,9 +160,9 @@ func TestLifecycleValidation(t *testing.T) {
 	midnight := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	noon := midnight.Add(12 * time.Hour)
 	rule := func(id string, exp *s3api.LifecycleExpiration, tr []s3api.Transition) error {
-		_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr("lc-bucket"),
-			LifecycleConfiguration: &s3api.BucketLifecycleConfiguration{Rules: []s3api.LifecycleRule{{ID: ptr(id), Status: ptr("Enabled"),
-				Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")}, Expiration: exp, Transitions: tr}}}})
+		_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr.To("lc-bucket"),
+			LifecycleConfiguration: &s3api.BucketLifecycleConfiguration{Rules: []s3api.LifecycleRule{{ID: ptr.To(id), Status: ptr.To("Enabled"),
+				Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")}, Expiration: exp, Transitions: tr}}}})
 		return err
 	}
 	for _, c := range []struct {
@@ -169,11 +170,11 @@ func TestLifecycleValidation(t *testing.T) {
 		err        error
 		code, text string
 	}{
-		{"ID of 255", rule(strings.Repeat("a", 255), &s3api.LifecycleExpiration{Days: ptr(int32(1))}, nil), "", ""},
-		{"ID of 256", rule(strings.Repeat("a", 256), &s3api.LifecycleExpiration{Days: ptr(int32(1))}, nil), "InvalidArgument", "ID length should not exceed allowed limit of 255"},
+		{"ID of 255", rule(strings.Repeat("a", 255), &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}, nil), "", ""},
+		{"ID of 256", rule(strings.Repeat("a", 256), &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}, nil), "InvalidArgument", "ID length should not exceed allowed limit of 255"},
 		{"expiration at midnight", rule("r", &s3api.LifecycleExpiration{Date: &midnight}, nil), "", ""},
 		{"expiration at noon", rule("r", &s3api.LifecycleExpiration{Date: &noon}, nil), "InvalidArgument", "'Date' must be at midnight GMT"},
-		{"transition at noon", rule("r", nil, []s3api.Transition{{Date: &noon, StorageClass: ptr("GLACIER")}}), "InvalidArgument", "'Date' must be at midnight GMT"},
+		{"transition at noon", rule("r", nil, []s3api.Transition{{Date: &noon, StorageClass: ptr.To("GLACIER")}}), "InvalidArgument", "'Date' must be at midnight GMT"},
 	} {
 		if codeOf(c.err) != c.code || (c.err != nil && !strings.Contains(c.err.Error(), c.text)) {
 			t.Errorf("%s: %v", c.name, c.err)
@@ -204,18 +205,18 @@ func TestListObjectsV1PrefixNotEncoded(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "enc-bucket")
 	f.put(t, "enc-bucket", "a b/c d", "x")
-	v1, err := f.s.ListObjects(f.ctx(), &s3api.ListObjectsInput{Bucket: ptr("enc-bucket"), Prefix: ptr("a b/"), EncodingType: ptr("url")})
+	v1, err := f.s.ListObjects(f.ctx(), &s3api.ListObjectsInput{Bucket: ptr.To("enc-bucket"), Prefix: ptr.To("a b/"), EncodingType: ptr.To("url")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deref(v1.Prefix) != "a b/" || len(v1.Contents) != 1 || deref(v1.Contents[0].Key) != "a+b/c+d" {
-		t.Fatalf("v1 prefix %q contents %+v", deref(v1.Prefix), v1.Contents)
+	if ptr.Deref(v1.Prefix) != "a b/" || len(v1.Contents) != 1 || ptr.Deref(v1.Contents[0].Key) != "a+b/c+d" {
+		t.Fatalf("v1 prefix %q contents %+v", ptr.Deref(v1.Prefix), v1.Contents)
 	}
-	v2, err := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("enc-bucket"), Prefix: ptr("a b/"), EncodingType: ptr("url")})
+	v2, err := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("enc-bucket"), Prefix: ptr.To("a b/"), EncodingType: ptr.To("url")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deref(v2.Prefix) != "a+b/" {
-		t.Fatalf("v2 prefix %q", deref(v2.Prefix))
+	if ptr.Deref(v2.Prefix) != "a+b/" {
+		t.Fatalf("v2 prefix %q", ptr.Deref(v2.Prefix))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 )
 
 // Bucket CORS as S3 applies it to browsers: a preflight is answered from
@@ -182,7 +183,7 @@ func corsError(w http.ResponseWriter, status int, code, msg, method, resource st
 		RequestID    string   `xml:"RequestId"`
 		HostID       string   `xml:"HostId"`
 	}{Code: code, Message: msg, Method: method, ResourceType: resource,
-		RequestID: strings.ToUpper(randomHex(8)), HostID: randomHex(32)}
+		RequestID: strings.ToUpper(awsid.Hex(16)), HostID: awsid.Hex(64)}
 	out, _ := xml.Marshal(body)
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("x-amz-request-id", body.RequestID)

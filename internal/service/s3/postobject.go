@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -72,7 +73,7 @@ func (s *S3) postBucket(r *http.Request) string {
 }
 
 func (s *S3) servePostObject(w http.ResponseWriter, r *http.Request) {
-	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	w.Header().Set("X-Amz-Request-Id", reqID)
 	w.Header().Set("X-Amz-Id-2", hostID)
 	bucket := s.postBucket(r)

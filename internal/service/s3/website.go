@@ -10,7 +10,9 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/hostname"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -67,7 +69,7 @@ func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
 		// Matched as a custom domain: the Host is the bucket's name.
 		bucket = domainHost(r.Host, s.opts.HostSuffix)
 	}
-	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	cw := &countingWriter{ResponseWriter: w}
 	key, code := s.website(cw, r, bucket, reqID, hostID)
 	s.logAccess(request.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,
@@ -98,11 +100,11 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 			extra: [][2]string{{"BucketName", bucket}}}, "")
 	}
 	if ra := cfg.RedirectAllRequestsTo; ra != nil {
-		proto := deref(ra.Protocol)
+		proto := ptr.Deref(ra.Protocol)
 		if proto == "" {
 			proto = "http"
 		}
-		http.Redirect(w, r, proto+"://"+deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
+		http.Redirect(w, r, proto+"://"+ptr.Deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
 		return "", ""
 	}
 	key := strings.TrimPrefix(r.URL.Path, "/")
@@ -110,11 +112,11 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 	for _, rule := range cfg.RoutingRules {
 		c := rule.Condition
 		if c != nil && c.HttpErrorCodeReturnedEquals == nil && c.KeyPrefixEquals != nil && strings.HasPrefix(key, *c.KeyPrefixEquals) {
-			s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+			s.routingRedirect(w, r, rule.Redirect, key, ptr.Deref(c.KeyPrefixEquals))
 			return key, ""
 		}
 	}
-	index := deref(cfg.IndexDocument.Suffix)
+	index := ptr.Deref(cfg.IndexDocument.Suffix)
 	lookup := key
 	if lookup == "" || strings.HasSuffix(lookup, "/") {
 		lookup += index
@@ -147,11 +149,15 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 func (s *S3) websiteObject(bucket, key string) (objectRecord, bool) {
 	var o objectRecord
 	var ok bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		var err error
 		o, ok, err = objects.Get(tx, globalScope(), bucket, key)
 		return err
-	})
+	}); err != nil {
+		// The website answers as for a missing object; the log says why.
+		s.opts.Log.Warn("s3 website: reading an object failed", "bucket", bucket, "key", key, "error", err)
+		return objectRecord{}, false
+	}
 	return o, ok && !o.DeleteMarker
 }
 
@@ -167,11 +173,11 @@ func (s *S3) websiteFailure(w http.ResponseWriter, r *http.Request, b bucketReco
 		if c.KeyPrefixEquals != nil && !strings.HasPrefix(key, *c.KeyPrefixEquals) {
 			continue
 		}
-		s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+		s.routingRedirect(w, r, rule.Redirect, key, ptr.Deref(c.KeyPrefixEquals))
 		return ""
 	}
-	if cfg.ErrorDocument != nil && deref(cfg.ErrorDocument.Key) != "" {
-		ek := deref(cfg.ErrorDocument.Key)
+	if cfg.ErrorDocument != nil && ptr.Deref(cfg.ErrorDocument.Key) != "" {
+		ek := ptr.Deref(cfg.ErrorDocument.Key)
 		if ok, _ := s.AllowsAnonymousRead(r.Context(), b.Name, ek); ok {
 			if o, found := s.websiteObject(b.Name, ek); found {
 				s.serveObject(w, r, o, e.status)
@@ -191,11 +197,11 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 		http.Redirect(w, r, "/"+key, http.StatusMovedPermanently)
 		return
 	}
-	proto := deref(red.Protocol)
+	proto := ptr.Deref(red.Protocol)
 	if proto == "" {
 		proto = "http"
 	}
-	host := deref(red.HostName)
+	host := ptr.Deref(red.HostName)
 	if host == "" {
 		host = r.Host
 	}
@@ -206,7 +212,7 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 		newKey = *red.ReplaceKeyPrefixWith + strings.TrimPrefix(key, prefix)
 	}
 	code := http.StatusMovedPermanently
-	if c, err := strconv.Atoi(deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
+	if c, err := strconv.Atoi(ptr.Deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
 		code = c
 	}
 	http.Redirect(w, r, proto+"://"+host+"/"+newKey, code)
