@@ -198,6 +198,7 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 	sc := scopeOf(ctx)
 	out := &dynamodbapi.TransactGetItemsOutput{Responses: make([]dynamodbapi.ItemResponse, len(in.TransactItems))}
 	err := s.store.View(func(tx storage.Tx) error {
+		seen := map[string]bool{}
 		for i, ti := range in.TransactItems {
 			t, err := s.loadTable(tx, sc, tableName(ti.Get.TableName))
 			if err != nil {
@@ -207,6 +208,11 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 			if err != nil {
 				return err
 			}
+			id := t.Name + "\x00\x02" + strings.Join(k.parts, "\x00\x01")
+			if seen[id] {
+				return validation("Transaction request cannot include multiple operations on one item")
+			}
+			seen[id] = true
 			it, err := getItem(tx, sc, t, k)
 			if err != nil {
 				return err

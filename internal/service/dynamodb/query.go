@@ -269,6 +269,9 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)
 		}
+		if err := consistentOnGSI(p, in.ConsistentRead); err != nil {
+			return err
+		}
 		plan = p
 		p.filter = p.filterFor(filter)
 		if p.limit, err = limitOf(in.Limit); err != nil {
@@ -313,6 +316,27 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 	return out, nil
 }
 
+// consistentOnGSI refuses ConsistentRead on a global secondary index, which
+// AWS replicates asynchronously and so cannot read consistently.
+func consistentOnGSI(p *readPlan, consistent *bool) error {
+	if deref(consistent) && p.ix != nil && !p.ix.Local {
+		return validation("Consistent reads are not supported on global secondary indexes")
+	}
+	return nil
+}
+
+// emptyKeyValue refuses an empty string or binary compared with a key
+// attribute: no key can hold one.
+func emptyKeyValue(name string, v AV) error {
+	switch {
+	case v.S != nil && *v.S == "":
+		return validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", name)
+	case v.B != nil && len(v.B) == 0:
+		return validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: %s", name)
+	}
+	return nil
+}
+
 // filterFor returns the filter, or nil.
 func (p *readPlan) filterFor(c expr.Cond) expr.Cond { return c }
 
@@ -353,6 +377,9 @@ func (p *readPlan) keyConditions(c expr.Cond, hashName, rangeName string) (AV, e
 		for _, v := range keyValues(c) {
 			if expr.TypeOf(v) != want {
 				return AV{}, validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+			}
+			if err := emptyKeyValue(name, v); err != nil {
+				return AV{}, err
 			}
 		}
 		if name == hashName {
@@ -496,6 +523,9 @@ func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynam
 		}
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)
+		}
+		if err := consistentOnGSI(p, in.ConsistentRead); err != nil {
+			return err
 		}
 		plan = p
 		p.filter = filter

@@ -142,6 +142,14 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 	if err := setThroughput(t.Billing, in.ProvisionedThroughput, &t.RCU, &t.WCU, ""); err != nil {
 		return nil, err
 	}
+	// A present but empty list is refused: clients that build the list
+	// conditionally send [] by mistake, and AWS tells them so.
+	if in.GlobalSecondaryIndexes != nil && len(in.GlobalSecondaryIndexes) == 0 {
+		return nil, validation("One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty")
+	}
+	if in.LocalSecondaryIndexes != nil && len(in.LocalSecondaryIndexes) == 0 {
+		return nil, validation("One or more parameter values were invalid: List of LocalSecondaryIndexes is empty")
+	}
 	seenIdx := map[string]bool{}
 	for _, g := range in.GlobalSecondaryIndexes {
 		ix := indexRecord{Name: deref(g.IndexName), ActiveAt: t.ActiveAt}

@@ -1,0 +1,100 @@
+package dynamodb
+
+import (
+	"testing"
+
+	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// gsiTable creates "g" with a GSI "by-x" on x and an LSI "by-y" on y.
+func gsiTable(t testing.TB, svc *DynamoDB, ctx *request.Context) {
+	t.Helper()
+	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{
+		TableName: sp("g"), BillingMode: sp("PAY_PER_REQUEST"),
+		AttributeDefinitions: []dynamodbapi.AttributeDefinition{
+			{AttributeName: sp("pk"), AttributeType: sp("S")}, {AttributeName: sp("sk"), AttributeType: sp("S")},
+			{AttributeName: sp("x"), AttributeType: sp("S")}, {AttributeName: sp("y"), AttributeType: sp("S")}},
+		KeySchema: []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}, {AttributeName: sp("sk"), KeyType: sp("RANGE")}},
+		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: sp("by-x"),
+			KeySchema:  []dynamodbapi.KeySchemaElement{{AttributeName: sp("x"), KeyType: sp("HASH")}},
+			Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}},
+		LocalSecondaryIndexes: []dynamodbapi.LocalSecondaryIndex{{IndexName: sp("by-y"),
+			KeySchema:  []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}, {AttributeName: sp("y"), KeyType: sp("RANGE")}},
+			Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConformanceValidation holds validations AWS performs that niwa
+// missed; the messages are DynamoDB's (also DynamoDB Local's).
+func TestConformanceValidation(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	gsiTable(t, svc, ctx)
+	yes := true
+	baseCreate := func() *dynamodbapi.CreateTableInput {
+		return &dynamodbapi.CreateTableInput{
+			TableName: sp("e"), BillingMode: sp("PAY_PER_REQUEST"),
+			AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: sp("pk"), AttributeType: sp("S")}},
+			KeySchema:            []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}},
+		}
+	}
+	cases := []struct {
+		name string
+		call func() error
+		msg  string
+	}{
+		{"empty GSI list", func() error {
+			in := baseCreate()
+			in.GlobalSecondaryIndexes = []dynamodbapi.GlobalSecondaryIndex{}
+			_, err := svc.CreateTable(ctx, in)
+			return err
+		}, "One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty"},
+		{"empty LSI list", func() error {
+			in := baseCreate()
+			in.LocalSecondaryIndexes = []dynamodbapi.LocalSecondaryIndex{}
+			_, err := svc.CreateTable(ctx, in)
+			return err
+		}, "One or more parameter values were invalid: List of LocalSecondaryIndexes is empty"},
+		{"consistent query on GSI", func() error {
+			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"), IndexName: sp("by-x"), ConsistentRead: &yes,
+				KeyConditionExpression: sp("x = :x"), ExpressionAttributeValues: Item{":x": s("a")}})
+			return err
+		}, "Consistent reads are not supported on global secondary indexes"},
+		{"consistent scan on GSI", func() error {
+			_, err := svc.Scan(ctx, &dynamodbapi.ScanInput{TableName: sp("g"), IndexName: sp("by-x"), ConsistentRead: &yes})
+			return err
+		}, "Consistent reads are not supported on global secondary indexes"},
+		{"empty hash key in query", func() error {
+			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"),
+				KeyConditionExpression: sp("pk = :p"), ExpressionAttributeValues: Item{":p": s("")}})
+			return err
+		}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"},
+		{"empty index key in query", func() error {
+			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"), IndexName: sp("by-x"),
+				KeyConditionExpression: sp("x = :x"), ExpressionAttributeValues: Item{":x": s("")}})
+			return err
+		}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: x"},
+		{"empty key in get", func() error {
+			_, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: sp("g"), Key: Item{"pk": s(""), "sk": s("a")}})
+			return err
+		}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"},
+		{"same item twice in TransactGetItems", func() error {
+			g := dynamodbapi.TransactGetItem{Get: &dynamodbapi.Get{TableName: sp("g"), Key: Item{"pk": s("a"), "sk": s("b")}}}
+			_, err := svc.TransactGetItems(ctx, &dynamodbapi.TransactGetItemsInput{TransactItems: []dynamodbapi.TransactGetItem{g, g}})
+			return err
+		}, "Transaction request cannot include multiple operations on one item"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantErr(t, c.call(), "ValidationException", c.msg)
+		})
+	}
+	// ConsistentRead on an LSI is allowed.
+	if _, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"), IndexName: sp("by-y"), ConsistentRead: &yes,
+		KeyConditionExpression: sp("pk = :p"), ExpressionAttributeValues: Item{":p": s("a")}}); err != nil {
+		t.Fatalf("consistent LSI query: %v", err)
+	}
+}
