@@ -38,12 +38,21 @@ var shapeAdditions = map[string]map[string]string{
 	"s3": {"ChecksumCRC64NVME": `{"type":"string"}`},
 }
 
+// shapeRemovals drops constraints of a shape that AWS has since lifted.
+// DynamoDB's global secondary indexes take up to four partition and four
+// sort key attributes (multi-attribute keys, 2025): the current model's
+// KeySchema has no maximum; the service checks the limits itself.
+var shapeRemovals = map[string]map[string][]string{
+	"dynamodb": {"KeySchema": {"max"}},
+}
+
 // patch applies the additions above to a raw api-2.json.
 func patch(service string, raw []byte) ([]byte, error) {
 	adds := enumAdditions[service]
 	members := memberAdditions[service]
 	newShapes := shapeAdditions[service]
-	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 {
+	removals := shapeRemovals[service]
+	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 && len(removals) == 0 {
 		return raw, nil
 	}
 	var doc map[string]json.RawMessage
@@ -73,6 +82,15 @@ func patch(service string, raw []byte) ([]byte, error) {
 			}
 		}
 		sh["enum"], _ = json.Marshal(enum)
+	}
+	for shape, fields := range removals {
+		sh, ok := shapes[shape]
+		if !ok {
+			return nil, fmt.Errorf("patch: %s has no shape %s", service, shape)
+		}
+		for _, f := range fields {
+			delete(sh, f)
+		}
 	}
 	for name, def := range newShapes {
 		if _, ok := shapes[name]; ok {

@@ -293,6 +293,11 @@ func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (
 		if st.index != "" {
 			ix, _ := t.index(st.index)
 			hash = ix.Hash
+			if ix.multi() {
+				// Left to Scan with a filter: PartiQL's WHERE is not
+				// split into a multi-attribute key condition.
+				hash = ""
+			}
 		}
 		// An equality on the (index's) partition key makes the statement a
 		// Query; everything else filters.

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"bytes"
 	"hash/fnv"
+	"slices"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -29,6 +30,9 @@ type readPlan struct {
 	loIncl, hiIncl bool
 	prefix         []byte
 	rangePart      int
+	// keyCond is the condition on the last given sort attribute of a
+	// multi-attribute key, checked on each item of the range scan.
+	keyCond expr.Cond
 	// segment filter (Scan only)
 	segment, total int
 }
@@ -46,10 +50,7 @@ func (p *readPlan) keysOf(it Item) Item {
 	k := Item{}
 	names := p.t.keyNames()
 	if p.ix != nil {
-		names = append(names, p.ix.Hash)
-		if p.ix.Range != "" {
-			names = append(names, p.ix.Range)
-		}
+		names = append(names, p.ix.keyNames()...)
 	}
 	for _, n := range names {
 		if v, ok := it[n]; ok {
@@ -124,6 +125,9 @@ func (p *readPlan) run(tx storage.Tx, scanPrefix []byte) (*readResult, error) {
 		if err != nil {
 			ferr = err
 			return false
+		}
+		if p.keyCond != nil && !p.keyCond.Eval(it) {
+			return true
 		}
 		r.scanned++
 		r.size += itemSize(it)
@@ -286,9 +290,18 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 			prefixParts = []string{"idx", p.t.Name, p.ix.Name}
 			p.rangePart = 6
 		}
-		hv, err := p.keyConditions(keyCond, hashName, rangeName)
-		if err != nil {
-			return err
+		var hashPart string
+		if p.ix != nil && p.ix.multi() {
+			if hashPart, err = p.multiKeyConditions(keyCond); err != nil {
+				return err
+			}
+			p.rangePart = 0
+		} else {
+			hv, err := p.keyConditions(keyCond, hashName, rangeName)
+			if err != nil {
+				return err
+			}
+			hashPart = keyBytes(hv)
 		}
 		if rangeName == "" {
 			p.rangePart = 0
@@ -296,7 +309,7 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		if p.startKey, err = p.startKeyOf(sc, in.ExclusiveStartKey); err != nil {
 			return err
 		}
-		res, err = p.run(tx, sc.Prefix(append(prefixParts, keyBytes(hv))...))
+		res, err = p.run(tx, sc.Prefix(append(prefixParts, hashPart)...))
 		return err
 	})
 	if err != nil {
@@ -422,6 +435,111 @@ func (p *readPlan) keyConditions(c expr.Cond, hashName, rangeName string) (AV, e
 		return AV{}, validation("Query condition missed key schema element: %s", hashName)
 	}
 	return *hv, nil
+}
+
+// multiKeyConditions checks a key condition on an index with a
+// multi-attribute key: every partition attribute compared with "=", and
+// sort attributes left to right, each with "=" but the last given, which
+// may use any key operator. It sets the plan's sort prefix and returns the
+// partition part of the store key.
+func (p *readPlan) multiKeyConditions(c expr.Cond) (string, error) {
+	var conds []expr.Cond
+	var flatten func(expr.Cond) error
+	flatten = func(c expr.Cond) error {
+		switch c := c.(type) {
+		case *expr.And:
+			if err := flatten(c.L); err != nil {
+				return err
+			}
+			return flatten(c.R)
+		case *expr.Or, *expr.Not, *expr.In:
+			return validation("Invalid operator used in KeyConditionExpression: %s", opName(c))
+		}
+		conds = append(conds, c)
+		return nil
+	}
+	if err := flatten(c); err != nil {
+		return "", err
+	}
+	hashes, ranges := p.ix.hashNames(), p.ix.rangeNames()
+	isHash := func(n string) bool { return slices.Contains(hashes, n) }
+	eq := map[string]AV{}
+	var last expr.Cond
+	lastName := ""
+	for _, c := range conds {
+		name, ok := keyAttr(c)
+		if !ok {
+			return "", validation("Invalid condition in KeyConditionExpression: the condition must compare a key attribute with a value")
+		}
+		if !isHash(name) && !slices.Contains(ranges, name) {
+			return "", validation("Query condition missed key schema element: %s", hashes[0])
+		}
+		want := p.t.attrType(name)
+		for _, v := range keyValues(c) {
+			if expr.TypeOf(v) != want {
+				return "", validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+			}
+			if err := emptyKeyValue(name, v); err != nil {
+				return "", err
+			}
+		}
+		_, dup := eq[name]
+		if dup || name == lastName {
+			return "", validation("KeyConditionExpressions must only contain one condition per key")
+		}
+		if cmp, ok := c.(*expr.Compare); ok && cmp.Op == "=" {
+			eq[name] = keyValues(c)[0]
+			continue
+		}
+		if isHash(name) || last != nil {
+			return "", validation("Query key condition not supported")
+		}
+		if _, ok := c.(*expr.Func); ok && want == "N" {
+			return "", validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
+		}
+		if cmp, ok := c.(*expr.Compare); ok && cmp.Op == "<>" {
+			return "", validation("Unsupported operator on KeyConditionExpression: operator: %s", cmp.Op)
+		}
+		last, lastName = c, name
+	}
+	var hv []AV
+	for _, n := range hashes {
+		v, ok := eq[n]
+		if !ok {
+			return "", validation("Query condition missed key schema element: %s", n)
+		}
+		hv = append(hv, v)
+	}
+	var rv []AV
+	for _, n := range ranges {
+		v, ok := eq[n]
+		if !ok {
+			break
+		}
+		rv = append(rv, v)
+	}
+	given := len(eq) - len(hashes)
+	if last != nil {
+		if len(rv) >= len(ranges) || ranges[len(rv)] != lastName {
+			return "", validation("Query key condition not supported: the sort key attributes of index %s must be given left to right, all but the last with =", p.ix.Name)
+		}
+		given++
+		p.keyCond = last
+	}
+	if given != len(rv)+btoi(last != nil) {
+		return "", validation("Query key condition not supported: the sort key attributes of index %s must be given left to right, all but the last with =", p.ix.Name)
+	}
+	if len(rv) > 0 {
+		p.prefix = []byte(tupleBytes(rv))
+	}
+	return tupleBytes(hv), nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func opName(c expr.Cond) string {

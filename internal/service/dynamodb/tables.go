@@ -54,6 +54,39 @@ func keySchema(hash, rng string) []dynamodbapi.KeySchemaElement {
 	return ks
 }
 
+// parseGSIKeySchema checks a global secondary index's KeySchema: one to
+// four HASH attributes, then up to four RANGE attributes (multi-attribute
+// keys), no attribute twice.
+func parseGSIKeySchema(ks []dynamodbapi.KeySchemaElement) (hashes, ranges []string, err error) {
+	if len(ks) == 0 {
+		return nil, nil, validation("1 validation error detected: Value '[]' at 'keySchema' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	seen := map[string]bool{}
+	for i, k := range ks {
+		name, typ := deref(k.AttributeName), deref(k.KeyType)
+		switch {
+		case i == 0 && typ != "HASH":
+			return nil, nil, validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+		case seen[name] && len(ks) == 2:
+			return nil, nil, validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+		case seen[name]:
+			return nil, nil, validation("Invalid KeySchema: Duplicate attribute name in KeySchema: %s", name)
+		case typ == "HASH" && len(ranges) > 0:
+			return nil, nil, validation("Invalid KeySchema: HASH key elements must precede RANGE key elements")
+		}
+		seen[name] = true
+		if typ == "HASH" {
+			hashes = append(hashes, name)
+		} else {
+			ranges = append(ranges, name)
+		}
+	}
+	if len(hashes) > 4 || len(ranges) > 4 {
+		return nil, nil, validation("Invalid KeySchema: A global secondary index key can have at most 4 HASH and 4 RANGE key elements")
+	}
+	return hashes, ranges, nil
+}
+
 // parseKeySchema checks a KeySchema and returns its hash and range names.
 func parseKeySchema(ks []dynamodbapi.KeySchemaElement, what string) (string, string, error) {
 	if len(ks) == 0 || len(ks) > 2 {
@@ -157,10 +190,12 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 			return nil, validation("One or more parameter values were invalid: Duplicate index name: %s", ix.Name)
 		}
 		seenIdx[ix.Name] = true
-		if ix.Hash, ix.Range, err = parseKeySchema(g.KeySchema, "index"); err != nil {
+		hashes, ranges, err := parseGSIKeySchema(g.KeySchema)
+		if err != nil {
 			return nil, err
 		}
-		if err := useKey(ix.Hash, ix.Range); err != nil {
+		ix.setKey(hashes, ranges)
+		if err := useKey(ix.keyNames()...); err != nil {
 			return nil, err
 		}
 		ix.Projection, ix.NonKey = projectionOf(g.Projection)
@@ -295,7 +330,7 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	}
 	for _, ix := range t.GSIs {
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexDescription{
-			IndexName: ptr(ix.Name), KeySchema: keySchema(ix.Hash, ix.Range), Projection: projection(ix),
+			IndexName: ptr(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
 			IndexStatus: ptr(status(ix.ActiveAt, now, "ACTIVE")), IndexArn: ptr(t.ARN + "/index/" + ix.Name),
 			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{NumberOfDecreasesToday: ptr(int64(0)), ReadCapacityUnits: ptr(ix.RCU), WriteCapacityUnits: ptr(ix.WCU)},
 			IndexSizeBytes:        ptr(int64(0)), ItemCount: ptr(int64(0)),
@@ -512,13 +547,14 @@ func (s *DynamoDB) updateGSI(tx storage.Tx, sc storage.Scope, t *tableRecord, u 
 		if _, exists := t.index(ix.Name); exists {
 			return validation("One or more parameter values were invalid: Index with name: %s already exists", ix.Name)
 		}
-		var err error
-		if ix.Hash, ix.Range, err = parseKeySchema(c.KeySchema, "index"); err != nil {
+		hashes, ranges, err := parseGSIKeySchema(c.KeySchema)
+		if err != nil {
 			return err
 		}
-		for _, k := range nonEmpty([]string{ix.Hash, ix.Range}) {
+		ix.setKey(hashes, ranges)
+		for _, k := range ix.keyNames() {
 			if t.attrType(k) == "" {
-				return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(nonEmpty([]string{ix.Hash, ix.Range}), ", "), strings.Join(attrNames(t.AttrDefs), ", "))
+				return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(ix.keyNames(), ", "), strings.Join(attrNames(t.AttrDefs), ", "))
 			}
 		}
 		ix.Projection, ix.NonKey = projectionOf(c.Projection)
