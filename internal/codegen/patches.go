@@ -27,15 +27,26 @@ var enumAdditions = map[string]map[string][]string{
 type memberCopy struct {
 	after, name string
 	rename      [2]string // old, new substring in the copied definition
+	// shape, when set, limits the copy to that one shape.
+	shape string
 }
 
 var memberAdditions = map[string][]memberCopy{
 	"s3": {{after: "ChecksumCRC32C", name: "ChecksumCRC64NVME", rename: [2]string{"crc32c", "crc64nvme"}}},
+	// DescribeTable's WarmThroughput (table and GSIs, 2024).
+	"dynamodb": {
+		{shape: "TableDescription", after: "OnDemandThroughput", name: "WarmThroughput", rename: [2]string{`"WarmThroughput"`, `"TableWarmThroughputDescription"`}},
+		{shape: "GlobalSecondaryIndexDescription", after: "OnDemandThroughput", name: "WarmThroughput", rename: [2]string{`"WarmThroughput"`, `"GlobalSecondaryIndexWarmThroughputDescription"`}},
+	},
 }
 
 // shapeAdditions are new shapes the member additions refer to.
 var shapeAdditions = map[string]map[string]string{
 	"s3": {"ChecksumCRC64NVME": `{"type":"string"}`},
+	"dynamodb": {
+		"TableWarmThroughputDescription": `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"TableStatus"}}}`,
+		"GlobalSecondaryIndexWarmThroughputDescription": `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"IndexStatus"}}}`,
+	},
 }
 
 // shapeRemovals drops constraints of a shape that AWS has since lifted.
@@ -102,11 +113,14 @@ func patch(service string, raw []byte) ([]byte, error) {
 		}
 		shapes[name] = sh
 	}
-	for _, sh := range shapes {
+	for shapeName, sh := range shapes {
 		if sh["members"] == nil {
 			continue
 		}
 		for _, mc := range members {
+			if mc.shape != "" && mc.shape != shapeName {
+				continue
+			}
 			out, err := insertMember(sh["members"], mc)
 			if err != nil {
 				return nil, fmt.Errorf("patch: %s: %w", service, err)

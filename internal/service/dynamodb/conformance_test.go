@@ -98,3 +98,38 @@ func TestConformanceValidation(t *testing.T) {
 		t.Fatalf("consistent LSI query: %v", err)
 	}
 }
+
+// TestDescribeTableFields checks members the current DescribeTable returns.
+func TestDescribeTableFields(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	gsiTable(t, svc, ctx)
+	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("p"), BillingMode: sp("PROVISIONED"),
+		ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr(int64(20000)), WriteCapacityUnits: ptr(int64(5))},
+		AttributeDefinitions:  []dynamodbapi.AttributeDefinition{{AttributeName: sp("pk"), AttributeType: sp("S")}},
+		KeySchema:             ks("pk", "HASH")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: sp("g")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt := g.Table.WarmThroughput
+	if wt == nil || *wt.ReadUnitsPerSecond != 12000 || *wt.WriteUnitsPerSecond != 4000 || *wt.Status != "ACTIVE" {
+		t.Fatalf("table WarmThroughput = %+v", wt)
+	}
+	iw := g.Table.GlobalSecondaryIndexes[0].WarmThroughput
+	if iw == nil || *iw.ReadUnitsPerSecond != 12000 || *iw.Status != "ACTIVE" {
+		t.Fatalf("index WarmThroughput = %+v", iw)
+	}
+	p, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: sp("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := p.Table.BillingModeSummary; b == nil || *b.BillingMode != "PROVISIONED" {
+		t.Fatalf("BillingModeSummary = %+v", b)
+	}
+	if wt := p.Table.WarmThroughput; *wt.ReadUnitsPerSecond != 20000 || *wt.WriteUnitsPerSecond != 4000 {
+		t.Fatalf("provisioned WarmThroughput = %+v", wt)
+	}
+}

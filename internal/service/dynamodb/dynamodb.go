@@ -123,6 +123,9 @@ type tableRecord struct {
 	Hash      string
 	Range     string `json:",omitempty"`
 	Billing   string
+	// BillingSet records that BillingMode was given, which makes
+	// DescribeTable report BillingModeSummary for PROVISIONED too.
+	BillingSet bool `json:",omitempty"`
 	RCU, WCU  int64
 	GSIs      []indexRecord `json:",omitempty"`
 	LSIs      []indexRecord `json:",omitempty"`

@@ -170,7 +170,7 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 		return nil, err
 	}
 	if in.BillingMode != nil {
-		t.Billing = *in.BillingMode
+		t.Billing, t.BillingSet = *in.BillingMode, true
 	}
 	if err := setThroughput(t.Billing, in.ProvisionedThroughput, &t.RCU, &t.WCU, ""); err != nil {
 		return nil, err
@@ -325,11 +325,19 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	for _, a := range t.AttrDefs {
 		d.AttributeDefinitions = append(d.AttributeDefinitions, dynamodbapi.AttributeDefinition{AttributeName: ptr(a.Name), AttributeType: ptr(a.Type)})
 	}
-	if t.Billing == "PAY_PER_REQUEST" {
+	switch {
+	case t.Billing == "PAY_PER_REQUEST":
 		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr(t.Billing), LastUpdateToPayPerRequestDateTime: ptr(t.Created)}
+	case t.BillingSet:
+		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr(t.Billing)}
 	}
+	r, w := warmThroughput(t.RCU, t.WCU)
+	d.WarmThroughput = &dynamodbapi.TableWarmThroughputDescription{ReadUnitsPerSecond: ptr(r), WriteUnitsPerSecond: ptr(w), Status: d.TableStatus}
 	for _, ix := range t.GSIs {
+		r, w := warmThroughput(ix.RCU, ix.WCU)
+		ist := status(ix.ActiveAt, now, "ACTIVE")
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexDescription{
+			WarmThroughput: &dynamodbapi.GlobalSecondaryIndexWarmThroughputDescription{ReadUnitsPerSecond: ptr(r), WriteUnitsPerSecond: ptr(w), Status: ptr(ist)},
 			IndexName: ptr(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
 			IndexStatus: ptr(status(ix.ActiveAt, now, "ACTIVE")), IndexArn: ptr(t.ARN + "/index/" + ix.Name),
 			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{NumberOfDecreasesToday: ptr(int64(0)), ReadCapacityUnits: ptr(ix.RCU), WriteCapacityUnits: ptr(ix.WCU)},
@@ -353,6 +361,13 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr(t.Class)}
 	}
 	return d
+}
+
+// warmThroughput is what a new table or GSI can serve at once: AWS's
+// default of 12,000 read and 4,000 write units per second, or the
+// provisioned capacity when that is higher.
+func warmThroughput(rcu, wcu int64) (int64, int64) {
+	return max(rcu, 12000), max(wcu, 4000)
 }
 
 func projection(ix indexRecord) *dynamodbapi.Projection {
@@ -485,7 +500,7 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 			}
 		}
 		if in.BillingMode != nil {
-			t.Billing = *in.BillingMode
+			t.Billing, t.BillingSet = *in.BillingMode, true
 			if t.Billing == "PAY_PER_REQUEST" {
 				t.RCU, t.WCU = 0, 0
 			}
