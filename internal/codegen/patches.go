@@ -44,7 +44,7 @@ var memberAdditions = map[string][]memberCopy{
 var shapeAdditions = map[string]map[string]string{
 	"s3": {"ChecksumCRC64NVME": `{"type":"string"}`},
 	"dynamodb": {
-		"TableWarmThroughputDescription": `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"TableStatus"}}}`,
+		"TableWarmThroughputDescription":                `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"TableStatus"}}}`,
 		"GlobalSecondaryIndexWarmThroughputDescription": `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"IndexStatus"}}}`,
 	},
 }

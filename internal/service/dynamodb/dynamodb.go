@@ -113,29 +113,29 @@ type countRecord struct {
 
 // tableRecord is one table's definition.
 type tableRecord struct {
-	Name      string
-	ID        string
-	ARN       string
-	Created   time.Time
-	ActiveAt  time.Time `json:",omitempty"`
-	Deleting  bool      `json:",omitempty"`
-	AttrDefs  []attrDef
-	Hash      string
-	Range     string `json:",omitempty"`
-	Billing   string
+	Name     string
+	ID       string
+	ARN      string
+	Created  time.Time
+	ActiveAt time.Time `json:",omitempty"`
+	Deleting bool      `json:",omitempty"`
+	AttrDefs []attrDef
+	Hash     string
+	Range    string `json:",omitempty"`
+	Billing  string
 	// BillingSet records that BillingMode was given, which makes
 	// DescribeTable report BillingModeSummary for PROVISIONED too.
 	BillingSet bool `json:",omitempty"`
-	RCU, WCU  int64
-	GSIs      []indexRecord `json:",omitempty"`
-	LSIs      []indexRecord `json:",omitempty"`
-	Stream    *streamRecordSpec
-	SSE       *sseRecord `json:",omitempty"`
-	TTLAttr   string     `json:",omitempty"`
-	TTLOn     bool       `json:",omitempty"`
-	Protected bool       `json:",omitempty"`
-	Class     string     `json:",omitempty"`
-	Tags      []tag      `json:",omitempty"`
+	RCU, WCU   int64
+	GSIs       []indexRecord `json:",omitempty"`
+	LSIs       []indexRecord `json:",omitempty"`
+	Stream     *streamRecordSpec
+	SSE        *sseRecord `json:",omitempty"`
+	TTLAttr    string     `json:",omitempty"`
+	TTLOn      bool       `json:",omitempty"`
+	Protected  bool       `json:",omitempty"`
+	Class      string     `json:",omitempty"`
+	Tags       []tag      `json:",omitempty"`
 	// OldStreams are earlier streams of this table, kept listable.
 	OldStreams []streamRecordSpec `json:",omitempty"`
 }

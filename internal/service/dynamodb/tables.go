@@ -338,7 +338,7 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 		ist := status(ix.ActiveAt, now, "ACTIVE")
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexDescription{
 			WarmThroughput: &dynamodbapi.GlobalSecondaryIndexWarmThroughputDescription{ReadUnitsPerSecond: ptr(r), WriteUnitsPerSecond: ptr(w), Status: ptr(ist)},
-			IndexName: ptr(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
+			IndexName:      ptr(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
 			IndexStatus: ptr(status(ix.ActiveAt, now, "ACTIVE")), IndexArn: ptr(t.ARN + "/index/" + ix.Name),
 			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{NumberOfDecreasesToday: ptr(int64(0)), ReadCapacityUnits: ptr(ix.RCU), WriteCapacityUnits: ptr(ix.WCU)},
 			IndexSizeBytes:        ptr(int64(0)), ItemCount: ptr(int64(0)),
