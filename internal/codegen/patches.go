@@ -37,6 +37,9 @@ var memberAdditions = map[string][]memberCopy{
 	"dynamodb": {
 		{shape: "TableDescription", after: "OnDemandThroughput", name: "WarmThroughput", rename: [2]string{`"WarmThroughput"`, `"TableWarmThroughputDescription"`}},
 		{shape: "GlobalSecondaryIndexDescription", after: "OnDemandThroughput", name: "WarmThroughput", rename: [2]string{`"WarmThroughput"`, `"GlobalSecondaryIndexWarmThroughputDescription"`}},
+		// Point-in-time recovery's configurable period (2025).
+		{shape: "PointInTimeRecoverySpecification", after: "PointInTimeRecoveryEnabled", name: "RecoveryPeriodInDays", rename: [2]string{`"BooleanObject"`, `"RecoveryPeriodInDays"`}},
+		{shape: "PointInTimeRecoveryDescription", after: "PointInTimeRecoveryStatus", name: "RecoveryPeriodInDays"},
 	},
 }
 
@@ -45,6 +48,7 @@ var shapeAdditions = map[string]map[string]string{
 	"s3": {"ChecksumCRC64NVME": `{"type":"string"}`},
 	"dynamodb": {
 		"TableWarmThroughputDescription":                `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"TableStatus"}}}`,
+		"RecoveryPeriodInDays":                          `{"type":"integer","min":1,"max":35}`,
 		"GlobalSecondaryIndexWarmThroughputDescription": `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"IndexStatus"}}}`,
 	},
 }

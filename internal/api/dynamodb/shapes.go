@@ -1098,13 +1098,15 @@ type ParameterizedStatement struct {
 // PointInTimeRecoveryDescription is the PointInTimeRecoveryDescription shape.
 type PointInTimeRecoveryDescription struct {
 	PointInTimeRecoveryStatus  *string    `aws:"PointInTimeRecoveryStatus"`
+	RecoveryPeriodInDays       *int32     `aws:"RecoveryPeriodInDays"`
 	EarliestRestorableDateTime *time.Time `aws:"EarliestRestorableDateTime"`
 	LatestRestorableDateTime   *time.Time `aws:"LatestRestorableDateTime"`
 }
 
 // PointInTimeRecoverySpecification is the PointInTimeRecoverySpecification shape.
 type PointInTimeRecoverySpecification struct {
-	PointInTimeRecoveryEnabled *bool `aws:"PointInTimeRecoveryEnabled"`
+	PointInTimeRecoveryEnabled *bool  `aws:"PointInTimeRecoveryEnabled"`
+	RecoveryPeriodInDays       *int32 `aws:"RecoveryPeriodInDays"`
 }
 
 // PointInTimeRecoveryUnavailableException is the PointInTimeRecoveryUnavailableException shape.

@@ -138,6 +138,11 @@ type tableRecord struct {
 	Tags       []tag      `json:",omitempty"`
 	// OldStreams are earlier streams of this table, kept listable.
 	OldStreams []streamRecordSpec `json:",omitempty"`
+	// PITR is point-in-time recovery's setting (see backups.go).
+	PITR *pitrRecord `json:",omitempty"`
+	// Insights holds contributor insights' setting of the table (key "")
+	// and of its indexes.
+	Insights map[string]insightsRecord `json:",omitempty"`
 }
 
 type attrDef struct{ Name, Type string }

@@ -1,0 +1,82 @@
+package dynamodb
+
+import (
+	"testing"
+	"time"
+
+	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+)
+
+func TestContinuousBackups(t *testing.T) {
+	svc, clk, ctx := newTestService(t)
+	createTable(t, svc, ctx, "pitr", "")
+	_, err := svc.DescribeContinuousBackups(ctx, &dynamodbapi.DescribeContinuousBackupsInput{TableName: sp("nope")})
+	wantErr(t, err, "TableNotFoundException", "Table not found: nope")
+	d, err := svc.DescribeContinuousBackups(ctx, &dynamodbapi.DescribeContinuousBackupsInput{TableName: sp("pitr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.ContinuousBackupsDescription
+	if *c.ContinuousBackupsStatus != "ENABLED" || *c.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "DISABLED" {
+		t.Fatalf("before: %+v %+v", c, c.PointInTimeRecoveryDescription)
+	}
+	yes := true
+	u, err := svc.UpdateContinuousBackups(ctx, &dynamodbapi.UpdateContinuousBackupsInput{TableName: sp("pitr"),
+		PointInTimeRecoverySpecification: &dynamodbapi.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: &yes, RecoveryPeriodInDays: ptr(int32(7))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := u.ContinuousBackupsDescription.PointInTimeRecoveryDescription
+	if *p.PointInTimeRecoveryStatus != "ENABLED" || !p.EarliestRestorableDateTime.Equal(t0) || *p.RecoveryPeriodInDays != 7 {
+		t.Fatalf("enabled: %+v", p)
+	}
+	// The earliest restorable time moves with the recovery period.
+	clk.Advance(10 * 24 * time.Hour)
+	d, err = svc.DescribeContinuousBackups(ctx, &dynamodbapi.DescribeContinuousBackupsInput{TableName: sp("pitr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = d.ContinuousBackupsDescription.PointInTimeRecoveryDescription
+	if want := t0.Add(3 * 24 * time.Hour); !p.EarliestRestorableDateTime.Equal(want) || !p.LatestRestorableDateTime.Equal(t0.Add(10*24*time.Hour)) {
+		t.Fatalf("after 10 days: earliest %v latest %v", p.EarliestRestorableDateTime, p.LatestRestorableDateTime)
+	}
+	no := false
+	u, err = svc.UpdateContinuousBackups(ctx, &dynamodbapi.UpdateContinuousBackupsInput{TableName: sp("pitr"),
+		PointInTimeRecoverySpecification: &dynamodbapi.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: &no}})
+	if err != nil || *u.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "DISABLED" {
+		t.Fatalf("disable: %v %+v", err, u)
+	}
+}
+
+func TestContributorInsights(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	gsiTable(t, svc, ctx)
+	d, err := svc.DescribeContributorInsights(ctx, &dynamodbapi.DescribeContributorInsightsInput{TableName: sp("g")})
+	if err != nil || *d.ContributorInsightsStatus != "DISABLED" {
+		t.Fatalf("before: %v %+v", err, d)
+	}
+	_, err = svc.UpdateContributorInsights(ctx, &dynamodbapi.UpdateContributorInsightsInput{TableName: sp("g"), IndexName: sp("nope"), ContributorInsightsAction: sp("ENABLE")})
+	wantErr(t, err, "ResourceNotFoundException", "Requested resource not found: Index: nope not found")
+	u, err := svc.UpdateContributorInsights(ctx, &dynamodbapi.UpdateContributorInsightsInput{TableName: sp("g"), IndexName: sp("by-x"), ContributorInsightsAction: sp("ENABLE")})
+	if err != nil || *u.ContributorInsightsStatus != "ENABLING" || *u.IndexName != "by-x" {
+		t.Fatalf("enable: %v %+v", err, u)
+	}
+	d, err = svc.DescribeContributorInsights(ctx, &dynamodbapi.DescribeContributorInsightsInput{TableName: sp("g"), IndexName: sp("by-x")})
+	if err != nil || *d.ContributorInsightsStatus != "ENABLED" || len(d.ContributorInsightsRuleList) != 2 {
+		t.Fatalf("index after enable: %v %+v", err, d)
+	}
+	if _, err := svc.UpdateContributorInsights(ctx, &dynamodbapi.UpdateContributorInsightsInput{TableName: sp("g"), ContributorInsightsAction: sp("ENABLE")}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := svc.ListContributorInsights(ctx, &dynamodbapi.ListContributorInsightsInput{MaxResults: ptr(int32(1))})
+	if err != nil || len(l.ContributorInsightsSummaries) != 1 || l.NextToken == nil {
+		t.Fatalf("list page 1: %v %+v", err, l)
+	}
+	l2, err := svc.ListContributorInsights(ctx, &dynamodbapi.ListContributorInsightsInput{MaxResults: ptr(int32(1)), NextToken: l.NextToken})
+	if err != nil || len(l2.ContributorInsightsSummaries) != 1 || l2.NextToken != nil {
+		t.Fatalf("list page 2: %v %+v", err, l2)
+	}
+	if l.ContributorInsightsSummaries[0].IndexName != nil || *l2.ContributorInsightsSummaries[0].IndexName != "by-x" {
+		t.Fatalf("list order: %+v %+v", l.ContributorInsightsSummaries, l2.ContributorInsightsSummaries)
+	}
+}
