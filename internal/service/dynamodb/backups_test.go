@@ -80,3 +80,60 @@ func TestContributorInsights(t *testing.T) {
 		t.Fatalf("list order: %+v %+v", l.ContributorInsightsSummaries, l2.ContributorInsightsSummaries)
 	}
 }
+
+func TestOnDemandBackups(t *testing.T) {
+	svc, clk, ctx := newTestService(t)
+	gsiTable(t, svc, ctx)
+	for i, x := range []string{"a", "b", "c"} {
+		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("g"), Item: Item{"pk": s("p" + x), "sk": s("s"), "x": s(x), "n": n(string(rune('1' + i)))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := svc.CreateBackup(ctx, &dynamodbapi.CreateBackupInput{TableName: sp("nope"), BackupName: sp("b1")})
+	wantErr(t, err, "TableNotFoundException", "Table not found: nope")
+	cb, err := svc.CreateBackup(ctx, &dynamodbapi.CreateBackupInput{TableName: sp("g"), BackupName: sp("b1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *cb.BackupDetails.BackupArn
+	if *cb.BackupDetails.BackupStatus != "AVAILABLE" || *cb.BackupDetails.BackupType != "USER" {
+		t.Fatalf("details: %+v", cb.BackupDetails)
+	}
+	// Changes after the backup are not in it, and it outlives its table.
+	if _, err := svc.DeleteItem(ctx, &dynamodbapi.DeleteItemInput{TableName: sp("g"), Key: Item{"pk": s("pa"), "sk": s("s")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DeleteTable(ctx, &dynamodbapi.DeleteTableInput{TableName: sp("g")}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := svc.DescribeBackup(ctx, &dynamodbapi.DescribeBackupInput{BackupArn: &arn})
+	if err != nil || *db.BackupDescription.SourceTableDetails.ItemCount != 3 || len(db.BackupDescription.SourceTableFeatureDetails.GlobalSecondaryIndexes) != 1 {
+		t.Fatalf("describe: %v %+v", err, db)
+	}
+	clk.Advance(time.Minute)
+	if _, err := svc.CreateBackup(ctx, &dynamodbapi.CreateBackupInput{TableName: sp("g"), BackupName: sp("b2")}); err == nil {
+		t.Fatal("backup of a deleted table")
+	}
+	r, err := svc.RestoreTableFromBackup(ctx, &dynamodbapi.RestoreTableFromBackupInput{TargetTableName: sp("restored"), BackupArn: &arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TableDescription.RestoreSummary == nil || *r.TableDescription.RestoreSummary.SourceBackupArn != arn || len(r.TableDescription.GlobalSecondaryIndexes) != 1 {
+		t.Fatalf("restore: %+v", r.TableDescription)
+	}
+	q, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("restored"), IndexName: sp("by-x"), KeyConditionExpression: sp("x = :x"), ExpressionAttributeValues: Item{":x": s("a")}})
+	if err != nil || len(q.Items) != 1 {
+		t.Fatalf("restored index: %v %+v", err, q)
+	}
+	_, err = svc.RestoreTableFromBackup(ctx, &dynamodbapi.RestoreTableFromBackupInput{TargetTableName: sp("restored"), BackupArn: &arn})
+	wantErr(t, err, "TableAlreadyExistsException", "Table already exists: restored")
+	l, err := svc.ListBackups(ctx, &dynamodbapi.ListBackupsInput{TableName: sp("g")})
+	if err != nil || len(l.BackupSummaries) != 1 || *l.BackupSummaries[0].BackupArn != arn {
+		t.Fatalf("list: %v %+v", err, l)
+	}
+	if _, err := svc.DeleteBackup(ctx, &dynamodbapi.DeleteBackupInput{BackupArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.DescribeBackup(ctx, &dynamodbapi.DescribeBackupInput{BackupArn: &arn})
+	wantErr(t, err, "BackupNotFoundException", "Backup not found: "+arn)
+}

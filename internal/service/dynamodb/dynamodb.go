@@ -138,6 +138,8 @@ type tableRecord struct {
 	Tags       []tag      `json:",omitempty"`
 	// OldStreams are earlier streams of this table, kept listable.
 	OldStreams []streamRecordSpec `json:",omitempty"`
+	// Restore records the backup a table was restored from.
+	Restore *restoreRecord `json:",omitempty"`
 	// PITR is point-in-time recovery's setting (see backups.go).
 	PITR *pitrRecord `json:",omitempty"`
 	// Insights holds contributor insights' setting of the table (key "")

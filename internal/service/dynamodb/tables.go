@@ -357,6 +357,9 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	if t.SSE != nil {
 		d.SSEDescription = &dynamodbapi.SSEDescription{Status: ptr("ENABLED"), SSEType: ptr("KMS"), KMSMasterKeyArn: ptr(t.SSE.KMSKey)}
 	}
+	if r := t.Restore; r != nil {
+		d.RestoreSummary = &dynamodbapi.RestoreSummary{SourceBackupArn: ptr(r.BackupARN), SourceTableArn: ptr(r.TableARN), RestoreDateTime: ptr(r.At), RestoreInProgress: ptr(false)}
+	}
 	if t.Class != "" {
 		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr(t.Class)}
 	}
