@@ -138,6 +138,10 @@ type tableRecord struct {
 	Tags       []tag      `json:",omitempty"`
 	// OldStreams are earlier streams of this table, kept listable.
 	OldStreams []streamRecordSpec `json:",omitempty"`
+	// Policy is the table's resource-based policy and PolicyRev its
+	// revision id (see policy.go).
+	Policy    string `json:",omitempty"`
+	PolicyRev string `json:",omitempty"`
 	// Restore records the backup a table was restored from.
 	Restore *restoreRecord `json:",omitempty"`
 	// PITR is point-in-time recovery's setting (see backups.go).
