@@ -142,6 +142,9 @@ type tableRecord struct {
 	// revision id (see policy.go).
 	Policy    string `json:",omitempty"`
 	PolicyRev string `json:",omitempty"`
+	// Kinesis lists the table's Kinesis streaming destinations (see
+	// kinesis.go).
+	Kinesis []kinesisDest `json:",omitempty"`
 	// Restore records the backup a table was restored from.
 	Restore *restoreRecord `json:",omitempty"`
 	// PITR is point-in-time recovery's setting (see backups.go).
