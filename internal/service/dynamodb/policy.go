@@ -1,16 +1,19 @@
 package dynamodb
 
 import (
+	"context"
 	"strconv"
+	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// Resource-based policies are stored per table and checked by IAM's policy
-// parser; niwa does not evaluate them when authorizing requests (see
-// docs/dynamodb.md).
+// Resource-based policies are stored per table, checked by IAM's policy
+// parser, and evaluated by the authorizer with the caller's identity
+// policies (ResourcePolicy below), as IAM evaluates any resource policy.
 
 func policyNotFound(arn string) error {
 	return dynamodbapi.ErrPolicyNotFoundException.New("Resource-based policy not found for the provided ResourceArn: %s", arn)
@@ -92,4 +95,24 @@ func (s *DynamoDB) DeleteResourcePolicy(ctx *request.Context, in *dynamodbapi.De
 		return nil, err
 	}
 	return &dynamodbapi.DeleteResourcePolicyOutput{RevisionId: ptr(rev)}, nil
+}
+
+// ResourcePolicy returns the resource-based policy that governs arn (a
+// table, or one of its indexes or streams, which the table's policy
+// covers) and the table's account, for the authorizer.
+func (s *DynamoDB) ResourcePolicy(ctx context.Context, arn string) (string, string, bool, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "dynamodb" || !strings.HasPrefix(parts[5], "table/") {
+		return "", "", false, nil
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "table/"), "/")
+	sc := storage.Scope{Account: parts[4], Region: parts[3]}
+	var doc string
+	var found bool
+	err := s.store.View(func(tx storage.Tx) error {
+		t, ok, err := s.tableCache.Get(tx, sc, name) // read-only
+		found, doc = ok, t.Policy
+		return err
+	})
+	return doc, sc.Account, found, err
 }
