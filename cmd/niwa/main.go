@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/server"
 )
 
@@ -186,6 +187,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.S3HostSuffix, "s3-host-suffix", env("NIWA_S3_HOST_SUFFIX", "localhost"), "host suffix of virtual-host-style S3 addresses (NIWA_S3_HOST_SUFFIX)")
 	dnsHost := fs.String("dns-host", env("NIWA_DNS_HOST", "127.0.0.1"), "address Route53's DNS server listens on, UDP and TCP (NIWA_DNS_HOST)")
 	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
+	dnsView := fs.String("dns-view", env("NIWA_DNS_VIEW", "all"),
+		"what DNS queries from the host see (NIWA_DNS_VIEW): all (public and every private zone), public (public zones only) or a VPC id (that VPC's view); queries from inside a VPC always see their VPC's")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", or(ls.logLevel, "info")), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
 	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", or(ls.iam, "on")),
@@ -246,6 +249,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.DNSAddr = net.JoinHostPort(*dnsHost, strconv.Itoa(*dnsPort))
+	view, err := dns.ParseView(*dnsView)
+	if err != nil {
+		fmt.Fprintln(stderr, "niwa: --dns-view:", err)
+		return 2
+	}
+	cfg.DNSView = view
 	cfg.DNSOptional = !explicit(fs, "dns-port", "NIWA_DNS_PORT") && !explicit(fs, "dns-host", "NIWA_DNS_HOST")
 	if len(keys) > 0 {
 		// The default key stays usable unless the user replaced it.

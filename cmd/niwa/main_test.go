@@ -43,7 +43,7 @@ func (s *syncBuffer) String() string {
 // environment cannot change what it checks.
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"NIWA_PORT", "NIWA_HOST", "NIWA_DATA_DIR", "NIWA_FSYNC", "NIWA_DEFAULT_REGION",
-		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST",
+		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST", "NIWA_DNS_VIEW",
 		"NIWA_HEADER_TIMEOUT", "NIWA_BODY_TIMEOUT", "NIWA_IDLE_TIMEOUT"} {
 		t.Setenv(k, "")
 	}
@@ -105,6 +105,8 @@ func TestUsageErrors(t *testing.T) {
 		{"access key with a bad account", nil, []string{"--access-key", "AK:SK:12345"}, `account "12345" is not 12 digits`},
 		{"bool flag with a value", nil, []string{"--fsync=maybe"}, `invalid boolean value "maybe" for -fsync`},
 		{"dns port out of range", nil, []string{"--dns-port", "70000"}, "dns port 70000 is out of range"},
+		{"bad dns view", nil, []string{"--dns-view", "private"}, `--dns-view: dns view "private": want all, public or a VPC id`},
+		{"NIWA_DNS_VIEW malformed", map[string]string{"NIWA_DNS_VIEW": "vpc-XYZ"}, nil, `dns view "vpc-XYZ"`},
 		{"NIWA_DNS_PORT not a number", map[string]string{"NIWA_DNS_PORT": "53x"}, nil, `NIWA_DNS_PORT="53x" is not a number`},
 		{"NIWA_PORT not a number", map[string]string{"NIWA_PORT": "45a6"}, nil, `NIWA_PORT="45a6" is not a number`},
 		{"NIWA_FSYNC not a boolean", map[string]string{"NIWA_FSYNC": "yes"}, nil, `NIWA_FSYNC="yes" is not a boolean`},

@@ -132,8 +132,8 @@ func TestRoute53CLI(t *testing.T) {
 // TestRoute53Boto3 is what S1's dynamic-DNS function does with boto3: a
 // private zone bound to a VPC and a public zone, UPSERTs of A and PTR
 // records, Config.PrivateZone and VPCs from GetHostedZone, and the
-// conflict error worded like Route53's. The private records resolve only
-// from the VPC.
+// conflict error worded like Route53's. The private records resolve from
+// the VPC and from the host, not from another VPC.
 func TestRoute53Boto3(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
@@ -180,8 +180,9 @@ print("ok")
 	if _, ans := dnsAnswer(t, n, "4.1.0.10.in-addr.arpa", mdns.TypePTR, vpc); strings.Join(ans, ",") != "60 ip-10-0-1-4.corp.internal." {
 		t.Fatalf("private PTR from the VPC: %v", ans)
 	}
-	if rcode, _ := dnsAnswer(t, n, "ip-10-0-1-4.corp.internal", mdns.TypeA, ""); rcode != "REFUSED" {
-		t.Fatalf("private zone from outside its VPC: %s", rcode)
+	// The host sees every private zone by default (--dns-view all).
+	if _, ans := dnsAnswer(t, n, "ip-10-0-1-4.corp.internal", mdns.TypeA, ""); strings.Join(ans, ",") != "60 10.0.1.4" {
+		t.Fatalf("private zone from the host: %v", ans)
 	}
 	if rcode, _ := dnsAnswer(t, n, "ip-10-0-1-4.corp.internal", mdns.TypeA, "vpc-99999999"); rcode != "REFUSED" {
 		t.Fatalf("private zone from another VPC: %s", rcode)

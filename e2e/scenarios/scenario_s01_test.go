@@ -12,7 +12,8 @@ import (
 // real boto3 inside) create table DDNS, store the instance and change the
 // Route53 zones when EventBridge delivers the EC2 state change. The
 // records are asked from niwa's DNS server (the private zone with the VPC
-// id in EDNS0 option 65001) and must be gone after the instance stops.
+// id in EDNS0 option 65001, and with a plain query from the host as the
+// tutorial does) and must be gone after the instance stops.
 func TestScenarioS1DDNS(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "aws CLI", "aws", "--version")

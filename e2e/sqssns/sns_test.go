@@ -94,7 +94,8 @@ print("ok")
 }
 
 // TestSNSCLI: both CLI versions create a topic, subscribe a queue and an
-// email address, publish; the email is recorded at /_niwa/sns/email.
+// email address (confirmed through the link of the recorded confirmation
+// email), publish; the email is recorded at /_niwa/sns/email.
 func TestSNSCLI(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
@@ -127,20 +128,36 @@ func TestSNSCLI(t *testing.T) {
 			if len(subs) != 2 {
 				t.Fatal(subs)
 			}
+			mailbox := func() []map[string]string {
+				t.Helper()
+				resp, err := http.Get(n.Endpoint + "/_niwa/sns/email?to=" + to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var mail struct{ Messages []map[string]string }
+				json.NewDecoder(resp.Body).Decode(&mail)
+				return mail.Messages
+			}
+			// As on AWS, the email subscription waits for its owner to
+			// follow the link in the confirmation email.
+			confirm := mailbox()
+			if len(confirm) != 1 || confirm[0]["subscribeUrl"] == "" {
+				t.Fatal(confirm)
+			}
+			resp, err := http.Get(confirm[0]["subscribeUrl"])
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatal(resp, err)
+			}
+			resp.Body.Close()
 			run("sns", "publish", "--topic-arn", topic, "--message", "hi "+cli.Name, "--subject", "greeting")
 			got := run("sqs", "receive-message", "--queue-url", q)
 			msgs, _ := got["Messages"].([]any)
 			if len(msgs) != 1 || !strings.Contains(msgs[0].(map[string]any)["Body"].(string), `"Message":"hi `+cli.Name+`"`) {
 				t.Fatal(got)
 			}
-			resp, err := http.Get(n.Endpoint + "/_niwa/sns/email?to=" + to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var mail struct{ Messages []map[string]string }
-			json.NewDecoder(resp.Body).Decode(&mail)
-			resp.Body.Close()
-			if len(mail.Messages) != 1 || mail.Messages[0]["body"] != "hi "+cli.Name || mail.Messages[0]["subject"] != "greeting" {
+			mail := mailbox()
+			if len(mail) != 2 || mail[1]["body"] != "hi "+cli.Name || mail[1]["subject"] != "greeting" {
 				t.Fatal(mail)
 			}
 		})

@@ -314,7 +314,7 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		return nil
 	},
 	"sns": func(op string, in fields, env Env) []string {
-		for _, m := range []string{"TopicArn", "TargetArn", "ResourceArn"} {
+		for _, m := range []string{"TopicArn", "TargetArn", "ResourceArn", "PlatformApplicationArn", "EndpointArn"} {
 			if a := in.str(m); a != "" {
 				return []string{a}
 			}

@@ -6,13 +6,15 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 )
 
 func sp(s string) *string { return &s }
 
 // TestResourceARNs: IAM ARNs carry the entity's path (from the Path of a
 // creation, or the stored entity's ARN); Lambda's Invoke and permission
-// calls name the version or alias they act on.
+// calls name the version or alias they act on; SNS mobile push calls name
+// the platform application or endpoint.
 func TestResourceARNs(t *testing.T) {
 	stored := map[string]string{
 		"role/app":  "arn:aws:iam::123456789012:role/service/app",
@@ -43,6 +45,8 @@ func TestResourceARNs(t *testing.T) {
 		{"lambda", "Invoke", &lambdaapi.InvocationRequest{FunctionName: sp("123456789012:function:f:prod")}, fn + ":prod"},
 		{"lambda", "AddPermission", &lambdaapi.AddPermissionRequest{FunctionName: sp("f"), Qualifier: sp("live")}, fn + ":live"},
 		{"lambda", "GetFunction", &lambdaapi.GetFunctionRequest{FunctionName: sp("f"), Qualifier: sp("live")}, fn},
+		{"sns", "CreatePlatformEndpoint", &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: sp("arn:aws:sns:us-east-1:123456789012:app/GCM/a")}, "arn:aws:sns:us-east-1:123456789012:app/GCM/a"},
+		{"sns", "GetEndpointAttributes", &snsapi.GetEndpointAttributesInput{EndpointArn: sp("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1")}, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1"},
 	} {
 		checks := For(tc.service, tc.op, tc.in, env)
 		if got := []string{checks[0].Resource}; !reflect.DeepEqual(got, []string{tc.want}) {

@@ -15,8 +15,10 @@
 // VPCs. A query says which VPC it comes from with an EDNS0 local option
 // (code VPCOption, 65001) whose data is the VPC id in ASCII
 // ("vpc-0abc..."); code running inside niwa's VPC model adds it, and so
-// can a test (see VPCQuery). A query without the option sees public zones
-// only, as a resolver outside AWS does.
+// can a test (see VPCQuery). A query without the option comes from the
+// host running niwa and sees the Server's View: by default every zone,
+// public and private (ViewAll); --dns-view narrows it to public zones
+// only, as a resolver outside AWS sees them, or to one VPC's view.
 package dns
 
 import (
@@ -81,7 +83,8 @@ type RRSet struct {
 // Source is where the resolver reads zones and records.
 type Source interface {
 	// Zone returns the most specific zone containing name that is visible
-	// from vpc ("" means from outside every VPC: public zones only).
+	// from vpc ("" means from outside every VPC: public zones only;
+	// AllVPCs means every private zone is visible, see ViewAll()).
 	Zone(name, vpc string) (Zone, bool, error)
 	// RRSets returns every record set named exactly name in z.
 	RRSets(z Zone, name string) ([]RRSet, error)

@@ -18,12 +18,19 @@ type Server struct {
 	log      *slog.Logger
 	udp, tcp *mdns.Server
 	addr     string
+	view     View
 	wg       sync.WaitGroup
 }
 
+// Option configures a Server.
+type Option func(*Server)
+
+// WithView sets what queries that name no VPC see (default ViewAll).
+func WithView(v View) Option { return func(s *Server) { s.view = v } }
+
 // Listen binds addr ("127.0.0.1:5353"; port 0 picks a port free for both
 // UDP and TCP) and serves r until Close.
-func Listen(addr string, r *Resolver, log *slog.Logger) (*Server, error) {
+func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -51,6 +58,9 @@ func Listen(addr string, r *Resolver, log *slog.Logger) (*Server, error) {
 		}
 	}
 	s := &Server{resolver: r, log: log, addr: ln.Addr().String()}
+	for _, o := range opts {
+		o(s)
+	}
 	h := mdns.HandlerFunc(s.serve)
 	s.udp = &mdns.Server{PacketConn: pc, Handler: h, UDPSize: 65535}
 	s.tcp = &mdns.Server{Listener: ln, Handler: h, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
@@ -115,7 +125,13 @@ func (s *Server) Handle(req *mdns.Msg, udp bool) *mdns.Msg {
 		resp.SetRcode(req, mdns.RcodeFormatError)
 		return resp
 	}
-	ans, err := s.resolver.Answer(req.Question[0], VPCOf(req))
+	// A query that says its VPC (code niwa runs inside a VPC) sees that
+	// VPC's view; any other comes from the host and sees the server's.
+	vpc := VPCOf(req)
+	if vpc == "" {
+		vpc = s.view.asker()
+	}
+	ans, err := s.resolver.Answer(req.Question[0], vpc)
 	if err != nil {
 		s.log.Warn("dns resolve", "name", req.Question[0].Name, "err", err)
 		resp.SetRcode(req, mdns.RcodeServerFailure)

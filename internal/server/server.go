@@ -17,6 +17,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/audit"
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
@@ -55,6 +56,9 @@ type Config struct {
 	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
 	// (set when DNSAddr is the default rather than the user's choice).
 	DNSOptional bool
+	// DNSView is what DNS queries from the host (naming no VPC) see; the
+	// zero value sees every zone, public and private.
+	DNSView dns.View
 	// Timeouts bound slow and idle connections (zero fields take the
 	// defaults).
 	Timeouts Timeouts

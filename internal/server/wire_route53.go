@@ -20,7 +20,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
-	srv, err := dns.Listen(d.cfg.DNSAddr, svc.Resolver(), d.log)
+	srv, err := dns.Listen(d.cfg.DNSAddr, svc.Resolver(), d.log, dns.WithView(d.cfg.DNSView))
 	if err != nil && d.cfg.DNSOptional {
 		// The default port (5353) is mDNS's, often held by the desktop's
 		// avahi: serve the API without DNS rather than refuse to start.

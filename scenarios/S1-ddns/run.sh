@@ -14,7 +14,8 @@
 # Observable: the function creates table DDNS and stores the instance, and
 # the records resolve through niwa's DNS server (NIWA_DNS_ADDR, default
 # 127.0.0.1:5353): A ip-a-b-c-d.<private zone> and PTR
-# d.c.b.a.in-addr.arpa (asked from inside the VPC: EDNS0 option 65001), and
+# d.c.b.a.in-addr.arpa (asked from inside the VPC: EDNS0 option 65001, and
+# from the host with a plain query, as the tutorial does with dig), and
 # A <public host>.<public zone> -> the public IP (asked from anywhere).
 # Stopping (or terminating) the instance deletes them; the function's logs are in
 # /aws/lambda/<function>. Works with IAM enforcement on: the function's
@@ -238,10 +239,25 @@ expect "$cname" CNAME "CNAME $private_name" "$vpc"
 echo "private CNAME: $cname -> $private_name"
 expect "$public_name" A "A $public_ip"
 echo "public A: $public_name -> $public_ip"
-# A private zone does not answer outside its VPC (niwa serves no public
-# zone of that name, so the query is refused).
-outside="$(dnsq "$private_name" A)"
-case "$outside" in NXDOMAIN | REFUSED) ;; *) fail "private record answered outside the VPC: $outside" ;; esac
+# From the host, a plain query (no VPC option, as the tutorial checks with
+# dig) sees every private zone under niwa's default --dns-view all, and
+# none under --dns-view public (NIWA_DNS_VIEW says which one niwa runs
+# with). Another VPC never sees this one's private zone.
+case "${NIWA_DNS_VIEW:-all}" in
+  public)
+    outside="$(dnsq "$private_name" A)"
+    case "$outside" in NXDOMAIN | REFUSED) ;; *) fail "private record answered with --dns-view public: $outside" ;; esac ;;
+  all | "$vpc")
+    expect "$private_name" A "A $private_ip"
+    echo "private A from the host (plain query): $private_name -> $private_ip"
+    if command -v dig >/dev/null; then
+      got="$(dig @"${NIWA_DNS_ADDR%:*}" -p "${NIWA_DNS_ADDR##*:}" +short "$private_name" A)"
+      [ "$got" = "$private_ip" ] || fail "dig $private_name A: '$got', want '$private_ip'"
+      echo "dig $private_name A: $got"
+    fi ;;
+esac
+other_vpc="$(dnsq "$private_name" A vpc-00000000000000000)"
+case "$other_vpc" in NXDOMAIN | REFUSED) ;; *) fail "private record answered in another VPC: $other_vpc" ;; esac
 [ "$(aws route53 list-resource-record-sets --hosted-zone-id "$private_id" \
   --query "ResourceRecordSets[?Name=='$private_name' && Type=='A'].ResourceRecords[0].Value")" = "$private_ip" ] ||
   fail "private A not listed in the zone"

@@ -9,6 +9,8 @@ niwa serves) / "NOERROR" (no answer). With
 a VPC id the query carries it as niwa documents for private hosted zones
 (docs/route53.md): an EDNS0 OPT record with local option code 65001 whose
 data is the VPC id in ASCII -- the view a resolver inside that VPC has.
+Without one the query is plain, like dig's: niwa answers it with the host's
+view (--dns-view; by default public zones and every private zone).
 """
 import random
 import socket

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	mdns "github.com/miekg/dns"
 
@@ -13,15 +14,21 @@ import (
 )
 
 // dnsFixture serves the fixture's zones on an ephemeral port.
-func dnsFixture(t *testing.T) (*fixture, string) {
+func dnsFixture(t *testing.T, opts ...dns.Option) (*fixture, string) {
 	f := newFixture(t)
 	f.resolver.Self = func() net.IP { return net.IPv4(127, 0, 0, 9) }
-	srv, err := dns.Listen("127.0.0.1:0", f.Resolver(), nil)
+	return f, f.listen(t, opts...)
+}
+
+// listen serves f's zones on another ephemeral port, e.g. with another
+// view.
+func (f *fixture) listen(t *testing.T, opts ...dns.Option) string {
+	srv, err := dns.Listen("127.0.0.1:0", f.Resolver(), nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return f, srv.Addr()
+	return srv.Addr()
 }
 
 func query(t *testing.T, addr, net_, name string, qtype uint16, edit ...func(*mdns.Msg)) *mdns.Msg {
@@ -144,10 +151,15 @@ func TestDNSTruncation(t *testing.T) {
 	}
 }
 
-// TestDNSPrivateZone: a private zone answers only queries marked with one
-// of its VPCs; it shadows a public zone of the same name inside the VPC.
+// TestDNSPrivateZone: a private zone answers queries marked with one of
+// its VPCs, where it shadows a public zone of the same name; a plain query
+// from the host sees every zone by default (the private zone shadowing
+// the public one), public zones only with the public view, and one VPC's
+// zones with a VPC view.
 func TestDNSPrivateZone(t *testing.T) {
-	f, addr := dnsFixture(t)
+	f, addr := dnsFixture(t, dns.WithView(dns.ViewPublic()))
+	all := f.listen(t) // the default view
+	vpc2 := f.listen(t, dns.WithView(dns.ViewVPC("vpc-22222222")))
 	pub := f.zone("example.com", nil)
 	priv, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("example.com"), CallerReference: ptr("private"),
 		VPC: &route53api.VPC{VPCId: ptr("vpc-11111111"), VPCRegion: ptr("us-east-1")}})
@@ -185,6 +197,46 @@ func TestDNSPrivateZone(t *testing.T) {
 	// zone for the name.
 	if r := query(t, addr, "udp", "4.1.0.10.in-addr.arpa.", mdns.TypePTR); r.Rcode != mdns.RcodeRefused {
 		t.Fatalf("ptr outside: %s", mdns.RcodeToString[r.Rcode])
+	}
+	// The host's default view: every private zone, with no EDNS0 option.
+	if got := answers(query(t, all, "udp", "host.example.com.", mdns.TypeA)); got != "host.example.com. 60 IN A 10.0.1.4" {
+		t.Fatalf("host, all: %q", got)
+	}
+	if got := answers(query(t, all, "tcp", "4.1.0.10.in-addr.arpa.", mdns.TypePTR)); got != "4.1.0.10.in-addr.arpa. 60 IN PTR host.example.com." {
+		t.Fatalf("ptr host, all: %q", got)
+	}
+	// A VPC view: that VPC's zones only (here none: the public zone).
+	if got := answers(query(t, vpc2, "udp", "host.example.com.", mdns.TypeA)); got != "host.example.com. 60 IN A 203.0.113.1" {
+		t.Fatalf("host, vpc-22222222 view: %q", got)
+	}
+	// Inside a VPC, the server's view does not matter.
+	if got := answers(query(t, all, "udp", "host.example.com.", mdns.TypeA, inVPC("vpc-22222222"))); got != "host.example.com. 60 IN A 203.0.113.1" {
+		t.Fatalf("other vpc, all view: %q", got)
+	}
+	if got := answers(query(t, vpc2, "udp", "host.example.com.", mdns.TypeA, inVPC("vpc-11111111"))); got != "host.example.com. 60 IN A 10.0.1.4" {
+		t.Fatalf("vpc, other vpc's view: %q", got)
+	}
+
+	// A second private example.com, in another VPC, created later: the
+	// host's default view keeps answering from the first one; its own
+	// VPC sees it.
+	f.clock.Advance(time.Minute)
+	later, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("example.com"), CallerReference: ptr("private-2"),
+		VPC: &route53api.VPC{VPCId: ptr("vpc-22222222"), VPCRegion: ptr("us-east-1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.change(*later.HostedZone.Id, ch("CREATE", rrset("host.example.com", "A", 60, "10.0.2.4"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := answers(query(t, all, "udp", "host.example.com.", mdns.TypeA)); got != "host.example.com. 60 IN A 10.0.1.4" {
+		t.Fatalf("two private zones, all: %q", got)
+	}
+	if got := answers(query(t, vpc2, "udp", "host.example.com.", mdns.TypeA)); got != "host.example.com. 60 IN A 10.0.2.4" {
+		t.Fatalf("two private zones, vpc-22222222 view: %q", got)
+	}
+	if got := answers(query(t, addr, "udp", "host.example.com.", mdns.TypeA)); got != "host.example.com. 60 IN A 203.0.113.1" {
+		t.Fatalf("two private zones, public view: %q", got)
 	}
 }
 

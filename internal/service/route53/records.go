@@ -68,7 +68,10 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 		return rs, invalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found %s in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]",
 			found, action, str(in.Name), typ, setID)
 	}
-	if rs.TTL != nil && (*rs.TTL < 0 || *rs.TTL > 2147483647) {
+	if rs.TTL != nil && *rs.TTL < 0 {
+		return rs, invalidInput("1 validation error detected: Value '%d' at 'changeBatch.changes.1.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value greater than or equal to 0", *rs.TTL)
+	}
+	if rs.TTL != nil && *rs.TTL > 2147483647 {
 		return rs, invalidInput("1 validation error detected: Value '%d' at 'changeBatch.changes.1.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value less than or equal to 2147483647", *rs.TTL)
 	}
 	policies := 0
@@ -97,14 +100,26 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 	if typ == "SOA" && len(rs.ResourceRecords) != 1 {
 		return rs, changeBatch("[A HostedZone must contain exactly one SOA record.]")
 	}
+	records := make([]route53api.ResourceRecord, len(rs.ResourceRecords))
 	for i, r := range rs.ResourceRecords {
 		v := strings.TrimSpace(str(r.Value))
 		if msg := badValue(typ, v); msg != "" {
 			return rs, changeBatch("[Invalid Resource Record: 'FATAL problem: %s encountered with '%s'']", msg, v)
 		}
-		rs.ResourceRecords[i] = route53api.ResourceRecord{Value: &v}
+		records[i] = route53api.ResourceRecord{Value: &v}
 	}
-	return rs, nil
+	rs.ResourceRecords = records
+	// A value given twice is refused, one message per repeat (Route53
+	// compares names case-insensitively, text as it is).
+	var dups batchErrors
+	seen := map[string]bool{}
+	for i, v := range values(rs) {
+		if seen[v] {
+			dups = append(dups, fmt.Sprintf("Duplicate Resource Record: '%s'", str(rs.ResourceRecords[i].Value)))
+		}
+		seen[v] = true
+	}
+	return rs, dups.err()
 }
 
 // badValue returns Route53's name for what is wrong with a value, or "".
@@ -124,6 +139,15 @@ func badValue(typ, v string) string {
 		if !strings.HasPrefix(v, `"`) || !strings.HasSuffix(v, `"`) || len(v) < 2 {
 			return "InvalidCharacterString (Value should be enclosed in quotation marks)"
 		}
+		strs, ok := characterStrings(v)
+		if !ok {
+			return "InvalidCharacterString (Value should be enclosed in quotation marks)"
+		}
+		for _, s := range strs {
+			if len(s) > 255 {
+				return "CharacterStringTooLong (Value is too long)"
+			}
+		}
 	case "MX":
 		f := strings.Fields(v)
 		if len(f) != 2 {
@@ -135,6 +159,100 @@ func badValue(typ, v string) string {
 	}
 	return ""
 }
+
+// Route53's limits on one ChangeResourceRecordSets request and on a zone
+// (Route53 developer guide, "Quotas"): ResourceRecord elements and the
+// characters of their values in a request, where an UPSERT counts twice,
+// and record sets in a hosted zone (the default quota).
+const (
+	maxRecordsPerBatch = 1000
+	maxRDataPerBatch   = 32000
+	maxRRSetsPerZone   = 10000
+)
+
+// batchLimits checks a change batch against the per-request quotas.
+func batchLimits(changes []route53api.Change) error {
+	records, chars := 0, 0
+	for _, c := range changes {
+		if c.ResourceRecordSet == nil {
+			continue
+		}
+		weight := 1
+		if str(c.Action) == "UPSERT" {
+			weight = 2
+		}
+		for _, r := range c.ResourceRecordSet.ResourceRecords {
+			records += weight
+			chars += weight * len(str(r.Value))
+		}
+	}
+	if records > maxRecordsPerBatch {
+		return changeBatch("[Number of records limit of %d exceeded.]", maxRecordsPerBatch)
+	}
+	if chars > maxRDataPerBatch {
+		return changeBatch("[RDATA character limit of %d exceeded.]", maxRDataPerBatch)
+	}
+	return nil
+}
+
+// unsupportedChar finds the first character a DNS name may not hold
+// unescaped (Route53's domain name format: space, other control
+// characters and DEL must be written as \DDD). Non-ASCII text is left
+// to the lookup, which finds nothing by it.
+func unsupportedChar(name string) (string, bool) {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '\\' {
+			i++ // the escaped character is the user's choice
+			continue
+		}
+		if c <= ' ' || c == 0x7f {
+			return string(rune(c)), true
+		}
+	}
+	return "", false
+}
+
+// characterStrings splits a TXT value into its <character-string>s
+// (RFC 1035 3.3): quoted strings separated by spaces, where \" and \\
+// stand for themselves and \DDD for the byte DDD. ok is false for a
+// value that is not a sequence of quoted strings.
+func characterStrings(v string) (out []string, ok bool) {
+	for i := 0; i < len(v); {
+		if v[i] == ' ' || v[i] == '\t' {
+			i++
+			continue
+		}
+		if v[i] != '"' {
+			return nil, false
+		}
+		var b strings.Builder
+		for i++; ; i++ {
+			if i >= len(v) {
+				return nil, false // unterminated
+			}
+			c := v[i]
+			if c == '"' {
+				i++
+				break
+			}
+			if c == '\\' && i+1 < len(v) {
+				if i+3 < len(v) && isDigit(v[i+1]) && isDigit(v[i+2]) && isDigit(v[i+3]) {
+					b.WriteByte(byte((int(v[i+1]-'0')*100 + int(v[i+2]-'0')*10 + int(v[i+3]-'0')) & 0xff))
+					i += 3
+					continue
+				}
+				i++
+				c = v[i]
+			}
+			b.WriteByte(c)
+		}
+		out = append(out, b.String())
+	}
+	return out, true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // sameValues compares a DELETE's record set with the stored one.
 func sameValues(a, b route53api.ResourceRecordSet) bool {
@@ -183,6 +301,9 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 		if in.ChangeBatch == nil || len(in.ChangeBatch.Changes) == 0 {
 			return invalidInput("1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1")
 		}
+		if err := batchLimits(in.ChangeBatch.Changes); err != nil {
+			return err
+		}
 		var errs batchErrors
 		count := z.RecordCount
 		for _, c := range in.ChangeBatch.Changes {
@@ -223,7 +344,7 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 				continue
 			}
 			if typ == "CNAME" && name == z.Name {
-				return changeBatch("RRSet of type CNAME with DNS name %s is not permitted at apex in zone %s", outName(name), outName(z.Name))
+				return changeBatch("[RRSet of type CNAME with DNS name %s is not permitted at apex in zone %s]", outName(name), outName(z.Name))
 			}
 			if (typ == "SOA" || (typ == "NS" && name == z.Name)) && !exists {
 				return changeBatch("[A HostedZone must contain exactly one SOA record.]")
@@ -258,6 +379,9 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 		if err := errs.err(); err != nil {
 			return err
 		}
+		if count > maxRRSetsPerZone && count > z.RecordCount {
+			return changeBatch("[Exceeded limit MAX_RRSETS_BY_ZONE for zone: %s]", z.ID)
+		}
 		z.RecordCount = count
 		if err := zones.Put(tx, sc, z, z.ID); err != nil {
 			return err
@@ -284,6 +408,11 @@ func (s *Route53) ListResourceRecordSets(ctx *request.Context, in *route53api.Li
 	}
 	if in.StartRecordIdentifier != nil && in.StartRecordType == nil {
 		return nil, invalidInput("The input is not valid. StartRecordIdentifier requires StartRecordType.")
+	}
+	if in.StartRecordName != nil {
+		if c, bad := unsupportedChar(*in.StartRecordName); bad {
+			return nil, invalidInput("FATAL problem: UnsupportedCharacter (Value contains unsupported characters) encountered with '%s'", c)
+		}
 	}
 	sc := scope(ctx)
 	out := &route53api.ListResourceRecordSetsOutput{ResourceRecordSets: []route53api.ResourceRecordSet{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}

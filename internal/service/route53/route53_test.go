@@ -2,6 +2,7 @@ package route53
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,7 +173,31 @@ func TestChangeBatchMessages(t *testing.T) {
 		{"type conflicting with cname", []route53api.Change{ch("CREATE", rrset("c.example.com", "CNAME", 300, "www.example.com")), ch("CREATE", rrset("c.example.com", "TXT", 300, `"x"`))},
 			"InvalidChangeBatch", "RRSet of type TXT with DNS name c.example.com. is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone example.com."},
 		{"cname at apex", []route53api.Change{ch("CREATE", rrset("example.com", "CNAME", 300, "www.example.com"))},
-			"InvalidChangeBatch", "RRSet of type CNAME with DNS name example.com. is not permitted at apex in zone example.com."},
+			"InvalidChangeBatch", "[RRSet of type CNAME with DNS name example.com. is not permitted at apex in zone example.com.]"},
+		{"create twice in one batch", []route53api.Change{ch("CREATE", rrset("dup.example.com", "A", 60, "10.0.0.1")), ch("CREATE", rrset("dup.example.com", "A", 60, "10.0.0.2"))},
+			"InvalidChangeBatch", "[Tried to create resource record set [name='dup.example.com.', type='A'] but it already exists]"},
+		{"delete twice in one batch", []route53api.Change{ch("DELETE", rrset("www.example.com", "A", 0, "10.0.0.1")), ch("DELETE", rrset("www.example.com", "A", 0, "10.0.0.1"))},
+			"InvalidChangeBatch", "[Tried to delete resource record set [name='www.example.com.', type='A'] but it was not found]"},
+		{"duplicate value", []route53api.Change{ch("CREATE", rrset("d.example.com", "A", 60, "10.0.0.1", "10.0.0.2", "10.0.0.1"))},
+			"InvalidChangeBatch", "[Duplicate Resource Record: '10.0.0.1']"},
+		{"duplicate values", []route53api.Change{ch("CREATE", rrset("d.example.com", "CNAME", 60, "A.example.com")), ch("UPSERT", rrset("e.example.com", "NS", 60, "ns1.example.com.", "NS1.example.com.", "ns2.example.com.", "ns2.example.com."))},
+			"InvalidChangeBatch", "[Duplicate Resource Record: 'NS1.example.com.', Duplicate Resource Record: 'ns2.example.com.']"},
+		{"txt string of 256", []route53api.Change{ch("CREATE", rrset("t.example.com", "TXT", 60, `"`+strings.Repeat("a", 256)+`"`))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too long) encountered with '\"" + strings.Repeat("a", 256) + "\"'']"},
+		{"txt second string of 256", []route53api.Change{ch("CREATE", rrset("t.example.com", "TXT", 60, `"a" "`+strings.Repeat("b", 252)+`\"\\\066\067"`))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too long) encountered with '\"a\" \"" + strings.Repeat("b", 252) + `\"\\\066\067` + "\"'']"},
+		{"txt unterminated", []route53api.Change{ch("CREATE", rrset("t.example.com", "TXT", 60, `"a" "b\"`))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '\"a\" \"b\\\"'']"},
+		{"negative ttl", []route53api.Change{ch("CREATE", rrset("n.example.com", "A", -1, "10.0.0.1"))},
+			"InvalidInput", "1 validation error detected: Value '-1' at 'changeBatch.changes.1.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value greater than or equal to 0"},
+		{"ttl too large", []route53api.Change{ch("CREATE", rrset("n.example.com", "A", 2147483648, "10.0.0.1"))},
+			"InvalidInput", "1 validation error detected: Value '2147483648' at 'changeBatch.changes.1.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value less than or equal to 2147483647"},
+		{"bad ipv6", []route53api.Change{ch("CREATE", rrset("bad.example.com", "AAAA", 300, "10.0.0.1"))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '10.0.0.1'']"},
+		{"mx without priority", []route53api.Change{ch("CREATE", rrset("m.example.com", "MX", 300, "mx.example.com"))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: MXRRDATANotTwoFields (Value should contain a priority and a domain name) encountered with 'mx.example.com'']"},
+		{"txt unquoted", []route53api.Change{ch("CREATE", rrset("t.example.com", "TXT", 300, "hello"))},
+			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with 'hello'']"},
 		{"outside zone", []route53api.Change{ch("CREATE", rrset("www.example.org", "A", 300, "10.0.0.1"))},
 			"InvalidChangeBatch", "[RRSet with DNS name www.example.org. is not permitted in zone example.com.]"},
 		{"bad ipv4", []route53api.Change{ch("CREATE", rrset("bad.example.com", "A", 300, "abc"))},
@@ -285,6 +310,35 @@ func TestListResourceRecordSetsPagination(t *testing.T) {
 	if strings.Join(got, ",") != want {
 		t.Fatalf("pages:\n%s\nwant\n%s", strings.Join(got, ","), want)
 	}
+	// StartRecordName is a DNS name: whitespace and control characters
+	// are refused, escaped they are fine.
+	for _, c := range []struct{ name, bad string }{
+		{" ", " "}, {"\t", "\t"}, {"a b.example.com", " "}, {"www.example.com\n", "\n"}, {"x\x7f.example.com", "\x7f"},
+		{"\\040.example.com", ""}, {"\\052.example.com", ""}, {"b.example.com", ""},
+	} {
+		_, err := f.ListResourceRecordSets(f.ctx, &route53api.ListResourceRecordSetsInput{HostedZoneId: &z, StartRecordName: ptr(c.name)})
+		if c.bad == "" {
+			if err != nil {
+				t.Errorf("StartRecordName %q: %v", c.name, err)
+			}
+			continue
+		}
+		wantErr(t, err, "InvalidInput", "FATAL problem: UnsupportedCharacter (Value contains unsupported characters) encountered with '"+c.bad+"'")
+	}
+}
+
+// TestTXTValues: TXT values are quoted character-strings of at most 255
+// octets each (escapes count as the octet they stand for); a value may
+// hold several.
+func TestTXTValues(t *testing.T) {
+	f := newFixture(t)
+	z := f.zone("example.com", nil)
+	long := `"` + strings.Repeat("a", 255) + `"`
+	for i, v := range []string{long, long + ` "b"`, `"` + strings.Repeat("a", 253) + `\"\\"`, `"` + strings.Repeat("a", 252) + `\101\102\103"`, `""`, `"a"  "b"`} {
+		if err := f.change(z, ch("CREATE", rrset(fmt.Sprintf("t%d.example.com", i), "TXT", 60, v))); err != nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
 }
 
 func TestTestDNSAnswer(t *testing.T) {
@@ -363,4 +417,71 @@ func TestHealthChecksAndTags(t *testing.T) {
 	}
 	_, err = f.GetHealthCheck(f.ctx, &route53api.GetHealthCheckInput{HealthCheckId: h.HealthCheck.Id})
 	wantErr(t, err, "NoSuchHealthCheck", "A health check with id "+*h.HealthCheck.Id+" does not exist.")
+}
+
+// TestChangeBatchLimits: Route53's quotas on one request (1000
+// ResourceRecord elements, 32000 characters of values, an UPSERT counting
+// twice) and on a zone (10000 record sets, its SOA and NS included).
+func TestChangeBatchLimits(t *testing.T) {
+	f := newFixture(t)
+	z := f.zone("example.com", nil)
+	ips := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("10.0.%d.%d", i/250, i%250)
+		}
+		return out
+	}
+	txts := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			// 15 strings of 255: 3869 characters per value.
+			out[i] = strings.TrimSpace(strings.Repeat(`"`+fmt.Sprintf("%03d", i)+strings.Repeat("a", 252)+`" `, 15))
+		}
+		return out
+	}
+	const records, rdata = "[Number of records limit of 1000 exceeded.]", "[RDATA character limit of 32000 exceeded.]"
+	for _, c := range []struct {
+		name    string
+		changes []route53api.Change
+		msg     string // "" accepted
+	}{
+		{"1000 records", []route53api.Change{ch("CREATE", rrset("a.example.com", "A", 60, ips(600)...)), ch("CREATE", rrset("b.example.com", "A", 60, ips(400)...))}, ""},
+		{"1001 records", []route53api.Change{ch("CREATE", rrset("c.example.com", "A", 60, ips(600)...)), ch("CREATE", rrset("d.example.com", "A", 60, ips(401)...))}, records},
+		{"upsert of 500", []route53api.Change{ch("UPSERT", rrset("e.example.com", "A", 60, ips(500)...))}, ""},
+		{"upsert of 501", []route53api.Change{ch("UPSERT", rrset("f.example.com", "A", 60, ips(501)...))}, records},
+		{"8 long values", []route53api.Change{ch("CREATE", rrset("g.example.com", "TXT", 60, txts(8)...))}, ""},
+		{"9 long values", []route53api.Change{ch("CREATE", rrset("h.example.com", "TXT", 60, txts(9)...))}, rdata},
+		{"upsert of 5 long values", []route53api.Change{ch("UPSERT", rrset("i.example.com", "TXT", 60, txts(5)...))}, rdata},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := f.change(z, c.changes...)
+			if c.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantErr(t, err, "InvalidChangeBatch", c.msg)
+		})
+	}
+
+	// The zone quota: fill a zone to 10000 record sets.
+	z2 := f.zone("full.example.com", nil)
+	for made := 2; made < 10000; {
+		var changes []route53api.Change
+		for ; made < 10000 && len(changes) < 1000; made++ {
+			changes = append(changes, ch("CREATE", rrset(fmt.Sprintf("r%d.full.example.com", made), "A", 60, "10.0.0.1")))
+		}
+		if err := f.change(z2, changes...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantErr(t, f.change(z2, ch("CREATE", rrset("one-more.full.example.com", "A", 60, "10.0.0.1"))), "InvalidChangeBatch",
+		"[Exceeded limit MAX_RRSETS_BY_ZONE for zone: "+bareID(z2)+"]")
+	// Changing what is there, or replacing one set with another, is fine.
+	if err := f.change(z2, ch("UPSERT", rrset("r2.full.example.com", "A", 60, "10.0.0.2")),
+		ch("DELETE", rrset("r3.full.example.com", "A", 60, "10.0.0.1")), ch("CREATE", rrset("other.full.example.com", "A", 60, "10.0.0.1"))); err != nil {
+		t.Fatal(err)
+	}
 }

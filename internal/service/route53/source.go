@@ -3,6 +3,7 @@ package route53
 import (
 	"slices"
 	"strings"
+	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/dns"
@@ -19,15 +20,22 @@ var _ dns.Source = (*Source)(nil)
 // Zone finds the most specific zone containing name. From inside a VPC a
 // private zone associated with it wins over a public zone of the same
 // name, as the Route53 Resolver does; from outside only public zones
-// answer.
+// answer. With dns.AllVPCs every private zone is visible and wins over a
+// public zone of the same name; of several private zones of one name
+// (associated with different VPCs, or in different accounts) the one
+// created first answers, ties broken by account and zone id, so that
+// creating a zone never changes which zone the host sees.
 func (s *Source) Zone(name, vpc string) (dns.Zone, bool, error) {
 	var found dns.Zone
 	var ok bool
 	err := s.store.View(func(tx storage.Tx) error {
 		for suffix := name; ; {
 			var public, private *indexRec
+			var privates []indexRec
 			err := zoneIndex.List(tx, indexScope, []string{suffix}, storage.ListOptions{}, func(_ []string, ix indexRec) bool {
 				switch {
+				case ix.Private && vpc == dns.AllVPCs:
+					privates = append(privates, ix)
 				case ix.Private && vpc != "" && slices.Contains(ix.VPCs, vpc) && private == nil:
 					private = &ix
 				case !ix.Private && public == nil:
@@ -37,6 +45,13 @@ func (s *Source) Zone(name, vpc string) (dns.Zone, bool, error) {
 			})
 			if err != nil {
 				return err
+			}
+			if len(privates) > 0 {
+				first, err := firstCreated(tx, privates)
+				if err != nil {
+					return err
+				}
+				private = &first
 			}
 			if ix := private; ix != nil || public != nil {
 				if ix == nil {
@@ -56,6 +71,32 @@ func (s *Source) Zone(name, vpc string) (dns.Zone, bool, error) {
 		}
 	})
 	return found, ok, err
+}
+
+// firstCreated picks, of private zones of one name, the one created
+// first. The index lists them by account and id, so a stable sort on the
+// creation time breaks ties by account and id.
+func firstCreated(tx storage.Tx, ixs []indexRec) (indexRec, error) {
+	if len(ixs) == 1 {
+		return ixs[0], nil
+	}
+	created := make([]time.Time, len(ixs))
+	for i, ix := range ixs {
+		z, found, err := zones.Get(tx, storage.Global(ix.Account), ix.ID)
+		if err != nil {
+			return indexRec{}, err
+		}
+		if found {
+			created[i] = z.Created
+		}
+	}
+	best := 0
+	for i := 1; i < len(ixs); i++ {
+		if created[i].Before(created[best]) {
+			best = i
+		}
+	}
+	return ixs[best], nil
 }
 
 // RRSets reads every record set named name in z.

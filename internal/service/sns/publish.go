@@ -9,10 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,51 +26,31 @@ import (
 
 const maxMessage = 262144
 
+// maxRawSQSAttrs is how many message attributes a raw delivery to SQS may
+// carry.
+const maxRawSQSAttrs = 10
+
 // publication is one message to fan out.
 type publication struct {
 	id, seqNum, subject, structure string
 	message                        string
-	attrs                          map[string]snsapi.MessageAttributeValue
-	groupID, dedupID               string
+	// hasSubject: Subject was given (an empty one is refused);
+	// toEndpoint: published to a mobile endpoint (no "default" needed).
+	hasSubject, toEndpoint bool
+	attrs                  map[string]snsapi.MessageAttributeValue
+	groupID, dedupID       string
+	// duplicate: a FIFO publication within the deduplication interval of
+	// an earlier one with its deduplication id (accepted, not delivered).
+	duplicate bool
 }
 
 func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool) error {
-	if p.message == "" {
-		return errInvalidParam.New("Invalid parameter: Empty message")
+	if err := checkMessage(p); err != nil {
+		return err
 	}
-	size := len(p.message)
-	for n, v := range p.attrs {
-		size += len(n)
-		if v.DataType == nil {
-			return errInvalidParam.New("Invalid parameter: MessageAttributes Reason: The message attribute '%s' must contain non-empty message attribute type.", n)
-		}
-		dt := *v.DataType
-		base, _, _ := strings.Cut(dt, ".")
-		switch base {
-		case "String", "Number":
-			if v.StringValue == nil {
-				return errInvalidParam.New("Invalid parameter: MessageAttributes Reason: The message attribute '%s' with type '%s' must contain a non-empty value.", n, dt)
-			}
-			size += len(*v.StringValue)
-		case "Binary":
-			size += len(v.BinaryValue)
-		default:
-			return errInvalidParam.New("Invalid parameter: MessageAttributes Reason: The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", n)
-		}
-	}
-	if size > maxMessage {
-		return errInvalidParam.New("Invalid parameter: Message too long")
-	}
-	if p.structure != "" {
-		if p.structure != "json" {
-			return errInvalidParam.New("Invalid parameter: MessageStructure")
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(p.message), &m) != nil {
-			return errInvalidParam.New("Invalid parameter: Message Structure - JSON message body failed to parse")
-		}
-		if _, ok := m["default"].(string); !ok {
-			return errInvalidParam.New("Invalid parameter: Message Structure - No default entry in JSON message body")
+	for _, id := range []struct{ name, v string }{{"MessageGroupId", p.groupID}, {"MessageDeduplicationId", p.dedupID}} {
+		if id.v != "" && !validFIFOID(id.v) {
+			return errInvalidParam.New("Invalid parameter: %s Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", id.name, id.name)
 		}
 	}
 	if t.fifo() {
@@ -84,26 +66,204 @@ func (s *SNS) checkPublication(t *topic, p *publication, hasGroup, hasDedup bool
 	return nil
 }
 
+// validFIFOID holds SNS's rule for MessageGroupId and
+// MessageDeduplicationId: 1 to 128 ASCII letters, digits and punctuation.
+func validFIFOID(v string) bool {
+	if len(v) == 0 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkMessage validates what every publication carries, whatever its
+// destination: the message, its subject, attributes and size.
+func checkMessage(p *publication) error {
+	if p.message == "" {
+		return errInvalidParam.New("Invalid parameter: Empty message")
+	}
+	if p.hasSubject && !validSubject(p.subject) {
+		return errInvalidParam.New("Invalid parameter: Subject")
+	}
+	size := len(p.message)
+	// In name order, so that of several bad attributes the same one is
+	// named every time.
+	names := make([]string, 0, len(p.attrs))
+	for n := range p.attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v := p.attrs[n]
+		if err := checkAttrName(n); err != nil {
+			return err
+		}
+		size += len(n)
+		if v.DataType == nil || *v.DataType == "" {
+			return errInvalidValue.New("The message attribute '%s' must contain non-empty message attribute type.", n)
+		}
+		dt := *v.DataType
+		if len(dt) > 256 {
+			return errInvalidValue.New("Length of message attribute type must be less than 256 bytes.")
+		}
+		size += len(dt)
+		base, custom, hasCustom := strings.Cut(dt, ".")
+		if hasCustom && custom == "" {
+			return errInvalidValue.New("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", n)
+		}
+		switch base {
+		case "String", "Number":
+			if v.StringValue == nil {
+				return errInvalidValue.New("The message attribute '%s' with type '%s' must use field 'String'.", n, dt)
+			}
+			if *v.StringValue == "" {
+				return errInvalidValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+			}
+			if base == "Number" && !strings.HasPrefix(custom, "Array") {
+				if _, err := strconv.ParseFloat(strings.TrimSpace(*v.StringValue), 64); err != nil {
+					return errInvalidValue.New("Could not cast message attribute '%s' value to number.", n)
+				}
+			}
+			if custom == "Array" || strings.HasPrefix(custom, "Array.") {
+				var arr []any
+				if json.Unmarshal([]byte(*v.StringValue), &arr) != nil {
+					return errInvalidParam.New("Invalid parameter: Message attribute '%s' with type '%s' must be a JSON array of strings, numbers, booleans or nulls.", n, dt)
+				}
+				for _, e := range arr {
+					switch e.(type) {
+					case string, float64, bool, nil:
+					default:
+						return errInvalidParam.New("Invalid parameter: Message attribute '%s' with type '%s' must be a JSON array of strings, numbers, booleans or nulls.", n, dt)
+					}
+				}
+			}
+			size += len(*v.StringValue)
+		case "Binary":
+			if v.BinaryValue == nil {
+				return errInvalidValue.New("The message attribute '%s' with type '%s' must use field 'Binary'.", n, dt)
+			}
+			if len(v.BinaryValue) == 0 {
+				return errInvalidValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+			}
+			size += len(v.BinaryValue)
+		default:
+			return errInvalidValue.New("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", n)
+		}
+	}
+	if size > maxMessage {
+		return errInvalidParam.New("Invalid parameter: Message too long")
+	}
+	if p.structure != "" {
+		if p.structure != "json" {
+			return errInvalidParam.New("Invalid parameter: MessageStructure")
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(p.message), &m) != nil {
+			return errInvalidParam.New("Invalid parameter: Message Structure - JSON message body failed to parse")
+		}
+		if _, ok := m["default"].(string); !ok && !p.toEndpoint {
+			return errInvalidParam.New("Invalid parameter: Message Structure - No default entry in JSON message body")
+		}
+	}
+	return nil
+}
+
+// publishSize is what SNS counts against the 256 KiB limit: the message
+// and each attribute's name, type and value.
+func publishSize(msg string, attrs map[string]snsapi.MessageAttributeValue) int {
+	n := len(msg)
+	for k, v := range attrs {
+		n += len(k) + len(str(v.DataType)) + len(str(v.StringValue)) + len(v.BinaryValue)
+	}
+	return n
+}
+
+// validSubject holds SNS's rule for Subject: ASCII text that begins with
+// a letter, number or punctuation mark, without line breaks or control
+// characters, shorter than 100 characters.
+func validSubject(s string) bool {
+	if s == "" || len(s) >= 100 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return s[0] != ' '
+}
+
+// checkAttrName holds SNS's message attribute name rules: up to 256
+// characters of A-Z, a-z, 0-9, '_', '-' and '.', not starting or ending
+// with '.', no '..', and no "AWS." or "Amazon." prefix (reserved) but
+// for SNS's own attributes.
+func checkAttrName(n string) error {
+	if n == "" {
+		return errInvalidValue.New("The message attribute name must not be empty.")
+	}
+	if len(n) > 256 {
+		return errInvalidValue.New("Length of message attribute name must be less than 256 bytes.")
+	}
+	if n[0] == '.' {
+		return errInvalidValue.New("Invalid message attribute name starting with character '.' was found.")
+	}
+	if n[len(n)-1] == '.' {
+		return errInvalidValue.New("Invalid message attribute name ending with character '.' was found.")
+	}
+	for i, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return errInvalidValue.New("Invalid non-alphanumeric character '#x%X' was found in the message attribute name. Can only include alphanumeric characters, hyphens, underscores, or dots.", c)
+		}
+		if c == '.' && i > 0 && n[i-1] == '.' {
+			return errInvalidValue.New("Message attribute name can not have successive '.' character.")
+		}
+	}
+	lower := strings.ToLower(n)
+	// SNS's own attributes (AWS.SNS.SMS.SMSType, AWS.SNS.MOBILE.APNS.TTL,
+	// AWS.MM.SMS.OriginationNumber, ...) are what the prefix is kept for.
+	own := strings.HasPrefix(n, "AWS.SNS.") || strings.HasPrefix(n, "AWS.MM.")
+	if !own && (strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.")) {
+		return errInvalidValue.New("The message attribute name '%s' is reserved: names may not start with 'AWS.' or 'Amazon.'.", n)
+	}
+	return nil
+}
+
 // Publish publishes to a topic.
 func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.PublishOutput, error) {
+	given := 0
+	for _, v := range []*string{in.TopicArn, in.TargetArn, in.PhoneNumber} {
+		if v != nil && *v != "" {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, errInvalidParam.New("Invalid parameter: TopicArn or TargetArn or PhoneNumber Reason: Only one of these parameters can be set")
+	}
 	arn := in.TopicArn
-	if arn == nil {
+	if arn == nil || *arn == "" {
 		arn = in.TargetArn
 	}
-	if arn == nil {
-		if in.PhoneNumber != nil {
-			id := newID() // SMS is accepted and dropped: niwa sends no texts
-			return &snsapi.PublishOutput{MessageId: &id}, nil
+	if arn == nil || *arn == "" {
+		if in.PhoneNumber != nil && *in.PhoneNumber != "" {
+			return s.publishSMS(ctx, in)
 		}
 		return nil, errInvalidParam.New("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
 	}
-	ref, err := s.topicArg(arn)
+	if strings.Contains(*arn, ":endpoint/") {
+		return s.publishToEndpoint(ctx, *arn, in)
+	}
+	ref, err := s.topicArg(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
-	p := &publication{message: str(in.Message), subject: str(in.Subject), structure: str(in.MessageStructure),
+	p := &publication{message: str(in.Message), subject: str(in.Subject), hasSubject: in.Subject != nil, structure: str(in.MessageStructure),
 		attrs: in.MessageAttributes, groupID: str(in.MessageGroupId), dedupID: str(in.MessageDeduplicationId)}
-	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}, nil); err != nil {
+	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}); err != nil {
 		return nil, err
 	}
 	out := &snsapi.PublishOutput{MessageId: &p.id}
@@ -117,7 +277,7 @@ var batchIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 
 // PublishBatch publishes up to ten messages; entries fail one by one.
 func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (*snsapi.PublishBatchOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +286,7 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 		return nil, snsapi.ErrEmptyBatchRequestException.New("The batch request doesn't contain any entries")
 	}
 	if n > 10 {
-		return nil, snsapi.ErrTooManyEntriesInBatchRequestException.New("The batch request contains more entries than permissible")
+		return nil, snsapi.ErrTooManyEntriesInBatchRequestException.New("The batch request contains more entries than permissible.")
 	}
 	seen := map[string]bool{}
 	total := 0
@@ -135,33 +295,28 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 			return nil, snsapi.ErrInvalidBatchEntryIdException.New("The Id of a batch entry in a batch request doesn't abide by the specification")
 		}
 		if seen[*e.Id] {
-			return nil, snsapi.ErrBatchEntryIdsNotDistinctException.New("Two or more batch entries in the request have the same Id")
+			return nil, snsapi.ErrBatchEntryIdsNotDistinctException.New("Two or more batch entries in the request have the same Id.")
 		}
 		seen[*e.Id] = true
-		total += len(str(e.Message))
+		total += publishSize(str(e.Message), e.MessageAttributes)
 	}
 	if total > maxMessage {
-		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit")
+		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit.")
 	}
 	pubs := make([]*publication, n)
-	groups, dedups := make([]bool, n), make([]bool, n)
+	groups, hasDedups := make([]bool, n), make([]bool, n)
 	for i, e := range in.PublishBatchRequestEntries {
-		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), structure: str(e.MessageStructure),
+		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), hasSubject: e.Subject != nil, structure: str(e.MessageStructure),
 			attrs: e.MessageAttributes, groupID: str(e.MessageGroupId), dedupID: str(e.MessageDeduplicationId)}
-		groups[i], dedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
+		groups[i], hasDedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
 	}
-	failed := make([]error, n)
-	if err := s.publish(ctx, ref, pubs, groups, dedups, failed); err != nil {
+	// As on SNS, an invalid entry (a FIFO entry without MessageGroupId, a
+	// bad attribute, ...) fails the whole request rather than its entry.
+	if err := s.publish(ctx, ref, pubs, groups, hasDedups); err != nil {
 		return nil, err
 	}
 	out := &snsapi.PublishBatchOutput{Successful: []snsapi.PublishBatchResultEntry{}, Failed: []snsapi.BatchResultErrorEntry{}}
 	for i, e := range in.PublishBatchRequestEntries {
-		if failed[i] != nil {
-			ae := asAWS(failed[i])
-			code, msg, sender := ae.Code.Code, ae.Message, ae.Code.Sender
-			out.Failed = append(out.Failed, snsapi.BatchResultErrorEntry{Id: e.Id, Code: &code, Message: &msg, SenderFault: &sender})
-			continue
-		}
 		r := snsapi.PublishBatchResultEntry{Id: e.Id, MessageId: &pubs[i].id}
 		if pubs[i].seqNum != "" {
 			r.SequenceNumber = &pubs[i].seqNum
@@ -178,10 +333,9 @@ func str(p *string) string {
 	return *p
 }
 
-// publish validates, numbers and fans out publications. With failed nil,
-// the first invalid publication fails the call; otherwise failures are
-// recorded per entry.
-func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, hasGroup, hasDedup []bool, failed []error) error {
+// publish validates, numbers (FIFO: deduplicates) and fans out
+// publications; the first invalid one fails the call.
+func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, hasGroup, hasDedup []bool) error {
 	var t topic
 	var targets []subscription
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -194,19 +348,17 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 		}
 		for i, p := range pubs {
 			if err := s.checkPublication(&t, p, hasGroup[i], hasDedup[i]); err != nil {
-				if failed == nil {
-					return err
-				}
-				failed[i] = err
-				continue
+				return err
 			}
-			p.id = newID()
 			if t.fifo() {
-				t.Seq++
-				p.seqNum = fmt.Sprintf("%020d", 10000000000000000000+t.Seq)
 				if p.dedupID == "" {
 					p.dedupID = sha256Hex(p.message)
 				}
+				if _, err := s.deduplicate(tx, ref, &t, p, ctx.Now()); err != nil {
+					return err
+				}
+			} else {
+				p.id = newID()
 			}
 		}
 		targets = nil
@@ -231,8 +383,8 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 		host = ctx.HTTP.Host
 	}
 	now := ctx.Now()
-	for i, p := range pubs {
-		if failed != nil && failed[i] != nil {
+	for _, p := range pubs {
+		if p.duplicate {
 			continue
 		}
 		for _, sub := range targets {
@@ -367,6 +519,13 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 			SourceARN: ref.arn(), SourceAccount: ref.scope.Account, MessageGroupID: p.groupID, DeduplicationID: p.dedupID}
 		if sub.Protocol == "lambda" {
 			m.Body = lambdaEvent(ref.arn()+":"+sub.ID, env)
+		} else if raw && sub.Protocol == "sqs" && len(p.attrs) > maxRawSQSAttrs {
+			// SNS documents that raw deliveries to SQS carry at most ten
+			// attributes and discards others as client errors.
+			if ctx.Log != nil {
+				ctx.Log.Warn("sns delivery discarded: more than 10 message attributes for raw delivery to SQS", "subscription", ref.arn()+":"+sub.ID)
+			}
+			return
 		} else if raw {
 			m.Body = msg
 			if len(p.attrs) > 0 {
@@ -384,7 +543,12 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		if raw {
 			body = []byte(msg)
 		}
-		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw)
+		d := effectiveDelivery(t.Attrs["DeliveryPolicy"], sub.Attrs["DeliveryPolicy"])
+		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw, &d)
+	case "sms":
+		s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg, p.attrs)
+	case "application":
+		s.recordPush(ref.scope, now, sub.Endpoint, ref.arn(), p, msg)
 	case "email", "email-json":
 		body := msg
 		if sub.Protocol == "email-json" {
@@ -392,7 +556,7 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		}
 		s.store.Update(func(tx storage.Tx) error {
 			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(), Subject: p.subject, Body: body},
-				fmt.Sprintf("%020d", now.UnixNano()), p.id, sub.ID)
+				s.recordKey(now), p.id, sub.ID)
 		})
 	}
 }
@@ -420,33 +584,57 @@ func nilIfEmpty(s string) any {
 
 // post makes an HTTP/HTTPS delivery in the background with the headers SNS
 // sends.
-func (s *SNS) post(endpoint, typ, msgID, topicARN, subARN string, body []byte, raw bool) {
+func (s *SNS) post(endpoint, typ, msgID, topicARN, subARN string, body []byte, raw bool, d *httpDelivery) {
+	if d == nil {
+		d = &httpDelivery{contentType: "text/plain; charset=UTF-8"}
+	}
+	delays := d.retry.delays()
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
-		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, endpoint, bytes.NewReader(body))
-		if err != nil {
-			return
-		}
-		req.Header.Set("Content-Type", "text/plain; charset=UTF-8")
-		req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
-		req.Header.Set("x-amz-sns-message-type", typ)
-		req.Header.Set("x-amz-sns-message-id", msgID)
-		req.Header.Set("x-amz-sns-topic-arn", topicARN)
-		if subARN != "" {
-			req.Header.Set("x-amz-sns-subscription-arn", subARN)
-		}
-		if raw {
-			req.Header.Set("x-amz-sns-rawdelivery", "true")
-		}
-		resp, err := s.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
+		for attempt := 0; ; attempt++ {
+			if s.postOnce(endpoint, typ, msgID, topicARN, subARN, body, raw, d.contentType) || attempt >= len(delays) {
+				return
+			}
+			select {
+			case <-s.clock.After(delays[attempt]):
+			case <-s.done:
+				return
+			}
 		}
 	}()
 }
 
-// sendConfirmation POSTs the SubscriptionConfirmation message.
+// postOnce makes one delivery attempt and reports whether it is over: an
+// answer below 500 ends it, no answer or a server error is retried.
+func (s *SNS) postOnce(endpoint, typ, msgID, topicARN, subARN string, body []byte, raw bool, contentType string) bool {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return true
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", "Amazon Simple Notification Service Agent")
+	req.Header.Set("x-amz-sns-message-type", typ)
+	req.Header.Set("x-amz-sns-message-id", msgID)
+	req.Header.Set("x-amz-sns-topic-arn", topicARN)
+	if subARN != "" {
+		req.Header.Set("x-amz-sns-subscription-arn", subARN)
+	}
+	if raw {
+		req.Header.Set("x-amz-sns-rawdelivery", "true")
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	return resp.StatusCode < 500
+}
+
+// sendConfirmation sends the SubscriptionConfirmation message: POSTed to
+// an HTTP/HTTPS endpoint, or (email, email-json) recorded as the email SNS
+// sends, whose link is the SubscribeURL.
 func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub subscription) {
 	host := ""
 	if ctx.HTTP != nil {
@@ -463,5 +651,20 @@ func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub 
 	}
 	s.sign(n)
 	body, _ := json.Marshal(n)
-	s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false)
+	switch sub.Protocol {
+	case "email", "email-json":
+		text := string(body)
+		if sub.Protocol == "email" {
+			text = "You have chosen to subscribe to the topic: \n" + ref.arn() +
+				"\n\nTo confirm this subscription, click or visit the link below (If this was in error no action is necessary):\n" + n.SubscribeURL
+		}
+		now := ctx.Now()
+		s.store.Update(func(tx storage.Tx) error {
+			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(),
+				Subject: "AWS Notification - Subscription Confirmation", Body: text, SubscribeURL: n.SubscribeURL},
+				s.recordKey(now), n.MessageID, sub.ID)
+		})
+	default:
+		s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false, nil)
+	}
 }

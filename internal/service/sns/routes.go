@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
@@ -18,7 +19,10 @@ import (
 //	GET  /_niwa/sns/SimpleNotificationService-<id>.pem  the signing certificate
 //	GET  /_niwa/sns/confirm?TopicArn=..&Token=..        SubscribeURL
 //	GET  /_niwa/sns/unsubscribe?SubscriptionArn=..      UnsubscribeURL
-//	GET  /_niwa/sns/email[?to=addr]                     recorded email deliveries
+//	GET|DELETE /_niwa/sns/email[?to=addr]               recorded email deliveries
+//	GET|DELETE /_niwa/sns/sms[?phoneNumber=+1...]       recorded texts
+//	GET|DELETE /_niwa/sns/push[?endpointArn=arn]        recorded mobile pushes
+//	POST /_niwa/sns/opt-out?account=&region=&phoneNumber= a recipient opts out
 func (s *SNS) HTTP() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+s.CertPath(), func(w http.ResponseWriter, r *http.Request) {
@@ -46,30 +50,117 @@ func (s *SNS) HTTP() http.Handler {
 			http.Error(w, "invalid SubscriptionArn", http.StatusBadRequest)
 			return
 		}
-		s.store.Update(func(tx storage.Tx) error { return subs.Delete(tx, ref.scope, ref.name, id) })
+		if err := s.unsubscribe(ref, id, r.Host, s.clock.Now()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "text/xml")
 		w.Write([]byte(`<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"></UnsubscribeResponse>`))
 	})
-	mux.HandleFunc("GET /_niwa/sns/email", func(w http.ResponseWriter, r *http.Request) {
-		to := r.URL.Query().Get("to")
-		out := []email{}
-		s.store.View(func(tx storage.Tx) error {
-			return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
-				parts, err := storage.SplitKey(k)
-				if err != nil || len(parts) < 3 || parts[2] != emails.Name() {
-					return true
-				}
-				var e email
-				if json.Unmarshal(v, &e) == nil && (to == "" || strings.EqualFold(e.To, to)) {
-					out = append(out, e)
-				}
-				return true
-			})
-		})
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"messages": out})
+	// The recorded deliveries: GET lists them, DELETE forgets them (with
+	// the same filter), so that a test can start from an empty mailbox.
+	mux.HandleFunc("/_niwa/sns/email", recordedRoute(s, emails, func(q url.Values) func(email) bool {
+		to := q.Get("to")
+		return func(e email) bool { return to == "" || strings.EqualFold(e.To, to) }
+	}))
+	mux.HandleFunc("/_niwa/sns/sms", recordedRoute(s, smsMessages, func(q url.Values) func(smsMessage) bool {
+		n := q.Get("phoneNumber")
+		return func(m smsMessage) bool { return n == "" || m.PhoneNumber == n }
+	}))
+	mux.HandleFunc("/_niwa/sns/push", recordedRoute(s, pushes, func(q url.Values) func(push) bool {
+		arn := q.Get("endpointArn")
+		return func(p push) bool { return arn == "" || p.EndpointArn == arn }
+	}))
+	// A recipient opting out (replying STOP on AWS).
+	mux.HandleFunc("POST /_niwa/sns/opt-out", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		sc := storage.Scope{Account: q.Get("account"), Region: q.Get("region")}
+		if sc.Account == "" || sc.Region == "" {
+			http.Error(w, "account and region are required", http.StatusBadRequest)
+			return
+		}
+		if err := s.OptOut(sc, q.Get("phoneNumber")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	return mux
+}
+
+// recordedRoute serves one kind of recorded delivery: GET lists the
+// records the query's filter keeps, DELETE removes them.
+func recordedRoute[T any](s *SNS, table storage.Table[T], filter func(url.Values) func(T) bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		keep := filter(r.URL.Query())
+		switch r.Method {
+		case http.MethodGet:
+			writeJSON(w, map[string]any{"messages": recorded(s, table, keep)})
+		case http.MethodDelete:
+			if err := forget(s, table, keep); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Allow", "GET, DELETE")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	}
+}
+
+// recorded returns the records of table in every account and region that
+// keep says to keep, oldest first.
+func recorded[T any](s *SNS, table storage.Table[T], keep func(T) bool) []T {
+	out := []T{}
+	s.store.View(func(tx storage.Tx) error {
+		scanRecorded(tx, table, func(_ []byte, e T) {
+			if keep(e) {
+				out = append(out, e)
+			}
+		})
+		return nil
+	})
+	return out
+}
+
+// forget deletes the records of table that keep says to keep.
+func forget[T any](s *SNS, table storage.Table[T], keep func(T) bool) error {
+	return s.store.Update(func(tx storage.Tx) error {
+		var keys [][]byte
+		scanRecorded(tx, table, func(k []byte, e T) {
+			if keep(e) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+		})
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// scanRecorded calls fn with every record of table, in every account and
+// region.
+func scanRecorded[T any](tx storage.Tx, table storage.Table[T], fn func(key []byte, v T)) {
+	tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
+		parts, err := storage.SplitKey(k)
+		if err != nil || len(parts) < 3 || parts[2] != table.Name() {
+			return true
+		}
+		var e T
+		if json.Unmarshal(v, &e) == nil {
+			fn(k, e)
+		}
+		return true
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
 }
 
 // Routes says which requests HTTP serves.
@@ -127,7 +218,7 @@ func (s *SNS) Deliver(ctx context.Context, m events.Message) error {
 			p.attrs[k] = snsapi.MessageAttributeValue{DataType: &dt, StringValue: &val}
 		}
 	}
-	return s.publish(rc, ref, []*publication{p}, []bool{m.MessageGroupID != ""}, []bool{m.DeduplicationID != ""}, nil)
+	return s.publish(rc, ref, []*publication{p}, []bool{m.MessageGroupID != ""}, []bool{m.DeduplicationID != ""})
 }
 
 func notAuthorized() error {

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -51,8 +52,19 @@ type SNS struct {
 	certPEM []byte
 	keyErr  error
 	certID  string
-	// pending tracks HTTP deliveries in flight so Close can wait.
-	pending sync.WaitGroup
+	// pending tracks HTTP deliveries in flight so Close can wait; done,
+	// closed by Close, ends their retries.
+	pending   sync.WaitGroup
+	done      chan struct{}
+	closeOnce sync.Once
+	// recorded numbers the recorded deliveries (email, SMS, push) so
+	// that those of one instant keep their order.
+	recorded atomic.Uint64
+}
+
+// recordKey is the key of a recorded delivery: its time, then its order.
+func (s *SNS) recordKey(now time.Time) string {
+	return fmt.Sprintf("%020d.%012d", now.UnixNano(), s.recorded.Add(1))
 }
 
 // New returns the SNS service. client makes HTTP/HTTPS deliveries.
@@ -65,7 +77,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 	}
 	var id [16]byte
 	rand.Read(id[:])
-	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:])}, nil
+	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{})}, nil
 }
 
 // signer returns the signing key and its certificate, made on first use.
@@ -94,8 +106,9 @@ func (s *SNS) signer() (*rsa.PrivateKey, []byte, error) {
 	return s.key, s.certPEM, s.keyErr
 }
 
-// Close waits for HTTP deliveries in flight.
+// Close ends pending retries and waits for HTTP deliveries in flight.
 func (s *SNS) Close() error {
+	s.closeOnce.Do(func() { close(s.done) })
 	s.pending.Wait()
 	return nil
 }
@@ -155,5 +168,3 @@ func newToken() string {
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-var _ = fmt.Sprint

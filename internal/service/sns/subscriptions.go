@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -15,38 +16,127 @@ var subAttrs = map[string]bool{
 	"RedrivePolicy": true, "SubscriptionRoleArn": true, "ReplayPolicy": true,
 }
 
-func checkSubAttr(protocol, k, v string) error {
+// subAttr is a subscription attribute to validate, with what its
+// validation needs to know of the subscription.
+type subAttr struct {
+	protocol, endpoint string
+	fifoTopic          bool
+	// subscribe words refusals as Subscribe does (within "Attributes
+	// Reason:"); SetSubscriptionAttributes names the attribute alone.
+	subscribe bool
+}
+
+func (a subAttr) err(format string, args ...any) error {
+	prefix := "Invalid parameter: "
+	if a.subscribe {
+		prefix += "Attributes Reason: "
+	}
+	return errInvalidParam.New("%s", prefix+sprintf(format, args...))
+}
+
+// checkSubAttr validates one subscription attribute.
+func checkSubAttr(a subAttr, k, v string) error {
 	if !subAttrs[k] {
+		if !a.subscribe {
+			return errInvalidParam.New("Invalid parameter: AttributeName")
+		}
 		return errInvalidParam.New("Invalid parameter: Attributes Reason: Unknown attribute %s", k)
 	}
 	switch k {
 	case "FilterPolicy":
 		if v != "" {
 			if _, err := parseFilterPolicy(v); err != nil {
-				return errInvalidParam.New("Invalid parameter: FilterPolicy: %v", err)
+				return errInvalidParam.New("%s", filterPolicyMessage(err, a.subscribe))
 			}
 		}
 	case "FilterPolicyScope":
 		if v != "MessageAttributes" && v != "MessageBody" {
-			return errInvalidParam.New("Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
+			return a.err("FilterPolicyScope: Invalid value [%s]. Please use either MessageBody or MessageAttributes", v)
 		}
 	case "RawMessageDelivery":
-		if v != "true" && v != "false" {
-			return errInvalidParam.New("Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
+		if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+			return a.err("RawMessageDelivery: Invalid value [%s]. Must be true or false.", v)
 		}
-		if protocol != "sqs" && protocol != "http" && protocol != "https" && protocol != "firehose" {
-			return errInvalidParam.New("Invalid parameter: Attributes Reason: Delivery protocol [%s] does not support raw message delivery.", protocol)
+		if p := a.protocol; p != "sqs" && p != "http" && p != "https" && p != "firehose" {
+			return a.err("Delivery protocol [%s] does not support raw message delivery.", p)
+		}
+	case "RedrivePolicy":
+		if v == "" {
+			return nil
+		}
+		var rp struct {
+			DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		}
+		if json.Unmarshal([]byte(v), &rp) != nil {
+			return a.err("RedrivePolicy: failed to parse JSON.")
+		}
+		p := strings.SplitN(rp.DeadLetterTargetArn, ":", 6)
+		if len(p) != 6 || p[0] != "arn" || p[2] == "" || p[5] == "" {
+			return a.err("RedrivePolicy: deadLetterTargetArn is an invalid arn")
+		}
+		if a.fifoTopic && strings.HasSuffix(a.endpoint, ".fifo") && (p[2] != "sqs" || !strings.HasSuffix(p[5], ".fifo")) {
+			return a.err("RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic.")
+		}
+	case "DeliveryPolicy", "ReplayPolicy":
+		if v != "" && !json.Valid([]byte(v)) {
+			return a.err("%s: failed to parse JSON.", k)
 		}
 	}
 	return nil
 }
 
-// Subscribe subscribes an endpoint. SQS and Lambda subscriptions (and
-// email-json/email ones, which niwa only records) are confirmed at once;
-// HTTP/HTTPS ones get a SubscriptionConfirmation POST and stay pending
-// until the endpoint visits SubscribeURL or calls ConfirmSubscription.
+// checkPolicyScope checks a subscription's filter policy against its
+// scope: attribute policies cannot nest.
+func checkPolicyScope(attrs map[string]string, subscribe bool) error {
+	doc := attrs["FilterPolicy"]
+	if doc == "" {
+		return nil
+	}
+	f, err := parseFilterPolicy(doc)
+	if err == nil {
+		err = checkFilterScope(f, attrs["FilterPolicyScope"])
+	}
+	if err != nil {
+		return errInvalidParam.New("%s", filterPolicyMessage(err, subscribe))
+	}
+	return nil
+}
+
+// maxFilterPoliciesPerTopic is SNS's default quota of filter policies on
+// one topic.
+const maxFilterPoliciesPerTopic = 200
+
+// checkFilterPolicyQuota refuses one more filter policy on a topic that
+// has its quota of them (the subscription except is not counted).
+func checkFilterPolicyQuota(tx storage.Tx, ref topicRef, except string) error {
+	n := 0
+	subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+		if x.ID != except && x.Attrs["FilterPolicy"] != "" {
+			n++
+		}
+		return true
+	})
+	if n >= maxFilterPoliciesPerTopic {
+		return snsapi.ErrFilterPolicyLimitExceededException.New("Filter policy limit exceeded: a topic can have at most %d filter policies", maxFilterPoliciesPerTopic)
+	}
+	return nil
+}
+
+// normalizeSubAttr stores a value the way SNS returns it.
+func normalizeSubAttr(k, v string) string {
+	if k == "RawMessageDelivery" {
+		return strings.ToLower(v)
+	}
+	return v
+}
+
+// Subscribe subscribes an endpoint. SQS, Lambda, Firehose, SMS and
+// application subscriptions are confirmed at once; HTTP/HTTPS ones get a
+// SubscriptionConfirmation POST, and email/email-json ones a confirmation
+// email (recorded at /_niwa/sns/email), and stay pending until SubscribeURL
+// is visited or ConfirmSubscription called.
 func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsapi.SubscribeOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -69,17 +159,24 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		if !strings.Contains(endpoint, "@") {
 			return nil, errInvalidParam.New("Invalid parameter: Email address")
 		}
-	case "sms", "application":
-		if endpoint == "" {
-			return nil, errInvalidParam.New("Invalid parameter: Endpoint")
+	case "sms":
+		if !e164.MatchString(endpoint) {
+			return nil, errInvalidParam.New("Invalid SMS endpoint: %s", endpoint)
+		}
+	case "application":
+		if _, _, ok := parseEndpointARN(endpoint); !ok {
+			return nil, errInvalidParam.New("Invalid parameter: ApplicationEndpoint ARN")
 		}
 	default:
 		return nil, errInvalidParam.New("Invalid parameter: Amazon SNS does not support this protocol string: %s", *in.Protocol)
 	}
 	for k, v := range in.Attributes {
-		if err := checkSubAttr(proto, k, v); err != nil {
+		if err := checkSubAttr(subAttr{protocol: proto, endpoint: endpoint, fifoTopic: strings.HasSuffix(ref.name, ".fifo"), subscribe: true}, k, v); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkPolicyScope(in.Attributes, true); err != nil {
+		return nil, err
 	}
 	var sub subscription
 	var t topic
@@ -91,8 +188,12 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		} else if !found {
 			return topicMissing()
 		}
-		if t.fifo() && proto != "sqs" && proto != "lambda" && proto != "firehose" {
+		// FIFO topics deliver to SQS queues (FIFO and standard) only.
+		if t.fifo() && proto != "sqs" {
 			return errInvalidParam.New("Invalid parameter: Invalid protocol type: %s", proto)
+		}
+		if !t.fifo() && proto == "sqs" && strings.HasSuffix(endpoint, ".fifo") {
+			return errInvalidParam.New("Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 		}
 		// Subscribing the same endpoint again returns the same subscription.
 		var existing *subscription
@@ -112,12 +213,22 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 			sub = *existing
 			return nil
 		}
-		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Attrs: map[string]string{}}
+		if in.Attributes["FilterPolicy"] != "" {
+			if err := checkFilterPolicyQuota(tx, ref, ""); err != nil {
+				return err
+			}
+		}
+		principal := ctx.Caller.ARN
+		if principal == "" {
+			principal = "arn:aws:iam::" + ctx.Account + ":root"
+		}
+		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Principal: principal, Attrs: map[string]string{}}
 		for k, v := range in.Attributes {
-			sub.Attrs[k] = v
+			sub.Attrs[k] = normalizeSubAttr(k, v)
 		}
 		switch proto {
-		case "http", "https":
+		case "http", "https", "email", "email-json":
+			// As on SNS, these wait for the endpoint's owner to confirm.
 			sub.Token = newToken()
 		default:
 			sub.Confirmed = true
@@ -152,8 +263,21 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 			}
 			return true
 		})
+		if hit == nil && token != "" {
+			// The SubscribeURL of an UnsubscribeConfirmation restores
+			// the subscription.
+			if gone, found, err := unsubscribed.Get(tx, ref.scope, ref.name, token); err != nil {
+				return err
+			} else if found {
+				if err := unsubscribed.Delete(tx, ref.scope, ref.name, token); err != nil {
+					return err
+				}
+				gone.Confirmed, gone.Token = false, token
+				hit = &gone
+			}
+		}
 		if hit == nil {
-			return errInvalidParam.New("Invalid token")
+			return errInvalidParam.New("Invalid parameter: Token")
 		}
 		arn = ref.arn() + ":" + hit.ID
 		if hit.Confirmed {
@@ -167,7 +291,7 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 
 // ConfirmSubscription confirms an HTTP/HTTPS subscription by token.
 func (s *SNS) ConfirmSubscription(ctx *request.Context, in *snsapi.ConfirmSubscriptionInput) (*snsapi.ConfirmSubscriptionOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +303,10 @@ func (s *SNS) ConfirmSubscription(ctx *request.Context, in *snsapi.ConfirmSubscr
 }
 
 func (s *SNS) subArg(arn *string) (topicRef, string, error) {
-	ref, id, ok := parseSubARN(*arn)
+	if n := strings.Count(str(arn), ":") + 1; n < 6 {
+		return topicRef{}, "", errInvalidParam.New("Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not %d", n)
+	}
+	ref, id, ok := parseSubARN(str(arn))
 	if !ok {
 		return ref, id, errInvalidParam.New("Invalid parameter: SubscriptionArn")
 	}
@@ -192,9 +319,55 @@ func (s *SNS) Unsubscribe(ctx *request.Context, in *snsapi.UnsubscribeInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	return &snsapi.UnsubscribeOutput{}, s.store.Update(func(tx storage.Tx) error {
-		return subs.Delete(tx, ref.scope, ref.name, id)
+	host := ""
+	if ctx.HTTP != nil {
+		host = ctx.HTTP.Host
+	}
+	return &snsapi.UnsubscribeOutput{}, s.unsubscribe(ref, id, host, ctx.Now())
+}
+
+// unsubscribe deletes a subscription. As SNS does, an HTTP/HTTPS endpoint
+// is sent an UnsubscribeConfirmation whose SubscribeURL restores the
+// subscription.
+func (s *SNS) unsubscribe(ref topicRef, id, host string, now time.Time) error {
+	var gone subscription
+	var t topic
+	var notify bool
+	err := s.store.Update(func(tx storage.Tx) error {
+		sub, found, err := subs.Get(tx, ref.scope, ref.name, id)
+		if err != nil || !found {
+			return err
+		}
+		if err := subs.Delete(tx, ref.scope, ref.name, id); err != nil {
+			return err
+		}
+		if !sub.Confirmed || (sub.Protocol != "http" && sub.Protocol != "https") {
+			return nil
+		}
+		if t, _, err = topics.Get(tx, ref.scope, ref.name); err != nil {
+			return err
+		}
+		sub.Token = newToken()
+		gone, notify = sub, true
+		return unsubscribed.Put(tx, ref.scope, sub, ref.name, sub.Token)
 	})
+	if err != nil || !notify {
+		return err
+	}
+	subARN := ref.arn() + ":" + gone.ID
+	n := &notification{
+		Type: "UnsubscribeConfirmation", MessageID: newID(), Token: gone.Token, TopicArn: ref.arn(),
+		Message:      "You have chosen to deactivate subscription " + subARN + ".\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.",
+		SubscribeURL: s.baseURL(host) + "/_niwa/sns/confirm?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(ref.arn()) + "&Token=" + gone.Token,
+		Timestamp:    timestamp(now), SignatureVersion: t.Attrs["SignatureVersion"], SigningCertURL: s.baseURL(host) + s.CertPath(),
+	}
+	if n.SignatureVersion == "" {
+		n.SignatureVersion = "1"
+	}
+	s.sign(n)
+	body, _ := json.Marshal(n)
+	s.post(gone.Endpoint, n.Type, n.MessageID, ref.arn(), subARN, body, false, nil)
+	return nil
 }
 
 // GetSubscriptionAttributes returns a subscription's attributes.
@@ -215,7 +388,7 @@ func (s *SNS) GetSubscriptionAttributes(ctx *request.Context, in *snsapi.GetSubs
 		return nil, errNotFound.New("Subscription does not exist")
 	}
 	out := map[string]string{
-		"SubscriptionArn": *in.SubscriptionArn, "TopicArn": ref.arn(), "Owner": sub.Owner,
+		"SubscriptionArn": *in.SubscriptionArn, "TopicArn": ref.arn(), "Owner": sub.Owner, "SubscriptionPrincipal": sub.Principal,
 		"Protocol": sub.Protocol, "Endpoint": sub.Endpoint, "RawMessageDelivery": "false",
 		"PendingConfirmation": boolStr(!sub.Confirmed), "ConfirmationWasAuthenticated": boolStr(sub.Confirmed),
 	}
@@ -253,13 +426,21 @@ func (s *SNS) SetSubscriptionAttributes(ctx *request.Context, in *snsapi.SetSubs
 		if !found {
 			return errNotFound.New("Subscription does not exist")
 		}
-		if err := checkSubAttr(sub.Protocol, *in.AttributeName, v); err != nil {
+		if err := checkSubAttr(subAttr{protocol: sub.Protocol, endpoint: sub.Endpoint, fifoTopic: strings.HasSuffix(ref.name, ".fifo")}, *in.AttributeName, v); err != nil {
 			return err
+		}
+		if *in.AttributeName == "FilterPolicy" && v != "" && sub.Attrs["FilterPolicy"] == "" {
+			if err := checkFilterPolicyQuota(tx, ref, id); err != nil {
+				return err
+			}
 		}
 		if v == "" {
 			delete(sub.Attrs, *in.AttributeName)
 		} else {
-			sub.Attrs[*in.AttributeName] = v
+			sub.Attrs[*in.AttributeName] = normalizeSubAttr(*in.AttributeName, v)
+		}
+		if err := checkPolicyScope(sub.Attrs, false); err != nil {
+			return err
 		}
 		return subs.Put(tx, ref.scope, sub, ref.name, id)
 	})
@@ -317,7 +498,7 @@ func (s *SNS) ListSubscriptions(ctx *request.Context, in *snsapi.ListSubscriptio
 
 // ListSubscriptionsByTopic lists a topic's subscriptions.
 func (s *SNS) ListSubscriptionsByTopic(ctx *request.Context, in *snsapi.ListSubscriptionsByTopicInput) (*snsapi.ListSubscriptionsByTopicOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
-	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -18,16 +17,20 @@ type topic struct {
 	Attrs map[string]string `json:"attrs"`
 	Tags  map[string]string `json:"tags,omitempty"`
 	Seq   uint64            `json:"seq"`
+	// DataProtection is the topic's data protection policy (stored only).
+	DataProtection string `json:"dataProtection,omitempty"`
 }
 
 func (t *topic) fifo() bool { return t.Attrs["FifoTopic"] == "true" }
 
 type subscription struct {
-	ID       string            `json:"id"`
-	Protocol string            `json:"protocol"`
-	Endpoint string            `json:"endpoint"`
-	Owner    string            `json:"owner"`
-	Attrs    map[string]string `json:"attrs"`
+	ID       string `json:"id"`
+	Protocol string `json:"protocol"`
+	Endpoint string `json:"endpoint"`
+	Owner    string `json:"owner"`
+	// Principal is who subscribed (SubscriptionPrincipal).
+	Principal string            `json:"principal,omitempty"`
+	Attrs     map[string]string `json:"attrs"`
 	// Token is the confirmation token of a pending subscription.
 	Token     string `json:"token,omitempty"`
 	Confirmed bool   `json:"confirmed"`
@@ -40,16 +43,22 @@ type email struct {
 	TopicArn string `json:"topicArn"`
 	Subject  string `json:"subject"`
 	Body     string `json:"body"`
+	// SubscribeURL is the link of a subscription confirmation email.
+	SubscribeURL string `json:"subscribeUrl,omitempty"`
 }
 
 var (
 	topics = storage.NewTable[topic]("topic")
 	subs   = storage.NewTable[subscription]("sub")
 	emails = storage.NewTable[email]("email")
+	// unsubscribed keeps an unsubscribed HTTP/HTTPS subscription by the
+	// token of its UnsubscribeConfirmation, whose SubscribeURL restores it.
+	unsubscribed = storage.NewTable[subscription]("unsub")
 )
 
 var (
 	errInvalidParam = snsapi.ErrInvalidParameterException
+	errInvalidValue = snsapi.ErrInvalidParameterValueException
 	errNotFound     = snsapi.ErrNotFoundException
 )
 
@@ -83,6 +92,18 @@ func checkTopicAttr(k, v string) error {
 		}
 	case "FifoTopic", "ContentBasedDeduplication":
 		if v != "true" && v != "false" {
+			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
+	case "TracingConfig":
+		if v != "Active" && v != "PassThrough" {
+			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
+	case "FifoThroughputScope":
+		if v != "Topic" && v != "MessageGroup" {
+			return errInvalidParam.New("Invalid parameter: %s", k)
+		}
+	case "ArchivePolicy":
+		if v != "" && !json.Valid([]byte(v)) {
 			return errInvalidParam.New("Invalid parameter: %s", k)
 		}
 	}
@@ -155,6 +176,21 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 			return nil, err
 		}
 	}
+	if !fifo {
+		if v, ok := in.Attributes["ContentBasedDeduplication"]; ok && v == "true" {
+			return nil, errInvalidParam.New("Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
+		}
+		for _, k := range []string{"FifoThroughputScope", "ArchivePolicy"} {
+			if _, ok := in.Attributes[k]; ok {
+				return nil, errInvalidParam.New("Invalid parameter: %s Reason: %s can only be set for FIFO topics", k, k)
+			}
+		}
+	}
+	if dp := str(in.DataProtectionPolicy); dp != "" {
+		if err := checkDataProtectionPolicy(dp); err != nil {
+			return nil, err
+		}
+	}
 	ref := topicRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: name}
 	err := s.store.Update(func(tx storage.Tx) error {
 		t, found, err := topics.Get(tx, ref.scope, name)
@@ -165,6 +201,11 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 			for k, v := range in.Attributes {
 				if t.Attrs[k] != v {
 					return errInvalidParam.New("Invalid parameter: Attributes Reason: Topic already exists with different attributes")
+				}
+			}
+			for _, tag := range in.Tags {
+				if v, ok := t.Tags[str(tag.Key)]; !ok || v != str(tag.Value) {
+					return errInvalidParam.New("Invalid parameter: Tags Reason: Topic already exists with different tags")
 				}
 			}
 			return nil
@@ -179,6 +220,7 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 		for k, v := range in.Attributes {
 			t.Attrs[k] = v
 		}
+		t.DataProtection = str(in.DataProtectionPolicy)
 		if len(in.Tags) > 0 {
 			t.Tags = map[string]string{}
 			for _, tag := range in.Tags {
@@ -194,12 +236,17 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 	return &snsapi.CreateTopicOutput{TopicArn: &arn}, nil
 }
 
-func (s *SNS) topicArg(arn *string) (topicRef, error) {
+// topicArg reads a topic ARN argument. As on SNS, a regional endpoint
+// serves only its region's topics: another region's ARN is refused.
+func (s *SNS) topicArg(ctx *request.Context, arn *string) (topicRef, error) {
 	if arn == nil {
 		return topicRef{}, errInvalidParam.New("Invalid parameter: TopicArn")
 	}
+	if n := strings.Count(*arn, ":") + 1; n < 6 {
+		return topicRef{}, errInvalidParam.New("Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not %d", n)
+	}
 	ref, ok := parseTopicARN(*arn)
-	if !ok {
+	if !ok || (ctx != nil && ctx.Region != "" && ref.scope.Region != ctx.Region) {
 		return ref, errInvalidParam.New("Invalid parameter: TopicArn")
 	}
 	return ref, nil
@@ -208,7 +255,7 @@ func (s *SNS) topicArg(arn *string) (topicRef, error) {
 // DeleteTopic deletes a topic and its subscriptions; a missing topic is
 // not an error, as on SNS.
 func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*snsapi.DeleteTopicOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +264,12 @@ func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*s
 			return err
 		}
 		var keys [][]byte
-		tx.Scan(subs.Key(ref.scope, ref.name), storage.ScanOptions{}, func(k, _ []byte) bool {
-			keys = append(keys, k)
-			return true
-		})
+		for _, prefix := range [][]byte{subs.Key(ref.scope, ref.name), dedups.Key(ref.scope, ref.name), dedupByTime.Key(ref.scope, ref.name), unsubscribed.Key(ref.scope, ref.name)} {
+			tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
+				keys = append(keys, k)
+				return true
+			})
+		}
 		for _, k := range keys {
 			if err := tx.Delete(k); err != nil {
 				return err
@@ -257,7 +306,7 @@ func (s *SNS) ListTopics(ctx *request.Context, in *snsapi.ListTopicsInput) (*sns
 
 // GetTopicAttributes returns every attribute, computed ones included.
 func (s *SNS) GetTopicAttributes(ctx *request.Context, in *snsapi.GetTopicAttributesInput) (*snsapi.GetTopicAttributesOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +345,7 @@ func (s *SNS) GetTopicAttributes(ctx *request.Context, in *snsapi.GetTopicAttrib
 
 // SetTopicAttributes sets one attribute.
 func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttributesInput) (*snsapi.SetTopicAttributesOutput, error) {
-	ref, err := s.topicArg(in.TopicArn)
+	ref, err := s.topicArg(ctx, in.TopicArn)
 	if err != nil {
 		return nil, err
 	}
@@ -321,6 +370,9 @@ func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttrib
 		if *in.AttributeName == "ContentBasedDeduplication" && !t.fifo() {
 			return errInvalidParam.New("Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
 		}
+		if (*in.AttributeName == "FifoThroughputScope" || *in.AttributeName == "ArchivePolicy") && !t.fifo() {
+			return errInvalidParam.New("Invalid parameter: %s Reason: %s can only be set for FIFO topics", *in.AttributeName, *in.AttributeName)
+		}
 		t.Attrs[*in.AttributeName] = v
 		return topics.Put(tx, ref.scope, t, ref.name)
 	})
@@ -328,6 +380,13 @@ func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttrib
 
 // TagResource tags a topic.
 func (s *SNS) TagResource(ctx *request.Context, in *snsapi.TagResourceInput) (*snsapi.TagResourceOutput, error) {
+	seen := map[string]bool{}
+	for _, tag := range in.Tags {
+		if seen[str(tag.Key)] {
+			return nil, errInvalidParam.New("Invalid parameter: Duplicated keys are not allowed.")
+		}
+		seen[str(tag.Key)] = true
+	}
 	return &snsapi.TagResourceOutput{}, s.updateTopic(in.ResourceArn, func(t *topic) error {
 		if t.Tags == nil {
 			t.Tags = map[string]string{}
@@ -389,5 +448,3 @@ func (s *SNS) updateTopic(arn *string, fn func(t *topic) error) error {
 		return topics.Put(tx, ref.scope, t, ref.name)
 	})
 }
-
-var _ = awserr.AccessDenied
