@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/fnv"
 	"slices"
+	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -491,8 +492,17 @@ func (p *readPlan) multiKeyConditions(c expr.Cond) (string, error) {
 			eq[name] = keyValues(c)[0]
 			continue
 		}
-		if isHash(name) || last != nil {
+		if isHash(name) {
 			return "", validation("Query key condition not supported")
+		}
+		if last != nil {
+			// Two range conditions: the earlier one must have been an
+			// equality, whichever comes later in the key.
+			a, b := slices.Index(ranges, lastName), slices.Index(ranges, name)
+			if a > b {
+				a, b = b, a
+			}
+			return "", validation("RANGE key attributes %s must have equality conditions specified in the query because a condition is present on key attribute %s", ranges[a], ranges[b])
 		}
 		if _, ok := c.(*expr.Func); ok && want == "N" {
 			return "", validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
@@ -510,36 +520,38 @@ func (p *readPlan) multiKeyConditions(c expr.Cond) (string, error) {
 		}
 		hv = append(hv, v)
 	}
-	var rv []AV
-	for _, n := range ranges {
-		v, ok := eq[n]
+	// The sort attributes named must be a prefix of the key's, all with
+	// "=" but the last named, which may use any key operator.
+	lastIdx := -1
+	for i, n := range ranges {
+		if _, ok := eq[n]; ok || n == lastName {
+			lastIdx = i
+		}
+	}
+	var missing []string
+	var rvals []AV
+	for i := 0; i < lastIdx; i++ {
+		v, ok := eq[ranges[i]]
 		if !ok {
-			break
+			missing = append(missing, ranges[i])
+			continue
 		}
-		rv = append(rv, v)
+		rvals = append(rvals, v)
 	}
-	given := len(eq) - len(hashes)
-	if last != nil {
-		if len(rv) >= len(ranges) || ranges[len(rv)] != lastName {
-			return "", validation("Query key condition not supported: the sort key attributes of index %s must be given left to right, all but the last with =", p.ix.Name)
+	if len(missing) > 0 {
+		return "", validation("RANGE key attributes %s must have equality conditions specified in the query because a condition is present on key attribute %s", strings.Join(missing, ", "), ranges[lastIdx])
+	}
+	if lastIdx >= 0 {
+		if ranges[lastIdx] == lastName {
+			p.keyCond = last
+		} else {
+			rvals = append(rvals, eq[ranges[lastIdx]])
 		}
-		given++
-		p.keyCond = last
 	}
-	if given != len(rv)+btoi(last != nil) {
-		return "", validation("Query key condition not supported: the sort key attributes of index %s must be given left to right, all but the last with =", p.ix.Name)
-	}
-	if len(rv) > 0 {
-		p.prefix = []byte(tupleBytes(rv))
+	if len(rvals) > 0 {
+		p.prefix = []byte(tupleBytes(rvals))
 	}
 	return tupleBytes(hv), nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func opName(c expr.Cond) string {
