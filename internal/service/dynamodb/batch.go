@@ -131,6 +131,13 @@ func (s *DynamoDB) BatchWriteItem(ctx *request.Context, in *dynamodbapi.BatchWri
 				var it Item
 				if r.PutRequest != nil {
 					it = r.PutRequest.Item
+					// BatchWriteItem words a missing or mistyped key as
+					// a key lookup does, unlike PutItem.
+					for _, kn := range t.keyNames() {
+						if v, ok := it[kn]; !ok || expr.TypeOf(v) != t.attrType(kn) {
+							return validation("The provided key element does not match the schema")
+						}
+					}
 					if k, err = t.keyOfItem(it); err != nil {
 						return err
 					}

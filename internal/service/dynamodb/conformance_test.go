@@ -133,3 +133,19 @@ func TestDescribeTableFields(t *testing.T) {
 		t.Fatalf("provisioned WarmThroughput = %+v", wt)
 	}
 }
+
+// TestBatchWriteKeyMessages: BatchWriteItem answers a put whose key is
+// missing or mistyped with the key-lookup message (observed on AWS), and an
+// empty key value with the empty-value message.
+func TestBatchWriteKeyMessages(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	createTable(t, svc, ctx, "bw", "")
+	put := func(it Item) error {
+		_, err := svc.BatchWriteItem(ctx, &dynamodbapi.BatchWriteItemInput{RequestItems: map[string][]dynamodbapi.WriteRequest{
+			"bw": {{PutRequest: &dynamodbapi.PutRequest{Item: it}}}}})
+		return err
+	}
+	wantErr(t, put(Item{"pk": n("5"), "sk": n("1")}), "ValidationException", "The provided key element does not match the schema")
+	wantErr(t, put(Item{"other": s("x")}), "ValidationException", "The provided key element does not match the schema")
+	wantErr(t, put(Item{"pk": s(""), "sk": n("1")}), "ValidationException", "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk")
+}
