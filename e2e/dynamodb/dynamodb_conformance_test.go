@@ -57,6 +57,12 @@ err(lambda: c.query(TableName="multi-key", KeyConditionExpression="id = :i", Exp
 g = {"Get": {"TableName": "multi-key", "Key": {"id": {"S": "0"}}}}
 err(lambda: c.transact_get_items(TransactItems=[g, g]), "ValidationException",
     "Transaction request cannot include multiple operations on one item")
+try:
+    c.transact_get_items(TransactItems=[g, {"Get": {"TableName": "multi-key", "Key": {}}}])
+    raise SystemExit("key mismatch accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "TransactionCanceledException", e.response
+    assert [r["Code"] for r in e.response["CancellationReasons"]] == ["None", "ValidationError"], e.response
 
 # PartiQL with a hyphenated, quoted table name.
 items = c.execute_statement(Statement='SELECT id FROM "multi-key" WHERE id = \'3\'')["Items"]

@@ -1,9 +1,11 @@
 package dynamodb
 
 import (
+	"errors"
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -206,15 +208,43 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 	out := &dynamodbapi.TransactGetItemsOutput{Responses: make([]dynamodbapi.ItemResponse, len(in.TransactItems))}
 	err := s.store.View(func(tx storage.Tx) error {
 		seen := map[string]bool{}
+		// A key that does not fit its table fails that action: AWS reports
+		// it as a cancellation reason (ValidationError), not as a request
+		// error.
+		reasons := make([]dynamodbapi.CancellationReason, len(in.TransactItems))
+		failed := false
+		keys := make([]itemKey, len(in.TransactItems))
+		tabs := make([]*tableRecord, len(in.TransactItems))
 		for i, ti := range in.TransactItems {
+			reasons[i] = dynamodbapi.CancellationReason{Code: ptr("None")}
 			t, err := s.loadTable(tx, sc, tableName(ti.Get.TableName))
 			if err != nil {
 				return err
 			}
 			k, err := t.keyOfKey(ti.Get.Key)
 			if err != nil {
-				return err
+				var ae *awserr.Error
+				if !errors.As(err, &ae) || ae.Code.Code != awserr.ValidationException.Code {
+					return err
+				}
+				reasons[i] = dynamodbapi.CancellationReason{Code: ptr("ValidationError"), Message: ptr(ae.Message)}
+				failed = true
+				continue
 			}
+			keys[i], tabs[i] = k, t
+		}
+		if failed {
+			codes := make([]string, len(reasons))
+			for i, r := range reasons {
+				codes[i] = *r.Code
+			}
+			return dynamodbapi.ErrTransactionCanceledException.New("Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", ")).
+				With("CancellationReasons", s.conv.ToDynamic(&struct {
+					R []dynamodbapi.CancellationReason `aws:"R"`
+				}{reasons})["R"])
+		}
+		for i := range in.TransactItems {
+			t, k := tabs[i], keys[i]
 			id := t.Name + "\x00\x02" + strings.Join(k.parts, "\x00\x01")
 			if seen[id] {
 				return validation("Transaction request cannot include multiple operations on one item")

@@ -149,3 +149,16 @@ func TestBatchWriteKeyMessages(t *testing.T) {
 	wantErr(t, put(Item{"other": s("x")}), "ValidationException", "The provided key element does not match the schema")
 	wantErr(t, put(Item{"pk": s(""), "sk": n("1")}), "ValidationException", "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk")
 }
+
+// TestTransactGetKeyMismatchCancels: a Get whose key does not fit its table
+// cancels the transaction with a ValidationError reason (observed on AWS),
+// rather than failing the request.
+func TestTransactGetKeyMismatchCancels(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	createTable(t, svc, ctx, "tg", "")
+	_, err := svc.TransactGetItems(ctx, &dynamodbapi.TransactGetItemsInput{TransactItems: []dynamodbapi.TransactGetItem{
+		{Get: &dynamodbapi.Get{TableName: sp("tg"), Key: Item{"pk": s("a"), "sk": n("1")}}},
+		{Get: &dynamodbapi.Get{TableName: sp("tg"), Key: Item{}}},
+	}})
+	wantErr(t, err, "TransactionCanceledException", "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]")
+}
