@@ -162,3 +162,13 @@ func TestTransactGetKeyMismatchCancels(t *testing.T) {
 	}})
 	wantErr(t, err, "TransactionCanceledException", "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]")
 }
+
+func TestExpressionParamsWithoutExpression(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	createTable(t, svc, ctx, "ee", "")
+	item := Item{"pk": s("a"), "sk": n("1")}
+	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("ee"), Item: item, ExpressionAttributeValues: Item{":v": s("x")}})
+	wantErr(t, err, "ValidationException", "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions")
+	_, err = svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("ee"), Item: item, ExpressionAttributeNames: map[string]string{"#a": "a"}})
+	wantErr(t, err, "ValidationException", "1 validation error detected: ExpressionAttributeNames can only be specified when using expressions")
+}
