@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"strings"
 	"testing"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -171,4 +172,16 @@ func TestExpressionParamsWithoutExpression(t *testing.T) {
 	wantErr(t, err, "ValidationException", "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions")
 	_, err = svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("ee"), Item: item, ExpressionAttributeNames: map[string]string{"#a": "a"}})
 	wantErr(t, err, "ValidationException", "1 validation error detected: ExpressionAttributeNames can only be specified when using expressions")
+}
+
+func TestTableNameRules(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	long := strings.Repeat("a", 256)
+	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("bad table!@#"), Item: Item{"pk": s("x")}})
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'bad table!@#' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+	_, err = svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: &long, Key: Item{"pk": s("x")}})
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value '"+long+"' at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255")
+	_, err = svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("a/b"), BillingMode: sp("PAY_PER_REQUEST"),
+		AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: sp("pk"), AttributeType: sp("S")}}, KeySchema: ks("pk", "HASH")})
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'a/b' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 }

@@ -36,6 +36,9 @@ func tableName(s *string) string {
 // cache: callers may set the record's own fields (UpdateTimeToLive) but
 // must not modify its slices or pointers in place.
 func (s *DynamoDB) loadTable(tx storage.Tx, sc storage.Scope, name string) (*tableRecord, error) {
+	if err := checkTableName(name); err != nil {
+		return nil, err
+	}
 	t, ok, err := s.tableCache.Get(tx, sc, name)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,25 @@ func keySchema(hash, rng string) []dynamodbapi.KeySchemaElement {
 		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr(rng), KeyType: ptr("RANGE")})
 	}
 	return ks
+}
+
+// checkTableName applies DynamoDB's naming rules that the current model no
+// longer carries (it types TableName as a name or ARN of 1 to 1024
+// characters): at most 255 characters of [a-zA-Z0-9_.-]. The minimum of 3
+// characters is not enforced (see docs/dynamodb.md).
+func checkTableName(name string) error {
+	bad := func(c string) error {
+		return validation("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must %s", name, c)
+	}
+	if len(name) > 255 {
+		return bad("have length less than or equal to 255")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return bad("satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+		}
+	}
+	return nil
 }
 
 // parseGSIKeySchema checks a global secondary index's KeySchema: one to
@@ -131,6 +153,9 @@ func projectionOf(p *dynamodbapi.Projection) (string, []string) {
 // CreateTable creates a table, ACTIVE at once unless Options.CreateDelay.
 func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTableInput) (*dynamodbapi.CreateTableOutput, error) {
 	name := deref(in.TableName)
+	if err := checkTableName(name); err != nil {
+		return nil, err
+	}
 	now := ctx.Now()
 	t := tableRecord{
 		Name: name, ID: uuid(), Created: now,
