@@ -399,7 +399,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 		fail(op, err)
 		return op.Name
 	}
-	if err := g.validate(m, op, dyn); err != nil {
+	if err := g.validate(svc, m, op, dyn); err != nil {
 		fail(op, err)
 		return op.Name
 	}

@@ -102,19 +102,44 @@ func inFamily(protocol, family string) bool {
 	return protocol == family || family == "query" && protocol == "ec2"
 }
 
+// altFor returns the alternate protocol r is spoken in, or nil when r is
+// spoken in the primary one.
+func (s *Service) altFor(r *http.Request) *AltProtocol {
+	if len(s.Alts) == 0 || r == nil {
+		return nil
+	}
+	fam := wireFamily(r)
+	if fam == "" || inFamily(s.Spec.Metadata.Protocol, fam) {
+		return nil
+	}
+	for _, a := range s.Alts {
+		if inFamily(a.Metadata.Protocol, fam) {
+			return a
+		}
+	}
+	return nil
+}
+
+// WireProtocol is the model protocol ("json", "query", ...) r is answered
+// in: the alternate protocol of r's family when the service has one, the
+// primary protocol otherwise. An error before the operation is known (a
+// failed signature) is worded in this protocol's vocabulary, as AWS's
+// front end for that protocol words it: SQS over query answers a bad key
+// with 403 InvalidClientTokenId, over JSON with UnrecognizedClientException.
+func (s *Service) WireProtocol(r *http.Request) string {
+	if a := s.altFor(r); a != nil {
+		return a.Metadata.Protocol
+	}
+	return s.Spec.Metadata.Protocol
+}
+
 // protocolFor picks the model and codec r is spoken in: the alternate
 // protocol of r's family when the primary protocol is another one, the
 // primary protocol otherwise.
 func (s *Service) protocolFor(r *http.Request) (*model.Service, protocol.Codec, error) {
-	if len(s.Alts) > 0 {
-		if fam := wireFamily(r); fam != "" && !inFamily(s.Spec.Metadata.Protocol, fam) {
-			for _, a := range s.Alts {
-				if inFamily(a.Metadata.Protocol, fam) {
-					m, err := a.load(s.Spec.Name)
-					return m, a.Codec, err
-				}
-			}
-		}
+	if a := s.altFor(r); a != nil {
+		m, err := a.load(s.Spec.Name)
+		return m, a.Codec, err
 	}
 	m, err := s.Model()
 	return m, s.Codec, err

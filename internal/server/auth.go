@@ -19,14 +19,16 @@ type authenticator struct {
 
 var _ gateway.Authenticator = authenticator{}
 
-func dialectOf(svc *gateway.Service) auth.Dialect {
-	md := svc.Spec.Metadata
-	switch {
-	case md.ServiceID == "S3":
+// dialectOf picks the authentication error vocabulary of r: by the
+// protocol r is spoken in (SQS answers a query request in the query
+// vocabulary and a JSON one in the JSON vocabulary), S3 its own.
+func dialectOf(svc *gateway.Service, r *http.Request) auth.Dialect {
+	switch p := svc.WireProtocol(r); {
+	case svc.Spec.Metadata.ServiceID == "S3":
 		return auth.DialectS3
-	case md.Protocol == "json":
+	case p == "json":
 		return auth.DialectJSON
-	case md.Protocol == "rest-json":
+	case p == "rest-json":
 		return auth.DialectRestJSON
 	default:
 		return auth.DialectQuery
@@ -34,7 +36,7 @@ func dialectOf(svc *gateway.Service) auth.Dialect {
 }
 
 func (a authenticator) Authenticate(r *http.Request, svc *gateway.Service, hostBucket string) (*gateway.Identity, error) {
-	d := dialectOf(svc)
+	d := dialectOf(svc, r)
 	var res *auth.Result
 	var err error
 	if d == auth.DialectS3 {

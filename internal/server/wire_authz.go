@@ -73,7 +73,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	}
 	caller := ctx.Caller
 	if caller.Anonymous && service != "s3" {
-		return auth.MissingAuthentication(dialectOf(svc))
+		return auth.MissingAuthentication(dialectOf(svc, ctx.HTTP))
 	}
 	if authz.Unchecked(service, op.Name) {
 		return nil

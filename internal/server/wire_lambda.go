@@ -57,7 +57,7 @@ func wireLambda(d *deps) (*wiring, error) {
 			return ok, err
 		},
 		RoleAccess: lambdaRoleAccess(d),
-		Logs:       lambdaLogs{logs.New(logStore, d.clock)},
+		Logs:       lambdaLogs{logs.New(logStore, d.clock, d.bus)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
 	if d.sqs != nil {

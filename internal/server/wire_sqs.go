@@ -1,9 +1,11 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -44,8 +46,38 @@ func sqsQueryProtocol(cs interface {
 
 // queueURLPath lets query clients that POST to the queue URL itself
 // (http://host/<account>/<name>, as older SDKs and curl users do) omit the
-// QueueUrl parameter: the path names the queue.
+// QueueUrl parameter: the path names the queue. Its errors are worded as
+// SQS's query front end words them (sqs.QueryWording).
 type queueURLPath struct{ protocol.Codec }
+
+// notAtQueueURL are the actions SQS refuses at a queue URL: they name no
+// queue (GetQueueUrl, oddly, is served there).
+var notAtQueueURL = map[string]bool{"CreateQueue": true, "ListQueues": true}
+
+// Resolve answers an action SQS does not take at a queue URL (an unknown
+// one, or CreateQueue/ListQueues) with InvalidAction "... not valid for
+// this endpoint.", as SQS does.
+func (c queueURLPath) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
+	op, err := c.Codec.Resolve(svc, req)
+	if pathQueueURL(req.HTTP) == "" {
+		return op, err
+	}
+	if err == nil && !notAtQueueURL[op.Name] {
+		return op, nil
+	}
+	if err != nil && awserr.As(err).Code.Code != awserr.InvalidAction.Code {
+		return op, err
+	}
+	form, ferr := req.Form()
+	if ferr != nil {
+		return op, err
+	}
+	return nil, awserr.InvalidAction.New("The action %s is not valid for this endpoint.", form.Get("Action"))
+}
+
+func (c queueURLPath) EncodeError(w http.ResponseWriter, svc *model.Service, op *model.Operation, err *awserr.Error, meta protocol.Meta) {
+	c.Codec.EncodeError(w, svc, op, sqs.QueryWording(err), meta)
+}
 
 func (c queueURLPath) Decode(op *model.Operation, req *protocol.Request) (map[string]any, error) {
 	in, err := c.Codec.Decode(op, req)

@@ -7,7 +7,7 @@
 // output is the JSON body. Errors are {"__type": ..., "message": ...} with
 // the code also in x-amzn-ErrorType; services marked awsQueryCompatible
 // (SQS) add x-amzn-query-error "<legacy query code>;<Sender|Receiver>" and a
-// namespaced __type, which is how botocore and the SDKs recover the query
+// namespaced __type (and x-amzn-ErrorType), which is how botocore and the SDKs recover the query
 // error code (botocore parsers.py _do_query_compatible_error_parse;
 // smithy-go awsjson deserializeError).
 package jsonrpc
@@ -189,7 +189,11 @@ func (c *Codec) EncodeError(w http.ResponseWriter, svc *model.Service, op *model
 	buf.WriteByte('}')
 
 	h := w.Header()
-	h.Set("X-Amzn-Errortype", typ)
+	// The header names the error as the body does: a query-compatible
+	// service (SQS) sends its namespaced shape id in both
+	// (com.amazonaws.sqs#QueueDoesNotExist), with the legacy code in
+	// x-amzn-query-error; clients keep what follows '#'.
+	h.Set("X-Amzn-Errortype", wireType)
 	if queryCompatible {
 		fault := "Receiver"
 		if code.Sender {

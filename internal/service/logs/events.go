@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -46,6 +47,17 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 	}
 	now := ms(ctx.Now())
 	tooOld := now - int64(14*24*time.Hour/time.Millisecond)
+	// An event the group's retention has already expired is too old too.
+	if err := l.store.View(func(tx storage.Tx) error {
+		if g, ok, err := groups.Get(tx, sc, gname); err != nil {
+			return err
+		} else if ok && retentionCutoff(g, now) > tooOld {
+			tooOld = retentionCutoff(g, now)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	tooNew := now + int64(2*time.Hour/time.Millisecond)
 	var rejected logsapi.RejectedLogEventsInfo
 	var accepted []event
@@ -63,14 +75,16 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		}
 	}
 	var next int64
+	var ds []delivery
 	err := l.store.Update(func(tx storage.Tx) error {
-		n, err := l.append(tx, sc, gname, sname, accepted, now, false)
-		next = n
+		n, d, err := l.append(tx, sc, gname, sname, accepted, now, false)
+		next, ds = n, d
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	l.deliver(ctx, ds)
 	out := &logsapi.PutLogEventsResponse{NextSequenceToken: str(fmt.Sprintf("%056d", next))}
 	if rejected.TooNewLogEventStartIndex != nil || rejected.TooOldLogEventEndIndex != nil {
 		out.RejectedLogEventsInfo = &rejected
@@ -89,34 +103,43 @@ func truncate(m string) string {
 	return m
 }
 
-// append stores events in a stream and returns the stream's next token.
-// create makes a missing group and stream, as Lambda's own writes do.
-func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batch []event, now int64, create bool) (int64, error) {
+// append stores events in a stream and returns the stream's next token
+// and the subscription deliveries to make once the batch is committed.
+// It runs the group's metric filters over the batch. create makes a
+// missing group and stream, as Lambda's own writes do.
+func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batch []event, now int64, create bool) (int64, []delivery, error) {
 	g, ok, err := groups.Get(tx, sc, gname)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !ok {
 		if !create {
-			return 0, errNotFound("The specified log group does not exist.")
+			return 0, nil, errNotFound("The specified log group does not exist.")
 		}
 		g = group{Name: gname, Created: now, Class: "STANDARD"}
 	}
 	s, ok, err := streams.Get(tx, sc, gname, sname)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !ok {
 		if !create {
-			return 0, errNotFound("The specified log stream does not exist.")
+			return 0, nil, errNotFound("The specified log stream does not exist.")
 		}
 		s = stream{Name: sname, Created: now}
 	}
-	for _, e := range batch {
+	purged, err := purgeExpired(tx, sc, g, sname, now)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.Bytes = max(0, s.Bytes-purged)
+	g.Bytes = max(0, g.Bytes-purged)
+	for i := range batch {
 		g.NextSeq++
-		e.Seq, e.Ingestion = g.NextSeq, now
+		batch[i].Seq, batch[i].Ingestion = g.NextSeq, now
+		e := batch[i]
 		if err := evs.Put(tx, sc, e, gname, sname, tsKey(e.Timestamp), seqKey(e.Seq)); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if s.First == 0 || e.Timestamp < s.First {
 			s.First = e.Timestamp
@@ -130,9 +153,19 @@ func (l *Logs) append(tx storage.Tx, sc storage.Scope, gname, sname string, batc
 	}
 	s.NextToken++
 	if err := streams.Put(tx, sc, s, gname, sname); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return s.NextToken, groups.Put(tx, sc, g, gname)
+	if err := groups.Put(tx, sc, g, gname); err != nil {
+		return 0, nil, err
+	}
+	if err := emitMetrics(tx, sc, gname, batch, now); err != nil {
+		return 0, nil, err
+	}
+	ds, err := subscriptionMatches(tx, sc, gname, sname, batch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.NextToken, ds, nil
 }
 
 // LogEvent is a line another service writes (Lambda's function output).
@@ -150,10 +183,17 @@ func (l *Logs) AppendLogEvents(account, region, gname, sname string, lines []Log
 		batch[i] = event{Timestamp: ms(ln.Time), Message: truncate(ln.Message)}
 	}
 	now := ms(l.clock.Now())
-	return l.store.Update(func(tx storage.Tx) error {
-		_, err := l.append(tx, sc, gname, sname, batch, now, true)
+	var ds []delivery
+	err := l.store.Update(func(tx storage.Tx) error {
+		_, d, err := l.append(tx, sc, gname, sname, batch, now, true)
+		ds = d
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	l.deliver(context.Background(), ds)
+	return nil
 }
 
 // GetLogEvents reads a stream forwards or backwards with AWS's f/ and b/
@@ -171,10 +211,13 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 		return nil, err
 	}
 	var all []event
+	now := ms(ctx.Now())
 	err = l.store.View(func(tx storage.Tx) error {
-		if _, err := l.getGroup(tx, sc, gname); err != nil {
+		g, err := l.getGroup(tx, sc, gname)
+		if err != nil {
 			return err
 		}
+		cut := retentionCutoff(g, now)
 		if _, ok, err := streams.Get(tx, sc, gname, sname); err != nil {
 			return err
 		} else if !ok {
@@ -184,7 +227,7 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 			if in.StartTime != nil && e.Timestamp < *in.StartTime {
 				return true
 			}
-			if in.EndTime != nil && e.Timestamp >= *in.EndTime {
+			if in.EndTime != nil && e.Timestamp >= *in.EndTime || e.Timestamp < cut {
 				return true
 			}
 			all = append(all, e)
@@ -263,10 +306,13 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	for _, s := range in.LogStreamNames {
 		want[s] = true
 	}
+	now := ms(ctx.Now())
 	err = l.store.View(func(tx storage.Tx) error {
-		if _, err := l.getGroup(tx, sc, gname); err != nil {
+		g, err := l.getGroup(tx, sc, gname)
+		if err != nil {
 			return err
 		}
+		cut := retentionCutoff(g, now)
 		var names []string
 		streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			if len(want) == 0 || want[s.Name] {
@@ -287,7 +333,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 				if in.EndTime != nil && e.Timestamp > *in.EndTime {
 					return false
 				}
-				if in.StartTime != nil && e.Timestamp < *in.StartTime {
+				if in.StartTime != nil && e.Timestamp < *in.StartTime || e.Timestamp < cut {
 					return true
 				}
 				if pat.match(e.Message) {
@@ -332,3 +378,33 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 }
 
 func boolp(b bool) *bool { return &b }
+
+// purgeExpired deletes a stream's events its group's retention has
+// expired. Events are keyed by time, so this reads only what it deletes.
+// Reads also skip expired events, so retention holds on the clock even
+// for a stream nobody writes to any more.
+func purgeExpired(tx storage.Tx, sc storage.Scope, g group, sname string, now int64) (int64, error) {
+	if g.Retention == nil {
+		return 0, nil
+	}
+	cut := retentionCutoff(g, now)
+	var keys [][]string
+	var bytes int64
+	err := evs.List(tx, sc, []string{g.Name, sname}, storage.ListOptions{}, func(k []string, e event) bool {
+		if e.Timestamp >= cut {
+			return false
+		}
+		keys = append(keys, k)
+		bytes += int64(len(e.Message))
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := evs.Delete(tx, sc, k...); err != nil {
+			return 0, err
+		}
+	}
+	return bytes, nil
+}

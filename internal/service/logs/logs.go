@@ -21,14 +21,16 @@ import (
 type Logs struct {
 	store storage.Store
 	clock clock.Clock
+	bus   Deliverer
 }
 
-// New returns the service.
-func New(store storage.Store, clk clock.Clock) *Logs {
+// New returns the service. bus carries subscription filter deliveries to
+// Lambda; nil leaves them undelivered.
+func New(store storage.Store, clk clock.Clock, bus Deliverer) *Logs {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Logs{store: store, clock: clk}
+	return &Logs{store: store, clock: clk, bus: bus}
 }
 
 // group is a log group record.
@@ -173,10 +175,13 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 		if _, err := l.getGroup(tx, sc, name); err != nil {
 			return err
 		}
-		for _, t := range []string{streams.Name(), evs.Name()} {
+		for _, t := range []string{streams.Name(), evs.Name(), metricFilters.Name(), subFilters.Name()} {
 			if err := deletePrefix(tx, sc.Prefix(t, name)); err != nil {
 				return err
 			}
+		}
+		if err := dataProtections.Delete(tx, sc, name); err != nil {
+			return err
 		}
 		return groups.Delete(tx, sc, name)
 	})
@@ -200,11 +205,11 @@ func deletePrefix(tx storage.Tx, prefix []byte) error {
 	return nil
 }
 
-func groupShape(sc storage.Scope, g group) logsapi.LogGroup {
+func groupShape(sc storage.Scope, g group, metricFilterCount int) logsapi.LogGroup {
 	arn := groupARN(sc, g.Name)
 	return logsapi.LogGroup{
 		LogGroupName: str(g.Name), CreationTime: i64(g.Created), RetentionInDays: g.Retention,
-		MetricFilterCount: i32(0), Arn: str(arn + ":*"), LogGroupArn: str(arn), StoredBytes: i64(g.Bytes),
+		MetricFilterCount: i32(int32(metricFilterCount)), Arn: str(arn + ":*"), LogGroupArn: str(arn), StoredBytes: i64(g.Bytes),
 		LogGroupClass: str(g.Class), KmsKeyId: nilIfEmpty(g.KmsKeyID),
 	}
 }
@@ -226,17 +231,24 @@ func limit(p *int32, def, max int) (int, error) {
 	return int(*p), nil
 }
 
-func token(s string) *string { return str(base64.RawURLEncoding.EncodeToString([]byte(s))) }
+// tokenMark starts every pagination token niwa issues, so a token it did
+// not issue (or one of another API) is refused rather than misread.
+const tokenMark = "niwa/logs/1\x00"
+
+func token(s string) *string {
+	return str(base64.RawURLEncoding.EncodeToString([]byte(tokenMark + s)))
+}
 
 func untoken(t *string) (string, error) {
 	if t == nil {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(*t)
-	if err != nil {
+	rest, ok := strings.CutPrefix(string(b), tokenMark)
+	if err != nil || !ok {
 		return "", logsapi.ErrInvalidParameterException.New("The specified nextToken is invalid.")
 	}
-	return string(b), nil
+	return rest, nil
 }
 
 // DescribeLogGroups lists groups by name prefix or pattern.
@@ -271,7 +283,11 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 				out.NextToken = token(deref(out.LogGroups[max-1].LogGroupName))
 				return false
 			}
-			out.LogGroups = append(out.LogGroups, groupShape(sc, g))
+			gs := groupShape(sc, g, count(tx, sc, metricFilters.Name(), g.Name))
+			if _, ok, _ := dataProtections.Get(tx, sc, g.Name); ok {
+				gs.DataProtectionStatus = str("ACTIVATED")
+			}
+			out.LogGroups = append(out.LogGroups, gs)
 			return true
 		})
 	})
@@ -379,7 +395,12 @@ func (l *Logs) DescribeLogStreams(ctx *request.Context, in *logsapi.DescribeLogS
 			all[i], all[j] = all[j], all[i]
 		}
 	}
-	off, _ := strconv.Atoi(start)
+	off := 0
+	if start != "" {
+		if off, err = strconv.Atoi(start); err != nil || off < 0 {
+			return nil, logsapi.ErrInvalidParameterException.New("The specified nextToken is invalid.")
+		}
+	}
 	out := &logsapi.DescribeLogStreamsResponse{LogStreams: []logsapi.LogStream{}}
 	for i := off; i < len(all); i++ {
 		if len(out.LogStreams) == max {

@@ -25,7 +25,7 @@ func newLogs(t *testing.T) (*Logs, *request.Context, *clock.Fake) {
 	st, _ := b.Store("logs")
 	clk := clock.NewFake(t0)
 	ctx := &request.Context{Context: context.Background(), Account: "000000000000", Region: "us-east-1", Clock: clk}
-	return New(st, clk), ctx, clk
+	return New(st, clk, nil), ctx, clk
 }
 
 func s(v string) *string { return &v }

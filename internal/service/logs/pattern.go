@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 )
@@ -19,6 +20,51 @@ import (
 //   - space-delimited: `[ip, user, status = 404, ...]`.
 type pattern struct {
 	match func(msg string) bool
+	// extract, for the space-delimited syntax, returns the named fields
+	// of a matching message ("$ip" → "10.0.0.1"): what TestMetricFilter
+	// reports and what metric values and dimensions refer to.
+	extract func(msg string) (map[string]string, bool)
+}
+
+// matches returns whether msg matches and the values it extracted.
+func (p *pattern) matches(msg string) (map[string]string, bool) {
+	if p.extract != nil {
+		return p.extract(msg)
+	}
+	if p.match(msg) {
+		return map[string]string{}, true
+	}
+	return nil, false
+}
+
+// resolve evaluates a metric value or dimension reference against a
+// matched message: "$.a.b" selects from the JSON message, "$name" names
+// an extracted field, anything else is a literal.
+func resolve(ref, msg string, extracted map[string]string) (string, bool) {
+	switch {
+	case strings.HasPrefix(ref, "$."):
+		var doc any
+		if json.Unmarshal([]byte(msg), &doc) != nil {
+			return "", false
+		}
+		v, ok := selectPath(doc, ref)
+		if !ok {
+			return "", false
+		}
+		switch x := v.(type) {
+		case string:
+			return x, true
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64), true
+		case bool:
+			return strconv.FormatBool(x), true
+		}
+		return "", false
+	case strings.HasPrefix(ref, "$"):
+		v, ok := extracted[ref]
+		return v, ok
+	}
+	return ref, true
 }
 
 func badPattern(p string) error {
@@ -26,6 +72,14 @@ func badPattern(p string) error {
 }
 
 func compilePattern(p string) (*pattern, error) {
+	// Wildcards compile to regular expressions, which need valid UTF-8.
+	if !utf8.ValidString(p) {
+		return nil, badPattern(p)
+	}
+	// AWS allows two regular expressions in one filter pattern.
+	if strings.Count(p, "%") > 4 {
+		return nil, logsapi.ErrInvalidParameterException.New("A filter pattern can contain at most 2 regular expressions.")
+	}
 	s := strings.TrimSpace(p)
 	switch {
 	case s == "" || s == `""`:
@@ -54,9 +108,10 @@ func compilePattern(p string) (*pattern, error) {
 	return compileTerms(s, p)
 }
 
-// compileTerms handles the term syntax.
+// compileTerms handles the term syntax. A term between percent signs is
+// a regular expression (%ERROR [0-9]+%).
 func compileTerms(s, orig string) (*pattern, error) {
-	var all, anyOf, none []string
+	var all, anyOf, none []func(string) bool
 	for s != "" {
 		s = strings.TrimLeft(s, " \t")
 		if s == "" {
@@ -66,19 +121,30 @@ func compileTerms(s, orig string) (*pattern, error) {
 		if s[0] == '?' || s[0] == '-' {
 			kind, s = s[0], s[1:]
 		}
-		var term string
-		if strings.HasPrefix(s, `"`) {
+		var term func(string) bool
+		switch {
+		case strings.HasPrefix(s, "%"):
+			end := strings.IndexByte(s[1:], '%')
+			if end < 0 {
+				return nil, badPattern(orig)
+			}
+			re, err := regexp.Compile(s[1 : end+1])
+			if err != nil {
+				return nil, badPattern(orig)
+			}
+			term, s = re.MatchString, s[end+2:]
+		case strings.HasPrefix(s, `"`):
 			end := strings.IndexByte(s[1:], '"')
 			if end < 0 {
 				return nil, badPattern(orig)
 			}
-			term, s = s[1:end+1], s[end+2:]
-		} else {
+			term, s = substring(s[1:end+1]), s[end+2:]
+		default:
 			end := strings.IndexAny(s, " \t")
 			if end < 0 {
 				end = len(s)
 			}
-			term, s = s[:end], s[end:]
+			term, s = substring(s[:end]), s[end:]
 		}
 		switch kind {
 		case '?':
@@ -91,18 +157,18 @@ func compileTerms(s, orig string) (*pattern, error) {
 	}
 	return &pattern{match: func(msg string) bool {
 		for _, t := range none {
-			if strings.Contains(msg, t) {
+			if t(msg) {
 				return false
 			}
 		}
 		for _, t := range all {
-			if !strings.Contains(msg, t) {
+			if !t(msg) {
 				return false
 			}
 		}
 		if len(anyOf) > 0 {
 			for _, t := range anyOf {
-				if strings.Contains(msg, t) {
+				if t(msg) {
 					return true
 				}
 			}
@@ -112,52 +178,75 @@ func compileTerms(s, orig string) (*pattern, error) {
 	}}, nil
 }
 
+func substring(term string) func(string) bool {
+	return func(msg string) bool { return strings.Contains(msg, term) }
+}
+
 // compileSpaced handles the space-delimited syntax: fields named in
 // order, optional conditions, "..." matching any number of fields.
 func compileSpaced(body, orig string) (*pattern, error) {
 	type field struct {
 		rest bool
+		name string
 		cond func(string) bool
 	}
 	var fields []field
-	for _, part := range splitOp(body, ",") {
+	for n, part := range splitOp(body, ",") {
 		part = strings.TrimSpace(part)
 		if part == "..." {
 			fields = append(fields, field{rest: true})
 			continue
 		}
-		f := field{}
+		f := field{name: part}
 		for _, op := range []string{"!=", ">=", "<=", "=", ">", "<"} {
 			if i := strings.Index(part, op); i > 0 {
 				want := strings.Trim(strings.TrimSpace(part[i+len(op):]), `"`)
+				if !validRegexValue(want) {
+					return nil, badPattern(orig)
+				}
 				f.cond = compare(op, want)
+				f.name = strings.TrimSpace(part[:i])
 				break
 			}
 		}
+		// An unnamed field is known by its position, as AWS numbers them.
+		if f.name == "" {
+			f.name = strconv.Itoa(n + 1)
+		}
+		f.name = "$" + strings.TrimPrefix(f.name, "$")
 		fields = append(fields, f)
 	}
-	return &pattern{match: func(msg string) bool {
+	extract := func(msg string) (map[string]string, bool) {
 		words := splitSpaced(msg)
+		vals := map[string]string{}
 		wi := 0
 		for i, f := range fields {
 			if f.rest {
 				// "..." swallows what the remaining fields do not need.
 				need := len(fields) - i - 1
 				if len(words)-wi < need {
-					return false
+					return nil, false
 				}
 				wi = len(words) - need
 				continue
 			}
 			if wi >= len(words) {
-				return false
+				return nil, false
 			}
 			if f.cond != nil && !f.cond(words[wi]) {
-				return false
+				return nil, false
 			}
+			vals[f.name] = words[wi]
 			wi++
 		}
-		return wi == len(words) || (len(fields) > 0 && fields[len(fields)-1].rest)
+		if wi == len(words) || (len(fields) > 0 && fields[len(fields)-1].rest) {
+			return vals, true
+		}
+		return nil, false
+	}
+	return &pattern{extract: extract, match: func(msg string) bool {
+		_, ok := extract(msg)
+		return ok
 	}}, nil
 }
 
@@ -198,13 +287,27 @@ func splitSpaced(msg string) []string {
 	return out
 }
 
+// validRegexValue reports whether a %regex% value compiles (any other
+// value is fine).
+func validRegexValue(want string) bool {
+	if len(want) >= 2 && strings.HasPrefix(want, "%") && strings.HasSuffix(want, "%") {
+		_, err := regexp.Compile(want[1 : len(want)-1])
+		return err == nil
+	}
+	return true
+}
+
 // compare returns a predicate for "value op want": numeric when both
 // sides are numbers, otherwise string equality with * wildcards.
 func compare(op, want string) func(string) bool {
 	wn, werr := strconv.ParseFloat(want, 64)
 	var re *regexp.Regexp
-	if strings.Contains(want, "*") {
-		re = regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\*`, ".*") + "$")
+	if len(want) >= 2 && strings.HasPrefix(want, "%") && strings.HasSuffix(want, "%") {
+		// %regex%: a match anywhere in the value.
+		re, _ = regexp.Compile(want[1 : len(want)-1])
+		werr = errBad
+	} else if strings.Contains(want, "*") {
+		re, _ = regexp.Compile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), `\*`, ".*") + "$")
 	}
 	return func(v string) bool {
 		if vn, err := strconv.ParseFloat(v, 64); err == nil && werr == nil {
@@ -312,6 +415,9 @@ func parseJSONExpr(s string) (jsonExpr, error) {
 			want := strings.TrimSpace(s[i+len(op):])
 			quoted := strings.HasPrefix(want, `"`)
 			want = strings.Trim(want, `"`)
+			if !validRegexValue(want) {
+				return nil, errBad
+			}
 			cmp := compare(op, want)
 			return func(d any) bool {
 				v, ok := selectPath(d, sel)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
@@ -183,6 +184,15 @@ func (s *SQS) StartMessageMoveTask(ctx *request.Context, in *sqsapi.StartMessage
 		if running {
 			return errInvalidParamValue.New("There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
 		}
+		if task.Destination != "" {
+			ref, ok := parseQueueARN(task.Destination)
+			if ok {
+				_, ok = tx.Get(queues.Key(ref.scope, ref.name))
+			}
+			if !ok {
+				return errResourceNotFound.New("The resource that you specified for the DestinationArn parameter doesn't exist.")
+			}
+		}
 		dests := map[string]queue{}
 		var keys []string
 		var msgs []message
@@ -271,9 +281,9 @@ func (s *SQS) ListMessageMoveTasks(ctx *request.Context, in *sqsapi.ListMessageM
 			if t.Destination != "" {
 				e.DestinationArn = &t.Destination
 			}
+			e.ApproximateNumberOfMessagesToMove = &t.ToMove
 			if t.Status == "RUNNING" {
 				e.TaskHandle = &t.Handle
-				e.ApproximateNumberOfMessagesToMove = &t.ToMove
 			}
 			out.Results = append(out.Results, e)
 			return true
@@ -289,8 +299,20 @@ func (s *SQS) ListMessageMoveTasks(ctx *request.Context, in *sqsapi.ListMessageM
 // they start, so there is never one to cancel.
 func (s *SQS) CancelMessageMoveTask(ctx *request.Context, in *sqsapi.CancelMessageMoveTaskInput) (*sqsapi.CancelMessageMoveTaskOutput, error) {
 	raw, err := decodeToken(*in.TaskHandle)
-	if err != nil || len(raw) == 0 {
-		return nil, errInvalidParamValue.New("Value %s for parameter TaskHandle is invalid.", *in.TaskHandle)
+	arn, _, ok := strings.Cut(raw, "\x00")
+	src, valid := parseQueueARN(arn)
+	if err != nil || !ok || !valid {
+		return nil, errInvalidParamValue.New("Value for parameter TaskHandle is invalid.")
+	}
+	var exists bool
+	if err := s.store.View(func(tx storage.Tx) error {
+		_, exists = tx.Get(queues.Key(src.scope, src.name))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, errResourceNotFound.New("The resource that you specified for the SourceArn parameter doesn't exist.")
 	}
 	return nil, errResourceNotFound.New("Task does not exist.")
 }

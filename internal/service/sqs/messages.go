@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
@@ -31,6 +32,13 @@ type message struct {
 	Received     bool      `json:"received,omitempty"`
 	ReceiveCount int       `json:"receiveCount,omitempty"`
 	FirstReceive time.Time `json:"firstReceive,omitzero"`
+	// LastReceive is when the current receipt handle was handed out: the
+	// start of the 12 hours a receive may keep the message invisible.
+	LastReceive time.Time `json:"lastReceive,omitzero"`
+	// Visibility is the timeout the latest receive set, to tell a
+	// message whose visibility was changed since (a receive attempt is
+	// not retried then).
+	Visibility time.Duration `json:"visibility,omitempty"`
 	// Receipt is the nonce of the current receipt handle.
 	Receipt  string `json:"receipt,omitempty"`
 	SenderID string `json:"sender"`
@@ -49,8 +57,13 @@ type dedup struct {
 }
 
 const (
-	maxBody     = 262144
-	dedupWindow = 5 * time.Minute
+	// maxBatchBytes bounds the sum of a SendMessageBatch's bodies and
+	// attributes: 1 MiB, as a single message since 2025.
+	maxBatchBytes = 1048576
+	dedupWindow   = 5 * time.Minute
+	// maxVisibility is the longest a receive may keep a message
+	// invisible, ChangeMessageVisibility calls included.
+	maxVisibility = 12 * time.Hour
 )
 
 func seqKey(n uint64) string { return fmt.Sprintf("%020d", n) }
@@ -131,7 +144,20 @@ func validBody(s string) bool {
 	return true
 }
 
-var attrNameRe = regexp.MustCompile(`^[A-Za-z0-9_\-.]{1,256}$`)
+// validAttrName reports whether n is a message attribute name SQS takes:
+// 1 to 256 letters (any script: SQS takes "attr.1øßä"), digits, hyphens,
+// underscores and periods.
+func validAttrName(n string) bool {
+	if n == "" || utf8.RuneCountInString(n) > 256 {
+		return false
+	}
+	for _, r := range n {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkAttributes validates message attributes and returns their size.
 func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error) {
@@ -141,7 +167,7 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 	size := 0
 	for n, v := range attrs {
 		lower := strings.ToLower(n)
-		if !attrNameRe.MatchString(n) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
+		if !validAttrName(n) || strings.HasPrefix(lower, "aws.") || strings.HasPrefix(lower, "amazon.") ||
 			strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".") || strings.Contains(n, "..") {
 			return 0, errInvalidParamValue.New("Message (user) attribute name '%s' is invalid.", n)
 		}
@@ -149,11 +175,17 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 			return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute type.", n)
 		}
 		dt := *v.DataType
+		if len(dt) > 256 {
+			return 0, errInvalidParamValue.New("Message (user) attribute '%s' type must be at most 256 characters long.", n)
+		}
 		base, _, _ := strings.Cut(dt, ".")
 		switch base {
 		case "String", "Number":
 			if v.StringValue == nil || *v.StringValue == "" {
-				return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+				return 0, errInvalidParamValue.New("Message (user) attribute '%s' must contain a non-empty value of type '%s'.", n, base)
+			}
+			if !validBody(*v.StringValue) {
+				return 0, errInvalidParamValue.New("Message (user) attribute '%s' value contains invalid characters. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", n)
 			}
 			if base == "Number" {
 				if _, err := strconv.ParseFloat(*v.StringValue, 64); err != nil {
@@ -163,7 +195,7 @@ func checkAttributes(attrs map[string]sqsapi.MessageAttributeValue) (int, error)
 			size += len(*v.StringValue)
 		case "Binary":
 			if len(v.BinaryValue) == 0 {
-				return 0, errInvalidParamValue.New("The message attribute '%s' must contain non-empty message attribute value for message attribute type '%s'.", n, dt)
+				return 0, errInvalidParamValue.New("Message (user) attribute '%s' must contain a non-empty value of type '%s'.", n, base)
 			}
 			size += len(v.BinaryValue)
 		default:
@@ -397,8 +429,8 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
 		return nil, err
 	}
-	if total > maxBody {
-		return nil, errBatchTooLong.New("Batch requests cannot be longer than 262144 bytes. You have sent %d bytes.", total)
+	if total > maxBatchBytes {
+		return nil, errBatchTooLong.New("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
 	ref, err := s.resolve(ctx, in.QueueUrl)
 	if err != nil {
@@ -412,6 +444,9 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 		}
 		if !found {
 			return queueMissing()
+		}
+		if err := checkFIFOBatch(&q, in.Entries); err != nil {
+			return err
 		}
 		for _, e := range in.Entries {
 			body := ""
@@ -449,6 +484,26 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	return out, nil
 }
 
+// checkFIFOBatch applies the FIFO rules that fail a whole
+// SendMessageBatch rather than one entry: every entry needs a
+// MessageGroupId, and a MessageDeduplicationId unless the queue
+// deduplicates by content (both InvalidParameterValue here, where
+// SendMessage answers a missing group id with MissingParameter).
+func checkFIFOBatch(q *queue, entries []sqsapi.SendMessageBatchRequestEntry) error {
+	if !q.fifo() {
+		return nil
+	}
+	for _, e := range entries {
+		if e.MessageGroupId == nil || *e.MessageGroupId == "" {
+			return errInvalidParamValue.New("The request must contain the parameter MessageGroupId.")
+		}
+		if e.MessageDeduplicationId == nil && q.Attrs["ContentBasedDeduplication"] != "true" {
+			return errInvalidParamValue.New("The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		}
+	}
+	return nil
+}
+
 // ReceiveMessage receives up to MaxNumberOfMessages messages, waiting up to
 // WaitTimeSeconds (or the queue's ReceiveMessageWaitTimeSeconds) for one
 // to arrive. It returns as soon as any message is receivable.
@@ -470,6 +525,9 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 		if wait < 0 || wait > 20 {
 			return nil, errInvalidParamValue.New("Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", wait)
 		}
+	}
+	if id := in.ReceiveRequestAttemptId; id != nil && (len(*id) > 128 || !printableASCII(*id)) {
+		return nil, errInvalidParamValue.New("Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.", *id)
 	}
 	if in.VisibilityTimeout != nil && (*in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200) {
 		return nil, errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *in.VisibilityTimeout)
@@ -535,15 +593,71 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			}
 		}
 		fifo := q.fifo()
-		locked := map[string]bool{}    // FIFO groups with a message in flight
-		takenHere := map[string]bool{} // FIFO groups this call is taking from
+		attemptID := ""
+		if fifo && in.ReceiveRequestAttemptId != nil {
+			attemptID = *in.ReceiveRequestAttemptId
+		}
+		if attemptID != "" {
+			// A retry of a receive attempt within five minutes answers
+			// the same messages and receipt handles, with their
+			// visibility timeout reset, while none of them was deleted
+			// or had its visibility changed.
+			again, ok, err := s.retryAttempt(tx, ref, attemptID, in, now, vis)
+			if err != nil || ok {
+				out = again
+				return err
+			}
+		}
 		type put struct {
 			key string
 			m   message
 		}
 		var puts []put
 		var dels []string
-		stop := errStop{}
+		// take receives one visible message (or moves it to the
+		// dead-letter queue) and reports whether to go on.
+		take := func(k string, m message) (bool, error) {
+			if redrive && m.ReceiveCount >= maxReceive {
+				dels = append(dels, k)
+				moved := m
+				moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
+				moved.VisibleAt = now
+				moved.DLQSource = ref.arn()
+				dlq.Seq++
+				if err := messages.Put(tx, dlqRef.scope, moved, dlqRef.name, seqKey(dlq.Seq)); err != nil {
+					return false, err
+				}
+				dlqWake = append(dlqWake, dlqRef)
+				return true, nil
+			}
+			m.Received = true
+			m.ReceiveCount++
+			if m.FirstReceive.IsZero() {
+				m.FirstReceive = now
+			}
+			m.LastReceive = now
+			m.VisibleAt = now.Add(vis)
+			m.Visibility = vis
+			m.Receipt = newID()
+			puts = append(puts, put{k, m})
+			out = append(out, s.render(ref, m, k, in))
+			return len(out) < max, nil
+		}
+		// A FIFO receive fills from one message group before the next,
+		// groups in the order of their oldest receivable message (SQS
+		// returns g1-m1, g1-m2, g2-m1 for sends g1-m1, g2-m1, g1-m2); a
+		// group's messages after one in flight wait for it. The scan
+		// collects each group's receivable messages (at most max, and
+		// no new group once max are collected) and takes them after.
+		type candidate struct {
+			key string
+			m   message
+		}
+		groups := map[string][]candidate{}
+		var order []string
+		collected := 0
+		locked := map[string]bool{} // FIFO groups with a message in flight
+		var stepErr error
 		scanErr := messages.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(key []string, m message) bool {
 			k := key[1]
 			if !m.Sent.Add(retention).After(now) {
@@ -554,47 +668,50 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 				if next.IsZero() || m.VisibleAt.Before(next) {
 					next = m.VisibleAt
 				}
-				if fifo && m.Received && !takenHere[m.GroupID] {
+				if fifo && m.Received {
 					locked[m.GroupID] = true
 				}
 				return true
 			}
-			if fifo && locked[m.GroupID] {
+			if !fifo {
+				var more bool
+				more, stepErr = take(k, m)
+				return more && stepErr == nil
+			}
+			g := m.GroupID
+			if locked[g] || len(groups[g]) >= max {
 				return true
 			}
-			if redrive && m.ReceiveCount >= maxReceive {
-				dels = append(dels, k)
-				moved := m
-				moved.Received, moved.ReceiveCount, moved.FirstReceive, moved.Receipt = false, 0, time.Time{}, ""
-				moved.VisibleAt = now
-				moved.DLQSource = ref.arn()
-				dlq.Seq++
-				if err := messages.Put(tx, dlqRef.scope, moved, dlqRef.name, seqKey(dlq.Seq)); err != nil {
-					stop.err = err
-					return false
+			if _, seen := groups[g]; !seen {
+				if collected >= max {
+					return true
 				}
-				dlqWake = append(dlqWake, dlqRef)
-				return true
+				order = append(order, g)
 			}
-			m.Received = true
-			m.ReceiveCount++
-			if m.FirstReceive.IsZero() {
-				m.FirstReceive = now
-			}
-			m.VisibleAt = now.Add(vis)
-			m.Receipt = newID()
-			if fifo {
-				takenHere[m.GroupID] = true
-			}
-			puts = append(puts, put{k, m})
-			out = append(out, s.render(ref, m, k, in))
-			return len(out) < max
+			groups[g] = append(groups[g], candidate{k, m})
+			collected++
+			return true
 		})
+		if scanErr == nil && stepErr == nil && fifo {
+		fill:
+			for _, g := range order {
+				for _, c := range groups[g] {
+					more, err := take(c.key, c.m)
+					if err != nil {
+						stepErr = err
+						break fill
+					}
+					if !more {
+						break fill
+					}
+				}
+			}
+		}
 		if scanErr != nil {
 			return scanErr
 		}
-		if stop.err != nil {
-			return stop.err
+		if stepErr != nil {
+			return stepErr
 		}
 		for _, p := range puts {
 			if err := messages.Put(tx, ref.scope, p.m, ref.name, p.key); err != nil {
@@ -611,6 +728,13 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 				return err
 			}
 		}
+		if attemptID != "" && len(puts) > 0 {
+			a := attempt{Expires: now.Add(dedupWindow)}
+			for _, p := range puts {
+				a.Keys, a.Receipts = append(a.Keys, p.key), append(a.Receipts, p.m.Receipt)
+			}
+			return attempts.Put(tx, ref.scope, a, ref.name, attemptID)
+		}
 		return nil
 	})
 	for _, r := range dlqWake {
@@ -619,7 +743,43 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 	return out, next, err
 }
 
-type errStop struct{ err error }
+// attempt remembers what a FIFO ReceiveMessage with a
+// ReceiveRequestAttemptId returned, for five minutes.
+type attempt struct {
+	Keys     []string  `json:"keys"`
+	Receipts []string  `json:"receipts"`
+	Expires  time.Time `json:"expires"`
+}
+
+// retryAttempt answers a retried receive attempt: ok is false when there
+// is no live attempt, or one of its messages was deleted, changed its
+// visibility or was received again since.
+func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.ReceiveMessageInput, now time.Time, vis time.Duration) ([]sqsapi.Message, bool, error) {
+	a, found, err := attempts.Get(tx, ref.scope, ref.name, id)
+	if err != nil || !found || !a.Expires.After(now) {
+		return nil, false, err
+	}
+	msgs := make([]message, len(a.Keys))
+	for i, k := range a.Keys {
+		m, ok, err := messages.Get(tx, ref.scope, ref.name, k)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok || m.Receipt != a.Receipts[i] || !m.VisibleAt.After(now) || !m.VisibleAt.Equal(m.LastReceive.Add(m.Visibility)) {
+			return nil, false, nil
+		}
+		msgs[i] = m
+	}
+	out := make([]sqsapi.Message, len(msgs))
+	for i, m := range msgs {
+		m.VisibleAt, m.LastReceive, m.Visibility = now.Add(vis), now, vis
+		if err := messages.Put(tx, ref.scope, m, ref.name, a.Keys[i]); err != nil {
+			return nil, false, err
+		}
+		out[i] = s.render(ref, m, a.Keys[i], in)
+	}
+	return out, true, nil
+}
 
 // render turns a received message into the API shape, with the system
 // and message attributes the request asked for.
@@ -672,14 +832,15 @@ func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMess
 	return out
 }
 
-// attrWanted matches MessageAttributeNames: "All", ".*", "prefix.*" or an
-// exact name.
+// attrWanted matches MessageAttributeNames: "All", "*", ".*", "prefix.*"
+// (any name starting with prefix: "Hel.*" takes Hello and Help.Me, as on
+// SQS) or an exact name.
 func attrWanted(name string, patterns []string) bool {
 	for _, p := range patterns {
 		switch {
-		case p == "All" || p == ".*":
+		case p == "All" || p == ".*" || p == "*":
 			return true
-		case strings.HasSuffix(p, ".*") && strings.HasPrefix(name, strings.TrimSuffix(p, "*")):
+		case strings.HasSuffix(p, ".*") && strings.HasPrefix(name, strings.TrimSuffix(p, ".*")):
 			return true
 		case p == name:
 			return true
@@ -708,21 +869,44 @@ func (s *SQS) DeleteMessage(ctx *request.Context, in *sqsapi.DeleteMessageInput)
 	if err != nil {
 		return nil, err
 	}
-	key, _, err := lookupReceipt(ref, in.ReceiptHandle)
-	if err != nil {
-		return nil, err
-	}
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+		// The queue is looked up before the handle is read, so a handle
+		// for a queue that is gone answers QueueDoesNotExist as on SQS.
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
+		if err != nil {
+			return err
+		}
+		if !found {
 			return queueMissing()
 		}
-		return messages.Delete(tx, ref.scope, ref.name, key)
+		return deleteByReceipt(tx, ref, &q, in.ReceiptHandle, ctx.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.wake.broadcast(ref) // a FIFO group may be unlocked
 	return &sqsapi.DeleteMessageOutput{}, nil
+}
+
+// deleteByReceipt deletes the message a receipt handle names. On a FIFO
+// queue the handle must be the message's current one and the message
+// still in flight: a FIFO queue refuses an expired handle, where a
+// standard queue deletes the message anyway.
+func deleteByReceipt(tx storage.Tx, ref queueRef, q *queue, h *string, now time.Time) error {
+	key, nonce, err := lookupReceipt(ref, h)
+	if err != nil {
+		return err
+	}
+	if q.fifo() {
+		m, found, err := messages.Get(tx, ref.scope, ref.name, key)
+		if err != nil {
+			return err
+		}
+		if found && (m.Receipt != nonce || !m.VisibleAt.After(now)) {
+			return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", *h)
+		}
+	}
+	return messages.Delete(tx, ref.scope, ref.name, key)
 }
 
 // DeleteMessageBatch deletes up to ten messages.
@@ -732,12 +916,9 @@ func (s *SQS) DeleteMessageBatch(ctx *request.Context, in *sqsapi.DeleteMessageB
 		ids[i] = in.Entries[i].Id
 	}
 	out := &sqsapi.DeleteMessageBatchOutput{Successful: []sqsapi.DeleteMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
-	err := s.updateBatch(ctx, "DeleteMessageBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, i int) error {
+	err := s.updateBatch(ctx, "DeleteMessageBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, q *queue, i int) error {
 		e := in.Entries[i]
-		key, _, err := lookupReceipt(ref, e.ReceiptHandle)
-		if err == nil {
-			err = messages.Delete(tx, ref.scope, ref.name, key)
-		}
+		err := deleteByReceipt(tx, ref, q, e.ReceiptHandle, ctx.Now())
 		if err == nil {
 			out.Successful = append(out.Successful, sqsapi.DeleteMessageBatchResultEntry{Id: e.Id})
 		}
@@ -752,7 +933,7 @@ func (s *SQS) DeleteMessageBatch(ctx *request.Context, in *sqsapi.DeleteMessageB
 // updateBatch runs the checks every batch operation shares, then fn for
 // each entry in one transaction on the queue. An AWS error from fn fails
 // that entry (recorded in failed); any other error fails the request.
-func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, ids []*string, fn func(tx storage.Tx, ref queueRef, i int) error, failed *[]sqsapi.BatchResultErrorEntry) error {
+func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, ids []*string, fn func(tx storage.Tx, ref queueRef, q *queue, i int) error, failed *[]sqsapi.BatchResultErrorEntry) error {
 	if err := checkBatch(kind, ids); err != nil {
 		return err
 	}
@@ -761,11 +942,15 @@ func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, i
 		return err
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
+		if err != nil {
+			return err
+		}
+		if !found {
 			return queueMissing()
 		}
 		for i, id := range ids {
-			if err := fn(tx, ref, i); err != nil {
+			if err := fn(tx, ref, &q, i); err != nil {
 				if !isAWS(err) {
 					return err
 				}
@@ -781,7 +966,14 @@ func (s *SQS) updateBatch(ctx *request.Context, kind string, queueURL *string, i
 }
 
 // changeVisibility sets a received message's visibility timeout from now.
-func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, h *string, timeout *int32, now time.Time) error {
+// On a standard queue any handle of the message works while it is in
+// flight (even an older receive's), and its latest handle also after the
+// timeout passed (SQS answers both 200); an older handle of a message no
+// longer in flight is MessageNotInflight, a handle of a deleted message
+// InvalidParameterValue. A FIFO queue takes only the current handle of a
+// message in flight. The total time a receive keeps a message invisible
+// is at most 12 hours.
+func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, q *queue, h *string, timeout *int32, now time.Time) error {
 	if timeout == nil {
 		return errMissingParam.New("The request must contain the parameter VisibilityTimeout.")
 	}
@@ -796,8 +988,18 @@ func (s *SQS) changeVisibility(tx storage.Tx, ref queueRef, h *string, timeout *
 	if err != nil {
 		return err
 	}
-	if !found || !m.Received || m.Receipt != nonce || !m.VisibleAt.After(now) {
+	if !found {
+		return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", *h)
+	}
+	inFlight := m.Received && m.VisibleAt.After(now)
+	switch {
+	case q.fifo() && (m.Receipt != nonce || !inFlight):
+		return errInvalidParamValue.New("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", *h)
+	case !m.Received || m.Receipt != nonce && !inFlight:
 		return errNotInflight.New("Message does not exist or is not available for visibility timeout change.")
+	}
+	if !m.LastReceive.IsZero() && now.Add(time.Duration(*timeout)*time.Second).Sub(m.LastReceive) > maxVisibility {
+		return errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]", *timeout)
 	}
 	m.VisibleAt = now.Add(time.Duration(*timeout) * time.Second)
 	return messages.Put(tx, ref.scope, m, ref.name, key)
@@ -811,10 +1013,14 @@ func (s *SQS) ChangeMessageVisibility(ctx *request.Context, in *sqsapi.ChangeMes
 		return nil, err
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
-		if _, ok := tx.Get(queues.Key(ref.scope, ref.name)); !ok {
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
+		if err != nil {
+			return err
+		}
+		if !found {
 			return queueMissing()
 		}
-		return s.changeVisibility(tx, ref, in.ReceiptHandle, in.VisibilityTimeout, ctx.Now())
+		return s.changeVisibility(tx, ref, &q, in.ReceiptHandle, in.VisibilityTimeout, ctx.Now())
 	})
 	if err != nil {
 		return nil, err
@@ -830,9 +1036,9 @@ func (s *SQS) ChangeMessageVisibilityBatch(ctx *request.Context, in *sqsapi.Chan
 		ids[i] = in.Entries[i].Id
 	}
 	out := &sqsapi.ChangeMessageVisibilityBatchOutput{Successful: []sqsapi.ChangeMessageVisibilityBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
-	err := s.updateBatch(ctx, "ChangeMessageVisibilityBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, i int) error {
+	err := s.updateBatch(ctx, "ChangeMessageVisibilityBatchRequestEntry", in.QueueUrl, ids, func(tx storage.Tx, ref queueRef, q *queue, i int) error {
 		e := in.Entries[i]
-		if err := s.changeVisibility(tx, ref, e.ReceiptHandle, e.VisibilityTimeout, ctx.Now()); err != nil {
+		if err := s.changeVisibility(tx, ref, q, e.ReceiptHandle, e.VisibilityTimeout, ctx.Now()); err != nil {
 			return err
 		}
 		out.Successful = append(out.Successful, sqsapi.ChangeMessageVisibilityBatchResultEntry{Id: e.Id})

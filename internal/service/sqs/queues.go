@@ -3,6 +3,7 @@ package sqs
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ var (
 	messages = storage.NewTable[message]("msg")
 	dedups   = storage.NewTable[dedup]("dedup")
 	tasks    = storage.NewTable[moveTask]("movetask")
+	attempts = storage.NewTable[attempt]("attempt")
 )
 
 // attrSpec is one settable queue attribute: its default and how to check
@@ -58,7 +60,7 @@ type attrSpec struct {
 
 var settable = map[string]attrSpec{
 	"DelaySeconds":                  {def: "0", min: 0, max: 900},
-	"MaximumMessageSize":            {def: "262144", min: 1024, max: 262144},
+	"MaximumMessageSize":            {def: "1048576", min: 1024, max: 1048576},
 	"MessageRetentionPeriod":        {def: "345600", min: 60, max: 1209600},
 	"ReceiveMessageWaitTimeSeconds": {def: "0", min: 0, max: 20},
 	"VisibilityTimeout":             {def: "30", min: 0, max: 43200},
@@ -103,6 +105,9 @@ func invalidAttrValue(name string) error {
 // checkAttrs validates attributes being set on a queue that is (or will
 // be) FIFO when fifo is true.
 func (s *SQS) checkAttrs(tx storage.Tx, ctx *request.Context, self queueRef, attrs map[string]string, fifo bool) error {
+	if attrs["KmsMasterKeyId"] != "" && attrs["SqsManagedSseEnabled"] == "true" {
+		return errInvalidAttrName.New("You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+	}
 	names := make([]string, 0, len(attrs))
 	for k := range attrs {
 		names = append(names, k)
@@ -280,11 +285,21 @@ func (s *SQS) resolve(ctx *request.Context, raw *string) (queueRef, error) {
 	if raw == nil {
 		return queueRef{}, errMissingParam.New("The request must contain the parameter QueueUrl.")
 	}
+	if isQueueName(*raw) {
+		// SQS takes a bare queue name for a URL, naming the caller's
+		// queue in the request's region.
+		return queueRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: *raw}, nil
+	}
 	ref, ok := parseQueueURL(*raw, ctx.Region)
 	if !ok {
 		return queueRef{}, queueMissing()
 	}
 	return ref, nil
+}
+
+// isQueueName reports whether s is a queue name rather than a URL or path.
+func isQueueName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/:")
 }
 
 // loadQueue reads the queue a QueueUrl names, or QueueDoesNotExist.
@@ -350,6 +365,9 @@ func (s *SQS) DeleteQueue(ctx *request.Context, in *sqsapi.DeleteQueueInput) (*s
 			return err
 		}
 		if err := deleteAll(tx, dedups.Key(ref.scope, ref.name)); err != nil {
+			return err
+		}
+		if err := deleteAll(tx, attempts.Key(ref.scope, ref.name)); err != nil {
 			return err
 		}
 		return deleted.Put(tx, ref.scope, now, ref.name)
@@ -491,8 +509,8 @@ func (s *SQS) GetQueueAttributes(ctx *request.Context, in *sqsapi.GetQueueAttrib
 			out[n] = v
 		}
 	}
-	if len(out) == 0 {
-		out = nil
+	if len(in.AttributeNames) == 0 {
+		out = nil // no names asked, no Attributes; names asked, a map even if empty
 	}
 	return &sqsapi.GetQueueAttributesOutput{Attributes: out}, nil
 }
@@ -512,8 +530,15 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 		if !found {
 			return queueMissing()
 		}
-		if v, ok := in.Attributes["FifoQueue"]; ok && v != q.Attrs["FifoQueue"] && !(v == "false" && !q.fifo()) {
-			return errInvalidAttrValue.New("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+		// FifoQueue is no attribute of a standard queue; a FIFO queue
+		// keeps its type.
+		if v, ok := in.Attributes["FifoQueue"]; ok {
+			if !q.fifo() {
+				return errInvalidAttrName.New("Unknown Attribute FifoQueue.")
+			}
+			if v != "true" {
+				return errInvalidAttrValue.New("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+			}
 		}
 		if err := s.checkAttrs(tx, ctx, ref, in.Attributes, q.fifo()); err != nil {
 			return err
@@ -523,6 +548,17 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 				continue
 			}
 			q.Attrs[k] = v
+		}
+		// The two kinds of server-side encryption exclude each other:
+		// choosing a KMS key turns SSE-SQS off, and SSE-SQS drops the key.
+		if _, ok := in.Attributes["KmsMasterKeyId"]; ok && in.Attributes["KmsMasterKeyId"] != "" {
+			q.Attrs["SqsManagedSseEnabled"] = "false"
+			if q.Attrs["KmsDataKeyReusePeriodSeconds"] == "" {
+				q.Attrs["KmsDataKeyReusePeriodSeconds"] = "300"
+			}
+		} else if in.Attributes["SqsManagedSseEnabled"] == "true" {
+			delete(q.Attrs, "KmsMasterKeyId")
+			delete(q.Attrs, "KmsDataKeyReusePeriodSeconds")
 		}
 		q.Modified = ctx.Now()
 		return queues.Put(tx, ref.scope, q, ref.name)
@@ -534,7 +570,8 @@ func (s *SQS) SetQueueAttributes(ctx *request.Context, in *sqsapi.SetQueueAttrib
 	return &sqsapi.SetQueueAttributesOutput{}, nil
 }
 
-// PurgeQueue deletes the queue's messages, once per 60 seconds.
+// PurgeQueue deletes the queue's messages and FIFO deduplication ids,
+// once per 60 seconds.
 func (s *SQS) PurgeQueue(ctx *request.Context, in *sqsapi.PurgeQueueInput) (*sqsapi.PurgeQueueOutput, error) {
 	ref, err := s.resolve(ctx, in.QueueUrl)
 	if err != nil {
@@ -556,7 +593,12 @@ func (s *SQS) PurgeQueue(ctx *request.Context, in *sqsapi.PurgeQueueInput) (*sqs
 		if err := queues.Put(tx, ref.scope, q, ref.name); err != nil {
 			return err
 		}
-		return deleteAll(tx, messages.Key(ref.scope, ref.name))
+		if err := deleteAll(tx, messages.Key(ref.scope, ref.name)); err != nil {
+			return err
+		}
+		// A purge also forgets the FIFO deduplication ids: a message
+		// sent again after it is delivered (as on SQS).
+		return deleteAll(tx, dedups.Key(ref.scope, ref.name))
 	})
 	if err != nil {
 		return nil, err
@@ -602,9 +644,10 @@ func (s *SQS) ListQueueTags(ctx *request.Context, in *sqsapi.ListQueueTagsInput)
 	if err != nil {
 		return nil, err
 	}
-	out := &sqsapi.ListQueueTagsOutput{}
-	if len(q.Tags) > 0 {
-		out.Tags = q.Tags
+	// SQS answers an empty map for a queue without tags.
+	out := &sqsapi.ListQueueTagsOutput{Tags: map[string]string{}}
+	for k, v := range q.Tags {
+		out.Tags[k] = v
 	}
 	return out, nil
 }
@@ -616,6 +659,17 @@ func (s *SQS) AddPermission(ctx *request.Context, in *sqsapi.AddPermissionInput)
 	}
 	if len(in.Actions) == 0 {
 		return nil, errMissingParam.New("The request must contain the parameter Actions.")
+	}
+	if !validLabel(*in.Label) {
+		return nil, errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.", *in.Label)
+	}
+	// An action is one of SQS's operation names or "*"; a prefixed
+	// "SQS:SendMessage" (the policy spelling) is refused as SQS does.
+	ops := sqsapi.Spec().Operations
+	for _, a := range in.Actions {
+		if a != "*" && !slices.Contains(ops, a) {
+			return nil, errInvalidParamValue.New("Value %s for parameter ActionName is invalid. Reason: Please refer to the appropriate WSDL for a list of valid actions.", a)
+		}
 	}
 	return &sqsapi.AddPermissionOutput{}, s.updateQueue(ctx, in.QueueUrl, func(q *queue) error {
 		if _, dup := q.Permissions[*in.Label]; dup {
@@ -630,11 +684,17 @@ func (s *SQS) AddPermission(ctx *request.Context, in *sqsapi.AddPermissionInput)
 	})
 }
 
+// validLabel reports whether l is an AddPermission label: 1 to 80
+// alphanumeric characters, hyphens or underscores.
+func validLabel(l string) bool {
+	return validQueueName(l, false)
+}
+
 // RemovePermission removes a labelled statement.
 func (s *SQS) RemovePermission(ctx *request.Context, in *sqsapi.RemovePermissionInput) (*sqsapi.RemovePermissionOutput, error) {
 	return &sqsapi.RemovePermissionOutput{}, s.updateQueue(ctx, in.QueueUrl, func(q *queue) error {
 		if _, ok := q.Permissions[*in.Label]; !ok {
-			return errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", *in.Label)
+			return errInvalidParamValue.New("Value %s for parameter Label is invalid. Reason: can't find label.", *in.Label)
 		}
 		delete(q.Permissions, *in.Label)
 		q.Attrs["Policy"] = permissionsPolicy(q, queueRef{scope: storage.Scope{Account: ctx.Account, Region: ctx.Region}, name: q.Name})
@@ -653,7 +713,23 @@ func permissionsPolicy(q *queue, ref queueRef) string {
 		labels = append(labels, l)
 	}
 	sort.Strings(labels)
-	var stmts []map[string]any
+	// SQS writes a single principal or action as a string, several as a
+	// list, in a 2008-10-17 policy, keeping the statements' and members'
+	// order.
+	oneOrMany := func(v []string) any {
+		if len(v) == 1 {
+			return v[0]
+		}
+		return v
+	}
+	type statement struct {
+		Sid       string         `json:"Sid"`
+		Effect    string         `json:"Effect"`
+		Principal map[string]any `json:"Principal"`
+		Action    any            `json:"Action"`
+		Resource  string         `json:"Resource"`
+	}
+	var stmts []statement
 	for _, l := range labels {
 		p := q.Permissions[l]
 		principals := make([]string, len(p.Accounts))
@@ -664,12 +740,14 @@ func permissionsPolicy(q *queue, ref queueRef) string {
 		for i, a := range p.Actions {
 			actions[i] = "SQS:" + a
 		}
-		stmts = append(stmts, map[string]any{
-			"Sid": l, "Effect": "Allow", "Principal": map[string]any{"AWS": principals},
-			"Action": actions, "Resource": ref.arn(),
-		})
+		stmts = append(stmts, statement{Sid: l, Effect: "Allow", Principal: map[string]any{"AWS": oneOrMany(principals)},
+			Action: oneOrMany(actions), Resource: ref.arn()})
 	}
-	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Id": ref.arn() + "/SQSDefaultPolicy", "Statement": stmts})
+	doc, _ := json.Marshal(struct {
+		Version   string      `json:"Version"`
+		ID        string      `json:"Id"`
+		Statement []statement `json:"Statement"`
+	}{"2008-10-17", ref.arn() + "/SQSDefaultPolicy", stmts})
 	return string(doc)
 }
 

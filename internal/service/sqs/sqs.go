@@ -69,26 +69,46 @@ func (s *SQS) Reset() error {
 // name in __type and the code in x-amzn-query-error, which is what boto3
 // and the Go SDK report; the query protocol sends the code.
 var (
-	errNonExistentQueue  = awserr.Code{Code: "AWS.SimpleQueueService.NonExistentQueue", Shape: "QueueDoesNotExist", Status: 400, Sender: true}
-	errQueueExists       = awserr.Code{Code: "QueueAlreadyExists", Shape: "QueueNameExists", Status: 400, Sender: true}
-	errDeletedRecently   = awserr.Code{Code: "AWS.SimpleQueueService.QueueDeletedRecently", Shape: "QueueDeletedRecently", Status: 400, Sender: true}
-	errPurgeInProgress   = awserr.Code{Code: "AWS.SimpleQueueService.PurgeQueueInProgress", Shape: "PurgeQueueInProgress", Status: 403, Sender: true}
-	errInvalidAttrName   = awserr.Code{Code: "InvalidAttributeName", Status: 400, Sender: true}
-	errInvalidAttrValue  = awserr.Code{Code: "InvalidAttributeValue", Status: 400, Sender: true}
-	errReceiptInvalid    = awserr.Code{Code: "ReceiptHandleIsInvalid", Status: 400, Sender: true}
-	errNotInflight       = awserr.Code{Code: "AWS.SimpleQueueService.MessageNotInflight", Shape: "MessageNotInflight", Status: 400, Sender: true}
-	errEmptyBatch        = awserr.Code{Code: "AWS.SimpleQueueService.EmptyBatchRequest", Shape: "EmptyBatchRequest", Status: 400, Sender: true}
-	errTooManyEntries    = awserr.Code{Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", Shape: "TooManyEntriesInBatchRequest", Status: 400, Sender: true}
-	errIdsNotDistinct    = awserr.Code{Code: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", Shape: "BatchEntryIdsNotDistinct", Status: 400, Sender: true}
-	errInvalidBatchID    = awserr.Code{Code: "AWS.SimpleQueueService.InvalidBatchEntryId", Shape: "InvalidBatchEntryId", Status: 400, Sender: true}
-	errBatchTooLong      = awserr.Code{Code: "AWS.SimpleQueueService.BatchRequestTooLong", Shape: "BatchRequestTooLong", Status: 400, Sender: true}
-	errInvalidContents   = awserr.Code{Code: "InvalidMessageContents", Status: 400, Sender: true}
-	errResourceNotFound  = awserr.Code{Code: "ResourceNotFoundException", Status: 400, Sender: true}
-	errUnsupportedOp     = awserr.Code{Code: "AWS.SimpleQueueService.UnsupportedOperation", Shape: "UnsupportedOperation", Status: 400, Sender: true}
-	errOverLimit         = awserr.Code{Code: "OverLimit", Status: 403, Sender: true}
-	errInvalidParamValue = awserr.InvalidParameterValue
-	errMissingParam      = awserr.MissingParameter
+	errNonExistentQueue = awserr.Code{Code: "AWS.SimpleQueueService.NonExistentQueue", Shape: "QueueDoesNotExist", Status: 400, Sender: true}
+	errQueueExists      = awserr.Code{Code: "QueueAlreadyExists", Shape: "QueueNameExists", Status: 400, Sender: true}
+	errDeletedRecently  = awserr.Code{Code: "AWS.SimpleQueueService.QueueDeletedRecently", Shape: "QueueDeletedRecently", Status: 400, Sender: true}
+	errPurgeInProgress  = awserr.Code{Code: "AWS.SimpleQueueService.PurgeQueueInProgress", Shape: "PurgeQueueInProgress", Status: 403, Sender: true}
+	errInvalidAttrName  = awserr.Code{Code: "InvalidAttributeName", Status: 400, Sender: true}
+	errInvalidAttrValue = awserr.Code{Code: "InvalidAttributeValue", Status: 400, Sender: true}
+	errReceiptInvalid   = awserr.Code{Code: "ReceiptHandleIsInvalid", Status: 400, Sender: true}
+	errNotInflight      = awserr.Code{Code: "AWS.SimpleQueueService.MessageNotInflight", Shape: "MessageNotInflight", Status: 400, Sender: true}
+	errEmptyBatch       = awserr.Code{Code: "AWS.SimpleQueueService.EmptyBatchRequest", Shape: "EmptyBatchRequest", Status: 400, Sender: true}
+	errTooManyEntries   = awserr.Code{Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", Shape: "TooManyEntriesInBatchRequest", Status: 400, Sender: true}
+	errIdsNotDistinct   = awserr.Code{Code: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", Shape: "BatchEntryIdsNotDistinct", Status: 400, Sender: true}
+	errInvalidBatchID   = awserr.Code{Code: "AWS.SimpleQueueService.InvalidBatchEntryId", Shape: "InvalidBatchEntryId", Status: 400, Sender: true}
+	errBatchTooLong     = awserr.Code{Code: "AWS.SimpleQueueService.BatchRequestTooLong", Shape: "BatchRequestTooLong", Status: 400, Sender: true}
+	errInvalidContents  = awserr.Code{Code: "InvalidMessageContents", Status: 400, Sender: true}
+	errResourceNotFound = awserr.Code{Code: "ResourceNotFoundException", Status: 404, Sender: true}
+	errUnsupportedOp    = awserr.Code{Code: "AWS.SimpleQueueService.UnsupportedOperation", Shape: "UnsupportedOperation", Status: 400, Sender: true}
+	errOverLimit        = awserr.Code{Code: "OverLimit", Status: 403, Sender: true}
+	// The generic query codes have no shape in SQS's model; over JSON
+	// SQS names them InvalidParameterValueException and
+	// MissingRequiredParameterException in __type.
+	errInvalidParamValue = awserr.Code{Code: "InvalidParameterValue", Shape: "InvalidParameterValueException", Status: 400, Sender: true}
+	errMissingParam      = awserr.Code{Code: "MissingParameter", Shape: "MissingRequiredParameterException", Status: 400, Sender: true}
 )
+
+// QueryWording returns e as SQS's query front end words it, where that
+// differs from the JSON one: a queue that does not exist is "The
+// specified queue does not exist for this wsdl version." over query, and
+// every error carries an empty <Detail/>. The query codec of the
+// gateway's SQS twin applies it to every error.
+func QueryWording(e *awserr.Error) *awserr.Error {
+	c := *e
+	c.Fields = map[string]any{"Detail": ""}
+	for k, v := range e.Fields {
+		c.Fields[k] = v
+	}
+	if e.Code.Code == errNonExistentQueue.Code {
+		c.Message = "The specified queue does not exist for this wsdl version."
+	}
+	return &c
+}
 
 func queueMissing() error {
 	return errNonExistentQueue.New("The specified queue does not exist.")

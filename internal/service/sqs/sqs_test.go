@@ -207,12 +207,13 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	if len(again) != 1 || again[0].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("%+v", again)
 	}
-	// The old handle no longer changes visibility; the new one does.
-	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: p(int32(0))})
-	wantCode(t, err, "AWS.SimpleQueueService.MessageNotInflight")
+	// The new handle releases the message; the old one then no longer
+	// changes visibility (the message is not in flight).
 	if _, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: p(int32(0))}); err != nil {
 		t.Fatal(err)
 	}
+	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: p(int32(0))})
+	wantCode(t, err, "AWS.SimpleQueueService.MessageNotInflight")
 	third := f.receive(u, 1)
 	if len(third) != 1 {
 		t.Fatal("visibility 0 did not release the message")
@@ -228,7 +229,7 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	wantCode(t, err, "ReceiptHandleIsInvalid")
 	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("\x01")})
 	wantCode(t, err, "InvalidMessageContents")
-	big := make([]byte, 262145)
+	big := make([]byte, 1048577)
 	for i := range big {
 		big[i] = 'a'
 	}
@@ -275,17 +276,26 @@ func TestFIFO(t *testing.T) {
 	f.send(u, "a2", g("A"))
 	f.send(u, "x", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
 	f.send(u, "y", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
+	// A receive fills from one group before the next (as SQS does).
 	first := f.receive(u, 2)
-	if fmt.Sprint(bodies(first)) != "[a1 b1]" {
+	if fmt.Sprint(bodies(first)) != "[a1 a2]" {
 		t.Fatal(bodies(first))
+	}
+	// Group A is in flight: only B is receivable.
+	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[b1]" {
+		t.Fatalf("group lock broken: %v", bodies(got))
 	}
 	// Both groups are in flight: nothing more until they are deleted.
 	if got := f.receive(u, 10); len(got) != 0 {
 		t.Fatalf("group lock broken: %v", bodies(got))
 	}
 	f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: first[0].ReceiptHandle})
-	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[a2 x]" {
-		t.Fatalf("after deleting a1: %v", bodies(got))
+	if got := f.receive(u, 10); len(got) != 0 {
+		t.Fatalf("group A released while a2 is in flight: %v", bodies(got))
+	}
+	f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: first[1].ReceiptHandle})
+	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[x]" {
+		t.Fatalf("after deleting a1 and a2: %v", bodies(got))
 	}
 	_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("m")})
 	wantCode(t, err, "MissingParameter")

@@ -1,7 +1,6 @@
-// Package scenarios holds the end-to-end tests of the user scenarios: each runs a script of
-// scenarios/ against niwa.
+// Package sqs holds the end-to-end tests of SQS: queues and messages over both of its protocols (JSON and query), durability.
 // The harness is e2e/framework.
-package scenarios
+package sqs
 
 import (
 	"testing"

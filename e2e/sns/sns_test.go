@@ -1,4 +1,4 @@
-package sqssns
+package sns
 
 import (
 	"context"

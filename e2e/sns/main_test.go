@@ -1,7 +1,6 @@
-// Package sqssns holds the end-to-end tests of SQS and SNS: queues, topics, subscriptions and
-// delivery between them.
+// Package sns holds the end-to-end tests of SNS: topics, subscriptions, filter policies and delivery to queues, functions and HTTP.
 // The harness is e2e/framework.
-package sqssns
+package sns
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package scenarios
+package s01to07
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package scenarios
+package s08to19
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package sqssns
+package sqs
 
 import (
 	"context"
@@ -84,7 +84,10 @@ func TestSQSCLI(t *testing.T) {
 			}
 
 			// FIFO: order within a group and content-based deduplication.
-			fifo := run("create-queue", "--queue-name", q+".fifo", "--attributes", "FifoQueue=true,ContentBasedDeduplication=true")["QueueUrl"].(string)
+			// A visibility timeout long enough for a loaded machine's
+			// slow CLI calls: a FIFO queue refuses a receipt handle
+			// whose timeout has passed, as SQS does.
+			fifo := run("create-queue", "--queue-name", q+".fifo", "--attributes", "FifoQueue=true,ContentBasedDeduplication=true,VisibilityTimeout=900")["QueueUrl"].(string)
 			for _, b := range []string{"one", "two", "two", "three"} {
 				run("send-message", "--queue-url", fifo, "--message-body", b, "--message-group-id", "g")
 			}
