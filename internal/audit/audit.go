@@ -5,24 +5,43 @@
 // {"eventName":["CreateRole"]}} fires as it does on AWS.
 //
 // The gateway knows everything a record holds (caller, operation, decoded
-// input, output, error); it hands each answered call to the hook
-// Publisher returns. Services take no part.
+// input, output, error); internal/server hands each answered call to the
+// hook Publisher returns, as a Call. Services take no part, and audit does
+// not import the gateway (docs/architecture.md, "Layers").
 package audit
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
+
+// Call is an answered API call: what the gateway's OnCall hook reports
+// (gateway.Call), of which a record needs this much.
+type Call struct {
+	// Context is the handler's context: caller, account, region, request
+	// id, source IP, and the HTTP request (user agent).
+	Context *request.Context
+	// Service is niwa's name of the service ("iam", "s3").
+	Service   string
+	Model     *model.Service
+	Operation *model.Operation
+	// Params is the decoded input keyed by the model's member names (nil
+	// when it was malformed or invalid); Result the output, nil on
+	// failure.
+	Params map[string]any
+	Result map[string]any
+	// Err is the AWS error answered; nil on success.
+	Err *awserr.Error
+}
 
 // DetailType is the detail-type of the EventBridge events CloudTrail
 // delivers for API calls.
@@ -128,11 +147,11 @@ var secretMembers = map[string]bool{
 
 // Build returns the CloudTrail record of c. newID makes the eventID (a
 // UUID; tests pass a fixed one).
-func Build(c gateway.Call, newID func() string) *Record {
+func Build(c Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
 	region := recordRegion(c)
 	ro := ReadOnly(c.Operation.Name)
-	svcName := c.Service.Spec.Name
+	svcName := c.Service
 	rec := &Record{
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
@@ -172,7 +191,7 @@ func Build(c gateway.Call, newID func() string) *Record {
 
 // recordRegion is the region a call is recorded and delivered in: global
 // services record in us-east-1, whichever region the client named.
-func recordRegion(c gateway.Call) string {
+func recordRegion(c Call) string {
 	if globalServices[c.Model.Metadata.EndpointPrefix] {
 		return "us-east-1"
 	}
@@ -336,12 +355,7 @@ func memberName(service, name string) string {
 
 // NewEventID returns a random UUID (version 4).
 func NewEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return awsid.UUID()
 }
 
 // Publisher returns a gateway OnCall hook that publishes every mutating
@@ -350,9 +364,9 @@ func NewEventID() string {
 // subscriber wants (bus.Wants: EventBridge only wants them where a rule or
 // archive could see them), cost no record: building and encoding one was
 // a large share of a cheap call's CPU.
-func Publisher(bus *events.Bus) func(gateway.Call) {
-	return func(c gateway.Call) {
-		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == nil ||
+func Publisher(bus *events.Bus) func(Call) {
+	return func(c Call) {
+		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" ||
 			ReadOnly(c.Operation.Name) || !bus.Wants(c.Context.Account, recordRegion(c)) {
 			return
 		}

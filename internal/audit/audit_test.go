@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -28,8 +28,8 @@ var (
 	anon = request.Caller{Anonymous: true}
 )
 
-// call builds the gateway.Call of svc's operation op.
-func call(t *testing.T, svc *gateway.Service, op string, caller request.Caller, params, result map[string]any, err *awserr.Error) gateway.Call {
+// call builds the Call of svc's operation op.
+func call(t *testing.T, svc api.Spec, op string, caller request.Caller, params, result map[string]any, err *awserr.Error) Call {
 	t.Helper()
 	m, merr := svc.Model()
 	if merr != nil {
@@ -41,13 +41,9 @@ func call(t *testing.T, svc *gateway.Service, op string, caller request.Caller, 
 	}
 	r := httptest.NewRequest("POST", "/", nil)
 	r.Header.Set("User-Agent", "aws-cli/2.9.19 Python/3.9")
-	ctx := &request.Context{Context: r.Context(), RequestID: "req-1", Service: svc.Spec.Name, Operation: op,
+	ctx := &request.Context{Context: r.Context(), RequestID: "req-1", Service: svc.Name, Operation: op,
 		Account: acct, Region: "ap-northeast-1", Caller: caller, Clock: clock.NewFake(t0), HTTP: r, SourceIP: "192.0.2.7"}
-	status := 200
-	if err != nil {
-		status = err.Code.Status
-	}
-	return gateway.Call{Context: ctx, Service: svc, Model: m, Operation: o, Params: params, Result: result, Err: err, Status: status}
+	return Call{Context: ctx, Service: svc.Name, Model: m, Operation: o, Params: params, Result: result, Err: err}
 }
 
 func fixedID() string { return "11111111-2222-4333-8444-555555555555" }
@@ -67,7 +63,7 @@ func detail(t *testing.T, rec *Record) map[string]any {
 }
 
 func TestBuildIdentities(t *testing.T) {
-	iam := &gateway.Service{Spec: iamapi.Spec()}
+	iam := iamapi.Spec()
 	tests := []struct {
 		name   string
 		caller request.Caller
@@ -92,7 +88,7 @@ func TestBuildIdentities(t *testing.T) {
 }
 
 func TestBuildWriteCall(t *testing.T) {
-	iam := &gateway.Service{Spec: iamapi.Spec()}
+	iam := iamapi.Spec()
 	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	c := call(t, iam, "CreateRole", root,
 		map[string]any{"RoleName": "r1", "AssumeRolePolicyDocument": "{}", "Tags": []any{map[string]any{"Key": "k", "Value": "v"}}},
@@ -130,7 +126,7 @@ func TestBuildWriteCall(t *testing.T) {
 }
 
 func TestBuildOmitsSecrets(t *testing.T) {
-	iam := &gateway.Service{Spec: iamapi.Spec()}
+	iam := iamapi.Spec()
 	c := call(t, iam, "CreateAccessKey", user, map[string]any{"UserName": "Alice"},
 		map[string]any{"AccessKey": map[string]any{"UserName": "Alice", "AccessKeyId": "AKIA1", "SecretAccessKey": "s3cr3t", "Status": "Active"}}, nil)
 	resp, _ := json.Marshal(Build(c, fixedID).ResponseElements)
@@ -145,7 +141,7 @@ func TestBuildOmitsSecrets(t *testing.T) {
 }
 
 func TestBuildReadAndErrorCalls(t *testing.T) {
-	iam := &gateway.Service{Spec: iamapi.Spec()}
+	iam := iamapi.Spec()
 	// A read: responseElements null.
 	c := call(t, iam, "GetRole", user, map[string]any{"RoleName": "r1"}, map[string]any{"Role": map[string]any{"RoleName": "r1"}}, nil)
 	d := detail(t, Build(c, fixedID))
@@ -162,7 +158,7 @@ func TestBuildReadAndErrorCalls(t *testing.T) {
 	}
 	// An S3 object write by an anonymous caller: a data event, the body
 	// left out, the bucket named as CloudTrail names it.
-	s3 := &gateway.Service{Spec: s3api.Spec()}
+	s3 := s3api.Spec()
 	c = call(t, s3, "PutObject", anon, map[string]any{"Bucket": "b", "Key": "k", "Body": []byte("x")}, map[string]any{}, nil)
 	d = detail(t, Build(c, fixedID))
 	params, _ := json.Marshal(d["requestParameters"])
@@ -192,7 +188,7 @@ func TestMemberName(t *testing.T) {
 }
 
 func TestPublisher(t *testing.T) {
-	iam := &gateway.Service{Spec: iamapi.Spec()}
+	iam := iamapi.Spec()
 	bus := events.New()
 	hook := Publisher(bus)
 	// Nobody listens: nothing to do (and nothing to fail).

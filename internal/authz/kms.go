@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
-	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
+	"github.com/niwa-cloud/niwa/internal/kms/ciphertext"
 )
 
 // KMS authorization: the resource of a KMS call is the key it uses, named

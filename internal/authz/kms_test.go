@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
-	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
+	"github.com/niwa-cloud/niwa/internal/kms/ciphertext"
 )
 
 // TestKMSChecks: the key a KMS call is authorized against — aliases

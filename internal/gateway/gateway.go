@@ -6,9 +6,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +20,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/api/catalog"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -562,39 +560,10 @@ type readCloser struct {
 	io.Closer
 }
 
-// hostBucket extracts the bucket of an S3 virtual-host-style Host:
-// "<bucket>.s3.<suffix>", "<bucket>.s3.<region>.<suffix>" or the legacy
-// "<bucket>.s3-<region>.<suffix>". Bucket names may themselves contain
-// dots and "s3" ("logs.s3.backup"), so the service label is found from
-// the right: it is the last label, or the one before a region label.
-// The suffix may also be LocalStack's "localhost.localstack.cloud".
-// Website hosts ("<bucket>.s3-website-<region>.<suffix>",
-// "<bucket>.s3-website.<region>.<suffix>") name no bucket here: they are
-// the S3 website endpoint, not the API.
+// hostBucket extracts the bucket of an S3 virtual-host-style Host (see
+// hostname.S3Bucket, which S3's form uploads read hosts with too).
 func (g *Gateway) hostBucket(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	rest, ok := hostname.TrimSuffix(strings.ToLower(host), g.cfg.S3HostSuffix)
-	if !ok {
-		return ""
-	}
-	labels := strings.Split(rest, ".")
-	n := len(labels)
-	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
-	var i int // index of the service label
-	switch {
-	case n >= 2 && isService(labels[n-1]):
-		i = n - 1
-	case n >= 3 && (labels[n-2] == "s3" || labels[n-2] == "s3-website"):
-		i = n - 2
-	default:
-		return ""
-	}
-	if strings.HasPrefix(labels[i], "s3-website") {
-		return ""
-	}
-	return strings.Join(labels[:i], ".")
+	return hostname.S3Bucket(host, g.cfg.S3HostSuffix)
 }
 
 // scopeService reads the service of a SigV4 credential scope from the
@@ -627,16 +596,9 @@ func remoteIP(r *http.Request) string {
 }
 
 // newIDs returns a request id in the UUID form most services use and an
-// S3 x-amz-id-2 lookalike, from one read of the random source.
+// S3 x-amz-id-2 lookalike (48 random bytes in base64).
 func newIDs() (requestID, hostID string) {
-	var b [16 + 48]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var h [32]byte
-	hex.Encode(h[:], b[:16])
-	return string(h[0:8]) + "-" + string(h[8:12]) + "-" + string(h[12:16]) + "-" + string(h[16:20]) + "-" + string(h[20:]),
-		base64.StdEncoding.EncodeToString(b[16:])
+	return awsid.UUID(), awsid.Base64(48)
 }
 
 type statusWriter struct {
@@ -658,26 +620,9 @@ type RequestObserver interface {
 	ObserveRequest(o Observation)
 }
 
-// Observation is one answered request.
-type Observation struct {
-	Request *http.Request
-	// HostBucket is the bucket of an S3 virtual-host-style Host.
-	HostBucket string
-	// Operation is "" when the request matched none.
-	Operation string
-	Status    int
-	BytesSent int64
-	// ErrorCode is the AWS error code answered, "" on success.
-	ErrorCode string
-	RequestID string
-	HostID    string
-	// Caller is the authenticated principal's ARN ("" when unsigned or
-	// when authentication failed).
-	Caller    string
-	Anonymous bool
-	Start     time.Time
-	Duration  time.Duration
-}
+// Observation is one answered request. The type is request.Observation,
+// so that services take it without importing the gateway.
+type Observation = request.Observation
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {

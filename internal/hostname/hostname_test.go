@@ -1,6 +1,9 @@
 package hostname
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestTrimSuffix(t *testing.T) {
 	for _, c := range []struct {
@@ -59,6 +62,79 @@ func FuzzTrimSuffix(f *testing.F) {
 		}
 		if len(rest) >= len(host) || host[:len(rest)] != rest || host[len(rest)] != '.' {
 			t.Fatalf("TrimSuffix(%q, %q) = %q is not a proper prefix before a dot", host, suffix, rest)
+		}
+	})
+}
+
+// TestS3Bucket: the bucket of a virtual-host-style API host, as both the
+// gateway and S3's form uploads read it (they had drifted apart when each
+// had its own copy).
+func TestS3Bucket(t *testing.T) {
+	for _, c := range []struct{ host, suffix, want string }{
+		{"b.s3.localhost:4566", "localhost", "b"},
+		{"B.S3.LOCALHOST", "localhost", "b"},
+		{"b.s3-us-west-2.localhost", "localhost", "b"},
+		{"b.s3.us-west-2.localhost", "localhost", "b"},
+		{"my.b.s3.us-east-1.localhost.localstack.cloud", "localhost", "my.b"},
+		{"a.s3.b.s3.us-east-1.niwa.test", "niwa.test", "a.s3.b"},
+		{"b.s3.localhost.localstack.cloud:4566", "niwa.test", "b"},
+		{"b.s3.localhost.localstack.cloud", "", "b"},
+		// Not a bucket's API host.
+		{"s3.localhost.localstack.cloud:4566", "localhost", ""},
+		{".s3.localhost", "localhost", ""},
+		{"b.s3-website-us-east-1.localhost", "localhost", ""},
+		{"b.s3-website.us-east-1.localhost.localstack.cloud:4566", "localhost", ""},
+		{"b.s3.dualstack.us-east-1.localhost", "localhost", ""},
+		{"b.sqs.us-east-1.localhost", "localhost", ""},
+		{"b.s3.example.com", "localhost", ""},
+		{"b.s3.localhost.evil", "localhost", ""},
+		{"localhost:4566", "localhost", ""},
+		{"[::1]:4566", "localhost", ""},
+		{"", "localhost", ""},
+	} {
+		if got := S3Bucket(c.host, c.suffix); got != c.want {
+			t.Errorf("S3Bucket(%q, %q) = %q, want %q", c.host, c.suffix, got, c.want)
+		}
+	}
+}
+
+func TestS3WebsiteBucket(t *testing.T) {
+	for _, c := range []struct{ host, suffix, want string }{
+		{"b.s3-website-us-east-1.localhost:4566", "localhost", "b"},
+		{"www.example.com.s3-website.ap-northeast-1.localhost", "localhost", "www.example.com"},
+		{"B.S3-WEBSITE-EU-WEST-1.LOCALHOST", "localhost", "b"},
+		// LocalStack's domain is accepted beside the suffix.
+		{"b.s3-website.us-east-1.localhost.localstack.cloud:4566", "localhost", "b"},
+		{"b.s3-website-eu-west-1.localhost.localstack.cloud", "localhost", "b"},
+		// Not a website endpoint.
+		{"b.s3.localhost:4566", "localhost", ""},
+		{"b.s3.localhost.localstack.cloud:4566", "localhost", ""},
+		{"b.s3-website-us-east-1.example.com", "localhost", ""},
+		{"s3-website.us-east-1.localhost", "localhost", ""},
+	} {
+		if got := S3WebsiteBucket(c.host, c.suffix); got != c.want {
+			t.Errorf("S3WebsiteBucket(%q, %q) = %q, want %q", c.host, c.suffix, got, c.want)
+		}
+	}
+}
+
+// FuzzS3Bucket: whatever the host, a bucket read from it is a leading run
+// of its labels (lowercased, port removed), and no host is both an API host and a
+// website host.
+func FuzzS3Bucket(f *testing.F) {
+	f.Add("b.s3.localhost:4566", "localhost")
+	f.Add("a.s3.b.s3-website.us-east-1.localhost.localstack.cloud", "")
+	f.Add("[::1]:4566", "localhost")
+	f.Fuzz(func(t *testing.T, host, suffix string) {
+		api, web := S3Bucket(host, suffix), S3WebsiteBucket(host, suffix)
+		if api != "" && web != "" {
+			t.Fatalf("%q is both the API host of %q and the website of %q", host, api, web)
+		}
+		bare := bareHost(host)
+		for _, b := range []string{api, web} {
+			if b != "" && !strings.HasPrefix(bare, b+".") {
+				t.Fatalf("bucket %q is not a run of labels of %q", b, host)
+			}
 		}
 	})
 }

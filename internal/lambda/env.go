@@ -3,8 +3,6 @@ package lambda
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 )
 
@@ -150,9 +149,7 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 // logStreamName is AWS's stream name for an environment:
 // 2024/05/01/[$LATEST]0123456789abcdef0123456789abcdef.
 func logStreamName(now time.Time, version string) string {
-	var b [16]byte
-	rand.Read(b[:])
-	return now.UTC().Format("2006/01/02") + "/[" + version + "]" + hex.EncodeToString(b[:])
+	return now.UTC().Format("2006/01/02") + "/[" + version + "]" + awsid.Hex(32)
 }
 
 // line attributes an output line to the running invocation (or to

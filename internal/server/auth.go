@@ -53,16 +53,20 @@ func (a authenticator) Authenticate(r *http.Request, svc *gateway.Service, hostB
 	if res.Anonymous && d != auth.DialectS3 && svc.Spec.Name != "sts" {
 		return nil, auth.MissingAuthentication(d)
 	}
-	c := res.Credential
 	return &gateway.Identity{
-		Caller: request.Caller{
-			AccessKeyID: c.AccessKeyID, SessionToken: c.SessionToken,
-			Account: c.Account, ARN: c.ARN, UserID: c.UserID,
-			Anonymous: res.Anonymous,
-		},
+		Caller: callerOf(res.Credential, res.Anonymous),
 		Region: res.Region,
 		Body:   res.Body,
 	}, nil
+}
+
+// callerOf is the request.Caller a verified credential stands for.
+func callerOf(c auth.Credential, anonymous bool) request.Caller {
+	return request.Caller{
+		AccessKeyID: c.AccessKeyID, SessionToken: c.SessionToken,
+		Account: c.Account, ARN: c.ARN, UserID: c.UserID,
+		Anonymous: anonymous,
+	}
 }
 
 // credentialChain resolves access keys from the configured static keys,

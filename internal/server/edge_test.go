@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/server"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -113,8 +114,6 @@ func (rr rawRequest) send(t *testing.T, n *niwatest.Niwa) (resp *http.Response, 
 // bucketConfig creates a bucket in niwatest's region.
 const bucketConfig = "<CreateBucketConfiguration><LocationConstraint>" + niwatest.Region + "</LocationConstraint></CreateBucketConfiguration>"
 
-func ptr(s string) *string { return &s }
-
 // TestUnreadableBodies: a body short of its Content-Length, broken
 // chunked framing, or a client that stops sending is the service's 4xx
 // in its own protocol — never a 500 — and the connection is closed.
@@ -130,27 +129,27 @@ func TestUnreadableBodies(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"dynamodb short", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: `{"Limit": 10}`, sent: ptr(`{"Li`)},
+		{"dynamodb short", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: `{"Limit": 10}`, sent: ptr.To(`{"Li`)},
 			400, "SerializationException"},
-		{"dynamodb broken chunked", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: `{}`, sent: ptr("zz\r\n{}\r\n0\r\n\r\n"), chunked: true},
+		{"dynamodb broken chunked", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: `{}`, sent: ptr.To("zz\r\n{}\r\n0\r\n\r\n"), chunked: true},
 			400, "SerializationException"},
-		{"dynamodb stalled", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: `{"Limit": 10}`, sent: ptr(`{`), stall: true},
+		{"dynamodb stalled", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: `{"Limit": 10}`, sent: ptr.To(`{`), stall: true},
 			400, "RequestTimeoutException"},
-		{"sqs short", rawRequest{service: "sqs", method: "POST", path: "/", header: sqs, body: `{"MaxResults": 10}`, sent: ptr(`{"Ma`)},
+		{"sqs short", rawRequest{service: "sqs", method: "POST", path: "/", header: sqs, body: `{"MaxResults": 10}`, sent: ptr.To(`{"Ma`)},
 			400, "SerializationException"},
-		{"sqs broken chunked", rawRequest{service: "sqs", method: "POST", path: "/", header: sqs, body: `{}`, sent: ptr("2\r\n{}XX0\r\n\r\n"), chunked: true},
+		{"sqs broken chunked", rawRequest{service: "sqs", method: "POST", path: "/", header: sqs, body: `{}`, sent: ptr.To("2\r\n{}XX0\r\n\r\n"), chunked: true},
 			400, "SerializationException"},
-		{"sqs over the query protocol short", rawRequest{service: "sqs", method: "POST", path: "/", header: form, body: "Action=ListQueues&Version=2012-11-05", sent: ptr("Action=Li")},
+		{"sqs over the query protocol short", rawRequest{service: "sqs", method: "POST", path: "/", header: form, body: "Action=ListQueues&Version=2012-11-05", sent: ptr.To("Action=Li")},
 			400, "IncompleteSignature"},
-		{"iam short", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr(iamBody[:10])},
+		{"iam short", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr.To(iamBody[:10])},
 			400, "IncompleteSignature"},
-		{"iam broken chunked", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr("ffffffffffffffffffff\r\n"), chunked: true},
+		{"iam broken chunked", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr.To("ffffffffffffffffffff\r\n"), chunked: true},
 			400, "IncompleteSignature"},
-		{"iam stalled", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr(""), stall: true},
+		{"iam stalled", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: iamBody, sent: ptr.To(""), stall: true},
 			400, "RequestTimeout"},
-		{"s3 stalled", rawRequest{service: "s3", method: "PUT", path: "/stalled-bucket", body: "<CreateBucketConfiguration/>", sent: ptr("<Create"), stall: true},
+		{"s3 stalled", rawRequest{service: "s3", method: "PUT", path: "/stalled-bucket", body: "<CreateBucketConfiguration/>", sent: ptr.To("<Create"), stall: true},
 			400, "RequestTimeout"},
-		{"s3 short", rawRequest{service: "s3", method: "PUT", path: "/short-bucket", body: "<CreateBucketConfiguration/>", sent: ptr("<Create")},
+		{"s3 short", rawRequest{service: "s3", method: "PUT", path: "/short-bucket", body: "<CreateBucketConfiguration/>", sent: ptr.To("<Create")},
 			400, "IncompleteBody"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -182,19 +181,19 @@ func TestBodyCaps(t *testing.T) {
 	}{
 		// Only the headers go out (stall): the answer cannot have
 		// waited for the body.
-		{"dynamodb over 16 MiB", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: big(16<<20 + 1), sent: ptr(""), stall: true},
+		{"dynamodb over 16 MiB", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: big(16<<20 + 1), sent: ptr.To(""), stall: true},
 			413, "RequestEntityTooLargeException"},
-		{"iam over 2 MiB", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: big(2<<20 + 1), sent: ptr(""), stall: true},
+		{"iam over 2 MiB", rawRequest{service: "iam", method: "POST", path: "/", header: form, body: big(2<<20 + 1), sent: ptr.To(""), stall: true},
 			413, "RequestEntityTooLarge"},
 		{"sqs over 4 MiB", rawRequest{service: "sqs", method: "POST", path: "/", header: map[string]string{"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"},
-			body: big(4<<20 + 1), sent: ptr(""), stall: true},
+			body: big(4<<20 + 1), sent: ptr.To(""), stall: true},
 			413, "RequestEntityTooLargeException"},
-		{"lambda invoke over 6 MB", rawRequest{service: "lambda", method: "POST", path: "/2015-03-31/functions/f/invocations", body: big(6291457), sent: ptr(""), stall: true},
+		{"lambda invoke over 6 MB", rawRequest{service: "lambda", method: "POST", path: "/2015-03-31/functions/f/invocations", body: big(6291457), sent: ptr.To(""), stall: true},
 			413, "RequestTooLargeException"},
-		{"s3 lifecycle over 8 MiB", rawRequest{service: "s3", method: "PUT", path: "/capped-bucket?lifecycle", body: big(8<<20 + 1), sent: ptr(""), stall: true},
+		{"s3 lifecycle over 8 MiB", rawRequest{service: "s3", method: "PUT", path: "/capped-bucket?lifecycle", body: big(8<<20 + 1), sent: ptr.To(""), stall: true},
 			400, "EntityTooLarge"},
 		{"dynamodb chunked over 16 MiB", rawRequest{service: "dynamodb", method: "POST", path: "/", header: ddb, body: "{}",
-			sent: ptr(fmt.Sprintf("%x\r\n%s\r\n", 16<<20+1, big(16<<20+1))), chunked: true, stall: true},
+			sent: ptr.To(fmt.Sprintf("%x\r\n%s\r\n", 16<<20+1, big(16<<20+1))), chunked: true, stall: true},
 			413, "RequestEntityTooLargeException"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -146,7 +146,7 @@ func New(cfg Config) (*Server, error) {
 		Reset:          backend.Reset,
 		// Every mutating call becomes an "AWS API Call via CloudTrail"
 		// event on the bus, which EventBridge rules can match.
-		OnCall: audit.Publisher(d.bus),
+		OnCall: auditHook(audit.Publisher(d.bus)),
 	}, built.services...)
 	if err != nil {
 		built.close()
@@ -232,4 +232,18 @@ func (s *Server) Reset() error {
 		return fmt.Errorf("server: reset: %w", err)
 	}
 	return nil
+}
+
+// auditHook hands the gateway's answered calls to audit, which takes them
+// as audit.Call rather than import the gateway.
+func auditHook(publish func(audit.Call)) func(gateway.Call) {
+	return func(c gateway.Call) {
+		if c.Service == nil {
+			return
+		}
+		publish(audit.Call{
+			Context: c.Context, Service: c.Service.Spec.Name, Model: c.Model, Operation: c.Operation,
+			Params: c.Params, Result: c.Result, Err: c.Err,
+		})
+	}
 }

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -23,20 +22,7 @@ var update = flag.Bool("update", false, "rewrite docs/services.md from the opera
 // `go test ./internal/server -run TestServicesDoc -update` after adding
 // operations.
 func TestServicesDoc(t *testing.T) {
-	backend, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	b, err := buildServices(&deps{
-		backend: backend, codecs: codecs.New(), bus: events.New(), clock: clock.Real{},
-		log: slog.New(slog.DiscardHandler), endpoint: func() string { return "" },
-		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
+	_, b := wiredServices(t, servicetest.New(t, "server"))
 	var doc bytes.Buffer
 	doc.WriteString(`# Services
 
@@ -98,5 +84,37 @@ An error occurred (NotImplemented) when calling the ListWorkGroups operation: ni
 	got, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(got, doc.Bytes()) {
 		t.Fatalf("docs/services.md is stale: run go test ./internal/server -run TestServicesDoc -update")
+	}
+}
+
+// wiredServices builds every service as the server wires it, on h's
+// storage and clock, closed when the test ends.
+func wiredServices(t *testing.T, h *servicetest.Harness) (*deps, *built) {
+	t.Helper()
+	d := &deps{
+		backend: h.Backend, codecs: codecs.New(), bus: events.New(), clock: h.Clock,
+		log: h.Log, endpoint: func() string { return "" },
+		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
+	}
+	b, err := buildServices(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.close() })
+	return d, b
+}
+
+// TestHandlersBind fails on a handler method that is named after an
+// operation of its service but whose signature does not bind: Bind would
+// skip it and the operation would answer NotImplemented without a word.
+func TestHandlersBind(t *testing.T) {
+	_, b := wiredServices(t, servicetest.New(t, "server"))
+	if len(b.services) == 0 {
+		t.Fatal("no services wired")
+	}
+	for _, s := range b.services {
+		for _, err := range s.Spec.Unbound(s.Impl) {
+			t.Error(err)
+		}
 	}
 }

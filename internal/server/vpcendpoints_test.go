@@ -1,16 +1,12 @@
 package server
 
 import (
-	"context"
-	"log/slog"
 	"testing"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 // TestEndpointFor: which VPC endpoint a request from a subnet goes
@@ -19,22 +15,13 @@ import (
 // table); an Interface endpoint from anywhere in its VPC; nothing for
 // another service or another VPC.
 func TestEndpointFor(t *testing.T) {
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Close()
-	st, err := be.Store("ec2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := ec2.New(st, events.New(), clock.Real{}, ec2.Options{})
+	h := servicetest.New(t, "ec2")
+	svc, err := ec2.New(h.Store(), events.New(), h.Clock, ec2.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	ctx := &request.Context{Context: context.Background(), Account: "123456789012", Region: "us-east-1", Clock: clock.Real{},
-		Log: slog.New(slog.DiscardHandler), Service: "ec2"}
+	ctx := h.Ctx()
 	p := func(s string) *string { return &s }
 	must := func(err error) {
 		t.Helper()

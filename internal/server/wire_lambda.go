@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 
 	dynamodbstreams "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
 	"github.com/niwa-cloud/niwa/internal/events"
@@ -150,7 +152,7 @@ func (n lambdaNetwork) SubnetVPC(account, region, id string) (string, bool, erro
 	if err != nil || !ok {
 		return "", ok, err
 	}
-	return derefStr(sub.VpcId), true, nil
+	return ptr.Deref(sub.VpcId), true, nil
 }
 
 func (n lambdaNetwork) SecurityGroupVPC(account, region, id string) (string, bool, error) {
@@ -158,7 +160,7 @@ func (n lambdaNetwork) SecurityGroupVPC(account, region, id string) (string, boo
 	if err != nil || !ok {
 		return "", ok, err
 	}
-	return derefStr(g.VpcId), true, nil
+	return ptr.Deref(g.VpcId), true, nil
 }
 
 // lambdaQueues adapts SQS to Lambda's QueueSource: event source mappings
@@ -210,20 +212,20 @@ func (s lambdaStreams) ReadStream(ctx context.Context, streamARN, from string, l
 					ddb[name] = streamImage(img)
 				}
 			}
-			ddb["SequenceNumber"] = derefStr(sr.SequenceNumber)
+			ddb["SequenceNumber"] = ptr.Deref(sr.SequenceNumber)
 			if sr.SizeBytes != nil {
 				ddb["SizeBytes"] = *sr.SizeBytes
 			}
-			ddb["StreamViewType"] = derefStr(sr.StreamViewType)
-			out[i].SequenceNumber = derefStr(sr.SequenceNumber)
+			ddb["StreamViewType"] = ptr.Deref(sr.StreamViewType)
+			out[i].SequenceNumber = ptr.Deref(sr.SequenceNumber)
 		}
 		out[i].ShardID = dynamodb.StreamShardID(streamARN)
 		ev := map[string]any{
-			"eventID": derefStr(r.EventID), "eventName": derefStr(r.EventName), "eventVersion": derefStr(r.EventVersion),
-			"eventSource": derefStr(r.EventSource), "awsRegion": derefStr(r.AwsRegion), "dynamodb": ddb,
+			"eventID": ptr.Deref(r.EventID), "eventName": ptr.Deref(r.EventName), "eventVersion": ptr.Deref(r.EventVersion),
+			"eventSource": ptr.Deref(r.EventSource), "awsRegion": ptr.Deref(r.AwsRegion), "dynamodb": ddb,
 		}
 		if r.UserIdentity != nil {
-			ev["userIdentity"] = map[string]any{"type": derefStr(r.UserIdentity.Type), "principalId": derefStr(r.UserIdentity.PrincipalId)}
+			ev["userIdentity"] = map[string]any{"type": ptr.Deref(r.UserIdentity.Type), "principalId": ptr.Deref(r.UserIdentity.PrincipalId)}
 		}
 		out[i].Event = ev
 	}
@@ -293,11 +295,4 @@ func (c codeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer rc.Close()
 	w.Header().Set("Content-Type", "application/zip")
 	http.ServeContent(w, r, "code.zip", time.Time{}, rc)
-}
-
-func derefStr(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

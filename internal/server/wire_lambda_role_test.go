@@ -2,42 +2,21 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"testing"
-	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
-	"github.com/niwa-cloud/niwa/internal/clock"
-	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
-	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 // TestLambdaRoleAccess: an execution role's access to an event source is
 // decided by the one engine over the role's policies and the queue's
 // policy; soft mode only logs, off checks nothing.
 func TestLambdaRoleAccess(t *testing.T) {
-	backend, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
-	d := &deps{
-		backend: backend, codecs: codecs.New(), bus: events.New(), clock: clk,
-		log: slog.New(slog.DiscardHandler), endpoint: func() string { return "" },
-		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
-	}
-	b, err := buildServices(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
+	h := servicetest.New(t, "server", servicetest.InAccount(DefaultAccount))
+	d, _ := wiredServices(t, h)
 	s := func(v string) *string { return &v }
-	ctx := &request.Context{Context: context.Background(), Account: DefaultAccount, Region: "us-east-1", Clock: clk,
-		Log: slog.New(slog.DiscardHandler)}
+	ctx := h.Ctx()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	if _, err := d.iam.svc.CreateRole(ctx, &iamapi.CreateRoleInput{RoleName: s("fn-role"), AssumeRolePolicyDocument: s(trust)}); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 )
 
@@ -33,20 +34,23 @@ func wireS3(d *deps) (*wiring, error) {
 		Log:              d.log.With("service", "s3"),
 		// Form uploads are signed over their policy with the same keys
 		// the gateway's verifier resolves (IAM and STS are wired first).
-		PostVerifier: &auth.Verifier{
+		PostVerifier: postVerifier{&auth.Verifier{
 			Credentials:    &credentialChain{static: d.static, sts: d.sts.svc, iam: iamCredentials{d.iam.svc}},
 			Clock:          d.clock,
 			SkipValidation: d.cfg.SkipSignatureValidation,
 			DefaultAccount: DefaultAccount,
-		},
+		}},
 	})
 	d.s3 = svc
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{
-		tags:      map[string]authz.ResourceTagger{"s3": s3Tags(svc)},
-		impl:      svc,
-		routes:    []gateway.Route{svc.PostObjectRoute(), svc.WebsiteRoute()},
+		tags: map[string]authz.ResourceTagger{"s3": s3Tags(svc)},
+		impl: svc,
+		routes: []gateway.Route{
+			{Name: "s3-post-object", Match: svc.MatchPostObject, Handler: svc.PostObjectHandler()},
+			{Name: "s3-website", Match: svc.MatchWebsite, Handler: svc.WebsiteHandler()},
+		},
 		policies:  svc,
 		namespace: "s3",
 		close: func() error {
@@ -54,4 +58,24 @@ func wireS3(d *deps) (*wiring, error) {
 			return svc.Close()
 		},
 	}, nil
+}
+
+// S3 answers its buckets' CORS and writes access logs of the requests the
+// gateway resolves to it; it implements the gateway's interfaces without
+// importing the gateway, so the check is here.
+var (
+	_ gateway.CORSResponder   = (*s3.S3)(nil)
+	_ gateway.RequestObserver = (*s3.S3)(nil)
+)
+
+// postVerifier gives S3 the form-upload authentication it declares
+// (s3.PostVerifier) from the gateway's verifier.
+type postVerifier struct{ v *auth.Verifier }
+
+func (p postVerifier) VerifyPostPolicy(field func(string) string) (request.Caller, error) {
+	c, anonymous, err := p.v.VerifyPostPolicy(field)
+	if err != nil {
+		return request.Caller{}, err
+	}
+	return callerOf(c, anonymous), nil
 }

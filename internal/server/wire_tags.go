@@ -14,6 +14,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
@@ -62,7 +63,7 @@ func tagMap[T any](list []T, kv func(T) (*string, *string)) map[string]string {
 	m := make(map[string]string, len(list))
 	for _, t := range list {
 		k, v := kv(t)
-		m[derefStr(k)] = derefStr(v)
+		m[ptr.Deref(k)] = ptr.Deref(v)
 	}
 	return m
 }
@@ -292,9 +293,9 @@ func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID s
 		for _, as := range rt.Associations {
 			switch {
 			case as.Main != nil && *as.Main:
-				main = derefStr(rt.RouteTableId)
+				main = ptr.Deref(rt.RouteTableId)
 			case as.SubnetId != nil:
-				explicit[*as.SubnetId] = derefStr(rt.RouteTableId)
+				explicit[*as.SubnetId] = ptr.Deref(rt.RouteTableId)
 			}
 		}
 	}
@@ -307,17 +308,17 @@ func (e ec2Endpoints) EndpointFor(ctx *request.Context, account, region, vpcID s
 		}
 	}
 	for _, ep := range eps.VpcEndpoints {
-		if derefStr(ep.VpcEndpointType) == "Gateway" {
+		if ptr.Deref(ep.VpcEndpointType) == "Gateway" {
 			for _, rt := range ep.RouteTableIds {
 				if used[rt] {
-					return authz.Endpoint{ID: derefStr(ep.VpcEndpointId), Policy: derefStr(ep.PolicyDocument)}, true, nil
+					return authz.Endpoint{ID: ptr.Deref(ep.VpcEndpointId), Policy: ptr.Deref(ep.PolicyDocument)}, true, nil
 				}
 			}
 		}
 	}
 	for _, ep := range eps.VpcEndpoints {
-		if t := derefStr(ep.VpcEndpointType); t == "Interface" || t == "GatewayLoadBalancer" {
-			return authz.Endpoint{ID: derefStr(ep.VpcEndpointId), Policy: derefStr(ep.PolicyDocument)}, true, nil
+		if t := ptr.Deref(ep.VpcEndpointType); t == "Interface" || t == "GatewayLoadBalancer" {
+			return authz.Endpoint{ID: ptr.Deref(ep.VpcEndpointId), Policy: ptr.Deref(ep.PolicyDocument)}, true, nil
 		}
 	}
 	return authz.Endpoint{}, false, nil

@@ -130,10 +130,13 @@ func (b *boltBackend) open(name string) (*boltStore, error) {
 	// Only write when the bucket is missing, so reopening an existing store
 	// costs no commit.
 	var exists bool
-	_ = db.View(func(tx *bolt.Tx) error {
+	if err := db.View(func(tx *bolt.Tx) error {
 		exists = tx.Bucket(s.bucket) != nil
 		return nil
-	})
+	}); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("storage: read %s: %w", path, err)
+	}
 	if !exists {
 		err = db.Update(func(tx *bolt.Tx) error {
 			_, err := tx.CreateBucketIfNotExists(s.bucket)

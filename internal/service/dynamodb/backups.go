@@ -7,6 +7,7 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -58,7 +59,7 @@ func pitrTableNotFound(name string) func() error {
 // earliest restorable time is when recovery was enabled, within the
 // recovery period (35 days unless set).
 func continuousBackups(t *tableRecord, now time.Time) *dynamodbapi.ContinuousBackupsDescription {
-	p := &dynamodbapi.PointInTimeRecoveryDescription{PointInTimeRecoveryStatus: ptr("DISABLED")}
+	p := &dynamodbapi.PointInTimeRecoveryDescription{PointInTimeRecoveryStatus: ptr.To("DISABLED")}
 	if r := t.PITR; r != nil && r.Enabled {
 		days := r.Days
 		if days == 0 {
@@ -68,10 +69,10 @@ func continuousBackups(t *tableRecord, now time.Time) *dynamodbapi.ContinuousBac
 		if floor := now.Add(-time.Duration(days) * 24 * time.Hour); earliest.Before(floor) {
 			earliest = floor
 		}
-		p = &dynamodbapi.PointInTimeRecoveryDescription{PointInTimeRecoveryStatus: ptr("ENABLED"),
-			EarliestRestorableDateTime: ptr(earliest), LatestRestorableDateTime: ptr(now), RecoveryPeriodInDays: ptr(days)}
+		p = &dynamodbapi.PointInTimeRecoveryDescription{PointInTimeRecoveryStatus: ptr.To("ENABLED"),
+			EarliestRestorableDateTime: ptr.To(earliest), LatestRestorableDateTime: ptr.To(now), RecoveryPeriodInDays: ptr.To(days)}
 	}
-	return &dynamodbapi.ContinuousBackupsDescription{ContinuousBackupsStatus: ptr("ENABLED"), PointInTimeRecoveryDescription: p}
+	return &dynamodbapi.ContinuousBackupsDescription{ContinuousBackupsStatus: ptr.To("ENABLED"), PointInTimeRecoveryDescription: p}
 }
 
 // DescribeContinuousBackups reports point-in-time recovery's setting.
@@ -95,12 +96,12 @@ func (s *DynamoDB) UpdateContinuousBackups(ctx *request.Context, in *dynamodbapi
 	now := ctx.Now()
 	var d *dynamodbapi.ContinuousBackupsDescription
 	err := s.tableTx(ctx, name, true, pitrTableNotFound(name), func(t *tableRecord) error {
-		on := deref(spec.PointInTimeRecoveryEnabled)
+		on := ptr.Deref(spec.PointInTimeRecoveryEnabled)
 		switch {
 		case on && (t.PITR == nil || !t.PITR.Enabled):
-			t.PITR = &pitrRecord{Enabled: true, Since: now, Days: deref(spec.RecoveryPeriodInDays)}
+			t.PITR = &pitrRecord{Enabled: true, Since: now, Days: ptr.Deref(spec.RecoveryPeriodInDays)}
 		case on:
-			t.PITR.Days = deref(spec.RecoveryPeriodInDays)
+			t.PITR.Days = ptr.Deref(spec.RecoveryPeriodInDays)
 		default:
 			t.PITR = nil
 		}
@@ -150,16 +151,16 @@ func (s *DynamoDB) insightsTarget(t *tableRecord, index *string) (string, error)
 // DescribeContributorInsights reports contributor insights' setting.
 func (s *DynamoDB) DescribeContributorInsights(ctx *request.Context, in *dynamodbapi.DescribeContributorInsightsInput) (*dynamodbapi.DescribeContributorInsightsOutput, error) {
 	name := tableName(in.TableName)
-	out := &dynamodbapi.DescribeContributorInsightsOutput{TableName: ptr(name), IndexName: in.IndexName, ContributorInsightsStatus: ptr("DISABLED")}
+	out := &dynamodbapi.DescribeContributorInsightsOutput{TableName: ptr.To(name), IndexName: in.IndexName, ContributorInsightsStatus: ptr.To("DISABLED")}
 	err := s.tableTx(ctx, name, false, func() error { return tableNotFound(name) }, func(t *tableRecord) error {
 		key, err := s.insightsTarget(t, in.IndexName)
 		if err != nil {
 			return err
 		}
 		if r, ok := t.Insights[key]; ok {
-			out.LastUpdateDateTime = ptr(r.Updated)
+			out.LastUpdateDateTime = ptr.To(r.Updated)
 			if r.Enabled {
-				out.ContributorInsightsStatus = ptr("ENABLED")
+				out.ContributorInsightsStatus = ptr.To("ENABLED")
 				out.ContributorInsightsRuleList = insightsRules(t, key, r.Updated)
 			}
 		}
@@ -175,7 +176,7 @@ func (s *DynamoDB) DescribeContributorInsights(ctx *request.Context, in *dynamod
 // change is at once (AWS answers ENABLING or DISABLING, then settles).
 func (s *DynamoDB) UpdateContributorInsights(ctx *request.Context, in *dynamodbapi.UpdateContributorInsightsInput) (*dynamodbapi.UpdateContributorInsightsOutput, error) {
 	name := tableName(in.TableName)
-	on := deref(in.ContributorInsightsAction) == "ENABLE"
+	on := ptr.Deref(in.ContributorInsightsAction) == "ENABLE"
 	err := s.tableTx(ctx, name, true, func() error { return tableNotFound(name) }, func(t *tableRecord) error {
 		key, err := s.insightsTarget(t, in.IndexName)
 		if err != nil {
@@ -194,7 +195,7 @@ func (s *DynamoDB) UpdateContributorInsights(ctx *request.Context, in *dynamodba
 	if on {
 		st = "ENABLING"
 	}
-	return &dynamodbapi.UpdateContributorInsightsOutput{TableName: ptr(name), IndexName: in.IndexName, ContributorInsightsStatus: ptr(st)}, nil
+	return &dynamodbapi.UpdateContributorInsightsOutput{TableName: ptr.To(name), IndexName: in.IndexName, ContributorInsightsStatus: ptr.To(st)}, nil
 }
 
 // ListContributorInsights lists the tables and indexes whose contributor
@@ -208,9 +209,9 @@ func (s *DynamoDB) ListContributorInsights(ctx *request.Context, in *dynamodbapi
 			if t.Insights[key].Enabled {
 				st = "ENABLED"
 			}
-			sum := dynamodbapi.ContributorInsightsSummary{TableName: ptr(t.Name), ContributorInsightsStatus: ptr(st)}
+			sum := dynamodbapi.ContributorInsightsSummary{TableName: ptr.To(t.Name), ContributorInsightsStatus: ptr.To(st)}
 			if key != "" {
-				sum.IndexName = ptr(key)
+				sum.IndexName = ptr.To(key)
 			}
 			all = append(all, sum)
 		}
@@ -253,7 +254,7 @@ func (s *DynamoDB) ListContributorInsights(ctx *request.Context, in *dynamodbapi
 	end := min(start+limit, len(all))
 	out.ContributorInsightsSummaries = append(out.ContributorInsightsSummaries, all[start:end]...)
 	if end < len(all) {
-		out.NextToken = ptr(strconv.Itoa(end))
+		out.NextToken = ptr.To(strconv.Itoa(end))
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -216,7 +217,7 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 		keys := make([]itemKey, len(in.TransactItems))
 		tabs := make([]*tableRecord, len(in.TransactItems))
 		for i, ti := range in.TransactItems {
-			reasons[i] = dynamodbapi.CancellationReason{Code: ptr("None")}
+			reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("None")}
 			t, err := s.loadTable(tx, sc, tableName(ti.Get.TableName))
 			if err != nil {
 				return err
@@ -227,7 +228,7 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 				if !errors.As(err, &ae) || ae.Code.Code != awserr.ValidationException.Code {
 					return err
 				}
-				reasons[i] = dynamodbapi.CancellationReason{Code: ptr("ValidationError"), Message: ptr(ae.Message)}
+				reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("ValidationError"), Message: ptr.To(ae.Message)}
 				failed = true
 				continue
 			}
@@ -387,7 +388,7 @@ func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idem
 		failed := false
 		seen := map[string]bool{}
 		for i, o := range ops {
-			reasons[i] = dynamodbapi.CancellationReason{Code: ptr("None")}
+			reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("None")}
 			t, err := s.loadTable(tx, sc, o.table)
 			if err != nil {
 				return err
@@ -413,11 +414,11 @@ func (s *DynamoDB) runTransactWrite(ctx *request.Context, ops []txOp, idem *idem
 			st := staged{t: t, k: k, old: old}
 			if o.cond != nil && !o.cond.Eval(old) {
 				failed = true
-				reasons[i] = dynamodbapi.CancellationReason{Code: ptr("ConditionalCheckFailed"), Message: ptr("The conditional request failed")}
+				reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("ConditionalCheckFailed"), Message: ptr.To("The conditional request failed")}
 				if o.failCode != "" {
-					reasons[i] = dynamodbapi.CancellationReason{Code: ptr(o.failCode), Message: ptr(o.failMsg)}
+					reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To(o.failCode), Message: ptr.To(o.failMsg)}
 				}
-				if deref(o.rv) == "ALL_OLD" && old != nil {
+				if ptr.Deref(o.rv) == "ALL_OLD" && old != nil {
 					reasons[i].Item = old
 				}
 				continue

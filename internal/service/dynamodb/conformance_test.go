@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -12,17 +13,17 @@ import (
 func gsiTable(t testing.TB, svc *DynamoDB, ctx *request.Context) {
 	t.Helper()
 	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{
-		TableName: sp("g"), BillingMode: sp("PAY_PER_REQUEST"),
+		TableName: ptr.To("g"), BillingMode: ptr.To("PAY_PER_REQUEST"),
 		AttributeDefinitions: []dynamodbapi.AttributeDefinition{
-			{AttributeName: sp("pk"), AttributeType: sp("S")}, {AttributeName: sp("sk"), AttributeType: sp("S")},
-			{AttributeName: sp("x"), AttributeType: sp("S")}, {AttributeName: sp("y"), AttributeType: sp("S")}},
-		KeySchema: []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}, {AttributeName: sp("sk"), KeyType: sp("RANGE")}},
-		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: sp("by-x"),
-			KeySchema:  []dynamodbapi.KeySchemaElement{{AttributeName: sp("x"), KeyType: sp("HASH")}},
-			Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}},
-		LocalSecondaryIndexes: []dynamodbapi.LocalSecondaryIndex{{IndexName: sp("by-y"),
-			KeySchema:  []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}, {AttributeName: sp("y"), KeyType: sp("RANGE")}},
-			Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}},
+			{AttributeName: ptr.To("pk"), AttributeType: ptr.To("S")}, {AttributeName: ptr.To("sk"), AttributeType: ptr.To("S")},
+			{AttributeName: ptr.To("x"), AttributeType: ptr.To("S")}, {AttributeName: ptr.To("y"), AttributeType: ptr.To("S")}},
+		KeySchema: []dynamodbapi.KeySchemaElement{{AttributeName: ptr.To("pk"), KeyType: ptr.To("HASH")}, {AttributeName: ptr.To("sk"), KeyType: ptr.To("RANGE")}},
+		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: ptr.To("by-x"),
+			KeySchema:  []dynamodbapi.KeySchemaElement{{AttributeName: ptr.To("x"), KeyType: ptr.To("HASH")}},
+			Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("ALL")}}},
+		LocalSecondaryIndexes: []dynamodbapi.LocalSecondaryIndex{{IndexName: ptr.To("by-y"),
+			KeySchema:  []dynamodbapi.KeySchemaElement{{AttributeName: ptr.To("pk"), KeyType: ptr.To("HASH")}, {AttributeName: ptr.To("y"), KeyType: ptr.To("RANGE")}},
+			Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("ALL")}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -37,9 +38,9 @@ func TestConformanceValidation(t *testing.T) {
 	yes := true
 	baseCreate := func() *dynamodbapi.CreateTableInput {
 		return &dynamodbapi.CreateTableInput{
-			TableName: sp("e"), BillingMode: sp("PAY_PER_REQUEST"),
-			AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: sp("pk"), AttributeType: sp("S")}},
-			KeySchema:            []dynamodbapi.KeySchemaElement{{AttributeName: sp("pk"), KeyType: sp("HASH")}},
+			TableName: ptr.To("e"), BillingMode: ptr.To("PAY_PER_REQUEST"),
+			AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: ptr.To("pk"), AttributeType: ptr.To("S")}},
+			KeySchema:            []dynamodbapi.KeySchemaElement{{AttributeName: ptr.To("pk"), KeyType: ptr.To("HASH")}},
 		}
 	}
 	cases := []struct {
@@ -60,30 +61,30 @@ func TestConformanceValidation(t *testing.T) {
 			return err
 		}, "One or more parameter values were invalid: List of LocalSecondaryIndexes is empty"},
 		{"consistent query on GSI", func() error {
-			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"), IndexName: sp("by-x"), ConsistentRead: &yes,
-				KeyConditionExpression: sp("x = :x"), ExpressionAttributeValues: Item{":x": s("a")}})
+			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("g"), IndexName: ptr.To("by-x"), ConsistentRead: &yes,
+				KeyConditionExpression: ptr.To("x = :x"), ExpressionAttributeValues: Item{":x": s("a")}})
 			return err
 		}, "Consistent reads are not supported on global secondary indexes"},
 		{"consistent scan on GSI", func() error {
-			_, err := svc.Scan(ctx, &dynamodbapi.ScanInput{TableName: sp("g"), IndexName: sp("by-x"), ConsistentRead: &yes})
+			_, err := svc.Scan(ctx, &dynamodbapi.ScanInput{TableName: ptr.To("g"), IndexName: ptr.To("by-x"), ConsistentRead: &yes})
 			return err
 		}, "Consistent reads are not supported on global secondary indexes"},
 		{"empty hash key in query", func() error {
-			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"),
-				KeyConditionExpression: sp("pk = :p"), ExpressionAttributeValues: Item{":p": s("")}})
+			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("g"),
+				KeyConditionExpression: ptr.To("pk = :p"), ExpressionAttributeValues: Item{":p": s("")}})
 			return err
 		}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"},
 		{"empty index key in query", func() error {
-			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"), IndexName: sp("by-x"),
-				KeyConditionExpression: sp("x = :x"), ExpressionAttributeValues: Item{":x": s("")}})
+			_, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("g"), IndexName: ptr.To("by-x"),
+				KeyConditionExpression: ptr.To("x = :x"), ExpressionAttributeValues: Item{":x": s("")}})
 			return err
 		}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: x"},
 		{"empty key in get", func() error {
-			_, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: sp("g"), Key: Item{"pk": s(""), "sk": s("a")}})
+			_, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: ptr.To("g"), Key: Item{"pk": s(""), "sk": s("a")}})
 			return err
 		}, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk"},
 		{"same item twice in TransactGetItems", func() error {
-			g := dynamodbapi.TransactGetItem{Get: &dynamodbapi.Get{TableName: sp("g"), Key: Item{"pk": s("a"), "sk": s("b")}}}
+			g := dynamodbapi.TransactGetItem{Get: &dynamodbapi.Get{TableName: ptr.To("g"), Key: Item{"pk": s("a"), "sk": s("b")}}}
 			_, err := svc.TransactGetItems(ctx, &dynamodbapi.TransactGetItemsInput{TransactItems: []dynamodbapi.TransactGetItem{g, g}})
 			return err
 		}, "Transaction request cannot include multiple operations on one item"},
@@ -94,8 +95,8 @@ func TestConformanceValidation(t *testing.T) {
 		})
 	}
 	// ConsistentRead on an LSI is allowed.
-	if _, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("g"), IndexName: sp("by-y"), ConsistentRead: &yes,
-		KeyConditionExpression: sp("pk = :p"), ExpressionAttributeValues: Item{":p": s("a")}}); err != nil {
+	if _, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("g"), IndexName: ptr.To("by-y"), ConsistentRead: &yes,
+		KeyConditionExpression: ptr.To("pk = :p"), ExpressionAttributeValues: Item{":p": s("a")}}); err != nil {
 		t.Fatalf("consistent LSI query: %v", err)
 	}
 }
@@ -104,14 +105,14 @@ func TestConformanceValidation(t *testing.T) {
 func TestDescribeTableFields(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	gsiTable(t, svc, ctx)
-	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("p"), BillingMode: sp("PROVISIONED"),
-		ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr(int64(20000)), WriteCapacityUnits: ptr(int64(5))},
-		AttributeDefinitions:  []dynamodbapi.AttributeDefinition{{AttributeName: sp("pk"), AttributeType: sp("S")}},
+	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: ptr.To("p"), BillingMode: ptr.To("PROVISIONED"),
+		ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr.To(int64(20000)), WriteCapacityUnits: ptr.To(int64(5))},
+		AttributeDefinitions:  []dynamodbapi.AttributeDefinition{{AttributeName: ptr.To("pk"), AttributeType: ptr.To("S")}},
 		KeySchema:             ks("pk", "HASH")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: sp("g")})
+	g, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: ptr.To("g")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestDescribeTableFields(t *testing.T) {
 	if iw == nil || *iw.ReadUnitsPerSecond != 12000 || *iw.Status != "ACTIVE" {
 		t.Fatalf("index WarmThroughput = %+v", iw)
 	}
-	p, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: sp("p")})
+	p, err := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: ptr.To("p")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +159,8 @@ func TestTransactGetKeyMismatchCancels(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	createTable(t, svc, ctx, "tg", "")
 	_, err := svc.TransactGetItems(ctx, &dynamodbapi.TransactGetItemsInput{TransactItems: []dynamodbapi.TransactGetItem{
-		{Get: &dynamodbapi.Get{TableName: sp("tg"), Key: Item{"pk": s("a"), "sk": n("1")}}},
-		{Get: &dynamodbapi.Get{TableName: sp("tg"), Key: Item{}}},
+		{Get: &dynamodbapi.Get{TableName: ptr.To("tg"), Key: Item{"pk": s("a"), "sk": n("1")}}},
+		{Get: &dynamodbapi.Get{TableName: ptr.To("tg"), Key: Item{}}},
 	}})
 	wantErr(t, err, "TransactionCanceledException", "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]")
 }
@@ -168,20 +169,20 @@ func TestExpressionParamsWithoutExpression(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	createTable(t, svc, ctx, "ee", "")
 	item := Item{"pk": s("a"), "sk": n("1")}
-	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("ee"), Item: item, ExpressionAttributeValues: Item{":v": s("x")}})
+	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("ee"), Item: item, ExpressionAttributeValues: Item{":v": s("x")}})
 	wantErr(t, err, "ValidationException", "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions")
-	_, err = svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("ee"), Item: item, ExpressionAttributeNames: map[string]string{"#a": "a"}})
+	_, err = svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("ee"), Item: item, ExpressionAttributeNames: map[string]string{"#a": "a"}})
 	wantErr(t, err, "ValidationException", "1 validation error detected: ExpressionAttributeNames can only be specified when using expressions")
 }
 
 func TestTableNameRules(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	long := strings.Repeat("a", 256)
-	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("bad table!@#"), Item: Item{"pk": s("x")}})
+	_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("bad table!@#"), Item: Item{"pk": s("x")}})
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'bad table!@#' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 	_, err = svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: &long, Key: Item{"pk": s("x")}})
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value '"+long+"' at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255")
-	_, err = svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("a/b"), BillingMode: sp("PAY_PER_REQUEST"),
-		AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: sp("pk"), AttributeType: sp("S")}}, KeySchema: ks("pk", "HASH")})
+	_, err = svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: ptr.To("a/b"), BillingMode: ptr.To("PAY_PER_REQUEST"),
+		AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: ptr.To("pk"), AttributeType: ptr.To("S")}}, KeySchema: ks("pk", "HASH")})
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'a/b' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 }

@@ -23,8 +23,6 @@
 package dynamodb
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +31,7 @@ import (
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -220,10 +219,10 @@ func (ix *indexRecord) setKey(hashes, ranges []string) {
 func indexKeySchema(ix indexRecord) []dynamodbapi.KeySchemaElement {
 	var ks []dynamodbapi.KeySchemaElement
 	for _, n := range ix.hashNames() {
-		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr(n), KeyType: ptr("HASH")})
+		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(n), KeyType: ptr.To("HASH")})
 	}
 	for _, n := range ix.rangeNames() {
-		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr(n), KeyType: ptr("RANGE")})
+		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(n), KeyType: ptr.To("RANGE")})
 	}
 	return ks
 }
@@ -292,17 +291,6 @@ func (t *tableRecord) keyNames() []string {
 	return []string{t.Hash}
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func uuid() string {
-	h := randomHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // Errors with DynamoDB's messages.
 func validation(format string, args ...any) error {
 	return awserr.ValidationException.New(format, args...)
@@ -323,5 +311,3 @@ func exprErr(err error) error {
 	}
 	return err
 }
-
-func ptr[T any](v T) *T { return &v }

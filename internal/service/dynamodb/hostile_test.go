@@ -8,6 +8,7 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // nest wraps v in depth maps.
@@ -25,7 +26,7 @@ func TestHostileInput(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	createTable(t, svc, ctx, "t", "")
 	key := func() Item { return Item{"pk": s("a"), "sk": n("1")} }
-	if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: Item{"pk": s("a"), "sk": n("1"), "m": nest(s("x"), 30)}}); err != nil {
+	if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: Item{"pk": s("a"), "sk": n("1"), "m": nest(s("x"), 30)}}); err != nil {
 		t.Fatal(err)
 	}
 	const tooDeep = "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
@@ -40,20 +41,20 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"400k nested parentheses", func() error {
 			c := strings.Repeat("(", 400000) + "attribute_exists(pk)" + strings.Repeat(")", 400000)
-			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: key(), ConditionExpression: &c})
+			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: key(), ConditionExpression: &c})
 			return err
 		}, "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 800020"},
 		{"100k SET actions", func() error {
 			u := "SET " + strings.Join(sets, ", ")
-			_, err := svc.UpdateItem(ctx, &dynamodbapi.UpdateItemInput{TableName: sp("t"), Key: key(), UpdateExpression: &u, ExpressionAttributeValues: Item{":v": s("x")}})
+			_, err := svc.UpdateItem(ctx, &dynamodbapi.UpdateItemInput{TableName: ptr.To("t"), Key: key(), UpdateExpression: &u, ExpressionAttributeValues: Item{":v": s("x")}})
 			return err
 		}, fmt.Sprintf("Invalid UpdateExpression: Expression size has exceeded the maximum allowed size; expression size: %d", 4+len(strings.Join(sets, ", ")))},
 		{"31 nested maps stored", func() error {
-			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: Item{"pk": s("b"), "sk": n("1"), "m": nest(s("x"), 31)}})
+			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: Item{"pk": s("b"), "sk": n("1"), "m": nest(s("x"), 31)}})
 			return err
 		}, ""},
 		{"32 nested maps refused", func() error {
-			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: Item{"pk": s("b"), "sk": n("1"), "m": nest(s("x"), 32)}})
+			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: Item{"pk": s("b"), "sk": n("1"), "m": nest(s("x"), 32)}})
 			return err
 		}, tooDeep},
 		{"40 nested lists refused", func() error {
@@ -61,18 +62,18 @@ func TestHostileInput(t *testing.T) {
 			for i := 0; i < 40; i++ {
 				v = AV{L: []AV{v}}
 			}
-			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: Item{"pk": s("b"), "sk": n("1"), "l": v}})
+			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: Item{"pk": s("b"), "sk": n("1"), "l": v}})
 			return err
 		}, tooDeep},
 		{"deep expression value refused", func() error {
 			c := "m = :v"
-			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: key(), ConditionExpression: &c, ExpressionAttributeValues: Item{":v": nest(s("x"), 32)}})
+			_, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: key(), ConditionExpression: &c, ExpressionAttributeValues: Item{":v": nest(s("x"), 32)}})
 			return err
 		}, tooDeep},
 		{"update nesting past the limit", func() error {
 			// :v is 2 maps deep on its own, placed under the 30 of m.
 			u := "SET m" + strings.Repeat(".m", 29) + ".n = :v"
-			_, err := svc.UpdateItem(ctx, &dynamodbapi.UpdateItemInput{TableName: sp("t"), Key: key(), UpdateExpression: &u, ExpressionAttributeValues: Item{":v": nest(s("x"), 2)}})
+			_, err := svc.UpdateItem(ctx, &dynamodbapi.UpdateItemInput{TableName: ptr.To("t"), Key: key(), UpdateExpression: &u, ExpressionAttributeValues: Item{":v": nest(s("x"), 2)}})
 			return err
 		}, tooDeep},
 	}
@@ -100,7 +101,7 @@ func TestHostileInput(t *testing.T) {
 		})
 	}
 	// The refused update left the stored item as it was.
-	out, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: sp("t"), Key: key()})
+	out, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: ptr.To("t"), Key: key()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -157,15 +158,15 @@ func legacyCond(attrs []string, get func(string) (op string, vals []AV, exists *
 func expectedCond(exp map[string]dynamodbapi.ExpectedAttributeValue, condOp *string) (expr.Cond, error) {
 	return legacyCond(expr.SortedKeys(exp), func(n string) (string, []AV, *bool, *AV) {
 		e := exp[n]
-		return deref(e.ComparisonOperator), e.AttributeValueList, e.Exists, e.Value
-	}, deref(condOp))
+		return ptr.Deref(e.ComparisonOperator), e.AttributeValueList, e.Exists, e.Value
+	}, ptr.Deref(condOp))
 }
 
 func filterCond(f map[string]dynamodbapi.Condition, condOp *string) (expr.Cond, error) {
 	return legacyCond(expr.SortedKeys(f), func(n string) (string, []AV, *bool, *AV) {
 		c := f[n]
-		return deref(c.ComparisonOperator), c.AttributeValueList, nil, nil
-	}, deref(condOp))
+		return ptr.Deref(c.ComparisonOperator), c.AttributeValueList, nil, nil
+	}, ptr.Deref(condOp))
 }
 
 // projectionOfRequest parses ProjectionExpression or AttributesToGet.
@@ -196,13 +197,13 @@ func project(it Item, paths []expr.Path) Item {
 
 // capacity answers ReturnConsumedCapacity.
 func capacity(mode *string, table string, units float64) *dynamodbapi.ConsumedCapacity {
-	m := deref(mode)
+	m := ptr.Deref(mode)
 	if m != "TOTAL" && m != "INDEXES" {
 		return nil
 	}
-	cc := &dynamodbapi.ConsumedCapacity{TableName: ptr(table), CapacityUnits: ptr(units)}
+	cc := &dynamodbapi.ConsumedCapacity{TableName: ptr.To(table), CapacityUnits: ptr.To(units)}
 	if m == "INDEXES" {
-		cc.Table = &dynamodbapi.Capacity{CapacityUnits: ptr(units)}
+		cc.Table = &dynamodbapi.Capacity{CapacityUnits: ptr.To(units)}
 	}
 	return cc
 }
@@ -227,7 +228,7 @@ func readUnits(size int, consistent bool) float64 {
 // ReturnValuesOnConditionCheckFailure is ALL_OLD.
 func (s *DynamoDB) condFailed(old Item, rv *string) error {
 	e := dynamodbapi.ErrConditionalCheckFailedException.New("The conditional request failed")
-	if deref(rv) == "ALL_OLD" && old != nil {
+	if ptr.Deref(rv) == "ALL_OLD" && old != nil {
 		e = e.With("Item", s.conv.ToDynamic(&struct {
 			Item Item `aws:"Item"`
 		}{old})["Item"])
@@ -289,7 +290,7 @@ func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (
 		return nil, err
 	}
 	out := &dynamodbapi.PutItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), writeUnits(old, item))}
-	if deref(in.ReturnValues) == "ALL_OLD" && old != nil {
+	if ptr.Deref(in.ReturnValues) == "ALL_OLD" && old != nil {
 		out.Attributes = old
 	}
 	return out, nil
@@ -354,7 +355,7 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 	if err != nil {
 		return nil, err
 	}
-	out := &dynamodbapi.GetItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), deref(in.ConsistentRead)))}
+	out := &dynamodbapi.GetItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), readUnits(sizeOrZero(it), ptr.Deref(in.ConsistentRead)))}
 	if it != nil {
 		out.Item = project(it, paths)
 	}
@@ -399,7 +400,7 @@ func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemIn
 		return nil, err
 	}
 	out := &dynamodbapi.DeleteItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), writeUnits(old))}
-	if deref(in.ReturnValues) == "ALL_OLD" && old != nil {
+	if ptr.Deref(in.ReturnValues) == "ALL_OLD" && old != nil {
 		out.Attributes = old
 	}
 	return out, nil
@@ -421,7 +422,7 @@ func parseUpdate(ue *string, au map[string]dynamodbapi.AttributeValueUpdate, env
 				return nil, err
 			}
 		}
-		switch act := deref(a.Action); act {
+		switch act := ptr.Deref(a.Action); act {
 		case "", "PUT":
 			if a.Value == nil {
 				return nil, validation("One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified")
@@ -527,7 +528,7 @@ func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemIn
 		return nil, err
 	}
 	out := &dynamodbapi.UpdateItemOutput{ConsumedCapacity: capacity(in.ReturnConsumedCapacity, tableName(in.TableName), writeUnits(old, nw))}
-	switch deref(in.ReturnValues) {
+	switch ptr.Deref(in.ReturnValues) {
 	case "ALL_OLD":
 		out.Attributes = old
 	case "ALL_NEW":

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -36,7 +37,7 @@ func (s *DynamoDB) kinesisTx(ctx *request.Context, table *string, write bool, fn
 // EnableKinesisStreamingDestination records a Kinesis data stream as a
 // destination of the table's changes.
 func (s *DynamoDB) EnableKinesisStreamingDestination(ctx *request.Context, in *dynamodbapi.KinesisStreamingDestinationInput) (*dynamodbapi.KinesisStreamingDestinationOutput, error) {
-	arn := deref(in.StreamArn)
+	arn := ptr.Deref(in.StreamArn)
 	if err := checkKinesisARN(arn); err != nil {
 		return nil, err
 	}
@@ -59,13 +60,13 @@ func (s *DynamoDB) EnableKinesisStreamingDestination(ctx *request.Context, in *d
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodbapi.KinesisStreamingDestinationOutput{TableName: ptr(name), StreamArn: ptr(arn), DestinationStatus: ptr("ENABLING"),
-		EnableKinesisStreamingConfiguration: &dynamodbapi.EnableKinesisStreamingConfiguration{ApproximateCreationDateTimePrecision: ptr(precision)}}, nil
+	return &dynamodbapi.KinesisStreamingDestinationOutput{TableName: ptr.To(name), StreamArn: ptr.To(arn), DestinationStatus: ptr.To("ENABLING"),
+		EnableKinesisStreamingConfiguration: &dynamodbapi.EnableKinesisStreamingConfiguration{ApproximateCreationDateTimePrecision: ptr.To(precision)}}, nil
 }
 
 // DisableKinesisStreamingDestination stops streaming to a destination.
 func (s *DynamoDB) DisableKinesisStreamingDestination(ctx *request.Context, in *dynamodbapi.KinesisStreamingDestinationInput) (*dynamodbapi.KinesisStreamingDestinationOutput, error) {
-	arn := deref(in.StreamArn)
+	arn := ptr.Deref(in.StreamArn)
 	name, err := s.kinesisTx(ctx, in.TableName, true, func(t *tableRecord) error {
 		i := slices.IndexFunc(t.Kinesis, func(d kinesisDest) bool { return d.StreamARN == arn && d.Active })
 		if i < 0 {
@@ -77,7 +78,7 @@ func (s *DynamoDB) DisableKinesisStreamingDestination(ctx *request.Context, in *
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodbapi.KinesisStreamingDestinationOutput{TableName: ptr(name), StreamArn: ptr(arn), DestinationStatus: ptr("DISABLING")}, nil
+	return &dynamodbapi.KinesisStreamingDestinationOutput{TableName: ptr.To(name), StreamArn: ptr.To(arn), DestinationStatus: ptr.To("DISABLING")}, nil
 }
 
 // DescribeKinesisStreamingDestination lists the table's destinations.
@@ -90,21 +91,21 @@ func (s *DynamoDB) DescribeKinesisStreamingDestination(ctx *request.Context, in 
 				st = "ACTIVE"
 			}
 			out.KinesisDataStreamDestinations = append(out.KinesisDataStreamDestinations, dynamodbapi.KinesisDataStreamDestination{
-				StreamArn: ptr(d.StreamARN), DestinationStatus: ptr(st), ApproximateCreationDateTimePrecision: ptr(d.Precision)})
+				StreamArn: ptr.To(d.StreamARN), DestinationStatus: ptr.To(st), ApproximateCreationDateTimePrecision: ptr.To(d.Precision)})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.TableName = ptr(name)
+	out.TableName = ptr.To(name)
 	return out, nil
 }
 
 // UpdateKinesisStreamingDestination changes an active destination's
 // timestamp precision.
 func (s *DynamoDB) UpdateKinesisStreamingDestination(ctx *request.Context, in *dynamodbapi.UpdateKinesisStreamingDestinationInput) (*dynamodbapi.UpdateKinesisStreamingDestinationOutput, error) {
-	arn := deref(in.StreamArn)
+	arn := ptr.Deref(in.StreamArn)
 	c := in.UpdateKinesisStreamingConfiguration
 	if c == nil || c.ApproximateCreationDateTimePrecision == nil {
 		return nil, validation("UpdateKinesisStreamingConfiguration must be specified")
@@ -123,5 +124,5 @@ func (s *DynamoDB) UpdateKinesisStreamingDestination(ctx *request.Context, in *d
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodbapi.UpdateKinesisStreamingDestinationOutput{TableName: ptr(name), StreamArn: ptr(arn), DestinationStatus: ptr("UPDATING"), UpdateKinesisStreamingConfiguration: c}, nil
+	return &dynamodbapi.UpdateKinesisStreamingDestinationOutput{TableName: ptr.To(name), StreamArn: ptr.To(arn), DestinationStatus: ptr.To("UPDATING"), UpdateKinesisStreamingConfiguration: c}, nil
 }

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func ks(pairs ...string) []dynamodbapi.KeySchemaElement {
 	var out []dynamodbapi.KeySchemaElement
 	for i := 0; i < len(pairs); i += 2 {
-		out = append(out, dynamodbapi.KeySchemaElement{AttributeName: sp(pairs[i]), KeyType: sp(pairs[i+1])})
+		out = append(out, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(pairs[i]), KeyType: ptr.To(pairs[i+1])})
 	}
 	return out
 }
@@ -22,15 +23,15 @@ func ks(pairs ...string) []dynamodbapi.KeySchemaElement {
 func TestMultiAttributeGSI(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	out, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{
-		TableName: sp("m"), BillingMode: sp("PAY_PER_REQUEST"),
+		TableName: ptr.To("m"), BillingMode: ptr.To("PAY_PER_REQUEST"),
 		AttributeDefinitions: []dynamodbapi.AttributeDefinition{
-			{AttributeName: sp("id"), AttributeType: sp("S")}, {AttributeName: sp("tenant"), AttributeType: sp("S")},
-			{AttributeName: sp("site"), AttributeType: sp("S")}, {AttributeName: sp("year"), AttributeType: sp("N")},
-			{AttributeName: sp("day"), AttributeType: sp("S")}},
+			{AttributeName: ptr.To("id"), AttributeType: ptr.To("S")}, {AttributeName: ptr.To("tenant"), AttributeType: ptr.To("S")},
+			{AttributeName: ptr.To("site"), AttributeType: ptr.To("S")}, {AttributeName: ptr.To("year"), AttributeType: ptr.To("N")},
+			{AttributeName: ptr.To("day"), AttributeType: ptr.To("S")}},
 		KeySchema: ks("id", "HASH"),
-		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: sp("tr-yd"),
+		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: ptr.To("tr-yd"),
 			KeySchema:  ks("tenant", "HASH", "site", "HASH", "year", "RANGE", "day", "RANGE"),
-			Projection: &dynamodbapi.Projection{ProjectionType: sp("KEYS_ONLY")}}},
+			Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("KEYS_ONLY")}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestMultiAttributeGSI(t *testing.T) {
 	put := func(id, tenant, region, year, day string) {
 		t.Helper()
 		it := Item{"id": s(id), "tenant": s(tenant), "site": s(region), "year": n(year), "day": s(day), "other": s("x")}
-		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("m"), Item: it}); err != nil {
+		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("m"), Item: it}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,8 +54,8 @@ func TestMultiAttributeGSI(t *testing.T) {
 	put("5", "acme\x00", "eu", "2024", "01-01") // a tenant that extends another must not match it
 	put("6", "acme", "eu", "10", "01-01")       // numbers order numerically
 	query := func(kce string, vals Item) ([]string, error) {
-		out, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("m"), IndexName: sp("tr-yd"),
-			KeyConditionExpression: sp(kce), ExpressionAttributeValues: vals})
+		out, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("m"), IndexName: ptr.To("tr-yd"),
+			KeyConditionExpression: ptr.To(kce), ExpressionAttributeValues: vals})
 		if err != nil {
 			return nil, err
 		}
@@ -100,8 +101,8 @@ func TestMultiAttributeGSI(t *testing.T) {
 				names["#d"] = "day"
 			}
 		}
-		out, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("m"), IndexName: sp("tr-yd"),
-			KeyConditionExpression: sp(kce), ExpressionAttributeValues: in, ExpressionAttributeNames: nilIfEmpty(names)})
+		out, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("m"), IndexName: ptr.To("tr-yd"),
+			KeyConditionExpression: ptr.To(kce), ExpressionAttributeValues: in, ExpressionAttributeNames: nilIfEmpty(names)})
 		if err != nil {
 			t.Fatalf("%s: %v", kce, err)
 		}
@@ -118,30 +119,30 @@ func TestMultiAttributeGSI(t *testing.T) {
 	} else {
 		wantErr(t, err, "ValidationException", "Query condition missed key schema element: site")
 	}
-	_, err = svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("m"), IndexName: sp("tr-yd"),
-		KeyConditionExpression: sp("tenant = :t AND site = :r AND #d = :d"), ExpressionAttributeNames: map[string]string{"#d": "day"},
+	_, err = svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("m"), IndexName: ptr.To("tr-yd"),
+		KeyConditionExpression: ptr.To("tenant = :t AND site = :r AND #d = :d"), ExpressionAttributeNames: map[string]string{"#d": "day"},
 		ExpressionAttributeValues: with(":d", s("01-01"))})
 	wantErr(t, err, "ValidationException", "RANGE key attributes year must have equality conditions specified in the query because a condition is present on key attribute day")
-	_, err = svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("m"), IndexName: sp("tr-yd"),
-		KeyConditionExpression: sp("tenant = :t AND site = :r AND #y > :y AND #d = :d"), ExpressionAttributeNames: map[string]string{"#d": "day", "#y": "year"},
+	_, err = svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("m"), IndexName: ptr.To("tr-yd"),
+		KeyConditionExpression: ptr.To("tenant = :t AND site = :r AND #y > :y AND #d = :d"), ExpressionAttributeNames: map[string]string{"#d": "day", "#y": "year"},
 		ExpressionAttributeValues: with(":d", s("01-01"), ":y", n("1"))})
 	wantErr(t, err, "ValidationException", "RANGE key attributes year must have equality conditions specified in the query because a condition is present on key attribute day")
-	_, err = svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("m"), IndexName: sp("tr-yd"),
-		KeyConditionExpression: sp("tenant = :t AND site > :r"), ExpressionAttributeValues: base})
+	_, err = svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("m"), IndexName: ptr.To("tr-yd"),
+		KeyConditionExpression: ptr.To("tenant = :t AND site > :r"), ExpressionAttributeValues: base})
 	wantErr(t, err, "ValidationException", "Query key condition not supported")
 
 	// A new multi-attribute GSI is backfilled from the table.
-	upd, err := svc.UpdateTable(ctx, &dynamodbapi.UpdateTableInput{TableName: sp("m"),
+	upd, err := svc.UpdateTable(ctx, &dynamodbapi.UpdateTableInput{TableName: ptr.To("m"),
 		GlobalSecondaryIndexUpdates: []dynamodbapi.GlobalSecondaryIndexUpdate{{Create: &dynamodbapi.CreateGlobalSecondaryIndexAction{
-			IndexName: sp("ty"), KeySchema: ks("tenant", "HASH", "year", "HASH"), Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}}}})
+			IndexName: ptr.To("ty"), KeySchema: ks("tenant", "HASH", "year", "HASH"), Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("ALL")}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := len(upd.TableDescription.GlobalSecondaryIndexes[1].KeySchema); n != 2 {
 		t.Fatalf("new index KeySchema has %d elements", n)
 	}
-	q, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("m"), IndexName: sp("ty"),
-		KeyConditionExpression: sp("tenant = :t AND #y = :y"), ExpressionAttributeNames: map[string]string{"#y": "year"},
+	q, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("m"), IndexName: ptr.To("ty"),
+		KeyConditionExpression: ptr.To("tenant = :t AND #y = :y"), ExpressionAttributeNames: map[string]string{"#y": "year"},
 		ExpressionAttributeValues: Item{":t": s("acme"), ":y": n("2024")}})
 	if err != nil {
 		t.Fatal(err)
@@ -159,13 +160,13 @@ func TestMultiAttributeGSIRangePrefix(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	var defs []dynamodbapi.AttributeDefinition
 	for _, a := range []string{"pk", "h", "a", "b", "c", "d"} {
-		defs = append(defs, dynamodbapi.AttributeDefinition{AttributeName: sp(a), AttributeType: sp("S")})
+		defs = append(defs, dynamodbapi.AttributeDefinition{AttributeName: ptr.To(a), AttributeType: ptr.To("S")})
 	}
-	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("rp"), BillingMode: sp("PAY_PER_REQUEST"),
+	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: ptr.To("rp"), BillingMode: ptr.To("PAY_PER_REQUEST"),
 		AttributeDefinitions: defs, KeySchema: ks("pk", "HASH"),
-		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: sp("gsi"),
+		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: ptr.To("gsi"),
 			KeySchema:  ks("h", "HASH", "a", "RANGE", "b", "RANGE", "c", "RANGE", "d", "RANGE"),
-			Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}}})
+			Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("ALL")}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestMultiAttributeGSIRangePrefix(t *testing.T) {
 		if it[3] != "" {
 			item["c"] = s(it[3])
 		}
-		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("rp"), Item: item}); err != nil {
+		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("rp"), Item: item}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -187,7 +188,7 @@ func TestMultiAttributeGSIRangePrefix(t *testing.T) {
 				used[k] = v
 			}
 		}
-		in := &dynamodbapi.QueryInput{TableName: sp("rp"), IndexName: sp("gsi"), KeyConditionExpression: sp(kce), ExpressionAttributeValues: used, ScanIndexForward: &forward}
+		in := &dynamodbapi.QueryInput{TableName: ptr.To("rp"), IndexName: ptr.To("gsi"), KeyConditionExpression: ptr.To(kce), ExpressionAttributeValues: used, ScanIndexForward: &forward}
 		if limit > 0 {
 			in.Limit = &limit
 		}
@@ -235,7 +236,7 @@ func TestMultiAttributeGSIRangePrefix(t *testing.T) {
 	if !slices.Equal(ids(out), []string{"p4", "p3"}) || !slices.Equal(keys, []string{"a", "b", "c", "d", "h", "pk"}) {
 		t.Fatalf("page 1: %v, LastEvaluatedKey %v", ids(out), keys)
 	}
-	next, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: sp("rp"), IndexName: sp("gsi"), KeyConditionExpression: sp("h = :h AND a = :a"),
+	next, err := svc.Query(ctx, &dynamodbapi.QueryInput{TableName: ptr.To("rp"), IndexName: ptr.To("gsi"), KeyConditionExpression: ptr.To("h = :h AND a = :a"),
 		ExpressionAttributeValues: Item{":h": s("o1"), ":a": s("T")}, ExclusiveStartKey: out.LastEvaluatedKey})
 	if err != nil || !slices.Equal(ids(next), []string{"p2", "p1"}) {
 		t.Fatalf("page 2: %v %v", err, next)
@@ -254,7 +255,7 @@ func TestMultiAttributeGSIKeySchemaErrors(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	var defs []dynamodbapi.AttributeDefinition
 	for _, a := range []string{"id", "a", "b", "c", "d", "e", "f", "g", "h", "i"} {
-		defs = append(defs, dynamodbapi.AttributeDefinition{AttributeName: sp(a), AttributeType: sp("S")})
+		defs = append(defs, dynamodbapi.AttributeDefinition{AttributeName: ptr.To(a), AttributeType: ptr.To("S")})
 	}
 	cases := []struct {
 		keys []dynamodbapi.KeySchemaElement
@@ -267,13 +268,13 @@ func TestMultiAttributeGSIKeySchemaErrors(t *testing.T) {
 		{ks("a", "RANGE", "b", "HASH"), "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"},
 	}
 	for _, c := range cases {
-		_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("x"), BillingMode: sp("PAY_PER_REQUEST"),
+		_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: ptr.To("x"), BillingMode: ptr.To("PAY_PER_REQUEST"),
 			AttributeDefinitions: defs, KeySchema: ks("id", "HASH"),
-			GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: sp("i"), KeySchema: c.keys, Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}}})
+			GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: ptr.To("i"), KeySchema: c.keys, Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("ALL")}}}})
 		wantErr(t, err, "ValidationException", c.msg)
 	}
 	// A table's own key stays one HASH and at most one RANGE.
-	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("x"), BillingMode: sp("PAY_PER_REQUEST"),
+	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: ptr.To("x"), BillingMode: ptr.To("PAY_PER_REQUEST"),
 		AttributeDefinitions: defs[:3], KeySchema: ks("id", "HASH", "a", "HASH", "b", "RANGE")})
 	wantErr(t, err, "ValidationException", "")
 }
@@ -299,12 +300,12 @@ func nilIfEmpty(m map[string]string) map[string]string {
 func TestPartiQLIndexMessages(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	gsiTable(t, svc, ctx)
-	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: sp("pq-multi"), BillingMode: sp("PAY_PER_REQUEST"),
-		AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: sp("id"), AttributeType: sp("S")},
-			{AttributeName: sp("h1"), AttributeType: sp("S")}, {AttributeName: sp("h2"), AttributeType: sp("S")}, {AttributeName: sp("r1"), AttributeType: sp("S")}},
+	_, err := svc.CreateTable(ctx, &dynamodbapi.CreateTableInput{TableName: ptr.To("pq-multi"), BillingMode: ptr.To("PAY_PER_REQUEST"),
+		AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: ptr.To("id"), AttributeType: ptr.To("S")},
+			{AttributeName: ptr.To("h1"), AttributeType: ptr.To("S")}, {AttributeName: ptr.To("h2"), AttributeType: ptr.To("S")}, {AttributeName: ptr.To("r1"), AttributeType: ptr.To("S")}},
 		KeySchema: ks("id", "HASH"),
-		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: sp("gsi"), KeySchema: ks("h1", "HASH", "h2", "HASH", "r1", "RANGE"),
-			Projection: &dynamodbapi.Projection{ProjectionType: sp("ALL")}}}})
+		GlobalSecondaryIndexes: []dynamodbapi.GlobalSecondaryIndex{{IndexName: ptr.To("gsi"), KeySchema: ks("h1", "HASH", "h2", "HASH", "r1", "RANGE"),
+			Projection: &dynamodbapi.Projection{ProjectionType: ptr.To("ALL")}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +320,7 @@ func TestPartiQLIndexMessages(t *testing.T) {
 		{`SELECT * FROM "g"."no-such-index"`, true, "The table does not have the specified index"},
 		{`SELECT * FROM "g"."by-x"`, true, "Strongly consistent read is not supported on Global Secondary Indexes"},
 	} {
-		in := &dynamodbapi.ExecuteStatementInput{Statement: sp(c.stmt)}
+		in := &dynamodbapi.ExecuteStatementInput{Statement: ptr.To(c.stmt)}
 		if c.consistent {
 			in.ConsistentRead = &yes
 		}
@@ -327,11 +328,11 @@ func TestPartiQLIndexMessages(t *testing.T) {
 		wantErr(t, err, "ValidationException", c.msg)
 	}
 	// The base table of a table with a multi-attribute index still reads.
-	if _, err := svc.ExecuteStatement(ctx, &dynamodbapi.ExecuteStatementInput{Statement: sp(`SELECT * FROM "pq-multi" WHERE id = 'i1'`)}); err != nil {
+	if _, err := svc.ExecuteStatement(ctx, &dynamodbapi.ExecuteStatementInput{Statement: ptr.To(`SELECT * FROM "pq-multi" WHERE id = 'i1'`)}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := svc.BatchExecuteStatement(ctx, &dynamodbapi.BatchExecuteStatementInput{Statements: []dynamodbapi.BatchStatementRequest{
-		{Statement: sp(`SELECT * FROM "pq-multi"."gsi" WHERE h1 = 'a' AND h2 = 'x' AND r1 = 'm'`)}}})
+		{Statement: ptr.To(`SELECT * FROM "pq-multi"."gsi" WHERE h1 = 'a' AND h2 = 'x' AND r1 = 'm'`)}}})
 	if err != nil || out.Responses[0].Error == nil || *out.Responses[0].Error.Message != "PartiQL statements cannot be executed on tables with multi-attribute HASH keys or multi-attribute RANGE keys." {
 		t.Fatalf("batch: %v %+v", err, out)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -62,35 +64,35 @@ func (b *backupRecord) details() *dynamodbapi.BackupDetails {
 	if b.Deleted {
 		st = "DELETED"
 	}
-	return &dynamodbapi.BackupDetails{BackupArn: ptr(b.ARN), BackupName: ptr(b.Name), BackupSizeBytes: ptr(b.Bytes),
-		BackupStatus: ptr(st), BackupType: ptr("USER"), BackupCreationDateTime: ptr(b.Created)}
+	return &dynamodbapi.BackupDetails{BackupArn: ptr.To(b.ARN), BackupName: ptr.To(b.Name), BackupSizeBytes: ptr.To(b.Bytes),
+		BackupStatus: ptr.To(st), BackupType: ptr.To("USER"), BackupCreationDateTime: ptr.To(b.Created)}
 }
 
 func (b *backupRecord) description() *dynamodbapi.BackupDescription {
 	t := &b.Table
-	src := &dynamodbapi.SourceTableDetails{TableName: ptr(t.Name), TableId: ptr(t.ID), TableArn: ptr(t.ARN),
-		TableSizeBytes: ptr(b.Bytes), KeySchema: keySchema(t.Hash, t.Range), TableCreationDateTime: ptr(t.Created),
-		ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr(t.RCU), WriteCapacityUnits: ptr(t.WCU)},
-		ItemCount:             ptr(b.Items), BillingMode: ptr(t.Billing)}
+	src := &dynamodbapi.SourceTableDetails{TableName: ptr.To(t.Name), TableId: ptr.To(t.ID), TableArn: ptr.To(t.ARN),
+		TableSizeBytes: ptr.To(b.Bytes), KeySchema: keySchema(t.Hash, t.Range), TableCreationDateTime: ptr.To(t.Created),
+		ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr.To(t.RCU), WriteCapacityUnits: ptr.To(t.WCU)},
+		ItemCount:             ptr.To(b.Items), BillingMode: ptr.To(t.Billing)}
 	f := &dynamodbapi.SourceTableFeatureDetails{}
 	for _, ix := range t.GSIs {
-		f.GlobalSecondaryIndexes = append(f.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexInfo{IndexName: ptr(ix.Name),
+		f.GlobalSecondaryIndexes = append(f.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexInfo{IndexName: ptr.To(ix.Name),
 			KeySchema: indexKeySchema(ix), Projection: projection(ix),
-			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr(ix.RCU), WriteCapacityUnits: ptr(ix.WCU)}})
+			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr.To(ix.RCU), WriteCapacityUnits: ptr.To(ix.WCU)}})
 	}
 	for _, ix := range t.LSIs {
-		f.LocalSecondaryIndexes = append(f.LocalSecondaryIndexes, dynamodbapi.LocalSecondaryIndexInfo{IndexName: ptr(ix.Name),
+		f.LocalSecondaryIndexes = append(f.LocalSecondaryIndexes, dynamodbapi.LocalSecondaryIndexInfo{IndexName: ptr.To(ix.Name),
 			KeySchema: indexKeySchema(ix), Projection: projection(ix)})
 	}
 	if t.Stream != nil && t.Stream.Enabled {
-		f.StreamDescription = &dynamodbapi.StreamSpecification{StreamEnabled: ptr(true), StreamViewType: ptr(t.Stream.ViewType)}
+		f.StreamDescription = &dynamodbapi.StreamSpecification{StreamEnabled: ptr.To(true), StreamViewType: ptr.To(t.Stream.ViewType)}
 	}
-	f.TimeToLiveDescription = &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr("DISABLED")}
+	f.TimeToLiveDescription = &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr.To("DISABLED")}
 	if t.TTLOn {
-		f.TimeToLiveDescription = &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr("ENABLED"), AttributeName: ptr(t.TTLAttr)}
+		f.TimeToLiveDescription = &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr.To("ENABLED"), AttributeName: ptr.To(t.TTLAttr)}
 	}
 	if t.SSE != nil {
-		f.SSEDescription = &dynamodbapi.SSEDescription{Status: ptr("ENABLED"), SSEType: ptr("KMS"), KMSMasterKeyArn: ptr(t.SSE.KMSKey)}
+		f.SSEDescription = &dynamodbapi.SSEDescription{Status: ptr.To("ENABLED"), SSEType: ptr.To("KMS"), KMSMasterKeyArn: ptr.To(t.SSE.KMSKey)}
 	}
 	return &dynamodbapi.BackupDescription{BackupDetails: b.details(), SourceTableDetails: src, SourceTableFeatureDetails: f}
 }
@@ -109,8 +111,8 @@ func (s *DynamoDB) CreateBackup(ctx *request.Context, in *dynamodbapi.CreateBack
 		if !ok {
 			return dynamodbapi.ErrTableNotFoundException.New("Table not found: %s", name)
 		}
-		id := fmt.Sprintf("%013d-%s", now.UnixMilli(), randomHex(4))
-		b = backupRecord{ID: id, ARN: t.ARN + "/backup/" + id, Name: deref(in.BackupName), Created: now, Table: t}
+		id := fmt.Sprintf("%013d-%s", now.UnixMilli(), awsid.Hex(4))
+		b = backupRecord{ID: id, ARN: t.ARN + "/backup/" + id, Name: ptr.Deref(in.BackupName), Created: now, Table: t}
 		var n int64
 		err = s.scanItems(tx, sc.Prefix("item", name), func(it Item) error {
 			data, err := encodeItem(it)
@@ -151,7 +153,7 @@ func (s *DynamoDB) loadBackup(tx storage.Tx, ctx *request.Context, arn string) (
 func (s *DynamoDB) DescribeBackup(ctx *request.Context, in *dynamodbapi.DescribeBackupInput) (*dynamodbapi.DescribeBackupOutput, error) {
 	var b backupRecord
 	err := s.store.View(func(tx storage.Tx) (err error) {
-		b, err = s.loadBackup(tx, ctx, deref(in.BackupArn))
+		b, err = s.loadBackup(tx, ctx, ptr.Deref(in.BackupArn))
 		return err
 	})
 	if err != nil {
@@ -165,10 +167,10 @@ func (s *DynamoDB) DeleteBackup(ctx *request.Context, in *dynamodbapi.DeleteBack
 	sc := scopeOf(ctx)
 	var b backupRecord
 	err := s.store.Update(func(tx storage.Tx) (err error) {
-		if b, err = s.loadBackup(tx, ctx, deref(in.BackupArn)); err != nil {
+		if b, err = s.loadBackup(tx, ctx, ptr.Deref(in.BackupArn)); err != nil {
 			return err
 		}
-		if err := deletePrefix(tx, sc.Prefix("bitem", b.ID)); err != nil {
+		if err := storage.DeletePrefix(tx, sc.Prefix("bitem", b.ID)); err != nil {
 			return err
 		}
 		return backups.Delete(tx, sc, b.ID)
@@ -183,7 +185,7 @@ func (s *DynamoDB) DeleteBackup(ctx *request.Context, in *dynamodbapi.DeleteBack
 // ListBackups lists backups, oldest first, optionally of one table and
 // within a creation time range, Limit at a time.
 func (s *DynamoDB) ListBackups(ctx *request.Context, in *dynamodbapi.ListBackupsInput) (*dynamodbapi.ListBackupsOutput, error) {
-	if bt := deref(in.BackupType); bt == "SYSTEM" || bt == "AWS_BACKUP" {
+	if bt := ptr.Deref(in.BackupType); bt == "SYSTEM" || bt == "AWS_BACKUP" {
 		return &dynamodbapi.ListBackupsOutput{BackupSummaries: []dynamodbapi.BackupSummary{}}, nil
 	}
 	filter := ""
@@ -221,8 +223,8 @@ func (s *DynamoDB) ListBackups(ctx *request.Context, in *dynamodbapi.ListBackups
 			break
 		}
 		d := b.details()
-		out.BackupSummaries = append(out.BackupSummaries, dynamodbapi.BackupSummary{TableName: ptr(b.Table.Name), TableId: ptr(b.Table.ID),
-			TableArn: ptr(b.Table.ARN), BackupArn: d.BackupArn, BackupName: d.BackupName, BackupCreationDateTime: d.BackupCreationDateTime,
+		out.BackupSummaries = append(out.BackupSummaries, dynamodbapi.BackupSummary{TableName: ptr.To(b.Table.Name), TableId: ptr.To(b.Table.ID),
+			TableArn: ptr.To(b.Table.ARN), BackupArn: d.BackupArn, BackupName: d.BackupName, BackupCreationDateTime: d.BackupCreationDateTime,
 			BackupStatus: d.BackupStatus, BackupType: d.BackupType, BackupSizeBytes: d.BackupSizeBytes})
 	}
 	return out, nil
@@ -231,21 +233,21 @@ func (s *DynamoDB) ListBackups(ctx *request.Context, in *dynamodbapi.ListBackups
 // restoreInput is CreateTable's input for a table like t, with the
 // overrides RestoreTableFromBackup allows.
 func restoreInput(t *tableRecord, in *dynamodbapi.RestoreTableFromBackupInput) *dynamodbapi.CreateTableInput {
-	c := &dynamodbapi.CreateTableInput{TableName: in.TargetTableName, KeySchema: keySchema(t.Hash, t.Range), BillingMode: ptr(t.Billing)}
+	c := &dynamodbapi.CreateTableInput{TableName: in.TargetTableName, KeySchema: keySchema(t.Hash, t.Range), BillingMode: ptr.To(t.Billing)}
 	if t.Class != "" {
-		c.TableClass = ptr(t.Class)
+		c.TableClass = ptr.To(t.Class)
 	}
 	if in.BillingModeOverride != nil {
 		c.BillingMode = in.BillingModeOverride
 	}
 	pt := func(r, w int64) *dynamodbapi.ProvisionedThroughput {
-		if deref(c.BillingMode) != "PROVISIONED" {
+		if ptr.Deref(c.BillingMode) != "PROVISIONED" {
 			return nil
 		}
 		if in.ProvisionedThroughputOverride != nil {
 			return in.ProvisionedThroughputOverride
 		}
-		return &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr(max(r, 1)), WriteCapacityUnits: ptr(max(w, 1))}
+		return &dynamodbapi.ProvisionedThroughput{ReadCapacityUnits: ptr.To(max(r, 1)), WriteCapacityUnits: ptr.To(max(w, 1))}
 	}
 	c.ProvisionedThroughput = pt(t.RCU, t.WCU)
 	used := map[string]bool{t.Hash: true, t.Range: true}
@@ -253,7 +255,7 @@ func restoreInput(t *tableRecord, in *dynamodbapi.RestoreTableFromBackupInput) *
 		c.GlobalSecondaryIndexes = in.GlobalSecondaryIndexOverride
 	} else {
 		for _, ix := range t.GSIs {
-			c.GlobalSecondaryIndexes = append(c.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndex{IndexName: ptr(ix.Name),
+			c.GlobalSecondaryIndexes = append(c.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndex{IndexName: ptr.To(ix.Name),
 				KeySchema: indexKeySchema(ix), Projection: projection(ix), ProvisionedThroughput: pt(ix.RCU, ix.WCU)})
 		}
 	}
@@ -261,30 +263,30 @@ func restoreInput(t *tableRecord, in *dynamodbapi.RestoreTableFromBackupInput) *
 		c.LocalSecondaryIndexes = in.LocalSecondaryIndexOverride
 	} else {
 		for _, ix := range t.LSIs {
-			c.LocalSecondaryIndexes = append(c.LocalSecondaryIndexes, dynamodbapi.LocalSecondaryIndex{IndexName: ptr(ix.Name),
+			c.LocalSecondaryIndexes = append(c.LocalSecondaryIndexes, dynamodbapi.LocalSecondaryIndex{IndexName: ptr.To(ix.Name),
 				KeySchema: indexKeySchema(ix), Projection: projection(ix)})
 		}
 	}
 	for _, g := range c.GlobalSecondaryIndexes {
 		for _, k := range g.KeySchema {
-			used[deref(k.AttributeName)] = true
+			used[ptr.Deref(k.AttributeName)] = true
 		}
 	}
 	for _, l := range c.LocalSecondaryIndexes {
 		for _, k := range l.KeySchema {
-			used[deref(k.AttributeName)] = true
+			used[ptr.Deref(k.AttributeName)] = true
 		}
 	}
 	for _, a := range t.AttrDefs {
 		if used[a.Name] {
-			c.AttributeDefinitions = append(c.AttributeDefinitions, dynamodbapi.AttributeDefinition{AttributeName: ptr(a.Name), AttributeType: ptr(a.Type)})
+			c.AttributeDefinitions = append(c.AttributeDefinitions, dynamodbapi.AttributeDefinition{AttributeName: ptr.To(a.Name), AttributeType: ptr.To(a.Type)})
 		}
 	}
 	switch {
 	case in.SSESpecificationOverride != nil:
 		c.SSESpecification = in.SSESpecificationOverride
 	case t.SSE != nil:
-		c.SSESpecification = &dynamodbapi.SSESpecification{Enabled: ptr(true), SSEType: ptr("KMS"), KMSMasterKeyId: ptr(t.SSE.KMSKey)}
+		c.SSESpecification = &dynamodbapi.SSESpecification{Enabled: ptr.To(true), SSEType: ptr.To("KMS"), KMSMasterKeyId: ptr.To(t.SSE.KMSKey)}
 	}
 	return c
 }
@@ -295,10 +297,10 @@ func restoreInput(t *tableRecord, in *dynamodbapi.RestoreTableFromBackupInput) *
 // on AWS.
 func (s *DynamoDB) RestoreTableFromBackup(ctx *request.Context, in *dynamodbapi.RestoreTableFromBackupInput) (*dynamodbapi.RestoreTableFromBackupOutput, error) {
 	sc := scopeOf(ctx)
-	target := deref(in.TargetTableName)
+	target := ptr.Deref(in.TargetTableName)
 	var b backupRecord
 	err := s.store.View(func(tx storage.Tx) (err error) {
-		if b, err = s.loadBackup(tx, ctx, deref(in.BackupArn)); err != nil {
+		if b, err = s.loadBackup(tx, ctx, ptr.Deref(in.BackupArn)); err != nil {
 			return err
 		}
 		if _, ok := tx.Get(tables.Key(sc, target)); ok {

@@ -9,6 +9,7 @@ import (
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -142,7 +143,7 @@ func (r *pqRender) cond(c pqCond) (string, error) {
 		if c.missing {
 			s = "attribute_not_exists(" + p + ")"
 		} else {
-			s = "attribute_type(" + p + ", " + r.value(AV{S: ptr("NULL")}) + ")"
+			s = "attribute_type(" + p + ", " + r.value(AV{S: ptr.To("NULL")}) + ")"
 		}
 		if c.not {
 			s = "NOT " + s
@@ -406,11 +407,11 @@ func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (
 			}
 			// A missing item is deleted successfully; only an existing one
 			// must pass the condition.
-			in.ConditionExpression = ptr("attribute_not_exists(" + r.name(t.Hash) + ") OR (" + rc + ")")
+			in.ConditionExpression = ptr.To("attribute_not_exists(" + r.name(t.Hash) + ") OR (" + rc + ")")
 			in.ExpressionAttributeNames, in.ExpressionAttributeValues = r.namesOrNil(), r.valuesOrNil()
 		}
 		if st.returning != "" {
-			in.ReturnValues = ptr("ALL_OLD")
+			in.ReturnValues = ptr.To("ALL_OLD")
 		}
 		out, err := s.DeleteItem(ctx, in)
 		if err != nil {
@@ -487,7 +488,7 @@ func (s *DynamoDB) ExecuteStatement(ctx *request.Context, in *dynamodbapi.Execut
 	if err != nil {
 		return nil, err
 	}
-	o := pqOptions{consistent: deref(in.ConsistentRead), limit: in.Limit, rvFail: in.ReturnValuesOnConditionCheckFailure, cc: in.ReturnConsumedCapacity}
+	o := pqOptions{consistent: ptr.Deref(in.ConsistentRead), limit: in.Limit, rvFail: in.ReturnValuesOnConditionCheckFailure, cc: in.ReturnConsumedCapacity}
 	if in.NextToken != nil {
 		if st.kind != "SELECT" {
 			return nil, awserr.ValidationException.New("NextToken is only supported for SELECT statements")
@@ -503,7 +504,7 @@ func (s *DynamoDB) ExecuteStatement(ctx *request.Context, in *dynamodbapi.Execut
 	out := &dynamodbapi.ExecuteStatementOutput{Items: res.items, ConsumedCapacity: res.unitsCC}
 	if st.kind == "SELECT" && res.lek != nil {
 		out.LastEvaluatedKey = res.lek
-		out.NextToken = ptr(encodeNextToken(res.lek))
+		out.NextToken = ptr.To(encodeNextToken(res.lek))
 	}
 	if out.Items == nil {
 		out.Items = []Item{}
@@ -591,7 +592,7 @@ func (s *DynamoDB) BatchExecuteStatement(ctx *request.Context, in *dynamodbapi.B
 				}
 			}
 			if err == nil {
-				res, err = s.runStatement(ctx, st, pqOptions{consistent: deref(req.ConsistentRead), rvFail: req.ReturnValuesOnConditionCheckFailure})
+				res, err = s.runStatement(ctx, st, pqOptions{consistent: ptr.Deref(req.ConsistentRead), rvFail: req.ReturnValuesOnConditionCheckFailure})
 			}
 		}
 		if err != nil {

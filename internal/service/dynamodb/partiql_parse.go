@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // PartiQL for DynamoDB is translated into the service's own expression
@@ -460,7 +461,7 @@ func (p *pqParser) value() (AV, error) {
 		return AV{BOOL: &b}, nil
 	case t.kind == 'i' && strings.EqualFold(t.text, "NULL"):
 		p.i++
-		return AV{NULL: ptr(true)}, nil
+		return AV{NULL: ptr.To(true)}, nil
 	case t.kind == 'p' && t.text == "[":
 		p.i++
 		l := []AV{}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestParsePartiQL(t *testing.T) {
@@ -152,9 +153,9 @@ func TestExecuteStatement(t *testing.T) {
 	}
 
 	bout, err := svc.BatchExecuteStatement(ctx, &dynamodbapi.BatchExecuteStatementInput{Statements: []dynamodbapi.BatchStatementRequest{
-		{Statement: sp(`INSERT INTO t VALUE {'pk': 'c', 'sk': 1}`)},
-		{Statement: sp(`INSERT INTO t VALUE {'pk': 'a', 'sk': 1}`)},
-		{Statement: sp(`UPDATE t SET v = 1 WHERE pk = ? AND sk = 1`), Parameters: []AV{s("b")}},
+		{Statement: ptr.To(`INSERT INTO t VALUE {'pk': 'c', 'sk': 1}`)},
+		{Statement: ptr.To(`INSERT INTO t VALUE {'pk': 'a', 'sk': 1}`)},
+		{Statement: ptr.To(`UPDATE t SET v = 1 WHERE pk = ? AND sk = 1`), Parameters: []AV{s("b")}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -164,8 +165,8 @@ func TestExecuteStatement(t *testing.T) {
 		t.Fatalf("batch = %#v", r)
 	}
 	bout, err = svc.BatchExecuteStatement(ctx, &dynamodbapi.BatchExecuteStatementInput{Statements: []dynamodbapi.BatchStatementRequest{
-		{Statement: sp(`SELECT * FROM t WHERE pk = 'b' AND sk = 1`)},
-		{Statement: sp(`SELECT * FROM t WHERE pk = 'b'`)},
+		{Statement: ptr.To(`SELECT * FROM t WHERE pk = 'b' AND sk = 1`)},
+		{Statement: ptr.To(`SELECT * FROM t WHERE pk = 'b'`)},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +175,8 @@ func TestExecuteStatement(t *testing.T) {
 		t.Fatalf("batch read = %#v", r)
 	}
 	_, err = svc.BatchExecuteStatement(ctx, &dynamodbapi.BatchExecuteStatementInput{Statements: []dynamodbapi.BatchStatementRequest{
-		{Statement: sp(`SELECT * FROM t WHERE pk = 'b' AND sk = 1`)},
-		{Statement: sp(`DELETE FROM t WHERE pk = 'b' AND sk = 1`)},
+		{Statement: ptr.To(`SELECT * FROM t WHERE pk = 'b' AND sk = 1`)},
+		{Statement: ptr.To(`DELETE FROM t WHERE pk = 'b' AND sk = 1`)},
 	}})
 	wantErr(t, err, "ValidationException", "")
 }

@@ -7,6 +7,7 @@ import (
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -35,14 +36,14 @@ func revisionMismatch(arn, want, have string) error {
 
 // PutResourcePolicy attaches or replaces a table's resource-based policy.
 func (s *DynamoDB) PutResourcePolicy(ctx *request.Context, in *dynamodbapi.PutResourcePolicyInput) (*dynamodbapi.PutResourcePolicyOutput, error) {
-	arn := deref(in.ResourceArn)
-	doc := deref(in.Policy)
+	arn := ptr.Deref(in.ResourceArn)
+	doc := ptr.Deref(in.Policy)
 	if _, err := iam.Parse(doc); err != nil {
 		return nil, validation("Invalid policy document: %s", err.Error())
 	}
 	var rev string
 	err := s.withTableByARN(ctx, arn, true, func(t *tableRecord) error {
-		switch want := deref(in.ExpectedRevisionId); {
+		switch want := ptr.Deref(in.ExpectedRevisionId); {
 		case want == "":
 		case want == "NO_POLICY" && t.Policy != "":
 			return dynamodbapi.ErrPolicyNotFoundException.New("Resource-based policy not found for the provided ResourceArn: Requested policy update expecting none to be present for table %s, but a policy exists with revision id %s.", arn, t.PolicyRev)
@@ -56,18 +57,18 @@ func (s *DynamoDB) PutResourcePolicy(ctx *request.Context, in *dynamodbapi.PutRe
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodbapi.PutResourcePolicyOutput{RevisionId: ptr(rev)}, nil
+	return &dynamodbapi.PutResourcePolicyOutput{RevisionId: ptr.To(rev)}, nil
 }
 
 // GetResourcePolicy returns a table's resource-based policy.
 func (s *DynamoDB) GetResourcePolicy(ctx *request.Context, in *dynamodbapi.GetResourcePolicyInput) (*dynamodbapi.GetResourcePolicyOutput, error) {
-	arn := deref(in.ResourceArn)
+	arn := ptr.Deref(in.ResourceArn)
 	out := &dynamodbapi.GetResourcePolicyOutput{}
 	err := s.withTableByARN(ctx, arn, false, func(t *tableRecord) error {
 		if t.Policy == "" {
 			return policyNotFound(arn)
 		}
-		out.Policy, out.RevisionId = ptr(t.Policy), ptr(t.PolicyRev)
+		out.Policy, out.RevisionId = ptr.To(t.Policy), ptr.To(t.PolicyRev)
 		return nil
 	})
 	if err != nil {
@@ -78,13 +79,13 @@ func (s *DynamoDB) GetResourcePolicy(ctx *request.Context, in *dynamodbapi.GetRe
 
 // DeleteResourcePolicy removes a table's resource-based policy.
 func (s *DynamoDB) DeleteResourcePolicy(ctx *request.Context, in *dynamodbapi.DeleteResourcePolicyInput) (*dynamodbapi.DeleteResourcePolicyOutput, error) {
-	arn := deref(in.ResourceArn)
+	arn := ptr.Deref(in.ResourceArn)
 	var rev string
 	err := s.withTableByARN(ctx, arn, true, func(t *tableRecord) error {
 		if t.Policy == "" {
 			return policyNotFound(arn)
 		}
-		if want := deref(in.ExpectedRevisionId); want != "" && want != t.PolicyRev {
+		if want := ptr.Deref(in.ExpectedRevisionId); want != "" && want != t.PolicyRev {
 			return revisionMismatch(arn, want, t.PolicyRev)
 		}
 		rev = nextRevision(t.PolicyRev, ctx.Now().UnixMilli())
@@ -94,7 +95,7 @@ func (s *DynamoDB) DeleteResourcePolicy(ctx *request.Context, in *dynamodbapi.De
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodbapi.DeleteResourcePolicyOutput{RevisionId: ptr(rev)}, nil
+	return &dynamodbapi.DeleteResourcePolicyOutput{RevisionId: ptr.To(rev)}, nil
 }
 
 // ResourcePolicy returns the resource-based policy that governs arn (a

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -198,7 +199,7 @@ func (s *DynamoDB) planRead(tx storage.Tx, sc storage.Scope, table, index *strin
 	if err != nil {
 		return nil, err
 	}
-	p := &readPlan{t: t, selectV: deref(sel)}
+	p := &readPlan{t: t, selectV: ptr.Deref(sel)}
 	if index != nil {
 		ix, ok := t.index(*index)
 		if !ok {
@@ -316,8 +317,8 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 	if err != nil {
 		return nil, err
 	}
-	out := &dynamodbapi.QueryOutput{Count: ptr(int32(res.count)), ScannedCount: ptr(int32(res.scanned)),
-		ConsumedCapacity: capacity(in.ReturnConsumedCapacity, plan.t.Name, readUnits(res.size, deref(in.ConsistentRead)))}
+	out := &dynamodbapi.QueryOutput{Count: ptr.To(int32(res.count)), ScannedCount: ptr.To(int32(res.scanned)),
+		ConsumedCapacity: capacity(in.ReturnConsumedCapacity, plan.t.Name, readUnits(res.size, ptr.Deref(in.ConsistentRead)))}
 	if plan.selectV != "COUNT" {
 		out.Items = res.items
 		if out.Items == nil {
@@ -333,7 +334,7 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 // consistentOnGSI refuses ConsistentRead on a global secondary index, which
 // AWS replicates asynchronously and so cannot read consistently.
 func consistentOnGSI(p *readPlan, consistent *bool) error {
-	if deref(consistent) && p.ix != nil && !p.ix.Local {
+	if ptr.Deref(consistent) && p.ix != nil && !p.ix.Local {
 		return validation("Consistent reads are not supported on global secondary indexes")
 	}
 	return nil
@@ -678,8 +679,8 @@ func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynam
 	if err != nil {
 		return nil, err
 	}
-	out := &dynamodbapi.ScanOutput{Count: ptr(int32(res.count)), ScannedCount: ptr(int32(res.scanned)),
-		ConsumedCapacity: capacity(in.ReturnConsumedCapacity, plan.t.Name, readUnits(res.size, deref(in.ConsistentRead)))}
+	out := &dynamodbapi.ScanOutput{Count: ptr.To(int32(res.count)), ScannedCount: ptr.To(int32(res.scanned)),
+		ConsumedCapacity: capacity(in.ReturnConsumedCapacity, plan.t.Name, readUnits(res.size, ptr.Deref(in.ConsistentRead)))}
 	if plan.selectV != "COUNT" {
 		out.Items = res.items
 		if out.Items == nil {

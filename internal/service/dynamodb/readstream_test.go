@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // TestReadStreamContinues reads a stream one record at a time past
@@ -14,11 +15,11 @@ func TestReadStreamContinues(t *testing.T) {
 	svc, _, ctx := newTestService(t)
 	createTable(t, svc, ctx, "t", "NEW_IMAGE")
 	for i := 0; i < 20; i++ {
-		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: sp("t"), Item: Item{"pk": s("a"), "sk": n(fmt.Sprint(i))}}); err != nil {
+		if _, err := svc.PutItem(ctx, &dynamodbapi.PutItemInput{TableName: ptr.To("t"), Item: Item{"pk": s("a"), "sk": n(fmt.Sprint(i))}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, _ := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: sp("t")})
+	d, _ := svc.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: ptr.To("t")})
 	from, seen := "", []string{}
 	for i := 0; i < 25; i++ {
 		recs, next, _, err := svc.ReadStream(ctx, ctx.Account, ctx.Region, *d.Table.LatestStreamArn, from, 1)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	dynamodbstreamsapi "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -62,7 +63,7 @@ func (s *DynamoDB) streamByARN(tx storage.Tx, sc storage.Scope, arn string) (*ta
 // ListStreams lists the streams of the account's tables.
 func (st *Streams) ListStreams(ctx *request.Context, in *dynamodbstreamsapi.ListStreamsInput) (*dynamodbstreamsapi.ListStreamsOutput, error) {
 	out := &dynamodbstreamsapi.ListStreamsOutput{Streams: []dynamodbstreamsapi.Stream{}}
-	want := deref(in.TableName)
+	want := ptr.Deref(in.TableName)
 	err := st.db.store.View(func(tx storage.Tx) error {
 		return tables.List(tx, scopeOf(ctx), nil, storage.ListOptions{}, func(_ []string, t tableRecord) bool {
 			if want != "" && t.Name != want {
@@ -73,7 +74,7 @@ func (st *Streams) ListStreams(ctx *request.Context, in *dynamodbstreamsapi.List
 				all = append(all, *t.Stream)
 			}
 			for _, sp := range all {
-				out.Streams = append(out.Streams, dynamodbstreamsapi.Stream{StreamArn: ptr(sp.ARN), TableName: ptr(t.Name), StreamLabel: ptr(sp.Label)})
+				out.Streams = append(out.Streams, dynamodbstreamsapi.Stream{StreamArn: ptr.To(sp.ARN), TableName: ptr.To(t.Name), StreamLabel: ptr.To(sp.Label)})
 			}
 			return true
 		})
@@ -93,7 +94,7 @@ func (st *Streams) DescribeStream(ctx *request.Context, in *dynamodbstreamsapi.D
 	sc := scopeOf(ctx)
 	var d *dynamodbstreamsapi.StreamDescription
 	err := st.db.store.View(func(tx storage.Tx) error {
-		t, sp, err := st.db.streamByARN(tx, sc, deref(in.StreamArn))
+		t, sp, err := st.db.streamByARN(tx, sc, ptr.Deref(in.StreamArn))
 		if err != nil {
 			return err
 		}
@@ -102,19 +103,22 @@ func (st *Streams) DescribeStream(ctx *request.Context, in *dynamodbstreamsapi.D
 			status = "DISABLED"
 		}
 		first := fmt.Sprintf("%0*d", seqWidth, 100000000000000001)
-		rng := &dynamodbstreamsapi.SequenceNumberRange{StartingSequenceNumber: ptr(first)}
+		rng := &dynamodbstreamsapi.SequenceNumberRange{StartingSequenceNumber: ptr.To(first)}
 		if !sp.Enabled {
-			last, _, _ := streamSeqs.Get(tx, sc, t.Name, sp.Label)
-			rng.EndingSequenceNumber = ptr(fmt.Sprintf("%0*d", seqWidth, max(last, 100000000000000001)))
+			last, _, err := streamSeqs.Get(tx, sc, t.Name, sp.Label)
+			if err != nil {
+				return err
+			}
+			rng.EndingSequenceNumber = ptr.To(fmt.Sprintf("%0*d", seqWidth, max(last, 100000000000000001)))
 		}
 		d = &dynamodbstreamsapi.StreamDescription{
-			StreamArn: ptr(sp.ARN), StreamLabel: ptr(sp.Label), StreamStatus: ptr(status), StreamViewType: ptr(sp.ViewType),
-			CreationRequestDateTime: ptr(sp.Created), TableName: ptr(t.Name),
-			KeySchema: []dynamodbstreamsapi.KeySchemaElement{{AttributeName: ptr(t.Hash), KeyType: ptr("HASH")}},
-			Shards:    []dynamodbstreamsapi.Shard{{ShardId: ptr(shardID(sp.Label)), SequenceNumberRange: rng}},
+			StreamArn: ptr.To(sp.ARN), StreamLabel: ptr.To(sp.Label), StreamStatus: ptr.To(status), StreamViewType: ptr.To(sp.ViewType),
+			CreationRequestDateTime: ptr.To(sp.Created), TableName: ptr.To(t.Name),
+			KeySchema: []dynamodbstreamsapi.KeySchemaElement{{AttributeName: ptr.To(t.Hash), KeyType: ptr.To("HASH")}},
+			Shards:    []dynamodbstreamsapi.Shard{{ShardId: ptr.To(shardID(sp.Label)), SequenceNumberRange: rng}},
 		}
 		if t.Range != "" {
-			d.KeySchema = append(d.KeySchema, dynamodbstreamsapi.KeySchemaElement{AttributeName: ptr(t.Range), KeyType: ptr("RANGE")})
+			d.KeySchema = append(d.KeySchema, dynamodbstreamsapi.KeySchemaElement{AttributeName: ptr.To(t.Range), KeyType: ptr.To("RANGE")})
 		}
 		return nil
 	})
@@ -150,32 +154,35 @@ func parseIterator(tok string) (iterator, bool) {
 // GetShardIterator returns an iterator of any type.
 func (st *Streams) GetShardIterator(ctx *request.Context, in *dynamodbstreamsapi.GetShardIteratorInput) (*dynamodbstreamsapi.GetShardIteratorOutput, error) {
 	sc := scopeOf(ctx)
-	it := iterator{Account: sc.Account, Region: sc.Region, ARN: deref(in.StreamArn)}
+	it := iterator{Account: sc.Account, Region: sc.Region, ARN: ptr.Deref(in.StreamArn)}
 	err := st.db.store.View(func(tx storage.Tx) error {
 		t, sp, err := st.db.streamByARN(tx, sc, it.ARN)
 		if err != nil {
 			return err
 		}
-		if deref(in.ShardId) != shardID(sp.Label) {
+		if ptr.Deref(in.ShardId) != shardID(sp.Label) {
 			return dynamodbstreamsapi.ErrResourceNotFoundException.New("Requested resource not found: Shard does not exist")
 		}
-		last, _, _ := streamSeqs.Get(tx, sc, t.Name, sp.Label)
-		seq := deref(in.SequenceNumber)
-		switch deref(in.ShardIteratorType) {
+		last, _, err := streamSeqs.Get(tx, sc, t.Name, sp.Label)
+		if err != nil {
+			return err
+		}
+		seq := ptr.Deref(in.SequenceNumber)
+		switch ptr.Deref(in.ShardIteratorType) {
 		case "TRIM_HORIZON":
 			it.Next = ""
 		case "LATEST":
 			it.Next = fmt.Sprintf("%0*d", seqWidth, max(last, 100000000000000000)+1)
 		case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
 			if seq == "" {
-				return awsValidation("Sequence number must be specified for iterator type %s", deref(in.ShardIteratorType))
+				return awsValidation("Sequence number must be specified for iterator type %s", ptr.Deref(in.ShardIteratorType))
 			}
 			// Decimal: Sscan would read the zero-padded text as octal.
 			n, err := strconv.ParseInt(seq, 10, 64)
 			if err != nil {
 				return awsValidation("Invalid SequenceNumber: %s", seq)
 			}
-			if deref(in.ShardIteratorType) == "AFTER_SEQUENCE_NUMBER" {
+			if ptr.Deref(in.ShardIteratorType) == "AFTER_SEQUENCE_NUMBER" {
 				n++
 			}
 			it.Next = fmt.Sprintf("%0*d", seqWidth, n)
@@ -185,14 +192,14 @@ func (st *Streams) GetShardIterator(ctx *request.Context, in *dynamodbstreamsapi
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodbstreamsapi.GetShardIteratorOutput{ShardIterator: ptr(it.token())}, nil
+	return &dynamodbstreamsapi.GetShardIteratorOutput{ShardIterator: ptr.To(it.token())}, nil
 }
 
 func awsValidation(format string, args ...any) error { return validation(format, args...) }
 
 // GetRecords returns the records at an iterator.
 func (st *Streams) GetRecords(ctx *request.Context, in *dynamodbstreamsapi.GetRecordsInput) (*dynamodbstreamsapi.GetRecordsOutput, error) {
-	it, ok := parseIterator(deref(in.ShardIterator))
+	it, ok := parseIterator(ptr.Deref(in.ShardIterator))
 	if !ok || it.Account != ctx.Account || it.Region != ctx.Region {
 		return nil, validation("Invalid ShardIterator")
 	}
@@ -207,7 +214,7 @@ func (st *Streams) GetRecords(ctx *request.Context, in *dynamodbstreamsapi.GetRe
 	out := &dynamodbstreamsapi.GetRecordsOutput{Records: recs}
 	if open || len(recs) > 0 {
 		it.Next = next
-		out.NextShardIterator = ptr(it.token())
+		out.NextShardIterator = ptr.To(it.token())
 	}
 	return out, nil
 }
@@ -258,15 +265,15 @@ func (s *DynamoDB) readStream(_ context.Context, account, region, arn, from stri
 
 func (r storedRecord) api() dynamodbstreamsapi.Record {
 	rec := dynamodbstreamsapi.Record{
-		EventID: ptr(r.EventID), EventName: ptr(r.EventName), EventVersion: ptr("1.1"),
-		EventSource: ptr("aws:dynamodb"), AwsRegion: ptr(r.Region),
+		EventID: ptr.To(r.EventID), EventName: ptr.To(r.EventName), EventVersion: ptr.To("1.1"),
+		EventSource: ptr.To("aws:dynamodb"), AwsRegion: ptr.To(r.Region),
 		Dynamodb: &dynamodbstreamsapi.StreamRecord{
-			ApproximateCreationDateTime: ptr(r.Time), Keys: streamItem(r.Keys), NewImage: streamItem(r.New), OldImage: streamItem(r.Old),
-			SequenceNumber: ptr(r.Seq), SizeBytes: ptr(r.Size), StreamViewType: ptr(r.ViewType),
+			ApproximateCreationDateTime: ptr.To(r.Time), Keys: streamItem(r.Keys), NewImage: streamItem(r.New), OldImage: streamItem(r.Old),
+			SequenceNumber: ptr.To(r.Seq), SizeBytes: ptr.To(r.Size), StreamViewType: ptr.To(r.ViewType),
 		},
 	}
 	if r.Identity != nil {
-		rec.UserIdentity = &dynamodbstreamsapi.Identity{Type: ptr(r.Identity.Type), PrincipalId: ptr(r.Identity.Principal)}
+		rec.UserIdentity = &dynamodbstreamsapi.Identity{Type: ptr.To(r.Identity.Type), PrincipalId: ptr.To(r.Identity.Principal)}
 	}
 	return rec
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -50,9 +52,9 @@ func (s *DynamoDB) loadTable(tx storage.Tx, sc storage.Scope, name string) (*tab
 }
 
 func keySchema(hash, rng string) []dynamodbapi.KeySchemaElement {
-	ks := []dynamodbapi.KeySchemaElement{{AttributeName: ptr(hash), KeyType: ptr("HASH")}}
+	ks := []dynamodbapi.KeySchemaElement{{AttributeName: ptr.To(hash), KeyType: ptr.To("HASH")}}
 	if rng != "" {
-		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr(rng), KeyType: ptr("RANGE")})
+		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(rng), KeyType: ptr.To("RANGE")})
 	}
 	return ks
 }
@@ -85,7 +87,7 @@ func parseGSIKeySchema(ks []dynamodbapi.KeySchemaElement) (hashes, ranges []stri
 	}
 	seen := map[string]bool{}
 	for i, k := range ks {
-		name, typ := deref(k.AttributeName), deref(k.KeyType)
+		name, typ := ptr.Deref(k.AttributeName), ptr.Deref(k.KeyType)
 		switch {
 		case i == 0 && typ != "HASH":
 			return nil, nil, validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
@@ -116,7 +118,7 @@ func parseKeySchema(ks []dynamodbapi.KeySchemaElement, what string) (string, str
 	}
 	var hash, rng string
 	for i, k := range ks {
-		name, typ := deref(k.AttributeName), deref(k.KeyType)
+		name, typ := ptr.Deref(k.AttributeName), ptr.Deref(k.KeyType)
 		switch {
 		case i == 0 && typ != "HASH":
 			return "", "", validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
@@ -135,14 +137,6 @@ func parseKeySchema(ks []dynamodbapi.KeySchemaElement, what string) (string, str
 	return hash, rng, nil
 }
 
-func deref[T any](p *T) T {
-	var z T
-	if p == nil {
-		return z
-	}
-	return *p
-}
-
 func projectionOf(p *dynamodbapi.Projection) (string, []string) {
 	if p == nil || p.ProjectionType == nil {
 		return "ALL", nil
@@ -152,15 +146,15 @@ func projectionOf(p *dynamodbapi.Projection) (string, []string) {
 
 // CreateTable creates a table, ACTIVE at once unless Options.CreateDelay.
 func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTableInput) (*dynamodbapi.CreateTableOutput, error) {
-	name := deref(in.TableName)
+	name := ptr.Deref(in.TableName)
 	if err := checkTableName(name); err != nil {
 		return nil, err
 	}
 	now := ctx.Now()
 	t := tableRecord{
-		Name: name, ID: uuid(), Created: now,
+		Name: name, ID: awsid.UUID(), Created: now,
 		ARN:     fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", ctx.Region, ctx.Account, name),
-		Billing: "PROVISIONED", Class: deref(in.TableClass), Protected: deref(in.DeletionProtectionEnabled),
+		Billing: "PROVISIONED", Class: ptr.Deref(in.TableClass), Protected: ptr.Deref(in.DeletionProtectionEnabled),
 	}
 	if s.opts.CreateDelay > 0 {
 		t.ActiveAt = now.Add(s.opts.CreateDelay)
@@ -171,12 +165,12 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 	}
 	defined := map[string]bool{}
 	for _, d := range in.AttributeDefinitions {
-		n := deref(d.AttributeName)
+		n := ptr.Deref(d.AttributeName)
 		if defined[n] {
 			return nil, validation("Cannot have two attributes with the same name. Attribute name: %s", n)
 		}
 		defined[n] = true
-		t.AttrDefs = append(t.AttrDefs, attrDef{n, deref(d.AttributeType)})
+		t.AttrDefs = append(t.AttrDefs, attrDef{n, ptr.Deref(d.AttributeType)})
 	}
 	used := map[string]bool{}
 	useKey := func(names ...string) error {
@@ -210,7 +204,7 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 	}
 	seenIdx := map[string]bool{}
 	for _, g := range in.GlobalSecondaryIndexes {
-		ix := indexRecord{Name: deref(g.IndexName), ActiveAt: t.ActiveAt}
+		ix := indexRecord{Name: ptr.Deref(g.IndexName), ActiveAt: t.ActiveAt}
 		if seenIdx[ix.Name] {
 			return nil, validation("One or more parameter values were invalid: Duplicate index name: %s", ix.Name)
 		}
@@ -230,7 +224,7 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 		t.GSIs = append(t.GSIs, ix)
 	}
 	for _, l := range in.LocalSecondaryIndexes {
-		ix := indexRecord{Name: deref(l.IndexName), Local: true}
+		ix := indexRecord{Name: ptr.Deref(l.IndexName), Local: true}
 		if seenIdx[ix.Name] {
 			return nil, validation("One or more parameter values were invalid: Duplicate index name: %s", ix.Name)
 		}
@@ -253,20 +247,20 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 	if len(used) != len(defined) {
 		return nil, validation("One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
 	}
-	if sp := in.StreamSpecification; sp != nil && deref(sp.StreamEnabled) {
+	if sp := in.StreamSpecification; sp != nil && ptr.Deref(sp.StreamEnabled) {
 		if sp.StreamViewType == nil {
 			return nil, validation("One or more parameter values were invalid: StreamViewType must be specified when StreamEnabled is true")
 		}
 		t.Stream = newStream(&t, *sp.StreamViewType, now)
 	}
-	if sse := in.SSESpecification; sse != nil && deref(sse.Enabled) {
-		t.SSE = &sseRecord{Enabled: true, Type: "KMS", KMSKey: deref(sse.KMSMasterKeyId)}
+	if sse := in.SSESpecification; sse != nil && ptr.Deref(sse.Enabled) {
+		t.SSE = &sseRecord{Enabled: true, Type: "KMS", KMSKey: ptr.Deref(sse.KMSMasterKeyId)}
 		if t.SSE.KMSKey == "" {
-			t.SSE.KMSKey = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, uuid())
+			t.SSE.KMSKey = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, awsid.UUID())
 		}
 	}
 	for _, tg := range in.Tags {
-		t.Tags = append(t.Tags, tag{deref(tg.Key), deref(tg.Value)})
+		t.Tags = append(t.Tags, tag{ptr.Deref(tg.Key), ptr.Deref(tg.Value)})
 	}
 	sc := scopeOf(ctx)
 	err = s.store.Update(func(tx storage.Tx) error {
@@ -335,58 +329,58 @@ func status(activeAt, now time.Time, active string) string {
 // describe renders a table as DescribeTable answers.
 func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynamodbapi.TableDescription {
 	d := &dynamodbapi.TableDescription{
-		TableName: ptr(t.Name), TableArn: ptr(t.ARN), TableId: ptr(t.ID),
-		CreationDateTime: ptr(t.Created), KeySchema: keySchema(t.Hash, t.Range),
-		TableStatus: ptr(status(t.ActiveAt, now, "ACTIVE")),
-		ItemCount:   ptr(c.Items), TableSizeBytes: ptr(c.Bytes),
+		TableName: ptr.To(t.Name), TableArn: ptr.To(t.ARN), TableId: ptr.To(t.ID),
+		CreationDateTime: ptr.To(t.Created), KeySchema: keySchema(t.Hash, t.Range),
+		TableStatus: ptr.To(status(t.ActiveAt, now, "ACTIVE")),
+		ItemCount:   ptr.To(c.Items), TableSizeBytes: ptr.To(c.Bytes),
 		ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{
-			NumberOfDecreasesToday: ptr(int64(0)), ReadCapacityUnits: ptr(t.RCU), WriteCapacityUnits: ptr(t.WCU),
+			NumberOfDecreasesToday: ptr.To(int64(0)), ReadCapacityUnits: ptr.To(t.RCU), WriteCapacityUnits: ptr.To(t.WCU),
 		},
-		DeletionProtectionEnabled: ptr(t.Protected),
+		DeletionProtectionEnabled: ptr.To(t.Protected),
 	}
 	if t.Deleting {
-		d.TableStatus = ptr("DELETING")
+		d.TableStatus = ptr.To("DELETING")
 	}
 	for _, a := range t.AttrDefs {
-		d.AttributeDefinitions = append(d.AttributeDefinitions, dynamodbapi.AttributeDefinition{AttributeName: ptr(a.Name), AttributeType: ptr(a.Type)})
+		d.AttributeDefinitions = append(d.AttributeDefinitions, dynamodbapi.AttributeDefinition{AttributeName: ptr.To(a.Name), AttributeType: ptr.To(a.Type)})
 	}
 	switch {
 	case t.Billing == "PAY_PER_REQUEST":
-		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr(t.Billing), LastUpdateToPayPerRequestDateTime: ptr(t.Created)}
+		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr.To(t.Billing), LastUpdateToPayPerRequestDateTime: ptr.To(t.Created)}
 	case t.BillingSet:
-		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr(t.Billing)}
+		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr.To(t.Billing)}
 	}
 	r, w := warmThroughput(t.RCU, t.WCU)
-	d.WarmThroughput = &dynamodbapi.TableWarmThroughputDescription{ReadUnitsPerSecond: ptr(r), WriteUnitsPerSecond: ptr(w), Status: d.TableStatus}
+	d.WarmThroughput = &dynamodbapi.TableWarmThroughputDescription{ReadUnitsPerSecond: ptr.To(r), WriteUnitsPerSecond: ptr.To(w), Status: d.TableStatus}
 	for _, ix := range t.GSIs {
 		r, w := warmThroughput(ix.RCU, ix.WCU)
 		ist := status(ix.ActiveAt, now, "ACTIVE")
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexDescription{
-			WarmThroughput: &dynamodbapi.GlobalSecondaryIndexWarmThroughputDescription{ReadUnitsPerSecond: ptr(r), WriteUnitsPerSecond: ptr(w), Status: ptr(ist)},
-			IndexName:      ptr(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
-			IndexStatus: ptr(status(ix.ActiveAt, now, "ACTIVE")), IndexArn: ptr(t.ARN + "/index/" + ix.Name),
-			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{NumberOfDecreasesToday: ptr(int64(0)), ReadCapacityUnits: ptr(ix.RCU), WriteCapacityUnits: ptr(ix.WCU)},
-			IndexSizeBytes:        ptr(int64(0)), ItemCount: ptr(int64(0)),
+			WarmThroughput: &dynamodbapi.GlobalSecondaryIndexWarmThroughputDescription{ReadUnitsPerSecond: ptr.To(r), WriteUnitsPerSecond: ptr.To(w), Status: ptr.To(ist)},
+			IndexName:      ptr.To(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
+			IndexStatus: ptr.To(status(ix.ActiveAt, now, "ACTIVE")), IndexArn: ptr.To(t.ARN + "/index/" + ix.Name),
+			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{NumberOfDecreasesToday: ptr.To(int64(0)), ReadCapacityUnits: ptr.To(ix.RCU), WriteCapacityUnits: ptr.To(ix.WCU)},
+			IndexSizeBytes:        ptr.To(int64(0)), ItemCount: ptr.To(int64(0)),
 		})
 	}
 	for _, ix := range t.LSIs {
 		d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, dynamodbapi.LocalSecondaryIndexDescription{
-			IndexName: ptr(ix.Name), KeySchema: keySchema(ix.Hash, ix.Range), Projection: projection(ix),
-			IndexArn: ptr(t.ARN + "/index/" + ix.Name), IndexSizeBytes: ptr(int64(0)), ItemCount: ptr(int64(0)),
+			IndexName: ptr.To(ix.Name), KeySchema: keySchema(ix.Hash, ix.Range), Projection: projection(ix),
+			IndexArn: ptr.To(t.ARN + "/index/" + ix.Name), IndexSizeBytes: ptr.To(int64(0)), ItemCount: ptr.To(int64(0)),
 		})
 	}
 	if t.Stream != nil && t.Stream.Enabled {
-		d.StreamSpecification = &dynamodbapi.StreamSpecification{StreamEnabled: ptr(true), StreamViewType: ptr(t.Stream.ViewType)}
-		d.LatestStreamLabel, d.LatestStreamArn = ptr(t.Stream.Label), ptr(t.Stream.ARN)
+		d.StreamSpecification = &dynamodbapi.StreamSpecification{StreamEnabled: ptr.To(true), StreamViewType: ptr.To(t.Stream.ViewType)}
+		d.LatestStreamLabel, d.LatestStreamArn = ptr.To(t.Stream.Label), ptr.To(t.Stream.ARN)
 	}
 	if t.SSE != nil {
-		d.SSEDescription = &dynamodbapi.SSEDescription{Status: ptr("ENABLED"), SSEType: ptr("KMS"), KMSMasterKeyArn: ptr(t.SSE.KMSKey)}
+		d.SSEDescription = &dynamodbapi.SSEDescription{Status: ptr.To("ENABLED"), SSEType: ptr.To("KMS"), KMSMasterKeyArn: ptr.To(t.SSE.KMSKey)}
 	}
 	if r := t.Restore; r != nil {
-		d.RestoreSummary = &dynamodbapi.RestoreSummary{SourceBackupArn: ptr(r.BackupARN), SourceTableArn: ptr(r.TableARN), RestoreDateTime: ptr(r.At), RestoreInProgress: ptr(false)}
+		d.RestoreSummary = &dynamodbapi.RestoreSummary{SourceBackupArn: ptr.To(r.BackupARN), SourceTableArn: ptr.To(r.TableARN), RestoreDateTime: ptr.To(r.At), RestoreInProgress: ptr.To(false)}
 	}
 	if t.Class != "" {
-		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr(t.Class)}
+		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr.To(t.Class)}
 	}
 	return d
 }
@@ -399,7 +393,7 @@ func warmThroughput(rcu, wcu int64) (int64, int64) {
 }
 
 func projection(ix indexRecord) *dynamodbapi.Projection {
-	return &dynamodbapi.Projection{ProjectionType: ptr(ix.Projection), NonKeyAttributes: ix.NonKey}
+	return &dynamodbapi.Projection{ProjectionType: ptr.To(ix.Projection), NonKeyAttributes: ix.NonKey}
 }
 
 // DescribeTable describes a table.
@@ -415,7 +409,10 @@ func (s *DynamoDB) DescribeTable(ctx *request.Context, in *dynamodbapi.DescribeT
 		if !ok {
 			return tableNotFound(name)
 		}
-		c, _, _ := counts.Get(tx, sc, name)
+		c, _, err := counts.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
 		out = s.describe(&t, c, ctx.Now())
 		return nil
 	})
@@ -447,7 +444,7 @@ func (s *DynamoDB) ListTables(ctx *request.Context, in *dynamodbapi.ListTablesIn
 	}
 	if len(out.TableNames) > limit {
 		out.TableNames = out.TableNames[:limit]
-		out.LastEvaluatedTableName = ptr(out.TableNames[limit-1])
+		out.LastEvaluatedTableName = ptr.To(out.TableNames[limit-1])
 	}
 	return out, nil
 }
@@ -468,11 +465,14 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		if t.Protected {
 			return dynamodbapi.ErrResourceInUseException.New("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 		}
-		c, _, _ := counts.Get(tx, sc, name)
+		c, _, err := counts.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
 		t.Deleting = true
 		d = s.describe(&t, c, ctx.Now())
 		for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
-			if err := deletePrefix(tx, p); err != nil {
+			if err := storage.DeletePrefix(tx, p); err != nil {
 				return err
 			}
 		}
@@ -488,22 +488,6 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		return nil, err
 	}
 	return &dynamodbapi.DeleteTableOutput{TableDescription: d}, nil
-}
-
-func deletePrefix(tx storage.Tx, prefix []byte) error {
-	var keys [][]byte
-	if err := tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // UpdateTable changes throughput, billing mode, streams, GSIs and
@@ -522,9 +506,9 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 			return tableNotFound(name)
 		}
 		for _, a := range in.AttributeDefinitions {
-			n := deref(a.AttributeName)
+			n := ptr.Deref(a.AttributeName)
 			if t.attrType(n) == "" {
-				t.AttrDefs = append(t.AttrDefs, attrDef{n, deref(a.AttributeType)})
+				t.AttrDefs = append(t.AttrDefs, attrDef{n, ptr.Deref(a.AttributeType)})
 			}
 		}
 		if in.BillingMode != nil {
@@ -545,7 +529,7 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 			t.Class = *in.TableClass
 		}
 		if sp := in.StreamSpecification; sp != nil {
-			if deref(sp.StreamEnabled) {
+			if ptr.Deref(sp.StreamEnabled) {
 				if t.Stream != nil && t.Stream.Enabled {
 					return validation("Table already has an enabled stream: %s", t.Stream.ARN)
 				}
@@ -572,7 +556,10 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 		if err := tables.Put(tx, sc, t, name); err != nil {
 			return err
 		}
-		c, _, _ := counts.Get(tx, sc, name)
+		c, _, err := counts.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
 		d = s.describe(&t, c, now)
 		return nil
 	})
@@ -586,7 +573,7 @@ func (s *DynamoDB) updateGSI(tx storage.Tx, sc storage.Scope, t *tableRecord, u 
 	switch {
 	case u.Create != nil:
 		c := u.Create
-		ix := indexRecord{Name: deref(c.IndexName)}
+		ix := indexRecord{Name: ptr.Deref(c.IndexName)}
 		if _, exists := t.index(ix.Name); exists {
 			return validation("One or more parameter values were invalid: Index with name: %s already exists", ix.Name)
 		}
@@ -613,15 +600,15 @@ func (s *DynamoDB) updateGSI(tx storage.Tx, sc storage.Scope, t *tableRecord, u 
 			return putIndexEntry(tx, sc, t, ix, it)
 		})
 	case u.Delete != nil:
-		n := deref(u.Delete.IndexName)
+		n := ptr.Deref(u.Delete.IndexName)
 		i := slices.IndexFunc(t.GSIs, func(ix indexRecord) bool { return ix.Name == n })
 		if i < 0 {
 			return dynamodbapi.ErrResourceNotFoundException.New("Requested resource not found: Index: %s not found", n)
 		}
 		t.GSIs = slices.Delete(t.GSIs, i, i+1)
-		return deletePrefix(tx, sc.Prefix("idx", t.Name, n))
+		return storage.DeletePrefix(tx, sc.Prefix("idx", t.Name, n))
 	case u.Update != nil:
-		n := deref(u.Update.IndexName)
+		n := ptr.Deref(u.Update.IndexName)
 		i := slices.IndexFunc(t.GSIs, func(ix indexRecord) bool { return ix.Name == n })
 		if i < 0 {
 			return dynamodbapi.ErrResourceNotFoundException.New("Requested resource not found: Index: %s not found", n)
@@ -658,9 +645,9 @@ func (s *DynamoDB) DescribeTimeToLive(ctx *request.Context, in *dynamodbapi.Desc
 	if err != nil {
 		return nil, err
 	}
-	d := &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr("DISABLED")}
+	d := &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr.To("DISABLED")}
 	if t.TTLOn {
-		d = &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr("ENABLED"), AttributeName: ptr(t.TTLAttr)}
+		d = &dynamodbapi.TimeToLiveDescription{TimeToLiveStatus: ptr.To("ENABLED"), AttributeName: ptr.To(t.TTLAttr)}
 	}
 	return &dynamodbapi.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
 }
@@ -675,16 +662,16 @@ func (s *DynamoDB) UpdateTimeToLive(ctx *request.Context, in *dynamodbapi.Update
 		if err != nil {
 			return err
 		}
-		on := deref(spec.Enabled)
+		on := ptr.Deref(spec.Enabled)
 		switch {
 		case on && t.TTLOn:
 			return validation("TimeToLive is already enabled")
 		case !on && !t.TTLOn:
 			return validation("TimeToLive is already disabled")
-		case !on && t.TTLAttr != deref(spec.AttributeName):
+		case !on && t.TTLAttr != ptr.Deref(spec.AttributeName):
 			return validation("The TimeToLive attribute name provided does not match the existing one")
 		}
-		t.TTLOn, t.TTLAttr = on, deref(spec.AttributeName)
+		t.TTLOn, t.TTLAttr = on, ptr.Deref(spec.AttributeName)
 		if on {
 			if err := ttlTables.Put(tx, globalScope, ttlRef{sc.Account, sc.Region, name}, sc.Account, sc.Region, name); err != nil {
 				return err
@@ -733,11 +720,11 @@ func (s *DynamoDB) withTableByARN(ctx *request.Context, arn string, write bool, 
 
 // TagResource adds or replaces tags.
 func (s *DynamoDB) TagResource(ctx *request.Context, in *dynamodbapi.TagResourceInput) (*dynamodbapi.TagResourceOutput, error) {
-	err := s.withTableByARN(ctx, deref(in.ResourceArn), true, func(t *tableRecord) error {
+	err := s.withTableByARN(ctx, ptr.Deref(in.ResourceArn), true, func(t *tableRecord) error {
 		for _, tg := range in.Tags {
-			k := deref(tg.Key)
+			k := ptr.Deref(tg.Key)
 			t.Tags = slices.DeleteFunc(t.Tags, func(x tag) bool { return x.Key == k })
-			t.Tags = append(t.Tags, tag{k, deref(tg.Value)})
+			t.Tags = append(t.Tags, tag{k, ptr.Deref(tg.Value)})
 		}
 		if len(t.Tags) > 50 {
 			return dynamodbapi.ErrLimitExceededException.New("Too many tags on resource")
@@ -752,7 +739,7 @@ func (s *DynamoDB) TagResource(ctx *request.Context, in *dynamodbapi.TagResource
 
 // UntagResource removes tags.
 func (s *DynamoDB) UntagResource(ctx *request.Context, in *dynamodbapi.UntagResourceInput) (*dynamodbapi.UntagResourceOutput, error) {
-	err := s.withTableByARN(ctx, deref(in.ResourceArn), true, func(t *tableRecord) error {
+	err := s.withTableByARN(ctx, ptr.Deref(in.ResourceArn), true, func(t *tableRecord) error {
 		t.Tags = slices.DeleteFunc(t.Tags, func(x tag) bool { return slices.Contains(in.TagKeys, x.Key) })
 		return nil
 	})
@@ -765,9 +752,9 @@ func (s *DynamoDB) UntagResource(ctx *request.Context, in *dynamodbapi.UntagReso
 // ListTagsOfResource lists a table's tags.
 func (s *DynamoDB) ListTagsOfResource(ctx *request.Context, in *dynamodbapi.ListTagsOfResourceInput) (*dynamodbapi.ListTagsOfResourceOutput, error) {
 	out := &dynamodbapi.ListTagsOfResourceOutput{Tags: []dynamodbapi.Tag{}}
-	err := s.withTableByARN(ctx, deref(in.ResourceArn), false, func(t *tableRecord) error {
+	err := s.withTableByARN(ctx, ptr.Deref(in.ResourceArn), false, func(t *tableRecord) error {
 		for _, tg := range t.Tags {
-			out.Tags = append(out.Tags, dynamodbapi.Tag{Key: ptr(tg.Key), Value: ptr(tg.Value)})
+			out.Tags = append(out.Tags, dynamodbapi.Tag{Key: ptr.To(tg.Key), Value: ptr.To(tg.Value)})
 		}
 		return nil
 	})
@@ -779,13 +766,13 @@ func (s *DynamoDB) ListTagsOfResource(ctx *request.Context, in *dynamodbapi.List
 
 // DescribeEndpoints answers with the regional endpoint, as DynamoDB does.
 func (s *DynamoDB) DescribeEndpoints(ctx *request.Context, in *dynamodbapi.DescribeEndpointsInput) (*dynamodbapi.DescribeEndpointsOutput, error) {
-	return &dynamodbapi.DescribeEndpointsOutput{Endpoints: []dynamodbapi.Endpoint{{Address: ptr("dynamodb." + ctx.Region + ".amazonaws.com"), CachePeriodInMinutes: ptr(int64(1440))}}}, nil
+	return &dynamodbapi.DescribeEndpointsOutput{Endpoints: []dynamodbapi.Endpoint{{Address: ptr.To("dynamodb." + ctx.Region + ".amazonaws.com"), CachePeriodInMinutes: ptr.To(int64(1440))}}}, nil
 }
 
 // DescribeLimits answers with DynamoDB's default quotas.
 func (s *DynamoDB) DescribeLimits(ctx *request.Context, in *dynamodbapi.DescribeLimitsInput) (*dynamodbapi.DescribeLimitsOutput, error) {
 	return &dynamodbapi.DescribeLimitsOutput{
-		AccountMaxReadCapacityUnits: ptr(int64(80000)), AccountMaxWriteCapacityUnits: ptr(int64(80000)),
-		TableMaxReadCapacityUnits: ptr(int64(40000)), TableMaxWriteCapacityUnits: ptr(int64(40000)),
+		AccountMaxReadCapacityUnits: ptr.To(int64(80000)), AccountMaxWriteCapacityUnits: ptr.To(int64(80000)),
+		TableMaxReadCapacityUnits: ptr.To(int64(40000)), TableMaxWriteCapacityUnits: ptr.To(int64(40000)),
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -215,7 +216,7 @@ func txWrite(t *tableRecord, st *pqStmt, rvFail *string) (dynamodbapi.TransactWr
 			if err != nil {
 				return dynamodbapi.TransactWriteItem{}, err
 			}
-			d.ConditionExpression = ptr("attribute_not_exists(" + r.name(t.Hash) + ") OR (" + rc + ")")
+			d.ConditionExpression = ptr.To("attribute_not_exists(" + r.name(t.Hash) + ") OR (" + rc + ")")
 			d.ExpressionAttributeNames, d.ExpressionAttributeValues = r.namesOrNil(), r.valuesOrNil()
 		}
 		return dynamodbapi.TransactWriteItem{Delete: d}, nil

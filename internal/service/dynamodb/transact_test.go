@@ -5,12 +5,13 @@ import (
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 func getN(t *testing.T, svc *DynamoDB, ctx *request.Context, pk string) string {
 	t.Helper()
-	out, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: sp("t"), Key: Item{"pk": s(pk), "sk": n("1")}})
+	out, err := svc.GetItem(ctx, &dynamodbapi.GetItemInput{TableName: ptr.To("t"), Key: Item{"pk": s(pk), "sk": n("1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +25,8 @@ func TestTransactWriteItemsClientRequestToken(t *testing.T) {
 	svc, clk, ctx := newTestService(t)
 	createTable(t, svc, ctx, "t", "")
 	add := func(tok string, by string) error {
-		_, err := svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: sp(tok), TransactItems: []dynamodbapi.TransactWriteItem{
-			{Update: &dynamodbapi.Update{TableName: sp("t"), Key: Item{"pk": s("a"), "sk": n("1")}, UpdateExpression: sp("ADD n :v"), ExpressionAttributeValues: Item{":v": n(by)}}},
+		_, err := svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: ptr.To(tok), TransactItems: []dynamodbapi.TransactWriteItem{
+			{Update: &dynamodbapi.Update{TableName: ptr.To("t"), Key: Item{"pk": s("a"), "sk": n("1")}, UpdateExpression: ptr.To("ADD n :v"), ExpressionAttributeValues: Item{":v": n(by)}}},
 		}})
 		return err
 	}
@@ -65,8 +66,8 @@ func TestTransactWriteItemsClientRequestToken(t *testing.T) {
 	}
 	// A cancelled transaction does not record its token.
 	cancelled := func() error {
-		_, err := svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: sp("tok-3"), TransactItems: []dynamodbapi.TransactWriteItem{
-			{ConditionCheck: &dynamodbapi.ConditionCheck{TableName: sp("t"), Key: Item{"pk": s("a"), "sk": n("1")}, ConditionExpression: sp("n = :v"), ExpressionAttributeValues: Item{":v": n("100")}}},
+		_, err := svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: ptr.To("tok-3"), TransactItems: []dynamodbapi.TransactWriteItem{
+			{ConditionCheck: &dynamodbapi.ConditionCheck{TableName: ptr.To("t"), Key: Item{"pk": s("a"), "sk": n("1")}, ConditionExpression: ptr.To("n = :v"), ExpressionAttributeValues: Item{":v": n("100")}}},
 		}})
 		return err
 	}
@@ -74,7 +75,7 @@ func TestTransactWriteItemsClientRequestToken(t *testing.T) {
 	if err := add("tok-3", "1"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: sp(""), TransactItems: []dynamodbapi.TransactWriteItem{}})
+	_, err := svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: ptr.To(""), TransactItems: []dynamodbapi.TransactWriteItem{}})
 	wantErr(t, err, "ValidationException", "")
 }
 
@@ -84,7 +85,7 @@ func TestExecuteTransaction(t *testing.T) {
 	exec := func(tok *string, stmts ...string) (*dynamodbapi.ExecuteTransactionOutput, error) {
 		in := &dynamodbapi.ExecuteTransactionInput{ClientRequestToken: tok}
 		for _, st := range stmts {
-			in.TransactStatements = append(in.TransactStatements, dynamodbapi.ParameterizedStatement{Statement: sp(st)})
+			in.TransactStatements = append(in.TransactStatements, dynamodbapi.ParameterizedStatement{Statement: ptr.To(st)})
 		}
 		return svc.ExecuteTransaction(ctx, in)
 	}
@@ -105,7 +106,7 @@ func TestExecuteTransaction(t *testing.T) {
 	_, err = exec(nil, `UPDATE "t" SET n = 1 WHERE pk = 'zz' AND sk = 1`, `DELETE FROM "t" WHERE pk = 'b' AND sk = 1 AND n = 99`)
 	wantErr(t, err, "TransactionCanceledException", "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, ConditionalCheckFailed]")
 	// Writes with a token apply once.
-	tok := sp("et-1")
+	tok := ptr.To("et-1")
 	for i := 0; i < 2; i++ {
 		if _, err := exec(tok, `UPDATE "t" SET n = n + 10 REMOVE x WHERE pk = 'b' AND sk = 1`, `DELETE FROM "t" WHERE pk = 'a' AND sk = 1`); err != nil {
 			t.Fatal(err)
@@ -121,7 +122,7 @@ func TestExecuteTransaction(t *testing.T) {
 	wantErr(t, err, "IdempotentParameterMismatchException", "")
 	// The same token on TransactWriteItems is a different request.
 	_, err = svc.TransactWriteItems(ctx, &dynamodbapi.TransactWriteItemsInput{ClientRequestToken: tok, TransactItems: []dynamodbapi.TransactWriteItem{
-		{Delete: &dynamodbapi.Delete{TableName: sp("t"), Key: Item{"pk": s("b"), "sk": n("1")}}}}})
+		{Delete: &dynamodbapi.Delete{TableName: ptr.To("t"), Key: Item{"pk": s("b"), "sk": n("1")}}}}})
 	wantErr(t, err, "IdempotentParameterMismatchException", "")
 
 	// Reads: one consistent view, one response per statement.

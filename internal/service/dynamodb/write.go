@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -287,7 +288,7 @@ func (s *DynamoDB) appendStream(tx storage.Tx, sc storage.Scope, t *tableRecord,
 	}
 	seq := fmt.Sprintf("%0*d", seqWidth, last)
 	r := storedRecord{
-		EventID: randomHex(16), Region: sc.Region, Time: now.Truncate(time.Second), Seq: seq,
+		EventID: awsid.Hex(32), Region: sc.Region, Time: now.Truncate(time.Second), Seq: seq,
 		Keys: wavMap(k.attrs), ViewType: t.Stream.ViewType, Identity: who,
 	}
 	switch {

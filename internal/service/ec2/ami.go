@@ -5,6 +5,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
@@ -17,19 +18,19 @@ var userImages = resource[ec2api.Image]{table: storage.NewTable[ec2api.Image]("i
 	tags: func(v *ec2api.Image) *[]ec2api.Tag { return &v.Tags }, doc: imageDoc}
 
 func imageDoc(v *ec2api.Image) filter.Doc {
-	d := filter.New(v.Tags).Add("architecture", str(v.Architecture)).Add("creation-date", str(v.CreationDate)).Add("description", str(v.Description)).
-		Add("ena-support", boolStr(boolv(v.EnaSupport))).Add("hypervisor", str(v.Hypervisor)).Add("image-id", str(v.ImageId)).Add("image-type", str(v.ImageType)).
-		Add("is-public", boolStr(boolv(v.Public))).Add("kernel-id", str(v.KernelId)).Add("manifest-location", str(v.ImageLocation)).Add("name", str(v.Name)).
-		Add("owner-alias", str(v.ImageOwnerAlias)).Add("owner-id", str(v.OwnerId)).Add("platform", str(v.Platform)).Add("platform-details", str(v.PlatformDetails)).
-		Add("ramdisk-id", str(v.RamdiskId)).Add("root-device-name", str(v.RootDeviceName)).Add("root-device-type", str(v.RootDeviceType)).Add("state", str(v.State)).
-		Add("virtualization-type", str(v.VirtualizationType)).Add("usage-operation", str(v.UsageOperation)).Add("sriov-net-support", str(v.SriovNetSupport)).
-		Add("boot-mode", str(v.BootMode)).Add("imds-support", str(v.ImdsSupport)).Add("source-instance-id").Add("product-code").Add("product-code.type").
+	d := filter.New(v.Tags).Add("architecture", ptr.Deref(v.Architecture)).Add("creation-date", ptr.Deref(v.CreationDate)).Add("description", ptr.Deref(v.Description)).
+		Add("ena-support", boolStr(ptr.Deref(v.EnaSupport))).Add("hypervisor", ptr.Deref(v.Hypervisor)).Add("image-id", ptr.Deref(v.ImageId)).Add("image-type", ptr.Deref(v.ImageType)).
+		Add("is-public", boolStr(ptr.Deref(v.Public))).Add("kernel-id", ptr.Deref(v.KernelId)).Add("manifest-location", ptr.Deref(v.ImageLocation)).Add("name", ptr.Deref(v.Name)).
+		Add("owner-alias", ptr.Deref(v.ImageOwnerAlias)).Add("owner-id", ptr.Deref(v.OwnerId)).Add("platform", ptr.Deref(v.Platform)).Add("platform-details", ptr.Deref(v.PlatformDetails)).
+		Add("ramdisk-id", ptr.Deref(v.RamdiskId)).Add("root-device-name", ptr.Deref(v.RootDeviceName)).Add("root-device-type", ptr.Deref(v.RootDeviceType)).Add("state", ptr.Deref(v.State)).
+		Add("virtualization-type", ptr.Deref(v.VirtualizationType)).Add("usage-operation", ptr.Deref(v.UsageOperation)).Add("sriov-net-support", ptr.Deref(v.SriovNetSupport)).
+		Add("boot-mode", ptr.Deref(v.BootMode)).Add("imds-support", ptr.Deref(v.ImdsSupport)).Add("source-instance-id").Add("product-code").Add("product-code.type").
 		Add("block-device-mapping.device-name").Add("block-device-mapping.snapshot-id").Add("block-device-mapping.volume-size").Add("block-device-mapping.volume-type").
 		Add("block-device-mapping.delete-on-termination").Add("block-device-mapping.encrypted").Add("state-reason-code").Add("state-reason-message")
 	for _, b := range v.BlockDeviceMappings {
-		d.Add("block-device-mapping.device-name", str(b.DeviceName))
+		d.Add("block-device-mapping.device-name", ptr.Deref(b.DeviceName))
 		if b.Ebs != nil {
-			d.Add("block-device-mapping.snapshot-id", str(b.Ebs.SnapshotId)).Add("block-device-mapping.volume-type", str(b.Ebs.VolumeType))
+			d.Add("block-device-mapping.snapshot-id", ptr.Deref(b.Ebs.SnapshotId)).Add("block-device-mapping.volume-type", ptr.Deref(b.Ebs.VolumeType))
 		}
 	}
 	return d
@@ -41,23 +42,23 @@ func publicImage(im images.Image) ec2api.Image {
 		size = 30
 	}
 	out := ec2api.Image{
-		Architecture: ptr(im.Architecture), CreationDate: ptr(im.Created), ImageId: ptr(im.ID), ImageLocation: ptr(im.Owner + "/" + im.Name),
-		ImageType: ptr("machine"), Public: ptr(true), OwnerId: ptr(im.Owner), PlatformDetails: ptr(im.PlatformDetails), UsageOperation: ptr("RunInstances"),
-		State: ptr("available"), Description: ptr(im.Description), EnaSupport: ptr(im.ENA), Hypervisor: ptr("xen"), Name: ptr(im.Name),
-		RootDeviceName: ptr(im.RootDevice), RootDeviceType: ptr("ebs"), SriovNetSupport: ptr("simple"), VirtualizationType: ptr("hvm"),
-		BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr(im.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr(true), SnapshotId: ptr(im.SnapshotID),
-			VolumeSize: ptr(size), VolumeType: ptr("gp2"), Encrypted: ptr(false)}}},
-		ProductCodes: []ec2api.ProductCode{}, Tags: []ec2api.Tag{}, DeprecationTime: ptr(deprecation(im.Created)),
+		Architecture: ptr.To(im.Architecture), CreationDate: ptr.To(im.Created), ImageId: ptr.To(im.ID), ImageLocation: ptr.To(im.Owner + "/" + im.Name),
+		ImageType: ptr.To("machine"), Public: ptr.To(true), OwnerId: ptr.To(im.Owner), PlatformDetails: ptr.To(im.PlatformDetails), UsageOperation: ptr.To("RunInstances"),
+		State: ptr.To("available"), Description: ptr.To(im.Description), EnaSupport: ptr.To(im.ENA), Hypervisor: ptr.To("xen"), Name: ptr.To(im.Name),
+		RootDeviceName: ptr.To(im.RootDevice), RootDeviceType: ptr.To("ebs"), SriovNetSupport: ptr.To("simple"), VirtualizationType: ptr.To("hvm"),
+		BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr.To(im.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr.To(true), SnapshotId: ptr.To(im.SnapshotID),
+			VolumeSize: ptr.To(size), VolumeType: ptr.To("gp2"), Encrypted: ptr.To(false)}}},
+		ProductCodes: []ec2api.ProductCode{}, Tags: []ec2api.Tag{}, DeprecationTime: ptr.To(deprecation(im.Created)),
 	}
 	if im.Alias != "" {
-		out.ImageOwnerAlias = ptr(im.Alias)
+		out.ImageOwnerAlias = ptr.To(im.Alias)
 	}
 	if im.Platform == "windows" {
-		out.Platform = ptr("windows")
-		out.UsageOperation = ptr("RunInstances:0002")
+		out.Platform = ptr.To("windows")
+		out.UsageOperation = ptr.To("RunInstances:0002")
 	}
 	if im.BootMode != "" {
-		out.BootMode = ptr(im.BootMode)
+		out.BootMode = ptr.To(im.BootMode)
 	}
 	return out
 }
@@ -86,12 +87,12 @@ func (s *EC2) imageFor(tx storage.Tx, ctx *request.Context, id string) (launchIm
 	if err != nil {
 		return launchImage{}, err
 	}
-	if !ok || str(im.State) != "available" {
+	if !ok || ptr.Deref(im.State) != "available" {
 		return launchImage{}, errAMINotFound.New("The image id '[%s]' does not exist", id)
 	}
-	li := launchImage{Platform: str(im.Platform), Architecture: str(im.Architecture), RootDevice: str(im.RootDeviceName)}
+	li := launchImage{Platform: ptr.Deref(im.Platform), Architecture: ptr.Deref(im.Architecture), RootDevice: ptr.Deref(im.RootDeviceName)}
 	if len(im.BlockDeviceMappings) > 0 && im.BlockDeviceMappings[0].Ebs != nil {
-		li.SnapshotID = str(im.BlockDeviceMappings[0].Ebs.SnapshotId)
+		li.SnapshotID = ptr.Deref(im.BlockDeviceMappings[0].Ebs.SnapshotId)
 	}
 	return li, nil
 }
@@ -130,11 +131,11 @@ func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequ
 		}
 		for _, o := range in.Owners {
 			switch {
-			case o == "self" && str(im.OwnerId) == ctx.Account:
+			case o == "self" && ptr.Deref(im.OwnerId) == ctx.Account:
 				return true
-			case o == "amazon" && str(im.ImageOwnerAlias) == "amazon":
+			case o == "amazon" && ptr.Deref(im.ImageOwnerAlias) == "amazon":
 				return true
-			case o == str(im.OwnerId), o == str(im.ImageOwnerAlias) && o != "":
+			case o == ptr.Deref(im.OwnerId), o == ptr.Deref(im.ImageOwnerAlias) && o != "":
 				return true
 			}
 		}
@@ -144,14 +145,14 @@ func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequ
 	found := map[string]bool{}
 	for i := range all {
 		im := &all[i]
-		if len(in.ImageIds) > 0 && !contains(in.ImageIds, str(im.ImageId)) {
+		if len(in.ImageIds) > 0 && !contains(in.ImageIds, ptr.Deref(im.ImageId)) {
 			continue
 		}
-		found[str(im.ImageId)] = true
+		found[ptr.Deref(im.ImageId)] = true
 		if !ownerOK(im) {
 			continue
 		}
-		if contains(in.ExecutableUsers, "all") && !boolv(im.Public) {
+		if contains(in.ExecutableUsers, "all") && !ptr.Deref(im.Public) {
 			continue
 		}
 		if !filter.Match(in.Filters, imageDoc(im)) {
@@ -175,7 +176,7 @@ func (s *EC2) checkImageName(tx storage.Tx, sc storage.Scope, name string) error
 	if len(name) < 3 || len(name) > 128 {
 		return errInvalidParameterValue.New("AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'")
 	}
-	if n, _ := countWhere(tx, sc, userImages, func(im *ec2api.Image) bool { return str(im.Name) == name }); n > 0 {
+	if n, _ := countWhere(tx, sc, userImages, func(im *ec2api.Image) bool { return ptr.Deref(im.Name) == name }); n > 0 {
 		return errAMINameDuplicate.New("AMI name %s is already in use by AMI %s", name, "")
 	}
 	return nil
@@ -190,40 +191,40 @@ func (s *EC2) CreateImage(ctx *request.Context, in *ec2api.CreateImageRequest) (
 	sc := scope(ctx)
 	id := newID("ami")
 	err := s.store.Update(func(tx storage.Tx) error {
-		r, err := instances.get(tx, sc, str(in.InstanceId))
+		r, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
 		if r.State != "running" && r.State != "stopped" {
 			return errIncorrectInstanceState.New("The instance '%s' is not in a valid state for this operation.", r.ID)
 		}
-		if err := s.checkImageName(tx, sc, str(in.Name)); err != nil {
+		if err := s.checkImageName(tx, sc, ptr.Deref(in.Name)); err != nil {
 			return err
 		}
 		snap := newID("snap")
 		size := int32(8)
 		if v, ok, _ := volumes.table.Get(tx, sc, r.RootVolume); ok {
-			size = i32(v.Size)
+			size = ptr.Deref(v.Size)
 		}
-		if err := snapshots.put(tx, sc, snap, ec2api.Snapshot{SnapshotId: ptr(snap), VolumeId: ptr(r.RootVolume), VolumeSize: ptr(size), State: ptr("completed"), Progress: ptr("100%"),
-			StartTime: ptr(ctx.Now().UTC()), OwnerId: ptr(ctx.Account), Encrypted: ptr(false), StorageTier: ptr("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot")),
-			Description: ptr("Created by CreateImage(" + r.ID + ") for " + id)}); err != nil {
+		if err := snapshots.put(tx, sc, snap, ec2api.Snapshot{SnapshotId: ptr.To(snap), VolumeId: ptr.To(r.RootVolume), VolumeSize: ptr.To(size), State: ptr.To("completed"), Progress: ptr.To("100%"),
+			StartTime: ptr.To(ctx.Now().UTC()), OwnerId: ptr.To(ctx.Account), Encrypted: ptr.To(false), StorageTier: ptr.To("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot")),
+			Description: ptr.To("Created by CreateImage(" + r.ID + ") for " + id)}); err != nil {
 			return err
 		}
-		im := ec2api.Image{ImageId: ptr(id), Name: in.Name, Description: in.Description, Architecture: ptr(r.Architecture), CreationDate: ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
-			ImageLocation: ptr(ctx.Account + "/" + str(in.Name)), ImageType: ptr("machine"), Public: ptr(false), OwnerId: ptr(ctx.Account), State: ptr("available"),
-			EnaSupport: ptr(r.EnaSupport), Hypervisor: ptr("xen"), RootDeviceName: ptr(r.RootDevice), RootDeviceType: ptr("ebs"), VirtualizationType: ptr("hvm"),
-			PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
-			BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr(r.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr(true), SnapshotId: ptr(snap), VolumeSize: ptr(size), VolumeType: ptr("gp2"), Encrypted: ptr(false)}}}}
+		im := ec2api.Image{ImageId: ptr.To(id), Name: in.Name, Description: in.Description, Architecture: ptr.To(r.Architecture), CreationDate: ptr.To(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
+			ImageLocation: ptr.To(ctx.Account + "/" + ptr.Deref(in.Name)), ImageType: ptr.To("machine"), Public: ptr.To(false), OwnerId: ptr.To(ctx.Account), State: ptr.To("available"),
+			EnaSupport: ptr.To(r.EnaSupport), Hypervisor: ptr.To("xen"), RootDeviceName: ptr.To(r.RootDevice), RootDeviceType: ptr.To("ebs"), VirtualizationType: ptr.To("hvm"),
+			PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
+			BlockDeviceMappings: []ec2api.BlockDeviceMapping{{DeviceName: ptr.To(r.RootDevice), Ebs: &ec2api.EbsBlockDevice{DeleteOnTermination: ptr.To(true), SnapshotId: ptr.To(snap), VolumeSize: ptr.To(size), VolumeType: ptr.To("gp2"), Encrypted: ptr.To(false)}}}}
 		if r.Platform == "windows" {
-			im.Platform, im.PlatformDetails, im.UsageOperation = ptr("windows"), ptr("Windows"), ptr("RunInstances:0002")
+			im.Platform, im.PlatformDetails, im.UsageOperation = ptr.To("windows"), ptr.To("Windows"), ptr.To("RunInstances:0002")
 		}
 		if r.SriovNetSupport != "" {
-			im.SriovNetSupport = ptr(r.SriovNetSupport)
+			im.SriovNetSupport = ptr.To(r.SriovNetSupport)
 		}
 		return userImages.put(tx, sc, id, im)
 	})
-	return answer(&ec2api.CreateImageResult{ImageId: ptr(id)}, err)
+	return answer(&ec2api.CreateImageResult{ImageId: ptr.To(id)}, err)
 }
 
 // RegisterImage registers an AMI from a root snapshot.
@@ -234,7 +235,7 @@ func (s *EC2) RegisterImage(ctx *request.Context, in *ec2api.RegisterImageReques
 	sc := scope(ctx)
 	id := newID("ami")
 	err := s.store.Update(func(tx storage.Tx) error {
-		if err := s.checkImageName(tx, sc, str(in.Name)); err != nil {
+		if err := s.checkImageName(tx, sc, ptr.Deref(in.Name)); err != nil {
 			return err
 		}
 		for _, b := range in.BlockDeviceMappings {
@@ -256,17 +257,17 @@ func (s *EC2) RegisterImage(ctx *request.Context, in *ec2api.RegisterImageReques
 		if bdm == nil {
 			bdm = []ec2api.BlockDeviceMapping{}
 		}
-		im := ec2api.Image{ImageId: ptr(id), Name: in.Name, Description: in.Description, Architecture: ptr(arch), CreationDate: ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
-			ImageLocation: ptr(str(in.ImageLocation)), ImageType: ptr("machine"), Public: ptr(false), OwnerId: ptr(ctx.Account), State: ptr("available"),
-			EnaSupport: ptr(boolv(in.EnaSupport)), Hypervisor: ptr("xen"), RootDeviceName: ptr(root), RootDeviceType: ptr("ebs"), VirtualizationType: ptr("hvm"),
-			PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
+		im := ec2api.Image{ImageId: ptr.To(id), Name: in.Name, Description: in.Description, Architecture: ptr.To(arch), CreationDate: ptr.To(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z")),
+			ImageLocation: ptr.To(ptr.Deref(in.ImageLocation)), ImageType: ptr.To("machine"), Public: ptr.To(false), OwnerId: ptr.To(ctx.Account), State: ptr.To("available"),
+			EnaSupport: ptr.To(ptr.Deref(in.EnaSupport)), Hypervisor: ptr.To("xen"), RootDeviceName: ptr.To(root), RootDeviceType: ptr.To("ebs"), VirtualizationType: ptr.To("hvm"),
+			PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), ProductCodes: []ec2api.ProductCode{}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "image")),
 			BlockDeviceMappings: bdm, SriovNetSupport: in.SriovNetSupport, KernelId: in.KernelId, RamdiskId: in.RamdiskId, BootMode: in.BootMode}
 		if in.ImageLocation == nil {
-			im.ImageLocation = ptr(ctx.Account + "/" + str(in.Name))
+			im.ImageLocation = ptr.To(ctx.Account + "/" + ptr.Deref(in.Name))
 		}
 		return userImages.put(tx, sc, id, im)
 	})
-	return answer(&ec2api.RegisterImageResult{ImageId: ptr(id)}, err)
+	return answer(&ec2api.RegisterImageResult{ImageId: ptr.To(id)}, err)
 }
 
 // DeregisterImage removes one of the account's AMIs.
@@ -275,7 +276,7 @@ func (s *EC2) DeregisterImage(ctx *request.Context, in *ec2api.DeregisterImageRe
 		return nil, err
 	}
 	sc := scope(ctx)
-	id := str(in.ImageId)
+	id := ptr.Deref(in.ImageId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if _, ok, _ := userImages.table.Get(tx, sc, id); !ok {
 			for _, im := range images.Catalog(ctx.Region) {
@@ -299,12 +300,12 @@ func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	src := str(in.SourceRegion)
+	src := ptr.Deref(in.SourceRegion)
 	srcScope := storage.Scope{Account: ctx.Account, Region: src}
 	var source ec2api.Image
 	found := false
 	for _, im := range images.Catalog(src) {
-		if im.ID == str(in.SourceImageId) {
+		if im.ID == ptr.Deref(in.SourceImageId) {
 			source, found = publicImage(im), true
 		}
 	}
@@ -312,28 +313,28 @@ func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if !found {
-			im, ok, err := userImages.table.Get(tx, srcScope, str(in.SourceImageId))
+			im, ok, err := userImages.table.Get(tx, srcScope, ptr.Deref(in.SourceImageId))
 			if err != nil {
 				return err
 			}
 			if !ok {
-				return errAMINotFound.New("The image id '[%s]' does not exist", str(in.SourceImageId))
+				return errAMINotFound.New("The image id '[%s]' does not exist", ptr.Deref(in.SourceImageId))
 			}
 			source = im
 		}
 		cp := source
-		cp.ImageId, cp.Name, cp.OwnerId, cp.Public, cp.ImageOwnerAlias = ptr(id), in.Name, ptr(ctx.Account), ptr(false), nil
-		cp.CreationDate = ptr(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
-		cp.ImageLocation = ptr(ctx.Account + "/" + str(in.Name))
+		cp.ImageId, cp.Name, cp.OwnerId, cp.Public, cp.ImageOwnerAlias = ptr.To(id), in.Name, ptr.To(ctx.Account), ptr.To(false), nil
+		cp.CreationDate = ptr.To(ctx.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+		cp.ImageLocation = ptr.To(ctx.Account + "/" + ptr.Deref(in.Name))
 		cp.DeprecationTime = nil
 		if in.Description != nil {
 			cp.Description = in.Description
 		}
 		cp.Tags = nonNilTags(tagsFor(in.TagSpecifications, "image"))
-		if boolv(in.CopyImageTags) {
+		if ptr.Deref(in.CopyImageTags) {
 			cp.Tags = mergeTags(cp.Tags, source.Tags)
 		}
 		return userImages.put(tx, sc, id, cp)
 	})
-	return answer(&ec2api.CopyImageResult{ImageId: ptr(id)}, err)
+	return answer(&ec2api.CopyImageResult{ImageId: ptr.To(id)}, err)
 }

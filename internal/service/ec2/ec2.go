@@ -18,7 +18,6 @@
 package ec2
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"sort"
 	"strings"
@@ -27,8 +26,10 @@ import (
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -100,27 +101,7 @@ func scope(ctx *request.Context) storage.Scope {
 
 // newID returns an id in AWS's current form: prefix, dash, 17 hex digits.
 func newID(prefix string) string {
-	var b [9]byte
-	_, _ = rand.Read(b[:])
-	return prefix + "-" + hex.EncodeToString(b[:])[:17]
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func boolv(p *bool) bool { return p != nil && *p }
-
-func i32(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
+	return prefix + "-" + awsid.Hex(17)
 }
 
 func boolStr(b bool) string {
@@ -276,18 +257,18 @@ func describe[T any](s *EC2, ctx *request.Context, r resource[T], p page, keep f
 			return nil
 		}
 		opts := storage.ListOptions{}
-		if t := str(p.nextToken); t != "" {
+		if t := ptr.Deref(p.nextToken); t != "" {
 			after, err := decodeToken(t)
 			if err != nil {
 				return err
 			}
 			opts.After = []string{after}
 		}
-		limit := int(i32(p.maxResults))
+		limit := int(ptr.Deref(p.maxResults))
 		var lastKey string
 		return r.table.List(tx, sc, nil, opts, func(k []string, v T) bool {
 			if limit > 0 && len(out) == limit {
-				next = ptr(encodeToken(lastKey))
+				next = ptr.To(encodeToken(lastKey))
 				return false
 			}
 			lastKey = k[0]
@@ -314,7 +295,7 @@ func decodeToken(t string) (string, error) {
 func tagsFor(specs []ec2api.TagSpecification, typ string) []ec2api.Tag {
 	var out []ec2api.Tag
 	for _, sp := range specs {
-		if str(sp.ResourceType) == typ {
+		if ptr.Deref(sp.ResourceType) == typ {
 			out = mergeTags(out, sp.Tags)
 		}
 	}
@@ -325,23 +306,23 @@ func mergeTags(cur, add []ec2api.Tag) []ec2api.Tag {
 	for _, t := range add {
 		replaced := false
 		for i := range cur {
-			if str(cur[i].Key) == str(t.Key) {
-				cur[i].Value = ptr(str(t.Value))
+			if ptr.Deref(cur[i].Key) == ptr.Deref(t.Key) {
+				cur[i].Value = ptr.To(ptr.Deref(t.Value))
 				replaced = true
 			}
 		}
 		if !replaced {
-			cur = append(cur, ec2api.Tag{Key: ptr(str(t.Key)), Value: ptr(str(t.Value))})
+			cur = append(cur, ec2api.Tag{Key: ptr.To(ptr.Deref(t.Key)), Value: ptr.To(ptr.Deref(t.Value))})
 		}
 	}
-	sort.SliceStable(cur, func(i, j int) bool { return str(cur[i].Key) < str(cur[j].Key) })
+	sort.SliceStable(cur, func(i, j int) bool { return ptr.Deref(cur[i].Key) < ptr.Deref(cur[j].Key) })
 	return cur
 }
 
 func tagValue(tags []ec2api.Tag, key string) string {
 	for _, t := range tags {
-		if str(t.Key) == key {
-			return str(t.Value)
+		if ptr.Deref(t.Key) == key {
+			return ptr.Deref(t.Value)
 		}
 	}
 	return ""

@@ -1,7 +1,6 @@
 package ec2
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -31,20 +31,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, region string) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = be.Close() })
-	st, err := be.Store("ec2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, store: st, clock: clock.NewFake(t0), bus: events.New(), events: make(chan events.Event, 64)}
+	h := servicetest.New(t, "ec2", servicetest.At(t0), servicetest.InAccount(testAccount), servicetest.InRegion(region))
+	f := &fixture{t: t, store: h.Store(), clock: h.Clock, bus: events.New(), events: make(chan events.Event, 64)}
 	f.bus.Subscribe(func(e events.Event) { f.events <- e })
 	f.EC2 = f.start()
-	f.ctx = &request.Context{Context: context.Background(), RequestID: "req-1", Service: "ec2", Account: testAccount, Region: region, Clock: f.clock,
-		Caller: request.Caller{Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root"}}
+	f.ctx = h.Ctx()
 	return f
 }
 
@@ -110,6 +101,3 @@ func wantErr(t *testing.T, err error, code, msg string) {
 		t.Errorf("message = %q, want %q", e.Message, msg)
 	}
 }
-
-func s(v string) *string { return &v }
-func n32(v int32) *int32 { return &v }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -79,7 +80,7 @@ func stateCode(state string) int32 {
 }
 
 func stateOf(name string) *ec2api.InstanceState {
-	return &ec2api.InstanceState{Code: ptr(stateCode(name)), Name: ptr(name)}
+	return &ec2api.InstanceState{Code: ptr.To(stateCode(name)), Name: ptr.To(name)}
 }
 
 func instanceARN(sc storage.Scope, id string) string {
@@ -89,107 +90,107 @@ func instanceARN(sc storage.Scope, id string) string {
 func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 	d := filter.New(o.Tags)
 	add := func(n string, v ...string) { d.Add(n, v...) }
-	add("instance-id", str(o.InstanceId))
+	add("instance-id", ptr.Deref(o.InstanceId))
 	add("instance-state-name")
 	add("instance-state-code")
 	if o.State != nil {
-		add("instance-state-name", str(o.State.Name))
-		add("instance-state-code", fmt.Sprint(i32(o.State.Code)))
+		add("instance-state-name", ptr.Deref(o.State.Name))
+		add("instance-state-code", fmt.Sprint(ptr.Deref(o.State.Code)))
 	}
-	add("instance-type", str(o.InstanceType))
-	add("image-id", str(o.ImageId))
-	add("key-name", str(o.KeyName))
-	add("vpc-id", str(o.VpcId))
-	add("subnet-id", str(o.SubnetId))
+	add("instance-type", ptr.Deref(o.InstanceType))
+	add("image-id", ptr.Deref(o.ImageId))
+	add("key-name", ptr.Deref(o.KeyName))
+	add("vpc-id", ptr.Deref(o.VpcId))
+	add("subnet-id", ptr.Deref(o.SubnetId))
 	add("availability-zone")
 	add("tenancy")
 	if o.Placement != nil {
-		add("availability-zone", str(o.Placement.AvailabilityZone))
-		add("tenancy", str(o.Placement.Tenancy))
+		add("availability-zone", ptr.Deref(o.Placement.AvailabilityZone))
+		add("tenancy", ptr.Deref(o.Placement.Tenancy))
 	}
-	add("private-ip-address", str(o.PrivateIpAddress))
-	add("ip-address", str(o.PublicIpAddress))
-	add("private-dns-name", str(o.PrivateDnsName))
-	add("dns-name", str(o.PublicDnsName))
+	add("private-ip-address", ptr.Deref(o.PrivateIpAddress))
+	add("ip-address", ptr.Deref(o.PublicIpAddress))
+	add("private-dns-name", ptr.Deref(o.PrivateDnsName))
+	add("dns-name", ptr.Deref(o.PublicDnsName))
 	add("reservation-id", r.ReservationID)
 	add("owner-id")
-	add("architecture", str(o.Architecture))
+	add("architecture", ptr.Deref(o.Architecture))
 	add("launch-time")
 	if o.LaunchTime != nil {
 		add("launch-time", o.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"))
 	}
 	add("iam-instance-profile.arn")
 	if o.IamInstanceProfile != nil {
-		add("iam-instance-profile.arn", str(o.IamInstanceProfile.Arn))
+		add("iam-instance-profile.arn", ptr.Deref(o.IamInstanceProfile.Arn))
 	}
 	for _, n := range []string{"instance.group-id", "instance.group-name", "group-id", "group-name"} {
 		add(n)
 	}
 	for _, g := range o.SecurityGroups {
-		add("instance.group-id", str(g.GroupId))
-		add("group-id", str(g.GroupId))
-		add("instance.group-name", str(g.GroupName))
-		add("group-name", str(g.GroupName))
+		add("instance.group-id", ptr.Deref(g.GroupId))
+		add("group-id", ptr.Deref(g.GroupId))
+		add("instance.group-name", ptr.Deref(g.GroupName))
+		add("group-name", ptr.Deref(g.GroupName))
 	}
 	for _, n := range []string{"network-interface.network-interface-id", "network-interface.subnet-id", "network-interface.vpc-id", "network-interface.addresses.private-ip-address",
 		"network-interface.private-dns-name", "network-interface.association.public-ip", "network-interface.mac-address", "network-interface.status", "association.public-ip", "association.allocation-id"} {
 		add(n)
 	}
 	for _, ni := range o.NetworkInterfaces {
-		add("network-interface.network-interface-id", str(ni.NetworkInterfaceId))
-		add("network-interface.subnet-id", str(ni.SubnetId))
-		add("network-interface.vpc-id", str(ni.VpcId))
-		add("network-interface.addresses.private-ip-address", str(ni.PrivateIpAddress))
-		add("network-interface.private-dns-name", str(ni.PrivateDnsName))
-		add("network-interface.mac-address", str(ni.MacAddress))
-		add("network-interface.status", str(ni.Status))
+		add("network-interface.network-interface-id", ptr.Deref(ni.NetworkInterfaceId))
+		add("network-interface.subnet-id", ptr.Deref(ni.SubnetId))
+		add("network-interface.vpc-id", ptr.Deref(ni.VpcId))
+		add("network-interface.addresses.private-ip-address", ptr.Deref(ni.PrivateIpAddress))
+		add("network-interface.private-dns-name", ptr.Deref(ni.PrivateDnsName))
+		add("network-interface.mac-address", ptr.Deref(ni.MacAddress))
+		add("network-interface.status", ptr.Deref(ni.Status))
 		if ni.Association != nil {
-			add("network-interface.association.public-ip", str(ni.Association.PublicIp))
-			add("association.public-ip", str(ni.Association.PublicIp))
+			add("network-interface.association.public-ip", ptr.Deref(ni.Association.PublicIp))
+			add("association.public-ip", ptr.Deref(ni.Association.PublicIp))
 		}
 	}
-	add("platform", str(o.Platform))
-	add("platform-details", str(o.PlatformDetails))
-	add("root-device-type", str(o.RootDeviceType))
-	add("root-device-name", str(o.RootDeviceName))
+	add("platform", ptr.Deref(o.Platform))
+	add("platform-details", ptr.Deref(o.PlatformDetails))
+	add("root-device-type", ptr.Deref(o.RootDeviceType))
+	add("root-device-name", ptr.Deref(o.RootDeviceName))
 	add("monitoring-state")
 	if o.Monitoring != nil {
-		add("monitoring-state", str(o.Monitoring.State))
+		add("monitoring-state", ptr.Deref(o.Monitoring.State))
 	}
-	add("client-token", str(o.ClientToken))
-	add("ami-launch-index", fmt.Sprint(i32(o.AmiLaunchIndex)))
-	add("hypervisor", str(o.Hypervisor))
-	add("virtualization-type", str(o.VirtualizationType))
-	add("source-dest-check", boolStr(boolv(o.SourceDestCheck)))
-	add("ebs-optimized", boolStr(boolv(o.EbsOptimized)))
-	add("ena-support", boolStr(boolv(o.EnaSupport)))
+	add("client-token", ptr.Deref(o.ClientToken))
+	add("ami-launch-index", fmt.Sprint(ptr.Deref(o.AmiLaunchIndex)))
+	add("hypervisor", ptr.Deref(o.Hypervisor))
+	add("virtualization-type", ptr.Deref(o.VirtualizationType))
+	add("source-dest-check", boolStr(ptr.Deref(o.SourceDestCheck)))
+	add("ebs-optimized", boolStr(ptr.Deref(o.EbsOptimized)))
+	add("ena-support", boolStr(ptr.Deref(o.EnaSupport)))
 	add("state-reason-code")
 	add("state-reason-message")
 	if o.StateReason != nil {
-		add("state-reason-code", str(o.StateReason.Code))
-		add("state-reason-message", str(o.StateReason.Message))
+		add("state-reason-code", ptr.Deref(o.StateReason.Code))
+		add("state-reason-message", ptr.Deref(o.StateReason.Message))
 	}
-	add("reason", str(o.StateTransitionReason))
+	add("reason", ptr.Deref(o.StateTransitionReason))
 	add("block-device-mapping.device-name")
 	add("block-device-mapping.volume-id")
 	add("block-device-mapping.status")
 	for _, b := range o.BlockDeviceMappings {
-		add("block-device-mapping.device-name", str(b.DeviceName))
+		add("block-device-mapping.device-name", ptr.Deref(b.DeviceName))
 		if b.Ebs != nil {
-			add("block-device-mapping.volume-id", str(b.Ebs.VolumeId))
-			add("block-device-mapping.status", str(b.Ebs.Status))
+			add("block-device-mapping.volume-id", ptr.Deref(b.Ebs.VolumeId))
+			add("block-device-mapping.status", ptr.Deref(b.Ebs.Status))
 		}
 	}
-	add("instance-lifecycle", str(o.InstanceLifecycle))
-	add("kernel-id", str(o.KernelId))
-	add("ramdisk-id", str(o.RamdiskId))
+	add("instance-lifecycle", ptr.Deref(o.InstanceLifecycle))
+	add("kernel-id", ptr.Deref(o.KernelId))
+	add("ramdisk-id", ptr.Deref(o.RamdiskId))
 	add("placement-group-name")
 	add("product-code")
 	add("requester-id")
 	add("spot-instance-request-id")
 	add("metadata-options.http-tokens", "optional")
 	add("metadata-options.http-endpoint", "enabled")
-	add("boot-mode", str(o.BootMode))
+	add("boot-mode", ptr.Deref(o.BootMode))
 	add("owner-id", r.Owner)
 	return d
 }
@@ -201,54 +202,54 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		tags = []ec2api.Tag{}
 	}
 	o := ec2api.Instance{
-		AmiLaunchIndex: ptr(r.LaunchIndex), ImageId: ptr(r.ImageID), InstanceId: ptr(r.ID), InstanceType: ptr(r.InstanceType),
-		LaunchTime: ptr(r.LaunchTime.UTC()), Monitoring: &ec2api.Monitoring{State: ptr(map[bool]string{true: "enabled", false: "disabled"}[r.Monitoring])},
-		Placement:    &ec2api.Placement{AvailabilityZone: ptr(r.AZ), GroupName: ptr(""), Tenancy: ptr(r.Tenancy)},
-		ProductCodes: []ec2api.ProductCode{}, State: stateOf(r.State), StateTransitionReason: ptr(r.TransitionMsg),
-		Architecture: ptr(r.Architecture), ClientToken: ptr(r.ClientToken), EbsOptimized: ptr(r.EbsOptimized), EnaSupport: ptr(r.EnaSupport),
-		Hypervisor: ptr("xen"), RootDeviceName: ptr(r.RootDevice), RootDeviceType: ptr("ebs"), SecurityGroups: []ec2api.GroupIdentifier{},
-		SourceDestCheck: ptr(r.SourceDestCheck), Tags: tags, VirtualizationType: ptr("hvm"), BlockDeviceMappings: []ec2api.InstanceBlockDeviceMapping{},
+		AmiLaunchIndex: ptr.To(r.LaunchIndex), ImageId: ptr.To(r.ImageID), InstanceId: ptr.To(r.ID), InstanceType: ptr.To(r.InstanceType),
+		LaunchTime: ptr.To(r.LaunchTime.UTC()), Monitoring: &ec2api.Monitoring{State: ptr.To(map[bool]string{true: "enabled", false: "disabled"}[r.Monitoring])},
+		Placement:    &ec2api.Placement{AvailabilityZone: ptr.To(r.AZ), GroupName: ptr.To(""), Tenancy: ptr.To(r.Tenancy)},
+		ProductCodes: []ec2api.ProductCode{}, State: stateOf(r.State), StateTransitionReason: ptr.To(r.TransitionMsg),
+		Architecture: ptr.To(r.Architecture), ClientToken: ptr.To(r.ClientToken), EbsOptimized: ptr.To(r.EbsOptimized), EnaSupport: ptr.To(r.EnaSupport),
+		Hypervisor: ptr.To("xen"), RootDeviceName: ptr.To(r.RootDevice), RootDeviceType: ptr.To("ebs"), SecurityGroups: []ec2api.GroupIdentifier{},
+		SourceDestCheck: ptr.To(r.SourceDestCheck), Tags: tags, VirtualizationType: ptr.To("hvm"), BlockDeviceMappings: []ec2api.InstanceBlockDeviceMapping{},
 		NetworkInterfaces: []ec2api.InstanceNetworkInterface{}, ElasticGpuAssociations: []ec2api.ElasticGpuAssociation{},
-		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr(int32(1)), ThreadsPerCore: ptr(int32(2))},
-		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr("open")},
-		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr(false)},
-		MetadataOptions:                  &ec2api.InstanceMetadataOptionsResponse{State: ptr("applied"), HttpTokens: ptr("optional"), HttpPutResponseHopLimit: ptr(int32(1)), HttpEndpoint: ptr("enabled"), HttpProtocolIpv6: ptr("disabled"), InstanceMetadataTags: ptr("disabled")},
-		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr(false)}, PlatformDetails: ptr("Linux/UNIX"), UsageOperation: ptr("RunInstances"), UsageOperationUpdateTime: ptr(r.LaunchTime.UTC()),
-		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr("ip-name"), EnableResourceNameDnsARecord: ptr(false), EnableResourceNameDnsAAAARecord: ptr(false)},
-		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr("default")}, CurrentInstanceBootMode: ptr("legacy-bios"),
-		PrivateDnsName: ptr(""), PublicDnsName: ptr(""),
+		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr.To(int32(1)), ThreadsPerCore: ptr.To(int32(2))},
+		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr.To("open")},
+		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr.To(false)},
+		MetadataOptions:                  &ec2api.InstanceMetadataOptionsResponse{State: ptr.To("applied"), HttpTokens: ptr.To("optional"), HttpPutResponseHopLimit: ptr.To(int32(1)), HttpEndpoint: ptr.To("enabled"), HttpProtocolIpv6: ptr.To("disabled"), InstanceMetadataTags: ptr.To("disabled")},
+		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
+		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
+		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To("default")}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
+		PrivateDnsName: ptr.To(""), PublicDnsName: ptr.To(""),
 	}
 	if r.SriovNetSupport != "" {
-		o.SriovNetSupport = ptr(r.SriovNetSupport)
+		o.SriovNetSupport = ptr.To(r.SriovNetSupport)
 	}
 	if r.Platform == "windows" {
-		o.Platform = ptr("windows")
-		o.PlatformDetails = ptr("Windows")
-		o.UsageOperation = ptr("RunInstances:0002")
+		o.Platform = ptr.To("windows")
+		o.PlatformDetails = ptr.To("Windows")
+		o.UsageOperation = ptr.To("RunInstances:0002")
 	}
 	if r.KeyName != "" {
-		o.KeyName = ptr(r.KeyName)
+		o.KeyName = ptr.To(r.KeyName)
 	}
 	if r.Kernel != "" {
-		o.KernelId = ptr(r.Kernel)
+		o.KernelId = ptr.To(r.Kernel)
 	}
 	if r.Ramdisk != "" {
-		o.RamdiskId = ptr(r.Ramdisk)
+		o.RamdiskId = ptr.To(r.Ramdisk)
 	}
 	if r.IamProfileArn != "" {
-		o.IamInstanceProfile = &ec2api.IamInstanceProfile{Arn: ptr(r.IamProfileArn), Id: ptr(r.IamProfileID)}
+		o.IamInstanceProfile = &ec2api.IamInstanceProfile{Arn: ptr.To(r.IamProfileArn), Id: ptr.To(r.IamProfileID)}
 	}
 	if r.StateReason != "" {
-		o.StateReason = &ec2api.StateReason{Code: ptr(r.StateReason), Message: ptr(r.StateReasonMsg)}
+		o.StateReason = &ec2api.StateReason{Code: ptr.To(r.StateReason), Message: ptr.To(r.StateReasonMsg)}
 	}
 	if r.State == "terminated" {
 		return o
 	}
-	o.SubnetId, o.VpcId = ptr(r.SubnetID), ptr(r.VpcID)
+	o.SubnetId, o.VpcId = ptr.To(r.SubnetID), ptr.To(r.VpcID)
 	for _, v := range r.Volumes {
 		status := "attached"
-		o.BlockDeviceMappings = append(o.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{DeviceName: ptr(v.Device), Ebs: &ec2api.EbsInstanceBlockDevice{
-			AttachTime: ptr(v.AttachTime.UTC()), DeleteOnTermination: ptr(v.DeleteOnTermination), Status: ptr(status), VolumeId: ptr(v.VolumeID)}})
+		o.BlockDeviceMappings = append(o.BlockDeviceMappings, ec2api.InstanceBlockDeviceMapping{DeviceName: ptr.To(v.Device), Ebs: &ec2api.EbsInstanceBlockDevice{
+			AttachTime: ptr.To(v.AttachTime.UTC()), DeleteOnTermination: ptr.To(v.DeleteOnTermination), Status: ptr.To(status), VolumeId: ptr.To(v.VolumeID)}})
 	}
 	ids := []extraENI{{ID: r.ENI, DeviceIndex: 0}}
 	ids = append(ids, r.ExtraENIs...)
@@ -265,7 +266,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		}
 		if e.Attachment != nil {
 			ni.Attachment = &ec2api.InstanceNetworkInterfaceAttachment{AttachTime: e.Attachment.AttachTime, AttachmentId: e.Attachment.AttachmentId,
-				DeleteOnTermination: e.Attachment.DeleteOnTermination, DeviceIndex: e.Attachment.DeviceIndex, Status: e.Attachment.Status, NetworkCardIndex: ptr(int32(0))}
+				DeleteOnTermination: e.Attachment.DeleteOnTermination, DeviceIndex: e.Attachment.DeviceIndex, Status: e.Attachment.Status, NetworkCardIndex: ptr.To(int32(0))}
 		}
 		var assoc *ec2api.InstanceNetworkInterfaceAssociation
 		if e.Association != nil {
@@ -273,7 +274,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 			if e.Association.AllocationId != nil {
 				owner = sc.Account
 			}
-			assoc = &ec2api.InstanceNetworkInterfaceAssociation{IpOwnerId: ptr(owner), PublicDnsName: e.Association.PublicDnsName, PublicIp: e.Association.PublicIp}
+			assoc = &ec2api.InstanceNetworkInterfaceAssociation{IpOwnerId: ptr.To(owner), PublicDnsName: e.Association.PublicDnsName, PublicIp: e.Association.PublicIp}
 			ni.Association = assoc
 		}
 		for _, p := range e.PrivateIpAddresses {
@@ -281,8 +282,8 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		}
 		o.NetworkInterfaces = append(o.NetworkInterfaces, ni)
 		for _, g := range e.Groups {
-			if !seenGroups[str(g.GroupId)] {
-				seenGroups[str(g.GroupId)] = true
+			if !seenGroups[ptr.Deref(g.GroupId)] {
+				seenGroups[ptr.Deref(g.GroupId)] = true
 				o.SecurityGroups = append(o.SecurityGroups, g)
 			}
 		}
@@ -291,7 +292,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 			o.PrivateDnsName = e.PrivateDnsName
 			if e.Association != nil {
 				o.PublicIpAddress = e.Association.PublicIp
-				o.PublicDnsName = ptr("")
+				o.PublicDnsName = ptr.To("")
 				if v, ok, _ := vpcs.table.Get(tx, sc, r.VpcID); ok && v.DNSHostnames {
 					o.PublicDnsName = e.Association.PublicDnsName
 				}
@@ -308,7 +309,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if err := s.ensureDefaults(ctx); err != nil {
 		return nil, err
 	}
-	minC, maxC := i32(in.MinCount), i32(in.MaxCount)
+	minC, maxC := ptr.Deref(in.MinCount), ptr.Deref(in.MaxCount)
 	if minC < 1 {
 		return nil, errInvalidParameterValue.New("Value (%d) for parameter minCount is invalid. Expected a positive integer.", minC)
 	}
@@ -318,7 +319,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if maxC > 100 {
 		return nil, code("InstanceLimitExceeded").New("You have requested more instances (%d) than your current instance limit of 100 allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", maxC)
 	}
-	imageID := str(in.ImageId)
+	imageID := ptr.Deref(in.ImageId)
 	if imageID == "" && in.LaunchTemplate == nil {
 		return nil, errMissingParameter.New("The request must contain the parameter ImageId")
 	}
@@ -332,7 +333,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if !instanceTypeKnown(itype) && !instanceTypeShaped(itype) && itype != "m1.small" {
 		return nil, errInvalidParameterValue.New("Invalid value '%s' for InstanceType.", itype)
 	}
-	userData := str(in.UserData)
+	userData := ptr.Deref(in.UserData)
 	if userData != "" {
 		raw, err := base64.StdEncoding.DecodeString(userData)
 		if err != nil {
@@ -353,7 +354,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	var res ec2api.Reservation
 	var launched []string
 	err := s.store.Update(func(tx storage.Tx) error {
-		if tok := str(in.ClientToken); tok != "" {
+		if tok := ptr.Deref(in.ClientToken); tok != "" {
 			all, err := instances.all(tx, sc)
 			if err != nil {
 				return err
@@ -365,7 +366,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				}
 			}
 			if len(same) > 0 {
-				res = ec2api.Reservation{ReservationId: ptr(same[0].ReservationID), OwnerId: ptr(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
+				res = ec2api.Reservation{ReservationId: ptr.To(same[0].ReservationID), OwnerId: ptr.To(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
 				for i := range same {
 					res.Instances = append(res.Instances, s.instanceOut(tx, sc, &same[i]))
 				}
@@ -377,7 +378,9 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			return err
 		}
 		if in.KeyName != nil {
-			if _, ok, _ := keyPairs.Get(tx, sc, *in.KeyName); !ok {
+			if _, ok, err := keyPairs.Get(tx, sc, *in.KeyName); err != nil {
+				return err
+			} else if !ok {
 				return errKeyPairNotFound.New("The key pair '%s' does not exist", *in.KeyName)
 			}
 		}
@@ -387,9 +390,9 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		if len(in.NetworkInterfaces) > 0 {
 			nis = &in.NetworkInterfaces[0]
 		}
-		subnetID := str(in.SubnetId)
+		subnetID := ptr.Deref(in.SubnetId)
 		if subnetID == "" && nis != nil {
-			subnetID = str(nis.SubnetId)
+			subnetID = ptr.Deref(nis.SubnetId)
 		}
 		var sub ec2api.Subnet
 		if subnetID != "" {
@@ -397,7 +400,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return err
 			}
 		} else {
-			def := s.defaultsOf(tx, sc).VpcID
+			d, err := s.defaultsOf(tx, sc)
+			if err != nil {
+				return err
+			}
+			def := d.VpcID
 			if def == "" {
 				return code("VPCIdNotSpecified").New("No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
 			}
@@ -407,11 +414,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 			wantAZ := ""
 			if in.Placement != nil {
-				wantAZ = str(in.Placement.AvailabilityZone)
+				wantAZ = ptr.Deref(in.Placement.AvailabilityZone)
 			}
 			for _, x := range all {
-				if str(x.VpcId) == def && boolv(x.DefaultForAz) && (wantAZ == "" || str(x.AvailabilityZone) == wantAZ) {
-					if sub.SubnetId == nil || str(x.AvailabilityZone) < str(sub.AvailabilityZone) {
+				if ptr.Deref(x.VpcId) == def && ptr.Deref(x.DefaultForAz) && (wantAZ == "" || ptr.Deref(x.AvailabilityZone) == wantAZ) {
+					if sub.SubnetId == nil || ptr.Deref(x.AvailabilityZone) < ptr.Deref(sub.AvailabilityZone) {
 						sub = x
 					}
 				}
@@ -420,10 +427,10 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return errInvalidParameterValue.New("Invalid availability zone: [%s]", wantAZ)
 			}
 		}
-		if in.Placement != nil && in.Placement.AvailabilityZone != nil && *in.Placement.AvailabilityZone != str(sub.AvailabilityZone) {
-			return errInvalidParameterValue.New("Value (%s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s", *in.Placement.AvailabilityZone, str(sub.SubnetId), str(sub.AvailabilityZone))
+		if in.Placement != nil && in.Placement.AvailabilityZone != nil && *in.Placement.AvailabilityZone != ptr.Deref(sub.AvailabilityZone) {
+			return errInvalidParameterValue.New("Value (%s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s", *in.Placement.AvailabilityZone, ptr.Deref(sub.SubnetId), ptr.Deref(sub.AvailabilityZone))
 		}
-		v, err := vpcs.get(tx, sc, str(sub.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(sub.VpcId))
 		if err != nil {
 			return err
 		}
@@ -433,7 +440,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		}
 		var groups []ec2api.GroupIdentifier
 		if len(groupIDs) > 0 {
-			if groups, err = s.resolveGroups(tx, sc, str(sub.VpcId), groupIDs); err != nil {
+			if groups, err = s.resolveGroups(tx, sc, ptr.Deref(sub.VpcId), groupIDs); err != nil {
 				return err
 			}
 		}
@@ -444,23 +451,23 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 			found := false
 			for _, g := range all {
-				if str(g.GroupName) == name && str(g.VpcId) == str(sub.VpcId) {
+				if ptr.Deref(g.GroupName) == name && ptr.Deref(g.VpcId) == ptr.Deref(sub.VpcId) {
 					groups = append(groups, ec2api.GroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
 					found = true
 				}
 			}
 			if !found {
-				return errGroupNotFound.New("The security group '%s' does not exist in VPC '%s'", name, str(sub.VpcId))
+				return errGroupNotFound.New("The security group '%s' does not exist in VPC '%s'", name, ptr.Deref(sub.VpcId))
 			}
 		}
 		if len(groups) == 0 {
-			groups = []ec2api.GroupIdentifier{{GroupId: ptr(v.DefaultSG), GroupName: ptr("default")}}
+			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
-		assignPublic := boolv(sub.MapPublicIpOnLaunch)
+		assignPublic := ptr.Deref(sub.MapPublicIpOnLaunch)
 		if nis != nil && nis.AssociatePublicIpAddress != nil {
 			assignPublic = *nis.AssociatePublicIpAddress
 		}
-		wantIP := str(in.PrivateIpAddress)
+		wantIP := ptr.Deref(in.PrivateIpAddress)
 		if nis != nil && nis.PrivateIpAddress != nil {
 			wantIP = *nis.PrivateIpAddress
 		}
@@ -475,13 +482,13 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			profileID = "AIPA" + strings.ToUpper(newID("x")[2:19])
 		}
 		resID := newID("r")
-		res = ec2api.Reservation{ReservationId: ptr(resID), OwnerId: ptr(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
+		res = ec2api.Reservation{ReservationId: ptr.To(resID), OwnerId: ptr.To(ctx.Account), Groups: []ec2api.GroupIdentifier{}}
 		instTags := tagsFor(in.TagSpecifications, "instance")
 		volTags := tagsFor(in.TagSpecifications, "volume")
 		for n := int32(0); n < maxC; n++ {
 			id := newID("i")
 			eniID := newID("eni")
-			ip, err := allocateIP(tx, sc, str(sub.SubnetId), wantIP, eniID)
+			ip, err := allocateIP(tx, sc, ptr.Deref(sub.SubnetId), wantIP, eniID)
 			if err != nil {
 				if n >= minC {
 					break
@@ -489,14 +496,14 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				return err
 			}
 			eni := s.newENIRecord(ctx, eniID, sub, ip, "", "interface", groups)
-			eni.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr(newID("eni-attach")), AttachTime: ptr(now), DeleteOnTermination: ptr(true), DeviceIndex: ptr(int32(0)),
-				NetworkCardIndex: ptr(int32(0)), InstanceId: ptr(id), InstanceOwnerId: ptr(ctx.Account), Status: ptr("attached")}
+			eni.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr.To(newID("eni-attach")), AttachTime: ptr.To(now), DeleteOnTermination: ptr.To(true), DeviceIndex: ptr.To(int32(0)),
+				NetworkCardIndex: ptr.To(int32(0)), InstanceId: ptr.To(id), InstanceOwnerId: ptr.To(ctx.Account), Status: ptr.To("attached")}
 			if assignPublic {
 				pub, err := newPublicIP(tx, sc, eniID)
 				if err != nil {
 					return err
 				}
-				eni.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr("amazon"), PublicIp: ptr(pub), PublicDnsName: ptr(publicDNS(ctx.Region, pub))}
+				eni.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr.To("amazon"), PublicIp: ptr.To(pub), PublicDnsName: ptr.To(publicDNS(ctx.Region, pub))}
 				eni.PrivateIpAddresses[0].Association = eni.Association
 			}
 			if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
@@ -510,20 +517,20 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			if img.Platform == "windows" {
 				size = 30
 			}
-			if err := volumes.put(tx, sc, volID, ec2api.Volume{VolumeId: ptr(volID), Size: ptr(size), AvailabilityZone: sub.AvailabilityZone, State: ptr("in-use"),
-				CreateTime: ptr(now), VolumeType: ptr("gp2"), Iops: ptr(int32(100)), Encrypted: ptr(false), SnapshotId: ptr(img.SnapshotID), MultiAttachEnabled: ptr(false),
-				Tags: nonNilTags(volTags), Attachments: []ec2api.VolumeAttachment{{VolumeId: ptr(volID), InstanceId: ptr(id), Device: ptr(img.RootDevice), State: ptr("attached"), AttachTime: ptr(now), DeleteOnTermination: ptr(true)}}}); err != nil {
+			if err := volumes.put(tx, sc, volID, ec2api.Volume{VolumeId: ptr.To(volID), Size: ptr.To(size), AvailabilityZone: sub.AvailabilityZone, State: ptr.To("in-use"),
+				CreateTime: ptr.To(now), VolumeType: ptr.To("gp2"), Iops: ptr.To(int32(100)), Encrypted: ptr.To(false), SnapshotId: ptr.To(img.SnapshotID), MultiAttachEnabled: ptr.To(false),
+				Tags: nonNilTags(volTags), Attachments: []ec2api.VolumeAttachment{{VolumeId: ptr.To(volID), InstanceId: ptr.To(id), Device: ptr.To(img.RootDevice), State: ptr.To("attached"), AttachTime: ptr.To(now), DeleteOnTermination: ptr.To(true)}}}); err != nil {
 				return err
 			}
 			rec := instanceRecord{
-				ID: id, Owner: ctx.Account, ReservationID: resID, ImageID: imageID, InstanceType: itype, KeyName: str(in.KeyName), AZ: str(sub.AvailabilityZone),
-				SubnetID: str(sub.SubnetId), VpcID: str(sub.VpcId), ENI: eniID, State: "pending", LaunchTime: now, Due: now.Add(s.opts.BootDelay),
+				ID: id, Owner: ctx.Account, ReservationID: resID, ImageID: imageID, InstanceType: itype, KeyName: ptr.Deref(in.KeyName), AZ: ptr.Deref(sub.AvailabilityZone),
+				SubnetID: ptr.Deref(sub.SubnetId), VpcID: ptr.Deref(sub.VpcId), ENI: eniID, State: "pending", LaunchTime: now, Due: now.Add(s.opts.BootDelay),
 				UserData: userData, Tags: nonNilTags(instTags), IamProfileArn: profileArn, IamProfileID: profileID, EnaSupport: true,
-				NoTerminate: boolv(in.DisableApiTermination), NoStop: boolv(in.DisableApiStop), EbsOptimized: boolv(in.EbsOptimized), SourceDestCheck: true,
+				NoTerminate: ptr.Deref(in.DisableApiTermination), NoStop: ptr.Deref(in.DisableApiStop), EbsOptimized: ptr.Deref(in.EbsOptimized), SourceDestCheck: true,
 				ShutdownBehav: "stop", Platform: img.Platform, Architecture: img.Architecture, RootDevice: img.RootDevice, RootVolume: volID,
 				Volumes:     []attachedVolume{{Device: img.RootDevice, VolumeID: volID, AttachTime: now, DeleteOnTermination: true}},
-				ClientToken: str(in.ClientToken), Monitoring: in.Monitoring != nil && boolv(in.Monitoring.Enabled), LaunchIndex: n, AssignPublic: assignPublic,
-				Tenancy: "default", Kernel: str(in.KernelId), Ramdisk: str(in.RamdiskId),
+				ClientToken: ptr.Deref(in.ClientToken), Monitoring: in.Monitoring != nil && ptr.Deref(in.Monitoring.Enabled), LaunchIndex: n, AssignPublic: assignPublic,
+				Tenancy: "default", Kernel: ptr.Deref(in.KernelId), Ramdisk: ptr.Deref(in.RamdiskId),
 			}
 			if in.InstanceInitiatedShutdownBehavior != nil {
 				rec.ShutdownBehav = *in.InstanceInitiatedShutdownBehavior
@@ -591,7 +598,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 			}
 		} else {
 			opts := storage.ListOptions{}
-			if t := str(in.NextToken); t != "" {
+			if t := ptr.Deref(in.NextToken); t != "" {
 				after, err := decodeToken(t)
 				if err != nil {
 					return err
@@ -605,7 +612,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 				return err
 			}
 		}
-		limit := int(i32(in.MaxResults))
+		limit := int(ptr.Deref(in.MaxResults))
 		byRes := map[string]int{}
 		count := 0
 		for i := range recs {
@@ -615,7 +622,7 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 				continue
 			}
 			if limit > 0 && count == limit {
-				out.NextToken = ptr(encodeToken(recs[i-1].ID))
+				out.NextToken = ptr.To(encodeToken(recs[i-1].ID))
 				break
 			}
 			count++
@@ -623,13 +630,13 @@ func (s *EC2) DescribeInstances(ctx *request.Context, in *ec2api.DescribeInstanc
 			if !ok {
 				j = len(out.Reservations)
 				byRes[r.ReservationID] = j
-				out.Reservations = append(out.Reservations, ec2api.Reservation{ReservationId: ptr(r.ReservationID), OwnerId: ptr(r.Owner), Groups: []ec2api.GroupIdentifier{}})
+				out.Reservations = append(out.Reservations, ec2api.Reservation{ReservationId: ptr.To(r.ReservationID), OwnerId: ptr.To(r.Owner), Groups: []ec2api.GroupIdentifier{}})
 			}
 			out.Reservations[j].Instances = append(out.Reservations[j].Instances, o)
 		}
 		for i := range out.Reservations {
 			sort.SliceStable(out.Reservations[i].Instances, func(a, b int) bool {
-				return i32(out.Reservations[i].Instances[a].AmiLaunchIndex) < i32(out.Reservations[i].Instances[b].AmiLaunchIndex)
+				return ptr.Deref(out.Reservations[i].Instances[a].AmiLaunchIndex) < ptr.Deref(out.Reservations[i].Instances[b].AmiLaunchIndex)
 			})
 		}
 		return nil
@@ -706,7 +713,7 @@ func (s *EC2) changeState(ctx *request.Context, dry *bool, ids []string, op stri
 			if next != "" {
 				cur = next
 			}
-			changes = append(changes, ec2api.InstanceStateChange{InstanceId: ptr(r.ID), PreviousState: stateOf(prev), CurrentState: stateOf(cur)})
+			changes = append(changes, ec2api.InstanceStateChange{InstanceId: ptr.To(r.ID), PreviousState: stateOf(prev), CurrentState: stateOf(cur)})
 			if next == "" {
 				continue
 			}
@@ -762,7 +769,7 @@ func (s *EC2) assignPublicOnStart(tx storage.Tx, ctx *request.Context, r *instan
 	if err != nil {
 		return err
 	}
-	e.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr("amazon"), PublicIp: ptr(pub), PublicDnsName: ptr(publicDNS(ctx.Region, pub))}
+	e.Association = &ec2api.NetworkInterfaceAssociation{IpOwnerId: ptr.To("amazon"), PublicIp: ptr.To(pub), PublicDnsName: ptr.To(publicDNS(ctx.Region, pub))}
 	if len(e.PrivateIpAddresses) > 0 {
 		e.PrivateIpAddresses[0].Association = e.Association
 	}
@@ -777,7 +784,7 @@ func (s *EC2) StartInstances(ctx *request.Context, in *ec2api.StartInstancesRequ
 
 // StopInstances stops running instances.
 func (s *EC2) StopInstances(ctx *request.Context, in *ec2api.StopInstancesRequest) (*ec2api.StopInstancesResult, error) {
-	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "stop", boolv(in.Force))
+	ch, err := s.changeState(ctx, in.DryRun, in.InstanceIds, "stop", ptr.Deref(in.Force))
 	return answer(&ec2api.StopInstancesResult{StoppingInstances: ch}, err)
 }
 
@@ -823,10 +830,10 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 		return nil, err
 	}
 	doc := func(st *ec2api.InstanceStatus) filter.Doc {
-		return filter.New(nil).Add("availability-zone", str(st.AvailabilityZone)).Add("instance-state-name", str(st.InstanceState.Name)).
-			Add("instance-state-code", fmt.Sprint(i32(st.InstanceState.Code))).Add("instance-status.status", str(st.InstanceStatus.Status)).
-			Add("system-status.status", str(st.SystemStatus.Status)).Add("instance-status.reachability", str(st.InstanceStatus.Status)).
-			Add("system-status.reachability", str(st.SystemStatus.Status)).Add("event.code").Add("event.description")
+		return filter.New(nil).Add("availability-zone", ptr.Deref(st.AvailabilityZone)).Add("instance-state-name", ptr.Deref(st.InstanceState.Name)).
+			Add("instance-state-code", fmt.Sprint(ptr.Deref(st.InstanceState.Code))).Add("instance-status.status", ptr.Deref(st.InstanceStatus.Status)).
+			Add("system-status.status", ptr.Deref(st.SystemStatus.Status)).Add("instance-status.reachability", ptr.Deref(st.InstanceStatus.Status)).
+			Add("system-status.reachability", ptr.Deref(st.SystemStatus.Status)).Add("event.code").Add("event.description")
 	}
 	zero := ec2api.InstanceStatus{InstanceState: stateOf("running"), InstanceStatus: &ec2api.InstanceStatusSummary{}, SystemStatus: &ec2api.InstanceStatusSummary{}}
 	if err := filter.Validate(in.Filters, doc(&zero)); err != nil {
@@ -838,7 +845,7 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 	}
 	out := &ec2api.DescribeInstanceStatusResult{InstanceStatuses: []ec2api.InstanceStatus{}, NextToken: next}
 	for _, r := range recs {
-		if r.State != "running" && !boolv(in.IncludeAllInstances) {
+		if r.State != "running" && !ptr.Deref(in.IncludeAllInstances) {
 			continue
 		}
 		if r.State == "terminated" {
@@ -849,13 +856,13 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 			status = "ok"
 		}
 		summary := func() *ec2api.InstanceStatusSummary {
-			sm := &ec2api.InstanceStatusSummary{Status: ptr(status), Details: []ec2api.InstanceStatusDetails{}}
+			sm := &ec2api.InstanceStatusSummary{Status: ptr.To(status), Details: []ec2api.InstanceStatusDetails{}}
 			if status != "not-applicable" {
-				sm.Details = []ec2api.InstanceStatusDetails{{Name: ptr("reachability"), Status: ptr("passed")}}
+				sm.Details = []ec2api.InstanceStatusDetails{{Name: ptr.To("reachability"), Status: ptr.To("passed")}}
 			}
 			return sm
 		}
-		st := ec2api.InstanceStatus{AvailabilityZone: ptr(r.AZ), InstanceId: ptr(r.ID), InstanceState: stateOf(r.State), InstanceStatus: summary(), SystemStatus: summary(), Events: []ec2api.InstanceStatusEvent{}}
+		st := ec2api.InstanceStatus{AvailabilityZone: ptr.To(r.AZ), InstanceId: ptr.To(r.ID), InstanceState: stateOf(r.State), InstanceStatus: summary(), SystemStatus: summary(), Events: []ec2api.InstanceStatusEvent{}}
 		if filter.Match(in.Filters, doc(&st)) {
 			out.InstanceStatuses = append(out.InstanceStatuses, st)
 		}
@@ -871,19 +878,19 @@ func (s *EC2) GetConsoleOutput(ctx *request.Context, in *ec2api.GetConsoleOutput
 	var r instanceRecord
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		r, err = instances.get(tx, scope(ctx), str(in.InstanceId))
+		r, err = instances.get(tx, scope(ctx), ptr.Deref(in.InstanceId))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &ec2api.GetConsoleOutputResult{InstanceId: ptr(r.ID), Timestamp: ptr(ctx.Now().UTC())}
+	out := &ec2api.GetConsoleOutputResult{InstanceId: ptr.To(r.ID), Timestamp: ptr.To(ctx.Now().UTC())}
 	if r.State == "pending" {
 		return out, nil
 	}
 	log := fmt.Sprintf("[    0.000000] Linux version (niwa simulated instance %s)\n[    0.100000] Command line: root=%s\nCloud-init v. 22.2.2 running 'init' at %s. Up 3.00 seconds.\nci-info: eth0: %s\n%s login:\n",
 		r.ID, r.RootDevice, r.LaunchTime.UTC().Format(time.RFC1123), r.SubnetID, r.ID)
-	out.Output = ptr(base64.StdEncoding.EncodeToString([]byte(log)))
+	out.Output = ptr.To(base64.StdEncoding.EncodeToString([]byte(log)))
 	return out, nil
 }
 
@@ -906,15 +913,15 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 	// member) into name and string value.
 	type change struct{ attr, value string }
 	var chs []change
-	bv := func(a *ec2api.AttributeBooleanValue) string { return boolStr(boolv(a.Value)) }
+	bv := func(a *ec2api.AttributeBooleanValue) string { return boolStr(ptr.Deref(a.Value)) }
 	if in.Attribute != nil {
-		chs = append(chs, change{*in.Attribute, str(in.Value)})
+		chs = append(chs, change{*in.Attribute, ptr.Deref(in.Value)})
 	}
 	if in.InstanceType != nil {
-		chs = append(chs, change{"instanceType", str(in.InstanceType.Value)})
+		chs = append(chs, change{"instanceType", ptr.Deref(in.InstanceType.Value)})
 	}
 	if in.SriovNetSupport != nil {
-		chs = append(chs, change{"sriovNetSupport", str(in.SriovNetSupport.Value)})
+		chs = append(chs, change{"sriovNetSupport", ptr.Deref(in.SriovNetSupport.Value)})
 	}
 	if in.EnaSupport != nil {
 		chs = append(chs, change{"enaSupport", bv(in.EnaSupport)})
@@ -932,7 +939,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		chs = append(chs, change{"sourceDestCheck", bv(in.SourceDestCheck)})
 	}
 	if in.InstanceInitiatedShutdownBehavior != nil {
-		chs = append(chs, change{"instanceInitiatedShutdownBehavior", str(in.InstanceInitiatedShutdownBehavior.Value)})
+		chs = append(chs, change{"instanceInitiatedShutdownBehavior", ptr.Deref(in.InstanceInitiatedShutdownBehavior.Value)})
 	}
 	if in.UserData != nil {
 		// The CLI sends the value base64-encoded once by the codec; the
@@ -940,10 +947,10 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		chs = append(chs, change{"userData", base64.StdEncoding.EncodeToString(in.UserData.Value)})
 	}
 	if in.Kernel != nil {
-		chs = append(chs, change{"kernel", str(in.Kernel.Value)})
+		chs = append(chs, change{"kernel", ptr.Deref(in.Kernel.Value)})
 	}
 	if in.Ramdisk != nil {
-		chs = append(chs, change{"ramdisk", str(in.Ramdisk.Value)})
+		chs = append(chs, change{"ramdisk", ptr.Deref(in.Ramdisk.Value)})
 	}
 	if len(in.Groups) > 0 {
 		chs = append(chs, change{"groupSet", strings.Join(in.Groups, ",")})
@@ -957,7 +964,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 	c := chs[0]
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		r, err := instances.get(tx, sc, str(in.InstanceId))
+		r, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
@@ -986,7 +993,7 @@ func (s *EC2) ModifyInstanceAttribute(ctx *request.Context, in *ec2api.ModifyIns
 		case "sourceDestCheck":
 			r.SourceDestCheck = c.value == "true"
 			if e, ok, _ := enis.table.Get(tx, sc, r.ENI); ok {
-				e.SourceDestCheck = ptr(r.SourceDestCheck)
+				e.SourceDestCheck = ptr.To(r.SourceDestCheck)
 				if err := enis.put(tx, sc, r.ENI, e); err != nil {
 					return err
 				}
@@ -1031,18 +1038,18 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 	sc := scope(ctx)
 	out := &ec2api.InstanceAttribute{InstanceId: in.InstanceId}
 	err := s.store.View(func(tx storage.Tx) error {
-		r, err := instances.get(tx, sc, str(in.InstanceId))
+		r, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
-		bv := func(b bool) *ec2api.AttributeBooleanValue { return &ec2api.AttributeBooleanValue{Value: ptr(b)} }
+		bv := func(b bool) *ec2api.AttributeBooleanValue { return &ec2api.AttributeBooleanValue{Value: ptr.To(b)} }
 		sv := func(v string) *ec2api.AttributeValue {
 			if v == "" {
 				return &ec2api.AttributeValue{}
 			}
-			return &ec2api.AttributeValue{Value: ptr(v)}
+			return &ec2api.AttributeValue{Value: ptr.To(v)}
 		}
-		switch str(in.Attribute) {
+		switch ptr.Deref(in.Attribute) {
 		case "instanceType":
 			out.InstanceType = sv(r.InstanceType)
 		case "kernel":
@@ -1076,9 +1083,9 @@ func (s *EC2) DescribeInstanceAttribute(ctx *request.Context, in *ec2api.Describ
 		case "enaSupport":
 			out.EnaSupport = bv(r.EnaSupport)
 		case "enclaveOptions":
-			out.EnclaveOptions = &ec2api.EnclaveOptions{Enabled: ptr(false)}
+			out.EnclaveOptions = &ec2api.EnclaveOptions{Enabled: ptr.To(false)}
 		default:
-			return errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", str(in.Attribute))
+			return errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", ptr.Deref(in.Attribute))
 		}
 		return nil
 	})

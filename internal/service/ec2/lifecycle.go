@@ -1,12 +1,12 @@
 package ec2
 
 import (
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -146,7 +146,7 @@ func (s *EC2) releaseAutoPublic(tx storage.Tx, sc storage.Scope, eniID string) e
 	if err != nil || !ok || e.Association == nil || e.Association.AllocationId != nil {
 		return err
 	}
-	if err := releasePublicIP(tx, sc, str(e.Association.PublicIp)); err != nil {
+	if err := releasePublicIP(tx, sc, ptr.Deref(e.Association.PublicIp)); err != nil {
 		return err
 	}
 	e.Association = nil
@@ -170,7 +170,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, str(e.SubnetId), str(e.PrivateIpAddress)); err != nil {
+		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
 			return err
 		}
 		if err := enis.table.Delete(tx, sc, r.ENI); err != nil {
@@ -179,7 +179,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 	}
 	for _, x := range r.ExtraENIs {
 		if e, ok, _ := enis.table.Get(tx, sc, x.ID); ok {
-			e.Attachment, e.Status = nil, ptr("available")
+			e.Attachment, e.Status = nil, ptr.To("available")
 			if err := enis.put(tx, sc, x.ID, e); err != nil {
 				return err
 			}
@@ -198,7 +198,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 			continue
 		}
 		vol.Attachments = nil
-		vol.State = ptr("available")
+		vol.State = ptr.To("available")
 		if err := volumes.put(tx, sc, v.VolumeID, vol); err != nil {
 			return err
 		}
@@ -215,16 +215,8 @@ func (s *EC2) publishState(sc storage.Scope, id, state string, at time.Time) {
 	}
 	detail, _ := json.Marshal(map[string]string{"instance-id": id, "state": state})
 	s.bus.Publish(events.Event{
-		ID: eventID(), Version: "0", Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",
+		ID: awsid.UUID(), Version: "0", Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",
 		Account: sc.Account, Region: sc.Region, Time: at.UTC().Truncate(time.Second),
 		Resources: []string{instanceARN(sc, id)}, Detail: detail,
 	})
-}
-
-func eventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

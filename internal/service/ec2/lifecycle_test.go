@@ -5,6 +5,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
 )
 
@@ -20,7 +21,7 @@ func amazonLinux(region string) string {
 func (f *fixture) describeState(id string) string {
 	f.t.Helper()
 	out := must(f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{InstanceIds: []string{id}}))
-	return str(out.Reservations[0].Instances[0].State.Name)
+	return ptr.Deref(out.Reservations[0].Instances[0].State.Name)
 }
 
 func (f *fixture) expectState(id, state string) {
@@ -40,17 +41,17 @@ func (f *fixture) expectState(id, state string) {
 
 func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	f := newFixture(t, "ap-northeast-1")
-	res := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: s(amazonLinux("ap-northeast-1")), InstanceType: s("t3.micro"), MinCount: n32(1), MaxCount: n32(1),
-		TagSpecifications: []ec2api.TagSpecification{{ResourceType: s("instance"), Tags: []ec2api.Tag{{Key: s("ZONE"), Value: s("example.internal.")}}}}}))
+	res := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(amazonLinux("ap-northeast-1")), InstanceType: ptr.To("t3.micro"), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1)),
+		TagSpecifications: []ec2api.TagSpecification{{ResourceType: ptr.To("instance"), Tags: []ec2api.Tag{{Key: ptr.To("ZONE"), Value: ptr.To("example.internal.")}}}}}))
 	inst := res.Instances[0]
-	id := str(inst.InstanceId)
+	id := ptr.Deref(inst.InstanceId)
 	if len(id) != 19 || id[:2] != "i-" {
 		t.Fatalf("instance id %q", id)
 	}
-	if str(inst.PrivateIpAddress) != "172.31.0.4" || str(inst.PrivateDnsName) != "ip-172-31-0-4.ap-northeast-1.compute.internal" {
-		t.Fatalf("private address %s %s", str(inst.PrivateIpAddress), str(inst.PrivateDnsName))
+	if ptr.Deref(inst.PrivateIpAddress) != "172.31.0.4" || ptr.Deref(inst.PrivateDnsName) != "ip-172-31-0-4.ap-northeast-1.compute.internal" {
+		t.Fatalf("private address %s %s", ptr.Deref(inst.PrivateIpAddress), ptr.Deref(inst.PrivateDnsName))
 	}
-	if inst.PublicIpAddress == nil || str(inst.PublicDnsName) == "" {
+	if inst.PublicIpAddress == nil || ptr.Deref(inst.PublicDnsName) == "" {
 		t.Fatal("default subnet maps a public address")
 	}
 	f.expectState(id, "pending")
@@ -66,7 +67,7 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	}
 
 	stop := must(f.StopInstances(f.ctx, &ec2api.StopInstancesRequest{InstanceIds: []string{id}}))
-	if str(stop.StoppingInstances[0].CurrentState.Name) != "stopping" || i32(stop.StoppingInstances[0].PreviousState.Code) != 16 {
+	if ptr.Deref(stop.StoppingInstances[0].CurrentState.Name) != "stopping" || ptr.Deref(stop.StoppingInstances[0].PreviousState.Code) != 16 {
 		t.Fatalf("stop: %+v", stop.StoppingInstances[0])
 	}
 	f.expectState(id, "stopping")
@@ -80,9 +81,9 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	}
 
 	// S11: sriovNetSupport on the stopped instance.
-	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), SriovNetSupport: &ec2api.AttributeValue{Value: s("simple")}}))
-	attr := must(f.DescribeInstanceAttribute(f.ctx, &ec2api.DescribeInstanceAttributeRequest{InstanceId: s(id), Attribute: s("sriovNetSupport")}))
-	if str(attr.SriovNetSupport.Value) != "simple" {
+	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: ptr.To(id), SriovNetSupport: &ec2api.AttributeValue{Value: ptr.To("simple")}}))
+	attr := must(f.DescribeInstanceAttribute(f.ctx, &ec2api.DescribeInstanceAttributeRequest{InstanceId: ptr.To(id), Attribute: ptr.To("sriovNetSupport")}))
+	if ptr.Deref(attr.SriovNetSupport.Value) != "simple" {
 		t.Fatalf("sriovNetSupport %v", attr.SriovNetSupport)
 	}
 
@@ -91,10 +92,10 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 	f.clock.Advance(5 * time.Second)
 	f.expectState(id, "running")
 
-	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), DisableApiTermination: &ec2api.AttributeBooleanValue{Value: ptr(true)}}))
+	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: ptr.To(id), DisableApiTermination: &ec2api.AttributeBooleanValue{Value: ptr.To(true)}}))
 	_, err = f.TerminateInstances(f.ctx, &ec2api.TerminateInstancesRequest{InstanceIds: []string{id}})
 	wantErr(t, err, "OperationNotPermitted", "")
-	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: s(id), Attribute: s("disableApiTermination"), Value: s("false")}))
+	must(f.ModifyInstanceAttribute(f.ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: ptr.To(id), Attribute: ptr.To("disableApiTermination"), Value: ptr.To("false")}))
 
 	must(f.TerminateInstances(f.ctx, &ec2api.TerminateInstancesRequest{InstanceIds: []string{id}}))
 	f.expectState(id, "shutting-down")
@@ -104,8 +105,8 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 		t.Fatalf("state %s", got)
 	}
 	// The address went back to the subnet.
-	subs := must(f.DescribeSubnets(f.ctx, &ec2api.DescribeSubnetsRequest{Filters: []ec2api.Filter{{Name: s("availability-zone"), Values: []string{"ap-northeast-1a"}}}}))
-	if got := i32(subs.Subnets[0].AvailableIpAddressCount); got != 4091 {
+	subs := must(f.DescribeSubnets(f.ctx, &ec2api.DescribeSubnetsRequest{Filters: []ec2api.Filter{{Name: ptr.To("availability-zone"), Values: []string{"ap-northeast-1a"}}}}))
+	if got := ptr.Deref(subs.Subnets[0].AvailableIpAddressCount); got != 4091 {
 		t.Fatalf("available addresses %d, want 4091", got)
 	}
 	// Terminated instances stay visible for an hour.
@@ -127,9 +128,9 @@ func TestInstanceLifecycleOnTheClock(t *testing.T) {
 
 func TestTransitionsResumeAfterRestart(t *testing.T) {
 	f := newFixture(t, "us-east-1")
-	res := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: s(amazonLinux("us-east-1")), MinCount: n32(2), MaxCount: n32(2)}))
-	if str(res.Instances[0].PrivateDnsName) != "ip-172-31-0-4.ec2.internal" {
-		t.Fatalf("us-east-1 private DNS %s", str(res.Instances[0].PrivateDnsName))
+	res := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(amazonLinux("us-east-1")), MinCount: ptr.To(int32(2)), MaxCount: ptr.To(int32(2))}))
+	if ptr.Deref(res.Instances[0].PrivateDnsName) != "ip-172-31-0-4.ec2.internal" {
+		t.Fatalf("us-east-1 private DNS %s", ptr.Deref(res.Instances[0].PrivateDnsName))
 	}
 	f.nextEvent()
 	f.nextEvent()
@@ -143,7 +144,7 @@ func TestTransitionsResumeAfterRestart(t *testing.T) {
 		got[id] = st
 	}
 	for _, i := range res.Instances {
-		if got[str(i.InstanceId)] != "running" {
+		if got[ptr.Deref(i.InstanceId)] != "running" {
 			t.Fatalf("after restart: %v", got)
 		}
 	}
@@ -157,8 +158,8 @@ func TestDescribeInstancesFiltersAndPaging(t *testing.T) {
 		if i == 2 {
 			typ = "m5.large"
 		}
-		must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: s(ami), InstanceType: s(typ), MinCount: n32(1), MaxCount: n32(1),
-			TagSpecifications: []ec2api.TagSpecification{{ResourceType: s("instance"), Tags: []ec2api.Tag{{Key: s("Name"), Value: s(name)}}}}}))
+		must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(ami), InstanceType: ptr.To(typ), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1)),
+			TagSpecifications: []ec2api.TagSpecification{{ResourceType: ptr.To("instance"), Tags: []ec2api.Tag{{Key: ptr.To("Name"), Value: ptr.To(name)}}}}}))
 	}
 	count := func(filters ...ec2api.Filter) int {
 		out := must(f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{Filters: filters}))
@@ -174,20 +175,20 @@ func TestDescribeInstancesFiltersAndPaging(t *testing.T) {
 		want    int
 	}{
 		{"all", nil, 3},
-		{"tag wildcard", []ec2api.Filter{{Name: s("tag:Name"), Values: []string{"web-*"}}}, 2},
-		{"instance type", []ec2api.Filter{{Name: s("instance-type"), Values: []string{"m5.large"}}}, 1},
-		{"state", []ec2api.Filter{{Name: s("instance-state-name"), Values: []string{"running"}}}, 0},
-		{"pending", []ec2api.Filter{{Name: s("instance-state-name"), Values: []string{"pending"}}}, 3},
-		{"private ip", []ec2api.Filter{{Name: s("private-ip-address"), Values: []string{"172.31.0.5"}}}, 1},
-		{"zone", []ec2api.Filter{{Name: s("availability-zone"), Values: []string{"ap-northeast-1a"}}}, 3},
-		{"and", []ec2api.Filter{{Name: s("tag:Name"), Values: []string{"web-*"}}, {Name: s("instance-type"), Values: []string{"m5.large"}}}, 0},
+		{"tag wildcard", []ec2api.Filter{{Name: ptr.To("tag:Name"), Values: []string{"web-*"}}}, 2},
+		{"instance type", []ec2api.Filter{{Name: ptr.To("instance-type"), Values: []string{"m5.large"}}}, 1},
+		{"state", []ec2api.Filter{{Name: ptr.To("instance-state-name"), Values: []string{"running"}}}, 0},
+		{"pending", []ec2api.Filter{{Name: ptr.To("instance-state-name"), Values: []string{"pending"}}}, 3},
+		{"private ip", []ec2api.Filter{{Name: ptr.To("private-ip-address"), Values: []string{"172.31.0.5"}}}, 1},
+		{"zone", []ec2api.Filter{{Name: ptr.To("availability-zone"), Values: []string{"ap-northeast-1a"}}}, 3},
+		{"and", []ec2api.Filter{{Name: ptr.To("tag:Name"), Values: []string{"web-*"}}, {Name: ptr.To("instance-type"), Values: []string{"m5.large"}}}, 0},
 	}
 	for _, c := range cases {
 		if got := count(c.filters...); got != c.want {
 			t.Errorf("%s: %d instances, want %d", c.name, got, c.want)
 		}
 	}
-	_, err := f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{Filters: []ec2api.Filter{{Name: s("nope"), Values: []string{"x"}}}})
+	_, err := f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{Filters: []ec2api.Filter{{Name: ptr.To("nope"), Values: []string{"x"}}}})
 	wantErr(t, err, "InvalidParameterValue", "The filter 'nope' is invalid")
 	_, err = f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{InstanceIds: []string{"i-0123456789abcdef0", "i-0123456789abcdef1"}})
 	wantErr(t, err, "InvalidInstanceID.NotFound", "The instance IDs 'i-0123456789abcdef0, i-0123456789abcdef1' do not exist")
@@ -195,19 +196,19 @@ func TestDescribeInstancesFiltersAndPaging(t *testing.T) {
 	wantErr(t, err, "InvalidInstanceID.Malformed", `Invalid id: "bogus"`)
 
 	// Paging: 5 per page is the minimum, so launch more.
-	must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: s(ami), MinCount: n32(4), MaxCount: n32(4)}))
+	must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(ami), MinCount: ptr.To(int32(4)), MaxCount: ptr.To(int32(4))}))
 	seen := map[string]bool{}
 	var token *string
 	pages := 0
 	for {
-		out := must(f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{MaxResults: n32(5), NextToken: token}))
+		out := must(f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{MaxResults: ptr.To(int32(5)), NextToken: token}))
 		pages++
 		for _, r := range out.Reservations {
 			for _, i := range r.Instances {
-				if seen[str(i.InstanceId)] {
-					t.Fatalf("%s twice", str(i.InstanceId))
+				if seen[ptr.Deref(i.InstanceId)] {
+					t.Fatalf("%s twice", ptr.Deref(i.InstanceId))
 				}
-				seen[str(i.InstanceId)] = true
+				seen[ptr.Deref(i.InstanceId)] = true
 			}
 		}
 		if out.NextToken == nil {
@@ -229,13 +230,13 @@ func TestRunInstancesErrors(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"unknown image", ec2api.RunInstancesRequest{ImageId: s("ami-0123456789abcdef0"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidAMIID.NotFound", "The image id '[ami-0123456789abcdef0]' does not exist"},
-		{"malformed image", ec2api.RunInstancesRequest{ImageId: s("bogus"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidAMIID.Malformed", `Invalid id: "bogus" (expecting "ami-...")`},
-		{"unknown key", ec2api.RunInstancesRequest{ImageId: s(ami), KeyName: s("nokey"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidKeyPair.NotFound", "The key pair 'nokey' does not exist"},
-		{"unknown subnet", ec2api.RunInstancesRequest{ImageId: s(ami), SubnetId: s("subnet-0123456789abcdef0"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidSubnetID.NotFound", "The subnet ID 'subnet-0123456789abcdef0' does not exist"},
-		{"bad user data", ec2api.RunInstancesRequest{ImageId: s(ami), UserData: s("not base64!"), MinCount: n32(1), MaxCount: n32(1)}, "InvalidParameterValue", "Invalid BASE64 encoding of user data."},
-		{"min over max", ec2api.RunInstancesRequest{ImageId: s(ami), MinCount: n32(3), MaxCount: n32(2)}, "InvalidParameterValue", ""},
-		{"dry run", ec2api.RunInstancesRequest{ImageId: s(ami), MinCount: n32(1), MaxCount: n32(1), DryRun: ptr(true)}, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."},
+		{"unknown image", ec2api.RunInstancesRequest{ImageId: ptr.To("ami-0123456789abcdef0"), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1))}, "InvalidAMIID.NotFound", "The image id '[ami-0123456789abcdef0]' does not exist"},
+		{"malformed image", ec2api.RunInstancesRequest{ImageId: ptr.To("bogus"), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1))}, "InvalidAMIID.Malformed", `Invalid id: "bogus" (expecting "ami-...")`},
+		{"unknown key", ec2api.RunInstancesRequest{ImageId: ptr.To(ami), KeyName: ptr.To("nokey"), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1))}, "InvalidKeyPair.NotFound", "The key pair 'nokey' does not exist"},
+		{"unknown subnet", ec2api.RunInstancesRequest{ImageId: ptr.To(ami), SubnetId: ptr.To("subnet-0123456789abcdef0"), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1))}, "InvalidSubnetID.NotFound", "The subnet ID 'subnet-0123456789abcdef0' does not exist"},
+		{"bad user data", ec2api.RunInstancesRequest{ImageId: ptr.To(ami), UserData: ptr.To("not base64!"), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1))}, "InvalidParameterValue", "Invalid BASE64 encoding of user data."},
+		{"min over max", ec2api.RunInstancesRequest{ImageId: ptr.To(ami), MinCount: ptr.To(int32(3)), MaxCount: ptr.To(int32(2))}, "InvalidParameterValue", ""},
+		{"dry run", ec2api.RunInstancesRequest{ImageId: ptr.To(ami), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1)), DryRun: ptr.To(true)}, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

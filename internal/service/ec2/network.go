@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -23,41 +24,41 @@ var (
 )
 
 func routeTableDoc(v *ec2api.RouteTable) filter.Doc {
-	d := filter.New(v.Tags).Add("route-table-id", str(v.RouteTableId)).Add("vpc-id", str(v.VpcId)).Add("owner-id", str(v.OwnerId))
+	d := filter.New(v.Tags).Add("route-table-id", ptr.Deref(v.RouteTableId)).Add("vpc-id", ptr.Deref(v.VpcId)).Add("owner-id", ptr.Deref(v.OwnerId))
 	for _, n := range []string{"association.route-table-association-id", "association.route-table-id", "association.subnet-id", "association.gateway-id", "association.main", "association.association-state",
 		"route.destination-cidr-block", "route.destination-prefix-list-id", "route.gateway-id", "route.instance-id", "route.nat-gateway-id", "route.origin", "route.state",
 		"route.vpc-peering-connection-id", "route.transit-gateway-id", "route.egress-only-internet-gateway-id", "route.destination-ipv6-cidr-block", "route.network-interface-id"} {
 		d.Add(n)
 	}
 	for _, a := range v.Associations {
-		d.Add("association.route-table-association-id", str(a.RouteTableAssociationId)).Add("association.route-table-id", str(a.RouteTableId)).
-			Add("association.subnet-id", str(a.SubnetId)).Add("association.gateway-id", str(a.GatewayId)).Add("association.main", boolStr(boolv(a.Main)))
+		d.Add("association.route-table-association-id", ptr.Deref(a.RouteTableAssociationId)).Add("association.route-table-id", ptr.Deref(a.RouteTableId)).
+			Add("association.subnet-id", ptr.Deref(a.SubnetId)).Add("association.gateway-id", ptr.Deref(a.GatewayId)).Add("association.main", boolStr(ptr.Deref(a.Main)))
 	}
 	for _, r := range v.Routes {
-		d.Add("route.destination-cidr-block", str(r.DestinationCidrBlock)).Add("route.destination-prefix-list-id", str(r.DestinationPrefixListId)).
-			Add("route.gateway-id", str(r.GatewayId)).Add("route.instance-id", str(r.InstanceId)).Add("route.nat-gateway-id", str(r.NatGatewayId)).
-			Add("route.origin", str(r.Origin)).Add("route.state", str(r.State)).Add("route.vpc-peering-connection-id", str(r.VpcPeeringConnectionId)).
-			Add("route.transit-gateway-id", str(r.TransitGatewayId)).Add("route.network-interface-id", str(r.NetworkInterfaceId))
+		d.Add("route.destination-cidr-block", ptr.Deref(r.DestinationCidrBlock)).Add("route.destination-prefix-list-id", ptr.Deref(r.DestinationPrefixListId)).
+			Add("route.gateway-id", ptr.Deref(r.GatewayId)).Add("route.instance-id", ptr.Deref(r.InstanceId)).Add("route.nat-gateway-id", ptr.Deref(r.NatGatewayId)).
+			Add("route.origin", ptr.Deref(r.Origin)).Add("route.state", ptr.Deref(r.State)).Add("route.vpc-peering-connection-id", ptr.Deref(r.VpcPeeringConnectionId)).
+			Add("route.transit-gateway-id", ptr.Deref(r.TransitGatewayId)).Add("route.network-interface-id", ptr.Deref(r.NetworkInterfaceId))
 	}
 	return d
 }
 
 func igwDoc(v *ec2api.InternetGateway) filter.Doc {
-	d := filter.New(v.Tags).Add("internet-gateway-id", str(v.InternetGatewayId)).Add("owner-id", str(v.OwnerId)).Add("attachment.state").Add("attachment.vpc-id")
+	d := filter.New(v.Tags).Add("internet-gateway-id", ptr.Deref(v.InternetGatewayId)).Add("owner-id", ptr.Deref(v.OwnerId)).Add("attachment.state").Add("attachment.vpc-id")
 	for _, a := range v.Attachments {
-		d.Add("attachment.state", str(a.State)).Add("attachment.vpc-id", str(a.VpcId))
+		d.Add("attachment.state", ptr.Deref(a.State)).Add("attachment.vpc-id", ptr.Deref(a.VpcId))
 	}
 	return d
 }
 
 func natDoc(v *ec2api.NatGateway) filter.Doc {
-	return filter.New(v.Tags).Add("nat-gateway-id", str(v.NatGatewayId)).Add("state", str(v.State)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId))
+	return filter.New(v.Tags).Add("nat-gateway-id", ptr.Deref(v.NatGatewayId)).Add("state", ptr.Deref(v.State)).Add("subnet-id", ptr.Deref(v.SubnetId)).Add("vpc-id", ptr.Deref(v.VpcId))
 }
 
 func addressDoc(v *ec2api.Address) filter.Doc {
-	return filter.New(v.Tags).Add("allocation-id", str(v.AllocationId)).Add("association-id", str(v.AssociationId)).Add("domain", str(v.Domain)).
-		Add("instance-id", str(v.InstanceId)).Add("network-border-group", str(v.NetworkBorderGroup)).Add("network-interface-id", str(v.NetworkInterfaceId)).
-		Add("network-interface-owner-id", str(v.NetworkInterfaceOwnerId)).Add("private-ip-address", str(v.PrivateIpAddress)).Add("public-ip", str(v.PublicIp))
+	return filter.New(v.Tags).Add("allocation-id", ptr.Deref(v.AllocationId)).Add("association-id", ptr.Deref(v.AssociationId)).Add("domain", ptr.Deref(v.Domain)).
+		Add("instance-id", ptr.Deref(v.InstanceId)).Add("network-border-group", ptr.Deref(v.NetworkBorderGroup)).Add("network-interface-id", ptr.Deref(v.NetworkInterfaceId)).
+		Add("network-interface-owner-id", ptr.Deref(v.NetworkInterfaceOwnerId)).Add("private-ip-address", ptr.Deref(v.PrivateIpAddress)).Add("public-ip", ptr.Deref(v.PublicIp))
 }
 
 // newPublicIP hands out a public address not yet used in the scope. niwa's
@@ -90,7 +91,7 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 	sc := scope(ctx)
 	var rt ec2api.RouteTable
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
@@ -99,9 +100,9 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		rt = ec2api.RouteTable{RouteTableId: ptr(id), VpcId: in.VpcId, OwnerId: ptr(ctx.Account), Tags: tags, Associations: []ec2api.RouteTableAssociation{}, PropagatingVgws: []ec2api.PropagatingVgw{}}
+		rt = ec2api.RouteTable{RouteTableId: ptr.To(id), VpcId: in.VpcId, OwnerId: ptr.To(ctx.Account), Tags: tags, Associations: []ec2api.RouteTableAssociation{}, PropagatingVgws: []ec2api.PropagatingVgw{}}
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
-			rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: a.CidrBlock, GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")})
+			rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: a.CidrBlock, GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
 		}
 		return routeTables.put(tx, sc, id, rt)
 	})
@@ -138,19 +139,19 @@ func (s *EC2) DescribeRouteTables(ctx *request.Context, in *ec2api.DescribeRoute
 func (s *EC2) effectiveRoutes(tx storage.Tx, sc storage.Scope, now time.Time, rt ec2api.RouteTable) []ec2api.Route {
 	out := make([]ec2api.Route, 0, len(rt.Routes))
 	for _, r := range rt.Routes {
-		r.State = ptr(s.routeState(tx, sc, now, str(rt.VpcId), r))
+		r.State = ptr.To(s.routeState(tx, sc, now, ptr.Deref(rt.VpcId), r))
 		out = append(out, r)
 	}
 	for _, pv := range rt.PropagatingVgws {
-		for _, p := range vgwPaths(tx, sc, str(pv.GatewayId)) {
-			out = append(out, ec2api.Route{DestinationCidrBlock: ptr(p.cidr), GatewayId: pv.GatewayId, Origin: ptr("EnableVgwRoutePropagation"), State: ptr("active")})
+		for _, p := range vgwPaths(tx, sc, ptr.Deref(pv.GatewayId)) {
+			out = append(out, ec2api.Route{DestinationCidrBlock: ptr.To(p.cidr), GatewayId: pv.GatewayId, Origin: ptr.To("EnableVgwRoutePropagation"), State: ptr.To("active")})
 		}
 	}
 	return out
 }
 
 func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc string, r ec2api.Route) string {
-	gw := str(r.GatewayId)
+	gw := ptr.Deref(r.GatewayId)
 	switch {
 	case gw == "local":
 		return "active"
@@ -164,7 +165,7 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		g, ok, _ := vgws.table.Get(tx, sc, gw)
 		if ok {
 			for _, a := range g.VpcAttachments {
-				if str(a.VpcId) == vpc && str(a.State) == "attached" {
+				if ptr.Deref(a.VpcId) == vpc && ptr.Deref(a.State) == "attached" {
 					return "active"
 				}
 			}
@@ -176,7 +177,7 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		}
 		return "blackhole"
 	case r.NatGatewayId != nil:
-		n, ok, _ := nats.table.Get(tx, sc, str(r.NatGatewayId))
+		n, ok, _ := nats.table.Get(tx, sc, ptr.Deref(r.NatGatewayId))
 		if ok {
 			if st := natState(n, now, s.opts.NatDelay); st == "available" || st == "pending" {
 				return "active"
@@ -184,18 +185,18 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		}
 		return "blackhole"
 	case r.VpcPeeringConnectionId != nil:
-		p, ok, _ := peerings.table.Get(tx, sc, str(r.VpcPeeringConnectionId))
-		if ok && p.Status != nil && str(p.Status.Code) == "active" {
+		p, ok, _ := peerings.table.Get(tx, sc, ptr.Deref(r.VpcPeeringConnectionId))
+		if ok && p.Status != nil && ptr.Deref(p.Status.Code) == "active" {
 			return "active"
 		}
 		return "blackhole"
 	case r.NetworkInterfaceId != nil:
-		if _, ok, _ := enis.table.Get(tx, sc, str(r.NetworkInterfaceId)); ok {
+		if _, ok, _ := enis.table.Get(tx, sc, ptr.Deref(r.NetworkInterfaceId)); ok {
 			return "active"
 		}
 		return "blackhole"
 	case r.InstanceId != nil:
-		i, ok, _ := instances.table.Get(tx, sc, str(r.InstanceId))
+		i, ok, _ := instances.table.Get(tx, sc, ptr.Deref(r.InstanceId))
 		if ok && i.State != "terminated" {
 			return "active"
 		}
@@ -207,7 +208,7 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 // routeTarget reads the target of a CreateRoute/ReplaceRoute into r and
 // checks that it exists and belongs to the table's VPC.
 func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2api.CreateRouteRequest) (ec2api.Route, error) {
-	r := ec2api.Route{Origin: ptr("CreateRoute"), State: ptr("active")}
+	r := ec2api.Route{Origin: ptr.To("CreateRoute"), State: ptr.To("active")}
 	n := 0
 	set := func(p *string) bool {
 		if p != nil && *p != "" {
@@ -216,13 +217,13 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 		}
 		return false
 	}
-	vpc := str(rt.VpcId)
+	vpc := ptr.Deref(rt.VpcId)
 	differ := func(gw string) error {
-		return errInvalidParameterValue.New("route table %s and network gateway %s belong to different networks", str(rt.RouteTableId), gw)
+		return errInvalidParameterValue.New("route table %s and network gateway %s belong to different networks", ptr.Deref(rt.RouteTableId), gw)
 	}
 	if set(in.GatewayId) {
 		gw := *in.GatewayId
-		r.GatewayId = ptr(gw)
+		r.GatewayId = ptr.To(gw)
 		switch {
 		case len(gw) > 4 && gw[:4] == "igw-":
 			g, err := igws.get(tx, sc, gw)
@@ -249,7 +250,7 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 		if err != nil {
 			return r, notFound(errNatNotFound, "natGateway", *in.NatGatewayId)
 		}
-		if str(g.VpcId) != vpc {
+		if ptr.Deref(g.VpcId) != vpc {
 			return r, differ(*in.NatGatewayId)
 		}
 		r.NatGatewayId = in.NatGatewayId
@@ -272,8 +273,8 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 			return r, err
 		}
 		r.InstanceId = in.InstanceId
-		r.InstanceOwnerId = ptr(sc.Account)
-		r.NetworkInterfaceId = ptr(i.ENI)
+		r.InstanceOwnerId = ptr.To(sc.Account)
+		r.NetworkInterfaceId = ptr.To(i.ENI)
 	}
 	if set(in.VpcEndpointId) {
 		if _, err := vpcEndpoints.get(tx, sc, *in.VpcEndpointId); err != nil {
@@ -325,21 +326,21 @@ func routeDest(cidr, ipv6, pl *string) (string, string, error) {
 func routeMatches(r ec2api.Route, kind, dest string) bool {
 	switch kind {
 	case "cidr":
-		return str(r.DestinationCidrBlock) == dest
+		return ptr.Deref(r.DestinationCidrBlock) == dest
 	case "ipv6":
-		return str(r.DestinationIpv6CidrBlock) == dest
+		return ptr.Deref(r.DestinationIpv6CidrBlock) == dest
 	}
-	return str(r.DestinationPrefixListId) == dest
+	return ptr.Deref(r.DestinationPrefixListId) == dest
 }
 
 func setDest(r *ec2api.Route, kind, dest string) {
 	switch kind {
 	case "cidr":
-		r.DestinationCidrBlock = ptr(dest)
+		r.DestinationCidrBlock = ptr.To(dest)
 	case "ipv6":
-		r.DestinationIpv6CidrBlock = ptr(dest)
+		r.DestinationIpv6CidrBlock = ptr.To(dest)
 	default:
-		r.DestinationPrefixListId = ptr(dest)
+		r.DestinationPrefixListId = ptr.To(dest)
 	}
 }
 
@@ -355,7 +356,7 @@ func (s *EC2) editRoutes(ctx *request.Context, dry *bool, tableID, cidr, ipv6, p
 	if err != nil {
 		return err
 	}
-	return mutate(s, ctx, routeTables, str(tableID), func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable) error {
+	return mutate(s, ctx, routeTables, ptr.Deref(tableID), func(tx storage.Tx, sc storage.Scope, rt *ec2api.RouteTable) error {
 		return edit(tx, sc, rt, kind, dest)
 	})
 }
@@ -376,7 +377,7 @@ func (s *EC2) CreateRoute(ctx *request.Context, in *ec2api.CreateRouteRequest) (
 		rt.Routes = append(rt.Routes, r)
 		return nil
 	})
-	return answer(&ec2api.CreateRouteResult{Return: ptr(true)}, err)
+	return answer(&ec2api.CreateRouteResult{Return: ptr.To(true)}, err)
 }
 
 // ReplaceRoute changes the target of an existing route.
@@ -387,8 +388,8 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 				continue
 			}
 			var r ec2api.Route
-			if boolv(in.LocalTarget) {
-				r = ec2api.Route{GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}
+			if ptr.Deref(in.LocalTarget) {
+				r = ec2api.Route{GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")}
 			} else {
 				var err error
 				r, err = routeTarget(tx, sc, *rt, &ec2api.CreateRouteRequest{GatewayId: in.GatewayId, NatGatewayId: in.NatGatewayId, InstanceId: in.InstanceId,
@@ -397,7 +398,7 @@ func (s *EC2) ReplaceRoute(ctx *request.Context, in *ec2api.ReplaceRouteRequest)
 				if err != nil {
 					return err
 				}
-				r.Origin = ptr("ReplaceRoute")
+				r.Origin = ptr.To("ReplaceRoute")
 			}
 			setDest(&r, kind, dest)
 			rt.Routes[i] = r
@@ -413,14 +414,14 @@ func (s *EC2) DeleteRoute(ctx *request.Context, in *ec2api.DeleteRouteRequest) (
 	err := s.editRoutes(ctx, in.DryRun, in.RouteTableId, in.DestinationCidrBlock, in.DestinationIpv6CidrBlock, in.DestinationPrefixListId, func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable, kind, dest string) error {
 		for i, r := range rt.Routes {
 			if routeMatches(r, kind, dest) {
-				if str(r.GatewayId) == "local" {
-					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, str(in.RouteTableId))
+				if ptr.Deref(r.GatewayId) == "local" {
+					return errInvalidParameterValue.New("cannot remove local route %s in route table %s", dest, ptr.Deref(in.RouteTableId))
 				}
 				rt.Routes = append(rt.Routes[:i], rt.Routes[i+1:]...)
 				return nil
 			}
 		}
-		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, str(in.RouteTableId))
+		return errRouteNotFound.New("no route with destination-cidr-block %s in route table %s", dest, ptr.Deref(in.RouteTableId))
 	})
 	return answer(&ec2api.DeleteRouteOutput{}, err)
 }
@@ -434,22 +435,22 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 	sc := scope(ctx)
 	assoc := newID("rtbassoc")
 	err := s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		rt, err := routeTables.get(tx, sc, ptr.Deref(in.RouteTableId))
 		if err != nil {
 			return err
 		}
-		a := ec2api.RouteTableAssociation{Main: ptr(false), RouteTableAssociationId: ptr(assoc), RouteTableId: in.RouteTableId, AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}
+		a := ec2api.RouteTableAssociation{Main: ptr.To(false), RouteTableAssociationId: ptr.To(assoc), RouteTableId: in.RouteTableId, AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}
 		switch {
 		case in.SubnetId != nil:
 			sub, err := subnets.get(tx, sc, *in.SubnetId)
 			if err != nil {
 				return err
 			}
-			if str(sub.VpcId) != str(rt.VpcId) {
-				return errInvalidParameterValue.New("Route table %s and subnet %s belong to different networks", str(in.RouteTableId), *in.SubnetId)
+			if ptr.Deref(sub.VpcId) != ptr.Deref(rt.VpcId) {
+				return errInvalidParameterValue.New("Route table %s and subnet %s belong to different networks", ptr.Deref(in.RouteTableId), *in.SubnetId)
 			}
 			if cur, _ := explicitAssociation(tx, sc, *in.SubnetId); cur != "" {
-				return errAlreadyAssociated.New("the specified association for route table %s conflicts with an existing association", str(in.RouteTableId))
+				return errAlreadyAssociated.New("the specified association for route table %s conflicts with an existing association", ptr.Deref(in.RouteTableId))
 			}
 			a.SubnetId = in.SubnetId
 		case in.GatewayId != nil:
@@ -461,9 +462,9 @@ func (s *EC2) AssociateRouteTable(ctx *request.Context, in *ec2api.AssociateRout
 			return errMissingParameter.New("The request must contain the parameter subnetId or gatewayId")
 		}
 		rt.Associations = append(rt.Associations, a)
-		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		return routeTables.put(tx, sc, ptr.Deref(in.RouteTableId), rt)
 	})
-	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
+	return answer(&ec2api.AssociateRouteTableResult{AssociationId: ptr.To(assoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}, err)
 }
 
 // explicitAssociation returns the table explicitly associated with a
@@ -475,8 +476,8 @@ func explicitAssociation(tx storage.Tx, sc storage.Scope, subnet string) (string
 	}
 	for _, rt := range rts {
 		for _, a := range rt.Associations {
-			if str(a.SubnetId) == subnet {
-				return str(rt.RouteTableId), nil
+			if ptr.Deref(a.SubnetId) == subnet {
+				return ptr.Deref(rt.RouteTableId), nil
 			}
 		}
 	}
@@ -491,7 +492,7 @@ func findAssociation(tx storage.Tx, sc storage.Scope, id string) (ec2api.RouteTa
 	}
 	for _, rt := range rts {
 		for i, a := range rt.Associations {
-			if str(a.RouteTableAssociationId) == id {
+			if ptr.Deref(a.RouteTableAssociationId) == id {
 				return rt, i, nil
 			}
 		}
@@ -506,15 +507,15 @@ func (s *EC2) DisassociateRouteTable(ctx *request.Context, in *ec2api.Disassocia
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		rt, i, err := findAssociation(tx, sc, str(in.AssociationId))
+		rt, i, err := findAssociation(tx, sc, ptr.Deref(in.AssociationId))
 		if err != nil {
 			return err
 		}
-		if boolv(rt.Associations[i].Main) {
-			return errInvalidParameterValue.New("cannot disassociate the main route table association %s", str(in.AssociationId))
+		if ptr.Deref(rt.Associations[i].Main) {
+			return errInvalidParameterValue.New("cannot disassociate the main route table association %s", ptr.Deref(in.AssociationId))
 		}
 		rt.Associations = append(rt.Associations[:i], rt.Associations[i+1:]...)
-		return routeTables.put(tx, sc, str(rt.RouteTableId), rt)
+		return routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt)
 	})
 	return answer(&ec2api.DisassociateRouteTableOutput{}, err)
 }
@@ -528,41 +529,41 @@ func (s *EC2) ReplaceRouteTableAssociation(ctx *request.Context, in *ec2api.Repl
 	sc := scope(ctx)
 	newAssoc := newID("rtbassoc")
 	err := s.store.Update(func(tx storage.Tx) error {
-		old, i, err := findAssociation(tx, sc, str(in.AssociationId))
+		old, i, err := findAssociation(tx, sc, ptr.Deref(in.AssociationId))
 		if err != nil {
 			return err
 		}
-		target, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		target, err := routeTables.get(tx, sc, ptr.Deref(in.RouteTableId))
 		if err != nil {
 			return err
 		}
-		if str(target.VpcId) != str(old.VpcId) {
-			return errInvalidParameterValue.New("Route table %s and association %s belong to different networks", str(in.RouteTableId), str(in.AssociationId))
+		if ptr.Deref(target.VpcId) != ptr.Deref(old.VpcId) {
+			return errInvalidParameterValue.New("Route table %s and association %s belong to different networks", ptr.Deref(in.RouteTableId), ptr.Deref(in.AssociationId))
 		}
 		a := old.Associations[i]
 		old.Associations = append(old.Associations[:i], old.Associations[i+1:]...)
-		if err := routeTables.put(tx, sc, str(old.RouteTableId), old); err != nil {
+		if err := routeTables.put(tx, sc, ptr.Deref(old.RouteTableId), old); err != nil {
 			return err
 		}
-		if str(old.RouteTableId) == str(target.RouteTableId) {
+		if ptr.Deref(old.RouteTableId) == ptr.Deref(target.RouteTableId) {
 			target = old
 		}
-		a.RouteTableAssociationId = ptr(newAssoc)
+		a.RouteTableAssociationId = ptr.To(newAssoc)
 		a.RouteTableId = in.RouteTableId
 		target.Associations = append(target.Associations, a)
-		if boolv(a.Main) {
-			v, err := vpcs.get(tx, sc, str(target.VpcId))
+		if ptr.Deref(a.Main) {
+			v, err := vpcs.get(tx, sc, ptr.Deref(target.VpcId))
 			if err != nil {
 				return err
 			}
-			v.MainRouteTable = str(in.RouteTableId)
-			if err := vpcs.put(tx, sc, str(target.VpcId), v); err != nil {
+			v.MainRouteTable = ptr.Deref(in.RouteTableId)
+			if err := vpcs.put(tx, sc, ptr.Deref(target.VpcId), v); err != nil {
 				return err
 			}
 		}
-		return routeTables.put(tx, sc, str(in.RouteTableId), target)
+		return routeTables.put(tx, sc, ptr.Deref(in.RouteTableId), target)
 	})
-	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}, err)
+	return answer(&ec2api.ReplaceRouteTableAssociationResult{NewAssociationId: ptr.To(newAssoc), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}, err)
 }
 
 // DeleteRouteTable deletes a table with no subnet associations that is
@@ -571,7 +572,7 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := removeUnused(s, ctx, routeTables, str(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
+	err := removeUnused(s, ctx, routeTables, ptr.Deref(in.RouteTableId), func(rt *ec2api.RouteTable) bool { return len(rt.Associations) > 0 })
 	return answer(&ec2api.DeleteRouteTableOutput{}, err)
 }
 
@@ -579,30 +580,30 @@ func (s *EC2) DeleteRouteTable(ctx *request.Context, in *ec2api.DeleteRouteTable
 func (s *EC2) EnableVgwRoutePropagation(ctx *request.Context, in *ec2api.EnableVgwRoutePropagationRequest) (*ec2api.EnableVgwRoutePropagationOutput, error) {
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		rt, err := routeTables.get(tx, sc, str(in.RouteTableId))
+		rt, err := routeTables.get(tx, sc, ptr.Deref(in.RouteTableId))
 		if err != nil {
 			return err
 		}
-		if _, err := vgws.get(tx, sc, str(in.GatewayId)); err != nil {
+		if _, err := vgws.get(tx, sc, ptr.Deref(in.GatewayId)); err != nil {
 			return err
 		}
 		for _, p := range rt.PropagatingVgws {
-			if str(p.GatewayId) == str(in.GatewayId) {
+			if ptr.Deref(p.GatewayId) == ptr.Deref(in.GatewayId) {
 				return nil
 			}
 		}
 		rt.PropagatingVgws = append(rt.PropagatingVgws, ec2api.PropagatingVgw{GatewayId: in.GatewayId})
-		return routeTables.put(tx, sc, str(in.RouteTableId), rt)
+		return routeTables.put(tx, sc, ptr.Deref(in.RouteTableId), rt)
 	})
 	return answer(&ec2api.EnableVgwRoutePropagationOutput{}, err)
 }
 
 // DisableVgwRoutePropagation stops it.
 func (s *EC2) DisableVgwRoutePropagation(ctx *request.Context, in *ec2api.DisableVgwRoutePropagationRequest) (*ec2api.DisableVgwRoutePropagationOutput, error) {
-	err := mutate(s, ctx, routeTables, str(in.RouteTableId), func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
+	err := mutate(s, ctx, routeTables, ptr.Deref(in.RouteTableId), func(_ storage.Tx, _ storage.Scope, rt *ec2api.RouteTable) error {
 		kept := rt.PropagatingVgws[:0]
 		for _, p := range rt.PropagatingVgws {
-			if str(p.GatewayId) != str(in.GatewayId) {
+			if ptr.Deref(p.GatewayId) != ptr.Deref(in.GatewayId) {
 				kept = append(kept, p)
 			}
 		}
@@ -622,7 +623,7 @@ func (s *EC2) CreateInternetGateway(ctx *request.Context, in *ec2api.CreateInter
 	if tags == nil {
 		tags = []ec2api.Tag{}
 	}
-	g := ec2api.InternetGateway{InternetGatewayId: ptr(id), OwnerId: ptr(ctx.Account), Tags: tags, Attachments: []ec2api.InternetGatewayAttachment{}}
+	g := ec2api.InternetGateway{InternetGatewayId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: tags, Attachments: []ec2api.InternetGatewayAttachment{}}
 	if err := s.store.Update(func(tx storage.Tx) error { return igws.put(tx, scope(ctx), id, g) }); err != nil {
 		return nil, err
 	}
@@ -636,7 +637,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 		return nil, err
 	}
 	sc := scope(ctx)
-	id, vpc := str(in.InternetGatewayId), str(in.VpcId)
+	id, vpc := ptr.Deref(in.InternetGatewayId), ptr.Deref(in.VpcId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		g, err := igws.get(tx, sc, id)
 		if err != nil {
@@ -646,7 +647,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 			return err
 		}
 		if len(g.Attachments) > 0 {
-			return errAlreadyAssociated.New("resource %s is already attached to network %s", id, str(g.Attachments[0].VpcId))
+			return errAlreadyAssociated.New("resource %s is already attached to network %s", id, ptr.Deref(g.Attachments[0].VpcId))
 		}
 		all, err := igws.all(tx, sc)
 		if err != nil {
@@ -657,7 +658,7 @@ func (s *EC2) AttachInternetGateway(ctx *request.Context, in *ec2api.AttachInter
 				return errAlreadyAssociated.New("Network %s already has an internet gateway attached", vpc)
 			}
 		}
-		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: ptr(vpc)}}
+		g.Attachments = []ec2api.InternetGatewayAttachment{{State: ptr.To("available"), VpcId: ptr.To(vpc)}}
 		return igws.put(tx, sc, id, g)
 	})
 	return answer(&ec2api.AttachInternetGatewayOutput{}, err)
@@ -668,7 +669,7 @@ func (s *EC2) DetachInternetGateway(ctx *request.Context, in *ec2api.DetachInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id, vpc := str(in.InternetGatewayId), str(in.VpcId)
+	id, vpc := ptr.Deref(in.InternetGatewayId), ptr.Deref(in.VpcId)
 	err := mutate(s, ctx, igws, id, func(_ storage.Tx, _ storage.Scope, g *ec2api.InternetGateway) error {
 		if !attachedTo(g.Attachments, vpc) {
 			return errGatewayNotAttached.New("resource %s is not attached to network %s", id, vpc)
@@ -684,7 +685,7 @@ func (s *EC2) DeleteInternetGateway(ctx *request.Context, in *ec2api.DeleteInter
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := removeUnused(s, ctx, igws, str(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
+	err := removeUnused(s, ctx, igws, ptr.Deref(in.InternetGatewayId), func(g *ec2api.InternetGateway) bool { return len(g.Attachments) > 0 })
 	return answer(&ec2api.DeleteInternetGatewayOutput{}, err)
 }
 
@@ -707,7 +708,7 @@ func natState(n ec2api.NatGateway, now time.Time, delay time.Duration) string {
 		}
 		return "deleting"
 	}
-	if str(n.State) == "failed" {
+	if ptr.Deref(n.State) == "failed" {
 		return "failed"
 	}
 	if n.CreateTime != nil && now.Sub(*n.CreateTime) >= delay {
@@ -737,18 +738,18 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 	id := newID("nat")
 	var n ec2api.NatGateway
 	err := s.store.Update(func(tx storage.Tx) error {
-		sub, err := subnets.get(tx, sc, str(in.SubnetId))
+		sub, err := subnets.get(tx, sc, ptr.Deref(in.SubnetId))
 		if err != nil {
 			return err
 		}
 		eniID := newID("eni")
-		ip, err := allocateIP(tx, sc, str(in.SubnetId), str(in.PrivateIpAddress), eniID)
+		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), ptr.Deref(in.PrivateIpAddress), eniID)
 		if err != nil {
 			return err
 		}
-		addr := ec2api.NatGatewayAddress{NetworkInterfaceId: ptr(eniID), PrivateIp: ptr(ip), IsPrimary: ptr(true), Status: ptr("succeeded")}
+		addr := ec2api.NatGatewayAddress{NetworkInterfaceId: ptr.To(eniID), PrivateIp: ptr.To(ip), IsPrimary: ptr.To(true), Status: ptr.To("succeeded")}
 		eni := s.newENIRecord(ctx, eniID, sub, ip, "Interface for NAT Gateway "+id, "nat_gateway", nil)
-		eni.RequesterManaged = ptr(true)
+		eni.RequesterManaged = ptr.To(true)
 		if conn == "public" {
 			a, err := addresses.get(tx, sc, *in.AllocationId)
 			if err != nil {
@@ -758,12 +759,12 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 				return code("Resource.AlreadyAssociated").New("Elastic IP address [%s] is already associated", *in.AllocationId)
 			}
 			assoc := newID("eipassoc")
-			a.AssociationId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = ptr(assoc), ptr(eniID), ptr(ip), ptr(ctx.Account)
+			a.AssociationId, a.NetworkInterfaceId, a.PrivateIpAddress, a.NetworkInterfaceOwnerId = ptr.To(assoc), ptr.To(eniID), ptr.To(ip), ptr.To(ctx.Account)
 			if err := addresses.put(tx, sc, *in.AllocationId, a); err != nil {
 				return err
 			}
-			addr.AllocationId, addr.PublicIp, addr.AssociationId = in.AllocationId, a.PublicIp, ptr(assoc)
-			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr(assoc), IpOwnerId: ptr(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr(publicDNS(ctx.Region, str(a.PublicIp)))}
+			addr.AllocationId, addr.PublicIp, addr.AssociationId = in.AllocationId, a.PublicIp, ptr.To(assoc)
+			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
 		if err := enis.put(tx, sc, eniID, eni); err != nil {
@@ -773,8 +774,8 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		n = ec2api.NatGateway{NatGatewayId: ptr(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr("pending"), ConnectivityType: ptr(conn),
-			CreateTime: ptr(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
+		n = ec2api.NatGateway{NatGatewayId: ptr.To(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr.To("pending"), ConnectivityType: ptr.To(conn),
+			CreateTime: ptr.To(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
 		return nats.put(tx, sc, id, n)
 	})
 	return answer(&ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, err)
@@ -788,7 +789,7 @@ func (s *EC2) DescribeNatGateways(ctx *request.Context, in *ec2api.DescribeNatGa
 	}
 	now := ctx.Now()
 	keep := func(n *ec2api.NatGateway) bool {
-		n.State = ptr(natState(*n, now, s.opts.NatDelay))
+		n.State = ptr.To(natState(*n, now, s.opts.NatDelay))
 		return n.DeleteTime == nil || now.Sub(*n.DeleteTime) < time.Hour
 	}
 	recs, next, err := describe(s, ctx, nats, page{ids: in.NatGatewayIds, filters: in.Filter, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
@@ -802,7 +803,7 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 		return nil, err
 	}
 	sc := scope(ctx)
-	id := str(in.NatGatewayId)
+	id := ptr.Deref(in.NatGatewayId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		n, ok, err := nats.table.Get(tx, sc, id)
 		if err != nil {
@@ -811,7 +812,7 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 		if !ok || n.DeleteTime != nil {
 			return errNatNotFound.New("The Nat Gateway %s was not found", id)
 		}
-		n.DeleteTime = ptr(ctx.Now().UTC())
+		n.DeleteTime = ptr.To(ctx.Now().UTC())
 		for _, a := range n.NatGatewayAddresses {
 			if a.AllocationId != nil {
 				if e, ok, _ := addresses.table.Get(tx, sc, *a.AllocationId); ok {
@@ -821,10 +822,10 @@ func (s *EC2) DeleteNatGateway(ctx *request.Context, in *ec2api.DeleteNatGateway
 					}
 				}
 			}
-			if err := releaseIP(tx, sc, str(n.SubnetId), str(a.PrivateIp)); err != nil {
+			if err := releaseIP(tx, sc, ptr.Deref(n.SubnetId), ptr.Deref(a.PrivateIp)); err != nil {
 				return err
 			}
-			if err := enis.table.Delete(tx, sc, str(a.NetworkInterfaceId)); err != nil {
+			if err := enis.table.Delete(tx, sc, ptr.Deref(a.NetworkInterfaceId)); err != nil {
 				return err
 			}
 		}
@@ -846,7 +847,7 @@ func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRe
 		if n >= 5 {
 			return errAddressLimitExceeded.New("The maximum number of addresses has been reached.")
 		}
-		ip := str(in.Address)
+		ip := ptr.Deref(in.Address)
 		if ip != "" {
 			if _, used := tx.Get(publicIPs.Key(sc, ip)); used {
 				return errInvalidParameterValue.New("Address %s is in use.", ip)
@@ -864,7 +865,7 @@ func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRe
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		a = ec2api.Address{AllocationId: ptr(id), PublicIp: ptr(ip), Domain: ptr("vpc"), PublicIpv4Pool: ptr("amazon"), NetworkBorderGroup: ptr(ctx.Region), Tags: tags}
+		a = ec2api.Address{AllocationId: ptr.To(id), PublicIp: ptr.To(ip), Domain: ptr.To("vpc"), PublicIpv4Pool: ptr.To("amazon"), NetworkBorderGroup: ptr.To(ctx.Region), Tags: tags}
 		return addresses.put(tx, sc, id, a)
 	})
 	if err != nil {
@@ -883,7 +884,7 @@ func findAddress(tx storage.Tx, sc storage.Scope, alloc, publicIP *string) (ec2a
 			return ec2api.Address{}, err
 		}
 		for _, a := range all {
-			if str(a.PublicIp) == *publicIP {
+			if ptr.Deref(a.PublicIp) == *publicIP {
 				return a, nil
 			}
 		}
@@ -905,7 +906,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		if err != nil {
 			return err
 		}
-		eniID := str(in.NetworkInterfaceId)
+		eniID := ptr.Deref(in.NetworkInterfaceId)
 		if in.InstanceId != nil {
 			inst, err := instances.get(tx, sc, *in.InstanceId)
 			if err != nil {
@@ -921,7 +922,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		if a.AssociationId != nil {
 			if in.AllowReassociation != nil && !*in.AllowReassociation {
-				return code("Resource.AlreadyAssociated").New("resource %s is already associated with associate-id %s", str(a.AllocationId), str(a.AssociationId))
+				return code("Resource.AlreadyAssociated").New("resource %s is already associated with associate-id %s", ptr.Deref(a.AllocationId), ptr.Deref(a.AssociationId))
 			}
 			if err := s.disassociateEIP(tx, sc, &a); err != nil {
 				return err
@@ -933,7 +934,7 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		}
 		// An auto-assigned public address gives way to the Elastic IP.
 		if eni.Association != nil && eni.Association.AllocationId == nil {
-			if err := releasePublicIP(tx, sc, str(eni.Association.PublicIp)); err != nil {
+			if err := releasePublicIP(tx, sc, ptr.Deref(eni.Association.PublicIp)); err != nil {
 				return err
 			}
 		} else if eni.Association != nil && eni.Association.AllocationId != nil {
@@ -945,29 +946,29 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 				eni, _ = enis.get(tx, sc, eniID)
 			}
 		}
-		priv := str(eni.PrivateIpAddress)
+		priv := ptr.Deref(eni.PrivateIpAddress)
 		if in.PrivateIpAddress != nil {
 			priv = *in.PrivateIpAddress
 		}
-		a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress = ptr(assoc), ptr(eniID), ptr(ctx.Account), ptr(priv)
+		a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress = ptr.To(assoc), ptr.To(eniID), ptr.To(ctx.Account), ptr.To(priv)
 		if eni.Attachment != nil {
 			a.InstanceId = eni.Attachment.InstanceId
 		}
-		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr(assoc), IpOwnerId: ptr(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr(publicDNS(ctx.Region, str(a.PublicIp)))}
+		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
 		if len(eni.PrivateIpAddresses) > 0 {
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
 		if err := enis.put(tx, sc, eniID, eni); err != nil {
 			return err
 		}
-		return addresses.put(tx, sc, str(a.AllocationId), a)
+		return addresses.put(tx, sc, ptr.Deref(a.AllocationId), a)
 	})
-	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr(assoc)}, err)
+	return answer(&ec2api.AssociateAddressResult{AssociationId: ptr.To(assoc)}, err)
 }
 
 // disassociateEIP detaches an Elastic IP from its interface.
 func (s *EC2) disassociateEIP(tx storage.Tx, sc storage.Scope, a *ec2api.Address) error {
-	if eniID := str(a.NetworkInterfaceId); eniID != "" {
+	if eniID := ptr.Deref(a.NetworkInterfaceId); eniID != "" {
 		if eni, ok, _ := enis.table.Get(tx, sc, eniID); ok {
 			eni.Association = nil
 			for i := range eni.PrivateIpAddresses {
@@ -979,7 +980,7 @@ func (s *EC2) disassociateEIP(tx storage.Tx, sc storage.Scope, a *ec2api.Address
 		}
 	}
 	a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress, a.InstanceId = nil, nil, nil, nil, nil
-	return addresses.put(tx, sc, str(a.AllocationId), *a)
+	return addresses.put(tx, sc, ptr.Deref(a.AllocationId), *a)
 }
 
 // DisassociateAddress detaches an Elastic IP.
@@ -994,12 +995,12 @@ func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateA
 			return err
 		}
 		for _, a := range all {
-			if (in.AssociationId != nil && str(a.AssociationId) == *in.AssociationId) || (in.PublicIp != nil && str(a.PublicIp) == *in.PublicIp) {
+			if (in.AssociationId != nil && ptr.Deref(a.AssociationId) == *in.AssociationId) || (in.PublicIp != nil && ptr.Deref(a.PublicIp) == *in.PublicIp) {
 				if a.AssociationId == nil {
 					return nil
 				}
 				if n, _ := countWhere(tx, sc, nats, func(n *ec2api.NatGateway) bool {
-					return n.DeleteTime == nil && len(n.NatGatewayAddresses) > 0 && str(n.NatGatewayAddresses[0].AllocationId) == str(a.AllocationId)
+					return n.DeleteTime == nil && len(n.NatGatewayAddresses) > 0 && ptr.Deref(n.NatGatewayAddresses[0].AllocationId) == ptr.Deref(a.AllocationId)
 				}); n > 0 {
 					return code("AuthFailure").New("You do not have permission to access the specified resource.")
 				}
@@ -1009,7 +1010,7 @@ func (s *EC2) DisassociateAddress(ctx *request.Context, in *ec2api.DisassociateA
 		if in.AssociationId != nil {
 			return errAssociationNotFound.New("The association ID '%s' does not exist", *in.AssociationId)
 		}
-		return errAddressNotFound.New("Address '%s' not found.", str(in.PublicIp))
+		return errAddressNotFound.New("Address '%s' not found.", ptr.Deref(in.PublicIp))
 	})
 	return answer(&ec2api.DisassociateAddressOutput{}, err)
 }
@@ -1026,12 +1027,12 @@ func (s *EC2) ReleaseAddress(ctx *request.Context, in *ec2api.ReleaseAddressRequ
 			return err
 		}
 		if a.AssociationId != nil {
-			return code("InvalidIPAddress.InUse").New("Address %s is in use.", str(a.PublicIp))
+			return code("InvalidIPAddress.InUse").New("Address %s is in use.", ptr.Deref(a.PublicIp))
 		}
-		if err := releasePublicIP(tx, sc, str(a.PublicIp)); err != nil {
+		if err := releasePublicIP(tx, sc, ptr.Deref(a.PublicIp)); err != nil {
 			return err
 		}
-		return addresses.table.Delete(tx, sc, str(a.AllocationId))
+		return addresses.table.Delete(tx, sc, ptr.Deref(a.AllocationId))
 	})
 	return answer(&ec2api.ReleaseAddressOutput{}, err)
 }
@@ -1049,14 +1050,14 @@ func (s *EC2) DescribeAddresses(ctx *request.Context, in *ec2api.DescribeAddress
 	for _, ip := range in.PublicIps {
 		found := false
 		for _, a := range recs {
-			found = found || str(a.PublicIp) == ip
+			found = found || ptr.Deref(a.PublicIp) == ip
 		}
 		if !found {
 			return nil, errAddressNotFound.New("Address '%s' not found.", ip)
 		}
 	}
 	for _, a := range recs {
-		if len(in.PublicIps) > 0 && !contains(in.PublicIps, str(a.PublicIp)) {
+		if len(in.PublicIps) > 0 && !contains(in.PublicIps, ptr.Deref(a.PublicIp)) {
 			continue
 		}
 		out.Addresses = append(out.Addresses, a)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 )
@@ -126,7 +127,7 @@ func (s *EC2) DescribeRegions(ctx *request.Context, in *ec2api.DescribeRegionsRe
 		if !filter.Match(in.Filters, doc(n)) {
 			continue
 		}
-		out.Regions = append(out.Regions, ec2api.Region{RegionName: ptr(n), Endpoint: ptr("ec2." + n + ".amazonaws.com"), OptInStatus: ptr("opt-in-not-required")})
+		out.Regions = append(out.Regions, ec2api.Region{RegionName: ptr.To(n), Endpoint: ptr.To("ec2." + n + ".amazonaws.com"), OptInStatus: ptr.To("opt-in-not-required")})
 	}
 	return out, nil
 }
@@ -167,9 +168,9 @@ func (s *EC2) DescribeAvailabilityZones(ctx *request.Context, in *ec2api.Describ
 			continue
 		}
 		out.AvailabilityZones = append(out.AvailabilityZones, ec2api.AvailabilityZone{
-			ZoneName: ptr(z.Name), ZoneId: ptr(z.ID), RegionName: ptr(ctx.Region), State: ptr("available"),
-			OptInStatus: ptr("opt-in-not-required"), GroupName: ptr(ctx.Region), NetworkBorderGroup: ptr(ctx.Region),
-			ZoneType: ptr("availability-zone"), Messages: []ec2api.AvailabilityZoneMessage{},
+			ZoneName: ptr.To(z.Name), ZoneId: ptr.To(z.ID), RegionName: ptr.To(ctx.Region), State: ptr.To("available"),
+			OptInStatus: ptr.To("opt-in-not-required"), GroupName: ptr.To(ctx.Region), NetworkBorderGroup: ptr.To(ctx.Region),
+			ZoneType: ptr.To("availability-zone"), Messages: []ec2api.AvailabilityZoneMessage{},
 		})
 	}
 	return out, nil
@@ -275,17 +276,17 @@ func (s *EC2) DescribeInstanceTypes(ctx *request.Context, in *ec2api.DescribeIns
 			continue
 		}
 		out.InstanceTypes = append(out.InstanceTypes, ec2api.InstanceTypeInfo{
-			InstanceType:                  ptr(t.name),
-			CurrentGeneration:             ptr(true),
-			FreeTierEligible:              ptr(t.name == "t2.micro" || t.name == "t3.micro"),
-			BurstablePerformanceSupported: ptr(t.burst),
-			Hypervisor:                    ptr("nitro"),
+			InstanceType:                  ptr.To(t.name),
+			CurrentGeneration:             ptr.To(true),
+			FreeTierEligible:              ptr.To(t.name == "t2.micro" || t.name == "t3.micro"),
+			BurstablePerformanceSupported: ptr.To(t.burst),
+			Hypervisor:                    ptr.To("nitro"),
 			SupportedUsageClasses:         []string{"on-demand", "spot"},
 			SupportedRootDeviceTypes:      []string{"ebs"},
 			SupportedVirtualizationTypes:  []string{"hvm"},
 			ProcessorInfo:                 &ec2api.ProcessorInfo{SupportedArchitectures: []string{t.arch}},
-			VCpuInfo:                      &ec2api.VCpuInfo{DefaultVCpus: ptr(t.vcpus)},
-			MemoryInfo:                    &ec2api.MemoryInfo{SizeInMiB: ptr(t.memMiB)},
+			VCpuInfo:                      &ec2api.VCpuInfo{DefaultVCpus: ptr.To(t.vcpus)},
+			MemoryInfo:                    &ec2api.MemoryInfo{SizeInMiB: ptr.To(t.memMiB)},
 		})
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/route"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -58,7 +59,7 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 		if err != nil {
 			return err
 		}
-		d.VpcID = str(sub.VpcId)
+		d.VpcID = ptr.Deref(sub.VpcId)
 		rtID, err := explicitAssociation(tx, sc, subnetID)
 		if err != nil {
 			return err
@@ -107,7 +108,7 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 		d.Origin, d.Source, d.Via = res.Route.Kind.String(), res.Route.Source.String(), res.Route.Via
 		if d.TargetType == "nat-gateway" && !d.Blackhole {
 			if n, ok, _ := nats.table.Get(tx, sc, d.Target); ok && len(n.NatGatewayAddresses) > 0 {
-				d.PublicIP = str(n.NatGatewayAddresses[0].PublicIp)
+				d.PublicIP = ptr.Deref(n.NatGatewayAddresses[0].PublicIp)
 			}
 		}
 		return nil
@@ -117,14 +118,14 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 
 // evalRoute converts a table route for the evaluator.
 func evalRoute(region string, r ec2api.Route) (route.Route, bool) {
-	er := route.Route{Blackhole: str(r.State) == "blackhole"}
+	er := route.Route{Blackhole: ptr.Deref(r.State) == "blackhole"}
 	for _, t := range []*string{r.GatewayId, r.NatGatewayId, r.InstanceId, r.VpcPeeringConnectionId, r.TransitGatewayId, r.EgressOnlyInternetGatewayId, r.LocalGatewayId, r.CarrierGatewayId, r.NetworkInterfaceId} {
 		if t != nil && *t != "" {
 			er.Target = *t
 			break
 		}
 	}
-	switch str(r.Origin) {
+	switch ptr.Deref(r.Origin) {
 	case "CreateRouteTable":
 		er.Kind = route.Local
 	case "EnableVgwRoutePropagation":

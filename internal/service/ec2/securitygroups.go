@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -19,8 +20,8 @@ var sgs = resource[ec2api.SecurityGroup]{table: storage.NewTable[ec2api.Security
 	tags: func(v *ec2api.SecurityGroup) *[]ec2api.Tag { return &v.Tags }, doc: sgDoc}
 
 func sgDoc(v *ec2api.SecurityGroup) filter.Doc {
-	d := filter.New(v.Tags).Add("description", str(v.Description)).Add("group-id", str(v.GroupId)).Add("group-name", str(v.GroupName)).
-		Add("owner-id", str(v.OwnerId)).Add("vpc-id", str(v.VpcId))
+	d := filter.New(v.Tags).Add("description", ptr.Deref(v.Description)).Add("group-id", ptr.Deref(v.GroupId)).Add("group-name", ptr.Deref(v.GroupName)).
+		Add("owner-id", ptr.Deref(v.OwnerId)).Add("vpc-id", ptr.Deref(v.VpcId))
 	for _, pre := range []string{"ip-permission.", "egress.ip-permission."} {
 		perms := v.IpPermissions
 		if pre != "ip-permission." {
@@ -30,7 +31,7 @@ func sgDoc(v *ec2api.SecurityGroup) filter.Doc {
 			d.Add(pre + n)
 		}
 		for _, p := range perms {
-			d.Add(pre+"protocol", str(p.IpProtocol))
+			d.Add(pre+"protocol", ptr.Deref(p.IpProtocol))
 			if p.FromPort != nil {
 				d.Add(pre+"from-port", fmt.Sprint(*p.FromPort))
 			}
@@ -38,10 +39,10 @@ func sgDoc(v *ec2api.SecurityGroup) filter.Doc {
 				d.Add(pre+"to-port", fmt.Sprint(*p.ToPort))
 			}
 			for _, r := range p.IpRanges {
-				d.Add(pre+"cidr", str(r.CidrIp))
+				d.Add(pre+"cidr", ptr.Deref(r.CidrIp))
 			}
 			for _, g := range p.UserIdGroupPairs {
-				d.Add(pre+"group-id", str(g.GroupId)).Add(pre+"group-name", str(g.GroupName)).Add(pre+"user-id", str(g.UserId))
+				d.Add(pre+"group-id", ptr.Deref(g.GroupId)).Add(pre+"group-name", ptr.Deref(g.GroupName)).Add(pre+"user-id", ptr.Deref(g.UserId))
 			}
 		}
 	}
@@ -57,7 +58,7 @@ func (s *EC2) CreateSecurityGroup(ctx *request.Context, in *ec2api.CreateSecurit
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	name := str(in.GroupName)
+	name := ptr.Deref(in.GroupName)
 	if strings.HasPrefix(strings.ToLower(name), "sg-") {
 		return nil, errInvalidParameterValue.New("Group names may not be in the format sg-*")
 	}
@@ -71,9 +72,13 @@ func (s *EC2) CreateSecurityGroup(ctx *request.Context, in *ec2api.CreateSecurit
 		tags = []ec2api.Tag{}
 	}
 	err := s.store.Update(func(tx storage.Tx) error {
-		vpc := str(in.VpcId)
+		vpc := ptr.Deref(in.VpcId)
 		if vpc == "" {
-			vpc = s.defaultsOf(tx, sc).VpcID
+			d, err := s.defaultsOf(tx, sc)
+			if err != nil {
+				return err
+			}
+			vpc = d.VpcID
 			if vpc == "" {
 				return code("VPCIdNotSpecified").New("No default VPC for this user")
 			}
@@ -86,14 +91,14 @@ func (s *EC2) CreateSecurityGroup(ctx *request.Context, in *ec2api.CreateSecurit
 			return err
 		}
 		for _, g := range all {
-			if str(g.VpcId) == vpc && str(g.GroupName) == name {
+			if ptr.Deref(g.VpcId) == vpc && ptr.Deref(g.GroupName) == name {
 				return errGroupDuplicate.New("The security group '%s' already exists for VPC '%s'", name, vpc)
 			}
 		}
-		return sgs.put(tx, sc, id, ec2api.SecurityGroup{GroupId: ptr(id), GroupName: ptr(name), Description: in.Description, OwnerId: ptr(ctx.Account), VpcId: ptr(vpc), Tags: tags,
+		return sgs.put(tx, sc, id, ec2api.SecurityGroup{GroupId: ptr.To(id), GroupName: ptr.To(name), Description: in.Description, OwnerId: ptr.To(ctx.Account), VpcId: ptr.To(vpc), Tags: tags,
 			IpPermissions: []ec2api.IpPermission{}, IpPermissionsEgress: []ec2api.IpPermission{allowAllEgress()}})
 	})
-	return answer(&ec2api.CreateSecurityGroupResult{GroupId: ptr(id), Tags: tags}, err)
+	return answer(&ec2api.CreateSecurityGroupResult{GroupId: ptr.To(id), Tags: tags}, err)
 }
 
 // groupByRef finds a group by id, or by name in the default VPC.
@@ -114,13 +119,17 @@ func (s *EC2) groupByRef(tx storage.Tx, sc storage.Scope, id, name string) (ec2a
 	if name == "" {
 		return ec2api.SecurityGroup{}, errMissingParameter.New("The request must contain the parameter groupName or groupId")
 	}
-	def := s.defaultsOf(tx, sc).VpcID
+	d, err := s.defaultsOf(tx, sc)
+	if err != nil {
+		return ec2api.SecurityGroup{}, err
+	}
+	def := d.VpcID
 	all, err := sgs.all(tx, sc)
 	if err != nil {
 		return ec2api.SecurityGroup{}, err
 	}
 	for _, g := range all {
-		if str(g.GroupName) == name && str(g.VpcId) == def {
+		if ptr.Deref(g.GroupName) == name && ptr.Deref(g.VpcId) == def {
 			return g, nil
 		}
 	}
@@ -143,21 +152,23 @@ func (s *EC2) DescribeSecurityGroups(ctx *request.Context, in *ec2api.DescribeSe
 	var keep func(*ec2api.SecurityGroup) bool
 	if len(in.GroupNames) > 0 {
 		var def string
-		_ = s.store.View(func(tx storage.Tx) error { def = s.defaultsOf(tx, scope(ctx)).VpcID; return nil })
-		var err error
-		_ = s.store.View(func(tx storage.Tx) error {
+		if err := s.store.View(func(tx storage.Tx) error {
+			d, err := s.defaultsOf(tx, scope(ctx))
+			if err != nil {
+				return err
+			}
+			def = d.VpcID
 			for _, n := range in.GroupNames {
-				if _, e := s.groupByRef(tx, scope(ctx), "", n); e != nil && err == nil {
-					err = e
+				if _, err := s.groupByRef(tx, scope(ctx), "", n); err != nil {
+					return err
 				}
 			}
 			return nil
-		})
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
 		keep = func(g *ec2api.SecurityGroup) bool {
-			return contains(in.GroupNames, str(g.GroupName)) && str(g.VpcId) == def
+			return contains(in.GroupNames, ptr.Deref(g.GroupName)) && ptr.Deref(g.VpcId) == def
 		}
 	}
 	recs, next, err := describe(s, ctx, sgs, page{ids: in.GroupIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
@@ -181,12 +192,12 @@ func (s *EC2) DeleteSecurityGroup(ctx *request.Context, in *ec2api.DeleteSecurit
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		g, err := s.groupByRef(tx, sc, str(in.GroupId), str(in.GroupName))
+		g, err := s.groupByRef(tx, sc, ptr.Deref(in.GroupId), ptr.Deref(in.GroupName))
 		if err != nil {
 			return err
 		}
-		id := str(g.GroupId)
-		if str(g.GroupName) == "default" {
+		id := ptr.Deref(g.GroupId)
+		if ptr.Deref(g.GroupName) == "default" {
 			return errCannotDelete.New("the specified group: \"%s\" name: \"default\" cannot be deleted by a user", id)
 		}
 		all, err := enis.all(tx, sc)
@@ -195,7 +206,7 @@ func (s *EC2) DeleteSecurityGroup(ctx *request.Context, in *ec2api.DeleteSecurit
 		}
 		for _, e := range all {
 			for _, gi := range e.Groups {
-				if str(gi.GroupId) == id {
+				if ptr.Deref(gi.GroupId) == id {
 					return errDependencyViolation.New("resource %s has a dependent object", id)
 				}
 			}
@@ -205,12 +216,12 @@ func (s *EC2) DeleteSecurityGroup(ctx *request.Context, in *ec2api.DeleteSecurit
 			return err
 		}
 		for _, o := range groups {
-			if str(o.GroupId) == id {
+			if ptr.Deref(o.GroupId) == id {
 				continue
 			}
 			for _, p := range append(append([]ec2api.IpPermission{}, o.IpPermissions...), o.IpPermissionsEgress...) {
 				for _, pair := range p.UserIdGroupPairs {
-					if str(pair.GroupId) == id {
+					if ptr.Deref(pair.GroupId) == id {
 						return errDependencyViolation.New("resource %s has a dependent object", id)
 					}
 				}
@@ -244,35 +255,35 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 			if err != nil {
 				return nil, err
 			}
-			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr(sc.Account)}}
+			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr.To(sc.Account)}}
 			if p.IpProtocol == nil {
-				p.IpProtocol = ptr("-1")
+				p.IpProtocol = ptr.To("-1")
 			}
 		}
 		perms = []ec2api.IpPermission{p}
 	}
 	var out []ec2api.IpPermission
 	for _, p := range perms {
-		proto := strings.ToLower(str(p.IpProtocol))
+		proto := strings.ToLower(ptr.Deref(p.IpProtocol))
 		switch proto {
 		case "":
 			return nil, errMissingParameter.New("The request must contain the parameter ipProtocol")
 		case "tcp", "udp", "icmp", "icmpv6", "-1", "all":
 		default:
 			if n, err := fmt.Sscanf(proto, "%d", new(int)); n != 1 || err != nil {
-				return nil, errInvalidParameterValue.New("Invalid value '%s' for IP protocol. Unknown protocol.", str(p.IpProtocol))
+				return nil, errInvalidParameterValue.New("Invalid value '%s' for IP protocol. Unknown protocol.", ptr.Deref(p.IpProtocol))
 			}
 		}
 		if proto == "all" {
 			proto = "-1"
 		}
-		np := ec2api.IpPermission{IpProtocol: ptr(proto)}
+		np := ec2api.IpPermission{IpProtocol: ptr.To(proto)}
 		if proto == "6" {
-			np.IpProtocol = ptr("tcp")
+			np.IpProtocol = ptr.To("tcp")
 		} else if proto == "17" {
-			np.IpProtocol = ptr("udp")
+			np.IpProtocol = ptr.To("udp")
 		} else if proto == "1" {
-			np.IpProtocol = ptr("icmp")
+			np.IpProtocol = ptr.To("icmp")
 		}
 		if proto != "-1" {
 			if p.FromPort == nil || p.ToPort == nil {
@@ -289,12 +300,12 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 		}
 		base := np
 		for _, r := range p.IpRanges {
-			pr, err := netip.ParsePrefix(str(r.CidrIp))
+			pr, err := netip.ParsePrefix(ptr.Deref(r.CidrIp))
 			if err != nil || !pr.Addr().Is4() {
-				return nil, errInvalidParameterValue.New("CIDR block %s is malformed", str(r.CidrIp))
+				return nil, errInvalidParameterValue.New("CIDR block %s is malformed", ptr.Deref(r.CidrIp))
 			}
 			a := base
-			a.IpRanges = []ec2api.IpRange{{CidrIp: ptr(pr.Masked().String()), Description: r.Description}}
+			a.IpRanges = []ec2api.IpRange{{CidrIp: ptr.To(pr.Masked().String()), Description: r.Description}}
 			out = append(out, a)
 		}
 		for _, r := range p.Ipv6Ranges {
@@ -308,12 +319,12 @@ func (s *EC2) atomize(tx storage.Tx, sc storage.Scope, vpc string, in ruleInput)
 			out = append(out, a)
 		}
 		for _, r := range p.UserIdGroupPairs {
-			g, err := s.groupByRef(tx, sc, str(r.GroupId), str(r.GroupName))
+			g, err := s.groupByRef(tx, sc, ptr.Deref(r.GroupId), ptr.Deref(r.GroupName))
 			if err != nil {
 				return nil, err
 			}
 			a := base
-			a.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr(sc.Account), Description: r.Description}}
+			a.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: g.GroupId, UserId: ptr.To(sc.Account), Description: r.Description}}
 			out = append(out, a)
 		}
 		if len(p.IpRanges)+len(p.Ipv6Ranges)+len(p.PrefixListIds)+len(p.UserIdGroupPairs) == 0 {
@@ -327,15 +338,15 @@ func permKey(p ec2api.IpPermission) string {
 	peer := ""
 	switch {
 	case len(p.IpRanges) > 0:
-		peer = str(p.IpRanges[0].CidrIp)
+		peer = ptr.Deref(p.IpRanges[0].CidrIp)
 	case len(p.Ipv6Ranges) > 0:
-		peer = str(p.Ipv6Ranges[0].CidrIpv6)
+		peer = ptr.Deref(p.Ipv6Ranges[0].CidrIpv6)
 	case len(p.PrefixListIds) > 0:
-		peer = str(p.PrefixListIds[0].PrefixListId)
+		peer = ptr.Deref(p.PrefixListIds[0].PrefixListId)
 	case len(p.UserIdGroupPairs) > 0:
-		peer = str(p.UserIdGroupPairs[0].GroupId)
+		peer = ptr.Deref(p.UserIdGroupPairs[0].GroupId)
 	}
-	return fmt.Sprintf("%s|%d|%d|%s", str(p.IpProtocol), i32(p.FromPort), i32(p.ToPort), peer)
+	return fmt.Sprintf("%s|%d|%d|%s", ptr.Deref(p.IpProtocol), ptr.Deref(p.FromPort), ptr.Deref(p.ToPort), peer)
 }
 
 func describeRule(p ec2api.IpPermission) string {
@@ -355,7 +366,7 @@ func (s *EC2) changeRules(ctx *request.Context, in ruleInput, add bool) ([]ec2ap
 		if err != nil {
 			return err
 		}
-		atoms, err := s.atomize(tx, sc, str(g.VpcId), in)
+		atoms, err := s.atomize(tx, sc, ptr.Deref(g.VpcId), in)
 		if err != nil {
 			return err
 		}
@@ -375,13 +386,13 @@ func (s *EC2) changeRules(ctx *request.Context, in ruleInput, add bool) ([]ec2ap
 					return errPermissionDuplicate.New("the specified rule %q already exists", describeRule(a))
 				}
 				*cur = append(*cur, a)
-				r := ec2api.SecurityGroupRule{SecurityGroupRuleId: ptr(newID("sgr")), GroupId: g.GroupId, GroupOwnerId: ptr(ctx.Account), IsEgress: ptr(in.egress),
+				r := ec2api.SecurityGroupRule{SecurityGroupRuleId: ptr.To(newID("sgr")), GroupId: g.GroupId, GroupOwnerId: ptr.To(ctx.Account), IsEgress: ptr.To(in.egress),
 					IpProtocol: a.IpProtocol, FromPort: a.FromPort, ToPort: a.ToPort}
 				if len(a.IpRanges) > 0 {
 					r.CidrIpv4 = a.IpRanges[0].CidrIp
 				}
 				if len(a.UserIdGroupPairs) > 0 {
-					r.ReferencedGroupInfo = &ec2api.ReferencedSecurityGroup{GroupId: a.UserIdGroupPairs[0].GroupId, UserId: ptr(ctx.Account)}
+					r.ReferencedGroupInfo = &ec2api.ReferencedSecurityGroup{GroupId: a.UserIdGroupPairs[0].GroupId, UserId: ptr.To(ctx.Account)}
 				}
 				rules = append(rules, r)
 			} else {
@@ -391,7 +402,7 @@ func (s *EC2) changeRules(ctx *request.Context, in ruleInput, add bool) ([]ec2ap
 				*cur = append((*cur)[:idx], (*cur)[idx+1:]...)
 			}
 		}
-		return sgs.put(tx, sc, str(g.GroupId), g)
+		return sgs.put(tx, sc, ptr.Deref(g.GroupId), g)
 	})
 	return rules, err
 }
@@ -401,9 +412,9 @@ func (s *EC2) AuthorizeSecurityGroupIngress(ctx *request.Context, in *ec2api.Aut
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	rules, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), groupName: str(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
+	rules, err := s.changeRules(ctx, ruleInput{groupID: ptr.Deref(in.GroupId), groupName: ptr.Deref(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, true)
-	return answer(&ec2api.AuthorizeSecurityGroupIngressResult{Return: ptr(true), SecurityGroupRules: rules}, err)
+	return answer(&ec2api.AuthorizeSecurityGroupIngressResult{Return: ptr.To(true), SecurityGroupRules: rules}, err)
 }
 
 // AuthorizeSecurityGroupEgress adds outbound rules.
@@ -411,9 +422,9 @@ func (s *EC2) AuthorizeSecurityGroupEgress(ctx *request.Context, in *ec2api.Auth
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	rules, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
+	rules, err := s.changeRules(ctx, ruleInput{groupID: ptr.Deref(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, true)
-	return answer(&ec2api.AuthorizeSecurityGroupEgressResult{Return: ptr(true), SecurityGroupRules: rules}, err)
+	return answer(&ec2api.AuthorizeSecurityGroupEgressResult{Return: ptr.To(true), SecurityGroupRules: rules}, err)
 }
 
 // RevokeSecurityGroupIngress removes inbound rules.
@@ -421,9 +432,9 @@ func (s *EC2) RevokeSecurityGroupIngress(ctx *request.Context, in *ec2api.Revoke
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	_, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), groupName: str(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
+	_, err := s.changeRules(ctx, ruleInput{groupID: ptr.Deref(in.GroupId), groupName: ptr.Deref(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, false)
-	return answer(&ec2api.RevokeSecurityGroupIngressResult{Return: ptr(true)}, err)
+	return answer(&ec2api.RevokeSecurityGroupIngressResult{Return: ptr.To(true)}, err)
 }
 
 // RevokeSecurityGroupEgress removes outbound rules.
@@ -431,9 +442,9 @@ func (s *EC2) RevokeSecurityGroupEgress(ctx *request.Context, in *ec2api.RevokeS
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	_, err := s.changeRules(ctx, ruleInput{groupID: str(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
+	_, err := s.changeRules(ctx, ruleInput{groupID: ptr.Deref(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
 		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, false)
-	return answer(&ec2api.RevokeSecurityGroupEgressResult{Return: ptr(true)}, err)
+	return answer(&ec2api.RevokeSecurityGroupEgressResult{Return: ptr.To(true)}, err)
 }
 
 // mergePerms groups atomic rules by protocol and ports, as EC2 shows them.
@@ -441,7 +452,7 @@ func mergePerms(atoms []ec2api.IpPermission) []ec2api.IpPermission {
 	out := []ec2api.IpPermission{}
 	idx := map[string]int{}
 	for _, a := range atoms {
-		k := fmt.Sprintf("%s|%v|%v", str(a.IpProtocol), a.FromPort != nil, i32(a.FromPort)) + fmt.Sprint(i32(a.ToPort))
+		k := fmt.Sprintf("%s|%v|%v", ptr.Deref(a.IpProtocol), a.FromPort != nil, ptr.Deref(a.FromPort)) + fmt.Sprint(ptr.Deref(a.ToPort))
 		i, ok := idx[k]
 		if !ok {
 			i = len(out)
@@ -454,7 +465,7 @@ func mergePerms(atoms []ec2api.IpPermission) []ec2api.IpPermission {
 		out[i].PrefixListIds = append(out[i].PrefixListIds, a.PrefixListIds...)
 		out[i].UserIdGroupPairs = append(out[i].UserIdGroupPairs, a.UserIdGroupPairs...)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return str(out[i].IpProtocol) < str(out[j].IpProtocol) })
+	sort.SliceStable(out, func(i, j int) bool { return ptr.Deref(out[i].IpProtocol) < ptr.Deref(out[j].IpProtocol) })
 	return out
 }
 

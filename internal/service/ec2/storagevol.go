@@ -15,6 +15,7 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -33,21 +34,21 @@ type keyPairRecord struct {
 }
 
 func volumeDoc(v *ec2api.Volume) filter.Doc {
-	d := filter.New(v.Tags).Add("volume-id", str(v.VolumeId)).Add("availability-zone", str(v.AvailabilityZone)).Add("status", str(v.State)).
-		Add("size", fmt.Sprint(i32(v.Size))).Add("snapshot-id", str(v.SnapshotId)).Add("volume-type", str(v.VolumeType)).Add("encrypted", boolStr(boolv(v.Encrypted))).
-		Add("multi-attach-enabled", boolStr(boolv(v.MultiAttachEnabled))).Add("create-time").
+	d := filter.New(v.Tags).Add("volume-id", ptr.Deref(v.VolumeId)).Add("availability-zone", ptr.Deref(v.AvailabilityZone)).Add("status", ptr.Deref(v.State)).
+		Add("size", fmt.Sprint(ptr.Deref(v.Size))).Add("snapshot-id", ptr.Deref(v.SnapshotId)).Add("volume-type", ptr.Deref(v.VolumeType)).Add("encrypted", boolStr(ptr.Deref(v.Encrypted))).
+		Add("multi-attach-enabled", boolStr(ptr.Deref(v.MultiAttachEnabled))).Add("create-time").
 		Add("attachment.instance-id").Add("attachment.device").Add("attachment.status").Add("attachment.attach-time").Add("attachment.delete-on-termination")
 	for _, a := range v.Attachments {
-		d.Add("attachment.instance-id", str(a.InstanceId)).Add("attachment.device", str(a.Device)).Add("attachment.status", str(a.State)).
-			Add("attachment.delete-on-termination", boolStr(boolv(a.DeleteOnTermination)))
+		d.Add("attachment.instance-id", ptr.Deref(a.InstanceId)).Add("attachment.device", ptr.Deref(a.Device)).Add("attachment.status", ptr.Deref(a.State)).
+			Add("attachment.delete-on-termination", boolStr(ptr.Deref(a.DeleteOnTermination)))
 	}
 	return d
 }
 
 func snapshotDoc(v *ec2api.Snapshot) filter.Doc {
-	return filter.New(v.Tags).Add("snapshot-id", str(v.SnapshotId)).Add("volume-id", str(v.VolumeId)).Add("status", str(v.State)).Add("owner-id", str(v.OwnerId)).
-		Add("owner-alias", str(v.OwnerAlias)).Add("description", str(v.Description)).Add("progress", str(v.Progress)).Add("volume-size", fmt.Sprint(i32(v.VolumeSize))).
-		Add("encrypted", boolStr(boolv(v.Encrypted))).Add("start-time").Add("storage-tier", str(v.StorageTier))
+	return filter.New(v.Tags).Add("snapshot-id", ptr.Deref(v.SnapshotId)).Add("volume-id", ptr.Deref(v.VolumeId)).Add("status", ptr.Deref(v.State)).Add("owner-id", ptr.Deref(v.OwnerId)).
+		Add("owner-alias", ptr.Deref(v.OwnerAlias)).Add("description", ptr.Deref(v.Description)).Add("progress", ptr.Deref(v.Progress)).Add("volume-size", fmt.Sprint(ptr.Deref(v.VolumeSize))).
+		Add("encrypted", boolStr(ptr.Deref(v.Encrypted))).Add("start-time").Add("storage-tier", ptr.Deref(v.StorageTier))
 }
 
 // CreateVolume creates an available EBS volume.
@@ -55,7 +56,7 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	az := str(in.AvailabilityZone)
+	az := ptr.Deref(in.AvailabilityZone)
 	if z, ok := zoneByName(ctx.Region, az); !ok || z.Name != az {
 		return nil, errInvalidAZ.New("The zone '%s' does not exist.", az)
 	}
@@ -67,14 +68,14 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 	id := newID("vol")
 	var v ec2api.Volume
 	err := s.store.Update(func(tx storage.Tx) error {
-		size := i32(in.Size)
+		size := ptr.Deref(in.Size)
 		if in.SnapshotId != nil {
 			sn, err := snapshots.get(tx, sc, *in.SnapshotId)
 			if err != nil {
 				return err
 			}
 			if size == 0 {
-				size = i32(sn.VolumeSize)
+				size = ptr.Deref(sn.VolumeSize)
 			}
 		}
 		if size < 1 || size > 16384 {
@@ -89,10 +90,10 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 			if typ == "gp3" {
 				n = 3000
 			}
-			iops = ptr(n)
+			iops = ptr.To(n)
 		}
-		v = ec2api.Volume{VolumeId: ptr(id), Size: ptr(size), AvailabilityZone: ptr(az), State: ptr("available"), CreateTime: ptr(ctx.Now().UTC()), VolumeType: ptr(typ),
-			Iops: iops, Encrypted: ptr(boolv(in.Encrypted)), KmsKeyId: in.KmsKeyId, SnapshotId: ptr(str(in.SnapshotId)), MultiAttachEnabled: ptr(boolv(in.MultiAttachEnabled)),
+		v = ec2api.Volume{VolumeId: ptr.To(id), Size: ptr.To(size), AvailabilityZone: ptr.To(az), State: ptr.To("available"), CreateTime: ptr.To(ctx.Now().UTC()), VolumeType: ptr.To(typ),
+			Iops: iops, Encrypted: ptr.To(ptr.Deref(in.Encrypted)), KmsKeyId: in.KmsKeyId, SnapshotId: ptr.To(ptr.Deref(in.SnapshotId)), MultiAttachEnabled: ptr.To(ptr.Deref(in.MultiAttachEnabled)),
 			Throughput: in.Throughput, Tags: nonNilTags(tagsFor(in.TagSpecifications, "volume")), Attachments: []ec2api.VolumeAttachment{}}
 		return volumes.put(tx, sc, id, v)
 	})
@@ -100,7 +101,7 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 		return nil, err
 	}
 	out := v
-	out.State = ptr("creating")
+	out.State = ptr.To("creating")
 	return &out, nil
 }
 
@@ -113,40 +114,40 @@ func (s *EC2) AttachVolume(ctx *request.Context, in *ec2api.AttachVolumeRequest)
 	now := ctx.Now().UTC()
 	var att ec2api.VolumeAttachment
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		v, err := volumes.get(tx, sc, ptr.Deref(in.VolumeId))
 		if err != nil {
 			return err
 		}
-		r, err := instances.get(tx, sc, str(in.InstanceId))
+		r, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
-		if str(v.State) != "available" {
-			return errVolumeInUse.New("%s is already attached to an instance", str(in.VolumeId))
+		if ptr.Deref(v.State) != "available" {
+			return errVolumeInUse.New("%s is already attached to an instance", ptr.Deref(in.VolumeId))
 		}
-		if str(v.AvailabilityZone) != r.AZ {
-			return errInvalidParameterValue.New("Volume %s is in zone %s but instance %s is in zone %s", str(in.VolumeId), str(v.AvailabilityZone), r.ID, r.AZ)
+		if ptr.Deref(v.AvailabilityZone) != r.AZ {
+			return errInvalidParameterValue.New("Volume %s is in zone %s but instance %s is in zone %s", ptr.Deref(in.VolumeId), ptr.Deref(v.AvailabilityZone), r.ID, r.AZ)
 		}
 		if r.State == "terminated" || r.State == "shutting-down" {
 			return errIncorrectInstanceState.New("Instance '%s' is not 'running'.", r.ID)
 		}
 		for _, x := range r.Volumes {
-			if x.Device == str(in.Device) {
-				return errInvalidParameterValue.New("Attachment point %s is already in use", str(in.Device))
+			if x.Device == ptr.Deref(in.Device) {
+				return errInvalidParameterValue.New("Attachment point %s is already in use", ptr.Deref(in.Device))
 			}
 		}
-		att = ec2api.VolumeAttachment{VolumeId: in.VolumeId, InstanceId: in.InstanceId, Device: in.Device, State: ptr("attached"), AttachTime: ptr(now), DeleteOnTermination: ptr(false)}
-		v.Attachments, v.State = []ec2api.VolumeAttachment{att}, ptr("in-use")
-		r.Volumes = append(r.Volumes, attachedVolume{Device: str(in.Device), VolumeID: str(in.VolumeId), AttachTime: now})
+		att = ec2api.VolumeAttachment{VolumeId: in.VolumeId, InstanceId: in.InstanceId, Device: in.Device, State: ptr.To("attached"), AttachTime: ptr.To(now), DeleteOnTermination: ptr.To(false)}
+		v.Attachments, v.State = []ec2api.VolumeAttachment{att}, ptr.To("in-use")
+		r.Volumes = append(r.Volumes, attachedVolume{Device: ptr.Deref(in.Device), VolumeID: ptr.Deref(in.VolumeId), AttachTime: now})
 		if err := instances.put(tx, sc, r.ID, r); err != nil {
 			return err
 		}
-		return volumes.put(tx, sc, str(in.VolumeId), v)
+		return volumes.put(tx, sc, ptr.Deref(in.VolumeId), v)
 	})
 	if err != nil {
 		return nil, err
 	}
-	att.State = ptr("attaching")
+	att.State = ptr.To("attaching")
 	return &att, nil
 }
 
@@ -159,21 +160,21 @@ func (s *EC2) DetachVolume(ctx *request.Context, in *ec2api.DetachVolumeRequest)
 	sc := scope(ctx)
 	var att ec2api.VolumeAttachment
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		v, err := volumes.get(tx, sc, ptr.Deref(in.VolumeId))
 		if err != nil {
 			return err
 		}
 		if len(v.Attachments) == 0 {
-			return errIncorrectState.New("Volume '%s' is in the 'available' state.", str(in.VolumeId))
+			return errIncorrectState.New("Volume '%s' is in the 'available' state.", ptr.Deref(in.VolumeId))
 		}
 		att = v.Attachments[0]
-		if r, ok, _ := instances.table.Get(tx, sc, str(att.InstanceId)); ok {
-			if r.RootVolume == str(in.VolumeId) && r.State != "stopped" {
-				return errIncorrectState.New("Unable to detach root volume '%s' from instance '%s'", str(in.VolumeId), r.ID)
+		if r, ok, _ := instances.table.Get(tx, sc, ptr.Deref(att.InstanceId)); ok {
+			if r.RootVolume == ptr.Deref(in.VolumeId) && r.State != "stopped" {
+				return errIncorrectState.New("Unable to detach root volume '%s' from instance '%s'", ptr.Deref(in.VolumeId), r.ID)
 			}
 			kept := r.Volumes[:0]
 			for _, x := range r.Volumes {
-				if x.VolumeID != str(in.VolumeId) {
+				if x.VolumeID != ptr.Deref(in.VolumeId) {
 					kept = append(kept, x)
 				}
 			}
@@ -182,13 +183,13 @@ func (s *EC2) DetachVolume(ctx *request.Context, in *ec2api.DetachVolumeRequest)
 				return err
 			}
 		}
-		v.Attachments, v.State = []ec2api.VolumeAttachment{}, ptr("available")
-		return volumes.put(tx, sc, str(in.VolumeId), v)
+		v.Attachments, v.State = []ec2api.VolumeAttachment{}, ptr.To("available")
+		return volumes.put(tx, sc, ptr.Deref(in.VolumeId), v)
 	})
 	if err != nil {
 		return nil, err
 	}
-	att.State = ptr("detaching")
+	att.State = ptr.To("detaching")
 	return &att, nil
 }
 
@@ -199,14 +200,14 @@ func (s *EC2) DeleteVolume(ctx *request.Context, in *ec2api.DeleteVolumeRequest)
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		v, err := volumes.get(tx, sc, ptr.Deref(in.VolumeId))
 		if err != nil {
 			return err
 		}
-		if str(v.State) != "available" {
-			return errVolumeInUse.New("Volume %s is currently attached to %s", str(in.VolumeId), str(v.Attachments[0].InstanceId))
+		if ptr.Deref(v.State) != "available" {
+			return errVolumeInUse.New("Volume %s is currently attached to %s", ptr.Deref(in.VolumeId), ptr.Deref(v.Attachments[0].InstanceId))
 		}
-		return volumes.table.Delete(tx, sc, str(in.VolumeId))
+		return volumes.table.Delete(tx, sc, ptr.Deref(in.VolumeId))
 	})
 	return answer(&ec2api.DeleteVolumeOutput{}, err)
 }
@@ -229,19 +230,19 @@ func (s *EC2) CreateSnapshot(ctx *request.Context, in *ec2api.CreateSnapshotRequ
 	id := newID("snap")
 	var sn ec2api.Snapshot
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := volumes.get(tx, sc, str(in.VolumeId))
+		v, err := volumes.get(tx, sc, ptr.Deref(in.VolumeId))
 		if err != nil {
 			return err
 		}
-		sn = ec2api.Snapshot{SnapshotId: ptr(id), VolumeId: in.VolumeId, VolumeSize: v.Size, State: ptr("completed"), Progress: ptr("100%"), StartTime: ptr(ctx.Now().UTC()),
-			OwnerId: ptr(ctx.Account), Encrypted: v.Encrypted, Description: ptr(str(in.Description)), StorageTier: ptr("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot"))}
+		sn = ec2api.Snapshot{SnapshotId: ptr.To(id), VolumeId: in.VolumeId, VolumeSize: v.Size, State: ptr.To("completed"), Progress: ptr.To("100%"), StartTime: ptr.To(ctx.Now().UTC()),
+			OwnerId: ptr.To(ctx.Account), Encrypted: v.Encrypted, Description: ptr.To(ptr.Deref(in.Description)), StorageTier: ptr.To("standard"), Tags: nonNilTags(tagsFor(in.TagSpecifications, "snapshot"))}
 		return snapshots.put(tx, sc, id, sn)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := sn
-	out.State, out.Progress = ptr("pending"), ptr("")
+	out.State, out.Progress = ptr.To("pending"), ptr.To("")
 	return &out, nil
 }
 
@@ -251,7 +252,7 @@ func (s *EC2) DeleteSnapshot(ctx *request.Context, in *ec2api.DeleteSnapshotRequ
 		return nil, err
 	}
 	sc := scope(ctx)
-	id := str(in.SnapshotId)
+	id := ptr.Deref(in.SnapshotId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if _, err := snapshots.get(tx, sc, id); err != nil {
 			return err
@@ -262,8 +263,8 @@ func (s *EC2) DeleteSnapshot(ctx *request.Context, in *ec2api.DeleteSnapshotRequ
 		}
 		for _, im := range all {
 			for _, b := range im.BlockDeviceMappings {
-				if b.Ebs != nil && str(b.Ebs.SnapshotId) == id {
-					return errInvalidParameterValue.New("The snapshot %s is currently in use by %s", id, str(im.ImageId))
+				if b.Ebs != nil && ptr.Deref(b.Ebs.SnapshotId) == id {
+					return errInvalidParameterValue.New("The snapshot %s is currently in use by %s", id, ptr.Deref(im.ImageId))
 				}
 			}
 		}
@@ -281,7 +282,7 @@ func (s *EC2) DescribeSnapshots(ctx *request.Context, in *ec2api.DescribeSnapsho
 		if len(in.OwnerIds) == 0 {
 			return true
 		}
-		return contains(in.OwnerIds, str(sn.OwnerId)) || contains(in.OwnerIds, "self")
+		return contains(in.OwnerIds, ptr.Deref(sn.OwnerId)) || contains(in.OwnerIds, "self")
 	}
 	recs, next, err := describe(s, ctx, snapshots, page{ids: in.SnapshotIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, keep)
 	return answer(&ec2api.DescribeSnapshotsResult{Snapshots: orEmpty(recs), NextToken: next}, err)
@@ -292,7 +293,7 @@ func (s *EC2) CreateKeyPair(ctx *request.Context, in *ec2api.CreateKeyPairReques
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	name := str(in.KeyName)
+	name := ptr.Deref(in.KeyName)
 	typ := "rsa"
 	if in.KeyType != nil {
 		typ = *in.KeyType
@@ -343,13 +344,15 @@ func (s *EC2) storeKeyPair(ctx *request.Context, name, typ, fingerprint, pub, ma
 	id := newID("key")
 	tags := nonNilTags(tagsFor(specs, "key-pair"))
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, ok, _ := keyPairs.Get(tx, sc, name); ok {
+		if _, ok, err := keyPairs.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
 			return errKeyPairDuplicate.New("The keypair '%s' already exists.", name)
 		}
-		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr(id), KeyFingerprint: ptr(fingerprint), KeyName: ptr(name), KeyType: ptr(typ),
-			Tags: tags, PublicKey: ptr(pub), CreateTime: ptr(ctx.Now().UTC().Truncate(time.Millisecond))}}, name)
+		return keyPairs.Put(tx, sc, keyPairRecord{Info: ec2api.KeyPairInfo{KeyPairId: ptr.To(id), KeyFingerprint: ptr.To(fingerprint), KeyName: ptr.To(name), KeyType: ptr.To(typ),
+			Tags: tags, PublicKey: ptr.To(pub), CreateTime: ptr.To(ctx.Now().UTC().Truncate(time.Millisecond))}}, name)
 	})
-	return answer(&ec2api.KeyPair{KeyName: ptr(name), KeyFingerprint: ptr(fingerprint), KeyMaterial: ptr(material), KeyPairId: ptr(id), Tags: tags}, err)
+	return answer(&ec2api.KeyPair{KeyName: ptr.To(name), KeyFingerprint: ptr.To(fingerprint), KeyMaterial: ptr.To(material), KeyPairId: ptr.To(id), Tags: tags}, err)
 }
 
 // ImportKeyPair imports an OpenSSH public key.
@@ -383,7 +386,7 @@ func (s *EC2) ImportKeyPair(ctx *request.Context, in *ec2api.ImportKeyPairReques
 		sum := md5.Sum(der)
 		fingerprint = colonHex(sum[:])
 	}
-	kp, err := s.storeKeyPair(ctx, str(in.KeyName), typ, fingerprint, authorizedKey(pk), "", in.TagSpecifications)
+	kp, err := s.storeKeyPair(ctx, ptr.Deref(in.KeyName), typ, fingerprint, authorizedKey(pk), "", in.TagSpecifications)
 	if err != nil {
 		return nil, err
 	}
@@ -399,10 +402,10 @@ func (s *EC2) DeleteKeyPair(ctx *request.Context, in *ec2api.DeleteKeyPairReques
 	sc := scope(ctx)
 	var id *string
 	err := s.store.Update(func(tx storage.Tx) error {
-		name := str(in.KeyName)
+		name := ptr.Deref(in.KeyName)
 		if name == "" && in.KeyPairId != nil {
 			err := keyPairs.List(tx, sc, nil, storage.ListOptions{}, func(k []string, v keyPairRecord) bool {
-				if str(v.Info.KeyPairId) == *in.KeyPairId {
+				if ptr.Deref(v.Info.KeyPairId) == *in.KeyPairId {
 					name = k[0]
 					return false
 				}
@@ -415,12 +418,14 @@ func (s *EC2) DeleteKeyPair(ctx *request.Context, in *ec2api.DeleteKeyPairReques
 				return errKeyPairNotFound.New("The key pair '%s' does not exist", *in.KeyPairId)
 			}
 		}
-		if k, ok, _ := keyPairs.Get(tx, sc, name); ok {
+		if k, ok, err := keyPairs.Get(tx, sc, name); err != nil {
+			return err
+		} else if ok {
 			id = k.Info.KeyPairId
 		}
 		return keyPairs.Delete(tx, sc, name)
 	})
-	return answer(&ec2api.DeleteKeyPairResult{Return: ptr(true), KeyPairId: id}, err)
+	return answer(&ec2api.DeleteKeyPairResult{Return: ptr.To(true), KeyPairId: id}, err)
 }
 
 // DescribeKeyPairs lists key pairs.
@@ -429,7 +434,7 @@ func (s *EC2) DescribeKeyPairs(ctx *request.Context, in *ec2api.DescribeKeyPairs
 		return nil, err
 	}
 	doc := func(k *ec2api.KeyPairInfo) filter.Doc {
-		return filter.New(k.Tags).Add("key-name", str(k.KeyName)).Add("fingerprint", str(k.KeyFingerprint)).Add("key-pair-id", str(k.KeyPairId)).Add("key-type", str(k.KeyType))
+		return filter.New(k.Tags).Add("key-name", ptr.Deref(k.KeyName)).Add("fingerprint", ptr.Deref(k.KeyFingerprint)).Add("key-pair-id", ptr.Deref(k.KeyPairId)).Add("key-type", ptr.Deref(k.KeyType))
 	}
 	if err := filter.Validate(in.Filters, doc(&ec2api.KeyPairInfo{})); err != nil {
 		return nil, err
@@ -437,19 +442,21 @@ func (s *EC2) DescribeKeyPairs(ctx *request.Context, in *ec2api.DescribeKeyPairs
 	out := &ec2api.DescribeKeyPairsResult{KeyPairs: []ec2api.KeyPairInfo{}}
 	err := s.store.View(func(tx storage.Tx) error {
 		for _, n := range in.KeyNames {
-			if _, ok, _ := keyPairs.Get(tx, scope(ctx), n); !ok {
+			if _, ok, err := keyPairs.Get(tx, scope(ctx), n); err != nil {
+				return err
+			} else if !ok {
 				return errKeyPairNotFound.New("The key pair '%s' does not exist", n)
 			}
 		}
 		return keyPairs.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, v keyPairRecord) bool {
 			k := v.Info
-			if len(in.KeyNames) > 0 && !contains(in.KeyNames, str(k.KeyName)) {
+			if len(in.KeyNames) > 0 && !contains(in.KeyNames, ptr.Deref(k.KeyName)) {
 				return true
 			}
-			if len(in.KeyPairIds) > 0 && !contains(in.KeyPairIds, str(k.KeyPairId)) {
+			if len(in.KeyPairIds) > 0 && !contains(in.KeyPairIds, ptr.Deref(k.KeyPairId)) {
 				return true
 			}
-			if !boolv(in.IncludePublicKey) {
+			if !ptr.Deref(in.IncludePublicKey) {
 				k.PublicKey = nil
 			}
 			if filter.Match(in.Filters, doc(&k)) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -34,7 +35,7 @@ func checkTags(tags []ec2api.Tag) error {
 		return code("TagLimitExceeded").New("The maximum number of Tags for a resource has been reached.")
 	}
 	for _, t := range tags {
-		k := str(t.Key)
+		k := ptr.Deref(t.Key)
 		if k == "" {
 			return errInvalidParameterValue.New("Tag key cannot be empty")
 		}
@@ -44,7 +45,7 @@ func checkTags(tags []ec2api.Tag) error {
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return errInvalidParameterValue.New("Tag keys starting with 'aws:' are reserved for internal use")
 		}
-		if len(str(t.Value)) > 256 {
+		if len(ptr.Deref(t.Value)) > 256 {
 			return errInvalidParameterValue.New("Tag value exceeds the maximum length of 256 characters")
 		}
 	}
@@ -130,7 +131,7 @@ func (s *EC2) DeleteTags(ctx *request.Context, in *ec2api.DeleteTagsRequest) (*e
 		for _, t := range cur {
 			drop := len(in.Tags) == 0
 			for _, d := range in.Tags {
-				if str(d.Key) == str(t.Key) && (d.Value == nil || str(d.Value) == str(t.Value)) {
+				if ptr.Deref(d.Key) == ptr.Deref(t.Key) && (d.Value == nil || ptr.Deref(d.Value) == ptr.Deref(t.Value)) {
 					drop = true
 				}
 			}
@@ -149,7 +150,7 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 		return nil, err
 	}
 	doc := func(t ec2api.TagDescription) filter.Doc {
-		return filter.New(nil).Add("key", str(t.Key)).Add("value", str(t.Value)).Add("resource-id", str(t.ResourceId)).Add("resource-type", str(t.ResourceType))
+		return filter.New(nil).Add("key", ptr.Deref(t.Key)).Add("value", ptr.Deref(t.Value)).Add("resource-id", ptr.Deref(t.ResourceId)).Add("resource-type", ptr.Deref(t.ResourceType))
 	}
 	if err := filter.Validate(in.Filters, doc(ec2api.TagDescription{})); err != nil {
 		return nil, err
@@ -158,7 +159,7 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 	var all []ec2api.TagDescription
 	collect := func(typ, id string, tags []ec2api.Tag) {
 		for _, t := range tags {
-			all = append(all, ec2api.TagDescription{Key: t.Key, Value: ptr(str(t.Value)), ResourceId: ptr(id), ResourceType: ptr(typ)})
+			all = append(all, ec2api.TagDescription{Key: t.Key, Value: ptr.To(ptr.Deref(t.Value)), ResourceId: ptr.To(id), ResourceType: ptr.To(typ)})
 		}
 	}
 	err := s.store.View(func(tx storage.Tx) error {
@@ -167,46 +168,46 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 				return listTags(tx, sc, instances, func(v *instanceRecord) string { return v.ID }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, vpcs, func(v *vpcRecord) string { return str(v.Vpc.VpcId) }, collect)
+				return listTags(tx, sc, vpcs, func(v *vpcRecord) string { return ptr.Deref(v.Vpc.VpcId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, subnets, func(v *ec2api.Subnet) string { return str(v.SubnetId) }, collect)
+				return listTags(tx, sc, subnets, func(v *ec2api.Subnet) string { return ptr.Deref(v.SubnetId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, routeTables, func(v *ec2api.RouteTable) string { return str(v.RouteTableId) }, collect)
+				return listTags(tx, sc, routeTables, func(v *ec2api.RouteTable) string { return ptr.Deref(v.RouteTableId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, igws, func(v *ec2api.InternetGateway) string { return str(v.InternetGatewayId) }, collect)
+				return listTags(tx, sc, igws, func(v *ec2api.InternetGateway) string { return ptr.Deref(v.InternetGatewayId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, nats, func(v *ec2api.NatGateway) string { return str(v.NatGatewayId) }, collect)
+				return listTags(tx, sc, nats, func(v *ec2api.NatGateway) string { return ptr.Deref(v.NatGatewayId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, addresses, func(v *ec2api.Address) string { return str(v.AllocationId) }, collect)
+				return listTags(tx, sc, addresses, func(v *ec2api.Address) string { return ptr.Deref(v.AllocationId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, sgs, func(v *ec2api.SecurityGroup) string { return str(v.GroupId) }, collect)
+				return listTags(tx, sc, sgs, func(v *ec2api.SecurityGroup) string { return ptr.Deref(v.GroupId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, enis, func(v *ec2api.NetworkInterface) string { return str(v.NetworkInterfaceId) }, collect)
+				return listTags(tx, sc, enis, func(v *ec2api.NetworkInterface) string { return ptr.Deref(v.NetworkInterfaceId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, dhcps, func(v *ec2api.DhcpOptions) string { return str(v.DhcpOptionsId) }, collect)
+				return listTags(tx, sc, dhcps, func(v *ec2api.DhcpOptions) string { return ptr.Deref(v.DhcpOptionsId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, acls, func(v *ec2api.NetworkAcl) string { return str(v.NetworkAclId) }, collect)
+				return listTags(tx, sc, acls, func(v *ec2api.NetworkAcl) string { return ptr.Deref(v.NetworkAclId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, vpcEndpoints, func(v *ec2api.VpcEndpoint) string { return str(v.VpcEndpointId) }, collect)
+				return listTags(tx, sc, vpcEndpoints, func(v *ec2api.VpcEndpoint) string { return ptr.Deref(v.VpcEndpointId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, volumes, func(v *ec2api.Volume) string { return str(v.VolumeId) }, collect)
+				return listTags(tx, sc, volumes, func(v *ec2api.Volume) string { return ptr.Deref(v.VolumeId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, snapshots, func(v *ec2api.Snapshot) string { return str(v.SnapshotId) }, collect)
+				return listTags(tx, sc, snapshots, func(v *ec2api.Snapshot) string { return ptr.Deref(v.SnapshotId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, userImages, func(v *ec2api.Image) string { return str(v.ImageId) }, collect)
+				return listTags(tx, sc, userImages, func(v *ec2api.Image) string { return ptr.Deref(v.ImageId) }, collect)
 			},
 		}
 		for _, f := range lists {

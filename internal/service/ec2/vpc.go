@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -41,28 +42,28 @@ var (
 )
 
 func vpcDoc(v *vpcRecord) filter.Doc {
-	d := filter.New(v.Vpc.Tags).Add("cidr", str(v.Vpc.CidrBlock)).Add("dhcp-options-id", str(v.Vpc.DhcpOptionsId)).
-		Add("is-default", boolStr(boolv(v.Vpc.IsDefault))).Add("owner-id", str(v.Vpc.OwnerId)).Add("state", str(v.Vpc.State)).
-		Add("vpc-id", str(v.Vpc.VpcId)).Add("instance-tenancy", str(v.Vpc.InstanceTenancy)).
+	d := filter.New(v.Vpc.Tags).Add("cidr", ptr.Deref(v.Vpc.CidrBlock)).Add("dhcp-options-id", ptr.Deref(v.Vpc.DhcpOptionsId)).
+		Add("is-default", boolStr(ptr.Deref(v.Vpc.IsDefault))).Add("owner-id", ptr.Deref(v.Vpc.OwnerId)).Add("state", ptr.Deref(v.Vpc.State)).
+		Add("vpc-id", ptr.Deref(v.Vpc.VpcId)).Add("instance-tenancy", ptr.Deref(v.Vpc.InstanceTenancy)).
 		Add("cidr-block-association.cidr-block").Add("cidr-block-association.association-id").Add("cidr-block-association.state").
 		Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("ipv6-cidr-block-association.association-id").Add("ipv6-cidr-block-association.state")
 	for _, a := range v.Vpc.CidrBlockAssociationSet {
-		d.Add("cidr-block-association.cidr-block", str(a.CidrBlock)).Add("cidr-block-association.association-id", str(a.AssociationId))
+		d.Add("cidr-block-association.cidr-block", ptr.Deref(a.CidrBlock)).Add("cidr-block-association.association-id", ptr.Deref(a.AssociationId))
 		if a.CidrBlockState != nil {
-			d.Add("cidr-block-association.state", str(a.CidrBlockState.State))
+			d.Add("cidr-block-association.state", ptr.Deref(a.CidrBlockState.State))
 		}
 	}
 	return d
 }
 
 func subnetDoc(v *ec2api.Subnet) filter.Doc {
-	return filter.New(v.Tags).Add("availability-zone", str(v.AvailabilityZone)).Add("availabilityZone", str(v.AvailabilityZone)).
-		Add("availability-zone-id", str(v.AvailabilityZoneId)).Add("available-ip-address-count", fmt.Sprint(i32(v.AvailableIpAddressCount))).
-		Add("cidr-block", str(v.CidrBlock)).Add("cidr", str(v.CidrBlock)).Add("cidrBlock", str(v.CidrBlock)).
-		Add("default-for-az", boolStr(boolv(v.DefaultForAz))).Add("defaultForAz", boolStr(boolv(v.DefaultForAz))).
-		Add("map-public-ip-on-launch", boolStr(boolv(v.MapPublicIpOnLaunch))).Add("owner-id", str(v.OwnerId)).
-		Add("state", str(v.State)).Add("subnet-arn", str(v.SubnetArn)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId)).
-		Add("ipv6-native", boolStr(boolv(v.Ipv6Native))).Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("outpost-arn")
+	return filter.New(v.Tags).Add("availability-zone", ptr.Deref(v.AvailabilityZone)).Add("availabilityZone", ptr.Deref(v.AvailabilityZone)).
+		Add("availability-zone-id", ptr.Deref(v.AvailabilityZoneId)).Add("available-ip-address-count", fmt.Sprint(ptr.Deref(v.AvailableIpAddressCount))).
+		Add("cidr-block", ptr.Deref(v.CidrBlock)).Add("cidr", ptr.Deref(v.CidrBlock)).Add("cidrBlock", ptr.Deref(v.CidrBlock)).
+		Add("default-for-az", boolStr(ptr.Deref(v.DefaultForAz))).Add("defaultForAz", boolStr(ptr.Deref(v.DefaultForAz))).
+		Add("map-public-ip-on-launch", boolStr(ptr.Deref(v.MapPublicIpOnLaunch))).Add("owner-id", ptr.Deref(v.OwnerId)).
+		Add("state", ptr.Deref(v.State)).Add("subnet-arn", ptr.Deref(v.SubnetArn)).Add("subnet-id", ptr.Deref(v.SubnetId)).Add("vpc-id", ptr.Deref(v.VpcId)).
+		Add("ipv6-native", boolStr(ptr.Deref(v.Ipv6Native))).Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("outpost-arn")
 }
 
 // parseCIDR reads an IPv4 CIDR block as EC2 requires it: canonical (no
@@ -95,8 +96,9 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 	sc := scope(ctx)
 	done := false
 	if err := s.store.View(func(tx storage.Tx) error {
-		_, done, _ = defaults.Get(tx, sc, "defaults")
-		return nil
+		var err error
+		_, done, err = defaults.Get(tx, sc, "defaults")
+		return err
 	}); err != nil {
 		return err
 	}
@@ -104,8 +106,8 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 		return nil
 	}
 	return s.store.Update(func(tx storage.Tx) error {
-		if _, ok, _ := defaults.Get(tx, sc, "defaults"); ok {
-			return nil
+		if _, ok, err := defaults.Get(tx, sc, "defaults"); err != nil || ok {
+			return err
 		}
 		dopt, err := s.createDefaultDhcp(tx, ctx)
 		if err != nil {
@@ -116,23 +118,25 @@ func (s *EC2) ensureDefaults(ctx *request.Context) error {
 		if err != nil {
 			return err
 		}
-		rec.VpcID = str(v.Vpc.VpcId)
+		rec.VpcID = ptr.Deref(v.Vpc.VpcId)
 		return defaults.Put(tx, sc, rec, "defaults")
 	})
 }
 
-func (s *EC2) defaultsOf(tx storage.Tx, sc storage.Scope) defaultsRecord {
-	d, _, _ := defaults.Get(tx, sc, "defaults")
-	return d
+// defaultsOf is the scope's default VPC record (zero before
+// ensureDefaults, or after the default VPC was deleted).
+func (s *EC2) defaultsOf(tx storage.Tx, sc storage.Scope) (defaultsRecord, error) {
+	d, _, err := defaults.Get(tx, sc, "defaults")
+	return d, err
 }
 
 func (s *EC2) createDefaultDhcp(tx storage.Tx, ctx *request.Context) (string, error) {
 	id := newID("dopt")
 	d := ec2api.DhcpOptions{
-		DhcpOptionsId: ptr(id), OwnerId: ptr(ctx.Account), Tags: []ec2api.Tag{},
+		DhcpOptionsId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: []ec2api.Tag{},
 		DhcpConfigurations: []ec2api.DhcpConfiguration{
-			{Key: ptr("domain-name"), Values: []ec2api.AttributeValue{{Value: ptr(internalDomain(ctx.Region))}}},
-			{Key: ptr("domain-name-servers"), Values: []ec2api.AttributeValue{{Value: ptr("AmazonProvidedDNS")}}},
+			{Key: ptr.To("domain-name"), Values: []ec2api.AttributeValue{{Value: ptr.To(internalDomain(ctx.Region))}}},
+			{Key: ptr.To("domain-name-servers"), Values: []ec2api.AttributeValue{{Value: ptr.To("AmazonProvidedDNS")}}},
 		},
 	}
 	return id, dhcps.put(tx, scope(ctx), id, d)
@@ -146,15 +150,15 @@ func (s *EC2) createDefaultVpc(tx storage.Tx, ctx *request.Context, dopt string)
 		return v, err
 	}
 	igw := newID("igw")
-	if err := igws.put(tx, sc, igw, ec2api.InternetGateway{InternetGatewayId: ptr(igw), OwnerId: ptr(ctx.Account), Tags: []ec2api.Tag{},
-		Attachments: []ec2api.InternetGatewayAttachment{{State: ptr("available"), VpcId: v.Vpc.VpcId}}}); err != nil {
+	if err := igws.put(tx, sc, igw, ec2api.InternetGateway{InternetGatewayId: ptr.To(igw), OwnerId: ptr.To(ctx.Account), Tags: []ec2api.Tag{},
+		Attachments: []ec2api.InternetGatewayAttachment{{State: ptr.To("available"), VpcId: v.Vpc.VpcId}}}); err != nil {
 		return v, err
 	}
 	rt, err := routeTables.get(tx, sc, v.MainRouteTable)
 	if err != nil {
 		return v, err
 	}
-	rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr("0.0.0.0/0"), GatewayId: ptr(igw), Origin: ptr("CreateRoute"), State: ptr("active")})
+	rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr.To("0.0.0.0/0"), GatewayId: ptr.To(igw), Origin: ptr.To("CreateRoute"), State: ptr.To("active")})
 	if err := routeTables.put(tx, sc, v.MainRouteTable, rt); err != nil {
 		return v, err
 	}
@@ -177,19 +181,19 @@ func (s *EC2) newVpc(tx storage.Tx, ctx *request.Context, cidr netip.Prefix, ten
 	}
 	v := vpcRecord{
 		Vpc: ec2api.Vpc{
-			VpcId: ptr(id), CidrBlock: ptr(cidr.String()), DhcpOptionsId: ptr(dopt), State: ptr("available"),
-			OwnerId: ptr(ctx.Account), InstanceTenancy: ptr(tenancy), IsDefault: ptr(isDefault), Tags: tags,
-			CidrBlockAssociationSet: []ec2api.VpcCidrBlockAssociation{{AssociationId: ptr(newID("vpc-cidr-assoc")), CidrBlock: ptr(cidr.String()),
-				CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr("associated")}}},
+			VpcId: ptr.To(id), CidrBlock: ptr.To(cidr.String()), DhcpOptionsId: ptr.To(dopt), State: ptr.To("available"),
+			OwnerId: ptr.To(ctx.Account), InstanceTenancy: ptr.To(tenancy), IsDefault: ptr.To(isDefault), Tags: tags,
+			CidrBlockAssociationSet: []ec2api.VpcCidrBlockAssociation{{AssociationId: ptr.To(newID("vpc-cidr-assoc")), CidrBlock: ptr.To(cidr.String()),
+				CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("associated")}}},
 			Ipv6CidrBlockAssociationSet: []ec2api.VpcIpv6CidrBlockAssociation{},
 		},
 		DNSHostnames: isDefault, DNSSupport: true,
 	}
 	rt := newID("rtb")
 	if err := routeTables.put(tx, sc, rt, ec2api.RouteTable{
-		RouteTableId: ptr(rt), VpcId: ptr(id), OwnerId: ptr(ctx.Account), Tags: []ec2api.Tag{}, PropagatingVgws: []ec2api.PropagatingVgw{},
-		Routes:       []ec2api.Route{{DestinationCidrBlock: ptr(cidr.String()), GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")}},
-		Associations: []ec2api.RouteTableAssociation{{Main: ptr(true), RouteTableAssociationId: ptr(newID("rtbassoc")), RouteTableId: ptr(rt), AssociationState: &ec2api.RouteTableAssociationState{State: ptr("associated")}}},
+		RouteTableId: ptr.To(rt), VpcId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: []ec2api.Tag{}, PropagatingVgws: []ec2api.PropagatingVgw{},
+		Routes:       []ec2api.Route{{DestinationCidrBlock: ptr.To(cidr.String()), GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")}},
+		Associations: []ec2api.RouteTableAssociation{{Main: ptr.To(true), RouteTableAssociationId: ptr.To(newID("rtbassoc")), RouteTableId: ptr.To(rt), AssociationState: &ec2api.RouteTableAssociationState{State: ptr.To("associated")}}},
 	}); err != nil {
 		return v, err
 	}
@@ -201,8 +205,8 @@ func (s *EC2) newVpc(tx storage.Tx, ctx *request.Context, cidr netip.Prefix, ten
 	v.DefaultACL = acl
 	sg := newID("sg")
 	if err := sgs.put(tx, sc, sg, ec2api.SecurityGroup{
-		GroupId: ptr(sg), GroupName: ptr("default"), Description: ptr("default VPC security group"), OwnerId: ptr(ctx.Account), VpcId: ptr(id), Tags: []ec2api.Tag{},
-		IpPermissions:       []ec2api.IpPermission{{IpProtocol: ptr("-1"), IpRanges: []ec2api.IpRange{}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{{GroupId: ptr(sg), UserId: ptr(ctx.Account)}}}},
+		GroupId: ptr.To(sg), GroupName: ptr.To("default"), Description: ptr.To("default VPC security group"), OwnerId: ptr.To(ctx.Account), VpcId: ptr.To(id), Tags: []ec2api.Tag{},
+		IpPermissions:       []ec2api.IpPermission{{IpProtocol: ptr.To("-1"), IpRanges: []ec2api.IpRange{}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{{GroupId: ptr.To(sg), UserId: ptr.To(ctx.Account)}}}},
 		IpPermissionsEgress: []ec2api.IpPermission{allowAllEgress()},
 	}); err != nil {
 		return v, err
@@ -212,14 +216,14 @@ func (s *EC2) newVpc(tx storage.Tx, ctx *request.Context, cidr netip.Prefix, ten
 }
 
 func allowAllEgress() ec2api.IpPermission {
-	return ec2api.IpPermission{IpProtocol: ptr("-1"), IpRanges: []ec2api.IpRange{{CidrIp: ptr("0.0.0.0/0")}}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{}}
+	return ec2api.IpPermission{IpProtocol: ptr.To("-1"), IpRanges: []ec2api.IpRange{{CidrIp: ptr.To("0.0.0.0/0")}}, Ipv6Ranges: []ec2api.Ipv6Range{}, PrefixListIds: []ec2api.PrefixListId{}, UserIdGroupPairs: []ec2api.UserIdGroupPair{}}
 }
 
 func defaultACL(id, vpc, account string, isDefault bool) ec2api.NetworkAcl {
 	entry := func(n int32, egress bool, action string) ec2api.NetworkAclEntry {
-		return ec2api.NetworkAclEntry{RuleNumber: ptr(n), Egress: ptr(egress), Protocol: ptr("-1"), RuleAction: ptr(action), CidrBlock: ptr("0.0.0.0/0")}
+		return ec2api.NetworkAclEntry{RuleNumber: ptr.To(n), Egress: ptr.To(egress), Protocol: ptr.To("-1"), RuleAction: ptr.To(action), CidrBlock: ptr.To("0.0.0.0/0")}
 	}
-	acl := ec2api.NetworkAcl{NetworkAclId: ptr(id), VpcId: ptr(vpc), OwnerId: ptr(account), IsDefault: ptr(isDefault), Tags: []ec2api.Tag{}, Associations: []ec2api.NetworkAclAssociation{}}
+	acl := ec2api.NetworkAcl{NetworkAclId: ptr.To(id), VpcId: ptr.To(vpc), OwnerId: ptr.To(account), IsDefault: ptr.To(isDefault), Tags: []ec2api.Tag{}, Associations: []ec2api.NetworkAclAssociation{}}
 	if isDefault {
 		acl.Entries = []ec2api.NetworkAclEntry{entry(100, true, "allow"), entry(32767, true, "deny"), entry(100, false, "allow"), entry(32767, false, "deny")}
 	} else {
@@ -235,12 +239,12 @@ func (s *EC2) newSubnet(tx storage.Tx, ctx *request.Context, v vpcRecord, cidr n
 		tags = []ec2api.Tag{}
 	}
 	sub := ec2api.Subnet{
-		SubnetId: ptr(id), VpcId: v.Vpc.VpcId, CidrBlock: ptr(cidr.String()), AvailabilityZone: ptr(z.Name), AvailabilityZoneId: ptr(z.ID),
-		AvailableIpAddressCount: ptr(int32(prefixSize(cidr) - 5)), DefaultForAz: ptr(isDefault), MapPublicIpOnLaunch: ptr(isDefault),
-		MapCustomerOwnedIpOnLaunch: ptr(false), State: ptr("available"), OwnerId: ptr(ctx.Account), AssignIpv6AddressOnCreation: ptr(false),
-		Ipv6CidrBlockAssociationSet: []ec2api.SubnetIpv6CidrBlockAssociation{}, Tags: tags, EnableDns64: ptr(false), Ipv6Native: ptr(false),
-		SubnetArn:                     ptr(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", ctx.Region, ctx.Account, id)),
-		PrivateDnsNameOptionsOnLaunch: &ec2api.PrivateDnsNameOptionsOnLaunch{HostnameType: ptr("ip-name"), EnableResourceNameDnsARecord: ptr(false), EnableResourceNameDnsAAAARecord: ptr(false)},
+		SubnetId: ptr.To(id), VpcId: v.Vpc.VpcId, CidrBlock: ptr.To(cidr.String()), AvailabilityZone: ptr.To(z.Name), AvailabilityZoneId: ptr.To(z.ID),
+		AvailableIpAddressCount: ptr.To(int32(prefixSize(cidr) - 5)), DefaultForAz: ptr.To(isDefault), MapPublicIpOnLaunch: ptr.To(isDefault),
+		MapCustomerOwnedIpOnLaunch: ptr.To(false), State: ptr.To("available"), OwnerId: ptr.To(ctx.Account), AssignIpv6AddressOnCreation: ptr.To(false),
+		Ipv6CidrBlockAssociationSet: []ec2api.SubnetIpv6CidrBlockAssociation{}, Tags: tags, EnableDns64: ptr.To(false), Ipv6Native: ptr.To(false),
+		SubnetArn:                     ptr.To(fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", ctx.Region, ctx.Account, id)),
+		PrivateDnsNameOptionsOnLaunch: &ec2api.PrivateDnsNameOptionsOnLaunch{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
 	}
 	if err := subnets.put(tx, sc, id, sub); err != nil {
 		return sub, err
@@ -250,7 +254,7 @@ func (s *EC2) newSubnet(tx storage.Tx, ctx *request.Context, v vpcRecord, cidr n
 	if err != nil {
 		return sub, err
 	}
-	acl.Associations = append(acl.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr(newID("aclassoc")), NetworkAclId: ptr(v.DefaultACL), SubnetId: ptr(id)})
+	acl.Associations = append(acl.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr.To(newID("aclassoc")), NetworkAclId: ptr.To(v.DefaultACL), SubnetId: ptr.To(id)})
 	return sub, acls.put(tx, sc, v.DefaultACL, acl)
 }
 
@@ -262,7 +266,7 @@ func allocateIP(tx storage.Tx, sc storage.Scope, subnetID, want, owner string) (
 	if err != nil {
 		return "", err
 	}
-	cidr := netip.MustParsePrefix(str(sub.CidrBlock))
+	cidr := netip.MustParsePrefix(ptr.Deref(sub.CidrBlock))
 	size := prefixSize(cidr)
 	var ip string
 	if want != "" {
@@ -296,7 +300,7 @@ func allocateIP(tx storage.Tx, sc storage.Scope, subnetID, want, owner string) (
 	if err := ips.Put(tx, sc, ipRecord{Owner: owner}, subnetID, ip); err != nil {
 		return "", err
 	}
-	sub.AvailableIpAddressCount = ptr(i32(sub.AvailableIpAddressCount) - 1)
+	sub.AvailableIpAddressCount = ptr.To(ptr.Deref(sub.AvailableIpAddressCount) - 1)
 	return ip, subnets.put(tx, sc, subnetID, sub)
 }
 
@@ -314,7 +318,7 @@ func releaseIP(tx storage.Tx, sc storage.Scope, subnetID, ip string) error {
 	if err != nil || !ok {
 		return err
 	}
-	sub.AvailableIpAddressCount = ptr(i32(sub.AvailableIpAddressCount) + 1)
+	sub.AvailableIpAddressCount = ptr.To(ptr.Deref(sub.AvailableIpAddressCount) + 1)
 	return subnets.put(tx, sc, subnetID, sub)
 }
 
@@ -343,14 +347,18 @@ func (s *EC2) CreateVpc(ctx *request.Context, in *ec2api.CreateVpcRequest) (*ec2
 	}
 	var v vpcRecord
 	err = s.store.Update(func(tx storage.Tx) error {
-		v, err = s.newVpc(tx, ctx, cidr, tenancy, s.defaultsOf(tx, scope(ctx)).DhcpID, false, tagsFor(in.TagSpecifications, "vpc"))
+		d, err := s.defaultsOf(tx, scope(ctx))
+		if err != nil {
+			return err
+		}
+		v, err = s.newVpc(tx, ctx, cidr, tenancy, d.DhcpID, false, tagsFor(in.TagSpecifications, "vpc"))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := v.Vpc
-	out.State = ptr("pending")
+	out.State = ptr.To("pending")
 	return &ec2api.CreateVpcResult{Vpc: &out}, nil
 }
 
@@ -378,7 +386,7 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.VpcId)
+	id := ptr.Deref(in.VpcId)
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
 		v, err := vpcs.get(tx, sc, id)
@@ -388,19 +396,23 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 		dep := func() error {
 			return hasDependencies("vpc", id)
 		}
-		if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool { return str(x.VpcId) == id }); n > 0 {
+		if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool { return ptr.Deref(x.VpcId) == id }); n > 0 {
 			return dep()
 		}
 		if n, _ := countWhere(tx, sc, igws, func(x *ec2api.InternetGateway) bool { return attachedTo(x.Attachments, id) }); n > 0 {
 			return dep()
 		}
-		if n, _ := countWhere(tx, sc, routeTables, func(x *ec2api.RouteTable) bool { return str(x.VpcId) == id && str(x.RouteTableId) != v.MainRouteTable }); n > 0 {
+		if n, _ := countWhere(tx, sc, routeTables, func(x *ec2api.RouteTable) bool {
+			return ptr.Deref(x.VpcId) == id && ptr.Deref(x.RouteTableId) != v.MainRouteTable
+		}); n > 0 {
 			return dep()
 		}
-		if n, _ := countWhere(tx, sc, sgs, func(x *ec2api.SecurityGroup) bool { return str(x.VpcId) == id && str(x.GroupId) != v.DefaultSG }); n > 0 {
+		if n, _ := countWhere(tx, sc, sgs, func(x *ec2api.SecurityGroup) bool {
+			return ptr.Deref(x.VpcId) == id && ptr.Deref(x.GroupId) != v.DefaultSG
+		}); n > 0 {
 			return dep()
 		}
-		if n, _ := countWhere(tx, sc, vpcEndpoints, func(x *ec2api.VpcEndpoint) bool { return str(x.VpcId) == id && str(x.State) != "deleted" }); n > 0 {
+		if n, _ := countWhere(tx, sc, vpcEndpoints, func(x *ec2api.VpcEndpoint) bool { return ptr.Deref(x.VpcId) == id && ptr.Deref(x.State) != "deleted" }); n > 0 {
 			return dep()
 		}
 		for _, del := range []func() error{
@@ -419,14 +431,17 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 			return err
 		}
 		for _, a := range all {
-			if str(a.VpcId) == id {
-				if err := acls.table.Delete(tx, sc, str(a.NetworkAclId)); err != nil {
+			if ptr.Deref(a.VpcId) == id {
+				if err := acls.table.Delete(tx, sc, ptr.Deref(a.NetworkAclId)); err != nil {
 					return err
 				}
 			}
 		}
-		if s.defaultsOf(tx, sc).VpcID == id {
-			d := s.defaultsOf(tx, sc)
+		d, err := s.defaultsOf(tx, sc)
+		if err != nil {
+			return err
+		}
+		if d.VpcID == id {
 			d.VpcID = ""
 			return defaults.Put(tx, sc, d, "defaults")
 		}
@@ -437,7 +452,7 @@ func (s *EC2) DeleteVpc(ctx *request.Context, in *ec2api.DeleteVpcRequest) (*ec2
 
 func attachedTo(atts []ec2api.InternetGatewayAttachment, vpc string) bool {
 	for _, a := range atts {
-		if str(a.VpcId) == vpc {
+		if ptr.Deref(a.VpcId) == vpc {
 			return true
 		}
 	}
@@ -466,16 +481,18 @@ func (s *EC2) CreateDefaultVpc(ctx *request.Context, in *ec2api.CreateDefaultVpc
 	sc := scope(ctx)
 	var v vpcRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		d := s.defaultsOf(tx, sc)
+		d, err := s.defaultsOf(tx, sc)
+		if err != nil {
+			return err
+		}
 		if d.VpcID != "" {
 			return code("DefaultVpcAlreadyExists").New("A Default VPC already exists for this account in this region.")
 		}
-		var err error
 		v, err = s.createDefaultVpc(tx, ctx, d.DhcpID)
 		if err != nil {
 			return err
 		}
-		d.VpcID = str(v.Vpc.VpcId)
+		d.VpcID = ptr.Deref(v.Vpc.VpcId)
 		return defaults.Put(tx, sc, d, "defaults")
 	})
 	if err != nil {
@@ -496,12 +513,12 @@ func (s *EC2) ModifyVpcAttribute(ctx *request.Context, in *ec2api.ModifyVpcAttri
 	if n != 1 {
 		return nil, errInvalidParameterCombo.New("Fields for multiple attribute types specified: enableDnsHostnames, enableDnsSupport")
 	}
-	err := mutate(s, ctx, vpcs, str(in.VpcId), func(_ storage.Tx, _ storage.Scope, v *vpcRecord) error {
+	err := mutate(s, ctx, vpcs, ptr.Deref(in.VpcId), func(_ storage.Tx, _ storage.Scope, v *vpcRecord) error {
 		if in.EnableDnsHostnames != nil {
-			v.DNSHostnames = boolv(in.EnableDnsHostnames.Value)
+			v.DNSHostnames = ptr.Deref(in.EnableDnsHostnames.Value)
 		}
 		if in.EnableDnsSupport != nil {
-			v.DNSSupport = boolv(in.EnableDnsSupport.Value)
+			v.DNSSupport = ptr.Deref(in.EnableDnsSupport.Value)
 		}
 		return nil
 	})
@@ -513,22 +530,22 @@ func (s *EC2) DescribeVpcAttribute(ctx *request.Context, in *ec2api.DescribeVpcA
 	var v vpcRecord
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		v, err = vpcs.get(tx, scope(ctx), str(in.VpcId))
+		v, err = vpcs.get(tx, scope(ctx), ptr.Deref(in.VpcId))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &ec2api.DescribeVpcAttributeResult{VpcId: in.VpcId}
-	switch str(in.Attribute) {
+	switch ptr.Deref(in.Attribute) {
 	case "enableDnsHostnames":
-		out.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: ptr(v.DNSHostnames)}
+		out.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: ptr.To(v.DNSHostnames)}
 	case "enableDnsSupport":
-		out.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: ptr(v.DNSSupport)}
+		out.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: ptr.To(v.DNSSupport)}
 	case "enableNetworkAddressUsageMetrics":
-		out.EnableNetworkAddressUsageMetrics = &ec2api.AttributeBooleanValue{Value: ptr(false)}
+		out.EnableNetworkAddressUsageMetrics = &ec2api.AttributeBooleanValue{Value: ptr.To(false)}
 	default:
-		return nil, errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", str(in.Attribute))
+		return nil, errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Unknown attribute.", ptr.Deref(in.Attribute))
 	}
 	return out, nil
 }
@@ -548,19 +565,19 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 	sc := scope(ctx)
 	var assoc ec2api.VpcCidrBlockAssociation
 	err = s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
-			if overlaps(netip.MustParsePrefix(str(a.CidrBlock)), cidr) {
-				return errCIDRConflict.New("The CIDR '%s' conflicts with another CIDR block '%s' of this VPC.", cidr, str(a.CidrBlock))
+			if overlaps(netip.MustParsePrefix(ptr.Deref(a.CidrBlock)), cidr) {
+				return errCIDRConflict.New("The CIDR '%s' conflicts with another CIDR block '%s' of this VPC.", cidr, ptr.Deref(a.CidrBlock))
 			}
 		}
 		if len(v.Vpc.CidrBlockAssociationSet) >= 5 {
-			return code("CidrLimitExceeded").New("This network '%s' has met its maximum number of allowed CIDRs: 5", str(in.VpcId))
+			return code("CidrLimitExceeded").New("This network '%s' has met its maximum number of allowed CIDRs: 5", ptr.Deref(in.VpcId))
 		}
-		assoc = ec2api.VpcCidrBlockAssociation{AssociationId: ptr(newID("vpc-cidr-assoc")), CidrBlock: ptr(cidr.String()), CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr("associated")}}
+		assoc = ec2api.VpcCidrBlockAssociation{AssociationId: ptr.To(newID("vpc-cidr-assoc")), CidrBlock: ptr.To(cidr.String()), CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("associated")}}
 		v.Vpc.CidrBlockAssociationSet = append(v.Vpc.CidrBlockAssociationSet, assoc)
 		// Every route table of the VPC gets a local route for it.
 		rts, err := routeTables.all(tx, sc)
@@ -568,26 +585,26 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 			return err
 		}
 		for _, rt := range rts {
-			if str(rt.VpcId) == str(in.VpcId) {
-				rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr(cidr.String()), GatewayId: ptr("local"), Origin: ptr("CreateRouteTable"), State: ptr("active")})
-				if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
+			if ptr.Deref(rt.VpcId) == ptr.Deref(in.VpcId) {
+				rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: ptr.To(cidr.String()), GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
+				if err := routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt); err != nil {
 					return err
 				}
 			}
 		}
-		return vpcs.put(tx, sc, str(in.VpcId), v)
+		return vpcs.put(tx, sc, ptr.Deref(in.VpcId), v)
 	})
 	if err != nil {
 		return nil, err
 	}
-	assoc.CidrBlockState = &ec2api.VpcCidrBlockState{State: ptr("associating")}
+	assoc.CidrBlockState = &ec2api.VpcCidrBlockState{State: ptr.To("associating")}
 	return &ec2api.AssociateVpcCidrBlockResult{VpcId: in.VpcId, CidrBlockAssociation: &assoc}, nil
 }
 
 // DisassociateVpcCidrBlock removes a secondary CIDR with no subnets in it.
 func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.DisassociateVpcCidrBlockRequest) (*ec2api.DisassociateVpcCidrBlockResult, error) {
 	sc := scope(ctx)
-	id := str(in.AssociationId)
+	id := ptr.Deref(in.AssociationId)
 	var out ec2api.DisassociateVpcCidrBlockResult
 	err := s.store.Update(func(tx storage.Tx) error {
 		all, err := vpcs.all(tx, sc)
@@ -596,41 +613,41 @@ func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.Disassoc
 		}
 		for _, v := range all {
 			for i, a := range v.Vpc.CidrBlockAssociationSet {
-				if str(a.AssociationId) != id {
+				if ptr.Deref(a.AssociationId) != id {
 					continue
 				}
 				if i == 0 {
 					return errInvalidParameterValue.New("The vpc CIDR block with association ID %s may not be disassociated. It is the primary IPv4 CIDR block of the VPC", id)
 				}
-				cidr := netip.MustParsePrefix(str(a.CidrBlock))
+				cidr := netip.MustParsePrefix(ptr.Deref(a.CidrBlock))
 				if n, _ := countWhere(tx, sc, subnets, func(x *ec2api.Subnet) bool {
-					return str(x.VpcId) == str(v.Vpc.VpcId) && overlaps(netip.MustParsePrefix(str(x.CidrBlock)), cidr)
+					return ptr.Deref(x.VpcId) == ptr.Deref(v.Vpc.VpcId) && overlaps(netip.MustParsePrefix(ptr.Deref(x.CidrBlock)), cidr)
 				}); n > 0 {
 					return errDependencyViolation.New("The vpc CIDR block %s has dependencies and cannot be disassociated.", cidr)
 				}
 				v.Vpc.CidrBlockAssociationSet = append(v.Vpc.CidrBlockAssociationSet[:i], v.Vpc.CidrBlockAssociationSet[i+1:]...)
 				out = ec2api.DisassociateVpcCidrBlockResult{VpcId: v.Vpc.VpcId, CidrBlockAssociation: &ec2api.VpcCidrBlockAssociation{
-					AssociationId: a.AssociationId, CidrBlock: a.CidrBlock, CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr("disassociating")}}}
+					AssociationId: a.AssociationId, CidrBlock: a.CidrBlock, CidrBlockState: &ec2api.VpcCidrBlockState{State: ptr.To("disassociating")}}}
 				rts, err := routeTables.all(tx, sc)
 				if err != nil {
 					return err
 				}
 				for _, rt := range rts {
-					if str(rt.VpcId) != str(v.Vpc.VpcId) {
+					if ptr.Deref(rt.VpcId) != ptr.Deref(v.Vpc.VpcId) {
 						continue
 					}
 					kept := rt.Routes[:0]
 					for _, r := range rt.Routes {
-						if !(str(r.GatewayId) == "local" && str(r.DestinationCidrBlock) == cidr.String()) {
+						if !(ptr.Deref(r.GatewayId) == "local" && ptr.Deref(r.DestinationCidrBlock) == cidr.String()) {
 							kept = append(kept, r)
 						}
 					}
 					rt.Routes = kept
-					if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
+					if err := routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt); err != nil {
 						return err
 					}
 				}
-				return vpcs.put(tx, sc, str(v.Vpc.VpcId), v)
+				return vpcs.put(tx, sc, ptr.Deref(v.Vpc.VpcId), v)
 			}
 		}
 		return errInvalidCIDRAssociation.New("The vpc CIDR block association ID '%s' does not exist", id)
@@ -660,13 +677,13 @@ func (s *EC2) CreateSubnet(ctx *request.Context, in *ec2api.CreateSubnetRequest)
 	sc := scope(ctx)
 	var out ec2api.Subnet
 	err = s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
 		inside := false
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
-			p := netip.MustParsePrefix(str(a.CidrBlock))
+			p := netip.MustParsePrefix(ptr.Deref(a.CidrBlock))
 			if p.Bits() <= cidr.Bits() && p.Contains(cidr.Addr()) {
 				inside = true
 			}
@@ -679,18 +696,18 @@ func (s *EC2) CreateSubnet(ctx *request.Context, in *ec2api.CreateSubnetRequest)
 			return err
 		}
 		for _, o := range all {
-			if str(o.VpcId) == str(in.VpcId) && overlaps(netip.MustParsePrefix(str(o.CidrBlock)), cidr) {
+			if ptr.Deref(o.VpcId) == ptr.Deref(in.VpcId) && overlaps(netip.MustParsePrefix(ptr.Deref(o.CidrBlock)), cidr) {
 				return errSubnetConflict.New("The CIDR '%s' conflicts with another subnet", *in.CidrBlock)
 			}
 		}
 		z := zones(ctx.Region)[0]
-		if n := str(in.AvailabilityZone); n != "" {
+		if n := ptr.Deref(in.AvailabilityZone); n != "" {
 			zz, ok := zoneByName(ctx.Region, n)
 			if !ok || zz.Name != n {
 				return errInvalidParameterValue.New("Value (%s) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: %s.", n, zoneNames(ctx.Region))
 			}
 			z = zz
-		} else if n := str(in.AvailabilityZoneId); n != "" {
+		} else if n := ptr.Deref(in.AvailabilityZoneId); n != "" {
 			zz, ok := zoneByName(ctx.Region, n)
 			if !ok || zz.ID != n {
 				return errInvalidParameterValue.New("Value (%s) for parameter availabilityZoneId is invalid. Subnets can currently only be created in the following availability zones: %s.", n, zoneNames(ctx.Region))
@@ -728,7 +745,7 @@ func (s *EC2) DeleteSubnet(ctx *request.Context, in *ec2api.DeleteSubnetRequest)
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.SubnetId)
+	id := ptr.Deref(in.SubnetId)
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if _, err := subnets.get(tx, sc, id); err != nil {
@@ -755,9 +772,9 @@ func disassociateSubnetEverywhere(tx storage.Tx, sc storage.Scope, id string) er
 		return err
 	}
 	for _, rt := range rts {
-		if kept, changed := without(rt.Associations, func(a ec2api.RouteTableAssociation) bool { return str(a.SubnetId) == id }); changed {
+		if kept, changed := without(rt.Associations, func(a ec2api.RouteTableAssociation) bool { return ptr.Deref(a.SubnetId) == id }); changed {
 			rt.Associations = kept
-			if err := routeTables.put(tx, sc, str(rt.RouteTableId), rt); err != nil {
+			if err := routeTables.put(tx, sc, ptr.Deref(rt.RouteTableId), rt); err != nil {
 				return err
 			}
 		}
@@ -767,9 +784,9 @@ func disassociateSubnetEverywhere(tx storage.Tx, sc storage.Scope, id string) er
 		return err
 	}
 	for _, a := range all {
-		if kept, changed := without(a.Associations, func(as ec2api.NetworkAclAssociation) bool { return str(as.SubnetId) == id }); changed {
+		if kept, changed := without(a.Associations, func(as ec2api.NetworkAclAssociation) bool { return ptr.Deref(as.SubnetId) == id }); changed {
 			a.Associations = kept
-			if err := acls.put(tx, sc, str(a.NetworkAclId), a); err != nil {
+			if err := acls.put(tx, sc, ptr.Deref(a.NetworkAclId), a); err != nil {
 				return err
 			}
 		}
@@ -791,10 +808,10 @@ func without[T any](list []T, drop func(T) bool) ([]T, bool) {
 
 // ModifySubnetAttribute sets MapPublicIpOnLaunch and friends.
 func (s *EC2) ModifySubnetAttribute(ctx *request.Context, in *ec2api.ModifySubnetAttributeRequest) (*ec2api.ModifySubnetAttributeOutput, error) {
-	err := mutate(s, ctx, subnets, str(in.SubnetId), func(_ storage.Tx, _ storage.Scope, sub *ec2api.Subnet) error {
+	err := mutate(s, ctx, subnets, ptr.Deref(in.SubnetId), func(_ storage.Tx, _ storage.Scope, sub *ec2api.Subnet) error {
 		set := func(dst **bool, v *ec2api.AttributeBooleanValue) {
 			if v != nil {
-				*dst = ptr(boolv(v.Value))
+				*dst = ptr.To(ptr.Deref(v.Value))
 			}
 		}
 		set(&sub.MapPublicIpOnLaunch, in.MapPublicIpOnLaunch)

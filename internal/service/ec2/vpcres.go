@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -24,97 +25,90 @@ var (
 		tags: func(v *ec2api.VpcPeeringConnection) *[]ec2api.Tag { return &v.Tags }, doc: peeringDoc}
 	cgws = resource[ec2api.CustomerGateway]{table: storage.NewTable[ec2api.CustomerGateway]("cgw"), prefix: "cgw", typ: "customer-gateway", noun: "customerGateway", notFound: errCGWNotFound,
 		tags: func(v *ec2api.CustomerGateway) *[]ec2api.Tag { return &v.Tags }, doc: func(v *ec2api.CustomerGateway) filter.Doc {
-			return filter.New(v.Tags).Add("customer-gateway-id", str(v.CustomerGatewayId)).Add("bgp-asn", str(v.BgpAsn)).Add("ip-address", str(v.IpAddress)).Add("state", str(v.State)).Add("type", str(v.Type))
+			return filter.New(v.Tags).Add("customer-gateway-id", ptr.Deref(v.CustomerGatewayId)).Add("bgp-asn", ptr.Deref(v.BgpAsn)).Add("ip-address", ptr.Deref(v.IpAddress)).Add("state", ptr.Deref(v.State)).Add("type", ptr.Deref(v.Type))
 		}}
 	vgws = resource[ec2api.VpnGateway]{table: storage.NewTable[ec2api.VpnGateway]("vgw"), prefix: "vgw", typ: "vpn-gateway", noun: "vpnGateway", notFound: errVGWNotFound,
 		tags: func(v *ec2api.VpnGateway) *[]ec2api.Tag { return &v.Tags }, doc: func(v *ec2api.VpnGateway) filter.Doc {
-			d := filter.New(v.Tags).Add("vpn-gateway-id", str(v.VpnGatewayId)).Add("state", str(v.State)).Add("type", str(v.Type)).Add("availability-zone", str(v.AvailabilityZone)).
-				Add("amazon-side-asn", fmt.Sprint(derefI64(v.AmazonSideAsn))).Add("attachment.state").Add("attachment.vpc-id")
+			d := filter.New(v.Tags).Add("vpn-gateway-id", ptr.Deref(v.VpnGatewayId)).Add("state", ptr.Deref(v.State)).Add("type", ptr.Deref(v.Type)).Add("availability-zone", ptr.Deref(v.AvailabilityZone)).
+				Add("amazon-side-asn", fmt.Sprint(ptr.Deref(v.AmazonSideAsn))).Add("attachment.state").Add("attachment.vpc-id")
 			for _, a := range v.VpcAttachments {
-				d.Add("attachment.state", str(a.State)).Add("attachment.vpc-id", str(a.VpcId))
+				d.Add("attachment.state", ptr.Deref(a.State)).Add("attachment.vpc-id", ptr.Deref(a.VpcId))
 			}
 			return d
 		}}
 	vpns = resource[ec2api.VpnConnection]{table: storage.NewTable[ec2api.VpnConnection]("vpn"), prefix: "vpn", typ: "vpn-connection", noun: "vpnConnection", notFound: errVPNNotFound,
 		tags: func(v *ec2api.VpnConnection) *[]ec2api.Tag { return &v.Tags }, doc: func(v *ec2api.VpnConnection) filter.Doc {
-			d := filter.New(v.Tags).Add("vpn-connection-id", str(v.VpnConnectionId)).Add("state", str(v.State)).Add("type", str(v.Type)).Add("customer-gateway-id", str(v.CustomerGatewayId)).
-				Add("vpn-gateway-id", str(v.VpnGatewayId)).Add("transit-gateway-id", str(v.TransitGatewayId)).Add("route.destination-cidr-block").Add("option.static-routes-only")
+			d := filter.New(v.Tags).Add("vpn-connection-id", ptr.Deref(v.VpnConnectionId)).Add("state", ptr.Deref(v.State)).Add("type", ptr.Deref(v.Type)).Add("customer-gateway-id", ptr.Deref(v.CustomerGatewayId)).
+				Add("vpn-gateway-id", ptr.Deref(v.VpnGatewayId)).Add("transit-gateway-id", ptr.Deref(v.TransitGatewayId)).Add("route.destination-cidr-block").Add("option.static-routes-only")
 			if v.Options != nil {
-				d.Add("option.static-routes-only", boolStr(boolv(v.Options.StaticRoutesOnly)))
+				d.Add("option.static-routes-only", boolStr(ptr.Deref(v.Options.StaticRoutesOnly)))
 			}
 			for _, r := range v.Routes {
-				d.Add("route.destination-cidr-block", str(r.DestinationCidrBlock))
+				d.Add("route.destination-cidr-block", ptr.Deref(r.DestinationCidrBlock))
 			}
 			return d
 		}}
 )
 
-func derefI64(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
 func eniDoc(v *ec2api.NetworkInterface) filter.Doc {
-	d := filter.New(v.TagSet).Add("network-interface-id", str(v.NetworkInterfaceId)).Add("subnet-id", str(v.SubnetId)).Add("vpc-id", str(v.VpcId)).
-		Add("availability-zone", str(v.AvailabilityZone)).Add("description", str(v.Description)).Add("interface-type", str(v.InterfaceType)).
-		Add("mac-address", str(v.MacAddress)).Add("owner-id", str(v.OwnerId)).Add("private-ip-address", str(v.PrivateIpAddress)).
-		Add("addresses.private-ip-address", str(v.PrivateIpAddress)).Add("private-dns-name", str(v.PrivateDnsName)).Add("status", str(v.Status)).
-		Add("requester-managed", boolStr(boolv(v.RequesterManaged))).Add("source-dest-check", boolStr(boolv(v.SourceDestCheck))).
+	d := filter.New(v.TagSet).Add("network-interface-id", ptr.Deref(v.NetworkInterfaceId)).Add("subnet-id", ptr.Deref(v.SubnetId)).Add("vpc-id", ptr.Deref(v.VpcId)).
+		Add("availability-zone", ptr.Deref(v.AvailabilityZone)).Add("description", ptr.Deref(v.Description)).Add("interface-type", ptr.Deref(v.InterfaceType)).
+		Add("mac-address", ptr.Deref(v.MacAddress)).Add("owner-id", ptr.Deref(v.OwnerId)).Add("private-ip-address", ptr.Deref(v.PrivateIpAddress)).
+		Add("addresses.private-ip-address", ptr.Deref(v.PrivateIpAddress)).Add("private-dns-name", ptr.Deref(v.PrivateDnsName)).Add("status", ptr.Deref(v.Status)).
+		Add("requester-managed", boolStr(ptr.Deref(v.RequesterManaged))).Add("source-dest-check", boolStr(ptr.Deref(v.SourceDestCheck))).
 		Add("attachment.instance-id").Add("attachment.attachment-id").Add("attachment.status").Add("attachment.device-index").Add("association.public-ip").
 		Add("association.allocation-id").Add("association.association-id").Add("group-id").Add("group-name")
 	if a := v.Attachment; a != nil {
-		d.Add("attachment.instance-id", str(a.InstanceId)).Add("attachment.attachment-id", str(a.AttachmentId)).Add("attachment.status", str(a.Status)).Add("attachment.device-index", fmt.Sprint(i32(a.DeviceIndex)))
+		d.Add("attachment.instance-id", ptr.Deref(a.InstanceId)).Add("attachment.attachment-id", ptr.Deref(a.AttachmentId)).Add("attachment.status", ptr.Deref(a.Status)).Add("attachment.device-index", fmt.Sprint(ptr.Deref(a.DeviceIndex)))
 	}
 	if a := v.Association; a != nil {
-		d.Add("association.public-ip", str(a.PublicIp)).Add("association.allocation-id", str(a.AllocationId)).Add("association.association-id", str(a.AssociationId))
+		d.Add("association.public-ip", ptr.Deref(a.PublicIp)).Add("association.allocation-id", ptr.Deref(a.AllocationId)).Add("association.association-id", ptr.Deref(a.AssociationId))
 	}
 	for _, g := range v.Groups {
-		d.Add("group-id", str(g.GroupId)).Add("group-name", str(g.GroupName))
+		d.Add("group-id", ptr.Deref(g.GroupId)).Add("group-name", ptr.Deref(g.GroupName))
 	}
 	return d
 }
 
 func dhcpDoc(v *ec2api.DhcpOptions) filter.Doc {
-	d := filter.New(v.Tags).Add("dhcp-options-id", str(v.DhcpOptionsId)).Add("owner-id", str(v.OwnerId)).Add("key").Add("value")
+	d := filter.New(v.Tags).Add("dhcp-options-id", ptr.Deref(v.DhcpOptionsId)).Add("owner-id", ptr.Deref(v.OwnerId)).Add("key").Add("value")
 	for _, c := range v.DhcpConfigurations {
-		d.Add("key", str(c.Key))
+		d.Add("key", ptr.Deref(c.Key))
 		for _, x := range c.Values {
-			d.Add("value", str(x.Value))
+			d.Add("value", ptr.Deref(x.Value))
 		}
 	}
 	return d
 }
 
 func aclDoc(v *ec2api.NetworkAcl) filter.Doc {
-	d := filter.New(v.Tags).Add("network-acl-id", str(v.NetworkAclId)).Add("vpc-id", str(v.VpcId)).Add("default", boolStr(boolv(v.IsDefault))).Add("owner-id", str(v.OwnerId)).
+	d := filter.New(v.Tags).Add("network-acl-id", ptr.Deref(v.NetworkAclId)).Add("vpc-id", ptr.Deref(v.VpcId)).Add("default", boolStr(ptr.Deref(v.IsDefault))).Add("owner-id", ptr.Deref(v.OwnerId)).
 		Add("association.association-id").Add("association.network-acl-id").Add("association.subnet-id").Add("entry.cidr").Add("entry.rule-number").Add("entry.rule-action").Add("entry.protocol").Add("entry.egress")
 	for _, a := range v.Associations {
-		d.Add("association.association-id", str(a.NetworkAclAssociationId)).Add("association.network-acl-id", str(a.NetworkAclId)).Add("association.subnet-id", str(a.SubnetId))
+		d.Add("association.association-id", ptr.Deref(a.NetworkAclAssociationId)).Add("association.network-acl-id", ptr.Deref(a.NetworkAclId)).Add("association.subnet-id", ptr.Deref(a.SubnetId))
 	}
 	for _, e := range v.Entries {
-		d.Add("entry.cidr", str(e.CidrBlock)).Add("entry.rule-number", fmt.Sprint(i32(e.RuleNumber))).Add("entry.rule-action", str(e.RuleAction)).Add("entry.protocol", str(e.Protocol)).Add("entry.egress", boolStr(boolv(e.Egress)))
+		d.Add("entry.cidr", ptr.Deref(e.CidrBlock)).Add("entry.rule-number", fmt.Sprint(ptr.Deref(e.RuleNumber))).Add("entry.rule-action", ptr.Deref(e.RuleAction)).Add("entry.protocol", ptr.Deref(e.Protocol)).Add("entry.egress", boolStr(ptr.Deref(e.Egress)))
 	}
 	return d
 }
 
 func endpointDoc(v *ec2api.VpcEndpoint) filter.Doc {
-	return filter.New(v.Tags).Add("vpc-endpoint-id", str(v.VpcEndpointId)).Add("vpc-id", str(v.VpcId)).Add("service-name", str(v.ServiceName)).
-		Add("vpc-endpoint-state", str(v.State)).Add("vpc-endpoint-type", str(v.VpcEndpointType)).Add("ip-address-type", str(v.IpAddressType))
+	return filter.New(v.Tags).Add("vpc-endpoint-id", ptr.Deref(v.VpcEndpointId)).Add("vpc-id", ptr.Deref(v.VpcId)).Add("service-name", ptr.Deref(v.ServiceName)).
+		Add("vpc-endpoint-state", ptr.Deref(v.State)).Add("vpc-endpoint-type", ptr.Deref(v.VpcEndpointType)).Add("ip-address-type", ptr.Deref(v.IpAddressType))
 }
 
 func peeringDoc(v *ec2api.VpcPeeringConnection) filter.Doc {
-	d := filter.New(v.Tags).Add("vpc-peering-connection-id", str(v.VpcPeeringConnectionId)).Add("status-code").Add("status-message").
+	d := filter.New(v.Tags).Add("vpc-peering-connection-id", ptr.Deref(v.VpcPeeringConnectionId)).Add("status-code").Add("status-message").
 		Add("accepter-vpc-info.vpc-id").Add("accepter-vpc-info.cidr-block").Add("accepter-vpc-info.owner-id").Add("requester-vpc-info.vpc-id").Add("requester-vpc-info.cidr-block").Add("requester-vpc-info.owner-id")
 	if v.Status != nil {
-		d.Add("status-code", str(v.Status.Code)).Add("status-message", str(v.Status.Message))
+		d.Add("status-code", ptr.Deref(v.Status.Code)).Add("status-message", ptr.Deref(v.Status.Message))
 	}
 	if a := v.AccepterVpcInfo; a != nil {
-		d.Add("accepter-vpc-info.vpc-id", str(a.VpcId)).Add("accepter-vpc-info.cidr-block", str(a.CidrBlock)).Add("accepter-vpc-info.owner-id", str(a.OwnerId))
+		d.Add("accepter-vpc-info.vpc-id", ptr.Deref(a.VpcId)).Add("accepter-vpc-info.cidr-block", ptr.Deref(a.CidrBlock)).Add("accepter-vpc-info.owner-id", ptr.Deref(a.OwnerId))
 	}
 	if a := v.RequesterVpcInfo; a != nil {
-		d.Add("requester-vpc-info.vpc-id", str(a.VpcId)).Add("requester-vpc-info.cidr-block", str(a.CidrBlock)).Add("requester-vpc-info.owner-id", str(a.OwnerId))
+		d.Add("requester-vpc-info.vpc-id", ptr.Deref(a.VpcId)).Add("requester-vpc-info.cidr-block", ptr.Deref(a.CidrBlock)).Add("requester-vpc-info.owner-id", ptr.Deref(a.OwnerId))
 	}
 	return d
 }
@@ -136,10 +130,10 @@ func (s *EC2) newENIRecord(ctx *request.Context, id string, sub ec2api.Subnet, i
 		groups = []ec2api.GroupIdentifier{}
 	}
 	return ec2api.NetworkInterface{
-		NetworkInterfaceId: ptr(id), SubnetId: sub.SubnetId, VpcId: sub.VpcId, AvailabilityZone: sub.AvailabilityZone, Description: ptr(desc),
-		InterfaceType: ptr(typ), MacAddress: ptr(macFor(id)), OwnerId: ptr(ctx.Account), PrivateIpAddress: ptr(ip), PrivateDnsName: ptr(privateDNS(ctx.Region, ip)),
-		PrivateIpAddresses: []ec2api.NetworkInterfacePrivateIpAddress{{Primary: ptr(true), PrivateIpAddress: ptr(ip), PrivateDnsName: ptr(privateDNS(ctx.Region, ip))}},
-		Groups:             groups, Ipv6Addresses: []ec2api.NetworkInterfaceIpv6Address{}, RequesterManaged: ptr(false), SourceDestCheck: ptr(true), Status: ptr("in-use"), TagSet: []ec2api.Tag{},
+		NetworkInterfaceId: ptr.To(id), SubnetId: sub.SubnetId, VpcId: sub.VpcId, AvailabilityZone: sub.AvailabilityZone, Description: ptr.To(desc),
+		InterfaceType: ptr.To(typ), MacAddress: ptr.To(macFor(id)), OwnerId: ptr.To(ctx.Account), PrivateIpAddress: ptr.To(ip), PrivateDnsName: ptr.To(privateDNS(ctx.Region, ip)),
+		PrivateIpAddresses: []ec2api.NetworkInterfacePrivateIpAddress{{Primary: ptr.To(true), PrivateIpAddress: ptr.To(ip), PrivateDnsName: ptr.To(privateDNS(ctx.Region, ip))}},
+		Groups:             groups, Ipv6Addresses: []ec2api.NetworkInterfaceIpv6Address{}, RequesterManaged: ptr.To(false), SourceDestCheck: ptr.To(true), Status: ptr.To("in-use"), TagSet: []ec2api.Tag{},
 	}
 }
 
@@ -152,7 +146,7 @@ func (s *EC2) resolveGroups(tx storage.Tx, sc storage.Scope, vpc string, ids []s
 		if err != nil {
 			return nil, err
 		}
-		if str(g.VpcId) != vpc {
+		if ptr.Deref(g.VpcId) != vpc {
 			return nil, errInvalidParameter.New("Security group %s and subnet belong to different networks.", id)
 		}
 		out = append(out, ec2api.GroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
@@ -169,23 +163,23 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 	id := newID("eni")
 	var eni ec2api.NetworkInterface
 	err := s.store.Update(func(tx storage.Tx) error {
-		sub, err := subnets.get(tx, sc, str(in.SubnetId))
+		sub, err := subnets.get(tx, sc, ptr.Deref(in.SubnetId))
 		if err != nil {
 			return err
 		}
 		var groups []ec2api.GroupIdentifier
 		if len(in.Groups) > 0 {
-			if groups, err = s.resolveGroups(tx, sc, str(sub.VpcId), in.Groups); err != nil {
+			if groups, err = s.resolveGroups(tx, sc, ptr.Deref(sub.VpcId), in.Groups); err != nil {
 				return err
 			}
 		} else {
-			v, err := vpcs.get(tx, sc, str(sub.VpcId))
+			v, err := vpcs.get(tx, sc, ptr.Deref(sub.VpcId))
 			if err != nil {
 				return err
 			}
-			groups = []ec2api.GroupIdentifier{{GroupId: ptr(v.DefaultSG), GroupName: ptr("default")}}
+			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
-		ip, err := allocateIP(tx, sc, str(in.SubnetId), str(in.PrivateIpAddress), id)
+		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), ptr.Deref(in.PrivateIpAddress), id)
 		if err != nil {
 			return err
 		}
@@ -193,8 +187,8 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 		if in.InterfaceType != nil {
 			typ = *in.InterfaceType
 		}
-		eni = s.newENIRecord(ctx, id, sub, ip, str(in.Description), typ, groups)
-		eni.Status = ptr("available")
+		eni = s.newENIRecord(ctx, id, sub, ip, ptr.Deref(in.Description), typ, groups)
+		eni.Status = ptr.To("available")
 		if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
 			eni.TagSet = t
 		}
@@ -219,13 +213,13 @@ func (s *EC2) DeleteNetworkInterface(ctx *request.Context, in *ec2api.DeleteNetw
 		return nil, err
 	}
 	sc := scope(ctx)
-	id := str(in.NetworkInterfaceId)
+	id := ptr.Deref(in.NetworkInterfaceId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		e, err := enis.get(tx, sc, id)
 		if err != nil {
 			return err
 		}
-		if e.Attachment != nil || boolv(e.RequesterManaged) {
+		if e.Attachment != nil || ptr.Deref(e.RequesterManaged) {
 			return code("InvalidNetworkInterface.InUse").New("Interface: [%s] in use.", id)
 		}
 		if e.Association != nil && e.Association.AllocationId != nil {
@@ -235,7 +229,7 @@ func (s *EC2) DeleteNetworkInterface(ctx *request.Context, in *ec2api.DeleteNetw
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, str(e.SubnetId), str(e.PrivateIpAddress)); err != nil {
+		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
 			return err
 		}
 		return enis.table.Delete(tx, sc, id)
@@ -252,38 +246,38 @@ func (s *EC2) AttachNetworkInterface(ctx *request.Context, in *ec2api.AttachNetw
 	sc := scope(ctx)
 	att := newID("eni-attach")
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, err := enis.get(tx, sc, str(in.NetworkInterfaceId))
+		e, err := enis.get(tx, sc, ptr.Deref(in.NetworkInterfaceId))
 		if err != nil {
 			return err
 		}
-		inst, err := instances.get(tx, sc, str(in.InstanceId))
+		inst, err := instances.get(tx, sc, ptr.Deref(in.InstanceId))
 		if err != nil {
 			return err
 		}
 		if e.Attachment != nil {
-			return code("InvalidNetworkInterface.InUse").New("Interface: [%s] in use.", str(in.NetworkInterfaceId))
+			return code("InvalidNetworkInterface.InUse").New("Interface: [%s] in use.", ptr.Deref(in.NetworkInterfaceId))
 		}
-		if str(e.AvailabilityZone) != inst.AZ {
+		if ptr.Deref(e.AvailabilityZone) != inst.AZ {
 			return errInvalidParameterValue.New("The network interface and instance must be in the same availability zone.")
 		}
 		for _, x := range inst.ExtraENIs {
-			if x.DeviceIndex == i32(in.DeviceIndex) {
-				return code("InvalidParameterValue").New("Instance '%s' already has an interface attached at device index '%d'.", inst.ID, i32(in.DeviceIndex))
+			if x.DeviceIndex == ptr.Deref(in.DeviceIndex) {
+				return code("InvalidParameterValue").New("Instance '%s' already has an interface attached at device index '%d'.", inst.ID, ptr.Deref(in.DeviceIndex))
 			}
 		}
-		if i32(in.DeviceIndex) == 0 {
+		if ptr.Deref(in.DeviceIndex) == 0 {
 			return code("InvalidParameterValue").New("Instance '%s' already has an interface attached at device index '0'.", inst.ID)
 		}
-		e.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr(att), AttachTime: ptr(ctx.Now().UTC()), DeleteOnTermination: ptr(false), DeviceIndex: in.DeviceIndex,
-			NetworkCardIndex: ptr(int32(0)), InstanceId: ptr(inst.ID), InstanceOwnerId: ptr(ctx.Account), Status: ptr("attached")}
-		e.Status = ptr("in-use")
-		inst.ExtraENIs = append(inst.ExtraENIs, extraENI{ID: str(in.NetworkInterfaceId), DeviceIndex: i32(in.DeviceIndex)})
+		e.Attachment = &ec2api.NetworkInterfaceAttachment{AttachmentId: ptr.To(att), AttachTime: ptr.To(ctx.Now().UTC()), DeleteOnTermination: ptr.To(false), DeviceIndex: in.DeviceIndex,
+			NetworkCardIndex: ptr.To(int32(0)), InstanceId: ptr.To(inst.ID), InstanceOwnerId: ptr.To(ctx.Account), Status: ptr.To("attached")}
+		e.Status = ptr.To("in-use")
+		inst.ExtraENIs = append(inst.ExtraENIs, extraENI{ID: ptr.Deref(in.NetworkInterfaceId), DeviceIndex: ptr.Deref(in.DeviceIndex)})
 		if err := instances.put(tx, sc, inst.ID, inst); err != nil {
 			return err
 		}
-		return enis.put(tx, sc, str(in.NetworkInterfaceId), e)
+		return enis.put(tx, sc, ptr.Deref(in.NetworkInterfaceId), e)
 	})
-	return answer(&ec2api.AttachNetworkInterfaceResult{AttachmentId: ptr(att), NetworkCardIndex: ptr(int32(0))}, err)
+	return answer(&ec2api.AttachNetworkInterfaceResult{AttachmentId: ptr.To(att), NetworkCardIndex: ptr.To(int32(0))}, err)
 }
 
 // DetachNetworkInterface detaches a secondary interface.
@@ -298,16 +292,16 @@ func (s *EC2) DetachNetworkInterface(ctx *request.Context, in *ec2api.DetachNetw
 			return err
 		}
 		for _, e := range all {
-			if e.Attachment == nil || str(e.Attachment.AttachmentId) != str(in.AttachmentId) {
+			if e.Attachment == nil || ptr.Deref(e.Attachment.AttachmentId) != ptr.Deref(in.AttachmentId) {
 				continue
 			}
-			if i32(e.Attachment.DeviceIndex) == 0 {
+			if ptr.Deref(e.Attachment.DeviceIndex) == 0 {
 				return errOperationNotPermitted.New("The network interface at device index 0 cannot be detached.")
 			}
-			if inst, ok, _ := instances.table.Get(tx, sc, str(e.Attachment.InstanceId)); ok {
+			if inst, ok, _ := instances.table.Get(tx, sc, ptr.Deref(e.Attachment.InstanceId)); ok {
 				kept := inst.ExtraENIs[:0]
 				for _, x := range inst.ExtraENIs {
-					if x.ID != str(e.NetworkInterfaceId) {
+					if x.ID != ptr.Deref(e.NetworkInterfaceId) {
 						kept = append(kept, x)
 					}
 				}
@@ -316,10 +310,10 @@ func (s *EC2) DetachNetworkInterface(ctx *request.Context, in *ec2api.DetachNetw
 					return err
 				}
 			}
-			e.Attachment, e.Status = nil, ptr("available")
-			return enis.put(tx, sc, str(e.NetworkInterfaceId), e)
+			e.Attachment, e.Status = nil, ptr.To("available")
+			return enis.put(tx, sc, ptr.Deref(e.NetworkInterfaceId), e)
 		}
-		return code("InvalidAttachmentID.NotFound").New("The attachment ID '%s' does not exist", str(in.AttachmentId))
+		return code("InvalidAttachmentID.NotFound").New("The attachment ID '%s' does not exist", ptr.Deref(in.AttachmentId))
 	})
 	return answer(&ec2api.DetachNetworkInterfaceOutput{}, err)
 }
@@ -331,12 +325,12 @@ func (s *EC2) CreateDhcpOptions(ctx *request.Context, in *ec2api.CreateDhcpOptio
 	}
 	valid := map[string]bool{"domain-name": true, "domain-name-servers": true, "ntp-servers": true, "netbios-name-servers": true, "netbios-node-type": true, "ipv6-address-preferred-lease-time": true}
 	id := newID("dopt")
-	d := ec2api.DhcpOptions{DhcpOptionsId: ptr(id), OwnerId: ptr(ctx.Account), Tags: tagsFor(in.TagSpecifications, "dhcp-options"), DhcpConfigurations: []ec2api.DhcpConfiguration{}}
+	d := ec2api.DhcpOptions{DhcpOptionsId: ptr.To(id), OwnerId: ptr.To(ctx.Account), Tags: tagsFor(in.TagSpecifications, "dhcp-options"), DhcpConfigurations: []ec2api.DhcpConfiguration{}}
 	if d.Tags == nil {
 		d.Tags = []ec2api.Tag{}
 	}
 	for _, c := range in.DhcpConfigurations {
-		k := str(c.Key)
+		k := ptr.Deref(c.Key)
 		if !valid[k] {
 			return nil, errInvalidParameterValue.New("Value (%s) for parameter name is invalid. Unknown DHCP option", k)
 		}
@@ -344,10 +338,10 @@ func (s *EC2) CreateDhcpOptions(ctx *request.Context, in *ec2api.CreateDhcpOptio
 		for _, v := range c.Values {
 			// The CLI's shorthand may pass "a,b" as one value.
 			for _, part := range strings.Split(v, ",") {
-				vals = append(vals, ec2api.AttributeValue{Value: ptr(strings.TrimSpace(part))})
+				vals = append(vals, ec2api.AttributeValue{Value: ptr.To(strings.TrimSpace(part))})
 			}
 		}
-		d.DhcpConfigurations = append(d.DhcpConfigurations, ec2api.DhcpConfiguration{Key: ptr(k), Values: vals})
+		d.DhcpConfigurations = append(d.DhcpConfigurations, ec2api.DhcpConfiguration{Key: ptr.To(k), Values: vals})
 	}
 	if err := s.store.Update(func(tx storage.Tx) error { return dhcps.put(tx, scope(ctx), id, d) }); err != nil {
 		return nil, err
@@ -362,18 +356,18 @@ func (s *EC2) AssociateDhcpOptions(ctx *request.Context, in *ec2api.AssociateDhc
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		v, err := vpcs.get(tx, sc, str(in.VpcId))
+		v, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
-		id := str(in.DhcpOptionsId)
+		id := ptr.Deref(in.DhcpOptionsId)
 		if id != "default" {
 			if _, err := dhcps.get(tx, sc, id); err != nil {
 				return err
 			}
 		}
-		v.Vpc.DhcpOptionsId = ptr(id)
-		return vpcs.put(tx, sc, str(in.VpcId), v)
+		v.Vpc.DhcpOptionsId = ptr.To(id)
+		return vpcs.put(tx, sc, ptr.Deref(in.VpcId), v)
 	})
 	return answer(&ec2api.AssociateDhcpOptionsOutput{}, err)
 }
@@ -383,9 +377,9 @@ func (s *EC2) DeleteDhcpOptions(ctx *request.Context, in *ec2api.DeleteDhcpOptio
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.DhcpOptionsId)
+	id := ptr.Deref(in.DhcpOptionsId)
 	err := remove(s, ctx, dhcps, id, func(tx storage.Tx, sc storage.Scope, _ *ec2api.DhcpOptions) error {
-		if n, _ := countWhere(tx, sc, vpcs, func(v *vpcRecord) bool { return str(v.Vpc.DhcpOptionsId) == id }); n > 0 {
+		if n, _ := countWhere(tx, sc, vpcs, func(v *vpcRecord) bool { return ptr.Deref(v.Vpc.DhcpOptionsId) == id }); n > 0 {
 			return hasDependencies("dhcpOptions", id)
 		}
 		return nil
@@ -411,10 +405,10 @@ func (s *EC2) CreateNetworkAcl(ctx *request.Context, in *ec2api.CreateNetworkAcl
 	id := newID("acl")
 	var acl ec2api.NetworkAcl
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := vpcs.get(tx, sc, str(in.VpcId)); err != nil {
+		if _, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId)); err != nil {
 			return err
 		}
-		acl = defaultACL(id, str(in.VpcId), ctx.Account, false)
+		acl = defaultACL(id, ptr.Deref(in.VpcId), ctx.Account, false)
 		if t := tagsFor(in.TagSpecifications, "network-acl"); t != nil {
 			acl.Tags = t
 		}
@@ -428,7 +422,7 @@ func (s *EC2) CreateNetworkAclEntry(ctx *request.Context, in *ec2api.CreateNetwo
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	n := i32(in.RuleNumber)
+	n := ptr.Deref(in.RuleNumber)
 	if n < 1 || n > 32766 {
 		return nil, errInvalidParameterValue.New("Invalid value '%d' for ruleNumber. Must be between 1 and 32766.", n)
 	}
@@ -439,18 +433,18 @@ func (s *EC2) CreateNetworkAclEntry(ctx *request.Context, in *ec2api.CreateNetwo
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		acl, err := acls.get(tx, sc, str(in.NetworkAclId))
+		acl, err := acls.get(tx, sc, ptr.Deref(in.NetworkAclId))
 		if err != nil {
 			return err
 		}
 		for _, e := range acl.Entries {
-			if i32(e.RuleNumber) == n && boolv(e.Egress) == boolv(in.Egress) {
+			if ptr.Deref(e.RuleNumber) == n && ptr.Deref(e.Egress) == ptr.Deref(in.Egress) {
 				return errACLEntryExists.New("The network acl entry identified by %d already exists.", n)
 			}
 		}
-		acl.Entries = append(acl.Entries, ec2api.NetworkAclEntry{RuleNumber: in.RuleNumber, Egress: ptr(boolv(in.Egress)), Protocol: in.Protocol, RuleAction: in.RuleAction,
+		acl.Entries = append(acl.Entries, ec2api.NetworkAclEntry{RuleNumber: in.RuleNumber, Egress: ptr.To(ptr.Deref(in.Egress)), Protocol: in.Protocol, RuleAction: in.RuleAction,
 			CidrBlock: in.CidrBlock, Ipv6CidrBlock: in.Ipv6CidrBlock, PortRange: in.PortRange, IcmpTypeCode: in.IcmpTypeCode})
-		return acls.put(tx, sc, str(in.NetworkAclId), acl)
+		return acls.put(tx, sc, ptr.Deref(in.NetworkAclId), acl)
 	})
 	return answer(&ec2api.CreateNetworkAclEntryOutput{}, err)
 }
@@ -460,9 +454,9 @@ func (s *EC2) DeleteNetworkAclEntry(ctx *request.Context, in *ec2api.DeleteNetwo
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := mutate(s, ctx, acls, str(in.NetworkAclId), func(_ storage.Tx, _ storage.Scope, acl *ec2api.NetworkAcl) error {
+	err := mutate(s, ctx, acls, ptr.Deref(in.NetworkAclId), func(_ storage.Tx, _ storage.Scope, acl *ec2api.NetworkAcl) error {
 		for i, e := range acl.Entries {
-			if i32(e.RuleNumber) == i32(in.RuleNumber) && boolv(e.Egress) == boolv(in.Egress) && i32(e.RuleNumber) != 32767 {
+			if ptr.Deref(e.RuleNumber) == ptr.Deref(in.RuleNumber) && ptr.Deref(e.Egress) == ptr.Deref(in.Egress) && ptr.Deref(e.RuleNumber) != 32767 {
 				acl.Entries = append(acl.Entries[:i], acl.Entries[i+1:]...)
 				return nil
 			}
@@ -477,9 +471,9 @@ func (s *EC2) DeleteNetworkAcl(ctx *request.Context, in *ec2api.DeleteNetworkAcl
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	id := str(in.NetworkAclId)
+	id := ptr.Deref(in.NetworkAclId)
 	err := remove(s, ctx, acls, id, func(_ storage.Tx, _ storage.Scope, acl *ec2api.NetworkAcl) error {
-		if boolv(acl.IsDefault) {
+		if ptr.Deref(acl.IsDefault) {
 			return errInvalidParameterValue.New("cannot delete default network ACL %s", id)
 		}
 		if len(acl.Associations) > 0 {
@@ -498,7 +492,7 @@ func (s *EC2) ReplaceNetworkAclAssociation(ctx *request.Context, in *ec2api.Repl
 	sc := scope(ctx)
 	newAssoc := newID("aclassoc")
 	err := s.store.Update(func(tx storage.Tx) error {
-		target, err := acls.get(tx, sc, str(in.NetworkAclId))
+		target, err := acls.get(tx, sc, ptr.Deref(in.NetworkAclId))
 		if err != nil {
 			return err
 		}
@@ -508,23 +502,23 @@ func (s *EC2) ReplaceNetworkAclAssociation(ctx *request.Context, in *ec2api.Repl
 		}
 		for _, a := range all {
 			for i, as := range a.Associations {
-				if str(as.NetworkAclAssociationId) != str(in.AssociationId) {
+				if ptr.Deref(as.NetworkAclAssociationId) != ptr.Deref(in.AssociationId) {
 					continue
 				}
 				a.Associations = append(a.Associations[:i], a.Associations[i+1:]...)
-				if err := acls.put(tx, sc, str(a.NetworkAclId), a); err != nil {
+				if err := acls.put(tx, sc, ptr.Deref(a.NetworkAclId), a); err != nil {
 					return err
 				}
-				if str(a.NetworkAclId) == str(target.NetworkAclId) {
+				if ptr.Deref(a.NetworkAclId) == ptr.Deref(target.NetworkAclId) {
 					target = a
 				}
-				target.Associations = append(target.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr(newAssoc), NetworkAclId: target.NetworkAclId, SubnetId: as.SubnetId})
-				return acls.put(tx, sc, str(target.NetworkAclId), target)
+				target.Associations = append(target.Associations, ec2api.NetworkAclAssociation{NetworkAclAssociationId: ptr.To(newAssoc), NetworkAclId: target.NetworkAclId, SubnetId: as.SubnetId})
+				return acls.put(tx, sc, ptr.Deref(target.NetworkAclId), target)
 			}
 		}
-		return errAssociationNotFound.New("The association ID '%s' does not exist", str(in.AssociationId))
+		return errAssociationNotFound.New("The association ID '%s' does not exist", ptr.Deref(in.AssociationId))
 	})
-	return answer(&ec2api.ReplaceNetworkAclAssociationResult{NewAssociationId: ptr(newAssoc)}, err)
+	return answer(&ec2api.ReplaceNetworkAclAssociationResult{NewAssociationId: ptr.To(newAssoc)}, err)
 }
 
 // DescribeNetworkAcls lists ACLs.
@@ -586,7 +580,7 @@ func (s *EC2) DescribePrefixLists(ctx *request.Context, in *ec2api.DescribePrefi
 			continue
 		}
 		if filter.Match(in.Filters, doc(p)) {
-			out.PrefixLists = append(out.PrefixLists, ec2api.PrefixList{PrefixListId: ptr(p.id), PrefixListName: ptr(p.name), Cidrs: p.cidrs})
+			out.PrefixLists = append(out.PrefixLists, ec2api.PrefixList{PrefixListId: ptr.To(p.id), PrefixListName: ptr.To(p.name), Cidrs: p.cidrs})
 		}
 	}
 	return out, nil
@@ -605,12 +599,12 @@ func (s *EC2) DescribeVpcEndpointServices(ctx *request.Context, in *ec2api.Descr
 		if len(in.ServiceNames) > 0 && !contains(in.ServiceNames, name) {
 			continue
 		}
-		types := []ec2api.ServiceTypeDetail{{ServiceType: ptr("Interface")}}
+		types := []ec2api.ServiceTypeDetail{{ServiceType: ptr.To("Interface")}}
 		if svc == "s3" || svc == "dynamodb" {
-			types = append(types, ec2api.ServiceTypeDetail{ServiceType: ptr("Gateway")})
+			types = append(types, ec2api.ServiceTypeDetail{ServiceType: ptr.To("Gateway")})
 		}
 		out.ServiceNames = append(out.ServiceNames, name)
-		out.ServiceDetails = append(out.ServiceDetails, ec2api.ServiceDetail{ServiceName: ptr(name), ServiceType: types, Owner: ptr("amazon"), BaseEndpointDnsNames: []string{svc + "." + ctx.Region + ".vpce.amazonaws.com"}})
+		out.ServiceDetails = append(out.ServiceDetails, ec2api.ServiceDetail{ServiceName: ptr.To(name), ServiceType: types, Owner: ptr.To("amazon"), BaseEndpointDnsNames: []string{svc + "." + ctx.Region + ".vpce.amazonaws.com"}})
 	}
 	return out, nil
 }
@@ -626,29 +620,29 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 	if in.VpcEndpointType != nil {
 		typ = *in.VpcEndpointType
 	}
-	name := str(in.ServiceName)
+	name := ptr.Deref(in.ServiceName)
 	svc := strings.TrimPrefix(name, "com.amazonaws."+ctx.Region+".")
 	if svc == name || !contains(interfaceServices(), svc) {
 		return nil, errServiceNotFound.New("The Vpc Endpoint Service '%s' does not exist", name)
 	}
 	sc := scope(ctx)
 	id := newID("vpce")
-	policy := str(in.PolicyDocument)
+	policy := ptr.Deref(in.PolicyDocument)
 	if policy == "" {
 		policy = `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`
 	}
 	var ep ec2api.VpcEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := vpcs.get(tx, sc, str(in.VpcId)); err != nil {
+		if _, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId)); err != nil {
 			return err
 		}
 		tags := tagsFor(in.TagSpecifications, "vpc-endpoint")
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		ep = ec2api.VpcEndpoint{VpcEndpointId: ptr(id), VpcEndpointType: ptr(typ), VpcId: in.VpcId, ServiceName: in.ServiceName, State: ptr("available"), PolicyDocument: ptr(policy),
+		ep = ec2api.VpcEndpoint{VpcEndpointId: ptr.To(id), VpcEndpointType: ptr.To(typ), VpcId: in.VpcId, ServiceName: in.ServiceName, State: ptr.To("available"), PolicyDocument: ptr.To(policy),
 			RouteTableIds: []string{}, SubnetIds: []string{}, Groups: []ec2api.SecurityGroupIdentifier{}, NetworkInterfaceIds: []string{}, DnsEntries: []ec2api.DnsEntry{},
-			PrivateDnsEnabled: ptr(false), RequesterManaged: ptr(false), CreationTimestamp: ptr(ctx.Now().UTC()), Tags: tags, OwnerId: ptr(ctx.Account), IpAddressType: ptr("ipv4")}
+			PrivateDnsEnabled: ptr.To(false), RequesterManaged: ptr.To(false), CreationTimestamp: ptr.To(ctx.Now().UTC()), Tags: tags, OwnerId: ptr.To(ctx.Account), IpAddressType: ptr.To("ipv4")}
 		switch typ {
 		case "Gateway":
 			pl, ok := s.prefixListFor(ctx.Region, name)
@@ -656,13 +650,13 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				return errServiceNotFound.New("The Vpc Endpoint Service '%s' does not support Gateway endpoints", name)
 			}
 			for _, rtID := range in.RouteTableIds {
-				if err := addEndpointRoute(tx, sc, rtID, str(in.VpcId), id, pl.id); err != nil {
+				if err := addEndpointRoute(tx, sc, rtID, ptr.Deref(in.VpcId), id, pl.id); err != nil {
 					return err
 				}
 				ep.RouteTableIds = append(ep.RouteTableIds, rtID)
 			}
 		case "Interface":
-			ep.PrivateDnsEnabled = ptr(in.PrivateDnsEnabled == nil || *in.PrivateDnsEnabled)
+			ep.PrivateDnsEnabled = ptr.To(in.PrivateDnsEnabled == nil || *in.PrivateDnsEnabled)
 			var groups []ec2api.GroupIdentifier
 			for _, sub := range in.SubnetIds {
 				sn, err := subnets.get(tx, sc, sub)
@@ -671,12 +665,12 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				}
 				if groups == nil {
 					if len(in.SecurityGroupIds) > 0 {
-						if groups, err = s.resolveGroups(tx, sc, str(in.VpcId), in.SecurityGroupIds); err != nil {
+						if groups, err = s.resolveGroups(tx, sc, ptr.Deref(in.VpcId), in.SecurityGroupIds); err != nil {
 							return err
 						}
 					} else {
-						v, _ := vpcs.get(tx, sc, str(in.VpcId))
-						groups = []ec2api.GroupIdentifier{{GroupId: ptr(v.DefaultSG), GroupName: ptr("default")}}
+						v, _ := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
+						groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 					}
 				}
 				eniID := newID("eni")
@@ -685,7 +679,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 					return err
 				}
 				eni := s.newENIRecord(ctx, eniID, sn, ip, "VPC Endpoint Interface "+id, "vpc_endpoint", groups)
-				eni.RequesterManaged = ptr(true)
+				eni.RequesterManaged = ptr.To(true)
 				if err := enis.put(tx, sc, eniID, eni); err != nil {
 					return err
 				}
@@ -695,7 +689,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 			for _, g := range groups {
 				ep.Groups = append(ep.Groups, ec2api.SecurityGroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
 			}
-			ep.DnsEntries = []ec2api.DnsEntry{{DnsName: ptr(id + "." + svc + "." + ctx.Region + ".vpce.amazonaws.com"), HostedZoneId: ptr("Z7HUB22UULQXV")}}
+			ep.DnsEntries = []ec2api.DnsEntry{{DnsName: ptr.To(id + "." + svc + "." + ctx.Region + ".vpce.amazonaws.com"), HostedZoneId: ptr.To("Z7HUB22UULQXV")}}
 		default:
 			return errInvalidParameterValue.New("Value (%s) for parameter vpcEndpointType is invalid.", typ)
 		}
@@ -718,15 +712,15 @@ func addEndpointRoute(tx storage.Tx, sc storage.Scope, rtID, vpc, vpce, pl strin
 	if err != nil {
 		return err
 	}
-	if str(rt.VpcId) != vpc {
+	if ptr.Deref(rt.VpcId) != vpc {
 		return errInvalidParameterValue.New("route table %s and vpc endpoint belong to different networks", rtID)
 	}
 	for _, r := range rt.Routes {
-		if str(r.DestinationPrefixListId) == pl {
+		if ptr.Deref(r.DestinationPrefixListId) == pl {
 			return errRouteExists.New("route table %s already has a route with destination-prefix-list-id %s", rtID, pl)
 		}
 	}
-	rt.Routes = append(rt.Routes, ec2api.Route{DestinationPrefixListId: ptr(pl), GatewayId: ptr(vpce), Origin: ptr("CreateRoute"), State: ptr("active")})
+	rt.Routes = append(rt.Routes, ec2api.Route{DestinationPrefixListId: ptr.To(pl), GatewayId: ptr.To(vpce), Origin: ptr.To("CreateRoute"), State: ptr.To("active")})
 	return routeTables.put(tx, sc, rtID, rt)
 }
 
@@ -737,7 +731,7 @@ func removeEndpointRoute(tx storage.Tx, sc storage.Scope, rtID, vpce string) err
 	}
 	kept := rt.Routes[:0]
 	for _, r := range rt.Routes {
-		if str(r.GatewayId) != vpce {
+		if ptr.Deref(r.GatewayId) != vpce {
 			kept = append(kept, r)
 		}
 	}
@@ -753,20 +747,20 @@ func (s *EC2) ModifyVpcEndpoint(ctx *request.Context, in *ec2api.ModifyVpcEndpoi
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		ep, err := vpcEndpoints.get(tx, sc, str(in.VpcEndpointId))
+		ep, err := vpcEndpoints.get(tx, sc, ptr.Deref(in.VpcEndpointId))
 		if err != nil {
 			return err
 		}
-		if pl, ok := s.prefixListFor(ctx.Region, str(ep.ServiceName)); ok && str(ep.VpcEndpointType) == "Gateway" {
+		if pl, ok := s.prefixListFor(ctx.Region, ptr.Deref(ep.ServiceName)); ok && ptr.Deref(ep.VpcEndpointType) == "Gateway" {
 			for _, rt := range in.AddRouteTableIds {
-				if err := addEndpointRoute(tx, sc, rt, str(ep.VpcId), str(ep.VpcEndpointId), pl.id); err != nil {
+				if err := addEndpointRoute(tx, sc, rt, ptr.Deref(ep.VpcId), ptr.Deref(ep.VpcEndpointId), pl.id); err != nil {
 					return err
 				}
 				ep.RouteTableIds = append(ep.RouteTableIds, rt)
 			}
 		}
 		for _, rt := range in.RemoveRouteTableIds {
-			if err := removeEndpointRoute(tx, sc, rt, str(ep.VpcEndpointId)); err != nil {
+			if err := removeEndpointRoute(tx, sc, rt, ptr.Deref(ep.VpcEndpointId)); err != nil {
 				return err
 			}
 			kept := ep.RouteTableIds[:0]
@@ -780,15 +774,15 @@ func (s *EC2) ModifyVpcEndpoint(ctx *request.Context, in *ec2api.ModifyVpcEndpoi
 		if in.PolicyDocument != nil {
 			ep.PolicyDocument = in.PolicyDocument
 		}
-		if boolv(in.ResetPolicy) {
-			ep.PolicyDocument = ptr(`{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)
+		if ptr.Deref(in.ResetPolicy) {
+			ep.PolicyDocument = ptr.To(`{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)
 		}
 		if in.PrivateDnsEnabled != nil {
 			ep.PrivateDnsEnabled = in.PrivateDnsEnabled
 		}
-		return vpcEndpoints.put(tx, sc, str(ep.VpcEndpointId), ep)
+		return vpcEndpoints.put(tx, sc, ptr.Deref(ep.VpcEndpointId), ep)
 	})
-	return answer(&ec2api.ModifyVpcEndpointResult{Return: ptr(true)}, err)
+	return answer(&ec2api.ModifyVpcEndpointResult{Return: ptr.To(true)}, err)
 }
 
 // DeleteVpcEndpoints deletes endpoints, their routes and interfaces;
@@ -806,8 +800,8 @@ func (s *EC2) DeleteVpcEndpoints(ctx *request.Context, in *ec2api.DeleteVpcEndpo
 				return err
 			}
 			if !ok {
-				out.Unsuccessful = append(out.Unsuccessful, ec2api.UnsuccessfulItem{ResourceId: ptr(id), Error: &ec2api.UnsuccessfulItemError{
-					Code: ptr("InvalidVpcEndpoint.NotFound"), Message: ptr(fmt.Sprintf("The Vpc Endpoint Id '%s' does not exist", id))}})
+				out.Unsuccessful = append(out.Unsuccessful, ec2api.UnsuccessfulItem{ResourceId: ptr.To(id), Error: &ec2api.UnsuccessfulItemError{
+					Code: ptr.To("InvalidVpcEndpoint.NotFound"), Message: ptr.To(fmt.Sprintf("The Vpc Endpoint Id '%s' does not exist", id))}})
 				continue
 			}
 			for _, rt := range ep.RouteTableIds {
@@ -817,7 +811,7 @@ func (s *EC2) DeleteVpcEndpoints(ctx *request.Context, in *ec2api.DeleteVpcEndpo
 			}
 			for _, e := range ep.NetworkInterfaceIds {
 				if eni, ok, _ := enis.table.Get(tx, sc, e); ok {
-					if err := releaseIP(tx, sc, str(eni.SubnetId), str(eni.PrivateIpAddress)); err != nil {
+					if err := releaseIP(tx, sc, ptr.Deref(eni.SubnetId), ptr.Deref(eni.PrivateIpAddress)); err != nil {
 						return err
 					}
 				}
@@ -847,7 +841,7 @@ func (s *EC2) DescribeVpcEndpoints(ctx *request.Context, in *ec2api.DescribeVpcE
 }
 
 func peerInfo(v vpcRecord, regionName string) *ec2api.VpcPeeringConnectionVpcInfo {
-	info := &ec2api.VpcPeeringConnectionVpcInfo{VpcId: v.Vpc.VpcId, CidrBlock: v.Vpc.CidrBlock, OwnerId: v.Vpc.OwnerId, Region: ptr(regionName), CidrBlockSet: []ec2api.CidrBlock{}}
+	info := &ec2api.VpcPeeringConnectionVpcInfo{VpcId: v.Vpc.VpcId, CidrBlock: v.Vpc.CidrBlock, OwnerId: v.Vpc.OwnerId, Region: ptr.To(regionName), CidrBlockSet: []ec2api.CidrBlock{}}
 	for _, a := range v.Vpc.CidrBlockAssociationSet {
 		info.CidrBlockSet = append(info.CidrBlockSet, ec2api.CidrBlock{CidrBlock: a.CidrBlock})
 	}
@@ -864,18 +858,18 @@ func (s *EC2) CreateVpcPeeringConnection(ctx *request.Context, in *ec2api.Create
 	id := newID("pcx")
 	var p ec2api.VpcPeeringConnection
 	err := s.store.Update(func(tx storage.Tx) error {
-		req, err := vpcs.get(tx, sc, str(in.VpcId))
+		req, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId))
 		if err != nil {
 			return err
 		}
-		acc, err := vpcs.get(tx, sc, str(in.PeerVpcId))
+		acc, err := vpcs.get(tx, sc, ptr.Deref(in.PeerVpcId))
 		if err != nil {
 			return err
 		}
 		for _, a := range req.Vpc.CidrBlockAssociationSet {
 			for _, b := range acc.Vpc.CidrBlockAssociationSet {
-				if overlaps(netip.MustParsePrefix(str(a.CidrBlock)), netip.MustParsePrefix(str(b.CidrBlock))) {
-					return code("InvalidVpcPeeringConnection.CidrOverlap").New("Overlapping CIDR blocks: %s and %s", str(a.CidrBlock), str(b.CidrBlock))
+				if overlaps(netip.MustParsePrefix(ptr.Deref(a.CidrBlock)), netip.MustParsePrefix(ptr.Deref(b.CidrBlock))) {
+					return code("InvalidVpcPeeringConnection.CidrOverlap").New("Overlapping CIDR blocks: %s and %s", ptr.Deref(a.CidrBlock), ptr.Deref(b.CidrBlock))
 				}
 			}
 		}
@@ -883,16 +877,16 @@ func (s *EC2) CreateVpcPeeringConnection(ctx *request.Context, in *ec2api.Create
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		p = ec2api.VpcPeeringConnection{VpcPeeringConnectionId: ptr(id), RequesterVpcInfo: peerInfo(req, ctx.Region), AccepterVpcInfo: peerInfo(acc, ctx.Region), Tags: tags,
-			Status:         &ec2api.VpcPeeringConnectionStateReason{Code: ptr("pending-acceptance"), Message: ptr("Pending Acceptance by " + ctx.Account)},
-			ExpirationTime: ptr(ctx.Now().UTC().AddDate(0, 0, 7))}
+		p = ec2api.VpcPeeringConnection{VpcPeeringConnectionId: ptr.To(id), RequesterVpcInfo: peerInfo(req, ctx.Region), AccepterVpcInfo: peerInfo(acc, ctx.Region), Tags: tags,
+			Status:         &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("pending-acceptance"), Message: ptr.To("Pending Acceptance by " + ctx.Account)},
+			ExpirationTime: ptr.To(ctx.Now().UTC().AddDate(0, 0, 7))}
 		return peerings.put(tx, sc, id, p)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := p
-	out.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("initiating-request"), Message: ptr("Initiating Request to " + ctx.Account)}
+	out.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("initiating-request"), Message: ptr.To("Initiating Request to " + ctx.Account)}
 	return &ec2api.CreateVpcPeeringConnectionResult{VpcPeeringConnection: &out}, nil
 }
 
@@ -905,16 +899,16 @@ func (s *EC2) AcceptVpcPeeringConnection(ctx *request.Context, in *ec2api.Accept
 	var p ec2api.VpcPeeringConnection
 	err := s.store.Update(func(tx storage.Tx) error {
 		var err error
-		p, err = peerings.get(tx, sc, str(in.VpcPeeringConnectionId))
+		p, err = peerings.get(tx, sc, ptr.Deref(in.VpcPeeringConnectionId))
 		if err != nil {
 			return err
 		}
-		if str(p.Status.Code) != "pending-acceptance" {
-			return code("InvalidStateTransition").New("Invalid state transition for %s, attempted to transition from %s to active", str(p.VpcPeeringConnectionId), str(p.Status.Code))
+		if ptr.Deref(p.Status.Code) != "pending-acceptance" {
+			return code("InvalidStateTransition").New("Invalid state transition for %s, attempted to transition from %s to active", ptr.Deref(p.VpcPeeringConnectionId), ptr.Deref(p.Status.Code))
 		}
-		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("active"), Message: ptr("Active")}
+		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("active"), Message: ptr.To("Active")}
 		p.ExpirationTime = nil
-		return peerings.put(tx, sc, str(p.VpcPeeringConnectionId), p)
+		return peerings.put(tx, sc, ptr.Deref(p.VpcPeeringConnectionId), p)
 	})
 	return answer(&ec2api.AcceptVpcPeeringConnectionResult{VpcPeeringConnection: &p}, err)
 }
@@ -924,11 +918,11 @@ func (s *EC2) DeleteVpcPeeringConnection(ctx *request.Context, in *ec2api.Delete
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	err := mutate(s, ctx, peerings, str(in.VpcPeeringConnectionId), func(_ storage.Tx, _ storage.Scope, p *ec2api.VpcPeeringConnection) error {
-		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr("deleted"), Message: ptr("Deleted by " + ctx.Account)}
+	err := mutate(s, ctx, peerings, ptr.Deref(in.VpcPeeringConnectionId), func(_ storage.Tx, _ storage.Scope, p *ec2api.VpcPeeringConnection) error {
+		p.Status = &ec2api.VpcPeeringConnectionStateReason{Code: ptr.To("deleted"), Message: ptr.To("Deleted by " + ctx.Account)}
 		return nil
 	})
-	return answer(&ec2api.DeleteVpcPeeringConnectionResult{Return: ptr(true)}, err)
+	return answer(&ec2api.DeleteVpcPeeringConnectionResult{Return: ptr.To(true)}, err)
 }
 
 // DescribeVpcPeeringConnections lists peerings.
@@ -942,9 +936,9 @@ func (s *EC2) CreateCustomerGateway(ctx *request.Context, in *ec2api.CreateCusto
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	ip := str(in.IpAddress)
+	ip := ptr.Deref(in.IpAddress)
 	if ip == "" {
-		ip = str(in.PublicIp)
+		ip = ptr.Deref(in.PublicIp)
 	}
 	if _, err := netip.ParseAddr(ip); err != nil {
 		return nil, errInvalidParameterValue.New("The customer gateway IP address '%s' is invalid.", ip)
@@ -961,7 +955,7 @@ func (s *EC2) CreateCustomerGateway(ctx *request.Context, in *ec2api.CreateCusto
 	if tags == nil {
 		tags = []ec2api.Tag{}
 	}
-	g := ec2api.CustomerGateway{CustomerGatewayId: ptr(id), BgpAsn: ptr(fmt.Sprint(asn)), IpAddress: ptr(ip), State: ptr("available"), Type: ptr(str(in.Type)), DeviceName: in.DeviceName, Tags: tags}
+	g := ec2api.CustomerGateway{CustomerGatewayId: ptr.To(id), BgpAsn: ptr.To(fmt.Sprint(asn)), IpAddress: ptr.To(ip), State: ptr.To("available"), Type: ptr.To(ptr.Deref(in.Type)), DeviceName: in.DeviceName, Tags: tags}
 	if err := s.store.Update(func(tx storage.Tx) error { return cgws.put(tx, scope(ctx), id, g) }); err != nil {
 		return nil, err
 	}
@@ -970,8 +964,8 @@ func (s *EC2) CreateCustomerGateway(ctx *request.Context, in *ec2api.CreateCusto
 
 // DeleteCustomerGateway marks a customer gateway deleted.
 func (s *EC2) DeleteCustomerGateway(ctx *request.Context, in *ec2api.DeleteCustomerGatewayRequest) (*ec2api.DeleteCustomerGatewayOutput, error) {
-	err := mutate(s, ctx, cgws, str(in.CustomerGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.CustomerGateway) error {
-		g.State = ptr("deleted")
+	err := mutate(s, ctx, cgws, ptr.Deref(in.CustomerGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.CustomerGateway) error {
+		g.State = ptr.To("deleted")
 		return nil
 	})
 	return answer(&ec2api.DeleteCustomerGatewayOutput{}, err)
@@ -997,7 +991,7 @@ func (s *EC2) CreateVpnGateway(ctx *request.Context, in *ec2api.CreateVpnGateway
 	if tags == nil {
 		tags = []ec2api.Tag{}
 	}
-	g := ec2api.VpnGateway{VpnGatewayId: ptr(id), State: ptr("available"), Type: ptr("ipsec.1"), AmazonSideAsn: ptr(asn), VpcAttachments: []ec2api.VpcAttachment{}, Tags: tags, AvailabilityZone: in.AvailabilityZone}
+	g := ec2api.VpnGateway{VpnGatewayId: ptr.To(id), State: ptr.To("available"), Type: ptr.To("ipsec.1"), AmazonSideAsn: ptr.To(asn), VpcAttachments: []ec2api.VpcAttachment{}, Tags: tags, AvailabilityZone: in.AvailabilityZone}
 	if err := s.store.Update(func(tx storage.Tx) error { return vgws.put(tx, scope(ctx), id, g) }); err != nil {
 		return nil, err
 	}
@@ -1011,47 +1005,47 @@ func (s *EC2) AttachVpnGateway(ctx *request.Context, in *ec2api.AttachVpnGateway
 	}
 	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		g, err := vgws.get(tx, sc, str(in.VpnGatewayId))
+		g, err := vgws.get(tx, sc, ptr.Deref(in.VpnGatewayId))
 		if err != nil {
 			return err
 		}
-		if _, err := vpcs.get(tx, sc, str(in.VpcId)); err != nil {
+		if _, err := vpcs.get(tx, sc, ptr.Deref(in.VpcId)); err != nil {
 			return err
 		}
 		for _, a := range g.VpcAttachments {
-			if str(a.State) == "attached" {
-				return errAlreadyAssociated.New("resource %s is already attached to network %s", str(in.VpnGatewayId), str(a.VpcId))
+			if ptr.Deref(a.State) == "attached" {
+				return errAlreadyAssociated.New("resource %s is already attached to network %s", ptr.Deref(in.VpnGatewayId), ptr.Deref(a.VpcId))
 			}
 		}
-		g.VpcAttachments = []ec2api.VpcAttachment{{VpcId: in.VpcId, State: ptr("attached")}}
-		return vgws.put(tx, sc, str(in.VpnGatewayId), g)
+		g.VpcAttachments = []ec2api.VpcAttachment{{VpcId: in.VpcId, State: ptr.To("attached")}}
+		return vgws.put(tx, sc, ptr.Deref(in.VpnGatewayId), g)
 	})
-	return answer(&ec2api.AttachVpnGatewayResult{VpcAttachment: &ec2api.VpcAttachment{VpcId: in.VpcId, State: ptr("attaching")}}, err)
+	return answer(&ec2api.AttachVpnGatewayResult{VpcAttachment: &ec2api.VpcAttachment{VpcId: in.VpcId, State: ptr.To("attaching")}}, err)
 }
 
 // DetachVpnGateway detaches it.
 func (s *EC2) DetachVpnGateway(ctx *request.Context, in *ec2api.DetachVpnGatewayRequest) (*ec2api.DetachVpnGatewayOutput, error) {
-	err := mutate(s, ctx, vgws, str(in.VpnGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.VpnGateway) error {
+	err := mutate(s, ctx, vgws, ptr.Deref(in.VpnGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.VpnGateway) error {
 		for i, a := range g.VpcAttachments {
-			if str(a.VpcId) == str(in.VpcId) && str(a.State) == "attached" {
-				g.VpcAttachments[i].State = ptr("detached")
+			if ptr.Deref(a.VpcId) == ptr.Deref(in.VpcId) && ptr.Deref(a.State) == "attached" {
+				g.VpcAttachments[i].State = ptr.To("detached")
 				return nil
 			}
 		}
-		return errGatewayNotAttached.New("resource %s is not attached to network %s", str(in.VpnGatewayId), str(in.VpcId))
+		return errGatewayNotAttached.New("resource %s is not attached to network %s", ptr.Deref(in.VpnGatewayId), ptr.Deref(in.VpcId))
 	})
 	return answer(&ec2api.DetachVpnGatewayOutput{}, err)
 }
 
 // DeleteVpnGateway deletes a detached VGW.
 func (s *EC2) DeleteVpnGateway(ctx *request.Context, in *ec2api.DeleteVpnGatewayRequest) (*ec2api.DeleteVpnGatewayOutput, error) {
-	err := mutate(s, ctx, vgws, str(in.VpnGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.VpnGateway) error {
+	err := mutate(s, ctx, vgws, ptr.Deref(in.VpnGatewayId), func(_ storage.Tx, _ storage.Scope, g *ec2api.VpnGateway) error {
 		for _, a := range g.VpcAttachments {
-			if str(a.State) == "attached" {
-				return errIncorrectState.New("The VPN gateway '%s' is in use.", str(in.VpnGatewayId))
+			if ptr.Deref(a.State) == "attached" {
+				return errIncorrectState.New("The VPN gateway '%s' is in use.", ptr.Deref(in.VpnGatewayId))
 			}
 		}
-		g.State = ptr("deleted")
+		g.State = ptr.To("deleted")
 		return nil
 	})
 	return answer(&ec2api.DeleteVpnGatewayOutput{}, err)
@@ -1072,7 +1066,7 @@ func (s *EC2) CreateVpnConnection(ctx *request.Context, in *ec2api.CreateVpnConn
 	id := newID("vpn")
 	var c ec2api.VpnConnection
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := cgws.get(tx, sc, str(in.CustomerGatewayId)); err != nil {
+		if _, err := cgws.get(tx, sc, ptr.Deref(in.CustomerGatewayId)); err != nil {
 			return err
 		}
 		if in.VpnGatewayId != nil {
@@ -1080,14 +1074,14 @@ func (s *EC2) CreateVpnConnection(ctx *request.Context, in *ec2api.CreateVpnConn
 				return err
 			}
 		}
-		static := in.Options != nil && boolv(in.Options.StaticRoutesOnly)
+		static := in.Options != nil && ptr.Deref(in.Options.StaticRoutesOnly)
 		tags := tagsFor(in.TagSpecifications, "vpn-connection")
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
-		c = ec2api.VpnConnection{VpnConnectionId: ptr(id), CustomerGatewayId: in.CustomerGatewayId, VpnGatewayId: in.VpnGatewayId, TransitGatewayId: in.TransitGatewayId,
-			Type: ptr(str(in.Type)), State: ptr("available"), Category: ptr("VPN"), Routes: []ec2api.VpnStaticRoute{}, Tags: tags, VgwTelemetry: []ec2api.VgwTelemetry{},
-			Options: &ec2api.VpnConnectionOptions{StaticRoutesOnly: ptr(static), EnableAcceleration: ptr(false), LocalIpv4NetworkCidr: ptr("0.0.0.0/0"), RemoteIpv4NetworkCidr: ptr("0.0.0.0/0")}}
+		c = ec2api.VpnConnection{VpnConnectionId: ptr.To(id), CustomerGatewayId: in.CustomerGatewayId, VpnGatewayId: in.VpnGatewayId, TransitGatewayId: in.TransitGatewayId,
+			Type: ptr.To(ptr.Deref(in.Type)), State: ptr.To("available"), Category: ptr.To("VPN"), Routes: []ec2api.VpnStaticRoute{}, Tags: tags, VgwTelemetry: []ec2api.VgwTelemetry{},
+			Options: &ec2api.VpnConnectionOptions{StaticRoutesOnly: ptr.To(static), EnableAcceleration: ptr.To(false), LocalIpv4NetworkCidr: ptr.To("0.0.0.0/0"), RemoteIpv4NetworkCidr: ptr.To("0.0.0.0/0")}}
 		return vpns.put(tx, sc, id, c)
 	})
 	return answer(&ec2api.CreateVpnConnectionResult{VpnConnection: &c}, err)
@@ -1096,8 +1090,8 @@ func (s *EC2) CreateVpnConnection(ctx *request.Context, in *ec2api.CreateVpnConn
 // DeleteVpnConnection marks a connection deleted; its routes stop
 // propagating.
 func (s *EC2) DeleteVpnConnection(ctx *request.Context, in *ec2api.DeleteVpnConnectionRequest) (*ec2api.DeleteVpnConnectionOutput, error) {
-	err := mutate(s, ctx, vpns, str(in.VpnConnectionId), func(_ storage.Tx, _ storage.Scope, c *ec2api.VpnConnection) error {
-		c.State = ptr("deleted")
+	err := mutate(s, ctx, vpns, ptr.Deref(in.VpnConnectionId), func(_ storage.Tx, _ storage.Scope, c *ec2api.VpnConnection) error {
+		c.State = ptr.To("deleted")
 		return nil
 	})
 	return answer(&ec2api.DeleteVpnConnectionOutput{}, err)
@@ -1111,40 +1105,40 @@ func (s *EC2) DescribeVpnConnections(ctx *request.Context, in *ec2api.DescribeVp
 
 // CreateVpnConnectionRoute adds a static route to a static VPN.
 func (s *EC2) CreateVpnConnectionRoute(ctx *request.Context, in *ec2api.CreateVpnConnectionRouteRequest) (*ec2api.CreateVpnConnectionRouteOutput, error) {
-	p, err := netip.ParsePrefix(str(in.DestinationCidrBlock))
+	p, err := netip.ParsePrefix(ptr.Deref(in.DestinationCidrBlock))
 	if err != nil || !p.Addr().Is4() {
-		return nil, errInvalidParameterValue.New("Value (%s) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.", str(in.DestinationCidrBlock))
+		return nil, errInvalidParameterValue.New("Value (%s) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.", ptr.Deref(in.DestinationCidrBlock))
 	}
 	sc := scope(ctx)
 	err = s.store.Update(func(tx storage.Tx) error {
-		c, err := vpns.get(tx, sc, str(in.VpnConnectionId))
+		c, err := vpns.get(tx, sc, ptr.Deref(in.VpnConnectionId))
 		if err != nil {
 			return err
 		}
-		if c.Options == nil || !boolv(c.Options.StaticRoutesOnly) {
+		if c.Options == nil || !ptr.Deref(c.Options.StaticRoutesOnly) {
 			return errInvalidParameterValue.New("Static routes can only be added to VPN connections with static routing (StaticRoutesOnly).")
 		}
 		for _, r := range c.Routes {
-			if str(r.DestinationCidrBlock) == p.Masked().String() {
+			if ptr.Deref(r.DestinationCidrBlock) == p.Masked().String() {
 				return errRouteExists.New("The route identified by %s already exists.", p.Masked())
 			}
 		}
-		c.Routes = append(c.Routes, ec2api.VpnStaticRoute{DestinationCidrBlock: ptr(p.Masked().String()), Source: ptr("Static"), State: ptr("available")})
-		return vpns.put(tx, sc, str(in.VpnConnectionId), c)
+		c.Routes = append(c.Routes, ec2api.VpnStaticRoute{DestinationCidrBlock: ptr.To(p.Masked().String()), Source: ptr.To("Static"), State: ptr.To("available")})
+		return vpns.put(tx, sc, ptr.Deref(in.VpnConnectionId), c)
 	})
 	return answer(&ec2api.CreateVpnConnectionRouteOutput{}, err)
 }
 
 // DeleteVpnConnectionRoute removes one.
 func (s *EC2) DeleteVpnConnectionRoute(ctx *request.Context, in *ec2api.DeleteVpnConnectionRouteRequest) (*ec2api.DeleteVpnConnectionRouteOutput, error) {
-	err := mutate(s, ctx, vpns, str(in.VpnConnectionId), func(_ storage.Tx, _ storage.Scope, c *ec2api.VpnConnection) error {
+	err := mutate(s, ctx, vpns, ptr.Deref(in.VpnConnectionId), func(_ storage.Tx, _ storage.Scope, c *ec2api.VpnConnection) error {
 		for i, r := range c.Routes {
-			if str(r.DestinationCidrBlock) == str(in.DestinationCidrBlock) {
+			if ptr.Deref(r.DestinationCidrBlock) == ptr.Deref(in.DestinationCidrBlock) {
 				c.Routes = append(c.Routes[:i], c.Routes[i+1:]...)
 				return nil
 			}
 		}
-		return errRouteNotFound.New("The route identified by %s does not exist.", str(in.DestinationCidrBlock))
+		return errRouteNotFound.New("The route identified by %s does not exist.", ptr.Deref(in.DestinationCidrBlock))
 	})
 	return answer(&ec2api.DeleteVpnConnectionRouteOutput{}, err)
 }
@@ -1164,11 +1158,11 @@ func vgwPaths(tx storage.Tx, sc storage.Scope, vgw string) []vgwPath {
 	}
 	var out []vgwPath
 	for _, c := range all {
-		if str(c.VpnGatewayId) != vgw || str(c.State) == "deleted" {
+		if ptr.Deref(c.VpnGatewayId) != vgw || ptr.Deref(c.State) == "deleted" {
 			continue
 		}
 		for _, r := range c.Routes {
-			out = append(out, vgwPath{cidr: str(r.DestinationCidrBlock), via: str(c.VpnConnectionId)})
+			out = append(out, vgwPath{cidr: ptr.Deref(r.DestinationCidrBlock), via: ptr.Deref(c.VpnConnectionId)})
 		}
 	}
 	return out

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -21,8 +22,8 @@ func archiveNotFound(name string) error {
 // match its pattern (all events without one).
 func (e *Events) CreateArchive(ctx *request.Context, in *eventsapi.CreateArchiveRequest) (*eventsapi.CreateArchiveResponse, error) {
 	sc := scope(ctx)
-	name, src := deref(in.ArchiveName), deref(in.EventSourceArn)
-	if p := deref(in.EventPattern); p != "" {
+	name, src := ptr.Deref(in.ArchiveName), ptr.Deref(in.EventSourceArn)
+	if p := ptr.Deref(in.EventPattern); p != "" {
 		if _, err := compilePattern(p); err != nil {
 			return nil, err
 		}
@@ -31,8 +32,8 @@ func (e *Events) CreateArchive(ctx *request.Context, in *eventsapi.CreateArchive
 	if !ok || !strings.HasPrefix(res, "event-bus/") || bsc != sc {
 		return nil, validation("Parameter EventSourceArn is not valid.")
 	}
-	rec := archiveRecord{Name: name, EventSourceArn: src, Description: deref(in.Description), EventPattern: deref(in.EventPattern),
-		RetentionDays: deref(in.RetentionDays), State: "ENABLED", Created: ctx.Now()}
+	rec := archiveRecord{Name: name, EventSourceArn: src, Description: ptr.Deref(in.Description), EventPattern: ptr.Deref(in.EventPattern),
+		RetentionDays: ptr.Deref(in.RetentionDays), State: "ENABLED", Created: ctx.Now()}
 	err := e.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := getBus(tx, sc, strings.TrimPrefix(res, "event-bus/")); err != nil {
 			return err
@@ -49,7 +50,7 @@ func (e *Events) CreateArchive(ctx *request.Context, in *eventsapi.CreateArchive
 	if err != nil {
 		return nil, err
 	}
-	return &eventsapi.CreateArchiveResponse{ArchiveArn: ptr(archiveARN(sc, name)), State: ptr(rec.State), CreationTime: ptr(rec.Created)}, nil
+	return &eventsapi.CreateArchiveResponse{ArchiveArn: ptr.To(archiveARN(sc, name)), State: ptr.To(rec.State), CreationTime: ptr.To(rec.Created)}, nil
 }
 
 func (e *Events) getArchive(sc storage.Scope, name string) (archiveRecord, error) {
@@ -69,17 +70,17 @@ func (e *Events) getArchive(sc storage.Scope, name string) (archiveRecord, error
 // DescribeArchive describes an archive with its event count and size.
 func (e *Events) DescribeArchive(ctx *request.Context, in *eventsapi.DescribeArchiveRequest) (*eventsapi.DescribeArchiveResponse, error) {
 	sc := scope(ctx)
-	a, err := e.getArchive(sc, deref(in.ArchiveName))
+	a, err := e.getArchive(sc, ptr.Deref(in.ArchiveName))
 	if err != nil {
 		return nil, err
 	}
-	out := &eventsapi.DescribeArchiveResponse{ArchiveArn: ptr(archiveARN(sc, a.Name)), ArchiveName: ptr(a.Name), EventSourceArn: ptr(a.EventSourceArn),
-		State: ptr(a.State), RetentionDays: ptr(a.RetentionDays), SizeBytes: ptr(a.SizeBytes), EventCount: ptr(a.EventCount), CreationTime: ptr(a.Created)}
+	out := &eventsapi.DescribeArchiveResponse{ArchiveArn: ptr.To(archiveARN(sc, a.Name)), ArchiveName: ptr.To(a.Name), EventSourceArn: ptr.To(a.EventSourceArn),
+		State: ptr.To(a.State), RetentionDays: ptr.To(a.RetentionDays), SizeBytes: ptr.To(a.SizeBytes), EventCount: ptr.To(a.EventCount), CreationTime: ptr.To(a.Created)}
 	if a.Description != "" {
-		out.Description = ptr(a.Description)
+		out.Description = ptr.To(a.Description)
 	}
 	if a.EventPattern != "" {
-		out.EventPattern = ptr(a.EventPattern)
+		out.EventPattern = ptr.To(a.EventPattern)
 	}
 	return out, nil
 }
@@ -90,7 +91,7 @@ func (e *Events) ListArchives(ctx *request.Context, in *eventsapi.ListArchivesRe
 	var all []archiveRecord
 	err := e.store.View(func(tx storage.Tx) error {
 		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
-			if strings.HasPrefix(a.Name, deref(in.NamePrefix)) && (in.EventSourceArn == nil || a.EventSourceArn == *in.EventSourceArn) &&
+			if strings.HasPrefix(a.Name, ptr.Deref(in.NamePrefix)) && (in.EventSourceArn == nil || a.EventSourceArn == *in.EventSourceArn) &&
 				(in.State == nil || a.State == *in.State) {
 				all = append(all, a)
 			}
@@ -104,8 +105,8 @@ func (e *Events) ListArchives(ctx *request.Context, in *eventsapi.ListArchivesRe
 	items, next := page(all, func(a archiveRecord) string { return a.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListArchivesResponse{Archives: []eventsapi.Archive{}, NextToken: next}
 	for _, a := range items {
-		out.Archives = append(out.Archives, eventsapi.Archive{ArchiveName: ptr(a.Name), EventSourceArn: ptr(a.EventSourceArn), State: ptr(a.State),
-			RetentionDays: ptr(a.RetentionDays), SizeBytes: ptr(a.SizeBytes), EventCount: ptr(a.EventCount), CreationTime: ptr(a.Created)})
+		out.Archives = append(out.Archives, eventsapi.Archive{ArchiveName: ptr.To(a.Name), EventSourceArn: ptr.To(a.EventSourceArn), State: ptr.To(a.State),
+			RetentionDays: ptr.To(a.RetentionDays), SizeBytes: ptr.To(a.SizeBytes), EventCount: ptr.To(a.EventCount), CreationTime: ptr.To(a.Created)})
 	}
 	return out, nil
 }
@@ -113,7 +114,7 @@ func (e *Events) ListArchives(ctx *request.Context, in *eventsapi.ListArchivesRe
 // UpdateArchive changes an archive's description, pattern or retention.
 func (e *Events) UpdateArchive(ctx *request.Context, in *eventsapi.UpdateArchiveRequest) (*eventsapi.UpdateArchiveResponse, error) {
 	sc := scope(ctx)
-	if p := deref(in.EventPattern); p != "" {
+	if p := ptr.Deref(in.EventPattern); p != "" {
 		if _, err := compilePattern(p); err != nil {
 			return nil, err
 		}
@@ -122,12 +123,12 @@ func (e *Events) UpdateArchive(ctx *request.Context, in *eventsapi.UpdateArchive
 	err := e.store.Update(func(tx storage.Tx) error {
 		var ok bool
 		var err error
-		a, ok, err = archives.Get(tx, sc, deref(in.ArchiveName))
+		a, ok, err = archives.Get(tx, sc, ptr.Deref(in.ArchiveName))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return archiveNotFound(deref(in.ArchiveName))
+			return archiveNotFound(ptr.Deref(in.ArchiveName))
 		}
 		if in.Description != nil {
 			a.Description = *in.Description
@@ -143,13 +144,13 @@ func (e *Events) UpdateArchive(ctx *request.Context, in *eventsapi.UpdateArchive
 	if err != nil {
 		return nil, err
 	}
-	return &eventsapi.UpdateArchiveResponse{ArchiveArn: ptr(archiveARN(sc, a.Name)), State: ptr(a.State), CreationTime: ptr(a.Created)}, nil
+	return &eventsapi.UpdateArchiveResponse{ArchiveArn: ptr.To(archiveARN(sc, a.Name)), State: ptr.To(a.State), CreationTime: ptr.To(a.Created)}, nil
 }
 
 // DeleteArchive deletes an archive and its events.
 func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchiveRequest) (*eventsapi.DeleteArchiveResponse, error) {
 	sc := scope(ctx)
-	name := deref(in.ArchiveName)
+	name := ptr.Deref(in.ArchiveName)
 	err := e.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := archives.Get(tx, sc, name); err != nil {
 			return err
@@ -178,15 +179,20 @@ func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchive
 
 func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
 
-// hasArchive reports whether an archive in sc archives the bus whose ARN is bus.
+// hasArchive reports whether an archive in sc archives the bus whose ARN is
+// bus. When the archives cannot be read it says yes: the caller then takes
+// the slow path, which reads them again and reports what fails.
 func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
 	has := false
-	_ = e.store.View(func(tx storage.Tx) error {
+	if err := e.store.View(func(tx storage.Tx) error {
 		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
 			has = a.EventSourceArn == bus
 			return !has
 		})
-	})
+	}); err != nil {
+		e.log.Warn("events: reading archives failed", "bus", bus, "err", err)
+		return true
+	}
 	return has
 }
 
@@ -250,15 +256,15 @@ func replayNotFound(name string) error {
 // is COMPLETED when the call returns.
 func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequest) (*eventsapi.StartReplayResponse, error) {
 	sc := scope(ctx)
-	name := deref(in.ReplayName)
-	start, end := deref(in.EventStartTime), deref(in.EventEndTime)
+	name := ptr.Deref(in.ReplayName)
+	start, end := ptr.Deref(in.EventStartTime), ptr.Deref(in.EventEndTime)
 	if !start.Before(end) {
 		return nil, validation("Parameter EventStartTime must be earlier than EventEndTime.")
 	}
 	if end.After(ctx.Now()) {
 		return nil, validation("Parameter EventEndTime is not valid. Reason: EventEndTime cannot be in the future.")
 	}
-	_, res, ok := parseARN(deref(in.EventSourceArn))
+	_, res, ok := parseARN(ptr.Deref(in.EventSourceArn))
 	if !ok || !strings.HasPrefix(res, "archive/") {
 		return nil, validation("Parameter EventSourceArn is not valid.")
 	}
@@ -266,8 +272,8 @@ func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequ
 	if err != nil {
 		return nil, err
 	}
-	dest := deref(in.Destination)
-	if deref(dest.Arn) != arch.EventSourceArn {
+	dest := ptr.Deref(in.Destination)
+	if ptr.Deref(dest.Arn) != arch.EventSourceArn {
 		return nil, validation("Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.")
 	}
 	var filter map[string]bool
@@ -278,7 +284,7 @@ func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequ
 		}
 	}
 	now := ctx.Now()
-	rec := replayRecord{Name: name, Description: deref(in.Description), EventSourceArn: deref(in.EventSourceArn), Destination: dest,
+	rec := replayRecord{Name: name, Description: ptr.Deref(in.Description), EventSourceArn: ptr.Deref(in.EventSourceArn), Destination: dest,
 		EventStartTime: start, EventEndTime: end, State: "STARTING", ReplayStartTime: now}
 	var evs []json.RawMessage
 	err = e.store.Update(func(tx storage.Tx) error {
@@ -314,19 +320,19 @@ func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequ
 		m["replay-name"] = mustJSON(name)
 		e.enqueue(envelope{sc: sc, bus: strings.TrimPrefix(busRes, "event-bus/"), event: mustJSON(m), filterRules: filter, replay: true})
 	}
-	return &eventsapi.StartReplayResponse{ReplayArn: ptr(replayARN(sc, name)), State: ptr("STARTING"), ReplayStartTime: ptr(now)}, nil
+	return &eventsapi.StartReplayResponse{ReplayArn: ptr.To(replayARN(sc, name)), State: ptr.To("STARTING"), ReplayStartTime: ptr.To(now)}, nil
 }
 
 func replayShape(sc storage.Scope, r replayRecord) *eventsapi.DescribeReplayResponse {
-	out := &eventsapi.DescribeReplayResponse{ReplayName: ptr(r.Name), ReplayArn: ptr(replayARN(sc, r.Name)), State: ptr(r.State),
-		EventSourceArn: ptr(r.EventSourceArn), Destination: ptr(r.Destination), EventStartTime: ptr(r.EventStartTime),
-		EventEndTime: ptr(r.EventEndTime), ReplayStartTime: ptr(r.ReplayStartTime), ReplayEndTime: r.ReplayEndTime,
+	out := &eventsapi.DescribeReplayResponse{ReplayName: ptr.To(r.Name), ReplayArn: ptr.To(replayARN(sc, r.Name)), State: ptr.To(r.State),
+		EventSourceArn: ptr.To(r.EventSourceArn), Destination: ptr.To(r.Destination), EventStartTime: ptr.To(r.EventStartTime),
+		EventEndTime: ptr.To(r.EventEndTime), ReplayStartTime: ptr.To(r.ReplayStartTime), ReplayEndTime: r.ReplayEndTime,
 		EventLastReplayedTime: r.LastReplayedEvent}
 	if r.Description != "" {
-		out.Description = ptr(r.Description)
+		out.Description = ptr.To(r.Description)
 	}
 	if r.StateReason != "" {
-		out.StateReason = ptr(r.StateReason)
+		out.StateReason = ptr.To(r.StateReason)
 	}
 	return out
 }
@@ -338,9 +344,9 @@ func (e *Events) DescribeReplay(ctx *request.Context, in *eventsapi.DescribeRepl
 	err := e.store.View(func(tx storage.Tx) error {
 		var ok bool
 		var err error
-		r, ok, err = replays.Get(tx, sc, deref(in.ReplayName))
+		r, ok, err = replays.Get(tx, sc, ptr.Deref(in.ReplayName))
 		if err == nil && !ok {
-			err = replayNotFound(deref(in.ReplayName))
+			err = replayNotFound(ptr.Deref(in.ReplayName))
 		}
 		return err
 	})
@@ -356,7 +362,7 @@ func (e *Events) ListReplays(ctx *request.Context, in *eventsapi.ListReplaysRequ
 	var all []replayRecord
 	err := e.store.View(func(tx storage.Tx) error {
 		return replays.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, r replayRecord) bool {
-			if strings.HasPrefix(r.Name, deref(in.NamePrefix)) && (in.State == nil || r.State == *in.State) &&
+			if strings.HasPrefix(r.Name, ptr.Deref(in.NamePrefix)) && (in.State == nil || r.State == *in.State) &&
 				(in.EventSourceArn == nil || r.EventSourceArn == *in.EventSourceArn) {
 				all = append(all, r)
 			}
@@ -370,9 +376,9 @@ func (e *Events) ListReplays(ctx *request.Context, in *eventsapi.ListReplaysRequ
 	items, next := page(all, func(r replayRecord) string { return r.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListReplaysResponse{Replays: []eventsapi.Replay{}, NextToken: next}
 	for _, r := range items {
-		out.Replays = append(out.Replays, eventsapi.Replay{ReplayName: ptr(r.Name), EventSourceArn: ptr(r.EventSourceArn), State: ptr(r.State),
-			EventStartTime: ptr(r.EventStartTime), EventEndTime: ptr(r.EventEndTime), EventLastReplayedTime: r.LastReplayedEvent,
-			ReplayStartTime: ptr(r.ReplayStartTime), ReplayEndTime: r.ReplayEndTime})
+		out.Replays = append(out.Replays, eventsapi.Replay{ReplayName: ptr.To(r.Name), EventSourceArn: ptr.To(r.EventSourceArn), State: ptr.To(r.State),
+			EventStartTime: ptr.To(r.EventStartTime), EventEndTime: ptr.To(r.EventEndTime), EventLastReplayedTime: r.LastReplayedEvent,
+			ReplayStartTime: ptr.To(r.ReplayStartTime), ReplayEndTime: r.ReplayEndTime})
 	}
 	return out, nil
 }
@@ -381,7 +387,7 @@ func (e *Events) ListReplays(ctx *request.Context, in *eventsapi.ListReplaysRequ
 // finish at once, so this answers as AWS does for a completed replay.
 func (e *Events) CancelReplay(ctx *request.Context, in *eventsapi.CancelReplayRequest) (*eventsapi.CancelReplayResponse, error) {
 	sc := scope(ctx)
-	name := deref(in.ReplayName)
+	name := ptr.Deref(in.ReplayName)
 	var r replayRecord
 	err := e.store.View(func(tx storage.Tx) error {
 		var ok bool
@@ -398,5 +404,5 @@ func (e *Events) CancelReplay(ctx *request.Context, in *eventsapi.CancelReplayRe
 	if r.State != "STARTING" && r.State != "RUNNING" {
 		return nil, eventsapi.ErrIllegalStatusException.New("Replay %s is not in a valid state for this operation.", name)
 	}
-	return &eventsapi.CancelReplayResponse{ReplayArn: ptr(replayARN(sc, name)), State: ptr("CANCELLING")}, nil
+	return &eventsapi.CancelReplayResponse{ReplayArn: ptr.To(replayARN(sc, name)), State: ptr.To("CANCELLING")}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -13,8 +14,8 @@ import (
 // CreateEventBus creates a custom bus.
 func (e *Events) CreateEventBus(ctx *request.Context, in *eventsapi.CreateEventBusRequest) (*eventsapi.CreateEventBusResponse, error) {
 	sc := scope(ctx)
-	name := deref(in.Name)
-	if strings.HasPrefix(name, "aws.") && deref(in.EventSourceName) == "" {
+	name := ptr.Deref(in.Name)
+	if strings.HasPrefix(name, "aws.") && ptr.Deref(in.EventSourceName) == "" {
 		return nil, validation("Event bus name must not start with 'aws.'.")
 	}
 	if strings.Contains(name, "/") {
@@ -35,7 +36,7 @@ func (e *Events) CreateEventBus(ctx *request.Context, in *eventsapi.CreateEventB
 	if err != nil {
 		return nil, err
 	}
-	return &eventsapi.CreateEventBusResponse{EventBusArn: ptr(busARN(sc, name))}, nil
+	return &eventsapi.CreateEventBusResponse{EventBusArn: ptr.To(busARN(sc, name))}, nil
 }
 
 // DescribeEventBus describes a bus (the default bus when no name is given).
@@ -54,9 +55,9 @@ func (e *Events) DescribeEventBus(ctx *request.Context, in *eventsapi.DescribeEv
 	if err != nil {
 		return nil, err
 	}
-	out := &eventsapi.DescribeEventBusResponse{Name: ptr(name), Arn: ptr(busARN(sc, name))}
+	out := &eventsapi.DescribeEventBusResponse{Name: ptr.To(name), Arn: ptr.To(busARN(sc, name))}
 	if b.Policy != "" {
-		out.Policy = ptr(b.Policy)
+		out.Policy = ptr.To(b.Policy)
 	}
 	return out, nil
 }
@@ -80,7 +81,7 @@ func (e *Events) ListEventBuses(ctx *request.Context, in *eventsapi.ListEventBus
 	if err != nil {
 		return nil, err
 	}
-	prefix := deref(in.NamePrefix)
+	prefix := ptr.Deref(in.NamePrefix)
 	filtered := all[:0]
 	for _, b := range all {
 		if strings.HasPrefix(b.Name, prefix) {
@@ -91,9 +92,9 @@ func (e *Events) ListEventBuses(ctx *request.Context, in *eventsapi.ListEventBus
 	items, next := page(filtered, func(b busRecord) string { return b.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListEventBusesResponse{EventBuses: []eventsapi.EventBus{}, NextToken: next}
 	for _, b := range items {
-		eb := eventsapi.EventBus{Name: ptr(b.Name), Arn: ptr(busARN(sc, b.Name))}
+		eb := eventsapi.EventBus{Name: ptr.To(b.Name), Arn: ptr.To(busARN(sc, b.Name))}
 		if b.Policy != "" {
-			eb.Policy = ptr(b.Policy)
+			eb.Policy = ptr.To(b.Policy)
 		}
 		out.EventBuses = append(out.EventBuses, eb)
 	}
@@ -163,7 +164,7 @@ func (e *Events) PutPermission(ctx *request.Context, in *eventsapi.PutPermission
 			b.Policy = *in.Policy
 			return buses.Put(tx, sc, b, name)
 		}
-		action, principal, sid := deref(in.Action), deref(in.Principal), deref(in.StatementId)
+		action, principal, sid := ptr.Deref(in.Action), ptr.Deref(in.Principal), ptr.Deref(in.StatementId)
 		if action == "" || principal == "" || sid == "" {
 			return validation("Parameter(s) Action, Principal, StatementId must be specified.")
 		}
@@ -186,7 +187,7 @@ func (e *Events) PutPermission(ctx *request.Context, in *eventsapi.PutPermission
 			Action: json.RawMessage(`"events:PutEvents"`), Resource: mustJSON(busARN(sc, name))}
 		if in.Condition != nil {
 			st.Condition = mustJSON(map[string]map[string]string{
-				deref(in.Condition.Type): {deref(in.Condition.Key): deref(in.Condition.Value)}})
+				ptr.Deref(in.Condition.Type): {ptr.Deref(in.Condition.Key): ptr.Deref(in.Condition.Value)}})
 		}
 		kept := doc.Statement[:0]
 		for _, s := range doc.Statement {
@@ -215,11 +216,11 @@ func (e *Events) RemovePermission(ctx *request.Context, in *eventsapi.RemovePerm
 		if !ok {
 			return busNotFound(name)
 		}
-		if deref(in.RemoveAllPermissions) {
+		if ptr.Deref(in.RemoveAllPermissions) {
 			b.Policy = ""
 			return buses.Put(tx, sc, b, name)
 		}
-		sid := deref(in.StatementId)
+		sid := ptr.Deref(in.StatementId)
 		if sid == "" {
 			return validation("Parameter StatementId must be specified.")
 		}

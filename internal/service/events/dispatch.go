@@ -9,7 +9,8 @@ import (
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -78,7 +79,7 @@ func (e *Events) dispatch(env envelope) {
 			body, err := transform(t, env.event, arn, r.Name, e.clock.Now())
 			if err != nil {
 				e.count(arn, func(s *RuleStats) { s.FailedInvocations++ })
-				e.log.Warn("events: input transformation failed", "rule", arn, "target", deref(t.Id), "err", err)
+				e.log.Warn("events: input transformation failed", "rule", arn, "target", ptr.Deref(t.Id), "err", err)
 				continue
 			}
 			d := &delivery{e: e, sc: env.sc, ruleARN: arn, target: t, body: body, event: env.event, first: e.clock.Now()}
@@ -101,7 +102,7 @@ type delivery struct {
 }
 
 func (d *delivery) message() ibus.Message {
-	m := ibus.Message{TargetARN: deref(d.target.Arn), Body: d.body, SourceService: "events.amazonaws.com",
+	m := ibus.Message{TargetARN: ptr.Deref(d.target.Arn), Body: d.body, SourceService: "events.amazonaws.com",
 		SourceARN: d.ruleARN, SourceAccount: d.sc.Account}
 	if p := d.target.SqsParameters; p != nil && p.MessageGroupId != nil {
 		m.MessageGroupID = *p.MessageGroupId
@@ -132,7 +133,7 @@ func (d *delivery) attempt() {
 		return
 	}
 	e.count(d.ruleARN, func(s *RuleStats) { s.FailedInvocations++ })
-	e.log.Warn("events: delivery failed", "rule", d.ruleARN, "target", deref(d.target.Arn), "attempt", d.tries, "err", err)
+	e.log.Warn("events: delivery failed", "rule", d.ruleARN, "target", ptr.Deref(d.target.Arn), "attempt", d.tries, "err", err)
 	maxRetries, maxAge := defaultMaxRetries, defaultMaxAge
 	if p := d.target.RetryPolicy; p != nil {
 		if p.MaximumRetryAttempts != nil {
@@ -164,7 +165,7 @@ func (d *delivery) attempt() {
 // attributes AWS adds.
 func (d *delivery) deadLetter(cause error, exhausted string) {
 	dlq := d.target.DeadLetterConfig
-	if dlq == nil || deref(dlq.Arn) == "" {
+	if dlq == nil || ptr.Deref(dlq.Arn) == "" {
 		return
 	}
 	code := "SDK_CLIENT_ERROR"
@@ -174,7 +175,7 @@ func (d *delivery) deadLetter(cause error, exhausted string) {
 	m := ibus.Message{TargetARN: *dlq.Arn, Body: string(d.event), SourceService: "events.amazonaws.com",
 		SourceARN: d.ruleARN, SourceAccount: d.sc.Account,
 		Attributes: map[string]string{
-			"RULE_ARN": d.ruleARN, "TARGET_ARN": deref(d.target.Arn), "ERROR_CODE": code,
+			"RULE_ARN": d.ruleARN, "TARGET_ARN": ptr.Deref(d.target.Arn), "ERROR_CODE": code,
 			"ERROR_MESSAGE": cause.Error(), "EXHAUSTED_RETRY_CONDITION": exhausted,
 		}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

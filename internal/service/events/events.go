@@ -23,7 +23,6 @@ package events
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -34,10 +33,12 @@ import (
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -225,16 +226,6 @@ type scheduleRecord struct {
 
 // Helpers.
 
-func ptr[T any](v T) *T { return &v }
-
-func deref[T any](p *T) T {
-	var z T
-	if p == nil {
-		return z
-	}
-	return *p
-}
-
 func scope(ctx *request.Context) storage.Scope {
 	return storage.Scope{Account: ctx.Account, Region: ctx.Region}
 }
@@ -272,7 +263,7 @@ func parseARN(arn string) (storage.Scope, string, bool) {
 // the default bus) to the bus's scope and name.
 func busName(ctx *request.Context, p *string) (storage.Scope, string) {
 	sc := scope(ctx)
-	name := deref(p)
+	name := ptr.Deref(p)
 	if name == "" {
 		return sc, defaultBus
 	}
@@ -282,14 +273,6 @@ func busName(ctx *request.Context, p *string) (storage.Scope, string) {
 		}
 	}
 	return sc, name
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func validation(format string, args ...any) error {
@@ -320,18 +303,18 @@ func getBus(tx storage.Tx, sc storage.Scope, name string) (busRecord, bool, erro
 // last name of the previous page.
 func page[T any](items []T, key func(T) string, token *string, limit *int32) ([]T, *string) {
 	start := 0
-	if t := deref(token); t != "" {
+	if t := ptr.Deref(token); t != "" {
 		for start < len(items) && key(items[start]) <= t {
 			start++
 		}
 	}
 	n := 100
-	if l := deref(limit); l > 0 {
+	if l := ptr.Deref(limit); l > 0 {
 		n = int(l)
 	}
 	items = items[start:]
 	if len(items) > n {
-		return items[:n], ptr(key(items[n-1]))
+		return items[:n], ptr.To(key(items[n-1]))
 	}
 	return items, nil
 }
@@ -392,7 +375,7 @@ func (e *Events) Subscribe() (cancel func()) {
 			return
 		}
 		if ev.ID == "" {
-			ev.ID = newID()
+			ev.ID = awsid.UUID()
 		}
 		t := ev.Time
 		if t.IsZero() {

@@ -9,6 +9,8 @@ import (
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const (
@@ -19,16 +21,16 @@ const (
 
 func (f *fixture) rule(name, pat, sched string, targets ...eventsapi.Target) string {
 	f.t.Helper()
-	in := &eventsapi.PutRuleRequest{Name: ptr(name)}
+	in := &eventsapi.PutRuleRequest{Name: ptr.To(name)}
 	if pat != "" {
-		in.EventPattern = ptr(pat)
+		in.EventPattern = ptr.To(pat)
 	}
 	if sched != "" {
-		in.ScheduleExpression = ptr(sched)
+		in.ScheduleExpression = ptr.To(sched)
 	}
 	out := must(f.PutRule(f.ctx, in))
 	if len(targets) > 0 {
-		res := must(f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr(name), Targets: targets}))
+		res := must(f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr.To(name), Targets: targets}))
 		if *res.FailedEntryCount != 0 {
 			f.t.Fatalf("failed entries %+v", res.FailedEntries)
 		}
@@ -36,7 +38,9 @@ func (f *fixture) rule(name, pat, sched string, targets ...eventsapi.Target) str
 	return *out.RuleArn
 }
 
-func target(id, arn string) eventsapi.Target { return eventsapi.Target{Id: ptr(id), Arn: ptr(arn)} }
+func target(id, arn string) eventsapi.Target {
+	return eventsapi.Target{Id: ptr.To(id), Arn: ptr.To(arn)}
+}
 
 func ec2Event(state string) ibus.Event {
 	return ibus.Event{ID: "7bf73129-1428-4cd3-a780-95db273d1602", Source: "aws.ec2", DetailType: "EC2 Instance State-change Notification",
@@ -85,7 +89,7 @@ func TestPutEventsAndDisabledRule(t *testing.T) {
 	f.rule("orders", `{"source":["com.shop"],"detail":{"amount":[{"numeric":[">",100]}]}}`, "", target("q", queueARN))
 	put := func(detail string) *eventsapi.PutEventsResponse {
 		return must(f.PutEvents(f.ctx, &eventsapi.PutEventsRequest{Entries: []eventsapi.PutEventsRequestEntry{
-			{Source: ptr("com.shop"), DetailType: ptr("Order"), Detail: ptr(detail)}}}))
+			{Source: ptr.To("com.shop"), DetailType: ptr.To("Order"), Detail: ptr.To(detail)}}}))
 	}
 	out := put(`{"amount": 150}`)
 	if *out.FailedEntryCount != 0 || out.Entries[0].EventId == nil {
@@ -98,10 +102,10 @@ func TestPutEventsAndDisabledRule(t *testing.T) {
 	}
 	put(`{"amount": 50}`)
 	f.none(f.sqs)
-	must(f.DisableRule(f.ctx, &eventsapi.DisableRuleRequest{Name: ptr("orders")}))
+	must(f.DisableRule(f.ctx, &eventsapi.DisableRuleRequest{Name: ptr.To("orders")}))
 	put(`{"amount": 150}`)
 	f.none(f.sqs)
-	must(f.EnableRule(f.ctx, &eventsapi.EnableRuleRequest{Name: ptr("orders")}))
+	must(f.EnableRule(f.ctx, &eventsapi.EnableRuleRequest{Name: ptr.To("orders")}))
 	put(`{"amount": 150}`)
 	f.next(f.sqs)
 }
@@ -109,45 +113,45 @@ func TestPutEventsAndDisabledRule(t *testing.T) {
 func TestPutEventsEntryErrors(t *testing.T) {
 	f := newFixture(t)
 	out := must(f.PutEvents(f.ctx, &eventsapi.PutEventsRequest{Entries: []eventsapi.PutEventsRequestEntry{
-		{Source: ptr("a"), DetailType: ptr("b"), Detail: ptr(`{}`)},
-		{DetailType: ptr("b"), Detail: ptr(`{}`)},
-		{Source: ptr("a"), Detail: ptr(`{}`)},
-		{Source: ptr("a"), DetailType: ptr("b")},
-		{Source: ptr("a"), DetailType: ptr("b"), Detail: ptr(`[1]`)},
-		{Source: ptr("aws.ec2"), DetailType: ptr("b"), Detail: ptr(`{}`)},
-		{Source: ptr("a"), DetailType: ptr("b"), Detail: ptr(`{}`), EventBusName: ptr("nope")},
+		{Source: ptr.To("a"), DetailType: ptr.To("b"), Detail: ptr.To(`{}`)},
+		{DetailType: ptr.To("b"), Detail: ptr.To(`{}`)},
+		{Source: ptr.To("a"), Detail: ptr.To(`{}`)},
+		{Source: ptr.To("a"), DetailType: ptr.To("b")},
+		{Source: ptr.To("a"), DetailType: ptr.To("b"), Detail: ptr.To(`[1]`)},
+		{Source: ptr.To("aws.ec2"), DetailType: ptr.To("b"), Detail: ptr.To(`{}`)},
+		{Source: ptr.To("a"), DetailType: ptr.To("b"), Detail: ptr.To(`{}`), EventBusName: ptr.To("nope")},
 	}}))
 	codes := []string{"", "InvalidArgument", "InvalidArgument", "InvalidArgument", "MalformedDetail", "NotAuthorizedForSourceException", "ResourceNotFoundException"}
 	if *out.FailedEntryCount != 6 {
 		t.Fatalf("failed %d", *out.FailedEntryCount)
 	}
 	for i, c := range codes {
-		if deref(out.Entries[i].ErrorCode) != c {
-			t.Errorf("entry %d: %v %v, want %s", i, deref(out.Entries[i].ErrorCode), deref(out.Entries[i].ErrorMessage), c)
+		if ptr.Deref(out.Entries[i].ErrorCode) != c {
+			t.Errorf("entry %d: %v %v, want %s", i, ptr.Deref(out.Entries[i].ErrorCode), ptr.Deref(out.Entries[i].ErrorMessage), c)
 		}
 	}
-	if deref(out.Entries[1].ErrorMessage) != "Parameter Source is not valid. Reason: Source is a required argument." {
-		t.Errorf("message %q", deref(out.Entries[1].ErrorMessage))
+	if ptr.Deref(out.Entries[1].ErrorMessage) != "Parameter Source is not valid. Reason: Source is a required argument." {
+		t.Errorf("message %q", ptr.Deref(out.Entries[1].ErrorMessage))
 	}
 	big := strings.Repeat("x", 256*1024)
-	_, err := f.PutEvents(f.ctx, &eventsapi.PutEventsRequest{Entries: []eventsapi.PutEventsRequestEntry{{Source: ptr("a"), DetailType: ptr("b"), Detail: ptr(`{"a":"` + big + `"}`)}}})
+	_, err := f.PutEvents(f.ctx, &eventsapi.PutEventsRequest{Entries: []eventsapi.PutEventsRequestEntry{{Source: ptr.To("a"), DetailType: ptr.To("b"), Detail: ptr.To(`{"a":"` + big + `"}`)}}})
 	wantErr(t, err, "ValidationException", "Total size of the entries in the request is over the limit.")
 }
 
 func TestInputTransformations(t *testing.T) {
 	f := newFixture(t)
 	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "",
-		eventsapi.Target{Id: ptr("const"), Arn: ptr(queueARN + "1"), Input: ptr(`{"fixed":true}`)},
-		eventsapi.Target{Id: ptr("path"), Arn: ptr(queueARN + "2"), InputPath: ptr("$.detail")},
-		eventsapi.Target{Id: ptr("json"), Arn: ptr(queueARN + "3"), InputTransformer: &eventsapi.InputTransformer{
+		eventsapi.Target{Id: ptr.To("const"), Arn: ptr.To(queueARN + "1"), Input: ptr.To(`{"fixed":true}`)},
+		eventsapi.Target{Id: ptr.To("path"), Arn: ptr.To(queueARN + "2"), InputPath: ptr.To("$.detail")},
+		eventsapi.Target{Id: ptr.To("json"), Arn: ptr.To(queueARN + "3"), InputTransformer: &eventsapi.InputTransformer{
 			InputPathsMap: map[string]string{"instance": "$.detail.instance-id", "state": "$.detail.state", "res": "$.resources[0]", "missing": "$.detail.nope"},
-			InputTemplate: ptr(`{"instance": <instance>, "text": "<instance> is <state>", "missing": <missing>, "rule": "<aws.events.rule-name>"}`)}},
-		eventsapi.Target{Id: ptr("str"), Arn: ptr(queueARN + "4"), InputTransformer: &eventsapi.InputTransformer{
+			InputTemplate: ptr.To(`{"instance": <instance>, "text": "<instance> is <state>", "missing": <missing>, "rule": "<aws.events.rule-name>"}`)}},
+		eventsapi.Target{Id: ptr.To("str"), Arn: ptr.To(queueARN + "4"), InputTransformer: &eventsapi.InputTransformer{
 			InputPathsMap: map[string]string{"instance": "$.detail.instance-id", "state": "$.detail.state"},
-			InputTemplate: ptr(`"<instance> is in state <state>"`)}},
-		eventsapi.Target{Id: ptr("plain"), Arn: ptr(queueARN + "5"), InputTransformer: &eventsapi.InputTransformer{
+			InputTemplate: ptr.To(`"<instance> is in state <state>"`)}},
+		eventsapi.Target{Id: ptr.To("plain"), Arn: ptr.To(queueARN + "5"), InputTransformer: &eventsapi.InputTransformer{
 			InputPathsMap: map[string]string{"state": "$.detail.state"},
-			InputTemplate: ptr(`State: <state> (<aws.events.rule-arn>)`)}},
+			InputTemplate: ptr.To(`State: <state> (<aws.events.rule-arn>)`)}},
 	)
 	f.bus.Publish(ec2Event("running"))
 	got := map[string]string{}
@@ -174,9 +178,9 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	f.sqs.fail = true
 	dlq := "arn:aws:sqs:ap-northeast-1:123456789012:dlq"
 	f.lam.fail = false
-	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr("t"), Arn: ptr("arn:aws:sns:ap-northeast-1:123456789012:no-handler"),
-		RetryPolicy:      &eventsapi.RetryPolicy{MaximumRetryAttempts: ptr(int32(2))},
-		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: ptr(fnARN)}}) // the recorder stands for the DLQ
+	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("t"), Arn: ptr.To("arn:aws:sns:ap-northeast-1:123456789012:no-handler"),
+		RetryPolicy:      &eventsapi.RetryPolicy{MaximumRetryAttempts: ptr.To(int32(2))},
+		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: ptr.To(fnARN)}}) // the recorder stands for the DLQ
 	_ = dlq
 	f.bus.Publish(ec2Event("running"))
 	f.drain()
@@ -236,7 +240,7 @@ func TestRateScheduleFiresOnMovedClock(t *testing.T) {
 		t.Fatalf("second firing %s", m.Body)
 	}
 	// Disabled: no firing.
-	must(f.DisableRule(f.ctx, &eventsapi.DisableRuleRequest{Name: ptr("every5")}))
+	must(f.DisableRule(f.ctx, &eventsapi.DisableRuleRequest{Name: ptr.To("every5")}))
 	f.clock.Advance(10 * time.Minute)
 	f.none(f.lam)
 }
@@ -298,17 +302,17 @@ func TestScheduleSurvivesRestart(t *testing.T) {
 	f := newFixture(t)
 	f.rule("s", "", "cron(0/5 * * * ? *)", target("fn", fnARN))
 	_ = f.Events.Close()
-	g := newFixtureOn(t, f.store, f.clock)
+	g := newFixtureOn(t, f.h)
 	f.clock.Advance(5 * time.Minute)
 	g.next(g.lam)
 }
 
 func TestCrossBusTarget(t *testing.T) {
 	f := newFixture(t)
-	busArn := *must(f.CreateEventBus(f.ctx, &eventsapi.CreateEventBusRequest{Name: ptr("orders")})).EventBusArn
+	busArn := *must(f.CreateEventBus(f.ctx, &eventsapi.CreateEventBusRequest{Name: ptr.To("orders")})).EventBusArn
 	f.rule("fwd", `{"source":["aws.ec2"]}`, "", target("bus", busArn))
-	must(f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("onbus"), EventBusName: ptr("orders"), EventPattern: ptr(`{"detail":{"state":["running"]}}`)}))
-	must(f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr("onbus"), EventBusName: ptr("orders"), Targets: []eventsapi.Target{target("q", queueARN)}}))
+	must(f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("onbus"), EventBusName: ptr.To("orders"), EventPattern: ptr.To(`{"detail":{"state":["running"]}}`)}))
+	must(f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr.To("onbus"), EventBusName: ptr.To("orders"), Targets: []eventsapi.Target{target("q", queueARN)}}))
 	f.bus.Publish(ec2Event("running"))
 	m := f.next(f.sqs)
 	if m.SourceARN != "arn:aws:events:ap-northeast-1:123456789012:rule/orders/onbus" || !strings.Contains(m.Body, `"source":"aws.ec2"`) {
@@ -318,17 +322,17 @@ func TestCrossBusTarget(t *testing.T) {
 
 func TestCrossAccountPutEventsNeedsBusPolicy(t *testing.T) {
 	f := newFixture(t)
-	other := ctxFor(f.clock, "210987654321")
-	entry := []eventsapi.PutEventsRequestEntry{{Source: ptr("app"), DetailType: ptr("x"), Detail: ptr(`{}`),
-		EventBusName: ptr("arn:aws:events:ap-northeast-1:123456789012:event-bus/default")}}
+	other := f.h.CtxAs(servicetest.Root("210987654321"))
+	entry := []eventsapi.PutEventsRequestEntry{{Source: ptr.To("app"), DetailType: ptr.To("x"), Detail: ptr.To(`{}`),
+		EventBusName: ptr.To("arn:aws:events:ap-northeast-1:123456789012:event-bus/default")}}
 	out := must(f.PutEvents(other, &eventsapi.PutEventsRequest{Entries: entry}))
-	if deref(out.Entries[0].ErrorCode) != "AccessDeniedException" {
+	if ptr.Deref(out.Entries[0].ErrorCode) != "AccessDeniedException" {
 		t.Fatalf("%+v", out.Entries[0])
 	}
-	must(f.PutPermission(f.ctx, &eventsapi.PutPermissionRequest{Action: ptr("events:PutEvents"), Principal: ptr("210987654321"), StatementId: ptr("allow")}))
+	must(f.PutPermission(f.ctx, &eventsapi.PutPermissionRequest{Action: ptr.To("events:PutEvents"), Principal: ptr.To("210987654321"), StatementId: ptr.To("allow")}))
 	d := must(f.DescribeEventBus(f.ctx, &eventsapi.DescribeEventBusRequest{}))
-	if !strings.Contains(deref(d.Policy), `"AWS":"arn:aws:iam::210987654321:root"`) {
-		t.Fatalf("policy %s", deref(d.Policy))
+	if !strings.Contains(ptr.Deref(d.Policy), `"AWS":"arn:aws:iam::210987654321:root"`) {
+		t.Fatalf("policy %s", ptr.Deref(d.Policy))
 	}
 	f.rule("all", `{"source":["app"]}`, "", target("q", queueARN))
 	out = must(f.PutEvents(other, &eventsapi.PutEventsRequest{Entries: entry}))
@@ -338,50 +342,50 @@ func TestCrossAccountPutEventsNeedsBusPolicy(t *testing.T) {
 	if m := f.next(f.sqs); !strings.Contains(m.Body, `"account":"210987654321"`) {
 		t.Fatalf("%s", m.Body)
 	}
-	must(f.RemovePermission(f.ctx, &eventsapi.RemovePermissionRequest{StatementId: ptr("allow")}))
-	_, err := f.RemovePermission(f.ctx, &eventsapi.RemovePermissionRequest{StatementId: ptr("allow")})
+	must(f.RemovePermission(f.ctx, &eventsapi.RemovePermissionRequest{StatementId: ptr.To("allow")}))
+	_, err := f.RemovePermission(f.ctx, &eventsapi.RemovePermissionRequest{StatementId: ptr.To("allow")})
 	wantErr(t, err, "ResourceNotFoundException", "")
 }
 
 func TestRuleErrors(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.DescribeRule(f.ctx, &eventsapi.DescribeRuleRequest{Name: ptr("nope")})
+	_, err := f.DescribeRule(f.ctx, &eventsapi.DescribeRuleRequest{Name: ptr.To("nope")})
 	wantErr(t, err, "ResourceNotFoundException", "Rule nope does not exist on EventBus default.")
-	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("x")})
+	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("x")})
 	wantErr(t, err, "ValidationException", "Parameter(s) EventPattern or ScheduleExpression must be specified.")
-	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("x"), EventPattern: ptr(`{"source":"aws.ec2"}`)})
+	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("x"), EventPattern: ptr.To(`{"source":"aws.ec2"}`)})
 	wantErr(t, err, "InvalidEventPatternException", `Event pattern is not valid. Reason: "source" must be an object or an array`)
-	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("x"), ScheduleExpression: ptr("rate(1 minutes)")})
+	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("x"), ScheduleExpression: ptr.To("rate(1 minutes)")})
 	wantErr(t, err, "ValidationException", "Parameter ScheduleExpression is not valid.")
-	must(f.CreateEventBus(f.ctx, &eventsapi.CreateEventBusRequest{Name: ptr("custom")}))
-	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("x"), EventBusName: ptr("custom"), ScheduleExpression: ptr("rate(5 minutes)")})
+	must(f.CreateEventBus(f.ctx, &eventsapi.CreateEventBusRequest{Name: ptr.To("custom")}))
+	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("x"), EventBusName: ptr.To("custom"), ScheduleExpression: ptr.To("rate(5 minutes)")})
 	wantErr(t, err, "ValidationException", "ScheduleExpression is supported only on the default event bus.")
-	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("x"), EventBusName: ptr("nobus"), EventPattern: ptr(`{"source":["a"]}`)})
+	_, err = f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("x"), EventBusName: ptr.To("nobus"), EventPattern: ptr.To(`{"source":["a"]}`)})
 	wantErr(t, err, "ResourceNotFoundException", "Event bus nobus does not exist.")
-	_, err = f.CreateEventBus(f.ctx, &eventsapi.CreateEventBusRequest{Name: ptr("custom")})
+	_, err = f.CreateEventBus(f.ctx, &eventsapi.CreateEventBusRequest{Name: ptr.To("custom")})
 	wantErr(t, err, "ResourceAlreadyExistsException", "Event bus custom already exists.")
-	_, err = f.DeleteEventBus(f.ctx, &eventsapi.DeleteEventBusRequest{Name: ptr("default")})
+	_, err = f.DeleteEventBus(f.ctx, &eventsapi.DeleteEventBusRequest{Name: ptr.To("default")})
 	wantErr(t, err, "ValidationException", "Cannot delete event bus default.")
 
 	f.rule("withtargets", `{"source":["a"]}`, "", target("a", queueARN))
-	_, err = f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr("withtargets")})
+	_, err = f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr.To("withtargets")})
 	wantErr(t, err, "ValidationException", "Rule can't be deleted since it has targets.")
 	var ts []eventsapi.Target
 	for _, id := range []string{"1", "2", "3", "4", "5"} {
 		ts = append(ts, target(id, queueARN))
 	}
-	_, err = f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr("withtargets"), Targets: ts})
+	_, err = f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr.To("withtargets"), Targets: ts})
 	wantErr(t, err, "LimitExceededException", "")
-	rm := must(f.RemoveTargets(f.ctx, &eventsapi.RemoveTargetsRequest{Rule: ptr("withtargets"), Ids: []string{"a", "zz"}}))
+	rm := must(f.RemoveTargets(f.ctx, &eventsapi.RemoveTargetsRequest{Rule: ptr.To("withtargets"), Ids: []string{"a", "zz"}}))
 	if *rm.FailedEntryCount != 1 || *rm.FailedEntries[0].TargetId != "zz" {
 		t.Fatalf("%+v", rm)
 	}
-	must(f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr("withtargets")}))
-	must(f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr("withtargets")})) // idempotent
-	_, err = f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr("r"), Targets: []eventsapi.Target{{Id: ptr("x"), Arn: ptr(queueARN), Input: ptr("{bad")}}})
+	must(f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr.To("withtargets")}))
+	must(f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr.To("withtargets")})) // idempotent
+	_, err = f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr.To("r"), Targets: []eventsapi.Target{{Id: ptr.To("x"), Arn: ptr.To(queueARN), Input: ptr.To("{bad")}}})
 	wantErr(t, err, "ValidationException", "Input")
 	f.rule("fifo", `{"source":["a"]}`, "")
-	_, err = f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr("fifo"), Targets: []eventsapi.Target{target("f", queueARN+".fifo")}})
+	_, err = f.PutTargets(f.ctx, &eventsapi.PutTargetsRequest{Rule: ptr.To("fifo"), Targets: []eventsapi.Target{target("f", queueARN+".fifo")}})
 	wantErr(t, err, "ValidationException", "SqsParameters")
 }
 
@@ -391,18 +395,18 @@ func TestManagedRuleProtection(t *testing.T) {
 		[]eventsapi.Target{target("t", queueARN)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("AutoScalingManagedRule"), EventPattern: ptr(`{"source":["x"]}`)})
+	_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("AutoScalingManagedRule"), EventPattern: ptr.To(`{"source":["x"]}`)})
 	wantErr(t, err, "ManagedRuleException", "")
-	_, err = f.DisableRule(f.ctx, &eventsapi.DisableRuleRequest{Name: ptr("AutoScalingManagedRule")})
+	_, err = f.DisableRule(f.ctx, &eventsapi.DisableRuleRequest{Name: ptr.To("AutoScalingManagedRule")})
 	wantErr(t, err, "ManagedRuleException", "")
-	_, err = f.RemoveTargets(f.ctx, &eventsapi.RemoveTargetsRequest{Rule: ptr("AutoScalingManagedRule"), Ids: []string{"t"}})
+	_, err = f.RemoveTargets(f.ctx, &eventsapi.RemoveTargetsRequest{Rule: ptr.To("AutoScalingManagedRule"), Ids: []string{"t"}})
 	wantErr(t, err, "ManagedRuleException", "")
-	must(f.RemoveTargets(f.ctx, &eventsapi.RemoveTargetsRequest{Rule: ptr("AutoScalingManagedRule"), Ids: []string{"t"}, Force: ptr(true)}))
-	d := must(f.DescribeRule(f.ctx, &eventsapi.DescribeRuleRequest{Name: ptr("AutoScalingManagedRule")}))
-	if deref(d.ManagedBy) != "autoscaling.amazonaws.com" {
+	must(f.RemoveTargets(f.ctx, &eventsapi.RemoveTargetsRequest{Rule: ptr.To("AutoScalingManagedRule"), Ids: []string{"t"}, Force: ptr.To(true)}))
+	d := must(f.DescribeRule(f.ctx, &eventsapi.DescribeRuleRequest{Name: ptr.To("AutoScalingManagedRule")}))
+	if ptr.Deref(d.ManagedBy) != "autoscaling.amazonaws.com" {
 		t.Fatalf("%+v", d)
 	}
-	must(f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr("AutoScalingManagedRule"), Force: ptr(true)}))
+	must(f.DeleteRule(f.ctx, &eventsapi.DeleteRuleRequest{Name: ptr.To("AutoScalingManagedRule"), Force: ptr.To(true)}))
 }
 
 func TestListingAndPaging(t *testing.T) {
@@ -410,19 +414,19 @@ func TestListingAndPaging(t *testing.T) {
 	for _, n := range []string{"a1", "a2", "a3", "b1"} {
 		f.rule(n, `{"source":["x"]}`, "", target("t", queueARN))
 	}
-	p1 := must(f.ListRules(f.ctx, &eventsapi.ListRulesRequest{NamePrefix: ptr("a"), Limit: ptr(int32(2))}))
+	p1 := must(f.ListRules(f.ctx, &eventsapi.ListRulesRequest{NamePrefix: ptr.To("a"), Limit: ptr.To(int32(2))}))
 	if len(p1.Rules) != 2 || p1.NextToken == nil {
 		t.Fatalf("%+v", p1)
 	}
-	p2 := must(f.ListRules(f.ctx, &eventsapi.ListRulesRequest{NamePrefix: ptr("a"), Limit: ptr(int32(2)), NextToken: p1.NextToken}))
+	p2 := must(f.ListRules(f.ctx, &eventsapi.ListRulesRequest{NamePrefix: ptr.To("a"), Limit: ptr.To(int32(2)), NextToken: p1.NextToken}))
 	if len(p2.Rules) != 1 || *p2.Rules[0].Name != "a3" || p2.NextToken != nil {
 		t.Fatalf("%+v", p2)
 	}
-	names := must(f.ListRuleNamesByTarget(f.ctx, &eventsapi.ListRuleNamesByTargetRequest{TargetArn: ptr(queueARN)}))
+	names := must(f.ListRuleNamesByTarget(f.ctx, &eventsapi.ListRuleNamesByTargetRequest{TargetArn: ptr.To(queueARN)}))
 	if strings.Join(names.RuleNames, ",") != "a1,a2,a3,b1" {
 		t.Fatalf("%v", names.RuleNames)
 	}
-	lt := must(f.ListTargetsByRule(f.ctx, &eventsapi.ListTargetsByRuleRequest{Rule: ptr("a1")}))
+	lt := must(f.ListTargetsByRule(f.ctx, &eventsapi.ListTargetsByRuleRequest{Rule: ptr.To("a1")}))
 	if len(lt.Targets) != 1 || *lt.Targets[0].Arn != queueARN {
 		t.Fatalf("%+v", lt)
 	}
@@ -435,54 +439,54 @@ func TestListingAndPaging(t *testing.T) {
 func TestTags(t *testing.T) {
 	f := newFixture(t)
 	arn := f.rule("r", `{"source":["x"]}`, "")
-	must(f.TagResource(f.ctx, &eventsapi.TagResourceRequest{ResourceARN: ptr(arn), Tags: []eventsapi.Tag{{Key: ptr("k"), Value: ptr("v")}, {Key: ptr("a"), Value: ptr("b")}}}))
-	must(f.UntagResource(f.ctx, &eventsapi.UntagResourceRequest{ResourceARN: ptr(arn), TagKeys: []string{"a"}}))
-	tags := must(f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: ptr(arn)}))
+	must(f.TagResource(f.ctx, &eventsapi.TagResourceRequest{ResourceARN: ptr.To(arn), Tags: []eventsapi.Tag{{Key: ptr.To("k"), Value: ptr.To("v")}, {Key: ptr.To("a"), Value: ptr.To("b")}}}))
+	must(f.UntagResource(f.ctx, &eventsapi.UntagResourceRequest{ResourceARN: ptr.To(arn), TagKeys: []string{"a"}}))
+	tags := must(f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: ptr.To(arn)}))
 	if len(tags.Tags) != 1 || *tags.Tags[0].Key != "k" {
 		t.Fatalf("%+v", tags)
 	}
 	busArn := "arn:aws:events:ap-northeast-1:123456789012:event-bus/default"
-	must(f.TagResource(f.ctx, &eventsapi.TagResourceRequest{ResourceARN: ptr(busArn), Tags: []eventsapi.Tag{{Key: ptr("env"), Value: ptr("test")}}}))
-	if tags := must(f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: ptr(busArn)})); len(tags.Tags) != 1 {
+	must(f.TagResource(f.ctx, &eventsapi.TagResourceRequest{ResourceARN: ptr.To(busArn), Tags: []eventsapi.Tag{{Key: ptr.To("env"), Value: ptr.To("test")}}}))
+	if tags := must(f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: ptr.To(busArn)})); len(tags.Tags) != 1 {
 		t.Fatalf("%+v", tags)
 	}
-	_, err := f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: ptr("arn:aws:events:ap-northeast-1:123456789012:rule/nope")})
+	_, err := f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: ptr.To("arn:aws:events:ap-northeast-1:123456789012:rule/nope")})
 	wantErr(t, err, "ResourceNotFoundException", "Rule nope does not exist")
 }
 
 func TestTestEventPattern(t *testing.T) {
 	f := newFixture(t)
 	ev := `{"id":"1","detail-type":"x","source":"aws.ec2","account":"1","time":"2024-01-01T00:00:00Z","region":"r","resources":[],"detail":{"state":"running"}}`
-	out := must(f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr(s1), Event: ptr(ev)}))
+	out := must(f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr.To(s1), Event: ptr.To(ev)}))
 	if *out.Result {
 		t.Fatal("detail-type differs: want false")
 	}
-	out = must(f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr(`{"detail":{"state":[{"prefix":"run"}]}}`), Event: ptr(ev)}))
+	out = must(f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr.To(`{"detail":{"state":[{"prefix":"run"}]}}`), Event: ptr.To(ev)}))
 	if !*out.Result {
 		t.Fatal("want true")
 	}
-	_, err := f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr(`{}`), Event: ptr(ev)})
+	_, err := f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr.To(`{}`), Event: ptr.To(ev)})
 	wantErr(t, err, "InvalidEventPatternException", "Empty objects are not allowed")
-	_, err = f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr(s1), Event: ptr(`{"source":"x"}`)})
+	_, err = f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: ptr.To(s1), Event: ptr.To(`{"source":"x"}`)})
 	wantErr(t, err, "ValidationException", "Parameter Event is not valid.")
 }
 
 func TestArchiveAndReplay(t *testing.T) {
 	f := newFixture(t)
 	busArn := "arn:aws:events:ap-northeast-1:123456789012:event-bus/default"
-	must(f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr("ec2"), EventSourceArn: ptr(busArn), EventPattern: ptr(`{"source":["aws.ec2"]}`)}))
+	must(f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("ec2"), EventSourceArn: ptr.To(busArn), EventPattern: ptr.To(`{"source":["aws.ec2"]}`)}))
 	f.bus.Publish(ec2Event("running"))
 	f.bus.Publish(ibus.Event{Source: "other", DetailType: "x", Account: testAccount, Region: testRegion, Time: t0})
 	f.drain()
-	d := must(f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr("ec2")}))
+	d := must(f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr.To("ec2")}))
 	if *d.EventCount != 1 || *d.SizeBytes == 0 {
 		t.Fatalf("%+v", d)
 	}
 	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", target("q", queueARN))
 	f.clock.Advance(time.Hour)
-	_, err := f.StartReplay(f.ctx, &eventsapi.StartReplayRequest{ReplayName: ptr("rp"), EventSourceArn: ptr("arn:aws:events:ap-northeast-1:123456789012:archive/ec2"),
-		EventStartTime: ptr(t0.Add(-time.Minute)), EventEndTime: ptr(t0.Add(time.Minute)),
-		Destination: &eventsapi.ReplayDestination{Arn: ptr(busArn), FilterArns: []string{ruleArn}}})
+	_, err := f.StartReplay(f.ctx, &eventsapi.StartReplayRequest{ReplayName: ptr.To("rp"), EventSourceArn: ptr.To("arn:aws:events:ap-northeast-1:123456789012:archive/ec2"),
+		EventStartTime: ptr.To(t0.Add(-time.Minute)), EventEndTime: ptr.To(t0.Add(time.Minute)),
+		Destination: &eventsapi.ReplayDestination{Arn: ptr.To(busArn), FilterArns: []string{ruleArn}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,26 +494,26 @@ func TestArchiveAndReplay(t *testing.T) {
 	if !strings.Contains(m.Body, `"replay-name":"rp"`) {
 		t.Fatalf("%s", m.Body)
 	}
-	rp := must(f.DescribeReplay(f.ctx, &eventsapi.DescribeReplayRequest{ReplayName: ptr("rp")}))
+	rp := must(f.DescribeReplay(f.ctx, &eventsapi.DescribeReplayRequest{ReplayName: ptr.To("rp")}))
 	if *rp.State != "COMPLETED" {
 		t.Fatalf("%+v", rp)
 	}
 	// Replayed events are not archived again.
 	f.drain()
-	if d := must(f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr("ec2")})); *d.EventCount != 1 {
+	if d := must(f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr.To("ec2")})); *d.EventCount != 1 {
 		t.Fatalf("%+v", d)
 	}
-	_, err = f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr("ec2"), EventSourceArn: ptr(busArn)})
+	_, err = f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("ec2"), EventSourceArn: ptr.To(busArn)})
 	wantErr(t, err, "ResourceAlreadyExistsException", "Archive ec2 already exists.")
-	must(f.DeleteArchive(f.ctx, &eventsapi.DeleteArchiveRequest{ArchiveName: ptr("ec2")}))
-	_, err = f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr("ec2")})
+	must(f.DeleteArchive(f.ctx, &eventsapi.DeleteArchiveRequest{ArchiveName: ptr.To("ec2")}))
+	_, err = f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr.To("ec2")})
 	wantErr(t, err, "ResourceNotFoundException", "Archive ec2 does not exist.")
 }
 
 func TestFIFOTargetGetsGroupAndDedup(t *testing.T) {
 	f := newFixture(t)
-	f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr("f"), Arn: ptr(queueARN + ".fifo"),
-		SqsParameters: &eventsapi.SqsParameters{MessageGroupId: ptr("g1")}})
+	f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("f"), Arn: ptr.To(queueARN + ".fifo"),
+		SqsParameters: &eventsapi.SqsParameters{MessageGroupId: ptr.To("g1")}})
 	f.bus.Publish(ec2Event("running"))
 	m := f.next(f.sqs)
 	if m.MessageGroupID != "g1" || m.DeduplicationID != "7bf73129-1428-4cd3-a780-95db273d1602" {

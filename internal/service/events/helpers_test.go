@@ -12,6 +12,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -46,6 +47,7 @@ func (r *recorder) Deliver(_ context.Context, m ibus.Message) error {
 type fixture struct {
 	*Events
 	t     *testing.T
+	h     *servicetest.Harness
 	clock *clock.Fake
 	bus   *ibus.Bus
 	store storage.Store
@@ -56,21 +58,16 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = be.Close() })
-	st, err := be.Store("events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newFixtureOn(t, st, clock.NewFake(t0))
+	return newFixtureOn(t, servicetest.New(t, "events", servicetest.At(t0),
+		servicetest.InAccount(testAccount), servicetest.InRegion(testRegion)))
 }
 
-func newFixtureOn(t *testing.T, st storage.Store, clk *clock.Fake) *fixture {
+// newFixtureOn starts a service on h's storage and clock (a second one is
+// a restarted niwa).
+func newFixtureOn(t *testing.T, h *servicetest.Harness) *fixture {
 	b := ibus.New()
-	f := &fixture{t: t, clock: clk, bus: b, store: st,
+	st, clk := h.Store(), h.Clock
+	f := &fixture{t: t, h: h, clock: clk, bus: b, store: st,
 		sqs: &recorder{ch: make(chan ibus.Message, 100)}, lam: &recorder{ch: make(chan ibus.Message, 100)}}
 	b.Handle("sqs", f.sqs)
 	b.Handle("lambda", f.lam)
@@ -78,14 +75,8 @@ func newFixtureOn(t *testing.T, st storage.Store, clk *clock.Fake) *fixture {
 	cancel := f.Events.Subscribe()
 	b.Handle("events", f.Events.Handler())
 	t.Cleanup(func() { cancel(); _ = f.Events.Close() })
-	f.ctx = ctxFor(clk, testAccount)
+	f.ctx = h.Ctx()
 	return f
-}
-
-func ctxFor(clk clock.Clock, account string) *request.Context {
-	return &request.Context{Context: context.Background(), RequestID: "req-1", Service: "events",
-		Account: account, Region: testRegion, Clock: clk,
-		Caller: request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account}}
 }
 
 // next waits for the next delivery to r (a goroutine delivers it).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // padPattern is a valid pattern of exactly n bytes.
@@ -32,31 +33,31 @@ func TestPatternLimits(t *testing.T) {
 		code    string // "" succeeds
 	}{
 		{"PutRule at 2048", func(p string) error {
-			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("r"), EventPattern: &p})
+			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("r"), EventPattern: &p})
 			return err
 		}, padPattern(2048), ""},
 		{"PutRule at 2049", func(p string) error {
-			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("r"), EventPattern: &p})
+			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("r"), EventPattern: &p})
 			return err
 		}, padPattern(2049), "ValidationException"},
 		{"PutRule 800 KB nested", func(p string) error {
-			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("r2"), EventPattern: &p})
+			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("r2"), EventPattern: &p})
 			return err
 		}, hostile, "ValidationException"},
 		{"TestEventPattern at 2049", func(p string) error {
-			_, err := f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: &p, Event: ptr(ev)})
+			_, err := f.TestEventPattern(f.ctx, &eventsapi.TestEventPatternRequest{EventPattern: &p, Event: ptr.To(ev)})
 			return err
 		}, padPattern(2049), "ValidationException"},
 		{"CreateArchive at 2049", func(p string) error {
-			_, err := f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr("a"), EventSourceArn: ptr(busArn), EventPattern: &p})
+			_, err := f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("a"), EventSourceArn: ptr.To(busArn), EventPattern: &p})
 			return err
 		}, padPattern(2049), "ValidationException"},
 		{"UpdateArchive at 2049", func(p string) error {
-			_, err := f.UpdateArchive(f.ctx, &eventsapi.UpdateArchiveRequest{ArchiveName: ptr("a"), EventPattern: &p})
+			_, err := f.UpdateArchive(f.ctx, &eventsapi.UpdateArchiveRequest{ArchiveName: ptr.To("a"), EventPattern: &p})
 			return err
 		}, padPattern(2049), "ValidationException"},
 		{"deep within the limit", func(p string) error {
-			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr("r3"), EventPattern: &p})
+			_, err := f.PutRule(f.ctx, &eventsapi.PutRuleRequest{Name: ptr.To("r3"), EventPattern: &p})
 			return err
 		}, strings.Repeat(`{"a":`, 340) + `["x"]` + strings.Repeat("}", 340), ""},
 	}
@@ -83,7 +84,7 @@ func TestPatternLimits(t *testing.T) {
 			}
 		})
 	}
-	if _, err := f.DescribeRule(f.ctx, &eventsapi.DescribeRuleRequest{Name: ptr("r2")}); err == nil {
+	if _, err := f.DescribeRule(f.ctx, &eventsapi.DescribeRuleRequest{Name: ptr.To("r2")}); err == nil {
 		t.Fatal("the refused rule was stored")
 	}
 }

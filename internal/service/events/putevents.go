@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -20,7 +22,7 @@ func entrySize(en eventsapi.PutEventsRequestEntry) int {
 	if en.Time != nil {
 		n += 14
 	}
-	n += len(deref(en.Source)) + len(deref(en.DetailType)) + len(deref(en.Detail))
+	n += len(ptr.Deref(en.Source)) + len(ptr.Deref(en.DetailType)) + len(ptr.Deref(en.Detail))
 	for _, r := range en.Resources {
 		n += len(r)
 	}
@@ -28,7 +30,7 @@ func entrySize(en eventsapi.PutEventsRequestEntry) int {
 }
 
 func entryErr(code, msg string) eventsapi.PutEventsResultEntry {
-	return eventsapi.PutEventsResultEntry{ErrorCode: ptr(code), ErrorMessage: ptr(msg)}
+	return eventsapi.PutEventsResultEntry{ErrorCode: ptr.To(code), ErrorMessage: ptr.To(msg)}
 }
 
 // PutEvents sends custom events to buses. Entries fail one by one
@@ -56,17 +58,17 @@ func (e *Events) PutEvents(ctx *request.Context, in *eventsapi.PutEventsRequest)
 	for _, env := range ready {
 		e.enqueue(env)
 	}
-	out.FailedEntryCount = ptr(failed)
+	out.FailedEntryCount = ptr.To(failed)
 	return out, nil
 }
 
 func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestEntry) (eventsapi.PutEventsResultEntry, envelope) {
 	switch {
-	case deref(en.Source) == "":
+	case ptr.Deref(en.Source) == "":
 		return entryErr("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."), envelope{}
-	case deref(en.DetailType) == "":
+	case ptr.Deref(en.DetailType) == "":
 		return entryErr("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument."), envelope{}
-	case deref(en.Detail) == "":
+	case ptr.Deref(en.Detail) == "":
 		return entryErr("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument."), envelope{}
 	}
 	var detail map[string]json.RawMessage
@@ -101,14 +103,14 @@ func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestE
 	if sc.Account != ctx.Account && !policyAllowsPutEvents(b.Policy, ctx.Account, busARN(sc, bus)) {
 		return entryErr("AccessDeniedException", notAuthorized(ctx, busARN(sc, bus))), envelope{}
 	}
-	id := newID()
+	id := awsid.UUID()
 	t := ctx.Now()
 	if en.Time != nil {
 		t = *en.Time
 	}
 	body := marshalEvent(wireEvent{ID: id, DetailType: *en.DetailType, Source: *en.Source, Account: ctx.Account,
 		Time: formatTime(t), Region: sc.Region, Resources: en.Resources, Detail: json.RawMessage(*en.Detail)})
-	return eventsapi.PutEventsResultEntry{EventId: ptr(id)}, envelope{sc: sc, bus: bus, event: body}
+	return eventsapi.PutEventsResultEntry{EventId: ptr.To(id)}, envelope{sc: sc, bus: bus, event: body}
 }
 
 func notAuthorized(ctx *request.Context, arn string) string {

@@ -8,9 +8,10 @@ import (
 	"unicode/utf8"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -45,8 +46,8 @@ func managedErr(r ruleRecord) error {
 // PutRule creates or updates a rule.
 func (e *Events) PutRule(ctx *request.Context, in *eventsapi.PutRuleRequest) (*eventsapi.PutRuleResponse, error) {
 	sc, bus := busName(ctx, in.EventBusName)
-	name := deref(in.Name)
-	pat, sched := deref(in.EventPattern), deref(in.ScheduleExpression)
+	name := ptr.Deref(in.Name)
+	pat, sched := ptr.Deref(in.EventPattern), ptr.Deref(in.ScheduleExpression)
 	if pat == "" && sched == "" {
 		return nil, validation("Parameter(s) EventPattern or ScheduleExpression must be specified.")
 	}
@@ -63,7 +64,7 @@ func (e *Events) PutRule(ctx *request.Context, in *eventsapi.PutRuleRequest) (*e
 			return nil, validation("Parameter ScheduleExpression is not valid.")
 		}
 	}
-	state := deref(in.State)
+	state := ptr.Deref(in.State)
 	if state == "" {
 		state = "ENABLED"
 	}
@@ -86,7 +87,7 @@ func (e *Events) PutRule(ctx *request.Context, in *eventsapi.PutRuleRequest) (*e
 			return managedErr(old)
 		}
 		rec = ruleRecord{Name: name, Bus: bus, EventPattern: pat, ScheduleExpression: sched, State: state,
-			Description: deref(in.Description), RoleArn: deref(in.RoleArn), CreatedBy: ctx.Account, Created: ctx.Now()}
+			Description: ptr.Deref(in.Description), RoleArn: ptr.Deref(in.RoleArn), CreatedBy: ctx.Account, Created: ctx.Now()}
 		if exists {
 			rec.Targets, rec.Created, rec.Tags, rec.CreatedBy = old.Targets, old.Created, old.Tags, old.CreatedBy
 			if sched != "" && old.ScheduleExpression == sched {
@@ -111,7 +112,7 @@ func (e *Events) PutRule(ctx *request.Context, in *eventsapi.PutRuleRequest) (*e
 	}
 	e.indexRule(sc, rec)
 	e.armSchedule(sc, rec)
-	return &eventsapi.PutRuleResponse{RuleArn: ptr(ruleARN(sc, bus, name))}, nil
+	return &eventsapi.PutRuleResponse{RuleArn: ptr.To(ruleARN(sc, bus, name))}, nil
 }
 
 // PutManagedRule creates or replaces a rule that an AWS service manages
@@ -151,12 +152,12 @@ func (e *Events) getRule(sc storage.Scope, bus, name string) (ruleRecord, error)
 }
 
 func ruleShape(sc storage.Scope, r ruleRecord) eventsapi.Rule {
-	out := eventsapi.Rule{Name: ptr(r.Name), Arn: ptr(ruleARN(sc, r.Bus, r.Name)), State: ptr(r.State), EventBusName: ptr(r.Bus)}
+	out := eventsapi.Rule{Name: ptr.To(r.Name), Arn: ptr.To(ruleARN(sc, r.Bus, r.Name)), State: ptr.To(r.State), EventBusName: ptr.To(r.Bus)}
 	opt := func(s string) *string {
 		if s == "" {
 			return nil
 		}
-		return ptr(s)
+		return ptr.To(s)
 	}
 	out.EventPattern, out.ScheduleExpression = opt(r.EventPattern), opt(r.ScheduleExpression)
 	out.Description, out.RoleArn, out.ManagedBy = opt(r.Description), opt(r.RoleArn), opt(r.ManagedBy)
@@ -166,14 +167,14 @@ func ruleShape(sc storage.Scope, r ruleRecord) eventsapi.Rule {
 // DescribeRule describes a rule.
 func (e *Events) DescribeRule(ctx *request.Context, in *eventsapi.DescribeRuleRequest) (*eventsapi.DescribeRuleResponse, error) {
 	sc, bus := busName(ctx, in.EventBusName)
-	r, err := e.getRule(sc, bus, deref(in.Name))
+	r, err := e.getRule(sc, bus, ptr.Deref(in.Name))
 	if err != nil {
 		return nil, err
 	}
 	s := ruleShape(sc, r)
 	return &eventsapi.DescribeRuleResponse{Name: s.Name, Arn: s.Arn, EventPattern: s.EventPattern, ScheduleExpression: s.ScheduleExpression,
 		State: s.State, Description: s.Description, RoleArn: s.RoleArn, ManagedBy: s.ManagedBy, EventBusName: s.EventBusName,
-		CreatedBy: ptr(r.CreatedBy)}, nil
+		CreatedBy: ptr.To(r.CreatedBy)}, nil
 }
 
 func (e *Events) listRules(sc storage.Scope, bus string) ([]ruleRecord, error) {
@@ -200,7 +201,7 @@ func (e *Events) ListRules(ctx *request.Context, in *eventsapi.ListRulesRequest)
 	if err != nil {
 		return nil, err
 	}
-	prefix := deref(in.NamePrefix)
+	prefix := ptr.Deref(in.NamePrefix)
 	var filtered []ruleRecord
 	for _, r := range all {
 		if strings.HasPrefix(r.Name, prefix) {
@@ -217,7 +218,7 @@ func (e *Events) ListRules(ctx *request.Context, in *eventsapi.ListRulesRequest)
 
 func (e *Events) setState(ctx *request.Context, busP, nameP *string, state string) error {
 	sc, bus := busName(ctx, busP)
-	name := deref(nameP)
+	name := ptr.Deref(nameP)
 	var rec ruleRecord
 	err := e.store.Update(func(tx storage.Tx) error {
 		r, ok, err := rules.Get(tx, sc, bus, name)
@@ -262,13 +263,13 @@ func (e *Events) DisableRule(ctx *request.Context, in *eventsapi.DisableRuleRequ
 // does not exist succeeds, as in AWS.
 func (e *Events) DeleteRule(ctx *request.Context, in *eventsapi.DeleteRuleRequest) (*eventsapi.DeleteRuleOutput, error) {
 	sc, bus := busName(ctx, in.EventBusName)
-	name := deref(in.Name)
+	name := ptr.Deref(in.Name)
 	err := e.store.Update(func(tx storage.Tx) error {
 		r, ok, err := rules.Get(tx, sc, bus, name)
 		if err != nil || !ok {
 			return err
 		}
-		if r.ManagedBy != "" && !deref(in.Force) {
+		if r.ManagedBy != "" && !ptr.Deref(in.Force) {
 			return managedErr(r)
 		}
 		if len(r.Targets) > 0 {
@@ -297,7 +298,7 @@ func (e *Events) ListRuleNamesByTarget(ctx *request.Context, in *eventsapi.ListR
 	var names []string
 	for _, r := range all {
 		for _, t := range r.Targets {
-			if deref(t.Arn) == deref(in.TargetArn) {
+			if ptr.Deref(t.Arn) == ptr.Deref(in.TargetArn) {
 				names = append(names, r.Name)
 				break
 			}
@@ -313,13 +314,13 @@ func (e *Events) ListRuleNamesByTarget(ctx *request.Context, in *eventsapi.ListR
 // ListTargetsByRule lists a rule's targets.
 func (e *Events) ListTargetsByRule(ctx *request.Context, in *eventsapi.ListTargetsByRuleRequest) (*eventsapi.ListTargetsByRuleResponse, error) {
 	sc, bus := busName(ctx, in.EventBusName)
-	r, err := e.getRule(sc, bus, deref(in.Rule))
+	r, err := e.getRule(sc, bus, ptr.Deref(in.Rule))
 	if err != nil {
 		return nil, err
 	}
 	ts := append([]eventsapi.Target(nil), r.Targets...)
-	sort.SliceStable(ts, func(i, j int) bool { return deref(ts[i].Id) < deref(ts[j].Id) })
-	items, next := page(ts, func(t eventsapi.Target) string { return deref(t.Id) }, in.NextToken, in.Limit)
+	sort.SliceStable(ts, func(i, j int) bool { return ptr.Deref(ts[i].Id) < ptr.Deref(ts[j].Id) })
+	items, next := page(ts, func(t eventsapi.Target) string { return ptr.Deref(t.Id) }, in.NextToken, in.Limit)
 	if items == nil {
 		items = []eventsapi.Target{}
 	}
@@ -329,7 +330,7 @@ func (e *Events) ListTargetsByRule(ctx *request.Context, in *eventsapi.ListTarge
 // checkTarget returns the per-target error AWS reports in FailedEntries,
 // or a request error.
 func checkTarget(t eventsapi.Target) (code, msg string, err error) {
-	arn := deref(t.Arn)
+	arn := ptr.Deref(t.Arn)
 	if !strings.HasPrefix(arn, "arn:") || len(strings.SplitN(arn, ":", 6)) < 6 {
 		return "", "", validation("Parameter %s is not valid.", arn)
 	}
@@ -364,7 +365,7 @@ func checkTarget(t eventsapi.Target) (code, msg string, err error) {
 		}
 	}
 	if ibusService(arn) == "sqs" && strings.HasSuffix(arn, ".fifo") && (t.SqsParameters == nil || t.SqsParameters.MessageGroupId == nil) {
-		return "", "", validation("Parameter(s) SqsParameters must be specified for target: %s.", deref(t.Id))
+		return "", "", validation("Parameter(s) SqsParameters must be specified for target: %s.", ptr.Deref(t.Id))
 	}
 	return "", "", nil
 }
@@ -372,7 +373,7 @@ func checkTarget(t eventsapi.Target) (code, msg string, err error) {
 // PutTargets adds or replaces targets of a rule.
 func (e *Events) PutTargets(ctx *request.Context, in *eventsapi.PutTargetsRequest) (*eventsapi.PutTargetsResponse, error) {
 	sc, bus := busName(ctx, in.EventBusName)
-	name := deref(in.Rule)
+	name := ptr.Deref(in.Rule)
 	out := &eventsapi.PutTargetsResponse{FailedEntries: []eventsapi.PutTargetsResultEntry{}}
 	var accepted []eventsapi.Target
 	for _, t := range in.Targets {
@@ -381,7 +382,7 @@ func (e *Events) PutTargets(ctx *request.Context, in *eventsapi.PutTargetsReques
 			return nil, err
 		}
 		if code != "" {
-			out.FailedEntries = append(out.FailedEntries, eventsapi.PutTargetsResultEntry{TargetId: t.Id, ErrorCode: ptr(code), ErrorMessage: ptr(msg)})
+			out.FailedEntries = append(out.FailedEntries, eventsapi.PutTargetsResultEntry{TargetId: t.Id, ErrorCode: ptr.To(code), ErrorMessage: ptr.To(msg)})
 			continue
 		}
 		accepted = append(accepted, t)
@@ -401,7 +402,7 @@ func (e *Events) PutTargets(ctx *request.Context, in *eventsapi.PutTargetsReques
 		for _, t := range accepted {
 			replaced := false
 			for i := range r.Targets {
-				if deref(r.Targets[i].Id) == deref(t.Id) {
+				if ptr.Deref(r.Targets[i].Id) == ptr.Deref(t.Id) {
 					r.Targets[i], replaced = t, true
 				}
 			}
@@ -419,7 +420,7 @@ func (e *Events) PutTargets(ctx *request.Context, in *eventsapi.PutTargetsReques
 		return nil, err
 	}
 	e.indexRule(sc, rec)
-	out.FailedEntryCount = ptr(int32(len(out.FailedEntries)))
+	out.FailedEntryCount = ptr.To(int32(len(out.FailedEntries)))
 	return out, nil
 }
 
@@ -427,7 +428,7 @@ func (e *Events) PutTargets(ctx *request.Context, in *eventsapi.PutTargetsReques
 // reported in FailedEntries.
 func (e *Events) RemoveTargets(ctx *request.Context, in *eventsapi.RemoveTargetsRequest) (*eventsapi.RemoveTargetsResponse, error) {
 	sc, bus := busName(ctx, in.EventBusName)
-	name := deref(in.Rule)
+	name := ptr.Deref(in.Rule)
 	out := &eventsapi.RemoveTargetsResponse{FailedEntries: []eventsapi.RemoveTargetsResultEntry{}}
 	var rec ruleRecord
 	err := e.store.Update(func(tx storage.Tx) error {
@@ -438,14 +439,14 @@ func (e *Events) RemoveTargets(ctx *request.Context, in *eventsapi.RemoveTargets
 		if !ok {
 			return ruleNotFound(name, bus)
 		}
-		if r.ManagedBy != "" && !deref(in.Force) {
+		if r.ManagedBy != "" && !ptr.Deref(in.Force) {
 			return managedErr(r)
 		}
 		for _, id := range in.Ids {
 			found := false
 			kept := r.Targets[:0]
 			for _, t := range r.Targets {
-				if deref(t.Id) == id {
+				if ptr.Deref(t.Id) == id {
 					found = true
 					continue
 				}
@@ -453,8 +454,8 @@ func (e *Events) RemoveTargets(ctx *request.Context, in *eventsapi.RemoveTargets
 			}
 			r.Targets = kept
 			if !found {
-				out.FailedEntries = append(out.FailedEntries, eventsapi.RemoveTargetsResultEntry{TargetId: ptr(id),
-					ErrorCode: ptr("ResourceNotFoundException"), ErrorMessage: ptr("Target " + id + " does not exist on Rule " + name + ".")})
+				out.FailedEntries = append(out.FailedEntries, eventsapi.RemoveTargetsResultEntry{TargetId: ptr.To(id),
+					ErrorCode: ptr.To("ResourceNotFoundException"), ErrorMessage: ptr.To("Target " + id + " does not exist on Rule " + name + ".")})
 			}
 		}
 		rec = r
@@ -464,19 +465,19 @@ func (e *Events) RemoveTargets(ctx *request.Context, in *eventsapi.RemoveTargets
 		return nil, err
 	}
 	e.indexRule(sc, rec)
-	out.FailedEntryCount = ptr(int32(len(out.FailedEntries)))
+	out.FailedEntryCount = ptr.To(int32(len(out.FailedEntries)))
 	return out, nil
 }
 
 // TestEventPattern matches an event against a pattern with the matcher
 // rules use.
 func (e *Events) TestEventPattern(ctx *request.Context, in *eventsapi.TestEventPatternRequest) (*eventsapi.TestEventPatternResponse, error) {
-	p, err := compilePattern(deref(in.EventPattern))
+	p, err := compilePattern(ptr.Deref(in.EventPattern))
 	if err != nil {
 		return nil, err
 	}
 	var ev map[string]json.RawMessage
-	if json.Unmarshal([]byte(deref(in.Event)), &ev) != nil {
+	if json.Unmarshal([]byte(ptr.Deref(in.Event)), &ev) != nil {
 		return nil, validation("Parameter Event is not valid.")
 	}
 	for _, f := range []string{"id", "account", "source", "time", "region", "detail-type"} {
@@ -485,7 +486,7 @@ func (e *Events) TestEventPattern(ctx *request.Context, in *eventsapi.TestEventP
 			return nil, validation("Parameter Event is not valid.")
 		}
 	}
-	return &eventsapi.TestEventPatternResponse{Result: ptr(p.Match([]byte(deref(in.Event))))}, nil
+	return &eventsapi.TestEventPatternResponse{Result: ptr.To(p.Match([]byte(ptr.Deref(in.Event))))}, nil
 }
 
 // Pattern index cache.

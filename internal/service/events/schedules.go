@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 
 	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
@@ -27,21 +28,28 @@ func (e *Events) syncScheduleRecord(tx storage.Tx, sc storage.Scope, r ruleRecor
 // start, so schedules survive a restart with --data-dir).
 func (e *Events) armAllSchedules() {
 	var recs []scheduleRecord
-	_ = e.store.View(func(tx storage.Tx) error {
+	if err := e.store.View(func(tx storage.Tx) error {
 		return scheduled.List(tx, storage.Scope{}, nil, storage.ListOptions{}, func(_ []string, s scheduleRecord) bool {
 			recs = append(recs, s)
 			return true
 		})
-	})
+	}); err != nil {
+		// Start anyway: the schedules read so far are armed, the others
+		// wait until their rule is put again.
+		e.log.Error("events: reading scheduled rules failed; some schedules are not armed", "err", err)
+	}
 	for _, s := range recs {
 		sc := storage.Scope{Account: s.Account, Region: s.Region}
 		var r ruleRecord
 		var ok bool
-		_ = e.store.View(func(tx storage.Tx) error {
+		if err := e.store.View(func(tx storage.Tx) error {
 			var err error
 			r, ok, err = rules.Get(tx, sc, defaultBus, s.Rule)
 			return err
-		})
+		}); err != nil {
+			e.log.Error("events: reading a scheduled rule failed; its schedule is not armed", "rule", s.Rule, "err", err)
+			continue
+		}
 		if ok {
 			e.armSchedule(sc, r)
 		}
@@ -118,7 +126,7 @@ func (e *Events) fire(sc storage.Scope, name, expr string, at time.Time, gen uin
 		return
 	}
 	arn := ruleARN(sc, defaultBus, name)
-	body := marshalEvent(wireEvent{ID: newID(), DetailType: "Scheduled Event", Source: "aws.events", Account: sc.Account,
+	body := marshalEvent(wireEvent{ID: awsid.UUID(), DetailType: "Scheduled Event", Source: "aws.events", Account: sc.Account,
 		Time: formatTime(at), Region: sc.Region, Resources: []string{arn}, Detail: json.RawMessage("{}")})
 	e.enqueue(envelope{sc: sc, bus: defaultBus, event: body, onlyRule: name})
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -17,11 +18,11 @@ func tagMap(tags []eventsapi.Tag) (map[string]string, error) {
 	}
 	m := map[string]string{}
 	for _, t := range tags {
-		k := deref(t.Key)
+		k := ptr.Deref(t.Key)
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return nil, validation("Invalid tag key: tag keys must not start with 'aws:'.")
 		}
-		m[k] = deref(t.Value)
+		m[k] = ptr.Deref(t.Value)
 	}
 	if len(m) > maxTags {
 		return nil, eventsapi.ErrLimitExceededException.New("Request exceeds the maximum number of tags allowed (50).")
@@ -91,7 +92,7 @@ func (e *Events) TagResource(ctx *request.Context, in *eventsapi.TagResourceRequ
 		return nil, err
 	}
 	var limit error
-	err = e.withTags(deref(in.ResourceARN), true, func(m map[string]string) map[string]string {
+	err = e.withTags(ptr.Deref(in.ResourceARN), true, func(m map[string]string) map[string]string {
 		if m == nil {
 			m = map[string]string{}
 		}
@@ -114,7 +115,7 @@ func (e *Events) TagResource(ctx *request.Context, in *eventsapi.TagResourceRequ
 
 // UntagResource removes tags.
 func (e *Events) UntagResource(ctx *request.Context, in *eventsapi.UntagResourceRequest) (*eventsapi.UntagResourceResponse, error) {
-	err := e.withTags(deref(in.ResourceARN), true, func(m map[string]string) map[string]string {
+	err := e.withTags(ptr.Deref(in.ResourceARN), true, func(m map[string]string) map[string]string {
 		for _, k := range in.TagKeys {
 			delete(m, k)
 		}
@@ -129,14 +130,14 @@ func (e *Events) UntagResource(ctx *request.Context, in *eventsapi.UntagResource
 // ListTagsForResource lists the tags of a rule or bus.
 func (e *Events) ListTagsForResource(ctx *request.Context, in *eventsapi.ListTagsForResourceRequest) (*eventsapi.ListTagsForResourceResponse, error) {
 	out := &eventsapi.ListTagsForResourceResponse{Tags: []eventsapi.Tag{}}
-	err := e.withTags(deref(in.ResourceARN), false, func(m map[string]string) map[string]string {
+	err := e.withTags(ptr.Deref(in.ResourceARN), false, func(m map[string]string) map[string]string {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			out.Tags = append(out.Tags, eventsapi.Tag{Key: ptr(k), Value: ptr(m[k])})
+			out.Tags = append(out.Tags, eventsapi.Tag{Key: ptr.To(k), Value: ptr.To(m[k])})
 		}
 		return m
 	})

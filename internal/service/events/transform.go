@@ -9,6 +9,7 @@ import (
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // pathStep is one step of a JSONPath: an object key or an array index.
@@ -162,7 +163,7 @@ func fillTemplate(it *eventsapi.InputTransformer, event []byte, ruleArn, ruleNam
 	vars["aws.events.event"] = evJSON
 	vars["aws.events.event.json"] = evJSON
 
-	tpl := deref(it.InputTemplate)
+	tpl := ptr.Deref(it.InputTemplate)
 	trimmed := strings.TrimSpace(tpl)
 	jsonish := strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[") || strings.HasPrefix(trimmed, "\"")
 	var out strings.Builder

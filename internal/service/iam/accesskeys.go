@@ -1,11 +1,10 @@
 package iam
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -20,14 +19,10 @@ const (
 	keyStatusInactive = "Inactive"
 )
 
-func newAccessKeyID() string { return "AKIA" + randomString(idAlphabet, 16) }
+func newAccessKeyID() string { return "AKIA" + awsid.String(idAlphabet, 16) }
 
 func newSecret() string {
-	b := make([]byte, 30)
-	if _, err := rand.Read(b); err != nil {
-		panic("iam: crypto/rand failed: " + err.Error())
-	}
-	return base64.StdEncoding.EncodeToString(b) // 40 characters
+	return awsid.Base64(30) // 40 characters
 }
 
 func userKeyIDs(tx storage.Tx, sc storage.Scope, user string) ([]string, error) {
@@ -117,9 +112,9 @@ func (s *IAM) CreateAccessKey(ctx *request.Context, in *iamapi.CreateAccessKeyIn
 	if err != nil {
 		return nil, err
 	}
-	out := &iamapi.AccessKey{AccessKeyId: ptr(k.ID), Status: ptr(k.Status), SecretAccessKey: ptr(k.Secret), CreateDate: ptr(k.CreateDate)}
+	out := &iamapi.AccessKey{AccessKeyId: ptr.To(k.ID), Status: ptr.To(k.Status), SecretAccessKey: ptr.To(k.Secret), CreateDate: ptr.To(k.CreateDate)}
 	if k.UserName != "" {
-		out.UserName = ptr(k.UserName)
+		out.UserName = ptr.To(k.UserName)
 	}
 	return &iamapi.CreateAccessKeyOutput{AccessKey: out}, nil
 }
@@ -161,9 +156,9 @@ func (s *IAM) ListAccessKeys(ctx *request.Context, in *iamapi.ListAccessKeysInpu
 	start, end, res := p.sliceWindow(len(keys), func(i int) string { return keys[i].ID })
 	out := &iamapi.ListAccessKeysOutput{AccessKeyMetadata: []iamapi.AccessKeyMetadata{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
 	for _, k := range keys[start:end] {
-		m := iamapi.AccessKeyMetadata{AccessKeyId: ptr(k.ID), Status: ptr(k.Status), CreateDate: ptr(k.CreateDate)}
+		m := iamapi.AccessKeyMetadata{AccessKeyId: ptr.To(k.ID), Status: ptr.To(k.Status), CreateDate: ptr.To(k.CreateDate)}
 		if k.UserName != "" {
-			m.UserName = ptr(k.UserName)
+			m.UserName = ptr.To(k.UserName)
 		}
 		out.AccessKeyMetadata = append(out.AccessKeyMetadata, m)
 	}
@@ -252,13 +247,13 @@ func (s *IAM) GetAccessKeyLastUsed(ctx *request.Context, in *iamapi.GetAccessKey
 	if !ok || k.Account != ctx.Account {
 		return nil, awserr.AccessDenied.New("The specified access key %s does not exist or does not belong to your account.", id)
 	}
-	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr("N/A"), Region: ptr("N/A")}
+	used := &iamapi.AccessKeyLastUsed{ServiceName: ptr.To("N/A"), Region: ptr.To("N/A")}
 	if k.LastUsed != nil {
-		used = &iamapi.AccessKeyLastUsed{LastUsedDate: ptr(k.LastUsed.Date), ServiceName: ptr(k.LastUsed.Service), Region: ptr(k.LastUsed.Region)}
+		used = &iamapi.AccessKeyLastUsed{LastUsedDate: ptr.To(k.LastUsed.Date), ServiceName: ptr.To(k.LastUsed.Service), Region: ptr.To(k.LastUsed.Region)}
 	}
 	user := k.UserName
 	if user == "" {
 		user = "root"
 	}
-	return &iamapi.GetAccessKeyLastUsedOutput{UserName: ptr(user), AccessKeyLastUsed: used}, nil
+	return &iamapi.GetAccessKeyLastUsedOutput{UserName: ptr.To(user), AccessKeyLastUsed: used}, nil
 }

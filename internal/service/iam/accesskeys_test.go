@@ -5,13 +5,15 @@ import (
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 func TestAccessKeys(t *testing.T) {
 	f := newFixture(t)
 	u := f.createUser("deployer")
-	k1 := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: s("deployer")})).AccessKey
+	k1 := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: ptr.To("deployer")})).AccessKey
 	if !reKeyID.MatchString(*k1.AccessKeyId) || len(*k1.AccessKeyId) != 20 {
 		t.Errorf("AccessKeyId = %s", *k1.AccessKeyId)
 	}
@@ -21,16 +23,16 @@ func TestAccessKeys(t *testing.T) {
 	if *k1.Status != "Active" || *k1.UserName != "deployer" {
 		t.Errorf("key = %+v", k1)
 	}
-	k2 := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: s("Deployer")})).AccessKey
+	k2 := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: ptr.To("Deployer")})).AccessKey
 	if *k2.AccessKeyId == *k1.AccessKeyId || *k2.SecretAccessKey == *k1.SecretAccessKey {
 		t.Fatal("two keys share an id or secret")
 	}
-	wantErr(t, second(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: s("deployer")})),
+	wantErr(t, second(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: ptr.To("deployer")})),
 		"LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2")
-	wantErr(t, second(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: s("ghost")})),
+	wantErr(t, second(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{UserName: ptr.To("ghost")})),
 		"NoSuchEntity", 404, "The user with name ghost cannot be found.")
 
-	list := must(f.ListAccessKeys(f.ctx, &iamapi.ListAccessKeysInput{UserName: s("deployer")})).AccessKeyMetadata
+	list := must(f.ListAccessKeys(f.ctx, &iamapi.ListAccessKeysInput{UserName: ptr.To("deployer")})).AccessKeyMetadata
 	if len(list) != 2 {
 		t.Fatalf("ListAccessKeys = %+v", list)
 	}
@@ -56,11 +58,11 @@ func TestAccessKeys(t *testing.T) {
 		t.Error("unknown key found")
 	}
 
-	must(f.UpdateAccessKey(f.ctx, &iamapi.UpdateAccessKeyInput{UserName: s("deployer"), AccessKeyId: k1.AccessKeyId, Status: s("Inactive")}))
+	must(f.UpdateAccessKey(f.ctx, &iamapi.UpdateAccessKeyInput{UserName: ptr.To("deployer"), AccessKeyId: k1.AccessKeyId, Status: ptr.To("Inactive")}))
 	if key, _, _ := f.LookupAccessKey(*k1.AccessKeyId); key.Status != "Inactive" || key.Active() {
 		t.Errorf("status after UpdateAccessKey = %s", key.Status)
 	}
-	wantErr(t, second(f.UpdateAccessKey(f.ctx, &iamapi.UpdateAccessKeyInput{UserName: s("deployer"), AccessKeyId: s("AKIAAAAAAAAAAAAAAAAA"), Status: s("Active")})),
+	wantErr(t, second(f.UpdateAccessKey(f.ctx, &iamapi.UpdateAccessKeyInput{UserName: ptr.To("deployer"), AccessKeyId: ptr.To("AKIAAAAAAAAAAAAAAAAA"), Status: ptr.To("Active")})),
 		"NoSuchEntity", 404, "The Access Key with id AKIAAAAAAAAAAAAAAAAA cannot be found.")
 
 	// Last used.
@@ -76,30 +78,30 @@ func TestAccessKeys(t *testing.T) {
 	}
 
 	// A key is invisible to other accounts.
-	other := newCtx(f.clock, "210987654321")
+	other := f.h.CtxAs(servicetest.Root("210987654321"))
 	wantErr(t, second(f.GetAccessKeyLastUsed(other, &iamapi.GetAccessKeyLastUsedInput{AccessKeyId: k2.AccessKeyId})), "AccessDenied", 403, "")
 
 	// Renaming the user carries the keys along.
-	must(f.UpdateUser(f.ctx, &iamapi.UpdateUserInput{UserName: s("deployer"), NewUserName: s("releaser"), NewPath: s("/ci/")}))
+	must(f.UpdateUser(f.ctx, &iamapi.UpdateUserInput{UserName: ptr.To("deployer"), NewUserName: ptr.To("releaser"), NewPath: ptr.To("/ci/")}))
 	key, ok, _ = f.LookupAccessKey(*k2.AccessKeyId)
 	if !ok || key.UserName != "releaser" || key.UserARN != "arn:aws:iam::123456789012:user/ci/releaser" {
 		t.Errorf("after rename: %+v", key)
 	}
-	if n := len(must(f.ListAccessKeys(f.ctx, &iamapi.ListAccessKeysInput{UserName: s("releaser")})).AccessKeyMetadata); n != 2 {
+	if n := len(must(f.ListAccessKeys(f.ctx, &iamapi.ListAccessKeysInput{UserName: ptr.To("releaser")})).AccessKeyMetadata); n != 2 {
 		t.Errorf("keys after rename = %d", n)
 	}
 
-	wantErr(t, second(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: s("releaser")})),
+	wantErr(t, second(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: ptr.To("releaser")})),
 		"DeleteConflict", 409, "Cannot delete entity, must delete access keys first.")
 	for _, k := range []*iamapi.AccessKey{k1, k2} {
-		must(f.DeleteAccessKey(f.ctx, &iamapi.DeleteAccessKeyInput{UserName: s("releaser"), AccessKeyId: k.AccessKeyId}))
+		must(f.DeleteAccessKey(f.ctx, &iamapi.DeleteAccessKeyInput{UserName: ptr.To("releaser"), AccessKeyId: k.AccessKeyId}))
 	}
 	if _, ok, _ := f.LookupAccessKey(*k1.AccessKeyId); ok {
 		t.Error("deleted key still found")
 	}
-	wantErr(t, second(f.DeleteAccessKey(f.ctx, &iamapi.DeleteAccessKeyInput{UserName: s("releaser"), AccessKeyId: k1.AccessKeyId})),
+	wantErr(t, second(f.DeleteAccessKey(f.ctx, &iamapi.DeleteAccessKeyInput{UserName: ptr.To("releaser"), AccessKeyId: k1.AccessKeyId})),
 		"NoSuchEntity", 404, "The Access Key with id "+*k1.AccessKeyId+" cannot be found.")
-	must(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: s("releaser")}))
+	must(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: ptr.To("releaser")}))
 }
 
 func TestAccessKeysOfCaller(t *testing.T) {
@@ -134,14 +136,14 @@ func TestAccessKeysOfCaller(t *testing.T) {
 func TestAccessKeysAcrossAccounts(t *testing.T) {
 	f := newFixture(t)
 	f.createUser("u")
-	other := newCtx(f.clock, "210987654321")
-	must(f.CreateUser(other, &iamapi.CreateUserInput{UserName: s("u")}))
-	k := must(f.CreateAccessKey(other, &iamapi.CreateAccessKeyInput{UserName: s("u")})).AccessKey
+	other := f.h.CtxAs(servicetest.Root("210987654321"))
+	must(f.CreateUser(other, &iamapi.CreateUserInput{UserName: ptr.To("u")}))
+	k := must(f.CreateAccessKey(other, &iamapi.CreateAccessKeyInput{UserName: ptr.To("u")})).AccessKey
 	key, ok, _ := f.LookupAccessKey(*k.AccessKeyId)
 	if !ok || key.Account != "210987654321" || key.UserARN != "arn:aws:iam::210987654321:user/u" {
 		t.Errorf("lookup = %+v", key)
 	}
 	// The same user name in the first account cannot touch it.
-	wantErr(t, second(f.DeleteAccessKey(f.ctx, &iamapi.DeleteAccessKeyInput{UserName: s("u"), AccessKeyId: k.AccessKeyId})),
+	wantErr(t, second(f.DeleteAccessKey(f.ctx, &iamapi.DeleteAccessKeyInput{UserName: ptr.To("u"), AccessKeyId: k.AccessKeyId})),
 		"NoSuchEntity", 404, "")
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -86,7 +87,7 @@ func countTable[T any](tx storage.Tx, t storage.Table[T], sc storage.Scope) (int
 func inlineOut(list []inlinePolicy) []iamapi.PolicyDetail {
 	out := []iamapi.PolicyDetail{}
 	for _, p := range list {
-		out = append(out, iamapi.PolicyDetail{PolicyName: ptr(p.Name), PolicyDocument: ptr(encodeDocument(p.Document))})
+		out = append(out, iamapi.PolicyDetail{PolicyName: ptr.To(p.Name), PolicyDocument: ptr.To(encodeDocument(p.Document))})
 	}
 	return out
 }
@@ -94,7 +95,7 @@ func inlineOut(list []inlinePolicy) []iamapi.PolicyDetail {
 func attachedOut(list []attachedPolicy) []iamapi.AttachedPolicy {
 	out := []iamapi.AttachedPolicy{}
 	for _, a := range list {
-		out = append(out, iamapi.AttachedPolicy{PolicyName: ptr(a.Name), PolicyArn: ptr(a.ARN)})
+		out = append(out, iamapi.AttachedPolicy{PolicyName: ptr.To(a.Name), PolicyArn: ptr.To(a.ARN)})
 	}
 	return out
 }
@@ -132,8 +133,8 @@ func (s *IAM) GetAccountAuthorizationDetails(ctx *request.Context, in *iamapi.Ge
 			err := users.List(tx, sc, nil, storage.ListOptions{}, func(k []string, u userRecord) bool {
 				groupsOf := append([]string{}, u.Groups...)
 				items = append(items, item{key: "1" + k[0], user: &iamapi.UserDetail{
-					Path: ptr(u.Path), UserName: ptr(u.Name), UserId: ptr(u.ID), Arn: ptr(userARN(acct, &u)),
-					CreateDate: ptr(u.CreateDate), UserPolicyList: inlineOut(u.Inline), GroupList: groupsOf,
+					Path: ptr.To(u.Path), UserName: ptr.To(u.Name), UserId: ptr.To(u.ID), Arn: ptr.To(userARN(acct, &u)),
+					CreateDate: ptr.To(u.CreateDate), UserPolicyList: inlineOut(u.Inline), GroupList: groupsOf,
 					AttachedManagedPolicies: attachedOut(u.Attached), PermissionsBoundary: boundaryOut(u.Boundary),
 					Tags: tagsOut(u.Tags),
 				}})
@@ -146,8 +147,8 @@ func (s *IAM) GetAccountAuthorizationDetails(ctx *request.Context, in *iamapi.Ge
 		if all || want["Group"] {
 			err := groups.List(tx, sc, nil, storage.ListOptions{}, func(k []string, g groupRecord) bool {
 				items = append(items, item{key: "2" + k[0], group: &iamapi.GroupDetail{
-					Path: ptr(g.Path), GroupName: ptr(g.Name), GroupId: ptr(g.ID), Arn: ptr(groupARN(acct, &g)),
-					CreateDate: ptr(g.CreateDate), GroupPolicyList: inlineOut(g.Inline),
+					Path: ptr.To(g.Path), GroupName: ptr.To(g.Name), GroupId: ptr.To(g.ID), Arn: ptr.To(groupARN(acct, &g)),
+					CreateDate: ptr.To(g.CreateDate), GroupPolicyList: inlineOut(g.Inline),
 					AttachedManagedPolicies: attachedOut(g.Attached),
 				}})
 				return true

@@ -6,6 +6,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -190,8 +191,8 @@ func boundaryOut(arn string) *iamapi.AttachedPermissionsBoundary {
 		return nil
 	}
 	return &iamapi.AttachedPermissionsBoundary{
-		PermissionsBoundaryType: ptr("PermissionsBoundaryPolicy"),
-		PermissionsBoundaryArn:  ptr(arn),
+		PermissionsBoundaryType: ptr.To("PermissionsBoundaryPolicy"),
+		PermissionsBoundaryArn:  ptr.To(arn),
 	}
 }
 
@@ -213,7 +214,7 @@ func listAttached(list []attachedPolicy, prefix *string, marker *string, maxItem
 	start, end, res := p.sliceWindow(len(keep), func(i int) string { return attachedKey(keep[i]) })
 	out := []iamapi.AttachedPolicy{}
 	for _, a := range keep[start:end] {
-		out = append(out, iamapi.AttachedPolicy{PolicyName: ptr(a.Name), PolicyArn: ptr(a.ARN)})
+		out = append(out, iamapi.AttachedPolicy{PolicyName: ptr.To(a.Name), PolicyArn: ptr.To(a.ARN)})
 	}
 	return out, res, nil
 }
@@ -349,7 +350,7 @@ func (s *IAM) ListEntitiesForPolicy(ctx *request.Context, in *iamapi.ListEntitie
 			return policyNotFound(arn)
 		}
 		want := map[string]bool{kindGroup: true, kindRole: true, kindUser: true}
-		switch str(in.EntityFilter) {
+		switch ptr.Deref(in.EntityFilter) {
 		case "User":
 			want = map[string]bool{kindUser: true}
 		case "Role":
@@ -363,7 +364,7 @@ func (s *IAM) ListEntitiesForPolicy(ctx *request.Context, in *iamapi.ListEntitie
 		var keys [][]string
 		err = policyUses.List(tx, sc, []string{arn}, storage.ListOptions{}, func(key []string, _ useRecord) bool {
 			use, kind := key[1], key[2]
-			switch str(in.PolicyUsageFilter) {
+			switch ptr.Deref(in.PolicyUsageFilter) {
 			case "PermissionsPolicy":
 				if use != useAttach {
 					return true
@@ -423,11 +424,11 @@ func (s *IAM) ListEntitiesForPolicy(ctx *request.Context, in *iamapi.ListEntitie
 	for _, e := range found[start:end] {
 		switch e.kind {
 		case kindGroup:
-			out.PolicyGroups = append(out.PolicyGroups, iamapi.PolicyGroup{GroupName: ptr(e.name), GroupId: ptr(e.id)})
+			out.PolicyGroups = append(out.PolicyGroups, iamapi.PolicyGroup{GroupName: ptr.To(e.name), GroupId: ptr.To(e.id)})
 		case kindUser:
-			out.PolicyUsers = append(out.PolicyUsers, iamapi.PolicyUser{UserName: ptr(e.name), UserId: ptr(e.id)})
+			out.PolicyUsers = append(out.PolicyUsers, iamapi.PolicyUser{UserName: ptr.To(e.name), UserId: ptr.To(e.id)})
 		case kindRole:
-			out.PolicyRoles = append(out.PolicyRoles, iamapi.PolicyRole{RoleName: ptr(e.name), RoleId: ptr(e.id)})
+			out.PolicyRoles = append(out.PolicyRoles, iamapi.PolicyRole{RoleName: ptr.To(e.name), RoleId: ptr.To(e.id)})
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -172,7 +173,7 @@ func (k entityKind[T]) moveOrRename(store storage.Store, ctx *request.Context, n
 		if path != "" {
 			*k.path(&v) = path
 		}
-		to := str(newName)
+		to := ptr.Deref(newName)
 		if to == "" || to == *k.name(&v) {
 			return k.put(tx, sc, v)
 		}

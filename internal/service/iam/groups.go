@@ -2,6 +2,7 @@ package iam
 
 import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -20,11 +21,11 @@ func (s *IAM) viewGroup(ctx *request.Context, name *string) (groupRecord, error)
 
 func groupOut(account string, g *groupRecord) iamapi.Group {
 	return iamapi.Group{
-		Path:       ptr(g.Path),
-		GroupName:  ptr(g.Name),
-		GroupId:    ptr(g.ID),
-		Arn:        ptr(groupARN(account, g)),
-		CreateDate: ptr(g.CreateDate),
+		Path:       ptr.To(g.Path),
+		GroupName:  ptr.To(g.Name),
+		GroupId:    ptr.To(g.ID),
+		Arn:        ptr.To(groupARN(account, g)),
+		CreateDate: ptr.To(g.CreateDate),
 	}
 }
 

@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,8 +12,9 @@ import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const testAccount = "123456789012"
@@ -24,31 +24,15 @@ var t0 = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)
 type fixture struct {
 	*IAM
 	t     *testing.T
+	h     *servicetest.Harness
 	clock *clock.Fake
 	ctx   *request.Context
 }
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = be.Close() })
-	st, err := be.Store("iam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(t0)
-	return &fixture{IAM: New(st, opts...), t: t, clock: clk, ctx: newCtx(clk, testAccount)}
-}
-
-func newCtx(clk clock.Clock, account string) *request.Context {
-	return &request.Context{
-		Context: context.Background(), RequestID: "req-1", Service: "iam",
-		Account: account, Region: "us-east-1", Clock: clk,
-		Caller: request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account},
-	}
+	h := servicetest.New(t, "iam", servicetest.At(t0), servicetest.InAccount(testAccount))
+	return &fixture{IAM: New(h.Store(), opts...), t: t, h: h, clock: h.Clock, ctx: h.Ctx()}
 }
 
 // must returns v, panicking on err: Go cannot pass a (value, error) call
@@ -79,10 +63,6 @@ func wantErr(t *testing.T, err error, code string, status int, msg string) {
 		t.Errorf("message = %q, want %q", e.Message, msg)
 	}
 }
-
-func s(v string) *string { return &v }
-func i32(v int32) *int32 { return &v }
-func b(v bool) *bool     { return &v }
 
 const trustDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
@@ -121,25 +101,25 @@ func decoded(t *testing.T, p *string) string {
 
 func (f *fixture) createUser(name string) iamapi.User {
 	f.t.Helper()
-	out := must(f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: s(name)}))
+	out := must(f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: ptr.To(name)}))
 	return *out.User
 }
 
 func (f *fixture) createRole(name string) iamapi.Role {
 	f.t.Helper()
-	out := must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: s(name), AssumeRolePolicyDocument: s(trustDoc)}))
+	out := must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To(name), AssumeRolePolicyDocument: ptr.To(trustDoc)}))
 	return *out.Role
 }
 
 func (f *fixture) createGroup(name string) iamapi.Group {
 	f.t.Helper()
-	out := must(f.CreateGroup(f.ctx, &iamapi.CreateGroupInput{GroupName: s(name)}))
+	out := must(f.CreateGroup(f.ctx, &iamapi.CreateGroupInput{GroupName: ptr.To(name)}))
 	return *out.Group
 }
 
 func (f *fixture) createPolicy(name string) iamapi.Policy {
 	f.t.Helper()
-	out := must(f.CreatePolicy(f.ctx, &iamapi.CreatePolicyInput{PolicyName: s(name), PolicyDocument: s(allowS3)}))
+	out := must(f.CreatePolicy(f.ctx, &iamapi.CreatePolicyInput{PolicyName: ptr.To(name), PolicyDocument: ptr.To(allowS3)}))
 	return *out.Policy
 }
 

@@ -26,12 +26,12 @@
 package iam
 
 import (
-	"crypto/rand"
 	"strings"
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -269,15 +269,6 @@ type keyUse struct {
 
 // --- small helpers -------------------------------------------------------
 
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func ptr[T any](v T) *T { return &v }
-
 func lower(s string) string { return strings.ToLower(s) }
 
 // now is the request time at IAM's precision: IAM reports whole seconds.
@@ -289,23 +280,10 @@ func scope(ctx *request.Context) storage.Scope { return storage.Global(ctx.Accou
 // (uppercase letters and the digits 2-7).
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
-// randomString returns n characters of alphabet from crypto/rand.
-// len(alphabet) must divide 256 so that every character is equally likely.
-func randomString(alphabet string, n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("iam: crypto/rand failed: " + err.Error())
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
 // newID returns a unique id in IAM's form: a four-letter prefix naming the
 // kind (AIDA user, AGPA group, AROA role, ANPA policy, AIPA instance
 // profile) and 17 characters.
-func newID(prefix string) string { return prefix + randomString(idAlphabet, 17) }
+func newID(prefix string) string { return prefix + awsid.String(idAlphabet, 17) }
 
 func arnOf(account, kind, path, name string) string {
 	return "arn:" + partition + ":iam::" + account + ":" + kind + path + name

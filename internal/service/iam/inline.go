@@ -2,6 +2,7 @@ package iam
 
 import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -115,7 +116,7 @@ func (s *IAM) GetUserPolicy(ctx *request.Context, in *iamapi.GetUserPolicyInput)
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.GetUserPolicyOutput{UserName: ptr(u.Name), PolicyName: ptr(p.Name), PolicyDocument: ptr(encodeDocument(p.Document))}, nil
+	return &iamapi.GetUserPolicyOutput{UserName: ptr.To(u.Name), PolicyName: ptr.To(p.Name), PolicyDocument: ptr.To(encodeDocument(p.Document))}, nil
 }
 
 func (s *IAM) DeleteUserPolicy(ctx *request.Context, in *iamapi.DeleteUserPolicyInput) (*iamapi.DeleteUserPolicyOutput, error) {
@@ -151,7 +152,7 @@ func (s *IAM) GetGroupPolicy(ctx *request.Context, in *iamapi.GetGroupPolicyInpu
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.GetGroupPolicyOutput{GroupName: ptr(g.Name), PolicyName: ptr(p.Name), PolicyDocument: ptr(encodeDocument(p.Document))}, nil
+	return &iamapi.GetGroupPolicyOutput{GroupName: ptr.To(g.Name), PolicyName: ptr.To(p.Name), PolicyDocument: ptr.To(encodeDocument(p.Document))}, nil
 }
 
 func (s *IAM) DeleteGroupPolicy(ctx *request.Context, in *iamapi.DeleteGroupPolicyInput) (*iamapi.DeleteGroupPolicyOutput, error) {
@@ -187,7 +188,7 @@ func (s *IAM) GetRolePolicy(ctx *request.Context, in *iamapi.GetRolePolicyInput)
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.GetRolePolicyOutput{RoleName: ptr(r.Name), PolicyName: ptr(p.Name), PolicyDocument: ptr(encodeDocument(p.Document))}, nil
+	return &iamapi.GetRolePolicyOutput{RoleName: ptr.To(r.Name), PolicyName: ptr.To(p.Name), PolicyDocument: ptr.To(encodeDocument(p.Document))}, nil
 }
 
 func (s *IAM) DeleteRolePolicy(ctx *request.Context, in *iamapi.DeleteRolePolicyInput) (*iamapi.DeleteRolePolicyOutput, error) {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -21,11 +22,11 @@ func (s *IAM) updateInstanceProfile(ctx *request.Context, name *string, fn func(
 // instanceProfileOut renders a profile with its roles, read in tx.
 func instanceProfileOut(tx storage.Tx, sc storage.Scope, ip *instanceProfileRecord, withTags bool) (iamapi.InstanceProfile, error) {
 	out := iamapi.InstanceProfile{
-		Path:                ptr(ip.Path),
-		InstanceProfileName: ptr(ip.Name),
-		InstanceProfileId:   ptr(ip.ID),
-		Arn:                 ptr(instanceProfileARN(sc.Account, ip)),
-		CreateDate:          ptr(ip.CreateDate),
+		Path:                ptr.To(ip.Path),
+		InstanceProfileName: ptr.To(ip.Name),
+		InstanceProfileId:   ptr.To(ip.ID),
+		Arn:                 ptr.To(instanceProfileARN(sc.Account, ip)),
+		CreateDate:          ptr.To(ip.CreateDate),
 		Roles:               []iamapi.Role{},
 	}
 	for _, rn := range ip.Roles {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -28,9 +29,9 @@ func noSuchLoginProfile(user string) error {
 
 func loginOut(u *userRecord) *iamapi.LoginProfile {
 	return &iamapi.LoginProfile{
-		UserName:              ptr(u.Name),
-		CreateDate:            ptr(u.Login.CreateDate),
-		PasswordResetRequired: ptr(u.Login.PasswordResetRequired),
+		UserName:              ptr.To(u.Name),
+		CreateDate:            ptr.To(u.Login.CreateDate),
+		PasswordResetRequired: ptr.To(u.Login.PasswordResetRequired),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestRoleByARN(t *testing.T) {
@@ -13,13 +14,13 @@ func TestRoleByARN(t *testing.T) {
 	p := f.createPolicy("perm")
 	boundary := f.createPolicy("boundary")
 	role := must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{
-		RoleName: s("Deploy"), Path: s("/ci/"), AssumeRolePolicyDocument: s(trustDoc),
-		MaxSessionDuration: i32(7200), PermissionsBoundary: boundary.Arn,
-		Tags: []iamapi.Tag{{Key: s("team"), Value: s("x")}},
+		RoleName: ptr.To("Deploy"), Path: ptr.To("/ci/"), AssumeRolePolicyDocument: ptr.To(trustDoc),
+		MaxSessionDuration: ptr.To(int32(7200)), PermissionsBoundary: boundary.Arn,
+		Tags: []iamapi.Tag{{Key: ptr.To("team"), Value: ptr.To("x")}},
 	})).Role
-	must(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: s("Deploy"), PolicyArn: p.Arn}))
-	must(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: s("Deploy"), PolicyArn: s(readOnlyARN)}))
-	must(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: s("Deploy"), PolicyName: s("inline"), PolicyDocument: s(allowS3)}))
+	must(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: ptr.To("Deploy"), PolicyArn: p.Arn}))
+	must(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: ptr.To("Deploy"), PolicyArn: ptr.To(readOnlyARN)}))
+	must(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: ptr.To("Deploy"), PolicyName: ptr.To("inline"), PolicyDocument: ptr.To(allowS3)}))
 
 	got, ok, err := f.RoleByARN("arn:aws:iam::123456789012:role/ci/Deploy")
 	if err != nil || !ok {
@@ -72,9 +73,9 @@ func TestUserAndGroupByName(t *testing.T) {
 	u := f.createUser("Ana")
 	g := f.createGroup("Readers")
 	p := f.createPolicy("read")
-	must(f.AddUserToGroup(f.ctx, &iamapi.AddUserToGroupInput{GroupName: s("readers"), UserName: s("ana")}))
-	must(f.AttachGroupPolicy(f.ctx, &iamapi.AttachGroupPolicyInput{GroupName: s("Readers"), PolicyArn: p.Arn}))
-	must(f.PutUserPolicy(f.ctx, &iamapi.PutUserPolicyInput{UserName: s("Ana"), PolicyName: s("own"), PolicyDocument: s(allowS3)}))
+	must(f.AddUserToGroup(f.ctx, &iamapi.AddUserToGroupInput{GroupName: ptr.To("readers"), UserName: ptr.To("ana")}))
+	must(f.AttachGroupPolicy(f.ctx, &iamapi.AttachGroupPolicyInput{GroupName: ptr.To("Readers"), PolicyArn: p.Arn}))
+	must(f.PutUserPolicy(f.ctx, &iamapi.PutUserPolicyInput{UserName: ptr.To("Ana"), PolicyName: ptr.To("own"), PolicyDocument: ptr.To(allowS3)}))
 
 	user, ok, err := f.UserByName(testAccount, "ANA")
 	if err != nil || !ok {
@@ -102,11 +103,11 @@ func TestAccountSummaryAndDetails(t *testing.T) {
 	f.createRole("r")
 	f.createGroup("g")
 	p := f.createPolicy("p")
-	must(f.CreateInstanceProfile(f.ctx, &iamapi.CreateInstanceProfileInput{InstanceProfileName: s("ip")}))
-	must(f.AddRoleToInstanceProfile(f.ctx, &iamapi.AddRoleToInstanceProfileInput{InstanceProfileName: s("ip"), RoleName: s("r")}))
-	must(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: s("r"), PolicyArn: p.Arn}))
-	must(f.AttachUserPolicy(f.ctx, &iamapi.AttachUserPolicyInput{UserName: s("u"), PolicyArn: s(readOnlyARN)}))
-	must(f.AddUserToGroup(f.ctx, &iamapi.AddUserToGroupInput{GroupName: s("g"), UserName: s("u")}))
+	must(f.CreateInstanceProfile(f.ctx, &iamapi.CreateInstanceProfileInput{InstanceProfileName: ptr.To("ip")}))
+	must(f.AddRoleToInstanceProfile(f.ctx, &iamapi.AddRoleToInstanceProfileInput{InstanceProfileName: ptr.To("ip"), RoleName: ptr.To("r")}))
+	must(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: ptr.To("r"), PolicyArn: p.Arn}))
+	must(f.AttachUserPolicy(f.ctx, &iamapi.AttachUserPolicyInput{UserName: ptr.To("u"), PolicyArn: ptr.To(readOnlyARN)}))
+	must(f.AddUserToGroup(f.ctx, &iamapi.AddUserToGroupInput{GroupName: ptr.To("g"), UserName: ptr.To("u")}))
 
 	sum := must(f.GetAccountSummary(f.ctx, &iamapi.GetAccountSummaryInput{})).SummaryMap
 	for k, want := range map[string]int32{
@@ -133,7 +134,7 @@ func TestAccountSummaryAndDetails(t *testing.T) {
 			t.Errorf("policy detail = %+v", pd)
 		}
 	}
-	only := must(f.GetAccountAuthorizationDetails(f.ctx, &iamapi.GetAccountAuthorizationDetailsInput{Filter: []string{"Role"}, MaxItems: i32(1)}))
+	only := must(f.GetAccountAuthorizationDetails(f.ctx, &iamapi.GetAccountAuthorizationDetailsInput{Filter: []string{"Role"}, MaxItems: ptr.To(int32(1))}))
 	if len(only.RoleDetailList) != 1 || len(only.UserDetailList) != 0 || *only.IsTruncated {
 		t.Errorf("Filter=Role = %+v", only)
 	}
@@ -178,13 +179,13 @@ func TestNilRequiredMembers(t *testing.T) {
 	f.createRole("r")
 	errs := []error{
 		second(f.GetRole(f.ctx, &iamapi.GetRoleInput{})),
-		second(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: s("x")})),
-		second(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: s("r")})),
-		second(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: s("r"), PolicyName: s("p")})),
+		second(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("x")})),
+		second(f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: ptr.To("r")})),
+		second(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: ptr.To("r"), PolicyName: ptr.To("p")})),
 		second(f.GetPolicy(f.ctx, &iamapi.GetPolicyInput{})),
-		second(f.UpdateAccessKey(f.ctx, &iamapi.UpdateAccessKeyInput{AccessKeyId: s("AKIAAAAAAAAAAAAAAAAA")})),
-		second(f.TagRole(f.ctx, &iamapi.TagRoleInput{RoleName: s("r"), Tags: []iamapi.Tag{{Value: s("v")}}})),
-		second(f.AddRoleToInstanceProfile(f.ctx, &iamapi.AddRoleToInstanceProfileInput{RoleName: s("r")})),
+		second(f.UpdateAccessKey(f.ctx, &iamapi.UpdateAccessKeyInput{AccessKeyId: ptr.To("AKIAAAAAAAAAAAAAAAAA")})),
+		second(f.TagRole(f.ctx, &iamapi.TagRoleInput{RoleName: ptr.To("r"), Tags: []iamapi.Tag{{Value: ptr.To("v")}}})),
+		second(f.AddRoleToInstanceProfile(f.ctx, &iamapi.AddRoleToInstanceProfileInput{RoleName: ptr.To("r")})),
 	}
 	for i, err := range errs {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { wantErr(t, err, "ValidationError", 400, "") })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -126,7 +127,7 @@ func (s *IAM) CreateOpenIDConnectProvider(ctx *request.Context, in *iamapi.Creat
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: ptr(oidcARN(ctx.Account, u)), Tags: tagsOut(tags)}, nil
+	return &iamapi.CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: ptr.To(oidcARN(ctx.Account, u)), Tags: tagsOut(tags)}, nil
 }
 
 // oidcKey takes a provider ARN of the caller's account apart.
@@ -196,8 +197,8 @@ func (s *IAM) GetOpenIDConnectProvider(ctx *request.Context, in *iamapi.GetOpenI
 		return nil, err
 	}
 	return &iamapi.GetOpenIDConnectProviderOutput{
-		Url: ptr(r.URL), ClientIDList: nonNil(r.ClientIDs), ThumbprintList: nonNil(r.Thumbprints),
-		CreateDate: ptr(r.CreateDate), Tags: tagsOut(r.Tags),
+		Url: ptr.To(r.URL), ClientIDList: nonNil(r.ClientIDs), ThumbprintList: nonNil(r.Thumbprints),
+		CreateDate: ptr.To(r.CreateDate), Tags: tagsOut(r.Tags),
 	}, nil
 }
 
@@ -213,7 +214,7 @@ func (s *IAM) ListOpenIDConnectProviders(ctx *request.Context, _ *iamapi.ListOpe
 	err := s.store.View(func(tx storage.Tx) error {
 		return oidcProviders.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r oidcProviderRecord) bool {
 			out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList,
-				iamapi.OpenIDConnectProviderListEntry{Arn: ptr(oidcARN(ctx.Account, r.URL))})
+				iamapi.OpenIDConnectProviderListEntry{Arn: ptr.To(oidcARN(ctx.Account, r.URL))})
 			return true
 		})
 	})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -50,9 +51,9 @@ func newPage(marker *string, maxItems *int32) (pageReq, error) {
 func encodeMarker(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
 
 func done(truncated bool, lastKey string) pageResult {
-	r := pageResult{IsTruncated: ptr(truncated)}
+	r := pageResult{IsTruncated: ptr.To(truncated)}
 	if truncated {
-		r.Marker = ptr(encodeMarker(lastKey))
+		r.Marker = ptr.To(encodeMarker(lastKey))
 	}
 	return r
 }

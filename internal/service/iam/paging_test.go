@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
-	"github.com/niwa-cloud/niwa/internal/clock"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 // collect pages through a listing with MaxItems n and returns the pages.
@@ -17,7 +17,7 @@ func collect[T any](t *testing.T, n int32, list func(marker *string, max *int32)
 	var pages [][]T
 	var marker *string
 	for range 20 {
-		items, truncated, next, err := list(marker, i32(n))
+		items, truncated, next, err := list(marker, ptr.To(n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestPaginationThreePages(t *testing.T) {
 		f.createRole(n)
 		f.createGroup(n)
 		f.createPolicy(n)
-		must(f.CreateInstanceProfile(f.ctx, &iamapi.CreateInstanceProfileInput{InstanceProfileName: s(n)}))
+		must(f.CreateInstanceProfile(f.ctx, &iamapi.CreateInstanceProfileInput{InstanceProfileName: ptr.To(n)}))
 	}
 	want := []string{"Alpha", "Bravo", "charlie", "delta", "echo", "foxtrot", "Golf"} // case-insensitive order
 
@@ -113,7 +113,7 @@ func TestPaginationThreePages(t *testing.T) {
 			return itemNames(out.InstanceProfiles, func(x iamapi.InstanceProfile) *string { return x.InstanceProfileName }, out.IsTruncated, out.Marker)
 		}},
 		{"local policies", func(m *string, n *int32) ([]string, *bool, *string, error) {
-			return listPolicyNames(f, s("Local"), m, n)
+			return listPolicyNames(f, ptr.To("Local"), m, n)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { check(t, collect(t, 3, tc.list), want) })
@@ -129,17 +129,17 @@ func TestPaginationThreePages(t *testing.T) {
 	})
 
 	// A marker resumes after its item even when that item is gone.
-	first := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{MaxItems: i32(2)}))
-	must(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: s("Bravo")}))
-	next := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{MaxItems: i32(2), Marker: first.Marker}))
+	first := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{MaxItems: ptr.To(int32(2))}))
+	must(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: ptr.To("Bravo")}))
+	next := must(f.ListUsers(f.ctx, &iamapi.ListUsersInput{MaxItems: ptr.To(int32(2)), Marker: first.Marker}))
 	if *next.Users[0].UserName != "charlie" {
 		t.Errorf("after deleting the marker's item, next page starts at %s", *next.Users[0].UserName)
 	}
 
-	wantErr(t, second(f.ListUsers(f.ctx, &iamapi.ListUsersInput{Marker: s("!!not a marker!!")})), "InvalidInput", 400, "Invalid Marker.")
-	wantErr(t, second(f.ListRoles(f.ctx, &iamapi.ListRolesInput{MaxItems: i32(0)})), "ValidationError", 400,
+	wantErr(t, second(f.ListUsers(f.ctx, &iamapi.ListUsersInput{Marker: ptr.To("!!not a marker!!")})), "InvalidInput", 400, "Invalid Marker.")
+	wantErr(t, second(f.ListRoles(f.ctx, &iamapi.ListRolesInput{MaxItems: ptr.To(int32(0))})), "ValidationError", 400,
 		"1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1")
-	wantErr(t, second(f.ListRoles(f.ctx, &iamapi.ListRolesInput{MaxItems: i32(1001)})), "ValidationError", 400, "")
+	wantErr(t, second(f.ListRoles(f.ctx, &iamapi.ListRolesInput{MaxItems: ptr.To(int32(1001))})), "ValidationError", 400, "")
 }
 
 func TestPaginationDefaultMaxItems(t *testing.T) {
@@ -161,11 +161,11 @@ func TestSmallListsPaginate(t *testing.T) {
 	f := newFixture(t)
 	f.createRole("r")
 	for _, n := range []string{"c", "a", "b"} {
-		must(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: s("r"), PolicyName: s(n), PolicyDocument: s(allowS3)}))
-		must(f.TagRole(f.ctx, &iamapi.TagRoleInput{RoleName: s("r"), Tags: []iamapi.Tag{{Key: s(n), Value: s(n)}}}))
+		must(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: ptr.To("r"), PolicyName: ptr.To(n), PolicyDocument: ptr.To(allowS3)}))
+		must(f.TagRole(f.ctx, &iamapi.TagRoleInput{RoleName: ptr.To("r"), Tags: []iamapi.Tag{{Key: ptr.To(n), Value: ptr.To(n)}}}))
 	}
 	pages := collect(t, 2, func(m *string, n *int32) ([]string, *bool, *string, error) {
-		out, err := f.ListRolePolicies(f.ctx, &iamapi.ListRolePoliciesInput{RoleName: s("r"), Marker: m, MaxItems: n})
+		out, err := f.ListRolePolicies(f.ctx, &iamapi.ListRolePoliciesInput{RoleName: ptr.To("r"), Marker: m, MaxItems: n})
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -175,7 +175,7 @@ func TestSmallListsPaginate(t *testing.T) {
 		t.Errorf("inline pages = %v", pages)
 	}
 	tagPages := collect(t, 2, func(m *string, n *int32) ([]string, *bool, *string, error) {
-		out, err := f.ListRoleTags(f.ctx, &iamapi.ListRoleTagsInput{RoleName: s("r"), Marker: m, MaxItems: n})
+		out, err := f.ListRoleTags(f.ctx, &iamapi.ListRoleTagsInput{RoleName: ptr.To("r"), Marker: m, MaxItems: n})
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -196,11 +196,11 @@ func TestConcurrentWrites(t *testing.T) {
 	for i := range 16 {
 		wg.Go(func() {
 			name := fmt.Sprintf("role-%02d", i)
-			if _, err := f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: s(name), AssumeRolePolicyDocument: s(trustDoc)}); err != nil {
+			if _, err := f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To(name), AssumeRolePolicyDocument: ptr.To(trustDoc)}); err != nil {
 				errs <- err
 				return
 			}
-			if _, err := f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: s(name), PolicyArn: p.Arn}); err != nil {
+			if _, err := f.AttachRolePolicy(f.ctx, &iamapi.AttachRolePolicyInput{RoleName: ptr.To(name), PolicyArn: p.Arn}); err != nil {
 				errs <- err
 			}
 			if _, err := f.ListRoles(f.ctx, &iamapi.ListRolesInput{}); err != nil {
@@ -213,7 +213,7 @@ func TestConcurrentWrites(t *testing.T) {
 	var mu sync.Mutex
 	for range 8 {
 		wg.Go(func() {
-			if _, err := f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: s("dup")}); err == nil {
+			if _, err := f.CreateUser(f.ctx, &iamapi.CreateUserInput{UserName: ptr.To("dup")}); err == nil {
 				mu.Lock()
 				created++
 				mu.Unlock()
@@ -237,28 +237,13 @@ func TestConcurrentWrites(t *testing.T) {
 // TestDurable checks that state lives in the storage layer: a second IAM on
 // a reopened durable store serves what the first one wrote.
 func TestDurable(t *testing.T) {
-	dir := t.TempDir()
-	open := func() (storage.Backend, *IAM) {
-		be, err := storage.Open(storage.Options{DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := be.Store("iam")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return be, New(st)
-	}
-	be, svc := open()
-	f := &fixture{IAM: svc, t: t, ctx: newCtx(clock.NewFake(t0), testAccount)}
+	h := servicetest.New(t, "iam", servicetest.At(t0), servicetest.InAccount(testAccount), servicetest.OnDisk(t.TempDir()))
+	f := &fixture{IAM: New(h.Store()), t: t, h: h, clock: h.Clock, ctx: h.Ctx()}
 	f.createRole("kept")
 	k := must(f.CreateAccessKey(f.ctx, &iamapi.CreateAccessKeyInput{})).AccessKey
-	if err := be.Close(); err != nil {
-		t.Fatal(err)
-	}
-	be, svc = open()
-	defer be.Close()
-	if _, err := svc.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: s("kept")}); err != nil {
+	h.Reopen()
+	svc := New(h.Store())
+	if _, err := svc.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: ptr.To("kept")}); err != nil {
 		t.Errorf("role lost across restart: %v", err)
 	}
 	if _, ok, err := svc.LookupAccessKey(*k.AccessKeyId); !ok || err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -28,30 +29,30 @@ const (
 
 func policyOut(ref policyRef, c useCount, view policyView) iamapi.Policy {
 	out := iamapi.Policy{
-		PolicyName:                    ptr(ref.Name),
-		Arn:                           ptr(ref.ARN),
-		Path:                          ptr(ref.Path),
-		AttachmentCount:               ptr(c.attach),
-		PermissionsBoundaryUsageCount: ptr(c.boundary),
-		IsAttachable:                  ptr(true),
+		PolicyName:                    ptr.To(ref.Name),
+		Arn:                           ptr.To(ref.ARN),
+		Path:                          ptr.To(ref.Path),
+		AttachmentCount:               ptr.To(c.attach),
+		PermissionsBoundaryUsageCount: ptr.To(c.boundary),
+		IsAttachable:                  ptr.To(true),
 	}
 	var desc string
 	var tags []tag
 	switch {
 	case ref.local != nil:
 		p := ref.local
-		out.PolicyId, out.DefaultVersionId = ptr(p.ID), ptr(p.DefaultVersion)
-		out.CreateDate, out.UpdateDate = ptr(p.CreateDate), ptr(p.UpdateDate)
+		out.PolicyId, out.DefaultVersionId = ptr.To(p.ID), ptr.To(p.DefaultVersion)
+		out.CreateDate, out.UpdateDate = ptr.To(p.CreateDate), ptr.To(p.UpdateDate)
 		desc, tags = p.Description, p.Tags
 	case ref.managed != nil:
 		m := ref.managed
-		out.PolicyId, out.DefaultVersionId = ptr(m.ID), ptr(m.DefaultVersionID)
-		out.CreateDate, out.UpdateDate = ptr(policyTime(m.CreateDate)), ptr(policyTime(m.UpdateDate))
+		out.PolicyId, out.DefaultVersionId = ptr.To(m.ID), ptr.To(m.DefaultVersionID)
+		out.CreateDate, out.UpdateDate = ptr.To(policyTime(m.CreateDate)), ptr.To(policyTime(m.UpdateDate))
 		desc = m.Description
 	}
 	if view == policyFull {
 		if desc != "" {
-			out.Description = ptr(desc)
+			out.Description = ptr.To(desc)
 		}
 		out.Tags = tagsOut(tags)
 	}
@@ -182,13 +183,13 @@ func (s *IAM) ListPolicies(ctx *request.Context, in *iamapi.ListPoliciesInput) (
 	if err != nil {
 		return nil, err
 	}
-	scopeName := str(in.Scope)
+	scopeName := ptr.Deref(in.Scope)
 	if scopeName == "" {
 		scopeName = "All"
 	}
 	pp := pathPrefix(in.PathPrefix)
 	onlyAttached := in.OnlyAttached != nil && *in.OnlyAttached
-	usage := str(in.PolicyUsageFilter)
+	usage := ptr.Deref(in.PolicyUsageFilter)
 	type item struct {
 		key string
 		ref policyRef
@@ -284,9 +285,9 @@ func (s *IAM) DeletePolicy(ctx *request.Context, in *iamapi.DeletePolicyInput) (
 }
 
 func versionOut(v policyVersion, isDefault, withDocument bool) iamapi.PolicyVersion {
-	out := iamapi.PolicyVersion{VersionId: ptr(v.ID), IsDefaultVersion: ptr(isDefault), CreateDate: ptr(v.CreateDate)}
+	out := iamapi.PolicyVersion{VersionId: ptr.To(v.ID), IsDefaultVersion: ptr.To(isDefault), CreateDate: ptr.To(v.CreateDate)}
 	if withDocument {
-		out.Document = ptr(encodeDocument(v.Document))
+		out.Document = ptr.To(encodeDocument(v.Document))
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestValidateDocument(t *testing.T) {
@@ -107,10 +108,10 @@ func TestMalformedDocumentsThroughHandlers(t *testing.T) {
 	f := newFixture(t)
 	f.createRole("r")
 	bad := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`
-	wantErr(t, second(f.CreatePolicy(f.ctx, &iamapi.CreatePolicyInput{PolicyName: s("p"), PolicyDocument: s("not json")})),
+	wantErr(t, second(f.CreatePolicy(f.ctx, &iamapi.CreatePolicyInput{PolicyName: ptr.To("p"), PolicyDocument: ptr.To("not json")})),
 		"MalformedPolicyDocument", 400, "Syntax errors in policy.")
-	wantErr(t, second(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: s("r"), PolicyName: s("p"), PolicyDocument: s(url.QueryEscape(bad))})),
+	wantErr(t, second(f.PutRolePolicy(f.ctx, &iamapi.PutRolePolicyInput{RoleName: ptr.To("r"), PolicyName: ptr.To("p"), PolicyDocument: ptr.To(url.QueryEscape(bad))})),
 		"MalformedPolicyDocument", 400, "Policy statement must contain resources.")
-	wantErr(t, second(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: s("x"), AssumeRolePolicyDocument: s(`{"Statement":[]}`)})),
+	wantErr(t, second(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("x"), AssumeRolePolicyDocument: ptr.To(`{"Statement":[]}`)})),
 		"MalformedPolicyDocument", 400, "Syntax errors in policy.")
 }

@@ -2,6 +2,7 @@ package iam
 
 import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -32,20 +33,20 @@ const (
 
 func roleOut(account string, r *roleRecord, view roleView) iamapi.Role {
 	out := iamapi.Role{
-		Path:                     ptr(r.Path),
-		RoleName:                 ptr(r.Name),
-		RoleId:                   ptr(r.ID),
-		Arn:                      ptr(roleARN(account, r)),
-		CreateDate:               ptr(r.CreateDate),
-		AssumeRolePolicyDocument: ptr(encodeDocument(r.TrustPolicy)),
+		Path:                     ptr.To(r.Path),
+		RoleName:                 ptr.To(r.Name),
+		RoleId:                   ptr.To(r.ID),
+		Arn:                      ptr.To(roleARN(account, r)),
+		CreateDate:               ptr.To(r.CreateDate),
+		AssumeRolePolicyDocument: ptr.To(encodeDocument(r.TrustPolicy)),
 	}
 	if view == roleEmbedded {
 		return out
 	}
 	if r.Description != "" {
-		out.Description = ptr(r.Description)
+		out.Description = ptr.To(r.Description)
 	}
-	out.MaxSessionDuration = ptr(r.MaxSessionDuration)
+	out.MaxSessionDuration = ptr.To(r.MaxSessionDuration)
 	if view == roleListed {
 		return out
 	}
@@ -54,7 +55,7 @@ func roleOut(account string, r *roleRecord, view roleView) iamapi.Role {
 	if view == roleFull {
 		out.RoleLastUsed = &iamapi.RoleLastUsed{}
 		if r.LastUsed != nil {
-			out.RoleLastUsed = &iamapi.RoleLastUsed{LastUsedDate: ptr(r.LastUsed.Date), Region: ptr(r.LastUsed.Region)}
+			out.RoleLastUsed = &iamapi.RoleLastUsed{LastUsedDate: ptr.To(r.LastUsed.Date), Region: ptr.To(r.LastUsed.Region)}
 		}
 	}
 	return out
@@ -75,7 +76,7 @@ func checkMaxSession(v *int32) (int32, error) {
 }
 
 func checkDescription(v *string) (string, error) {
-	d := str(v)
+	d := ptr.Deref(v)
 	if len([]rune(d)) > 1000 {
 		return "", validation("Value '%s' at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000", d)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -170,7 +171,7 @@ func (s *IAM) GetSAMLProvider(ctx *request.Context, in *iamapi.GetSAMLProviderIn
 		return nil, err
 	}
 	return &iamapi.GetSAMLProviderOutput{
-		SAMLMetadataDocument: ptr(rec.Metadata), CreateDate: ptr(rec.CreateDate), ValidUntil: ptr(rec.ValidUntil),
+		SAMLMetadataDocument: ptr.To(rec.Metadata), CreateDate: ptr.To(rec.CreateDate), ValidUntil: ptr.To(rec.ValidUntil),
 		Tags: tagsOut(rec.Tags),
 	}, nil
 }
@@ -180,7 +181,7 @@ func (s *IAM) ListSAMLProviders(ctx *request.Context, _ *iamapi.ListSAMLProvider
 	err := s.store.View(func(tx storage.Tx) error {
 		return samlProviders.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r samlProviderRecord) bool {
 			out.SAMLProviderList = append(out.SAMLProviderList, iamapi.SAMLProviderListEntry{
-				Arn: ptr(samlARN(ctx.Account, r.Name)), CreateDate: ptr(r.CreateDate), ValidUntil: ptr(r.ValidUntil),
+				Arn: ptr.To(samlARN(ctx.Account, r.Name)), CreateDate: ptr.To(r.CreateDate), ValidUntil: ptr.To(r.ValidUntil),
 			})
 			return true
 		})

@@ -6,6 +6,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	policy "github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -127,7 +128,7 @@ func (s *IAM) SimulatePrincipalPolicy(ctx *request.Context, in *iamapi.SimulateP
 	for i, d := range in.PermissionsBoundaryPolicyInputList {
 		boundary = &PolicyDoc{ID: "PermissionsBoundaryPolicyInputList." + strconv.Itoa(i+1), Type: "PermissionsBoundaryPolicy", Document: d}
 	}
-	caller := str(in.CallerArn)
+	caller := ptr.Deref(in.CallerArn)
 	if caller == "" {
 		caller = src
 	}
@@ -144,7 +145,7 @@ func (s *IAM) SimulateCustomPolicy(ctx *request.Context, in *iamapi.SimulateCust
 	for i, d := range in.PermissionsBoundaryPolicyInputList {
 		boundary = &PolicyDoc{ID: "PermissionsBoundaryPolicyInputList." + strconv.Itoa(i+1), Type: "PermissionsBoundaryPolicy", Document: d}
 	}
-	caller := str(in.CallerArn)
+	caller := ptr.Deref(in.CallerArn)
 	if caller == "" {
 		caller = "arn:aws:iam::" + ctx.Account + ":user/simulated"
 	}
@@ -194,7 +195,7 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 		types[p] = "resource"
 		pols.Resource = p
 		pols.ResourceAccount = ctx.Account
-		if o := str(resourceOwner); o != "" {
+		if o := ptr.Deref(resourceOwner); o != "" {
 			if a, ok := parseIAMARN(o); ok {
 				pols.ResourceAccount = a.Account
 			} else if parts := strings.Split(o, ":"); len(parts) > 4 {
@@ -205,7 +206,7 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 	principal := SimulationPrincipal(caller)
 	kctx := policy.Context{}
 	for _, e := range entries {
-		if k := str(e.ContextKeyName); k != "" {
+		if k := ptr.Deref(e.ContextKeyName); k != "" {
 			kctx[strings.ToLower(k)] = append([]string(nil), e.ContextKeyValues...)
 		}
 	}
@@ -217,7 +218,7 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
-	out := &iamapi.SimulatePrincipalPolicyOutput{IsTruncated: ptr(false), EvaluationResults: []iamapi.EvaluationResult{}}
+	out := &iamapi.SimulatePrincipalPolicyOutput{IsTruncated: ptr.To(false), EvaluationResults: []iamapi.EvaluationResult{}}
 	for _, action := range actions {
 		if !strings.Contains(action, ":") {
 			return nil, iamapi.ErrInvalidInputException.New("Actions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
@@ -226,18 +227,18 @@ func simulate(ctx *request.Context, caller string, docs []PolicyDoc, boundary *P
 			req := policy.Request{Principal: principal, Action: action, Resource: res, Context: kctx}
 			d := policy.Evaluate(req, pols)
 			r := iamapi.EvaluationResult{
-				EvalActionName: ptr(action), EvalResourceName: ptr(res), EvalDecision: ptr(d.Reason.String()),
+				EvalActionName: ptr.To(action), EvalResourceName: ptr.To(res), EvalDecision: ptr.To(d.Reason.String()),
 				MatchedStatements: []iamapi.Statement{}, MissingContextValues: dedupe(d.MissingContext),
 			}
 			for _, m := range d.Matched {
 				r.MatchedStatements = append(r.MatchedStatements, iamapi.Statement{
-					SourcePolicyId: ptr(m.Policy.Source), SourcePolicyType: ptr(types[m.Policy]),
+					SourcePolicyId: ptr.To(m.Policy.Source), SourcePolicyType: ptr.To(types[m.Policy]),
 				})
 			}
 			if pols.Boundary != nil {
 				allowed := !(d.Reason == policy.ImplicitDeny && d.Layer == policy.LayerBoundary) &&
 					!(d.Reason == policy.ExplicitDeny && d.Layer == policy.LayerBoundary)
-				r.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(allowed)}
+				r.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr.To(allowed)}
 			}
 			out.EvaluationResults = append(out.EvaluationResults, r)
 		}

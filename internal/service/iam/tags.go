@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // Tags on IAM resources: at most 50, keys compared without regard to case
@@ -22,7 +23,7 @@ func readTags(in []iamapi.Tag) ([]tag, error) {
 			return nil, iamapi.ErrInvalidInputException.New("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		seen[lower(k)] = true
-		out = append(out, tag{Key: k, Value: str(t.Value)})
+		out = append(out, tag{Key: k, Value: ptr.Deref(t.Value)})
 	}
 	if len(out) > maxTags {
 		return nil, validation("Value '%v' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50", len(out))
@@ -76,7 +77,7 @@ func tagsOut(ts []tag) []iamapi.Tag {
 	}
 	out := make([]iamapi.Tag, len(ts))
 	for i, t := range ts {
-		out[i] = iamapi.Tag{Key: ptr(t.Key), Value: ptr(t.Value)}
+		out[i] = iamapi.Tag{Key: ptr.To(t.Key), Value: ptr.To(t.Value)}
 	}
 	return out
 }

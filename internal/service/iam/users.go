@@ -2,6 +2,7 @@ package iam
 
 import (
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -24,11 +25,11 @@ func (s *IAM) viewUser(ctx *request.Context, name *string) (userRecord, error) {
 // as IAM does; Get and Create include them.
 func userOut(account string, u *userRecord, full bool) iamapi.User {
 	out := iamapi.User{
-		Path:             ptr(u.Path),
-		UserName:         ptr(u.Name),
-		UserId:           ptr(u.ID),
-		Arn:              ptr(userARN(account, u)),
-		CreateDate:       ptr(u.CreateDate),
+		Path:             ptr.To(u.Path),
+		UserName:         ptr.To(u.Name),
+		UserId:           ptr.To(u.ID),
+		Arn:              ptr.To(userARN(account, u)),
+		CreateDate:       ptr.To(u.CreateDate),
 		PasswordLastUsed: u.PasswordLastUsed,
 	}
 	if full {
@@ -80,9 +81,9 @@ func (s *IAM) GetUser(ctx *request.Context, in *iamapi.GetUserInput) (*iamapi.Ge
 	}
 	if name == "" {
 		return &iamapi.GetUserOutput{User: &iamapi.User{
-			UserId:     ptr(ctx.Account),
-			Arn:        ptr(rootARN(ctx.Account)),
-			CreateDate: ptr(now(ctx)),
+			UserId:     ptr.To(ctx.Account),
+			Arn:        ptr.To(rootARN(ctx.Account)),
+			CreateDate: ptr.To(now(ctx)),
 		}}, nil
 	}
 	u, err := s.viewUser(ctx, &name)

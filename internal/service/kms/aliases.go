@@ -7,6 +7,7 @@ import (
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -169,8 +170,8 @@ func (s *KMS) ListAliases(ctx *request.Context, in *kmsapi.ListAliasesInput) (*k
 				return true
 			}
 			page = append(page, kmsapi.AliasListEntry{
-				AliasName: ptr(a.Name), AliasArn: ptr(aliasARN(sc, a.Name)), TargetKeyId: ptr(a.Target),
-				CreationDate: ptr(a.Created), LastUpdatedDate: ptr(a.Updated),
+				AliasName: ptr.To(a.Name), AliasArn: ptr.To(aliasARN(sc, a.Name)), TargetKeyId: ptr.To(a.Target),
+				CreationDate: ptr.To(a.Created), LastUpdatedDate: ptr.To(a.Updated),
 			})
 			return len(page) <= limit
 		}); err != nil {
@@ -188,7 +189,7 @@ func (s *KMS) ListAliases(ctx *request.Context, in *kmsapi.ListAliasesInput) (*k
 			if _, found, err := aliases.Get(tx, sc, name); err != nil {
 				return err
 			} else if !found {
-				page = append(page, kmsapi.AliasListEntry{AliasName: ptr(name), AliasArn: ptr(aliasARN(sc, name))})
+				page = append(page, kmsapi.AliasListEntry{AliasName: ptr.To(name), AliasArn: ptr.To(aliasARN(sc, name))})
 			}
 		}
 		return nil
@@ -197,9 +198,9 @@ func (s *KMS) ListAliases(ctx *request.Context, in *kmsapi.ListAliasesInput) (*k
 		return nil, err
 	}
 	sort.Slice(page, func(i, j int) bool { return *page[i].AliasName < *page[j].AliasName })
-	out := &kmsapi.ListAliasesOutput{Aliases: page, Truncated: ptr(false)}
+	out := &kmsapi.ListAliasesOutput{Aliases: page, Truncated: ptr.To(false)}
 	if len(page) > limit {
-		out.Aliases, out.Truncated, out.NextMarker = page[:limit], ptr(true), page[limit-1].AliasName
+		out.Aliases, out.Truncated, out.NextMarker = page[:limit], ptr.To(true), page[limit-1].AliasName
 	}
 	if out.Aliases == nil {
 		out.Aliases = []kmsapi.AliasListEntry{}

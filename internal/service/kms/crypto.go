@@ -24,7 +24,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
+	"github.com/niwa-cloud/niwa/internal/kms/ciphertext"
 )
 
 // specInfo describes what a key spec is for.

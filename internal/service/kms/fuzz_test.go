@@ -6,6 +6,7 @@ import (
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // FuzzDecrypt: any ciphertext blob, with or without a KeyId, is either the
@@ -35,7 +36,7 @@ func FuzzDecrypt(f *testing.F) {
 		if e := awserr.As(err); e.Code.Status != 400 {
 			t.Fatalf("unexpected error %v", err)
 		}
-		_, err = fx.Decrypt(fx.ctx(), &kmsapi.DecryptInput{CiphertextBlob: blob, KeyId: rsaKey.KeyId, EncryptionAlgorithm: p("RSAES_OAEP_SHA_256")})
+		_, err = fx.Decrypt(fx.ctx(), &kmsapi.DecryptInput{CiphertextBlob: blob, KeyId: rsaKey.KeyId, EncryptionAlgorithm: ptr.To("RSAES_OAEP_SHA_256")})
 		if err != nil && awserr.As(err).Code.Status != 400 {
 			t.Fatalf("RSA: unexpected error %v", err)
 		}
@@ -50,7 +51,7 @@ func FuzzVerify(f *testing.F) {
 	for _, spec := range []string{"ECC_SECG_P256K1", "ECC_NIST_P256", "RSA_2048"} {
 		keys[spec] = fx.create(spec, "SIGN_VERIFY").KeyId
 	}
-	sig, err := fx.Sign(fx.ctx(), &kmsapi.SignInput{KeyId: keys["ECC_SECG_P256K1"], Message: []byte("m"), SigningAlgorithm: p("ECDSA_SHA_256")})
+	sig, err := fx.Sign(fx.ctx(), &kmsapi.SignInput{KeyId: keys["ECC_SECG_P256K1"], Message: []byte("m"), SigningAlgorithm: ptr.To("ECDSA_SHA_256")})
 	if err != nil {
 		f.Fatal(err)
 	}

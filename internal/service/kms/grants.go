@@ -9,6 +9,7 @@ import (
 	"time"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -31,15 +32,15 @@ type grant struct {
 
 func (g *grant) entry(sc storage.Scope) kmsapi.GrantListEntry {
 	e := kmsapi.GrantListEntry{
-		KeyId: ptr(keyARN(sc, g.KeyID)), GrantId: ptr(g.ID), CreationDate: ptr(g.Created),
-		GranteePrincipal: ptr(g.Grantee), IssuingAccount: ptr("arn:aws:iam::" + g.Issuer + ":root"),
+		KeyId: ptr.To(keyARN(sc, g.KeyID)), GrantId: ptr.To(g.ID), CreationDate: ptr.To(g.Created),
+		GranteePrincipal: ptr.To(g.Grantee), IssuingAccount: ptr.To("arn:aws:iam::" + g.Issuer + ":root"),
 		Operations: append([]string{}, g.Operations...),
 	}
 	if g.Name != "" {
-		e.Name = ptr(g.Name)
+		e.Name = ptr.To(g.Name)
 	}
 	if g.Retiring != "" {
-		e.RetiringPrincipal = ptr(g.Retiring)
+		e.RetiringPrincipal = ptr.To(g.Retiring)
 	}
 	if g.Constrained {
 		e.Constraints = &kmsapi.GrantConstraints{EncryptionContextSubset: g.Subset, EncryptionContextEquals: g.Equals}
@@ -191,10 +192,10 @@ func listGrantPage(all []grant, sc storage.Scope, limit *int32, marker *string) 
 			return nil, kmsapi.ErrInvalidMarkerException.New("Could not deserialize marker '%s'", *marker)
 		}
 	}
-	out := &kmsapi.ListGrantsOutput{Grants: []kmsapi.GrantListEntry{}, Truncated: ptr(false)}
+	out := &kmsapi.ListGrantsOutput{Grants: []kmsapi.GrantListEntry{}, Truncated: ptr.To(false)}
 	for i := start; i < len(all); i++ {
 		if len(out.Grants) == n {
-			out.Truncated = ptr(true)
+			out.Truncated = ptr.To(true)
 			m := all[i-1].ID + "/" + all[i-1].KeyID
 			out.NextMarker = &m
 			break

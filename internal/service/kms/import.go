@@ -17,6 +17,7 @@ import (
 	"time"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -120,7 +121,7 @@ func (s *KMS) GetParametersForImport(ctx *request.Context, in *kmsapi.GetParamet
 	if err := s.store.Update(func(tx storage.Tx) error { return imports.Put(tx, k.scope(), p, k.ID, p.Token) }); err != nil {
 		return nil, err
 	}
-	return &kmsapi.GetParametersForImportOutput{KeyId: ptr(k.arn()), ImportToken: []byte(importTokenPrefix + k.ID + ":" + p.Token),
+	return &kmsapi.GetParametersForImportOutput{KeyId: ptr.To(k.arn()), ImportToken: []byte(importTokenPrefix + k.ID + ":" + p.Token),
 		PublicKey: pub, ParametersValidTo: &p.ValidTo}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // kwpWrap is AES key wrap with padding (RFC 5649), what users run (openssl
@@ -80,7 +81,7 @@ func TestKWPVectors(t *testing.T) {
 
 func (f *fixture) importParams(id *string, alg string) (*rsa.PublicKey, []byte) {
 	f.t.Helper()
-	out, err := f.GetParametersForImport(f.ctx(), &kmsapi.GetParametersForImportInput{KeyId: id, WrappingAlgorithm: &alg, WrappingKeySpec: p("RSA_2048")})
+	out, err := f.GetParametersForImport(f.ctx(), &kmsapi.GetParametersForImportInput{KeyId: id, WrappingAlgorithm: &alg, WrappingKeySpec: ptr.To("RSA_2048")})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func wrap(t testing.TB, pub *rsa.PublicKey, alg string, material []byte) []byte 
 
 func TestImportSymmetric(t *testing.T) {
 	f := newFixture(t)
-	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Origin: p("EXTERNAL")})
+	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Origin: ptr.To("EXTERNAL")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,17 +165,17 @@ func TestImportSymmetric(t *testing.T) {
 	// the key, other material does not.
 	pub, token2 := f.importParams(md.KeyId, "RSAES_OAEP_SHA_1")
 	_, err = f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: md.KeyId, ImportToken: token2,
-		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", randomBytes(32)), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")})
+		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", randomBytes(32)), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")})
 	wantErr(t, err, kmsapi.ErrIncorrectKeyMaterialException, "")
 	if _, err := f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: md.KeyId, ImportToken: token2,
-		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", secret), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")}); err != nil {
+		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", secret), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")}); err != nil {
 		t.Fatal(err)
 	}
 	if dec, err := f.Decrypt(f.ctx(), &kmsapi.DecryptInput{CiphertextBlob: ct}); err != nil || string(dec.Plaintext) != "imported" {
 		t.Fatalf("Decrypt after reimport: %v", err)
 	}
 	_, err = f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: md.KeyId, ImportToken: token2,
-		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", secret), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")})
+		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", secret), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")})
 	wantErr(t, err, kmsapi.ErrInvalidImportTokenException, "")
 
 	if _, err := f.DeleteImportedKeyMaterial(f.ctx(), &kmsapi.DeleteImportedKeyMaterialInput{KeyId: md.KeyId}); err != nil {
@@ -187,12 +188,12 @@ func TestImportSymmetric(t *testing.T) {
 	pub, token3 := f.importParams(md.KeyId, "RSAES_OAEP_SHA_256")
 	f.clock.Advance(24 * time.Hour)
 	_, err = f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: md.KeyId, ImportToken: token3,
-		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_256", secret), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")})
+		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_256", secret), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")})
 	wantErr(t, err, kmsapi.ErrExpiredImportTokenException, "")
 
 	// Only EXTERNAL keys import.
 	own := f.create("", "")
-	_, err = f.GetParametersForImport(f.ctx(), &kmsapi.GetParametersForImportInput{KeyId: own.KeyId, WrappingAlgorithm: p("RSAES_OAEP_SHA_256"), WrappingKeySpec: p("RSA_2048")})
+	_, err = f.GetParametersForImport(f.ctx(), &kmsapi.GetParametersForImportInput{KeyId: own.KeyId, WrappingAlgorithm: ptr.To("RSAES_OAEP_SHA_256"), WrappingKeySpec: ptr.To("RSA_2048")})
 	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "")
 }
 
@@ -200,7 +201,7 @@ func TestImportAsymmetricAndHMAC(t *testing.T) {
 	f := newFixture(t)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ecDER, _ := x509.MarshalPKCS8PrivateKey(ecKey)
-	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Origin: p("EXTERNAL"), KeySpec: p("ECC_NIST_P256"), KeyUsage: p("SIGN_VERIFY")})
+	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Origin: ptr.To("EXTERNAL"), KeySpec: ptr.To("ECC_NIST_P256"), KeyUsage: ptr.To("SIGN_VERIFY")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,13 +210,13 @@ func TestImportAsymmetricAndHMAC(t *testing.T) {
 	// A P-384 key does not fit a P-256 KMS key.
 	other, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	otherDER, _ := x509.MarshalPKCS8PrivateKey(other)
-	_, err = f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: id, ImportToken: token, EncryptedKeyMaterial: wrap(t, pub, "RSA_AES_KEY_WRAP_SHA_256", otherDER), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")})
+	_, err = f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: id, ImportToken: token, EncryptedKeyMaterial: wrap(t, pub, "RSA_AES_KEY_WRAP_SHA_256", otherDER), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")})
 	wantErr(t, err, kmsapi.ErrIncorrectKeyMaterialException, "ECC_NIST_P256")
 	if _, err := f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: id, ImportToken: token,
-		EncryptedKeyMaterial: wrap(t, pub, "RSA_AES_KEY_WRAP_SHA_256", ecDER), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")}); err != nil {
+		EncryptedKeyMaterial: wrap(t, pub, "RSA_AES_KEY_WRAP_SHA_256", ecDER), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")}); err != nil {
 		t.Fatal(err)
 	}
-	sig, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: id, Message: []byte("m"), SigningAlgorithm: p("ECDSA_SHA_256")})
+	sig, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: id, Message: []byte("m"), SigningAlgorithm: ptr.To("ECDSA_SHA_256")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestImportAsymmetricAndHMAC(t *testing.T) {
 		t.Error("signature is not by the imported key")
 	}
 
-	hout, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Origin: p("EXTERNAL"), KeySpec: p("HMAC_256"), KeyUsage: p("GENERATE_VERIFY_MAC")})
+	hout, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Origin: ptr.To("EXTERNAL"), KeySpec: ptr.To("HMAC_256"), KeyUsage: ptr.To("GENERATE_VERIFY_MAC")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,10 +233,10 @@ func TestImportAsymmetricAndHMAC(t *testing.T) {
 	secret := randomBytes(40)
 	pub, token = f.importParams(hid, "RSAES_OAEP_SHA_1")
 	if _, err := f.ImportKeyMaterial(f.ctx(), &kmsapi.ImportKeyMaterialInput{KeyId: hid, ImportToken: token,
-		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", secret), ExpirationModel: p("KEY_MATERIAL_DOES_NOT_EXPIRE")}); err != nil {
+		EncryptedKeyMaterial: wrap(t, pub, "RSAES_OAEP_SHA_1", secret), ExpirationModel: ptr.To("KEY_MATERIAL_DOES_NOT_EXPIRE")}); err != nil {
 		t.Fatal(err)
 	}
-	mac, err := f.GenerateMac(f.ctx(), &kmsapi.GenerateMacInput{KeyId: hid, Message: []byte("m"), MacAlgorithm: p("HMAC_SHA_256")})
+	mac, err := f.GenerateMac(f.ctx(), &kmsapi.GenerateMacInput{KeyId: hid, Message: []byte("m"), MacAlgorithm: ptr.To("HMAC_SHA_256")})
 	if err != nil || !bytes.Equal(mac.Mac, computeMAC(secret, "HMAC_SHA_256", []byte("m"))) {
 		t.Fatalf("MAC is not under the imported secret: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -38,26 +39,26 @@ func checkPolicy(doc string) error {
 func (k *key) metadata() *kmsapi.KeyMetadata {
 	si := specs[k.Spec]
 	m := &kmsapi.KeyMetadata{
-		AWSAccountId:          ptr(k.Account),
-		KeyId:                 ptr(k.ID),
-		Arn:                   ptr(k.arn()),
-		CreationDate:          ptr(k.Created),
-		Enabled:               ptr(k.State == stateEnabled),
-		Description:           ptr(k.Description),
-		KeyUsage:              ptr(k.Usage),
-		KeyState:              ptr(k.State),
-		Origin:                ptr(k.Origin),
-		KeyManager:            ptr(k.Manager),
-		CustomerMasterKeySpec: ptr(k.Spec),
-		KeySpec:               ptr(k.Spec),
-		MultiRegion:           ptr(k.MultiRegion),
+		AWSAccountId:          ptr.To(k.Account),
+		KeyId:                 ptr.To(k.ID),
+		Arn:                   ptr.To(k.arn()),
+		CreationDate:          ptr.To(k.Created),
+		Enabled:               ptr.To(k.State == stateEnabled),
+		Description:           ptr.To(k.Description),
+		KeyUsage:              ptr.To(k.Usage),
+		KeyState:              ptr.To(k.State),
+		Origin:                ptr.To(k.Origin),
+		KeyManager:            ptr.To(k.Manager),
+		CustomerMasterKeySpec: ptr.To(k.Spec),
+		KeySpec:               ptr.To(k.Spec),
+		MultiRegion:           ptr.To(k.MultiRegion),
 	}
 	if k.State == statePendingDeletion {
 		m.DeletionDate = k.DeletionDate
-		m.PendingDeletionWindowInDays = ptr(k.Window)
+		m.PendingDeletionWindowInDays = ptr.To(k.Window)
 	}
 	if k.Origin == "EXTERNAL" && k.ExpirationModel != "" {
-		m.ExpirationModel = ptr(k.ExpirationModel)
+		m.ExpirationModel = ptr.To(k.ExpirationModel)
 		m.ValidTo = k.ValidTo
 	}
 	switch k.Usage {
@@ -194,18 +195,18 @@ func (s *KMS) ListKeys(ctx *request.Context, in *kmsapi.ListKeysInput) (*kmsapi.
 		opts.After = []string{*in.Marker}
 	}
 	now := ctx.Now()
-	out := &kmsapi.ListKeysOutput{Keys: []kmsapi.KeyListEntry{}, Truncated: ptr(false)}
+	out := &kmsapi.ListKeysOutput{Keys: []kmsapi.KeyListEntry{}, Truncated: ptr.To(false)}
 	err := s.store.View(func(tx storage.Tx) error {
 		return keys.List(tx, sc, nil, opts, func(_ []string, k key) bool {
 			if deleted, _ := due(&k, now); deleted {
 				return true
 			}
 			if len(out.Keys) == limit {
-				out.Truncated = ptr(true)
+				out.Truncated = ptr.To(true)
 				out.NextMarker = out.Keys[limit-1].KeyId
 				return false
 			}
-			out.Keys = append(out.Keys, kmsapi.KeyListEntry{KeyId: ptr(k.ID), KeyArn: ptr(k.arn())})
+			out.Keys = append(out.Keys, kmsapi.KeyListEntry{KeyId: ptr.To(k.ID), KeyArn: ptr.To(k.arn())})
 			return true
 		})
 	})
@@ -274,7 +275,7 @@ func (s *KMS) ScheduleKeyDeletion(ctx *request.Context, in *kmsapi.ScheduleKeyDe
 		}
 		when := ctx.Now().Add(days(window))
 		k.State, k.DeletionDate, k.Window = statePendingDeletion, &when, window
-		out = &kmsapi.ScheduleKeyDeletionOutput{KeyId: ptr(k.arn()), DeletionDate: &when, KeyState: ptr(k.State), PendingWindowInDays: ptr(window)}
+		out = &kmsapi.ScheduleKeyDeletionOutput{KeyId: ptr.To(k.arn()), DeletionDate: &when, KeyState: ptr.To(k.State), PendingWindowInDays: ptr.To(window)}
 		return nil
 	})
 	return out, err
@@ -393,13 +394,13 @@ func (s *KMS) ListResourceTags(ctx *request.Context, in *kmsapi.ListResourceTags
 	}
 	all := make([]kmsapi.Tag, 0, len(k.Tags))
 	for _, t := range k.Tags {
-		all = append(all, kmsapi.Tag{TagKey: ptr(t.Key), TagValue: ptr(t.Value)})
+		all = append(all, kmsapi.Tag{TagKey: ptr.To(t.Key), TagValue: ptr.To(t.Value)})
 	}
 	page, next, err := paginate(all, in.Limit, in.Marker, 50)
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.ListResourceTagsOutput{Tags: page, NextMarker: next, Truncated: ptr(next != nil)}, nil
+	return &kmsapi.ListResourceTagsOutput{Tags: page, NextMarker: next, Truncated: ptr.To(next != nil)}, nil
 }
 
 // paginate pages a list computed whole (tags, policies): the marker is
@@ -469,7 +470,7 @@ func (s *KMS) GetKeyPolicy(ctx *request.Context, in *kmsapi.GetKeyPolicyInput) (
 	if err := checkPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
-	return &kmsapi.GetKeyPolicyOutput{Policy: ptr(k.Policy), PolicyName: ptr("default")}, nil
+	return &kmsapi.GetKeyPolicyOutput{Policy: ptr.To(k.Policy), PolicyName: ptr.To("default")}, nil
 }
 
 // PutKeyPolicy replaces the key policy.
@@ -498,5 +499,5 @@ func (s *KMS) ListKeyPolicies(ctx *request.Context, in *kmsapi.ListKeyPoliciesIn
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.ListKeyPoliciesOutput{PolicyNames: page, NextMarker: next, Truncated: ptr(next != nil)}, nil
+	return &kmsapi.ListKeyPoliciesOutput{PolicyNames: page, NextMarker: next, Truncated: ptr.To(next != nil)}, nil
 }

@@ -11,17 +11,16 @@ package kms
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"runtime"
 	"strings"
 	"time"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/kms/ciphertext"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/kms/ciphertext"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -161,15 +160,10 @@ func (k *key) scope() storage.Scope { return storage.Scope{Account: k.Account, R
 // newKeyID returns a random UUID, or a multi-Region key id (mrk- and 32
 // hex digits) as AWS writes them.
 func newKeyID(multiRegion bool) string {
-	var b [16]byte
-	rand.Read(b[:])
 	if multiRegion {
-		return "mrk-" + hex.EncodeToString(b[:])
+		return "mrk-" + awsid.Hex(32)
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return awsid.UUID()
 }
 
 func validKeyID(id string) bool { _, _, ok := ciphertext.KeyIDBytes(id); return ok }
@@ -548,8 +542,6 @@ func (s *KMS) ResourcePolicy(ctx context.Context, arn string) (document, owner s
 	}
 	return document, sc.Account, true, nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // AliasTarget returns the ARN of the key an alias ARN points at, for the
 // authorizer: AWS authorizes the key an alias names.

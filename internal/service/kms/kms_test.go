@@ -20,7 +20,9 @@ import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -33,23 +35,21 @@ const (
 
 type fixture struct {
 	*KMS
+	h     *servicetest.Harness
 	clock *clock.Fake
 	t     testing.TB
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("kms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := clock.NewFake(t0)
-	return &fixture{KMS: New(st, fc), clock: fc, t: t}
+	h := newHarness(t)
+	return &fixture{KMS: New(h.Store(), h.Clock), h: h, clock: h.Clock, t: t}
+}
+
+// newHarness is storage, clock and requests as every KMS test has them.
+func newHarness(t testing.TB, opts ...servicetest.Option) *servicetest.Harness {
+	return servicetest.New(t, "kms", append([]servicetest.Option{servicetest.At(t0),
+		servicetest.InAccount(account), servicetest.InRegion(region)}, opts...)...)
 }
 
 func (f *fixture) ctx() *request.Context {
@@ -57,14 +57,10 @@ func (f *fixture) ctx() *request.Context {
 }
 
 func (f *fixture) ctxFor(acct string) *request.Context {
-	return &request.Context{
-		Context: context.Background(), Account: acct, Region: region, Clock: f.clock,
-		Caller: request.Caller{Account: acct, UserID: acct, ARN: "arn:aws:iam::" + acct + ":root"},
-		HTTP:   httptest.NewRequest("POST", "http://localhost:4566/", nil),
-	}
+	ctx := f.h.CtxAs(servicetest.Root(acct))
+	ctx.HTTP = httptest.NewRequest("POST", "http://localhost:4566/", nil)
+	return ctx
 }
-
-func p[T any](v T) *T { return &v }
 
 func (f *fixture) create(spec, usage string) *kmsapi.KeyMetadata {
 	f.t.Helper()
@@ -143,14 +139,14 @@ func TestCreateKeyRefusals(t *testing.T) {
 		code awserr.Code
 		msg  string
 	}{
-		{"hmac needs mac usage", kmsapi.CreateKeyInput{KeySpec: p("HMAC_256")}, awserr.ValidationException, "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec HMAC_256"},
-		{"ecc cannot encrypt", kmsapi.CreateKeyInput{KeySpec: p("ECC_NIST_P256"), KeyUsage: p("ENCRYPT_DECRYPT")}, awserr.ValidationException, "not compatible"},
-		{"symmetric cannot sign", kmsapi.CreateKeyInput{KeyUsage: p("SIGN_VERIFY")}, awserr.ValidationException, "not compatible"},
-		{"sm2", kmsapi.CreateKeyInput{KeySpec: p("SM2"), KeyUsage: p("SIGN_VERIFY")}, kmsapi.ErrUnsupportedOperationException, "SM2"},
-		{"both specs", kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), CustomerMasterKeySpec: p("RSA_2048")}, awserr.ValidationException, "CustomerMasterKeySpec"},
-		{"cloudhsm origin", kmsapi.CreateKeyInput{Origin: p("AWS_CLOUDHSM")}, kmsapi.ErrUnsupportedOperationException, "AWS_CLOUDHSM"},
-		{"bad policy", kmsapi.CreateKeyInput{Policy: p("{not json")}, kmsapi.ErrMalformedPolicyDocumentException, ""},
-		{"reserved tag", kmsapi.CreateKeyInput{Tags: []kmsapi.Tag{{TagKey: p("aws:x"), TagValue: p("v")}}}, kmsapi.ErrTagException, "aws:"},
+		{"hmac needs mac usage", kmsapi.CreateKeyInput{KeySpec: ptr.To("HMAC_256")}, awserr.ValidationException, "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec HMAC_256"},
+		{"ecc cannot encrypt", kmsapi.CreateKeyInput{KeySpec: ptr.To("ECC_NIST_P256"), KeyUsage: ptr.To("ENCRYPT_DECRYPT")}, awserr.ValidationException, "not compatible"},
+		{"symmetric cannot sign", kmsapi.CreateKeyInput{KeyUsage: ptr.To("SIGN_VERIFY")}, awserr.ValidationException, "not compatible"},
+		{"sm2", kmsapi.CreateKeyInput{KeySpec: ptr.To("SM2"), KeyUsage: ptr.To("SIGN_VERIFY")}, kmsapi.ErrUnsupportedOperationException, "SM2"},
+		{"both specs", kmsapi.CreateKeyInput{KeySpec: ptr.To("RSA_2048"), CustomerMasterKeySpec: ptr.To("RSA_2048")}, awserr.ValidationException, "CustomerMasterKeySpec"},
+		{"cloudhsm origin", kmsapi.CreateKeyInput{Origin: ptr.To("AWS_CLOUDHSM")}, kmsapi.ErrUnsupportedOperationException, "AWS_CLOUDHSM"},
+		{"bad policy", kmsapi.CreateKeyInput{Policy: ptr.To("{not json")}, kmsapi.ErrMalformedPolicyDocumentException, ""},
+		{"reserved tag", kmsapi.CreateKeyInput{Tags: []kmsapi.Tag{{TagKey: ptr.To("aws:x"), TagValue: ptr.To("v")}}}, kmsapi.ErrTagException, "aws:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.CreateKey(f.ctx(), &tc.in)
@@ -162,7 +158,7 @@ func TestCreateKeyRefusals(t *testing.T) {
 func TestKeyReferences(t *testing.T) {
 	f := newFixture(t)
 	md := f.create("", "")
-	if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: p("alias/app"), TargetKeyId: md.KeyId}); err != nil {
+	if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: ptr.To("alias/app"), TargetKeyId: md.KeyId}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ref := range []string{*md.KeyId, *md.Arn, "alias/app", "arn:aws:kms:" + region + ":" + account + ":alias/app"} {
@@ -203,7 +199,7 @@ func TestListKeysPaging(t *testing.T) {
 	var marker *string
 	pages := 0
 	for {
-		out, err := f.ListKeys(f.ctx(), &kmsapi.ListKeysInput{Limit: p(int32(2)), Marker: marker})
+		out, err := f.ListKeys(f.ctx(), &kmsapi.ListKeysInput{Limit: ptr.To(int32(2)), Marker: marker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +224,7 @@ func TestListKeysPaging(t *testing.T) {
 	if pages != 3 || len(got) != len(want) {
 		t.Errorf("pages %d, keys %d", pages, len(got))
 	}
-	_, err := f.ListKeys(f.ctx(), &kmsapi.ListKeysInput{Marker: p("garbage")})
+	_, err := f.ListKeys(f.ctx(), &kmsapi.ListKeysInput{Marker: ptr.To("garbage")})
 	wantErr(t, err, kmsapi.ErrInvalidMarkerException, "")
 }
 
@@ -323,11 +319,11 @@ func TestKeyStates(t *testing.T) {
 		_, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: &w})
 		wantErr(t, err, awserr.ValidationException, "pendingWindowInDays")
 	}
-	_, err = f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: p("alias/doomed"), TargetKeyId: md.KeyId})
+	_, err = f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: ptr.To("alias/doomed"), TargetKeyId: md.KeyId})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: p(int32(7))})
+	sd, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: ptr.To(int32(7))})
 	if err != nil || !sd.DeletionDate.Equal(t0.Add(7*24*time.Hour)) || *sd.KeyState != "PendingDeletion" || *sd.PendingWindowInDays != 7 || *sd.KeyId != *md.Arn {
 		t.Fatalf("ScheduleKeyDeletion = %+v, %v", sd, err)
 	}
@@ -364,7 +360,7 @@ func TestKeyStates(t *testing.T) {
 	f.clock.Advance(time.Second)
 	_, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "does not exist")
-	_, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: p("alias/doomed")})
+	_, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: ptr.To("alias/doomed")})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "is not found")
 	lk, _ := f.ListKeys(f.ctx(), &kmsapi.ListKeysInput{})
 	la, _ := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{})
@@ -400,15 +396,15 @@ func TestAliases(t *testing.T) {
 			wantErr(t, err, tc.code, tc.msg)
 		})
 	}
-	if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: p("alias/app"), TargetKeyId: a.Arn}); err != nil {
+	if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: ptr.To("alias/app"), TargetKeyId: a.Arn}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: p("alias/app"), TargetKeyId: b.KeyId})
+	_, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: ptr.To("alias/app"), TargetKeyId: b.KeyId})
 	wantErr(t, err, kmsapi.ErrAlreadyExistsException, "An alias with the name arn:aws:kms:"+region+":"+account+":alias/app already exists")
-	_, err = f.UpdateAlias(f.ctx(), &kmsapi.UpdateAliasInput{AliasName: p("alias/app"), TargetKeyId: sign.KeyId})
+	_, err = f.UpdateAlias(f.ctx(), &kmsapi.UpdateAliasInput{AliasName: ptr.To("alias/app"), TargetKeyId: sign.KeyId})
 	wantErr(t, err, awserr.ValidationException, "")
 	f.clock.Advance(time.Minute)
-	if _, err := f.UpdateAlias(f.ctx(), &kmsapi.UpdateAliasInput{AliasName: p("alias/app"), TargetKeyId: b.KeyId}); err != nil {
+	if _, err := f.UpdateAlias(f.ctx(), &kmsapi.UpdateAliasInput{AliasName: ptr.To("alias/app"), TargetKeyId: b.KeyId}); err != nil {
 		t.Fatal(err)
 	}
 	la, err := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{KeyId: b.KeyId})
@@ -420,10 +416,10 @@ func TestAliases(t *testing.T) {
 	if len(la.Aliases) != 0 {
 		t.Errorf("old key still has the alias: %+v", la.Aliases)
 	}
-	if _, err := f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: p("alias/app")}); err != nil {
+	if _, err := f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: ptr.To("alias/app")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: p("alias/app")})
+	_, err = f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: ptr.To("alias/app")})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "is not found.")
 }
 
@@ -442,7 +438,7 @@ func TestListAliasesPredefined(t *testing.T) {
 	f := newFixture(t)
 	md := f.create("", "")
 	for _, n := range []string{"alias/a", "alias/zz"} {
-		if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: p(n), TargetKeyId: md.KeyId}); err != nil {
+		if _, err := f.CreateAlias(f.ctx(), &kmsapi.CreateAliasInput{AliasName: ptr.To(n), TargetKeyId: md.KeyId}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -450,7 +446,7 @@ func TestListAliasesPredefined(t *testing.T) {
 	var names []string
 	var marker *string
 	for {
-		out, err := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{Limit: p(int32(5)), Marker: marker})
+		out, err := f.ListAliases(f.ctx(), &kmsapi.ListAliasesInput{Limit: ptr.To(int32(5)), Marker: marker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -494,21 +490,21 @@ func TestManagedKey(t *testing.T) {
 	if err != nil || arn1 != arn2 {
 		t.Fatalf("second ManagedKey = %s, %v; want %s", arn2, err, arn1)
 	}
-	d, err := f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: p("alias/aws/s3")})
+	d, err := f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: ptr.To("alias/aws/s3")})
 	if err != nil || *d.KeyMetadata.Arn != arn1 || *d.KeyMetadata.KeyManager != "AWS" {
 		t.Fatalf("DescribeKey alias/aws/s3 = %+v, %v", d, err)
 	}
 	// DescribeKey of a predefined alias with no key yet creates it.
-	d, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: p("alias/aws/sqs")})
+	d, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: ptr.To("alias/aws/sqs")})
 	if err != nil || *d.KeyMetadata.KeyManager != "AWS" || !strings.Contains(*d.KeyMetadata.Description, "SQS") {
 		t.Fatalf("DescribeKey alias/aws/sqs = %+v, %v", d, err)
 	}
 	// But not for made-up services, nor for other operations.
-	_, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: p("alias/aws/nothing")})
+	_, err = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: ptr.To("alias/aws/nothing")})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "is not found")
-	_, err = f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: p("alias/aws/lambda"), Plaintext: []byte("x")})
+	_, err = f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: ptr.To("alias/aws/lambda"), Plaintext: []byte("x")})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "is not found")
-	_, err = f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: p("alias/aws/s3")})
+	_, err = f.DeleteAlias(f.ctx(), &kmsapi.DeleteAliasInput{AliasName: ptr.To("alias/aws/s3")})
 	wantErr(t, err, awserr.NotAuthorizedException, "")
 }
 
@@ -518,7 +514,7 @@ func TestRSAEncryption(t *testing.T) {
 	pt := []byte("secret")
 	_, err := f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: md.KeyId, Plaintext: pt})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048.")
-	_, err = f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: md.KeyId, Plaintext: make([]byte, 200), EncryptionAlgorithm: p("RSAES_OAEP_SHA_256")})
+	_, err = f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: md.KeyId, Plaintext: make([]byte, 200), EncryptionAlgorithm: ptr.To("RSAES_OAEP_SHA_256")})
 	wantErr(t, err, awserr.ValidationException, "too long")
 	pub, err := f.GetPublicKey(f.ctx(), &kmsapi.GetPublicKeyInput{KeyId: md.KeyId})
 	if err != nil {
@@ -549,7 +545,7 @@ func TestRSAEncryption(t *testing.T) {
 		_, err = f.Decrypt(f.ctx(), &kmsapi.DecryptInput{CiphertextBlob: out.CiphertextBlob, EncryptionAlgorithm: &alg})
 		wantErr(t, err, kmsapi.ErrInvalidCiphertextException, "")
 	}
-	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: p("AES_256")})
+	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: ptr.To("AES_256")})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "")
 }
 
@@ -561,8 +557,8 @@ func TestDataKeys(t *testing.T) {
 		spec *string
 		n    *int32
 		want int
-	}{{p("AES_256"), nil, 32}, {p("AES_128"), nil, 16}, {nil, p(int32(1)), 1}, {nil, p(int32(1024)), 1024}} {
-		out, err := f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: p("" + *md.KeyId), KeySpec: tc.spec, NumberOfBytes: tc.n, EncryptionContext: ec})
+	}{{ptr.To("AES_256"), nil, 32}, {ptr.To("AES_128"), nil, 16}, {nil, ptr.To(int32(1)), 1}, {nil, ptr.To(int32(1024)), 1024}} {
+		out, err := f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: ptr.To("" + *md.KeyId), KeySpec: tc.spec, NumberOfBytes: tc.n, EncryptionContext: ec})
 		if err != nil || len(out.Plaintext) != tc.want || *out.KeyId != *md.Arn {
 			t.Fatalf("GenerateDataKey %d: %+v, %v", tc.want, out, err)
 		}
@@ -573,9 +569,9 @@ func TestDataKeys(t *testing.T) {
 	}
 	_, err := f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId})
 	wantErr(t, err, awserr.ValidationException, "Please specify either number of bytes or key spec.")
-	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: p("AES_256"), NumberOfBytes: p(int32(8))})
+	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: ptr.To("AES_256"), NumberOfBytes: ptr.To(int32(8))})
 	wantErr(t, err, awserr.ValidationException, "Please specify either number of bytes or key spec.")
-	wp, err := f.GenerateDataKeyWithoutPlaintext(f.ctx(), &kmsapi.GenerateDataKeyWithoutPlaintextInput{KeyId: md.KeyId, KeySpec: p("AES_128")})
+	wp, err := f.GenerateDataKeyWithoutPlaintext(f.ctx(), &kmsapi.GenerateDataKeyWithoutPlaintextInput{KeyId: md.KeyId, KeySpec: ptr.To("AES_128")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,7 +605,7 @@ func TestDataKeys(t *testing.T) {
 			}
 		})
 	}
-	_, err = f.GenerateDataKeyPair(f.ctx(), &kmsapi.GenerateDataKeyPairInput{KeyId: md.KeyId, KeyPairSpec: p("SM2")})
+	_, err = f.GenerateDataKeyPair(f.ctx(), &kmsapi.GenerateDataKeyPairInput{KeyId: md.KeyId, KeyPairSpec: ptr.To("SM2")})
 	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "SM2")
 }
 
@@ -633,10 +629,10 @@ func TestSignVerify(t *testing.T) {
 			}
 			// DIGEST of the same message verifies the RAW signature.
 			d := digest(signingHash(tc.alg), msg)
-			if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d, MessageType: p("DIGEST"), Signature: out.Signature, SigningAlgorithm: &tc.alg}); err != nil {
+			if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d, MessageType: ptr.To("DIGEST"), Signature: out.Signature, SigningAlgorithm: &tc.alg}); err != nil {
 				t.Fatalf("Verify DIGEST: %v", err)
 			}
-			_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: d[:len(d)-1], MessageType: p("DIGEST"), SigningAlgorithm: &tc.alg})
+			_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: d[:len(d)-1], MessageType: ptr.To("DIGEST"), SigningAlgorithm: &tc.alg})
 			wantErr(t, err, awserr.ValidationException, "Digest is invalid length for algorithm "+tc.alg+".")
 			_, err = f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: []byte("other"), Signature: out.Signature, SigningAlgorithm: &tc.alg})
 			wantErr(t, err, kmsapi.ErrKMSInvalidSignatureException, "")
@@ -672,12 +668,12 @@ func TestSignVerify(t *testing.T) {
 		})
 	}
 	ecc := f.create("ECC_NIST_P256", "SIGN_VERIFY")
-	_, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: ecc.KeyId, Message: msg, SigningAlgorithm: p("ECDSA_SHA_384")})
+	_, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: ecc.KeyId, Message: msg, SigningAlgorithm: ptr.To("ECDSA_SHA_384")})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_NIST_P256.")
 	_, err = f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: ecc.KeyId, Plaintext: msg})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, *ecc.Arn+" key usage is SIGN_VERIFY which is not valid for Encrypt.")
 	sym := f.create("", "")
-	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: sym.KeyId, Message: msg, SigningAlgorithm: p("ECDSA_SHA_256")})
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: sym.KeyId, Message: msg, SigningAlgorithm: ptr.To("ECDSA_SHA_256")})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "key usage is ENCRYPT_DECRYPT which is not valid for Sign.")
 	_, err = f.GetPublicKey(f.ctx(), &kmsapi.GetPublicKeyInput{KeyId: sym.KeyId})
 	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "")
@@ -687,20 +683,20 @@ func TestMAC(t *testing.T) {
 	f := newFixture(t)
 	md := f.create("HMAC_384", "GENERATE_VERIFY_MAC")
 	msg := []byte("hello")
-	out, err := f.GenerateMac(f.ctx(), &kmsapi.GenerateMacInput{KeyId: md.KeyId, Message: msg, MacAlgorithm: p("HMAC_SHA_384")})
+	out, err := f.GenerateMac(f.ctx(), &kmsapi.GenerateMacInput{KeyId: md.KeyId, Message: msg, MacAlgorithm: ptr.To("HMAC_SHA_384")})
 	if err != nil || len(out.Mac) != 48 {
 		t.Fatalf("GenerateMac: %+v, %v", out, err)
 	}
-	v, err := f.VerifyMac(f.ctx(), &kmsapi.VerifyMacInput{KeyId: md.KeyId, Message: msg, Mac: out.Mac, MacAlgorithm: p("HMAC_SHA_384")})
+	v, err := f.VerifyMac(f.ctx(), &kmsapi.VerifyMacInput{KeyId: md.KeyId, Message: msg, Mac: out.Mac, MacAlgorithm: ptr.To("HMAC_SHA_384")})
 	if err != nil || !*v.MacValid {
 		t.Fatalf("VerifyMac: %+v, %v", v, err)
 	}
-	_, err = f.VerifyMac(f.ctx(), &kmsapi.VerifyMacInput{KeyId: md.KeyId, Message: []byte("hellO"), Mac: out.Mac, MacAlgorithm: p("HMAC_SHA_384")})
+	_, err = f.VerifyMac(f.ctx(), &kmsapi.VerifyMacInput{KeyId: md.KeyId, Message: []byte("hellO"), Mac: out.Mac, MacAlgorithm: ptr.To("HMAC_SHA_384")})
 	wantErr(t, err, kmsapi.ErrKMSInvalidMacException, "")
-	_, err = f.GenerateMac(f.ctx(), &kmsapi.GenerateMacInput{KeyId: md.KeyId, Message: msg, MacAlgorithm: p("HMAC_SHA_256")})
+	_, err = f.GenerateMac(f.ctx(), &kmsapi.GenerateMacInput{KeyId: md.KeyId, Message: msg, MacAlgorithm: ptr.To("HMAC_SHA_256")})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_384.")
 	other := f.create("HMAC_384", "GENERATE_VERIFY_MAC")
-	_, err = f.VerifyMac(f.ctx(), &kmsapi.VerifyMacInput{KeyId: other.KeyId, Message: msg, Mac: out.Mac, MacAlgorithm: p("HMAC_SHA_384")})
+	_, err = f.VerifyMac(f.ctx(), &kmsapi.VerifyMacInput{KeyId: other.KeyId, Message: msg, Mac: out.Mac, MacAlgorithm: ptr.To("HMAC_SHA_384")})
 	wantErr(t, err, kmsapi.ErrKMSInvalidMacException, "")
 }
 
@@ -712,7 +708,7 @@ func TestRotation(t *testing.T) {
 	if *st.KeyRotationEnabled || st.NextRotationDate != nil {
 		t.Fatalf("status before enabling: %+v", st)
 	}
-	if _, err := f.EnableKeyRotation(f.ctx(), &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId, RotationPeriodInDays: p(int32(90))}); err != nil {
+	if _, err := f.EnableKeyRotation(f.ctx(), &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId, RotationPeriodInDays: ptr.To(int32(90))}); err != nil {
 		t.Fatal(err)
 	}
 	st, _ = f.GetKeyRotationStatus(f.ctx(), &kmsapi.GetKeyRotationStatusInput{KeyId: md.KeyId})
@@ -749,11 +745,11 @@ func TestRotation(t *testing.T) {
 	if _, err := f.RotateKeyOnDemand(f.ctx(), &kmsapi.RotateKeyOnDemandInput{KeyId: md.KeyId}); err != nil {
 		t.Fatal(err)
 	}
-	lr, _ = f.ListKeyRotations(f.ctx(), &kmsapi.ListKeyRotationsInput{KeyId: md.KeyId, Limit: p(int32(2))})
+	lr, _ = f.ListKeyRotations(f.ctx(), &kmsapi.ListKeyRotationsInput{KeyId: md.KeyId, Limit: ptr.To(int32(2))})
 	if len(lr.Rotations) != 2 || !*lr.Truncated {
 		t.Fatalf("page 1: %+v", lr)
 	}
-	lr, _ = f.ListKeyRotations(f.ctx(), &kmsapi.ListKeyRotationsInput{KeyId: md.KeyId, Limit: p(int32(2)), Marker: lr.NextMarker})
+	lr, _ = f.ListKeyRotations(f.ctx(), &kmsapi.ListKeyRotationsInput{KeyId: md.KeyId, Limit: ptr.To(int32(2)), Marker: lr.NextMarker})
 	if len(lr.Rotations) != 1 || *lr.Rotations[0].RotationType != "ON_DEMAND" || *lr.Truncated {
 		t.Fatalf("page 2: %+v", lr)
 	}
@@ -777,12 +773,12 @@ func TestRotation(t *testing.T) {
 
 func TestTagsAndPolicies(t *testing.T) {
 	f := newFixture(t)
-	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Tags: []kmsapi.Tag{{TagKey: p("b"), TagValue: p("1")}}})
+	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{Tags: []kmsapi.Tag{{TagKey: ptr.To("b"), TagValue: ptr.To("1")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := out.KeyMetadata.KeyId
-	if _, err := f.TagResource(f.ctx(), &kmsapi.TagResourceInput{KeyId: id, Tags: []kmsapi.Tag{{TagKey: p("a"), TagValue: p("2")}, {TagKey: p("b"), TagValue: p("3")}}}); err != nil {
+	if _, err := f.TagResource(f.ctx(), &kmsapi.TagResourceInput{KeyId: id, Tags: []kmsapi.Tag{{TagKey: ptr.To("a"), TagValue: ptr.To("2")}, {TagKey: ptr.To("b"), TagValue: ptr.To("3")}}}); err != nil {
 		t.Fatal(err)
 	}
 	lt, _ := f.ListResourceTags(f.ctx(), &kmsapi.ListResourceTagsInput{KeyId: id})
@@ -798,7 +794,7 @@ func TestTagsAndPolicies(t *testing.T) {
 	}
 	many := make([]kmsapi.Tag, 50)
 	for i := range many {
-		many[i] = kmsapi.Tag{TagKey: p(strings.Repeat("k", i+1)), TagValue: p("v")}
+		many[i] = kmsapi.Tag{TagKey: ptr.To(strings.Repeat("k", i+1)), TagValue: ptr.To("v")}
 	}
 	_, err = f.TagResource(f.ctx(), &kmsapi.TagResourceInput{KeyId: id, Tags: many})
 	wantErr(t, err, kmsapi.ErrLimitExceededException, "")
@@ -818,7 +814,7 @@ func TestTagsAndPolicies(t *testing.T) {
 		doc.Statement[0].Sid != "Enable IAM User Permissions" || doc.Statement[0].Principal.AWS != "arn:aws:iam::"+account+":root" || doc.Statement[0].Action != "kms:*" {
 		t.Fatalf("default policy %s (%v)", *gp.Policy, err)
 	}
-	_, err = f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: id, Policy: p("nope")})
+	_, err = f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: id, Policy: ptr.To("nope")})
 	wantErr(t, err, kmsapi.ErrMalformedPolicyDocumentException, "")
 	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"kms:Describe*","Resource":"*"}]}`
 	if _, err := f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: id, Policy: &pol}); err != nil {
@@ -832,7 +828,7 @@ func TestTagsAndPolicies(t *testing.T) {
 	if len(lp.PolicyNames) != 1 || lp.PolicyNames[0] != "default" {
 		t.Errorf("policies %v", lp.PolicyNames)
 	}
-	_, err = f.GetKeyPolicy(f.ctx(), &kmsapi.GetKeyPolicyInput{KeyId: id, PolicyName: p("other")})
+	_, err = f.GetKeyPolicy(f.ctx(), &kmsapi.GetKeyPolicyInput{KeyId: id, PolicyName: ptr.To("other")})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "")
 	doc2, owner, found, err := f.ResourcePolicy(context.Background(), *out.KeyMetadata.Arn)
 	if err != nil || !found || owner != account || doc2 != pol {
@@ -848,7 +844,7 @@ func TestGrants(t *testing.T) {
 	md := f.create("", "")
 	grantee := "arn:aws:iam::" + account + ":role/app"
 	retiring := "arn:aws:iam::" + account + ":role/admin"
-	in := &kmsapi.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: &grantee, RetiringPrincipal: &retiring, Name: p("g1"),
+	in := &kmsapi.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: &grantee, RetiringPrincipal: &retiring, Name: ptr.To("g1"),
 		Operations: []string{"Decrypt", "Encrypt"}, Constraints: &kmsapi.GrantConstraints{EncryptionContextSubset: map[string]string{"app": "x"}}}
 	g, err := f.CreateGrant(f.ctx(), in)
 	if err != nil || len(*g.GrantId) != 64 || *g.GrantToken == "" {
@@ -879,11 +875,11 @@ func TestGrants(t *testing.T) {
 		*lg.Grants[0].KeyId != *md.Arn || *lg.Grants[0].RetiringPrincipal != retiring || len(lg.Grants[0].Operations) != 2 {
 		t.Fatalf("grant entry %+v", lg.Grants)
 	}
-	lg, _ = f.ListGrants(f.ctx(), &kmsapi.ListGrantsInput{KeyId: md.KeyId, Limit: p(int32(1))})
+	lg, _ = f.ListGrants(f.ctx(), &kmsapi.ListGrantsInput{KeyId: md.KeyId, Limit: ptr.To(int32(1))})
 	if len(lg.Grants) != 1 || !*lg.Truncated {
 		t.Fatalf("paged %+v", lg)
 	}
-	lg2, _ := f.ListGrants(f.ctx(), &kmsapi.ListGrantsInput{KeyId: md.KeyId, Limit: p(int32(1)), Marker: lg.NextMarker})
+	lg2, _ := f.ListGrants(f.ctx(), &kmsapi.ListGrantsInput{KeyId: md.KeyId, Limit: ptr.To(int32(1)), Marker: lg.NextMarker})
 	if len(lg2.Grants) != 1 || *lg2.Grants[0].GrantId == *lg.Grants[0].GrantId || *lg2.Truncated {
 		t.Fatalf("page 2 %+v", lg2)
 	}
@@ -909,7 +905,7 @@ func TestGrants(t *testing.T) {
 	}
 	_, err = f.RevokeGrant(f.ctx(), &kmsapi.RevokeGrantInput{KeyId: md.KeyId, GrantId: g2.GrantId})
 	wantErr(t, err, kmsapi.ErrNotFoundException, "")
-	_, err = f.RevokeGrant(f.ctx(), &kmsapi.RevokeGrantInput{KeyId: md.KeyId, GrantId: p("bad")})
+	_, err = f.RevokeGrant(f.ctx(), &kmsapi.RevokeGrantInput{KeyId: md.KeyId, GrantId: ptr.To("bad")})
 	wantErr(t, err, kmsapi.ErrInvalidGrantIdException, "")
 	lg, _ = f.ListGrants(f.ctx(), &kmsapi.ListGrantsInput{KeyId: md.KeyId})
 	if len(lg.Grants) != 0 {
@@ -919,11 +915,11 @@ func TestGrants(t *testing.T) {
 
 func TestGenerateRandom(t *testing.T) {
 	f := newFixture(t)
-	a, err := f.GenerateRandom(f.ctx(), &kmsapi.GenerateRandomInput{NumberOfBytes: p(int32(32))})
+	a, err := f.GenerateRandom(f.ctx(), &kmsapi.GenerateRandomInput{NumberOfBytes: ptr.To(int32(32))})
 	if err != nil || len(a.Plaintext) != 32 {
 		t.Fatal(err)
 	}
-	b, _ := f.GenerateRandom(f.ctx(), &kmsapi.GenerateRandomInput{NumberOfBytes: p(int32(32))})
+	b, _ := f.GenerateRandom(f.ctx(), &kmsapi.GenerateRandomInput{NumberOfBytes: ptr.To(int32(32))})
 	if bytes.Equal(a.Plaintext, b.Plaintext) {
 		t.Error("two random draws are equal")
 	}
@@ -955,7 +951,7 @@ func TestDeriveSharedSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	peerDER, _ := x509.MarshalPKIXPublicKey(&peer.PublicKey)
-	out, err := f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: peerDER})
+	out, err := f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: ptr.To("ECDH"), PublicKey: peerDER})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -973,26 +969,26 @@ func TestDeriveSharedSecret(t *testing.T) {
 	}
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	otherDER, _ := x509.MarshalPKIXPublicKey(&other.PublicKey)
-	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: otherDER})
+	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: ptr.To("ECDH"), PublicKey: otherDER})
 	wantErr(t, err, awserr.ValidationException, "")
-	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: []byte("junk")})
+	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: md.KeyId, KeyAgreementAlgorithm: ptr.To("ECDH"), PublicKey: []byte("junk")})
 	wantErr(t, err, awserr.ValidationException, "")
 	sym := f.create("", "")
-	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: sym.KeyId, KeyAgreementAlgorithm: p("ECDH"), PublicKey: peerDER})
+	_, err = f.DeriveSharedSecret(f.ctx(), &kmsapi.DeriveSharedSecretInput{KeyId: sym.KeyId, KeyAgreementAlgorithm: ptr.To("ECDH"), PublicKey: peerDER})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "not valid for DeriveSharedSecret.")
-	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: p("ECDSA_SHA_384")})
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: ptr.To("ECDSA_SHA_384")})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "key usage is KEY_AGREEMENT which is not valid for Sign.")
 }
 
 func TestDryRun(t *testing.T) {
 	f := newFixture(t)
 	md := f.create("", "")
-	yes := p(true)
+	yes := ptr.To(true)
 	_, err := f.Encrypt(f.ctx(), &kmsapi.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("x"), DryRun: yes})
 	wantErr(t, err, kmsapi.ErrDryRunOperationException, "DryRun")
 	// Checks come first: a disabled key is refused as such.
 	f.DisableKey(f.ctx(), &kmsapi.DisableKeyInput{KeyId: md.KeyId})
-	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: p("AES_256"), DryRun: yes})
+	_, err = f.GenerateDataKey(f.ctx(), &kmsapi.GenerateDataKeyInput{KeyId: md.KeyId, KeySpec: ptr.To("AES_256"), DryRun: yes})
 	wantErr(t, err, kmsapi.ErrDisabledException, "")
 }
 
@@ -1009,7 +1005,7 @@ func TestAWSManagedKeysAreNotCustomers(t *testing.T) {
 			return err
 		},
 		"PutKeyPolicy": func() error {
-			_, err := f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: &arn, Policy: p(defaultPolicy(account))})
+			_, err := f.PutKeyPolicy(f.ctx(), &kmsapi.PutKeyPolicyInput{KeyId: &arn, Policy: ptr.To(defaultPolicy(account))})
 			return err
 		},
 		"DisableKeyRotation": func() error {
@@ -1035,7 +1031,7 @@ func (f *fixture) ctxIn(r string) *request.Context {
 
 func TestMultiRegionReplicas(t *testing.T) {
 	f := newFixture(t)
-	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{MultiRegion: p(true)})
+	out, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{MultiRegion: ptr.To(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1044,12 +1040,12 @@ func TestMultiRegionReplicas(t *testing.T) {
 		t.Fatalf("metadata %+v", md)
 	}
 	single := f.create("", "")
-	_, err = f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: single.KeyId, ReplicaRegion: p("us-west-2")})
+	_, err = f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: single.KeyId, ReplicaRegion: ptr.To("us-west-2")})
 	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "is not a multi-Region key")
 
 	ct := f.encrypt(*md.KeyId, []byte("everywhere"), map[string]string{"c": "1"})
-	rep, err := f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: p("us-west-2"), Description: p("replica"),
-		Tags: []kmsapi.Tag{{TagKey: p("r"), TagValue: p("1")}}})
+	rep, err := f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: ptr.To("us-west-2"), Description: ptr.To("replica"),
+		Tags: []kmsapi.Tag{{TagKey: ptr.To("r"), TagValue: ptr.To("1")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1058,7 +1054,7 @@ func TestMultiRegionReplicas(t *testing.T) {
 		*rmd.MultiRegionConfiguration.PrimaryKey.Region != region || *rmd.Description != "replica" || len(rep.ReplicaTags) != 1 {
 		t.Fatalf("replica %+v", rmd)
 	}
-	_, err = f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: p("us-west-2")})
+	_, err = f.ReplicateKey(f.ctx(), &kmsapi.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: ptr.To("us-west-2")})
 	wantErr(t, err, kmsapi.ErrAlreadyExistsException, "")
 	d, _ := f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
 	if rk := d.KeyMetadata.MultiRegionConfiguration.ReplicaKeys; len(rk) != 1 || *rk[0].Region != "us-west-2" {
@@ -1081,7 +1077,7 @@ func TestMultiRegionReplicas(t *testing.T) {
 	// Rotation is the primary's, shared with the replica.
 	_, err = f.EnableKeyRotation(west, &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId})
 	wantErr(t, err, kmsapi.ErrUnsupportedOperationException, "replica")
-	if _, err := f.EnableKeyRotation(f.ctx(), &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId, RotationPeriodInDays: p(int32(90))}); err != nil {
+	if _, err := f.EnableKeyRotation(f.ctx(), &kmsapi.EnableKeyRotationInput{KeyId: md.KeyId, RotationPeriodInDays: ptr.To(int32(90))}); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := f.GetKeyRotationStatus(west, &kmsapi.GetKeyRotationStatusInput{KeyId: md.KeyId}); !*st.KeyRotationEnabled {
@@ -1111,7 +1107,7 @@ func TestMultiRegionReplicas(t *testing.T) {
 	wantErr(t, err, kmsapi.ErrKMSInvalidStateException, "replica")
 
 	// UpdatePrimaryRegion swaps the roles.
-	if _, err := f.UpdatePrimaryRegion(f.ctx(), &kmsapi.UpdatePrimaryRegionInput{KeyId: md.KeyId, PrimaryRegion: p("us-west-2")}); err != nil {
+	if _, err := f.UpdatePrimaryRegion(f.ctx(), &kmsapi.UpdatePrimaryRegionInput{KeyId: md.KeyId, PrimaryRegion: ptr.To("us-west-2")}); err != nil {
 		t.Fatal(err)
 	}
 	d, _ = f.DescribeKey(f.ctx(), &kmsapi.DescribeKeyInput{KeyId: md.KeyId})
@@ -1120,7 +1116,7 @@ func TestMultiRegionReplicas(t *testing.T) {
 		*d.KeyMetadata.MultiRegionConfiguration.PrimaryKey.Region != "us-west-2" {
 		t.Fatalf("after UpdatePrimaryRegion: %+v / %+v", d.KeyMetadata.MultiRegionConfiguration, dw.KeyMetadata.MultiRegionConfiguration)
 	}
-	if _, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: p(int32(7))}); err != nil {
+	if _, err := f.ScheduleKeyDeletion(f.ctx(), &kmsapi.ScheduleKeyDeletionInput{KeyId: md.KeyId, PendingWindowInDays: ptr.To(int32(7))}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(8 * 24 * time.Hour)
@@ -1148,13 +1144,13 @@ func TestRSAGenerationIsBounded(t *testing.T) {
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
 	ctx.Context = gone
-	_, err := f.CreateKey(ctx, &kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), KeyUsage: p("SIGN_VERIFY")})
+	_, err := f.CreateKey(ctx, &kmsapi.CreateKeyInput{KeySpec: ptr.To("RSA_2048"), KeyUsage: ptr.To("SIGN_VERIFY")})
 	wantErr(t, err, awserr.Throttling, "")
-	if _, err := f.CreateKey(ctx, &kmsapi.CreateKeyInput{KeySpec: p("ECC_NIST_P256"), KeyUsage: p("SIGN_VERIFY")}); err != nil {
+	if _, err := f.CreateKey(ctx, &kmsapi.CreateKeyInput{KeySpec: ptr.To("ECC_NIST_P256"), KeyUsage: ptr.To("SIGN_VERIFY")}); err != nil {
 		t.Fatal(err)
 	}
 	<-f.rsaGen
-	if _, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{KeySpec: p("RSA_2048"), KeyUsage: p("SIGN_VERIFY")}); err != nil {
+	if _, err := f.CreateKey(f.ctx(), &kmsapi.CreateKeyInput{KeySpec: ptr.To("RSA_2048"), KeyUsage: ptr.To("SIGN_VERIFY")}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -1176,23 +1172,23 @@ func TestEd25519(t *testing.T) {
 	pub := pk.(ed25519.PublicKey)
 	msg := []byte("ed25519 message")
 
-	pure, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: p("ED25519_SHA_512")})
+	pure, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: ptr.To("ED25519_SHA_512")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !ed25519.Verify(pub, msg, pure.Signature) {
 		t.Error("pure Ed25519 signature does not verify")
 	}
-	if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: msg, Signature: pure.Signature, SigningAlgorithm: p("ED25519_SHA_512")}); err != nil {
+	if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: msg, Signature: pure.Signature, SigningAlgorithm: ptr.To("ED25519_SHA_512")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: make([]byte, 64), MessageType: p("DIGEST"), SigningAlgorithm: p("ED25519_SHA_512")})
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: make([]byte, 64), MessageType: ptr.To("DIGEST"), SigningAlgorithm: ptr.To("ED25519_SHA_512")})
 	wantErr(t, err, awserr.ValidationException, "requires MessageType RAW")
 
 	// Ed25519ph over the caller's SHA-512 digest: KMS prehashes it again,
 	// so a verifier checks Ed25519ph with the digest as the message.
 	d := sha512.Sum512(msg)
-	ph, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: d[:], MessageType: p("DIGEST"), SigningAlgorithm: p("ED25519_PH_SHA_512")})
+	ph, err := f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: d[:], MessageType: ptr.To("DIGEST"), SigningAlgorithm: ptr.To("ED25519_PH_SHA_512")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1200,18 +1196,18 @@ func TestEd25519(t *testing.T) {
 	if err := ed25519.VerifyWithOptions(pub, dd[:], ph.Signature, &ed25519.Options{Hash: crypto.SHA512}); err != nil {
 		t.Errorf("Ed25519ph signature does not verify: %v", err)
 	}
-	if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d[:], MessageType: p("DIGEST"), Signature: ph.Signature, SigningAlgorithm: p("ED25519_PH_SHA_512")}); err != nil {
+	if _, err := f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d[:], MessageType: ptr.To("DIGEST"), Signature: ph.Signature, SigningAlgorithm: ptr.To("ED25519_PH_SHA_512")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d[:], MessageType: p("DIGEST"), Signature: pure.Signature, SigningAlgorithm: p("ED25519_PH_SHA_512")})
+	_, err = f.Verify(f.ctx(), &kmsapi.VerifyInput{KeyId: md.KeyId, Message: d[:], MessageType: ptr.To("DIGEST"), Signature: pure.Signature, SigningAlgorithm: ptr.To("ED25519_PH_SHA_512")})
 	wantErr(t, err, kmsapi.ErrKMSInvalidSignatureException, "")
-	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: p("ED25519_PH_SHA_512")})
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: ptr.To("ED25519_PH_SHA_512")})
 	wantErr(t, err, awserr.ValidationException, "requires MessageType DIGEST")
-	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: p("ECDSA_SHA_256")})
+	_, err = f.Sign(f.ctx(), &kmsapi.SignInput{KeyId: md.KeyId, Message: msg, SigningAlgorithm: ptr.To("ECDSA_SHA_256")})
 	wantErr(t, err, kmsapi.ErrInvalidKeyUsageException, "incompatible with key spec ECC_NIST_EDWARDS25519")
 
 	sym := f.create("", "")
-	pair, err := f.GenerateDataKeyPair(f.ctx(), &kmsapi.GenerateDataKeyPairInput{KeyId: sym.KeyId, KeyPairSpec: p("ECC_NIST_EDWARDS25519")})
+	pair, err := f.GenerateDataKeyPair(f.ctx(), &kmsapi.GenerateDataKeyPairInput{KeyId: sym.KeyId, KeyPairSpec: ptr.To("ECC_NIST_EDWARDS25519")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -103,7 +104,7 @@ func (s *KMS) Encrypt(ctx *request.Context, in *kmsapi.EncryptInput) (*kmsapi.En
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.EncryptOutput{CiphertextBlob: ct, KeyId: ptr(k.arn()), EncryptionAlgorithm: &alg}, nil
+	return &kmsapi.EncryptOutput{CiphertextBlob: ct, KeyId: ptr.To(k.arn()), EncryptionAlgorithm: &alg}, nil
 }
 
 // sourceKey finds the key that decrypts blob: the KeyId given, which must
@@ -157,7 +158,7 @@ func (s *KMS) Decrypt(ctx *request.Context, in *kmsapi.DecryptInput) (*kmsapi.De
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.DecryptOutput{KeyId: ptr(k.arn()), Plaintext: pt, EncryptionAlgorithm: &alg}, nil
+	return &kmsapi.DecryptOutput{KeyId: ptr.To(k.arn()), Plaintext: pt, EncryptionAlgorithm: &alg}, nil
 }
 
 // ReEncrypt decrypts under one key and encrypts under another without
@@ -184,7 +185,7 @@ func (s *KMS) ReEncrypt(ctx *request.Context, in *kmsapi.ReEncryptInput) (*kmsap
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.ReEncryptOutput{CiphertextBlob: ct, SourceKeyId: ptr(src.arn()), KeyId: ptr(dst.arn()),
+	return &kmsapi.ReEncryptOutput{CiphertextBlob: ct, SourceKeyId: ptr.To(src.arn()), KeyId: ptr.To(dst.arn()),
 		SourceEncryptionAlgorithm: &salg, DestinationEncryptionAlgorithm: &dalg}, nil
 }
 
@@ -238,7 +239,7 @@ func (s *KMS) GenerateDataKey(ctx *request.Context, in *kmsapi.GenerateDataKeyIn
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.GenerateDataKeyOutput{CiphertextBlob: ct, Plaintext: pt, KeyId: ptr(k.arn())}, nil
+	return &kmsapi.GenerateDataKeyOutput{CiphertextBlob: ct, Plaintext: pt, KeyId: ptr.To(k.arn())}, nil
 }
 
 // GenerateDataKeyWithoutPlaintext returns only the encrypted data key.
@@ -258,7 +259,7 @@ func (s *KMS) GenerateDataKeyWithoutPlaintext(ctx *request.Context, in *kmsapi.G
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.GenerateDataKeyWithoutPlaintextOutput{CiphertextBlob: ct, KeyId: ptr(k.arn())}, nil
+	return &kmsapi.GenerateDataKeyWithoutPlaintextOutput{CiphertextBlob: ct, KeyId: ptr.To(k.arn())}, nil
 }
 
 // dataKeyPair makes a key pair: private key PKCS#8 DER, public key DER
@@ -300,7 +301,7 @@ func (s *KMS) GenerateDataKeyPair(ctx *request.Context, in *kmsapi.GenerateDataK
 		return nil, err
 	}
 	return &kmsapi.GenerateDataKeyPairOutput{PrivateKeyCiphertextBlob: enc, PrivateKeyPlaintext: priv, PublicKey: pub,
-		KeyId: ptr(k.arn()), KeyPairSpec: in.KeyPairSpec}, nil
+		KeyId: ptr.To(k.arn()), KeyPairSpec: in.KeyPairSpec}, nil
 }
 
 // GenerateDataKeyPairWithoutPlaintext returns a pair without the
@@ -322,7 +323,7 @@ func (s *KMS) GenerateDataKeyPairWithoutPlaintext(ctx *request.Context, in *kmsa
 		return nil, err
 	}
 	return &kmsapi.GenerateDataKeyPairWithoutPlaintextOutput{PrivateKeyCiphertextBlob: enc, PublicKey: pub,
-		KeyId: ptr(k.arn()), KeyPairSpec: in.KeyPairSpec}, nil
+		KeyId: ptr.To(k.arn()), KeyPairSpec: in.KeyPairSpec}, nil
 }
 
 // GenerateRandom returns random bytes.
@@ -402,7 +403,7 @@ func (s *KMS) Sign(ctx *request.Context, in *kmsapi.SignInput) (*kmsapi.SignOutp
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.SignOutput{KeyId: ptr(k.arn()), Signature: sig, SigningAlgorithm: &alg}, nil
+	return &kmsapi.SignOutput{KeyId: ptr.To(k.arn()), Signature: sig, SigningAlgorithm: &alg}, nil
 }
 
 // Verify verifies a signature; an invalid one is
@@ -427,7 +428,7 @@ func (s *KMS) Verify(ctx *request.Context, in *kmsapi.VerifyInput) (*kmsapi.Veri
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.VerifyOutput{KeyId: ptr(k.arn()), SignatureValid: ptr(true), SigningAlgorithm: &alg}, nil
+	return &kmsapi.VerifyOutput{KeyId: ptr.To(k.arn()), SignatureValid: ptr.To(true), SigningAlgorithm: &alg}, nil
 }
 
 // GetPublicKey returns the public key of an asymmetric key as DER
@@ -448,7 +449,7 @@ func (s *KMS) GetPublicKey(ctx *request.Context, in *kmsapi.GetPublicKeyInput) (
 		return nil, err
 	}
 	md := k.metadata()
-	return &kmsapi.GetPublicKeyOutput{KeyId: ptr(k.arn()), PublicKey: der, CustomerMasterKeySpec: &k.Spec, KeySpec: &k.Spec,
+	return &kmsapi.GetPublicKeyOutput{KeyId: ptr.To(k.arn()), PublicKey: der, CustomerMasterKeySpec: &k.Spec, KeySpec: &k.Spec,
 		KeyUsage: &k.Usage, EncryptionAlgorithms: md.EncryptionAlgorithms, SigningAlgorithms: md.SigningAlgorithms,
 		KeyAgreementAlgorithms: md.KeyAgreementAlgorithms}, nil
 }
@@ -474,7 +475,7 @@ func (s *KMS) GenerateMac(ctx *request.Context, in *kmsapi.GenerateMacInput) (*k
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.GenerateMacOutput{Mac: computeMAC(k.current().Secret, alg, in.Message), MacAlgorithm: &alg, KeyId: ptr(k.arn())}, nil
+	return &kmsapi.GenerateMacOutput{Mac: computeMAC(k.current().Secret, alg, in.Message), MacAlgorithm: &alg, KeyId: ptr.To(k.arn())}, nil
 }
 
 // VerifyMac checks an HMAC; a wrong one is KMSInvalidMacException.
@@ -490,7 +491,7 @@ func (s *KMS) VerifyMac(ctx *request.Context, in *kmsapi.VerifyMacInput) (*kmsap
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.VerifyMacOutput{KeyId: ptr(k.arn()), MacValid: ptr(true), MacAlgorithm: &alg}, nil
+	return &kmsapi.VerifyMacOutput{KeyId: ptr.To(k.arn()), MacValid: ptr.To(true), MacAlgorithm: &alg}, nil
 }
 
 // DeriveSharedSecret is ECDH between a KEY_AGREEMENT key's private key
@@ -535,5 +536,5 @@ func (s *KMS) DeriveSharedSecret(ctx *request.Context, in *kmsapi.DeriveSharedSe
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	return &kmsapi.DeriveSharedSecretOutput{KeyId: ptr(k.arn()), SharedSecret: secret, KeyAgreementAlgorithm: ptr("ECDH"), KeyOrigin: ptr(k.Origin)}, nil
+	return &kmsapi.DeriveSharedSecretOutput{KeyId: ptr.To(k.arn()), SharedSecret: secret, KeyAgreementAlgorithm: ptr.To("ECDH"), KeyOrigin: ptr.To(k.Origin)}, nil
 }

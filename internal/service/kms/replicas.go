@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -27,14 +28,14 @@ func (k *key) regionsOf() []string {
 
 func (k *key) multiRegionConfig() *kmsapi.MultiRegionConfiguration {
 	sc := k.scope()
-	c := &kmsapi.MultiRegionConfiguration{MultiRegionKeyType: ptr("PRIMARY"), ReplicaKeys: []kmsapi.MultiRegionKey{}}
+	c := &kmsapi.MultiRegionConfiguration{MultiRegionKeyType: ptr.To("PRIMARY"), ReplicaKeys: []kmsapi.MultiRegionKey{}}
 	primary := k.Region
 	if k.Primary != "" {
-		c.MultiRegionKeyType, primary = ptr("REPLICA"), k.Primary
+		c.MultiRegionKeyType, primary = ptr.To("REPLICA"), k.Primary
 	}
-	c.PrimaryKey = &kmsapi.MultiRegionKey{Arn: ptr(keyARN(storage.Scope{Account: sc.Account, Region: primary}, k.ID)), Region: ptr(primary)}
+	c.PrimaryKey = &kmsapi.MultiRegionKey{Arn: ptr.To(keyARN(storage.Scope{Account: sc.Account, Region: primary}, k.ID)), Region: ptr.To(primary)}
 	for _, r := range k.Replicas {
-		c.ReplicaKeys = append(c.ReplicaKeys, kmsapi.MultiRegionKey{Arn: ptr(keyARN(storage.Scope{Account: sc.Account, Region: r}, k.ID)), Region: ptr(r)})
+		c.ReplicaKeys = append(c.ReplicaKeys, kmsapi.MultiRegionKey{Arn: ptr.To(keyARN(storage.Scope{Account: sc.Account, Region: r}, k.ID)), Region: ptr.To(r)})
 	}
 	return c
 }
@@ -140,9 +141,9 @@ func (s *KMS) ReplicateKey(ctx *request.Context, in *kmsapi.ReplicateKeyInput) (
 	if err != nil {
 		return nil, err
 	}
-	out := &kmsapi.ReplicateKeyOutput{ReplicaKeyMetadata: replica.metadata(), ReplicaPolicy: ptr(replica.Policy), ReplicaTags: []kmsapi.Tag{}}
+	out := &kmsapi.ReplicateKeyOutput{ReplicaKeyMetadata: replica.metadata(), ReplicaPolicy: ptr.To(replica.Policy), ReplicaTags: []kmsapi.Tag{}}
 	for _, t := range replica.Tags {
-		out.ReplicaTags = append(out.ReplicaTags, kmsapi.Tag{TagKey: ptr(t.Key), TagValue: ptr(t.Value)})
+		out.ReplicaTags = append(out.ReplicaTags, kmsapi.Tag{TagKey: ptr.To(t.Key), TagValue: ptr.To(t.Value)})
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package kms
 
 import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -68,9 +69,9 @@ func (s *KMS) GetKeyRotationStatus(ctx *request.Context, in *kmsapi.GetKeyRotati
 	if !specs[k.Spec].symmetric() || k.Usage != "ENCRYPT_DECRYPT" {
 		return nil, kmsapi.ErrUnsupportedOperationException.New("%s key spec is %s which is not valid for GetKeyRotationStatus.", k.arn(), k.Spec)
 	}
-	out := &kmsapi.GetKeyRotationStatusOutput{KeyId: ptr(k.arn()), KeyRotationEnabled: ptr(k.RotationEnabled && k.State != statePendingDeletion)}
+	out := &kmsapi.GetKeyRotationStatusOutput{KeyId: ptr.To(k.arn()), KeyRotationEnabled: ptr.To(k.RotationEnabled && k.State != statePendingDeletion)}
 	if *out.KeyRotationEnabled {
-		out.RotationPeriodInDays = ptr(k.RotationPeriod)
+		out.RotationPeriodInDays = ptr.To(k.RotationPeriod)
 		out.NextRotationDate = k.NextRotation
 	}
 	return out, nil
@@ -116,11 +117,11 @@ func (s *KMS) ListKeyRotations(ctx *request.Context, in *kmsapi.ListKeyRotations
 	all := make([]kmsapi.RotationsListEntry, 0, len(k.Rotations))
 	for _, r := range k.Rotations {
 		r := r
-		all = append(all, kmsapi.RotationsListEntry{KeyId: ptr(k.ID), RotationDate: &r.Date, RotationType: ptr(r.Type)})
+		all = append(all, kmsapi.RotationsListEntry{KeyId: ptr.To(k.ID), RotationDate: &r.Date, RotationType: ptr.To(r.Type)})
 	}
 	page, next, err := paginate(all, in.Limit, in.Marker, 100)
 	if err != nil {
 		return nil, err
 	}
-	return &kmsapi.ListKeyRotationsOutput{Rotations: page, NextMarker: next, Truncated: ptr(next != nil)}, nil
+	return &kmsapi.ListKeyRotationsOutput{Rotations: page, NextMarker: next, Truncated: ptr.To(next != nil)}, nil
 }

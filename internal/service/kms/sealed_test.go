@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
-	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -16,20 +16,13 @@ import (
 // master key.
 func TestSealedAtRest(t *testing.T) {
 	dir := t.TempDir()
-	open := func(master []byte) (*KMS, storage.Store, func()) {
-		be, err := storage.Open(storage.Options{DataDir: dir})
+	h := newHarness(t, servicetest.OnDisk(dir))
+	open := func(master []byte) *KMS {
+		st, err := Sealed(h.Store(), master)
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := be.Store("kms")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := Sealed(raw, master)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return New(st, clock.NewFake(t0)), raw, func() { be.Close() }
+		return New(st, h.Clock)
 	}
 	mk, err := LoadMasterKey(dir)
 	if err != nil {
@@ -42,31 +35,29 @@ func TestSealedAtRest(t *testing.T) {
 		t.Fatalf("master key file: %v %v", fi.Mode(), err)
 	}
 
-	svc, raw, closeBE := open(mk)
-	f := &fixture{KMS: svc, clock: svc.clock.(*clock.Fake), t: t}
+	f := &fixture{KMS: open(mk), h: h, clock: h.Clock, t: t}
 	md := f.create("", "")
 	ct := f.encrypt(*md.KeyId, []byte("at rest"), nil)
 	// The raw records: no JSON, no key material.
-	_ = raw.View(func(tx storage.Tx) error {
+	if err := h.Store().View(func(tx storage.Tx) error {
 		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 			if bytes.Contains(v, []byte(`"materials"`)) || bytes.Contains(v, []byte(*md.KeyId)) {
 				t.Errorf("record %q stored in the clear: %q", k, v)
 			}
 			return true
 		})
-	})
-	closeBE()
+	}); err != nil {
+		t.Fatal(err)
+	}
 
-	svc, _, closeBE = open(mk)
-	f.KMS = svc
+	h.Reopen()
+	f.KMS = open(mk)
 	if out, err := f.Decrypt(f.ctx(), &kmsapi.DecryptInput{CiphertextBlob: ct}); err != nil || string(out.Plaintext) != "at rest" {
 		t.Fatalf("Decrypt after restart: %v", err)
 	}
-	closeBE()
 
-	svc, _, closeBE = open(randomBytes(32))
-	defer closeBE()
-	f.KMS = svc
+	h.Reopen()
+	f.KMS = open(randomBytes(32))
 	if _, err := f.Decrypt(f.ctx(), &kmsapi.DecryptInput{CiphertextBlob: ct}); err == nil {
 		t.Fatal("decrypted with the key store opened under another master key")
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -102,7 +103,7 @@ func (q *asyncQueue) done(j asyncJob) {
 func (q *asyncQueue) resume() {
 	var jobs []asyncJob
 	var due []time.Time
-	q.l.opt.Store.View(func(tx storage.Tx) error {
+	if err := q.l.opt.Store.View(func(tx storage.Tx) error {
 		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 			parts, err := storage.SplitKey(k)
 			if err != nil || len(parts) != 4 || parts[2] != pendingEvents.Name() {
@@ -118,7 +119,10 @@ func (q *asyncQueue) resume() {
 			}
 			return true
 		})
-	})
+	}); err != nil {
+		// Resume what was read; the rest stays stored for the next start.
+		q.l.opt.Log.Error("lambda: reading pending async events failed; some are not resumed", "err", err)
+	}
 	now := q.l.opt.Clock.Now()
 	for i, j := range jobs {
 		if d := due[i].Sub(now); d > 0 {
@@ -248,7 +252,7 @@ func (q *asyncQueue) fail(j asyncJob, t target, cfg lambdaapi.FunctionEventInvok
 	defer q.done(j)
 	q.destination(j, t, cfg, res, condition)
 	dlq := t.v.Config.DeadLetterConfig
-	if dlq == nil || deref(dlq.TargetArn) == "" || q.l.opt.Bus == nil {
+	if dlq == nil || ptr.Deref(dlq.TargetArn) == "" || q.l.opt.Bus == nil {
 		return
 	}
 	attrs := map[string]string{"RequestID": j.requestID, "ErrorCode": "200"}
@@ -276,10 +280,10 @@ func (q *asyncQueue) destination(j asyncJob, t target, cfg lambdaapi.FunctionEve
 	var dest string
 	if condition == "Success" {
 		if cfg.DestinationConfig.OnSuccess != nil {
-			dest = deref(cfg.DestinationConfig.OnSuccess.Destination)
+			dest = ptr.Deref(cfg.DestinationConfig.OnSuccess.Destination)
 		}
 	} else if cfg.DestinationConfig.OnFailure != nil {
-		dest = deref(cfg.DestinationConfig.OnFailure.Destination)
+		dest = ptr.Deref(cfg.DestinationConfig.OnFailure.Destination)
 	}
 	if dest == "" {
 		return
@@ -289,14 +293,14 @@ func (q *asyncQueue) destination(j asyncJob, t target, cfg lambdaapi.FunctionEve
 		"timestamp": q.l.opt.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		"requestContext": map[string]any{
 			"requestId":              j.requestID,
-			"functionArn":            functionARN(j.sc, j.name) + ":" + deref(t.v.Config.Version),
+			"functionArn":            functionARN(j.sc, j.name) + ":" + ptr.Deref(t.v.Config.Version),
 			"condition":              condition,
 			"approximateInvokeCount": j.attempt,
 		},
 		"requestPayload": json.RawMessage(orNull(j.payload)),
 	}
 	if res != nil {
-		rc := map[string]any{"statusCode": 200, "executedVersion": deref(t.v.Config.Version)}
+		rc := map[string]any{"statusCode": 200, "executedVersion": ptr.Deref(t.v.Config.Version)}
 		if res.FunctionError != "" {
 			rc["functionError"] = res.FunctionError
 		}
@@ -329,10 +333,16 @@ func (l *Lambda) invokeConfig(sc storage.Scope, name, qual string) lambdaapi.Fun
 		qual = latest
 	}
 	var c lambdaapi.FunctionEventInvokeConfig
-	l.opt.Store.View(func(tx storage.Tx) error {
-		c, _, _ = invokeConfigs.Get(tx, sc, name, qual)
-		return nil
-	})
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		c, _, err = invokeConfigs.Get(tx, sc, name, qual)
+		return err
+	}); err != nil {
+		// The invocation goes on with the default retries and no
+		// destinations rather than being lost.
+		l.opt.Log.Warn("lambda: reading the event invoke config failed; using defaults", "function", name, "qualifier", qual, "err", err)
+		return lambdaapi.FunctionEventInvokeConfig{}
+	}
 	return c
 }
 
@@ -369,7 +379,7 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 		}
 		now := ctx.Now()
 		cur.LastModified = &now
-		cur.FunctionArn = str(functionARN(sc, name) + ":" + qual)
+		cur.FunctionArn = ptr.To(functionARN(sc, name) + ":" + qual)
 		if retries != nil || !update {
 			cur.MaximumRetryAttempts = retries
 		}
@@ -393,18 +403,18 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 
 // PutFunctionEventInvokeConfig replaces the async settings.
 func (l *Lambda) PutFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.PutFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
-	return l.putInvokeConfig(ctx, deref(in.FunctionName), in.Qualifier, false, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
+	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, false, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
 }
 
 // UpdateFunctionEventInvokeConfig changes some async settings.
 func (l *Lambda) UpdateFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.UpdateFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
-	return l.putInvokeConfig(ctx, deref(in.FunctionName), in.Qualifier, true, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
+	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, true, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
 }
 
 // GetFunctionEventInvokeConfig returns the async settings.
 func (l *Lambda) GetFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.GetFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +445,7 @@ func (l *Lambda) DeleteFunctionEventInvokeConfig(ctx *request.Context, in *lambd
 		return nil, err
 	}
 	sc := scope(ctx)
-	name, qual, _ := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, _ := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if qual == "" {
 		qual = latest
 	}
@@ -449,7 +459,7 @@ func (l *Lambda) DeleteFunctionEventInvokeConfig(ctx *request.Context, in *lambd
 // ListFunctionEventInvokeConfigs lists a function's async settings.
 func (l *Lambda) ListFunctionEventInvokeConfigs(ctx *request.Context, in *lambdaapi.ListFunctionEventInvokeConfigsRequest) (*lambdaapi.ListFunctionEventInvokeConfigsResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}

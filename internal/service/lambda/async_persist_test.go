@@ -9,6 +9,8 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -36,11 +38,14 @@ func TestAsyncQueueSurvivesRestart(t *testing.T) {
 	bus := events.New()
 	dests := &destinations{}
 	bus.Handle("sqs", dests)
-	f := newFixtureAt(t, dir, clk, bus)
+	harness := func() *servicetest.Harness {
+		return servicetest.New(t, "lambda", servicetest.InAccount(testAccount), servicetest.OnDisk(dir), servicetest.WithClock(clk))
+	}
+	f := newFixtureAt(t, harness(), bus)
 	f.create(t, "target", "app.boom", func(in *lambdaapi.CreateFunctionRequest) {
-		in.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: s("arn:aws:sqs:us-east-1:000000000000:dlq")}
+		in.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: ptr.To("arn:aws:sqs:us-east-1:000000000000:dlq")}
 	})
-	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("target"), InvocationType: s("Event"), Payload: []byte(`{"v":1}`)})
+	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("target"), InvocationType: ptr.To("Event"), Payload: []byte(`{"v":1}`)})
 	if err != nil || *out.StatusCode != 202 {
 		t.Fatalf("invoke: %v %+v", err, out)
 	}
@@ -54,7 +59,7 @@ func TestAsyncQueueSurvivesRestart(t *testing.T) {
 	}
 	f.close()
 
-	g := newFixtureAt(t, dir, clk, bus)
+	g := newFixtureAt(t, harness(), bus)
 	g.l.ResumeAsync()
 	for i, wait := range []time.Duration{time.Minute, 2 * time.Minute} {
 		waitFor(t, func() bool { return clk.Waiters() > 0 })

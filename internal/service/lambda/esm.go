@@ -9,6 +9,8 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -51,7 +53,7 @@ func (l *Lambda) SetQueueSource(q QueueSource) {
 // whose source is wired.
 func (l *Lambda) resyncPollers() {
 	var all []lambdaapi.EventSourceMappingConfiguration
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		// Mappings of every account and region: scan the whole table.
 		return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 			parts, err := storage.SplitKey(k)
@@ -63,7 +65,10 @@ func (l *Lambda) resyncPollers() {
 			}
 			return true
 		})
-	})
+	}); err != nil {
+		// Start the pollers of the mappings read; the next resync retries.
+		l.opt.Log.Error("lambda: reading event source mappings failed; some pollers are not started", "err", err)
+	}
 	for _, m := range all {
 		l.syncPoller(m)
 	}
@@ -91,11 +96,11 @@ func sourceService(arn string) string {
 // Disabled) at once.
 func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.CreateEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
-	src := deref(in.EventSourceArn)
+	src := ptr.Deref(in.EventSourceArn)
 	svc := sourceService(src)
 	batch, maxBatch := int32(100), int32(10000)
 	switch svc {
@@ -126,7 +131,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 		return nil, errInvalidParam("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
 	}
 	if window == nil {
-		window = i32(0)
+		window = ptr.To(int32(0))
 	}
 	fnARN := functionARN(sc, name)
 	if qual != "" {
@@ -142,13 +147,13 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	enabled := in.Enabled == nil || *in.Enabled
 	now := ctx.Now()
 	m := lambdaapi.EventSourceMappingConfiguration{
-		UUID: str(newUUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
-		FunctionArn: &fnARN, LastModified: &now, State: str("Enabled"), StateTransitionReason: str("USER_INITIATED"),
+		UUID: ptr.To(awsid.UUID()), BatchSize: &batch, MaximumBatchingWindowInSeconds: window, EventSourceArn: &src,
+		FunctionArn: &fnARN, LastModified: &now, State: ptr.To("Enabled"), StateTransitionReason: ptr.To("USER_INITIATED"),
 		FilterCriteria: filters, FunctionResponseTypes: in.FunctionResponseTypes, ScalingConfig: in.ScalingConfig,
 		DestinationConfig: in.DestinationConfig,
 	}
 	if !enabled {
-		m.State = str("Disabled")
+		m.State = ptr.To("Disabled")
 	}
 	if svc != "sqs" {
 		m.StartingPosition, m.StartingPositionTimestamp = in.StartingPosition, in.StartingPositionTimestamp
@@ -161,7 +166,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 			m.BisectBatchOnFunctionError = &f
 		}
 		m.TumblingWindowInSeconds = orI32(in.TumblingWindowInSeconds, 0)
-		m.LastProcessingResult = str("No records processed")
+		m.LastProcessingResult = ptr.To("No records processed")
 		if m.DestinationConfig == nil {
 			m.DestinationConfig = &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{}}
 		}
@@ -179,13 +184,15 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 			return err
 		}
 		var dup string
-		mappings.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o lambdaapi.EventSourceMappingConfiguration) bool {
-			if deref(o.EventSourceArn) == src && deref(o.FunctionArn) == fnARN {
-				dup = deref(o.UUID)
+		if err := mappings.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o lambdaapi.EventSourceMappingConfiguration) bool {
+			if ptr.Deref(o.EventSourceArn) == src && ptr.Deref(o.FunctionArn) == fnARN {
+				dup = ptr.Deref(o.UUID)
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if dup != "" {
 			return errConflict("An event source mapping with %s arn (\" %s \") and function (\" %s \") already exists. Please update or delete the existing mapping with UUID %s", strings.ToUpper(svc[:1])+svc[1:], src, name, dup)
 		}
@@ -196,7 +203,7 @@ func (l *Lambda) CreateEventSourceMapping(ctx *request.Context, in *lambdaapi.Cr
 	}
 	l.syncPoller(m)
 	out := m
-	out.State = str("Creating")
+	out.State = ptr.To("Creating")
 	return &out, nil
 }
 
@@ -223,7 +230,7 @@ func (l *Lambda) getMapping(ctx *request.Context, id string) (lambdaapi.EventSou
 
 // GetEventSourceMapping returns a mapping.
 func (l *Lambda) GetEventSourceMapping(ctx *request.Context, in *lambdaapi.GetEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
-	m, err := l.getMapping(ctx, deref(in.UUID))
+	m, err := l.getMapping(ctx, ptr.Deref(in.UUID))
 	if err != nil {
 		return nil, err
 	}
@@ -256,11 +263,11 @@ func (l *Lambda) ListEventSourceMappings(ctx *request.Context, in *lambdaapi.Lis
 	}
 	err = l.opt.Store.View(func(tx storage.Tx) error {
 		return mappings.List(tx, sc, nil, opts, func(_ []string, m lambdaapi.EventSourceMappingConfiguration) bool {
-			if (in.EventSourceArn != nil && deref(m.EventSourceArn) != *in.EventSourceArn) || (fn != "" && deref(m.FunctionArn) != fn) {
+			if (in.EventSourceArn != nil && ptr.Deref(m.EventSourceArn) != *in.EventSourceArn) || (fn != "" && ptr.Deref(m.FunctionArn) != fn) {
 				return true
 			}
 			if len(out.EventSourceMappings) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(deref(out.EventSourceMappings[max-1].UUID))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.EventSourceMappings[max-1].UUID))))
 				return false
 			}
 			out.EventSourceMappings = append(out.EventSourceMappings, m)
@@ -277,7 +284,7 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 	if in.FunctionName != nil {
 		// Moving the mapping to another function: that function's role
 		// must be able to read the source.
-		cur, err := l.getMapping(ctx, deref(in.UUID))
+		cur, err := l.getMapping(ctx, ptr.Deref(in.UUID))
 		if err != nil {
 			return nil, err
 		}
@@ -285,7 +292,7 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 		if err != nil {
 			return nil, err
 		}
-		if err := l.checkSourceAccess(ctx, sc, name, qual, deref(cur.EventSourceArn)); err != nil {
+		if err := l.checkSourceAccess(ctx, sc, name, qual, ptr.Deref(cur.EventSourceArn)); err != nil {
 			return nil, err
 		}
 	}
@@ -294,7 +301,7 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
 		var ok bool
 		var err error
-		m, ok, err = mappings.Get(tx, sc, deref(in.UUID))
+		m, ok, err = mappings.Get(tx, sc, ptr.Deref(in.UUID))
 		if err != nil {
 			return err
 		}
@@ -353,15 +360,15 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 			m.ScalingConfig = in.ScalingConfig
 		}
 		if in.Enabled != nil {
-			if *in.Enabled && deref(m.State) != "Enabled" {
-				m.State, transition = str("Enabled"), "Enabling"
-			} else if !*in.Enabled && deref(m.State) != "Disabled" {
-				m.State, transition = str("Disabled"), "Disabling"
+			if *in.Enabled && ptr.Deref(m.State) != "Enabled" {
+				m.State, transition = ptr.To("Enabled"), "Enabling"
+			} else if !*in.Enabled && ptr.Deref(m.State) != "Disabled" {
+				m.State, transition = ptr.To("Disabled"), "Disabling"
 			}
 		}
 		now := ctx.Now()
 		m.LastModified = &now
-		return mappings.Put(tx, sc, m, deref(in.UUID))
+		return mappings.Put(tx, sc, m, ptr.Deref(in.UUID))
 	})
 	if err != nil {
 		return nil, err
@@ -369,49 +376,49 @@ func (l *Lambda) UpdateEventSourceMapping(ctx *request.Context, in *lambdaapi.Up
 	l.syncPoller(m)
 	out := m
 	if transition != "" {
-		out.State = str(transition)
+		out.State = ptr.To(transition)
 	} else {
-		out.State = str("Updating")
+		out.State = ptr.To("Updating")
 	}
 	return &out, nil
 }
 
 // DeleteEventSourceMapping removes a mapping; the response says Deleting.
 func (l *Lambda) DeleteEventSourceMapping(ctx *request.Context, in *lambdaapi.DeleteEventSourceMappingRequest) (*lambdaapi.EventSourceMappingConfiguration, error) {
-	m, err := l.getMapping(ctx, deref(in.UUID))
+	m, err := l.getMapping(ctx, ptr.Deref(in.UUID))
 	if err != nil {
 		return nil, err
 	}
 	if err := l.opt.Store.Update(func(tx storage.Tx) error {
-		if err := positions.Delete(tx, scope(ctx), deref(in.UUID)); err != nil {
+		if err := positions.Delete(tx, scope(ctx), ptr.Deref(in.UUID)); err != nil {
 			return err
 		}
-		return mappings.Delete(tx, scope(ctx), deref(in.UUID))
+		return mappings.Delete(tx, scope(ctx), ptr.Deref(in.UUID))
 	}); err != nil {
 		return nil, err
 	}
-	m.State = str("Disabled")
+	m.State = ptr.To("Disabled")
 	l.syncPoller(m)
-	m.State = str("Deleting")
+	m.State = ptr.To("Deleting")
 	return &m, nil
 }
 
 // syncPoller starts or stops the poller of an SQS mapping to match its
 // state.
 func (l *Lambda) syncPoller(m lambdaapi.EventSourceMappingConfiguration) {
-	svc := sourceService(deref(m.EventSourceArn))
+	svc := sourceService(ptr.Deref(m.EventSourceArn))
 	if svc != "sqs" && svc != "dynamodb" {
 		return
 	}
 	p := &l.pollers
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	id := deref(m.UUID)
+	id := ptr.Deref(m.UUID)
 	if cancel, ok := p.running[id]; ok {
 		cancel()
 		delete(p.running, id)
 	}
-	if deref(m.State) != "Enabled" || (svc == "sqs" && p.queues == nil) || (svc == "dynamodb" && p.streams == nil) {
+	if ptr.Deref(m.State) != "Enabled" || (svc == "sqs" && p.queues == nil) || (svc == "dynamodb" && p.streams == nil) {
 		return
 	}
 	if p.running == nil {
@@ -441,8 +448,8 @@ func (l *Lambda) stopPollers() {
 // the visibility timeout, except the items the function did not report
 // as failures when it uses ReportBatchItemFailures.
 func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSourceMappingConfiguration) {
-	queue := deref(m.EventSourceArn)
-	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	queue := ptr.Deref(m.EventSourceArn)
+	sc, name, qual, err := parseARN(ptr.Deref(m.FunctionArn))
 	if err != nil {
 		return
 	}
@@ -469,9 +476,9 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		msg := l.pollAccess(ctx, t, name, queue, []string{action})
 		if msg != problem {
 			if msg != "" {
-				l.opt.Log.Warn("lambda: event source mapping cannot read its queue", "mapping", deref(m.UUID), "problem", msg)
+				l.opt.Log.Warn("lambda: event source mapping cannot read its queue", "mapping", ptr.Deref(m.UUID), "problem", msg)
 			} else {
-				l.opt.Log.Info("lambda: event source mapping can read its queue again", "mapping", deref(m.UUID))
+				l.opt.Log.Info("lambda: event source mapping can read its queue again", "mapping", ptr.Deref(m.UUID))
 			}
 			problem = msg
 		}
@@ -528,7 +535,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 		}
 		msgs = matched
 		payload, _ := json.Marshal(map[string]any{"Records": records})
-		res, err := l.run(ctx, t, newUUID(), payload, "")
+		res, err := l.run(ctx, t, awsid.UUID(), payload, "")
 		if err != nil || res == nil {
 			continue // throttled or could not start: the messages come back
 		}

@@ -13,6 +13,7 @@ import (
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // addAt appends a record created at t.
@@ -92,8 +93,8 @@ func TestStreamOnFailureRetriesExhausted(t *testing.T) {
 	one := int32(1)
 	dlq := "arn:aws:sqs:us-east-1:000000000000:failures"
 	_, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(testStream), FunctionName: s("consumer"), StartingPosition: s("TRIM_HORIZON"),
-		MaximumRetryAttempts: &one, DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: s(dlq)}}})
+		EventSourceArn: ptr.To(testStream), FunctionName: ptr.To("consumer"), StartingPosition: ptr.To("TRIM_HORIZON"),
+		MaximumRetryAttempts: &one, DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: ptr.To(dlq)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +144,8 @@ func TestStreamOnFailureRecordAge(t *testing.T) {
 	topic := "arn:aws:sns:us-east-1:000000000000:failures"
 	// The age limit is set by an update, which restarts the poller with it.
 	mp, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(testStream), FunctionName: s("consumer"), StartingPosition: s("TRIM_HORIZON"),
-		DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: s(topic)}}})
+		EventSourceArn: ptr.To(testStream), FunctionName: ptr.To("consumer"), StartingPosition: ptr.To("TRIM_HORIZON"),
+		DestinationConfig: &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: ptr.To(topic)}}})
 	if err != nil || *mp.MaximumRecordAgeInSeconds != -1 {
 		t.Fatalf("%v %+v", err, mp)
 	}

@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
-	"github.com/niwa-cloud/niwa/internal/service/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // maxFilters is how many filters a mapping may have (AWS's default quota;
@@ -44,7 +45,7 @@ func compileFilters(fc *lambdaapi.FilterCriteria) recordFilter {
 	}
 	var f recordFilter
 	for _, flt := range fc.Filters {
-		if p, err := pattern.Compile(deref(flt.Pattern)); err == nil {
+		if p, err := pattern.Compile(ptr.Deref(flt.Pattern)); err == nil {
 			f = append(f, p)
 		}
 	}
@@ -95,7 +96,7 @@ func sqsFilterView(record map[string]any) map[string]any {
 // cannot send to (SQS, SNS, S3 and Kafka are what Lambda offers), with
 // Lambda's wording for a bad destination ARN.
 func checkOnFailure(dc *lambdaapi.DestinationConfig) error {
-	if dc == nil || dc.OnFailure == nil || deref(dc.OnFailure.Destination) == "" {
+	if dc == nil || dc.OnFailure == nil || ptr.Deref(dc.OnFailure.Destination) == "" {
 		return nil
 	}
 	dest := *dc.OnFailure.Destination

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func filtersOf(patterns ...string) *lambdaapi.FilterCriteria {
 	fc := &lambdaapi.FilterCriteria{}
 	for _, p := range patterns {
-		fc.Filters = append(fc.Filters, lambdaapi.Filter{Pattern: s(p)})
+		fc.Filters = append(fc.Filters, lambdaapi.Filter{Pattern: ptr.To(p)})
 	}
 	return fc
 }
@@ -120,11 +121,11 @@ func TestEventSourceMappingSQSFilter(t *testing.T) {
 	}}
 	queue := "arn:aws:sqs:us-east-1:000000000000:in"
 	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(queue), FunctionName: s("consumer"), FilterCriteria: filtersOf(`{"body":`)}); code(err) != "InvalidParameterValueException" {
+		EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer"), FilterCriteria: filtersOf(`{"body":`)}); code(err) != "InvalidParameterValueException" {
 		t.Fatalf("bad pattern: %v", err)
 	}
 	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(queue), FunctionName: s("consumer"), FilterCriteria: filtersOf(`{"body":{"kind":["keep"]}}`)})
+		EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer"), FilterCriteria: filtersOf(`{"body":{"kind":["keep"]}}`)})
 	if err != nil || len(m.FilterCriteria.Filters) != 1 {
 		t.Fatalf("create: %v %+v", err, m)
 	}
@@ -161,8 +162,8 @@ func TestEventSourceMappingStreamFilter(t *testing.T) {
 	f.l.SetStreamSource(src)
 	two := int32(2)
 	_, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026"), FunctionName: s("consumer"),
-		StartingPosition: s("TRIM_HORIZON"), BatchSize: &two, FilterCriteria: filtersOf(`{"eventName":["INSERT"]}`)})
+		EventSourceArn: ptr.To("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026"), FunctionName: ptr.To("consumer"),
+		StartingPosition: ptr.To("TRIM_HORIZON"), BatchSize: &two, FilterCriteria: filtersOf(`{"eventName":["INSERT"]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestEventSourceMappingStreamFilter(t *testing.T) {
 
 func TestCheckOnFailure(t *testing.T) {
 	dc := func(arn string) *lambdaapi.DestinationConfig {
-		return &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: s(arn)}}
+		return &lambdaapi.DestinationConfig{OnFailure: &lambdaapi.OnFailure{Destination: ptr.To(arn)}}
 	}
 	for arn, want := range map[string]string{
 		"arn:aws:sqs:us-east-1:000000000000:q": "",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -51,7 +52,7 @@ func (l *Lambda) checkSourceAccess(ctx context.Context, sc storage.Scope, name, 
 	if err != nil {
 		return err
 	}
-	denied, err := l.opt.RoleAccess(ctx, sc.Account, sc.Region, deref(t.v.Config.Role), name, source, actions)
+	denied, err := l.opt.RoleAccess(ctx, sc.Account, sc.Region, ptr.Deref(t.v.Config.Role), name, source, actions)
 	if err != nil || denied == "" {
 		return err
 	}
@@ -77,7 +78,7 @@ func (l *Lambda) pollAccess(ctx context.Context, t target, name, source string, 
 	if l.opt.RoleAccess == nil {
 		return ""
 	}
-	denied, err := l.opt.RoleAccess(ctx, t.sc.Account, t.sc.Region, deref(t.v.Config.Role), name, source, actions)
+	denied, err := l.opt.RoleAccess(ctx, t.sc.Account, t.sc.Region, ptr.Deref(t.v.Config.Role), name, source, actions)
 	if err != nil {
 		l.opt.Log.Warn("lambda: execution role check failed", "source", source, "error", err)
 		return ""
@@ -91,12 +92,15 @@ func (l *Lambda) pollAccess(ctx context.Context, t target, name, source string, 
 // setProcessingResult records a stream mapping's LastProcessingResult
 // (kept as is when the mapping was deleted meanwhile).
 func (l *Lambda) setProcessingResult(sc storage.Scope, id, result string) {
-	l.opt.Store.Update(func(tx storage.Tx) error {
+	if err := l.opt.Store.Update(func(tx storage.Tx) error {
 		m, ok, err := mappings.Get(tx, sc, id)
-		if err != nil || !ok || deref(m.LastProcessingResult) == result {
+		if err != nil || !ok || ptr.Deref(m.LastProcessingResult) == result {
 			return err
 		}
 		m.LastProcessingResult = &result
 		return mappings.Put(tx, sc, m, id)
-	})
+	}); err != nil {
+		// Only what GetEventSourceMapping reports is stale; polling goes on.
+		l.opt.Log.Warn("lambda: recording a mapping's processing result failed", "mapping", id, "err", err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -77,9 +78,9 @@ func TestEventSourceMappingRoleChecks(t *testing.T) {
 		{"dynamodb:DescribeStream", stream, "Cannot access stream " + stream + ". Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."},
 	} {
 		iam.set("consumer", c.deny, true)
-		in := &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: s(c.source), FunctionName: s("consumer")}
+		in := &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: ptr.To(c.source), FunctionName: ptr.To("consumer")}
 		if strings.Contains(c.source, "dynamodb") {
-			in.StartingPosition = s("LATEST")
+			in.StartingPosition = ptr.To("LATEST")
 		}
 		_, err := f.l.CreateEventSourceMapping(f.ctx(), in)
 		if code(err) != "InvalidParameterValueException" || !strings.Contains(err.Error(), c.msg) {
@@ -98,12 +99,12 @@ func TestEventSourceMappingRoleChecks(t *testing.T) {
 
 	// Allowed: created. Moving it to a function whose role may not read
 	// the queue is refused and leaves it as it was.
-	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: s(queue), FunctionName: s("consumer")})
+	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	iam.set("other", "sqs:ReceiveMessage", true)
-	if _, err := f.l.UpdateEventSourceMapping(f.ctx(), &lambdaapi.UpdateEventSourceMappingRequest{UUID: m.UUID, FunctionName: s("other")}); code(err) != "InvalidParameterValueException" {
+	if _, err := f.l.UpdateEventSourceMapping(f.ctx(), &lambdaapi.UpdateEventSourceMappingRequest{UUID: m.UUID, FunctionName: ptr.To("other")}); code(err) != "InvalidParameterValueException" {
 		t.Fatalf("move to a role without access: %v", err)
 	}
 	got, _ := f.l.GetEventSourceMapping(f.ctx(), &lambdaapi.GetEventSourceMappingRequest{UUID: m.UUID})
@@ -120,7 +121,7 @@ func TestEventSourceMappingRoleChecks(t *testing.T) {
 		t.Fatalf("batch size change checked the role: %v", iam.asked[n:])
 	}
 	// A missing function is still ResourceNotFoundException.
-	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: s(queue), FunctionName: s("nope")}); code(err) != "ResourceNotFoundException" {
+	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: ptr.To(queue), FunctionName: ptr.To("nope")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("missing function: %v", err)
 	}
 }
@@ -137,7 +138,7 @@ func TestEventSourceMappingSQSRoleRevoked(t *testing.T) {
 	})
 	iam := withRoleAccess(f)
 	queue := "arn:aws:sqs:us-east-1:000000000000:in"
-	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: s(queue), FunctionName: s("consumer")})
+	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestEventSourceMappingStreamRoleRevoked(t *testing.T) {
 	src.add("INSERT")
 	stream := "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026"
 	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(stream), FunctionName: s("consumer"), StartingPosition: s("TRIM_HORIZON")})
+		EventSourceArn: ptr.To(stream), FunctionName: ptr.To("consumer"), StartingPosition: ptr.To("TRIM_HORIZON")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestEventSourceMappingStreamRoleRevoked(t *testing.T) {
 	f.l.SetStreamSource(src)
 	result := func() string {
 		got, _ := f.l.GetEventSourceMapping(f.ctx(), &lambdaapi.GetEventSourceMappingRequest{UUID: m.UUID})
-		return deref(got.LastProcessingResult)
+		return ptr.Deref(got.LastProcessingResult)
 	}
 	problem := "PROBLEM: Cannot access stream " + stream + ". Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
 	f.waitAdvancing(t, func() bool { return result() == problem }, result)

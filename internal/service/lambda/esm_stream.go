@@ -6,8 +6,10 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -62,9 +64,9 @@ const (
 // Discarded batches are described to the mapping's on-failure
 // destination.
 func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.EventSourceMappingConfiguration) {
-	stream := deref(m.EventSourceArn)
-	id := deref(m.UUID)
-	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	stream := ptr.Deref(m.EventSourceArn)
+	id := ptr.Deref(m.UUID)
+	sc, name, qual, err := parseARN(ptr.Deref(m.FunctionArn))
 	if err != nil {
 		return
 	}
@@ -115,7 +117,7 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			}
 			continue
 		}
-		start, err := l.startingPoint(ctx, src, stream, deref(m.StartingPosition))
+		start, err := l.startingPoint(ctx, src, stream, ptr.Deref(m.StartingPosition))
 		if err == nil {
 			pos, ok = start, true
 			l.savePosition(sc, id, pos)
@@ -198,7 +200,7 @@ func (l *Lambda) pollStream(ctx context.Context, src StreamSource, m lambdaapi.E
 			}
 			continue
 		}
-		res, err := l.run(ctx, t, newUUID(), payload, "")
+		res, err := l.run(ctx, t, awsid.UUID(), payload, "")
 		if err != nil || res == nil {
 			// Throttled or could not start: not a function error, retry.
 			if !wait(streamRetryInterval) {
@@ -256,12 +258,12 @@ func recordTime(r StreamRecord) time.Time {
 func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs []StreamRecord, condition string, res *rt.Result, invokes int) {
 	dest := ""
 	if m.DestinationConfig != nil && m.DestinationConfig.OnFailure != nil {
-		dest = deref(m.DestinationConfig.OnFailure.Destination)
+		dest = ptr.Deref(m.DestinationConfig.OnFailure.Destination)
 	}
 	if dest == "" || l.opt.Bus == nil || len(recs) == 0 {
 		return
 	}
-	sc, name, qual, err := parseARN(deref(m.FunctionArn))
+	sc, name, qual, err := parseARN(ptr.Deref(m.FunctionArn))
 	if err != nil {
 		return
 	}
@@ -275,8 +277,8 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 	first, lastRec := recs[0], recs[len(recs)-1]
 	rec := map[string]any{
 		"requestContext": map[string]any{
-			"requestId":              newUUID(),
-			"functionArn":            deref(m.FunctionArn),
+			"requestId":              awsid.UUID(),
+			"functionArn":            ptr.Deref(m.FunctionArn),
 			"condition":              condition,
 			"approximateInvokeCount": invokes,
 		},
@@ -289,13 +291,13 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 			"approximateArrivalOfFirstRecord": arrival(first),
 			"approximateArrivalOfLastRecord":  arrival(lastRec),
 			"batchSize":                       len(recs),
-			"streamArn":                       deref(m.EventSourceArn),
+			"streamArn":                       ptr.Deref(m.EventSourceArn),
 		},
 	}
 	if res != nil {
 		version := latest
 		if t, err := l.resolve(sc, name, qual); err == nil {
-			version = deref(t.v.Config.Version)
+			version = ptr.Deref(t.v.Config.Version)
 		}
 		rc := map[string]any{"statusCode": 200, "executedVersion": version}
 		if res.FunctionError != "" {
@@ -309,7 +311,7 @@ func (l *Lambda) streamFailure(m lambdaapi.EventSourceMappingConfiguration, recs
 		SourceService: "lambda.amazonaws.com", SourceARN: functionARN(sc, name), SourceAccount: sc.Account,
 	})
 	if err != nil {
-		l.opt.Log.Warn("lambda: on-failure destination delivery failed", "mapping", deref(m.UUID), "target", dest, "error", err)
+		l.opt.Log.Warn("lambda: on-failure destination delivery failed", "mapping", ptr.Deref(m.UUID), "target", dest, "error", err)
 	}
 }
 
@@ -336,20 +338,29 @@ func (l *Lambda) startingPoint(ctx context.Context, src StreamSource, stream, st
 func (l *Lambda) loadPosition(sc storage.Scope, id string) (string, bool) {
 	var p streamPosition
 	var ok bool
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		var err error
 		p, ok, err = positions.Get(tx, sc, id)
 		return err
-	})
+	}); err != nil {
+		// Without its checkpoint the mapping starts from its starting
+		// position, as a new one would: records may be read again, none lost.
+		l.opt.Log.Warn("lambda: reading a stream mapping's checkpoint failed", "mapping", id, "err", err)
+		return "", false
+	}
 	return p.Next, ok
 }
 
 func (l *Lambda) savePosition(sc storage.Scope, id, next string) {
-	l.opt.Store.Update(func(tx storage.Tx) error {
+	if err := l.opt.Store.Update(func(tx storage.Tx) error {
 		// A mapping deleted meanwhile keeps no checkpoint.
 		if _, ok, err := mappings.Get(tx, sc, id); err != nil || !ok {
 			return err
 		}
 		return positions.Put(tx, sc, streamPosition{Next: next}, id)
-	})
+	}); err != nil {
+		// The poller keeps its position in memory; only a restart would
+		// read these records again.
+		l.opt.Log.Warn("lambda: saving a stream mapping's checkpoint failed", "mapping", id, "err", err)
+	}
 }

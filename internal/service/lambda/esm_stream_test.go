@@ -11,6 +11,7 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -73,7 +74,7 @@ func TestEventSourceMappingDynamoDBStream(t *testing.T) {
 	stream := "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026"
 	four, one, yes := int32(4), int32(1), true
 	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(stream), FunctionName: s("consumer"), StartingPosition: s("TRIM_HORIZON"),
+		EventSourceArn: ptr.To(stream), FunctionName: ptr.To("consumer"), StartingPosition: ptr.To("TRIM_HORIZON"),
 		BatchSize: &four, MaximumRetryAttempts: &one, BisectBatchOnFunctionError: &yes})
 	if err != nil || *m.MaximumRetryAttempts != 1 || !*m.BisectBatchOnFunctionError {
 		t.Fatalf("create: %v %+v", err, m)
@@ -98,7 +99,7 @@ func TestEventSourceMappingDynamoDBStream(t *testing.T) {
 		in.Code = &lambdaapi.FunctionCode{ZipFile: zipOf(t, map[string]string{"streamfn.py": fmt.Sprintf(streamHandler, out2)})}
 	})
 	m2, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(stream), FunctionName: s("latest"), StartingPosition: s("LATEST")})
+		EventSourceArn: ptr.To(stream), FunctionName: ptr.To("latest"), StartingPosition: ptr.To("LATEST")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // fakeQueue hands out one batch, then nothing, and records deletions.
@@ -59,21 +60,21 @@ func TestEventSourceMappingSQS(t *testing.T) {
 	}}
 	queue := "arn:aws:sqs:us-east-1:000000000000:in"
 	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(queue), FunctionName: s("consumer"), StartingPosition: s("LATEST")}); code(err) != "InvalidParameterValueException" {
+		EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer"), StartingPosition: ptr.To("LATEST")}); code(err) != "InvalidParameterValueException" {
 		t.Fatalf("starting position on SQS: %v", err)
 	}
 	big := int32(100)
 	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(queue), FunctionName: s("consumer"), BatchSize: &big}); code(err) != "InvalidParameterValueException" {
+		EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer"), BatchSize: &big}); code(err) != "InvalidParameterValueException" {
 		t.Fatalf("batch > 10 without a window: %v", err)
 	}
 	m, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(queue), FunctionName: s("consumer"), FunctionResponseTypes: []string{"ReportBatchItemFailures"}})
+		EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer"), FunctionResponseTypes: []string{"ReportBatchItemFailures"}})
 	if err != nil || *m.State != "Creating" || *m.BatchSize != 10 {
 		t.Fatalf("create: %v %+v", err, m)
 	}
 	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s(queue), FunctionName: s("consumer")}); code(err) != "ResourceConflictException" {
+		EventSourceArn: ptr.To(queue), FunctionName: ptr.To("consumer")}); code(err) != "ResourceConflictException" {
 		t.Fatalf("duplicate mapping: %v", err)
 	}
 	got, _ := f.l.GetEventSourceMapping(f.ctx(), &lambdaapi.GetEventSourceMappingRequest{UUID: m.UUID})
@@ -92,7 +93,7 @@ func TestEventSourceMappingSQS(t *testing.T) {
 	if *got.State != "Disabled" {
 		t.Fatalf("state after disable: %s", *got.State)
 	}
-	list, _ := f.l.ListEventSourceMappings(f.ctx(), &lambdaapi.ListEventSourceMappingsRequest{FunctionName: s("consumer")})
+	list, _ := f.l.ListEventSourceMappings(f.ctx(), &lambdaapi.ListEventSourceMappingsRequest{FunctionName: ptr.To("consumer")})
 	if len(list.EventSourceMappings) != 1 {
 		t.Fatalf("list: %+v", list)
 	}
@@ -104,7 +105,7 @@ func TestEventSourceMappingSQS(t *testing.T) {
 		t.Fatalf("deleted mapping: %v", err)
 	}
 	if _, err := f.l.CreateEventSourceMapping(f.ctx(), &lambdaapi.CreateEventSourceMappingRequest{
-		EventSourceArn: s("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026"), FunctionName: s("consumer")}); code(err) != "InvalidParameterValueException" {
+		EventSourceArn: ptr.To("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026"), FunctionName: ptr.To("consumer")}); code(err) != "InvalidParameterValueException" {
 		t.Fatalf("stream without starting position: %v", err)
 	}
 }

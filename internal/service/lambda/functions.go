@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -96,12 +98,12 @@ func (l *Lambda) checkRole(role string) error {
 // and the next read says Active.
 func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFunctionRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
 	if qual != "" {
-		return nil, errInvalidParam("Unqualified function name expected, got %s", deref(in.FunctionName))
+		return nil, errInvalidParam("Unqualified function name expected, got %s", ptr.Deref(in.FunctionName))
 	}
 	pkg := "Zip"
 	if in.PackageType != nil {
@@ -122,7 +124,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if err := checkEnv(in.Environment); err != nil {
 		return nil, err
 	}
-	if err := l.checkRole(deref(in.Role)); err != nil {
+	if err := l.checkRole(ptr.Deref(in.Role)); err != nil {
 		return nil, err
 	}
 	code, err := l.codeFrom(ctx, in.Code)
@@ -139,33 +141,33 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	}
 	now := ctx.Now()
 	cfg := lambdaapi.FunctionConfiguration{
-		FunctionName:     str(name),
-		FunctionArn:      str(functionARN(sc, name)),
+		FunctionName:     ptr.To(name),
+		FunctionArn:      ptr.To(functionARN(sc, name)),
 		Runtime:          in.Runtime,
 		Role:             in.Role,
 		Handler:          in.Handler,
-		CodeSize:         i64(code.Ref.Size),
-		Description:      str(deref(in.Description)),
-		Timeout:          i32(3),
-		MemorySize:       i32(128),
-		LastModified:     str(lastModified(now)),
-		CodeSha256:       str(code.Sha256),
-		Version:          str(latest),
-		RevisionId:       str(newUUID()),
-		PackageType:      str("Zip"),
+		CodeSize:         ptr.To(code.Ref.Size),
+		Description:      ptr.To(ptr.Deref(in.Description)),
+		Timeout:          ptr.To(int32(3)),
+		MemorySize:       ptr.To(int32(128)),
+		LastModified:     ptr.To(lastModified(now)),
+		CodeSha256:       ptr.To(code.Sha256),
+		Version:          ptr.To(latest),
+		RevisionId:       ptr.To(awsid.UUID()),
+		PackageType:      ptr.To("Zip"),
 		Architectures:    []string{"x86_64"},
-		EphemeralStorage: &lambdaapi.EphemeralStorage{Size: i32(512)},
-		TracingConfig:    &lambdaapi.TracingConfigResponse{Mode: str("PassThrough")},
-		State:            str("Active"),
-		LastUpdateStatus: str("Successful"),
+		EphemeralStorage: &lambdaapi.EphemeralStorage{Size: ptr.To(int32(512))},
+		TracingConfig:    &lambdaapi.TracingConfigResponse{Mode: ptr.To("PassThrough")},
+		State:            ptr.To("Active"),
+		LastUpdateStatus: ptr.To("Successful"),
 		Layers:           layers,
 		VpcConfig:        vpc,
 		DeadLetterConfig: in.DeadLetterConfig,
 		KMSKeyArn:        in.KMSKeyArn,
-		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: str("None"), OptimizationStatus: str("Off")},
-		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: str("Text"), LogGroup: str("/aws/lambda/" + name)},
+		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: ptr.To("None"), OptimizationStatus: ptr.To("Off")},
+		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: ptr.To("Text"), LogGroup: ptr.To("/aws/lambda/" + name)},
 		RuntimeVersionConfig: &lambdaapi.RuntimeVersionConfig{
-			RuntimeVersionArn: str(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),
+			RuntimeVersionArn: ptr.To(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),
 		},
 	}
 	if in.Timeout != nil {
@@ -225,9 +227,9 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if published != nil {
 		out = published.Config
 	}
-	out.State = str("Pending")
-	out.StateReason = str("The function is being created.")
-	out.StateReasonCode = str("Creating")
+	out.State = ptr.To("Pending")
+	out.StateReason = ptr.To("The function is being created.")
+	out.StateReasonCode = ptr.To("Creating")
 	out.LastUpdateStatus = nil
 	return &out, nil
 }
@@ -246,7 +248,7 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 	if code.S3Bucket == nil || code.S3Key == nil {
 		return storedCode{}, errInvalidParam("Please provide both S3Bucket and S3Key.")
 	}
-	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, deref(code.S3ObjectVersion))
+	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, ptr.Deref(code.S3ObjectVersion))
 }
 
 // getFunction reads a function and the version a qualifier names
@@ -275,7 +277,7 @@ func (l *Lambda) getFunction(tx storage.Tx, sc storage.Scope, name, qual string)
 			if !ok {
 				return fn, version{}, errNotFound("Function not found: %s:%s", arn, qual)
 			}
-			v = deref(a.FunctionVersion)
+			v = ptr.Deref(a.FunctionVersion)
 		}
 	}
 	ver, ok, err := versions.Get(tx, sc, name, versionKey(v))
@@ -305,7 +307,7 @@ func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (func
 
 // GetFunction returns the configuration, code location and tags.
 func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequest) (*lambdaapi.GetFunctionResponse, error) {
-	fn, v, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier)
+	fn, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -313,8 +315,8 @@ func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequ
 	out := &lambdaapi.GetFunctionResponse{
 		Configuration: &cfg,
 		Code: &lambdaapi.FunctionCodeLocation{
-			RepositoryType: str("S3"),
-			Location:       str(l.opt.Endpoint() + "/_niwa/lambda/code/" + v.Code.ID),
+			RepositoryType: ptr.To("S3"),
+			Location:       ptr.To(l.opt.Endpoint() + "/_niwa/lambda/code/" + v.Code.ID),
 		},
 		Tags: fn.Tags,
 	}
@@ -326,7 +328,7 @@ func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequ
 
 // GetFunctionConfiguration returns one version's configuration.
 func (l *Lambda) GetFunctionConfiguration(ctx *request.Context, in *lambdaapi.GetFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
-	_, v, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier)
+	_, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +346,7 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 			max = 50
 		}
 	}
-	all := deref(in.FunctionVersion) == "ALL"
+	all := ptr.Deref(in.FunctionVersion) == "ALL"
 	if in.FunctionVersion != nil && !all {
 		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]", *in.FunctionVersion)
 	}
@@ -364,7 +366,7 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 				return true
 			}
 			if len(out.Functions) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
 				return false
 			}
 			out.Functions = append(out.Functions, v.Config)
@@ -379,7 +381,7 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 // published version when a qualifier is given.
 func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFunctionRequest) (*lambdaapi.DeleteFunctionOutput, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -407,20 +409,24 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 				return errNotFound("Function not found: %s:%s", functionARN(sc, name), qual)
 			}
 			var users []string
-			aliases.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, a lambdaapi.AliasConfiguration) bool {
-				if deref(a.FunctionVersion) == qual {
-					users = append(users, deref(a.Name))
+			if err := aliases.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, a lambdaapi.AliasConfiguration) bool {
+				if ptr.Deref(a.FunctionVersion) == qual {
+					users = append(users, ptr.Deref(a.Name))
 				}
 				return true
-			})
+			}); err != nil {
+				return err
+			}
 			if len(users) > 0 {
 				return errConflict("Unable to delete version because the following aliases reference it: %v", users)
 			}
 			shared := false
-			versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, o version) bool {
+			if err := versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, o version) bool {
 				shared = k[1] != versionKey(qual) && o.Code.ID == v.Code.ID
 				return !shared
-			})
+			}); err != nil {
+				return err
+			}
 			if !shared {
 				blobs = append(blobs, v.Code.ID)
 			}
@@ -428,11 +434,13 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 		}
 		_ = fn
 		var keys [][]string
-		versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, v version) bool {
+		if err := versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(k []string, v version) bool {
 			keys = append(keys, k)
 			blobs = append(blobs, v.Code.ID)
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		for _, k := range keys {
 			if err := versions.Delete(tx, sc, k...); err != nil {
 				return err

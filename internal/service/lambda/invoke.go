@@ -15,8 +15,10 @@ import (
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -87,7 +89,7 @@ func (l *Lambda) resolve(sc storage.Scope, name, qual string) (target, error) {
 // (Event) or only checks that it could (DryRun).
 func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (*lambdaapi.InvocationResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -109,13 +111,13 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 	}
 	switch typ {
 	case "DryRun":
-		return &lambdaapi.InvocationResponse{StatusCode: i32(204), Payload: []byte{}}, nil
+		return &lambdaapi.InvocationResponse{StatusCode: ptr.To(int32(204)), Payload: []byte{}}, nil
 	case "Event":
 		if len(in.Payload) > maxAsyncPayload {
 			return nil, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than %d bytes for the InvokeAsync operation", maxAsyncPayload).With("Type", "User")
 		}
 		l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: in.Payload, requestID: ctx.RequestID, enqueued: ctx.Now()})
-		return &lambdaapi.InvocationResponse{StatusCode: i32(202), Payload: []byte{}}, nil
+		return &lambdaapi.InvocationResponse{StatusCode: ptr.To(int32(202)), Payload: []byte{}}, nil
 	}
 	if len(in.Payload) > maxSyncPayload {
 		return nil, lambdaapi.ErrRequestTooLargeException.New("Request must be smaller than %d bytes for the Invoke operation", maxSyncPayload).With("Type", "User")
@@ -130,7 +132,7 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		return nil, err
 	}
 	out := &lambdaapi.InvocationResponse{
-		StatusCode:      i32(200),
+		StatusCode:      ptr.To(int32(200)),
 		Payload:         res.Payload,
 		ExecutedVersion: t.v.Config.Version,
 	}
@@ -138,10 +140,10 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		out.Payload = []byte{}
 	}
 	if res.FunctionError != "" {
-		out.FunctionError = str(res.FunctionError)
+		out.FunctionError = ptr.To(res.FunctionError)
 	}
-	if deref(in.LogType) == "Tail" {
-		out.LogResult = str(base64.StdEncoding.EncodeToString(rt.Tail(res.Log)))
+	if ptr.Deref(in.LogType) == "Tail" {
+		out.LogResult = ptr.To(base64.StdEncoding.EncodeToString(rt.Tail(res.Log)))
 	}
 	return out, nil
 }
@@ -149,7 +151,7 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 // InvokeAsync is the deprecated asynchronous invoke.
 func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequest) (*lambdaapi.InvokeAsyncResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -173,13 +175,13 @@ func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequ
 		body = buf
 	}
 	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: body, requestID: ctx.RequestID, enqueued: ctx.Now()})
-	return &lambdaapi.InvokeAsyncResponse{Status: i32(202)}, nil
+	return &lambdaapi.InvokeAsyncResponse{Status: ptr.To(int32(202))}, nil
 }
 
 // run executes one invocation of a resolved target.
 func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []byte, clientContext string) (*rt.Result, error) {
 	cfg := t.v.Config
-	runtime := deref(cfg.Runtime)
+	runtime := ptr.Deref(cfg.Runtime)
 	if !runnable[runtime] {
 		return nil, lambdaapi.ErrInvalidRuntimeException.New("The runtime parameter of %s is not supported by niwa's local process executor (python3.x, nodejs and provided.* run).", runtime).With("Type", "User")
 	}
@@ -213,8 +215,8 @@ func throttled() error {
 // spec describes the execution environment of a target.
 func (l *Lambda) spec(t target) (*rt.Spec, error) {
 	cfg := t.v.Config
-	name := deref(cfg.FunctionName)
-	dir, err := l.codeDir("code", t.v.Code, deref(cfg.CodeSha256))
+	name := ptr.Deref(cfg.FunctionName)
+	dir, err := l.codeDir("code", t.v.Code, ptr.Deref(cfg.CodeSha256))
 	if err != nil {
 		return nil, lambdaapi.ErrServiceException.New("niwa could not unpack the function's code: %v", err)
 	}
@@ -230,14 +232,14 @@ func (l *Lambda) spec(t target) (*rt.Spec, error) {
 	if cfg.LoggingConfig != nil && cfg.LoggingConfig.LogGroup != nil {
 		logGroup = *cfg.LoggingConfig.LogGroup
 	}
-	ver := deref(cfg.Version)
+	ver := ptr.Deref(cfg.Version)
 	spec := &rt.Spec{
-		Key:         rt.SpecKey(group(t.sc, name), ver, deref(cfg.RevisionId)),
+		Key:         rt.SpecKey(group(t.sc, name), ver, ptr.Deref(cfg.RevisionId)),
 		Group:       group(t.sc, name),
 		FunctionARN: t.invoked,
 		Version:     ver,
-		Runtime:     deref(cfg.Runtime),
-		Handler:     deref(cfg.Handler),
+		Runtime:     ptr.Deref(cfg.Runtime),
+		Handler:     ptr.Deref(cfg.Handler),
 		CodeDir:     dir,
 		OptDir:      opt,
 		MemoryMB:    int(*cfg.MemorySize),
@@ -253,7 +255,7 @@ func (l *Lambda) spec(t target) (*rt.Spec, error) {
 // AWS_ENDPOINT_URL pointing at niwa so SDKs inside call niwa.
 func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, error) {
 	cfg := t.v.Config
-	name := deref(cfg.FunctionName)
+	name := ptr.Deref(cfg.FunctionName)
 	home := filepath.Join(l.opt.WorkDir, "home")
 	os.MkdirAll(home, 0o755)
 	// The executor adds the layer paths (/opt/bin and the rest), which
@@ -293,7 +295,7 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 		if l.opt.PlacedCredentials != nil {
 			at := Placement{Region: t.sc.Region}
 			if v := cfg.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
-				at.VpcID, at.SubnetIDs = deref(v.VpcId), v.SubnetIds
+				at.VpcID, at.SubnetIDs = ptr.Deref(v.VpcId), v.SubnetIds
 			}
 			c, err = l.opt.PlacedCredentials(l.opt.Clock.Now(), t.sc.Account, *cfg.Role, name, 12*time.Hour, at)
 		} else {
@@ -344,7 +346,7 @@ func (l *Lambda) Deliver(ctx context.Context, m events.Message) error {
 	if m.Validate {
 		return nil
 	}
-	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: newUUID(), enqueued: l.opt.Clock.Now()})
+	l.async.enqueue(asyncJob{sc: sc, name: name, qual: qual, payload: []byte(m.Body), requestID: awsid.UUID(), enqueued: l.opt.Clock.Now()})
 	return nil
 }
 

@@ -5,8 +5,6 @@ package lambda
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -258,29 +256,9 @@ func errConflict(format string, args ...any) error {
 	return lambdaapi.ErrResourceConflictException.New(format, args...).With("Type", "User")
 }
 
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // lastModified is Lambda's timestamp format ("2024-05-01T12:00:00.000+0000").
 func lastModified(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000-0700")
-}
-
-func str(s string) *string { return &s }
-func i32(v int32) *int32   { return &v }
-func i64(v int64) *int64   { return &v }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // background is the context of work that outlives a request (async

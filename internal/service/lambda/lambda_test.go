@@ -15,7 +15,9 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -44,6 +46,7 @@ func (m *memLogs) all() string {
 
 type fixture struct {
 	l     *Lambda
+	h     *servicetest.Harness
 	clk   *clock.Fake
 	bus   *events.Bus
 	logs  *memLogs
@@ -53,22 +56,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixtureAt(t, "", clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), events.New())
+	return newFixtureAt(t, servicetest.New(t, "lambda", servicetest.InAccount(testAccount)), events.New())
 }
 
-// newFixtureAt opens the service over the store in dataDir ("" for
-// memory) with clk and bus; f.close stops it (also at the end of the
-// test), so a test can reopen the same data dir as a restart would.
-func newFixtureAt(t *testing.T, dataDir string, clk *clock.Fake, bus *events.Bus) *fixture {
+// newFixtureAt opens the service over h's storage and clock with bus;
+// f.close stops it and closes the storage (also at the end of the test),
+// so a test can open a second harness on the same OnDisk directory and
+// clock as a restart would.
+func newFixtureAt(t *testing.T, h *servicetest.Harness, bus *events.Bus) *fixture {
 	t.Helper()
-	b, err := storage.Open(storage.Options{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := b.Store("lambda")
-	f := &fixture{clk: clk, bus: bus, logs: &memLogs{}}
+	b := h.Backend
+	f := &fixture{h: h, clk: h.Clock, bus: bus, logs: &memLogs{}}
 	f.l = New(Options{
-		Store: st, Blobs: b.Blobs(), Clock: f.clk, Bus: f.bus, WorkDir: t.TempDir(), Logs: f.logs,
+		Store: h.Store(), Blobs: b.Blobs(), Clock: f.clk, Bus: f.bus, WorkDir: t.TempDir(), Logs: f.logs,
 		IdleTimeout: time.Minute,
 		Roles:       func(arn string) (bool, error) { return arn == role, nil },
 		Credentials: func(time.Time, string, string, string, time.Duration) (Credentials, error) {
@@ -83,11 +83,13 @@ func newFixtureAt(t *testing.T, dataDir string, clk *clock.Fake, bus *events.Bus
 
 func (f *fixture) ctx() *request.Context {
 	f.n++
-	return &request.Context{Context: context.Background(), Account: "000000000000", Region: "us-east-1", Clock: f.clk,
-		RequestID: "00000000-0000-4000-8000-" + strings.Repeat("0", 11) + string(rune('a'+f.n%26))}
+	ctx := f.h.Ctx()
+	ctx.RequestID = "00000000-0000-4000-8000-" + strings.Repeat("0", 11) + string(rune('a'+f.n%26))
+	return ctx
 }
 
-func s(v string) *string { return &v }
+// testAccount is the account of every fixture's requests.
+const testAccount = "000000000000"
 
 func code(err error) string {
 	if err == nil {
@@ -128,7 +130,7 @@ func needPython(t *testing.T) {
 func (f *fixture) create(t *testing.T, name, handler string, mod func(*lambdaapi.CreateFunctionRequest)) *lambdaapi.FunctionConfiguration {
 	t.Helper()
 	in := &lambdaapi.CreateFunctionRequest{
-		FunctionName: s(name), Runtime: s("python3.12"), Handler: s(handler), Role: s(role),
+		FunctionName: ptr.To(name), Runtime: ptr.To("python3.12"), Handler: ptr.To(handler), Role: ptr.To(role),
 		Code: &lambdaapi.FunctionCode{ZipFile: zipOf(t, map[string]string{"app.py": pyCode})},
 	}
 	if mod != nil {
@@ -150,19 +152,19 @@ func TestCreateValidation(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"deprecated runtime", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), Runtime: s("python2.7"), Handler: s("app.ok"), Role: s(role), Code: &lambdaapi.FunctionCode{ZipFile: good}},
+		{"deprecated runtime", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), Runtime: ptr.To("python2.7"), Handler: ptr.To("app.ok"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ZipFile: good}},
 			"InvalidParameterValueException", "The runtime parameter of python2.7 is no longer supported"},
-		{"no handler", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), Runtime: s("python3.12"), Role: s(role), Code: &lambdaapi.FunctionCode{ZipFile: good}},
+		{"no handler", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), Runtime: ptr.To("python3.12"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ZipFile: good}},
 			"InvalidParameterValueException", "Runtime and Handler are mandatory"},
-		{"unknown role", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), Runtime: s("python3.12"), Handler: s("app.ok"), Role: s("arn:aws:iam::000000000000:role/nope"), Code: &lambdaapi.FunctionCode{ZipFile: good}},
+		{"unknown role", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To("arn:aws:iam::000000000000:role/nope"), Code: &lambdaapi.FunctionCode{ZipFile: good}},
 			"InvalidParameterValueException", "cannot be assumed by Lambda"},
-		{"reserved env", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), Runtime: s("python3.12"), Handler: s("app.ok"), Role: s(role), Code: &lambdaapi.FunctionCode{ZipFile: good},
+		{"reserved env", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ZipFile: good},
 			Environment: &lambdaapi.Environment{Variables: map[string]string{"AWS_REGION": "x"}}}, "InvalidParameterValueException", "Reserved keys used in this request: AWS_REGION"},
-		{"not a zip", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), Runtime: s("python3.12"), Handler: s("app.ok"), Role: s(role), Code: &lambdaapi.FunctionCode{ZipFile: []byte("nope")}},
+		{"not a zip", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ZipFile: []byte("nope")}},
 			"InvalidParameterValueException", "Could not unzip uploaded file"},
-		{"timeout", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), Runtime: s("python3.12"), Handler: s("app.ok"), Role: s(role), Code: &lambdaapi.FunctionCode{ZipFile: good}, Timeout: func() *int32 { v := int32(901); return &v }()},
+		{"timeout", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ZipFile: good}, Timeout: func() *int32 { v := int32(901); return &v }()},
 			"InvalidParameterValueException", "less than or equal to 900"},
-		{"image", lambdaapi.CreateFunctionRequest{FunctionName: s("a"), PackageType: s("Image"), Role: s(role), Code: &lambdaapi.FunctionCode{ImageUri: s("x")}},
+		{"image", lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("a"), PackageType: ptr.To("Image"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ImageUri: ptr.To("x")}},
 			"InvalidParameterValueException", "container image"},
 	}
 	for _, c := range cases {
@@ -172,7 +174,7 @@ func TestCreateValidation(t *testing.T) {
 		}
 	}
 	f.create(t, "dup", "app.ok", nil)
-	if _, err := f.l.CreateFunction(f.ctx(), &lambdaapi.CreateFunctionRequest{FunctionName: s("dup"), Runtime: s("python3.12"), Handler: s("app.ok"), Role: s(role), Code: &lambdaapi.FunctionCode{ZipFile: good}}); code(err) != "ResourceConflictException" {
+	if _, err := f.l.CreateFunction(f.ctx(), &lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("dup"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To(role), Code: &lambdaapi.FunctionCode{ZipFile: good}}); code(err) != "ResourceConflictException" {
 		t.Fatalf("duplicate: %v", err)
 	}
 }
@@ -183,49 +185,49 @@ func TestFunctionLifecycle(t *testing.T) {
 	if *created.State != "Pending" || *created.Version != "$LATEST" || *created.Timeout != 3 || *created.MemorySize != 128 {
 		t.Fatalf("created: %+v", created)
 	}
-	got, err := f.l.GetFunction(f.ctx(), &lambdaapi.GetFunctionRequest{FunctionName: s("arn:aws:lambda:us-east-1:000000000000:function:life")})
+	got, err := f.l.GetFunction(f.ctx(), &lambdaapi.GetFunctionRequest{FunctionName: ptr.To("arn:aws:lambda:us-east-1:000000000000:function:life")})
 	if err != nil || *got.Configuration.State != "Active" || got.Tags["a"] != "b" {
 		t.Fatalf("get: %v %+v", err, got)
 	}
-	v1, err := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: s("life")})
+	v1, err := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: ptr.To("life")})
 	if err != nil || *v1.Version != "1" || !strings.HasSuffix(*v1.FunctionArn, ":life:1") {
 		t.Fatalf("publish: %v %+v", err, v1)
 	}
-	again, _ := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: s("life")})
+	again, _ := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: ptr.To("life")})
 	if *again.Version != "1" {
 		t.Fatalf("unchanged code publishes the same version, got %s", *again.Version)
 	}
-	upd, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: s("life"), Timeout: func() *int32 { v := int32(10); return &v }()})
+	upd, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("life"), Timeout: func() *int32 { v := int32(10); return &v }()})
 	if err != nil || *upd.LastUpdateStatus != "InProgress" || *upd.Timeout != 10 {
 		t.Fatalf("update: %v %+v", err, upd)
 	}
-	if _, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: s("life"), RevisionId: s("stale")}); code(err) != "PreconditionFailedException" {
+	if _, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("life"), RevisionId: ptr.To("stale")}); code(err) != "PreconditionFailedException" {
 		t.Fatalf("stale revision: %v", err)
 	}
-	v2, _ := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: s("life")})
+	v2, _ := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: ptr.To("life")})
 	if *v2.Version != "2" {
 		t.Fatalf("v2: %+v", v2)
 	}
-	a, err := f.l.CreateAlias(f.ctx(), &lambdaapi.CreateAliasRequest{FunctionName: s("life"), Name: s("live"), FunctionVersion: s("1"),
+	a, err := f.l.CreateAlias(f.ctx(), &lambdaapi.CreateAliasRequest{FunctionName: ptr.To("life"), Name: ptr.To("live"), FunctionVersion: ptr.To("1"),
 		RoutingConfig: &lambdaapi.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"2": 0.5}}})
 	if err != nil || *a.AliasArn != "arn:aws:lambda:us-east-1:000000000000:function:life:live" {
 		t.Fatalf("alias: %v %+v", err, a)
 	}
-	if _, err := f.l.CreateAlias(f.ctx(), &lambdaapi.CreateAliasRequest{FunctionName: s("life"), Name: s("bad"), FunctionVersion: s("9")}); code(err) != "ResourceNotFoundException" {
+	if _, err := f.l.CreateAlias(f.ctx(), &lambdaapi.CreateAliasRequest{FunctionName: ptr.To("life"), Name: ptr.To("bad"), FunctionVersion: ptr.To("9")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("alias to a missing version: %v", err)
 	}
-	cfg, err := f.l.GetFunctionConfiguration(f.ctx(), &lambdaapi.GetFunctionConfigurationRequest{FunctionName: s("life:live")})
+	cfg, err := f.l.GetFunctionConfiguration(f.ctx(), &lambdaapi.GetFunctionConfigurationRequest{FunctionName: ptr.To("life:live")})
 	if err != nil || *cfg.Version != "1" {
 		t.Fatalf("by alias: %v %+v", err, cfg)
 	}
-	if _, err := f.l.DeleteFunction(f.ctx(), &lambdaapi.DeleteFunctionRequest{FunctionName: s("life"), Qualifier: s("1")}); code(err) != "ResourceConflictException" {
+	if _, err := f.l.DeleteFunction(f.ctx(), &lambdaapi.DeleteFunctionRequest{FunctionName: ptr.To("life"), Qualifier: ptr.To("1")}); code(err) != "ResourceConflictException" {
 		t.Fatalf("deleting a version an alias uses: %v", err)
 	}
-	vs, _ := f.l.ListVersionsByFunction(f.ctx(), &lambdaapi.ListVersionsByFunctionRequest{FunctionName: s("life"), MaxItems: func() *int32 { v := int32(2); return &v }()})
+	vs, _ := f.l.ListVersionsByFunction(f.ctx(), &lambdaapi.ListVersionsByFunctionRequest{FunctionName: ptr.To("life"), MaxItems: func() *int32 { v := int32(2); return &v }()})
 	if len(vs.Versions) != 2 || *vs.Versions[0].Version != "$LATEST" || vs.NextMarker == nil {
 		t.Fatalf("versions page: %+v", vs)
 	}
-	rest, _ := f.l.ListVersionsByFunction(f.ctx(), &lambdaapi.ListVersionsByFunctionRequest{FunctionName: s("life"), Marker: vs.NextMarker})
+	rest, _ := f.l.ListVersionsByFunction(f.ctx(), &lambdaapi.ListVersionsByFunctionRequest{FunctionName: ptr.To("life"), Marker: vs.NextMarker})
 	if len(rest.Versions) != 1 || *rest.Versions[0].Version != "2" {
 		t.Fatalf("versions rest: %+v", rest)
 	}
@@ -238,10 +240,10 @@ func TestFunctionLifecycle(t *testing.T) {
 	if len(list2.Functions) != 1 || *list2.Functions[0].FunctionName != "other" {
 		t.Fatalf("list rest: %+v", list2)
 	}
-	if _, err := f.l.DeleteFunction(f.ctx(), &lambdaapi.DeleteFunctionRequest{FunctionName: s("life")}); err != nil {
+	if _, err := f.l.DeleteFunction(f.ctx(), &lambdaapi.DeleteFunctionRequest{FunctionName: ptr.To("life")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.l.GetFunction(f.ctx(), &lambdaapi.GetFunctionRequest{FunctionName: s("life")}); code(err) != "ResourceNotFoundException" ||
+	if _, err := f.l.GetFunction(f.ctx(), &lambdaapi.GetFunctionRequest{FunctionName: ptr.To("life")}); code(err) != "ResourceNotFoundException" ||
 		err.Error() != "ResourceNotFoundException: Function not found: arn:aws:lambda:us-east-1:000000000000:function:life" {
 		t.Fatalf("deleted: %v", err)
 	}
@@ -254,7 +256,7 @@ func TestInvokeWarmTimeoutAndIdle(t *testing.T) {
 		in.Environment = &lambdaapi.Environment{Variables: map[string]string{"X": "1"}}
 	})
 	for i := 0; i < 2; i++ {
-		out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("ok"), Payload: []byte(`{"v": 42}`), LogType: s("Tail")})
+		out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("ok"), Payload: []byte(`{"v": 42}`), LogType: ptr.To("Tail")})
 		if err != nil || out.FunctionError != nil || *out.StatusCode != 200 {
 			t.Fatalf("invoke: %v %+v", err, out)
 		}
@@ -286,7 +288,7 @@ func TestInvokeWarmTimeoutAndIdle(t *testing.T) {
 	done := make(chan *lambdaapi.InvocationResponse)
 	before := f.clk.Waiters()
 	go func() {
-		out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("slow")})
+		out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("slow")})
 		if err != nil {
 			t.Error(err)
 		}
@@ -296,15 +298,15 @@ func TestInvokeWarmTimeoutAndIdle(t *testing.T) {
 	waitFor(t, func() bool { return f.clk.Waiters() >= before+2 })
 	f.clk.Advance(2 * time.Second)
 	out := <-done
-	if out == nil || deref(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), `"errorType":"Sandbox.Timedout"`) ||
+	if out == nil || ptr.Deref(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), `"errorType":"Sandbox.Timedout"`) ||
 		!strings.Contains(string(out.Payload), "Task timed out after 2.00 seconds") {
 		t.Fatalf("timeout: %+v %s", out, out.Payload)
 	}
 
 	// An exception comes back in AWS's error shape.
 	f.create(t, "boom", "app.boom", nil)
-	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("boom")})
-	if err != nil || deref(out.FunctionError) != "Unhandled" {
+	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("boom")})
+	if err != nil || ptr.Deref(out.FunctionError) != "Unhandled" {
 		t.Fatalf("boom: %v %+v", err, out)
 	}
 	var e struct {
@@ -331,19 +333,19 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestInvokeRequestChecks(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "fn", "app.ok", nil)
-	if _, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("fn"), Payload: []byte("{not json")}); code(err) != "InvalidRequestContentException" {
+	if _, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("fn"), Payload: []byte("{not json")}); code(err) != "InvalidRequestContentException" {
 		t.Fatalf("bad json: %v", err)
 	}
-	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("fn"), InvocationType: s("DryRun")})
+	out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("fn"), InvocationType: ptr.To("DryRun")})
 	if err != nil || *out.StatusCode != 204 {
 		t.Fatalf("dry run: %v %+v", err, out)
 	}
-	if _, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("nope")}); code(err) != "ResourceNotFoundException" {
+	if _, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("nope")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("missing: %v", err)
 	}
 	zero := int32(0)
-	f.l.PutFunctionConcurrency(f.ctx(), &lambdaapi.PutFunctionConcurrencyRequest{FunctionName: s("fn"), ReservedConcurrentExecutions: &zero})
-	if _, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: s("fn")}); code(err) != "TooManyRequestsException" {
+	f.l.PutFunctionConcurrency(f.ctx(), &lambdaapi.PutFunctionConcurrencyRequest{FunctionName: ptr.To("fn"), ReservedConcurrentExecutions: &zero})
+	if _, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("fn")}); code(err) != "TooManyRequestsException" {
 		t.Fatalf("reserved 0: %v", err)
 	}
 }
@@ -364,7 +366,7 @@ func TestBusDeliveryPolicyAndRetries(t *testing.T) {
 		return nil
 	}))
 	f.create(t, "target", "app.boom", func(in *lambdaapi.CreateFunctionRequest) {
-		in.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: s("arn:aws:sqs:us-east-1:000000000000:dlq")}
+		in.DeadLetterConfig = &lambdaapi.DeadLetterConfig{TargetArn: ptr.To("arn:aws:sqs:us-east-1:000000000000:dlq")}
 	})
 	arn := "arn:aws:lambda:us-east-1:000000000000:function:target"
 	rule := "arn:aws:events:us-east-1:000000000000:rule/r1"
@@ -372,13 +374,13 @@ func TestBusDeliveryPolicyAndRetries(t *testing.T) {
 	if err := f.l.Deliver(context.Background(), msg); err == nil {
 		t.Fatal("delivery without a resource policy must be refused")
 	}
-	_, err := f.l.AddPermission(f.ctx(), &lambdaapi.AddPermissionRequest{FunctionName: s("target"), StatementId: s("ev"),
-		Action: s("lambda:InvokeFunction"), Principal: s("events.amazonaws.com"), SourceArn: s(rule)})
+	_, err := f.l.AddPermission(f.ctx(), &lambdaapi.AddPermissionRequest{FunctionName: ptr.To("target"), StatementId: ptr.To("ev"),
+		Action: ptr.To("lambda:InvokeFunction"), Principal: ptr.To("events.amazonaws.com"), SourceArn: ptr.To(rule)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.l.AddPermission(f.ctx(), &lambdaapi.AddPermissionRequest{FunctionName: s("target"), StatementId: s("ev"),
-		Action: s("lambda:InvokeFunction"), Principal: s("events.amazonaws.com")}); code(err) != "ResourceConflictException" {
+	if _, err := f.l.AddPermission(f.ctx(), &lambdaapi.AddPermissionRequest{FunctionName: ptr.To("target"), StatementId: ptr.To("ev"),
+		Action: ptr.To("lambda:InvokeFunction"), Principal: ptr.To("events.amazonaws.com")}); code(err) != "ResourceConflictException" {
 		t.Fatalf("duplicate sid: %v", err)
 	}
 	other := msg
@@ -386,7 +388,7 @@ func TestBusDeliveryPolicyAndRetries(t *testing.T) {
 	if err := f.l.Deliver(context.Background(), other); err == nil {
 		t.Fatal("a rule the policy does not name must be refused")
 	}
-	pol, _ := f.l.GetPolicy(f.ctx(), &lambdaapi.GetPolicyRequest{FunctionName: s("target")})
+	pol, _ := f.l.GetPolicy(f.ctx(), &lambdaapi.GetPolicyRequest{FunctionName: ptr.To("target")})
 	if !strings.Contains(*pol.Policy, `"ArnLike":{"AWS:SourceArn":"`+rule+`"}`) {
 		t.Fatalf("policy: %s", *pol.Policy)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -34,7 +35,7 @@ var layerVersionARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:
 // PublishLayerVersion stores a new version of a layer.
 func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.PublishLayerVersionRequest) (*lambdaapi.PublishLayerVersionResponse, error) {
 	sc := scope(ctx)
-	name := deref(in.LayerName)
+	name := ptr.Deref(in.LayerName)
 	if m := regexp.MustCompile(`:layer:([a-zA-Z0-9_-]+)$`).FindStringSubmatch(name); m != nil {
 		name = m[1]
 	}
@@ -51,20 +52,22 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 	var out layerVersion
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		n := int64(1)
-		layers.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(_ []string, v layerVersion) bool {
+		if err := layers.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(_ []string, v layerVersion) bool {
 			n = *v.Info.Version + 1
 			return false
-		})
+		}); err != nil {
+			return err
+		}
 		arn := layerARN(sc, name)
 		out = layerVersion{Code: code.Ref, Info: lambdaapi.PublishLayerVersionResponse{
 			Content: &lambdaapi.LayerVersionContentOutput{
-				Location: str(l.opt.Endpoint() + "/_niwa/lambda/code/" + code.Ref.ID), CodeSha256: str(code.Sha256), CodeSize: i64(code.Ref.Size),
+				Location: ptr.To(l.opt.Endpoint() + "/_niwa/lambda/code/" + code.Ref.ID), CodeSha256: ptr.To(code.Sha256), CodeSize: ptr.To(code.Ref.Size),
 			},
-			LayerArn:                str(arn),
-			LayerVersionArn:         str(arn + ":" + strconv.FormatInt(n, 10)),
-			Description:             str(deref(in.Description)),
-			CreatedDate:             str(lastModified(ctx.Now())),
-			Version:                 i64(n),
+			LayerArn:                ptr.To(arn),
+			LayerVersionArn:         ptr.To(arn + ":" + strconv.FormatInt(n, 10)),
+			Description:             ptr.To(ptr.Deref(in.Description)),
+			CreatedDate:             ptr.To(lastModified(ctx.Now())),
+			Version:                 ptr.To(n),
 			CompatibleRuntimes:      in.CompatibleRuntimes,
 			LicenseInfo:             in.LicenseInfo,
 			CompatibleArchitectures: in.CompatibleArchitectures,
@@ -103,7 +106,7 @@ func layerResponse(v layerVersion) *lambdaapi.GetLayerVersionResponse {
 
 // GetLayerVersion returns one layer version.
 func (l *Lambda) GetLayerVersion(ctx *request.Context, in *lambdaapi.GetLayerVersionRequest) (*lambdaapi.GetLayerVersionResponse, error) {
-	v, err := l.getLayer(scope(ctx), deref(in.LayerName), *in.VersionNumber)
+	v, err := l.getLayer(scope(ctx), ptr.Deref(in.LayerName), *in.VersionNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +115,9 @@ func (l *Lambda) GetLayerVersion(ctx *request.Context, in *lambdaapi.GetLayerVer
 
 // GetLayerVersionByArn returns one layer version by ARN.
 func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLayerVersionByArnRequest) (*lambdaapi.GetLayerVersionResponse, error) {
-	m := layerVersionARN.FindStringSubmatch(deref(in.Arn))
+	m := layerVersionARN.FindStringSubmatch(ptr.Deref(in.Arn))
 	if m == nil {
-		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern", deref(in.Arn))
+		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern", ptr.Deref(in.Arn))
 	}
 	n, _ := strconv.ParseInt(m[4], 10, 64)
 	v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
@@ -129,7 +132,7 @@ func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLay
 func (l *Lambda) DeleteLayerVersion(ctx *request.Context, in *lambdaapi.DeleteLayerVersionRequest) (*lambdaapi.DeleteLayerVersionOutput, error) {
 	sc := scope(ctx)
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
-		return layers.Delete(tx, sc, deref(in.LayerName), fmt.Sprintf("%010d", *in.VersionNumber))
+		return layers.Delete(tx, sc, ptr.Deref(in.LayerName), fmt.Sprintf("%010d", *in.VersionNumber))
 	})
 	if err != nil {
 		return nil, err
@@ -168,7 +171,7 @@ func contains(list []string, s string) bool {
 func (l *Lambda) ListLayerVersions(ctx *request.Context, in *lambdaapi.ListLayerVersionsRequest) (*lambdaapi.ListLayerVersionsResponse, error) {
 	out := &lambdaapi.ListLayerVersionsResponse{LayerVersions: []lambdaapi.LayerVersionsListItem{}}
 	err := l.opt.Store.View(func(tx storage.Tx) error {
-		return layers.List(tx, scope(ctx), []string{deref(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
+		return layers.List(tx, scope(ctx), []string{ptr.Deref(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
 			if layerMatches(v, in.CompatibleRuntime, in.CompatibleArchitecture) {
 				out.LayerVersions = append(out.LayerVersions, *listItem(v))
 			}
@@ -196,7 +199,7 @@ func (l *Lambda) ListLayers(ctx *request.Context, in *lambdaapi.ListLayersReques
 	})
 	for _, n := range names {
 		v := latestOf[n]
-		out.Layers = append(out.Layers, lambdaapi.LayersListItem{LayerName: str(n), LayerArn: v.Info.LayerArn, LatestMatchingVersion: listItem(v)})
+		out.Layers = append(out.Layers, lambdaapi.LayersListItem{LayerName: ptr.To(n), LayerArn: v.Info.LayerArn, LatestMatchingVersion: listItem(v)})
 	}
 	return out, err
 }
@@ -217,7 +220,7 @@ func (l *Lambda) resolveLayers(ctx *request.Context, arns []string) ([]lambdaapi
 		if err != nil {
 			return nil, errInvalidParam("Layer version %s does not exist.", arn)
 		}
-		out = append(out, lambdaapi.Layer{Arn: str(arn), CodeSize: i64(v.Code.Size)})
+		out = append(out, lambdaapi.Layer{Arn: ptr.To(arn), CodeSize: ptr.To(v.Code.Size)})
 	}
 	return out, nil
 }
@@ -231,16 +234,16 @@ func (l *Lambda) optDir(sc storage.Scope, fl []lambdaapi.Layer) (string, error) 
 	var ids []string
 	var vs []layerVersion
 	for _, ly := range fl {
-		m := layerVersionARN.FindStringSubmatch(deref(ly.Arn))
+		m := layerVersionARN.FindStringSubmatch(ptr.Deref(ly.Arn))
 		if m == nil {
 			continue
 		}
 		n, _ := strconv.ParseInt(m[4], 10, 64)
 		v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
 		if err != nil {
-			return "", lambdaapi.ErrServiceException.New("layer %s is gone: %v", deref(ly.Arn), err)
+			return "", lambdaapi.ErrServiceException.New("layer %s is gone: %v", ptr.Deref(ly.Arn), err)
 		}
-		ids = append(ids, deref(v.Info.Content.CodeSha256))
+		ids = append(ids, ptr.Deref(v.Info.Content.CodeSha256))
 		vs = append(vs, v)
 	}
 	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))

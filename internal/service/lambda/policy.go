@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -44,17 +46,17 @@ func (policiesT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 // AddPermission adds a statement to the resource policy.
 func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermissionRequest) (*lambdaapi.AddPermissionResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	action := deref(in.Action)
+	action := ptr.Deref(in.Action)
 	if !strings.HasPrefix(action, "lambda:") && action != "*" && !strings.HasPrefix(action, "lambda:*") {
 		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'action' failed to satisfy constraint: Member must satisfy regular expression pattern: (lambda:[*]|lambda:[a-zA-Z]+|[*])", action)
 	}
-	principal := deref(in.Principal)
+	principal := ptr.Deref(in.Principal)
 	st := statement{
-		Sid: deref(in.StatementId), Effect: "Allow", Action: action,
+		Sid: ptr.Deref(in.StatementId), Effect: "Allow", Action: action,
 		Resource: functionARN(sc, name),
 	}
 	if qual != "" {
@@ -118,7 +120,7 @@ func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermission
 		}
 		p.Doc.Version, p.Doc.ID = "2012-10-17", "default"
 		p.Doc.Statement = append(p.Doc.Statement, st)
-		p.RevisionID = newUUID()
+		p.RevisionID = awsid.UUID()
 		if b, _ := json.Marshal(p.Doc); len(b) > 20480 {
 			return lambdaapi.ErrPolicyLengthExceededException.New("The final policy size (%d) is bigger than the limit (20480).", len(b)).With("Type", "User")
 		}
@@ -128,7 +130,7 @@ func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermission
 		return nil, err
 	}
 	b, _ := json.Marshal(st)
-	return &lambdaapi.AddPermissionResponse{Statement: str(string(b))}, nil
+	return &lambdaapi.AddPermissionResponse{Statement: ptr.To(string(b))}, nil
 }
 
 func isDigits(s string) bool {
@@ -154,11 +156,11 @@ func (l *Lambda) policy(sc storage.Scope, name, qual string) (storedPolicy, bool
 // GetPolicy returns the resource policy.
 func (l *Lambda) GetPolicy(ctx *request.Context, in *lambdaapi.GetPolicyRequest) (*lambdaapi.GetPolicyResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, _, err := l.read(ctx, deref(in.FunctionName), in.Qualifier); err != nil {
+	if _, _, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier); err != nil {
 		return nil, err
 	}
 	p, ok, err := l.policy(sc, name, qual)
@@ -169,13 +171,13 @@ func (l *Lambda) GetPolicy(ctx *request.Context, in *lambdaapi.GetPolicyRequest)
 		return nil, errNotFound("The resource you requested does not exist.")
 	}
 	b, _ := json.Marshal(p.Doc)
-	return &lambdaapi.GetPolicyResponse{Policy: str(string(b)), RevisionId: str(p.RevisionID)}, nil
+	return &lambdaapi.GetPolicyResponse{Policy: ptr.To(string(b)), RevisionId: ptr.To(p.RevisionID)}, nil
 }
 
 // RemovePermission removes a statement.
 func (l *Lambda) RemovePermission(ctx *request.Context, in *lambdaapi.RemovePermissionRequest) (*lambdaapi.RemovePermissionOutput, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -194,17 +196,17 @@ func (l *Lambda) RemovePermission(ctx *request.Context, in *lambdaapi.RemovePerm
 		kept := p.Doc.Statement[:0]
 		found := false
 		for _, s := range p.Doc.Statement {
-			if s.Sid == deref(in.StatementId) {
+			if s.Sid == ptr.Deref(in.StatementId) {
 				found = true
 				continue
 			}
 			kept = append(kept, s)
 		}
 		if !found {
-			return errNotFound("Statement %s is not found in resource policy.", deref(in.StatementId))
+			return errNotFound("Statement %s is not found in resource policy.", ptr.Deref(in.StatementId))
 		}
 		p.Doc.Statement = kept
-		p.RevisionID = newUUID()
+		p.RevisionID = awsid.UUID()
 		if len(kept) == 0 {
 			return table.Delete(tx, sc, name, qual)
 		}

@@ -1,7 +1,6 @@
 package lambda
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -35,12 +36,16 @@ type urlsT struct{}
 
 func (urlsT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 	var ids []string
-	urls.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, u urlConfig) bool {
+	if err := urls.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, u urlConfig) bool {
 		ids = append(ids, u.ID)
 		return true
-	})
+	}); err != nil {
+		return err
+	}
 	for _, id := range ids {
-		urlIDs.Delete(tx, storage.Scope{}, id)
+		if err := urlIDs.Delete(tx, storage.Scope{}, id); err != nil {
+			return err
+		}
 	}
 	return deleteUnder(tx, sc, urls.Name(), name)
 }
@@ -48,12 +53,7 @@ func (urlsT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 const urlAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 func newURLID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	for i := range b {
-		b[i] = urlAlphabet[int(b[i])%len(urlAlphabet)]
-	}
-	return string(b)
+	return awsid.String(urlAlphabet, 32)
 }
 
 // urlFor is the address niwa serves a function URL on.
@@ -68,7 +68,7 @@ func (l *Lambda) urlFor(id, region string) string {
 // CreateFunctionUrlConfig gives a function (or alias) a URL.
 func (l *Lambda) CreateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.CreateFunctionUrlConfigRequest) (*lambdaapi.CreateFunctionUrlConfigResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +82,8 @@ func (l *Lambda) CreateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Cre
 		arn += ":" + qual
 	}
 	u := urlConfig{ID: id, Config: lambdaapi.FunctionUrlConfig{
-		FunctionUrl: str(l.urlFor(id, sc.Region)), FunctionArn: str(arn), AuthType: in.AuthType, Cors: in.Cors,
-		CreationTime: str(now), LastModifiedTime: str(now), InvokeMode: str("BUFFERED"),
+		FunctionUrl: ptr.To(l.urlFor(id, sc.Region)), FunctionArn: ptr.To(arn), AuthType: in.AuthType, Cors: in.Cors,
+		CreationTime: ptr.To(now), LastModifiedTime: ptr.To(now), InvokeMode: ptr.To("BUFFERED"),
 	}}
 	if in.InvokeMode != nil {
 		u.Config.InvokeMode = in.InvokeMode
@@ -132,7 +132,7 @@ func (l *Lambda) getURL(ctx *request.Context, fnName string, qualifier *string) 
 
 // GetFunctionUrlConfig returns a function URL.
 func (l *Lambda) GetFunctionUrlConfig(ctx *request.Context, in *lambdaapi.GetFunctionUrlConfigRequest) (*lambdaapi.GetFunctionUrlConfigResponse, error) {
-	u, _, _, err := l.getURL(ctx, deref(in.FunctionName), in.Qualifier)
+	u, _, _, err := l.getURL(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (l *Lambda) GetFunctionUrlConfig(ctx *request.Context, in *lambdaapi.GetFun
 
 // UpdateFunctionUrlConfig changes a function URL's settings.
 func (l *Lambda) UpdateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.UpdateFunctionUrlConfigRequest) (*lambdaapi.UpdateFunctionUrlConfigResponse, error) {
-	u, name, qual, err := l.getURL(ctx, deref(in.FunctionName), in.Qualifier)
+	u, name, qual, err := l.getURL(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (l *Lambda) UpdateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Upd
 	if in.InvokeMode != nil {
 		u.Config.InvokeMode = in.InvokeMode
 	}
-	u.Config.LastModifiedTime = str(lastModified(ctx.Now()))
+	u.Config.LastModifiedTime = ptr.To(lastModified(ctx.Now()))
 	if err := l.opt.Store.Update(func(tx storage.Tx) error { return urls.Put(tx, scope(ctx), u, name, qual) }); err != nil {
 		return nil, err
 	}
@@ -165,12 +165,14 @@ func (l *Lambda) UpdateFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Upd
 
 // DeleteFunctionUrlConfig removes a function URL.
 func (l *Lambda) DeleteFunctionUrlConfig(ctx *request.Context, in *lambdaapi.DeleteFunctionUrlConfigRequest) (*lambdaapi.DeleteFunctionUrlConfigOutput, error) {
-	u, name, qual, err := l.getURL(ctx, deref(in.FunctionName), in.Qualifier)
+	u, name, qual, err := l.getURL(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
-		urlIDs.Delete(tx, storage.Scope{}, u.ID)
+		if err := urlIDs.Delete(tx, storage.Scope{}, u.ID); err != nil {
+			return err
+		}
 		return urls.Delete(tx, scope(ctx), name, qual)
 	})
 	if err != nil {
@@ -182,7 +184,7 @@ func (l *Lambda) DeleteFunctionUrlConfig(ctx *request.Context, in *lambdaapi.Del
 // ListFunctionUrlConfigs lists a function's URLs.
 func (l *Lambda) ListFunctionUrlConfigs(ctx *request.Context, in *lambdaapi.ListFunctionUrlConfigsRequest) (*lambdaapi.ListFunctionUrlConfigsResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -221,18 +223,23 @@ func (l *Lambda) ServeURL(w http.ResponseWriter, r *http.Request) {
 	var tg urlTarget
 	var u urlConfig
 	var ok bool
-	l.opt.Store.View(func(tx storage.Tx) error {
-		tg, ok, _ = urlIDs.Get(tx, storage.Scope{}, id)
-		if ok {
-			u, ok, _ = urls.Get(tx, storage.Scope{Account: tg.Account, Region: tg.Region}, tg.Name, tg.Qualifier)
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		if tg, ok, err = urlIDs.Get(tx, storage.Scope{}, id); err != nil || !ok {
+			return err
 		}
-		return nil
-	})
+		u, ok, err = urls.Get(tx, storage.Scope{Account: tg.Account, Region: tg.Region}, tg.Name, tg.Qualifier)
+		return err
+	}); err != nil {
+		l.opt.Log.Error("lambda: reading a function URL failed", "url", id, "err", err)
+		urlError(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
 	if !ok {
 		urlError(w, http.StatusForbidden, "Forbidden")
 		return
 	}
-	if deref(u.Config.AuthType) == "AWS_IAM" && !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && r.URL.Query().Get("X-Amz-Signature") == "" {
+	if ptr.Deref(u.Config.AuthType) == "AWS_IAM" && !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && r.URL.Query().Get("X-Amz-Signature") == "" {
 		urlError(w, http.StatusForbidden, "Forbidden")
 		return
 	}
@@ -247,7 +254,7 @@ func (l *Lambda) ServeURL(w http.ResponseWriter, r *http.Request) {
 		urlError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	reqID := newUUID()
+	reqID := awsid.UUID()
 	headers := map[string]string{}
 	for k, v := range r.Header {
 		headers[strings.ToLower(k)] = strings.Join(v, ",")
@@ -343,7 +350,7 @@ func (provisionedT) deleteAll(tx storage.Tx, sc storage.Scope, name string) erro
 // PutProvisionedConcurrencyConfig records provisioned concurrency.
 func (l *Lambda) PutProvisionedConcurrencyConfig(ctx *request.Context, in *lambdaapi.PutProvisionedConcurrencyConfigRequest) (*lambdaapi.PutProvisionedConcurrencyConfigResponse, error) {
 	sc := scope(ctx)
-	name, qual, err := parseName(ctx, deref(in.FunctionName), in.Qualifier)
+	name, qual, err := parseName(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -352,9 +359,9 @@ func (l *Lambda) PutProvisionedConcurrencyConfig(ctx *request.Context, in *lambd
 	}
 	n := in.ProvisionedConcurrentExecutions
 	item := lambdaapi.ProvisionedConcurrencyConfigListItem{
-		FunctionArn: str(functionARN(sc, name) + ":" + qual), RequestedProvisionedConcurrentExecutions: n,
+		FunctionArn: ptr.To(functionARN(sc, name) + ":" + qual), RequestedProvisionedConcurrentExecutions: n,
 		AvailableProvisionedConcurrentExecutions: n, AllocatedProvisionedConcurrentExecutions: n,
-		Status: str("READY"), LastModified: str(lastModified(ctx.Now())),
+		Status: ptr.To("READY"), LastModified: ptr.To(lastModified(ctx.Now())),
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, qual); err != nil {
@@ -366,8 +373,8 @@ func (l *Lambda) PutProvisionedConcurrencyConfig(ctx *request.Context, in *lambd
 		return nil, err
 	}
 	return &lambdaapi.PutProvisionedConcurrencyConfigResponse{
-		RequestedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: i32(0),
-		AllocatedProvisionedConcurrentExecutions: i32(0), Status: str("IN_PROGRESS"), LastModified: item.LastModified,
+		RequestedProvisionedConcurrentExecutions: n, AvailableProvisionedConcurrentExecutions: ptr.To(int32(0)),
+		AllocatedProvisionedConcurrentExecutions: ptr.To(int32(0)), Status: ptr.To("IN_PROGRESS"), LastModified: item.LastModified,
 	}, nil
 }
 
@@ -394,7 +401,7 @@ func (l *Lambda) getProvisioned(ctx *request.Context, fnName string, qualifier *
 
 // GetProvisionedConcurrencyConfig returns provisioned concurrency.
 func (l *Lambda) GetProvisionedConcurrencyConfig(ctx *request.Context, in *lambdaapi.GetProvisionedConcurrencyConfigRequest) (*lambdaapi.GetProvisionedConcurrencyConfigResponse, error) {
-	it, _, _, err := l.getProvisioned(ctx, deref(in.FunctionName), in.Qualifier)
+	it, _, _, err := l.getProvisioned(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +415,7 @@ func (l *Lambda) GetProvisionedConcurrencyConfig(ctx *request.Context, in *lambd
 
 // DeleteProvisionedConcurrencyConfig removes provisioned concurrency.
 func (l *Lambda) DeleteProvisionedConcurrencyConfig(ctx *request.Context, in *lambdaapi.DeleteProvisionedConcurrencyConfigRequest) (*lambdaapi.DeleteProvisionedConcurrencyConfigOutput, error) {
-	_, name, qual, err := l.getProvisioned(ctx, deref(in.FunctionName), in.Qualifier)
+	_, name, qual, err := l.getProvisioned(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +428,7 @@ func (l *Lambda) DeleteProvisionedConcurrencyConfig(ctx *request.Context, in *la
 // ListProvisionedConcurrencyConfigs lists a function's provisioned concurrency.
 func (l *Lambda) ListProvisionedConcurrencyConfigs(ctx *request.Context, in *lambdaapi.ListProvisionedConcurrencyConfigsRequest) (*lambdaapi.ListProvisionedConcurrencyConfigsResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}

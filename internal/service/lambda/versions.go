@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -17,13 +19,15 @@ import (
 func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, description string) (version, error) {
 	name := fn.Name
 	var last *version
-	versions.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(k []string, o version) bool {
+	if err := versions.List(tx, sc, []string{name}, storage.ListOptions{Reverse: true, Limit: 1}, func(k []string, o version) bool {
 		if k[1] != latest {
 			last = &o
 		}
 		return false
-	})
-	if last != nil && deref(last.Config.CodeSha256) == deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
+	}); err != nil {
+		return version{}, err
+	}
+	if last != nil && ptr.Deref(last.Config.CodeSha256) == ptr.Deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
 		return *last, nil
 	}
 	n := fn.NextVersion
@@ -32,26 +36,26 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	}
 	fn.NextVersion = n + 1
 	p := v
-	p.Config.Version = str(strconv.Itoa(n))
-	p.Config.FunctionArn = str(functionARN(sc, name) + ":" + strconv.Itoa(n))
-	p.Config.RevisionId = str(newUUID())
+	p.Config.Version = ptr.To(strconv.Itoa(n))
+	p.Config.FunctionArn = ptr.To(functionARN(sc, name) + ":" + strconv.Itoa(n))
+	p.Config.RevisionId = ptr.To(awsid.UUID())
 	if description != "" {
-		p.Config.Description = str(description)
+		p.Config.Description = ptr.To(description)
 	}
 	return p, versions.Put(tx, sc, p, name, versionKey(*p.Config.Version))
 }
 
 // sameConfig compares what publishing snapshots, beyond the code.
 func sameConfig(a, b lambdaapi.FunctionConfiguration) bool {
-	return deref(a.Handler) == deref(b.Handler) && deref(a.Runtime) == deref(b.Runtime) &&
-		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && deref(a.Role) == deref(b.Role) &&
+	return ptr.Deref(a.Handler) == ptr.Deref(b.Handler) && ptr.Deref(a.Runtime) == ptr.Deref(b.Runtime) &&
+		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && ptr.Deref(a.Role) == ptr.Deref(b.Role) &&
 		fmt.Sprint(a.Environment) == fmt.Sprint(b.Environment) && fmt.Sprint(a.Layers) == fmt.Sprint(b.Layers)
 }
 
 // PublishVersion snapshots $LATEST.
 func (l *Lambda) PublishVersion(ctx *request.Context, in *lambdaapi.PublishVersionRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -61,13 +65,13 @@ func (l *Lambda) PublishVersion(ctx *request.Context, in *lambdaapi.PublishVersi
 		if err != nil {
 			return err
 		}
-		if in.CodeSha256 != nil && *in.CodeSha256 != deref(v.Config.CodeSha256) {
-			return errInvalidParam("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", *in.CodeSha256, deref(v.Config.CodeSha256))
+		if in.CodeSha256 != nil && *in.CodeSha256 != ptr.Deref(v.Config.CodeSha256) {
+			return errInvalidParam("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", *in.CodeSha256, ptr.Deref(v.Config.CodeSha256))
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
-		out, err = publish(tx, sc, &fn, v, deref(in.Description))
+		out, err = publish(tx, sc, &fn, v, ptr.Deref(in.Description))
 		if err != nil {
 			return err
 		}
@@ -86,7 +90,7 @@ func errPrecondition() error {
 // ListVersionsByFunction lists $LATEST and the published versions.
 func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.ListVersionsByFunctionRequest) (*lambdaapi.ListVersionsByFunctionResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,7 @@ func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.List
 		}
 		return versions.List(tx, sc, []string{name}, opts, func(k []string, v version) bool {
 			if len(out.Versions) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
 				return false
 			}
 			out.Versions = append(out.Versions, v.Config)
@@ -139,7 +143,7 @@ func marker(m *string) (string, error) {
 // UpdateFunctionCode replaces $LATEST's code.
 func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFunctionCodeRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +162,13 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		if err != nil {
 			return err
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
 		oldBlob = v.Code.ID
 		v.Code = code.Ref
-		v.Config.CodeSha256 = str(code.Sha256)
-		v.Config.CodeSize = i64(code.Ref.Size)
+		v.Config.CodeSha256 = ptr.To(code.Sha256)
+		v.Config.CodeSize = ptr.To(code.Ref.Size)
 		if len(in.Architectures) > 0 {
 			v.Config.Architectures = in.Architectures
 		}
@@ -172,8 +176,8 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 			out = v
 			return nil
 		}
-		v.Config.LastModified = str(lastModified(ctx.Now()))
-		v.Config.RevisionId = str(newUUID())
+		v.Config.LastModified = ptr.To(lastModified(ctx.Now()))
+		v.Config.RevisionId = ptr.To(awsid.UUID())
 		if err := versions.Put(tx, sc, v, name, versionKey(latest)); err != nil {
 			return err
 		}
@@ -196,9 +200,9 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		l.dropBlobIfUnused(sc, name, oldBlob)
 	}
 	cfg := out.Config
-	cfg.LastUpdateStatus = str("InProgress")
-	cfg.LastUpdateStatusReason = str("The function is being created.")
-	cfg.LastUpdateStatusReasonCode = str("Creating")
+	cfg.LastUpdateStatus = ptr.To("InProgress")
+	cfg.LastUpdateStatusReason = ptr.To("The function is being created.")
+	cfg.LastUpdateStatusReasonCode = ptr.To("Creating")
 	return &cfg, nil
 }
 
@@ -208,12 +212,17 @@ func (l *Lambda) dropBlobIfUnused(sc storage.Scope, name, id string) {
 		return
 	}
 	used := false
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		return versions.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, v version) bool {
 			used = v.Code.ID == id
 			return !used
 		})
-	})
+	}); err != nil {
+		// Keep the code: a blob left behind costs space, a blob deleted
+		// under a version loses the version's code.
+		l.opt.Log.Warn("lambda: checking whether replaced code is still used failed; keeping it", "function", name, "err", err)
+		return
+	}
 	if !used {
 		l.opt.Blobs.Delete(id)
 	}
@@ -222,7 +231,7 @@ func (l *Lambda) dropBlobIfUnused(sc storage.Scope, name, id string) {
 // UpdateFunctionConfiguration changes $LATEST's settings.
 func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi.UpdateFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +267,7 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 		if err != nil {
 			return err
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(v.Config.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
 		c := &v.Config
@@ -307,8 +316,8 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 				c.LoggingConfig.LogFormat = in.LoggingConfig.LogFormat
 			}
 		}
-		c.LastModified = str(lastModified(ctx.Now()))
-		c.RevisionId = str(newUUID())
+		c.LastModified = ptr.To(lastModified(ctx.Now()))
+		c.RevisionId = ptr.To(awsid.UUID())
 		out = v
 		return versions.Put(tx, sc, v, name, versionKey(latest))
 	})
@@ -317,9 +326,9 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 	}
 	l.exec.Evict(group(sc, name))
 	cfg := out.Config
-	cfg.LastUpdateStatus = str("InProgress")
-	cfg.LastUpdateStatusReason = str("The function is being created.")
-	cfg.LastUpdateStatusReasonCode = str("Creating")
+	cfg.LastUpdateStatus = ptr.To("InProgress")
+	cfg.LastUpdateStatusReason = ptr.To("The function is being created.")
+	cfg.LastUpdateStatusReasonCode = ptr.To("Creating")
 	return &cfg, nil
 }
 
@@ -333,17 +342,7 @@ func (aliasesT) deleteAll(tx storage.Tx, sc storage.Scope, name string) error {
 
 // deleteUnder removes every record of a table under a function.
 func deleteUnder(tx storage.Tx, sc storage.Scope, table, name string) error {
-	var keys [][]byte
-	tx.Scan(sc.Prefix(table, name), storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	})
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return storage.DeletePrefix(tx, sc.Prefix(table, name))
 }
 
 func aliasARN(sc storage.Scope, fn, alias string) string { return functionARN(sc, fn) + ":" + alias }
@@ -385,17 +384,17 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 // second one.
 func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequest) (*lambdaapi.AliasConfiguration, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
-	alias := deref(in.Name)
+	alias := ptr.Deref(in.Name)
 	if _, err := strconv.Atoi(alias); err == nil || alias == latest {
 		return nil, errInvalidParam("Alias name cannot be a version number or $LATEST")
 	}
 	a := lambdaapi.AliasConfiguration{
-		AliasArn: str(aliasARN(sc, name, alias)), Name: str(alias), FunctionVersion: in.FunctionVersion,
-		Description: str(deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: str(newUUID()),
+		AliasArn: ptr.To(aliasARN(sc, name, alias)), Name: ptr.To(alias), FunctionVersion: in.FunctionVersion,
+		Description: ptr.To(ptr.Deref(in.Description)), RoutingConfig: in.RoutingConfig, RevisionId: ptr.To(awsid.UUID()),
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
@@ -406,7 +405,7 @@ func (l *Lambda) CreateAlias(ctx *request.Context, in *lambdaapi.CreateAliasRequ
 		} else if ok {
 			return errConflict("Alias already exists: %s", aliasARN(sc, name, alias))
 		}
-		if err := l.checkRouting(tx, sc, name, deref(in.FunctionVersion), in.RoutingConfig); err != nil {
+		if err := l.checkRouting(tx, sc, name, ptr.Deref(in.FunctionVersion), in.RoutingConfig); err != nil {
 			return err
 		}
 		return aliases.Put(tx, sc, a, name, alias)
@@ -440,7 +439,7 @@ func (l *Lambda) getAlias(ctx *request.Context, fnName, alias string) (lambdaapi
 
 // GetAlias returns an alias.
 func (l *Lambda) GetAlias(ctx *request.Context, in *lambdaapi.GetAliasRequest) (*lambdaapi.AliasConfiguration, error) {
-	a, _, err := l.getAlias(ctx, deref(in.FunctionName), deref(in.Name))
+	a, _, err := l.getAlias(ctx, ptr.Deref(in.FunctionName), ptr.Deref(in.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -450,19 +449,19 @@ func (l *Lambda) GetAlias(ctx *request.Context, in *lambdaapi.GetAliasRequest) (
 // UpdateAlias repoints an alias.
 func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequest) (*lambdaapi.AliasConfiguration, error) {
 	sc := scope(ctx)
-	a, name, err := l.getAlias(ctx, deref(in.FunctionName), deref(in.Name))
+	a, name, err := l.getAlias(ctx, ptr.Deref(in.FunctionName), ptr.Deref(in.Name))
 	if err != nil {
 		return nil, err
 	}
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
-		cur, ok, err := aliases.Get(tx, sc, name, deref(in.Name))
+		cur, ok, err := aliases.Get(tx, sc, name, ptr.Deref(in.Name))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return errNotFound("Cannot find alias arn: %s", aliasARN(sc, name, deref(in.Name)))
+			return errNotFound("Cannot find alias arn: %s", aliasARN(sc, name, ptr.Deref(in.Name)))
 		}
-		if in.RevisionId != nil && *in.RevisionId != deref(cur.RevisionId) {
+		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(cur.RevisionId) {
 			return errPrecondition()
 		}
 		a = cur
@@ -478,11 +477,11 @@ func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequ
 				a.RoutingConfig = nil
 			}
 		}
-		if err := l.checkRouting(tx, sc, name, deref(a.FunctionVersion), a.RoutingConfig); err != nil {
+		if err := l.checkRouting(tx, sc, name, ptr.Deref(a.FunctionVersion), a.RoutingConfig); err != nil {
 			return err
 		}
-		a.RevisionId = str(newUUID())
-		return aliases.Put(tx, sc, a, name, deref(in.Name))
+		a.RevisionId = ptr.To(awsid.UUID())
+		return aliases.Put(tx, sc, a, name, ptr.Deref(in.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -493,7 +492,7 @@ func (l *Lambda) UpdateAlias(ctx *request.Context, in *lambdaapi.UpdateAliasRequ
 // DeleteAlias removes an alias.
 func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequest) (*lambdaapi.DeleteAliasOutput, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +500,7 @@ func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequ
 		if _, _, err := l.getFunction(tx, sc, name, ""); err != nil {
 			return err
 		}
-		return aliases.Delete(tx, sc, name, deref(in.Name))
+		return aliases.Delete(tx, sc, name, ptr.Deref(in.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -512,7 +511,7 @@ func (l *Lambda) DeleteAlias(ctx *request.Context, in *lambdaapi.DeleteAliasRequ
 // ListAliases lists a function's aliases.
 func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequest) (*lambdaapi.ListAliasesResponse, error) {
 	sc := scope(ctx)
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -531,11 +530,11 @@ func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequ
 			opts.After = []string{name, after}
 		}
 		return aliases.List(tx, sc, []string{name}, opts, func(k []string, a lambdaapi.AliasConfiguration) bool {
-			if in.FunctionVersion != nil && deref(a.FunctionVersion) != *in.FunctionVersion {
+			if in.FunctionVersion != nil && ptr.Deref(a.FunctionVersion) != *in.FunctionVersion {
 				return true
 			}
 			if len(out.Aliases) == max {
-				out.NextMarker = str(base64.RawURLEncoding.EncodeToString([]byte(deref(out.Aliases[max-1].Name))))
+				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(ptr.Deref(out.Aliases[max-1].Name))))
 				return false
 			}
 			out.Aliases = append(out.Aliases, a)
@@ -562,7 +561,7 @@ func (l *Lambda) taggedFunction(ctx *request.Context, arn string) (string, error
 
 // TagResource adds tags to a function.
 func (l *Lambda) TagResource(ctx *request.Context, in *lambdaapi.TagResourceRequest) (*lambdaapi.TagResourceOutput, error) {
-	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	name, err := l.taggedFunction(ctx, ptr.Deref(in.Resource))
 	if err != nil {
 		return nil, err
 	}
@@ -586,7 +585,7 @@ func (l *Lambda) TagResource(ctx *request.Context, in *lambdaapi.TagResourceRequ
 
 // UntagResource removes tags.
 func (l *Lambda) UntagResource(ctx *request.Context, in *lambdaapi.UntagResourceRequest) (*lambdaapi.UntagResourceOutput, error) {
-	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	name, err := l.taggedFunction(ctx, ptr.Deref(in.Resource))
 	if err != nil {
 		return nil, err
 	}
@@ -604,7 +603,7 @@ func (l *Lambda) UntagResource(ctx *request.Context, in *lambdaapi.UntagResource
 
 // ListTags lists a function's tags.
 func (l *Lambda) ListTags(ctx *request.Context, in *lambdaapi.ListTagsRequest) (*lambdaapi.ListTagsResponse, error) {
-	name, err := l.taggedFunction(ctx, deref(in.Resource))
+	name, err := l.taggedFunction(ctx, ptr.Deref(in.Resource))
 	if err != nil {
 		return nil, err
 	}
@@ -640,7 +639,7 @@ func (l *Lambda) updateFunction(ctx *request.Context, name string, fn func(*func
 
 // PutFunctionConcurrency reserves concurrency for a function.
 func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutFunctionConcurrencyRequest) (*lambdaapi.Concurrency, error) {
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -659,7 +658,7 @@ func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutF
 
 // GetFunctionConcurrency returns the reserved concurrency.
 func (l *Lambda) GetFunctionConcurrency(ctx *request.Context, in *lambdaapi.GetFunctionConcurrencyRequest) (*lambdaapi.GetFunctionConcurrencyResponse, error) {
-	fn, _, _, err := l.read(ctx, deref(in.FunctionName), nil)
+	fn, _, _, err := l.read(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -668,7 +667,7 @@ func (l *Lambda) GetFunctionConcurrency(ctx *request.Context, in *lambdaapi.GetF
 
 // DeleteFunctionConcurrency removes the reservation.
 func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.DeleteFunctionConcurrencyRequest) (*lambdaapi.DeleteFunctionConcurrencyOutput, error) {
-	name, _, err := parseName(ctx, deref(in.FunctionName), nil)
+	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -681,27 +680,22 @@ func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.D
 // GetAccountSettings reports the account's limits and usage.
 func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccountSettingsRequest) (*lambdaapi.GetAccountSettingsResponse, error) {
 	var count, size int64
-	l.opt.Store.View(func(tx storage.Tx) error {
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
 		return versions.List(tx, scope(ctx), nil, storage.ListOptions{}, func(k []string, v version) bool {
 			if k[1] == latest {
 				count++
 			}
-			size += deref64(v.Config.CodeSize)
+			size += ptr.Deref(v.Config.CodeSize)
 			return true
 		})
-	})
+	}); err != nil {
+		return nil, err
+	}
 	return &lambdaapi.GetAccountSettingsResponse{
 		AccountLimit: &lambdaapi.AccountLimit{
-			TotalCodeSize: i64(80530636800), CodeSizeUnzipped: i64(262144000), CodeSizeZipped: i64(52428800),
-			ConcurrentExecutions: i32(1000), UnreservedConcurrentExecutions: i32(1000),
+			TotalCodeSize: ptr.To(int64(80530636800)), CodeSizeUnzipped: ptr.To(int64(262144000)), CodeSizeZipped: ptr.To(int64(52428800)),
+			ConcurrentExecutions: ptr.To(int32(1000)), UnreservedConcurrentExecutions: ptr.To(int32(1000)),
 		},
-		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: i64(size), FunctionCount: i64(count)},
+		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: ptr.To(size), FunctionCount: ptr.To(count)},
 	}, nil
-}
-
-func deref64(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -52,7 +53,7 @@ func (l *Lambda) vpcConfig(ctx *request.Context, in *lambdaapi.VpcConfig) (*lamb
 	if err != nil {
 		return nil, err
 	}
-	out.VpcId = str(vpc)
+	out.VpcId = ptr.To(vpc)
 	return out, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // fakeNetwork is EC2 for one account and region: subnet and security
@@ -37,7 +38,7 @@ func TestVpcConfigCheckedAgainstEC2(t *testing.T) {
 		in.VpcConfig = &lambdaapi.VpcConfig{SubnetIds: []string{"subnet-a", "subnet-b"}, SecurityGroupIds: []string{"sg-1"}}
 	})
 	vc := fn.VpcConfig
-	if vc == nil || deref(vc.VpcId) != "vpc-1" || vc.Ipv6AllowedForDualStack == nil || *vc.Ipv6AllowedForDualStack || len(vc.SubnetIds) != 2 {
+	if vc == nil || ptr.Deref(vc.VpcId) != "vpc-1" || vc.Ipv6AllowedForDualStack == nil || *vc.Ipv6AllowedForDualStack || len(vc.SubnetIds) != 2 {
 		t.Fatalf("vpc config: %+v", vc)
 	}
 	cases := []struct {
@@ -55,18 +56,18 @@ func TestVpcConfigCheckedAgainstEC2(t *testing.T) {
 		{"group in another VPC", lambdaapi.VpcConfig{SubnetIds: []string{"subnet-a"}, SecurityGroupIds: []string{"sg-2"}}, "different networks"},
 	}
 	for _, c := range cases {
-		_, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: s("invpc"), VpcConfig: &c.vc})
+		_, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("invpc"), VpcConfig: &c.vc})
 		if code(err) != "InvalidParameterValueException" || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
 	// Moving to the other VPC and detaching both work.
-	upd, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: s("invpc"),
+	upd, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("invpc"),
 		VpcConfig: &lambdaapi.VpcConfig{SubnetIds: []string{"subnet-c"}, SecurityGroupIds: []string{"sg-2"}}})
-	if err != nil || deref(upd.VpcConfig.VpcId) != "vpc-2" {
+	if err != nil || ptr.Deref(upd.VpcConfig.VpcId) != "vpc-2" {
 		t.Fatalf("move: %v %+v", err, upd)
 	}
-	upd, err = f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: s("invpc"), VpcConfig: &lambdaapi.VpcConfig{}})
+	upd, err = f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("invpc"), VpcConfig: &lambdaapi.VpcConfig{}})
 	if err != nil || upd.VpcConfig == nil || upd.VpcConfig.VpcId != nil || len(upd.VpcConfig.SubnetIds) != 0 {
 		t.Fatalf("detach: %v %+v", err, upd.VpcConfig)
 	}

@@ -2,6 +2,7 @@ package logs
 
 import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -37,12 +38,12 @@ func (d anomalyDetector) status() string {
 // CreateLogAnomalyDetector creates a detector over existing groups.
 func (l *Logs) CreateLogAnomalyDetector(ctx *request.Context, in *logsapi.CreateLogAnomalyDetectorRequest) (*logsapi.CreateLogAnomalyDetectorResponse, error) {
 	sc := scope(ctx)
-	if _, err := compilePattern(deref(in.FilterPattern)); err != nil {
+	if _, err := compilePattern(ptr.Deref(in.FilterPattern)); err != nil {
 		return nil, err
 	}
 	now := ms(ctx.Now())
-	d := anomalyDetector{ID: newID(), Name: deref(in.DetectorName), Groups: in.LogGroupArnList, Frequency: deref(in.EvaluationFrequency),
-		Pattern: deref(in.FilterPattern), KmsKeyID: deref(in.KmsKeyId), Visibility: 21, Enabled: true, Tags: in.Tags, Created: now, Modified: now}
+	d := anomalyDetector{ID: newID(), Name: ptr.Deref(in.DetectorName), Groups: in.LogGroupArnList, Frequency: ptr.Deref(in.EvaluationFrequency),
+		Pattern: ptr.Deref(in.FilterPattern), KmsKeyID: ptr.Deref(in.KmsKeyId), Visibility: 21, Enabled: true, Tags: in.Tags, Created: now, Modified: now}
 	if in.AnomalyVisibilityTime != nil {
 		d.Visibility = *in.AnomalyVisibilityTime
 	}
@@ -61,7 +62,7 @@ func (l *Logs) CreateLogAnomalyDetector(ctx *request.Context, in *logsapi.Create
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.CreateLogAnomalyDetectorResponse{AnomalyDetectorArn: str(logsARN(sc, "anomaly-detector", d.ID))}, nil
+	return &logsapi.CreateLogAnomalyDetectorResponse{AnomalyDetectorArn: ptr.To(logsARN(sc, "anomaly-detector", d.ID))}, nil
 }
 
 func (l *Logs) detector(tx storage.Tx, sc storage.Scope, arn string) (anomalyDetector, error) {
@@ -78,15 +79,15 @@ func (l *Logs) GetLogAnomalyDetector(ctx *request.Context, in *logsapi.GetLogAno
 	var d anomalyDetector
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		d, err = l.detector(tx, sc, deref(in.AnomalyDetectorArn))
+		d, err = l.detector(tx, sc, ptr.Deref(in.AnomalyDetectorArn))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &logsapi.GetLogAnomalyDetectorResponse{DetectorName: nilIfEmpty(d.Name), LogGroupArnList: d.Groups, EvaluationFrequency: nilIfEmpty(d.Frequency),
-		FilterPattern: nilIfEmpty(d.Pattern), AnomalyDetectorStatus: str(d.status()), KmsKeyId: nilIfEmpty(d.KmsKeyID),
-		CreationTimeStamp: i64(d.Created), LastModifiedTimeStamp: i64(d.Modified), AnomalyVisibilityTime: i64(d.Visibility)}, nil
+		FilterPattern: nilIfEmpty(d.Pattern), AnomalyDetectorStatus: ptr.To(d.status()), KmsKeyId: nilIfEmpty(d.KmsKeyID),
+		CreationTimeStamp: ptr.To(d.Created), LastModifiedTimeStamp: ptr.To(d.Modified), AnomalyVisibilityTime: ptr.To(d.Visibility)}, nil
 }
 
 // ListLogAnomalyDetectors lists detectors, optionally of one group.
@@ -97,10 +98,10 @@ func (l *Logs) ListLogAnomalyDetectors(ctx *request.Context, in *logsapi.ListLog
 		if in.FilterLogGroupArn != nil && !contains(d.Groups, *in.FilterLogGroupArn) {
 			return
 		}
-		out.AnomalyDetectors = append(out.AnomalyDetectors, logsapi.AnomalyDetector{AnomalyDetectorArn: str(logsARN(sc, "anomaly-detector", d.ID)),
+		out.AnomalyDetectors = append(out.AnomalyDetectors, logsapi.AnomalyDetector{AnomalyDetectorArn: ptr.To(logsARN(sc, "anomaly-detector", d.ID)),
 			DetectorName: nilIfEmpty(d.Name), LogGroupArnList: d.Groups, EvaluationFrequency: nilIfEmpty(d.Frequency), FilterPattern: nilIfEmpty(d.Pattern),
-			AnomalyDetectorStatus: str(d.status()), KmsKeyId: nilIfEmpty(d.KmsKeyID), CreationTimeStamp: i64(d.Created),
-			LastModifiedTimeStamp: i64(d.Modified), AnomalyVisibilityTime: i64(d.Visibility)})
+			AnomalyDetectorStatus: ptr.To(d.status()), KmsKeyId: nilIfEmpty(d.KmsKeyID), CreationTimeStamp: ptr.To(d.Created),
+			LastModifiedTimeStamp: ptr.To(d.Modified), AnomalyVisibilityTime: ptr.To(d.Visibility)})
 	})
 	out.NextToken = tok
 	return out, err
@@ -115,7 +116,7 @@ func (l *Logs) UpdateLogAnomalyDetector(ctx *request.Context, in *logsapi.Update
 		}
 	}
 	err := l.store.Update(func(tx storage.Tx) error {
-		d, err := l.detector(tx, sc, deref(in.AnomalyDetectorArn))
+		d, err := l.detector(tx, sc, ptr.Deref(in.AnomalyDetectorArn))
 		if err != nil {
 			return err
 		}
@@ -144,7 +145,7 @@ func (l *Logs) UpdateLogAnomalyDetector(ctx *request.Context, in *logsapi.Update
 func (l *Logs) DeleteLogAnomalyDetector(ctx *request.Context, in *logsapi.DeleteLogAnomalyDetectorRequest) (*logsapi.DeleteLogAnomalyDetectorOutput, error) {
 	sc := scope(ctx)
 	err := l.store.Update(func(tx storage.Tx) error {
-		d, err := l.detector(tx, sc, deref(in.AnomalyDetectorArn))
+		d, err := l.detector(tx, sc, ptr.Deref(in.AnomalyDetectorArn))
 		if err != nil {
 			return err
 		}
@@ -181,7 +182,7 @@ func (l *Logs) UpdateAnomaly(ctx *request.Context, in *logsapi.UpdateAnomalyRequ
 		return nil, logsapi.ErrInvalidParameterException.New("Either anomalyId or patternId must be specified.")
 	}
 	err := l.store.View(func(tx storage.Tx) error {
-		_, err := l.detector(tx, sc, deref(in.AnomalyDetectorArn))
+		_, err := l.detector(tx, sc, ptr.Deref(in.AnomalyDetectorArn))
 		return err
 	})
 	if err != nil {

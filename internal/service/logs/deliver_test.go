@@ -6,6 +6,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // TestDeliverFromEventBridge: an EventBridge delivery to a log group
@@ -21,13 +22,13 @@ func TestDeliverFromEventBridge(t *testing.T) {
 		t.Fatal("delivered without a resource policy")
 	}
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["events.amazonaws.com","delivery.logs.amazonaws.com"]},"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/*:*"}]}`
-	if _, err := l.PutResourcePolicy(ctx, &logsapi.PutResourcePolicyRequest{PolicyName: s("events"), PolicyDocument: s(policy)}); err != nil {
+	if _, err := l.PutResourcePolicy(ctx, &logsapi.PutResourcePolicyRequest{PolicyName: ptr.To("events"), PolicyDocument: ptr.To(policy)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Deliver(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	out, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/aws/events/app"), LogStreamName: s("6a7e8feb-b491-4cf7-a9f1-bf3703467718")})
+	out, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/aws/events/app"), LogStreamName: ptr.To("6a7e8feb-b491-4cf7-a9f1-bf3703467718")})
 	if err != nil || len(out.Events) != 1 || *out.Events[0].Message != body || *out.Events[0].Timestamp != t0.Add(-60e9).UnixMilli() {
 		t.Fatalf("%v %+v", err, out)
 	}

@@ -7,6 +7,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -55,29 +56,29 @@ func logsARN(sc storage.Scope, kind, name string) string {
 }
 
 func sourceShape(sc storage.Scope, d deliverySource) *logsapi.DeliverySource {
-	return &logsapi.DeliverySource{Name: str(d.Name), Arn: str(logsARN(sc, "delivery-source", d.Name)), ResourceArns: d.Resources,
-		Service: str(d.Service), LogType: str(d.LogType), Tags: d.Tags}
+	return &logsapi.DeliverySource{Name: ptr.To(d.Name), Arn: ptr.To(logsARN(sc, "delivery-source", d.Name)), ResourceArns: d.Resources,
+		Service: ptr.To(d.Service), LogType: ptr.To(d.LogType), Tags: d.Tags}
 }
 
 func destShape(sc storage.Scope, d deliveryDestination) *logsapi.DeliveryDestination {
-	return &logsapi.DeliveryDestination{Name: str(d.Name), Arn: str(logsARN(sc, "delivery-destination", d.Name)), DeliveryDestinationType: str(d.Type),
-		OutputFormat: nilIfEmpty(d.Format), DeliveryDestinationConfiguration: &logsapi.DeliveryDestinationConfiguration{DestinationResourceArn: str(d.Target)}, Tags: d.Tags}
+	return &logsapi.DeliveryDestination{Name: ptr.To(d.Name), Arn: ptr.To(logsARN(sc, "delivery-destination", d.Name)), DeliveryDestinationType: ptr.To(d.Type),
+		OutputFormat: nilIfEmpty(d.Format), DeliveryDestinationConfiguration: &logsapi.DeliveryDestinationConfiguration{DestinationResourceArn: ptr.To(d.Target)}, Tags: d.Tags}
 }
 
 func deliveryShape(sc storage.Scope, d deliveryRecord) *logsapi.Delivery {
-	return &logsapi.Delivery{Id: str(d.ID), Arn: str(logsARN(sc, "delivery", d.ID)), DeliverySourceName: str(d.Source),
-		DeliveryDestinationArn: str(d.Destination), DeliveryDestinationType: str(d.Type), Tags: d.Tags}
+	return &logsapi.Delivery{Id: ptr.To(d.ID), Arn: ptr.To(logsARN(sc, "delivery", d.ID)), DeliverySourceName: ptr.To(d.Source),
+		DeliveryDestinationArn: ptr.To(d.Destination), DeliveryDestinationType: ptr.To(d.Type), Tags: d.Tags}
 }
 
 // PutDeliverySource creates or updates a delivery source.
 func (l *Logs) PutDeliverySource(ctx *request.Context, in *logsapi.PutDeliverySourceRequest) (*logsapi.PutDeliverySourceResponse, error) {
 	sc := scope(ctx)
-	res := deref(in.ResourceArn)
+	res := ptr.Deref(in.ResourceArn)
 	svc := events.ARNService(res)
 	if svc == "" {
 		return nil, logsapi.ErrValidationException.New("Invalid resource ARN: %s", res)
 	}
-	d := deliverySource{Name: deref(in.Name), Resources: []string{res}, Service: svc, LogType: deref(in.LogType), Tags: in.Tags}
+	d := deliverySource{Name: ptr.Deref(in.Name), Resources: []string{res}, Service: svc, LogType: ptr.Deref(in.LogType), Tags: in.Tags}
 	err := l.store.Update(func(tx storage.Tx) error {
 		old, ok, err := deliverySources.Get(tx, sc, d.Name)
 		if err != nil {
@@ -103,7 +104,7 @@ func (l *Logs) GetDeliverySource(ctx *request.Context, in *logsapi.GetDeliverySo
 	var d deliverySource
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		d, err = getOr(tx, sc, deliverySources, deref(in.Name), "delivery source")
+		d, err = getOr(tx, sc, deliverySources, ptr.Deref(in.Name), "delivery source")
 		return err
 	})
 	if err != nil {
@@ -162,7 +163,7 @@ func (l *Logs) DescribeDeliverySources(ctx *request.Context, in *logsapi.Describ
 // DeleteDeliverySource deletes a delivery source no delivery uses.
 func (l *Logs) DeleteDeliverySource(ctx *request.Context, in *logsapi.DeleteDeliverySourceRequest) (*logsapi.DeleteDeliverySourceOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.Name)
+	name := ptr.Deref(in.Name)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := getOr(tx, sc, deliverySources, name, "delivery source"); err != nil {
 			return err
@@ -192,14 +193,14 @@ func (l *Logs) PutDeliveryDestination(ctx *request.Context, in *logsapi.PutDeliv
 	sc := scope(ctx)
 	target := ""
 	if in.DeliveryDestinationConfiguration != nil {
-		target = deref(in.DeliveryDestinationConfiguration.DestinationResourceArn)
+		target = ptr.Deref(in.DeliveryDestinationConfiguration.DestinationResourceArn)
 	}
 	types := map[string]string{"logs": "CWL", "s3": "S3", "firehose": "FH"}
 	typ, ok := types[events.ARNService(target)]
 	if !ok {
 		return nil, logsapi.ErrValidationException.New("Invalid destination resource ARN: %s. It must be a log group, an S3 bucket or a Firehose delivery stream.", target)
 	}
-	d := deliveryDestination{Name: deref(in.Name), Type: typ, Format: deref(in.OutputFormat), Target: target, Tags: in.Tags}
+	d := deliveryDestination{Name: ptr.Deref(in.Name), Type: typ, Format: ptr.Deref(in.OutputFormat), Target: target, Tags: in.Tags}
 	err := l.store.Update(func(tx storage.Tx) error {
 		old, ok, err := deliveryDestinations.Get(tx, sc, d.Name)
 		if err != nil {
@@ -225,7 +226,7 @@ func (l *Logs) GetDeliveryDestination(ctx *request.Context, in *logsapi.GetDeliv
 	var d deliveryDestination
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		d, err = getOr(tx, sc, deliveryDestinations, deref(in.Name), "delivery destination")
+		d, err = getOr(tx, sc, deliveryDestinations, ptr.Deref(in.Name), "delivery destination")
 		return err
 	})
 	if err != nil {
@@ -248,7 +249,7 @@ func (l *Logs) DescribeDeliveryDestinations(ctx *request.Context, in *logsapi.De
 // DeleteDeliveryDestination deletes a destination no delivery uses.
 func (l *Logs) DeleteDeliveryDestination(ctx *request.Context, in *logsapi.DeleteDeliveryDestinationRequest) (*logsapi.DeleteDeliveryDestinationOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.Name)
+	name := ptr.Deref(in.Name)
 	arn := logsARN(sc, "delivery-destination", name)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := getOr(tx, sc, deliveryDestinations, name, "delivery destination"); err != nil {
@@ -268,7 +269,7 @@ func (l *Logs) DeleteDeliveryDestination(ctx *request.Context, in *logsapi.Delet
 // PutDeliveryDestinationPolicy sets who may deliver to a destination.
 func (l *Logs) PutDeliveryDestinationPolicy(ctx *request.Context, in *logsapi.PutDeliveryDestinationPolicyRequest) (*logsapi.PutDeliveryDestinationPolicyResponse, error) {
 	sc := scope(ctx)
-	name, doc := deref(in.DeliveryDestinationName), deref(in.DeliveryDestinationPolicy)
+	name, doc := ptr.Deref(in.DeliveryDestinationName), ptr.Deref(in.DeliveryDestinationPolicy)
 	if err := checkPolicyJSON(doc, "Delivery destination policy"); err != nil {
 		return nil, logsapi.ErrValidationException.New("%s", err.Error())
 	}
@@ -283,7 +284,7 @@ func (l *Logs) PutDeliveryDestinationPolicy(ctx *request.Context, in *logsapi.Pu
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.PutDeliveryDestinationPolicyResponse{Policy: &logsapi.Policy{DeliveryDestinationPolicy: str(doc)}}, nil
+	return &logsapi.PutDeliveryDestinationPolicyResponse{Policy: &logsapi.Policy{DeliveryDestinationPolicy: ptr.To(doc)}}, nil
 }
 
 // GetDeliveryDestinationPolicy returns a destination's policy.
@@ -292,7 +293,7 @@ func (l *Logs) GetDeliveryDestinationPolicy(ctx *request.Context, in *logsapi.Ge
 	var d deliveryDestination
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		d, err = getOr(tx, sc, deliveryDestinations, deref(in.DeliveryDestinationName), "delivery destination")
+		d, err = getOr(tx, sc, deliveryDestinations, ptr.Deref(in.DeliveryDestinationName), "delivery destination")
 		return err
 	})
 	if err != nil {
@@ -304,7 +305,7 @@ func (l *Logs) GetDeliveryDestinationPolicy(ctx *request.Context, in *logsapi.Ge
 // DeleteDeliveryDestinationPolicy removes a destination's policy.
 func (l *Logs) DeleteDeliveryDestinationPolicy(ctx *request.Context, in *logsapi.DeleteDeliveryDestinationPolicyRequest) (*logsapi.DeleteDeliveryDestinationPolicyOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.DeliveryDestinationName)
+	name := ptr.Deref(in.DeliveryDestinationName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		d, err := getOr(tx, sc, deliveryDestinations, name, "delivery destination")
 		if err != nil {
@@ -336,7 +337,7 @@ func deliveryID() string {
 // CreateDelivery links a source to a destination of this account.
 func (l *Logs) CreateDelivery(ctx *request.Context, in *logsapi.CreateDeliveryRequest) (*logsapi.CreateDeliveryResponse, error) {
 	sc := scope(ctx)
-	src, dest := deref(in.DeliverySourceName), deref(in.DeliveryDestinationArn)
+	src, dest := ptr.Deref(in.DeliverySourceName), ptr.Deref(in.DeliveryDestinationArn)
 	d := deliveryRecord{ID: deliveryID(), Source: src, Destination: dest, Tags: in.Tags}
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := getOr(tx, sc, deliverySources, src, "delivery source"); err != nil {
@@ -368,7 +369,7 @@ func (l *Logs) GetDelivery(ctx *request.Context, in *logsapi.GetDeliveryRequest)
 	var d deliveryRecord
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		d, err = getOr(tx, sc, deliveries, deref(in.Id), "delivery")
+		d, err = getOr(tx, sc, deliveries, ptr.Deref(in.Id), "delivery")
 		return err
 	})
 	if err != nil {
@@ -391,7 +392,7 @@ func (l *Logs) DescribeDeliveries(ctx *request.Context, in *logsapi.DescribeDeli
 // DeleteDelivery deletes a delivery.
 func (l *Logs) DeleteDelivery(ctx *request.Context, in *logsapi.DeleteDeliveryRequest) (*logsapi.DeleteDeliveryOutput, error) {
 	sc := scope(ctx)
-	id := deref(in.Id)
+	id := ptr.Deref(in.Id)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := getOr(tx, sc, deliveries, id, "delivery"); err != nil {
 			return err

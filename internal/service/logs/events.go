@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -28,13 +29,13 @@ const (
 // done since 2023.
 func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsRequest) (*logsapi.PutLogEventsResponse, error) {
 	sc := scope(ctx)
-	gname, sname := deref(in.LogGroupName), deref(in.LogStreamName)
+	gname, sname := ptr.Deref(in.LogGroupName), ptr.Deref(in.LogStreamName)
 	if len(in.LogEvents) > maxBatchEvents {
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length less than or equal to 10000")
 	}
 	size := 0
 	for i, e := range in.LogEvents {
-		size += len(deref(e.Message)) + eventOverhead
+		size += len(ptr.Deref(e.Message)) + eventOverhead
 		if i > 0 && *e.Timestamp < *in.LogEvents[i-1].Timestamp {
 			return nil, logsapi.ErrInvalidParameterException.New("Log events in a single PutLogEvents request must be in chronological order.")
 		}
@@ -65,13 +66,13 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		ts := *e.Timestamp
 		switch {
 		case ts < tooOld:
-			rejected.TooOldLogEventEndIndex = i32(int32(i + 1))
+			rejected.TooOldLogEventEndIndex = ptr.To(int32(i + 1))
 		case ts > tooNew:
 			if rejected.TooNewLogEventStartIndex == nil {
-				rejected.TooNewLogEventStartIndex = i32(int32(i))
+				rejected.TooNewLogEventStartIndex = ptr.To(int32(i))
 			}
 		default:
-			accepted = append(accepted, event{Timestamp: ts, Message: truncate(deref(e.Message))})
+			accepted = append(accepted, event{Timestamp: ts, Message: truncate(ptr.Deref(e.Message))})
 		}
 	}
 	var next int64
@@ -85,7 +86,7 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		return nil, err
 	}
 	l.deliver(ctx, ds)
-	out := &logsapi.PutLogEventsResponse{NextSequenceToken: str(fmt.Sprintf("%056d", next))}
+	out := &logsapi.PutLogEventsResponse{NextSequenceToken: ptr.To(fmt.Sprintf("%056d", next))}
 	if rejected.TooNewLogEventStartIndex != nil || rejected.TooOldLogEventEndIndex != nil {
 		out.RejectedLogEventsInfo = &rejected
 	}
@@ -205,7 +206,7 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	if err != nil {
 		return nil, err
 	}
-	sname := deref(in.LogStreamName)
+	sname := ptr.Deref(in.LogStreamName)
 	max, err := limit(in.Limit, 10000, 10000)
 	if err != nil {
 		return nil, err
@@ -241,7 +242,7 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	// token "f/N" resumes at N, a backward token "b/N" ends before N.
 	forward := in.StartFromHead != nil && *in.StartFromHead
 	from, to := 0, len(all)
-	if t := deref(in.NextToken); t != "" {
+	if t := ptr.Deref(in.NextToken); t != "" {
 		dir, pos, ok := strings.Cut(t, "/")
 		n, err := strconv.Atoi(pos)
 		if !ok || err != nil || (dir != "f" && dir != "b") || n < 0 {
@@ -266,10 +267,10 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	}
 	out := &logsapi.GetLogEventsResponse{Events: []logsapi.OutputLogEvent{}}
 	for _, e := range all[from:to] {
-		out.Events = append(out.Events, logsapi.OutputLogEvent{Timestamp: i64(e.Timestamp), Message: str(e.Message), IngestionTime: i64(e.Ingestion)})
+		out.Events = append(out.Events, logsapi.OutputLogEvent{Timestamp: ptr.To(e.Timestamp), Message: ptr.To(e.Message), IngestionTime: ptr.To(e.Ingestion)})
 	}
-	out.NextForwardToken = str(fmt.Sprintf("f/%056d", to))
-	out.NextBackwardToken = str(fmt.Sprintf("b/%056d", from))
+	out.NextForwardToken = ptr.To(fmt.Sprintf("f/%056d", to))
+	out.NextBackwardToken = ptr.To(fmt.Sprintf("b/%056d", from))
 	return out, nil
 }
 
@@ -288,7 +289,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	if err != nil {
 		return nil, err
 	}
-	pat, err := compilePattern(deref(in.FilterPattern))
+	pat, err := compilePattern(ptr.Deref(in.FilterPattern))
 	if err != nil {
 		return nil, err
 	}
@@ -314,12 +315,14 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 		}
 		cut := retentionCutoff(g, now)
 		var names []string
-		streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
+		if err := streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			if len(want) == 0 || want[s.Name] {
 				names = append(names, s.Name)
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if len(want) > 0 && len(names) == 0 {
 			return errNotFound("The specified log stream does not exist.")
 		}
@@ -358,7 +361,7 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	})
 	out := &logsapi.FilterLogEventsResponse{Events: []logsapi.FilteredLogEvent{}, SearchedLogStreams: []logsapi.SearchedLogStream{}}
 	for _, s := range searched {
-		out.SearchedLogStreams = append(out.SearchedLogStreams, logsapi.SearchedLogStream{LogStreamName: str(s), SearchedCompletely: boolp(true)})
+		out.SearchedLogStreams = append(out.SearchedLogStreams, logsapi.SearchedLogStream{LogStreamName: ptr.To(s), SearchedCompletely: ptr.To(true)})
 	}
 	for _, h := range hits {
 		id := eventID(h.e)
@@ -366,18 +369,16 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 			continue
 		}
 		if len(out.Events) == max {
-			out.NextToken = token(deref(out.Events[max-1].EventId))
+			out.NextToken = token(ptr.Deref(out.Events[max-1].EventId))
 			break
 		}
 		out.Events = append(out.Events, logsapi.FilteredLogEvent{
-			LogStreamName: str(h.stream), Timestamp: i64(h.e.Timestamp), Message: str(h.e.Message),
-			IngestionTime: i64(h.e.Ingestion), EventId: str(id),
+			LogStreamName: ptr.To(h.stream), Timestamp: ptr.To(h.e.Timestamp), Message: ptr.To(h.e.Message),
+			IngestionTime: ptr.To(h.e.Ingestion), EventId: ptr.To(id),
 		})
 	}
 	return out, nil
 }
-
-func boolp(b bool) *bool { return &b }
 
 // purgeExpired deletes a stream's events its group's retention has
 // expired. Events are keyed by time, so this reads only what it deletes.

@@ -11,6 +11,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -43,7 +44,7 @@ const exportBucketError = "GetBucketAcl call on the given bucket failed. Please 
 // message saying so.
 func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTaskRequest) (*logsapi.CreateExportTaskResponse, error) {
 	sc := scope(ctx)
-	gname, bucket := deref(in.LogGroupName), deref(in.Destination)
+	gname, bucket := ptr.Deref(in.LogGroupName), ptr.Deref(in.Destination)
 	if in.From == nil || in.To == nil {
 		return nil, logsapi.ErrInvalidParameterException.New("from and to must be specified.")
 	}
@@ -56,7 +57,7 @@ func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTa
 		prefix = strings.Trim(*in.DestinationPrefix, "/")
 	}
 	now := ms(ctx.Now())
-	t := exportTask{ID: newID(), Name: deref(in.TaskName), Group: gname, From: from, To: to, Bucket: bucket, Prefix: prefix, Created: now}
+	t := exportTask{ID: newID(), Name: ptr.Deref(in.TaskName), Group: gname, From: from, To: to, Bucket: bucket, Prefix: prefix, Created: now}
 	// Events per stream, oldest first.
 	perStream := map[string][]event{}
 	err := l.store.View(func(tx storage.Tx) error {
@@ -65,7 +66,7 @@ func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTa
 			return err
 		}
 		cut := retentionCutoff(g, now)
-		return evs.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(k []string, e event) bool {
+		return evs.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(k []string, e event) bool {
 			if e.Timestamp >= from && e.Timestamp < to && e.Timestamp >= cut {
 				perStream[k[1]] = append(perStream[k[1]], e)
 			}
@@ -96,7 +97,7 @@ func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTa
 	if err := l.store.Update(func(tx storage.Tx) error { return exportTasks.Put(tx, sc, t, t.ID) }); err != nil {
 		return nil, err
 	}
-	return &logsapi.CreateExportTaskResponse{TaskId: str(t.ID)}, nil
+	return &logsapi.CreateExportTaskResponse{TaskId: ptr.To(t.ID)}, nil
 }
 
 // writeExport delivers one object per stream plus AWS's write test
@@ -131,11 +132,11 @@ func (l *Logs) writeExport(ctx *request.Context, sc storage.Scope, t exportTask,
 }
 
 func exportShape(t exportTask) logsapi.ExportTask {
-	out := logsapi.ExportTask{TaskId: str(t.ID), TaskName: nilIfEmpty(t.Name), LogGroupName: str(t.Group), From: i64(t.From), To: i64(t.To),
-		Destination: str(t.Bucket), DestinationPrefix: str(t.Prefix), Status: &logsapi.ExportTaskStatus{Code: str(t.Code), Message: str(t.Message)},
-		ExecutionInfo: &logsapi.ExportTaskExecutionInfo{CreationTime: i64(t.Created)}}
+	out := logsapi.ExportTask{TaskId: ptr.To(t.ID), TaskName: nilIfEmpty(t.Name), LogGroupName: ptr.To(t.Group), From: ptr.To(t.From), To: ptr.To(t.To),
+		Destination: ptr.To(t.Bucket), DestinationPrefix: ptr.To(t.Prefix), Status: &logsapi.ExportTaskStatus{Code: ptr.To(t.Code), Message: ptr.To(t.Message)},
+		ExecutionInfo: &logsapi.ExportTaskExecutionInfo{CreationTime: ptr.To(t.Created)}}
 	if t.Completed != 0 {
-		out.ExecutionInfo.CompletionTime = i64(t.Completed)
+		out.ExecutionInfo.CompletionTime = ptr.To(t.Completed)
 	}
 	return out
 }
@@ -193,7 +194,7 @@ func (l *Logs) DescribeExportTasks(ctx *request.Context, in *logsapi.DescribeExp
 // gets.
 func (l *Logs) CancelExportTask(ctx *request.Context, in *logsapi.CancelExportTaskRequest) (*logsapi.CancelExportTaskOutput, error) {
 	sc := scope(ctx)
-	id := deref(in.TaskId)
+	id := ptr.Deref(in.TaskId)
 	err := l.store.Update(func(tx storage.Tx) error {
 		t, ok, err := exportTasks.Get(tx, sc, id)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -17,7 +18,7 @@ import (
 // niwa keeps data unencrypted at rest either way; the key ARN is checked
 // for shape only (Logs never calls KMS in niwa).
 func (l *Logs) AssociateKmsKey(ctx *request.Context, in *logsapi.AssociateKmsKeyRequest) (*logsapi.AssociateKmsKeyOutput, error) {
-	key := deref(in.KmsKeyId)
+	key := ptr.Deref(in.KmsKeyId)
 	if !strings.HasPrefix(key, "arn:") || !strings.Contains(key, ":kms:") || !strings.Contains(key, ":key/") {
 		return nil, logsapi.ErrInvalidParameterException.New("Specified KMS key %s is not a valid key ARN.", key)
 	}
@@ -70,10 +71,10 @@ var queryDefinitions = storage.NewTable[queryDefinition]("querydef")
 // PutQueryDefinition saves a query, or updates the one with the id.
 func (l *Logs) PutQueryDefinition(ctx *request.Context, in *logsapi.PutQueryDefinitionRequest) (*logsapi.PutQueryDefinitionResponse, error) {
 	sc := scope(ctx)
-	if _, err := compileQuery(deref(in.QueryString)); err != nil {
+	if _, err := compileQuery(ptr.Deref(in.QueryString)); err != nil {
 		return nil, err
 	}
-	d := queryDefinition{ID: deref(in.QueryDefinitionId), Name: deref(in.Name), String: deref(in.QueryString), Groups: in.LogGroupNames, Modified: ms(ctx.Now())}
+	d := queryDefinition{ID: ptr.Deref(in.QueryDefinitionId), Name: ptr.Deref(in.Name), String: ptr.Deref(in.QueryString), Groups: in.LogGroupNames, Modified: ms(ctx.Now())}
 	err := l.store.Update(func(tx storage.Tx) error {
 		if d.ID != "" {
 			if _, ok, err := queryDefinitions.Get(tx, sc, d.ID); err != nil {
@@ -89,7 +90,7 @@ func (l *Logs) PutQueryDefinition(ctx *request.Context, in *logsapi.PutQueryDefi
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.PutQueryDefinitionResponse{QueryDefinitionId: str(d.ID)}, nil
+	return &logsapi.PutQueryDefinitionResponse{QueryDefinitionId: ptr.To(d.ID)}, nil
 }
 
 // DescribeQueryDefinitions lists saved queries by name.
@@ -102,7 +103,7 @@ func (l *Logs) DescribeQueryDefinitions(ctx *request.Context, in *logsapi.Descri
 	var all []queryDefinition
 	err := l.store.View(func(tx storage.Tx) error {
 		return queryDefinitions.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, d queryDefinition) bool {
-			if strings.HasPrefix(d.Name, deref(in.QueryDefinitionNamePrefix)) {
+			if strings.HasPrefix(d.Name, ptr.Deref(in.QueryDefinitionNamePrefix)) {
 				all = append(all, d)
 			}
 			return true
@@ -135,8 +136,8 @@ func (l *Logs) DescribeQueryDefinitions(ctx *request.Context, in *logsapi.Descri
 			break
 		}
 		d := all[i]
-		out.QueryDefinitions = append(out.QueryDefinitions, logsapi.QueryDefinition{QueryDefinitionId: str(d.ID), Name: str(d.Name),
-			QueryString: str(d.String), LastModified: i64(d.Modified), LogGroupNames: d.Groups})
+		out.QueryDefinitions = append(out.QueryDefinitions, logsapi.QueryDefinition{QueryDefinitionId: ptr.To(d.ID), Name: ptr.To(d.Name),
+			QueryString: ptr.To(d.String), LastModified: ptr.To(d.Modified), LogGroupNames: d.Groups})
 	}
 	return out, nil
 }
@@ -144,7 +145,7 @@ func (l *Logs) DescribeQueryDefinitions(ctx *request.Context, in *logsapi.Descri
 // DeleteQueryDefinition deletes a saved query.
 func (l *Logs) DeleteQueryDefinition(ctx *request.Context, in *logsapi.DeleteQueryDefinitionRequest) (*logsapi.DeleteQueryDefinitionResponse, error) {
 	sc := scope(ctx)
-	id := deref(in.QueryDefinitionId)
+	id := ptr.Deref(in.QueryDefinitionId)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := queryDefinitions.Get(tx, sc, id); err != nil {
 			return err
@@ -156,7 +157,7 @@ func (l *Logs) DeleteQueryDefinition(ctx *request.Context, in *logsapi.DeleteQue
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.DeleteQueryDefinitionResponse{Success: boolp(true)}, nil
+	return &logsapi.DeleteQueryDefinitionResponse{Success: ptr.To(true)}, nil
 }
 
 // GetLogGroupFields reports the fields of a group's events of the 15
@@ -204,7 +205,7 @@ func (l *Logs) GetLogGroupFields(ctx *request.Context, in *logsapi.GetLogGroupFi
 	sort.Strings(names)
 	out := &logsapi.GetLogGroupFieldsResponse{LogGroupFields: []logsapi.LogGroupField{}}
 	for _, f := range names {
-		out.LogGroupFields = append(out.LogGroupFields, logsapi.LogGroupField{Name: str(f), Percent: i32(int32(counts[f] * 100 / total))})
+		out.LogGroupFields = append(out.LogGroupFields, logsapi.LogGroupField{Name: ptr.To(f), Percent: ptr.To(int32(counts[f] * 100 / total))})
 	}
 	return out, nil
 }
@@ -223,19 +224,19 @@ type accountPolicy struct {
 var accountPolicies = storage.NewTable[accountPolicy]("accountpolicy")
 
 func accountPolicyShape(account string, p accountPolicy) logsapi.AccountPolicy {
-	return logsapi.AccountPolicy{PolicyName: str(p.Name), PolicyDocument: str(p.Document), LastUpdatedTime: i64(p.Updated),
-		PolicyType: str(p.Type), Scope: str(p.Scope), SelectionCriteria: nilIfEmpty(p.Selection), AccountId: str(account)}
+	return logsapi.AccountPolicy{PolicyName: ptr.To(p.Name), PolicyDocument: ptr.To(p.Document), LastUpdatedTime: ptr.To(p.Updated),
+		PolicyType: ptr.To(p.Type), Scope: ptr.To(p.Scope), SelectionCriteria: nilIfEmpty(p.Selection), AccountId: ptr.To(account)}
 }
 
 // PutAccountPolicy creates or replaces an account-wide policy. niwa
 // stores it; it neither masks data nor adds subscriptions from it.
 func (l *Logs) PutAccountPolicy(ctx *request.Context, in *logsapi.PutAccountPolicyRequest) (*logsapi.PutAccountPolicyResponse, error) {
 	sc := scope(ctx)
-	if err := checkPolicyJSON(deref(in.PolicyDocument), "Policy document"); err != nil {
+	if err := checkPolicyJSON(ptr.Deref(in.PolicyDocument), "Policy document"); err != nil {
 		return nil, err
 	}
-	p := accountPolicy{Name: deref(in.PolicyName), Type: deref(in.PolicyType), Document: deref(in.PolicyDocument),
-		Scope: "ALL", Selection: deref(in.SelectionCriteria), Updated: ms(ctx.Now())}
+	p := accountPolicy{Name: ptr.Deref(in.PolicyName), Type: ptr.Deref(in.PolicyType), Document: ptr.Deref(in.PolicyDocument),
+		Scope: "ALL", Selection: ptr.Deref(in.SelectionCriteria), Updated: ms(ctx.Now())}
 	if in.Scope != nil {
 		p.Scope = *in.Scope
 	}
@@ -263,7 +264,7 @@ func (l *Logs) DescribeAccountPolicies(ctx *request.Context, in *logsapi.Describ
 		}
 	}
 	err := l.store.View(func(tx storage.Tx) error {
-		return accountPolicies.List(tx, sc, []string{deref(in.PolicyType)}, storage.ListOptions{}, func(_ []string, p accountPolicy) bool {
+		return accountPolicies.List(tx, sc, []string{ptr.Deref(in.PolicyType)}, storage.ListOptions{}, func(_ []string, p accountPolicy) bool {
 			if in.PolicyName == nil || *in.PolicyName == p.Name {
 				out.AccountPolicies = append(out.AccountPolicies, accountPolicyShape(sc.Account, p))
 			}
@@ -276,7 +277,7 @@ func (l *Logs) DescribeAccountPolicies(ctx *request.Context, in *logsapi.Describ
 // DeleteAccountPolicy deletes an account policy.
 func (l *Logs) DeleteAccountPolicy(ctx *request.Context, in *logsapi.DeleteAccountPolicyRequest) (*logsapi.DeleteAccountPolicyOutput, error) {
 	sc := scope(ctx)
-	typ, name := deref(in.PolicyType), deref(in.PolicyName)
+	typ, name := ptr.Deref(in.PolicyType), ptr.Deref(in.PolicyName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := accountPolicies.Get(tx, sc, typ, name); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -68,8 +69,8 @@ type Deliverer interface {
 // PutMetricFilter creates or replaces a metric filter.
 func (l *Logs) PutMetricFilter(ctx *request.Context, in *logsapi.PutMetricFilterRequest) (*logsapi.PutMetricFilterOutput, error) {
 	sc := scope(ctx)
-	gname, fname := deref(in.LogGroupName), deref(in.FilterName)
-	if _, err := compilePattern(deref(in.FilterPattern)); err != nil {
+	gname, fname := ptr.Deref(in.LogGroupName), ptr.Deref(in.FilterName)
+	if _, err := compilePattern(ptr.Deref(in.FilterPattern)); err != nil {
 		return nil, err
 	}
 	for _, t := range in.MetricTransformations {
@@ -79,7 +80,7 @@ func (l *Logs) PutMetricFilter(ctx *request.Context, in *logsapi.PutMetricFilter
 		if len(t.Dimensions) > 3 {
 			return nil, logsapi.ErrInvalidParameterException.New("A metric transformation can have no more than 3 dimensions.")
 		}
-		if v := deref(t.MetricValue); !strings.HasPrefix(v, "$") {
+		if v := ptr.Deref(t.MetricValue); !strings.HasPrefix(v, "$") {
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				return nil, logsapi.ErrInvalidParameterException.New("Invalid metric value: %s. The metric value must be a number or a reference to a field of the filter pattern, such as $.latency or $bytes.", v)
 			}
@@ -96,7 +97,7 @@ func (l *Logs) PutMetricFilter(ctx *request.Context, in *logsapi.PutMetricFilter
 		if !exists && count(tx, sc, metricFilters.Name(), gname) >= maxMetricFilters {
 			return logsapi.ErrLimitExceededException.New("Resource limit exceeded.")
 		}
-		return metricFilters.Put(tx, sc, metricFilter{Name: fname, Pattern: deref(in.FilterPattern),
+		return metricFilters.Put(tx, sc, metricFilter{Name: fname, Pattern: ptr.Deref(in.FilterPattern),
 			Transforms: in.MetricTransformations, Created: ms(ctx.Now())}, gname, fname)
 	})
 	if err != nil {
@@ -117,7 +118,7 @@ func count(tx storage.Tx, sc storage.Scope, table, gname string) int {
 // DeleteMetricFilter deletes a metric filter.
 func (l *Logs) DeleteMetricFilter(ctx *request.Context, in *logsapi.DeleteMetricFilterRequest) (*logsapi.DeleteMetricFilterOutput, error) {
 	sc := scope(ctx)
-	gname, fname := deref(in.LogGroupName), deref(in.FilterName)
+	gname, fname := ptr.Deref(in.LogGroupName), ptr.Deref(in.FilterName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
@@ -176,7 +177,7 @@ func (l *Logs) DescribeMetricFilters(ctx *request.Context, in *logsapi.DescribeM
 				return err
 			}
 			prefix = []string{*in.LogGroupName}
-			opts.Partial = deref(in.FilterNamePrefix)
+			opts.Partial = ptr.Deref(in.FilterNamePrefix)
 		}
 		var last []string
 		return metricFilters.List(tx, sc, prefix, opts, func(k []string, f metricFilter) bool {
@@ -189,8 +190,8 @@ func (l *Logs) DescribeMetricFilters(ctx *request.Context, in *logsapi.DescribeM
 			}
 			last = append([]string(nil), k...)
 			out.MetricFilters = append(out.MetricFilters, logsapi.MetricFilter{
-				FilterName: str(f.Name), FilterPattern: str(f.Pattern), MetricTransformations: f.Transforms,
-				CreationTime: i64(f.Created), LogGroupName: str(k[0]),
+				FilterName: ptr.To(f.Name), FilterPattern: ptr.To(f.Pattern), MetricTransformations: f.Transforms,
+				CreationTime: ptr.To(f.Created), LogGroupName: ptr.To(k[0]),
 			})
 			return true
 		})
@@ -203,7 +204,7 @@ func (l *Logs) DescribeMetricFilters(ctx *request.Context, in *logsapi.DescribeM
 
 func publishes(f metricFilter, ns, name string) bool {
 	for _, t := range f.Transforms {
-		if deref(t.MetricNamespace) == ns && deref(t.MetricName) == name {
+		if ptr.Deref(t.MetricNamespace) == ns && ptr.Deref(t.MetricName) == name {
 			return true
 		}
 	}
@@ -213,7 +214,7 @@ func publishes(f metricFilter, ns, name string) bool {
 // TestMetricFilter runs a filter pattern over sample messages and
 // reports the matches with the fields the pattern extracted.
 func (l *Logs) TestMetricFilter(ctx *request.Context, in *logsapi.TestMetricFilterRequest) (*logsapi.TestMetricFilterResponse, error) {
-	pat, err := compilePattern(deref(in.FilterPattern))
+	pat, err := compilePattern(ptr.Deref(in.FilterPattern))
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +224,7 @@ func (l *Logs) TestMetricFilter(ctx *request.Context, in *logsapi.TestMetricFilt
 		if !ok {
 			continue
 		}
-		out.Matches = append(out.Matches, logsapi.MetricFilterMatchRecord{EventNumber: i64(int64(i + 1)), EventMessage: str(msg), ExtractedValues: vals})
+		out.Matches = append(out.Matches, logsapi.MetricFilterMatchRecord{EventNumber: ptr.To(int64(i + 1)), EventMessage: ptr.To(msg), ExtractedValues: vals})
 	}
 	return out, nil
 }
@@ -252,7 +253,7 @@ func emitMetrics(tx storage.Tx, sc storage.Scope, gname string, batch []event, n
 			}
 			matched = true
 			for ti, t := range f.Transforms {
-				v, ok := resolve(deref(t.MetricValue), e.Message, vals)
+				v, ok := resolve(ptr.Deref(t.MetricValue), e.Message, vals)
 				if !ok {
 					continue
 				}
@@ -266,8 +267,8 @@ func emitMetrics(tx storage.Tx, sc storage.Scope, gname string, batch []event, n
 						dims[dk] = r
 					}
 				}
-				d := MetricDatum{Namespace: deref(t.MetricNamespace), MetricName: deref(t.MetricName), Dimensions: dims,
-					Value: n, Unit: deref(t.Unit), Timestamp: e.Timestamp, LogGroup: gname, FilterName: f.Name}
+				d := MetricDatum{Namespace: ptr.Deref(t.MetricNamespace), MetricName: ptr.Deref(t.MetricName), Dimensions: dims,
+					Value: n, Unit: ptr.Deref(t.Unit), Timestamp: e.Timestamp, LogGroup: gname, FilterName: f.Name}
 				if err := metricData.Put(tx, sc, d, d.Namespace, d.MetricName, tsKey(e.Timestamp), gname, seqKey(e.Seq), strconv.Itoa(ti)); err != nil {
 					return err
 				}
@@ -280,8 +281,8 @@ func emitMetrics(tx storage.Tx, sc storage.Scope, gname string, batch []event, n
 			if t.DefaultValue == nil {
 				continue
 			}
-			d := MetricDatum{Namespace: deref(t.MetricNamespace), MetricName: deref(t.MetricName), Value: *t.DefaultValue,
-				Unit: deref(t.Unit), Timestamp: now, LogGroup: gname, FilterName: f.Name}
+			d := MetricDatum{Namespace: ptr.Deref(t.MetricNamespace), MetricName: ptr.Deref(t.MetricName), Value: *t.DefaultValue,
+				Unit: ptr.Deref(t.Unit), Timestamp: now, LogGroup: gname, FilterName: f.Name}
 			if err := metricData.Put(tx, sc, d, d.Namespace, d.MetricName, tsKey(now), gname, "default", f.Name, strconv.Itoa(ti)); err != nil {
 				return err
 			}
@@ -318,8 +319,8 @@ func (l *Logs) Metrics(account, region, namespace string) ([]MetricDatum, error)
 // is put.
 func (l *Logs) PutSubscriptionFilter(ctx *request.Context, in *logsapi.PutSubscriptionFilterRequest) (*logsapi.PutSubscriptionFilterOutput, error) {
 	sc := scope(ctx)
-	gname, fname, dest := deref(in.LogGroupName), deref(in.FilterName), deref(in.DestinationArn)
-	if _, err := compilePattern(deref(in.FilterPattern)); err != nil {
+	gname, fname, dest := ptr.Deref(in.LogGroupName), ptr.Deref(in.FilterName), ptr.Deref(in.DestinationArn)
+	if _, err := compilePattern(ptr.Deref(in.FilterPattern)); err != nil {
 		return nil, err
 	}
 	dist := "ByLogStream"
@@ -372,8 +373,8 @@ func (l *Logs) PutSubscriptionFilter(ctx *request.Context, in *logsapi.PutSubscr
 		if !exists && count(tx, sc, subFilters.Name(), gname) >= maxSubscriptionFilters {
 			return logsapi.ErrLimitExceededException.New("Resource limit exceeded.")
 		}
-		return subFilters.Put(tx, sc, subFilter{Name: fname, Pattern: deref(in.FilterPattern), Destination: dest,
-			Role: deref(in.RoleArn), Distribution: dist, Created: ms(ctx.Now())}, gname, fname)
+		return subFilters.Put(tx, sc, subFilter{Name: fname, Pattern: ptr.Deref(in.FilterPattern), Destination: dest,
+			Role: ptr.Deref(in.RoleArn), Distribution: dist, Created: ms(ctx.Now())}, gname, fname)
 	})
 	if err != nil {
 		return nil, err
@@ -384,7 +385,7 @@ func (l *Logs) PutSubscriptionFilter(ctx *request.Context, in *logsapi.PutSubscr
 // DeleteSubscriptionFilter deletes a subscription filter.
 func (l *Logs) DeleteSubscriptionFilter(ctx *request.Context, in *logsapi.DeleteSubscriptionFilterRequest) (*logsapi.DeleteSubscriptionFilterOutput, error) {
 	sc := scope(ctx)
-	gname, fname := deref(in.LogGroupName), deref(in.FilterName)
+	gname, fname := ptr.Deref(in.LogGroupName), ptr.Deref(in.FilterName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
@@ -405,7 +406,7 @@ func (l *Logs) DeleteSubscriptionFilter(ctx *request.Context, in *logsapi.Delete
 // DescribeSubscriptionFilters lists a group's subscription filters.
 func (l *Logs) DescribeSubscriptionFilters(ctx *request.Context, in *logsapi.DescribeSubscriptionFiltersRequest) (*logsapi.DescribeSubscriptionFiltersResponse, error) {
 	sc := scope(ctx)
-	gname := deref(in.LogGroupName)
+	gname := ptr.Deref(in.LogGroupName)
 	max, err := limit(in.Limit, 50, 50)
 	if err != nil {
 		return nil, err
@@ -420,15 +421,15 @@ func (l *Logs) DescribeSubscriptionFilters(ctx *request.Context, in *logsapi.Des
 			return err
 		}
 		var last []string
-		return subFilters.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.FilterNamePrefix), After: after}, func(k []string, f subFilter) bool {
+		return subFilters.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.FilterNamePrefix), After: after}, func(k []string, f subFilter) bool {
 			if len(out.SubscriptionFilters) == max {
 				out.NextToken = pageToken(last)
 				return false
 			}
 			last = append([]string(nil), k...)
 			out.SubscriptionFilters = append(out.SubscriptionFilters, logsapi.SubscriptionFilter{
-				FilterName: str(f.Name), LogGroupName: str(gname), FilterPattern: str(f.Pattern), DestinationArn: str(f.Destination),
-				RoleArn: nilIfEmpty(f.Role), Distribution: str(f.Distribution), CreationTime: i64(f.Created),
+				FilterName: ptr.To(f.Name), LogGroupName: ptr.To(gname), FilterPattern: ptr.To(f.Pattern), DestinationArn: ptr.To(f.Destination),
+				RoleArn: nilIfEmpty(f.Role), Distribution: ptr.To(f.Distribution), CreationTime: ptr.To(f.Created),
 			})
 			return true
 		})

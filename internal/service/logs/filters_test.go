@@ -14,16 +14,17 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 func mustGroup(t *testing.T, l *Logs, ctx *request.Context, g string, streams ...string) {
 	t.Helper()
-	if _, err := l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: s(g)}); err != nil {
+	if _, err := l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: ptr.To(g)}); err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range streams {
-		if _, err := l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: s(g), LogStreamName: s(st)}); err != nil {
+		if _, err := l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: ptr.To(g), LogStreamName: ptr.To(st)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,20 +47,20 @@ func TestTestMetricFilter(t *testing.T) {
 		code          string
 	}{
 		{"spaced with names", `[ip, id, user, timestamp, request, status_code = 404, size]`, []logsapi.MetricFilterMatchRecord{{
-			EventNumber: i64(1), EventMessage: s(msgs[0]), ExtractedValues: map[string]string{
+			EventNumber: ptr.To(int64(1)), EventMessage: ptr.To(msgs[0]), ExtractedValues: map[string]string{
 				"$ip": "127.0.0.1", "$id": "-", "$user": "frank", "$timestamp": "10/Oct/2000:13:25:15 -0700",
 				"$request": "GET /apache_pb.gif HTTP/1.0", "$status_code": "404", "$size": "1534"}}}, ""},
 		{"terms", `GET`, []logsapi.MetricFilterMatchRecord{
-			{EventNumber: i64(1), EventMessage: s(msgs[0]), ExtractedValues: map[string]string{}},
-			{EventNumber: i64(2), EventMessage: s(msgs[1]), ExtractedValues: map[string]string{}}}, ""},
+			{EventNumber: ptr.To(int64(1)), EventMessage: ptr.To(msgs[0]), ExtractedValues: map[string]string{}},
+			{EventNumber: ptr.To(int64(2)), EventMessage: ptr.To(msgs[1]), ExtractedValues: map[string]string{}}}, ""},
 		{"json", `{ $.level = "error" }`, []logsapi.MetricFilterMatchRecord{
-			{EventNumber: i64(3), EventMessage: s(msgs[2]), ExtractedValues: map[string]string{}}}, ""},
+			{EventNumber: ptr.To(int64(3)), EventMessage: ptr.To(msgs[2]), ExtractedValues: map[string]string{}}}, ""},
 		{"no match", `nothing`, []logsapi.MetricFilterMatchRecord{}, ""},
 		{"bad pattern", `{ $.x = `, nil, "InvalidParameterException"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, err := l.TestMetricFilter(ctx, &logsapi.TestMetricFilterRequest{FilterPattern: s(c.pattern), LogEventMessages: msgs})
+			out, err := l.TestMetricFilter(ctx, &logsapi.TestMetricFilterRequest{FilterPattern: ptr.To(c.pattern), LogEventMessages: msgs})
 			if code(err) != c.code {
 				t.Fatalf("err %v, want %s", err, c.code)
 			}
@@ -80,20 +81,20 @@ func TestMetricFilters(t *testing.T) {
 	l, ctx, _ := newLogs(t)
 	mustGroup(t, l, ctx, "/app", "a")
 	put := func(name, pattern string, tr logsapi.MetricTransformation) error {
-		_, err := l.PutMetricFilter(ctx, &logsapi.PutMetricFilterRequest{LogGroupName: s("/app"), FilterName: s(name),
-			FilterPattern: s(pattern), MetricTransformations: []logsapi.MetricTransformation{tr}})
+		_, err := l.PutMetricFilter(ctx, &logsapi.PutMetricFilterRequest{LogGroupName: ptr.To("/app"), FilterName: ptr.To(name),
+			FilterPattern: ptr.To(pattern), MetricTransformations: []logsapi.MetricTransformation{tr}})
 		return err
 	}
-	if err := put("latency", `{ $.latency > 0 }`, logsapi.MetricTransformation{MetricName: s("Latency"), MetricNamespace: s("App"),
-		MetricValue: s("$.latency"), Dimensions: map[string]string{"Route": "$.route"}, Unit: s("Milliseconds")}); err != nil {
+	if err := put("latency", `{ $.latency > 0 }`, logsapi.MetricTransformation{MetricName: ptr.To("Latency"), MetricNamespace: ptr.To("App"),
+		MetricValue: ptr.To("$.latency"), Dimensions: map[string]string{"Route": "$.route"}, Unit: ptr.To("Milliseconds")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := put("errors", `ERROR`, logsapi.MetricTransformation{MetricName: s("Errors"), MetricNamespace: s("App"),
-		MetricValue: s("1"), DefaultValue: f64(0)}); err != nil {
+	if err := put("errors", `ERROR`, logsapi.MetricTransformation{MetricName: ptr.To("Errors"), MetricNamespace: ptr.To("App"),
+		MetricValue: ptr.To("1"), DefaultValue: f64(0)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := put("bytes", `[ip, status, bytes]`, logsapi.MetricTransformation{MetricName: s("Bytes"), MetricNamespace: s("Web"),
-		MetricValue: s("$bytes")}); err != nil {
+	if err := put("bytes", `[ip, status, bytes]`, logsapi.MetricTransformation{MetricName: ptr.To("Bytes"), MetricNamespace: ptr.To("Web"),
+		MetricValue: ptr.To("$bytes")}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -101,34 +102,34 @@ func TestMetricFilters(t *testing.T) {
 		tr   logsapi.MetricTransformation
 		err  string
 	}{
-		{"default with dimensions", logsapi.MetricTransformation{MetricName: s("M"), MetricNamespace: s("N"), MetricValue: s("1"),
+		{"default with dimensions", logsapi.MetricTransformation{MetricName: ptr.To("M"), MetricNamespace: ptr.To("N"), MetricValue: ptr.To("1"),
 			DefaultValue: f64(0), Dimensions: map[string]string{"a": "$.a"}}, "InvalidParameterException"},
-		{"bad value", logsapi.MetricTransformation{MetricName: s("M"), MetricNamespace: s("N"), MetricValue: s("lots")}, "InvalidParameterException"},
+		{"bad value", logsapi.MetricTransformation{MetricName: ptr.To("M"), MetricNamespace: ptr.To("N"), MetricValue: ptr.To("lots")}, "InvalidParameterException"},
 	} {
 		if err := put("x", "", c.tr); code(err) != c.err {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 	}
-	if _, err := l.PutMetricFilter(ctx, &logsapi.PutMetricFilterRequest{LogGroupName: s("/nope"), FilterName: s("x"), FilterPattern: s(""),
-		MetricTransformations: []logsapi.MetricTransformation{{MetricName: s("M"), MetricNamespace: s("N"), MetricValue: s("1")}}}); code(err) != "ResourceNotFoundException" {
+	if _, err := l.PutMetricFilter(ctx, &logsapi.PutMetricFilterRequest{LogGroupName: ptr.To("/nope"), FilterName: ptr.To("x"), FilterPattern: ptr.To(""),
+		MetricTransformations: []logsapi.MetricTransformation{{MetricName: ptr.To("M"), MetricNamespace: ptr.To("N"), MetricValue: ptr.To("1")}}}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("missing group: %v", err)
 	}
 
-	d, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{LogGroupName: s("/app")})
+	d, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{LogGroupName: ptr.To("/app")})
 	if err != nil || len(d.MetricFilters) != 3 || *d.MetricFilters[0].FilterName != "bytes" || *d.MetricFilters[0].LogGroupName != "/app" {
 		t.Fatalf("describe: %v %+v", err, d)
 	}
-	d, _ = l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{MetricName: s("Errors"), MetricNamespace: s("App")})
+	d, _ = l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{MetricName: ptr.To("Errors"), MetricNamespace: ptr.To("App")})
 	if len(d.MetricFilters) != 1 || *d.MetricFilters[0].FilterName != "errors" {
 		t.Fatalf("by metric: %+v", d)
 	}
-	if _, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{MetricName: s("Errors")}); code(err) != "InvalidParameterException" {
+	if _, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{MetricName: ptr.To("Errors")}); code(err) != "InvalidParameterException" {
 		t.Fatalf("name without namespace: %v", err)
 	}
 	var names []string
 	var tok *string
 	for {
-		d, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{LogGroupName: s("/app"), Limit: i32(2), NextToken: tok})
+		d, err := l.DescribeMetricFilters(ctx, &logsapi.DescribeMetricFiltersRequest{LogGroupName: ptr.To("/app"), Limit: ptr.To(int32(2)), NextToken: tok})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,9 +152,9 @@ func TestMetricFilters(t *testing.T) {
 		t.Helper()
 		var evs []logsapi.InputLogEvent
 		for _, m := range msgs {
-			evs = append(evs, logsapi.InputLogEvent{Timestamp: i64(ms(t0)), Message: s(m)})
+			evs = append(evs, logsapi.InputLogEvent{Timestamp: ptr.To(ms(t0)), Message: ptr.To(m)})
 		}
-		if _, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), LogEvents: evs}); err != nil {
+		if _, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"), LogEvents: evs}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,21 +183,21 @@ func TestMetricFilters(t *testing.T) {
 		t.Fatalf("metrics %+v", pts)
 	}
 
-	if _, err := l.DeleteMetricFilter(ctx, &logsapi.DeleteMetricFilterRequest{LogGroupName: s("/app"), FilterName: s("errors")}); err != nil {
+	if _, err := l.DeleteMetricFilter(ctx, &logsapi.DeleteMetricFilterRequest{LogGroupName: ptr.To("/app"), FilterName: ptr.To("errors")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.DeleteMetricFilter(ctx, &logsapi.DeleteMetricFilterRequest{LogGroupName: s("/app"), FilterName: s("errors")}); code(err) != "ResourceNotFoundException" {
+	if _, err := l.DeleteMetricFilter(ctx, &logsapi.DeleteMetricFilterRequest{LogGroupName: ptr.To("/app"), FilterName: ptr.To("errors")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("delete twice: %v", err)
 	}
 	for i := 0; i < maxMetricFilters-2; i++ {
-		if err := put(string(rune('A'+i%26))+string(rune('a'+i/26)), "", logsapi.MetricTransformation{MetricName: s("M"), MetricNamespace: s("N"), MetricValue: s("1")}); err != nil {
+		if err := put(string(rune('A'+i%26))+string(rune('a'+i/26)), "", logsapi.MetricTransformation{MetricName: ptr.To("M"), MetricNamespace: ptr.To("N"), MetricValue: ptr.To("1")}); err != nil {
 			t.Fatal(i, err)
 		}
 	}
-	if err := put("one-too-many", "", logsapi.MetricTransformation{MetricName: s("M"), MetricNamespace: s("N"), MetricValue: s("1")}); code(err) != "LimitExceededException" {
+	if err := put("one-too-many", "", logsapi.MetricTransformation{MetricName: ptr.To("M"), MetricNamespace: ptr.To("N"), MetricValue: ptr.To("1")}); code(err) != "LimitExceededException" {
 		t.Fatalf("limit: %v", err)
 	}
-	if err := put("latency", "", logsapi.MetricTransformation{MetricName: s("M"), MetricNamespace: s("N"), MetricValue: s("1")}); err != nil {
+	if err := put("latency", "", logsapi.MetricTransformation{MetricName: ptr.To("M"), MetricNamespace: ptr.To("N"), MetricValue: ptr.To("1")}); err != nil {
 		t.Fatalf("replacing at the limit: %v", err)
 	}
 }
@@ -230,8 +231,8 @@ func TestSubscriptionFilters(t *testing.T) {
 	mustGroup(t, l, ctx, "/app", "a")
 	fn := "arn:aws:lambda:us-east-1:000000000000:function:sink"
 	putSub := func(name, dest string) error {
-		_, err := l.PutSubscriptionFilter(ctx, &logsapi.PutSubscriptionFilterRequest{LogGroupName: s("/app"), FilterName: s(name),
-			FilterPattern: s("ERROR"), DestinationArn: s(dest)})
+		_, err := l.PutSubscriptionFilter(ctx, &logsapi.PutSubscriptionFilterRequest{LogGroupName: ptr.To("/app"), FilterName: ptr.To(name),
+			FilterPattern: ptr.To("ERROR"), DestinationArn: ptr.To(dest)})
 		return err
 	}
 	for _, c := range []struct {
@@ -249,8 +250,8 @@ func TestSubscriptionFilters(t *testing.T) {
 		}
 	}
 	mustGroup(t, l, ctx, "/aws/lambda/sink")
-	if _, err := l.PutSubscriptionFilter(ctx, &logsapi.PutSubscriptionFilterRequest{LogGroupName: s("/aws/lambda/sink"), FilterName: s("loop"),
-		FilterPattern: s(""), DestinationArn: s(fn + ":live")}); code(err) != "InvalidParameterException" {
+	if _, err := l.PutSubscriptionFilter(ctx, &logsapi.PutSubscriptionFilterRequest{LogGroupName: ptr.To("/aws/lambda/sink"), FilterName: ptr.To("loop"),
+		FilterPattern: ptr.To(""), DestinationArn: ptr.To(fn + ":live")}); code(err) != "InvalidParameterException" {
 		t.Fatalf("function's own group: %v", err)
 	}
 	if err := l.DeleteSubscriptionFilterOrFail(ctx, "f2"); err != nil {
@@ -259,16 +260,16 @@ func TestSubscriptionFilters(t *testing.T) {
 	if err := l.DeleteSubscriptionFilterOrFail(ctx, "f2"); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("delete twice: %v", err)
 	}
-	d, err := l.DescribeSubscriptionFilters(ctx, &logsapi.DescribeSubscriptionFiltersRequest{LogGroupName: s("/app")})
+	d, err := l.DescribeSubscriptionFilters(ctx, &logsapi.DescribeSubscriptionFiltersRequest{LogGroupName: ptr.To("/app")})
 	if err != nil || len(d.SubscriptionFilters) != 1 || *d.SubscriptionFilters[0].DestinationArn != fn || *d.SubscriptionFilters[0].Distribution != "ByLogStream" {
 		t.Fatalf("describe: %v %+v", err, d)
 	}
-	if _, err := l.DescribeSubscriptionFilters(ctx, &logsapi.DescribeSubscriptionFiltersRequest{LogGroupName: s("/nope")}); code(err) != "ResourceNotFoundException" {
+	if _, err := l.DescribeSubscriptionFilters(ctx, &logsapi.DescribeSubscriptionFiltersRequest{LogGroupName: ptr.To("/nope")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("missing group: %v", err)
 	}
 
-	_, err = l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), LogEvents: []logsapi.InputLogEvent{
-		{Timestamp: i64(ms(t0)), Message: s("ERROR one")}, {Timestamp: i64(ms(t0) + 1), Message: s("fine")}, {Timestamp: i64(ms(t0) + 2), Message: s("ERROR two")}}})
+	_, err = l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"), LogEvents: []logsapi.InputLogEvent{
+		{Timestamp: ptr.To(ms(t0)), Message: ptr.To("ERROR one")}, {Timestamp: ptr.To(ms(t0) + 1), Message: ptr.To("fine")}, {Timestamp: ptr.To(ms(t0) + 2), Message: ptr.To("ERROR two")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func TestSubscriptionFilters(t *testing.T) {
 }
 
 func (l *Logs) DeleteSubscriptionFilterOrFail(ctx *request.Context, name string) error {
-	_, err := l.DeleteSubscriptionFilter(ctx, &logsapi.DeleteSubscriptionFilterRequest{LogGroupName: s("/app"), FilterName: s(name)})
+	_, err := l.DeleteSubscriptionFilter(ctx, &logsapi.DeleteSubscriptionFilterRequest{LogGroupName: ptr.To("/app"), FilterName: ptr.To(name)})
 	return err
 }
 
@@ -351,7 +352,7 @@ func TestRegexFilterPatterns(t *testing.T) {
 	}
 	l, ctx, _ := newLogs(t)
 	for _, c := range cases {
-		out, err := l.TestMetricFilter(ctx, &logsapi.TestMetricFilterRequest{FilterPattern: s(c.pattern), LogEventMessages: msgs})
+		out, err := l.TestMetricFilter(ctx, &logsapi.TestMetricFilterRequest{FilterPattern: ptr.To(c.pattern), LogEventMessages: msgs})
 		if code(err) != c.code {
 			t.Fatalf("%s: %v", c.pattern, err)
 		}

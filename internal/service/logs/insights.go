@@ -9,6 +9,7 @@ import (
 	"time"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -123,12 +124,12 @@ func (l *Logs) StartQuery(ctx *request.Context, in *logsapi.StartQueryRequest) (
 	if in.Limit != nil {
 		max = int(*in.Limit)
 	}
-	plan, err := compileQuery(deref(in.QueryString))
+	plan, err := compileQuery(ptr.Deref(in.QueryString))
 	if err != nil {
 		return nil, err
 	}
 	now := ms(ctx.Now())
-	q := query{ID: newID(), String: deref(in.QueryString), Status: "Complete", Created: now, Group: names[0]}
+	q := query{ID: newID(), String: ptr.Deref(in.QueryString), Status: "Complete", Created: now, Group: names[0]}
 	var rows []row
 	err = l.store.View(func(tx storage.Tx) error {
 		for _, gname := range names {
@@ -170,7 +171,7 @@ func (l *Logs) StartQuery(ctx *request.Context, in *logsapi.StartQueryRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.StartQueryResponse{QueryId: str(q.ID)}, nil
+	return &logsapi.StartQueryResponse{QueryId: ptr.To(q.ID)}, nil
 }
 
 func (l *Logs) getQuery(ctx *request.Context, id string) (query, error) {
@@ -189,7 +190,7 @@ func (l *Logs) getQuery(ctx *request.Context, id string) (query, error) {
 
 // GetQueryResults returns a query's results.
 func (l *Logs) GetQueryResults(ctx *request.Context, in *logsapi.GetQueryResultsRequest) (*logsapi.GetQueryResultsResponse, error) {
-	q, err := l.getQuery(ctx, deref(in.QueryId))
+	q, err := l.getQuery(ctx, ptr.Deref(in.QueryId))
 	if err != nil {
 		return nil, err
 	}
@@ -198,21 +199,21 @@ func (l *Logs) GetQueryResults(ctx *request.Context, in *logsapi.GetQueryResults
 		res = [][]logsapi.ResultField{}
 	}
 	m, sc, b := q.Matched, q.Scanned, q.Bytes
-	return &logsapi.GetQueryResultsResponse{Results: res, Status: str(q.Status),
+	return &logsapi.GetQueryResultsResponse{Results: res, Status: ptr.To(q.Status),
 		Statistics: &logsapi.QueryStatistics{RecordsMatched: &m, RecordsScanned: &sc, BytesScanned: &b}}, nil
 }
 
 // StopQuery stops a running query. niwa's queries complete when started,
 // so there is never one left to stop: AWS answers that the query ended.
 func (l *Logs) StopQuery(ctx *request.Context, in *logsapi.StopQueryRequest) (*logsapi.StopQueryResponse, error) {
-	q, err := l.getQuery(ctx, deref(in.QueryId))
+	q, err := l.getQuery(ctx, ptr.Deref(in.QueryId))
 	if err != nil {
 		return nil, err
 	}
 	if q.Status != "Running" && q.Status != "Scheduled" {
 		return nil, logsapi.ErrInvalidParameterException.New("Query %s is not running; its status is %s.", q.ID, q.Status)
 	}
-	return &logsapi.StopQueryResponse{Success: boolp(true)}, nil
+	return &logsapi.StopQueryResponse{Success: ptr.To(true)}, nil
 }
 
 // DescribeQueries lists recent queries, newest first.
@@ -263,8 +264,8 @@ func (l *Logs) DescribeQueries(ctx *request.Context, in *logsapi.DescribeQueries
 			break
 		}
 		q := all[i]
-		out.Queries = append(out.Queries, logsapi.QueryInfo{QueryId: str(q.ID), QueryString: str(q.String), Status: str(q.Status),
-			CreateTime: i64(q.Created), LogGroupName: str(q.Group)})
+		out.Queries = append(out.Queries, logsapi.QueryInfo{QueryId: ptr.To(q.ID), QueryString: ptr.To(q.String), Status: ptr.To(q.Status),
+			CreateTime: ptr.To(q.Created), LogGroupName: ptr.To(q.Group)})
 	}
 	return out, nil
 }
@@ -272,7 +273,7 @@ func (l *Logs) DescribeQueries(ctx *request.Context, in *logsapi.DescribeQueries
 // GetLogRecord reads the event an @ptr points at, with its fields.
 func (l *Logs) GetLogRecord(ctx *request.Context, in *logsapi.GetLogRecordRequest) (*logsapi.GetLogRecordResponse, error) {
 	sc := scope(ctx)
-	raw, err := base64.RawURLEncoding.DecodeString(deref(in.LogRecordPointer))
+	raw, err := base64.RawURLEncoding.DecodeString(ptr.Deref(in.LogRecordPointer))
 	parts := strings.Split(string(raw), "\x00")
 	if err != nil || len(parts) != 4 {
 		return nil, logsapi.ErrInvalidParameterException.New("The log record pointer is invalid.")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -45,9 +46,9 @@ func seedQueryEvents(t *testing.T, l *Logs, ctx *request.Context) {
 	for st, ms := range msgs {
 		var evs []logsapi.InputLogEvent
 		for i, m := range ms {
-			evs = append(evs, logsapi.InputLogEvent{Timestamp: i64(t0.UnixMilli() + int64(i)*60000), Message: s(m)})
+			evs = append(evs, logsapi.InputLogEvent{Timestamp: ptr.To(t0.UnixMilli() + int64(i)*60000), Message: ptr.To(m)})
 		}
-		if _, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/svc"), LogStreamName: s(st), LogEvents: evs}); err != nil {
+		if _, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/svc"), LogStreamName: ptr.To(st), LogEvents: evs}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -107,7 +108,7 @@ func TestInsightsQueries(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start, end := t0.Add(-time.Hour).Unix(), t0.Add(time.Hour).Unix()
-			out, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/svc"), StartTime: &start, EndTime: &end, QueryString: s(c.q)})
+			out, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: ptr.To("/svc"), StartTime: &start, EndTime: &end, QueryString: ptr.To(c.q)})
 			if code(err) != c.code {
 				t.Fatalf("err %v, want %q", err, c.code)
 			}
@@ -141,7 +142,7 @@ func TestInsightsAPI(t *testing.T) {
 			in.StartTime, in.EndTime = &start, &end
 		}
 		if in.QueryString == nil {
-			in.QueryString = s("fields @message")
+			in.QueryString = ptr.To("fields @message")
 		}
 		return l.StartQuery(ctx, in)
 	}
@@ -151,9 +152,9 @@ func TestInsightsAPI(t *testing.T) {
 		code string
 	}{
 		{"no group", &logsapi.StartQueryRequest{}, "InvalidParameterException"},
-		{"two ways", &logsapi.StartQueryRequest{LogGroupName: s("/svc"), LogGroupNames: []string{"/svc"}}, "InvalidParameterException"},
+		{"two ways", &logsapi.StartQueryRequest{LogGroupName: ptr.To("/svc"), LogGroupNames: []string{"/svc"}}, "InvalidParameterException"},
 		{"missing group", &logsapi.StartQueryRequest{LogGroupNames: []string{"/svc", "/nope"}}, "ResourceNotFoundException"},
-		{"end before start", &logsapi.StartQueryRequest{LogGroupName: s("/svc"), StartTime: &end, EndTime: &start}, "InvalidParameterException"},
+		{"end before start", &logsapi.StartQueryRequest{LogGroupName: ptr.To("/svc"), StartTime: &end, EndTime: &start}, "InvalidParameterException"},
 		{"by ARN", &logsapi.StartQueryRequest{LogGroupIdentifiers: []string{"arn:aws:logs:us-east-1:000000000000:log-group:/svc"}}, ""},
 	} {
 		if _, err := run(c.in); code(err) != c.code {
@@ -163,7 +164,7 @@ func TestInsightsAPI(t *testing.T) {
 	// The range is inclusive and in seconds: 12:00:00 and 12:01:00 of
 	// each stream, four events.
 	clk.Advance(time.Second)
-	q, err := run(&logsapi.StartQueryRequest{LogGroupName: s("/svc"), QueryString: s("fields @message | sort @timestamp asc"), Limit: i32(3)})
+	q, err := run(&logsapi.StartQueryRequest{LogGroupName: ptr.To("/svc"), QueryString: ptr.To("fields @message | sort @timestamp asc"), Limit: ptr.To(int32(3))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,33 +172,33 @@ func TestInsightsAPI(t *testing.T) {
 	if len(res.Results) != 3 || *res.Statistics.RecordsMatched != 4 || *res.Statistics.RecordsScanned != 4 {
 		t.Fatalf("results %+v %+v", res.Results, res.Statistics)
 	}
-	ptr := res.Results[0][len(res.Results[0])-1]
-	if *ptr.Field != "@ptr" {
+	pointer := res.Results[0][len(res.Results[0])-1]
+	if *pointer.Field != "@ptr" {
 		t.Fatalf("no @ptr: %+v", res.Results[0])
 	}
-	rec, err := l.GetLogRecord(ctx, &logsapi.GetLogRecordRequest{LogRecordPointer: ptr.Value})
+	rec, err := l.GetLogRecord(ctx, &logsapi.GetLogRecordRequest{LogRecordPointer: pointer.Value})
 	if err != nil || rec.LogRecord["@message"] != *res.Results[0][0].Value || rec.LogRecord["@timestamp"] != fmt.Sprint(t0.UnixMilli()) {
 		t.Fatalf("record %v %+v", err, rec)
 	}
-	if _, err := l.GetLogRecord(ctx, &logsapi.GetLogRecordRequest{LogRecordPointer: s("garbage!")}); code(err) != "InvalidParameterException" {
+	if _, err := l.GetLogRecord(ctx, &logsapi.GetLogRecordRequest{LogRecordPointer: ptr.To("garbage!")}); code(err) != "InvalidParameterException" {
 		t.Fatalf("bad pointer: %v", err)
 	}
-	d, err := l.DescribeQueries(ctx, &logsapi.DescribeQueriesRequest{LogGroupName: s("/svc")})
+	d, err := l.DescribeQueries(ctx, &logsapi.DescribeQueriesRequest{LogGroupName: ptr.To("/svc")})
 	if err != nil || len(d.Queries) != 2 || *d.Queries[0].QueryId != *q.QueryId || *d.Queries[0].Status != "Complete" {
 		t.Fatalf("describe %v %+v", err, d)
 	}
-	d, _ = l.DescribeQueries(ctx, &logsapi.DescribeQueriesRequest{MaxResults: i32(1)})
+	d, _ = l.DescribeQueries(ctx, &logsapi.DescribeQueriesRequest{MaxResults: ptr.To(int32(1))})
 	if len(d.Queries) != 1 || d.NextToken == nil {
 		t.Fatalf("page 1 %+v", d)
 	}
-	d, _ = l.DescribeQueries(ctx, &logsapi.DescribeQueriesRequest{MaxResults: i32(1), NextToken: d.NextToken})
+	d, _ = l.DescribeQueries(ctx, &logsapi.DescribeQueriesRequest{MaxResults: ptr.To(int32(1)), NextToken: d.NextToken})
 	if len(d.Queries) != 1 || *d.Queries[0].QueryId == *q.QueryId || d.NextToken != nil {
 		t.Fatalf("page 2 %+v", d)
 	}
 	if _, err := l.StopQuery(ctx, &logsapi.StopQueryRequest{QueryId: q.QueryId}); code(err) != "InvalidParameterException" {
 		t.Fatalf("stop complete: %v", err)
 	}
-	if _, err := l.GetQueryResults(ctx, &logsapi.GetQueryResultsRequest{QueryId: s("nope")}); code(err) != "ResourceNotFoundException" {
+	if _, err := l.GetQueryResults(ctx, &logsapi.GetQueryResultsRequest{QueryId: ptr.To("nope")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("unknown query: %v", err)
 	}
 }
@@ -208,17 +209,17 @@ func TestInsightsAPI(t *testing.T) {
 func TestRetentionOnTheClock(t *testing.T) {
 	l, ctx, clk := newLogs(t)
 	mustGroup(t, l, ctx, "/r", "a")
-	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/r"), RetentionInDays: i32(2)}); code(err) != "InvalidParameterException" {
+	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: ptr.To("/r"), RetentionInDays: ptr.To(int32(2))}); code(err) != "InvalidParameterException" {
 		t.Fatalf("2 days: %v", err)
 	}
-	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/r"), RetentionInDays: i32(1)}); err != nil {
+	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: ptr.To("/r"), RetentionInDays: ptr.To(int32(1))}); err != nil {
 		t.Fatal(err)
 	}
 	put(t, l, ctx, "/r", "a", "old")
 	clk.Advance(20 * time.Hour)
 	put(t, l, ctx, "/r", "a", "new")
 	read := func() []string {
-		out, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/r"), LogStreamName: s("a"), StartFromHead: boolp(true)})
+		out, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/r"), LogStreamName: ptr.To("a"), StartFromHead: ptr.To(true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +227,7 @@ func TestRetentionOnTheClock(t *testing.T) {
 		for _, e := range out.Events {
 			got = append(got, *e.Message)
 		}
-		f, _ := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("/r")})
+		f, _ := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: ptr.To("/r")})
 		if len(f.Events) != len(got) {
 			t.Fatalf("filter %d, get %d", len(f.Events), len(got))
 		}
@@ -240,8 +241,8 @@ func TestRetentionOnTheClock(t *testing.T) {
 		t.Fatalf("after expiry: %v", got)
 	}
 	ctxNow := ms(ctx.Now())
-	out, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/r"), LogStreamName: s("a"), LogEvents: []logsapi.InputLogEvent{
-		{Timestamp: i64(ctxNow - int64(25*time.Hour/time.Millisecond)), Message: s("older than retention")}}})
+	out, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/r"), LogStreamName: ptr.To("a"), LogEvents: []logsapi.InputLogEvent{
+		{Timestamp: ptr.To(ctxNow - int64(25*time.Hour/time.Millisecond)), Message: ptr.To("older than retention")}}})
 	if err != nil || out.RejectedLogEventsInfo == nil || *out.RejectedLogEventsInfo.TooOldLogEventEndIndex != 1 {
 		t.Fatalf("too old for retention: %v %+v", err, out)
 	}
@@ -296,12 +297,12 @@ func TestQueriesExpire(t *testing.T) {
 	l, ctx, clk := newLogs(t)
 	seedQueryEvents(t, l, ctx)
 	start, end := t0.Unix(), t0.Unix()+60
-	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/svc"), StartTime: &start, EndTime: &end, QueryString: s("fields @message")})
+	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: ptr.To("/svc"), StartTime: &start, EndTime: &end, QueryString: ptr.To("fields @message")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(8 * 24 * time.Hour)
-	if _, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/svc"), StartTime: &start, EndTime: &end, QueryString: s("fields @message")}); err != nil {
+	if _, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: ptr.To("/svc"), StartTime: &start, EndTime: &end, QueryString: ptr.To("fields @message")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.GetQueryResults(ctx, &logsapi.GetQueryResultsRequest{QueryId: q.QueryId}); code(err) != "ResourceNotFoundException" {
@@ -319,8 +320,8 @@ func TestInsightsLambdaFields(t *testing.T) {
 		"REPORT RequestId: r1\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t",
 		"REPORT RequestId: r2\tDuration: 7.50 ms\tBilled Duration: 8 ms\tMemory Size: 128 MB\tMax Memory Used: 42 MB\tInit Duration: 100.00 ms\t")
 	start, end := t0.Unix()-60, t0.Unix()+60
-	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: s("/aws/lambda/f"), StartTime: &start, EndTime: &end,
-		QueryString: s(`filter @type = "REPORT" | stats count(*) as n, avg(@duration) as avg, max(@maxMemoryUsed / 1000 / 1000) as mem, max(@memorySize / 1000 / 1000) as size`)})
+	q, err := l.StartQuery(ctx, &logsapi.StartQueryRequest{LogGroupName: ptr.To("/aws/lambda/f"), StartTime: &start, EndTime: &end,
+		QueryString: ptr.To(`filter @type = "REPORT" | stats count(*) as n, avg(@duration) as avg, max(@maxMemoryUsed / 1000 / 1000) as mem, max(@memorySize / 1000 / 1000) as size`)})
 	if err != nil {
 		t.Fatal(err)
 	}

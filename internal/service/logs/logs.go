@@ -13,6 +13,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -85,25 +86,14 @@ func seqKey(s int64) string { return fmt.Sprintf("%020d", s) }
 // eventID is a 56-digit id as AWS's, unique within the group.
 func eventID(e event) string { return fmt.Sprintf("%020d%036d", e.Timestamp, e.Seq) }
 
-func str(s string) *string { return &s }
-func i64(v int64) *int64   { return &v }
-func i32(v int32) *int32   { return &v }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func errNotFound(msg string) error { return logsapi.ErrResourceNotFoundException.New("%s", msg) }
 
 // groupName accepts a log group name or ARN (logGroupIdentifier).
 func groupName(name, identifier *string) (string, error) {
-	n := deref(name)
-	if id := deref(identifier); id != "" {
+	n := ptr.Deref(name)
+	if id := ptr.Deref(identifier); id != "" {
 		if n != "" {
 			return "", logsapi.ErrInvalidParameterException.New("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
 		}
@@ -132,7 +122,7 @@ func (l *Logs) getGroup(tx storage.Tx, sc storage.Scope, name string) (group, er
 // CreateLogGroup creates a group.
 func (l *Logs) CreateLogGroup(ctx *request.Context, in *logsapi.CreateLogGroupRequest) (*logsapi.CreateLogGroupOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.LogGroupName)
+	name := ptr.Deref(in.LogGroupName)
 	if err := checkGroupName(name); err != nil {
 		return nil, err
 	}
@@ -146,7 +136,7 @@ func (l *Logs) CreateLogGroup(ctx *request.Context, in *logsapi.CreateLogGroupRe
 		} else if ok {
 			return logsapi.ErrResourceAlreadyExistsException.New("The specified log group already exists")
 		}
-		return groups.Put(tx, sc, group{Name: name, Created: ms(ctx.Now()), Tags: in.Tags, KmsKeyID: deref(in.KmsKeyId), Class: class}, name)
+		return groups.Put(tx, sc, group{Name: name, Created: ms(ctx.Now()), Tags: in.Tags, KmsKeyID: ptr.Deref(in.KmsKeyId), Class: class}, name)
 	})
 	if err != nil {
 		return nil, err
@@ -170,13 +160,13 @@ func checkGroupName(name string) error {
 // DeleteLogGroup deletes a group with its streams and events.
 func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRequest) (*logsapi.DeleteLogGroupOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.LogGroupName)
+	name := ptr.Deref(in.LogGroupName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := l.getGroup(tx, sc, name); err != nil {
 			return err
 		}
 		for _, t := range []string{streams.Name(), evs.Name(), metricFilters.Name(), subFilters.Name()} {
-			if err := deletePrefix(tx, sc.Prefix(t, name)); err != nil {
+			if err := storage.DeletePrefix(tx, sc.Prefix(t, name)); err != nil {
 				return err
 			}
 		}
@@ -191,26 +181,12 @@ func (l *Logs) DeleteLogGroup(ctx *request.Context, in *logsapi.DeleteLogGroupRe
 	return &logsapi.DeleteLogGroupOutput{}, nil
 }
 
-func deletePrefix(tx storage.Tx, prefix []byte) error {
-	var keys [][]byte
-	tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	})
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func groupShape(sc storage.Scope, g group, metricFilterCount int) logsapi.LogGroup {
 	arn := groupARN(sc, g.Name)
 	return logsapi.LogGroup{
-		LogGroupName: str(g.Name), CreationTime: i64(g.Created), RetentionInDays: g.Retention,
-		MetricFilterCount: i32(int32(metricFilterCount)), Arn: str(arn + ":*"), LogGroupArn: str(arn), StoredBytes: i64(g.Bytes),
-		LogGroupClass: str(g.Class), KmsKeyId: nilIfEmpty(g.KmsKeyID),
+		LogGroupName: ptr.To(g.Name), CreationTime: ptr.To(g.Created), RetentionInDays: g.Retention,
+		MetricFilterCount: ptr.To(int32(metricFilterCount)), Arn: ptr.To(arn + ":*"), LogGroupArn: ptr.To(arn), StoredBytes: ptr.To(g.Bytes),
+		LogGroupClass: ptr.To(g.Class), KmsKeyId: nilIfEmpty(g.KmsKeyID),
 	}
 }
 
@@ -236,7 +212,7 @@ func limit(p *int32, def, max int) (int, error) {
 const tokenMark = "niwa/logs/1\x00"
 
 func token(s string) *string {
-	return str(base64.RawURLEncoding.EncodeToString([]byte(tokenMark + s)))
+	return ptr.To(base64.RawURLEncoding.EncodeToString([]byte(tokenMark + s)))
 }
 
 func untoken(t *string) (string, error) {
@@ -266,11 +242,11 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 		return nil, err
 	}
 	out := &logsapi.DescribeLogGroupsResponse{LogGroups: []logsapi.LogGroup{}}
-	opts := storage.ListOptions{Partial: deref(in.LogGroupNamePrefix)}
+	opts := storage.ListOptions{Partial: ptr.Deref(in.LogGroupNamePrefix)}
 	if after != "" {
 		opts.After = []string{after}
 	}
-	pattern := strings.ToLower(deref(in.LogGroupNamePattern))
+	pattern := strings.ToLower(ptr.Deref(in.LogGroupNamePattern))
 	err = l.store.View(func(tx storage.Tx) error {
 		return groups.List(tx, sc, nil, opts, func(k []string, g group) bool {
 			if pattern != "" && !strings.Contains(strings.ToLower(g.Name), pattern) {
@@ -280,12 +256,12 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 				return true
 			}
 			if len(out.LogGroups) == max {
-				out.NextToken = token(deref(out.LogGroups[max-1].LogGroupName))
+				out.NextToken = token(ptr.Deref(out.LogGroups[max-1].LogGroupName))
 				return false
 			}
 			gs := groupShape(sc, g, count(tx, sc, metricFilters.Name(), g.Name))
 			if _, ok, _ := dataProtections.Get(tx, sc, g.Name); ok {
-				gs.DataProtectionStatus = str("ACTIVATED")
+				gs.DataProtectionStatus = ptr.To("ACTIVATED")
 			}
 			out.LogGroups = append(out.LogGroups, gs)
 			return true
@@ -297,7 +273,7 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 // CreateLogStream creates a stream in a group.
 func (l *Logs) CreateLogStream(ctx *request.Context, in *logsapi.CreateLogStreamRequest) (*logsapi.CreateLogStreamOutput, error) {
 	sc := scope(ctx)
-	gname, sname := deref(in.LogGroupName), deref(in.LogStreamName)
+	gname, sname := ptr.Deref(in.LogGroupName), ptr.Deref(in.LogStreamName)
 	if strings.ContainsAny(sname, ":*") {
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value '%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*", sname)
 	}
@@ -321,7 +297,7 @@ func (l *Logs) CreateLogStream(ctx *request.Context, in *logsapi.CreateLogStream
 // DeleteLogStream deletes a stream and its events.
 func (l *Logs) DeleteLogStream(ctx *request.Context, in *logsapi.DeleteLogStreamRequest) (*logsapi.DeleteLogStreamOutput, error) {
 	sc := scope(ctx)
-	gname, sname := deref(in.LogGroupName), deref(in.LogStreamName)
+	gname, sname := ptr.Deref(in.LogGroupName), ptr.Deref(in.LogStreamName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
@@ -331,7 +307,7 @@ func (l *Logs) DeleteLogStream(ctx *request.Context, in *logsapi.DeleteLogStream
 		} else if !ok {
 			return errNotFound("The specified log stream does not exist.")
 		}
-		if err := deletePrefix(tx, sc.Prefix(evs.Name(), gname, sname)); err != nil {
+		if err := storage.DeletePrefix(tx, sc.Prefix(evs.Name(), gname, sname)); err != nil {
 			return err
 		}
 		return streams.Delete(tx, sc, gname, sname)
@@ -344,12 +320,12 @@ func (l *Logs) DeleteLogStream(ctx *request.Context, in *logsapi.DeleteLogStream
 
 func streamShape(sc storage.Scope, gname string, s stream) logsapi.LogStream {
 	ls := logsapi.LogStream{
-		LogStreamName: str(s.Name), CreationTime: i64(s.Created), StoredBytes: i64(0),
-		Arn:                 str(groupARN(sc, gname) + ":log-stream:" + s.Name),
-		UploadSequenceToken: str(fmt.Sprintf("%056d", s.NextToken)),
+		LogStreamName: ptr.To(s.Name), CreationTime: ptr.To(s.Created), StoredBytes: ptr.To(int64(0)),
+		Arn:                 ptr.To(groupARN(sc, gname) + ":log-stream:" + s.Name),
+		UploadSequenceToken: ptr.To(fmt.Sprintf("%056d", s.NextToken)),
 	}
 	if s.Ingested > 0 {
-		ls.FirstEventTimestamp, ls.LastEventTimestamp, ls.LastIngestionTime = i64(s.First), i64(s.Last), i64(s.Ingested)
+		ls.FirstEventTimestamp, ls.LastEventTimestamp, ls.LastIngestionTime = ptr.To(s.First), ptr.To(s.Last), ptr.To(s.Ingested)
 	}
 	return ls
 }
@@ -365,7 +341,7 @@ func (l *Logs) DescribeLogStreams(ctx *request.Context, in *logsapi.DescribeLogS
 	if err != nil {
 		return nil, err
 	}
-	byTime := deref(in.OrderBy) == "LastEventTime"
+	byTime := ptr.Deref(in.OrderBy) == "LastEventTime"
 	if byTime && in.LogStreamNamePrefix != nil {
 		return nil, logsapi.ErrInvalidParameterException.New("Cannot order by LastEventTime with a logStreamNamePrefix.")
 	}
@@ -379,7 +355,7 @@ func (l *Logs) DescribeLogStreams(ctx *request.Context, in *logsapi.DescribeLogS
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
 		}
-		return streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
+		return streams.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(_ []string, s stream) bool {
 			all = append(all, s)
 			return true
 		})
@@ -423,7 +399,7 @@ func (l *Logs) PutRetentionPolicy(ctx *request.Context, in *logsapi.PutRetention
 		}
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]", v)
 	}
-	if err := l.updateGroup(ctx, deref(in.LogGroupName), func(g *group) error { g.Retention = d; return nil }); err != nil {
+	if err := l.updateGroup(ctx, ptr.Deref(in.LogGroupName), func(g *group) error { g.Retention = d; return nil }); err != nil {
 		return nil, err
 	}
 	return &logsapi.PutRetentionPolicyOutput{}, nil
@@ -431,7 +407,7 @@ func (l *Logs) PutRetentionPolicy(ctx *request.Context, in *logsapi.PutRetention
 
 // DeleteRetentionPolicy makes a group keep events forever.
 func (l *Logs) DeleteRetentionPolicy(ctx *request.Context, in *logsapi.DeleteRetentionPolicyRequest) (*logsapi.DeleteRetentionPolicyOutput, error) {
-	if err := l.updateGroup(ctx, deref(in.LogGroupName), func(g *group) error { g.Retention = nil; return nil }); err != nil {
+	if err := l.updateGroup(ctx, ptr.Deref(in.LogGroupName), func(g *group) error { g.Retention = nil; return nil }); err != nil {
 		return nil, err
 	}
 	return &logsapi.DeleteRetentionPolicyOutput{}, nil
@@ -455,7 +431,7 @@ func (l *Logs) updateGroup(ctx *request.Context, name string, fn func(*group) er
 
 // TagLogGroup adds tags (legacy API).
 func (l *Logs) TagLogGroup(ctx *request.Context, in *logsapi.TagLogGroupRequest) (*logsapi.TagLogGroupOutput, error) {
-	if err := l.tag(ctx, deref(in.LogGroupName), in.Tags, nil); err != nil {
+	if err := l.tag(ctx, ptr.Deref(in.LogGroupName), in.Tags, nil); err != nil {
 		return nil, err
 	}
 	return &logsapi.TagLogGroupOutput{}, nil
@@ -463,7 +439,7 @@ func (l *Logs) TagLogGroup(ctx *request.Context, in *logsapi.TagLogGroupRequest)
 
 // UntagLogGroup removes tags (legacy API).
 func (l *Logs) UntagLogGroup(ctx *request.Context, in *logsapi.UntagLogGroupRequest) (*logsapi.UntagLogGroupOutput, error) {
-	if err := l.tag(ctx, deref(in.LogGroupName), nil, in.Tags); err != nil {
+	if err := l.tag(ctx, ptr.Deref(in.LogGroupName), nil, in.Tags); err != nil {
 		return nil, err
 	}
 	return &logsapi.UntagLogGroupOutput{}, nil
@@ -474,7 +450,7 @@ func (l *Logs) ListTagsLogGroup(ctx *request.Context, in *logsapi.ListTagsLogGro
 	var g group
 	err := l.store.View(func(tx storage.Tx) error {
 		var err error
-		g, err = l.getGroup(tx, scope(ctx), deref(in.LogGroupName))
+		g, err = l.getGroup(tx, scope(ctx), ptr.Deref(in.LogGroupName))
 		return err
 	})
 	if err != nil {
@@ -504,7 +480,7 @@ func arnGroup(arn string) (string, error) {
 
 // TagResource adds tags to a log group ARN.
 func (l *Logs) TagResource(ctx *request.Context, in *logsapi.TagResourceRequest) (*logsapi.TagResourceOutput, error) {
-	name, err := arnGroup(deref(in.ResourceArn))
+	name, err := arnGroup(ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +492,7 @@ func (l *Logs) TagResource(ctx *request.Context, in *logsapi.TagResourceRequest)
 
 // UntagResource removes tags from a log group ARN.
 func (l *Logs) UntagResource(ctx *request.Context, in *logsapi.UntagResourceRequest) (*logsapi.UntagResourceOutput, error) {
-	name, err := arnGroup(deref(in.ResourceArn))
+	name, err := arnGroup(ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}
@@ -528,7 +504,7 @@ func (l *Logs) UntagResource(ctx *request.Context, in *logsapi.UntagResourceRequ
 
 // ListTagsForResource lists a log group ARN's tags.
 func (l *Logs) ListTagsForResource(ctx *request.Context, in *logsapi.ListTagsForResourceRequest) (*logsapi.ListTagsForResourceResponse, error) {
-	name, err := arnGroup(deref(in.ResourceArn))
+	name, err := arnGroup(ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}

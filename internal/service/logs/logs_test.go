@@ -1,7 +1,6 @@
 package logs
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -9,26 +8,18 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func newLogs(t *testing.T) (*Logs, *request.Context, *clock.Fake) {
 	t.Helper()
-	b, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	st, _ := b.Store("logs")
-	clk := clock.NewFake(t0)
-	ctx := &request.Context{Context: context.Background(), Account: "000000000000", Region: "us-east-1", Clock: clk}
-	return New(st, clk, nil), ctx, clk
+	h := servicetest.New(t, "logs", servicetest.At(t0), servicetest.InAccount("000000000000"))
+	return New(h.Store(), h.Clock, nil), h.Ctx(), h.Clock
 }
-
-func s(v string) *string { return &v }
 
 func code(err error) string {
 	if err == nil {
@@ -42,88 +33,88 @@ func put(t *testing.T, l *Logs, ctx *request.Context, g, st string, msgs ...stri
 	var evs []logsapi.InputLogEvent
 	for i, m := range msgs {
 		ts := ms(ctx.Now()) + int64(i)
-		evs = append(evs, logsapi.InputLogEvent{Timestamp: &ts, Message: s(m)})
+		evs = append(evs, logsapi.InputLogEvent{Timestamp: &ts, Message: ptr.To(m)})
 	}
-	if _, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s(g), LogStreamName: s(st), LogEvents: evs}); err != nil {
+	if _, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To(g), LogStreamName: ptr.To(st), LogEvents: evs}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestGroupsStreamsAndEvents(t *testing.T) {
 	l, ctx, _ := newLogs(t)
-	if _, err := l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: s("/app")}); err != nil {
+	if _, err := l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: ptr.To("/app")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: s("/app")}); code(err) != "ResourceAlreadyExistsException" {
+	if _, err := l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: ptr.To("/app")}); code(err) != "ResourceAlreadyExistsException" {
 		t.Fatalf("duplicate group: %v", err)
 	}
-	if _, err := l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: s("/nope"), LogStreamName: s("a")}); code(err) != "ResourceNotFoundException" {
+	if _, err := l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: ptr.To("/nope"), LogStreamName: ptr.To("a")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("stream in missing group: %v", err)
 	}
-	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: s("/app"), LogStreamName: s("a")})
-	_, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("missing"),
-		LogEvents: []logsapi.InputLogEvent{{Timestamp: i64(ms(t0)), Message: s("x")}}})
+	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a")})
+	_, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("missing"),
+		LogEvents: []logsapi.InputLogEvent{{Timestamp: ptr.To(ms(t0)), Message: ptr.To("x")}}})
 	if code(err) != "ResourceNotFoundException" || !strings.Contains(err.Error(), "log stream does not exist") {
 		t.Fatalf("missing stream: %v", err)
 	}
-	_, err = l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"),
-		LogEvents: []logsapi.InputLogEvent{{Timestamp: i64(ms(t0) + 5), Message: s("b")}, {Timestamp: i64(ms(t0)), Message: s("a")}}})
+	_, err = l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"),
+		LogEvents: []logsapi.InputLogEvent{{Timestamp: ptr.To(ms(t0) + 5), Message: ptr.To("b")}, {Timestamp: ptr.To(ms(t0)), Message: ptr.To("a")}}})
 	if code(err) != "InvalidParameterException" {
 		t.Fatalf("unordered batch: %v", err)
 	}
 	old := ms(t0.Add(-15 * 24 * time.Hour))
-	out, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"),
-		LogEvents: []logsapi.InputLogEvent{{Timestamp: &old, Message: s("ancient")}, {Timestamp: i64(old + 1), Message: s("ancient too")}}})
+	out, err := l.PutLogEvents(ctx, &logsapi.PutLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"),
+		LogEvents: []logsapi.InputLogEvent{{Timestamp: &old, Message: ptr.To("ancient")}, {Timestamp: ptr.To(old + 1), Message: ptr.To("ancient too")}}})
 	if err != nil || out.RejectedLogEventsInfo == nil || *out.RejectedLogEventsInfo.TooOldLogEventEndIndex != 2 {
 		t.Fatalf("too old: %v %+v", err, out)
 	}
 	put(t, l, ctx, "/app", "a", "fresh", "one", "two", "three")
 
-	got, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), StartFromHead: boolp(true), Limit: i32(2)})
+	got, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"), StartFromHead: ptr.To(true), Limit: ptr.To(int32(2))})
 	if err != nil || len(got.Events) != 2 || *got.Events[0].Message != "fresh" {
 		t.Fatalf("first page: %v %+v", err, got)
 	}
-	next, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), NextToken: got.NextForwardToken})
+	next, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"), NextToken: got.NextForwardToken})
 	if len(next.Events) != 2 || *next.Events[1].Message != "three" || *next.Events[0].Message != "two" {
 		t.Fatalf("second page: %+v", next)
 	}
-	end, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), NextToken: next.NextForwardToken})
+	end, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"), NextToken: next.NextForwardToken})
 	if len(end.Events) != 0 || *end.NextForwardToken != *next.NextForwardToken {
 		t.Fatalf("end of stream must repeat the token: %+v", end)
 	}
-	tail, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a"), Limit: i32(1)})
+	tail, _ := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a"), Limit: ptr.To(int32(1))})
 	if len(tail.Events) != 1 || *tail.Events[0].Message != "three" {
 		t.Fatalf("default read is the newest: %+v", tail)
 	}
 
-	ds, _ := l.DescribeLogStreams(ctx, &logsapi.DescribeLogStreamsRequest{LogGroupName: s("/app")})
+	ds, _ := l.DescribeLogStreams(ctx, &logsapi.DescribeLogStreamsRequest{LogGroupName: ptr.To("/app")})
 	if len(ds.LogStreams) != 1 || ds.LogStreams[0].LastEventTimestamp == nil {
 		t.Fatalf("streams: %+v", ds)
 	}
-	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/app"), RetentionInDays: i32(4)}); code(err) != "InvalidParameterException" {
+	if _, err := l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: ptr.To("/app"), RetentionInDays: ptr.To(int32(4))}); code(err) != "InvalidParameterException" {
 		t.Fatalf("retention 4: %v", err)
 	}
-	l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: s("/app"), RetentionInDays: i32(7)})
-	l.TagLogGroup(ctx, &logsapi.TagLogGroupRequest{LogGroupName: s("/app"), Tags: map[string]string{"team": "a"}})
-	dg, _ := l.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsRequest{LogGroupNamePrefix: s("/a")})
+	l.PutRetentionPolicy(ctx, &logsapi.PutRetentionPolicyRequest{LogGroupName: ptr.To("/app"), RetentionInDays: ptr.To(int32(7))})
+	l.TagLogGroup(ctx, &logsapi.TagLogGroupRequest{LogGroupName: ptr.To("/app"), Tags: map[string]string{"team": "a"}})
+	dg, _ := l.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsRequest{LogGroupNamePrefix: ptr.To("/a")})
 	if len(dg.LogGroups) != 1 || *dg.LogGroups[0].RetentionInDays != 7 || *dg.LogGroups[0].Arn != "arn:aws:logs:us-east-1:000000000000:log-group:/app:*" {
 		t.Fatalf("groups: %+v", dg)
 	}
-	tags, _ := l.ListTagsForResource(ctx, &logsapi.ListTagsForResourceRequest{ResourceArn: s("arn:aws:logs:us-east-1:000000000000:log-group:/app")})
+	tags, _ := l.ListTagsForResource(ctx, &logsapi.ListTagsForResourceRequest{ResourceArn: ptr.To("arn:aws:logs:us-east-1:000000000000:log-group:/app")})
 	if tags.Tags["team"] != "a" {
 		t.Fatalf("tags: %+v", tags)
 	}
-	l.DeleteLogGroup(ctx, &logsapi.DeleteLogGroupRequest{LogGroupName: s("/app")})
-	if _, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: s("/app"), LogStreamName: s("a")}); code(err) != "ResourceNotFoundException" {
+	l.DeleteLogGroup(ctx, &logsapi.DeleteLogGroupRequest{LogGroupName: ptr.To("/app")})
+	if _, err := l.GetLogEvents(ctx, &logsapi.GetLogEventsRequest{LogGroupName: ptr.To("/app"), LogStreamName: ptr.To("a")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("deleted group: %v", err)
 	}
 }
 
 func TestFilterPatterns(t *testing.T) {
 	l, ctx, _ := newLogs(t)
-	l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: s("g")})
-	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: s("g"), LogStreamName: s("s1")})
-	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: s("g"), LogStreamName: s("s2")})
+	l.CreateLogGroup(ctx, &logsapi.CreateLogGroupRequest{LogGroupName: ptr.To("g")})
+	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: ptr.To("g"), LogStreamName: ptr.To("s1")})
+	l.CreateLogStream(ctx, &logsapi.CreateLogStreamRequest{LogGroupName: ptr.To("g"), LogStreamName: ptr.To("s2")})
 	put(t, l, ctx, "g", "s1", "ERROR disk full", `{"level":"error","latency":250,"user":{"id":"u1"}}`, "INFO all good")
 	put(t, l, ctx, "g", "s2", "WARN slow request", `{"level":"info","latency":20}`, `127.0.0.1 frank GET /index.html 404 12`)
 	for _, c := range []struct {
@@ -143,7 +134,7 @@ func TestFilterPatterns(t *testing.T) {
 		{`[ip, user, method, path, status = 404, size]`, 1},
 		{`[ip, user = frank, ...]`, 1},
 	} {
-		out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("g"), FilterPattern: s(c.pattern)})
+		out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: ptr.To("g"), FilterPattern: ptr.To(c.pattern)})
 		if err != nil {
 			t.Fatalf("%q: %v", c.pattern, err)
 		}
@@ -151,14 +142,14 @@ func TestFilterPatterns(t *testing.T) {
 			t.Errorf("%q matched %d, want %d", c.pattern, len(out.Events), c.want)
 		}
 	}
-	if _, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("g"), FilterPattern: s("{ $.a = ")}); code(err) != "InvalidParameterException" {
+	if _, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: ptr.To("g"), FilterPattern: ptr.To("{ $.a = ")}); code(err) != "InvalidParameterException" {
 		t.Fatalf("bad pattern: %v", err)
 	}
 	// Pages follow time order across streams.
 	var seen []string
 	var tok *string
 	for {
-		out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("g"), Limit: i32(4), NextToken: tok})
+		out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: ptr.To("g"), Limit: ptr.To(int32(4)), NextToken: tok})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +176,7 @@ func TestAppendCreatesGroupAndStream(t *testing.T) {
 	if err := l.AppendLogEvents("000000000000", "us-east-1", "/aws/lambda/f", "2026/05/01/[$LATEST]abc", []LogEvent{{Time: t0, Message: "START"}}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: s("/aws/lambda/f")})
+	out, err := l.FilterLogEvents(ctx, &logsapi.FilterLogEventsRequest{LogGroupName: ptr.To("/aws/lambda/f")})
 	if err != nil || len(out.Events) != 1 || *out.Events[0].LogStreamName != "2026/05/01/[$LATEST]abc" {
 		t.Fatalf("%v %+v", err, out)
 	}

@@ -7,6 +7,7 @@ import (
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -59,7 +60,7 @@ func checkPolicyJSON(doc, what string) error {
 // PutResourcePolicy creates or replaces a resource policy.
 func (l *Logs) PutResourcePolicy(ctx *request.Context, in *logsapi.PutResourcePolicyRequest) (*logsapi.PutResourcePolicyResponse, error) {
 	sc := scope(ctx)
-	name, doc := deref(in.PolicyName), deref(in.PolicyDocument)
+	name, doc := ptr.Deref(in.PolicyName), ptr.Deref(in.PolicyDocument)
 	if name == "" {
 		return nil, logsapi.ErrInvalidParameterException.New("1 validation error detected: Value null at 'policyName' failed to satisfy constraint: Member must not be null")
 	}
@@ -80,8 +81,8 @@ func (l *Logs) PutResourcePolicy(ctx *request.Context, in *logsapi.PutResourcePo
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.PutResourcePolicyResponse{ResourcePolicy: &logsapi.ResourcePolicy{PolicyName: str(p.Name),
-		PolicyDocument: str(p.Document), LastUpdatedTime: i64(p.Updated)}}, nil
+	return &logsapi.PutResourcePolicyResponse{ResourcePolicy: &logsapi.ResourcePolicy{PolicyName: ptr.To(p.Name),
+		PolicyDocument: ptr.To(p.Document), LastUpdatedTime: ptr.To(p.Updated)}}, nil
 }
 
 func countAll(tx storage.Tx, sc storage.Scope, table string) int {
@@ -113,8 +114,8 @@ func (l *Logs) DescribeResourcePolicies(ctx *request.Context, in *logsapi.Descri
 				return false
 			}
 			last = k
-			out.ResourcePolicies = append(out.ResourcePolicies, logsapi.ResourcePolicy{PolicyName: str(p.Name),
-				PolicyDocument: str(p.Document), LastUpdatedTime: i64(p.Updated)})
+			out.ResourcePolicies = append(out.ResourcePolicies, logsapi.ResourcePolicy{PolicyName: ptr.To(p.Name),
+				PolicyDocument: ptr.To(p.Document), LastUpdatedTime: ptr.To(p.Updated)})
 			return true
 		})
 	})
@@ -124,7 +125,7 @@ func (l *Logs) DescribeResourcePolicies(ctx *request.Context, in *logsapi.Descri
 // DeleteResourcePolicy deletes a resource policy.
 func (l *Logs) DeleteResourcePolicy(ctx *request.Context, in *logsapi.DeleteResourcePolicyRequest) (*logsapi.DeleteResourcePolicyOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.PolicyName)
+	name := ptr.Deref(in.PolicyName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := resourcePolicies.Get(tx, sc, name); err != nil {
 			return err
@@ -146,8 +147,8 @@ func destinationARN(sc storage.Scope, name string) string {
 }
 
 func destinationShape(sc storage.Scope, d destination) *logsapi.Destination {
-	return &logsapi.Destination{DestinationName: str(d.Name), TargetArn: str(d.TargetARN), RoleArn: str(d.RoleARN),
-		AccessPolicy: nilIfEmpty(d.Policy), Arn: str(destinationARN(sc, d.Name)), CreationTime: i64(d.Created)}
+	return &logsapi.Destination{DestinationName: ptr.To(d.Name), TargetArn: ptr.To(d.TargetARN), RoleArn: ptr.To(d.RoleARN),
+		AccessPolicy: nilIfEmpty(d.Policy), Arn: ptr.To(destinationARN(sc, d.Name)), CreationTime: ptr.To(d.Created)}
 }
 
 // PutDestination creates or updates a logical destination: a Kinesis
@@ -155,7 +156,7 @@ func destinationShape(sc storage.Scope, d destination) *logsapi.Destination {
 // filters deliver to.
 func (l *Logs) PutDestination(ctx *request.Context, in *logsapi.PutDestinationRequest) (*logsapi.PutDestinationResponse, error) {
 	sc := scope(ctx)
-	name, target, role := deref(in.DestinationName), deref(in.TargetArn), deref(in.RoleArn)
+	name, target, role := ptr.Deref(in.DestinationName), ptr.Deref(in.TargetArn), ptr.Deref(in.RoleArn)
 	if svc := events.ARNService(target); svc != "kinesis" && svc != "firehose" {
 		return nil, logsapi.ErrInvalidParameterException.New("Invalid target ARN: %s. A destination's target must be a Kinesis stream or a Firehose delivery stream.", target)
 	}
@@ -186,7 +187,7 @@ func (l *Logs) PutDestination(ctx *request.Context, in *logsapi.PutDestinationRe
 // PutDestinationPolicy sets who may subscribe to a destination.
 func (l *Logs) PutDestinationPolicy(ctx *request.Context, in *logsapi.PutDestinationPolicyRequest) (*logsapi.PutDestinationPolicyOutput, error) {
 	sc := scope(ctx)
-	name, doc := deref(in.DestinationName), deref(in.AccessPolicy)
+	name, doc := ptr.Deref(in.DestinationName), ptr.Deref(in.AccessPolicy)
 	if err := checkPolicyJSON(doc, "Access policy"); err != nil {
 		return nil, err
 	}
@@ -221,7 +222,7 @@ func (l *Logs) DescribeDestinations(ctx *request.Context, in *logsapi.DescribeDe
 	out := &logsapi.DescribeDestinationsResponse{Destinations: []logsapi.Destination{}}
 	err = l.store.View(func(tx storage.Tx) error {
 		var last []string
-		return destinations.List(tx, sc, nil, storage.ListOptions{Partial: deref(in.DestinationNamePrefix), After: after}, func(k []string, d destination) bool {
+		return destinations.List(tx, sc, nil, storage.ListOptions{Partial: ptr.Deref(in.DestinationNamePrefix), After: after}, func(k []string, d destination) bool {
 			if len(out.Destinations) == max {
 				out.NextToken = pageToken(last)
 				return false
@@ -237,7 +238,7 @@ func (l *Logs) DescribeDestinations(ctx *request.Context, in *logsapi.DescribeDe
 // DeleteDestination deletes a destination.
 func (l *Logs) DeleteDestination(ctx *request.Context, in *logsapi.DeleteDestinationRequest) (*logsapi.DeleteDestinationOutput, error) {
 	sc := scope(ctx)
-	name := deref(in.DestinationName)
+	name := ptr.Deref(in.DestinationName)
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := destinations.Get(tx, sc, name); err != nil {
 			return err
@@ -262,7 +263,7 @@ func (l *Logs) PutDataProtectionPolicy(ctx *request.Context, in *logsapi.PutData
 	if err != nil {
 		return nil, err
 	}
-	doc := deref(in.PolicyDocument)
+	doc := ptr.Deref(in.PolicyDocument)
 	if err := checkPolicyJSON(doc, "Data protection policy"); err != nil {
 		return nil, err
 	}
@@ -276,7 +277,7 @@ func (l *Logs) PutDataProtectionPolicy(ctx *request.Context, in *logsapi.PutData
 	if err != nil {
 		return nil, err
 	}
-	return &logsapi.PutDataProtectionPolicyResponse{LogGroupIdentifier: in.LogGroupIdentifier, PolicyDocument: str(doc), LastUpdatedTime: i64(p.Updated)}, nil
+	return &logsapi.PutDataProtectionPolicyResponse{LogGroupIdentifier: in.LogGroupIdentifier, PolicyDocument: ptr.To(doc), LastUpdatedTime: ptr.To(p.Updated)}, nil
 }
 
 // GetDataProtectionPolicy returns a group's data protection policy; a
@@ -294,7 +295,7 @@ func (l *Logs) GetDataProtectionPolicy(ctx *request.Context, in *logsapi.GetData
 		}
 		p, ok, err := dataProtections.Get(tx, sc, gname)
 		if ok {
-			out.PolicyDocument, out.LastUpdatedTime = str(p.Document), i64(p.Updated)
+			out.PolicyDocument, out.LastUpdatedTime = ptr.To(p.Document), ptr.To(p.Updated)
 		}
 		return err
 	})

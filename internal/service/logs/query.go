@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // This file is the Logs Insights query language
@@ -1315,11 +1316,11 @@ func (plan *queryPlan) run(rows []row, max int) ([][]logsapi.ResultField, int) {
 		fields := []logsapi.ResultField{}
 		for _, c := range cols {
 			if v, ok := r[c]; ok {
-				fields = append(fields, logsapi.ResultField{Field: str(c), Value: str(v)})
+				fields = append(fields, logsapi.ResultField{Field: ptr.To(c), Value: ptr.To(v)})
 			}
 		}
 		if !plan.aggregated {
-			fields = append(fields, logsapi.ResultField{Field: str("@ptr"), Value: str(r["@ptr"])})
+			fields = append(fields, logsapi.ResultField{Field: ptr.To("@ptr"), Value: ptr.To(r["@ptr"])})
 		}
 		out = append(out, fields)
 	}

@@ -11,6 +11,7 @@ import (
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // dnsFixture serves the fixture's zones on an ephemeral port.
@@ -58,7 +59,7 @@ func TestDNSServer(t *testing.T) {
 	f, addr := dnsFixture(t)
 	z := f.zone("example.com", nil)
 	alias := func(name, target, zoneID string) *route53api.ResourceRecordSet {
-		return &route53api.ResourceRecordSet{Name: ptr(name), Type: ptr("A"), AliasTarget: &route53api.AliasTarget{DNSName: ptr(target), HostedZoneId: ptr(zoneID), EvaluateTargetHealth: ptr(false)}}
+		return &route53api.ResourceRecordSet{Name: ptr.To(name), Type: ptr.To("A"), AliasTarget: &route53api.AliasTarget{DNSName: ptr.To(target), HostedZoneId: ptr.To(zoneID), EvaluateTargetHealth: ptr.To(false)}}
 	}
 	if err := f.change(z,
 		ch("CREATE", rrset("ttl0.example.com", "A", 0, "10.0.0.1")),
@@ -161,8 +162,8 @@ func TestDNSPrivateZone(t *testing.T) {
 	all := f.listen(t) // the default view
 	vpc2 := f.listen(t, dns.WithView(dns.ViewVPC("vpc-22222222")))
 	pub := f.zone("example.com", nil)
-	priv, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("example.com"), CallerReference: ptr("private"),
-		VPC: &route53api.VPC{VPCId: ptr("vpc-11111111"), VPCRegion: ptr("us-east-1")}})
+	priv, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("example.com"), CallerReference: ptr.To("private"),
+		VPC: &route53api.VPC{VPCId: ptr.To("vpc-11111111"), VPCRegion: ptr.To("us-east-1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +173,8 @@ func TestDNSPrivateZone(t *testing.T) {
 	if err := f.change(*priv.HostedZone.Id, ch("CREATE", rrset("host.example.com", "A", 60, "10.0.1.4"))); err != nil {
 		t.Fatal(err)
 	}
-	rev, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("10.in-addr.arpa"), CallerReference: ptr("reverse"),
-		VPC: &route53api.VPC{VPCId: ptr("vpc-11111111"), VPCRegion: ptr("us-east-1")}})
+	rev, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("10.in-addr.arpa"), CallerReference: ptr.To("reverse"),
+		VPC: &route53api.VPC{VPCId: ptr.To("vpc-11111111"), VPCRegion: ptr.To("us-east-1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +222,8 @@ func TestDNSPrivateZone(t *testing.T) {
 	// host's default view keeps answering from the first one; its own
 	// VPC sees it.
 	f.clock.Advance(time.Minute)
-	later, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("example.com"), CallerReference: ptr("private-2"),
-		VPC: &route53api.VPC{VPCId: ptr("vpc-22222222"), VPCRegion: ptr("us-east-1")}})
+	later, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("example.com"), CallerReference: ptr.To("private-2"),
+		VPC: &route53api.VPC{VPCId: ptr.To("vpc-22222222"), VPCRegion: ptr.To("us-east-1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,13 +246,13 @@ func TestDNSRoutingPolicies(t *testing.T) {
 	z := f.zone("example.com", nil)
 	set := func(id string, mod func(*route53api.ResourceRecordSet), value string) route53api.Change {
 		rs := rrset("p.example.com", "A", 10, value)
-		rs.SetIdentifier = ptr(id)
+		rs.SetIdentifier = ptr.To(id)
 		mod(rs)
 		return ch("CREATE", rs)
 	}
 	if err := f.change(z,
-		set("primary", func(rs *route53api.ResourceRecordSet) { rs.Failover = ptr("PRIMARY") }, "10.0.0.1"),
-		set("secondary", func(rs *route53api.ResourceRecordSet) { rs.Failover = ptr("SECONDARY") }, "10.0.0.2"),
+		set("primary", func(rs *route53api.ResourceRecordSet) { rs.Failover = ptr.To("PRIMARY") }, "10.0.0.1"),
+		set("secondary", func(rs *route53api.ResourceRecordSet) { rs.Failover = ptr.To("SECONDARY") }, "10.0.0.2"),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestDNSRoutingPolicies(t *testing.T) {
 	}
 	w := func(id string, weight int64, v string) route53api.Change {
 		rs := rrset("w.example.com", "A", 10, v)
-		rs.SetIdentifier, rs.Weight = ptr(id), ptr(weight)
+		rs.SetIdentifier, rs.Weight = ptr.To(id), ptr.To(weight)
 		return ch("CREATE", rs)
 	}
 	if err := f.change(z, w("zero", 0, "10.0.0.1"), w("all", 5, "10.0.0.2")); err != nil {

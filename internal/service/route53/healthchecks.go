@@ -1,7 +1,6 @@
 package route53
 
 import (
-	"crypto/rand"
 	"fmt"
 	"reflect"
 	"sort"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -31,22 +32,13 @@ var (
 	hcCallerRefs = storage.NewTable[string]("health-check-caller-refs")
 )
 
-func newUUID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("route53: crypto/rand failed: " + err.Error())
-	}
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 func noSuchHealthCheck(id string) error {
 	return route53api.ErrNoSuchHealthCheck.New("A health check with id %s does not exist.", id)
 }
 
 // defaults fills what Route53 fills in a health check's configuration.
 func defaults(c route53api.HealthCheckConfig) (route53api.HealthCheckConfig, error) {
-	typ := str(c.Type)
+	typ := ptr.Deref(c.Type)
 	switch typ {
 	case "HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP":
 		if c.IPAddress == nil && c.FullyQualifiedDomainName == nil {
@@ -63,34 +55,34 @@ func defaults(c route53api.HealthCheckConfig) (route53api.HealthCheckConfig, err
 			c.Port = &port
 		}
 		if c.RequestInterval == nil {
-			c.RequestInterval = ptr(int32(30))
+			c.RequestInterval = ptr.To(int32(30))
 		}
 		if c.FailureThreshold == nil {
-			c.FailureThreshold = ptr(int32(3))
+			c.FailureThreshold = ptr.To(int32(3))
 		}
 		if c.MeasureLatency == nil {
-			c.MeasureLatency = ptr(false)
+			c.MeasureLatency = ptr.To(false)
 		}
 		if c.EnableSNI == nil {
-			c.EnableSNI = ptr(typ == "HTTPS" || typ == "HTTPS_STR_MATCH")
+			c.EnableSNI = ptr.To(typ == "HTTPS" || typ == "HTTPS_STR_MATCH")
 		}
 	case "CALCULATED":
 		if c.HealthThreshold == nil {
-			c.HealthThreshold = ptr(int32(len(c.ChildHealthChecks)))
+			c.HealthThreshold = ptr.To(int32(len(c.ChildHealthChecks)))
 		}
 	}
 	if c.Inverted == nil {
-		c.Inverted = ptr(false)
+		c.Inverted = ptr.To(false)
 	}
 	if c.Disabled == nil {
-		c.Disabled = ptr(false)
+		c.Disabled = ptr.To(false)
 	}
 	return c, nil
 }
 
 func hcOut(h healthCheckRec) *route53api.HealthCheck {
 	c := h.Config
-	return &route53api.HealthCheck{Id: ptr(h.ID), CallerReference: ptr(h.CallerReference), HealthCheckConfig: &c, HealthCheckVersion: ptr(h.Version)}
+	return &route53api.HealthCheck{Id: ptr.To(h.ID), CallerReference: ptr.To(h.CallerReference), HealthCheckConfig: &c, HealthCheckVersion: ptr.To(h.Version)}
 }
 
 // CreateHealthCheck stores a health check; repeating a CallerReference
@@ -107,7 +99,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 	sc := scope(ctx)
 	var h healthCheckRec
 	err = s.store.Update(func(tx storage.Tx) error {
-		id, dup, err := hcCallerRefs.Get(tx, sc, str(in.CallerReference))
+		id, dup, err := hcCallerRefs.Get(tx, sc, ptr.Deref(in.CallerReference))
 		if err != nil {
 			return err
 		}
@@ -122,7 +114,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 			}
 			return route53api.ErrHealthCheckAlreadyExists.New("A health check has already been created with the specified caller reference.")
 		}
-		h = healthCheckRec{ID: newUUID(), CallerReference: str(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
+		h = healthCheckRec{ID: awsid.UUID(), CallerReference: ptr.Deref(in.CallerReference), Config: cfg, Version: 1, Created: ctx.Now()}
 		if err := hcCallerRefs.Put(tx, sc, h.ID, h.CallerReference); err != nil {
 			return err
 		}
@@ -131,7 +123,7 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 	if err != nil {
 		return nil, err
 	}
-	return &route53api.CreateHealthCheckOutput{HealthCheck: hcOut(h), Location: ptr("https://route53.amazonaws.com/2013-04-01/healthcheck/" + h.ID)}, nil
+	return &route53api.CreateHealthCheckOutput{HealthCheck: hcOut(h), Location: ptr.To("https://route53.amazonaws.com/2013-04-01/healthcheck/" + h.ID)}, nil
 }
 
 func (s *Route53) getHealthCheck(ctx *request.Context, id string) (healthCheckRec, error) {
@@ -150,7 +142,7 @@ func (s *Route53) getHealthCheck(ctx *request.Context, id string) (healthCheckRe
 
 // GetHealthCheck returns one health check.
 func (s *Route53) GetHealthCheck(ctx *request.Context, in *route53api.GetHealthCheckInput) (*route53api.GetHealthCheckOutput, error) {
-	h, err := s.getHealthCheck(ctx, str(in.HealthCheckId))
+	h, err := s.getHealthCheck(ctx, ptr.Deref(in.HealthCheckId))
 	if err != nil {
 		return nil, err
 	}
@@ -160,15 +152,15 @@ func (s *Route53) GetHealthCheck(ctx *request.Context, in *route53api.GetHealthC
 // GetHealthCheckStatus reports the check healthy from three checker
 // regions (niwa does not probe).
 func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetHealthCheckStatusInput) (*route53api.GetHealthCheckStatusOutput, error) {
-	if _, err := s.getHealthCheck(ctx, str(in.HealthCheckId)); err != nil {
+	if _, err := s.getHealthCheck(ctx, ptr.Deref(in.HealthCheckId)); err != nil {
 		return nil, err
 	}
 	now := ctx.Now().UTC()
 	out := &route53api.GetHealthCheckStatusOutput{}
 	for i, region := range []string{"us-east-1", "eu-west-1", "ap-northeast-1"} {
 		out.HealthCheckObservations = append(out.HealthCheckObservations, route53api.HealthCheckObservation{
-			Region: ptr(region), IPAddress: ptr(fmt.Sprintf("15.177.%d.1", i*10)),
-			StatusReport: &route53api.StatusReport{Status: ptr("Success: HTTP Status Code 200, OK"), CheckedTime: &now},
+			Region: ptr.To(region), IPAddress: ptr.To(fmt.Sprintf("15.177.%d.1", i*10)),
+			StatusReport: &route53api.StatusReport{Status: ptr.To("Success: HTTP Status Code 200, OK"), CheckedTime: &now},
 		})
 	}
 	return out, nil
@@ -176,7 +168,7 @@ func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetH
 
 // DeleteHealthCheck deletes a health check.
 func (s *Route53) DeleteHealthCheck(ctx *request.Context, in *route53api.DeleteHealthCheckInput) (*route53api.DeleteHealthCheckOutput, error) {
-	id := str(in.HealthCheckId)
+	id := ptr.Deref(in.HealthCheckId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		h, ok, err := healthChecks.Get(tx, scope(ctx), id)
 		if err != nil {
@@ -196,7 +188,7 @@ func (s *Route53) DeleteHealthCheck(ctx *request.Context, in *route53api.DeleteH
 // UpdateHealthCheck changes the given settings; HealthCheckVersion, when
 // sent, must match the current version.
 func (s *Route53) UpdateHealthCheck(ctx *request.Context, in *route53api.UpdateHealthCheckInput) (*route53api.UpdateHealthCheckOutput, error) {
-	id := str(in.HealthCheckId)
+	id := ptr.Deref(in.HealthCheckId)
 	var h healthCheckRec
 	err := s.store.Update(func(tx storage.Tx) error {
 		var ok bool
@@ -249,14 +241,14 @@ func (s *Route53) ListHealthChecks(ctx *request.Context, in *route53api.ListHeal
 	if err != nil {
 		return nil, err
 	}
-	out := &route53api.ListHealthChecksOutput{HealthChecks: []route53api.HealthCheck{}, Marker: in.Marker, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}
+	out := &route53api.ListHealthChecksOutput{HealthChecks: []route53api.HealthCheck{}, Marker: in.Marker, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false)}
 	err = s.store.View(func(tx storage.Tx) error {
 		return healthChecks.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, h healthCheckRec) bool {
 			if in.Marker != nil && h.ID < *in.Marker {
 				return true
 			}
 			if len(out.HealthChecks) == max {
-				out.IsTruncated, out.NextMarker = ptr(true), ptr(h.ID)
+				out.IsTruncated, out.NextMarker = ptr.To(true), ptr.To(h.ID)
 				return false
 			}
 			out.HealthChecks = append(out.HealthChecks, *hcOut(h))
@@ -339,26 +331,26 @@ func (s *Route53) tagged(ctx *request.Context, typ, id string, update func(map[s
 }
 
 func tagSet(typ, id string, tags map[string]string) route53api.ResourceTagSet {
-	set := route53api.ResourceTagSet{ResourceType: ptr(typ), ResourceId: ptr(id), Tags: []route53api.Tag{}}
+	set := route53api.ResourceTagSet{ResourceType: ptr.To(typ), ResourceId: ptr.To(id), Tags: []route53api.Tag{}}
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		set.Tags = append(set.Tags, route53api.Tag{Key: ptr(k), Value: ptr(tags[k])})
+		set.Tags = append(set.Tags, route53api.Tag{Key: ptr.To(k), Value: ptr.To(tags[k])})
 	}
 	return set
 }
 
 // ChangeTagsForResource adds and removes tags (at most 50 per resource).
 func (s *Route53) ChangeTagsForResource(ctx *request.Context, in *route53api.ChangeTagsForResourceInput) (*route53api.ChangeTagsForResourceOutput, error) {
-	_, err := s.tagged(ctx, str(in.ResourceType), bareID(str(in.ResourceId)), func(tags map[string]string) error {
+	_, err := s.tagged(ctx, ptr.Deref(in.ResourceType), bareID(ptr.Deref(in.ResourceId)), func(tags map[string]string) error {
 		for _, k := range in.RemoveTagKeys {
 			delete(tags, k)
 		}
 		for _, t := range in.AddTags {
-			tags[str(t.Key)] = str(t.Value)
+			tags[ptr.Deref(t.Key)] = ptr.Deref(t.Value)
 		}
 		if len(tags) > 50 {
 			return invalidInput("Number of tags exceeds the limit of 50")
@@ -373,12 +365,12 @@ func (s *Route53) ChangeTagsForResource(ctx *request.Context, in *route53api.Cha
 
 // ListTagsForResource lists one resource's tags.
 func (s *Route53) ListTagsForResource(ctx *request.Context, in *route53api.ListTagsForResourceInput) (*route53api.ListTagsForResourceOutput, error) {
-	id := bareID(str(in.ResourceId))
-	tags, err := s.tagged(ctx, str(in.ResourceType), id, nil)
+	id := bareID(ptr.Deref(in.ResourceId))
+	tags, err := s.tagged(ctx, ptr.Deref(in.ResourceType), id, nil)
 	if err != nil {
 		return nil, err
 	}
-	set := tagSet(str(in.ResourceType), id, tags)
+	set := tagSet(ptr.Deref(in.ResourceType), id, tags)
 	return &route53api.ListTagsForResourceOutput{ResourceTagSet: &set}, nil
 }
 
@@ -387,11 +379,11 @@ func (s *Route53) ListTagsForResources(ctx *request.Context, in *route53api.List
 	out := &route53api.ListTagsForResourcesOutput{ResourceTagSets: []route53api.ResourceTagSet{}}
 	for _, raw := range in.ResourceIds {
 		id := bareID(raw)
-		tags, err := s.tagged(ctx, str(in.ResourceType), id, nil)
+		tags, err := s.tagged(ctx, ptr.Deref(in.ResourceType), id, nil)
 		if err != nil {
 			return nil, err
 		}
-		out.ResourceTagSets = append(out.ResourceTagSets, tagSet(str(in.ResourceType), id, tags))
+		out.ResourceTagSets = append(out.ResourceTagSets, tagSet(ptr.Deref(in.ResourceType), id, tags))
 	}
 	return out, nil
 }

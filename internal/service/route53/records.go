@@ -11,6 +11,7 @@ import (
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -18,12 +19,12 @@ import (
 // setKey is a record set's key parts: zone id, reversed name, type, set
 // identifier.
 func setKey(zoneID string, rs route53api.ResourceRecordSet) []string {
-	return []string{zoneID, reverse(str(rs.Name)), str(rs.Type), str(rs.SetIdentifier)}
+	return []string{zoneID, reverse(ptr.Deref(rs.Name)), ptr.Deref(rs.Type), ptr.Deref(rs.SetIdentifier)}
 }
 
 // describe names a record set in Route53's change-batch messages.
 func describe(rs route53api.ResourceRecordSet) string {
-	d := fmt.Sprintf("[name='%s', type='%s'", outName(str(rs.Name)), str(rs.Type))
+	d := fmt.Sprintf("[name='%s', type='%s'", outName(ptr.Deref(rs.Name)), ptr.Deref(rs.Type))
 	if rs.SetIdentifier != nil {
 		d += fmt.Sprintf(", set-identifier='%s'", *rs.SetIdentifier)
 	}
@@ -49,9 +50,9 @@ func changeBatch(format string, args ...any) error {
 // the zone) and returns it with its name normalized.
 func normalize(action string, in route53api.ResourceRecordSet, zone string) (route53api.ResourceRecordSet, error) {
 	rs := in
-	name := normName(str(in.Name))
+	name := normName(ptr.Deref(in.Name))
 	rs.Name = &name
-	typ := str(rs.Type)
+	typ := ptr.Deref(rs.Type)
 	if !inZone(name, zone) {
 		return rs, changeBatch("[RRSet with DNS name %s is not permitted in zone %s]", outName(name), outName(zone))
 	}
@@ -66,7 +67,7 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 			found = "both"
 		}
 		return rs, invalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found %s in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]",
-			found, action, str(in.Name), typ, setID)
+			found, action, ptr.Deref(in.Name), typ, setID)
 	}
 	if rs.TTL != nil && *rs.TTL < 0 {
 		return rs, invalidInput("1 validation error detected: Value '%d' at 'changeBatch.changes.1.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value greater than or equal to 0", *rs.TTL)
@@ -90,8 +91,8 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 		return rs, invalidInput("Invalid request: Missing field 'Weight', 'Region', 'Failover', 'GeoLocation', 'MultiValueAnswer' or 'CidrRoutingConfig' in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]", action, outName(name), typ, *rs.SetIdentifier)
 	}
 	if rs.AliasTarget != nil {
-		t := normName(str(rs.AliasTarget.DNSName))
-		rs.AliasTarget = &route53api.AliasTarget{HostedZoneId: ptr(bareID(str(rs.AliasTarget.HostedZoneId))), DNSName: &t, EvaluateTargetHealth: rs.AliasTarget.EvaluateTargetHealth}
+		t := normName(ptr.Deref(rs.AliasTarget.DNSName))
+		rs.AliasTarget = &route53api.AliasTarget{HostedZoneId: ptr.To(bareID(ptr.Deref(rs.AliasTarget.HostedZoneId))), DNSName: &t, EvaluateTargetHealth: rs.AliasTarget.EvaluateTargetHealth}
 		return rs, nil
 	}
 	if typ == "CNAME" && len(rs.ResourceRecords) > 1 {
@@ -102,7 +103,7 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 	}
 	records := make([]route53api.ResourceRecord, len(rs.ResourceRecords))
 	for i, r := range rs.ResourceRecords {
-		v := strings.TrimSpace(str(r.Value))
+		v := strings.TrimSpace(ptr.Deref(r.Value))
 		if msg := badValue(typ, v); msg != "" {
 			return rs, changeBatch("[Invalid Resource Record: 'FATAL problem: %s encountered with '%s'']", msg, v)
 		}
@@ -115,7 +116,7 @@ func normalize(action string, in route53api.ResourceRecordSet, zone string) (rou
 	seen := map[string]bool{}
 	for i, v := range values(rs) {
 		if seen[v] {
-			dups = append(dups, fmt.Sprintf("Duplicate Resource Record: '%s'", str(rs.ResourceRecords[i].Value)))
+			dups = append(dups, fmt.Sprintf("Duplicate Resource Record: '%s'", ptr.Deref(rs.ResourceRecords[i].Value)))
 		}
 		seen[v] = true
 	}
@@ -178,12 +179,12 @@ func batchLimits(changes []route53api.Change) error {
 			continue
 		}
 		weight := 1
-		if str(c.Action) == "UPSERT" {
+		if ptr.Deref(c.Action) == "UPSERT" {
 			weight = 2
 		}
 		for _, r := range c.ResourceRecordSet.ResourceRecords {
 			records += weight
-			chars += weight * len(str(r.Value))
+			chars += weight * len(ptr.Deref(r.Value))
 		}
 	}
 	if records > maxRecordsPerBatch {
@@ -260,8 +261,8 @@ func sameValues(a, b route53api.ResourceRecordSet) bool {
 		return false
 	}
 	if a.AliasTarget != nil {
-		return strings.EqualFold(str(a.AliasTarget.DNSName), str(b.AliasTarget.DNSName)) &&
-			bareID(str(a.AliasTarget.HostedZoneId)) == bareID(str(b.AliasTarget.HostedZoneId))
+		return strings.EqualFold(ptr.Deref(a.AliasTarget.DNSName), ptr.Deref(b.AliasTarget.DNSName)) &&
+			bareID(ptr.Deref(a.AliasTarget.HostedZoneId)) == bareID(ptr.Deref(b.AliasTarget.HostedZoneId))
 	}
 	if a.TTL == nil || b.TTL == nil || *a.TTL != *b.TTL || len(a.ResourceRecords) != len(b.ResourceRecords) {
 		return false
@@ -273,14 +274,14 @@ func sameValues(a, b route53api.ResourceRecordSet) bool {
 		return false
 	}
 	eq := func(x, y *int64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
-	return eq(a.Weight, b.Weight) && str(a.Region) == str(b.Region) && str(a.Failover) == str(b.Failover)
+	return eq(a.Weight, b.Weight) && ptr.Deref(a.Region) == ptr.Deref(b.Region) && ptr.Deref(a.Failover) == ptr.Deref(b.Failover)
 }
 
 func values(rs route53api.ResourceRecordSet) []string {
 	out := make([]string, len(rs.ResourceRecords))
 	for i, r := range rs.ResourceRecords {
-		out[i] = str(r.Value)
-		if str(rs.Type) != "TXT" && str(rs.Type) != "SPF" {
+		out[i] = ptr.Deref(r.Value)
+		if ptr.Deref(rs.Type) != "TXT" && ptr.Deref(rs.Type) != "SPF" {
 			out[i] = strings.ToLower(out[i])
 		}
 	}
@@ -294,7 +295,7 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 	sc := scope(ctx)
 	out := &route53api.ChangeResourceRecordSetsOutput{}
 	err := s.store.Update(func(tx storage.Tx) error {
-		z, err := getZone(tx, sc, str(in.HostedZoneId))
+		z, err := getZone(tx, sc, ptr.Deref(in.HostedZoneId))
 		if err != nil {
 			return err
 		}
@@ -307,7 +308,7 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 		var errs batchErrors
 		count := z.RecordCount
 		for _, c := range in.ChangeBatch.Changes {
-			action := str(c.Action)
+			action := ptr.Deref(c.Action)
 			if c.ResourceRecordSet == nil {
 				return invalidInput("Invalid request: Missing field 'ResourceRecordSet'")
 			}
@@ -315,7 +316,7 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 			if err != nil {
 				return err
 			}
-			name, typ := str(rs.Name), str(rs.Type)
+			name, typ := ptr.Deref(rs.Name), ptr.Deref(rs.Type)
 			key := setKey(z.ID, rs)
 			old, exists, err := rrsets.Get(tx, sc, key...)
 			if err != nil {
@@ -353,7 +354,7 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 			// type (set identifiers aside).
 			conflict := ""
 			err = rrsets.List(tx, sc, []string{z.ID, reverse(name)}, storage.ListOptions{}, func(_ []string, other route53api.ResourceRecordSet) bool {
-				ot := str(other.Type)
+				ot := ptr.Deref(other.Type)
 				if (typ == "CNAME") != (ot == "CNAME") {
 					conflict = ot
 					return false
@@ -415,9 +416,9 @@ func (s *Route53) ListResourceRecordSets(ctx *request.Context, in *route53api.Li
 		}
 	}
 	sc := scope(ctx)
-	out := &route53api.ListResourceRecordSetsOutput{ResourceRecordSets: []route53api.ResourceRecordSet{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false)}
+	out := &route53api.ListResourceRecordSetsOutput{ResourceRecordSets: []route53api.ResourceRecordSet{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false)}
 	err = s.store.View(func(tx storage.Tx) error {
-		z, err := getZone(tx, sc, str(in.HostedZoneId))
+		z, err := getZone(tx, sc, ptr.Deref(in.HostedZoneId))
 		if err != nil {
 			return err
 		}
@@ -436,15 +437,15 @@ func (s *Route53) ListResourceRecordSets(ctx *request.Context, in *route53api.Li
 				return true
 			}
 			if len(out.ResourceRecordSets) == max {
-				out.IsTruncated = ptr(true)
-				out.NextRecordName, out.NextRecordType = ptr(outName(str(rs.Name))), rs.Type
+				out.IsTruncated = ptr.To(true)
+				out.NextRecordName, out.NextRecordType = ptr.To(outName(ptr.Deref(rs.Name))), rs.Type
 				out.NextRecordIdentifier = rs.SetIdentifier
 				return false
 			}
 			if rs.AliasTarget != nil {
-				rs.AliasTarget.DNSName = ptr(outName(str(rs.AliasTarget.DNSName)))
+				rs.AliasTarget.DNSName = ptr.To(outName(ptr.Deref(rs.AliasTarget.DNSName)))
 			}
-			rs.Name = ptr(outName(str(rs.Name)))
+			rs.Name = ptr.To(outName(ptr.Deref(rs.Name)))
 			out.ResourceRecordSets = append(out.ResourceRecordSets, rs)
 			return true
 		})
@@ -460,16 +461,16 @@ func (s *Route53) TestDNSAnswer(ctx *request.Context, in *route53api.TestDNSAnsw
 	var z zoneRec
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		z, err = getZone(tx, scope(ctx), str(in.HostedZoneId))
+		z, err = getZone(tx, scope(ctx), ptr.Deref(in.HostedZoneId))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	name := normName(str(in.RecordName))
-	qtype, ok := mdns.StringToType[str(in.RecordType)]
+	name := normName(ptr.Deref(in.RecordName))
+	qtype, ok := mdns.StringToType[ptr.Deref(in.RecordType)]
 	if !ok {
-		return nil, invalidInput("Invalid record type: %s", str(in.RecordType))
+		return nil, invalidInput("Invalid record type: %s", ptr.Deref(in.RecordType))
 	}
 	vpc := ""
 	if z.Private && len(z.VPCs) > 0 {
@@ -480,11 +481,11 @@ func (s *Route53) TestDNSAnswer(ctx *request.Context, in *route53api.TestDNSAnsw
 		return nil, err
 	}
 	out := &route53api.TestDNSAnswerOutput{
-		Nameserver: ptr("ns-0.awsdns-00.com"), RecordName: ptr(name), RecordType: in.RecordType,
-		RecordData: []string{}, ResponseCode: ptr(mdns.RcodeToString[m.Rcode]), Protocol: ptr("UDP"),
+		Nameserver: ptr.To("ns-0.awsdns-00.com"), RecordName: ptr.To(name), RecordType: in.RecordType,
+		RecordData: []string{}, ResponseCode: ptr.To(mdns.RcodeToString[m.Rcode]), Protocol: ptr.To("UDP"),
 	}
 	if len(z.NameServers) > 0 {
-		out.Nameserver = ptr(z.NameServers[0])
+		out.Nameserver = ptr.To(z.NameServers[0])
 	}
 	for _, rr := range m.Answer {
 		if rr.Header().Rrtype != qtype {

@@ -18,14 +18,15 @@
 package route53
 
 import (
-	"crypto/rand"
 	"net"
 	"strings"
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -126,21 +127,10 @@ func scope(ctx *request.Context) storage.Scope { return storage.Global(ctx.Accou
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-func randomString(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic("route53: crypto/rand failed: " + err.Error())
-	}
-	for i := range b {
-		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
-	}
-	return string(b)
-}
-
 // newZoneID is "Z" and 20 upper-case letters and digits, as current
 // Route53 zone ids are.
-func newZoneID() string   { return "Z" + randomString(20) }
-func newChangeID() string { return "C" + randomString(20) }
+func newZoneID() string   { return "Z" + awsid.String(idAlphabet, 20) }
+func newChangeID() string { return "C" + awsid.String(idAlphabet, 20) }
 
 // bareID strips the "/hostedzone/" (or "/change/", ...) prefix clients
 // may leave on an id; botocore and the Go SDK strip it themselves.
@@ -201,15 +191,6 @@ func validDomain(name string) bool {
 	return true
 }
 
-func ptr[T any](v T) *T { return &v }
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 func noSuchZone(id string) error {
 	return route53api.ErrNoSuchHostedZone.New("No hosted zone found with ID: %s", id)
 }
@@ -237,13 +218,13 @@ func (s *Route53) newChange(ctx *request.Context, tx storage.Tx, comment *string
 	if err := changes.Put(tx, scope(ctx), c, c.ID); err != nil {
 		return nil, err
 	}
-	return &route53api.ChangeInfo{Id: ptr("/change/" + c.ID), Status: ptr("PENDING"), SubmittedAt: ptr(c.Submitted.UTC()), Comment: comment}, nil
+	return &route53api.ChangeInfo{Id: ptr.To("/change/" + c.ID), Status: ptr.To("PENDING"), SubmittedAt: ptr.To(c.Submitted.UTC()), Comment: comment}, nil
 }
 
 // GetChange reports PENDING until the propagation time has passed on the
 // clock, then INSYNC.
 func (s *Route53) GetChange(ctx *request.Context, in *route53api.GetChangeInput) (*route53api.GetChangeOutput, error) {
-	id := bareID(str(in.Id))
+	id := bareID(ptr.Deref(in.Id))
 	var c changeRec
 	var ok bool
 	err := s.store.View(func(tx storage.Tx) error {
@@ -262,7 +243,7 @@ func (s *Route53) GetChange(ctx *request.Context, in *route53api.GetChangeInput)
 		status = "INSYNC"
 	}
 	return &route53api.GetChangeOutput{ChangeInfo: &route53api.ChangeInfo{
-		Id: ptr("/change/" + c.ID), Status: ptr(status), SubmittedAt: ptr(c.Submitted.UTC()), Comment: c.Comment,
+		Id: ptr.To("/change/" + c.ID), Status: ptr.To(status), SubmittedAt: ptr.To(c.Submitted.UTC()), Comment: c.Comment,
 	}}, nil
 }
 

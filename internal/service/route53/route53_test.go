@@ -1,7 +1,6 @@
 package route53
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,8 +11,9 @@ import (
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const testAccount = "123456789012"
@@ -29,23 +29,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = be.Close() })
-	st, err := be.Store("route53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(t0)
-	ctx := &request.Context{Context: context.Background(), RequestID: "req-1", Service: "route53", Account: testAccount, Region: "us-east-1", Clock: clk}
-	return &fixture{Route53: New(st, WithRegion("us-east-1")), t: t, clock: clk, ctx: ctx}
+	h := servicetest.New(t, "route53", servicetest.At(t0), servicetest.InAccount(testAccount))
+	return &fixture{Route53: New(h.Store(), WithRegion("us-east-1")), t: t, clock: h.Clock, ctx: h.Ctx()}
 }
 
 func (f *fixture) zone(name string, vpc *route53api.VPC) string {
 	f.t.Helper()
-	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr(name), CallerReference: ptr("ref-" + name + str(ptr(""))), VPC: vpc})
+	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To(name), CallerReference: ptr.To("ref-" + name + ptr.Deref(ptr.To(""))), VPC: vpc})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -53,20 +43,20 @@ func (f *fixture) zone(name string, vpc *route53api.VPC) string {
 }
 
 func rrset(name, typ string, ttl int64, values ...string) *route53api.ResourceRecordSet {
-	rs := &route53api.ResourceRecordSet{Name: ptr(name), Type: ptr(typ), TTL: ptr(ttl)}
+	rs := &route53api.ResourceRecordSet{Name: ptr.To(name), Type: ptr.To(typ), TTL: ptr.To(ttl)}
 	for _, v := range values {
-		rs.ResourceRecords = append(rs.ResourceRecords, route53api.ResourceRecord{Value: ptr(v)})
+		rs.ResourceRecords = append(rs.ResourceRecords, route53api.ResourceRecord{Value: ptr.To(v)})
 	}
 	return rs
 }
 
 func (f *fixture) change(zone string, changes ...route53api.Change) error {
-	_, err := f.ChangeResourceRecordSets(f.ctx, &route53api.ChangeResourceRecordSetsInput{HostedZoneId: ptr(zone), ChangeBatch: &route53api.ChangeBatch{Changes: changes}})
+	_, err := f.ChangeResourceRecordSets(f.ctx, &route53api.ChangeResourceRecordSetsInput{HostedZoneId: ptr.To(zone), ChangeBatch: &route53api.ChangeBatch{Changes: changes}})
 	return err
 }
 
 func ch(action string, rs *route53api.ResourceRecordSet) route53api.Change {
-	return route53api.Change{Action: ptr(action), ResourceRecordSet: rs}
+	return route53api.Change{Action: ptr.To(action), ResourceRecordSet: rs}
 }
 
 func wantErr(t *testing.T, err error, code, msg string) {
@@ -79,8 +69,8 @@ func wantErr(t *testing.T, err error, code, msg string) {
 
 func TestCreateHostedZone(t *testing.T) {
 	f := newFixture(t)
-	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("Example.COM"), CallerReference: ptr("r1"),
-		HostedZoneConfig: &route53api.HostedZoneConfig{Comment: ptr("hi")}})
+	out, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("Example.COM"), CallerReference: ptr.To("r1"),
+		HostedZoneConfig: &route53api.HostedZoneConfig{Comment: ptr.To("hi")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,12 +84,12 @@ func TestCreateHostedZone(t *testing.T) {
 	if len(out.DelegationSet.NameServers) != 4 || out.VPC != nil || *out.ChangeInfo.Status != "PENDING" || !strings.HasPrefix(*out.ChangeInfo.Id, "/change/C") {
 		t.Fatalf("out %+v", out)
 	}
-	_, err = f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("other.com"), CallerReference: ptr("r1")})
+	_, err = f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("other.com"), CallerReference: ptr.To("r1")})
 	wantErr(t, err, "HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
 
 	// A zone created with a VPC is private, GetHostedZone lists its VPCs.
-	priv, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("corp.internal"), CallerReference: ptr("r2"),
-		VPC: &route53api.VPC{VPCId: ptr("vpc-0123456789abcdef0"), VPCRegion: ptr("ap-northeast-1")}})
+	priv, err := f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("corp.internal"), CallerReference: ptr.To("r2"),
+		VPC: &route53api.VPC{VPCId: ptr.To("vpc-0123456789abcdef0"), VPCRegion: ptr.To("ap-northeast-1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +100,9 @@ func TestCreateHostedZone(t *testing.T) {
 	if err != nil || len(got.VPCs) != 1 || *got.VPCs[0].VPCRegion != "ap-northeast-1" || got.DelegationSet != nil {
 		t.Fatalf("get private %+v %v", got, err)
 	}
-	_, err = f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr("x.internal"), CallerReference: ptr("r3"), VPC: &route53api.VPC{VPCId: ptr("vpc-xyz")}})
+	_, err = f.CreateHostedZone(f.ctx, &route53api.CreateHostedZoneInput{Name: ptr.To("x.internal"), CallerReference: ptr.To("r3"), VPC: &route53api.VPC{VPCId: ptr.To("vpc-xyz")}})
 	wantErr(t, err, "InvalidVPCId", "The VPC ID 'vpc-xyz' is not valid.")
-	_, err = f.GetHostedZone(f.ctx, &route53api.GetHostedZoneInput{Id: ptr("ZNOPE")})
+	_, err = f.GetHostedZone(f.ctx, &route53api.GetHostedZoneInput{Id: ptr.To("ZNOPE")})
 	wantErr(t, err, "NoSuchHostedZone", "No hosted zone found with ID: ZNOPE")
 
 	count, _ := f.GetHostedZoneCount(f.ctx, nil)
@@ -123,8 +113,8 @@ func TestCreateHostedZone(t *testing.T) {
 
 func TestVPCAssociation(t *testing.T) {
 	f := newFixture(t)
-	vpc1 := &route53api.VPC{VPCId: ptr("vpc-11111111"), VPCRegion: ptr("us-east-1")}
-	vpc2 := &route53api.VPC{VPCId: ptr("vpc-22222222"), VPCRegion: ptr("us-east-1")}
+	vpc1 := &route53api.VPC{VPCId: ptr.To("vpc-11111111"), VPCRegion: ptr.To("us-east-1")}
+	vpc2 := &route53api.VPC{VPCId: ptr.To("vpc-22222222"), VPCRegion: ptr.To("us-east-1")}
 	priv := f.zone("corp.internal", vpc1)
 	pub := f.zone("example.com", nil)
 	_, err := f.AssociateVPCWithHostedZone(f.ctx, &route53api.AssociateVPCWithHostedZoneInput{HostedZoneId: &pub, VPC: vpc2})
@@ -139,7 +129,7 @@ func TestVPCAssociation(t *testing.T) {
 	wantErr(t, err, "LastVPCAssociation", "The VPC that you're trying to disassociate from the private hosted zone is the last VPC that is associated with the hosted zone. Amazon Route 53 doesn't support disassociating the last VPC from a hosted zone.")
 	_, err = f.DisassociateVPCFromHostedZone(f.ctx, &route53api.DisassociateVPCFromHostedZoneInput{HostedZoneId: &priv, VPC: vpc1})
 	wantErr(t, err, "VPCAssociationNotFound", "The specified VPC and hosted zone are not currently associated.")
-	byVPC, _ := f.ListHostedZonesByVPC(f.ctx, &route53api.ListHostedZonesByVPCInput{VPCId: ptr("vpc-22222222"), VPCRegion: ptr("us-east-1")})
+	byVPC, _ := f.ListHostedZonesByVPC(f.ctx, &route53api.ListHostedZonesByVPCInput{VPCId: ptr.To("vpc-22222222"), VPCRegion: ptr.To("us-east-1")})
 	if len(byVPC.HostedZoneSummaries) != 1 || *byVPC.HostedZoneSummaries[0].Name != "corp.internal." {
 		t.Fatalf("by vpc %+v", byVPC)
 	}
@@ -202,9 +192,9 @@ func TestChangeBatchMessages(t *testing.T) {
 			"InvalidChangeBatch", "[RRSet with DNS name www.example.org. is not permitted in zone example.com.]"},
 		{"bad ipv4", []route53api.Change{ch("CREATE", rrset("bad.example.com", "A", 300, "abc"))},
 			"InvalidChangeBatch", "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with 'abc'']"},
-		{"no ttl", []route53api.Change{ch("CREATE", &route53api.ResourceRecordSet{Name: ptr("x.example.com"), Type: ptr("A")})},
+		{"no ttl", []route53api.Change{ch("CREATE", &route53api.ResourceRecordSet{Name: ptr.To("x.example.com"), Type: ptr.To("A")})},
 			"InvalidInput", "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=CREATE, Name=x.example.com, Type=A, SetIdentifier=null]"},
-		{"weighted without set identifier", []route53api.Change{ch("CREATE", &route53api.ResourceRecordSet{Name: ptr("w.example.com"), Type: ptr("A"), TTL: ptr(int64(1)), Weight: ptr(int64(1)), ResourceRecords: []route53api.ResourceRecord{{Value: ptr("1.2.3.4")}}})},
+		{"weighted without set identifier", []route53api.Change{ch("CREATE", &route53api.ResourceRecordSet{Name: ptr.To("w.example.com"), Type: ptr.To("A"), TTL: ptr.To(int64(1)), Weight: ptr.To(int64(1)), ResourceRecords: []route53api.ResourceRecord{{Value: ptr.To("1.2.3.4")}}})},
 			"InvalidInput", "Invalid request: Missing field 'SetIdentifier' in Change with [Action=CREATE, Name=w.example.com., Type=A, SetIdentifier=null]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -252,7 +242,7 @@ func TestGetChangeOnTheClock(t *testing.T) {
 	f.zone("example.com", nil)
 	z := f.zone("example.org", nil)
 	out, err := f.ChangeResourceRecordSets(f.ctx, &route53api.ChangeResourceRecordSetsInput{HostedZoneId: &z, ChangeBatch: &route53api.ChangeBatch{
-		Comment: ptr("c"), Changes: []route53api.Change{ch("CREATE", rrset("a.example.org", "A", 0, "1.2.3.4"))}}})
+		Comment: ptr.To("c"), Changes: []route53api.Change{ch("CREATE", rrset("a.example.org", "A", 0, "1.2.3.4"))}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +263,7 @@ func TestGetChangeOnTheClock(t *testing.T) {
 	if s := get(); s != "INSYNC" {
 		t.Fatalf("after: %s", s)
 	}
-	_, err = f.GetChange(f.ctx, &route53api.GetChangeInput{Id: ptr("CNOPE")})
+	_, err = f.GetChange(f.ctx, &route53api.GetChangeInput{Id: ptr.To("CNOPE")})
 	wantErr(t, err, "NoSuchChange", "A change with the specified change ID does not exist.")
 }
 
@@ -285,21 +275,21 @@ func TestListResourceRecordSetsPagination(t *testing.T) {
 		changes = append(changes, ch("CREATE", rrset(n+".example.com", "A", 60, "10.0.0.1")), ch("CREATE", rrset(n+".example.com", "TXT", 60, `"t"`)))
 	}
 	for _, id := range []string{"one", "two"} {
-		changes = append(changes, ch("CREATE", &route53api.ResourceRecordSet{Name: ptr("w.example.com"), Type: ptr("A"), TTL: ptr(int64(1)), SetIdentifier: ptr(id), Weight: ptr(int64(1)),
-			ResourceRecords: []route53api.ResourceRecord{{Value: ptr("1.2.3.4")}}}))
+		changes = append(changes, ch("CREATE", &route53api.ResourceRecordSet{Name: ptr.To("w.example.com"), Type: ptr.To("A"), TTL: ptr.To(int64(1)), SetIdentifier: ptr.To(id), Weight: ptr.To(int64(1)),
+			ResourceRecords: []route53api.ResourceRecord{{Value: ptr.To("1.2.3.4")}}}))
 	}
 	if err := f.change(z, changes...); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	in := &route53api.ListResourceRecordSetsInput{HostedZoneId: &z, MaxItems: ptr("3")}
+	in := &route53api.ListResourceRecordSetsInput{HostedZoneId: &z, MaxItems: ptr.To("3")}
 	for page := 0; ; page++ {
 		out, err := f.ListResourceRecordSets(f.ctx, in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, rs := range out.ResourceRecordSets {
-			got = append(got, *rs.Name+"/"+*rs.Type+"/"+str(rs.SetIdentifier))
+			got = append(got, *rs.Name+"/"+*rs.Type+"/"+ptr.Deref(rs.SetIdentifier))
 		}
 		if !*out.IsTruncated {
 			break
@@ -316,7 +306,7 @@ func TestListResourceRecordSetsPagination(t *testing.T) {
 		{" ", " "}, {"\t", "\t"}, {"a b.example.com", " "}, {"www.example.com\n", "\n"}, {"x\x7f.example.com", "\x7f"},
 		{"\\040.example.com", ""}, {"\\052.example.com", ""}, {"b.example.com", ""},
 	} {
-		_, err := f.ListResourceRecordSets(f.ctx, &route53api.ListResourceRecordSetsInput{HostedZoneId: &z, StartRecordName: ptr(c.name)})
+		_, err := f.ListResourceRecordSets(f.ctx, &route53api.ListResourceRecordSetsInput{HostedZoneId: &z, StartRecordName: ptr.To(c.name)})
 		if c.bad == "" {
 			if err != nil {
 				t.Errorf("StartRecordName %q: %v", c.name, err)
@@ -347,14 +337,14 @@ func TestTestDNSAnswer(t *testing.T) {
 	if err := f.change(z, ch("CREATE", rrset("www.example.com", "A", 0, "10.0.0.1", "10.0.0.2"))); err != nil {
 		t.Fatal(err)
 	}
-	out, err := f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: &z, RecordName: ptr("www.example.com"), RecordType: ptr("A")})
+	out, err := f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: &z, RecordName: ptr.To("www.example.com"), RecordType: ptr.To("A")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *out.ResponseCode != "NOERROR" || strings.Join(out.RecordData, ",") != "10.0.0.1,10.0.0.2" || *out.Protocol != "UDP" {
 		t.Fatalf("answer %+v", out)
 	}
-	out, _ = f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: &z, RecordName: ptr("nope.example.com"), RecordType: ptr("A")})
+	out, _ = f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: &z, RecordName: ptr.To("nope.example.com"), RecordType: ptr.To("A")})
 	if *out.ResponseCode != "NXDOMAIN" || len(out.RecordData) != 0 {
 		t.Fatalf("nxdomain %+v", out)
 	}
@@ -372,8 +362,8 @@ func (f *fixture) resolve(name string, qtype uint16, vpc string) *mdns.Msg {
 
 func TestHealthChecksAndTags(t *testing.T) {
 	f := newFixture(t)
-	cfg := &route53api.HealthCheckConfig{Type: ptr("HTTPS"), FullyQualifiedDomainName: ptr("example.com"), ResourcePath: ptr("/health")}
-	h, err := f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc1"), HealthCheckConfig: cfg})
+	cfg := &route53api.HealthCheckConfig{Type: ptr.To("HTTPS"), FullyQualifiedDomainName: ptr.To("example.com"), ResourcePath: ptr.To("/health")}
+	h, err := f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr.To("hc1"), HealthCheckConfig: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,17 +371,17 @@ func TestHealthChecksAndTags(t *testing.T) {
 	if *c.Port != 443 || *c.RequestInterval != 30 || *c.FailureThreshold != 3 || !*c.EnableSNI || *h.HealthCheck.HealthCheckVersion != 1 {
 		t.Fatalf("defaults %+v", c)
 	}
-	again, err := f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc1"), HealthCheckConfig: cfg})
+	again, err := f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr.To("hc1"), HealthCheckConfig: cfg})
 	if err != nil || *again.HealthCheck.Id != *h.HealthCheck.Id {
 		t.Fatalf("same caller reference and config: %v %v", again, err)
 	}
-	_, err = f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc1"), HealthCheckConfig: &route53api.HealthCheckConfig{Type: ptr("TCP"), IPAddress: ptr("192.0.2.1")}})
+	_, err = f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr.To("hc1"), HealthCheckConfig: &route53api.HealthCheckConfig{Type: ptr.To("TCP"), IPAddress: ptr.To("192.0.2.1")}})
 	wantErr(t, err, "HealthCheckAlreadyExists", "A health check has already been created with the specified caller reference.")
-	_, err = f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr("hc2"), HealthCheckConfig: &route53api.HealthCheckConfig{Type: ptr("HTTP")}})
+	_, err = f.CreateHealthCheck(f.ctx, &route53api.CreateHealthCheckInput{CallerReference: ptr.To("hc2"), HealthCheckConfig: &route53api.HealthCheckConfig{Type: ptr.To("HTTP")}})
 	wantErr(t, err, "InvalidInput", "Invalid parameter : Either IPAddress or FullyQualifiedDomainName must be specified for health checks of type HTTP")
-	_, err = f.UpdateHealthCheck(f.ctx, &route53api.UpdateHealthCheckInput{HealthCheckId: h.HealthCheck.Id, HealthCheckVersion: ptr(int64(7))})
+	_, err = f.UpdateHealthCheck(f.ctx, &route53api.UpdateHealthCheckInput{HealthCheckId: h.HealthCheck.Id, HealthCheckVersion: ptr.To(int64(7))})
 	wantErr(t, err, "HealthCheckVersionMismatch", "The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check.")
-	up, err := f.UpdateHealthCheck(f.ctx, &route53api.UpdateHealthCheckInput{HealthCheckId: h.HealthCheck.Id, HealthCheckVersion: ptr(int64(1)), FailureThreshold: ptr(int32(5))})
+	up, err := f.UpdateHealthCheck(f.ctx, &route53api.UpdateHealthCheckInput{HealthCheckId: h.HealthCheck.Id, HealthCheckVersion: ptr.To(int64(1)), FailureThreshold: ptr.To(int32(5))})
 	if err != nil || *up.HealthCheck.HealthCheckVersion != 2 || *up.HealthCheck.HealthCheckConfig.FailureThreshold != 5 || *up.HealthCheck.HealthCheckConfig.Port != 443 {
 		t.Fatalf("update %+v %v", up, err)
 	}
@@ -399,18 +389,18 @@ func TestHealthChecksAndTags(t *testing.T) {
 		t.Fatalf("count %d", *n.HealthCheckCount)
 	}
 	z := f.zone("example.com", nil)
-	if _, err := f.ChangeTagsForResource(f.ctx, &route53api.ChangeTagsForResourceInput{ResourceType: ptr("hostedzone"), ResourceId: ptr(bareID(z)),
-		AddTags: []route53api.Tag{{Key: ptr("env"), Value: ptr("dev")}, {Key: ptr("team"), Value: ptr("dns")}}}); err != nil {
+	if _, err := f.ChangeTagsForResource(f.ctx, &route53api.ChangeTagsForResourceInput{ResourceType: ptr.To("hostedzone"), ResourceId: ptr.To(bareID(z)),
+		AddTags: []route53api.Tag{{Key: ptr.To("env"), Value: ptr.To("dev")}, {Key: ptr.To("team"), Value: ptr.To("dns")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ChangeTagsForResource(f.ctx, &route53api.ChangeTagsForResourceInput{ResourceType: ptr("hostedzone"), ResourceId: ptr(bareID(z)), RemoveTagKeys: []string{"team"}}); err != nil {
+	if _, err := f.ChangeTagsForResource(f.ctx, &route53api.ChangeTagsForResourceInput{ResourceType: ptr.To("hostedzone"), ResourceId: ptr.To(bareID(z)), RemoveTagKeys: []string{"team"}}); err != nil {
 		t.Fatal(err)
 	}
-	tags, err := f.ListTagsForResource(f.ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr("hostedzone"), ResourceId: ptr(bareID(z))})
+	tags, err := f.ListTagsForResource(f.ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr.To("hostedzone"), ResourceId: ptr.To(bareID(z))})
 	if err != nil || len(tags.ResourceTagSet.Tags) != 1 || *tags.ResourceTagSet.Tags[0].Key != "env" {
 		t.Fatalf("tags %+v %v", tags, err)
 	}
-	_, err = f.ListTagsForResource(f.ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr("healthcheck"), ResourceId: ptr("nope")})
+	_, err = f.ListTagsForResource(f.ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr.To("healthcheck"), ResourceId: ptr.To("nope")})
 	wantErr(t, err, "NoSuchHealthCheck", "A health check with id nope does not exist.")
 	if _, err := f.DeleteHealthCheck(f.ctx, &route53api.DeleteHealthCheckInput{HealthCheckId: h.HealthCheck.Id}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -125,22 +126,22 @@ func (s *Source) HasDescendants(z dns.Zone, name string) (bool, error) {
 
 func toDNS(rs route53api.ResourceRecordSet) dns.RRSet {
 	out := dns.RRSet{
-		Name: str(rs.Name), Type: str(rs.Type), SetIdentifier: str(rs.SetIdentifier),
-		Weight: rs.Weight, Region: str(rs.Region), Failover: str(rs.Failover),
+		Name: ptr.Deref(rs.Name), Type: ptr.Deref(rs.Type), SetIdentifier: ptr.Deref(rs.SetIdentifier),
+		Weight: rs.Weight, Region: ptr.Deref(rs.Region), Failover: ptr.Deref(rs.Failover),
 		MultiValue: rs.MultiValueAnswer != nil && *rs.MultiValueAnswer,
 		Geo:        rs.GeoLocation != nil,
 	}
-	if rs.GeoLocation != nil && str(rs.GeoLocation.CountryCode) == "*" {
+	if rs.GeoLocation != nil && ptr.Deref(rs.GeoLocation.CountryCode) == "*" {
 		out.GeoDefault = true
 	}
 	if rs.TTL != nil {
 		out.TTL = uint32(*rs.TTL)
 	}
 	if rs.AliasTarget != nil {
-		out.Alias = &dns.Alias{DNSName: str(rs.AliasTarget.DNSName), HostedZoneID: str(rs.AliasTarget.HostedZoneId)}
+		out.Alias = &dns.Alias{DNSName: ptr.Deref(rs.AliasTarget.DNSName), HostedZoneID: ptr.Deref(rs.AliasTarget.HostedZoneId)}
 	}
 	for _, r := range rs.ResourceRecords {
-		out.Values = append(out.Values, str(r.Value))
+		out.Values = append(out.Values, ptr.Deref(r.Value))
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -36,11 +37,11 @@ func delegationSet(id string) []string {
 }
 
 func (s *Route53) checkVPC(ctx *request.Context, v *route53api.VPC) (vpcRec, error) {
-	id := str(v.VPCId)
+	id := ptr.Deref(v.VPCId)
 	if !vpcIDPattern.MatchString(id) {
 		return vpcRec{}, route53api.ErrInvalidVPCId.New("The VPC ID '%s' is not valid.", id)
 	}
-	region := str(v.VPCRegion)
+	region := ptr.Deref(v.VPCRegion)
 	if region == "" {
 		region = ctx.Region
 	}
@@ -49,11 +50,11 @@ func (s *Route53) checkVPC(ctx *request.Context, v *route53api.VPC) (vpcRec, err
 
 func zoneOut(z zoneRec) *route53api.HostedZone {
 	return &route53api.HostedZone{
-		Id:                     ptr("/hostedzone/" + z.ID),
-		Name:                   ptr(outName(z.Name)),
-		CallerReference:        ptr(z.CallerReference),
-		Config:                 &route53api.HostedZoneConfig{Comment: z.Comment, PrivateZone: ptr(z.Private)},
-		ResourceRecordSetCount: ptr(z.RecordCount),
+		Id:                     ptr.To("/hostedzone/" + z.ID),
+		Name:                   ptr.To(outName(z.Name)),
+		CallerReference:        ptr.To(z.CallerReference),
+		Config:                 &route53api.HostedZoneConfig{Comment: z.Comment, PrivateZone: ptr.To(z.Private)},
+		ResourceRecordSetCount: ptr.To(z.RecordCount),
 	}
 }
 
@@ -69,9 +70,9 @@ func indexOf(account string, z zoneRec) indexRec {
 // created with a VPC is private; CallerReference makes the call
 // idempotent in Route53's way (a repeat fails with HostedZoneAlreadyExists).
 func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHostedZoneInput) (*route53api.CreateHostedZoneOutput, error) {
-	name := normName(str(in.Name))
+	name := normName(ptr.Deref(in.Name))
 	if !validDomain(name) {
-		return nil, route53api.ErrInvalidDomainName.New("%s is not a valid domain name.", str(in.Name))
+		return nil, route53api.ErrInvalidDomainName.New("%s is not a valid domain name.", ptr.Deref(in.Name))
 	}
 	private := in.VPC != nil
 	var vpc vpcRec
@@ -89,7 +90,7 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 		}
 		return nil, route53api.ErrNoSuchDelegationSet.New("Delegation set not found: %s", bareID(*in.DelegationSetId))
 	}
-	z := zoneRec{ID: newZoneID(), Name: name, CallerReference: str(in.CallerReference), Private: private, RecordCount: 2, Created: ctx.Now()}
+	z := zoneRec{ID: newZoneID(), Name: name, CallerReference: ptr.Deref(in.CallerReference), Private: private, RecordCount: 2, Created: ctx.Now()}
 	if in.HostedZoneConfig != nil {
 		z.Comment = in.HostedZoneConfig.Comment
 	}
@@ -120,11 +121,11 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 		if err := zoneIndex.Put(tx, indexScope, indexOf(ctx.Account, z), name, ctx.Account, z.ID); err != nil {
 			return err
 		}
-		soa := route53api.ResourceRecordSet{Name: ptr(name), Type: ptr("SOA"), TTL: ptr(int64(900)), ResourceRecords: []route53api.ResourceRecord{
-			{Value: ptr(ns[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")}}}
-		nsSet := route53api.ResourceRecordSet{Name: ptr(name), Type: ptr("NS"), TTL: ptr(int64(172800))}
+		soa := route53api.ResourceRecordSet{Name: ptr.To(name), Type: ptr.To("SOA"), TTL: ptr.To(int64(900)), ResourceRecords: []route53api.ResourceRecord{
+			{Value: ptr.To(ns[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")}}}
+		nsSet := route53api.ResourceRecordSet{Name: ptr.To(name), Type: ptr.To("NS"), TTL: ptr.To(int64(172800))}
 		for _, n := range ns {
-			nsSet.ResourceRecords = append(nsSet.ResourceRecords, route53api.ResourceRecord{Value: ptr(n)})
+			nsSet.ResourceRecords = append(nsSet.ResourceRecords, route53api.ResourceRecord{Value: ptr.To(n)})
 		}
 		for _, rs := range []route53api.ResourceRecordSet{soa, nsSet} {
 			if err := rrsets.Put(tx, sc, rs, setKey(z.ID, rs)...); err != nil {
@@ -139,9 +140,9 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 		return nil, err
 	}
 	out.HostedZone = zoneOut(z)
-	out.Location = ptr("https://route53.amazonaws.com/2013-04-01/hostedzone/" + z.ID)
+	out.Location = ptr.To("https://route53.amazonaws.com/2013-04-01/hostedzone/" + z.ID)
 	if private {
-		out.VPC = &route53api.VPC{VPCId: ptr(vpc.ID), VPCRegion: ptr(vpc.Region)}
+		out.VPC = &route53api.VPC{VPCId: ptr.To(vpc.ID), VPCRegion: ptr.To(vpc.Region)}
 	} else {
 		out.DelegationSet = &route53api.DelegationSet{NameServers: z.NameServers}
 	}
@@ -154,7 +155,7 @@ func (s *Route53) GetHostedZone(ctx *request.Context, in *route53api.GetHostedZo
 	var z zoneRec
 	err := s.store.View(func(tx storage.Tx) error {
 		var err error
-		z, err = getZone(tx, scope(ctx), str(in.Id))
+		z, err = getZone(tx, scope(ctx), ptr.Deref(in.Id))
 		return err
 	})
 	if err != nil {
@@ -163,7 +164,7 @@ func (s *Route53) GetHostedZone(ctx *request.Context, in *route53api.GetHostedZo
 	out := &route53api.GetHostedZoneOutput{HostedZone: zoneOut(z)}
 	if z.Private {
 		for _, v := range z.VPCs {
-			out.VPCs = append(out.VPCs, route53api.VPC{VPCId: ptr(v.ID), VPCRegion: ptr(v.Region)})
+			out.VPCs = append(out.VPCs, route53api.VPC{VPCId: ptr.To(v.ID), VPCRegion: ptr.To(v.Region)})
 		}
 	} else {
 		out.DelegationSet = &route53api.DelegationSet{NameServers: z.NameServers}
@@ -176,7 +177,7 @@ func (s *Route53) DeleteHostedZone(ctx *request.Context, in *route53api.DeleteHo
 	sc := scope(ctx)
 	out := &route53api.DeleteHostedZoneOutput{}
 	err := s.store.Update(func(tx storage.Tx) error {
-		z, err := getZone(tx, sc, str(in.Id))
+		z, err := getZone(tx, sc, ptr.Deref(in.Id))
 		if err != nil {
 			return err
 		}
@@ -184,7 +185,7 @@ func (s *Route53) DeleteHostedZone(ctx *request.Context, in *route53api.DeleteHo
 		nonRequired := false
 		err = rrsets.List(tx, sc, []string{z.ID}, storage.ListOptions{}, func(k []string, rs route53api.ResourceRecordSet) bool {
 			keys = append(keys, k)
-			if !(str(rs.Name) == z.Name && (str(rs.Type) == "SOA" || str(rs.Type) == "NS")) {
+			if !(ptr.Deref(rs.Name) == z.Name && (ptr.Deref(rs.Type) == "SOA" || ptr.Deref(rs.Type) == "NS")) {
 				nonRequired = true
 			}
 			return true
@@ -255,17 +256,17 @@ func (s *Route53) ListHostedZones(ctx *request.Context, in *route53api.ListHoste
 	if err != nil {
 		return nil, err
 	}
-	out := &route53api.ListHostedZonesOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false), Marker: in.Marker}
-	marker := bareID(str(in.Marker))
+	out := &route53api.ListHostedZonesOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false), Marker: in.Marker}
+	marker := bareID(ptr.Deref(in.Marker))
 	for _, z := range all {
 		if marker != "" && z.ID < marker {
 			continue
 		}
-		if t := str(in.HostedZoneType); t == "PrivateHostedZone" && !z.Private {
+		if t := ptr.Deref(in.HostedZoneType); t == "PrivateHostedZone" && !z.Private {
 			continue
 		}
 		if len(out.HostedZones) == max {
-			out.IsTruncated, out.NextMarker = ptr(true), ptr(z.ID)
+			out.IsTruncated, out.NextMarker = ptr.To(true), ptr.To(z.ID)
 			break
 		}
 		out.HostedZones = append(out.HostedZones, *zoneOut(z))
@@ -294,9 +295,9 @@ func (s *Route53) ListHostedZonesByName(ctx *request.Context, in *route53api.Lis
 		}
 		return all[i].ID < all[j].ID
 	})
-	out := &route53api.ListHostedZonesByNameOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr(strconv.Itoa(max)), IsTruncated: ptr(false),
+	out := &route53api.ListHostedZonesByNameOutput{HostedZones: []route53api.HostedZone{}, MaxItems: ptr.To(strconv.Itoa(max)), IsTruncated: ptr.To(false),
 		DNSName: in.DNSName, HostedZoneId: in.HostedZoneId}
-	startName, startID := "", bareID(str(in.HostedZoneId))
+	startName, startID := "", bareID(ptr.Deref(in.HostedZoneId))
 	if in.DNSName != nil {
 		startName = reverse(normName(*in.DNSName))
 	}
@@ -306,7 +307,7 @@ func (s *Route53) ListHostedZonesByName(ctx *request.Context, in *route53api.Lis
 			continue
 		}
 		if len(out.HostedZones) == max {
-			out.IsTruncated, out.NextDNSName, out.NextHostedZoneId = ptr(true), ptr(outName(z.Name)), ptr(z.ID)
+			out.IsTruncated, out.NextDNSName, out.NextHostedZoneId = ptr.To(true), ptr.To(outName(z.Name)), ptr.To(z.ID)
 			break
 		}
 		out.HostedZones = append(out.HostedZones, *zoneOut(z))
@@ -324,12 +325,12 @@ func (s *Route53) ListHostedZonesByVPC(ctx *request.Context, in *route53api.List
 	if err != nil {
 		return nil, err
 	}
-	out := &route53api.ListHostedZonesByVPCOutput{HostedZoneSummaries: []route53api.HostedZoneSummary{}, MaxItems: ptr(strconv.Itoa(max))}
+	out := &route53api.ListHostedZonesByVPCOutput{HostedZoneSummaries: []route53api.HostedZoneSummary{}, MaxItems: ptr.To(strconv.Itoa(max))}
 	for _, z := range all {
 		for _, v := range z.VPCs {
-			if v.ID == str(in.VPCId) && v.Region == str(in.VPCRegion) {
+			if v.ID == ptr.Deref(in.VPCId) && v.Region == ptr.Deref(in.VPCRegion) {
 				out.HostedZoneSummaries = append(out.HostedZoneSummaries, route53api.HostedZoneSummary{
-					HostedZoneId: ptr(z.ID), Name: ptr(outName(z.Name)), Owner: &route53api.HostedZoneOwner{OwningAccount: ptr(ctx.Account)}})
+					HostedZoneId: ptr.To(z.ID), Name: ptr.To(outName(z.Name)), Owner: &route53api.HostedZoneOwner{OwningAccount: ptr.To(ctx.Account)}})
 			}
 		}
 	}
@@ -342,7 +343,7 @@ func (s *Route53) GetHostedZoneCount(ctx *request.Context, _ *route53api.GetHost
 	if err != nil {
 		return nil, err
 	}
-	return &route53api.GetHostedZoneCountOutput{HostedZoneCount: ptr(int64(len(all)))}, nil
+	return &route53api.GetHostedZoneCountOutput{HostedZoneCount: ptr.To(int64(len(all)))}, nil
 }
 
 // UpdateHostedZoneComment replaces (or, absent, clears) the comment.
@@ -350,7 +351,7 @@ func (s *Route53) UpdateHostedZoneComment(ctx *request.Context, in *route53api.U
 	var z zoneRec
 	err := s.store.Update(func(tx storage.Tx) error {
 		var err error
-		if z, err = getZone(tx, scope(ctx), str(in.Id)); err != nil {
+		if z, err = getZone(tx, scope(ctx), ptr.Deref(in.Id)); err != nil {
 			return err
 		}
 		z.Comment = in.Comment
@@ -365,7 +366,7 @@ func (s *Route53) UpdateHostedZoneComment(ctx *request.Context, in *route53api.U
 // AssociateVPCWithHostedZone adds a VPC to a private zone.
 func (s *Route53) AssociateVPCWithHostedZone(ctx *request.Context, in *route53api.AssociateVPCWithHostedZoneInput) (*route53api.AssociateVPCWithHostedZoneOutput, error) {
 	out := &route53api.AssociateVPCWithHostedZoneOutput{}
-	err := s.updateVPCs(ctx, str(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
+	err := s.updateVPCs(ctx, ptr.Deref(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
 		if !z.Private {
 			return route53api.ErrPublicZoneVPCAssociation.New("Public hosted zones cannot be associated with VPCs.")
 		}
@@ -387,7 +388,7 @@ func (s *Route53) AssociateVPCWithHostedZone(ctx *request.Context, in *route53ap
 // last one cannot be removed.
 func (s *Route53) DisassociateVPCFromHostedZone(ctx *request.Context, in *route53api.DisassociateVPCFromHostedZoneInput) (*route53api.DisassociateVPCFromHostedZoneOutput, error) {
 	out := &route53api.DisassociateVPCFromHostedZoneOutput{}
-	err := s.updateVPCs(ctx, str(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
+	err := s.updateVPCs(ctx, ptr.Deref(in.HostedZoneId), in.VPC, in.Comment, func(z *zoneRec, v vpcRec) error {
 		if !z.Private {
 			return route53api.ErrVPCAssociationNotFound.New("The specified VPC and hosted zone are not currently associated.")
 		}
@@ -439,13 +440,13 @@ func (s *Route53) updateVPCs(ctx *request.Context, id string, vpc *route53api.VP
 // GetDNSSEC reports that niwa's zones are not signed.
 func (s *Route53) GetDNSSEC(ctx *request.Context, in *route53api.GetDNSSECInput) (*route53api.GetDNSSECOutput, error) {
 	err := s.store.View(func(tx storage.Tx) error {
-		_, err := getZone(tx, scope(ctx), str(in.HostedZoneId))
+		_, err := getZone(tx, scope(ctx), ptr.Deref(in.HostedZoneId))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &route53api.GetDNSSECOutput{Status: &route53api.DNSSECStatus{ServeSignature: ptr("NOT_SIGNING")}, KeySigningKeys: []route53api.KeySigningKey{}}, nil
+	return &route53api.GetDNSSECOutput{Status: &route53api.DNSSECStatus{ServeSignature: ptr.To("NOT_SIGNING")}, KeySigningKeys: []route53api.KeySigningKey{}}, nil
 }
 
 var _ = strings.TrimSpace

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -18,10 +20,10 @@ import (
 // queued in the store and written to the target bucket as one log object
 // per flush (Options.LogFlushInterval, on the injected clock).
 
-var _ gateway.RequestObserver = (*S3)(nil)
-
-// ObserveRequest queues the access log line of an answered API request.
-func (s *S3) ObserveRequest(o gateway.Observation) {
+// ObserveRequest queues the access log line of an answered API request;
+// the gateway calls it for every request resolved to S3 (S3 is a
+// gateway.RequestObserver, which internal/server asserts).
+func (s *S3) ObserveRequest(o request.Observation) {
 	bucket, key := bucketAndKey(o.Request, o.HostBucket)
 	if bucket == "" {
 		return
@@ -98,7 +100,7 @@ func dash(s string) string {
 }
 
 // logAccess formats and queues one line if bucket logs.
-func (s *S3) logAccess(o gateway.Observation, bucket, key, kind string) {
+func (s *S3) logAccess(o request.Observation, bucket, key, kind string) {
 	var b bucketHead
 	var size int64 = -1
 	err := s.store.View(func(tx storage.Tx) error {
@@ -184,7 +186,7 @@ func (s *S3) logAccess(o gateway.Observation, bucket, key, kind string) {
 	}, " ")
 	seq := s.nextSeq(now)
 	err = s.store.Update(func(tx storage.Tx) error {
-		return logq.Put(tx, globalScope(), logLine{TargetBucket: deref(b.Logging.TargetBucket), TargetPrefix: deref(b.Logging.TargetPrefix), Line: line},
+		return logq.Put(tx, globalScope(), logLine{TargetBucket: ptr.Deref(b.Logging.TargetBucket), TargetPrefix: ptr.Deref(b.Logging.TargetPrefix), Line: line},
 			fmt.Sprintf("%020d", seq))
 	})
 	if err != nil {
@@ -254,18 +256,22 @@ func (s *S3) flushLogs() {
 	for _, id := range ids {
 		g := groups[id]
 		body := strings.Join(g.lines, "\n") + "\n"
-		if err := s.writeLogObject(g.bucket, g.prefix+now.Format("2006-01-02-15-04-05-")+strings.ToUpper(randomHex(8)), body, now); err != nil {
+		if err := s.writeLogObject(g.bucket, g.prefix+now.Format("2006-01-02-15-04-05-")+strings.ToUpper(awsid.Hex(16)), body, now); err != nil {
 			s.opts.Log.Warn("s3 access log delivery", "target", g.bucket, "error", err)
 		}
 	}
-	s.store.Update(func(tx storage.Tx) error {
+	if err := s.store.Update(func(tx storage.Tx) error {
 		for _, k := range keys {
 			if err := logq.Delete(tx, globalScope(), k); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		// The lines stay queued and are delivered again by the next flush:
+		// a duplicate log line rather than a lost one.
+		s.opts.Log.Warn("s3 access log: dequeueing delivered lines failed", "error", err)
+	}
 }
 
 // writeLogObject stores a log object in the target bucket as the log

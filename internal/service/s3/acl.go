@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -22,11 +23,11 @@ type grantHeaders struct {
 }
 
 func userGrant(account, perm string) s3api.Grant {
-	return s3api.Grant{Grantee: &s3api.Grantee{Type: ptr("CanonicalUser"), ID: ptr(canonicalID(account)), DisplayName: ptr(displayName)}, Permission: ptr(perm)}
+	return s3api.Grant{Grantee: &s3api.Grantee{Type: ptr.To("CanonicalUser"), ID: ptr.To(canonicalID(account)), DisplayName: ptr.To(displayName)}, Permission: ptr.To(perm)}
 }
 
 func groupGrant(uri, perm string) s3api.Grant {
-	return s3api.Grant{Grantee: &s3api.Grantee{Type: ptr("Group"), URI: ptr(uri)}, Permission: ptr(perm)}
+	return s3api.Grant{Grantee: &s3api.Grantee{Type: ptr.To("Group"), URI: ptr.To(uri)}, Permission: ptr.To(perm)}
 }
 
 // cannedACL expands a canned ACL name.
@@ -67,11 +68,11 @@ func parseGrantHeader(v, perm string) ([]s3api.Grant, error) {
 		val = strings.Trim(strings.TrimSpace(val), `"`)
 		switch strings.ToLower(strings.TrimSpace(k)) {
 		case "id":
-			out = append(out, s3api.Grant{Grantee: &s3api.Grantee{Type: ptr("CanonicalUser"), ID: ptr(val)}, Permission: ptr(perm)})
+			out = append(out, s3api.Grant{Grantee: &s3api.Grantee{Type: ptr.To("CanonicalUser"), ID: ptr.To(val)}, Permission: ptr.To(perm)})
 		case "uri":
 			out = append(out, groupGrant(val, perm))
 		case "emailaddress":
-			out = append(out, s3api.Grant{Grantee: &s3api.Grantee{Type: ptr("AmazonCustomerByEmail"), EmailAddress: ptr(val)}, Permission: ptr(perm)})
+			out = append(out, s3api.Grant{Grantee: &s3api.Grantee{Type: ptr.To("AmazonCustomerByEmail"), EmailAddress: ptr.To(val)}, Permission: ptr.To(perm)})
 		default:
 			return nil, errInvalidArgument.New("")
 		}
@@ -92,7 +93,7 @@ func aclFromRequest(account string, canned *string, g grantHeaders, body *s3api.
 	}
 	if body != nil {
 		for _, gr := range body.Grants {
-			switch deref(gr.Permission) {
+			switch ptr.Deref(gr.Permission) {
 			case "FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP":
 			default:
 				return nil, errMalformedACL.New("The XML you provided was not well-formed or did not validate against our published schema")
@@ -137,7 +138,7 @@ func isPrivateACL(acl *s3api.AccessControlPolicy, account string) bool {
 		return true
 	}
 	for _, g := range acl.Grants {
-		if g.Grantee == nil || deref(g.Grantee.ID) != canonicalID(account) {
+		if g.Grantee == nil || ptr.Deref(g.Grantee.ID) != canonicalID(account) {
 			return false
 		}
 	}
@@ -147,7 +148,7 @@ func isPrivateACL(acl *s3api.AccessControlPolicy, account string) bool {
 // aclsDisabled reports whether the bucket enforces owner-only access
 // (Object Ownership "BucketOwnerEnforced", S3's default since April 2023).
 func aclsDisabled(b bucketRecord) bool {
-	return b.Ownership != nil && len(b.Ownership.Rules) > 0 && deref(b.Ownership.Rules[0].ObjectOwnership) == "BucketOwnerEnforced"
+	return b.Ownership != nil && len(b.Ownership.Rules) > 0 && ptr.Deref(b.Ownership.Rules[0].ObjectOwnership) == "BucketOwnerEnforced"
 }
 
 func errACLNotSupported() error {
@@ -164,7 +165,7 @@ func checkACLAllowed(b bucketRecord, acl *s3api.AccessControlPolicy) error {
 }
 
 func (s *S3) PutBucketAcl(ctx *request.Context, in *s3api.PutBucketAclInput) (*s3api.PutBucketAclOutput, error) {
-	name := deref(in.Bucket)
+	name := ptr.Deref(in.Bucket)
 	return &s3api.PutBucketAclOutput{}, s.updateBucket(name, func(b *bucketRecord) error {
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWrite, in.GrantWriteACP}, in.AccessControlPolicy, true)
 		if err != nil {
@@ -179,7 +180,7 @@ func (s *S3) PutBucketAcl(ctx *request.Context, in *s3api.PutBucketAclInput) (*s
 }
 
 func (s *S3) GetBucketAcl(ctx *request.Context, in *s3api.GetBucketAclInput) (*s3api.GetBucketAclOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -191,13 +192,13 @@ func (s *S3) GetBucketAcl(ctx *request.Context, in *s3api.GetBucketAclInput) (*s
 }
 
 func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s3api.PutObjectAclOutput, error) {
-	name, key := deref(in.Bucket), deref(in.Key)
+	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
 	err := s.store.Update(func(tx storage.Tx) error {
 		b, err := getBucket(tx, name)
 		if err != nil {
 			return err
 		}
-		o, err := currentObject(tx, name, key, deref(in.VersionId))
+		o, err := currentObject(tx, name, key, ptr.Deref(in.VersionId))
 		if err != nil {
 			return err
 		}
@@ -220,11 +221,11 @@ func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s
 func (s *S3) GetObjectAcl(ctx *request.Context, in *s3api.GetObjectAclInput) (*s3api.GetObjectAclOutput, error) {
 	var o objectRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getBucket(tx, deref(in.Bucket)); err != nil {
+		if _, err := getBucket(tx, ptr.Deref(in.Bucket)); err != nil {
 			return err
 		}
 		var err error
-		o, err = currentObject(tx, deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+		o, err = currentObject(tx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId))
 		return err
 	})
 	if err != nil {
@@ -261,7 +262,7 @@ func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, w
 	if err != nil {
 		return false, err
 	}
-	if aclsDisabled(b) || (b.PublicAccessBlock != nil && deref(b.PublicAccessBlock.IgnorePublicAcls)) {
+	if aclsDisabled(b) || (b.PublicAccessBlock != nil && ptr.Deref(b.PublicAccessBlock.IgnorePublicAcls)) {
 		return false, nil
 	}
 	perm := "READ"
@@ -278,7 +279,7 @@ func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, w
 		return false, nil
 	}
 	for _, g := range acl.Grants {
-		if g.Grantee != nil && deref(g.Grantee.URI) == allUsersURI && (deref(g.Permission) == perm || deref(g.Permission) == "FULL_CONTROL") {
+		if g.Grantee != nil && ptr.Deref(g.Grantee.URI) == allUsersURI && (ptr.Deref(g.Permission) == perm || ptr.Deref(g.Permission) == "FULL_CONTROL") {
 			return true, nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -83,13 +84,13 @@ func (s *S3) updateBucket(name string, fn func(b *bucketRecord) error) error {
 }
 
 func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s3api.CreateBucketOutput, error) {
-	name := deref(in.Bucket)
+	name := ptr.Deref(in.Bucket)
 	if !validBucketName(name) {
 		return nil, errInvalidBucketName.New("The specified bucket is not valid.").With("BucketName", name)
 	}
 	var constraint string
 	if in.CreateBucketConfiguration != nil {
-		constraint = deref(in.CreateBucketConfiguration.LocationConstraint)
+		constraint = ptr.Deref(in.CreateBucketConfiguration.LocationConstraint)
 	}
 	region := ctx.Region
 	switch {
@@ -122,7 +123,7 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	}
 	rec.ACL = acl
 	rec.PublicAccessBlock = &s3api.PublicAccessBlockConfiguration{
-		BlockPublicAcls: ptr(true), IgnorePublicAcls: ptr(true), BlockPublicPolicy: ptr(true), RestrictPublicBuckets: ptr(true),
+		BlockPublicAcls: ptr.To(true), IgnorePublicAcls: ptr.To(true), BlockPublicPolicy: ptr.To(true), RestrictPublicBuckets: ptr.To(true),
 	}
 	err = s.store.Update(func(tx storage.Tx) error {
 		old, ok, err := buckets.Get(tx, globalScope(), name)
@@ -143,13 +144,13 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	if err != nil && !errors.Is(err, errLegacyOK) {
 		return nil, err
 	}
-	return &s3api.CreateBucketOutput{Location: ptr("/" + name)}, nil
+	return &s3api.CreateBucketOutput{Location: ptr.To("/" + name)}, nil
 }
 
 var errLegacyOK = errors.New("bucket already owned in us-east-1")
 
 func (s *S3) DeleteBucket(ctx *request.Context, in *s3api.DeleteBucketInput) (*s3api.DeleteBucketOutput, error) {
-	name := deref(in.Bucket)
+	name := ptr.Deref(in.Bucket)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {
 			return err
@@ -187,11 +188,11 @@ func (s *S3) DeleteBucket(ctx *request.Context, in *s3api.DeleteBucketInput) (*s
 }
 
 func (s *S3) HeadBucket(ctx *request.Context, in *s3api.HeadBucketInput) (*s3api.HeadBucketOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
-	return &s3api.HeadBucketOutput{BucketRegion: ptr(b.Region), AccessPointAlias: ptr(false)}, nil
+	return &s3api.HeadBucketOutput{BucketRegion: ptr.To(b.Region), AccessPointAlias: ptr.To(false)}, nil
 }
 
 func (s *S3) ListBuckets(ctx *request.Context, in *s3api.ListBucketsInput) (*s3api.ListBucketsOutput, error) {
@@ -199,7 +200,7 @@ func (s *S3) ListBuckets(ctx *request.Context, in *s3api.ListBucketsInput) (*s3a
 	err := s.store.View(func(tx storage.Tx) error {
 		return buckets.List(tx, globalScope(), nil, storage.ListOptions{}, func(_ []string, b bucketRecord) bool {
 			if b.Account == ctx.Account {
-				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr(b.Name), CreationDate: ptr(b.Created)})
+				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr.To(b.Name), CreationDate: ptr.To(b.Created)})
 			}
 			return true
 		})
@@ -209,27 +210,17 @@ func (s *S3) ListBuckets(ctx *request.Context, in *s3api.ListBucketsInput) (*s3a
 }
 
 func (s *S3) GetBucketLocation(ctx *request.Context, in *s3api.GetBucketLocationInput) (*s3api.GetBucketLocationOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.GetBucketLocationOutput{}
 	if b.Region != "us-east-1" {
-		out.LocationConstraint = ptr(b.Region)
+		out.LocationConstraint = ptr.To(b.Region)
 	}
 	return out, nil
 }
 
 func owner(account string) *s3api.Owner {
-	return &s3api.Owner{ID: ptr(canonicalID(account)), DisplayName: ptr(displayName)}
-}
-
-func ptr[T any](v T) *T { return &v }
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	return &s3api.Owner{ID: ptr.To(canonicalID(account)), DisplayName: ptr.To(displayName)}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -17,11 +18,11 @@ func (s *S3) PutBucketVersioning(ctx *request.Context, in *s3api.PutBucketVersio
 	if vc == nil {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	status := deref(vc.Status)
+	status := ptr.Deref(vc.Status)
 	if status != "Enabled" && status != "Suspended" {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	err := s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	err := s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		if b.ObjectLock && status == "Suspended" {
 			return errInvalidBucketState("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
 		}
@@ -38,16 +39,16 @@ func (s *S3) PutBucketVersioning(ctx *request.Context, in *s3api.PutBucketVersio
 }
 
 func (s *S3) GetBucketVersioning(ctx *request.Context, in *s3api.GetBucketVersioningInput) (*s3api.GetBucketVersioningOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.GetBucketVersioningOutput{}
 	if b.Versioning != "" {
-		out.Status = ptr(b.Versioning)
+		out.Status = ptr.To(b.Versioning)
 	}
 	if b.MFADelete != "" {
-		out.MFADelete = ptr(b.MFADelete)
+		out.MFADelete = ptr.To(b.MFADelete)
 	}
 	return out, nil
 }
@@ -59,7 +60,7 @@ func checkTags(tags []s3api.Tag, max int) error {
 	}
 	seen := map[string]bool{}
 	for _, t := range tags {
-		k := deref(t.Key)
+		k := ptr.Deref(t.Key)
 		if seen[k] {
 			return errInvalidTag.New("Cannot provide multiple Tags with the same key")
 		}
@@ -67,7 +68,7 @@ func checkTags(tags []s3api.Tag, max int) error {
 		if len(k) == 0 || len(k) > 128 {
 			return errInvalidTag.New("The TagKey you have provided is invalid")
 		}
-		if len(deref(t.Value)) > 256 {
+		if len(ptr.Deref(t.Value)) > 256 {
 			return errInvalidTag.New("The TagValue you have provided is invalid")
 		}
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
@@ -84,7 +85,7 @@ func (s *S3) PutBucketTagging(ctx *request.Context, in *s3api.PutBucketTaggingIn
 	if err := checkTags(in.Tagging.TagSet, 50); err != nil {
 		return nil, err
 	}
-	err := s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	err := s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Tags = in.Tagging.TagSet
 		return nil
 	})
@@ -95,7 +96,7 @@ func (s *S3) PutBucketTagging(ctx *request.Context, in *s3api.PutBucketTaggingIn
 }
 
 func (s *S3) GetBucketTagging(ctx *request.Context, in *s3api.GetBucketTaggingInput) (*s3api.GetBucketTaggingOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (s *S3) GetBucketTagging(ctx *request.Context, in *s3api.GetBucketTaggingIn
 }
 
 func (s *S3) DeleteBucketTagging(ctx *request.Context, in *s3api.DeleteBucketTaggingInput) (*s3api.DeleteBucketTaggingOutput, error) {
-	return &s3api.DeleteBucketTaggingOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketTaggingOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Tags = nil
 		return nil
 	})
@@ -134,14 +135,14 @@ func (s *S3) PutBucketCors(ctx *request.Context, in *s3api.PutBucketCorsInput) (
 			}
 		}
 	}
-	return &s3api.PutBucketCorsOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.PutBucketCorsOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.CORS = cfg
 		return nil
 	})
 }
 
 func (s *S3) GetBucketCors(ctx *request.Context, in *s3api.GetBucketCorsInput) (*s3api.GetBucketCorsOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +153,7 @@ func (s *S3) GetBucketCors(ctx *request.Context, in *s3api.GetBucketCorsInput) (
 }
 
 func (s *S3) DeleteBucketCors(ctx *request.Context, in *s3api.DeleteBucketCorsInput) (*s3api.DeleteBucketCorsOutput, error) {
-	return &s3api.DeleteBucketCorsOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketCorsOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.CORS = nil
 		return nil
 	})
@@ -167,14 +168,14 @@ func (s *S3) PutBucketWebsite(ctx *request.Context, in *s3api.PutBucketWebsiteIn
 		if w.IndexDocument != nil || w.ErrorDocument != nil || len(w.RoutingRules) > 0 {
 			return nil, errInvalidRequest.New("RedirectAllRequestsTo cannot be provided in conjunction with other Routing Rules.")
 		}
-		if deref(w.RedirectAllRequestsTo.HostName) == "" {
+		if ptr.Deref(w.RedirectAllRequestsTo.HostName) == "" {
 			return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 		}
 	} else {
 		if w.IndexDocument == nil {
 			return nil, errInvalidArgument.New("A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty")
 		}
-		suf := deref(w.IndexDocument.Suffix)
+		suf := ptr.Deref(w.IndexDocument.Suffix)
 		if suf == "" || strings.Contains(suf, "/") {
 			return nil, errInvalidArgument.New("The IndexDocument Suffix is not well formed").With("ArgumentName", "IndexDocument").With("ArgumentValue", suf)
 		}
@@ -187,14 +188,14 @@ func (s *S3) PutBucketWebsite(ctx *request.Context, in *s3api.PutBucketWebsiteIn
 			return nil, errInvalidRequest.New("You can only define ReplaceKeyPrefix or ReplaceKey but not both.")
 		}
 	}
-	return &s3api.PutBucketWebsiteOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.PutBucketWebsiteOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Website = w
 		return nil
 	})
 }
 
 func (s *S3) GetBucketWebsite(ctx *request.Context, in *s3api.GetBucketWebsiteInput) (*s3api.GetBucketWebsiteOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func (s *S3) GetBucketWebsite(ctx *request.Context, in *s3api.GetBucketWebsiteIn
 }
 
 func (s *S3) DeleteBucketWebsite(ctx *request.Context, in *s3api.DeleteBucketWebsiteInput) (*s3api.DeleteBucketWebsiteOutput, error) {
-	return &s3api.DeleteBucketWebsiteOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketWebsiteOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Website = nil
 		return nil
 	})
@@ -217,12 +218,12 @@ func (s *S3) PutBucketLogging(ctx *request.Context, in *s3api.PutBucketLoggingIn
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
 	le := in.BucketLoggingStatus.LoggingEnabled
-	src, err := s.bucket(deref(in.Bucket))
+	src, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	if le != nil {
-		target := deref(le.TargetBucket)
+		target := ptr.Deref(le.TargetBucket)
 		tb, err := s.bucket(target)
 		if err != nil {
 			return nil, errInvalidTargetBucket.New("The target bucket for logging does not exist").With("TargetBucket", target)
@@ -234,7 +235,7 @@ func (s *S3) PutBucketLogging(ctx *request.Context, in *s3api.PutBucketLoggingIn
 			return nil, errAccessDenied.New("The target bucket for logging must be in the same region as the source bucket.")
 		}
 		if le.TargetPrefix == nil {
-			le.TargetPrefix = ptr("")
+			le.TargetPrefix = ptr.To("")
 		}
 	}
 	return &s3api.PutBucketLoggingOutput{}, s.updateBucket(src.Name, func(b *bucketRecord) error {
@@ -244,7 +245,7 @@ func (s *S3) PutBucketLogging(ctx *request.Context, in *s3api.PutBucketLoggingIn
 }
 
 func (s *S3) GetBucketLogging(ctx *request.Context, in *s3api.GetBucketLoggingInput) (*s3api.GetBucketLoggingOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +261,7 @@ func (s *S3) PutBucketEncryption(ctx *request.Context, in *s3api.PutBucketEncryp
 		if r.ApplyServerSideEncryptionByDefault == nil {
 			continue
 		}
-		alg := deref(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm)
+		alg := ptr.Deref(r.ApplyServerSideEncryptionByDefault.SSEAlgorithm)
 		if alg != "AES256" && alg != "aws:kms" && alg != "aws:kms:dsse" {
 			return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 		}
@@ -268,7 +269,7 @@ func (s *S3) PutBucketEncryption(ctx *request.Context, in *s3api.PutBucketEncryp
 			return nil, errInvalidArgument.New("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse")
 		}
 	}
-	return &s3api.PutBucketEncryptionOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.PutBucketEncryptionOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Encryption = cfg
 		return nil
 	})
@@ -281,13 +282,13 @@ func defaultEncryption(b bucketRecord) *s3api.ServerSideEncryptionConfiguration 
 		return b.Encryption
 	}
 	return &s3api.ServerSideEncryptionConfiguration{Rules: []s3api.ServerSideEncryptionRule{{
-		ApplyServerSideEncryptionByDefault: &s3api.ServerSideEncryptionByDefault{SSEAlgorithm: ptr("AES256")},
-		BucketKeyEnabled:                   ptr(false),
+		ApplyServerSideEncryptionByDefault: &s3api.ServerSideEncryptionByDefault{SSEAlgorithm: ptr.To("AES256")},
+		BucketKeyEnabled:                   ptr.To(false),
 	}}}
 }
 
 func (s *S3) GetBucketEncryption(ctx *request.Context, in *s3api.GetBucketEncryptionInput) (*s3api.GetBucketEncryptionOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +296,7 @@ func (s *S3) GetBucketEncryption(ctx *request.Context, in *s3api.GetBucketEncryp
 }
 
 func (s *S3) DeleteBucketEncryption(ctx *request.Context, in *s3api.DeleteBucketEncryptionInput) (*s3api.DeleteBucketEncryptionOutput, error) {
-	return &s3api.DeleteBucketEncryptionOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketEncryptionOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Encryption = nil
 		return nil
 	})
@@ -313,11 +314,11 @@ func (s *S3) PutBucketLifecycleConfiguration(ctx *request.Context, in *s3api.Put
 	}
 	ids := map[string]bool{}
 	for _, r := range cfg.Rules {
-		st := deref(r.Status)
+		st := ptr.Deref(r.Status)
 		if st != "Enabled" && st != "Disabled" {
 			return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 		}
-		if id := deref(r.ID); id != "" {
+		if id := ptr.Deref(r.ID); id != "" {
 			if ids[id] {
 				return nil, errInvalidArgument.New("Rule ID must be unique. Found same ID for more than one rule")
 			}
@@ -327,14 +328,14 @@ func (s *S3) PutBucketLifecycleConfiguration(ctx *request.Context, in *s3api.Put
 			return nil, errInvalidArgument.New("'Days' for Expiration action must be a positive integer")
 		}
 	}
-	return &s3api.PutBucketLifecycleConfigurationOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.PutBucketLifecycleConfigurationOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Lifecycle = cfg
 		return nil
 	})
 }
 
 func (s *S3) GetBucketLifecycleConfiguration(ctx *request.Context, in *s3api.GetBucketLifecycleConfigurationInput) (*s3api.GetBucketLifecycleConfigurationOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +346,7 @@ func (s *S3) GetBucketLifecycleConfiguration(ctx *request.Context, in *s3api.Get
 }
 
 func (s *S3) DeleteBucketLifecycle(ctx *request.Context, in *s3api.DeleteBucketLifecycleInput) (*s3api.DeleteBucketLifecycleOutput, error) {
-	return &s3api.DeleteBucketLifecycleOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketLifecycleOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Lifecycle = nil
 		return nil
 	})
@@ -356,14 +357,14 @@ func (s *S3) PutBucketOwnershipControls(ctx *request.Context, in *s3api.PutBucke
 	if oc == nil || len(oc.Rules) != 1 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	return &s3api.PutBucketOwnershipControlsOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.PutBucketOwnershipControlsOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Ownership = oc
 		return nil
 	})
 }
 
 func (s *S3) GetBucketOwnershipControls(ctx *request.Context, in *s3api.GetBucketOwnershipControlsInput) (*s3api.GetBucketOwnershipControlsOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +375,7 @@ func (s *S3) GetBucketOwnershipControls(ctx *request.Context, in *s3api.GetBucke
 }
 
 func (s *S3) DeleteBucketOwnershipControls(ctx *request.Context, in *s3api.DeleteBucketOwnershipControlsInput) (*s3api.DeleteBucketOwnershipControlsOutput, error) {
-	return &s3api.DeleteBucketOwnershipControlsOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketOwnershipControlsOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Ownership = nil
 		return nil
 	})
@@ -384,14 +385,14 @@ func (s *S3) PutPublicAccessBlock(ctx *request.Context, in *s3api.PutPublicAcces
 	if in.PublicAccessBlockConfiguration == nil {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	return &s3api.PutPublicAccessBlockOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.PutPublicAccessBlockOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.PublicAccessBlock = in.PublicAccessBlockConfiguration
 		return nil
 	})
 }
 
 func (s *S3) GetPublicAccessBlock(ctx *request.Context, in *s3api.GetPublicAccessBlockInput) (*s3api.GetPublicAccessBlockOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -402,29 +403,29 @@ func (s *S3) GetPublicAccessBlock(ctx *request.Context, in *s3api.GetPublicAcces
 }
 
 func (s *S3) DeletePublicAccessBlock(ctx *request.Context, in *s3api.DeletePublicAccessBlockInput) (*s3api.DeletePublicAccessBlockOutput, error) {
-	return &s3api.DeletePublicAccessBlockOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeletePublicAccessBlockOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.PublicAccessBlock = nil
 		return nil
 	})
 }
 
 func (s *S3) GetBucketAccelerateConfiguration(ctx *request.Context, in *s3api.GetBucketAccelerateConfigurationInput) (*s3api.GetBucketAccelerateConfigurationOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.GetBucketAccelerateConfigurationOutput{}
 	if b.Accelerate != "" {
-		out.Status = ptr(b.Accelerate)
+		out.Status = ptr.To(b.Accelerate)
 	}
 	return out, nil
 }
 
 func (s *S3) GetBucketRequestPayment(ctx *request.Context, in *s3api.GetBucketRequestPaymentInput) (*s3api.GetBucketRequestPaymentOutput, error) {
-	if _, err := s.bucket(deref(in.Bucket)); err != nil {
+	if _, err := s.bucket(ptr.Deref(in.Bucket)); err != nil {
 		return nil, err
 	}
-	return &s3api.GetBucketRequestPaymentOutput{Payer: ptr("BucketOwner")}, nil
+	return &s3api.GetBucketRequestPaymentOutput{Payer: ptr.To("BucketOwner")}, nil
 }
 
 func errInvalidBucketState(msg string) error {

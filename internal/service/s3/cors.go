@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 )
 
 // Bucket CORS as S3 applies it to browsers: a preflight is answered from
@@ -18,9 +18,8 @@ import (
 // left to the gateway's permissive default, since an unsigned preflight
 // for another service's REST path also resolves to S3.
 
-var _ gateway.CORSResponder = (*S3)(nil)
-
-// CORS implements gateway.CORSResponder.
+// CORS implements gateway.CORSResponder (internal/server asserts it: S3
+// does not import the gateway).
 func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool {
 	bucket, key := hostBucket, strings.TrimPrefix(r.URL.Path, "/")
 	if bucket == "" {
@@ -184,7 +183,7 @@ func corsError(w http.ResponseWriter, status int, code, msg, method, resource st
 		RequestID    string   `xml:"RequestId"`
 		HostID       string   `xml:"HostId"`
 	}{Code: code, Message: msg, Method: method, ResourceType: resource,
-		RequestID: strings.ToUpper(randomHex(8)), HostID: randomHex(32)}
+		RequestID: strings.ToUpper(awsid.Hex(16)), HostID: awsid.Hex(64)}
 	out, _ := xml.Marshal(body)
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("x-amz-request-id", body.RequestID)

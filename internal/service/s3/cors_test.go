@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestCORSMatching(t *testing.T) {
 	rules := []s3api.CORSRule{
-		{ID: ptr("named"), AllowedOrigins: []string{"https://app.example"}, AllowedMethods: []string{"PUT", "POST"},
+		{ID: ptr.To("named"), AllowedOrigins: []string{"https://app.example"}, AllowedMethods: []string{"PUT", "POST"},
 			AllowedHeaders: []string{"x-amz-*", "Content-Type"}},
-		{ID: ptr("wild"), AllowedOrigins: []string{"https://*.example.org"}, AllowedMethods: []string{"GET"}},
-		{ID: ptr("any"), AllowedOrigins: []string{"*"}, AllowedMethods: []string{"HEAD"}, AllowedHeaders: []string{"*"}},
+		{ID: ptr.To("wild"), AllowedOrigins: []string{"https://*.example.org"}, AllowedMethods: []string{"GET"}},
+		{ID: ptr.To("any"), AllowedOrigins: []string{"*"}, AllowedMethods: []string{"HEAD"}, AllowedHeaders: []string{"*"}},
 	}
 	for _, c := range []struct {
 		origin, method string
@@ -47,9 +48,9 @@ func TestCORSPreflightAndActual(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "web")
 	f.bucket(t, "plain")
-	_, err := f.s.PutBucketCors(f.ctx(), &s3api.PutBucketCorsInput{Bucket: ptr("web"), CORSConfiguration: &s3api.CORSConfiguration{
+	_, err := f.s.PutBucketCors(f.ctx(), &s3api.PutBucketCorsInput{Bucket: ptr.To("web"), CORSConfiguration: &s3api.CORSConfiguration{
 		CORSRules: []s3api.CORSRule{{AllowedOrigins: []string{"https://app.example"}, AllowedMethods: []string{"GET", "PUT"},
-			AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: ptr(int32(600))}},
+			AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: ptr.To(int32(600))}},
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package s3
 import (
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -12,48 +13,39 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 const testAccount = "000000000000"
 
 type fixture struct {
 	s   *S3
+	h   *servicetest.Harness
 	clk *clock.Fake
 	bus *events.Bus
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("s3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	h := servicetest.New(t, "s3", servicetest.InAccount(testAccount), servicetest.InRegion("ap-northeast-1"))
 	bus := events.New()
-	s := New(st, be.Blobs(), bus, clk, Options{LogFlushInterval: 5 * time.Second})
-	return &fixture{s: s, clk: clk, bus: bus}
+	s := New(h.Store(), h.Backend.Blobs(), bus, h.Clock, Options{LogFlushInterval: 5 * time.Second})
+	return &fixture{s: s, h: h, clk: h.Clock, bus: bus}
 }
 
 // ctx is a request by the account root in ap-northeast-1.
 func (f *fixture) ctx() *request.Context {
-	return &request.Context{
-		Context: t0ctx{}, RequestID: "REQ", Service: "s3", Account: testAccount, Region: "ap-northeast-1",
-		Caller: request.Caller{Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":root", UserID: testAccount},
-		Clock:  f.clk, HTTP: httptest.NewRequest("PUT", "/", nil), SourceIP: "127.0.0.1",
-	}
+	ctx := f.h.Ctx()
+	ctx.HTTP, ctx.SourceIP = httptest.NewRequest("PUT", "/", nil), "127.0.0.1"
+	return ctx
 }
 
 func (f *fixture) bucket(t *testing.T, name string) {
 	t.Helper()
-	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr(name),
-		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr("ap-northeast-1")}})
+	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr.To(name),
+		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To("ap-northeast-1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +53,7 @@ func (f *fixture) bucket(t *testing.T, name string) {
 
 func (f *fixture) put(t *testing.T, bucket, key, body string) *s3api.PutObjectOutput {
 	t.Helper()
-	out, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr(bucket), Key: ptr(key), Body: strings.NewReader(body)})
+	out, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To(bucket), Key: ptr.To(key), Body: strings.NewReader(body)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +82,13 @@ func codeOf(err error) string {
 	return ""
 }
 
-// t0ctx is a context.Context that never ends.
-type t0ctx struct{}
+// rawRoute is a route as internal/server hands it to the gateway.
+type rawRoute struct {
+	Match   func(*http.Request) bool
+	Handler http.Handler
+}
 
-func (t0ctx) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (t0ctx) Done() <-chan struct{}       { return nil }
-func (t0ctx) Err() error                  { return nil }
-func (t0ctx) Value(any) any               { return nil }
+// websiteRoute is the website endpoint's route, as internal/server makes it.
+func (f *fixture) websiteRoute() rawRoute {
+	return rawRoute{Match: f.s.MatchWebsite, Handler: f.s.WebsiteHandler()}
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -98,7 +100,7 @@ func ruleMatches(rule s3api.LifecycleRule, o objectRecord) bool {
 	for _, t := range tags {
 		found := false
 		for _, ot := range o.Tags {
-			if deref(ot.Key) == deref(t.Key) && deref(ot.Value) == deref(t.Value) {
+			if ptr.Deref(ot.Key) == ptr.Deref(t.Key) && ptr.Deref(ot.Value) == ptr.Deref(t.Value) {
 				found = true
 			}
 		}
@@ -134,11 +136,11 @@ func objectExpiration(b bucketRecord, o objectRecord) string {
 	var best time.Time
 	id := ""
 	for _, r := range b.Lifecycle.Rules {
-		if deref(r.Status) != "Enabled" {
+		if ptr.Deref(r.Status) != "Enabled" {
 			continue
 		}
 		if t, ok := currentExpiry(r, o); ok && (best.IsZero() || t.Before(best)) {
-			best, id = t, deref(r.ID)
+			best, id = t, ptr.Deref(r.ID)
 		}
 	}
 	if best.IsZero() {
@@ -197,7 +199,7 @@ func (s *S3) SweepLifecycle() error {
 // lifecycleContext is the request context of deletions S3 makes itself.
 func (s *S3) lifecycleContext(b bucketRecord) *request.Context {
 	return &request.Context{
-		Context: context.Background(), RequestID: strings.ToUpper(randomHex(8)), Service: "s3", Operation: "Lifecycle",
+		Context: context.Background(), RequestID: strings.ToUpper(awsid.Hex(16)), Service: "s3", Operation: "Lifecycle",
 		Account: b.Account, Region: b.Region, Clock: s.clock, Log: s.opts.Log,
 		Caller: request.Caller{Account: b.Account, ARN: "arn:aws:iam::" + b.Account + ":root", UserID: "s3.amazonaws.com"},
 	}
@@ -216,7 +218,7 @@ func (s *S3) lifecycleVictims(b bucketRecord, now time.Time) ([]lifecycleVictim,
 	}
 	err := s.store.View(func(tx storage.Tx) error {
 		for _, rule := range b.Lifecycle.Rules {
-			if deref(rule.Status) != "Enabled" {
+			if ptr.Deref(rule.Status) != "Enabled" {
 				continue
 			}
 			if rule.Expiration != nil {
@@ -253,7 +255,7 @@ func (s *S3) lifecycleVictims(b bucketRecord, now time.Time) ([]lifecycleVictim,
 }
 
 func expiredMarkers(rule s3api.LifecycleRule) bool {
-	return rule.Expiration != nil && deref(rule.Expiration.ExpiredObjectDeleteMarker)
+	return rule.Expiration != nil && ptr.Deref(rule.Expiration.ExpiredObjectDeleteMarker)
 }
 
 // versionVictims walks b's version history key by key (newest first) and
@@ -271,7 +273,7 @@ func (s *S3) versionVictims(tx storage.Tx, b bucketRecord, rule s3api.LifecycleR
 			add(lifecycleVictim{key: key, versionID: hist[0].VersionID})
 		}
 		if nve := rule.NoncurrentVersionExpiration; nve != nil && nve.NoncurrentDays != nil {
-			keep := int(deref(nve.NewerNoncurrentVersions))
+			keep := int(ptr.Deref(nve.NewerNoncurrentVersions))
 			for i := 1; i < len(hist); i++ {
 				if i <= keep || !ruleMatches(rule, hist[i]) {
 					continue

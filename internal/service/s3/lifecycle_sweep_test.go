@@ -6,11 +6,12 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func (f *fixture) lifecycle(t *testing.T, bucket string, rules ...s3api.LifecycleRule) {
 	t.Helper()
-	_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr(bucket),
+	_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr.To(bucket),
 		LifecycleConfiguration: &s3api.BucketLifecycleConfiguration{Rules: rules}})
 	if err != nil {
 		t.Fatal(err)
@@ -19,7 +20,7 @@ func (f *fixture) lifecycle(t *testing.T, bucket string, rules ...s3api.Lifecycl
 
 func (f *fixture) exists(t *testing.T, bucket, key string) bool {
 	t.Helper()
-	_, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr(bucket), Key: ptr(key)})
+	_, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr.To(bucket), Key: ptr.To(key)})
 	return err == nil
 }
 
@@ -44,25 +45,25 @@ func TestLifecycleExpirationDaysWithFilters(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "lc-bucket")
 	f.lifecycle(t, "lc-bucket",
-		s3api.LifecycleRule{ID: ptr("logs"), Status: ptr("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("logs/")},
-			Expiration: &s3api.LifecycleExpiration{Days: ptr(int32(1))}},
-		s3api.LifecycleRule{ID: ptr("tagged-big"), Status: ptr("Enabled"), Filter: &s3api.LifecycleRuleFilter{And: &s3api.LifecycleRuleAndOperator{
-			Tags: []s3api.Tag{{Key: ptr("tmp"), Value: ptr("yes")}}, ObjectSizeGreaterThan: ptr(int64(3))}},
-			Expiration: &s3api.LifecycleExpiration{Days: ptr(int32(1))}},
-		s3api.LifecycleRule{ID: ptr("off"), Status: ptr("Disabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")},
-			Expiration: &s3api.LifecycleExpiration{Days: ptr(int32(1))}},
+		s3api.LifecycleRule{ID: ptr.To("logs"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("logs/")},
+			Expiration: &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}},
+		s3api.LifecycleRule{ID: ptr.To("tagged-big"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{And: &s3api.LifecycleRuleAndOperator{
+			Tags: []s3api.Tag{{Key: ptr.To("tmp"), Value: ptr.To("yes")}}, ObjectSizeGreaterThan: ptr.To(int64(3))}},
+			Expiration: &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}},
+		s3api.LifecycleRule{ID: ptr.To("off"), Status: ptr.To("Disabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")},
+			Expiration: &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}},
 	)
 	f.put(t, "lc-bucket", "logs/a", "x")
 	f.put(t, "lc-bucket", "keep/a", "x")
 	for _, c := range []struct{ key, body string }{{"big", "12345"}, {"small", "12"}} {
-		if _, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr("lc-bucket"), Key: ptr(c.key),
-			Body: strings.NewReader(c.body), Tagging: ptr("tmp=yes")}); err != nil {
+		if _, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To("lc-bucket"), Key: ptr.To(c.key),
+			Body: strings.NewReader(c.body), Tagging: ptr.To("tmp=yes")}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, out := f.get(t, &s3api.GetObjectInput{Bucket: ptr("lc-bucket"), Key: ptr("logs/a")})
-	if want := `expiry-date="Sun, 03 May 2026 00:00:00 GMT", rule-id="logs"`; deref(out.Expiration) != want {
-		t.Errorf("x-amz-expiration %q, want %q", deref(out.Expiration), want)
+	_, out := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("lc-bucket"), Key: ptr.To("logs/a")})
+	if want := `expiry-date="Sun, 03 May 2026 00:00:00 GMT", rule-id="logs"`; ptr.Deref(out.Expiration) != want {
+		t.Errorf("x-amz-expiration %q, want %q", ptr.Deref(out.Expiration), want)
 	}
 	// 2026-05-01 12:00 + 1 day rounds up to 2026-05-03 00:00.
 	f.clk.Advance(35 * time.Hour)
@@ -82,16 +83,16 @@ func TestLifecycleExpirationDaysWithFilters(t *testing.T) {
 func TestLifecycleVersionedBucket(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "ver")
-	if _, err := f.s.PutBucketVersioning(f.ctx(), &s3api.PutBucketVersioningInput{Bucket: ptr("ver"),
-		VersioningConfiguration: &s3api.VersioningConfiguration{Status: ptr("Enabled")}}); err != nil {
+	if _, err := f.s.PutBucketVersioning(f.ctx(), &s3api.PutBucketVersioningInput{Bucket: ptr.To("ver"),
+		VersioningConfiguration: &s3api.VersioningConfiguration{Status: ptr.To("Enabled")}}); err != nil {
 		t.Fatal(err)
 	}
-	f.lifecycle(t, "ver", s3api.LifecycleRule{ID: ptr("all"), Status: ptr("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")},
-		Expiration:                  &s3api.LifecycleExpiration{Days: ptr(int32(2))},
-		NoncurrentVersionExpiration: &s3api.NoncurrentVersionExpiration{NoncurrentDays: ptr(int32(1))}})
+	f.lifecycle(t, "ver", s3api.LifecycleRule{ID: ptr.To("all"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")},
+		Expiration:                  &s3api.LifecycleExpiration{Days: ptr.To(int32(2))},
+		NoncurrentVersionExpiration: &s3api.NoncurrentVersionExpiration{NoncurrentDays: ptr.To(int32(1))}})
 	f.put(t, "ver", "k", "v1")
 	versions := func() (objs, markers int) {
-		out, err := f.s.ListObjectVersions(f.ctx(), &s3api.ListObjectVersionsInput{Bucket: ptr("ver")})
+		out, err := f.s.ListObjectVersions(f.ctx(), &s3api.ListObjectVersionsInput{Bucket: ptr.To("ver")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,8 +114,8 @@ func TestLifecycleVersionedBucket(t *testing.T) {
 		t.Fatalf("after noncurrent expiration: %d versions, %d markers; want 0, 1", o, m)
 	}
 	// ExpiredObjectDeleteMarker removes the lone marker.
-	f.lifecycle(t, "ver", s3api.LifecycleRule{ID: ptr("markers"), Status: ptr("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")},
-		Expiration: &s3api.LifecycleExpiration{ExpiredObjectDeleteMarker: ptr(true)}})
+	f.lifecycle(t, "ver", s3api.LifecycleRule{ID: ptr.To("markers"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")},
+		Expiration: &s3api.LifecycleExpiration{ExpiredObjectDeleteMarker: ptr.To(true)}})
 	f.sweep(t)
 	if o, m := versions(); o != 0 || m != 0 {
 		t.Fatalf("after marker expiration: %d versions, %d markers; want 0, 0", o, m)
@@ -124,14 +125,14 @@ func TestLifecycleVersionedBucket(t *testing.T) {
 func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "mp-bucket")
-	f.lifecycle(t, "mp-bucket", s3api.LifecycleRule{ID: ptr("abort"), Status: ptr("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")},
-		AbortIncompleteMultipartUpload: &s3api.AbortIncompleteMultipartUpload{DaysAfterInitiation: ptr(int32(1))}})
-	up, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr("mp-bucket"), Key: ptr("big")})
+	f.lifecycle(t, "mp-bucket", s3api.LifecycleRule{ID: ptr.To("abort"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")},
+		AbortIncompleteMultipartUpload: &s3api.AbortIncompleteMultipartUpload{DaysAfterInitiation: ptr.To(int32(1))}})
+	up, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	count := func() int {
-		out, err := f.s.ListMultipartUploads(f.ctx(), &s3api.ListMultipartUploadsInput{Bucket: ptr("mp-bucket")})
+		out, err := f.s.ListMultipartUploads(f.ctx(), &s3api.ListMultipartUploadsInput{Bucket: ptr.To("mp-bucket")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +146,7 @@ func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 	f.clk.Advance(time.Hour)
 	f.sweep(t)
 	if n := count(); n != 0 {
-		t.Fatalf("%d uploads left after the rule; upload %s", n, deref(up.UploadId))
+		t.Fatalf("%d uploads left after the rule; upload %s", n, ptr.Deref(up.UploadId))
 	}
 }
 
@@ -154,8 +155,8 @@ func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 func TestLifecycleSweeperOnClock(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "timed")
-	f.lifecycle(t, "timed", s3api.LifecycleRule{ID: ptr("x"), Status: ptr("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr("")},
-		Expiration: &s3api.LifecycleExpiration{Days: ptr(int32(1))}})
+	f.lifecycle(t, "timed", s3api.LifecycleRule{ID: ptr.To("x"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")},
+		Expiration: &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}})
 	f.put(t, "timed", "k", "v")
 	f.s.StartLifecycle(time.Hour)
 	t.Cleanup(f.s.StopLifecycle)

@@ -10,6 +10,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // TestDocumentedLimits: each documented S3 size or count limit is refused
@@ -25,8 +26,8 @@ func TestDocumentedLimits(t *testing.T) {
 	rules := func(n int) *s3api.BucketLifecycleConfiguration {
 		c := &s3api.BucketLifecycleConfiguration{}
 		for i := 0; i < n; i++ {
-			c.Rules = append(c.Rules, s3api.LifecycleRule{ID: ptr(fmt.Sprint("r", i)), Status: ptr("Enabled"),
-				Filter: &s3api.LifecycleRuleFilter{Prefix: ptr(fmt.Sprint("p", i, "/"))}, Expiration: &s3api.LifecycleExpiration{Days: ptr(int32(1))}})
+			c.Rules = append(c.Rules, s3api.LifecycleRule{ID: ptr.To(fmt.Sprint("r", i)), Status: ptr.To("Enabled"),
+				Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To(fmt.Sprint("p", i, "/"))}, Expiration: &s3api.LifecycleExpiration{Days: ptr.To(int32(1))}})
 		}
 		return c
 	}
@@ -35,7 +36,7 @@ func TestDocumentedLimits(t *testing.T) {
 		return map[string]string{"k": strings.Repeat("v", size-1)}
 	}
 	putObject := func(in *s3api.PutObjectInput) error {
-		in.Bucket, in.Body = ptr("limits"), strings.NewReader("data")
+		in.Bucket, in.Body = ptr.To("limits"), strings.NewReader("data")
 		_, err := f.s.PutObject(f.ctx(), in)
 		return err
 	}
@@ -46,60 +47,60 @@ func TestDocumentedLimits(t *testing.T) {
 		code, msg string
 	}{
 		{"1,000 lifecycle rules", func() error {
-			_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr("limits"), LifecycleConfiguration: rules(1000)})
+			_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr.To("limits"), LifecycleConfiguration: rules(1000)})
 			return err
 		}, "", ""},
 		{"5,000 lifecycle rules", func() error {
-			_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr("limits"), LifecycleConfiguration: rules(5000)})
+			_, err := f.s.PutBucketLifecycleConfiguration(f.ctx(), &s3api.PutBucketLifecycleConfigurationInput{Bucket: ptr.To("limits"), LifecycleConfiguration: rules(5000)})
 			return err
 		}, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"},
-		{"2 KB of metadata", func() error { return putObject(&s3api.PutObjectInput{Key: ptr("m2k"), Metadata: meta(2048)}) }, "", ""},
-		{"10 KB of metadata", func() error { return putObject(&s3api.PutObjectInput{Key: ptr("m10k"), Metadata: meta(10 << 10)}) },
+		{"2 KB of metadata", func() error { return putObject(&s3api.PutObjectInput{Key: ptr.To("m2k"), Metadata: meta(2048)}) }, "", ""},
+		{"10 KB of metadata", func() error { return putObject(&s3api.PutObjectInput{Key: ptr.To("m10k"), Metadata: meta(10 << 10)}) },
 			"MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size."},
 		{"metadata one byte over", func() error {
-			_, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr("limits"), Key: ptr("mp"), Metadata: meta(2049)})
+			_, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr.To("limits"), Key: ptr.To("mp"), Metadata: meta(2049)})
 			return err
 		}, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size."},
 		{"SSE-C key", func() error {
-			return putObject(&s3api.PutObjectInput{Key: ptr("ssec"), SSECustomerAlgorithm: ptr("AES256"), SSECustomerKey: ptr(keyB64), SSECustomerKeyMD5: ptr(keyMD5)})
+			return putObject(&s3api.PutObjectInput{Key: ptr.To("ssec"), SSECustomerAlgorithm: ptr.To("AES256"), SSECustomerKey: ptr.To(keyB64), SSECustomerKeyMD5: ptr.To(keyMD5)})
 		}, "", ""},
 		{"SSE-C key not base64", func() error {
-			return putObject(&s3api.PutObjectInput{Key: ptr("ssec1"), SSECustomerAlgorithm: ptr("AES256"), SSECustomerKey: ptr("not base64!"), SSECustomerKeyMD5: ptr(keyMD5)})
+			return putObject(&s3api.PutObjectInput{Key: ptr.To("ssec1"), SSECustomerAlgorithm: ptr.To("AES256"), SSECustomerKey: ptr.To("not base64!"), SSECustomerKeyMD5: ptr.To(keyMD5)})
 		}, "InvalidArgument", "The secret key was invalid for the specified algorithm."},
 		{"SSE-C key of 16 bytes", func() error {
-			return putObject(&s3api.PutObjectInput{Key: ptr("ssec2"), SSECustomerAlgorithm: ptr("AES256"), SSECustomerKey: ptr(base64.StdEncoding.EncodeToString([]byte(key32[:16])))})
+			return putObject(&s3api.PutObjectInput{Key: ptr.To("ssec2"), SSECustomerAlgorithm: ptr.To("AES256"), SSECustomerKey: ptr.To(base64.StdEncoding.EncodeToString([]byte(key32[:16])))})
 		}, "InvalidArgument", "The secret key was invalid for the specified algorithm."},
 		{"SSE-C key MD5 mismatch", func() error {
-			return putObject(&s3api.PutObjectInput{Key: ptr("ssec3"), SSECustomerAlgorithm: ptr("AES256"), SSECustomerKey: ptr(keyB64), SSECustomerKeyMD5: ptr("AAAAAAAAAAAAAAAAAAAAAA==")})
+			return putObject(&s3api.PutObjectInput{Key: ptr.To("ssec3"), SSECustomerAlgorithm: ptr.To("AES256"), SSECustomerKey: ptr.To(keyB64), SSECustomerKeyMD5: ptr.To("AAAAAAAAAAAAAAAAAAAAAA==")})
 		}, "InvalidArgument", "The calculated MD5 hash of the key did not match the hash that was provided."},
 		{"SSE-C without a key", func() error {
-			return putObject(&s3api.PutObjectInput{Key: ptr("ssec4"), SSECustomerAlgorithm: ptr("AES256"), SSECustomerKeyMD5: ptr(keyMD5)})
+			return putObject(&s3api.PutObjectInput{Key: ptr.To("ssec4"), SSECustomerAlgorithm: ptr.To("AES256"), SSECustomerKeyMD5: ptr.To(keyMD5)})
 		}, "InvalidArgument", "Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key."},
-		{"key of 1,025 bytes", func() error { return putObject(&s3api.PutObjectInput{Key: ptr(strings.Repeat("a", 1025))}) },
+		{"key of 1,025 bytes", func() error { return putObject(&s3api.PutObjectInput{Key: ptr.To(strings.Repeat("a", 1025))}) },
 			"KeyTooLongError", "Your key is too long"},
 		{"11 object tags", func() error {
 			tags := []string{}
 			for i := 0; i < 11; i++ {
 				tags = append(tags, fmt.Sprintf("k%d=v", i))
 			}
-			return putObject(&s3api.PutObjectInput{Key: ptr("tags"), Tagging: ptr(strings.Join(tags, "&"))})
+			return putObject(&s3api.PutObjectInput{Key: ptr.To("tags"), Tagging: ptr.To(strings.Join(tags, "&"))})
 		}, "InvalidTag", "Object tags cannot be greater than 10"},
 		{"101 CORS rules", func() error {
 			cfg := &s3api.CORSConfiguration{}
 			for i := 0; i < 101; i++ {
 				cfg.CORSRules = append(cfg.CORSRules, s3api.CORSRule{AllowedMethods: []string{"GET"}, AllowedOrigins: []string{"*"}})
 			}
-			_, err := f.s.PutBucketCors(f.ctx(), &s3api.PutBucketCorsInput{Bucket: ptr("limits"), CORSConfiguration: cfg})
+			_, err := f.s.PutBucketCors(f.ctx(), &s3api.PutBucketCorsInput{Bucket: ptr.To("limits"), CORSConfiguration: cfg})
 			return err
 		}, "InvalidRequest", "The number of CORS rules should not exceed allowed limit of 100 rules."},
 		{"GetObject with an SSE-C key not base64", func() error {
-			_, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("limits"), Key: ptr("ssec"), SSECustomerAlgorithm: ptr("AES256"),
-				SSECustomerKey: ptr("not base64!"), SSECustomerKeyMD5: ptr(keyMD5)})
+			_, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("limits"), Key: ptr.To("ssec"), SSECustomerAlgorithm: ptr.To("AES256"),
+				SSECustomerKey: ptr.To("not base64!"), SSECustomerKeyMD5: ptr.To(keyMD5)})
 			return err
 		}, "InvalidArgument", "The secret key was invalid for the specified algorithm."},
 		{"HeadObject with the SSE-C key", func() error {
-			_, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr("limits"), Key: ptr("ssec"), SSECustomerAlgorithm: ptr("AES256"),
-				SSECustomerKey: ptr(keyB64), SSECustomerKeyMD5: ptr(keyMD5)})
+			_, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr.To("limits"), Key: ptr.To("ssec"), SSECustomerAlgorithm: ptr.To("AES256"),
+				SSECustomerKey: ptr.To(keyB64), SSECustomerKeyMD5: ptr.To(keyMD5)})
 			return err
 		}, "", ""},
 	} {
@@ -119,11 +120,11 @@ func TestDocumentedLimits(t *testing.T) {
 	}
 	// Nothing refused was stored.
 	for _, k := range []string{"m10k", "ssec1", "ssec2", "ssec3", "ssec4", "tags"} {
-		if _, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr("limits"), Key: ptr(k)}); err == nil {
+		if _, err := f.s.HeadObject(f.ctx(), &s3api.HeadObjectInput{Bucket: ptr.To("limits"), Key: ptr.To(k)}); err == nil {
 			t.Errorf("%s was stored", k)
 		}
 	}
-	out, err := f.s.GetBucketLifecycleConfiguration(f.ctx(), &s3api.GetBucketLifecycleConfigurationInput{Bucket: ptr("limits")})
+	out, err := f.s.GetBucketLifecycleConfiguration(f.ctx(), &s3api.GetBucketLifecycleConfigurationInput{Bucket: ptr.To("limits")})
 	if err != nil || len(out.Rules) != 1000 {
 		t.Fatalf("lifecycle after the refused 5,000 rules: %v, %v rules", err, len(out.Rules))
 	}

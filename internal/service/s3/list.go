@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -72,9 +73,9 @@ func listKeys(tx storage.Tx, bucket, prefix, delimiter, marker string, maxKeys i
 // encodeKey applies encoding-type=url to a key or prefix in a listing.
 func encodeKey(v string, urlEnc bool) *string {
 	if !urlEnc {
-		return ptr(v)
+		return ptr.To(v)
 	}
-	return ptr(strings.ReplaceAll(url.QueryEscape(v), "%2F", "/"))
+	return ptr.To(strings.ReplaceAll(url.QueryEscape(v), "%2F", "/"))
 }
 
 func encodingType(v *string) (bool, error) {
@@ -101,7 +102,7 @@ func maxKeysOf(v *int32) (int, error) {
 }
 
 func toObject(o objectRecord, urlEnc, withOwner bool) s3api.Object {
-	obj := s3api.Object{Key: encodeKey(o.Key, urlEnc), LastModified: ptr(o.LastModified), ETag: ptr(o.ETag), Size: ptr(o.Size), StorageClass: ptr(storageClass(o))}
+	obj := s3api.Object{Key: encodeKey(o.Key, urlEnc), LastModified: ptr.To(o.LastModified), ETag: ptr.To(o.ETag), Size: ptr.To(o.Size), StorageClass: ptr.To(storageClass(o))}
 	for a := range o.Checksums {
 		obj.ChecksumAlgorithm = append(obj.ChecksumAlgorithm, a)
 	}
@@ -128,21 +129,21 @@ func (s *S3) ListObjects(ctx *request.Context, in *s3api.ListObjectsInput) (*s3a
 	if err != nil {
 		return nil, err
 	}
-	name, prefix, delim := deref(in.Bucket), deref(in.Prefix), deref(in.Delimiter)
+	name, prefix, delim := ptr.Deref(in.Bucket), ptr.Deref(in.Prefix), ptr.Deref(in.Delimiter)
 	var l listing
 	err = s.store.View(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {
 			return err
 		}
-		l, err = listKeys(tx, name, prefix, delim, deref(in.Marker), maxKeys)
+		l, err = listKeys(tx, name, prefix, delim, ptr.Deref(in.Marker), maxKeys)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.ListObjectsOutput{
-		Name: ptr(name), Prefix: encodeKey(prefix, urlEnc), Marker: encodeKey(deref(in.Marker), urlEnc), MaxKeys: ptr(int32(maxKeys)),
-		IsTruncated: ptr(l.truncated), EncodingType: in.EncodingType,
+		Name: ptr.To(name), Prefix: encodeKey(prefix, urlEnc), Marker: encodeKey(ptr.Deref(in.Marker), urlEnc), MaxKeys: ptr.To(int32(maxKeys)),
+		IsTruncated: ptr.To(l.truncated), EncodingType: in.EncodingType,
 	}
 	if delim != "" {
 		out.Delimiter = encodeKey(delim, urlEnc)
@@ -168,8 +169,8 @@ func (s *S3) ListObjectsV2(ctx *request.Context, in *s3api.ListObjectsV2Input) (
 	if err != nil {
 		return nil, err
 	}
-	name, prefix, delim := deref(in.Bucket), deref(in.Prefix), deref(in.Delimiter)
-	marker := deref(in.StartAfter)
+	name, prefix, delim := ptr.Deref(in.Bucket), ptr.Deref(in.Prefix), ptr.Deref(in.Delimiter)
+	marker := ptr.Deref(in.StartAfter)
 	if in.ContinuationToken != nil {
 		raw, err := base64.RawURLEncoding.DecodeString(*in.ContinuationToken)
 		if err != nil || !strings.HasPrefix(string(raw), "1:") {
@@ -189,8 +190,8 @@ func (s *S3) ListObjectsV2(ctx *request.Context, in *s3api.ListObjectsV2Input) (
 		return nil, err
 	}
 	out := &s3api.ListObjectsV2Output{
-		Name: ptr(name), Prefix: encodeKey(prefix, urlEnc), MaxKeys: ptr(int32(maxKeys)), IsTruncated: ptr(l.truncated),
-		EncodingType: in.EncodingType, KeyCount: ptr(int32(len(l.contents) + len(l.prefixes))),
+		Name: ptr.To(name), Prefix: encodeKey(prefix, urlEnc), MaxKeys: ptr.To(int32(maxKeys)), IsTruncated: ptr.To(l.truncated),
+		EncodingType: in.EncodingType, KeyCount: ptr.To(int32(len(l.contents) + len(l.prefixes))),
 		ContinuationToken: in.ContinuationToken,
 	}
 	if in.StartAfter != nil {
@@ -200,10 +201,10 @@ func (s *S3) ListObjectsV2(ctx *request.Context, in *s3api.ListObjectsV2Input) (
 		out.Delimiter = encodeKey(delim, urlEnc)
 	}
 	if l.truncated {
-		out.NextContinuationToken = ptr(base64.RawURLEncoding.EncodeToString([]byte("1:" + l.next)))
+		out.NextContinuationToken = ptr.To(base64.RawURLEncoding.EncodeToString([]byte("1:" + l.next)))
 	}
 	for _, o := range l.contents {
-		out.Contents = append(out.Contents, toObject(o, urlEnc, deref(in.FetchOwner)))
+		out.Contents = append(out.Contents, toObject(o, urlEnc, ptr.Deref(in.FetchOwner)))
 	}
 	for _, p := range l.prefixes {
 		out.CommonPrefixes = append(out.CommonPrefixes, s3api.CommonPrefix{Prefix: encodeKey(p, urlEnc)})
@@ -220,8 +221,8 @@ func (s *S3) ListObjectVersions(ctx *request.Context, in *s3api.ListObjectVersio
 	if err != nil {
 		return nil, err
 	}
-	name, prefix, delim := deref(in.Bucket), deref(in.Prefix), deref(in.Delimiter)
-	keyMarker, verMarker := deref(in.KeyMarker), deref(in.VersionIdMarker)
+	name, prefix, delim := ptr.Deref(in.Bucket), ptr.Deref(in.Prefix), ptr.Deref(in.Delimiter)
+	keyMarker, verMarker := ptr.Deref(in.KeyMarker), ptr.Deref(in.VersionIdMarker)
 	// Every version of every key under the prefix, newest first per key:
 	// the history table plus current objects written before versioning.
 	var all []objectRecord
@@ -258,7 +259,7 @@ func (s *S3) ListObjectVersions(ctx *request.Context, in *s3api.ListObjectVersio
 			latest[v.Key] = v.Seq
 		}
 	}
-	out := &s3api.ListObjectVersionsOutput{Name: ptr(name), Prefix: encodeKey(prefix, urlEnc), MaxKeys: ptr(int32(maxKeys)),
+	out := &s3api.ListObjectVersionsOutput{Name: ptr.To(name), Prefix: encodeKey(prefix, urlEnc), MaxKeys: ptr.To(int32(maxKeys)),
 		KeyMarker: encodeKey(keyMarker, urlEnc), VersionIdMarker: in.VersionIdMarker, EncodingType: in.EncodingType}
 	if delim != "" {
 		out.Delimiter = encodeKey(delim, urlEnc)
@@ -304,19 +305,19 @@ func (s *S3) ListObjectVersions(ctx *request.Context, in *s3api.ListObjectVersio
 		isLatest := latest[v.Key] == v.Seq
 		if v.DeleteMarker {
 			out.DeleteMarkers = append(out.DeleteMarkers, s3api.DeleteMarkerEntry{Owner: owner(v.Owner), Key: encodeKey(v.Key, urlEnc),
-				VersionId: ptr(v.VersionID), IsLatest: ptr(isLatest), LastModified: ptr(v.LastModified)})
+				VersionId: ptr.To(v.VersionID), IsLatest: ptr.To(isLatest), LastModified: ptr.To(v.LastModified)})
 		} else {
-			out.Versions = append(out.Versions, s3api.ObjectVersion{ETag: ptr(v.ETag), Size: ptr(v.Size), StorageClass: ptr(storageClass(v)),
-				Key: encodeKey(v.Key, urlEnc), VersionId: ptr(v.VersionID), IsLatest: ptr(isLatest), LastModified: ptr(v.LastModified), Owner: owner(v.Owner)})
+			out.Versions = append(out.Versions, s3api.ObjectVersion{ETag: ptr.To(v.ETag), Size: ptr.To(v.Size), StorageClass: ptr.To(storageClass(v)),
+				Key: encodeKey(v.Key, urlEnc), VersionId: ptr.To(v.VersionID), IsLatest: ptr.To(isLatest), LastModified: ptr.To(v.LastModified), Owner: owner(v.Owner)})
 		}
 		nextKey, nextVer = v.Key, v.VersionID
 		count++
 	}
-	out.IsTruncated = ptr(truncated)
+	out.IsTruncated = ptr.To(truncated)
 	if truncated {
 		out.NextKeyMarker = encodeKey(nextKey, urlEnc)
 		if nextVer != "" {
-			out.NextVersionIdMarker = ptr(nextVer)
+			out.NextVersionIdMarker = ptr.To(nextVer)
 		}
 	}
 	return out, nil

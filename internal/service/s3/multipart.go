@@ -11,7 +11,9 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/checksum"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -58,7 +60,7 @@ func (s *S3) dropUpload(tx storage.Tx, bucket, id string) error {
 }
 
 func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipartUploadInput) (*s3api.CreateMultipartUploadOutput, error) {
-	name, key := deref(in.Bucket), deref(in.Key)
+	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
 	b, err := s.bucket(name)
 	if err != nil {
 		return nil, err
@@ -87,8 +89,8 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 		}
 		tmpl.ACL = acl
 	}
-	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(randomHex(24))), Key: key,
-		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: deref(in.ChecksumAlgorithm)}
+	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(awsid.Hex(48))), Key: key,
+		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: ptr.Deref(in.ChecksumAlgorithm)}
 	err = s.store.Update(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {
 			return err
@@ -98,11 +100,11 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if err != nil {
 		return nil, err
 	}
-	out := &s3api.CreateMultipartUploadOutput{Bucket: ptr(name), Key: ptr(key), UploadId: ptr(u.UploadID)}
+	out := &s3api.CreateMultipartUploadOutput{Bucket: ptr.To(name), Key: ptr.To(key), UploadId: ptr.To(u.UploadID)}
 	var calg, cmd5 *string
 	setSSE(tmpl, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
 	if u.Algorithm != "" {
-		out.ChecksumAlgorithm = ptr(u.Algorithm)
+		out.ChecksumAlgorithm = ptr.To(u.Algorithm)
 	}
 	return out, nil
 }
@@ -142,7 +144,7 @@ func (s *S3) putPart(bucket, key, id string, p partRecord) error {
 }
 
 func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api.UploadPartOutput, error) {
-	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	name, key, id := ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.UploadId)
 	if err := checkPartNumber(in.PartNumber); err != nil {
 		return nil, err
 	}
@@ -155,7 +157,7 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, deref(in.ChecksumAlgorithm), maxObjectSize)
+	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +167,7 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 		s.blobs.Delete(st.part.Blob)
 		return nil, err
 	}
-	out := &s3api.UploadPartOutput{ETag: ptr(p.ETag)}
+	out := &s3api.UploadPartOutput{ETag: ptr.To(p.ETag)}
 	var calg, cmd5 *string
 	setSSE(u.Template, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(p.Checksums)
@@ -173,11 +175,11 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 }
 
 func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput) (*s3api.UploadPartCopyOutput, error) {
-	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	name, key, id := ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.UploadId)
 	if err := checkPartNumber(in.PartNumber); err != nil {
 		return nil, err
 	}
-	srcBucket, srcKey, srcVersion, err := parseCopySource(deref(in.CopySource))
+	srcBucket, srcKey, srcVersion, err := parseCopySource(ptr.Deref(in.CopySource))
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +200,7 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 		return nil, err
 	}
 	start, n := int64(0), src.Size
-	if r := deref(in.CopySourceRange); r != "" {
+	if r := ptr.Deref(in.CopySourceRange); r != "" {
 		st, en, ok, _ := parseRange(r, src.Size)
 		if !ok || en >= src.Size || !strings.HasPrefix(r, "bytes=") || strings.HasPrefix(r, "bytes=-") {
 			return nil, errInvalidArgument.New("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
@@ -221,9 +223,9 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 		s.blobs.Delete(part.Blob)
 		return nil, err
 	}
-	out := &s3api.UploadPartCopyOutput{CopyPartResult: &s3api.CopyPartResult{ETag: ptr(p.ETag), LastModified: ptr(p.LastModified)}}
+	out := &s3api.UploadPartCopyOutput{CopyPartResult: &s3api.CopyPartResult{ETag: ptr.To(p.ETag), LastModified: ptr.To(p.LastModified)}}
 	if src.VersionID != "" {
-		out.CopySourceVersionId = ptr(src.VersionID)
+		out.CopySourceVersionId = ptr.To(src.VersionID)
 	}
 	var calg, cmd5 *string
 	setSSE(u.Template, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
@@ -231,7 +233,7 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 }
 
 func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMultipartUploadInput) (*s3api.CompleteMultipartUploadOutput, error) {
-	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	name, key, id := ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.UploadId)
 	if in.MultipartUpload == nil || len(in.MultipartUpload.Parts) == 0 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
@@ -262,18 +264,18 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		used := map[int32]bool{}
 		last := int32(0)
 		for _, cp := range in.MultipartUpload.Parts {
-			n := deref(cp.PartNumber)
+			n := ptr.Deref(cp.PartNumber)
 			if n <= last {
 				return errInvalidPartOrder.New("The list of parts was not in ascending order. Parts must be ordered by part number.").With("UploadId", id)
 			}
 			last = n
 		}
 		for i, cp := range in.MultipartUpload.Parts {
-			n := deref(cp.PartNumber)
+			n := ptr.Deref(cp.PartNumber)
 			p, ok := stored[n]
-			if !ok || strings.Trim(deref(cp.ETag), `"`) != strings.Trim(p.ETag, `"`) {
+			if !ok || strings.Trim(ptr.Deref(cp.ETag), `"`) != strings.Trim(p.ETag, `"`) {
 				return errInvalidPart.New("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.").
-					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ETag", deref(cp.ETag))
+					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ETag", ptr.Deref(cp.ETag))
 			}
 			if i < len(in.MultipartUpload.Parts)-1 && p.Size < minPartSize {
 				return errEntityTooSmall.New("Your proposed upload is smaller than the minimum allowed size").
@@ -321,12 +323,12 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 	}
 	s.deleteBlobs(garbage)
 	s.notify(ctx, b, "ObjectCreated:CompleteMultipartUpload", o)
-	out := &s3api.CompleteMultipartUploadOutput{Location: ptr(fmt.Sprintf("http://%s.s3.%s/%s", name, s.opts.HostSuffix, key)),
-		Bucket: ptr(name), Key: ptr(key), ETag: ptr(o.ETag)}
+	out := &s3api.CompleteMultipartUploadOutput{Location: ptr.To(fmt.Sprintf("http://%s.s3.%s/%s", name, s.opts.HostSuffix, key)),
+		Bucket: ptr.To(name), Key: ptr.To(key), ETag: ptr.To(o.ETag)}
 	var calg, cmd5 *string
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
 	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
+		out.VersionId = ptr.To(o.VersionID)
 	}
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	out.Expiration = s.expirationHeader(name, o)
@@ -341,7 +343,7 @@ func compositeChecksum(alg string, listed []s3api.CompletedPart, stored map[int3
 	}
 	h := newHash(a)
 	for _, cp := range listed {
-		v, ok := stored[deref(cp.PartNumber)].Checksums[alg]
+		v, ok := stored[ptr.Deref(cp.PartNumber)].Checksums[alg]
 		if !ok {
 			return "", false
 		}
@@ -355,7 +357,7 @@ func compositeChecksum(alg string, listed []s3api.CompletedPart, stored map[int3
 }
 
 func (s *S3) AbortMultipartUpload(ctx *request.Context, in *s3api.AbortMultipartUploadInput) (*s3api.AbortMultipartUploadOutput, error) {
-	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	name, key, id := ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.UploadId)
 	err := s.store.Update(func(tx storage.Tx) error {
 		if _, err := getUpload(tx, name, key, id); err != nil {
 			return err
@@ -369,12 +371,12 @@ func (s *S3) AbortMultipartUpload(ctx *request.Context, in *s3api.AbortMultipart
 }
 
 func (s *S3) ListParts(ctx *request.Context, in *s3api.ListPartsInput) (*s3api.ListPartsOutput, error) {
-	name, key, id := deref(in.Bucket), deref(in.Key), deref(in.UploadId)
+	name, key, id := ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.UploadId)
 	max := 1000
 	if in.MaxParts != nil && *in.MaxParts >= 0 && *in.MaxParts < 1000 {
 		max = int(*in.MaxParts)
 	}
-	marker := deref(in.PartNumberMarker)
+	marker := ptr.Deref(in.PartNumberMarker)
 	var u uploadRecord
 	var ps []partRecord
 	truncated := false
@@ -398,25 +400,25 @@ func (s *S3) ListParts(ctx *request.Context, in *s3api.ListPartsInput) (*s3api.L
 	if err != nil {
 		return nil, err
 	}
-	out := &s3api.ListPartsOutput{Bucket: ptr(name), Key: ptr(key), UploadId: ptr(id), PartNumberMarker: ptr(marker),
-		MaxParts: ptr(int32(max)), IsTruncated: ptr(truncated), Initiator: &s3api.Initiator{ID: ptr(canonicalID(u.Owner)), DisplayName: ptr(displayName)},
-		Owner: owner(u.Owner), StorageClass: ptr(storageClass(u.Template))}
+	out := &s3api.ListPartsOutput{Bucket: ptr.To(name), Key: ptr.To(key), UploadId: ptr.To(id), PartNumberMarker: ptr.To(marker),
+		MaxParts: ptr.To(int32(max)), IsTruncated: ptr.To(truncated), Initiator: &s3api.Initiator{ID: ptr.To(canonicalID(u.Owner)), DisplayName: ptr.To(displayName)},
+		Owner: owner(u.Owner), StorageClass: ptr.To(storageClass(u.Template))}
 	if u.Algorithm != "" {
-		out.ChecksumAlgorithm = ptr(u.Algorithm)
+		out.ChecksumAlgorithm = ptr.To(u.Algorithm)
 	}
 	for _, p := range ps {
-		part := s3api.Part{PartNumber: ptr(p.Number), LastModified: ptr(p.LastModified), ETag: ptr(p.ETag), Size: ptr(p.Size)}
+		part := s3api.Part{PartNumber: ptr.To(p.Number), LastModified: ptr.To(p.LastModified), ETag: ptr.To(p.ETag), Size: ptr.To(p.Size)}
 		part.ChecksumCRC32, part.ChecksumCRC32C, part.ChecksumSHA1, part.ChecksumSHA256, part.ChecksumCRC64NVME = checksumPtrs(p.Checksums)
 		out.Parts = append(out.Parts, part)
 	}
 	if len(ps) > 0 {
-		out.NextPartNumberMarker = ptr(ps[len(ps)-1].Number)
+		out.NextPartNumberMarker = ptr.To(ps[len(ps)-1].Number)
 	}
 	return out, nil
 }
 
 func (s *S3) ListMultipartUploads(ctx *request.Context, in *s3api.ListMultipartUploadsInput) (*s3api.ListMultipartUploadsOutput, error) {
-	name, prefix, delim := deref(in.Bucket), deref(in.Prefix), deref(in.Delimiter)
+	name, prefix, delim := ptr.Deref(in.Bucket), ptr.Deref(in.Prefix), ptr.Deref(in.Delimiter)
 	urlEnc, err := encodingType(in.EncodingType)
 	if err != nil {
 		return nil, err
@@ -446,9 +448,9 @@ func (s *S3) ListMultipartUploads(ctx *request.Context, in *s3api.ListMultipartU
 		}
 		return all[i].Initiated.Before(all[j].Initiated)
 	})
-	km, um := deref(in.KeyMarker), deref(in.UploadIdMarker)
-	out := &s3api.ListMultipartUploadsOutput{Bucket: ptr(name), Prefix: encodeKey(prefix, urlEnc), MaxUploads: ptr(int32(max)),
-		KeyMarker: encodeKey(km, urlEnc), UploadIdMarker: ptr(um), EncodingType: in.EncodingType}
+	km, um := ptr.Deref(in.KeyMarker), ptr.Deref(in.UploadIdMarker)
+	out := &s3api.ListMultipartUploadsOutput{Bucket: ptr.To(name), Prefix: encodeKey(prefix, urlEnc), MaxUploads: ptr.To(int32(max)),
+		KeyMarker: encodeKey(km, urlEnc), UploadIdMarker: ptr.To(um), EncodingType: in.EncodingType}
 	if delim != "" {
 		out.Delimiter = encodeKey(delim, urlEnc)
 	}
@@ -483,15 +485,15 @@ func (s *S3) ListMultipartUploads(ctx *request.Context, in *s3api.ListMultipartU
 			truncated = true
 			break
 		}
-		out.Uploads = append(out.Uploads, s3api.MultipartUpload{UploadId: ptr(u.UploadID), Key: encodeKey(u.Key, urlEnc), Initiated: ptr(u.Initiated),
-			StorageClass: ptr(storageClass(u.Template)), Owner: owner(u.Owner), Initiator: &s3api.Initiator{ID: ptr(canonicalID(u.Owner)), DisplayName: ptr(displayName)}})
+		out.Uploads = append(out.Uploads, s3api.MultipartUpload{UploadId: ptr.To(u.UploadID), Key: encodeKey(u.Key, urlEnc), Initiated: ptr.To(u.Initiated),
+			StorageClass: ptr.To(storageClass(u.Template)), Owner: owner(u.Owner), Initiator: &s3api.Initiator{ID: ptr.To(canonicalID(u.Owner)), DisplayName: ptr.To(displayName)}})
 		last = u
 		count++
 	}
-	out.IsTruncated = ptr(truncated)
+	out.IsTruncated = ptr.To(truncated)
 	if truncated {
 		out.NextKeyMarker = encodeKey(last.Key, urlEnc)
-		out.NextUploadIdMarker = ptr(last.UploadID)
+		out.NextUploadIdMarker = ptr.To(last.UploadID)
 	}
 	return out, nil
 }

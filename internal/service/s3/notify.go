@@ -10,7 +10,9 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -27,13 +29,13 @@ func targets(cfg *s3api.NotificationConfiguration) []target {
 	}
 	var out []target
 	for _, q := range cfg.QueueConfigurations {
-		out = append(out, target{deref(q.Id), deref(q.QueueArn), q.Events, q.Filter})
+		out = append(out, target{ptr.Deref(q.Id), ptr.Deref(q.QueueArn), q.Events, q.Filter})
 	}
 	for _, t := range cfg.TopicConfigurations {
-		out = append(out, target{deref(t.Id), deref(t.TopicArn), t.Events, t.Filter})
+		out = append(out, target{ptr.Deref(t.Id), ptr.Deref(t.TopicArn), t.Events, t.Filter})
 	}
 	for _, l := range cfg.LambdaFunctionConfigurations {
-		out = append(out, target{deref(l.Id), deref(l.LambdaFunctionArn), l.Events, l.Filter})
+		out = append(out, target{ptr.Deref(l.Id), ptr.Deref(l.LambdaFunctionArn), l.Events, l.Filter})
 	}
 	return out
 }
@@ -54,7 +56,7 @@ func validEvent(e string) bool {
 }
 
 func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.PutBucketNotificationConfigurationInput) (*s3api.PutBucketNotificationConfigurationOutput, error) {
-	name := deref(in.Bucket)
+	name := ptr.Deref(in.Bucket)
 	b, err := s.bucket(name)
 	if err != nil {
 		return nil, err
@@ -85,18 +87,18 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 		if t.filter != nil && t.filter.Key != nil {
 			seen := map[string]bool{}
 			for _, r := range t.filter.Key.FilterRules {
-				n := strings.ToLower(deref(r.Name))
+				n := strings.ToLower(ptr.Deref(r.Name))
 				if n != "prefix" && n != "suffix" {
-					return nil, errInvalidArgument.New("filter rule name must be either prefix or suffix").With("ArgumentName", "FilterRule.Name").With("ArgumentValue", deref(r.Name))
+					return nil, errInvalidArgument.New("filter rule name must be either prefix or suffix").With("ArgumentName", "FilterRule.Name").With("ArgumentValue", ptr.Deref(r.Name))
 				}
 				if seen[n] {
-					return nil, errInvalidArgument.New("Cannot specify more than one %s rule in a filter.", n).With("ArgumentName", "FilterRule.Name").With("ArgumentValue", deref(r.Name))
+					return nil, errInvalidArgument.New("Cannot specify more than one %s rule in a filter.", n).With("ArgumentName", "FilterRule.Name").With("ArgumentValue", ptr.Deref(r.Name))
 				}
 				seen[n] = true
 			}
 		}
 	}
-	if !deref(in.SkipDestinationValidation) && len(ts) > 0 {
+	if !ptr.Deref(in.SkipDestinationValidation) && len(ts) > 0 {
 		var failed []target
 		for _, t := range ts {
 			err := s.bus.Deliver(ctx, events.Message{TargetARN: t.arn, SourceService: "s3.amazonaws.com",
@@ -135,7 +137,7 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 	for _, t := range ts {
 		body, _ := json.Marshal(testEvent{
 			Service: "Amazon S3", Event: "s3:TestEvent", Time: now.Format("2006-01-02T15:04:05.000Z"),
-			Bucket: name, RequestID: ctx.RequestID, HostID: randomHex(32),
+			Bucket: name, RequestID: ctx.RequestID, HostID: awsid.Hex(64),
 		})
 		if err := s.bus.Deliver(ctx, events.Message{TargetARN: t.arn, Body: string(body), SourceService: "s3.amazonaws.com",
 			SourceARN: "arn:aws:s3:::" + name, SourceAccount: b.Account}); err != nil {
@@ -147,12 +149,12 @@ func (s *S3) PutBucketNotificationConfiguration(ctx *request.Context, in *s3api.
 
 func ensureID(p **string) {
 	if *p == nil || **p == "" {
-		*p = ptr(randomHex(16))
+		*p = ptr.To(awsid.Hex(32))
 	}
 }
 
 func (s *S3) GetBucketNotificationConfiguration(ctx *request.Context, in *s3api.GetBucketNotificationConfigurationInput) (*s3api.GetBucketNotificationConfigurationOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +178,8 @@ func (t target) matches(name, key string) bool {
 		return ok
 	}
 	for _, r := range t.filter.Key.FilterRules {
-		v := deref(r.Value)
-		switch strings.ToLower(deref(r.Name)) {
+		v := ptr.Deref(r.Value)
+		switch strings.ToLower(ptr.Deref(r.Name)) {
 		case "prefix":
 			if !strings.HasPrefix(key, v) {
 				return false
@@ -279,7 +281,7 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 			EventTime: now.Format("2006-01-02T15:04:05.000Z"), EventName: name,
 			UserIdentity:      principalID{principal},
 			RequestParameters: sourceIP{ctx.SourceIP},
-			ResponseElements:  responseElements{ctx.RequestID, randomHex(32)},
+			ResponseElements:  responseElements{ctx.RequestID, awsid.Hex(64)},
 			S3: eventS3{
 				SchemaVersion: "1.0", ConfigurationID: t.id,
 				Bucket: eventBucket{Name: b.Name, OwnerIdentity: principalID{canonicalID(b.Account)[:14]}, ARN: "arn:aws:s3:::" + b.Name},
@@ -315,7 +317,7 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 		}
 		detail["object"] = obj
 		raw, _ := json.Marshal(detail)
-		s.bus.Publish(events.Event{ID: uuid(), Source: "aws.s3", DetailType: detailType, Account: b.Account, Region: b.Region,
+		s.bus.Publish(events.Event{ID: awsid.UUID(), Source: "aws.s3", DetailType: detailType, Account: b.Account, Region: b.Region,
 			Time: now.Truncate(time.Second), Resources: []string{"arn:aws:s3:::" + b.Name}, Detail: raw})
 	}
 }
@@ -324,9 +326,4 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 // with spaces as '+'.
 func eventKey(k string) string {
 	return strings.ReplaceAll(url.QueryEscape(k), "%2F", "/")
-}
-
-func uuid() string {
-	h := randomHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

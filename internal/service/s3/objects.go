@@ -13,6 +13,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -190,11 +191,11 @@ func checkSSECKey(key, keyMD5 *string) (string, error) {
 
 // applyHeaders fills o from h, with the bucket's defaults.
 func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objectHeaders) error {
-	o.ContentType = deref(h.ContentType)
+	o.ContentType = ptr.Deref(h.ContentType)
 	if o.ContentType == "" {
 		o.ContentType = "binary/octet-stream"
 	}
-	o.CacheControl, o.Disposition, o.Encoding, o.Language = deref(h.CacheControl), deref(h.Disposition), deref(h.Encoding), deref(h.Language)
+	o.CacheControl, o.Disposition, o.Encoding, o.Language = ptr.Deref(h.CacheControl), ptr.Deref(h.Disposition), ptr.Deref(h.Encoding), ptr.Deref(h.Language)
 	o.Expires = h.Expires
 	if err := checkMetadata(h.Metadata); err != nil {
 		return err
@@ -208,8 +209,8 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 		}
 		o.Metadata[strings.ToLower(k)] = v
 	}
-	o.Redirect = deref(h.Redirect)
-	if sc := deref(h.StorageClass); sc != "" {
+	o.Redirect = ptr.Deref(h.Redirect)
+	if sc := ptr.Deref(h.StorageClass); sc != "" {
 		switch sc {
 		case "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE":
 		default:
@@ -248,9 +249,9 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 // the bucket default. SSE-KMS is recorded with its key id only: niwa's
 // KMS does not encrypt S3 data (docs/s3.md).
 func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID *string, bucketKey *bool) error {
-	alg := deref(sse)
-	kid := deref(keyID)
-	bk := deref(bucketKey)
+	alg := ptr.Deref(sse)
+	kid := ptr.Deref(keyID)
+	bk := ptr.Deref(bucketKey)
 	if alg == "" {
 		if kid != "" {
 			return errInvalidArgument.New("x-amz-server-side-encryption header is absent but x-amz-server-side-encryption-aws-kms-key-id is present").
@@ -258,11 +259,11 @@ func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID 
 		}
 		rule := defaultEncryption(b).Rules[0]
 		if rule.ApplyServerSideEncryptionByDefault != nil {
-			alg = deref(rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm)
-			kid = deref(rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID)
+			alg = ptr.Deref(rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm)
+			kid = ptr.Deref(rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID)
 		}
 		if bucketKey == nil {
-			bk = deref(rule.BucketKeyEnabled)
+			bk = ptr.Deref(rule.BucketKeyEnabled)
 		}
 	}
 	switch alg {
@@ -295,7 +296,7 @@ func parseTagging(v string) ([]s3api.Tag, error) {
 		if len(vs) > 1 {
 			return nil, errInvalidTag.New("Cannot provide multiple Tags with the same key")
 		}
-		tags = append(tags, s3api.Tag{Key: ptr(k), Value: ptr(vs[0])})
+		tags = append(tags, s3api.Tag{Key: ptr.To(k), Value: ptr.To(vs[0])})
 	}
 	if err := checkTags(tags, 10); err != nil {
 		return nil, err
@@ -316,7 +317,7 @@ func checkKey(key string) error {
 func quoteETag(md5sum []byte) string { return `"` + hex.EncodeToString(md5sum) + `"` }
 
 func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.PutObjectOutput, error) {
-	name, key := deref(in.Bucket), deref(in.Key)
+	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
 	b, err := s.bucket(name)
 	if err != nil {
 		return nil, err
@@ -346,7 +347,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		}
 		o.ACL = acl
 	}
-	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, deref(in.ChecksumAlgorithm), maxObjectSize)
+	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err
 	}
@@ -359,10 +360,10 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		return nil, err
 	}
 	s.notify(ctx, b, "ObjectCreated:Put", o)
-	out := &s3api.PutObjectOutput{ETag: ptr(o.ETag)}
+	out := &s3api.PutObjectOutput{ETag: ptr.To(o.ETag)}
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
+		out.VersionId = ptr.To(o.VersionID)
 	}
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	out.Expiration = nonEmpty(objectExpiration(b, o)) // b read above: one bucket decode less
@@ -392,23 +393,23 @@ func (s *S3) commit(ctx *request.Context, bucket string, o *objectRecord) error 
 
 func setSSE(o objectRecord, sse **string, kid **string, bk **bool, calg, cmd5 **string) {
 	if o.SSE != "" {
-		*sse = ptr(o.SSE)
+		*sse = ptr.To(o.SSE)
 	}
 	if o.KMSKeyID != "" {
-		*kid = ptr(o.KMSKeyID)
+		*kid = ptr.To(o.KMSKeyID)
 	}
 	if o.BucketKey {
-		*bk = ptr(true)
+		*bk = ptr.To(true)
 	}
 	if o.SSECAlg != "" {
-		*calg, *cmd5 = ptr(o.SSECAlg), ptr(o.SSECKeyMD5)
+		*calg, *cmd5 = ptr.To(o.SSECAlg), ptr.To(o.SSECKeyMD5)
 	}
 }
 
 func checksumPtrs(m map[string]string) (crc32, crc32c, sha1, sha256, crc64nvme *string) {
 	get := func(k string) *string {
 		if v, ok := m[k]; ok {
-			return ptr(v)
+			return ptr.To(v)
 		}
 		return nil
 	}
@@ -582,13 +583,13 @@ func checkSSEC(o objectRecord, alg, key, keyMD5 *string) error {
 }
 
 func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.GetObjectOutput, error) {
-	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
+	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.GetObjectOutput{}
-	out.Expiration = s.expirationHeader(deref(in.Bucket), o)
+	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
 		VersionId: &out.VersionId, CacheControl: &out.CacheControl, ContentDisposition: &out.ContentDisposition,
@@ -598,7 +599,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	if len(o.Tags) > 0 {
-		out.TagCount = ptr(int32(len(o.Tags)))
+		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}
 	start, n := int64(0), o.Size
 	if in.PartNumber != nil {
@@ -607,7 +608,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 			return nil, err
 		}
 		start, n = st, en-st+1
-		out.ContentRange = ptr(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
+		out.ContentRange = ptr.To(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
 		if n == 0 {
 			out.ContentRange = nil
 		}
@@ -618,13 +619,13 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		}
 		if ok {
 			start, n = st, en-st+1
-			out.ContentRange = ptr(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
+			out.ContentRange = ptr.To(fmt.Sprintf("bytes %d-%d/%d", st, en, o.Size))
 		}
 	}
-	if out.ContentRange == nil && strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
+	if out.ContentRange == nil && strings.EqualFold(ptr.Deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	}
-	out.ContentLength = ptr(n)
+	out.ContentLength = ptr.To(n)
 	// response-* query parameters override the stored headers.
 	if in.ResponseContentType != nil {
 		out.ContentType = in.ResponseContentType
@@ -685,13 +686,13 @@ type headFields struct {
 func fillHeaders(o objectRecord, f *headFields) {
 	str := func(dst **string, v string) {
 		if v != "" {
-			*dst = ptr(v)
+			*dst = ptr.To(v)
 		}
 	}
-	*f.AcceptRanges = ptr("bytes")
-	*f.LastModified = ptr(o.LastModified)
-	*f.ContentLength = ptr(o.Size)
-	*f.ETag = ptr(o.ETag)
+	*f.AcceptRanges = ptr.To("bytes")
+	*f.LastModified = ptr.To(o.LastModified)
+	*f.ContentLength = ptr.To(o.Size)
+	*f.ETag = ptr.To(o.ETag)
 	str(f.VersionId, o.VersionID)
 	str(f.CacheControl, o.CacheControl)
 	str(f.ContentDisposition, o.Disposition)
@@ -703,18 +704,18 @@ func fillHeaders(o objectRecord, f *headFields) {
 	*f.Expires = o.Expires
 	*f.Metadata = o.Metadata
 	if o.PartsCount > 0 {
-		*f.PartsCount = ptr(int32(o.PartsCount))
+		*f.PartsCount = ptr.To(int32(o.PartsCount))
 	}
 }
 
 func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api.HeadObjectOutput, error) {
-	o, err := s.conditionalRead(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
+	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.HeadObjectOutput{}
-	out.Expiration = s.expirationHeader(deref(in.Bucket), o)
+	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
 		VersionId: &out.VersionId, CacheControl: &out.CacheControl, ContentDisposition: &out.ContentDisposition,
@@ -728,9 +729,9 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 		if err != nil {
 			return nil, err
 		}
-		out.ContentLength = ptr(en - st + 1)
+		out.ContentLength = ptr.To(en - st + 1)
 	}
-	if strings.EqualFold(deref(in.ChecksumMode), "ENABLED") {
+	if strings.EqualFold(ptr.Deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	}
 	return out, nil
@@ -844,18 +845,18 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 }
 
 func (s *S3) DeleteObject(ctx *request.Context, in *s3api.DeleteObjectInput) (*s3api.DeleteObjectOutput, error) {
-	marker, version, err := s.deleteOne(ctx, deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId))
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.DeleteObjectOutput{}
 	if marker {
-		out.DeleteMarker = ptr(true)
+		out.DeleteMarker = ptr.To(true)
 	}
 	if in.VersionId != nil {
 		out.VersionId = in.VersionId
 	} else if version != "" {
-		out.VersionId = ptr(version)
+		out.VersionId = ptr.To(version)
 	}
 	return out, nil
 }
@@ -864,16 +865,16 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 	if in.Delete == nil || len(in.Delete.Objects) == 0 || len(in.Delete.Objects) > 1000 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	if _, err := s.bucket(deref(in.Bucket)); err != nil {
+	if _, err := s.bucket(ptr.Deref(in.Bucket)); err != nil {
 		return nil, err
 	}
-	quiet := deref(in.Delete.Quiet)
+	quiet := ptr.Deref(in.Delete.Quiet)
 	out := &s3api.DeleteObjectsOutput{}
 	for _, id := range in.Delete.Objects {
-		marker, version, err := s.deleteOne(ctx, deref(in.Bucket), deref(id.Key), deref(id.VersionId))
+		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId))
 		if err != nil {
 			ae := awserr.As(err)
-			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr(ae.Code.Code), Message: ptr(ae.Message)})
+			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr.To(ae.Code.Code), Message: ptr.To(ae.Message)})
 			continue
 		}
 		if quiet {
@@ -881,9 +882,9 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 		}
 		d := s3api.DeletedObject{Key: id.Key, VersionId: id.VersionId}
 		if marker {
-			d.DeleteMarker = ptr(true)
+			d.DeleteMarker = ptr.To(true)
 			if id.VersionId == nil {
-				d.DeleteMarkerVersionId = ptr(version)
+				d.DeleteMarkerVersionId = ptr.To(version)
 			} else {
 				d.DeleteMarkerVersionId = id.VersionId
 			}
@@ -929,8 +930,8 @@ func (s *S3) copyBody(parts []blobPart, start, n int64) (blobPart, error) {
 }
 
 func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api.CopyObjectOutput, error) {
-	dstBucket, dstKey := deref(in.Bucket), deref(in.Key)
-	srcBucket, srcKey, srcVersion, err := parseCopySource(deref(in.CopySource))
+	dstBucket, dstKey := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
+	srcBucket, srcKey, srcVersion, err := parseCopySource(ptr.Deref(in.CopySource))
 	if err != nil {
 		return nil, err
 	}
@@ -954,7 +955,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if src.Size > maxObjectSize {
 		return nil, errInvalidRequest.New("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
 	}
-	directive := deref(in.MetadataDirective)
+	directive := ptr.Deref(in.MetadataDirective)
 	if directive != "" && directive != "COPY" && directive != "REPLACE" {
 		return nil, errInvalidArgument.New("Unknown metadata directive.").With("ArgumentName", "x-amz-metadata-directive").With("ArgumentValue", directive)
 	}
@@ -974,16 +975,16 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		h.ContentType, h.CacheControl, h.Disposition, h.Encoding, h.Language = nonEmpty(src.ContentType), nonEmpty(src.CacheControl), nonEmpty(src.Disposition), nonEmpty(src.Encoding), nonEmpty(src.Language)
 		h.Expires, h.Metadata = src.Expires, src.Metadata
 	}
-	if deref(in.TaggingDirective) == "REPLACE" {
+	if ptr.Deref(in.TaggingDirective) == "REPLACE" {
 		h.Tagging = in.Tagging
 		if h.Tagging == nil {
-			h.Tagging = ptr("")
+			h.Tagging = ptr.To("")
 		}
 	}
 	if err := applyHeaders(ctx, db, &o, h); err != nil {
 		return nil, err
 	}
-	if deref(in.TaggingDirective) != "REPLACE" {
+	if ptr.Deref(in.TaggingDirective) != "REPLACE" {
 		o.Tags = src.Tags
 	}
 	if in.ACL != nil {
@@ -1010,7 +1011,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		}
 	}
 	o.Checksums = src.Checksums
-	if alg := deref(in.ChecksumAlgorithm); alg != "" {
+	if alg := ptr.Deref(in.ChecksumAlgorithm); alg != "" {
 		if sums, err := s.checksumOf(part, alg); err == nil {
 			o.Checksums = sums
 		}
@@ -1020,16 +1021,16 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		return nil, err
 	}
 	s.notify(ctx, db, "ObjectCreated:Copy", o)
-	out := &s3api.CopyObjectOutput{CopyObjectResult: &s3api.CopyObjectResult{ETag: ptr(o.ETag), LastModified: ptr(o.LastModified)}}
+	out := &s3api.CopyObjectOutput{CopyObjectResult: &s3api.CopyObjectResult{ETag: ptr.To(o.ETag), LastModified: ptr.To(o.LastModified)}}
 	out.CopyObjectResult.ChecksumCRC32, out.CopyObjectResult.ChecksumCRC32C, out.CopyObjectResult.ChecksumSHA1, out.CopyObjectResult.ChecksumSHA256, out.CopyObjectResult.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
+		out.VersionId = ptr.To(o.VersionID)
 	}
 	if src.VersionID != "" {
-		out.CopySourceVersionId = ptr(src.VersionID)
+		out.CopySourceVersionId = ptr.To(src.VersionID)
 	}
-	out.Expiration = s.expirationHeader(deref(in.Bucket), o)
+	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	return out, nil
 }
 
@@ -1041,7 +1042,7 @@ func nonEmpty(s string) *string {
 }
 
 func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingInput) (*s3api.GetObjectTaggingOutput, error) {
-	o, err := s.readable(deref(in.Bucket), deref(in.Key), deref(in.VersionId))
+	o, err := s.readable(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId))
 	if err != nil {
 		return nil, err
 	}
@@ -1050,7 +1051,7 @@ func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingIn
 		out.TagSet = []s3api.Tag{}
 	}
 	if o.VersionID != "" {
-		out.VersionId = ptr(o.VersionID)
+		out.VersionId = ptr.To(o.VersionID)
 	}
 	return out, nil
 }
@@ -1082,25 +1083,25 @@ func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingIn
 	if err := checkTags(in.Tagging.TagSet, 10); err != nil {
 		return nil, err
 	}
-	ver, err := s.setObjectTags(deref(in.Bucket), deref(in.Key), deref(in.VersionId), in.Tagging.TagSet)
+	ver, err := s.setObjectTags(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.Tagging.TagSet)
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.PutObjectTaggingOutput{}
 	if ver != "" {
-		out.VersionId = ptr(ver)
+		out.VersionId = ptr.To(ver)
 	}
 	return out, nil
 }
 
 func (s *S3) DeleteObjectTagging(ctx *request.Context, in *s3api.DeleteObjectTaggingInput) (*s3api.DeleteObjectTaggingOutput, error) {
-	ver, err := s.setObjectTags(deref(in.Bucket), deref(in.Key), deref(in.VersionId), nil)
+	ver, err := s.setObjectTags(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), nil)
 	if err != nil {
 		return nil, err
 	}
 	out := &s3api.DeleteObjectTaggingOutput{}
 	if ver != "" {
-		out.VersionId = ptr(ver)
+		out.VersionId = ptr.To(ver)
 	}
 	return out, nil
 }

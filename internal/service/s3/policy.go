@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -139,40 +140,40 @@ func policyIsPublic(stmts []policyStatement) bool {
 }
 
 func (s *S3) PutBucketPolicy(ctx *request.Context, in *s3api.PutBucketPolicyInput) (*s3api.PutBucketPolicyOutput, error) {
-	name := deref(in.Bucket)
-	stmts, err := parsePolicy(name, deref(in.Policy))
+	name := ptr.Deref(in.Bucket)
+	stmts, err := parsePolicy(name, ptr.Deref(in.Policy))
 	if err != nil {
 		return nil, err
 	}
 	return &s3api.PutBucketPolicyOutput{}, s.updateBucket(name, func(b *bucketRecord) error {
-		if b.PublicAccessBlock != nil && deref(b.PublicAccessBlock.BlockPublicPolicy) && policyIsPublic(stmts) {
+		if b.PublicAccessBlock != nil && ptr.Deref(b.PublicAccessBlock.BlockPublicPolicy) && policyIsPublic(stmts) {
 			return errAccessDenied.New("User: %s is not authorized to perform: s3:PutBucketPolicy on resource: \"arn:aws:s3:::%s\" because public policies are blocked by the BlockPublicPolicy block public access setting.", ctx.Caller.ARN, name)
 		}
-		b.Policy = deref(in.Policy)
+		b.Policy = ptr.Deref(in.Policy)
 		return nil
 	})
 }
 
 func (s *S3) GetBucketPolicy(ctx *request.Context, in *s3api.GetBucketPolicyInput) (*s3api.GetBucketPolicyOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	if b.Policy == "" {
 		return nil, errNoSuchBucketPolicy.New("The bucket policy does not exist").With("BucketName", b.Name)
 	}
-	return &s3api.GetBucketPolicyOutput{Policy: ptr(b.Policy)}, nil
+	return &s3api.GetBucketPolicyOutput{Policy: ptr.To(b.Policy)}, nil
 }
 
 func (s *S3) DeleteBucketPolicy(ctx *request.Context, in *s3api.DeleteBucketPolicyInput) (*s3api.DeleteBucketPolicyOutput, error) {
-	return &s3api.DeleteBucketPolicyOutput{}, s.updateBucket(deref(in.Bucket), func(b *bucketRecord) error {
+	return &s3api.DeleteBucketPolicyOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		b.Policy = ""
 		return nil
 	})
 }
 
 func (s *S3) GetBucketPolicyStatus(ctx *request.Context, in *s3api.GetBucketPolicyStatusInput) (*s3api.GetBucketPolicyStatusOutput, error) {
-	b, err := s.bucket(deref(in.Bucket))
+	b, err := s.bucket(ptr.Deref(in.Bucket))
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func (s *S3) GetBucketPolicyStatus(ctx *request.Context, in *s3api.GetBucketPoli
 		return nil, errNoSuchBucketPolicy.New("The bucket policy does not exist").With("BucketName", b.Name)
 	}
 	stmts, _ := parsePolicy(b.Name, b.Policy)
-	return &s3api.GetBucketPolicyStatusOutput{PolicyStatus: &s3api.PolicyStatus{IsPublic: ptr(policyIsPublic(stmts))}}, nil
+	return &s3api.GetBucketPolicyStatusOutput{PolicyStatus: &s3api.PolicyStatus{IsPublic: ptr.To(policyIsPublic(stmts))}}, nil
 }
 
 // ResourcePolicy returns the bucket policy governing a bucket or object ARN
@@ -193,11 +194,16 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 	}
 	name, _, _ := strings.Cut(rest, "/")
 	var b bucketHead
-	_ = s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
+		var err error
 		b, found, err = s.heads.Get(tx, globalScope(), name)
-		return nil
-	})
-	if !found || err != nil {
+		return err
+	}); err != nil {
+		// Unknown is not "no policy": the caller must not decide access
+		// as if the bucket had none.
+		return "", "", false, err
+	}
+	if !found {
 		return "", "", false, nil
 	}
 	return b.Policy, b.Account, true, nil

@@ -14,9 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -39,29 +38,28 @@ var (
 	errMaxPostPreDataLength  = awserr.Code{Code: "MaxPostPreDataLengthExceeded", Status: http.StatusBadRequest, Sender: true}
 )
 
-// PostObjectRoute is the route of browser form uploads: a POST with a
-// multipart/form-data body to a bucket (path style "/<bucket>" or a
-// virtual host "<bucket>.s3.<suffix>/"). The match reads no storage.
-func (s *S3) PostObjectRoute() gateway.Route {
-	return gateway.Route{
-		Name: "s3-post-object",
-		Match: func(r *http.Request) bool {
-			if r.Method != http.MethodPost || r.URL.RawQuery != "" {
-				return false
-			}
-			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			if err != nil || mt != "multipart/form-data" {
-				return false
-			}
-			return s.postBucket(r) != ""
-		},
-		Handler: http.HandlerFunc(s.servePostObject),
+// MatchPostObject reports whether r is a browser form upload: a POST with
+// a multipart/form-data body to a bucket (path style "/<bucket>" or a
+// virtual host "<bucket>.s3.<suffix>/"). It reads no storage. With
+// PostObjectHandler it is the raw route internal/server puts ahead of the
+// gateway's service resolution.
+func (s *S3) MatchPostObject(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.URL.RawQuery != "" {
+		return false
 	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return false
+	}
+	return s.postBucket(r) != ""
 }
+
+// PostObjectHandler serves the requests MatchPostObject matches.
+func (s *S3) PostObjectHandler() http.Handler { return http.HandlerFunc(s.servePostObject) }
 
 // postBucket is the bucket a form upload names, or "".
 func (s *S3) postBucket(r *http.Request) string {
-	if b := apiHostBucket(r.Host, s.opts.HostSuffix); b != "" {
+	if b := hostname.S3Bucket(r.Host, s.opts.HostSuffix); b != "" {
 		if r.URL.Path == "/" || r.URL.Path == "" {
 			return b
 		}
@@ -74,42 +72,13 @@ func (s *S3) postBucket(r *http.Request) string {
 	return p
 }
 
-// apiHostBucket reads the bucket of a virtual-hosted-style API host
-// ("<bucket>.s3.<suffix>", "<bucket>.s3.<region>.<suffix>",
-// "<bucket>.s3-<region>.<suffix>"), as the gateway does.
-func apiHostBucket(host, suffix string) string {
-	if h, _, err := splitHostPort(host); err == nil {
-		host = h
-	}
-	rest, ok := hostname.TrimSuffix(strings.ToLower(host), suffix)
-	if !ok {
-		return ""
-	}
-	labels := strings.Split(rest, ".")
-	n := len(labels)
-	isService := func(l string) bool { return l == "s3" || strings.HasPrefix(l, "s3-") }
-	var i int
-	switch {
-	case n >= 2 && isService(labels[n-1]):
-		i = n - 1
-	case n >= 3 && labels[n-2] == "s3":
-		i = n - 2
-	default:
-		return ""
-	}
-	if strings.HasPrefix(labels[i], "s3-website") || i == 0 {
-		return ""
-	}
-	return strings.Join(labels[:i], ".")
-}
-
 func (s *S3) servePostObject(w http.ResponseWriter, r *http.Request) {
-	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	w.Header().Set("X-Amz-Request-Id", reqID)
 	w.Header().Set("X-Amz-Id-2", hostID)
 	bucket := s.postBucket(r)
 	if r.Header.Get("Origin") != "" {
-		hb := apiHostBucket(r.Host, s.opts.HostSuffix)
+		hb := hostname.S3Bucket(r.Host, s.opts.HostSuffix)
 		s.CORS(w, r, hb, false)
 	}
 	if err := s.postObject(w, r, bucket); err != nil {
@@ -193,11 +162,11 @@ func (s *S3) postObject(w http.ResponseWriter, r *http.Request, bucket string) e
 	if s.opts.PostVerifier == nil {
 		return awserr.AccessDenied.New("Access Denied")
 	}
-	cred, anonymous, err := s.opts.PostVerifier.VerifyPostPolicy(form.get)
+	cred, err := s.opts.PostVerifier.VerifyPostPolicy(form.get)
 	if err != nil {
 		return err
 	}
-	if anonymous {
+	if cred.Anonymous {
 		// Anonymous form uploads need a bucket ACL granting public
 		// write, which niwa does not grant: refuse them.
 		return awserr.AccessDenied.New("Access Denied")
@@ -336,7 +305,7 @@ func (s *S3) checkPostPolicy(form *postForm, bucket string) (*[2]int64, error) {
 
 // storePost streams the file into the blob store, stores the object like
 // PutObject does and writes the answer the form asked for.
-func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, form *postForm, cred auth.Credential, lengthRange *[2]int64) error {
+func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, form *postForm, cred request.Caller, lengthRange *[2]int64) error {
 	key := form.get("key")
 	if err := checkKey(key); err != nil {
 		return err
@@ -344,7 +313,7 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	ctx := &request.Context{
 		Context: r.Context(), RequestID: w.Header().Get("X-Amz-Request-Id"), Service: "s3", Operation: "PostObject",
 		Account: b.Account, Region: b.Region, Clock: s.clock, Log: s.opts.Log, HTTP: r,
-		Caller: request.Caller{AccessKeyID: cred.AccessKeyID, SessionToken: cred.SessionToken, Account: cred.Account, ARN: cred.ARN, UserID: cred.UserID},
+		Caller: cred,
 	}
 	opt := func(name string) *string {
 		if v, ok := form.fields[name]; ok {
@@ -467,7 +436,7 @@ func postLocation(r *http.Request, bucket, key string) string {
 	}
 	esc := url.PathEscape(key)
 	esc = strings.ReplaceAll(esc, "%2F", "/")
-	if apiHostBucket(r.Host, "") == "" && !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/"), bucket) {
+	if hostname.S3Bucket(r.Host, "") == "" && !strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/"), bucket) {
 		return scheme + "://" + r.Host + "/" + esc
 	}
 	if strings.Trim(r.URL.Path, "/") == bucket {

@@ -27,17 +27,17 @@
 package s3
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/niwa-cloud/niwa/internal/auth"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -56,7 +56,18 @@ type Options struct {
 	Log *slog.Logger
 	// PostVerifier authenticates POST Object form uploads (their
 	// signature covers the policy, not the request); nil refuses them.
-	PostVerifier *auth.Verifier
+	PostVerifier PostVerifier
+}
+
+// PostVerifier authenticates a POST Object form: the signature (SigV4's
+// x-amz-* fields or SigV2's AWSAccessKeyId and signature) is over the
+// form's policy field. field returns a form field by its lower-cased name
+// ("" when absent). It answers the signer, or a Caller with Anonymous set
+// when the form carries no signature, or the AWS error to answer. The
+// policy's conditions are S3's to check. internal/server implements it
+// with the gateway's verifier (internal/auth), which S3 does not import.
+type PostVerifier interface {
+	VerifyPostPolicy(field func(string) string) (request.Caller, error)
 }
 
 // S3 implements the S3 API. Bind it with s3api.Bind.
@@ -151,21 +162,9 @@ func canonicalID(account string) string {
 // displayName is the owner display name niwa shows.
 const displayName = "niwa"
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // newVersionID returns an S3-looking version id (32 URL-safe characters).
 func newVersionID() string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
-	b := make([]byte, 32)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
+	return awsid.String("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._", 32)
 }
 
 // seqKey renders a sequence number so that newer sorts first.

@@ -13,7 +13,8 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 func TestValidBucketName(t *testing.T) {
@@ -42,9 +43,9 @@ func TestCreateBucketLocation(t *testing.T) {
 	for i, c := range cases {
 		ctx := f.ctx()
 		ctx.Region = c.region
-		in := &s3api.CreateBucketInput{Bucket: ptr("loc-" + string(rune('a'+i)) + "-bucket")}
+		in := &s3api.CreateBucketInput{Bucket: ptr.To("loc-" + string(rune('a'+i)) + "-bucket")}
 		if c.constraint != "" {
-			in.CreateBucketConfiguration = &s3api.CreateBucketConfiguration{LocationConstraint: ptr(c.constraint)}
+			in.CreateBucketConfiguration = &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To(c.constraint)}
 		}
 		_, err := f.s.CreateBucket(ctx, in)
 		if codeOf(err) != c.code {
@@ -52,19 +53,19 @@ func TestCreateBucketLocation(t *testing.T) {
 		}
 	}
 	f.bucket(t, "dup-bucket")
-	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr("dup-bucket"),
-		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr("ap-northeast-1")}})
+	_, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr.To("dup-bucket"),
+		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To("ap-northeast-1")}})
 	if codeOf(err) != "BucketAlreadyOwnedByYou" {
 		t.Errorf("dup: %v", err)
 	}
 	other := f.ctx()
 	other.Account = "111111111111"
-	_, err = f.s.CreateBucket(other, &s3api.CreateBucketInput{Bucket: ptr("dup-bucket"),
-		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr("ap-northeast-1")}})
+	_, err = f.s.CreateBucket(other, &s3api.CreateBucketInput{Bucket: ptr.To("dup-bucket"),
+		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To("ap-northeast-1")}})
 	if codeOf(err) != "BucketAlreadyExists" {
 		t.Errorf("other account: %v", err)
 	}
-	loc, _ := f.s.GetBucketLocation(f.ctx(), &s3api.GetBucketLocationInput{Bucket: ptr("loc-d-bucket")})
+	loc, _ := f.s.GetBucketLocation(f.ctx(), &s3api.GetBucketLocationInput{Bucket: ptr.To("loc-d-bucket")})
 	if loc.LocationConstraint != nil {
 		t.Errorf("us-east-1 location: %v", *loc.LocationConstraint)
 	}
@@ -74,7 +75,7 @@ func TestObjectsRangesAndConditions(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "obj-bucket")
 	put := f.put(t, "obj-bucket", "k", "0123456789")
-	if *put.ETag != `"781e5e245d69b566979b86e28d23f2c7"` || deref(put.ServerSideEncryption) != "AES256" {
+	if *put.ETag != `"781e5e245d69b566979b86e28d23f2c7"` || ptr.Deref(put.ServerSideEncryption) != "AES256" {
 		t.Fatalf("put: %+v", put)
 	}
 	cases := []struct {
@@ -88,12 +89,12 @@ func TestObjectsRangesAndConditions(t *testing.T) {
 		{"items=1-2", "0123456789", ""},
 	}
 	for _, c := range cases {
-		body, out := f.get(t, &s3api.GetObjectInput{Bucket: ptr("obj-bucket"), Key: ptr("k"), Range: ptr(c.rng)})
-		if body != c.body || deref(out.ContentRange) != c.cr || *out.ContentLength != int64(len(c.body)) {
-			t.Errorf("%s: %q %q %d", c.rng, body, deref(out.ContentRange), *out.ContentLength)
+		body, out := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("obj-bucket"), Key: ptr.To("k"), Range: ptr.To(c.rng)})
+		if body != c.body || ptr.Deref(out.ContentRange) != c.cr || *out.ContentLength != int64(len(c.body)) {
+			t.Errorf("%s: %q %q %d", c.rng, body, ptr.Deref(out.ContentRange), *out.ContentLength)
 		}
 	}
-	_, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("obj-bucket"), Key: ptr("k"), Range: ptr("bytes=10-")})
+	_, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("obj-bucket"), Key: ptr.To("k"), Range: ptr.To("bytes=10-")})
 	if codeOf(err) != "InvalidRange" {
 		t.Errorf("unsatisfiable: %v", err)
 	}
@@ -104,40 +105,40 @@ func TestObjectsRangesAndConditions(t *testing.T) {
 		code string
 	}{
 		{s3api.GetObjectInput{IfMatch: put.ETag}, ""},
-		{s3api.GetObjectInput{IfMatch: ptr(`"x"`)}, "PreconditionFailed"},
+		{s3api.GetObjectInput{IfMatch: ptr.To(`"x"`)}, "PreconditionFailed"},
 		{s3api.GetObjectInput{IfNoneMatch: put.ETag}, "NotModified"},
-		{s3api.GetObjectInput{IfNoneMatch: ptr("*")}, "NotModified"},
+		{s3api.GetObjectInput{IfNoneMatch: ptr.To("*")}, "NotModified"},
 		{s3api.GetObjectInput{IfModifiedSince: &future}, "NotModified"},
 		{s3api.GetObjectInput{IfModifiedSince: &past}, ""},
 		{s3api.GetObjectInput{IfUnmodifiedSince: &past}, "PreconditionFailed"},
 		{s3api.GetObjectInput{IfMatch: put.ETag, IfUnmodifiedSince: &past}, ""}, // If-Match wins
-		{s3api.GetObjectInput{IfNoneMatch: ptr(`"x"`), IfModifiedSince: &future}, ""},
+		{s3api.GetObjectInput{IfNoneMatch: ptr.To(`"x"`), IfModifiedSince: &future}, ""},
 	}
 	for i, c := range conds {
 		in := c.in
-		in.Bucket, in.Key = ptr("obj-bucket"), ptr("k")
+		in.Bucket, in.Key = ptr.To("obj-bucket"), ptr.To("k")
 		_, err := f.s.GetObject(f.ctx(), &in)
 		if codeOf(err) != c.code {
 			t.Errorf("condition %d: %v, want %s", i, err, c.code)
 		}
 	}
-	_, err = f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("obj-bucket"), Key: ptr("none")})
+	_, err = f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("obj-bucket"), Key: ptr.To("none")})
 	if codeOf(err) != "NoSuchKey" {
 		t.Errorf("missing: %v", err)
 	}
-	_, err = f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("no-bucket"), Key: ptr("k")})
+	_, err = f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("no-bucket"), Key: ptr.To("k")})
 	if codeOf(err) != "NoSuchBucket" {
 		t.Errorf("missing bucket: %v", err)
 	}
-	_, err = f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr("obj-bucket"), Key: ptr("bad"), Body: strings.NewReader("x"), ContentMD5: ptr("AAAAAAAAAAAAAAAAAAAAAA==")})
+	_, err = f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To("obj-bucket"), Key: ptr.To("bad"), Body: strings.NewReader("x"), ContentMD5: ptr.To("AAAAAAAAAAAAAAAAAAAAAA==")})
 	if codeOf(err) != "BadDigest" {
 		t.Errorf("md5: %v", err)
 	}
-	_, err = f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr("obj-bucket"), Key: ptr("bad"), Body: strings.NewReader("x"), ContentMD5: ptr("nope")})
+	_, err = f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To("obj-bucket"), Key: ptr.To("bad"), Body: strings.NewReader("x"), ContentMD5: ptr.To("nope")})
 	if codeOf(err) != "InvalidDigest" {
 		t.Errorf("bad md5: %v", err)
 	}
-	_, err = f.s.DeleteBucket(f.ctx(), &s3api.DeleteBucketInput{Bucket: ptr("obj-bucket")})
+	_, err = f.s.DeleteBucket(f.ctx(), &s3api.DeleteBucketInput{Bucket: ptr.To("obj-bucket")})
 	if codeOf(err) != "BucketNotEmpty" {
 		t.Errorf("delete non-empty: %v", err)
 	}
@@ -148,17 +149,17 @@ func TestChecksumHeaders(t *testing.T) {
 	f.bucket(t, "sum-bucket")
 	ctx := f.ctx()
 	ctx.HTTP.Header.Set("X-Amz-Checksum-Crc32", "NhCmhg==") // crc32("hello")
-	out, err := f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr("sum-bucket"), Key: ptr("k"), Body: strings.NewReader("hello")})
-	if err != nil || deref(out.ChecksumCRC32) != "NhCmhg==" {
+	out, err := f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr.To("sum-bucket"), Key: ptr.To("k"), Body: strings.NewReader("hello")})
+	if err != nil || ptr.Deref(out.ChecksumCRC32) != "NhCmhg==" {
 		t.Fatalf("%v %+v", err, out)
 	}
 	ctx.HTTP.Header.Set("X-Amz-Checksum-Crc32", "AAAAAA==")
-	_, err = f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr("sum-bucket"), Key: ptr("k"), Body: strings.NewReader("hello")})
+	_, err = f.s.PutObject(ctx, &s3api.PutObjectInput{Bucket: ptr.To("sum-bucket"), Key: ptr.To("k"), Body: strings.NewReader("hello")})
 	if codeOf(err) != "BadDigest" {
 		t.Fatalf("wrong checksum: %v", err)
 	}
-	_, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr("sum-bucket"), Key: ptr("k"), ChecksumMode: ptr("ENABLED")})
-	if deref(got.ChecksumCRC32) != "NhCmhg==" {
+	_, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("sum-bucket"), Key: ptr.To("k"), ChecksumMode: ptr.To("ENABLED")})
+	if ptr.Deref(got.ChecksumCRC32) != "NhCmhg==" {
 		t.Fatalf("checksum mode: %+v", got)
 	}
 }
@@ -169,26 +170,26 @@ func TestListings(t *testing.T) {
 	for _, k := range []string{"a", "b/1", "b/2", "c/x/1", "d", "e e"} {
 		f.put(t, "list-bucket", k, "x")
 	}
-	out, err := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("list-bucket"), Delimiter: ptr("/"), MaxKeys: ptr(int32(3))})
+	out, err := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("list-bucket"), Delimiter: ptr.To("/"), MaxKeys: ptr.To(int32(3))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Contents) != 1 || len(out.CommonPrefixes) != 2 || !*out.IsTruncated || *out.KeyCount != 3 {
 		t.Fatalf("page 1: %+v", out)
 	}
-	out2, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("list-bucket"), Delimiter: ptr("/"), ContinuationToken: out.NextContinuationToken})
+	out2, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("list-bucket"), Delimiter: ptr.To("/"), ContinuationToken: out.NextContinuationToken})
 	if len(out2.Contents) != 2 || *out2.Contents[0].Key != "d" || *out2.IsTruncated {
 		t.Fatalf("page 2: %+v", out2)
 	}
-	enc, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("list-bucket"), EncodingType: ptr("url"), StartAfter: ptr("d")})
+	enc, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("list-bucket"), EncodingType: ptr.To("url"), StartAfter: ptr.To("d")})
 	if len(enc.Contents) != 1 || *enc.Contents[0].Key != "e+e" {
 		t.Fatalf("url encoding: %+v", enc.Contents)
 	}
-	v1, _ := f.s.ListObjects(f.ctx(), &s3api.ListObjectsInput{Bucket: ptr("list-bucket"), Prefix: ptr("b/"), Marker: ptr("b/1")})
+	v1, _ := f.s.ListObjects(f.ctx(), &s3api.ListObjectsInput{Bucket: ptr.To("list-bucket"), Prefix: ptr.To("b/"), Marker: ptr.To("b/1")})
 	if len(v1.Contents) != 1 || *v1.Contents[0].Key != "b/2" || v1.Contents[0].Owner == nil {
 		t.Fatalf("v1 marker: %+v", v1.Contents)
 	}
-	_, err = f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("list-bucket"), ContinuationToken: ptr("garbage!")})
+	_, err = f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("list-bucket"), ContinuationToken: ptr.To("garbage!")})
 	if codeOf(err) != "InvalidArgument" {
 		t.Fatalf("bad token: %v", err)
 	}
@@ -198,32 +199,32 @@ func TestVersioning(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "ver-bucket")
 	f.put(t, "ver-bucket", "k", "pre") // null version
-	f.s.PutBucketVersioning(f.ctx(), &s3api.PutBucketVersioningInput{Bucket: ptr("ver-bucket"), VersioningConfiguration: &s3api.VersioningConfiguration{Status: ptr("Enabled")}})
+	f.s.PutBucketVersioning(f.ctx(), &s3api.PutBucketVersioningInput{Bucket: ptr.To("ver-bucket"), VersioningConfiguration: &s3api.VersioningConfiguration{Status: ptr.To("Enabled")}})
 	v1 := f.put(t, "ver-bucket", "k", "one")
-	del, err := f.s.DeleteObject(f.ctx(), &s3api.DeleteObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k")})
-	if err != nil || !deref(del.DeleteMarker) {
+	del, err := f.s.DeleteObject(f.ctx(), &s3api.DeleteObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k")})
+	if err != nil || !ptr.Deref(del.DeleteMarker) {
 		t.Fatalf("delete: %v %+v", err, del)
 	}
-	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k")}); codeOf(err) != "NoSuchKey" {
+	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k")}); codeOf(err) != "NoSuchKey" {
 		t.Fatalf("after delete marker: %v", err)
 	}
-	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k"), VersionId: del.VersionId}); codeOf(err) != "MethodNotAllowed" {
+	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k"), VersionId: del.VersionId}); codeOf(err) != "MethodNotAllowed" {
 		t.Fatalf("get delete marker: %v", err)
 	}
-	lv, _ := f.s.ListObjectVersions(f.ctx(), &s3api.ListObjectVersionsInput{Bucket: ptr("ver-bucket")})
+	lv, _ := f.s.ListObjectVersions(f.ctx(), &s3api.ListObjectVersionsInput{Bucket: ptr.To("ver-bucket")})
 	if len(lv.Versions) != 2 || len(lv.DeleteMarkers) != 1 || *lv.Versions[0].VersionId != *v1.VersionId || *lv.Versions[1].VersionId != "null" {
 		t.Fatalf("versions: %+v", lv)
 	}
-	body, _ := f.get(t, &s3api.GetObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k"), VersionId: ptr("null")})
+	body, _ := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k"), VersionId: ptr.To("null")})
 	if body != "pre" {
 		t.Fatalf("null version: %q", body)
 	}
-	f.s.DeleteObject(f.ctx(), &s3api.DeleteObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k"), VersionId: del.VersionId})
-	body, _ = f.get(t, &s3api.GetObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k")})
+	f.s.DeleteObject(f.ctx(), &s3api.DeleteObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k"), VersionId: del.VersionId})
+	body, _ = f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k")})
 	if body != "one" {
 		t.Fatalf("after removing the marker: %q", body)
 	}
-	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr("ver-bucket"), Key: ptr("k"), VersionId: ptr(strings.Repeat("x", 32))}); codeOf(err) != "NoSuchVersion" {
+	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("ver-bucket"), Key: ptr.To("k"), VersionId: ptr.To(strings.Repeat("x", 32))}); codeOf(err) != "NoSuchVersion" {
 		t.Fatalf("missing version: %v", err)
 	}
 }
@@ -232,36 +233,36 @@ func TestMultipart(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "mp-bucket")
 	ctx := f.ctx()
-	mp, err := f.s.CreateMultipartUpload(ctx, &s3api.CreateMultipartUploadInput{Bucket: ptr("mp-bucket"), Key: ptr("big")})
+	mp, err := f.s.CreateMultipartUpload(ctx, &s3api.CreateMultipartUploadInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, err := f.s.UploadPart(ctx, &s3api.UploadPartInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), UploadId: mp.UploadId, PartNumber: ptr(int32(1)), Body: strings.NewReader(strings.Repeat("a", minPartSize))})
+	p1, err := f.s.UploadPart(ctx, &s3api.UploadPartInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), UploadId: mp.UploadId, PartNumber: ptr.To(int32(1)), Body: strings.NewReader(strings.Repeat("a", minPartSize))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, _ := f.s.UploadPart(ctx, &s3api.UploadPartInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), UploadId: mp.UploadId, PartNumber: ptr(int32(2)), Body: strings.NewReader("tail")})
-	if _, err := f.s.UploadPart(ctx, &s3api.UploadPartInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), UploadId: mp.UploadId, PartNumber: ptr(int32(10001)), Body: strings.NewReader("x")}); codeOf(err) != "InvalidArgument" {
+	p2, _ := f.s.UploadPart(ctx, &s3api.UploadPartInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), UploadId: mp.UploadId, PartNumber: ptr.To(int32(2)), Body: strings.NewReader("tail")})
+	if _, err := f.s.UploadPart(ctx, &s3api.UploadPartInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), UploadId: mp.UploadId, PartNumber: ptr.To(int32(10001)), Body: strings.NewReader("x")}); codeOf(err) != "InvalidArgument" {
 		t.Fatalf("part 10001: %v", err)
 	}
-	bad := []s3api.CompletedPart{{ETag: p1.ETag, PartNumber: ptr(int32(1))}, {ETag: ptr(`"nope"`), PartNumber: ptr(int32(2))}}
-	if _, err := f.s.CompleteMultipartUpload(ctx, &s3api.CompleteMultipartUploadInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), UploadId: mp.UploadId,
+	bad := []s3api.CompletedPart{{ETag: p1.ETag, PartNumber: ptr.To(int32(1))}, {ETag: ptr.To(`"nope"`), PartNumber: ptr.To(int32(2))}}
+	if _, err := f.s.CompleteMultipartUpload(ctx, &s3api.CompleteMultipartUploadInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), UploadId: mp.UploadId,
 		MultipartUpload: &s3api.CompletedMultipartUpload{Parts: bad}}); codeOf(err) != "InvalidPart" {
 		t.Fatalf("bad etag: %v", err)
 	}
-	out, err := f.s.CompleteMultipartUpload(ctx, &s3api.CompleteMultipartUploadInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), UploadId: mp.UploadId,
-		MultipartUpload: &s3api.CompletedMultipartUpload{Parts: []s3api.CompletedPart{{ETag: p1.ETag, PartNumber: ptr(int32(1))}, {ETag: p2.ETag, PartNumber: ptr(int32(2))}}}})
+	out, err := f.s.CompleteMultipartUpload(ctx, &s3api.CompleteMultipartUploadInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), UploadId: mp.UploadId,
+		MultipartUpload: &s3api.CompletedMultipartUpload{Parts: []s3api.CompletedPart{{ETag: p1.ETag, PartNumber: ptr.To(int32(1))}, {ETag: p2.ETag, PartNumber: ptr.To(int32(2))}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(*out.ETag, `-2"`) || len(*out.ETag) != 36 {
 		t.Fatalf("etag %s", *out.ETag)
 	}
-	body, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), PartNumber: ptr(int32(2))})
-	if body != "tail" || deref(got.PartsCount) != 2 {
+	body, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), PartNumber: ptr.To(int32(2))})
+	if body != "tail" || ptr.Deref(got.PartsCount) != 2 {
 		t.Fatalf("part 2: %q %+v", body, got)
 	}
-	if _, err := f.s.ListParts(ctx, &s3api.ListPartsInput{Bucket: ptr("mp-bucket"), Key: ptr("big"), UploadId: mp.UploadId}); codeOf(err) != "NoSuchUpload" {
+	if _, err := f.s.ListParts(ctx, &s3api.ListPartsInput{Bucket: ptr.To("mp-bucket"), Key: ptr.To("big"), UploadId: mp.UploadId}); codeOf(err) != "NoSuchUpload" {
 		t.Fatalf("completed upload: %v", err)
 	}
 }
@@ -270,19 +271,19 @@ func TestCopyInPlace(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "copy-bucket")
 	f.put(t, "copy-bucket", "k", "data")
-	_, err := f.s.CopyObject(f.ctx(), &s3api.CopyObjectInput{Bucket: ptr("copy-bucket"), Key: ptr("k"), CopySource: ptr("copy-bucket/k")})
+	_, err := f.s.CopyObject(f.ctx(), &s3api.CopyObjectInput{Bucket: ptr.To("copy-bucket"), Key: ptr.To("k"), CopySource: ptr.To("copy-bucket/k")})
 	if codeOf(err) != "InvalidRequest" {
 		t.Fatalf("copy to itself: %v", err)
 	}
-	out, err := f.s.CopyObject(f.ctx(), &s3api.CopyObjectInput{Bucket: ptr("copy-bucket"), Key: ptr("k"), CopySource: ptr("/copy-bucket/k"), ServerSideEncryption: ptr("aws:kms")})
-	if err != nil || deref(out.ServerSideEncryption) != "aws:kms" || !strings.Contains(deref(out.SSEKMSKeyId), "alias/aws/s3") {
+	out, err := f.s.CopyObject(f.ctx(), &s3api.CopyObjectInput{Bucket: ptr.To("copy-bucket"), Key: ptr.To("k"), CopySource: ptr.To("/copy-bucket/k"), ServerSideEncryption: ptr.To("aws:kms")})
+	if err != nil || ptr.Deref(out.ServerSideEncryption) != "aws:kms" || !strings.Contains(ptr.Deref(out.SSEKMSKeyId), "alias/aws/s3") {
 		t.Fatalf("copy with sse: %v %+v", err, out)
 	}
-	body, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr("copy-bucket"), Key: ptr("k")})
-	if body != "data" || deref(got.ServerSideEncryption) != "aws:kms" {
+	body, got := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("copy-bucket"), Key: ptr.To("k")})
+	if body != "data" || ptr.Deref(got.ServerSideEncryption) != "aws:kms" {
 		t.Fatalf("after copy: %q %+v", body, got)
 	}
-	_, err = f.s.CopyObject(f.ctx(), &s3api.CopyObjectInput{Bucket: ptr("copy-bucket"), Key: ptr("k2"), CopySource: ptr("copy-bucket/k"), CopySourceIfMatch: ptr(`"x"`)})
+	_, err = f.s.CopyObject(f.ctx(), &s3api.CopyObjectInput{Bucket: ptr.To("copy-bucket"), Key: ptr.To("k2"), CopySource: ptr.To("copy-bucket/k"), CopySourceIfMatch: ptr.To(`"x"`)})
 	if codeOf(err) != "PreconditionFailed" {
 		t.Fatalf("copy condition: %v", err)
 	}
@@ -312,15 +313,15 @@ func TestAnonymousReadAndPublicBlock(t *testing.T) {
 	f.bucket(t, "pub-bucket")
 	f.put(t, "pub-bucket", "index.html", "hi")
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::pub-bucket/*"}]}`
-	_, err := f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr("pub-bucket"), Policy: ptr(policy)})
+	_, err := f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr.To("pub-bucket"), Policy: ptr.To(policy)})
 	if codeOf(err) != "AccessDenied" {
 		t.Fatalf("public policy under BlockPublicPolicy: %v", err)
 	}
 	if ok, _ := f.s.AllowsAnonymousRead(context.Background(), "pub-bucket", "index.html"); ok {
 		t.Fatal("private bucket readable")
 	}
-	f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr("pub-bucket")})
-	if _, err := f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr("pub-bucket"), Policy: ptr(policy)}); err != nil {
+	f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr.To("pub-bucket")})
+	if _, err := f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr.To("pub-bucket"), Policy: ptr.To(policy)}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := f.s.AllowsAnonymousRead(context.Background(), "pub-bucket", "index.html"); !ok {
@@ -331,13 +332,13 @@ func TestAnonymousReadAndPublicBlock(t *testing.T) {
 		t.Fatalf("ResourcePolicy: %v %q %q", found, owner, doc)
 	}
 	// ACLs are disabled by default (BucketOwnerEnforced).
-	_, err = f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr("pub-bucket"), ACL: ptr("public-read")})
+	_, err = f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr.To("pub-bucket"), ACL: ptr.To("public-read")})
 	if codeOf(err) != "AccessControlListNotSupported" {
 		t.Fatalf("acl on enforced bucket: %v", err)
 	}
-	f.s.PutBucketOwnershipControls(f.ctx(), &s3api.PutBucketOwnershipControlsInput{Bucket: ptr("pub-bucket"),
-		OwnershipControls: &s3api.OwnershipControls{Rules: []s3api.OwnershipControlsRule{{ObjectOwnership: ptr("ObjectWriter")}}}})
-	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr("pub-bucket"), ACL: ptr("public-read")}); err != nil {
+	f.s.PutBucketOwnershipControls(f.ctx(), &s3api.PutBucketOwnershipControlsInput{Bucket: ptr.To("pub-bucket"),
+		OwnershipControls: &s3api.OwnershipControls{Rules: []s3api.OwnershipControlsRule{{ObjectOwnership: ptr.To("ObjectWriter")}}}})
+	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr.To("pub-bucket"), ACL: ptr.To("public-read")}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := f.s.BucketACLAllowsAnonymous(context.Background(), "pub-bucket", "", false); !ok {
@@ -352,10 +353,10 @@ func TestNotifications(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "note-bucket")
 	cfg := &s3api.NotificationConfiguration{QueueConfigurations: []s3api.QueueConfiguration{{
-		QueueArn: ptr("arn:aws:sqs:ap-northeast-1:000000000000:q"), Events: []string{"s3:ObjectCreated:*"},
-		Filter: &s3api.NotificationConfigurationFilter{Key: &s3api.S3KeyFilter{FilterRules: []s3api.FilterRule{{Name: ptr("prefix"), Value: ptr("in/")}, {Name: ptr("suffix"), Value: ptr(".jpg")}}}},
+		QueueArn: ptr.To("arn:aws:sqs:ap-northeast-1:000000000000:q"), Events: []string{"s3:ObjectCreated:*"},
+		Filter: &s3api.NotificationConfigurationFilter{Key: &s3api.S3KeyFilter{FilterRules: []s3api.FilterRule{{Name: ptr.To("prefix"), Value: ptr.To("in/")}, {Name: ptr.To("suffix"), Value: ptr.To(".jpg")}}}},
 	}}}
-	_, err := f.s.PutBucketNotificationConfiguration(f.ctx(), &s3api.PutBucketNotificationConfigurationInput{Bucket: ptr("note-bucket"), NotificationConfiguration: cfg})
+	_, err := f.s.PutBucketNotificationConfiguration(f.ctx(), &s3api.PutBucketNotificationConfigurationInput{Bucket: ptr.To("note-bucket"), NotificationConfiguration: cfg})
 	if codeOf(err) != "InvalidArgument" || !strings.Contains(err.Error(), "Unable to validate the following destination configurations") {
 		t.Fatalf("no SQS yet: %v", err)
 	}
@@ -370,7 +371,7 @@ func TestNotifications(t *testing.T) {
 	var bridged []events.Event
 	f.bus.Subscribe(func(e events.Event) { bridged = append(bridged, e) })
 	cfg.EventBridgeConfiguration = &s3api.EventBridgeConfiguration{}
-	if _, err := f.s.PutBucketNotificationConfiguration(f.ctx(), &s3api.PutBucketNotificationConfigurationInput{Bucket: ptr("note-bucket"), NotificationConfiguration: cfg}); err != nil {
+	if _, err := f.s.PutBucketNotificationConfiguration(f.ctx(), &s3api.PutBucketNotificationConfigurationInput{Bucket: ptr.To("note-bucket"), NotificationConfiguration: cfg}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || !got[0].Validate || !strings.Contains(got[1].Body, `"Event":"s3:TestEvent"`) {
@@ -434,17 +435,17 @@ func TestAccessLogFlushedOnClock(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "src-bucket")
 	f.bucket(t, "dst-bucket")
-	if _, err := f.s.PutBucketLogging(f.ctx(), &s3api.PutBucketLoggingInput{Bucket: ptr("src-bucket"), BucketLoggingStatus: &s3api.BucketLoggingStatus{
-		LoggingEnabled: &s3api.LoggingEnabled{TargetBucket: ptr("dst-bucket"), TargetPrefix: ptr("logs/")}}}); err != nil {
+	if _, err := f.s.PutBucketLogging(f.ctx(), &s3api.PutBucketLoggingInput{Bucket: ptr.To("src-bucket"), BucketLoggingStatus: &s3api.BucketLoggingStatus{
+		LoggingEnabled: &s3api.LoggingEnabled{TargetBucket: ptr.To("dst-bucket"), TargetPrefix: ptr.To("logs/")}}}); err != nil {
 		t.Fatal(err)
 	}
 	r := httptest.NewRequest("GET", "/src-bucket/key?versionId=v1", nil)
 	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=...")
 	r.Header.Set("User-Agent", "test-agent")
-	f.s.ObserveRequest(gateway.Observation{Request: r, Operation: "GetObject", Status: 404, ErrorCode: "NoSuchKey", BytesSent: 300,
+	f.s.ObserveRequest(request.Observation{Request: r, Operation: "GetObject", Status: 404, ErrorCode: "NoSuchKey", BytesSent: 300,
 		RequestID: "RID", HostID: "HID", Caller: "arn:aws:iam::000000000000:user/u", Duration: 3 * time.Millisecond})
 	list := func() []s3api.Object {
-		out, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr("dst-bucket")})
+		out, _ := f.s.ListObjectsV2(f.ctx(), &s3api.ListObjectsV2Input{Bucket: ptr.To("dst-bucket")})
 		return out.Contents
 	}
 	if n := len(list()); n != 0 {
@@ -459,45 +460,10 @@ func TestAccessLogFlushedOnClock(t *testing.T) {
 	if len(objs) != 1 || !strings.HasPrefix(*objs[0].Key, "logs/2026-05-01-12-00-05-") {
 		t.Fatalf("log objects: %+v", objs)
 	}
-	body, _ := f.get(t, &s3api.GetObjectInput{Bucket: ptr("dst-bucket"), Key: objs[0].Key})
+	body, _ := f.get(t, &s3api.GetObjectInput{Bucket: ptr.To("dst-bucket"), Key: objs[0].Key})
 	want := canonicalID(testAccount) + ` src-bucket [01/May/2026:12:00:00 +0000] 192.0.2.1 arn:aws:iam::000000000000:user/u RID REST.GET.OBJECT key "GET /src-bucket/key?versionId=v1 HTTP/1.1" 404 NoSuchKey 300 - 3 3 "-" "test-agent" v1 HID SigV4 - AuthHeader example.com - - -` + "\n"
 	if body != want {
 		t.Fatalf("log line:\n%s\nwant:\n%s", body, want)
-	}
-}
-
-func TestWebsiteHost(t *testing.T) {
-	for host, want := range map[string]string{
-		"b.s3-website-us-east-1.localhost:4566":               "b",
-		"www.example.com.s3-website.ap-northeast-1.localhost": "www.example.com",
-		"b.s3.localhost:4566":                                 "",
-		"b.s3-website-us-east-1.example.com":                  "",
-		// LocalStack's domain is accepted beside the suffix.
-		"b.s3-website.us-east-1.localhost.localstack.cloud:4566": "b",
-		"b.s3-website-eu-west-1.localhost.localstack.cloud":      "b",
-		"b.s3.localhost.localstack.cloud:4566":                   "",
-	} {
-		if got := WebsiteBucket(host, "localhost"); got != want {
-			t.Errorf("%s: %q want %q", host, got, want)
-		}
-	}
-}
-
-// TestAPIHostBucket: form uploads (POST Object) read the bucket of a
-// virtual host the same way the gateway does, LocalStack's domain
-// included.
-func TestAPIHostBucket(t *testing.T) {
-	for host, want := range map[string]string{
-		"b.s3.localhost:4566":                                    "b",
-		"b.s3.localhost.localstack.cloud:4566":                   "b",
-		"my.b.s3.us-east-1.localhost.localstack.cloud":           "my.b",
-		"b.s3-website.us-east-1.localhost.localstack.cloud:4566": "",
-		"s3.localhost.localstack.cloud:4566":                     "",
-		"b.s3.example.com":                                       "",
-	} {
-		if got := apiHostBucket(host, "localhost"); got != want {
-			t.Errorf("%s: %q want %q", host, got, want)
-		}
 	}
 }
 
@@ -505,11 +471,11 @@ func TestWebsiteServing(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "site-bucket")
 	f.put(t, "site-bucket", "index.html", "home")
-	f.s.PutBucketWebsite(f.ctx(), &s3api.PutBucketWebsiteInput{Bucket: ptr("site-bucket"), WebsiteConfiguration: &s3api.WebsiteConfiguration{
-		IndexDocument: &s3api.IndexDocument{Suffix: ptr("index.html")},
-		RoutingRules:  []s3api.RoutingRule{{Condition: &s3api.Condition{KeyPrefixEquals: ptr("old/")}, Redirect: &s3api.Redirect{ReplaceKeyPrefixWith: ptr("new/")}}},
+	f.s.PutBucketWebsite(f.ctx(), &s3api.PutBucketWebsiteInput{Bucket: ptr.To("site-bucket"), WebsiteConfiguration: &s3api.WebsiteConfiguration{
+		IndexDocument: &s3api.IndexDocument{Suffix: ptr.To("index.html")},
+		RoutingRules:  []s3api.RoutingRule{{Condition: &s3api.Condition{KeyPrefixEquals: ptr.To("old/")}, Redirect: &s3api.Redirect{ReplaceKeyPrefixWith: ptr.To("new/")}}},
 	}})
-	route := f.s.WebsiteRoute()
+	route := f.websiteRoute()
 	do := func(path string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", "http://site-bucket.s3-website-ap-northeast-1.localhost"+path, nil)
 		if !route.Match(r) {
@@ -522,8 +488,8 @@ func TestWebsiteServing(t *testing.T) {
 	if w := do("/"); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "<li>Code: AccessDenied</li>") {
 		t.Fatalf("private: %d %s", w.Code, w.Body)
 	}
-	f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr("site-bucket")})
-	f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr("site-bucket"), Policy: ptr(
+	f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr.To("site-bucket")})
+	f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr.To("site-bucket"), Policy: ptr.To(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::site-bucket/*"]}]}`)})
 	if w := do("/"); w.Code != 200 || w.Body.String() != "home" {
 		t.Fatalf("index: %d %s", w.Code, w.Body)

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/hostname"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -20,46 +22,16 @@ import (
 // browsers, not API calls: anonymous, HTML errors, index and error
 // documents, redirects.
 
-// WebsiteBucket returns the bucket a website endpoint host names, or "".
-func WebsiteBucket(host, suffix string) string {
-	if h, _, err := splitHostPort(host); err == nil {
-		host = h
-	}
-	rest, ok := hostname.TrimSuffix(strings.ToLower(host), suffix)
-	if !ok {
-		return ""
-	}
-	labels := strings.Split(rest, ".")
-	n := len(labels)
-	switch {
-	case n >= 2 && strings.HasPrefix(labels[n-1], "s3-website-"):
-		return strings.Join(labels[:n-1], ".")
-	case n >= 3 && labels[n-2] == "s3-website":
-		return strings.Join(labels[:n-2], ".")
-	}
-	return ""
+// MatchWebsite reports whether r is for a website endpoint or a custom
+// domain (a Host naming a bucket with website hosting) that DNS points at
+// one. With WebsiteHandler it is the raw route internal/server puts ahead
+// of the gateway's service resolution.
+func (s *S3) MatchWebsite(r *http.Request) bool {
+	return hostname.S3WebsiteBucket(r.Host, s.opts.HostSuffix) != "" || s.domainBucket(r) != ""
 }
 
-func splitHostPort(h string) (string, string, error) {
-	i := strings.LastIndexByte(h, ':')
-	if i < 0 || strings.HasSuffix(h, "]") {
-		return h, "", fmt.Errorf("no port")
-	}
-	return h[:i], h[i+1:], nil
-}
-
-// WebsiteRoute is the gateway route serving website endpoints and the
-// custom domains (a Host naming a bucket with website hosting) that DNS
-// points at them.
-func (s *S3) WebsiteRoute() gateway.Route {
-	return gateway.Route{
-		Name: "s3-website",
-		Match: func(r *http.Request) bool {
-			return WebsiteBucket(r.Host, s.opts.HostSuffix) != "" || s.domainBucket(r) != ""
-		},
-		Handler: http.HandlerFunc(s.serveWebsite),
-	}
-}
+// WebsiteHandler serves the requests MatchWebsite matches.
+func (s *S3) WebsiteHandler() http.Handler { return http.HandlerFunc(s.serveWebsite) }
 
 // websiteError is an error page of the website endpoint.
 type websiteError struct {
@@ -92,15 +64,15 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 
 func (s *S3) serveWebsite(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	bucket := WebsiteBucket(r.Host, s.opts.HostSuffix)
+	bucket := hostname.S3WebsiteBucket(r.Host, s.opts.HostSuffix)
 	if bucket == "" {
 		// Matched as a custom domain: the Host is the bucket's name.
 		bucket = domainHost(r.Host, s.opts.HostSuffix)
 	}
-	reqID, hostID := strings.ToUpper(randomHex(8)), randomHex(32)
+	reqID, hostID := strings.ToUpper(awsid.Hex(16)), awsid.Hex(64)
 	cw := &countingWriter{ResponseWriter: w}
 	key, code := s.website(cw, r, bucket, reqID, hostID)
-	s.logAccess(gateway.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,
+	s.logAccess(request.Observation{Request: r, Operation: "website", Status: cw.status, BytesSent: cw.n, ErrorCode: code,
 		RequestID: reqID, HostID: hostID, Anonymous: true, Start: start, Duration: time.Since(start)}, bucket, key, "WEBSITE")
 }
 
@@ -128,11 +100,11 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 			extra: [][2]string{{"BucketName", bucket}}}, "")
 	}
 	if ra := cfg.RedirectAllRequestsTo; ra != nil {
-		proto := deref(ra.Protocol)
+		proto := ptr.Deref(ra.Protocol)
 		if proto == "" {
 			proto = "http"
 		}
-		http.Redirect(w, r, proto+"://"+deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
+		http.Redirect(w, r, proto+"://"+ptr.Deref(ra.HostName)+r.URL.RequestURI(), http.StatusMovedPermanently)
 		return "", ""
 	}
 	key := strings.TrimPrefix(r.URL.Path, "/")
@@ -140,11 +112,11 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 	for _, rule := range cfg.RoutingRules {
 		c := rule.Condition
 		if c != nil && c.HttpErrorCodeReturnedEquals == nil && c.KeyPrefixEquals != nil && strings.HasPrefix(key, *c.KeyPrefixEquals) {
-			s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+			s.routingRedirect(w, r, rule.Redirect, key, ptr.Deref(c.KeyPrefixEquals))
 			return key, ""
 		}
 	}
-	index := deref(cfg.IndexDocument.Suffix)
+	index := ptr.Deref(cfg.IndexDocument.Suffix)
 	lookup := key
 	if lookup == "" || strings.HasSuffix(lookup, "/") {
 		lookup += index
@@ -177,11 +149,15 @@ func (s *S3) website(w http.ResponseWriter, r *http.Request, bucket, reqID, host
 func (s *S3) websiteObject(bucket, key string) (objectRecord, bool) {
 	var o objectRecord
 	var ok bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		var err error
 		o, ok, err = objects.Get(tx, globalScope(), bucket, key)
 		return err
-	})
+	}); err != nil {
+		// The website answers as for a missing object; the log says why.
+		s.opts.Log.Warn("s3 website: reading an object failed", "bucket", bucket, "key", key, "error", err)
+		return objectRecord{}, false
+	}
 	return o, ok && !o.DeleteMarker
 }
 
@@ -197,11 +173,11 @@ func (s *S3) websiteFailure(w http.ResponseWriter, r *http.Request, b bucketReco
 		if c.KeyPrefixEquals != nil && !strings.HasPrefix(key, *c.KeyPrefixEquals) {
 			continue
 		}
-		s.routingRedirect(w, r, rule.Redirect, key, deref(c.KeyPrefixEquals))
+		s.routingRedirect(w, r, rule.Redirect, key, ptr.Deref(c.KeyPrefixEquals))
 		return ""
 	}
-	if cfg.ErrorDocument != nil && deref(cfg.ErrorDocument.Key) != "" {
-		ek := deref(cfg.ErrorDocument.Key)
+	if cfg.ErrorDocument != nil && ptr.Deref(cfg.ErrorDocument.Key) != "" {
+		ek := ptr.Deref(cfg.ErrorDocument.Key)
 		if ok, _ := s.AllowsAnonymousRead(r.Context(), b.Name, ek); ok {
 			if o, found := s.websiteObject(b.Name, ek); found {
 				s.serveObject(w, r, o, e.status)
@@ -221,11 +197,11 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 		http.Redirect(w, r, "/"+key, http.StatusMovedPermanently)
 		return
 	}
-	proto := deref(red.Protocol)
+	proto := ptr.Deref(red.Protocol)
 	if proto == "" {
 		proto = "http"
 	}
-	host := deref(red.HostName)
+	host := ptr.Deref(red.HostName)
 	if host == "" {
 		host = r.Host
 	}
@@ -236,7 +212,7 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 		newKey = *red.ReplaceKeyPrefixWith + strings.TrimPrefix(key, prefix)
 	}
 	code := http.StatusMovedPermanently
-	if c, err := strconv.Atoi(deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
+	if c, err := strconv.Atoi(ptr.Deref(red.HttpRedirectCode)); err == nil && c >= 300 && c < 400 {
 		code = c
 	}
 	http.Redirect(w, r, proto+"://"+host+"/"+newKey, code)

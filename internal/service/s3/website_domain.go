@@ -66,11 +66,15 @@ func (s *S3) domainBucket(r *http.Request) string {
 		return ""
 	}
 	var website bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		b, ok, err := buckets.Get(tx, globalScope(), host)
 		website = err == nil && ok && b.Website != nil
 		return err
-	})
+	}); err != nil {
+		// Not routed as a website: the request goes on to the API, which
+		// reports the storage failure itself.
+		s.opts.Log.Warn("s3 website: reading a bucket failed", "bucket", host, "error", err)
+	}
 	if !website {
 		return ""
 	}

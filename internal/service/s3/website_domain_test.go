@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 func TestWebsiteDomainHost(t *testing.T) {
@@ -46,7 +47,7 @@ func TestWebsiteCustomDomain(t *testing.T) {
 	f.bucket(t, domain)
 	f.put(t, domain, "index.html", "home")
 	f.put(t, domain, "error.html", "oops")
-	route := f.s.WebsiteRoute()
+	route := f.websiteRoute()
 	req := func(host, path string) *http.Request {
 		r := httptest.NewRequest("GET", "http://127.0.0.1:4566"+path, nil)
 		r.Host = host
@@ -55,11 +56,11 @@ func TestWebsiteCustomDomain(t *testing.T) {
 	if route.Match(req(domain+":4566", "/")) {
 		t.Fatal("a bucket without a website configuration matched as a custom domain")
 	}
-	f.s.PutBucketWebsite(f.ctx(), &s3api.PutBucketWebsiteInput{Bucket: ptr(domain), WebsiteConfiguration: &s3api.WebsiteConfiguration{
-		IndexDocument: &s3api.IndexDocument{Suffix: ptr("index.html")}, ErrorDocument: &s3api.ErrorDocument{Key: ptr("error.html")},
+	f.s.PutBucketWebsite(f.ctx(), &s3api.PutBucketWebsiteInput{Bucket: ptr.To(domain), WebsiteConfiguration: &s3api.WebsiteConfiguration{
+		IndexDocument: &s3api.IndexDocument{Suffix: ptr.To("index.html")}, ErrorDocument: &s3api.ErrorDocument{Key: ptr.To("error.html")},
 	}})
-	f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr(domain)})
-	f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr(domain), Policy: ptr(
+	f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr.To(domain)})
+	f.s.PutBucketPolicy(f.ctx(), &s3api.PutBucketPolicyInput{Bucket: ptr.To(domain), Policy: ptr.To(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + domain + `/*"}]}`)})
 	for _, host := range []string{"localhost:4566", "127.0.0.1:4566", "other.example.com", "example.com"} {
 		if route.Match(req(host, "/")) {
@@ -86,7 +87,7 @@ func TestWebsiteCustomDomain(t *testing.T) {
 	if w := do("/no/such/page"); w.Code != 404 || w.Body.String() != "oops" {
 		t.Fatalf("error document: %d %s", w.Code, w.Body)
 	}
-	f.s.DeleteBucketWebsite(f.ctx(), &s3api.DeleteBucketWebsiteInput{Bucket: ptr(domain)})
+	f.s.DeleteBucketWebsite(f.ctx(), &s3api.DeleteBucketWebsiteInput{Bucket: ptr.To(domain)})
 	if route.Match(req(domain, "/")) {
 		t.Fatal("still a website after DeleteBucketWebsite")
 	}

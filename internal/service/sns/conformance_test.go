@@ -14,6 +14,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -36,7 +37,7 @@ func wantErr(t *testing.T, err error, code, msg string) {
 
 func mkTopic(t *testing.T, s *SNS, ctx *request.Context, name string, attrs map[string]string) string {
 	t.Helper()
-	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr(name), Attributes: attrs})
+	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To(name), Attributes: attrs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestFilterPolicyValidation(t *testing.T) {
 				attrs["FilterPolicyScope"] = c.scope
 			}
 			ep := "arn:aws:sqs:us-east-1:123456789012:q" + string(rune('a'+i))
-			out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: &ep, Attributes: attrs})
+			out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep, Attributes: attrs})
 			if c.msg == "ok" {
 				wantErr(t, err, "", "")
 				return
@@ -95,11 +96,11 @@ func TestFilterPolicyValidation(t *testing.T) {
 			}
 			wantErr(t, err, "InvalidParameter", subMsg)
 			// The same policy set later on a subscription.
-			out, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: &ep})
+			out, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn, AttributeName: ptr("FilterPolicy"), AttributeValue: &c.policy})
+			_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn, AttributeName: ptr.To("FilterPolicy"), AttributeValue: &c.policy})
 			wantErr(t, err, "InvalidParameter", setMsg)
 		})
 	}
@@ -110,12 +111,12 @@ func TestFilterPolicyValidation(t *testing.T) {
 func TestFilterPolicyScopeChange(t *testing.T) {
 	s, ctx := newSNS(t)
 	arn := mkTopic(t, s, ctx, "t", nil)
-	out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q"),
+	out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:q"),
 		Attributes: map[string]string{"FilterPolicyScope": "MessageBody", "FilterPolicy": `{"a":{"b":["x"]}}`}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn, AttributeName: ptr("FilterPolicyScope"), AttributeValue: ptr("MessageAttributes")})
+	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn, AttributeName: ptr.To("FilterPolicyScope"), AttributeValue: ptr.To("MessageAttributes")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Filter policy scope MessageAttributes does not support nested filter policy")
 	got, err := s.GetSubscriptionAttributes(ctx, &snsapi.GetSubscriptionAttributesInput{SubscriptionArn: out.SubscriptionArn})
 	if err != nil {
@@ -236,7 +237,7 @@ func TestPublishValidation(t *testing.T) {
 	std := mkTopic(t, s, ctx, "t", nil)
 	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
 	str := func(v string) snsapi.MessageAttributeValue {
-		return snsapi.MessageAttributeValue{DataType: ptr("String"), StringValue: &v}
+		return snsapi.MessageAttributeValue{DataType: ptr.To("String"), StringValue: &v}
 	}
 	cases := []struct {
 		name string
@@ -244,42 +245,42 @@ func TestPublishValidation(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"ok", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("Hello, world!")}, "", ""},
-		{"empty subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("")}, "InvalidParameter", "Invalid parameter: Subject"},
-		{"100-character subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr(strings.Repeat("s", 100))}, "InvalidParameter", "Invalid parameter: Subject"},
-		{"99-character subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr(strings.Repeat("s", 99))}, "", ""},
-		{"subject with a line break", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("a\nb")}, "InvalidParameter", "Invalid parameter: Subject"},
-		{"non-ASCII subject", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), Subject: ptr("café")}, "InvalidParameter", "Invalid parameter: Subject"},
-		{"message too long", snsapi.PublishInput{TopicArn: &std, Message: ptr(strings.Repeat("x", 262145))}, "InvalidParameter", "Invalid parameter: Message too long"},
-		{"message and attributes too long", snsapi.PublishInput{TopicArn: &std, Message: ptr(strings.Repeat("x", 262140)),
+		{"ok", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), Subject: ptr.To("Hello, world!")}, "", ""},
+		{"empty subject", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), Subject: ptr.To("")}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"100-character subject", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), Subject: ptr.To(strings.Repeat("s", 100))}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"99-character subject", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), Subject: ptr.To(strings.Repeat("s", 99))}, "", ""},
+		{"subject with a line break", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), Subject: ptr.To("a\nb")}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"non-ASCII subject", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), Subject: ptr.To("café")}, "InvalidParameter", "Invalid parameter: Subject"},
+		{"message too long", snsapi.PublishInput{TopicArn: &std, Message: ptr.To(strings.Repeat("x", 262145))}, "InvalidParameter", "Invalid parameter: Message too long"},
+		{"message and attributes too long", snsapi.PublishInput{TopicArn: &std, Message: ptr.To(strings.Repeat("x", 262140)),
 			MessageAttributes: map[string]snsapi.MessageAttributeValue{"abc": str("def")}}, "InvalidParameter", "Invalid parameter: Message too long"},
-		{"fifo without group", snsapi.PublishInput{TopicArn: &fifo, Message: ptr("m")}, "InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"},
-		{"group id with a space", snsapi.PublishInput{TopicArn: &fifo, Message: ptr("m"), MessageGroupId: ptr("a b")}, "InvalidParameter",
+		{"fifo without group", snsapi.PublishInput{TopicArn: &fifo, Message: ptr.To("m")}, "InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"},
+		{"group id with a space", snsapi.PublishInput{TopicArn: &fifo, Message: ptr.To("m"), MessageGroupId: ptr.To("a b")}, "InvalidParameter",
 			"Invalid parameter: MessageGroupId Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length."},
-		{"129-character deduplication id", snsapi.PublishInput{TopicArn: &fifo, Message: ptr("m"), MessageGroupId: ptr("g"), MessageDeduplicationId: ptr(strings.Repeat("d", 129))}, "InvalidParameter",
+		{"129-character deduplication id", snsapi.PublishInput{TopicArn: &fifo, Message: ptr.To("m"), MessageGroupId: ptr.To("g"), MessageDeduplicationId: ptr.To(strings.Repeat("d", 129))}, "InvalidParameter",
 			"Invalid parameter: MessageDeduplicationId Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length."},
-		{"fifo ok", snsapi.PublishInput{TopicArn: &fifo, Message: ptr("m"), MessageGroupId: ptr("g-1.x"), MessageDeduplicationId: ptr(strings.Repeat("d", 128))}, "", ""},
-		{"attribute name with a space", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a b": str("x")}},
+		{"fifo ok", snsapi.PublishInput{TopicArn: &fifo, Message: ptr.To("m"), MessageGroupId: ptr.To("g-1.x"), MessageDeduplicationId: ptr.To(strings.Repeat("d", 128))}, "", ""},
+		{"attribute name with a space", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a b": str("x")}},
 			"ParameterValueInvalid", "Invalid non-alphanumeric character '#x20' was found in the message attribute name. Can only include alphanumeric characters, hyphens, underscores, or dots."},
-		{"attribute name starting with a dot", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{".a": str("x")}},
+		{"attribute name starting with a dot", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{".a": str("x")}},
 			"ParameterValueInvalid", "Invalid message attribute name starting with character '.' was found."},
-		{"attribute name with two dots", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a..b": str("x")}},
+		{"attribute name with two dots", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a..b": str("x")}},
 			"ParameterValueInvalid", "Message attribute name can not have successive '.' character."},
-		{"reserved attribute name", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.x": str("x")}},
+		{"reserved attribute name", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.x": str("x")}},
 			"ParameterValueInvalid", ""},
-		{"SNS's own SMS attribute", snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.SNS.SMS.SMSType": str("Transactional")}},
+		{"SNS's own SMS attribute", snsapi.PublishInput{PhoneNumber: ptr.To("+15550100"), Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.SNS.SMS.SMSType": str("Transactional")}},
 			"", ""},
-		{"unknown type", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("Text"), StringValue: ptr("x")}}},
+		{"unknown type", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr.To("Text"), StringValue: ptr.To("x")}}},
 			"ParameterValueInvalid", "The message attribute 'a' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."},
-		{"number that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("Number"), StringValue: ptr("ten")}}},
+		{"number that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr.To("Number"), StringValue: ptr.To("ten")}}},
 			"ParameterValueInvalid", "Could not cast message attribute 'a' value to number."},
-		{"empty string value", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": str("")}},
+		{"empty string value", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": str("")}},
 			"ParameterValueInvalid", "The message attribute 'a' must contain non-empty message attribute value for message attribute type 'String'."},
-		{"string array that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("String.Array"), StringValue: ptr("x")}}},
+		{"string array that is not", snsapi.PublishInput{TopicArn: &std, Message: ptr.To("m"), MessageAttributes: map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr.To("String.Array"), StringValue: ptr.To("x")}}},
 			"InvalidParameter", ""},
-		{"bad phone number", snsapi.PublishInput{PhoneNumber: ptr("555-0100"), Message: ptr("m")}, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: 555-0100 is not valid to publish to"},
-		{"phone number", snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("m")}, "", ""},
-		{"topic and phone", snsapi.PublishInput{TopicArn: &std, PhoneNumber: ptr("+15550100"), Message: ptr("m")}, "InvalidParameter", ""},
+		{"bad phone number", snsapi.PublishInput{PhoneNumber: ptr.To("555-0100"), Message: ptr.To("m")}, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: 555-0100 is not valid to publish to"},
+		{"phone number", snsapi.PublishInput{PhoneNumber: ptr.To("+15550100"), Message: ptr.To("m")}, "", ""},
+		{"topic and phone", snsapi.PublishInput{TopicArn: &std, PhoneNumber: ptr.To("+15550100"), Message: ptr.To("m")}, "InvalidParameter", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -318,11 +319,11 @@ func TestSubscribeValidation(t *testing.T) {
 // recorded; a disabled endpoint refuses.
 func TestPlatformApplications(t *testing.T) {
 	s, ctx := newSNS(t)
-	_, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("app"), Platform: ptr("NOPE"), Attributes: map[string]string{}})
+	_, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr.To("app"), Platform: ptr.To("NOPE"), Attributes: map[string]string{}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Platform Reason: NOPE is not supported")
-	_, err = s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("app"), Platform: ptr("APNS"), Attributes: map[string]string{"PlatformPrincipal": "p"}})
+	_, err = s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr.To("app"), Platform: ptr.To("APNS"), Attributes: map[string]string{"PlatformPrincipal": "p"}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Attributes Reason: PlatformPrincipal attribute provided without PlatformCredential")
-	app, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("app"), Platform: ptr("GCM"), Attributes: map[string]string{"PlatformCredential": "secret"}})
+	app, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr.To("app"), Platform: ptr.To("GCM"), Attributes: map[string]string{"PlatformCredential": "secret"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,18 +337,18 @@ func TestPlatformApplications(t *testing.T) {
 	if _, leaked := attrs.Attributes["PlatformCredential"]; leaked || attrs.Attributes["Enabled"] != "true" {
 		t.Fatalf("attributes %v", attrs.Attributes)
 	}
-	ep, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr("tok"), CustomUserData: ptr("u")})
+	ep, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr.To("tok"), CustomUserData: ptr.To("u")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(*ep.EndpointArn, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/") {
 		t.Fatalf("endpoint %s", *ep.EndpointArn)
 	}
-	again, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr("tok"), CustomUserData: ptr("u")})
+	again, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr.To("tok"), CustomUserData: ptr.To("u")})
 	if err != nil || *again.EndpointArn != *ep.EndpointArn {
 		t.Fatalf("same token: %v %v", again, err)
 	}
-	_, err = s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr("tok"), CustomUserData: ptr("other")})
+	_, err = s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: ptr.To("tok"), CustomUserData: ptr.To("other")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Token Reason: Endpoint "+*ep.EndpointArn+" already exists with the same Token, but different attributes.")
 	list, err := s.ListEndpointsByPlatformApplication(ctx, &snsapi.ListEndpointsByPlatformApplicationInput{PlatformApplicationArn: app.PlatformApplicationArn})
 	if err != nil || len(list.Endpoints) != 1 || list.Endpoints[0].Attributes["Token"] != "tok" {
@@ -360,18 +361,18 @@ func TestPlatformApplications(t *testing.T) {
 
 	// Direct publish is recorded with the platform's message.
 	msg := `{"default":"d","GCM":"{\"notification\":{\"title\":\"hi\"}}"}`
-	if _, err := s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: &msg, MessageStructure: ptr("json")}); err != nil {
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: &msg, MessageStructure: ptr.To("json")}); err != nil {
 		t.Fatal(err)
 	}
 	// Through a topic.
 	topic := mkTopic(t, s, ctx, "t", nil)
-	if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &topic, Protocol: ptr("application"), Endpoint: ep.EndpointArn}); err != nil {
+	if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &topic, Protocol: ptr.To("application"), Endpoint: ep.EndpointArn}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &topic, Message: ptr("plain")}); err != nil {
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &topic, Message: ptr.To("plain")}); err != nil {
 		t.Fatal(err)
 	}
-	got := recorded(s, pushes, func(push) bool { return true })
+	got := mustRecorded(t, s, pushes, func(push) bool { return true })
 	if len(got) != 2 || got[0].Message != `{"notification":{"title":"hi"}}` || got[1].Message != "plain" || got[1].TopicArn != topic || got[0].EndpointArn != *ep.EndpointArn {
 		b, _ := json.Marshal(got)
 		t.Fatalf("pushes %s", b)
@@ -380,7 +381,7 @@ func TestPlatformApplications(t *testing.T) {
 	if _, err := s.SetPlatformApplicationAttributes(ctx, &snsapi.SetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn, Attributes: map[string]string{"Enabled": "false"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr("m")})
+	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr.To("m")})
 	wantErr(t, err, "PlatformApplicationDisabled", "Platform application is disabled")
 	if _, err := s.SetPlatformApplicationAttributes(ctx, &snsapi.SetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn, Attributes: map[string]string{"Enabled": "true"}}); err != nil {
 		t.Fatal(err)
@@ -388,7 +389,7 @@ func TestPlatformApplications(t *testing.T) {
 	if _, err := s.SetEndpointAttributes(ctx, &snsapi.SetEndpointAttributesInput{EndpointArn: ep.EndpointArn, Attributes: map[string]string{"Enabled": "false"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr("m")})
+	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr.To("m")})
 	wantErr(t, err, "EndpointDisabled", "Endpoint is disabled")
 	_, err = s.SetEndpointAttributes(ctx, &snsapi.SetEndpointAttributesInput{EndpointArn: ep.EndpointArn, Attributes: map[string]string{"Color": "red"}})
 	wantErr(t, err, "InvalidParameter", "")
@@ -400,7 +401,7 @@ func TestPlatformApplications(t *testing.T) {
 	wantErr(t, err, "NotFound", "Endpoint does not exist")
 	_, err = s.GetPlatformApplicationAttributes(ctx, &snsapi.GetPlatformApplicationAttributesInput{PlatformApplicationArn: app.PlatformApplicationArn})
 	wantErr(t, err, "NotFound", "PlatformApplication does not exist")
-	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr("m")})
+	_, err = s.Publish(ctx, &snsapi.PublishInput{TargetArn: ep.EndpointArn, Message: ptr.To("m")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified")
 }
 
@@ -418,61 +419,61 @@ func TestSMS(t *testing.T) {
 		t.Fatalf("%v %v", got, err)
 	}
 
-	_, err = s.CreateSMSSandboxPhoneNumber(ctx, &snsapi.CreateSMSSandboxPhoneNumberInput{PhoneNumber: ptr("12")})
+	_, err = s.CreateSMSSandboxPhoneNumber(ctx, &snsapi.CreateSMSSandboxPhoneNumberInput{PhoneNumber: ptr.To("12")})
 	wantErr(t, err, "InvalidParameter", "")
-	if _, err := s.CreateSMSSandboxPhoneNumber(ctx, &snsapi.CreateSMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550100")}); err != nil {
+	if _, err := s.CreateSMSSandboxPhoneNumber(ctx, &snsapi.CreateSMSSandboxPhoneNumberInput{PhoneNumber: ptr.To("+15550100")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.VerifySMSSandboxPhoneNumber(ctx, &snsapi.VerifySMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550100"), OneTimePassword: ptr("nope")})
+	_, err = s.VerifySMSSandboxPhoneNumber(ctx, &snsapi.VerifySMSSandboxPhoneNumberInput{PhoneNumber: ptr.To("+15550100"), OneTimePassword: ptr.To("nope")})
 	wantErr(t, err, "VerificationException", "")
-	texts := recorded(s, smsMessages, func(m smsMessage) bool { return m.PhoneNumber == "+15550100" })
+	texts := mustRecorded(t, s, smsMessages, func(m smsMessage) bool { return m.PhoneNumber == "+15550100" })
 	if len(texts) != 1 {
 		t.Fatalf("texts %v", texts)
 	}
 	otp := texts[0].Message[len(texts[0].Message)-6:]
-	if _, err := s.VerifySMSSandboxPhoneNumber(ctx, &snsapi.VerifySMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550100"), OneTimePassword: &otp}); err != nil {
+	if _, err := s.VerifySMSSandboxPhoneNumber(ctx, &snsapi.VerifySMSSandboxPhoneNumberInput{PhoneNumber: ptr.To("+15550100"), OneTimePassword: &otp}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.ListSMSSandboxPhoneNumbers(ctx, &snsapi.ListSMSSandboxPhoneNumbersInput{})
 	if err != nil || len(list.PhoneNumbers) != 1 || *list.PhoneNumbers[0].Status != "Verified" {
 		t.Fatalf("%+v %v", list, err)
 	}
-	_, err = s.DeleteSMSSandboxPhoneNumber(ctx, &snsapi.DeleteSMSSandboxPhoneNumberInput{PhoneNumber: ptr("+15550199")})
+	_, err = s.DeleteSMSSandboxPhoneNumber(ctx, &snsapi.DeleteSMSSandboxPhoneNumberInput{PhoneNumber: ptr.To("+15550199")})
 	wantErr(t, err, "ResourceNotFound", "")
 	_, err = s.ListOriginationNumbers(ctx, &snsapi.ListOriginationNumbersRequest{MaxResults: func() *int32 { n := int32(31); return &n }()})
 	wantErr(t, err, "ValidationException", "")
 
 	// Opt-outs.
-	_, err = s.CheckIfPhoneNumberIsOptedOut(ctx, &snsapi.CheckIfPhoneNumberIsOptedOutInput{PhoneNumber: ptr("x")})
+	_, err = s.CheckIfPhoneNumberIsOptedOut(ctx, &snsapi.CheckIfPhoneNumberIsOptedOutInput{PhoneNumber: ptr.To("x")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: PhoneNumber Reason: input incorrectly formatted")
 	if err := s.OptOut(scopeOf(ctx), "+15550100"); err != nil {
 		t.Fatal(err)
 	}
-	opted, err := s.CheckIfPhoneNumberIsOptedOut(ctx, &snsapi.CheckIfPhoneNumberIsOptedOutInput{PhoneNumber: ptr("+15550100")})
+	opted, err := s.CheckIfPhoneNumberIsOptedOut(ctx, &snsapi.CheckIfPhoneNumberIsOptedOutInput{PhoneNumber: ptr.To("+15550100")})
 	if err != nil || !*opted.IsOptedOut {
 		t.Fatalf("%v %v", opted, err)
 	}
-	_, err = s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("hi")})
+	_, err = s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr.To("+15550100"), Message: ptr.To("hi")})
 	wantErr(t, err, "OptedOut", "")
 	lo, _ := s.ListPhoneNumbersOptedOut(ctx, &snsapi.ListPhoneNumbersOptedOutInput{})
 	if len(lo.PhoneNumbers) != 1 {
 		t.Fatalf("%v", lo.PhoneNumbers)
 	}
-	if _, err := s.OptInPhoneNumber(ctx, &snsapi.OptInPhoneNumberInput{PhoneNumber: ptr("+15550100")}); err != nil {
+	if _, err := s.OptInPhoneNumber(ctx, &snsapi.OptInPhoneNumberInput{PhoneNumber: ptr.To("+15550100")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("hi")}); err != nil {
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr.To("+15550100"), Message: ptr.To("hi")}); err != nil {
 		t.Fatal(err)
 	}
-	if got := recorded(s, smsMessages, func(m smsMessage) bool { return m.Message == "hi" }); len(got) != 1 || got[0].SMSType != "Transactional" || got[0].SenderID != "niwa1" {
+	if got := mustRecorded(t, s, smsMessages, func(m smsMessage) bool { return m.Message == "hi" }); len(got) != 1 || got[0].SMSType != "Transactional" || got[0].SenderID != "niwa1" {
 		t.Fatalf("texts %+v", got)
 	}
 	v := "Promotional"
-	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr("+15550100"), Message: ptr("sale"),
-		MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.SNS.SMS.SMSType": {DataType: ptr("String"), StringValue: &v}}}); err != nil {
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr.To("+15550100"), Message: ptr.To("sale"),
+		MessageAttributes: map[string]snsapi.MessageAttributeValue{"AWS.SNS.SMS.SMSType": {DataType: ptr.To("String"), StringValue: &v}}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := recorded(s, smsMessages, func(m smsMessage) bool { return m.Message == "sale" }); len(got) != 1 || got[0].SMSType != "Promotional" {
+	if got := mustRecorded(t, s, smsMessages, func(m smsMessage) bool { return m.Message == "sale" }); len(got) != 1 || got[0].SMSType != "Promotional" {
 		t.Fatalf("texts %+v", got)
 	}
 }
@@ -482,16 +483,16 @@ func TestSMS(t *testing.T) {
 func TestPermissions(t *testing.T) {
 	s, ctx := newSNS(t)
 	arn := mkTopic(t, s, ctx, "t", nil)
-	_, err := s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"ReceiveMessage"}})
+	_, err := s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr.To("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"ReceiveMessage"}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Policy statement action out of service scope!")
-	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr("l"), AWSAccountId: []string{"111122223333", "444455556666"}, ActionName: []string{"Publish"}})
+	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr.To("l"), AWSAccountId: []string{"111122223333", "444455556666"}, ActionName: []string{"Publish"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"Publish"}})
+	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &arn, Label: ptr.To("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"Publish"}})
 	wantErr(t, err, "InvalidParameter", "")
 	missing := arn + "x"
-	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &missing, Label: ptr("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"Publish"}})
+	_, err = s.AddPermission(ctx, &snsapi.AddPermissionInput{TopicArn: &missing, Label: ptr.To("l"), AWSAccountId: []string{"111122223333"}, ActionName: []string{"Publish"}})
 	wantErr(t, err, "NotFound", "Topic does not exist")
 	policy := func() map[string]any {
 		a, err := s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: &arn})
@@ -512,7 +513,7 @@ func TestPermissions(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("statement %s\nwant %s", b, want)
 	}
-	if _, err := s.RemovePermission(ctx, &snsapi.RemovePermissionInput{TopicArn: &arn, Label: ptr("l")}); err != nil {
+	if _, err := s.RemovePermission(ctx, &snsapi.RemovePermissionInput{TopicArn: &arn, Label: ptr.To("l")}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(policy()["Statement"].([]any)); n != 1 {
@@ -561,7 +562,7 @@ func FuzzFilterPolicy(f *testing.F) {
 		}
 		_ = checkFilterScope(p, "MessageAttributes")
 		v := body
-		attrs := map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("String.Array"), StringValue: &v}, "c": {DataType: ptr("Number"), StringValue: &v}}
+		attrs := map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr.To("String.Array"), StringValue: &v}, "c": {DataType: ptr.To("Number"), StringValue: &v}}
 		p.matches(true, &publication{message: body, attrs: attrs})
 		p.matches(false, &publication{message: body, attrs: attrs})
 	})
@@ -580,7 +581,7 @@ func TestOtherRefusals(t *testing.T) {
 	for i := 0; i < 11; i++ {
 		eleven = append(eleven, entry(string(rune('a'+i)), "m", nil))
 	}
-	big := map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr("String"), StringValue: ptr(strings.Repeat("v", 1000))}}
+	big := map[string]snsapi.MessageAttributeValue{"a": {DataType: ptr.To("String"), StringValue: ptr.To(strings.Repeat("v", 1000))}}
 	cases := []struct {
 		name      string
 		entries   []snsapi.PublishBatchRequestEntry
@@ -596,15 +597,15 @@ func TestOtherRefusals(t *testing.T) {
 			wantErr(t, err, c.code, c.msg)
 		})
 	}
-	_, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr("nope")})
+	_, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr.To("nope")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Token")
-	if _, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}); err != nil {
+	if _, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("tagged"), Tags: []snsapi.Tag{{Key: ptr.To("k"), Value: ptr.To("v")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("v")}}}); err != nil {
+	if _, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("tagged"), Tags: []snsapi.Tag{{Key: ptr.To("k"), Value: ptr.To("v")}}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("tagged"), Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("w")}}})
+	_, err = s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("tagged"), Tags: []snsapi.Tag{{Key: ptr.To("k"), Value: ptr.To("w")}}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Tags Reason: Topic already exists with different tags")
 }
 
@@ -629,16 +630,16 @@ func TestRawDeliveryAttributeLimit(t *testing.T) {
 		if q == "raw" {
 			attrs["RawMessageDelivery"] = "true"
 		}
-		if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:" + q), Attributes: attrs}); err != nil {
+		if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:" + q), Attributes: attrs}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	publish := func(n int) {
 		attrs := map[string]snsapi.MessageAttributeValue{}
 		for i := 0; i < n; i++ {
-			attrs["a"+string(rune('a'+i))] = snsapi.MessageAttributeValue{DataType: ptr("String"), StringValue: ptr("v")}
+			attrs["a"+string(rune('a'+i))] = snsapi.MessageAttributeValue{DataType: ptr.To("String"), StringValue: ptr.To("v")}
 		}
-		if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("m"), MessageAttributes: attrs}); err != nil {
+		if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr.To("m"), MessageAttributes: attrs}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -666,7 +667,7 @@ func TestRegionalTopicArn(t *testing.T) {
 	s, ctx := newSNS(t)
 	arn := mkTopic(t, s, ctx, "t", nil)
 	other := strings.Replace(arn, "us-east-1", "eu-west-1", 1)
-	_, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &other, Message: ptr("m")})
+	_, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &other, Message: ptr.To("m")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn")
 	_, err = s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: &other})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn")
@@ -677,19 +678,19 @@ func TestRegionalTopicArn(t *testing.T) {
 func TestListPages(t *testing.T) {
 	s, ctx := newSNS(t)
 	arn := mkTopic(t, s, ctx, "t", nil)
-	app, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr("a"), Platform: ptr("GCM"), Attributes: map[string]string{}})
+	app, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: ptr.To("a"), Platform: ptr.To("GCM"), Attributes: map[string]string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 130; i++ {
 		id := string(rune('A'+i/26)) + string(rune('a'+i%26))
-		if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:" + id)}); err != nil {
+		if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:" + id)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CreatePlatformEndpoint(ctx, &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: app.PlatformApplicationArn, Token: &id}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: &id, Platform: ptr("APNS"), Attributes: map[string]string{}}); err != nil {
+		if _, err := s.CreatePlatformApplication(ctx, &snsapi.CreatePlatformApplicationInput{Name: &id, Platform: ptr.To("APNS"), Attributes: map[string]string{}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -747,11 +748,11 @@ func TestSubscriptionAttributeRefusals(t *testing.T) {
 	s, ctx := newSNS(t)
 	arn := mkTopic(t, s, ctx, "t", nil)
 	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true"})
-	sub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q")})
+	sub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:q")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &fifo, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q.fifo")})
+	fsub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &fifo, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:q.fifo")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -776,10 +777,10 @@ func TestSubscriptionAttributeRefusals(t *testing.T) {
 			wantErr(t, err, code, c.msg)
 		})
 	}
-	_, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q2"),
+	_, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:q2"),
 		Attributes: map[string]string{"FilterPolicyScope": "Body"}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Attributes Reason: FilterPolicyScope: Invalid value [Body]. Please use either MessageBody or MessageAttributes")
-	_, err = s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: ptr("not-an-arn")})
+	_, err = s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: ptr.To("not-an-arn")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1")
 }
 
@@ -789,9 +790,9 @@ func TestBatchWholeRequestRefusals(t *testing.T) {
 	s, ctx := newSNS(t)
 	fifo := mkTopic(t, s, ctx, "f.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
 	_, err := s.PublishBatch(ctx, &snsapi.PublishBatchInput{TopicArn: &fifo, PublishBatchRequestEntries: []snsapi.PublishBatchRequestEntry{
-		{Id: ptr("a"), Message: ptr("m"), MessageGroupId: ptr("g")}, {Id: ptr("b"), Message: ptr("m")}}})
+		{Id: ptr.To("a"), Message: ptr.To("m"), MessageGroupId: ptr.To("g")}, {Id: ptr.To("b"), Message: ptr.To("m")}}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics")
-	_, err = s.TagResource(ctx, &snsapi.TagResourceInput{ResourceArn: &fifo, Tags: []snsapi.Tag{{Key: ptr("k"), Value: ptr("1")}, {Key: ptr("k"), Value: ptr("2")}}})
+	_, err = s.TagResource(ctx, &snsapi.TagResourceInput{ResourceArn: &fifo, Tags: []snsapi.Tag{{Key: ptr.To("k"), Value: ptr.To("1")}, {Key: ptr.To("k"), Value: ptr.To("2")}}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: Duplicated keys are not allowed.")
 }
 
@@ -801,7 +802,7 @@ func TestSubscriptionFields(t *testing.T) {
 	s, ctx := newSNS(t)
 	ctx.Caller.ARN = "arn:aws:iam::123456789012:user/alice"
 	arn := mkTopic(t, s, ctx, "t", nil)
-	sub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:q")})
+	sub, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:q")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -809,7 +810,7 @@ func TestSubscriptionFields(t *testing.T) {
 	if err != nil || got.Attributes["SubscriptionPrincipal"] != "arn:aws:iam::123456789012:user/alice" {
 		t.Fatalf("%v %v", got, err)
 	}
-	_, err = s.Unsubscribe(ctx, &snsapi.UnsubscribeInput{SubscriptionArn: ptr("arn:aws:sns")})
+	_, err = s.Unsubscribe(ctx, &snsapi.UnsubscribeInput{SubscriptionArn: ptr.To("arn:aws:sns")})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 3")
 }
 
@@ -855,7 +856,7 @@ func TestTopicAttributeValues(t *testing.T) {
 			wantErr(t, err, code, c.msg)
 		})
 	}
-	_, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t2"), Attributes: map[string]string{"ContentBasedDeduplication": "true"}})
+	_, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("t2"), Attributes: map[string]string{"ContentBasedDeduplication": "true"}})
 	wantErr(t, err, "InvalidParameter", "Invalid parameter: ContentBasedDeduplication Reason: Content-based deduplication can only be set for FIFO topics")
 }
 
@@ -867,7 +868,7 @@ func TestFilterPolicyQuota(t *testing.T) {
 	policy := map[string]string{"FilterPolicy": `{"a":["b"]}`}
 	sub := func(i int, attrs map[string]string) (*snsapi.SubscribeOutput, error) {
 		ep := "arn:aws:sqs:us-east-1:123456789012:q" + strings.Repeat("x", i%7) + string(rune('A'+i/26%26)) + string(rune('a'+i%26))
-		return s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: &ep, Attributes: attrs})
+		return s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep, Attributes: attrs})
 	}
 	for i := 0; i < 200; i++ {
 		if _, err := sub(i, policy); err != nil {
@@ -880,7 +881,7 @@ func TestFilterPolicyQuota(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: plain.SubscriptionArn, AttributeName: ptr("FilterPolicy"), AttributeValue: ptr(`{"a":["c"]}`)})
+	_, err = s.SetSubscriptionAttributes(ctx, &snsapi.SetSubscriptionAttributesInput{SubscriptionArn: plain.SubscriptionArn, AttributeName: ptr.To("FilterPolicy"), AttributeValue: ptr.To(`{"a":["c"]}`)})
 	wantErr(t, err, "FilterPolicyLimitExceeded", "")
 }
 
@@ -890,16 +891,16 @@ func TestFilterPolicyQuota(t *testing.T) {
 func TestEmailConfirmation(t *testing.T) {
 	s, ctx := newSNS(t)
 	arn := mkTopic(t, s, ctx, "t", nil)
-	out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("email"), Endpoint: ptr("a@example.com")})
+	out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("email"), Endpoint: ptr.To("a@example.com")})
 	if err != nil || *out.SubscriptionArn != "pending confirmation" {
 		t.Fatalf("%v %v", out, err)
 	}
-	mails := func() []email { return recorded(s, emails, func(email) bool { return true }) }
+	mails := func() []email { return mustRecorded(t, s, emails, func(email) bool { return true }) }
 	m := mails()
 	if len(m) != 1 || m[0].Subject != "AWS Notification - Subscription Confirmation" || !strings.Contains(m[0].Body, m[0].SubscribeURL) {
 		t.Fatalf("%+v", m)
 	}
-	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("early")}); err != nil {
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr.To("early")}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(mails()); n != 1 {
@@ -909,7 +910,7 @@ func TestEmailConfirmation(t *testing.T) {
 	if _, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: &token}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("late")}); err != nil {
+	if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr.To("late")}); err != nil {
 		t.Fatal(err)
 	}
 	if m := mails(); len(m) != 2 || m[1].Body != "late" {
@@ -935,12 +936,12 @@ func TestFIFODeduplication(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			arn := mkTopic(t, s, ctx, strings.ReplaceAll(c.name, " ", "-")+".fifo", map[string]string{"FifoTopic": "true", "FifoThroughputScope": c.scope})
-			if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("sqs"), Endpoint: ptr("arn:aws:sqs:us-east-1:123456789012:" + c.scope + ".fifo")}); err != nil {
+			if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: ptr.To("arn:aws:sqs:us-east-1:123456789012:" + c.scope + ".fifo")}); err != nil {
 				t.Fatal(err)
 			}
 			bus.got = nil
 			pub := func(group string) *snsapi.PublishOutput {
-				out, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("m"), MessageGroupId: &group, MessageDeduplicationId: ptr("d")})
+				out, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr.To("m"), MessageGroupId: &group, MessageDeduplicationId: ptr.To("d")})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -1015,12 +1016,12 @@ func TestUnsubscribeConfirmation(t *testing.T) {
 	}))
 	defer srv.Close()
 	arn := mkTopic(t, s, ctx, "t", nil)
-	if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("http"), Endpoint: &srv.URL}); err != nil {
+	if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("http"), Endpoint: &srv.URL}); err != nil {
 		t.Fatal(err)
 	}
 	s.pending.Wait()
 	conf := <-got
-	out, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr(conf["Token"])})
+	out, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr.To(conf["Token"])})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1042,7 +1043,7 @@ func TestUnsubscribeConfirmation(t *testing.T) {
 	if n := list(); n != 0 {
 		t.Fatalf("%d subscriptions after Unsubscribe", n)
 	}
-	back, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr(bye["Token"])})
+	back, err := s.ConfirmSubscription(ctx, &snsapi.ConfirmSubscriptionInput{TopicArn: &arn, Token: ptr.To(bye["Token"])})
 	if err != nil || *back.SubscriptionArn != *out.SubscriptionArn || list() != 1 {
 		t.Fatalf("restore: %v %v", back, err)
 	}
@@ -1053,7 +1054,7 @@ func TestUnsubscribeConfirmation(t *testing.T) {
 func TestRecordedRoutes(t *testing.T) {
 	s, ctx := newSNS(t)
 	for _, n := range []string{"+15550100", "+15550101"} {
-		if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr(n), Message: ptr("hi " + n)}); err != nil {
+		if _, err := s.Publish(ctx, &snsapi.PublishInput{PhoneNumber: ptr.To(n), Message: ptr.To("hi " + n)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1120,7 +1121,7 @@ func TestHTTPRetries(t *testing.T) {
 			if c.subPolicy != "" {
 				attrs["DeliveryPolicy"] = c.subPolicy
 			}
-			if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr("http"), Endpoint: &srv.URL, Attributes: attrs}); err != nil {
+			if _, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("http"), Endpoint: &srv.URL, Attributes: attrs}); err != nil {
 				t.Fatal(err)
 			}
 			s.pending.Wait()
@@ -1132,7 +1133,7 @@ func TestHTTPRetries(t *testing.T) {
 					return true
 				})
 			})
-			if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr("m")}); err != nil {
+			if _, err := s.Publish(ctx, &snsapi.PublishInput{TopicArn: &arn, Message: ptr.To("m")}); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(30 * time.Second)
@@ -1164,4 +1165,14 @@ func TestHTTPRetries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustRecorded is recorded, failing the test on a storage error.
+func mustRecorded[T any](t *testing.T, s *SNS, table storage.Table[T], keep func(T) bool) []T {
+	t.Helper()
+	out, err := recorded(s, table, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -73,7 +74,7 @@ func (s *SNS) deduplicate(tx storage.Tx, ref topicRef, t *topic, p *publication,
 			return false, err
 		}
 	}
-	p.id = newID()
+	p.id = awsid.UUID()
 	t.Seq++
 	p.seqNum = fmt.Sprintf("%020d", 10000000000000000000+t.Seq)
 	e := dedupEntry{Key: key, MessageID: p.id, SeqNum: p.seqNum, Expires: now.Add(dedupInterval).UnixNano()}

@@ -3,12 +3,10 @@ package sns
 import (
 	"context"
 	"testing"
-	"time"
 
-	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 )
@@ -22,7 +20,7 @@ func (nopBus) Deliver(context.Context, events.Message) error { return nil }
 // aws:SourceArn they supply; the default policy does not; an explicit
 // Deny wins.
 func TestDeliverTopicPolicy(t *testing.T) {
-	const account = "123456789012"
+	const account = servicetest.DefaultAccount // newSNS's
 	arn := "arn:aws:sns:us-east-1:" + account + ":t"
 	allow := `{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"SNS:Publish","Resource":"` + arn + `",
 		"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::in-*"}}}`
@@ -46,22 +44,8 @@ func TestDeliverTopicPolicy(t *testing.T) {
 			SourceARN: "arn:aws:events:us-east-1:" + account + ":rule/r", SourceAccount: account}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			be, err := storage.Open(storage.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { be.Close() })
-			st, err := be.Store("sns")
-			if err != nil {
-				t.Fatal(err)
-			}
-			fc := clock.NewFake(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
-			s, err := New(st, fc, nopBus{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := &request.Context{Context: context.Background(), Account: account, Region: "us-east-1", Clock: fc}
-			in := &snsapi.CreateTopicInput{Name: ptr("t")}
+			s, ctx := newSNS(t) // in account
+			in := &snsapi.CreateTopicInput{Name: ptr.To("t")}
 			if c.policy != "" {
 				in.Attributes = map[string]string{"Policy": c.policy}
 			}
@@ -82,5 +66,3 @@ func TestDeliverTopicPolicy(t *testing.T) {
 		})
 	}
 }
-
-func ptr(s string) *string { return &s }

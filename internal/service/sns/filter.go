@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/netip"
 	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // filterPolicy is a parsed subscription filter policy: keys to lists of
@@ -409,15 +411,15 @@ func attrDoc(p *publication) map[string]any {
 		case base == "Binary":
 		case custom == "Array" || strings.HasPrefix(custom, "Array."):
 			var arr []any
-			d := json.NewDecoder(strings.NewReader(str(v.StringValue)))
+			d := json.NewDecoder(strings.NewReader(ptr.Deref(v.StringValue)))
 			d.UseNumber()
 			if d.Decode(&arr) == nil {
 				doc[k] = arr
 			}
 		case base == "Number":
-			doc[k] = json.Number(strings.TrimSpace(str(v.StringValue)))
+			doc[k] = json.Number(strings.TrimSpace(ptr.Deref(v.StringValue)))
 		default:
-			doc[k] = str(v.StringValue)
+			doc[k] = ptr.Deref(v.StringValue)
 		}
 	}
 	return doc

@@ -1,35 +1,25 @@
 package sns
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 func newSNS(t *testing.T) (*SNS, *request.Context) {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
+	h := servicetest.New(t, "sns", servicetest.At(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)))
+	s, err := New(h.Store(), h.Clock, nopBus{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("sns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := clock.NewFake(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
-	s, err := New(st, fc, nopBus{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, &request.Context{Context: context.Background(), Account: "123456789012", Region: "us-east-1", Clock: fc}
+	return s, h.Ctx()
 }
 
 // TestTopicPolicyValidated holds that a topic Policy must be a policy (SNS
@@ -37,7 +27,7 @@ func newSNS(t *testing.T) (*SNS, *request.Context) {
 // InvalidParameter with SNS's messages, and the stored policy is kept.
 func TestTopicPolicyValidated(t *testing.T) {
 	s, ctx := newSNS(t)
-	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t")})
+	out, err := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("t")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +48,8 @@ func TestTopicPolicyValidated(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: ptr("Policy"), AttributeValue: &c.policy})
-			_, cerr := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr("t2"), Attributes: map[string]string{"Policy": c.policy}})
+			_, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: ptr.To("Policy"), AttributeValue: &c.policy})
+			_, cerr := s.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: ptr.To("t2"), Attributes: map[string]string{"Policy": c.policy}})
 			for _, err := range []error{err, cerr} {
 				if c.msg == "" {
 					if err != nil {

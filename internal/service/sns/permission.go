@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -38,7 +39,7 @@ func (s *SNS) AddPermission(ctx *request.Context, in *snsapi.AddPermissionInput)
 	if err != nil {
 		return nil, err
 	}
-	label := str(in.Label)
+	label := ptr.Deref(in.Label)
 	if label == "" || len(label) > 100 {
 		return nil, errInvalidParam.New("Invalid parameter: Label")
 	}
@@ -86,7 +87,7 @@ func (s *SNS) RemovePermission(ctx *request.Context, in *snsapi.RemovePermission
 	if err != nil {
 		return nil, err
 	}
-	label := str(in.Label)
+	label := ptr.Deref(in.Label)
 	if label == "" {
 		return nil, errInvalidParam.New("Invalid parameter: Label")
 	}
@@ -209,7 +210,7 @@ func (s *SNS) PutDataProtectionPolicy(ctx *request.Context, in *snsapi.PutDataPr
 	if err != nil {
 		return nil, err
 	}
-	doc := str(in.DataProtectionPolicy)
+	doc := ptr.Deref(in.DataProtectionPolicy)
 	if doc != "" {
 		if err := checkDataProtectionPolicy(doc); err != nil {
 			return nil, err

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -128,7 +130,7 @@ func endpointMissing() error { return errNotFound.New("Endpoint does not exist")
 // CreatePlatformApplication stores a platform application. The
 // credentials are kept but, as on SNS, never returned.
 func (s *SNS) CreatePlatformApplication(ctx *request.Context, in *snsapi.CreatePlatformApplicationInput) (*snsapi.CreatePlatformApplicationResponse, error) {
-	name, platform := str(in.Name), str(in.Platform)
+	name, platform := ptr.Deref(in.Name), ptr.Deref(in.Platform)
 	if !validAppName(name) {
 		return nil, errInvalidParam.New("Invalid parameter: Invalid platform application name, must be between 1 and 256 characters long and contain only alphanumeric characters, hyphens, underscores and periods")
 	}
@@ -173,9 +175,9 @@ func publicAppAttrs(a platformApp) map[string]string {
 }
 
 func (s *SNS) appArg(arn *string) (appRef, error) {
-	ref, ok := parseAppARN(str(arn))
+	ref, ok := parseAppARN(ptr.Deref(arn))
 	if !ok {
-		return ref, errInvalidParam.New("Invalid parameter: PlatformApplicationArn Reason: Wrong format for resource: %s", str(arn))
+		return ref, errInvalidParam.New("Invalid parameter: PlatformApplicationArn Reason: Wrong format for resource: %s", ptr.Deref(arn))
 	}
 	return ref, nil
 }
@@ -323,7 +325,7 @@ func (s *SNS) CreatePlatformEndpoint(ctx *request.Context, in *snsapi.CreatePlat
 	if err != nil {
 		return nil, err
 	}
-	token := str(in.Token)
+	token := ptr.Deref(in.Token)
 	if token == "" {
 		return nil, errInvalidParam.New("Invalid parameter: Token Reason: cannot be empty")
 	}
@@ -362,7 +364,7 @@ func (s *SNS) CreatePlatformEndpoint(ctx *request.Context, in *snsapi.CreatePlat
 			}
 			return nil
 		}
-		e := platformEndpoint{ID: newID(), Attrs: want}
+		e := platformEndpoint{ID: awsid.UUID(), Attrs: want}
 		arn = endpointARN(ref, e.ID)
 		return endpoints.Put(tx, ref.scope, e, ref.platform, ref.name, e.ID)
 	})
@@ -385,9 +387,9 @@ func sameAttrs(a, b map[string]string) bool {
 }
 
 func (s *SNS) endpointArg(arn *string) (appRef, string, error) {
-	ref, id, ok := parseEndpointARN(str(arn))
+	ref, id, ok := parseEndpointARN(ptr.Deref(arn))
 	if !ok {
-		return ref, id, errInvalidParam.New("Invalid parameter: EndpointArn Reason: Wrong format for resource: %s", str(arn))
+		return ref, id, errInvalidParam.New("Invalid parameter: EndpointArn Reason: Wrong format for resource: %s", ptr.Deref(arn))
 	}
 	return ref, id, nil
 }
@@ -491,7 +493,7 @@ func (s *SNS) publishToEndpoint(ctx *request.Context, arn string, in *snsapi.Pub
 	if !ok {
 		return nil, errInvalidParam.New("Invalid parameter: TargetArn Reason: Wrong format for resource: %s", arn)
 	}
-	p := &publication{message: str(in.Message), subject: str(in.Subject), hasSubject: in.Subject != nil, structure: str(in.MessageStructure),
+	p := &publication{message: ptr.Deref(in.Message), subject: ptr.Deref(in.Subject), hasSubject: in.Subject != nil, structure: ptr.Deref(in.MessageStructure),
 		attrs: in.MessageAttributes, toEndpoint: true}
 	if err := checkMessage(p); err != nil {
 		return nil, err
@@ -521,8 +523,10 @@ func (s *SNS) publishToEndpoint(ctx *request.Context, arn string, in *snsapi.Pub
 	if e.Attrs["Enabled"] != "true" {
 		return nil, snsapi.ErrEndpointDisabledException.New("Endpoint is disabled")
 	}
-	p.id = newID()
-	s.recordPush(ref.scope, ctx.Now(), arn, "", p, "")
+	p.id = awsid.UUID()
+	if err := s.recordPush(ref.scope, ctx.Now(), arn, "", p, ""); err != nil {
+		return nil, err
+	}
 	return &snsapi.PublishResponse{MessageId: &p.id}, nil
 }
 
@@ -530,10 +534,10 @@ func (s *SNS) publishToEndpoint(ctx *request.Context, arn string, in *snsapi.Pub
 // delivery to an endpoint that is missing or disabled records nothing,
 // as SNS drops it. msg, when set, is the message already chosen for the
 // subscription.
-func (s *SNS) recordPush(sc storage.Scope, now time.Time, endpointArn, topicArn string, p *publication, msg string) {
+func (s *SNS) recordPush(sc storage.Scope, now time.Time, endpointArn, topicArn string, p *publication, msg string) error {
 	ref, id, ok := parseEndpointARN(endpointArn)
 	if !ok {
-		return
+		return nil
 	}
 	if p.structure == "json" {
 		msg = messageFor(p, ref.platform)
@@ -550,14 +554,17 @@ func (s *SNS) recordPush(sc storage.Scope, now time.Time, endpointArn, topicArn 
 		sort.Strings(keys)
 		for _, k := range keys {
 			v := p.attrs[k]
-			rec.MessageAttributes[k] = attrValue{Type: str(v.DataType), Value: str(v.StringValue)}
+			rec.MessageAttributes[k] = attrValue{Type: ptr.Deref(v.DataType), Value: ptr.Deref(v.StringValue)}
 		}
 	}
-	s.store.Update(func(tx storage.Tx) error {
+	if err := s.store.Update(func(tx storage.Tx) error {
 		e, found, err := endpoints.Get(tx, ref.scope, ref.platform, ref.name, id)
 		if err != nil || !found || e.Attrs["Enabled"] != "true" {
 			return err
 		}
 		return pushes.Put(tx, sc, rec, s.recordKey(now), p.id, id)
-	})
+	}); err != nil {
+		return err
+	}
+	return nil
 }

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -177,7 +179,7 @@ func checkMessage(p *publication) error {
 func publishSize(msg string, attrs map[string]snsapi.MessageAttributeValue) int {
 	n := len(msg)
 	for k, v := range attrs {
-		n += len(k) + len(str(v.DataType)) + len(str(v.StringValue)) + len(v.BinaryValue)
+		n += len(k) + len(ptr.Deref(v.DataType)) + len(ptr.Deref(v.StringValue)) + len(v.BinaryValue)
 	}
 	return n
 }
@@ -261,8 +263,8 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	if err != nil {
 		return nil, err
 	}
-	p := &publication{message: str(in.Message), subject: str(in.Subject), hasSubject: in.Subject != nil, structure: str(in.MessageStructure),
-		attrs: in.MessageAttributes, groupID: str(in.MessageGroupId), dedupID: str(in.MessageDeduplicationId)}
+	p := &publication{message: ptr.Deref(in.Message), subject: ptr.Deref(in.Subject), hasSubject: in.Subject != nil, structure: ptr.Deref(in.MessageStructure),
+		attrs: in.MessageAttributes, groupID: ptr.Deref(in.MessageGroupId), dedupID: ptr.Deref(in.MessageDeduplicationId)}
 	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}); err != nil {
 		return nil, err
 	}
@@ -298,7 +300,7 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 			return nil, snsapi.ErrBatchEntryIdsNotDistinctException.New("Two or more batch entries in the request have the same Id.")
 		}
 		seen[*e.Id] = true
-		total += publishSize(str(e.Message), e.MessageAttributes)
+		total += publishSize(ptr.Deref(e.Message), e.MessageAttributes)
 	}
 	if total > maxMessage {
 		return nil, snsapi.ErrBatchRequestTooLongException.New("The length of all the messages put together is more than the limit.")
@@ -306,8 +308,8 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 	pubs := make([]*publication, n)
 	groups, hasDedups := make([]bool, n), make([]bool, n)
 	for i, e := range in.PublishBatchRequestEntries {
-		pubs[i] = &publication{message: str(e.Message), subject: str(e.Subject), hasSubject: e.Subject != nil, structure: str(e.MessageStructure),
-			attrs: e.MessageAttributes, groupID: str(e.MessageGroupId), dedupID: str(e.MessageDeduplicationId)}
+		pubs[i] = &publication{message: ptr.Deref(e.Message), subject: ptr.Deref(e.Subject), hasSubject: e.Subject != nil, structure: ptr.Deref(e.MessageStructure),
+			attrs: e.MessageAttributes, groupID: ptr.Deref(e.MessageGroupId), dedupID: ptr.Deref(e.MessageDeduplicationId)}
 		groups[i], hasDedups[i] = e.MessageGroupId != nil, e.MessageDeduplicationId != nil
 	}
 	// As on SNS, an invalid entry (a FIFO entry without MessageGroupId, a
@@ -324,13 +326,6 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 		out.Successful = append(out.Successful, r)
 	}
 	return out, nil
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // publish validates, numbers (FIFO: deduplicates) and fans out
@@ -358,7 +353,7 @@ func (s *SNS) publish(ctx *request.Context, ref topicRef, pubs []*publication, h
 					return err
 				}
 			} else {
-				p.id = newID()
+				p.id = awsid.UUID()
 			}
 		}
 		targets = nil
@@ -488,7 +483,7 @@ func (s *SNS) envelope(ref topicRef, t *topic, sub subscription, p *publication,
 	if len(p.attrs) > 0 {
 		n.MessageAttributes = map[string]attrValue{}
 		for k, v := range p.attrs {
-			val := str(v.StringValue)
+			val := ptr.Deref(v.StringValue)
 			if strings.HasPrefix(*v.DataType, "Binary") {
 				val = base64.StdEncoding.EncodeToString(v.BinaryValue)
 			}
@@ -546,18 +541,24 @@ func (s *SNS) deliver(ctx *request.Context, ref topicRef, t *topic, sub subscrip
 		d := effectiveDelivery(t.Attrs["DeliveryPolicy"], sub.Attrs["DeliveryPolicy"])
 		s.post(sub.Endpoint, "Notification", env.MessageID, ref.arn(), ref.arn()+":"+sub.ID, body, raw, &d)
 	case "sms":
-		s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg, p.attrs)
+		if err := s.recordSMS(ref.scope, now, sub.Endpoint, ref.arn(), ref.arn()+":"+sub.ID, p.id, msg, p.attrs); err != nil && ctx.Log != nil {
+			ctx.Log.Warn("sns delivery failed", "subscription", ref.arn()+":"+sub.ID, "endpoint", sub.Endpoint, "error", err)
+		}
 	case "application":
-		s.recordPush(ref.scope, now, sub.Endpoint, ref.arn(), p, msg)
+		if err := s.recordPush(ref.scope, now, sub.Endpoint, ref.arn(), p, msg); err != nil && ctx.Log != nil {
+			ctx.Log.Warn("sns delivery failed", "subscription", ref.arn()+":"+sub.ID, "endpoint", sub.Endpoint, "error", err)
+		}
 	case "email", "email-json":
 		body := msg
 		if sub.Protocol == "email-json" {
 			body = string(envJSON)
 		}
-		s.store.Update(func(tx storage.Tx) error {
+		if err := s.store.Update(func(tx storage.Tx) error {
 			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(), Subject: p.subject, Body: body},
 				s.recordKey(now), p.id, sub.ID)
-		})
+		}); err != nil && ctx.Log != nil {
+			ctx.Log.Warn("sns delivery failed", "subscription", ref.arn()+":"+sub.ID, "endpoint", sub.Endpoint, "error", err)
+		}
 	}
 }
 
@@ -641,7 +642,7 @@ func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub 
 		host = ctx.HTTP.Host
 	}
 	n := &notification{
-		Type: "SubscriptionConfirmation", MessageID: newID(), Token: sub.Token, TopicArn: ref.arn(),
+		Type: "SubscriptionConfirmation", MessageID: awsid.UUID(), Token: sub.Token, TopicArn: ref.arn(),
 		Message:      "You have chosen to subscribe to the topic " + ref.arn() + ".\nTo confirm the subscription, visit the SubscribeURL included in this message.",
 		SubscribeURL: s.baseURL(host) + "/_niwa/sns/confirm?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(ref.arn()) + "&Token=" + sub.Token,
 		Timestamp:    timestamp(ctx.Now()), SignatureVersion: t.Attrs["SignatureVersion"], SigningCertURL: s.baseURL(host) + s.CertPath(),
@@ -659,11 +660,13 @@ func (s *SNS) sendConfirmation(ctx *request.Context, ref topicRef, t topic, sub 
 				"\n\nTo confirm this subscription, click or visit the link below (If this was in error no action is necessary):\n" + n.SubscribeURL
 		}
 		now := ctx.Now()
-		s.store.Update(func(tx storage.Tx) error {
+		if err := s.store.Update(func(tx storage.Tx) error {
 			return emails.Put(tx, ref.scope, email{Time: timestamp(now), To: sub.Endpoint, TopicArn: ref.arn(),
 				Subject: "AWS Notification - Subscription Confirmation", Body: text, SubscribeURL: n.SubscribeURL},
 				s.recordKey(now), n.MessageID, sub.ID)
-		})
+		}); err != nil && ctx.Log != nil {
+			ctx.Log.Warn("sns: recording a subscription confirmation failed", "endpoint", sub.Endpoint, "error", err)
+		}
 	default:
 		s.post(sub.Endpoint, n.Type, n.MessageID, ref.arn(), "", body, false, nil)
 	}

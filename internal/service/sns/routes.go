@@ -95,7 +95,12 @@ func recordedRoute[T any](s *SNS, table storage.Table[T], filter func(url.Values
 		keep := filter(r.URL.Query())
 		switch r.Method {
 		case http.MethodGet:
-			writeJSON(w, map[string]any{"messages": recorded(s, table, keep)})
+			out, err := recorded(s, table, keep)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			writeJSON(w, map[string]any{"messages": out})
 		case http.MethodDelete:
 			if err := forget(s, table, keep); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -111,28 +116,29 @@ func recordedRoute[T any](s *SNS, table storage.Table[T], filter func(url.Values
 
 // recorded returns the records of table in every account and region that
 // keep says to keep, oldest first.
-func recorded[T any](s *SNS, table storage.Table[T], keep func(T) bool) []T {
+func recorded[T any](s *SNS, table storage.Table[T], keep func(T) bool) ([]T, error) {
 	out := []T{}
-	s.store.View(func(tx storage.Tx) error {
-		scanRecorded(tx, table, func(_ []byte, e T) {
+	err := s.store.View(func(tx storage.Tx) error {
+		return scanRecorded(tx, table, func(_ []byte, e T) {
 			if keep(e) {
 				out = append(out, e)
 			}
 		})
-		return nil
 	})
-	return out
+	return out, err
 }
 
 // forget deletes the records of table that keep says to keep.
 func forget[T any](s *SNS, table storage.Table[T], keep func(T) bool) error {
 	return s.store.Update(func(tx storage.Tx) error {
 		var keys [][]byte
-		scanRecorded(tx, table, func(k []byte, e T) {
+		if err := scanRecorded(tx, table, func(k []byte, e T) {
 			if keep(e) {
 				keys = append(keys, append([]byte(nil), k...))
 			}
-		})
+		}); err != nil {
+			return err
+		}
 		for _, k := range keys {
 			if err := tx.Delete(k); err != nil {
 				return err
@@ -144,8 +150,8 @@ func forget[T any](s *SNS, table storage.Table[T], keep func(T) bool) error {
 
 // scanRecorded calls fn with every record of table, in every account and
 // region.
-func scanRecorded[T any](tx storage.Tx, table storage.Table[T], fn func(key []byte, v T)) {
-	tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
+func scanRecorded[T any](tx storage.Tx, table storage.Table[T], fn func(key []byte, v T)) error {
+	return tx.Scan(nil, storage.ScanOptions{}, func(k, v []byte) bool {
 		parts, err := storage.SplitKey(k)
 		if err != nil || len(parts) < 3 || parts[2] != table.Name() {
 			return true

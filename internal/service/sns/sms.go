@@ -9,6 +9,8 @@ import (
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -74,7 +76,7 @@ func (s *SNS) publishSMS(ctx *request.Context, in *snsapi.PublishInput) (*snsapi
 	if !e164.MatchString(number) {
 		return nil, errInvalidParam.New("Invalid parameter: PhoneNumber Reason: %s is not valid to publish to", number)
 	}
-	p := &publication{message: str(in.Message), subject: str(in.Subject), hasSubject: in.Subject != nil, structure: str(in.MessageStructure), attrs: in.MessageAttributes}
+	p := &publication{message: ptr.Deref(in.Message), subject: ptr.Deref(in.Subject), hasSubject: in.Subject != nil, structure: ptr.Deref(in.MessageStructure), attrs: in.MessageAttributes}
 	if err := checkMessage(p); err != nil {
 		return nil, err
 	}
@@ -84,21 +86,25 @@ func (s *SNS) publishSMS(ctx *request.Context, in *snsapi.PublishInput) (*snsapi
 	}
 	sc := storage.Scope{Account: ctx.Account, Region: ctx.Region}
 	var opted bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		_, opted = tx.Get(optOuts.Key(sc, number))
 		return nil
-	})
+	}); err != nil {
+		return nil, err
+	}
 	if opted {
 		return nil, snsapi.ErrOptedOutException.New("Phone number is opted out")
 	}
-	id := newID()
-	s.recordSMS(sc, ctx.Now(), number, "", "", id, msg, in.MessageAttributes)
+	id := awsid.UUID()
+	if err := s.recordSMS(sc, ctx.Now(), number, "", "", id, msg, in.MessageAttributes); err != nil {
+		return nil, err
+	}
 	return &snsapi.PublishResponse{MessageId: &id}, nil
 }
 
 // recordSMS records a text SNS would send, unless the number opted out.
-func (s *SNS) recordSMS(sc storage.Scope, now time.Time, number, topicArn, subArn, msgID, msg string, attrs map[string]snsapi.MessageAttributeValue) {
-	s.store.Update(func(tx storage.Tx) error {
+func (s *SNS) recordSMS(sc storage.Scope, now time.Time, number, topicArn, subArn, msgID, msg string, attrs map[string]snsapi.MessageAttributeValue) error {
+	return s.store.Update(func(tx storage.Tx) error {
 		if _, opted := tx.Get(optOuts.Key(sc, number)); opted {
 			return nil
 		}
@@ -209,10 +215,12 @@ func (s *SNS) CheckIfPhoneNumberIsOptedOut(ctx *request.Context, in *snsapi.Chec
 		return nil, err
 	}
 	var opted bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		_, opted = tx.Get(optOuts.Key(storage.Scope{Account: ctx.Account, Region: ctx.Region}, n))
 		return nil
-	})
+	}); err != nil {
+		return nil, err
+	}
 	return &snsapi.CheckIfPhoneNumberIsOptedOutResponse{IsOptedOut: &opted}, nil
 }
 
@@ -267,7 +275,7 @@ var sandboxLanguages = map[string]bool{
 // CreateSMSSandboxPhoneNumber adds a destination number to the sandbox
 // and "texts" it a one-time password (recorded at /_niwa/sns/sms).
 func (s *SNS) CreateSMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.CreateSMSSandboxPhoneNumberInput) (*snsapi.CreateSMSSandboxPhoneNumberResult, error) {
-	n := str(in.PhoneNumber)
+	n := ptr.Deref(in.PhoneNumber)
 	if !e164.MatchString(n) {
 		return nil, errInvalidParam.New("Invalid parameter: PhoneNumber Reason: %s is not a valid phone number", n)
 	}
@@ -293,7 +301,9 @@ func (s *SNS) CreateSMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.Creat
 	if err != nil {
 		return nil, err
 	}
-	s.recordSMS(sc, ctx.Now(), n, "", "", newID(), "Your Amazon SNS verification code is "+otp, nil)
+	if err := s.recordSMS(sc, ctx.Now(), n, "", "", awsid.UUID(), "Your Amazon SNS verification code is "+otp, nil); err != nil {
+		return nil, err
+	}
 	return &snsapi.CreateSMSSandboxPhoneNumberResult{}, nil
 }
 
@@ -307,7 +317,7 @@ func oneTimePassword() string {
 
 // VerifySMSSandboxPhoneNumber verifies a sandbox number with its code.
 func (s *SNS) VerifySMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.VerifySMSSandboxPhoneNumberInput) (*snsapi.VerifySMSSandboxPhoneNumberResult, error) {
-	n := str(in.PhoneNumber)
+	n := ptr.Deref(in.PhoneNumber)
 	sc := storage.Scope{Account: ctx.Account, Region: ctx.Region}
 	return &snsapi.VerifySMSSandboxPhoneNumberResult{}, s.store.Update(func(tx storage.Tx) error {
 		cur, found, err := sandbox.Get(tx, sc, n)
@@ -320,7 +330,7 @@ func (s *SNS) VerifySMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.Verif
 		if cur.Status == "Verified" {
 			return nil
 		}
-		if str(in.OneTimePassword) != cur.OTP {
+		if ptr.Deref(in.OneTimePassword) != cur.OTP {
 			return snsapi.ErrVerificationException.New("Invalid one-time password")
 		}
 		cur.Status = "Verified"
@@ -330,7 +340,7 @@ func (s *SNS) VerifySMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.Verif
 
 // DeleteSMSSandboxPhoneNumber removes a sandbox number.
 func (s *SNS) DeleteSMSSandboxPhoneNumber(ctx *request.Context, in *snsapi.DeleteSMSSandboxPhoneNumberInput) (*snsapi.DeleteSMSSandboxPhoneNumberResult, error) {
-	n := str(in.PhoneNumber)
+	n := ptr.Deref(in.PhoneNumber)
 	sc := storage.Scope{Account: ctx.Account, Region: ctx.Region}
 	return &snsapi.DeleteSMSSandboxPhoneNumberResult{}, s.store.Update(func(tx storage.Tx) error {
 		if _, found := tx.Get(sandbox.Key(sc, n)); !found {

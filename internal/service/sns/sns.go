@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -152,19 +153,8 @@ func parseSubARN(arn string) (topicRef, string, bool) {
 	return t, arn[i+1:], ok && arn[i+1:] != ""
 }
 
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 func newToken() string {
-	var b [64]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return awsid.Hex(128)
 }
 
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

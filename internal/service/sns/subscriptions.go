@@ -7,6 +7,8 @@ import (
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -197,13 +199,15 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		}
 		// Subscribing the same endpoint again returns the same subscription.
 		var existing *subscription
-		subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+		if err := subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
 			if x.Protocol == proto && x.Endpoint == endpoint {
 				existing = &x
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if existing != nil {
 			for k, v := range in.Attributes {
 				if existing.Attrs[k] != v {
@@ -222,7 +226,7 @@ func (s *SNS) Subscribe(ctx *request.Context, in *snsapi.SubscribeInput) (*snsap
 		if principal == "" {
 			principal = "arn:aws:iam::" + ctx.Account + ":root"
 		}
-		sub = subscription{ID: newID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Principal: principal, Attrs: map[string]string{}}
+		sub = subscription{ID: awsid.UUID(), Protocol: proto, Endpoint: endpoint, Owner: ctx.Account, Principal: principal, Attrs: map[string]string{}}
 		for k, v := range in.Attributes {
 			sub.Attrs[k] = normalizeSubAttr(k, v)
 		}
@@ -256,13 +260,15 @@ func (s *SNS) confirm(ref topicRef, token string) (string, error) {
 			return topicMissing()
 		}
 		var hit *subscription
-		subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+		if err := subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
 			if x.Token == token && token != "" {
 				hit = &x
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if hit == nil && token != "" {
 			// The SubscribeURL of an UnsubscribeConfirmation restores
 			// the subscription.
@@ -303,10 +309,10 @@ func (s *SNS) ConfirmSubscription(ctx *request.Context, in *snsapi.ConfirmSubscr
 }
 
 func (s *SNS) subArg(arn *string) (topicRef, string, error) {
-	if n := strings.Count(str(arn), ":") + 1; n < 6 {
+	if n := strings.Count(ptr.Deref(arn), ":") + 1; n < 6 {
 		return topicRef{}, "", errInvalidParam.New("Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not %d", n)
 	}
-	ref, id, ok := parseSubARN(str(arn))
+	ref, id, ok := parseSubARN(ptr.Deref(arn))
 	if !ok {
 		return ref, id, errInvalidParam.New("Invalid parameter: SubscriptionArn")
 	}
@@ -356,7 +362,7 @@ func (s *SNS) unsubscribe(ref topicRef, id, host string, now time.Time) error {
 	}
 	subARN := ref.arn() + ":" + gone.ID
 	n := &notification{
-		Type: "UnsubscribeConfirmation", MessageID: newID(), Token: gone.Token, TopicArn: ref.arn(),
+		Type: "UnsubscribeConfirmation", MessageID: awsid.UUID(), Token: gone.Token, TopicArn: ref.arn(),
 		Message:      "You have chosen to deactivate subscription " + subARN + ".\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.",
 		SubscribeURL: s.baseURL(host) + "/_niwa/sns/confirm?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(ref.arn()) + "&Token=" + gone.Token,
 		Timestamp:    timestamp(now), SignatureVersion: t.Attrs["SignatureVersion"], SigningCertURL: s.baseURL(host) + s.CertPath(),
@@ -503,10 +509,12 @@ func (s *SNS) ListSubscriptionsByTopic(ctx *request.Context, in *snsapi.ListSubs
 		return nil, err
 	}
 	var found bool
-	s.store.View(func(tx storage.Tx) error {
+	if err := s.store.View(func(tx storage.Tx) error {
 		_, found = tx.Get(topics.Key(ref.scope, ref.name))
 		return nil
-	})
+	}); err != nil {
+		return nil, err
+	}
 	if !found {
 		return nil, topicMissing()
 	}

@@ -8,6 +8,7 @@ import (
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -186,7 +187,7 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 			}
 		}
 	}
-	if dp := str(in.DataProtectionPolicy); dp != "" {
+	if dp := ptr.Deref(in.DataProtectionPolicy); dp != "" {
 		if err := checkDataProtectionPolicy(dp); err != nil {
 			return nil, err
 		}
@@ -204,7 +205,7 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 				}
 			}
 			for _, tag := range in.Tags {
-				if v, ok := t.Tags[str(tag.Key)]; !ok || v != str(tag.Value) {
+				if v, ok := t.Tags[ptr.Deref(tag.Key)]; !ok || v != ptr.Deref(tag.Value) {
 					return errInvalidParam.New("Invalid parameter: Tags Reason: Topic already exists with different tags")
 				}
 			}
@@ -220,7 +221,7 @@ func (s *SNS) CreateTopic(ctx *request.Context, in *snsapi.CreateTopicInput) (*s
 		for k, v := range in.Attributes {
 			t.Attrs[k] = v
 		}
-		t.DataProtection = str(in.DataProtectionPolicy)
+		t.DataProtection = ptr.Deref(in.DataProtectionPolicy)
 		if len(in.Tags) > 0 {
 			t.Tags = map[string]string{}
 			for _, tag := range in.Tags {
@@ -382,10 +383,10 @@ func (s *SNS) SetTopicAttributes(ctx *request.Context, in *snsapi.SetTopicAttrib
 func (s *SNS) TagResource(ctx *request.Context, in *snsapi.TagResourceInput) (*snsapi.TagResourceOutput, error) {
 	seen := map[string]bool{}
 	for _, tag := range in.Tags {
-		if seen[str(tag.Key)] {
+		if seen[ptr.Deref(tag.Key)] {
 			return nil, errInvalidParam.New("Invalid parameter: Duplicated keys are not allowed.")
 		}
-		seen[str(tag.Key)] = true
+		seen[ptr.Deref(tag.Key)] = true
 	}
 	return &snsapi.TagResourceOutput{}, s.updateTopic(in.ResourceArn, func(t *topic) error {
 		if t.Tags == nil {

@@ -11,6 +11,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // wantErr asserts err is the AWS error code with message msg ("" for any).
@@ -31,11 +32,11 @@ func TestQueueNameAsURL(t *testing.T) {
 	if got := bodies(f.receive("by-name", 10)); len(got) != 1 || got[0] != "hello" {
 		t.Fatalf("received %v", got)
 	}
-	_, err := f.GetQueueAttributes(f.ctx(), &sqsapi.GetQueueAttributesInput{QueueUrl: p("by-name"), AttributeNames: []string{"QueueArn"}})
+	_, err := f.GetQueueAttributes(f.ctx(), &sqsapi.GetQueueAttributesInput{QueueUrl: ptr.To("by-name"), AttributeNames: []string{"QueueArn"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: p("no-such-queue"), MessageBody: p("x")})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: ptr.To("no-such-queue"), MessageBody: ptr.To("x")})
 	wantErr(t, err, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
 }
 
@@ -45,11 +46,11 @@ func TestQueueNameAsURL(t *testing.T) {
 func TestUnknownQueueBeforeReceiptHandle(t *testing.T) {
 	f := newFixture(t)
 	u := "http://localhost:4566/" + account + "/gone"
-	_, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: p("garbage")})
+	_, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: ptr.To("garbage")})
 	wantErr(t, err, "AWS.SimpleQueueService.NonExistentQueue", "")
-	_, err = f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: p("garbage"), VisibilityTimeout: p(int32(5))})
+	_, err = f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: ptr.To("garbage"), VisibilityTimeout: ptr.To(int32(5))})
 	wantErr(t, err, "AWS.SimpleQueueService.NonExistentQueue", "")
-	_, err = f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.DeleteMessageBatchRequestEntry{{Id: p("a"), ReceiptHandle: p("garbage")}}})
+	_, err = f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.DeleteMessageBatchRequestEntry{{Id: ptr.To("a"), ReceiptHandle: ptr.To("garbage")}}})
 	wantErr(t, err, "AWS.SimpleQueueService.NonExistentQueue", "")
 }
 
@@ -65,7 +66,7 @@ func TestMessageSizeOneMiB(t *testing.T) {
 		t.Fatalf("default MaximumMessageSize: %v %v", attrs, err)
 	}
 	f.send(u, strings.Repeat("a", 1048576))
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p(strings.Repeat("a", 1048577))})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To(strings.Repeat("a", 1048577))})
 	wantErr(t, err, "InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.")
 
 	for _, c := range []struct {
@@ -80,13 +81,13 @@ func TestMessageSizeOneMiB(t *testing.T) {
 			wantErr(t, err, "InvalidAttributeValue", "Invalid value for the parameter MaximumMessageSize.")
 		}
 	}
-	if _, err := f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: p("big2"), Attributes: map[string]string{"MaximumMessageSize": "1048576"}}); err != nil {
+	if _, err := f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: ptr.To("big2"), Attributes: map[string]string{"MaximumMessageSize": "1048576"}}); err != nil {
 		t.Fatal(err)
 	}
 	u2 := "http://localhost:4566/" + account + "/big2"
 
 	entry := func(id string, n int) sqsapi.SendMessageBatchRequestEntry {
-		return sqsapi.SendMessageBatchRequestEntry{Id: p(id), MessageBody: p(strings.Repeat("b", n))}
+		return sqsapi.SendMessageBatchRequestEntry{Id: ptr.To(id), MessageBody: ptr.To(strings.Repeat("b", n))}
 	}
 	// 4 × 300,000 bytes: more than 256 KiB per message and in total,
 	// within 1 MiB each but not in total.
@@ -116,19 +117,19 @@ func TestFIFOSendValidation(t *testing.T) {
 		batchCode string
 	}{
 		{"no group id", cbd, sqsapi.SendMessageInput{}, "MissingParameter", "The request must contain the parameter MessageGroupId.", "InvalidParameterValue"},
-		{"no dedup id without content-based dedup", u, sqsapi.SendMessageInput{MessageGroupId: p("g")}, "InvalidParameterValue",
+		{"no dedup id without content-based dedup", u, sqsapi.SendMessageInput{MessageGroupId: ptr.To("g")}, "InvalidParameterValue",
 			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly", "InvalidParameterValue"},
-		{"per-message delay", cbd, sqsapi.SendMessageInput{MessageGroupId: p("g"), DelaySeconds: p(int32(5))}, "InvalidParameterValue",
+		{"per-message delay", cbd, sqsapi.SendMessageInput{MessageGroupId: ptr.To("g"), DelaySeconds: ptr.To(int32(5))}, "InvalidParameterValue",
 			"Value 5 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", ""},
-		{"group id too long", cbd, sqsapi.SendMessageInput{MessageGroupId: p(strings.Repeat("g", 129))}, "InvalidParameterValue", "", ""},
-		{"dedup id on a standard queue", std, sqsapi.SendMessageInput{MessageDeduplicationId: p("d")}, "InvalidParameterValue", "", ""},
-		{"ok", cbd, sqsapi.SendMessageInput{MessageGroupId: p("g")}, "", "", ""},
-		{"group id on a standard queue (fair queues)", std, sqsapi.SendMessageInput{MessageGroupId: p("tenant-1")}, "", "", ""},
+		{"group id too long", cbd, sqsapi.SendMessageInput{MessageGroupId: ptr.To(strings.Repeat("g", 129))}, "InvalidParameterValue", "", ""},
+		{"dedup id on a standard queue", std, sqsapi.SendMessageInput{MessageDeduplicationId: ptr.To("d")}, "InvalidParameterValue", "", ""},
+		{"ok", cbd, sqsapi.SendMessageInput{MessageGroupId: ptr.To("g")}, "", "", ""},
+		{"group id on a standard queue (fair queues)", std, sqsapi.SendMessageInput{MessageGroupId: ptr.To("tenant-1")}, "", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.in
-			in.QueueUrl, in.MessageBody = &c.url, p("body")
+			in.QueueUrl, in.MessageBody = &c.url, ptr.To("body")
 			_, err := f.SendMessage(f.ctx(), &in)
 			if c.code == "" {
 				if err != nil {
@@ -138,12 +139,12 @@ func TestFIFOSendValidation(t *testing.T) {
 			}
 			wantErr(t, err, c.code, c.msg)
 			// The same rule fails the entry of a batch, or the batch.
-			ok := sqsapi.SendMessageBatchRequestEntry{Id: p("ok"), MessageBody: p("fine")}
+			ok := sqsapi.SendMessageBatchRequestEntry{Id: ptr.To("ok"), MessageBody: ptr.To("fine")}
 			if c.url != std {
-				ok.MessageGroupId, ok.MessageDeduplicationId = p("g"), p("d")
+				ok.MessageGroupId, ok.MessageDeduplicationId = ptr.To("g"), ptr.To("d")
 			}
 			out, err := f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &c.url, Entries: []sqsapi.SendMessageBatchRequestEntry{ok, {
-				Id: p("e"), MessageBody: p("body"), MessageGroupId: c.in.MessageGroupId, MessageDeduplicationId: c.in.MessageDeduplicationId, DelaySeconds: c.in.DelaySeconds,
+				Id: ptr.To("e"), MessageBody: ptr.To("body"), MessageGroupId: c.in.MessageGroupId, MessageDeduplicationId: c.in.MessageDeduplicationId, DelaySeconds: c.in.DelaySeconds,
 			}}})
 			if c.batchCode != "" {
 				wantErr(t, err, c.batchCode, c.msg)
@@ -183,7 +184,7 @@ func TestConstraintError(t *testing.T) {
 // message invisible 12 hours at most, ChangeMessageVisibility included.
 func TestReceiptHandleLifetimes(t *testing.T) {
 	f := newFixture(t)
-	vis := func(in *sqsapi.ReceiveMessageInput) { in.VisibilityTimeout = p(int32(10)) }
+	vis := func(in *sqsapi.ReceiveMessageInput) { in.VisibilityTimeout = ptr.To(int32(10)) }
 	change := func(u string, h *string, secs int32) error {
 		_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: h, VisibilityTimeout: &secs})
 		return err
@@ -225,14 +226,14 @@ func TestReceiptHandleLifetimes(t *testing.T) {
 	}
 
 	fifo := f.create("f.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
-	f.send(fifo, "m", func(in *sqsapi.SendMessageInput) { in.MessageGroupId = p("g") })
+	f.send(fifo, "m", func(in *sqsapi.SendMessageInput) { in.MessageGroupId = ptr.To("g") })
 	h := f.receive(fifo, 1, vis)[0].ReceiptHandle
 	f.clock.Advance(15 * time.Second)
 	expired := "Value " + *h + " for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
 	wantErr(t, change(fifo, h, 20), "InvalidParameterValue", expired)
 	_, err := f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &fifo, ReceiptHandle: h})
 	wantErr(t, err, "InvalidParameterValue", expired)
-	out, err := f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &fifo, Entries: []sqsapi.DeleteMessageBatchRequestEntry{{Id: p("a"), ReceiptHandle: h}}})
+	out, err := f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &fifo, Entries: []sqsapi.DeleteMessageBatchRequestEntry{{Id: ptr.To("a"), ReceiptHandle: h}}})
 	if err != nil || len(out.Failed) != 1 || *out.Failed[0].Code != "InvalidParameterValue" {
 		t.Fatalf("batch delete with an expired handle: %+v %v", out, err)
 	}
@@ -317,7 +318,7 @@ func TestPermissionPolicy(t *testing.T) {
 	if got := out.Attributes["Policy"]; got != want {
 		t.Fatalf("policy\n%s\nwant\n%s", got, want)
 	}
-	_, err = f.RemovePermission(f.ctx(), &sqsapi.RemovePermissionInput{QueueUrl: &u, Label: p("three")})
+	_, err = f.RemovePermission(f.ctx(), &sqsapi.RemovePermissionInput{QueueUrl: &u, Label: ptr.To("three")})
 	wantErr(t, err, "InvalidParameterValue", "Value three for parameter Label is invalid. Reason: can't find label.")
 }
 
@@ -330,14 +331,14 @@ func TestMessageAttributeValueRules(t *testing.T) {
 		attrs map[string]sqsapi.MessageAttributeValue
 		msg   string
 	}{
-		{map[string]sqsapi.MessageAttributeValue{"ErrorDetails": {DataType: p("String"), StringValue: p("")}},
+		{map[string]sqsapi.MessageAttributeValue{"ErrorDetails": {DataType: ptr.To("String"), StringValue: ptr.To("")}},
 			"Message (user) attribute 'ErrorDetails' must contain a non-empty value of type 'String'."},
-		{map[string]sqsapi.MessageAttributeValue{"n": {DataType: p("Number.int"), StringValue: p("")}},
+		{map[string]sqsapi.MessageAttributeValue{"n": {DataType: ptr.To("Number.int"), StringValue: ptr.To("")}},
 			"Message (user) attribute 'n' must contain a non-empty value of type 'Number'."},
-		{map[string]sqsapi.MessageAttributeValue{"b": {DataType: p("Binary")}},
+		{map[string]sqsapi.MessageAttributeValue{"b": {DataType: ptr.To("Binary")}},
 			"Message (user) attribute 'b' must contain a non-empty value of type 'Binary'."},
 	} {
-		_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("x"), MessageAttributes: c.attrs})
+		_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("x"), MessageAttributes: c.attrs})
 		wantErr(t, err, "InvalidParameterValue", c.msg)
 	}
 }
@@ -373,10 +374,10 @@ func TestMessageAttributeNamesAndValues(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", nil)
 	str := func(v string) sqsapi.MessageAttributeValue {
-		return sqsapi.MessageAttributeValue{DataType: p("String"), StringValue: p(v)}
+		return sqsapi.MessageAttributeValue{DataType: ptr.To("String"), StringValue: ptr.To(v)}
 	}
 	send := func(attrs map[string]sqsapi.MessageAttributeValue) error {
-		_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("x"), MessageAttributes: attrs})
+		_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("x"), MessageAttributes: attrs})
 		return err
 	}
 	if err := send(map[string]sqsapi.MessageAttributeValue{"attr.1øßä": str("Valida")}); err != nil {
@@ -390,8 +391,8 @@ func TestMessageAttributeNamesAndValues(t *testing.T) {
 		"trailing period":               {"Invalid.": str("Valid")},
 		"punctuation":                   {"Invalid-!-attr": str("Valid")},
 		"name of 257":                   {strings.Repeat("L", 257): str("Valid")},
-		"unknown type":                  {"a": {DataType: p("Invalid"), StringValue: p("Valid")}},
-		"type of 263":                   {"a": {DataType: p("Number." + strings.Repeat("L", 256)), StringValue: p("1")}},
+		"unknown type":                  {"a": {DataType: ptr.To("Invalid"), StringValue: ptr.To("Valid")}},
+		"type of 263":                   {"a": {DataType: ptr.To("Number." + strings.Repeat("L", 256)), StringValue: ptr.To("1")}},
 	} {
 		if err := send(attrs); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -407,7 +408,9 @@ func TestMessageAttributeNamesAndValues(t *testing.T) {
 func TestPurgeClearsDeduplication(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("p.fifo", map[string]string{"FifoQueue": "true"})
-	ids := func(in *sqsapi.SendMessageInput) { in.MessageGroupId, in.MessageDeduplicationId = p("g"), p("d") }
+	ids := func(in *sqsapi.SendMessageInput) {
+		in.MessageGroupId, in.MessageDeduplicationId = ptr.To("g"), ptr.To("d")
+	}
 	f.send(u, "message-1", ids)
 	if _, err := f.PurgeQueue(f.ctx(), &sqsapi.PurgeQueueInput{QueueUrl: &u}); err != nil {
 		t.Fatal(err)
@@ -424,12 +427,12 @@ func TestPurgeClearsDeduplication(t *testing.T) {
 func TestSystemAttributesMD5(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", nil)
-	attrs := map[string]sqsapi.MessageAttributeValue{"timestamp": {DataType: p("Number"), StringValue: p("1493147359900")}}
+	attrs := map[string]sqsapi.MessageAttributeValue{"timestamp": {DataType: ptr.To("Number"), StringValue: ptr.To("1493147359900")}}
 	plain := f.send(u, "test", func(in *sqsapi.SendMessageInput) { in.MessageAttributes = attrs })
 	traced := f.send(u, "test", func(in *sqsapi.SendMessageInput) {
 		in.MessageAttributes = attrs
 		in.MessageSystemAttributes = map[string]sqsapi.MessageSystemAttributeValue{"AWSTraceHeader": {
-			DataType: p("String"), StringValue: p("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")}}
+			DataType: ptr.To("String"), StringValue: ptr.To("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")}}
 	})
 	if *plain.MD5OfMessageAttributes != *traced.MD5OfMessageAttributes || plain.MD5OfMessageSystemAttributes != nil ||
 		traced.MD5OfMessageSystemAttributes == nil || *traced.MD5OfMessageSystemAttributes != "5ae4d5d7636402d80f4eb6d213245a88" {
@@ -444,7 +447,7 @@ func TestMessageAttributeNameFilters(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", map[string]string{"VisibilityTimeout": "0"})
 	str := func(v string) sqsapi.MessageAttributeValue {
-		return sqsapi.MessageAttributeValue{DataType: p("String"), StringValue: p(v)}
+		return sqsapi.MessageAttributeValue{DataType: ptr.To("String"), StringValue: ptr.To(v)}
 	}
 	f.send(u, "msg", func(in *sqsapi.SendMessageInput) {
 		in.MessageAttributes = map[string]sqsapi.MessageAttributeValue{"Help.Me": str("Me"), "Hello": str("There"), "General": str("Kenobi")}
@@ -490,7 +493,7 @@ func TestMessageMoveTaskAnswers(t *testing.T) {
 	f.send(dlq, "a")
 	f.send(dlq, "b")
 	start, err := f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: &arn,
-		DestinationArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":dest")})
+		DestinationArn: ptr.To("arn:aws:sqs:ap-northeast-1:" + account + ":dest")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +506,7 @@ func TestMessageMoveTaskAnswers(t *testing.T) {
 		*r.ApproximateNumberOfMessagesToMove != 2 || r.TaskHandle != nil {
 		t.Fatalf("%+v", r)
 	}
-	_, err = f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: &arn, DestinationArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":nope")})
+	_, err = f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: &arn, DestinationArn: ptr.To("arn:aws:sqs:ap-northeast-1:" + account + ":nope")})
 	wantErr(t, err, "ResourceNotFoundException", "The resource that you specified for the DestinationArn parameter doesn't exist.")
 	if e := awserr.As(err); e.Code.Status != 404 {
 		t.Fatalf("status %d", e.Code.Status)
@@ -530,7 +533,7 @@ func TestReceiveRequestAttemptId(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("a.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
 	for _, b := range []string{"m1", "m2", "m3"} {
-		f.send(u, b, func(in *sqsapi.SendMessageInput) { in.MessageGroupId = p("g") })
+		f.send(u, b, func(in *sqsapi.SendMessageInput) { in.MessageGroupId = ptr.To("g") })
 	}
 	attempt := func(id string, max int32) []sqsapi.Message {
 		return f.receive(u, max, func(in *sqsapi.ReceiveMessageInput) { in.ReceiveRequestAttemptId = &id })
@@ -556,7 +559,7 @@ func TestReceiveRequestAttemptId(t *testing.T) {
 	if got := attempt("try-1", 2); len(got) != 0 {
 		t.Fatalf("attempt retried after a delete: %v", bodies(got))
 	}
-	_, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, ReceiveRequestAttemptId: p(strings.Repeat("x", 129))})
+	_, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, ReceiveRequestAttemptId: ptr.To(strings.Repeat("x", 129))})
 	wantErr(t, err, "InvalidParameterValue", "")
 
 	std := f.create("std", nil)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -50,8 +51,8 @@ func (s *SQS) ReceiveForMapping(ctx context.Context, queueARN string, max int) (
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		out[i] = MappingMessage{MessageID: deref(m.MessageId), ReceiptHandle: deref(m.ReceiptHandle), Body: deref(m.Body),
-			MD5OfBody: deref(m.MD5OfBody), Attributes: attrs, MessageAttributes: eventAttributes(m.MessageAttributes)}
+		out[i] = MappingMessage{MessageID: ptr.Deref(m.MessageId), ReceiptHandle: ptr.Deref(m.ReceiptHandle), Body: ptr.Deref(m.Body),
+			MD5OfBody: ptr.Deref(m.MD5OfBody), Attributes: attrs, MessageAttributes: eventAttributes(m.MessageAttributes)}
 	}
 	return out, nil
 }
@@ -61,11 +62,11 @@ func (s *SQS) ReceiveForMapping(ctx context.Context, queueARN string, max int) (
 func eventAttributes(attrs map[string]sqsapi.MessageAttributeValue) map[string]any {
 	out := make(map[string]any, len(attrs))
 	for n, v := range attrs {
-		a := map[string]any{"dataType": deref(v.DataType), "stringListValues": []string{}, "binaryListValues": []string{}}
-		if strings.HasPrefix(deref(v.DataType), "Binary") {
+		a := map[string]any{"dataType": ptr.Deref(v.DataType), "stringListValues": []string{}, "binaryListValues": []string{}}
+		if strings.HasPrefix(ptr.Deref(v.DataType), "Binary") {
 			a["binaryValue"] = base64.StdEncoding.EncodeToString(v.BinaryValue)
 		} else {
-			a["stringValue"] = deref(v.StringValue)
+			a["stringValue"] = ptr.Deref(v.StringValue)
 		}
 		out[n] = a
 	}
@@ -99,11 +100,4 @@ func (s *SQS) DeleteForMapping(ctx context.Context, queueARN string, receiptHand
 		s.wake.broadcast(ref)
 	}
 	return err
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

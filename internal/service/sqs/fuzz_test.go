@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
-	"github.com/niwa-cloud/niwa/internal/clock"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 // FuzzClientStrings feeds the strings SQS parses from clients — a queue
@@ -22,17 +22,8 @@ func FuzzClientStrings(f *testing.F) {
 	}
 	// One store for every input: opening one per input would make the
 	// fuzzer measure storage start-up.
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { be.Close() })
-	st, err := be.Store("sqs")
-	if err != nil {
-		f.Fatal(err)
-	}
-	fc := clock.NewFake(t0)
-	fx := &fixture{SQS: New(st, fc), clock: fc}
+	h := servicetest.New(f, "sqs", servicetest.At(t0), servicetest.InAccount(account), servicetest.InRegion("ap-northeast-1"))
+	fx := &fixture{SQS: New(h.Store(), h.Clock), h: h, clock: h.Clock}
 	name := "q"
 	if _, err := fx.CreateQueue(fx.ctx(), &sqsapi.CreateQueueInput{QueueName: &name}); err != nil {
 		f.Fatal(err)
@@ -47,7 +38,7 @@ func FuzzClientStrings(f *testing.F) {
 		if _, err := fx.DeleteMessage(fx.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: &s}); err != nil && !isAWS(err) {
 			t.Fatalf("receipt %q: %v", s, err)
 		}
-		if _, err := fx.ChangeMessageVisibility(fx.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: &s, VisibilityTimeout: p(int32(1))}); err != nil && !isAWS(err) {
+		if _, err := fx.ChangeMessageVisibility(fx.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: &s, VisibilityTimeout: ptr.To(int32(1))}); err != nil && !isAWS(err) {
 			t.Fatalf("receipt %q: %v", s, err)
 		}
 		if _, err := fx.CancelMessageMoveTask(fx.ctx(), &sqsapi.CancelMessageMoveTaskInput{TaskHandle: &s}); err == nil || !isAWS(err) {

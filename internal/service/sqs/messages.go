@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -295,7 +296,7 @@ func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now
 		}
 		res.md5Sys = attributesMD5(conv)
 	}
-	m := message{ID: newID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
+	m := message{ID: awsid.UUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
 	delay := q.intAttr("DelaySeconds")
 	if r.delay != nil {
 		delay = int(*r.delay)
@@ -638,7 +639,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			m.LastReceive = now
 			m.VisibleAt = now.Add(vis)
 			m.Visibility = vis
-			m.Receipt = newID()
+			m.Receipt = awsid.UUID()
 			puts = append(puts, put{k, m})
 			out = append(out, s.render(ref, m, k, in))
 			return len(out) < max, nil

@@ -361,13 +361,13 @@ func (s *SQS) DeleteQueue(ctx *request.Context, in *sqsapi.DeleteQueueInput) (*s
 		if err := queues.Delete(tx, ref.scope, ref.name); err != nil {
 			return err
 		}
-		if err := deleteAll(tx, messages.Key(ref.scope, ref.name)); err != nil {
+		if err := storage.DeletePrefix(tx, messages.Key(ref.scope, ref.name)); err != nil {
 			return err
 		}
-		if err := deleteAll(tx, dedups.Key(ref.scope, ref.name)); err != nil {
+		if err := storage.DeletePrefix(tx, dedups.Key(ref.scope, ref.name)); err != nil {
 			return err
 		}
-		if err := deleteAll(tx, attempts.Key(ref.scope, ref.name)); err != nil {
+		if err := storage.DeletePrefix(tx, attempts.Key(ref.scope, ref.name)); err != nil {
 			return err
 		}
 		return deleted.Put(tx, ref.scope, now, ref.name)
@@ -377,22 +377,6 @@ func (s *SQS) DeleteQueue(ctx *request.Context, in *sqsapi.DeleteQueueInput) (*s
 	}
 	s.wake.broadcast(ref)
 	return &sqsapi.DeleteQueueOutput{}, nil
-}
-
-func deleteAll(tx storage.Tx, prefix []byte) error {
-	var keys [][]byte
-	if err := tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
-		keys = append(keys, k)
-		return true
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ListQueues lists queue URLs by name prefix, paginated when MaxResults is
@@ -593,12 +577,12 @@ func (s *SQS) PurgeQueue(ctx *request.Context, in *sqsapi.PurgeQueueInput) (*sqs
 		if err := queues.Put(tx, ref.scope, q, ref.name); err != nil {
 			return err
 		}
-		if err := deleteAll(tx, messages.Key(ref.scope, ref.name)); err != nil {
+		if err := storage.DeletePrefix(tx, messages.Key(ref.scope, ref.name)); err != nil {
 			return err
 		}
 		// A purge also forgets the FIFO deduplication ids: a message
 		// sent again after it is delivered (as on SQS).
-		return deleteAll(tx, dedups.Key(ref.scope, ref.name))
+		return storage.DeletePrefix(tx, dedups.Key(ref.scope, ref.name))
 	})
 	if err != nil {
 		return nil, err

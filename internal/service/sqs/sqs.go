@@ -21,8 +21,6 @@
 package sqs
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strings"
@@ -180,16 +178,6 @@ func queueURL(host string, r queueRef) string {
 		host = "localhost:4566"
 	}
 	return "http://" + host + "/" + r.scope.Account + "/" + r.name
-}
-
-// newID returns a random UUID, SQS's message id format.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // notifier wakes long-polling receivers of one queue when a message may

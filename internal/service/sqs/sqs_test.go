@@ -14,9 +14,10 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/sqs/querymodel"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -25,34 +26,22 @@ const account = "123456789012"
 
 type fixture struct {
 	*SQS
+	h     *servicetest.Harness
 	clock *clock.Fake
 	t     *testing.T
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("sqs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := clock.NewFake(t0)
-	return &fixture{SQS: New(st, fc), clock: fc, t: t}
+	h := servicetest.New(t, "sqs", servicetest.At(t0), servicetest.InAccount(account), servicetest.InRegion("ap-northeast-1"))
+	return &fixture{SQS: New(h.Store(), h.Clock), h: h, clock: h.Clock, t: t}
 }
 
 func (f *fixture) ctx() *request.Context {
-	return &request.Context{
-		Context: context.Background(), Account: account, Region: "ap-northeast-1", Clock: f.clock,
-		Caller: request.Caller{Account: account, UserID: account, ARN: "arn:aws:iam::" + account + ":root"},
-		HTTP:   httptest.NewRequest("POST", "http://localhost:4566/", nil),
-	}
+	ctx := f.h.Ctx()
+	ctx.HTTP = httptest.NewRequest("POST", "http://localhost:4566/", nil)
+	return ctx
 }
-
-func p[T any](v T) *T { return &v }
 
 func (f *fixture) create(name string, attrs map[string]string) string {
 	f.t.Helper()
@@ -109,8 +98,8 @@ func wantCode(t *testing.T, err error, code string) {
 // a known attribute set (computed by the AWS SDKs' own algorithm).
 func TestAttributesMD5(t *testing.T) {
 	attrs := map[string]sqsapi.MessageAttributeValue{
-		"a": {DataType: p("String"), StringValue: p("x")},
-		"b": {DataType: p("Binary"), BinaryValue: []byte{1, 2}},
+		"a": {DataType: ptr.To("String"), StringValue: ptr.To("x")},
+		"b": {DataType: ptr.To("Binary"), BinaryValue: []byte{1, 2}},
 	}
 	// name "a": 00000001 61, type: 00000006 "String", 01, value 00000001 78;
 	// name "b": 00000001 62, 00000006 "Binary", 02, 00000002 0102.
@@ -134,7 +123,7 @@ func TestCreateQueue(t *testing.T) {
 		t.Fatal(u2)
 	}
 	f.create("q1", nil) // no attributes: idempotent
-	_, err := f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: p("q1"), Attributes: map[string]string{"VisibilityTimeout": "41"}})
+	_, err := f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: ptr.To("q1"), Attributes: map[string]string{"VisibilityTimeout": "41"}})
 	wantCode(t, err, "QueueAlreadyExists")
 	for _, c := range []struct {
 		name  string
@@ -157,11 +146,11 @@ func TestCreateQueue(t *testing.T) {
 	if _, err := f.DeleteQueue(f.ctx(), &sqsapi.DeleteQueueInput{QueueUrl: &u}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: p("q1")})
+	_, err = f.CreateQueue(f.ctx(), &sqsapi.CreateQueueInput{QueueName: ptr.To("q1")})
 	wantCode(t, err, "AWS.SimpleQueueService.QueueDeletedRecently")
 	f.clock.Advance(61 * time.Second)
 	f.create("q1", nil)
-	_, err = f.GetQueueUrl(f.ctx(), &sqsapi.GetQueueUrlInput{QueueName: p("nope")})
+	_, err = f.GetQueueUrl(f.ctx(), &sqsapi.GetQueueUrlInput{QueueName: ptr.To("nope")})
 	wantCode(t, err, "AWS.SimpleQueueService.NonExistentQueue")
 }
 
@@ -171,11 +160,11 @@ func TestListQueuesPagination(t *testing.T) {
 		f.create(fmt.Sprintf("app-%d", i), nil)
 	}
 	f.create("other", nil)
-	out, err := f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: p("app-"), MaxResults: p(int32(3))})
+	out, err := f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: ptr.To("app-"), MaxResults: ptr.To(int32(3))})
 	if err != nil || len(out.QueueUrls) != 3 || out.NextToken == nil {
 		t.Fatalf("%v %+v", err, out)
 	}
-	out, err = f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: p("app-"), MaxResults: p(int32(3)), NextToken: out.NextToken})
+	out, err = f.ListQueues(f.ctx(), &sqsapi.ListQueuesInput{QueueNamePrefix: ptr.To("app-"), MaxResults: ptr.To(int32(3)), NextToken: out.NextToken})
 	if err != nil || len(out.QueueUrls) != 2 || out.NextToken != nil {
 		t.Fatalf("%v %+v", err, out)
 	}
@@ -189,7 +178,7 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", map[string]string{"VisibilityTimeout": "10"})
 	sent := f.send(u, "hello", func(in *sqsapi.SendMessageInput) {
-		in.MessageAttributes = map[string]sqsapi.MessageAttributeValue{"k": {DataType: p("String"), StringValue: p("v")}}
+		in.MessageAttributes = map[string]sqsapi.MessageAttributeValue{"k": {DataType: ptr.To("String"), StringValue: ptr.To("v")}}
 	})
 	if *sent.MD5OfMessageBody != "5d41402abc4b2a76b9719d911017c592" || sent.MD5OfMessageAttributes == nil {
 		t.Fatalf("%+v", sent)
@@ -209,10 +198,10 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	}
 	// The new handle releases the message; the old one then no longer
 	// changes visibility (the message is not in flight).
-	if _, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: p(int32(0))}); err != nil {
+	if _, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: again[0].ReceiptHandle, VisibilityTimeout: ptr.To(int32(0))}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: p(int32(0))})
+	_, err := f.ChangeMessageVisibility(f.ctx(), &sqsapi.ChangeMessageVisibilityInput{QueueUrl: &u, ReceiptHandle: got[0].ReceiptHandle, VisibilityTimeout: ptr.To(int32(0))})
 	wantCode(t, err, "AWS.SimpleQueueService.MessageNotInflight")
 	third := f.receive(u, 1)
 	if len(third) != 1 {
@@ -225,24 +214,24 @@ func TestSendReceiveDeleteVisibility(t *testing.T) {
 	if len(f.receive(u, 10)) != 0 {
 		t.Fatal("deleted message came back")
 	}
-	_, err = f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: p("garbage")})
+	_, err = f.DeleteMessage(f.ctx(), &sqsapi.DeleteMessageInput{QueueUrl: &u, ReceiptHandle: ptr.To("garbage")})
 	wantCode(t, err, "ReceiptHandleIsInvalid")
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("\x01")})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("\x01")})
 	wantCode(t, err, "InvalidMessageContents")
 	big := make([]byte, 1048577)
 	for i := range big {
 		big[i] = 'a'
 	}
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p(string(big))})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To(string(big))})
 	wantCode(t, err, "InvalidParameterValue")
-	_, err = f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, MaxNumberOfMessages: p(int32(11))})
+	_, err = f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, MaxNumberOfMessages: ptr.To(int32(11))})
 	wantCode(t, err, "InvalidParameterValue")
 }
 
 func TestDelayAndRetention(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", map[string]string{"MessageRetentionPeriod": "60"})
-	f.send(u, "later", func(in *sqsapi.SendMessageInput) { in.DelaySeconds = p(int32(5)) })
+	f.send(u, "later", func(in *sqsapi.SendMessageInput) { in.DelaySeconds = ptr.To(int32(5)) })
 	attrs, _ := f.GetQueueAttributes(f.ctx(), &sqsapi.GetQueueAttributesInput{QueueUrl: &u, AttributeNames: []string{"All"}})
 	if attrs.Attributes["ApproximateNumberOfMessagesDelayed"] != "1" || attrs.Attributes["QueueArn"] != "arn:aws:sqs:ap-northeast-1:"+account+":q" {
 		t.Fatal(attrs.Attributes)
@@ -274,8 +263,8 @@ func TestFIFO(t *testing.T) {
 	}
 	f.send(u, "b1", g("B"))
 	f.send(u, "a2", g("A"))
-	f.send(u, "x", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
-	f.send(u, "y", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = p("explicit") })
+	f.send(u, "x", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = ptr.To("explicit") })
+	f.send(u, "y", g("A"), func(in *sqsapi.SendMessageInput) { in.MessageDeduplicationId = ptr.To("explicit") })
 	// A receive fills from one group before the next (as SQS does).
 	first := f.receive(u, 2)
 	if fmt.Sprint(bodies(first)) != "[a1 a2]" {
@@ -297,9 +286,9 @@ func TestFIFO(t *testing.T) {
 	if got := f.receive(u, 10); fmt.Sprint(bodies(got)) != "[x]" {
 		t.Fatalf("after deleting a1 and a2: %v", bodies(got))
 	}
-	_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("m")})
+	_, err := f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("m")})
 	wantCode(t, err, "MissingParameter")
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: p("m"), MessageGroupId: p("A"), DelaySeconds: p(int32(3))})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &u, MessageBody: ptr.To("m"), MessageGroupId: ptr.To("A"), DelaySeconds: ptr.To(int32(3))})
 	wantCode(t, err, "InvalidParameterValue")
 	// The dedup window is five minutes.
 	f.clock.Advance(5*time.Minute + time.Second)
@@ -307,7 +296,7 @@ func TestFIFO(t *testing.T) {
 		t.Fatal("dedup outlived its window")
 	}
 	plain := f.create("noncbd.fifo", map[string]string{"FifoQueue": "true"})
-	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &plain, MessageBody: p("m"), MessageGroupId: p("A")})
+	_, err = f.SendMessage(f.ctx(), &sqsapi.SendMessageInput{QueueUrl: &plain, MessageBody: ptr.To("m"), MessageGroupId: ptr.To("A")})
 	wantCode(t, err, "InvalidParameterValue")
 }
 
@@ -336,14 +325,14 @@ func TestDeadLetterQueue(t *testing.T) {
 	}
 	// Redrive it back.
 	f.clock.Advance(time.Hour)
-	task, err := f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
+	task, err := f.StartMessageMoveTask(f.ctx(), &sqsapi.StartMessageMoveTaskInput{SourceArn: ptr.To("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
 	if err != nil || task.TaskHandle == nil {
 		t.Fatal(err)
 	}
 	if got := f.receive(src, 1); len(got) != 1 || *got[0].Body != "poison" {
 		t.Fatalf("redrive: %+v", got)
 	}
-	list, err := f.ListMessageMoveTasks(f.ctx(), &sqsapi.ListMessageMoveTasksInput{SourceArn: p("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
+	list, err := f.ListMessageMoveTasks(f.ctx(), &sqsapi.ListMessageMoveTasksInput{SourceArn: ptr.To("arn:aws:sqs:ap-northeast-1:" + account + ":dlq")})
 	if err != nil || len(list.Results) != 1 || *list.Results[0].Status != "COMPLETED" || *list.Results[0].ApproximateNumberOfMessagesMoved != 1 {
 		t.Fatalf("%v %+v", err, list)
 	}
@@ -356,7 +345,7 @@ func TestLongPollReturnsOnSend(t *testing.T) {
 	u := f.create("q", nil)
 	done := make(chan []sqsapi.Message)
 	go func() {
-		out, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: p(int32(20))})
+		out, err := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: ptr.To(int32(20))})
 		if err != nil {
 			t.Error(err)
 		}
@@ -372,7 +361,7 @@ func TestLongPollReturnsOnSend(t *testing.T) {
 	// With nothing sent, the wait ends when the clock passes it.
 	before := f.clock.Waiters()
 	go func() {
-		out, _ := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: p(int32(2))})
+		out, _ := f.ReceiveMessage(f.ctx(), &sqsapi.ReceiveMessageInput{QueueUrl: &u, WaitTimeSeconds: ptr.To(int32(2))})
 		done <- out.Messages
 	}()
 	for f.clock.Waiters() == before {
@@ -388,18 +377,18 @@ func TestPurgeAndBatches(t *testing.T) {
 	f := newFixture(t)
 	u := f.create("q", nil)
 	out, err := f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.SendMessageBatchRequestEntry{
-		{Id: p("a"), MessageBody: p("1")}, {Id: p("b"), MessageBody: p("\x01")}, {Id: p("c"), MessageBody: p("3")},
+		{Id: ptr.To("a"), MessageBody: ptr.To("1")}, {Id: ptr.To("b"), MessageBody: ptr.To("\x01")}, {Id: ptr.To("c"), MessageBody: ptr.To("3")},
 	}})
 	if err != nil || len(out.Successful) != 2 || len(out.Failed) != 1 || *out.Failed[0].Id != "b" || *out.Failed[0].Code != "InvalidMessageContents" {
 		t.Fatalf("%v %+v", err, out)
 	}
-	_, err = f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.SendMessageBatchRequestEntry{{Id: p("a"), MessageBody: p("1")}, {Id: p("a"), MessageBody: p("1")}}})
+	_, err = f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.SendMessageBatchRequestEntry{{Id: ptr.To("a"), MessageBody: ptr.To("1")}, {Id: ptr.To("a"), MessageBody: ptr.To("1")}}})
 	wantCode(t, err, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct")
 	_, err = f.SendMessageBatch(f.ctx(), &sqsapi.SendMessageBatchInput{QueueUrl: &u})
 	wantCode(t, err, "AWS.SimpleQueueService.EmptyBatchRequest")
 	got := f.receive(u, 10)
 	del, err := f.DeleteMessageBatch(f.ctx(), &sqsapi.DeleteMessageBatchInput{QueueUrl: &u, Entries: []sqsapi.DeleteMessageBatchRequestEntry{
-		{Id: p("x"), ReceiptHandle: got[0].ReceiptHandle}, {Id: p("y"), ReceiptHandle: p("bad")},
+		{Id: ptr.To("x"), ReceiptHandle: got[0].ReceiptHandle}, {Id: ptr.To("y"), ReceiptHandle: ptr.To("bad")},
 	}})
 	if err != nil || len(del.Successful) != 1 || len(del.Failed) != 1 {
 		t.Fatalf("%v %+v", err, del)

@@ -3,13 +3,12 @@ package sqs
 import (
 	"strings"
 
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-var _ gateway.ConstraintWording = (*SQS)(nil)
-
-// ConstraintError words the model's constraint violations as SQS does.
+// ConstraintError words the model's constraint violations as SQS does
+// (gateway.ConstraintWording, which internal/server asserts: SQS does not
+// import the gateway).
 // SQS checks no enum of its model: ReceiveMessage takes message system
 // attribute names in AttributeNames (the model types that list as queue
 // attribute names), GetQueueAttributes answers an unknown name with

@@ -7,6 +7,7 @@ import (
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -24,7 +25,7 @@ var federatedNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
 // refused with AWS's message. Root sessions are capped at one hour
 // (a longer request is shortened, not refused, as for GetSessionToken).
 func (s *STS) GetFederationToken(ctx *request.Context, in *stsapi.GetFederationTokenInput) (*stsapi.GetFederationTokenOutput, error) {
-	name := deref(in.Name)
+	name := ptr.Deref(in.Name)
 	switch {
 	case len(name) < 2:
 		return nil, awserr.ValidationError.New("1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2", name)
@@ -62,7 +63,7 @@ func (s *STS) GetFederationToken(ctx *request.Context, in *stsapi.GetFederationT
 	}
 	return &stsapi.GetFederationTokenOutput{
 		Credentials:      credentials(cred),
-		FederatedUser:    &stsapi.FederatedUser{Arn: str(cred.ARN), FederatedUserId: str(cred.UserID)},
+		FederatedUser:    &stsapi.FederatedUser{Arn: ptr.To(cred.ARN), FederatedUserId: ptr.To(cred.UserID)},
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
 	}, nil
 }

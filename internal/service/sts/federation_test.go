@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -21,22 +22,22 @@ func TestGetFederationToken(t *testing.T) {
 		wantCode string
 		wantMsg  string
 	}{
-		{name: "user, default 12 hours", in: stsapi.GetFederationTokenInput{Name: sp("bob"), Policy: sp(policy)}, wantLife: 43200},
-		{name: "user, 36 hours", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(129600)}, wantLife: 129600},
-		{name: "root capped at one hour", caller: root, in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(7200)}, wantLife: 3600},
-		{name: "too short", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(899)}, wantCode: "ValidationError",
+		{name: "user, default 12 hours", in: stsapi.GetFederationTokenInput{Name: ptr.To("bob"), Policy: ptr.To(policy)}, wantLife: 43200},
+		{name: "user, 36 hours", in: stsapi.GetFederationTokenInput{Name: ptr.To("bob"), DurationSeconds: ptr.To(int32(129600))}, wantLife: 129600},
+		{name: "root capped at one hour", caller: root, in: stsapi.GetFederationTokenInput{Name: ptr.To("bob"), DurationSeconds: ptr.To(int32(7200))}, wantLife: 3600},
+		{name: "too short", in: stsapi.GetFederationTokenInput{Name: ptr.To("bob"), DurationSeconds: ptr.To(int32(899))}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
-		{name: "too long", in: stsapi.GetFederationTokenInput{Name: sp("bob"), DurationSeconds: i32(129601)}, wantCode: "ValidationError",
+		{name: "too long", in: stsapi.GetFederationTokenInput{Name: ptr.To("bob"), DurationSeconds: ptr.To(int32(129601))}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"},
-		{name: "name too short", in: stsapi.GetFederationTokenInput{Name: sp("b")}, wantCode: "ValidationError",
+		{name: "name too short", in: stsapi.GetFederationTokenInput{Name: ptr.To("b")}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value 'b' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2"},
-		{name: "name too long", in: stsapi.GetFederationTokenInput{Name: sp("abcdefghijabcdefghijabcdefghijabc")}, wantCode: "ValidationError",
+		{name: "name too long", in: stsapi.GetFederationTokenInput{Name: ptr.To("abcdefghijabcdefghijabcdefghijabc")}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value 'abcdefghijabcdefghijabcdefghijabc' at 'name' failed to satisfy constraint: Member must have length less than or equal to 32"},
-		{name: "name with a space", in: stsapi.GetFederationTokenInput{Name: sp("bo b")}, wantCode: "ValidationError",
+		{name: "name with a space", in: stsapi.GetFederationTokenInput{Name: ptr.To("bo b")}, wantCode: "ValidationError",
 			wantMsg: "1 validation error detected: Value 'bo b' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"},
-		{name: "session credentials", caller: session, in: stsapi.GetFederationTokenInput{Name: sp("bob")}, wantCode: "AccessDenied",
+		{name: "session credentials", caller: session, in: stsapi.GetFederationTokenInput{Name: ptr.To("bob")}, wantCode: "AccessDenied",
 			wantMsg: "Cannot call GetFederationToken with session credentials"},
-		{name: "bad session policy", in: stsapi.GetFederationTokenInput{Name: sp("bob"), Policy: sp("{")}, wantCode: "MalformedPolicyDocument"},
+		{name: "bad session policy", in: stsapi.GetFederationTokenInput{Name: ptr.To("bob"), Policy: ptr.To("{")}, wantCode: "MalformedPolicyDocument"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +70,7 @@ func TestGetFederationToken(t *testing.T) {
 			if stored.ARN != ds(out.FederatedUser.Arn) || stored.UserID != account+":bob" || stored.FederatedBy != c.ARN || !stored.SessionPolicies {
 				t.Errorf("stored %+v", stored)
 			}
-			if stored.SessionPolicy != deref(tc.in.Policy) {
+			if stored.SessionPolicy != ptr.Deref(tc.in.Policy) {
 				t.Errorf("session policy %q", stored.SessionPolicy)
 			}
 			if (tc.in.Policy != nil) != (out.PackedPolicySize != nil) {

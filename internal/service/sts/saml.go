@@ -14,6 +14,7 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -68,11 +69,11 @@ type samlClaims struct {
 // policy must allow the provider (Principal Federated) to
 // sts:AssumeRoleWithSAML.
 func (s *STS) AssumeRoleWithSAML(ctx *request.Context, in *stsapi.AssumeRoleWithSAMLInput) (*stsapi.AssumeRoleWithSAMLOutput, error) {
-	roleARN, providerARN := deref(in.RoleArn), deref(in.PrincipalArn)
+	roleARN, providerARN := ptr.Deref(in.RoleArn), ptr.Deref(in.PrincipalArn)
 	if s.roles == nil || s.providers == nil {
 		return nil, awserr.NotImplemented.New("niwa has no IAM service wired for SAML federation")
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(deref(in.SAMLAssertion)), ""))
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(ptr.Deref(in.SAMLAssertion)), ""))
 	if err != nil {
 		return nil, errInvalidIdentityToken.New("Invalid base64 SAMLResponse (check that it is base64-encoded)")
 	}
@@ -162,13 +163,13 @@ func (s *STS) AssumeRoleWithSAML(ctx *request.Context, in *stsapi.AssumeRoleWith
 		subjectType = "transient"
 	}
 	return &stsapi.AssumeRoleWithSAMLOutput{
-		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:      credentials(cred),
-		Audience:         str(samlAudience),
-		Issuer:           str(claims.issuer),
-		Subject:          str(claims.subject),
-		SubjectType:      str(subjectType),
-		NameQualifier:    str(nameQualifier),
+		Audience:         ptr.To(samlAudience),
+		Issuer:           ptr.To(claims.issuer),
+		Subject:          ptr.To(claims.subject),
+		SubjectType:      ptr.To(subjectType),
+		NameQualifier:    ptr.To(nameQualifier),
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(claims.tags)),
 		SourceIdentity:   strOrNil(claims.sourceIdentity),
 	}, nil
@@ -362,9 +363,9 @@ func readClaims(a *etree.Element, now time.Time) (*samlClaims, error) {
 // UnauthorizedOperation error into the JSON document AWS returns. The
 // authorizer checks sts:DecodeAuthorizationMessage first.
 func (s *STS) DecodeAuthorizationMessage(ctx *request.Context, in *stsapi.DecodeAuthorizationMessageInput) (*stsapi.DecodeAuthorizationMessageOutput, error) {
-	doc, err := iam.DecodeAuthorizationMessage(deref(in.EncodedMessage))
+	doc, err := iam.DecodeAuthorizationMessage(ptr.Deref(in.EncodedMessage))
 	if err != nil {
 		return nil, awserr.Code{Code: "InvalidAuthorizationMessageException", Status: 400, Sender: true}.New("Invalid authorization message")
 	}
-	return &stsapi.DecodeAuthorizationMessageOutput{DecodedMessage: str(doc)}, nil
+	return &stsapi.DecodeAuthorizationMessageOutput{DecodedMessage: ptr.To(doc)}, nil
 }

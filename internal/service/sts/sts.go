@@ -3,8 +3,6 @@
 package sts
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"regexp"
 	"strings"
@@ -12,7 +10,9 @@ import (
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -137,9 +137,9 @@ func (s *STS) LookupTemporary(accessKeyID string) (TempCredential, bool, error) 
 // GetCallerIdentity answers who signed the request.
 func (s *STS) GetCallerIdentity(ctx *request.Context, _ *stsapi.GetCallerIdentityInput) (*stsapi.GetCallerIdentityOutput, error) {
 	return &stsapi.GetCallerIdentityOutput{
-		Account: str(ctx.Caller.Account),
-		Arn:     str(ctx.Caller.ARN),
-		UserId:  str(ctx.Caller.UserID),
+		Account: ptr.To(ctx.Caller.Account),
+		Arn:     ptr.To(ctx.Caller.ARN),
+		UserId:  ptr.To(ctx.Caller.UserID),
 	}, nil
 }
 
@@ -175,7 +175,7 @@ var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 // policy must allow the caller (or its account, whose own policies the
 // authorizer then checks); AWS refuses the account root outright.
 func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
-	roleARN, session := deref(in.RoleArn), deref(in.RoleSessionName)
+	roleARN, session := ptr.Deref(in.RoleArn), ptr.Deref(in.RoleSessionName)
 	if !sessionNamePattern.MatchString(session) {
 		return nil, awserr.ValidationError.New("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
 	}
@@ -208,9 +208,9 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	req := iam.Request{Principal: principal, Action: "sts:AssumeRole", Resource: role.ARN, Context: s.trustContext(ctx, principal, tags)}
-	req.Context.Set("sts:ExternalId", deref(in.ExternalId))
+	req.Context.Set("sts:ExternalId", ptr.Deref(in.ExternalId))
 	req.Context.Set("sts:RoleSessionName", session)
-	req.Context.Set("sts:SourceIdentity", deref(in.SourceIdentity))
+	req.Context.Set("sts:SourceIdentity", ptr.Deref(in.SourceIdentity))
 	if !trusts(role, req) {
 		return nil, notAuthorized
 	}
@@ -234,7 +234,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity =
-		role.Account, role.ARN, session, tags, deref(in.SourceIdentity)
+		role.Account, role.ARN, session, tags, ptr.Deref(in.SourceIdentity)
 	if ctx.Caller.SessionToken != "" {
 		// Transitive session tags of a chained session carry over.
 		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
@@ -255,7 +255,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	return &stsapi.AssumeRoleOutput{
-		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:      credentials(cred),
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
 		SourceIdentity:   in.SourceIdentity,
@@ -333,12 +333,12 @@ func sessionTags(in []stsapi.Tag) (map[string]string, error) {
 	out := map[string]string{}
 	seen := map[string]bool{}
 	for _, t := range in {
-		k := deref(t.Key)
+		k := ptr.Deref(t.Key)
 		if seen[strings.ToLower(k)] {
 			return nil, awserr.InvalidParameterValue.New("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		seen[strings.ToLower(k)] = true
-		out[k] = deref(t.Value)
+		out[k] = ptr.Deref(t.Value)
 	}
 	return out, nil
 }
@@ -357,7 +357,7 @@ func sessionPolicies(policy *string, arns []stsapi.PolicyDescriptorType) (TempCr
 		return c, awserr.ValidationError.New("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10")
 	}
 	for _, a := range arns {
-		c.PolicyArns = append(c.PolicyArns, deref(a.Arn))
+		c.PolicyArns = append(c.PolicyArns, ptr.Deref(a.Arn))
 		c.SessionPolicies = true
 	}
 	return c, nil
@@ -384,7 +384,7 @@ func packedSize(policy *string, arns, tags int) *int32 {
 	if policy == nil && arns == 0 && tags == 0 {
 		return nil
 	}
-	n := int32(6 + len(deref(policy))/20 + arns*2 + tags*2)
+	n := int32(6 + len(ptr.Deref(policy))/20 + arns*2 + tags*2)
 	if n > 100 {
 		n = 100
 	}
@@ -393,22 +393,22 @@ func packedSize(policy *string, arns, tags int) *int32 {
 
 // GetAccessKeyInfo returns the account an access key belongs to.
 func (s *STS) GetAccessKeyInfo(ctx *request.Context, in *stsapi.GetAccessKeyInfoInput) (*stsapi.GetAccessKeyInfoOutput, error) {
-	id := deref(in.AccessKeyId)
+	id := ptr.Deref(in.AccessKeyId)
 	if c, ok, err := s.LookupTemporary(id); err != nil {
 		return nil, err
 	} else if ok {
-		return &stsapi.GetAccessKeyInfoOutput{Account: str(c.Account)}, nil
+		return &stsapi.GetAccessKeyInfoOutput{Account: ptr.To(c.Account)}, nil
 	}
 	if s.keys != nil {
 		if account, ok, err := s.keys.AccessKeyAccount(id); err != nil {
 			return nil, err
 		} else if ok {
-			return &stsapi.GetAccessKeyInfoOutput{Account: str(account)}, nil
+			return &stsapi.GetAccessKeyInfoOutput{Account: ptr.To(account)}, nil
 		}
 	}
 	// AWS answers for any well-formed key (the account is encoded in the
 	// key id); a key niwa never issued resolves to the caller's account.
-	return &stsapi.GetAccessKeyInfoOutput{Account: str(ctx.Caller.Account)}, nil
+	return &stsapi.GetAccessKeyInfoOutput{Account: ptr.To(ctx.Caller.Account)}, nil
 }
 
 func (s *STS) issue(ctx *request.Context, d time.Duration, c TempCredential) (TempCredential, error) {
@@ -426,9 +426,9 @@ func (s *STS) issue(ctx *request.Context, d time.Duration, c TempCredential) (Te
 func credentials(c TempCredential) *stsapi.Credentials {
 	exp := c.Expiration
 	return &stsapi.Credentials{
-		AccessKeyId:     str(c.AccessKeyID),
-		SecretAccessKey: str(c.SecretAccessKey),
-		SessionToken:    str(c.SessionToken),
+		AccessKeyId:     ptr.To(c.AccessKeyID),
+		SecretAccessKey: ptr.To(c.SecretAccessKey),
+		SessionToken:    ptr.To(c.SessionToken),
 		Expiration:      &exp,
 	}
 }
@@ -448,31 +448,13 @@ func duration(in *int32, def, min, max int32) (time.Duration, error) {
 const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 func randomUpper(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = upperAlnum[int(b[i])%len(upperAlnum)]
-	}
-	return string(b)
+	return awsid.String(upperAlnum, n)
 }
 
 func randomSecret() string {
-	b := make([]byte, 30)
-	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b) // 40 characters
+	return awsid.Base64(30) // 40 characters
 }
 
 func randomToken() string {
-	b := make([]byte, 96)
-	rand.Read(b)
-	return "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(b)
-}
-
-func str(s string) *string { return &s }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+	return "IQoJb3JpZ2luX2Vj" + awsid.Base64(96)
 }

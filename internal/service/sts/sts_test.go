@@ -1,7 +1,6 @@
 package sts
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,8 +9,9 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -45,20 +45,13 @@ const trustAnyone = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Pri
 
 type fixture struct {
 	*STS
+	h     *servicetest.Harness
 	clock *clock.Fake
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	be, err := storage.Open(storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	st, err := be.Store("sts")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := servicetest.New(t, "sts", servicetest.At(t0), servicetest.InAccount(account))
 	roles := fakeRoles{
 		"arn:aws:iam::" + account + ":role/app": {
 			Name: "app", ID: "AROAAPP", ARN: "arn:aws:iam::" + account + ":role/app", Account: account, MaxSessionDuration: 3600, TrustPolicy: trustAnyone,
@@ -72,17 +65,12 @@ func newFixture(t *testing.T) *fixture {
 		},
 	}
 	keys := fakeKeys{"AKIAOTHERACCOUNT0000": "111111111111"}
-	return &fixture{STS: New(st, roles, keys), clock: clock.NewFake(t0)}
+	return &fixture{STS: New(h.Store(), roles, keys), h: h, clock: h.Clock}
 }
 
-func (f *fixture) ctx(c request.Caller) *request.Context {
-	return &request.Context{Context: context.Background(), RequestID: "r", Service: "sts",
-		Account: c.Account, Region: "us-east-1", Clock: f.clock, Caller: c}
-}
+func (f *fixture) ctx(c request.Caller) *request.Context { return f.h.CtxAs(c) }
 
-func i32(v int32) *int32       { return &v }
-func sp(v string) *string      { return &v }
-func ds(s *string) string      { return deref(s) }
+func ds(s *string) string      { return ptr.Deref(s) }
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
 
 func wantErr(t *testing.T, err error, code string, status int, msg string) {
@@ -119,21 +107,21 @@ func TestGetSessionTokenDurations(t *testing.T) {
 		msg    string
 	}{
 		{"root default is one hour", root, nil, time.Hour, ""},
-		{"root minimum", root, i32(900), secs(900), ""},
-		{"root one hour", root, i32(3600), time.Hour, ""},
+		{"root minimum", root, ptr.To(int32(900)), secs(900), ""},
+		{"root one hour", root, ptr.To(int32(3600)), time.Hour, ""},
 		// AWS: "If the duration is longer than one hour, the session for
 		// AWS account owners defaults to one hour."
-		{"root longer is shortened", root, i32(7200), time.Hour, ""},
-		{"root maximum is shortened", root, i32(129600), time.Hour, ""},
-		{"root too short", root, i32(899), 0,
+		{"root longer is shortened", root, ptr.To(int32(7200)), time.Hour, ""},
+		{"root maximum is shortened", root, ptr.To(int32(129600)), time.Hour, ""},
+		{"root too short", root, ptr.To(int32(899)), 0,
 			"1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
-		{"root too long", root, i32(129601), 0,
+		{"root too long", root, ptr.To(int32(129601)), 0,
 			"1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"},
 		{"user default is 12 hours", user, nil, 12 * time.Hour, ""},
-		{"user maximum 36 hours", user, i32(129600), 36 * time.Hour, ""},
-		{"user too long", user, i32(129601), 0,
+		{"user maximum 36 hours", user, ptr.To(int32(129600)), 36 * time.Hour, ""},
+		{"user too long", user, ptr.To(int32(129601)), 0,
 			"1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600"},
-		{"user too short", user, i32(0), 0,
+		{"user too short", user, ptr.To(int32(0)), 0,
 			"1 validation error detected: Value '0' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -182,8 +170,8 @@ func TestGetSessionTokenWithSessionCredentials(t *testing.T) {
 func TestAssumeRole(t *testing.T) {
 	f := newFixture(t)
 	out, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{
-		RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("build-42"), DurationSeconds: i32(43200),
-		SourceIdentity: sp("alice"),
+		RoleArn: ptr.To("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: ptr.To("build-42"), DurationSeconds: ptr.To(int32(43200)),
+		SourceIdentity: ptr.To("alice"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +192,7 @@ func TestAssumeRole(t *testing.T) {
 	}
 
 	// Default one hour; a role of another account.
-	out, err = f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("x1")})
+	out, err = f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::210987654321:role/other"), RoleSessionName: ptr.To("x1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,23 +215,23 @@ func TestAssumeRoleErrors(t *testing.T) {
 		code, message string
 		status        int
 	}{
-		{"unknown role", user, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/nope"), RoleSessionName: sp("s1")},
+		{"unknown role", user, stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":role/nope"), RoleSessionName: ptr.To("s1")},
 			"AccessDenied", "User: arn:aws:iam::" + account + ":user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::" + account + ":role/nope", 403},
-		{"not a role arn", user, stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":user/alice"), RoleSessionName: sp("s1")},
+		{"not a role arn", user, stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":user/alice"), RoleSessionName: ptr.To("s1")},
 			"ValidationError", "arn:aws:iam::" + account + ":user/alice is invalid", 400},
-		{"session name with a space", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("my session")},
+		{"session name with a space", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("my session")},
 			"ValidationError", `1 validation error detected: Value 'my session' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"session name with a slash", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("a/b")},
+		{"session name with a slash", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("a/b")},
 			"ValidationError", `1 validation error detected: Value 'a/b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`, 400},
-		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(3601)},
+		{"above the role's MaxSessionDuration", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s1"), DurationSeconds: ptr.To(int32(3601))},
 			"ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", 400},
 		{"role chaining above one hour", request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account,
 			ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0", UserID: "AROAAPP:s0"},
-			stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: sp("s1"), DurationSeconds: i32(7200)},
+			stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":role/ci/long"), RoleSessionName: ptr.To("s1"), DurationSeconds: ptr.To(int32(7200))},
 			"ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.", 400},
-		{"too short", user, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1"), DurationSeconds: i32(899)},
+		{"too short", user, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s1"), DurationSeconds: ptr.To(int32(899))},
 			"ValidationError", "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", 400},
-		{"root", root, stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s1")},
+		{"root", root, stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s1")},
 			"AccessDenied", "Roles may not be assumed by root accounts.", 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -254,24 +242,22 @@ func TestAssumeRoleErrors(t *testing.T) {
 	}
 	// Role chaining within an hour works.
 	chained := request.Caller{AccessKeyID: "ASIAX", SessionToken: "tok", Account: account, ARN: "arn:aws:sts::" + account + ":assumed-role/app/s0"}
-	if _, err := f.AssumeRole(f.ctx(chained), &stsapi.AssumeRoleInput{RoleArn: sp(app), RoleSessionName: sp("s2"), DurationSeconds: i32(3600)}); err != nil {
+	if _, err := f.AssumeRole(f.ctx(chained), &stsapi.AssumeRoleInput{RoleArn: ptr.To(app), RoleSessionName: ptr.To("s2"), DurationSeconds: ptr.To(int32(3600))}); err != nil {
 		t.Fatalf("chained one hour: %v", err)
 	}
 }
 
 func TestAssumeRoleWithoutIAM(t *testing.T) {
-	be, _ := storage.Open(storage.Options{})
-	defer be.Close()
-	st, _ := be.Store("sts")
-	s := New(st, nil, nil)
-	ctx := &request.Context{Context: context.Background(), Clock: clock.NewFake(t0), Caller: root}
-	_, err := s.AssumeRole(ctx, &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::" + account + ":role/app"), RoleSessionName: sp("s1")})
+	h := servicetest.New(t, "sts", servicetest.At(t0))
+	s := New(h.Store(), nil, nil)
+	ctx := h.CtxAs(root)
+	_, err := s.AssumeRole(ctx, &stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::" + account + ":role/app"), RoleSessionName: ptr.To("s1")})
 	wantErr(t, err, "NotImplemented", 501, "")
 }
 
 func TestGetAccessKeyInfo(t *testing.T) {
 	f := newFixture(t)
-	ar, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: sp("arn:aws:iam::210987654321:role/other"), RoleSessionName: sp("s1")})
+	ar, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: ptr.To("arn:aws:iam::210987654321:role/other"), RoleSessionName: ptr.To("s1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +266,7 @@ func TestGetAccessKeyInfo(t *testing.T) {
 		"AKIAOTHERACCOUNT0000":         "111111111111", // a long-term key of another account
 		"AKIANEVERISSUED00000":         account,        // unknown: the caller's account
 	} {
-		out, err := f.GetAccessKeyInfo(f.ctx(root), &stsapi.GetAccessKeyInfoInput{AccessKeyId: sp(key)})
+		out, err := f.GetAccessKeyInfo(f.ctx(root), &stsapi.GetAccessKeyInfoInput{AccessKeyId: ptr.To(key)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,28 +279,14 @@ func TestGetAccessKeyInfo(t *testing.T) {
 // TestTemporaryCredentialsPersist: the credentials live in the store, so
 // niwa restarted on the same --data-dir still honours them.
 func TestTemporaryCredentialsPersist(t *testing.T) {
-	dir := t.TempDir()
-	open := func() (storage.Backend, *STS) {
-		be, err := storage.Open(storage.Options{DataDir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := be.Store("sts")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return be, New(st, nil, nil)
-	}
-	be, s := open()
-	ctx := &request.Context{Context: context.Background(), Clock: clock.NewFake(t0), Caller: user}
-	out, err := s.GetSessionToken(ctx, &stsapi.GetSessionTokenInput{})
+	h := servicetest.New(t, "sts", servicetest.At(t0), servicetest.OnDisk(t.TempDir()))
+	s := New(h.Store(), nil, nil)
+	out, err := s.GetSessionToken(h.CtxAs(user), &stsapi.GetSessionTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	be.Close()
-
-	be, s = open()
-	defer be.Close()
+	h.Reopen()
+	s = New(h.Store(), nil, nil)
 	tc, ok, err := s.LookupTemporary(ds(out.Credentials.AccessKeyId))
 	if err != nil || !ok || tc.SessionToken != ds(out.Credentials.SessionToken) || !tc.Expiration.Equal(*out.Credentials.Expiration) {
 		t.Fatalf("after reopen: %+v %v %v", tc, ok, err)

@@ -21,6 +21,7 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -50,7 +51,7 @@ var errIDPCommunication = awserr.Code{Code: "IDPCommunicationError", Status: 400
 // the provider (Principal Federated) to sts:AssumeRoleWithWebIdentity,
 // with the <provider url>:sub and :aud condition keys set.
 func (s *STS) AssumeRoleWithWebIdentity(ctx *request.Context, in *stsapi.AssumeRoleWithWebIdentityInput) (*stsapi.AssumeRoleWithWebIdentityOutput, error) {
-	roleARN, session := deref(in.RoleArn), deref(in.RoleSessionName)
+	roleARN, session := ptr.Deref(in.RoleArn), ptr.Deref(in.RoleSessionName)
 	if !sessionNamePattern.MatchString(session) {
 		return nil, awserr.ValidationError.New("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
 	}
@@ -61,7 +62,7 @@ func (s *STS) AssumeRoleWithWebIdentity(ctx *request.Context, in *stsapi.AssumeR
 	if s.roles == nil || oidc == nil {
 		return nil, awserr.NotImplemented.New("niwa has no IAM service wired for web identity federation")
 	}
-	tok, err := parseJWT(deref(in.WebIdentityToken))
+	tok, err := parseJWT(ptr.Deref(in.WebIdentityToken))
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +130,11 @@ func (s *STS) AssumeRoleWithWebIdentity(ctx *request.Context, in *stsapi.AssumeR
 		return nil, err
 	}
 	return &stsapi.AssumeRoleWithWebIdentityOutput{
-		AssumedRoleUser:             &stsapi.AssumedRoleUser{Arn: str(arn), AssumedRoleId: str(userID)},
+		AssumedRoleUser:             &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:                 credentials(cred),
-		SubjectFromWebIdentityToken: str(tok.claims.Sub),
-		Provider:                    str(tok.claims.Iss),
-		Audience:                    str(aud),
+		SubjectFromWebIdentityToken: ptr.To(tok.claims.Sub),
+		Provider:                    ptr.To(tok.claims.Iss),
+		Audience:                    ptr.To(aud),
 		PackedPolicySize:            packedSize(in.Policy, len(in.PolicyArns), 0),
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -129,7 +130,7 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	}
 	call := func(tok string) (*stsapi.AssumeRoleWithWebIdentityOutput, error) {
 		return f.AssumeRoleWithWebIdentity(anon, &stsapi.AssumeRoleWithWebIdentityInput{
-			RoleArn: sp("arn:aws:iam::" + account + ":role/web"), RoleSessionName: sp("s1"), WebIdentityToken: &tok})
+			RoleArn: ptr.To("arn:aws:iam::" + account + ":role/web"), RoleSessionName: ptr.To("s1"), WebIdentityToken: &tok})
 	}
 	for _, alg := range []struct{ alg, kid string }{{"RS256", "r1"}, {"ES256", "e1"}} {
 		out, err := call(p.token(t, alg.alg, alg.kid, claims(nil)))
@@ -202,6 +203,6 @@ func TestAssumeRoleWithWebIdentityUnreachableIDP(t *testing.T) {
 	tok := p.token(t, "RS256", "r1", map[string]any{"iss": p.srv.URL, "sub": "user-1", "aud": "my-app", "exp": t0.Add(time.Hour).Unix()})
 	p.srv.Close()
 	_, err := f.AssumeRoleWithWebIdentity(f.ctx(request0()), &stsapi.AssumeRoleWithWebIdentityInput{
-		RoleArn: sp("arn:aws:iam::" + account + ":role/web"), RoleSessionName: sp("s1"), WebIdentityToken: &tok})
+		RoleArn: ptr.To("arn:aws:iam::" + account + ":role/web"), RoleSessionName: ptr.To("s1"), WebIdentityToken: &tok})
 	wantErr(t, err, "IDPCommunicationError", 400, "")
 }

@@ -16,6 +16,7 @@ import (
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // Doc is what one resource shows to filters: the values per filter name
@@ -50,7 +51,7 @@ func New(tags []ec2api.Tag) Doc { return Doc{Fields: map[string][]string{}, Tags
 // match, as EC2 answers.
 func Validate(filters []ec2api.Filter, known Doc) error {
 	for _, f := range filters {
-		name := deref(f.Name)
+		name := ptr.Deref(f.Name)
 		if name == "" {
 			return awserr.InvalidParameterValue.New("The filter 'null' is invalid")
 		}
@@ -68,23 +69,23 @@ func Validate(filters []ec2api.Filter, known Doc) error {
 // Filter names must have been checked with Validate.
 func Match(filters []ec2api.Filter, d Doc) bool {
 	for _, f := range filters {
-		name := deref(f.Name)
+		name := ptr.Deref(f.Name)
 		var have []string
 		switch {
 		case strings.HasPrefix(name, "tag:"):
 			key := name[len("tag:"):]
 			for _, t := range d.Tags {
-				if deref(t.Key) == key {
-					have = append(have, deref(t.Value))
+				if ptr.Deref(t.Key) == key {
+					have = append(have, ptr.Deref(t.Value))
 				}
 			}
 		case name == "tag-key":
 			for _, t := range d.Tags {
-				have = append(have, deref(t.Key))
+				have = append(have, ptr.Deref(t.Key))
 			}
 		case name == "tag-value":
 			for _, t := range d.Tags {
-				have = append(have, deref(t.Value))
+				have = append(have, ptr.Deref(t.Value))
 			}
 		default:
 			have = d.Fields[name]
@@ -149,11 +150,4 @@ func Wildcard(pattern, s string) bool {
 		pi++
 	}
 	return pi == len(p)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -1,0 +1,74 @@
+// Package awsid makes the random identifiers AWS hands out, in the few
+// shapes they come in: UUIDs (request ids, message ids, event ids), hex
+// strings (EC2's "i-0123…" ids, tokens), strings over a service's own
+// alphabet (IAM's AIDA… ids, Route53's zone ids, S3's version ids) and
+// base64 secrets. Each service composes its own format from these, so the
+// random source and its uses are written once.
+//
+// The random source is crypto/rand: ids must not be guessable (presigned
+// URL ids, session tokens) and must not collide across restarts.
+package awsid
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+)
+
+// UUID returns a random (version 4) UUID in its canonical lower-case
+// form, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+func UUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var h [36]byte
+	hex.Encode(h[0:8], b[0:4])
+	h[8] = '-'
+	hex.Encode(h[9:13], b[4:6])
+	h[13] = '-'
+	hex.Encode(h[14:18], b[6:8])
+	h[18] = '-'
+	hex.Encode(h[19:23], b[8:10])
+	h[23] = '-'
+	hex.Encode(h[24:], b[10:])
+	return string(h[:])
+}
+
+// Hex returns n random lower-case hex digits.
+func Hex(n int) string {
+	b := make([]byte, (n+1)/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+// Base64 returns n random bytes in standard base64 (AWS secret access
+// keys are 30 bytes: 40 characters).
+func Base64(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// String returns n characters drawn uniformly from alphabet, which must
+// hold between 1 and 256 single-byte characters. Bytes that would favour
+// the alphabet's first characters are drawn again.
+func String(alphabet string, n int) string {
+	if len(alphabet) == 0 || len(alphabet) > 256 {
+		panic("awsid: alphabet must hold 1 to 256 characters")
+	}
+	// limit is the largest multiple of len(alphabet) not above 256: a byte
+	// below it maps to every character equally often.
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/4+8)
+	for len(out) < n {
+		rand.Read(buf)
+		for _, c := range buf {
+			if int(c) < limit && len(out) < n {
+				out = append(out, alphabet[int(c)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,5 @@
+package main
+
+import _ "example.com/m/internal/service/a"
+
+func main() {}

@@ -1,0 +1,5 @@
+//go:build windows
+
+package a
+
+import _ "example.com/m/internal/service/b"

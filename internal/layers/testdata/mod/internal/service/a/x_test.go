@@ -1,0 +1,3 @@
+package a_test
+
+import _ "example.com/m/internal/server"

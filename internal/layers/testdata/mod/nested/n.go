@@ -1,0 +1,3 @@
+package n
+
+import _ "example.com/m/internal/gateway"

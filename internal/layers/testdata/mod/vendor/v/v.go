@@ -1,0 +1,3 @@
+package v
+
+import _ "example.com/m/internal/gateway"
