@@ -271,7 +271,7 @@ calls = [
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
     ("iam", "list_virtual_mfa_devices", {}, "IAM.ListVirtualMFADevices"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
-    ("dynamodb", "describe_contributor_insights", {"TableName": "t"}, "DynamoDB.DescribeContributorInsights"),
+    ("dynamodb", "list_global_tables", {}, "DynamoDB.ListGlobalTables"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("lambda", "get_function_code_signing_config", {"FunctionName": "f"}, "Lambda.GetFunctionCodeSigningConfig"),
     ("s3", "get_bucket_intelligent_tiering_configuration", {"Bucket": "b", "Id": "x"}, "S3.GetBucketIntelligentTieringConfiguration"),

@@ -27,15 +27,38 @@ var enumAdditions = map[string]map[string][]string{
 type memberCopy struct {
 	after, name string
 	rename      [2]string // old, new substring in the copied definition
+	// shape, when set, limits the copy to that one shape.
+	shape string
 }
 
 var memberAdditions = map[string][]memberCopy{
 	"s3": {{after: "ChecksumCRC32C", name: "ChecksumCRC64NVME", rename: [2]string{"crc32c", "crc64nvme"}}},
+	// DescribeTable's WarmThroughput (table and GSIs, 2024).
+	"dynamodb": {
+		{shape: "TableDescription", after: "OnDemandThroughput", name: "WarmThroughput", rename: [2]string{`"WarmThroughput"`, `"TableWarmThroughputDescription"`}},
+		{shape: "GlobalSecondaryIndexDescription", after: "OnDemandThroughput", name: "WarmThroughput", rename: [2]string{`"WarmThroughput"`, `"GlobalSecondaryIndexWarmThroughputDescription"`}},
+		// Point-in-time recovery's configurable period (2025).
+		{shape: "PointInTimeRecoverySpecification", after: "PointInTimeRecoveryEnabled", name: "RecoveryPeriodInDays", rename: [2]string{`"BooleanObject"`, `"RecoveryPeriodInDays"`}},
+		{shape: "PointInTimeRecoveryDescription", after: "PointInTimeRecoveryStatus", name: "RecoveryPeriodInDays"},
+	},
 }
 
 // shapeAdditions are new shapes the member additions refer to.
 var shapeAdditions = map[string]map[string]string{
 	"s3": {"ChecksumCRC64NVME": `{"type":"string"}`},
+	"dynamodb": {
+		"TableWarmThroughputDescription":                `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"TableStatus"}}}`,
+		"RecoveryPeriodInDays":                          `{"type":"integer","min":1,"max":35}`,
+		"GlobalSecondaryIndexWarmThroughputDescription": `{"type":"structure","members":{"ReadUnitsPerSecond":{"shape":"PositiveLongObject"},"WriteUnitsPerSecond":{"shape":"PositiveLongObject"},"Status":{"shape":"IndexStatus"}}}`,
+	},
+}
+
+// shapeRemovals drops constraints of a shape that AWS has since lifted.
+// DynamoDB's global secondary indexes take up to four partition and four
+// sort key attributes (multi-attribute keys, 2025): the current model's
+// KeySchema has no maximum; the service checks the limits itself.
+var shapeRemovals = map[string]map[string][]string{
+	"dynamodb": {"KeySchema": {"max"}},
 }
 
 // shapeMember is a member added to one named shape, appended after the
@@ -124,6 +147,7 @@ func patch(service string, raw []byte) ([]byte, error) {
 	members := memberAdditions[service]
 	shapeMembers := shapeMemberAdditions[service]
 	ops := opPatches[service]
+	removals := shapeRemovals[service]
 	// A fresh map: the package-level ones stay as declared.
 	newShapes := map[string]string{}
 	for _, m := range []map[string]string{shapeAdditions[service], newShapeAdditions[service]} {
@@ -131,7 +155,7 @@ func patch(service string, raw []byte) ([]byte, error) {
 			newShapes[k] = v
 		}
 	}
-	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 && len(shapeMembers) == 0 && len(ops) == 0 {
+	if len(adds) == 0 && len(members) == 0 && len(newShapes) == 0 && len(shapeMembers) == 0 && len(ops) == 0 && len(removals) == 0 {
 		return raw, nil
 	}
 	var doc map[string]json.RawMessage
@@ -162,6 +186,15 @@ func patch(service string, raw []byte) ([]byte, error) {
 		}
 		sh["enum"], _ = json.Marshal(enum)
 	}
+	for shape, fields := range removals {
+		sh, ok := shapes[shape]
+		if !ok {
+			return nil, fmt.Errorf("patch: %s has no shape %s", service, shape)
+		}
+		for _, f := range fields {
+			delete(sh, f)
+		}
+	}
 	for name, def := range newShapes {
 		if _, ok := shapes[name]; ok {
 			continue
@@ -172,11 +205,14 @@ func patch(service string, raw []byte) ([]byte, error) {
 		}
 		shapes[name] = sh
 	}
-	for _, sh := range shapes {
+	for shapeName, sh := range shapes {
 		if sh["members"] == nil {
 			continue
 		}
 		for _, mc := range members {
+			if mc.shape != "" && mc.shape != shapeName {
+				continue
+			}
 			out, err := insertMember(sh["members"], mc)
 			if err != nil {
 				return nil, fmt.Errorf("patch: %s: %w", service, err)

@@ -310,6 +310,20 @@ func (x *Executor) Warm(group string) int {
 	return n
 }
 
+// Busy reports how many invocations are running across every function.
+// Tests that move a fake clock to drive pollers hold it still while one
+// runs: a real process starting on a loaded machine must not see its
+// init or run timeout pass in a few milliseconds of wall time.
+func (x *Executor) Busy() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := 0
+	for _, p := range x.pools {
+		n += p.busy
+	}
+	return n
+}
+
 // Close stops every environment.
 func (x *Executor) Close() error {
 	x.mu.Lock()

@@ -49,8 +49,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := ec2.NewFromConfig(c).DescribeCapacityReservations(ctx, &ec2.DescribeCapacityReservationsInput{})
 			return err
 		}},
-		{"json", "DynamoDB.DescribeContributorInsights", func(c aws.Config) error {
-			_, err := dynamodb.NewFromConfig(c).DescribeContributorInsights(ctx, &dynamodb.DescribeContributorInsightsInput{TableName: aws.String("t")})
+		{"json", "DynamoDB.ListGlobalTables", func(c aws.Config) error {
+			_, err := dynamodb.NewFromConfig(c).ListGlobalTables(ctx, &dynamodb.ListGlobalTablesInput{})
 			return err
 		}},
 		{"rest-json", "Lambda.GetFunctionCodeSigningConfig", func(c aws.Config) error {

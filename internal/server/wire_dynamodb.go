@@ -14,5 +14,5 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 	}
 	svc := dynamodb.New(store, d.clock, dynamodb.Options{})
 	d.dynamodb = svc
-	return &wiring{impl: svc, close: svc.Close, tags: map[string]authz.ResourceTagger{"dynamodb": dynamodbTags(svc)}}, nil
+	return &wiring{impl: svc, close: svc.Close, policies: svc, namespace: "dynamodb", tags: map[string]authz.ResourceTagger{"dynamodb": dynamodbTags(svc)}}, nil
 }

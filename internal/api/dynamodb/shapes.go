@@ -737,16 +737,17 @@ type GlobalSecondaryIndexAutoScalingUpdate struct {
 
 // GlobalSecondaryIndexDescription is the GlobalSecondaryIndexDescription shape.
 type GlobalSecondaryIndexDescription struct {
-	IndexName             *string                           `aws:"IndexName"`
-	KeySchema             []KeySchemaElement                `aws:"KeySchema"`
-	Projection            *Projection                       `aws:"Projection"`
-	IndexStatus           *string                           `aws:"IndexStatus"`
-	Backfilling           *bool                             `aws:"Backfilling"`
-	ProvisionedThroughput *ProvisionedThroughputDescription `aws:"ProvisionedThroughput"`
-	IndexSizeBytes        *int64                            `aws:"IndexSizeBytes"`
-	ItemCount             *int64                            `aws:"ItemCount"`
-	IndexArn              *string                           `aws:"IndexArn"`
-	OnDemandThroughput    *OnDemandThroughput               `aws:"OnDemandThroughput"`
+	IndexName             *string                                        `aws:"IndexName"`
+	KeySchema             []KeySchemaElement                             `aws:"KeySchema"`
+	Projection            *Projection                                    `aws:"Projection"`
+	IndexStatus           *string                                        `aws:"IndexStatus"`
+	Backfilling           *bool                                          `aws:"Backfilling"`
+	ProvisionedThroughput *ProvisionedThroughputDescription              `aws:"ProvisionedThroughput"`
+	IndexSizeBytes        *int64                                         `aws:"IndexSizeBytes"`
+	ItemCount             *int64                                         `aws:"ItemCount"`
+	IndexArn              *string                                        `aws:"IndexArn"`
+	OnDemandThroughput    *OnDemandThroughput                            `aws:"OnDemandThroughput"`
+	WarmThroughput        *GlobalSecondaryIndexWarmThroughputDescription `aws:"WarmThroughput"`
 }
 
 // GlobalSecondaryIndexInfo is the GlobalSecondaryIndexInfo shape.
@@ -763,6 +764,13 @@ type GlobalSecondaryIndexUpdate struct {
 	Update *UpdateGlobalSecondaryIndexAction `aws:"Update"`
 	Create *CreateGlobalSecondaryIndexAction `aws:"Create"`
 	Delete *DeleteGlobalSecondaryIndexAction `aws:"Delete"`
+}
+
+// GlobalSecondaryIndexWarmThroughputDescription is the GlobalSecondaryIndexWarmThroughputDescription shape.
+type GlobalSecondaryIndexWarmThroughputDescription struct {
+	ReadUnitsPerSecond  *int64  `aws:"ReadUnitsPerSecond"`
+	WriteUnitsPerSecond *int64  `aws:"WriteUnitsPerSecond"`
+	Status              *string `aws:"Status"`
 }
 
 // GlobalTable is the GlobalTable shape.
@@ -1090,13 +1098,15 @@ type ParameterizedStatement struct {
 // PointInTimeRecoveryDescription is the PointInTimeRecoveryDescription shape.
 type PointInTimeRecoveryDescription struct {
 	PointInTimeRecoveryStatus  *string    `aws:"PointInTimeRecoveryStatus"`
+	RecoveryPeriodInDays       *int32     `aws:"RecoveryPeriodInDays"`
 	EarliestRestorableDateTime *time.Time `aws:"EarliestRestorableDateTime"`
 	LatestRestorableDateTime   *time.Time `aws:"LatestRestorableDateTime"`
 }
 
 // PointInTimeRecoverySpecification is the PointInTimeRecoverySpecification shape.
 type PointInTimeRecoverySpecification struct {
-	PointInTimeRecoveryEnabled *bool `aws:"PointInTimeRecoveryEnabled"`
+	PointInTimeRecoveryEnabled *bool  `aws:"PointInTimeRecoveryEnabled"`
+	RecoveryPeriodInDays       *int32 `aws:"RecoveryPeriodInDays"`
 }
 
 // PointInTimeRecoveryUnavailableException is the PointInTimeRecoveryUnavailableException shape.
@@ -1541,6 +1551,7 @@ type TableDescription struct {
 	TableClassSummary         *TableClassSummary                `aws:"TableClassSummary"`
 	DeletionProtectionEnabled *bool                             `aws:"DeletionProtectionEnabled"`
 	OnDemandThroughput        *OnDemandThroughput               `aws:"OnDemandThroughput"`
+	WarmThroughput            *TableWarmThroughputDescription   `aws:"WarmThroughput"`
 }
 
 // TableInUseException is the TableInUseException shape.
@@ -1551,6 +1562,13 @@ type TableInUseException struct {
 // TableNotFoundException is the TableNotFoundException shape.
 type TableNotFoundException struct {
 	Message *string `aws:"message"`
+}
+
+// TableWarmThroughputDescription is the TableWarmThroughputDescription shape.
+type TableWarmThroughputDescription struct {
+	ReadUnitsPerSecond  *int64  `aws:"ReadUnitsPerSecond"`
+	WriteUnitsPerSecond *int64  `aws:"WriteUnitsPerSecond"`
+	Status              *string `aws:"Status"`
 }
 
 // Tag is the Tag shape.

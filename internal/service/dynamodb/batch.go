@@ -1,9 +1,11 @@
 package dynamodb
 
 import (
+	"errors"
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
@@ -132,6 +134,13 @@ func (s *DynamoDB) BatchWriteItem(ctx *request.Context, in *dynamodbapi.BatchWri
 				var it Item
 				if r.PutRequest != nil {
 					it = r.PutRequest.Item
+					// BatchWriteItem words a missing or mistyped key as
+					// a key lookup does, unlike PutItem.
+					for _, kn := range t.keyNames() {
+						if v, ok := it[kn]; !ok || expr.TypeOf(v) != t.attrType(kn) {
+							return validation("The provided key element does not match the schema")
+						}
+					}
 					if k, err = t.keyOfItem(it); err != nil {
 						return err
 					}
@@ -199,15 +208,49 @@ func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.Transa
 	sc := scopeOf(ctx)
 	out := &dynamodbapi.TransactGetItemsOutput{Responses: make([]dynamodbapi.ItemResponse, len(in.TransactItems))}
 	err := s.store.View(func(tx storage.Tx) error {
+		seen := map[string]bool{}
+		// A key that does not fit its table fails that action: AWS reports
+		// it as a cancellation reason (ValidationError), not as a request
+		// error.
+		reasons := make([]dynamodbapi.CancellationReason, len(in.TransactItems))
+		failed := false
+		keys := make([]itemKey, len(in.TransactItems))
+		tabs := make([]*tableRecord, len(in.TransactItems))
 		for i, ti := range in.TransactItems {
+			reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("None")}
 			t, err := s.loadTable(tx, sc, tableName(ti.Get.TableName))
 			if err != nil {
 				return err
 			}
 			k, err := t.keyOfKey(ti.Get.Key)
 			if err != nil {
-				return err
+				var ae *awserr.Error
+				if !errors.As(err, &ae) || ae.Code.Code != awserr.ValidationException.Code {
+					return err
+				}
+				reasons[i] = dynamodbapi.CancellationReason{Code: ptr.To("ValidationError"), Message: ptr.To(ae.Message)}
+				failed = true
+				continue
 			}
+			keys[i], tabs[i] = k, t
+		}
+		if failed {
+			codes := make([]string, len(reasons))
+			for i, r := range reasons {
+				codes[i] = *r.Code
+			}
+			return dynamodbapi.ErrTransactionCanceledException.New("Transaction cancelled, please refer cancellation reasons for specific reasons [%s]", strings.Join(codes, ", ")).
+				With("CancellationReasons", s.conv.ToDynamic(&struct {
+					R []dynamodbapi.CancellationReason `aws:"R"`
+				}{reasons})["R"])
+		}
+		for i := range in.TransactItems {
+			t, k := tabs[i], keys[i]
+			id := t.Name + "\x00\x02" + strings.Join(k.parts, "\x00\x01")
+			if seen[id] {
+				return validation("Transaction request cannot include multiple operations on one item")
+			}
+			seen[id] = true
 			it, err := getItem(tx, sc, t, k)
 			if err != nil {
 				return err

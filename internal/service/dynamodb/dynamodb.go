@@ -23,6 +23,7 @@
 package dynamodb
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -110,28 +112,45 @@ type countRecord struct {
 
 // tableRecord is one table's definition.
 type tableRecord struct {
-	Name      string
-	ID        string
-	ARN       string
-	Created   time.Time
-	ActiveAt  time.Time `json:",omitempty"`
-	Deleting  bool      `json:",omitempty"`
-	AttrDefs  []attrDef
-	Hash      string
-	Range     string `json:",omitempty"`
-	Billing   string
-	RCU, WCU  int64
-	GSIs      []indexRecord `json:",omitempty"`
-	LSIs      []indexRecord `json:",omitempty"`
-	Stream    *streamRecordSpec
-	SSE       *sseRecord `json:",omitempty"`
-	TTLAttr   string     `json:",omitempty"`
-	TTLOn     bool       `json:",omitempty"`
-	Protected bool       `json:",omitempty"`
-	Class     string     `json:",omitempty"`
-	Tags      []tag      `json:",omitempty"`
+	Name     string
+	ID       string
+	ARN      string
+	Created  time.Time
+	ActiveAt time.Time `json:",omitempty"`
+	Deleting bool      `json:",omitempty"`
+	AttrDefs []attrDef
+	Hash     string
+	Range    string `json:",omitempty"`
+	Billing  string
+	// BillingSet records that BillingMode was given, which makes
+	// DescribeTable report BillingModeSummary for PROVISIONED too.
+	BillingSet bool `json:",omitempty"`
+	RCU, WCU   int64
+	GSIs       []indexRecord `json:",omitempty"`
+	LSIs       []indexRecord `json:",omitempty"`
+	Stream     *streamRecordSpec
+	SSE        *sseRecord `json:",omitempty"`
+	TTLAttr    string     `json:",omitempty"`
+	TTLOn      bool       `json:",omitempty"`
+	Protected  bool       `json:",omitempty"`
+	Class      string     `json:",omitempty"`
+	Tags       []tag      `json:",omitempty"`
 	// OldStreams are earlier streams of this table, kept listable.
 	OldStreams []streamRecordSpec `json:",omitempty"`
+	// Policy is the table's resource-based policy and PolicyRev its
+	// revision id (see policy.go).
+	Policy    string `json:",omitempty"`
+	PolicyRev string `json:",omitempty"`
+	// Kinesis lists the table's Kinesis streaming destinations (see
+	// kinesis.go).
+	Kinesis []kinesisDest `json:",omitempty"`
+	// Restore records the backup a table was restored from.
+	Restore *restoreRecord `json:",omitempty"`
+	// PITR is point-in-time recovery's setting (see backups.go).
+	PITR *pitrRecord `json:",omitempty"`
+	// Insights holds contributor insights' setting of the table (key "")
+	// and of its indexes.
+	Insights map[string]insightsRecord `json:",omitempty"`
 }
 
 type attrDef struct{ Name, Type string }
@@ -153,6 +172,78 @@ type indexRecord struct {
 	RCU, WCU   int64
 	ActiveAt   time.Time `json:",omitempty"`
 	Local      bool      `json:",omitempty"`
+	// Hashes and Ranges are the attributes of a multi-attribute key (GSIs
+	// only: up to four of each), in order; Hash and Range are then their
+	// first. Both are empty for a single-attribute key.
+	Hashes []string `json:",omitempty"`
+	Ranges []string `json:",omitempty"`
+}
+
+func (ix *indexRecord) hashNames() []string {
+	if len(ix.Hashes) > 0 {
+		return ix.Hashes
+	}
+	return []string{ix.Hash}
+}
+
+func (ix *indexRecord) rangeNames() []string {
+	if len(ix.Ranges) > 0 {
+		return ix.Ranges
+	}
+	if ix.Range != "" {
+		return []string{ix.Range}
+	}
+	return nil
+}
+
+// keyNames returns the index's key attributes, partition ones first.
+func (ix *indexRecord) keyNames() []string {
+	return append(slices.Clone(ix.hashNames()), ix.rangeNames()...)
+}
+
+// multi reports a multi-attribute key, whose store key parts are tuples.
+func (ix *indexRecord) multi() bool { return len(ix.Hashes) > 1 || len(ix.Ranges) > 1 }
+
+// setKey records a parsed index key schema.
+func (ix *indexRecord) setKey(hashes, ranges []string) {
+	ix.Hash, ix.Range, ix.Hashes, ix.Ranges = hashes[0], "", nil, nil
+	if len(ranges) > 0 {
+		ix.Range = ranges[0]
+	}
+	if len(hashes) > 1 || len(ranges) > 1 {
+		ix.Hashes, ix.Ranges = hashes, ranges
+	}
+}
+
+// indexKeySchema renders an index's KeySchema.
+func indexKeySchema(ix indexRecord) []dynamodbapi.KeySchemaElement {
+	var ks []dynamodbapi.KeySchemaElement
+	for _, n := range ix.hashNames() {
+		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(n), KeyType: ptr.To("HASH")})
+	}
+	for _, n := range ix.rangeNames() {
+		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(n), KeyType: ptr.To("RANGE")})
+	}
+	return ks
+}
+
+// tupleBytes encodes the values of a multi-attribute key as one store key
+// part whose byte order is the values' order left to right: each value's
+// bytes with 0x00 escaped as 0x00 0xFF, ended by 0x00 0x01, so a shorter
+// value sorts before its extensions and a prefix of the tuple is a byte
+// prefix.
+func tupleBytes(vs []AV) string {
+	var b []byte
+	for _, v := range vs {
+		for _, c := range []byte(keyBytes(v)) {
+			b = append(b, c)
+			if c == 0 {
+				b = append(b, 0xFF)
+			}
+		}
+		b = append(b, 0, 1)
+	}
+	return string(b)
 }
 
 type streamRecordSpec struct {

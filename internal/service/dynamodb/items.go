@@ -29,11 +29,13 @@ func newEnv(p exprParams) (*expr.Env, error) {
 		return nil, validation("ExpressionAttributeValues must not be empty")
 	}
 	if len(p.used) == 0 {
+		// AWS reports these inside its request-validation envelope
+		// (observed in eu-west-2 and us-east-1, October 2026).
 		if p.names != nil {
-			return nil, validation("ExpressionAttributeNames can only be specified when using expressions")
+			return nil, validation("1 validation error detected: ExpressionAttributeNames can only be specified when using expressions")
 		}
 		if p.values != nil {
-			return nil, validation("ExpressionAttributeValues can only be specified when using expressions")
+			return nil, validation("1 validation error detected: ExpressionAttributeValues can only be specified when using expressions")
 		}
 	}
 	for _, k := range expr.SortedKeys(p.names) {

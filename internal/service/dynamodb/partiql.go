@@ -271,6 +271,25 @@ func (s *DynamoDB) loadTableView(ctx *request.Context, name string) (*tableRecor
 	return t, err
 }
 
+// checkStatementIndex checks the index a SELECT names, with ExecuteStatement's
+// own wording (unlike Query's, it does not name the index). PartiQL does not
+// read a GSI with a multi-attribute key at all.
+func checkStatementIndex(t *tableRecord, st *pqStmt, consistent bool) error {
+	if st.index == "" {
+		return nil
+	}
+	ix, ok := t.index(st.index)
+	switch {
+	case !ok:
+		return awserr.ValidationException.New("The table does not have the specified index")
+	case ix.multi():
+		return awserr.ValidationException.New("PartiQL statements cannot be executed on tables with multi-attribute HASH keys or multi-attribute RANGE keys.")
+	case consistent && !ix.Local:
+		return awserr.ValidationException.New("Strongly consistent read is not supported on Global Secondary Indexes")
+	}
+	return nil
+}
+
 // runStatement executes one parsed statement through the item handlers.
 func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (*pqResult, error) {
 	t, err := s.loadTableView(ctx, st.table)
@@ -281,10 +300,8 @@ func (s *DynamoDB) runStatement(ctx *request.Context, st *pqStmt, o pqOptions) (
 	r := newRender()
 	switch st.kind {
 	case "SELECT":
-		if st.index != "" {
-			if _, ok := t.index(st.index); !ok {
-				return nil, awserr.ValidationException.New("The table does not have the specified index: %s", st.index)
-			}
+		if err := checkStatementIndex(t, st, o.consistent); err != nil {
+			return nil, err
 		}
 		var proj []string
 		for _, pa := range st.proj {
@@ -569,7 +586,9 @@ func (s *DynamoDB) BatchExecuteStatement(ctx *request.Context, in *dynamodbapi.B
 				// the full primary key.
 				var t *tableRecord
 				if t, err = s.loadTableView(ctx, st.table); err == nil {
-					_, _, err = splitKey(t, st.where)
+					if err = checkStatementIndex(t, st, false); err == nil {
+						_, _, err = splitKey(t, st.where)
+					}
 				}
 			}
 			if err == nil {

@@ -3,6 +3,8 @@ package dynamodb
 import (
 	"bytes"
 	"hash/fnv"
+	"slices"
+	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -30,6 +32,9 @@ type readPlan struct {
 	loIncl, hiIncl bool
 	prefix         []byte
 	rangePart      int
+	// keyCond is the condition on the last given sort attribute of a
+	// multi-attribute key, checked on each item of the range scan.
+	keyCond expr.Cond
 	// segment filter (Scan only)
 	segment, total int
 }
@@ -47,10 +52,7 @@ func (p *readPlan) keysOf(it Item) Item {
 	k := Item{}
 	names := p.t.keyNames()
 	if p.ix != nil {
-		names = append(names, p.ix.Hash)
-		if p.ix.Range != "" {
-			names = append(names, p.ix.Range)
-		}
+		names = append(names, p.ix.keyNames()...)
 	}
 	for _, n := range names {
 		if v, ok := it[n]; ok {
@@ -125,6 +127,9 @@ func (p *readPlan) run(tx storage.Tx, scanPrefix []byte) (*readResult, error) {
 		if err != nil {
 			ferr = err
 			return false
+		}
+		if p.keyCond != nil && !p.keyCond.Eval(it) {
+			return true
 		}
 		r.scanned++
 		r.size += itemSize(it)
@@ -270,6 +275,9 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)
 		}
+		if err := consistentOnGSI(p, in.ConsistentRead); err != nil {
+			return err
+		}
 		plan = p
 		p.filter = p.filterFor(filter)
 		if p.limit, err = limitOf(in.Limit); err != nil {
@@ -284,9 +292,18 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 			prefixParts = []string{"idx", p.t.Name, p.ix.Name}
 			p.rangePart = 6
 		}
-		hv, err := p.keyConditions(keyCond, hashName, rangeName)
-		if err != nil {
-			return err
+		var hashPart string
+		if p.ix != nil && p.ix.multi() {
+			if hashPart, err = p.multiKeyConditions(keyCond); err != nil {
+				return err
+			}
+			p.rangePart = 0
+		} else {
+			hv, err := p.keyConditions(keyCond, hashName, rangeName)
+			if err != nil {
+				return err
+			}
+			hashPart = keyBytes(hv)
 		}
 		if rangeName == "" {
 			p.rangePart = 0
@@ -294,7 +311,7 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		if p.startKey, err = p.startKeyOf(sc, in.ExclusiveStartKey); err != nil {
 			return err
 		}
-		res, err = p.run(tx, sc.Prefix(append(prefixParts, keyBytes(hv))...))
+		res, err = p.run(tx, sc.Prefix(append(prefixParts, hashPart)...))
 		return err
 	})
 	if err != nil {
@@ -312,6 +329,27 @@ func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dyn
 		out.LastEvaluatedKey = res.last
 	}
 	return out, nil
+}
+
+// consistentOnGSI refuses ConsistentRead on a global secondary index, which
+// AWS replicates asynchronously and so cannot read consistently.
+func consistentOnGSI(p *readPlan, consistent *bool) error {
+	if ptr.Deref(consistent) && p.ix != nil && !p.ix.Local {
+		return validation("Consistent reads are not supported on global secondary indexes")
+	}
+	return nil
+}
+
+// emptyKeyValue refuses an empty string or binary compared with a key
+// attribute: no key can hold one.
+func emptyKeyValue(name string, v AV) error {
+	switch {
+	case v.S != nil && *v.S == "":
+		return validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", name)
+	case v.B != nil && len(v.B) == 0:
+		return validation("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: %s", name)
+	}
+	return nil
 }
 
 // filterFor returns the filter, or nil.
@@ -355,6 +393,9 @@ func (p *readPlan) keyConditions(c expr.Cond, hashName, rangeName string) (AV, e
 			if expr.TypeOf(v) != want {
 				return AV{}, validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
 			}
+			if err := emptyKeyValue(name, v); err != nil {
+				return AV{}, err
+			}
 		}
 		if name == hashName {
 			cmp, ok := c.(*expr.Compare)
@@ -396,6 +437,122 @@ func (p *readPlan) keyConditions(c expr.Cond, hashName, rangeName string) (AV, e
 		return AV{}, validation("Query condition missed key schema element: %s", hashName)
 	}
 	return *hv, nil
+}
+
+// multiKeyConditions checks a key condition on an index with a
+// multi-attribute key: every partition attribute compared with "=", and
+// sort attributes left to right, each with "=" but the last given, which
+// may use any key operator. It sets the plan's sort prefix and returns the
+// partition part of the store key.
+func (p *readPlan) multiKeyConditions(c expr.Cond) (string, error) {
+	var conds []expr.Cond
+	var flatten func(expr.Cond) error
+	flatten = func(c expr.Cond) error {
+		switch c := c.(type) {
+		case *expr.And:
+			if err := flatten(c.L); err != nil {
+				return err
+			}
+			return flatten(c.R)
+		case *expr.Or, *expr.Not, *expr.In:
+			return validation("Invalid operator used in KeyConditionExpression: %s", opName(c))
+		}
+		conds = append(conds, c)
+		return nil
+	}
+	if err := flatten(c); err != nil {
+		return "", err
+	}
+	hashes, ranges := p.ix.hashNames(), p.ix.rangeNames()
+	isHash := func(n string) bool { return slices.Contains(hashes, n) }
+	eq := map[string]AV{}
+	var last expr.Cond
+	lastName := ""
+	for _, c := range conds {
+		name, ok := keyAttr(c)
+		if !ok {
+			return "", validation("Invalid condition in KeyConditionExpression: the condition must compare a key attribute with a value")
+		}
+		if !isHash(name) && !slices.Contains(ranges, name) {
+			return "", validation("Query condition missed key schema element: %s", hashes[0])
+		}
+		want := p.t.attrType(name)
+		for _, v := range keyValues(c) {
+			if expr.TypeOf(v) != want {
+				return "", validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+			}
+			if err := emptyKeyValue(name, v); err != nil {
+				return "", err
+			}
+		}
+		_, dup := eq[name]
+		if dup || name == lastName {
+			return "", validation("KeyConditionExpressions must only contain one condition per key")
+		}
+		if cmp, ok := c.(*expr.Compare); ok && cmp.Op == "=" {
+			eq[name] = keyValues(c)[0]
+			continue
+		}
+		if isHash(name) {
+			return "", validation("Query key condition not supported")
+		}
+		if last != nil {
+			// Two range conditions: the earlier one must have been an
+			// equality, whichever comes later in the key.
+			a, b := slices.Index(ranges, lastName), slices.Index(ranges, name)
+			if a > b {
+				a, b = b, a
+			}
+			return "", validation("RANGE key attributes %s must have equality conditions specified in the query because a condition is present on key attribute %s", ranges[a], ranges[b])
+		}
+		if _, ok := c.(*expr.Func); ok && want == "N" {
+			return "", validation("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
+		}
+		if cmp, ok := c.(*expr.Compare); ok && cmp.Op == "<>" {
+			return "", validation("Unsupported operator on KeyConditionExpression: operator: %s", cmp.Op)
+		}
+		last, lastName = c, name
+	}
+	var hv []AV
+	for _, n := range hashes {
+		v, ok := eq[n]
+		if !ok {
+			return "", validation("Query condition missed key schema element: %s", n)
+		}
+		hv = append(hv, v)
+	}
+	// The sort attributes named must be a prefix of the key's, all with
+	// "=" but the last named, which may use any key operator.
+	lastIdx := -1
+	for i, n := range ranges {
+		if _, ok := eq[n]; ok || n == lastName {
+			lastIdx = i
+		}
+	}
+	var missing []string
+	var rvals []AV
+	for i := 0; i < lastIdx; i++ {
+		v, ok := eq[ranges[i]]
+		if !ok {
+			missing = append(missing, ranges[i])
+			continue
+		}
+		rvals = append(rvals, v)
+	}
+	if len(missing) > 0 {
+		return "", validation("RANGE key attributes %s must have equality conditions specified in the query because a condition is present on key attribute %s", strings.Join(missing, ", "), ranges[lastIdx])
+	}
+	if lastIdx >= 0 {
+		if ranges[lastIdx] == lastName {
+			p.keyCond = last
+		} else {
+			rvals = append(rvals, eq[ranges[lastIdx]])
+		}
+	}
+	if len(rvals) > 0 {
+		p.prefix = []byte(tupleBytes(rvals))
+	}
+	return tupleBytes(hv), nil
 }
 
 func opName(c expr.Cond) string {
@@ -497,6 +654,9 @@ func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynam
 		}
 		if err := env.CheckUnused(); err != nil {
 			return exprErr(err)
+		}
+		if err := consistentOnGSI(p, in.ConsistentRead); err != nil {
+			return err
 		}
 		plan = p
 		p.filter = filter

@@ -38,6 +38,9 @@ func tableName(s *string) string {
 // cache: callers may set the record's own fields (UpdateTimeToLive) but
 // must not modify its slices or pointers in place.
 func (s *DynamoDB) loadTable(tx storage.Tx, sc storage.Scope, name string) (*tableRecord, error) {
+	if err := checkTableName(name); err != nil {
+		return nil, err
+	}
 	t, ok, err := s.tableCache.Get(tx, sc, name)
 	if err != nil {
 		return nil, err
@@ -54,6 +57,58 @@ func keySchema(hash, rng string) []dynamodbapi.KeySchemaElement {
 		ks = append(ks, dynamodbapi.KeySchemaElement{AttributeName: ptr.To(rng), KeyType: ptr.To("RANGE")})
 	}
 	return ks
+}
+
+// checkTableName applies DynamoDB's naming rules that the current model no
+// longer carries (it types TableName as a name or ARN of 1 to 1024
+// characters): at most 255 characters of [a-zA-Z0-9_.-]. The minimum of 3
+// characters is not enforced (see docs/dynamodb.md).
+func checkTableName(name string) error {
+	bad := func(c string) error {
+		return validation("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must %s", name, c)
+	}
+	if len(name) > 255 {
+		return bad("have length less than or equal to 255")
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return bad("satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+		}
+	}
+	return nil
+}
+
+// parseGSIKeySchema checks a global secondary index's KeySchema: one to
+// four HASH attributes, then up to four RANGE attributes (multi-attribute
+// keys), no attribute twice.
+func parseGSIKeySchema(ks []dynamodbapi.KeySchemaElement) (hashes, ranges []string, err error) {
+	if len(ks) == 0 {
+		return nil, nil, validation("1 validation error detected: Value '[]' at 'keySchema' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	seen := map[string]bool{}
+	for i, k := range ks {
+		name, typ := ptr.Deref(k.AttributeName), ptr.Deref(k.KeyType)
+		switch {
+		case i == 0 && typ != "HASH":
+			return nil, nil, validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+		case seen[name] && len(ks) == 2:
+			return nil, nil, validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+		case seen[name]:
+			return nil, nil, validation("Invalid KeySchema: Duplicate attribute name in KeySchema: %s", name)
+		case typ == "HASH" && len(ranges) > 0:
+			return nil, nil, validation("Invalid KeySchema: HASH key elements must precede RANGE key elements")
+		}
+		seen[name] = true
+		if typ == "HASH" {
+			hashes = append(hashes, name)
+		} else {
+			ranges = append(ranges, name)
+		}
+	}
+	if len(hashes) > 4 || len(ranges) > 4 {
+		return nil, nil, validation("Invalid KeySchema: A global secondary index key can have at most 4 HASH and 4 RANGE key elements")
+	}
+	return hashes, ranges, nil
 }
 
 // parseKeySchema checks a KeySchema and returns its hash and range names.
@@ -92,6 +147,9 @@ func projectionOf(p *dynamodbapi.Projection) (string, []string) {
 // CreateTable creates a table, ACTIVE at once unless Options.CreateDelay.
 func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTableInput) (*dynamodbapi.CreateTableOutput, error) {
 	name := ptr.Deref(in.TableName)
+	if err := checkTableName(name); err != nil {
+		return nil, err
+	}
 	now := ctx.Now()
 	t := tableRecord{
 		Name: name, ID: awsid.UUID(), Created: now,
@@ -131,10 +189,18 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 		return nil, err
 	}
 	if in.BillingMode != nil {
-		t.Billing = *in.BillingMode
+		t.Billing, t.BillingSet = *in.BillingMode, true
 	}
 	if err := setThroughput(t.Billing, in.ProvisionedThroughput, &t.RCU, &t.WCU, ""); err != nil {
 		return nil, err
+	}
+	// A present but empty list is refused: clients that build the list
+	// conditionally send [] by mistake, and AWS tells them so.
+	if in.GlobalSecondaryIndexes != nil && len(in.GlobalSecondaryIndexes) == 0 {
+		return nil, validation("One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty")
+	}
+	if in.LocalSecondaryIndexes != nil && len(in.LocalSecondaryIndexes) == 0 {
+		return nil, validation("One or more parameter values were invalid: List of LocalSecondaryIndexes is empty")
 	}
 	seenIdx := map[string]bool{}
 	for _, g := range in.GlobalSecondaryIndexes {
@@ -143,10 +209,12 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 			return nil, validation("One or more parameter values were invalid: Duplicate index name: %s", ix.Name)
 		}
 		seenIdx[ix.Name] = true
-		if ix.Hash, ix.Range, err = parseKeySchema(g.KeySchema, "index"); err != nil {
+		hashes, ranges, err := parseGSIKeySchema(g.KeySchema)
+		if err != nil {
 			return nil, err
 		}
-		if err := useKey(ix.Hash, ix.Range); err != nil {
+		ix.setKey(hashes, ranges)
+		if err := useKey(ix.keyNames()...); err != nil {
 			return nil, err
 		}
 		ix.Projection, ix.NonKey = projectionOf(g.Projection)
@@ -276,12 +344,20 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	for _, a := range t.AttrDefs {
 		d.AttributeDefinitions = append(d.AttributeDefinitions, dynamodbapi.AttributeDefinition{AttributeName: ptr.To(a.Name), AttributeType: ptr.To(a.Type)})
 	}
-	if t.Billing == "PAY_PER_REQUEST" {
+	switch {
+	case t.Billing == "PAY_PER_REQUEST":
 		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr.To(t.Billing), LastUpdateToPayPerRequestDateTime: ptr.To(t.Created)}
+	case t.BillingSet:
+		d.BillingModeSummary = &dynamodbapi.BillingModeSummary{BillingMode: ptr.To(t.Billing)}
 	}
+	r, w := warmThroughput(t.RCU, t.WCU)
+	d.WarmThroughput = &dynamodbapi.TableWarmThroughputDescription{ReadUnitsPerSecond: ptr.To(r), WriteUnitsPerSecond: ptr.To(w), Status: d.TableStatus}
 	for _, ix := range t.GSIs {
+		r, w := warmThroughput(ix.RCU, ix.WCU)
+		ist := status(ix.ActiveAt, now, "ACTIVE")
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, dynamodbapi.GlobalSecondaryIndexDescription{
-			IndexName: ptr.To(ix.Name), KeySchema: keySchema(ix.Hash, ix.Range), Projection: projection(ix),
+			WarmThroughput: &dynamodbapi.GlobalSecondaryIndexWarmThroughputDescription{ReadUnitsPerSecond: ptr.To(r), WriteUnitsPerSecond: ptr.To(w), Status: ptr.To(ist)},
+			IndexName:      ptr.To(ix.Name), KeySchema: indexKeySchema(ix), Projection: projection(ix),
 			IndexStatus: ptr.To(status(ix.ActiveAt, now, "ACTIVE")), IndexArn: ptr.To(t.ARN + "/index/" + ix.Name),
 			ProvisionedThroughput: &dynamodbapi.ProvisionedThroughputDescription{NumberOfDecreasesToday: ptr.To(int64(0)), ReadCapacityUnits: ptr.To(ix.RCU), WriteCapacityUnits: ptr.To(ix.WCU)},
 			IndexSizeBytes:        ptr.To(int64(0)), ItemCount: ptr.To(int64(0)),
@@ -300,10 +376,20 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	if t.SSE != nil {
 		d.SSEDescription = &dynamodbapi.SSEDescription{Status: ptr.To("ENABLED"), SSEType: ptr.To("KMS"), KMSMasterKeyArn: ptr.To(t.SSE.KMSKey)}
 	}
+	if r := t.Restore; r != nil {
+		d.RestoreSummary = &dynamodbapi.RestoreSummary{SourceBackupArn: ptr.To(r.BackupARN), SourceTableArn: ptr.To(r.TableARN), RestoreDateTime: ptr.To(r.At), RestoreInProgress: ptr.To(false)}
+	}
 	if t.Class != "" {
 		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr.To(t.Class)}
 	}
 	return d
+}
+
+// warmThroughput is what a new table or GSI can serve at once: AWS's
+// default of 12,000 read and 4,000 write units per second, or the
+// provisioned capacity when that is higher.
+func warmThroughput(rcu, wcu int64) (int64, int64) {
+	return max(rcu, 12000), max(wcu, 4000)
 }
 
 func projection(ix indexRecord) *dynamodbapi.Projection {
@@ -426,7 +512,7 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 			}
 		}
 		if in.BillingMode != nil {
-			t.Billing = *in.BillingMode
+			t.Billing, t.BillingSet = *in.BillingMode, true
 			if t.Billing == "PAY_PER_REQUEST" {
 				t.RCU, t.WCU = 0, 0
 			}
@@ -491,13 +577,14 @@ func (s *DynamoDB) updateGSI(tx storage.Tx, sc storage.Scope, t *tableRecord, u 
 		if _, exists := t.index(ix.Name); exists {
 			return validation("One or more parameter values were invalid: Index with name: %s already exists", ix.Name)
 		}
-		var err error
-		if ix.Hash, ix.Range, err = parseKeySchema(c.KeySchema, "index"); err != nil {
+		hashes, ranges, err := parseGSIKeySchema(c.KeySchema)
+		if err != nil {
 			return err
 		}
-		for _, k := range nonEmpty([]string{ix.Hash, ix.Range}) {
+		ix.setKey(hashes, ranges)
+		for _, k := range ix.keyNames() {
 			if t.attrType(k) == "" {
-				return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(nonEmpty([]string{ix.Hash, ix.Range}), ", "), strings.Join(attrNames(t.AttrDefs), ", "))
+				return validation("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(ix.keyNames(), ", "), strings.Join(attrNames(t.AttrDefs), ", "))
 			}
 		}
 		ix.Projection, ix.NonKey = projectionOf(c.Projection)

@@ -85,7 +85,7 @@ func checkKeyValue(name string, v AV, hash bool) error {
 // type or are empty (items without them are simply not indexed).
 func (t *tableRecord) checkIndexKeys(it Item) error {
 	for _, ix := range t.indexes() {
-		for _, name := range nonEmpty([]string{ix.Hash, ix.Range}) {
+		for _, name := range ix.keyNames() {
 			v, ok := it[name]
 			if !ok {
 				continue
@@ -141,12 +141,22 @@ func tooDeep(v AV, depth int) bool {
 // lacks the index's key attributes (sparse index).
 func indexKey(sc storage.Scope, t *tableRecord, ix indexRecord, it Item) ([]byte, bool) {
 	parts := []string{"idx", t.Name, ix.Name}
-	for _, name := range nonEmpty([]string{ix.Hash, ix.Range}) {
-		v, ok := it[name]
-		if !ok || expr.TypeOf(v) != t.attrType(name) {
-			return nil, false
+	for _, names := range [][]string{ix.hashNames(), ix.rangeNames()} {
+		var vs []AV
+		for _, name := range names {
+			v, ok := it[name]
+			if !ok || expr.TypeOf(v) != t.attrType(name) {
+				return nil, false
+			}
+			vs = append(vs, v)
 		}
-		parts = append(parts, keyBytes(v))
+		switch {
+		case len(vs) == 0:
+		case ix.multi():
+			parts = append(parts, tupleBytes(vs))
+		default:
+			parts = append(parts, keyBytes(vs[0]))
+		}
 	}
 	for _, name := range t.keyNames() {
 		parts = append(parts, keyBytes(it[name]))

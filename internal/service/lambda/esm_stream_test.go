@@ -123,15 +123,20 @@ func TestEventSourceMappingDynamoDBStream(t *testing.T) {
 }
 
 // waitAdvancing waits for cond while moving the fake clock on, so that
-// pollers waiting on it run.
+// pollers waiting on it run. The clock stands still while an invocation
+// runs: otherwise a Python process starting slowly on a loaded machine
+// sees its (fake) init or run timeout pass within milliseconds and every
+// retry fails the same way.
 func (f *fixture) waitAdvancing(t *testing.T, cond func() bool, got func() string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("condition not reached; got %q", got())
 		}
-		f.clk.Advance(streamPollInterval)
-		time.Sleep(5 * time.Millisecond)
+		if f.l.exec.Busy() == 0 {
+			f.clk.Advance(streamPollInterval)
+		}
+		time.Sleep(5 * time.Millisecond) // lets the pollers run; the condition decides, not this pause
 	}
 }

@@ -167,24 +167,13 @@ func (l *Logs) DescribeExportTasks(ctx *request.Context, in *logsapi.DescribeExp
 		}
 		return all[i].ID < all[j].ID
 	})
-	off := 0
-	if tok, err := untoken(in.NextToken); err != nil {
+	page, next, err := pageAfter(all, func(t exportTask) string { return t.ID }, in.NextToken, max)
+	if err != nil {
 		return nil, err
-	} else if tok != "" {
-		off = len(all)
-		for i, t := range all {
-			if t.ID == tok {
-				off = i + 1
-			}
-		}
 	}
-	out := &logsapi.DescribeExportTasksResponse{ExportTasks: []logsapi.ExportTask{}}
-	for i := off; i < len(all); i++ {
-		if len(out.ExportTasks) == max {
-			out.NextToken = token(all[i-1].ID)
-			break
-		}
-		out.ExportTasks = append(out.ExportTasks, exportShape(all[i]))
+	out := &logsapi.DescribeExportTasksResponse{ExportTasks: []logsapi.ExportTask{}, NextToken: next}
+	for _, t := range page {
+		out.ExportTasks = append(out.ExportTasks, exportShape(t))
 	}
 	return out, nil
 }

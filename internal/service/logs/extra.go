@@ -118,24 +118,12 @@ func (l *Logs) DescribeQueryDefinitions(ctx *request.Context, in *logsapi.Descri
 		}
 		return all[i].ID < all[j].ID
 	})
-	off := 0
-	if tok, err := untoken(in.NextToken); err != nil {
+	page, next, err := pageAfter(all, func(d queryDefinition) string { return d.ID }, in.NextToken, max)
+	if err != nil {
 		return nil, err
-	} else if tok != "" {
-		off = len(all)
-		for i, d := range all {
-			if d.ID == tok {
-				off = i + 1
-			}
-		}
 	}
-	out := &logsapi.DescribeQueryDefinitionsResponse{QueryDefinitions: []logsapi.QueryDefinition{}}
-	for i := off; i < len(all); i++ {
-		if len(out.QueryDefinitions) == max {
-			out.NextToken = token(all[i-1].ID)
-			break
-		}
-		d := all[i]
+	out := &logsapi.DescribeQueryDefinitionsResponse{QueryDefinitions: []logsapi.QueryDefinition{}, NextToken: next}
+	for _, d := range page {
 		out.QueryDefinitions = append(out.QueryDefinitions, logsapi.QueryDefinition{QueryDefinitionId: ptr.To(d.ID), Name: ptr.To(d.Name),
 			QueryString: ptr.To(d.String), LastModified: ptr.To(d.Modified), LogGroupNames: d.Groups})
 	}

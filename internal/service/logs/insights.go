@@ -246,24 +246,12 @@ func (l *Logs) DescribeQueries(ctx *request.Context, in *logsapi.DescribeQueries
 		}
 		return all[i].ID < all[j].ID
 	})
-	off := 0
-	if t, err := untoken(in.NextToken); err != nil {
+	page, next, err := pageAfter(all, func(q query) string { return q.ID }, in.NextToken, max)
+	if err != nil {
 		return nil, err
-	} else if t != "" {
-		off = len(all)
-		for i, q := range all {
-			if q.ID == t {
-				off = i + 1
-			}
-		}
 	}
-	out := &logsapi.DescribeQueriesResponse{Queries: []logsapi.QueryInfo{}}
-	for i := off; i < len(all); i++ {
-		if len(out.Queries) == max {
-			out.NextToken = token(all[i-1].ID)
-			break
-		}
-		q := all[i]
+	out := &logsapi.DescribeQueriesResponse{Queries: []logsapi.QueryInfo{}, NextToken: next}
+	for _, q := range page {
 		out.Queries = append(out.Queries, logsapi.QueryInfo{QueryId: ptr.To(q.ID), QueryString: ptr.To(q.String), Status: ptr.To(q.Status),
 			CreateTime: ptr.To(q.Created), LogGroupName: ptr.To(q.Group)})
 	}

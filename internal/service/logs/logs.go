@@ -215,6 +215,31 @@ func token(s string) *string {
 	return ptr.To(base64.RawURLEncoding.EncodeToString([]byte(tokenMark + s)))
 }
 
+// pageAfter returns the page of all (already in listing order) that
+// follows the item whose id the token names, at most max items, and the
+// token of the next page (nil on the last one). A token niwa did not
+// issue is refused as Logs refuses it.
+func pageAfter[T any](all []T, id func(T) string, next *string, max int) ([]T, *string, error) {
+	after, err := untoken(next)
+	if err != nil {
+		return nil, nil, err
+	}
+	off := 0
+	if after != "" {
+		off = len(all)
+		for i, v := range all {
+			if id(v) == after {
+				off = i + 1
+			}
+		}
+	}
+	page := all[off:]
+	if len(page) > max {
+		return page[:max], token(id(page[max-1])), nil
+	}
+	return page, nil, nil
+}
+
 func untoken(t *string) (string, error) {
 	if t == nil {
 		return "", nil
