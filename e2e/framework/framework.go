@@ -6,9 +6,8 @@
 //
 // The tests live in one package per area under e2e/ (e2e/s3, e2e/lambda,
 // ...) so that go test runs the areas in parallel; each package's TestMain
-// is framework.Main. Test packages sit two directories below the
-// repository root (RepoRoot), which is their working directory's parent's
-// parent while go test runs them.
+// is framework.Main. Test packages sit anywhere below e2e/; RepoRoot
+// finds the repository root from the package's working directory.
 package framework
 
 import (
@@ -29,9 +28,24 @@ import (
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
-// RepoRoot is the repository root relative to a test package's directory
-// (go test runs each package's tests in that directory).
-const RepoRoot = "../.."
+// RepoRoot returns the repository root: the nearest directory above the
+// test package's (go test runs each package's tests in its directory)
+// that holds go.mod. Found rather than written as "../..", so a package
+// may sit at any depth under e2e/ (e2e/scenarios/s01to07 is three down).
+func RepoRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		panic(fmt.Sprintf("e2e: working directory: %v", err))
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			panic("e2e: no go.mod above " + dir)
+		}
+	}
+}
 
 // binary is the niwa executable that Main builds once per test package,
 // before any test runs; it is not written after that.

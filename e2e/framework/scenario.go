@@ -14,7 +14,7 @@ import (
 func RunScenario(t *testing.T, n *Niwa, dir string, extra ...string) {
 	t.Helper()
 	id, _, _ := strings.Cut(dir, "-")
-	cmd := exec.Command("bash", filepath.Join(RepoRoot, "scenarios", dir, "run.sh"))
+	cmd := exec.Command("bash", filepath.Join(RepoRoot(), "scenarios", dir, "run.sh"))
 	cmd.Env = n.ClientEnv(extra...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -28,7 +28,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	framework.RequireClient(t, "boto3", "python3", "-c", "import boto3")
 	framework.RequireClient(t, "curl", "curl", "--version")
 	script := readmeWalkthrough(t)
-	root, err := filepath.Abs(framework.RepoRoot)
+	root, err := filepath.Abs(framework.RepoRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func userEnv() []string {
 // readmeWalkthrough is the first ```sh block after "## Five minutes".
 func readmeWalkthrough(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(framework.RepoRoot, "README.md"))
+	data, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 // one niwa serves as SQS's alternate protocol.
 func sqsQueryModelEnv(t *testing.T) []string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(framework.RepoRoot, "internal/service/sqs/querymodel/api-2.json"))
+	src, err := os.ReadFile(filepath.Join(framework.RepoRoot(), "internal/service/sqs/querymodel/api-2.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
