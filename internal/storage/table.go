@@ -59,6 +59,16 @@ func (t Table[T]) Delete(tx Tx, sc Scope, key ...string) error {
 	return tx.Delete(t.Key(sc, key...))
 }
 
+// DeleteExisting deletes the record at key and reports whether there was
+// one, for the many "delete it, or answer NotFound" operations.
+func (t Table[T]) DeleteExisting(tx Tx, sc Scope, key ...string) (bool, error) {
+	k := t.Key(sc, key...)
+	if _, ok := tx.Get(k); !ok {
+		return false, nil
+	}
+	return true, tx.Delete(k)
+}
+
 // ListOptions shapes a List.
 type ListOptions struct {
 	// Partial narrows the listing to records whose key part right after

@@ -164,3 +164,31 @@ func TestTableMultiPartKeys(t *testing.T) {
 		t.Errorf("got %q want %q", got, want)
 	}
 }
+
+// TestTableDeleteExisting: DeleteExisting deletes a record that is there
+// and says so, and reports false (deleting nothing) for one that is not,
+// in that account's scope only.
+func TestTableDeleteExisting(t *testing.T) {
+	for _, k := range backendKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			s := openStore(t, openBackend(t, k.opts(t)), "logs")
+			tbl := NewTable[string]("policy")
+			acct, other := Global("000000000000"), Global("111111111111")
+			mustUpdate(t, s, func(tx Tx) error { return tbl.Put(tx, acct, "doc", "p") })
+			for _, c := range []struct {
+				sc   Scope
+				want bool
+			}{{other, false}, {acct, true}, {acct, false}} {
+				var got bool
+				mustUpdate(t, s, func(tx Tx) error {
+					var err error
+					got, err = tbl.DeleteExisting(tx, c.sc, "p")
+					return err
+				})
+				if got != c.want {
+					t.Fatalf("DeleteExisting in %v = %v, want %v", c.sc, got, c.want)
+				}
+			}
+		})
+	}
+}

@@ -135,12 +135,10 @@ func (l *Logs) DeleteQueryDefinition(ctx *request.Context, in *logsapi.DeleteQue
 	sc := scope(ctx)
 	id := ptr.Deref(in.QueryDefinitionId)
 	err := l.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := queryDefinitions.Get(tx, sc, id); err != nil {
+		if ok, err := queryDefinitions.DeleteExisting(tx, sc, id); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound("The specified query definition does not exist.")
 		}
-		return queryDefinitions.Delete(tx, sc, id)
+		return errNotFound("The specified query definition does not exist.")
 	})
 	if err != nil {
 		return nil, err
@@ -267,12 +265,10 @@ func (l *Logs) DeleteAccountPolicy(ctx *request.Context, in *logsapi.DeleteAccou
 	sc := scope(ctx)
 	typ, name := ptr.Deref(in.PolicyType), ptr.Deref(in.PolicyName)
 	err := l.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := accountPolicies.Get(tx, sc, typ, name); err != nil {
+		if ok, err := accountPolicies.DeleteExisting(tx, sc, typ, name); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound(fmt.Sprintf("Policy with name [%s] does not exist", name))
 		}
-		return accountPolicies.Delete(tx, sc, typ, name)
+		return errNotFound(fmt.Sprintf("Policy with name [%s] does not exist", name))
 	})
 	if err != nil {
 		return nil, err

@@ -123,12 +123,10 @@ func (l *Logs) DeleteMetricFilter(ctx *request.Context, in *logsapi.DeleteMetric
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
 		}
-		if _, ok, err := metricFilters.Get(tx, sc, gname, fname); err != nil {
+		if ok, err := metricFilters.DeleteExisting(tx, sc, gname, fname); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound("The specified metric filter does not exist.")
 		}
-		return metricFilters.Delete(tx, sc, gname, fname)
+		return errNotFound("The specified metric filter does not exist.")
 	})
 	if err != nil {
 		return nil, err
@@ -390,12 +388,10 @@ func (l *Logs) DeleteSubscriptionFilter(ctx *request.Context, in *logsapi.Delete
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
 		}
-		if _, ok, err := subFilters.Get(tx, sc, gname, fname); err != nil {
+		if ok, err := subFilters.DeleteExisting(tx, sc, gname, fname); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound("The specified subscription filter does not exist.")
 		}
-		return subFilters.Delete(tx, sc, gname, fname)
+		return errNotFound("The specified subscription filter does not exist.")
 	})
 	if err != nil {
 		return nil, err

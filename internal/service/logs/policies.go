@@ -127,12 +127,10 @@ func (l *Logs) DeleteResourcePolicy(ctx *request.Context, in *logsapi.DeleteReso
 	sc := scope(ctx)
 	name := ptr.Deref(in.PolicyName)
 	err := l.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := resourcePolicies.Get(tx, sc, name); err != nil {
+		if ok, err := resourcePolicies.DeleteExisting(tx, sc, name); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound(fmt.Sprintf("Policy with name [%s] does not exist", name))
 		}
-		return resourcePolicies.Delete(tx, sc, name)
+		return errNotFound(fmt.Sprintf("Policy with name [%s] does not exist", name))
 	})
 	if err != nil {
 		return nil, err
@@ -240,12 +238,10 @@ func (l *Logs) DeleteDestination(ctx *request.Context, in *logsapi.DeleteDestina
 	sc := scope(ctx)
 	name := ptr.Deref(in.DestinationName)
 	err := l.store.Update(func(tx storage.Tx) error {
-		if _, ok, err := destinations.Get(tx, sc, name); err != nil {
+		if ok, err := destinations.DeleteExisting(tx, sc, name); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound("The specified destination does not exist.")
 		}
-		return destinations.Delete(tx, sc, name)
+		return errNotFound("The specified destination does not exist.")
 	})
 	if err != nil {
 		return nil, err
@@ -316,12 +312,10 @@ func (l *Logs) DeleteDataProtectionPolicy(ctx *request.Context, in *logsapi.Dele
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return err
 		}
-		if _, ok, err := dataProtections.Get(tx, sc, gname); err != nil {
+		if ok, err := dataProtections.DeleteExisting(tx, sc, gname); err != nil || ok {
 			return err
-		} else if !ok {
-			return errNotFound("The specified log group does not have a data protection policy.")
 		}
-		return dataProtections.Delete(tx, sc, gname)
+		return errNotFound("The specified log group does not have a data protection policy.")
 	})
 	if err != nil {
 		return nil, err
