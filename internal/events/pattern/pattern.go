@@ -393,13 +393,9 @@ func (p *parser) stringOperand(msg string) (string, error) {
 
 // expression parses a match expression object, '{' read.
 func (p *parser) expression() (*matcher, error) {
-	t, err := p.token()
+	op, err := p.stringOperand("Match expression name not found")
 	if err != nil {
 		return nil, err
-	}
-	op, ok := t.(string)
-	if !ok {
-		return nil, p.fail("Match expression name not found")
 	}
 	var m *matcher
 	switch op {
