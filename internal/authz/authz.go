@@ -409,6 +409,7 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		return nil
 	},
 	"kms": kmsResources,
+	"ssm": ssmResources,
 	"route53": func(op string, in fields, env Env) []string {
 		id := in.str("HostedZoneId")
 		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {
@@ -643,6 +644,7 @@ func KeyARN(k string, env Env) string {
 // contextRules add service-specific condition keys.
 var contextRules = map[string]func(op string, in fields) iam.Context{
 	"kms": kmsContextRule,
+	"ssm": ssmContext,
 	"s3": func(op string, in fields) iam.Context {
 		c := iam.Context{}
 		switch op {

@@ -34,10 +34,11 @@ func (s *SSM) seal(ctx *request.Context, name, keyID, value string) (sealed, dat
 		return nil, nil, ssmapi.ErrUnsupportedParameterType.New("SecureString parameters need KMS, which is not wired in this niwa.")
 	}
 	a := arn(scope(ctx), name)
-	key, encKey, _, err := s.opts.Keys.GenerateDataKey(ctx, keyID, encryptionContext(a))
+	dk, err := s.opts.Keys.GenerateDataKey(ctx, keyID, encryptionContext(a))
 	if err != nil {
 		return nil, nil, kmsError(err, keyID)
 	}
+	key, encKey := dk.Plaintext, dk.Ciphertext
 	aead, err := gcm(key)
 	if err != nil {
 		return nil, nil, err
@@ -55,7 +56,7 @@ func (s *SSM) open(ctx *request.Context, sc storage.Scope, name string, v *versi
 		return "", ssmapi.ErrUnsupportedParameterType.New("SecureString parameters need KMS, which is not wired in this niwa.")
 	}
 	a := arn(sc, name)
-	key, err := s.opts.Keys.Decrypt(ctx, v.DataKey, encryptionContext(a))
+	key, _, err := s.opts.Keys.Decrypt(ctx, v.DataKey, encryptionContext(a))
 	if err != nil {
 		return "", kmsError(err, v.KeyID)
 	}

@@ -21,23 +21,10 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
-
-// DataKeys is KMS as Parameter Store uses it, acting as the caller of ctx
-// (so the caller's permissions on the key decide): a SecureString value
-// is sealed with a fresh data key that KMS returns encrypted under the
-// parameter's key, with the encryption context {"PARAMETER_ARN": arn}
-// AWS uses, and opened by asking KMS to decrypt that data key.
-type DataKeys interface {
-	// GenerateDataKey returns a 256-bit data key in plaintext and
-	// encrypted under keyID (a key id, key ARN, alias name or alias ARN),
-	// and the ARN of the key.
-	GenerateDataKey(ctx *request.Context, keyID string, encryptionContext map[string]string) (plaintext, encrypted []byte, keyARN string, err error)
-	// Decrypt returns the plaintext of a data key GenerateDataKey made.
-	Decrypt(ctx *request.Context, encrypted []byte, encryptionContext map[string]string) ([]byte, error)
-}
 
 // Image is one public AMI of a region, as the image catalog knows it.
 type Image struct {
@@ -63,7 +50,10 @@ type Publisher interface {
 // aws:ec2:image values are checked only for their form; no bus: no
 // events).
 type Options struct {
-	Keys   DataKeys
+	// Keys is KMS through the platform seam, acting as the caller of
+	// each request (its kms:GenerateDataKey and kms:Decrypt permissions
+	// on the parameter's key decide).
+	Keys   kms.DataKeys
 	Images Images
 	Bus    Publisher
 	Log    *slog.Logger
