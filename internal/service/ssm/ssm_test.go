@@ -390,3 +390,10 @@ func rawStore(t *testing.T, f *fixture) []byte {
 	}
 	return all
 }
+
+type storageTx = storage.Tx
+
+var (
+	scopeNone = storage.Scope{}
+	listFirst = storage.ListOptions{Limit: 1}
+)
