@@ -42,6 +42,9 @@ func validName(c byte) bool {
 // prefixes: "/aws/..." is the public namespace (AccessDeniedException,
 // as AWS answers), "aws..." and "ssm..." otherwise ValidationException.
 func checkName(name string) error {
+	if name == "" {
+		return awserr.ValidationException.New(msgNameChars)
+	}
 	if len(name) > maxNameLen {
 		return awserr.ValidationException.New("Parameter name: can't be longer than %d characters.", maxNameLen)
 	}
