@@ -9,6 +9,7 @@ import (
 
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 func names(ps []ssmapi.Parameter) string {
@@ -346,5 +347,30 @@ func TestPoliciesKeptAndRemoved(t *testing.T) {
 	f.RunPolicies()
 	if _, err := f.get("/k", false); err != nil {
 		t.Fatalf("removed policy still expired the parameter: %v", err)
+	}
+}
+
+// TestPoliciesSurviveRestart: the schedule is stored, so a Parameter
+// Store started again on the same data (--data-dir) arms it and acts.
+func TestPoliciesSurviveRestart(t *testing.T) {
+	h := servicetest.New(t, "ssm", servicetest.OnDisk(t.TempDir()))
+	b := &bus{}
+	s := New(h.Store(), h.Clock, Options{Keys: &fakeKeys{deny: map[string]bool{}}, Bus: b})
+	ctx := h.Ctx()
+	if _, err := s.PutParameter(ctx, &ssmapi.PutParameterInput{Name: str("/r"), Value: str("v"), Type: str("String"), Tier: str("Advanced"),
+		Policies: str(`[{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Hours"}}]`)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	h.Reopen()
+	s = New(h.Store(), h.Clock, Options{Bus: b})
+	defer s.Close()
+	h.Clock.Advance(2 * time.Hour)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(b.of("Parameter Store Policy Action")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no policy action after the restart")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
