@@ -232,10 +232,16 @@ func (s *SSM) armPolicies() {
 		s.ptimer.Stop()
 	}
 	s.pnext = first
+	s.pgen++
+	gen := s.pgen
 	s.ptimer = s.clock.AfterFunc(first.Sub(s.clock.Now()), func() {
 		s.pmu.Lock()
-		s.ptimer = nil
-		s.pnext = time.Time{}
+		// A timer armed since (for an earlier action) replaced this
+		// one: leave it in place.
+		if s.pgen == gen {
+			s.ptimer = nil
+			s.pnext = time.Time{}
+		}
 		s.pmu.Unlock()
 		s.RunPolicies()
 		s.armPolicies()

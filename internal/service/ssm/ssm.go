@@ -70,6 +70,7 @@ type SSM struct {
 	pmu     sync.Mutex
 	ptimer  clock.Timer
 	pnext   time.Time
+	pgen    uint64
 	stopped bool
 }
 
