@@ -397,3 +397,48 @@ var (
 	scopeNone = storage.Scope{}
 	listFirst = storage.ListOptions{Limit: 1}
 )
+
+// TestStorageErrors: when storage fails, handlers answer the failure,
+// never "not found" or an empty listing.
+func TestStorageErrors(t *testing.T) {
+	h := servicetest.New(t, "ssm")
+	st := servicetest.NewFaulty(h.Store())
+	s := New(st, h.Clock, Options{Keys: &fakeKeys{deny: map[string]bool{}}})
+	defer s.Close()
+	ctx := h.Ctx()
+	if _, err := s.PutParameter(ctx, &ssmapi.PutParameterInput{Name: str("/f"), Value: str("v"), Type: str("String")}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("disk on fire")
+	st.Fail(boom)
+	calls := map[string]func() error{
+		"GetParameter": func() error { _, err := s.GetParameter(ctx, &ssmapi.GetParameterInput{Name: str("/f")}); return err },
+		"GetParameters": func() error {
+			_, err := s.GetParameters(ctx, &ssmapi.GetParametersInput{Names: []string{"/f"}})
+			return err
+		},
+		"GetParametersByPath": func() error {
+			_, err := s.GetParametersByPath(ctx, &ssmapi.GetParametersByPathInput{Path: str("/")})
+			return err
+		},
+		"DescribeParameters": func() error { _, err := s.DescribeParameters(ctx, &ssmapi.DescribeParametersInput{}); return err },
+		"PutParameter": func() error {
+			_, err := s.PutParameter(ctx, &ssmapi.PutParameterInput{Name: str("/g"), Value: str("v"), Type: str("String")})
+			return err
+		},
+		"DeleteParameter": func() error { _, err := s.DeleteParameter(ctx, &ssmapi.DeleteParameterInput{Name: str("/f")}); return err },
+		"GetParameterHistory": func() error {
+			_, err := s.GetParameterHistory(ctx, &ssmapi.GetParameterHistoryInput{Name: str("/f")})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, boom) {
+			t.Errorf("%s: %v, want the storage error", name, err)
+		}
+	}
+	st.Fail(nil)
+	if p, err := s.GetParameter(ctx, &ssmapi.GetParameterInput{Name: str("/f")}); err != nil || *p.Parameter.Value != "v" {
+		t.Fatalf("after the fault: %v %v", p, err)
+	}
+}
