@@ -426,7 +426,10 @@ func TestStorageErrors(t *testing.T) {
 			_, err := s.PutParameter(ctx, &ssmapi.PutParameterInput{Name: str("/g"), Value: str("v"), Type: str("String")})
 			return err
 		},
-		"DeleteParameter": func() error { _, err := s.DeleteParameter(ctx, &ssmapi.DeleteParameterInput{Name: str("/f")}); return err },
+		"DeleteParameter": func() error {
+			_, err := s.DeleteParameter(ctx, &ssmapi.DeleteParameterInput{Name: str("/f")})
+			return err
+		},
 		"GetParameterHistory": func() error {
 			_, err := s.GetParameterHistory(ctx, &ssmapi.GetParameterHistoryInput{Name: str("/f")})
 			return err
