@@ -53,8 +53,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := dynamodb.NewFromConfig(c).ListGlobalTables(ctx, &dynamodb.ListGlobalTablesInput{})
 			return err
 		}},
-		{"rest-json", "Lambda.GetFunctionCodeSigningConfig", func(c aws.Config) error {
-			_, err := lambda.NewFromConfig(c).GetFunctionCodeSigningConfig(ctx, &lambda.GetFunctionCodeSigningConfigInput{FunctionName: aws.String("f")})
+		{"rest-json", "Lambda.InvokeWithResponseStream", func(c aws.Config) error {
+			_, err := lambda.NewFromConfig(c).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("f")})
 			return err
 		}},
 		{"rest-xml", "S3.GetBucketIntelligentTieringConfiguration", func(c aws.Config) error {
