@@ -485,6 +485,9 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 
 // dropTable deletes a table with its items, indexes and counts.
 func (s *DynamoDB) dropTable(tx storage.Tx, sc storage.Scope, name string) error {
+	if err := dropHistory(tx, sc, name); err != nil {
+		return err
+	}
 	for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
 		if err := storage.DeletePrefix(tx, p); err != nil {
 			return err

@@ -243,6 +243,11 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 			return err
 		}
 	}
+	if t.PITR != nil && t.PITR.Enabled && (old != nil || nw != nil) {
+		if err := recordHistory(tx, sc, t, k, nw, now); err != nil {
+			return err
+		}
+	}
 	if t.Global != nil && who != replicationIdentity {
 		return s.replicate(tx, sc, t, k, nw, now)
 	}
