@@ -16,8 +16,8 @@ import (
 
 // runnable are the runtimes niwa runs as local processes.
 var runnable = map[string]bool{
-	"python3.8": true, "python3.9": true, "python3.10": true, "python3.11": true, "python3.12": true, "python3.13": true,
-	"nodejs16.x": true, "nodejs18.x": true, "nodejs20.x": true, "nodejs22.x": true,
+	"python3.8": true, "python3.9": true, "python3.10": true, "python3.11": true, "python3.12": true, "python3.13": true, "python3.14": true,
+	"nodejs16.x": true, "nodejs18.x": true, "nodejs20.x": true, "nodejs22.x": true, "nodejs24.x": true,
 	"provided": true, "provided.al2": true, "provided.al2023": true,
 }
 
