@@ -78,14 +78,7 @@ func TestDynamoDBGlobalTablesCLI(t *testing.T) {
 	n := framework.Start(t, framework.Binary)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
-			run := func(args ...string) string {
-				t.Helper()
-				out, errOut, err := n.RunCLI(t, cli, nil, args...)
-				if err != nil {
-					t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, errOut)
-				}
-				return out
-			}
+			run := func(args ...string) string { t.Helper(); return n.MustCLI(t, cli, args...) }
 			name := "glob-" + cli.Name
 			run("dynamodb", "create-table", "--region", "us-east-1", "--table-name", name,
 				"--attribute-definitions", "AttributeName=pk,AttributeType=S",

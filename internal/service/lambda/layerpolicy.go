@@ -91,10 +91,8 @@ func (l *Lambda) AddLayerVersionPermission(ctx *request.Context, in *lambdaapi.A
 		if in.RevisionId != nil && *in.RevisionId != p.RevisionID {
 			return errPrecondition()
 		}
-		for _, s := range p.Doc.Statement {
-			if s.Sid == st.Sid {
-				return errConflict("The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", st.Sid)
-			}
+		if hasSid(p.Doc.Statement, st.Sid) {
+			return errSidExists(st.Sid)
 		}
 		p.Doc.Version, p.Doc.ID = "2012-10-17", "default"
 		p.Doc.Statement = append(p.Doc.Statement, st)
@@ -146,13 +144,8 @@ func (l *Lambda) RemoveLayerVersionPermission(ctx *request.Context, in *lambdaap
 		if in.RevisionId != nil && *in.RevisionId != p.RevisionID {
 			return errPrecondition()
 		}
-		kept := p.Doc.Statement[:0]
-		for _, s := range p.Doc.Statement {
-			if s.Sid != sid {
-				kept = append(kept, s)
-			}
-		}
-		if len(kept) == len(p.Doc.Statement) {
+		kept, found := withoutSid(p.Doc.Statement, sid)
+		if !found {
 			return errNotFound("Statement %s is not found in resource policy.", sid)
 		}
 		if len(kept) == 0 {
