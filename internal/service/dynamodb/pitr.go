@@ -181,33 +181,12 @@ func (s *DynamoDB) RestoreTableToPointInTime(ctx *request.Context, in *dynamodba
 	if _, err := s.CreateTable(ctx, create); err != nil {
 		return nil, err
 	}
-	var d *dynamodbapi.TableDescription
-	err = s.store.Update(func(tx storage.Tx) error {
-		t, ok, err := tables.Get(tx, sc, target)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return tableNotFound(target)
-		}
+	d, err := s.fillRestored(ctx, target, restoreRecord{TableARN: src.ARN, At: at}, func(_ storage.Tx, put func(Item) error) error {
 		for _, it := range items {
-			k, err := t.keyOfItem(it)
-			if err != nil {
-				return err
-			}
-			if err := s.write(tx, sc, &t, k, nil, it, nil, now); err != nil {
+			if err := put(it); err != nil {
 				return err
 			}
 		}
-		t.Restore = &restoreRecord{TableARN: src.ARN, At: at}
-		if err := tables.Put(tx, sc, t, target); err != nil {
-			return err
-		}
-		c, _, err := counts.Get(tx, sc, target)
-		if err != nil {
-			return err
-		}
-		d = s.describe(&t, c, now)
 		return nil
 	})
 	if err != nil {
