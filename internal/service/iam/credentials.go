@@ -41,12 +41,12 @@ type signingCert struct {
 }
 
 type serviceCredential struct {
-	ID          string    `json:"id"`
-	Service     string    `json:"service"`
-	UserName    string    `json:"serviceUser"`
-	Password    string    `json:"password"`
-	Status      string    `json:"status"`
-	CreateDate  time.Time `json:"created"`
+	ID         string    `json:"id"`
+	Service    string    `json:"service"`
+	UserName   string    `json:"serviceUser"`
+	Password   string    `json:"password"`
+	Status     string    `json:"status"`
+	CreateDate time.Time `json:"created"`
 }
 
 type serverCertRecord struct {
