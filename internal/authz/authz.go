@@ -665,6 +665,12 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 		c.Set("sts:externalid", in.str("ExternalId"))
 		c.Set("sts:rolesessionname", in.str("RoleSessionName"))
 		c.Set("sts:sourceidentity", in.str("SourceIdentity"))
+		if in.str("SerialNumber") != "" && in.str("TokenCode") != "" {
+			// An MFA code in the request: the STS handler verifies it
+			// before it issues anything.
+			c.Set("aws:MultiFactorAuthPresent", "true")
+			c.Set("aws:MultiFactorAuthAge", "0")
+		}
 		return c
 	},
 	"iam": func(op string, in fields) iam.Context {

@@ -66,6 +66,10 @@ type TempCredential struct {
 	// GetFederationToken for a federated-user session: its policies,
 	// intersected with the session policies, are the session's.
 	FederatedBy string `json:"federatedBy,omitempty"`
+	// MFAAuthTime is when the session's creator proved an MFA code
+	// (GetSessionToken or AssumeRole with SerialNumber and TokenCode):
+	// aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge.
+	MFAAuthTime *time.Time `json:"mfaAuthTime,omitempty"`
 	// Network is where the code holding these credentials runs, for
 	// credentials a service issued to code it runs inside a VPC (a
 	// Lambda function's VpcConfig); nil elsewhere.
@@ -94,12 +98,22 @@ type AccessKeys interface {
 	AccessKeyAccount(accessKeyID string) (account string, ok bool, err error)
 }
 
+// MFADevices checks one-time codes of IAM's virtual MFA devices; the IAM
+// service implements it.
+type MFADevices interface {
+	// VerifyMFACode reports whether code is a current, unused code of the
+	// enabled device serial, and the IAM user it is enabled for ("" for
+	// the root).
+	VerifyMFACode(account, serial, code string, at time.Time) (user string, ok bool, err error)
+}
+
 // STS implements the service.
 type STS struct {
 	store     storage.Store
 	roles     Roles
 	keys      AccessKeys
 	providers Providers
+	mfa       MFADevices
 	// jwks caches OIDC issuers' signing keys (webidentity.go).
 	jwks jwksCache
 }
@@ -110,6 +124,10 @@ type Option func(*STS)
 // WithProviders lets STS find the identity providers that federation
 // calls (AssumeRoleWithSAML) name.
 func WithProviders(p Providers) Option { return func(s *STS) { s.providers = p } }
+
+// WithMFA lets AssumeRole and GetSessionToken check SerialNumber and
+// TokenCode against IAM's MFA devices.
+func WithMFA(m MFADevices) Option { return func(s *STS) { s.mfa = m } }
 
 // New returns the STS service. roles may be nil when IAM is not wired;
 // keys may be nil, and then GetAccessKeyInfo knows only the temporary
@@ -160,8 +178,12 @@ func (s *STS) GetSessionToken(ctx *request.Context, in *stsapi.GetSessionTokenIn
 	if ctx.Caller.IsRoot() && d > time.Hour {
 		d = time.Hour
 	}
+	mfaAt, err := s.checkMFA(ctx, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
+	}
 	cred, err := s.issue(ctx, d, TempCredential{
-		Account: ctx.Caller.Account, ARN: ctx.Caller.ARN, UserID: ctx.Caller.UserID,
+		Account: ctx.Caller.Account, ARN: ctx.Caller.ARN, UserID: ctx.Caller.UserID, MFAAuthTime: mfaAt,
 	})
 	if err != nil {
 		return nil, err
@@ -207,7 +229,15 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	if err != nil {
 		return nil, err
 	}
+	mfaAt, err := s.checkMFA(ctx, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
+	}
 	req := iam.Request{Principal: principal, Action: "sts:AssumeRole", Resource: role.ARN, Context: s.trustContext(ctx, principal, tags)}
+	if mfaAt != nil {
+		req.Context.Set("aws:MultiFactorAuthPresent", "true")
+		req.Context.Set("aws:MultiFactorAuthAge", "0")
+	}
 	req.Context.Set("sts:ExternalId", ptr.Deref(in.ExternalId))
 	req.Context.Set("sts:RoleSessionName", session)
 	req.Context.Set("sts:SourceIdentity", ptr.Deref(in.SourceIdentity))
@@ -233,8 +263,8 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	if err != nil {
 		return nil, err
 	}
-	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity =
-		role.Account, role.ARN, session, tags, ptr.Deref(in.SourceIdentity)
+	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity, sess.MFAAuthTime =
+		role.Account, role.ARN, session, tags, ptr.Deref(in.SourceIdentity), mfaAt
 	if ctx.Caller.SessionToken != "" {
 		// Transitive session tags of a chained session carry over.
 		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
@@ -310,6 +340,16 @@ func (s *STS) trustContext(ctx *request.Context, p iam.Principal, tags map[strin
 	}
 	c.Set("aws:PrincipalAccount", p.Account)
 	c.Set("aws:userid", p.UserID)
+	if ctx.Caller.SessionToken != "" {
+		// A session's MFA proof travels with it (GetSessionToken with
+		// MFA, then AssumeRole); long-term keys carry no such key.
+		if t, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok && t.MFAAuthTime != nil {
+			c.Set("aws:MultiFactorAuthPresent", "true")
+			c.Set("aws:MultiFactorAuthAge", fmt.Sprint(int64(now.Sub(*t.MFAAuthTime)/time.Second)))
+		} else {
+			c.Set("aws:MultiFactorAuthPresent", "false")
+		}
+	}
 	var keys []string
 	for k, v := range tags {
 		c["aws:requesttag/"+strings.ToLower(k)] = []string{v}
@@ -457,4 +497,34 @@ func randomSecret() string {
 
 func randomToken() string {
 	return "IQoJb3JpZ2luX2Vj" + awsid.Base64(96)
+}
+
+// checkMFA verifies SerialNumber and TokenCode when the caller passes them:
+// the device must be the calling IAM user's (or the root's) and the code
+// current and unused. It returns when the proof was made, nil without one.
+func (s *STS) checkMFA(ctx *request.Context, serial, code *string) (*time.Time, error) {
+	if serial == nil && code == nil {
+		return nil, nil
+	}
+	failed := awserr.AccessDenied.New("MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+	if serial == nil || code == nil || s.mfa == nil {
+		return nil, failed
+	}
+	user, ok, err := s.mfa.VerifyMFACode(ctx.Caller.Account, *serial, *code, ctx.Now())
+	if err != nil {
+		return nil, err
+	}
+	caller := ""
+	if !ctx.Caller.IsRoot() {
+		parts := strings.SplitN(ctx.Caller.ARN, ":", 6)
+		if len(parts) != 6 || !strings.HasPrefix(parts[5], "user/") {
+			return nil, failed
+		}
+		caller = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	}
+	if !ok || !strings.EqualFold(user, caller) {
+		return nil, failed
+	}
+	at := ctx.Now().UTC()
+	return &at, nil
 }
