@@ -248,3 +248,25 @@ func TestUserCredentialsAndCertificates(t *testing.T) {
 		t.Fatal("reset kept the password")
 	}
 }
+
+func TestServiceLinkedRoles(t *testing.T) {
+	f := newFixture(t)
+	r := must(f.CreateServiceLinkedRole(f.ctx, &iamapi.CreateServiceLinkedRoleInput{AWSServiceName: ptr.To("autoscaling.amazonaws.com")})).Role
+	if *r.RoleName != "AWSServiceRoleForAutoScaling" || *r.Path != "/aws-service-role/autoscaling.amazonaws.com/" ||
+		*r.Arn != "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling" {
+		t.Fatalf("role = %s %s %s", *r.RoleName, *r.Path, *r.Arn)
+	}
+	if r2 := must(f.CreateServiceLinkedRole(f.ctx, &iamapi.CreateServiceLinkedRoleInput{AWSServiceName: ptr.To("elasticbeanstalk.amazonaws.com"), CustomSuffix: ptr.To("x")})).Role; *r2.RoleName != "AWSServiceRoleForElasticbeanstalk_x" {
+		t.Fatalf("name %s", *r2.RoleName)
+	}
+	wantErr(t, second(f.CreateServiceLinkedRole(f.ctx, &iamapi.CreateServiceLinkedRoleInput{AWSServiceName: ptr.To("autoscaling.amazonaws.com")})), "InvalidInput", 400,
+		"Service role name AWSServiceRoleForAutoScaling has been taken in this account, please try a different suffix.")
+	wantErr(t, second(f.DeleteRole(f.ctx, &iamapi.DeleteRoleInput{RoleName: r.RoleName})), "UnmodifiableEntity", 400, "")
+	task := must(f.DeleteServiceLinkedRole(f.ctx, &iamapi.DeleteServiceLinkedRoleInput{RoleName: r.RoleName})).DeletionTaskId
+	if st := must(f.GetServiceLinkedRoleDeletionStatus(f.ctx, &iamapi.GetServiceLinkedRoleDeletionStatusInput{DeletionTaskId: task})).Status; *st != "SUCCEEDED" {
+		t.Fatalf("status %s", *st)
+	}
+	wantErr(t, second(f.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: r.RoleName})), "NoSuchEntity", 404, "")
+	f.createRole("plain")
+	wantErr(t, second(f.DeleteServiceLinkedRole(f.ctx, &iamapi.DeleteServiceLinkedRoleInput{RoleName: ptr.To("plain")})), "InvalidInput", 400, "")
+}

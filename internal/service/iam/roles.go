@@ -5,6 +5,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
+	"strings"
 )
 
 func getRole(tx storage.Tx, sc storage.Scope, name string) (roleRecord, error) {
@@ -231,6 +232,8 @@ func (s *IAM) DeleteRole(ctx *request.Context, in *iamapi.DeleteRoleInput) (*iam
 			return err
 		}
 		switch {
+		case strings.HasPrefix(r.Path, "/aws-service-role/"):
+			return iamapi.ErrUnmodifiableEntityException.New("Cannot perform the operation on the protected role '%s' - this role is only modifiable by AWS", r.Name)
 		case len(r.InstanceProfiles) > 0:
 			return deleteConflict("Cannot delete entity, must remove roles from instance profile first.")
 		case len(r.Attached) > 0:
