@@ -240,14 +240,25 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	}
 	req.Context.Set("sts:ExternalId", ptr.Deref(in.ExternalId))
 	req.Context.Set("sts:RoleSessionName", session)
-	req.Context.Set("sts:SourceIdentity", ptr.Deref(in.SourceIdentity))
+	sourceID := ptr.Deref(in.SourceIdentity)
+	if ctx.Caller.SessionToken != "" {
+		// A source identity, once set, persists through role chaining and
+		// cannot be changed.
+		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok && prev.SourceIdentity != "" {
+			if sourceID != "" && sourceID != prev.SourceIdentity {
+				return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:SetSourceIdentity on resource: %s: the source identity of a role session cannot be changed", ctx.Caller.ARN, roleARN)
+			}
+			sourceID = prev.SourceIdentity
+		}
+	}
+	req.Context.Set("sts:SourceIdentity", sourceID)
 	if !trusts(role, req) {
 		return nil, notAuthorized
 	}
 	if len(tags) > 0 && !trusts(role, withAction(req, "sts:TagSession")) {
 		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:TagSession on resource: %s", ctx.Caller.ARN, roleARN)
 	}
-	if in.SourceIdentity != nil && !trusts(role, withAction(req, "sts:SetSourceIdentity")) {
+	if sourceID != "" && !trusts(role, withAction(req, "sts:SetSourceIdentity")) {
 		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:SetSourceIdentity on resource: %s", ctx.Caller.ARN, roleARN)
 	}
 	if in.DurationSeconds != nil && *in.DurationSeconds > 3600 && ctx.Caller.SessionToken != "" {
@@ -264,7 +275,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		return nil, err
 	}
 	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity, sess.MFAAuthTime =
-		role.Account, role.ARN, session, tags, ptr.Deref(in.SourceIdentity), mfaAt
+		role.Account, role.ARN, session, tags, sourceID, mfaAt
 	if ctx.Caller.SessionToken != "" {
 		// Transitive session tags of a chained session carry over.
 		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
@@ -288,7 +299,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:      credentials(cred),
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
-		SourceIdentity:   in.SourceIdentity,
+		SourceIdentity:   strOrNil(sourceID),
 	}, nil
 }
 
