@@ -69,6 +69,10 @@ func (s *IAM) GetAccountSummary(ctx *request.Context, _ *iamapi.GetAccountSummar
 				})
 				return n, err
 			}},
+			{"GlobalEndpointTokenVersion", func(tx storage.Tx) (int32, error) {
+				a, err := getSettings(tx, sc)
+				return max(a.TokenVersion, 1), err
+			}},
 			{"AccountMFAEnabled", func(tx storage.Tx) (int32, error) {
 				a, err := getSettings(tx, sc)
 				if a.RootMFA != "" {

@@ -121,6 +121,8 @@ var (
 	serverCerts = storage.NewTable[serverCertRecord]("server-certificate")
 	// deletionTasks is keyed by task id (DeleteServiceLinkedRole).
 	deletionTasks = storage.NewTable[string]("slr-deletion")
+	// accessJobs is keyed by job id (GenerateServiceLastAccessedDetails).
+	accessJobs = storage.NewTable[accessJob]("access-job")
 )
 
 // keyScope holds the access key index, which belongs to no single account:

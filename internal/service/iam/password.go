@@ -24,6 +24,9 @@ type accountRecord struct {
 	// RootMFA names the virtual MFA device enabled for the root user.
 	RootMFA string            `json:"rootMfa,omitempty"`
 	Report  *credentialReport `json:"report,omitempty"`
+	// TokenVersion is the global STS endpoint's token version (0: the
+	// default, 1).
+	TokenVersion int32 `json:"tokenVersion,omitempty"`
 }
 
 type passwordPolicy struct {
