@@ -86,3 +86,36 @@ func TestMFA(t *testing.T) {
 	_, err = f.AssumeRole(f.ctx(sess), &stsapi.AssumeRoleInput{RoleArn: role, RoleSessionName: ptr.To("s3")})
 	wantErr(t, err, "AccessDenied", 403, "")
 }
+
+func TestTransitiveSessionTags(t *testing.T) {
+	f := newFixture(t)
+	long := ptr.To("arn:aws:iam::" + account + ":role/ci/long")
+	_, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: long, RoleSessionName: ptr.To("one"),
+		Tags: []stsapi.Tag{{Key: ptr.To("team"), Value: ptr.To("a")}}, TransitiveTagKeys: []string{"project"}})
+	wantErr(t, err, "InvalidParameterValue", 400, "")
+	out, err := f.AssumeRole(f.ctx(user), &stsapi.AssumeRoleInput{RoleArn: long, RoleSessionName: ptr.To("one"),
+		Tags: []stsapi.Tag{{Key: ptr.To("team"), Value: ptr.To("a")}, {Key: ptr.To("desk"), Value: ptr.To("7")}}, TransitiveTagKeys: []string{"TEAM"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := chained(user, out.Credentials, ds(out.AssumedRoleUser.Arn))
+	// Only the transitive tag carries over, and stays transitive.
+	out2, err := f.AssumeRole(f.ctx(sess), &stsapi.AssumeRoleInput{RoleArn: long, RoleSessionName: ptr.To("two")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, _, _ := f.LookupTemporary(ds(out2.Credentials.AccessKeyId))
+	if len(tc.Tags) != 1 || tc.Tags["team"] != "a" || len(tc.TransitiveTagKeys) != 1 {
+		t.Fatalf("chained tags %v transitive %v", tc.Tags, tc.TransitiveTagKeys)
+	}
+	sess2 := chained(user, out2.Credentials, ds(out2.AssumedRoleUser.Arn))
+	_, err = f.AssumeRole(f.ctx(sess2), &stsapi.AssumeRoleInput{RoleArn: long, RoleSessionName: ptr.To("three"), Tags: []stsapi.Tag{{Key: ptr.To("Team"), Value: ptr.To("b")}}})
+	wantErr(t, err, "InvalidParameterValue", 400, "")
+	out3, err := f.AssumeRole(f.ctx(sess2), &stsapi.AssumeRoleInput{RoleArn: long, RoleSessionName: ptr.To("four")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc, _, _ := f.LookupTemporary(ds(out3.Credentials.AccessKeyId)); tc.Tags["team"] != "a" {
+		t.Fatalf("third hop tags %v", tc.Tags)
+	}
+}

@@ -5,6 +5,7 @@ package sts
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,8 +58,11 @@ type TempCredential struct {
 	// (an empty PolicyArns list still limits the session).
 	SessionPolicies bool `json:"sessionPolicies,omitempty"`
 	// Tags are the session tags (aws:PrincipalTag/<key>).
-	Tags           map[string]string `json:"tags,omitempty"`
-	SourceIdentity string            `json:"sourceIdentity,omitempty"`
+	Tags map[string]string `json:"tags,omitempty"`
+	// TransitiveTagKeys are the tags that pass on to the sessions this
+	// one creates by role chaining.
+	TransitiveTagKeys []string `json:"transitive,omitempty"`
+	SourceIdentity    string   `json:"sourceIdentity,omitempty"`
 	// Federated is the identity provider of a federated session
 	// (AssumeRoleWithSAML, AssumeRoleWithWebIdentity).
 	Federated string `json:"federated,omitempty"`
@@ -276,15 +280,26 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	}
 	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity, sess.MFAAuthTime =
 		role.Account, role.ARN, session, tags, sourceID, mfaAt
+	if sess.TransitiveTagKeys, err = transitiveTags(in.TransitiveTagKeys, tags); err != nil {
+		return nil, err
+	}
 	if ctx.Caller.SessionToken != "" {
-		// Transitive session tags of a chained session carry over.
+		// The transitive tags of a chained session carry over, transitive
+		// still, and cannot be overridden; its other tags do not.
 		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
-			for k, v := range prev.Tags {
-				if _, set := sess.Tags[k]; !set {
-					if sess.Tags == nil {
-						sess.Tags = map[string]string{}
+			for _, k := range prev.TransitiveTagKeys {
+				v := prev.Tags[k]
+				for nk, nv := range sess.Tags {
+					if strings.EqualFold(nk, k) && nv != v {
+						return nil, awserr.InvalidParameterValue.New("The session tag %s is transitive in the calling session and cannot be overridden.", k)
 					}
-					sess.Tags[k] = v
+				}
+				if sess.Tags == nil {
+					sess.Tags = map[string]string{}
+				}
+				sess.Tags[k] = v
+				if !slices.ContainsFunc(sess.TransitiveTagKeys, func(t string) bool { return strings.EqualFold(t, k) }) {
+					sess.TransitiveTagKeys = append(sess.TransitiveTagKeys, k)
 				}
 			}
 		}
@@ -370,6 +385,25 @@ func (s *STS) trustContext(ctx *request.Context, p iam.Principal, tags map[strin
 		c["aws:tagkeys"] = keys
 	}
 	return c
+}
+
+// transitiveTags checks TransitiveTagKeys: each must name one of the
+// session tags (in any case); it returns them as the tags spell them.
+func transitiveTags(keys []string, tags map[string]string) ([]string, error) {
+	var out []string
+	for _, k := range keys {
+		found := ""
+		for tk := range tags {
+			if strings.EqualFold(tk, k) {
+				found = tk
+			}
+		}
+		if found == "" {
+			return nil, awserr.InvalidParameterValue.New("The transitive tag key %s is not one of the session tags.", k)
+		}
+		out = append(out, found)
+	}
+	return out, nil
 }
 
 // sessionTags reads AssumeRole's Tags (at most 50; keys unique without
