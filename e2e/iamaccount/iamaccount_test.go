@@ -71,8 +71,11 @@ v = iam.get_policy_version(PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess", Ve
 assert v["IsDefaultVersion"] and v["Document"]["Statement"][0]["Action"][0] == "iam:*", v
 iam.create_user(UserName="ann")
 key = iam.create_access_key(UserName="ann")["AccessKey"]
-iam.attach_user_policy(UserName="ann", PolicyArn="arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess")
+iam.attach_user_policy(UserName="ann", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess")
 ann = boto3.client("iam", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+annsqs = boto3.client("sqs", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+print("ann list-queues:", code(annsqs.list_queues))
+print("ann create-queue denied:", code(annsqs.create_queue, QueueName="q").startswith("AccessDenied"))
 print("ann list-users:", code(ann.list_users).split(":")[0])
 iam.put_user_policy(UserName="ann", PolicyName="mfa", PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}')
 
@@ -105,6 +108,8 @@ ann_row = [r for r in rows if r["user"] == "ann"][0]
 print("report:", rows[0]["user"], ann_row["password_enabled"], ann_row["mfa_active"], ann_row["access_key_1_active"])
 `)
 	want := []string{
+		"ann list-queues: ok",
+		"ann create-queue denied: True",
 		"ann list-users: AccessDenied",
 		"weak password: PasswordPolicyViolation: Password does not conform to the account password policy.",
 		"bad codes: InvalidAuthenticationCode: Authentication code for device is not valid.",
