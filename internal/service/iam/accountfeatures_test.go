@@ -270,3 +270,20 @@ func TestServiceLinkedRoles(t *testing.T) {
 	f.createRole("plain")
 	wantErr(t, second(f.DeleteServiceLinkedRole(f.ctx, &iamapi.DeleteServiceLinkedRoleInput{RoleName: ptr.To("plain")})), "InvalidInput", 400, "")
 }
+
+// TestTrustPrincipalsMustExist: a trust policy naming a user or role of
+// the account that does not exist is refused; one that exists, or another
+// account's, is taken.
+func TestTrustPrincipalsMustExist(t *testing.T) {
+	f := newFixture(t)
+	trust := func(p string) *string {
+		return ptr.To(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + p + `"},"Action":"sts:AssumeRole"}]}`)
+	}
+	wantErr(t, second(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("r"), AssumeRolePolicyDocument: trust("arn:aws:iam::123456789012:user/ghost")})),
+		"MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/ghost"`)
+	f.createUser("ghost")
+	must(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("r"), AssumeRolePolicyDocument: trust("arn:aws:iam::123456789012:user/ghost")}))
+	must(f.UpdateAssumeRolePolicy(f.ctx, &iamapi.UpdateAssumeRolePolicyInput{RoleName: ptr.To("r"), PolicyDocument: trust("arn:aws:iam::210987654321:role/elsewhere")}))
+	wantErr(t, second(f.UpdateAssumeRolePolicy(f.ctx, &iamapi.UpdateAssumeRolePolicyInput{RoleName: ptr.To("r"), PolicyDocument: trust("arn:aws:iam::123456789012:role/path/none")})),
+		"MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/path/none"`)
+}
