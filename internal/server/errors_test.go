@@ -41,8 +41,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 		protocol, operation string
 		call                func(aws.Config) error
 	}{
-		{"query", "IAM.ListVirtualMFADevices", func(c aws.Config) error {
-			_, err := iam.NewFromConfig(c).ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{})
+		{"query", "IAM.GetOrganizationsAccessReport", func(c aws.Config) error {
+			_, err := iam.NewFromConfig(c).GetOrganizationsAccessReport(ctx, &iam.GetOrganizationsAccessReportInput{JobId: aws.String("00000000-0000-0000-0000-000000000000")})
 			return err
 		}},
 		{"ec2", "EC2.DescribeCapacityReservations", func(c aws.Config) error {
@@ -66,8 +66,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := route53.NewFromConfig(c).ListCidrCollections(ctx, &route53.ListCidrCollectionsInput{})
 			return err
 		}},
-		{"query, implemented service", "IAM.ListAccountAliases", func(c aws.Config) error {
-			_, err := iam.NewFromConfig(c).ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
+		{"query, implemented service", "IAM.GenerateOrganizationsAccessReport", func(c aws.Config) error {
+			_, err := iam.NewFromConfig(c).GenerateOrganizationsAccessReport(ctx, &iam.GenerateOrganizationsAccessReportInput{EntityPath: aws.String("o-a1b2c3d4e5/r-f6g7")})
 			return err
 		}},
 	}
