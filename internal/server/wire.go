@@ -56,6 +56,9 @@ type deps struct {
 	// resourceTags are the services that keep tags, by ARN namespace,
 	// for aws:ResourceTag/<key> (authz.ResourceTagger).
 	resourceTags map[string]authz.ResourceTagger
+	// dataKeys is the KMS seam services encrypt through (dataKeysOf):
+	// filled in by wireKMS and, once built, the authorizer.
+	dataKeys *dataKeys
 }
 
 // store returns the service's store, opening it once.

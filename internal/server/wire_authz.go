@@ -13,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
@@ -40,11 +41,14 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 	default:
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
-	return &authorizer{
+	a := &authorizer{
 		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		endpoints: vpcEndpointsOf(d),
 		policies:  newPolicyCache(d.iam.svc),
-	}, nil
+	}
+	// Services use KMS keys as their callers, through the same engine.
+	d.dataKeysOf().auth = a
+	return a, nil
 }
 
 // authorizer implements gateway.Authorizer.
@@ -405,6 +409,12 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		if strings.HasPrefix(c.Action, "kms:") {
 			// KMS's own name for it, which key policies use.
 			k.Set("kms:CallerAccount", s.principal.Account)
+			if ctx.Service != "" && ctx.Service != "kms" {
+				// A KMS action asked within another service's request:
+				// that service uses the key on the caller's behalf
+				// (internal/kms.DataKeys).
+				k.Set("kms:ViaService", kmsseam.ViaService(ctx.Service, ctx.Region))
+			}
 		}
 		k.Set("aws:userid", s.principal.UserID)
 		k.Set("aws:PrincipalType", s.kind)
