@@ -106,8 +106,11 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return err
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
-	if service == "kms" {
+	switch service {
+	case "kms":
 		env.KMSAlias = a.kmsAlias(ctx)
+	case "secretsmanager":
+		env.SecretARN = a.secretARN(ctx)
 	}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
