@@ -272,6 +272,9 @@ func errInvalidName() error {
 // suffix.
 func resolveID(ctx *request.Context, id string) (storage.Scope, []string) {
 	sc := scopeOf(ctx)
+	if id == "" {
+		return sc, nil
+	}
 	if !strings.HasPrefix(id, "arn:") {
 		return sc, []string{id}
 	}

@@ -325,7 +325,10 @@ func TestDeletionWindow(t *testing.T) {
 		t.Fatal(d, err)
 	}
 	for _, call := range []func() error{
-		func() error { _, err := f.s.GetSecretValue(ctx, &smapi.GetSecretValueInput{SecretId: ptr.To("s")}); return err },
+		func() error {
+			_, err := f.s.GetSecretValue(ctx, &smapi.GetSecretValueInput{SecretId: ptr.To("s")})
+			return err
+		},
 		func() error {
 			_, err := f.s.PutSecretValue(ctx, &smapi.PutSecretValueInput{SecretId: ptr.To("s"), SecretString: ptr.To("x")})
 			return err
