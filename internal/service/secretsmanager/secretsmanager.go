@@ -266,17 +266,23 @@ func errInvalidName() error {
 	return awserr.ValidationException.New("Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 }
 
-// resolve finds the scope and name a SecretId names: a name in the
+// candidate is one reading of a SecretId: a name, and the ARN suffix it
+// must have when the SecretId was a full ARN.
+type candidate struct {
+	name, suffix string
+}
+
+// resolveID finds the scope and names a SecretId may mean: a name in the
 // caller's scope, a full ARN (any account: cross-account access is by
 // full ARN and the resource policy) or a partial ARN without the random
 // suffix.
-func resolveID(ctx *request.Context, id string) (storage.Scope, []string) {
+func resolveID(ctx *request.Context, id string) (storage.Scope, []candidate) {
 	sc := scopeOf(ctx)
 	if id == "" {
 		return sc, nil
 	}
 	if !strings.HasPrefix(id, "arn:") {
-		return sc, []string{id}
+		return sc, []candidate{{name: id}}
 	}
 	parts := strings.SplitN(id, ":", 7)
 	if len(parts) != 7 || parts[2] != "secretsmanager" || parts[5] != "secret" || parts[6] == "" {
@@ -286,25 +292,24 @@ func resolveID(ctx *request.Context, id string) (storage.Scope, []string) {
 	rest := parts[6]
 	// Most specific first: NAME-abcdef is the full ARN of NAME; the
 	// whole rest is a partial ARN of a name that happens to end so.
-	var cands []string
+	var cands []candidate
 	if i := len(rest) - 7; i > 0 && rest[i] == '-' {
-		cands = append(cands, rest[:i]+"\x00"+rest[i+1:])
+		cands = append(cands, candidate{name: rest[:i], suffix: rest[i+1:]})
 	}
-	return sc, append(cands, rest)
+	return sc, append(cands, candidate{name: rest})
 }
 
-// find reads the secret named by id, purging it first when its recovery
-// window has passed. A deleted (scheduled) secret is returned with
-// Deleted set.
+// find reads the secret named by id, purging it first (write) when its
+// recovery window has passed. A secret scheduled for deletion is
+// returned with Deleted set.
 func (s *SecretsManager) find(tx storage.Tx, ctx *request.Context, id string, write bool) (secret, bool, error) {
 	sc, cands := resolveID(ctx, id)
 	for _, c := range cands {
-		name, suffix, full := strings.Cut(c, "\x00")
-		sec, ok, err := secrets.Get(tx, sc, name)
+		sec, ok, err := secrets.Get(tx, sc, c.name)
 		if err != nil {
 			return secret{}, false, err
 		}
-		if !ok || (full && sec.Suffix != suffix) {
+		if !ok || (c.suffix != "" && sec.Suffix != c.suffix) {
 			continue
 		}
 		if sec.Purge != nil && !ctx.Now().Before(*sec.Purge) {
