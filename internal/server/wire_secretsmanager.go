@@ -8,6 +8,7 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -28,6 +29,7 @@ func wireSecretsManager(d *deps) (*wiring, error) {
 		opt.Functions = rotationFunctions{d.lambda, d}
 	}
 	svc := secretsmanager.New(opt)
+	var _ gateway.Resetter = svc // its rotation and deletion timers
 	return &wiring{impl: svc, policies: svc, namespace: "secretsmanager",
 		tags: map[string]authz.ResourceTagger{"secretsmanager": tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
 			return svc.Tags(ctx, arn)

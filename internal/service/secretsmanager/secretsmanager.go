@@ -94,14 +94,16 @@ func (s *SecretsManager) Close() error {
 	return nil
 }
 
-// Reset drops the timers of state that POST /_niwa/reset removed.
-func (s *SecretsManager) Reset() {
+// Reset drops the timers of state that POST /_niwa/reset removed
+// (gateway.Resetter).
+func (s *SecretsManager) Reset() error {
 	s.mu.Lock()
 	for k, t := range s.timers {
 		t.Stop()
 		delete(s.timers, k)
 	}
 	s.mu.Unlock()
+	return nil
 }
 
 // Staging labels Secrets Manager gives meaning to.
