@@ -565,6 +565,9 @@ func (s *SecretsManager) GetResourcePolicy(ctx *request.Context, in *smapi.GetRe
 	if err != nil {
 		return nil, err
 	}
+	if sec.Deleted != nil {
+		return nil, errDeleted()
+	}
 	out := &smapi.GetResourcePolicyOutput{ARN: ptr.To(sec.arn()), Name: ptr.To(sec.Name)}
 	if sec.Policy != "" {
 		out.ResourcePolicy = ptr.To(sec.Policy)
