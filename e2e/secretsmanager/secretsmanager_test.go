@@ -258,3 +258,39 @@ print("ok")
 		return d["RotationEnabled"] == false
 	}, "rotation disabled")
 }
+
+// TestCrossAccount: another account reads a secret by its full ARN when
+// the secret's policy and the key's policy both let it — not with the AWS
+// managed key, whose policy admits only its own account (AWS's "Access to
+// KMS is not allowed"), and never by name.
+func TestCrossAccount(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t, "--access-key", "test:test:000000000000,other:other:111111111111")
+	other := []string{"AWS_ACCESS_KEY_ID=other", "AWS_SECRET_ACCESS_KEY=other"}
+	cli := framework.CLIs[len(framework.CLIs)-1]
+	keyPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"kms:*","Resource":"*"},` +
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:Decrypt","Resource":"*"}]}`
+	secretPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	key := cliRun(t, n, cli, "kms", "create-key", "--policy", keyPolicy)["KeyMetadata"].(map[string]any)["Arn"].(string)
+	shared := cliRun(t, n, cli, "secretsmanager", "create-secret", "--name", "shared", "--secret-string", "for-111", "--kms-key-id", key)["ARN"].(string)
+	managed := cliRun(t, n, cli, "secretsmanager", "create-secret", "--name", "managed", "--secret-string", "x")["ARN"].(string)
+	run := func(id string) (string, string) {
+		out, errOut, _ := n.RunCLI(t, cli, other, "secretsmanager", "get-secret-value", "--secret-id", id, "--query", "SecretString", "--output", "text")
+		return strings.TrimSpace(out), errOut
+	}
+	if _, errOut := run(shared); !strings.Contains(errOut, "(AccessDeniedException)") || !strings.Contains(errOut, "no resource-based policy allows") {
+		t.Fatalf("without a secret policy: %s", errOut)
+	}
+	for _, id := range []string{"shared", "managed"} {
+		cliRun(t, n, cli, "secretsmanager", "put-resource-policy", "--secret-id", id, "--resource-policy", secretPolicy)
+	}
+	if out, errOut := run(shared); out != "for-111" {
+		t.Fatalf("cross-account read: %q %s", out, errOut)
+	}
+	if _, errOut := run(managed); !strings.Contains(errOut, "(AccessDeniedException)") || !strings.Contains(errOut, "Access to KMS is not allowed") {
+		t.Fatalf("AWS managed key across accounts: %s", errOut)
+	}
+	if _, errOut := run("shared"); !strings.Contains(errOut, "(ResourceNotFoundException)") {
+		t.Fatalf("by name from another account: %s", errOut)
+	}
+}
