@@ -827,3 +827,24 @@ func TestParseRules(t *testing.T) {
 		}
 	}
 }
+
+// A retried CreateSecret (same ClientRequestToken, same value) answers as
+// the first; another value under that name is ResourceExistsException.
+func TestCreateSecretRetry(t *testing.T) {
+	f := newFixture(t)
+	tok := strings.Repeat("b", 40)
+	in := &smapi.CreateSecretInput{Name: ptr.To("s"), SecretString: ptr.To("v"), ClientRequestToken: &tok}
+	first, err := f.s.CreateSecret(f.h.Ctx(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.s.CreateSecret(f.h.Ctx(), in)
+	if err != nil || *again.ARN != *first.ARN || *again.VersionId != tok {
+		t.Fatal(again, err)
+	}
+	_, err = f.s.CreateSecret(f.h.Ctx(), &smapi.CreateSecretInput{Name: ptr.To("s"), SecretString: ptr.To("other"), ClientRequestToken: &tok})
+	wantCode(t, err, "ResourceExistsException", "already exists")
+	if st := f.stages(t, "s"); len(st) != 1 {
+		t.Fatalf("versions %v", st)
+	}
+}
