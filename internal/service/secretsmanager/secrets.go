@@ -42,7 +42,6 @@ func (s *SecretsManager) CreateSecret(ctx *request.Context, in *smapi.CreateSecr
 		token = awsid.UUID()
 	}
 	var sec secret
-	var existing bool
 	err = s.opt.Store.Update(func(tx storage.Tx) error {
 		old, ok, err := s.find(tx, ctx, name, true)
 		if err != nil {
@@ -56,7 +55,7 @@ func (s *SecretsManager) CreateSecret(ctx *request.Context, in *smapi.CreateSecr
 			// answered as the first one was.
 			if i := old.versionIndex(token); i >= 0 && in.ClientRequestToken != nil {
 				if same, err := s.sameValue(ctx, tx, &old, i, in.SecretString, in.SecretBinary); err != nil || same {
-					sec, existing = old, true
+					sec = old
 					return err
 				}
 			}
@@ -87,7 +86,6 @@ func (s *SecretsManager) CreateSecret(ctx *request.Context, in *smapi.CreateSecr
 	if len(sec.Versions) > 0 {
 		out.VersionId = ptr.To(token)
 	}
-	_ = existing
 	return out, nil
 }
 
