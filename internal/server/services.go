@@ -15,6 +15,7 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	secretsmanagerapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
@@ -53,6 +54,7 @@ func catalog() []struct {
 		{cloudtrailapi.Spec(), wireCloudTrail},
 		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
+		{secretsmanagerapi.Spec(), wireSecretsManager},
 	}
 }
 

@@ -62,6 +62,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		Logs:       lambdaLogs{logs.New(logStore, d.clock, d.bus)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
+	d.lambda = svc
 	if d.sqs != nil {
 		svc.SetQueueSource(lambdaQueues{d.sqs})
 	}

@@ -1,4 +1,5 @@
-// Package schedule parses EventBridge schedule expressions — rate(...) and
+// Package schedule parses AWS schedule expressions (EventBridge rules,
+// Secrets Manager rotation) — rate(...) and
 // AWS's six-field cron(...) — and computes their firing times. It knows
 // nothing of clocks or timers: the events service asks Next and arms a
 // timer on the platform's clock.
