@@ -12,7 +12,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
+	"github.com/niwa-cloud/niwa/internal/events/schedule"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
