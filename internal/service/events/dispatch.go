@@ -124,7 +124,12 @@ func (d *delivery) attempt() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := e.bus.Deliver(ctx, d.message())
+	var err error
+	if isAPIDestination(ptr.Deref(d.target.Arn)) {
+		err = e.invokeAPIDestination(ctx, d.sc, d.target, d.body)
+	} else {
+		err = e.bus.Deliver(ctx, d.message())
+	}
 	cancel()
 	<-e.sem
 	d.tries++
@@ -146,6 +151,11 @@ func (d *delivery) attempt() {
 	backoff := time.Second << min(d.tries-1, 8) // 1s, 2s, ... up to ~4m
 	exhausted := ""
 	switch {
+	case errorCode(err) != "":
+		// Not retryable (an HTTP status AWS does not retry): no
+		// retry condition was exhausted.
+		d.deadLetter(err, "")
+		return
 	case d.tries > maxRetries:
 		exhausted = "MaximumRetryAttempts"
 	case e.clock.Now().Add(backoff).Sub(d.first) > maxAge:
@@ -172,12 +182,18 @@ func (d *delivery) deadLetter(cause error, exhausted string) {
 	if errors.Is(cause, ibus.ErrNoHandler) {
 		code = "NO_HANDLER"
 	}
+	if c := errorCode(cause); c != "" {
+		code = c
+	}
 	m := ibus.Message{TargetARN: *dlq.Arn, Body: string(d.event), SourceService: "events.amazonaws.com",
 		SourceARN: d.ruleARN, SourceAccount: d.sc.Account,
 		Attributes: map[string]string{
 			"RULE_ARN": d.ruleARN, "TARGET_ARN": ptr.Deref(d.target.Arn), "ERROR_CODE": code,
-			"ERROR_MESSAGE": cause.Error(), "EXHAUSTED_RETRY_CONDITION": exhausted,
+			"ERROR_MESSAGE": cause.Error(),
 		}}
+	if exhausted != "" {
+		m.Attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.e.bus.Deliver(ctx, m); err != nil {

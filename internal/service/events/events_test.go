@@ -527,7 +527,9 @@ func TestBindsEveryImplementedOperation(t *testing.T) {
 		"RemoveTargets", "ListTargetsByRule", "ListRuleNamesByTarget", "PutEvents", "TestEventPattern", "CreateEventBus",
 		"DescribeEventBus", "ListEventBuses", "DeleteEventBus", "PutPermission", "RemovePermission", "TagResource",
 		"UntagResource", "ListTagsForResource", "CreateArchive", "DescribeArchive", "ListArchives", "UpdateArchive",
-		"DeleteArchive", "StartReplay", "DescribeReplay", "ListReplays", "CancelReplay"} {
+		"DeleteArchive", "StartReplay", "DescribeReplay", "ListReplays", "CancelReplay", "CreateConnection", "DescribeConnection",
+		"ListConnections", "UpdateConnection", "DeauthorizeConnection", "DeleteConnection", "CreateApiDestination",
+		"DescribeApiDestination", "ListApiDestinations", "UpdateApiDestination", "DeleteApiDestination"} {
 		if _, ok := b[op]; !ok {
 			t.Errorf("%s is not bound", op)
 		}
