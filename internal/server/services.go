@@ -15,6 +15,7 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
@@ -47,6 +48,7 @@ func catalog() []struct {
 		{lambdaapi.Spec(), wireLambda},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
+		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
