@@ -370,7 +370,9 @@ func TestValidation(t *testing.T) {
 		{"flexible without window", base(func(in *schedulerapi.CreateScheduleInput) {
 			in.FlexibleTimeWindow = &schedulerapi.FlexibleTimeWindow{Mode: ptr.To("FLEXIBLE")}
 		}), "ValidationException", "MaximumWindowInMinutes"},
-		{"start after end", base(func(in *schedulerapi.CreateScheduleInput) { in.StartDate, in.EndDate = ptr.To(t0.Add(time.Hour)), ptr.To(t0) }),
+		{"start after end", base(func(in *schedulerapi.CreateScheduleInput) {
+			in.StartDate, in.EndDate = ptr.To(t0.Add(time.Hour)), ptr.To(t0)
+		}),
 			"ValidationException", "StartDate"},
 		{"event bus without parameters", base(func(in *schedulerapi.CreateScheduleInput) { in.Target = target(busARN, "") }),
 			"ValidationException", "EventBridgeParameters"},
