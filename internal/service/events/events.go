@@ -76,6 +76,10 @@ type Events struct {
 	// OAuth tokens.
 	http *http.Client
 	tok  tokens
+
+	// beforeReplay, when set (by tests), runs as a replay's goroutine
+	// starts, so that a test sees it STARTING.
+	beforeReplay func()
 }
 
 // RuleStats counts what happened to a rule's matches.

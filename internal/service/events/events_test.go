@@ -494,8 +494,9 @@ func TestArchiveAndReplay(t *testing.T) {
 	if !strings.Contains(m.Body, `"replay-name":"rp"`) {
 		t.Fatalf("%s", m.Body)
 	}
+	f.drain()
 	rp := must(f.DescribeReplay(f.ctx, &eventsapi.DescribeReplayRequest{ReplayName: ptr.To("rp")}))
-	if *rp.State != "COMPLETED" {
+	if *rp.State != "COMPLETED" || rp.ReplayEndTime == nil {
 		t.Fatalf("%+v", rp)
 	}
 	// Replayed events are not archived again.
@@ -508,6 +509,54 @@ func TestArchiveAndReplay(t *testing.T) {
 	must(f.DeleteArchive(f.ctx, &eventsapi.DeleteArchiveRequest{ArchiveName: ptr.To("ec2")}))
 	_, err = f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr.To("ec2")})
 	wantErr(t, err, "ResourceNotFoundException", "Archive ec2 does not exist.")
+}
+
+// A replay is STARTING when StartReplay returns; CancelReplay makes it
+// CANCELLING, then CANCELLED without replaying; a finished replay cannot
+// be cancelled.
+func TestReplayStatesAndCancel(t *testing.T) {
+	f := newFixture(t)
+	gate := make(chan struct{})
+	f.beforeReplay = func() { <-gate }
+	busArn := "arn:aws:events:ap-northeast-1:123456789012:event-bus/default"
+	archArn := "arn:aws:events:ap-northeast-1:123456789012:archive/all"
+	must(f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("all"), EventSourceArn: ptr.To(busArn)}))
+	f.rule("r", `{"source":["aws.ec2"]}`, "", target("q", queueARN))
+	f.bus.Publish(ec2Event("running"))
+	f.next(f.sqs)
+	f.clock.Advance(time.Hour)
+	start := func(name string) {
+		out, err := f.StartReplay(f.ctx, &eventsapi.StartReplayRequest{ReplayName: ptr.To(name), EventSourceArn: ptr.To(archArn),
+			EventStartTime: ptr.To(t0.Add(-time.Minute)), EventEndTime: ptr.To(t0.Add(time.Minute)), Destination: &eventsapi.ReplayDestination{Arn: ptr.To(busArn)}})
+		if err != nil || *out.State != "STARTING" {
+			t.Fatalf("%+v %v", out, err)
+		}
+	}
+	state := func(name string) string {
+		return *must(f.DescribeReplay(f.ctx, &eventsapi.DescribeReplayRequest{ReplayName: ptr.To(name)})).State
+	}
+	start("cancelled")
+	if s := state("cancelled"); s != "STARTING" {
+		t.Fatal(s)
+	}
+	c := must(f.CancelReplay(f.ctx, &eventsapi.CancelReplayRequest{ReplayName: ptr.To("cancelled")}))
+	if *c.State != "CANCELLING" || state("cancelled") != "CANCELLING" {
+		t.Fatalf("%+v", c)
+	}
+	gate <- struct{}{}
+	f.none(f.sqs)
+	if s := state("cancelled"); s != "CANCELLED" {
+		t.Fatal(s)
+	}
+	start("done")
+	gate <- struct{}{}
+	f.next(f.sqs)
+	f.drain()
+	if s := state("done"); s != "COMPLETED" {
+		t.Fatal(s)
+	}
+	_, err := f.CancelReplay(f.ctx, &eventsapi.CancelReplayRequest{ReplayName: ptr.To("done")})
+	wantErr(t, err, "IllegalStatusException", "Replay done is not in a valid state for this operation.")
 }
 
 func TestFIFOTargetGetsGroupAndDedup(t *testing.T) {
