@@ -129,6 +129,11 @@ func (d *delivery) attempt() {
 		err = e.invokeAPIDestination(ctx, d.sc, d.target, d.body)
 	} else {
 		err = e.bus.Deliver(ctx, d.message())
+		if errors.Is(err, ibus.ErrNoHandler) {
+			// No niwa service owns the ARN (Step Functions, Kinesis, ECS
+			// ...): retrying cannot help.
+			err = &permanentError{code: "NO_HANDLER", err: fmt.Errorf("niwa has no %s service to deliver to %s: the target is not supported", ibus.ARNService(ptr.Deref(d.target.Arn)), ptr.Deref(d.target.Arn))}
+		}
 	}
 	cancel()
 	<-e.sem

@@ -178,7 +178,7 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	f.sqs.fail = true
 	dlq := "arn:aws:sqs:ap-northeast-1:123456789012:dlq"
 	f.lam.fail = false
-	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("t"), Arn: ptr.To("arn:aws:sns:ap-northeast-1:123456789012:no-handler"),
+	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("t"), Arn: ptr.To(queueARN),
 		RetryPolicy:      &eventsapi.RetryPolicy{MaximumRetryAttempts: ptr.To(int32(2))},
 		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: ptr.To(fnARN)}}) // the recorder stands for the DLQ
 	_ = dlq
@@ -192,13 +192,33 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	waitTimer(t, f)
 	f.clock.Advance(2 * time.Second) // second retry, then the DLQ
 	m := f.next(f.lam)
-	if m.Attributes["EXHAUSTED_RETRY_CONDITION"] != "MaximumRetryAttempts" || m.Attributes["ERROR_CODE"] != "NO_HANDLER" ||
+	if m.Attributes["EXHAUSTED_RETRY_CONDITION"] != "MaximumRetryAttempts" || m.Attributes["ERROR_CODE"] != "SDK_CLIENT_ERROR" ||
 		m.Attributes["RULE_ARN"] != ruleArn || !strings.Contains(m.Body, `"source":"aws.ec2"`) {
 		t.Fatalf("dlq message %+v", m)
 	}
 	f.drain()
 	if s := f.Stats(ruleArn); s.FailedInvocations != 3 || s.DeadLettered != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// A target of a service niwa does not have (Step Functions) is not
+// retried: the event goes to the dead-letter queue at once with a message
+// naming the service.
+func TestUnsupportedTargetDeadLettersAtOnce(t *testing.T) {
+	f := newFixture(t)
+	sfn := "arn:aws:states:ap-northeast-1:123456789012:stateMachine:sm"
+	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("sfn"), Arn: ptr.To(sfn),
+		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: ptr.To(queueARN)}})
+	f.bus.Publish(ec2Event("running"))
+	m := f.next(f.sqs)
+	if m.Attributes["ERROR_CODE"] != "NO_HANDLER" || !strings.Contains(m.Attributes["ERROR_MESSAGE"], "niwa has no states service") ||
+		m.Attributes["TARGET_ARN"] != sfn || m.Attributes["EXHAUSTED_RETRY_CONDITION"] != "" {
+		t.Fatalf("%+v", m)
+	}
+	f.drain()
+	if s := f.Stats(ruleArn); s.FailedInvocations != 1 || s.DeadLettered != 1 || f.clock.Waiters() != 0 {
+		t.Fatalf("%+v, %d timers", s, f.clock.Waiters())
 	}
 }
 
