@@ -59,7 +59,7 @@ func build(r *scheduleRecord, f scheduleFields) error {
 		return validation("Target with Arn and RoleArn is required.")
 	}
 	switch ibus.ARNService(*t.Arn) {
-	case "sqs", "lambda", "sns", "events", "states", "kinesis", "ecs", "sagemaker", "firehose", "codebuild", "codepipeline", "inspector":
+	case "sqs", "lambda", "sns", "events", "states", "kinesis", "ecs", "sagemaker", "firehose", "codebuild", "codepipeline", "inspector", "scheduler":
 	default:
 		return validation("Invalid target ARN %s.", *t.Arn)
 	}
