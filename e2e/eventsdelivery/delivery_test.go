@@ -53,6 +53,7 @@ func TestInputTransformerToSQS(t *testing.T) {
 	n, _, sq := start(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
 			qURL, qArn := framework.GoQueue(t, sq, "xform-"+cli.Name)
 			rule := "orders-" + cli.Name
 			ruleArn := framework.JSONField(t, run(t, n, cli, "events", "put-rule", "--name", rule, "--event-pattern", `{"source":["com.shop"]}`), "RuleArn")
@@ -173,14 +174,15 @@ func TestAPIDestination(t *testing.T) {
 	type call struct {
 		path, query, key, body string
 	}
-	calls := make(chan call, 10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		calls <- call{r.URL.Path, r.URL.RawQuery, r.Header.Get("X-Api-Key"), string(b)}
-	}))
-	defer srv.Close()
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
+			calls := make(chan call, 10)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				calls <- call{r.URL.Path, r.URL.RawQuery, r.Header.Get("X-Api-Key"), string(b)}
+			}))
+			defer srv.Close()
 			conn := "hook-" + cli.Name
 			out := run(t, n, cli, "events", "create-connection", "--name", conn, "--authorization-type", "API_KEY", "--auth-parameters",
 				`{"ApiKeyAuthParameters":{"ApiKeyName":"x-api-key","ApiKeyValue":"s3cret"},"InvocationHttpParameters":{"QueryStringParameters":[{"Key":"from","Value":"niwa"}]}}`)

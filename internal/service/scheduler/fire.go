@@ -271,6 +271,11 @@ func (d *delivery) send(ctx context.Context, m ibus.Message) error {
 func (d *delivery) attempt() {
 	s := d.s
 	defer s.pending.Add(-1)
+	select {
+	case <-s.stop: // a retry due after Close
+		return
+	default:
+	}
 	t := d.r.Target
 	m := ibus.Message{TargetARN: ptr.Deref(t.Arn), Body: d.payload(), SourceAccount: d.sc.Account}
 	if p := t.SqsParameters; p != nil && p.MessageGroupId != nil {
