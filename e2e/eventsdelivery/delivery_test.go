@@ -316,3 +316,85 @@ func TestSchedulerBoto3(t *testing.T) {
 		t.Fatalf("script output %q", out)
 	}
 }
+
+const targetsScript = `
+import boto3, json, os
+region = boto3.session.Session().region_name
+other = "us-east-1" if region != "us-east-1" else "us-west-2"
+ev, sqs, sns, logs = (boto3.client(s) for s in ("events", "sqs", "sns", "logs"))
+ev2, sqs2 = boto3.client("events", region_name=other), boto3.client("sqs", region_name=other)
+def allow(principal_action, arn):
+    return json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com" if principal_action.startswith("sqs") or principal_action.startswith("sns") else "sns.amazonaws.com"},"Action":principal_action,"Resource":arn}]})
+def queue(client, name, policy=True, service="events.amazonaws.com"):
+    url = client.create_queue(QueueName=name)["QueueUrl"]
+    arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if policy:
+        client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":service},"Action":"sqs:SendMessage","Resource":arn}]})})
+    return url, arn
+def wait(client, url, n=1):
+    got = []
+    for _ in range(60):
+        for m in client.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", []):
+            client.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            got.append(m)
+        if len(got) >= n:
+            return got
+    raise AssertionError("no message on " + url)
+
+# SNS: the topic policy lets EventBridge publish; an SQS subscriber gets the event.
+topic = sns.create_topic(Name="ev-topic")["TopicArn"]
+sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sns:Publish","Resource":topic}]}))
+sub_url, sub_arn = queue(sqs, "ev-topic-sub", service="sns.amazonaws.com")
+sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sub_arn, Attributes={"RawMessageDelivery":"true"})
+# Logs: a resource policy lets EventBridge write to the group.
+logs.create_log_group(logGroupName="/aws/events/shop")
+group_arn = "arn:aws:logs:%s:000000000000:log-group:/aws/events/shop:*" % region
+logs.put_resource_policy(policyName="events", policyDocument=json.dumps({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":group_arn}]}))
+# Another region's bus, whose rule sends to a queue there.
+far_url, far_arn = queue(sqs2, "ev-far")
+ev2.put_rule(Name="far", EventPattern=json.dumps({"source":["com.shop"]}))
+ev2.put_targets(Rule="far", Targets=[{"Id":"q","Arn":far_arn}])
+far_bus = "arn:aws:events:%s:000000000000:event-bus/default" % other
+# A queue whose policy does not let EventBridge in, with a DLQ that does.
+closed_url, closed_arn = queue(sqs, "ev-closed", policy=False)
+dlq_url, dlq_arn = queue(sqs, "ev-dlq")
+ev.put_rule(Name="fan", EventPattern=json.dumps({"source":["com.shop"]}))
+r = ev.put_targets(Rule="fan", Targets=[
+    {"Id":"sns","Arn":topic},
+    {"Id":"logs","Arn":group_arn[:-2]},
+    {"Id":"far","Arn":far_bus,"RoleArn":"arn:aws:iam::000000000000:role/events-cross-region"},
+    {"Id":"closed","Arn":closed_arn,"RetryPolicy":{"MaximumRetryAttempts":0,"MaximumEventAgeInSeconds":60},"DeadLetterConfig":{"Arn":dlq_arn}},
+])
+assert r["FailedEntryCount"] == 0, r
+ev.put_events(Entries=[{"Source":"com.shop","DetailType":"Order","Detail":json.dumps({"id":"o-5"})}])
+m = wait(sqs, sub_url)[0]
+assert json.loads(m["Body"])["detail"] == {"id":"o-5"}, m
+m = wait(sqs2, far_url)[0]
+assert json.loads(m["Body"])["detail"] == {"id":"o-5"} and json.loads(m["Body"])["region"] == region, m
+for _ in range(60):
+    evs = logs.filter_log_events(logGroupName="/aws/events/shop").get("events", [])
+    if evs:
+        break
+    import time; time.sleep(0.5)
+else:
+    raise AssertionError("nothing in the log group")
+assert json.loads(evs[0]["message"])["detail"] == {"id":"o-5"}, evs
+d = wait(sqs, dlq_url)[0]
+a = {k: v["StringValue"] for k, v in d["MessageAttributes"].items()}
+assert a["TARGET_ARN"] == closed_arn and a["ERROR_CODE"] == "NO_PERMISSIONS" and "does not allow events.amazonaws.com" in a["ERROR_MESSAGE"], a
+assert "Messages" not in sqs.receive_message(QueueUrl=closed_url, WaitTimeSeconds=0)
+print("ok")
+`
+
+// A rule delivers to SNS, CloudWatch Logs and another region's bus, each
+// allowed by its resource policy; a queue whose policy does not allow
+// events.amazonaws.com is refused and the event dead-lettered with the
+// refusal.
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
+func TestTargetsDeliver(t *testing.T) {
+	t.Parallel()
+	n, _, _ := start(t)
+	if out := strings.TrimSpace(n.Python(t, targetsScript)); out != "ok" {
+		t.Fatalf("script output %q", out)
+	}
+}

@@ -2,6 +2,8 @@ package events
 
 import (
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	ibus "github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -235,4 +239,32 @@ func TestConnectionAndAPIDestinationErrors(t *testing.T) {
 	}
 	_, err := f.DeleteConnection(f.ctx, &eventsapi.DeleteConnectionRequest{Name: ptr.To("c")})
 	wantErr(t, err, "ResourceNotFoundException", "Connection 'c' does not exist.")
+}
+
+// The dead-letter ERROR_CODE and ERROR_MESSAGE of a failure.
+func TestExplainFailure(t *testing.T) {
+	const q = "arn:aws:sqs:ap-northeast-1:123456789012:q"
+	cases := []struct {
+		name     string
+		err      error
+		code     string
+		inMsg    string
+		notInMsg string
+	}{
+		{"policy refusal", awserr.AccessDenied.New("Access to the resource https://sqs.amazonaws.com/ is denied."), "NO_PERMISSIONS",
+			"the resource policy of " + q + " does not allow events.amazonaws.com", ""},
+		{"missing queue", awserr.Code{Code: "AWS.SimpleQueueService.NonExistentQueue", Status: 400}.New("The specified queue does not exist."), "RESOURCE_NOT_FOUND",
+			"does not exist", "resource policy"},
+		{"no service", fmt.Errorf("%w: %s", ibus.ErrNoHandler, q), "NO_HANDLER", "no service", ""},
+		{"HTTP 404", statusErr(404, "https://example.com"), "404", "HTTP 404", ""},
+		{"other", errors.New("boom"), "SDK_CLIENT_ERROR", "boom", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, msg := explain(c.err, q)
+			if code != c.code || !strings.Contains(msg, c.inMsg) || (c.notInMsg != "" && strings.Contains(msg, c.notInMsg)) {
+				t.Fatalf("%s: %s", code, msg)
+			}
+		})
+	}
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -143,7 +145,8 @@ func (d *delivery) attempt() {
 		return
 	}
 	e.count(d.ruleARN, func(s *RuleStats) { s.FailedInvocations++ })
-	e.log.Warn("events: delivery failed", "rule", d.ruleARN, "target", ptr.Deref(d.target.Arn), "attempt", d.tries, "err", err)
+	_, why := explain(err, ptr.Deref(d.target.Arn))
+	e.log.Warn("events: delivery failed", "rule", d.ruleARN, "target", ptr.Deref(d.target.Arn), "attempt", d.tries, "err", why)
 	maxRetries, maxAge := defaultMaxRetries, defaultMaxAge
 	if p := d.target.RetryPolicy; p != nil {
 		if p.MaximumRetryAttempts != nil {
@@ -183,18 +186,12 @@ func (d *delivery) deadLetter(cause error, exhausted string) {
 	if dlq == nil || ptr.Deref(dlq.Arn) == "" {
 		return
 	}
-	code := "SDK_CLIENT_ERROR"
-	if errors.Is(cause, ibus.ErrNoHandler) {
-		code = "NO_HANDLER"
-	}
-	if c := errorCode(cause); c != "" {
-		code = c
-	}
+	code, msg := explain(cause, ptr.Deref(d.target.Arn))
 	m := ibus.Message{TargetARN: *dlq.Arn, Body: string(d.event), SourceService: "events.amazonaws.com",
 		SourceARN: d.ruleARN, SourceAccount: d.sc.Account,
 		Attributes: map[string]string{
 			"RULE_ARN": d.ruleARN, "TARGET_ARN": ptr.Deref(d.target.Arn), "ERROR_CODE": code,
-			"ERROR_MESSAGE": cause.Error(),
+			"ERROR_MESSAGE": msg,
 		}}
 	if exhausted != "" {
 		m.Attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
@@ -241,3 +238,29 @@ func (e *Events) deliverToBus(_ context.Context, m ibus.Message) error {
 
 // Handler returns the internal-bus handler for event bus ARNs.
 func (e *Events) Handler() ibus.Handler { return ibus.HandlerFunc(e.deliverToBus) }
+
+// explain gives a failed delivery's ERROR_CODE and ERROR_MESSAGE (the
+// dead-letter attributes, also logged): a refusal by the target's
+// resource policy is NO_PERMISSIONS and says which policy to change, a
+// missing target RESOURCE_NOT_FOUND, a target niwa has no service for
+// NO_HANDLER, anything else SDK_CLIENT_ERROR.
+func explain(err error, target string) (code, msg string) {
+	msg = err.Error()
+	if c := errorCode(err); c != "" {
+		return c, msg
+	}
+	if errors.Is(err, ibus.ErrNoHandler) {
+		return "NO_HANDLER", msg
+	}
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		c := ae.Code.Code
+		switch {
+		case strings.Contains(c, "AccessDenied"), strings.Contains(c, "AuthorizationError"), strings.Contains(c, "NotAuthorized"):
+			return "NO_PERMISSIONS", fmt.Sprintf("%s (the resource policy of %s does not allow events.amazonaws.com: add a statement allowing it, with aws:SourceArn of the rule)", msg, target)
+		case strings.Contains(c, "NotFound"), strings.Contains(c, "NonExistent"):
+			return "RESOURCE_NOT_FOUND", msg
+		}
+	}
+	return "SDK_CLIENT_ERROR", msg
+}
