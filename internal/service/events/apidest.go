@@ -800,3 +800,56 @@ func (e *Events) oauthToken(ctx context.Context, connARN string, c connectionRec
 	e.tok.mu.Unlock()
 	return tr.AccessToken, nil
 }
+
+// limiter is a token bucket per API destination on the platform clock:
+// InvocationRateLimitPerSecond tokens a second, at most a second's worth
+// saved. An invocation without a token waits for one (AWS delays, rather
+// than drops, invocations over the rate).
+type limiter struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// reserveInvocation takes a token of the destination for an invocation
+// and returns how long the invocation must wait for it.
+func (e *Events) reserveInvocation(sc storage.Scope, arn string) time.Duration {
+	_, res, _ := parseARN(arn)
+	parts := strings.Split(res, "/")
+	if len(parts) != 3 {
+		return 0
+	}
+	var rate float64
+	_ = e.store.View(func(tx storage.Tx) error {
+		d, ok, err := apiDestinations.Get(tx, sc, parts[1])
+		if ok && d.UUID == parts[2] {
+			rate = float64(d.RateLimit)
+		}
+		return err
+	})
+	if rate <= 0 {
+		// A missing destination fails on invocation.
+		return 0
+	}
+	now := e.clock.Now()
+	e.limit.mu.Lock()
+	defer e.limit.mu.Unlock()
+	b := e.limit.buckets[arn]
+	if b == nil {
+		b = &bucket{tokens: rate, last: now}
+		e.limit.buckets[arn] = b
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(rate, b.tokens+el.Seconds()*rate)
+		b.last = now
+	}
+	b.tokens--
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / rate * float64(time.Second))
+}

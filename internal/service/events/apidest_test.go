@@ -268,3 +268,34 @@ func TestExplainFailure(t *testing.T) {
 		})
 	}
 }
+
+// InvocationRateLimitPerSecond: invocations over the rate wait on the
+// clock for their turn instead of being dropped.
+func TestAPIDestinationRateLimit(t *testing.T) {
+	f := newFixture(t)
+	ep := newEndpoint(t)
+	c := must(f.CreateConnection(f.ctx, &eventsapi.CreateConnectionRequest{Name: ptr.To("c"), AuthorizationType: ptr.To("API_KEY"),
+		AuthParameters: &eventsapi.CreateConnectionAuthRequestParameters{ApiKeyAuthParameters: &eventsapi.CreateConnectionApiKeyAuthRequestParameters{
+			ApiKeyName: ptr.To("k"), ApiKeyValue: ptr.To("v")}}}))
+	d := must(f.CreateApiDestination(f.ctx, &eventsapi.CreateApiDestinationRequest{Name: ptr.To("slow"), ConnectionArn: c.ConnectionArn,
+		InvocationEndpoint: ptr.To(ep.URL + "/hook"), HttpMethod: ptr.To("POST"), InvocationRateLimitPerSecond: ptr.To(int32(1))}))
+	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("api"), Arn: d.ApiDestinationArn})
+	for range 3 {
+		f.bus.Publish(ec2Event("running"))
+	}
+	ep.next(t) // the first at once
+	f.drain()
+	select {
+	case c := <-ep.calls:
+		t.Fatalf("over the rate: %+v", c)
+	default:
+	}
+	for i := 2; i <= 3; i++ {
+		f.clock.Advance(time.Second)
+		ep.next(t)
+		f.drain()
+	}
+	if s := f.Stats(ruleArn); s.Invocations != 3 || s.FailedInvocations != 0 {
+		t.Fatalf("%+v", s)
+	}
+}

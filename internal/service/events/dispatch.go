@@ -101,6 +101,9 @@ type delivery struct {
 	event   []byte
 	first   time.Time
 	tries   int
+	// reserved: the API destination's rate limiter gave this attempt its
+	// turn.
+	reserved bool
 }
 
 func (d *delivery) message() ibus.Message {
@@ -120,6 +123,18 @@ func (d *delivery) message() ibus.Message {
 func (d *delivery) attempt() {
 	e := d.e
 	defer e.pending.Add(-1)
+	if arn := ptr.Deref(d.target.Arn); isAPIDestination(arn) && !d.reserved {
+		// Over the destination's rate: wait for a token on the clock.
+		if wait := e.reserveInvocation(d.sc, arn); wait > 0 {
+			d.reserved = true
+			e.clock.AfterFunc(wait, func() {
+				e.pending.Add(1)
+				d.attempt()
+			})
+			return
+		}
+	}
+	d.reserved = false
 	select {
 	case e.sem <- struct{}{}:
 	case <-e.stop:

@@ -74,8 +74,9 @@ type Events struct {
 
 	// http calls API destinations and OAuth endpoints; tok caches the
 	// OAuth tokens.
-	http *http.Client
-	tok  tokens
+	http  *http.Client
+	tok   tokens
+	limit limiter
 
 	// beforeReplay, when set (by tests), runs as a replay's goroutine
 	// starts, so that a test sees it STARTING.
@@ -107,9 +108,10 @@ func New(store storage.Store, bus *ibus.Bus, clk clock.Clock, opts ...Option) *E
 		indexes: map[string]*pattern.Index{}, timers: map[string]armed{},
 		stats: map[string]*RuleStats{},
 		queue: make(chan envelope, 4096), stop: make(chan struct{}),
-		sem:  make(chan struct{}, 64),
-		http: &http.Client{Timeout: apiDestinationTimeout},
-		tok:  tokens{m: map[string]token{}},
+		sem:   make(chan struct{}, 64),
+		http:  &http.Client{Timeout: apiDestinationTimeout},
+		tok:   tokens{m: map[string]token{}},
+		limit: limiter{buckets: map[string]*bucket{}},
 	}
 	for _, o := range opts {
 		o(e)
@@ -150,6 +152,12 @@ func (e *Events) Reset() error {
 	e.smu.Lock()
 	e.stats = map[string]*RuleStats{}
 	e.smu.Unlock()
+	e.limit.mu.Lock()
+	e.limit.buckets = map[string]*bucket{}
+	e.limit.mu.Unlock()
+	e.tok.mu.Lock()
+	e.tok.m = map[string]token{}
+	e.tok.mu.Unlock()
 	return nil
 }
 
