@@ -156,6 +156,9 @@ type scheduleRecord struct {
 	// Version changes with every update, so that a timer armed for an
 	// older version does not fire.
 	Version int64
+	// ClientToken is the creating request's idempotency token: the same
+	// request again returns the schedule instead of a conflict.
+	ClientToken string `json:",omitempty"`
 }
 
 type indexRecord struct {

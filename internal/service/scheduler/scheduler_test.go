@@ -389,7 +389,16 @@ func TestValidation(t *testing.T) {
 			wantErr(t, err, c.code, c.msg)
 		})
 	}
-	_, err := f.DeleteSchedule(f.ctx, &schedulerapi.DeleteScheduleInput{Name: ptr.To("nope")})
+	// The same request again (its idempotency token) is not a conflict.
+	tok := &schedulerapi.CreateScheduleInput{Name: ptr.To("tok"), ClientToken: ptr.To("t-1"), ScheduleExpression: ptr.To("rate(1 day)"), Target: target(queue, "")}
+	a1, a2 := f.create(tok), f.create(tok)
+	if a1 != a2 {
+		t.Fatal(a1, a2)
+	}
+	tok.ClientToken = ptr.To("t-2")
+	_, err := f.CreateSchedule(f.ctx, tok)
+	wantErr(t, err, "ConflictException", "Schedule tok already exists.")
+	_, err = f.DeleteSchedule(f.ctx, &schedulerapi.DeleteScheduleInput{Name: ptr.To("nope")})
 	wantErr(t, err, "ResourceNotFoundException", "Schedule nope does not exist.")
 	_, err = f.DeleteScheduleGroup(f.ctx, &schedulerapi.DeleteScheduleGroupInput{Name: ptr.To("default")})
 	wantErr(t, err, "ValidationException", "default")

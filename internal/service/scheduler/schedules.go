@@ -95,7 +95,8 @@ func (s *Scheduler) CreateSchedule(ctx *request.Context, in *schedulerapi.Create
 	sc := scope(ctx)
 	name, group := ptr.Deref(in.Name), groupName(in.GroupName)
 	now := ctx.Now()
-	r := scheduleRecord{Name: name, Group: group, Created: now, Modified: now, Version: now.UnixNano()}
+	r := scheduleRecord{Name: name, Group: group, Created: now, Modified: now, Version: now.UnixNano(), ClientToken: ptr.Deref(in.ClientToken)}
+	retried := false
 	if err := build(&r, scheduleFields{expr: in.ScheduleExpression, tz: in.ScheduleExpressionTimezone, state: in.State, after: in.ActionAfterCompletion,
 		desc: in.Description, kms: in.KmsKeyArn, start: in.StartDate, end: in.EndDate, window: in.FlexibleTimeWindow, target: in.Target}); err != nil {
 		return nil, err
@@ -106,9 +107,14 @@ func (s *Scheduler) CreateSchedule(ctx *request.Context, in *schedulerapi.Create
 		} else if !ok {
 			return groupNotFound(group)
 		}
-		if _, ok, err := schedules.Get(tx, sc, group, name); err != nil {
+		if old, ok, err := schedules.Get(tx, sc, group, name); err != nil {
 			return err
 		} else if ok {
+			if old.ClientToken != "" && old.ClientToken == r.ClientToken {
+				// A retry of the same request (idempotency token).
+				r, retried = old, true
+				return nil
+			}
 			return schedulerapi.ErrConflictException.New("Schedule %s already exists.", name)
 		}
 		if err := index.Put(tx, storage.Scope{}, indexRecord{Account: sc.Account, Region: sc.Region, Group: group, Name: name}, sc.Account, sc.Region, group, name); err != nil {
@@ -119,7 +125,9 @@ func (s *Scheduler) CreateSchedule(ctx *request.Context, in *schedulerapi.Create
 	if err != nil {
 		return nil, err
 	}
-	s.arm(sc, r, now)
+	if !retried {
+		s.arm(sc, r, now)
+	}
 	return &schedulerapi.CreateScheduleOutput{ScheduleArn: ptr.To(scheduleARN(sc, group, name))}, nil
 }
 
