@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -267,6 +268,31 @@ func TestSchedulerAtOnMovedClock(t *testing.T) {
 				return err != nil && strings.Contains(errOut, "ResourceNotFoundException")
 			}, "the completed schedule to be deleted")
 		})
+	}
+
+	// A target the role may not reach (a missing queue) is dead-lettered
+	// after its retries with Scheduler's attributes.
+	dlqURL, dlqArn := framework.GoQueue(t, sq, "sched-dlq")
+	missing := strings.Replace(dlqArn, "sched-dlq", "no-such-queue", 1)
+	target, _ := json.Marshal(map[string]any{"Arn": missing, "RoleArn": role, "Input": "lost",
+		"RetryPolicy": map[string]int{"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}, "DeadLetterConfig": map[string]string{"Arn": dlqArn}})
+	at := t0.Add(5 * time.Hour)
+	run(t, n, cli, "scheduler", "create-schedule", "--name", "lost", "--schedule-expression", "at("+at.Format("2006-01-02T15:04:05")+")",
+		"--flexible-time-window", "Mode=OFF", "--target", string(target))
+	clk.Set(at)
+	var msgs []sqstypes.Message
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		out, err := sq.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlqURL), WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = out.Messages
+		return len(msgs) > 0
+	}, "a dead letter")
+	a := msgs[0].MessageAttributes
+	if aws.ToString(msgs[0].Body) != "lost" || aws.ToString(a["TARGET_ARN"].StringValue) != missing ||
+		!strings.HasSuffix(aws.ToString(a["SCHEDULE_ARN"].StringValue), ":schedule/default/lost") || aws.ToString(a["ERROR_CODE"].StringValue) != "AWS.SimpleQueueService.NonExistentQueue" {
+		t.Fatalf("%s %+v", aws.ToString(msgs[0].Body), a)
 	}
 }
 

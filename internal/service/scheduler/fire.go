@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
@@ -316,12 +317,17 @@ func (d *delivery) deadLetter(body string, cause error) {
 	if dlq == nil || ptr.Deref(dlq.Arn) == "" {
 		return
 	}
+	// The target service's own error code, as Scheduler reports it
+	// (AWS.SimpleQueueService.NonExistentQueue, ResourceNotFoundException).
 	code := "SDK_CLIENT_ERROR"
+	var ae *awserr.Error
 	switch {
 	case errors.Is(cause, ibus.ErrNoHandler):
 		code = "NO_HANDLER"
 	case strings.HasPrefix(cause.Error(), "AccessDenied"):
 		code = "AccessDenied"
+	case errors.As(cause, &ae):
+		code = ae.Code.Code
 	}
 	m := ibus.Message{TargetARN: *dlq.Arn, Body: body, SourceAccount: d.sc.Account, Attributes: map[string]string{
 		"ERROR_CODE": code, "ERROR_MESSAGE": cause.Error(), "EXECUTION_ID": d.execID,
