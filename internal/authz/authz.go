@@ -118,6 +118,39 @@ func For(service, op string, input any, env Env) []Check {
 	if extra, ok := extraChecks[service]; ok {
 		checks = append(checks, extra(op, in, env)...)
 	}
+	return append(checks, passRoleChecks(service, in)...)
+}
+
+// passRoleChecks ask iam:PassRole for each role an operation hands to the
+// service to act as (a function's Role, a rule's or its targets' RoleArn, a
+// subscription filter's roleArn), with iam:PassedToService. STS and IAM
+// name roles without passing them.
+func passRoleChecks(service string, in fields) []Check {
+	if service == "sts" || service == "iam" {
+		return nil
+	}
+	var roles []string
+	add := func(f fields) {
+		for _, m := range []string{"Role", "RoleArn", "RoleARN"} {
+			if r := f.str(m); strings.Contains(r, ":role/") {
+				roles = append(roles, r)
+			}
+		}
+	}
+	add(in)
+	if t := in.v.FieldByName("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
+		for i := 0; i < t.Len(); i++ {
+			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {
+				add(fields{e})
+			}
+		}
+	}
+	checks := make([]Check, 0, len(roles))
+	for _, r := range roles {
+		ctx := iam.Context{}
+		ctx.Set("iam:PassedToService", Prefix(service)+".amazonaws.com")
+		checks = append(checks, Check{Action: "iam:PassRole", Resource: r, Context: ctx})
+	}
 	return checks
 }
 
@@ -684,6 +717,12 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 		c.Set("sts:externalid", in.str("ExternalId"))
 		c.Set("sts:rolesessionname", in.str("RoleSessionName"))
 		c.Set("sts:sourceidentity", in.str("SourceIdentity"))
+		if in.str("SerialNumber") != "" && in.str("TokenCode") != "" {
+			// An MFA code in the request: the STS handler verifies it
+			// before it issues anything.
+			c.Set("aws:MultiFactorAuthPresent", "true")
+			c.Set("aws:MultiFactorAuthAge", "0")
+		}
 		return c
 	},
 	"iam": func(op string, in fields) iam.Context {

@@ -13,7 +13,7 @@ import (
 // and current clients use (Lambda's python3.13 and nodejs22.x runtimes,
 // S3's CRC64NVME checksum algorithm).
 var enumAdditions = map[string]map[string][]string{
-	"lambda": {"Runtime": {"python3.13", "nodejs22.x", "ruby3.4"}},
+	"lambda": {"Runtime": {"python3.13", "nodejs22.x", "ruby3.4", "nodejs24.x", "python3.14", "java25", "dotnet10", "ruby4.0"}},
 	"s3":     {"ChecksumAlgorithm": {"CRC64NVME"}},
 	// KMS's Ed25519 keys (2025).
 	"kms": {"KeySpec": {"ECC_NIST_EDWARDS25519"}, "DataKeyPairSpec": {"ECC_NIST_EDWARDS25519"},

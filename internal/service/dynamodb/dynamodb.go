@@ -151,6 +151,9 @@ type tableRecord struct {
 	// Insights holds contributor insights' setting of the table (key "")
 	// and of its indexes.
 	Insights map[string]insightsRecord `json:",omitempty"`
+	// Global is the table's membership in a global table (see
+	// globaltables.go).
+	Global *globalRecord `json:",omitempty"`
 }
 
 type attrDef struct{ Name, Type string }

@@ -382,6 +382,7 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	if t.Class != "" {
 		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr.To(t.Class)}
 	}
+	describeReplicas(t, d)
 	return d
 }
 
@@ -471,23 +472,34 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		}
 		t.Deleting = true
 		d = s.describe(&t, c, ctx.Now())
-		for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
-			if err := storage.DeletePrefix(tx, p); err != nil {
-				return err
-			}
-		}
-		if err := counts.Delete(tx, sc, name); err != nil {
+		if err := s.leaveGlobal(tx, sc, &t); err != nil {
 			return err
 		}
-		if err := ttlTables.Delete(tx, globalScope, sc.Account, sc.Region, name); err != nil {
-			return err
-		}
-		return tables.Delete(tx, sc, name)
+		return s.dropTable(tx, sc, name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &dynamodbapi.DeleteTableOutput{TableDescription: d}, nil
+}
+
+// dropTable deletes a table with its items, indexes and counts.
+func (s *DynamoDB) dropTable(tx storage.Tx, sc storage.Scope, name string) error {
+	if err := dropHistory(tx, sc, name); err != nil {
+		return err
+	}
+	for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
+		if err := storage.DeletePrefix(tx, p); err != nil {
+			return err
+		}
+	}
+	if err := counts.Delete(tx, sc, name); err != nil {
+		return err
+	}
+	if err := ttlTables.Delete(tx, globalScope, sc.Account, sc.Region, name); err != nil {
+		return err
+	}
+	return tables.Delete(tx, sc, name)
 }
 
 // UpdateTable changes throughput, billing mode, streams, GSIs and
@@ -550,6 +562,11 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 		}
 		for _, u := range in.GlobalSecondaryIndexUpdates {
 			if err := s.updateGSI(tx, sc, &t, u, now); err != nil {
+				return err
+			}
+		}
+		if len(in.ReplicaUpdates) > 0 {
+			if err := s.updateReplicas(tx, sc, &t, in.ReplicaUpdates, now); err != nil {
 				return err
 			}
 		}
