@@ -446,6 +446,25 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 	},
 	"kms":            kmsResources,
 	"secretsmanager": secretsManagerResources,
+	// EventBridge Scheduler: schedules are "schedule/<group>/<name>",
+	// groups "schedule-group/<name>"; tags name the group's ARN.
+	"scheduler": func(op string, in fields, env Env) []string {
+		name := in.str("Name")
+		switch {
+		case name != "" && strings.Contains(op, "ScheduleGroup"):
+			return []string{arn("scheduler", env.Region, env.Account, "schedule-group/"+name)}
+		case name != "" && strings.HasSuffix(op, "Schedule"):
+			g := in.str("GroupName")
+			if g == "" {
+				g = "default"
+			}
+			return []string{arn("scheduler", env.Region, env.Account, "schedule/"+g+"/"+name)}
+		}
+		if a := in.str("ResourceArn"); a != "" {
+			return []string{a}
+		}
+		return nil
+	},
 	"route53": func(op string, in fields, env Env) []string {
 		id := in.str("HostedZoneId")
 		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {
