@@ -27,10 +27,10 @@
 package s3
 
 import (
-	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"log/slog"
 	"sync"
 	"time"
