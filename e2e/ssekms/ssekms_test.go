@@ -67,7 +67,9 @@ func TestSSEKMSCLI(t *testing.T) {
 			cli(t, n, c, nil, "iam", "create-user", "--user-name", user)
 			cli(t, n, c, nil, "iam", "put-user-policy", "--user-name", user, "--policy-name", "read",
 				"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/*"}]}`)
-			var ak struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+			var ak struct {
+				AccessKey struct{ AccessKeyId, SecretAccessKey string }
+			}
 			framework.MustJSON(t, cli(t, n, c, nil, "iam", "create-access-key", "--user-name", user), &ak)
 			as := []string{"AWS_ACCESS_KEY_ID=" + ak.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + ak.AccessKey.SecretAccessKey}
 			out := filepath.Join(dir, c.Name+".txt")
