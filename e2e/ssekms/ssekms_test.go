@@ -124,6 +124,33 @@ assert json.loads(base64.b64decode(r["SSEKMSEncryptionContext"])) == {"team": "b
 assert s3.get_object(Bucket="vault", Key="ctx")["Body"].read() == b"hello"
 assert code(lambda: s3.put_object(Bucket="vault", Key="x", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/nope")) == "KMS.NotFoundException"
 
+# POST Object: the form's SSE-KMS fields.
+import uuid, urllib.request, urllib.error
+from botocore.config import Config
+s3v4 = boto3.client("s3", config=Config(signature_version="s3v4"))
+def post(url, fields, data):
+    b = uuid.uuid4().hex
+    body = b""
+    for k, v in fields.items():
+        body += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (b, k, v)).encode()
+    body += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n" % b).encode() + data + ("\r\n--%s--\r\n" % b).encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "multipart/form-data; boundary=" + b})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+for kid, want in (("alias/vault", 204), ("alias/nope", 400)):
+    f = {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": kid}
+    p = s3v4.generate_presigned_post("vault", "form", Fields=f, Conditions=[{k: v} for k, v in f.items()])
+    st, body = post(p["url"], p["fields"], b"posted")
+    assert st == want, (kid, st, body)
+    if want == 400:
+        assert "<Code>KMS.NotFoundException</Code>" in body, body
+h = s3.head_object(Bucket="vault", Key="form")
+assert h["ServerSideEncryption"] == "aws:kms" and h["SSEKMSKeyId"] == key["Arn"], h
+assert s3.get_object(Bucket="vault", Key="form")["Body"].read() == b"posted"
+
 kms.disable_key(KeyId=key["KeyId"])
 assert code(lambda: s3.get_object(Bucket="vault", Key="ctx")) == "KMS.DisabledException"
 assert code(lambda: s3.put_object(Bucket="vault", Key="y", Body=b"y")) == "KMS.DisabledException"
