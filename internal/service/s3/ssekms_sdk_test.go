@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
 
@@ -347,6 +348,29 @@ func TestSDKSSEKMSAtRest(t *testing.T) {
 		UploadId: mp.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
 		t.Fatal(err)
 	}
+	// A full-object CRC64NVME checksum is computed over the plaintext of
+	// the sealed parts.
+	ck, err := e.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("sse"), Key: aws.String("crc"),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms, ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := e.s3.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("sse"), Key: aws.String("crc"), UploadId: ck.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader(body), ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("sse"), Key: aws.String("crc"), UploadId: ck.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{ETag: up.ETag, PartNumber: aws.Int32(1), ChecksumCRC64NVME: up.ChecksumCRC64NVME}}}}); err != nil {
+		t.Fatal(err)
+	}
+	crc := checksum.New(checksum.CRC64NVME)
+	crc.Write([]byte(body))
+	head, err := e.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("sse"), Key: aws.String("crc"), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil || aws.ToString(head.ChecksumCRC64NVME) != checksum.Sum(crc) {
+		t.Fatalf("full-object CRC64NVME %q, want %q: %v", aws.ToString(head.ChecksumCRC64NVME), checksum.Sum(crc), err)
+	}
+
 	// Copies: SSE-KMS to SSE-S3 (decrypted) and back under another key.
 	if _, err := e.s3.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("sse"), Key: aws.String("plain-copy"), CopySource: aws.String("sse/simple"),
 		ServerSideEncryption: types.ServerSideEncryptionAes256}); err != nil {
