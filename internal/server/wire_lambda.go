@@ -45,6 +45,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := lambda.New(lambda.Options{
+		DataKeys:          d.dataKeysOf(),
 		Store:             store,
 		Blobs:             d.backend.Blobs(),
 		Clock:             d.clock,
