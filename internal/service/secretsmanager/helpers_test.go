@@ -120,6 +120,19 @@ func (k *fakeKeys) Encrypt(*request.Context, string, []byte, map[string]string) 
 	return nil, "", errors.New("not used")
 }
 
+func (k *fakeKeys) Check(ctx *request.Context, keyID, op string) (kms.Key, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	key, _ := k.Key(ctx, keyID)
+	return key, k.check(ctx, op, key.ARN, nil)
+}
+
+func (k *fakeKeys) CheckService(*request.Context, string, string, string, map[string]string) (kms.Key, error) {
+	return kms.Key{}, errors.New("not used")
+}
+
+var _ kms.DataKeys = (*fakeKeys)(nil)
+
 // fakeLambda is a rotation function written in Go: it performs the four
 // steps through the service's own handlers, as a function calling the
 // API would.
