@@ -50,6 +50,9 @@ type Env struct {
 	// KMSAlias, when set, resolves a KMS alias ARN to the ARN of the key
 	// it points at: AWS authorizes the key an alias names.
 	KMSAlias func(aliasARN string) (keyARN string, ok bool)
+	// SecretARN, when set, resolves a Secrets Manager SecretId (name or
+	// partial ARN) to the secret's full ARN.
+	SecretARN func(secretID string) (arn string, ok bool)
 }
 
 // Prefix is the IAM service prefix of a niwa service name.
@@ -117,6 +120,39 @@ func For(service, op string, input any, env Env) []Check {
 	}
 	if extra, ok := extraChecks[service]; ok {
 		checks = append(checks, extra(op, in, env)...)
+	}
+	return append(checks, passRoleChecks(service, in)...)
+}
+
+// passRoleChecks ask iam:PassRole for each role an operation hands to the
+// service to act as (a function's Role, a rule's or its targets' RoleArn, a
+// subscription filter's roleArn), with iam:PassedToService. STS and IAM
+// name roles without passing them.
+func passRoleChecks(service string, in fields) []Check {
+	if service == "sts" || service == "iam" {
+		return nil
+	}
+	var roles []string
+	add := func(f fields) {
+		for _, m := range []string{"Role", "RoleArn", "RoleARN"} {
+			if r := f.str(m); strings.Contains(r, ":role/") {
+				roles = append(roles, r)
+			}
+		}
+	}
+	add(in)
+	if t := in.v.FieldByName("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
+		for i := 0; i < t.Len(); i++ {
+			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {
+				add(fields{e})
+			}
+		}
+	}
+	checks := make([]Check, 0, len(roles))
+	for _, r := range roles {
+		ctx := iam.Context{}
+		ctx.Set("iam:PassedToService", Prefix(service)+".amazonaws.com")
+		checks = append(checks, Check{Action: "iam:PassRole", Resource: r, Context: ctx})
 	}
 	return checks
 }
@@ -408,8 +444,28 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
-	"kms": kmsResources,
-	"ssm": ssmResources,
+	"kms":            kmsResources,
+	"secretsmanager": secretsManagerResources,
+	"ssm":            ssmResources,
+	// EventBridge Scheduler: schedules are "schedule/<group>/<name>",
+	// groups "schedule-group/<name>"; tags name the group's ARN.
+	"scheduler": func(op string, in fields, env Env) []string {
+		name := in.str("Name")
+		switch {
+		case name != "" && strings.Contains(op, "ScheduleGroup"):
+			return []string{arn("scheduler", env.Region, env.Account, "schedule-group/"+name)}
+		case name != "" && strings.HasSuffix(op, "Schedule"):
+			g := in.str("GroupName")
+			if g == "" {
+				g = "default"
+			}
+			return []string{arn("scheduler", env.Region, env.Account, "schedule/"+g+"/"+name)}
+		}
+		if a := in.str("ResourceArn"); a != "" {
+			return []string{a}
+		}
+		return nil
+	},
 	"route53": func(op string, in fields, env Env) []string {
 		id := in.str("HostedZoneId")
 		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {
@@ -643,8 +699,9 @@ func KeyARN(k string, env Env) string {
 
 // contextRules add service-specific condition keys.
 var contextRules = map[string]func(op string, in fields) iam.Context{
-	"kms": kmsContextRule,
-	"ssm": ssmContext,
+	"kms":            kmsContextRule,
+	"secretsmanager": secretsManagerContext,
+	"ssm":            ssmContext,
 	"s3": func(op string, in fields) iam.Context {
 		c := iam.Context{}
 		switch op {
@@ -667,6 +724,12 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 		c.Set("sts:externalid", in.str("ExternalId"))
 		c.Set("sts:rolesessionname", in.str("RoleSessionName"))
 		c.Set("sts:sourceidentity", in.str("SourceIdentity"))
+		if in.str("SerialNumber") != "" && in.str("TokenCode") != "" {
+			// An MFA code in the request: the STS handler verifies it
+			// before it issues anything.
+			c.Set("aws:MultiFactorAuthPresent", "true")
+			c.Set("aws:MultiFactorAuthAge", "0")
+		}
 		return c
 	},
 	"iam": func(op string, in fields) iam.Context {
@@ -683,7 +746,8 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 // extraChecks are second questions some operations ask: a copy reads its
 // source as well as writing its target.
 var extraChecks = map[string]func(op string, in fields, env Env) []Check{
-	"kms": kmsExtraChecks,
+	"kms":            kmsExtraChecks,
+	"secretsmanager": secretsManagerExtraChecks,
 	"s3": func(op string, in fields, env Env) []Check {
 		if op != "CopyObject" && op != "UploadPartCopy" {
 			return nil

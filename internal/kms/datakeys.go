@@ -40,6 +40,17 @@ type DataKeys interface {
 	// Encrypt encrypts up to 4096 bytes under keyID, after checking that
 	// the caller may call kms:Encrypt on the key.
 	Encrypt(ctx *request.Context, keyID string, plaintext []byte, encCtx map[string]string) (blob []byte, keyARN string, err error)
+	// Check resolves keyID as Key does and checks that the caller may
+	// call op (GenerateDataKey, Decrypt, ...) on it and that the key can
+	// serve it now (enabled, symmetric): what a service checks when it
+	// would use the key without needing a data key this time (SQS's
+	// cached data keys).
+	Check(ctx *request.Context, keyID, op string) (Key, error)
+	// CheckService is Check for a service principal
+	// ("logs.us-east-1.amazonaws.com") acting by itself: the key policy
+	// (and grants) must allow it, as for CloudWatch Logs, which uses a
+	// log group's key as its own principal.
+	CheckService(ctx *request.Context, keyID, principal, op string, encCtx map[string]string) (Key, error)
 }
 
 // Key describes a KMS key.

@@ -15,6 +15,8 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
+	secretsmanagerapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
@@ -47,12 +49,14 @@ func catalog() []struct {
 		{lambdaapi.Spec(), wireLambda},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
+		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), wireCloudTrail},
 		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
+		{secretsmanagerapi.Spec(), wireSecretsManager},
 	}
 }
 

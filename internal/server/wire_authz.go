@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/authz"
@@ -106,8 +107,11 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return err
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
-	if service == "kms" {
+	switch service {
+	case "kms":
 		env.KMSAlias = a.kmsAlias(ctx)
+	case "secretsmanager":
+		env.SecretARN = a.secretARN(ctx)
 	}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
@@ -224,6 +228,10 @@ type subject struct {
 	kind, username string
 	tags           map[string]string
 	sourceIdentity string
+	// session is set for temporary credentials; mfaTime is when their
+	// creator proved an MFA code (nil: no MFA).
+	session bool
+	mfaTime *time.Time
 	// network is where the caller's code runs (a Lambda function in a
 	// VPC), nil elsewhere.
 	network *sts.NetworkPosition
@@ -242,6 +250,12 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 	s := &subject{principal: iam.Principal{
 		ARN: c.ARN, Account: c.Account, UserID: c.UserID, Anonymous: c.Anonymous,
 	}}
+	if c.SessionToken != "" {
+		s.session = true
+		if t, ok, err := a.sts.LookupTemporary(c.AccessKeyID); err == nil && ok {
+			s.mfaTime = t.MFAAuthTime
+		}
+	}
 	switch {
 	case c.Anonymous:
 		s.kind = "Anonymous"
@@ -420,6 +434,12 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		k.Set("aws:PrincipalType", s.kind)
 		k.Set("aws:username", s.username)
 		k.Set("aws:SourceIdentity", s.sourceIdentity)
+		if s.mfaTime != nil {
+			k.Set("aws:MultiFactorAuthPresent", "true")
+			k.Set("aws:MultiFactorAuthAge", strconv.FormatInt(int64(now.Sub(*s.mfaTime)/time.Second), 10))
+		} else if s.session {
+			k.Set("aws:MultiFactorAuthPresent", "false")
+		}
 		if s.kind == "Account" {
 			k.Set("aws:PrincipalIsAWSService", "false")
 		}

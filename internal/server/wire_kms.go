@@ -5,6 +5,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -160,4 +161,67 @@ func (k *dataKeys) Encrypt(ctx *request.Context, keyID string, plaintext []byte,
 		return nil, "", err
 	}
 	return out.CiphertextBlob, ptr.Deref(out.KeyId), nil
+}
+
+// keyUsable is KMS's answer for a key that cannot serve op now.
+func keyUsable(key kmsseam.Key, op string) error {
+	switch key.State {
+	case "Enabled":
+	case "Disabled":
+		return kmsapi.ErrDisabledException.New("%s is disabled.", key.ARN)
+	case "PendingDeletion":
+		return kmsapi.ErrKMSInvalidStateException.New("%s is pending deletion.", key.ARN)
+	case "PendingImport":
+		return kmsapi.ErrKMSInvalidStateException.New("%s is pending import.", key.ARN)
+	default:
+		return kmsapi.ErrKMSInvalidStateException.New("%s is %s.", key.ARN, key.State)
+	}
+	if !key.Symmetric() {
+		return kmsapi.ErrInvalidKeyUsageException.New("%s key usage is %s which is not valid for %s.", key.ARN, key.Usage, op)
+	}
+	return nil
+}
+
+func (k *dataKeys) Check(ctx *request.Context, keyID, op string) (kmsseam.Key, error) {
+	key, err := k.Key(ctx, keyID)
+	if err != nil {
+		return key, err
+	}
+	// Authorization reads KeyId by name, whatever the input's type.
+	if err := k.authorize(ctx, op, &struct{ KeyId *string }{&key.ARN}); err != nil {
+		return key, err
+	}
+	return key, keyUsable(key, op)
+}
+
+func (k *dataKeys) CheckService(ctx *request.Context, keyID, principal, op string, encCtx map[string]string) (kmsseam.Key, error) {
+	key, err := k.Key(ctx, keyID)
+	if err != nil {
+		return key, err
+	}
+	if a := k.auth; a != nil && a.mode != EnforcementOff {
+		req := iam.Request{Principal: iam.Principal{Service: principal}, Action: "kms:" + op, Resource: key.ARN, Context: iam.Context{}}
+		for ck, v := range encCtx {
+			req.Context.Set("kms:EncryptionContext:"+ck, v)
+		}
+		// A service principal acts by the key policy alone (its grants
+		// included), as AWS authorizes a service using a key itself.
+		pols := iam.Policies{}
+		if _, err := a.resourcePolicy(ctx, &req, &pols); err != nil {
+			return key, err
+		}
+		allowed := false
+		if pols.Resource != nil {
+			allowed, _ = iam.ResourceAllows(pols.Resource, req)
+		}
+		if !allowed {
+			if ctx.Log != nil {
+				ctx.Log.Info("iam decision", "principal", principal, "action", req.Action, "resource", key.ARN, "decision", "denied by the key policy", "mode", a.mode)
+			}
+			if a.mode == EnforcementOn {
+				return key, awserr.AccessDeniedException.New("The key policy of %s does not allow %s to perform %s.", key.ARN, principal, req.Action)
+			}
+		}
+	}
+	return key, keyUsable(key, op)
 }

@@ -114,6 +114,34 @@ func TestDataKeysSeam(t *testing.T) {
 	if _, err := dk.GenerateDataKey(alice, "alias/demo", ec); code(err) != kmsseam.AccessDenied {
 		t.Fatalf("the grant allows Decrypt only: %v", err)
 	}
+	if k, err := dk.Check(alice, "alias/demo", "Decrypt"); err != nil || k.ARN != keyARN {
+		t.Fatalf("Check Decrypt after the grant: %+v %v", k, err)
+	}
+	if _, err := dk.Check(alice, "alias/demo", "GenerateDataKey"); code(err) != kmsseam.AccessDenied {
+		t.Fatalf("Check GenerateDataKey: %v", err)
+	}
+
+	// A service principal uses a key only if the key policy names it.
+	logsCtx := h.CtxAs(root.Caller)
+	logsCtx.Service = "logs"
+	logsEC := map[string]string{"aws:logs:arn": "arn:aws:logs:" + h.Region + ":" + DefaultAccount + ":log-group:g"}
+	logsPrincipal := "logs." + h.Region + ".amazonaws.com"
+	if _, err := dk.CheckService(logsCtx, keyARN, logsPrincipal, "GenerateDataKey", logsEC); code(err) != kmsseam.AccessDenied {
+		t.Fatalf("logs under the default key policy: %v", err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[
+	 {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + DefaultAccount + `:root"},"Action":"kms:*","Resource":"*"},
+	 {"Effect":"Allow","Principal":{"Service":"` + logsPrincipal + `"},"Action":["kms:Encrypt*","kms:Decrypt*","kms:GenerateDataKey*"],"Resource":"*",
+	  "Condition":{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:` + h.Region + `:` + DefaultAccount + `:log-group:*"}}}]}`
+	if _, err := d.dataKeys.svc.PutKeyPolicy(kmsCtx, &kmsapi.PutKeyPolicyInput{KeyId: &keyARN, Policy: &policy, PolicyName: s("default")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dk.CheckService(logsCtx, "alias/demo", logsPrincipal, "GenerateDataKey", logsEC); err != nil {
+		t.Fatalf("logs allowed by the key policy: %v", err)
+	}
+	if _, err := dk.CheckService(logsCtx, "alias/demo", logsPrincipal, "GenerateDataKey", map[string]string{"aws:logs:arn": "arn:aws:s3:::x"}); code(err) != kmsseam.AccessDenied {
+		t.Fatalf("logs with a context the policy does not allow: %v", err)
+	}
 
 	// A disabled key refuses.
 	if _, err := d.dataKeys.svc.DisableKey(kmsCtx, &kmsapi.DisableKeyInput{KeyId: &keyARN}); err != nil {
@@ -124,6 +152,9 @@ func TestDataKeysSeam(t *testing.T) {
 	}
 	if _, err := dk.GenerateDataKey(root, keyARN, ec); code(err) != kmsseam.Disabled {
 		t.Fatalf("GenerateDataKey under a disabled key: %v", err)
+	}
+	if _, err := dk.Check(root, "alias/demo", "Decrypt"); code(err) != kmsseam.Disabled {
+		t.Fatalf("Check under a disabled key: %v", err)
 	}
 	if k, err := dk.Key(root, "alias/demo"); err != nil || k.State != "Disabled" {
 		t.Fatalf("Key of a disabled key: %+v %v", k, err)
