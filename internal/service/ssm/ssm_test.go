@@ -77,14 +77,6 @@ func (f *fakeKeys) Decrypt(ctx *request.Context, blob []byte, ec map[string]stri
 	return d.K, d.Key, nil
 }
 
-func (f *fakeKeys) Check(ctx *request.Context, keyID, op string) (kms.Key, error) {
-	return f.Key(ctx, keyID)
-}
-
-func (f *fakeKeys) CheckService(ctx *request.Context, keyID, principal, op string, ec map[string]string) (kms.Key, error) {
-	return f.Key(ctx, keyID)
-}
-
 func (f *fakeKeys) Encrypt(*request.Context, string, []byte, map[string]string) ([]byte, string, error) {
 	return nil, "", errors.New("unused")
 }
