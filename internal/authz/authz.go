@@ -683,6 +683,20 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 var extraChecks = map[string]func(op string, in fields, env Env) []Check{
 	"kms": kmsExtraChecks,
 	"s3": func(op string, in fields, env Env) []Check {
+		if in.boolean("BypassGovernanceRetention") {
+			// Bypassing GOVERNANCE retention needs its own permission
+			// besides the operation's (S3 User Guide, Object Lock); S3
+			// refuses the whole request without it.
+			var res []string
+			if rule := resourceRules["s3"]; rule != nil {
+				res = rule(op, in, env)
+			}
+			checks := make([]Check, 0, len(res))
+			for _, r := range res {
+				checks = append(checks, Check{Action: "s3:BypassGovernanceRetention", Resource: r, Context: iam.Context{}})
+			}
+			return checks
+		}
 		if op != "CopyObject" && op != "UploadPartCopy" {
 			return nil
 		}

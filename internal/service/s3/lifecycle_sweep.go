@@ -186,7 +186,10 @@ func (s *S3) SweepLifecycle() error {
 					return s.dropUpload(tx, b.Name, v.uploadID)
 				})
 			} else {
-				_, _, err = s.deleteAs(ctx, b.Name, v.key, v.versionID, true, writeCond{})
+				_, _, err = s.deleteAs(ctx, b.Name, v.key, v.versionID, true, writeCond{}, deleteLock{})
+				if isLockRefusal(err) {
+					err = nil // lifecycle does not act on locked versions
+				}
 			}
 			if err != nil {
 				return err

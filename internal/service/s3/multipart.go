@@ -79,6 +79,9 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if err != nil {
 		return nil, err
 	}
+	if err := applyObjectLock(ctx, b, &tmpl, objectLockHeaders{Mode: in.ObjectLockMode, Until: in.ObjectLockRetainUntilDate, LegalHold: in.ObjectLockLegalHoldStatus}); err != nil {
+		return nil, err
+	}
 	if in.ACL != nil {
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{}, nil, false)
 		if err != nil {

@@ -85,6 +85,7 @@ func putObjectRecord(tx storage.Tx, bucket string, o objectRecord) error {
 // versioning state and returns the blobs no record points at any more.
 func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, error) {
 	var garbage []blobPart
+	applyDefaultRetention(b, o)
 	old, hadOld, err := objects.Get(tx, globalScope(), b.Name, o.Key)
 	if err != nil {
 		return nil, err
@@ -343,6 +344,13 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	})
 	if err != nil {
 		return nil, err
+	}
+	lock := objectLockHeaders{Mode: in.ObjectLockMode, Until: in.ObjectLockRetainUntilDate, LegalHold: in.ObjectLockLegalHoldStatus}
+	if err := applyObjectLock(ctx, b, &o, lock); err != nil {
+		return nil, err
+	}
+	if lockNeedsIntegrity(b, lock) && !hasIntegrity(ctx, in.ContentMD5) {
+		return nil, errLockIntegrity()
 	}
 	if in.ACL != nil || in.GrantRead != nil || in.GrantFullControl != nil || in.GrantReadACP != nil || in.GrantWriteACP != nil {
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}, nil, false)
@@ -682,6 +690,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		PartsCount: &out.PartsCount,
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	lockHeaders(o, &out.ObjectLockMode, &out.ObjectLockRetainUntilDate, &out.ObjectLockLegalHoldStatus)
 	if len(o.Tags) > 0 {
 		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}
@@ -811,6 +820,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 		PartsCount: &out.PartsCount,
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	lockHeaders(o, &out.ObjectLockMode, &out.ObjectLockRetainUntilDate, &out.ObjectLockLegalHoldStatus)
 	if len(o.Tags) > 0 {
 		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}
@@ -843,13 +853,13 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 
 // deleteOne deletes a key (or one version of it) under the bucket's
 // versioning rules and reports what happened.
-func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string) (marker bool, version string, err error) {
-	return s.deleteAs(ctx, bucket, key, versionID, false, writeCond{})
+func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string, lock deleteLock) (marker bool, version string, err error) {
+	return s.deleteAs(ctx, bucket, key, versionID, false, writeCond{}, lock)
 }
 
 // deleteAs is deleteOne; lifecycle deletions notify LifecycleExpiration
 // events instead of ObjectRemoved ones, as S3 does.
-func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool, cond writeCond) (marker bool, version string, err error) {
+func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool, cond writeCond, lock deleteLock) (marker bool, version string, err error) {
 	var garbage []blobPart
 	seq := s.nextSeq(ctx.Now())
 	var b bucketRecord
@@ -870,7 +880,7 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 			}
 		}
 		if versionID != "" {
-			return s.deleteVersion(tx, bucket, key, versionID, &garbage, &marker)
+			return s.deleteVersion(tx, bucket, key, versionID, &garbage, &marker, lock, ctx.Now())
 		}
 		cur, ok, err := objects.Get(tx, globalScope(), bucket, key)
 		if err != nil {
@@ -906,7 +916,7 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 // deleteVersion removes one version for good; when it was current, the
 // next newest version becomes current (or the key disappears when that is
 // a delete marker or there is none).
-func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage *[]blobPart, marker *bool) error {
+func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage *[]blobPart, marker *bool, lock deleteLock, now time.Time) error {
 	var hit []string
 	var victim objectRecord
 	var newest *objectRecord
@@ -938,6 +948,9 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 		}
 		return nil // deleting a missing version succeeds
 	}
+	if lock.protects(victim, now) {
+		return errLocked()
+	}
 	*marker = victim.DeleteMarker
 	*garbage = victim.Parts
 	if err := versions.Delete(tx, globalScope(), bucket, key, hit[2]); err != nil {
@@ -959,7 +972,17 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 }
 
 func (s *S3) DeleteObject(ctx *request.Context, in *s3api.DeleteObjectInput) (*s3api.DeleteObjectOutput, error) {
-	marker, version, err := s.deleteAs(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), false, writeCond{ifMatch: in.IfMatch})
+	if in.BypassGovernanceRetention != nil {
+		b, err := s.bucket(ptr.Deref(in.Bucket))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkBypassHeader(b, in.BypassGovernanceRetention); err != nil {
+			return nil, err
+		}
+	}
+	marker, version, err := s.deleteAs(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), false, writeCond{ifMatch: in.IfMatch},
+		deleteLock{bypass: ptr.Deref(in.BypassGovernanceRetention)})
 	if err != nil {
 		return nil, err
 	}
@@ -979,13 +1002,18 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 	if in.Delete == nil || len(in.Delete.Objects) == 0 || len(in.Delete.Objects) > 1000 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	if _, err := s.bucket(ptr.Deref(in.Bucket)); err != nil {
+	b, err := s.bucket(ptr.Deref(in.Bucket))
+	if err != nil {
 		return nil, err
 	}
+	if err := checkBypassHeader(b, in.BypassGovernanceRetention); err != nil {
+		return nil, err
+	}
+	lock := deleteLock{bypass: ptr.Deref(in.BypassGovernanceRetention)}
 	quiet := ptr.Deref(in.Delete.Quiet)
 	out := &s3api.DeleteObjectsOutput{}
 	for _, id := range in.Delete.Objects {
-		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId))
+		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId), lock)
 		if err != nil {
 			ae := awserr.As(err)
 			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr.To(ae.Code.Code), Message: ptr.To(ae.Message)})
@@ -1107,6 +1135,11 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		}
 	}
 	if err := applyHeaders(ctx, db, &o, h); err != nil {
+		return nil, err
+	}
+	// A copy keeps none of its source's lock: its own headers, or the
+	// bucket's default retention, apply.
+	if err := applyObjectLock(ctx, db, &o, objectLockHeaders{Mode: in.ObjectLockMode, Until: in.ObjectLockRetainUntilDate, LegalHold: in.ObjectLockLegalHoldStatus}); err != nil {
 		return nil, err
 	}
 	if ptr.Deref(in.TaggingDirective) != "REPLACE" {

@@ -31,8 +31,10 @@ type bucketRecord struct {
 	Policy            string                                   `json:"policy,omitempty"`
 	ACL               *s3api.AccessControlPolicy               `json:"acl,omitempty"`
 	ObjectLock        bool                                     `json:"objectLock,omitempty"`
-	Accelerate        string                                   `json:"accelerate,omitempty"`
-	RequestPayer      string                                   `json:"requestPayer,omitempty"`
+	// LockRule is the Object Lock default retention (objectlock.go).
+	LockRule     *s3api.ObjectLockRule `json:"lockRule,omitempty"`
+	Accelerate   string                `json:"accelerate,omitempty"`
+	RequestPayer string                `json:"requestPayer,omitempty"`
 }
 
 // blobPart is one stored piece of an object body.
@@ -72,6 +74,11 @@ type objectRecord struct {
 	Checksums map[string]string          `json:"checksums,omitempty"`
 	Tags      []s3api.Tag                `json:"tags,omitempty"`
 	ACL       *s3api.AccessControlPolicy `json:"acl,omitempty"`
+	// Object Lock (objectlock.go): the retention mode and date, and the
+	// legal hold ("ON", "OFF", or "" when none was ever placed).
+	LockMode  string     `json:"lockMode,omitempty"`
+	LockUntil *time.Time `json:"lockUntil,omitempty"`
+	LegalHold string     `json:"legalHold,omitempty"`
 }
 
 // uploadRecord is a multipart upload in progress.
