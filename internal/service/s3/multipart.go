@@ -303,7 +303,7 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 			}
 			raw, _ := hex.DecodeString(p.MD5)
 			m.Write(raw)
-			o.Parts = append(o.Parts, blobPart{Blob: p.Blob, Size: p.Size})
+			o.Parts = append(o.Parts, blobPart{Blob: p.Blob, Size: p.Size, Checksums: partChecksums(u.Algorithm, p)})
 			o.Size += p.Size
 			used[n] = true
 		}

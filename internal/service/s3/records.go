@@ -41,6 +41,9 @@ type bucketRecord struct {
 type blobPart struct {
 	Blob string `json:"blob"`
 	Size int64  `json:"size"`
+	// Checksums of a completed multipart upload's part, when the upload
+	// had a checksum algorithm (GetObjectAttributes lists them).
+	Checksums map[string]string `json:"checksums,omitempty"`
 }
 
 // objectRecord is one version of an object (or a delete marker).
