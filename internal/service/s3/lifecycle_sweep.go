@@ -172,6 +172,9 @@ func (s *S3) SweepLifecycle() error {
 		return err
 	}
 	for _, b := range bs {
+		if err := s.sweepTransitions(b, now); err != nil {
+			return err
+		}
 		victims, err := s.lifecycleVictims(b, now)
 		if err != nil {
 			return err

@@ -206,6 +206,9 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
 		return nil, err
 	}
+	if err := checkReadable(src, ctx.Now()); err != nil {
+		return nil, err
+	}
 	start, n := int64(0), src.Size
 	if in.CopySourceRange != nil {
 		if start, n, err = parseCopySourceRange(*in.CopySourceRange, src.Size); err != nil {

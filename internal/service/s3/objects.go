@@ -680,7 +680,10 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	if err != nil {
 		return nil, err
 	}
-	out := &s3api.GetObjectOutput{}
+	if err := checkReadable(o, ctx.Now()); err != nil {
+		return nil, err
+	}
+	out := &s3api.GetObjectOutput{Restore: restoreHeader(o, ctx.Now())}
 	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
@@ -810,7 +813,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
-	out := &s3api.HeadObjectOutput{}
+	out := &s3api.HeadObjectOutput{Restore: restoreHeader(o, ctx.Now())}
 	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
@@ -1103,6 +1106,9 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		return nil, err
 	}
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
+		return nil, err
+	}
+	if err := checkReadable(src, ctx.Now()); err != nil {
 		return nil, err
 	}
 	if src.Size > maxObjectSize {

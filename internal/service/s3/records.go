@@ -82,6 +82,10 @@ type objectRecord struct {
 	LockMode  string     `json:"lockMode,omitempty"`
 	LockUntil *time.Time `json:"lockUntil,omitempty"`
 	LegalHold string     `json:"legalHold,omitempty"`
+	// A restore of an archived object (restore.go): when its copy is
+	// ready and when it expires.
+	RestoreReady  *time.Time `json:"restoreReady,omitempty"`
+	RestoreExpiry *time.Time `json:"restoreExpiry,omitempty"`
 }
 
 // uploadRecord is a multipart upload in progress.

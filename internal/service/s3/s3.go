@@ -57,6 +57,10 @@ type Options struct {
 	// PostVerifier authenticates POST Object form uploads (their
 	// signature covers the policy, not the request); nil refuses them.
 	PostVerifier PostVerifier
+	// RestoreDelay, when positive, is how long every RestoreObject takes
+	// on niwa's clock; zero takes the shortest time AWS documents for
+	// the object's storage class and the request's tier (restore.go).
+	RestoreDelay time.Duration
 }
 
 // PostVerifier authenticates a POST Object form: the signature (SigV4's
