@@ -61,7 +61,7 @@ func TestLifecycleTransitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.lifecycle(t, "tiers", s3api.LifecycleRule{ID: ptr.To("tiers"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("logs/")},
-		Transitions: []s3api.Transition{{Days: ptr.To(int32(30)), StorageClass: ptr.To("STANDARD_IA")}, {Days: ptr.To(int32(90)), StorageClass: ptr.To("GLACIER")}},
+		Transitions:                  []s3api.Transition{{Days: ptr.To(int32(30)), StorageClass: ptr.To("STANDARD_IA")}, {Days: ptr.To(int32(90)), StorageClass: ptr.To("GLACIER")}},
 		NoncurrentVersionTransitions: []s3api.NoncurrentVersionTransition{{NoncurrentDays: ptr.To(int32(10)), StorageClass: ptr.To("DEEP_ARCHIVE")}}})
 	old := f.put(t, "tiers", "logs/a", "v1")
 	f.put(t, "tiers", "other", "x")
