@@ -191,6 +191,9 @@ func (s *S3) DeleteBucket(ctx *request.Context, in *s3api.DeleteBucketInput) (*s
 				return err
 			}
 		}
+		if err := deleteBucketConfigs(tx, name); err != nil {
+			return err
+		}
 		return buckets.Delete(tx, globalScope(), name)
 	})
 	if err != nil {

@@ -449,8 +449,13 @@ func (s *S3) GetBucketAccelerateConfiguration(ctx *request.Context, in *s3api.Ge
 }
 
 func (s *S3) GetBucketRequestPayment(ctx *request.Context, in *s3api.GetBucketRequestPaymentInput) (*s3api.GetBucketRequestPaymentOutput, error) {
-	if _, err := s.bucket(ptr.Deref(in.Bucket)); err != nil {
+	b, err := s.bucket(ptr.Deref(in.Bucket))
+	if err != nil {
 		return nil, err
 	}
-	return &s3api.GetBucketRequestPaymentOutput{Payer: ptr.To("BucketOwner")}, nil
+	payer := b.RequestPayer
+	if payer == "" {
+		payer = "BucketOwner"
+	}
+	return &s3api.GetBucketRequestPaymentOutput{Payer: ptr.To(payer)}, nil
 }
