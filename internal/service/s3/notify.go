@@ -253,6 +253,7 @@ type (
 // records to matching SQS/SNS/Lambda destinations and, for buckets with
 // EventBridge enabled, an event on the bus.
 func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectRecord) {
+	s.scheduleReplication(b.Name, o)
 	if b.Notification == nil {
 		return
 	}

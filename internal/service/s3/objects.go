@@ -101,6 +101,7 @@ func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, e
 	case "Suspended":
 		o.VersionID = "null"
 	}
+	markReplication(b, o)
 	if b.Versioning != "" {
 		// A "null" version is replaced by the next "null" version.
 		if o.VersionID == "null" {
@@ -694,6 +695,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	lockHeaders(o, &out.ObjectLockMode, &out.ObjectLockRetainUntilDate, &out.ObjectLockLegalHoldStatus)
+	out.ReplicationStatus = nonEmpty(o.ReplicationStatus)
 	if len(o.Tags) > 0 {
 		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}
@@ -824,6 +826,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
 	lockHeaders(o, &out.ObjectLockMode, &out.ObjectLockRetainUntilDate, &out.ObjectLockLegalHoldStatus)
+	out.ReplicationStatus = nonEmpty(o.ReplicationStatus)
 	if len(o.Tags) > 0 {
 		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}

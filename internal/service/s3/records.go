@@ -32,9 +32,11 @@ type bucketRecord struct {
 	ACL               *s3api.AccessControlPolicy               `json:"acl,omitempty"`
 	ObjectLock        bool                                     `json:"objectLock,omitempty"`
 	// LockRule is the Object Lock default retention (objectlock.go).
-	LockRule     *s3api.ObjectLockRule `json:"lockRule,omitempty"`
-	Accelerate   string                `json:"accelerate,omitempty"`
-	RequestPayer string                `json:"requestPayer,omitempty"`
+	LockRule *s3api.ObjectLockRule `json:"lockRule,omitempty"`
+	// Replication is the replication configuration (replication.go).
+	Replication  *s3api.ReplicationConfiguration `json:"replication,omitempty"`
+	Accelerate   string                          `json:"accelerate,omitempty"`
+	RequestPayer string                          `json:"requestPayer,omitempty"`
 }
 
 // blobPart is one stored piece of an object body.
@@ -86,6 +88,9 @@ type objectRecord struct {
 	// ready and when it expires.
 	RestoreReady  *time.Time `json:"restoreReady,omitempty"`
 	RestoreExpiry *time.Time `json:"restoreExpiry,omitempty"`
+	// ReplicationStatus is PENDING, COMPLETED or FAILED on a replicated
+	// source version, REPLICA on its copy (replication.go).
+	ReplicationStatus string `json:"replicationStatus,omitempty"`
 }
 
 // uploadRecord is a multipart upload in progress.
