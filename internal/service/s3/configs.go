@@ -117,6 +117,11 @@ func (s *S3) deleteBucketConfig(bucket, kind, id string) error {
 		} else if !ok {
 			return errNoSuchConfiguration.New("The specified configuration does not exist.")
 		}
+		if kind == kindInventory {
+			if _, err := inventoryDeliveries.DeleteExisting(tx, globalScope(), bucket, id); err != nil {
+				return err
+			}
+		}
 		return bucketConfigs.Delete(tx, globalScope(), bucket, kind, id)
 	})
 }
@@ -182,6 +187,11 @@ func deleteBucketConfigs(tx storage.Tx, bucket string) error {
 	for _, k := range keys {
 		if err := bucketConfigs.Delete(tx, globalScope(), k...); err != nil {
 			return err
+		}
+		if k[1] == kindInventory {
+			if _, err := inventoryDeliveries.DeleteExisting(tx, globalScope(), bucket, k[2]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
