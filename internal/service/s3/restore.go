@@ -106,12 +106,14 @@ func (s *S3) RestoreObject(ctx *request.Context, in *s3api.RestoreObjectInput) (
 	}
 	now := ctx.Now().UTC()
 	status := int32(http.StatusAccepted)
+	var b bucketRecord
+	var o objectRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getBucket(tx, ptr.Deref(in.Bucket)); err != nil {
+		var err error
+		if b, err = getBucket(tx, ptr.Deref(in.Bucket)); err != nil {
 			return err
 		}
-		o, err := currentObject(tx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId))
-		if err != nil {
+		if o, err = currentObject(tx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId)); err != nil {
 			return err
 		}
 		if o.DeleteMarker {
@@ -139,7 +141,24 @@ func (s *S3) RestoreObject(ctx *request.Context, in *s3api.RestoreObjectInput) (
 	if err != nil {
 		return nil, err
 	}
+	if status == http.StatusAccepted {
+		// s3:ObjectRestore:Post now, s3:ObjectRestore:Completed when the
+		// copy is ready (and EventBridge's "Object Restore Initiated" /
+		// "Object Restore Completed").
+		s.notify(ctx, b, "ObjectRestore:Post", o)
+		s.clock.AfterFunc(o.RestoreReady.Sub(now), func() {
+			s.notify(s.lifecycleContext(b), b, "ObjectRestore:Completed", o)
+		})
+	}
 	return &s3api.RestoreObjectOutput{StatusCode: ptr.To(status)}, nil
+}
+
+// restoreDetailType is the EventBridge detail-type of a restore event.
+func restoreDetailType(name string) string {
+	if name == "ObjectRestore:Completed" {
+		return "Object Restore Completed"
+	}
+	return "Object Restore Initiated"
 }
 
 func storageClassOf(o objectRecord) string {

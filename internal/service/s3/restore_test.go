@@ -3,10 +3,12 @@ package s3
 import (
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -90,5 +92,47 @@ func TestLifecycleTransitions(t *testing.T) {
 	}
 	if _, err := f.s.GetObject(f.ctx(), &s3api.GetObjectInput{Bucket: ptr.To("tiers"), Key: ptr.To("logs/a")}); codeOf(err) != "InvalidObjectState" {
 		t.Fatalf("GET after the GLACIER transition: %v", err)
+	}
+}
+
+// TestRestoreEvents: a restore publishes EventBridge's "Object Restore
+// Initiated" at once and "Object Restore Completed" when the copy is
+// ready on niwa's clock.
+func TestRestoreEvents(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "restore-events")
+	if _, err := f.s.PutBucketNotificationConfiguration(f.ctx(), &s3api.PutBucketNotificationConfigurationInput{Bucket: ptr.To("restore-events"),
+		NotificationConfiguration: &s3api.NotificationConfiguration{EventBridgeConfiguration: &s3api.EventBridgeConfiguration{}}}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var types []string
+	f.bus.Subscribe(func(e events.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		types = append(types, e.DetailType)
+	})
+	seen := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), types...)
+	}
+	if _, err := f.s.PutObject(f.ctx(), &s3api.PutObjectInput{Bucket: ptr.To("restore-events"), Key: ptr.To("k"), Body: strings.NewReader("x"), StorageClass: ptr.To("GLACIER")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.RestoreObject(f.ctx(), &s3api.RestoreObjectInput{Bucket: ptr.To("restore-events"), Key: ptr.To("k"),
+		RestoreRequest: &s3api.RestoreRequest{Days: ptr.To(int32(1)), Tier: ptr.To("Expedited")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(); len(got) != 2 || got[1] != "Object Restore Initiated" {
+		t.Fatalf("after the request: %v", got)
+	}
+	f.clk.Advance(2 * time.Minute)
+	// The timer's function runs on its own goroutine.
+	for deadline := time.Now().Add(30 * time.Second); len(seen()) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := seen(); len(got) != 3 || got[2] != "Object Restore Completed" {
+		t.Fatalf("after the restore: %v", got)
 	}
 }
