@@ -2,6 +2,7 @@ package authz
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -25,4 +26,21 @@ func TestS3ExpectedOwners(t *testing.T) {
 			t.Errorf("%+v: got %v, want %v", c.in, got, c.want)
 		}
 	}
+}
+
+// FuzzS3ExpectedOwners: any copy source parses without panicking, and a
+// bucket it yields never carries the key separator.
+func FuzzS3ExpectedOwners(f *testing.F) {
+	for _, s := range []string{"b/k", "/b/k?versionId=1", "%2Fb%2Fk", "", "/", "b", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		type in struct{ CopySource, ExpectedSourceBucketOwner *string }
+		owner := "111111111111"
+		for _, e := range S3ExpectedOwners(&in{CopySource: &src, ExpectedSourceBucketOwner: &owner}) {
+			if e.Bucket == "" || strings.Contains(e.Bucket, "/") || e.Account != owner {
+				t.Fatalf("%q: %+v", src, e)
+			}
+		}
+	})
 }

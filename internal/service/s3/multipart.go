@@ -164,6 +164,9 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	if err := checkPartSSEC(u.Template, in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5); err != nil {
 		return nil, err
 	}
+	if err := s.checkPartIntegrity(ctx, name, u.Template, in.ContentMD5); err != nil {
+		return nil, err
+	}
 	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err

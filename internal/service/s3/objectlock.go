@@ -140,6 +140,27 @@ func hasIntegrity(ctx *request.Context, contentMD5 *string) bool {
 	return strings.Contains(strings.ToLower(ctx.HTTP.Header.Get("X-Amz-Trailer")), "x-amz-checksum-")
 }
 
+// checkPartIntegrity holds the parts of an upload with Object Lock
+// parameters (its own, or the bucket's default retention) to the same
+// rule as PutObject: Content-MD5 or a checksum.
+func (s *S3) checkPartIntegrity(ctx *request.Context, bucket string, tmpl objectRecord, contentMD5 *string) error {
+	if hasIntegrity(ctx, contentMD5) {
+		return nil
+	}
+	locked := tmpl.LockMode != "" || tmpl.LegalHold != ""
+	if !locked {
+		b, err := s.bucket(bucket)
+		if err != nil {
+			return err
+		}
+		locked = lockNeedsIntegrity(b, objectLockHeaders{})
+	}
+	if locked {
+		return errInvalidRequest.New("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Part requests with Object Lock parameters")
+	}
+	return nil
+}
+
 func errLockIntegrity() error {
 	return errInvalidRequest.New("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
 }

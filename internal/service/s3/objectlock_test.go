@@ -66,3 +66,30 @@ func TestObjectLockLifecycleOnClock(t *testing.T) {
 		t.Fatalf("after the retention passed: %d versions, want 1", n)
 	}
 }
+
+// TestObjectLockPartIntegrity: parts of an upload with lock parameters
+// need Content-MD5 or a checksum, like PutObject.
+func TestObjectLockPartIntegrity(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.s.CreateBucket(f.ctx(), &s3api.CreateBucketInput{Bucket: ptr.To("wormmp"), ObjectLockEnabledForBucket: ptr.To(true),
+		CreateBucketConfiguration: &s3api.CreateBucketConfiguration{LocationConstraint: ptr.To("ap-northeast-1")}}); err != nil {
+		t.Fatal(err)
+	}
+	until := f.clk.Now().Add(time.Hour)
+	cr, err := f.s.CreateMultipartUpload(f.ctx(), &s3api.CreateMultipartUploadInput{Bucket: ptr.To("wormmp"), Key: ptr.To("k"),
+		ObjectLockMode: ptr.To("GOVERNANCE"), ObjectLockRetainUntilDate: &until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := func(md5 *string) error {
+		_, err := f.s.UploadPart(f.ctx(), &s3api.UploadPartInput{Bucket: ptr.To("wormmp"), Key: ptr.To("k"), UploadId: cr.UploadId,
+			PartNumber: ptr.To(int32(1)), Body: strings.NewReader("a"), ContentMD5: md5})
+		return err
+	}
+	if err := part(nil); codeOf(err) != "InvalidRequest" {
+		t.Fatalf("part without Content-MD5: %v", err)
+	}
+	if err := part(ptr.To("DMF1ucDxtqgxw5niaXcmYQ==")); err != nil {
+		t.Fatalf("part with Content-MD5: %v", err)
+	}
+}
