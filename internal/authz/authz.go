@@ -271,6 +271,8 @@ var renames = map[string]map[string]string{
 		"GetBucketInventoryConfiguration": "GetInventoryConfiguration", "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
 		"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
 		"PutObjectLegalHold": "PutObjectLegalHold", "SelectObjectContent": "GetObject",
+		"PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+		"GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
 	},
 	"sqs": {
 		"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
@@ -696,6 +698,14 @@ var extraChecks = map[string]func(op string, in fields, env Env) []Check{
 				checks = append(checks, Check{Action: "s3:BypassGovernanceRetention", Resource: r, Context: iam.Context{}})
 			}
 			return checks
+		}
+		if op == "GetObjectAttributes" {
+			// S3 needs s3:GetObject and s3:GetObjectAttributes (S3 API
+			// Reference, GetObjectAttributes).
+			if b, k := in.str("Bucket"), in.str("Key"); b != "" && k != "" {
+				return []Check{{Action: "s3:GetObjectAttributes", Resource: "arn:aws:s3:::" + b + "/" + k, Context: iam.Context{}}}
+			}
+			return nil
 		}
 		if op != "CopyObject" && op != "UploadPartCopy" {
 			return nil
