@@ -914,6 +914,9 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 		if lifecycle {
 			ev = "LifecycleExpiration" + strings.TrimPrefix(ev, "ObjectRemoved")
 		}
+		if marker && versionID == "" && !lifecycle {
+			s.scheduleMarkerReplication(b, key, version)
+		}
 		s.notify(ctx, b, ev, objectRecord{Key: key, VersionID: version})
 	}
 	return marker, version, err

@@ -277,6 +277,73 @@ func (s *S3) replicate(bucket, key, versionID string) error {
 	return err
 }
 
+// markerRule is the enabled rule of b that replicates a delete marker on
+// key: one with DeleteMarkerReplication Enabled (S3 does not replicate
+// markers for rules filtering on tags).
+func markerRule(b bucketRecord, key string) (s3api.ReplicationRule, bool) {
+	var best s3api.ReplicationRule
+	found := false
+	if b.Replication == nil {
+		return best, false
+	}
+	for _, r := range b.Replication.Rules {
+		if ptr.Deref(r.Status) != "Enabled" || r.DeleteMarkerReplication == nil || ptr.Deref(r.DeleteMarkerReplication.Status) != "Enabled" {
+			continue
+		}
+		if f := r.Filter; f != nil && (f.Tag != nil || (f.And != nil && len(f.And.Tags) > 0)) {
+			continue
+		}
+		if !replicationMatches(r, objectRecord{Key: key}) {
+			continue
+		}
+		if !found || ptr.Deref(r.Priority) > ptr.Deref(best.Priority) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// scheduleMarkerReplication copies a new delete marker to the
+// destination of a rule that replicates markers, with the same version id.
+func (s *S3) scheduleMarkerReplication(b bucketRecord, key, versionID string) {
+	rule, ok := markerRule(b, key)
+	if !ok || versionID == "" {
+		return
+	}
+	dest, _ := destinationBucket(ptr.Deref(rule.Destination.Bucket))
+	delay := s.opts.ReplicationDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	s.clock.AfterFunc(delay, func() {
+		now := s.clock.Now().UTC()
+		err := s.store.Update(func(tx storage.Tx) error {
+			d, ok, err := buckets.Get(tx, globalScope(), dest)
+			if err != nil || !ok || d.Versioning != "Enabled" {
+				return err
+			}
+			dm := objectRecord{Key: key, VersionID: versionID, DeleteMarker: true, LastModified: now.Truncate(time.Second),
+				Owner: d.Account, Seq: s.nextSeq(now), ReplicationStatus: replicationReplica}
+			if old, had, err := objects.Get(tx, globalScope(), dest, key); err != nil {
+				return err
+			} else if had && old.VersionID == "" {
+				// A version written before versioning joins the history.
+				old.VersionID = "null"
+				if err := versions.Put(tx, globalScope(), old, dest, key, seqKey(old.Seq)); err != nil {
+					return err
+				}
+			}
+			if err := versions.Put(tx, globalScope(), dm, dest, key, seqKey(dm.Seq)); err != nil {
+				return err
+			}
+			return objects.Delete(tx, globalScope(), dest, key)
+		})
+		if err != nil {
+			s.opts.Log.Warn("s3 replication", "bucket", b.Name, "key", key, "marker", versionID, "error", err)
+		}
+	})
+}
+
 func (s *S3) setReplicationStatus(bucket, key, versionID, status string) error {
 	return s.store.Update(func(tx storage.Tx) error {
 		o, err := currentObject(tx, bucket, key, versionID)
