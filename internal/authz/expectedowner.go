@@ -39,3 +39,28 @@ func S3ExpectedOwners(input any) []ExpectedOwner {
 	}
 	return out
 }
+
+// S3RequestPayer is the x-amz-request-payer an S3 input carries ("" when
+// none): a Requester Pays bucket serves other accounts only with it.
+func S3RequestPayer(input any) string {
+	v := reflect.ValueOf(input)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	return fields{v}.str("RequestPayer")
+}
+
+// S3Bucket is the bucket an S3 input names ("" when none).
+func S3Bucket(input any) string {
+	v := reflect.ValueOf(input)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	return fields{v}.str("Bucket")
+}

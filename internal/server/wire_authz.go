@@ -180,6 +180,22 @@ func (a *authorizer) expectedBucketOwners(ctx *request.Context, input any) error
 			return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
 		}
 	}
+	// A Requester Pays bucket serves other accounts (and no anonymous
+	// caller) only when they accept the charges (x-amz-request-payer).
+	rp, ok := src.(interface {
+		RequesterPays(ctx context.Context, bucket string) (owner string, requester bool, err error)
+	})
+	bucket := authz.S3Bucket(input)
+	if !ok || bucket == "" {
+		return nil
+	}
+	owner, requester, err := rp.RequesterPays(ctx, bucket)
+	if err != nil || !requester {
+		return err
+	}
+	if ctx.Caller.Anonymous || (ctx.Caller.Account != owner && !strings.EqualFold(authz.S3RequestPayer(input), "requester")) {
+		return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"regexp"
@@ -412,4 +413,15 @@ func (s *S3) PutBucketRequestPayment(ctx *request.Context, in *s3api.PutBucketRe
 		return nil, err
 	}
 	return &s3api.PutBucketRequestPaymentOutput{}, nil
+}
+
+// RequesterPays reports a bucket's owner and whether it is a Requester
+// Pays bucket, for the authorization step (internal/server), which then
+// requires x-amz-request-payer from other accounts.
+func (s *S3) RequesterPays(ctx context.Context, bucket string) (owner string, requester bool, err error) {
+	b, err := s.bucket(bucket)
+	if err != nil {
+		return "", false, nil // the handler answers for a missing bucket
+	}
+	return b.Account, b.RequestPayer == "Requester", nil
 }

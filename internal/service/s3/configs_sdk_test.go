@@ -173,3 +173,44 @@ func TestSDKExpectedBucketOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKRequesterPays: another account reads a Requester Pays bucket only
+// with x-amz-request-payer: requester; the owner needs no header.
+func TestSDKRequesterPays(t *testing.T) {
+	n := niwatest.Start(t, niwatest.WithAccessKey("AKIAOTHERACCOUNT0002", "othersecret", "222222222222"))
+	mine := s3.NewFromConfig(n.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
+	theirs := s3.NewFromConfig(n.AWSConfigWith("AKIAOTHERACCOUNT0002", "othersecret", ""), func(o *s3.Options) { o.UsePathStyle = true })
+	ctx := context.Background()
+	sdkBucket(t, mine, "payer")
+	b := aws.String("payer")
+	if _, err := mine.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::payer/*"}]}`
+	if _, err := mine.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(c *s3.Client, payer types.RequestPayer) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("k"), RequestPayer: payer})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+	if err := get(theirs, ""); err != nil {
+		t.Fatalf("cross-account read before Requester Pays: %v", err)
+	}
+	if _, err := mine.PutBucketRequestPayment(ctx, &s3.PutBucketRequestPaymentInput{Bucket: b,
+		RequestPaymentConfiguration: &types.RequestPaymentConfiguration{Payer: types.PayerRequester}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, status := sdkErr(get(theirs, "")); code != "AccessDenied" || status != 403 {
+		t.Fatalf("another account without x-amz-request-payer: %q %d", code, status)
+	}
+	if err := get(theirs, types.RequestPayerRequester); err != nil {
+		t.Fatalf("another account accepting the charges: %v", err)
+	}
+	if err := get(mine, ""); err != nil {
+		t.Fatalf("the owner: %v", err)
+	}
+}
