@@ -274,7 +274,7 @@ calls = [
     ("dynamodb", "list_global_tables", {}, "DynamoDB.ListGlobalTables"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("lambda", "get_function_code_signing_config", {"FunctionName": "f"}, "Lambda.GetFunctionCodeSigningConfig"),
-    ("s3", "get_bucket_intelligent_tiering_configuration", {"Bucket": "b", "Id": "x"}, "S3.GetBucketIntelligentTieringConfiguration"),
+    ("s3", "get_object_torrent", {"Bucket": "b", "Key": "k"}, "S3.GetObjectTorrent"),
     ("route53", "list_cidr_collections", {}, "Route 53.ListCidrCollections"),
 ]
 for service, op, args, name in calls:
