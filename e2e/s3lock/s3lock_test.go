@@ -167,6 +167,7 @@ func TestCLIObjectLock(t *testing.T) {
 	n := framework.StartBinary(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
+			t.Parallel()
 			b := "cli-vault-" + cli.Name
 			framework.CLIJSON(t, n, cli, nil, "s3api", "create-bucket", "--bucket", b, "--object-lock-enabled-for-bucket",
 				"--create-bucket-configuration", "LocationConstraint="+n.Region)
