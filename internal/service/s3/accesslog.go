@@ -305,5 +305,6 @@ func (s *S3) writeServiceObject(bucket, key, contentType string, body []byte, no
 		return err
 	}
 	s.deleteBlobs(garbage)
+	s.scheduleReplication(bucket, o) // a replicated bucket copies these too
 	return nil
 }
