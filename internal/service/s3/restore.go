@@ -280,3 +280,24 @@ func (s *S3) sweepTransitions(b bucketRecord, now time.Time) error {
 	}
 	return nil
 }
+
+// listedRestoreStatus is a listing entry's RestoreStatus: present when the
+// request asks for it (x-amz-optional-object-attributes: RestoreStatus)
+// and the object has a restore running or a restored copy.
+func listedRestoreStatus(optional []string, o objectRecord, now time.Time) *s3api.RestoreStatus {
+	asked := false
+	for _, a := range optional {
+		asked = asked || a == "RestoreStatus"
+	}
+	if !asked {
+		return nil
+	}
+	ongoing, restored := restoreState(o, now)
+	switch {
+	case ongoing:
+		return &s3api.RestoreStatus{IsRestoreInProgress: ptr.To(true)}
+	case restored:
+		return &s3api.RestoreStatus{IsRestoreInProgress: ptr.To(false), RestoreExpiryDate: o.RestoreExpiry}
+	}
+	return nil
+}

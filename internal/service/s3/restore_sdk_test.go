@@ -88,3 +88,31 @@ func TestSDKRestoreObject(t *testing.T) {
 		t.Fatalf("restore of a restored object: %d %v", st, err)
 	}
 }
+
+// TestSDKListRestoreStatus: listings answer RestoreStatus when asked for
+// it (x-amz-optional-object-attributes).
+func TestSDKListRestoreStatus(t *testing.T) {
+	c := lockClient(niwatest.Start(t).AWSConfig())
+	ctx := context.Background()
+	sdkBucket(t, c, "cold-list")
+	b := aws.String("cold-list")
+	for _, k := range []string{"a", "b"} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String(k), Body: strings.NewReader("x"), StorageClass: types.StorageClassGlacier}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: b, Key: aws.String("a"), RestoreRequest: &types.RestoreRequest{Days: aws.Int32(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b, OptionalObjectAttributes: []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus}})
+	if err != nil || len(out.Contents) != 2 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if rs := out.Contents[0].RestoreStatus; rs == nil || !aws.ToBool(rs.IsRestoreInProgress) || out.Contents[1].RestoreStatus != nil {
+		t.Fatalf("restore statuses: %+v %+v", out.Contents[0].RestoreStatus, out.Contents[1].RestoreStatus)
+	}
+	plain, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b})
+	if err != nil || plain.Contents[0].RestoreStatus != nil {
+		t.Fatalf("not asked for: %+v %v", plain.Contents[0].RestoreStatus, err)
+	}
+}
