@@ -949,6 +949,9 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 	}
 	if hit == nil {
 		if versionID == "null" && hasCur && cur.VersionID == "" {
+			if lock.protects(cur, now) {
+				return errLocked()
+			}
 			*garbage = cur.Parts
 			return objects.Delete(tx, globalScope(), bucket, key)
 		}
