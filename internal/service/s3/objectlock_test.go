@@ -93,3 +93,32 @@ func TestObjectLockPartIntegrity(t *testing.T) {
 		t.Fatalf("part with Content-MD5: %v", err)
 	}
 }
+
+// TestObjectLockNullVersion: Object Lock enabled on an existing versioned
+// bucket protects a version written before versioning ("null") too.
+func TestObjectLockNullVersion(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "late-lock")
+	f.put(t, "late-lock", "k", "old")
+	if _, err := f.s.PutBucketVersioning(f.ctx(), &s3api.PutBucketVersioningInput{Bucket: ptr.To("late-lock"),
+		VersioningConfiguration: &s3api.VersioningConfiguration{Status: ptr.To("Enabled")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.PutObjectLockConfiguration(f.ctx(), &s3api.PutObjectLockConfigurationInput{Bucket: ptr.To("late-lock"),
+		ObjectLockConfiguration: &s3api.ObjectLockConfiguration{ObjectLockEnabled: ptr.To("Enabled")}}); err != nil {
+		t.Fatal(err)
+	}
+	until := f.clk.Now().Add(time.Hour)
+	if _, err := f.s.PutObjectRetention(f.ctx(), &s3api.PutObjectRetentionInput{Bucket: ptr.To("late-lock"), Key: ptr.To("k"), VersionId: ptr.To("null"),
+		Retention: &s3api.ObjectLockRetention{Mode: ptr.To("COMPLIANCE"), RetainUntilDate: &until}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.s.DeleteObject(f.ctx(), &s3api.DeleteObjectInput{Bucket: ptr.To("late-lock"), Key: ptr.To("k"), VersionId: ptr.To("null")})
+	if codeOf(err) != "AccessDenied" {
+		t.Fatalf("delete of the locked null version: %v", err)
+	}
+	f.clk.Advance(2 * time.Hour)
+	if _, err := f.s.DeleteObject(f.ctx(), &s3api.DeleteObjectInput{Bucket: ptr.To("late-lock"), Key: ptr.To("k"), VersionId: ptr.To("null")}); err != nil {
+		t.Fatalf("after the retention: %v", err)
+	}
+}
