@@ -76,6 +76,11 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if authz.Unauthenticated(service, op.Name) {
 		return nil // the assertion or token is the authentication
 	}
+	if service == "s3" {
+		if err := a.expectedBucketOwners(ctx, input); err != nil {
+			return err
+		}
+	}
 	caller := ctx.Caller
 	if caller.Anonymous && service != "s3" {
 		return auth.MissingAuthentication(dialectOf(svc, ctx.HTTP))
@@ -161,6 +166,43 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 			continue // soft (and off for anonymous): logged, not enforced
 		}
 		return denied(svc, req, dec)
+	}
+	return nil
+}
+
+// expectedBucketOwners holds an S3 request to the bucket owners it
+// expects (x-amz-expected-bucket-owner, x-amz-source-expected-bucket-owner):
+// S3 answers 403 AccessDenied when one differs, whatever the caller's
+// permissions. A bucket that does not exist is left to the handler.
+func (a *authorizer) expectedBucketOwners(ctx *request.Context, input any) error {
+	src, ok := a.sources["s3"]
+	if !ok {
+		return nil
+	}
+	for _, e := range authz.S3ExpectedOwners(input) {
+		_, owner, found, err := src.ResourcePolicy(ctx, "arn:aws:s3:::"+e.Bucket)
+		if err != nil {
+			return err
+		}
+		if found && owner != e.Account {
+			return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
+		}
+	}
+	// A Requester Pays bucket serves other accounts (and no anonymous
+	// caller) only when they accept the charges (x-amz-request-payer).
+	rp, ok := src.(interface {
+		RequesterPays(ctx context.Context, bucket string) (owner string, requester bool, err error)
+	})
+	bucket := authz.S3Bucket(input)
+	if !ok || bucket == "" {
+		return nil
+	}
+	owner, requester, err := rp.RequesterPays(ctx, bucket)
+	if err != nil || !requester {
+		return err
+	}
+	if ctx.Caller.Anonymous || (ctx.Caller.Account != owner && !strings.EqualFold(authz.S3RequestPayer(input), "requester")) {
+		return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
 	}
 	return nil
 }
