@@ -269,7 +269,7 @@ calls = [
     # Rarely used operations that niwa has no handler for, one or more per
     # protocol family; when one gets a handler, pick another.
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
-    ("iam", "list_virtual_mfa_devices", {}, "IAM.ListVirtualMFADevices"),
+    ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
     ("dynamodb", "describe_import", {"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"}, "DynamoDB.DescribeImport"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),

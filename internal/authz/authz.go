@@ -50,6 +50,9 @@ type Env struct {
 	// KMSAlias, when set, resolves a KMS alias ARN to the ARN of the key
 	// it points at: AWS authorizes the key an alias names.
 	KMSAlias func(aliasARN string) (keyARN string, ok bool)
+	// SecretARN, when set, resolves a Secrets Manager SecretId (name or
+	// partial ARN) to the secret's full ARN.
+	SecretARN func(secretID string) (arn string, ok bool)
 }
 
 // Prefix is the IAM service prefix of a niwa service name.
@@ -445,7 +448,8 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
-	"kms": kmsResources,
+	"kms":            kmsResources,
+	"secretsmanager": secretsManagerResources,
 	// EventBridge Scheduler: schedules are "schedule/<group>/<name>",
 	// groups "schedule-group/<name>"; tags name the group's ARN.
 	"scheduler": func(op string, in fields, env Env) []string {
@@ -698,7 +702,8 @@ func KeyARN(k string, env Env) string {
 
 // contextRules add service-specific condition keys.
 var contextRules = map[string]func(op string, in fields) iam.Context{
-	"kms": kmsContextRule,
+	"kms":            kmsContextRule,
+	"secretsmanager": secretsManagerContext,
 	"s3": func(op string, in fields) iam.Context {
 		c := iam.Context{}
 		switch op {
@@ -743,7 +748,8 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 // extraChecks are second questions some operations ask: a copy reads its
 // source as well as writing its target.
 var extraChecks = map[string]func(op string, in fields, env Env) []Check{
-	"kms": kmsExtraChecks,
+	"kms":            kmsExtraChecks,
+	"secretsmanager": secretsManagerExtraChecks,
 	"s3": func(op string, in fields, env Env) []Check {
 		if op != "CopyObject" && op != "UploadPartCopy" {
 			return nil

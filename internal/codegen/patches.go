@@ -112,6 +112,11 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 			{"BucketRegion", `{"shape":"BucketRegion"}`},
 		},
 	},
+	// ListSecrets sorts by a chosen field (2025; before, by creation
+	// date only).
+	"secretsmanager": {
+		"ListSecretsRequest": {{"SortBy", `{"shape":"SortByType"}`}},
+	},
 }
 
 // newShapeAdditions are whole shapes the shape member additions need,
@@ -122,6 +127,9 @@ var newShapeAdditions = map[string]map[string]string{
 		"MaxBuckets":         `{"type":"integer","box":true,"max":10000,"min":1}`,
 		"BucketRegion":       `{"type":"string"}`,
 		"ListBucketsRequest": `{"type":"structure","members":{}}`,
+	},
+	"secretsmanager": {
+		"SortByType": `{"type":"string","enum":["created-date","last-accessed-date","last-changed-date","name"]}`,
 	},
 }
 

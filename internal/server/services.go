@@ -16,6 +16,7 @@ import (
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
+	secretsmanagerapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
@@ -55,6 +56,7 @@ func catalog() []struct {
 		{cloudtrailapi.Spec(), wireCloudTrail},
 		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
+		{secretsmanagerapi.Spec(), wireSecretsManager},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
@@ -41,11 +42,14 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 	default:
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
-	return &authorizer{
+	a := &authorizer{
 		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		endpoints: vpcEndpointsOf(d),
 		policies:  newPolicyCache(d.iam.svc),
-	}, nil
+	}
+	// Services use KMS keys as their callers, through the same engine.
+	d.dataKeysOf().auth = a
+	return a, nil
 }
 
 // authorizer implements gateway.Authorizer.
@@ -103,8 +107,11 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return err
 	}
 	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
-	if service == "kms" {
+	switch service {
+	case "kms":
 		env.KMSAlias = a.kmsAlias(ctx)
+	case "secretsmanager":
+		env.SecretARN = a.secretARN(ctx)
 	}
 	for _, c := range authz.For(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
@@ -416,6 +423,12 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		if strings.HasPrefix(c.Action, "kms:") {
 			// KMS's own name for it, which key policies use.
 			k.Set("kms:CallerAccount", s.principal.Account)
+			if ctx.Service != "" && ctx.Service != "kms" {
+				// A KMS action asked within another service's request:
+				// that service uses the key on the caller's behalf
+				// (internal/kms.DataKeys).
+				k.Set("kms:ViaService", kmsseam.ViaService(ctx.Service, ctx.Region))
+			}
 		}
 		k.Set("aws:userid", s.principal.UserID)
 		k.Set("aws:PrincipalType", s.kind)

@@ -45,6 +45,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := lambda.New(lambda.Options{
+		DataKeys:          d.dataKeysOf(),
 		Store:             store,
 		Blobs:             d.backend.Blobs(),
 		Clock:             d.clock,
@@ -62,6 +63,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		Logs:       lambdaLogs{logs.New(logStore, d.clock, d.bus)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
+	d.lambda = svc
 	if d.sqs != nil {
 		svc.SetQueueSource(lambdaQueues{d.sqs})
 	}

@@ -1,7 +1,8 @@
-// Package schedule parses EventBridge schedule expressions — rate(...) and
+// Package schedule parses AWS schedule expressions (EventBridge rules and
+// Scheduler, Secrets Manager rotation) — rate(...) and
 // AWS's six-field cron(...), plus EventBridge Scheduler's one-time
 // at(...) and time zones — and computes their firing times. It knows
-// nothing of clocks or timers: the events and scheduler services ask Next
+// nothing of clocks or timers: the services ask Next
 // and arm a timer on the platform's clock. It is a platform package so
 // that both services share it without importing each other.
 package schedule

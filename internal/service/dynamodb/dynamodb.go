@@ -23,6 +23,7 @@
 package dynamodb
 
 import (
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"slices"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ type Options struct {
 	// TTLInterval is how often (clock time) expired items are deleted.
 	// Zero means every minute.
 	TTLInterval time.Duration
+	// DataKeys resolves the KMS keys of SSESpecification (nil records
+	// them unchecked).
+	DataKeys kmsseam.DataKeys
 }
 
 // DynamoDB implements the DynamoDB API (bind with dynamodbapi.Bind).

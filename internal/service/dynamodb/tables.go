@@ -253,11 +253,8 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 		}
 		t.Stream = newStream(&t, *sp.StreamViewType, now)
 	}
-	if sse := in.SSESpecification; sse != nil && ptr.Deref(sse.Enabled) {
-		t.SSE = &sseRecord{Enabled: true, Type: "KMS", KMSKey: ptr.Deref(sse.KMSMasterKeyId)}
-		if t.SSE.KMSKey == "" {
-			t.SSE.KMSKey = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, awsid.UUID())
-		}
+	if t.SSE, err = s.sseOf(ctx, in.SSESpecification); err != nil {
+		return nil, err
 	}
 	for _, tg := range in.Tags {
 		t.Tags = append(t.Tags, tag{ptr.Deref(tg.Key), ptr.Deref(tg.Value)})
@@ -508,6 +505,14 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 	name := tableName(in.TableName)
 	sc := scopeOf(ctx)
 	now := ctx.Now()
+	// A new encryption key is checked with KMS before the update.
+	var sse *sseRecord
+	if in.SSESpecification != nil {
+		var err error
+		if sse, err = s.sseOf(ctx, in.SSESpecification); err != nil {
+			return nil, err
+		}
+	}
 	var d *dynamodbapi.TableDescription
 	err := s.store.Update(func(tx storage.Tx) error {
 		t, ok, err := tables.Get(tx, sc, name)
@@ -522,6 +527,9 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 			if t.attrType(n) == "" {
 				t.AttrDefs = append(t.AttrDefs, attrDef{n, ptr.Deref(a.AttributeType)})
 			}
+		}
+		if in.SSESpecification != nil {
+			t.SSE = sse
 		}
 		if in.BillingMode != nil {
 			t.Billing, t.BillingSet = *in.BillingMode, true

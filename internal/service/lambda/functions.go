@@ -105,6 +105,9 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if qual != "" {
 		return nil, errInvalidParam("Unqualified function name expected, got %s", ptr.Deref(in.FunctionName))
 	}
+	if err := l.checkKMSKey(ctx, in.KMSKeyArn); err != nil {
+		return nil, err
+	}
 	pkg := "Zip"
 	if in.PackageType != nil {
 		pkg = *in.PackageType

@@ -242,6 +242,9 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 	if err != nil {
 		return nil, err
 	}
+	if err := l.checkKMSKey(ctx, in.KMSKeyArn); err != nil {
+		return nil, err
+	}
 	if in.Runtime != nil {
 		if err := checkRuntime(*in.Runtime); err != nil {
 			return nil, err

@@ -1,0 +1,164 @@
+package ssekms
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
+)
+
+// cli runs one aws CLI version as the account root (or as env's
+// credentials) and returns its output, failing the test on error.
+func cli(t *testing.T, n *framework.Niwa, c framework.CLI, env []string, args ...string) string {
+	t.Helper()
+	out, errOut, err := n.RunCLI(t, c, env, args...)
+	if err != nil {
+		t.Fatalf("aws %s (%s): %v\n%s", strings.Join(args, " "), c.Name, err, errOut)
+	}
+	return out
+}
+
+// cliFails runs a command that must fail with want in its error output.
+func cliFails(t *testing.T, n *framework.Niwa, c framework.CLI, env []string, want string, args ...string) {
+	t.Helper()
+	_, errOut, err := n.RunCLI(t, c, env, args...)
+	if err == nil || !strings.Contains(errOut, want) {
+		t.Fatalf("aws %s (%s): want an error with %q, got %v\n%s", strings.Join(args, " "), c.Name, want, err, errOut)
+	}
+}
+
+// TestSSEKMSCLI: with each CLI, `aws s3 cp --sse aws:kms --sse-kms-key-id
+// alias/...` fails while the alias does not exist and succeeds once it
+// does; the object's head names the key ARN; an IAM user allowed
+// s3:GetObject but not kms:Decrypt is refused until a grant lets it
+// decrypt.
+func TestSSEKMSCLI(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "report.txt")
+	if err := os.WriteFile(src, []byte("quarterly numbers\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range framework.CLIs {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			bucket, alias, user := "sse-"+c.Name, "alias/demo-"+c.Name, "reader-"+c.Name
+			cli(t, n, c, nil, "s3", "mb", "s3://"+bucket)
+			cliFails(t, n, c, nil, "KMS.NotFoundException",
+				"s3", "cp", src, "s3://"+bucket+"/report.txt", "--sse", "aws:kms", "--sse-kms-key-id", alias)
+
+			var key struct{ KeyMetadata struct{ KeyId, Arn string } }
+			framework.MustJSON(t, cli(t, n, c, nil, "kms", "create-key", "--description", "demo"), &key)
+			cli(t, n, c, nil, "kms", "create-alias", "--alias-name", alias, "--target-key-id", key.KeyMetadata.KeyId)
+			cli(t, n, c, nil, "s3", "cp", src, "s3://"+bucket+"/report.txt", "--sse", "aws:kms", "--sse-kms-key-id", alias)
+			var head struct{ ServerSideEncryption, SSEKMSKeyId string }
+			framework.MustJSON(t, cli(t, n, c, nil, "s3api", "head-object", "--bucket", bucket, "--key", "report.txt"), &head)
+			if head.ServerSideEncryption != "aws:kms" || head.SSEKMSKeyId != key.KeyMetadata.Arn {
+				t.Fatalf("head-object: %+v, want aws:kms under %s", head, key.KeyMetadata.Arn)
+			}
+			if got := cli(t, n, c, nil, "s3", "cp", "s3://"+bucket+"/report.txt", "-"); got != "quarterly numbers\n" {
+				t.Fatalf("download as root: %q", got)
+			}
+
+			// An IAM user allowed to read objects, not to use the key.
+			cli(t, n, c, nil, "iam", "create-user", "--user-name", user)
+			cli(t, n, c, nil, "iam", "put-user-policy", "--user-name", user, "--policy-name", "read",
+				"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/*"}]}`)
+			var ak struct {
+				AccessKey struct{ AccessKeyId, SecretAccessKey string }
+			}
+			framework.MustJSON(t, cli(t, n, c, nil, "iam", "create-access-key", "--user-name", user), &ak)
+			as := []string{"AWS_ACCESS_KEY_ID=" + ak.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + ak.AccessKey.SecretAccessKey}
+			out := filepath.Join(dir, c.Name+".txt")
+			cliFails(t, n, c, as, "AccessDenied", "s3api", "get-object", "--bucket", bucket, "--key", "report.txt", out)
+			cli(t, n, c, nil, "kms", "create-grant", "--key-id", key.KeyMetadata.Arn, "--grantee-principal",
+				"arn:aws:iam::000000000000:user/"+user, "--operations", "Decrypt")
+			cli(t, n, c, as, "s3api", "get-object", "--bucket", bucket, "--key", "report.txt", out)
+			if b, err := os.ReadFile(out); err != nil || string(b) != "quarterly numbers\n" {
+				t.Fatalf("download after the grant: %q %v", b, err)
+			}
+		})
+	}
+}
+
+// TestSSEKMSBoto3: boto3's managed transfers (multipart past the
+// threshold) under a bucket default SSE-KMS key with a bucket key, the
+// encryption context header, and a disabled key refusing reads.
+func TestSSEKMSBoto3(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	out := n.Python(t, `
+import boto3, botocore, base64, json, io
+from boto3.s3.transfer import TransferConfig
+s3, kms = boto3.client("s3"), boto3.client("kms")
+def code(fn):
+    try:
+        fn()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+    return "ok"
+region = s3.meta.region_name
+s3.create_bucket(Bucket="vault", **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+key = kms.create_key()["KeyMetadata"]
+kms.create_alias(AliasName="alias/vault", TargetKeyId=key["KeyId"])
+s3.put_bucket_encryption(Bucket="vault", ServerSideEncryptionConfiguration={"Rules": [{
+    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/vault"},
+    "BucketKeyEnabled": True}]})
+data = bytes(range(256)) * (24 * 1024)  # 6 MiB: two parts at a 5 MiB threshold
+cfg = TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20)
+s3.upload_fileobj(io.BytesIO(data), "vault", "big.bin", Config=cfg)
+h = s3.head_object(Bucket="vault", Key="big.bin")
+assert h["ServerSideEncryption"] == "aws:kms" and h["SSEKMSKeyId"] == key["Arn"] and h["BucketKeyEnabled"], h
+assert h["ContentLength"] == len(data) and h["ETag"].endswith('-2"'), h
+buf = io.BytesIO()
+s3.download_fileobj("vault", "big.bin", buf, Config=cfg)
+assert buf.getvalue() == data
+assert s3.get_object(Bucket="vault", Key="big.bin", Range="bytes=5242870-5242889")["Body"].read() == data[5242870:5242890]
+
+ctx = base64.b64encode(json.dumps({"team": "blue"}).encode()).decode()
+r = s3.put_object(Bucket="vault", Key="ctx", Body=b"hello", ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/vault", SSEKMSEncryptionContext=ctx)
+assert json.loads(base64.b64decode(r["SSEKMSEncryptionContext"])) == {"team": "blue", "aws:s3:arn": "arn:aws:s3:::vault/ctx"}, r
+assert s3.get_object(Bucket="vault", Key="ctx")["Body"].read() == b"hello"
+assert code(lambda: s3.put_object(Bucket="vault", Key="x", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/nope")) == "KMS.NotFoundException"
+
+# POST Object: the form's SSE-KMS fields.
+import uuid, urllib.request, urllib.error
+from botocore.config import Config
+s3v4 = boto3.client("s3", config=Config(signature_version="s3v4"))
+def post(url, fields, data):
+    b = uuid.uuid4().hex
+    body = b""
+    for k, v in fields.items():
+        body += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (b, k, v)).encode()
+    body += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n" % b).encode() + data + ("\r\n--%s--\r\n" % b).encode()
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "multipart/form-data; boundary=" + b})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+for kid, want in (("alias/vault", 204), ("alias/nope", 400)):
+    f = {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": kid}
+    p = s3v4.generate_presigned_post("vault", "form", Fields=f, Conditions=[{k: v} for k, v in f.items()])
+    st, body = post(p["url"], p["fields"], b"posted")
+    assert st == want, (kid, st, body)
+    if want == 400:
+        assert "<Code>KMS.NotFoundException</Code>" in body, body
+h = s3.head_object(Bucket="vault", Key="form")
+assert h["ServerSideEncryption"] == "aws:kms" and h["SSEKMSKeyId"] == key["Arn"], h
+assert s3.get_object(Bucket="vault", Key="form")["Body"].read() == b"posted"
+
+kms.disable_key(KeyId=key["KeyId"])
+assert code(lambda: s3.get_object(Bucket="vault", Key="ctx")) == "KMS.DisabledException"
+assert code(lambda: s3.put_object(Bucket="vault", Key="y", Body=b"y")) == "KMS.DisabledException"
+kms.enable_key(KeyId=key["KeyId"])
+assert s3.get_object(Bucket="vault", Key="ctx")["Body"].read() == b"hello"
+print("ok")
+`)
+	if strings.TrimSpace(out) != "ok" {
+		t.Fatalf("boto3: %s", out)
+	}
+}

@@ -1,0 +1,56 @@
+package authz
+
+import (
+	"reflect"
+	"testing"
+
+	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/iam"
+)
+
+// TestSecretsManagerChecks: SecretIds resolve to the secret's full ARN
+// (random suffix included) for policies; unknown names and new secrets
+// are checked on <name>-??????; BatchGetSecretValue's listed secrets each
+// need GetSecretValue.
+func TestSecretsManagerChecks(t *testing.T) {
+	const acct = "123456789012"
+	full := "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:app/db-AbCdEf"
+	env := Env{Account: acct, Region: "us-east-1", SecretARN: func(id string) (string, bool) {
+		if id == "app/db" || id == "arn:aws:secretsmanager:us-east-1:"+acct+":secret:app/db" {
+			return full, true
+		}
+		return "", false
+	}}
+	type check struct{ action, resource string }
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want []check
+	}{
+		{"GetSecretValue", &smapi.GetSecretValueInput{SecretId: sp("app/db")}, []check{{"secretsmanager:GetSecretValue", full}}},
+		{"GetSecretValue", &smapi.GetSecretValueInput{SecretId: sp("arn:aws:secretsmanager:us-east-1:" + acct + ":secret:app/db")}, []check{{"secretsmanager:GetSecretValue", full}}},
+		{"DescribeSecret", &smapi.DescribeSecretInput{SecretId: sp("nope")}, []check{{"secretsmanager:DescribeSecret", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:nope-??????"}}},
+		{"CreateSecret", &smapi.CreateSecretInput{Name: sp("new")}, []check{{"secretsmanager:CreateSecret", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:new-??????"}}},
+		{"ListSecrets", &smapi.ListSecretsInput{}, []check{{"secretsmanager:ListSecrets", "*"}}},
+		{"GetRandomPassword", &smapi.GetRandomPasswordInput{}, []check{{"secretsmanager:GetRandomPassword", "*"}}},
+		{"BatchGetSecretValue", &smapi.BatchGetSecretValueInput{SecretIdList: []string{"app/db", "x"}}, []check{
+			{"secretsmanager:BatchGetSecretValue", "*"}, {"secretsmanager:GetSecretValue", full},
+			{"secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:x-??????"}}},
+	} {
+		var got []check
+		for _, c := range For("secretsmanager", tc.op, tc.in, env) {
+			got = append(got, check{c.Action, c.Resource})
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s %+v: %v, want %v", tc.op, tc.in, got, tc.want)
+		}
+	}
+	// A policy naming secret:app/db-* matches the resolved ARN; condition
+	// keys carry the request.
+	pol := iam.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:` + acct + `:secret:app/db-*","Condition":{"StringEquals":{"secretsmanager:VersionStage":"AWSCURRENT"}}}]}`)
+	c := For("secretsmanager", "GetSecretValue", &smapi.GetSecretValueInput{SecretId: sp("app/db"), VersionStage: sp("AWSCURRENT")}, env)[0]
+	req := iam.Request{Principal: iam.Principal{Account: acct, ARN: "arn:aws:iam::" + acct + ":user/u"}, Action: c.Action, Resource: c.Resource, Context: c.Context}
+	if d := iam.Evaluate(req, iam.Policies{Identity: []*iam.Policy{pol}}); !d.Allowed() {
+		t.Fatalf("policy on secret:app/db-* does not allow: %+v", d)
+	}
+}
