@@ -1,10 +1,17 @@
 package ssekms
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
@@ -33,7 +40,8 @@ func cliFails(t *testing.T, n *framework.Niwa, c framework.CLI, env []string, wa
 // alias/...` fails while the alias does not exist and succeeds once it
 // does; the object's head names the key ARN; an IAM user allowed
 // s3:GetObject but not kms:Decrypt is refused until a grant lets it
-// decrypt.
+// decrypt. The set-up (bucket, key, user, grant) goes through the Go SDK
+// so that the CLIs run only the commands under test.
 func TestSSEKMSCLI(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
@@ -42,40 +50,50 @@ func TestSSEKMSCLI(t *testing.T) {
 	if err := os.WriteFile(src, []byte("quarterly numbers\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
+	root := framework.GoConfig(n, "test", "test", "")
+	s3c, kmsc := framework.S3Client(n, false), kms.NewFromConfig(root)
 	for _, c := range framework.CLIs {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			bucket, alias, user := "sse-"+c.Name, "alias/demo-"+c.Name, "reader-"+c.Name
-			cli(t, n, c, nil, "s3", "mb", "s3://"+bucket)
+			if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
+				CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(n.Region)}}); err != nil {
+				t.Fatal(err)
+			}
 			cliFails(t, n, c, nil, "KMS.NotFoundException",
 				"s3", "cp", src, "s3://"+bucket+"/report.txt", "--sse", "aws:kms", "--sse-kms-key-id", alias)
 
-			var key struct{ KeyMetadata struct{ KeyId, Arn string } }
-			framework.MustJSON(t, cli(t, n, c, nil, "kms", "create-key", "--description", "demo"), &key)
-			cli(t, n, c, nil, "kms", "create-alias", "--alias-name", alias, "--target-key-id", key.KeyMetadata.KeyId)
+			key, err := kmsc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("demo")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyARN := aws.ToString(key.KeyMetadata.Arn)
+			if _, err := kmsc.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+				t.Fatal(err)
+			}
 			cli(t, n, c, nil, "s3", "cp", src, "s3://"+bucket+"/report.txt", "--sse", "aws:kms", "--sse-kms-key-id", alias)
-			var head struct{ ServerSideEncryption, SSEKMSKeyId string }
-			framework.MustJSON(t, cli(t, n, c, nil, "s3api", "head-object", "--bucket", bucket, "--key", "report.txt"), &head)
-			if head.ServerSideEncryption != "aws:kms" || head.SSEKMSKeyId != key.KeyMetadata.Arn {
-				t.Fatalf("head-object: %+v, want aws:kms under %s", head, key.KeyMetadata.Arn)
+			head, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("report.txt")})
+			if err != nil || head.ServerSideEncryption != "aws:kms" || aws.ToString(head.SSEKMSKeyId) != keyARN {
+				t.Fatalf("head-object: %v, want aws:kms under %s", err, keyARN)
 			}
 			if got := cli(t, n, c, nil, "s3", "cp", "s3://"+bucket+"/report.txt", "-"); got != "quarterly numbers\n" {
 				t.Fatalf("download as root: %q", got)
 			}
 
 			// An IAM user allowed to read objects, not to use the key.
-			cli(t, n, c, nil, "iam", "create-user", "--user-name", user)
-			cli(t, n, c, nil, "iam", "put-user-policy", "--user-name", user, "--policy-name", "read",
-				"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/*"}]}`)
-			var ak struct {
-				AccessKey struct{ AccessKeyId, SecretAccessKey string }
+			cfg := framework.IAMUser(t, n, user, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/*"}]}`)
+			cr, err := cfg.Credentials.Retrieve(ctx)
+			if err != nil {
+				t.Fatal(err)
 			}
-			framework.MustJSON(t, cli(t, n, c, nil, "iam", "create-access-key", "--user-name", user), &ak)
-			as := []string{"AWS_ACCESS_KEY_ID=" + ak.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + ak.AccessKey.SecretAccessKey}
+			as := []string{"AWS_ACCESS_KEY_ID=" + cr.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + cr.SecretAccessKey}
 			out := filepath.Join(dir, c.Name+".txt")
 			cliFails(t, n, c, as, "AccessDenied", "s3api", "get-object", "--bucket", bucket, "--key", "report.txt", out)
-			cli(t, n, c, nil, "kms", "create-grant", "--key-id", key.KeyMetadata.Arn, "--grantee-principal",
-				"arn:aws:iam::000000000000:user/"+user, "--operations", "Decrypt")
+			if _, err := kmsc.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(keyARN),
+				GranteePrincipal: aws.String("arn:aws:iam::000000000000:user/" + user), Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationDecrypt}}); err != nil {
+				t.Fatal(err)
+			}
 			cli(t, n, c, as, "s3api", "get-object", "--bucket", bucket, "--key", "report.txt", out)
 			if b, err := os.ReadFile(out); err != nil || string(b) != "quarterly numbers\n" {
 				t.Fatalf("download after the grant: %q %v", b, err)

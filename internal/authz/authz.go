@@ -450,6 +450,7 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 	},
 	"kms":            kmsResources,
 	"secretsmanager": secretsManagerResources,
+	"ssm":            ssmResources,
 	// EventBridge Scheduler: schedules are "schedule/<group>/<name>",
 	// groups "schedule-group/<name>"; tags name the group's ARN.
 	"scheduler": func(op string, in fields, env Env) []string {
@@ -704,6 +705,7 @@ func KeyARN(k string, env Env) string {
 var contextRules = map[string]func(op string, in fields) iam.Context{
 	"kms":            kmsContextRule,
 	"secretsmanager": secretsManagerContext,
+	"ssm":            ssmContext,
 	"s3": func(op string, in fields) iam.Context {
 		c := iam.Context{}
 		switch op {

@@ -40,6 +40,13 @@ type DataKeys interface {
 	// Encrypt encrypts up to 4096 bytes under keyID, after checking that
 	// the caller may call kms:Encrypt on the key.
 	Encrypt(ctx *request.Context, keyID string, plaintext []byte, encCtx map[string]string) (blob []byte, keyARN string, err error)
+}
+
+// Keys is DataKeys with the checks of services that use a key without
+// needing a data key from every call (kept apart so that DataKeys, which
+// other services and their test fakes implement, stays as it was).
+type Keys interface {
+	DataKeys
 	// Check resolves keyID as Key does and checks that the caller may
 	// call op (GenerateDataKey, Decrypt, ...) on it and that the key can
 	// serve it now (enabled, symmetric): what a service checks when it

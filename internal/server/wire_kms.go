@@ -78,7 +78,7 @@ func (d *deps) dataKeysOf() *dataKeys {
 	return d.dataKeys
 }
 
-var _ kmsseam.DataKeys = (*dataKeys)(nil)
+var _ kmsseam.Keys = (*dataKeys)(nil)
 
 func (k *dataKeys) ready() error {
 	if k == nil || k.svc == nil {

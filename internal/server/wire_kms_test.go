@@ -21,7 +21,7 @@ func TestDataKeysSeam(t *testing.T) {
 	if _, err := buildAuthorizer(d); err != nil {
 		t.Fatal(err)
 	}
-	var dk kmsseam.DataKeys = d.dataKeysOf()
+	var dk kmsseam.Keys = d.dataKeysOf()
 	s := func(v string) *string { return &v }
 	root := h.Ctx()
 	kmsCtx := h.Ctx()

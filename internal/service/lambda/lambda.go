@@ -87,7 +87,7 @@ type Options struct {
 	// ("lambda-url.<region>.<suffix>").
 	URLHostSuffix string
 	// DataKeys checks functions' KMSKeyArn (kms.go); nil checks nothing.
-	DataKeys kmsseam.DataKeys
+	DataKeys kmsseam.Keys
 }
 
 // Lambda implements the service.

@@ -44,7 +44,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, opts ...Options) *
 type Options struct {
 	// DataKeys checks the KMS keys log groups are associated with (nil
 	// checks their ARN's shape only).
-	DataKeys kmsseam.DataKeys
+	DataKeys kmsseam.Keys
 }
 
 // group is a log group record.

@@ -312,6 +312,14 @@ func TestSDKSSEKMSAccess(t *testing.T) {
 	if body, err := e.get(t, e.s3, "secret", nil); err != nil || body != "classified" {
 		t.Fatalf("read once enabled again: %q %v", body, err)
 	}
+	// A key pending deletion: KMS.KMSInvalidStateException.
+	if _, err := e.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(keyARN), PendingWindowInDays: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.get(t, e.s3, "secret", nil)
+	if code, status := sdkErr(err); code != "KMS.KMSInvalidStateException" || status != 400 || errMessage(err) != keyARN+" is pending deletion." {
+		t.Fatalf("read under a key pending deletion: %s %d %q", code, status, errMessage(err))
+	}
 }
 
 // TestSDKSSEKMSAtRest: SSE-KMS objects, simple, multipart and copied, are

@@ -91,7 +91,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 type Options struct {
 	// DataKeys checks SSE-KMS topics' keys as the publisher (kms.go);
 	// nil checks nothing.
-	DataKeys kmsseam.DataKeys
+	DataKeys kmsseam.Keys
 }
 
 // signer returns the signing key and its certificate, made on first use.

@@ -66,7 +66,7 @@ func New(store storage.Store, clk clock.Clock, opts ...Options) *SQS {
 type Options struct {
 	// DataKeys checks SSE-KMS queues' keys as the caller (kms.go); nil
 	// checks nothing.
-	DataKeys kmsseam.DataKeys
+	DataKeys kmsseam.Keys
 }
 
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)
