@@ -141,6 +141,10 @@ func passRoleChecks(service string, in fields) []Check {
 		}
 	}
 	add(in)
+	// EventBridge Scheduler hands one Target's RoleArn.
+	if t := reflect.Indirect(in.v.FieldByName("Target")); t.IsValid() && t.Kind() == reflect.Struct {
+		add(fields{t})
+	}
 	if t := in.v.FieldByName("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
 		for i := 0; i < t.Len(); i++ {
 			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {

@@ -6,6 +6,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 )
 
@@ -51,6 +52,36 @@ func TestResourceARNs(t *testing.T) {
 		checks := For(tc.service, tc.op, tc.in, env)
 		if got := []string{checks[0].Resource}; !reflect.DeepEqual(got, []string{tc.want}) {
 			t.Errorf("%s %s %+v: %v, want %s", tc.service, tc.op, tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestScheduler: schedules are checked on schedule/<group>/<name> (the
+// default group when none is named), groups on schedule-group/<name>, and
+// a schedule's target role needs iam:PassRole to scheduler.amazonaws.com.
+func TestScheduler(t *testing.T) {
+	env := Env{Account: "123456789012", Region: "us-east-1"}
+	const role = "arn:aws:iam::123456789012:role/sched"
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want []string
+	}{
+		{"CreateSchedule", &schedulerapi.CreateScheduleInput{Name: sp("s"), Target: &schedulerapi.Target{Arn: sp("arn:aws:sqs:us-east-1:123456789012:q"), RoleArn: sp(role)}},
+			[]string{"scheduler:CreateSchedule arn:aws:scheduler:us-east-1:123456789012:schedule/default/s", "iam:PassRole " + role}},
+		{"GetSchedule", &schedulerapi.GetScheduleInput{Name: sp("s"), GroupName: sp("team")},
+			[]string{"scheduler:GetSchedule arn:aws:scheduler:us-east-1:123456789012:schedule/team/s"}},
+		{"DeleteScheduleGroup", &schedulerapi.DeleteScheduleGroupInput{Name: sp("team")},
+			[]string{"scheduler:DeleteScheduleGroup arn:aws:scheduler:us-east-1:123456789012:schedule-group/team"}},
+		{"TagResource", &schedulerapi.TagResourceInput{ResourceArn: sp("arn:aws:scheduler:us-east-1:123456789012:schedule-group/team")},
+			[]string{"scheduler:TagResource arn:aws:scheduler:us-east-1:123456789012:schedule-group/team"}},
+	} {
+		var got []string
+		for _, c := range For("scheduler", tc.op, tc.in, env) {
+			got = append(got, c.Action+" "+c.Resource)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.op, got, tc.want)
 		}
 	}
 }
