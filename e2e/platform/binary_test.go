@@ -269,7 +269,7 @@ calls = [
     # Rarely used operations that niwa has no handler for, one or more per
     # protocol family; when one gets a handler, pick another.
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
-    ("iam", "list_virtual_mfa_devices", {}, "IAM.ListVirtualMFADevices"),
+    ("iam", "get_organizations_access_report", {"JobId": "00000000-0000-0000-0000-000000000000"}, "IAM.GetOrganizationsAccessReport"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
     ("dynamodb", "list_global_tables", {}, "DynamoDB.ListGlobalTables"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),

@@ -576,12 +576,19 @@ func iamResources(op string, in fields, env Env) []string {
 		return []string{acct + "policy" + pathOr(in.str("Path")) + in.str("PolicyName")}
 	case op == "CreateSAMLProvider" && in.str("Name") != "":
 		return []string{acct + "saml-provider/" + in.str("Name")}
+	case op == "CreateVirtualMFADevice":
+		return []string{acct + "mfa" + pathOr(in.str("Path")) + in.str("VirtualMFADeviceName")}
+	case in.str("SerialNumber") != "" && op != "EnableMFADevice" && op != "DeactivateMFADevice":
+		return []string{in.str("SerialNumber")} // the device itself
+	case in.str("ServerCertificateName") != "":
+		return []string{acct + "server-certificate" + pathOr(in.str("Path")) + in.str("ServerCertificateName")}
 	}
 	// Operations on the caller itself when the user is omitted.
 	switch op {
 	case "GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey",
 		"ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser", "ChangePassword",
-		"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices":
+		"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices",
+		"EnableMFADevice", "DeactivateMFADevice", "ListServiceSpecificCredentials":
 		if strings.Contains(env.CallerARN, ":user/") {
 			return []string{env.CallerARN}
 		}

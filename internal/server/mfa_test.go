@@ -88,3 +88,46 @@ func TestMFAThroughTheStack(t *testing.T) {
 		t.Fatalf("AssumeRole from the MFA session: %v", err)
 	}
 }
+
+// TestSelfManagedMFA: the IAM User Guide's policy that lets users manage
+// their own MFA device (mfa/${aws:username}, user/${aws:username}) works:
+// a user creates, enables and deletes its own device, and nobody else's.
+func TestSelfManagedMFA(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	carl := newUser(t, n, "carl")
+	newUser(t, n, "dora")
+	if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("own-mfa"), PolicyDocument: aws.String(`{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"], "Resource": "arn:aws:iam::*:mfa/${aws:username}"},
+    {"Sid": "AllowManageOwnUserMFA", "Effect": "Allow", "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"], "Resource": "arn:aws:iam::*:user/${aws:username}"}
+  ]
+}`)}); err != nil {
+		t.Fatal(err)
+	}
+	cc := iam.NewFromConfig(carl.config(n))
+	_, err := cc.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("dora")})
+	apiErr(t, err, "AccessDenied", 403)
+	dev, err := cc.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("carl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := base32.StdEncoding.DecodeString(string(dev.VirtualMFADevice.Base32StringSeed))
+	step := time.Now().Unix() / 30
+	serial := dev.VirtualMFADevice.SerialNumber
+	_, err = cc.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("dora"), SerialNumber: serial,
+		AuthenticationCode1: aws.String(totpCode(seed, step-1)), AuthenticationCode2: aws.String(totpCode(seed, step))})
+	apiErr(t, err, "AccessDenied", 403)
+	if _, err := cc.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("carl"), SerialNumber: serial,
+		AuthenticationCode1: aws.String(totpCode(seed, step-1)), AuthenticationCode2: aws.String(totpCode(seed, step))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String("carl"), SerialNumber: serial}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: serial}); err != nil {
+		t.Fatal(err)
+	}
+}
