@@ -576,6 +576,9 @@ func iamResources(op string, in fields, env Env) []string {
 		return []string{acct + "policy" + pathOr(in.str("Path")) + in.str("PolicyName")}
 	case op == "CreateSAMLProvider" && in.str("Name") != "":
 		return []string{acct + "saml-provider/" + in.str("Name")}
+	case op == "CreateServiceLinkedRole":
+		// The role's name is IAM's to choose; its path is the service's.
+		return []string{acct + "role/aws-service-role/" + in.str("AWSServiceName") + "/"}
 	case op == "CreateVirtualMFADevice":
 		return []string{acct + "mfa" + pathOr(in.str("Path")) + in.str("VirtualMFADeviceName")}
 	case in.str("SerialNumber") != "" && op != "EnableMFADevice" && op != "DeactivateMFADevice":
@@ -720,6 +723,7 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 			c.Set("iam:policyarn", in.str("PolicyArn"))
 		}
 		c.Set("iam:permissionsboundary", in.str("PermissionsBoundary"))
+		c.Set("iam:awsservicename", in.str("AWSServiceName"))
 		return c
 	},
 }
