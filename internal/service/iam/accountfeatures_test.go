@@ -126,8 +126,9 @@ func TestVirtualMFA(t *testing.T) {
 	}
 	wantErr(t, second(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: ptr.To("mo")})), "DeleteConflict", 409, "Cannot delete entity, must delete MFA device first.")
 	wantErr(t, second(f.DeleteVirtualMFADevice(f.ctx, &iamapi.DeleteVirtualMFADeviceInput{SerialNumber: ptr.To(serial)})), "DeleteConflict", 409, "MFA VirtualDevice in use. Must deactivate first.")
+	must(f.CreateOpenIDConnectProvider(f.ctx, &iamapi.CreateOpenIDConnectProviderInput{Url: ptr.To("https://oidc.example.com"), ClientIDList: []string{"a"}}))
 	sum := must(f.GetAccountSummary(f.ctx, &iamapi.GetAccountSummaryInput{})).SummaryMap
-	if sum["MFADevices"] != 1 || sum["MFADevicesInUse"] != 1 {
+	if sum["MFADevices"] != 1 || sum["MFADevicesInUse"] != 1 || sum["Providers"] != 1 {
 		t.Errorf("summary = %v", sum)
 	}
 	must(f.DeactivateMFADevice(f.ctx, &iamapi.DeactivateMFADeviceInput{UserName: ptr.To("mo"), SerialNumber: ptr.To(serial)}))
