@@ -288,3 +288,23 @@ func TestTrustPrincipalsMustExist(t *testing.T) {
 	wantErr(t, second(f.UpdateAssumeRolePolicy(f.ctx, &iamapi.UpdateAssumeRolePolicyInput{RoleName: ptr.To("r"), PolicyDocument: trust("arn:aws:iam::123456789012:role/path/none")})),
 		"MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/path/none"`)
 }
+
+// FuzzSSHPublicKey: any key body gets a blob or an error, never a panic;
+// a blob that is accepted renders back as PEM and fingerprints.
+func FuzzSSHPublicKey(f *testing.F) {
+	f.Add("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 user@host")
+	f.Add("ssh-rsa AAAA")
+	f.Add("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----")
+	f.Add("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG x")
+	f.Fuzz(func(t *testing.T, body string) {
+		blob, _, err := sshKeyBlob(body)
+		if err != nil {
+			return
+		}
+		if _, err := blobRSA(blob); err != nil {
+			t.Fatalf("accepted blob does not parse back: %v", err)
+		}
+		_ = sshFingerprint(blob)
+		_ = sshOut("u", &sshKey{Body: body}, "PEM")
+	})
+}
