@@ -118,7 +118,8 @@ func sshKeyBlob(body string) ([]byte, bool, error) {
 }
 
 // blobRSA reads an ssh-rsa wire-format blob: string "ssh-rsa", mpint e,
-// mpint n, nothing after; a modulus of at least 1024 bits.
+// mpint n, nothing after; a modulus of at least 2048 bits, the least IAM
+// accepts.
 func blobRSA(blob []byte) (*rsa.PublicKey, error) {
 	rest := blob
 	var parts [][]byte
@@ -134,7 +135,7 @@ func blobRSA(blob []byte) (*rsa.PublicKey, error) {
 		rest = rest[4+n:]
 	}
 	e := new(big.Int).SetBytes(parts[1])
-	if string(parts[0]) != "ssh-rsa" || len(rest) != 0 || new(big.Int).SetBytes(parts[2]).BitLen() < 1024 || !e.IsInt64() || e.Int64() > 1<<31-1 || e.Int64() < 3 {
+	if string(parts[0]) != "ssh-rsa" || len(rest) != 0 || new(big.Int).SetBytes(parts[2]).BitLen() < 2048 || !e.IsInt64() || e.Int64() > 1<<31-1 || e.Int64() < 3 {
 		return nil, fmt.Errorf("bad ssh-rsa key")
 	}
 	return &rsa.PublicKey{N: new(big.Int).SetBytes(parts[2]), E: int(e.Int64())}, nil
