@@ -131,3 +131,33 @@ func TestSelfManagedMFA(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUsersMayChangePassword: with AllowUsersToChangePassword an IAM user
+// changes its own password and reads the policy without a policy granting
+// iam:ChangePassword; without it, the user needs one.
+func TestUsersMayChangePassword(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	eve := newUser(t, n, "eve")
+	if _, err := ic.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("eve"), Password: aws.String("Initial-pass1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(8)}); err != nil {
+		t.Fatal(err)
+	}
+	ec := iam.NewFromConfig(eve.config(n))
+	_, err := ec.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Initial-pass1"), NewPassword: aws.String("Second-pass2")})
+	apiErr(t, err, "AccessDenied", 403)
+	if _, err := ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(8), AllowUsersToChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Initial-pass1"), NewPassword: aws.String("Second-pass2")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ec.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403)
+}

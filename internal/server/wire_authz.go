@@ -88,6 +88,13 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
 	}
+	if service == "iam" && (op.Name == "ChangePassword" || op.Name == "GetAccountPasswordPolicy") && strings.Contains(caller.ARN, ":user/") {
+		// A password policy that lets users change their own passwords
+		// grants both without a policy saying so.
+		if ok, err := a.iam.UsersMayChangePassword(caller.Account); err != nil || ok {
+			return err
+		}
+	}
 	subject, err := a.subject(ctx)
 	if err != nil {
 		return err
