@@ -150,7 +150,12 @@ func FuzzValidateDocument(f *testing.F) {
 		`{"Version":"2012-10-17","Statement":[{"Sid":"x","Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:iam::*:role/*"}]}`} {
 		f.Add(seed)
 	}
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/${x","Condition":{"Null":{"aws:TokenIssueTime":"true"}}}}`)
 	f.Fuzz(func(t *testing.T, doc string) {
+		// GetContextKeysFor*Policy reads the same documents.
+		if _, err := contextKeys([]string{doc}); err != nil && !strings.Contains(err.Error(), "Syntax errors in policy.") {
+			t.Fatalf("contextKeys(%q) = %v", doc, err)
+		}
 		for _, kind := range []docKind{docManaged, docInline, docTrust} {
 			err := validateDocument(doc, kind)
 			if err == nil {
