@@ -242,7 +242,7 @@ func (s *IAM) ChangePassword(ctx *request.Context, in *iamapi.ChangePasswordInpu
 		return nil, err
 	}
 	a, ok := parseIAMARN(ctx.Caller.ARN)
-	if !ok || a.Kind != "user" || ctx.Caller.SessionToken != "" {
+	if !ok || a.Kind != "user" {
 		return nil, iamapi.ErrInvalidUserTypeException.New("Only IAM Users can change their own password.")
 	}
 	return empty[iamapi.ChangePasswordOutput](s.updateUser(ctx, &a.Name, func(tx storage.Tx, sc storage.Scope, u *userRecord) error {
