@@ -2,17 +2,22 @@ package iamaccount
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
+	csvpkg "encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
@@ -48,7 +53,15 @@ func TestAccountFeaturesCLI(t *testing.T) {
 	}
 	v1, v2 := framework.CLIs[0], framework.CLIs[1]
 	user := "cli-v1"
-	n.MustAWS(t, "iam", "create-user", "--user-name", user)
+	userCfg := framework.IAMUser(t, n, user, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	userKey, err := userCfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iam.NewFromConfig(framework.GoConfig(n, "test", "test", "")).CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String("needs-mfa"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"000000000000"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)}); err != nil {
+		t.Fatal(err)
+	}
 	seedFile, pngFile := filepath.Join(dir, "seed"), filepath.Join(dir, "qr.png")
 	run(v1, "iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", user, "--outfile", seedFile, "--bootstrap-method", "Base32StringSeed")
 	run(v2, "iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "qr", "--outfile", pngFile, "--bootstrap-method", "QRCodePNG")
@@ -79,6 +92,16 @@ func TestAccountFeaturesCLI(t *testing.T) {
 	if len(devices.MFADevices) != 1 || devices.MFADevices[0].SerialNumber != serial {
 		t.Errorf("devices %+v", devices)
 	}
+	// The device in STS: assume-role needs a code when the trust policy
+	// asks for MFA.
+	asUser := []string{"AWS_ACCESS_KEY_ID=" + userKey.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + userKey.SecretAccessKey}
+	roleArgs := []string{"sts", "assume-role", "--role-arn", "arn:aws:iam::000000000000:role/needs-mfa", "--role-session-name", "cli"}
+	if _, errOut, err := n.RunCLI(t, v2, asUser, roleArgs...); err == nil || !strings.Contains(errOut, "(AccessDenied)") {
+		t.Errorf("assume-role without MFA: %v %s", err, errOut)
+	}
+	if _, errOut, err := n.RunCLI(t, v2, asUser, append(roleArgs, "--serial-number", serial, "--token-code", totp(seed, step+1))...); err != nil {
+		t.Errorf("assume-role with MFA: %v %s", err, errOut)
+	}
 	run(v2, "iam", "attach-user-policy", "--user-name", user, "--policy-arn", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 	if out := run(v1, "iam", "list-attached-user-policies", "--user-name", user); !strings.Contains(out, "AWSLambdaBasicExecutionRole") {
 		t.Errorf("attached: %s", out)
@@ -102,13 +125,16 @@ func TestAccountFeaturesCLI(t *testing.T) {
 	}
 	n.MustAWS(t, "iam", "generate-credential-report")
 	content := strings.TrimSpace(n.MustAWS(t, "iam", "get-credential-report", "--query", "Content", "--output", "text"))
-	csv, err := base64.StdEncoding.DecodeString(content)
+	report, err := base64.StdEncoding.DecodeString(content)
 	if err != nil {
 		t.Fatalf("report content %q: %v", content, err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "user,arn,user_creation_time,password_enabled") || !strings.HasPrefix(lines[2], "cli-v1,arn:aws:iam::000000000000:user/cli-v1,") ||
-		!strings.Contains(lines[2], ",true,false,N/A,") {
-		t.Errorf("report:\n%s", csv)
+	rows, err := csvpkg.NewReader(bytes.NewReader(report)).ReadAll()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0][:4], ",") != "user,arn,user_creation_time,password_enabled" || len(rows[0]) != 22 {
+		t.Fatalf("report (%v):\n%s", err, report)
+	}
+	// cli-v1: no password, MFA active, one active access key.
+	if u := rows[2]; u[0] != "cli-v1" || u[1] != "arn:aws:iam::000000000000:user/cli-v1" || u[3] != "false" || u[7] != "true" || u[8] != "true" || u[13] != "false" {
+		t.Errorf("report row %q", u)
 	}
 }
