@@ -161,3 +161,40 @@ func TestUsersMayChangePassword(t *testing.T) {
 	_, err = ec.ListUsers(ctx, &iam.ListUsersInput{})
 	apiErr(t, err, "AccessDenied", 403)
 }
+
+// TestLastUsed: a request signed with an IAM user's key shows in
+// GetAccessKeyLastUsed and the credential report; one signed by a role
+// session in GetRole's RoleLastUsed.
+func TestLastUsed(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	fay := assumer(t, n, "fay")
+	if _, err := sts.NewFromConfig(fay.config(n)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	used, err := ic.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(fay.key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lu := used.AccessKeyLastUsed; lu == nil || aws.ToString(lu.ServiceName) != "sts" || lu.LastUsedDate == nil {
+		t.Fatalf("last used %+v", lu)
+	}
+	if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("worker"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(fay.config(n)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/worker"), RoleSessionName: aws.String("w1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(tempCreds(out.Credentials).config(n)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	role, err := ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("worker")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lu := role.Role.RoleLastUsed; lu == nil || lu.LastUsedDate == nil {
+		t.Fatalf("role last used %+v", lu)
+	}
+}
