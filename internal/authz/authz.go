@@ -606,12 +606,22 @@ func iamResources(op string, in fields, env Env) []string {
 		return []string{acct + "policy" + pathOr(in.str("Path")) + in.str("PolicyName")}
 	case op == "CreateSAMLProvider" && in.str("Name") != "":
 		return []string{acct + "saml-provider/" + in.str("Name")}
+	case op == "CreateServiceLinkedRole":
+		// The role's name is IAM's to choose; its path is the service's.
+		return []string{acct + "role/aws-service-role/" + in.str("AWSServiceName") + "/"}
+	case op == "CreateVirtualMFADevice":
+		return []string{acct + "mfa" + pathOr(in.str("Path")) + in.str("VirtualMFADeviceName")}
+	case in.str("SerialNumber") != "" && op != "EnableMFADevice" && op != "DeactivateMFADevice":
+		return []string{in.str("SerialNumber")} // the device itself
+	case in.str("ServerCertificateName") != "":
+		return []string{acct + "server-certificate" + pathOr(in.str("Path")) + in.str("ServerCertificateName")}
 	}
 	// Operations on the caller itself when the user is omitted.
 	switch op {
 	case "GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey",
 		"ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser", "ChangePassword",
-		"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices":
+		"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices",
+		"EnableMFADevice", "DeactivateMFADevice", "ListServiceSpecificCredentials":
 		if strings.Contains(env.CallerARN, ":user/") {
 			return []string{env.CallerARN}
 		}
@@ -745,6 +755,7 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 			c.Set("iam:policyarn", in.str("PolicyArn"))
 		}
 		c.Set("iam:permissionsboundary", in.str("PermissionsBoundary"))
+		c.Set("iam:awsservicename", in.str("AWSServiceName"))
 		return c
 	},
 }
