@@ -305,6 +305,17 @@ func (l *Lambda) getFunction(tx storage.Tx, sc storage.Scope, name, qual string)
 	return fn, ver, nil
 }
 
+// asNamed returns a configuration with the FunctionArn AWS shows for the
+// qualifier a caller used: unqualified when none was given, else
+// qualified with it ($LATEST, the version number or the alias name, while
+// Version says which version an alias points to).
+func asNamed(sc storage.Scope, cfg lambdaapi.FunctionConfiguration, qual string) lambdaapi.FunctionConfiguration {
+	if qual != "" {
+		cfg.FunctionArn = ptr.To(functionARN(sc, ptr.Deref(cfg.FunctionName)) + ":" + qual)
+	}
+	return cfg
+}
+
 func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (function, version, string, error) {
 	name, qual, err := parseName(ctx, raw, qualifier)
 	if err != nil {
@@ -322,11 +333,11 @@ func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (func
 
 // GetFunction returns the configuration, code location and tags.
 func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequest) (*lambdaapi.GetFunctionResponse, error) {
-	fn, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
+	fn, v, qual, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	cfg := v.Config
+	cfg := asNamed(scope(ctx), v.Config, qual)
 	out := &lambdaapi.GetFunctionResponse{
 		Configuration: &cfg,
 		Code: &lambdaapi.FunctionCodeLocation{
@@ -343,11 +354,12 @@ func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequ
 
 // GetFunctionConfiguration returns one version's configuration.
 func (l *Lambda) GetFunctionConfiguration(ctx *request.Context, in *lambdaapi.GetFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
-	_, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
+	_, v, qual, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	return &v.Config, nil
+	cfg := asNamed(scope(ctx), v.Config, qual)
+	return &cfg, nil
 }
 
 // ListFunctions pages through functions by name ($LATEST, or every
@@ -384,7 +396,13 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
 				return false
 			}
-			out.Functions = append(out.Functions, v.Config)
+			cfg := v.Config
+			if all {
+				// Listing every version, AWS qualifies $LATEST's ARN
+				// too, as ListVersionsByFunction does.
+				cfg = asNamed(sc, cfg, ptr.Deref(cfg.Version))
+			}
+			out.Functions = append(out.Functions, cfg)
 			lastKey = key
 			return true
 		})

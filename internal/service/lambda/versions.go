@@ -2,11 +2,14 @@ package lambda
 
 import (
 	"encoding/base64"
-	"fmt"
+	"encoding/json"
+	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -14,8 +17,9 @@ import (
 )
 
 // publish snapshots v as the function's next version, unless the latest
-// published version already has the same code and configuration (AWS
-// then returns that version).
+// published version was made from the same code and configuration: AWS
+// "doesn't publish a version if the function's configuration and code
+// haven't changed since the last version" and returns that version.
 func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, description string) (version, error) {
 	name := fn.Name
 	var last *version
@@ -27,8 +31,18 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	}); err != nil {
 		return version{}, err
 	}
-	if last != nil && ptr.Deref(last.Config.CodeSha256) == ptr.Deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
-		return *last, nil
+	source := publishedState(v.Config)
+	if last != nil {
+		prev := last.Source
+		if prev == "" {
+			// Versions stored before Source existed: their own
+			// configuration, whose Description PublishVersion may have
+			// replaced, is the best record of what they were made from.
+			prev = publishedState(withDescription(last.Config, v.Config.Description))
+		}
+		if prev == source {
+			return *last, nil
+		}
 	}
 	n := fn.NextVersion
 	if n == 0 {
@@ -36,6 +50,7 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	}
 	fn.NextVersion = n + 1
 	p := v
+	p.Source = source
 	p.Config.Version = ptr.To(strconv.Itoa(n))
 	p.Config.FunctionArn = ptr.To(functionARN(sc, name) + ":" + strconv.Itoa(n))
 	p.Config.RevisionId = ptr.To(awsid.UUID())
@@ -45,11 +60,26 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	return p, versions.Put(tx, sc, p, name, versionKey(*p.Config.Version))
 }
 
-// sameConfig compares what publishing snapshots, beyond the code.
-func sameConfig(a, b lambdaapi.FunctionConfiguration) bool {
-	return ptr.Deref(a.Handler) == ptr.Deref(b.Handler) && ptr.Deref(a.Runtime) == ptr.Deref(b.Runtime) &&
-		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && ptr.Deref(a.Role) == ptr.Deref(b.Role) &&
-		fmt.Sprint(a.Environment) == fmt.Sprint(b.Environment) && fmt.Sprint(a.Layers) == fmt.Sprint(b.Layers)
+func withDescription(c lambdaapi.FunctionConfiguration, d *string) lambdaapi.FunctionConfiguration {
+	c.Description = d
+	return c
+}
+
+// publishedState is what makes two versions the same: $LATEST's code and
+// configuration, without the fields that name the version or record when
+// and how it was last changed. It compares values, not pointers (the
+// configuration's optional fields are pointers and maps).
+func publishedState(c lambdaapi.FunctionConfiguration) string {
+	c.Version, c.FunctionArn, c.RevisionId, c.LastModified = nil, nil, nil, nil
+	c.State, c.StateReason, c.StateReasonCode = nil, nil, nil
+	c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateStatusReasonCode = nil, nil, nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		// A configuration is plain data; should it ever fail to encode,
+		// publishing anew is the safe answer.
+		return awsid.UUID()
+	}
+	return string(b)
 }
 
 // PublishVersion snapshots $LATEST.
@@ -115,7 +145,8 @@ func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.List
 				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
 				return false
 			}
-			out.Versions = append(out.Versions, v.Config)
+			// AWS lists $LATEST with its qualified ARN (...:name:$LATEST).
+			out.Versions = append(out.Versions, asNamed(sc, v.Config, ptr.Deref(v.Config.Version)))
 			return true
 		})
 	})
@@ -357,6 +388,8 @@ func deleteUnder(tx storage.Tx, sc storage.Scope, table, name string) error {
 
 func aliasARN(sc storage.Scope, fn, alias string) string { return functionARN(sc, fn) + ":" + alias }
 
+// checkRouting validates an alias's version and weighted routing in the
+// order and with the messages AWS uses.
 func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string, rc *lambdaapi.AliasRoutingConfiguration) error {
 	if ver != latest {
 		if _, ok, err := versions.Get(tx, sc, name, versionKey(ver)); err != nil {
@@ -372,14 +405,17 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 		return errInvalidParam("Number of items in AdditionalVersionWeights cannot be greater than 1")
 	}
 	for v, w := range rc.AdditionalVersionWeights {
-		if ver == latest {
-			return errInvalidParam("$LATEST is not supported for an alias pointing to more than 1 version")
+		if w < 0 || w > 1 || math.IsNaN(w) {
+			return awserr.ValidationException.New("1 validation error detected: Value '{%s=%s}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]", v, javaFloat(w))
 		}
 		if v == ver {
 			return errInvalidParam("Invalid function version %s. Function version %s is already included in routing configuration.", v, v)
 		}
-		if w < 0 || w > 1 {
-			return errInvalidParam("Invalid weight %v for version %s", w, v)
+		if ver == latest {
+			return errInvalidParam("$LATEST is not supported for an alias pointing to more than 1 version")
+		}
+		if !digits.MatchString(v) || len(v) > 1024 {
+			return awserr.ValidationException.New("1 validation error detected: Value '{%s=%s}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, Member must not be null]", v, javaFloat(w))
 		}
 		if _, ok, err := versions.Get(tx, sc, name, versionKey(v)); err != nil {
 			return err
@@ -388,6 +424,17 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 		}
 	}
 	return nil
+}
+
+var digits = regexp.MustCompile(`^[0-9]+$`)
+
+// javaFloat prints a weight as AWS's (Java) messages do: 1.5, 2.0.
+func javaFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eEN") {
+		s += ".0"
+	}
+	return s
 }
 
 // CreateAlias names a version, optionally with weighted routing to a
