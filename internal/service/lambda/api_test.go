@@ -381,3 +381,33 @@ func FuzzParseName(f *testing.F) {
 		}
 	})
 }
+
+func TestReservedConcurrencyAccountWide(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"ca", "cb", "cc"} {
+		f.create(t, n, "app.ok", nil)
+	}
+	for _, c := range []struct {
+		fn   string
+		n    int32
+		code string
+	}{
+		{"ca", 500, ""},
+		{"cb", 400, ""},
+		{"cc", 1, "InvalidParameterValueException"},
+		{"ca", 500, ""}, // its own reservation is replaced, not added
+		{"ca", 499, ""},
+		{"cc", 1, ""},
+		{"cc", -1, "InvalidParameterValueException"},
+	} {
+		_, err := f.l.PutFunctionConcurrency(f.ctx(), &lambdaapi.PutFunctionConcurrencyRequest{FunctionName: ptr.To(c.fn), ReservedConcurrentExecutions: ptr.To(c.n)})
+		if code(err) != c.code {
+			t.Fatalf("%s=%d: %v", c.fn, c.n, err)
+		}
+	}
+	s, err := f.l.GetAccountSettings(f.ctx(), &lambdaapi.GetAccountSettingsRequest{})
+	if err != nil || *s.AccountLimit.UnreservedConcurrentExecutions != 100 || *s.AccountLimit.ConcurrentExecutions != 1000 ||
+		*s.AccountLimit.TotalCodeSize != 75*1024*1024*1024 || *s.AccountUsage.FunctionCount != 3 {
+		t.Fatalf("account settings: %v %+v %+v", err, s.AccountLimit, s.AccountUsage)
+	}
+}

@@ -704,13 +704,52 @@ func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutF
 	if n == nil || *n < 0 {
 		return nil, errInvalidParam("ReservedConcurrentExecutions must be at least 0")
 	}
-	if *n > 900 {
-		return nil, errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
-	}
-	if err := l.updateFunction(ctx, name, func(fn *function) error { fn.Reserved = n; return nil }); err != nil {
+	sc := scope(ctx)
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		// The account keeps at least minUnreserved executions for the
+		// functions without a reservation, counting every other
+		// function's reservation.
+		others, err := reservedTotal(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if others+int64(*n) > accountConcurrency-minUnreserved {
+			return errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved)
+		}
+		f, ok, err := functions.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("Function not found: %s", functionARN(sc, name))
+		}
+		f.Reserved = n
+		return functions.Put(tx, sc, f, name)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &lambdaapi.Concurrency{ReservedConcurrentExecutions: n}, nil
+}
+
+// Account concurrency: AWS's default quota and the part of it no
+// reservation may take.
+const (
+	accountConcurrency = 1000
+	minUnreserved      = 100
+)
+
+// reservedTotal sums the reserved concurrency of the account's functions
+// in the region, but the one named except.
+func reservedTotal(tx storage.Tx, sc storage.Scope, except string) (int64, error) {
+	var sum int64
+	err := functions.List(tx, sc, nil, storage.ListOptions{}, func(k []string, f function) bool {
+		if f.Name != except && f.Reserved != nil {
+			sum += int64(*f.Reserved)
+		}
+		return true
+	})
+	return sum, err
 }
 
 // GetFunctionConcurrency returns the reserved concurrency.
@@ -736,8 +775,12 @@ func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.D
 
 // GetAccountSettings reports the account's limits and usage.
 func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccountSettingsRequest) (*lambdaapi.GetAccountSettingsResponse, error) {
-	var count, size int64
+	var count, size, reserved int64
 	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		if reserved, err = reservedTotal(tx, scope(ctx), ""); err != nil {
+			return err
+		}
 		return versions.List(tx, scope(ctx), nil, storage.ListOptions{}, func(k []string, v version) bool {
 			if k[1] == latest {
 				count++
@@ -751,7 +794,7 @@ func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccoun
 	return &lambdaapi.GetAccountSettingsResponse{
 		AccountLimit: &lambdaapi.AccountLimit{
 			TotalCodeSize: ptr.To(int64(80530636800)), CodeSizeUnzipped: ptr.To(int64(262144000)), CodeSizeZipped: ptr.To(int64(52428800)),
-			ConcurrentExecutions: ptr.To(int32(1000)), UnreservedConcurrentExecutions: ptr.To(int32(1000)),
+			ConcurrentExecutions: ptr.To(int32(accountConcurrency)), UnreservedConcurrentExecutions: ptr.To(int32(accountConcurrency - reserved)),
 		},
 		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: ptr.To(size), FunctionCount: ptr.To(count)},
 	}, nil
