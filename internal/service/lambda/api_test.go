@@ -411,3 +411,73 @@ func TestReservedConcurrencyAccountWide(t *testing.T) {
 		t.Fatalf("account settings: %v %+v %+v", err, s.AccountLimit, s.AccountUsage)
 	}
 }
+
+func TestSnapStartAndImages(t *testing.T) {
+	f := newFixture(t)
+	good := zipOf(t, map[string]string{"app.py": pyCode})
+	for _, c := range []struct {
+		name      string
+		runtime   string
+		apply     string
+		code, msg string
+	}{
+		{"python3.12 published versions", "python3.12", "PublishedVersions", "", ""},
+		{"none", "nodejs22.x", "None", "", ""},
+		{"unsupported runtime", "nodejs22.x", "PublishedVersions", "InvalidParameterValueException", "nodejs22.x is not supported for SnapStart enabled functions."},
+		{"bad value", "python3.12", "Always", "ValidationException", "Value 'Always' at 'snapStart.applyOn' failed to satisfy constraint"},
+	} {
+		fn := "snap-" + strings.ReplaceAll(c.name, " ", "-")
+		fn = strings.ReplaceAll(fn, ".", "")
+		out, err := f.l.CreateFunction(f.ctx(), &lambdaapi.CreateFunctionRequest{FunctionName: ptr.To(fn), Runtime: ptr.To(c.runtime), Handler: ptr.To("app.ok"), Role: ptr.To(role),
+			Code: &lambdaapi.FunctionCode{ZipFile: good}, SnapStart: &lambdaapi.SnapStart{ApplyOn: ptr.To(c.apply)}})
+		if code(err) != c.code || (err != nil && !strings.Contains(err.Error(), c.msg)) {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if *out.SnapStart.ApplyOn != c.apply || *out.SnapStart.OptimizationStatus != "Off" {
+			t.Errorf("%s: $LATEST SnapStart %+v", c.name, out.SnapStart)
+		}
+		v, err := f.l.PublishVersion(f.ctx(), &lambdaapi.PublishVersionRequest{FunctionName: ptr.To(fn)})
+		want := map[string]string{"PublishedVersions": "On", "None": "Off"}[c.apply]
+		if err != nil || *v.SnapStart.OptimizationStatus != want {
+			t.Errorf("%s: published SnapStart %v %+v", c.name, err, v.SnapStart)
+		}
+	}
+	// Switching to a runtime SnapStart does not take is refused while it is on.
+	f.create(t, "snapon", "app.ok", func(in *lambdaapi.CreateFunctionRequest) { in.SnapStart = &lambdaapi.SnapStart{ApplyOn: ptr.To("PublishedVersions")} })
+	if _, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("snapon"), Runtime: ptr.To("nodejs22.x")}); code(err) != "InvalidParameterValueException" {
+		t.Fatalf("runtime change under SnapStart: %v", err)
+	}
+	if out, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("snapon"), SnapStart: &lambdaapi.SnapStart{ApplyOn: ptr.To("None")}}); err != nil || *out.SnapStart.ApplyOn != "None" {
+		t.Fatalf("SnapStart off: %v", err)
+	}
+
+	// Container images: refused with the reason, wherever they come in.
+	f.create(t, "zip", "app.ok", nil)
+	for name, call := range map[string]func() error{
+		"create image": func() error {
+			_, err := f.l.CreateFunction(f.ctx(), &lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("img"), PackageType: ptr.To("Image"), Role: ptr.To(role),
+				Code: &lambdaapi.FunctionCode{ImageUri: ptr.To("000000000000.dkr.ecr.us-east-1.amazonaws.com/app:latest")}})
+			return err
+		},
+		"update code to image": func() error {
+			_, err := f.l.UpdateFunctionCode(f.ctx(), &lambdaapi.UpdateFunctionCodeRequest{FunctionName: ptr.To("zip"), ImageUri: ptr.To("000000000000.dkr.ecr.us-east-1.amazonaws.com/app:latest")})
+			return err
+		},
+		"image config": func() error {
+			_, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("zip"), ImageConfig: &lambdaapi.ImageConfig{Command: []string{"x"}}})
+			return err
+		},
+	} {
+		if err := call(); code(err) != "InvalidParameterValueException" || !strings.Contains(err.Error(), "has no container runtime") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := f.l.CreateFunction(f.ctx(), &lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("pkg"), PackageType: ptr.To("Jar"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To(role),
+		Code: &lambdaapi.FunctionCode{ZipFile: good}}); code(err) != "ValidationException" {
+		t.Fatalf("package type: %v", err)
+	}
+}

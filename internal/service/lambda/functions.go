@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -79,6 +80,43 @@ func checkTimeout(t *int32) error {
 	return nil
 }
 
+// snapStartRuntimes are the runtimes AWS takes SnapStart for.
+var snapStartRuntimes = map[string]bool{
+	"java11": true, "java17": true, "java21": true, "java25": true,
+	"python3.12": true, "python3.13": true, "python3.14": true,
+	"dotnet8": true, "dotnet10": true,
+}
+
+// snapStart validates a SnapStart setting as AWS does and returns what
+// the configuration reports. niwa records the setting and reports it
+// (published versions say OptimizationStatus On) but takes no snapshot:
+// every cold start runs the function's initialization, which only makes
+// cold starts slower, never different.
+func snapStart(in *lambdaapi.SnapStart, runtime string) (*lambdaapi.SnapStartResponse, error) {
+	apply := "None"
+	if in != nil && in.ApplyOn != nil {
+		apply = *in.ApplyOn
+	}
+	switch apply {
+	case "None":
+		return &lambdaapi.SnapStartResponse{ApplyOn: ptr.To("None"), OptimizationStatus: ptr.To("Off")}, nil
+	case "PublishedVersions":
+		if !snapStartRuntimes[runtime] {
+			return nil, errInvalidParam("%s is not supported for SnapStart enabled functions.", runtime)
+		}
+		return &lambdaapi.SnapStartResponse{ApplyOn: ptr.To(apply), OptimizationStatus: ptr.To("Off")}, nil
+	}
+	return nil, awserr.ValidationException.New("1 validation error detected: Value '%s' at 'snapStart.applyOn' failed to satisfy constraint: Member must satisfy enum value set: [PublishedVersions, None]", apply)
+}
+
+// errImage answers container-image functions. AWS would create them from
+// an ECR image; niwa runs functions as local processes and has no
+// container runtime, so it says so rather than store a function it could
+// never run.
+func errImage() error {
+	return errInvalidParam("niwa cannot run container image functions (PackageType Image, Code.ImageUri): it runs functions as local processes from .zip deployment packages and has no container runtime. Deploy the function as a .zip package (a provided.al2023 bootstrap for custom runtimes) instead.")
+}
+
 func (l *Lambda) checkRole(role string) error {
 	if l.opt.Roles == nil {
 		return nil
@@ -112,8 +150,11 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if in.PackageType != nil {
 		pkg = *in.PackageType
 	}
-	if pkg == "Image" || (in.Code != nil && in.Code.ImageUri != nil) {
-		return nil, errInvalidParam("niwa runs functions as local processes from .zip packages; container image functions (PackageType Image) are not supported")
+	if pkg != "Zip" && pkg != "Image" {
+		return nil, awserr.ValidationException.New("1 validation error detected: Value '%s' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", pkg)
+	}
+	if pkg == "Image" || (in.Code != nil && in.Code.ImageUri != nil) || in.ImageConfig != nil {
+		return nil, errImage()
 	}
 	if in.Runtime == nil || in.Handler == nil {
 		return nil, errInvalidParam("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
@@ -125,6 +166,10 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		return nil, err
 	}
 	if err := checkEnv(in.Environment); err != nil {
+		return nil, err
+	}
+	snap, err := snapStart(in.SnapStart, *in.Runtime)
+	if err != nil {
 		return nil, err
 	}
 	if err := l.checkRole(ptr.Deref(in.Role)); err != nil {
@@ -167,7 +212,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		VpcConfig:        vpc,
 		DeadLetterConfig: in.DeadLetterConfig,
 		KMSKeyArn:        in.KMSKeyArn,
-		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: ptr.To("None"), OptimizationStatus: ptr.To("Off")},
+		SnapStart:        snap,
 		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: ptr.To("Text"), LogGroup: ptr.To("/aws/lambda/" + name)},
 		RuntimeVersionConfig: &lambdaapi.RuntimeVersionConfig{
 			RuntimeVersionArn: ptr.To(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),

@@ -57,6 +57,9 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	if description != "" {
 		p.Config.Description = ptr.To(description)
 	}
+	if ss := p.Config.SnapStart; ss != nil && ptr.Deref(ss.ApplyOn) == "PublishedVersions" {
+		p.Config.SnapStart = &lambdaapi.SnapStartResponse{ApplyOn: ss.ApplyOn, OptimizationStatus: ptr.To("On")}
+	}
 	return p, versions.Put(tx, sc, p, name, versionKey(*p.Config.Version))
 }
 
@@ -179,7 +182,7 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		return nil, err
 	}
 	if in.ImageUri != nil {
-		return nil, errInvalidParam("niwa runs functions from .zip packages; container images are not supported")
+		return nil, errImage()
 	}
 	code, err := l.codeFrom(ctx, &lambdaapi.FunctionCode{ZipFile: in.ZipFile, S3Bucket: in.S3Bucket, S3Key: in.S3Key, S3ObjectVersion: in.S3ObjectVersion})
 	if err != nil {
@@ -292,6 +295,9 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 			return nil, err
 		}
 	}
+	if in.ImageConfig != nil {
+		return nil, errImage()
+	}
 	var layers []lambdaapi.Layer
 	if in.Layers != nil {
 		if layers, err = l.resolveLayers(ctx, in.Layers); err != nil {
@@ -348,6 +354,19 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 		}
 		if in.EphemeralStorage != nil && in.EphemeralStorage.Size != nil {
 			c.EphemeralStorage = in.EphemeralStorage
+		}
+		if in.SnapStart != nil || in.Runtime != nil {
+			req := in.SnapStart
+			if req == nil && c.SnapStart != nil {
+				// A runtime change is checked against the SnapStart
+				// setting already in place.
+				req = &lambdaapi.SnapStart{ApplyOn: c.SnapStart.ApplyOn}
+			}
+			snap, err := snapStart(req, ptr.Deref(c.Runtime))
+			if err != nil {
+				return err
+			}
+			c.SnapStart = snap
 		}
 		if in.LoggingConfig != nil {
 			if in.LoggingConfig.LogGroup != nil {
