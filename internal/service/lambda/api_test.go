@@ -447,7 +447,9 @@ func TestSnapStartAndImages(t *testing.T) {
 		}
 	}
 	// Switching to a runtime SnapStart does not take is refused while it is on.
-	f.create(t, "snapon", "app.ok", func(in *lambdaapi.CreateFunctionRequest) { in.SnapStart = &lambdaapi.SnapStart{ApplyOn: ptr.To("PublishedVersions")} })
+	f.create(t, "snapon", "app.ok", func(in *lambdaapi.CreateFunctionRequest) {
+		in.SnapStart = &lambdaapi.SnapStart{ApplyOn: ptr.To("PublishedVersions")}
+	})
 	if _, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("snapon"), Runtime: ptr.To("nodejs22.x")}); code(err) != "InvalidParameterValueException" {
 		t.Fatalf("runtime change under SnapStart: %v", err)
 	}
