@@ -205,14 +205,21 @@ func TestAliasRoutingValidation(t *testing.T) {
 	}
 }
 
+const arnCode = `def h(event, context):
+    return {"version": context.function_version, "arn": context.invoked_function_arn}
+`
+
 // Invoking a weighted alias runs the version the draw picks, and
-// ExecutedVersion says which.
+// ExecutedVersion says which; the function sees the ARN it was invoked
+// with even in a warm environment another qualifier started.
 func TestAliasRoutingInvoke(t *testing.T) {
 	needPython(t)
 	f := newFixture(t)
 	var draw float64
 	f.l.opt.Rand = func() float64 { return draw }
-	f.create(t, "w", "app.ok", nil)
+	f.create(t, "w", "app.h", func(in *lambdaapi.CreateFunctionRequest) {
+		in.Code.ZipFile = zipOf(t, map[string]string{"app.py": arnCode})
+	})
 	for _, d := range []string{"a", "b"} {
 		if _, err := f.l.UpdateFunctionConfiguration(f.ctx(), &lambdaapi.UpdateFunctionConfigurationRequest{FunctionName: ptr.To("w"), Description: ptr.To(d)}); err != nil {
 			t.Fatal(err)
@@ -226,13 +233,15 @@ func TestAliasRoutingInvoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
+		fn   string
 		draw float64
 		want string
-	}{{0.1, "1"}, {0.24, "1"}, {0.25, "2"}, {0.9, "2"}} {
+	}{{"w:1", 0, "1"}, {"w:live", 0.1, "1"}, {"w:live", 0.24, "1"}, {"w:live", 0.25, "2"}, {"w:live", 0.9, "2"}, {"w:2", 0.1, "2"}} {
 		draw = c.draw
-		out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To("w:live"), Payload: []byte(`{"v":1}`)})
-		if err != nil || ptr.Deref(out.ExecutedVersion) != c.want || !strings.Contains(string(out.Payload), `"version": "`+c.want+`"`) {
-			t.Fatalf("draw %v: %v %s %s, want version %s", c.draw, err, ptr.Deref(out.ExecutedVersion), out.Payload, c.want)
+		out, err := f.l.Invoke(f.ctx(), &lambdaapi.InvocationRequest{FunctionName: ptr.To(c.fn), Payload: []byte(`{}`)})
+		if err != nil || ptr.Deref(out.ExecutedVersion) != c.want ||
+			string(out.Payload) != `{"version": "`+c.want+`", "arn": "`+fnARN+c.fn+`"}` {
+			t.Fatalf("%s draw %v: %v %s %s, want version %s", c.fn, c.draw, err, ptr.Deref(out.ExecutedVersion), out.Payload, c.want)
 		}
 	}
 }

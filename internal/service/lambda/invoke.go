@@ -194,7 +194,7 @@ func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	res, err := l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext})
+	res, err := l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext, InvokedARN: t.invoked})
 	if errors.Is(err, rt.ErrThrottled) {
 		return nil, throttled()
 	}
