@@ -492,3 +492,29 @@ func TestSnapStartAndImages(t *testing.T) {
 		t.Fatalf("package type: %v", err)
 	}
 }
+
+func TestTagsAndInvokeConfigRefusals(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "tg", "app.ok", nil)
+	for _, c := range []struct {
+		resource, code, msg string
+	}{
+		{fnARN + "tg", "", ""},
+		{fnARN + "tg:1", "InvalidParameterValueException", "Tagging operations are permitted on Lambda functions only. Tags on aliases and versions are not supported."},
+		{"tg", "ValidationException", "Value 'tg' at 'resource' failed to satisfy constraint"},
+		{"arn:aws:lambda:us-east-1:111111111111:function:tg", "ResourceNotFoundException", ""},
+		{fnARN + "nope", "ResourceNotFoundException", "Function not found: " + fnARN + "nope"},
+	} {
+		_, err := f.l.TagResource(f.ctx(), &lambdaapi.TagResourceRequest{Resource: ptr.To(c.resource), Tags: map[string]string{"k": "v"}})
+		if code(err) != c.code || (err != nil && !strings.Contains(err.Error(), c.msg)) {
+			t.Errorf("tag %s: %v", c.resource, err)
+		}
+	}
+	if _, err := f.l.PutFunctionEventInvokeConfig(f.ctx(), &lambdaapi.PutFunctionEventInvokeConfigRequest{FunctionName: ptr.To("tg"), MaximumRetryAttempts: ptr.To(int32(0))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.l.UpdateFunctionEventInvokeConfig(f.ctx(), &lambdaapi.UpdateFunctionEventInvokeConfigRequest{FunctionName: ptr.To("tg")}); code(err) != "InvalidParameterValueException" ||
+		!strings.Contains(err.Error(), "You must specify at least one of error handling or destination setting.") {
+		t.Fatalf("empty update: %v", err)
+	}
+}

@@ -463,6 +463,9 @@ func (l *Lambda) PutFunctionEventInvokeConfig(ctx *request.Context, in *lambdaap
 
 // UpdateFunctionEventInvokeConfig changes some async settings.
 func (l *Lambda) UpdateFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.UpdateFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
+	if in.MaximumRetryAttempts == nil && in.MaximumEventAgeInSeconds == nil && in.DestinationConfig == nil {
+		return nil, errInvalidParam("You must specify at least one of error handling or destination setting.")
+	}
 	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, true, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
 }
 

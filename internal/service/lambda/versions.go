@@ -626,13 +626,24 @@ func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequ
 // are taggable here (not versions or aliases), as on AWS.
 func (l *Lambda) taggedFunction(ctx *request.Context, arn string) (string, error) {
 	name, qual, err := parseName(ctx, arn, nil)
+	if err != nil && errCode(err) == "ResourceNotFoundException" {
+		return "", err
+	}
 	if err != nil || !strings.HasPrefix(arn, "arn:") {
-		return "", errInvalidParam("1 validation error detected: Value '%s' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern", arn)
+		return "", awserr.ValidationException.New("1 validation error detected: Value '%s' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?", arn)
 	}
 	if qual != "" {
-		return "", errInvalidParam("Tags on function aliases and versions are not supported. Please specify a function ARN.")
+		return "", errInvalidParam("Tagging operations are permitted on Lambda functions only. Tags on aliases and versions are not supported. Please specify either a function name or a function ARN.")
 	}
 	return name, nil
+}
+
+// errCode is an error's AWS code ("" for nil).
+func errCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	return awserr.As(err).Code.Code
 }
 
 // TagResource adds tags to a function.
