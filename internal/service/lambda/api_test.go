@@ -518,3 +518,35 @@ func TestTagsAndInvokeConfigRefusals(t *testing.T) {
 		t.Fatalf("empty update: %v", err)
 	}
 }
+
+func TestRecursionConfig(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "loop", "app.ok", nil)
+	get := func(name string) (string, error) {
+		out, err := f.l.GetFunctionRecursionConfig(f.ctx(), &lambdaapi.GetFunctionRecursionConfigRequest{FunctionName: ptr.To(name)})
+		if err != nil {
+			return "", err
+		}
+		return *out.RecursiveLoop, nil
+	}
+	if got, err := get("loop"); err != nil || got != "Terminate" {
+		t.Fatalf("default: %q %v", got, err)
+	}
+	for _, c := range []struct{ name, loop, code string }{
+		{"000000000000:function:loop", "Allow", ""},
+		{"loop", "Sometimes", "ValidationException"},
+		{"loop:1", "Allow", "ValidationException"},
+		{"missing", "Allow", "ResourceNotFoundException"},
+	} {
+		_, err := f.l.PutFunctionRecursionConfig(f.ctx(), &lambdaapi.PutFunctionRecursionConfigRequest{FunctionName: ptr.To(c.name), RecursiveLoop: ptr.To(c.loop)})
+		if code(err) != c.code {
+			t.Errorf("put %s %s: %v", c.name, c.loop, err)
+		}
+	}
+	if got, err := get(fnARN + "loop"); err != nil || got != "Allow" {
+		t.Fatalf("after put: %q %v", got, err)
+	}
+	if _, err := get("missing"); code(err) != "ResourceNotFoundException" {
+		t.Fatalf("missing: %v", err)
+	}
+}

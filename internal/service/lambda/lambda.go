@@ -183,7 +183,10 @@ type function struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	NextVersion int               `json:"nextVersion"`
 	Reserved    *int32            `json:"reserved,omitempty"`
-	Created     time.Time         `json:"created"`
+	// RecursiveLoop is PutFunctionRecursionConfig's setting ("" is AWS's
+	// default, Terminate).
+	RecursiveLoop string    `json:"recursiveLoop,omitempty"`
+	Created       time.Time `json:"created"`
 }
 
 // version is one configuration: $LATEST or a published version.
