@@ -159,7 +159,11 @@ err("dest_kind", lam.put_function_event_invoke_config, FunctionName="py-fn", Des
 err("snap_runtime", lam.update_function_configuration, FunctionName="py-fn", Runtime="nodejs22.x", SnapStart={"ApplyOn": "PublishedVersions"})
 err("image", lam.create_function, FunctionName="img", PackageType="Image", Role="arn:aws:iam::" + acct + ":role/py-fn-role",
     Code={"ImageUri": acct + ".dkr.ecr.us-east-1.amazonaws.com/app:latest"})
+err("recursion_qualified", lam.put_function_recursion_config, FunctionName="py-fn:1", RecursiveLoop="Allow")
 res["errors"] = errs
+res["recursion"] = [lam.get_function_recursion_config(FunctionName="py-fn")["RecursiveLoop"],
+    lam.put_function_recursion_config(FunctionName=acct + ":function:py-fn", RecursiveLoop="Allow")["RecursiveLoop"],
+    lam.get_function_recursion_config(FunctionName=arn)["RecursiveLoop"]]
 lam.update_function_configuration(FunctionName="py-fn", SnapStart={"ApplyOn": "PublishedVersions"})
 res["snap"] = lam.publish_version(FunctionName="py-fn")["SnapStart"]
 print(json.dumps(res))
@@ -173,6 +177,7 @@ print(json.dumps(res))
 		Update    []any
 		Errors    map[string]string
 		Snap      map[string]string
+		Recursion []string
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -194,14 +199,16 @@ print(json.dumps(res))
 	check("put_function_event_invoke_config unqualified", res.PutLatest, arn+":$LATEST")
 	check("list_function_event_invoke_configs", res.List, []string{arn + ":$LATEST", arn + ":1"})
 	for name, want := range map[string]string{
-		"dest_not_arn": "ValidationException: 1 validation error detected: Value 'my-queue' at 'destinationConfig.onSuccess.destination' failed to satisfy constraint",
-		"dest_kind":    "InvalidParameterValueException: The destination ARN arn:aws:dynamodb:",
-		"snap_runtime": "InvalidParameterValueException: nodejs22.x is not supported for SnapStart enabled functions.",
-		"image":        "InvalidParameterValueException: niwa cannot run container image functions",
+		"dest_not_arn":        "ValidationException: 1 validation error detected: Value 'my-queue' at 'destinationConfig.onSuccess.destination' failed to satisfy constraint",
+		"dest_kind":           "InvalidParameterValueException: The destination ARN arn:aws:dynamodb:",
+		"snap_runtime":        "InvalidParameterValueException: nodejs22.x is not supported for SnapStart enabled functions.",
+		"image":               "InvalidParameterValueException: niwa cannot run container image functions",
+		"recursion_qualified": "ValidationException: 1 validation error detected: Value 'py-fn:1' at 'functionName'",
 	} {
 		if !strings.HasPrefix(res.Errors[name], want) {
 			t.Errorf("%s: %q, want %q…", name, res.Errors[name], want)
 		}
 	}
+	check("recursion config", res.Recursion, []string{"Terminate", "Allow", "Allow"})
 	check("published SnapStart", res.Snap, map[string]string{"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"})
 }
