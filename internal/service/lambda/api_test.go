@@ -550,3 +550,28 @@ func TestRecursionConfig(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+func TestCodeStorageQuota(t *testing.T) {
+	f := newFixture(t)
+	first := f.create(t, "s1", "app.ok", nil)
+	size := *first.CodeSize
+	// Room for two packages of this size: the function's and one more.
+	f.l.opt.CodeStorageLimit = 2*size + size/2
+	f.create(t, "s2", "app.ok", nil)
+	good := zipOf(t, map[string]string{"app.py": pyCode})
+	_, err := f.l.CreateFunction(f.ctx(), &lambdaapi.CreateFunctionRequest{FunctionName: ptr.To("s3"), Runtime: ptr.To("python3.12"), Handler: ptr.To("app.ok"), Role: ptr.To(role),
+		Code: &lambdaapi.FunctionCode{ZipFile: good}})
+	if code(err) != "CodeStorageExceededException" || !strings.Contains(err.Error(), "Code storage limit exceeded.") {
+		t.Fatalf("over quota: %v", err)
+	}
+	if _, err := f.l.PublishLayerVersion(f.ctx(), &lambdaapi.PublishLayerVersionRequest{LayerName: ptr.To("l"), Content: &lambdaapi.LayerVersionContentInput{ZipFile: good}}); code(err) != "CodeStorageExceededException" {
+		t.Fatalf("layer over quota: %v", err)
+	}
+	if _, err := f.l.UpdateFunctionCode(f.ctx(), &lambdaapi.UpdateFunctionCodeRequest{FunctionName: ptr.To("s1"), ZipFile: good}); code(err) != "CodeStorageExceededException" {
+		t.Fatalf("update over quota: %v", err)
+	}
+	if _, err := f.l.DeleteFunction(f.ctx(), &lambdaapi.DeleteFunctionRequest{FunctionName: ptr.To("s2")}); err != nil {
+		t.Fatal(err)
+	}
+	f.create(t, "s3", "app.ok", nil)
+}

@@ -299,16 +299,26 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 	if code == nil || (len(code.ZipFile) == 0 && code.S3Bucket == nil && code.S3Key == nil) {
 		return storedCode{}, errInvalidParam("Please provide a source for function code.")
 	}
+	var c storedCode
+	var err error
 	if len(code.ZipFile) > 0 {
 		if code.S3Bucket != nil || code.S3Key != nil {
 			return storedCode{}, errInvalidParam("Please do not provide other FunctionCode parameters when providing a ZipFile.")
 		}
-		return l.storeZip(code.ZipFile)
-	}
-	if code.S3Bucket == nil || code.S3Key == nil {
+		c, err = l.storeZip(code.ZipFile)
+	} else if code.S3Bucket == nil || code.S3Key == nil {
 		return storedCode{}, errInvalidParam("Please provide both S3Bucket and S3Key.")
+	} else {
+		c, err = l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, ptr.Deref(code.S3ObjectVersion))
 	}
-	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, ptr.Deref(code.S3ObjectVersion))
+	if err != nil {
+		return storedCode{}, err
+	}
+	if err := l.checkCodeStorage(scope(ctx), c.Ref.Size); err != nil {
+		l.opt.Blobs.Delete(c.Ref.ID)
+		return storedCode{}, err
+	}
+	return c, nil
 }
 
 // getFunction reads a function and the version a qualifier names

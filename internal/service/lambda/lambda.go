@@ -89,6 +89,9 @@ type Options struct {
 	URLHostSuffix string
 	// DataKeys checks functions' KMSKeyArn (kms.go); nil checks nothing.
 	DataKeys kmsseam.DataKeys
+	// CodeStorageLimit is the account's code storage quota in bytes
+	// (0: AWS's 75 GB).
+	CodeStorageLimit int64
 	// Rand draws in [0, 1) where an alias's weighted routing picks the
 	// version an invocation runs; nil is math/rand. Tests pin it.
 	Rand func() float64
