@@ -296,4 +296,3 @@ func TestUnsignedRequests(t *testing.T) {
 		t.Errorf("s3 anonymous: %d %s", r.status, r.body)
 	}
 }
-

@@ -239,7 +239,9 @@ func TestExportTableToPointInTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		advance(transferDelay)
-		waitFor(t, bucket, func() bool { return *exportStatus(t, svc, ctx, *out.ExportDescription.ExportArn).ExportStatus != "IN_PROGRESS" })
+		waitFor(t, bucket, func() bool {
+			return *exportStatus(t, svc, ctx, *out.ExportDescription.ExportArn).ExportStatus != "IN_PROGRESS"
+		})
 		if f := exportStatus(t, svc, ctx, *out.ExportDescription.ExportArn); *f.ExportStatus != "FAILED" || ptr.Deref(f.FailureCode) != code {
 			t.Fatalf("%s: %+v", bucket, f)
 		}
@@ -276,7 +278,9 @@ func TestExportTableToPointInTime(t *testing.T) {
 	}
 	advance(transferDelay)
 	for _, x := range []*dynamodbapi.ExportTableToPointInTimeOutput{inc, ion} {
-		waitFor(t, "export", func() bool { return *exportStatus(t, svc, ctx, *x.ExportDescription.ExportArn).ExportStatus == "COMPLETED" })
+		waitFor(t, "export", func() bool {
+			return *exportStatus(t, svc, ctx, *x.ExportDescription.ExportArn).ExportStatus == "COMPLETED"
+		})
 	}
 	dataOf := func(arn, prefix string) string {
 		id := arn[strings.LastIndex(arn, "/")+1:]
@@ -332,8 +336,8 @@ func TestImportTable(t *testing.T) {
 		t.Fatalf("b = %v", it)
 	}
 	c := start(&dynamodbapi.ImportTableInput{S3BucketSource: &dynamodbapi.S3BucketSource{S3Bucket: ptr.To("exports"), S3KeyPrefix: ptr.To("in/csv/")},
-		InputFormat:        ptr.To("CSV"),
-		InputFormatOptions: &dynamodbapi.InputFormatOptions{Csv: &dynamodbapi.CsvOptions{Delimiter: ptr.To(";"), HeaderList: []string{"pk", "count", "tag"}}},
+		InputFormat:             ptr.To("CSV"),
+		InputFormatOptions:      &dynamodbapi.InputFormatOptions{Csv: &dynamodbapi.CsvOptions{Delimiter: ptr.To(";"), HeaderList: []string{"pk", "count", "tag"}}},
 		TableCreationParameters: params("fromcsv")})
 	if *c.ImportStatus != "COMPLETED" || *c.ImportedItemCount != 2 || *c.ErrorCount != 1 {
 		t.Fatalf("csv import: %+v", c)
