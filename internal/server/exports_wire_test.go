@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -134,5 +136,85 @@ func TestLogsExportBucketPolicy(t *testing.T) {
 	}
 	if _, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("logs/aws-logs-write-test")}); err != nil {
 		t.Fatalf("write test object: %v", err)
+	}
+}
+
+// TestDynamoDBExportImportThroughS3: a DynamoDB export lands in a real
+// S3 bucket in AWS's layout, and ImportTable reads its data files back
+// into a new table.
+func TestDynamoDBExportImportThroughS3(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(n.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
+	db := dynamodb.NewFromConfig(n.AWSConfig())
+	const bucket = "ddb-exports"
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(n.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	key := []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}}
+	defs := []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}}
+	created, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("orders"), BillingMode: ddbtypes.BillingModePayPerRequest, KeySchema: key, AttributeDefinitions: defs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("orders"),
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"o-1", "o-2", "o-3"} {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("orders"), Item: map[string]ddbtypes.AttributeValue{
+			"id": &ddbtypes.AttributeValueMemberS{Value: id}, "qty": &ddbtypes.AttributeValueMemberN{Value: "2"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp, err := db.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{TableArn: created.TableDescription.TableArn, S3Bucket: aws.String(bucket), S3Prefix: aws.String("nightly")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var done *ddbtypes.ExportDescription
+	for {
+		d, err := db.DescribeExport(ctx, &dynamodb.DescribeExportInput{ExportArn: exp.ExportDescription.ExportArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done = d.ExportDescription; done.ExportStatus != ddbtypes.ExportStatusInProgress || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if done.ExportStatus != ddbtypes.ExportStatusCompleted || aws.ToInt64(done.ItemCount) != 3 {
+		t.Fatalf("export: %s %s %s", done.ExportStatus, aws.ToString(done.FailureCode), aws.ToString(done.FailureMessage))
+	}
+	arn := aws.ToString(done.ExportArn)
+	dataPrefix := "nightly/AWSDynamoDB/" + arn[strings.LastIndex(arn, "/")+1:] + "/data/"
+	list, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(dataPrefix)})
+	if err != nil || len(list.Contents) != 1 || !strings.HasSuffix(aws.ToString(list.Contents[0].Key), ".json.gz") {
+		t.Fatalf("data files: %v %+v", err, list)
+	}
+	imp, err := db.ImportTable(ctx, &dynamodb.ImportTableInput{InputFormat: ddbtypes.InputFormatDynamodbJson, InputCompressionType: ddbtypes.InputCompressionTypeGzip,
+		S3BucketSource:          &ddbtypes.S3BucketSource{S3Bucket: aws.String(bucket), S3KeyPrefix: aws.String(dataPrefix)},
+		TableCreationParameters: &ddbtypes.TableCreationParameters{TableName: aws.String("orders-copy"), BillingMode: ddbtypes.BillingModePayPerRequest, KeySchema: key, AttributeDefinitions: defs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idone *ddbtypes.ImportTableDescription
+	for {
+		d, err := db.DescribeImport(ctx, &dynamodb.DescribeImportInput{ImportArn: imp.ImportTableDescription.ImportArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idone = d.ImportTableDescription; idone.ImportStatus != ddbtypes.ImportStatusInProgress || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if idone.ImportStatus != ddbtypes.ImportStatusCompleted || idone.ImportedItemCount != 3 || idone.ErrorCount != 0 {
+		t.Fatalf("import: %+v", idone)
+	}
+	scan, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("orders-copy")})
+	if err != nil || scan.Count != 3 {
+		t.Fatalf("scan: %v %+v", err, scan)
 	}
 }
