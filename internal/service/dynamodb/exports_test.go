@@ -366,3 +366,25 @@ func TestImportTable(t *testing.T) {
 	_, err = svc.DescribeImport(ctx, &dynamodbapi.DescribeImportInput{ImportArn: ptr.To(*j.TableArn + "/import/01700000000000-deadbeef")})
 	wantErr(t, err, "ImportNotFoundException", "")
 }
+
+// FuzzImportParsers: any object body, in either format, is parsed
+// without a panic, and every line read is either an item or an error.
+func FuzzImportParsers(f *testing.F) {
+	f.Add([]byte("{\"Item\":{\"pk\":{\"S\":\"a\"}}}\nnot json\n"), ";")
+	f.Add([]byte("pk,n\na,1\n\"b,2\n"), ",")
+	f.Add([]byte("{\"Item\":{\"pk\":{\"L\":[{\"M\":{}}]}}}"), "\t")
+	f.Fuzz(func(t *testing.T, body []byte, delim string) {
+		params := &dynamodbapi.TableCreationParameters{AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: ptr.To("pk"), AttributeType: ptr.To("N")}}}
+		rec := &importRecord{Params: params}
+		items := jsonItems(rec, bytes.NewReader(body))
+		if int64(len(items)) > rec.Processed || int64(len(items))+rec.Errors < rec.Processed {
+			t.Fatalf("json: %d items, %d processed, %d errors", len(items), rec.Processed, rec.Errors)
+		}
+		svc := &DynamoDB{}
+		rec = &importRecord{Params: params, Options: &dynamodbapi.InputFormatOptions{Csv: &dynamodbapi.CsvOptions{Delimiter: ptr.To(delim)}}}
+		items = svc.csvItems(rec, bytes.NewReader(body))
+		if int64(len(items)) > rec.Processed {
+			t.Fatalf("csv: %d items, %d processed", len(items), rec.Processed)
+		}
+	})
+}
