@@ -49,18 +49,17 @@ func (s *S3) serviceAccess(bucket, prefix string, p objstore.Principal, actions 
 // "logs.<region>.amazonaws.com"), with the aws:SourceAccount and
 // aws:SourceArn it acts for, and a write carries the
 // bucket-owner-full-control ACL the documented policy requires. A caller
-// of the bucket's own account is the bucket owner's principal; one of
-// another account needs the bucket policy.
+// of the bucket's own account is the bucket owner's principal (refused
+// only by an explicit Deny; its identity policies are not evaluated
+// here); one of another account needs the bucket policy.
 func servicePolicyAllows(b bucketRecord, action, resource string, p objstore.Principal) bool {
-	if p.Service == "" && p.CallerAccount == b.Account {
-		return true
-	}
+	own := p.Service == "" && p.CallerAccount == b.Account
 	if b.Policy == "" {
-		return false
+		return own
 	}
 	pol, err := iam.Parse(b.Policy)
 	if err != nil {
-		return false
+		return own
 	}
 	c := iam.Context{}
 	if p.SourceAccount != "" {
@@ -82,11 +81,15 @@ func servicePolicyAllows(b bucketRecord, action, resource string, p objstore.Pri
 		principals = append(principals, iam.Principal{ARN: p.CallerARN, Account: p.CallerAccount})
 	}
 	for _, pr := range principals {
-		if ok, _ := iam.ResourceAllows(pol, iam.Request{Principal: pr, Action: action, Resource: resource, Context: c}); ok {
+		ok, matches := iam.ResourceAllows(pol, iam.Request{Principal: pr, Action: action, Resource: resource, Context: c})
+		if ok {
 			return true
 		}
+		if own && len(matches) > 0 {
+			return false // an explicit Deny binds the owner's principals too
+		}
 	}
-	return false
+	return own
 }
 
 // CheckObjectAccess implements objects.Store.
