@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -353,14 +354,28 @@ func TestImportTable(t *testing.T) {
 	if *f.ImportStatus != "FAILED" || ptr.Deref(f.FailureCode) != "S3AccessDenied" {
 		t.Fatalf("foreign bucket: %+v", f)
 	}
+	// More items than one write batch.
+	var big strings.Builder
+	for i := 0; i < 2*importBatch+5; i++ {
+		fmt.Fprintf(&big, "{\"Item\":{\"pk\":{\"S\":\"k%d\"}}}\n", i)
+	}
+	m.put("exports/big/all.json", []byte(big.String()))
+	b := start(&dynamodbapi.ImportTableInput{S3BucketSource: &dynamodbapi.S3BucketSource{S3Bucket: ptr.To("exports"), S3KeyPrefix: ptr.To("big/")},
+		InputFormat: ptr.To("DYNAMODB_JSON"), TableCreationParameters: params("big")})
+	if *b.ImportStatus != "COMPLETED" || *b.ImportedItemCount != 2*importBatch+5 {
+		t.Fatalf("big import: %+v", b)
+	}
+	if getPK(t, svc, ctx, "big", fmt.Sprintf("k%d", 2*importBatch+4)) == nil {
+		t.Fatal("last item missing")
+	}
 	_, err := svc.ImportTable(ctx, &dynamodbapi.ImportTableInput{S3BucketSource: &dynamodbapi.S3BucketSource{S3Bucket: ptr.To("exports")},
 		InputFormat: ptr.To("CSV"), TableCreationParameters: params("fromcsv")})
 	wantErr(t, err, "ResourceInUseException", "")
 	_, err = svc.ImportTable(ctx, &dynamodbapi.ImportTableInput{S3BucketSource: &dynamodbapi.S3BucketSource{S3Bucket: ptr.To("exports")},
 		InputFormat: ptr.To("XML"), TableCreationParameters: params("x")})
 	wantErr(t, err, "ValidationException", "")
-	list, err := svc.ListImports(ctx, &dynamodbapi.ListImportsInput{PageSize: ptr.To(int32(2))})
-	if err != nil || len(list.ImportSummaryList) != 2 || list.NextToken == nil {
+	list, err := svc.ListImports(ctx, &dynamodbapi.ListImportsInput{PageSize: ptr.To(int32(3))})
+	if err != nil || len(list.ImportSummaryList) != 3 || list.NextToken == nil {
 		t.Fatalf("list: %v %+v", err, list)
 	}
 	_, err = svc.DescribeImport(ctx, &dynamodbapi.DescribeImportInput{ImportArn: ptr.To(*j.TableArn + "/import/01700000000000-deadbeef")})
@@ -375,16 +390,19 @@ func FuzzImportParsers(f *testing.F) {
 	f.Add([]byte("{\"Item\":{\"pk\":{\"L\":[{\"M\":{}}]}}}"), "\t")
 	f.Fuzz(func(t *testing.T, body []byte, delim string) {
 		params := &dynamodbapi.TableCreationParameters{AttributeDefinitions: []dynamodbapi.AttributeDefinition{{AttributeName: ptr.To("pk"), AttributeType: ptr.To("N")}}}
+		var items int64
+		count := func(Item) bool { items++; return true }
 		rec := &importRecord{Params: params}
-		items := jsonItems(rec, bytes.NewReader(body))
-		if int64(len(items)) > rec.Processed || int64(len(items))+rec.Errors < rec.Processed {
-			t.Fatalf("json: %d items, %d processed, %d errors", len(items), rec.Processed, rec.Errors)
+		jsonItems(rec, bytes.NewReader(body), count)
+		if items > rec.Processed || items+rec.Errors < rec.Processed {
+			t.Fatalf("json: %d items, %d processed, %d errors", items, rec.Processed, rec.Errors)
 		}
 		svc := &DynamoDB{}
+		items = 0
 		rec = &importRecord{Params: params, Options: &dynamodbapi.InputFormatOptions{Csv: &dynamodbapi.CsvOptions{Delimiter: ptr.To(delim)}}}
-		items = svc.csvItems(rec, bytes.NewReader(body))
-		if int64(len(items)) > rec.Processed {
-			t.Fatalf("csv: %d items, %d processed", len(items), rec.Processed)
+		svc.csvItems(rec, bytes.NewReader(body), count)
+		if items > rec.Processed {
+			t.Fatalf("csv: %d items, %d processed", items, rec.Processed)
 		}
 	})
 }

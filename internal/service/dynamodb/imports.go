@@ -216,21 +216,38 @@ func (s *DynamoDB) importObject(ctx *request.Context, rec *importRecord, bucket,
 		defer zr.Close()
 		r = zr
 	}
-	var items []Item
-	if rec.Format == "CSV" {
-		items = s.csvItems(rec, r)
-	} else {
-		items = jsonItems(rec, r)
+	// Items are written in batches, so an object's size never decides
+	// how much is held in memory.
+	var batch []Item
+	var code, msg string
+	emit := func(it Item) bool {
+		batch = append(batch, it)
+		if len(batch) == importBatch {
+			code, msg = s.putImported(ctx, rec, batch)
+			batch = batch[:0]
+		}
+		return code == ""
 	}
-	return s.putImported(ctx, rec, items)
+	if rec.Format == "CSV" {
+		s.csvItems(rec, r, emit)
+	} else {
+		jsonItems(rec, r, emit)
+	}
+	if code == "" && len(batch) > 0 {
+		code, msg = s.putImported(ctx, rec, batch)
+	}
+	return code, msg
 }
+
+// importBatch is how many items one storage transaction of an import
+// writes.
+const importBatch = 1000
 
 // jsonItems parses DynamoDB JSON lines ({"Item":{...}}); a line that is
 // not one counts as an error.
-func jsonItems(rec *importRecord, r io.Reader) []Item {
+func jsonItems(rec *importRecord, r io.Reader, emit func(Item) bool) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxImportLine)
-	var out []Item
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
@@ -248,18 +265,19 @@ func jsonItems(rec *importRecord, r io.Reader) []Item {
 		for k, w := range doc.Item {
 			it[k] = fromWav(w)
 		}
-		out = append(out, it)
+		if !emit(it) {
+			return
+		}
 	}
 	if sc.Err() != nil {
 		rec.Errors++ // a line over the limit or a broken stream ends the object
 	}
-	return out
 }
 
 // csvItems parses CSV: the header is HeaderList or the first line; key
 // attributes take the table's types, every other value is a string, and
 // empty values are left out, as AWS imports CSV.
-func (s *DynamoDB) csvItems(rec *importRecord, r io.Reader) []Item {
+func (s *DynamoDB) csvItems(rec *importRecord, r io.Reader, emit func(Item) bool) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
@@ -276,7 +294,6 @@ func (s *DynamoDB) csvItems(rec *importRecord, r io.Reader) []Item {
 	for _, d := range rec.Params.AttributeDefinitions {
 		types[ptr.Deref(d.AttributeName)] = ptr.Deref(d.AttributeType)
 	}
-	var out []Item
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
@@ -325,9 +342,10 @@ func (s *DynamoDB) csvItems(rec *importRecord, r io.Reader) []Item {
 			rec.Errors++
 			continue
 		}
-		out = append(out, it)
+		if !emit(it) {
+			return
+		}
 	}
-	return out
 }
 
 // putImported writes parsed items; an item DynamoDB would refuse (no

@@ -201,6 +201,9 @@ func (l *Logs) writeExport(sc storage.Scope, t exportTask) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if !l.exportLive(sc, t.ID) {
+			return nil // cancelled: nothing more is written
+		}
 		evs := perStream[n]
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp < evs[j].Timestamp })
 		var buf bytes.Buffer
@@ -216,6 +219,17 @@ func (l *Logs) writeExport(sc storage.Scope, t exportTask) error {
 		}
 	}
 	return nil
+}
+
+// exportLive reports whether a task is still RUNNING (not cancelled).
+func (l *Logs) exportLive(sc storage.Scope, id string) bool {
+	live := false
+	_ = l.store.View(func(tx storage.Tx) error {
+		t, ok, err := exportTasks.Get(tx, sc, id)
+		live = err == nil && ok && t.Code == "RUNNING"
+		return err
+	})
+	return live
 }
 
 func exportShape(t exportTask) logsapi.ExportTask {
