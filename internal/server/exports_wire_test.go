@@ -90,6 +90,20 @@ func TestLogsExportBucketPolicy(t *testing.T) {
 		}
 	}
 	wantRefused("no bucket policy")
+	// A bucket of another region is refused even with the policy: the
+	// bucket must be in the log group's region.
+	far := s3.NewFromConfig(n.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true; o.Region = "eu-west-1" })
+	if _, err := far.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("export-far"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := far.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("export-far"), Policy: aws.String(exportPolicy("export-far", n.Region, niwatest.Account))}); err != nil {
+		t.Fatal(err)
+	}
+	farTask := map[string]any{"logGroupName": "/app", "from": now - 1000, "to": now + 1000, "destination": "export-far"}
+	if r := logsCall(t, n, "CreateExportTask", farTask, nil); r.status != 400 || !strings.Contains(r.body, "different region") {
+		t.Fatalf("bucket in another region: %d %s", r.status, r.body)
+	}
 	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(exportPolicy(bucket, n.Region, "111122223333"))}); err != nil {
 		t.Fatal(err)
 	}
