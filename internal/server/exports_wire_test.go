@@ -232,3 +232,58 @@ func TestDynamoDBExportImportThroughS3(t *testing.T) {
 		t.Fatalf("scan: %v %+v", err, scan)
 	}
 }
+
+// TestDynamoDBExportCrossAccountBucket: an export acts with the caller's
+// identity, so a bucket of another account takes it only when its bucket
+// policy grants the caller; otherwise the export fails S3AccessDenied.
+func TestDynamoDBExportCrossAccountBucket(t *testing.T) {
+	n := niwatest.Start(t, niwatest.WithAccessKey("OTHERACCOUNTKEY", "other-secret", "111122223333"))
+	ctx := context.Background()
+	owner := s3.NewFromConfig(n.AWSConfigWith("OTHERACCOUNTKEY", "other-secret", ""), func(o *s3.Options) { o.UsePathStyle = true })
+	db := dynamodb.NewFromConfig(n.AWSConfig())
+	const bucket = "shared-exports"
+	if _, err := owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(n.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("t"), BillingMode: ddbtypes.BillingModePayPerRequest,
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("t"),
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	export := func() *ddbtypes.ExportDescription {
+		t.Helper()
+		out, err := db.ExportTableToPointInTime(ctx, &dynamodb.ExportTableToPointInTimeInput{TableArn: created.TableDescription.TableArn,
+			S3Bucket: aws.String(bucket), S3BucketOwner: aws.String("111122223333")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			d, err := db.DescribeExport(ctx, &dynamodb.DescribeExportInput{ExportArn: out.ExportDescription.ExportArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.ExportDescription.ExportStatus != ddbtypes.ExportStatusInProgress || time.Now().After(deadline) {
+				return d.ExportDescription
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if d := export(); d.ExportStatus != ddbtypes.ExportStatusFailed || aws.ToString(d.FailureCode) != "S3AccessDenied" {
+		t.Fatalf("without a grant: %s %s", d.ExportStatus, aws.ToString(d.FailureCode))
+	}
+	grant := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},
+"Action":["s3:PutObject","s3:AbortMultipartUpload","s3:PutObjectAcl"],"Resource":"arn:aws:s3:::%s/*"}]}`, niwatest.Account, bucket)
+	if _, err := owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(grant)}); err != nil {
+		t.Fatal(err)
+	}
+	if d := export(); d.ExportStatus != ddbtypes.ExportStatusCompleted {
+		t.Fatalf("with a grant: %s %s %s", d.ExportStatus, aws.ToString(d.FailureCode), aws.ToString(d.FailureMessage))
+	}
+}
