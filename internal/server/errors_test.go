@@ -49,8 +49,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := ec2.NewFromConfig(c).DescribeCapacityReservations(ctx, &ec2.DescribeCapacityReservationsInput{})
 			return err
 		}},
-		{"json", "DynamoDB.DescribeImport", func(c aws.Config) error {
-			_, err := dynamodb.NewFromConfig(c).DescribeImport(ctx, &dynamodb.DescribeImportInput{ImportArn: aws.String(importARN)})
+		{"json", "DynamoDB.DescribeTableReplicaAutoScaling", func(c aws.Config) error {
+			_, err := dynamodb.NewFromConfig(c).DescribeTableReplicaAutoScaling(ctx, &dynamodb.DescribeTableReplicaAutoScalingInput{TableName: aws.String("t")})
 			return err
 		}},
 		{"rest-json", "Lambda.InvokeWithResponseStream", func(c aws.Config) error {
@@ -296,7 +296,3 @@ func TestUnsignedRequests(t *testing.T) {
 		t.Errorf("s3 anonymous: %d %s", r.status, r.body)
 	}
 }
-
-// importARN is a well-formed DynamoDB import ARN (DescribeImport's input
-// must match the model's length limits to reach the NotImplemented answer).
-const importARN = "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"

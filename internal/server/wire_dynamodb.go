@@ -12,7 +12,7 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := dynamodb.New(store, d.clock, dynamodb.Options{DataKeys: d.dataKeysOf()})
+	svc := dynamodb.New(store, d.clock, dynamodb.Options{DataKeys: d.dataKeysOf(), Objects: d.objectStore()})
 	d.dynamodb = svc
 	return &wiring{impl: svc, close: svc.Close, policies: svc, namespace: "dynamodb", tags: map[string]authz.ResourceTagger{"dynamodb": dynamodbTags(svc)}}, nil
 }
