@@ -20,10 +20,12 @@ package route53
 import (
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -37,6 +39,19 @@ type Route53 struct {
 	resolver *dns.Resolver
 	// propagation is how long a change stays PENDING.
 	propagation time.Duration
+	clock       clock.Clock
+
+	// The health checker's schedule (checker.go).
+	checkMu      sync.Mutex
+	checkTimer   clock.Timer
+	checkStopped bool
+	checkRunning bool
+}
+
+// WithClock sets the clock that schedules health-check probes (default
+// the wall clock).
+func WithClock(c clock.Clock) Option {
+	return func(s *Route53) { s.clock = c }
 }
 
 // Option configures New.
@@ -53,6 +68,17 @@ func WithRegion(region string) Option {
 	return func(s *Route53) { s.resolver.Region = region }
 }
 
+// WithClient sets where DNS clients are, for latency, geolocation and
+// geoproximity routing (zero: at the region set by WithRegion).
+func WithClient(c dns.Client) Option {
+	return func(s *Route53) { s.resolver.Client = c }
+}
+
+// WithRand sets the source of randomness of weighted routing.
+func WithRand(f func(n int64) int64) Option {
+	return func(s *Route53) { s.resolver.Rand = f }
+}
+
 // WithPropagation sets how long a change stays PENDING before GetChange
 // reports INSYNC. The default, 0, reports PENDING in the response that
 // makes the change and INSYNC as soon as the clock has moved at all, so
@@ -64,7 +90,7 @@ func WithPropagation(d time.Duration) Option {
 
 // New returns the Route53 service storing its state in store.
 func New(store storage.Store, opts ...Option) *Route53 {
-	s := &Route53{store: store}
+	s := &Route53{store: store, clock: clock.Real{}}
 	s.resolver = &dns.Resolver{Source: &Source{store: store}}
 	for _, o := range opts {
 		o(s)
