@@ -30,7 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	h := servicetest.New(t, "route53", servicetest.At(t0), servicetest.InAccount(testAccount))
-	return &fixture{Route53: New(h.Store(), WithRegion("us-east-1")), t: t, clock: h.Clock, ctx: h.Ctx()}
+	return &fixture{Route53: New(h.Store(), WithRegion("us-east-1"), WithClock(h.Clock)), t: t, clock: h.Clock, ctx: h.Ctx()}
 }
 
 func (f *fixture) zone(name string, vpc *route53api.VPC) string {
