@@ -47,7 +47,9 @@ func TestRoutingPolicies(t *testing.T) {
 	prox := func(region string, lat, lon float64, bias int32) func(*RRSet) {
 		return func(s *RRSet) { s.Proximity = &Proximity{Region: region, Lat: lat, Lon: lon, Bias: bias} }
 	}
-	mv := func(unhealthy bool) func(*RRSet) { return func(s *RRSet) { s.MultiValue, s.Unhealthy = true, unhealthy } }
+	mv := func(unhealthy bool) func(*RRSet) {
+		return func(s *RRSet) { s.MultiValue, s.Unhealthy = true, unhealthy }
+	}
 	fo := func(role string, unhealthy bool) func(*RRSet) {
 		return func(s *RRSet) { s.Failover, s.Unhealthy = role, unhealthy }
 	}
