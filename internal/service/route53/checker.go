@@ -363,7 +363,12 @@ func healthy(tx storage.Tx, sc storage.Scope, id string, depth int) (bool, error
 		if err != nil {
 			return false, err
 		}
-		up = !seen || st.Healthy
+		if !seen {
+			// Route 53 considers a new health check healthy until
+			// there is enough data, whatever Inverted says.
+			return true, nil
+		}
+		up = st.Healthy
 	}
 	if ptr.Deref(c.Inverted) {
 		up = !up
