@@ -15,7 +15,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithClock(d.clock), route53.WithClient(d.cfg.DNSClient),
+	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithClock(d.clock), route53.WithBus(d.bus), route53.WithClient(d.cfg.DNSClient),
 		route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
 	// Health checks probe their endpoints on the injected clock.
 	svc.StartHealthChecks()

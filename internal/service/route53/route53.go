@@ -28,6 +28,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -40,6 +41,8 @@ type Route53 struct {
 	// propagation is how long a change stays PENDING.
 	propagation time.Duration
 	clock       clock.Clock
+	// bus reaches CloudWatch Logs to check query logging log groups.
+	bus *events.Bus
 
 	// The health checker's schedule (checker.go).
 	checkMu      sync.Mutex
@@ -66,6 +69,12 @@ func WithSelf(self func() net.IP) Option {
 // WithRegion sets niwa's region, which latency records are compared with.
 func WithRegion(region string) Option {
 	return func(s *Route53) { s.resolver.Region = region }
+}
+
+// WithBus sets the events bus through which query logging configs are
+// checked against CloudWatch Logs.
+func WithBus(b *events.Bus) Option {
+	return func(s *Route53) { s.bus = b }
 }
 
 // WithClient sets where DNS clients are, for latency, geolocation and
