@@ -62,8 +62,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 				&s3.GetObjectTorrentInput{Bucket: aws.String("b"), Key: aws.String("k")})
 			return err
 		}},
-		{"rest-xml", "Route 53.ListCidrCollections", func(c aws.Config) error {
-			_, err := route53.NewFromConfig(c).ListCidrCollections(ctx, &route53.ListCidrCollectionsInput{})
+		{"rest-xml", "Route 53.ListTrafficPolicies", func(c aws.Config) error {
+			_, err := route53.NewFromConfig(c).ListTrafficPolicies(ctx, &route53.ListTrafficPoliciesInput{})
 			return err
 		}},
 		{"query, implemented service", "IAM.GenerateOrganizationsAccessReport", func(c aws.Config) error {
