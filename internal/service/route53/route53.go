@@ -129,6 +129,9 @@ type zoneRec struct {
 	RecordCount     int64
 	Tags            map[string]string
 	Created         time.Time
+	// DNSSEC (dnssec.go).
+	Signing bool
+	KSKs    []kskRec
 }
 
 // indexRec is one entry of the cross-account zone-name index.

@@ -473,16 +473,4 @@ func (s *Route53) updateVPCs(ctx *request.Context, id string, vpc *route53api.VP
 	})
 }
 
-// GetDNSSEC reports that niwa's zones are not signed.
-func (s *Route53) GetDNSSEC(ctx *request.Context, in *route53api.GetDNSSECInput) (*route53api.GetDNSSECOutput, error) {
-	err := s.store.View(func(tx storage.Tx) error {
-		_, err := getZone(tx, scope(ctx), ptr.Deref(in.HostedZoneId))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &route53api.GetDNSSECOutput{Status: &route53api.DNSSECStatus{ServeSignature: ptr.To("NOT_SIGNING")}, KeySigningKeys: []route53api.KeySigningKey{}}, nil
-}
-
 var _ = strings.TrimSpace
