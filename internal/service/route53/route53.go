@@ -41,6 +41,8 @@ type Route53 struct {
 	// propagation is how long a change stays PENDING.
 	propagation time.Duration
 	clock       clock.Clock
+	// geo is the geolocation catalog (geo.go), read-only after New.
+	geo []geoEntry
 	// bus reaches CloudWatch Logs to check query logging log groups.
 	bus *events.Bus
 
@@ -99,7 +101,7 @@ func WithPropagation(d time.Duration) Option {
 
 // New returns the Route53 service storing its state in store.
 func New(store storage.Store, opts ...Option) *Route53 {
-	s := &Route53{store: store, clock: clock.Real{}}
+	s := &Route53{store: store, clock: clock.Real{}, geo: parseGeo(geolocationsTSV)}
 	s.resolver = &dns.Resolver{Source: &Source{store: store}}
 	for _, o := range opts {
 		o(s)
