@@ -217,8 +217,21 @@ func (s *Route53) GetAccountLimit(ctx *request.Context, in *route53api.GetAccoun
 		})
 	case "MAX_TRAFFIC_POLICIES_BY_OWNER":
 		limit = maxTrafficPolicies
+		err = countIn(func(tx storage.Tx) error {
+			last := ""
+			return trafficPolicies.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, p trafficPolicyRec) bool {
+				if p.ID != last {
+					count++
+					last = p.ID
+				}
+				return true
+			})
+		})
 	case "MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER":
 		limit = maxPolicyInstances
+		err = countIn(func(tx storage.Tx) error {
+			return policyInstances.List(tx, sc, nil, storage.ListOptions{}, func([]string, policyInstanceRec) bool { count++; return true })
+		})
 	default:
 		return nil, invalidInput("1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER, MAX_HEALTH_CHECKS_BY_OWNER, MAX_REUSABLE_DELEGATION_SETS_BY_OWNER, MAX_HOSTED_ZONES_BY_OWNER, MAX_TRAFFIC_POLICIES_BY_OWNER]", typ)
 	}
