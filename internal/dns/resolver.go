@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -83,6 +84,11 @@ type RRSet struct {
 	// Proximity is a geoproximity record set's location.
 	Proximity *Proximity
 
+	// CidrLocation is an IP-based record set's location ("*" for the
+	// default) and CidrBlocks the location's blocks in its collection.
+	CidrLocation string
+	CidrBlocks   []netip.Prefix
+
 	// Unhealthy marks a record set whose health check is unhealthy now.
 	Unhealthy bool
 	// EvaluateTargetHealth makes an alias record set as healthy as its
@@ -127,6 +133,36 @@ type Resolver struct {
 	// Rand returns a number in [0, n) for weighted routing; nil is
 	// math/rand. Tests make it deterministic.
 	Rand func(n int64) int64
+
+	// from is the asker's address for IP-based routing, set per query
+	// by AnswerFrom on a copy of the resolver.
+	from netip.Addr
+}
+
+// AnswerFrom is Answer for a query from the address from (the query's
+// source or its EDNS0 client subnet), which IP-based (CIDR) routing
+// matches against the record sets' CIDR blocks.
+func (r *Resolver) AnswerFrom(q mdns.Question, vpc string, from netip.Addr) (*mdns.Msg, error) {
+	c := *r
+	c.from = from
+	return c.Answer(q, vpc)
+}
+
+// ClientSubnet is the address of a query's EDNS0 client subnet option,
+// or the zero Addr.
+func ClientSubnet(m *mdns.Msg) netip.Addr {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return netip.Addr{}
+	}
+	for _, o := range opt.Option {
+		if e, ok := o.(*mdns.EDNS0_SUBNET); ok {
+			if a, ok := netip.AddrFromSlice(e.Address); ok {
+				return a.Unmap()
+			}
+		}
+	}
+	return netip.Addr{}
 }
 
 func (r *Resolver) client() Client {
@@ -472,6 +508,28 @@ func (r *Resolver) choose(sets []RRSet, healthy func(RRSet) bool) []RRSet {
 			}
 		}
 		// No record set covers the client's location: no answer.
+		return nil
+	case first.CidrLocation != "":
+		// The most specific block holding the asker's address, else
+		// the default location.
+		best, bits := -1, -1
+		var def *RRSet
+		for i, s := range candidates {
+			if s.CidrLocation == "*" && def == nil {
+				def = &candidates[i]
+			}
+			for _, p := range s.CidrBlocks {
+				if r.from.IsValid() && p.Contains(r.from) && p.Bits() > bits {
+					best, bits = i, p.Bits()
+				}
+			}
+		}
+		if best >= 0 {
+			return []RRSet{candidates[best]}
+		}
+		if def != nil {
+			return []RRSet{*def}
+		}
 		return nil
 	case first.Proximity != nil:
 		best, bestD := -1, 0.0

@@ -1,6 +1,8 @@
 package dns
 
 import (
+	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -158,4 +160,58 @@ func FuzzParseLocation(f *testing.F) {
 			t.Fatalf("%q accepted as %+v", s, c)
 		}
 	})
+}
+
+// TestCidrRouting: the most specific block holding the asker's address
+// wins, else the default ("*") location, else no answer; the address is
+// the query's EDNS0 client subnet when it has one.
+func TestCidrRouting(t *testing.T) {
+	cidr := func(loc string, blocks ...string) func(*RRSet) {
+		return func(s *RRSet) {
+			s.CidrLocation = loc
+			for _, b := range blocks {
+				s.CidrBlocks = append(s.CidrBlocks, netip.MustParsePrefix(b))
+			}
+		}
+	}
+	sets := []RRSet{
+		rec("wide", "1.0.0.1", cidr("wide", "10.0.0.0/8")),
+		rec("narrow", "1.0.0.2", cidr("narrow", "10.1.0.0/16")),
+		rec("default", "1.0.0.9", cidr("*")),
+	}
+	r := &Resolver{Source: mapSource{zone: Zone{ID: "Z1", Name: "test."}, sets: map[string][]RRSet{"r.test.": sets, "nodef.test.": sets[:2]}}}
+	for _, c := range []struct{ name, from, want string }{
+		{"r.test.", "10.1.2.3", "1.0.0.2"},
+		{"r.test.", "10.9.9.9", "1.0.0.1"},
+		{"r.test.", "192.0.2.1", "1.0.0.9"},
+		{"r.test.", "", "1.0.0.9"},
+		{"nodef.test.", "192.0.2.1", ""},
+	} {
+		var from netip.Addr
+		if c.from != "" {
+			from = netip.MustParseAddr(c.from)
+		}
+		m, err := r.AnswerFrom(mdns.Question{Name: c.name, Qtype: mdns.TypeA, Qclass: mdns.ClassINET}, "", from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, rr := range m.Answer {
+			got = append(got, rr.(*mdns.A).A.String())
+		}
+		if strings.Join(got, ",") != c.want {
+			t.Fatalf("%s from %s: %v, want %s", c.name, c.from, got, c.want)
+		}
+	}
+	q := new(mdns.Msg)
+	q.SetQuestion("r.test.", mdns.TypeA)
+	q.SetEdns0(1232, false)
+	q.IsEdns0().Option = append(q.IsEdns0().Option, &mdns.EDNS0_SUBNET{Code: mdns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.ParseIP("10.1.2.0").To4()})
+	if got := ClientSubnet(q); got != netip.MustParseAddr("10.1.2.0") {
+		t.Fatalf("client subnet %v", got)
+	}
+	resp := (&Server{resolver: r}).Handle(q, true)
+	if len(resp.Answer) != 1 || resp.Answer[0].(*mdns.A).A.String() != "1.0.0.2" {
+		t.Fatalf("server with a client subnet: %v", resp.Answer)
+	}
 }

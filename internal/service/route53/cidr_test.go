@@ -65,3 +65,41 @@ func TestCidrCollections(t *testing.T) {
 	_, err = f.ListCidrLocations(f.ctx, &route53api.ListCidrLocationsInput{CollectionId: ptr.To("nope")})
 	wantErr(t, err, "NoSuchCidrCollectionException", "The CIDR collection you specified, doesn't exist.")
 }
+
+// TestCidrRoutingAnswers: IP-based record sets answer by the collection's
+// blocks; TestDNSAnswer takes the client subnet (or resolver) address.
+func TestCidrRoutingAnswers(t *testing.T) {
+	f := newFixture(t)
+	c, err := f.CreateCidrCollection(f.ctx, &route53api.CreateCidrCollectionInput{Name: ptr.To("nets"), CallerReference: ptr.To("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *c.Collection.Id
+	if _, err := f.ChangeCidrCollection(f.ctx, &route53api.ChangeCidrCollectionInput{Id: ptr.To(id), Changes: []route53api.CidrCollectionChange{
+		{LocationName: ptr.To("office"), Action: ptr.To("PUT"), CidrList: []string{"10.1.0.0/16"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	z := f.zone("example.com", nil)
+	set := func(loc, v string) route53api.Change {
+		rs := rrset("app.example.com", "A", 60, v)
+		rs.SetIdentifier, rs.CidrRoutingConfig = ptr.To(loc), &route53api.CidrRoutingConfig{CollectionId: ptr.To(id), LocationName: ptr.To(loc)}
+		return ch("CREATE", rs)
+	}
+	if err := f.change(z, set("office", "192.0.2.1"), set("*", "192.0.2.9")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ecs, resolver *string
+		want          string
+	}{
+		{ptr.To("10.1.4.5"), nil, "192.0.2.1"},
+		{nil, ptr.To("10.1.0.53"), "192.0.2.1"},
+		{ptr.To("203.0.113.7"), ptr.To("10.1.0.53"), "192.0.2.9"},
+		{nil, nil, "192.0.2.9"},
+	} {
+		out, err := f.TestDNSAnswer(f.ctx, &route53api.TestDNSAnswerInput{HostedZoneId: ptr.To(z), RecordName: ptr.To("app.example.com"), RecordType: ptr.To("A"), EDNS0ClientSubnetIP: c.ecs, ResolverIP: c.resolver})
+		if err != nil || len(out.RecordData) != 1 || out.RecordData[0] != c.want {
+			t.Fatalf("ecs %v resolver %v: %+v %v", ptr.Deref(c.ecs), ptr.Deref(c.resolver), out, err)
+		}
+	}
+}

@@ -515,7 +515,15 @@ func (s *Route53) TestDNSAnswer(ctx *request.Context, in *route53api.TestDNSAnsw
 	if z.Private && len(z.VPCs) > 0 {
 		vpc = z.VPCs[0].ID
 	}
-	m, err := s.resolver.Answer(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc)
+	// IP-based routing sees the client subnet, else the resolver.
+	var from netip.Addr
+	for _, raw := range []*string{in.EDNS0ClientSubnetIP, in.ResolverIP} {
+		if a, err := netip.ParseAddr(ptr.Deref(raw)); err == nil {
+			from = a.Unmap()
+			break
+		}
+	}
+	m, err := s.resolver.AnswerFrom(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc, from)
 	if err != nil {
 		return nil, err
 	}

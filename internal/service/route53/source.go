@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,6 +116,20 @@ func (s *Source) RRSets(z dns.Zone, name string) ([]dns.RRSet, error) {
 		}
 		for _, rs := range sets {
 			d := toDNS(rs)
+			if c := rs.CidrRoutingConfig; c != nil {
+				d.CidrLocation = ptr.Deref(c.LocationName)
+				col, ok, err := cidrCollections.Get(tx, sc, ptr.Deref(c.CollectionId))
+				if err != nil {
+					return err
+				}
+				if ok {
+					for _, b := range col.Locations[d.CidrLocation] {
+						if p, err := netip.ParsePrefix(b); err == nil {
+							d.CidrBlocks = append(d.CidrBlocks, p)
+						}
+					}
+				}
+			}
 			if id := ptr.Deref(rs.HealthCheckId); id != "" {
 				up, err := healthy(tx, sc, id, 0)
 				if err != nil {
