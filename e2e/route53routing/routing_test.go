@@ -20,11 +20,12 @@ import (
 // dig asks niwa's DNS server about name as a user on the host does, with
 // `dig @127.0.0.1 -p PORT name A +short`; where dig is missing (never
 // under CI=true) with a plain miekg/dns query. It returns the answers.
-func dig(t *testing.T, n *framework.Niwa, name string) string {
+func dig(t *testing.T, n *framework.Niwa, name string, opts ...string) string {
 	t.Helper()
 	host, port, _ := strings.Cut(n.DNSAddr, ":")
 	if path, err := exec.LookPath("dig"); err == nil {
-		out, err := exec.Command(path, "@"+host, "-p", port, "+time=5", "+tries=2", "+short", name, "A").CombinedOutput()
+		args := append([]string{"@" + host, "-p", port, "+time=5", "+tries=2", "+short"}, opts...)
+		out, err := exec.Command(path, append(args, name, "A")...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("dig %s: %v\n%s", name, err, out)
 		}
@@ -34,6 +35,13 @@ func dig(t *testing.T, n *framework.Niwa, name string) string {
 	}
 	m := new(mdns.Msg)
 	m.SetQuestion(mdns.Fqdn(name), mdns.TypeA)
+	for _, o := range opts {
+		if subnet, ok := strings.CutPrefix(o, "+subnet="); ok {
+			ip, _, _ := strings.Cut(subnet, "/")
+			m.SetEdns0(1232, false)
+			m.IsEdns0().Option = append(m.IsEdns0().Option, &mdns.EDNS0_SUBNET{Code: mdns.EDNS0SUBNET, Family: 1, SourceNetmask: 24, Address: net.ParseIP(ip).To4()})
+		}
+	}
 	r, _, err := (&mdns.Client{Timeout: 5 * time.Second}).Exchange(m, n.DNSAddr)
 	if err != nil {
 		t.Fatalf("dns %s: %v", name, err)
@@ -164,4 +172,28 @@ r.change_resource_record_sets(HostedZoneId=z, ChangeBatch={"Changes": [
 	clk.Advance(10 * time.Second)
 	framework.WaitUntil(t, 60*time.Second, func() bool { return dig(t, n, "m.example.org") == "192.0.2.21,192.0.2.23" },
 		"the record set with the unhealthy (inverted) check leaves the answer")
+}
+
+// TestCidrRoutingWithDig: the aws CLI v2 builds a CIDR collection and
+// IP-based record sets; dig with +subnet gets the location's answer,
+// dig from 127.0.0.1 without it the default location's.
+func TestCidrRoutingWithDig(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	cli := framework.CLIs[1]
+	var col struct{ Collection struct{ Id string } }
+	framework.MustJSON(t, n.MustCLI(t, cli, "route53", "create-cidr-collection", "--name", "offices", "--caller-reference", "c1"), &col)
+	n.MustCLI(t, cli, "route53", "change-cidr-collection", "--id", col.Collection.Id, "--changes", `[{"LocationName":"tokyo","Action":"PUT","CidrList":["10.1.0.0/16"]}]`)
+	var zone struct{ HostedZone struct{ Id string } }
+	framework.MustJSON(t, n.MustCLI(t, cli, "route53", "create-hosted-zone", "--name", "cidr.example", "--caller-reference", "z"), &zone)
+	rs := func(loc, ip string) string {
+		return `{"Action":"CREATE","ResourceRecordSet":{"Name":"app.cidr.example","Type":"A","TTL":60,"SetIdentifier":"` + loc + `","CidrRoutingConfig":{"CollectionId":"` + col.Collection.Id + `","LocationName":"` + loc + `"},"ResourceRecords":[{"Value":"` + ip + `"}]}}`
+	}
+	n.MustCLI(t, cli, "route53", "change-resource-record-sets", "--hosted-zone-id", zone.HostedZone.Id, "--change-batch", `{"Changes":[`+rs("tokyo", "192.0.2.1")+`,`+rs("*", "192.0.2.9")+`]}`)
+	if got := dig(t, n, "app.cidr.example", "+subnet=10.1.2.0/24"); got != "192.0.2.1" {
+		t.Fatalf("dig +subnet=10.1.2.0/24: %q", got)
+	}
+	if got := dig(t, n, "app.cidr.example"); got != "192.0.2.9" {
+		t.Fatalf("dig from the host: %q", got)
+	}
 }
