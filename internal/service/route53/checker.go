@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	mdns "github.com/miekg/dns"
+
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -171,7 +173,7 @@ func (s *Route53) ProbeDue(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			d.result = probe(ctx, d.rec.Config)
+			d.result = probe(ctx, d.rec.Config, s.lookup)
 		}()
 	}
 	wg.Wait()
@@ -237,11 +239,33 @@ type probeResult struct {
 
 const unreachable = ". The endpoint or the internet connection is down, or requests are being blocked by your firewall. See https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-router-firewall-rules.html"
 
-// probe checks one endpoint once.
-func probe(ctx context.Context, c route53api.HealthCheckConfig) probeResult {
+// lookup resolves a health check's domain name in niwa's own zones
+// first (as the public DNS that Route 53's checkers use would, for a zone
+// niwa serves); "" sends the name to the system resolver.
+func (s *Route53) lookup(name string) string {
+	m, err := s.resolver.Answer(mdns.Question{Name: mdns.Fqdn(name), Qtype: mdns.TypeA, Qclass: mdns.ClassINET}, "")
+	if err != nil || m.Rcode != mdns.RcodeSuccess {
+		return ""
+	}
+	for _, rr := range m.Answer {
+		if a, ok := rr.(*mdns.A); ok {
+			return a.A.String()
+		}
+	}
+	return ""
+}
+
+// probe checks one endpoint once; lookup (may be nil) resolves a domain
+// name before the system resolver does.
+func probe(ctx context.Context, c route53api.HealthCheckConfig, lookup ...func(string) string) probeResult {
 	host := ptr.Deref(c.IPAddress)
 	if host == "" {
 		host = ptr.Deref(c.FullyQualifiedDomainName)
+		for _, l := range lookup {
+			if ip := l(host); ip != "" {
+				host = ip
+			}
+		}
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(int(ptr.Deref(c.Port))))
 	typ := ptr.Deref(c.Type)

@@ -360,3 +360,23 @@ func TestFailoverFollowsHealth(t *testing.T) {
 	f.probeAfter(10 * time.Second)
 	want("app.example.com.", "192.0.2.1")
 }
+
+// TestHealthCheckFQDNInNiwaZones: a check by domain name whose name is in
+// one of niwa's zones probes the address niwa answers for it, with the
+// name in the Host header.
+func TestHealthCheckFQDNInNiwaZones(t *testing.T) {
+	f := newFixture(t)
+	e := newEndpoint(t, false)
+	z := f.zone("svc.test", nil)
+	if err := f.change(z, ch("CREATE", rrset("api.svc.test", "A", 60, "127.0.0.1"))); err != nil {
+		t.Fatal(err)
+	}
+	id := f.healthCheck("fqdn", route53api.HealthCheckConfig{Type: ptr.To("HTTP"), FullyQualifiedDomainName: ptr.To("api.svc.test"), Port: ptr.To(e.port()), RequestInterval: ptr.To(int32(10))})
+	f.probeAfter(10 * time.Second)
+	if got := f.status(id); got != "Success: HTTP Status Code 200, OK" {
+		t.Fatalf("status %q", got)
+	}
+	if h, _ := e.host.Load().(string); h != "api.svc.test:"+strconv.Itoa(int(e.port())) {
+		t.Fatalf("Host header %q", h)
+	}
+}
