@@ -275,7 +275,6 @@ calls = [
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("lambda", "invoke_with_response_stream", {"FunctionName": "f"}, "Lambda.InvokeWithResponseStream"),
     ("s3", "get_object_torrent", {"Bucket": "b", "Key": "k"}, "S3.GetObjectTorrent"),
-    ("route53", "list_cidr_collections", {}, "Route 53.ListCidrCollections"),
 ]
 for service, op, args, name in calls:
     client = boto3.client(service, config=botocore.config.Config(retries={"mode": "standard"}))

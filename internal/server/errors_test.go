@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -60,10 +59,6 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 		{"rest-xml", "S3.GetObjectTorrent", func(c aws.Config) error {
 			_, err := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true }).GetObjectTorrent(ctx,
 				&s3.GetObjectTorrentInput{Bucket: aws.String("b"), Key: aws.String("k")})
-			return err
-		}},
-		{"rest-xml", "Route 53.ListCidrCollections", func(c aws.Config) error {
-			_, err := route53.NewFromConfig(c).ListCidrCollections(ctx, &route53.ListCidrCollectionsInput{})
 			return err
 		}},
 		{"query, implemented service", "IAM.GenerateOrganizationsAccessReport", func(c aws.Config) error {

@@ -15,8 +15,11 @@ func wireRoute53(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
-	w := &wiring{impl: svc}
+	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithClock(d.clock), route53.WithBus(d.bus), route53.WithClient(d.cfg.DNSClient),
+		route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
+	// Health checks probe their endpoints on the injected clock.
+	svc.StartHealthChecks()
+	w := &wiring{impl: svc, close: func() error { svc.StopHealthChecks(); return nil }}
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
@@ -31,7 +34,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.dnsAddr = srv.Addr()
-	w.close = srv.Close
+	w.close = func() error { svc.StopHealthChecks(); return srv.Close() }
 	return w, nil
 }
 
