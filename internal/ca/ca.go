@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type CA struct {
 	root, inter       *x509.Certificate
 	rootDER, interDER []byte
 	interKey          crypto.Signer
+	// kept is what Load stored, for Keep.
+	kept state
 }
 
 // state is what the store keeps.
@@ -87,6 +90,32 @@ func Load(st storage.Store, now time.Time) (*CA, error) {
 	}
 	return fromState(s)
 }
+
+// Keep stores the authority in st again: after POST /_niwa/reset
+// dropped every store, the authority clients already trust stays the one
+// a restart loads.
+func (c *CA) Keep(st storage.Store) error {
+	return st.Update(func(tx storage.Tx) error { return table.Put(tx, scope, c.kept, "current") })
+}
+
+// Handler serves the root certificate (GET /_niwa/ca.pem), PEM-encoded.
+func (c *CA) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "GET "+RootPath+" returns niwa's root certificate", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		w.Write(c.RootPEM())
+	})
+}
+
+// RootPath is where niwa serves the root certificate.
+const RootPath = "/_niwa/ca.pem"
+
+// RootFile is the root certificate's file name in --data-dir.
+const RootFile = "ca.pem"
 
 // New makes an authority kept nowhere (tests).
 func New(now time.Time) (*CA, error) {
@@ -165,7 +194,7 @@ func fromState(s state) (*CA, error) {
 	if !ok {
 		return nil, errors.New("ca: stored intermediate key cannot sign")
 	}
-	return &CA{root: root, inter: inter, rootDER: s.RootDER, interDER: s.InterDER, interKey: signer}, nil
+	return &CA{root: root, inter: inter, rootDER: s.RootDER, interDER: s.InterDER, interKey: signer, kept: s}, nil
 }
 
 func serial() *big.Int {
