@@ -13,10 +13,10 @@ package acm
 
 import (
 	"crypto/sha256"
-	"encoding/json"
-	"net/http"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
