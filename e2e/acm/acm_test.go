@@ -200,7 +200,8 @@ assert c["Status"] == "VALIDATION_TIMED_OUT", c
 }
 
 // TestRootKeptInDataDir: with --data-dir the root is written to
-// <data-dir>/ca.pem, equals GET /_niwa/ca.pem, and survives a restart.
+// <data-dir>/ca.pem, equals GET /_niwa/ca.pem, and survives a reset and
+// a restart.
 func TestRootKeptInDataDir(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -210,9 +211,16 @@ func TestRootKeptInDataDir(t *testing.T) {
 	if err != nil || string(file) != string(served) {
 		t.Fatalf("<data-dir>/ca.pem %v differs from /_niwa/ca.pem", err)
 	}
+	// A reset drops every certificate but not the authority: after it
+	// and a restart, the root is still the one clients trust.
+	resp, err := http.Post(n.Endpoint+"/_niwa/reset", "", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("reset: %v %v", err, resp)
+	}
+	resp.Body.Close()
 	n.Kill9AndRestart()
 	if again := fetchRoot(t, n); string(again) != string(served) {
-		t.Fatal("the root changed across a restart")
+		t.Fatal("the root changed across a reset and a restart")
 	}
 }
 
