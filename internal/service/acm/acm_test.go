@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -440,5 +441,29 @@ func TestAccountConfiguration(t *testing.T) {
 	got, _ = a.GetAccountConfiguration(h.Ctx(), &acmapi.GetAccountConfigurationInput{})
 	if *got.ExpiryEvents.DaysBeforeExpiry != 10 {
 		t.Fatalf("after put %d", *got.ExpiryEvents.DaysBeforeExpiry)
+	}
+}
+
+// TestKeyPairServesTLS: an issued certificate's key pair loads into
+// crypto/tls (as a distribution or load balancer would serve it); a
+// pending one is refused.
+func TestKeyPairServesTLS(t *testing.T) {
+	a, h, _, _ := newACM(t)
+	out, _ := a.RequestCertificate(h.Ctx(), &acmapi.RequestCertificateRequest{DomainName: ptr.To("tls.example.com"), ValidationMethod: ptr.To("EMAIL")})
+	_, _, err := a.KeyPair(h.Ctx(), *out.CertificateArn)
+	wantCode(t, err, "RequestInProgressException")
+	if err := a.Approve(h.Ctx(), *out.CertificateArn); err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := a.KeyPair(h.Ctx(), *out.CertificateArn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pair.Certificate) != 3 {
+		t.Fatalf("chain of %d certificates, want leaf, intermediate, root", len(pair.Certificate))
 	}
 }

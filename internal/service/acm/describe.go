@@ -416,3 +416,23 @@ func (a *ACM) PutAccountConfiguration(ctx *request.Context, in *acmapi.PutAccoun
 		return configs.Put(tx, storage.Scope{Account: ctx.Account, Region: ctx.Region}, accountConfig{DaysBeforeExpiry: days}, "account")
 	})
 }
+
+// KeyPair returns an issued or imported certificate (with its chain) and
+// its private key, PEM-encoded, for the services that terminate TLS with
+// it (a distribution's alternate domain, a load balancer listener): the
+// seam through which they build their SNI certificates. A certificate
+// that is not ISSUED gives RequestInProgressException (pending) or
+// InvalidStateException.
+func (a *ACM) KeyPair(ctx *request.Context, arn string) (certChainPEM, keyPEM []byte, err error) {
+	c, err := a.load(ctx, &arn)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case c.Status == statusPending:
+		return nil, nil, acmapi.ErrRequestInProgressException.New("Certificate '%s' is not yet issued.", c.ARN)
+	case c.Status != statusIssued || c.KeyPEM == "":
+		return nil, nil, acmapi.ErrInvalidStateException.New("Certificate %s is %s.", c.ARN, c.Status)
+	}
+	return []byte(c.CertPEM + c.ChainPEM), []byte(c.KeyPEM), nil
+}
