@@ -187,6 +187,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.S3HostSuffix, "s3-host-suffix", env("NIWA_S3_HOST_SUFFIX", "localhost"), "host suffix of virtual-host-style S3 addresses (NIWA_S3_HOST_SUFFIX)")
 	dnsHost := fs.String("dns-host", env("NIWA_DNS_HOST", "127.0.0.1"), "address Route53's DNS server listens on, UDP and TCP (NIWA_DNS_HOST)")
 	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
+	httpsPort := fs.Int("https-port", envs.int("https-port", "NIWA_HTTPS_PORT", 0),
+		"port on --host where niwa also serves HTTPS with a certificate from its local CA (NIWA_HTTPS_PORT); 0 (default) serves no HTTPS")
 	dnsView := fs.String("dns-view", env("NIWA_DNS_VIEW", "all"),
 		"what DNS queries from the host see (NIWA_DNS_VIEW): all (public and every private zone), public (public zones only) or a VPC id (that VPC's view); queries from inside a VPC always see their VPC's")
 	dnsClientRegion := fs.String("dns-client-region", env("NIWA_DNS_CLIENT_REGION", ""),
@@ -253,6 +255,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.DNSAddr = net.JoinHostPort(*dnsHost, strconv.Itoa(*dnsPort))
+	if *httpsPort < 0 || *httpsPort > 65535 {
+		fmt.Fprintf(stderr, "niwa: https port %d is out of range 0-65535\n", *httpsPort)
+		return 2
+	}
+	if *httpsPort > 0 {
+		cfg.HTTPSAddr = net.JoinHostPort(cfg.Host, strconv.Itoa(*httpsPort))
+	}
 	view, err := dns.ParseView(*dnsView)
 	if err != nil {
 		fmt.Fprintln(stderr, "niwa: --dns-view:", err)
@@ -335,7 +344,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.DataDir != "" {
 		state = cfg.DataDir
 	}
-	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "dns", srv.DNSAddr(), "version", version, "state", state)
+	cfg.Log.Info("niwa ready", "addr", srv.Addr(), "https", srv.HTTPSAddr(), "dns", srv.DNSAddr(), "version", version, "state", state)
 	// LocalStack prints "Ready." on a line of its own when it serves, and
 	// wait loops written for it (testcontainers' LocalStack module, `docker
 	// logs | grep '^Ready\.'`) look for that line. With JSON logs every

@@ -20,7 +20,7 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"athena", "list-work-groups"}, "ListWorkGroups", "Amazon Athena"},                                // json
 		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                     // json
 		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                    // json
-		{[]string{"acm", "list-certificates"}, "ListCertificates", "AWS Certificate Manager"},                      // json
+		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                                  // json
 		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                         // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},              // json 1.0
 		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},        // json

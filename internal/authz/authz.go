@@ -450,7 +450,16 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
-	"kms":            kmsResources,
+	"kms": kmsResources,
+	// ACM: every certificate operation names its CertificateArn; the
+	// account-level ones (Request, Import without an ARN, List, account
+	// configuration) authorize on "*", as ACM's actions do.
+	"acm": func(op string, in fields, env Env) []string {
+		if a := in.str("CertificateArn"); a != "" {
+			return []string{a}
+		}
+		return nil
+	},
 	"secretsmanager": secretsManagerResources,
 	"ssm":            ssmResources,
 	// EventBridge Scheduler: schedules are "schedule/<group>/<name>",

@@ -96,7 +96,7 @@ func Niwa() []Layer {
 			// loader, the handler context, shared parsers.
 			Name: "platform",
 			Packages: []string{
-				"internal/awserr", "internal/awsid", "internal/checksum", "internal/clock", "internal/dns",
+				"internal/awserr", "internal/awsid", "internal/ca", "internal/checksum", "internal/clock", "internal/dns",
 				"internal/events/...", "internal/hostname",
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"github.com/niwa-cloud/niwa/internal/authz"
@@ -63,6 +64,11 @@ type Config struct {
 	// geolocation, geoproximity) consider DNS clients to be; zero means
 	// at Region.
 	DNSClient dns.Client
+	// HTTPSAddr is where niwa also serves every API over HTTPS, with a
+	// certificate from its local CA for localhost, *.localhost, 127.0.0.1
+	// and ::1 (trust GET /_niwa/ca.pem); port 0 picks a free port; empty
+	// serves no HTTPS.
+	HTTPSAddr string
 	// Timeouts bound slow and idle connections (zero fields take the
 	// defaults).
 	Timeouts Timeouts
@@ -81,6 +87,10 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	dnsAddr string
+	// tlsLn is the HTTPS listener (nil without Config.HTTPSAddr).
+	tlsLn net.Listener
+	// tls issues the HTTPS listener's certificate (nil without HTTPS).
+	tls *tlsCerts
 }
 
 // New wires niwa from cfg.
@@ -124,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.built = built
 	s.dnsAddr = d.dnsAddr
+	if cfg.HTTPSAddr != "" {
+		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock}
+	}
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {
 		built.close()
@@ -183,7 +196,23 @@ func (s *Server) Listen() error {
 		return err
 	}
 	s.ln = ln
+	if s.tls != nil {
+		tln, err := net.Listen("tcp", s.cfg.HTTPSAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("https: %w", err)
+		}
+		s.tlsLn = tls.NewListener(tln, &tls.Config{GetCertificate: s.tls.get, MinVersion: tls.VersionTLS12})
+	}
 	return nil
+}
+
+// HTTPSAddr is the bound address of the HTTPS listener ("" without one).
+func (s *Server) HTTPSAddr() string {
+	if s.tlsLn == nil {
+		return ""
+	}
+	return s.tlsLn.Addr().String()
 }
 
 // endpoint is niwa's base URL once it listens.
@@ -211,10 +240,28 @@ func (s *Server) Serve() error {
 	if s.ln == nil {
 		return errors.New("server: Serve before Listen")
 	}
-	if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	errs := make(chan error, 2)
+	serve := func(ln net.Listener) {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- err
+			return
+		}
+		errs <- nil
 	}
-	return nil
+	n := 1
+	if s.tlsLn != nil {
+		n++
+		go serve(s.tlsLn)
+	}
+	go serve(s.ln)
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+			s.http.Close() // one listener failing stops the other
+		}
+	}
+	return first
 }
 
 // Shutdown stops accepting requests, lets in-flight ones finish (until ctx

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/niwa-cloud/niwa/internal/api"
+	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
@@ -51,6 +52,7 @@ func catalog() []struct {
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
+		{acmapi.Spec(), wireACM}, // after Route53: validation reads its zones
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), wireCloudTrail},

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
@@ -52,6 +54,12 @@ type deps struct {
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string
+	// dnsResolver answers from Route53's zones (set by wireRoute53), for
+	// ACM's DNS validation.
+	dnsResolver *dns.Resolver
+	// authority is niwa's local certificate authority (set by wireACM),
+	// for the HTTPS listener.
+	authority *ca.CA
 	// policySources are the services that keep resource-based policies
 	// (bucket, queue, topic, function, key policies), by ARN namespace,
 	// for the policy engine.

@@ -20,6 +20,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 	// Health checks probe their endpoints on the injected clock.
 	svc.StartHealthChecks()
 	w := &wiring{impl: svc, close: func() error { svc.StopHealthChecks(); return nil }}
+	d.dnsResolver = svc.Resolver()
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	mdns "github.com/miekg/dns"
+
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/ca"
+	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/acm"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// wireACM loads (or makes, on first start) niwa's local certificate
+// authority, serves its root at GET /_niwa/ca.pem and, with --data-dir,
+// writes it to <data-dir>/ca.pem; then wires ACM, which issues from it
+// and validates DNS requests against Route53's public zones.
+func wireACM(d *deps) (*wiring, error) {
+	caStore, err := d.store("ca")
+	if err != nil {
+		return nil, err
+	}
+	authority, err := ca.Load(caStore, d.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if d.cfg.DataDir != "" {
+		if err := os.WriteFile(filepath.Join(d.cfg.DataDir, ca.RootFile), authority.RootPEM(), 0o644); err != nil {
+			return nil, fmt.Errorf("ca: write root certificate: %w", err)
+		}
+	}
+	d.authority = authority
+	store, err := d.store("acm")
+	if err != nil {
+		return nil, err
+	}
+	opt := acm.Options{Store: store, CA: authority, Clock: d.clock, Log: d.log}
+	if r := d.dnsResolver; r != nil {
+		opt.Lookup = func(name string) ([]string, error) { return publicCNAMEs(r, name) }
+	}
+	svc := acm.New(opt)
+	return &wiring{impl: acmWithReset{svc, authority, caStore}, namespace: "acm",
+		tags: map[string]authz.ResourceTagger{"acm": tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
+			return svc.Tags(ctx, arn)
+		})},
+		routes: []gateway.Route{
+			{Name: "ca", Match: func(r *http.Request) bool { return r.URL.Path == ca.RootPath }, Handler: authority.Handler()},
+			{Name: "acm", Match: func(r *http.Request) bool { return r.URL.Path == acm.ApprovePath }, Handler: svc.HTTP()},
+		},
+	}, nil
+}
+
+// acmWithReset keeps the authority across POST /_niwa/reset: clients
+// already trust its root.
+type acmWithReset struct {
+	*acm.ACM
+	authority *ca.CA
+	store     storage.Store
+}
+
+// Reset stores the authority again after the reset dropped it
+// (gateway.Resetter).
+func (a acmWithReset) Reset() error { return a.authority.Keep(a.store) }
+
+var _ gateway.Resetter = acmWithReset{}
+
+// publicCNAMEs answers name's CNAME targets from the public zones, as
+// ACM's validation reads public DNS (a private zone does not validate).
+func publicCNAMEs(r interface {
+	Answer(mdns.Question, string) (*mdns.Msg, error)
+}, name string) ([]string, error) {
+	m, err := r.Answer(mdns.Question{Name: mdns.Fqdn(name), Qtype: mdns.TypeCNAME, Qclass: mdns.ClassINET}, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rr := range m.Answer {
+		if c, ok := rr.(*mdns.CNAME); ok && strings.EqualFold(c.Hdr.Name, mdns.Fqdn(name)) {
+			out = append(out, c.Target)
+		}
+	}
+	return out, nil
+}
