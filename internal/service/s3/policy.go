@@ -220,6 +220,14 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 // REPLACE WITH THE POLICY ENGINE: this function is the one place to swap
 // for internal/iam's evaluation of ResourcePolicy.
 func (s *S3) AllowsAnonymousRead(ctx context.Context, bucket, key string) (bool, error) {
+	return s.allowsAnonymous(ctx, bucket, key, "s3:GetObject")
+}
+
+// allowsAnonymous is AllowsAnonymousRead for any object action: an
+// unconditioned Allow for everyone on the action and object, no Deny for
+// everyone, or an ACL granting everyone the action (ACLAllows). Anonymous
+// form uploads (POST Object, s3:PutObject) use it too.
+func (s *S3) allowsAnonymous(ctx context.Context, bucket, key, action string) (bool, error) {
 	b, err := s.bucket(bucket)
 	if err != nil {
 		return false, err
@@ -233,7 +241,7 @@ func (s *S3) AllowsAnonymousRead(ctx context.Context, bucket, key string) (bool,
 				if !isPublicPrincipal(st.Principal) || len(st.Condition) > 0 {
 					continue
 				}
-				if !matchesAny(st.Action, "s3:GetObject") || !matchesAny(st.Resource, resource) {
+				if !matchesAny(st.Action, action) || !matchesAny(st.Resource, resource) {
 					continue
 				}
 				if st.Effect == "Deny" {
@@ -246,7 +254,10 @@ func (s *S3) AllowsAnonymousRead(ctx context.Context, bucket, key string) (bool,
 	if allowed {
 		return true, nil
 	}
-	return s.BucketACLAllowsAnonymous(ctx, bucket, key, false)
+	if action == "s3:PutObject" {
+		resource = "arn:aws:s3:::" + bucket
+	}
+	return s.ACLAllows(ctx, action, resource, "")
 }
 
 func matchesAny(patterns []string, v string) bool {

@@ -166,12 +166,7 @@ func (s *S3) postObject(w http.ResponseWriter, r *http.Request, bucket string) e
 	if err != nil {
 		return err
 	}
-	if cred.Anonymous {
-		// Anonymous form uploads need a bucket ACL granting public
-		// write, which niwa does not grant: refuse them.
-		return awserr.AccessDenied.New("Access Denied")
-	}
-	if cred.Account != b.Account {
+	if !cred.Anonymous && cred.Account != b.Account {
 		return awserr.AccessDenied.New("Access Denied")
 	}
 	if form.file == nil {
@@ -189,9 +184,23 @@ func (s *S3) postObject(w http.ResponseWriter, r *http.Request, bucket string) e
 	for k, v := range form.fields {
 		form.fields[k] = strings.ReplaceAll(v, "${filename}", base)
 	}
-	lengthRange, err := s.checkPostPolicy(form, bucket)
-	if err != nil {
-		return err
+	var lengthRange *[2]int64
+	if cred.Anonymous {
+		// An unsigned form is an anonymous PutObject: the bucket policy
+		// (or a public-write ACL) must allow everyone to write the key.
+		// It needs no policy document; one it carries is still held to.
+		ok, err := s.allowsAnonymous(r.Context(), bucket, form.get("key"), "s3:PutObject")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return awserr.AccessDenied.New("Access Denied")
+		}
+	}
+	if !cred.Anonymous || form.get("policy") != "" {
+		if lengthRange, err = s.checkPostPolicy(form, bucket); err != nil {
+			return err
+		}
 	}
 	return s.storePost(w, r, b, form, cred, lengthRange)
 }
