@@ -719,6 +719,7 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 		c.Set("s3:x-amz-server-side-encryption", in.str("ServerSideEncryption"))
 		c.Set("s3:x-amz-copy-source", in.str("CopySource"))
 		c.Set("s3:x-amz-storage-class", in.str("StorageClass"))
+		s3InputContext(op, in, c) // s3.go
 		return c
 	},
 	"sts": func(op string, in fields) iam.Context {

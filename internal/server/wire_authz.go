@@ -463,6 +463,12 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		secure = "true"
 	}
 	k.Set("aws:SecureTransport", secure)
+	if strings.HasPrefix(c.Action, "s3:") {
+		// S3's keys of the HTTP request (aws:Referer, s3:authType, ...).
+		for ck, cv := range authz.S3RequestContext(ctx.HTTP) {
+			k[ck] = cv
+		}
+	}
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)

@@ -1,0 +1,129 @@
+package s3_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// TestSDKPolicyConditionKeys: bucket policy conditions on the keys S3
+// fills in from the request — the SSE-C algorithm, the tags a write sets
+// and the object's tags, aws:Referer with and without ...IfExists,
+// s3:authType and s3:signatureversion — decide as on S3. Each policy
+// denies the bucket owner itself (a Deny binds the account root too).
+func TestSDKPolicyConditionKeys(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "conds")
+	b := aws.String("conds")
+	ssecKey := aws.String("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	ssecMD5 := aws.String("hRasmdxgYDKV3nvbahU1MA==")
+	put := func(key string, fn func(*s3.PutObjectInput)) error {
+		in := &s3.PutObjectInput{Bucket: b, Key: aws.String(key), Body: strings.NewReader("x")}
+		if fn != nil {
+			fn(in)
+		}
+		_, err := c.PutObject(ctx, in)
+		return err
+	}
+	ssec := func(in *s3.PutObjectInput) {
+		in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = aws.String("AES256"), ssecKey, ssecMD5
+	}
+	if err := put("tagged", func(in *s3.PutObjectInput) { in.Tagging = aws.String("class=open") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	presigned := func(key, referer string) int {
+		p, err := s3.NewPresignClient(c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", p.URL, nil)
+		if referer != "" {
+			req.Header.Set("Referer", referer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	get := func(key string) int {
+		_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String(key)})
+		_, status := sdkErr(err)
+		return status
+	}
+	deny := func(action, cond string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"` + action +
+			`","Resource":"arn:aws:s3:::conds/*","Condition":` + cond + `}]}`
+	}
+	cases := []struct {
+		name   string
+		policy string
+		try    func() int
+		want   int
+	}{
+		{"SSE-C required, plain put", deny("s3:PutObject", `{"Null":{"s3:x-amz-server-side-encryption-customer-algorithm":"true"}}`),
+			func() int { _, s := sdkErr(put("new", nil)); return s }, 403},
+		{"SSE-C required, SSE-C put", deny("s3:PutObject", `{"Null":{"s3:x-amz-server-side-encryption-customer-algorithm":"true"}}`),
+			func() int { _, s := sdkErr(put("new", ssec)); return s }, 200},
+		{"request tag denied", deny("s3:PutObject", `{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}`),
+			func() int {
+				_, s := sdkErr(put("new", func(in *s3.PutObjectInput) { in.Tagging = aws.String("class=secret&x=1") }))
+				return s
+			}, 403},
+		{"request tag other value", deny("s3:PutObject", `{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}`),
+			func() int {
+				_, s := sdkErr(put("new", func(in *s3.PutObjectInput) { in.Tagging = aws.String("class=open") }))
+				return s
+			}, 200},
+		{"PutObjectTagging request tag", deny("s3:PutObjectTagging", `{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}`),
+			func() int {
+				_, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: b, Key: aws.String("plain"),
+					Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("class"), Value: aws.String("secret")}}}})
+				_, s := sdkErr(err)
+				return s
+			}, 403},
+		{"request tag keys", deny("s3:PutObject", `{"ForAnyValue:StringEquals":{"s3:RequestObjectTagKeys":["x"]}}`),
+			func() int {
+				_, s := sdkErr(put("new", func(in *s3.PutObjectInput) { in.Tagging = aws.String("class=open&x=1") }))
+				return s
+			}, 403},
+		{"existing tag", deny("s3:GetObject", `{"StringEquals":{"s3:ExistingObjectTag/class":"open"}}`),
+			func() int { return get("tagged") }, 403},
+		{"existing tag, untagged object", deny("s3:GetObject", `{"StringEquals":{"s3:ExistingObjectTag/class":"open"}}`),
+			func() int { return get("plain") }, 200},
+		{"referer denied", deny("s3:GetObject", `{"StringLike":{"aws:Referer":"https://bad.example/*"}}`),
+			func() int { return presigned("plain", "https://bad.example/page") }, 403},
+		{"referer other", deny("s3:GetObject", `{"StringLike":{"aws:Referer":"https://bad.example/*"}}`),
+			func() int { return presigned("plain", "https://good.example/page") }, 200},
+		{"referer IfExists, none sent", deny("s3:GetObject", `{"StringNotLikeIfExists":{"aws:Referer":"https://good.example/*"}}`),
+			func() int { return presigned("plain", "") }, 403},
+		{"referer IfExists, good", deny("s3:GetObject", `{"StringNotLikeIfExists":{"aws:Referer":"https://good.example/*"}}`),
+			func() int { return presigned("plain", "https://good.example/x") }, 200},
+		{"authType query string", deny("s3:GetObject", `{"StringEquals":{"s3:authType":"REST-QUERY-STRING"}}`),
+			func() int { return presigned("plain", "") }, 403},
+		{"authType header", deny("s3:GetObject", `{"StringEquals":{"s3:authType":"REST-QUERY-STRING"}}`),
+			func() int { return get("plain") }, 200},
+		{"signature version 4 only", deny("s3:GetObject", `{"StringNotEquals":{"s3:signatureversion":"AWS4-HMAC-SHA256"}}`),
+			func() int { return get("plain") }, 200},
+		{"TLS version absent on http", deny("s3:GetObject", `{"NumericLessThanIfExists":{"s3:TlsVersion":"1.2"}}`),
+			func() int { return get("plain") }, 403},
+	}
+	for _, tc := range cases {
+		if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(tc.policy)}); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := tc.try(); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
