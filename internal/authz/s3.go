@@ -96,3 +96,31 @@ func S3RequestContext(r *http.Request) iam.Context {
 	}
 	return c
 }
+
+// s3DeleteObjectsResources are the objects a DeleteObjects names, one
+// check each: S3 authorizes s3:DeleteObject per key and answers a denied
+// key with its own AccessDenied entry (Check.PerItem). A request that
+// names none (refused by the handler as MalformedXML) is checked on the
+// bucket's objects.
+func s3DeleteObjectsResources(in fields, bucket string) []string {
+	d := in.v.FieldByName("Delete")
+	for d.IsValid() && d.Kind() == reflect.Pointer && !d.IsNil() {
+		d = d.Elem()
+	}
+	var out []string
+	if d.IsValid() && d.Kind() == reflect.Struct {
+		objs := d.FieldByName("Objects")
+		seen := map[string]bool{}
+		for i := 0; objs.IsValid() && objs.Kind() == reflect.Slice && i < objs.Len(); i++ {
+			arn := "arn:aws:s3:::" + bucket + "/" + fields{reflect.Indirect(objs.Index(i))}.str("Key")
+			if !seen[arn] {
+				seen[arn] = true
+				out = append(out, arn)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return []string{"arn:aws:s3:::" + bucket + "/*"}
+	}
+	return out
+}

@@ -169,6 +169,12 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if a.mode != EnforcementOn {
 			continue // soft (and off for anonymous): logged, not enforced
 		}
+		if c.PerItem {
+			// One item of a batch answering per item: the handler
+			// refuses it alone (S3 DeleteObjects).
+			ctx.DeniedItems = append(ctx.DeniedItems, req.Resource)
+			continue
+		}
 		return denied(svc, req, dec)
 	}
 	return nil

@@ -1030,7 +1030,17 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 	lock := deleteLock{bypass: ptr.Deref(in.BypassGovernanceRetention)}
 	quiet := ptr.Deref(in.Delete.Quiet)
 	out := &s3api.DeleteObjectsOutput{}
+	denied := map[string]bool{}
+	for _, arn := range ctx.DeniedItems {
+		denied[arn] = true
+	}
 	for _, id := range in.Delete.Objects {
+		if denied["arn:aws:s3:::"+ptr.Deref(in.Bucket)+"/"+ptr.Deref(id.Key)] {
+			// The authorizer refused s3:DeleteObject on this key: S3
+			// answers it in the list and deletes the others.
+			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr.To("AccessDenied"), Message: ptr.To("Access Denied")})
+			continue
+		}
 		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId), lock)
 		if err != nil {
 			ae := awserr.As(err)

@@ -127,3 +127,40 @@ func TestSDKPolicyConditionKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKDeleteObjectsPerKeyDeny: under a bucket policy denying some keys,
+// DeleteObjects answers 200 with AccessDenied for those keys and deletes
+// the others, as S3 does (not a 403 for the whole request).
+func TestSDKDeleteObjectsPerKeyDeny(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "batch")
+	b := aws.String("batch")
+	for _, k := range []string{"keep/a", "keep/b", "go/c"} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String(k), Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::batch/keep/*"}]}`
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: b, Delete: &types.Delete{Objects: []types.ObjectIdentifier{
+		{Key: aws.String("keep/a")}, {Key: aws.String("go/c")}, {Key: aws.String("keep/b")}}}})
+	if err != nil {
+		t.Fatalf("DeleteObjects under a per-key Deny: %v", err)
+	}
+	var denied []string
+	for _, e := range out.Errors {
+		if aws.ToString(e.Code) == "AccessDenied" {
+			denied = append(denied, aws.ToString(e.Key))
+		}
+	}
+	if len(out.Deleted) != 1 || aws.ToString(out.Deleted[0].Key) != "go/c" || strings.Join(denied, ",") != "keep/a,keep/b" {
+		t.Fatalf("deleted %+v, denied %v", out.Deleted, denied)
+	}
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b})
+	if err != nil || len(list.Contents) != 2 {
+		t.Fatalf("left %+v %v", list, err)
+	}
+}
