@@ -124,3 +124,17 @@ func s3DeleteObjectsResources(in fields, bucket string) []string {
 	}
 	return out
 }
+
+// S3Object is the bucket, key and version id an S3 input names ("" for
+// those it lacks).
+func S3Object(input any) (bucket, key, version string) {
+	v := reflect.ValueOf(input)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return "", "", ""
+	}
+	f := fields{v}
+	return f.str("Bucket"), f.str("Key"), f.str("VersionId")
+}

@@ -177,6 +177,11 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		}
 		return denied(svc, req, dec)
 	}
+	if service == "s3" {
+		// A read of a missing key needs s3:ListBucket to learn so
+		// (wire_authz_s3.go).
+		return a.s3MissingKey(ctx, svc, subject, op.Name, input)
+	}
 	return nil
 }
 

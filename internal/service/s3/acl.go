@@ -388,3 +388,17 @@ func (s *S3) ACLAllows(ctx context.Context, action, resource, account string) (b
 	}
 	return false, nil
 }
+
+// ObjectExists reports whether a bucket's key has a current version that
+// is not a delete marker. The policy engine asks it to tell a missing key
+// from a denied one (S3 answers 403 for a missing key to callers who may
+// not list the bucket).
+func (s *S3) ObjectExists(ctx context.Context, bucket, key string) (bool, error) {
+	var found bool
+	err := s.store.View(func(tx storage.Tx) error {
+		o, ok, err := objects.Get(tx, globalScope(), bucket, key)
+		found = ok && !o.DeleteMarker
+		return err
+	})
+	return found, err
+}

@@ -164,3 +164,47 @@ func TestSDKDeleteObjectsPerKeyDeny(t *testing.T) {
 		t.Fatalf("left %+v %v", list, err)
 	}
 }
+
+// TestSDKMissingKeyNeedsListBucket: a GET or HEAD of a key that does not
+// exist answers 404 only to a caller who may also list the bucket — here
+// with s3:prefix, so only under "open/" — and 403 to others, as S3 does.
+func TestSDKMissingKeyNeedsListBucket(t *testing.T) {
+	owner, other := aclClients(t)
+	ctx := context.Background()
+	sdkBucket(t, owner, "listing")
+	b := aws.String("listing")
+	if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("closed/there"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	head := func(key string) int {
+		_, err := other.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String(key)})
+		_, status := sdkErr(err)
+		return status
+	}
+	getObj := `{"Effect":"Allow","Principal":{"AWS":"333333333333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::listing/*"}`
+	list := `{"Effect":"Allow","Principal":{"AWS":"333333333333"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::listing","Condition":{"StringLike":{"s3:prefix":"open/*"}}}`
+	for _, c := range []struct {
+		statements string
+		key        string
+		want       int
+	}{
+		{getObj, "open/missing", 403},
+		{getObj, "closed/there", 200},
+		{getObj + "," + list, "open/missing", 404},
+		{getObj + "," + list, "closed/missing", 403},
+		{getObj + "," + list, "closed/there", 200},
+	} {
+		policy := `{"Version":"2012-10-17","Statement":[` + c.statements + `]}`
+		if _, err := owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(policy)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := head(c.key); got != c.want {
+			t.Errorf("HEAD %s under %s: %d, want %d", c.key, c.statements, got, c.want)
+		}
+	}
+	// The bucket owner may list its bucket: 404.
+	_, err := owner.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("nothing")})
+	if code, status := sdkErr(err); code != "NoSuchKey" || status != 404 {
+		t.Fatalf("owner GET of a missing key: %q %d", code, status)
+	}
+}
