@@ -145,6 +145,13 @@ func v2StringsToSign(r *http.Request, q query, bucket, path, rawQuery, dateLine 
 	if dec, err := url.PathUnescape(path); err == nil {
 		paths = dedupe(path, uriEncode(dec, false))
 	}
+	if bucket == "" && len(path) > 1 && strings.IndexByte(path[1:], '/') < 0 {
+		// A path-style request to a bucket itself ("/bucket"): S3 also
+		// accepts its CanonicalizedResource as "/bucket/", which botocore
+		// and other SigV2 signers sign (the resource the virtual-host
+		// form of the request would have).
+		paths = append(paths, path+"/")
+	}
 	var out []string
 	for _, p := range paths {
 		res := p

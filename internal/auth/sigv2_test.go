@@ -211,3 +211,35 @@ func TestSigV2HeaderSkew(t *testing.T) {
 		t.Errorf("fields %v", e.Fields)
 	}
 }
+
+// TestSigV2PathStyleBucket: a path-style request to a bucket itself
+// ("/bucket", no key) verifies when signed over "/bucket/" (as botocore
+// signs it) as well as over "/bucket"; a key's path is not widened.
+func TestSigV2PathStyleBucket(t *testing.T) {
+	v, _ := newTestVerifier(t0)
+	sign := func(method, path, resource string) *http.Request {
+		r := httptest.NewRequest(method, path, nil)
+		date := t0.Format(http.TimeFormat)
+		r.Header.Set("Date", date)
+		m := hmac.New(sha1.New, []byte(testSecret))
+		m.Write([]byte(method + "\n\n\n" + date + "\n" + resource))
+		r.Header.Set("Authorization", "AWS "+testAKID+":"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+		return r
+	}
+	for _, c := range []struct {
+		method, path, resource string
+		ok                     bool
+	}{
+		{"PUT", "/bucket", "/bucket/", true},
+		{"PUT", "/bucket", "/bucket", true},
+		{"GET", "/bucket/", "/bucket/", true},
+		{"GET", "/bucket?acl", "/bucket/?acl", true},
+		{"GET", "/bucket/key", "/bucket/key/", false},
+		{"GET", "/bucket/key", "/bucket/key", true},
+	} {
+		_, err := v.VerifyS3(sign(c.method, c.path, c.resource), "")
+		if (err == nil) != c.ok {
+			t.Errorf("%s %s signed over %q: %v", c.method, c.path, c.resource, err)
+		}
+	}
+}
