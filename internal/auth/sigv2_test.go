@@ -243,3 +243,32 @@ func TestSigV2PathStyleBucket(t *testing.T) {
 		}
 	}
 }
+
+// TestSigV2BadDates: an empty x-amz-date (with a good Date) and a date
+// before the epoch are "AWS authentication requires a valid Date or
+// x-amz-date header" (403 AccessDenied), as S3 answers; a far future date
+// is RequestTimeTooSkewed.
+func TestSigV2BadDates(t *testing.T) {
+	v, _ := newTestVerifier(t0)
+	for _, c := range []struct {
+		name   string
+		header map[string]string
+		code   string
+	}{
+		{"empty x-amz-date", map[string]string{"Date": t0.Format(http.TimeFormat), "X-Amz-Date": ""}, "AccessDenied"},
+		{"Date before the epoch", map[string]string{"Date": "Tue, 07 Jul 1950 21:53:04 GMT"}, "AccessDenied"},
+		{"x-amz-date before the epoch", map[string]string{"X-Amz-Date": "Tue, 07 Jul 1950 21:53:04 GMT"}, "AccessDenied"},
+		{"Date after the end", map[string]string{"Date": "Tue, 07 Jul 9999 21:53:04 GMT"}, "RequestTimeTooSkewed"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/bucket/key", nil)
+		for k, val := range c.header {
+			r.Header[http.CanonicalHeaderKey(k)] = []string{val}
+		}
+		r.Header.Set("Authorization", "AWS "+testAKID+":c2lnbmF0dXJl")
+		_, err := v.VerifyS3(r, "")
+		e := wantErr(t, err, c.code, 403)
+		if c.code == "AccessDenied" && e.Message != "AWS authentication requires a valid Date or x-amz-date header" {
+			t.Errorf("%s: %q", c.name, e.Message)
+		}
+	}
+}
