@@ -213,7 +213,7 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 		if o.Metadata == nil {
 			o.Metadata = map[string]string{}
 		}
-		o.Metadata[strings.ToLower(k)] = v
+		o.Metadata[strings.ToLower(k)] = decodeMetaValue(v) // metadata.go
 	}
 	o.Redirect = ptr.Deref(h.Redirect)
 	if sc := ptr.Deref(h.StorageClass); sc != "" {
@@ -806,7 +806,7 @@ func fillHeaders(o objectRecord, f *headFields) {
 	str(f.Redirect, o.Redirect)
 	str(f.StorageClass, o.StorageClass)
 	*f.Expires = o.Expires
-	*f.Metadata = o.Metadata
+	*f.Metadata = encodeMetadata(o.Metadata) // RFC 2047 for non-ASCII, as S3 answers
 	if o.PartsCount > 0 {
 		*f.PartsCount = ptr.To(int32(o.PartsCount))
 	}
