@@ -229,13 +229,14 @@ func (s *S3) GetBucketAcl(ctx *request.Context, in *s3api.GetBucketAclInput) (*s
 
 func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s3api.PutObjectAclOutput, error) {
 	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
+	var b bucketRecord
+	var o objectRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		b, err := getBucket(tx, name)
-		if err != nil {
+		var err error
+		if b, err = getBucket(tx, name); err != nil {
 			return err
 		}
-		o, err := currentObject(tx, name, key, ptr.Deref(in.VersionId))
-		if err != nil {
+		if o, err = currentObject(tx, name, key, ptr.Deref(in.VersionId)); err != nil {
 			return err
 		}
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWrite, in.GrantWriteACP}, in.AccessControlPolicy, false)
@@ -251,6 +252,7 @@ func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, b, "ObjectAcl:Put", o)
 	return &s3api.PutObjectAclOutput{}, nil
 }
 

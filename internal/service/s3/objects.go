@@ -1255,24 +1255,32 @@ func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingIn
 	return out, nil
 }
 
-func (s *S3) setObjectTags(bucket, key, versionID string, tags []s3api.Tag) (string, error) {
-	var ver string
+func (s *S3) setObjectTags(ctx *request.Context, bucket, key, versionID string, tags []s3api.Tag) (string, error) {
+	var b bucketRecord
+	var o objectRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getBucket(tx, bucket); err != nil {
+		var err error
+		if b, err = getBucket(tx, bucket); err != nil {
 			return err
 		}
-		o, err := currentObject(tx, bucket, key, versionID)
-		if err != nil {
+		if o, err = currentObject(tx, bucket, key, versionID); err != nil {
 			return err
 		}
 		if o.DeleteMarker {
 			return errMethodNotAllowed.New("The specified method is not allowed against this resource.")
 		}
 		o.Tags = tags
-		ver = o.VersionID
 		return putObjectRecord(tx, bucket, o)
 	})
-	return ver, err
+	if err != nil {
+		return "", err
+	}
+	ev := "ObjectTagging:Put"
+	if tags == nil {
+		ev = "ObjectTagging:Delete"
+	}
+	s.notify(ctx, b, ev, o)
+	return o.VersionID, nil
 }
 
 func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingInput) (*s3api.PutObjectTaggingOutput, error) {
@@ -1282,7 +1290,10 @@ func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingIn
 	if err := checkTags(in.Tagging.TagSet, 10); err != nil {
 		return nil, err
 	}
-	ver, err := s.setObjectTags(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.Tagging.TagSet)
+	if in.Tagging.TagSet == nil {
+		in.Tagging.TagSet = []s3api.Tag{} // an empty set is a put, not a delete
+	}
+	ver, err := s.setObjectTags(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.Tagging.TagSet)
 	if err != nil {
 		return nil, err
 	}
@@ -1294,7 +1305,7 @@ func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingIn
 }
 
 func (s *S3) DeleteObjectTagging(ctx *request.Context, in *s3api.DeleteObjectTaggingInput) (*s3api.DeleteObjectTaggingOutput, error) {
-	ver, err := s.setObjectTags(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), nil)
+	ver, err := s.setObjectTags(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), nil)
 	if err != nil {
 		return nil, err
 	}
