@@ -65,6 +65,19 @@ func TestSDKPolicyConditionKeys(t *testing.T) {
 		return `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"` + action +
 			`","Resource":"arn:aws:s3:::conds/*","Condition":` + cond + `}]}`
 	}
+	denyBucket := func(action, cond string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"` + action +
+			`","Resource":"arn:aws:s3:::conds","Condition":` + cond + `}]}`
+	}
+	list := func(fn func(*s3.ListObjectsV2Input)) int {
+		in := &s3.ListObjectsV2Input{Bucket: b}
+		if fn != nil {
+			fn(in)
+		}
+		_, err := c.ListObjectsV2(ctx, in)
+		_, status := sdkErr(err)
+		return status
+	}
 	cases := []struct {
 		name   string
 		policy string
@@ -115,6 +128,21 @@ func TestSDKPolicyConditionKeys(t *testing.T) {
 			func() int { return get("plain") }, 200},
 		{"signature version 4 only", deny("s3:GetObject", `{"StringNotEquals":{"s3:signatureversion":"AWS4-HMAC-SHA256"}}`),
 			func() int { return get("plain") }, 200},
+		{"max-keys over 10", denyBucket("s3:ListBucket", `{"NumericGreaterThan":{"s3:max-keys":"10"}}`),
+			func() int { return list(func(in *s3.ListObjectsV2Input) { in.MaxKeys = aws.Int32(100) }) }, 403},
+		{"max-keys 5", denyBucket("s3:ListBucket", `{"NumericGreaterThan":{"s3:max-keys":"10"}}`),
+			func() int { return list(func(in *s3.ListObjectsV2Input) { in.MaxKeys = aws.Int32(5) }) }, 200},
+		{"delimiter", denyBucket("s3:ListBucket", `{"StringEquals":{"s3:delimiter":"/"}}`),
+			func() int { return list(func(in *s3.ListObjectsV2Input) { in.Delimiter = aws.String("/") }) }, 403},
+		{"no delimiter", denyBucket("s3:ListBucket", `{"StringEquals":{"s3:delimiter":"/"}}`),
+			func() int { return list(nil) }, 200},
+		{"x-amz-acl required, none", deny("s3:PutObject", `{"StringNotEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}`),
+			func() int { _, s := sdkErr(put("new", nil)); return s }, 403},
+		{"x-amz-acl required, given", deny("s3:PutObject", `{"StringNotEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}`),
+			func() int {
+				_, s := sdkErr(put("new", func(in *s3.PutObjectInput) { in.ACL = types.ObjectCannedACLBucketOwnerFullControl }))
+				return s
+			}, 200},
 		{"TLS version absent on http", deny("s3:GetObject", `{"NumericLessThanIfExists":{"s3:TlsVersion":"1.2"}}`),
 			func() int { return get("plain") }, 403},
 	}
