@@ -128,3 +128,25 @@ func TestCLIACLGrant(t *testing.T) {
 		}
 	}
 }
+
+// TestCLILoggingTarget: the aws CLI's put-bucket-logging is refused until
+// the target's bucket policy lets the logging service write, as on S3.
+func TestCLILoggingTarget(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	for _, cli := range framework.CLIs {
+		src, dst := "cli-src-"+cli.Name, "cli-logs-"+cli.Name
+		for _, b := range []string{src, dst} {
+			n.MustCLI(t, cli, "s3api", "create-bucket", "--bucket", b, "--create-bucket-configuration", "LocationConstraint="+n.Region)
+		}
+		status := `{"LoggingEnabled":{"TargetBucket":"` + dst + `","TargetPrefix":"logs/"}}`
+		_, stderr, err := n.RunCLI(t, cli, nil, "s3api", "put-bucket-logging", "--bucket", src, "--bucket-logging-status", status)
+		if err == nil || !strings.Contains(stderr, "InvalidTargetBucketForLogging") {
+			t.Fatalf("%s: logging into a target that does not allow it: %v %s", cli.Name, err, stderr)
+		}
+		n.MustCLI(t, cli, "s3api", "put-bucket-policy", "--bucket", dst, "--policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",`+
+			`"Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::`+dst+`/logs/*",`+
+			`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::`+src+`"}}}]}`)
+		n.MustCLI(t, cli, "s3api", "put-bucket-logging", "--bucket", src, "--bucket-logging-status", status)
+	}
+}
