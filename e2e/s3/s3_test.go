@@ -325,6 +325,11 @@ func TestS3AccessLogDelivery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// S3 delivers only into a target whose policy allows the logging service.
+	if _, err := c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("log-dst"), Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+		`"Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::log-dst/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: aws.String("log-src"), BucketLoggingStatus: &s3types.BucketLoggingStatus{
 		LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String("log-dst"), TargetPrefix: aws.String("p/")}}}); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,11 @@ func (v *Verifier) VerifyPostPolicy(field func(string) string) (cred Credential,
 		if policy == "" {
 			return Credential{}, false, errInvalidArgumentS3.New("Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.")
 		}
+		if field("x-amz-signature") == "" {
+			// A form without its signature is malformed (400), not a
+			// signature mismatch.
+			return Credential{}, false, missingPostField("x-amz-signature")
+		}
 		cred, err := v.lookup(DialectS3, sc.accessKey)
 		if err != nil {
 			return Credential{}, false, err
@@ -54,6 +59,11 @@ func (v *Verifier) VerifyPostPolicy(field func(string) string) (cred Credential,
 	case field("awsaccesskeyid") != "" || field("signature") != "":
 		if policy == "" {
 			return Credential{}, false, errInvalidArgumentS3.New("Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.")
+		}
+		for _, name := range []string{"awsaccesskeyid", "signature"} {
+			if field(name) == "" {
+				return Credential{}, false, missingPostField(map[string]string{"awsaccesskeyid": "AWSAccessKeyId", "signature": "signature"}[name])
+			}
 		}
 		akid := field("awsaccesskeyid")
 		cred, err := v.lookup(DialectS3, akid)
@@ -79,3 +89,9 @@ func (v *Verifier) VerifyPostPolicy(field func(string) string) (cred Credential,
 // errInvalidArgumentS3 is S3's InvalidArgument, which POST form
 // problems answer.
 var errInvalidArgumentS3 = awserr.Code{Code: "InvalidArgument", Status: 400, Sender: true}
+
+// missingPostField is S3's 400 for a form without a field its signature
+// needs.
+func missingPostField(name string) error {
+	return fieldErr(errInvalidArgumentS3.New("Bucket POST must contain a field named '%s'.  If it is specified, please check the order of the fields.", name), "ArgumentName", name)
+}

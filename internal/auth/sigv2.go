@@ -67,7 +67,14 @@ func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign boo
 		}
 		akid, provided = cred[:i], cred[i+1:]
 		t, raw, ok := requestTime(r)
-		if !ok {
+		if _, sent := r.Header["X-Amz-Date"]; sent && r.Header.Get("X-Amz-Date") == "" {
+			// An empty x-amz-date is not a date (S3 does not fall back
+			// to Date then).
+			ok = false
+		}
+		if !ok || t.Before(time.Unix(0, 0)) {
+			// A date before the epoch is no valid date to S3 either:
+			// 403 AccessDenied, not RequestTimeTooSkewed.
 			return nil, fail(d, failMissingDate)
 		}
 		if skew := now.Sub(t); (skew > maxSkew || skew < -maxSkew) && !v.SkipValidation {
@@ -144,6 +151,13 @@ func v2StringsToSign(r *http.Request, q query, bucket, path, rawQuery, dateLine 
 	paths := []string{path}
 	if dec, err := url.PathUnescape(path); err == nil {
 		paths = dedupe(path, uriEncode(dec, false))
+	}
+	if bucket == "" && len(path) > 1 && strings.IndexByte(path[1:], '/') < 0 {
+		// A path-style request to a bucket itself ("/bucket"): S3 also
+		// accepts its CanonicalizedResource as "/bucket/", which botocore
+		// and other SigV2 signers sign (the resource the virtual-host
+		// form of the request would have).
+		paths = append(paths, path+"/")
 	}
 	var out []string
 	for _, p := range paths {

@@ -211,3 +211,64 @@ func TestSigV2HeaderSkew(t *testing.T) {
 		t.Errorf("fields %v", e.Fields)
 	}
 }
+
+// TestSigV2PathStyleBucket: a path-style request to a bucket itself
+// ("/bucket", no key) verifies when signed over "/bucket/" (as botocore
+// signs it) as well as over "/bucket"; a key's path is not widened.
+func TestSigV2PathStyleBucket(t *testing.T) {
+	v, _ := newTestVerifier(t0)
+	sign := func(method, path, resource string) *http.Request {
+		r := httptest.NewRequest(method, path, nil)
+		date := t0.Format(http.TimeFormat)
+		r.Header.Set("Date", date)
+		m := hmac.New(sha1.New, []byte(testSecret))
+		m.Write([]byte(method + "\n\n\n" + date + "\n" + resource))
+		r.Header.Set("Authorization", "AWS "+testAKID+":"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+		return r
+	}
+	for _, c := range []struct {
+		method, path, resource string
+		ok                     bool
+	}{
+		{"PUT", "/bucket", "/bucket/", true},
+		{"PUT", "/bucket", "/bucket", true},
+		{"GET", "/bucket/", "/bucket/", true},
+		{"GET", "/bucket?acl", "/bucket/?acl", true},
+		{"GET", "/bucket/key", "/bucket/key/", false},
+		{"GET", "/bucket/key", "/bucket/key", true},
+	} {
+		_, err := v.VerifyS3(sign(c.method, c.path, c.resource), "")
+		if (err == nil) != c.ok {
+			t.Errorf("%s %s signed over %q: %v", c.method, c.path, c.resource, err)
+		}
+	}
+}
+
+// TestSigV2BadDates: an empty x-amz-date (with a good Date) and a date
+// before the epoch are "AWS authentication requires a valid Date or
+// x-amz-date header" (403 AccessDenied), as S3 answers; a far future date
+// is RequestTimeTooSkewed.
+func TestSigV2BadDates(t *testing.T) {
+	v, _ := newTestVerifier(t0)
+	for _, c := range []struct {
+		name   string
+		header map[string]string
+		code   string
+	}{
+		{"empty x-amz-date", map[string]string{"Date": t0.Format(http.TimeFormat), "X-Amz-Date": ""}, "AccessDenied"},
+		{"Date before the epoch", map[string]string{"Date": "Tue, 07 Jul 1950 21:53:04 GMT"}, "AccessDenied"},
+		{"x-amz-date before the epoch", map[string]string{"X-Amz-Date": "Tue, 07 Jul 1950 21:53:04 GMT"}, "AccessDenied"},
+		{"Date after the end", map[string]string{"Date": "Tue, 07 Jul 9999 21:53:04 GMT"}, "RequestTimeTooSkewed"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/bucket/key", nil)
+		for k, val := range c.header {
+			r.Header[http.CanonicalHeaderKey(k)] = []string{val}
+		}
+		r.Header.Set("Authorization", "AWS "+testAKID+":c2lnbmF0dXJl")
+		_, err := v.VerifyS3(r, "")
+		e := wantErr(t, err, c.code, 403)
+		if c.code == "AccessDenied" && e.Message != "AWS authentication requires a valid Date or x-amz-date header" {
+			t.Errorf("%s: %q", c.name, e.Message)
+		}
+	}
+}

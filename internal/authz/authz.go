@@ -33,6 +33,10 @@ type Check struct {
 	Resource string
 	// Context are service-specific condition keys for this check.
 	Context iam.Context
+	// PerItem marks a check of one item of a batch that answers per item
+	// (S3 DeleteObjects' keys): a denial refuses that item, not the
+	// request — the authorizer lists it in request.Context.DeniedItems.
+	PerItem bool
 }
 
 // Env is where the request runs.
@@ -115,8 +119,9 @@ func For(service, op string, input any, env Env) []Check {
 		}
 	}
 	checks := make([]Check, 0, len(resources)+1)
+	perItem := service == "s3" && op == "DeleteObjects"
 	for _, r := range resources {
-		checks = append(checks, Check{Action: action, Resource: r, Context: ctx})
+		checks = append(checks, Check{Action: action, Resource: r, Context: ctx, PerItem: perItem})
 	}
 	if extra, ok := extraChecks[service]; ok {
 		checks = append(checks, extra(op, in, env)...)
@@ -336,9 +341,7 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 			return []string{"arn:aws:s3:::" + b + "/" + k}
 		}
 		if op == "DeleteObjects" {
-			// One check per key would need the Delete member; the
-			// bucket's objects is what AWS checks per key.
-			return []string{"arn:aws:s3:::" + b + "/*"}
+			return s3DeleteObjectsResources(in, b) // s3.go
 		}
 		return []string{"arn:aws:s3:::" + b}
 	},
@@ -742,6 +745,7 @@ var contextRules = map[string]func(op string, in fields) iam.Context{
 		c.Set("s3:x-amz-server-side-encryption", in.str("ServerSideEncryption"))
 		c.Set("s3:x-amz-copy-source", in.str("CopySource"))
 		c.Set("s3:x-amz-storage-class", in.str("StorageClass"))
+		s3InputContext(op, in, c) // s3.go
 		return c
 	},
 	"sts": func(op string, in fields) iam.Context {

@@ -50,6 +50,10 @@ type Context struct {
 	// aws:CalledViaFirst, aws:CalledViaLast. Empty for direct calls; no
 	// niwa service calls on a principal's behalf yet.
 	CalledVia []string
+	// DeniedItems are the resources of a batch the authorizer refused
+	// one by one (S3 DeleteObjects' keys, as ARNs): the handler answers
+	// each with AccessDenied and serves the others.
+	DeniedItems []string
 }
 
 // Now is the request's view of the current time.

@@ -65,10 +65,11 @@ type authorizer struct {
 	policies  *policyCache
 }
 
-// aclSource is what S3 offers for anonymous requests besides its bucket
-// policies: whether an ACL grants everyone access.
+// aclSource is what S3 offers besides its bucket policies: whether a
+// bucket or object ACL grants the caller's account ("" when anonymous)
+// the action (s3.ACLAllows).
 type aclSource interface {
-	BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, write bool) (bool, error)
+	ACLAllows(ctx context.Context, action, resource, account string) (bool, error)
 }
 
 func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *model.Operation, input any) error {
@@ -162,7 +163,10 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 				dec = ed
 			}
 		}
-		if !dec.Allowed() && caller.Anonymous && service == "s3" && a.aclAllows(ctx, &req, op.Name) {
+		// S3 ACLs stand in for the bucket policy: they can supply the
+		// resource side (anonymous and cross-account callers) but never
+		// override an explicit Deny or a missing identity-side allow.
+		if service == "s3" && dec.Reason == iam.ImplicitDeny && dec.Layer == iam.LayerResource && a.aclAllows(ctx, &req, caller) {
 			dec = iam.Decision{Reason: iam.Allowed}
 			dec.Layer = "bucket or object ACL"
 		}
@@ -173,7 +177,18 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if a.mode != EnforcementOn {
 			continue // soft (and off for anonymous): logged, not enforced
 		}
+		if c.PerItem {
+			// One item of a batch answering per item: the handler
+			// refuses it alone (S3 DeleteObjects).
+			ctx.DeniedItems = append(ctx.DeniedItems, req.Resource)
+			continue
+		}
 		return denied(svc, req, dec)
+	}
+	if service == "s3" {
+		// A read of a missing key needs s3:ListBucket to learn so
+		// (wire_authz_s3.go).
+		return a.s3MissingKey(ctx, svc, subject, op.Name, input)
 	}
 	return nil
 }
@@ -467,6 +482,12 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		secure = "true"
 	}
 	k.Set("aws:SecureTransport", secure)
+	if strings.HasPrefix(c.Action, "s3:") {
+		// S3's keys of the HTTP request (aws:Referer, s3:authType, ...).
+		for ck, cv := range authz.S3RequestContext(ctx.HTTP) {
+			k[ck] = cv
+		}
+	}
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)
@@ -631,22 +652,17 @@ func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols i
 	return nil
 }
 
-// aclAllows asks S3 whether an ACL grants everyone the request.
-func (a *authorizer) aclAllows(ctx *request.Context, req *iam.Request, op string) bool {
+// aclAllows asks S3 whether an ACL grants the caller the request.
+func (a *authorizer) aclAllows(ctx *request.Context, req *iam.Request, caller request.Caller) bool {
 	src, ok := a.sources["s3"].(aclSource)
 	if !ok {
 		return false
 	}
-	rest, ok := strings.CutPrefix(req.Resource, "arn:aws:s3:::")
-	if !ok {
-		return false
+	account := caller.Account
+	if caller.Anonymous {
+		account = ""
 	}
-	bucket, key, _ := strings.Cut(rest, "/")
-	write := !(strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Head") || strings.HasPrefix(op, "List"))
-	if write {
-		key = ""
-	}
-	allowed, err := src.BucketACLAllowsAnonymous(ctx, bucket, key, write)
+	allowed, err := src.ACLAllows(ctx, req.Action, req.Resource, account)
 	return err == nil && allowed
 }
 

@@ -21,6 +21,12 @@ src="kabegiwa-src-$suffix"
 logs="kabegiwalog-$suffix"
 awscli s3 mb "s3://$logs" >/dev/null
 awscli s3 mb "s3://$src" >/dev/null
+# The target lets the logging service write (S3 refuses the logging
+# configuration otherwise: InvalidTargetBucketForLogging).
+account="$(awscli sts get-caller-identity --query Account --output text)"
+awscli s3api put-bucket-policy --bucket "$logs" --policy "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",
+  \"Principal\":{\"Service\":\"logging.s3.amazonaws.com\"},\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::$logs/*\",
+  \"Condition\":{\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:s3:::$src\"},\"StringEquals\":{\"aws:SourceAccount\":\"$account\"}}}]}"
 awscli s3api put-bucket-logging --bucket "$src" \
   --bucket-logging-status "{\"LoggingEnabled\":{\"TargetBucket\":\"$logs\",\"TargetPrefix\":\"access/\"}}"
 [ "$(awscli s3api get-bucket-logging --bucket "$src" --query LoggingEnabled.TargetBucket --output text)" = "$logs" ] ||

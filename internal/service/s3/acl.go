@@ -72,12 +72,20 @@ func parseGrantHeader(v, perm string) ([]s3api.Grant, error) {
 		case "uri":
 			out = append(out, groupGrant(val, perm))
 		case "emailaddress":
-			out = append(out, s3api.Grant{Grantee: &s3api.Grantee{Type: ptr.To("AmazonCustomerByEmail"), EmailAddress: ptr.To(val)}, Permission: ptr.To(perm)})
+			return nil, errEmailGrantee()
 		default:
 			return nil, errInvalidArgument.New("")
 		}
 	}
 	return out, nil
+}
+
+// errEmailGrantee is S3's answer to a grant by e-mail address: S3 ended
+// e-mail grantees on October 1, 2025 ("the request will receive an HTTP
+// 405 (Method Not Allowed) error"); niwa has no e-mail to account mapping
+// either.
+func errEmailGrantee() error {
+	return errMethodNotAllowed.New("The specified method is not allowed against this resource.")
 }
 
 // aclFromRequest builds the ACL a request asks for: a canned ACL, grant
@@ -100,6 +108,9 @@ func aclFromRequest(account string, canned *string, g grantHeaders, body *s3api.
 			}
 			if gr.Grantee == nil {
 				return nil, errMalformedACL.New("The XML you provided was not well-formed or did not validate against our published schema")
+			}
+			if gr.Grantee.EmailAddress != nil || ptr.Deref(gr.Grantee.Type) == "AmazonCustomerByEmail" {
+				return nil, errEmailGrantee()
 			}
 		}
 		acl := *body
@@ -164,11 +175,29 @@ func errACLNotSupported() error {
 
 // checkACLAllowed answers AccessControlListNotSupported when a bucket with
 // ACLs disabled is asked for anything but the owner-only ACL.
+// A public ACL (AllUsers or AuthenticatedUsers grants) on a bucket whose
+// public access block sets BlockPublicAcls is 403 AccessDenied, as on S3.
 func checkACLAllowed(b bucketRecord, acl *s3api.AccessControlPolicy) error {
 	if aclsDisabled(b) && !isPrivateACL(acl, b.Account) {
 		return errACLNotSupported()
 	}
+	if b.PublicAccessBlock != nil && ptr.Deref(b.PublicAccessBlock.BlockPublicAcls) && isPublicACL(acl) {
+		return errAccessDenied.New("Access Denied")
+	}
 	return nil
+}
+
+// isPublicACL reports whether an ACL grants everyone or every AWS account.
+func isPublicACL(acl *s3api.AccessControlPolicy) bool {
+	if acl == nil {
+		return false
+	}
+	for _, g := range acl.Grants {
+		if g.Grantee != nil && isPublicGrantee(g.Grantee) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *S3) PutBucketAcl(ctx *request.Context, in *s3api.PutBucketAclInput) (*s3api.PutBucketAclOutput, error) {
@@ -200,13 +229,14 @@ func (s *S3) GetBucketAcl(ctx *request.Context, in *s3api.GetBucketAclInput) (*s
 
 func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s3api.PutObjectAclOutput, error) {
 	name, key := ptr.Deref(in.Bucket), ptr.Deref(in.Key)
+	var b bucketRecord
+	var o objectRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		b, err := getBucket(tx, name)
-		if err != nil {
+		var err error
+		if b, err = getBucket(tx, name); err != nil {
 			return err
 		}
-		o, err := currentObject(tx, name, key, ptr.Deref(in.VersionId))
-		if err != nil {
+		if o, err = currentObject(tx, name, key, ptr.Deref(in.VersionId)); err != nil {
 			return err
 		}
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWrite, in.GrantWriteACP}, in.AccessControlPolicy, false)
@@ -222,6 +252,7 @@ func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, b, "ObjectAcl:Put", o)
 	return &s3api.PutObjectAclOutput{}, nil
 }
 
@@ -248,11 +279,69 @@ func (s *S3) GetObjectAcl(ctx *request.Context, in *s3api.GetObjectAclInput) (*s
 
 // BucketACLAllowsAnonymous reports whether the ACLs grant everyone
 // (AllUsers) access to the bucket (key == "") or to an object: READ for
-// reads (write false), WRITE on the bucket for writes. It honours Object
-// Ownership (ACLs disabled grant nothing) and the public access block's
-// IgnorePublicAcls, as S3 does. The policy engine calls it for anonymous
-// requests beside the bucket policy.
+// reads (write false), WRITE on the bucket for writes. The website
+// endpoint's public-read check uses it.
 func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, write bool) (bool, error) {
+	action, arn := "s3:GetObject", "arn:aws:s3:::"+bucket+"/"+key
+	switch {
+	case write:
+		action, arn = "s3:PutObject", "arn:aws:s3:::"+bucket+"/"+key
+	case key == "":
+		action, arn = "s3:ListBucket", "arn:aws:s3:::"+bucket
+	}
+	return s.ACLAllows(ctx, action, arn, "")
+}
+
+// aclPermission maps an S3 action to the ACL permission that grants it
+// and whether the object's ACL (rather than the bucket's) holds it — S3's
+// "Mapping of ACL permissions and access policy permissions". Other
+// actions are granted by no ACL.
+func aclPermission(action string) (perm string, object, ok bool) {
+	switch strings.ToLower(action) {
+	case "s3:getobject", "s3:getobjectversion":
+		return "READ", true, true
+	case "s3:getobjectacl", "s3:getobjectversionacl":
+		return "READ_ACP", true, true
+	case "s3:putobjectacl", "s3:putobjectversionacl":
+		return "WRITE_ACP", true, true
+	case "s3:listbucket", "s3:listbucketversions", "s3:listbucketmultipartuploads":
+		return "READ", false, true
+	case "s3:putobject", "s3:deleteobject":
+		return "WRITE", false, true
+	case "s3:getbucketacl":
+		return "READ_ACP", false, true
+	case "s3:putbucketacl":
+		return "WRITE_ACP", false, true
+	}
+	return "", false, false
+}
+
+// isPublicGrantee reports whether a grantee is one of the groups that
+// make an ACL public (everyone, or every AWS account).
+func isPublicGrantee(g *s3api.Grantee) bool {
+	u := ptr.Deref(g.URI)
+	return u == allUsersURI || u == authUsersURI
+}
+
+// ACLAllows reports whether the bucket's or object's ACL grants a caller
+// the action on resource (arn:aws:s3:::bucket or arn:aws:s3:::bucket/key).
+// account is the caller's account, "" for an anonymous caller. Grants
+// match by canonical user id (the account's), AuthenticatedUsers (any
+// signed caller) and AllUsers (anyone), with the permission or
+// FULL_CONTROL. ACLs grant nothing on buckets with BucketOwnerEnforced
+// ownership, and the public grants nothing under the public access
+// block's IgnorePublicAcls, as on S3. The policy engine asks it when the
+// bucket policy does not decide.
+func (s *S3) ACLAllows(ctx context.Context, action, resource, account string) (bool, error) {
+	perm, onObject, ok := aclPermission(action)
+	rest, isS3 := strings.CutPrefix(resource, "arn:aws:s3:::")
+	if !ok || !isS3 {
+		return false, nil
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	if onObject && key == "" {
+		return false, nil
+	}
 	var b bucketRecord
 	var o objectRecord
 	var haveObj bool
@@ -261,7 +350,7 @@ func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, w
 		if b, err = getBucket(tx, bucket); err != nil {
 			return err
 		}
-		if key != "" && !write {
+		if onObject {
 			o, haveObj, err = objects.Get(tx, globalScope(), bucket, key)
 		}
 		return err
@@ -269,14 +358,12 @@ func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, w
 	if err != nil {
 		return false, err
 	}
-	if aclsDisabled(b) || (b.PublicAccessBlock != nil && ptr.Deref(b.PublicAccessBlock.IgnorePublicAcls)) {
+	if aclsDisabled(b) {
 		return false, nil
 	}
-	perm := "READ"
+	ignorePublic := b.PublicAccessBlock != nil && ptr.Deref(b.PublicAccessBlock.IgnorePublicAcls)
 	acl := b.ACL
-	if write {
-		perm = "WRITE"
-	} else if key != "" {
+	if onObject {
 		if !haveObj {
 			return false, nil
 		}
@@ -286,9 +373,34 @@ func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, w
 		return false, nil
 	}
 	for _, g := range acl.Grants {
-		if g.Grantee != nil && ptr.Deref(g.Grantee.URI) == allUsersURI && (ptr.Deref(g.Permission) == perm || ptr.Deref(g.Permission) == "FULL_CONTROL") {
+		if g.Grantee == nil || (ptr.Deref(g.Permission) != perm && ptr.Deref(g.Permission) != "FULL_CONTROL") {
+			continue
+		}
+		if isPublicGrantee(g.Grantee) && ignorePublic {
+			continue
+		}
+		switch {
+		case ptr.Deref(g.Grantee.URI) == allUsersURI:
+			return true, nil
+		case account != "" && ptr.Deref(g.Grantee.URI) == authUsersURI:
+			return true, nil
+		case account != "" && g.Grantee.ID != nil && strings.EqualFold(*g.Grantee.ID, canonicalID(account)):
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// ObjectExists reports whether a bucket's key has a current version that
+// is not a delete marker. The policy engine asks it to tell a missing key
+// from a denied one (S3 answers 403 for a missing key to callers who may
+// not list the bucket).
+func (s *S3) ObjectExists(ctx context.Context, bucket, key string) (bool, error) {
+	var found bool
+	err := s.store.View(func(tx storage.Tx) error {
+		o, ok, err := objects.Get(tx, globalScope(), bucket, key)
+		found = ok && !o.DeleteMarker
+		return err
+	})
+	return found, err
 }

@@ -229,14 +229,17 @@ func (s *S3) PutBucketLogging(ctx *request.Context, in *s3api.PutBucketLoggingIn
 		if err != nil {
 			return nil, errInvalidTargetBucket.New("The target bucket for logging does not exist").With("TargetBucket", target)
 		}
-		if tb.Account != src.Account {
-			return nil, errInvalidTargetBucket.New("The owner for the bucket to be logged and the target bucket must be the same.").With("TargetBucket", target)
-		}
-		if tb.Region != src.Region {
-			return nil, errAccessDenied.New("The target bucket for logging must be in the same region as the source bucket.")
-		}
 		if le.TargetPrefix == nil {
 			le.TargetPrefix = ptr.To("")
+		}
+		// The target may be another account's when its policy lets the
+		// logging service deliver (logtarget.go); it must be in the
+		// source's region.
+		if !logDeliveryAllowed(src, tb, *le.TargetPrefix) {
+			return nil, errLogDeliveryNotAllowed(target)
+		}
+		if tb.Region != src.Region {
+			return nil, errCrossLocationLogging.New("Cross-location logging not allowed. Buckets in one geographic location cannot log information to a bucket in another location.")
 		}
 	}
 	return &s3api.PutBucketLoggingOutput{}, s.updateBucket(src.Name, func(b *bucketRecord) error {

@@ -76,6 +76,10 @@ func TestACLsWithBucketOwnerEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// New buckets block public ACLs, as on AWS.
+	if _, err := f.s.DeletePublicAccessBlock(f.ctx(), &s3api.DeletePublicAccessBlockInput{Bucket: ptr.To("writer-bucket")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.s.PutBucketAcl(f.ctx(), &s3api.PutBucketAclInput{Bucket: ptr.To("writer-bucket"), ACL: ptr.To("public-read")}); err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,6 @@ func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, pre
 	}
 	h := w.Header()
 	setCORSHeaders(h, rule, origin, headers)
-	h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
 	if rule.MaxAgeSeconds != nil {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(int(*rule.MaxAgeSeconds)))
 	}
@@ -80,7 +79,7 @@ func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, pre
 }
 
 // setCORSHeaders sets the headers of a matched rule common to preflight
-// and actual responses. A rule allowing any origin answers "*" without
+// and actual responses (S3 names the rule's methods on both). A rule allowing any origin answers "*" without
 // credentials, as S3 does; a named origin is echoed with credentials.
 func setCORSHeaders(h http.Header, rule *s3api.CORSRule, origin string, headers []string) {
 	if anyOrigin(rule) {
@@ -89,6 +88,7 @@ func setCORSHeaders(h http.Header, rule *s3api.CORSRule, origin string, headers 
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
 	}
+	h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
 	if len(headers) > 0 {
 		h.Set("Access-Control-Allow-Headers", strings.Join(headers, ", "))
 	}

@@ -114,7 +114,8 @@ func TestCORSPreflightAndActual(t *testing.T) {
 		}
 		return w.Header()
 	}
-	if h := actual("/web/key", "https://app.example", "GET"); h.Get("Access-Control-Allow-Origin") != "https://app.example" || h.Get("Access-Control-Expose-Headers") != "ETag" {
+	if h := actual("/web/key", "https://app.example", "GET"); h.Get("Access-Control-Allow-Origin") != "https://app.example" || h.Get("Access-Control-Expose-Headers") != "ETag" ||
+		h.Get("Access-Control-Allow-Methods") != "GET, PUT" {
 		t.Errorf("actual GET: %v", h)
 	}
 	if h := actual("/web/key", "https://evil.example", "GET"); h.Get("Access-Control-Allow-Origin") != "" {

@@ -314,11 +314,18 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 			if name == "ObjectRestore:Completed" && o.RestoreExpiry != nil {
 				detail["restore-expiry-time"] = o.RestoreExpiry.UTC().Format(time.RFC3339)
 			}
+		} else if dt, ok := objectChangeDetailTypes[name]; ok {
+			// Tags and ACL changes name the version they changed.
+			detailType = dt
+			obj["etag"] = strings.Trim(o.ETag, `"`)
 		} else {
 			detailType = "Object Deleted"
 			detail["reason"] = "DeleteObject"
+			if strings.HasPrefix(name, "LifecycleExpiration") {
+				detail["reason"] = "Lifecycle Expiration"
+			}
 			detail["deletion-type"] = "Permanently Deleted"
-			if name == "ObjectRemoved:DeleteMarkerCreated" {
+			if strings.HasSuffix(name, ":DeleteMarkerCreated") {
 				detail["deletion-type"] = "Delete Marker Created"
 			}
 		}
@@ -330,6 +337,15 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 		s.bus.Publish(events.Event{ID: awsid.UUID(), Source: "aws.s3", DetailType: detailType, Account: b.Account, Region: b.Region,
 			Time: now.Truncate(time.Second), Resources: []string{"arn:aws:s3:::" + b.Name}, Detail: raw})
 	}
+}
+
+// objectChangeDetailTypes are the EventBridge detail types of the object
+// events that change no data (S3 User Guide, "Using EventBridge": event
+// types).
+var objectChangeDetailTypes = map[string]string{
+	"ObjectTagging:Put":    "Object Tags Added",
+	"ObjectTagging:Delete": "Object Tags Deleted",
+	"ObjectAcl:Put":        "Object ACL Updated",
 }
 
 // eventKey is the object key as S3 event records carry it: URL-encoded

@@ -213,7 +213,7 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 		if o.Metadata == nil {
 			o.Metadata = map[string]string{}
 		}
-		o.Metadata[strings.ToLower(k)] = v
+		o.Metadata[strings.ToLower(k)] = decodeMetaValue(v) // metadata.go
 	}
 	o.Redirect = ptr.Deref(h.Redirect)
 	if sc := ptr.Deref(h.StorageClass); sc != "" {
@@ -806,7 +806,7 @@ func fillHeaders(o objectRecord, f *headFields) {
 	str(f.Redirect, o.Redirect)
 	str(f.StorageClass, o.StorageClass)
 	*f.Expires = o.Expires
-	*f.Metadata = o.Metadata
+	*f.Metadata = encodeMetadata(o.Metadata) // RFC 2047 for non-ASCII, as S3 answers
 	if o.PartsCount > 0 {
 		*f.PartsCount = ptr.To(int32(o.PartsCount))
 	}
@@ -1030,7 +1030,17 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 	lock := deleteLock{bypass: ptr.Deref(in.BypassGovernanceRetention)}
 	quiet := ptr.Deref(in.Delete.Quiet)
 	out := &s3api.DeleteObjectsOutput{}
+	denied := map[string]bool{}
+	for _, arn := range ctx.DeniedItems {
+		denied[arn] = true
+	}
 	for _, id := range in.Delete.Objects {
+		if denied["arn:aws:s3:::"+ptr.Deref(in.Bucket)+"/"+ptr.Deref(id.Key)] {
+			// The authorizer refused s3:DeleteObject on this key: S3
+			// answers it in the list and deletes the others.
+			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr.To("AccessDenied"), Message: ptr.To("Access Denied")})
+			continue
+		}
 		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId), lock)
 		if err != nil {
 			ae := awserr.As(err)
@@ -1245,24 +1255,32 @@ func (s *S3) GetObjectTagging(ctx *request.Context, in *s3api.GetObjectTaggingIn
 	return out, nil
 }
 
-func (s *S3) setObjectTags(bucket, key, versionID string, tags []s3api.Tag) (string, error) {
-	var ver string
+func (s *S3) setObjectTags(ctx *request.Context, bucket, key, versionID string, tags []s3api.Tag) (string, error) {
+	var b bucketRecord
+	var o objectRecord
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getBucket(tx, bucket); err != nil {
+		var err error
+		if b, err = getBucket(tx, bucket); err != nil {
 			return err
 		}
-		o, err := currentObject(tx, bucket, key, versionID)
-		if err != nil {
+		if o, err = currentObject(tx, bucket, key, versionID); err != nil {
 			return err
 		}
 		if o.DeleteMarker {
 			return errMethodNotAllowed.New("The specified method is not allowed against this resource.")
 		}
 		o.Tags = tags
-		ver = o.VersionID
 		return putObjectRecord(tx, bucket, o)
 	})
-	return ver, err
+	if err != nil {
+		return "", err
+	}
+	ev := "ObjectTagging:Put"
+	if tags == nil {
+		ev = "ObjectTagging:Delete"
+	}
+	s.notify(ctx, b, ev, o)
+	return o.VersionID, nil
 }
 
 func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingInput) (*s3api.PutObjectTaggingOutput, error) {
@@ -1272,7 +1290,10 @@ func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingIn
 	if err := checkTags(in.Tagging.TagSet, 10); err != nil {
 		return nil, err
 	}
-	ver, err := s.setObjectTags(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.Tagging.TagSet)
+	if in.Tagging.TagSet == nil {
+		in.Tagging.TagSet = []s3api.Tag{} // an empty set is a put, not a delete
+	}
+	ver, err := s.setObjectTags(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.Tagging.TagSet)
 	if err != nil {
 		return nil, err
 	}
@@ -1284,7 +1305,7 @@ func (s *S3) PutObjectTagging(ctx *request.Context, in *s3api.PutObjectTaggingIn
 }
 
 func (s *S3) DeleteObjectTagging(ctx *request.Context, in *s3api.DeleteObjectTaggingInput) (*s3api.DeleteObjectTaggingOutput, error) {
-	ver, err := s.setObjectTags(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), nil)
+	ver, err := s.setObjectTags(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -86,6 +86,11 @@ func parsePolicy(bucket, doc string) ([]policyStatement, error) {
 		if len(st.Principal) == 0 && len(st.NotPrincipal) == 0 {
 			return nil, errMalformedPolicy.New("Missing required field Principal")
 		}
+		for _, raw := range []json.RawMessage{st.Principal, st.NotPrincipal} {
+			if len(raw) > 0 && !validPrincipal(raw) {
+				return nil, errMalformedPolicy.New("Invalid principal in policy")
+			}
+		}
 		if len(st.Action) == 0 && len(st.NotAction) == 0 {
 			return nil, errMalformedPolicy.New("Missing required field Action")
 		}
@@ -109,6 +114,49 @@ func parsePolicy(bucket, doc string) ([]policyStatement, error) {
 		}
 	}
 	return stmts, nil
+}
+
+// validPrincipal reports whether a Principal or NotPrincipal element is
+// one S3 accepts: "*", or an object of AWS (account ids, IAM and STS
+// ARNs, "*"), Service, Federated and CanonicalUser (64 hex digits)
+// members, each a string or a list of strings.
+func validPrincipal(raw json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s == "*"
+	}
+	var m map[string]stringList
+	if json.Unmarshal(raw, &m) != nil || len(m) == 0 {
+		return false
+	}
+	for kind, vals := range m {
+		if len(vals) == 0 {
+			return false
+		}
+		for _, v := range vals {
+			var ok bool
+			switch kind {
+			case "AWS":
+				ok = v == "*" || isAccountID(v) || strings.HasPrefix(v, "arn:aws:iam::") || strings.HasPrefix(v, "arn:aws:sts::")
+				if strings.HasPrefix(v, "arn:") {
+					parts := strings.SplitN(v, ":", 6)
+					ok = ok && len(parts) == 6 && (isAccountID(parts[4]) || parts[4] == "") && parts[5] != ""
+				}
+			case "Service", "Federated":
+				ok = v != "" && !strings.ContainsAny(v, " \t")
+			case "CanonicalUser":
+				ok = len(v) == 64 && strings.Trim(strings.ToLower(v), "0123456789abcdef") == ""
+			}
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isAccountID(v string) bool {
+	return len(v) == 12 && strings.Trim(v, "0123456789") == ""
 }
 
 // isPublicPrincipal reports whether a Principal element is everyone.
@@ -220,6 +268,14 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 // REPLACE WITH THE POLICY ENGINE: this function is the one place to swap
 // for internal/iam's evaluation of ResourcePolicy.
 func (s *S3) AllowsAnonymousRead(ctx context.Context, bucket, key string) (bool, error) {
+	return s.allowsAnonymous(ctx, bucket, key, "s3:GetObject")
+}
+
+// allowsAnonymous is AllowsAnonymousRead for any object action: an
+// unconditioned Allow for everyone on the action and object, no Deny for
+// everyone, or an ACL granting everyone the action (ACLAllows). Anonymous
+// form uploads (POST Object, s3:PutObject) use it too.
+func (s *S3) allowsAnonymous(ctx context.Context, bucket, key, action string) (bool, error) {
 	b, err := s.bucket(bucket)
 	if err != nil {
 		return false, err
@@ -233,7 +289,7 @@ func (s *S3) AllowsAnonymousRead(ctx context.Context, bucket, key string) (bool,
 				if !isPublicPrincipal(st.Principal) || len(st.Condition) > 0 {
 					continue
 				}
-				if !matchesAny(st.Action, "s3:GetObject") || !matchesAny(st.Resource, resource) {
+				if !matchesAny(st.Action, action) || !matchesAny(st.Resource, resource) {
 					continue
 				}
 				if st.Effect == "Deny" {
@@ -246,7 +302,10 @@ func (s *S3) AllowsAnonymousRead(ctx context.Context, bucket, key string) (bool,
 	if allowed {
 		return true, nil
 	}
-	return s.BucketACLAllowsAnonymous(ctx, bucket, key, false)
+	if action == "s3:PutObject" {
+		resource = "arn:aws:s3:::" + bucket
+	}
+	return s.ACLAllows(ctx, action, resource, "")
 }
 
 func matchesAny(patterns []string, v string) bool {

@@ -166,12 +166,7 @@ func (s *S3) postObject(w http.ResponseWriter, r *http.Request, bucket string) e
 	if err != nil {
 		return err
 	}
-	if cred.Anonymous {
-		// Anonymous form uploads need a bucket ACL granting public
-		// write, which niwa does not grant: refuse them.
-		return awserr.AccessDenied.New("Access Denied")
-	}
-	if cred.Account != b.Account {
+	if !cred.Anonymous && cred.Account != b.Account {
 		return awserr.AccessDenied.New("Access Denied")
 	}
 	if form.file == nil {
@@ -189,9 +184,23 @@ func (s *S3) postObject(w http.ResponseWriter, r *http.Request, bucket string) e
 	for k, v := range form.fields {
 		form.fields[k] = strings.ReplaceAll(v, "${filename}", base)
 	}
-	lengthRange, err := s.checkPostPolicy(form, bucket)
-	if err != nil {
-		return err
+	var lengthRange *[2]int64
+	if cred.Anonymous {
+		// An unsigned form is an anonymous PutObject: the bucket policy
+		// (or a public-write ACL) must allow everyone to write the key.
+		// It needs no policy document; one it carries is still held to.
+		ok, err := s.allowsAnonymous(r.Context(), bucket, form.get("key"), "s3:PutObject")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return awserr.AccessDenied.New("Access Denied")
+		}
+	}
+	if !cred.Anonymous || form.get("policy") != "" {
+		if lengthRange, err = s.checkPostPolicy(form, bucket); err != nil {
+			return err
+		}
 	}
 	return s.storePost(w, r, b, form, cred, lengthRange)
 }
@@ -204,9 +213,23 @@ func (s *S3) checkPostPolicy(form *postForm, bucket string) (*[2]int64, error) {
 	if err != nil {
 		return nil, errInvalidPolicyDocument.New("Invalid Policy: Invalid Simple-Base64 value was encountered.")
 	}
-	var p postPolicy
-	if err := json.Unmarshal(raw, &p); err != nil {
+	// The document's own keys are case-sensitive ("expiration",
+	// "conditions"), unlike form field names: encoding/json would match
+	// "EXPIRATION" to the struct field, so the keys are read by name.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
 		return nil, errInvalidPolicyDocument.New("Invalid Policy: Invalid JSON.")
+	}
+	var p postPolicy
+	if v, ok := top["expiration"]; ok {
+		if json.Unmarshal(v, &p.Expiration) != nil {
+			return nil, errInvalidPolicyDocument.New("Invalid Policy: Invalid 'expiration' value: '%s'", string(v))
+		}
+	}
+	if v, ok := top["conditions"]; ok {
+		if json.Unmarshal(v, &p.Conditions) != nil {
+			return nil, errInvalidPolicyDocument.New("Invalid Policy: Invalid JSON.")
+		}
 	}
 	if p.Expiration == "" {
 		return nil, errInvalidPolicyDocument.New("Invalid Policy: Policy missing expiration.")
@@ -234,6 +257,9 @@ func (s *S3) checkPostPolicy(form *postForm, bucket string) (*[2]int64, error) {
 	for _, c := range p.Conditions {
 		var obj map[string]any
 		if json.Unmarshal(c, &obj) == nil {
+			if len(obj) != 1 {
+				return nil, errInvalidPolicyDocument.New("Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.")
+			}
 			for k, v := range obj {
 				name := strings.ToLower(strings.TrimPrefix(k, "$"))
 				want, ok := v.(string)
@@ -252,7 +278,8 @@ func (s *S3) checkPostPolicy(form *postForm, bucket string) (*[2]int64, error) {
 			return nil, errInvalidPolicyDocument.New("Invalid Policy: Invalid Condition: %s", string(c))
 		}
 		op, _ := arr[0].(string)
-		switch strings.ToLower(op) {
+		op = strings.ToLower(op) // operators, like field names, in any case
+		switch op {
 		case "content-length-range":
 			lo, ok1 := arr[1].(float64)
 			hi, ok2 := arr[2].(float64)
@@ -292,7 +319,10 @@ func (s *S3) checkPostPolicy(form *postForm, bucket string) (*[2]int64, error) {
 	for _, name := range form.order {
 		switch {
 		case name == "policy" || name == "x-amz-signature" || name == "awsaccesskeyid" || name == "signature" || name == "file",
-			strings.HasPrefix(name, "x-ignore-"), covered[name]:
+			strings.HasPrefix(name, "x-ignore-"), covered[name],
+			// Checksums of the file describe it rather than ask for
+			// anything: S3 takes them without a condition.
+			strings.HasPrefix(name, "x-amz-checksum-"):
 		default:
 			extra = append(extra, name)
 		}
@@ -340,6 +370,8 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 		Encoding: opt("content-encoding"), Expires: expires, Metadata: meta,
 		StorageClass: opt("x-amz-storage-class"), Redirect: opt("x-amz-website-redirect-location"),
 		SSE: opt("x-amz-server-side-encryption"), KMSKeyID: opt("x-amz-server-side-encryption-aws-kms-key-id"),
+		SSECAlg: opt("x-amz-server-side-encryption-customer-algorithm"), SSECKey: opt("x-amz-server-side-encryption-customer-key"),
+		SSECKeyMD5: opt("x-amz-server-side-encryption-customer-key-md5"),
 	})
 	if err != nil {
 		return err
@@ -362,7 +394,15 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	if lengthRange != nil && lengthRange[1]+1 < limit {
 		limit = lengthRange[1] + 1
 	}
-	st, err := s.writeBodyTo(blobs, io.LimitReader(form.file, limit), http.Header{}, nil, "", maxObjectSize)
+	// x-amz-checksum-<algorithm> fields are verified like the headers of
+	// a PutObject; x-amz-checksum-algorithm asks for one to be computed.
+	sums := http.Header{}
+	for name, v := range form.fields {
+		if strings.HasPrefix(name, "x-amz-checksum-") && name != "x-amz-checksum-algorithm" {
+			sums.Set(name, v)
+		}
+	}
+	st, err := s.writeBodyTo(blobs, io.LimitReader(form.file, limit), sums, nil, strings.ToUpper(form.get("x-amz-checksum-algorithm")), maxObjectSize)
 	if err != nil {
 		return err
 	}

@@ -444,6 +444,7 @@ func TestAccessLogFlushedOnClock(t *testing.T) {
 	f := newFixture(t)
 	f.bucket(t, "src-bucket")
 	f.bucket(t, "dst-bucket")
+	f.allowLogDelivery(t, "dst-bucket", "src-bucket")
 	if _, err := f.s.PutBucketLogging(f.ctx(), &s3api.PutBucketLoggingInput{Bucket: ptr.To("src-bucket"), BucketLoggingStatus: &s3api.BucketLoggingStatus{
 		LoggingEnabled: &s3api.LoggingEnabled{TargetBucket: ptr.To("dst-bucket"), TargetPrefix: ptr.To("logs/")}}}); err != nil {
 		t.Fatal(err)

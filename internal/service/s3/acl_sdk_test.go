@@ -1,0 +1,164 @@
+package s3_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/niwa-cloud/niwa/niwatest"
+)
+
+// aclClients are the bucket owner's client and another account's, on an
+// instance that knows both keys.
+func aclClients(t *testing.T) (owner, other *s3.Client) {
+	t.Helper()
+	n := niwatest.Start(t, niwatest.WithAccessKey("AKIAOTHERACCOUNT0003", "othersecret", "333333333333"))
+	path := func(o *s3.Options) { o.UsePathStyle = true }
+	return s3.NewFromConfig(n.AWSConfig(), path), s3.NewFromConfig(n.AWSConfigWith("AKIAOTHERACCOUNT0003", "othersecret", ""), path)
+}
+
+// legacyBucket creates a bucket with ACLs enabled and no public access
+// block, the documented way to get S3's pre-2023 behaviour.
+func legacyBucket(t *testing.T, c *s3.Client, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name), ObjectOwnership: types.ObjectOwnershipObjectWriter,
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(niwatest.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSDKACLGrantsToOtherAccounts: on a bucket with ACLs, grants to
+// another account's canonical id, to AuthenticatedUsers and to AllUsers
+// let that account's signed requests through; the public access block's
+// IgnorePublicAcls and BlockPublicAcls apply.
+func TestSDKACLGrantsToOtherAccounts(t *testing.T) {
+	owner, other := aclClients(t)
+	ctx := context.Background()
+	legacyBucket(t, owner, "acl-shared")
+	// The other account's canonical id, as it sees it on its own bucket.
+	sdkBucket(t, other, "acl-theirs")
+	theirACL, err := other.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("acl-theirs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirID := aws.ToString(theirACL.Owner.ID)
+	b := aws.String("acl-shared")
+	for key, acl := range map[string]types.ObjectCannedACL{"private": "", "authenticated": types.ObjectCannedACLAuthenticatedRead, "public": types.ObjectCannedACLPublicRead, "granted": ""} {
+		in := &s3.PutObjectInput{Bucket: b, Key: aws.String(key), Body: strings.NewReader(key), ACL: acl}
+		if key == "granted" {
+			in.GrantRead = aws.String(`id="` + theirID + `"`)
+		}
+		if _, err := owner.PutObject(ctx, in); err != nil {
+			t.Fatalf("put %s: %v", key, err)
+		}
+	}
+	get := func(key string) (string, int) {
+		out, err := other.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String(key)})
+		if err == nil {
+			body, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			if string(body) != key {
+				t.Fatalf("%s: body %q", key, body)
+			}
+		}
+		return sdkErr(err)
+	}
+	for _, c := range []struct {
+		key    string
+		status int
+	}{{"private", 403}, {"authenticated", 200}, {"public", 200}, {"granted", 200}} {
+		if _, status := get(c.key); status != c.status {
+			t.Errorf("other account GET %s: %d, want %d", c.key, status, c.status)
+		}
+	}
+	// Bucket grants: WRITE lets the other account put, READ list.
+	if _, err := other.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("theirs"), Body: strings.NewReader("x")}); err == nil {
+		t.Fatal("other account wrote without a grant")
+	}
+	if _, err := owner.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, GrantWrite: aws.String(`id="` + theirID + `"`),
+		GrantRead: aws.String(`uri="http://acs.amazonaws.com/groups/global/AuthenticatedUsers"`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("theirs"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatalf("other account PUT with a WRITE grant: %v", err)
+	}
+	if _, err := other.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: b}); err != nil {
+		t.Fatalf("other account LIST with an AuthenticatedUsers READ grant: %v", err)
+	}
+	// The group grantee carries its URI.
+	acl, err := owner.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawGroup bool
+	for _, g := range acl.Grants {
+		if g.Grantee.Type == types.TypeGroup && aws.ToString(g.Grantee.URI) == "http://acs.amazonaws.com/groups/global/AuthenticatedUsers" {
+			sawGroup = true
+		}
+	}
+	if !sawGroup {
+		t.Fatalf("GetBucketAcl lacks the group grantee: %+v", acl.Grants)
+	}
+	// IgnorePublicAcls: public grants ignored, an account's grant kept.
+	if _, err := owner.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+		IgnorePublicAcls: aws.Bool(true), BlockPublicAcls: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key    string
+		status int
+	}{{"authenticated", 403}, {"public", 403}, {"granted", 200}} {
+		if _, status := get(c.key); status != c.status {
+			t.Errorf("IgnorePublicAcls: other account GET %s: %d, want %d", c.key, status, c.status)
+		}
+	}
+	// BlockPublicAcls: a public ACL on a write is refused.
+	_, err = owner.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: b, Key: aws.String("private"), ACL: types.ObjectCannedACLPublicRead})
+	if code, status := sdkErr(err); code != "AccessDenied" || status != 403 {
+		t.Fatalf("BlockPublicAcls PutObjectAcl: %q %d", code, status)
+	}
+	_, err = owner.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("new"), Body: strings.NewReader("x"), ACL: types.ObjectCannedACLPublicRead})
+	if code, status := sdkErr(err); code != "AccessDenied" || status != 403 {
+		t.Fatalf("BlockPublicAcls PutObject: %q %d", code, status)
+	}
+	if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("new"), Body: strings.NewReader("x"), ACL: types.ObjectCannedACLPrivate}); err != nil {
+		t.Fatalf("private ACL under BlockPublicAcls: %v", err)
+	}
+	// E-mail grantees ended in 2025: 405.
+	_, err = owner.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: b, Key: aws.String("private"), GrantRead: aws.String(`emailAddress="someone@example.com"`)})
+	if code, status := sdkErr(err); code != "MethodNotAllowed" || status != 405 {
+		t.Fatalf("e-mail grantee: %q %d", code, status)
+	}
+}
+
+// TestSDKACLNotOverDeny: an explicit Deny in the bucket policy wins over
+// an ACL grant, for anonymous and cross-account callers alike.
+func TestSDKACLNotOverDeny(t *testing.T) {
+	owner, other := aclClients(t)
+	ctx := context.Background()
+	legacyBucket(t, owner, "acl-deny")
+	b := aws.String("acl-deny")
+	if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("k"), Body: strings.NewReader("x"), ACL: types.ObjectCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")}); err != nil {
+		t.Fatalf("public-read for another account's signed GET: %v", err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::acl-deny/*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"000000000000"}}}]}`
+	if _, err := owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := other.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("k")})
+	if _, status := sdkErr(err); status != 403 {
+		t.Fatalf("Deny with a public-read ACL: %d", status)
+	}
+}
