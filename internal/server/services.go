@@ -17,6 +17,8 @@ import (
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
 	secretsmanagerapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
@@ -51,6 +53,8 @@ func catalog() []struct {
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
+		{sesapi.Spec(), wireSES},
+		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), wireCloudTrail},

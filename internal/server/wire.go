@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -49,6 +51,10 @@ type deps struct {
 	ec2 *ec2.EC2
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
+	// dnsSource reads Route53's zones, for SES's domain verification.
+	dnsSource dns.Source
+	// ses is the state SES's two APIs (ses, sesv2) share.
+	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string

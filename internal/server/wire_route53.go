@@ -17,6 +17,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 	}
 	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
 	w := &wiring{impl: svc}
+	d.dnsSource = svc.Resolver().Source
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
