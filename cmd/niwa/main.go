@@ -187,6 +187,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.S3HostSuffix, "s3-host-suffix", env("NIWA_S3_HOST_SUFFIX", "localhost"), "host suffix of virtual-host-style S3 addresses (NIWA_S3_HOST_SUFFIX)")
 	dnsHost := fs.String("dns-host", env("NIWA_DNS_HOST", "127.0.0.1"), "address Route53's DNS server listens on, UDP and TCP (NIWA_DNS_HOST)")
 	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
+	smtpPort := fs.Int("smtp-port", envs.int("smtp-port", "NIWA_SMTP_PORT", -1), "port of SES's SMTP interface on the listen host (NIWA_SMTP_PORT); -1 (the default) runs none, 0 picks a free port")
 	dnsView := fs.String("dns-view", env("NIWA_DNS_VIEW", "all"),
 		"what DNS queries from the host see (NIWA_DNS_VIEW): all (public and every private zone), public (public zones only) or a VPC id (that VPC's view); queries from inside a VPC always see their VPC's")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", or(ls.logLevel, "info")), "debug, info, warn or error (NIWA_LOG_LEVEL)")
@@ -249,6 +250,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.DNSAddr = net.JoinHostPort(*dnsHost, strconv.Itoa(*dnsPort))
+	if *smtpPort > 65535 {
+		fmt.Fprintf(stderr, "niwa: smtp port %d is out of range 0-65535\n", *smtpPort)
+		return 2
+	}
+	if *smtpPort >= 0 {
+		cfg.SMTPAddr = net.JoinHostPort(*dnsHost, strconv.Itoa(*smtpPort))
+	}
 	view, err := dns.ParseView(*dnsView)
 	if err != nil {
 		fmt.Fprintln(stderr, "niwa: --dns-view:", err)

@@ -134,7 +134,7 @@ type Gateway struct {
 	// a request whose path starts with one of the service's URI prefixes
 	// is theirs.
 	byPathPrefix map[string][]pathPrefixes
-	byVersion map[string]*Service
+	byVersion    map[string]*Service
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
 	catalog *catalogIndex

@@ -15,8 +15,22 @@ func wireSES(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.ses = ses.New(ses.Options{Store: store, Clock: d.clock, Log: d.log, DNS: d.dnsSource, Endpoint: d.endpoint})
-	return &wiring{impl: ses.NewV1(d.ses),
-		routes: []gateway.Route{{Name: "ses", Match: d.ses.Matches, Handler: d.ses.HTTP()}}}, nil
+	w := &wiring{impl: ses.NewV1(d.ses),
+		routes: []gateway.Route{{Name: "ses", Match: d.ses.Matches, Handler: d.ses.HTTP()}}}
+	if d.cfg.SMTPAddr == "" {
+		return w, nil
+	}
+	chain := &credentialChain{static: d.static, sts: d.sts.svc, iam: iamCredentials{d.iam.svc}}
+	srv, err := d.ses.ListenSMTP(d.cfg.SMTPAddr, d.cfg.Region, func(id string) (string, string, bool, error) {
+		c, ok, err := chain.LookupAccessKey(id)
+		return c.SecretAccessKey, c.Account, ok, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("SES SMTP interface listening", "addr", srv.Addr())
+	w.close = srv.Close
+	return w, nil
 }
 
 // wireSESv2 wires SES v2 over the Core wireSES made.

@@ -217,7 +217,9 @@ func (s *V1) SendTemplatedEmail(ctx *request.Context, in *sesapi.SendTemplatedEm
 func (s *V1) CreateTemplate(ctx *request.Context, in *sesapi.CreateTemplateRequest) (*sesapi.CreateTemplateResponse, error) {
 	t := v1Template(in.Template, ctx)
 	err := s.c.putTemplate(ctx.Account, ctx.Region, t, true,
-		func() error { return sesapi.ErrAlreadyExistsException.New("Template %s already exists for account id %s", t.Name, ctx.Account) }, nil)
+		func() error {
+			return sesapi.ErrAlreadyExistsException.New("Template %s already exists for account id %s", t.Name, ctx.Account)
+		}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +230,9 @@ func (s *V1) CreateTemplate(ctx *request.Context, in *sesapi.CreateTemplateReque
 func (s *V1) UpdateTemplate(ctx *request.Context, in *sesapi.UpdateTemplateRequest) (*sesapi.UpdateTemplateResponse, error) {
 	t := v1Template(in.Template, ctx)
 	err := s.c.putTemplate(ctx.Account, ctx.Region, t, false, nil,
-		func() error { return sesapi.ErrTemplateDoesNotExistException.New("Template %s does not exist.", t.Name) })
+		func() error {
+			return sesapi.ErrTemplateDoesNotExistException.New("Template %s does not exist.", t.Name)
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,300 @@
+package ses
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/smtp"
+	"strings"
+	"testing"
+
+	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
+)
+
+func newCore(t *testing.T, src dns.Source) (*servicetest.Harness, *Core) {
+	h := servicetest.New(t, "ses")
+	return h, New(Options{Store: h.Store(), Clock: h.Clock, DNS: src})
+}
+
+// verifyAll follows every verification link in the outbox.
+func verifyAll(t *testing.T, c *Core) {
+	t.Helper()
+	ms, err := c.Outbox("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Via != "Verification" {
+			continue
+		}
+		i := strings.Index(m.Body.Text, VerifyPath+"?token=")
+		tok := strings.Fields(m.Body.Text[i+len(VerifyPath+"?token="):])[0]
+		rec := httptest.NewRecorder()
+		c.HTTP().ServeHTTP(rec, httptest.NewRequest("GET", VerifyPath+"?token="+tok, nil))
+		if rec.Code != 200 {
+			t.Fatalf("verify link: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// lastVia is the last outbox message sent through via.
+func lastVia(t *testing.T, c *Core, via string) Mail {
+	t.Helper()
+	ms, err := c.Outbox("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Via == via {
+			return ms[i]
+		}
+	}
+	t.Fatalf("no message via %s", via)
+	return Mail{}
+}
+
+func TestSandboxSendRefusedUntilVerified(t *testing.T) {
+	h, c := newCore(t, nil)
+	v1, v2 := NewV1(c), NewV2(c)
+	ctx := h.Ctx()
+	send := func() error {
+		_, err := v1.SendEmail(ctx, &sesapi.SendEmailRequest{Source: ptr.To("a@example.com"),
+			Destination: &sesapi.Destination{ToAddresses: []string{"b@example.com"}},
+			Message:     &sesapi.Message{Subject: &sesapi.Content{Data: ptr.To("hi")}, Body: &sesapi.Body{Text: &sesapi.Content{Data: ptr.To("hello")}}}})
+		return err
+	}
+	err := send()
+	if e := awserr.As(err); e.Code.Code != "MessageRejected" || e.Message != "Email address is not verified. The following identities failed the check in region US-EAST-1: a@example.com" {
+		t.Fatalf("unverified sender: %v", err)
+	}
+	if _, err := v1.VerifyEmailIdentity(ctx, &sesapi.VerifyEmailIdentityRequest{EmailAddress: ptr.To("a@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	// v2 creates the recipient: one store for both APIs.
+	if _, err := v2.CreateEmailIdentity(ctx, &sesv2api.CreateEmailIdentityRequest{EmailIdentity: ptr.To("b@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(); err == nil {
+		t.Fatal("pending identities must not send")
+	}
+	verifyAll(t, c)
+	// Sandbox: an unverified recipient is refused by name.
+	_, err = v1.SendEmail(ctx, &sesapi.SendEmailRequest{Source: ptr.To("a@example.com"),
+		Destination: &sesapi.Destination{ToAddresses: []string{"b@example.com", "c@example.com"}}, Message: &sesapi.Message{}})
+	if e := awserr.As(err); e.Code.Code != "MessageRejected" || !strings.HasSuffix(e.Message, ": c@example.com") {
+		t.Fatalf("unverified recipient: %v", err)
+	}
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	last := lastVia(t, c, "SendEmail")
+	if last.Source != "a@example.com" || last.Subject != "hi" || last.Body.Text != "hello" || !strings.Contains(last.Raw, "Subject: hi") {
+		t.Fatalf("outbox: %+v", last)
+	}
+	// Out of the sandbox, any recipient.
+	if _, err := v2.PutAccountDetails(ctx, &sesv2api.PutAccountDetailsRequest{MailType: ptr.To("TRANSACTIONAL"), WebsiteURL: ptr.To("https://x.test"), ProductionAccessEnabled: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := v2.SendEmail(ctx, &sesv2api.SendEmailRequest{FromEmailAddress: ptr.To("a@example.com"),
+		Destination: &sesv2api.Destination{ToAddresses: []string{"c@example.com"}},
+		Content:     &sesv2api.EmailContent{Simple: &sesv2api.Message{Subject: &sesv2api.Content{Data: ptr.To("v2")}, Body: &sesv2api.Body{Text: &sesv2api.Content{Data: ptr.To("x")}}}}})
+	if err != nil || len(*out.MessageId) != 60 {
+		t.Fatalf("v2 send: %v %v", out, err)
+	}
+	q, _ := v1.GetSendQuota(ctx, nil)
+	if *q.SentLast24Hours != 2 || *q.Max24HourSend != productionMax24 {
+		t.Fatalf("quota %+v", q)
+	}
+	h.Clock.Advance(25 * 60 * 60 * 1e9)
+	if q, _ := v1.GetSendQuota(ctx, nil); *q.SentLast24Hours != 0 {
+		t.Fatalf("quota after a day %+v", q)
+	}
+}
+
+// fakeZones is one zone with record sets.
+type fakeZones map[string][]dns.RRSet
+
+func (f fakeZones) Zone(name, vpc string) (dns.Zone, bool, error) {
+	return dns.Zone{Name: "example.org."}, strings.HasSuffix(name, "example.org."), nil
+}
+func (f fakeZones) RRSets(z dns.Zone, name string) ([]dns.RRSet, error) { return f[name], nil }
+func (f fakeZones) HasDescendants(dns.Zone, string) (bool, error)    { return false, nil }
+
+func TestDomainVerifiedByDNS(t *testing.T) {
+	zones := fakeZones{}
+	h, c := newCore(t, zones)
+	v1, v2 := NewV1(c), NewV2(c)
+	ctx := h.Ctx()
+	tok, err := v1.VerifyDomainIdentity(ctx, &sesapi.VerifyDomainIdentityRequest{Domain: ptr.To("example.org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		out, err := v1.GetIdentityVerificationAttributes(ctx, &sesapi.GetIdentityVerificationAttributesRequest{Identities: []string{"example.org"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.VerificationAttributes["example.org"].VerificationStatus
+	}
+	if s := status(); s != "Pending" {
+		t.Fatal(s)
+	}
+	zones["_amazonses.example.org."] = []dns.RRSet{{Type: "TXT", Values: []string{`"` + *tok.VerificationToken + `"`}}}
+	if s := status(); s != "Success" {
+		t.Fatal(s)
+	}
+	// Any address of a verified domain sends.
+	if _, err := v2.PutAccountDetails(ctx, &sesv2api.PutAccountDetailsRequest{MailType: ptr.To("MARKETING"), WebsiteURL: ptr.To("https://x"), ProductionAccessEnabled: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
+	raw := "From: me@example.org\r\nTo: you@else.test\r\nSubject: raw\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+	if _, err := v1.SendRawEmail(ctx, &sesapi.SendRawEmailRequest{RawMessage: &sesapi.RawMessage{Data: []byte(raw)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Easy DKIM: the three CNAMEs verify a v2 domain.
+	d, err := v2.CreateEmailIdentity(ctx, &sesv2api.CreateEmailIdentityRequest{EmailIdentity: ptr.To("mail.example.org")})
+	if err != nil || len(d.DkimAttributes.Tokens) != 3 {
+		t.Fatal(d, err)
+	}
+	for _, tk := range d.DkimAttributes.Tokens {
+		zones[tk+"._domainkey.mail.example.org."] = []dns.RRSet{{Type: "CNAME", Values: []string{tk + ".dkim.amazonses.com"}}}
+	}
+	got, err := v2.GetEmailIdentity(ctx, &sesv2api.GetEmailIdentityRequest{EmailIdentity: ptr.To("mail.example.org")})
+	if err != nil || *got.VerificationStatus != "SUCCESS" || !*got.VerifiedForSendingStatus {
+		t.Fatal(got, err)
+	}
+}
+
+func TestTemplates(t *testing.T) {
+	h, c := newCore(t, nil)
+	v1 := NewV1(c)
+	ctx := h.Ctx()
+	if _, err := v1.CreateTemplate(ctx, &sesapi.CreateTemplateRequest{Template: &sesapi.Template{TemplateName: ptr.To("t"), SubjectPart: ptr.To("Hi {{name}}"), TextPart: ptr.To("n={{ n }}")}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := v1.TestRenderTemplate(ctx, &sesapi.TestRenderTemplateRequest{TemplateName: ptr.To("t"), TemplateData: ptr.To(`{"name":"Ann","n":3}`)})
+	if err != nil || !strings.Contains(*out.RenderedTemplate, "Subject: Hi Ann") || !strings.Contains(*out.RenderedTemplate, "n=3") {
+		t.Fatal(out, err)
+	}
+	_, err = v1.TestRenderTemplate(ctx, &sesapi.TestRenderTemplateRequest{TemplateName: ptr.To("t"), TemplateData: ptr.To(`{"n":3}`)})
+	if e := awserr.As(err); e.Code.Code != "MissingRenderingAttribute" {
+		t.Fatal(err)
+	}
+	_, err = v1.GetTemplate(ctx, &sesapi.GetTemplateRequest{TemplateName: ptr.To("nope")})
+	if e := awserr.As(err); e.Code.Code != "TemplateDoesNotExist" {
+		t.Fatal(err)
+	}
+}
+
+func TestOutboxEndpoint(t *testing.T) {
+	h, c := newCore(t, nil)
+	if _, err := NewV1(c).VerifyEmailIdentity(h.Ctx(), &sesapi.VerifyEmailIdentityRequest{EmailAddress: ptr.To("a@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	c.HTTP().ServeHTTP(rec, httptest.NewRequest("GET", MessagesPath, nil))
+	var got struct{ Messages []Mail }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Messages) != 1 || got.Messages[0].Destination.ToAddresses[0] != "a@example.com" {
+		t.Fatal(rec.Body.String(), err)
+	}
+	rec = httptest.NewRecorder()
+	c.HTTP().ServeHTTP(rec, httptest.NewRequest("DELETE", MessagesPath, nil))
+	if rec.Code != http.StatusNoContent {
+		t.Fatal(rec.Code)
+	}
+	if ms, _ := c.Outbox(""); len(ms) != 0 {
+		t.Fatal(ms)
+	}
+}
+
+// TestSMTPPassword: the vector computed with AWS's published Python
+// derivation (ses-smtp-credentials) for the documentation's example key.
+func TestSMTPPassword(t *testing.T) {
+	if got := SMTPPassword("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1"); got != "BLBM/9hSUELfq8Gw+rU1YcBjkOxGbhT2XG763xVLGWL9" {
+		t.Fatal(got)
+	}
+}
+
+func TestSMTPSend(t *testing.T) {
+	h, c := newCore(t, nil)
+	for _, a := range []string{"a@example.com", "b@example.com"} {
+		if _, err := NewV1(c).VerifyEmailIdentity(h.Ctx(), &sesapi.VerifyEmailIdentityRequest{EmailAddress: ptr.To(a)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := c.ListenSMTP("127.0.0.1:0", "us-east-1", func(id string) (string, string, bool, error) {
+		return "secret", h.Account, id == "AKIDTEST", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	host := "127.0.0.1"
+	msg := []byte("From: a@example.com\r\nTo: b@example.com\r\nSubject: via smtp\r\n\r\nhello smtp\r\n")
+	// net/smtp refuses PLAIN auth over plain TCP except to localhost.
+	auth := smtp.PlainAuth("", "AKIDTEST", SMTPPassword("secret", "us-east-1"), host)
+	addr := srv.Addr()
+	send := func(a smtp.Auth) error {
+		cl, err := smtp.Dial(addr)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if err := cl.Hello("client"); err != nil {
+			return err
+		}
+		if err := cl.Auth(a); err != nil {
+			return err
+		}
+		if err := cl.Mail("a@example.com"); err != nil {
+			return err
+		}
+		if err := cl.Rcpt("b@example.com"); err != nil {
+			return err
+		}
+		w, err := cl.Data()
+		if err != nil {
+			return err
+		}
+		w.Write(msg)
+		return w.Close()
+	}
+	if err := send(smtp.PlainAuth("", "AKIDTEST", "wrong", host)); err == nil || !strings.Contains(err.Error(), "535") {
+		t.Fatal("bad password accepted:", err)
+	}
+	if err := send(auth); err == nil || !strings.Contains(err.Error(), "Message rejected: Email address is not verified") {
+		t.Fatal("unverified sender accepted:", err)
+	}
+	verifyAll(t, c)
+	if err := send(auth); err != nil {
+		t.Fatal(err)
+	}
+	if last := lastVia(t, c, "SMTP"); last.Via != "SMTP" || last.Subject != "via smtp" || !bytes.Contains([]byte(last.Raw), []byte("hello smtp")) {
+		t.Fatalf("%+v", last)
+	}
+}
+
+func FuzzSMTPCommand(f *testing.F) {
+	for _, s := range []string{"EHLO x", "MAIL FROM:<a@b>", "RCPT TO:<>", "AUTH PLAIN AGEAYg==", "data", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		verb, arg := smtpCommand(line)
+		if strings.ContainsAny(verb, " ") {
+			t.Fatalf("verb %q", verb)
+		}
+		pathArg(arg, "FROM:")
+		pathArg(arg, "TO:")
+	})
+}
+
+func FuzzParseMIME(f *testing.F) {
+	f.Add([]byte("From: a@b.c\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) { parseMIME(raw) })
+}
