@@ -124,7 +124,7 @@ func (f fakeZones) Zone(name, vpc string) (dns.Zone, bool, error) {
 	return dns.Zone{Name: "example.org."}, strings.HasSuffix(name, "example.org."), nil
 }
 func (f fakeZones) RRSets(z dns.Zone, name string) ([]dns.RRSet, error) { return f[name], nil }
-func (f fakeZones) HasDescendants(dns.Zone, string) (bool, error)    { return false, nil }
+func (f fakeZones) HasDescendants(dns.Zone, string) (bool, error)       { return false, nil }
 
 func TestDomainVerifiedByDNS(t *testing.T) {
 	zones := fakeZones{}
