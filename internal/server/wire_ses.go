@@ -14,7 +14,7 @@ func wireSES(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.ses = ses.New(ses.Options{Store: store, Clock: d.clock, Log: d.log, DNS: d.dnsSource, Endpoint: d.endpoint})
+	d.ses = ses.New(ses.Options{Store: store, Clock: d.clock, Log: d.log, DNS: d.dnsSource, Endpoint: d.endpoint, Bus: d.bus})
 	w := &wiring{impl: ses.NewV1(d.ses),
 		routes: []gateway.Route{{Name: "ses", Match: d.ses.Matches, Handler: d.ses.HTTP()}}}
 	if d.cfg.SMTPAddr == "" {

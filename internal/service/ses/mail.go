@@ -2,6 +2,7 @@ package ses
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -70,11 +71,36 @@ type outgoing struct {
 	// rejected is the error code a refusal uses (MessageRejected for v1
 	// and SMTP, the v2 code for v2).
 	Rejected awserr.Code
+	// ConfigSet names the configuration set whose event destinations
+	// hear of the message; NoConfigSet is the refusal of an unknown one.
+	ConfigSet   string
+	NoConfigSet awserr.Code
 }
 
 // send checks the sender and, in the sandbox, the recipients, then keeps
 // the message in the outbox.
 func (c *Core) send(now time.Time, m outgoing) (string, error) {
+	var cs configSet
+	if m.ConfigSet != "" {
+		got, ok, err := c.getConfigSet(m.Account, m.Region, m.ConfigSet)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", errNoConfigSet(m.NoConfigSet, m.ConfigSet)
+		}
+		cs = got
+	}
+	id, err := c.checkAndKeep(now, m)
+	if err == nil && m.ConfigSet != "" {
+		c.publish(context.Background(), now, cs, m, id)
+	}
+	return id, err
+}
+
+// checkAndKeep applies the identity and sandbox checks, then keeps the
+// message.
+func (c *Core) checkAndKeep(now time.Time, m outgoing) (string, error) {
 	rcpts := m.Dest.all()
 	if len(rcpts) == 0 {
 		return "", m.Rejected.New("Missing final '@domain'")

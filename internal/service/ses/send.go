@@ -44,9 +44,11 @@ func (c *Core) mailVerification(ctx *request.Context, id identity) error {
 
 // sendRaw sends a MIME message, taking source and recipients from its
 // headers when the call does not name them.
-func (c *Core) sendRaw(ctx *request.Context, raw []byte, source string, dests []string, max int, rejected awserr.Code, via string) (string, error) {
+// opts carries the refusal codes, the interface's name and the
+// configuration set.
+func (c *Core) sendRaw(ctx *request.Context, raw []byte, source string, dests []string, max int, opts outgoing) (string, error) {
 	if len(raw) > max {
-		return "", rejected.New("Message length is more than %d bytes long: '%d'.", max, len(raw))
+		return "", opts.Rejected.New("Message length is more than %d bytes long: '%d'.", max, len(raw))
 	}
 	p, err := parseMIME(raw)
 	if err != nil {
@@ -59,6 +61,7 @@ func (c *Core) sendRaw(ctx *request.Context, raw []byte, source string, dests []
 	if len(dests) > 0 {
 		d = Destination{ToAddresses: dests}
 	}
-	return c.send(ctx.Now(), outgoing{Account: ctx.Account, Region: ctx.Region, Source: source, Dest: d,
-		Subject: p.Subject, Body: p.Body, Raw: raw, Via: via, Rejected: rejected})
+	opts.Account, opts.Region, opts.Source, opts.Dest = ctx.Account, ctx.Region, source, d
+	opts.Subject, opts.Body, opts.Raw = p.Subject, p.Body, raw
+	return c.send(ctx.Now(), opts)
 }

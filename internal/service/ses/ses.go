@@ -16,6 +16,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -31,6 +32,9 @@ type Options struct {
 	// Endpoint is niwa's own base URL, which verification links point
 	// at ("" before niwa listens: the link is then relative).
 	Endpoint func() string
+	// Bus carries configuration sets' events: SNS topics by Deliver,
+	// EventBridge's default bus by Publish.
+	Bus *events.Bus
 }
 
 // Core is the state both SES APIs serve.

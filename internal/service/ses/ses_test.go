@@ -2,6 +2,7 @@ package ses
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
@@ -203,6 +205,15 @@ func TestOutboxEndpoint(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Messages) != 1 || got.Messages[0].Destination.ToAddresses[0] != "a@example.com" {
 		t.Fatal(rec.Body.String(), err)
 	}
+	// LocalStack's endpoint and sender filter.
+	for q, want := range map[string]int{"": 1, "?email=no-reply-aws@amazon.com": 1, "?email=x@y.z": 0} {
+		rec = httptest.NewRecorder()
+		c.HTTP().ServeHTTP(rec, httptest.NewRequest("GET", LocalStackPath+q, nil))
+		got.Messages = nil
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Messages) != want {
+			t.Fatalf("%s%s: %s %v", LocalStackPath, q, rec.Body, err)
+		}
+	}
 	rec = httptest.NewRecorder()
 	c.HTTP().ServeHTTP(rec, httptest.NewRequest("DELETE", MessagesPath, nil))
 	if rec.Code != http.StatusNoContent {
@@ -297,4 +308,80 @@ func FuzzSMTPCommand(f *testing.F) {
 func FuzzParseMIME(f *testing.F) {
 	f.Add([]byte("From: a@b.c\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) { parseMIME(raw) })
+}
+
+// TestConfigurationSetEvents: a send with a configuration set publishes
+// SES's Send and Delivery records to its SNS topic (through the bus) and,
+// for a v2 EventBridge destination, to the default bus as "Email Sent" /
+// "Email Delivered"; an unknown set is refused.
+func TestConfigurationSetEvents(t *testing.T) {
+	h := servicetest.New(t, "ses")
+	bus := events.New()
+	var topic []events.Message
+	bus.Handle("sns", events.HandlerFunc(func(_ context.Context, m events.Message) error {
+		topic = append(topic, m)
+		return nil
+	}))
+	var bridged []events.Event
+	cancel := bus.Subscribe(func(e events.Event) { bridged = append(bridged, e) })
+	defer cancel()
+	c := New(Options{Store: h.Store(), Clock: h.Clock, Bus: bus})
+	v1, v2 := NewV1(c), NewV2(c)
+	ctx := h.Ctx()
+	if err := c.setProduction(h.Account, h.Region, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v1.VerifyEmailIdentity(ctx, &sesapi.VerifyEmailIdentityRequest{EmailAddress: ptr.To("a@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	verifyAll(t, c)
+	send := func(set string) (string, error) {
+		out, err := v1.SendEmail(ctx, &sesapi.SendEmailRequest{Source: ptr.To("a@example.com"), ConfigurationSetName: ptr.To(set),
+			Destination: &sesapi.Destination{ToAddresses: []string{"z@else.test"}},
+			Message:     &sesapi.Message{Subject: &sesapi.Content{Data: ptr.To("s")}, Body: &sesapi.Body{Text: &sesapi.Content{Data: ptr.To("b")}}}})
+		if err != nil {
+			return "", err
+		}
+		return *out.MessageId, nil
+	}
+	if _, err := send("nope"); awserr.As(err).Code.Code != "ConfigurationSetDoesNotExist" || awserr.As(err).Message != "Configuration set <nope> does not exist." {
+		t.Fatal(err)
+	}
+	if _, err := v1.CreateConfigurationSet(ctx, &sesapi.CreateConfigurationSetRequest{ConfigurationSet: &sesapi.ConfigurationSet{Name: ptr.To("cs")}}); err != nil {
+		t.Fatal(err)
+	}
+	topicARN := "arn:aws:sns:us-east-1:" + h.Account + ":ses-events"
+	if _, err := v1.CreateConfigurationSetEventDestination(ctx, &sesapi.CreateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("cs"),
+		EventDestination: &sesapi.EventDestination{Name: ptr.To("sns"), Enabled: ptr.To(true), MatchingEventTypes: []string{"send", "delivery"},
+			SNSDestination: &sesapi.SNSDestination{TopicARN: ptr.To(topicARN)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2api.CreateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("cs"),
+		EventDestinationName: ptr.To("eb"), EventDestination: &sesv2api.EventDestinationDefinition{Enabled: ptr.To(true), MatchingEventTypes: []string{"DELIVERY"},
+			EventBridgeDestination: &sesv2api.EventBridgeDestination{EventBusArn: ptr.To("arn:aws:events:us-east-1:" + h.Account + ":event-bus/default")}}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := send("cs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(topic) != 2 || topic[0].TargetARN != topicARN {
+		t.Fatalf("sns: %+v", topic)
+	}
+	var rec struct {
+		EventType string
+		Mail      struct {
+			MessageID   string   `json:"messageId"`
+			Destination []string `json:"destination"`
+			Tags        map[string][]string
+		}
+		Delivery struct{ Recipients []string }
+	}
+	if err := json.Unmarshal([]byte(topic[1].Body), &rec); err != nil || rec.EventType != "Delivery" || rec.Mail.MessageID != id ||
+		rec.Delivery.Recipients[0] != "z@else.test" || rec.Mail.Tags["ses:configuration-set"][0] != "cs" {
+		t.Fatalf("%s %v", topic[1].Body, err)
+	}
+	if len(bridged) != 1 || bridged[0].Source != "aws.ses" || bridged[0].DetailType != "Email Delivered" {
+		t.Fatalf("eventbridge: %+v", bridged)
+	}
 }

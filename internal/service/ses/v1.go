@@ -150,7 +150,8 @@ func (s *V1) DeleteVerifiedEmailAddress(ctx *request.Context, in *sesapi.DeleteV
 
 // SendEmail sends a formatted message.
 func (s *V1) SendEmail(ctx *request.Context, in *sesapi.SendEmailRequest) (*sesapi.SendEmailResponse, error) {
-	m := outgoing{Account: ctx.Account, Region: ctx.Region, Source: ptr.Deref(in.Source), Via: "SendEmail", Rejected: sesapi.ErrMessageRejected}
+	m := outgoing{Account: ctx.Account, Region: ctx.Region, Source: ptr.Deref(in.Source), Via: "SendEmail", Rejected: sesapi.ErrMessageRejected,
+		ConfigSet: ptr.Deref(in.ConfigurationSetName), NoConfigSet: sesapi.ErrConfigurationSetDoesNotExistException}
 	if in.Destination != nil {
 		m.Dest = Destination{in.Destination.ToAddresses, in.Destination.CcAddresses, in.Destination.BccAddresses}
 	}
@@ -181,7 +182,8 @@ func (s *V1) SendRawEmail(ctx *request.Context, in *sesapi.SendRawEmailRequest) 
 	if in.RawMessage != nil {
 		raw = in.RawMessage.Data
 	}
-	id, err := s.c.sendRaw(ctx, raw, ptr.Deref(in.Source), in.Destinations, maxRawV1, sesapi.ErrMessageRejected, "SendRawEmail")
+	id, err := s.c.sendRaw(ctx, raw, ptr.Deref(in.Source), in.Destinations, maxRawV1, outgoing{Rejected: sesapi.ErrMessageRejected, Via: "SendRawEmail",
+		ConfigSet: ptr.Deref(in.ConfigurationSetName), NoConfigSet: sesapi.ErrConfigurationSetDoesNotExistException})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +204,8 @@ func (s *V1) SendTemplatedEmail(ctx *request.Context, in *sesapi.SendTemplatedEm
 		return nil, err
 	}
 	m := outgoing{Account: ctx.Account, Region: ctx.Region, Source: ptr.Deref(in.Source), Subject: subj,
-		Body: MailBody{Text: text, HTML: html}, Via: "SendTemplatedEmail", Rejected: sesapi.ErrMessageRejected}
+		Body: MailBody{Text: text, HTML: html}, Via: "SendTemplatedEmail", Rejected: sesapi.ErrMessageRejected,
+		ConfigSet: ptr.Deref(in.ConfigurationSetName), NoConfigSet: sesapi.ErrConfigurationSetDoesNotExistException}
 	if in.Destination != nil {
 		m.Dest = Destination{in.Destination.ToAddresses, in.Destination.CcAddresses, in.Destination.BccAddresses}
 	}

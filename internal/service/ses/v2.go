@@ -119,10 +119,11 @@ func (s *V2) SendEmail(ctx *request.Context, in *sesv2api.SendEmailRequest) (*se
 	if in.Destination != nil {
 		dest = Destination{in.Destination.ToAddresses, in.Destination.CcAddresses, in.Destination.BccAddresses}
 	}
-	m := outgoing{Account: ctx.Account, Region: ctx.Region, Source: ptr.Deref(in.FromEmailAddress), Dest: dest, Via: "v2 SendEmail", Rejected: rejected}
+	m := outgoing{Account: ctx.Account, Region: ctx.Region, Source: ptr.Deref(in.FromEmailAddress), Dest: dest, Via: "v2 SendEmail", Rejected: rejected,
+		ConfigSet: ptr.Deref(in.ConfigurationSetName), NoConfigSet: sesv2api.ErrNotFoundException}
 	switch {
 	case c.Raw != nil:
-		id, err := s.c.sendRaw(ctx, c.Raw.Data, m.Source, dest.all(), maxRawV2, rejected, "v2 SendEmail")
+		id, err := s.c.sendRaw(ctx, c.Raw.Data, m.Source, dest.all(), maxRawV2, m)
 		if err != nil {
 			return nil, err
 		}
