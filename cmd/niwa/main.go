@@ -255,7 +255,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *smtpPort >= 0 {
-		cfg.SMTPAddr = net.JoinHostPort(*dnsHost, strconv.Itoa(*smtpPort))
+		cfg.SMTPAddr = net.JoinHostPort(cfg.Host, strconv.Itoa(*smtpPort))
 	}
 	view, err := dns.ParseView(*dnsView)
 	if err != nil {

@@ -105,6 +105,7 @@ func TestUsageErrors(t *testing.T) {
 		{"access key with a bad account", nil, []string{"--access-key", "AK:SK:12345"}, `account "12345" is not 12 digits`},
 		{"bool flag with a value", nil, []string{"--fsync=maybe"}, `invalid boolean value "maybe" for -fsync`},
 		{"dns port out of range", nil, []string{"--dns-port", "70000"}, "dns port 70000 is out of range"},
+		{"smtp port out of range", nil, []string{"--smtp-port", "70000"}, "smtp port 70000 is out of range"},
 		{"bad dns view", nil, []string{"--dns-view", "private"}, `--dns-view: dns view "private": want all, public or a VPC id`},
 		{"NIWA_DNS_VIEW malformed", map[string]string{"NIWA_DNS_VIEW": "vpc-XYZ"}, nil, `dns view "vpc-XYZ"`},
 		{"NIWA_DNS_PORT not a number", map[string]string{"NIWA_DNS_PORT": "53x"}, nil, `NIWA_DNS_PORT="53x" is not a number`},
