@@ -188,6 +188,19 @@ func TestTemplates(t *testing.T) {
 	if e := awserr.As(err); e.Code.Code != "MissingRenderingAttribute" {
 		t.Fatal(err)
 	}
+	// The same store through v2.
+	v2 := NewV2(c)
+	if _, err := v2.UpdateEmailTemplate(ctx, &sesv2api.UpdateEmailTemplateRequest{TemplateName: ptr.To("t"),
+		TemplateContent: &sesv2api.EmailTemplateContent{Subject: ptr.To("Bye {{name}}")}}); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := v2.TestRenderEmailTemplate(ctx, &sesv2api.TestRenderEmailTemplateRequest{TemplateName: ptr.To("t"), TemplateData: ptr.To(`{"name":"Ann"}`)})
+	if err != nil || !strings.Contains(*r2.RenderedTemplate, "Subject: Bye Ann") {
+		t.Fatal(r2, err)
+	}
+	if l, err := v2.ListEmailTemplates(ctx, nil); err != nil || len(l.TemplatesMetadata) != 1 {
+		t.Fatal(l, err)
+	}
 	_, err = v1.GetTemplate(ctx, &sesapi.GetTemplateRequest{TemplateName: ptr.To("nope")})
 	if e := awserr.As(err); e.Code.Code != "TemplateDoesNotExist" {
 		t.Fatal(err)
@@ -383,5 +396,42 @@ func TestConfigurationSetEvents(t *testing.T) {
 	}
 	if len(bridged) != 1 || bridged[0].Source != "aws.ses" || bridged[0].DetailType != "Email Delivered" {
 		t.Fatalf("eventbridge: %+v", bridged)
+	}
+}
+
+// TestBulkTemplated: each destination gets the template rendered with its
+// replacement data over the defaults; an unverified recipient (sandbox)
+// fails only its own status; statistics count what was sent.
+func TestBulkTemplated(t *testing.T) {
+	h, c := newCore(t, nil)
+	v1 := NewV1(c)
+	ctx := h.Ctx()
+	for _, a := range []string{"a@example.com", "b@example.com"} {
+		if _, err := v1.VerifyEmailIdentity(ctx, &sesapi.VerifyEmailIdentityRequest{EmailAddress: ptr.To(a)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verifyAll(t, c)
+	if _, err := v1.CreateTemplate(ctx, &sesapi.CreateTemplateRequest{Template: &sesapi.Template{TemplateName: ptr.To("t"), SubjectPart: ptr.To("{{greet}} {{name}}"), TextPart: ptr.To("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := v1.SendBulkTemplatedEmail(ctx, &sesapi.SendBulkTemplatedEmailRequest{Source: ptr.To("a@example.com"), Template: ptr.To("t"),
+		DefaultTemplateData: ptr.To(`{"greet":"Hi","name":"you"}`),
+		Destinations: []sesapi.BulkEmailDestination{
+			{Destination: &sesapi.Destination{ToAddresses: []string{"b@example.com"}}, ReplacementTemplateData: ptr.To(`{"name":"Bea"}`)},
+			{Destination: &sesapi.Destination{ToAddresses: []string{"nobody@example.com"}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Status) != 2 || *out.Status[0].Status != "Success" || *out.Status[1].Status != "MessageRejected" {
+		t.Fatalf("%+v", out.Status)
+	}
+	if m := lastVia(t, c, "SendBulkTemplatedEmail"); m.Subject != "Hi Bea" {
+		t.Fatalf("%+v", m)
+	}
+	st, err := v1.GetSendStatistics(ctx, nil)
+	if err != nil || len(st.SendDataPoints) != 1 || *st.SendDataPoints[0].DeliveryAttempts != 1 {
+		t.Fatal(st, err)
 	}
 }

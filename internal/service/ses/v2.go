@@ -246,3 +246,49 @@ func (s *V2) DeleteEmailTemplate(ctx *request.Context, in *sesv2api.DeleteEmailT
 }
 
 var _ = awserr.InvalidParameterValue
+
+// UpdateEmailTemplate replaces a template's content.
+func (s *V2) UpdateEmailTemplate(ctx *request.Context, in *sesv2api.UpdateEmailTemplateRequest) (*sesv2api.UpdateEmailTemplateResponse, error) {
+	t := template{Name: ptr.Deref(in.TemplateName), Created: ctx.Now()}
+	if c := in.TemplateContent; c != nil {
+		t.Subject, t.Text, t.HTML = ptr.Deref(c.Subject), ptr.Deref(c.Text), ptr.Deref(c.Html)
+	}
+	err := s.c.putTemplate(ctx.Account, ctx.Region, t, false, nil, func() error {
+		return sesv2api.ErrNotFoundException.New("Template %s does not exist.", t.Name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesv2api.UpdateEmailTemplateResponse{}, nil
+}
+
+// ListEmailTemplates lists templates by name.
+func (s *V2) ListEmailTemplates(ctx *request.Context, _ *sesv2api.ListEmailTemplatesRequest) (*sesv2api.ListEmailTemplatesResponse, error) {
+	ts, err := s.c.listTemplates(ctx.Account, ctx.Region)
+	if err != nil {
+		return nil, err
+	}
+	out := []sesv2api.EmailTemplateMetadata{}
+	for _, t := range ts {
+		out = append(out, sesv2api.EmailTemplateMetadata{TemplateName: ptr.To(t.Name), CreatedTimestamp: ptr.To(t.Created)})
+	}
+	return &sesv2api.ListEmailTemplatesResponse{TemplatesMetadata: out}, nil
+}
+
+// TestRenderEmailTemplate renders a template as the MIME message it would
+// send.
+func (s *V2) TestRenderEmailTemplate(ctx *request.Context, in *sesv2api.TestRenderEmailTemplateRequest) (*sesv2api.TestRenderEmailTemplateResponse, error) {
+	t, ok, err := s.c.getTemplate(ctx.Account, ctx.Region, ptr.Deref(in.TemplateName))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, sesv2api.ErrNotFoundException.New("Template %s does not exist.", ptr.Deref(in.TemplateName))
+	}
+	subj, text, html, err := render(t, ptr.Deref(in.TemplateData), sesv2api.ErrBadRequestException, sesv2api.ErrBadRequestException)
+	if err != nil {
+		return nil, err
+	}
+	raw := buildMIME(messageID(ctx.Now()), ctx.Now(), outgoing{Subject: subj, Body: MailBody{Text: text, HTML: html}})
+	return &sesv2api.TestRenderEmailTemplateResponse{RenderedTemplate: ptr.To(string(raw))}, nil
+}
