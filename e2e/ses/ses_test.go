@@ -171,3 +171,51 @@ with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
 	}
 	t.Fatalf("SMTP message not in the outbox: %+v", outbox(t, n))
 }
+
+// TestSESDomainAndEvents (boto3): a domain is verified once its
+// _amazonses TXT record is in niwa's Route 53; leaving the sandbox with
+// PutAccountDetails lets it send to anyone; a configuration set's SNS
+// destination delivers SES's Send and Delivery records to a queue
+// subscribed to the topic.
+func TestSESDomainAndEvents(t *testing.T) {
+	n := framework.StartBinary(t)
+	out := n.Python(t, `
+import boto3, json, time
+ses, v2, r53 = boto3.client('ses'), boto3.client('sesv2'), boto3.client('route53')
+sns, sqs = boto3.client('sns'), boto3.client('sqs')
+token = ses.verify_domain_identity(Domain='mail.example.net')['VerificationToken']
+def status():
+    return ses.get_identity_verification_attributes(Identities=['mail.example.net'])['VerificationAttributes']['mail.example.net']['VerificationStatus']
+print('before', status())
+zone = r53.create_hosted_zone(Name='example.net', CallerReference='e2e')['HostedZone']['Id']
+r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={'Changes': [{'Action': 'CREATE', 'ResourceRecordSet': {
+    'Name': '_amazonses.mail.example.net', 'Type': 'TXT', 'TTL': 300, 'ResourceRecords': [{'Value': '"%s"' % token}]}}]})
+print('after', status())
+v2.put_account_details(MailType='TRANSACTIONAL', WebsiteURL='https://example.net', UseCaseDescription='e2e', ProductionAccessEnabled=True)
+print('production', v2.get_account()['ProductionAccessEnabled'])
+topic = sns.create_topic(Name='ses-events')['TopicArn']
+q = sqs.create_queue(QueueName='ses-events')['QueueUrl']
+qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+sqs.set_queue_attributes(QueueUrl=q, Attributes={'Policy': json.dumps({'Version': '2012-10-17', 'Statement': [{
+    'Effect': 'Allow', 'Principal': {'Service': 'sns.amazonaws.com'}, 'Action': 'sqs:SendMessage', 'Resource': qarn}]})})
+sns.subscribe(TopicArn=topic, Protocol='sqs', Endpoint=qarn, Attributes={'RawMessageDelivery': 'true'})
+ses.create_configuration_set(ConfigurationSet={'Name': 'tracked'})
+ses.create_configuration_set_event_destination(ConfigurationSetName='tracked', EventDestination={
+    'Name': 'to-sns', 'Enabled': True, 'MatchingEventTypes': ['send', 'delivery'], 'SNSDestination': {'TopicARN': topic}})
+mid = ses.send_email(Source='noreply@mail.example.net', Destination={'ToAddresses': ['anyone@elsewhere.test']},
+    Message={'Subject': {'Data': 'tracked'}, 'Body': {'Text': {'Data': 'b'}}}, ConfigurationSetName='tracked')['MessageId']
+types = []
+deadline = time.time() + 60
+while len(types) < 2 and time.time() < deadline:
+    for m in sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1).get('Messages', []):
+        rec = json.loads(m['Body'])
+        if rec['mail']['messageId'] == mid:
+            types.append(rec['eventType'])
+print('events', sorted(types))
+`)
+	for _, want := range []string{"before Pending", "after Success", "production True", "events ['Delivery', 'Send']"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("want %q in:\n%s", want, out)
+		}
+	}
+}
