@@ -91,16 +91,20 @@ func (c *Core) send(now time.Time, m outgoing) (string, error) {
 		}
 		cs = got
 	}
-	id, err := c.checkAndKeep(now, m)
-	if err == nil && m.ConfigSet != "" {
+	id, err := c.checkAndKeep(now, &m)
+	if err != nil {
+		return "", err
+	}
+	if m.ConfigSet != "" {
 		c.publish(context.Background(), now, cs, m, id)
 	}
-	return id, err
+	c.receive(context.Background(), now, m, id)
+	return id, nil
 }
 
 // checkAndKeep applies the identity and sandbox checks, then keeps the
 // message.
-func (c *Core) checkAndKeep(now time.Time, m outgoing) (string, error) {
+func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 	rcpts := m.Dest.all()
 	if len(rcpts) == 0 {
 		return "", m.Rejected.New("Missing final '@domain'")
@@ -152,11 +156,12 @@ func (c *Core) checkAndKeep(now time.Time, m outgoing) (string, error) {
 	return c.keep(now, m)
 }
 
-// keep stores a message in the outbox (and counts it).
-func (c *Core) keep(now time.Time, m outgoing) (string, error) {
+// keep stores a message in the outbox (and counts it), filling in the
+// MIME message it builds for formatted mail.
+func (c *Core) keep(now time.Time, m *outgoing) (string, error) {
 	id := messageID(now)
 	if m.Raw == nil {
-		m.Raw = buildMIME(id, now, m)
+		m.Raw = buildMIME(id, now, *m)
 	}
 	rec := Mail{ID: id, Account: m.Account, Region: m.Region, Source: m.Source, Destination: m.Dest,
 		Subject: m.Subject, Body: m.Body, Raw: string(m.Raw), Timestamp: now, Via: m.Via}

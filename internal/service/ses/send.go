@@ -32,7 +32,7 @@ func (c *Core) mailVerification(ctx *request.Context, id identity) error {
 		"We have received a request to authorize this email address for use with Amazon SES in region " + ctx.Region + ". " +
 		"If you requested this verification, please go to the following URL to confirm that you are authorized to use this email address:\r\n\r\n" +
 		link + "\r\n\r\nYour request will not be processed unless you confirm the address using this URL.\r\n"
-	_, err := c.keep(ctx.Now(), outgoing{
+	_, err := c.keep(ctx.Now(), &outgoing{
 		Source:  "no-reply-aws@amazon.com",
 		Dest:    Destination{ToAddresses: []string{id.Name}},
 		Subject: "Amazon Web Services – Email Address Verification Request in region " + ctx.Region,

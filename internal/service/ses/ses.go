@@ -86,6 +86,8 @@ type account struct {
 	// (PutAccountDetails with ProductionAccessEnabled).
 	Production bool
 	Details    map[string]string
+	// ActiveRuleSet names the active receipt rule set ("" for none).
+	ActiveRuleSet string
 }
 
 // template is an email template (v1 Template / v2 EmailTemplateContent).

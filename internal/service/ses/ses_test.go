@@ -435,3 +435,80 @@ func TestBulkTemplated(t *testing.T) {
 		t.Fatal(st, err)
 	}
 }
+
+// TestReceiptRules: rule sets and rules at API level (the active set
+// cannot be deleted), and mail sent to a verified domain with an active
+// rule set goes through its SNS action as SES's "Received" notification
+// with the raw message; a stop action ends the set.
+func TestReceiptRules(t *testing.T) {
+	h := servicetest.New(t, "ses")
+	bus := events.New()
+	var got []events.Message
+	bus.Handle("sns", events.HandlerFunc(func(_ context.Context, m events.Message) error {
+		got = append(got, m)
+		return nil
+	}))
+	zones := fakeZones{}
+	c := New(Options{Store: h.Store(), Clock: h.Clock, Bus: bus, DNS: zones})
+	v1 := NewV1(c)
+	ctx := h.Ctx()
+	tok, err := v1.VerifyDomainIdentity(ctx, &sesapi.VerifyDomainIdentityRequest{Domain: ptr.To("example.org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones["_amazonses.example.org."] = []dns.RRSet{{Type: "TXT", Values: []string{`"` + *tok.VerificationToken + `"`}}}
+	if _, err := v1.CreateReceiptRuleSet(ctx, &sesapi.CreateReceiptRuleSetRequest{RuleSetName: ptr.To("rs")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v1.CreateReceiptRuleSet(ctx, &sesapi.CreateReceiptRuleSetRequest{RuleSetName: ptr.To("rs")})
+	if awserr.As(err).Code.Code != "AlreadyExists" {
+		t.Fatal(err)
+	}
+	topic := "arn:aws:sns:us-east-1:" + h.Account + ":inbound"
+	for _, r := range []sesapi.ReceiptRule{
+		{Name: ptr.To("stop-admin"), Enabled: ptr.To(true), Recipients: []string{"admin@example.org"}, Actions: []sesapi.ReceiptAction{{StopAction: &sesapi.StopAction{Scope: ptr.To("RuleSet")}}}},
+		{Name: ptr.To("all"), Enabled: ptr.To(true), Recipients: []string{"example.org"}, Actions: []sesapi.ReceiptAction{{SNSAction: &sesapi.SNSAction{TopicArn: ptr.To(topic)}}}},
+	} {
+		after := ""
+		if *r.Name == "all" {
+			after = "stop-admin"
+		}
+		if _, err := v1.CreateReceiptRule(ctx, &sesapi.CreateReceiptRuleRequest{RuleSetName: ptr.To("rs"), After: nonEmpty(after), Rule: &r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := v1.DescribeReceiptRuleSet(ctx, &sesapi.DescribeReceiptRuleSetRequest{RuleSetName: ptr.To("rs")})
+	if err != nil || len(d.Rules) != 2 || *d.Rules[1].Name != "all" {
+		t.Fatal(d, err)
+	}
+	send := func(to string) {
+		t.Helper()
+		raw := "From: me@example.org\r\nTo: " + to + "\r\nSubject: in\r\n\r\nincoming\r\n"
+		if _, err := v1.SendRawEmail(ctx, &sesapi.SendRawEmailRequest{RawMessage: &sesapi.RawMessage{Data: []byte(raw)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("info@example.org") // no active set yet
+	if len(got) != 0 {
+		t.Fatal(got)
+	}
+	if _, err := v1.SetActiveReceiptRuleSet(ctx, &sesapi.SetActiveReceiptRuleSetRequest{RuleSetName: ptr.To("rs")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v1.DeleteReceiptRuleSet(ctx, &sesapi.DeleteReceiptRuleSetRequest{RuleSetName: ptr.To("rs")}); awserr.As(err).Code.Code != "CannotDelete" {
+		t.Fatal(err)
+	}
+	send("info@example.org")
+	send("admin@example.org") // stopped by the first rule
+	if len(got) != 1 || got[0].TargetARN != topic {
+		t.Fatalf("%+v", got)
+	}
+	var n struct {
+		NotificationType string
+		Receipt          struct{ Recipients []string }
+		Content          string
+	}
+	if err := json.Unmarshal([]byte(got[0].Body), &n); err != nil || n.NotificationType != "Received" || n.Receipt.Recipients[0] != "info@example.org" || !strings.Contains(n.Content, "incoming") {
+		t.Fatalf("%s %v", got[0].Body, err)
+	}
+}
