@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
 	"strings"
 	"testing"
+	"time"
 
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
 	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
@@ -511,4 +514,67 @@ func TestReceiptRules(t *testing.T) {
 	if err := json.Unmarshal([]byte(got[0].Body), &n); err != nil || n.NotificationType != "Received" || n.Receipt.Recipients[0] != "info@example.org" || !strings.Contains(n.Content, "incoming") {
 		t.Fatalf("%s %v", got[0].Body, err)
 	}
+}
+
+// TestSMTPHostile: an over-long line is refused and the connection
+// closed; a client sending only bad commands is dropped after ten;
+// nothing hangs.
+func TestSMTPHostile(t *testing.T) {
+	_, c := newCore(t, nil)
+	srv, err := c.ListenSMTP("127.0.0.1:0", "us-east-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cases := []struct {
+		name, send, want string
+	}{
+		{"long line", strings.Repeat("A", 5000) + "\r\n", "500 Line too long"},
+		{"bad commands", strings.Repeat("BOGUS\r\n", 20), "421 Too many errors"},
+		{"mail before auth", "MAIL FROM:<a@b.c>\r\nQUIT\r\n", "530 Authentication required"},
+		{"auth with no keys", "AUTH PLAIN AGEAYg==\r\nQUIT\r\n", "535 Authentication Credentials Invalid"},
+		{"starttls", "STARTTLS\r\nQUIT\r\n", "454 TLS not available"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(60 * time.Second)) // a hang fails instead of blocking the suite
+			go conn.Write([]byte(tc.send))
+			out, _ := io.ReadAll(conn) // the server closes the connection
+			if !strings.Contains(string(out), tc.want) {
+				t.Fatalf("got %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzSMTPSession drives a whole session with arbitrary client bytes: it
+// must end (the input ends) without panicking.
+func FuzzSMTPSession(f *testing.F) {
+	f.Add([]byte("EHLO x\r\nAUTH LOGIN\r\ndGVzdA==\r\nd3Jvbmc=\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n"))
+	f.Add([]byte("AUTH PLAIN\r\n*\r\nDATA\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		h := servicetest.New(t, "ses")
+		c := New(Options{Store: h.Store(), Clock: h.Clock})
+		s := &SMTPServer{c: c, region: "us-east-1", keys: func(string) (string, string, bool, error) { return "k", h.Account, true, nil }}
+		client, server := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.session(server)
+			server.Close()
+		}()
+		go io.Copy(io.Discard, client)
+		client.Write(in)
+		client.Close()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("session did not end")
+		}
+	})
 }
