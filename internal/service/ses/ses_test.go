@@ -1,6 +1,7 @@
 package ses
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -577,4 +578,42 @@ func FuzzSMTPSession(f *testing.F) {
 			t.Fatal("session did not end")
 		}
 	})
+}
+
+// TestSMTPConnectionCap: sessions beyond the cap are turned away at once.
+func TestSMTPConnectionCap(t *testing.T) {
+	_, c := newCore(t, nil)
+	srv, err := c.ListenSMTP("127.0.0.1:0", "us-east-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var held []net.Conn
+	defer func() {
+		for _, h := range held {
+			h.Close()
+		}
+	}()
+	for i := 0; i < smtpMaxConns; i++ {
+		conn, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+		// Read the greeting: the session is registered before it is sent.
+		conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+		if _, err := bufio.NewReader(conn).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	out, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(out), "421 Too many connections") {
+		t.Fatalf("%q", out)
+	}
 }

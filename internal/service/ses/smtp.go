@@ -46,6 +46,9 @@ const (
 	smtpLine   = 1000
 	smtpIdle   = 5 * time.Minute
 	smtpMaxBad = 10
+	// smtpMaxConns bounds concurrent sessions: each may buffer a 10 MB
+	// message, so memory stays bounded whatever clients do.
+	smtpMaxConns = 32
 )
 
 // SMTPServer is SES's SMTP interface: messages sent through it land in
@@ -101,6 +104,13 @@ func (s *SMTPServer) accept() {
 			s.mu.Unlock()
 			conn.Close()
 			return
+		}
+		if len(s.conns) >= smtpMaxConns {
+			s.mu.Unlock()
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			conn.Write([]byte("421 Too many connections, try again later\r\n"))
+			conn.Close()
+			continue
 		}
 		s.conns[conn] = true
 		s.mu.Unlock()
