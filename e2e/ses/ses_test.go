@@ -158,8 +158,17 @@ with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
         print('rejected', e.smtp_code, e.smtp_error.decode())
     s.sendmail('py-from@example.com', ['py-to@example.com'], msg)
     print('sent')
+# An IAM user's access key works the same way.
+import boto3
+iam = boto3.client('iam')
+iam.create_user(UserName='mailer')
+k = iam.create_access_key(UserName='mailer')['AccessKey']
+with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
+    s.ehlo()
+    code, _ = s.login(k['AccessKeyId'], smtp_password(k['SecretAccessKey'], os.environ['AWS_DEFAULT_REGION']))
+    print('iam user login', code)
 `)
-	for _, want := range []string{"refused 535", "rejected 554 Message rejected: Email address is not verified. The following identities failed the check in region " + strings.ToUpper(n.Region) + ": nobody@example.com", "sent"} {
+	for _, want := range []string{"refused 535", "rejected 554 Message rejected: Email address is not verified. The following identities failed the check in region " + strings.ToUpper(n.Region) + ": nobody@example.com", "sent", "iam user login 235"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("want %q in:\n%s", want, out)
 		}
