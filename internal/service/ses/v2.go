@@ -199,7 +199,16 @@ func (s *V2) PutAccountDetails(ctx *request.Context, in *sesv2api.PutAccountDeta
 		return nil, sesv2api.ErrBadRequestException.New("MailType and WebsiteURL are required.")
 	}
 	details := map[string]string{"MailType": ptr.Deref(in.MailType), "WebsiteURL": ptr.Deref(in.WebsiteURL), "UseCaseDescription": ptr.Deref(in.UseCaseDescription)}
-	if err := s.c.setProduction(ctx.Account, ctx.Region, ptr.Deref(in.ProductionAccessEnabled), details); err != nil {
+	a, err := s.c.accountOf(ctx.Account, ctx.Region)
+	if err != nil {
+		return nil, err
+	}
+	// Without ProductionAccessEnabled the account keeps its state.
+	on := a.Production
+	if in.ProductionAccessEnabled != nil {
+		on = *in.ProductionAccessEnabled
+	}
+	if err := s.c.setProduction(ctx.Account, ctx.Region, on, details); err != nil {
 		return nil, err
 	}
 	return &sesv2api.PutAccountDetailsResponse{}, nil
