@@ -189,6 +189,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
 	httpsPort := fs.Int("https-port", envs.int("https-port", "NIWA_HTTPS_PORT", 0),
 		"port on --host where niwa also serves HTTPS with a certificate from its local CA (NIWA_HTTPS_PORT); 0 (default) serves no HTTPS")
+	smtpPort := fs.Int("smtp-port", envs.int("smtp-port", "NIWA_SMTP_PORT", -1), "port of SES's SMTP interface on the listen host (NIWA_SMTP_PORT); -1 (the default) runs none, 0 picks a free port")
 	dnsView := fs.String("dns-view", env("NIWA_DNS_VIEW", "all"),
 		"what DNS queries from the host see (NIWA_DNS_VIEW): all (public and every private zone), public (public zones only) or a VPC id (that VPC's view); queries from inside a VPC always see their VPC's")
 	dnsClientRegion := fs.String("dns-client-region", env("NIWA_DNS_CLIENT_REGION", ""),
@@ -261,6 +262,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *httpsPort > 0 {
 		cfg.HTTPSAddr = net.JoinHostPort(cfg.Host, strconv.Itoa(*httpsPort))
+	}
+	if *smtpPort > 65535 {
+		fmt.Fprintf(stderr, "niwa: smtp port %d is out of range 0-65535\n", *smtpPort)
+		return 2
+	}
+	if *smtpPort >= 0 {
+		cfg.SMTPAddr = net.JoinHostPort(cfg.Host, strconv.Itoa(*smtpPort))
 	}
 	view, err := dns.ParseView(*dnsView)
 	if err != nil {

@@ -17,20 +17,20 @@ func TestUnimplementedServices(t *testing.T) {
 		args           []string
 		operation, svc string
 	}{
-		{[]string{"athena", "list-work-groups"}, "ListWorkGroups", "Amazon Athena"},                                // json
-		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                     // json
-		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                    // json
-		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                                  // json
-		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                         // json
-		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},              // json 1.0
-		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},        // json
-		{[]string{"elbv2", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing v2"},       // query
-		{[]string{"elb", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing"},            // query
-		{[]string{"rds", "describe-db-instances"}, "DescribeDBInstances", "Amazon Relational Database Service"},    // query
-		{[]string{"ses", "list-identities"}, "ListIdentities", "Amazon Simple Email Service (SES)"},                // query
-		{[]string{"sesv2", "list-email-identities"}, "ListEmailIdentities", "Amazon Simple Email Service (SESv2)"}, // rest-json
-		{[]string{"apigateway", "get-rest-apis"}, "GetRestApis", "Amazon API Gateway"},                             // rest-json
-		{[]string{"cloudfront", "list-distributions"}, "ListDistributions", "Amazon CloudFront"},                   // rest-xml
+		{[]string{"athena", "list-work-groups"}, "ListWorkGroups", "Amazon Athena"},                             // json
+		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                  // json
+		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                 // json
+		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                               // json
+		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                      // json
+		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},           // json 1.0
+		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},     // json
+		{[]string{"elbv2", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing v2"},    // query
+		{[]string{"elb", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing"},         // query
+		{[]string{"rds", "describe-db-instances"}, "DescribeDBInstances", "Amazon Relational Database Service"}, // query
+		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},     // query
+		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                 // rest-json
+		{[]string{"apigateway", "get-rest-apis"}, "GetRestApis", "Amazon API Gateway"},                          // rest-json
+		{[]string{"cloudfront", "list-distributions"}, "ListDistributions", "Amazon CloudFront"},                // rest-xml
 	}
 	for _, cli := range framework.CLIs {
 		for _, c := range cases {

@@ -222,6 +222,11 @@ func EventSource(md model.Metadata) string {
 	if i := strings.LastIndexByte(p, '.'); i >= 0 {
 		p = p[i+1:]
 	}
+	if p == "email" {
+		// SES (both APIs) answers at email.<region> but records as
+		// ses.amazonaws.com.
+		p = "ses"
+	}
 	return p + ".amazonaws.com"
 }
 

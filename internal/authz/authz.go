@@ -64,6 +64,9 @@ func Prefix(service string) string {
 	switch service {
 	case "dynamodbstreams":
 		return "dynamodb"
+	case "sesv2":
+		// SES v2's actions are ses:SendEmail, ses:CreateEmailIdentity...
+		return "ses"
 	case "cloudwatch":
 		return "cloudwatch"
 	}

@@ -27,6 +27,8 @@ func services() []service {
 		{Name: "s3", Model: "s3"},
 		{Name: "scheduler", Model: "scheduler"},
 		{Name: "secretsmanager", Model: "secretsmanager"},
+		{Name: "ses", Model: "email"},
+		{Name: "sesv2", Model: "sesv2"},
 		{Name: "sns", Model: "sns"},
 		{Name: "sqs", Model: "sqs"},
 		{Name: "ssm", Model: "ssm"},

@@ -47,6 +47,11 @@ var serviceBodyLimits = map[string]int64{
 	"sqs": 4 << 20,
 	// CloudWatch PutMetricData: "1 MB in size for HTTP POST requests".
 	"monitoring": 1 << 20,
+	// SES raw messages: 10 MB through SendRawEmail (base64 in a form,
+	// about 14 MB) and 40 MB through v2 SendEmail (base64 in JSON, about
+	// 54 MB); the service refuses an over-long message itself.
+	"ses":   20 << 20,
+	"sesv2": 56 << 20,
 }
 
 // operationBodyLimits are per-operation caps below the service's, applied

@@ -129,7 +129,12 @@ type Gateway struct {
 	byName    map[string]*Service
 	byTarget  map[string]*Service
 	bySigning map[string]*Service
-	byVersion map[string]*Service
+	// byPathPrefix are REST services that share their signing name with a
+	// service registered before them (sesv2 after ses), by signing name:
+	// a request whose path starts with one of the service's URI prefixes
+	// is theirs.
+	byPathPrefix map[string][]pathPrefixes
+	byVersion    map[string]*Service
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
 	catalog *catalogIndex
@@ -159,7 +164,7 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
-		bySigning: map[string]*Service{}, byVersion: map[string]*Service{},
+		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{},
 		started: cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
 	if g.codecs == nil {
@@ -184,6 +189,8 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		if sn := md.SigningNameOrPrefix(); sn != "" {
 			if _, taken := g.bySigning[sn]; !taken {
 				g.bySigning[sn] = s
+			} else if p := restPrefixes(s); len(p) > 0 {
+				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], pathPrefixes{s, p})
 			}
 		}
 		if md.Protocol == "query" || md.Protocol == "ec2" {
@@ -484,6 +491,13 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	}
 	sn := scopeService(r)
 	if sn != "" {
+		for _, pp := range g.byPathPrefix[sn] {
+			for _, p := range pp.prefixes {
+				if strings.HasPrefix(r.URL.Path, p) {
+					return pp.svc, hostBucket
+				}
+			}
+		}
 		if s, ok := g.bySigning[sn]; ok {
 			return s, hostBucket
 		}
@@ -675,3 +689,41 @@ func sortedNames(services []*Service) []string {
 }
 
 var errNoReset = errors.New("reset is not configured")
+
+// pathPrefixes are a REST service's literal URI prefixes.
+type pathPrefixes struct {
+	svc      *Service
+	prefixes []string
+}
+
+// restPrefixes are the literal beginnings ("/v2/email/") of a REST
+// service's request URIs, up to the first label; nil for other
+// protocols or when a URI has no literal segment to tell it by.
+func restPrefixes(s *Service) []string {
+	if p := s.Spec.Metadata.Protocol; p != "rest-json" && p != "rest-xml" {
+		return nil
+	}
+	m, err := s.Spec.Model()
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, op := range m.Operations {
+		uri, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
+		if i := strings.IndexByte(uri, '{'); i >= 0 {
+			uri = uri[:i]
+		}
+		if j := strings.LastIndexByte(uri, '/'); j >= 0 {
+			uri = uri[:j+1]
+		}
+		if len(uri) <= 1 {
+			return nil
+		}
+		if !seen[uri] {
+			seen[uri] = true
+			out = append(out, uri)
+		}
+	}
+	return out
+}

@@ -151,8 +151,9 @@ func Niwa() []Layer {
 			MayImport: []string{"platform", "protocol"},
 			Isolated:  true,
 			OwnAPI:    "api",
-			// One service answers both DynamoDB APIs from one store.
-			Shares: map[string][]string{"dynamodb": {"dynamodbstreams"}},
+			// One service answers both DynamoDB APIs from one store, and
+			// one both SES APIs (v1 and v2 share identities and mail).
+			Shares: map[string][]string{"dynamodb": {"dynamodbstreams"}, "ses": {"sesv2"}},
 			// A service's external tests (package s3_test) may start a
 			// whole niwa through niwatest and drive it with an SDK, as a
 			// client would; they reach into nothing else above.

@@ -57,6 +57,9 @@ type Config struct {
 	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
 	// (set when DNSAddr is the default rather than the user's choice).
 	DNSOptional bool
+	// SMTPAddr is where SES's SMTP interface listens ("" runs none); port
+	// 0 picks a free port.
+	SMTPAddr string
 	// DNSView is what DNS queries from the host (naming no VPC) see; the
 	// zero value sees every zone, public and private.
 	DNSView dns.View

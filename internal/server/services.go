@@ -18,6 +18,8 @@ import (
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
 	secretsmanagerapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
@@ -53,6 +55,8 @@ func catalog() []struct {
 		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
 		{acmapi.Spec(), wireACM}, // after Route53: validation reads its zones
+		{sesapi.Spec(), wireSES},
+		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), wireCloudTrail},

@@ -2,10 +2,10 @@ package server
 
 import (
 	"context"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
+	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
@@ -16,6 +16,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
+	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -51,6 +52,8 @@ type deps struct {
 	ec2 *ec2.EC2
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
+	// ses is the state SES's two APIs (ses, sesv2) share.
+	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string

@@ -1,0 +1,367 @@
+package ses
+
+import (
+	"bufio"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"time"
+
+	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+)
+
+// SMTPPassword derives the SES SMTP password of an IAM secret access key
+// for region, as AWS documents it ("Obtaining Amazon SES SMTP
+// credentials"): HMAC-SHA256 chained over "11111111", the region, "ses",
+// "aws4_request" and "SendRawEmail", starting from "AWS4"+secret; the
+// version byte 0x04 is prepended and the result base64-encoded. The SMTP
+// user name is the access key id.
+func SMTPPassword(secret, region string) string {
+	sig := []byte("AWS4" + secret)
+	for _, m := range []string{"11111111", region, "ses", "aws4_request", "SendRawEmail"} {
+		h := hmac.New(sha256.New, sig)
+		h.Write([]byte(m))
+		sig = h.Sum(nil)
+	}
+	return base64.StdEncoding.EncodeToString(append([]byte{0x04}, sig...))
+}
+
+// KeyLookup finds an access key's secret and account (IAM users' keys and
+// niwa's static keys).
+type KeyLookup func(accessKeyID string) (secret, account string, ok bool, err error)
+
+// SMTP limits: a command line is at most 1000 octets with CRLF (RFC 5321
+// 4.5.3.1.4), 50 recipients and 10 MB per message (SES quotas); a
+// client idle longer than smtpIdle is dropped.
+const (
+	smtpLine   = 1000
+	smtpIdle   = 5 * time.Minute
+	smtpMaxBad = 10
+	// smtpMaxConns bounds concurrent sessions: each may buffer a 10 MB
+	// message, so memory stays bounded whatever clients do.
+	smtpMaxConns = 32
+)
+
+// SMTPServer is SES's SMTP interface: messages sent through it land in
+// the outbox after the same checks as SendRawEmail.
+type SMTPServer struct {
+	c      *Core
+	keys   KeyLookup
+	region string
+	ln     net.Listener
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
+}
+
+// ListenSMTP starts the SMTP listener on addr for region.
+func (c *Core) ListenSMTP(addr, region string, keys KeyLookup) (*SMTPServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &SMTPServer{c: c, keys: keys, region: region, ln: ln, conns: map[net.Conn]bool{}}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// Addr is the bound address.
+func (s *SMTPServer) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the listener and drops open sessions.
+func (s *SMTPServer) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	err := s.ln.Close()
+	s.wg.Wait()
+	return err
+}
+
+func (s *SMTPServer) accept() {
+	defer s.wg.Done()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			conn.Close()
+			return
+		}
+		if len(s.conns) >= smtpMaxConns {
+			s.mu.Unlock()
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			conn.Write([]byte("421 Too many connections, try again later\r\n"))
+			conn.Close()
+			continue
+		}
+		s.conns[conn] = true
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.session(conn)
+			s.mu.Lock()
+			delete(s.conns, conn)
+			s.mu.Unlock()
+			conn.Close()
+		}()
+	}
+}
+
+// smtpCommand splits a command line into its upper-cased verb and
+// argument.
+func smtpCommand(line string) (verb, arg string) {
+	line = strings.TrimRight(line, "\r\n")
+	verb, arg, _ = strings.Cut(line, " ")
+	return strings.ToUpper(verb), strings.TrimSpace(arg)
+}
+
+// pathArg reads the address of "FROM:<addr> params" / "TO:<addr>".
+func pathArg(arg, prefix string) (string, bool) {
+	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
+		return "", false
+	}
+	rest := strings.TrimSpace(arg[len(prefix):])
+	if !strings.HasPrefix(rest, "<") {
+		return "", false
+	}
+	end := strings.IndexByte(rest, '>')
+	if end < 0 {
+		return "", false
+	}
+	return rest[1:end], true
+}
+
+type smtpSession struct {
+	account string
+	from    string
+	hasFrom bool
+	rcpts   []string
+}
+
+func (s *SMTPServer) session(conn net.Conn) {
+	br := bufio.NewReaderSize(conn, smtpLine+2)
+	w := bufio.NewWriter(conn)
+	reply := func(format string, args ...any) {
+		fmt.Fprintf(w, format+"\r\n", args...)
+		w.Flush()
+	}
+	readLine := func() (string, error) {
+		conn.SetReadDeadline(time.Now().Add(smtpIdle))
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return "", err
+		}
+		return string(b), err
+	}
+	reply("220 email-smtp.%s.amazonaws.com ESMTP SimpleEmailService (niwa)", s.region)
+	var st smtpSession
+	bad := 0
+	for bad < smtpMaxBad {
+		line, err := readLine()
+		if errors.Is(err, bufio.ErrBufferFull) {
+			reply("500 Line too long")
+			return
+		}
+		if err != nil {
+			return
+		}
+		verb, arg := smtpCommand(line)
+		switch verb {
+		case "EHLO":
+			reply("250-email-smtp.amazonaws.com\r\n250-8BITMIME\r\n250-SIZE %d\r\n250-AUTH PLAIN LOGIN\r\n250 Ok", maxRawV1)
+		case "HELO":
+			reply("250 email-smtp.amazonaws.com")
+		case "NOOP":
+			reply("250 Ok")
+		case "RSET":
+			st = smtpSession{account: st.account}
+			reply("250 Ok")
+		case "QUIT":
+			reply("221 Bye")
+			return
+		case "AUTH":
+			user, pass, ok := s.auth(arg, reply, readLine)
+			if !ok {
+				bad++
+				continue
+			}
+			acct, ok := s.check(user, pass)
+			if !ok {
+				reply("535 Authentication Credentials Invalid")
+				bad++
+				continue
+			}
+			st.account = acct
+			reply("235 Authentication successful.")
+		case "MAIL":
+			if st.account == "" {
+				reply("530 Authentication required")
+				bad++
+				continue
+			}
+			addr, ok := pathArg(arg, "FROM:")
+			if !ok {
+				reply("501 Invalid MAIL FROM address provided")
+				bad++
+				continue
+			}
+			st.from, st.hasFrom, st.rcpts = addr, true, nil
+			reply("250 Ok")
+		case "RCPT":
+			if !st.hasFrom {
+				reply("503 Error: need MAIL command")
+				bad++
+				continue
+			}
+			addr, ok := pathArg(arg, "TO:")
+			if !ok || addr == "" {
+				reply("501 Invalid RCPT TO address provided")
+				bad++
+				continue
+			}
+			if len(st.rcpts) >= maxRecipients {
+				reply("452 Too many recipients")
+				continue
+			}
+			st.rcpts = append(st.rcpts, addr)
+			reply("250 Ok")
+		case "DATA":
+			if len(st.rcpts) == 0 {
+				reply("503 Error: need RCPT command")
+				bad++
+				continue
+			}
+			reply("354 End data with <CR><LF>.<CR><LF>")
+			conn.SetReadDeadline(time.Now().Add(smtpIdle))
+			raw, err := io.ReadAll(io.LimitReader(textproto.NewReader(br).DotReader(), maxRawV1+1))
+			if err != nil {
+				return
+			}
+			if len(raw) > maxRawV1 {
+				reply("552 Message exceeded maximum message size")
+				return
+			}
+			id, err := s.deliver(st, raw)
+			st = smtpSession{account: st.account}
+			if err != nil {
+				reply("554 Message rejected: %s", awserr.As(err).Message)
+				continue
+			}
+			reply("250 Ok %s", id)
+		case "STARTTLS":
+			reply("454 TLS not available")
+		default:
+			reply("502 Command not implemented")
+			bad++
+		}
+	}
+	reply("421 Too many errors")
+}
+
+// auth reads AUTH PLAIN or LOGIN credentials.
+func (s *SMTPServer) auth(arg string, reply func(string, ...any), readLine func() (string, error)) (user, pass string, ok bool) {
+	mech, initial, _ := strings.Cut(arg, " ")
+	next := func(prompt string) (string, bool) {
+		reply("334 %s", prompt)
+		l, err := readLine()
+		if err != nil {
+			return "", false
+		}
+		l = strings.TrimRight(l, "\r\n")
+		if l == "*" {
+			reply("501 Authentication cancelled")
+			return "", false
+		}
+		return l, true
+	}
+	decode := func(s string) (string, bool) {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			reply("501 Invalid base64")
+			return "", false
+		}
+		return string(b), true
+	}
+	switch strings.ToUpper(mech) {
+	case "PLAIN":
+		if initial == "" {
+			if initial, ok = next(""); !ok {
+				return "", "", false
+			}
+		}
+		d, ok := decode(initial)
+		if !ok {
+			return "", "", false
+		}
+		parts := strings.Split(d, "\x00")
+		if len(parts) != 3 {
+			reply("501 Invalid AUTH PLAIN response")
+			return "", "", false
+		}
+		return parts[1], parts[2], true
+	case "LOGIN":
+		u := initial
+		if u == "" {
+			if u, ok = next("VXNlcm5hbWU6"); !ok {
+				return "", "", false
+			}
+		}
+		if user, ok = decode(u); !ok {
+			return "", "", false
+		}
+		p, ok := next("UGFzc3dvcmQ6")
+		if !ok {
+			return "", "", false
+		}
+		if pass, ok = decode(p); !ok {
+			return "", "", false
+		}
+		return user, pass, true
+	}
+	reply("504 Unrecognized authentication type")
+	return "", "", false
+}
+
+// check compares pass with the SMTP password of user's secret key.
+func (s *SMTPServer) check(user, pass string) (string, bool) {
+	if s.keys == nil {
+		return "", false
+	}
+	secret, acct, ok, err := s.keys(user)
+	if err != nil || !ok {
+		return "", false
+	}
+	want := SMTPPassword(secret, s.region)
+	return acct, subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
+}
+
+// deliver sends an SMTP message like SendRawEmail with the envelope's
+// sender and recipients.
+func (s *SMTPServer) deliver(st smtpSession, raw []byte) (string, error) {
+	p, err := parseMIME(raw)
+	if err != nil {
+		return "", err
+	}
+	return s.c.send(s.c.now(), outgoing{Account: st.account, Region: s.region, Source: st.from,
+		Dest: Destination{ToAddresses: st.rcpts}, Subject: p.Subject, Body: p.Body, Raw: raw, Via: "SMTP",
+		Rejected: sesapi.ErrMessageRejected})
+}
