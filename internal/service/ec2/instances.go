@@ -181,6 +181,64 @@ func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 			add("block-device-mapping.status", ptr.Deref(b.Ebs.Status))
 		}
 	}
+	add("block-device-mapping.attach-time")
+	add("block-device-mapping.delete-on-termination")
+	for _, b := range o.BlockDeviceMappings {
+		if b.Ebs != nil {
+			if b.Ebs.AttachTime != nil {
+				add("block-device-mapping.attach-time", b.Ebs.AttachTime.UTC().Format("2006-01-02T15:04:05.000Z"))
+			}
+			add("block-device-mapping.delete-on-termination", boolStr(ptr.Deref(b.Ebs.DeleteOnTermination)))
+		}
+	}
+	add("launch-index", fmt.Sprint(ptr.Deref(o.AmiLaunchIndex)))
+	// Dedicated hosts and product codes do not exist in niwa: the filters
+	// are known and match nothing.
+	add("affinity")
+	add("host-id")
+	add("product-code.type")
+	for _, n := range []string{"association.association-id", "association.ip-owner-id", "network-interface.addresses.association.ip-owner-id",
+		"network-interface.addresses.association.public-ip", "network-interface.addresses.primary", "network-interface.attachment.attach-time",
+		"network-interface.attachment.attachment-id", "network-interface.attachment.delete-on-termination", "network-interface.attachment.device-index",
+		"network-interface.attachment.instance-id", "network-interface.attachment.instance-owner-id", "network-interface.attachment.status",
+		"network-interface.availability-zone", "network-interface.description", "network-interface.group-id", "network-interface.group-name",
+		"network-interface.owner-id", "network-interface.requester-id", "network-interface.requester-managed", "network-interface.source-dest-check"} {
+		add(n)
+	}
+	for _, ni := range o.NetworkInterfaces {
+		add("network-interface.description", ptr.Deref(ni.Description))
+		add("network-interface.owner-id", ptr.Deref(ni.OwnerId))
+		add("network-interface.source-dest-check", boolStr(ptr.Deref(ni.SourceDestCheck)))
+		add("network-interface.requester-managed", "false")
+		if o.Placement != nil {
+			add("network-interface.availability-zone", ptr.Deref(o.Placement.AvailabilityZone))
+		}
+		for _, g := range ni.Groups {
+			add("network-interface.group-id", ptr.Deref(g.GroupId))
+			add("network-interface.group-name", ptr.Deref(g.GroupName))
+		}
+		for _, a := range ni.PrivateIpAddresses {
+			add("network-interface.addresses.primary", boolStr(ptr.Deref(a.Primary)))
+			if a.Association != nil {
+				add("network-interface.addresses.association.public-ip", ptr.Deref(a.Association.PublicIp))
+				add("network-interface.addresses.association.ip-owner-id", ptr.Deref(a.Association.IpOwnerId))
+			}
+		}
+		if a := ni.Attachment; a != nil {
+			add("network-interface.attachment.attachment-id", ptr.Deref(a.AttachmentId))
+			add("network-interface.attachment.instance-id", ptr.Deref(o.InstanceId))
+			add("network-interface.attachment.instance-owner-id", r.Owner)
+			add("network-interface.attachment.status", ptr.Deref(a.Status))
+			add("network-interface.attachment.device-index", fmt.Sprint(ptr.Deref(a.DeviceIndex)))
+			add("network-interface.attachment.delete-on-termination", boolStr(ptr.Deref(a.DeleteOnTermination)))
+			if a.AttachTime != nil {
+				add("network-interface.attachment.attach-time", a.AttachTime.UTC().Format("2006-01-02T15:04:05.000Z"))
+			}
+		}
+		if ni.Association != nil {
+			add("association.ip-owner-id", ptr.Deref(ni.Association.IpOwnerId))
+		}
+	}
 	add("instance-lifecycle", ptr.Deref(o.InstanceLifecycle))
 	add("kernel-id", ptr.Deref(o.KernelId))
 	add("ramdisk-id", ptr.Deref(o.RamdiskId))
@@ -833,7 +891,7 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 		return filter.New(nil).Add("availability-zone", ptr.Deref(st.AvailabilityZone)).Add("instance-state-name", ptr.Deref(st.InstanceState.Name)).
 			Add("instance-state-code", fmt.Sprint(ptr.Deref(st.InstanceState.Code))).Add("instance-status.status", ptr.Deref(st.InstanceStatus.Status)).
 			Add("system-status.status", ptr.Deref(st.SystemStatus.Status)).Add("instance-status.reachability", ptr.Deref(st.InstanceStatus.Status)).
-			Add("system-status.reachability", ptr.Deref(st.SystemStatus.Status)).Add("event.code").Add("event.description")
+			Add("system-status.reachability", ptr.Deref(st.SystemStatus.Status)).Add("event.code").Add("event.description").Add("event.not-after").Add("event.not-before")
 	}
 	zero := ec2api.InstanceStatus{InstanceState: stateOf("running"), InstanceStatus: &ec2api.InstanceStatusSummary{}, SystemStatus: &ec2api.InstanceStatusSummary{}}
 	if err := filter.Validate(in.Filters, doc(&zero)); err != nil {

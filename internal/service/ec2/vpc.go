@@ -41,9 +41,12 @@ var (
 	defaults = storage.NewTable[defaultsRecord]("defaults")
 )
 
+// vpcDoc also answers isDefault, the API's older, still accepted, name of
+// is-default.
 func vpcDoc(v *vpcRecord) filter.Doc {
 	d := filter.New(v.Vpc.Tags).Add("cidr", ptr.Deref(v.Vpc.CidrBlock)).Add("dhcp-options-id", ptr.Deref(v.Vpc.DhcpOptionsId)).
-		Add("is-default", boolStr(ptr.Deref(v.Vpc.IsDefault))).Add("owner-id", ptr.Deref(v.Vpc.OwnerId)).Add("state", ptr.Deref(v.Vpc.State)).
+		Add("is-default", boolStr(ptr.Deref(v.Vpc.IsDefault))).
+		Add("isDefault", boolStr(ptr.Deref(v.Vpc.IsDefault))).Add("owner-id", ptr.Deref(v.Vpc.OwnerId)).Add("state", ptr.Deref(v.Vpc.State)).
 		Add("vpc-id", ptr.Deref(v.Vpc.VpcId)).Add("instance-tenancy", ptr.Deref(v.Vpc.InstanceTenancy)).
 		Add("cidr-block-association.cidr-block").Add("cidr-block-association.association-id").Add("cidr-block-association.state").
 		Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("ipv6-cidr-block-association.association-id").Add("ipv6-cidr-block-association.state")
