@@ -844,7 +844,7 @@ func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRe
 	var a ec2api.Address
 	err := s.store.Update(func(tx storage.Tx) error {
 		n, _ := countWhere(tx, sc, addresses, func(*ec2api.Address) bool { return true })
-		if n >= 5 {
+		if n >= maxElasticIPs {
 			return errAddressLimitExceeded.New("The maximum number of addresses has been reached.")
 		}
 		ip := ptr.Deref(in.Address)

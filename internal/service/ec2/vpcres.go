@@ -616,29 +616,6 @@ func (s *EC2) DescribePrefixLists(ctx *request.Context, in *ec2api.DescribePrefi
 	return out, nil
 }
 
-// interfaceServices are services niwa offers interface endpoints for.
-func interfaceServices() []string {
-	return []string{"sqs", "sns", "lambda", "logs", "events", "sts", "kms", "ssm", "ec2", "secretsmanager", "monitoring", "execute-api", "ecr.api", "ecr.dkr", "s3", "dynamodb"}
-}
-
-// DescribeVpcEndpointServices lists endpoint services.
-func (s *EC2) DescribeVpcEndpointServices(ctx *request.Context, in *ec2api.DescribeVpcEndpointServicesRequest) (*ec2api.DescribeVpcEndpointServicesResult, error) {
-	out := &ec2api.DescribeVpcEndpointServicesResult{ServiceNames: []string{}, ServiceDetails: []ec2api.ServiceDetail{}}
-	for _, svc := range interfaceServices() {
-		name := "com.amazonaws." + ctx.Region + "." + svc
-		if len(in.ServiceNames) > 0 && !contains(in.ServiceNames, name) {
-			continue
-		}
-		types := []ec2api.ServiceTypeDetail{{ServiceType: ptr.To("Interface")}}
-		if svc == "s3" || svc == "dynamodb" {
-			types = append(types, ec2api.ServiceTypeDetail{ServiceType: ptr.To("Gateway")})
-		}
-		out.ServiceNames = append(out.ServiceNames, name)
-		out.ServiceDetails = append(out.ServiceDetails, ec2api.ServiceDetail{ServiceName: ptr.To(name), ServiceType: types, Owner: ptr.To("amazon"), BaseEndpointDnsNames: []string{svc + "." + ctx.Region + ".vpce.amazonaws.com"}})
-	}
-	return out, nil
-}
-
 // CreateVpcEndpoint creates a gateway endpoint (its prefix list is routed
 // from the named route tables) or an interface endpoint (an interface in
 // each named subnet).
