@@ -367,6 +367,13 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if err := s.ensureDefaults(ctx); err != nil {
 		return nil, err
 	}
+	if in.LaunchTemplate != nil {
+		merged, err := s.applyLaunchTemplate(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		in = merged
+	}
 	minC, maxC := ptr.Deref(in.MinCount), ptr.Deref(in.MaxCount)
 	if minC < 1 {
 		return nil, errInvalidParameterValue.New("Value (%d) for parameter minCount is invalid. Expected a positive integer.", minC)
