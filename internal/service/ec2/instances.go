@@ -57,6 +57,16 @@ type instanceRecord struct {
 	AssignPublic    bool
 	Tenancy         string
 	Kernel, Ramdisk string
+	// IMDS holds the instance metadata options; zero fields are EC2's
+	// defaults (records stored before the options existed read the same).
+	IMDS imdsOptions
+	// CpuCredits is the credit option of a burstable instance ("" is the
+	// family's default).
+	CpuCredits string
+	// ProfileAssoc is the iip-assoc- id of the IAM instance profile
+	// association ("" with a profile: derived from the instance id).
+	ProfileAssoc     string
+	ProfileAssocTime time.Time
 }
 
 type extraENI struct {
@@ -246,8 +256,16 @@ func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 	add("product-code")
 	add("requester-id")
 	add("spot-instance-request-id")
-	add("metadata-options.http-tokens", "optional")
-	add("metadata-options.http-endpoint", "enabled")
+	add("metadata-options.http-tokens")
+	add("metadata-options.http-endpoint")
+	add("metadata-options.http-put-response-hop-limit")
+	add("metadata-options.instance-metadata-tags")
+	if m := o.MetadataOptions; m != nil {
+		add("metadata-options.http-tokens", ptr.Deref(m.HttpTokens))
+		add("metadata-options.http-endpoint", ptr.Deref(m.HttpEndpoint))
+		add("metadata-options.http-put-response-hop-limit", fmt.Sprint(ptr.Deref(m.HttpPutResponseHopLimit)))
+		add("metadata-options.instance-metadata-tags", ptr.Deref(m.InstanceMetadataTags))
+	}
 	add("boot-mode", ptr.Deref(o.BootMode))
 	add("owner-id", r.Owner)
 	return d
@@ -271,7 +289,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr.To(int32(1)), ThreadsPerCore: ptr.To(int32(2))},
 		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr.To("open")},
 		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr.To(false)},
-		MetadataOptions:                  &ec2api.InstanceMetadataOptionsResponse{State: ptr.To("applied"), HttpTokens: ptr.To("optional"), HttpPutResponseHopLimit: ptr.To(int32(1)), HttpEndpoint: ptr.To("enabled"), HttpProtocolIpv6: ptr.To("disabled"), InstanceMetadataTags: ptr.To("disabled")},
+		MetadataOptions:                  r.IMDS.response("applied"),
 		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
 		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
 		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To("default")}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
@@ -373,6 +391,19 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			return nil, err
 		}
 		in = merged
+	}
+	var imds imdsOptions
+	if m := in.MetadataOptions; m != nil {
+		if err := imds.apply(m.HttpTokens, m.HttpPutResponseHopLimit, m.HttpEndpoint, m.HttpProtocolIpv6, m.InstanceMetadataTags); err != nil {
+			return nil, err
+		}
+	}
+	credits := ""
+	if c := in.CreditSpecification; c != nil {
+		credits = strings.ToLower(ptr.Deref(c.CpuCredits))
+		if credits != "standard" && credits != "unlimited" {
+			return nil, errInvalidParameterValue.New("Value (%s) for parameter cpuCredits is invalid. Valid values are standard or unlimited.", ptr.Deref(c.CpuCredits))
+		}
 	}
 	minC, maxC := ptr.Deref(in.MinCount), ptr.Deref(in.MaxCount)
 	if minC < 1 {
@@ -595,7 +626,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				ShutdownBehav: "stop", Platform: img.Platform, Architecture: img.Architecture, RootDevice: img.RootDevice, RootVolume: volID,
 				Volumes:     []attachedVolume{{Device: img.RootDevice, VolumeID: volID, AttachTime: now, DeleteOnTermination: true}},
 				ClientToken: ptr.Deref(in.ClientToken), Monitoring: in.Monitoring != nil && ptr.Deref(in.Monitoring.Enabled), LaunchIndex: n, AssignPublic: assignPublic,
-				Tenancy: "default", Kernel: ptr.Deref(in.KernelId), Ramdisk: ptr.Deref(in.RamdiskId),
+				Tenancy: "default", Kernel: ptr.Deref(in.KernelId), Ramdisk: ptr.Deref(in.RamdiskId), IMDS: imds, CpuCredits: credits, ProfileAssocTime: now,
 			}
 			if in.InstanceInitiatedShutdownBehavior != nil {
 				rec.ShutdownBehav = *in.InstanceInitiatedShutdownBehavior
