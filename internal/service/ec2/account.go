@@ -180,3 +180,41 @@ func (s *EC2) DescribeVpcEndpointServices(ctx *request.Context, in *ec2api.Descr
 	}
 	return out, nil
 }
+
+// DescribeAddressesAttribute answers the domain-name attribute of Elastic
+// IPs (the Terraform provider reads it for every aws_eip). niwa keeps no
+// reverse DNS records, so no address has a PtrRecord.
+func (s *EC2) DescribeAddressesAttribute(ctx *request.Context, in *ec2api.DescribeAddressesAttributeRequest) (*ec2api.DescribeAddressesAttributeResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	if a := ptr.Deref(in.Attribute); a != "domain-name" {
+		return nil, errInvalidParameterValue.New("Value (%s) for parameter attribute is invalid. Valid values are domain-name.", a)
+	}
+	sc := scope(ctx)
+	var list []ec2api.AddressAttribute
+	err := s.store.View(func(tx storage.Tx) error {
+		recs, err := addresses.getEach(tx, sc, in.AllocationIds)
+		if err != nil {
+			return err
+		}
+		if len(in.AllocationIds) == 0 {
+			if recs, err = addresses.all(tx, sc); err != nil {
+				return err
+			}
+		}
+		for _, a := range recs {
+			list = append(list, ec2api.AddressAttribute{PublicIp: a.PublicIp, AllocationId: a.AllocationId})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(list, func(i, j int) bool { return ptr.Deref(list[i].AllocationId) < ptr.Deref(list[j].AllocationId) })
+	items, next, err := pageOf(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeAddressesAttributeResult{Addresses: append([]ec2api.AddressAttribute{}, items...), NextToken: next}, nil
+}

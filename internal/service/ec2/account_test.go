@@ -81,3 +81,16 @@ func TestDescribeVpcEndpointServicesEveryRegion(t *testing.T) {
 	_, err = f.DescribeVpcEndpointServices(f.ctx, &ec2api.DescribeVpcEndpointServicesRequest{Filters: []ec2api.Filter{{Name: ptr.To("bogus"), Values: []string{"x"}}}})
 	wantErr(t, err, "InvalidParameterValue", "The filter 'bogus' is invalid")
 }
+
+func TestDescribeAddressesAttribute(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	a := must(f.AllocateAddress(f.ctx, &ec2api.AllocateAddressRequest{}))
+	out := must(f.DescribeAddressesAttribute(f.ctx, &ec2api.DescribeAddressesAttributeRequest{Attribute: ptr.To("domain-name"), AllocationIds: []string{ptr.Deref(a.AllocationId)}}))
+	if len(out.Addresses) != 1 || ptr.Deref(out.Addresses[0].PublicIp) != ptr.Deref(a.PublicIp) {
+		t.Errorf("attributes %+v", out.Addresses)
+	}
+	_, err := f.DescribeAddressesAttribute(f.ctx, &ec2api.DescribeAddressesAttributeRequest{Attribute: ptr.To("ptr")})
+	wantErr(t, err, "InvalidParameterValue", "")
+	_, err = f.DescribeAddressesAttribute(f.ctx, &ec2api.DescribeAddressesAttributeRequest{Attribute: ptr.To("domain-name"), AllocationIds: []string{"eipalloc-0123456789abcdef0"}})
+	wantErr(t, err, "InvalidAllocationID.NotFound", "")
+}
