@@ -335,8 +335,12 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		if !ok {
 			continue
 		}
+		v6 := []ec2api.InstanceIpv6Address{}
+		for _, a := range e.Ipv6Addresses {
+			v6 = append(v6, ec2api.InstanceIpv6Address{Ipv6Address: a.Ipv6Address, IsPrimaryIpv6: ptr.To(false)})
+		}
 		ni := ec2api.InstanceNetworkInterface{
-			Description: e.Description, Groups: e.Groups, Ipv6Addresses: []ec2api.InstanceIpv6Address{}, MacAddress: e.MacAddress, NetworkInterfaceId: e.NetworkInterfaceId,
+			Description: e.Description, Groups: e.Groups, Ipv6Addresses: v6, MacAddress: e.MacAddress, NetworkInterfaceId: e.NetworkInterfaceId,
 			OwnerId: e.OwnerId, PrivateDnsName: e.PrivateDnsName, PrivateIpAddress: e.PrivateIpAddress, SourceDestCheck: e.SourceDestCheck, Status: e.Status,
 			SubnetId: e.SubnetId, VpcId: e.VpcId, InterfaceType: e.InterfaceType, PrivateIpAddresses: []ec2api.InstancePrivateIpAddress{},
 		}
@@ -604,6 +608,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 			if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
 				eni.TagSet = t
+			}
+			if c, explicit := ipv6Wanted(in); c > 0 || len(explicit) > 0 {
+				if _, err := assignIPv6(tx, sc, &eni, sub, c, explicit); err != nil {
+					return err
+				}
 			}
 			if err := enis.put(tx, sc, eniID, eni); err != nil {
 				return err

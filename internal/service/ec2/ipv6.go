@@ -301,3 +301,139 @@ func (s *EC2) DeleteEgressOnlyInternetGateway(ctx *request.Context, in *ec2api.D
 	err := removeUnused(s, ctx, eigws, id, func(*ec2api.EgressOnlyInternetGateway) bool { return false })
 	return answer(&ec2api.DeleteEgressOnlyInternetGatewayResult{ReturnCode: ptr.To(true)}, err)
 }
+
+// ipv6Wanted reads the IPv6 addresses RunInstances asks for on the
+// primary interface, at the top level or in NetworkInterfaces[0].
+func ipv6Wanted(in *ec2api.RunInstancesRequest) (int, []string) {
+	count := int(ptr.Deref(in.Ipv6AddressCount))
+	var explicit []string
+	for _, a := range in.Ipv6Addresses {
+		explicit = append(explicit, ptr.Deref(a.Ipv6Address))
+	}
+	for _, n := range in.NetworkInterfaces {
+		if ptr.Deref(n.DeviceIndex) == 0 {
+			count += int(ptr.Deref(n.Ipv6AddressCount))
+			for _, a := range n.Ipv6Addresses {
+				explicit = append(explicit, ptr.Deref(a.Ipv6Address))
+			}
+		}
+	}
+	return count, explicit
+}
+
+// maxIPv6PerInterface bounds the IPv6 addresses of one interface at the
+// largest per-type limit EC2 has (50); niwa does not apply the smaller
+// per-instance-type limits.
+const maxIPv6PerInterface = 50
+
+// assignIPv6 gives an interface count random addresses and the explicit
+// ones from its subnet's /64.
+func assignIPv6(tx storage.Tx, sc storage.Scope, eni *ec2api.NetworkInterface, sub ec2api.Subnet, count int, explicit []string) ([]string, error) {
+	if len(sub.Ipv6CidrBlockAssociationSet) == 0 {
+		return nil, errInvalidParameterValue.New("The subnet '%s' has no IPv6 CIDR block; associate one before assigning IPv6 addresses.", ptr.Deref(sub.SubnetId))
+	}
+	if count < 0 || count+len(explicit)+len(eni.Ipv6Addresses) > maxIPv6PerInterface {
+		return nil, errInvalidParameterValue.New("The number of IPv6 addresses exceeds the limit (%d) for the interface.", maxIPv6PerInterface)
+	}
+	block := netip.MustParsePrefix(ptr.Deref(sub.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock))
+	used := map[netip.Addr]bool{}
+	all, err := enis.all(tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range append(all, *eni) {
+		for _, a := range e.Ipv6Addresses {
+			if ip, err := netip.ParseAddr(ptr.Deref(a.Ipv6Address)); err == nil {
+				used[ip] = true
+			}
+		}
+	}
+	var added []string
+	take := func(ip netip.Addr) {
+		used[ip] = true
+		added = append(added, ip.String())
+		eni.Ipv6Addresses = append(eni.Ipv6Addresses, ec2api.NetworkInterfaceIpv6Address{Ipv6Address: ptr.To(ip.String()), IsPrimaryIpv6: ptr.To(false)})
+	}
+	for _, x := range explicit {
+		ip, err := netip.ParseAddr(x)
+		if err != nil || !block.Contains(ip) {
+			return nil, errInvalidParameterValue.New("Address %s is not within the IPv6 CIDR block %s of subnet %s.", x, block, ptr.Deref(sub.SubnetId))
+		}
+		if used[ip] {
+			return nil, code("InvalidIPAddress.InUse").New("Address %s is in use.", ip)
+		}
+		take(ip)
+	}
+	for i := 0; i < count; i++ {
+		for {
+			b := block.Addr().As16()
+			if _, err := rand.Read(b[8:]); err != nil {
+				return nil, err
+			}
+			ip := netip.AddrFrom16(b)
+			if !used[ip] {
+				take(ip)
+				break
+			}
+		}
+	}
+	return added, nil
+}
+
+// AssignIpv6Addresses adds IPv6 addresses to an interface.
+func (s *EC2) AssignIpv6Addresses(ctx *request.Context, in *ec2api.AssignIpv6AddressesRequest) (*ec2api.AssignIpv6AddressesResult, error) {
+	if in.Ipv6AddressCount == nil && len(in.Ipv6Addresses) == 0 {
+		return nil, errMissingParameter.New("The request must contain the parameter ipv6AddressCount or ipv6Addresses")
+	}
+	if in.Ipv6PrefixCount != nil || len(in.Ipv6Prefixes) > 0 {
+		return nil, errInvalidParameterValue.New("IPv6 prefix delegation is not supported by niwa.")
+	}
+	sc := scope(ctx)
+	var added []string
+	err := s.store.Update(func(tx storage.Tx) error {
+		e, err := enis.get(tx, sc, ptr.Deref(in.NetworkInterfaceId))
+		if err != nil {
+			return err
+		}
+		sub, err := subnets.get(tx, sc, ptr.Deref(e.SubnetId))
+		if err != nil {
+			return err
+		}
+		if added, err = assignIPv6(tx, sc, &e, sub, int(ptr.Deref(in.Ipv6AddressCount)), in.Ipv6Addresses); err != nil {
+			return err
+		}
+		return enis.put(tx, sc, ptr.Deref(e.NetworkInterfaceId), e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.AssignIpv6AddressesResult{NetworkInterfaceId: in.NetworkInterfaceId, AssignedIpv6Addresses: added, AssignedIpv6Prefixes: []string{}}, nil
+}
+
+// UnassignIpv6Addresses removes IPv6 addresses from an interface.
+func (s *EC2) UnassignIpv6Addresses(ctx *request.Context, in *ec2api.UnassignIpv6AddressesRequest) (*ec2api.UnassignIpv6AddressesResult, error) {
+	sc := scope(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		e, err := enis.get(tx, sc, ptr.Deref(in.NetworkInterfaceId))
+		if err != nil {
+			return err
+		}
+		for _, x := range in.Ipv6Addresses {
+			idx := -1
+			for i, a := range e.Ipv6Addresses {
+				if ptr.Deref(a.Ipv6Address) == x {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				return errInvalidParameterValue.New("Some of the specified addresses are not assigned to interface %s", ptr.Deref(e.NetworkInterfaceId))
+			}
+			e.Ipv6Addresses = append(e.Ipv6Addresses[:idx], e.Ipv6Addresses[idx+1:]...)
+		}
+		return enis.put(tx, sc, ptr.Deref(e.NetworkInterfaceId), e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.UnassignIpv6AddressesResult{NetworkInterfaceId: in.NetworkInterfaceId, UnassignedIpv6Addresses: in.Ipv6Addresses, UnassignedIpv6Prefixes: []string{}}, nil
+}

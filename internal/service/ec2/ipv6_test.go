@@ -104,3 +104,40 @@ func TestIPv6(t *testing.T) {
 		t.Errorf("local IPv6 route left after disassociation")
 	}
 }
+
+func TestIPv6Addresses(t *testing.T) {
+	f := newFixture(t, "ap-northeast-1")
+	vpc := must(f.CreateVpc(f.ctx, &ec2api.CreateVpcRequest{CidrBlock: ptr.To("10.9.0.0/16"), AmazonProvidedIpv6CidrBlock: ptr.To(true)})).Vpc
+	block := netip.MustParsePrefix(ptr.Deref(vpc.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock))
+	sub64 := netip.PrefixFrom(block.Addr(), 64)
+	plain := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc.VpcId, CidrBlock: ptr.To("10.9.2.0/24")})).Subnet
+	sub := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc.VpcId, CidrBlock: ptr.To("10.9.1.0/24"), Ipv6CidrBlock: ptr.To(sub64.String())})).Subnet
+	r := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(amazonLinux("ap-northeast-1")), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1)),
+		SubnetId: sub.SubnetId, Ipv6AddressCount: ptr.To(int32(2))}))
+	ni := r.Instances[0].NetworkInterfaces[0]
+	if len(ni.Ipv6Addresses) != 2 {
+		t.Fatalf("instance IPv6 addresses %+v", ni.Ipv6Addresses)
+	}
+	for _, a := range ni.Ipv6Addresses {
+		if ip := netip.MustParseAddr(ptr.Deref(a.Ipv6Address)); !sub64.Contains(ip) {
+			t.Errorf("%s outside %s", ip, sub64)
+		}
+	}
+	explicit := netip.AddrFrom16(func() [16]byte { b := sub64.Addr().As16(); b[15] = 9; return b }()).String()
+	as := must(f.AssignIpv6Addresses(f.ctx, &ec2api.AssignIpv6AddressesRequest{NetworkInterfaceId: ni.NetworkInterfaceId, Ipv6AddressCount: ptr.To(int32(1)), Ipv6Addresses: []string{explicit}}))
+	if len(as.AssignedIpv6Addresses) != 2 || as.AssignedIpv6Addresses[0] != explicit {
+		t.Errorf("assigned %v", as.AssignedIpv6Addresses)
+	}
+	e := must(f.DescribeNetworkInterfaces(f.ctx, &ec2api.DescribeNetworkInterfacesRequest{NetworkInterfaceIds: []string{*ni.NetworkInterfaceId}})).NetworkInterfaces[0]
+	if len(e.Ipv6Addresses) != 4 {
+		t.Errorf("interface has %d IPv6 addresses", len(e.Ipv6Addresses))
+	}
+	_, err := f.AssignIpv6Addresses(f.ctx, &ec2api.AssignIpv6AddressesRequest{NetworkInterfaceId: ni.NetworkInterfaceId, Ipv6Addresses: []string{explicit}})
+	wantErr(t, err, "InvalidIPAddress.InUse", "")
+	must(f.UnassignIpv6Addresses(f.ctx, &ec2api.UnassignIpv6AddressesRequest{NetworkInterfaceId: ni.NetworkInterfaceId, Ipv6Addresses: []string{explicit}}))
+	_, err = f.UnassignIpv6Addresses(f.ctx, &ec2api.UnassignIpv6AddressesRequest{NetworkInterfaceId: ni.NetworkInterfaceId, Ipv6Addresses: []string{explicit}})
+	wantErr(t, err, "InvalidParameterValue", "")
+	_, err = f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(amazonLinux("ap-northeast-1")), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1)),
+		SubnetId: plain.SubnetId, Ipv6AddressCount: ptr.To(int32(1))})
+	wantErr(t, err, "InvalidParameterValue", "")
+}
