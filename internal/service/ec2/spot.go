@@ -133,3 +133,122 @@ func (s *EC2) CancelSpotInstanceRequests(ctx *request.Context, in *ec2api.Cancel
 	}
 	return out, nil
 }
+
+// Spot fleet requests are stored and described like spot instance
+// requests: active with nothing fulfilled, cancellable.
+var spotFleets = storage.NewTable[ec2api.SpotFleetRequestConfig]("spotfleet")
+
+// RequestSpotFleet stores a spot fleet request.
+func (s *EC2) RequestSpotFleet(ctx *request.Context, in *ec2api.RequestSpotFleetRequest) (*ec2api.RequestSpotFleetResponse, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	cfg := in.SpotFleetRequestConfig
+	if cfg == nil {
+		return nil, errMissingParameter.New("The request must contain the parameter SpotFleetRequestConfig")
+	}
+	invalid := func(field string) error {
+		return code("InvalidSpotFleetRequestConfig").New("Parameter: SpotFleetRequestConfig.%s is invalid.", field)
+	}
+	if ptr.Deref(cfg.IamFleetRole) == "" {
+		return nil, invalid("IamFleetRole")
+	}
+	if ptr.Deref(cfg.TargetCapacity) < 1 {
+		return nil, invalid("TargetCapacity")
+	}
+	if len(cfg.LaunchSpecifications) == 0 && len(cfg.LaunchTemplateConfigs) == 0 {
+		return nil, invalid("LaunchSpecifications")
+	}
+	id := newID("sfr")
+	stored := *cfg
+	stored.FulfilledCapacity = ptr.To(0.0)
+	stored.OnDemandFulfilledCapacity = ptr.To(0.0)
+	if stored.Type == nil {
+		stored.Type = ptr.To("maintain")
+	}
+	var tags []ec2api.Tag
+	for _, t := range cfg.TagSpecifications {
+		if ptr.Deref(t.ResourceType) == "spot-fleet-request" {
+			tags = append(tags, t.Tags...)
+		}
+	}
+	rec := ec2api.SpotFleetRequestConfig{SpotFleetRequestId: ptr.To(id), SpotFleetRequestState: ptr.To("active"), ActivityStatus: ptr.To("pending_fulfillment"),
+		CreateTime: ptr.To(ctx.Now().UTC()), SpotFleetRequestConfig: &stored, Tags: nonNilTags(tags)}
+	if err := s.store.Update(func(tx storage.Tx) error { return spotFleets.Put(tx, scope(ctx), rec, id) }); err != nil {
+		return nil, err
+	}
+	return &ec2api.RequestSpotFleetResponse{SpotFleetRequestId: ptr.To(id)}, nil
+}
+
+// DescribeSpotFleetRequests lists spot fleet requests.
+func (s *EC2) DescribeSpotFleetRequests(ctx *request.Context, in *ec2api.DescribeSpotFleetRequestsRequest) (*ec2api.DescribeSpotFleetRequestsResponse, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	var list []ec2api.SpotFleetRequestConfig
+	err := s.store.View(func(tx storage.Tx) error {
+		for _, id := range in.SpotFleetRequestIds {
+			if _, ok, err := spotFleets.Get(tx, sc, id); err != nil {
+				return err
+			} else if !ok {
+				return code("InvalidSpotFleetRequestId.NotFound").New("The spot fleet request ID '%s' does not exist", id)
+			}
+		}
+		return spotFleets.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, v ec2api.SpotFleetRequestConfig) bool {
+			if len(in.SpotFleetRequestIds) == 0 || contains(in.SpotFleetRequestIds, ptr.Deref(v.SpotFleetRequestId)) {
+				list = append(list, v)
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := pageOf(list, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ec2api.DescribeSpotFleetRequestsResponse{SpotFleetRequestConfigs: append([]ec2api.SpotFleetRequestConfig{}, items...), NextToken: next}, nil
+}
+
+// CancelSpotFleetRequests cancels fleets, reporting each one.
+func (s *EC2) CancelSpotFleetRequests(ctx *request.Context, in *ec2api.CancelSpotFleetRequestsRequest) (*ec2api.CancelSpotFleetRequestsResponse, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	if in.TerminateInstances == nil {
+		return nil, errMissingParameter.New("The request must contain the parameter TerminateInstances")
+	}
+	sc := scope(ctx)
+	out := &ec2api.CancelSpotFleetRequestsResponse{SuccessfulFleetRequests: []ec2api.CancelSpotFleetRequestsSuccessItem{}, UnsuccessfulFleetRequests: []ec2api.CancelSpotFleetRequestsErrorItem{}}
+	err := s.store.Update(func(tx storage.Tx) error {
+		for _, id := range in.SpotFleetRequestIds {
+			v, ok, err := spotFleets.Get(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				out.UnsuccessfulFleetRequests = append(out.UnsuccessfulFleetRequests, ec2api.CancelSpotFleetRequestsErrorItem{SpotFleetRequestId: ptr.To(id),
+					Error: &ec2api.CancelSpotFleetRequestsError{Code: ptr.To("fleetRequestIdDoesNotExist"), Message: ptr.To("The spot fleet request ID '" + id + "' does not exist")}})
+				continue
+			}
+			prev := ptr.Deref(v.SpotFleetRequestState)
+			v.SpotFleetRequestState = ptr.To("cancelled")
+			if err := spotFleets.Put(tx, sc, v, id); err != nil {
+				return err
+			}
+			cur := "cancelled_terminating"
+			if !*in.TerminateInstances {
+				cur = "cancelled_running"
+			}
+			out.SuccessfulFleetRequests = append(out.SuccessfulFleetRequests, ec2api.CancelSpotFleetRequestsSuccessItem{SpotFleetRequestId: ptr.To(id),
+				PreviousSpotFleetRequestState: ptr.To(prev), CurrentSpotFleetRequestState: ptr.To(cur)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

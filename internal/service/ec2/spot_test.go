@@ -35,3 +35,25 @@ func TestSpotInstanceRequests(t *testing.T) {
 	_, err = f.RequestSpotInstances(f.ctx, &ec2api.RequestSpotInstancesRequest{LaunchSpecification: &ec2api.RequestSpotLaunchSpecification{ImageId: ptr.To("ami-0123456789abcdef0")}})
 	wantErr(t, err, "InvalidAMIID.NotFound", "")
 }
+
+func TestSpotFleetRequests(t *testing.T) {
+	f := newFixture(t, "ap-northeast-1")
+	cfg := &ec2api.SpotFleetRequestConfigData{IamFleetRole: ptr.To("arn:aws:iam::" + testAccount + ":role/fleet"), TargetCapacity: ptr.To(int32(2)),
+		LaunchSpecifications: []ec2api.SpotFleetLaunchSpecification{{ImageId: ptr.To(amazonLinux("ap-northeast-1")), InstanceType: ptr.To("t3.micro")}}}
+	id := must(f.RequestSpotFleet(f.ctx, &ec2api.RequestSpotFleetRequest{SpotFleetRequestConfig: cfg})).SpotFleetRequestId
+	d := must(f.DescribeSpotFleetRequests(f.ctx, &ec2api.DescribeSpotFleetRequestsRequest{SpotFleetRequestIds: []string{*id}})).SpotFleetRequestConfigs
+	if len(d) != 1 || ptr.Deref(d[0].SpotFleetRequestState) != "active" || ptr.Deref(d[0].SpotFleetRequestConfig.TargetCapacity) != 2 {
+		t.Fatalf("described %+v", d)
+	}
+	c := must(f.CancelSpotFleetRequests(f.ctx, &ec2api.CancelSpotFleetRequestsRequest{SpotFleetRequestIds: []string{*id, "sfr-0123456789abcdef0"}, TerminateInstances: ptr.To(true)}))
+	if len(c.SuccessfulFleetRequests) != 1 || len(c.UnsuccessfulFleetRequests) != 1 || ptr.Deref(c.UnsuccessfulFleetRequests[0].Error.Code) != "fleetRequestIdDoesNotExist" {
+		t.Errorf("cancel %+v", c)
+	}
+	if d := must(f.DescribeSpotFleetRequests(f.ctx, &ec2api.DescribeSpotFleetRequestsRequest{})).SpotFleetRequestConfigs; ptr.Deref(d[0].SpotFleetRequestState) != "cancelled" {
+		t.Errorf("state after cancel %s", ptr.Deref(d[0].SpotFleetRequestState))
+	}
+	_, err := f.DescribeSpotFleetRequests(f.ctx, &ec2api.DescribeSpotFleetRequestsRequest{SpotFleetRequestIds: []string{"sfr-0123456789abcdef0"}})
+	wantErr(t, err, "InvalidSpotFleetRequestId.NotFound", "")
+	_, err = f.RequestSpotFleet(f.ctx, &ec2api.RequestSpotFleetRequest{SpotFleetRequestConfig: &ec2api.SpotFleetRequestConfigData{TargetCapacity: ptr.To(int32(1))}})
+	wantErr(t, err, "InvalidSpotFleetRequestConfig", "Parameter: SpotFleetRequestConfig.IamFleetRole is invalid.")
+}
