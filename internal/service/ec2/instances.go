@@ -57,6 +57,16 @@ type instanceRecord struct {
 	AssignPublic    bool
 	Tenancy         string
 	Kernel, Ramdisk string
+	// IMDS holds the instance metadata options; zero fields are EC2's
+	// defaults (records stored before the options existed read the same).
+	IMDS imdsOptions
+	// CpuCredits is the credit option of a burstable instance ("" is the
+	// family's default).
+	CpuCredits string
+	// ProfileAssoc is the iip-assoc- id of the IAM instance profile
+	// association ("" with a profile: derived from the instance id).
+	ProfileAssoc     string
+	ProfileAssocTime time.Time
 }
 
 type extraENI struct {
@@ -181,6 +191,64 @@ func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 			add("block-device-mapping.status", ptr.Deref(b.Ebs.Status))
 		}
 	}
+	add("block-device-mapping.attach-time")
+	add("block-device-mapping.delete-on-termination")
+	for _, b := range o.BlockDeviceMappings {
+		if b.Ebs != nil {
+			if b.Ebs.AttachTime != nil {
+				add("block-device-mapping.attach-time", b.Ebs.AttachTime.UTC().Format("2006-01-02T15:04:05.000Z"))
+			}
+			add("block-device-mapping.delete-on-termination", boolStr(ptr.Deref(b.Ebs.DeleteOnTermination)))
+		}
+	}
+	add("launch-index", fmt.Sprint(ptr.Deref(o.AmiLaunchIndex)))
+	// Dedicated hosts and product codes do not exist in niwa: the filters
+	// are known and match nothing.
+	add("affinity")
+	add("host-id")
+	add("product-code.type")
+	for _, n := range []string{"association.association-id", "association.ip-owner-id", "network-interface.addresses.association.ip-owner-id",
+		"network-interface.addresses.association.public-ip", "network-interface.addresses.primary", "network-interface.attachment.attach-time",
+		"network-interface.attachment.attachment-id", "network-interface.attachment.delete-on-termination", "network-interface.attachment.device-index",
+		"network-interface.attachment.instance-id", "network-interface.attachment.instance-owner-id", "network-interface.attachment.status",
+		"network-interface.availability-zone", "network-interface.description", "network-interface.group-id", "network-interface.group-name",
+		"network-interface.owner-id", "network-interface.requester-id", "network-interface.requester-managed", "network-interface.source-dest-check"} {
+		add(n)
+	}
+	for _, ni := range o.NetworkInterfaces {
+		add("network-interface.description", ptr.Deref(ni.Description))
+		add("network-interface.owner-id", ptr.Deref(ni.OwnerId))
+		add("network-interface.source-dest-check", boolStr(ptr.Deref(ni.SourceDestCheck)))
+		add("network-interface.requester-managed", "false")
+		if o.Placement != nil {
+			add("network-interface.availability-zone", ptr.Deref(o.Placement.AvailabilityZone))
+		}
+		for _, g := range ni.Groups {
+			add("network-interface.group-id", ptr.Deref(g.GroupId))
+			add("network-interface.group-name", ptr.Deref(g.GroupName))
+		}
+		for _, a := range ni.PrivateIpAddresses {
+			add("network-interface.addresses.primary", boolStr(ptr.Deref(a.Primary)))
+			if a.Association != nil {
+				add("network-interface.addresses.association.public-ip", ptr.Deref(a.Association.PublicIp))
+				add("network-interface.addresses.association.ip-owner-id", ptr.Deref(a.Association.IpOwnerId))
+			}
+		}
+		if a := ni.Attachment; a != nil {
+			add("network-interface.attachment.attachment-id", ptr.Deref(a.AttachmentId))
+			add("network-interface.attachment.instance-id", ptr.Deref(o.InstanceId))
+			add("network-interface.attachment.instance-owner-id", r.Owner)
+			add("network-interface.attachment.status", ptr.Deref(a.Status))
+			add("network-interface.attachment.device-index", fmt.Sprint(ptr.Deref(a.DeviceIndex)))
+			add("network-interface.attachment.delete-on-termination", boolStr(ptr.Deref(a.DeleteOnTermination)))
+			if a.AttachTime != nil {
+				add("network-interface.attachment.attach-time", a.AttachTime.UTC().Format("2006-01-02T15:04:05.000Z"))
+			}
+		}
+		if ni.Association != nil {
+			add("association.ip-owner-id", ptr.Deref(ni.Association.IpOwnerId))
+		}
+	}
 	add("instance-lifecycle", ptr.Deref(o.InstanceLifecycle))
 	add("kernel-id", ptr.Deref(o.KernelId))
 	add("ramdisk-id", ptr.Deref(o.RamdiskId))
@@ -188,8 +256,16 @@ func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 	add("product-code")
 	add("requester-id")
 	add("spot-instance-request-id")
-	add("metadata-options.http-tokens", "optional")
-	add("metadata-options.http-endpoint", "enabled")
+	add("metadata-options.http-tokens")
+	add("metadata-options.http-endpoint")
+	add("metadata-options.http-put-response-hop-limit")
+	add("metadata-options.instance-metadata-tags")
+	if m := o.MetadataOptions; m != nil {
+		add("metadata-options.http-tokens", ptr.Deref(m.HttpTokens))
+		add("metadata-options.http-endpoint", ptr.Deref(m.HttpEndpoint))
+		add("metadata-options.http-put-response-hop-limit", fmt.Sprint(ptr.Deref(m.HttpPutResponseHopLimit)))
+		add("metadata-options.instance-metadata-tags", ptr.Deref(m.InstanceMetadataTags))
+	}
 	add("boot-mode", ptr.Deref(o.BootMode))
 	add("owner-id", r.Owner)
 	return d
@@ -213,7 +289,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr.To(int32(1)), ThreadsPerCore: ptr.To(int32(2))},
 		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr.To("open")},
 		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr.To(false)},
-		MetadataOptions:                  &ec2api.InstanceMetadataOptionsResponse{State: ptr.To("applied"), HttpTokens: ptr.To("optional"), HttpPutResponseHopLimit: ptr.To(int32(1)), HttpEndpoint: ptr.To("enabled"), HttpProtocolIpv6: ptr.To("disabled"), InstanceMetadataTags: ptr.To("disabled")},
+		MetadataOptions:                  r.IMDS.response("applied"),
 		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
 		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
 		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To("default")}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
@@ -259,8 +335,12 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		if !ok {
 			continue
 		}
+		v6 := []ec2api.InstanceIpv6Address{}
+		for _, a := range e.Ipv6Addresses {
+			v6 = append(v6, ec2api.InstanceIpv6Address{Ipv6Address: a.Ipv6Address, IsPrimaryIpv6: ptr.To(false)})
+		}
 		ni := ec2api.InstanceNetworkInterface{
-			Description: e.Description, Groups: e.Groups, Ipv6Addresses: []ec2api.InstanceIpv6Address{}, MacAddress: e.MacAddress, NetworkInterfaceId: e.NetworkInterfaceId,
+			Description: e.Description, Groups: e.Groups, Ipv6Addresses: v6, MacAddress: e.MacAddress, NetworkInterfaceId: e.NetworkInterfaceId,
 			OwnerId: e.OwnerId, PrivateDnsName: e.PrivateDnsName, PrivateIpAddress: e.PrivateIpAddress, SourceDestCheck: e.SourceDestCheck, Status: e.Status,
 			SubnetId: e.SubnetId, VpcId: e.VpcId, InterfaceType: e.InterfaceType, PrivateIpAddresses: []ec2api.InstancePrivateIpAddress{},
 		}
@@ -308,6 +388,26 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest) (*ec2api.Reservation, error) {
 	if err := s.ensureDefaults(ctx); err != nil {
 		return nil, err
+	}
+	if in.LaunchTemplate != nil {
+		merged, err := s.applyLaunchTemplate(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		in = merged
+	}
+	var imds imdsOptions
+	if m := in.MetadataOptions; m != nil {
+		if err := imds.apply(m.HttpTokens, m.HttpPutResponseHopLimit, m.HttpEndpoint, m.HttpProtocolIpv6, m.InstanceMetadataTags); err != nil {
+			return nil, err
+		}
+	}
+	credits := ""
+	if c := in.CreditSpecification; c != nil {
+		credits = strings.ToLower(ptr.Deref(c.CpuCredits))
+		if credits != "standard" && credits != "unlimited" {
+			return nil, errInvalidParameterValue.New("Value (%s) for parameter cpuCredits is invalid. Valid values are standard or unlimited.", ptr.Deref(c.CpuCredits))
+		}
 	}
 	minC, maxC := ptr.Deref(in.MinCount), ptr.Deref(in.MaxCount)
 	if minC < 1 {
@@ -509,6 +609,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
 				eni.TagSet = t
 			}
+			if c, explicit := ipv6Wanted(in); c > 0 || len(explicit) > 0 {
+				if _, err := assignIPv6(tx, sc, &eni, sub, c, explicit); err != nil {
+					return err
+				}
+			}
 			if err := enis.put(tx, sc, eniID, eni); err != nil {
 				return err
 			}
@@ -530,7 +635,7 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 				ShutdownBehav: "stop", Platform: img.Platform, Architecture: img.Architecture, RootDevice: img.RootDevice, RootVolume: volID,
 				Volumes:     []attachedVolume{{Device: img.RootDevice, VolumeID: volID, AttachTime: now, DeleteOnTermination: true}},
 				ClientToken: ptr.Deref(in.ClientToken), Monitoring: in.Monitoring != nil && ptr.Deref(in.Monitoring.Enabled), LaunchIndex: n, AssignPublic: assignPublic,
-				Tenancy: "default", Kernel: ptr.Deref(in.KernelId), Ramdisk: ptr.Deref(in.RamdiskId),
+				Tenancy: "default", Kernel: ptr.Deref(in.KernelId), Ramdisk: ptr.Deref(in.RamdiskId), IMDS: imds, CpuCredits: credits, ProfileAssocTime: now,
 			}
 			if in.InstanceInitiatedShutdownBehavior != nil {
 				rec.ShutdownBehav = *in.InstanceInitiatedShutdownBehavior
@@ -833,7 +938,7 @@ func (s *EC2) DescribeInstanceStatus(ctx *request.Context, in *ec2api.DescribeIn
 		return filter.New(nil).Add("availability-zone", ptr.Deref(st.AvailabilityZone)).Add("instance-state-name", ptr.Deref(st.InstanceState.Name)).
 			Add("instance-state-code", fmt.Sprint(ptr.Deref(st.InstanceState.Code))).Add("instance-status.status", ptr.Deref(st.InstanceStatus.Status)).
 			Add("system-status.status", ptr.Deref(st.SystemStatus.Status)).Add("instance-status.reachability", ptr.Deref(st.InstanceStatus.Status)).
-			Add("system-status.reachability", ptr.Deref(st.SystemStatus.Status)).Add("event.code").Add("event.description")
+			Add("system-status.reachability", ptr.Deref(st.SystemStatus.Status)).Add("event.code").Add("event.description").Add("event.not-after").Add("event.not-before")
 	}
 	zero := ec2api.InstanceStatus{InstanceState: stateOf("running"), InstanceStatus: &ec2api.InstanceStatusSummary{}, SystemStatus: &ec2api.InstanceStatusSummary{}}
 	if err := filter.Validate(in.Filters, doc(&zero)); err != nil {

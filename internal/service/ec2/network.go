@@ -38,7 +38,8 @@ func routeTableDoc(v *ec2api.RouteTable) filter.Doc {
 		d.Add("route.destination-cidr-block", ptr.Deref(r.DestinationCidrBlock)).Add("route.destination-prefix-list-id", ptr.Deref(r.DestinationPrefixListId)).
 			Add("route.gateway-id", ptr.Deref(r.GatewayId)).Add("route.instance-id", ptr.Deref(r.InstanceId)).Add("route.nat-gateway-id", ptr.Deref(r.NatGatewayId)).
 			Add("route.origin", ptr.Deref(r.Origin)).Add("route.state", ptr.Deref(r.State)).Add("route.vpc-peering-connection-id", ptr.Deref(r.VpcPeeringConnectionId)).
-			Add("route.transit-gateway-id", ptr.Deref(r.TransitGatewayId)).Add("route.network-interface-id", ptr.Deref(r.NetworkInterfaceId))
+			Add("route.transit-gateway-id", ptr.Deref(r.TransitGatewayId)).Add("route.network-interface-id", ptr.Deref(r.NetworkInterfaceId)).
+			Add("route.destination-ipv6-cidr-block", ptr.Deref(r.DestinationIpv6CidrBlock)).Add("route.egress-only-internet-gateway-id", ptr.Deref(r.EgressOnlyInternetGatewayId))
 	}
 	return d
 }
@@ -103,6 +104,9 @@ func (s *EC2) CreateRouteTable(ctx *request.Context, in *ec2api.CreateRouteTable
 		rt = ec2api.RouteTable{RouteTableId: ptr.To(id), VpcId: in.VpcId, OwnerId: ptr.To(ctx.Account), Tags: tags, Associations: []ec2api.RouteTableAssociation{}, PropagatingVgws: []ec2api.PropagatingVgw{}}
 		for _, a := range v.Vpc.CidrBlockAssociationSet {
 			rt.Routes = append(rt.Routes, ec2api.Route{DestinationCidrBlock: a.CidrBlock, GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
+		}
+		for _, a := range v.Vpc.Ipv6CidrBlockAssociationSet {
+			rt.Routes = append(rt.Routes, ec2api.Route{DestinationIpv6CidrBlock: a.Ipv6CidrBlock, GatewayId: ptr.To("local"), Origin: ptr.To("CreateRouteTable"), State: ptr.To("active")})
 		}
 		return routeTables.put(tx, sc, id, rt)
 	})
@@ -173,6 +177,11 @@ func (s *EC2) routeState(tx storage.Tx, sc storage.Scope, now time.Time, vpc str
 		return "blackhole"
 	case len(gw) > 5 && gw[:5] == "vpce-":
 		if _, ok, _ := vpcEndpoints.table.Get(tx, sc, gw); ok {
+			return "active"
+		}
+		return "blackhole"
+	case r.EgressOnlyInternetGatewayId != nil:
+		if _, ok, _ := eigws.table.Get(tx, sc, ptr.Deref(r.EgressOnlyInternetGatewayId)); ok {
 			return "active"
 		}
 		return "blackhole"
@@ -286,6 +295,13 @@ func routeTarget(tx storage.Tx, sc storage.Scope, rt ec2api.RouteTable, in *ec2a
 		r.TransitGatewayId = in.TransitGatewayId
 	}
 	if set(in.EgressOnlyInternetGatewayId) {
+		g, err := eigws.get(tx, sc, *in.EgressOnlyInternetGatewayId)
+		if err != nil {
+			return r, err
+		}
+		if !attachedTo(g.Attachments, vpc) {
+			return r, differ(*in.EgressOnlyInternetGatewayId)
+		}
 		r.EgressOnlyInternetGatewayId = in.EgressOnlyInternetGatewayId
 	}
 	if set(in.CarrierGatewayId) {
@@ -844,7 +860,7 @@ func (s *EC2) AllocateAddress(ctx *request.Context, in *ec2api.AllocateAddressRe
 	var a ec2api.Address
 	err := s.store.Update(func(tx storage.Tx) error {
 		n, _ := countWhere(tx, sc, addresses, func(*ec2api.Address) bool { return true })
-		if n >= 5 {
+		if n >= maxElasticIPs {
 			return errAddressLimitExceeded.New("The maximum number of addresses has been reached.")
 		}
 		ip := ptr.Deref(in.Address)

@@ -227,6 +227,9 @@ func (s *EC2) DeleteSecurityGroup(ctx *request.Context, in *ec2api.DeleteSecurit
 				}
 			}
 		}
+		if err := sgRuleIDs.Delete(tx, sc, id); err != nil {
+			return err
+		}
 		return sgs.table.Delete(tx, sc, id)
 	})
 	return answer(&ec2api.DeleteSecurityGroupOutput{}, err)
@@ -240,6 +243,7 @@ type ruleInput struct {
 	from, to               *int32
 	srcGroupName, srcOwner *string
 	egress                 bool
+	ruleIDs                []string // Revoke* by SecurityGroupRuleIds
 }
 
 // atomize validates permissions and splits them into one-peer rules.
@@ -366,7 +370,8 @@ func (s *EC2) changeRules(ctx *request.Context, in ruleInput, add bool) ([]ec2ap
 		if err != nil {
 			return err
 		}
-		atoms, err := s.atomize(tx, sc, ptr.Deref(g.VpcId), in)
+		gid := ptr.Deref(g.GroupId)
+		idx, err := loadRuleIndex(tx, sc, gid)
 		if err != nil {
 			return err
 		}
@@ -374,33 +379,44 @@ func (s *EC2) changeRules(ctx *request.Context, in ruleInput, add bool) ([]ec2ap
 		if in.egress {
 			cur = &g.IpPermissionsEgress
 		}
+		var atoms []ec2api.IpPermission
+		if !add && len(in.ruleIDs) > 0 {
+			for _, id := range in.ruleIDs {
+				if err := checkRuleID(id); err != nil {
+					return err
+				}
+				e, i, ok := findRule(&g, idx, id)
+				if !ok || e != in.egress {
+					return code("InvalidSecurityGroupRuleId.NotFound").New("The security group rule ID '%s' does not exist", id)
+				}
+				atoms = append(atoms, (*cur)[i])
+			}
+		} else if atoms, err = s.atomize(tx, sc, ptr.Deref(g.VpcId), in); err != nil {
+			return err
+		}
 		for _, a := range atoms {
-			idx := -1
+			idxA := -1
 			for i, c := range *cur {
 				if permKey(c) == permKey(a) {
-					idx = i
+					idxA = i
 				}
 			}
 			if add {
-				if idx >= 0 {
+				if idxA >= 0 {
 					return errPermissionDuplicate.New("the specified rule %q already exists", describeRule(a))
 				}
 				*cur = append(*cur, a)
-				r := ec2api.SecurityGroupRule{SecurityGroupRuleId: ptr.To(newID("sgr")), GroupId: g.GroupId, GroupOwnerId: ptr.To(ctx.Account), IsEgress: ptr.To(in.egress),
-					IpProtocol: a.IpProtocol, FromPort: a.FromPort, ToPort: a.ToPort}
-				if len(a.IpRanges) > 0 {
-					r.CidrIpv4 = a.IpRanges[0].CidrIp
-				}
-				if len(a.UserIdGroupPairs) > 0 {
-					r.ReferencedGroupInfo = &ec2api.ReferencedSecurityGroup{GroupId: a.UserIdGroupPairs[0].GroupId, UserId: ptr.To(ctx.Account)}
-				}
-				rules = append(rules, r)
+				rules = append(rules, ruleOf(&g, idx, in.egress, a))
 			} else {
-				if idx < 0 {
+				if idxA < 0 {
 					return errPermissionNotFound.New("The specified rule does not exist in this security group.")
 				}
-				*cur = append((*cur)[:idx], (*cur)[idx+1:]...)
+				*cur = append((*cur)[:idxA], (*cur)[idxA+1:]...)
+				delete(idx.IDs, ruleKey(in.egress, a))
 			}
+		}
+		if err := sgRuleIDs.Put(tx, sc, idx, gid); err != nil {
+			return err
 		}
 		return sgs.put(tx, sc, ptr.Deref(g.GroupId), g)
 	})
@@ -433,7 +449,7 @@ func (s *EC2) RevokeSecurityGroupIngress(ctx *request.Context, in *ec2api.Revoke
 		return nil, err
 	}
 	_, err := s.changeRules(ctx, ruleInput{groupID: ptr.Deref(in.GroupId), groupName: ptr.Deref(in.GroupName), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
-		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId}, false)
+		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, ruleIDs: in.SecurityGroupRuleIds}, false)
 	return answer(&ec2api.RevokeSecurityGroupIngressResult{Return: ptr.To(true)}, err)
 }
 
@@ -443,7 +459,7 @@ func (s *EC2) RevokeSecurityGroupEgress(ctx *request.Context, in *ec2api.RevokeS
 		return nil, err
 	}
 	_, err := s.changeRules(ctx, ruleInput{groupID: ptr.Deref(in.GroupId), perms: in.IpPermissions, cidr: in.CidrIp, proto: in.IpProtocol,
-		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true}, false)
+		from: in.FromPort, to: in.ToPort, srcGroupName: in.SourceSecurityGroupName, srcOwner: in.SourceSecurityGroupOwnerId, egress: true, ruleIDs: in.SecurityGroupRuleIds}, false)
 	return answer(&ec2api.RevokeSecurityGroupEgressResult{Return: ptr.To(true)}, err)
 }
 

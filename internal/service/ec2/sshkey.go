@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
@@ -124,4 +125,126 @@ func ed25519PrivatePEM(pub ed25519.PublicKey, priv ed25519.PrivateKey) string {
 	b = append(b, sshString(pubBlob)...)
 	b = append(b, sshString(inner)...)
 	return strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: b})))
+}
+
+// errKeyFormat is why parsePublicKeyMaterial refused a key; the handler
+// turns it into EC2's InvalidKey.Format.
+var errKeyFormat = errors.New("key is not in a supported format")
+
+// maxKeyMaterial bounds what the parser looks at: the largest RSA key EC2
+// takes (4096 bits) is well under 1 KiB in any of its formats.
+const maxKeyMaterial = 16 << 10
+
+// parsePublicKeyMaterial reads the public key of ImportKeyPair in every
+// format EC2 documents: an OpenSSH authorized_keys line ("ssh-rsa AAAA…",
+// "ssh-ed25519 AAAA…"), the SSH2 public key file of RFC 4716 ("---- BEGIN
+// SSH2 PUBLIC KEY ----"), a PEM public key (PKIX "PUBLIC KEY" or PKCS#1
+// "RSA PUBLIC KEY") and DER, raw or base64-encoded. Clients base64-encode
+// the material on the wire and the codec decodes it once; a client that
+// encodes twice (CLI v1 reading a text file with fileb://) leaves base64
+// text, which is decoded here once more. Only RSA (1024 bits or more) and
+// ED25519 keys are accepted, as on EC2.
+func parsePublicKeyMaterial(raw []byte) (any, error) {
+	if len(raw) > maxKeyMaterial {
+		return nil, errKeyFormat
+	}
+	pub, err := parsePublicKeyOnce(raw)
+	if err != nil {
+		dec, derr := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
+		if derr != nil || len(dec) == 0 {
+			return nil, err
+		}
+		if pub, err = parsePublicKeyOnce(dec); err != nil {
+			return nil, err
+		}
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 1024 || k.E < 3 || k.E&1 == 0 {
+			return nil, errKeyFormat
+		}
+	case ed25519.PublicKey:
+	default:
+		return nil, errKeyFormat
+	}
+	return pub, nil
+}
+
+func parsePublicKeyOnce(raw []byte) (any, error) {
+	text := strings.TrimSpace(string(raw))
+	switch {
+	case strings.HasPrefix(text, "ssh-"):
+		pub, _, err := parseAuthorizedKey(text)
+		if err != nil {
+			return nil, errKeyFormat
+		}
+		return pub, nil
+	case strings.HasPrefix(text, "---- BEGIN SSH2 PUBLIC KEY ----"):
+		return parseRFC4716(text)
+	case strings.HasPrefix(text, "-----BEGIN"):
+		block, _ := pem.Decode([]byte(text))
+		if block == nil {
+			return nil, errKeyFormat
+		}
+		switch block.Type {
+		case "PUBLIC KEY", "RSA PUBLIC KEY":
+			return parseDERPublicKey(block.Bytes)
+		}
+		return nil, errKeyFormat
+	}
+	return parseDERPublicKey(raw)
+}
+
+// parseDERPublicKey reads a PKIX SubjectPublicKeyInfo or a PKCS#1 RSA
+// public key.
+func parseDERPublicKey(der []byte) (any, error) {
+	if pub, err := x509.ParsePKIXPublicKey(der); err == nil {
+		return pub, nil
+	}
+	if pub, err := x509.ParsePKCS1PublicKey(der); err == nil {
+		return pub, nil
+	}
+	return nil, errKeyFormat
+}
+
+// parseRFC4716 reads "---- BEGIN SSH2 PUBLIC KEY ----" files: header
+// lines ("Tag: value", continued by a trailing backslash) then the base64
+// of the key's wire blob, then the END line.
+func parseRFC4716(text string) (any, error) {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	var body strings.Builder
+	continued, ended := false, false
+	for _, l := range lines[1:] {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "---- END SSH2 PUBLIC KEY ----":
+			ended = true
+		case ended:
+			if l != "" {
+				return nil, errKeyFormat
+			}
+		case continued:
+			continued = strings.HasSuffix(l, "\\")
+		case strings.Contains(l, ":"):
+			continued = strings.HasSuffix(l, "\\")
+		default:
+			body.WriteString(l)
+		}
+	}
+	if !ended {
+		return nil, errKeyFormat
+	}
+	blob, err := base64.StdEncoding.DecodeString(body.String())
+	if err != nil {
+		return nil, errKeyFormat
+	}
+	typ, _, err := readSSHString(blob)
+	if err != nil {
+		return nil, errKeyFormat
+	}
+	pub, _, err := parseAuthorizedKey(string(typ) + " " + base64.StdEncoding.EncodeToString(blob))
+	if err != nil {
+		return nil, errKeyFormat
+	}
+	return pub, nil
 }

@@ -360,21 +360,16 @@ func (s *EC2) ImportKeyPair(ctx *request.Context, in *ec2api.ImportKeyPairReques
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	raw := in.PublicKeyMaterial
-	// Clients send the key base64-encoded once more on the wire; the
-	// codec hands us the decoded bytes, which may still be base64 when a
-	// client double-encodes (CLI v1 with fileb://).
-	if dec, err := base64.StdEncoding.DecodeString(string(raw)); err == nil && strings.HasPrefix(string(dec), "ssh-") {
-		raw = dec
-	}
-	pk, blob, err := parseAuthorizedKey(string(raw))
+	pk, err := parsePublicKeyMaterial(in.PublicKeyMaterial)
 	if err != nil {
 		return nil, code("InvalidKey.Format").New("Key is not in valid OpenSSH public key format")
 	}
 	typ := "rsa"
 	var fingerprint string
 	if _, ok := pk.(ed25519.PublicKey); ok {
+		// ED25519: base64 SHA-256 of the key's wire blob, as OpenSSH 6.8+.
 		typ = "ed25519"
+		_, blob := sshPublicBlob(pk)
 		sum := sha256.Sum256(blob)
 		fingerprint = base64.StdEncoding.EncodeToString(sum[:])
 	} else {

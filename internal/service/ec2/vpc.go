@@ -41,12 +41,23 @@ var (
 	defaults = storage.NewTable[defaultsRecord]("defaults")
 )
 
+// vpcDoc also answers isDefault, the API's older, still accepted, name of
+// is-default.
 func vpcDoc(v *vpcRecord) filter.Doc {
 	d := filter.New(v.Vpc.Tags).Add("cidr", ptr.Deref(v.Vpc.CidrBlock)).Add("dhcp-options-id", ptr.Deref(v.Vpc.DhcpOptionsId)).
-		Add("is-default", boolStr(ptr.Deref(v.Vpc.IsDefault))).Add("owner-id", ptr.Deref(v.Vpc.OwnerId)).Add("state", ptr.Deref(v.Vpc.State)).
+		Add("is-default", boolStr(ptr.Deref(v.Vpc.IsDefault))).
+		Add("isDefault", boolStr(ptr.Deref(v.Vpc.IsDefault))).Add("owner-id", ptr.Deref(v.Vpc.OwnerId)).Add("state", ptr.Deref(v.Vpc.State)).
 		Add("vpc-id", ptr.Deref(v.Vpc.VpcId)).Add("instance-tenancy", ptr.Deref(v.Vpc.InstanceTenancy)).
 		Add("cidr-block-association.cidr-block").Add("cidr-block-association.association-id").Add("cidr-block-association.state").
-		Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("ipv6-cidr-block-association.association-id").Add("ipv6-cidr-block-association.state")
+		Add("ipv6-cidr-block-association.ipv6-cidr-block").Add("ipv6-cidr-block-association.association-id").Add("ipv6-cidr-block-association.state").
+		Add("ipv6-cidr-block-association.ipv6-pool")
+	for _, a := range v.Vpc.Ipv6CidrBlockAssociationSet {
+		d.Add("ipv6-cidr-block-association.ipv6-cidr-block", ptr.Deref(a.Ipv6CidrBlock)).Add("ipv6-cidr-block-association.association-id", ptr.Deref(a.AssociationId)).
+			Add("ipv6-cidr-block-association.ipv6-pool", ptr.Deref(a.Ipv6Pool))
+		if a.Ipv6CidrBlockState != nil {
+			d.Add("ipv6-cidr-block-association.state", ptr.Deref(a.Ipv6CidrBlockState.State))
+		}
+	}
 	for _, a := range v.Vpc.CidrBlockAssociationSet {
 		d.Add("cidr-block-association.cidr-block", ptr.Deref(a.CidrBlock)).Add("cidr-block-association.association-id", ptr.Deref(a.AssociationId))
 		if a.CidrBlockState != nil {
@@ -57,6 +68,17 @@ func vpcDoc(v *vpcRecord) filter.Doc {
 }
 
 func subnetDoc(v *ec2api.Subnet) filter.Doc {
+	d := subnetBaseDoc(v).Add("ipv6-cidr-block-association.association-id").Add("ipv6-cidr-block-association.state")
+	for _, a := range v.Ipv6CidrBlockAssociationSet {
+		d.Add("ipv6-cidr-block-association.ipv6-cidr-block", ptr.Deref(a.Ipv6CidrBlock)).Add("ipv6-cidr-block-association.association-id", ptr.Deref(a.AssociationId))
+		if a.Ipv6CidrBlockState != nil {
+			d.Add("ipv6-cidr-block-association.state", ptr.Deref(a.Ipv6CidrBlockState.State))
+		}
+	}
+	return d
+}
+
+func subnetBaseDoc(v *ec2api.Subnet) filter.Doc {
 	return filter.New(v.Tags).Add("availability-zone", ptr.Deref(v.AvailabilityZone)).Add("availabilityZone", ptr.Deref(v.AvailabilityZone)).
 		Add("availability-zone-id", ptr.Deref(v.AvailabilityZoneId)).Add("available-ip-address-count", fmt.Sprint(ptr.Deref(v.AvailableIpAddressCount))).
 		Add("cidr-block", ptr.Deref(v.CidrBlock)).Add("cidr", ptr.Deref(v.CidrBlock)).Add("cidrBlock", ptr.Deref(v.CidrBlock)).
@@ -352,7 +374,13 @@ func (s *EC2) CreateVpc(ctx *request.Context, in *ec2api.CreateVpcRequest) (*ec2
 			return err
 		}
 		v, err = s.newVpc(tx, ctx, cidr, tenancy, d.DhcpID, false, tagsFor(in.TagSpecifications, "vpc"))
-		return err
+		if err != nil || !ptr.Deref(in.AmazonProvidedIpv6CidrBlock) {
+			return err
+		}
+		if _, err := addVpcIPv6(tx, scope(ctx), ctx.Region, &v); err != nil {
+			return err
+		}
+		return vpcs.put(tx, scope(ctx), ptr.Deref(v.Vpc.VpcId), v)
 	})
 	if err != nil {
 		return nil, err
@@ -552,6 +580,9 @@ func (s *EC2) DescribeVpcAttribute(ctx *request.Context, in *ec2api.DescribeVpcA
 
 // AssociateVpcCidrBlock adds a secondary IPv4 CIDR.
 func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVpcCidrBlockRequest) (*ec2api.AssociateVpcCidrBlockResult, error) {
+	if ptr.Deref(in.AmazonProvidedIpv6CidrBlock) {
+		return s.associateVpcIPv6(ctx, in)
+	}
 	if in.CidrBlock == nil {
 		return nil, errMissingParameter.New("Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' should be provided.")
 	}
@@ -603,6 +634,9 @@ func (s *EC2) AssociateVpcCidrBlock(ctx *request.Context, in *ec2api.AssociateVp
 
 // DisassociateVpcCidrBlock removes a secondary CIDR with no subnets in it.
 func (s *EC2) DisassociateVpcCidrBlock(ctx *request.Context, in *ec2api.DisassociateVpcCidrBlockRequest) (*ec2api.DisassociateVpcCidrBlockResult, error) {
+	if out, ok, err := s.disassociateVpcIPv6(ctx, ptr.Deref(in.AssociationId)); ok || err != nil {
+		return out, err
+	}
 	sc := scope(ctx)
 	id := ptr.Deref(in.AssociationId)
 	var out ec2api.DisassociateVpcCidrBlockResult
@@ -715,7 +749,13 @@ func (s *EC2) CreateSubnet(ctx *request.Context, in *ec2api.CreateSubnetRequest)
 			z = zz
 		}
 		out, err = s.newSubnet(tx, ctx, v, cidr, z, false, tagsFor(in.TagSpecifications, "subnet"))
-		return err
+		if err != nil || in.Ipv6CidrBlock == nil {
+			return err
+		}
+		if _, err := addSubnetIPv6(tx, sc, &v, &out, *in.Ipv6CidrBlock); err != nil {
+			return err
+		}
+		return subnets.put(tx, sc, ptr.Deref(out.SubnetId), out)
 	})
 	return answer(&ec2api.CreateSubnetResult{Subnet: &out}, err)
 }

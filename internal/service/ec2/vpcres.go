@@ -39,7 +39,8 @@ var (
 	vpns = resource[ec2api.VpnConnection]{table: storage.NewTable[ec2api.VpnConnection]("vpn"), prefix: "vpn", typ: "vpn-connection", noun: "vpnConnection", notFound: errVPNNotFound,
 		tags: func(v *ec2api.VpnConnection) *[]ec2api.Tag { return &v.Tags }, doc: func(v *ec2api.VpnConnection) filter.Doc {
 			d := filter.New(v.Tags).Add("vpn-connection-id", ptr.Deref(v.VpnConnectionId)).Add("state", ptr.Deref(v.State)).Add("type", ptr.Deref(v.Type)).Add("customer-gateway-id", ptr.Deref(v.CustomerGatewayId)).
-				Add("vpn-gateway-id", ptr.Deref(v.VpnGatewayId)).Add("transit-gateway-id", ptr.Deref(v.TransitGatewayId)).Add("route.destination-cidr-block").Add("option.static-routes-only")
+				Add("vpn-gateway-id", ptr.Deref(v.VpnGatewayId)).Add("transit-gateway-id", ptr.Deref(v.TransitGatewayId)).Add("route.destination-cidr-block").Add("option.static-routes-only").
+				Add("customer-gateway-configuration", ptr.Deref(v.CustomerGatewayConfiguration)).Add("bgp-asn")
 			if v.Options != nil {
 				d.Add("option.static-routes-only", boolStr(ptr.Deref(v.Options.StaticRoutesOnly)))
 			}
@@ -67,6 +68,27 @@ func eniDoc(v *ec2api.NetworkInterface) filter.Doc {
 	for _, g := range v.Groups {
 		d.Add("group-id", ptr.Deref(g.GroupId)).Add("group-name", ptr.Deref(g.GroupName))
 	}
+	d.Add("addresses.primary").Add("addresses.association.public-ip").Add("addresses.association.owner-id").Add("association.ip-owner-id").
+		Add("association.public-dns-name").Add("attachment.attach-time").Add("attachment.delete-on-termination").Add("attachment.instance-owner-id").
+		Add("attachment.nat-gateway-id").Add("requester-id", ptr.Deref(v.RequesterId))
+	for _, a := range v.PrivateIpAddresses {
+		d.Add("addresses.private-ip-address", ptr.Deref(a.PrivateIpAddress)).Add("addresses.primary", boolStr(ptr.Deref(a.Primary)))
+		if a.Association != nil {
+			d.Add("addresses.association.public-ip", ptr.Deref(a.Association.PublicIp)).Add("addresses.association.owner-id", ptr.Deref(a.Association.IpOwnerId))
+		}
+	}
+	if a := v.Association; a != nil {
+		d.Add("association.ip-owner-id", ptr.Deref(a.IpOwnerId)).Add("association.public-dns-name", ptr.Deref(a.PublicDnsName))
+	}
+	if a := v.Attachment; a != nil {
+		d.Add("attachment.delete-on-termination", boolStr(ptr.Deref(a.DeleteOnTermination))).Add("attachment.instance-owner-id", ptr.Deref(a.InstanceOwnerId))
+		if a.AttachTime != nil {
+			d.Add("attachment.attach-time", a.AttachTime.UTC().Format("2006-01-02T15:04:05.000Z"))
+		}
+		if ptr.Deref(v.InterfaceType) == "nat_gateway" {
+			d.Add("attachment.nat-gateway-id", ptr.Deref(a.InstanceId))
+		}
+	}
 	return d
 }
 
@@ -84,11 +106,19 @@ func dhcpDoc(v *ec2api.DhcpOptions) filter.Doc {
 func aclDoc(v *ec2api.NetworkAcl) filter.Doc {
 	d := filter.New(v.Tags).Add("network-acl-id", ptr.Deref(v.NetworkAclId)).Add("vpc-id", ptr.Deref(v.VpcId)).Add("default", boolStr(ptr.Deref(v.IsDefault))).Add("owner-id", ptr.Deref(v.OwnerId)).
 		Add("association.association-id").Add("association.network-acl-id").Add("association.subnet-id").Add("entry.cidr").Add("entry.rule-number").Add("entry.rule-action").Add("entry.protocol").Add("entry.egress")
+	d.Add("entry.icmp.code").Add("entry.icmp.type").Add("entry.port-range.from").Add("entry.port-range.to").Add("entry.ipv6-cidr")
 	for _, a := range v.Associations {
 		d.Add("association.association-id", ptr.Deref(a.NetworkAclAssociationId)).Add("association.network-acl-id", ptr.Deref(a.NetworkAclId)).Add("association.subnet-id", ptr.Deref(a.SubnetId))
 	}
 	for _, e := range v.Entries {
 		d.Add("entry.cidr", ptr.Deref(e.CidrBlock)).Add("entry.rule-number", fmt.Sprint(ptr.Deref(e.RuleNumber))).Add("entry.rule-action", ptr.Deref(e.RuleAction)).Add("entry.protocol", ptr.Deref(e.Protocol)).Add("entry.egress", boolStr(ptr.Deref(e.Egress)))
+		d.Add("entry.ipv6-cidr", ptr.Deref(e.Ipv6CidrBlock))
+		if c := e.IcmpTypeCode; c != nil {
+			d.Add("entry.icmp.code", fmt.Sprint(ptr.Deref(c.Code))).Add("entry.icmp.type", fmt.Sprint(ptr.Deref(c.Type)))
+		}
+		if r := e.PortRange; r != nil {
+			d.Add("entry.port-range.from", fmt.Sprint(ptr.Deref(r.From))).Add("entry.port-range.to", fmt.Sprint(ptr.Deref(r.To)))
+		}
 	}
 	return d
 }
@@ -99,7 +129,7 @@ func endpointDoc(v *ec2api.VpcEndpoint) filter.Doc {
 }
 
 func peeringDoc(v *ec2api.VpcPeeringConnection) filter.Doc {
-	d := filter.New(v.Tags).Add("vpc-peering-connection-id", ptr.Deref(v.VpcPeeringConnectionId)).Add("status-code").Add("status-message").
+	d := filter.New(v.Tags).Add("vpc-peering-connection-id", ptr.Deref(v.VpcPeeringConnectionId)).Add("status-code").Add("status-message").Add("expiration-time").
 		Add("accepter-vpc-info.vpc-id").Add("accepter-vpc-info.cidr-block").Add("accepter-vpc-info.owner-id").Add("requester-vpc-info.vpc-id").Add("requester-vpc-info.cidr-block").Add("requester-vpc-info.owner-id")
 	if v.Status != nil {
 		d.Add("status-code", ptr.Deref(v.Status.Code)).Add("status-message", ptr.Deref(v.Status.Message))
@@ -582,29 +612,6 @@ func (s *EC2) DescribePrefixLists(ctx *request.Context, in *ec2api.DescribePrefi
 		if filter.Match(in.Filters, doc(p)) {
 			out.PrefixLists = append(out.PrefixLists, ec2api.PrefixList{PrefixListId: ptr.To(p.id), PrefixListName: ptr.To(p.name), Cidrs: p.cidrs})
 		}
-	}
-	return out, nil
-}
-
-// interfaceServices are services niwa offers interface endpoints for.
-func interfaceServices() []string {
-	return []string{"sqs", "sns", "lambda", "logs", "events", "sts", "kms", "ssm", "ec2", "secretsmanager", "monitoring", "execute-api", "ecr.api", "ecr.dkr", "s3", "dynamodb"}
-}
-
-// DescribeVpcEndpointServices lists endpoint services.
-func (s *EC2) DescribeVpcEndpointServices(ctx *request.Context, in *ec2api.DescribeVpcEndpointServicesRequest) (*ec2api.DescribeVpcEndpointServicesResult, error) {
-	out := &ec2api.DescribeVpcEndpointServicesResult{ServiceNames: []string{}, ServiceDetails: []ec2api.ServiceDetail{}}
-	for _, svc := range interfaceServices() {
-		name := "com.amazonaws." + ctx.Region + "." + svc
-		if len(in.ServiceNames) > 0 && !contains(in.ServiceNames, name) {
-			continue
-		}
-		types := []ec2api.ServiceTypeDetail{{ServiceType: ptr.To("Interface")}}
-		if svc == "s3" || svc == "dynamodb" {
-			types = append(types, ec2api.ServiceTypeDetail{ServiceType: ptr.To("Gateway")})
-		}
-		out.ServiceNames = append(out.ServiceNames, name)
-		out.ServiceDetails = append(out.ServiceDetails, ec2api.ServiceDetail{ServiceName: ptr.To(name), ServiceType: types, Owner: ptr.To("amazon"), BaseEndpointDnsNames: []string{svc + "." + ctx.Region + ".vpce.amazonaws.com"}})
 	}
 	return out, nil
 }
