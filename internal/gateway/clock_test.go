@@ -90,3 +90,17 @@ func TestClockAdvanceNeedsAdvancer(t *testing.T) {
 		t.Fatalf("%d %s, want 409", w.Code, w.Body)
 	}
 }
+
+// FuzzParseAdvance: any by= value is refused or a positive duration within
+// the cap; never a panic.
+func FuzzParseAdvance(f *testing.F) {
+	for _, s := range []string{"15m", "1h30m", "-5m", "0", "300", "9600h", "9601h", "99999999999h", "1e3s", ".5s", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, by string) {
+		d, err := parseAdvance(by)
+		if err == nil && (d <= 0 || d > maxClockAdvance) {
+			t.Fatalf("parseAdvance(%q) = %v, accepted", by, d)
+		}
+	})
+}
