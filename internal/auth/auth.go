@@ -91,6 +91,12 @@ const maxSkew = 15 * time.Minute
 type Verifier struct {
 	Credentials CredentialSource
 	Clock       clock.Clock
+	// SigningClock is the time clients sign with, against which request
+	// dates, skew and presigned URL lifetimes are checked; nil is Clock.
+	// When niwa's clock has been advanced past the wall clock (POST
+	// /_niwa/clock/advance), clients still sign with their own wall
+	// clock, while credential expiry stays on Clock.
+	SigningClock clock.Clock
 	// SkipValidation (--skip-signature-validation) accepts any key and
 	// signature: requests are parsed, unknown keys become the root of
 	// DefaultAccount, and secrets, signatures, tokens, expiry and skew are
@@ -342,6 +348,14 @@ func (v *Verifier) checkToken(d Dialect, cred Credential, token string, now time
 		return e
 	}
 	return nil
+}
+
+// signingNow is the time request dates are checked against.
+func (v *Verifier) signingNow() time.Time {
+	if v.SigningClock != nil {
+		return v.SigningClock.Now()
+	}
+	return v.now()
 }
 
 func (v *Verifier) now() time.Time {

@@ -38,7 +38,7 @@ func s3SubResource(name string) bool {
 func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign bool) (*Result, error) {
 	const d = DialectS3
 	var akid, provided, dateLine, token string
-	now := v.now()
+	now, signNow := v.now(), v.signingNow()
 	if presign {
 		akid, provided = q.get("AWSAccessKeyId"), q.get("Signature")
 		exp := q.get("Expires")
@@ -49,9 +49,9 @@ func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign boo
 		if err != nil {
 			return nil, fail(d, failSigV2Expires, exp)
 		}
-		if expiry := time.Unix(secs, 0).UTC(); now.After(expiry) && !v.SkipValidation {
+		if expiry := time.Unix(secs, 0).UTC(); signNow.After(expiry) && !v.SkipValidation {
 			return nil, fieldErr(fail(d, failPresignExpired),
-				"Expires", expiry.Format(s3Time), "ServerTime", now.UTC().Format(s3Time))
+				"Expires", expiry.Format(s3Time), "ServerTime", signNow.UTC().Format(s3Time))
 		}
 		dateLine = exp
 		token = q.get("x-amz-security-token")
@@ -77,9 +77,9 @@ func (v *Verifier) verifyV2(r *http.Request, q query, bucket string, presign boo
 			// 403 AccessDenied, not RequestTimeTooSkewed.
 			return nil, fail(d, failMissingDate)
 		}
-		if skew := now.Sub(t); (skew > maxSkew || skew < -maxSkew) && !v.SkipValidation {
+		if skew := signNow.Sub(t); (skew > maxSkew || skew < -maxSkew) && !v.SkipValidation {
 			return nil, fieldErr(fail(d, failSkewExpired),
-				"RequestTime", raw, "ServerTime", now.UTC().Format(s3Time),
+				"RequestTime", raw, "ServerTime", signNow.UTC().Format(s3Time),
 				"MaxAllowedSkewMilliseconds", strconv.FormatInt(maxSkew.Milliseconds(), 10))
 		}
 		// With x-amz-date present the Date line is empty: the date is

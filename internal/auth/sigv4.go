@@ -316,7 +316,7 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	}
 	now := v.now()
 	if !v.SkipValidation {
-		if err := checkTime(d, req, now); err != nil {
+		if err := checkTime(d, req, v.signingNow()); err != nil {
 			return nil, err
 		}
 	}

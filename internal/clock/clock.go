@@ -19,6 +19,19 @@ type Clock interface {
 	AfterFunc(d time.Duration, f func()) Timer
 }
 
+// Advancer is a clock that can be moved forward (never back): Fake, and
+// Offset, which the running binary reads. POST /_niwa/clock/advance needs
+// one.
+type Advancer interface {
+	Clock
+	Advance(d time.Duration)
+}
+
+var (
+	_ Advancer = (*Fake)(nil)
+	_ Advancer = (*Offset)(nil)
+)
+
 // Timer can be stopped before it fires.
 type Timer interface {
 	// Stop reports whether the call stopped the timer before it fired.

@@ -28,6 +28,10 @@ func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"reset": true})
+	case "/_niwa/clock":
+		g.clockNow(w, r)
+	case "/_niwa/clock/advance":
+		g.clockAdvance(w, r)
 	default:
 		writePlainError(w, http.StatusNotFound, "no such niwa endpoint: "+r.URL.Path)
 	}
