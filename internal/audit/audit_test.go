@@ -13,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -168,20 +169,9 @@ func TestBuildReadAndErrorCalls(t *testing.T) {
 	}
 }
 
-func TestReadOnly(t *testing.T) {
-	for op, want := range map[string]bool{
-		"GetCallerIdentity": true, "ListRoles": true, "DescribeInstances": true, "HeadObject": true,
-		"LookupEvents": true, "CreateRole": false, "PutObject": false, "AssumeRole": false, "RunInstances": false,
-	} {
-		if ReadOnly(op) != want {
-			t.Errorf("ReadOnly(%s) = %v", op, !want)
-		}
-	}
-}
-
 func TestMemberName(t *testing.T) {
 	for in, want := range map[string]string{"RoleName": "roleName", "VPCId": "vpcId", "ACL": "acl", "Key": "key", "SSEKMSKeyId": "ssekmsKeyId"} {
-		if got := memberName("iam", in); got != want {
+		if got := memberName(kit.Audit{}, "iam", in); got != want {
 			t.Errorf("memberName(%s) = %s, want %s", in, got, want)
 		}
 	}

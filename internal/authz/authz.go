@@ -20,218 +20,43 @@ package authz
 
 import (
 	"net/url"
-	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
 // Check is one authorization question an operation asks.
-type Check struct {
-	Action   string
-	Resource string
-	// Context are service-specific condition keys for this check.
-	Context iam.Context
-}
+type Check = kit.Check
 
 // Env is where the request runs.
-type Env struct {
-	Account string
-	Region  string
-	// CallerARN is the caller, for operations that act on the caller
-	// itself when a member is omitted (iam:GetUser).
-	CallerARN string
-	// IAMEntityARN, when set, finds the ARN of an existing IAM role,
-	// user or group ("role", "user", "group") by name, with its path
-	// (arn:aws:iam::<account>:role/<path>/<name>); without it, or for an
-	// entity that does not exist, the ARN has the default path "/".
-	IAMEntityARN func(kind, name string) (arn string, ok bool)
-	// KMSAlias, when set, resolves a KMS alias ARN to the ARN of the key
-	// it points at: AWS authorizes the key an alias names.
-	KMSAlias func(aliasARN string) (keyARN string, ok bool)
-}
+type Env = kit.Env
 
-// Prefix is the IAM service prefix of a niwa service name.
-func Prefix(service string) string {
-	switch service {
-	case "dynamodbstreams":
-		return "dynamodb"
-	case "cloudwatch":
-		return "cloudwatch"
+// Prefix is the IAM service prefix of a service: its declared Prefix, or
+// its name.
+func Prefix(a kit.Authz, service string) string {
+	if a.Prefix != "" {
+		return a.Prefix
 	}
 	return service
 }
 
-// Unauthenticated reports operations AWS serves without a signature: the
-// federation calls authenticate by the assertion or token they carry.
-func Unauthenticated(service, op string) bool {
-	return service == "sts" && (op == "AssumeRoleWithSAML" || op == "AssumeRoleWithWebIdentity")
-}
-
-// Unchecked reports operations AWS never authorizes: anyone may ask who
-// they are.
-func Unchecked(service, op string) bool {
-	return service == "sts" && op == "GetCallerIdentity"
-}
-
-// AllowedUnlessDenied reports operations a principal may call without a
-// policy allowing them, unless a policy explicitly denies them: AWS lets
-// IAM users get session tokens "without permissions" but honours a Deny.
-func AllowedUnlessDenied(service, op string) bool {
-	return service == "sts" && op == "GetSessionToken"
-}
-
 // For returns the checks for calling op of service with input (a pointer
-// to the typed input shape).
-func For(service, op string, input any, env Env) []Check {
-	prefix := Prefix(service)
-	action := prefix + ":" + op
-	if r, ok := renames[service][op]; ok {
-		action = prefix + ":" + r
+// to the typed input shape), by the service's declared rules a.
+func For(a kit.Authz, service, op string, input any, env Env) []Check {
+	if a.Renames == nil {
+		a.Renames = renames[service]
 	}
-	v := reflect.ValueOf(input)
-	for v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
+	if a.Resources == nil {
+		a.Resources = resourceRules[service]
 	}
-	if v.Kind() != reflect.Struct {
-		return []Check{{Action: action, Resource: "*"}}
+	if a.Context == nil {
+		a.Context = contextRules[service]
 	}
-	in := fields{v}
-	var resources []string
-	if rule, ok := resourceRules[service]; ok {
-		resources = rule(op, in, env)
+	if a.Extra == nil {
+		a.Extra = extraChecks[service]
 	}
-	if len(resources) == 0 {
-		resources = []string{"*"}
-	}
-	ctx := requestTags(in)
-	if kc, ok := contextRules[service]; ok {
-		for k, vals := range kc(op, in) {
-			ctx[k] = vals
-		}
-	}
-	checks := make([]Check, 0, len(resources)+1)
-	for _, r := range resources {
-		checks = append(checks, Check{Action: action, Resource: r, Context: ctx})
-	}
-	if extra, ok := extraChecks[service]; ok {
-		checks = append(checks, extra(op, in, env)...)
-	}
-	return checks
-}
-
-// fields reads members of an input struct by name.
-type fields struct{ v reflect.Value }
-
-// str returns a string member ("" when absent or not a string).
-func (f fields) str(name string) string {
-	fv := f.v.FieldByName(name)
-	if !fv.IsValid() {
-		return ""
-	}
-	if fv.Kind() == reflect.Pointer {
-		if fv.IsNil() {
-			return ""
-		}
-		fv = fv.Elem()
-	}
-	switch fv.Kind() {
-	case reflect.String:
-		return fv.String()
-	case reflect.Int32, reflect.Int64, reflect.Int:
-		return strconv.FormatInt(fv.Int(), 10)
-	}
-	return ""
-}
-
-// strs returns a []string member.
-func (f fields) strs(name string) []string {
-	fv := f.v.FieldByName(name)
-	if !fv.IsValid() || fv.Kind() != reflect.Slice || fv.Type().Elem().Kind() != reflect.String {
-		return nil
-	}
-	out := make([]string, fv.Len())
-	for i := range out {
-		out[i] = fv.Index(i).String()
-	}
-	return out
-}
-
-// mapKeys returns the keys of a map member (DynamoDB's RequestItems).
-func (f fields) mapKeys(name string) []string {
-	fv := f.v.FieldByName(name)
-	if !fv.IsValid() || fv.Kind() != reflect.Map || fv.Type().Key().Kind() != reflect.String {
-		return nil
-	}
-	var out []string
-	for _, k := range fv.MapKeys() {
-		out = append(out, k.String())
-	}
-	return out
-}
-
-// requestTags derives aws:RequestTag/<key> and aws:TagKeys from a Tags
-// member, in any of the shapes the models use (a list of Key/Value or
-// TagKey/TagValue structs, or a map).
-func requestTags(in fields) iam.Context {
-	ctx := iam.Context{}
-	var keys []string
-	add := func(k, v string) {
-		ctx["aws:requesttag/"+strings.ToLower(k)] = []string{v}
-		keys = append(keys, k)
-	}
-	// EC2 carries tags in TagSpecifications ([{ResourceType, Tags}]).
-	var sources []reflect.Value
-	for _, name := range []string{"Tags", "TagList"} {
-		sources = append(sources, in.v.FieldByName(name))
-	}
-	if specs := in.v.FieldByName("TagSpecifications"); specs.IsValid() && specs.Kind() == reflect.Slice {
-		for i := 0; i < specs.Len(); i++ {
-			e := specs.Index(i)
-			for e.Kind() == reflect.Pointer && !e.IsNil() {
-				e = e.Elem()
-			}
-			if e.Kind() == reflect.Struct {
-				sources = append(sources, e.FieldByName("Tags"))
-			}
-		}
-	}
-	for _, fv := range sources {
-		if !fv.IsValid() {
-			continue
-		}
-		switch fv.Kind() {
-		case reflect.Map:
-			if fv.Type().Key().Kind() == reflect.String && fv.Type().Elem().Kind() == reflect.String {
-				for _, k := range fv.MapKeys() {
-					add(k.String(), fv.MapIndex(k).String())
-				}
-			}
-		case reflect.Slice:
-			for i := 0; i < fv.Len(); i++ {
-				e := fv.Index(i)
-				for e.Kind() == reflect.Pointer && !e.IsNil() {
-					e = e.Elem()
-				}
-				if e.Kind() != reflect.Struct {
-					continue
-				}
-				tf := fields{e}
-				k, val := tf.str("Key"), tf.str("Value")
-				if k == "" {
-					k, val = tf.str("TagKey"), tf.str("TagValue")
-				}
-				if k != "" {
-					add(k, val)
-				}
-			}
-		}
-	}
-	if len(keys) > 0 {
-		ctx["aws:tagkeys"] = keys
-	}
-	return ctx
+	return a.Checks(service, op, input, env)
 }
 
 func arn(service, region, account, resource string) string {
@@ -241,9 +66,7 @@ func arn(service, region, account, resource string) string {
 // renames are operations whose IAM action is not the operation name
 // (Service Authorization Reference).
 var renames = map[string]map[string]string{
-	// ReEncrypt needs kms:ReEncryptFrom on the source key (and
-	// kms:ReEncryptTo on the destination: see kmsExtraChecks).
-	"kms": {"ReEncrypt": "ReEncryptFrom"},
+
 	"s3": {
 		"ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
 		"ListObjectVersions": "ListBucketVersions", "ListBuckets": "ListAllMyBuckets",
@@ -284,13 +107,13 @@ var renames = map[string]map[string]string{
 }
 
 // resourceRules compute resource ARNs per service.
-var resourceRules = map[string]func(op string, in fields, env Env) []string{
-	"s3": func(op string, in fields, env Env) []string {
-		b := in.str("Bucket")
+var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
+	"s3": func(op string, in kit.Input, env Env) []string {
+		b := in.Str("Bucket")
 		if b == "" {
 			return nil
 		}
-		if k := in.str("Key"); k != "" {
+		if k := in.Str("Key"); k != "" {
 			return []string{"arn:aws:s3:::" + b + "/" + k}
 		}
 		if op == "DeleteObjects" {
@@ -300,12 +123,12 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return []string{"arn:aws:s3:::" + b}
 	},
-	"sqs": func(op string, in fields, env Env) []string {
-		if u := in.str("QueueUrl"); u != "" {
+	"sqs": func(op string, in kit.Input, env Env) []string {
+		if u := in.Str("QueueUrl"); u != "" {
 			return []string{QueueARN(u, env)}
 		}
-		if n := in.str("QueueName"); n != "" {
-			acct := in.str("QueueOwnerAWSAccountId")
+		if n := in.Str("QueueName"); n != "" {
+			acct := in.Str("QueueOwnerAWSAccountId")
 			if acct == "" {
 				acct = env.Account
 			}
@@ -313,94 +136,94 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
-	"sns": func(op string, in fields, env Env) []string {
+	"sns": func(op string, in kit.Input, env Env) []string {
 		for _, m := range []string{"TopicArn", "TargetArn", "ResourceArn", "PlatformApplicationArn", "EndpointArn"} {
-			if a := in.str(m); a != "" {
+			if a := in.Str(m); a != "" {
 				return []string{a}
 			}
 		}
-		if s := in.str("SubscriptionArn"); strings.Count(s, ":") >= 6 {
+		if s := in.Str("SubscriptionArn"); strings.Count(s, ":") >= 6 {
 			return []string{s[:strings.LastIndexByte(s, ':')]}
 		}
-		if n := in.str("Name"); n != "" && op == "CreateTopic" {
+		if n := in.Str("Name"); n != "" && op == "CreateTopic" {
 			return []string{arn("sns", env.Region, env.Account, n)}
 		}
 		return nil
 	},
 	"dynamodb": dynamoResources,
-	"dynamodbstreams": func(op string, in fields, env Env) []string {
-		if s := in.str("StreamArn"); s != "" {
+	"dynamodbstreams": func(op string, in kit.Input, env Env) []string {
+		if s := in.Str("StreamArn"); s != "" {
 			return []string{s}
 		}
-		if t := in.str("TableName"); t != "" {
+		if t := in.Str("TableName"); t != "" {
 			return []string{arn("dynamodb", env.Region, env.Account, "table/"+t+"/stream/*")}
 		}
 		return nil
 	},
-	"lambda": func(op string, in fields, env Env) []string {
-		if f := in.str("FunctionName"); f != "" {
+	"lambda": func(op string, in kit.Input, env Env) []string {
+		if f := in.Str("FunctionName"); f != "" {
 			a := FunctionARN(f, env)
 			if qualifiedOps[op] {
 				// Invoke and permission changes act on the version or
 				// alias named: a policy on the unqualified ARN does not
 				// cover them ("function:name:*" does).
-				if q := functionQualifier(f, in.str("Qualifier")); q != "" {
+				if q := functionQualifier(f, in.Str("Qualifier")); q != "" {
 					a += ":" + q
 				}
 			}
 			return []string{a}
 		}
-		if l := in.str("LayerName"); l != "" {
+		if l := in.Str("LayerName"); l != "" {
 			if strings.HasPrefix(l, "arn:") {
 				return []string{l}
 			}
 			res := "layer:" + l
-			if v := in.str("VersionNumber"); v != "" {
+			if v := in.Str("VersionNumber"); v != "" {
 				res += ":" + v
 			}
 			return []string{arn("lambda", env.Region, env.Account, res)}
 		}
-		if u := in.str("UUID"); u != "" {
+		if u := in.Str("UUID"); u != "" {
 			return []string{arn("lambda", env.Region, env.Account, "event-source-mapping:"+u)}
 		}
-		if r := in.str("Resource"); strings.HasPrefix(r, "arn:") {
+		if r := in.Str("Resource"); strings.HasPrefix(r, "arn:") {
 			return []string{r}
 		}
 		return nil
 	},
-	"logs": func(op string, in fields, env Env) []string {
-		g := in.str("LogGroupName")
+	"logs": func(op string, in kit.Input, env Env) []string {
+		g := in.Str("LogGroupName")
 		if g == "" {
-			g = in.str("LogGroupIdentifier")
+			g = in.Str("LogGroupIdentifier")
 			if strings.HasPrefix(g, "arn:") {
 				return []string{g}
 			}
 		}
 		if g == "" {
-			if a := in.str("ResourceArn"); a != "" {
+			if a := in.Str("ResourceArn"); a != "" {
 				return []string{a}
 			}
 			return nil
 		}
 		res := "log-group:" + g
-		if s := in.str("LogStreamName"); s != "" {
+		if s := in.Str("LogStreamName"); s != "" {
 			return []string{arn("logs", env.Region, env.Account, res+":log-stream:"+s)}
 		}
 		return []string{arn("logs", env.Region, env.Account, res+":*")}
 	},
-	"events": func(op string, in fields, env Env) []string {
-		rule := in.str("Rule")
+	"events": func(op string, in kit.Input, env Env) []string {
+		rule := in.Str("Rule")
 		if rule == "" && strings.Contains(op, "Rule") {
-			rule = in.str("Name")
+			rule = in.Str("Name")
 		}
-		bus := in.str("EventBusName")
+		bus := in.Str("EventBusName")
 		if rule != "" {
 			if bus != "" && bus != "default" && !strings.HasPrefix(bus, "arn:") {
 				rule = bus + "/" + rule
 			}
 			return []string{arn("events", env.Region, env.Account, "rule/"+rule)}
 		}
-		if a := in.str("ResourceARN"); a != "" {
+		if a := in.Str("ResourceARN"); a != "" {
 			return []string{a}
 		}
 		if op == "PutEvents" {
@@ -408,11 +231,10 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		}
 		return nil
 	},
-	"kms": kmsResources,
-	"route53": func(op string, in fields, env Env) []string {
-		id := in.str("HostedZoneId")
+	"route53": func(op string, in kit.Input, env Env) []string {
+		id := in.Str("HostedZoneId")
 		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {
-			id = in.str("Id")
+			id = in.Str("Id")
 		}
 		if id == "" {
 			return nil
@@ -420,12 +242,12 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		id = strings.TrimPrefix(id, "/hostedzone/")
 		return []string{"arn:aws:route53:::hostedzone/" + id}
 	},
-	"ec2": func(op string, in fields, env Env) []string {
+	"ec2": func(op string, in kit.Input, env Env) []string {
 		if strings.HasPrefix(op, "Describe") {
 			return nil
 		}
-		ids := in.strs("InstanceIds")
-		if id := in.str("InstanceId"); id != "" {
+		ids := in.Strs("InstanceIds")
+		if id := in.Str("InstanceId"); id != "" {
 			ids = append(ids, id)
 		}
 		if len(ids) == 0 && !strings.HasPrefix(op, "Create") && !strings.HasPrefix(op, "Run") {
@@ -433,7 +255,7 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 			// tags are ec2:ResourceTag); creations keep "*" until their
 			// several resource types are mapped.
 			for _, m := range ec2IDMembers {
-				if id := in.str(m); id != "" {
+				if id := in.Str(m); id != "" {
 					ids = append(ids, id)
 					break
 				}
@@ -452,12 +274,12 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 		return out
 	},
 	"iam": iamResources,
-	"sts": func(op string, in fields, env Env) []string {
-		if r := in.str("RoleArn"); r != "" {
+	"sts": func(op string, in kit.Input, env Env) []string {
+		if r := in.Str("RoleArn"); r != "" {
 			return []string{r}
 		}
 		if op == "GetFederationToken" {
-			return []string{"arn:aws:sts::" + env.Account + ":federated-user/" + in.str("Name")}
+			return []string{"arn:aws:sts::" + env.Account + ":federated-user/" + in.Str("Name")}
 		}
 		return nil
 	},
@@ -482,38 +304,38 @@ func ec2Type(id string) string {
 	}[prefix]
 }
 
-func dynamoResources(op string, in fields, env Env) []string {
+func dynamoResources(op string, in kit.Input, env Env) []string {
 	table := func(t string) string {
 		if strings.HasPrefix(t, "arn:") {
 			return t
 		}
 		return arn("dynamodb", env.Region, env.Account, "table/"+t)
 	}
-	if t := in.str("TableName"); t != "" {
-		if ix := in.str("IndexName"); ix != "" && (op == "Query" || op == "Scan") {
+	if t := in.Str("TableName"); t != "" {
+		if ix := in.Str("IndexName"); ix != "" && (op == "Query" || op == "Scan") {
 			return []string{table(t) + "/index/" + ix}
 		}
 		return []string{table(t)}
 	}
-	if a := in.str("ResourceArn"); a != "" {
+	if a := in.Str("ResourceArn"); a != "" {
 		return []string{a}
 	}
 	var out []string
-	for _, t := range in.mapKeys("RequestItems") {
+	for _, t := range in.MapKeys("RequestItems") {
 		out = append(out, table(t))
 	}
 	return out
 }
 
-func iamResources(op string, in fields, env Env) []string {
+func iamResources(op string, in kit.Input, env Env) []string {
 	acct := "arn:aws:iam::" + env.Account + ":"
 	// The entity an operation acts on comes first: AttachRolePolicy is
 	// checked on the role, not on the policy.
 	entity := func(kind, member string) []string {
-		name := in.str(member)
+		name := in.Str(member)
 		if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
 			// A new entity's ARN carries the Path it is created with.
-			return []string{acct + kind + pathOr(in.str("Path")) + name}
+			return []string{acct + kind + pathOr(in.Str("Path")) + name}
 		}
 		if env.IAMEntityARN != nil && kind != "instance-profile" {
 			if a, ok := env.IAMEntityARN(kind, name); ok {
@@ -523,26 +345,26 @@ func iamResources(op string, in fields, env Env) []string {
 		return []string{acct + kind + "/" + name}
 	}
 	switch {
-	case in.str("RoleName") != "":
+	case in.Str("RoleName") != "":
 		return entity("role", "RoleName")
-	case in.str("GroupName") != "":
+	case in.Str("GroupName") != "":
 		return entity("group", "GroupName")
-	case in.str("UserName") != "":
+	case in.Str("UserName") != "":
 		return entity("user", "UserName")
-	case in.str("InstanceProfileName") != "":
+	case in.Str("InstanceProfileName") != "":
 		return entity("instance-profile", "InstanceProfileName")
-	case in.str("PolicyArn") != "":
-		return []string{in.str("PolicyArn")}
-	case in.str("SAMLProviderArn") != "":
-		return []string{in.str("SAMLProviderArn")}
-	case in.str("OpenIDConnectProviderArn") != "":
-		return []string{in.str("OpenIDConnectProviderArn")}
-	case in.str("PolicySourceArn") != "":
-		return []string{in.str("PolicySourceArn")}
-	case op == "CreatePolicy" && in.str("PolicyName") != "":
-		return []string{acct + "policy" + pathOr(in.str("Path")) + in.str("PolicyName")}
-	case op == "CreateSAMLProvider" && in.str("Name") != "":
-		return []string{acct + "saml-provider/" + in.str("Name")}
+	case in.Str("PolicyArn") != "":
+		return []string{in.Str("PolicyArn")}
+	case in.Str("SAMLProviderArn") != "":
+		return []string{in.Str("SAMLProviderArn")}
+	case in.Str("OpenIDConnectProviderArn") != "":
+		return []string{in.Str("OpenIDConnectProviderArn")}
+	case in.Str("PolicySourceArn") != "":
+		return []string{in.Str("PolicySourceArn")}
+	case op == "CreatePolicy" && in.Str("PolicyName") != "":
+		return []string{acct + "policy" + pathOr(in.Str("Path")) + in.Str("PolicyName")}
+	case op == "CreateSAMLProvider" && in.Str("Name") != "":
+		return []string{acct + "saml-provider/" + in.Str("Name")}
 	}
 	// Operations on the caller itself when the user is omitted.
 	switch op {
@@ -628,65 +450,51 @@ func functionQualifier(f, q string) string {
 	return q
 }
 
-// KeyARN turns a KMS KeyId (id, key ARN, alias name or alias ARN) into
-// an ARN.
-func KeyARN(k string, env Env) string {
-	switch {
-	case strings.HasPrefix(k, "arn:"):
-		return k
-	case strings.HasPrefix(k, "alias/"):
-		return arn("kms", env.Region, env.Account, k)
-	}
-	return arn("kms", env.Region, env.Account, "key/"+k)
-}
-
 // contextRules add service-specific condition keys.
-var contextRules = map[string]func(op string, in fields) iam.Context{
-	"kms": kmsContextRule,
-	"s3": func(op string, in fields) iam.Context {
+var contextRules = map[string]func(op string, in kit.Input) iam.Context{
+	"s3": func(op string, in kit.Input) iam.Context {
 		c := iam.Context{}
 		switch op {
 		case "ListObjects", "ListObjectsV2", "ListObjectVersions":
 			// s3:prefix is present (possibly empty) on every listing, so
 			// that conditions on it behave as on AWS.
-			c["s3:prefix"] = []string{in.str("Prefix")}
-			c.Set("s3:delimiter", in.str("Delimiter"))
-			c.Set("s3:max-keys", in.str("MaxKeys"))
+			c["s3:prefix"] = []string{in.Str("Prefix")}
+			c.Set("s3:delimiter", in.Str("Delimiter"))
+			c.Set("s3:max-keys", in.Str("MaxKeys"))
 		}
-		c.Set("s3:x-amz-acl", in.str("ACL"))
-		c.Set("s3:versionid", in.str("VersionId"))
-		c.Set("s3:x-amz-server-side-encryption", in.str("ServerSideEncryption"))
-		c.Set("s3:x-amz-copy-source", in.str("CopySource"))
-		c.Set("s3:x-amz-storage-class", in.str("StorageClass"))
+		c.Set("s3:x-amz-acl", in.Str("ACL"))
+		c.Set("s3:versionid", in.Str("VersionId"))
+		c.Set("s3:x-amz-server-side-encryption", in.Str("ServerSideEncryption"))
+		c.Set("s3:x-amz-copy-source", in.Str("CopySource"))
+		c.Set("s3:x-amz-storage-class", in.Str("StorageClass"))
 		return c
 	},
-	"sts": func(op string, in fields) iam.Context {
+	"sts": func(op string, in kit.Input) iam.Context {
 		c := iam.Context{}
-		c.Set("sts:externalid", in.str("ExternalId"))
-		c.Set("sts:rolesessionname", in.str("RoleSessionName"))
-		c.Set("sts:sourceidentity", in.str("SourceIdentity"))
+		c.Set("sts:externalid", in.Str("ExternalId"))
+		c.Set("sts:rolesessionname", in.Str("RoleSessionName"))
+		c.Set("sts:sourceidentity", in.Str("SourceIdentity"))
 		return c
 	},
-	"iam": func(op string, in fields) iam.Context {
+	"iam": func(op string, in kit.Input) iam.Context {
 		c := iam.Context{}
 		if op == "AttachRolePolicy" || op == "AttachUserPolicy" || op == "AttachGroupPolicy" ||
 			op == "DetachRolePolicy" || op == "DetachUserPolicy" || op == "DetachGroupPolicy" {
-			c.Set("iam:policyarn", in.str("PolicyArn"))
+			c.Set("iam:policyarn", in.Str("PolicyArn"))
 		}
-		c.Set("iam:permissionsboundary", in.str("PermissionsBoundary"))
+		c.Set("iam:permissionsboundary", in.Str("PermissionsBoundary"))
 		return c
 	},
 }
 
 // extraChecks are second questions some operations ask: a copy reads its
 // source as well as writing its target.
-var extraChecks = map[string]func(op string, in fields, env Env) []Check{
-	"kms": kmsExtraChecks,
-	"s3": func(op string, in fields, env Env) []Check {
+var extraChecks = map[string]func(op string, in kit.Input, env Env) []Check{
+	"s3": func(op string, in kit.Input, env Env) []Check {
 		if op != "CopyObject" && op != "UploadPartCopy" {
 			return nil
 		}
-		src := in.str("CopySource")
+		src := in.Str("CopySource")
 		if src == "" {
 			return nil
 		}

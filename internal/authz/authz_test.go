@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"reflect"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestResourceARNs(t *testing.T) {
 		{"sns", "CreatePlatformEndpoint", &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: sp("arn:aws:sns:us-east-1:123456789012:app/GCM/a")}, "arn:aws:sns:us-east-1:123456789012:app/GCM/a"},
 		{"sns", "GetEndpointAttributes", &snsapi.GetEndpointAttributesInput{EndpointArn: sp("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1")}, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1"},
 	} {
-		checks := For(tc.service, tc.op, tc.in, env)
+		checks := For(kit.Authz{}, tc.service, tc.op, tc.in, env)
 		if got := []string{checks[0].Resource}; !reflect.DeepEqual(got, []string{tc.want}) {
 			t.Errorf("%s %s %+v: %v, want %s", tc.service, tc.op, tc.in, got, tc.want)
 		}

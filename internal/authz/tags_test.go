@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"reflect"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestRequestTags(t *testing.T) {
 			{ResourceType: sp("vpc"), Tags: []ec2api.Tag{{Key: sp("Env"), Value: sp("dev")}}}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := For(tc.service, tc.op, tc.in, env)[0].Context
+			c := For(kit.Authz{}, tc.service, tc.op, tc.in, env)[0].Context
 			if !reflect.DeepEqual(c["aws:requesttag/env"], []string{"dev"}) || !reflect.DeepEqual(c["aws:tagkeys"], []string{"Env"}) {
 				t.Fatalf("context %v", c)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
@@ -41,7 +42,7 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
 	return &authorizer{
-		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
+		mode: mode, iam: d.iam.svc, sts: d.sts.svc, decls: d.decls, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		endpoints: vpcEndpointsOf(d),
 		policies:  newPolicyCache(d.iam.svc),
 	}, nil
@@ -49,11 +50,15 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 
 // authorizer implements gateway.Authorizer.
 type authorizer struct {
-	mode    string
-	iam     *iamsvc.IAM
-	sts     *sts.STS
-	sources map[string]resourcePolicySource
-	tags    map[string]authz.ResourceTagger
+	mode string
+	iam  *iamsvc.IAM
+	sts  *sts.STS
+	// decls are the services' declarations, by service name.
+	decls map[string]kit.Declaration
+	// sources are the services that keep resource policies, by ARN
+	// namespace.
+	sources map[string]kit.Declaration
+	tags    map[string]kit.ResourceTagger
 	// endpoints is EC2's VPC endpoints (nil without EC2).
 	endpoints authz.VPCEndpoints
 	log       *slog.Logger
@@ -68,21 +73,19 @@ type aclSource interface {
 
 func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *model.Operation, input any) error {
 	service := svc.Spec.Name
-	if authz.Unauthenticated(service, op.Name) {
+	rules := a.decls[service].Authz
+	if rules.Unauthenticated[op.Name] {
 		return nil // the assertion or token is the authentication
 	}
 	caller := ctx.Caller
-	if caller.Anonymous && service != "s3" {
+	if caller.Anonymous && !rules.AllowsAnonymous {
 		return auth.MissingAuthentication(dialectOf(svc, ctx.HTTP))
 	}
-	if authz.Unchecked(service, op.Name) {
+	if rules.Unchecked[op.Name] {
 		return nil
 	}
-	if service == "sts" && op.Name == "AssumeRole" && caller.IsRoot() {
-		return nil // STS answers "Roles may not be assumed by root accounts."
-	}
-	if service == "sts" && (op.Name == "GetFederationToken" || op.Name == "GetSessionToken") && caller.SessionToken != "" {
-		return nil // STS answers "Cannot call ... with session credentials"
+	if rules.HandlerRefuses != nil && rules.HandlerRefuses(op.Name, caller) {
+		return nil // the handler answers with the service's own refusal
 	}
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
@@ -91,21 +94,18 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if err != nil {
 		return err
 	}
-	if subject.federated && (service == "iam" || service == "sts") && a.mode == EnforcementOn {
+	if subject.federated && rules.NotForFederated && a.mode == EnforcementOn {
 		// "You cannot call any IAM operations using the temporary
 		// credentials returned by GetFederationToken" / "any STS
 		// operations except GetCallerIdentity".
-		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(service) + ":" + op.Name, Resource: "*"}
+		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(rules, service) + ":" + op.Name, Resource: "*"}
 		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
 	if err := a.sourceVPC(ctx, subject, service); err != nil {
 		return err
 	}
-	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
-	if service == "kms" {
-		env.KMSAlias = a.kmsAlias(ctx)
-	}
-	for _, c := range authz.For(service, op.Name, input, env) {
+	env := authz.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
+	for _, c := range authz.For(rules, service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
 		exists, err := a.resourcePolicy(ctx, &req, &pols)
@@ -132,7 +132,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if !dec.Allowed() && req.Context == nil {
 			req.Context = a.context(ctx, subject, c)
 		}
-		if dec.Reason == iam.ImplicitDeny && authz.AllowedUnlessDenied(service, op.Name) {
+		if dec.Reason == iam.ImplicitDeny && rules.AllowedUnlessDenied[op.Name] {
 			dec.Reason = iam.Allowed
 		}
 		if dec.Allowed() && subject.vpcePolicy != nil {
@@ -465,7 +465,7 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	if !ok {
 		return true, nil
 	}
-	doc, owner, found, err := src.ResourcePolicy(ctx, req.Resource)
+	doc, owner, found, err := src.Authz.Policies.ResourcePolicy(ctx, req.Resource)
 	if err != nil {
 		return true, err
 	}
@@ -481,7 +481,7 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 		return true, nil
 	}
 	pols.Resource = p
-	pols.ResourceRequired = ns == "kms"
+	pols.ResourceRequired = src.Authz.PolicyRequired
 	return true, nil
 }
 
@@ -553,7 +553,7 @@ func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols i
 
 // aclAllows asks S3 whether an ACL grants everyone the request.
 func (a *authorizer) aclAllows(ctx *request.Context, req *iam.Request, op string) bool {
-	src, ok := a.sources["s3"].(aclSource)
+	src, ok := a.sources["s3"].Authz.Policies.(aclSource)
 	if !ok {
 		return false
 	}
@@ -640,18 +640,4 @@ func (c *policyCache) entity(pols *iam.Policies, arn string) error {
 		pols.Boundary = p
 	}
 	return nil
-}
-
-// kmsAliasResolver is KMS's alias lookup (kms.KMS.AliasTarget).
-type kmsAliasResolver interface {
-	AliasTarget(ctx context.Context, aliasARN string) (keyARN string, ok bool)
-}
-
-// kmsAlias resolves KMS alias ARNs to their keys, when KMS is wired.
-func (a *authorizer) kmsAlias(ctx context.Context) func(string) (string, bool) {
-	r, ok := a.sources["kms"].(kmsAliasResolver)
-	if !ok {
-		return nil
-	}
-	return func(alias string) (string, bool) { return r.AliasTarget(ctx, alias) }
 }

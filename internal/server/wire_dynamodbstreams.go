@@ -1,6 +1,9 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/dynamodb"
+import (
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+)
 
 // wireDynamoDBStreams wires DynamoDB Streams over DynamoDB's store: stream
 // records are written by DynamoDB in the transaction of each item write,
@@ -10,5 +13,5 @@ func wireDynamoDBStreams(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{impl: dynamodb.NewStreams(store)}, nil
+	return &wiring{Declaration: kit.Declaration{Impl: dynamodb.NewStreams(store), Authz: kit.Authz{Prefix: "dynamodb"}}}, nil
 }

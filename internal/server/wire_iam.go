@@ -1,7 +1,7 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/iam"
 )
 
@@ -20,5 +20,5 @@ func wireIAM(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.iam = &iamWiring{svc: iam.New(store, iam.WithManagedPolicies(managed))}
-	return &wiring{impl: d.iam.svc, tags: map[string]authz.ResourceTagger{"iam": iamTags(d.iam.svc)}}, nil
+	return &wiring{Declaration: kit.Declaration{Impl: d.iam.svc, Namespace: "iam", Tags: iamTags(d.iam.svc), Authz: kit.Authz{NotForFederated: true}}}, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"net"
 	"net/url"
 
@@ -16,7 +17,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
-	w := &wiring{impl: svc}
+	w := &wiring{Declaration: kit.Declaration{Impl: svc}}
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
@@ -31,7 +32,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.dnsAddr = srv.Addr()
-	w.close = srv.Close
+	w.Close = srv.Close
 	return w, nil
 }
 

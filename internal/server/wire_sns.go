@@ -1,8 +1,7 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/sns"
 )
 
@@ -19,10 +18,11 @@ func wireSNS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.bus.Handle("sns", svc)
-	return &wiring{
-		tags:   map[string]authz.ResourceTagger{"sns": snsTags(svc)},
-		impl:   svc,
-		routes: []gateway.Route{{Name: "sns", Match: svc.Matches, Handler: svc.HTTP()}},
-		close:  svc.Close,
-	}, nil
+	return &wiring{Declaration: kit.Declaration{
+		Namespace: "sns",
+		Tags:      snsTags(svc),
+		Impl:      svc,
+		Routes:    []kit.Route{{Name: "sns", Match: svc.Matches, Handler: svc.HTTP()}},
+		Close:     svc.Close,
+	}}, nil
 }

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -29,8 +29,8 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs",
-		tags: map[string]authz.ResourceTagger{"sqs": sqsTags(svc)}}, nil
+	return &wiring{alt: alt, Declaration: kit.Declaration{Impl: svc, Namespace: "sqs", Authz: kit.Authz{Policies: svc},
+		Tags: sqsTags(svc)}}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.
