@@ -274,15 +274,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		return out
 	},
 	"iam": iamResources,
-	"sts": func(op string, in kit.Input, env Env) []string {
-		if r := in.Str("RoleArn"); r != "" {
-			return []string{r}
-		}
-		if op == "GetFederationToken" {
-			return []string{"arn:aws:sts::" + env.Account + ":federated-user/" + in.Str("Name")}
-		}
-		return nil
-	},
 }
 
 // ec2IDMembers name the resource of an EC2 operation, most specific
@@ -467,13 +458,6 @@ var contextRules = map[string]func(op string, in kit.Input) iam.Context{
 		c.Set("s3:x-amz-server-side-encryption", in.Str("ServerSideEncryption"))
 		c.Set("s3:x-amz-copy-source", in.Str("CopySource"))
 		c.Set("s3:x-amz-storage-class", in.Str("StorageClass"))
-		return c
-	},
-	"sts": func(op string, in kit.Input) iam.Context {
-		c := iam.Context{}
-		c.Set("sts:externalid", in.Str("ExternalId"))
-		c.Set("sts:rolesessionname", in.Str("RoleSessionName"))
-		c.Set("sts:sourceidentity", in.Str("SourceIdentity"))
 		return c
 	},
 	"iam": func(op string, in kit.Input) iam.Context {

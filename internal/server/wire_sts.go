@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/kit"
-	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/sts"
 )
 
@@ -19,14 +17,5 @@ func wireSTS(d *deps) (*wiring, error) {
 	svc := sts.New(store, iamRoles{d.iam.svc}, keyAccounts{static: d.static, iam: d.iam.svc},
 		sts.WithProviders(iamProviders{d.iam.svc}))
 	d.sts = &stsWiring{svc: svc}
-	return &wiring{Declaration: kit.Declaration{Impl: svc, Authz: kit.Authz{
-		Unauthenticated:     kit.Set("AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"),
-		Unchecked:           kit.Set("GetCallerIdentity"),
-		AllowedUnlessDenied: kit.Set("GetSessionToken"),
-		HandlerRefuses: func(op string, caller request.Caller) bool {
-			return op == "AssumeRole" && caller.IsRoot() ||
-				(op == "GetFederationToken" || op == "GetSessionToken") && caller.SessionToken != ""
-		},
-		NotForFederated: true,
-	}}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }
