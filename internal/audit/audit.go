@@ -129,7 +129,7 @@ func isDataEvent(rules kit.Audit, service, op string) bool {
 
 // globalServices are the endpoint prefixes of the global services (S3
 // has a global endpoint too, but records in the bucket's region).
-var globalServices = map[string]bool{"iam": true, "route53": true, "cloudfront": true, "organizations": true}
+var globalServices = map[string]bool{"route53": true, "cloudfront": true, "organizations": true}
 
 // secretMembers are members CloudTrail never shows although the model
 // does not mark them sensitive everywhere.

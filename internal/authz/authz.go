@@ -273,7 +273,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		}
 		return out
 	},
-	"iam": iamResources,
 }
 
 // ec2IDMembers name the resource of an EC2 operation, most specific
@@ -316,68 +315,6 @@ func dynamoResources(op string, in kit.Input, env Env) []string {
 		out = append(out, table(t))
 	}
 	return out
-}
-
-func iamResources(op string, in kit.Input, env Env) []string {
-	acct := "arn:aws:iam::" + env.Account + ":"
-	// The entity an operation acts on comes first: AttachRolePolicy is
-	// checked on the role, not on the policy.
-	entity := func(kind, member string) []string {
-		name := in.Str(member)
-		if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
-			// A new entity's ARN carries the Path it is created with.
-			return []string{acct + kind + pathOr(in.Str("Path")) + name}
-		}
-		if env.IAMEntityARN != nil && kind != "instance-profile" {
-			if a, ok := env.IAMEntityARN(kind, name); ok {
-				return []string{a}
-			}
-		}
-		return []string{acct + kind + "/" + name}
-	}
-	switch {
-	case in.Str("RoleName") != "":
-		return entity("role", "RoleName")
-	case in.Str("GroupName") != "":
-		return entity("group", "GroupName")
-	case in.Str("UserName") != "":
-		return entity("user", "UserName")
-	case in.Str("InstanceProfileName") != "":
-		return entity("instance-profile", "InstanceProfileName")
-	case in.Str("PolicyArn") != "":
-		return []string{in.Str("PolicyArn")}
-	case in.Str("SAMLProviderArn") != "":
-		return []string{in.Str("SAMLProviderArn")}
-	case in.Str("OpenIDConnectProviderArn") != "":
-		return []string{in.Str("OpenIDConnectProviderArn")}
-	case in.Str("PolicySourceArn") != "":
-		return []string{in.Str("PolicySourceArn")}
-	case op == "CreatePolicy" && in.Str("PolicyName") != "":
-		return []string{acct + "policy" + pathOr(in.Str("Path")) + in.Str("PolicyName")}
-	case op == "CreateSAMLProvider" && in.Str("Name") != "":
-		return []string{acct + "saml-provider/" + in.Str("Name")}
-	}
-	// Operations on the caller itself when the user is omitted.
-	switch op {
-	case "GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey",
-		"ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser", "ChangePassword",
-		"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices":
-		if strings.Contains(env.CallerARN, ":user/") {
-			return []string{env.CallerARN}
-		}
-	}
-	return nil
-}
-
-// kindOp is the operation suffix that creates an entity kind
-// (CreateRole, CreateUser, CreateGroup, CreateInstanceProfile).
-var kindOp = map[string]string{"role": "Role", "user": "User", "group": "Group", "instance-profile": "InstanceProfile"}
-
-func pathOr(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return p
 }
 
 // QueueARN turns a queue URL (http://host/<account>/<name>) into its ARN.
@@ -458,15 +395,6 @@ var contextRules = map[string]func(op string, in kit.Input) iam.Context{
 		c.Set("s3:x-amz-server-side-encryption", in.Str("ServerSideEncryption"))
 		c.Set("s3:x-amz-copy-source", in.Str("CopySource"))
 		c.Set("s3:x-amz-storage-class", in.Str("StorageClass"))
-		return c
-	},
-	"iam": func(op string, in kit.Input) iam.Context {
-		c := iam.Context{}
-		if op == "AttachRolePolicy" || op == "AttachUserPolicy" || op == "AttachGroupPolicy" ||
-			op == "DetachRolePolicy" || op == "DetachUserPolicy" || op == "DetachGroupPolicy" {
-			c.Set("iam:policyarn", in.Str("PolicyArn"))
-		}
-		c.Set("iam:permissionsboundary", in.Str("PermissionsBoundary"))
 		return c
 	},
 }

@@ -82,9 +82,6 @@ type Env struct {
 	// CallerARN is the caller, for operations that act on the caller
 	// itself when a member is omitted (iam:GetUser).
 	CallerARN string
-	// IAMEntityARN finds the ARN (with its path) of an existing IAM role,
-	// user or group by name. Until IAM declares its own rules.
-	IAMEntityARN func(kind, name string) (arn string, ok bool)
 }
 
 // ARN builds an ARN in the aws partition.

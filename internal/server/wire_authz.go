@@ -104,7 +104,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if err := a.sourceVPC(ctx, subject, service); err != nil {
 		return err
 	}
-	env := authz.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
+	env := authz.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
 	for _, c := range authz.For(rules, service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
@@ -508,25 +508,6 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 		s.vpcePolicy = p
 	}
 	return nil
-}
-
-// iamEntityARN finds IAM roles, users and groups of account by name, for
-// resource ARNs with their paths.
-func (a *authorizer) iamEntityARN(account string) func(kind, name string) (string, bool) {
-	return func(kind, name string) (string, bool) {
-		switch kind {
-		case "role":
-			r, ok, err := a.iam.RoleByName(account, name)
-			return r.ARN, ok && err == nil
-		case "user":
-			u, ok, err := a.iam.UserByName(account, name)
-			return u.ARN, ok && err == nil
-		case "group":
-			g, ok, err := a.iam.GroupByName(account, name)
-			return g.ARN, ok && err == nil
-		}
-		return "", false
-	}
 }
 
 // resourceTags adds aws:ResourceTag/<key> (and the service aliases) from

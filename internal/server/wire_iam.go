@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/iam"
 )
 
@@ -20,5 +19,5 @@ func wireIAM(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.iam = &iamWiring{svc: iam.New(store, iam.WithManagedPolicies(managed))}
-	return &wiring{Declaration: kit.Declaration{Impl: d.iam.svc, Namespace: "iam", Tags: iamTags(d.iam.svc), Authz: kit.Authz{NotForFederated: true}}}, nil
+	return &wiring{Declaration: d.iam.svc.Declare()}, nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/events"
-	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
@@ -206,37 +205,6 @@ func ec2Tags(svc *ec2.EC2) authz.ResourceTagger {
 			return notFound(err)
 		}
 		return tagMap(out.Tags, func(t ec2api.TagDescription) (*string, *string) { return t.Key, t.Value }), true, nil
-	})
-}
-
-func iamTags(svc *iamsvc.IAM) authz.ResourceTagger {
-	return tagLookup(func(_ *request.Context, arn string) (map[string]string, bool, error) {
-		parts := strings.SplitN(arn, ":", 6)
-		if len(parts) < 6 {
-			return nil, false, nil
-		}
-		var tags []iamsvc.Tag
-		switch res := parts[5]; {
-		case strings.HasPrefix(res, "role/"):
-			r, ok, err := svc.RoleByARN(arn)
-			if err != nil || !ok {
-				return nil, ok, err
-			}
-			tags = r.Tags
-		case strings.HasPrefix(res, "user/"):
-			u, ok, err := svc.UserByName(parts[4], res[strings.LastIndexByte(res, '/')+1:])
-			if err != nil || !ok {
-				return nil, ok, err
-			}
-			tags = u.Tags
-		default:
-			return nil, false, nil
-		}
-		m := map[string]string{}
-		for _, t := range tags {
-			m[t.Key] = t.Value
-		}
-		return m, true, nil
 	})
 }
 
