@@ -111,8 +111,6 @@ var dataEvents = map[string]map[string]bool{
 	"dynamodb": {"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
 		"Scan": true, "BatchGetItem": true, "BatchWriteItem": true, "TransactGetItems": true,
 		"TransactWriteItems": true, "ExecuteStatement": true, "BatchExecuteStatement": true, "ExecuteTransaction": true},
-	"sqs": {"SendMessage": true, "SendMessageBatch": true, "ReceiveMessage": true, "DeleteMessage": true,
-		"DeleteMessageBatch": true, "ChangeMessageVisibility": true, "ChangeMessageVisibilityBatch": true},
 	"sns": {"Publish": true, "PublishBatch": true},
 }
 

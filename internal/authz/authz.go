@@ -95,10 +95,6 @@ var renames = map[string]map[string]string{
 		"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
 		"PutObjectLegalHold": "PutObjectLegalHold", "SelectObjectContent": "GetObject",
 	},
-	"sqs": {
-		"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-		"ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
-	},
 	"sns": {"PublishBatch": "Publish"},
 	"lambda": {
 		"Invoke": "InvokeFunction", "InvokeWithResponseStream": "InvokeFunction", "InvokeAsync": "InvokeAsync",
@@ -122,19 +118,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 			return []string{"arn:aws:s3:::" + b + "/*"}
 		}
 		return []string{"arn:aws:s3:::" + b}
-	},
-	"sqs": func(op string, in kit.Input, env Env) []string {
-		if u := in.Str("QueueUrl"); u != "" {
-			return []string{QueueARN(u, env)}
-		}
-		if n := in.Str("QueueName"); n != "" {
-			acct := in.Str("QueueOwnerAWSAccountId")
-			if acct == "" {
-				acct = env.Account
-			}
-			return []string{arn("sqs", env.Region, acct, n)}
-		}
-		return nil
 	},
 	"sns": func(op string, in kit.Input, env Env) []string {
 		for _, m := range []string{"TopicArn", "TargetArn", "ResourceArn", "PlatformApplicationArn", "EndpointArn"} {
@@ -315,20 +298,6 @@ func dynamoResources(op string, in kit.Input, env Env) []string {
 		out = append(out, table(t))
 	}
 	return out
-}
-
-// QueueARN turns a queue URL (http://host/<account>/<name>) into its ARN.
-func QueueARN(u string, env Env) string {
-	path := u
-	if pu, err := url.Parse(u); err == nil && pu.Path != "" {
-		path = pu.Path
-	}
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	name, acct := parts[len(parts)-1], env.Account
-	if len(parts) >= 2 {
-		acct = parts[len(parts)-2]
-	}
-	return arn("sqs", env.Region, acct, name)
 }
 
 // FunctionARN turns a FunctionName (name, partial ARN, full ARN, with or

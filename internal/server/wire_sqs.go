@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/kit"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -29,8 +28,7 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{alt: alt, Declaration: kit.Declaration{Impl: svc, Namespace: "sqs", Authz: kit.Authz{Policies: svc},
-		Tags: sqsTags(svc)}}, nil
+	return &wiring{alt: alt, Declaration: svc.Declare()}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.

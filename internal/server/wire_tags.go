@@ -11,7 +11,6 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
-	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -23,7 +22,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/sns"
-	"github.com/niwa-cloud/niwa/internal/service/sqs"
 )
 
 // Resource tag lookups (authz.ResourceTagger) for the services that keep
@@ -74,24 +72,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-func sqsTags(svc *sqs.SQS) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, name, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		u, err := svc.GetQueueUrl(c, &sqsapi.GetQueueUrlInput{QueueName: &name, QueueOwnerAWSAccountId: &c.Account})
-		if err != nil {
-			return notFound(err)
-		}
-		out, err := svc.ListQueueTags(c, &sqsapi.ListQueueTagsInput{QueueUrl: u.QueueUrl})
-		if err != nil {
-			return notFound(err)
-		}
-		return out.Tags, true, nil
-	})
 }
 
 func snsTags(svc *sns.SNS) authz.ResourceTagger {
