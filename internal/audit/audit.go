@@ -111,7 +111,6 @@ var dataEvents = map[string]map[string]bool{
 	"dynamodb": {"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
 		"Scan": true, "BatchGetItem": true, "BatchWriteItem": true, "TransactGetItems": true,
 		"TransactWriteItems": true, "ExecuteStatement": true, "BatchExecuteStatement": true, "ExecuteTransaction": true},
-	"sns": {"Publish": true, "PublishBatch": true},
 }
 
 func isDataEvent(rules kit.Audit, service, op string) bool {

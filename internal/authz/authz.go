@@ -95,7 +95,6 @@ var renames = map[string]map[string]string{
 		"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
 		"PutObjectLegalHold": "PutObjectLegalHold", "SelectObjectContent": "GetObject",
 	},
-	"sns": {"PublishBatch": "Publish"},
 	"lambda": {
 		"Invoke": "InvokeFunction", "InvokeWithResponseStream": "InvokeFunction", "InvokeAsync": "InvokeAsync",
 		"GetFunctionConfiguration": "GetFunctionConfiguration",
@@ -118,20 +117,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 			return []string{"arn:aws:s3:::" + b + "/*"}
 		}
 		return []string{"arn:aws:s3:::" + b}
-	},
-	"sns": func(op string, in kit.Input, env Env) []string {
-		for _, m := range []string{"TopicArn", "TargetArn", "ResourceArn", "PlatformApplicationArn", "EndpointArn"} {
-			if a := in.Str(m); a != "" {
-				return []string{a}
-			}
-		}
-		if s := in.Str("SubscriptionArn"); strings.Count(s, ":") >= 6 {
-			return []string{s[:strings.LastIndexByte(s, ':')]}
-		}
-		if n := in.Str("Name"); n != "" && op == "CreateTopic" {
-			return []string{arn("sns", env.Region, env.Account, n)}
-		}
-		return nil
 	},
 	"dynamodb": dynamoResources,
 	"dynamodbstreams": func(op string, in kit.Input, env Env) []string {

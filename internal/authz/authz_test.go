@@ -6,14 +6,12 @@ import (
 	"testing"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
-	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 )
 
 func sp(s string) *string { return &s }
 
 // TestResourceARNs: Lambda's Invoke and permission
-// calls name the version or alias they act on; SNS mobile push calls name
-// the platform application or endpoint.
+// calls name the version or alias they act on.
 func TestResourceARNs(t *testing.T) {
 	env := Env{Account: "123456789012", Region: "us-east-1"}
 	const fn = "arn:aws:lambda:us-east-1:123456789012:function:f"
@@ -29,8 +27,6 @@ func TestResourceARNs(t *testing.T) {
 		{"lambda", "Invoke", &lambdaapi.InvocationRequest{FunctionName: sp("123456789012:function:f:prod")}, fn + ":prod"},
 		{"lambda", "AddPermission", &lambdaapi.AddPermissionRequest{FunctionName: sp("f"), Qualifier: sp("live")}, fn + ":live"},
 		{"lambda", "GetFunction", &lambdaapi.GetFunctionRequest{FunctionName: sp("f"), Qualifier: sp("live")}, fn},
-		{"sns", "CreatePlatformEndpoint", &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: sp("arn:aws:sns:us-east-1:123456789012:app/GCM/a")}, "arn:aws:sns:us-east-1:123456789012:app/GCM/a"},
-		{"sns", "GetEndpointAttributes", &snsapi.GetEndpointAttributesInput{EndpointArn: sp("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1")}, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1"},
 	} {
 		checks := For(kit.Authz{}, tc.service, tc.op, tc.in, env)
 		if got := []string{checks[0].Resource}; !reflect.DeepEqual(got, []string{tc.want}) {

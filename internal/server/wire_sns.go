@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/sns"
 )
 
@@ -18,11 +17,5 @@ func wireSNS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.bus.Handle("sns", svc)
-	return &wiring{Declaration: kit.Declaration{
-		Namespace: "sns",
-		Tags:      snsTags(svc),
-		Impl:      svc,
-		Routes:    []kit.Route{{Name: "sns", Match: svc.Matches, Handler: svc.HTTP()}},
-		Close:     svc.Close,
-	}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

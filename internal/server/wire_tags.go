@@ -10,7 +10,6 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
-	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -21,7 +20,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
-	"github.com/niwa-cloud/niwa/internal/service/sns"
 )
 
 // Resource tag lookups (authz.ResourceTagger) for the services that keep
@@ -72,20 +70,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-func snsTags(svc *sns.SNS) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, _, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		out, err := svc.ListTagsForResource(c, &snsapi.ListTagsForResourceInput{ResourceArn: &arn})
-		if err != nil {
-			return notFound(err)
-		}
-		return tagMap(out.Tags, func(t snsapi.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
-	})
 }
 
 func dynamodbTags(svc *dynamodb.DynamoDB) authz.ResourceTagger {
