@@ -108,9 +108,6 @@ type SessionIssuer struct {
 // object-level operations are matched by name in isDataEvent.
 var dataEvents = map[string]map[string]bool{
 	"lambda": {"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true},
-	"dynamodb": {"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
-		"Scan": true, "BatchGetItem": true, "BatchWriteItem": true, "TransactGetItems": true,
-		"TransactWriteItems": true, "ExecuteStatement": true, "BatchExecuteStatement": true, "ExecuteTransaction": true},
 }
 
 func isDataEvent(rules kit.Audit, service, op string) bool {

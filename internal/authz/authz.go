@@ -118,16 +118,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		}
 		return []string{"arn:aws:s3:::" + b}
 	},
-	"dynamodb": dynamoResources,
-	"dynamodbstreams": func(op string, in kit.Input, env Env) []string {
-		if s := in.Str("StreamArn"); s != "" {
-			return []string{s}
-		}
-		if t := in.Str("TableName"); t != "" {
-			return []string{arn("dynamodb", env.Region, env.Account, "table/"+t+"/stream/*")}
-		}
-		return nil
-	},
 	"lambda": func(op string, in kit.Input, env Env) []string {
 		if f := in.Str("FunctionName"); f != "" {
 			a := FunctionARN(f, env)
@@ -260,29 +250,6 @@ func ec2Type(id string) string {
 		"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
 		"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
 	}[prefix]
-}
-
-func dynamoResources(op string, in kit.Input, env Env) []string {
-	table := func(t string) string {
-		if strings.HasPrefix(t, "arn:") {
-			return t
-		}
-		return arn("dynamodb", env.Region, env.Account, "table/"+t)
-	}
-	if t := in.Str("TableName"); t != "" {
-		if ix := in.Str("IndexName"); ix != "" && (op == "Query" || op == "Scan") {
-			return []string{table(t) + "/index/" + ix}
-		}
-		return []string{table(t)}
-	}
-	if a := in.Str("ResourceArn"); a != "" {
-		return []string{a}
-	}
-	var out []string
-	for _, t := range in.MapKeys("RequestItems") {
-		out = append(out, table(t))
-	}
-	return out
 }
 
 // FunctionARN turns a FunctionName (name, partial ARN, full ARN, with or

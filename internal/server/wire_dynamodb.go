@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 )
 
@@ -14,5 +13,5 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 	}
 	svc := dynamodb.New(store, d.clock, dynamodb.Options{})
 	d.dynamodb = svc
-	return &wiring{Declaration: kit.Declaration{Impl: svc, Close: svc.Close, Namespace: "dynamodb", Authz: kit.Authz{Policies: svc}, Tags: dynamodbTags(svc)}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 )
 
@@ -13,5 +12,5 @@ func wireDynamoDBStreams(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{Declaration: kit.Declaration{Impl: dynamodb.NewStreams(store), Authz: kit.Authz{Prefix: "dynamodb"}}}, nil
+	return &wiring{Declaration: dynamodb.NewStreams(store).Declare()}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 
-	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
@@ -14,7 +13,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/events"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
@@ -70,36 +68,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-func dynamodbTags(svc *dynamodb.DynamoDB) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, res, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		// Indexes and streams are tagged through their table.
-		seg := strings.Split(res, "/")
-		if len(seg) < 2 || seg[0] != "table" {
-			return nil, false, nil
-		}
-		table := strings.TrimSuffix(arn, res) + "table/" + seg[1]
-		m := map[string]string{}
-		in := &dynamodbapi.ListTagsOfResourceInput{ResourceArn: &table}
-		for {
-			out, err := svc.ListTagsOfResource(c, in)
-			if err != nil {
-				return notFound(err)
-			}
-			for k, v := range tagMap(out.Tags, func(t dynamodbapi.Tag) (*string, *string) { return t.Key, t.Value }) {
-				m[k] = v
-			}
-			if out.NextToken == nil || *out.NextToken == "" {
-				return m, true, nil
-			}
-			in.NextToken = out.NextToken
-		}
-	})
 }
 
 func lambdaTags(svc *lambda.Lambda) authz.ResourceTagger {
