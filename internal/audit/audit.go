@@ -107,7 +107,6 @@ type SessionIssuer struct {
 // (managementEvent false, eventCategory "Data"), by service name; S3
 // object-level operations are matched by name in isDataEvent.
 var dataEvents = map[string]map[string]bool{
-	"lambda": {"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true},
 }
 
 func isDataEvent(rules kit.Audit, service, op string) bool {

@@ -95,10 +95,6 @@ var renames = map[string]map[string]string{
 		"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
 		"PutObjectLegalHold": "PutObjectLegalHold", "SelectObjectContent": "GetObject",
 	},
-	"lambda": {
-		"Invoke": "InvokeFunction", "InvokeWithResponseStream": "InvokeFunction", "InvokeAsync": "InvokeAsync",
-		"GetFunctionConfiguration": "GetFunctionConfiguration",
-	},
 }
 
 // resourceRules compute resource ARNs per service.
@@ -117,37 +113,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 			return []string{"arn:aws:s3:::" + b + "/*"}
 		}
 		return []string{"arn:aws:s3:::" + b}
-	},
-	"lambda": func(op string, in kit.Input, env Env) []string {
-		if f := in.Str("FunctionName"); f != "" {
-			a := FunctionARN(f, env)
-			if qualifiedOps[op] {
-				// Invoke and permission changes act on the version or
-				// alias named: a policy on the unqualified ARN does not
-				// cover them ("function:name:*" does).
-				if q := functionQualifier(f, in.Str("Qualifier")); q != "" {
-					a += ":" + q
-				}
-			}
-			return []string{a}
-		}
-		if l := in.Str("LayerName"); l != "" {
-			if strings.HasPrefix(l, "arn:") {
-				return []string{l}
-			}
-			res := "layer:" + l
-			if v := in.Str("VersionNumber"); v != "" {
-				res += ":" + v
-			}
-			return []string{arn("lambda", env.Region, env.Account, res)}
-		}
-		if u := in.Str("UUID"); u != "" {
-			return []string{arn("lambda", env.Region, env.Account, "event-source-mapping:"+u)}
-		}
-		if r := in.Str("Resource"); strings.HasPrefix(r, "arn:") {
-			return []string{r}
-		}
-		return nil
 	},
 	"logs": func(op string, in kit.Input, env Env) []string {
 		g := in.Str("LogGroupName")
@@ -250,53 +215,6 @@ func ec2Type(id string) string {
 		"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
 		"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
 	}[prefix]
-}
-
-// FunctionARN turns a FunctionName (name, partial ARN, full ARN, with or
-// without a qualifier) into the function's ARN (unqualified: policies
-// name functions, and a qualifier is matched by "<arn>:*").
-func FunctionARN(f string, env Env) string {
-	if strings.HasPrefix(f, "arn:") {
-		parts := strings.Split(f, ":")
-		if len(parts) > 7 {
-			return strings.Join(parts[:7], ":")
-		}
-		return f
-	}
-	parts := strings.Split(f, ":")
-	switch {
-	case len(parts) >= 3 && parts[1] == "function": // 123456789012:function:name
-		return arn("lambda", env.Region, parts[0], "function:"+parts[2])
-	case len(parts) == 2: // name:qualifier
-		return arn("lambda", env.Region, env.Account, "function:"+parts[0])
-	}
-	return arn("lambda", env.Region, env.Account, "function:"+f)
-}
-
-// qualifiedOps are the Lambda operations whose resource is the function
-// version or alias when one is named (Lambda's "Resources and
-// conditions for Lambda actions": Invoke, AddPermission,
-// RemovePermission act on "Function, Function version, Function
-// alias"; the others on the function).
-var qualifiedOps = map[string]bool{
-	"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true,
-	"AddPermission": true, "RemovePermission": true,
-}
-
-// functionQualifier is the version or alias a FunctionName carries
-// (name:q, 123456789012:function:name:q, a qualified ARN) or else the
-// Qualifier member.
-func functionQualifier(f, q string) string {
-	parts := strings.Split(f, ":")
-	switch {
-	case strings.HasPrefix(f, "arn:") && len(parts) > 7:
-		return parts[7]
-	case !strings.HasPrefix(f, "arn:") && len(parts) == 4 && parts[1] == "function":
-		return parts[3]
-	case len(parts) == 2:
-		return parts[1]
-	}
-	return q
 }
 
 // contextRules add service-specific condition keys.

@@ -75,21 +75,15 @@ func wireLambda(d *deps) (*wiring, error) {
 	}
 	svc.ResumeAsync()
 	code := codeRoute{d: d}
-	return &wiring{Declaration: kit.Declaration{
-		Impl:      svc,
-		Authz:     kit.Authz{Policies: svc},
-		Namespace: "lambda",
-		Tags:      lambdaTags(svc),
-		Routes: []kit.Route{
-			{Name: "lambda-url", Match: svc.MatchURL, Handler: http.HandlerFunc(svc.ServeURL)},
-			{Name: "lambda-code", Match: code.match, Handler: code},
-		},
-		Close: func() error {
-			err := svc.Close()
-			cleanup()
-			return err
-		},
-	}}, nil
+	decl := svc.Declare()
+	// Function code served to the runtimes is the wiring's route.
+	decl.Routes = append(decl.Routes, kit.Route{Name: "lambda-code", Match: code.match, Handler: code})
+	decl.Close = func() error {
+		err := svc.Close()
+		cleanup()
+		return err
+	}
+	return &wiring{Declaration: decl}, nil
 }
 
 // lambdaWorkDir is where function code is unpacked: <data dir>/lambda

@@ -6,7 +6,6 @@ import (
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
-	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/authz"
@@ -15,7 +14,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/events"
-	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 )
@@ -68,21 +66,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-func lambdaTags(svc *lambda.Lambda) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, res, ok := arnScope(ctx, arn)
-		if !ok || !strings.HasPrefix(res, "function:") {
-			return nil, false, nil
-		}
-		fn := strings.Join(strings.SplitN(arn, ":", 8)[:7], ":") // tags are the function's, not a qualifier's
-		out, err := svc.ListTags(c, &lambdaapi.ListTagsRequest{Resource: &fn})
-		if err != nil {
-			return notFound(err)
-		}
-		return out.Tags, true, nil
-	})
 }
 
 func logsTags(svc *logs.Logs) authz.ResourceTagger {
