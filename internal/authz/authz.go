@@ -114,26 +114,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		}
 		return []string{"arn:aws:s3:::" + b}
 	},
-	"logs": func(op string, in kit.Input, env Env) []string {
-		g := in.Str("LogGroupName")
-		if g == "" {
-			g = in.Str("LogGroupIdentifier")
-			if strings.HasPrefix(g, "arn:") {
-				return []string{g}
-			}
-		}
-		if g == "" {
-			if a := in.Str("ResourceArn"); a != "" {
-				return []string{a}
-			}
-			return nil
-		}
-		res := "log-group:" + g
-		if s := in.Str("LogStreamName"); s != "" {
-			return []string{arn("logs", env.Region, env.Account, res+":log-stream:"+s)}
-		}
-		return []string{arn("logs", env.Region, env.Account, res+":*")}
-	},
 	"events": func(op string, in kit.Input, env Env) []string {
 		rule := in.Str("Rule")
 		if rule == "" && strings.Contains(op, "Rule") {

@@ -6,7 +6,6 @@ import (
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
-	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -14,7 +13,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/events"
-	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 )
 
@@ -66,28 +64,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-func logsTags(svc *logs.Logs) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, res, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		group, ok := strings.CutPrefix(res, "log-group:")
-		if !ok {
-			return nil, false, nil
-		}
-		if i := strings.Index(group, ":log-stream:"); i >= 0 {
-			group = group[:i]
-		}
-		group = strings.TrimSuffix(group, ":*")
-		out, err := svc.ListTagsLogGroup(c, &logsapi.ListTagsLogGroupRequest{LogGroupName: &group})
-		if err != nil {
-			return notFound(err)
-		}
-		return out.Tags, true, nil
-	})
 }
 
 func eventsTags(svc *events.Events) authz.ResourceTagger {
