@@ -114,26 +114,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		}
 		return []string{"arn:aws:s3:::" + b}
 	},
-	"events": func(op string, in kit.Input, env Env) []string {
-		rule := in.Str("Rule")
-		if rule == "" && strings.Contains(op, "Rule") {
-			rule = in.Str("Name")
-		}
-		bus := in.Str("EventBusName")
-		if rule != "" {
-			if bus != "" && bus != "default" && !strings.HasPrefix(bus, "arn:") {
-				rule = bus + "/" + rule
-			}
-			return []string{arn("events", env.Region, env.Account, "rule/"+rule)}
-		}
-		if a := in.Str("ResourceARN"); a != "" {
-			return []string{a}
-		}
-		if op == "PutEvents" {
-			return []string{arn("events", env.Region, env.Account, "event-bus/default")}
-		}
-		return nil
-	},
 	"route53": func(op string, in kit.Input, env Env) []string {
 		id := in.Str("HostedZoneId")
 		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {

@@ -5,14 +5,12 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
-	"github.com/niwa-cloud/niwa/internal/service/events"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 )
 
@@ -64,20 +62,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-func eventsTags(svc *events.Events) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, _, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		out, err := svc.ListTagsForResource(c, &eventsapi.ListTagsForResourceRequest{ResourceARN: &arn})
-		if err != nil {
-			return notFound(err)
-		}
-		return tagMap(out.Tags, func(t eventsapi.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
-	})
 }
 
 func ec2Tags(svc *ec2.EC2) authz.ResourceTagger {
