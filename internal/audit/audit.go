@@ -106,8 +106,7 @@ type SessionIssuer struct {
 // dataEvents are the operations CloudTrail records as data events
 // (managementEvent false, eventCategory "Data"), by service name; S3
 // object-level operations are matched by name in isDataEvent.
-var dataEvents = map[string]map[string]bool{
-}
+var dataEvents = map[string]map[string]bool{}
 
 func isDataEvent(rules kit.Audit, service, op string) bool {
 	if rules.DataEvents != nil {

@@ -125,56 +125,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		id = strings.TrimPrefix(id, "/hostedzone/")
 		return []string{"arn:aws:route53:::hostedzone/" + id}
 	},
-	"ec2": func(op string, in kit.Input, env Env) []string {
-		if strings.HasPrefix(op, "Describe") {
-			return nil
-		}
-		ids := in.Strs("InstanceIds")
-		if id := in.Str("InstanceId"); id != "" {
-			ids = append(ids, id)
-		}
-		if len(ids) == 0 && !strings.HasPrefix(op, "Create") && !strings.HasPrefix(op, "Run") {
-			// Operations on one existing resource are checked on it (its
-			// tags are ec2:ResourceTag); creations keep "*" until their
-			// several resource types are mapped.
-			for _, m := range ec2IDMembers {
-				if id := in.Str(m); id != "" {
-					ids = append(ids, id)
-					break
-				}
-			}
-		}
-		out := make([]string, 0, len(ids))
-		for _, id := range ids {
-			switch typ := ec2Type(id); typ {
-			case "":
-			case "image": // public images belong to no account
-				out = append(out, arn("ec2", env.Region, "", typ+"/"+id))
-			default:
-				out = append(out, arn("ec2", env.Region, env.Account, typ+"/"+id))
-			}
-		}
-		return out
-	},
-}
-
-// ec2IDMembers name the resource of an EC2 operation, most specific
-// first (AssociateRouteTable acts on the route table, not the subnet).
-var ec2IDMembers = []string{"RouteTableId", "NetworkInterfaceId", "VpcEndpointId", "NatGatewayId", "InternetGatewayId",
-	"AllocationId", "VolumeId", "SnapshotId", "GroupId", "SubnetId", "VpcId", "ImageId"}
-
-// ec2Type is the ARN resource type of an EC2 id, by its prefix
-// (Service Authorization Reference resource types).
-func ec2Type(id string) string {
-	prefix, _, ok := strings.Cut(id, "-")
-	if !ok {
-		return ""
-	}
-	return map[string]string{
-		"i": "instance", "vpc": "vpc", "subnet": "subnet", "sg": "security-group", "rtb": "route-table",
-		"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
-		"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
-	}[prefix]
 }
 
 // contextRules add service-specific condition keys.

@@ -27,12 +27,14 @@ func wireEC2(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.ec2 = svc
-	route := kit.Route{
+	decl := svc.Declare()
+	// The route evaluator answers in niwa's default account and region.
+	decl.Routes = append(decl.Routes, kit.Route{
 		Name:    "ec2-route",
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
 		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
-	}
-	return &wiring{Declaration: kit.Declaration{Impl: svc, Namespace: "ec2", Tags: ec2Tags(svc), Routes: []kit.Route{route}, Close: svc.Close}}, nil
+	})
+	return &wiring{Declaration: decl}, nil
 }
 
 // envDuration reads a duration setting; unset or invalid means the

@@ -64,25 +64,6 @@ func notFound(err error) (map[string]string, bool, error) {
 	return nil, false, err
 }
 
-func ec2Tags(svc *ec2.EC2) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, res, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		_, id, ok := strings.Cut(res, "/")
-		if !ok || id == "" {
-			return nil, false, nil
-		}
-		name := "resource-id"
-		out, err := svc.DescribeTags(c, &ec2api.DescribeTagsRequest{Filters: []ec2api.Filter{{Name: &name, Values: []string{id}}}})
-		if err != nil {
-			return notFound(err)
-		}
-		return tagMap(out.Tags, func(t ec2api.TagDescription) (*string, *string) { return t.Key, t.Value }), true, nil
-	})
-}
-
 // s3Tags gives object tags (s3:ExistingObjectTag/<key>) only: bucket tags
 // take part in authorization on AWS only for buckets with ABAC enabled.
 func s3Tags(svc *s3.S3) authz.ResourceTagger {
