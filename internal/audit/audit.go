@@ -119,9 +119,6 @@ func isDataEvent(rules kit.Audit, service, op string) bool {
 	return dataEvents[service][op]
 }
 
-// globalServices are the endpoint prefixes of the global services (S3
-// has a global endpoint too, but records in the bucket's region).
-var globalServices = map[string]bool{"route53": true, "cloudfront": true, "organizations": true}
 
 // secretMembers are members CloudTrail never shows although the model
 // does not mark them sensitive everywhere.
@@ -177,7 +174,7 @@ func Build(c Call, newID func() string) *Record {
 // recordRegion is the region a call is recorded and delivered in: global
 // services record in us-east-1, whichever region the client named.
 func recordRegion(c Call) string {
-	if c.Rules.Global || globalServices[c.Model.Metadata.EndpointPrefix] {
+	if c.Rules.Global {
 		return "us-east-1"
 	}
 	return c.Context.Region

@@ -114,17 +114,6 @@ var resourceRules = map[string]func(op string, in kit.Input, env Env) []string{
 		}
 		return []string{"arn:aws:s3:::" + b}
 	},
-	"route53": func(op string, in kit.Input, env Env) []string {
-		id := in.Str("HostedZoneId")
-		if id == "" && strings.Contains(op, "HostedZone") && op != "CreateHostedZone" && !strings.HasPrefix(op, "List") {
-			id = in.Str("Id")
-		}
-		if id == "" {
-			return nil
-		}
-		id = strings.TrimPrefix(id, "/hostedzone/")
-		return []string{"arn:aws:route53:::hostedzone/" + id}
-	},
 }
 
 // contextRules add service-specific condition keys.

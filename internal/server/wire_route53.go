@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"net"
 	"net/url"
 
@@ -17,7 +16,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
-	w := &wiring{Declaration: kit.Declaration{Impl: svc}}
+	w := &wiring{Declaration: svc.Declare()}
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
