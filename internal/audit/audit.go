@@ -103,23 +103,6 @@ type SessionIssuer struct {
 	UserName    string `json:"userName"`
 }
 
-// dataEvents are the operations CloudTrail records as data events
-// (managementEvent false, eventCategory "Data"), by service name; S3
-// object-level operations are matched by name in isDataEvent.
-var dataEvents = map[string]map[string]bool{}
-
-func isDataEvent(rules kit.Audit, service, op string) bool {
-	if rules.DataEvents != nil {
-		return rules.DataEvents[op]
-	}
-	if service == "s3" {
-		return strings.Contains(op, "Object") || strings.Contains(op, "MultipartUpload") ||
-			op == "UploadPart" || op == "UploadPartCopy" || op == "ListParts"
-	}
-	return dataEvents[service][op]
-}
-
-
 // secretMembers are members CloudTrail never shows although the model
 // does not mark them sensitive everywhere.
 var secretMembers = map[string]bool{
@@ -133,7 +116,6 @@ func Build(c Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
 	region := recordRegion(c)
 	ro := c.Rules.IsReadOnly(c.Operation.Name)
-	svcName := c.Service
 	rec := &Record{
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
@@ -146,7 +128,7 @@ func Build(c Call, newID func() string) *Record {
 		EventID:            newID(),
 		ReadOnly:           ro,
 		EventType:          "AwsApiCall",
-		ManagementEvent:    !isDataEvent(c.Rules, svcName, c.Operation.Name),
+		ManagementEvent:    !c.Rules.DataEvents[c.Operation.Name],
 		RecipientAccountID: ctx.Account,
 		EventCategory:      "Management",
 	}
@@ -157,14 +139,14 @@ func Build(c Call, newID func() string) *Record {
 		rec.UserAgent = ctx.HTTP.UserAgent()
 	}
 	if c.Params != nil && c.Operation.Input != nil {
-		if p, ok := render(c.Operation.Input, c.Params, c.Rules, svcName).(map[string]any); ok && len(p) > 0 {
+		if p, ok := render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.RequestParameters = p
 		}
 	}
 	if c.Err != nil {
 		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
 	} else if !ro && c.Result != nil && c.Operation.Output != nil {
-		if p, ok := render(c.Operation.Output, c.Result, c.Rules, svcName).(map[string]any); ok && len(p) > 0 {
+		if p, ok := render(c.Operation.Output, c.Result, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.ResponseElements = p
 		}
 	}
@@ -252,7 +234,7 @@ func Identity(c request.Caller) UserIdentity {
 // structure members in lowerCamelCase, map keys untouched, timestamps
 // as CloudTrail prints them, and streaming bodies, blobs and secrets
 // left out. It returns nil for what is left out.
-func render(ref *model.Ref, v any, rules kit.Audit, service string) any {
+func render(ref *model.Ref, v any, rules kit.Audit) any {
 	if v == nil || ref == nil || ref.Shape == nil || ref.IsStreaming() || ref.Shape.Sensitive {
 		return nil
 	}
@@ -278,8 +260,8 @@ func render(ref *model.Ref, v any, rules kit.Audit, service string) any {
 			if !ok || secretMembers[mem.Name] {
 				continue
 			}
-			if r := render(mem, mv, rules, service); r != nil {
-				out[memberName(rules, service, mem.Name)] = r
+			if r := render(mem, mv, rules); r != nil {
+				out[memberName(rules, mem.Name)] = r
 			}
 		}
 		return out
@@ -290,7 +272,7 @@ func render(ref *model.Ref, v any, rules kit.Audit, service string) any {
 		}
 		out := make([]any, 0, len(l))
 		for _, e := range l {
-			if r := render(sh.Member, e, rules, service); r != nil {
+			if r := render(sh.Member, e, rules); r != nil {
 				out = append(out, r)
 			}
 		}
@@ -302,7 +284,7 @@ func render(ref *model.Ref, v any, rules kit.Audit, service string) any {
 		}
 		out := make(map[string]any, len(m))
 		for k, e := range m {
-			if r := render(sh.Value, e, rules, service); r != nil {
+			if r := render(sh.Value, e, rules); r != nil {
 				out[k] = r
 			}
 		}
@@ -312,14 +294,11 @@ func render(ref *model.Ref, v any, rules kit.Audit, service string) any {
 }
 
 // memberName is a member's name as CloudTrail shows it: lowerCamelCase
-// ("RoleName" → "roleName", "VPCId" → "vpcId"); S3 names its bucket
-// "bucketName".
-func memberName(rules kit.Audit, service, name string) string {
+// ("RoleName" → "roleName", "VPCId" → "vpcId") unless the service
+// declares another name (S3's Bucket is "bucketName").
+func memberName(rules kit.Audit, name string) string {
 	if n, ok := rules.MemberNames[name]; ok {
 		return n
-	}
-	if service == "s3" && name == "Bucket" {
-		return "bucketName"
 	}
 	r := []rune(name)
 	n := 0

@@ -179,7 +179,7 @@ func TestBuildReadAndErrorCalls(t *testing.T) {
 
 func TestMemberName(t *testing.T) {
 	for in, want := range map[string]string{"RoleName": "roleName", "VPCId": "vpcId", "ACL": "acl", "Key": "key", "SSEKMSKeyId": "ssekmsKeyId"} {
-		if got := memberName(kit.Audit{}, "iam", in); got != want {
+		if got := memberName(kit.Audit{}, in); got != want {
 			t.Errorf("memberName(%s) = %s, want %s", in, got, want)
 		}
 	}

@@ -51,6 +51,13 @@ type Authz struct {
 	// AllowsAnonymous: unsigned requests are authorized (by resource
 	// policies and ACLs) rather than refused as unauthenticated (S3).
 	AllowsAnonymous bool
+	// AnonymousAccess reports whether something besides policies (S3's
+	// ACLs) grants an anonymous caller op on resource.
+	AnonymousAccess func(ctx context.Context, op, resource string) bool
+	// NewResource operations create the resource they name: an existing
+	// resource of that name (another account's bucket) neither grants
+	// nor refuses them, so its policy and owner do not apply.
+	NewResource map[string]bool
 	// NotForFederated: sessions from GetFederationToken may call none of
 	// the service's operations but the Unchecked ones (IAM, STS).
 	NotForFederated bool

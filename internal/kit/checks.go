@@ -7,6 +7,15 @@ import (
 	"github.com/niwa-cloud/niwa/internal/iam"
 )
 
+// IAMPrefix is the IAM service prefix of service: Prefix, or the
+// service's name.
+func (a Authz) IAMPrefix(service string) string {
+	if a.Prefix != "" {
+		return a.Prefix
+	}
+	return service
+}
+
 // Checks returns the checks for calling op of service (niwa's name for
 // it, the IAM prefix unless Prefix is set) with input, a pointer to the
 // typed input shape:
@@ -17,11 +26,7 @@ import (
 //     the input's tags, plus what Context adds;
 //   - Extra's checks follow.
 func (a Authz) Checks(service, op string, input any, env Env) []Check {
-	prefix := a.Prefix
-	if prefix == "" {
-		prefix = service
-	}
-	action := a.Action(prefix, op)
+	action := a.Action(a.IAMPrefix(service), op)
 	in, ok := NewInput(input)
 	if !ok {
 		return []Check{{Action: action, Resource: "*"}}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -65,12 +64,6 @@ type authorizer struct {
 	policies  *policyCache
 }
 
-// aclSource is what S3 offers for anonymous requests besides its bucket
-// policies: whether an ACL grants everyone access.
-type aclSource interface {
-	BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, write bool) (bool, error)
-}
-
 func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *model.Operation, input any) error {
 	service := svc.Spec.Name
 	rules := a.decls[service].Authz
@@ -98,23 +91,25 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		// "You cannot call any IAM operations using the temporary
 		// credentials returned by GetFederationToken" / "any STS
 		// operations except GetCallerIdentity".
-		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(rules, service) + ":" + op.Name, Resource: "*"}
+		req := iam.Request{Principal: subject.principal, Action: rules.IAMPrefix(service) + ":" + op.Name, Resource: "*"}
 		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
 	if err := a.sourceVPC(ctx, subject, service); err != nil {
 		return err
 	}
-	env := authz.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
-	for _, c := range authz.For(rules, service, op.Name, input, env) {
+	env := kit.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
+	for _, c := range rules.Checks(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
-		exists, err := a.resourcePolicy(ctx, &req, &pols)
-		if err != nil {
-			return err
+		exists := true
+		if !rules.NewResource[op.Name] {
+			if exists, err = a.resourcePolicy(ctx, &req, &pols); err != nil {
+				return err
+			}
 		}
-		if caller.Anonymous && !exists && strings.HasPrefix(req.Resource, "arn:aws:s3:::") {
-			// S3 tells anyone that a bucket does not exist (NoSuchBucket):
-			// the handler answers.
+		if caller.Anonymous && !exists && rules.AllowsAnonymous {
+			// The service tells anyone that a resource does not exist
+			// (S3's NoSuchBucket): the handler answers.
 			continue
 		}
 		// The condition keys are only read by statements: with no policy
@@ -141,7 +136,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 				dec = ed
 			}
 		}
-		if !dec.Allowed() && caller.Anonymous && service == "s3" && a.aclAllows(ctx, &req, op.Name) {
+		if !dec.Allowed() && caller.Anonymous && rules.AnonymousAccess != nil && rules.AnonymousAccess(ctx, op.Name, req.Resource) {
 			dec = iam.Decision{Reason: iam.Allowed}
 			dec.Layer = "bucket or object ACL"
 		}
@@ -455,12 +450,6 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 		pols.Resource, pols.ResourceAccount, pols.ResourceRequired = p, role.Account, true
 		return true, nil
 	}
-	if req.Action == "s3:CreateBucket" {
-		// The bucket is not the caller's yet: another account's bucket of
-		// that name neither grants nor refuses the request, so its policy
-		// and owner do not apply (S3 answers 409 BucketAlreadyExists).
-		return true, nil
-	}
 	src, ok := a.sources[ns]
 	if !ok {
 		return true, nil
@@ -530,25 +519,6 @@ func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols i
 		req.Context[k] = v
 	}
 	return nil
-}
-
-// aclAllows asks S3 whether an ACL grants everyone the request.
-func (a *authorizer) aclAllows(ctx *request.Context, req *iam.Request, op string) bool {
-	src, ok := a.sources["s3"].Authz.Policies.(aclSource)
-	if !ok {
-		return false
-	}
-	rest, ok := strings.CutPrefix(req.Resource, "arn:aws:s3:::")
-	if !ok {
-		return false
-	}
-	bucket, key, _ := strings.Cut(rest, "/")
-	write := !(strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Head") || strings.HasPrefix(op, "List"))
-	if write {
-		key = ""
-	}
-	allowed, err := src.BucketACLAllowsAnonymous(ctx, bucket, key, write)
-	return err == nil && allowed
 }
 
 // policyCache keeps parsed documents: authorization runs on every

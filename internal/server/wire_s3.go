@@ -2,7 +2,6 @@ package server
 
 import (
 	"github.com/niwa-cloud/niwa/internal/auth"
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -44,20 +43,7 @@ func wireS3(d *deps) (*wiring, error) {
 	d.s3 = svc
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
-	return &wiring{Declaration: kit.Declaration{
-		Tags: s3Tags(svc),
-		Impl: svc,
-		Routes: []kit.Route{
-			{Name: "s3-post-object", Match: svc.MatchPostObject, Handler: svc.PostObjectHandler()},
-			{Name: "s3-website", Match: svc.MatchWebsite, Handler: svc.WebsiteHandler()},
-		},
-		Authz:     kit.Authz{Policies: svc, AllowsAnonymous: true},
-		Namespace: "s3",
-		Close: func() error {
-			svc.StopLifecycle()
-			return svc.Close()
-		},
-	}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // S3 answers its buckets' CORS and writes access logs of the requests the

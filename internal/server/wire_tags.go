@@ -5,13 +5,11 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
-	"github.com/niwa-cloud/niwa/internal/service/s3"
 )
 
 // Resource tag lookups (authz.ResourceTagger) for the services that keep
@@ -62,26 +60,6 @@ func notFound(err error) (map[string]string, bool, error) {
 		return nil, false, nil
 	}
 	return nil, false, err
-}
-
-// s3Tags gives object tags (s3:ExistingObjectTag/<key>) only: bucket tags
-// take part in authorization on AWS only for buckets with ABAC enabled.
-func s3Tags(svc *s3.S3) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		rest, ok := strings.CutPrefix(arn, "arn:aws:s3:::")
-		if !ok {
-			return nil, false, nil
-		}
-		bucket, key, ok := strings.Cut(rest, "/")
-		if !ok || key == "" || strings.ContainsAny(key, "*?") {
-			return nil, false, nil
-		}
-		out, err := svc.GetObjectTagging(ctx, &s3api.GetObjectTaggingInput{Bucket: &bucket, Key: &key})
-		if err != nil {
-			return notFound(err)
-		}
-		return tagMap(out.TagSet, func(t s3api.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
-	})
 }
 
 // vpcEndpointsOf is EC2 as the authorizer asks it for VPC endpoints (nil

@@ -1,3 +1,0 @@
-package authz
-
-func sp(s string) *string { return &s }
