@@ -32,6 +32,9 @@ type Authz struct {
 	// Policies reads the resource policies of the service's resources
 	// (Declaration.Namespace); nil when the service keeps none.
 	Policies PolicySource
+	// PolicyName is what the policies are called in decisions ("trust
+	// policy"); "" means "<namespace> resource policy".
+	PolicyName string
 	// PolicyRequired means the resource policy must allow a request
 	// itself, whatever the identity policies say (KMS key policies).
 	PolicyRequired bool

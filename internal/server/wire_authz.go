@@ -103,7 +103,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		pols := subject.policies
 		exists := true
 		if !rules.NewResource[op.Name] {
-			if exists, err = a.resourcePolicy(ctx, &req, &pols); err != nil {
+			if exists, err = a.resourcePolicy(ctx, rules, &req, &pols); err != nil {
 				return err
 			}
 		}
@@ -429,7 +429,11 @@ func principalARN(p iam.Principal) string {
 // resourcePolicy adds the resource's policy and owner to pols. exists is
 // false when a service that keeps resource policies does not know the
 // resource.
-func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
+//
+// The policies are the calling service's own when it declares them (STS:
+// the trust policy of the role it assumes), else those of the service
+// owning the resource's ARN namespace.
+func (a *authorizer) resourcePolicy(ctx *request.Context, rules kit.Authz, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
 	parts := strings.SplitN(req.Resource, ":", 6)
 	if len(parts) < 6 {
 		return true, nil
@@ -438,23 +442,15 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	if len(account) == 12 {
 		pols.ResourceAccount = account
 	}
-	if req.Action == "sts:AssumeRole" || req.Action == "sts:TagSession" || req.Action == "sts:SetSourceIdentity" {
-		role, ok, err := a.iam.RoleByARN(req.Resource)
-		if err != nil || !ok {
-			return ok, err
+	src := rules
+	if src.Policies == nil {
+		d, ok := a.sources[ns]
+		if !ok {
+			return true, nil
 		}
-		p, err := a.policies.parse(role.TrustPolicy, "trust policy of role "+role.Name)
-		if err != nil {
-			return true, err
-		}
-		pols.Resource, pols.ResourceAccount, pols.ResourceRequired = p, role.Account, true
-		return true, nil
+		src = d.Authz
 	}
-	src, ok := a.sources[ns]
-	if !ok {
-		return true, nil
-	}
-	doc, owner, found, err := src.Authz.Policies.ResourcePolicy(ctx, req.Resource)
+	doc, owner, found, err := src.Policies.ResourcePolicy(ctx, req.Resource)
 	if err != nil {
 		return true, err
 	}
@@ -464,13 +460,17 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	if !found || doc == "" {
 		return found, nil
 	}
-	p, err := a.policies.parse(doc, ns+" resource policy of "+req.Resource)
+	label := ns + " resource policy"
+	if src.PolicyName != "" {
+		label = src.PolicyName
+	}
+	p, err := a.policies.parse(doc, label+" of "+req.Resource)
 	if err != nil {
 		a.log.Warn("unparsable resource policy ignored", "resource", req.Resource, "error", err)
 		return true, nil
 	}
 	pols.Resource = p
-	pols.ResourceRequired = src.Authz.PolicyRequired
+	pols.ResourceRequired = src.PolicyRequired
 	return true, nil
 }
 

@@ -67,7 +67,7 @@ func (a *authorizer) roleAccess(ctx context.Context, d *deps, account, region, r
 		req := iam.Request{Principal: s.principal, Action: action, Resource: resource,
 			Context: a.context(rc, s, kit.Check{Action: action, Resource: resource})}
 		pols := s.policies
-		if _, err := a.resourcePolicy(rc, &req, &pols); err != nil {
+		if _, err := a.resourcePolicy(rc, kit.Authz{}, &req, &pols); err != nil {
 			return "", err
 		}
 		dec := iam.Evaluate(req, pols)

@@ -1,6 +1,8 @@
 package sts
 
 import (
+	"context"
+
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -10,7 +12,24 @@ import (
 // authenticate by what they carry, anyone may ask who they are, and
 // GetFederationToken sessions may call nothing else here.
 func (s *STS) Declare() kit.Declaration {
-	return kit.Declaration{Impl: s, Authz: authzRules}
+	a := authzRules
+	if s.roles != nil {
+		// sts:AssumeRole is allowed by the role's trust policy, which
+		// must allow it whoever the caller.
+		a.Policies, a.PolicyName, a.PolicyRequired = trustPolicies{s.roles}, "trust policy", true
+	}
+	return kit.Declaration{Impl: s, Authz: a}
+}
+
+// trustPolicies are the resource policies of the roles STS assumes.
+type trustPolicies struct{ roles Roles }
+
+func (t trustPolicies) ResourcePolicy(_ context.Context, arn string) (string, string, bool, error) {
+	role, ok, err := t.roles.RoleByARN(arn)
+	if err != nil || !ok {
+		return "", "", ok, err
+	}
+	return role.TrustPolicy, role.Account, true, nil
 }
 
 var authzRules = kit.Authz{
