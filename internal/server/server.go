@@ -140,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 		S3HostSuffix:   cfg.S3HostSuffix,
 		Clock:          cfg.Clock,
 		Log:            cfg.Log,
-		Auth:           authenticator{verifier: verifier},
+		Auth:           authenticator{verifier: verifier, decls: d.decls},
 		Authorizer:     authorizer,
 		Routes:         built.routes,
 		Codecs:         d.codecs,
