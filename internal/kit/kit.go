@@ -14,9 +14,13 @@ package kit
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // Declaration is everything the platform needs to know about one
@@ -76,4 +80,23 @@ type TagLookup func(ctx *request.Context, arn string) (map[string]string, bool, 
 // ResourceTags calls f.
 func (f TagLookup) ResourceTags(ctx *request.Context, arn string) (map[string]string, bool, error) {
 	return f(ctx, arn)
+}
+
+// Deps is what the platform hands a service to build itself with
+// (a package-level Build(kit.Deps) (kit.Declaration, error)); a service
+// that needs another service's help declares an interface instead, and
+// internal/server wires it by hand.
+type Deps struct {
+	// Store is the service's own store (named after the service).
+	Store storage.Store
+	// Blobs holds large bodies, streamed.
+	Blobs storage.BlobStore
+	Clock clock.Clock
+	// Bus carries events and deliveries between services.
+	Bus *events.Bus
+	Log *slog.Logger
+	// DataDir is where durable state lives; "" when state is in memory.
+	DataDir string
+	// Region is niwa's default region.
+	Region string
 }

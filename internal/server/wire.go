@@ -82,11 +82,12 @@ type wiring struct {
 	alt *gateway.AltProtocol
 }
 
-// notYet stands for a service whose API niwa routes and decodes but whose
-// operations are not implemented: every call answers NotImplemented naming
-// the operation, never a silent success.
-type notYet struct{}
+// notYetImpl stands for a service whose API niwa routes and decodes but
+// whose operations are not implemented: every call answers NotImplemented
+// naming the operation, never a silent success.
+type notYetImpl struct{}
 
-func notYetWiring() (*wiring, error) {
-	return &wiring{Declaration: kit.Declaration{Impl: notYet{}}}, nil
+// notYetWiring wires such a service.
+func notYetWiring(*deps) (*wiring, error) {
+	return &wiring{Declaration: kit.Declaration{Impl: notYetImpl{}}}, nil
 }
