@@ -116,15 +116,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	built, err := buildServices(d)
 	if err != nil {
-		backend.Close()
+		_ = backend.Close()
 		return nil, err
 	}
 	s.built = built
 	s.dnsAddr = d.dnsAddr
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {
-		built.close()
-		backend.Close()
+		_ = built.close()
+		_ = backend.Close()
 		return nil, err
 	}
 	verifier := &auth.Verifier{
@@ -150,8 +150,8 @@ func New(cfg Config) (*Server, error) {
 		OnCall: auditHook(d.decls, audit.Publisher(d.bus)),
 	}, built.services...)
 	if err != nil {
-		built.close()
-		backend.Close()
+		_ = built.close()
+		_ = backend.Close()
 		return nil, err
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()

@@ -97,7 +97,7 @@ func lambdaWorkDir(dataDir string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return dir, func() { os.RemoveAll(dir) }, nil
+	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }
 
 // stsRoleCredentials mints execution-role credentials through STS.
@@ -285,7 +285,7 @@ func (c codeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	w.Header().Set("Content-Type", "application/zip")
 	http.ServeContent(w, r, "code.zip", time.Time{}, rc)
 }

@@ -154,7 +154,7 @@ func (p *partsReader) Read(b []byte) (int, error) {
 			}
 			if p.off > 0 {
 				if _, err := f.Seek(p.off, io.SeekStart); err != nil {
-					f.Close()
+					_ = f.Close()
 					return 0, err
 				}
 			}
@@ -168,7 +168,7 @@ func (p *partsReader) Read(b []byte) (int, error) {
 		n, err := p.cur.Read(b)
 		p.left -= int64(n)
 		if err == io.EOF {
-			p.cur.Close()
+			_ = p.cur.Close()
 			p.cur = nil
 			if n > 0 {
 				return n, nil
@@ -189,7 +189,7 @@ func (p *partsReader) Close() error {
 // deleteBlobs removes blobs after the records pointing at them are gone.
 func (s *S3) deleteBlobs(parts []blobPart) {
 	for _, p := range parts {
-		s.blobs.Delete(p.Blob)
+		_ = s.blobs.Delete(p.Blob)
 	}
 }
 
@@ -201,7 +201,7 @@ func copyBuffer(w io.Writer, r io.Reader) (int64, error) {
 // md5ETag computes the simple ETag of a stored blob.
 func (s *S3) md5ETag(p blobPart) (string, error) {
 	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	m := md5.New()
 	if _, err := copyBuffer(m, r); err != nil {
 		return "", err
@@ -216,7 +216,7 @@ func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
 		return nil, errInvalidRequest.New("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256, CRC64NVME]")
 	}
 	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	h := checksum.New(a)
 	if _, err := copyBuffer(h, r); err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
 // fullChecksum computes one checksum over the whole of an object's parts.
 func (s *S3) fullChecksum(parts []blobPart, size int64, a checksum.Algorithm) (string, error) {
 	r := newPartsReader(s.blobs, parts, 0, size)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	h := checksum.New(a)
 	if _, err := copyBuffer(h, r); err != nil {
 		return "", err

@@ -1032,7 +1032,7 @@ func (s *S3) copyBody(parts []blobPart, start, n int64) (blobPart, error) {
 	}
 	defer w.Abort()
 	r := newPartsReader(s.blobs, parts, start, n)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if _, err := copyBuffer(w, r); err != nil {
 		return blobPart{}, err
 	}
