@@ -21,6 +21,7 @@ require (
 	github.com/fxamacker/cbor/v2 v2.9.6
 	github.com/google/btree v1.1.3
 	go.etcd.io/bbolt v1.5.0
+	rsc.io/qr v0.2.0
 )
 
 require github.com/x448/float16 v0.8.4 // indirect

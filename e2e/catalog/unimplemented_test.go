@@ -21,7 +21,7 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                     // json
 		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                    // json
 		{[]string{"acm", "list-certificates"}, "ListCertificates", "AWS Certificate Manager"},                      // json
-		{[]string{"secretsmanager", "list-secrets"}, "ListSecrets", "AWS Secrets Manager"},                         // json
+		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                         // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},              // json 1.0
 		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},        // json
 		{[]string{"elbv2", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing v2"},       // query

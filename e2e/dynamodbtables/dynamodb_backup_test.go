@@ -10,7 +10,7 @@ import (
 // Backups, point-in-time recovery settings, contributor insights, resource
 // policies and Kinesis streaming destinations, as boto3 sees them.
 const ddbBackupBoto3Script = `
-import boto3, json
+import boto3, json, datetime
 from botocore.exceptions import ClientError
 c = boto3.client("dynamodb")
 c.create_table(TableName="bk-src", BillingMode="PAY_PER_REQUEST",
@@ -88,6 +88,17 @@ assert c.enable_kinesis_streaming_destination(TableName="bk-src", StreamArn=ks)[
 d = c.describe_kinesis_streaming_destination(TableName="bk-src")["KinesisDataStreamDestinations"]
 assert d[0]["StreamArn"] == ks and d[0]["DestinationStatus"] == "ACTIVE", d
 assert c.disable_kinesis_streaming_destination(TableName="bk-src", StreamArn=ks)["DestinationStatus"] == "DISABLING"
+
+# Point-in-time restore (recovery was turned on above, before k0 was deleted).
+r = c.restore_table_to_point_in_time(SourceTableName="bk-src", TargetTableName="bk-pitr", UseLatestRestorableTime=True)["TableDescription"]
+assert r["RestoreSummary"]["SourceTableArn"] == arn, r
+assert "Item" not in c.get_item(TableName="bk-pitr", Key={"pk": {"S": "k0"}})
+assert "Item" in c.get_item(TableName="bk-pitr", Key={"pk": {"S": "k1"}})
+try:
+    c.restore_table_to_point_in_time(SourceTableName="bk-src", TargetTableName="bk-early", RestoreDateTime=datetime.datetime(2001, 1, 1))
+    raise SystemExit("restore before the window accepted")
+except ClientError as e:
+    assert e.response["Error"]["Code"] == "InvalidRestoreTimeException", e.response
 print("ok")
 `
 
@@ -104,14 +115,7 @@ func TestDynamoDBBackupsCLI(t *testing.T) {
 	n := framework.Start(t, framework.Binary)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
-			run := func(args ...string) string {
-				t.Helper()
-				out, errOut, err := n.RunCLI(t, cli, nil, args...)
-				if err != nil {
-					t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, errOut)
-				}
-				return out
-			}
+			run := func(args ...string) string { t.Helper(); return n.MustCLI(t, cli, args...) }
 			name := "bk-" + cli.Name
 			run("dynamodb", "create-table", "--table-name", name,
 				"--attribute-definitions", "AttributeName=pk,AttributeType=S",

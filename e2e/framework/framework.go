@@ -318,6 +318,17 @@ func (n *Niwa) MustAWS(t testing.TB, args ...string) string {
 	return out
 }
 
+// MustCLI runs one of the CLIs against n with args and returns its
+// stdout; a failure ends the test with the CLI's stderr.
+func (n *Niwa) MustCLI(t testing.TB, cli CLI, args ...string) string {
+	t.Helper()
+	out, errOut, err := n.RunCLI(t, cli, nil, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", cli.Name, strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
 // Python runs a python3 script (boto3 available) against n.
 func (n *Niwa) Python(t testing.TB, script string, env ...string) string {
 	t.Helper()

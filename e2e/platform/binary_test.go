@@ -269,11 +269,11 @@ calls = [
     # Rarely used operations that niwa has no handler for, one or more per
     # protocol family; when one gets a handler, pick another.
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
-    ("iam", "list_virtual_mfa_devices", {}, "IAM.ListVirtualMFADevices"),
+    ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
-    ("dynamodb", "list_global_tables", {}, "DynamoDB.ListGlobalTables"),
+    ("dynamodb", "describe_import", {"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"}, "DynamoDB.DescribeImport"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
-    ("lambda", "get_function_code_signing_config", {"FunctionName": "f"}, "Lambda.GetFunctionCodeSigningConfig"),
+    ("lambda", "invoke_with_response_stream", {"FunctionName": "f"}, "Lambda.InvokeWithResponseStream"),
     ("s3", "get_bucket_intelligent_tiering_configuration", {"Bucket": "b", "Id": "x"}, "S3.GetBucketIntelligentTieringConfiguration"),
     ("route53", "list_cidr_collections", {}, "Route 53.ListCidrCollections"),
 ]

@@ -13,7 +13,7 @@ import (
 // and current clients use (Lambda's python3.13 and nodejs22.x runtimes,
 // S3's CRC64NVME checksum algorithm).
 var enumAdditions = map[string]map[string][]string{
-	"lambda": {"Runtime": {"python3.13", "nodejs22.x", "ruby3.4"}},
+	"lambda": {"Runtime": {"python3.13", "nodejs22.x", "ruby3.4", "nodejs24.x", "python3.14", "java25", "dotnet10", "ruby4.0"}},
 	"s3":     {"ChecksumAlgorithm": {"CRC64NVME"}},
 	// KMS's Ed25519 keys (2025).
 	"kms": {"KeySpec": {"ECC_NIST_EDWARDS25519"}, "DataKeyPairSpec": {"ECC_NIST_EDWARDS25519"},
@@ -112,6 +112,11 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 			{"BucketRegion", `{"shape":"BucketRegion"}`},
 		},
 	},
+	// ListSecrets sorts by a chosen field (2025; before, by creation
+	// date only).
+	"secretsmanager": {
+		"ListSecretsRequest": {{"SortBy", `{"shape":"SortByType"}`}},
+	},
 }
 
 // newShapeAdditions are whole shapes the shape member additions need,
@@ -122,6 +127,9 @@ var newShapeAdditions = map[string]map[string]string{
 		"MaxBuckets":         `{"type":"integer","box":true,"max":10000,"min":1}`,
 		"BucketRegion":       `{"type":"string"}`,
 		"ListBucketsRequest": `{"type":"structure","members":{}}`,
+	},
+	"secretsmanager": {
+		"SortByType": `{"type":"string","enum":["created-date","last-accessed-date","last-changed-date","name"]}`,
 	},
 }
 

@@ -24,6 +24,8 @@ func services() []service {
 		{Name: "logs", Model: "logs"},
 		{Name: "route53", Model: "route53"},
 		{Name: "s3", Model: "s3"},
+		{Name: "scheduler", Model: "scheduler"},
+		{Name: "secretsmanager", Model: "secretsmanager"},
 		{Name: "sns", Model: "sns"},
 		{Name: "sqs", Model: "sqs"},
 		{Name: "ssm", Model: "ssm"},

@@ -61,6 +61,10 @@ type Authz struct {
 	// resource of that name (another account's bucket) neither grants
 	// nor refuses them, so its policy and owner do not apply.
 	NewResource map[string]bool
+	// NamesRoles: the service's operations name IAM roles without
+	// handing them to the service to act as (IAM, STS), so they ask no
+	// iam:PassRole.
+	NamesRoles bool
 	// NotForFederated: sessions from GetFederationToken may call none of
 	// the service's operations but the Unchecked ones (IAM, STS).
 	NotForFederated bool

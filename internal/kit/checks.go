@@ -51,6 +51,38 @@ func (a Authz) Checks(service, op string, input any, env Env) []Check {
 	if a.Extra != nil {
 		checks = append(checks, a.Extra(op, in, env)...)
 	}
+	if a.NamesRoles {
+		return checks
+	}
+	return append(checks, passRoleChecks(a.IAMPrefix(service), in)...)
+}
+
+// passRoleChecks ask iam:PassRole for each role an operation hands to the
+// service to act as (a function's Role, a rule's or its targets' RoleArn,
+// a subscription filter's roleArn), with iam:PassedToService.
+func passRoleChecks(prefix string, in Input) []Check {
+	var roles []string
+	add := func(f Input) {
+		for _, m := range []string{"Role", "RoleArn", "RoleARN"} {
+			if r := f.Str(m); strings.Contains(r, ":role/") {
+				roles = append(roles, r)
+			}
+		}
+	}
+	add(in)
+	if t := in.field("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
+		for i := 0; i < t.Len(); i++ {
+			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {
+				add(ValueInput(e))
+			}
+		}
+	}
+	checks := make([]Check, 0, len(roles))
+	for _, r := range roles {
+		ctx := iam.Context{}
+		ctx.Set("iam:PassedToService", prefix+".amazonaws.com")
+		checks = append(checks, Check{Action: "iam:PassRole", Resource: r, Context: ctx})
+	}
 	return checks
 }
 

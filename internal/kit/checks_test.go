@@ -69,3 +69,23 @@ func TestChecks(t *testing.T) {
 		t.Errorf("no rules: %+v", got)
 	}
 }
+
+// TestPassRole: a role handed to the service (a member named Role,
+// RoleArn or RoleARN, or one in Targets) asks iam:PassRole with
+// iam:PassedToService; services that only name roles ask nothing.
+func TestPassRole(t *testing.T) {
+	type target struct{ RoleArn *string }
+	type in struct {
+		Role    *string
+		Targets []target
+	}
+	r1, r2 := "arn:aws:iam::1:role/fn", "arn:aws:iam::1:role/tgt"
+	got := Authz{}.Checks("events", "PutTargets", &in{Role: &r1, Targets: []target{{RoleArn: &r2}}}, Env{})
+	if len(got) != 3 || got[1].Action != "iam:PassRole" || got[1].Resource != r1 || got[2].Resource != r2 ||
+		!reflect.DeepEqual(got[1].Context["iam:passedtoservice"], []string{"events.amazonaws.com"}) {
+		t.Errorf("checks %+v", got)
+	}
+	if got := (Authz{NamesRoles: true}).Checks("iam", "GetRole", &in{Role: &r1}, Env{}); len(got) != 1 {
+		t.Errorf("a service naming roles asked %+v", got)
+	}
+}

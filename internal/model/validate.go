@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,18 +22,47 @@ type Violation struct {
 
 func (v Violation) String() string {
 	val := "null"
-	switch x := v.Value.(type) {
-	case nil:
-	case string:
-		val = "'" + x + "'"
-	case []byte:
-		val = "'" + string(x) + "'"
-	case time.Time:
-		val = "'" + x.Format(time.RFC3339) + "'"
-	default:
-		val = "'" + fmt.Sprint(x) + "'"
+	if v.Value != nil {
+		val = "'" + echo(v.Value) + "'"
 	}
 	return fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", val, v.Path, v.Message)
+}
+
+// echo renders a value the way AWS's (Java) services echo it in a
+// validation message: lists as "[a, b]", maps and structures as
+// "{k=v, k2=v2}" with keys sorted (so the message is stable), never Go's
+// "[a b]" or "map[k:v]".
+func echo(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.Format(time.RFC3339)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = echo(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + echo(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 // Summary joins violations the way AWS reports them: "2 validation errors

@@ -41,20 +41,20 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 		protocol, operation string
 		call                func(aws.Config) error
 	}{
-		{"query", "IAM.ListVirtualMFADevices", func(c aws.Config) error {
-			_, err := iam.NewFromConfig(c).ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{})
+		{"query", "IAM.GetOrganizationsAccessReport", func(c aws.Config) error {
+			_, err := iam.NewFromConfig(c).GetOrganizationsAccessReport(ctx, &iam.GetOrganizationsAccessReportInput{JobId: aws.String("00000000-0000-0000-0000-000000000000")})
 			return err
 		}},
 		{"ec2", "EC2.DescribeCapacityReservations", func(c aws.Config) error {
 			_, err := ec2.NewFromConfig(c).DescribeCapacityReservations(ctx, &ec2.DescribeCapacityReservationsInput{})
 			return err
 		}},
-		{"json", "DynamoDB.ListGlobalTables", func(c aws.Config) error {
-			_, err := dynamodb.NewFromConfig(c).ListGlobalTables(ctx, &dynamodb.ListGlobalTablesInput{})
+		{"json", "DynamoDB.DescribeImport", func(c aws.Config) error {
+			_, err := dynamodb.NewFromConfig(c).DescribeImport(ctx, &dynamodb.DescribeImportInput{ImportArn: aws.String(importARN)})
 			return err
 		}},
-		{"rest-json", "Lambda.GetFunctionCodeSigningConfig", func(c aws.Config) error {
-			_, err := lambda.NewFromConfig(c).GetFunctionCodeSigningConfig(ctx, &lambda.GetFunctionCodeSigningConfigInput{FunctionName: aws.String("f")})
+		{"rest-json", "Lambda.InvokeWithResponseStream", func(c aws.Config) error {
+			_, err := lambda.NewFromConfig(c).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("f")})
 			return err
 		}},
 		{"rest-xml", "S3.GetBucketIntelligentTieringConfiguration", func(c aws.Config) error {
@@ -66,8 +66,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := route53.NewFromConfig(c).ListCidrCollections(ctx, &route53.ListCidrCollectionsInput{})
 			return err
 		}},
-		{"query, implemented service", "IAM.ListAccountAliases", func(c aws.Config) error {
-			_, err := iam.NewFromConfig(c).ListAccountAliases(ctx, &iam.ListAccountAliasesInput{})
+		{"query, implemented service", "IAM.GenerateOrganizationsAccessReport", func(c aws.Config) error {
+			_, err := iam.NewFromConfig(c).GenerateOrganizationsAccessReport(ctx, &iam.GenerateOrganizationsAccessReportInput{EntityPath: aws.String("o-a1b2c3d4e5/r-f6g7")})
 			return err
 		}},
 	}
@@ -296,3 +296,7 @@ func TestUnsignedRequests(t *testing.T) {
 		t.Errorf("s3 anonymous: %d %s", r.status, r.body)
 	}
 }
+
+// importARN is a well-formed DynamoDB import ARN (DescribeImport's input
+// must match the model's length limits to reach the NotImplemented answer).
+const importARN = "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"

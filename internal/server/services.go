@@ -15,13 +15,14 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
+	secretsmanagerapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
-	"github.com/niwa-cloud/niwa/internal/service/kms"
 )
 
 // catalog is every service niwa serves, with the function that wires it:
@@ -52,12 +53,14 @@ func catalog() []struct {
 		{lambdaapi.Spec(), wireLambda},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
+		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
 		{cloudwatchapi.Spec(), notYetWiring},
-		{kmsapi.Spec(), selfBuilt("kms", kms.Build)},
+		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), notYetWiring},
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), notYetWiring},
+		{secretsmanagerapi.Spec(), wireSecretsManager},
 	}
 }
 
@@ -65,17 +68,27 @@ func catalog() []struct {
 // store (named store).
 func selfBuilt(store string, build func(kit.Deps) (kit.Declaration, error)) func(*deps) (*wiring, error) {
 	return func(d *deps) (*wiring, error) {
-		st, err := d.store(store)
+		kd, err := d.kitDeps(store)
 		if err != nil {
 			return nil, err
 		}
-		decl, err := build(kit.Deps{Store: st, Blobs: d.backend.Blobs(), Clock: d.clock, Bus: d.bus,
-			Log: d.log.With("service", store), DataDir: d.cfg.DataDir, Region: d.cfg.Region})
+		decl, err := build(kd)
 		if err != nil {
 			return nil, err
 		}
 		return &wiring{Declaration: decl}, nil
 	}
+}
+
+// kitDeps is what the platform gives a service that builds itself, on
+// its own store (named store).
+func (d *deps) kitDeps(store string) (kit.Deps, error) {
+	st, err := d.store(store)
+	if err != nil {
+		return kit.Deps{}, err
+	}
+	return kit.Deps{Store: st, Blobs: d.backend.Blobs(), Clock: d.clock, Bus: d.bus,
+		Log: d.log.With("service", store), DataDir: d.cfg.DataDir, Region: d.cfg.Region}, nil
 }
 
 // built is the wired set of services.

@@ -11,6 +11,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
+	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -45,6 +46,8 @@ type deps struct {
 	s3 *s3.S3
 	// ec2 is EC2, for Lambda's VpcConfig validation.
 	ec2 *ec2.EC2
+	// lambda is Lambda, for Secrets Manager's rotation functions.
+	lambda *lambda.Lambda
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string
@@ -58,6 +61,9 @@ type deps struct {
 	// resourceTags are the services that keep tags, by ARN namespace,
 	// for aws:ResourceTag/<key>.
 	resourceTags map[string]kit.ResourceTagger
+	// dataKeys is the KMS seam services encrypt through (dataKeysOf):
+	// filled in by wireKMS and, once built, the authorizer.
+	dataKeys *dataKeys
 }
 
 // store returns the service's store, opening it once.

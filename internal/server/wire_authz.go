@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/authz"
@@ -13,6 +14,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
@@ -40,11 +42,14 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 	default:
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
-	return &authorizer{
+	a := &authorizer{
 		mode: mode, iam: d.iam.svc, sts: d.sts.svc, decls: d.decls, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		endpoints: vpcEndpointsOf(d),
 		policies:  newPolicyCache(d.iam.svc),
-	}, nil
+	}
+	// Services use KMS keys as their callers, through the same engine.
+	d.dataKeysOf().auth = a
+	return a, nil
 }
 
 // authorizer implements gateway.Authorizer.
@@ -215,6 +220,10 @@ type subject struct {
 	kind, username string
 	tags           map[string]string
 	sourceIdentity string
+	// session is set for temporary credentials; mfaTime is when their
+	// creator proved an MFA code (nil: no MFA).
+	session bool
+	mfaTime *time.Time
 	// network is where the caller's code runs (a Lambda function in a
 	// VPC), nil elsewhere.
 	network *sts.NetworkPosition
@@ -233,6 +242,12 @@ func (a *authorizer) subject(ctx *request.Context) (*subject, error) {
 	s := &subject{principal: iam.Principal{
 		ARN: c.ARN, Account: c.Account, UserID: c.UserID, Anonymous: c.Anonymous,
 	}}
+	if c.SessionToken != "" {
+		s.session = true
+		if t, ok, err := a.sts.LookupTemporary(c.AccessKeyID); err == nil && ok {
+			s.mfaTime = t.MFAAuthTime
+		}
+	}
 	switch {
 	case c.Anonymous:
 		s.kind = "Anonymous"
@@ -400,11 +415,23 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		if strings.HasPrefix(c.Action, "kms:") {
 			// KMS's own name for it, which key policies use.
 			k.Set("kms:CallerAccount", s.principal.Account)
+			if ctx.Service != "" && ctx.Service != "kms" {
+				// A KMS action asked within another service's request:
+				// that service uses the key on the caller's behalf
+				// (internal/kms.DataKeys).
+				k.Set("kms:ViaService", kmsseam.ViaService(ctx.Service, ctx.Region))
+			}
 		}
 		k.Set("aws:userid", s.principal.UserID)
 		k.Set("aws:PrincipalType", s.kind)
 		k.Set("aws:username", s.username)
 		k.Set("aws:SourceIdentity", s.sourceIdentity)
+		if s.mfaTime != nil {
+			k.Set("aws:MultiFactorAuthPresent", "true")
+			k.Set("aws:MultiFactorAuthAge", strconv.FormatInt(int64(now.Sub(*s.mfaTime)/time.Second), 10))
+		} else if s.session {
+			k.Set("aws:MultiFactorAuthPresent", "false")
+		}
 		if s.kind == "Account" {
 			k.Set("aws:PrincipalIsAWSService", "false")
 		}

@@ -44,6 +44,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := lambda.New(lambda.Options{
+		DataKeys:          d.dataKeysOf(),
 		Store:             store,
 		Blobs:             d.backend.Blobs(),
 		Clock:             d.clock,
@@ -61,6 +62,7 @@ func wireLambda(d *deps) (*wiring, error) {
 		Logs:       lambdaLogs{logs.New(logStore, d.clock, d.bus)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
+	d.lambda = svc
 	if d.sqs != nil {
 		svc.SetQueueSource(lambdaQueues{d.sqs})
 	}

@@ -33,6 +33,8 @@ func wireS3(d *deps) (*wiring, error) {
 		Log:              d.log.With("service", "s3"),
 		// Form uploads are signed over their policy with the same keys
 		// the gateway's verifier resolves (IAM and STS are wired first).
+		// SSE-KMS objects are encrypted under KMS keys as the caller.
+		DataKeys: d.dataKeysOf(),
 		PostVerifier: postVerifier{&auth.Verifier{
 			Credentials:    &credentialChain{static: d.static, sts: d.sts.svc, iam: iamCredentials{d.iam.svc}},
 			Clock:          d.clock,

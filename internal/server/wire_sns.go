@@ -12,7 +12,7 @@ func wireSNS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := sns.New(store, d.clock, d.bus, nil)
+	svc, err := sns.New(store, d.clock, d.bus, nil, sns.Options{DataKeys: d.dataKeysOf()})
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := sqs.New(store, d.clock)
+	svc := sqs.New(store, d.clock, sqs.Options{DataKeys: d.dataKeysOf()})
 	d.sqs = svc
 	d.bus.Handle("sqs", svc)
 	alt, err := sqsQueryProtocol(d.codecs)

@@ -15,7 +15,7 @@ func wireSTS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := sts.New(store, iamRoles{d.iam.svc}, keyAccounts{static: d.static, iam: d.iam.svc},
-		sts.WithProviders(iamProviders{d.iam.svc}))
+		sts.WithProviders(iamProviders{d.iam.svc}), sts.WithMFA(d.iam.svc))
 	d.sts = &stsWiring{svc: svc}
 	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -12,9 +12,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// pitrRecord is a table's point-in-time recovery setting. niwa keeps no
-// history of items, so restoring to a point in time is not offered; the
-// setting is stored and reported as AWS reports it.
+// pitrRecord is a table's point-in-time recovery setting; the history a
+// restore replays is kept beside the table (see pitr.go).
 type pitrRecord struct {
 	Enabled bool
 	Since   time.Time `json:",omitempty"`
@@ -95,18 +94,32 @@ func (s *DynamoDB) UpdateContinuousBackups(ctx *request.Context, in *dynamodbapi
 	spec := in.PointInTimeRecoverySpecification
 	now := ctx.Now()
 	var d *dynamodbapi.ContinuousBackupsDescription
-	err := s.tableTx(ctx, name, true, pitrTableNotFound(name), func(t *tableRecord) error {
+	sc := scopeOf(ctx)
+	err := s.store.Update(func(tx storage.Tx) error {
+		t, ok, err := tables.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return pitrTableNotFound(name)()
+		}
 		on := ptr.Deref(spec.PointInTimeRecoveryEnabled)
 		switch {
 		case on && (t.PITR == nil || !t.PITR.Enabled):
 			t.PITR = &pitrRecord{Enabled: true, Since: now, Days: ptr.Deref(spec.RecoveryPeriodInDays)}
+			if err := s.startHistory(tx, sc, &t, now); err != nil {
+				return err
+			}
 		case on:
 			t.PITR.Days = ptr.Deref(spec.RecoveryPeriodInDays)
 		default:
 			t.PITR = nil
+			if err := dropHistory(tx, sc, name); err != nil {
+				return err
+			}
 		}
-		d = continuousBackups(t, now)
-		return nil
+		d = continuousBackups(&t, now)
+		return tables.Put(tx, sc, t, name)
 	})
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@
 package dynamodb
 
 import (
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"slices"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ type Options struct {
 	// TTLInterval is how often (clock time) expired items are deleted.
 	// Zero means every minute.
 	TTLInterval time.Duration
+	// DataKeys resolves the KMS keys of SSESpecification (nil records
+	// them unchecked).
+	DataKeys kmsseam.DataKeys
 }
 
 // DynamoDB implements the DynamoDB API (bind with dynamodbapi.Bind).
@@ -151,6 +155,9 @@ type tableRecord struct {
 	// Insights holds contributor insights' setting of the table (key "")
 	// and of its indexes.
 	Insights map[string]insightsRecord `json:",omitempty"`
+	// Global is the table's membership in a global table (see
+	// globaltables.go).
+	Global *globalRecord `json:",omitempty"`
 }
 
 type attrDef struct{ Name, Type string }

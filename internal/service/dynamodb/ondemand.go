@@ -291,6 +291,45 @@ func restoreInput(t *tableRecord, in *dynamodbapi.RestoreTableFromBackupInput) *
 	return c
 }
 
+// fillRestored writes the items items yields into the restored table
+// target (just created) and records where it came from, in one
+// transaction; it returns the table's description.
+func (s *DynamoDB) fillRestored(ctx *request.Context, target string, from restoreRecord, items func(tx storage.Tx, put func(Item) error) error) (*dynamodbapi.TableDescription, error) {
+	sc := scopeOf(ctx)
+	now := ctx.Now()
+	var d *dynamodbapi.TableDescription
+	err := s.store.Update(func(tx storage.Tx) error {
+		t, ok, err := tables.Get(tx, sc, target)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tableNotFound(target)
+		}
+		err = items(tx, func(it Item) error {
+			k, err := t.keyOfItem(it)
+			if err != nil {
+				return err
+			}
+			return s.write(tx, sc, &t, k, nil, it, nil, now)
+		})
+		if err != nil {
+			return err
+		}
+		t.Restore = &from
+		if err := tables.Put(tx, sc, t, target); err != nil {
+			return err
+		}
+		c, _, err := counts.Get(tx, sc, target)
+		if err != nil {
+			return err
+		}
+		d = s.describe(&t, c, now)
+		return nil
+	})
+	return d, err
+}
+
 // RestoreTableFromBackup creates a new table from a backup: its key
 // schema, indexes (or the overrides), billing and encryption, and every
 // item. Streams, TTL, tags and point-in-time recovery are not restored, as
@@ -314,33 +353,8 @@ func (s *DynamoDB) RestoreTableFromBackup(ctx *request.Context, in *dynamodbapi.
 	if _, err := s.CreateTable(ctx, restoreInput(&b.Table, in)); err != nil {
 		return nil, err
 	}
-	now := ctx.Now()
-	var d *dynamodbapi.TableDescription
-	err = s.store.Update(func(tx storage.Tx) error {
-		t, ok, err := tables.Get(tx, sc, target)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return tableNotFound(target)
-		}
-		err = s.scanItems(tx, sc.Prefix("bitem", b.ID), func(it Item) error {
-			k, err := t.keyOfItem(it)
-			if err != nil {
-				return err
-			}
-			return s.write(tx, sc, &t, k, nil, it, nil, now)
-		})
-		if err != nil {
-			return err
-		}
-		t.Restore = &restoreRecord{BackupARN: b.ARN, TableARN: b.Table.ARN, At: now}
-		if err := tables.Put(tx, sc, t, target); err != nil {
-			return err
-		}
-		c, _, _ := counts.Get(tx, sc, target)
-		d = s.describe(&t, c, now)
-		return nil
+	d, err := s.fillRestored(ctx, target, restoreRecord{BackupARN: b.ARN, TableARN: b.Table.ARN, At: ctx.Now()}, func(tx storage.Tx, put func(Item) error) error {
+		return s.scanItems(tx, sc.Prefix("bitem", b.ID), put)
 	})
 	if err != nil {
 		return nil, err

@@ -253,11 +253,8 @@ func (s *DynamoDB) CreateTable(ctx *request.Context, in *dynamodbapi.CreateTable
 		}
 		t.Stream = newStream(&t, *sp.StreamViewType, now)
 	}
-	if sse := in.SSESpecification; sse != nil && ptr.Deref(sse.Enabled) {
-		t.SSE = &sseRecord{Enabled: true, Type: "KMS", KMSKey: ptr.Deref(sse.KMSMasterKeyId)}
-		if t.SSE.KMSKey == "" {
-			t.SSE.KMSKey = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, awsid.UUID())
-		}
+	if t.SSE, err = s.sseOf(ctx, in.SSESpecification); err != nil {
+		return nil, err
 	}
 	for _, tg := range in.Tags {
 		t.Tags = append(t.Tags, tag{ptr.Deref(tg.Key), ptr.Deref(tg.Value)})
@@ -382,6 +379,7 @@ func (s *DynamoDB) describe(t *tableRecord, c countRecord, now time.Time) *dynam
 	if t.Class != "" {
 		d.TableClassSummary = &dynamodbapi.TableClassSummary{TableClass: ptr.To(t.Class)}
 	}
+	describeReplicas(t, d)
 	return d
 }
 
@@ -471,23 +469,34 @@ func (s *DynamoDB) DeleteTable(ctx *request.Context, in *dynamodbapi.DeleteTable
 		}
 		t.Deleting = true
 		d = s.describe(&t, c, ctx.Now())
-		for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
-			if err := storage.DeletePrefix(tx, p); err != nil {
-				return err
-			}
-		}
-		if err := counts.Delete(tx, sc, name); err != nil {
+		if err := s.leaveGlobal(tx, sc, &t); err != nil {
 			return err
 		}
-		if err := ttlTables.Delete(tx, globalScope, sc.Account, sc.Region, name); err != nil {
-			return err
-		}
-		return tables.Delete(tx, sc, name)
+		return s.dropTable(tx, sc, name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &dynamodbapi.DeleteTableOutput{TableDescription: d}, nil
+}
+
+// dropTable deletes a table with its items, indexes and counts.
+func (s *DynamoDB) dropTable(tx storage.Tx, sc storage.Scope, name string) error {
+	if err := dropHistory(tx, sc, name); err != nil {
+		return err
+	}
+	for _, p := range [][]byte{sc.Prefix("item", name), sc.Prefix("idx", name)} {
+		if err := storage.DeletePrefix(tx, p); err != nil {
+			return err
+		}
+	}
+	if err := counts.Delete(tx, sc, name); err != nil {
+		return err
+	}
+	if err := ttlTables.Delete(tx, globalScope, sc.Account, sc.Region, name); err != nil {
+		return err
+	}
+	return tables.Delete(tx, sc, name)
 }
 
 // UpdateTable changes throughput, billing mode, streams, GSIs and
@@ -496,6 +505,14 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 	name := tableName(in.TableName)
 	sc := scopeOf(ctx)
 	now := ctx.Now()
+	// A new encryption key is checked with KMS before the update.
+	var sse *sseRecord
+	if in.SSESpecification != nil {
+		var err error
+		if sse, err = s.sseOf(ctx, in.SSESpecification); err != nil {
+			return nil, err
+		}
+	}
 	var d *dynamodbapi.TableDescription
 	err := s.store.Update(func(tx storage.Tx) error {
 		t, ok, err := tables.Get(tx, sc, name)
@@ -510,6 +527,9 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 			if t.attrType(n) == "" {
 				t.AttrDefs = append(t.AttrDefs, attrDef{n, ptr.Deref(a.AttributeType)})
 			}
+		}
+		if in.SSESpecification != nil {
+			t.SSE = sse
 		}
 		if in.BillingMode != nil {
 			t.Billing, t.BillingSet = *in.BillingMode, true
@@ -550,6 +570,11 @@ func (s *DynamoDB) UpdateTable(ctx *request.Context, in *dynamodbapi.UpdateTable
 		}
 		for _, u := range in.GlobalSecondaryIndexUpdates {
 			if err := s.updateGSI(tx, sc, &t, u, now); err != nil {
+				return err
+			}
+		}
+		if len(in.ReplicaUpdates) > 0 {
+			if err := s.updateReplicas(tx, sc, &t, in.ReplicaUpdates, now); err != nil {
 				return err
 			}
 		}

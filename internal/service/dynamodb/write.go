@@ -239,7 +239,17 @@ func (s *DynamoDB) write(tx storage.Tx, sc storage.Scope, t *tableRecord, k item
 		return err
 	}
 	if t.Stream != nil && t.Stream.Enabled && (old != nil || nw != nil) {
-		return s.appendStream(tx, sc, t, k, old, nw, who, now)
+		if err := s.appendStream(tx, sc, t, k, old, nw, who, now); err != nil {
+			return err
+		}
+	}
+	if t.PITR != nil && t.PITR.Enabled && (old != nil || nw != nil) {
+		if err := recordHistory(tx, sc, t, k, nw, now); err != nil {
+			return err
+		}
+	}
+	if t.Global != nil && who != replicationIdentity {
+		return s.replicate(tx, sc, t, k, nw, now)
 	}
 	return nil
 }
@@ -290,6 +300,9 @@ func (s *DynamoDB) appendStream(tx storage.Tx, sc storage.Scope, t *tableRecord,
 	r := storedRecord{
 		EventID: awsid.Hex(32), Region: sc.Region, Time: now.Truncate(time.Second), Seq: seq,
 		Keys: wavMap(k.attrs), ViewType: t.Stream.ViewType, Identity: who,
+	}
+	if who == replicationIdentity {
+		r.Identity = nil // a replicated write is nobody's in the replica's stream
 	}
 	switch {
 	case old == nil:

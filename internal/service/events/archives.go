@@ -252,8 +252,10 @@ func replayNotFound(name string) error {
 }
 
 // StartReplay sends an archive's events from a time window back into its
-// bus (optionally only to some rules). niwa replays at once, so the replay
-// is COMPLETED when the call returns.
+// bus (optionally only to some rules). The replay is STARTING when the call
+// returns; a goroutine moves it to RUNNING while it queues the events and
+// to COMPLETED once the bus has dispatched them (CANCELLED if CancelReplay
+// came first).
 func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequest) (*eventsapi.StartReplayResponse, error) {
 	sc := scope(ctx)
 	name := ptr.Deref(in.ReplayName)
@@ -301,25 +303,14 @@ func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequ
 		}); err != nil {
 			return err
 		}
-		done := now
-		rec.State, rec.ReplayEndTime = "COMPLETED", &done
-		if len(evs) > 0 {
-			rec.LastReplayedEvent = &end
-		}
 		return replays.Put(tx, sc, rec, name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	_, busRes, _ := parseARN(arch.EventSourceArn)
-	for _, ev := range evs {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(ev, &m) != nil {
-			continue
-		}
-		m["replay-name"] = mustJSON(name)
-		e.enqueue(envelope{sc: sc, bus: strings.TrimPrefix(busRes, "event-bus/"), event: mustJSON(m), filterRules: filter, replay: true})
-	}
+	e.pending.Add(1)
+	go e.runReplay(sc, name, strings.TrimPrefix(busRes, "event-bus/"), evs, filter, end)
 	return &eventsapi.StartReplayResponse{ReplayArn: ptr.To(replayARN(sc, name)), State: ptr.To("STARTING"), ReplayStartTime: ptr.To(now)}, nil
 }
 
@@ -383,26 +374,97 @@ func (e *Events) ListReplays(ctx *request.Context, in *eventsapi.ListReplaysRequ
 	return out, nil
 }
 
-// CancelReplay cancels a replay that has not finished; niwa's replays
-// finish at once, so this answers as AWS does for a completed replay.
+// CancelReplay cancels a replay that has not finished: it is CANCELLING
+// until the replay's goroutine stops, then CANCELLED.
 func (e *Events) CancelReplay(ctx *request.Context, in *eventsapi.CancelReplayRequest) (*eventsapi.CancelReplayResponse, error) {
 	sc := scope(ctx)
 	name := ptr.Deref(in.ReplayName)
-	var r replayRecord
-	err := e.store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = replays.Get(tx, sc, name)
-		if err == nil && !ok {
-			err = replayNotFound(name)
+	err := e.store.Update(func(tx storage.Tx) error {
+		r, ok, err := replays.Get(tx, sc, name)
+		if err != nil {
+			return err
 		}
-		return err
+		if !ok {
+			return replayNotFound(name)
+		}
+		if r.State != "STARTING" && r.State != "RUNNING" {
+			return eventsapi.ErrIllegalStatusException.New("Replay %s is not in a valid state for this operation.", name)
+		}
+		r.State = "CANCELLING"
+		return replays.Put(tx, sc, r, name)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if r.State != "STARTING" && r.State != "RUNNING" {
-		return nil, eventsapi.ErrIllegalStatusException.New("Replay %s is not in a valid state for this operation.", name)
-	}
 	return &eventsapi.CancelReplayResponse{ReplayArn: ptr.To(replayARN(sc, name)), State: ptr.To("CANCELLING")}, nil
+}
+
+// runReplay queues a replay's events and records its progress. Between
+// events it looks for a cancellation.
+func (e *Events) runReplay(sc storage.Scope, name, bus string, evs []json.RawMessage, filter map[string]bool, end time.Time) {
+	defer e.pending.Add(-1)
+	if e.beforeReplay != nil {
+		e.beforeReplay()
+	}
+	if !e.replayStep(sc, name, "RUNNING", nil) {
+		return
+	}
+	for _, ev := range evs {
+		if !e.replayStep(sc, name, "", nil) {
+			return
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(ev, &m) != nil {
+			continue
+		}
+		m["replay-name"] = mustJSON(name)
+		e.enqueue(envelope{sc: sc, bus: bus, event: mustJSON(m), filterRules: filter, replay: true})
+	}
+	// Completed once the dispatcher has reached every replayed event.
+	done := make(chan struct{})
+	e.enqueue(envelope{done: done})
+	select {
+	case <-done:
+	case <-e.stop:
+		return
+	}
+	e.replayStep(sc, name, "COMPLETED", func(r *replayRecord) {
+		now := e.clock.Now()
+		r.ReplayEndTime = &now
+		if len(evs) > 0 {
+			r.LastReplayedEvent = &end
+		}
+	})
+}
+
+// replayStep moves a replay to state (none: stays) unless it is being
+// cancelled, in which case it becomes CANCELLED and replayStep reports
+// false. A replay deleted meanwhile (reset) also stops.
+func (e *Events) replayStep(sc storage.Scope, name, state string, f func(*replayRecord)) bool {
+	goOn := false
+	err := e.store.Update(func(tx storage.Tx) error {
+		r, ok, err := replays.Get(tx, sc, name)
+		if err != nil || !ok {
+			return err
+		}
+		if r.State == "CANCELLING" {
+			now := e.clock.Now()
+			r.State, r.ReplayEndTime = "CANCELLED", &now
+			return replays.Put(tx, sc, r, name)
+		}
+		goOn = true
+		if state == "" || r.State == state {
+			return nil
+		}
+		r.State = state
+		if f != nil {
+			f(&r)
+		}
+		return replays.Put(tx, sc, r, name)
+	})
+	if err != nil {
+		e.log.Error("events: recording a replay's progress", "replay", name, "err", err)
+		return false
+	}
+	return goOn
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	ibus "github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/events/pattern"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -99,6 +101,9 @@ type delivery struct {
 	event   []byte
 	first   time.Time
 	tries   int
+	// reserved: the API destination's rate limiter gave this attempt its
+	// turn.
+	reserved bool
 }
 
 func (d *delivery) message() ibus.Message {
@@ -118,13 +123,35 @@ func (d *delivery) message() ibus.Message {
 func (d *delivery) attempt() {
 	e := d.e
 	defer e.pending.Add(-1)
+	if arn := ptr.Deref(d.target.Arn); isAPIDestination(arn) && !d.reserved {
+		// Over the destination's rate: wait for a token on the clock.
+		if wait := e.reserveInvocation(d.sc, arn); wait > 0 {
+			d.reserved = true
+			e.clock.AfterFunc(wait, func() {
+				e.pending.Add(1)
+				d.attempt()
+			})
+			return
+		}
+	}
+	d.reserved = false
 	select {
 	case e.sem <- struct{}{}:
 	case <-e.stop:
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := e.bus.Deliver(ctx, d.message())
+	var err error
+	if isAPIDestination(ptr.Deref(d.target.Arn)) {
+		err = e.invokeAPIDestination(ctx, d.sc, d.target, d.body)
+	} else {
+		err = e.bus.Deliver(ctx, d.message())
+		if errors.Is(err, ibus.ErrNoHandler) {
+			// No niwa service owns the ARN (Step Functions, Kinesis, ECS
+			// ...): retrying cannot help.
+			err = &permanentError{code: "NO_HANDLER", err: fmt.Errorf("niwa has no %s service to deliver to %s: the target is not supported", ibus.ARNService(ptr.Deref(d.target.Arn)), ptr.Deref(d.target.Arn))}
+		}
+	}
 	cancel()
 	<-e.sem
 	d.tries++
@@ -133,7 +160,8 @@ func (d *delivery) attempt() {
 		return
 	}
 	e.count(d.ruleARN, func(s *RuleStats) { s.FailedInvocations++ })
-	e.log.Warn("events: delivery failed", "rule", d.ruleARN, "target", ptr.Deref(d.target.Arn), "attempt", d.tries, "err", err)
+	_, why := explain(err, ptr.Deref(d.target.Arn))
+	e.log.Warn("events: delivery failed", "rule", d.ruleARN, "target", ptr.Deref(d.target.Arn), "attempt", d.tries, "err", why)
 	maxRetries, maxAge := defaultMaxRetries, defaultMaxAge
 	if p := d.target.RetryPolicy; p != nil {
 		if p.MaximumRetryAttempts != nil {
@@ -146,6 +174,11 @@ func (d *delivery) attempt() {
 	backoff := time.Second << min(d.tries-1, 8) // 1s, 2s, ... up to ~4m
 	exhausted := ""
 	switch {
+	case errorCode(err) != "":
+		// Not retryable (an HTTP status AWS does not retry): no
+		// retry condition was exhausted.
+		d.deadLetter(err, "")
+		return
 	case d.tries > maxRetries:
 		exhausted = "MaximumRetryAttempts"
 	case e.clock.Now().Add(backoff).Sub(d.first) > maxAge:
@@ -168,16 +201,16 @@ func (d *delivery) deadLetter(cause error, exhausted string) {
 	if dlq == nil || ptr.Deref(dlq.Arn) == "" {
 		return
 	}
-	code := "SDK_CLIENT_ERROR"
-	if errors.Is(cause, ibus.ErrNoHandler) {
-		code = "NO_HANDLER"
-	}
+	code, msg := explain(cause, ptr.Deref(d.target.Arn))
 	m := ibus.Message{TargetARN: *dlq.Arn, Body: string(d.event), SourceService: "events.amazonaws.com",
 		SourceARN: d.ruleARN, SourceAccount: d.sc.Account,
 		Attributes: map[string]string{
 			"RULE_ARN": d.ruleARN, "TARGET_ARN": ptr.Deref(d.target.Arn), "ERROR_CODE": code,
-			"ERROR_MESSAGE": cause.Error(), "EXHAUSTED_RETRY_CONDITION": exhausted,
+			"ERROR_MESSAGE": msg,
 		}}
+	if exhausted != "" {
+		m.Attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.e.bus.Deliver(ctx, m); err != nil {
@@ -220,3 +253,29 @@ func (e *Events) deliverToBus(_ context.Context, m ibus.Message) error {
 
 // Handler returns the internal-bus handler for event bus ARNs.
 func (e *Events) Handler() ibus.Handler { return ibus.HandlerFunc(e.deliverToBus) }
+
+// explain gives a failed delivery's ERROR_CODE and ERROR_MESSAGE (the
+// dead-letter attributes, also logged): a refusal by the target's
+// resource policy is NO_PERMISSIONS and says which policy to change, a
+// missing target RESOURCE_NOT_FOUND, a target niwa has no service for
+// NO_HANDLER, anything else SDK_CLIENT_ERROR.
+func explain(err error, target string) (code, msg string) {
+	msg = err.Error()
+	if c := errorCode(err); c != "" {
+		return c, msg
+	}
+	if errors.Is(err, ibus.ErrNoHandler) {
+		return "NO_HANDLER", msg
+	}
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		c := ae.Code.Code
+		switch {
+		case strings.Contains(c, "AccessDenied"), strings.Contains(c, "AuthorizationError"), strings.Contains(c, "NotAuthorized"):
+			return "NO_PERMISSIONS", fmt.Sprintf("%s (the resource policy of %s does not allow events.amazonaws.com: add a statement allowing it, with aws:SourceArn of the rule)", msg, target)
+		case strings.Contains(c, "NotFound"), strings.Contains(c, "NonExistent"):
+			return "RESOURCE_NOT_FOUND", msg
+		}
+	}
+	return "SDK_CLIENT_ERROR", msg
+}

@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,16 @@ type Events struct {
 	closeMu sync.Once
 	// pending counts delivery attempts running now, for Flush.
 	pending atomic.Int64
+
+	// http calls API destinations and OAuth endpoints; tok caches the
+	// OAuth tokens.
+	http  *http.Client
+	tok   tokens
+	limit limiter
+
+	// beforeReplay, when set (by tests), runs as a replay's goroutine
+	// starts, so that a test sees it STARTING.
+	beforeReplay func()
 }
 
 // RuleStats counts what happened to a rule's matches.
@@ -86,6 +97,9 @@ type Option func(*Events)
 // WithLogger sets where delivery failures are logged.
 func WithLogger(l *slog.Logger) Option { return func(e *Events) { e.log = l } }
 
+// WithHTTPClient sets the client that calls API destinations.
+func WithHTTPClient(c *http.Client) Option { return func(e *Events) { e.http = c } }
+
 // New returns the service and starts its dispatcher. Close stops it.
 func New(store storage.Store, bus *ibus.Bus, clk clock.Clock, opts ...Option) *Events {
 	e := &Events{
@@ -94,7 +108,10 @@ func New(store storage.Store, bus *ibus.Bus, clk clock.Clock, opts ...Option) *E
 		indexes: map[string]*pattern.Index{}, timers: map[string]armed{},
 		stats: map[string]*RuleStats{},
 		queue: make(chan envelope, 4096), stop: make(chan struct{}),
-		sem: make(chan struct{}, 64),
+		sem:   make(chan struct{}, 64),
+		http:  &http.Client{Timeout: apiDestinationTimeout},
+		tok:   tokens{m: map[string]token{}},
+		limit: limiter{buckets: map[string]*bucket{}},
 	}
 	for _, o := range opts {
 		o(e)
@@ -135,6 +152,12 @@ func (e *Events) Reset() error {
 	e.smu.Lock()
 	e.stats = map[string]*RuleStats{}
 	e.smu.Unlock()
+	e.limit.mu.Lock()
+	e.limit.buckets = map[string]*bucket{}
+	e.limit.mu.Unlock()
+	e.tok.mu.Lock()
+	e.tok.m = map[string]token{}
+	e.tok.mu.Unlock()
 	return nil
 }
 

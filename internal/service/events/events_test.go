@@ -178,7 +178,7 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	f.sqs.fail = true
 	dlq := "arn:aws:sqs:ap-northeast-1:123456789012:dlq"
 	f.lam.fail = false
-	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("t"), Arn: ptr.To("arn:aws:sns:ap-northeast-1:123456789012:no-handler"),
+	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("t"), Arn: ptr.To(queueARN),
 		RetryPolicy:      &eventsapi.RetryPolicy{MaximumRetryAttempts: ptr.To(int32(2))},
 		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: ptr.To(fnARN)}}) // the recorder stands for the DLQ
 	_ = dlq
@@ -192,13 +192,33 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	waitTimer(t, f)
 	f.clock.Advance(2 * time.Second) // second retry, then the DLQ
 	m := f.next(f.lam)
-	if m.Attributes["EXHAUSTED_RETRY_CONDITION"] != "MaximumRetryAttempts" || m.Attributes["ERROR_CODE"] != "NO_HANDLER" ||
+	if m.Attributes["EXHAUSTED_RETRY_CONDITION"] != "MaximumRetryAttempts" || m.Attributes["ERROR_CODE"] != "SDK_CLIENT_ERROR" ||
 		m.Attributes["RULE_ARN"] != ruleArn || !strings.Contains(m.Body, `"source":"aws.ec2"`) {
 		t.Fatalf("dlq message %+v", m)
 	}
 	f.drain()
 	if s := f.Stats(ruleArn); s.FailedInvocations != 3 || s.DeadLettered != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// A target of a service niwa does not have (Step Functions) is not
+// retried: the event goes to the dead-letter queue at once with a message
+// naming the service.
+func TestUnsupportedTargetDeadLettersAtOnce(t *testing.T) {
+	f := newFixture(t)
+	sfn := "arn:aws:states:ap-northeast-1:123456789012:stateMachine:sm"
+	ruleArn := f.rule("r", `{"source":["aws.ec2"]}`, "", eventsapi.Target{Id: ptr.To("sfn"), Arn: ptr.To(sfn),
+		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: ptr.To(queueARN)}})
+	f.bus.Publish(ec2Event("running"))
+	m := f.next(f.sqs)
+	if m.Attributes["ERROR_CODE"] != "NO_HANDLER" || !strings.Contains(m.Attributes["ERROR_MESSAGE"], "niwa has no states service") ||
+		m.Attributes["TARGET_ARN"] != sfn || m.Attributes["EXHAUSTED_RETRY_CONDITION"] != "" {
+		t.Fatalf("%+v", m)
+	}
+	f.drain()
+	if s := f.Stats(ruleArn); s.FailedInvocations != 1 || s.DeadLettered != 1 || f.clock.Waiters() != 0 {
+		t.Fatalf("%+v, %d timers", s, f.clock.Waiters())
 	}
 }
 
@@ -494,8 +514,9 @@ func TestArchiveAndReplay(t *testing.T) {
 	if !strings.Contains(m.Body, `"replay-name":"rp"`) {
 		t.Fatalf("%s", m.Body)
 	}
+	f.drain()
 	rp := must(f.DescribeReplay(f.ctx, &eventsapi.DescribeReplayRequest{ReplayName: ptr.To("rp")}))
-	if *rp.State != "COMPLETED" {
+	if *rp.State != "COMPLETED" || rp.ReplayEndTime == nil {
 		t.Fatalf("%+v", rp)
 	}
 	// Replayed events are not archived again.
@@ -508,6 +529,54 @@ func TestArchiveAndReplay(t *testing.T) {
 	must(f.DeleteArchive(f.ctx, &eventsapi.DeleteArchiveRequest{ArchiveName: ptr.To("ec2")}))
 	_, err = f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr.To("ec2")})
 	wantErr(t, err, "ResourceNotFoundException", "Archive ec2 does not exist.")
+}
+
+// A replay is STARTING when StartReplay returns; CancelReplay makes it
+// CANCELLING, then CANCELLED without replaying; a finished replay cannot
+// be cancelled.
+func TestReplayStatesAndCancel(t *testing.T) {
+	f := newFixture(t)
+	gate := make(chan struct{})
+	f.beforeReplay = func() { <-gate }
+	busArn := "arn:aws:events:ap-northeast-1:123456789012:event-bus/default"
+	archArn := "arn:aws:events:ap-northeast-1:123456789012:archive/all"
+	must(f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("all"), EventSourceArn: ptr.To(busArn)}))
+	f.rule("r", `{"source":["aws.ec2"]}`, "", target("q", queueARN))
+	f.bus.Publish(ec2Event("running"))
+	f.next(f.sqs)
+	f.clock.Advance(time.Hour)
+	start := func(name string) {
+		out, err := f.StartReplay(f.ctx, &eventsapi.StartReplayRequest{ReplayName: ptr.To(name), EventSourceArn: ptr.To(archArn),
+			EventStartTime: ptr.To(t0.Add(-time.Minute)), EventEndTime: ptr.To(t0.Add(time.Minute)), Destination: &eventsapi.ReplayDestination{Arn: ptr.To(busArn)}})
+		if err != nil || *out.State != "STARTING" {
+			t.Fatalf("%+v %v", out, err)
+		}
+	}
+	state := func(name string) string {
+		return *must(f.DescribeReplay(f.ctx, &eventsapi.DescribeReplayRequest{ReplayName: ptr.To(name)})).State
+	}
+	start("cancelled")
+	if s := state("cancelled"); s != "STARTING" {
+		t.Fatal(s)
+	}
+	c := must(f.CancelReplay(f.ctx, &eventsapi.CancelReplayRequest{ReplayName: ptr.To("cancelled")}))
+	if *c.State != "CANCELLING" || state("cancelled") != "CANCELLING" {
+		t.Fatalf("%+v", c)
+	}
+	gate <- struct{}{}
+	f.none(f.sqs)
+	if s := state("cancelled"); s != "CANCELLED" {
+		t.Fatal(s)
+	}
+	start("done")
+	gate <- struct{}{}
+	f.next(f.sqs)
+	f.drain()
+	if s := state("done"); s != "COMPLETED" {
+		t.Fatal(s)
+	}
+	_, err := f.CancelReplay(f.ctx, &eventsapi.CancelReplayRequest{ReplayName: ptr.To("done")})
+	wantErr(t, err, "IllegalStatusException", "Replay done is not in a valid state for this operation.")
 }
 
 func TestFIFOTargetGetsGroupAndDedup(t *testing.T) {
@@ -527,7 +596,9 @@ func TestBindsEveryImplementedOperation(t *testing.T) {
 		"RemoveTargets", "ListTargetsByRule", "ListRuleNamesByTarget", "PutEvents", "TestEventPattern", "CreateEventBus",
 		"DescribeEventBus", "ListEventBuses", "DeleteEventBus", "PutPermission", "RemovePermission", "TagResource",
 		"UntagResource", "ListTagsForResource", "CreateArchive", "DescribeArchive", "ListArchives", "UpdateArchive",
-		"DeleteArchive", "StartReplay", "DescribeReplay", "ListReplays", "CancelReplay"} {
+		"DeleteArchive", "StartReplay", "DescribeReplay", "ListReplays", "CancelReplay", "CreateConnection", "DescribeConnection",
+		"ListConnections", "UpdateConnection", "DeauthorizeConnection", "DeleteConnection", "CreateApiDestination",
+		"DescribeApiDestination", "ListApiDestinations", "UpdateApiDestination", "DeleteApiDestination"} {
 		if _, ok := b[op]; !ok {
 			t.Errorf("%s is not bound", op)
 		}

@@ -9,10 +9,10 @@ import (
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	"github.com/niwa-cloud/niwa/internal/events/pattern"
+	"github.com/niwa-cloud/niwa/internal/events/schedule"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 

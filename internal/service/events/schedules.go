@@ -7,7 +7,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 
-	"github.com/niwa-cloud/niwa/internal/service/events/schedule"
+	"github.com/niwa-cloud/niwa/internal/events/schedule"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 

@@ -57,6 +57,29 @@ func (s *IAM) GetAccountSummary(ctx *request.Context, _ *iamapi.GetAccountSummar
 			{"Policies", func(tx storage.Tx) (int32, error) { return countTable(tx, policies, sc) }},
 			{"InstanceProfiles", func(tx storage.Tx) (int32, error) { return countTable(tx, instanceProfiles, sc) }},
 			{"PolicyVersionsInUse", func(tx storage.Tx) (int32, error) { return countTable(tx, policyUses, sc) }},
+			{"ServerCertificates", func(tx storage.Tx) (int32, error) { return countTable(tx, serverCerts, sc) }},
+			{"MFADevices", func(tx storage.Tx) (int32, error) { return countTable(tx, mfaDevices, sc) }},
+			{"MFADevicesInUse", func(tx storage.Tx) (int32, error) {
+				var n int32
+				err := mfaDevices.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, m mfaRecord) bool {
+					if m.Enabled {
+						n++
+					}
+					return true
+				})
+				return n, err
+			}},
+			{"GlobalEndpointTokenVersion", func(tx storage.Tx) (int32, error) {
+				a, err := getSettings(tx, sc)
+				return max(a.TokenVersion, 1), err
+			}},
+			{"AccountMFAEnabled", func(tx storage.Tx) (int32, error) {
+				a, err := getSettings(tx, sc)
+				if a.RootMFA != "" {
+					return 1, err
+				}
+				return 0, err
+			}},
 			{"AccountAccessKeysPresent", func(tx storage.Tx) (int32, error) {
 				ids, err := userKeyIDs(tx, sc, "")
 				return int32(min(len(ids), 1)), err

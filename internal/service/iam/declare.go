@@ -29,10 +29,12 @@ type entityFinder func(account, kind, name string) (arn string, ok bool)
 func authzRules(find entityFinder) kit.Authz {
 	return kit.Authz{
 		Resources: resources(find),
-		Context:   contextKeys,
+		Context:   conditionKeys,
 		// "You cannot call any IAM operations using the temporary
 		// credentials returned by GetFederationToken."
 		NotForFederated: true,
+		// Roles named here are not handed to IAM to act as.
+		NamesRoles: true,
 	}
 }
 
@@ -150,7 +152,7 @@ func pathOr(p string) string {
 var attachOps = kit.Set("AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy",
 	"DetachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy")
 
-func contextKeys(op string, in kit.Input) iam.Context {
+func conditionKeys(op string, in kit.Input) iam.Context {
 	c := iam.Context{}
 	if attachOps[op] {
 		c.Set("iam:policyarn", in.Str("PolicyArn"))

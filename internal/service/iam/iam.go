@@ -108,6 +108,21 @@ var (
 	userKeys = storage.NewTable[struct{}]("user-key")
 	// accessKeys is keyed by access key id in keyScope.
 	accessKeys = storage.NewTable[accessKeyRecord]("access-key")
+	// accountSettings holds one record per account (key "settings"): the
+	// password policy, the alias, the root's MFA device and the
+	// credential report.
+	accountSettings = storage.NewTable[accountRecord]("account")
+	// mfaDevices is keyed by lower(device name).
+	mfaDevices = storage.NewTable[mfaRecord]("mfa")
+	// aliases is keyed by alias in keyScope: aliases are unique across
+	// accounts, as AWS's sign-in URLs need.
+	aliases = storage.NewTable[string]("account-alias")
+	// serverCerts is keyed by lower(name).
+	serverCerts = storage.NewTable[serverCertRecord]("server-certificate")
+	// deletionTasks is keyed by task id (DeleteServiceLinkedRole).
+	deletionTasks = storage.NewTable[string]("slr-deletion")
+	// accessJobs is keyed by job id (GenerateServiceLastAccessedDetails).
+	accessJobs = storage.NewTable[accessJob]("access-job")
 )
 
 // keyScope holds the access key index, which belongs to no single account:
@@ -175,12 +190,29 @@ type userRecord struct {
 	Attached         []attachedPolicy `json:"attached,omitempty"`
 	Inline           []inlinePolicy   `json:"inline,omitempty"`
 	Login            *loginProfile    `json:"login,omitempty"`
+	// MFA names the virtual MFA devices enabled for the user.
+	MFA []string `json:"mfa,omitempty"`
+	// SSHKeys, SigningCerts and ServiceCreds are bounded by IAM's
+	// per-user quotas (5, 2, 2 per service), so they live in the record.
+	SSHKeys      []sshKey            `json:"ssh,omitempty"`
+	SigningCerts []signingCert       `json:"signing,omitempty"`
+	ServiceCreds []serviceCredential `json:"serviceCreds,omitempty"`
 }
 
 type loginProfile struct {
 	CreateDate            time.Time `json:"created"`
 	PasswordResetRequired bool      `json:"resetRequired"`
 	// Salt and Hash keep a check on the password without keeping it.
+	Salt []byte `json:"salt"`
+	Hash []byte `json:"hash"`
+	// ChangedDate is when the password was last set (credential report,
+	// password expiry); History keeps earlier hashes for the password
+	// policy's PasswordReusePrevention (at most 24).
+	ChangedDate time.Time      `json:"changed,omitempty"`
+	History     []passwordHash `json:"history,omitempty"`
+}
+
+type passwordHash struct {
 	Salt []byte `json:"salt"`
 	Hash []byte `json:"hash"`
 }

@@ -41,16 +41,22 @@ func (s *IAM) CreateLoginProfile(ctx *request.Context, in *iamapi.CreateLoginPro
 		return nil, err
 	}
 	var out *iamapi.LoginProfile
-	err = s.updateUser(ctx, in.UserName, func(_ storage.Tx, _ storage.Scope, u *userRecord) error {
+	err = s.updateUser(ctx, in.UserName, func(tx storage.Tx, sc storage.Scope, u *userRecord) error {
 		if u.Login != nil {
 			return iamapi.ErrEntityAlreadyExistsException.New("Login Profile for user %s already exists.", u.Name)
 		}
-		salt, hash := hashPassword(password)
+		settings, err := getSettings(tx, sc)
+		if err != nil {
+			return err
+		}
+		if err := checkPassword(settings.PasswordPolicy, password, u); err != nil {
+			return err
+		}
 		u.Login = &loginProfile{
 			CreateDate:            now(ctx),
 			PasswordResetRequired: in.PasswordResetRequired != nil && *in.PasswordResetRequired,
-			Salt:                  salt, Hash: hash,
 		}
+		setPassword(ctx, u.Login, password)
 		out = loginOut(u)
 		return nil
 	})
@@ -72,12 +78,19 @@ func (s *IAM) GetLoginProfile(ctx *request.Context, in *iamapi.GetLoginProfileIn
 }
 
 func (s *IAM) UpdateLoginProfile(ctx *request.Context, in *iamapi.UpdateLoginProfileInput) (*iamapi.UpdateLoginProfileOutput, error) {
-	return empty[iamapi.UpdateLoginProfileOutput](s.updateUser(ctx, in.UserName, func(_ storage.Tx, _ storage.Scope, u *userRecord) error {
+	return empty[iamapi.UpdateLoginProfileOutput](s.updateUser(ctx, in.UserName, func(tx storage.Tx, sc storage.Scope, u *userRecord) error {
 		if u.Login == nil {
 			return noSuchLoginProfile(u.Name)
 		}
 		if in.Password != nil {
-			u.Login.Salt, u.Login.Hash = hashPassword(*in.Password)
+			settings, err := getSettings(tx, sc)
+			if err != nil {
+				return err
+			}
+			if err := checkPassword(settings.PasswordPolicy, *in.Password, u); err != nil {
+				return err
+			}
+			setPassword(ctx, u.Login, *in.Password)
 		}
 		if in.PasswordResetRequired != nil {
 			u.Login.PasswordResetRequired = *in.PasswordResetRequired

@@ -114,8 +114,13 @@ func validateDocument(doc string, kind docKind) error {
 		return malformed("Policy document must be version 2012-10-17 or greater.")
 	}
 	for _, st := range stmts {
-		if e := st["Effect"].(string); e != "Allow" && e != "Deny" {
+		if !legacyParses(st) {
 			return malformed("The policy failed legacy parsing")
+		}
+	}
+	for _, st := range stmts {
+		if sid, _ := st["Sid"].(string); !alphanumeric(sid) {
+			return malformed("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*")
 		}
 	}
 	sids := map[string]bool{}
@@ -134,8 +139,8 @@ func validateDocument(doc string, kind docKind) error {
 	}
 	for _, st := range stmts {
 		for _, r := range append(stringsOf(st["Resource"]), stringsOf(st["NotResource"])...) {
-			if r != "*" && !strings.Contains(r, ":") {
-				return malformed(`Resource ` + r + ` must be in ARN format or "*".`)
+			if msg := resourceError(r); msg != "" {
+				return malformed(msg)
 			}
 		}
 	}
@@ -187,6 +192,13 @@ func checkTrust(stmts []statement) error {
 		_, np := st["NotPrincipal"]
 		if !p && !np {
 			return malformed("Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!")
+		}
+	}
+	for _, st := range stmts {
+		for _, k := range []string{"Principal", "NotPrincipal"} {
+			if msg := principalError(st[k]); msg != "" {
+				return malformed(msg)
+			}
 		}
 	}
 	return nil

@@ -1,11 +1,14 @@
 package iam
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	policy "github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -51,7 +54,29 @@ func TestValidateDocument(t *testing.T) {
 		{"no resource", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`, docManaged, "Policy statement must contain resources."},
 		{"nested 10,000 deep", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"a:b":` +
 			strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}}}]}`, docManaged, syntax},
+		{"sid with dash", `{"Version":"2012-10-17","Statement":[{"Sid":"a-b","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, docManaged,
+			"Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*"},
+		{"numeric condition not a number", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"ten"}}}]}`, docManaged, "The policy failed legacy parsing"},
+		{"date condition not a date", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"yesterday"}}}]}`, docManaged, "The policy failed legacy parsing"},
+		{"date condition forms", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":["2019-07-16T12:00:00Z","2020-01-01","1700000000"]}}}]}`, docManaged, ""},
+		{"arn without service", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws::us-east-1:1:x"}]}`, docManaged, "The policy failed legacy parsing"},
+		{"bad partition", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:foo:s3:::b"}]}`, docManaged, `Partition "foo" is not valid for resource "arn:foo:s3:::b".`},
+		{"bad partition short", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:foo"}]}`, docManaged, `Partition "foo" is not valid for resource "arn:foo:*:*:*:*".`},
+		{"vendor wildcard", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b"}]}`, docManaged, "Resource vendor must be fully qualified and cannot contain regexes."},
+		{"iam region", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam:us-east-1:123456789012:role/x"}]}`, docManaged, "IAM resource arn:aws:iam:us-east-1:123456789012:role/x cannot contain region information."},
+		{"s3 region", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:us-east-1::b"}]}`, docManaged, "Resource arn:aws:s3:us-east-1::b can not contain region information."},
+		{"iam resource type", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::123456789012:bucket/x"}]}`, docManaged,
+			`IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.`},
+		{"iam resource wildcards", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":["arn:aws:iam::*:role/*","arn:aws:iam::123456789012:*","arn:aws:iam::123456789012:mfa/${aws:username}"]}]}`, docManaged, ""},
 		{"valid trust", trustDoc, docTrust, ""},
+		{"trust principal forms", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:role/a/b","arn:aws:sts::123456789012:assumed-role/r/s"],"Service":["lambda.amazonaws.com","ec2.amazonaws.com.cn"],"Federated":"arn:aws:iam::123456789012:oidc-provider/example.com"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"]}]}`, docTrust, ""},
+		{"trust principal not an arn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"sts:AssumeRole"}]}`, docTrust, `Invalid principal in policy: "AWS":"bob"`},
+		{"trust principal s3 arn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:s3:::b"},"Action":"sts:AssumeRole"}]}`, docTrust, `Invalid principal in policy: "AWS":"arn:aws:s3:::b"`},
+		{"trust service not a service", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda"},"Action":"sts:AssumeRole"}]}`, docTrust, `Invalid principal in policy: "SERVICE":"lambda"`},
+		{"trust unknown principal type", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"User":"x"},"Action":"sts:AssumeRole"}]}`, docTrust, `Invalid principal in policy: "USER":"x"`},
+		{"trust with resource", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}`, docTrust, "Has prohibited field Resource."},
+		{"trust no principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`, docTrust,
+			"Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"},
 		{"trust 2008", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ecs.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`, docTrust, ""},
 		{"trust wrong action", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}`, docTrust,
 			"Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"},
@@ -114,4 +139,32 @@ func TestMalformedDocumentsThroughHandlers(t *testing.T) {
 		"MalformedPolicyDocument", 400, "Policy statement must contain resources.")
 	wantErr(t, second(f.CreateRole(f.ctx, &iamapi.CreateRoleInput{RoleName: ptr.To("x"), AssumeRolePolicyDocument: ptr.To(`{"Statement":[]}`)})),
 		"MalformedPolicyDocument", 400, "Syntax errors in policy.")
+}
+
+// FuzzValidateDocument feeds arbitrary documents to the validator: it must
+// answer nil or MalformedPolicyDocument, never panic, and every identity
+// document it accepts must be one the policy engine can evaluate.
+func FuzzValidateDocument(f *testing.F) {
+	for _, seed := range []string{allowS3, trustDoc, "{}", "[]", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b","Condition":{"DateLessThan":{"aws:CurrentTime":"2020-01-01"}}}}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:root"]},"Action":"sts:AssumeRole"}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Sid":"x","Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:iam::*:role/*"}]}`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		for _, kind := range []docKind{docManaged, docInline, docTrust} {
+			err := validateDocument(doc, kind)
+			if err == nil {
+				if kind != docTrust {
+					if _, perr := policy.Parse(doc); perr != nil {
+						t.Fatalf("validator accepted %q but the engine refuses it: %v", doc, perr)
+					}
+				}
+				continue
+			}
+			var e *awserr.Error
+			if !errors.As(err, &e) || e.Code.Code != "MalformedPolicyDocument" {
+				t.Fatalf("validateDocument(%q) = %v", doc, err)
+			}
+		}
+	})
 }

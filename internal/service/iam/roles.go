@@ -5,6 +5,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
+	"strings"
 )
 
 func getRole(tx storage.Tx, sc storage.Scope, name string) (roleRecord, error) {
@@ -128,6 +129,9 @@ func (s *IAM) CreateRole(ctx *request.Context, in *iamapi.CreateRoleInput) (*iam
 		if err := roleKind.mustBeNew(tx, sc, name); err != nil {
 			return err
 		}
+		if err := trustPrincipalsExist(tx, sc, ctx.Account, trust); err != nil {
+			return err
+		}
 		if in.PermissionsBoundary != nil {
 			if err := s.setBoundary(tx, sc, &r.Boundary, kindRole, name, *in.PermissionsBoundary); err != nil {
 				return err
@@ -211,7 +215,10 @@ func (s *IAM) UpdateAssumeRolePolicy(ctx *request.Context, in *iamapi.UpdateAssu
 	if err != nil {
 		return nil, err
 	}
-	return empty[iamapi.UpdateAssumeRolePolicyOutput](s.updateRole(ctx, in.RoleName, func(_ storage.Tx, _ storage.Scope, r *roleRecord) error {
+	return empty[iamapi.UpdateAssumeRolePolicyOutput](s.updateRole(ctx, in.RoleName, func(tx storage.Tx, sc storage.Scope, r *roleRecord) error {
+		if err := trustPrincipalsExist(tx, sc, ctx.Account, trust); err != nil {
+			return err
+		}
 		r.TrustPolicy = trust
 		return nil
 	}))
@@ -231,6 +238,8 @@ func (s *IAM) DeleteRole(ctx *request.Context, in *iamapi.DeleteRoleInput) (*iam
 			return err
 		}
 		switch {
+		case strings.HasPrefix(r.Path, "/aws-service-role/"):
+			return iamapi.ErrUnmodifiableEntityException.New("Cannot perform the operation on the protected role '%s' - this role is only modifiable by AWS", r.Name)
 		case len(r.InstanceProfiles) > 0:
 			return deleteConflict("Cannot delete entity, must remove roles from instance profile first.")
 		case len(r.Attached) > 0:
@@ -275,4 +284,39 @@ func (s *IAM) DeleteRolePermissionsBoundary(ctx *request.Context, in *iamapi.Del
 	return empty[iamapi.DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, in.RoleName, func(tx storage.Tx, sc storage.Scope, r *roleRecord) error {
 		return clearBoundary(tx, sc, &r.Boundary, kindRole, r.Name)
 	}))
+}
+
+// trustPrincipalsExist refuses a trust policy naming a user or role of
+// this account that does not exist, as IAM does (it stores principals by
+// their unique ids, so it must find them).
+func trustPrincipalsExist(tx storage.Tx, sc storage.Scope, account, doc string) error {
+	_, stmts, ok := parseDocument(doc)
+	if !ok {
+		return nil
+	}
+	for _, st := range stmts {
+		for _, k := range []string{"Principal", "NotPrincipal"} {
+			m, _ := st[k].(map[string]any)
+			for _, id := range stringsOf(m["AWS"]) {
+				a, ok := parseIAMARN(id)
+				if !ok || a.Account != account || (a.Kind != "user" && a.Kind != "role") {
+					continue
+				}
+				var found bool
+				var err error
+				if a.Kind == "user" {
+					_, found, err = users.Get(tx, sc, lower(a.Name))
+				} else {
+					_, found, err = roles.Get(tx, sc, lower(a.Name))
+				}
+				if err != nil {
+					return err
+				}
+				if !found {
+					return malformed(`Invalid principal in policy: "AWS":"` + id + `"`)
+				}
+			}
+		}
+	}
+	return nil
 }

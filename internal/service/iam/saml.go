@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -39,45 +40,83 @@ type SAMLProvider struct {
 	ValidUntil   time.Time
 }
 
-// samlMetadata is the part of an EntityDescriptor niwa reads.
-type samlMetadata struct {
-	XMLName  xml.Name `xml:"EntityDescriptor"`
-	EntityID string   `xml:"entityID,attr"`
+// samlEntity is the part of an EntityDescriptor niwa reads. Aggregated
+// metadata (an EntitiesDescriptor, possibly nested, as Shibboleth and
+// federations publish) holds several; niwa takes the first with an IdP
+// role. Elements are matched by local name, so any namespace prefix (md:,
+// saml2:, ds:) or default namespace reads the same.
+type samlEntity struct {
+	XMLName  xml.Name
+	EntityID string `xml:"entityID,attr"`
 	IDP      []struct {
 		Keys []struct {
-			Use   string   `xml:"use,attr"`
-			Certs []string `xml:"KeyInfo>X509Data>X509Certificate"`
+			Use  string `xml:"use,attr"`
+			Data []struct {
+				Certs []string `xml:"X509Certificate"`
+			} `xml:"KeyInfo>X509Data"`
 		} `xml:"KeyDescriptor"`
 	} `xml:"IDPSSODescriptor"`
+	Entities []samlEntity `xml:"EntityDescriptor"`
+	Groups   []samlEntity `xml:"EntitiesDescriptor"`
+}
+
+// firstIdP finds the first entity with an IdP role, depth first.
+func (e *samlEntity) firstIdP() *samlEntity {
+	if e.XMLName.Local == "EntityDescriptor" && len(e.IDP) > 0 {
+		return e
+	}
+	for _, list := range [][]samlEntity{e.Entities, e.Groups} {
+		for i := range list {
+			if f := list[i].firstIdP(); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
 }
 
 // ParseSAMLMetadata reads an IdP metadata document: its entity id and
-// signing certificates.
+// signing certificates (KeyDescriptors with use="signing" or no use, every
+// X509Certificate of each).
 func ParseSAMLMetadata(doc string) (entityID string, certs []*x509.Certificate, err error) {
-	var md samlMetadata
-	if err := xml.Unmarshal([]byte(doc), &md); err != nil || len(md.IDP) == 0 {
-		return "", nil, iamapi.ErrInvalidInputException.New("Could not parse metadata")
+	bad := iamapi.ErrInvalidInputException.New("Could not parse metadata")
+	var root samlEntity
+	d := xml.NewDecoder(strings.NewReader(strings.TrimPrefix(doc, "\ufeff")))
+	// IdPs declare encodings Go's decoder does not convert (ISO-8859-1,
+	// windows-1252); metadata is ASCII in practice, so read it as is.
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	if err := d.Decode(&root); err != nil {
+		return "", nil, bad
+	}
+	if root.XMLName.Local != "EntityDescriptor" && root.XMLName.Local != "EntitiesDescriptor" {
+		return "", nil, bad
+	}
+	md := root.firstIdP()
+	if md == nil {
+		return "", nil, bad
 	}
 	for _, idp := range md.IDP {
 		for _, k := range idp.Keys {
 			if k.Use != "" && k.Use != "signing" {
 				continue
 			}
-			for _, c := range k.Certs {
-				der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(c), ""))
-				if err != nil {
-					return "", nil, iamapi.ErrInvalidInputException.New("Could not parse metadata")
+			for _, data := range k.Data {
+				for _, c := range data.Certs {
+					der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(c), ""))
+					if err != nil {
+						return "", nil, bad
+					}
+					cert, err := x509.ParseCertificate(der)
+					if err != nil {
+						return "", nil, bad
+					}
+					certs = append(certs, cert)
 				}
-				cert, err := x509.ParseCertificate(der)
-				if err != nil {
-					return "", nil, iamapi.ErrInvalidInputException.New("Could not parse metadata")
-				}
-				certs = append(certs, cert)
 			}
 		}
 	}
 	if len(certs) == 0 {
-		return "", nil, iamapi.ErrInvalidInputException.New("Could not parse metadata")
+		return "", nil, bad
 	}
 	return md.EntityID, certs, nil
 }

@@ -153,6 +153,14 @@ func (s *IAM) DeleteUser(ctx *request.Context, in *iamapi.DeleteUserInput) (*iam
 			return deleteConflict("Cannot delete entity, must delete policies first.")
 		case len(u.Groups) > 0:
 			return deleteConflict("Cannot delete entity, must remove users from group first.")
+		case len(u.MFA) > 0:
+			return deleteConflict("Cannot delete entity, must delete MFA device first.")
+		case len(u.SSHKeys) > 0:
+			return deleteConflict("Cannot delete entity, must delete SSH public keys first.")
+		case len(u.SigningCerts) > 0:
+			return deleteConflict("Cannot delete entity, must delete signing certificates first.")
+		case len(u.ServiceCreds) > 0:
+			return deleteConflict("Cannot delete entity, must delete service specific credentials first.")
 		}
 		if err := dropUses(tx, sc, kindUser, u.Name, nil, u.Boundary); err != nil {
 			return err

@@ -233,19 +233,19 @@ func or(s, def string) string {
 	return s
 }
 
-// Build makes KMS from what the platform gives it, sealing key material
+// Open makes KMS from what the platform gives it, sealing key material
 // at rest under the installation's master key when state is durable
 // (docs/kms.md).
-func Build(d kit.Deps) (kit.Declaration, error) {
+func Open(d kit.Deps) (*KMS, error) {
 	store := d.Store
 	if d.DataDir != "" {
 		mk, err := LoadMasterKey(d.DataDir)
 		if err != nil {
-			return kit.Declaration{}, err
+			return nil, err
 		}
 		if store, err = Sealed(store, mk); err != nil {
-			return kit.Declaration{}, err
+			return nil, err
 		}
 	}
-	return New(store, d.Clock).Declare(), nil
+	return New(store, d.Clock), nil
 }

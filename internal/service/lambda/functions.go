@@ -16,8 +16,8 @@ import (
 
 // runnable are the runtimes niwa runs as local processes.
 var runnable = map[string]bool{
-	"python3.8": true, "python3.9": true, "python3.10": true, "python3.11": true, "python3.12": true, "python3.13": true,
-	"nodejs16.x": true, "nodejs18.x": true, "nodejs20.x": true, "nodejs22.x": true,
+	"python3.8": true, "python3.9": true, "python3.10": true, "python3.11": true, "python3.12": true, "python3.13": true, "python3.14": true,
+	"nodejs16.x": true, "nodejs18.x": true, "nodejs20.x": true, "nodejs22.x": true, "nodejs24.x": true,
 	"provided": true, "provided.al2": true, "provided.al2023": true,
 }
 
@@ -104,6 +104,9 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	}
 	if qual != "" {
 		return nil, errInvalidParam("Unqualified function name expected, got %s", ptr.Deref(in.FunctionName))
+	}
+	if err := l.checkKMSKey(ctx, in.KMSKeyArn); err != nil {
+		return nil, err
 	}
 	pkg := "Zip"
 	if in.PackageType != nil {
@@ -205,6 +208,18 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 			return err
 		} else if ok {
 			return errConflict("Function already exist: %s", name)
+		}
+		if in.CodeSigningConfigArn != nil {
+			c, err := l.codeSigningConfig(tx, sc, *in.CodeSigningConfigArn)
+			if err != nil {
+				return err
+			}
+			if err := l.checkUnsignedCode(ctx, tx, sc, *c.CodeSigningConfigArn, name); err != nil {
+				return err
+			}
+			if err := functionCodeSigning.Put(tx, sc, *c.CodeSigningConfigArn, name); err != nil {
+				return err
+			}
 		}
 		v := version{Config: cfg, Code: code.Ref}
 		if err := versions.Put(tx, sc, v, name, versionKey(latest)); err != nil {
@@ -430,6 +445,9 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 			if !shared {
 				blobs = append(blobs, v.Code.ID)
 			}
+			if err := runtimeManagements.Delete(tx, sc, name, versionKey(qual)); err != nil {
+				return err
+			}
 			return versions.Delete(tx, sc, name, versionKey(qual))
 		}
 		_ = fn
@@ -448,10 +466,13 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 		}
 		for _, t := range []interface {
 			deleteAll(tx storage.Tx, sc storage.Scope, name string) error
-		}{aliasesT{}, policiesT{}, urlsT{}, invokeConfigsT{}, provisionedT{}} {
+		}{aliasesT{}, policiesT{}, urlsT{}, invokeConfigsT{}, provisionedT{}, runtimeManagementsT{}} {
 			if err := t.deleteAll(tx, sc, name); err != nil {
 				return err
 			}
+		}
+		if err := functionCodeSigning.Delete(tx, sc, name); err != nil {
+			return err
 		}
 		return functions.Delete(tx, sc, name)
 	})

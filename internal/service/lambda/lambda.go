@@ -6,6 +6,7 @@ package lambda
 import (
 	"context"
 	"fmt"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -85,6 +86,8 @@ type Options struct {
 	// URLHostSuffix is the host suffix of function URLs
 	// ("lambda-url.<region>.<suffix>").
 	URLHostSuffix string
+	// DataKeys checks functions' KMSKeyArn (kms.go); nil checks nothing.
+	DataKeys kmsseam.Keys
 }
 
 // Lambda implements the service.

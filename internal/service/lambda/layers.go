@@ -39,13 +39,18 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 	if m := regexp.MustCompile(`:layer:([a-zA-Z0-9_-]+)$`).FindStringSubmatch(name); m != nil {
 		name = m[1]
 	}
-	if in.Content == nil || len(in.Content.ZipFile) == 0 {
-		if in.Content != nil && in.Content.S3Bucket != nil {
-			return nil, errInvalidParam("niwa's Lambda cannot read layer content from S3 bucket %s yet; upload it with --zip-file", *in.Content.S3Bucket)
-		}
+	var code storedCode
+	var err error
+	switch c := in.Content; {
+	case c != nil && len(c.ZipFile) > 0:
+		code, err = l.storeZip(c.ZipFile)
+	case c != nil && c.S3Bucket != nil && c.S3Key != nil:
+		// Copied out of S3 at publish time, as AWS does: later changes
+		// to the object do not change the version.
+		code, err = l.codeFromS3(ctx, *c.S3Bucket, *c.S3Key, ptr.Deref(c.S3ObjectVersion))
+	default:
 		return nil, errInvalidParam("Please provide a source for layer content.")
 	}
-	code, err := l.storeZip(in.Content.ZipFile)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +77,7 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 			LicenseInfo:             in.LicenseInfo,
 			CompatibleArchitectures: in.CompatibleArchitectures,
 		}}
-		return layers.Put(tx, sc, out, name, fmt.Sprintf("%010d", n))
+		return layers.Put(tx, sc, out, name, layerVersionKey(n))
 	})
 	if err != nil {
 		_ = l.opt.Blobs.Delete(code.Ref.ID)
@@ -86,7 +91,7 @@ func (l *Lambda) getLayer(sc storage.Scope, name string, n int64) (layerVersion,
 	var ok bool
 	err := l.opt.Store.View(func(tx storage.Tx) error {
 		var err error
-		v, ok, err = layers.Get(tx, sc, name, fmt.Sprintf("%010d", n))
+		v, ok, err = layers.Get(tx, sc, name, layerVersionKey(n))
 		return err
 	})
 	if err == nil && !ok {
@@ -120,9 +125,15 @@ func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLay
 		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern", ptr.Deref(in.Arn))
 	}
 	n, _ := strconv.ParseInt(m[4], 10, 64)
-	v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
+	sc := storage.Scope{Account: m[2], Region: m[1]}
+	v, err := l.getLayer(sc, m[3], n)
 	if err != nil {
 		return nil, err
+	}
+	if ok, err := l.mayUseLayer(ctx, sc, m[3], n); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errLayerDenied(ctx, m[0])
 	}
 	return layerResponse(v), nil
 }
@@ -132,7 +143,12 @@ func (l *Lambda) GetLayerVersionByArn(ctx *request.Context, in *lambdaapi.GetLay
 func (l *Lambda) DeleteLayerVersion(ctx *request.Context, in *lambdaapi.DeleteLayerVersionRequest) (*lambdaapi.DeleteLayerVersionOutput, error) {
 	sc := scope(ctx)
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
-		return layers.Delete(tx, sc, ptr.Deref(in.LayerName), fmt.Sprintf("%010d", *in.VersionNumber))
+		// The version's permissions go with it: a later version of the
+		// same number (never reused) must not inherit them.
+		if err := layerPolicies.Delete(tx, sc, ptr.Deref(in.LayerName), layerVersionKey(*in.VersionNumber)); err != nil {
+			return err
+		}
+		return layers.Delete(tx, sc, ptr.Deref(in.LayerName), layerVersionKey(*in.VersionNumber))
 	})
 	if err != nil {
 		return nil, err
@@ -216,9 +232,15 @@ func (l *Lambda) resolveLayers(ctx *request.Context, arns []string) ([]lambdaapi
 			return nil, errInvalidParam("Layer version %s does not exist.", arn)
 		}
 		n, _ := strconv.ParseInt(m[4], 10, 64)
-		v, err := l.getLayer(storage.Scope{Account: m[2], Region: m[1]}, m[3], n)
+		sc := storage.Scope{Account: m[2], Region: m[1]}
+		v, err := l.getLayer(sc, m[3], n)
 		if err != nil {
 			return nil, errInvalidParam("Layer version %s does not exist.", arn)
+		}
+		if ok, err := l.mayUseLayer(ctx, sc, m[3], n); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errLayerDenied(ctx, arn)
 		}
 		out = append(out, lambdaapi.Layer{Arn: ptr.To(arn), CodeSize: ptr.To(v.Code.Size)})
 	}

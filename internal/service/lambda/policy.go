@@ -113,10 +113,8 @@ func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermission
 		if in.RevisionId != nil && p.RevisionID != "" && *in.RevisionId != p.RevisionID {
 			return errPrecondition()
 		}
-		for _, s := range p.Doc.Statement {
-			if s.Sid == st.Sid {
-				return errConflict("The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", st.Sid)
-			}
+		if hasSid(p.Doc.Statement, st.Sid) {
+			return errSidExists(st.Sid)
 		}
 		p.Doc.Version, p.Doc.ID = "2012-10-17", "default"
 		p.Doc.Statement = append(p.Doc.Statement, st)
@@ -131,6 +129,38 @@ func (l *Lambda) AddPermission(ctx *request.Context, in *lambdaapi.AddPermission
 	}
 	b, _ := json.Marshal(st)
 	return &lambdaapi.AddPermissionResponse{Statement: ptr.To(string(b))}, nil
+}
+
+// sidded is a policy statement with a statement id: a function's
+// (statement) or a layer version's (layerStatement).
+type sidded interface{ sid() string }
+
+func (s statement) sid() string      { return s.Sid }
+func (s layerStatement) sid() string { return s.Sid }
+
+func hasSid[S sidded](stmts []S, sid string) bool {
+	for _, s := range stmts {
+		if s.sid() == sid {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutSid returns stmts without the statement sid, and whether it was
+// there.
+func withoutSid[S sidded](stmts []S, sid string) ([]S, bool) {
+	var kept []S
+	for _, s := range stmts {
+		if s.sid() != sid {
+			kept = append(kept, s)
+		}
+	}
+	return kept, len(kept) < len(stmts)
+}
+
+func errSidExists(sid string) error {
+	return errConflict("The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", sid)
 }
 
 func isDigits(s string) bool {
@@ -193,15 +223,7 @@ func (l *Lambda) RemovePermission(ctx *request.Context, in *lambdaapi.RemovePerm
 		if in.RevisionId != nil && *in.RevisionId != p.RevisionID {
 			return errPrecondition()
 		}
-		kept := p.Doc.Statement[:0]
-		found := false
-		for _, s := range p.Doc.Statement {
-			if s.Sid == ptr.Deref(in.StatementId) {
-				found = true
-				continue
-			}
-			kept = append(kept, s)
-		}
+		kept, found := withoutSid(p.Doc.Statement, ptr.Deref(in.StatementId))
 		if !found {
 			return errNotFound("Statement %s is not found in resource policy.", ptr.Deref(in.StatementId))
 		}

@@ -165,6 +165,13 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		if in.RevisionId != nil && *in.RevisionId != ptr.Deref(v.Config.RevisionId) {
 			return errPrecondition()
 		}
+		csc, _, err := functionCodeSigning.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if err := l.checkUnsignedCode(ctx, tx, sc, csc, name); err != nil {
+			return err
+		}
 		oldBlob = v.Code.ID
 		v.Code = code.Ref
 		v.Config.CodeSha256 = ptr.To(code.Sha256)
@@ -233,6 +240,9 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 	sc := scope(ctx)
 	name, _, err := parseName(ctx, ptr.Deref(in.FunctionName), nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.checkKMSKey(ctx, in.KMSKeyArn); err != nil {
 		return nil, err
 	}
 	if in.Runtime != nil {

@@ -14,16 +14,19 @@ import (
 
 // KMS keys, saved queries, field discovery and account policies.
 
-// AssociateKmsKey records the key a group's data is encrypted with.
-// niwa keeps data unencrypted at rest either way; the key ARN is checked
-// for shape only (Logs never calls KMS in niwa).
+// AssociateKmsKey records the key a group's data is encrypted with, once
+// KMS says the key exists and its key policy lets CloudWatch Logs use it
+// (kmsusable.go). niwa keeps log data unencrypted at rest.
 func (l *Logs) AssociateKmsKey(ctx *request.Context, in *logsapi.AssociateKmsKeyRequest) (*logsapi.AssociateKmsKeyOutput, error) {
 	key := ptr.Deref(in.KmsKeyId)
-	if !strings.HasPrefix(key, "arn:") || !strings.Contains(key, ":kms:") || !strings.Contains(key, ":key/") {
-		return nil, logsapi.ErrInvalidParameterException.New("Specified KMS key %s is not a valid key ARN.", key)
+	if err := checkKeyARN(key); err != nil {
+		return nil, err
 	}
 	name, err := kmsTarget(in.LogGroupName, in.ResourceIdentifier)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.checkKey(ctx, name, key); err != nil {
 		return nil, err
 	}
 	if err := l.updateGroup(ctx, name, func(g *group) error { g.KmsKeyID = key; return nil }); err != nil {

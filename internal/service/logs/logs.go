@@ -6,6 +6,7 @@ package logs
 import (
 	"encoding/base64"
 	"fmt"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,15 +24,27 @@ type Logs struct {
 	store storage.Store
 	clock clock.Clock
 	bus   Deliverer
+	opts  Options
 }
 
 // New returns the service. bus carries subscription filter deliveries to
 // Lambda; nil leaves them undelivered.
-func New(store storage.Store, clk clock.Clock, bus Deliverer) *Logs {
+func New(store storage.Store, clk clock.Clock, bus Deliverer, opts ...Options) *Logs {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Logs{store: store, clock: clk, bus: bus}
+	l := &Logs{store: store, clock: clk, bus: bus}
+	for _, o := range opts {
+		l.opts = o
+	}
+	return l
+}
+
+// Options are the collaborators Logs may be given.
+type Options struct {
+	// DataKeys checks the KMS keys log groups are associated with (nil
+	// checks their ARN's shape only).
+	DataKeys kmsseam.Keys
 }
 
 // group is a log group record.
@@ -129,6 +142,14 @@ func (l *Logs) CreateLogGroup(ctx *request.Context, in *logsapi.CreateLogGroupRe
 	class := "STANDARD"
 	if in.LogGroupClass != nil {
 		class = *in.LogGroupClass
+	}
+	if in.KmsKeyId != nil {
+		if err := checkKeyARN(*in.KmsKeyId); err != nil {
+			return nil, err
+		}
+		if err := l.checkKey(ctx, name, *in.KmsKeyId); err != nil {
+			return nil, err
+		}
 	}
 	err := l.store.Update(func(tx storage.Tx) error {
 		if _, ok, err := groups.Get(tx, sc, name); err != nil {

@@ -60,6 +60,11 @@ func wantedChecksums(h http.Header, algorithm string) []checksum.Algorithm {
 // it against the Content-MD5 and x-amz-checksum-* headers. Nothing is
 // kept on failure.
 func (s *S3) writeBody(r io.Reader, h http.Header, contentMD5 *string, algorithm string, limit int64) (stored, error) {
+	return s.writeBodyTo(s.blobs, r, h, contentMD5, algorithm, limit)
+}
+
+// writeBodyTo is writeBody into blobs (sealed ones for SSE-KMS).
+func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, contentMD5 *string, algorithm string, limit int64) (stored, error) {
 	var want []byte
 	if contentMD5 != nil {
 		b, err := base64.StdEncoding.DecodeString(*contentMD5)
@@ -77,7 +82,7 @@ func (s *S3) writeBody(r io.Reader, h http.Header, contentMD5 *string, algorithm
 	if r == nil {
 		r = http.NoBody
 	}
-	w, err := s.blobs.Create()
+	w, err := blobs.Create()
 	if err != nil {
 		return stored{}, err
 	}
@@ -199,8 +204,8 @@ func copyBuffer(w io.Writer, r io.Reader) (int64, error) {
 }
 
 // md5ETag computes the simple ETag of a stored blob.
-func (s *S3) md5ETag(p blobPart) (string, error) {
-	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
+func (s *S3) md5ETag(blobs storage.BlobStore, p blobPart) (string, error) {
+	r := newPartsReader(blobs, []blobPart{p}, 0, p.Size)
 	defer func() { _ = r.Close() }()
 	m := md5.New()
 	if _, err := copyBuffer(m, r); err != nil {
@@ -210,12 +215,12 @@ func (s *S3) md5ETag(p blobPart) (string, error) {
 }
 
 // checksumOf computes one checksum over stored parts.
-func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
+func (s *S3) checksumOf(blobs storage.BlobStore, p blobPart, alg string) (map[string]string, error) {
 	a, ok := checksum.Parse(alg)
 	if !ok {
 		return nil, errInvalidRequest.New("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256, CRC64NVME]")
 	}
-	r := newPartsReader(s.blobs, []blobPart{p}, 0, p.Size)
+	r := newPartsReader(blobs, []blobPart{p}, 0, p.Size)
 	defer func() { _ = r.Close() }()
 	h := checksum.New(a)
 	if _, err := copyBuffer(h, r); err != nil {
@@ -225,8 +230,8 @@ func (s *S3) checksumOf(p blobPart, alg string) (map[string]string, error) {
 }
 
 // fullChecksum computes one checksum over the whole of an object's parts.
-func (s *S3) fullChecksum(parts []blobPart, size int64, a checksum.Algorithm) (string, error) {
-	r := newPartsReader(s.blobs, parts, 0, size)
+func (s *S3) fullChecksum(blobs storage.BlobStore, parts []blobPart, size int64, a checksum.Algorithm) (string, error) {
+	r := newPartsReader(blobs, parts, 0, size)
 	defer func() { _ = r.Close() }()
 	h := checksum.New(a)
 	if _, err := copyBuffer(h, r); err != nil {

@@ -79,6 +79,10 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if err != nil {
 		return nil, err
 	}
+	// The upload's data key is made now; every part is sealed with it.
+	if _, err := s.sealNew(ctx, b, &tmpl, in.SSEKMSEncryptionContext); err != nil {
+		return nil, err
+	}
 	if in.ACL != nil {
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{}, nil, false)
 		if err != nil {
@@ -104,6 +108,9 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	out := &s3api.CreateMultipartUploadOutput{Bucket: ptr.To(name), Key: ptr.To(key), UploadId: ptr.To(u.UploadID)}
 	var calg, cmd5 *string
 	setSSE(tmpl, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &calg, &cmd5)
+	if in.SSEKMSEncryptionContext != nil {
+		out.SSEKMSEncryptionContext = sealContext(tmpl)
+	}
 	if u.Algorithm != "" {
 		out.ChecksumAlgorithm = ptr.To(u.Algorithm)
 	}
@@ -161,7 +168,13 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	if err := checkPartSSEC(u.Template, in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5); err != nil {
 		return nil, err
 	}
-	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
+	// An SSE-KMS upload's parts need its data key: the uploader must be
+	// allowed kms:Decrypt, as on AWS.
+	blobs, err := s.blobsOf(ctx, u.Template)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.writeBodyTo(blobs, in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err
 	}
@@ -209,11 +222,19 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 			return nil, err
 		}
 	}
-	part, err := s.copyBody(src.Parts, start, n)
+	srcBlobs, err := s.blobsOf(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	etag, err := s.md5ETag(part)
+	dstBlobs, err := s.blobsOf(ctx, u.Template)
+	if err != nil {
+		return nil, err
+	}
+	part, err := s.copyBody(dstBlobs, srcBlobs, src.Parts, start, n)
+	if err != nil {
+		return nil, err
+	}
+	etag, err := s.md5ETag(dstBlobs, part)
 	if err != nil {
 		_ = s.blobs.Delete(part.Blob)
 		return nil, err
@@ -242,11 +263,17 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 	if err := cond.validate(); err != nil {
 		return nil, err
 	}
+	// A full-object checksum of an SSE-KMS upload reads its parts with
+	// the upload's data key, decrypted before the transaction.
+	partBlobs, err := s.uploadBlobs(ctx, name, key, id)
+	if err != nil {
+		return nil, err
+	}
 	var o objectRecord
 	var b bucketRecord
 	var garbage []blobPart
 	seq := s.nextSeq(ctx.Now())
-	err := s.store.Update(func(tx storage.Tx) error {
+	err = s.store.Update(func(tx storage.Tx) error {
 		var err error
 		if b, err = getBucket(tx, name); err != nil {
 			return err
@@ -310,7 +337,7 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 			// Composite checksum of the part checksums, as S3 does.
 			if a := strings.ToUpper(u.Algorithm); a == string(checksum.CRC64NVME) {
 				// CRC64NVME only has full-object checksums on S3.
-				if sum, err := s.fullChecksum(o.Parts, o.Size, checksum.CRC64NVME); err == nil {
+				if sum, err := s.fullChecksum(partBlobs, o.Parts, o.Size, checksum.CRC64NVME); err == nil {
 					o.Checksums = map[string]string{a: sum}
 				}
 			} else if a != "" {

@@ -253,8 +253,8 @@ func applyHeaders(ctx *request.Context, b bucketRecord, o *objectRecord, h objec
 }
 
 // applySSE sets an object's server-side encryption from the request or
-// the bucket default. SSE-KMS is recorded with its key id only: niwa's
-// KMS does not encrypt S3 data (docs/s3.md).
+// the bucket default. An SSE-KMS key is kept as given (key id, ARN or
+// alias, "" for the AWS managed key) for sealNew to resolve.
 func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID *string, bucketKey *bool) error {
 	alg := ptr.Deref(sse)
 	kid := ptr.Deref(keyID)
@@ -280,11 +280,6 @@ func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID 
 		}
 		kid = ""
 	case "aws:kms", "aws:kms:dsse":
-		if kid == "" {
-			kid = "arn:aws:kms:" + b.Region + ":" + b.Account + ":alias/aws/s3"
-		} else if !strings.HasPrefix(kid, "arn:") {
-			kid = "arn:aws:kms:" + b.Region + ":" + b.Account + ":key/" + kid
-		}
 	default:
 		return errInvalidArgument.New("The encryption method specified is not supported").With("ArgumentName", "x-amz-server-side-encryption").With("ArgumentValue", alg)
 	}
@@ -344,6 +339,10 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	if err != nil {
 		return nil, err
 	}
+	blobs, err := s.sealNew(ctx, b, &o, in.SSEKMSEncryptionContext)
+	if err != nil {
+		return nil, err
+	}
 	if in.ACL != nil || in.GrantRead != nil || in.GrantFullControl != nil || in.GrantReadACP != nil || in.GrantWriteACP != nil {
 		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}, nil, false)
 		if err != nil {
@@ -366,7 +365,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 			return nil, err
 		}
 	}
-	st, err := s.writeBody(in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
+	st, err := s.writeBodyTo(blobs, in.Body, ctx.HTTP.Header, in.ContentMD5, ptr.Deref(in.ChecksumAlgorithm), maxObjectSize)
 	if err != nil {
 		return nil, err
 	}
@@ -381,6 +380,9 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	s.notify(ctx, b, "ObjectCreated:Put", o)
 	out := &s3api.PutObjectOutput{ETag: ptr.To(o.ETag)}
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if in.SSEKMSEncryptionContext != nil {
+		out.SSEKMSEncryptionContext = sealContext(o)
+	}
 	out.VersionId = writtenVersion(o.VersionID)
 	out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	out.Expiration = nonEmpty(objectExpiration(b, o)) // b read above: one bucket decode less
@@ -729,7 +731,11 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	if in.ResponseExpires != nil {
 		out.Expires = in.ResponseExpires
 	}
-	out.Body = newPartsReader(s.blobs, o.Parts, start, n)
+	blobs, err := s.blobsOf(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out.Body = newPartsReader(blobs, o.Parts, start, n)
 	return out, nil
 }
 
@@ -1024,14 +1030,15 @@ func parseCopySource(v string) (bucket, key, version string, err error) {
 	return bucket, key, version, nil
 }
 
-// copyBody duplicates an object's blobs into one new blob.
-func (s *S3) copyBody(parts []blobPart, start, n int64) (blobPart, error) {
-	w, err := s.blobs.Create()
+// copyBody duplicates an object's blobs (read from src) into one new
+// blob (written to dst).
+func (s *S3) copyBody(dst, src storage.BlobStore, parts []blobPart, start, n int64) (blobPart, error) {
+	w, err := dst.Create()
 	if err != nil {
 		return blobPart{}, err
 	}
 	defer w.Abort()
-	r := newPartsReader(s.blobs, parts, start, n)
+	r := newPartsReader(src, parts, start, n)
 	defer func() { _ = r.Close() }()
 	if _, err := copyBuffer(w, r); err != nil {
 		return blobPart{}, err
@@ -1109,6 +1116,14 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if err := applyHeaders(ctx, db, &o, h); err != nil {
 		return nil, err
 	}
+	srcBlobs, err := s.blobsOf(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	dstBlobs, err := s.sealNew(ctx, db, &o, in.SSEKMSEncryptionContext)
+	if err != nil {
+		return nil, err
+	}
 	if ptr.Deref(in.TaggingDirective) != "REPLACE" {
 		o.Tags = src.Tags
 	}
@@ -1122,14 +1137,14 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		}
 		o.ACL = acl
 	}
-	part, err := s.copyBody(src.Parts, 0, src.Size)
+	part, err := s.copyBody(dstBlobs, srcBlobs, src.Parts, 0, src.Size)
 	if err != nil {
 		return nil, err
 	}
 	o.Parts, o.Size, o.ETag, o.PartsCount = []blobPart{part}, src.Size, src.ETag, 0
 	if src.PartsCount > 0 {
 		// A multipart source copied in one request gets a simple ETag.
-		o.ETag, err = s.md5ETag(part)
+		o.ETag, err = s.md5ETag(dstBlobs, part)
 		if err != nil {
 			s.deleteBlobs(o.Parts)
 			return nil, err
@@ -1137,7 +1152,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	}
 	o.Checksums = src.Checksums
 	if alg := ptr.Deref(in.ChecksumAlgorithm); alg != "" {
-		if sums, err := s.checksumOf(part, alg); err == nil {
+		if sums, err := s.checksumOf(dstBlobs, part, alg); err == nil {
 			o.Checksums = sums
 		}
 	}
@@ -1149,6 +1164,9 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	out := &s3api.CopyObjectOutput{CopyObjectResult: &s3api.CopyObjectResult{ETag: ptr.To(o.ETag), LastModified: ptr.To(o.LastModified)}}
 	out.CopyObjectResult.ChecksumCRC32, out.CopyObjectResult.ChecksumCRC32C, out.CopyObjectResult.ChecksumSHA1, out.CopyObjectResult.ChecksumSHA256, out.CopyObjectResult.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	if in.SSEKMSEncryptionContext != nil {
+		out.SSEKMSEncryptionContext = sealContext(o)
+	}
 	out.VersionId = writtenVersion(o.VersionID)
 	if src.VersionID != "" {
 		out.CopySourceVersionId = ptr.To(src.VersionID)

@@ -344,6 +344,10 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	if err != nil {
 		return err
 	}
+	blobs, err := s.sealNew(ctx, b, &o, opt("x-amz-server-side-encryption-context"))
+	if err != nil {
+		return err
+	}
 	if acl := opt("acl"); acl != nil {
 		a, err := aclFromRequest(b.Account, acl, grantHeaders{}, nil, false)
 		if err != nil {
@@ -358,7 +362,7 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	if lengthRange != nil && lengthRange[1]+1 < limit {
 		limit = lengthRange[1] + 1
 	}
-	st, err := s.writeBody(io.LimitReader(form.file, limit), http.Header{}, nil, "", maxObjectSize)
+	st, err := s.writeBodyTo(blobs, io.LimitReader(form.file, limit), http.Header{}, nil, "", maxObjectSize)
 	if err != nil {
 		return err
 	}

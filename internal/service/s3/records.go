@@ -68,6 +68,8 @@ type objectRecord struct {
 	BucketKey    bool              `json:"bucketKey,omitempty"`
 	SSECAlg      string            `json:"ssecAlg,omitempty"`
 	SSECKeyMD5   string            `json:"ssecKeyMD5,omitempty"`
+	// Seal decrypts an SSE-KMS object's bytes (ssekms.go).
+	Seal *kmsSeal `json:"seal,omitempty"`
 	// Checksums by algorithm name (CRC32, SHA256, ...), base64.
 	Checksums map[string]string          `json:"checksums,omitempty"`
 	Tags      []s3api.Tag                `json:"tags,omitempty"`

@@ -30,6 +30,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"log/slog"
 	"sync"
 	"time"
@@ -57,6 +58,9 @@ type Options struct {
 	// PostVerifier authenticates POST Object form uploads (their
 	// signature covers the policy, not the request); nil refuses them.
 	PostVerifier PostVerifier
+	// DataKeys encrypts SSE-KMS objects under KMS keys as the caller; nil
+	// records SSE-KMS without encrypting (ssekms.go).
+	DataKeys kmsseam.DataKeys
 }
 
 // PostVerifier authenticates a POST Object form: the signature (SigV4's

@@ -220,6 +220,12 @@ func (s *S3) routingRedirect(w http.ResponseWriter, r *http.Request, red *s3api.
 
 // serveObject writes an object's body with its headers.
 func (s *S3) serveObject(w http.ResponseWriter, r *http.Request, o objectRecord, status int) {
+	if o.Seal != nil {
+		// Website endpoints serve anonymous readers, whom KMS never lets
+		// decrypt: S3 refuses SSE-KMS objects there.
+		s.websiteErrorPage(w, r, websiteError{status: http.StatusForbidden, code: "AccessDenied", message: "Access Denied"}, "", "")
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", o.ContentType)
 	h.Set("ETag", o.ETag)

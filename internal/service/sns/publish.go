@@ -263,6 +263,9 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkKMS(ctx, ref); err != nil {
+		return nil, err
+	}
 	p := &publication{message: ptr.Deref(in.Message), subject: ptr.Deref(in.Subject), hasSubject: in.Subject != nil, structure: ptr.Deref(in.MessageStructure),
 		attrs: in.MessageAttributes, groupID: ptr.Deref(in.MessageGroupId), dedupID: ptr.Deref(in.MessageDeduplicationId)}
 	if err := s.publish(ctx, ref, []*publication{p}, []bool{in.MessageGroupId != nil}, []bool{in.MessageDeduplicationId != nil}); err != nil {
@@ -314,6 +317,9 @@ func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (
 	}
 	// As on SNS, an invalid entry (a FIFO entry without MessageGroupId, a
 	// bad attribute, ...) fails the whole request rather than its entry.
+	if err := s.checkKMS(ctx, ref); err != nil {
+		return nil, err
+	}
 	if err := s.publish(ctx, ref, pubs, groups, hasDedups); err != nil {
 		return nil, err
 	}

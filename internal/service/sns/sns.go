@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"math/big"
 	"net/http"
 	"strings"
@@ -45,6 +46,7 @@ type SNS struct {
 	clock  clock.Clock
 	bus    Deliverer
 	client *http.Client
+	opts   Options
 	// key signs notifications; certPEM is its self-signed certificate,
 	// served at SigningCertURL. Generated per process: a verifier fetches
 	// the certificate from the URL in each message, as with AWS. Made on
@@ -71,7 +73,7 @@ func (s *SNS) recordKey(now time.Time) string {
 }
 
 // New returns the SNS service. client makes HTTP/HTTPS deliveries.
-func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Client) (*SNS, error) {
+func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Client, opts ...Options) (*SNS, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
@@ -80,7 +82,18 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 	}
 	var id [16]byte
 	rand.Read(id[:])
-	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{}), docs: newAPIDocs()}, nil
+	s := &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{}), docs: newAPIDocs()}
+	for _, o := range opts {
+		s.opts = o
+	}
+	return s, nil
+}
+
+// Options are the collaborators SNS may be given.
+type Options struct {
+	// DataKeys checks SSE-KMS topics' keys as the publisher (kms.go);
+	// nil checks nothing.
+	DataKeys kmsseam.Keys
 }
 
 // signer returns the signing key and its certificate, made on first use.

@@ -344,8 +344,11 @@ func senderID(ctx *request.Context) string {
 
 // SendMessage sends one message.
 func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*sqsapi.SendMessageOutput, error) {
-	ref, err := s.resolve(ctx, in.QueueUrl)
+	ref, kq, err := s.loadQueue(ctx, in.QueueUrl)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkKMS(ctx, &kq, "GenerateDataKey"); err != nil {
 		return nil, err
 	}
 	r := &sendRequest{body: *in.MessageBody, delay: in.DelaySeconds, attrs: in.MessageAttributes,
@@ -433,8 +436,11 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	if total > maxBatchBytes {
 		return nil, errBatchTooLong.New("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
-	ref, err := s.resolve(ctx, in.QueueUrl)
+	ref, kq, err := s.loadQueue(ctx, in.QueueUrl)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkKMS(ctx, &kq, "GenerateDataKey"); err != nil {
 		return nil, err
 	}
 	out := &sqsapi.SendMessageBatchOutput{Successful: []sqsapi.SendMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
@@ -532,6 +538,9 @@ func (s *SQS) ReceiveMessage(ctx *request.Context, in *sqsapi.ReceiveMessageInpu
 	}
 	if in.VisibilityTimeout != nil && (*in.VisibilityTimeout < 0 || *in.VisibilityTimeout > 43200) {
 		return nil, errInvalidParamValue.New("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *in.VisibilityTimeout)
+	}
+	if err := s.checkKMS(ctx, &q, "Decrypt"); err != nil {
+		return nil, err
 	}
 	deadline := ctx.Now().Add(time.Duration(wait) * time.Second)
 	for {

@@ -22,6 +22,7 @@ package sqs
 
 import (
 	"fmt"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"net/url"
 	"strings"
 	"sync"
@@ -46,14 +47,26 @@ type SQS struct {
 	// operations, which change only the record's own fields (Seq) of what
 	// they read. Paths that change the record's maps read with queues.Get.
 	cache *storage.DecodeCache[queue]
+	opts  Options
 }
 
 // New returns the SQS service storing its state in store.
-func New(store storage.Store, clk clock.Clock) *SQS {
+func New(store storage.Store, clk clock.Clock, opts ...Options) *SQS {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &SQS{store: store, clock: clk, wake: newNotifier(), cache: storage.NewDecodeCache(queues, 4096)}
+	s := &SQS{store: store, clock: clk, wake: newNotifier(), cache: storage.NewDecodeCache(queues, 4096)}
+	for _, o := range opts {
+		s.opts = o
+	}
+	return s
+}
+
+// Options are the collaborators SQS may be given.
+type Options struct {
+	// DataKeys checks SSE-KMS queues' keys as the caller (kms.go); nil
+	// checks nothing.
+	DataKeys kmsseam.Keys
 }
 
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)

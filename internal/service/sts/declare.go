@@ -47,6 +47,8 @@ var authzRules = kit.Authz{
 	// "You cannot call any STS operations except GetCallerIdentity" with
 	// GetFederationToken credentials.
 	NotForFederated: true,
+	// Assuming a role is not passing it.
+	NamesRoles: true,
 }
 
 // handlerRefuses are the calls STS answers with its own error whatever
@@ -78,5 +80,11 @@ func contextKeys(op string, in kit.Input) iam.Context {
 	c.Set("sts:externalid", in.Str("ExternalId"))
 	c.Set("sts:rolesessionname", in.Str("RoleSessionName"))
 	c.Set("sts:sourceidentity", in.Str("SourceIdentity"))
+	if in.Str("SerialNumber") != "" && in.Str("TokenCode") != "" {
+		// An MFA code in the request: the STS handler verifies it before
+		// it issues anything.
+		c.Set("aws:MultiFactorAuthPresent", "true")
+		c.Set("aws:MultiFactorAuthAge", "0")
+	}
 	return c
 }

@@ -5,6 +5,7 @@ package sts
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,8 +58,11 @@ type TempCredential struct {
 	// (an empty PolicyArns list still limits the session).
 	SessionPolicies bool `json:"sessionPolicies,omitempty"`
 	// Tags are the session tags (aws:PrincipalTag/<key>).
-	Tags           map[string]string `json:"tags,omitempty"`
-	SourceIdentity string            `json:"sourceIdentity,omitempty"`
+	Tags map[string]string `json:"tags,omitempty"`
+	// TransitiveTagKeys are the tags that pass on to the sessions this
+	// one creates by role chaining.
+	TransitiveTagKeys []string `json:"transitive,omitempty"`
+	SourceIdentity    string   `json:"sourceIdentity,omitempty"`
 	// Federated is the identity provider of a federated session
 	// (AssumeRoleWithSAML, AssumeRoleWithWebIdentity).
 	Federated string `json:"federated,omitempty"`
@@ -66,6 +70,10 @@ type TempCredential struct {
 	// GetFederationToken for a federated-user session: its policies,
 	// intersected with the session policies, are the session's.
 	FederatedBy string `json:"federatedBy,omitempty"`
+	// MFAAuthTime is when the session's creator proved an MFA code
+	// (GetSessionToken or AssumeRole with SerialNumber and TokenCode):
+	// aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge.
+	MFAAuthTime *time.Time `json:"mfaAuthTime,omitempty"`
 	// Network is where the code holding these credentials runs, for
 	// credentials a service issued to code it runs inside a VPC (a
 	// Lambda function's VpcConfig); nil elsewhere.
@@ -94,12 +102,22 @@ type AccessKeys interface {
 	AccessKeyAccount(accessKeyID string) (account string, ok bool, err error)
 }
 
+// MFADevices checks one-time codes of IAM's virtual MFA devices; the IAM
+// service implements it.
+type MFADevices interface {
+	// VerifyMFACode reports whether code is a current, unused code of the
+	// enabled device serial, and the IAM user it is enabled for ("" for
+	// the root).
+	VerifyMFACode(account, serial, code string, at time.Time) (user string, ok bool, err error)
+}
+
 // STS implements the service.
 type STS struct {
 	store     storage.Store
 	roles     Roles
 	keys      AccessKeys
 	providers Providers
+	mfa       MFADevices
 	// jwks caches OIDC issuers' signing keys (webidentity.go).
 	jwks jwksCache
 }
@@ -110,6 +128,10 @@ type Option func(*STS)
 // WithProviders lets STS find the identity providers that federation
 // calls (AssumeRoleWithSAML) name.
 func WithProviders(p Providers) Option { return func(s *STS) { s.providers = p } }
+
+// WithMFA lets AssumeRole and GetSessionToken check SerialNumber and
+// TokenCode against IAM's MFA devices.
+func WithMFA(m MFADevices) Option { return func(s *STS) { s.mfa = m } }
 
 // New returns the STS service. roles may be nil when IAM is not wired;
 // keys may be nil, and then GetAccessKeyInfo knows only the temporary
@@ -160,8 +182,12 @@ func (s *STS) GetSessionToken(ctx *request.Context, in *stsapi.GetSessionTokenIn
 	if ctx.Caller.IsRoot() && d > time.Hour {
 		d = time.Hour
 	}
+	mfaAt, err := s.checkMFA(ctx, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
+	}
 	cred, err := s.issue(ctx, d, TempCredential{
-		Account: ctx.Caller.Account, ARN: ctx.Caller.ARN, UserID: ctx.Caller.UserID,
+		Account: ctx.Caller.Account, ARN: ctx.Caller.ARN, UserID: ctx.Caller.UserID, MFAAuthTime: mfaAt,
 	})
 	if err != nil {
 		return nil, err
@@ -207,17 +233,36 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	if err != nil {
 		return nil, err
 	}
+	mfaAt, err := s.checkMFA(ctx, in.SerialNumber, in.TokenCode)
+	if err != nil {
+		return nil, err
+	}
 	req := iam.Request{Principal: principal, Action: "sts:AssumeRole", Resource: role.ARN, Context: s.trustContext(ctx, principal, tags)}
+	if mfaAt != nil {
+		req.Context.Set("aws:MultiFactorAuthPresent", "true")
+		req.Context.Set("aws:MultiFactorAuthAge", "0")
+	}
 	req.Context.Set("sts:ExternalId", ptr.Deref(in.ExternalId))
 	req.Context.Set("sts:RoleSessionName", session)
-	req.Context.Set("sts:SourceIdentity", ptr.Deref(in.SourceIdentity))
+	sourceID := ptr.Deref(in.SourceIdentity)
+	if ctx.Caller.SessionToken != "" {
+		// A source identity, once set, persists through role chaining and
+		// cannot be changed.
+		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok && prev.SourceIdentity != "" {
+			if sourceID != "" && sourceID != prev.SourceIdentity {
+				return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:SetSourceIdentity on resource: %s: the source identity of a role session cannot be changed", ctx.Caller.ARN, roleARN)
+			}
+			sourceID = prev.SourceIdentity
+		}
+	}
+	req.Context.Set("sts:SourceIdentity", sourceID)
 	if !trusts(role, req) {
 		return nil, notAuthorized
 	}
 	if len(tags) > 0 && !trusts(role, withAction(req, "sts:TagSession")) {
 		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:TagSession on resource: %s", ctx.Caller.ARN, roleARN)
 	}
-	if in.SourceIdentity != nil && !trusts(role, withAction(req, "sts:SetSourceIdentity")) {
+	if sourceID != "" && !trusts(role, withAction(req, "sts:SetSourceIdentity")) {
 		return nil, awserr.AccessDenied.New("User: %s is not authorized to perform: sts:SetSourceIdentity on resource: %s", ctx.Caller.ARN, roleARN)
 	}
 	if in.DurationSeconds != nil && *in.DurationSeconds > 3600 && ctx.Caller.SessionToken != "" {
@@ -233,17 +278,28 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	if err != nil {
 		return nil, err
 	}
-	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity =
-		role.Account, role.ARN, session, tags, ptr.Deref(in.SourceIdentity)
+	sess.Account, sess.RoleARN, sess.SessionName, sess.Tags, sess.SourceIdentity, sess.MFAAuthTime =
+		role.Account, role.ARN, session, tags, sourceID, mfaAt
+	if sess.TransitiveTagKeys, err = transitiveTags(in.TransitiveTagKeys, tags); err != nil {
+		return nil, err
+	}
 	if ctx.Caller.SessionToken != "" {
-		// Transitive session tags of a chained session carry over.
+		// The transitive tags of a chained session carry over, transitive
+		// still, and cannot be overridden; its other tags do not.
 		if prev, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok {
-			for k, v := range prev.Tags {
-				if _, set := sess.Tags[k]; !set {
-					if sess.Tags == nil {
-						sess.Tags = map[string]string{}
+			for _, k := range prev.TransitiveTagKeys {
+				v := prev.Tags[k]
+				for nk, nv := range sess.Tags {
+					if strings.EqualFold(nk, k) && nv != v {
+						return nil, awserr.InvalidParameterValue.New("The session tag %s is transitive in the calling session and cannot be overridden.", k)
 					}
-					sess.Tags[k] = v
+				}
+				if sess.Tags == nil {
+					sess.Tags = map[string]string{}
+				}
+				sess.Tags[k] = v
+				if !slices.ContainsFunc(sess.TransitiveTagKeys, func(t string) bool { return strings.EqualFold(t, k) }) {
+					sess.TransitiveTagKeys = append(sess.TransitiveTagKeys, k)
 				}
 			}
 		}
@@ -258,7 +314,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 		AssumedRoleUser:  &stsapi.AssumedRoleUser{Arn: ptr.To(arn), AssumedRoleId: ptr.To(userID)},
 		Credentials:      credentials(cred),
 		PackedPolicySize: packedSize(in.Policy, len(in.PolicyArns), len(in.Tags)),
-		SourceIdentity:   in.SourceIdentity,
+		SourceIdentity:   strOrNil(sourceID),
 	}, nil
 }
 
@@ -310,6 +366,16 @@ func (s *STS) trustContext(ctx *request.Context, p iam.Principal, tags map[strin
 	}
 	c.Set("aws:PrincipalAccount", p.Account)
 	c.Set("aws:userid", p.UserID)
+	if ctx.Caller.SessionToken != "" {
+		// A session's MFA proof travels with it (GetSessionToken with
+		// MFA, then AssumeRole); long-term keys carry no such key.
+		if t, ok, _ := s.LookupTemporary(ctx.Caller.AccessKeyID); ok && t.MFAAuthTime != nil {
+			c.Set("aws:MultiFactorAuthPresent", "true")
+			c.Set("aws:MultiFactorAuthAge", fmt.Sprint(int64(now.Sub(*t.MFAAuthTime)/time.Second)))
+		} else {
+			c.Set("aws:MultiFactorAuthPresent", "false")
+		}
+	}
 	var keys []string
 	for k, v := range tags {
 		c["aws:requesttag/"+strings.ToLower(k)] = []string{v}
@@ -319,6 +385,25 @@ func (s *STS) trustContext(ctx *request.Context, p iam.Principal, tags map[strin
 		c["aws:tagkeys"] = keys
 	}
 	return c
+}
+
+// transitiveTags checks TransitiveTagKeys: each must name one of the
+// session tags (in any case); it returns them as the tags spell them.
+func transitiveTags(keys []string, tags map[string]string) ([]string, error) {
+	var out []string
+	for _, k := range keys {
+		found := ""
+		for tk := range tags {
+			if strings.EqualFold(tk, k) {
+				found = tk
+			}
+		}
+		if found == "" {
+			return nil, awserr.InvalidParameterValue.New("The transitive tag key %s is not one of the session tags.", k)
+		}
+		out = append(out, found)
+	}
+	return out, nil
 }
 
 // sessionTags reads AssumeRole's Tags (at most 50; keys unique without
@@ -457,4 +542,34 @@ func randomSecret() string {
 
 func randomToken() string {
 	return "IQoJb3JpZ2luX2Vj" + awsid.Base64(96)
+}
+
+// checkMFA verifies SerialNumber and TokenCode when the caller passes them:
+// the device must be the calling IAM user's (or the root's) and the code
+// current and unused. It returns when the proof was made, nil without one.
+func (s *STS) checkMFA(ctx *request.Context, serial, code *string) (*time.Time, error) {
+	if serial == nil && code == nil {
+		return nil, nil
+	}
+	failed := awserr.AccessDenied.New("MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+	if serial == nil || code == nil || s.mfa == nil {
+		return nil, failed
+	}
+	user, ok, err := s.mfa.VerifyMFACode(ctx.Caller.Account, *serial, *code, ctx.Now())
+	if err != nil {
+		return nil, err
+	}
+	caller := ""
+	if !ctx.Caller.IsRoot() {
+		parts := strings.SplitN(ctx.Caller.ARN, ":", 6)
+		if len(parts) != 6 || !strings.HasPrefix(parts[5], "user/") {
+			return nil, failed
+		}
+		caller = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	}
+	if !ok || !strings.EqualFold(user, caller) {
+		return nil, failed
+	}
+	at := ctx.Now().UTC()
+	return &at, nil
 }

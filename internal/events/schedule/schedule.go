@@ -1,7 +1,10 @@
-// Package schedule parses EventBridge schedule expressions — rate(...) and
-// AWS's six-field cron(...) — and computes their firing times. It knows
-// nothing of clocks or timers: the events service asks Next and arms a
-// timer on the platform's clock.
+// Package schedule parses AWS schedule expressions (EventBridge rules and
+// Scheduler, Secrets Manager rotation) — rate(...) and
+// AWS's six-field cron(...), plus EventBridge Scheduler's one-time
+// at(...) and time zones — and computes their firing times. It knows
+// nothing of clocks or timers: the services ask Next
+// and arm a timer on the platform's clock. It is a platform package so
+// that both services share it without importing each other.
 package schedule
 
 import (
@@ -33,6 +36,41 @@ func Parse(expr string, anchor time.Time) (Schedule, error) {
 		return parseCron(expr[5 : len(expr)-1])
 	}
 	return nil, ErrInvalid
+}
+
+// ParseIn parses an EventBridge Scheduler expression: rate(...), or
+// cron(...) and at(yyyy-mm-ddThh:mm:ss) read as wall-clock times of loc
+// (nil is UTC).
+func ParseIn(expr string, anchor time.Time, loc *time.Location) (Schedule, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if strings.HasPrefix(expr, "at(") && strings.HasSuffix(expr, ")") {
+		t, err := time.ParseInLocation("2006-01-02T15:04:05", expr[3:len(expr)-1], loc)
+		if err != nil {
+			return nil, ErrInvalid
+		}
+		return At{T: t}, nil
+	}
+	s, err := Parse(expr, anchor)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := s.(*Cron); ok {
+		c.loc = loc
+	}
+	return s, nil
+}
+
+// At fires once, at T.
+type At struct{ T time.Time }
+
+// Next implements Schedule.
+func (a At) Next(t time.Time) time.Time {
+	if t.Before(a.T) {
+		return a.T
+	}
+	return time.Time{}
 }
 
 // Rate fires every Period from Anchor.
@@ -78,11 +116,14 @@ func (r Rate) Next(t time.Time) time.Time {
 }
 
 // Cron is AWS's six-field cron: minutes, hours, day-of-month, month,
-// day-of-week (1 = Sunday), year; all in UTC.
+// day-of-week (1 = Sunday), year; in UTC unless ParseIn gave a time
+// zone.
 type Cron struct {
 	minutes, hours, months, years set
 	dom                           domSpec
 	dow                           dowSpec
+	// loc is the zone whose wall clock the fields describe (nil: UTC).
+	loc *time.Location
 }
 
 type set map[int]bool
@@ -260,8 +301,37 @@ func parseSet(s string, lo, hi int, names map[string]int) (set, error) {
 	return out, nil
 }
 
-// Next implements Schedule.
+// Next implements Schedule. In a zone other than UTC, the fields are
+// matched against the wall clock: a wall time that does not exist (the
+// hour skipped when daylight saving starts) fires at the same offset after
+// the jump, and a repeated wall time fires once.
 func (c *Cron) Next(t time.Time) time.Time {
+	if c.loc == nil || c.loc == time.UTC {
+		return c.nextUTC(t)
+	}
+	wall := t.In(c.loc)
+	w := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), time.UTC)
+	for i := 0; i < 4; i++ {
+		r := c.nextUTC(w)
+		if r.IsZero() {
+			return r
+		}
+		real := time.Date(r.Year(), r.Month(), r.Day(), r.Hour(), r.Minute(), 0, 0, c.loc)
+		if lw := real.In(c.loc); lw.Hour() != r.Hour() || lw.Minute() != r.Minute() {
+			// A skipped wall time: read it with the offset in force
+			// before the jump, which lands as far after the jump.
+			_, off := real.Add(-3 * time.Hour).In(c.loc).Zone()
+			real = r.Add(-time.Duration(off) * time.Second)
+		}
+		if real.After(t) {
+			return real.UTC()
+		}
+		w = r
+	}
+	return time.Time{}
+}
+
+func (c *Cron) nextUTC(t time.Time) time.Time {
 	t = t.UTC().Truncate(time.Minute).Add(time.Minute)
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	for day.Year() <= 2199 {

@@ -70,3 +70,74 @@ func TestInvalid(t *testing.T) {
 		}
 	}
 }
+
+// EventBridge Scheduler: at() one-time and cron in a time zone
+// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
+func TestParseIn(t *testing.T) {
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	ny, _ := time.LoadLocation("America/New_York")
+	cases := []struct {
+		expr string
+		loc  *time.Location
+		from string
+		want []string // UTC; empty string: no further firing
+	}{
+		{"at(2024-03-01T09:30:00)", nil, "2024-01-01T00:00", []string{"2024-03-01T09:30", ""}},
+		{"at(2024-03-01T09:30:00)", tokyo, "2024-01-01T00:00", []string{"2024-03-01T00:30", ""}},
+		{"at(2024-03-01T09:30:00)", nil, "2024-03-01T09:30", []string{""}},
+		{"cron(0 9 * * ? *)", tokyo, "2024-01-01T00:00", []string{"2024-01-02T00:00", "2024-01-03T00:00"}},
+		// New York leaves EST (UTC-5) for EDT (UTC-4) on 10 Mar 2024.
+		{"cron(0 12 * * ? *)", ny, "2024-03-09T00:00", []string{"2024-03-09T17:00", "2024-03-10T16:00"}},
+		// 02:30 does not exist on 10 Mar 2024 in New York: it fires after the jump.
+		{"cron(30 2 * * ? *)", ny, "2024-03-09T12:00", []string{"2024-03-10T07:30", "2024-03-11T06:30"}},
+		{"rate(5 minutes)", tokyo, "2024-01-01T10:00", []string{"2024-01-01T10:05"}},
+	}
+	for _, c := range cases {
+		s, err := ParseIn(c.expr, at("2024-01-01T10:00"), c.loc)
+		if err != nil {
+			t.Fatalf("ParseIn(%q): %v", c.expr, err)
+		}
+		cur := at(c.from)
+		for _, w := range c.want {
+			got := s.Next(cur)
+			if w == "" {
+				if !got.IsZero() {
+					t.Errorf("%s in %v: Next(%v) = %v, want none", c.expr, c.loc, cur, got)
+				}
+				break
+			}
+			if !got.Equal(at(w)) {
+				t.Errorf("%s in %v: Next(%v) = %v, want %s", c.expr, c.loc, cur, got, w)
+				break
+			}
+			cur = got
+		}
+	}
+	for _, e := range []string{"at(2024-03-01 09:30:00)", "at(2024-13-01T09:30:00)", "at()", "at(2024-03-01T09:30)"} {
+		if _, err := ParseIn(e, time.Time{}, nil); err == nil {
+			t.Errorf("ParseIn(%q) accepted", e)
+		}
+	}
+	if _, err := Parse("at(2024-03-01T09:30:00)", time.Time{}); err == nil {
+		t.Error("EventBridge rules accepted at()")
+	}
+}
+
+// FuzzParse: no expression panics or makes Next loop without end, and
+// Next always moves forward.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"rate(5 minutes)", "cron(0 10 * * ? *)", "cron(0 0 ? * 6L *)", "at(2024-03-01T09:30:00)", "cron(0/5 8-17 ? * MON-FRI 2030)"} {
+		f.Add(s)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	from := at("2024-03-09T12:00")
+	f.Fuzz(func(t *testing.T, expr string) {
+		s, err := ParseIn(expr, from, ny)
+		if err != nil {
+			return
+		}
+		if n := s.Next(from); !n.IsZero() && !n.After(from) {
+			t.Fatalf("%q: Next(%v) = %v", expr, from, n)
+		}
+	})
+}

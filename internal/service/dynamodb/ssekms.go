@@ -1,0 +1,72 @@
+package dynamodb
+
+import (
+	"fmt"
+
+	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// sseOf settles a table's encryption from an SSESpecification: nil (the
+// AWS owned key, which DescribeTable does not show) unless it is
+// enabled; then the KMS key it names, or the AWS managed key
+// alias/aws/dynamodb (made on first use), which must exist, be enabled
+// and be a symmetric encryption key. DynamoDB reports a key KMS refuses
+// as a ValidationException quoting KMS's error, and describes the table
+// with the key's ARN whatever the request named it by.
+func (s *DynamoDB) sseOf(ctx *request.Context, sse *dynamodbapi.SSESpecification) (*sseRecord, error) {
+	if sse == nil {
+		return nil, nil
+	}
+	typ := ptr.Deref(sse.SSEType)
+	if sse.KMSMasterKeyId != nil && typ != "KMS" {
+		return nil, validation("SSEType KMS is required if KMSMasterKeyId is specified")
+	}
+	if typ != "" && typ != "KMS" {
+		return nil, validation("Invalid request provided: The only valid SSEType is KMS")
+	}
+	if !ptr.Deref(sse.Enabled) {
+		return nil, nil
+	}
+	keyID := ptr.Deref(sse.KMSMasterKeyId)
+	if s.opts.DataKeys == nil {
+		// No KMS (a unit test's DynamoDB): a key is recorded, not checked.
+		if keyID == "" {
+			keyID = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", ctx.Region, ctx.Account, awsid.UUID())
+		}
+		return &sseRecord{Enabled: true, Type: "KMS", KMSKey: keyID}, nil
+	}
+	k, err := s.opts.DataKeys.Key(ctx, keyID)
+	if err != nil {
+		return nil, kmsValidation(ctx, kmsseam.Code(err), kmsseam.Message(err))
+	}
+	switch {
+	case k.State == "Disabled":
+		return nil, kmsValidation(ctx, kmsseam.Disabled, k.ARN+" is disabled.")
+	case k.State != "Enabled":
+		return nil, kmsValidation(ctx, kmsseam.InvalidState, k.ARN+" is "+stateWords(k.State)+".")
+	case !k.Symmetric():
+		return nil, kmsValidation(ctx, kmsseam.InvalidKeyUsage, k.ARN+" key usage is "+k.Usage+" which is not valid for GenerateDataKey.")
+	}
+	return &sseRecord{Enabled: true, Type: "KMS", KMSKey: k.ARN}, nil
+}
+
+func stateWords(state string) string {
+	switch state {
+	case "PendingDeletion":
+		return "pending deletion"
+	case "PendingImport":
+		return "pending import"
+	}
+	return state
+}
+
+// kmsValidation is DynamoDB's wording of a KMS refusal: the Java
+// exception of KMS's SDK, as AWS answers it.
+func kmsValidation(ctx *request.Context, code, msg string) error {
+	return validation("KMS validation error: com.amazonaws.services.kms.model.%s: %s (Service: AWSKMS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)",
+		code, msg, code, awsid.UUID())
+}
