@@ -61,6 +61,16 @@ type Authz struct {
 	// resource of that name (another account's bucket) neither grants
 	// nor refuses them, so its policy and owner do not apply.
 	NewResource map[string]bool
+	// CallerContext adds condition keys the service derives from the
+	// caller and where the request came from, to every check of one of
+	// its actions (KMS: kms:CallerAccount, kms:ViaService). ctx.Service
+	// is the service whose request asks (another one when a service uses
+	// a KMS key on its caller's behalf).
+	CallerContext func(ctx *request.Context, callerAccount string) iam.Context
+	// DenialMessage words a refusal the service words its own way
+	// (STS: a trust policy that does not name the caller); ok false
+	// keeps the engine's message.
+	DenialMessage func(req iam.Request, dec iam.Decision) (msg string, ok bool)
 	// NamesRoles: the service's operations name IAM roles without
 	// handing them to the service to act as (IAM, STS), so they ask no
 	// iam:PassRole.

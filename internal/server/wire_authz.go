@@ -14,7 +14,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
-	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
@@ -97,7 +96,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		// credentials returned by GetFederationToken" / "any STS
 		// operations except GetCallerIdentity".
 		req := iam.Request{Principal: subject.principal, Action: rules.IAMPrefix(service) + ":" + op.Name, Resource: "*"}
-		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
+		return denied(svc, rules, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
 	if err := a.sourceVPC(ctx, subject, service); err != nil {
 		return err
@@ -152,7 +151,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if a.mode != EnforcementOn {
 			continue // soft (and off for anonymous): logged, not enforced
 		}
-		return denied(svc, req, dec)
+		return denied(svc, rules, req, dec)
 	}
 	return nil
 }
@@ -184,12 +183,13 @@ func principalName(p iam.Principal) string {
 }
 
 // denied is the denial in the service's protocol vocabulary.
-func denied(svc *gateway.Service, req iam.Request, dec iam.Decision) error {
+func denied(svc *gateway.Service, rules kit.Authz, req iam.Request, dec iam.Decision) error {
 	md := svc.Spec.Metadata
 	msg := dec.Message(req)
-	if req.Action == "sts:AssumeRole" && dec.Reason == iam.ImplicitDeny && dec.Layer == iam.LayerResource {
-		// A trust policy that does not name the caller: STS says no more.
-		msg = fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", req.Principal.ARN, req.Resource)
+	if rules.DenialMessage != nil {
+		if m, ok := rules.DenialMessage(req, dec); ok {
+			msg = m
+		}
 	}
 	switch {
 	case md.Protocol == "ec2":
@@ -412,14 +412,11 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)
-		if strings.HasPrefix(c.Action, "kms:") {
-			// KMS's own name for it, which key policies use.
-			k.Set("kms:CallerAccount", s.principal.Account)
-			if ctx.Service != "" && ctx.Service != "kms" {
-				// A KMS action asked within another service's request:
-				// that service uses the key on the caller's behalf
-				// (internal/kms.DataKeys).
-				k.Set("kms:ViaService", kmsseam.ViaService(ctx.Service, ctx.Region))
+		// The keys the action's service derives from the caller.
+		prefix, _, _ := strings.Cut(c.Action, ":")
+		if cc := a.decls[prefix].Authz.CallerContext; cc != nil {
+			for ck, cv := range cc(ctx, s.principal.Account) {
+				k[ck] = cv
 			}
 		}
 		k.Set("aws:userid", s.principal.UserID)

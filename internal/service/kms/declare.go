@@ -9,6 +9,7 @@ import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/kms/ciphertext"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -34,12 +35,25 @@ func authzRules(alias aliasResolver, policies kit.PolicySource) kit.Authz {
 		// ReEncrypt needs kms:ReEncryptFrom on the source key (and
 		// kms:ReEncryptTo on the destination: see extraChecks).
 		Renames:        map[string]string{"ReEncrypt": "ReEncryptFrom"},
+		CallerContext:  callerContext,
 		Resources:      resources(alias),
 		Context:        contextKeys,
 		Extra:          extraChecks(alias),
 		Policies:       policies,
 		PolicyRequired: true,
 	}
+}
+
+// callerContext: kms:CallerAccount, KMS's own name for the caller's
+// account, which key policies use; and kms:ViaService when another
+// service uses the key on its caller's behalf (internal/kms.DataKeys).
+func callerContext(ctx *request.Context, account string) iam.Context {
+	c := iam.Context{}
+	c.Set("kms:CallerAccount", account)
+	if ctx.Service != "" && ctx.Service != "kms" {
+		c.Set("kms:ViaService", kmsseam.ViaService(ctx.Service, ctx.Region))
+	}
+	return c
 }
 
 // readOnly are the operations CloudTrail marks readOnly although their

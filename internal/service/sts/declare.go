@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
@@ -44,6 +45,7 @@ var authzRules = kit.Authz{
 	// holds.
 	AllowedUnlessDenied: kit.Set("GetSessionToken"),
 	HandlerRefuses:      handlerRefuses,
+	DenialMessage:       denialMessage,
 	// "You cannot call any STS operations except GetCallerIdentity" with
 	// GetFederationToken credentials.
 	NotForFederated: true,
@@ -63,6 +65,15 @@ func handlerRefuses(op string, caller request.Caller) bool {
 		return caller.SessionToken != ""
 	}
 	return false
+}
+
+// denialMessage: a trust policy that does not name the caller, and STS
+// says no more than that the caller may not assume the role.
+func denialMessage(req iam.Request, dec iam.Decision) (string, bool) {
+	if req.Action != "sts:AssumeRole" || dec.Reason != iam.ImplicitDeny || dec.Layer != iam.LayerResource {
+		return "", false
+	}
+	return fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", req.Principal.ARN, req.Resource), true
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {
