@@ -41,6 +41,12 @@ type Declaration struct {
 	// Tags reads the tags stored on a resource of Namespace, for
 	// aws:ResourceTag/<key>; nil when the service keeps no tags.
 	Tags ResourceTagger
+	// TagKeys are the condition key prefixes (lower case, ending in "/")
+	// a resource's stored tags answer; nil means aws:ResourceTag/<key>
+	// for every resource. IAM roles and users add iam:ResourceTag, EC2
+	// resources ec2:ResourceTag, and S3 objects answer only
+	// s3:ExistingObjectTag.
+	TagKeys func(resource string) []string
 	// Routes are raw HTTP endpoints served beside the API (S3's POST
 	// object form, SNS's confirmation link).
 	Routes []Route

@@ -112,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 		stores:        map[string]storage.Store{},
 		decls:         map[string]kit.Declaration{},
 		policySources: map[string]kit.Declaration{},
-		resourceTags:  map[string]kit.ResourceTagger{},
+		resourceTags:  map[string]kit.Declaration{},
 	}
 	built, err := buildServices(d)
 	if err != nil {

@@ -128,7 +128,7 @@ func buildServices(d *deps) (*built, error) {
 			d.policySources[w.Namespace] = w.Declaration
 		}
 		if w.Tags != nil {
-			d.resourceTags[w.Namespace] = w.Tags
+			d.resourceTags[w.Namespace] = w.Declaration
 		}
 	}
 	return b, nil

@@ -95,7 +95,7 @@ func wiredServices(t *testing.T, h *servicetest.Harness) (*deps, *built) {
 	d := &deps{
 		backend: h.Backend, codecs: codecs.New(), bus: events.New(), clock: h.Clock,
 		log: h.Log, endpoint: func() string { return "" },
-		stores: map[string]storage.Store{}, decls: map[string]kit.Declaration{}, policySources: map[string]kit.Declaration{}, resourceTags: map[string]kit.ResourceTagger{},
+		stores: map[string]storage.Store{}, decls: map[string]kit.Declaration{}, policySources: map[string]kit.Declaration{}, resourceTags: map[string]kit.Declaration{},
 	}
 	b, err := buildServices(d)
 	if err != nil {

@@ -60,7 +60,7 @@ type deps struct {
 	policySources map[string]kit.Declaration
 	// resourceTags are the services that keep tags, by ARN namespace,
 	// for aws:ResourceTag/<key>.
-	resourceTags map[string]kit.ResourceTagger
+	resourceTags map[string]kit.Declaration
 	// dataKeys is the KMS seam services encrypt through (dataKeysOf):
 	// filled in by wireKMS and, once built, the authorizer.
 	dataKeys *dataKeys

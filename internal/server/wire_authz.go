@@ -61,7 +61,8 @@ type authorizer struct {
 	// sources are the services that keep resource policies, by ARN
 	// namespace.
 	sources map[string]kit.Declaration
-	tags    map[string]kit.ResourceTagger
+	// tags are the services that keep tags, by ARN namespace.
+	tags map[string]kit.Declaration
 	// endpoints is EC2's VPC endpoints (nil without EC2).
 	endpoints authz.VPCEndpoints
 	log       *slog.Logger
@@ -527,19 +528,26 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 // the tags stored on the resource, looked up only when a policy that
 // applies tests one of those keys.
 func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols iam.Policies) error {
-	if !strings.HasPrefix(req.Resource, "arn:") || !pols.UsesConditionKey(authz.ResourceTagKeyPrefixes...) {
+	parts := strings.SplitN(req.Resource, ":", 6)
+	if len(parts) < 6 {
 		return nil
 	}
-	parts := strings.SplitN(req.Resource, ":", 4)
 	src, ok := a.tags[parts[2]]
-	if !ok {
+	if !ok || src.Tags == nil {
 		return nil
 	}
-	tags, found, err := src.ResourceTags(ctx, req.Resource)
+	prefixes := []string{authz.ResourceTagKey}
+	if src.TagKeys != nil {
+		prefixes = src.TagKeys(req.Resource)
+	}
+	if len(prefixes) == 0 || !pols.UsesConditionKey(prefixes...) {
+		return nil
+	}
+	tags, found, err := src.Tags.ResourceTags(ctx, req.Resource)
 	if err != nil || !found {
 		return err
 	}
-	for k, v := range authz.ResourceTagContext(req.Resource, tags) {
+	for k, v := range authz.ResourceTagContext(prefixes, tags) {
 		req.Context[k] = v
 	}
 	return nil

@@ -17,7 +17,10 @@ func (s *EC2) Declare() kit.Declaration {
 		Namespace: "ec2",
 		Authz:     kit.Authz{Resources: resources},
 		Tags:      kit.TagLookup(s.resourceTags),
-		Close:     s.Close,
+		// EC2 resources answer ec2:ResourceTag (the older alias) besides
+		// aws:ResourceTag.
+		TagKeys: func(string) []string { return []string{"ec2:resourcetag/", "aws:resourcetag/"} },
+		Close:   s.Close,
 	}
 }
 

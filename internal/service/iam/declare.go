@@ -19,7 +19,18 @@ func (s *IAM) Declare() kit.Declaration {
 		Authz:     authzRules(s.entityARN),
 		Audit:     kit.Audit{Global: true},
 		Tags:      kit.TagLookup(s.resourceTags),
+		TagKeys:   tagKeys,
 	}
+}
+
+// tagKeys: roles and users answer iam:ResourceTag besides
+// aws:ResourceTag (the older alias); other resources only the latter.
+func tagKeys(resource string) []string {
+	parts := strings.SplitN(resource, ":", 6)
+	if len(parts) == 6 && (strings.HasPrefix(parts[5], "role/") || strings.HasPrefix(parts[5], "user/")) {
+		return []string{"iam:resourcetag/", "aws:resourcetag/"}
+	}
+	return []string{"aws:resourcetag/"}
 }
 
 // entityFinder finds the ARN, with its path, of an existing role, user

@@ -40,3 +40,15 @@ func TestResourceARNs(t *testing.T) {
 		}
 	}
 }
+
+// TestTagKeys: roles and users answer iam:ResourceTag besides
+// aws:ResourceTag; policies only the latter.
+func TestTagKeys(t *testing.T) {
+	for res, want := range map[string]int{
+		"arn:aws:iam::123456789012:role/path/r": 2, "arn:aws:iam::123456789012:user/u": 2, "arn:aws:iam::123456789012:policy/p": 1,
+	} {
+		if got := tagKeys(res); len(got) != want || got[len(got)-1] != "aws:resourcetag/" {
+			t.Errorf("%s: %v", res, got)
+		}
+	}
+}

@@ -38,7 +38,8 @@ func (s *S3) Declare() kit.Declaration {
 			DataEvents:  dataEvents,
 			MemberNames: map[string]string{"Bucket": "bucketName"},
 		},
-		Tags: kit.TagLookup(s.resourceTags),
+		Tags:    kit.TagLookup(s.resourceTags),
+		TagKeys: tagKeys,
 		Routes: []kit.Route{
 			{Name: "s3-post-object", Match: s.MatchPostObject, Handler: s.PostObjectHandler()},
 			{Name: "s3-website", Match: s.MatchWebsite, Handler: s.WebsiteHandler()},
@@ -161,6 +162,16 @@ func (s *S3) anonymousAccess(ctx context.Context, op, resource string) bool {
 	}
 	allowed, err := s.BucketACLAllowsAnonymous(ctx, bucket, key, write)
 	return err == nil && allowed
+}
+
+// tagKeys: objects answer s3:ExistingObjectTag/<key>; buckets nothing,
+// as AWS uses bucket tags for authorization only on buckets whose ABAC
+// was enabled with PutBucketAbac, which niwa does not serve.
+func tagKeys(resource string) []string {
+	if strings.Contains(strings.TrimPrefix(resource, "arn:aws:s3:::"), "/") {
+		return []string{"s3:existingobjecttag/"}
+	}
+	return nil
 }
 
 // resourceTags gives object tags (s3:ExistingObjectTag/<key>) only:

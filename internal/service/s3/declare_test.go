@@ -51,3 +51,14 @@ func TestAuditRules(t *testing.T) {
 		}
 	}
 }
+
+// TestTagKeys: objects answer s3:ExistingObjectTag; buckets nothing
+// (bucket tags take part only with ABAC enabled).
+func TestTagKeys(t *testing.T) {
+	if got := tagKeys("arn:aws:s3:::b/k"); !reflect.DeepEqual(got, []string{"s3:existingobjecttag/"}) {
+		t.Errorf("object: %v", got)
+	}
+	if got := tagKeys("arn:aws:s3:::b"); got != nil {
+		t.Errorf("bucket: %v", got)
+	}
+}
