@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -34,6 +34,21 @@ func startCfg(t *testing.T) (*framework.Niwa, *clock.Fake, aws.Config) {
 	clk := niwatest.NewFakeClock(t0)
 	nt := niwatest.Start(t, niwatest.WithClock(clk), niwatest.WithSkipSignatureValidation())
 	return framework.FromNiwatest(t, nt), clk, nt.AWSConfig()
+}
+
+// putRule creates a rule with targets through the Go SDK and returns its
+// ARN.
+func putRule(t *testing.T, eb *eventbridge.Client, name, pattern string, targets ...ebtypes.Target) string {
+	t.Helper()
+	r, err := eb.PutRule(context.Background(), &eventbridge.PutRuleInput{Name: aws.String(name), EventPattern: aws.String(pattern)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := eb.PutTargets(context.Background(), &eventbridge.PutTargetsInput{Rule: aws.String(name), Targets: targets})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("put-targets: %v %+v", err, out)
+	}
+	return aws.ToString(r.RuleArn)
 }
 
 func run(t *testing.T, n *framework.Niwa, cli framework.CLI, args ...string) string {
@@ -135,17 +150,22 @@ func TestArchiveAndReplay(t *testing.T) {
 	qURL, qArn := framework.GoQueue(t, sq, "replayed")
 	busArn := "arn:aws:events:" + n.Region + ":000000000000:event-bus/default"
 	run(t, n, cli, "events", "create-archive", "--archive-name", "shop", "--event-source-arn", busArn, "--event-pattern", `{"source":["com.shop"]}`)
-	run(t, n, cli, "events", "put-events", "--entries", `[{"Source":"com.shop","DetailType":"Order","Detail":"{\"id\":\"o-3\"}"},{"Source":"other","DetailType":"x","Detail":"{}"}]`)
-	// Polled with the Go SDK: a CLI process per poll is slow on a loaded
-	// machine.
+	// The archive and replay calls go through the CLI; the rest, and the
+	// polls, through the Go SDK: a CLI process per call is slow on a
+	// loaded machine.
 	eb := eventbridge.NewFromConfig(cfg)
+	ctx := context.Background()
+	if _, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+		{Source: aws.String("com.shop"), DetailType: aws.String("Order"), Detail: aws.String(`{"id":"o-3"}`)},
+		{Source: aws.String("other"), DetailType: aws.String("x"), Detail: aws.String(`{}`)}}}); err != nil {
+		t.Fatal(err)
+	}
 	framework.WaitUntil(t, framework.Patience, func() bool {
 		a, err := eb.DescribeArchive(context.Background(), &eventbridge.DescribeArchiveInput{ArchiveName: aws.String("shop")})
 		return err == nil && a.EventCount == 1
 	}, "the archive to count the event")
 	// The rule is created after the event: only the replay reaches it.
-	ruleArn := framework.JSONField(t, run(t, n, cli, "events", "put-rule", "--name", "late", "--event-pattern", `{"source":["com.shop"]}`), "RuleArn")
-	run(t, n, cli, "events", "put-targets", "--rule", "late", "--targets", "Id=q,Arn="+qArn)
+	ruleArn := putRule(t, eb, "late", `{"source":["com.shop"]}`, ebtypes.Target{Id: aws.String("q"), Arn: aws.String(qArn)})
 	clk.Advance(10 * time.Minute)
 	dest, _ := json.Marshal(map[string]any{"Arn": busArn, "FilterArns": []string{ruleArn}})
 	out := run(t, n, cli, "events", "start-replay", "--replay-name", "r1", "--event-source-arn", "arn:aws:events:"+n.Region+":000000000000:archive/shop",
@@ -171,7 +191,8 @@ func TestArchiveAndReplay(t *testing.T) {
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html
 func TestAPIDestination(t *testing.T) {
 	t.Parallel()
-	n, _, _ := start(t)
+	n, _, cfg := startCfg(t)
+	eb := eventbridge.NewFromConfig(cfg)
 	type call struct {
 		path, query, key, body string
 	}
@@ -198,12 +219,15 @@ func TestAPIDestination(t *testing.T) {
 			// URL to use its content as the value.
 			in, _ := json.Marshal(map[string]string{"Name": conn, "ConnectionArn": connArn, "InvocationEndpoint": srv.URL + "/orders/*", "HttpMethod": "POST"})
 			dest := framework.JSONField(t, run(t, n, cli, "events", "create-api-destination", "--cli-input-json", string(in)), "ApiDestinationArn")
-			rule := "api-" + cli.Name
-			run(t, n, cli, "events", "put-rule", "--name", rule, "--event-pattern", `{"source":["com.api`+cli.Name+`"]}`)
-			targets, _ := json.Marshal([]map[string]any{{"Id": "api", "Arn": dest, "RoleArn": "arn:aws:iam::000000000000:role/events-api",
-				"InputPath": "$.detail", "HttpParameters": map[string]any{"PathParameterValues": []string{"o-4"}}}})
-			run(t, n, cli, "events", "put-targets", "--rule", rule, "--targets", string(targets))
-			run(t, n, cli, "events", "put-events", "--entries", `[{"Source":"com.api`+cli.Name+`","DetailType":"Order","Detail":"{\"id\":\"o-4\"}"}]`)
+			// The rule and the event through the Go SDK (fewer CLI
+			// processes on a loaded machine).
+			putRule(t, eb, "api-"+cli.Name, `{"source":["com.api`+cli.Name+`"]}`, ebtypes.Target{Id: aws.String("api"), Arn: aws.String(dest),
+				RoleArn: aws.String("arn:aws:iam::000000000000:role/events-api"), InputPath: aws.String("$.detail"),
+				HttpParameters: &ebtypes.HttpParameters{PathParameterValues: []string{"o-4"}}})
+			if _, err := eb.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{
+				{Source: aws.String("com.api" + cli.Name), DetailType: aws.String("Order"), Detail: aws.String(`{"id":"o-4"}`)}}}); err != nil {
+				t.Fatal(err)
+			}
 			select {
 			case c := <-calls:
 				if c.path != "/orders/o-4" || c.query != "from=niwa" || c.key != "s3cret" || c.body != `{"id":"o-4"}` {
@@ -213,133 +237,6 @@ func TestAPIDestination(t *testing.T) {
 				t.Fatal("the endpoint was not called")
 			}
 		})
-	}
-}
-
-// A one-time at() schedule fires when niwa's clock reaches it, delivering
-// its input to the SQS target as the execution role; with
-// ActionAfterCompletion DELETE it is gone afterwards.
-// https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
-func TestSchedulerAtOnMovedClock(t *testing.T) {
-	t.Parallel()
-	n, clk, sq := start(t)
-	cli := framework.CLIs[0]
-	role := framework.JSONField(t, run(t, n, cli, "iam", "create-role", "--role-name", "sched", "--assume-role-policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"scheduler.amazonaws.com"},"Action":"sts:AssumeRole"}]}`), "Arn")
-	run(t, n, cli, "iam", "put-role-policy", "--role-name", "sched", "--policy-name", "send", "--policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}`)
-	for i, c := range framework.CLIs {
-		t.Run(c.Name, func(t *testing.T) {
-			qURL, qArn := framework.GoQueue(t, sq, "sched-"+c.Name)
-			at := t0.Add(time.Duration(i+1) * time.Hour)
-			target, _ := json.Marshal(map[string]any{"Arn": qArn, "RoleArn": role, "Input": `{"job":"<aws.scheduler.scheduled-time>"}`})
-			args := []string{"scheduler", "create-schedule", "--name", "once-" + c.Name, "--schedule-expression", "at(" + at.Format("2006-01-02T15:04:05") + ")",
-				"--flexible-time-window", "Mode=OFF", "--target", string(target)}
-			// CLI v2 2.9 predates ActionAfterCompletion: its schedule
-			// stays after running (NONE).
-			deletes := c.Name == "v1"
-			if deletes {
-				args = append(args, "--action-after-completion", "DELETE")
-			}
-			out := run(t, n, c, args...)
-			if !strings.Contains(out, `"ScheduleArn": "arn:aws:scheduler:`+n.Region+`:000000000000:schedule/default/once-`+c.Name+`"`) {
-				t.Fatal(out)
-			}
-			if out := run(t, n, c, "scheduler", "get-schedule", "--name", "once-"+c.Name); !strings.Contains(out, `"State": "ENABLED"`) {
-				t.Fatal(out)
-			}
-			clk.Set(at.Add(-time.Minute))
-			if b := framework.ReceiveBodies(t, sq, qURL, 0); len(b) != 0 {
-				t.Fatalf("fired early: %v", b)
-			}
-			clk.Set(at)
-			b := framework.WaitBodies(t, sq, qURL)
-			if len(b) != 1 || b[0] != `{"job":"`+at.Format(time.RFC3339)+`"}` {
-				t.Fatalf("%q", b)
-			}
-			if !deletes {
-				if out := run(t, n, c, "scheduler", "get-schedule", "--name", "once-"+c.Name); !strings.Contains(out, `"Name": "once-`+c.Name+`"`) {
-					t.Fatal(out)
-				}
-				return
-			}
-			framework.WaitUntil(t, framework.Patience, func() bool {
-				_, errOut, err := n.RunCLI(t, c, nil, "scheduler", "get-schedule", "--name", "once-"+c.Name)
-				return err != nil && strings.Contains(errOut, "ResourceNotFoundException")
-			}, "the completed schedule to be deleted")
-		})
-	}
-
-	// A target the role may not reach (a missing queue) is dead-lettered
-	// after its retries with Scheduler's attributes.
-	dlqURL, dlqArn := framework.GoQueue(t, sq, "sched-dlq")
-	missing := strings.Replace(dlqArn, "sched-dlq", "no-such-queue", 1)
-	target, _ := json.Marshal(map[string]any{"Arn": missing, "RoleArn": role, "Input": "lost",
-		"RetryPolicy": map[string]int{"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}, "DeadLetterConfig": map[string]string{"Arn": dlqArn}})
-	at := t0.Add(5 * time.Hour)
-	run(t, n, cli, "scheduler", "create-schedule", "--name", "lost", "--schedule-expression", "at("+at.Format("2006-01-02T15:04:05")+")",
-		"--flexible-time-window", "Mode=OFF", "--target", string(target))
-	clk.Set(at)
-	var msgs []sqstypes.Message
-	framework.WaitUntil(t, framework.Patience, func() bool {
-		out, err := sq.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(dlqURL), WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = out.Messages
-		return len(msgs) > 0
-	}, "a dead letter")
-	a := msgs[0].MessageAttributes
-	if aws.ToString(msgs[0].Body) != "lost" || aws.ToString(a["TARGET_ARN"].StringValue) != missing ||
-		!strings.HasSuffix(aws.ToString(a["SCHEDULE_ARN"].StringValue), ":schedule/default/lost") || aws.ToString(a["ERROR_CODE"].StringValue) != "AWS.SimpleQueueService.NonExistentQueue" {
-		t.Fatalf("%s %+v", aws.ToString(msgs[0].Body), a)
-	}
-}
-
-const schedulerScript = `
-import boto3, json
-s = boto3.client("scheduler")
-s.create_schedule_group(Name="team", Tags=[{"Key":"env","Value":"dev"}])
-g = s.get_schedule_group(Name="team")
-assert g["State"] == "ACTIVE" and g["Arn"].endswith(":schedule-group/team"), g
-assert s.list_tags_for_resource(ResourceArn=g["Arn"])["Tags"] == [{"Key":"env","Value":"dev"}]
-t = {"Arn": "arn:aws:sqs:%s:000000000000:nowhere" % s.meta.region_name, "RoleArn": "arn:aws:iam::000000000000:role/x"}
-s.create_schedule(Name="nightly", GroupName="team", ScheduleExpression="cron(0 2 * * ? *)", ScheduleExpressionTimezone="Asia/Tokyo",
-    FlexibleTimeWindow={"Mode":"FLEXIBLE","MaximumWindowInMinutes":15}, Target=t)
-got = s.get_schedule(Name="nightly", GroupName="team")
-assert got["ScheduleExpressionTimezone"] == "Asia/Tokyo" and got["FlexibleTimeWindow"] == {"Mode":"FLEXIBLE","MaximumWindowInMinutes":15}, got
-names = [x["Name"] for x in s.list_schedules(GroupName="team")["Schedules"]]
-assert names == ["nightly"], names
-for expr, code in (("rate(0 minutes)", "ValidationException"), ("at(2024-13-01T00:00:00)", "ValidationException")):
-    try:
-        s.create_schedule(Name="bad", ScheduleExpression=expr, FlexibleTimeWindow={"Mode":"OFF"}, Target=t)
-        raise AssertionError(expr + " accepted")
-    except s.exceptions.ValidationException as e:
-        assert "Invalid Schedule Expression" in str(e), e
-try:
-    s.create_schedule(Name="nightly", GroupName="team", ScheduleExpression="rate(1 day)", FlexibleTimeWindow={"Mode":"OFF"}, Target=t)
-    raise AssertionError("duplicate accepted")
-except s.exceptions.ConflictException:
-    pass
-groups = [x["Name"] for x in s.list_schedule_groups()["ScheduleGroups"]]
-assert groups == ["default", "team"], groups
-s.delete_schedule_group(Name="team")
-assert s.list_schedules()["Schedules"] == []
-try:
-    s.get_schedule(Name="nightly", GroupName="team")
-    raise AssertionError("schedule survived its group")
-except s.exceptions.ResourceNotFoundException:
-    pass
-print("ok")
-`
-
-// boto3 manages schedule groups and schedules with time zones and
-// flexible windows and gets Scheduler's errors.
-func TestSchedulerBoto3(t *testing.T) {
-	t.Parallel()
-	n, _, _ := start(t)
-	if out := strings.TrimSpace(n.Python(t, schedulerScript)); out != "ok" {
-		t.Fatalf("script output %q", out)
 	}
 }
 

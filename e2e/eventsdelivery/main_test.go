@@ -1,7 +1,8 @@
 // Package eventsdelivery holds the end-to-end tests of what EventBridge
-// and EventBridge Scheduler deliver: input transformers, dead-letter
-// queues, archives and replays, API destinations over HTTP, and schedules
-// firing on a moved clock, driven by the aws CLI v1 and v2 and boto3.
+// delivers: input transformers, dead-letter queues, targets of each
+// service and their resource policies, archives and replays, API
+// destinations over HTTP, driven by the aws CLI v1 and v2 and boto3.
+// EventBridge Scheduler's are in e2e/scheduler.
 // The harness is e2e/framework.
 package eventsdelivery
 

@@ -274,7 +274,7 @@ calls = [
     ("dynamodb", "describe_import", {"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"}, "DynamoDB.DescribeImport"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("lambda", "invoke_with_response_stream", {"FunctionName": "f"}, "Lambda.InvokeWithResponseStream"),
-    ("s3", "get_bucket_intelligent_tiering_configuration", {"Bucket": "b", "Id": "x"}, "S3.GetBucketIntelligentTieringConfiguration"),
+    ("s3", "get_object_torrent", {"Bucket": "b", "Key": "k"}, "S3.GetObjectTorrent"),
     ("route53", "list_cidr_collections", {}, "Route 53.ListCidrCollections"),
 ]
 for service, op, args, name in calls:

@@ -323,10 +323,10 @@ func TestDurableAcrossKill9(t *testing.T) {
 func TestNotImplementedNamesTheOperation(t *testing.T) {
 	t.Parallel()
 	n := framework.Start(t, framework.InProcess)
-	_, err := iam.NewFromConfig(framework.GoConfig(n, "test", "test", "")).ListAccountAliases(context.Background(),
-		&iam.ListAccountAliasesInput{})
+	_, err := iam.NewFromConfig(framework.GoConfig(n, "test", "test", "")).GetOrganizationsAccessReport(context.Background(),
+		&iam.GetOrganizationsAccessReportInput{JobId: aws.String("00000000-0000-0000-0000-000000000000")})
 	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" || !strings.Contains(apiErr.ErrorMessage(), "ListAccountAliases") {
-		t.Fatalf("want NotImplemented naming ListAccountAliases, got %v", err)
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" || !strings.Contains(apiErr.ErrorMessage(), "GetOrganizationsAccessReport") {
+		t.Fatalf("want NotImplemented naming GetOrganizationsAccessReport, got %v", err)
 	}
 }

@@ -111,6 +111,12 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 		"Bucket": {
 			{"BucketRegion", `{"shape":"BucketRegion"}`},
 		},
+		// RestoreObject answers 202 when it starts a restore and 200 when
+		// the object was already restored (S3 API Reference); the
+		// frozen model has no member bound to the status.
+		"RestoreObjectOutput": {
+			{"StatusCode", `{"shape":"GetObjectResponseStatusCode","location":"statusCode"}`},
+		},
 	},
 	// ListSecrets sorts by a chosen field (2025; before, by creation
 	// date only).

@@ -71,6 +71,10 @@ type Authz struct {
 	// (STS: a trust policy that does not name the caller); ok false
 	// keeps the engine's message.
 	DenialMessage func(req iam.Request, dec iam.Decision) (msg string, ok bool)
+	// Precondition is the service's own refusal of a request before IAM
+	// is asked, whoever the caller (S3: a bucket owned by another account
+	// than the caller expects); nil refuses nothing.
+	Precondition func(ctx *request.Context, input any) error
 	// NamesRoles: the service's operations name IAM roles without
 	// handing them to the service to act as (IAM, STS), so they ask no
 	// iam:PassRole.

@@ -70,6 +70,10 @@ func passRoleChecks(prefix string, in Input) []Check {
 		}
 	}
 	add(in)
+	// EventBridge Scheduler hands one Target's RoleArn.
+	if t := reflect.Indirect(in.field("Target")); t.IsValid() && t.Kind() == reflect.Struct {
+		add(ValueInput(t))
+	}
 	if t := in.field("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
 		for i := 0; i < t.Len(); i++ {
 			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {

@@ -57,9 +57,9 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := lambda.NewFromConfig(c).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("f")})
 			return err
 		}},
-		{"rest-xml", "S3.GetBucketIntelligentTieringConfiguration", func(c aws.Config) error {
-			_, err := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true }).GetBucketIntelligentTieringConfiguration(ctx,
-				&s3.GetBucketIntelligentTieringConfigurationInput{Bucket: aws.String("b"), Id: aws.String("x")})
+		{"rest-xml", "S3.GetObjectTorrent", func(c aws.Config) error {
+			_, err := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true }).GetObjectTorrent(ctx,
+				&s3.GetObjectTorrentInput{Bucket: aws.String("b"), Key: aws.String("k")})
 			return err
 		}},
 		{"rest-xml", "Route 53.ListCidrCollections", func(c aws.Config) error {

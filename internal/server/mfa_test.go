@@ -88,3 +88,113 @@ func TestMFAThroughTheStack(t *testing.T) {
 		t.Fatalf("AssumeRole from the MFA session: %v", err)
 	}
 }
+
+// TestSelfManagedMFA: the IAM User Guide's policy that lets users manage
+// their own MFA device (mfa/${aws:username}, user/${aws:username}) works:
+// a user creates, enables and deletes its own device, and nobody else's.
+func TestSelfManagedMFA(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	carl := newUser(t, n, "carl")
+	newUser(t, n, "dora")
+	if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("own-mfa"), PolicyDocument: aws.String(`{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "AllowManageOwnVirtualMFADevice", "Effect": "Allow", "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"], "Resource": "arn:aws:iam::*:mfa/${aws:username}"},
+    {"Sid": "AllowManageOwnUserMFA", "Effect": "Allow", "Action": ["iam:DeactivateMFADevice", "iam:EnableMFADevice", "iam:ListMFADevices", "iam:ResyncMFADevice"], "Resource": "arn:aws:iam::*:user/${aws:username}"}
+  ]
+}`)}); err != nil {
+		t.Fatal(err)
+	}
+	cc := iam.NewFromConfig(carl.config(n))
+	_, err := cc.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("dora")})
+	apiErr(t, err, "AccessDenied", 403)
+	dev, err := cc.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("carl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := base32.StdEncoding.DecodeString(string(dev.VirtualMFADevice.Base32StringSeed))
+	step := time.Now().Unix() / 30
+	serial := dev.VirtualMFADevice.SerialNumber
+	_, err = cc.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("dora"), SerialNumber: serial,
+		AuthenticationCode1: aws.String(totpCode(seed, step-1)), AuthenticationCode2: aws.String(totpCode(seed, step))})
+	apiErr(t, err, "AccessDenied", 403)
+	if _, err := cc.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("carl"), SerialNumber: serial,
+		AuthenticationCode1: aws.String(totpCode(seed, step-1)), AuthenticationCode2: aws.String(totpCode(seed, step))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String("carl"), SerialNumber: serial}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: serial}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUsersMayChangePassword: with AllowUsersToChangePassword an IAM user
+// changes its own password and reads the policy without a policy granting
+// iam:ChangePassword; without it, the user needs one.
+func TestUsersMayChangePassword(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	eve := newUser(t, n, "eve")
+	if _, err := ic.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("eve"), Password: aws.String("Initial-pass1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(8)}); err != nil {
+		t.Fatal(err)
+	}
+	ec := iam.NewFromConfig(eve.config(n))
+	_, err := ec.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Initial-pass1"), NewPassword: aws.String("Second-pass2")})
+	apiErr(t, err, "AccessDenied", 403)
+	if _, err := ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(8), AllowUsersToChangePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ec.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("Initial-pass1"), NewPassword: aws.String("Second-pass2")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ec.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403)
+}
+
+// TestLastUsed: a request signed with an IAM user's key shows in
+// GetAccessKeyLastUsed and the credential report; one signed by a role
+// session in GetRole's RoleLastUsed.
+func TestLastUsed(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	fay := assumer(t, n, "fay")
+	if _, err := sts.NewFromConfig(fay.config(n)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	used, err := ic.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(fay.key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lu := used.AccessKeyLastUsed; lu == nil || aws.ToString(lu.ServiceName) != "sts" || lu.LastUsedDate == nil {
+		t.Fatalf("last used %+v", lu)
+	}
+	if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("worker"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(fay.config(n)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/worker"), RoleSessionName: aws.String("w1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.NewFromConfig(tempCreds(out.Credentials).config(n)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	role, err := ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("worker")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lu := role.Role.RoleLastUsed; lu == nil || lu.LastUsedDate == nil {
+		t.Fatalf("role last used %+v", lu)
+	}
+}

@@ -53,3 +53,27 @@ func eventsPutRule(ctx context.Context, n *niwatest.Niwa, c creds, name, role st
 	}
 	return eventbridge.NewFromConfig(c.config(n)).PutRule(ctx, in)
 }
+
+// TestCreateServiceLinkedRoleAuthz: CreateServiceLinkedRole is checked on
+// the service's role path with iam:AWSServiceName, as AWS's documented
+// policies write it.
+func TestCreateServiceLinkedRoleAuthz(t *testing.T) {
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(n.AWSConfig())
+	u := newUser(t, n, "ops")
+	if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ops"), PolicyName: aws.String("slr"), PolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"arn:aws:iam::*:role/aws-service-role/*","Condition":{"StringLike":{"iam:AWSServiceName":"autoscaling.amazonaws.com"}}}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	oc := iam.NewFromConfig(u.config(n))
+	_, err := oc.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("ecs.amazonaws.com")})
+	apiErr(t, err, "AccessDenied", 403)
+	out, err := oc.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("autoscaling.amazonaws.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Role.Arn) != "arn:aws:iam::000000000000:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling" {
+		t.Fatalf("role %s", aws.ToString(out.Role.Arn))
+	}
+}

@@ -59,7 +59,7 @@ func catalog() []struct {
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), notYetWiring},
 		{cloudformationapi.Spec(), notYetWiring},
-		{ssmapi.Spec(), notYetWiring},
+		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
 	}
 }

@@ -75,10 +75,18 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if rules.Unauthenticated[op.Name] {
 		return nil // the assertion or token is the authentication
 	}
+	if rules.Precondition != nil {
+		// The service's own refusals before IAM's, whoever the caller
+		// (S3: an unexpected bucket owner, Requester Pays).
+		if err := rules.Precondition(ctx, input); err != nil {
+			return err
+		}
+	}
 	caller := ctx.Caller
 	if caller.Anonymous && !rules.AllowsAnonymous {
 		return auth.MissingAuthentication(dialectOf(svc, ctx.HTTP))
 	}
+	a.noteUse(ctx, service)
 	if rules.Unchecked[op.Name] {
 		return nil
 	}
@@ -87,6 +95,13 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	}
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
+	}
+	if service == "iam" && (op.Name == "ChangePassword" || op.Name == "GetAccountPasswordPolicy") && strings.Contains(caller.ARN, ":user/") {
+		// A password policy that lets users change their own passwords
+		// grants both without a policy saying so.
+		if ok, err := a.iam.UsersMayChangePassword(caller.Account); err != nil || ok {
+			return err
+		}
 	}
 	subject, err := a.subject(ctx)
 	if err != nil {
@@ -623,4 +638,30 @@ func (c *policyCache) entity(pols *iam.Policies, arn string) error {
 		pols.Boundary = p
 	}
 	return nil
+}
+
+// noteUse records what IAM reports as last used: an IAM user's access key
+// (GetAccessKeyLastUsed, the credential report) and a role whose session
+// signs the request (GetRole's RoleLastUsed). Recording is best effort: a
+// failure is logged, never the request's.
+func (a *authorizer) noteUse(ctx *request.Context, service string) {
+	c := ctx.Caller
+	if c.Anonymous || c.AccessKeyID == "" {
+		return
+	}
+	var err error
+	switch {
+	case c.SessionToken == "" && strings.HasPrefix(c.AccessKeyID, "AKIA"):
+		// IAM's keys are AKIA...; niwa's static keys (test) cost no lookup.
+		err = a.iam.NoteAccessKeyUsed(c.AccessKeyID, service, ctx.Region, ctx.Now())
+	case strings.Contains(c.ARN, ":assumed-role/"):
+		if t, ok, lerr := a.sts.LookupTemporary(c.AccessKeyID); lerr != nil {
+			err = lerr
+		} else if ok && t.RoleARN != "" {
+			err = a.iam.NoteRoleUsed(t.RoleARN, ctx.Region, ctx.Now())
+		}
+	}
+	if err != nil {
+		a.log.Warn("recording last use failed", "access_key", c.AccessKeyID, "error", err)
+	}
 }

@@ -2247,6 +2247,7 @@ type RequestProgress struct {
 type RestoreObjectOutput struct {
 	RequestCharged    *string `aws:"RequestCharged"`
 	RestoreOutputPath *string `aws:"RestoreOutputPath"`
+	StatusCode        *int32  `aws:"StatusCode"`
 }
 
 // RestoreObjectRequest is the RestoreObjectRequest shape.

@@ -231,6 +231,9 @@ func (e *Events) archive(env envelope, ev *pattern.Event) {
 					continue
 				}
 			}
+			if err := expire(tx, env.sc, &a, e.clock.Now()); err != nil {
+				return err
+			}
 			if err := archiveEvents.Put(tx, env.sc, json.RawMessage(env.event), a.Name, timeKey(t), id); err != nil {
 				return err
 			}
@@ -294,6 +297,13 @@ func (e *Events) StartReplay(ctx *request.Context, in *eventsapi.StartReplayRequ
 			return err
 		} else if ok {
 			return eventsapi.ErrResourceAlreadyExistsException.New("Replay %s already exists.", name)
+		}
+		a := arch
+		if err := expire(tx, sc, &a, now); err != nil {
+			return err
+		}
+		if err := archives.Put(tx, sc, a, a.Name); err != nil {
+			return err
 		}
 		if err := archiveEvents.List(tx, sc, []string{arch.Name}, storage.ListOptions{}, func(k []string, ev json.RawMessage) bool {
 			if len(k) >= 2 && k[1] >= timeKey(start) && k[1] < timeKey(end) {
@@ -467,4 +477,37 @@ func (e *Events) replayStep(sc storage.Scope, name, state string, f func(*replay
 		return false
 	}
 	return goOn
+}
+
+// expire deletes the events of an archive older than its RetentionDays
+// (0 keeps them for ever) and takes them off its count and size; the
+// caller stores the archive record. It runs when the archive receives an
+// event and when it is replayed, so expired events are never replayed.
+func expire(tx storage.Tx, sc storage.Scope, a *archiveRecord, now time.Time) error {
+	if a.RetentionDays <= 0 {
+		return nil
+	}
+	cutoff := timeKey(now.AddDate(0, 0, -int(a.RetentionDays)))
+	type old struct {
+		key  []string
+		size int
+	}
+	var gone []old
+	if err := archiveEvents.List(tx, sc, []string{a.Name}, storage.ListOptions{}, func(k []string, ev json.RawMessage) bool {
+		if len(k) < 2 || k[1] >= cutoff {
+			return false // keys are in time order: the rest are younger
+		}
+		gone = append(gone, old{key: k, size: len(ev)})
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, g := range gone {
+		if err := archiveEvents.Delete(tx, sc, g.key...); err != nil {
+			return err
+		}
+		a.EventCount--
+		a.SizeBytes -= int64(g.size)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 // Package events is Amazon EventBridge (CloudWatch Events): event buses with
 // policies, rules with event patterns or schedules, targets reached through
-// the internal bus, PutEvents, archives and replays.
+// the internal bus, PutEvents, archives and replays, and connections and
+// API destinations (targets that are HTTP endpoints, called directly).
 //
 // Events enter a bus from PutEvents, from other services (EC2 state
 // changes, S3 notifications: facts published on the internal bus land on
@@ -16,7 +17,8 @@
 // Per account and region: buses by name (the default bus exists without a
 // record until it gets a policy or tags), rules by (bus, name) with their
 // targets inside (at most five), archives, archived events by (archive,
-// time, id), replays. One table outside any account lists the scheduled
+// time, id), replays, connections (with their credentials: niwa has no
+// Secrets Manager to keep them in), API destinations. One table outside any account lists the scheduled
 // rules so that their timers are armed again after a restart. The pattern
 // index per bus is a cache rebuilt from the rules.
 package events

@@ -606,3 +606,33 @@ func TestBindsEveryImplementedOperation(t *testing.T) {
 }
 
 var _ = clock.NewFake
+
+// RetentionDays: events older than the retention leave the archive (its
+// count and size) and are never replayed.
+func TestArchiveRetention(t *testing.T) {
+	f := newFixture(t)
+	busArn := "arn:aws:events:ap-northeast-1:123456789012:event-bus/default"
+	must(f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("short"), EventSourceArn: ptr.To(busArn), RetentionDays: ptr.To(int32(1))}))
+	must(f.CreateArchive(f.ctx, &eventsapi.CreateArchiveRequest{ArchiveName: ptr.To("forever"), EventSourceArn: ptr.To(busArn)}))
+	f.bus.Publish(ec2Event("running")) // at t0
+	f.drain()
+	f.clock.Advance(48 * time.Hour)
+	later := ec2Event("stopped")
+	later.Time, later.ID = f.clock.Now(), "second"
+	f.bus.Publish(later)
+	f.drain()
+	count := func(name string) int64 {
+		return *must(f.DescribeArchive(f.ctx, &eventsapi.DescribeArchiveRequest{ArchiveName: ptr.To(name)})).EventCount
+	}
+	if count("short") != 1 || count("forever") != 2 {
+		t.Fatalf("short %d, forever %d", count("short"), count("forever"))
+	}
+	f.rule("r", `{"source":["aws.ec2"]}`, "", target("q", queueARN))
+	f.clock.Advance(time.Minute)
+	must(f.StartReplay(f.ctx, &eventsapi.StartReplayRequest{ReplayName: ptr.To("rp"), EventSourceArn: ptr.To("arn:aws:events:ap-northeast-1:123456789012:archive/short"),
+		EventStartTime: ptr.To(t0.Add(-time.Hour)), EventEndTime: ptr.To(f.clock.Now()), Destination: &eventsapi.ReplayDestination{Arn: ptr.To(busArn)}}))
+	if m := f.next(f.sqs); !strings.Contains(m.Body, `"state":"stopped"`) {
+		t.Fatal(m.Body)
+	}
+	f.none(f.sqs)
+}

@@ -58,6 +58,14 @@ func (s *IAM) GetAccountSummary(ctx *request.Context, _ *iamapi.GetAccountSummar
 			{"InstanceProfiles", func(tx storage.Tx) (int32, error) { return countTable(tx, instanceProfiles, sc) }},
 			{"PolicyVersionsInUse", func(tx storage.Tx) (int32, error) { return countTable(tx, policyUses, sc) }},
 			{"ServerCertificates", func(tx storage.Tx) (int32, error) { return countTable(tx, serverCerts, sc) }},
+			{"Providers", func(tx storage.Tx) (int32, error) {
+				a, err := countTable(tx, samlProviders, sc)
+				if err != nil {
+					return 0, err
+				}
+				b, err := countTable(tx, oidcProviders, sc)
+				return a + b, err
+			}},
 			{"MFADevices", func(tx storage.Tx) (int32, error) { return countTable(tx, mfaDevices, sc) }},
 			{"MFADevicesInUse", func(tx storage.Tx) (int32, error) {
 				var n int32

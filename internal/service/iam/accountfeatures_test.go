@@ -126,8 +126,9 @@ func TestVirtualMFA(t *testing.T) {
 	}
 	wantErr(t, second(f.DeleteUser(f.ctx, &iamapi.DeleteUserInput{UserName: ptr.To("mo")})), "DeleteConflict", 409, "Cannot delete entity, must delete MFA device first.")
 	wantErr(t, second(f.DeleteVirtualMFADevice(f.ctx, &iamapi.DeleteVirtualMFADeviceInput{SerialNumber: ptr.To(serial)})), "DeleteConflict", 409, "MFA VirtualDevice in use. Must deactivate first.")
+	must(f.CreateOpenIDConnectProvider(f.ctx, &iamapi.CreateOpenIDConnectProviderInput{Url: ptr.To("https://oidc.example.com"), ClientIDList: []string{"a"}}))
 	sum := must(f.GetAccountSummary(f.ctx, &iamapi.GetAccountSummaryInput{})).SummaryMap
-	if sum["MFADevices"] != 1 || sum["MFADevicesInUse"] != 1 {
+	if sum["MFADevices"] != 1 || sum["MFADevicesInUse"] != 1 || sum["Providers"] != 1 {
 		t.Errorf("summary = %v", sum)
 	}
 	must(f.DeactivateMFADevice(f.ctx, &iamapi.DeactivateMFADeviceInput{UserName: ptr.To("mo"), SerialNumber: ptr.To(serial)}))
@@ -286,4 +287,24 @@ func TestTrustPrincipalsMustExist(t *testing.T) {
 	must(f.UpdateAssumeRolePolicy(f.ctx, &iamapi.UpdateAssumeRolePolicyInput{RoleName: ptr.To("r"), PolicyDocument: trust("arn:aws:iam::210987654321:role/elsewhere")}))
 	wantErr(t, second(f.UpdateAssumeRolePolicy(f.ctx, &iamapi.UpdateAssumeRolePolicyInput{RoleName: ptr.To("r"), PolicyDocument: trust("arn:aws:iam::123456789012:role/path/none")})),
 		"MalformedPolicyDocument", 400, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/path/none"`)
+}
+
+// FuzzSSHPublicKey: any key body gets a blob or an error, never a panic;
+// a blob that is accepted renders back as PEM and fingerprints.
+func FuzzSSHPublicKey(f *testing.F) {
+	f.Add("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 user@host")
+	f.Add("ssh-rsa AAAA")
+	f.Add("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----")
+	f.Add("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG x")
+	f.Fuzz(func(t *testing.T, body string) {
+		blob, _, err := sshKeyBlob(body)
+		if err != nil {
+			return
+		}
+		if _, err := blobRSA(blob); err != nil {
+			t.Fatalf("accepted blob does not parse back: %v", err)
+		}
+		_ = sshFingerprint(blob)
+		_ = sshOut("u", &sshKey{Body: body}, "PEM")
+	})
 }

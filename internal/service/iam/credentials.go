@@ -111,24 +111,34 @@ func sshKeyBlob(body string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	// ssh-rsa blob: string "ssh-rsa", mpint e, mpint n.
+	if _, err := blobRSA(blob); err != nil {
+		return nil, false, err
+	}
+	return blob, false, nil
+}
+
+// blobRSA reads an ssh-rsa wire-format blob: string "ssh-rsa", mpint e,
+// mpint n, nothing after; a modulus of at least 2048 bits, the least IAM
+// accepts.
+func blobRSA(blob []byte) (*rsa.PublicKey, error) {
 	rest := blob
 	var parts [][]byte
 	for i := 0; i < 3; i++ {
 		if len(rest) < 4 {
-			return nil, false, fmt.Errorf("short blob")
+			return nil, fmt.Errorf("short blob")
 		}
 		n := binary.BigEndian.Uint32(rest)
 		if uint64(n) > uint64(len(rest)-4) {
-			return nil, false, fmt.Errorf("short blob")
+			return nil, fmt.Errorf("short blob")
 		}
 		parts = append(parts, rest[4:4+n])
 		rest = rest[4+n:]
 	}
-	if string(parts[0]) != "ssh-rsa" || len(rest) != 0 || new(big.Int).SetBytes(parts[2]).BitLen() < 1024 {
-		return nil, false, fmt.Errorf("bad ssh-rsa key")
+	e := new(big.Int).SetBytes(parts[1])
+	if string(parts[0]) != "ssh-rsa" || len(rest) != 0 || new(big.Int).SetBytes(parts[2]).BitLen() < 2048 || !e.IsInt64() || e.Int64() > 1<<31-1 || e.Int64() < 3 {
+		return nil, fmt.Errorf("bad ssh-rsa key")
 	}
-	return blob, false, nil
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(parts[2]), E: int(e.Int64())}, nil
 }
 
 var errUnrecognized = fmt.Errorf("unrecognized encoding")
@@ -205,21 +215,6 @@ func sshOut(user string, k *sshKey, encoding string) *iamapi.SSHPublicKey {
 	}
 	return &iamapi.SSHPublicKey{UserName: ptr.To(user), SSHPublicKeyId: ptr.To(k.ID), Fingerprint: ptr.To(k.Fingerprint),
 		SSHPublicKeyBody: ptr.To(body), Status: ptr.To(k.Status), UploadDate: ptr.To(k.UploadDate)}
-}
-
-func blobRSA(blob []byte) (*rsa.PublicKey, error) {
-	var parts [][]byte
-	rest := blob
-	for i := 0; i < 3; i++ {
-		n := binary.BigEndian.Uint32(rest)
-		parts = append(parts, rest[4:4+n])
-		rest = rest[4+n:]
-	}
-	e := new(big.Int).SetBytes(parts[1])
-	if !e.IsInt64() || e.Int64() > 1<<31 {
-		return nil, fmt.Errorf("exponent")
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(parts[2]), E: int(e.Int64())}, nil
 }
 
 func noSuchSSHKey(id string) error {

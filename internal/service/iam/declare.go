@@ -134,6 +134,15 @@ func resources(find entityFinder) func(op string, in kit.Input, env kit.Env) []s
 			return []string{acct + "policy" + pathOr(in.Str("Path")) + in.Str("PolicyName")}
 		case op == "CreateSAMLProvider" && in.Str("Name") != "":
 			return []string{acct + "saml-provider/" + in.Str("Name")}
+		case op == "CreateServiceLinkedRole":
+			// The role's name is IAM's to choose; its path is the service's.
+			return []string{acct + "role/aws-service-role/" + in.Str("AWSServiceName") + "/"}
+		case op == "CreateVirtualMFADevice":
+			return []string{acct + "mfa" + pathOr(in.Str("Path")) + in.Str("VirtualMFADeviceName")}
+		case in.Str("SerialNumber") != "" && op != "EnableMFADevice" && op != "DeactivateMFADevice":
+			return []string{in.Str("SerialNumber")} // the device itself
+		case in.Str("ServerCertificateName") != "":
+			return []string{acct + "server-certificate" + pathOr(in.Str("Path")) + in.Str("ServerCertificateName")}
 		}
 		// Operations on the caller itself when the user is omitted.
 		if callerOps[op] && strings.Contains(env.CallerARN, ":user/") {
@@ -146,7 +155,8 @@ func resources(find entityFinder) func(op string, in kit.Input, env kit.Env) []s
 // callerOps act on the calling user when UserName is omitted.
 var callerOps = kit.Set("GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey",
 	"ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser", "ChangePassword",
-	"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices")
+	"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices",
+	"EnableMFADevice", "DeactivateMFADevice", "ListServiceSpecificCredentials")
 
 // kindOp is the operation suffix that creates an entity kind
 // (CreateRole, CreateUser, CreateGroup, CreateInstanceProfile).
@@ -169,5 +179,6 @@ func conditionKeys(op string, in kit.Input) iam.Context {
 		c.Set("iam:policyarn", in.Str("PolicyArn"))
 	}
 	c.Set("iam:permissionsboundary", in.Str("PermissionsBoundary"))
+	c.Set("iam:awsservicename", in.Str("AWSServiceName"))
 	return c
 }

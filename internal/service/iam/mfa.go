@@ -85,7 +85,7 @@ func noSuchMFA(serial string) error {
 	return iamapi.ErrNoSuchEntityException.New("VirtualMFADevice with serial number %s doesn't exist.", serial)
 }
 
-func invalidCode(serial string) error {
+func invalidCode() error {
 	return iamapi.ErrInvalidAuthenticationCodeException.New("Authentication code for device is not valid.")
 }
 
@@ -166,12 +166,6 @@ func mfaQRCode(account, name, secret string) ([]byte, error) {
 	return code.PNG(), nil
 }
 
-// mfaOwner resolves the user a device operation names: an IAM user, or
-// the root ("" ) when the root calls without UserName.
-func (s *IAM) mfaOwner(ctx *request.Context, in *string) (string, error) {
-	return callerUserName(ctx, in)
-}
-
 func (s *IAM) EnableMFADevice(ctx *request.Context, in *iamapi.EnableMFADeviceInput) (*iamapi.EnableMFADeviceOutput, error) {
 	serial, err := required("serialNumber", in.SerialNumber)
 	if err != nil {
@@ -185,7 +179,7 @@ func (s *IAM) EnableMFADevice(ctx *request.Context, in *iamapi.EnableMFADeviceIn
 	if err != nil {
 		return nil, err
 	}
-	user, err := s.mfaOwner(ctx, in.UserName)
+	user, err := callerUserName(ctx, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +200,7 @@ func (s *IAM) EnableMFADevice(ctx *request.Context, in *iamapi.EnableMFADeviceIn
 		}
 		step := matchCodes(m.Seed, c1, c2, ctx.Now(), m.LastStep)
 		if step < 0 {
-			return invalidCode(serial)
+			return invalidCode()
 		}
 		m.Enabled, m.User, m.LastStep, m.EnableDate = true, u.Name, step, ptr.To(now(ctx))
 		if user == "" {
@@ -260,7 +254,7 @@ func (s *IAM) ResyncMFADevice(ctx *request.Context, in *iamapi.ResyncMFADeviceIn
 		}
 		step := matchCodes(m.Seed, ptr.Deref(in.AuthenticationCode1), ptr.Deref(in.AuthenticationCode2), ctx.Now(), 0)
 		if step < 0 {
-			return invalidCode(serial)
+			return invalidCode()
 		}
 		m.LastStep = step
 		return mfaDevices.Put(tx, sc, m, lower(m.Name))
@@ -272,7 +266,7 @@ func (s *IAM) DeactivateMFADevice(ctx *request.Context, in *iamapi.DeactivateMFA
 	if err != nil {
 		return nil, err
 	}
-	user, err := s.mfaOwner(ctx, in.UserName)
+	user, err := callerUserName(ctx, in.UserName)
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,19 @@ func (s *IAM) updateSettings(ctx *request.Context, fn func(tx storage.Tx, sc sto
 	})
 }
 
+// UsersMayChangePassword reports whether the account's password policy
+// lets IAM users change their own passwords (AllowUsersToChangePassword):
+// then ChangePassword and GetAccountPasswordPolicy need no permission.
+func (s *IAM) UsersMayChangePassword(account string) (bool, error) {
+	var ok bool
+	err := s.store.View(func(tx storage.Tx) error {
+		a, err := getSettings(tx, storage.Global(account))
+		ok = a.PasswordPolicy != nil && a.PasswordPolicy.AllowChange
+		return err
+	})
+	return ok, err
+}
+
 func noPasswordPolicy(account string) error {
 	return iamapi.ErrNoSuchEntityException.New("The Password Policy with domain name %s cannot be found.", account)
 }
@@ -229,7 +242,7 @@ func (s *IAM) ChangePassword(ctx *request.Context, in *iamapi.ChangePasswordInpu
 		return nil, err
 	}
 	a, ok := parseIAMARN(ctx.Caller.ARN)
-	if !ok || a.Kind != "user" || ctx.Caller.SessionToken != "" {
+	if !ok || a.Kind != "user" {
 		return nil, iamapi.ErrInvalidUserTypeException.New("Only IAM Users can change their own password.")
 	}
 	return empty[iamapi.ChangePasswordOutput](s.updateUser(ctx, &a.Name, func(tx storage.Tx, sc storage.Scope, u *userRecord) error {

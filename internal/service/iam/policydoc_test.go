@@ -68,6 +68,17 @@ func TestValidateDocument(t *testing.T) {
 		{"iam resource type", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::123456789012:bucket/x"}]}`, docManaged,
 			`IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.`},
 		{"iam resource wildcards", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":["arn:aws:iam::*:role/*","arn:aws:iam::123456789012:*","arn:aws:iam::123456789012:mfa/${aws:username}"]}]}`, docManaged, ""},
+		// Examples from the IAM User Guide ("Example IAM identity-based
+		// policies" and "How to use trust policies"): all valid.
+		{"aws example: manage own MFA", `{"Version":"2012-10-17","Statement":[{"Sid":"AllowViewAccountInfo","Effect":"Allow","Action":"iam:ListVirtualMFADevices","Resource":"*"},{"Sid":"AllowManageOwnVirtualMFADevice","Effect":"Allow","Action":["iam:CreateVirtualMFADevice"],"Resource":"arn:aws:iam::*:mfa/*"},{"Sid":"AllowManageOwnUserMFA","Effect":"Allow","Action":["iam:DeactivateMFADevice","iam:EnableMFADevice","iam:GetUser","iam:GetMFADevice","iam:ListMFADevices","iam:ResyncMFADevice"],"Resource":"arn:aws:iam::*:user/${aws:username}"},{"Sid":"DenyAllExceptListedIfNoMFA","Effect":"Deny","NotAction":["iam:CreateVirtualMFADevice","iam:EnableMFADevice","iam:GetUser","iam:GetMFADevice","iam:ListMFADevices","iam:ListVirtualMFADevices","iam:ResyncMFADevice","sts:GetSessionToken"],"Resource":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}`, docManaged, ""},
+		{"aws example: s3 home directory", `{"Version":"2012-10-17","Statement":[{"Sid":"AllowListingOfUserFolder","Action":["s3:ListBucket"],"Effect":"Allow","Resource":["arn:aws:s3:::bucket-name"],"Condition":{"StringLike":{"s3:prefix":["home/${aws:username}/*","home/${aws:username}"]}}},{"Sid":"AllowAllS3ActionsInUserFolder","Action":["s3:*"],"Effect":"Allow","Resource":["arn:aws:s3:::bucket-name/home/${aws:username}/*"]}]}`, docInline, ""},
+		{"aws example: deny outside regions", `{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllOutsideRequestedRegions","Effect":"Deny","NotAction":["cloudfront:*","iam:*","route53:*","support:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1","eu-west-2","eu-west-3"]}}}]}`, docManaged, ""},
+		{"aws example: ec2 by owner tag", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*","Condition":{"StringEquals":{"aws:ResourceTag/Owner":"${aws:username}"}}},{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]}`, docManaged, ""},
+		{"aws example: pass role to a service", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::account-id:role/EC2-roles-for-XYZ-*","Condition":{"StringEquals":{"iam:PassedToService":"ec2.amazonaws.com"},"StringLike":{"iam:AssociatedResourceARN":["arn:aws:ec2:us-east-1:111122223333:instance/*"]}}}]}`, docManaged, ""},
+		{"aws example: time window", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:us-east-2:123456789012:table/Books","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-04-01T00:00:00Z"},"DateLessThan":{"aws:CurrentTime":"2020-06-30T23:59:59Z"}}}]}`, docManaged, ""},
+		{"aws example: trust with external id", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"Unique ID Assigned by Example Corp"}}}}`, docTrust, ""},
+		{"aws example: web identity trust", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"accounts.google.com:aud":"66677788899900pro0"}}}]}`, docTrust, ""},
+		{"aws example: saml trust", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/ExampleOrgSSOProvider"},"Action":"sts:AssumeRoleWithSAML","Condition":{"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`, docTrust, ""},
 		{"valid trust", trustDoc, docTrust, ""},
 		{"trust principal forms", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:root","arn:aws:iam::123456789012:role/a/b","arn:aws:sts::123456789012:assumed-role/r/s"],"Service":["lambda.amazonaws.com","ec2.amazonaws.com.cn"],"Federated":"arn:aws:iam::123456789012:oidc-provider/example.com"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"]}]}`, docTrust, ""},
 		{"trust principal not an arn", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"sts:AssumeRole"}]}`, docTrust, `Invalid principal in policy: "AWS":"bob"`},
@@ -150,7 +161,12 @@ func FuzzValidateDocument(f *testing.F) {
 		`{"Version":"2012-10-17","Statement":[{"Sid":"x","Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:iam::*:role/*"}]}`} {
 		f.Add(seed)
 	}
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:username}/${x","Condition":{"Null":{"aws:TokenIssueTime":"true"}}}}`)
 	f.Fuzz(func(t *testing.T, doc string) {
+		// GetContextKeysFor*Policy reads the same documents.
+		if _, err := contextKeys([]string{doc}); err != nil && !strings.Contains(err.Error(), "Syntax errors in policy.") {
+			t.Fatalf("contextKeys(%q) = %v", doc, err)
+		}
 		for _, kind := range []docKind{docManaged, docInline, docTrust} {
 			err := validateDocument(doc, kind)
 			if err == nil {

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -277,12 +278,18 @@ func (s *S3) flushLogs() {
 // writeLogObject stores a log object in the target bucket as the log
 // delivery service would.
 func (s *S3) writeLogObject(bucket, key, body string, now time.Time) error {
-	st, err := s.writeBody(strings.NewReader(body), http.Header{}, nil, "", maxObjectSize)
+	return s.writeServiceObject(bucket, key, "text/plain", []byte(body), now)
+}
+
+// writeServiceObject stores an object S3 itself writes (log deliveries,
+// inventory reports), SSE-S3 encrypted, as the bucket owner's.
+func (s *S3) writeServiceObject(bucket, key, contentType string, body []byte, now time.Time) error {
+	st, err := s.writeBody(bytes.NewReader(body), http.Header{}, nil, "", maxObjectSize)
 	if err != nil {
 		return err
 	}
 	o := objectRecord{Key: key, LastModified: now.Truncate(time.Second), Size: st.part.Size, ETag: quoteETag(st.md5),
-		Parts: []blobPart{st.part}, ContentType: "text/plain", SSE: "AES256", Seq: s.nextSeq(now)}
+		Parts: []blobPart{st.part}, ContentType: contentType, SSE: "AES256", Seq: s.nextSeq(now)}
 	var garbage []blobPart
 	err = s.store.Update(func(tx storage.Tx) error {
 		b, err := getBucket(tx, bucket)
@@ -298,5 +305,6 @@ func (s *S3) writeLogObject(bucket, key, body string, now time.Time) error {
 		return err
 	}
 	s.deleteBlobs(garbage)
+	s.scheduleReplication(bucket, o) // a replicated bucket copies these too
 	return nil
 }

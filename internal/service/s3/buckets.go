@@ -33,7 +33,10 @@ func validBucketName(name string) bool {
 	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
 		return false
 	}
-	if net.ParseIP(name) != nil || strings.HasPrefix(name, "xn--") || strings.HasSuffix(name, "-s3alias") {
+	// Prefixes and suffixes S3 reserves (S3 User Guide, "General purpose
+	// bucket naming rules").
+	if net.ParseIP(name) != nil || strings.HasPrefix(name, "xn--") || strings.HasPrefix(name, "sthree-") ||
+		strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3") || strings.HasSuffix(name, ".mrap") {
 		return false
 	}
 	return true
@@ -86,6 +89,9 @@ func (s *S3) updateBucket(name string, fn func(b *bucketRecord) error) error {
 
 func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s3api.CreateBucketOutput, error) {
 	name := ptr.Deref(in.Bucket)
+	if err := checkNotDirectoryBucket(name); err != nil {
+		return nil, err
+	}
 	if !validBucketName(name) {
 		return nil, errInvalidBucketName.New("The specified bucket is not valid.").With("BucketName", name)
 	}
@@ -190,6 +196,9 @@ func (s *S3) DeleteBucket(ctx *request.Context, in *s3api.DeleteBucketInput) (*s
 			if err := s.dropUpload(tx, name, id); err != nil {
 				return err
 			}
+		}
+		if err := deleteBucketConfigs(tx, name); err != nil {
+			return err
 		}
 		return buckets.Delete(tx, globalScope(), name)
 	})

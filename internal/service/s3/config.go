@@ -25,7 +25,7 @@ func (s *S3) PutBucketVersioning(ctx *request.Context, in *s3api.PutBucketVersio
 	}
 	err := s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
 		if b.ObjectLock && status == "Suspended" {
-			return errInvalidBucketState("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+			return errInvalidBucketStateCode.New("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
 		}
 		b.Versioning = status
 		if vc.MFADelete != nil {
@@ -449,12 +449,13 @@ func (s *S3) GetBucketAccelerateConfiguration(ctx *request.Context, in *s3api.Ge
 }
 
 func (s *S3) GetBucketRequestPayment(ctx *request.Context, in *s3api.GetBucketRequestPaymentInput) (*s3api.GetBucketRequestPaymentOutput, error) {
-	if _, err := s.bucket(ptr.Deref(in.Bucket)); err != nil {
+	b, err := s.bucket(ptr.Deref(in.Bucket))
+	if err != nil {
 		return nil, err
 	}
-	return &s3api.GetBucketRequestPaymentOutput{Payer: ptr.To("BucketOwner")}, nil
-}
-
-func errInvalidBucketState(msg string) error {
-	return errInvalidRequest.New("%s", msg)
+	payer := b.RequestPayer
+	if payer == "" {
+		payer = "BucketOwner"
+	}
+	return &s3api.GetBucketRequestPaymentOutput{Payer: ptr.To(payer)}, nil
 }

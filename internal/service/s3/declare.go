@@ -25,14 +25,15 @@ func (s *S3) Declare() kit.Declaration {
 			Renames:         renames,
 			Resources:       resources,
 			Context:         contextKeys,
-			Extra:           copySource,
+			Extra:           extraChecks,
 			Policies:        s,
 			AllowsAnonymous: true,
 			AnonymousAccess: s.anonymousAccess,
 			// The bucket is not the caller's yet: another account's
 			// bucket of that name neither grants nor refuses the request
 			// (S3 answers 409 BucketAlreadyExists).
-			NewResource: kit.Set("CreateBucket"),
+			NewResource:  kit.Set("CreateBucket"),
+			Precondition: s.precondition,
 		},
 		Audit: kit.Audit{
 			DataEvents:  dataEvents,
@@ -80,6 +81,8 @@ var renames = map[string]string{
 	"GetBucketInventoryConfiguration": "GetInventoryConfiguration", "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
 	"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
 	"PutObjectLegalHold": "PutObjectLegalHold", "SelectObjectContent": "GetObject",
+	"PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+	"GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
 }
 
 // dataEvents are the object-level operations CloudTrail records as data
@@ -127,9 +130,27 @@ func contextKeys(op string, in kit.Input) iam.Context {
 	return c
 }
 
-// copySource is the second question of a copy: it reads its source as
-// well as writing its target.
-func copySource(op string, in kit.Input, env kit.Env) []kit.Check {
+// extraChecks are S3's second questions: bypassing GOVERNANCE retention
+// needs its own permission besides the operation's (S3 User Guide,
+// Object Lock; S3 refuses the whole request without it);
+// GetObjectAttributes needs s3:GetObjectAttributes besides s3:GetObject
+// (S3 API Reference); a copy reads its source as well as writing its
+// target.
+func extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
+	if in.Bool("BypassGovernanceRetention") {
+		res := resources(op, in, env)
+		checks := make([]kit.Check, 0, len(res))
+		for _, r := range res {
+			checks = append(checks, kit.Check{Action: "s3:BypassGovernanceRetention", Resource: r, Context: iam.Context{}})
+		}
+		return checks
+	}
+	if op == "GetObjectAttributes" {
+		if b, k := in.Str("Bucket"), in.Str("Key"); b != "" && k != "" {
+			return []kit.Check{{Action: "s3:GetObjectAttributes", Resource: "arn:aws:s3:::" + b + "/" + k, Context: iam.Context{}}}
+		}
+		return nil
+	}
 	if op != "CopyObject" && op != "UploadPartCopy" {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 // Authorization Reference names, on the bucket or object; listings carry
 // s3:prefix even when empty; a copy also reads its source.
 func TestAuthzRules(t *testing.T) {
-	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: copySource}
+	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: extraChecks}
 	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
 	type ar struct{ action, resource string }
 	for _, tc := range []struct {
@@ -60,5 +60,41 @@ func TestTagKeys(t *testing.T) {
 	}
 	if got := tagKeys("arn:aws:s3:::b"); got != nil {
 		t.Errorf("bucket: %v", got)
+	}
+}
+
+// TestS3ObjectLockAndAttributesChecks: the governance bypass and
+// GetObjectAttributes ask a second question, as S3 does; the Intelligent-
+// Tiering operations use their IAM action names.
+func TestS3ObjectLockAndAttributesChecks(t *testing.T) {
+	tr := true
+	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
+	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: extraChecks}
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want []string // action@resource of every check
+	}{
+		{"DeleteObject", &s3api.DeleteObjectInput{Bucket: ptr.To("b"), Key: ptr.To("k")}, []string{"s3:DeleteObject@arn:aws:s3:::b/k"}},
+		{"DeleteObject", &s3api.DeleteObjectInput{Bucket: ptr.To("b"), Key: ptr.To("k"), BypassGovernanceRetention: &tr},
+			[]string{"s3:DeleteObject@arn:aws:s3:::b/k", "s3:BypassGovernanceRetention@arn:aws:s3:::b/k"}},
+		{"DeleteObjects", &s3api.DeleteObjectsInput{Bucket: ptr.To("b"), BypassGovernanceRetention: &tr},
+			[]string{"s3:DeleteObject@arn:aws:s3:::b/*", "s3:BypassGovernanceRetention@arn:aws:s3:::b/*"}},
+		{"PutObjectRetention", &s3api.PutObjectRetentionInput{Bucket: ptr.To("b"), Key: ptr.To("k"), BypassGovernanceRetention: &tr},
+			[]string{"s3:PutObjectRetention@arn:aws:s3:::b/k", "s3:BypassGovernanceRetention@arn:aws:s3:::b/k"}},
+		{"GetObjectAttributes", &s3api.GetObjectAttributesInput{Bucket: ptr.To("b"), Key: ptr.To("k")},
+			[]string{"s3:GetObject@arn:aws:s3:::b/k", "s3:GetObjectAttributes@arn:aws:s3:::b/k"}},
+		{"PutBucketIntelligentTieringConfiguration", &s3api.PutBucketIntelligentTieringConfigurationInput{Bucket: ptr.To("b")},
+			[]string{"s3:PutIntelligentTieringConfiguration@arn:aws:s3:::b"}},
+		{"ListBucketIntelligentTieringConfigurations", &s3api.ListBucketIntelligentTieringConfigurationsInput{Bucket: ptr.To("b")},
+			[]string{"s3:GetIntelligentTieringConfiguration@arn:aws:s3:::b"}},
+	} {
+		var got []string
+		for _, c := range a.Checks("s3", tc.op, tc.in, env) {
+			got = append(got, c.Action+"@"+c.Resource)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.op, got, tc.want)
+		}
 	}
 }

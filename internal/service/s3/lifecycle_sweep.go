@@ -162,9 +162,7 @@ func (s *S3) SweepLifecycle() error {
 	var bs []bucketRecord
 	err := s.store.View(func(tx storage.Tx) error {
 		return buckets.List(tx, globalScope(), nil, storage.ListOptions{}, func(_ []string, b bucketRecord) bool {
-			if b.Lifecycle != nil {
-				bs = append(bs, b)
-			}
+			bs = append(bs, b)
 			return true
 		})
 	})
@@ -172,6 +170,16 @@ func (s *S3) SweepLifecycle() error {
 		return err
 	}
 	for _, b := range bs {
+		// Inventory reports ride on the same pass (inventory.go).
+		if err := s.sweepInventories(b, now); err != nil {
+			return err
+		}
+		if b.Lifecycle == nil {
+			continue
+		}
+		if err := s.sweepTransitions(b, now); err != nil {
+			return err
+		}
 		victims, err := s.lifecycleVictims(b, now)
 		if err != nil {
 			return err
@@ -186,7 +194,10 @@ func (s *S3) SweepLifecycle() error {
 					return s.dropUpload(tx, b.Name, v.uploadID)
 				})
 			} else {
-				_, _, err = s.deleteAs(ctx, b.Name, v.key, v.versionID, true, writeCond{})
+				_, _, err = s.deleteAs(ctx, b.Name, v.key, v.versionID, true, writeCond{}, deleteLock{})
+				if isLockRefusal(err) {
+					err = nil // lifecycle does not act on locked versions
+				}
 			}
 			if err != nil {
 				return err

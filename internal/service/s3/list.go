@@ -155,7 +155,9 @@ func (s *S3) ListObjects(ctx *request.Context, in *s3api.ListObjectsInput) (*s3a
 		}
 	}
 	for _, o := range l.contents {
-		out.Contents = append(out.Contents, toObject(o, urlEnc, true))
+		obj := toObject(o, urlEnc, true)
+		obj.RestoreStatus = listedRestoreStatus(in.OptionalObjectAttributes, o, ctx.Now())
+		out.Contents = append(out.Contents, obj)
 	}
 	for _, p := range l.prefixes {
 		out.CommonPrefixes = append(out.CommonPrefixes, s3api.CommonPrefix{Prefix: encodeKey(p, urlEnc)})
@@ -209,7 +211,9 @@ func (s *S3) ListObjectsV2(ctx *request.Context, in *s3api.ListObjectsV2Input) (
 		out.NextContinuationToken = ptr.To(base64.RawURLEncoding.EncodeToString([]byte("1:" + l.next)))
 	}
 	for _, o := range l.contents {
-		out.Contents = append(out.Contents, toObject(o, urlEnc, ptr.Deref(in.FetchOwner)))
+		obj := toObject(o, urlEnc, ptr.Deref(in.FetchOwner))
+		obj.RestoreStatus = listedRestoreStatus(in.OptionalObjectAttributes, o, ctx.Now())
+		out.Contents = append(out.Contents, obj)
 	}
 	for _, p := range l.prefixes {
 		out.CommonPrefixes = append(out.CommonPrefixes, s3api.CommonPrefix{Prefix: encodeKey(p, urlEnc)})
@@ -313,7 +317,8 @@ func (s *S3) ListObjectVersions(ctx *request.Context, in *s3api.ListObjectVersio
 				VersionId: ptr.To(v.VersionID), IsLatest: ptr.To(isLatest), LastModified: ptr.To(v.LastModified)})
 		} else {
 			out.Versions = append(out.Versions, s3api.ObjectVersion{ETag: ptr.To(v.ETag), Size: ptr.To(v.Size), StorageClass: ptr.To(storageClass(v)),
-				Key: encodeKey(v.Key, urlEnc), VersionId: ptr.To(v.VersionID), IsLatest: ptr.To(isLatest), LastModified: ptr.To(v.LastModified), Owner: owner(v.Owner)})
+				Key: encodeKey(v.Key, urlEnc), VersionId: ptr.To(v.VersionID), IsLatest: ptr.To(isLatest), LastModified: ptr.To(v.LastModified), Owner: owner(v.Owner),
+				RestoreStatus: listedRestoreStatus(in.OptionalObjectAttributes, v, ctx.Now())})
 		}
 		nextKey, nextVer = v.Key, v.VersionID
 		count++

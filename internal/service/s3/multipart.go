@@ -79,6 +79,9 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if err != nil {
 		return nil, err
 	}
+	if err := applyObjectLock(ctx, b, &tmpl, objectLockHeaders{Mode: in.ObjectLockMode, Until: in.ObjectLockRetainUntilDate, LegalHold: in.ObjectLockLegalHoldStatus}); err != nil {
+		return nil, err
+	}
 	// The upload's data key is made now; every part is sealed with it.
 	if _, err := s.sealNew(ctx, b, &tmpl, in.SSEKMSEncryptionContext); err != nil {
 		return nil, err
@@ -168,6 +171,9 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	if err := checkPartSSEC(u.Template, in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5); err != nil {
 		return nil, err
 	}
+	if err := s.checkPartIntegrity(ctx, name, u.Template, in.ContentMD5); err != nil {
+		return nil, err
+	}
 	// An SSE-KMS upload's parts need its data key: the uploader must be
 	// allowed kms:Decrypt, as on AWS.
 	blobs, err := s.blobsOf(ctx, u.Template)
@@ -214,6 +220,9 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 		return nil, err
 	}
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
+		return nil, err
+	}
+	if err := checkReadable(src, ctx.Now()); err != nil {
 		return nil, err
 	}
 	start, n := int64(0), src.Size
@@ -327,7 +336,7 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 			}
 			raw, _ := hex.DecodeString(p.MD5)
 			m.Write(raw)
-			o.Parts = append(o.Parts, blobPart{Blob: p.Blob, Size: p.Size})
+			o.Parts = append(o.Parts, blobPart{Blob: p.Blob, Size: p.Size, Checksums: partChecksums(u.Algorithm, p)})
 			o.Size += p.Size
 			used[n] = true
 		}

@@ -253,6 +253,9 @@ type (
 // records to matching SQS/SNS/Lambda destinations and, for buckets with
 // EventBridge enabled, an event on the bus.
 func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectRecord) {
+	if strings.HasPrefix(name, "ObjectCreated") {
+		s.scheduleReplication(b.Name, o)
+	}
 	if b.Notification == nil {
 		return
 	}
@@ -304,6 +307,13 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 		if strings.HasPrefix(name, "ObjectCreated") {
 			obj["size"], obj["etag"] = o.Size, strings.Trim(o.ETag, `"`)
 			detail["reason"] = reason
+		} else if strings.HasPrefix(name, "ObjectRestore") {
+			detailType = restoreDetailType(name)
+			obj["size"], obj["etag"] = o.Size, strings.Trim(o.ETag, `"`)
+			detail["source-storage-class"] = storageClassOf(o)
+			if name == "ObjectRestore:Completed" && o.RestoreExpiry != nil {
+				detail["restore-expiry-time"] = o.RestoreExpiry.UTC().Format(time.RFC3339)
+			}
 		} else {
 			detailType = "Object Deleted"
 			detail["reason"] = "DeleteObject"

@@ -85,6 +85,7 @@ func putObjectRecord(tx storage.Tx, bucket string, o objectRecord) error {
 // versioning state and returns the blobs no record points at any more.
 func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, error) {
 	var garbage []blobPart
+	applyDefaultRetention(b, o)
 	old, hadOld, err := objects.Get(tx, globalScope(), b.Name, o.Key)
 	if err != nil {
 		return nil, err
@@ -100,6 +101,7 @@ func commitObject(tx storage.Tx, b bucketRecord, o *objectRecord) ([]blobPart, e
 	case "Suspended":
 		o.VersionID = "null"
 	}
+	markReplication(b, o)
 	if b.Versioning != "" {
 		// A "null" version is replaced by the next "null" version.
 		if o.VersionID == "null" {
@@ -338,6 +340,13 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	})
 	if err != nil {
 		return nil, err
+	}
+	lock := objectLockHeaders{Mode: in.ObjectLockMode, Until: in.ObjectLockRetainUntilDate, LegalHold: in.ObjectLockLegalHoldStatus}
+	if err := applyObjectLock(ctx, b, &o, lock); err != nil {
+		return nil, err
+	}
+	if lockNeedsIntegrity(b, lock) && !hasIntegrity(ctx, in.ContentMD5) {
+		return nil, errLockIntegrity()
 	}
 	blobs, err := s.sealNew(ctx, b, &o, in.SSEKMSEncryptionContext)
 	if err != nil {
@@ -674,7 +683,10 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	if err != nil {
 		return nil, err
 	}
-	out := &s3api.GetObjectOutput{}
+	if err := checkReadable(o, ctx.Now()); err != nil {
+		return nil, err
+	}
+	out := &s3api.GetObjectOutput{Restore: restoreHeader(o, ctx.Now())}
 	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
@@ -684,6 +696,8 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 		PartsCount: &out.PartsCount,
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	lockHeaders(o, &out.ObjectLockMode, &out.ObjectLockRetainUntilDate, &out.ObjectLockLegalHoldStatus)
+	out.ReplicationStatus = nonEmpty(o.ReplicationStatus)
 	if len(o.Tags) > 0 {
 		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}
@@ -807,7 +821,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
-	out := &s3api.HeadObjectOutput{}
+	out := &s3api.HeadObjectOutput{Restore: restoreHeader(o, ctx.Now())}
 	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
 		AcceptRanges: &out.AcceptRanges, LastModified: &out.LastModified, ContentLength: &out.ContentLength, ETag: &out.ETag,
@@ -817,6 +831,8 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 		PartsCount: &out.PartsCount,
 	})
 	setSSE(o, &out.ServerSideEncryption, &out.SSEKMSKeyId, &out.BucketKeyEnabled, &out.SSECustomerAlgorithm, &out.SSECustomerKeyMD5)
+	lockHeaders(o, &out.ObjectLockMode, &out.ObjectLockRetainUntilDate, &out.ObjectLockLegalHoldStatus)
+	out.ReplicationStatus = nonEmpty(o.ReplicationStatus)
 	if len(o.Tags) > 0 {
 		out.TagCount = ptr.To(int32(len(o.Tags)))
 	}
@@ -849,13 +865,13 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 
 // deleteOne deletes a key (or one version of it) under the bucket's
 // versioning rules and reports what happened.
-func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string) (marker bool, version string, err error) {
-	return s.deleteAs(ctx, bucket, key, versionID, false, writeCond{})
+func (s *S3) deleteOne(ctx *request.Context, bucket, key, versionID string, lock deleteLock) (marker bool, version string, err error) {
+	return s.deleteAs(ctx, bucket, key, versionID, false, writeCond{}, lock)
 }
 
 // deleteAs is deleteOne; lifecycle deletions notify LifecycleExpiration
 // events instead of ObjectRemoved ones, as S3 does.
-func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool, cond writeCond) (marker bool, version string, err error) {
+func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifecycle bool, cond writeCond, lock deleteLock) (marker bool, version string, err error) {
 	var garbage []blobPart
 	seq := s.nextSeq(ctx.Now())
 	var b bucketRecord
@@ -876,7 +892,7 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 			}
 		}
 		if versionID != "" {
-			return s.deleteVersion(tx, bucket, key, versionID, &garbage, &marker)
+			return s.deleteVersion(tx, bucket, key, versionID, &garbage, &marker, lock, ctx.Now())
 		}
 		cur, ok, err := objects.Get(tx, globalScope(), bucket, key)
 		if err != nil {
@@ -904,6 +920,9 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 		if lifecycle {
 			ev = "LifecycleExpiration" + strings.TrimPrefix(ev, "ObjectRemoved")
 		}
+		if marker && versionID == "" && !lifecycle {
+			s.scheduleMarkerReplication(b, key, version)
+		}
 		s.notify(ctx, b, ev, objectRecord{Key: key, VersionID: version})
 	}
 	return marker, version, err
@@ -912,7 +931,7 @@ func (s *S3) deleteAs(ctx *request.Context, bucket, key, versionID string, lifec
 // deleteVersion removes one version for good; when it was current, the
 // next newest version becomes current (or the key disappears when that is
 // a delete marker or there is none).
-func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage *[]blobPart, marker *bool) error {
+func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage *[]blobPart, marker *bool, lock deleteLock, now time.Time) error {
 	var hit []string
 	var victim objectRecord
 	var newest *objectRecord
@@ -936,6 +955,9 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 	}
 	if hit == nil {
 		if versionID == "null" && hasCur && cur.VersionID == "" {
+			if lock.protects(cur, now) {
+				return errLocked()
+			}
 			*garbage = cur.Parts
 			return objects.Delete(tx, globalScope(), bucket, key)
 		}
@@ -943,6 +965,9 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 			return errInvalidArgument.New("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", versionID)
 		}
 		return nil // deleting a missing version succeeds
+	}
+	if lock.protects(victim, now) {
+		return errLocked()
 	}
 	*marker = victim.DeleteMarker
 	*garbage = victim.Parts
@@ -965,7 +990,17 @@ func (s *S3) deleteVersion(tx storage.Tx, bucket, key, versionID string, garbage
 }
 
 func (s *S3) DeleteObject(ctx *request.Context, in *s3api.DeleteObjectInput) (*s3api.DeleteObjectOutput, error) {
-	marker, version, err := s.deleteAs(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), false, writeCond{ifMatch: in.IfMatch})
+	if in.BypassGovernanceRetention != nil {
+		b, err := s.bucket(ptr.Deref(in.Bucket))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkBypassHeader(b, in.BypassGovernanceRetention); err != nil {
+			return nil, err
+		}
+	}
+	marker, version, err := s.deleteAs(ctx, ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), false, writeCond{ifMatch: in.IfMatch},
+		deleteLock{bypass: ptr.Deref(in.BypassGovernanceRetention)})
 	if err != nil {
 		return nil, err
 	}
@@ -985,13 +1020,18 @@ func (s *S3) DeleteObjects(ctx *request.Context, in *s3api.DeleteObjectsInput) (
 	if in.Delete == nil || len(in.Delete.Objects) == 0 || len(in.Delete.Objects) > 1000 {
 		return nil, errMalformedXML.New("The XML you provided was not well-formed or did not validate against our published schema")
 	}
-	if _, err := s.bucket(ptr.Deref(in.Bucket)); err != nil {
+	b, err := s.bucket(ptr.Deref(in.Bucket))
+	if err != nil {
 		return nil, err
 	}
+	if err := checkBypassHeader(b, in.BypassGovernanceRetention); err != nil {
+		return nil, err
+	}
+	lock := deleteLock{bypass: ptr.Deref(in.BypassGovernanceRetention)}
 	quiet := ptr.Deref(in.Delete.Quiet)
 	out := &s3api.DeleteObjectsOutput{}
 	for _, id := range in.Delete.Objects {
-		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId))
+		marker, version, err := s.deleteOne(ctx, ptr.Deref(in.Bucket), ptr.Deref(id.Key), ptr.Deref(id.VersionId), lock)
 		if err != nil {
 			ae := awserr.As(err)
 			out.Errors = append(out.Errors, s3api.Error{Key: id.Key, VersionId: id.VersionId, Code: ptr.To(ae.Code.Code), Message: ptr.To(ae.Message)})
@@ -1084,6 +1124,9 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
 		return nil, err
 	}
+	if err := checkReadable(src, ctx.Now()); err != nil {
+		return nil, err
+	}
 	if src.Size > maxObjectSize {
 		return nil, errInvalidRequest.New("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
 	}
@@ -1114,6 +1157,11 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		}
 	}
 	if err := applyHeaders(ctx, db, &o, h); err != nil {
+		return nil, err
+	}
+	// A copy keeps none of its source's lock: its own headers, or the
+	// bucket's default retention, apply.
+	if err := applyObjectLock(ctx, db, &o, objectLockHeaders{Mode: in.ObjectLockMode, Until: in.ObjectLockRetainUntilDate, LegalHold: in.ObjectLockLegalHoldStatus}); err != nil {
 		return nil, err
 	}
 	srcBlobs, err := s.blobsOf(ctx, src)

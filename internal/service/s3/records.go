@@ -31,14 +31,21 @@ type bucketRecord struct {
 	Policy            string                                   `json:"policy,omitempty"`
 	ACL               *s3api.AccessControlPolicy               `json:"acl,omitempty"`
 	ObjectLock        bool                                     `json:"objectLock,omitempty"`
-	Accelerate        string                                   `json:"accelerate,omitempty"`
-	RequestPayer      string                                   `json:"requestPayer,omitempty"`
+	// LockRule is the Object Lock default retention (objectlock.go).
+	LockRule *s3api.ObjectLockRule `json:"lockRule,omitempty"`
+	// Replication is the replication configuration (replication.go).
+	Replication  *s3api.ReplicationConfiguration `json:"replication,omitempty"`
+	Accelerate   string                          `json:"accelerate,omitempty"`
+	RequestPayer string                          `json:"requestPayer,omitempty"`
 }
 
 // blobPart is one stored piece of an object body.
 type blobPart struct {
 	Blob string `json:"blob"`
 	Size int64  `json:"size"`
+	// Checksums of a completed multipart upload's part, when the upload
+	// had a checksum algorithm (GetObjectAttributes lists them).
+	Checksums map[string]string `json:"checksums,omitempty"`
 }
 
 // objectRecord is one version of an object (or a delete marker).
@@ -74,6 +81,18 @@ type objectRecord struct {
 	Checksums map[string]string          `json:"checksums,omitempty"`
 	Tags      []s3api.Tag                `json:"tags,omitempty"`
 	ACL       *s3api.AccessControlPolicy `json:"acl,omitempty"`
+	// Object Lock (objectlock.go): the retention mode and date, and the
+	// legal hold ("ON", "OFF", or "" when none was ever placed).
+	LockMode  string     `json:"lockMode,omitempty"`
+	LockUntil *time.Time `json:"lockUntil,omitempty"`
+	LegalHold string     `json:"legalHold,omitempty"`
+	// A restore of an archived object (restore.go): when its copy is
+	// ready and when it expires.
+	RestoreReady  *time.Time `json:"restoreReady,omitempty"`
+	RestoreExpiry *time.Time `json:"restoreExpiry,omitempty"`
+	// ReplicationStatus is PENDING, COMPLETED or FAILED on a replicated
+	// source version, REPLICA on its copy (replication.go).
+	ReplicationStatus string `json:"replicationStatus,omitempty"`
 }
 
 // uploadRecord is a multipart upload in progress.

@@ -61,6 +61,13 @@ type Options struct {
 	// DataKeys encrypts SSE-KMS objects under KMS keys as the caller; nil
 	// records SSE-KMS without encrypting (ssekms.go).
 	DataKeys kmsseam.DataKeys
+	// RestoreDelay, when positive, is how long every RestoreObject takes
+	// on niwa's clock; zero takes the shortest time AWS documents for
+	// the object's storage class and the request's tier (restore.go).
+	RestoreDelay time.Duration
+	// ReplicationDelay is how long after a write its replica is made, on
+	// niwa's clock (default one second).
+	ReplicationDelay time.Duration
 }
 
 // PostVerifier authenticates a POST Object form: the signature (SigV4's

@@ -457,3 +457,37 @@ func TestBindsEveryOperation(t *testing.T) {
 		}
 	}
 }
+
+// Bad input changes nothing: a refused update leaves the schedule as it
+// was, still firing; expressions that never or only far away fire are
+// accepted at once without arming a runaway timer.
+func TestHostileInput(t *testing.T) {
+	f := newFixture(t)
+	f.create(&schedulerapi.CreateScheduleInput{Name: ptr.To("keep"), ScheduleExpression: ptr.To("rate(5 minutes)"), Target: target(queue, "kept")})
+	_, err := f.UpdateSchedule(f.ctx, &schedulerapi.UpdateScheduleInput{Name: ptr.To("keep"), ScheduleExpression: ptr.To("cron(bad)"),
+		FlexibleTimeWindow: off(), Target: target(fn, "new")})
+	wantErr(t, err, "ValidationException", "Invalid Schedule Expression cron(bad).")
+	g := must(f.GetSchedule(f.ctx, &schedulerapi.GetScheduleInput{Name: ptr.To("keep")}))
+	if *g.ScheduleExpression != "rate(5 minutes)" || *g.Target.Arn != queue {
+		t.Fatalf("%+v", g)
+	}
+	f.clock.Advance(5 * time.Minute)
+	if m := f.next(f.sqs); m.Body != "kept" {
+		t.Fatal(m.Body)
+	}
+	for _, expr := range []string{"cron(0 0 31 2 ? *)", "cron(0 0 1 1 ? 2199)", "at(2199-12-31T23:59:59)", "at(1970-01-01T00:00:00)"} {
+		start := time.Now()
+		name := strings.NewReplacer("(", "", ")", "", " ", "", "*", "", "?", "", ":", "").Replace(expr)
+		f.create(&schedulerapi.CreateScheduleInput{Name: ptr.To(name), ScheduleExpression: ptr.To(expr), Target: target(queue, expr)})
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %v", expr, d)
+		}
+	}
+	// A day later only the rate schedule has fired (once: a clock jump
+	// does not replay missed invocations).
+	f.clock.Advance(24 * time.Hour)
+	if m := f.next(f.sqs); m.Body != "kept" {
+		t.Fatal(m.Body)
+	}
+	f.none(f.sqs)
+}

@@ -38,14 +38,15 @@ var (
 
 // Namespaces and attribute names of SAML 2.0 as AWS reads it.
 const (
-	nsAssertion   = "urn:oasis:names:tc:SAML:2.0:assertion"
-	nsProtocol    = "urn:oasis:names:tc:SAML:2.0:protocol"
-	samlAudience  = "https://signin.aws.amazon.com/saml"
-	attrRole      = "https://aws.amazon.com/SAML/Attributes/Role"
-	attrSession   = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
-	attrDuration  = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
-	attrSourceID  = "https://aws.amazon.com/SAML/Attributes/SourceIdentity"
-	attrTagPrefix = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:"
+	nsAssertion    = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsProtocol     = "urn:oasis:names:tc:SAML:2.0:protocol"
+	samlAudience   = "https://signin.aws.amazon.com/saml"
+	attrRole       = "https://aws.amazon.com/SAML/Attributes/Role"
+	attrSession    = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
+	attrDuration   = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
+	attrSourceID   = "https://aws.amazon.com/SAML/Attributes/SourceIdentity"
+	attrTagPrefix  = "https://aws.amazon.com/SAML/Attributes/PrincipalTag:"
+	attrTransitive = "https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys"
 )
 
 // samlClaims is what a verified assertion says.
@@ -56,6 +57,8 @@ type samlClaims struct {
 	sessionName, sourceIdentity  string
 	duration                     int32
 	tags                         map[string]string
+	// transitive are the TransitiveTagKeys attribute's values.
+	transitive []string
 }
 
 // AssumeRoleWithSAML issues role credentials for a SAML assertion signed
@@ -151,6 +154,9 @@ func (s *STS) AssumeRoleWithSAML(ctx *request.Context, in *stsapi.AssumeRoleWith
 	arn, userID := sessionIdentity(role, session)
 	sess.Account, sess.RoleARN, sess.SessionName, sess.ARN, sess.UserID = role.Account, role.ARN, session, arn, userID
 	sess.Tags, sess.SourceIdentity, sess.Federated = claims.tags, claims.sourceIdentity, providerARN
+	if sess.TransitiveTagKeys, err = transitiveTags(claims.transitive, claims.tags); err != nil {
+		return nil, err
+	}
 	cred, err := s.issue(ctx, d, sess)
 	if err != nil {
 		return nil, err
@@ -342,6 +348,8 @@ func readClaims(a *etree.Element, now time.Time) (*samlClaims, error) {
 				}
 			case name == attrSourceID && len(vals) > 0:
 				c.sourceIdentity = vals[0]
+			case name == attrTransitive:
+				c.transitive = append(c.transitive, vals...)
 			case strings.HasPrefix(name, attrTagPrefix) && len(vals) > 0:
 				if c.tags == nil {
 					c.tags = map[string]string{}
