@@ -23,6 +23,7 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 )
 
 // catalog is every service niwa serves, with the function that wires it:
@@ -48,7 +49,7 @@ func catalog() []struct {
 		{sqsapi.Spec(), wireSQS},
 		{snsapi.Spec(), wireSNS},
 		{dynamodbapi.Spec(), wireDynamoDB},
-		{dynamodbstreamsapi.Spec(), wireDynamoDBStreams},
+		{dynamodbstreamsapi.Spec(), selfBuilt("dynamodb", dynamodb.BuildStreams)},
 		{ec2api.Spec(), wireEC2},
 		{lambdaapi.Spec(), wireLambda},
 		{logsapi.Spec(), wireLogs},

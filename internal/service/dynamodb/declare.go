@@ -25,6 +25,13 @@ func (s *DynamoDB) Declare() kit.Declaration {
 	}
 }
 
+// BuildStreams makes DynamoDB Streams over DynamoDB's store (d.Store):
+// stream records are written by DynamoDB in the transaction of each item
+// write, and this API only reads them.
+func BuildStreams(d kit.Deps) (kit.Declaration, error) {
+	return NewStreams(d.Store).Declare(), nil
+}
+
 // Declare is DynamoDB Streams as the platform sees it: its actions are
 // dynamodb:<Operation> on the stream.
 func (s *Streams) Declare() kit.Declaration {
