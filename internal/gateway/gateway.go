@@ -529,6 +529,7 @@ var restPathPrefixes = map[string]string{
 	"2021-07-20": "lambda",
 	"2021-10-31": "lambda",
 	"2021-11-15": "lambda",
+	"2024-08-31": "lambda",
 	"2013-04-01": "route53",
 }
 

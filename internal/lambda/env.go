@@ -444,7 +444,11 @@ func (e *env) next(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.req.ID)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-	h.Set("Lambda-Runtime-Invoked-Function-Arn", e.spec.FunctionARN)
+	invoked := inv.req.InvokedARN
+	if invoked == "" {
+		invoked = e.spec.FunctionARN
+	}
+	h.Set("Lambda-Runtime-Invoked-Function-Arn", invoked)
 	h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(e.clk.Now().Unix(), 16)+"-"+inv.req.ID[:8]+strings.Repeat("0", 16)+";Parent=0000000000000000;Sampled=0")
 	if inv.req.ClientContext != "" {
 		h.Set("Lambda-Runtime-Client-Context", inv.req.ClientContext)

@@ -25,8 +25,8 @@ type Spec struct {
 	// Group names the function (account/region/name) so every
 	// environment of it can be evicted when it changes or is deleted.
 	Group string
-	// FunctionARN is the ARN the invocation was made with (with the
-	// qualifier when one was used).
+	// FunctionARN is the ARN of the function (with the qualifier when one
+	// was used) for invocations whose Request has no InvokedARN.
 	FunctionARN string
 	Version     string
 	Runtime     string
@@ -50,7 +50,11 @@ type Spec struct {
 
 // Request is one invocation.
 type Request struct {
-	ID            string
+	ID string
+	// InvokedARN is the ARN this invocation was made with: an alias and
+	// a version share the warm environments of the version they run, so
+	// the ARN belongs to the invocation, not to the environment.
+	InvokedARN    string
 	Payload       []byte
 	ClientContext string
 	// CognitoIdentity is passed through to the runtime unchanged.

@@ -47,6 +47,7 @@ func Spec() api.Spec {
 			"GetFunctionConcurrency",
 			"GetFunctionConfiguration",
 			"GetFunctionEventInvokeConfig",
+			"GetFunctionRecursionConfig",
 			"GetFunctionUrlConfig",
 			"GetLayerVersion",
 			"GetLayerVersionByArn",
@@ -74,6 +75,7 @@ func Spec() api.Spec {
 			"PutFunctionCodeSigningConfig",
 			"PutFunctionConcurrency",
 			"PutFunctionEventInvokeConfig",
+			"PutFunctionRecursionConfig",
 			"PutProvisionedConcurrencyConfig",
 			"PutRuntimeManagementConfig",
 			"RemoveLayerVersionPermission",
@@ -247,6 +249,12 @@ type GetFunctionEventInvokeConfigInput = GetFunctionEventInvokeConfigRequest
 // GetFunctionEventInvokeConfigOutput is the output of GetFunctionEventInvokeConfig.
 type GetFunctionEventInvokeConfigOutput = FunctionEventInvokeConfig
 
+// GetFunctionRecursionConfigInput is the input of GetFunctionRecursionConfig.
+type GetFunctionRecursionConfigInput = GetFunctionRecursionConfigRequest
+
+// GetFunctionRecursionConfigOutput is the output of GetFunctionRecursionConfig.
+type GetFunctionRecursionConfigOutput = GetFunctionRecursionConfigResponse
+
 // GetFunctionUrlConfigInput is the input of GetFunctionUrlConfig.
 type GetFunctionUrlConfigInput = GetFunctionUrlConfigRequest
 
@@ -408,6 +416,12 @@ type PutFunctionEventInvokeConfigInput = PutFunctionEventInvokeConfigRequest
 
 // PutFunctionEventInvokeConfigOutput is the output of PutFunctionEventInvokeConfig.
 type PutFunctionEventInvokeConfigOutput = FunctionEventInvokeConfig
+
+// PutFunctionRecursionConfigInput is the input of PutFunctionRecursionConfig.
+type PutFunctionRecursionConfigInput = PutFunctionRecursionConfigRequest
+
+// PutFunctionRecursionConfigOutput is the output of PutFunctionRecursionConfig.
+type PutFunctionRecursionConfigOutput = PutFunctionRecursionConfigResponse
 
 // PutProvisionedConcurrencyConfigInput is the input of PutProvisionedConcurrencyConfig.
 type PutProvisionedConcurrencyConfigInput = PutProvisionedConcurrencyConfigRequest
@@ -743,6 +757,16 @@ func Bind(impl any) map[string]api.Binding {
 		}
 	}
 	if h, ok := impl.(interface {
+		GetFunctionRecursionConfig(*request.Context, *GetFunctionRecursionConfigRequest) (*GetFunctionRecursionConfigResponse, error)
+	}); ok {
+		b["GetFunctionRecursionConfig"] = api.Binding{
+			NewInput: func() any { return new(GetFunctionRecursionConfigRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.GetFunctionRecursionConfig(ctx, in.(*GetFunctionRecursionConfigRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
 		GetFunctionUrlConfig(*request.Context, *GetFunctionUrlConfigRequest) (*GetFunctionUrlConfigResponse, error)
 	}); ok {
 		b["GetFunctionUrlConfig"] = api.Binding{
@@ -997,6 +1021,16 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(PutFunctionEventInvokeConfigRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.PutFunctionEventInvokeConfig(ctx, in.(*PutFunctionEventInvokeConfigRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		PutFunctionRecursionConfig(*request.Context, *PutFunctionRecursionConfigRequest) (*PutFunctionRecursionConfigResponse, error)
+	}); ok {
+		b["PutFunctionRecursionConfig"] = api.Binding{
+			NewInput: func() any { return new(PutFunctionRecursionConfigRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.PutFunctionRecursionConfig(ctx, in.(*PutFunctionRecursionConfigRequest))
 			},
 		}
 	}

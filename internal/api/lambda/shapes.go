@@ -567,6 +567,16 @@ type GetFunctionEventInvokeConfigRequest struct {
 	Qualifier    *string `aws:"Qualifier"`
 }
 
+// GetFunctionRecursionConfigRequest is the GetFunctionRecursionConfigRequest shape.
+type GetFunctionRecursionConfigRequest struct {
+	FunctionName *string `aws:"FunctionName"`
+}
+
+// GetFunctionRecursionConfigResponse is the GetFunctionRecursionConfigResponse shape.
+type GetFunctionRecursionConfigResponse struct {
+	RecursiveLoop *string `aws:"RecursiveLoop"`
+}
+
 // GetFunctionRequest is the GetFunctionRequest shape.
 type GetFunctionRequest struct {
 	FunctionName *string `aws:"FunctionName"`
@@ -1123,6 +1133,17 @@ type PutFunctionEventInvokeConfigRequest struct {
 	MaximumRetryAttempts     *int32             `aws:"MaximumRetryAttempts"`
 	MaximumEventAgeInSeconds *int32             `aws:"MaximumEventAgeInSeconds"`
 	DestinationConfig        *DestinationConfig `aws:"DestinationConfig"`
+}
+
+// PutFunctionRecursionConfigRequest is the PutFunctionRecursionConfigRequest shape.
+type PutFunctionRecursionConfigRequest struct {
+	FunctionName  *string `aws:"FunctionName"`
+	RecursiveLoop *string `aws:"RecursiveLoop"`
+}
+
+// PutFunctionRecursionConfigResponse is the PutFunctionRecursionConfigResponse shape.
+type PutFunctionRecursionConfigResponse struct {
+	RecursiveLoop *string `aws:"RecursiveLoop"`
 }
 
 // PutProvisionedConcurrencyConfigRequest is the PutProvisionedConcurrencyConfigRequest shape.

@@ -223,19 +223,12 @@ func (e *Events) DescribeConnection(ctx *request.Context, in *eventsapi.Describe
 // ListConnections lists connections by name.
 func (e *Events) ListConnections(ctx *request.Context, in *eventsapi.ListConnectionsRequest) (*eventsapi.ListConnectionsResponse, error) {
 	sc := scope(ctx)
-	var all []connectionRecord
-	err := e.store.View(func(tx storage.Tx) error {
-		return connections.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, c connectionRecord) bool {
-			if strings.HasPrefix(c.Name, ptr.Deref(in.NamePrefix)) && (in.ConnectionState == nil || c.State == *in.ConnectionState) {
-				all = append(all, c)
-			}
-			return true
-		})
+	all, err := sortedByName(e.store, connections, sc, func(c connectionRecord) string { return c.Name }, func(c connectionRecord) bool {
+		return strings.HasPrefix(c.Name, ptr.Deref(in.NamePrefix)) && (in.ConnectionState == nil || c.State == *in.ConnectionState)
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	items, next := page(all, func(c connectionRecord) string { return c.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListConnectionsResponse{Connections: []eventsapi.Connection{}, NextToken: next}
 	for _, c := range items {
@@ -462,19 +455,12 @@ func (e *Events) DescribeApiDestination(ctx *request.Context, in *eventsapi.Desc
 // ListApiDestinations lists API destinations by name.
 func (e *Events) ListApiDestinations(ctx *request.Context, in *eventsapi.ListApiDestinationsRequest) (*eventsapi.ListApiDestinationsResponse, error) {
 	sc := scope(ctx)
-	var all []apiDestinationRecord
-	err := e.store.View(func(tx storage.Tx) error {
-		return apiDestinations.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, d apiDestinationRecord) bool {
-			if strings.HasPrefix(d.Name, ptr.Deref(in.NamePrefix)) && (in.ConnectionArn == nil || d.ConnectionArn == *in.ConnectionArn) {
-				all = append(all, d)
-			}
-			return true
-		})
+	all, err := sortedByName(e.store, apiDestinations, sc, func(d apiDestinationRecord) string { return d.Name }, func(d apiDestinationRecord) bool {
+		return strings.HasPrefix(d.Name, ptr.Deref(in.NamePrefix)) && (in.ConnectionArn == nil || d.ConnectionArn == *in.ConnectionArn)
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	items, next := page(all, func(d apiDestinationRecord) string { return d.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListApiDestinationsResponse{ApiDestinations: []eventsapi.ApiDestination{}, NextToken: next}
 	for _, d := range items {
@@ -852,4 +838,20 @@ func (e *Events) reserveInvocation(sc storage.Scope, arn string) time.Duration {
 		return 0
 	}
 	return time.Duration(-b.tokens / rate * float64(time.Second))
+}
+
+// sortedByName reads the records of table in sc that keep accepts, sorted
+// by name: what the List operations page through.
+func sortedByName[T any](store storage.Store, table storage.Table[T], sc storage.Scope, name func(T) string, keep func(T) bool) ([]T, error) {
+	var all []T
+	err := store.View(func(tx storage.Tx) error {
+		return table.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, v T) bool {
+			if keep(v) {
+				all = append(all, v)
+			}
+			return true
+		})
+	})
+	sort.Slice(all, func(i, j int) bool { return name(all[i]) < name(all[j]) })
+	return all, err
 }

@@ -3,7 +3,6 @@ package events
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -88,20 +87,13 @@ func (e *Events) DescribeArchive(ctx *request.Context, in *eventsapi.DescribeArc
 // ListArchives lists archives.
 func (e *Events) ListArchives(ctx *request.Context, in *eventsapi.ListArchivesRequest) (*eventsapi.ListArchivesResponse, error) {
 	sc := scope(ctx)
-	var all []archiveRecord
-	err := e.store.View(func(tx storage.Tx) error {
-		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
-			if strings.HasPrefix(a.Name, ptr.Deref(in.NamePrefix)) && (in.EventSourceArn == nil || a.EventSourceArn == *in.EventSourceArn) &&
-				(in.State == nil || a.State == *in.State) {
-				all = append(all, a)
-			}
-			return true
-		})
+	all, err := sortedByName(e.store, archives, sc, func(a archiveRecord) string { return a.Name }, func(a archiveRecord) bool {
+		return strings.HasPrefix(a.Name, ptr.Deref(in.NamePrefix)) && (in.EventSourceArn == nil || a.EventSourceArn == *in.EventSourceArn) &&
+			(in.State == nil || a.State == *in.State)
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	items, next := page(all, func(a archiveRecord) string { return a.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListArchivesResponse{Archives: []eventsapi.Archive{}, NextToken: next}
 	for _, a := range items {
@@ -360,20 +352,13 @@ func (e *Events) DescribeReplay(ctx *request.Context, in *eventsapi.DescribeRepl
 // ListReplays lists replays.
 func (e *Events) ListReplays(ctx *request.Context, in *eventsapi.ListReplaysRequest) (*eventsapi.ListReplaysResponse, error) {
 	sc := scope(ctx)
-	var all []replayRecord
-	err := e.store.View(func(tx storage.Tx) error {
-		return replays.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, r replayRecord) bool {
-			if strings.HasPrefix(r.Name, ptr.Deref(in.NamePrefix)) && (in.State == nil || r.State == *in.State) &&
-				(in.EventSourceArn == nil || r.EventSourceArn == *in.EventSourceArn) {
-				all = append(all, r)
-			}
-			return true
-		})
+	all, err := sortedByName(e.store, replays, sc, func(r replayRecord) string { return r.Name }, func(r replayRecord) bool {
+		return strings.HasPrefix(r.Name, ptr.Deref(in.NamePrefix)) && (in.State == nil || r.State == *in.State) &&
+			(in.EventSourceArn == nil || r.EventSourceArn == *in.EventSourceArn)
 	})
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	items, next := page(all, func(r replayRecord) string { return r.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListReplaysResponse{Replays: []eventsapi.Replay{}, NextToken: next}
 	for _, r := range items {

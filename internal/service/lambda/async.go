@@ -2,10 +2,13 @@ package lambda
 
 import (
 	"encoding/json"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
@@ -362,6 +365,9 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 	if retries != nil && (*retries < 0 || *retries > 2) {
 		return nil, errInvalidParam("1 validation error detected: Value '%d' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2", *retries)
 	}
+	if err := checkDestinations(sc, name, dest); err != nil {
+		return nil, err
+	}
 	var c lambdaapi.FunctionEventInvokeConfig
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, _, err := l.getFunction(tx, sc, name, qual); err != nil {
@@ -401,6 +407,55 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 	return &c, nil
 }
 
+// destinationPattern is the model's DestinationArn pattern (an empty
+// destination clears it).
+var destinationPattern = regexp.MustCompile(`^(?:$|kafka://(?:[^.](?:[a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))$`)
+
+// checkDestinations validates an event invoke config's destinations as
+// AWS does: the model's pattern (ValidationException), then the kinds of
+// resource asynchronous invocations deliver to (InvalidParameterValue).
+func checkDestinations(sc storage.Scope, name string, dest *lambdaapi.DestinationConfig) error {
+	if dest == nil {
+		return nil
+	}
+	check := func(field string, arn *string, onFailure bool) error {
+		if arn == nil || *arn == "" {
+			return nil
+		}
+		m := destinationPattern.FindStringSubmatch(*arn)
+		if m == nil || len(*arn) > 350 {
+			return awserr.ValidationException.New("1 validation error detected: Value '%s' at 'destinationConfig.%s.destination' failed to satisfy constraint: Member must satisfy regular expression pattern: $|kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)", *arn, field)
+		}
+		switch m[2] {
+		case "sqs", "sns", "events":
+		case "lambda":
+			if _, fn, _, err := parseARN(*arn); err == nil && fn == name && strings.HasPrefix(*arn, functionARN(sc, name)) {
+				return errInvalidParam("You can't specify the function as a destination for itself.")
+			}
+		case "s3":
+			if onFailure {
+				// AWS takes an S3 bucket as a failure destination; niwa
+				// has no S3 delivery of invocation records, and a record
+				// silently lost is worse than a refusal.
+				return errInvalidParam("The destination ARN %s is invalid. niwa delivers asynchronous invocation records to SQS queues, SNS topics, Lambda functions and EventBridge buses; S3 failure destinations are not supported.", *arn)
+			}
+			return errInvalidParam("The destination ARN %s is invalid.", *arn)
+		default:
+			return errInvalidParam("The destination ARN %s is invalid.", *arn)
+		}
+		return nil
+	}
+	if dest.OnSuccess != nil {
+		if err := check("onSuccess", dest.OnSuccess.Destination, false); err != nil {
+			return err
+		}
+	}
+	if dest.OnFailure != nil {
+		return check("onFailure", dest.OnFailure.Destination, true)
+	}
+	return nil
+}
+
 // PutFunctionEventInvokeConfig replaces the async settings.
 func (l *Lambda) PutFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.PutFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
 	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, false, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
@@ -408,6 +463,9 @@ func (l *Lambda) PutFunctionEventInvokeConfig(ctx *request.Context, in *lambdaap
 
 // UpdateFunctionEventInvokeConfig changes some async settings.
 func (l *Lambda) UpdateFunctionEventInvokeConfig(ctx *request.Context, in *lambdaapi.UpdateFunctionEventInvokeConfigRequest) (*lambdaapi.FunctionEventInvokeConfig, error) {
+	if in.MaximumRetryAttempts == nil && in.MaximumEventAgeInSeconds == nil && in.DestinationConfig == nil {
+		return nil, errInvalidParam("You must specify at least one of error handling or destination setting.")
+	}
 	return l.putInvokeConfig(ctx, ptr.Deref(in.FunctionName), in.Qualifier, true, in.MaximumRetryAttempts, in.MaximumEventAgeInSeconds, in.DestinationConfig)
 }
 

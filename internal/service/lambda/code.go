@@ -163,3 +163,38 @@ func unzipTo(data []byte, dir string) error {
 	}
 	return nil
 }
+
+// codeStorageLimit is AWS's default quota on the code an account keeps in
+// a region: every function version's package and every layer version
+// (75 GB).
+const codeStorageLimit = 75 << 30
+
+// checkCodeStorage refuses code that would take the account's stored code
+// past its quota (Options.CodeStorageLimit, AWS's 75 GB by default),
+// counting what every function version and layer version holds. The new
+// code is already in the blob store; the caller drops it on refusal.
+func (l *Lambda) checkCodeStorage(sc storage.Scope, size int64) error {
+	limit := l.opt.CodeStorageLimit
+	if limit <= 0 {
+		limit = codeStorageLimit
+	}
+	var used int64
+	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		if err := versions.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, v version) bool {
+			used += v.Code.Size
+			return true
+		}); err != nil {
+			return err
+		}
+		return layers.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, v layerVersion) bool {
+			used += v.Code.Size
+			return true
+		})
+	}); err != nil {
+		return err
+	}
+	if used+size > limit {
+		return lambdaapi.ErrCodeStorageExceededException.New("Code storage limit exceeded.").With("Type", "User")
+	}
+	return nil
+}

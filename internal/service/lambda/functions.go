@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -79,6 +80,43 @@ func checkTimeout(t *int32) error {
 	return nil
 }
 
+// snapStartRuntimes are the runtimes AWS takes SnapStart for.
+var snapStartRuntimes = map[string]bool{
+	"java11": true, "java17": true, "java21": true, "java25": true,
+	"python3.12": true, "python3.13": true, "python3.14": true,
+	"dotnet8": true, "dotnet10": true,
+}
+
+// snapStart validates a SnapStart setting as AWS does and returns what
+// the configuration reports. niwa records the setting and reports it
+// (published versions say OptimizationStatus On) but takes no snapshot:
+// every cold start runs the function's initialization, which only makes
+// cold starts slower, never different.
+func snapStart(in *lambdaapi.SnapStart, runtime string) (*lambdaapi.SnapStartResponse, error) {
+	apply := "None"
+	if in != nil && in.ApplyOn != nil {
+		apply = *in.ApplyOn
+	}
+	switch apply {
+	case "None":
+		return &lambdaapi.SnapStartResponse{ApplyOn: ptr.To("None"), OptimizationStatus: ptr.To("Off")}, nil
+	case "PublishedVersions":
+		if !snapStartRuntimes[runtime] {
+			return nil, errInvalidParam("%s is not supported for SnapStart enabled functions.", runtime)
+		}
+		return &lambdaapi.SnapStartResponse{ApplyOn: ptr.To(apply), OptimizationStatus: ptr.To("Off")}, nil
+	}
+	return nil, awserr.ValidationException.New("1 validation error detected: Value '%s' at 'snapStart.applyOn' failed to satisfy constraint: Member must satisfy enum value set: [PublishedVersions, None]", apply)
+}
+
+// errImage answers container-image functions. AWS would create them from
+// an ECR image; niwa runs functions as local processes and has no
+// container runtime, so it says so rather than store a function it could
+// never run.
+func errImage() error {
+	return errInvalidParam("niwa cannot run container image functions (PackageType Image, Code.ImageUri): it runs functions as local processes from .zip deployment packages and has no container runtime. Deploy the function as a .zip package (a provided.al2023 bootstrap for custom runtimes) instead.")
+}
+
 func (l *Lambda) checkRole(role string) error {
 	if l.opt.Roles == nil {
 		return nil
@@ -112,8 +150,11 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 	if in.PackageType != nil {
 		pkg = *in.PackageType
 	}
-	if pkg == "Image" || (in.Code != nil && in.Code.ImageUri != nil) {
-		return nil, errInvalidParam("niwa runs functions as local processes from .zip packages; container image functions (PackageType Image) are not supported")
+	if pkg != "Zip" && pkg != "Image" {
+		return nil, awserr.ValidationException.New("1 validation error detected: Value '%s' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]", pkg)
+	}
+	if pkg == "Image" || (in.Code != nil && in.Code.ImageUri != nil) || in.ImageConfig != nil {
+		return nil, errImage()
 	}
 	if in.Runtime == nil || in.Handler == nil {
 		return nil, errInvalidParam("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
@@ -125,6 +166,10 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		return nil, err
 	}
 	if err := checkEnv(in.Environment); err != nil {
+		return nil, err
+	}
+	snap, err := snapStart(in.SnapStart, *in.Runtime)
+	if err != nil {
 		return nil, err
 	}
 	if err := l.checkRole(ptr.Deref(in.Role)); err != nil {
@@ -167,7 +212,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		VpcConfig:        vpc,
 		DeadLetterConfig: in.DeadLetterConfig,
 		KMSKeyArn:        in.KMSKeyArn,
-		SnapStart:        &lambdaapi.SnapStartResponse{ApplyOn: ptr.To("None"), OptimizationStatus: ptr.To("Off")},
+		SnapStart:        snap,
 		LoggingConfig:    &lambdaapi.LoggingConfig{LogFormat: ptr.To("Text"), LogGroup: ptr.To("/aws/lambda/" + name)},
 		RuntimeVersionConfig: &lambdaapi.RuntimeVersionConfig{
 			RuntimeVersionArn: ptr.To(fmt.Sprintf("arn:aws:lambda:%s::runtime:%s", sc.Region, "0000000000000000000000000000000000000000000000000000000000000000")),
@@ -254,16 +299,26 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 	if code == nil || (len(code.ZipFile) == 0 && code.S3Bucket == nil && code.S3Key == nil) {
 		return storedCode{}, errInvalidParam("Please provide a source for function code.")
 	}
+	var c storedCode
+	var err error
 	if len(code.ZipFile) > 0 {
 		if code.S3Bucket != nil || code.S3Key != nil {
 			return storedCode{}, errInvalidParam("Please do not provide other FunctionCode parameters when providing a ZipFile.")
 		}
-		return l.storeZip(code.ZipFile)
-	}
-	if code.S3Bucket == nil || code.S3Key == nil {
+		c, err = l.storeZip(code.ZipFile)
+	} else if code.S3Bucket == nil || code.S3Key == nil {
 		return storedCode{}, errInvalidParam("Please provide both S3Bucket and S3Key.")
+	} else {
+		c, err = l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, ptr.Deref(code.S3ObjectVersion))
 	}
-	return l.codeFromS3(ctx, *code.S3Bucket, *code.S3Key, ptr.Deref(code.S3ObjectVersion))
+	if err != nil {
+		return storedCode{}, err
+	}
+	if err := l.checkCodeStorage(scope(ctx), c.Ref.Size); err != nil {
+		l.opt.Blobs.Delete(c.Ref.ID)
+		return storedCode{}, err
+	}
+	return c, nil
 }
 
 // getFunction reads a function and the version a qualifier names
@@ -305,6 +360,17 @@ func (l *Lambda) getFunction(tx storage.Tx, sc storage.Scope, name, qual string)
 	return fn, ver, nil
 }
 
+// asNamed returns a configuration with the FunctionArn AWS shows for the
+// qualifier a caller used: unqualified when none was given, else
+// qualified with it ($LATEST, the version number or the alias name, while
+// Version says which version an alias points to).
+func asNamed(sc storage.Scope, cfg lambdaapi.FunctionConfiguration, qual string) lambdaapi.FunctionConfiguration {
+	if qual != "" {
+		cfg.FunctionArn = ptr.To(functionARN(sc, ptr.Deref(cfg.FunctionName)) + ":" + qual)
+	}
+	return cfg
+}
+
 func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (function, version, string, error) {
 	name, qual, err := parseName(ctx, raw, qualifier)
 	if err != nil {
@@ -322,11 +388,11 @@ func (l *Lambda) read(ctx *request.Context, raw string, qualifier *string) (func
 
 // GetFunction returns the configuration, code location and tags.
 func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequest) (*lambdaapi.GetFunctionResponse, error) {
-	fn, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
+	fn, v, qual, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	cfg := v.Config
+	cfg := asNamed(scope(ctx), v.Config, qual)
 	out := &lambdaapi.GetFunctionResponse{
 		Configuration: &cfg,
 		Code: &lambdaapi.FunctionCodeLocation{
@@ -343,11 +409,12 @@ func (l *Lambda) GetFunction(ctx *request.Context, in *lambdaapi.GetFunctionRequ
 
 // GetFunctionConfiguration returns one version's configuration.
 func (l *Lambda) GetFunctionConfiguration(ctx *request.Context, in *lambdaapi.GetFunctionConfigurationRequest) (*lambdaapi.FunctionConfiguration, error) {
-	_, v, _, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
+	_, v, qual, err := l.read(ctx, ptr.Deref(in.FunctionName), in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
-	return &v.Config, nil
+	cfg := asNamed(scope(ctx), v.Config, qual)
+	return &cfg, nil
 }
 
 // ListFunctions pages through functions by name ($LATEST, or every
@@ -384,7 +451,13 @@ func (l *Lambda) ListFunctions(ctx *request.Context, in *lambdaapi.ListFunctions
 				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(strings.Join(lastKey, "\x00"))))
 				return false
 			}
-			out.Functions = append(out.Functions, v.Config)
+			cfg := v.Config
+			if all {
+				// Listing every version, AWS qualifies $LATEST's ARN
+				// too, as ListVersionsByFunction does.
+				cfg = asNamed(sc, cfg, ptr.Deref(cfg.Version))
+			}
+			out.Functions = append(out.Functions, cfg)
 			lastKey = key
 			return true
 		})

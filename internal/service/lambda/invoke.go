@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,7 +59,7 @@ func (l *Lambda) resolve(sc storage.Scope, name, qual string) (target, error) {
 		}
 		// Weighted routing: each additional version gets its weight of
 		// the traffic, the alias's version the rest.
-		r := rand.Float64()
+		r := l.rand()
 		keys := make([]string, 0, len(a.RoutingConfig.AdditionalVersionWeights))
 		for k := range a.RoutingConfig.AdditionalVersionWeights {
 			keys = append(keys, k)
@@ -195,7 +194,7 @@ func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	res, err := l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext})
+	res, err := l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext, InvokedARN: t.invoked})
 	if errors.Is(err, rt.ErrThrottled) {
 		return nil, throttled()
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"log/slog"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"sync"
@@ -88,6 +89,12 @@ type Options struct {
 	URLHostSuffix string
 	// DataKeys checks functions' KMSKeyArn (kms.go); nil checks nothing.
 	DataKeys kmsseam.Keys
+	// CodeStorageLimit is the account's code storage quota in bytes
+	// (0: AWS's 75 GB).
+	CodeStorageLimit int64
+	// Rand draws in [0, 1) where an alias's weighted routing picks the
+	// version an invocation runs; nil is math/rand. Tests pin it.
+	Rand func() float64
 }
 
 // Lambda implements the service.
@@ -115,6 +122,9 @@ func New(opt Options) *Lambda {
 	if opt.Endpoint == nil {
 		opt.Endpoint = func() string { return "" }
 	}
+	if opt.Rand == nil {
+		opt.Rand = rand.Float64
+	}
 	if opt.URLHostSuffix == "" {
 		opt.URLHostSuffix = "localhost"
 	}
@@ -134,6 +144,9 @@ func New(opt Options) *Lambda {
 // due at once, the retries when their time comes. Call it once the other
 // services are wired (their destinations receive the outcomes).
 func (l *Lambda) ResumeAsync() { l.async.resume() }
+
+// rand draws the weighted-routing choice (Options.Rand).
+func (l *Lambda) rand() float64 { return l.opt.Rand() }
 
 // Close stops every runtime process and pending retry.
 func (l *Lambda) Close() error {
@@ -173,13 +186,21 @@ type function struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 	NextVersion int               `json:"nextVersion"`
 	Reserved    *int32            `json:"reserved,omitempty"`
-	Created     time.Time         `json:"created"`
+	// RecursiveLoop is PutFunctionRecursionConfig's setting ("" is AWS's
+	// default, Terminate).
+	RecursiveLoop string    `json:"recursiveLoop,omitempty"`
+	Created       time.Time `json:"created"`
 }
 
 // version is one configuration: $LATEST or a published version.
 type version struct {
 	Config lambdaapi.FunctionConfiguration `json:"config"`
 	Code   storage.BlobRef                 `json:"code"`
+	// Source is publishedState of the $LATEST a published version was
+	// made from, so that publishing an unchanged $LATEST again returns
+	// this version (PublishVersion's Description may differ from
+	// $LATEST's, so Config alone cannot tell).
+	Source string `json:"source,omitempty"`
 }
 
 var (
@@ -224,20 +245,28 @@ func splitGroup(g string) (account, region, name string) {
 	return parts[0], parts[1], parts[2]
 }
 
-var functionRef = regexp.MustCompile(`^(?:arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):function:)?(?:(\d{12}):)?([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$`)
+// functionRef is AWS's FunctionName pattern with its parts captured:
+// partition prefix, region, account, "function:", name, qualifier. Every
+// part but the name is optional, so a name, name:qualifier, a partial
+// ARN (123456789012:function:name[:qualifier]) and a full ARN all parse.
+// Go's regexp prefers an optional group to match when it can, so in
+// "123456789012:function:name" the account and "function:" are taken as
+// such rather than as a function "123456789012" with qualifier "function".
+var functionRef = regexp.MustCompile(`^(arn:(?:aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(?:-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$`)
 
 // parseName splits a FunctionName parameter (name, partial ARN or ARN,
 // maybe qualified) into name and qualifier. A qualifier in both the name
 // and the Qualifier parameter must agree.
 func parseName(ctx *request.Context, raw string, qualifier *string) (name, qual string, err error) {
 	m := functionRef.FindStringSubmatch(raw)
-	if m == nil {
+	if m == nil || len(raw) > 256 || len(m[5]) > 140 {
 		return "", "", errInvalidParam("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?", raw)
 	}
-	if (m[1] != "" && m[1] != ctx.Region) || (m[2] != "" && m[2] != ctx.Account) || (m[3] != "" && m[3] != ctx.Account) {
-		return "", "", lambdaapi.ErrResourceNotFoundException.New("Function not found: %s", raw)
+	region, account := strings.TrimSuffix(m[2], ":"), strings.TrimSuffix(m[3], ":")
+	if (region != "" && region != ctx.Region) || (account != "" && account != ctx.Account) {
+		return "", "", lambdaapi.ErrResourceNotFoundException.New("Function not found: %s", raw).With("Type", "User")
 	}
-	name, qual = m[4], m[5]
+	name, qual = m[5], m[6]
 	if qualifier != nil && *qualifier != "" {
 		if qual != "" && qual != *qualifier {
 			return "", "", errInvalidParam("The derived qualifier from the function name does not match the specified qualifier.")

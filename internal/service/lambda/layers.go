@@ -54,6 +54,10 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 	if err != nil {
 		return nil, err
 	}
+	if err := l.checkCodeStorage(sc, code.Ref.Size); err != nil {
+		l.opt.Blobs.Delete(code.Ref.ID)
+		return nil, err
+	}
 	var out layerVersion
 	err = l.opt.Store.Update(func(tx storage.Tx) error {
 		n := int64(1)

@@ -2,11 +2,14 @@ package lambda
 
 import (
 	"encoding/base64"
-	"fmt"
+	"encoding/json"
+	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -14,8 +17,9 @@ import (
 )
 
 // publish snapshots v as the function's next version, unless the latest
-// published version already has the same code and configuration (AWS
-// then returns that version).
+// published version was made from the same code and configuration: AWS
+// "doesn't publish a version if the function's configuration and code
+// haven't changed since the last version" and returns that version.
 func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, description string) (version, error) {
 	name := fn.Name
 	var last *version
@@ -27,8 +31,18 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	}); err != nil {
 		return version{}, err
 	}
-	if last != nil && ptr.Deref(last.Config.CodeSha256) == ptr.Deref(v.Config.CodeSha256) && sameConfig(last.Config, v.Config) {
-		return *last, nil
+	source := publishedState(v.Config)
+	if last != nil {
+		prev := last.Source
+		if prev == "" {
+			// Versions stored before Source existed: their own
+			// configuration, whose Description PublishVersion may have
+			// replaced, is the best record of what they were made from.
+			prev = publishedState(withDescription(last.Config, v.Config.Description))
+		}
+		if prev == source {
+			return *last, nil
+		}
 	}
 	n := fn.NextVersion
 	if n == 0 {
@@ -36,20 +50,39 @@ func publish(tx storage.Tx, sc storage.Scope, fn *function, v version, descripti
 	}
 	fn.NextVersion = n + 1
 	p := v
+	p.Source = source
 	p.Config.Version = ptr.To(strconv.Itoa(n))
 	p.Config.FunctionArn = ptr.To(functionARN(sc, name) + ":" + strconv.Itoa(n))
 	p.Config.RevisionId = ptr.To(awsid.UUID())
 	if description != "" {
 		p.Config.Description = ptr.To(description)
 	}
+	if ss := p.Config.SnapStart; ss != nil && ptr.Deref(ss.ApplyOn) == "PublishedVersions" {
+		p.Config.SnapStart = &lambdaapi.SnapStartResponse{ApplyOn: ss.ApplyOn, OptimizationStatus: ptr.To("On")}
+	}
 	return p, versions.Put(tx, sc, p, name, versionKey(*p.Config.Version))
 }
 
-// sameConfig compares what publishing snapshots, beyond the code.
-func sameConfig(a, b lambdaapi.FunctionConfiguration) bool {
-	return ptr.Deref(a.Handler) == ptr.Deref(b.Handler) && ptr.Deref(a.Runtime) == ptr.Deref(b.Runtime) &&
-		*a.Timeout == *b.Timeout && *a.MemorySize == *b.MemorySize && ptr.Deref(a.Role) == ptr.Deref(b.Role) &&
-		fmt.Sprint(a.Environment) == fmt.Sprint(b.Environment) && fmt.Sprint(a.Layers) == fmt.Sprint(b.Layers)
+func withDescription(c lambdaapi.FunctionConfiguration, d *string) lambdaapi.FunctionConfiguration {
+	c.Description = d
+	return c
+}
+
+// publishedState is what makes two versions the same: $LATEST's code and
+// configuration, without the fields that name the version or record when
+// and how it was last changed. It compares values, not pointers (the
+// configuration's optional fields are pointers and maps).
+func publishedState(c lambdaapi.FunctionConfiguration) string {
+	c.Version, c.FunctionArn, c.RevisionId, c.LastModified = nil, nil, nil, nil
+	c.State, c.StateReason, c.StateReasonCode = nil, nil, nil
+	c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateStatusReasonCode = nil, nil, nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		// A configuration is plain data; should it ever fail to encode,
+		// publishing anew is the safe answer.
+		return awsid.UUID()
+	}
+	return string(b)
 }
 
 // PublishVersion snapshots $LATEST.
@@ -115,7 +148,8 @@ func (l *Lambda) ListVersionsByFunction(ctx *request.Context, in *lambdaapi.List
 				out.NextMarker = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(versionKey(*out.Versions[max-1].Version))))
 				return false
 			}
-			out.Versions = append(out.Versions, v.Config)
+			// AWS lists $LATEST with its qualified ARN (...:name:$LATEST).
+			out.Versions = append(out.Versions, asNamed(sc, v.Config, ptr.Deref(v.Config.Version)))
 			return true
 		})
 	})
@@ -148,7 +182,7 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		return nil, err
 	}
 	if in.ImageUri != nil {
-		return nil, errInvalidParam("niwa runs functions from .zip packages; container images are not supported")
+		return nil, errImage()
 	}
 	code, err := l.codeFrom(ctx, &lambdaapi.FunctionCode{ZipFile: in.ZipFile, S3Bucket: in.S3Bucket, S3Key: in.S3Key, S3ObjectVersion: in.S3ObjectVersion})
 	if err != nil {
@@ -261,6 +295,9 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 			return nil, err
 		}
 	}
+	if in.ImageConfig != nil {
+		return nil, errImage()
+	}
 	var layers []lambdaapi.Layer
 	if in.Layers != nil {
 		if layers, err = l.resolveLayers(ctx, in.Layers); err != nil {
@@ -318,6 +355,19 @@ func (l *Lambda) UpdateFunctionConfiguration(ctx *request.Context, in *lambdaapi
 		if in.EphemeralStorage != nil && in.EphemeralStorage.Size != nil {
 			c.EphemeralStorage = in.EphemeralStorage
 		}
+		if in.SnapStart != nil || in.Runtime != nil {
+			req := in.SnapStart
+			if req == nil && c.SnapStart != nil {
+				// A runtime change is checked against the SnapStart
+				// setting already in place.
+				req = &lambdaapi.SnapStart{ApplyOn: c.SnapStart.ApplyOn}
+			}
+			snap, err := snapStart(req, ptr.Deref(c.Runtime))
+			if err != nil {
+				return err
+			}
+			c.SnapStart = snap
+		}
 		if in.LoggingConfig != nil {
 			if in.LoggingConfig.LogGroup != nil {
 				c.LoggingConfig.LogGroup = in.LoggingConfig.LogGroup
@@ -357,6 +407,8 @@ func deleteUnder(tx storage.Tx, sc storage.Scope, table, name string) error {
 
 func aliasARN(sc storage.Scope, fn, alias string) string { return functionARN(sc, fn) + ":" + alias }
 
+// checkRouting validates an alias's version and weighted routing in the
+// order and with the messages AWS uses.
 func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string, rc *lambdaapi.AliasRoutingConfiguration) error {
 	if ver != latest {
 		if _, ok, err := versions.Get(tx, sc, name, versionKey(ver)); err != nil {
@@ -372,14 +424,17 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 		return errInvalidParam("Number of items in AdditionalVersionWeights cannot be greater than 1")
 	}
 	for v, w := range rc.AdditionalVersionWeights {
-		if ver == latest {
-			return errInvalidParam("$LATEST is not supported for an alias pointing to more than 1 version")
+		if w < 0 || w > 1 || math.IsNaN(w) {
+			return awserr.ValidationException.New("1 validation error detected: Value '{%s=%s}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]", v, javaFloat(w))
 		}
 		if v == ver {
 			return errInvalidParam("Invalid function version %s. Function version %s is already included in routing configuration.", v, v)
 		}
-		if w < 0 || w > 1 {
-			return errInvalidParam("Invalid weight %v for version %s", w, v)
+		if ver == latest {
+			return errInvalidParam("$LATEST is not supported for an alias pointing to more than 1 version")
+		}
+		if !digits.MatchString(v) || len(v) > 1024 {
+			return awserr.ValidationException.New("1 validation error detected: Value '{%s=%s}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+, Member must not be null]", v, javaFloat(w))
 		}
 		if _, ok, err := versions.Get(tx, sc, name, versionKey(v)); err != nil {
 			return err
@@ -388,6 +443,17 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 		}
 	}
 	return nil
+}
+
+var digits = regexp.MustCompile(`^[0-9]+$`)
+
+// javaFloat prints a weight as AWS's (Java) messages do: 1.5, 2.0.
+func javaFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eEN") {
+		s += ".0"
+	}
+	return s
 }
 
 // CreateAlias names a version, optionally with weighted routing to a
@@ -560,13 +626,24 @@ func (l *Lambda) ListAliases(ctx *request.Context, in *lambdaapi.ListAliasesRequ
 // are taggable here (not versions or aliases), as on AWS.
 func (l *Lambda) taggedFunction(ctx *request.Context, arn string) (string, error) {
 	name, qual, err := parseName(ctx, arn, nil)
+	if err != nil && errCode(err) == "ResourceNotFoundException" {
+		return "", err
+	}
 	if err != nil || !strings.HasPrefix(arn, "arn:") {
-		return "", errInvalidParam("1 validation error detected: Value '%s' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern", arn)
+		return "", awserr.ValidationException.New("1 validation error detected: Value '%s' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?", arn)
 	}
 	if qual != "" {
-		return "", errInvalidParam("Tags on function aliases and versions are not supported. Please specify a function ARN.")
+		return "", errInvalidParam("Tagging operations are permitted on Lambda functions only. Tags on aliases and versions are not supported. Please specify either a function name or a function ARN.")
 	}
 	return name, nil
+}
+
+// errCode is an error's AWS code ("" for nil).
+func errCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	return awserr.As(err).Code.Code
 }
 
 // TagResource adds tags to a function.
@@ -657,13 +734,52 @@ func (l *Lambda) PutFunctionConcurrency(ctx *request.Context, in *lambdaapi.PutF
 	if n == nil || *n < 0 {
 		return nil, errInvalidParam("ReservedConcurrentExecutions must be at least 0")
 	}
-	if *n > 900 {
-		return nil, errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
-	}
-	if err := l.updateFunction(ctx, name, func(fn *function) error { fn.Reserved = n; return nil }); err != nil {
+	sc := scope(ctx)
+	err = l.opt.Store.Update(func(tx storage.Tx) error {
+		// The account keeps at least minUnreserved executions for the
+		// functions without a reservation, counting every other
+		// function's reservation.
+		others, err := reservedTotal(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if others+int64(*n) > accountConcurrency-minUnreserved {
+			return errInvalidParam("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", minUnreserved)
+		}
+		f, ok, err := functions.Get(tx, sc, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotFound("Function not found: %s", functionARN(sc, name))
+		}
+		f.Reserved = n
+		return functions.Put(tx, sc, f, name)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &lambdaapi.Concurrency{ReservedConcurrentExecutions: n}, nil
+}
+
+// Account concurrency: AWS's default quota and the part of it no
+// reservation may take.
+const (
+	accountConcurrency = 1000
+	minUnreserved      = 100
+)
+
+// reservedTotal sums the reserved concurrency of the account's functions
+// in the region, but the one named except.
+func reservedTotal(tx storage.Tx, sc storage.Scope, except string) (int64, error) {
+	var sum int64
+	err := functions.List(tx, sc, nil, storage.ListOptions{}, func(k []string, f function) bool {
+		if f.Name != except && f.Reserved != nil {
+			sum += int64(*f.Reserved)
+		}
+		return true
+	})
+	return sum, err
 }
 
 // GetFunctionConcurrency returns the reserved concurrency.
@@ -689,8 +805,12 @@ func (l *Lambda) DeleteFunctionConcurrency(ctx *request.Context, in *lambdaapi.D
 
 // GetAccountSettings reports the account's limits and usage.
 func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccountSettingsRequest) (*lambdaapi.GetAccountSettingsResponse, error) {
-	var count, size int64
+	var count, size, reserved int64
 	if err := l.opt.Store.View(func(tx storage.Tx) error {
+		var err error
+		if reserved, err = reservedTotal(tx, scope(ctx), ""); err != nil {
+			return err
+		}
 		return versions.List(tx, scope(ctx), nil, storage.ListOptions{}, func(k []string, v version) bool {
 			if k[1] == latest {
 				count++
@@ -704,7 +824,7 @@ func (l *Lambda) GetAccountSettings(ctx *request.Context, _ *lambdaapi.GetAccoun
 	return &lambdaapi.GetAccountSettingsResponse{
 		AccountLimit: &lambdaapi.AccountLimit{
 			TotalCodeSize: ptr.To(int64(80530636800)), CodeSizeUnzipped: ptr.To(int64(262144000)), CodeSizeZipped: ptr.To(int64(52428800)),
-			ConcurrentExecutions: ptr.To(int32(1000)), UnreservedConcurrentExecutions: ptr.To(int32(1000)),
+			ConcurrentExecutions: ptr.To(int32(accountConcurrency)), UnreservedConcurrentExecutions: ptr.To(int32(accountConcurrency - reserved)),
 		},
 		AccountUsage: &lambdaapi.AccountUsage{TotalCodeSize: ptr.To(size), FunctionCount: ptr.To(count)},
 	}, nil
