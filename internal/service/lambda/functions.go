@@ -315,7 +315,7 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 		return storedCode{}, err
 	}
 	if err := l.checkCodeStorage(scope(ctx), c.Ref.Size); err != nil {
-		l.opt.Blobs.Delete(c.Ref.ID)
+		_ = l.opt.Blobs.Delete(c.Ref.ID) // best effort: the refusal is the answer
 		return storedCode{}, err
 	}
 	return c, nil

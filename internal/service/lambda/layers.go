@@ -55,7 +55,7 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 		return nil, err
 	}
 	if err := l.checkCodeStorage(sc, code.Ref.Size); err != nil {
-		l.opt.Blobs.Delete(code.Ref.ID)
+		_ = l.opt.Blobs.Delete(code.Ref.ID) // best effort: the refusal is the answer
 		return nil, err
 	}
 	var out layerVersion
