@@ -189,6 +189,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dnsPort := fs.Int("dns-port", envs.int("dns-port", "NIWA_DNS_PORT", 5353), "port of Route53's DNS server (NIWA_DNS_PORT); 0 picks a free port")
 	dnsView := fs.String("dns-view", env("NIWA_DNS_VIEW", "all"),
 		"what DNS queries from the host see (NIWA_DNS_VIEW): all (public and every private zone), public (public zones only) or a VPC id (that VPC's view); queries from inside a VPC always see their VPC's")
+	dnsClientRegion := fs.String("dns-client-region", env("NIWA_DNS_CLIENT_REGION", ""),
+		"AWS Region Route 53's latency routing considers DNS clients nearest (NIWA_DNS_CLIENT_REGION); default --region")
+	dnsClientLocation := fs.String("dns-client-location", env("NIWA_DNS_CLIENT_LOCATION", ""),
+		"where Route 53's geolocation and geoproximity routing consider DNS clients (NIWA_DNS_CLIENT_LOCATION): CONTINENT[/COUNTRY[/SUBDIVISION]][@LAT,LON], e.g. EU/DE or NA/US/WA@47.6,-122.3; default the client region's")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", or(ls.logLevel, "info")), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
 	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", or(ls.iam, "on")),
@@ -255,6 +259,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.DNSView = view
+	client, err := dns.ClientIn(or(*dnsClientRegion, cfg.Region))
+	if err != nil && *dnsClientRegion != "" {
+		fmt.Fprintln(stderr, "niwa: --dns-client-region:", err)
+		return 2
+	}
+	if err != nil {
+		// A --region niwa cannot place: latency routing still prefers
+		// it by name; the location is us-east-1's.
+		client, _ = dns.ClientIn(dns.DefaultClientRegion)
+		client.Region = cfg.Region
+	}
+	if *dnsClientLocation != "" {
+		if client, err = dns.ParseLocation(client, *dnsClientLocation); err != nil {
+			fmt.Fprintln(stderr, "niwa: --dns-client-location:", err)
+			return 2
+		}
+	}
+	cfg.DNSClient = client
 	cfg.DNSOptional = !explicit(fs, "dns-port", "NIWA_DNS_PORT") && !explicit(fs, "dns-host", "NIWA_DNS_HOST")
 	if len(keys) > 0 {
 		// The default key stays usable unless the user replaced it.

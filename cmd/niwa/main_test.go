@@ -43,7 +43,7 @@ func (s *syncBuffer) String() string {
 // environment cannot change what it checks.
 func clearEnv(t *testing.T) {
 	for _, k := range []string{"NIWA_PORT", "NIWA_HOST", "NIWA_DATA_DIR", "NIWA_FSYNC", "NIWA_DEFAULT_REGION",
-		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST", "NIWA_DNS_VIEW",
+		"NIWA_SKIP_SIGNATURE_VALIDATION", "NIWA_ACCESS_KEYS", "NIWA_S3_HOST_SUFFIX", "NIWA_LOG_LEVEL", "NIWA_LOG_FORMAT", "NIWA_DNS_HOST", "NIWA_DNS_VIEW", "NIWA_DNS_CLIENT_REGION", "NIWA_DNS_CLIENT_LOCATION",
 		"NIWA_HEADER_TIMEOUT", "NIWA_BODY_TIMEOUT", "NIWA_IDLE_TIMEOUT"} {
 		t.Setenv(k, "")
 	}
@@ -106,6 +106,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bool flag with a value", nil, []string{"--fsync=maybe"}, `invalid boolean value "maybe" for -fsync`},
 		{"dns port out of range", nil, []string{"--dns-port", "70000"}, "dns port 70000 is out of range"},
 		{"bad dns view", nil, []string{"--dns-view", "private"}, `--dns-view: dns view "private": want all, public or a VPC id`},
+		{"bad dns client region", nil, []string{"--dns-client-region", "mars-1"}, `--dns-client-region: unknown AWS Region "mars-1"`},
+		{"bad dns client location", nil, []string{"--dns-client-location", "EU/DEU"}, `--dns-client-location: "EU/DEU": country must be a two-letter ISO 3166-1 code`},
+		{"NIWA_DNS_CLIENT_LOCATION malformed", map[string]string{"NIWA_DNS_CLIENT_LOCATION": "XX"}, nil, `continent must be one of`},
 		{"NIWA_DNS_VIEW malformed", map[string]string{"NIWA_DNS_VIEW": "vpc-XYZ"}, nil, `dns view "vpc-XYZ"`},
 		{"NIWA_DNS_PORT not a number", map[string]string{"NIWA_DNS_PORT": "53x"}, nil, `NIWA_DNS_PORT="53x" is not a number`},
 		{"NIWA_PORT not a number", map[string]string{"NIWA_PORT": "45a6"}, nil, `NIWA_PORT="45a6" is not a number`},

@@ -271,11 +271,10 @@ calls = [
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
     ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
-    ("dynamodb", "describe_import", {"ImportArn": "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"}, "DynamoDB.DescribeImport"),
+    ("dynamodb", "describe_table_replica_auto_scaling", {"TableName": "t"}, "DynamoDB.DescribeTableReplicaAutoScaling"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("lambda", "invoke_with_response_stream", {"FunctionName": "f"}, "Lambda.InvokeWithResponseStream"),
     ("s3", "get_object_torrent", {"Bucket": "b", "Key": "k"}, "S3.GetObjectTorrent"),
-    ("route53", "list_cidr_collections", {}, "Route 53.ListCidrCollections"),
 ]
 for service, op, args, name in calls:
     client = boto3.client(service, config=botocore.config.Config(retries={"mode": "standard"}))

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -78,6 +79,29 @@ type RRSet struct {
 	// ("*").
 	GeoDefault bool
 	Geo        bool
+	// The geolocation record set's location ("" where not given).
+	GeoContinent, GeoCountry, GeoSubdivision string
+	// Proximity is a geoproximity record set's location.
+	Proximity *Proximity
+
+	// CidrLocation is an IP-based record set's location ("*" for the
+	// default) and CidrBlocks the location's blocks in its collection.
+	CidrLocation string
+	CidrBlocks   []netip.Prefix
+
+	// Unhealthy marks a record set whose health check is unhealthy now.
+	Unhealthy bool
+	// EvaluateTargetHealth makes an alias record set as healthy as its
+	// target.
+	EvaluateTargetHealth bool
+}
+
+// Proximity is a geoproximity record set's location: an AWS Region or
+// coordinates, and the bias (-99..99) that grows or shrinks its area.
+type Proximity struct {
+	Region   string
+	Lat, Lon float64
+	Bias     int32
 }
 
 // Source is where the resolver reads zones and records.
@@ -101,8 +125,70 @@ type Resolver struct {
 	// niwa.
 	Self func() net.IP
 	// Region is niwa's region, which latency-based record sets are
-	// compared with.
+	// compared with when Client names no region.
 	Region string
+	// Client is where the askers are, for latency, geolocation and
+	// geoproximity routing; zero means at Region.
+	Client Client
+	// Rand returns a number in [0, n) for weighted routing; nil is
+	// math/rand. Tests make it deterministic.
+	Rand func(n int64) int64
+
+	// from is the asker's address for IP-based routing, set per query
+	// by AnswerFrom on a copy of the resolver.
+	from netip.Addr
+}
+
+// AnswerFrom is Answer for a query from the address from (the query's
+// source or its EDNS0 client subnet), which IP-based (CIDR) routing
+// matches against the record sets' CIDR blocks.
+func (r *Resolver) AnswerFrom(q mdns.Question, vpc string, from netip.Addr) (*mdns.Msg, error) {
+	c := *r
+	c.from = from
+	return c.Answer(q, vpc)
+}
+
+// ClientSubnet is the address of a query's EDNS0 client subnet option,
+// or the zero Addr.
+func ClientSubnet(m *mdns.Msg) netip.Addr {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return netip.Addr{}
+	}
+	for _, o := range opt.Option {
+		if e, ok := o.(*mdns.EDNS0_SUBNET); ok {
+			if a, ok := netip.AddrFromSlice(e.Address); ok {
+				return a.Unmap()
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+func (r *Resolver) client() Client {
+	if r.Client.Region != "" || r.Client.Continent != "" {
+		return r.Client
+	}
+	name := r.Region
+	if name == "" {
+		name = DefaultClientRegion
+	}
+	c, err := ClientIn(name)
+	if err != nil {
+		c, _ = ClientIn(DefaultClientRegion)
+		c.Region = name
+	}
+	return c
+}
+
+func (r *Resolver) intn(n int64) int64 {
+	if r.Rand != nil {
+		if v := r.Rand(n); v >= 0 && v < n {
+			return v
+		}
+		return 0
+	}
+	return rand.Int64N(n)
 }
 
 // Answer resolves q as asked from vpc and returns the response (without
@@ -240,7 +326,7 @@ func (r *Resolver) resolve(z Zone, owner, name string, qtype uint16, vpc string,
 		return out, mdns.RcodeSuccess, nil
 	}
 	if len(match) == 0 && len(cname) > 0 {
-		chosen := r.choose(cname)
+		chosen := r.choose(cname, r.healthFunc(mdns.TypeCNAME, vpc, depth))
 		var out []mdns.RR
 		for _, s := range chosen {
 			rrs, err := r.records(z, owner, s, mdns.TypeCNAME, vpc, depth)
@@ -267,7 +353,7 @@ func (r *Resolver) resolve(z Zone, owner, name string, qtype uint16, vpc string,
 		return append(out, more...), rcode, nil
 	}
 	var out []mdns.RR
-	for _, s := range r.choose(match) {
+	for _, s := range r.choose(match, r.healthFunc(qtype, vpc, depth)) {
 		rrs, err := r.records(z, owner, s, qtype, vpc, depth)
 		if err != nil {
 			return nil, 0, err
@@ -308,62 +394,214 @@ func parent(name string) string {
 	return name[i+1:]
 }
 
-// choose applies the routing policy of same-type record sets: failover
-// answers the primary (health checks are not run: every record set is
-// healthy), multivalue answers all (up to eight), weighted picks one in
-// proportion to the weights, latency prefers niwa's own region,
-// geolocation the default location; a simple record set is itself.
-func (r *Resolver) choose(sets []RRSet) []RRSet {
-	if len(sets) <= 1 {
+// choose applies the routing policy of same-type record sets, leaving
+// out record sets whose health check is unhealthy (and aliases with
+// EvaluateTargetHealth whose target is): failover answers the healthy
+// primary, else the healthy secondary, else the primary; multivalue up to
+// eight healthy record sets; weighted one healthy record set in
+// proportion to the weights (weight 0 only when every healthy one is 0);
+// latency the healthy record set whose region is nearest the client's;
+// geolocation the most specific healthy match of the client's
+// subdivision, country, continent, then the default; geoproximity the
+// healthy record set nearest the client by biased distance. Where every
+// candidate is unhealthy, Route 53 treats them all as healthy (failover
+// aside), and so does niwa.
+func (r *Resolver) choose(sets []RRSet, healthy func(RRSet) bool) []RRSet {
+	if len(sets) == 0 {
 		return sets
 	}
 	first := sets[0]
-	switch {
-	case first.Failover != "":
-		for _, s := range sets {
-			if s.Failover == "PRIMARY" {
-				return []RRSet{s}
-			}
-		}
-	case first.MultiValue:
-		if len(sets) > 8 {
-			sets = sets[:8]
-		}
+	if first.SetIdentifier == "" && len(sets) == 1 {
 		return sets
-	case first.Weight != nil:
-		var total int64
-		for _, s := range sets {
-			if s.Weight != nil {
-				total += *s.Weight
-			}
-		}
-		if total == 0 {
-			return []RRSet{sets[rand.IntN(len(sets))]}
-		}
-		n := rand.Int64N(total)
-		for _, s := range sets {
-			if s.Weight == nil {
-				continue
-			}
-			if n < *s.Weight {
-				return []RRSet{s}
-			}
-			n -= *s.Weight
-		}
-	case first.Region != "":
-		for _, s := range sets {
-			if s.Region == r.Region {
-				return []RRSet{s}
-			}
-		}
-	case first.Geo:
-		for _, s := range sets {
-			if s.GeoDefault {
-				return []RRSet{s}
-			}
+	}
+	up := make([]RRSet, 0, len(sets))
+	for _, s := range sets {
+		if healthy(s) {
+			up = append(up, s)
 		}
 	}
-	return sets[:1]
+	candidates := up
+	if len(candidates) == 0 {
+		candidates = sets
+	}
+	c := r.client()
+	switch {
+	case first.Failover != "":
+		var primary, secondary *RRSet
+		for i := range sets {
+			switch sets[i].Failover {
+			case "PRIMARY":
+				primary = &sets[i]
+			case "SECONDARY":
+				secondary = &sets[i]
+			}
+		}
+		switch {
+		case primary != nil && healthy(*primary):
+			return []RRSet{*primary}
+		case secondary != nil && healthy(*secondary):
+			return []RRSet{*secondary}
+		case primary != nil:
+			return []RRSet{*primary}
+		}
+		return []RRSet{*secondary}
+	case first.MultiValue:
+		if len(candidates) > 8 {
+			candidates = candidates[:8]
+		}
+		return candidates
+	case first.Weight != nil:
+		var total int64
+		for _, s := range candidates {
+			total += ptrWeight(s)
+		}
+		if total == 0 {
+			return []RRSet{candidates[r.intn(int64(len(candidates)))]}
+		}
+		n := r.intn(total)
+		for _, s := range candidates {
+			w := ptrWeight(s)
+			if n < w {
+				return []RRSet{s}
+			}
+			n -= w
+		}
+	case first.Region != "":
+		best, bestD := -1, 0.0
+		for i, s := range candidates {
+			d := 1e9 // a region niwa cannot place is farthest
+			if s.Region == c.Region {
+				d = -1
+			} else if loc, ok := regions[s.Region]; ok {
+				d = distance(c.Lat, c.Lon, loc.lat, loc.lon)
+			}
+			if best < 0 || d < bestD {
+				best, bestD = i, d
+			}
+		}
+		return []RRSet{candidates[best]}
+	case first.Geo:
+		// Most specific first; an unhealthy match falls back to the
+		// larger area.
+		for _, match := range []func(RRSet) bool{
+			func(s RRSet) bool {
+				return s.GeoSubdivision != "" && s.GeoSubdivision == c.Subdivision && s.GeoCountry == c.Country
+			},
+			func(s RRSet) bool { return s.GeoSubdivision == "" && s.GeoCountry != "" && s.GeoCountry == c.Country },
+			func(s RRSet) bool { return s.GeoContinent != "" && s.GeoContinent == c.Continent },
+			func(s RRSet) bool { return s.GeoDefault },
+		} {
+			var unhealthy *RRSet
+			for i, s := range sets {
+				if !match(s) {
+					continue
+				}
+				if healthy(s) {
+					return []RRSet{s}
+				}
+				if unhealthy == nil {
+					unhealthy = &sets[i]
+				}
+			}
+			if unhealthy != nil && len(up) == 0 {
+				return []RRSet{*unhealthy}
+			}
+		}
+		// No record set covers the client's location: no answer.
+		return nil
+	case first.CidrLocation != "":
+		// The most specific block holding the asker's address, else
+		// the default location.
+		best, bits := -1, -1
+		var def *RRSet
+		for i, s := range candidates {
+			if s.CidrLocation == "*" && def == nil {
+				def = &candidates[i]
+			}
+			for _, p := range s.CidrBlocks {
+				if r.from.IsValid() && p.Contains(r.from) && p.Bits() > bits {
+					best, bits = i, p.Bits()
+				}
+			}
+		}
+		if best >= 0 {
+			return []RRSet{candidates[best]}
+		}
+		if def != nil {
+			return []RRSet{*def}
+		}
+		return nil
+	case first.Proximity != nil:
+		best, bestD := -1, 0.0
+		for i, s := range candidates {
+			p := s.Proximity
+			if p == nil {
+				continue
+			}
+			lat, lon := p.Lat, p.Lon
+			if p.Region != "" {
+				loc, ok := regions[p.Region]
+				if !ok {
+					continue
+				}
+				lat, lon = loc.lat, loc.lon
+			}
+			// Route 53's biased distance: actual distance * (1 - bias/100).
+			d := distance(c.Lat, c.Lon, lat, lon) * (1 - float64(p.Bias)/100)
+			if best < 0 || d < bestD {
+				best, bestD = i, d
+			}
+		}
+		if best >= 0 {
+			return []RRSet{candidates[best]}
+		}
+	}
+	return candidates[:1]
+}
+
+func ptrWeight(s RRSet) int64 {
+	if s.Weight == nil {
+		return 0
+	}
+	return *s.Weight
+}
+
+// healthFunc returns how choose learns a record set's health: its own
+// health check, and for an alias with EvaluateTargetHealth the health of
+// the target's record sets when niwa serves the target.
+func (r *Resolver) healthFunc(qtype uint16, vpc string, depth int) func(RRSet) bool {
+	return func(s RRSet) bool {
+		if s.Unhealthy {
+			return false
+		}
+		if s.Alias == nil || !s.EvaluateTargetHealth || depth >= maxChase {
+			return true
+		}
+		ok, err := r.targetHealthy(strings.ToLower(mdns.Fqdn(s.Alias.DNSName)), qtype, vpc, depth+1)
+		return err == nil && ok
+	}
+}
+
+// targetHealthy reports whether an alias target in niwa's zones has a
+// healthy record set of the type (targets outside are AWS endpoints niwa
+// serves itself: healthy).
+func (r *Resolver) targetHealthy(target string, qtype uint16, vpc string, depth int) (bool, error) {
+	tz, ok, err := r.Source.Zone(target, vpc)
+	if err != nil || !ok {
+		return true, err
+	}
+	sets, err := r.Source.RRSets(tz, target)
+	if err != nil {
+		return false, err
+	}
+	qt := mdns.TypeToString[qtype]
+	h := r.healthFunc(qtype, vpc, depth)
+	for _, s := range sets {
+		if (s.Type == qt || s.Type == "CNAME") && h(s) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // records turns one record set into answer records for owner.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -99,7 +100,11 @@ func (s *Server) Close() error {
 
 // serve answers one query.
 func (s *Server) serve(w mdns.ResponseWriter, req *mdns.Msg) {
-	resp := s.Handle(req, w.RemoteAddr().Network() == "udp")
+	var from netip.Addr
+	if ap, err := netip.ParseAddrPort(w.RemoteAddr().String()); err == nil {
+		from = ap.Addr().Unmap()
+	}
+	resp := s.handle(req, w.RemoteAddr().Network() == "udp", from)
 	if err := w.WriteMsg(resp); err != nil {
 		s.log.Debug("dns write", "err", err)
 	}
@@ -109,6 +114,12 @@ func (s *Server) serve(w mdns.ResponseWriter, req *mdns.Msg) {
 // (512 bytes, or the EDNS0 buffer size the query advertises) and sets TC
 // when the answer does not fit, so the client retries over TCP.
 func (s *Server) Handle(req *mdns.Msg, udp bool) *mdns.Msg {
+	return s.handle(req, udp, netip.Addr{})
+}
+
+// handle answers req from the address from, which IP-based (CIDR)
+// routing matches unless the query carries an EDNS0 client subnet.
+func (s *Server) handle(req *mdns.Msg, udp bool, from netip.Addr) *mdns.Msg {
 	resp := new(mdns.Msg)
 	resp.SetReply(req)
 	opt := req.IsEdns0()
@@ -131,7 +142,10 @@ func (s *Server) Handle(req *mdns.Msg, udp bool) *mdns.Msg {
 	if vpc == "" {
 		vpc = s.view.asker()
 	}
-	ans, err := s.resolver.Answer(req.Question[0], vpc)
+	if ecs := ClientSubnet(req); ecs.IsValid() {
+		from = ecs
+	}
+	ans, err := s.resolver.AnswerFrom(req.Question[0], vpc, from)
 	if err != nil {
 		s.log.Warn("dns resolve", "name", req.Question[0].Name, "err", err)
 		resp.SetRcode(req, mdns.RcodeServerFailure)

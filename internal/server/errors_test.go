@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -49,8 +48,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := ec2.NewFromConfig(c).DescribeCapacityReservations(ctx, &ec2.DescribeCapacityReservationsInput{})
 			return err
 		}},
-		{"json", "DynamoDB.DescribeImport", func(c aws.Config) error {
-			_, err := dynamodb.NewFromConfig(c).DescribeImport(ctx, &dynamodb.DescribeImportInput{ImportArn: aws.String(importARN)})
+		{"json", "DynamoDB.DescribeTableReplicaAutoScaling", func(c aws.Config) error {
+			_, err := dynamodb.NewFromConfig(c).DescribeTableReplicaAutoScaling(ctx, &dynamodb.DescribeTableReplicaAutoScalingInput{TableName: aws.String("t")})
 			return err
 		}},
 		{"rest-json", "Lambda.InvokeWithResponseStream", func(c aws.Config) error {
@@ -60,10 +59,6 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 		{"rest-xml", "S3.GetObjectTorrent", func(c aws.Config) error {
 			_, err := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = true }).GetObjectTorrent(ctx,
 				&s3.GetObjectTorrentInput{Bucket: aws.String("b"), Key: aws.String("k")})
-			return err
-		}},
-		{"rest-xml", "Route 53.ListCidrCollections", func(c aws.Config) error {
-			_, err := route53.NewFromConfig(c).ListCidrCollections(ctx, &route53.ListCidrCollectionsInput{})
 			return err
 		}},
 		{"query, implemented service", "IAM.GenerateOrganizationsAccessReport", func(c aws.Config) error {
@@ -296,7 +291,3 @@ func TestUnsignedRequests(t *testing.T) {
 		t.Errorf("s3 anonymous: %d %s", r.status, r.body)
 	}
 }
-
-// importARN is a well-formed DynamoDB import ARN (DescribeImport's input
-// must match the model's length limits to reach the NotImplemented answer).
-const importARN = "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01234567890123-abcdefgh"

@@ -59,6 +59,10 @@ type Config struct {
 	// DNSView is what DNS queries from the host (naming no VPC) see; the
 	// zero value sees every zone, public and private.
 	DNSView dns.View
+	// DNSClient is where Route 53's routing policies (latency,
+	// geolocation, geoproximity) consider DNS clients to be; zero means
+	// at Region.
+	DNSClient dns.Client
 	// Timeouts bound slow and idle connections (zero fields take the
 	// defaults).
 	Timeouts Timeouts

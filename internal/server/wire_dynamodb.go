@@ -11,7 +11,7 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := dynamodb.New(store, d.clock, dynamodb.Options{DataKeys: d.dataKeysOf()})
+	svc := dynamodb.New(store, d.clock, dynamodb.Options{DataKeys: d.dataKeysOf(), Objects: d.objectStore()})
 	d.dynamodb = svc
 	return &wiring{Declaration: svc.Declare()}, nil
 }

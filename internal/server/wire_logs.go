@@ -10,7 +10,7 @@ func wireLogs(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := logs.New(store, d.clock, d.bus, logs.Options{DataKeys: d.dataKeysOf()})
+	svc := logs.New(store, d.clock, d.bus, logs.Options{DataKeys: d.dataKeysOf(), Objects: d.objectStore()})
 	// EventBridge rules with log group targets deliver here.
 	d.bus.Handle("logs", svc)
 	return &wiring{Declaration: svc.Declare()}, nil

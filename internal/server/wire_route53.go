@@ -15,7 +15,10 @@ func wireRoute53(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
+	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithClock(d.clock), route53.WithBus(d.bus), route53.WithClient(d.cfg.DNSClient),
+		route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
+	// Health checks probe their endpoints on the injected clock.
+	svc.StartHealthChecks()
 	w := &wiring{Declaration: svc.Declare()}
 	if d.cfg.DNSAddr == "" {
 		return w, nil
@@ -31,7 +34,8 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.dnsAddr = srv.Addr()
-	w.Close = srv.Close
+	stopChecks := w.Close
+	w.Close = func() error { _ = stopChecks(); return srv.Close() }
 	return w, nil
 }
 

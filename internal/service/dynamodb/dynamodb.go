@@ -24,6 +24,7 @@ package dynamodb
 
 import (
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"slices"
 	"sync"
 	"time"
@@ -54,6 +55,9 @@ type Options struct {
 	// DataKeys resolves the KMS keys of SSESpecification (nil records
 	// them unchecked).
 	DataKeys kmsseam.DataKeys
+	// Objects reads and writes the S3 objects of exports and imports
+	// (nil: they fail, saying so).
+	Objects objects.Store
 }
 
 // DynamoDB implements the DynamoDB API (bind with dynamodbapi.Bind).

@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -10,7 +11,7 @@ import (
 	"time"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
-	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -18,30 +19,51 @@ import (
 
 // exportTask is a stored export task.
 type exportTask struct {
-	ID        string `json:"id"`
-	Name      string `json:"name,omitempty"`
-	Group     string `json:"group"`
-	From      int64  `json:"from"`
-	To        int64  `json:"to"`
-	Bucket    string `json:"bucket"`
-	Prefix    string `json:"prefix"`
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Created   int64  `json:"created"`
-	Completed int64  `json:"completed,omitempty"`
+	ID                  string `json:"id"`
+	Name                string `json:"name,omitempty"`
+	Group               string `json:"group"`
+	LogStreamNamePrefix string `json:"streamPrefix,omitempty"`
+	From                int64  `json:"from"`
+	To                  int64  `json:"to"`
+	Bucket              string `json:"bucket"`
+	Prefix              string `json:"prefix"`
+	Code                string `json:"code"`
+	Message             string `json:"message"`
+	Created             int64  `json:"created"`
+	Completed           int64  `json:"completed,omitempty"`
 }
 
 var exportTasks = storage.NewTable[exportTask]("export")
 
-// exportBucketError is AWS's answer when the bucket cannot be written.
-const exportBucketError = "GetBucketAcl call on the given bucket failed. Please check if CloudWatch Logs has been granted permission to perform this operation."
+// AWS's answers when the destination bucket cannot be used.
+const (
+	exportBucketError   = "GetBucketAcl call on the given bucket failed. Please check if CloudWatch Logs has been granted permission to perform this operation."
+	exportNoBucket      = "The given bucket does not exist. Please make sure the bucket is valid."
+	exportRegionError   = "The specified bucket is in a different region. Please make sure the bucket is in the same region as the log group."
+	exportPutDenied     = "PutObject call on the given bucket failed. Please check if CloudWatch Logs has been granted permission to perform this operation."
+	exportNoObjectStore = "niwa was started without S3, so export tasks cannot write their objects."
+)
+
+// exportStartDelay is how long (clock time) a task stays PENDING before
+// it runs: AWS starts tasks within seconds; a caller can watch the states
+// and cancel a pending task.
+const exportStartDelay = time.Second
+
+// exportPrincipal is who writes the objects: the Logs service principal
+// for the group, which the bucket policy must allow (docs/logs.md).
+func exportPrincipal(sc storage.Scope, group string) objects.Principal {
+	return objects.Principal{Service: "logs.amazonaws.com", Region: sc.Region,
+		SourceAccount: sc.Account, SourceARN: groupARN(sc, group) + ":*"}
+}
 
 // CreateExportTask exports a group's events between from and to into an
 // S3 bucket as AWS lays them out: <prefix>/<taskId>/<stream>/000000.gz,
-// gzip text with one "<RFC 3339 time> <message>" line per event. The
-// objects go to S3 over the event bus (Logs never imports S3); when no
-// service takes S3 deliveries the task is kept and ends FAILED with a
-// message saying so.
+// gzip text with one "<RFC 3339 time> <message>" line per event, plus the
+// <prefix>/aws-logs-write-test object AWS writes first. The bucket (its
+// existence, region and the GetBucketAcl grant) is checked now, as AWS
+// does; the task is PENDING, then RUNNING and COMPLETED (or FAILED when
+// the PutObject grant is missing) on the clock. One task per account may
+// be active.
 func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTaskRequest) (*logsapi.CreateExportTaskResponse, error) {
 	sc := scope(ctx)
 	gname, bucket := ptr.Deref(in.LogGroupName), ptr.Deref(in.Destination)
@@ -57,57 +79,120 @@ func (l *Logs) CreateExportTask(ctx *request.Context, in *logsapi.CreateExportTa
 		prefix = strings.Trim(*in.DestinationPrefix, "/")
 	}
 	now := ms(ctx.Now())
-	t := exportTask{ID: newID(), Name: ptr.Deref(in.TaskName), Group: gname, From: from, To: to, Bucket: bucket, Prefix: prefix, Created: now}
-	// Events per stream, oldest first.
+	t := exportTask{ID: newID(), Name: ptr.Deref(in.TaskName), Group: gname, LogStreamNamePrefix: ptr.Deref(in.LogStreamNamePrefix),
+		From: from, To: to, Bucket: bucket, Prefix: prefix, Created: now, Code: "PENDING", Message: "Pending"}
+	if err := l.store.View(func(tx storage.Tx) error {
+		_, err := l.getGroup(tx, sc, gname)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if l.opts.Objects == nil {
+		t.Code, t.Message, t.Completed = "FAILED", exportNoObjectStore, now
+	} else {
+		region, _, err := l.opts.Objects.CheckObjectAccess(ctx, bucket, prefix, exportPrincipal(sc, gname), "s3:GetBucketAcl")
+		switch {
+		case errors.Is(err, objects.ErrNoSuchBucket):
+			return nil, logsapi.ErrInvalidParameterException.New("%s", exportNoBucket)
+		case errors.Is(err, objects.ErrAccessDenied):
+			return nil, logsapi.ErrInvalidParameterException.New("%s", exportBucketError)
+		case err != nil:
+			return nil, err
+		case region != "" && region != sc.Region:
+			return nil, logsapi.ErrInvalidParameterException.New("%s", exportRegionError)
+		}
+	}
+	err := l.store.Update(func(tx storage.Tx) error {
+		active := false
+		if err := exportTasks.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o exportTask) bool {
+			active = o.Code == "PENDING" || o.Code == "RUNNING"
+			return !active
+		}); err != nil {
+			return err
+		}
+		if active && t.Code == "PENDING" {
+			return logsapi.ErrLimitExceededException.New("Resource limit exceeded.")
+		}
+		return exportTasks.Put(tx, sc, t, t.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.Code == "PENDING" {
+		l.clock.AfterFunc(exportStartDelay, func() { l.runExport(sc, t.ID) })
+	}
+	return &logsapi.CreateExportTaskResponse{TaskId: ptr.To(t.ID)}, nil
+}
+
+// setExport moves a task to code unless it was cancelled meanwhile;
+// it reports whether the task is still live.
+func (l *Logs) setExport(sc storage.Scope, id, code, message string) (exportTask, bool) {
+	var t exportTask
+	live := false
+	err := l.store.Update(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		t, ok, err = exportTasks.Get(tx, sc, id)
+		if err != nil || !ok || t.Code == "CANCELLED" {
+			return err
+		}
+		live = true
+		t.Code, t.Message = code, message
+		if code != "RUNNING" {
+			t.Completed = ms(l.clock.Now())
+		}
+		return exportTasks.Put(tx, sc, t, id)
+	})
+	return t, err == nil && live
+}
+
+// runExport runs a pending task: RUNNING, the objects, then COMPLETED
+// or FAILED with the reason.
+func (l *Logs) runExport(sc storage.Scope, id string) {
+	t, ok := l.setExport(sc, id, "RUNNING", "Started successfully")
+	if !ok {
+		return
+	}
+	code, msg := "COMPLETED", "Completed successfully"
+	if err := l.writeExport(sc, t); err != nil {
+		code, msg = "FAILED", err.Error()
+	}
+	l.setExport(sc, id, code, msg)
+}
+
+// writeExport writes AWS's write test object, then one object per stream
+// with events in [From, To) (within retention), oldest first.
+func (l *Logs) writeExport(sc storage.Scope, t exportTask) error {
 	perStream := map[string][]event{}
+	now := ms(l.clock.Now())
 	err := l.store.View(func(tx storage.Tx) error {
-		g, err := l.getGroup(tx, sc, gname)
+		g, err := l.getGroup(tx, sc, t.Group)
 		if err != nil {
 			return err
 		}
 		cut := retentionCutoff(g, now)
-		return evs.List(tx, sc, []string{gname}, storage.ListOptions{Partial: ptr.Deref(in.LogStreamNamePrefix)}, func(k []string, e event) bool {
-			if e.Timestamp >= from && e.Timestamp < to && e.Timestamp >= cut {
+		return evs.List(tx, sc, []string{t.Group}, storage.ListOptions{Partial: t.LogStreamNamePrefix}, func(k []string, e event) bool {
+			if e.Timestamp >= t.From && e.Timestamp < t.To && e.Timestamp >= cut {
 				perStream[k[1]] = append(perStream[k[1]], e)
 			}
 			return true
 		})
 	})
 	if err != nil {
-		return nil, err
+		return errors.New("The specified log group does not exist.")
 	}
-	if l.bus == nil {
-		t.Code, t.Message = "FAILED", "niwa has no S3 delivery path for export tasks in this configuration."
-	} else {
-		probe := events.Message{TargetARN: "arn:aws:s3:::" + bucket, SourceService: "logs.amazonaws.com",
-			SourceARN: groupARN(sc, gname) + ":*", SourceAccount: sc.Account, Validate: true}
-		switch err := l.bus.Deliver(ctx, probe); {
-		case errors.Is(err, events.ErrNoHandler):
-			t.Code, t.Message = "FAILED", "niwa does not deliver export objects to S3 yet (no S3 delivery on the event bus); the task is recorded but nothing was written."
-		case err != nil:
-			return nil, logsapi.ErrInvalidParameterException.New("%s", exportBucketError)
-		default:
-			t.Code, t.Message = "COMPLETED", "Completed successfully"
-			if err := l.writeExport(ctx, sc, t, perStream); err != nil {
-				t.Code, t.Message = "FAILED", err.Error()
-			}
-		}
-	}
-	t.Completed = ms(ctx.Now())
-	if err := l.store.Update(func(tx storage.Tx) error { return exportTasks.Put(tx, sc, t, t.ID) }); err != nil {
-		return nil, err
-	}
-	return &logsapi.CreateExportTaskResponse{TaskId: ptr.To(t.ID)}, nil
-}
-
-// writeExport delivers one object per stream plus AWS's write test
-// object.
-func (l *Logs) writeExport(ctx *request.Context, sc storage.Scope, t exportTask, perStream map[string][]event) error {
+	p := exportPrincipal(sc, t.Group)
 	put := func(key string, body []byte) error {
-		return l.bus.Deliver(ctx, events.Message{TargetARN: "arn:aws:s3:::" + t.Bucket + "/" + key, Body: string(body),
-			SourceService: "logs.amazonaws.com", SourceARN: groupARN(sc, t.Group) + ":*", SourceAccount: sc.Account})
+		err := l.opts.Objects.PutServiceObject(context.Background(), t.Bucket, strings.TrimPrefix(key, "/"), body, p)
+		switch {
+		case errors.Is(err, objects.ErrAccessDenied):
+			return errors.New(exportPutDenied)
+		case errors.Is(err, objects.ErrNoSuchBucket):
+			return errors.New(exportNoBucket)
+		}
+		return err
 	}
-	if err := put(strings.TrimPrefix(t.Prefix+"/aws-logs-write-test", "/"), []byte("Permission Check Successful")); err != nil {
+	if err := put(t.Prefix+"/aws-logs-write-test", []byte("Permission Check Successful")); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(perStream))
@@ -116,19 +201,35 @@ func (l *Logs) writeExport(ctx *request.Context, sc storage.Scope, t exportTask,
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if !l.exportLive(sc, t.ID) {
+			return nil // cancelled: nothing more is written
+		}
+		evs := perStream[n]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Timestamp < evs[j].Timestamp })
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
-		for _, e := range perStream[n] {
+		for _, e := range evs {
 			fmt.Fprintf(zw, "%s %s\n", time.UnixMilli(e.Timestamp).UTC().Format("2006-01-02T15:04:05.000Z"), e.Message)
 		}
 		if err := zw.Close(); err != nil {
 			return err
 		}
-		if err := put(strings.TrimPrefix(t.Prefix+"/"+t.ID+"/"+n+"/000000.gz", "/"), buf.Bytes()); err != nil {
+		if err := put(t.Prefix+"/"+t.ID+"/"+n+"/000000.gz", buf.Bytes()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// exportLive reports whether a task is still RUNNING (not cancelled).
+func (l *Logs) exportLive(sc storage.Scope, id string) bool {
+	live := false
+	_ = l.store.View(func(tx storage.Tx) error {
+		t, ok, err := exportTasks.Get(tx, sc, id)
+		live = err == nil && ok && t.Code == "RUNNING"
+		return err
+	})
+	return live
 }
 
 func exportShape(t exportTask) logsapi.ExportTask {
@@ -178,9 +279,8 @@ func (l *Logs) DescribeExportTasks(ctx *request.Context, in *logsapi.DescribeExp
 	return out, nil
 }
 
-// CancelExportTask cancels a pending or running task; niwa's tasks end
-// when created, so AWS's answer for a finished task is what a caller
-// gets.
+// CancelExportTask cancels a pending or running task; a running task
+// stops before its next object.
 func (l *Logs) CancelExportTask(ctx *request.Context, in *logsapi.CancelExportTaskRequest) (*logsapi.CancelExportTaskOutput, error) {
 	sc := scope(ctx)
 	id := ptr.Deref(in.TaskId)
@@ -195,7 +295,7 @@ func (l *Logs) CancelExportTask(ctx *request.Context, in *logsapi.CancelExportTa
 		if t.Code != "PENDING" && t.Code != "RUNNING" {
 			return logsapi.ErrInvalidOperationException.New("The specified export task has already finished")
 		}
-		t.Code, t.Message = "CANCELLED", "Cancelled by user"
+		t.Code, t.Message, t.Completed = "CANCELLED", "Cancelled by user", ms(ctx.Now())
 		return exportTasks.Put(tx, sc, t, id)
 	})
 	if err != nil {

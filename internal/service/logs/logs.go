@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,9 @@ type Options struct {
 	// DataKeys checks the KMS keys log groups are associated with (nil
 	// checks their ARN's shape only).
 	DataKeys kmsseam.Keys
+	// Objects writes export task objects to S3 as logs.amazonaws.com
+	// (nil: export tasks fail, saying so).
+	Objects objects.Store
 }
 
 // group is a log group record.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
-	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -138,22 +138,57 @@ func TestDataProtectionPolicy(t *testing.T) {
 	}
 }
 
-// s3Bus stands in for an S3 that takes deliveries: objects by ARN.
-type s3Bus struct {
+// fakeObjects stands in for S3 behind the objects seam: buckets with a
+// region and the actions their policy grants logs.amazonaws.com.
+type fakeObjects struct {
 	mu      sync.Mutex
+	buckets map[string]fakeBucket
 	objects map[string]string
+	seen    objects.Principal
 }
 
-func (b *s3Bus) Deliver(_ context.Context, m events.Message) error {
-	if !strings.HasPrefix(m.TargetARN, "arn:aws:s3:::bucket") {
-		return fmt.Errorf("NoSuchBucket")
+type fakeBucket struct {
+	region string
+	grants map[string]bool
+}
+
+func (f *fakeObjects) access(bucket string, p objects.Principal, actions ...string) (fakeBucket, error) {
+	f.seen = p
+	b, ok := f.buckets[bucket]
+	if !ok {
+		return b, objects.ErrNoSuchBucket
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !m.Validate {
-		b.objects[strings.TrimPrefix(m.TargetARN, "arn:aws:s3:::")] = m.Body
+	for _, a := range actions {
+		if !b.grants[a] {
+			return b, objects.ErrAccessDenied
+		}
 	}
+	return b, nil
+}
+
+func (f *fakeObjects) CheckObjectAccess(_ context.Context, bucket, _ string, p objects.Principal, actions ...string) (string, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.access(bucket, p, actions...)
+	return b.region, "000000000000", err
+}
+
+func (f *fakeObjects) PutServiceObject(_ context.Context, bucket, key string, body []byte, p objects.Principal) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.access(bucket, p, "s3:PutObject"); err != nil {
+		return err
+	}
+	f.objects[bucket+"/"+key] = string(body)
 	return nil
+}
+
+func (f *fakeObjects) ListServiceObjects(context.Context, string, string, objects.Principal) ([]objects.Object, error) {
+	return nil, fmt.Errorf("not used")
+}
+
+func (f *fakeObjects) OpenServiceObject(context.Context, string, string, objects.Principal) (io.ReadCloser, int64, error) {
+	return nil, 0, fmt.Errorf("not used")
 }
 
 func TestExportTasks(t *testing.T) {
@@ -165,21 +200,50 @@ func TestExportTasks(t *testing.T) {
 	create := func(bucket string) (*logsapi.CreateExportTaskResponse, error) {
 		return l.CreateExportTask(ctx, &logsapi.CreateExportTaskRequest{LogGroupName: ptr.To("/ex"), From: &from, To: &to, Destination: ptr.To(bucket), DestinationPrefix: ptr.To("out")})
 	}
-	// Without any S3 on the bus the task is kept, FAILED, and says why.
-	l.bus = events.New()
+	// settled waits (on a generous deadline, returning at once when it
+	// holds) for the task run by the fake clock's timer goroutine.
+	settled := func(id *string, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			d, _ := l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{TaskId: id})
+			if len(d.ExportTasks) == 1 && *d.ExportTasks[0].Status.Code == want {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("task %s never %s", *id, want)
+	}
+	status := func(id *string) (string, string) {
+		t.Helper()
+		d, err := l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{TaskId: id})
+		if err != nil || len(d.ExportTasks) != 1 {
+			t.Fatalf("describe %s: %v %+v", *id, err, d)
+		}
+		return *d.ExportTasks[0].Status.Code, *d.ExportTasks[0].Status.Message
+	}
+	// Without S3 the task is kept, FAILED, and says why.
 	first, err := create("bucket")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{TaskId: first.TaskId})
-	if len(d.ExportTasks) != 1 || *d.ExportTasks[0].Status.Code != "FAILED" || !strings.Contains(*d.ExportTasks[0].Status.Message, "S3") {
-		t.Fatalf("no S3: %+v", d.ExportTasks)
+	if c, m := status(first.TaskId); c != "FAILED" || !strings.Contains(m, "S3") {
+		t.Fatalf("no S3: %s %s", c, m)
 	}
-	b := &s3Bus{objects: map[string]string{}}
-	l.bus = b
+	all := map[string]bool{"s3:GetBucketAcl": true, "s3:PutObject": true}
+	f := &fakeObjects{objects: map[string]string{}, buckets: map[string]fakeBucket{
+		"bucket":  {region: "us-east-1", grants: all},
+		"noacl":   {region: "us-east-1", grants: map[string]bool{"s3:PutObject": true}},
+		"noput":   {region: "us-east-1", grants: map[string]bool{"s3:GetBucketAcl": true}},
+		"faraway": {region: "eu-west-1", grants: all},
+	}}
+	l.opts.Objects = f
 	clk.Advance(time.Second)
-	if _, err := create("elsewhere"); code(err) != "InvalidParameterException" {
-		t.Fatalf("unwritable bucket: %v", err)
+	// The bucket is checked at once, with AWS's messages.
+	for bucket, want := range map[string]string{"noacl": exportBucketError, "missing": exportNoBucket, "faraway": exportRegionError} {
+		if _, err := create(bucket); code(err) != "InvalidParameterException" || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v", bucket, err)
+		}
 	}
 	if _, err := l.CreateExportTask(ctx, &logsapi.CreateExportTaskRequest{LogGroupName: ptr.To("/ex"), From: &to, To: &from, Destination: ptr.To("bucket")}); code(err) != "InvalidParameterException" {
 		t.Fatalf("from after to: %v", err)
@@ -191,17 +255,33 @@ func TestExportTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj := b.objects["bucket/out/"+*second.TaskId+"/a/000000.gz"]
+	if c, _ := status(second.TaskId); c != "PENDING" || len(f.objects) != 0 {
+		t.Fatalf("new task: %s %v", c, f.objects)
+	}
+	// One active task per account.
+	if _, err := create("bucket"); code(err) != "LimitExceededException" {
+		t.Fatalf("second active task: %v", err)
+	}
+	clk.Advance(exportStartDelay)
+	settled(second.TaskId, "COMPLETED")
+	if c, m := status(second.TaskId); c != "COMPLETED" || m != "Completed successfully" {
+		t.Fatalf("after run: %s %s", c, m)
+	}
+	if f.seen.Service != "logs.amazonaws.com" || f.seen.SourceAccount != "000000000000" || f.seen.SourceARN != groupARN(scope(ctx), "/ex")+":*" {
+		t.Fatalf("principal %+v", f.seen)
+	}
+	obj := f.objects["bucket/out/"+*second.TaskId+"/a/000000.gz"]
 	zr, err := gzip.NewReader(bytes.NewReader([]byte(obj)))
 	if err != nil {
-		t.Fatalf("object a: %v %v", err, b.objects)
+		t.Fatalf("object a: %v %v", err, f.objects)
 	}
 	text, _ := io.ReadAll(zr)
-	if string(text) != "2026-05-01T12:00:00.000Z one\n2026-05-01T12:00:00.001Z two\n" || b.objects["bucket/out/aws-logs-write-test"] == "" || len(b.objects) != 3 {
-		t.Fatalf("export %q %v", text, b.objects)
+	if string(text) != "2026-05-01T12:00:00.000Z one\n2026-05-01T12:00:00.001Z two\n" || f.objects["bucket/out/aws-logs-write-test"] == "" || len(f.objects) != 3 {
+		t.Fatalf("export %q %v", text, f.objects)
 	}
-	d, _ = l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{Limit: ptr.To(int32(1))})
-	if len(d.ExportTasks) != 1 || *d.ExportTasks[0].TaskId != *second.TaskId || *d.ExportTasks[0].Status.Code != "COMPLETED" || d.NextToken == nil {
+	d, _ := l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{Limit: ptr.To(int32(1))})
+	if len(d.ExportTasks) != 1 || *d.ExportTasks[0].TaskId != *second.TaskId || *d.ExportTasks[0].Status.Code != "COMPLETED" || d.NextToken == nil ||
+		d.ExportTasks[0].ExecutionInfo.CompletionTime == nil {
 		t.Fatalf("newest first: %+v", d)
 	}
 	d, _ = l.DescribeExportTasks(ctx, &logsapi.DescribeExportTasksRequest{Limit: ptr.To(int32(1)), NextToken: d.NextToken})
@@ -217,5 +297,29 @@ func TestExportTasks(t *testing.T) {
 	}
 	if _, err := l.CancelExportTask(ctx, &logsapi.CancelExportTaskRequest{TaskId: ptr.To("nope")}); code(err) != "ResourceNotFoundException" {
 		t.Fatalf("cancel unknown: %v", err)
+	}
+	// A bucket that grants GetBucketAcl but not PutObject: the task fails
+	// when it writes.
+	noput, err := create("noput")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(exportStartDelay)
+	settled(noput.TaskId, "FAILED")
+	if c, m := status(noput.TaskId); c != "FAILED" || m != exportPutDenied {
+		t.Fatalf("no PutObject grant: %s %s", c, m)
+	}
+	// A pending task cancelled writes nothing.
+	before := len(f.objects)
+	third, err := create("bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CancelExportTask(ctx, &logsapi.CancelExportTaskRequest{TaskId: third.TaskId}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(exportStartDelay)
+	if c, _ := status(third.TaskId); c != "CANCELLED" || len(f.objects) != before {
+		t.Fatalf("cancelled: %s %d", c, len(f.objects))
 	}
 }

@@ -14,6 +14,7 @@ func (s *Route53) Declare() kit.Declaration {
 		Impl:  s,
 		Authz: kit.Authz{Resources: resources},
 		Audit: kit.Audit{Global: true},
+		Close: func() error { s.StopHealthChecks(); return nil },
 	}
 }
 

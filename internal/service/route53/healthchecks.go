@@ -2,7 +2,9 @@ package route53
 
 import (
 	"fmt"
+	"net"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -14,9 +16,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// Health checks exist at API level: niwa stores and returns them, and
-// reports every one healthy; it does not probe endpoints yet, so DNS
-// answers treat every record set as healthy too.
+// Health checks: stored here, probed by the checker (checker.go), and
+// read by the DNS answers (source.go) through healthy().
 
 type healthCheckRec struct {
 	ID              string
@@ -66,10 +67,52 @@ func defaults(c route53api.HealthCheckConfig) (route53api.HealthCheckConfig, err
 		if c.EnableSNI == nil {
 			c.EnableSNI = ptr.To(typ == "HTTPS" || typ == "HTTPS_STR_MATCH")
 		}
+		if c.RequestInterval != nil && *c.RequestInterval != 10 && *c.RequestInterval != 30 {
+			return c, invalidInput("Invalid parameter : RequestInterval must be either 10 or 30 seconds")
+		}
+		if f := ptr.Deref(c.FailureThreshold); f < 1 || f > 10 {
+			return c, invalidInput("Invalid parameter : FailureThreshold must be between 1 and 10")
+		}
+		if (typ == "HTTP_STR_MATCH" || typ == "HTTPS_STR_MATCH") && ptr.Deref(c.SearchString) == "" {
+			return c, invalidInput("Invalid parameter : SearchString is required for health checks of type %s", typ)
+		}
+		if c.SearchString != nil && typ != "HTTP_STR_MATCH" && typ != "HTTPS_STR_MATCH" {
+			return c, invalidInput("Invalid parameter : SearchString is not allowed for health checks of type %s", typ)
+		}
+		if c.IPAddress != nil {
+			if ip := net.ParseIP(*c.IPAddress); ip == nil {
+				return c, invalidInput("Invalid parameter : Invalid IP address: %s", *c.IPAddress)
+			}
+		}
+		if len(c.ChildHealthChecks) > 0 {
+			return c, invalidInput("Invalid parameter : ChildHealthChecks is only allowed for health checks of type CALCULATED")
+		}
 	case "CALCULATED":
 		if c.HealthThreshold == nil {
 			c.HealthThreshold = ptr.To(int32(len(c.ChildHealthChecks)))
 		}
+		if t := *c.HealthThreshold; t < 0 || t > 256 {
+			return c, invalidInput("Invalid parameter : HealthThreshold must be between 0 and 256")
+		}
+		if len(c.ChildHealthChecks) > 256 {
+			return c, invalidInput("Invalid parameter : A calculated health check can have at most 256 child health checks")
+		}
+		if c.IPAddress != nil || c.FullyQualifiedDomainName != nil || c.Port != nil || c.ResourcePath != nil {
+			return c, invalidInput("Invalid parameter : Endpoint settings are not allowed for health checks of type CALCULATED")
+		}
+	case "CLOUDWATCH_METRIC":
+		if c.AlarmIdentifier == nil {
+			return c, invalidInput("Invalid parameter : AlarmIdentifier is required for health checks of type CLOUDWATCH_METRIC")
+		}
+		if c.InsufficientDataHealthStatus == nil {
+			c.InsufficientDataHealthStatus = ptr.To("LastKnownStatus")
+		}
+	case "RECOVERY_CONTROL":
+		if c.RoutingControlArn == nil {
+			return c, invalidInput("Invalid parameter : RoutingControlArn is required for health checks of type RECOVERY_CONTROL")
+		}
+	default:
+		return c, invalidInput("Invalid parameter : Unknown health check type: %s", typ)
 	}
 	if c.Inverted == nil {
 		c.Inverted = ptr.To(false)
@@ -118,6 +161,9 @@ func (s *Route53) CreateHealthCheck(ctx *request.Context, in *route53api.CreateH
 		if err := hcCallerRefs.Put(tx, sc, h.ID, h.CallerReference); err != nil {
 			return err
 		}
+		if err := hcIndex.Put(tx, indexScope, true, ctx.Account, h.ID); err != nil {
+			return err
+		}
 		return healthChecks.Put(tx, sc, h, h.ID)
 	})
 	if err != nil {
@@ -149,35 +195,116 @@ func (s *Route53) GetHealthCheck(ctx *request.Context, in *route53api.GetHealthC
 	return &route53api.GetHealthCheckOutput{HealthCheck: hcOut(h)}, nil
 }
 
-// GetHealthCheckStatus reports the check healthy from three checker
-// regions (niwa does not probe).
-func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetHealthCheckStatusInput) (*route53api.GetHealthCheckStatusOutput, error) {
-	if _, err := s.getHealthCheck(ctx, ptr.Deref(in.HealthCheckId)); err != nil {
+// observations reports one status per checker region (the check's
+// Regions, or Route 53's default list); niwa's single probe stands for
+// each of them. Before the first probe the status says so, as Route 53's
+// does while a new check propagates.
+func (s *Route53) observations(ctx *request.Context, id string, last bool) ([]route53api.HealthCheckObservation, error) {
+	var h healthCheckRec
+	var st hcStatus
+	var ok, seen bool
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		if h, ok, err = healthChecks.Get(tx, scope(ctx), id); err != nil || !ok {
+			return err
+		}
+		st, seen, err = hcStatuses.Get(tx, scope(ctx), id)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	now := ctx.Now().UTC()
-	out := &route53api.GetHealthCheckStatusOutput{}
-	for i, region := range []string{"us-east-1", "eu-west-1", "ap-northeast-1"} {
-		out.HealthCheckObservations = append(out.HealthCheckObservations, route53api.HealthCheckObservation{
-			Region: ptr.To(region), IPAddress: ptr.To(fmt.Sprintf("15.177.%d.1", i*10)),
-			StatusReport: &route53api.StatusReport{Status: ptr.To("Success: HTTP Status Code 200, OK"), CheckedTime: &now},
+	if !ok {
+		return nil, noSuchHealthCheck(id)
+	}
+	if t := ptr.Deref(h.Config.Type); t == "CALCULATED" {
+		return nil, invalidInput("Invalid parameter : GetHealthCheckStatus and GetHealthCheckLastFailureReason are not supported for health checks of type %s", t)
+	}
+	regions := h.Config.Regions
+	if len(regions) == 0 {
+		regions = checkerRegions
+	}
+	out := []route53api.HealthCheckObservation{}
+	for i, region := range regions {
+		report := &route53api.StatusReport{}
+		switch {
+		case last && !st.FailedAt.IsZero():
+			report.Status, report.CheckedTime = ptr.To(st.FailedReport), ptr.To(st.FailedAt.UTC())
+		case last:
+			continue
+		case seen:
+			report.Status, report.CheckedTime = ptr.To(st.Report), ptr.To(st.Checked.UTC())
+		case ptr.Deref(h.Config.Disabled):
+			report.Status, report.CheckedTime = ptr.To("Success: Health check is disabled"), ptr.To(ctx.Now().UTC())
+		default:
+			report.Status, report.CheckedTime = ptr.To("Unknown: Health checker has not checked the endpoint yet"), ptr.To(ctx.Now().UTC())
+		}
+		out = append(out, route53api.HealthCheckObservation{
+			Region: ptr.To(region), IPAddress: ptr.To(fmt.Sprintf("15.177.%d.%d", i*8, 1+i)), StatusReport: report,
 		})
 	}
 	return out, nil
 }
 
-// DeleteHealthCheck deletes a health check.
+// GetHealthCheckStatus reports what the checkers last saw.
+func (s *Route53) GetHealthCheckStatus(ctx *request.Context, in *route53api.GetHealthCheckStatusInput) (*route53api.GetHealthCheckStatusOutput, error) {
+	obs, err := s.observations(ctx, ptr.Deref(in.HealthCheckId), false)
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.GetHealthCheckStatusOutput{HealthCheckObservations: obs}, nil
+}
+
+// GetHealthCheckLastFailureReason reports the checkers' last failed
+// probe (none when every probe has succeeded).
+func (s *Route53) GetHealthCheckLastFailureReason(ctx *request.Context, in *route53api.GetHealthCheckLastFailureReasonInput) (*route53api.GetHealthCheckLastFailureReasonOutput, error) {
+	obs, err := s.observations(ctx, ptr.Deref(in.HealthCheckId), true)
+	if err != nil {
+		return nil, err
+	}
+	return &route53api.GetHealthCheckLastFailureReasonOutput{HealthCheckObservations: obs}, nil
+}
+
+// DeleteHealthCheck deletes a health check no record set refers to.
 func (s *Route53) DeleteHealthCheck(ctx *request.Context, in *route53api.DeleteHealthCheckInput) (*route53api.DeleteHealthCheckOutput, error) {
 	id := ptr.Deref(in.HealthCheckId)
+	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		h, ok, err := healthChecks.Get(tx, scope(ctx), id)
+		h, ok, err := healthChecks.Get(tx, sc, id)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return noSuchHealthCheck(id)
 		}
-		return healthChecks.Delete(tx, scope(ctx), h.ID)
+		inUse := false
+		if err := rrsets.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, rs route53api.ResourceRecordSet) bool {
+			inUse = ptr.Deref(rs.HealthCheckId) == id
+			return !inUse
+		}); err != nil {
+			return err
+		}
+		if inUse {
+			return route53api.ErrHealthCheckInUse.New("The health check with id %s cannot be deleted because it is referenced by a resource record set.", id)
+		}
+		if err := healthChecks.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, o healthCheckRec) bool {
+			inUse = ptr.Deref(o.Config.Type) == "CALCULATED" && slices.Contains(o.Config.ChildHealthChecks, id)
+			return !inUse
+		}); err != nil {
+			return err
+		}
+		if inUse {
+			return route53api.ErrHealthCheckInUse.New("The health check with id %s cannot be deleted because it is a child of a calculated health check.", id)
+		}
+		if _, err := hcStatuses.DeleteExisting(tx, sc, h.ID); err != nil {
+			return err
+		}
+		if _, err := hcIndex.DeleteExisting(tx, indexScope, ctx.Account, h.ID); err != nil {
+			return err
+		}
+		// The caller reference stays taken: Route 53 refuses to reuse
+		// a deleted check's reference (HealthCheckAlreadyExists).
+		return healthChecks.Delete(tx, sc, h.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -225,6 +352,11 @@ func (s *Route53) UpdateHealthCheck(ctx *request.Context, in *route53api.UpdateH
 		if in.Regions != nil {
 			c.Regions = in.Regions
 		}
+		cfg, err := defaults(*c)
+		if err != nil {
+			return err
+		}
+		h.Config = cfg
 		h.Version++
 		return healthChecks.Put(tx, scope(ctx), h, h.ID)
 	})

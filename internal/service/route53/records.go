@@ -255,6 +255,28 @@ func characterStrings(v string) (out []string, ok bool) {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// routingPolicy names a record set's routing policy as Route 53's
+// messages do ("" for a simple record set).
+func routingPolicy(rs route53api.ResourceRecordSet) string {
+	switch {
+	case rs.Weight != nil:
+		return "weighted"
+	case rs.Region != nil:
+		return "latency"
+	case rs.Failover != nil:
+		return "failover"
+	case rs.GeoLocation != nil:
+		return "geolocation"
+	case rs.MultiValueAnswer != nil:
+		return "multivalue"
+	case rs.CidrRoutingConfig != nil:
+		return "cidr"
+	case rs.GeoProximityLocation != nil:
+		return "geoproximity"
+	}
+	return ""
+}
+
 // sameValues compares a DELETE's record set with the stored one.
 func sameValues(a, b route53api.ResourceRecordSet) bool {
 	if (a.AliasTarget == nil) != (b.AliasTarget == nil) {
@@ -352,11 +374,20 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 			}
 			// CNAME exclusivity: a CNAME shares its name with no other
 			// type (set identifiers aside).
-			conflict := ""
+			conflict, otherPolicy := "", ""
 			err = rrsets.List(tx, sc, []string{z.ID, reverse(name)}, storage.ListOptions{}, func(_ []string, other route53api.ResourceRecordSet) bool {
 				ot := ptr.Deref(other.Type)
 				if (typ == "CNAME") != (ot == "CNAME") {
 					conflict = ot
+					return false
+				}
+				// Record sets of one name and type share one routing
+				// policy (a simple one stands alone).
+				if ot == typ && ptr.Deref(other.SetIdentifier) != ptr.Deref(rs.SetIdentifier) && routingPolicy(other) != routingPolicy(rs) {
+					otherPolicy = routingPolicy(other)
+					if otherPolicy == "" {
+						otherPolicy = "simple"
+					}
 					return false
 				}
 				return true
@@ -369,6 +400,14 @@ func (s *Route53) ChangeResourceRecordSets(ctx *request.Context, in *route53api.
 					return changeBatch("RRSet of type CNAME with DNS name %s is not permitted as it conflicts with other records with the same DNS name in zone %s", outName(name), outName(z.Name))
 				}
 				return changeBatch("RRSet of type %s with DNS name %s is not permitted because a conflicting RRSet of type CNAME with the same DNS name already exists in zone %s", typ, outName(name), outName(z.Name))
+			}
+			if otherPolicy != "" {
+				if p := routingPolicy(rs); p == "" {
+					errs = append(errs, fmt.Sprintf("RRSet with DNS name %s, type %s cannot be created as %s sets exist with the same name and type.", outName(name), typ, otherPolicy))
+				} else {
+					errs = append(errs, fmt.Sprintf("RRSet with DNS name %s, type %s, SetIdentifier %s cannot be created as a non-%s set exists with the same name and type.", outName(name), typ, ptr.Deref(rs.SetIdentifier), p))
+				}
+				continue
 			}
 			if err := rrsets.Put(tx, sc, rs, key...); err != nil {
 				return err
@@ -476,7 +515,15 @@ func (s *Route53) TestDNSAnswer(ctx *request.Context, in *route53api.TestDNSAnsw
 	if z.Private && len(z.VPCs) > 0 {
 		vpc = z.VPCs[0].ID
 	}
-	m, err := s.resolver.Answer(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc)
+	// IP-based routing sees the client subnet, else the resolver.
+	var from netip.Addr
+	for _, raw := range []*string{in.EDNS0ClientSubnetIP, in.ResolverIP} {
+		if a, err := netip.ParseAddr(ptr.Deref(raw)); err == nil {
+			from = a.Unmap()
+			break
+		}
+	}
+	m, err := s.resolver.AnswerFrom(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc, from)
 	if err != nil {
 		return nil, err
 	}

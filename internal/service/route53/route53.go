@@ -20,12 +20,15 @@ package route53
 import (
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -37,6 +40,23 @@ type Route53 struct {
 	resolver *dns.Resolver
 	// propagation is how long a change stays PENDING.
 	propagation time.Duration
+	clock       clock.Clock
+	// geo is the geolocation catalog (geo.go), read-only after New.
+	geo []geoEntry
+	// bus reaches CloudWatch Logs to check query logging log groups.
+	bus *events.Bus
+
+	// The health checker's schedule (checker.go).
+	checkMu      sync.Mutex
+	checkTimer   clock.Timer
+	checkStopped bool
+	checkRunning bool
+}
+
+// WithClock sets the clock that schedules health-check probes (default
+// the wall clock).
+func WithClock(c clock.Clock) Option {
+	return func(s *Route53) { s.clock = c }
 }
 
 // Option configures New.
@@ -53,6 +73,23 @@ func WithRegion(region string) Option {
 	return func(s *Route53) { s.resolver.Region = region }
 }
 
+// WithBus sets the events bus through which query logging configs are
+// checked against CloudWatch Logs.
+func WithBus(b *events.Bus) Option {
+	return func(s *Route53) { s.bus = b }
+}
+
+// WithClient sets where DNS clients are, for latency, geolocation and
+// geoproximity routing (zero: at the region set by WithRegion).
+func WithClient(c dns.Client) Option {
+	return func(s *Route53) { s.resolver.Client = c }
+}
+
+// WithRand sets the source of randomness of weighted routing.
+func WithRand(f func(n int64) int64) Option {
+	return func(s *Route53) { s.resolver.Rand = f }
+}
+
 // WithPropagation sets how long a change stays PENDING before GetChange
 // reports INSYNC. The default, 0, reports PENDING in the response that
 // makes the change and INSYNC as soon as the clock has moved at all, so
@@ -64,7 +101,7 @@ func WithPropagation(d time.Duration) Option {
 
 // New returns the Route53 service storing its state in store.
 func New(store storage.Store, opts ...Option) *Route53 {
-	s := &Route53{store: store}
+	s := &Route53{store: store, clock: clock.Real{}, geo: parseGeo(geolocationsTSV)}
 	s.resolver = &dns.Resolver{Source: &Source{store: store}}
 	for _, o := range opts {
 		o(s)
@@ -94,6 +131,9 @@ type zoneRec struct {
 	RecordCount     int64
 	Tags            map[string]string
 	Created         time.Time
+	// DNSSEC (dnssec.go).
+	Signing bool
+	KSKs    []kskRec
 }
 
 // indexRec is one entry of the cross-account zone-name index.

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	mdns "github.com/miekg/dns"
+
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -28,7 +30,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	h := servicetest.New(t, "route53", servicetest.At(t0), servicetest.InAccount(testAccount))
-	return &fixture{Route53: New(h.Store(), WithRegion("us-east-1")), t: t, clock: h.Clock, ctx: h.Ctx()}
+	return &fixture{Route53: New(h.Store(), WithRegion("us-east-1"), WithClock(h.Clock)), t: t, clock: h.Clock, ctx: h.Ctx()}
 }
 
 func (f *fixture) zone(name string, vpc *route53api.VPC) string {
@@ -154,6 +156,22 @@ func TestChangeBatchMessages(t *testing.T) {
 			"InvalidChangeBatch", "[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]"},
 		{"delete wrong ttl", []route53api.Change{ch("DELETE", rrset("www.example.com", "A", 60, "10.0.0.1"))},
 			"InvalidChangeBatch", "[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]"},
+		{"weighted beside simple", []route53api.Change{ch("CREATE", func() *route53api.ResourceRecordSet {
+			rs := rrset("www.example.com", "A", 60, "10.0.0.9")
+			rs.SetIdentifier, rs.Weight = ptr.To("w"), ptr.To(int64(1))
+			return rs
+		}())},
+			"InvalidChangeBatch", "[RRSet with DNS name www.example.com., type A, SetIdentifier w cannot be created as a non-weighted set exists with the same name and type.]"},
+		{"latency beside weighted", []route53api.Change{ch("CREATE", func() *route53api.ResourceRecordSet {
+			rs := rrset("routed.example.com", "A", 60, "10.0.0.9")
+			rs.SetIdentifier, rs.Weight = ptr.To("w"), ptr.To(int64(1))
+			return rs
+		}()), ch("CREATE", func() *route53api.ResourceRecordSet {
+			rs := rrset("routed.example.com", "A", 60, "10.0.0.8")
+			rs.SetIdentifier, rs.Region = ptr.To("l"), ptr.To("us-east-1")
+			return rs
+		}()), ch("CREATE", rrset("routed.example.com", "A", 60, "10.0.0.7"))},
+			"InvalidChangeBatch", "[RRSet with DNS name routed.example.com., type A, SetIdentifier l cannot be created as a non-latency set exists with the same name and type., RRSet with DNS name routed.example.com., type A cannot be created as weighted sets exist with the same name and type.]"},
 		{"two errors, atomic", []route53api.Change{ch("UPSERT", rrset("new.example.com", "A", 0, "10.0.0.3")), ch("DELETE", rrset("a.example.com", "A", 0, "1.1.1.1")), ch("DELETE", rrset("b.example.com", "A", 0, "1.1.1.1"))},
 			"InvalidChangeBatch", "[Tried to delete resource record set [name='a.example.com.', type='A'] but it was not found, Tried to delete resource record set [name='b.example.com.', type='A'] but it was not found]"},
 		{"cname conflict", []route53api.Change{ch("CREATE", rrset("www.example.com", "CNAME", 300, "other.example.com"))},
@@ -346,6 +364,16 @@ func TestTestDNSAnswer(t *testing.T) {
 	if *out.ResponseCode != "NXDOMAIN" || len(out.RecordData) != 0 {
 		t.Fatalf("nxdomain %+v", out)
 	}
+}
+
+// resolve asks the service's resolver directly.
+func (f *fixture) resolve(name string, qtype uint16, vpc string) *mdns.Msg {
+	f.t.Helper()
+	m, err := f.resolver.Answer(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
 }
 
 func TestHealthChecksAndTags(t *testing.T) {

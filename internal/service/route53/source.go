@@ -1,7 +1,9 @@
 package route53
 
 import (
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,10 +106,40 @@ func firstCreated(tx storage.Tx, ixs []indexRec) (indexRec, error) {
 func (s *Source) RRSets(z dns.Zone, name string) ([]dns.RRSet, error) {
 	var out []dns.RRSet
 	err := s.store.View(func(tx storage.Tx) error {
-		return rrsets.List(tx, storage.Global(z.Account), []string{z.ID, reverse(name)}, storage.ListOptions{}, func(_ []string, rs route53api.ResourceRecordSet) bool {
-			out = append(out, toDNS(rs))
+		sc := storage.Global(z.Account)
+		var sets []route53api.ResourceRecordSet
+		if err := rrsets.List(tx, sc, []string{z.ID, reverse(name)}, storage.ListOptions{}, func(_ []string, rs route53api.ResourceRecordSet) bool {
+			sets = append(sets, rs)
 			return true
-		})
+		}); err != nil {
+			return err
+		}
+		for _, rs := range sets {
+			d := toDNS(rs)
+			if c := rs.CidrRoutingConfig; c != nil {
+				d.CidrLocation = ptr.Deref(c.LocationName)
+				col, ok, err := cidrCollections.Get(tx, sc, ptr.Deref(c.CollectionId))
+				if err != nil {
+					return err
+				}
+				if ok {
+					for _, b := range col.Locations[d.CidrLocation] {
+						if p, err := netip.ParsePrefix(b); err == nil {
+							d.CidrBlocks = append(d.CidrBlocks, p)
+						}
+					}
+				}
+			}
+			if id := ptr.Deref(rs.HealthCheckId); id != "" {
+				up, err := healthy(tx, sc, id, 0)
+				if err != nil {
+					return err
+				}
+				d.Unhealthy = !up
+			}
+			out = append(out, d)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -131,14 +163,27 @@ func toDNS(rs route53api.ResourceRecordSet) dns.RRSet {
 		MultiValue: rs.MultiValueAnswer != nil && *rs.MultiValueAnswer,
 		Geo:        rs.GeoLocation != nil,
 	}
-	if rs.GeoLocation != nil && ptr.Deref(rs.GeoLocation.CountryCode) == "*" {
-		out.GeoDefault = true
+	if g := rs.GeoLocation; g != nil {
+		out.GeoDefault = ptr.Deref(g.CountryCode) == "*"
+		out.GeoContinent, out.GeoSubdivision = ptr.Deref(g.ContinentCode), ptr.Deref(g.SubdivisionCode)
+		if !out.GeoDefault {
+			out.GeoCountry = ptr.Deref(g.CountryCode)
+		}
+	}
+	if g := rs.GeoProximityLocation; g != nil {
+		p := &dns.Proximity{Region: ptr.Deref(g.AWSRegion), Bias: ptr.Deref(g.Bias)}
+		if g.Coordinates != nil {
+			p.Lat, _ = strconv.ParseFloat(ptr.Deref(g.Coordinates.Latitude), 64)
+			p.Lon, _ = strconv.ParseFloat(ptr.Deref(g.Coordinates.Longitude), 64)
+		}
+		out.Proximity = p
 	}
 	if rs.TTL != nil {
 		out.TTL = uint32(*rs.TTL)
 	}
 	if rs.AliasTarget != nil {
 		out.Alias = &dns.Alias{DNSName: ptr.Deref(rs.AliasTarget.DNSName), HostedZoneID: ptr.Deref(rs.AliasTarget.HostedZoneId)}
+		out.EvaluateTargetHealth = ptr.Deref(rs.AliasTarget.EvaluateTargetHealth)
 	}
 	for _, r := range rs.ResourceRecords {
 		out.Values = append(out.Values, ptr.Deref(r.Value))

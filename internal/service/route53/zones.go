@@ -84,11 +84,8 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 	} else if in.HostedZoneConfig != nil && in.HostedZoneConfig.PrivateZone != nil && *in.HostedZoneConfig.PrivateZone {
 		return nil, invalidInput("Invalid request: Missing VPC information for a private hosted zone")
 	}
-	if in.DelegationSetId != nil {
-		if private {
-			return nil, route53api.ErrConflictingDomainExists.New("A reusable delegation set cannot be used with a private hosted zone.")
-		}
-		return nil, route53api.ErrNoSuchDelegationSet.New("Delegation set not found: %s", bareID(*in.DelegationSetId))
+	if in.DelegationSetId != nil && private {
+		return nil, route53api.ErrConflictingDomainExists.New("A reusable delegation set cannot be used with a private hosted zone.")
 	}
 	z := zoneRec{ID: newZoneID(), Name: name, CallerReference: ptr.Deref(in.CallerReference), Private: private, RecordCount: 2, Created: ctx.Now()}
 	if in.HostedZoneConfig != nil {
@@ -111,6 +108,24 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 			return err
 		} else if dup {
 			return route53api.ErrHostedZoneAlreadyExists.New("A hosted zone has already been created with the specified caller reference.")
+		}
+		if in.DelegationSetId != nil {
+			d, err := getDelegationSet(tx, sc, *in.DelegationSetId)
+			if err != nil {
+				return err
+			}
+			n, err := zonesUsing(tx, sc, d.ID)
+			if err != nil {
+				return err
+			}
+			if n >= maxZonesPerDelegSet {
+				return route53api.ErrLimitsExceeded.New("The limit on the number of hosted zones that can use a reusable delegation set (%d) has been exceeded.", maxZonesPerDelegSet)
+			}
+			z.DelegationSetID, z.NameServers = d.ID, d.NameServers
+			ns = nil
+			for _, n := range z.NameServers {
+				ns = append(ns, n+".")
+			}
 		}
 		if err := callerRefs.Put(tx, sc, z.ID, z.CallerReference); err != nil {
 			return err
@@ -144,9 +159,19 @@ func (s *Route53) CreateHostedZone(ctx *request.Context, in *route53api.CreateHo
 	if private {
 		out.VPC = &route53api.VPC{VPCId: ptr.To(vpc.ID), VPCRegion: ptr.To(vpc.Region)}
 	} else {
-		out.DelegationSet = &route53api.DelegationSet{NameServers: z.NameServers}
+		out.DelegationSet = zoneDelegationSet(z)
 	}
 	return out, nil
+}
+
+// zoneDelegationSet is a public zone's delegation set as GetHostedZone
+// returns it: a reusable set's id and caller reference come with it.
+func zoneDelegationSet(z zoneRec) *route53api.DelegationSet {
+	out := &route53api.DelegationSet{NameServers: z.NameServers}
+	if z.DelegationSetID != "" {
+		out.Id = ptr.To("/delegationset/" + z.DelegationSetID)
+	}
+	return out
 }
 
 // GetHostedZone returns the zone with its delegation set (public) or its
@@ -167,7 +192,7 @@ func (s *Route53) GetHostedZone(ctx *request.Context, in *route53api.GetHostedZo
 			out.VPCs = append(out.VPCs, route53api.VPC{VPCId: ptr.To(v.ID), VPCRegion: ptr.To(v.Region)})
 		}
 	} else {
-		out.DelegationSet = &route53api.DelegationSet{NameServers: z.NameServers}
+		out.DelegationSet = zoneDelegationSet(z)
 	}
 	return out, nil
 }
@@ -249,8 +274,16 @@ func (s *Route53) ListHostedZones(ctx *request.Context, in *route53api.ListHoste
 	if err != nil {
 		return nil, err
 	}
+	dsID := ""
 	if in.DelegationSetId != nil {
-		return nil, route53api.ErrNoSuchDelegationSet.New("Delegation set not found: %s", bareID(*in.DelegationSetId))
+		err := s.store.View(func(tx storage.Tx) error {
+			d, err := getDelegationSet(tx, scope(ctx), *in.DelegationSetId)
+			dsID = d.ID
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	all, err := s.allZones(ctx)
 	if err != nil {
@@ -263,6 +296,9 @@ func (s *Route53) ListHostedZones(ctx *request.Context, in *route53api.ListHoste
 			continue
 		}
 		if t := ptr.Deref(in.HostedZoneType); t == "PrivateHostedZone" && !z.Private {
+			continue
+		}
+		if dsID != "" && z.DelegationSetID != dsID {
 			continue
 		}
 		if len(out.HostedZones) == max {
@@ -435,18 +471,6 @@ func (s *Route53) updateVPCs(ctx *request.Context, id string, vpc *route53api.VP
 		*ci, err = s.newChange(ctx, tx, comment)
 		return err
 	})
-}
-
-// GetDNSSEC reports that niwa's zones are not signed.
-func (s *Route53) GetDNSSEC(ctx *request.Context, in *route53api.GetDNSSECInput) (*route53api.GetDNSSECOutput, error) {
-	err := s.store.View(func(tx storage.Tx) error {
-		_, err := getZone(tx, scope(ctx), ptr.Deref(in.HostedZoneId))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &route53api.GetDNSSECOutput{Status: &route53api.DNSSECStatus{ServeSignature: ptr.To("NOT_SIGNING")}, KeySigningKeys: []route53api.KeySigningKey{}}, nil
 }
 
 var _ = strings.TrimSpace
