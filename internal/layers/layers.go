@@ -101,7 +101,7 @@ func Niwa() []Layer {
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
-				"internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// The harness of service unit tests (memory store, fake
 				// clock, contexts), from branch kit: platform only.
 				"internal/servicetest",

@@ -9,10 +9,9 @@ import (
 
 	mdns "github.com/miekg/dns"
 
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/gateway"
-	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -45,15 +44,9 @@ func wireACM(d *deps) (*wiring, error) {
 		opt.Lookup = func(name string) ([]string, error) { return publicCNAMEs(r, name) }
 	}
 	svc := acm.New(opt)
-	return &wiring{impl: acmWithReset{svc, authority, caStore}, namespace: "acm",
-		tags: map[string]authz.ResourceTagger{"acm": tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-			return svc.Tags(ctx, arn)
-		})},
-		routes: []gateway.Route{
-			{Name: "ca", Match: func(r *http.Request) bool { return r.URL.Path == ca.RootPath }, Handler: authority.Handler()},
-			{Name: "acm", Match: func(r *http.Request) bool { return r.URL.Path == acm.ApprovePath }, Handler: svc.HTTP()},
-		},
-	}, nil
+	decl := svc.Declare(acmWithReset{svc, authority, caStore})
+	decl.Routes = append(decl.Routes, kit.Route{Name: "ca", Match: func(r *http.Request) bool { return r.URL.Path == ca.RootPath }, Handler: authority.Handler()})
+	return &wiring{Declaration: decl}, nil
 }
 
 // acmWithReset keeps the authority across POST /_niwa/reset: clients

@@ -19,7 +19,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
 	// Health checks probe their endpoints on the injected clock.
 	svc.StartHealthChecks()
-	w := &wiring{impl: svc, close: func() error { svc.StopHealthChecks(); return nil }}
+	w := &wiring{Declaration: svc.Declare()}
 	d.dnsResolver = svc.Resolver()
 	if d.cfg.DNSAddr == "" {
 		return w, nil
@@ -35,7 +35,8 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.dnsAddr = srv.Addr()
-	w.close = func() error { svc.StopHealthChecks(); return srv.Close() }
+	stopChecks := w.Close
+	w.Close = func() error { _ = stopChecks(); return srv.Close() }
 	return w, nil
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 )
 
@@ -15,8 +14,7 @@ func wireSES(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.ses = ses.New(ses.Options{Store: store, Clock: d.clock, Log: d.log, DNS: d.dnsResolver.Source, Endpoint: d.endpoint, Bus: d.bus})
-	w := &wiring{impl: ses.NewV1(d.ses),
-		routes: []gateway.Route{{Name: "ses", Match: d.ses.Matches, Handler: d.ses.HTTP()}}}
+	w := &wiring{Declaration: d.ses.DeclareV1()}
 	if d.cfg.SMTPAddr == "" {
 		return w, nil
 	}
@@ -29,11 +27,11 @@ func wireSES(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.log.Info("SES SMTP interface listening", "addr", srv.Addr())
-	w.close = srv.Close
+	w.Close = srv.Close
 	return w, nil
 }
 
 // wireSESv2 wires SES v2 over the Core wireSES made.
 func wireSESv2(d *deps) (*wiring, error) {
-	return &wiring{impl: ses.NewV2(d.ses)}, nil
+	return &wiring{Declaration: d.ses.DeclareV2()}, nil
 }

@@ -205,7 +205,7 @@ func (s *DynamoDB) importObject(ctx *request.Context, rec *importRecord, bucket,
 	if err != nil {
 		return objectFailure(err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	rec.Bytes += n
 	var r io.Reader = rc
 	if rec.Compression == "GZIP" {
@@ -213,7 +213,7 @@ func (s *DynamoDB) importObject(ctx *request.Context, rec *importRecord, bucket,
 		if err != nil {
 			return "InvalidCompressionType", fmt.Sprintf("Unable to decompress s3://%s/%s as GZIP", bucket, key)
 		}
-		defer zr.Close()
+		defer func() { _ = zr.Close() }()
 		r = zr
 	}
 	// Items are written in batches, so an object's size never decides

@@ -17,7 +17,6 @@ var (
 	errInstanceMalformed         = code("InvalidInstanceID.Malformed")
 	errIncorrectInstanceState    = code("IncorrectInstanceState")
 	errOperationNotPermitted     = code("OperationNotPermitted")
-	errUnsupportedOperation      = code("UnsupportedOperation")
 	errInvalidParameter          = code("InvalidParameter")
 	errInvalidParameterValue     = awserr.InvalidParameterValue
 	errInvalidParameterCombo     = awserr.InvalidParameterCombination
@@ -44,10 +43,10 @@ var (
 	errGroupIDMalformed          = code("InvalidGroupId.Malformed")
 	errGroupDuplicate            = code("InvalidGroup.Duplicate")
 	errGroupReserved             = code("InvalidGroup.Reserved")
+	errInvalidPrefixListNotFound = code("InvalidPrefixListID.NotFound")
 	errCannotDelete              = code("CannotDelete")
 	errPermissionDuplicate       = code("InvalidPermission.Duplicate")
 	errPermissionNotFound        = code("InvalidPermission.NotFound")
-	errPermissionMalformed       = code("InvalidPermission.Malformed")
 	errENINotFound               = code("InvalidNetworkInterfaceID.NotFound")
 	errDhcpNotFound              = code("InvalidDhcpOptionID.NotFound")
 	errACLNotFound               = code("InvalidNetworkAclID.NotFound")
@@ -67,7 +66,6 @@ var (
 	errKeyPairDuplicate          = code("InvalidKeyPair.Duplicate")
 	errInvalidInstanceType       = code("InvalidInstanceType")
 	errInvalidAZ                 = code("InvalidAvailabilityZone")
-	errInvalidRegion             = code("InvalidRegion")
 	errAMINameDuplicate          = code("InvalidAMIName.Duplicate")
 	errInvalidCIDRAssociation    = code("InvalidVpcCidrBlockAssociationID.NotFound")
 	errCIDRConflict              = code("InvalidVpc.Range")
@@ -75,7 +73,6 @@ var (
 	errAddressLimitExceeded      = code("AddressLimitExceeded")
 	errInvalidIPAddressInUse     = code("InvalidIPAddress.InUse")
 	errInvalidID                 = code("InvalidID")
-	errInvalidPrefixListNotFound = code("InvalidPrefixListID.NotFound")
 )
 
 // notFound is the message EC2 gives for missing ids of one kind

@@ -280,7 +280,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		return functions.Put(tx, sc, fn, name)
 	})
 	if err != nil {
-		l.opt.Blobs.Delete(code.Ref.ID)
+		_ = l.opt.Blobs.Delete(code.Ref.ID)
 		return nil, err
 	}
 	out := cfg
@@ -315,7 +315,7 @@ func (l *Lambda) codeFrom(ctx *request.Context, code *lambdaapi.FunctionCode) (s
 		return storedCode{}, err
 	}
 	if err := l.checkCodeStorage(scope(ctx), c.Ref.Size); err != nil {
-		l.opt.Blobs.Delete(c.Ref.ID)
+		_ = l.opt.Blobs.Delete(c.Ref.ID) // best effort: the refusal is the answer
 		return storedCode{}, err
 	}
 	return c, nil
@@ -557,7 +557,7 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 	for _, id := range blobs {
 		if !seen[id] && id != "" {
 			seen[id] = true
-			l.opt.Blobs.Delete(id)
+			_ = l.opt.Blobs.Delete(id)
 		}
 	}
 	return &lambdaapi.DeleteFunctionOutput{}, nil

@@ -179,6 +179,7 @@ func (l *Logs) writeExport(sc storage.Scope, t exportTask) error {
 		})
 	})
 	if err != nil {
+		//lint:ignore ST1005 the export task's status message is CloudWatch Logs' text, word for word.
 		return errors.New("The specified log group does not exist.")
 	}
 	p := exportPrincipal(sc, t.Group)
@@ -186,8 +187,10 @@ func (l *Logs) writeExport(sc storage.Scope, t exportTask) error {
 		err := l.opts.Objects.PutServiceObject(context.Background(), t.Bucket, strings.TrimPrefix(key, "/"), body, p)
 		switch {
 		case errors.Is(err, objects.ErrAccessDenied):
+			//lint:ignore ST1005 CloudWatch Logs' text, word for word.
 			return errors.New(exportPutDenied)
 		case errors.Is(err, objects.ErrNoSuchBucket):
+			//lint:ignore ST1005 CloudWatch Logs' text, word for word.
 			return errors.New(exportNoBucket)
 		}
 		return err

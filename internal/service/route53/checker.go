@@ -275,7 +275,7 @@ func probe(ctx context.Context, c route53api.HealthCheckConfig, lookup ...func(s
 		if err != nil {
 			return probeResult{report: "Failure: " + connFailure(err)}
 		}
-		conn.Close()
+		_ = conn.Close()
 		return probeResult{ok: true, report: "Success: TCP connection established"}
 	}
 	tlsCheck := typ == "HTTPS" || typ == "HTTPS_STR_MATCH"
@@ -323,7 +323,7 @@ func probe(ctx context.Context, c route53api.HealthCheckConfig, lookup ...func(s
 	if err != nil {
 		return probeResult{report: "Failure: " + connFailure(err)}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	code := fmt.Sprintf("HTTP Status Code %d, %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
 		return probeResult{report: "Failure: " + code}

@@ -47,11 +47,13 @@ func newKSKPublicKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// RFC 6605: the public key is X and Y, 32 bytes each.
-	b := make([]byte, 64)
-	k.PublicKey.X.FillBytes(b[:32])
-	k.PublicKey.Y.FillBytes(b[32:])
-	return base64.StdEncoding.EncodeToString(b), nil
+	// RFC 6605: the public key is X and Y, 32 bytes each: the
+	// uncompressed point without its 0x04 prefix.
+	b, err := k.PublicKey.Bytes()
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b[1:]), nil
 }
 
 func kskOut(zone string, k kskRec) route53api.KeySigningKey {

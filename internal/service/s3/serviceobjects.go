@@ -137,7 +137,7 @@ func (s *S3) OpenServiceObject(ctx context.Context, bucket, key string, p objsto
 		return nil, 0, err
 	}
 	if n > objstore.MaxObjectSize {
-		rc.Close()
+		_ = rc.Close()
 		return nil, 0, objstore.ErrTooLarge
 	}
 	return rc, n, nil

@@ -1,6 +1,7 @@
-package authz
+package s3
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"net/url"
@@ -8,16 +9,17 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
-// s3InputContext adds the S3 condition keys read from an operation's
-// input beyond the common ones of contextRules: the SSE-C algorithm, the
-// KMS key of a write, and the tags a request sets
-// (s3:RequestObjectTag/<key>, s3:RequestObjectTagKeys) — from
-// x-amz-tagging on writes or the TagSet of PutObjectTagging.
-func s3InputContext(op string, in fields, c iam.Context) {
-	c.Set("s3:x-amz-server-side-encryption-customer-algorithm", in.str("SSECustomerAlgorithm"))
-	c.Set("s3:x-amz-server-side-encryption-aws-kms-key-id", in.str("SSEKMSKeyId"))
+// inputContext adds the S3 condition keys read from an operation's input
+// beyond the common ones of contextKeys: the SSE-C algorithm, the KMS key
+// of a write, and the tags a request sets (s3:RequestObjectTag/<key>,
+// s3:RequestObjectTagKeys) — from x-amz-tagging on writes or the TagSet
+// of PutObjectTagging.
+func inputContext(op string, in kit.Input, c iam.Context) {
+	c.Set("s3:x-amz-server-side-encryption-customer-algorithm", in.Str("SSECustomerAlgorithm"))
+	c.Set("s3:x-amz-server-side-encryption-aws-kms-key-id", in.Str("SSEKMSKeyId"))
 	tags := map[string]string{}
 	var order []string
 	add := func(k, v string) {
@@ -28,21 +30,18 @@ func s3InputContext(op string, in fields, c iam.Context) {
 	}
 	switch op {
 	case "PutObject", "CopyObject", "CreateMultipartUpload":
-		if q, err := url.ParseQuery(in.str("Tagging")); err == nil {
+		if q, err := url.ParseQuery(in.Str("Tagging")); err == nil {
 			for k, vs := range q {
 				add(k, vs[0])
 			}
 		}
 	case "PutObjectTagging":
-		set := in.v.FieldByName("Tagging")
-		for set.IsValid() && set.Kind() == reflect.Pointer && !set.IsNil() {
-			set = set.Elem()
-		}
+		set := reflect.Indirect(in.Value().FieldByName("Tagging"))
 		if set.IsValid() && set.Kind() == reflect.Struct {
 			ts := set.FieldByName("TagSet")
 			for i := 0; ts.IsValid() && ts.Kind() == reflect.Slice && i < ts.Len(); i++ {
-				t := fields{ts.Index(i)}
-				add(t.str("Key"), t.str("Value"))
+				t := kit.ValueInput(ts.Index(i))
+				add(t.Str("Key"), t.Str("Value"))
 			}
 		}
 	}
@@ -55,13 +54,13 @@ func s3InputContext(op string, in fields, c iam.Context) {
 	c["s3:requestobjecttagkeys"] = order
 }
 
-// S3RequestContext is the condition keys S3 reads from the HTTP request
+// requestContext is the condition keys S3 reads from the HTTP request
 // itself: aws:Referer, s3:signatureversion ("AWS" for SigV2,
 // "AWS4-HMAC-SHA256"), s3:authType (REST-HEADER, REST-QUERY-STRING) and
 // s3:TlsVersion — absent on plain http, so that a condition on it holds
 // only with ...IfExists, as on S3 (S3 User Guide, "Bucket policy
 // examples using condition keys").
-func S3RequestContext(r *http.Request) iam.Context {
+func requestContext(r *http.Request) iam.Context {
 	c := iam.Context{}
 	if r == nil {
 		return c
@@ -97,22 +96,19 @@ func S3RequestContext(r *http.Request) iam.Context {
 	return c
 }
 
-// s3DeleteObjectsResources are the objects a DeleteObjects names, one
-// check each: S3 authorizes s3:DeleteObject per key and answers a denied
-// key with its own AccessDenied entry (Check.PerItem). A request that
+// deleteObjectsResources are the objects a DeleteObjects names, one check
+// each: S3 authorizes s3:DeleteObject per key and answers a denied key
+// with its own AccessDenied entry (kit.Authz.PerItem). A request that
 // names none (refused by the handler as MalformedXML) is checked on the
 // bucket's objects.
-func s3DeleteObjectsResources(in fields, bucket string) []string {
-	d := in.v.FieldByName("Delete")
-	for d.IsValid() && d.Kind() == reflect.Pointer && !d.IsNil() {
-		d = d.Elem()
-	}
+func deleteObjectsResources(in kit.Input, bucket string) []string {
+	d := reflect.Indirect(in.Value().FieldByName("Delete"))
 	var out []string
 	if d.IsValid() && d.Kind() == reflect.Struct {
 		objs := d.FieldByName("Objects")
 		seen := map[string]bool{}
 		for i := 0; objs.IsValid() && objs.Kind() == reflect.Slice && i < objs.Len(); i++ {
-			arn := "arn:aws:s3:::" + bucket + "/" + fields{reflect.Indirect(objs.Index(i))}.str("Key")
+			arn := "arn:aws:s3:::" + bucket + "/" + kit.ValueInput(objs.Index(i)).Str("Key")
 			if !seen[arn] {
 				seen[arn] = true
 				out = append(out, arn)
@@ -125,16 +121,18 @@ func s3DeleteObjectsResources(in fields, bucket string) []string {
 	return out
 }
 
-// S3Object is the bucket, key and version id an S3 input names ("" for
-// those it lacks).
-func S3Object(input any) (bucket, key, version string) {
-	v := reflect.ValueOf(input)
-	for v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
+// missingKey applies S3's rule for reads of a key that does not exist
+// (GetObject, HeadObject): the caller learns "404 NoSuchKey" only if it
+// may also s3:ListBucket the bucket — evaluated with s3:prefix set to the
+// key, so a ListBucket allowed for a prefix answers for keys under it —
+// and gets 403 AccessDenied otherwise (S3 API Reference, GetObject and
+// HeadObject "Permissions"). The authorizer asks the ListBucket question
+// first and looks the object up only when it is refused.
+func (s *S3) missingKey(op string, in kit.Input) (kit.Check, func(context.Context) (bool, error), bool) {
+	bucket, key := in.Str("Bucket"), in.Str("Key")
+	if op != "GetObject" && op != "HeadObject" || bucket == "" || key == "" || in.Str("VersionId") != "" {
+		return kit.Check{}, nil, false
 	}
-	if v.Kind() != reflect.Struct {
-		return "", "", ""
-	}
-	f := fields{v}
-	return f.str("Bucket"), f.str("Key"), f.str("VersionId")
+	c := kit.Check{Action: "s3:ListBucket", Resource: "arn:aws:s3:::" + bucket, Context: iam.Context{"s3:prefix": {key}}}
+	return c, func(ctx context.Context) (bool, error) { return s.ObjectExists(ctx, bucket, key) }, true
 }
