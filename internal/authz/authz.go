@@ -19,6 +19,7 @@
 package authz
 
 import (
+	"fmt"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -367,6 +368,29 @@ var resourceRules = map[string]func(op string, in fields, env Env) []string{
 			return []string{r}
 		}
 		return nil
+	},
+	// CloudWatch: alarms (arn:...:alarm:<name>), dashboards (global,
+	// arn:aws:cloudwatch::<acct>:dashboard/<name>) and insight rules.
+	"cloudwatch": func(op string, in fields, env Env) []string {
+		if a := in.str("ResourceARN"); a != "" {
+			return []string{a}
+		}
+		res := func(member, format string, region string) []string {
+			var out []string
+			for _, n := range append(in.strs(member+"s"), in.str(member)) {
+				if n != "" {
+					out = append(out, arn("cloudwatch", region, env.Account, fmt.Sprintf(format, n)))
+				}
+			}
+			return out
+		}
+		if r := res("AlarmName", "alarm:%s", env.Region); r != nil {
+			return r
+		}
+		if r := res("DashboardName", "dashboard/%s", ""); r != nil {
+			return r
+		}
+		return res("RuleName", "insight-rule/%s", env.Region)
 	},
 	"logs": func(op string, in fields, env Env) []string {
 		g := in.str("LogGroupName")

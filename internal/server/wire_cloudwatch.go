@@ -1,8 +1,25 @@
 package server
 
-// wireCloudWatch wires the cloudwatch service. Its operations are not implemented yet:
-// every call answers NotImplemented naming the operation, in the protocol it
-// came in: query (the v1 model's), JSON (botocore's choice) or
-// smithy-rpc-v2-cbor (CBOR-first clients), all three from the model's
-// protocols list patched in internal/codegen.
-func wireCloudWatch(d *deps) (*wiring, error) { return notYetWiring() }
+import (
+	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/service/cloudwatch"
+)
+
+// wireCloudWatch wires CloudWatch. It answers every protocol its current
+// clients send — query (the v1 model's), JSON (botocore's choice) and
+// smithy-rpc-v2-cbor — from the model's protocols list patched in
+// internal/codegen; the service never knows which carried a request.
+// Alarm actions go out through the bus (SNS, Lambda, EC2), and state
+// changes are published as EventBridge events.
+func wireCloudWatch(d *deps) (*wiring, error) {
+	store, err := d.store("cloudwatch")
+	if err != nil {
+		return nil, err
+	}
+	svc := cloudwatch.New(store, d.clock, d.bus, d.log)
+	return &wiring{
+		impl:  svc,
+		tags:  map[string]authz.ResourceTagger{"cloudwatch": svc},
+		close: svc.Close,
+	}, nil
+}
