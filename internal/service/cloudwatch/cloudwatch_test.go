@@ -364,6 +364,14 @@ func TestGetMetricData(t *testing.T) {
 			}
 		})
 	}
+	t.Run("FILL on a start time between minutes stays on the minutes", func(t *testing.T) {
+		s := start.Add(30 * time.Second)
+		out, err := f.c.GetMetricData(f.h.Ctx(), &cwapi.GetMetricDataInput{StartTime: &s, EndTime: &end,
+			MetricDataQueries: []cwapi.MetricDataQuery{mq("m2", "b", "Sum", false), eq("e1", "FILL(m2, 0)")}})
+		if err != nil || series(out.MetricDataResults[0]) != "e1:-1m0s=50.0,-2m0s=0.0,-3m0s=30.0,-4m0s=0.0,-5m0s=10.0" {
+			t.Fatalf("%v %s", err, series(out.MetricDataResults[0]))
+		}
+	})
 	t.Run("ascending and paging", func(t *testing.T) {
 		in := &cwapi.GetMetricDataInput{MetricDataQueries: []cwapi.MetricDataQuery{mq("m1", "a", "Sum", true)}, StartTime: &start, EndTime: &end,
 			ScanBy: ptr.To("TimestampAscending"), MaxDatapoints: ptr.To(int32(3))}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Metric math: a small expression language over time series, as
@@ -273,7 +274,10 @@ type value struct {
 // evalEnv is what an evaluation can read.
 type evalEnv struct {
 	start, end int64
-	period     int64
+	// now is the request's time: the grid aligns as GetMetricStatistics
+	// does for the start time's age.
+	now    time.Time
+	period int64
 	// ref returns the value of another query by id.
 	ref func(id string) (value, error)
 	// metrics is METRICS(): the series of the request's MetricStat queries.
@@ -568,7 +572,7 @@ func (e *evalEnv) grid(period int64) []int64 {
 		period = e.period
 	}
 	var out []int64
-	for t := e.start; t < e.end && len(out) < 100800; t += period {
+	for t := alignStart(time.Unix(e.start, 0), period, e.now); t < e.end && len(out) < 100800; t += period {
 		out = append(out, t)
 	}
 	return out

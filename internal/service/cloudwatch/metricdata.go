@@ -125,7 +125,7 @@ func (r *queryRun) value(i int) (value, error) {
 		if q.Period != nil && *q.Period > 0 {
 			period = int64(*q.Period)
 		}
-		env := &evalEnv{start: r.start, end: r.end, period: period, ref: r.ref, metrics: r.metrics, search: r.search}
+		env := &evalEnv{start: r.start, end: r.end, now: r.now, period: period, ref: r.ref, metrics: r.metrics, search: r.search}
 		var err error
 		v, err = env.eval(r.exprs[i])
 		if err != nil {
@@ -139,8 +139,12 @@ func (r *queryRun) value(i int) (value, error) {
 			}
 			v = value{arr: []*series{s}}
 		}
+		// SEARCH and METRICS results keep their series' labels; any
+		// other expression is labelled by its id.
+		top := r.exprs[i]
+		keep := top.op == "call" && (top.str == "SEARCH" || top.str == "METRICS")
 		for _, s := range v.arr {
-			if len(v.arr) == 1 || s.label == "" {
+			if (!keep && len(v.arr) == 1) || s.label == "" {
 				s.label = id
 			}
 			if q.Label != nil {
