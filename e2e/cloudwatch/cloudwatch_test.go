@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,9 @@ func TestAlarmToSNSToSQS(t *testing.T) {
 	framework.CLIJSON(t, n, cli, nil, "cloudwatch", "put-metric-data", "--namespace", "App", "--metric-name", "Failures", "--value", "5")
 
 	state := func() (string, string) {
-		var out struct{ MetricAlarms []struct{ StateValue, StateReason string } }
+		var out struct {
+			MetricAlarms []struct{ StateValue, StateReason string }
+		}
 		framework.CLIJSON(t, n, cli, &out, "cloudwatch", "describe-alarms", "--alarm-names", "jobs-failing")
 		if len(out.MetricAlarms) != 1 {
 			t.Fatalf("describe-alarms: %+v", out)
@@ -191,9 +194,53 @@ func TestAlarmToSNSToSQS(t *testing.T) {
 		alarm.OldStateValue != "INSUFFICIENT_DATA" || alarm.Trigger.MetricName != "Failures" || alarm.Trigger.Statistic != "SUM" {
 		t.Fatalf("notification: %s", body)
 	}
-	var hist struct{ AlarmHistoryItems []struct{ HistoryItemType, HistorySummary string } }
+	var hist struct {
+		AlarmHistoryItems []struct{ HistoryItemType, HistorySummary string }
+	}
 	framework.CLIJSON(t, n, framework.CLIs[1], &hist, "cloudwatch", "describe-alarm-history", "--alarm-name", "jobs-failing", "--history-item-type", "Action")
 	if len(hist.AlarmHistoryItems) != 1 || hist.AlarmHistoryItems[0].HistorySummary != "Successfully executed action "+topic.TopicArn {
 		t.Fatalf("history: %+v", hist)
+	}
+}
+
+// TestLambdaPublishesMetrics: a function's invocations show up in
+// AWS/Lambda (Invocations, Errors, Duration) for get-metric-statistics,
+// as Lambda publishes them on AWS.
+func TestLambdaPublishesMetrics(t *testing.T) {
+	n := framework.Start(t, framework.InProcess)
+	role := framework.LambdaRole(t, n, "cw-fn")
+	zip := framework.ZipFiles(t, t.TempDir(), map[string][]byte{"app.py": []byte(
+		"def handler(event, context):\n    if event.get('fail'):\n        raise ValueError('boom')\n    return {'ok': True}\n")})
+	n.MustAWS(t, "lambda", "create-function", "--function-name", "metered", "--runtime", "python3.12", "--handler", "app.handler",
+		"--role", role, "--zip-file", "fileb://"+zip)
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		return strings.Contains(n.MustAWS(t, "lambda", "get-function", "--function-name", "metered"), `"State": "Active"`)
+	}, "function active")
+	start := time.Now().UTC().Add(-time.Minute).Truncate(time.Minute)
+	out := filepath.Join(t.TempDir(), "out.json")
+	n.MustAWS(t, "lambda", "invoke", "--function-name", "metered", "--payload", `{}`, out)
+	n.MustAWS(t, "lambda", "invoke", "--function-name", "metered", "--payload", `{"fail":true}`, out)
+	sum := func(metric, stat string) float64 {
+		var st struct{ Datapoints []map[string]any }
+		framework.CLIJSON(t, n, framework.CLIs[1], &st, "cloudwatch", "get-metric-statistics", "--namespace", "AWS/Lambda", "--metric-name", metric,
+			"--dimensions", "Name=FunctionName,Value=metered", "--start-time", start.Format(time.RFC3339),
+			"--end-time", time.Now().UTC().Add(time.Minute).Format(time.RFC3339), "--period", "600", "--statistics", stat)
+		total := 0.0
+		for _, d := range st.Datapoints {
+			v, _ := d[stat].(float64)
+			total += v
+		}
+		return total
+	}
+	if inv, errs := sum("Invocations", "Sum"), sum("Errors", "Sum"); inv != 2 || errs != 1 {
+		t.Fatalf("Invocations %v Errors %v", inv, errs)
+	}
+	if d := sum("Duration", "Maximum"); d <= 0 {
+		t.Fatalf("Duration %v", d)
+	}
+	var list struct{ Metrics []struct{ MetricName string } }
+	framework.CLIJSON(t, n, framework.CLIs[0], &list, "cloudwatch", "list-metrics", "--namespace", "AWS/Lambda", "--dimensions", "Name=FunctionName,Value=metered")
+	if len(list.Metrics) != 3 {
+		t.Fatalf("list-metrics: %+v", list)
 	}
 }

@@ -82,6 +82,8 @@ type Bus struct {
 	subs     map[int]subscriber
 	nextSub  int
 	handlers map[string]Handler
+	// metrics receives the metrics services publish (CloudWatch).
+	metrics MetricSink
 }
 
 // New returns an empty bus.

@@ -17,6 +17,9 @@ func wireCloudWatch(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := cloudwatch.New(store, d.clock, d.bus, d.log)
+	// The AWS/ metrics other services publish (Lambda's Invocations, ...)
+	// arrive through the bus.
+	d.bus.HandleMetrics(svc.RecordMetrics)
 	return &wiring{
 		impl:  svc,
 		tags:  map[string]authz.ResourceTagger{"cloudwatch": svc},

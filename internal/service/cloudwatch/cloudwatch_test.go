@@ -805,3 +805,25 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("after 455 days: %v", keys)
 	}
 }
+
+// TestPublishedMetrics: metrics other services publish on the bus are
+// stored in their AWS/ namespace, which PutMetricData refuses to callers.
+func TestPublishedMetrics(t *testing.T) {
+	f := newFixture(t)
+	f.bus.HandleMetrics(f.c.RecordMetrics)
+	now := f.h.Clock.Now()
+	f.bus.PublishMetrics(servicetest.DefaultAccount, servicetest.DefaultRegion,
+		events.Metric{Namespace: "AWS/SQS", Name: "NumberOfMessagesSent", Dimensions: map[string]string{"QueueName": "q"}, Value: 3, Unit: "Count", Time: now.Add(-time.Minute)},
+		events.Metric{Namespace: "AWS/SQS", Name: "NumberOfMessagesSent", Dimensions: map[string]string{"QueueName": "q"}, Value: 4, Unit: "Count", Time: now.Add(-time.Minute)},
+		events.Metric{Namespace: "AWS/SQS", Name: "Bad", Value: math.NaN()})
+	dps := stats(t, f, &cwapi.GetMetricStatisticsInput{Namespace: ptr.To("AWS/SQS"), MetricName: ptr.To("NumberOfMessagesSent"),
+		Dimensions: []cwapi.Dimension{{Name: ptr.To("QueueName"), Value: ptr.To("q")}}, StartTime: ptr.To(now.Add(-5 * time.Minute)),
+		EndTime: ptr.To(now), Period: ptr.To(int32(300)), Statistics: []string{"Sum"}})
+	if len(dps) != 1 || *dps[0].Sum != 7 || *dps[0].Unit != "Count" {
+		t.Fatalf("%+v", dps)
+	}
+	out, _ := f.c.ListMetrics(f.h.Ctx(), &cwapi.ListMetricsInput{Namespace: ptr.To("AWS/SQS")})
+	if len(out.Metrics) != 1 {
+		t.Fatalf("NaN stored: %+v", out.Metrics)
+	}
+}

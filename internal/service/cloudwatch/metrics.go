@@ -11,6 +11,7 @@ import (
 	"time"
 
 	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -133,13 +134,6 @@ func (c *CloudWatch) PutMetricData(ctx *request.Context, in *cwapi.PutMetricData
 		return nil, errInvalidValue.New("The collection MetricData must not have a size greater than %d.", maxMetricData)
 	}
 	now := ctx.Now()
-	type put struct {
-		dims []dim
-		name string
-		t    time.Time
-		hi   bool
-		e    entry
-	}
 	puts := make([]put, 0, len(in.MetricData))
 	for i, d := range in.MetricData {
 		p := fmt.Sprintf("MetricData.member.%d", i+1)
@@ -181,29 +175,45 @@ func (c *CloudWatch) PutMetricData(ctx *request.Context, in *cwapi.PutMetricData
 		if e.Unit == "None" {
 			e.Unit = ""
 		}
-		puts = append(puts, put{dims: sortDims(d.Dimensions), name: ptr.Deref(d.MetricName), t: t, hi: res == 1, e: e})
+		puts = append(puts, put{ns: ns, dims: sortDims(d.Dimensions), name: ptr.Deref(d.MetricName), t: t, hi: res == 1, e: e})
 	}
-	sc := scope(ctx)
-	err := c.store.Update(func(tx storage.Tx) error {
+	if err := c.write(scope(ctx), now, puts); err != nil {
+		return nil, err
+	}
+	return &cwapi.PutMetricDataOutput{}, nil
+}
+
+// put is one datum to store.
+type put struct {
+	ns, name string
+	dims     []dim
+	t        time.Time
+	hi       bool
+	e        entry
+}
+
+// write stores data points in one transaction.
+func (c *CloudWatch) write(sc storage.Scope, now time.Time, puts []put) error {
+	return c.store.Update(func(tx storage.Tx) error {
 		if err := touchScope(tx, sc); err != nil {
 			return err
 		}
 		for _, p := range puts {
 			dk := dimsKey(p.dims)
-			m, _, err := metricsT.Get(tx, sc, ns, p.name, dk)
+			m, _, err := metricsT.Get(tx, sc, p.ns, p.name, dk)
 			if err != nil {
 				return err
 			}
-			m.Namespace, m.Name, m.Dimensions = ns, p.name, p.dims
+			m.Namespace, m.Name, m.Dimensions = p.ns, p.name, p.dims
 			if now.Unix() > m.Last {
 				m.Last = now.Unix()
 			}
-			if err := metricsT.Put(tx, sc, m, ns, p.name, dk); err != nil {
+			if err := metricsT.Put(tx, sc, m, p.ns, p.name, dk); err != nil {
 				return err
 			}
 			sec := p.t.Unix()
 			start := sec - mod(sec, 60)
-			b, _, err := dataT.Get(tx, sc, ns, p.name, dk, stamp(start))
+			b, _, err := dataT.Get(tx, sc, p.ns, p.name, dk, stamp(start))
 			if err != nil {
 				return err
 			}
@@ -213,16 +223,47 @@ func (c *CloudWatch) PutMetricData(ctx *request.Context, in *cwapi.PutMetricData
 				e.S = sec - start
 			}
 			b.add(e)
-			if err := dataT.Put(tx, sc, b, ns, p.name, dk, stamp(start)); err != nil {
+			if err := dataT.Put(tx, sc, b, p.ns, p.name, dk, stamp(start)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+}
+
+// RecordMetrics stores the metrics niwa's services publish in their AWS/
+// namespaces (events.Bus.PublishMetrics); it is the bus's metric sink.
+// Failures are logged: a service's call must not fail because its
+// metrics could not be stored.
+func (c *CloudWatch) RecordMetrics(account, region string, ms []events.Metric) {
+	now := c.clock.Now()
+	puts := make([]put, 0, len(ms))
+	for _, m := range ms {
+		if m.Name == "" || checkValue(m.Value, "Value") != nil {
+			continue
+		}
+		t := m.Time
+		if t.IsZero() {
+			t = now
+		}
+		ds := make([]dim, 0, len(m.Dimensions))
+		for k, v := range m.Dimensions {
+			ds = append(ds, dim{N: k, V: v})
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i].N < ds[j].N })
+		unit := m.Unit
+		if unit == "None" {
+			unit = ""
+		}
+		puts = append(puts, put{ns: m.Namespace, name: m.Name, dims: ds, t: t,
+			e: entry{Unit: unit, N: 1, Sum: m.Value, Min: m.Value, Max: m.Value, V: []float64{m.Value}, C: []float64{1}}})
 	}
-	return &cwapi.PutMetricDataOutput{}, nil
+	if len(puts) == 0 {
+		return
+	}
+	if err := c.write(storage.Scope{Account: account, Region: region}, now, puts); err != nil {
+		c.log.Error("cloudwatch: storing published metrics", "error", err)
+	}
 }
 
 func mod(a, b int64) int64 { return ((a % b) + b) % b }
