@@ -29,8 +29,10 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The AWS/SQS queue gauges go to CloudWatch through the bus each minute.
+	metrics := svc.StartMetrics(d.bus, 0)
 	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs",
-		tags: map[string]authz.ResourceTagger{"sqs": sqsTags(svc)}}, nil
+		tags: map[string]authz.ResourceTagger{"sqs": sqsTags(svc)}, close: metrics.Stop}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.
