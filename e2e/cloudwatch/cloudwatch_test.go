@@ -15,6 +15,7 @@ import (
 // get-metric-statistics and get-metric-data (metric math), list it, and
 // get AWS's refusal of a reserved namespace.
 func TestMetricsCLIs(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -68,6 +69,7 @@ func TestMetricsCLIs(t *testing.T) {
 // protocols narrowed to smithy-rpc-v2-cbor it speaks CBOR. Both round-trip
 // put_metric_data, get_metric_statistics and get_metric_data.
 func TestMetricsBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	dataPath := t.TempDir()
 	script := `
@@ -132,6 +134,7 @@ print(json.dumps({'protocol': c.meta.service_model.resolved_protocol, 'sum': dp[
 // lets SNS send). niwa runs in-process on a fake clock near real time
 // (signatures are checked against it); the clock is what moves.
 func TestAlarmToSNSToSQS(t *testing.T) {
+	t.Parallel()
 	clk := niwatest.NewFakeClock(time.Now())
 	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
 	cli := framework.CLIs[0]
@@ -207,6 +210,7 @@ func TestAlarmToSNSToSQS(t *testing.T) {
 // AWS/Lambda (Invocations, Errors, Duration) for get-metric-statistics,
 // as Lambda publishes them on AWS.
 func TestLambdaPublishesMetrics(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.InProcess)
 	role := framework.LambdaRole(t, n, "cw-fn")
 	zip := framework.ZipFiles(t, t.TempDir(), map[string][]byte{"app.py": []byte(

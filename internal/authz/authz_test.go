@@ -1,6 +1,7 @@
 package authz
 
 import (
+	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	"reflect"
 	"testing"
 
@@ -45,6 +46,11 @@ func TestResourceARNs(t *testing.T) {
 		{"lambda", "Invoke", &lambdaapi.InvocationRequest{FunctionName: sp("123456789012:function:f:prod")}, fn + ":prod"},
 		{"lambda", "AddPermission", &lambdaapi.AddPermissionRequest{FunctionName: sp("f"), Qualifier: sp("live")}, fn + ":live"},
 		{"lambda", "GetFunction", &lambdaapi.GetFunctionRequest{FunctionName: sp("f"), Qualifier: sp("live")}, fn},
+		{"cloudwatch", "PutMetricAlarm", &cloudwatchapi.PutMetricAlarmInput{AlarmName: sp("high")}, "arn:aws:cloudwatch:us-east-1:123456789012:alarm:high"},
+		{"cloudwatch", "GetDashboard", &cloudwatchapi.GetDashboardInput{DashboardName: sp("d")}, "arn:aws:cloudwatch::123456789012:dashboard/d"},
+		{"cloudwatch", "PutInsightRule", &cloudwatchapi.PutInsightRuleInput{RuleName: sp("r")}, "arn:aws:cloudwatch:us-east-1:123456789012:insight-rule/r"},
+		{"cloudwatch", "TagResource", &cloudwatchapi.TagResourceInput{ResourceARN: sp("arn:aws:cloudwatch:us-east-1:123456789012:alarm:x")}, "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x"},
+		{"cloudwatch", "PutMetricData", &cloudwatchapi.PutMetricDataInput{Namespace: sp("App")}, "*"},
 		{"sns", "CreatePlatformEndpoint", &snsapi.CreatePlatformEndpointInput{PlatformApplicationArn: sp("arn:aws:sns:us-east-1:123456789012:app/GCM/a")}, "arn:aws:sns:us-east-1:123456789012:app/GCM/a"},
 		{"sns", "GetEndpointAttributes", &snsapi.GetEndpointAttributesInput{EndpointArn: sp("arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1")}, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/a/1"},
 	} {
@@ -52,5 +58,10 @@ func TestResourceARNs(t *testing.T) {
 		if got := []string{checks[0].Resource}; !reflect.DeepEqual(got, []string{tc.want}) {
 			t.Errorf("%s %s %+v: %v, want %s", tc.service, tc.op, tc.in, got, tc.want)
 		}
+	}
+	// DeleteAlarms checks every alarm it names.
+	checks := For("cloudwatch", "DeleteAlarms", &cloudwatchapi.DeleteAlarmsInput{AlarmNames: []string{"a", "b"}}, env)
+	if len(checks) != 2 || checks[0].Action != "cloudwatch:DeleteAlarms" || checks[1].Resource != "arn:aws:cloudwatch:us-east-1:123456789012:alarm:b" {
+		t.Errorf("DeleteAlarms: %+v", checks)
 	}
 }

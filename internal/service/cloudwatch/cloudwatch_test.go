@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -110,6 +111,13 @@ func TestPutMetricDataRefusals(t *testing.T) {
 				t.Fatalf("got %v, want %s containing %q", err, c.code, c.msg)
 			}
 		})
+	}
+	ctx := f.h.Ctx()
+	ctx.HTTP = httptest.NewRequest("POST", "/", nil)
+	ctx.HTTP.ContentLength = 1<<20 + 1
+	if _, err := f.c.PutMetricData(ctx, &cwapi.PutMetricDataInput{Namespace: ptr.To("app"), MetricData: []cwapi.MetricDatum{datum("m", 1)}}); errCode(err) != "RequestEntityTooLarge" ||
+		awserr.As(err).Code.Status != 413 {
+		t.Fatalf("1 MB: %v", err)
 	}
 	out, err := f.c.ListMetrics(f.h.Ctx(), &cwapi.ListMetricsInput{})
 	if err != nil || len(out.Metrics) != 0 {
