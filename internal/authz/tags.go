@@ -4,17 +4,12 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
-	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
-// ResourceTagger finds the tags stored on the resource an ARN names, for
-// aws:ResourceTag/<key> and its service-specific aliases. Each service
-// that keeps tags supplies one (the server's wiring adapts the service);
-// found is false when the resource does not exist (yet): its keys are
-// then absent, as on AWS for a resource being created.
-type ResourceTagger interface {
-	ResourceTags(ctx *request.Context, arn string) (tags map[string]string, found bool, err error)
-}
+// ResourceTagger finds the tags stored on the resource an ARN names
+// (kit.ResourceTagger): each service that keeps tags declares one.
+type ResourceTagger = kit.ResourceTagger
 
 // ResourceTagKeyPrefixes are the condition keys ResourceTagContext
 // fills: a request whose policies test none of them needs no lookup.

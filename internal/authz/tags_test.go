@@ -4,9 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
-	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/iam"
 )
 
@@ -60,29 +57,5 @@ func TestResourceTagDecisions(t *testing.T) {
 		if d.Reason != tc.want {
 			t.Errorf("tags %v: %v, want %v", tc.tags, d.Reason, tc.want)
 		}
-	}
-}
-
-// TestRequestTags: aws:RequestTag/<key> and aws:TagKeys from the tags a
-// request carries, in each shape the models use.
-func TestRequestTags(t *testing.T) {
-	env := Env{Account: "123456789012", Region: "us-east-1"}
-	for _, tc := range []struct {
-		name    string
-		service string
-		op      string
-		in      any
-	}{
-		{"map (SQS)", "sqs", "CreateQueue", &sqsapi.CreateQueueInput{QueueName: sp("q"), Tags: map[string]string{"Env": "dev"}}},
-		{"Key/Value list (IAM)", "iam", "CreateRole", &iamapi.CreateRoleInput{RoleName: sp("r"), Tags: []iamapi.Tag{{Key: sp("Env"), Value: sp("dev")}}}},
-		{"TagSpecifications (EC2)", "ec2", "CreateVpc", &ec2api.CreateVpcRequest{TagSpecifications: []ec2api.TagSpecification{
-			{ResourceType: sp("vpc"), Tags: []ec2api.Tag{{Key: sp("Env"), Value: sp("dev")}}}}}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := For(tc.service, tc.op, tc.in, env)[0].Context
-			if !reflect.DeepEqual(c["aws:requesttag/env"], []string{"dev"}) || !reflect.DeepEqual(c["aws:tagkeys"], []string{"Env"}) {
-				t.Fatalf("context %v", c)
-			}
-		})
 	}
 }

@@ -19,7 +19,6 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 )
 
@@ -76,24 +75,24 @@ func buildServices(d *deps) (*built, error) {
 		if w.alt != nil {
 			extra = append(extra, w.alt)
 		}
-		svc, err := gateway.NewService(entry.spec, w.impl, d.codecs, extra...)
+		svc, err := gateway.NewService(entry.spec, w.Impl, d.codecs, extra...)
 		if err != nil {
 			b.close()
 			return nil, err
 		}
 		b.services = append(b.services, svc)
-		b.routes = append(b.routes, w.routes...)
-		if w.close != nil {
-			b.closers = append(b.closers, w.close)
+		for _, r := range w.Routes {
+			b.routes = append(b.routes, gateway.Route{Name: r.Name, Match: r.Match, Handler: r.Handler})
 		}
-		if w.policies != nil {
-			d.policySources[w.namespace] = w.policies
+		if w.Close != nil {
+			b.closers = append(b.closers, w.Close)
 		}
-		for ns, t := range w.tags {
-			if d.resourceTags == nil {
-				d.resourceTags = map[string]authz.ResourceTagger{}
-			}
-			d.resourceTags[ns] = t
+		d.decls[entry.spec.Name] = w.Declaration
+		if w.Authz.Policies != nil {
+			d.policySources[w.Namespace] = w.Declaration
+		}
+		if w.Tags != nil {
+			d.resourceTags[w.Namespace] = w.Tags
 		}
 	}
 	return b, nil

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/service/cloudwatch"
 )
 
@@ -20,9 +19,5 @@ func wireCloudWatch(d *deps) (*wiring, error) {
 	// The AWS/ metrics other services publish (Lambda's Invocations, ...)
 	// arrive through the bus.
 	d.bus.HandleMetrics(svc.RecordMetrics)
-	return &wiring{
-		impl:  svc,
-		tags:  map[string]authz.ResourceTagger{"cloudwatch": svc},
-		close: svc.Close,
-	}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -1,6 +1,8 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/dynamodb"
+import (
+	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+)
 
 // wireDynamoDBStreams wires DynamoDB Streams over DynamoDB's store: stream
 // records are written by DynamoDB in the transaction of each item write,
@@ -10,5 +12,5 @@ func wireDynamoDBStreams(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{impl: dynamodb.NewStreams(store)}, nil
+	return &wiring{Declaration: dynamodb.NewStreams(store).Declare()}, nil
 }

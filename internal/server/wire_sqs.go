@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -29,10 +28,10 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
+	decl := svc.Declare()
 	// The AWS/SQS queue gauges go to CloudWatch through the bus each minute.
-	metrics := svc.StartMetrics(d.bus, 0)
-	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs",
-		tags: map[string]authz.ResourceTagger{"sqs": sqsTags(svc)}, close: metrics.Stop}, nil
+	decl.Close = svc.StartMetrics(d.bus, 0).Stop
+	return &wiring{alt: alt, Declaration: decl}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.

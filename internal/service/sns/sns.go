@@ -39,6 +39,8 @@ type Deliverer interface {
 
 // SNS implements the SNS API. Bind it with snsapi.Bind.
 type SNS struct {
+	// docs writes the SubscribeURL and UnsubscribeURL answers.
+	docs   *apiDocs
 	store  storage.Store
 	clock  clock.Clock
 	bus    Deliverer
@@ -78,7 +80,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 	}
 	var id [16]byte
 	rand.Read(id[:])
-	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{})}, nil
+	return &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{}), docs: newAPIDocs()}, nil
 }
 
 // signer returns the signing key and its certificate, made on first use.
