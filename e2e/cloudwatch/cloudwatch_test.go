@@ -186,14 +186,14 @@ func TestAlarmToSNSToSQS(t *testing.T) {
 		}
 		return body != ""
 	}, "the alarm's SNS message in the queue")
-	var env struct{ Type, TopicArn, Message string }
+	var env struct{ Type, TopicArn, Subject, Message string }
 	framework.MustJSON(t, body, &env)
 	var alarm struct {
 		AlarmName, NewStateValue, OldStateValue, AlarmArn string
 		Trigger                                           struct{ MetricName, Statistic string }
 	}
 	framework.MustJSON(t, env.Message, &alarm)
-	if env.Type != "Notification" || env.TopicArn != topic.TopicArn || alarm.AlarmName != "jobs-failing" || alarm.NewStateValue != "ALARM" ||
+	if env.Type != "Notification" || env.TopicArn != topic.TopicArn || env.Subject != `ALARM: "jobs-failing" in Asia Pacific (Tokyo)` || alarm.AlarmName != "jobs-failing" || alarm.NewStateValue != "ALARM" ||
 		alarm.OldStateValue != "INSUFFICIENT_DATA" || alarm.Trigger.MetricName != "Failures" || alarm.Trigger.Statistic != "SUM" {
 		t.Fatalf("notification: %s", body)
 	}
@@ -246,5 +246,49 @@ func TestLambdaPublishesMetrics(t *testing.T) {
 	framework.CLIJSON(t, n, framework.CLIs[0], &list, "cloudwatch", "list-metrics", "--namespace", "AWS/Lambda", "--dimensions", "Name=FunctionName,Value=metered")
 	if len(list.Metrics) != 3 {
 		t.Fatalf("list-metrics: %+v", list)
+	}
+}
+
+// TestAlarmStopsInstance: an alarm's EC2 action
+// (arn:aws:automate:<region>:ec2:stop) stops the instance its InstanceId
+// dimension names when the alarm goes to ALARM.
+func TestAlarmStopsInstance(t *testing.T) {
+	t.Parallel()
+	clk := niwatest.NewFakeClock(time.Now())
+	n := framework.FromNiwatest(t, niwatest.Start(t, niwatest.WithClock(clk)))
+	cli := framework.CLIs[1]
+	var imgs struct{ Images []struct{ ImageId string } }
+	framework.CLIJSON(t, n, cli, &imgs, "ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=amzn2-ami-hvm-*")
+	if len(imgs.Images) == 0 {
+		t.Fatal("no image")
+	}
+	var run struct{ Instances []struct{ InstanceId string } }
+	framework.CLIJSON(t, n, cli, &run, "ec2", "run-instances", "--image-id", imgs.Images[0].ImageId, "--instance-type", "t3.micro", "--count", "1")
+	id := run.Instances[0].InstanceId
+	state := func() string {
+		var out struct {
+			Reservations []struct {
+				Instances []struct{ State struct{ Name string } }
+			}
+		}
+		framework.CLIJSON(t, n, cli, &out, "ec2", "describe-instances", "--instance-ids", id)
+		return out.Reservations[0].Instances[0].State.Name
+	}
+	clk.Advance(time.Minute)
+	framework.WaitUntil(t, framework.Patience, func() bool { return state() == "running" }, "instance running")
+	framework.CLIJSON(t, n, cli, nil, "cloudwatch", "put-metric-alarm", "--alarm-name", "idle-stop", "--namespace", "AWS/EC2",
+		"--metric-name", "CPUUtilization", "--dimensions", "Name=InstanceId,Value="+id, "--statistic", "Average", "--period", "300",
+		"--evaluation-periods", "1", "--threshold", "5", "--comparison-operator", "LessThanThreshold",
+		"--alarm-actions", "arn:aws:automate:"+n.Region+":ec2:stop")
+	framework.CLIJSON(t, n, cli, nil, "cloudwatch", "set-alarm-state", "--alarm-name", "idle-stop", "--state-value", "ALARM", "--state-reason", "idle")
+	if s := state(); s != "stopping" && s != "stopped" {
+		t.Fatalf("instance %s after the alarm's stop action", s)
+	}
+	var hist struct {
+		AlarmHistoryItems []struct{ HistorySummary string }
+	}
+	framework.CLIJSON(t, n, cli, &hist, "cloudwatch", "describe-alarm-history", "--alarm-name", "idle-stop", "--history-item-type", "Action")
+	if len(hist.AlarmHistoryItems) != 1 || hist.AlarmHistoryItems[0].HistorySummary != "Successfully executed action arn:aws:automate:"+n.Region+":ec2:stop" {
+		t.Fatalf("history %+v", hist)
 	}
 }

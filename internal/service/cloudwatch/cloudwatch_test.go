@@ -474,7 +474,7 @@ func TestAlarmLifecycle(t *testing.T) {
 	for _, m := range f.delivered {
 		var body map[string]any
 		json.Unmarshal([]byte(m.Body), &body)
-		if m.TargetARN != topic || m.SourceService != "cloudwatch.amazonaws.com" {
+		if m.TargetARN != topic || m.SourceService != "cloudwatch.amazonaws.com" || !strings.HasSuffix(m.Subject, `: "high" in US East (N. Virginia)`) {
 			t.Fatalf("delivery %+v", m)
 		}
 		msgs = append(msgs, body)

@@ -470,7 +470,7 @@ func (c *CloudWatch) runAction(sc storage.Scope, f firing, target string) (strin
 	case "sns":
 		body, _ := json.Marshal(snsMessage(sc, f))
 		err := c.bus.Deliver(ctx, events.Message{TargetARN: target, Body: string(body), SourceService: "cloudwatch.amazonaws.com",
-			SourceARN: arn, SourceAccount: sc.Account, Attributes: nil})
+			SourceARN: arn, SourceAccount: sc.Account, Subject: alarmSubject(sc, f)})
 		return "Successfully executed action " + target, err
 	case "lambda":
 		body, _ := json.Marshal(lambdaEvent(sc, f, c.clock.Now()))
@@ -478,8 +478,9 @@ func (c *CloudWatch) runAction(sc storage.Scope, f firing, target string) (strin
 			SourceARN: arn, SourceAccount: sc.Account})
 		return "Successfully executed action " + target, err
 	case "automate", "swf":
-		// EC2 actions go to EC2 through the bus when it handles them;
-		// the instance ids are the alarm's InstanceId dimension.
+		// EC2 actions go to EC2 through the bus (the server wires a
+		// handler for the automate and swf namespaces); the instance is
+		// the alarm's InstanceId dimension.
 		instance := ""
 		if m := f.alarm.Metric; m != nil {
 			for _, d := range m.Dimensions {
@@ -488,7 +489,10 @@ func (c *CloudWatch) runAction(sc storage.Scope, f firing, target string) (strin
 				}
 			}
 		}
-		body, _ := json.Marshal(map[string]string{"action": target[strings.LastIndexByte(target, ':')+1:], "instanceId": instance, "alarmArn": arn})
+		if instance == "" {
+			return "", errors.New("the alarm has no InstanceId dimension for the EC2 action")
+		}
+		body, _ := json.Marshal(EC2Action{Action: ec2ActionOf(target), InstanceID: instance, AlarmARN: arn})
 		err := c.bus.Deliver(ctx, events.Message{TargetARN: target, Body: string(body), SourceService: "cloudwatch.amazonaws.com", SourceARN: arn, SourceAccount: sc.Account})
 		if errors.Is(err, events.ErrNoHandler) {
 			err = errNoEC2
@@ -496,6 +500,33 @@ func (c *CloudWatch) runAction(sc storage.Scope, f firing, target string) (strin
 		return "Successfully executed action " + target, err
 	}
 	return "", fmt.Errorf("niwa does not run %s actions", events.ARNService(target))
+}
+
+// EC2Action is the body of an EC2 alarm action on the bus: Action is
+// stop, terminate, reboot or recover.
+type EC2Action struct {
+	Action     string `json:"action"`
+	InstanceID string `json:"instanceId"`
+	AlarmARN   string `json:"alarmArn"`
+}
+
+// ec2ActionOf reads the action of an automate ARN (…:ec2:stop) or of the
+// older swf form (…:action/actions/AWS_EC2.InstanceId.Stop/1.0).
+func ec2ActionOf(target string) string {
+	if m := swfARN.FindStringSubmatch(target); m != nil {
+		return strings.ToLower(m[3])
+	}
+	return target[strings.LastIndexByte(target, ':')+1:]
+}
+
+// alarmSubject is the Subject of an alarm's SNS notification, at most
+// the 100 characters SNS allows.
+func alarmSubject(sc storage.Scope, f firing) string {
+	s := fmt.Sprintf("%s: %q in %s", f.new.Value, f.alarm.name(), regionName(sc.Region))
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	return s
 }
 
 // regionNames are the region names alarm notifications carry.
