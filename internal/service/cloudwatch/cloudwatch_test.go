@@ -351,6 +351,9 @@ func TestGetMetricData(t *testing.T) {
 		{"FILL REPEAT", []cwapi.MetricDataQuery{mq("m2", "b", "Sum", false), eq("e1", "FILL(m2, REPEAT)")}, "e1:-1m0s=50.0,-2m0s=30.0,-3m0s=30.0,-4m0s=10.0,-5m0s=10.0"},
 		{"IF", []cwapi.MetricDataQuery{mq("m1", "a", "Sum", false), eq("e1", "IF(m1 > 2 AND m1 != 4, m1, 0)")}, "e1:-1m0s=5.0,-2m0s=0.0,-3m0s=3.0,-4m0s=0.0,-5m0s=0.0"},
 		{"SEARCH", []cwapi.MetricDataQuery{eq("e1", `SEARCH('{App,Host} MetricName="c"', 'Sum', 60)`)}, "h1 c:-2m0s=7.0|h2 c:-2m0s=9.0"},
+		{"ANOMALY_DETECTION_BAND", []cwapi.MetricDataQuery{mq("m1", "a", "Sum", false), eq("ad", "ANOMALY_DETECTION_BAND(m1, 1)")},
+			"a (lower):-1m0s=1.5857864376269049,-2m0s=1.5857864376269049,-3m0s=1.5857864376269049,-4m0s=1.5857864376269049,-5m0s=1.5857864376269049|" +
+				"a (upper):-1m0s=4.414213562373095,-2m0s=4.414213562373095,-3m0s=4.414213562373095,-4m0s=4.414213562373095,-5m0s=4.414213562373095"},
 		{"label", []cwapi.MetricDataQuery{{Id: ptr.To("m1"), Label: ptr.To("mine"), MetricStat: mq("x", "a", "Maximum", true).MetricStat}}, "mine:-1m0s=5.0,-2m0s=4.0,-3m0s=3.0,-4m0s=2.0,-5m0s=1.0"},
 	}
 	for _, c := range cases {
@@ -613,6 +616,30 @@ func TestMetricMathAndCompositeAlarms(t *testing.T) {
 	}
 	if _, err := f.c.PutCompositeAlarm(ctx, &cwapi.PutCompositeAlarmInput{AlarmName: ptr.To("c3"), AlarmRule: ptr.To(`ALARM(ratio) AND`)}); errCode(err) != "InvalidParameterValue" {
 		t.Fatalf("bad rule: %v", err)
+	}
+}
+
+// TestAnomalyBandAlarm: an alarm comparing a metric with the band of
+// ANOMALY_DETECTION_BAND goes to ALARM when the latest point leaves it.
+func TestAnomalyBandAlarm(t *testing.T) {
+	f := newFixture(t)
+	now := f.h.Clock.Now()
+	for i, v := range []float64{10, 11, 9, 10, 10, 11, 9, 50} {
+		d := datum("lat", v)
+		d.Timestamp = ptr.To(now.Add(time.Duration(i-7) * time.Minute))
+		f.put(t, "App", d)
+	}
+	_, err := f.c.PutMetricAlarm(f.h.Ctx(), &cwapi.PutMetricAlarmInput{AlarmName: ptr.To("odd"), EvaluationPeriods: ptr.To(int32(1)),
+		ComparisonOperator: ptr.To("GreaterThanUpperThreshold"), ThresholdMetricId: ptr.To("ad"),
+		Metrics: []cwapi.MetricDataQuery{mq("m1", "lat", "Average", true), {Id: ptr.To("ad"), Expression: ptr.To("ANOMALY_DETECTION_BAND(m1, 1)")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h.Clock.Advance(time.Minute)
+	f.c.Tick()
+	out, _ := f.c.DescribeAlarms(f.h.Ctx(), &cwapi.DescribeAlarmsInput{})
+	if a := out.MetricAlarms[0]; *a.StateValue != "ALARM" || !strings.HasPrefix(*a.StateReason, "Thresholds Crossed: 1 out of the last 1 datapoints [50.0") {
+		t.Fatalf("%s %s", *a.StateValue, *a.StateReason)
 	}
 }
 

@@ -172,7 +172,11 @@ func (c *CloudWatch) evaluateMetric(tx storage.Tx, sc storage.Scope, m *cwapi.Me
 		if err != nil {
 			return "", "", "", false
 		}
-		run := &queryRun{tx: tx, sc: sc, qs: m.Metrics, exprs: exprs, start: start, end: end, now: now, memo: map[string]value{}, busy: map[string]bool{}}
+		// The queries read at least the last 3 hours: an anomaly band
+		// needs history beyond the evaluated periods (only those are
+		// compared below).
+		runStart := min(start, end-(3*3600+period-1)/period*period)
+		run := &queryRun{tx: tx, sc: sc, qs: m.Metrics, exprs: exprs, start: runStart, end: end, now: now, memo: map[string]value{}, busy: map[string]bool{}}
 		for i, q := range m.Metrics {
 			id := ptr.Deref(q.Id)
 			if id == ptr.Deref(m.ThresholdMetricId) {
@@ -279,8 +283,8 @@ func (c *CloudWatch) evaluateMetric(tx storage.Tx, sc storage.Scope, m *cwapi.Me
 		not = "not "
 	}
 	if ptr.Deref(m.ThresholdMetricId) != "" {
-		reason = fmt.Sprintf("Thresholds Crossed: %d out of the last %d datapoints [%s] was %s%s the thresholds (minimum %d datapoint%s for %s transition).",
-			count, considered, strings.Join(pts, ", "), not, relation, need, plural(need), transition)
+		reason = fmt.Sprintf("Thresholds Crossed: %d out of the last %d datapoints [%s] was %s%s (minimum %d datapoint%s for %s transition).",
+			count, considered, strings.Join(pts, ", "), not, opWords[op], need, plural(need), transition)
 	} else {
 		reason = fmt.Sprintf("Threshold Crossed: %d out of the last %d datapoints [%s] was %s%s the threshold (%s) (minimum %d datapoint%s for %s transition).",
 			count, considered, strings.Join(pts, ", "), not, relation, formatNum(threshold), need, plural(need), transition)

@@ -503,8 +503,49 @@ func (e *evalEnv) call(n *node) (value, error) {
 			return value{}, err
 		}
 		return e.ifValue(args)
+	case "ANOMALY_DETECTION_BAND":
+		if err := argc(1, 2); err != nil {
+			return value{}, err
+		}
+		width := 2.0
+		if len(args) == 2 {
+			if !args[1].isScalar || args[1].scalar <= 0 {
+				return value{}, fmt.Errorf("ANOMALY_DETECTION_BAND takes a positive band width")
+			}
+			width = args[1].scalar
+		}
+		if args[0].isScalar || len(args[0].arr) != 1 {
+			return value{}, fmt.Errorf("ANOMALY_DETECTION_BAND takes one time series")
+		}
+		return band(args[0].arr[0], width), nil
 	}
 	return value{}, fmt.Errorf("unknown function %s", n.str)
+}
+
+// band is ANOMALY_DETECTION_BAND without a trained model: the series'
+// mean ± width standard deviations over the range, as two series (lower,
+// upper) at the series' timestamps. niwa trains no anomaly model; this is
+// the band a model with no seasonality would draw.
+func band(s *series, width float64) value {
+	var sum, sq float64
+	for _, v := range s.pts {
+		sum += v
+	}
+	n := float64(len(s.pts))
+	mean := sum / n
+	for _, v := range s.pts {
+		sq += (v - mean) * (v - mean)
+	}
+	dev := 0.0
+	if n > 0 {
+		dev = math.Sqrt(sq / n)
+	}
+	lo := &series{label: s.label + " (lower)", period: s.period, pts: map[int64]float64{}}
+	hi := &series{label: s.label + " (upper)", period: s.period, pts: map[int64]float64{}}
+	for t := range s.pts {
+		lo.pts[t], hi.pts[t] = mean-width*dev, mean+width*dev
+	}
+	return value{arr: []*series{lo, hi}}
 }
 
 // reduce is SUM/AVG/MIN/MAX: of one series, a scalar over its points; of

@@ -142,7 +142,7 @@ func (r *queryRun) value(i int) (value, error) {
 		// SEARCH and METRICS results keep their series' labels; any
 		// other expression is labelled by its id.
 		top := r.exprs[i]
-		keep := top.op == "call" && (top.str == "SEARCH" || top.str == "METRICS")
+		keep := top.op == "call" && (top.str == "SEARCH" || top.str == "METRICS" || top.str == "ANOMALY_DETECTION_BAND")
 		for _, s := range v.arr {
 			if (!keep && len(v.arr) == 1) || s.label == "" {
 				s.label = id
