@@ -35,6 +35,9 @@ type token struct {
 
 const maxExprLen = 1024
 
+// maxFilledPoints bounds what one FILL may create.
+const maxFilledPoints = 1_000_000
+
 // parseExpr parses a metric math expression.
 func parseExpr(s string) (*node, error) {
 	if len(s) > maxExprLen {
@@ -492,6 +495,15 @@ func (e *evalEnv) call(n *node) (value, error) {
 		mode := "value"
 		if n.args[1].op == "id" && args[1].arr == nil && !args[1].isScalar {
 			mode = strings.ToUpper(n.args[1].str)
+		}
+		// Filling writes every grid point of every series: bounded, so
+		// a FILL of a wide SEARCH over a long range cannot exhaust memory.
+		total := 0
+		for _, s := range args[0].arr {
+			total += len(e.grid(s.period))
+		}
+		if total > maxFilledPoints {
+			return value{}, fmt.Errorf("FILL would produce more than %d datapoints; narrow the time range or the search, or increase the period", maxFilledPoints)
 		}
 		out := value{}
 		for _, s := range args[0].arr {
