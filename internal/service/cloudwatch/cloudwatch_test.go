@@ -862,3 +862,41 @@ func TestPublishedMetrics(t *testing.T) {
 		t.Fatalf("NaN stored: %+v", out.Metrics)
 	}
 }
+
+func TestDescribeAlarmsPaging(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"c", "a", "b"} {
+		if _, err := f.c.PutMetricAlarm(f.h.Ctx(), &cwapi.PutMetricAlarmInput{AlarmName: ptr.To(n), Namespace: ptr.To("App"), MetricName: ptr.To("x"),
+			Statistic: ptr.To("Sum"), Period: ptr.To(int32(60)), EvaluationPeriods: ptr.To(int32(1)), Threshold: ptr.To(1.0),
+			ComparisonOperator: ptr.To("GreaterThanThreshold"), AlarmActions: []string{topic}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	in := &cwapi.DescribeAlarmsInput{MaxRecords: ptr.To(int32(2))}
+	for pages := 0; pages < 5; pages++ {
+		out, err := f.c.DescribeAlarms(f.h.Ctx(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range out.MetricAlarms {
+			names = append(names, *a.AlarmName)
+		}
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	if strings.Join(names, ",") != "a,b,c" {
+		t.Fatalf("pages: %v", names)
+	}
+	byPrefix, _ := f.c.DescribeAlarms(f.h.Ctx(), &cwapi.DescribeAlarmsInput{AlarmNamePrefix: ptr.To("b"), ActionPrefix: ptr.To("arn:aws:sns:")})
+	none, _ := f.c.DescribeAlarms(f.h.Ctx(), &cwapi.DescribeAlarmsInput{StateValue: ptr.To("ALARM")})
+	forMetric, _ := f.c.DescribeAlarmsForMetric(f.h.Ctx(), &cwapi.DescribeAlarmsForMetricInput{Namespace: ptr.To("App"), MetricName: ptr.To("x")})
+	if len(byPrefix.MetricAlarms) != 1 || len(none.MetricAlarms) != 0 || len(forMetric.MetricAlarms) != 3 {
+		t.Fatalf("prefix %d state %d for-metric %d", len(byPrefix.MetricAlarms), len(none.MetricAlarms), len(forMetric.MetricAlarms))
+	}
+	if _, err := f.c.DescribeAlarms(f.h.Ctx(), &cwapi.DescribeAlarmsInput{AlarmNames: []string{"a"}, AlarmNamePrefix: ptr.To("a")}); errCode(err) != "InvalidParameterCombination" {
+		t.Fatalf("names and prefix: %v", err)
+	}
+}
