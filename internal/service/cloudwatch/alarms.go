@@ -11,7 +11,6 @@ import (
 
 	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -72,8 +71,11 @@ var (
 	historyT = storage.NewTable[historyRecord]("history")
 )
 
-func addHistory(tx storage.Tx, sc storage.Scope, h historyRecord) error {
-	return historyT.Put(tx, sc, h, fmt.Sprintf("%020d", h.Time.UnixNano()), awsid.Hex(8))
+// addHistory writes a history item keyed by its time and a sequence
+// number, so items of the same instant (a state change and its actions)
+// keep the order they happened in.
+func (c *CloudWatch) addHistory(tx storage.Tx, sc storage.Scope, h historyRecord) error {
+	return historyT.Put(tx, sc, h, fmt.Sprintf("%020d", h.Time.UnixNano()), fmt.Sprintf("%016x", c.historySeq.Add(1)))
 }
 
 // ---- validation ----
@@ -292,7 +294,7 @@ func (c *CloudWatch) PutMetricAlarm(ctx *request.Context, in *cwapi.PutMetricAla
 			return err
 		}
 		data, _ := json.Marshal(map[string]any{"version": "1.0", "type": typ, "updatedAlarm": alarmHistoryConfig(m)})
-		return addHistory(tx, sc, historyRecord{AlarmName: name, AlarmType: "MetricAlarm", Time: now, Type: "ConfigurationUpdate", Summary: summary, Data: string(data)})
+		return c.addHistory(tx, sc, historyRecord{AlarmName: name, AlarmType: "MetricAlarm", Time: now, Type: "ConfigurationUpdate", Summary: summary, Data: string(data)})
 	})
 	if err != nil {
 		return nil, err
@@ -432,7 +434,7 @@ func (c *CloudWatch) PutCompositeAlarm(ctx *request.Context, in *cwapi.PutCompos
 			return err
 		}
 		data, _ := json.Marshal(map[string]any{"version": "1.0", "type": typ, "updatedAlarm": map[string]any{"alarmName": name, "alarmRule": ptr.Deref(in.AlarmRule), "actionsEnabled": ptr.Deref(ca.ActionsEnabled)}})
-		return addHistory(tx, sc, historyRecord{AlarmName: name, AlarmType: "CompositeAlarm", Time: now, Type: "ConfigurationUpdate", Summary: summary, Data: string(data)})
+		return c.addHistory(tx, sc, historyRecord{AlarmName: name, AlarmType: "CompositeAlarm", Time: now, Type: "ConfigurationUpdate", Summary: summary, Data: string(data)})
 	})
 	if err != nil {
 		return nil, err
@@ -780,6 +782,7 @@ func (c *CloudWatch) DescribeAlarmHistory(ctx *request.Context, in *cwapi.Descri
 		types["MetricAlarm"] = true
 	}
 	ascending := ptr.Deref(in.ScanBy) == "TimestampAscending"
+	last := ""
 	out := &cwapi.DescribeAlarmHistoryOutput{AlarmHistoryItems: []cwapi.AlarmHistoryItem{}}
 	err = c.store.View(func(tx storage.Tx) error {
 		opts := storage.ListOptions{Reverse: !ascending}
@@ -793,15 +796,16 @@ func (c *CloudWatch) DescribeAlarmHistory(ctx *request.Context, in *cwapi.Descri
 				return true
 			}
 			if len(out.AlarmHistoryItems) == limit {
+				// Another item matches: the next page resumes after the
+				// last one returned.
+				out.NextToken = encodeToken(last)
 				return false
 			}
 			out.AlarmHistoryItems = append(out.AlarmHistoryItems, cwapi.AlarmHistoryItem{
 				AlarmName: ptr.To(h.AlarmName), AlarmType: ptr.To(h.AlarmType), Timestamp: ptr.To(h.Time),
 				HistoryItemType: ptr.To(h.Type), HistorySummary: ptr.To(h.Summary), HistoryData: ptr.To(h.Data),
 			})
-			if len(out.AlarmHistoryItems) == limit {
-				out.NextToken = encodeToken(k[0] + "/" + k[1])
-			}
+			last = k[0] + "/" + k[1]
 			return true
 		})
 	})

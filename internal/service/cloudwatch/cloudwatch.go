@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
@@ -34,6 +35,8 @@ type CloudWatch struct {
 	mu     sync.Mutex
 	timer  clock.Timer
 	closed bool
+	// historySeq orders history items written at the same instant.
+	historySeq atomic.Uint64
 	// tickMu serializes evaluation passes (a timer tick and a test's
 	// direct Tick never interleave).
 	tickMu sync.Mutex

@@ -506,8 +506,27 @@ func TestAlarmLifecycle(t *testing.T) {
 		t.Fatalf("history: %v %+v", err, hist)
 	}
 	acts, _ := f.c.DescribeAlarmHistory(ctx, &cwapi.DescribeAlarmHistoryInput{HistoryItemType: ptr.To("Action"), ScanBy: ptr.To("TimestampAscending")})
-	if len(acts.AlarmHistoryItems) != 2 || *acts.AlarmHistoryItems[1].HistorySummary != "Successfully executed action "+topic {
+	if len(acts.AlarmHistoryItems) != 2 || *acts.AlarmHistoryItems[1].HistorySummary != "Successfully executed action "+topic || acts.NextToken != nil {
 		t.Fatalf("action history: %+v", acts)
+	}
+	// Paged one at a time, every item comes once, newest first.
+	var all []string
+	hin := &cwapi.DescribeAlarmHistoryInput{AlarmName: ptr.To("high"), MaxRecords: ptr.To(int32(1))}
+	for pages := 0; pages < 10; pages++ {
+		page, err := f.c.DescribeAlarmHistory(ctx, hin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page.AlarmHistoryItems {
+			all = append(all, *h.HistoryItemType)
+		}
+		if page.NextToken == nil {
+			break
+		}
+		hin.NextToken = page.NextToken
+	}
+	if strings.Join(all, ",") != "Action,StateUpdate,Action,StateUpdate,ConfigurationUpdate" {
+		t.Fatalf("paged history: %v", all)
 	}
 	// Disabled actions: a state change notifies nobody.
 	if _, err := f.c.DisableAlarmActions(ctx, &cwapi.DisableAlarmActionsInput{AlarmNames: []string{"high"}}); err != nil {

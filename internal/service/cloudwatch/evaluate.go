@@ -397,7 +397,7 @@ func (c *CloudWatch) transition(tx storage.Tx, sc storage.Scope, a *alarmRecord,
 	}
 	newInfo := stateInfo{Value: state, Reason: reason, ReasonData: data, Timestamp: awsTime(now)}
 	hd, _ := json.Marshal(map[string]any{"version": "1.0", "oldState": historyState(oldInfo), "newState": historyState(newInfo)})
-	if err := addHistory(tx, sc, historyRecord{AlarmName: a.name(), AlarmType: a.kind(), Time: now, Type: "StateUpdate",
+	if err := c.addHistory(tx, sc, historyRecord{AlarmName: a.name(), AlarmType: a.kind(), Time: now, Type: "StateUpdate",
 		Summary: fmt.Sprintf("Alarm updated from %s to %s", old, state), Data: string(hd)}); err != nil {
 		return nil, err
 	}
@@ -453,7 +453,7 @@ func (c *CloudWatch) act(sc storage.Scope, fired []firing) {
 			}
 			hd, _ := json.Marshal(data)
 			if err := c.store.Update(func(tx storage.Tx) error {
-				return addHistory(tx, sc, historyRecord{AlarmName: f.alarm.name(), AlarmType: f.alarm.kind(), Time: c.clock.Now(), Type: typ, Summary: summary, Data: string(hd)})
+				return c.addHistory(tx, sc, historyRecord{AlarmName: f.alarm.name(), AlarmType: f.alarm.kind(), Time: c.clock.Now(), Type: typ, Summary: summary, Data: string(hd)})
 			}); err != nil {
 				c.log.Error("cloudwatch alarm history", "alarm", arn, "error", err)
 			}
