@@ -97,6 +97,9 @@ md = c.get_metric_data(MetricDataQueries=[
     {'Id': 'total', 'Expression': 'SUM(m1)'},
     {'Id': 'filled', 'Expression': 'FILL(m1, 0)'}],
     StartTime=now - datetime.timedelta(minutes=3), EndTime=now, ScanBy='TimestampAscending')
+# Over 10 KiB botocore gzips the body (PutMetricData's request compression).
+c.put_metric_data(Namespace=ns, MetricData=[{'MetricName': 'Big', 'Value': 1.0, 'Dimensions': [{'Name': 'Shard', 'Value': 'shard-%d' % (i % 10)}]} for i in range(1000)])
+big = len(c.list_metrics(Namespace=ns, MetricName='Big')['Metrics'])
 err = None
 try:
     c.put_metric_data(Namespace=ns, MetricData=[{'MetricName': 'x', 'Value': 1.0, 'StorageResolution': 5}])
@@ -104,7 +107,7 @@ except botocore.exceptions.ClientError as e:
     err = [e.response['Error']['Code'], e.response['Error']['Message']]
 dp = st['Datapoints'][0]
 print(json.dumps({'protocol': c.meta.service_model.resolved_protocol, 'sum': dp['Sum'], 'count': dp['SampleCount'], 'max': dp['Maximum'],
-    'results': {r['Id']: r['Values'] for r in md['MetricDataResults']}, 'error': err}))
+    'results': {r['Id']: r['Values'] for r in md['MetricDataResults']}, 'error': err, 'big': big}))
 `
 	for _, c := range []struct{ mode, protocol string }{{"json", "json"}, {"cbor", "smithy-rpc-v2-cbor"}} {
 		t.Run(c.mode, func(t *testing.T) {
@@ -113,9 +116,10 @@ print(json.dumps({'protocol': c.meta.service_model.resolved_protocol, 'sum': dp[
 				Sum, Count, Max float64
 				Results         map[string][]float64
 				Error           []string
+				Big             int
 			}
 			framework.MustJSON(t, n.Python(t, script, "NIWA_CW="+c.mode, "AWS_DATA_PATH="+dataPath+"/"+c.mode), &got)
-			if got.Protocol != c.protocol || got.Sum != 19 || got.Count != 6 || got.Max != 6 {
+			if got.Protocol != c.protocol || got.Sum != 19 || got.Count != 6 || got.Max != 6 || got.Big != 10 {
 				t.Fatalf("statistics: %+v", got)
 			}
 			if f := got.Results["filled"]; len(got.Results["total"]) != 3 || got.Results["total"][0] != 19 || len(f) != 3 || f[0] != 0 || f[1] != 9 || f[2] != 10 {
