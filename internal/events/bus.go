@@ -45,6 +45,9 @@ type Message struct {
 	Body string
 	// Attributes are message attributes (SQS/SNS string attributes).
 	Attributes map[string]string
+	// Subject is the Subject of an SNS notification (a CloudWatch
+	// alarm's "ALARM: \"name\" in US East (N. Virginia)"); empty for none.
+	Subject string
 	// SourceService is the service principal delivering
 	// ("s3.amazonaws.com", "events.amazonaws.com"), which resource
 	// policies match; empty for a principal's own call.
@@ -82,6 +85,8 @@ type Bus struct {
 	subs     map[int]subscriber
 	nextSub  int
 	handlers map[string]Handler
+	// metrics receives the metrics services publish (CloudWatch).
+	metrics MetricSink
 }
 
 // New returns an empty bus.

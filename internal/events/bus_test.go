@@ -73,3 +73,20 @@ func TestWants(t *testing.T) {
 		t.Fatalf("got %d deliveries, Wants after cancel %v", got, b.Wants("1", "r"))
 	}
 }
+
+func TestPublishMetrics(t *testing.T) {
+	var b *Bus
+	b.PublishMetrics("1", "r", Metric{Name: "x"}) // a nil bus drops them
+	b = New()
+	b.PublishMetrics("1", "r", Metric{Name: "x"}) // no sink: dropped
+	var got []string
+	b.HandleMetrics(func(account, region string, ms []Metric) {
+		for _, m := range ms {
+			got = append(got, account+"/"+region+"/"+m.Namespace+"/"+m.Name)
+		}
+	})
+	b.PublishMetrics("1", "r", Metric{Namespace: "AWS/Lambda", Name: "Invocations", Value: 1})
+	if len(got) != 1 || got[0] != "1/r/AWS/Lambda/Invocations" {
+		t.Fatalf("%v", got)
+	}
+}

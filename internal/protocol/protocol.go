@@ -10,9 +10,12 @@
 package protocol
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -67,6 +70,10 @@ type Request struct {
 	bodyOnce sync.Once
 	body     []byte
 	bodyErr  error
+
+	gunzipOnce sync.Once
+	gunzipped  []byte
+	gunzipErr  error
 }
 
 // NewRequest wraps r with body as the payload (r.Body when body is nil).
@@ -114,6 +121,57 @@ func (r *Request) Bytes() ([]byte, error) {
 	return r.body, r.bodyErr
 }
 
+// Payload is Bytes, decompressed when the client compressed it
+// (Content-Encoding: gzip): AWS's request compression, which current SDKs
+// apply to operations with the requestcompression trait (CloudWatch's
+// PutMetricData; botocore above 10 KiB, aws-sdk-go-v2 always). Only the
+// RPC codecs (query, JSON, CBOR) read it: a REST payload keeps its
+// Content-Encoding as data (an S3 object stored gzipped). The
+// decompressed size is held to the same cap as the body, so a small
+// compressed body cannot expand without bound.
+func (r *Request) Payload() ([]byte, error) {
+	body, err := r.Bytes()
+	if err != nil || r.HTTP == nil || !gzipped(r.HTTP.Header.Values("Content-Encoding")) {
+		return body, err
+	}
+	r.gunzipOnce.Do(func() {
+		limit := r.MaxBody
+		if limit <= 0 {
+			limit = maxBufferedBody
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			r.gunzipErr = awserr.SerializationException.New("the request body is not valid gzip: %v", err)
+			return
+		}
+		out, err := io.ReadAll(io.LimitReader(zr, limit+1))
+		switch {
+		case err != nil:
+			r.gunzipErr = awserr.SerializationException.New("the request body is not valid gzip: %v", err)
+		case int64(len(out)) > limit:
+			r.gunzipErr = r.TooLarge
+			if r.gunzipErr == nil {
+				r.gunzipErr = awserr.SerializationException.New("request body exceeds %d bytes", limit)
+			}
+		default:
+			r.gunzipped = out
+		}
+	})
+	return r.gunzipped, r.gunzipErr
+}
+
+// gzipped reports whether the Content-Encoding values name gzip.
+func gzipped(values []string) bool {
+	for _, v := range values {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "gzip") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Form returns the query-string parameters merged with an
 // application/x-www-form-urlencoded body (query and ec2 protocols), parsed
 // once.
@@ -126,7 +184,7 @@ func (r *Request) Form() (url.Values, error) {
 		if r.HTTP.Method == http.MethodGet || r.HTTP.Method == http.MethodHead {
 			return
 		}
-		body, err := r.Bytes()
+		body, err := r.Payload()
 		if err != nil {
 			r.formErr = err
 			return

@@ -62,7 +62,7 @@ func catalog() []struct {
 		{acmapi.Spec(), wireACM}, // after Route53: validation reads its zones
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
-		{cloudwatchapi.Spec(), notYetWiring},
+		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), notYetWiring},
 		{cloudformationapi.Spec(), notYetWiring},

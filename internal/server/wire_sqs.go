@@ -28,7 +28,10 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{alt: alt, Declaration: svc.Declare()}, nil
+	decl := svc.Declare()
+	// The AWS/SQS queue gauges go to CloudWatch through the bus each minute.
+	decl.Close = svc.StartMetrics(d.bus, 0).Stop
+	return &wiring{alt: alt, Declaration: decl}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.

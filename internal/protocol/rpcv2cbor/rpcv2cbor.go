@@ -132,7 +132,7 @@ func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Opera
 // input; a body that is not CBOR, or a value that does not fit the model,
 // is a SerializationException.
 func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]any, error) {
-	body, err := req.Bytes()
+	body, err := req.Payload()
 	if err != nil {
 		return nil, err
 	}

@@ -178,7 +178,8 @@ func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequ
 }
 
 // run executes one invocation of a resolved target.
-func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []byte, clientContext string) (*rt.Result, error) {
+func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []byte, clientContext string) (res *rt.Result, err error) {
+	defer func() { l.publishMetrics(t, res, err) }()
 	cfg := t.v.Config
 	runtime := ptr.Deref(cfg.Runtime)
 	if !runnable[runtime] {
@@ -194,7 +195,7 @@ func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	res, err := l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext, InvokedARN: t.invoked})
+	res, err = l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext, InvokedARN: t.invoked})
 	if errors.Is(err, rt.ErrThrottled) {
 		return nil, throttled()
 	}
@@ -205,6 +206,41 @@ func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []
 		return nil, lambdaapi.ErrServiceException.New("niwa could not start the function's runtime: %v", err)
 	}
 	return res, nil
+}
+
+// publishMetrics publishes the AWS/Lambda metrics of one invocation —
+// Invocations, Errors, Duration, or Throttles — per function and for the
+// account, as Lambda does, through the bus (CloudWatch stores them).
+func (l *Lambda) publishMetrics(t target, res *rt.Result, err error) {
+	if l.opt.Bus == nil {
+		return
+	}
+	now := l.opt.Clock.Now()
+	name := ptr.Deref(t.v.Config.FunctionName)
+	var ms []events.Metric
+	add := func(metric string, v float64, unit string) {
+		for _, dims := range []map[string]string{{"FunctionName": name}, nil} {
+			ms = append(ms, events.Metric{Namespace: "AWS/Lambda", Name: metric, Dimensions: dims, Value: v, Unit: unit, Time: now})
+		}
+	}
+	switch {
+	case lambdaapi.ErrTooManyRequestsException.Is(err):
+		add("Throttles", 1, "Count")
+	case res != nil:
+		add("Invocations", 1, "Count")
+		add("Errors", b2f(res.FunctionError != ""), "Count")
+		add("Duration", float64(res.Duration)/float64(time.Millisecond), "Milliseconds")
+	default:
+		return
+	}
+	l.opt.Bus.PublishMetrics(t.sc.Account, t.sc.Region, ms...)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func throttled() error {

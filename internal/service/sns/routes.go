@@ -206,6 +206,9 @@ func (s *SNS) Deliver(ctx context.Context, m events.Message) error {
 	if m.SourceService == "s3.amazonaws.com" {
 		p.subject = "Amazon S3 Notification"
 	}
+	if m.Subject != "" {
+		p.subject = m.Subject
+	}
 	if len(m.Attributes) > 0 {
 		p.attrs = map[string]snsapi.MessageAttributeValue{}
 		for k, v := range m.Attributes {

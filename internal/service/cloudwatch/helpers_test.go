@@ -1,0 +1,7 @@
+package cloudwatch
+
+import "github.com/niwa-cloud/niwa/internal/storage"
+
+type storageTx = storage.Tx
+
+var storageListAll = storage.ListOptions{}
