@@ -76,7 +76,7 @@ func main() {
 
 	dir, err := os.MkdirTemp("", "niwa-bench-")
 	check(err)
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	bin := filepath.Join(dir, "niwa")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/niwa")
 	build.Stderr = os.Stderr
@@ -157,8 +157,8 @@ func main() {
 		}
 	}
 	for _, s := range servers {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		s.cmd.Wait()
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Wait()
 	}
 
 	printTables(os.Stdout, names, workloads, startups, idle, results, *n, *conc, *minCPU, *nRounds)
@@ -292,7 +292,7 @@ func prepare(s *server, w workload) {
 		check(w.setup(ctx, cfg))
 	}
 	for i := 0; i < 20; i++ {
-		w.op(ctx, cfg, -1-i)
+		_ = w.op(ctx, cfg, -1-i)
 	}
 }
 
@@ -381,7 +381,7 @@ func cpuModel() string {
 func freePort() int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 

@@ -24,8 +24,8 @@ func benchZip() []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, _ := zw.Create("app.py")
-	w.Write([]byte("def handler(event, context):\n    return {\"ok\": True, \"n\": event.get(\"n\")}\n"))
-	zw.Close()
+	_, _ = w.Write([]byte("def handler(event, context):\n    return {\"ok\": True, \"n\": event.get(\"n\")}\n"))
+	_ = zw.Close()
 	return buf.Bytes()
 }
 
@@ -77,7 +77,7 @@ func lambdaWorkloads() []workload {
 			return benchInvoke(ctx, cfg, "bench-warm", i)
 		}},
 		{name: "Lambda cold start (update config + first invoke, python)", niwaOnly: lambdaNiwaOnly, ops: 100, setup: func(ctx context.Context, cfg aws.Config) error {
-			benchRoleSetup(ctx, cfg) // exists already when the warm workload ran first
+			_ = benchRoleSetup(ctx, cfg) // exists already when the warm workload ran first
 			return benchFunction(ctx, cfg, "bench-cold")
 		}, op: func(ctx context.Context, cfg aws.Config, i int) error {
 			// A configuration change retires the warm environment, so the

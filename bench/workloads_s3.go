@@ -41,7 +41,7 @@ func s3Workloads() []workload {
 			if err != nil {
 				return err
 			}
-			defer out.Body.Close()
+			defer func() { _ = out.Body.Close() }()
 			n, err := io.Copy(io.Discard, out.Body)
 			if err == nil && n != int64(len(body)) {
 				err = fmt.Errorf("read %d bytes", n)

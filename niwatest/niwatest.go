@@ -83,11 +83,11 @@ func Start(t testing.TB, opts ...Option) *Niwa {
 	if err := srv.Listen(); err != nil {
 		t.Fatalf("niwatest: %v", err)
 	}
-	go srv.Serve()
+	go func() { _ = srv.Serve() }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(ctx)
+		_ = srv.Shutdown(ctx)
 	})
 	return &Niwa{Endpoint: "http://" + srv.Addr(), Region: cfg.Region, srv: srv}
 }

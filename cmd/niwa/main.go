@@ -290,12 +290,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fmt.Fprintln(stderr, "niwa: --cpuprofile:", err)
-			f.Close()
+			_ = f.Close()
 			return 2
 		}
 		defer func() {
 			pprof.StopCPUProfile()
-			f.Close()
+			_ = f.Close()
 		}()
 	}
 
@@ -306,7 +306,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := srv.Listen(); err != nil {
 		fmt.Fprintln(stderr, "niwa:", err)
-		srv.Shutdown(context.Background())
+		_ = srv.Shutdown(context.Background())
 		return 1
 	}
 	state := "in memory"

@@ -71,7 +71,7 @@ func Main(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
@@ -131,7 +131,7 @@ func FreePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -144,9 +144,9 @@ func FreeDNSPort(t testing.TB) int {
 		}
 		port := pc.LocalAddr().(*net.UDPAddr).Port
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		pc.Close()
+		_ = pc.Close()
 		if err == nil {
-			l.Close()
+			_ = l.Close()
 			return port
 		}
 	}
@@ -176,7 +176,7 @@ func (n *Niwa) launch() {
 	for {
 		resp, err := http.Get(n.Endpoint + "/_niwa/health")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return
 			}
@@ -192,13 +192,13 @@ func (n *Niwa) stop() {
 	if n.proc == nil || n.proc.Process == nil {
 		return
 	}
-	n.proc.Process.Signal(syscall.SIGTERM)
+	_ = n.proc.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
-	go func() { n.proc.Wait(); close(done) }()
+	go func() { _ = n.proc.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		n.proc.Process.Kill()
+		_ = n.proc.Process.Kill()
 		<-done
 	}
 	if n.t.Failed() {
@@ -236,7 +236,7 @@ func (n *Niwa) Kill9AndRestart() {
 	if err := n.proc.Process.Kill(); err != nil {
 		n.t.Fatal(err)
 	}
-	n.proc.Wait()
+	_ = n.proc.Wait()
 	n.proc = nil
 	n.launch()
 }

@@ -30,7 +30,7 @@ func ZipFiles(t *testing.T, dir string, files map[string][]byte) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(data)
+		_, _ = w.Write(data)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
@@ -48,6 +48,6 @@ func LambdaRole(t *testing.T, n *Niwa, name string) string {
 	out := n.MustAWS(t, "iam", "create-role", "--role-name", name, "--assume-role-policy-document", TrustPolicy)
 	n.MustAWS(t, "iam", "put-role-policy", "--role-name", name, "--policy-name", "fn", "--policy-document", LambdaRolePolicy)
 	var r struct{ Role struct{ Arn string } }
-	json.Unmarshal([]byte(out), &r)
+	_ = json.Unmarshal([]byte(out), &r)
 	return r.Role.Arn
 }

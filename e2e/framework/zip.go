@@ -24,7 +24,7 @@ func ZipModes(t *testing.T, dir, name string, files map[string]string, modes map
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write([]byte(data))
+		_, _ = w.Write([]byte(data))
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

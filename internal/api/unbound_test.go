@@ -17,7 +17,7 @@ func (goodSTS) GetCallerIdentity(*request.Context, *stsapi.GetCallerIdentityInpu
 
 // mistypedSTS names two operations but binds neither: GetCallerIdentity
 // returns a value instead of a pointer, GetSessionToken lacks the context.
-type mistypedSTS struct{ goodSTS }
+type mistypedSTS struct{}
 
 func (mistypedSTS) GetCallerIdentity(*request.Context, *stsapi.GetCallerIdentityInput) (stsapi.GetCallerIdentityOutput, error) {
 	return stsapi.GetCallerIdentityOutput{}, nil

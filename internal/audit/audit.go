@@ -20,6 +20,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -41,6 +42,9 @@ type Call struct {
 	Result map[string]any
 	// Err is the AWS error answered; nil on success.
 	Err *awserr.Error
+	// Rules are the service's declared audit rules (read-only and data
+	// event operations).
+	Rules kit.Audit
 }
 
 // DetailType is the detail-type of the EventBridge events CloudTrail
@@ -99,45 +103,6 @@ type SessionIssuer struct {
 	UserName    string `json:"userName"`
 }
 
-// ReadOnly reports whether CloudTrail marks an operation read-only. The
-// rule is the operation's name: Get*, List*, Describe*, Head* and
-// Lookup* read (GetCallerIdentity included); everything else writes.
-// AWS decides per operation, and the prefixes are what it decides for
-// the operations niwa serves.
-func ReadOnly(operation string) bool {
-	for _, p := range []string{"Get", "List", "Describe", "Head", "Lookup"} {
-		if strings.HasPrefix(operation, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// dataEvents are the operations CloudTrail records as data events
-// (managementEvent false, eventCategory "Data"), by service name; S3
-// object-level operations are matched by name in isDataEvent.
-var dataEvents = map[string]map[string]bool{
-	"lambda": {"Invoke": true, "InvokeAsync": true, "InvokeWithResponseStream": true},
-	"dynamodb": {"GetItem": true, "PutItem": true, "UpdateItem": true, "DeleteItem": true, "Query": true,
-		"Scan": true, "BatchGetItem": true, "BatchWriteItem": true, "TransactGetItems": true,
-		"TransactWriteItems": true, "ExecuteStatement": true, "BatchExecuteStatement": true, "ExecuteTransaction": true},
-	"sqs": {"SendMessage": true, "SendMessageBatch": true, "ReceiveMessage": true, "DeleteMessage": true,
-		"DeleteMessageBatch": true, "ChangeMessageVisibility": true, "ChangeMessageVisibilityBatch": true},
-	"sns": {"Publish": true, "PublishBatch": true},
-}
-
-func isDataEvent(service, op string) bool {
-	if service == "s3" {
-		return strings.Contains(op, "Object") || strings.Contains(op, "MultipartUpload") ||
-			op == "UploadPart" || op == "UploadPartCopy" || op == "ListParts"
-	}
-	return dataEvents[service][op]
-}
-
-// globalServices are the endpoint prefixes of the global services (S3
-// has a global endpoint too, but records in the bucket's region).
-var globalServices = map[string]bool{"iam": true, "route53": true, "cloudfront": true, "organizations": true}
-
 // secretMembers are members CloudTrail never shows although the model
 // does not mark them sensitive everywhere.
 var secretMembers = map[string]bool{
@@ -150,8 +115,7 @@ var secretMembers = map[string]bool{
 func Build(c Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
 	region := recordRegion(c)
-	ro := ReadOnly(c.Operation.Name)
-	svcName := c.Service
+	ro := c.Rules.IsReadOnly(c.Operation.Name)
 	rec := &Record{
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
@@ -164,7 +128,7 @@ func Build(c Call, newID func() string) *Record {
 		EventID:            newID(),
 		ReadOnly:           ro,
 		EventType:          "AwsApiCall",
-		ManagementEvent:    !isDataEvent(svcName, c.Operation.Name),
+		ManagementEvent:    !c.Rules.DataEvents[c.Operation.Name],
 		RecipientAccountID: ctx.Account,
 		EventCategory:      "Management",
 	}
@@ -175,14 +139,14 @@ func Build(c Call, newID func() string) *Record {
 		rec.UserAgent = ctx.HTTP.UserAgent()
 	}
 	if c.Params != nil && c.Operation.Input != nil {
-		if p, ok := render(c.Operation.Input, c.Params, svcName).(map[string]any); ok && len(p) > 0 {
+		if p, ok := render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.RequestParameters = p
 		}
 	}
 	if c.Err != nil {
 		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
 	} else if !ro && c.Result != nil && c.Operation.Output != nil {
-		if p, ok := render(c.Operation.Output, c.Result, svcName).(map[string]any); ok && len(p) > 0 {
+		if p, ok := render(c.Operation.Output, c.Result, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.ResponseElements = p
 		}
 	}
@@ -192,7 +156,7 @@ func Build(c Call, newID func() string) *Record {
 // recordRegion is the region a call is recorded and delivered in: global
 // services record in us-east-1, whichever region the client named.
 func recordRegion(c Call) string {
-	if globalServices[c.Model.Metadata.EndpointPrefix] {
+	if c.Rules.Global {
 		return "us-east-1"
 	}
 	return c.Context.Region
@@ -270,7 +234,7 @@ func Identity(c request.Caller) UserIdentity {
 // structure members in lowerCamelCase, map keys untouched, timestamps
 // as CloudTrail prints them, and streaming bodies, blobs and secrets
 // left out. It returns nil for what is left out.
-func render(ref *model.Ref, v any, service string) any {
+func render(ref *model.Ref, v any, rules kit.Audit) any {
 	if v == nil || ref == nil || ref.Shape == nil || ref.IsStreaming() || ref.Shape.Sensitive {
 		return nil
 	}
@@ -296,8 +260,8 @@ func render(ref *model.Ref, v any, service string) any {
 			if !ok || secretMembers[mem.Name] {
 				continue
 			}
-			if r := render(mem, mv, service); r != nil {
-				out[memberName(service, mem.Name)] = r
+			if r := render(mem, mv, rules); r != nil {
+				out[memberName(rules, mem.Name)] = r
 			}
 		}
 		return out
@@ -308,7 +272,7 @@ func render(ref *model.Ref, v any, service string) any {
 		}
 		out := make([]any, 0, len(l))
 		for _, e := range l {
-			if r := render(sh.Member, e, service); r != nil {
+			if r := render(sh.Member, e, rules); r != nil {
 				out = append(out, r)
 			}
 		}
@@ -320,7 +284,7 @@ func render(ref *model.Ref, v any, service string) any {
 		}
 		out := make(map[string]any, len(m))
 		for k, e := range m {
-			if r := render(sh.Value, e, service); r != nil {
+			if r := render(sh.Value, e, rules); r != nil {
 				out[k] = r
 			}
 		}
@@ -330,11 +294,11 @@ func render(ref *model.Ref, v any, service string) any {
 }
 
 // memberName is a member's name as CloudTrail shows it: lowerCamelCase
-// ("RoleName" → "roleName", "VPCId" → "vpcId"); S3 names its bucket
-// "bucketName".
-func memberName(service, name string) string {
-	if service == "s3" && name == "Bucket" {
-		return "bucketName"
+// ("RoleName" → "roleName", "VPCId" → "vpcId") unless the service
+// declares another name (S3's Bucket is "bucketName").
+func memberName(rules kit.Audit, name string) string {
+	if n, ok := rules.MemberNames[name]; ok {
+		return n
 	}
 	r := []rune(name)
 	n := 0
@@ -359,7 +323,7 @@ func NewEventID() string {
 }
 
 // Publisher returns a gateway OnCall hook that publishes every mutating
-// call (see ReadOnly) on bus as an "AWS API Call via CloudTrail" event
+// call (see kit.Audit.IsReadOnly) on bus as an "AWS API Call via CloudTrail" event
 // with source "aws.<service>". Read-only calls, and every call no
 // subscriber wants (bus.Wants: EventBridge only wants them where a rule or
 // archive could see them), cost no record: building and encoding one was
@@ -367,7 +331,7 @@ func NewEventID() string {
 func Publisher(bus *events.Bus) func(Call) {
 	return func(c Call) {
 		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" ||
-			ReadOnly(c.Operation.Name) || !bus.Wants(c.Context.Account, recordRegion(c)) {
+			c.Rules.IsReadOnly(c.Operation.Name) || !bus.Wants(c.Context.Account, recordRegion(c)) {
 			return
 		}
 		bus.Publish(Build(c, NewEventID).Event())

@@ -13,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -27,6 +28,14 @@ var (
 		ARN: "arn:aws:sts::" + acct + ":assumed-role/Deployer/build-42", UserID: "AROADEPLOYER:build-42"}
 	anon = request.Caller{Anonymous: true}
 )
+
+// testRules are audit rules as the services declare them (the
+// services' own tests check their tables): IAM records in us-east-1, S3
+// object calls are data events and its Bucket is "bucketName".
+var testRules = map[string]kit.Audit{
+	"iam": {Global: true},
+	"s3":  {DataEvents: kit.Set("PutObject", "GetObject"), MemberNames: map[string]string{"Bucket": "bucketName"}},
+}
 
 // call builds the Call of svc's operation op.
 func call(t *testing.T, svc api.Spec, op string, caller request.Caller, params, result map[string]any, err *awserr.Error) Call {
@@ -43,7 +52,7 @@ func call(t *testing.T, svc api.Spec, op string, caller request.Caller, params, 
 	r.Header.Set("User-Agent", "aws-cli/2.9.19 Python/3.9")
 	ctx := &request.Context{Context: r.Context(), RequestID: "req-1", Service: svc.Name, Operation: op,
 		Account: acct, Region: "ap-northeast-1", Caller: caller, Clock: clock.NewFake(t0), HTTP: r, SourceIP: "192.0.2.7"}
-	return Call{Context: ctx, Service: svc.Name, Model: m, Operation: o, Params: params, Result: result, Err: err}
+	return Call{Context: ctx, Service: svc.Name, Model: m, Operation: o, Params: params, Result: result, Err: err, Rules: testRules[svc.Name]}
 }
 
 func fixedID() string { return "11111111-2222-4333-8444-555555555555" }
@@ -168,20 +177,9 @@ func TestBuildReadAndErrorCalls(t *testing.T) {
 	}
 }
 
-func TestReadOnly(t *testing.T) {
-	for op, want := range map[string]bool{
-		"GetCallerIdentity": true, "ListRoles": true, "DescribeInstances": true, "HeadObject": true,
-		"LookupEvents": true, "CreateRole": false, "PutObject": false, "AssumeRole": false, "RunInstances": false,
-	} {
-		if ReadOnly(op) != want {
-			t.Errorf("ReadOnly(%s) = %v", op, !want)
-		}
-	}
-}
-
 func TestMemberName(t *testing.T) {
 	for in, want := range map[string]string{"RoleName": "roleName", "VPCId": "vpcId", "ACL": "acl", "Key": "key", "SSEKMSKeyId": "ssekmsKeyId"} {
-		if got := memberName("iam", in); got != want {
+		if got := memberName(kit.Audit{}, in); got != want {
 			t.Errorf("memberName(%s) = %s, want %s", in, got, want)
 		}
 	}

@@ -190,7 +190,7 @@ func (v *Verifier) verify(r *http.Request, d Dialect, bucket string) (*Result, e
 	if authz != "" && (presignV4 || presignV2) {
 		e := fail(d, failMultipleAuth)
 		if d == DialectS3 {
-			fieldErr(e, "ArgumentName", "Authorization", "ArgumentValue", authz)
+			_ = fieldErr(e, "ArgumentName", "Authorization", "ArgumentValue", authz)
 		}
 		return nil, e
 	}

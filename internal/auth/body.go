@@ -34,7 +34,7 @@ func (b *bufferedBody) Close() error {
 	if b.file != nil {
 		err = b.file.Close()
 		if b.remove {
-			os.Remove(b.file.Name())
+			_ = os.Remove(b.file.Name())
 		}
 		b.file = nil
 	}
@@ -88,15 +88,15 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	b.file, b.remove = f, os.Remove(f.Name()) != nil
 	m, err := io.Copy(f, io.MultiReader(&mem, src))
 	if err != nil {
-		b.Close()
+		_ = b.Close()
 		return nil, err
 	}
 	if m > limit {
-		b.Close()
+		_ = b.Close()
 		return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		b.Close()
+		_ = b.Close()
 		return nil, internalError(err)
 	}
 	b.Reader, b.size = f, m
@@ -199,7 +199,7 @@ func (s *sha256Reader) Read(p []byte) (int, error) {
 		if got != s.want {
 			e := fail(s.d, failContentSHA256Mismatch)
 			if s.d == DialectS3 {
-				fieldErr(e, "ClientComputedContentSHA256", s.want, "S3ComputedContentSHA256", got)
+				_ = fieldErr(e, "ClientComputedContentSHA256", s.want, "S3ComputedContentSHA256", got)
 			}
 			s.err = e
 			return n, e

@@ -413,14 +413,14 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	}
 	if !matched {
 		if buffered != nil {
-			buffered.Close()
+			_ = buffered.Close()
 		}
 		e := fail(d, failSignatureMismatch)
 		if d == DialectS3 {
 			cr := string(appendCanonicalRequest(nil, r.Method, paths[0], cq, ch, sh, payloads[0]))
 			crHash := sha256.Sum256([]byte(cr))
 			firstCR, firstSTS := cr, string(appendStringToSign(nil, req.amzDate, scopeS, crHash[:]))
-			fieldErr(e, "AWSAccessKeyId", req.scope.accessKey,
+			_ = fieldErr(e, "AWSAccessKeyId", req.scope.accessKey,
 				"StringToSign", firstSTS, "SignatureProvided", req.signature,
 				"StringToSignBytes", spacedHex(firstSTS),
 				"CanonicalRequest", firstCR, "CanonicalRequestBytes", spacedHex(firstCR))

@@ -4,30 +4,23 @@ import (
 	"reflect"
 	"testing"
 
-	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
-	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/iam"
 )
 
+// TestResourceTagContext: the stored tags under each prefix the
+// resource's service declares, keys in lower case.
 func TestResourceTagContext(t *testing.T) {
 	tags := map[string]string{"Env": "dev"}
-	tests := []struct {
-		resource string
+	for _, tc := range []struct {
+		prefixes []string
 		want     iam.Context
 	}{
-		{"arn:aws:sqs:us-east-1:123456789012:q", iam.Context{"aws:resourcetag/env": {"dev"}}},
-		{"arn:aws:iam::123456789012:role/path/r", iam.Context{"aws:resourcetag/env": {"dev"}, "iam:resourcetag/env": {"dev"}}},
-		{"arn:aws:iam::123456789012:user/u", iam.Context{"aws:resourcetag/env": {"dev"}, "iam:resourcetag/env": {"dev"}}},
-		{"arn:aws:iam::123456789012:policy/p", iam.Context{"aws:resourcetag/env": {"dev"}}},
-		{"arn:aws:ec2:us-east-1:123456789012:instance/i-1", iam.Context{"aws:resourcetag/env": {"dev"}, "ec2:resourcetag/env": {"dev"}}},
-		{"arn:aws:s3:::b/k", iam.Context{"s3:existingobjecttag/env": {"dev"}}},
-		{"arn:aws:s3:::b", iam.Context{}}, // bucket tags: only with ABAC enabled
-		{"*", iam.Context{}},
-	}
-	for _, tc := range tests {
-		if got := ResourceTagContext(tc.resource, tags); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: %v, want %v", tc.resource, got, tc.want)
+		{[]string{ResourceTagKey}, iam.Context{"aws:resourcetag/env": {"dev"}}},
+		{[]string{"iam:resourcetag/", ResourceTagKey}, iam.Context{"aws:resourcetag/env": {"dev"}, "iam:resourcetag/env": {"dev"}}},
+		{nil, iam.Context{}},
+	} {
+		if got := ResourceTagContext(tc.prefixes, tags); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v: %v, want %v", tc.prefixes, got, tc.want)
 		}
 	}
 }
@@ -39,10 +32,10 @@ func TestResourceTagDecisions(t *testing.T) {
 	 {"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/env":"dev"}}},
 	 {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/locked":"true"}}}]}`)
 	pols := iam.Policies{Identity: []*iam.Policy{pol}}
-	if !pols.UsesConditionKey(ResourceTagKeyPrefixes...) {
+	if !pols.UsesConditionKey(ResourceTagKey) {
 		t.Fatal("UsesConditionKey missed aws:ResourceTag")
 	}
-	if (iam.Policies{Identity: []*iam.Policy{iam.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}}).UsesConditionKey(ResourceTagKeyPrefixes...) {
+	if (iam.Policies{Identity: []*iam.Policy{iam.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}}).UsesConditionKey(ResourceTagKey) {
 		t.Fatal("UsesConditionKey found a key in a policy without conditions")
 	}
 	p := iam.Principal{ARN: "arn:aws:iam::123456789012:user/u", Account: "123456789012"}
@@ -56,33 +49,9 @@ func TestResourceTagDecisions(t *testing.T) {
 		{nil, iam.ImplicitDeny},
 		{map[string]string{"env": "dev", "locked": "true"}, iam.ExplicitDeny},
 	} {
-		d := iam.Evaluate(iam.Request{Principal: p, Action: "sqs:SendMessage", Resource: q, Context: ResourceTagContext(q, tc.tags)}, pols)
+		d := iam.Evaluate(iam.Request{Principal: p, Action: "sqs:SendMessage", Resource: q, Context: ResourceTagContext([]string{ResourceTagKey}, tc.tags)}, pols)
 		if d.Reason != tc.want {
 			t.Errorf("tags %v: %v, want %v", tc.tags, d.Reason, tc.want)
 		}
-	}
-}
-
-// TestRequestTags: aws:RequestTag/<key> and aws:TagKeys from the tags a
-// request carries, in each shape the models use.
-func TestRequestTags(t *testing.T) {
-	env := Env{Account: "123456789012", Region: "us-east-1"}
-	for _, tc := range []struct {
-		name    string
-		service string
-		op      string
-		in      any
-	}{
-		{"map (SQS)", "sqs", "CreateQueue", &sqsapi.CreateQueueInput{QueueName: sp("q"), Tags: map[string]string{"Env": "dev"}}},
-		{"Key/Value list (IAM)", "iam", "CreateRole", &iamapi.CreateRoleInput{RoleName: sp("r"), Tags: []iamapi.Tag{{Key: sp("Env"), Value: sp("dev")}}}},
-		{"TagSpecifications (EC2)", "ec2", "CreateVpc", &ec2api.CreateVpcRequest{TagSpecifications: []ec2api.TagSpecification{
-			{ResourceType: sp("vpc"), Tags: []ec2api.Tag{{Key: sp("Env"), Value: sp("dev")}}}}}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := For(tc.service, tc.op, tc.in, env)[0].Context
-			if !reflect.DeepEqual(c["aws:requesttag/env"], []string{"dev"}) || !reflect.DeepEqual(c["aws:tagkeys"], []string{"Env"}) {
-				t.Fatalf("context %v", c)
-			}
-		})
 	}
 }

@@ -52,7 +52,7 @@ func Listen(addr string, r *Resolver, log *slog.Logger, opts ...Option) (*Server
 		if err == nil {
 			break
 		}
-		pc.Close()
+		_ = pc.Close()
 		if port != "0" || attempt >= 10 {
 			return nil, fmt.Errorf("dns: %w", err)
 		}

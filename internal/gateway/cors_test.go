@@ -11,7 +11,7 @@ import (
 
 // ownCORS answers CORS for paths under /mine/ and declines the rest, as S3
 // does for existing buckets.
-type ownCORS struct{ none }
+type ownCORS struct{}
 
 func (ownCORS) CORS(w http.ResponseWriter, r *http.Request, _ string, preflight bool) bool {
 	if !strings.HasPrefix(r.URL.Path, "/mine/") {

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -662,16 +661,6 @@ func writePlainError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	io.WriteString(w, msg+"\n")
-}
-
-// sortedNames returns the names of services, sorted.
-func sortedNames(services []*Service) []string {
-	names := make([]string, len(services))
-	for i, s := range services {
-		names[i] = s.Spec.Name
-	}
-	sort.Strings(names)
-	return names
 }
 
 var errNoReset = errors.New("reset is not configured")

@@ -54,7 +54,6 @@ type env struct {
 	pending   []LogLine // output before the first invocation (init)
 	out       *output
 	idleTimer clock.Timer
-	idleDone  bool
 	stopOnce  sync.Once
 }
 
@@ -108,18 +107,18 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 		startedAt: now,
 	}
 	e.srv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go e.srv.Serve(ln)
+	go func() { _ = e.srv.Serve(ln) }()
 
 	environ, err := spec.Environ(e.stream)
 	if err != nil {
-		e.srv.Close()
+		_ = e.srv.Close()
 		return nil, err
 	}
 	cmd.Env = append(layerEnv(environ, spec.Runtime, optRoot), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
 	cmd.Dir = spec.CodeDir
 	r, w, err := os.Pipe()
 	if err != nil {
-		e.srv.Close()
+		_ = e.srv.Close()
 		return nil, err
 	}
 	// One pipe for stdout and stderr keeps their lines in the order the
@@ -127,12 +126,12 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 	cmd.Stdout, cmd.Stderr = w, w
 	setProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
-		w.Close()
-		r.Close()
-		e.srv.Close()
+		_ = w.Close()
+		_ = r.Close()
+		_ = e.srv.Close()
 		return nil, fmt.Errorf("starting runtime %s: %w", spec.Runtime, err)
 	}
-	w.Close()
+	_ = w.Close()
 	e.proc = cmd.Process
 	e.out = newOutput(r, e.line)
 	go func() {
@@ -251,7 +250,7 @@ func (e *env) fail(inv *invocation, res *Result, init []LogLine, payload []byte,
 		ErrorType    string `json:"errorType"`
 		ErrorMessage string `json:"errorMessage"`
 	}
-	json.Unmarshal(payload, &errType)
+	_ = json.Unmarshal(payload, &errType)
 	res.Payload = payload
 	res.FunctionError = "Unhandled"
 	res.ErrorType = errType.ErrorType
@@ -358,7 +357,7 @@ func (e *env) stop() {
 		case <-e.exited:
 		case <-time.After(5 * time.Second):
 		}
-		e.srv.Close()
+		_ = e.srv.Close()
 	})
 }
 
@@ -403,7 +402,7 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "response":
 			if len(body) > 6*1024*1024 {
 				msg, _ := json.Marshal(map[string]string{
-					"errorMessage": fmt.Sprintf("Response payload size exceeded maximum allowed payload size (6291556 bytes)."),
+					"errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
 					"errorType":    "Function.ResponseSizeTooLarge",
 				})
 				inv.finish(msg, true, "Function.ResponseSizeTooLarge")

@@ -402,6 +402,9 @@ func (x *Executor) command(spec *Spec) (*exec.Cmd, string, string, error) {
 	return withOpt(cmd, x.optSh, x.optMount, src), kind, "/opt", nil
 }
 
+// errNoBootstrap is Lambda's own message, word for word.
+//
+//lint:ignore ST1005 the text is AWS's, as clients see it.
 var errNoBootstrap = errors.New("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
 
 // prepare writes the bootstraps and finds the interpreters once.

@@ -44,7 +44,7 @@ func nsTools(workDir string) (sh, mount string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	if err := os.WriteFile(filepath.Join(dir, "niwa-probe"), nil, 0o644); err != nil {
 		return "", "", err
 	}

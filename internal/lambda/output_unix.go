@@ -30,7 +30,7 @@ func newOutput(f *os.File, emit func(string)) *output {
 
 // run reads until the runtime closes its end.
 func (o *output) run() {
-	defer o.f.Close()
+	defer func() { _ = o.f.Close() }()
 	rc, err := o.f.SyscallConn()
 	if err != nil {
 		return
@@ -102,7 +102,7 @@ func (o *output) drain() {
 	if err != nil {
 		return
 	}
-	rc.Control(func(fd uintptr) {
+	_ = rc.Control(func(fd uintptr) {
 		o.mu.Lock()
 		defer o.mu.Unlock()
 		if !o.eof {

@@ -19,6 +19,6 @@ func setProcessGroup(cmd *exec.Cmd) {
 }
 
 func killGroup(p *os.Process) {
-	syscall.Kill(-p.Pid, syscall.SIGKILL)
-	p.Kill()
+	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	_ = p.Kill()
 }

@@ -99,7 +99,7 @@ func Niwa() []Layer {
 				"internal/awserr", "internal/awsid", "internal/checksum", "internal/clock", "internal/dns",
 				"internal/events/...", "internal/hostname",
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
-				"internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// The harness of service unit tests (memory store, fake
 				// clock, contexts), from branch kit: platform only.
 				"internal/servicetest",

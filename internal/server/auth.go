@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"net/http"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -15,6 +16,8 @@ import (
 // signature, as AWS does.
 type authenticator struct {
 	verifier *auth.Verifier
+	// decls are the services' declarations, by name.
+	decls map[string]kit.Declaration
 }
 
 var _ gateway.Authenticator = authenticator{}
@@ -47,10 +50,10 @@ func (a authenticator) Authenticate(r *http.Request, svc *gateway.Service, hostB
 	if err != nil {
 		return nil, err
 	}
-	// STS's federation calls (AssumeRoleWithSAML, ...WithWebIdentity)
-	// are unsigned: the authorizer, which knows the operation, refuses
-	// STS's other anonymous calls with this same error.
-	if res.Anonymous && d != auth.DialectS3 && svc.Spec.Name != "sts" {
+	// A service with unsigned operations (STS's federation calls) gets
+	// its anonymous requests through: the authorizer, which knows the
+	// operation, refuses the others with this same error.
+	if res.Anonymous && d != auth.DialectS3 && len(a.decls[svc.Spec.Name].Authz.Unauthenticated) == 0 {
 		return nil, auth.MissingAuthentication(d)
 	}
 	return &gateway.Identity{

@@ -95,7 +95,7 @@ func (e edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// net/http drains up to 256 KiB of an unread body after the
 		// handler so the connection can serve the next request; a
 		// client that stalls there must not hold the connection either.
-		rc.SetReadDeadline(time.Now().Add(e.bodyTimeout))
+		_ = rc.SetReadDeadline(time.Now().Add(e.bodyTimeout))
 	}
 }
 
@@ -122,7 +122,7 @@ func (d *deadlineBody) Read(p []byte) (int, error) {
 	n, err := d.ReadCloser.Read(p)
 	if err == io.EOF {
 		d.done = true
-		d.rc.SetReadDeadline(time.Time{})
+		_ = d.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }

@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -110,20 +110,21 @@ func New(cfg Config) (*Server, error) {
 		clock: cfg.Clock, log: cfg.Log, static: static,
 		endpoint:      s.endpoint,
 		stores:        map[string]storage.Store{},
-		policySources: map[string]resourcePolicySource{},
-		resourceTags:  map[string]authz.ResourceTagger{},
+		decls:         map[string]kit.Declaration{},
+		policySources: map[string]kit.Declaration{},
+		resourceTags:  map[string]kit.Declaration{},
 	}
 	built, err := buildServices(d)
 	if err != nil {
-		backend.Close()
+		_ = backend.Close()
 		return nil, err
 	}
 	s.built = built
 	s.dnsAddr = d.dnsAddr
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {
-		built.close()
-		backend.Close()
+		_ = built.close()
+		_ = backend.Close()
 		return nil, err
 	}
 	verifier := &auth.Verifier{
@@ -139,18 +140,18 @@ func New(cfg Config) (*Server, error) {
 		S3HostSuffix:   cfg.S3HostSuffix,
 		Clock:          cfg.Clock,
 		Log:            cfg.Log,
-		Auth:           authenticator{verifier: verifier},
+		Auth:           authenticator{verifier: verifier, decls: d.decls},
 		Authorizer:     authorizer,
 		Routes:         built.routes,
 		Codecs:         d.codecs,
 		Reset:          backend.Reset,
 		// Every mutating call becomes an "AWS API Call via CloudTrail"
 		// event on the bus, which EventBridge rules can match.
-		OnCall: auditHook(audit.Publisher(d.bus)),
+		OnCall: auditHook(d.decls, audit.Publisher(d.bus)),
 	}, built.services...)
 	if err != nil {
-		built.close()
-		backend.Close()
+		_ = built.close()
+		_ = backend.Close()
 		return nil, err
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
@@ -236,14 +237,14 @@ func (s *Server) Reset() error {
 
 // auditHook hands the gateway's answered calls to audit, which takes them
 // as audit.Call rather than import the gateway.
-func auditHook(publish func(audit.Call)) func(gateway.Call) {
+func auditHook(decls map[string]kit.Declaration, publish func(audit.Call)) func(gateway.Call) {
 	return func(c gateway.Call) {
 		if c.Service == nil {
 			return
 		}
 		publish(audit.Call{
 			Context: c.Context, Service: c.Service.Spec.Name, Model: c.Model, Operation: c.Operation,
-			Params: c.Params, Result: c.Result, Err: c.Err,
+			Params: c.Params, Result: c.Result, Err: c.Err, Rules: decls[c.Service.Spec.Name].Audit,
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -94,7 +95,7 @@ func wiredServices(t *testing.T, h *servicetest.Harness) (*deps, *built) {
 	d := &deps{
 		backend: h.Backend, codecs: codecs.New(), bus: events.New(), clock: h.Clock,
 		log: h.Log, endpoint: func() string { return "" },
-		stores: map[string]storage.Store{}, policySources: map[string]resourcePolicySource{},
+		stores: map[string]storage.Store{}, decls: map[string]kit.Declaration{}, policySources: map[string]kit.Declaration{}, resourceTags: map[string]kit.Declaration{},
 	}
 	b, err := buildServices(d)
 	if err != nil {

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"context"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
@@ -52,13 +51,16 @@ type deps struct {
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
 	// does not listen).
 	dnsAddr string
+	// decls are the wired services' declarations, by service name, for
+	// the authorizer and the audit trail.
+	decls map[string]kit.Declaration
 	// policySources are the services that keep resource-based policies
 	// (bucket, queue, topic, function, key policies), by ARN namespace,
 	// for the policy engine.
-	policySources map[string]resourcePolicySource
+	policySources map[string]kit.Declaration
 	// resourceTags are the services that keep tags, by ARN namespace,
-	// for aws:ResourceTag/<key> (authz.ResourceTagger).
-	resourceTags map[string]authz.ResourceTagger
+	// for aws:ResourceTag/<key>.
+	resourceTags map[string]kit.Declaration
 	// dataKeys is the KMS seam services encrypt through (dataKeysOf):
 	// filled in by wireKMS and, once built, the authorizer.
 	dataKeys *dataKeys
@@ -77,36 +79,21 @@ func (d *deps) store(name string) (storage.Store, error) {
 	return s, nil
 }
 
-// resourcePolicySource is implemented by services whose resources carry
-// resource-based policies.
-type resourcePolicySource interface {
-	// ResourcePolicy returns the policy attached to the resource named by
-	// arn and the account that owns the resource.
-	ResourcePolicy(ctx context.Context, arn string) (document, ownerAccount string, found bool, err error)
-}
-
-// wiring is what a wire function hands back.
+// wiring is what a wire function hands back: the service's own
+// declaration, and what only the wiring knows (a second wire protocol).
 type wiring struct {
-	// impl implements the service's operations.
-	impl any
+	kit.Declaration
 	// alt is a second wire protocol of the service (SQS: query beside
 	// JSON), nil for most.
 	alt *gateway.AltProtocol
-	// routes are raw HTTP endpoints served beside the API.
-	routes []gateway.Route
-	// policies is set when the service keeps resource policies; namespace
-	// is the ARN service namespace they are for.
-	policies  resourcePolicySource
-	namespace string
-	// tags are the service's resource tag lookups, by ARN namespace.
-	tags map[string]authz.ResourceTagger
-	// close stops background work (listeners, timers, processes).
-	close func() error
 }
 
-// notYet stands for a service whose API niwa routes and decodes but whose
-// operations are not implemented: every call answers NotImplemented naming
-// the operation, never a silent success.
-type notYet struct{}
+// notYetImpl stands for a service whose API niwa routes and decodes but
+// whose operations are not implemented: every call answers NotImplemented
+// naming the operation, never a silent success.
+type notYetImpl struct{}
 
-func notYetWiring() (*wiring, error) { return &wiring{impl: notYet{}}, nil }
+// notYetWiring wires such a service.
+func notYetWiring(*deps) (*wiring, error) {
+	return &wiring{Declaration: kit.Declaration{Impl: notYetImpl{}}}, nil
+}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -14,7 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
-	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
@@ -43,7 +42,7 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
 	a := &authorizer{
-		mode: mode, iam: d.iam.svc, sts: d.sts.svc, sources: d.policySources, tags: d.resourceTags, log: d.log,
+		mode: mode, iam: d.iam.svc, sts: d.sts.svc, decls: d.decls, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		endpoints: vpcEndpointsOf(d),
 		policies:  newPolicyCache(d.iam.svc),
 	}
@@ -54,46 +53,45 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 
 // authorizer implements gateway.Authorizer.
 type authorizer struct {
-	mode    string
-	iam     *iamsvc.IAM
-	sts     *sts.STS
-	sources map[string]resourcePolicySource
-	tags    map[string]authz.ResourceTagger
+	mode string
+	iam  *iamsvc.IAM
+	sts  *sts.STS
+	// decls are the services' declarations, by service name.
+	decls map[string]kit.Declaration
+	// sources are the services that keep resource policies, by ARN
+	// namespace.
+	sources map[string]kit.Declaration
+	// tags are the services that keep tags, by ARN namespace.
+	tags map[string]kit.Declaration
 	// endpoints is EC2's VPC endpoints (nil without EC2).
 	endpoints authz.VPCEndpoints
 	log       *slog.Logger
 	policies  *policyCache
 }
 
-// aclSource is what S3 offers for anonymous requests besides its bucket
-// policies: whether an ACL grants everyone access.
-type aclSource interface {
-	BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, write bool) (bool, error)
-}
-
 func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *model.Operation, input any) error {
 	service := svc.Spec.Name
-	if authz.Unauthenticated(service, op.Name) {
+	rules := a.decls[service].Authz
+	if rules.Unauthenticated[op.Name] {
 		return nil // the assertion or token is the authentication
 	}
-	if service == "s3" {
-		if err := a.expectedBucketOwners(ctx, input); err != nil {
+	if rules.Precondition != nil {
+		// The service's own refusals before IAM's, whoever the caller
+		// (S3: an unexpected bucket owner, Requester Pays).
+		if err := rules.Precondition(ctx, input); err != nil {
 			return err
 		}
 	}
 	caller := ctx.Caller
-	if caller.Anonymous && service != "s3" {
+	if caller.Anonymous && !rules.AllowsAnonymous {
 		return auth.MissingAuthentication(dialectOf(svc, ctx.HTTP))
 	}
 	a.noteUse(ctx, service)
-	if authz.Unchecked(service, op.Name) {
+	if rules.Unchecked[op.Name] {
 		return nil
 	}
-	if service == "sts" && op.Name == "AssumeRole" && caller.IsRoot() {
-		return nil // STS answers "Roles may not be assumed by root accounts."
-	}
-	if service == "sts" && (op.Name == "GetFederationToken" || op.Name == "GetSessionToken") && caller.SessionToken != "" {
-		return nil // STS answers "Cannot call ... with session credentials"
+	if rules.HandlerRefuses != nil && rules.HandlerRefuses(op.Name, caller) {
+		return nil // the handler answers with the service's own refusal
 	}
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
@@ -109,33 +107,29 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if err != nil {
 		return err
 	}
-	if subject.federated && (service == "iam" || service == "sts") && a.mode == EnforcementOn {
+	if subject.federated && rules.NotForFederated && a.mode == EnforcementOn {
 		// "You cannot call any IAM operations using the temporary
 		// credentials returned by GetFederationToken" / "any STS
 		// operations except GetCallerIdentity".
-		req := iam.Request{Principal: subject.principal, Action: authz.Prefix(service) + ":" + op.Name, Resource: "*"}
-		return denied(svc, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
+		req := iam.Request{Principal: subject.principal, Action: rules.IAMPrefix(service) + ":" + op.Name, Resource: "*"}
+		return denied(svc, rules, req, iam.Decision{Reason: iam.ImplicitDeny, Layer: iam.LayerIdentity})
 	}
 	if err := a.sourceVPC(ctx, subject, service); err != nil {
 		return err
 	}
-	env := authz.Env{Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN, IAMEntityARN: a.iamEntityARN(ctx.Account)}
-	switch service {
-	case "kms":
-		env.KMSAlias = a.kmsAlias(ctx)
-	case "secretsmanager":
-		env.SecretARN = a.secretARN(ctx)
-	}
-	for _, c := range authz.For(service, op.Name, input, env) {
+	env := kit.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
+	for _, c := range rules.Checks(service, op.Name, input, env) {
 		req := iam.Request{Principal: subject.principal, Action: c.Action, Resource: c.Resource}
 		pols := subject.policies
-		exists, err := a.resourcePolicy(ctx, &req, &pols)
-		if err != nil {
-			return err
+		exists := true
+		if !rules.NewResource[op.Name] {
+			if exists, err = a.resourcePolicy(ctx, rules, &req, &pols); err != nil {
+				return err
+			}
 		}
-		if caller.Anonymous && !exists && strings.HasPrefix(req.Resource, "arn:aws:s3:::") {
-			// S3 tells anyone that a bucket does not exist (NoSuchBucket):
-			// the handler answers.
+		if caller.Anonymous && !exists && rules.AllowsAnonymous {
+			// The service tells anyone that a resource does not exist
+			// (S3's NoSuchBucket): the handler answers.
 			continue
 		}
 		// The condition keys are only read by statements: with no policy
@@ -153,7 +147,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if !dec.Allowed() && req.Context == nil {
 			req.Context = a.context(ctx, subject, c)
 		}
-		if dec.Reason == iam.ImplicitDeny && authz.AllowedUnlessDenied(service, op.Name) {
+		if dec.Reason == iam.ImplicitDeny && rules.AllowedUnlessDenied[op.Name] {
 			dec.Reason = iam.Allowed
 		}
 		if dec.Allowed() && subject.vpcePolicy != nil {
@@ -162,7 +156,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 				dec = ed
 			}
 		}
-		if !dec.Allowed() && caller.Anonymous && service == "s3" && a.aclAllows(ctx, &req, op.Name) {
+		if !dec.Allowed() && caller.Anonymous && rules.AnonymousAccess != nil && rules.AnonymousAccess(ctx, op.Name, req.Resource) {
 			dec = iam.Decision{Reason: iam.Allowed}
 			dec.Layer = "bucket or object ACL"
 		}
@@ -173,44 +167,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		if a.mode != EnforcementOn {
 			continue // soft (and off for anonymous): logged, not enforced
 		}
-		return denied(svc, req, dec)
-	}
-	return nil
-}
-
-// expectedBucketOwners holds an S3 request to the bucket owners it
-// expects (x-amz-expected-bucket-owner, x-amz-source-expected-bucket-owner):
-// S3 answers 403 AccessDenied when one differs, whatever the caller's
-// permissions. A bucket that does not exist is left to the handler.
-func (a *authorizer) expectedBucketOwners(ctx *request.Context, input any) error {
-	src, ok := a.sources["s3"]
-	if !ok {
-		return nil
-	}
-	for _, e := range authz.S3ExpectedOwners(input) {
-		_, owner, found, err := src.ResourcePolicy(ctx, "arn:aws:s3:::"+e.Bucket)
-		if err != nil {
-			return err
-		}
-		if found && owner != e.Account {
-			return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
-		}
-	}
-	// A Requester Pays bucket serves other accounts (and no anonymous
-	// caller) only when they accept the charges (x-amz-request-payer).
-	rp, ok := src.(interface {
-		RequesterPays(ctx context.Context, bucket string) (owner string, requester bool, err error)
-	})
-	bucket := authz.S3Bucket(input)
-	if !ok || bucket == "" {
-		return nil
-	}
-	owner, requester, err := rp.RequesterPays(ctx, bucket)
-	if err != nil || !requester {
-		return err
-	}
-	if ctx.Caller.Anonymous || (ctx.Caller.Account != owner && !strings.EqualFold(authz.S3RequestPayer(input), "requester")) {
-		return &awserr.Error{Code: awserr.Code{Code: "AccessDenied", Status: 403, Sender: true}, Message: "Access Denied"}
+		return denied(svc, rules, req, dec)
 	}
 	return nil
 }
@@ -242,12 +199,13 @@ func principalName(p iam.Principal) string {
 }
 
 // denied is the denial in the service's protocol vocabulary.
-func denied(svc *gateway.Service, req iam.Request, dec iam.Decision) error {
+func denied(svc *gateway.Service, rules kit.Authz, req iam.Request, dec iam.Decision) error {
 	md := svc.Spec.Metadata
 	msg := dec.Message(req)
-	if req.Action == "sts:AssumeRole" && dec.Reason == iam.ImplicitDeny && dec.Layer == iam.LayerResource {
-		// A trust policy that does not name the caller: STS says no more.
-		msg = fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", req.Principal.ARN, req.Resource)
+	if rules.DenialMessage != nil {
+		if m, ok := rules.DenialMessage(req, dec); ok {
+			msg = m
+		}
 	}
 	switch {
 	case md.Protocol == "ec2":
@@ -470,14 +428,11 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)
-		if strings.HasPrefix(c.Action, "kms:") {
-			// KMS's own name for it, which key policies use.
-			k.Set("kms:CallerAccount", s.principal.Account)
-			if ctx.Service != "" && ctx.Service != "kms" {
-				// A KMS action asked within another service's request:
-				// that service uses the key on the caller's behalf
-				// (internal/kms.DataKeys).
-				k.Set("kms:ViaService", kmsseam.ViaService(ctx.Service, ctx.Region))
+		// The keys the action's service derives from the caller.
+		prefix, _, _ := strings.Cut(c.Action, ":")
+		if cc := a.decls[prefix].Authz.CallerContext; cc != nil {
+			for ck, cv := range cc(ctx, s.principal.Account) {
+				k[ck] = cv
 			}
 		}
 		k.Set("aws:userid", s.principal.UserID)
@@ -514,7 +469,11 @@ func principalARN(p iam.Principal) string {
 // resourcePolicy adds the resource's policy and owner to pols. exists is
 // false when a service that keeps resource policies does not know the
 // resource.
-func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
+//
+// The policies are the calling service's own when it declares them (STS:
+// the trust policy of the role it assumes), else those of the service
+// owning the resource's ARN namespace.
+func (a *authorizer) resourcePolicy(ctx *request.Context, rules kit.Authz, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
 	parts := strings.SplitN(req.Resource, ":", 6)
 	if len(parts) < 6 {
 		return true, nil
@@ -523,29 +482,15 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	if len(account) == 12 {
 		pols.ResourceAccount = account
 	}
-	if req.Action == "sts:AssumeRole" || req.Action == "sts:TagSession" || req.Action == "sts:SetSourceIdentity" {
-		role, ok, err := a.iam.RoleByARN(req.Resource)
-		if err != nil || !ok {
-			return ok, err
+	src := rules
+	if src.Policies == nil {
+		d, ok := a.sources[ns]
+		if !ok {
+			return true, nil
 		}
-		p, err := a.policies.parse(role.TrustPolicy, "trust policy of role "+role.Name)
-		if err != nil {
-			return true, err
-		}
-		pols.Resource, pols.ResourceAccount, pols.ResourceRequired = p, role.Account, true
-		return true, nil
+		src = d.Authz
 	}
-	if req.Action == "s3:CreateBucket" {
-		// The bucket is not the caller's yet: another account's bucket of
-		// that name neither grants nor refuses the request, so its policy
-		// and owner do not apply (S3 answers 409 BucketAlreadyExists).
-		return true, nil
-	}
-	src, ok := a.sources[ns]
-	if !ok {
-		return true, nil
-	}
-	doc, owner, found, err := src.ResourcePolicy(ctx, req.Resource)
+	doc, owner, found, err := src.Policies.ResourcePolicy(ctx, req.Resource)
 	if err != nil {
 		return true, err
 	}
@@ -555,13 +500,17 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, req *iam.Request, pols
 	if !found || doc == "" {
 		return found, nil
 	}
-	p, err := a.policies.parse(doc, ns+" resource policy of "+req.Resource)
+	label := ns + " resource policy"
+	if src.PolicyName != "" {
+		label = src.PolicyName
+	}
+	p, err := a.policies.parse(doc, label+" of "+req.Resource)
 	if err != nil {
 		a.log.Warn("unparsable resource policy ignored", "resource", req.Resource, "error", err)
 		return true, nil
 	}
 	pols.Resource = p
-	pols.ResourceRequired = ns == "kms"
+	pols.ResourceRequired = src.PolicyRequired
 	return true, nil
 }
 
@@ -590,64 +539,33 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 	return nil
 }
 
-// iamEntityARN finds IAM roles, users and groups of account by name, for
-// resource ARNs with their paths.
-func (a *authorizer) iamEntityARN(account string) func(kind, name string) (string, bool) {
-	return func(kind, name string) (string, bool) {
-		switch kind {
-		case "role":
-			r, ok, err := a.iam.RoleByName(account, name)
-			return r.ARN, ok && err == nil
-		case "user":
-			u, ok, err := a.iam.UserByName(account, name)
-			return u.ARN, ok && err == nil
-		case "group":
-			g, ok, err := a.iam.GroupByName(account, name)
-			return g.ARN, ok && err == nil
-		}
-		return "", false
-	}
-}
-
 // resourceTags adds aws:ResourceTag/<key> (and the service aliases) from
 // the tags stored on the resource, looked up only when a policy that
 // applies tests one of those keys.
 func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols iam.Policies) error {
-	if !strings.HasPrefix(req.Resource, "arn:") || !pols.UsesConditionKey(authz.ResourceTagKeyPrefixes...) {
+	parts := strings.SplitN(req.Resource, ":", 6)
+	if len(parts) < 6 {
 		return nil
 	}
-	parts := strings.SplitN(req.Resource, ":", 4)
 	src, ok := a.tags[parts[2]]
-	if !ok {
+	if !ok || src.Tags == nil {
 		return nil
 	}
-	tags, found, err := src.ResourceTags(ctx, req.Resource)
+	prefixes := []string{authz.ResourceTagKey}
+	if src.TagKeys != nil {
+		prefixes = src.TagKeys(req.Resource)
+	}
+	if len(prefixes) == 0 || !pols.UsesConditionKey(prefixes...) {
+		return nil
+	}
+	tags, found, err := src.Tags.ResourceTags(ctx, req.Resource)
 	if err != nil || !found {
 		return err
 	}
-	for k, v := range authz.ResourceTagContext(req.Resource, tags) {
+	for k, v := range authz.ResourceTagContext(prefixes, tags) {
 		req.Context[k] = v
 	}
 	return nil
-}
-
-// aclAllows asks S3 whether an ACL grants everyone the request.
-func (a *authorizer) aclAllows(ctx *request.Context, req *iam.Request, op string) bool {
-	src, ok := a.sources["s3"].(aclSource)
-	if !ok {
-		return false
-	}
-	rest, ok := strings.CutPrefix(req.Resource, "arn:aws:s3:::")
-	if !ok {
-		return false
-	}
-	bucket, key, _ := strings.Cut(rest, "/")
-	write := !(strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Head") || strings.HasPrefix(op, "List"))
-	if write {
-		key = ""
-	}
-	allowed, err := src.BucketACLAllowsAnonymous(ctx, bucket, key, write)
-	return err == nil && allowed
 }
 
 // policyCache keeps parsed documents: authorization runs on every
@@ -720,20 +638,6 @@ func (c *policyCache) entity(pols *iam.Policies, arn string) error {
 		pols.Boundary = p
 	}
 	return nil
-}
-
-// kmsAliasResolver is KMS's alias lookup (kms.KMS.AliasTarget).
-type kmsAliasResolver interface {
-	AliasTarget(ctx context.Context, aliasARN string) (keyARN string, ok bool)
-}
-
-// kmsAlias resolves KMS alias ARNs to their keys, when KMS is wired.
-func (a *authorizer) kmsAlias(ctx context.Context) func(string) (string, bool) {
-	r, ok := a.sources["kms"].(kmsAliasResolver)
-	if !ok {
-		return nil
-	}
-	return func(alias string) (string, bool) { return r.AliasTarget(ctx, alias) }
 }
 
 // noteUse records what IAM reports as last used: an IAM user's access key

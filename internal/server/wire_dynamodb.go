@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 )
 
@@ -14,5 +13,5 @@ func wireDynamoDB(d *deps) (*wiring, error) {
 	}
 	svc := dynamodb.New(store, d.clock, dynamodb.Options{DataKeys: d.dataKeysOf()})
 	d.dynamodb = svc
-	return &wiring{impl: svc, close: svc.Close, policies: svc, namespace: "dynamodb", tags: map[string]authz.ResourceTagger{"dynamodb": dynamodbTags(svc)}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"net/http"
 	"os"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 )
 
@@ -28,12 +27,14 @@ func wireEC2(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.ec2 = svc
-	route := gateway.Route{
+	decl := svc.Declare()
+	// The route evaluator answers in niwa's default account and region.
+	decl.Routes = append(decl.Routes, kit.Route{
 		Name:    "ec2-route",
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
 		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
-	}
-	return &wiring{impl: svc, tags: map[string]authz.ResourceTagger{"ec2": ec2Tags(svc)}, routes: []gateway.Route{route}, close: svc.Close}, nil
+	})
+	return &wiring{Declaration: decl}, nil
 }
 
 // envDuration reads a duration setting; unset or invalid means the

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/service/events"
 )
 
@@ -19,8 +18,10 @@ func wireEvents(d *deps) (*wiring, error) {
 	svc := events.New(store, d.bus, d.clock, events.WithLogger(d.log.With("service", "events")))
 	cancel := svc.Subscribe()
 	d.bus.Handle("events", svc.Handler())
-	return &wiring{impl: svc, tags: map[string]authz.ResourceTagger{"events": eventsTags(svc)}, close: func() error {
+	decl := svc.Declare()
+	decl.Close = func() error {
 		cancel()
 		return svc.Close()
-	}}, nil
+	}
+	return &wiring{Declaration: decl}, nil
 }

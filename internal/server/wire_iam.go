@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/service/iam"
 )
 
@@ -20,5 +19,5 @@ func wireIAM(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.iam = &iamWiring{svc: iam.New(store, iam.WithManagedPolicies(managed))}
-	return &wiring{impl: d.iam.svc, tags: map[string]authz.ResourceTagger{"iam": iamTags(d.iam.svc)}}, nil
+	return &wiring{Declaration: d.iam.svc.Declare()}, nil
 }

@@ -2,10 +2,10 @@ package server
 
 import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -13,50 +13,21 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/kms"
 )
 
-// wireKMS wires KMS. Its key policies (with grants folded in) are the
-// resource policies the IAM engine requires for every use of a key, and
-// its key tags answer aws:ResourceTag conditions.
+// wireKMS wires KMS (kms.Open seals key material at rest when state is
+// durable; the service declares the rest) and fills in the seam the
+// services wired before it encrypt through.
 func wireKMS(d *deps) (*wiring, error) {
-	store, err := d.store("kms")
+	kd, err := d.kitDeps("kms")
 	if err != nil {
 		return nil, err
 	}
-	if d.cfg.DataDir != "" {
-		// Key material at rest is sealed under the installation's master
-		// key (docs/kms.md).
-		mk, err := kms.LoadMasterKey(d.cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		if store, err = kms.Sealed(store, mk); err != nil {
-			return nil, err
-		}
+	svc, err := kms.Open(kd)
+	if err != nil {
+		return nil, err
 	}
-	svc := kms.New(store, d.clock)
 	// The services wired before KMS hold the seam already.
 	d.dataKeysOf().svc = svc
-	return &wiring{impl: svc, policies: svc, namespace: "kms",
-		tags: map[string]authz.ResourceTagger{"kms": kmsTags(svc)}}, nil
-}
-
-// kmsTags reads a key's tags through ListResourceTags (50 per key, one
-// page).
-func kmsTags(svc *kms.KMS) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, _, ok := arnScope(ctx, arn)
-		if !ok {
-			return nil, false, nil
-		}
-		out, err := svc.ListResourceTags(c, &kmsapi.ListResourceTagsInput{KeyId: &arn})
-		if err != nil {
-			return notFound(err)
-		}
-		tags := make(map[string]string, len(out.Tags))
-		for _, t := range out.Tags {
-			tags[*t.TagKey] = *t.TagValue
-		}
-		return tags, true, nil
-	})
+	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // dataKeys implements kmsseam.DataKeys (the seam services encrypt
@@ -207,7 +178,7 @@ func (k *dataKeys) CheckService(ctx *request.Context, keyID, principal, op strin
 		// A service principal acts by the key policy alone (its grants
 		// included), as AWS authorizes a service using a key itself.
 		pols := iam.Policies{}
-		if _, err := a.resourcePolicy(ctx, &req, &pols); err != nil {
+		if _, err := a.resourcePolicy(ctx, kit.Authz{}, &req, &pols); err != nil {
 			return key, err
 		}
 		allowed := false

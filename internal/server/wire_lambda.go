@@ -10,12 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 
 	dynamodbstreams "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
 	"github.com/niwa-cloud/niwa/internal/events"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
@@ -78,21 +77,15 @@ func wireLambda(d *deps) (*wiring, error) {
 	}
 	svc.ResumeAsync()
 	code := codeRoute{d: d}
-	return &wiring{
-		impl:      svc,
-		policies:  svc,
-		namespace: "lambda",
-		tags:      map[string]authz.ResourceTagger{"lambda": lambdaTags(svc)},
-		routes: []gateway.Route{
-			{Name: "lambda-url", Match: svc.MatchURL, Handler: http.HandlerFunc(svc.ServeURL)},
-			{Name: "lambda-code", Match: code.match, Handler: code},
-		},
-		close: func() error {
-			err := svc.Close()
-			cleanup()
-			return err
-		},
-	}, nil
+	decl := svc.Declare()
+	// Function code served to the runtimes is the wiring's route.
+	decl.Routes = append(decl.Routes, kit.Route{Name: "lambda-code", Match: code.match, Handler: code})
+	decl.Close = func() error {
+		err := svc.Close()
+		cleanup()
+		return err
+	}
+	return &wiring{Declaration: decl}, nil
 }
 
 // lambdaWorkDir is where function code is unpacked: <data dir>/lambda
@@ -106,7 +99,7 @@ func lambdaWorkDir(dataDir string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return dir, func() { os.RemoveAll(dir) }, nil
+	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }
 
 // stsRoleCredentials mints execution-role credentials through STS.
@@ -294,7 +287,7 @@ func (c codeRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	w.Header().Set("Content-Type", "application/zip")
 	http.ServeContent(w, r, "code.zip", time.Time{}, rc)
 }

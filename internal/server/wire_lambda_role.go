@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 )
@@ -27,7 +27,7 @@ func lambdaRoleAccess(d *deps) lambda.RoleAccess {
 	// The sources' resource policies, taken now: SQS and DynamoDB are
 	// wired before Lambda, and pollers may ask while later services are
 	// still being wired (the shared map is not safe to read then).
-	sources := map[string]resourcePolicySource{}
+	sources := map[string]kit.Declaration{}
 	for _, ns := range []string{"sqs", "dynamodb"} {
 		if src, ok := d.policySources[ns]; ok {
 			sources[ns] = src
@@ -65,9 +65,9 @@ func (a *authorizer) roleAccess(ctx context.Context, d *deps, account, region, r
 	}
 	for _, action := range actions {
 		req := iam.Request{Principal: s.principal, Action: action, Resource: resource,
-			Context: a.context(rc, s, authz.Check{Action: action, Resource: resource})}
+			Context: a.context(rc, s, kit.Check{Action: action, Resource: resource})}
 		pols := s.policies
-		if _, err := a.resourcePolicy(rc, &req, &pols); err != nil {
+		if _, err := a.resourcePolicy(rc, kit.Authz{}, &req, &pols); err != nil {
 			return "", err
 		}
 		dec := iam.Evaluate(req, pols)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 )
 
@@ -14,5 +13,5 @@ func wireLogs(d *deps) (*wiring, error) {
 	svc := logs.New(store, d.clock, d.bus, logs.Options{DataKeys: d.dataKeysOf()})
 	// EventBridge rules with log group targets deliver here.
 	d.bus.Handle("logs", svc)
-	return &wiring{impl: svc, tags: map[string]authz.ResourceTagger{"logs": logsTags(svc)}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -16,7 +16,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := route53.New(store, route53.WithRegion(d.cfg.Region), route53.WithSelf(func() net.IP { return selfIP(d.endpoint()) }))
-	w := &wiring{impl: svc}
+	w := &wiring{Declaration: svc.Declare()}
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
@@ -31,7 +31,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.dnsAddr = srv.Addr()
-	w.close = srv.Close
+	w.Close = srv.Close
 	return w, nil
 }
 

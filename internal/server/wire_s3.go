@@ -2,7 +2,6 @@ package server
 
 import (
 	"github.com/niwa-cloud/niwa/internal/auth"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -46,20 +45,7 @@ func wireS3(d *deps) (*wiring, error) {
 	d.s3 = svc
 	// Lifecycle rules are applied hourly on the injected clock.
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
-	return &wiring{
-		tags: map[string]authz.ResourceTagger{"s3": s3Tags(svc)},
-		impl: svc,
-		routes: []gateway.Route{
-			{Name: "s3-post-object", Match: svc.MatchPostObject, Handler: svc.PostObjectHandler()},
-			{Name: "s3-website", Match: svc.MatchWebsite, Handler: svc.WebsiteHandler()},
-		},
-		policies:  svc,
-		namespace: "s3",
-		close: func() error {
-			svc.StopLifecycle()
-			return svc.Close()
-		},
-	}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // S3 answers its buckets' CORS and writes access logs of the requests the

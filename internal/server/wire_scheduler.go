@@ -18,5 +18,5 @@ func wireScheduler(d *deps) (*wiring, error) {
 		opts = append(opts, scheduler.WithRoleAccess(scheduler.RoleAccess(ra)))
 	}
 	svc := scheduler.New(store, d.bus, d.clock, opts...)
-	return &wiring{impl: svc, close: svc.Close}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
@@ -30,27 +29,7 @@ func wireSecretsManager(d *deps) (*wiring, error) {
 	}
 	svc := secretsmanager.New(opt)
 	var _ gateway.Resetter = svc // its rotation and deletion timers
-	return &wiring{impl: svc, policies: svc, namespace: "secretsmanager",
-		tags: map[string]authz.ResourceTagger{"secretsmanager": tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-			return svc.Tags(ctx, arn)
-		})},
-		close: svc.Close,
-	}, nil
-}
-
-// secretARNResolver is Secrets Manager's SecretId lookup.
-type secretARNResolver interface {
-	SecretARN(ctx context.Context, account, region, id string) (string, bool)
-}
-
-// secretARN resolves SecretIds to full secret ARNs, when Secrets Manager
-// is wired.
-func (a *authorizer) secretARN(ctx *request.Context) func(string) (string, bool) {
-	r, ok := a.sources["secretsmanager"].(secretARNResolver)
-	if !ok {
-		return nil
-	}
-	return func(id string) (string, bool) { return r.SecretARN(ctx, ctx.Account, ctx.Region, id) }
+	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // rotationFunctions runs rotation functions as Secrets Manager does: the

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/authz"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/service/sns"
 )
 
@@ -19,10 +17,5 @@ func wireSNS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	d.bus.Handle("sns", svc)
-	return &wiring{
-		tags:   map[string]authz.ResourceTagger{"sns": snsTags(svc)},
-		impl:   svc,
-		routes: []gateway.Route{{Name: "sns", Match: svc.Matches, Handler: svc.HTTP()}},
-		close:  svc.Close,
-	}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

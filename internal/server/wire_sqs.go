@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 
 	"github.com/niwa-cloud/niwa/internal/gateway"
@@ -29,8 +28,7 @@ func wireSQS(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wiring{impl: svc, alt: alt, policies: svc, namespace: "sqs",
-		tags: map[string]authz.ResourceTagger{"sqs": sqsTags(svc)}}, nil
+	return &wiring{alt: alt, Declaration: svc.Declare()}, nil
 }
 
 // sqsQueryProtocol is SQS's alternate protocol for the gateway.

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
-	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
@@ -23,7 +22,7 @@ func wireSSM(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc := ssm.New(store, d.clock, ssm.Options{Keys: d.dataKeysOf(), Images: ssmImages{ec2: d.ec2}, Bus: d.bus, Log: d.log})
-	return &wiring{impl: svc, close: svc.Close, tags: map[string]authz.ResourceTagger{"ssm": ssmTags(svc)}}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // ssmImages is EC2's image catalog as Parameter Store reads it.
@@ -53,15 +52,4 @@ func (i ssmImages) Exists(ctx *request.Context, id string) (bool, error) {
 		return false, err
 	}
 	return len(out.Images) > 0, nil
-}
-
-// ssmTags reads a parameter's tags by ARN (arn:aws:ssm:<region>:<account>:parameter/<name>).
-func ssmTags(svc *ssm.SSM) authz.ResourceTagger {
-	return tagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
-		c, res, ok := arnScope(ctx, arn)
-		if !ok || len(res) <= len("parameter/") || res[:len("parameter/")] != "parameter/" {
-			return nil, false, nil
-		}
-		return svc.ParameterTags(c.Account, c.Region, res[len("parameter/"):])
-	})
 }

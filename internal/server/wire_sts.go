@@ -1,6 +1,8 @@
 package server
 
-import "github.com/niwa-cloud/niwa/internal/service/sts"
+import (
+	"github.com/niwa-cloud/niwa/internal/service/sts"
+)
 
 // stsWiring is STS as the signature layer sees it.
 type stsWiring struct {
@@ -15,5 +17,5 @@ func wireSTS(d *deps) (*wiring, error) {
 	svc := sts.New(store, iamRoles{d.iam.svc}, keyAccounts{static: d.static, iam: d.iam.svc},
 		sts.WithProviders(iamProviders{d.iam.svc}), sts.WithMFA(d.iam.svc))
 	d.sts = &stsWiring{svc: svc}
-	return &wiring{impl: svc}, nil
+	return &wiring{Declaration: svc.Declare()}, nil
 }

@@ -102,7 +102,7 @@ func Load(t testing.TB, kind, protocol string) []Case {
 			var given struct {
 				Name string `json:"name"`
 			}
-			json.Unmarshal(c.Given, &given)
+			_ = json.Unmarshal(c.Given, &given)
 			doc := fmt.Sprintf(`{"metadata":%s,"shapes":%s,"operations":{%q:%s}}`, s.Metadata, s.Shapes, given.Name, c.Given)
 			svc, err := model.Load([]byte(doc))
 			if err != nil {
@@ -136,7 +136,7 @@ func decodeJSON(raw json.RawMessage) any {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
-	dec.Decode(&v)
+	_ = dec.Decode(&v)
 	return v
 }
 

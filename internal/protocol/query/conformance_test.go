@@ -174,13 +174,12 @@ func resolve(t testing.TB, codec *query.Codec, svc *model.Service, op *model.Ope
 // request id in requestId.
 func clientParse(proto string, op *model.Operation, body []byte) (map[string]any, string, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
-	root, err := firstElement(d)
-	if err != nil {
+	if _, err := firstElement(d); err != nil {
 		return nil, "", err
 	}
 	var out map[string]any
 	var rid string
-	err = children(d, func(child xml.StartElement) error {
+	err := children(d, func(child xml.StartElement) error {
 		var err error
 		switch {
 		case proto == "ec2" && child.Name.Local == "requestId":
@@ -207,7 +206,7 @@ func clientParse(proto string, op *model.Operation, body []byte) (map[string]any
 	if op.Output != nil && (proto == "ec2" || op.Output.ResultWrapper == "") {
 		// The members are the root's children: read the document again.
 		d = xml.NewDecoder(bytes.NewReader(body))
-		root, _ = firstElement(d)
+		root, _ := firstElement(d)
 		if out, err = xmlbody.DecodeMembers(d, root, op.Output.Shape); err != nil {
 			return nil, "", err
 		}

@@ -314,7 +314,7 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 	if p := sh.PayloadMember(); p != nil && (p.Shape.Type == model.Blob || p.Shape.Type == model.String) {
 		v := out[p.Name]
 		if closer, ok := v.(io.Closer); ok {
-			defer closer.Close()
+			defer func() { _ = closer.Close() }()
 		}
 		if v == nil {
 			if !head {

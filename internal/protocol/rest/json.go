@@ -80,7 +80,7 @@ func encodeJSONError(buf *bytes.Buffer, h http.Header, info *serviceInfo, e *aws
 		return nil
 	}
 	if write(true) != nil {
-		write(false)
+		_ = write(false)
 	}
 	return "application/json"
 }

@@ -3,7 +3,6 @@ package dynamodb
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/decimal"
@@ -294,13 +293,4 @@ func validateValues(vals map[string]AV) error {
 		vals[k] = v
 	}
 	return nil
-}
-
-func sortedNames(m Item) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

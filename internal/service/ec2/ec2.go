@@ -161,11 +161,6 @@ func (r resource[T]) getEach(tx storage.Tx, sc storage.Scope, ids []string) ([]T
 	return out, nil
 }
 
-func (r resource[T]) exists(tx storage.Tx, sc storage.Scope, id string) bool {
-	_, ok := tx.Get(r.table.Key(sc, id))
-	return ok
-}
-
 func (r resource[T]) put(tx storage.Tx, sc storage.Scope, id string, v T) error {
 	return r.table.Put(tx, sc, v, id)
 }
@@ -317,15 +312,6 @@ func mergeTags(cur, add []ec2api.Tag) []ec2api.Tag {
 	}
 	sort.SliceStable(cur, func(i, j int) bool { return ptr.Deref(cur[i].Key) < ptr.Deref(cur[j].Key) })
 	return cur
-}
-
-func tagValue(tags []ec2api.Tag, key string) string {
-	for _, t := range tags {
-		if ptr.Deref(t.Key) == key {
-			return ptr.Deref(t.Value)
-		}
-	}
-	return ""
 }
 
 // mutate reads one record, lets fn change it and stores it, in one

@@ -78,14 +78,12 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 		}
 		now := s.clock.Now()
 		var rs []route.Route
-		var raw []ec2api.Route
 		for _, r := range s.effectiveRoutes(tx, sc, now, rt) {
 			er, ok := evalRoute(region, r)
 			if !ok {
 				continue
 			}
 			rs = append(rs, er)
-			raw = append(raw, r)
 		}
 		// Propagated routes carry the VPN connection they came through.
 		for i := range rs {

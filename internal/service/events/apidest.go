@@ -670,7 +670,7 @@ func (e *Events) invokeAPIDestination(ctx context.Context, sc storage.Scope, t e
 		return err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	return statusErr(resp.StatusCode, d.Endpoint)
 }
 
@@ -765,7 +765,7 @@ func (e *Events) oauthToken(ctx context.Context, connARN string, c connectionRec
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
 		return "", fmt.Errorf("OAuth endpoint %s answered HTTP %d", u.Redacted(), resp.StatusCode)

@@ -101,7 +101,7 @@ type Group struct {
 func attachedList(in []attachedPolicy) []AttachedPolicy {
 	out := make([]AttachedPolicy, len(in))
 	for i, a := range in {
-		out[i] = AttachedPolicy{Name: a.Name, ARN: a.ARN}
+		out[i] = AttachedPolicy(a)
 	}
 	return out
 }
@@ -109,7 +109,7 @@ func attachedList(in []attachedPolicy) []AttachedPolicy {
 func inlineList(in []inlinePolicy) []InlinePolicy {
 	out := make([]InlinePolicy, len(in))
 	for i, p := range in {
-		out[i] = InlinePolicy{Name: p.Name, Document: p.Document}
+		out[i] = InlinePolicy(p)
 	}
 	return out
 }
@@ -117,7 +117,7 @@ func inlineList(in []inlinePolicy) []InlinePolicy {
 func tagList(in []tag) []Tag {
 	out := make([]Tag, len(in))
 	for i, t := range in {
-		out[i] = Tag{Key: t.Key, Value: t.Value}
+		out[i] = Tag(t)
 	}
 	return out
 }

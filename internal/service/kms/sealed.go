@@ -36,11 +36,11 @@ func LoadMasterKey(dir string) ([]byte, error) {
 			return nil, fmt.Errorf("kms: master key: %w", err)
 		}
 		if _, err := f.Write(b); err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("kms: master key: %w", err)
 		}
 		if err := f.Sync(); err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("kms: master key: %w", err)
 		}
 		return b, f.Close()

@@ -263,7 +263,7 @@ func (q *asyncQueue) fail(j asyncJob, t target, cfg lambdaapi.FunctionEventInvok
 		var e struct {
 			ErrorMessage string `json:"errorMessage"`
 		}
-		json.Unmarshal(res.Payload, &e)
+		_ = json.Unmarshal(res.Payload, &e)
 		attrs["ErrorMessage"] = e.ErrorMessage
 	}
 	err := q.l.opt.Bus.Deliver(background(), events.Message{

@@ -83,7 +83,7 @@ func (l *Lambda) codeDir(kind string, ref storage.BlobRef, sha string) (string, 
 		return "", fmt.Errorf("lambda: opening code: %w", err)
 	}
 	data, err := io.ReadAll(rc)
-	rc.Close()
+	_ = rc.Close()
 	if err != nil {
 		return "", err
 	}
@@ -95,11 +95,11 @@ func (l *Lambda) codeDir(kind string, ref storage.BlobRef, sha string) (string, 
 		return "", err
 	}
 	if err := unzipTo(data, tmp); err != nil {
-		os.RemoveAll(tmp)
+		_ = os.RemoveAll(tmp)
 		return "", err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
+		_ = os.RemoveAll(tmp)
 		return "", err
 	}
 	return dir, nil
@@ -139,8 +139,8 @@ func unzipTo(data []byte, dir string) error {
 				return err
 			}
 			link, _ := io.ReadAll(rc)
-			rc.Close()
-			os.Symlink(string(link), target)
+			_ = rc.Close()
+			_ = os.Symlink(string(link), target)
 			continue
 		}
 		rc, err := f.Open()
@@ -149,11 +149,11 @@ func unzipTo(data []byte, dir string) error {
 		}
 		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode|0o200)
 		if err != nil {
-			rc.Close()
+			_ = rc.Close()
 			return err
 		}
 		_, err = io.Copy(out, rc)
-		rc.Close()
+		_ = rc.Close()
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}

@@ -528,7 +528,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			matched = append(matched, msg)
 		}
 		if len(dropped) > 0 && canDelete {
-			q.Delete(ctx, queue, dropped)
+			_ = q.Delete(ctx, queue, dropped)
 		}
 		if len(matched) == 0 {
 			continue
@@ -544,7 +544,7 @@ func (l *Lambda) pollSQS(ctx context.Context, q QueueSource, m lambdaapi.EventSo
 			done = processed(msgs, res.Payload, reportFailures)
 		}
 		if len(done) > 0 && canDelete {
-			q.Delete(ctx, queue, done)
+			_ = q.Delete(ctx, queue, done)
 		}
 	}
 }

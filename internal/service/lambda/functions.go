@@ -280,7 +280,7 @@ func (l *Lambda) CreateFunction(ctx *request.Context, in *lambdaapi.CreateFuncti
 		return functions.Put(tx, sc, fn, name)
 	})
 	if err != nil {
-		l.opt.Blobs.Delete(code.Ref.ID)
+		_ = l.opt.Blobs.Delete(code.Ref.ID)
 		return nil, err
 	}
 	out := cfg
@@ -557,7 +557,7 @@ func (l *Lambda) DeleteFunction(ctx *request.Context, in *lambdaapi.DeleteFuncti
 	for _, id := range blobs {
 		if !seen[id] && id != "" {
 			seen[id] = true
-			l.opt.Blobs.Delete(id)
+			_ = l.opt.Blobs.Delete(id)
 		}
 	}
 	return &lambdaapi.DeleteFunctionOutput{}, nil

@@ -256,7 +256,7 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 	cfg := t.v.Config
 	name := ptr.Deref(cfg.FunctionName)
 	home := filepath.Join(l.opt.WorkDir, "home")
-	os.MkdirAll(home, 0o755)
+	_ = os.MkdirAll(home, 0o755)
 	// The executor adds the layer paths (/opt/bin and the rest), which
 	// depend on whether the layers are mounted at /opt.
 	path := os.Getenv("PATH")

@@ -220,7 +220,7 @@ func versionKey(v string) string {
 		return v
 	}
 	var n int
-	fmt.Sscanf(v, "%d", &n)
+	_, _ = fmt.Sscanf(v, "%d", &n)
 	return fmt.Sprintf("%010d", n)
 }
 

@@ -84,7 +84,7 @@ func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.Publish
 		return layers.Put(tx, sc, out, name, layerVersionKey(n))
 	})
 	if err != nil {
-		l.opt.Blobs.Delete(code.Ref.ID)
+		_ = l.opt.Blobs.Delete(code.Ref.ID)
 		return nil, err
 	}
 	return &out.Info, nil
@@ -280,7 +280,7 @@ func (l *Lambda) optDir(sc storage.Scope, fl []lambdaapi.Layer) (string, error) 
 		return dir, nil
 	}
 	tmp := dir + ".tmp"
-	os.RemoveAll(tmp)
+	_ = os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return "", err
 	}
@@ -291,7 +291,7 @@ func (l *Lambda) optDir(sc storage.Scope, fl []lambdaapi.Layer) (string, error) 
 		}
 		data := make([]byte, v.Code.Size)
 		_, err = io.ReadFull(rc, data)
-		rc.Close()
+		_ = rc.Close()
 		if err != nil {
 			return "", err
 		}

@@ -30,7 +30,7 @@ func (l *Lambda) codeFromS3(ctx *request.Context, bucket, key, version string) (
 		e := awserr.As(err)
 		return storedCode{}, errInvalidParam("Error occurred while GetObject. S3 Error Code: %s. S3 Error Message: %s", e.Code.Code, e.Message)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	if size > maxUnzipped {
 		return storedCode{}, errInvalidParam("Unzipped size must be smaller than 262144000 bytes")
 	}

@@ -232,7 +232,7 @@ func (l *Lambda) UpdateFunctionCode(ctx *request.Context, in *lambdaapi.UpdateFu
 		return nil
 	})
 	if err != nil || dry {
-		l.opt.Blobs.Delete(code.Ref.ID)
+		_ = l.opt.Blobs.Delete(code.Ref.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +265,7 @@ func (l *Lambda) dropBlobIfUnused(sc storage.Scope, name, id string) {
 		return
 	}
 	if !used {
-		l.opt.Blobs.Delete(id)
+		_ = l.opt.Blobs.Delete(id)
 	}
 }
 

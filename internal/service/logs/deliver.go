@@ -44,8 +44,14 @@ func (l *Logs) Deliver(ctx context.Context, m events.Message) error {
 		if _, err := l.getGroup(tx, sc, gname); err != nil {
 			return fmt.Errorf("logs: %s: %w", m.TargetARN, err)
 		}
-		if m.SourceService != "" && !allowsService(tx, sc, gname, sname, m) {
-			return fmt.Errorf("logs: no resource policy allows %s to write to %s", m.SourceService, m.TargetARN)
+		if m.SourceService != "" {
+			ok, err := allowsService(tx, sc, gname, sname, m)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("logs: no resource policy allows %s to write to %s", m.SourceService, m.TargetARN)
+			}
 		}
 		if m.Validate {
 			return nil
@@ -63,13 +69,13 @@ func (l *Logs) Deliver(ctx context.Context, m events.Message) error {
 
 // allowsService evaluates the region's resource policies for a service
 // principal writing to a group's stream.
-func allowsService(tx storage.Tx, sc storage.Scope, gname, sname string, m events.Message) bool {
+func allowsService(tx storage.Tx, sc storage.Scope, gname, sname string, m events.Message) (bool, error) {
 	streamARN := groupARN(sc, gname) + ":log-stream:" + sname
 	ictx := iam.Context{}
 	ictx.Set("aws:SourceArn", m.SourceARN)
 	ictx.Set("aws:SourceAccount", m.SourceAccount)
 	allowed := false
-	resourcePolicies.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, p resourcePolicy) bool {
+	err := resourcePolicies.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, p resourcePolicy) bool {
 		pol, err := iam.Parse(p.Document)
 		if err != nil {
 			return true
@@ -83,5 +89,5 @@ func allowsService(tx storage.Tx, sc storage.Scope, gname, sname string, m event
 		allowed = ok
 		return !allowed
 	})
-	return allowed
+	return allowed, err
 }

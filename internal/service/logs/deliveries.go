@@ -168,7 +168,9 @@ func (l *Logs) DeleteDeliverySource(ctx *request.Context, in *logsapi.DeleteDeli
 		if _, err := getOr(tx, sc, deliverySources, name, "delivery source"); err != nil {
 			return err
 		}
-		if inUse(tx, sc, func(d deliveryRecord) bool { return d.Source == name }) {
+		if used, err := inUse(tx, sc, func(d deliveryRecord) bool { return d.Source == name }); err != nil {
+			return err
+		} else if used {
 			return logsapi.ErrConflictException.New("The delivery source %s is used by a delivery; delete the delivery first.", name)
 		}
 		return deliverySources.Delete(tx, sc, name)
@@ -179,13 +181,13 @@ func (l *Logs) DeleteDeliverySource(ctx *request.Context, in *logsapi.DeleteDeli
 	return &logsapi.DeleteDeliverySourceOutput{}, nil
 }
 
-func inUse(tx storage.Tx, sc storage.Scope, match func(deliveryRecord) bool) bool {
+func inUse(tx storage.Tx, sc storage.Scope, match func(deliveryRecord) bool) (bool, error) {
 	found := false
-	deliveries.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, d deliveryRecord) bool {
+	err := deliveries.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, d deliveryRecord) bool {
 		found = match(d)
 		return !found
 	})
-	return found
+	return found, err
 }
 
 // PutDeliveryDestination creates or updates a delivery destination.
@@ -255,7 +257,9 @@ func (l *Logs) DeleteDeliveryDestination(ctx *request.Context, in *logsapi.Delet
 		if _, err := getOr(tx, sc, deliveryDestinations, name, "delivery destination"); err != nil {
 			return err
 		}
-		if inUse(tx, sc, func(d deliveryRecord) bool { return d.Destination == arn }) {
+		if used, err := inUse(tx, sc, func(d deliveryRecord) bool { return d.Destination == arn }); err != nil {
+			return err
+		} else if used {
 			return logsapi.ErrConflictException.New("The delivery destination %s is used by a delivery; delete the delivery first.", name)
 		}
 		return deliveryDestinations.Delete(tx, sc, name)
@@ -352,7 +356,9 @@ func (l *Logs) CreateDelivery(ctx *request.Context, in *logsapi.CreateDeliveryRe
 			return err
 		}
 		d.Type = dd.Type
-		if inUse(tx, sc, func(x deliveryRecord) bool { return x.Source == src && x.Destination == dest }) {
+		if used, err := inUse(tx, sc, func(x deliveryRecord) bool { return x.Source == src && x.Destination == dest }); err != nil {
+			return err
+		} else if used {
 			return logsapi.ErrConflictException.New("A delivery from %s to %s already exists.", src, dest)
 		}
 		return deliveries.Put(tx, sc, d, d.ID)

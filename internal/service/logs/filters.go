@@ -94,7 +94,11 @@ func (l *Logs) PutMetricFilter(ctx *request.Context, in *logsapi.PutMetricFilter
 		if err != nil {
 			return err
 		}
-		if !exists && count(tx, sc, metricFilters.Name(), gname) >= maxMetricFilters {
+		n, err := count(tx, sc, metricFilters.Name(), gname)
+		if err != nil {
+			return err
+		}
+		if !exists && n >= maxMetricFilters {
 			return logsapi.ErrLimitExceededException.New("Resource limit exceeded.")
 		}
 		return metricFilters.Put(tx, sc, metricFilter{Name: fname, Pattern: ptr.Deref(in.FilterPattern),
@@ -106,13 +110,13 @@ func (l *Logs) PutMetricFilter(ctx *request.Context, in *logsapi.PutMetricFilter
 	return &logsapi.PutMetricFilterOutput{}, nil
 }
 
-func count(tx storage.Tx, sc storage.Scope, table, gname string) int {
+func count(tx storage.Tx, sc storage.Scope, table, gname string) (int, error) {
 	n := 0
-	tx.Scan(sc.Prefix(table, gname), storage.ScanOptions{}, func(_, _ []byte) bool {
+	err := tx.Scan(sc.Prefix(table, gname), storage.ScanOptions{}, func(_, _ []byte) bool {
 		n++
 		return true
 	})
-	return n
+	return n, err
 }
 
 // DeleteMetricFilter deletes a metric filter.
@@ -368,7 +372,11 @@ func (l *Logs) PutSubscriptionFilter(ctx *request.Context, in *logsapi.PutSubscr
 		if err != nil {
 			return err
 		}
-		if !exists && count(tx, sc, subFilters.Name(), gname) >= maxSubscriptionFilters {
+		n, err := count(tx, sc, subFilters.Name(), gname)
+		if err != nil {
+			return err
+		}
+		if !exists && n >= maxSubscriptionFilters {
 			return logsapi.ErrLimitExceededException.New("Resource limit exceeded.")
 		}
 		return subFilters.Put(tx, sc, subFilter{Name: fname, Pattern: ptr.Deref(in.FilterPattern), Destination: dest,
@@ -506,7 +514,7 @@ func encodeSubscription(d delivery) (string, error) {
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write(raw)
+	_, _ = zw.Write(raw)
 	if err := zw.Close(); err != nil {
 		return "", err
 	}
@@ -545,6 +553,6 @@ func (l *Logs) deliver(ctx context.Context, ds []delivery) {
 		if err != nil {
 			continue
 		}
-		l.deliverLambda(ctx, d.sc, d.group, d.dest, body, false)
+		_, _ = l.deliverLambda(ctx, d.sc, d.group, d.dest, body, false)
 	}
 }

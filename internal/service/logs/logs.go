@@ -294,7 +294,8 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 	}
 	pattern := strings.ToLower(ptr.Deref(in.LogGroupNamePattern))
 	err = l.store.View(func(tx storage.Tx) error {
-		return groups.List(tx, sc, nil, opts, func(k []string, g group) bool {
+		var cerr error
+		err := groups.List(tx, sc, nil, opts, func(k []string, g group) bool {
 			if pattern != "" && !strings.Contains(strings.ToLower(g.Name), pattern) {
 				return true
 			}
@@ -305,13 +306,21 @@ func (l *Logs) DescribeLogGroups(ctx *request.Context, in *logsapi.DescribeLogGr
 				out.NextToken = token(ptr.Deref(out.LogGroups[max-1].LogGroupName))
 				return false
 			}
-			gs := groupShape(sc, g, count(tx, sc, metricFilters.Name(), g.Name))
+			var n int
+			if n, cerr = count(tx, sc, metricFilters.Name(), g.Name); cerr != nil {
+				return false
+			}
+			gs := groupShape(sc, g, n)
 			if _, ok, _ := dataProtections.Get(tx, sc, g.Name); ok {
 				gs.DataProtectionStatus = ptr.To("ACTIVATED")
 			}
 			out.LogGroups = append(out.LogGroups, gs)
 			return true
 		})
+		if err != nil {
+			return err
+		}
+		return cerr
 	})
 	return out, err
 }

@@ -73,7 +73,11 @@ func (l *Logs) PutResourcePolicy(ctx *request.Context, in *logsapi.PutResourcePo
 		if err != nil {
 			return err
 		}
-		if !exists && countAll(tx, sc, resourcePolicies.Name()) >= maxResourcePolicies {
+		n, err := countAll(tx, sc, resourcePolicies.Name())
+		if err != nil {
+			return err
+		}
+		if !exists && n >= maxResourcePolicies {
 			return logsapi.ErrLimitExceededException.New("Resource limit exceeded.")
 		}
 		return resourcePolicies.Put(tx, sc, p, name)
@@ -85,13 +89,13 @@ func (l *Logs) PutResourcePolicy(ctx *request.Context, in *logsapi.PutResourcePo
 		PolicyDocument: ptr.To(p.Document), LastUpdatedTime: ptr.To(p.Updated)}}, nil
 }
 
-func countAll(tx storage.Tx, sc storage.Scope, table string) int {
+func countAll(tx storage.Tx, sc storage.Scope, table string) (int, error) {
 	n := 0
-	tx.Scan(sc.Prefix(table), storage.ScanOptions{}, func(_, _ []byte) bool {
+	err := tx.Scan(sc.Prefix(table), storage.ScanOptions{}, func(_, _ []byte) bool {
 		n++
 		return true
 	})
-	return n
+	return n, err
 }
 
 // DescribeResourcePolicies lists the region's resource policies.

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	mdns "github.com/miekg/dns"
-
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -348,16 +346,6 @@ func TestTestDNSAnswer(t *testing.T) {
 	if *out.ResponseCode != "NXDOMAIN" || len(out.RecordData) != 0 {
 		t.Fatalf("nxdomain %+v", out)
 	}
-}
-
-// resolve asks the service's resolver directly.
-func (f *fixture) resolve(name string, qtype uint16, vpc string) *mdns.Msg {
-	f.t.Helper()
-	m, err := f.resolver.Answer(mdns.Question{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}, vpc)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return m
 }
 
 func TestHealthChecksAndTags(t *testing.T) {

@@ -159,7 +159,7 @@ func (p *partsReader) Read(b []byte) (int, error) {
 			}
 			if p.off > 0 {
 				if _, err := f.Seek(p.off, io.SeekStart); err != nil {
-					f.Close()
+					_ = f.Close()
 					return 0, err
 				}
 			}
@@ -173,7 +173,7 @@ func (p *partsReader) Read(b []byte) (int, error) {
 		n, err := p.cur.Read(b)
 		p.left -= int64(n)
 		if err == io.EOF {
-			p.cur.Close()
+			_ = p.cur.Close()
 			p.cur = nil
 			if n > 0 {
 				return n, nil
@@ -194,7 +194,7 @@ func (p *partsReader) Close() error {
 // deleteBlobs removes blobs after the records pointing at them are gone.
 func (s *S3) deleteBlobs(parts []blobPart) {
 	for _, p := range parts {
-		s.blobs.Delete(p.Blob)
+		_ = s.blobs.Delete(p.Blob)
 	}
 }
 
@@ -206,7 +206,7 @@ func copyBuffer(w io.Writer, r io.Reader) (int64, error) {
 // md5ETag computes the simple ETag of a stored blob.
 func (s *S3) md5ETag(blobs storage.BlobStore, p blobPart) (string, error) {
 	r := newPartsReader(blobs, []blobPart{p}, 0, p.Size)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	m := md5.New()
 	if _, err := copyBuffer(m, r); err != nil {
 		return "", err
@@ -221,7 +221,7 @@ func (s *S3) checksumOf(blobs storage.BlobStore, p blobPart, alg string) (map[st
 		return nil, errInvalidRequest.New("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256, CRC64NVME]")
 	}
 	r := newPartsReader(blobs, []blobPart{p}, 0, p.Size)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	h := checksum.New(a)
 	if _, err := copyBuffer(h, r); err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (s *S3) checksumOf(blobs storage.BlobStore, p blobPart, alg string) (map[st
 // fullChecksum computes one checksum over the whole of an object's parts.
 func (s *S3) fullChecksum(blobs storage.BlobStore, parts []blobPart, size int64, a checksum.Algorithm) (string, error) {
 	r := newPartsReader(blobs, parts, 0, size)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	h := checksum.New(a)
 	if _, err := copyBuffer(h, r); err != nil {
 		return "", err

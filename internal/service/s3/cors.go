@@ -1,7 +1,8 @@
 package s3
 
 import (
-	"encoding/xml"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/protocol"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,17 +54,17 @@ func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, pre
 		resource = "OBJECT"
 	}
 	if origin == "" {
-		corsError(w, http.StatusBadRequest, "BadRequest", "Insufficient information. Origin request header needed.", method, resource)
+		s.corsError(w, http.StatusBadRequest, "BadRequest", "Insufficient information. Origin request header needed.", method, resource)
 		return true
 	}
 	if b.CORS == nil {
-		corsError(w, http.StatusForbidden, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.", method, resource)
+		s.corsError(w, http.StatusForbidden, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.", method, resource)
 		return true
 	}
 	headers := requestedHeaders(r.Header.Get("Access-Control-Request-Headers"))
 	rule := matchCORS(b.CORS.CORSRules, origin, method, headers)
 	if rule == nil {
-		corsError(w, http.StatusForbidden, "AccessForbidden",
+		s.corsError(w, http.StatusForbidden, "AccessForbidden",
 			"CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
 			method, resource)
 		return true
@@ -172,21 +173,13 @@ func wildcardMatch(p, v string) bool {
 	return len(v) >= len(pre)+len(suf) && strings.HasPrefix(v, pre) && strings.HasSuffix(v, suf)
 }
 
-// corsError writes S3's preflight refusal.
-func corsError(w http.ResponseWriter, status int, code, msg, method, resource string) {
-	body := struct {
-		XMLName      xml.Name `xml:"Error"`
-		Code         string   `xml:"Code"`
-		Message      string   `xml:"Message"`
-		Method       string   `xml:"Method,omitempty"`
-		ResourceType string   `xml:"ResourceType"`
-		RequestID    string   `xml:"RequestId"`
-		HostID       string   `xml:"HostId"`
-	}{Code: code, Message: msg, Method: method, ResourceType: resource,
-		RequestID: strings.ToUpper(awsid.Hex(16)), HostID: awsid.Hex(64)}
-	out, _ := xml.Marshal(body)
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("x-amz-request-id", body.RequestID)
-	w.WriteHeader(status)
-	_, _ = w.Write(append([]byte(xml.Header), out...))
+// corsError writes S3's preflight refusal: the error document names the
+// method asked for and whether a bucket or an object was asked about.
+func (s *S3) corsError(w http.ResponseWriter, status int, code, msg, method, resource string) {
+	fields := map[string]any{"ResourceType": resource}
+	if method != "" {
+		fields["Method"] = method
+	}
+	e := &awserr.Error{Code: awserr.Code{Code: code, Status: status, Sender: true}, Message: msg, Fields: fields}
+	s.errDocs.write(w, e, protocol.Meta{RequestID: strings.ToUpper(awsid.Hex(16)), HostID: awsid.Hex(64)})
 }

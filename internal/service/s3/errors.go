@@ -38,10 +38,8 @@ var (
 	errNoSuchWebsite        = awserr.Code{Code: "NoSuchWebsiteConfiguration", Status: http.StatusNotFound, Sender: true}
 	errNoSuchOwnership      = awserr.Code{Code: "OwnershipControlsNotFoundError", Status: http.StatusNotFound, Sender: true}
 	errNoSuchPAB            = awserr.Code{Code: "NoSuchPublicAccessBlockConfiguration", Status: http.StatusNotFound, Sender: true}
-	errNoSuchEncryption     = awserr.Code{Code: "ServerSideEncryptionConfigurationNotFoundError", Status: http.StatusNotFound, Sender: true}
 	errMethodNotAllowed     = awserr.Code{Code: "MethodNotAllowed", Status: http.StatusMethodNotAllowed, Sender: true}
 	errPreconditionFailed   = awserr.Code{Code: "PreconditionFailed", Status: http.StatusPreconditionFailed, Sender: true}
-	errTooManyBuckets       = awserr.Code{Code: "TooManyBuckets", Status: http.StatusBadRequest, Sender: true}
 	errKeyTooLong           = awserr.Code{Code: "KeyTooLongError", Status: http.StatusBadRequest, Sender: true}
 	errInvalidStorageClass  = awserr.Code{Code: "InvalidStorageClass", Status: http.StatusBadRequest, Sender: true}
 	errInvalidEncryptionAlg = awserr.Code{Code: "InvalidEncryptionAlgorithmError", Status: http.StatusBadRequest, Sender: true}

@@ -149,7 +149,7 @@ func (s *S3) putPart(bucket, key, id string, p partRecord) error {
 		return parts.Put(tx, globalScope(), p, bucket, id, partKey(p.Number))
 	})
 	if err == nil && old != nil {
-		s.blobs.Delete(old.Blob)
+		_ = s.blobs.Delete(old.Blob)
 	}
 	return err
 }
@@ -187,7 +187,7 @@ func (s *S3) UploadPart(ctx *request.Context, in *s3api.UploadPartInput) (*s3api
 	p := partRecord{Number: *in.PartNumber, ETag: quoteETag(st.md5), MD5: hex.EncodeToString(st.md5), Size: st.part.Size,
 		Blob: st.part.Blob, LastModified: ctx.Now().UTC().Truncate(time.Second), Checksums: st.checksums}
 	if err := s.putPart(name, key, id, p); err != nil {
-		s.blobs.Delete(st.part.Blob)
+		_ = s.blobs.Delete(st.part.Blob)
 		return nil, err
 	}
 	out := &s3api.UploadPartOutput{ETag: ptr.To(p.ETag)}
@@ -245,13 +245,13 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 	}
 	etag, err := s.md5ETag(dstBlobs, part)
 	if err != nil {
-		s.blobs.Delete(part.Blob)
+		_ = s.blobs.Delete(part.Blob)
 		return nil, err
 	}
 	p := partRecord{Number: *in.PartNumber, ETag: etag, MD5: strings.Trim(etag, `"`), Size: part.Size, Blob: part.Blob,
 		LastModified: ctx.Now().UTC().Truncate(time.Second)}
 	if err := s.putPart(name, key, id, p); err != nil {
-		s.blobs.Delete(part.Blob)
+		_ = s.blobs.Delete(part.Blob)
 		return nil, err
 	}
 	out := &s3api.UploadPartCopyOutput{CopyPartResult: &s3api.CopyPartResult{ETag: ptr.To(p.ETag), LastModified: ptr.To(p.LastModified)}}

@@ -1079,7 +1079,7 @@ func (s *S3) copyBody(dst, src storage.BlobStore, parts []blobPart, start, n int
 	}
 	defer w.Abort()
 	r := newPartsReader(src, parts, start, n)
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if _, err := copyBuffer(w, r); err != nil {
 		return blobPart{}, err
 	}

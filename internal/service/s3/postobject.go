@@ -4,7 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
-	"fmt"
+	"github.com/niwa-cloud/niwa/internal/protocol"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -82,7 +82,7 @@ func (s *S3) servePostObject(w http.ResponseWriter, r *http.Request) {
 		s.CORS(w, r, hb, false)
 	}
 	if err := s.postObject(w, r, bucket); err != nil {
-		writePostError(w, err, reqID, hostID)
+		s.errDocs.write(w, err, protocol.Meta{RequestID: reqID, HostID: hostID})
 	}
 }
 
@@ -447,29 +447,4 @@ func postLocation(r *http.Request, bucket, key string) string {
 		return scheme + "://" + r.Host + "/" + bucket + "/" + esc
 	}
 	return scheme + "://" + r.Host + "/" + esc
-}
-
-// writePostError answers an error as S3's XML error document.
-func writePostError(w http.ResponseWriter, err error, reqID, hostID string) {
-	e := awserr.As(err)
-	var sb strings.Builder
-	sb.WriteString(xml.Header + "<Error><Code>")
-	xml.EscapeText(&sb, []byte(e.Code.Code))
-	sb.WriteString("</Code><Message>")
-	xml.EscapeText(&sb, []byte(e.Message))
-	sb.WriteString("</Message>")
-	for k, v := range e.Fields {
-		fmt.Fprintf(&sb, "<%s>", k)
-		xml.EscapeText(&sb, []byte(fmt.Sprint(v)))
-		fmt.Fprintf(&sb, "</%s>", k)
-	}
-	sb.WriteString("<RequestId>" + reqID + "</RequestId><HostId>" + hostID + "</HostId></Error>")
-	status := e.Code.Status
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("Content-Length", strconv.Itoa(sb.Len()))
-	w.WriteHeader(status)
-	io.WriteString(w, sb.String())
 }

@@ -106,6 +106,8 @@ type S3 struct {
 	seqMu   sync.Mutex
 	lastSeq int64
 	// lifecycleMu guards the lifecycle sweeper's timer (lifecycle_sweep.go).
+	// errDocs writes the raw routes' error documents.
+	errDocs        *errorDocs
 	lifecycleMu    sync.Mutex
 	lifecycleTimer clock.Timer
 	lifecycleStop  bool
@@ -132,7 +134,7 @@ func New(store storage.Store, blobs storage.BlobStore, bus *events.Bus, clk cloc
 		bus = events.New()
 	}
 	return &S3{store: store, blobs: blobs, bus: bus, clock: clk, opts: opts, heads: storage.NewDecodeCache(bucketHeads, 4096),
-		records: storage.NewDecodeCache(buckets, 4096)}
+		records: storage.NewDecodeCache(buckets, 4096), errDocs: newErrorDocs()}
 }
 
 // Close stops the log flush timer after flushing what is pending.

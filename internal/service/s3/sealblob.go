@@ -152,12 +152,12 @@ func (s *sealedBlobs) Open(id string) (io.ReadSeekCloser, error) {
 	}
 	total, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		f.Close()
+		_ = f.Close() // read side: the error returned says what went wrong
 		return nil, err
 	}
 	body := total - sealHeaderLen
 	if body < sealTag {
-		f.Close()
+		_ = f.Close() // read side: the error returned says what went wrong
 		return nil, errSealCorrupt
 	}
 	const seg = sealSegment + sealTag
@@ -165,11 +165,11 @@ func (s *sealedBlobs) Open(id string) (io.ReadSeekCloser, error) {
 	size := body - count*sealTag
 	h := make([]byte, sealHeaderLen)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
+		_ = f.Close() // read side: the error returned says what went wrong
 		return nil, err
 	}
 	if _, err := io.ReadFull(f, h); err != nil || string(h[:len(sealMagic)]) != sealMagic {
-		f.Close()
+		_ = f.Close() // read side: the error returned says what went wrong
 		return nil, errSealCorrupt
 	}
 	return &sealReader{aead: s.aead, f: f, header: h, count: count, size: size, loaded: -1}, nil

@@ -252,8 +252,8 @@ func (s *S3) serveObject(w http.ResponseWriter, r *http.Request, o objectRecord,
 		return
 	}
 	body := newPartsReader(s.blobs, o.Parts, 0, o.Size)
-	defer body.Close()
-	copyBuffer(w, body)
+	defer func() { _ = body.Close() }()
+	_, _ = copyBuffer(w, body)
 }
 
 func (s *S3) websiteErrorPage(w http.ResponseWriter, r *http.Request, e websiteError, reqID, hostID string) {

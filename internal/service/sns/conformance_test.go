@@ -84,7 +84,7 @@ func TestFilterPolicyValidation(t *testing.T) {
 				attrs["FilterPolicyScope"] = c.scope
 			}
 			ep := "arn:aws:sqs:us-east-1:123456789012:q" + string(rune('a'+i))
-			out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep, Attributes: attrs})
+			_, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep, Attributes: attrs})
 			if c.msg == "ok" {
 				wantErr(t, err, "", "")
 				return
@@ -96,7 +96,7 @@ func TestFilterPolicyValidation(t *testing.T) {
 			}
 			wantErr(t, err, "InvalidParameter", subMsg)
 			// The same policy set later on a subscription.
-			out, err = s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep})
+			out, err := s.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: &arn, Protocol: ptr.To("sqs"), Endpoint: &ep})
 			if err != nil {
 				t.Fatal(err)
 			}

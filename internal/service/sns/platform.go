@@ -238,10 +238,12 @@ func (s *SNS) DeletePlatformApplication(ctx *request.Context, in *snsapi.DeleteP
 			return err
 		}
 		var ids []string
-		endpoints.List(tx, ref.scope, []string{ref.platform, ref.name}, storage.ListOptions{}, func(_ []string, e platformEndpoint) bool {
+		if err := endpoints.List(tx, ref.scope, []string{ref.platform, ref.name}, storage.ListOptions{}, func(_ []string, e platformEndpoint) bool {
 			ids = append(ids, e.ID)
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		for _, id := range ids {
 			if err := endpoints.Delete(tx, ref.scope, ref.platform, ref.name, id); err != nil {
 				return err
@@ -350,13 +352,15 @@ func (s *SNS) CreatePlatformEndpoint(ctx *request.Context, in *snsapi.CreatePlat
 			return appMissing()
 		}
 		var existing *platformEndpoint
-		endpoints.List(tx, ref.scope, []string{ref.platform, ref.name}, storage.ListOptions{}, func(_ []string, e platformEndpoint) bool {
+		if err := endpoints.List(tx, ref.scope, []string{ref.platform, ref.name}, storage.ListOptions{}, func(_ []string, e platformEndpoint) bool {
 			if e.Attrs["Token"] == token {
 				existing = &e
 				return false
 			}
 			return true
-		})
+		}); err != nil {
+			return err
+		}
 		if existing != nil {
 			arn = endpointARN(ref, existing.ID)
 			if !sameAttrs(existing.Attrs, want) {

@@ -469,7 +469,7 @@ func messageFor(p *publication, protocol string) string {
 		return p.message
 	}
 	var m map[string]any
-	json.Unmarshal([]byte(p.message), &m)
+	_ = json.Unmarshal([]byte(p.message), &m)
 	if v, ok := m[protocol].(string); ok {
 		return v
 	}
@@ -634,8 +634,8 @@ func (s *SNS) postOnce(endpoint, typ, msgID, topicARN, subARN string, body []byt
 	if err != nil {
 		return false
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	_ = resp.Body.Close()
 	return resp.StatusCode < 500
 }
 

@@ -32,30 +32,19 @@ func (s *SNS) HTTP() http.Handler {
 	mux.HandleFunc("GET /_niwa/sns/confirm", func(w http.ResponseWriter, r *http.Request) {
 		ref, ok := parseTopicARN(r.URL.Query().Get("TopicArn"))
 		if !ok {
-			http.Error(w, "invalid TopicArn", http.StatusBadRequest)
+			s.docs.answer(w, "ConfirmSubscription", nil, snsapi.ErrInvalidParameterException.New("Invalid parameter: TopicArn"))
 			return
 		}
 		arn, err := s.confirm(ref, r.URL.Query().Get("Token"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml")
-		w.Write([]byte(`<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>` +
-			arn + `</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`))
+		s.docs.answer(w, "ConfirmSubscription", map[string]any{"SubscriptionArn": arn}, err)
 	})
 	mux.HandleFunc("GET /_niwa/sns/unsubscribe", func(w http.ResponseWriter, r *http.Request) {
 		ref, id, ok := parseSubARN(r.URL.Query().Get("SubscriptionArn"))
 		if !ok {
-			http.Error(w, "invalid SubscriptionArn", http.StatusBadRequest)
+			s.docs.answer(w, "Unsubscribe", nil, snsapi.ErrInvalidParameterException.New("Invalid parameter: SubscriptionArn"))
 			return
 		}
-		if err := s.unsubscribe(ref, id, r.Host, s.clock.Now()); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml")
-		w.Write([]byte(`<UnsubscribeResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"></UnsubscribeResponse>`))
+		s.docs.answer(w, "Unsubscribe", nil, s.unsubscribe(ref, id, r.Host, s.clock.Now()))
 	})
 	// The recorded deliveries: GET lists them, DELETE forgets them (with
 	// the same filter), so that a test can start from an empty mailbox.

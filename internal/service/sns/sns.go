@@ -40,6 +40,8 @@ type Deliverer interface {
 
 // SNS implements the SNS API. Bind it with snsapi.Bind.
 type SNS struct {
+	// docs writes the SubscribeURL and UnsubscribeURL answers.
+	docs   *apiDocs
 	store  storage.Store
 	clock  clock.Clock
 	bus    Deliverer
@@ -80,7 +82,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, client *http.Clien
 	}
 	var id [16]byte
 	rand.Read(id[:])
-	s := &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{})}
+	s := &SNS{store: store, clock: clk, bus: bus, client: client, certID: hex.EncodeToString(id[:]), done: make(chan struct{}), docs: newAPIDocs()}
 	for _, o := range opts {
 		s.opts = o
 	}

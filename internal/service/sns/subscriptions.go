@@ -112,12 +112,14 @@ const maxFilterPoliciesPerTopic = 200
 // has its quota of them (the subscription except is not counted).
 func checkFilterPolicyQuota(tx storage.Tx, ref topicRef, except string) error {
 	n := 0
-	subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
+	if err := subs.List(tx, ref.scope, []string{ref.name}, storage.ListOptions{}, func(_ []string, x subscription) bool {
 		if x.ID != except && x.Attrs["FilterPolicy"] != "" {
 			n++
 		}
 		return true
-	})
+	}); err != nil {
+		return err
+	}
 	if n >= maxFilterPoliciesPerTopic {
 		return snsapi.ErrFilterPolicyLimitExceededException.New("Filter policy limit exceeded: a topic can have at most %d filter policies", maxFilterPoliciesPerTopic)
 	}

@@ -266,10 +266,12 @@ func (s *SNS) DeleteTopic(ctx *request.Context, in *snsapi.DeleteTopicInput) (*s
 		}
 		var keys [][]byte
 		for _, prefix := range [][]byte{subs.Key(ref.scope, ref.name), dedups.Key(ref.scope, ref.name), dedupByTime.Key(ref.scope, ref.name), unsubscribed.Key(ref.scope, ref.name)} {
-			tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
+			if err := tx.Scan(prefix, storage.ScanOptions{}, func(k, _ []byte) bool {
 				keys = append(keys, k)
 				return true
-			})
+			}); err != nil {
+				return err
+			}
 		}
 		for _, k := range keys {
 			if err := tx.Delete(k); err != nil {

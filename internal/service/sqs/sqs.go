@@ -95,8 +95,6 @@ var (
 	errBatchTooLong     = awserr.Code{Code: "AWS.SimpleQueueService.BatchRequestTooLong", Shape: "BatchRequestTooLong", Status: 400, Sender: true}
 	errInvalidContents  = awserr.Code{Code: "InvalidMessageContents", Status: 400, Sender: true}
 	errResourceNotFound = awserr.Code{Code: "ResourceNotFoundException", Status: 404, Sender: true}
-	errUnsupportedOp    = awserr.Code{Code: "AWS.SimpleQueueService.UnsupportedOperation", Shape: "UnsupportedOperation", Status: 400, Sender: true}
-	errOverLimit        = awserr.Code{Code: "OverLimit", Status: 403, Sender: true}
 	// The generic query codes have no shape in SQS's model; over JSON
 	// SQS names them InvalidParameterValueException and
 	// MissingRequiredParameterException in __type.

@@ -21,7 +21,9 @@ func FuzzParsers(f *testing.F) {
 			}
 		}
 		parseRef(s, "123456789012", "us-east-1")
-		checkLabel(s)
+		if checkLabel(s) && (s == "" || len(s) > 100) {
+			t.Fatalf("accepted bad label %q", s)
+		}
 		if pols, _, err := parsePolicies(s, now); err == nil && len(pols) > maxPolicies {
 			t.Fatalf("accepted %d policies", len(pols))
 		}

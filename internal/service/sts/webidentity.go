@@ -393,7 +393,7 @@ func (c *jwksCache) getJSON(u string, v any) error {
 	if err != nil {
 		return idpUnreachable()
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return idpUnreachable()
 	}

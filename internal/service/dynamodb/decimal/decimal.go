@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 the error texts are DynamoDB's, word for word, as clients see them.
+
 // Package decimal is DynamoDB's Number: a decimal of at most 38 significant
 // digits with a magnitude between 1E-130 and 9.99...E+125, exact (no binary
 // floating point anywhere), with the canonical text DynamoDB answers with
@@ -11,7 +13,8 @@ import (
 	"strings"
 )
 
-// Errors carry DynamoDB's messages; callers wrap them in a ValidationException.
+// Errors carry DynamoDB's messages, word for word; callers wrap them in a
+// ValidationException.
 var (
 	ErrSyntax    = errors.New("A value provided cannot be converted into a number")
 	ErrOverflow  = errors.New("Number overflow. Attempting to store a number with magnitude larger than supported range")

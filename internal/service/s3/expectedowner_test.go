@@ -1,4 +1,4 @@
-package authz
+package s3
 
 import (
 	"reflect"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestS3ExpectedOwners(t *testing.T) {
+func TestExpectedOwners(t *testing.T) {
 	type copyIn struct {
 		Bucket, ExpectedBucketOwner, CopySource, ExpectedSourceBucketOwner *string
 	}
@@ -22,22 +22,22 @@ func TestS3ExpectedOwners(t *testing.T) {
 		{"not a struct", nil},
 	}
 	for _, c := range cases {
-		if got := S3ExpectedOwners(c.in); !reflect.DeepEqual(got, c.want) {
+		if got := expectedOwners(c.in); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%+v: got %v, want %v", c.in, got, c.want)
 		}
 	}
 }
 
-// FuzzS3ExpectedOwners: any copy source parses without panicking, and a
+// FuzzExpectedOwners: any copy source parses without panicking, and a
 // bucket it yields never carries the key separator.
-func FuzzS3ExpectedOwners(f *testing.F) {
+func FuzzExpectedOwners(f *testing.F) {
 	for _, s := range []string{"b/k", "/b/k?versionId=1", "%2Fb%2Fk", "", "/", "b", "%zz"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		type in struct{ CopySource, ExpectedSourceBucketOwner *string }
 		owner := "111111111111"
-		for _, e := range S3ExpectedOwners(&in{CopySource: &src, ExpectedSourceBucketOwner: &owner}) {
+		for _, e := range expectedOwners(&in{CopySource: &src, ExpectedSourceBucketOwner: &owner}) {
 			if e.Bucket == "" || strings.Contains(e.Bucket, "/") || e.Account != owner {
 				t.Fatalf("%q: %+v", src, e)
 			}

@@ -1,11 +1,14 @@
-package authz
+package secretsmanager
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
 // TestSecretsManagerChecks: SecretIds resolve to the secret's full ARN
@@ -15,22 +18,23 @@ import (
 func TestSecretsManagerChecks(t *testing.T) {
 	const acct = "123456789012"
 	full := "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:app/db-AbCdEf"
-	env := Env{Account: acct, Region: "us-east-1", SecretARN: func(id string) (string, bool) {
-		if id == "app/db" || id == "arn:aws:secretsmanager:us-east-1:"+acct+":secret:app/db" {
+	env := kit.Env{Account: acct, Region: "us-east-1"}
+	rules := authzRules(func(_ context.Context, account, region, id string) (string, bool) {
+		if account == acct && (id == "app/db" || id == "arn:aws:secretsmanager:us-east-1:"+acct+":secret:app/db") {
 			return full, true
 		}
 		return "", false
-	}}
+	}, nil)
 	type check struct{ action, resource string }
 	for _, tc := range []struct {
 		op   string
 		in   any
 		want []check
 	}{
-		{"GetSecretValue", &smapi.GetSecretValueInput{SecretId: sp("app/db")}, []check{{"secretsmanager:GetSecretValue", full}}},
-		{"GetSecretValue", &smapi.GetSecretValueInput{SecretId: sp("arn:aws:secretsmanager:us-east-1:" + acct + ":secret:app/db")}, []check{{"secretsmanager:GetSecretValue", full}}},
-		{"DescribeSecret", &smapi.DescribeSecretInput{SecretId: sp("nope")}, []check{{"secretsmanager:DescribeSecret", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:nope-??????"}}},
-		{"CreateSecret", &smapi.CreateSecretInput{Name: sp("new")}, []check{{"secretsmanager:CreateSecret", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:new-??????"}}},
+		{"GetSecretValue", &smapi.GetSecretValueInput{SecretId: ptr.To("app/db")}, []check{{"secretsmanager:GetSecretValue", full}}},
+		{"GetSecretValue", &smapi.GetSecretValueInput{SecretId: ptr.To("arn:aws:secretsmanager:us-east-1:" + acct + ":secret:app/db")}, []check{{"secretsmanager:GetSecretValue", full}}},
+		{"DescribeSecret", &smapi.DescribeSecretInput{SecretId: ptr.To("nope")}, []check{{"secretsmanager:DescribeSecret", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:nope-??????"}}},
+		{"CreateSecret", &smapi.CreateSecretInput{Name: ptr.To("new")}, []check{{"secretsmanager:CreateSecret", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:new-??????"}}},
 		{"ListSecrets", &smapi.ListSecretsInput{}, []check{{"secretsmanager:ListSecrets", "*"}}},
 		{"GetRandomPassword", &smapi.GetRandomPasswordInput{}, []check{{"secretsmanager:GetRandomPassword", "*"}}},
 		{"BatchGetSecretValue", &smapi.BatchGetSecretValueInput{SecretIdList: []string{"app/db", "x"}}, []check{
@@ -38,7 +42,7 @@ func TestSecretsManagerChecks(t *testing.T) {
 			{"secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:" + acct + ":secret:x-??????"}}},
 	} {
 		var got []check
-		for _, c := range For("secretsmanager", tc.op, tc.in, env) {
+		for _, c := range rules.Checks("secretsmanager", tc.op, tc.in, env) {
 			got = append(got, check{c.Action, c.Resource})
 		}
 		if !reflect.DeepEqual(got, tc.want) {
@@ -48,7 +52,7 @@ func TestSecretsManagerChecks(t *testing.T) {
 	// A policy naming secret:app/db-* matches the resolved ARN; condition
 	// keys carry the request.
 	pol := iam.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:` + acct + `:secret:app/db-*","Condition":{"StringEquals":{"secretsmanager:VersionStage":"AWSCURRENT"}}}]}`)
-	c := For("secretsmanager", "GetSecretValue", &smapi.GetSecretValueInput{SecretId: sp("app/db"), VersionStage: sp("AWSCURRENT")}, env)[0]
+	c := rules.Checks("secretsmanager", "GetSecretValue", &smapi.GetSecretValueInput{SecretId: ptr.To("app/db"), VersionStage: ptr.To("AWSCURRENT")}, env)[0]
 	req := iam.Request{Principal: iam.Principal{Account: acct, ARN: "arn:aws:iam::" + acct + ":user/u"}, Action: c.Action, Resource: c.Resource, Context: c.Context}
 	if d := iam.Evaluate(req, iam.Policies{Identity: []*iam.Policy{pol}}); !d.Allowed() {
 		t.Fatalf("policy on secret:app/db-* does not allow: %+v", d)

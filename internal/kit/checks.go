@@ -1,0 +1,154 @@
+package kit
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/iam"
+)
+
+// IAMPrefix is the IAM service prefix of service: Prefix, or the
+// service's name.
+func (a Authz) IAMPrefix(service string) string {
+	if a.Prefix != "" {
+		return a.Prefix
+	}
+	return service
+}
+
+// Checks returns the checks for calling op of service (niwa's name for
+// it, the IAM prefix unless Prefix is set) with input, a pointer to the
+// typed input shape:
+//   - the action is "<prefix>:<Operation>" unless Renames says otherwise;
+//   - the resources are what Resources computes, "*" when none (what AWS
+//     does for actions without resource-level permissions);
+//   - the condition keys are aws:RequestTag/<key> and aws:TagKeys from
+//     the input's tags, plus what Context adds;
+//   - Extra's checks follow.
+func (a Authz) Checks(service, op string, input any, env Env) []Check {
+	action := a.Action(a.IAMPrefix(service), op)
+	in, ok := NewInput(input)
+	if !ok {
+		return []Check{{Action: action, Resource: "*"}}
+	}
+	var resources []string
+	if a.Resources != nil {
+		resources = a.Resources(op, in, env)
+	}
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	ctx := requestTags(in)
+	if a.Context != nil {
+		for k, vals := range a.Context(op, in) {
+			ctx[k] = vals
+		}
+	}
+	checks := make([]Check, 0, len(resources)+1)
+	for _, r := range resources {
+		checks = append(checks, Check{Action: action, Resource: r, Context: ctx})
+	}
+	if a.Extra != nil {
+		checks = append(checks, a.Extra(op, in, env)...)
+	}
+	if a.NamesRoles {
+		return checks
+	}
+	return append(checks, passRoleChecks(a.IAMPrefix(service), in)...)
+}
+
+// passRoleChecks ask iam:PassRole for each role an operation hands to the
+// service to act as (a function's Role, a rule's or its targets' RoleArn,
+// a subscription filter's roleArn), with iam:PassedToService.
+func passRoleChecks(prefix string, in Input) []Check {
+	var roles []string
+	add := func(f Input) {
+		for _, m := range []string{"Role", "RoleArn", "RoleARN"} {
+			if r := f.Str(m); strings.Contains(r, ":role/") {
+				roles = append(roles, r)
+			}
+		}
+	}
+	add(in)
+	// EventBridge Scheduler hands one Target's RoleArn.
+	if t := reflect.Indirect(in.field("Target")); t.IsValid() && t.Kind() == reflect.Struct {
+		add(ValueInput(t))
+	}
+	if t := in.field("Targets"); t.IsValid() && t.Kind() == reflect.Slice {
+		for i := 0; i < t.Len(); i++ {
+			if e := reflect.Indirect(t.Index(i)); e.Kind() == reflect.Struct {
+				add(ValueInput(e))
+			}
+		}
+	}
+	checks := make([]Check, 0, len(roles))
+	for _, r := range roles {
+		ctx := iam.Context{}
+		ctx.Set("iam:PassedToService", prefix+".amazonaws.com")
+		checks = append(checks, Check{Action: "iam:PassRole", Resource: r, Context: ctx})
+	}
+	return checks
+}
+
+// requestTags derives aws:RequestTag/<key> and aws:TagKeys from a Tags
+// member, in any of the shapes the models use (a list of Key/Value or
+// TagKey/TagValue structs, or a map).
+func requestTags(in Input) iam.Context {
+	ctx := iam.Context{}
+	var keys []string
+	add := func(k, v string) {
+		ctx["aws:requesttag/"+strings.ToLower(k)] = []string{v}
+		keys = append(keys, k)
+	}
+	// EC2 carries tags in TagSpecifications ([{ResourceType, Tags}]).
+	var sources []reflect.Value
+	for _, name := range []string{"Tags", "TagList"} {
+		sources = append(sources, in.field(name))
+	}
+	if specs := in.field("TagSpecifications"); specs.IsValid() && specs.Kind() == reflect.Slice {
+		for i := 0; i < specs.Len(); i++ {
+			e := specs.Index(i)
+			for e.Kind() == reflect.Pointer && !e.IsNil() {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				sources = append(sources, e.FieldByName("Tags"))
+			}
+		}
+	}
+	for _, fv := range sources {
+		if !fv.IsValid() {
+			continue
+		}
+		switch fv.Kind() {
+		case reflect.Map:
+			if fv.Type().Key().Kind() == reflect.String && fv.Type().Elem().Kind() == reflect.String {
+				for _, k := range fv.MapKeys() {
+					add(k.String(), fv.MapIndex(k).String())
+				}
+			}
+		case reflect.Slice:
+			for i := 0; i < fv.Len(); i++ {
+				e := fv.Index(i)
+				for e.Kind() == reflect.Pointer && !e.IsNil() {
+					e = e.Elem()
+				}
+				if e.Kind() != reflect.Struct {
+					continue
+				}
+				tf := ValueInput(e)
+				k, val := tf.Str("Key"), tf.Str("Value")
+				if k == "" {
+					k, val = tf.Str("TagKey"), tf.Str("TagValue")
+				}
+				if k != "" {
+					add(k, val)
+				}
+			}
+		}
+	}
+	if len(keys) > 0 {
+		ctx["aws:tagkeys"] = keys
+	}
+	return ctx
+}

@@ -1,0 +1,91 @@
+package kit
+
+import (
+	"reflect"
+	"testing"
+)
+
+// Input shapes as the generated APIs write them.
+type (
+	tag     struct{ Key, Value *string }
+	tagKV   struct{ TagKey, TagValue *string }
+	tagSpec struct {
+		ResourceType *string
+		Tags         []tag
+	}
+	mapTags struct {
+		QueueName *string
+		Tags      map[string]string
+	}
+	listTags struct {
+		RoleName *string
+		Tags     []tag
+	}
+	kvTags struct {
+		KeyId *string
+		Tags  []tagKV
+	}
+	specTags struct{ TagSpecifications []tagSpec }
+)
+
+func sp(s string) *string { return &s }
+
+// TestRequestTags: aws:RequestTag/<key> and aws:TagKeys from the tags a
+// request carries, in each shape the models use.
+func TestRequestTags(t *testing.T) {
+	env := Env{Account: "123456789012", Region: "us-east-1"}
+	for name, in := range map[string]any{
+		"map (SQS)":                  &mapTags{QueueName: sp("q"), Tags: map[string]string{"Env": "dev"}},
+		"Key/Value list (IAM)":       &listTags{RoleName: sp("r"), Tags: []tag{{Key: sp("Env"), Value: sp("dev")}}},
+		"TagKey/TagValue list (KMS)": &kvTags{Tags: []tagKV{{TagKey: sp("Env"), TagValue: sp("dev")}}},
+		"TagSpecifications (EC2)":    &specTags{TagSpecifications: []tagSpec{{ResourceType: sp("vpc"), Tags: []tag{{Key: sp("Env"), Value: sp("dev")}}}}},
+	} {
+		c := Authz{}.Checks("svc", "CreateThing", in, env)[0].Context
+		if !reflect.DeepEqual(c["aws:requesttag/env"], []string{"dev"}) || !reflect.DeepEqual(c["aws:tagkeys"], []string{"Env"}) {
+			t.Errorf("%s: context %v", name, c)
+		}
+	}
+}
+
+// TestChecks: the action is <prefix>:<operation> unless renamed, the
+// resources are the rule's ("*" without one), Context adds keys and
+// Extra adds checks.
+func TestChecks(t *testing.T) {
+	a := Authz{
+		Prefix:  "dynamodb",
+		Renames: map[string]string{"Scan": "Read"},
+		Resources: func(op string, in Input, env Env) []string {
+			return []string{ARN("dynamodb", env.Region, env.Account, "table/"+in.Str("QueueName"))}
+		},
+		Extra: func(op string, in Input, env Env) []Check {
+			return []Check{{Action: "dynamodb:Extra", Resource: "*"}}
+		},
+	}
+	got := a.Checks("dynamodbstreams", "Scan", &mapTags{QueueName: sp("t")}, Env{Account: "1", Region: "r"})
+	if len(got) != 2 || got[0].Action != "dynamodb:Read" || got[0].Resource != "arn:aws:dynamodb:r:1:table/t" || got[1].Action != "dynamodb:Extra" {
+		t.Errorf("checks %+v", got)
+	}
+	if got := (Authz{}).Checks("sqs", "ListQueues", &mapTags{}, Env{}); len(got) != 1 || got[0].Action != "sqs:ListQueues" || got[0].Resource != "*" {
+		t.Errorf("no rules: %+v", got)
+	}
+}
+
+// TestPassRole: a role handed to the service (a member named Role,
+// RoleArn or RoleARN, or one in Targets) asks iam:PassRole with
+// iam:PassedToService; services that only name roles ask nothing.
+func TestPassRole(t *testing.T) {
+	type target struct{ RoleArn *string }
+	type in struct {
+		Role    *string
+		Targets []target
+	}
+	r1, r2 := "arn:aws:iam::1:role/fn", "arn:aws:iam::1:role/tgt"
+	got := Authz{}.Checks("events", "PutTargets", &in{Role: &r1, Targets: []target{{RoleArn: &r2}}}, Env{})
+	if len(got) != 3 || got[1].Action != "iam:PassRole" || got[1].Resource != r1 || got[2].Resource != r2 ||
+		!reflect.DeepEqual(got[1].Context["iam:passedtoservice"], []string{"events.amazonaws.com"}) {
+		t.Errorf("checks %+v", got)
+	}
+	if got := (Authz{NamesRoles: true}).Checks("iam", "GetRole", &in{Role: &r1}, Env{}); len(got) != 1 {
+		t.Errorf("a service naming roles asked %+v", got)
+	}
+}

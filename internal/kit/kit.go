@@ -1,0 +1,108 @@
+// Package kit is what a service declares about itself to the platform:
+// its handlers, the IAM questions each operation asks, which calls
+// CloudTrail records as read-only or as data events, how its resources'
+// tags and policies are read, its raw HTTP routes and how it stops.
+//
+// A service builds its Declaration in its own package (a Declare method
+// or constructor), so everything the gateway, the policy engine and the
+// audit trail need to know about a service lives beside its handlers;
+// internal/authz, internal/audit and internal/server read declarations
+// generically and name no service's operations. kit is platform: it
+// imports nothing above internal/iam and internal/request, so services
+// may import it (internal/layers).
+package kit
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// Declaration is everything the platform needs to know about one
+// service.
+type Declaration struct {
+	// Impl implements the service's operations: one method per
+	// operation, bound by name to the generated API (TestHandlersBind
+	// checks the signatures).
+	Impl any
+	// Namespace is the ARN service namespace of the service's resources
+	// ("sqs", "kms"): resource policies and tags are looked up for ARNs
+	// in it. Empty when the service keeps neither.
+	Namespace string
+	// Authz is how the service's operations are authorized.
+	Authz Authz
+	// Audit is how CloudTrail records the service's calls.
+	Audit Audit
+	// Tags reads the tags stored on a resource of Namespace, for
+	// aws:ResourceTag/<key>; nil when the service keeps no tags.
+	Tags ResourceTagger
+	// TagKeys are the condition key prefixes (lower case, ending in "/")
+	// a resource's stored tags answer; nil means aws:ResourceTag/<key>
+	// for every resource. IAM roles and users add iam:ResourceTag, EC2
+	// resources ec2:ResourceTag, and S3 objects answer only
+	// s3:ExistingObjectTag.
+	TagKeys func(resource string) []string
+	// Routes are raw HTTP endpoints served beside the API (S3's POST
+	// object form, SNS's confirmation link).
+	Routes []Route
+	// Close stops background work (listeners, timers, processes); nil
+	// when there is none.
+	Close func() error
+}
+
+// Route is a raw HTTP endpoint: requests Match selects are served by
+// Handler instead of the API pipeline.
+type Route struct {
+	// Name labels the route in the request log.
+	Name    string
+	Match   func(r *http.Request) bool
+	Handler http.Handler
+}
+
+// PolicySource is a service whose resources carry resource-based
+// policies (bucket, queue, topic, function, key policies).
+type PolicySource interface {
+	// ResourcePolicy returns the policy attached to the resource named by
+	// arn and the account that owns the resource.
+	ResourcePolicy(ctx context.Context, arn string) (document, ownerAccount string, found bool, err error)
+}
+
+// ResourceTagger finds the tags stored on the resource an ARN names, for
+// aws:ResourceTag/<key> and its service-specific aliases. found is false
+// when the resource does not exist (yet): its keys are then absent, as
+// on AWS for a resource being created.
+type ResourceTagger interface {
+	ResourceTags(ctx *request.Context, arn string) (tags map[string]string, found bool, err error)
+}
+
+// TagLookup adapts a function to ResourceTagger.
+type TagLookup func(ctx *request.Context, arn string) (map[string]string, bool, error)
+
+// ResourceTags calls f.
+func (f TagLookup) ResourceTags(ctx *request.Context, arn string) (map[string]string, bool, error) {
+	return f(ctx, arn)
+}
+
+// Deps is what the platform hands a service to build itself with
+// (a package-level Build(kit.Deps) (kit.Declaration, error)); a service
+// that needs another service's help declares an interface instead, and
+// internal/server wires it by hand.
+type Deps struct {
+	// Store is the service's own store (named after the service).
+	Store storage.Store
+	// Blobs holds large bodies, streamed.
+	Blobs storage.BlobStore
+	Clock clock.Clock
+	// Bus carries events and deliveries between services.
+	Bus *events.Bus
+	Log *slog.Logger
+	// DataDir is where durable state lives; "" when state is in memory.
+	DataDir string
+	// Region is niwa's default region.
+	Region string
+}

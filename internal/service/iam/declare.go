@@ -1,0 +1,184 @@
+package iam
+
+import (
+	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// Declare is IAM as the platform sees it: resource ARNs carry the stored
+// entity's path, roles and users answer aws:ResourceTag, calls are
+// recorded in us-east-1 (a global service), and GetFederationToken
+// sessions may call none of its operations.
+func (s *IAM) Declare() kit.Declaration {
+	return kit.Declaration{
+		Impl:      s,
+		Namespace: "iam",
+		Authz:     authzRules(s.entityARN),
+		Audit:     kit.Audit{Global: true},
+		Tags:      kit.TagLookup(s.resourceTags),
+		TagKeys:   tagKeys,
+	}
+}
+
+// tagKeys: roles and users answer iam:ResourceTag besides
+// aws:ResourceTag (the older alias); other resources only the latter.
+func tagKeys(resource string) []string {
+	parts := strings.SplitN(resource, ":", 6)
+	if len(parts) == 6 && (strings.HasPrefix(parts[5], "role/") || strings.HasPrefix(parts[5], "user/")) {
+		return []string{"iam:resourcetag/", "aws:resourcetag/"}
+	}
+	return []string{"aws:resourcetag/"}
+}
+
+// entityFinder finds the ARN, with its path, of an existing role, user
+// or group of account by name ("role", "user", "group").
+type entityFinder func(account, kind, name string) (arn string, ok bool)
+
+func authzRules(find entityFinder) kit.Authz {
+	return kit.Authz{
+		Resources: resources(find),
+		Context:   conditionKeys,
+		// "You cannot call any IAM operations using the temporary
+		// credentials returned by GetFederationToken."
+		NotForFederated: true,
+		// Roles named here are not handed to IAM to act as.
+		NamesRoles: true,
+	}
+}
+
+// entityARN finds stored entities for resource ARNs with their paths.
+func (s *IAM) entityARN(account, kind, name string) (string, bool) {
+	switch kind {
+	case "role":
+		r, ok, err := s.RoleByName(account, name)
+		return r.ARN, ok && err == nil
+	case "user":
+		u, ok, err := s.UserByName(account, name)
+		return u.ARN, ok && err == nil
+	case "group":
+		g, ok, err := s.GroupByName(account, name)
+		return g.ARN, ok && err == nil
+	}
+	return "", false
+}
+
+// resourceTags gives roles' and users' tags.
+func (s *IAM) resourceTags(_ *request.Context, arn string) (map[string]string, bool, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return nil, false, nil
+	}
+	var tags []Tag
+	switch res := parts[5]; {
+	case strings.HasPrefix(res, "role/"):
+		r, ok, err := s.RoleByARN(arn)
+		if err != nil || !ok {
+			return nil, ok, err
+		}
+		tags = r.Tags
+	case strings.HasPrefix(res, "user/"):
+		u, ok, err := s.UserByName(parts[4], res[strings.LastIndexByte(res, '/')+1:])
+		if err != nil || !ok {
+			return nil, ok, err
+		}
+		tags = u.Tags
+	default:
+		return nil, false, nil
+	}
+	m := map[string]string{}
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m, true, nil
+}
+
+func resources(find entityFinder) func(op string, in kit.Input, env kit.Env) []string {
+	return func(op string, in kit.Input, env kit.Env) []string {
+		acct := "arn:aws:iam::" + env.Account + ":"
+		// The entity an operation acts on comes first: AttachRolePolicy is
+		// checked on the role, not on the policy.
+		entity := func(kind, member string) []string {
+			name := in.Str(member)
+			if strings.HasPrefix(op, "Create") && strings.HasSuffix(op, kindOp[kind]) {
+				// A new entity's ARN carries the Path it is created with.
+				return []string{acct + kind + pathOr(in.Str("Path")) + name}
+			}
+			if find != nil && kind != "instance-profile" {
+				if a, ok := find(env.Account, kind, name); ok {
+					return []string{a}
+				}
+			}
+			return []string{acct + kind + "/" + name}
+		}
+		switch {
+		case in.Str("RoleName") != "":
+			return entity("role", "RoleName")
+		case in.Str("GroupName") != "":
+			return entity("group", "GroupName")
+		case in.Str("UserName") != "":
+			return entity("user", "UserName")
+		case in.Str("InstanceProfileName") != "":
+			return entity("instance-profile", "InstanceProfileName")
+		case in.Str("PolicyArn") != "":
+			return []string{in.Str("PolicyArn")}
+		case in.Str("SAMLProviderArn") != "":
+			return []string{in.Str("SAMLProviderArn")}
+		case in.Str("OpenIDConnectProviderArn") != "":
+			return []string{in.Str("OpenIDConnectProviderArn")}
+		case in.Str("PolicySourceArn") != "":
+			return []string{in.Str("PolicySourceArn")}
+		case op == "CreatePolicy" && in.Str("PolicyName") != "":
+			return []string{acct + "policy" + pathOr(in.Str("Path")) + in.Str("PolicyName")}
+		case op == "CreateSAMLProvider" && in.Str("Name") != "":
+			return []string{acct + "saml-provider/" + in.Str("Name")}
+		case op == "CreateServiceLinkedRole":
+			// The role's name is IAM's to choose; its path is the service's.
+			return []string{acct + "role/aws-service-role/" + in.Str("AWSServiceName") + "/"}
+		case op == "CreateVirtualMFADevice":
+			return []string{acct + "mfa" + pathOr(in.Str("Path")) + in.Str("VirtualMFADeviceName")}
+		case in.Str("SerialNumber") != "" && op != "EnableMFADevice" && op != "DeactivateMFADevice":
+			return []string{in.Str("SerialNumber")} // the device itself
+		case in.Str("ServerCertificateName") != "":
+			return []string{acct + "server-certificate" + pathOr(in.Str("Path")) + in.Str("ServerCertificateName")}
+		}
+		// Operations on the caller itself when the user is omitted.
+		if callerOps[op] && strings.Contains(env.CallerARN, ":user/") {
+			return []string{env.CallerARN}
+		}
+		return nil
+	}
+}
+
+// callerOps act on the calling user when UserName is omitted.
+var callerOps = kit.Set("GetUser", "ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey",
+	"ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser", "ChangePassword",
+	"GetLoginProfile", "ListUserTags", "ListSigningCertificates", "ListSSHPublicKeys", "ListMFADevices",
+	"EnableMFADevice", "DeactivateMFADevice", "ListServiceSpecificCredentials")
+
+// kindOp is the operation suffix that creates an entity kind
+// (CreateRole, CreateUser, CreateGroup, CreateInstanceProfile).
+var kindOp = map[string]string{"role": "Role", "user": "User", "group": "Group", "instance-profile": "InstanceProfile"}
+
+func pathOr(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// attachOps take iam:PolicyARN.
+var attachOps = kit.Set("AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy",
+	"DetachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy")
+
+func conditionKeys(op string, in kit.Input) iam.Context {
+	c := iam.Context{}
+	if attachOps[op] {
+		c.Set("iam:policyarn", in.Str("PolicyArn"))
+	}
+	c.Set("iam:permissionsboundary", in.Str("PermissionsBoundary"))
+	c.Set("iam:awsservicename", in.Str("AWSServiceName"))
+	return c
+}

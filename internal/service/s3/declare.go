@@ -1,0 +1,215 @@
+package s3
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// Declare is S3 as the platform sees it: buckets and objects are named
+// by Bucket and Key, many operations need a differently named action,
+// bucket policies are resource policies and ACLs may open a bucket to
+// anonymous callers, object tags answer s3:ExistingObjectTag, object
+// calls are CloudTrail data events, and the POST object form and the
+// website endpoints are raw routes.
+func (s *S3) Declare() kit.Declaration {
+	return kit.Declaration{
+		Impl:      s,
+		Namespace: "s3",
+		Authz: kit.Authz{
+			Renames:         renames,
+			Resources:       resources,
+			Context:         contextKeys,
+			Extra:           extraChecks,
+			Policies:        s,
+			AllowsAnonymous: true,
+			AnonymousAccess: s.anonymousAccess,
+			// The bucket is not the caller's yet: another account's
+			// bucket of that name neither grants nor refuses the request
+			// (S3 answers 409 BucketAlreadyExists).
+			NewResource:  kit.Set("CreateBucket"),
+			Precondition: s.precondition,
+		},
+		Audit: kit.Audit{
+			DataEvents:  dataEvents,
+			MemberNames: map[string]string{"Bucket": "bucketName"},
+		},
+		Tags:    kit.TagLookup(s.resourceTags),
+		TagKeys: tagKeys,
+		Routes: []kit.Route{
+			{Name: "s3-post-object", Match: s.MatchPostObject, Handler: s.PostObjectHandler()},
+			{Name: "s3-website", Match: s.MatchWebsite, Handler: s.WebsiteHandler()},
+		},
+		Close: func() error {
+			s.StopLifecycle()
+			return s.Close()
+		},
+	}
+}
+
+// renames are operations whose IAM action is not the operation name
+// (Service Authorization Reference).
+var renames = map[string]string{
+	"ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
+	"ListObjectVersions": "ListBucketVersions", "ListBuckets": "ListAllMyBuckets",
+	"HeadObject": "GetObject", "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+	"UploadPartCopy": "PutObject", "CompleteMultipartUpload": "PutObject", "CopyObject": "PutObject",
+	"ListMultipartUploads": "ListBucketMultipartUploads", "ListParts": "ListMultipartUploadParts",
+	"DeleteObjects":                      "DeleteObject",
+	"PutBucketNotificationConfiguration": "PutBucketNotification", "GetBucketNotificationConfiguration": "GetBucketNotification",
+	"PutBucketLifecycleConfiguration": "PutLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+	"PutBucketLifecycle": "PutLifecycleConfiguration", "GetBucketLifecycle": "GetLifecycleConfiguration",
+	"DeleteBucketLifecycle": "PutLifecycleConfiguration",
+	"PutBucketCors":         "PutBucketCORS", "GetBucketCors": "GetBucketCORS", "DeleteBucketCors": "PutBucketCORS",
+	"PutBucketEncryption": "PutEncryptionConfiguration", "GetBucketEncryption": "GetEncryptionConfiguration",
+	"DeleteBucketEncryption": "PutEncryptionConfiguration", "DeleteBucketTagging": "PutBucketTagging",
+	"PutPublicAccessBlock": "PutBucketPublicAccessBlock", "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+	"DeletePublicAccessBlock": "PutBucketPublicAccessBlock", "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+	"DeleteBucketReplication": "PutReplicationConfiguration", "PutBucketReplication": "PutReplicationConfiguration",
+	"GetBucketReplication": "GetReplicationConfiguration", "GetObjectAttributes": "GetObject",
+	"PutBucketAccelerateConfiguration": "PutAccelerateConfiguration", "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+	"DeleteBucketAnalyticsConfiguration": "PutAnalyticsConfiguration", "PutBucketAnalyticsConfiguration": "PutAnalyticsConfiguration",
+	"GetBucketAnalyticsConfiguration": "GetAnalyticsConfiguration", "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+	"DeleteBucketMetricsConfiguration": "PutMetricsConfiguration", "PutBucketMetricsConfiguration": "PutMetricsConfiguration",
+	"GetBucketMetricsConfiguration": "GetMetricsConfiguration", "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+	"DeleteBucketInventoryConfiguration": "PutInventoryConfiguration", "PutBucketInventoryConfiguration": "PutInventoryConfiguration",
+	"GetBucketInventoryConfiguration": "GetInventoryConfiguration", "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+	"PutObjectLockConfiguration": "PutBucketObjectLockConfiguration", "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+	"PutObjectLegalHold": "PutObjectLegalHold", "SelectObjectContent": "GetObject",
+	"PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
+	"GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+}
+
+// dataEvents are the object-level operations CloudTrail records as data
+// events.
+var dataEvents = kit.Set("AbortMultipartUpload", "CompleteMultipartUpload", "CopyObject", "CreateMultipartUpload",
+	"DeleteObject", "DeleteObjectTagging", "DeleteObjects", "GetObject", "GetObjectAcl", "GetObjectAttributes",
+	"GetObjectLegalHold", "GetObjectLockConfiguration", "GetObjectRetention", "GetObjectTagging", "GetObjectTorrent",
+	"HeadObject", "ListMultipartUploads", "ListObjectVersions", "ListObjects", "ListObjectsV2", "ListParts",
+	"PutObject", "PutObjectAcl", "PutObjectLegalHold", "PutObjectLockConfiguration", "PutObjectRetention",
+	"PutObjectTagging", "RestoreObject", "SelectObjectContent", "UploadPart", "UploadPartCopy", "WriteGetObjectResponse")
+
+func resources(op string, in kit.Input, env kit.Env) []string {
+	b := in.Str("Bucket")
+	if b == "" {
+		return nil
+	}
+	if k := in.Str("Key"); k != "" {
+		return []string{"arn:aws:s3:::" + b + "/" + k}
+	}
+	if op == "DeleteObjects" {
+		// One check per key would need the Delete member; the bucket's
+		// objects is what AWS checks per key.
+		return []string{"arn:aws:s3:::" + b + "/*"}
+	}
+	return []string{"arn:aws:s3:::" + b}
+}
+
+// listings carry s3:prefix, s3:delimiter and s3:max-keys.
+var listings = kit.Set("ListObjects", "ListObjectsV2", "ListObjectVersions")
+
+func contextKeys(op string, in kit.Input) iam.Context {
+	c := iam.Context{}
+	if listings[op] {
+		// s3:prefix is present (possibly empty) on every listing, so that
+		// conditions on it behave as on AWS.
+		c["s3:prefix"] = []string{in.Str("Prefix")}
+		c.Set("s3:delimiter", in.Str("Delimiter"))
+		c.Set("s3:max-keys", in.Str("MaxKeys"))
+	}
+	c.Set("s3:x-amz-acl", in.Str("ACL"))
+	c.Set("s3:versionid", in.Str("VersionId"))
+	c.Set("s3:x-amz-server-side-encryption", in.Str("ServerSideEncryption"))
+	c.Set("s3:x-amz-copy-source", in.Str("CopySource"))
+	c.Set("s3:x-amz-storage-class", in.Str("StorageClass"))
+	return c
+}
+
+// extraChecks are S3's second questions: bypassing GOVERNANCE retention
+// needs its own permission besides the operation's (S3 User Guide,
+// Object Lock; S3 refuses the whole request without it);
+// GetObjectAttributes needs s3:GetObjectAttributes besides s3:GetObject
+// (S3 API Reference); a copy reads its source as well as writing its
+// target.
+func extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
+	if in.Bool("BypassGovernanceRetention") {
+		res := resources(op, in, env)
+		checks := make([]kit.Check, 0, len(res))
+		for _, r := range res {
+			checks = append(checks, kit.Check{Action: "s3:BypassGovernanceRetention", Resource: r, Context: iam.Context{}})
+		}
+		return checks
+	}
+	if op == "GetObjectAttributes" {
+		if b, k := in.Str("Bucket"), in.Str("Key"); b != "" && k != "" {
+			return []kit.Check{{Action: "s3:GetObjectAttributes", Resource: "arn:aws:s3:::" + b + "/" + k, Context: iam.Context{}}}
+		}
+		return nil
+	}
+	if op != "CopyObject" && op != "UploadPartCopy" {
+		return nil
+	}
+	src := in.Str("CopySource")
+	if src == "" {
+		return nil
+	}
+	if u, err := url.PathUnescape(src); err == nil {
+		src = u
+	}
+	src = strings.TrimPrefix(src, "/")
+	if i := strings.Index(src, "?versionId="); i >= 0 {
+		src = src[:i]
+	}
+	return []kit.Check{{Action: "s3:GetObject", Resource: "arn:aws:s3:::" + src, Context: iam.Context{}}}
+}
+
+// anonymousAccess asks the bucket's (or object's) ACL whether it grants
+// everyone the request: reads by the object's ACL, writes by the
+// bucket's.
+func (s *S3) anonymousAccess(ctx context.Context, op, resource string) bool {
+	rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::")
+	if !ok {
+		return false
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	write := !(strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Head") || strings.HasPrefix(op, "List"))
+	if write {
+		key = ""
+	}
+	allowed, err := s.BucketACLAllowsAnonymous(ctx, bucket, key, write)
+	return err == nil && allowed
+}
+
+// tagKeys: objects answer s3:ExistingObjectTag/<key>; buckets nothing,
+// as AWS uses bucket tags for authorization only on buckets whose ABAC
+// was enabled with PutBucketAbac, which niwa does not serve.
+func tagKeys(resource string) []string {
+	if strings.Contains(strings.TrimPrefix(resource, "arn:aws:s3:::"), "/") {
+		return []string{"s3:existingobjecttag/"}
+	}
+	return nil
+}
+
+// resourceTags gives object tags (s3:ExistingObjectTag/<key>) only:
+// bucket tags take part in authorization on AWS only for buckets with
+// ABAC enabled.
+func (s *S3) resourceTags(ctx *request.Context, arn string) (map[string]string, bool, error) {
+	rest, ok := strings.CutPrefix(arn, "arn:aws:s3:::")
+	if !ok {
+		return nil, false, nil
+	}
+	bucket, key, ok := strings.Cut(rest, "/")
+	if !ok || key == "" || strings.ContainsAny(key, "*?") {
+		return nil, false, nil
+	}
+	out, err := s.GetObjectTagging(ctx, &s3api.GetObjectTaggingInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return kit.NotFound(err)
+	}
+	return kit.TagMap(out.TagSet, func(t s3api.Tag) (*string, *string) { return t.Key, t.Value }), true, nil
+}

@@ -1,0 +1,100 @@
+package s3
+
+import (
+	"reflect"
+	"testing"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+)
+
+// TestAuthzRules: S3's operations ask for the action the Service
+// Authorization Reference names, on the bucket or object; listings carry
+// s3:prefix even when empty; a copy also reads its source.
+func TestAuthzRules(t *testing.T) {
+	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: extraChecks}
+	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
+	type ar struct{ action, resource string }
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want []ar
+	}{
+		{"ListObjectsV2", &s3api.ListObjectsV2Input{Bucket: ptr.To("b")}, []ar{{"s3:ListBucket", "arn:aws:s3:::b"}}},
+		{"HeadObject", &s3api.HeadObjectInput{Bucket: ptr.To("b"), Key: ptr.To("k")}, []ar{{"s3:GetObject", "arn:aws:s3:::b/k"}}},
+		{"DeleteObjects", &s3api.DeleteObjectsInput{Bucket: ptr.To("b")}, []ar{{"s3:DeleteObject", "arn:aws:s3:::b/*"}}},
+		{"CopyObject", &s3api.CopyObjectInput{Bucket: ptr.To("b"), Key: ptr.To("k"), CopySource: ptr.To("/src/a%20b?versionId=1")},
+			[]ar{{"s3:PutObject", "arn:aws:s3:::b/k"}, {"s3:GetObject", "arn:aws:s3:::src/a b"}}},
+		{"ListBuckets", &s3api.ListBucketsInput{}, []ar{{"s3:ListAllMyBuckets", "*"}}},
+	} {
+		var got []ar
+		for _, c := range a.Checks("s3", tc.op, tc.in, env) {
+			got = append(got, ar{c.Action, c.Resource})
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.op, got, tc.want)
+		}
+	}
+	c := a.Checks("s3", "ListObjects", &s3api.ListObjectsInput{Bucket: ptr.To("b")}, env)[0].Context
+	if !reflect.DeepEqual(c["s3:prefix"], []string{""}) {
+		t.Errorf("s3:prefix of a listing without one: %v", c)
+	}
+}
+
+// TestAuditRules: object calls are data events, bucket calls management
+// events.
+func TestAuditRules(t *testing.T) {
+	for op, want := range map[string]bool{"PutObject": true, "UploadPart": true, "ListObjectsV2": true, "CreateBucket": false, "PutBucketPolicy": false} {
+		if dataEvents[op] != want {
+			t.Errorf("%s: data event %v, want %v", op, dataEvents[op], want)
+		}
+	}
+}
+
+// TestTagKeys: objects answer s3:ExistingObjectTag; buckets nothing
+// (bucket tags take part only with ABAC enabled).
+func TestTagKeys(t *testing.T) {
+	if got := tagKeys("arn:aws:s3:::b/k"); !reflect.DeepEqual(got, []string{"s3:existingobjecttag/"}) {
+		t.Errorf("object: %v", got)
+	}
+	if got := tagKeys("arn:aws:s3:::b"); got != nil {
+		t.Errorf("bucket: %v", got)
+	}
+}
+
+// TestS3ObjectLockAndAttributesChecks: the governance bypass and
+// GetObjectAttributes ask a second question, as S3 does; the Intelligent-
+// Tiering operations use their IAM action names.
+func TestS3ObjectLockAndAttributesChecks(t *testing.T) {
+	tr := true
+	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
+	a := kit.Authz{Renames: renames, Resources: resources, Context: contextKeys, Extra: extraChecks}
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want []string // action@resource of every check
+	}{
+		{"DeleteObject", &s3api.DeleteObjectInput{Bucket: ptr.To("b"), Key: ptr.To("k")}, []string{"s3:DeleteObject@arn:aws:s3:::b/k"}},
+		{"DeleteObject", &s3api.DeleteObjectInput{Bucket: ptr.To("b"), Key: ptr.To("k"), BypassGovernanceRetention: &tr},
+			[]string{"s3:DeleteObject@arn:aws:s3:::b/k", "s3:BypassGovernanceRetention@arn:aws:s3:::b/k"}},
+		{"DeleteObjects", &s3api.DeleteObjectsInput{Bucket: ptr.To("b"), BypassGovernanceRetention: &tr},
+			[]string{"s3:DeleteObject@arn:aws:s3:::b/*", "s3:BypassGovernanceRetention@arn:aws:s3:::b/*"}},
+		{"PutObjectRetention", &s3api.PutObjectRetentionInput{Bucket: ptr.To("b"), Key: ptr.To("k"), BypassGovernanceRetention: &tr},
+			[]string{"s3:PutObjectRetention@arn:aws:s3:::b/k", "s3:BypassGovernanceRetention@arn:aws:s3:::b/k"}},
+		{"GetObjectAttributes", &s3api.GetObjectAttributesInput{Bucket: ptr.To("b"), Key: ptr.To("k")},
+			[]string{"s3:GetObject@arn:aws:s3:::b/k", "s3:GetObjectAttributes@arn:aws:s3:::b/k"}},
+		{"PutBucketIntelligentTieringConfiguration", &s3api.PutBucketIntelligentTieringConfigurationInput{Bucket: ptr.To("b")},
+			[]string{"s3:PutIntelligentTieringConfiguration@arn:aws:s3:::b"}},
+		{"ListBucketIntelligentTieringConfigurations", &s3api.ListBucketIntelligentTieringConfigurationsInput{Bucket: ptr.To("b")},
+			[]string{"s3:GetIntelligentTieringConfiguration@arn:aws:s3:::b"}},
+	} {
+		var got []string
+		for _, c := range a.Checks("s3", tc.op, tc.in, env) {
+			got = append(got, c.Action+"@"+c.Resource)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.op, got, tc.want)
+		}
+	}
+}
