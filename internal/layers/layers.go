@@ -100,6 +100,9 @@ func Niwa() []Layer {
 				"internal/events/...", "internal/hostname",
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				// API Gateway's mapping templates (Velocity), a parser any
+				// service may use.
+				"internal/vtl",
 				// The harness of service unit tests (memory store, fake
 				// clock, contexts), from branch kit: platform only.
 				"internal/servicetest",
