@@ -11,6 +11,7 @@ type service struct {
 // services is THE list of generated APIs, kept in one place.
 func services() []service {
 	return []service{
+		{Name: "apigateway", Model: "apigateway"},
 		{Name: "cloudformation", Model: "cloudformation"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},

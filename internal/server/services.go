@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/niwa-cloud/niwa/internal/api"
+	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
@@ -52,6 +53,7 @@ func catalog() []struct {
 		{dynamodbstreamsapi.Spec(), selfBuilt("dynamodb", dynamodb.BuildStreams)},
 		{ec2api.Spec(), wireEC2},
 		{lambdaapi.Spec(), wireLambda},
+		{apigatewayapi.Spec(), wireAPIGateway},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
