@@ -204,7 +204,7 @@ print(api["id"])
 	if sv, _ := ev["stageVariables"].(map[string]any); sv["color"] != "blue" {
 		t.Errorf("stageVariables %v", ev["stageVariables"])
 	}
-	if s, b, _ := invoke(t, "GET", n.Endpoint+"/dev/broken", host, nil, ""); s != 502 || b != `{"message":"Internal server error"}` {
+	if s, b, _ := invoke(t, "GET", n.Endpoint+"/dev/broken", host, nil, ""); s != 502 || b != `{"message": "Internal server error"}` {
 		t.Errorf("malformed proxy response: %d %s", s, b)
 	}
 	path := n.Endpoint + "/restapis/" + id + "/dev/_user_request_/rows"

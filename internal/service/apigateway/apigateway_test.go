@@ -348,9 +348,9 @@ func TestInvokeLambdaProxy(t *testing.T) {
 	}{
 		{`{"statusCode": 201, "headers": {"X-A": "b"}, "body": "made"}`, "", 201, "made"},
 		{`{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}`, "", 200, "hi"},
-		{`{"body": "no status"}`, "", 502, `{"message":"Internal server error"}`},
-		{`not json`, "", 502, `{"message":"Internal server error"}`},
-		{`{"errorMessage": "boom"}`, "Unhandled", 502, `{"message":"Internal server error"}`},
+		{`{"body": "no status"}`, "", 502, `{"message": "Internal server error"}`},
+		{`not json`, "", 502, `{"message": "Internal server error"}`},
+		{`{"errorMessage": "boom"}`, "Unhandled", 502, `{"message": "Internal server error"}`},
 	} {
 		e.fns.reply = func(got string, _ []byte) ([]byte, string) {
 			if got != fn {

@@ -76,27 +76,39 @@ type gatewayError struct {
 	status  int
 	kind    string
 	message string
+	// template is the body's template when not defaultGatewayTemplate.
+	template string
 }
 
 var (
-	errMissingToken  = gatewayError{403, "MissingAuthenticationTokenException", "Missing Authentication Token"}
-	errForbidden     = gatewayError{403, "ForbiddenException", "Forbidden"}
-	errThrottled     = gatewayError{429, "TooManyRequestsException", "Too Many Requests"}
-	errQuota         = gatewayError{429, "LimitExceededException", "Limit Exceeded"}
-	errIntegration   = gatewayError{502, "InternalServerErrorException", "Internal server error"}
-	errInternal      = gatewayError{500, "InternalServerErrorException", "Internal server error"}
-	errTooLarge      = gatewayError{413, "RequestEntityTooLargeException", "Request Too Long"}
-	errTimeout       = gatewayError{504, "InternalServerErrorException", "Endpoint request timed out"}
-	errNotConfigured = gatewayError{500, "InternalServerErrorException", "Internal server error"}
+	errMissingToken = gatewayError{status: 403, kind: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
+	errForbidden    = gatewayError{status: 403, kind: "ForbiddenException", message: "Forbidden"}
+	errThrottled    = gatewayError{status: 429, kind: "TooManyRequestsException", message: "Too Many Requests"}
+	errQuota        = gatewayError{status: 429, kind: "LimitExceededException", message: "Limit Exceeded"}
+	// A function that fails or breaks the proxy contract: 502 with the
+	// body the Lambda Developer Guide shows ("Handling Lambda errors with
+	// an API Gateway API"), spaced unlike the gateway's defaults.
+	errIntegration   = gatewayError{status: 502, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errInternal      = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errTooLarge      = gatewayError{status: 413, kind: "RequestEntityTooLargeException", message: "Request Too Long"}
+	errTimeout       = gatewayError{status: 504, kind: "InternalServerErrorException", message: "Endpoint request timed out"}
+	errNotConfigured = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error"}
 )
 
 // defaultGatewayTemplate is the body template of every default gateway
 // response.
 const defaultGatewayTemplate = `{"message":$context.error.messageString}`
 
+// integrationTemplate is the body of integration failures.
+const integrationTemplate = `{"message": $context.error.messageString}`
+
 func (s *APIGateway) writeGatewayError(w http.ResponseWriter, reqID string, e gatewayError) {
 	msg, _ := json.Marshal(e.message)
-	body := renderOr(defaultGatewayTemplate, map[string]any{
+	tmpl := defaultGatewayTemplate
+	if e.template != "" {
+		tmpl = e.template
+	}
+	body := renderOr(tmpl, map[string]any{
 		"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message}},
 	}, `{"message":`+string(msg)+`}`)
 	w.Header().Set("Content-Type", "application/json")
@@ -715,7 +727,7 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 		}
 		payload = []byte(out)
 	} else if ptr.Deref(integ.PassthroughBehavior) == "NEVER" {
-		return gatewayError{415, "UnsupportedMediaTypeException", "Unsupported Media Type"}, false
+		return gatewayError{status: 415, kind: "UnsupportedMediaTypeException", message: "Unsupported Media Type"}, false
 	}
 	if len(payload) == 0 {
 		payload = []byte("{}")
