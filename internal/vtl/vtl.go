@@ -99,12 +99,11 @@ type ref struct {
 }
 
 type seg struct {
-	name   string
-	call   bool
-	args   []expr
-	index  expr
-	isIdx  bool
-	prefix string
+	name  string
+	call  bool
+	args  []expr
+	index expr
+	isIdx bool
 }
 
 // Parse parses a template.
