@@ -720,3 +720,12 @@ func (s *APIGateway) DeleteStage(ctx *request.Context, in *apigatewayapi.DeleteS
 	}
 	return &apigatewayapi.DeleteStageOutput{}, nil
 }
+
+// Reset drops the throttle buckets with the rest of niwa's state
+// (POST /_niwa/reset): a reset instance starts every key's bucket full.
+func (s *APIGateway) Reset() error {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	s.buckets = map[string]*bucket{}
+	return nil
+}

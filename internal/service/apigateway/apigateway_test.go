@@ -430,3 +430,21 @@ func TestInvokeLambdaCustom(t *testing.T) {
 		t.Fatalf("error selection: %d %s", s, b)
 	}
 }
+
+func TestResetRefillsBuckets(t *testing.T) {
+	e := newEnv(t)
+	url, value, _ := e.keyed(&apigatewayapi.ThrottleSettings{RateLimit: ptr.To(1.0), BurstLimit: ptr.To(int32(1))}, nil)
+	h := map[string]string{"x-api-key": value}
+	if s, _, _ := e.do("GET", url, "", h); s != 200 {
+		t.Fatalf("first: %d", s)
+	}
+	if s, _, _ := e.do("GET", url, "", h); s != 429 {
+		t.Fatalf("second in the same instant: %d", s)
+	}
+	if err := e.s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := e.do("GET", url, "", h); s != 200 {
+		t.Fatalf("after reset: %d", s)
+	}
+}
