@@ -729,3 +729,56 @@ func (s *APIGateway) Reset() error {
 	s.buckets = map[string]*bucket{}
 	return nil
 }
+
+// UpdateStage applies patch operations to a stage: its variables
+// (/variables/<name>: replace or add sets, remove drops), description and
+// deployment.
+func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateStageRequest) (*apigatewayapi.Stage, error) {
+	var out apigatewayapi.Stage
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		st, ok := a.Stages[ptr.Deref(in.StageName)]
+		if !ok {
+			return errNoStage()
+		}
+		for _, p := range in.PatchOperations {
+			op, path := ptr.Deref(p.Op), ptr.Deref(p.Path)
+			if name, ok := strings.CutPrefix(path, "/variables/"); ok && name != "" {
+				switch op {
+				case "replace", "add":
+					if st.Variables == nil {
+						st.Variables = map[string]string{}
+					}
+					st.Variables[name] = ptr.Deref(p.Value)
+				case "remove":
+					delete(st.Variables, name)
+				default:
+					return apigatewayapi.ErrBadRequestException.New("Invalid patch operation specified. Must be one of: [add, remove, replace]")
+				}
+				continue
+			}
+			if op != "replace" {
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch operation specified. Must be one of: [replace]")
+			}
+			switch path {
+			case "/description":
+				st.Description = p.Value
+			case "/deploymentId":
+				if _, ok := a.Deployments[ptr.Deref(p.Value)]; !ok {
+					return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
+				}
+				st.DeploymentId = p.Value
+			default:
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /variables/{name}]", path)
+			}
+		}
+		now := ctx.Now().UTC().Truncate(time.Second)
+		st.LastUpdatedDate = &now
+		a.Stages[*st.StageName] = st
+		out = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -448,3 +448,38 @@ func TestResetRefillsBuckets(t *testing.T) {
 		t.Fatalf("after reset: %d", s)
 	}
 }
+
+func TestStageVariablesAndKeyLists(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	url, value, keyID := e.keyed(nil, nil)
+	api := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), ".execute-api.localhost/test/items")
+	st := must[*apigatewayapi.Stage](t)(e.s.UpdateStage(ctx, &apigatewayapi.UpdateStageRequest{RestApiId: &api, StageName: ptr.To("test"),
+		PatchOperations: []apigatewayapi.PatchOperation{
+			{Op: ptr.To("replace"), Path: ptr.To("/variables/color"), Value: ptr.To("red")},
+			{Op: ptr.To("add"), Path: ptr.To("/variables/size"), Value: ptr.To("L")},
+		}}))
+	if st.Variables["color"] != "red" || st.Variables["size"] != "L" {
+		t.Fatalf("variables %v", st.Variables)
+	}
+	_, err := e.s.UpdateStage(ctx, &apigatewayapi.UpdateStageRequest{RestApiId: &api, StageName: ptr.To("nope"),
+		PatchOperations: []apigatewayapi.PatchOperation{{Op: ptr.To("replace"), Path: ptr.To("/description"), Value: ptr.To("d")}}})
+	wantCode(t, err, apigatewayapi.ErrNotFoundException, "Invalid Stage identifier specified")
+
+	ps := must[*apigatewayapi.UsagePlans](t)(e.s.GetUsagePlans(ctx, &apigatewayapi.GetUsagePlansRequest{KeyId: &keyID}))
+	if len(ps.Items) != 1 {
+		t.Fatalf("%d plans for the key", len(ps.Items))
+	}
+	ks := must[*apigatewayapi.UsagePlanKeys](t)(e.s.GetUsagePlanKeys(ctx, &apigatewayapi.GetUsagePlanKeysRequest{UsagePlanId: ps.Items[0].Id}))
+	if len(ks.Items) != 1 || *ks.Items[0].Id != keyID {
+		t.Fatalf("plan keys %+v", ks.Items)
+	}
+	must[*apigatewayapi.DeleteApiKeyOutput](t)(e.s.DeleteApiKey(ctx, &apigatewayapi.DeleteApiKeyRequest{ApiKey: &keyID}))
+	if s, b, _ := e.do("GET", url, "", map[string]string{"x-api-key": value}); s != 403 {
+		t.Fatalf("deleted key: %d %s", s, b)
+	}
+	ks = must[*apigatewayapi.UsagePlanKeys](t)(e.s.GetUsagePlanKeys(ctx, &apigatewayapi.GetUsagePlanKeysRequest{UsagePlanId: ps.Items[0].Id}))
+	if len(ks.Items) != 0 {
+		t.Fatalf("plan keys after deleting the key %+v", ks.Items)
+	}
+}

@@ -173,3 +173,71 @@ func (s *APIGateway) CreateUsagePlanKey(ctx *request.Context, in *apigatewayapi.
 	}
 	return &out, nil
 }
+
+func (s *APIGateway) GetUsagePlans(ctx *request.Context, in *apigatewayapi.GetUsagePlansRequest) (*apigatewayapi.UsagePlans, error) {
+	out := &apigatewayapi.UsagePlans{Items: []apigatewayapi.UsagePlan{}}
+	err := s.store.View(func(tx storage.Tx) error {
+		return plans.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, p usagePlan) bool {
+			if k := ptr.Deref(in.KeyId); k != "" {
+				found := false
+				for _, id := range p.Keys {
+					found = found || id == k
+				}
+				if !found {
+					return true
+				}
+			}
+			out.Items = append(out.Items, p.Plan)
+			return true
+		})
+	})
+	return out, err
+}
+
+func (s *APIGateway) GetUsagePlanKeys(ctx *request.Context, in *apigatewayapi.GetUsagePlanKeysRequest) (*apigatewayapi.UsagePlanKeys, error) {
+	out := &apigatewayapi.UsagePlanKeys{Items: []apigatewayapi.UsagePlanKey{}}
+	err := s.store.View(func(tx storage.Tx) error {
+		p, ok, err := plans.Get(tx, scope(ctx), ptr.Deref(in.UsagePlanId))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apigatewayapi.ErrNotFoundException.New("Invalid Usage Plan ID specified")
+		}
+		for _, id := range p.Keys {
+			k, ok, err := apiKeys.Get(tx, scope(ctx), id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out.Items = append(out.Items, apigatewayapi.UsagePlanKey{Id: k.Id, Type: ptr.To("API_KEY"), Value: k.Value, Name: k.Name})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteApiKey deletes a key; the usage plans it was in no longer list it.
+func (s *APIGateway) DeleteApiKey(ctx *request.Context, in *apigatewayapi.DeleteApiKeyRequest) (*apigatewayapi.DeleteApiKeyOutput, error) {
+	err := s.store.Update(func(tx storage.Tx) error {
+		k, ok, err := apiKeys.Get(tx, scope(ctx), ptr.Deref(in.ApiKey))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apigatewayapi.ErrNotFoundException.New("Invalid API Key identifier specified")
+		}
+		if err := apiKeys.Delete(tx, scope(ctx), *k.Id); err != nil {
+			return err
+		}
+		return keyValues.Delete(tx, scope(ctx), ptr.Deref(k.Value))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &apigatewayapi.DeleteApiKeyOutput{}, nil
+}
