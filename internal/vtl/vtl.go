@@ -195,6 +195,12 @@ func (p *parser) block(depth int) ([]node, string, error) {
 			flush()
 			p.i = next
 			switch name {
+			case "end", "else", "break", "stop":
+				// Velocity 1.7 (API Gateway's) drops the newline right after
+				// a directive.
+				p.eatNewline()
+			}
+			switch name {
 			case "end", "else":
 				return nodes, name, nil
 			case "elseif":
@@ -264,7 +270,9 @@ func (p *parser) expect(c byte) error {
 // eatLine drops the rest of a line holding only a directive, as Velocity
 // does for #set, #end... followed by a newline.
 func (p *parser) eatNewline() {
-	if p.i < len(p.s) && p.s[p.i] == '\n' {
+	if strings.HasPrefix(p.s[p.i:], "\r\n") {
+		p.i += 2
+	} else if p.i < len(p.s) && p.s[p.i] == '\n' {
 		p.i++
 	}
 }
@@ -308,6 +316,7 @@ func (p *parser) ifDirective(depth int) (node, error) {
 		if err := p.expect(')'); err != nil {
 			return nil, err
 		}
+		p.eatNewline()
 		body, end, err := p.block(depth + 1)
 		if err != nil {
 			return nil, err
@@ -361,6 +370,7 @@ func (p *parser) foreach(depth int) (node, error) {
 	if err := p.expect(')'); err != nil {
 		return nil, err
 	}
+	p.eatNewline()
 	body, end, err := p.block(depth + 1)
 	if err != nil {
 		return nil, err

@@ -50,6 +50,13 @@ func TestRender(t *testing.T) {
 		{"range", `#foreach($i in [1..3])$i#end`, ``, `123`},
 		{"map literal", `#set($m = {"a": 1})$m.a $m.get("a")`, ``, `1 1`},
 		{"escaped dollar", `\$input`, ``, `$input`},
+		// The Developer Guide's photos example (Mapping template
+		// examples): Velocity drops the newline after each directive, so
+		// the blank line in the loop is what separates the objects.
+		{"photos example", "#set($inputRoot = $input.path('$'))\n{\n  \"photos\": [\n#foreach($elem in $inputRoot.photos.photo)\n    {\n      \"id\": \"$elem.id\",\n      \"title\": \"$elem.title\",\n      \"ispublic\": $elem.ispublic\n    }#if($foreach.hasNext),#end\n\n#end\n  ]\n}",
+			`{"photos": {"page": 1, "photo": [{"id": "1", "title": "a", "ispublic": true}, {"id": "2", "title": "b", "ispublic": false}]}}`,
+			"{\n  \"photos\": [\n    {\n      \"id\": \"1\",\n      \"title\": \"a\",\n      \"ispublic\": true\n    },\n    {\n      \"id\": \"2\",\n      \"title\": \"b\",\n      \"ispublic\": false\n    }\n  ]\n}"},
+		{"directive lines", "#if(true)\na\n#else\nb\n#end\nc", ``, "a\nc"},
 		{"parseJson", `$util.parseJson('{"a":"b"}').a`, ``, `b`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
