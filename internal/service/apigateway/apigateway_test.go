@@ -483,3 +483,21 @@ func TestStageVariablesAndKeyLists(t *testing.T) {
 		t.Fatalf("plan keys after deleting the key %+v", ks.Items)
 	}
 }
+
+func TestInvokeHTTPProxy(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Backend", "yes")
+		w.WriteHeader(202)
+		_, _ = io.WriteString(w, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+" "+string(b)+" key="+r.Header.Get("X-Api-Key"))
+	}))
+	defer backend.Close()
+	e := newEnv(t)
+	b := e.build(func(string) *apigatewayapi.PutIntegrationRequest {
+		return &apigatewayapi.PutIntegrationRequest{Type: ptr.To("HTTP_PROXY"), IntegrationHttpMethod: ptr.To("ANY"), Uri: ptr.To(backend.URL + "/up/{proxy}")}
+	}, false)
+	s, body, h := e.do("PUT", "http://"+b.api+".execute-api.localhost/test/x/y?a=1", "hello", nil)
+	if s != 202 || h.Get("X-Backend") != "yes" || body != "PUT /up/x/y?a=1 hello key=" {
+		t.Fatalf("%d %v %s", s, h, body)
+	}
+}
