@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 
 	"github.com/niwa-cloud/niwa/internal/servicetest"
@@ -78,4 +79,35 @@ func FuzzMatch(f *testing.F) {
 			t.Fatalf("%q: id %q", path, params["id"])
 		}
 	})
+}
+
+// TestAuthzChecks: operations are checked as apigateway:<verb> on the
+// ARN of their path, as the Service Authorization Reference lists them.
+func TestAuthzChecks(t *testing.T) {
+	h := servicetest.New(t, "apigateway")
+	rules := New(Options{Store: h.Store(), Clock: h.Clock}).Declare().Authz
+	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
+	const arn = "arn:aws:apigateway:us-east-1::"
+	for _, tc := range []struct {
+		op   string
+		in   any
+		want string
+	}{
+		{"CreateRestApi", &apigatewayapi.CreateRestApiRequest{Name: ptr.To("a")}, "apigateway:POST " + arn + "/restapis"},
+		{"GetRestApi", &apigatewayapi.GetRestApiRequest{RestApiId: ptr.To("abc")}, "apigateway:GET " + arn + "/restapis/abc"},
+		{"UpdateRestApi", &apigatewayapi.UpdateRestApiRequest{RestApiId: ptr.To("abc")}, "apigateway:PATCH " + arn + "/restapis/abc"},
+		{"DeleteRestApi", &apigatewayapi.DeleteRestApiRequest{RestApiId: ptr.To("abc")}, "apigateway:DELETE " + arn + "/restapis/abc"},
+		{"PutMethod", &apigatewayapi.PutMethodRequest{RestApiId: ptr.To("abc"), ResourceId: ptr.To("r1"), HttpMethod: ptr.To("GET")},
+			"apigateway:PUT " + arn + "/restapis/abc/resources/r1/methods/GET"},
+		{"CreateApiKey", &apigatewayapi.CreateApiKeyRequest{}, "apigateway:POST " + arn + "/apikeys"},
+		{"CreateUsagePlanKey", &apigatewayapi.CreateUsagePlanKeyRequest{UsagePlanId: ptr.To("p1")}, "apigateway:POST " + arn + "/usageplans/p1/keys"},
+	} {
+		var got []string
+		for _, c := range rules.Checks("apigateway", tc.op, tc.in, env) {
+			got = append(got, c.Action+" "+c.Resource)
+		}
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s: %v, want %s", tc.op, got, tc.want)
+		}
+	}
 }
