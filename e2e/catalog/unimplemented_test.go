@@ -29,7 +29,8 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"rds", "describe-db-instances"}, "DescribeDBInstances", "Amazon Relational Database Service"}, // query
 		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},     // query
 		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                 // rest-json
-		{[]string{"apigateway", "get-rest-apis"}, "GetRestApis", "Amazon API Gateway"},                          // rest-json
+		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},         // rest-json
+		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                 // rest-json, signed as apigateway
 		{[]string{"cloudfront", "list-distributions"}, "ListDistributions", "Amazon CloudFront"},                // rest-xml
 	}
 	for _, cli := range framework.CLIs {

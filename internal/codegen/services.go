@@ -12,6 +12,7 @@ type service struct {
 func services() []service {
 	return []service{
 		{Name: "acm", Model: "acm"},
+		{Name: "apigateway", Model: "apigateway"},
 		{Name: "cloudformation", Model: "cloudformation"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},

@@ -498,6 +498,14 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			}
 		}
 		if s, ok := g.bySigning[sn]; ok {
+			// A REST API niwa does not implement that shares the signing
+			// name but owns the path by its URI prefix (API Gateway V2's
+			// /v2/ beside API Gateway's REST APIs) is not the service's.
+			if s.Spec.Metadata.Protocol == "rest-json" {
+				if other := g.catalog.byPrefix(r, sn); other != nil {
+					return other, hostBucket
+				}
+			}
 			return s, hostBucket
 		}
 	}

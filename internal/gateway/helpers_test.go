@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"io"
 	"log/slog"
 	"net/http"
@@ -111,6 +112,7 @@ func newTestGateway(t *testing.T) *testGateway {
 		{route53api.Spec(), none{}},
 		{cloudwatchapi.Spec(), none{}},
 		{cloudformationapi.Spec(), none{}},
+		{apigatewayapi.Spec(), none{}},
 	}
 	var services []*Service
 	for _, s := range specs {

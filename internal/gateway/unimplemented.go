@@ -139,6 +139,18 @@ func (c *catalogIndex) resolve(r *http.Request, signing, version, hostBucket str
 	return nil
 }
 
+// byPrefix finds the unimplemented REST service with signing name
+// signing whose own URI prefix (not "/") the request's path starts with.
+func (c *catalogIndex) byPrefix(r *http.Request, signing string) *Service {
+	var cands []catalog.Entry
+	for _, e := range c.signing[signing] {
+		if len(e.URIPrefix) > 1 && strings.HasPrefix(e.Metadata.Protocol, "rest-") && strings.HasPrefix(r.URL.Path+"/", e.URIPrefix) {
+			cands = append(cands, e)
+		}
+	}
+	return standIn(cands)
+}
+
 // narrow keeps the entries keep accepts, or all of them when it accepts
 // none (a hint that matches nothing is no reason to answer nothing).
 func narrow(entries []catalog.Entry, keep func(catalog.Entry) bool) []catalog.Entry {

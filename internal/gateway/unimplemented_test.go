@@ -42,7 +42,9 @@ func TestResolveUnimplemented(t *testing.T) {
 		{"ses v2 by path", "sesv2", true, newRequest("GET", "/v2/email/identities", "", "Authorization", sigV4("ses"))},
 		{"cloudfront signed", "cloudfront", true, newRequest("GET", "/2020-05-31/distribution", "", "Authorization", sigV4("cloudfront"))},
 		{"cloudfront unsigned", "cloudfront", true, newRequest("GET", "/2020-05-31/distribution", "")},
-		{"apigateway", "apigateway", true, newRequest("GET", "/restapis", "", "Authorization", sigV4("apigateway"))},
+		// API Gateway's REST APIs are implemented; V2 shares their signing
+		// name and is told apart by its /v2/ prefix.
+		{"apigateway", "apigateway", false, newRequest("GET", "/restapis", "", "Authorization", sigV4("apigateway"))},
 		{"apigatewayv2", "apigatewayv2", true, newRequest("GET", "/v2/apis", "", "Authorization", sigV4("apigateway"))},
 		{"gamelift in CBOR, unsigned", "gamelift", true, newRequest("POST", "/service/GameLift/operation/ListFleets", "", smithyH, "rpc-v2-cbor")},
 
@@ -82,8 +84,8 @@ func TestUnimplementedAnswers(t *testing.T) {
 			[]string{"<ErrorResponse", "<Code>NotImplemented</Code>", "<Message>niwa does not implement Elastic Load Balancing v2 yet</Message>"}, [2]string{}},
 		{"rest-xml", "", newRequest("GET", "/2020-05-31/distribution", "", "Authorization", sigV4("cloudfront")),
 			[]string{"<Code>NotImplemented</Code>", "niwa does not implement Amazon CloudFront yet"}, [2]string{}},
-		{"rest-json", "application/json", newRequest("GET", "/restapis", "", "Authorization", sigV4("apigateway")),
-			[]string{"niwa does not implement Amazon API Gateway yet"}, [2]string{"X-Amzn-Errortype", "NotImplemented"}},
+		{"rest-json", "application/json", newRequest("GET", "/2015-02-01/file-systems", "", "Authorization", sigV4("elasticfilesystem")),
+			[]string{"niwa does not implement Amazon Elastic File System yet"}, [2]string{"X-Amzn-Errortype", "NotImplemented"}},
 		{"ambiguous", "application/x-amz-json-1.0", newRequest("POST", "/", "{}", "X-Amz-Target", "Timestream_20181101.DescribeEndpoints", "Authorization", sigV4("timestream")),
 			[]string{"niwa does not implement Amazon Timestream Query or Amazon Timestream Write yet"}, [2]string{}},
 	}

@@ -102,6 +102,9 @@ func Niwa() []Layer {
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
 				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				// API Gateway's mapping templates (Velocity), a parser any
+				// service may use.
+				"internal/vtl",
 				// The harness of service unit tests (memory store, fake
 				// clock, contexts), from branch kit: platform only.
 				"internal/servicetest",

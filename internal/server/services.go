@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
+	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
@@ -55,6 +56,7 @@ func catalog() []struct {
 		{dynamodbstreamsapi.Spec(), selfBuilt("dynamodb", dynamodb.BuildStreams)},
 		{ec2api.Spec(), wireEC2},
 		{lambdaapi.Spec(), wireLambda},
+		{apigatewayapi.Spec(), wireAPIGateway},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},

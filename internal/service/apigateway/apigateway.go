@@ -1,0 +1,784 @@
+// Package apigateway is Amazon API Gateway's REST APIs (the 2015-07-09
+// API): rest APIs with their resource trees, methods, integrations and
+// responses, deployments (snapshots of the tree), stages, API keys and
+// usage plans — and the data plane that answers invoke URLs
+// (invoke.go), with mapping templates rendered by internal/vtl.
+//
+// A REST API is stored as one record (its resources, methods and
+// integrations inside) under the account and region; deployments hold a
+// copy of the resources as they were deployed, which is what stages
+// serve. One index outside any account maps an API id to its account and
+// region so the data plane, which carries no signature, finds it.
+package apigateway
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// Functions invokes Lambda functions synchronously for AWS and AWS_PROXY
+// integrations; the server wires Lambda behind it (services never import
+// each other).
+type Functions interface {
+	// Invoke runs the function (an ARN) with payload and returns what it
+	// returned; functionError is set when the function failed.
+	Invoke(ctx context.Context, function string, payload []byte) (out []byte, functionError string, err error)
+}
+
+// Options configures New.
+type Options struct {
+	Store     storage.Store
+	Clock     clock.Clock
+	Log       *slog.Logger
+	Functions Functions
+}
+
+// APIGateway implements the API Gateway API; bind it with
+// apigatewayapi.Bind.
+type APIGateway struct {
+	store storage.Store
+	clock clock.Clock
+	log   *slog.Logger
+	fns   Functions
+
+	// buckets are the token buckets of usage plan throttles, per plan and
+	// key: rate state rebuilt empty (full) after a restart, as a new
+	// second would be.
+	bmu     sync.Mutex
+	buckets map[string]*bucket
+}
+
+// New returns the service.
+func New(o Options) *APIGateway {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{}}
+}
+
+// Build makes the service from what the platform gives it, without
+// Lambda (the server wires Lambda through Options when it has one).
+func Build(d kit.Deps) (kit.Declaration, error) {
+	return New(Options{Store: d.Store, Clock: d.Clock, Log: d.Log}).Declare(), nil
+}
+
+// restAPI is one REST API with its resource tree.
+type restAPI struct {
+	API         apigatewayapi.RestApi
+	Resources   map[string]apigatewayapi.Resource
+	Deployments map[string]deployment
+	Stages      map[string]apigatewayapi.Stage
+}
+
+// deployment is a snapshot of the resources as deployed.
+type deployment struct {
+	Deployment apigatewayapi.Deployment
+	Resources  map[string]apigatewayapi.Resource
+}
+
+// location is where an API id lives, for the data plane.
+type location struct{ Account, Region string }
+
+var (
+	apis      = storage.NewTable[restAPI]("restapis")
+	index     = storage.NewTable[location]("index")
+	apiKeys   = storage.NewTable[apigatewayapi.ApiKey]("apikeys")
+	plans     = storage.NewTable[usagePlan]("usageplans")
+	keyValues = storage.NewTable[string]("keyvalues")
+	quotas    = storage.NewTable[int64]("quotas")
+)
+
+// usagePlan is a plan and the ids of its keys.
+type usagePlan struct {
+	Plan apigatewayapi.UsagePlan
+	Keys []string
+}
+
+// newID is an id as API Gateway makes them: 10 lowercase alphanumerics.
+func newID() string { return awsid.String("abcdefghijklmnopqrstuvwxyz0123456789", 10) }
+
+func scope(ctx *request.Context) storage.Scope {
+	return storage.Scope{Account: ctx.Account, Region: ctx.Region}
+}
+
+func errNoAPI() error {
+	return apigatewayapi.ErrNotFoundException.New("Invalid REST API identifier specified")
+}
+
+func errNoResource() error {
+	return apigatewayapi.ErrNotFoundException.New("Invalid Resource identifier specified")
+}
+
+func errNoMethod() error {
+	return apigatewayapi.ErrNotFoundException.New("Invalid Method identifier specified")
+}
+
+// load reads an API, NotFound when absent.
+func (s *APIGateway) load(tx storage.Tx, sc storage.Scope, id string) (restAPI, error) {
+	a, ok, err := apis.Get(tx, sc, id)
+	if err != nil {
+		return restAPI{}, err
+	}
+	if !ok {
+		return restAPI{}, errNoAPI()
+	}
+	return a, nil
+}
+
+// update changes an API in one transaction.
+func (s *APIGateway) update(ctx *request.Context, id string, fn func(a *restAPI) error) error {
+	return s.store.Update(func(tx storage.Tx) error {
+		a, err := s.load(tx, scope(ctx), id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&a); err != nil {
+			return err
+		}
+		return apis.Put(tx, scope(ctx), a, id)
+	})
+}
+
+func (s *APIGateway) view(ctx *request.Context, id string) (restAPI, error) {
+	var a restAPI
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		a, err = s.load(tx, scope(ctx), id)
+		return err
+	})
+	return a, err
+}
+
+func (s *APIGateway) CreateRestApi(ctx *request.Context, in *apigatewayapi.CreateRestApiRequest) (*apigatewayapi.RestApi, error) {
+	id, root := newID(), newID()
+	now := ctx.Now().UTC().Truncate(time.Second)
+	api := apigatewayapi.RestApi{
+		Id: &id, Name: in.Name, Description: in.Description, Version: in.Version, CreatedDate: &now,
+		BinaryMediaTypes: in.BinaryMediaTypes, MinimumCompressionSize: in.MinimumCompressionSize,
+		ApiKeySource: ptr.To(ptr.Deref(in.ApiKeySource)), EndpointConfiguration: in.EndpointConfiguration,
+		Policy: in.Policy, Tags: in.Tags, DisableExecuteApiEndpoint: ptr.To(ptr.Deref(in.DisableExecuteApiEndpoint)),
+		RootResourceId: &root,
+	}
+	if *api.ApiKeySource == "" {
+		api.ApiKeySource = ptr.To("HEADER")
+	}
+	if api.EndpointConfiguration == nil {
+		api.EndpointConfiguration = &apigatewayapi.EndpointConfiguration{Types: []string{"EDGE"}}
+	}
+	a := restAPI{API: api, Resources: map[string]apigatewayapi.Resource{
+		root: {Id: &root, Path: ptr.To("/")},
+	}}
+	err := s.store.Update(func(tx storage.Tx) error {
+		if err := apis.Put(tx, scope(ctx), a, id); err != nil {
+			return err
+		}
+		return index.Put(tx, storage.Scope{}, location{ctx.Account, ctx.Region}, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api, nil
+}
+
+func (s *APIGateway) GetRestApi(ctx *request.Context, in *apigatewayapi.GetRestApiRequest) (*apigatewayapi.RestApi, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	return &a.API, nil
+}
+
+func (s *APIGateway) GetRestApis(ctx *request.Context, in *apigatewayapi.GetRestApisRequest) (*apigatewayapi.RestApis, error) {
+	out := &apigatewayapi.RestApis{Items: []apigatewayapi.RestApi{}}
+	err := s.store.View(func(tx storage.Tx) error {
+		return apis.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, a restAPI) bool {
+			out.Items = append(out.Items, a.API)
+			return true
+		})
+	})
+	return out, err
+}
+
+func (s *APIGateway) DeleteRestApi(ctx *request.Context, in *apigatewayapi.DeleteRestApiRequest) (*apigatewayapi.DeleteRestApiOutput, error) {
+	id := ptr.Deref(in.RestApiId)
+	err := s.store.Update(func(tx storage.Tx) error {
+		ok, err := apis.DeleteExisting(tx, scope(ctx), id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNoAPI()
+		}
+		return index.Delete(tx, storage.Scope{}, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &apigatewayapi.DeleteRestApiOutput{}, nil
+}
+
+// UpdateRestApi applies patch operations to the API's name, description
+// and API key source ("replace" on /name, /description, /apiKeySource,
+// /version).
+func (s *APIGateway) UpdateRestApi(ctx *request.Context, in *apigatewayapi.UpdateRestApiRequest) (*apigatewayapi.RestApi, error) {
+	var out apigatewayapi.RestApi
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		for _, p := range in.PatchOperations {
+			op, path, v := ptr.Deref(p.Op), ptr.Deref(p.Path), p.Value
+			if op != "replace" {
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch operation specified. Must be 'add'|'remove'|'replace'")
+			}
+			switch path {
+			case "/name":
+				a.API.Name = v
+			case "/description":
+				a.API.Description = v
+			case "/version":
+				a.API.Version = v
+			case "/apiKeySource":
+				if ptr.Deref(v) != "HEADER" && ptr.Deref(v) != "AUTHORIZER" {
+					return apigatewayapi.ErrBadRequestException.New("Invalid API Key source specified")
+				}
+				a.API.ApiKeySource = v
+			default:
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/name, /description, /version, /apiKeySource]", path)
+			}
+		}
+		out = a.API
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func sortedResources(m map[string]apigatewayapi.Resource) []apigatewayapi.Resource {
+	out := make([]apigatewayapi.Resource, 0, len(m))
+	for _, r := range m {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return ptr.Deref(out[i].Path) < ptr.Deref(out[j].Path) })
+	return out
+}
+
+func (s *APIGateway) GetResources(ctx *request.Context, in *apigatewayapi.GetResourcesRequest) (*apigatewayapi.Resources, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	items := sortedResources(a.Resources)
+	embed := false
+	for _, e := range in.Embed {
+		embed = embed || e == "methods"
+	}
+	if !embed {
+		// Without embed=methods API Gateway lists each method as {}.
+		for i, r := range items {
+			m := map[string]apigatewayapi.Method{}
+			for k := range r.ResourceMethods {
+				m[k] = apigatewayapi.Method{}
+			}
+			if len(m) == 0 {
+				m = nil
+			}
+			items[i].ResourceMethods = m
+		}
+	}
+	return &apigatewayapi.Resources{Items: items}, nil
+}
+
+func (s *APIGateway) GetResource(ctx *request.Context, in *apigatewayapi.GetResourceRequest) (*apigatewayapi.Resource, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	r, ok := a.Resources[ptr.Deref(in.ResourceId)]
+	if !ok {
+		return nil, errNoResource()
+	}
+	return &r, nil
+}
+
+// validPathPart: a literal of letters, digits and ._-:, a {param} or a
+// greedy {param+} (which must be the last part: it has no children).
+func validPathPart(p string) bool {
+	if p == "" {
+		return false
+	}
+	if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+		name := strings.TrimSuffix(p[1:len(p)-1], "+")
+		return name != "" && !strings.ContainsAny(name, "{}/+")
+	}
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._:~@$&'*,;=!", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *APIGateway) CreateResource(ctx *request.Context, in *apigatewayapi.CreateResourceRequest) (*apigatewayapi.Resource, error) {
+	part := ptr.Deref(in.PathPart)
+	if !validPathPart(part) {
+		return nil, apigatewayapi.ErrBadRequestException.New("Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.")
+	}
+	var out apigatewayapi.Resource
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		parent, ok := a.Resources[ptr.Deref(in.ParentId)]
+		if !ok {
+			return errNoResource()
+		}
+		if strings.HasSuffix(ptr.Deref(parent.PathPart), "+}") {
+			return apigatewayapi.ErrBadRequestException.New("Cannot create a child of a resource with a greedy path variable: %s", ptr.Deref(parent.Path))
+		}
+		path := strings.TrimSuffix(ptr.Deref(parent.Path), "/") + "/" + part
+		isVar := strings.HasPrefix(part, "{")
+		for _, r := range a.Resources {
+			if ptr.Deref(r.ParentId) != *parent.Id {
+				continue
+			}
+			if ptr.Deref(r.Path) == path {
+				return apigatewayapi.ErrConflictException.New("Another resource with the same parent already has this name: %s", part)
+			}
+			if isVar && strings.HasPrefix(ptr.Deref(r.PathPart), "{") {
+				return apigatewayapi.ErrBadRequestException.New("A sibling (%s) of this resource already has a variable path part -- only one is allowed", ptr.Deref(r.PathPart))
+			}
+		}
+		id := newID()
+		out = apigatewayapi.Resource{Id: &id, ParentId: parent.Id, PathPart: &part, Path: &path}
+		a.Resources[id] = out
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (s *APIGateway) DeleteResource(ctx *request.Context, in *apigatewayapi.DeleteResourceRequest) (*apigatewayapi.DeleteResourceOutput, error) {
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		id := ptr.Deref(in.ResourceId)
+		r, ok := a.Resources[id]
+		if !ok {
+			return errNoResource()
+		}
+		if r.ParentId == nil {
+			return apigatewayapi.ErrBadRequestException.New("Cannot delete root resource")
+		}
+		// The resource and everything under it.
+		prefix := ptr.Deref(r.Path) + "/"
+		for k, c := range a.Resources {
+			if k == id || strings.HasPrefix(ptr.Deref(c.Path), prefix) {
+				delete(a.Resources, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &apigatewayapi.DeleteResourceOutput{}, nil
+}
+
+// methodOf finds a resource's method for an update.
+func methodOf(a *restAPI, resourceID, method string, fn func(m *apigatewayapi.Method) error) error {
+	r, ok := a.Resources[resourceID]
+	if !ok {
+		return errNoResource()
+	}
+	m, ok := r.ResourceMethods[method]
+	if !ok {
+		return errNoMethod()
+	}
+	if err := fn(&m); err != nil {
+		return err
+	}
+	r.ResourceMethods[method] = m
+	a.Resources[resourceID] = r
+	return nil
+}
+
+var httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "DELETE": true, "PATCH": true, "HEAD": true, "OPTIONS": true, "ANY": true}
+
+func (s *APIGateway) PutMethod(ctx *request.Context, in *apigatewayapi.PutMethodRequest) (*apigatewayapi.Method, error) {
+	hm := ptr.Deref(in.HttpMethod)
+	if !httpMethods[hm] {
+		return nil, apigatewayapi.ErrBadRequestException.New("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
+	}
+	switch ptr.Deref(in.AuthorizationType) {
+	case "NONE", "AWS_IAM":
+	case "CUSTOM", "COGNITO_USER_POOLS":
+		return nil, apigatewayapi.ErrBadRequestException.New("niwa does not implement authorizers yet (authorizationType %s)", *in.AuthorizationType)
+	default:
+		return nil, apigatewayapi.ErrBadRequestException.New("Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS")
+	}
+	m := apigatewayapi.Method{HttpMethod: &hm, AuthorizationType: in.AuthorizationType,
+		ApiKeyRequired: ptr.To(ptr.Deref(in.ApiKeyRequired)), OperationName: in.OperationName,
+		RequestParameters: in.RequestParameters, RequestModels: in.RequestModels, RequestValidatorId: in.RequestValidatorId}
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		r, ok := a.Resources[ptr.Deref(in.ResourceId)]
+		if !ok {
+			return errNoResource()
+		}
+		if _, ok := r.ResourceMethods[hm]; ok {
+			return apigatewayapi.ErrConflictException.New("Method already exists for this resource")
+		}
+		if r.ResourceMethods == nil {
+			r.ResourceMethods = map[string]apigatewayapi.Method{}
+		}
+		r.ResourceMethods[hm] = m
+		a.Resources[*r.Id] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func (s *APIGateway) GetMethod(ctx *request.Context, in *apigatewayapi.GetMethodRequest) (*apigatewayapi.Method, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	r, ok := a.Resources[ptr.Deref(in.ResourceId)]
+	if !ok {
+		return nil, errNoResource()
+	}
+	m, ok := r.ResourceMethods[ptr.Deref(in.HttpMethod)]
+	if !ok {
+		return nil, errNoMethod()
+	}
+	return &m, nil
+}
+
+func (s *APIGateway) DeleteMethod(ctx *request.Context, in *apigatewayapi.DeleteMethodRequest) (*apigatewayapi.DeleteMethodOutput, error) {
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		r, ok := a.Resources[ptr.Deref(in.ResourceId)]
+		if !ok {
+			return errNoResource()
+		}
+		if _, ok := r.ResourceMethods[ptr.Deref(in.HttpMethod)]; !ok {
+			return errNoMethod()
+		}
+		delete(r.ResourceMethods, ptr.Deref(in.HttpMethod))
+		a.Resources[*r.Id] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &apigatewayapi.DeleteMethodOutput{}, nil
+}
+
+func (s *APIGateway) PutMethodResponse(ctx *request.Context, in *apigatewayapi.PutMethodResponseRequest) (*apigatewayapi.MethodResponse, error) {
+	mr := apigatewayapi.MethodResponse{StatusCode: in.StatusCode, ResponseParameters: in.ResponseParameters, ResponseModels: in.ResponseModels}
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		return methodOf(a, ptr.Deref(in.ResourceId), ptr.Deref(in.HttpMethod), func(m *apigatewayapi.Method) error {
+			if m.MethodResponses == nil {
+				m.MethodResponses = map[string]apigatewayapi.MethodResponse{}
+			}
+			m.MethodResponses[ptr.Deref(in.StatusCode)] = mr
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &mr, nil
+}
+
+var integrationTypes = map[string]bool{"MOCK": true, "AWS": true, "AWS_PROXY": true, "HTTP": true, "HTTP_PROXY": true}
+
+func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutIntegrationRequest) (*apigatewayapi.Integration, error) {
+	t := ptr.Deref(in.Type)
+	if !integrationTypes[t] {
+		return nil, apigatewayapi.ErrBadRequestException.New("Invalid integration type specified. Valid options are HTTP,HTTP_PROXY,AWS,AWS_PROXY,MOCK")
+	}
+	if t != "MOCK" {
+		if in.Uri == nil {
+			return nil, apigatewayapi.ErrBadRequestException.New("Enumeration value for HttpMethod must be non-empty")
+		}
+		if in.IntegrationHttpMethod == nil {
+			return nil, apigatewayapi.ErrBadRequestException.New("Enumeration value for HttpMethod must be non-empty")
+		}
+	}
+	if t == "AWS_PROXY" && lambdaFunction(ptr.Deref(in.Uri)) == "" {
+		return nil, apigatewayapi.ErrBadRequestException.New("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.")
+	}
+	pass := ptr.Deref(in.PassthroughBehavior)
+	if pass == "" {
+		pass = "WHEN_NO_MATCH"
+	}
+	timeout := ptr.Deref(in.TimeoutInMillis)
+	if timeout == 0 {
+		timeout = 29000
+	}
+	integ := apigatewayapi.Integration{Type: &t, HttpMethod: in.IntegrationHttpMethod, Uri: in.Uri,
+		ConnectionType: ptr.To("INTERNET"), Credentials: in.Credentials, RequestParameters: in.RequestParameters,
+		RequestTemplates: in.RequestTemplates, PassthroughBehavior: &pass, ContentHandling: in.ContentHandling,
+		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters}
+	if integ.CacheKeyParameters == nil {
+		integ.CacheKeyParameters = []string{}
+	}
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		return methodOf(a, ptr.Deref(in.ResourceId), ptr.Deref(in.HttpMethod), func(m *apigatewayapi.Method) error {
+			m.MethodIntegration = &integ
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &integ, nil
+}
+
+func (s *APIGateway) GetIntegration(ctx *request.Context, in *apigatewayapi.GetIntegrationRequest) (*apigatewayapi.Integration, error) {
+	m, err := s.GetMethod(ctx, &apigatewayapi.GetMethodRequest{RestApiId: in.RestApiId, ResourceId: in.ResourceId, HttpMethod: in.HttpMethod})
+	if err != nil {
+		return nil, err
+	}
+	if m.MethodIntegration == nil {
+		return nil, apigatewayapi.ErrNotFoundException.New("No integration defined for method")
+	}
+	return m.MethodIntegration, nil
+}
+
+func (s *APIGateway) PutIntegrationResponse(ctx *request.Context, in *apigatewayapi.PutIntegrationResponseRequest) (*apigatewayapi.IntegrationResponse, error) {
+	ir := apigatewayapi.IntegrationResponse{StatusCode: in.StatusCode, SelectionPattern: in.SelectionPattern,
+		ResponseParameters: in.ResponseParameters, ResponseTemplates: in.ResponseTemplates, ContentHandling: in.ContentHandling}
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		return methodOf(a, ptr.Deref(in.ResourceId), ptr.Deref(in.HttpMethod), func(m *apigatewayapi.Method) error {
+			if m.MethodIntegration == nil {
+				return apigatewayapi.ErrNotFoundException.New("No integration defined for method")
+			}
+			if _, ok := m.MethodResponses[ptr.Deref(in.StatusCode)]; !ok {
+				return apigatewayapi.ErrNotFoundException.New("Invalid Response status code specified")
+			}
+			if m.MethodIntegration.IntegrationResponses == nil {
+				m.MethodIntegration.IntegrationResponses = map[string]apigatewayapi.IntegrationResponse{}
+			}
+			m.MethodIntegration.IntegrationResponses[ptr.Deref(in.StatusCode)] = ir
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ir, nil
+}
+
+func (s *APIGateway) CreateDeployment(ctx *request.Context, in *apigatewayapi.CreateDeploymentRequest) (*apigatewayapi.Deployment, error) {
+	id := newID()
+	now := ctx.Now().UTC().Truncate(time.Second)
+	d := apigatewayapi.Deployment{Id: &id, Description: in.Description, CreatedDate: &now}
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		methods := 0
+		for _, r := range a.Resources {
+			for _, m := range r.ResourceMethods {
+				if m.MethodIntegration == nil {
+					return apigatewayapi.ErrBadRequestException.New("No integration defined for method")
+				}
+				methods++
+			}
+		}
+		if methods == 0 {
+			return apigatewayapi.ErrBadRequestException.New("The REST API doesn't contain any methods")
+		}
+		if a.Deployments == nil {
+			a.Deployments = map[string]deployment{}
+		}
+		a.Deployments[id] = deployment{Deployment: d, Resources: a.Resources}
+		if name := ptr.Deref(in.StageName); name != "" {
+			if a.Stages == nil {
+				a.Stages = map[string]apigatewayapi.Stage{}
+			}
+			st, ok := a.Stages[name]
+			if !ok {
+				st = apigatewayapi.Stage{StageName: &name, CreatedDate: &now, Description: in.StageDescription,
+					CacheClusterEnabled: ptr.To(false), TracingEnabled: ptr.To(ptr.Deref(in.TracingEnabled))}
+			}
+			st.DeploymentId, st.LastUpdatedDate = &id, &now
+			if in.Variables != nil {
+				st.Variables = in.Variables
+			}
+			a.Stages[name] = st
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (s *APIGateway) GetDeployments(ctx *request.Context, in *apigatewayapi.GetDeploymentsRequest) (*apigatewayapi.Deployments, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	out := &apigatewayapi.Deployments{Items: []apigatewayapi.Deployment{}}
+	for _, d := range a.Deployments {
+		out.Items = append(out.Items, d.Deployment)
+	}
+	sort.Slice(out.Items, func(i, j int) bool { return out.Items[i].CreatedDate.Before(*out.Items[j].CreatedDate) })
+	return out, nil
+}
+
+func validStageName(n string) bool {
+	if n == "" || len(n) > 128 {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *APIGateway) CreateStage(ctx *request.Context, in *apigatewayapi.CreateStageRequest) (*apigatewayapi.Stage, error) {
+	name := ptr.Deref(in.StageName)
+	if !validStageName(name) {
+		return nil, apigatewayapi.ErrBadRequestException.New("Stage name only allows a-zA-Z0-9_")
+	}
+	now := ctx.Now().UTC().Truncate(time.Second)
+	st := apigatewayapi.Stage{StageName: &name, DeploymentId: in.DeploymentId, Description: in.Description,
+		Variables: in.Variables, CacheClusterEnabled: ptr.To(ptr.Deref(in.CacheClusterEnabled)),
+		TracingEnabled: ptr.To(ptr.Deref(in.TracingEnabled)), Tags: in.Tags, CreatedDate: &now, LastUpdatedDate: &now}
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		if _, ok := a.Deployments[ptr.Deref(in.DeploymentId)]; !ok {
+			return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
+		}
+		if _, ok := a.Stages[name]; ok {
+			return apigatewayapi.ErrConflictException.New("Stage already exists")
+		}
+		if a.Stages == nil {
+			a.Stages = map[string]apigatewayapi.Stage{}
+		}
+		a.Stages[name] = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func errNoStage() error {
+	return apigatewayapi.ErrNotFoundException.New("Invalid Stage identifier specified")
+}
+
+func (s *APIGateway) GetStage(ctx *request.Context, in *apigatewayapi.GetStageRequest) (*apigatewayapi.Stage, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	st, ok := a.Stages[ptr.Deref(in.StageName)]
+	if !ok {
+		return nil, errNoStage()
+	}
+	return &st, nil
+}
+
+func (s *APIGateway) GetStages(ctx *request.Context, in *apigatewayapi.GetStagesRequest) (*apigatewayapi.Stages, error) {
+	a, err := s.view(ctx, ptr.Deref(in.RestApiId))
+	if err != nil {
+		return nil, err
+	}
+	out := &apigatewayapi.Stages{Item: []apigatewayapi.Stage{}}
+	for _, st := range a.Stages {
+		out.Item = append(out.Item, st)
+	}
+	sort.Slice(out.Item, func(i, j int) bool { return *out.Item[i].StageName < *out.Item[j].StageName })
+	return out, nil
+}
+
+func (s *APIGateway) DeleteStage(ctx *request.Context, in *apigatewayapi.DeleteStageRequest) (*apigatewayapi.DeleteStageOutput, error) {
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		if _, ok := a.Stages[ptr.Deref(in.StageName)]; !ok {
+			return errNoStage()
+		}
+		delete(a.Stages, ptr.Deref(in.StageName))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &apigatewayapi.DeleteStageOutput{}, nil
+}
+
+// Reset drops the throttle buckets with the rest of niwa's state
+// (POST /_niwa/reset): a reset instance starts every key's bucket full.
+func (s *APIGateway) Reset() error {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	s.buckets = map[string]*bucket{}
+	return nil
+}
+
+// UpdateStage applies patch operations to a stage: its variables
+// (/variables/<name>: replace or add sets, remove drops), description and
+// deployment.
+func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateStageRequest) (*apigatewayapi.Stage, error) {
+	var out apigatewayapi.Stage
+	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		st, ok := a.Stages[ptr.Deref(in.StageName)]
+		if !ok {
+			return errNoStage()
+		}
+		for _, p := range in.PatchOperations {
+			op, path := ptr.Deref(p.Op), ptr.Deref(p.Path)
+			if name, ok := strings.CutPrefix(path, "/variables/"); ok && name != "" {
+				switch op {
+				case "replace", "add":
+					if st.Variables == nil {
+						st.Variables = map[string]string{}
+					}
+					st.Variables[name] = ptr.Deref(p.Value)
+				case "remove":
+					delete(st.Variables, name)
+				default:
+					return apigatewayapi.ErrBadRequestException.New("Invalid patch operation specified. Must be one of: [add, remove, replace]")
+				}
+				continue
+			}
+			if op != "replace" {
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch operation specified. Must be one of: [replace]")
+			}
+			switch path {
+			case "/description":
+				st.Description = p.Value
+			case "/deploymentId":
+				if _, ok := a.Deployments[ptr.Deref(p.Value)]; !ok {
+					return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
+				}
+				st.DeploymentId = p.Value
+			default:
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /variables/{name}]", path)
+			}
+		}
+		now := ctx.Now().UTC().Truncate(time.Second)
+		st.LastUpdatedDate = &now
+		a.Stages[*st.StageName] = st
+		out = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -1,0 +1,822 @@
+package apigateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/storage"
+	"github.com/niwa-cloud/niwa/internal/vtl"
+)
+
+// The data plane: invoke URLs, matched to a stage's deployed resources.
+//
+//	http://<apiId>.execute-api.localhost:4566/<stage>/<path>
+//	http://localhost:4566/restapis/<apiId>/<stage>/_user_request_/<path>
+
+// maxPayload is API Gateway's 10 MB payload limit.
+const maxPayload = 10 << 20
+
+var hostRE = regexp.MustCompile(`^([a-z0-9]{10})\.execute-api\.`)
+
+const userRequest = "/_user_request_"
+
+// invokeTarget splits an invoke request into API id, stage and path
+// ("/..."); ok false when the request is not an invoke.
+func invokeTarget(r *http.Request) (api, stage, path string, ok bool) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	p := r.URL.EscapedPath()
+	if m := hostRE.FindStringSubmatch(strings.ToLower(host)); m != nil {
+		rest := strings.TrimPrefix(p, "/")
+		stage, path, _ = strings.Cut(rest, "/")
+		return m[1], stage, "/" + path, true
+	}
+	if rest, found := strings.CutPrefix(p, "/restapis/"); found {
+		head, tail, found := strings.Cut(rest, userRequest)
+		if !found || tail != "" && tail[0] != '/' {
+			return "", "", "", false
+		}
+		api, stage, found = strings.Cut(head, "/")
+		if !found || strings.Contains(stage, "/") {
+			return "", "", "", false
+		}
+		if tail == "" {
+			tail = "/"
+		}
+		return api, stage, tail, true
+	}
+	return "", "", "", false
+}
+
+func isInvoke(r *http.Request) bool {
+	_, _, _, ok := invokeTarget(r)
+	return ok
+}
+
+// gatewayError is one of API Gateway's gateway responses, with its
+// default status and message (Developer Guide, "Gateway response types").
+type gatewayError struct {
+	status  int
+	kind    string
+	message string
+	// template is the body's template when not defaultGatewayTemplate.
+	template string
+}
+
+var (
+	errMissingToken = gatewayError{status: 403, kind: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
+	errForbidden    = gatewayError{status: 403, kind: "ForbiddenException", message: "Forbidden"}
+	errThrottled    = gatewayError{status: 429, kind: "TooManyRequestsException", message: "Too Many Requests"}
+	errQuota        = gatewayError{status: 429, kind: "LimitExceededException", message: "Limit Exceeded"}
+	// A function that fails or breaks the proxy contract: 502 with the
+	// body the Lambda Developer Guide shows ("Handling Lambda errors with
+	// an API Gateway API"), spaced unlike the gateway's defaults.
+	errIntegration   = gatewayError{status: 502, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errInternal      = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errTooLarge      = gatewayError{status: 413, kind: "RequestEntityTooLargeException", message: "Request Too Long"}
+	errTimeout       = gatewayError{status: 504, kind: "InternalServerErrorException", message: "Endpoint request timed out"}
+	errNotConfigured = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error"}
+)
+
+// defaultGatewayTemplate is the body template of every default gateway
+// response.
+const defaultGatewayTemplate = `{"message":$context.error.messageString}`
+
+// integrationTemplate is the body of integration failures.
+const integrationTemplate = `{"message": $context.error.messageString}`
+
+func (s *APIGateway) writeGatewayError(w http.ResponseWriter, reqID string, e gatewayError) {
+	msg, _ := json.Marshal(e.message)
+	tmpl := defaultGatewayTemplate
+	if e.template != "" {
+		tmpl = e.template
+	}
+	body := renderOr(tmpl, map[string]any{
+		"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message}},
+	}, `{"message":`+string(msg)+`}`)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-amzn-RequestId", reqID)
+	w.Header().Set("x-amzn-ErrorType", e.kind)
+	w.WriteHeader(e.status)
+	_, _ = io.WriteString(w, body)
+}
+
+func renderOr(tmpl string, vars map[string]any, fallback string) string {
+	t, err := vtl.Parse(tmpl)
+	if err != nil {
+		return fallback
+	}
+	out, err := t.Render(vars, vtl.DefaultLimits)
+	if err != nil {
+		return fallback
+	}
+	return out
+}
+
+// call is one invoke being served.
+type call struct {
+	r          *http.Request
+	reqID      string
+	now        time.Time
+	loc        location
+	api        restAPI
+	apiID      string
+	stage      apigatewayapi.Stage
+	resource   apigatewayapi.Resource
+	method     apigatewayapi.Method
+	path       string
+	pathParams map[string]string
+	body       []byte
+	apiKey     *apigatewayapi.ApiKey
+}
+
+func (s *APIGateway) invokeHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{r: r, reqID: awsid.UUID(), now: s.clock.Now().UTC()}
+		if e, ok := s.serve(w, c); !ok {
+			s.writeGatewayError(w, c.reqID, e)
+		}
+	})
+}
+
+// serve answers an invoke, or returns the gateway error to answer.
+func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) {
+	apiID, stageName, path, _ := invokeTarget(c.r)
+	c.apiID = apiID
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return errMissingToken, false
+	}
+	c.path = unescaped
+	err = s.store.View(func(tx storage.Tx) error {
+		loc, ok, err := index.Get(tx, storage.Scope{}, apiID)
+		if err != nil || !ok {
+			return errors.Join(err, errNoAPI())
+		}
+		c.loc = loc
+		c.api, err = s.load(tx, storage.Scope{Account: loc.Account, Region: loc.Region}, apiID)
+		return err
+	})
+	if err != nil {
+		return errForbidden, false
+	}
+	st, ok := c.api.Stages[stageName]
+	if !ok {
+		return errForbidden, false
+	}
+	c.stage = st
+	dep, ok := c.api.Deployments[ptr.Deref(st.DeploymentId)]
+	if !ok {
+		return errForbidden, false
+	}
+	res, params, ok := match(dep.Resources, c.path)
+	if !ok {
+		return errMissingToken, false
+	}
+	c.resource, c.pathParams = res, params
+	m, ok := res.ResourceMethods[c.r.Method]
+	if !ok {
+		if m, ok = res.ResourceMethods["ANY"]; !ok {
+			return errMissingToken, false
+		}
+	}
+	c.method = m
+	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" && c.r.Header.Get("Authorization") == "" && c.r.URL.Query().Get("X-Amz-Signature") == "" {
+		return errMissingToken, false
+	}
+	if e, ok := s.checkAPIKey(c); !ok {
+		return e, false
+	}
+	body, err := io.ReadAll(io.LimitReader(c.r.Body, maxPayload+1))
+	if err != nil {
+		return errInternal, false
+	}
+	if len(body) > maxPayload {
+		return errTooLarge, false
+	}
+	c.body = body
+	integ := m.MethodIntegration
+	if integ == nil {
+		return errNotConfigured, false
+	}
+	switch ptr.Deref(integ.Type) {
+	case "MOCK":
+		return s.mock(w, c, integ)
+	case "AWS_PROXY":
+		return s.lambdaProxy(w, c, integ)
+	case "AWS":
+		return s.lambdaCustom(w, c, integ)
+	case "HTTP_PROXY":
+		return s.httpProxy(w, c, integ)
+	}
+	return errNotConfigured, false
+}
+
+// match finds the deployed resource a path selects: at each level a
+// literal part beats a {param}, which beats a greedy {param+} (which
+// takes the rest of the path).
+func match(resources map[string]apigatewayapi.Resource, path string) (apigatewayapi.Resource, map[string]string, bool) {
+	children := map[string][]apigatewayapi.Resource{}
+	var root apigatewayapi.Resource
+	for _, r := range resources {
+		if r.ParentId == nil {
+			root = r
+			continue
+		}
+		children[*r.ParentId] = append(children[*r.ParentId], r)
+	}
+	if root.Id == nil {
+		return root, nil, false
+	}
+	var segs []string
+	for _, p := range strings.Split(strings.Trim(path, "/"), "/") {
+		if p != "" {
+			segs = append(segs, p)
+		}
+	}
+	params := map[string]string{}
+	var walk func(node apigatewayapi.Resource, segs []string) (apigatewayapi.Resource, bool)
+	walk = func(node apigatewayapi.Resource, segs []string) (apigatewayapi.Resource, bool) {
+		if len(segs) == 0 {
+			return node, true
+		}
+		kids := children[*node.Id]
+		rank := func(r apigatewayapi.Resource) int {
+			p := ptr.Deref(r.PathPart)
+			switch {
+			case strings.HasSuffix(p, "+}"):
+				return 2
+			case strings.HasPrefix(p, "{"):
+				return 1
+			}
+			return 0
+		}
+		sort.Slice(kids, func(i, j int) bool { return rank(kids[i]) < rank(kids[j]) })
+		for _, k := range kids {
+			p := ptr.Deref(k.PathPart)
+			switch rank(k) {
+			case 0:
+				if p == segs[0] {
+					if r, ok := walk(k, segs[1:]); ok {
+						return r, true
+					}
+				}
+			case 1:
+				name := p[1 : len(p)-1]
+				if r, ok := walk(k, segs[1:]); ok {
+					params[name] = segs[0]
+					return r, true
+				}
+			case 2:
+				params[p[1:len(p)-2]] = strings.Join(segs, "/")
+				return k, true
+			}
+		}
+		return apigatewayapi.Resource{}, false
+	}
+	r, ok := walk(root, segs)
+	return r, params, ok
+}
+
+// checkAPIKey enforces apiKeyRequired: an enabled key, in a usage plan
+// bound to this stage, within the plan's throttle and quota.
+func (s *APIGateway) checkAPIKey(c *call) (gatewayError, bool) {
+	if !ptr.Deref(c.method.ApiKeyRequired) {
+		return gatewayError{}, true
+	}
+	value := c.r.Header.Get("x-api-key")
+	if value == "" {
+		return errForbidden, false
+	}
+	sc := storage.Scope{Account: c.loc.Account, Region: c.loc.Region}
+	var plan *usagePlan
+	err := s.store.View(func(tx storage.Tx) error {
+		id, ok, err := keyValues.Get(tx, sc, value)
+		if err != nil || !ok {
+			return errors.Join(err, errForbiddenErr)
+		}
+		k, ok, err := apiKeys.Get(tx, sc, id)
+		if err != nil || !ok || !ptr.Deref(k.Enabled) {
+			return errors.Join(err, errForbiddenErr)
+		}
+		c.apiKey = &k
+		return plans.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, p usagePlan) bool {
+			if !planCovers(p, id, c.apiID, ptr.Deref(c.stage.StageName)) {
+				return true
+			}
+			plan = &p
+			return false
+		})
+	})
+	if err != nil || plan == nil {
+		return errForbidden, false
+	}
+	if !s.allow(plan, *c.apiKey.Id, c.now) {
+		return errThrottled, false
+	}
+	if ok, err := s.countQuota(sc, plan, *c.apiKey.Id, c.now); err != nil {
+		return errInternal, false
+	} else if !ok {
+		return errQuota, false
+	}
+	return gatewayError{}, true
+}
+
+var errForbiddenErr = errors.New("forbidden")
+
+func planCovers(p usagePlan, keyID, apiID, stage string) bool {
+	has := false
+	for _, k := range p.Keys {
+		has = has || k == keyID
+	}
+	if !has {
+		return false
+	}
+	for _, st := range p.Plan.ApiStages {
+		if ptr.Deref(st.ApiId) == apiID && ptr.Deref(st.Stage) == stage {
+			return true
+		}
+	}
+	return false
+}
+
+// bucket is a token bucket: rate tokens a second up to burst.
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// allow takes a token from the plan's bucket for the key.
+func (s *APIGateway) allow(p *usagePlan, keyID string, now time.Time) bool {
+	t := p.Plan.Throttle
+	if t == nil || t.RateLimit == nil && t.BurstLimit == nil {
+		return true
+	}
+	rate := ptr.Deref(t.RateLimit)
+	burst := float64(ptr.Deref(t.BurstLimit))
+	if burst < 1 {
+		// A plan with a rate and no burst still lets a request through
+		// each second's worth of rate.
+		burst = max(rate, 1)
+	}
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	key := *p.Plan.Id + "/" + keyID
+	b, ok := s.buckets[key]
+	if !ok {
+		b = &bucket{tokens: burst, last: now}
+		s.buckets[key] = b
+	}
+	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// periodStart is the start of the quota period holding now (UTC days,
+// weeks from Monday, calendar months).
+func periodStart(period string, now time.Time) time.Time {
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	switch period {
+	case "WEEK":
+		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	case "MONTH":
+		return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return day
+}
+
+// countQuota counts a request against the plan's quota for the key,
+// false when the period's limit is used up.
+func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, now time.Time) (bool, error) {
+	q := p.Plan.Quota
+	if q == nil {
+		return true, nil
+	}
+	start := periodStart(ptr.Deref(q.Period), now).Format(time.RFC3339)
+	allowed := false
+	err := s.store.Update(func(tx storage.Tx) error {
+		n, _, err := quotas.Get(tx, sc, *p.Plan.Id, keyID, start)
+		if err != nil {
+			return err
+		}
+		if n >= int64(ptr.Deref(q.Limit)) {
+			return nil
+		}
+		allowed = true
+		return quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start)
+	})
+	return allowed, err
+}
+
+// sourceIP is the caller's address, or the first one a proxy in front
+// (CloudFront) forwarded.
+func sourceIP(r *http.Request) string {
+	if f := r.Header.Get("X-Forwarded-For"); f != "" {
+		return strings.TrimSpace(strings.Split(f, ",")[0])
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// singleHeaders are the last value of each header, as API Gateway's
+// "headers" map holds them.
+func singleHeaders(h http.Header) map[string]string {
+	out := map[string]string{}
+	for k, v := range h {
+		out[k] = v[len(v)-1]
+	}
+	return out
+}
+
+func (c *call) query() (map[string]string, map[string][]string) {
+	q := c.r.URL.Query()
+	if len(q) == 0 {
+		return nil, nil
+	}
+	single := map[string]string{}
+	for k, v := range q {
+		single[k] = v[len(v)-1]
+	}
+	return single, q
+}
+
+// contextVars is $context as mapping templates see it.
+func (c *call) contextVars() map[string]any {
+	identity := map[string]any{"sourceIp": sourceIP(c.r), "userAgent": c.r.UserAgent()}
+	if c.apiKey != nil {
+		identity["apiKey"] = ptr.Deref(c.apiKey.Value)
+		identity["apiKeyId"] = ptr.Deref(c.apiKey.Id)
+	}
+	return map[string]any{
+		"requestId": c.reqID, "extendedRequestId": c.reqID, "stage": ptr.Deref(c.stage.StageName),
+		"resourcePath": ptr.Deref(c.resource.Path), "resourceId": ptr.Deref(c.resource.Id),
+		"httpMethod": c.r.Method, "apiId": c.apiID, "accountId": c.loc.Account,
+		"requestTime": c.now.Format("02/Jan/2006:15:04:05 -0700"), "requestTimeEpoch": c.now.UnixMilli(),
+		"path": "/" + ptr.Deref(c.stage.StageName) + c.path, "protocol": c.r.Proto, "identity": identity,
+		"domainName": c.r.Host,
+	}
+}
+
+func (c *call) templateVars(body string) map[string]any {
+	q, _ := c.query()
+	stageVars := map[string]any{}
+	for k, v := range c.stage.Variables {
+		stageVars[k] = v
+	}
+	return map[string]any{
+		"input": &vtl.Input{Body: body, Params: vtl.Params{Path: c.pathParams, Query: q,
+			Header: singleHeaders(c.r.Header)}},
+		"context": c.contextVars(), "stageVariables": stageVars, "util": vtl.Util{},
+	}
+}
+
+// requestTemplate picks the template for the request's content type
+// (application/json when it names none); found false when there is none.
+func requestTemplate(templates map[string]string, contentType string) (string, bool) {
+	ct := strings.TrimSpace(strings.Split(contentType, ";")[0])
+	if ct == "" {
+		ct = "application/json"
+	}
+	t, ok := templates[ct]
+	return t, ok
+}
+
+func (c *call) render(tmpl, body string) (string, error) {
+	t, err := vtl.Parse(tmpl)
+	if err != nil {
+		return "", err
+	}
+	return t.Render(c.templateVars(body), vtl.DefaultLimits)
+}
+
+// mock answers from the integration itself: the request template's
+// statusCode selects the integration response.
+func (s *APIGateway) mock(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
+	status := "200"
+	if tmpl, ok := requestTemplate(integ.RequestTemplates, c.r.Header.Get("Content-Type")); ok {
+		out, err := c.render(tmpl, string(c.body))
+		if err != nil {
+			return errInternal, false
+		}
+		var sel struct {
+			StatusCode json.Number `json:"statusCode"`
+		}
+		if json.Unmarshal([]byte(out), &sel) == nil && sel.StatusCode != "" {
+			status = sel.StatusCode.String()
+		}
+	}
+	return s.respond(w, c, integ, status, "", "")
+}
+
+// respond selects the integration response whose selectionPattern
+// matches selector (a status code, or a Lambda error message), falling
+// back to the one without a pattern, and renders its template over body.
+func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration, selector, errorMessage, body string) (gatewayError, bool) {
+	keys := make([]string, 0, len(integ.IntegrationResponses))
+	for k := range integ.IntegrationResponses {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	// Lambda (AWS) integrations match patterns against the function's
+	// error message, and only when it failed; the others against the
+	// integration's status code.
+	target, matching := selector, true
+	if ptr.Deref(integ.Type) == "AWS" {
+		target, matching = errorMessage, errorMessage != ""
+	}
+	var def, hit *apigatewayapi.IntegrationResponse
+	for _, k := range keys {
+		ir := integ.IntegrationResponses[k]
+		pat := ptr.Deref(ir.SelectionPattern)
+		if pat == "" {
+			if def == nil {
+				def = &ir
+			}
+			continue
+		}
+		if re, err := regexp.Compile("^(?s:" + pat + ")$"); err == nil && hit == nil && matching && re.MatchString(target) {
+			hit = &ir
+		}
+	}
+	chosen := hit
+	if chosen == nil {
+		chosen = def
+	}
+	if chosen == nil {
+		// No integration response configured: API Gateway fails the call.
+		return errInternal, false
+	}
+	status, err := strconv.Atoi(ptr.Deref(chosen.StatusCode))
+	if err != nil {
+		return errInternal, false
+	}
+	out := body
+	ct := "application/json"
+	if tmpl, ok := chosen.ResponseTemplates["application/json"]; ok && tmpl != "" {
+		if out, err = c.render(tmpl, body); err != nil {
+			return errInternal, false
+		}
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	for k, v := range chosen.ResponseParameters {
+		if name, ok := strings.CutPrefix(k, "method.response.header."); ok {
+			if lit, ok := strings.CutPrefix(v, "'"); ok {
+				w.Header().Set(name, strings.TrimSuffix(lit, "'"))
+			}
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, out)
+	return gatewayError{}, true
+}
+
+// proxyEvent is the Lambda proxy integration's input, format 1.0.
+type proxyEvent struct {
+	Resource                        string              `json:"resource"`
+	Path                            string              `json:"path"`
+	HTTPMethod                      string              `json:"httpMethod"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	PathParameters                  map[string]string   `json:"pathParameters"`
+	StageVariables                  map[string]string   `json:"stageVariables"`
+	RequestContext                  map[string]any      `json:"requestContext"`
+	Body                            *string             `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+}
+
+// proxyResponse is what a proxy integration's function must return.
+type proxyResponse struct {
+	StatusCode        *int                `json:"statusCode"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Body              *string             `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+}
+
+func (c *call) proxyEvent() proxyEvent {
+	q, mq := c.query()
+	ev := proxyEvent{Resource: ptr.Deref(c.resource.Path), Path: c.path, HTTPMethod: c.r.Method,
+		QueryStringParameters: q, MultiValueQueryStringParameters: mq, RequestContext: c.contextVars()}
+	if len(c.r.Header) > 0 {
+		ev.Headers, ev.MultiValueHeaders = singleHeaders(c.r.Header), c.r.Header
+	}
+	if len(c.pathParams) > 0 {
+		ev.PathParameters = c.pathParams
+	}
+	if len(c.stage.Variables) > 0 {
+		ev.StageVariables = c.stage.Variables
+	}
+	if len(c.body) > 0 {
+		b := string(c.body)
+		if !json.Valid(c.body) && !isText(c.r.Header.Get("Content-Type")) {
+			b, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(c.body), true
+		}
+		ev.Body = &b
+	}
+	return ev
+}
+
+func isText(ct string) bool {
+	ct = strings.ToLower(ct)
+	return ct == "" || strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") || strings.Contains(ct, "x-www-form-urlencoded")
+}
+
+func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, payload []byte) ([]byte, string, *gatewayError) {
+	fn := lambdaFunction(ptr.Deref(integ.Uri))
+	if fn == "" || s.fns == nil {
+		return nil, "", &errInternal
+	}
+	timeout := time.Duration(ptr.Deref(integ.TimeoutInMillis)) * time.Millisecond
+	if timeout <= 0 {
+		timeout = 29 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	defer cancel()
+	out, fnErr, err := s.fns.Invoke(ctx, fn, payload)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, "", &errTimeout
+		}
+		s.log.Warn("apigateway: invoking the integration's function failed", "function", fn, "error", err)
+		return nil, "", &errInternal
+	}
+	return out, fnErr, nil
+}
+
+// lambdaProxy passes the request to the function as a proxy event and
+// answers what it returns; anything but the response contract is a 502.
+func (s *APIGateway) lambdaProxy(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
+	payload, err := json.Marshal(c.proxyEvent())
+	if err != nil {
+		return errInternal, false
+	}
+	out, fnErr, gerr := s.invokeFunction(c, integ, payload)
+	if gerr != nil {
+		return *gerr, false
+	}
+	if fnErr != "" {
+		return errIntegration, false
+	}
+	var resp proxyResponse
+	d := json.NewDecoder(bytes.NewReader(out))
+	if d.Decode(&resp) != nil || resp.StatusCode == nil || *resp.StatusCode < 100 || *resp.StatusCode > 599 {
+		return errIntegration, false
+	}
+	body := []byte(ptr.Deref(resp.Body))
+	if resp.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(ptr.Deref(resp.Body)); err != nil {
+			return errIntegration, false
+		}
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	w.WriteHeader(*resp.StatusCode)
+	_, _ = w.Write(body)
+	return gatewayError{}, true
+}
+
+// lambdaCustom is the Lambda non-proxy integration: the request template
+// makes the payload (the body passes through without one), the error
+// message or default selects the integration response.
+func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
+	if lambdaFunction(ptr.Deref(integ.Uri)) == "" {
+		return errNotConfigured, false
+	}
+	payload := c.body
+	if tmpl, ok := requestTemplate(integ.RequestTemplates, c.r.Header.Get("Content-Type")); ok {
+		out, err := c.render(tmpl, string(c.body))
+		if err != nil {
+			return errInternal, false
+		}
+		payload = []byte(out)
+	} else if ptr.Deref(integ.PassthroughBehavior) == "NEVER" {
+		return gatewayError{status: 415, kind: "UnsupportedMediaTypeException", message: "Unsupported Media Type"}, false
+	}
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	out, fnErr, gerr := s.invokeFunction(c, integ, payload)
+	if gerr != nil {
+		return *gerr, false
+	}
+	errorMessage := ""
+	if fnErr != "" {
+		var e struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		_ = json.Unmarshal(out, &e)
+		errorMessage = e.ErrorMessage
+		if errorMessage == "" {
+			errorMessage = fnErr
+		}
+	}
+	return s.respond(w, c, integ, "", errorMessage, string(out))
+}
+
+// httpProxy forwards the request to the integration's URI (its {name}
+// placeholders filled from path parameters) and answers what it answers.
+func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
+	target := ptr.Deref(integ.Uri)
+	for k, v := range c.pathParams {
+		target = strings.ReplaceAll(target, "{"+k+"}", v)
+		target = strings.ReplaceAll(target, "{"+k+"+}", v)
+	}
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return errInternal, false
+	}
+	if c.r.URL.RawQuery != "" {
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += c.r.URL.RawQuery
+	}
+	method := ptr.Deref(integ.HttpMethod)
+	if method == "" || method == "ANY" {
+		method = c.r.Method
+	}
+	timeout := time.Duration(ptr.Deref(integ.TimeoutInMillis)) * time.Millisecond
+	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(c.body))
+	if err != nil {
+		return errInternal, false
+	}
+	for k, v := range c.r.Header {
+		if k != "Host" && k != "X-Api-Key" {
+			req.Header[k] = v
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return errTimeout, false
+		}
+		return errIntegration, false
+	}
+	defer func() { _ = resp.Body.Close() }()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, io.LimitReader(resp.Body, maxPayload))
+	return gatewayError{}, true
+}
+
+// lambdaFunction is the function ARN an integration URI names
+// (arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations),
+// "" when it names none.
+func lambdaFunction(uri string) string {
+	i := strings.Index(uri, ":lambda:path/")
+	if i < 0 {
+		return ""
+	}
+	rest := uri[i+len(":lambda:path/"):]
+	j := strings.Index(rest, "/functions/")
+	if j < 0 {
+		return ""
+	}
+	fn, ok := strings.CutSuffix(rest[j+len("/functions/"):], "/invocations")
+	if !ok || !strings.HasPrefix(fn, "arn:") {
+		return ""
+	}
+	return fn
+}
