@@ -37,7 +37,7 @@ func (n *Niwa) clockCall(t testing.TB, method, path string) time.Time {
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, body)

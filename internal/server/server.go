@@ -206,7 +206,7 @@ func (s *Server) Listen() error {
 	if s.tls != nil {
 		tln, err := net.Listen("tcp", s.cfg.HTTPSAddr)
 		if err != nil {
-			ln.Close()
+			_ = ln.Close()
 			return fmt.Errorf("https: %w", err)
 		}
 		s.tlsLn = tls.NewListener(tln, &tls.Config{GetCertificate: s.tls.get, MinVersion: tls.VersionTLS12})
@@ -265,7 +265,7 @@ func (s *Server) Serve() error {
 	for range n {
 		if err := <-errs; err != nil && first == nil {
 			first = err
-			s.http.Close() // one listener failing stops the other
+			_ = s.http.Close() // one listener failing stops the other
 		}
 	}
 	return first

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -345,16 +344,6 @@ func (c *cert) sortedTags() []acmapi.Tag {
 func newARN(ctx *request.Context) (string, string) {
 	id := awsid.UUID()
 	return "arn:aws:acm:" + ctx.Region + ":" + ctx.Account + ":certificate/" + id, id
-}
-
-// sortedKeys is for deterministic output.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ApprovePath is the internal endpoint that approves an email-validated

@@ -153,7 +153,6 @@ var (
 	errMissing      = cwapi.ErrMissingRequiredParameterException
 	errNotFound     = cwapi.ErrResourceNotFound
 	errNextToken    = cwapi.ErrInvalidNextToken
-	errLimit        = cwapi.ErrLimitExceededFault
 	errTooLarge     = awserr.Code{Code: "RequestEntityTooLarge", Status: 413, Sender: true}
 )
 

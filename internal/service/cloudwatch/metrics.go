@@ -36,10 +36,10 @@ const (
 // Retention as AWS documents it: 1-second data for 3 hours, 1-minute data
 // for 15 days, 5-minute data for 63 days, 1-hour data for 455 days.
 const (
-	keepSeconds = 3 * time.Hour
-	keepMinutes = 15 * 24 * time.Hour
-	keepFive    = 63 * 24 * time.Hour
-	keepHours   = 455 * 24 * time.Hour
+	keepSecondData     = 3 * time.Hour
+	keepMinuteData     = 15 * 24 * time.Hour
+	keepFiveMinuteData = 63 * 24 * time.Hour
+	keepHourData       = 455 * 24 * time.Hour
 )
 
 // metricRecord is one metric's identity, for ListMetrics.
@@ -608,16 +608,16 @@ func checkPeriod(period int64, start, now time.Time, param string) error {
 	}
 	age := now.Sub(start)
 	switch {
-	case age <= keepSeconds:
+	case age <= keepSecondData:
 		if period == 1 || period == 5 || period == 10 || period == 30 || period%60 == 0 {
 			return nil
 		}
 		return errInvalidValue.New("The parameter %s must be 1, 5, 10, 30, or a multiple of 60.", param)
-	case age <= keepMinutes:
+	case age <= keepMinuteData:
 		if period%60 != 0 {
 			return errInvalidValue.New("The parameter %s must be a multiple of 60 for data more than 3 hours old.", param)
 		}
-	case age <= keepFive:
+	case age <= keepFiveMinuteData:
 		if period%300 != 0 {
 			return errInvalidValue.New("The parameter %s must be a multiple of 300 for data more than 15 days old.", param)
 		}
@@ -638,9 +638,9 @@ func alignStart(start time.Time, period int64, now time.Time) int64 {
 	switch {
 	case period < 60:
 		return s - mod(s, period)
-	case age <= keepMinutes:
+	case age <= keepMinuteData:
 		return s - mod(s, 60)
-	case age <= keepFive:
+	case age <= keepFiveMinuteData:
 		return s - mod(s, 300)
 	}
 	return s - mod(s, 3600)
@@ -756,16 +756,16 @@ func (c *CloudWatch) prune(sc storage.Scope, now time.Time) error {
 			age := time.Duration(n-bt) * time.Second
 			target, res := bt, x.b.Res
 			switch {
-			case age > keepHours:
+			case age > keepHourData:
 				if err := dataT.Delete(tx, sc, x.k...); err != nil {
 					return err
 				}
 				continue
-			case age > keepFive:
+			case age > keepFiveMinuteData:
 				target, res = bt-mod(bt, 3600), 3600
-			case age > keepMinutes:
+			case age > keepMinuteData:
 				target, res = bt-mod(bt, 300), 300
-			case age > keepSeconds:
+			case age > keepSecondData:
 				// collapse seconds below
 			default:
 				continue
@@ -803,7 +803,7 @@ func (c *CloudWatch) prune(sc storage.Scope, now time.Time) error {
 		}
 		var dead [][]string
 		if err := metricsT.List(tx, sc, nil, storage.ListOptions{}, func(k []string, m metricRecord) bool {
-			if time.Duration(n-m.Last)*time.Second > keepHours {
+			if time.Duration(n-m.Last)*time.Second > keepHourData {
 				dead = append(dead, k)
 			}
 			return true

@@ -110,7 +110,7 @@ func (s *EC2) CreateManagedPrefixList(ctx *request.Context, in *ec2api.CreateMan
 	id := newID("pl")
 	var entries []ec2api.PrefixListEntry
 	for _, e := range in.Entries {
-		entries = append(entries, ec2api.PrefixListEntry{Cidr: e.Cidr, Description: e.Description})
+		entries = append(entries, ec2api.PrefixListEntry(e))
 	}
 	l := ec2api.ManagedPrefixList{PrefixListId: ptr.To(id), AddressFamily: ptr.To(family), State: ptr.To("create-complete"), PrefixListName: ptr.To(name),
 		PrefixListArn: ptr.To(fmt.Sprintf("arn:aws:ec2:%s:%s:prefix-list/%s", ctx.Region, ctx.Account, id)), MaxEntries: ptr.To(maxEntries), Version: ptr.To(int64(1)),
@@ -262,7 +262,7 @@ func (s *EC2) ModifyManagedPrefixList(ctx *request.Context, in *ec2api.ModifyMan
 					}
 				}
 				if !replaced {
-					next = append(next, ec2api.PrefixListEntry{Cidr: a.Cidr, Description: a.Description})
+					next = append(next, ec2api.PrefixListEntry(a))
 				}
 			}
 			cur = next

@@ -247,7 +247,7 @@ func buildMIME(id string, now time.Time, m outgoing) []byte {
 			pw, _ := w.CreatePart(map[string][]string{"Content-Type": {p.typ + "; charset=UTF-8"}, "Content-Transfer-Encoding": {"8bit"}})
 			io.WriteString(pw, p.body)
 		}
-		w.Close()
+		_ = w.Close() // writes the closing boundary into b, a bytes.Buffer: cannot fail
 	case m.Body.HTML != "":
 		h("Content-Type", "text/html; charset=UTF-8")
 		b.WriteString("\r\n" + m.Body.HTML)

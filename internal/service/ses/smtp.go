@@ -84,7 +84,7 @@ func (s *SMTPServer) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
-		c.Close()
+		_ = c.Close()
 	}
 	s.mu.Unlock()
 	err := s.ln.Close()
@@ -102,14 +102,14 @@ func (s *SMTPServer) accept() {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			conn.Close()
+			_ = conn.Close()
 			return
 		}
 		if len(s.conns) >= smtpMaxConns {
 			s.mu.Unlock()
-			conn.SetWriteDeadline(time.Now().Add(time.Second))
-			conn.Write([]byte("421 Too many connections, try again later\r\n"))
-			conn.Close()
+			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = conn.Write([]byte("421 Too many connections, try again later\r\n"))
+			_ = conn.Close()
 			continue
 		}
 		s.conns[conn] = true
@@ -121,7 +121,7 @@ func (s *SMTPServer) accept() {
 			s.mu.Lock()
 			delete(s.conns, conn)
 			s.mu.Unlock()
-			conn.Close()
+			_ = conn.Close()
 		}()
 	}
 }
@@ -162,10 +162,10 @@ func (s *SMTPServer) session(conn net.Conn) {
 	w := bufio.NewWriter(conn)
 	reply := func(format string, args ...any) {
 		fmt.Fprintf(w, format+"\r\n", args...)
-		w.Flush()
+		_ = w.Flush()
 	}
 	readLine := func() (string, error) {
-		conn.SetReadDeadline(time.Now().Add(smtpIdle))
+		_ = conn.SetReadDeadline(time.Now().Add(smtpIdle))
 		b, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			return "", err
@@ -251,7 +251,7 @@ func (s *SMTPServer) session(conn net.Conn) {
 				continue
 			}
 			reply("354 End data with <CR><LF>.<CR><LF>")
-			conn.SetReadDeadline(time.Now().Add(smtpIdle))
+			_ = conn.SetReadDeadline(time.Now().Add(smtpIdle))
 			raw, err := io.ReadAll(io.LimitReader(textproto.NewReader(br).DotReader(), maxRawV1+1))
 			if err != nil {
 				return
