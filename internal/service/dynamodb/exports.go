@@ -652,26 +652,34 @@ func (s *DynamoDB) ListExports(ctx *request.Context, in *dynamodbapi.ListExports
 	if err != nil {
 		return nil, err
 	}
+	page, next, err := pageByID(all, func(r exportRecord) string { return r.ID }, in.NextToken, max)
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodbapi.ListExportsOutput{ExportSummaries: []dynamodbapi.ExportSummary{}, NextToken: next}
+	for _, r := range page {
+		out.ExportSummaries = append(out.ExportSummaries, dynamodbapi.ExportSummary{ExportArn: ptr.To(r.ARN), ExportStatus: ptr.To(r.Status), ExportType: ptr.To(r.Type)})
+	}
+	return out, nil
+}
+
+// pageByID pages a listing whose NextToken is the id of the first item of
+// the next page (ListExports, ListImports).
+func pageByID[T any](all []T, id func(T) string, token *string, max int) ([]T, *string, error) {
 	start := 0
-	if tok := ptr.Deref(in.NextToken); tok != "" {
+	if tok := ptr.Deref(token); tok != "" {
 		start = -1
 		for i, r := range all {
-			if r.ID == tok {
+			if id(r) == tok {
 				start = i
 			}
 		}
 		if start < 0 {
-			return nil, validation("Invalid NextToken")
+			return nil, nil, validation("Invalid NextToken")
 		}
 	}
-	out := &dynamodbapi.ListExportsOutput{ExportSummaries: []dynamodbapi.ExportSummary{}}
-	for i := start; i < len(all); i++ {
-		if len(out.ExportSummaries) == max {
-			out.NextToken = ptr.To(all[i].ID)
-			break
-		}
-		r := all[i]
-		out.ExportSummaries = append(out.ExportSummaries, dynamodbapi.ExportSummary{ExportArn: ptr.To(r.ARN), ExportStatus: ptr.To(r.Status), ExportType: ptr.To(r.Type)})
+	if len(all)-start > max {
+		return all[start : start+max], ptr.To(id(all[start+max])), nil
 	}
-	return out, nil
+	return all[start:], nil, nil
 }

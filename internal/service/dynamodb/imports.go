@@ -442,25 +442,12 @@ func (s *DynamoDB) ListImports(ctx *request.Context, in *dynamodbapi.ListImports
 	}); err != nil {
 		return nil, err
 	}
-	start := 0
-	if tok := ptr.Deref(in.NextToken); tok != "" {
-		start = -1
-		for i, r := range all {
-			if r.ID == tok {
-				start = i
-			}
-		}
-		if start < 0 {
-			return nil, validation("Invalid NextToken")
-		}
+	page, next, err := pageByID(all, func(r importRecord) string { return r.ID }, in.NextToken, max)
+	if err != nil {
+		return nil, err
 	}
-	out := &dynamodbapi.ListImportsOutput{ImportSummaryList: []dynamodbapi.ImportSummary{}}
-	for i := start; i < len(all); i++ {
-		if len(out.ImportSummaryList) == max {
-			out.NextToken = ptr.To(all[i].ID)
-			break
-		}
-		r := all[i]
+	out := &dynamodbapi.ListImportsOutput{ImportSummaryList: []dynamodbapi.ImportSummary{}, NextToken: next}
+	for _, r := range page {
 		src := r.Source
 		out.ImportSummaryList = append(out.ImportSummaryList, dynamodbapi.ImportSummary{ImportArn: ptr.To(r.ARN), ImportStatus: ptr.To(r.Status),
 			TableArn: ptr.To(r.TableARN), S3BucketSource: &src, InputFormat: ptr.To(r.Format), StartTime: ptr.To(r.Start), EndTime: r.End})
