@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"regexp"
 	"sort"
 	"strings"
@@ -474,21 +475,15 @@ func (c *CloudWatch) DescribeAlarms(ctx *request.Context, in *cwapi.DescribeAlar
 	if in.ChildrenOfAlarmName != nil && in.ParentsOfAlarmName != nil {
 		return nil, errCombination.New("ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.")
 	}
-	limit := 50
-	if in.MaxRecords != nil {
-		if *in.MaxRecords < 1 || *in.MaxRecords > 100 {
-			return nil, invalidValue(*in.MaxRecords, "MaxRecords")
-		}
-		limit = int(*in.MaxRecords)
+	limit, err := maxRecords(in.MaxRecords, 50)
+	if err != nil {
+		return nil, err
 	}
 	after, err := decodeToken(in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	types := map[string]bool{}
-	for _, t := range in.AlarmTypes {
-		types[t] = true
-	}
+	types := kit.Set(in.AlarmTypes...)
 	if len(types) == 0 {
 		types["MetricAlarm"] = true
 		if in.ChildrenOfAlarmName != nil || in.ParentsOfAlarmName != nil {
@@ -763,21 +758,15 @@ func (c *CloudWatch) SetAlarmState(ctx *request.Context, in *cwapi.SetAlarmState
 
 // DescribeAlarmHistory reads the history of one alarm or of all.
 func (c *CloudWatch) DescribeAlarmHistory(ctx *request.Context, in *cwapi.DescribeAlarmHistoryInput) (*cwapi.DescribeAlarmHistoryOutput, error) {
-	limit := 100
-	if in.MaxRecords != nil {
-		if *in.MaxRecords < 1 || *in.MaxRecords > 100 {
-			return nil, invalidValue(*in.MaxRecords, "MaxRecords")
-		}
-		limit = int(*in.MaxRecords)
+	limit, err := maxRecords(in.MaxRecords, 100)
+	if err != nil {
+		return nil, err
 	}
 	after, err := decodeToken(in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	types := map[string]bool{}
-	for _, t := range in.AlarmTypes {
-		types[t] = true
-	}
+	types := kit.Set(in.AlarmTypes...)
 	if len(types) == 0 {
 		types["MetricAlarm"] = true
 	}
@@ -823,4 +812,15 @@ func sortedNames(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// maxRecords is a MaxRecords member (1–100), def when absent.
+func maxRecords(p *int32, def int) (int, error) {
+	if p == nil {
+		return def, nil
+	}
+	if *p < 1 || *p > 100 {
+		return 0, invalidValue(*p, "MaxRecords")
+	}
+	return int(*p), nil
 }
