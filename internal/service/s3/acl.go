@@ -277,21 +277,6 @@ func (s *S3) GetObjectAcl(ctx *request.Context, in *s3api.GetObjectAclInput) (*s
 	return out, nil
 }
 
-// BucketACLAllowsAnonymous reports whether the ACLs grant everyone
-// (AllUsers) access to the bucket (key == "") or to an object: READ for
-// reads (write false), WRITE on the bucket for writes. The website
-// endpoint's public-read check uses it.
-func (s *S3) BucketACLAllowsAnonymous(ctx context.Context, bucket, key string, write bool) (bool, error) {
-	action, arn := "s3:GetObject", "arn:aws:s3:::"+bucket+"/"+key
-	switch {
-	case write:
-		action, arn = "s3:PutObject", "arn:aws:s3:::"+bucket+"/"+key
-	case key == "":
-		action, arn = "s3:ListBucket", "arn:aws:s3:::"+bucket
-	}
-	return s.ACLAllows(ctx, action, arn, "")
-}
-
 // aclPermission maps an S3 action to the ACL permission that grants it
 // and whether the object's ACL (rather than the bucket's) holds it — S3's
 // "Mapping of ACL permissions and access policy permissions". Other

@@ -263,7 +263,7 @@ func (s *S3) ResourcePolicy(ctx context.Context, arn string) (document, ownerAcc
 // statement for Principal "*" on s3:GetObject (or s3:* / *) whose Resource
 // matches the object, with no Condition, and no Deny statement for
 // everyone matches it; or when an ACL grants AllUsers READ on the object
-// or bucket (see BucketACLAllowsAnonymous).
+// or bucket (see ACLAllows).
 //
 // REPLACE WITH THE POLICY ENGINE: this function is the one place to swap
 // for internal/iam's evaluation of ResourcePolicy.
