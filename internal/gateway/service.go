@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/api"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/rpcv2cbor"
@@ -27,6 +28,11 @@ type Service struct {
 	// answers the query protocol older clients speak beside JSON).
 	// NewService fills them in; empty for most services.
 	Alts []*AltProtocol
+	// Limits and Routing are what the service declares of its body caps
+	// and of how requests reach it (kit.Declaration); zero for most.
+	Limits     kit.Limits
+	Routing    kit.Routing
+	Validation kit.Validation
 
 	// unimplemented is set on the stand-ins the catalog resolves
 	// services niwa does not implement to.

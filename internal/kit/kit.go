@@ -50,6 +50,14 @@ type Declaration struct {
 	// Routes are raw HTTP endpoints served beside the API (S3's POST
 	// object form, SNS's confirmation link).
 	Routes []Route
+	// Routing is how requests reach the service beyond its model's
+	// metadata (dated path segments, S3's catch-all).
+	Routing Routing
+	// Limits are the service's own request body caps.
+	Limits Limits
+	// Validation is how the service answers requests that break its
+	// model's constraints, where not as its protocol does.
+	Validation Validation
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error

@@ -35,7 +35,9 @@ func BuildStreams(d kit.Deps) (kit.Declaration, error) {
 // Declare is DynamoDB Streams as the platform sees it: its actions are
 // dynamodb:<Operation> on the stream.
 func (s *Streams) Declare() kit.Declaration {
-	return kit.Declaration{Impl: s, Authz: kit.Authz{Prefix: "dynamodb", Resources: streamResources}}
+	return kit.Declaration{Impl: s, Authz: kit.Authz{Prefix: "dynamodb", Resources: streamResources},
+		// Streams are reached through DynamoDB's VPC endpoint.
+		Routing: kit.Routing{VPCEndpointService: "dynamodb"}}
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {
