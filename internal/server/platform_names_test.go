@@ -245,3 +245,18 @@ func TestDeclaredEventSources(t *testing.T) {
 		t.Errorf("services not wired: %v", want)
 	}
 }
+
+// TestLiteralsIn is the test of the check: a platform file that names
+// an operation or a service is reported, naming the literal and whose it
+// is; imports, comments and other strings are not.
+func TestLiteralsIn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.go")
+	src := "package x\n\nimport \"s3\"\n\n// GetObject is in a comment.\nvar a, b, c = \"GetObject\", \"s3\", \"other\"\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := literalsIn(t, path, serviceWords(t))
+	if len(got) != 2 || !strings.Contains(got[0], `"GetObject" is a s3 operation`) || !strings.Contains(got[1], `"s3" is a s3 service name`) {
+		t.Fatalf("got %q, want GetObject and s3 reported", got)
+	}
+}
