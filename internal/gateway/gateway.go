@@ -431,7 +431,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	}
 	binding, ok := svc.bindings[op.Name]
 	if !ok {
-		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
+		fail(op, operationNotImplemented(svc, op.Name))
 		return op.Name
 	}
 	in := binding.NewInput()
@@ -716,4 +716,14 @@ func restPrefixes(s *Service) []string {
 		}
 	}
 	return out
+}
+
+// operationNotImplemented is the error for an operation svc has no handler for:
+// it names the operation and, where the service declares one, why it is
+// left out.
+func operationNotImplemented(svc *Service, op string) *awserr.Error {
+	if why := svc.NotImplemented[op]; why != "" {
+		return awserr.NotImplemented.New("niwa does not implement %s.%s: %s", svc.Spec.Metadata.ServiceID, op, why)
+	}
+	return awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op)
 }

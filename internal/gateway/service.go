@@ -33,6 +33,9 @@ type Service struct {
 	Limits     kit.Limits
 	Routing    kit.Routing
 	Validation kit.Validation
+	// NotImplemented says why operations without a handler are left out
+	// (kit.Declaration.NotImplemented); the NotImplemented error says it.
+	NotImplemented kit.Reasons
 
 	// unimplemented is set on the stand-ins the catalog resolves
 	// services niwa does not implement to.

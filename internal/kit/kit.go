@@ -58,6 +58,11 @@ type Declaration struct {
 	// Validation is how the service answers requests that break its
 	// model's constraints, where not as its protocol does.
 	Validation Validation
+	// NotImplemented are operations the service leaves out on purpose,
+	// with why: the NotImplemented error a client gets says it, and
+	// docs/services.md lists it. An operation with a handler must not
+	// be in it (TestNotImplementedReasons).
+	NotImplemented Reasons
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error
@@ -113,4 +118,20 @@ type Deps struct {
 	DataDir string
 	// Region is niwa's default region.
 	Region string
+}
+
+// Reasons are operations with why each is not implemented.
+type Reasons map[string]string
+
+// Add gives the operations ops the reason why; it returns r (a new map
+// when r is nil), so that groups chain:
+// kit.Reasons{}.Add("why", "OpA", "OpB").Add("why not", "OpC").
+func (r Reasons) Add(why string, ops ...string) Reasons {
+	if r == nil {
+		r = Reasons{}
+	}
+	for _, op := range ops {
+		r[op] = why
+	}
+	return r
 }

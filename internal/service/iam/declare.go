@@ -19,9 +19,11 @@ func (s *IAM) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "iam",
 		Authz:     rules,
-		Audit:     kit.Audit{Global: true},
-		Tags:      kit.TagLookup(s.resourceTags),
-		TagKeys:   tagKeys,
+		NotImplemented: kit.Reasons{}.Add("these reports cover an AWS Organizations organization, which niwa does not have",
+			"GenerateOrganizationsAccessReport", "GetOrganizationsAccessReport"),
+		Audit:   kit.Audit{Global: true},
+		Tags:    kit.TagLookup(s.resourceTags),
+		TagKeys: tagKeys,
 	}
 }
 

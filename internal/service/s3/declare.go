@@ -48,8 +48,9 @@ func (s *S3) Declare() kit.Declaration {
 		// SigV2 query-signed request.
 		Limits: kit.Limits{Streams: true},
 		// Handlers check their input: S3's errors name each parameter.
-		Validation: kit.Validation{Skip: true},
-		Routing:    kit.Routing{CatchAll: true},
+		Validation:     kit.Validation{Skip: true},
+		Routing:        kit.Routing{CatchAll: true},
+		NotImplemented: kit.Reasons{}.Add("AWS ended BitTorrent support for new customers in 2024", "GetObjectTorrent"),
 		Audit: kit.Audit{
 			DataEvents:  dataEvents,
 			MemberNames: map[string]string{"Bucket": "bucketName"},
