@@ -30,7 +30,7 @@ func TestCORSResponderDecidesForItsResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(Config{Auth: trustAll{}}, &Service{Spec: s3api.Spec(), Codec: codec, Impl: ownCORS{}, Routing: kit.Routing{CatchAll: true}})
+	g, err := New(Config{Auth: trustAll{}}, &Service{Spec: s3api.Spec(), Codec: codec, Impl: struct{}{}, CORS: ownCORS{}.CORS, Routing: kit.Routing{CatchAll: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

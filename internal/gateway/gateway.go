@@ -299,8 +299,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	svcName = svc.Spec.Name
 	opName = g.serve(rw, r, svc, hostBucket, meta)
-	if o, ok := svc.Impl.(RequestObserver); ok {
-		o.ObserveRequest(Observation{
+	if svc.Observe != nil {
+		svc.Observe(Observation{
 			Request: r, HostBucket: hostBucket, Operation: opName, Status: rw.status(),
 			BytesSent: rw.n, ErrorCode: rw.errCode, RequestID: meta.RequestID, HostID: meta.HostID,
 			Caller: rw.caller, Anonymous: rw.anonymous, Start: start, Duration: time.Since(start),
@@ -620,19 +620,11 @@ type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
-	// n, errCode, caller and anonymous are what a RequestObserver sees.
+	// n, errCode, caller and anonymous are what Service.Observe sees.
 	n         int64
 	errCode   string
 	caller    string
 	anonymous bool
-}
-
-// RequestObserver is implemented by a service that wants to see every
-// request resolved to it once it is answered, failed ones included (S3
-// server access logs record requests that authentication or
-// authorization refused).
-type RequestObserver interface {
-	ObserveRequest(o Observation)
 }
 
 // Observation is one answered request. The type is request.Observation,

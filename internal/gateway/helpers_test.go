@@ -126,6 +126,9 @@ func newTestGateway(t *testing.T) *testGateway {
 			t.Fatal(err)
 		}
 		svc.Routing = s.routing
+		if r, ok := s.impl.(*resettable); ok {
+			svc.Reset = r.Reset
+		}
 		services = append(services, svc)
 	}
 	g, err := New(Config{

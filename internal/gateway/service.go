@@ -12,6 +12,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/rpcv2cbor"
+	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 // Service is one AWS service served through the gateway: its generated API,
@@ -36,6 +37,12 @@ type Service struct {
 	// NotImplemented says why operations without a handler are left out
 	// (kit.Declaration.NotImplemented); the NotImplemented error says it.
 	NotImplemented kit.Reasons
+	// CORS, Observe and Reset are the service's hooks
+	// (kit.Declaration): its own CORS answers, a look at every answered
+	// request, and what it drops on reset; nil for most.
+	CORS    func(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool
+	Observe func(request.Observation)
+	Reset   func() error
 
 	// unimplemented is set on the stand-ins the catalog resolves
 	// services niwa does not implement to.
@@ -201,10 +208,4 @@ func (s *Service) Implemented() []string {
 		}
 	}
 	return names
-}
-
-// Resetter is implemented by services that hold state outside the storage
-// layer (caches, timers) and must drop it on POST /_niwa/reset.
-type Resetter interface {
-	Reset() error
 }

@@ -63,6 +63,21 @@ type Declaration struct {
 	// docs/services.md lists it. An operation with a handler must not
 	// be in it (TestNotImplementedReasons).
 	NotImplemented Reasons
+	// CORS answers browsers from the service's own CORS configuration
+	// (S3 buckets') instead of the gateway's permissive default: for a
+	// preflight (an OPTIONS with Access-Control-Request-Method) it writes
+	// the whole response, for an actual request only the headers. It
+	// returns false when r is for none of its resources. nil: the
+	// default for every request.
+	CORS func(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool
+	// Observe sees every request resolved to the service once it is
+	// answered, refused ones included (S3's server access logs); nil
+	// when the service does not look.
+	Observe func(request.Observation)
+	// Reset drops what the service keeps outside storage (caches,
+	// timers) when all state is reset (POST /_niwa/reset), after the
+	// stores are emptied; nil when it keeps nothing there.
+	Reset func() error
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error

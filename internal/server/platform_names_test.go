@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,5 +259,25 @@ func TestLiteralsIn(t *testing.T) {
 	got := literalsIn(t, path, serviceWords(t))
 	if len(got) != 2 || !strings.Contains(got[0], `"GetObject" is a s3 operation`) || !strings.Contains(got[1], `"s3" is a s3 service name`) {
 		t.Fatalf("got %q, want GetObject and s3 reported", got)
+	}
+}
+
+// TestHooksDeclared: a service's hooks reach the gateway only through
+// its declaration (kit.Declaration.Reset, CORS, Observe). A handler type
+// with a method of a hook's name that its declaration does not name is
+// a hook that would never run (as before declarations carried them, the
+// gateway looked for these methods itself).
+func TestHooksDeclared(t *testing.T) {
+	d, b := wiredServices(t, servicetest.New(t, "server"))
+	for _, s := range b.services {
+		decl := d.decls[s.Spec.Name]
+		v := reflect.ValueOf(s.Impl)
+		for method, declared := range map[string]bool{
+			"Reset": decl.Reset != nil, "CORS": decl.CORS != nil, "ObserveRequest": decl.Observe != nil,
+		} {
+			if v.IsValid() && v.MethodByName(method).IsValid() && !declared {
+				t.Errorf("%s has a %s method its declaration does not name (kit.Declaration)", s.Spec.Name, method)
+			}
+		}
 	}
 }

@@ -42,6 +42,7 @@ func (s *Lambda) Declare() kit.Declaration {
 			PerOperation: map[string]int64{"Invoke": 6291456, "InvokeWithResponseStream": 6291456, "InvokeAsync": 1 << 20},
 			TooLarge:     tooLarge,
 		},
+		Reset: s.Reset,
 		Close: s.Close,
 	}
 }

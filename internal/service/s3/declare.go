@@ -48,8 +48,12 @@ func (s *S3) Declare() kit.Declaration {
 		// SigV2 query-signed request.
 		Limits: kit.Limits{Streams: true},
 		// Handlers check their input: S3's errors name each parameter.
-		Validation:     kit.Validation{Skip: true},
-		Routing:        kit.Routing{CatchAll: true},
+		Validation: kit.Validation{Skip: true},
+		Routing:    kit.Routing{CatchAll: true},
+		// Buckets answer browsers from their own CORS configuration, and
+		// every answered request is an access log line.
+		CORS:           s.CORS,
+		Observe:        s.ObserveRequest,
 		NotImplemented: kit.Reasons{}.Add("AWS ended BitTorrent support for new customers in 2024", "GetObjectTorrent"),
 		Audit: kit.Audit{
 			DataEvents:  dataEvents,
