@@ -109,9 +109,7 @@ func TestPlatformNamesNoService(t *testing.T) {
 				return nil
 			}
 			checked++
-			for _, hit := range literalsIn(t, path, words) {
-				found = append(found, hit)
-			}
+			found = append(found, literalsIn(t, path, words)...)
 			return nil
 		})
 		if err != nil {
