@@ -22,9 +22,11 @@ import (
 // package. internal/server's own files are checked too, but for the
 // list of services (services.go) and the per-service wiring
 // (wire_<service>.go), which is where services are named on purpose.
+// internal/auth is not among them: S3's signature variant (SigV2,
+// UNSIGNED-PAYLOAD) is part of the signature schemes it implements.
 var platformDirs = []string{
 	"internal/gateway", "internal/audit", "internal/authz", "internal/kit",
-	"internal/protocol", "internal/server",
+	"internal/protocol", "internal/server", "internal/request", "internal/model", "internal/awserr",
 }
 
 // serviceFile reports whether a file of internal/server wires services
