@@ -17,7 +17,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
-// platformDirs are the packages that serve every service alike: none of
+// platformDirs are the packages that serve every service alike (and
+// the entry points, cmd/niwa and niwatest): none of
 // their files may name a service or one of its operations. What a
 // service needs of them it declares (kit.Declaration) in its own
 // package. internal/server's own files are checked too, but for the
@@ -27,7 +28,7 @@ import (
 // UNSIGNED-PAYLOAD) is part of the signature schemes it implements.
 var platformDirs = []string{
 	"internal/gateway", "internal/audit", "internal/authz", "internal/kit",
-	"internal/protocol", "internal/server", "internal/request", "internal/model", "internal/awserr",
+	"internal/protocol", "internal/server", "internal/request", "internal/model", "internal/awserr", "cmd/niwa", "niwatest",
 }
 
 // serviceFile reports whether a file of internal/server wires services
