@@ -87,6 +87,8 @@ type Bus struct {
 	handlers map[string]Handler
 	// metrics receives the metrics services publish (CloudWatch).
 	metrics MetricSink
+	// records receives the CloudTrail record of every call (CloudTrail).
+	records RecordSink
 }
 
 // New returns an empty bus.
