@@ -68,3 +68,23 @@ type Store interface {
 	// OpenServiceObject opens an object for reading; the caller closes it.
 	OpenServiceObject(ctx context.Context, bucket, key string, p Principal) (io.ReadCloser, int64, error)
 }
+
+// PutOptions are what a service sets on an object it writes besides its
+// body.
+type PutOptions struct {
+	// ContentType is the object's Content-Type
+	// ("application/octet-stream" when empty).
+	ContentType string
+	// Metadata is the object's user metadata (x-amz-meta-<key>, keys
+	// lower-cased): CloudTrail's digest files carry their signature there.
+	Metadata map[string]string
+}
+
+// OptionsWriter is a Store that also writes objects with PutOptions (S3
+// implements it; kept apart from Store so that the fakes of services that
+// need no options stay as they are).
+type OptionsWriter interface {
+	Store
+	// PutServiceObjectWith is PutServiceObject with opts.
+	PutServiceObjectWith(ctx context.Context, bucket, key string, body []byte, p Principal, opts PutOptions) error
+}

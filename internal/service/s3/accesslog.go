@@ -284,12 +284,18 @@ func (s *S3) writeLogObject(bucket, key, body string, now time.Time) error {
 // writeServiceObject stores an object S3 itself writes (log deliveries,
 // inventory reports), SSE-S3 encrypted, as the bucket owner's.
 func (s *S3) writeServiceObject(bucket, key, contentType string, body []byte, now time.Time) error {
+	return s.writeServiceObjectMeta(bucket, key, contentType, nil, body, now)
+}
+
+// writeServiceObjectMeta is writeServiceObject with user metadata
+// (x-amz-meta-*), as CloudTrail's digest files carry their signature.
+func (s *S3) writeServiceObjectMeta(bucket, key, contentType string, meta map[string]string, body []byte, now time.Time) error {
 	st, err := s.writeBody(bytes.NewReader(body), http.Header{}, nil, "", maxObjectSize)
 	if err != nil {
 		return err
 	}
 	o := objectRecord{Key: key, LastModified: now.Truncate(time.Second), Size: st.part.Size, ETag: quoteETag(st.md5),
-		Parts: []blobPart{st.part}, ContentType: contentType, SSE: "AES256", Seq: s.nextSeq(now)}
+		Parts: []blobPart{st.part}, ContentType: contentType, SSE: "AES256", Seq: s.nextSeq(now), Metadata: meta}
 	var garbage []blobPart
 	err = s.store.Update(func(tx storage.Tx) error {
 		b, err := getBucket(tx, bucket)

@@ -1,0 +1,46 @@
+package cloudtrail
+
+import (
+	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/kit"
+)
+
+// Build makes CloudTrail without other services (a unit test's): no
+// buckets, keys or delivery targets. internal/server wires the real one
+// with New and Options.
+func Build(d kit.Deps) (kit.Declaration, error) {
+	c := New(d.Store, d.Clock, d.Bus, Options{Log: d.Log})
+	d.Bus.HandleRecords(c)
+	return c.Declare(), nil
+}
+
+// Declare is CloudTrail as the platform sees it: trail operations act on
+// the trail's ARN (a name is the trail of the caller's region), trails
+// carry tags, and delivery runs until Close.
+func (c *CloudTrail) Declare() kit.Declaration {
+	return kit.Declaration{
+		Impl:      c,
+		Namespace: "cloudtrail",
+		Authz:     kit.Authz{Resources: resources},
+		Tags:      kit.TagLookup(c.resourceTags),
+		Close:     c.Close,
+	}
+}
+
+// resources names the trail an operation acts on (AWS's CloudTrail
+// actions take the trail ARN as resource; account-level ones "*").
+func resources(op string, in kit.Input, env kit.Env) []string {
+	for _, m := range []string{"Name", "TrailName", "ResourceId"} {
+		if v := in.Str(m); v != "" {
+			if strings.HasPrefix(v, "arn:") {
+				return []string{v}
+			}
+			return []string{trailARN(env.Account, env.Region, v)}
+		}
+	}
+	if ids := in.Strs("ResourceIdList"); len(ids) > 0 {
+		return ids
+	}
+	return nil
+}
