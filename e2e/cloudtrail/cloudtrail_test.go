@@ -112,7 +112,9 @@ func TestTrailDeliversAndValidates(t *testing.T) {
 			n.MustCLI(t, cli, "iam", "create-user", "--user-name", "hane")
 			n.MustCLI(t, cli, "iam", "put-user-policy", "--user-name", "hane", "--policy-name", "upload", "--policy-document",
 				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}`)
-			var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+			var key struct {
+				AccessKey struct{ AccessKeyId, SecretAccessKey string }
+			}
 			framework.CLIJSON(t, n, cli, &key, "iam", "create-access-key", "--user-name", "hane")
 			img := filepath.Join(t.TempDir(), "hane.jpg")
 			if err := os.WriteFile(img, []byte("\xff\xd8\xff\xe0 not really a jpeg"), 0o644); err != nil {

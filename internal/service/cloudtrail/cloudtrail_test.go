@@ -578,7 +578,7 @@ func TestLookupEvents(t *testing.T) {
 	wantCode(t, err, "InvalidLookupAttributesException")
 
 	// 90 days later the history is gone.
-	f.advance(t, 91 * 24 * time.Hour)
+	f.advance(t, 91*24*time.Hour)
 	if got := look("", ""); len(got) != 0 {
 		t.Fatalf("after 91 days: %d events", len(got))
 	}
