@@ -78,6 +78,20 @@ type PutOptions struct {
 	// Metadata is the object's user metadata (x-amz-meta-<key>, keys
 	// lower-cased): CloudTrail's digest files carry their signature there.
 	Metadata map[string]string
+	// KMS, when set, stores the object SSE-KMS under a data key the
+	// writing service generated with KMS (CloudTrail encrypts log files
+	// with the trail's key): readers then need kms:Decrypt on the key.
+	KMS *SealKey
+}
+
+// SealKey is a KMS data key an object is encrypted under.
+type SealKey struct {
+	// KeyARN is the KMS key's ARN.
+	KeyARN string
+	// Plaintext encrypts the object; Ciphertext is what is stored, for
+	// readers to decrypt with KMS under Context.
+	Plaintext, Ciphertext []byte
+	Context               map[string]string
 }
 
 // OptionsWriter is a Store that also writes objects with PutOptions (S3

@@ -16,6 +16,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/objects"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -283,6 +284,8 @@ func deliveryError(err error) string {
 		return "AccessDenied"
 	case errors.Is(err, objects.ErrNoSuchBucket):
 		return "NoSuchBucket"
+	case errors.Is(err, errKMS):
+		return "KMS.AccessDeniedException"
 	}
 	return "InternalError"
 }
@@ -325,13 +328,47 @@ func (c *CloudTrail) writeLogFile(ctx context.Context, t *trailRecord, region st
 		return logFile{}, err
 	}
 	key := logKey(t, region, now)
-	if err := c.opts.Objects.PutServiceObjectWith(ctx, t.S3BucketName, key, body, c.principal(t),
-		objects.PutOptions{ContentType: "application/json"}); err != nil {
+	opts := objects.PutOptions{ContentType: "application/json"}
+	if t.KmsKeyID != "" {
+		sk, err := c.sealKey(ctx, t, key)
+		if err != nil {
+			return logFile{}, err
+		}
+		opts.KMS = sk
+	}
+	if err := c.opts.Objects.PutServiceObjectWith(ctx, t.S3BucketName, key, body, c.principal(t), opts); err != nil {
 		return logFile{}, err
 	}
 	sum := sha256.Sum256(plain)
 	return logFile{S3Bucket: t.S3BucketName, S3Object: key, HashValue: hex.EncodeToString(sum[:]), HashAlgorithm: "SHA-256",
 		NewestEventTime: newest.UTC().Format(time.RFC3339), OldestEventTime: oldest.UTC().Format(time.RFC3339)}, nil
+}
+
+// errKMS marks a delivery that failed at KMS (the key policy no longer
+// lets CloudTrail use the key, the key is disabled or gone).
+var errKMS = errors.New("cloudtrail: KMS refused the trail's key")
+
+// sealKey makes the data key a log file is encrypted under with the
+// trail's KMS key, bound to the trail and the object as AWS's
+// encryption context binds them. The key policy must still let
+// cloudtrail.amazonaws.com use the key; the data key is generated for
+// the trail's account.
+func (c *CloudTrail) sealKey(ctx context.Context, t *trailRecord, key string) (*objects.SealKey, error) {
+	if c.opts.Keys == nil {
+		return nil, errKMS
+	}
+	encCtx := map[string]string{"aws:cloudtrail:arn": t.arn(), "aws:s3:arn": "arn:aws:s3:::" + t.S3BucketName + "/" + key}
+	rc := &request.Context{Context: ctx, RequestID: awsid.UUID(), Service: "cloudtrail", Operation: "GenerateDataKey",
+		Account: t.Account, Region: t.HomeRegion, Clock: c.clock, Log: c.opts.Log,
+		Caller: request.Caller{Account: t.Account, ARN: "arn:aws:iam::" + t.Account + ":root", UserID: t.Account}}
+	if _, err := c.opts.Keys.CheckService(rc, t.KmsKeyID, servicePrincipal, "GenerateDataKey", encCtx); err != nil {
+		return nil, fmt.Errorf("%w: %v", errKMS, err)
+	}
+	dk, err := c.opts.Keys.GenerateDataKey(rc, t.KmsKeyID, encCtx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errKMS, err)
+	}
+	return &objects.SealKey{KeyARN: dk.KeyARN, Plaintext: dk.Plaintext, Ciphertext: dk.Ciphertext, Context: encCtx}, nil
 }
 
 func gzipped(b []byte) ([]byte, error) {

@@ -124,6 +124,9 @@ func (s *S3) PutServiceObjectWith(_ context.Context, bucket, key string, body []
 			meta[strings.ToLower(k)] = v
 		}
 	}
+	if o.KMS != nil {
+		return s.writeServiceObjectSealed(bucket, key, ct, meta, body, s.clock.Now(), o.KMS)
+	}
 	return s.writeServiceObjectMeta(bucket, key, ct, meta, body, s.clock.Now())
 }
 
