@@ -369,7 +369,7 @@ func Publisher(bus *events.Bus) func(Call) {
 		}
 		region := recordRegion(c)
 		toRules := !c.Rules.IsReadOnly(c.Operation.Name) && bus.Wants(c.Context.Account, region)
-		toTrail := bus.WantsRecords(c.Context.Account, region)
+		toTrail := bus.WantsRecords(c.Context.Account, region, c.Rules.DataEvents[c.Operation.Name])
 		if !toRules && !toTrail {
 			return
 		}

@@ -213,10 +213,13 @@ func TestPublisher(t *testing.T) {
 // sink is a record sink that keeps what it is handed, for one account.
 type sink struct {
 	account string
+	noData  bool
 	got     []events.Event
 }
 
-func (s *sink) WantsRecords(account, _ string) bool { return account == s.account }
+func (s *sink) WantsRecords(account, _ string, data bool) bool {
+	return account == s.account && !(data && s.noData)
+}
 func (s *sink) Record(e events.Event)               { s.got = append(s.got, e) }
 
 func TestPublisherRecordSink(t *testing.T) {
@@ -256,6 +259,12 @@ func TestPublisherRecordSink(t *testing.T) {
 	hook(other)
 	if len(trail.got) != 3 {
 		t.Fatalf("sink got a record it did not want")
+	}
+	// No trail selects data events: PutObject costs no record.
+	trail.noData = true
+	hook(call(t, s3, "PutObject", root, map[string]any{"Bucket": "b", "Key": "k"}, map[string]any{}, nil))
+	if len(trail.got) != 3 {
+		t.Fatalf("sink got a data event it did not want")
 	}
 }
 

@@ -7,10 +7,13 @@ package events
 // through Subscribe, a record sink sees read-only calls and data events
 // too, as CloudTrail does.
 type RecordSink interface {
-	// WantsRecords reports cheaply whether the sink keeps any record of
-	// account and region, so the audit hook builds none that would be
-	// dropped.
-	WantsRecords(account, region string) bool
+	// WantsRecords reports cheaply whether the sink keeps records of
+	// account and region — of data events (S3 object calls, Lambda
+	// invocations, item and message calls) when data is true — so the
+	// audit hook builds none that would be dropped: data-plane calls are
+	// most of a busy niwa's calls and CloudTrail keeps them only for
+	// trails that select them.
+	WantsRecords(account, region string, data bool) bool
 	// Record takes one record, an Event whose Detail is the record's
 	// JSON (the same envelope EventBridge events carry). It runs in the
 	// caller's goroutine before the call is answered, so it must return
@@ -37,10 +40,10 @@ func (b *Bus) recordSink() RecordSink {
 }
 
 // WantsRecords reports whether a record sink wants the records of
-// account and region.
-func (b *Bus) WantsRecords(account, region string) bool {
+// account and region (of data events when data is true).
+func (b *Bus) WantsRecords(account, region string, data bool) bool {
 	s := b.recordSink()
-	return s != nil && s.WantsRecords(account, region)
+	return s != nil && s.WantsRecords(account, region, data)
 }
 
 // PublishRecord hands e to the record sink, if any, in the caller's

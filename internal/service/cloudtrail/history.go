@@ -207,8 +207,11 @@ func resourcesOf(source, region, account string, params map[string]any) []resour
 }
 
 // WantsRecords implements events.RecordSink: the event history keeps
-// every account's management events, as AWS always does.
-func (c *CloudTrail) WantsRecords(string, string) bool { return true }
+// every account's management events, as AWS always does; data events
+// only for accounts with a trail that may select them.
+func (c *CloudTrail) WantsRecords(account, _ string, data bool) bool {
+	return !data || c.wantsData(account)
+}
 
 // Record implements events.RecordSink. It runs on the API call's path, so
 // it only queues the record (data events only for accounts whose trails
