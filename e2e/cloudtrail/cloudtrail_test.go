@@ -90,11 +90,13 @@ func TestTrailDeliversAndValidates(t *testing.T) {
 			if err == nil || !strings.Contains(stderr, "InsufficientS3BucketPolicyException") {
 				t.Fatalf("create-trail without a bucket policy: %v\n%s", err, stderr)
 			}
-			n.MustCLI(t, cli, "s3api", "put-bucket-policy", "--bucket", bucket, "--policy",
-				strings.ReplaceAll(trailPolicy(bucket, trailARN), "cloudtrail.amazonaws.com", "logs.amazonaws.com"))
-			_, stderr, err = n.RunCLI(t, cli, nil, "cloudtrail", "create-trail", "--name", name, "--s3-bucket-name", bucket)
-			if err == nil || !strings.Contains(stderr, "InsufficientS3BucketPolicyException") || !strings.Contains(stderr, bucket) {
-				t.Fatalf("create-trail with a policy for logs.amazonaws.com: %v\n%s", err, stderr)
+			if cli.Name == "v1" {
+				n.MustCLI(t, cli, "s3api", "put-bucket-policy", "--bucket", bucket, "--policy",
+					strings.ReplaceAll(trailPolicy(bucket, trailARN), "cloudtrail.amazonaws.com", "logs.amazonaws.com"))
+				_, stderr, err = n.RunCLI(t, cli, nil, "cloudtrail", "create-trail", "--name", name, "--s3-bucket-name", bucket)
+				if err == nil || !strings.Contains(stderr, "InsufficientS3BucketPolicyException") || !strings.Contains(stderr, bucket) {
+					t.Fatalf("create-trail with a policy for logs.amazonaws.com: %v\n%s", err, stderr)
+				}
 			}
 
 			n.MustCLI(t, cli, "s3api", "put-bucket-policy", "--bucket", bucket, "--policy", trailPolicy(bucket, trailARN))

@@ -3,6 +3,7 @@ package cloudtrail
 import (
 	"strings"
 
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
@@ -22,7 +23,7 @@ func (c *CloudTrail) Declare() kit.Declaration {
 	return kit.Declaration{
 		Impl:      c,
 		Namespace: "cloudtrail",
-		Authz:     kit.Authz{Resources: resources},
+		Authz:     kit.Authz{Resources: resources, Extra: passLogsRole},
 		Tags:      kit.TagLookup(c.resourceTags),
 		Close:     c.Close,
 	}
@@ -43,4 +44,17 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 		return ids
 	}
 	return nil
+}
+
+// passLogsRole asks iam:PassRole for the CloudWatch Logs role a trail
+// hands to CloudTrail (its member name is not one the kit recognizes by
+// itself).
+func passLogsRole(op string, in kit.Input, _ kit.Env) []kit.Check {
+	role := in.Str("CloudWatchLogsRoleArn")
+	if role == "" || (op != "CreateTrail" && op != "UpdateTrail") {
+		return nil
+	}
+	ctx := iam.Context{}
+	ctx.Set("iam:PassedToService", servicePrincipal)
+	return []kit.Check{{Action: "iam:PassRole", Resource: role, Context: ctx}}
 }

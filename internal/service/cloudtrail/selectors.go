@@ -202,9 +202,6 @@ func (c *CloudTrail) PutInsightSelectors(ctx *request.Context, in *cloudtrailapi
 		seen[typ] = true
 	}
 	t, err := c.update(ctx, ptr.Deref(in.TrailName), func(t *trailRecord) error {
-		if len(in.InsightSelectors) > 0 && !t.Logging && t.S3BucketName == "" {
-			return cloudtrailapi.ErrInsightNotEnabledException.New("Insights are not enabled.")
-		}
 		t.Insights = in.InsightSelectors
 		return nil
 	})
