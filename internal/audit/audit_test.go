@@ -220,7 +220,7 @@ type sink struct {
 func (s *sink) WantsRecords(account, _ string, data bool) bool {
 	return account == s.account && !(data && s.noData)
 }
-func (s *sink) Record(e events.Event)               { s.got = append(s.got, e) }
+func (s *sink) Record(e events.Event) { s.got = append(s.got, e) }
 
 func TestPublisherRecordSink(t *testing.T) {
 	iam, s3 := iamapi.Spec(), s3api.Spec()
