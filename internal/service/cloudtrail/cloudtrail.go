@@ -102,6 +102,11 @@ func New(store storage.Store, clk clock.Clock, bus *events.Bus, opts Options) *C
 	}
 	c := &CloudTrail{store: store, clock: clk, bus: bus, opts: opts,
 		dataAccounts: map[string]bool{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if last, err := c.lastStoredSeq(); err != nil {
+		opts.Log.Error("cloudtrail: read the last record", "error", err)
+	} else {
+		c.lastSeq = last
+	}
 	c.wg.Add(1)
 	go c.flusher()
 	c.schedule()
@@ -157,6 +162,7 @@ func (c *CloudTrail) Reset() error {
 var (
 	trails   = storage.NewTable[trailRecord]("trails")
 	history  = storage.NewTable[histRecord]("records")
+	dataTbl  = storage.NewTable[histRecord]("data")
 	counts   = storage.NewTable[int]("counts")
 	accounts = storage.NewTable[bool]("accounts")
 	keysTbl  = storage.NewTable[signingKey]("keys")

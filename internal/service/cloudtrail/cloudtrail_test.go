@@ -626,3 +626,106 @@ func (f *fixture) advance(t *testing.T, d time.Duration) {
 		t.Fatalf("Tick: %v", err)
 	}
 }
+
+// TestRestartWithAnEarlierClock: niwa's advanced clock is not kept across
+// restarts, so a restarted CloudTrail may read an earlier time than its
+// stored records; what it records then is still delivered (sequences keep
+// growing from the last stored one).
+func TestRestartWithAnEarlierClock(t *testing.T) {
+	h := servicetest.New(t, "cloudtrail", servicetest.OnDisk(t.TempDir()))
+	obj := newFakeObjects()
+	obj.buckets["logs"] = true
+	start := func(clk *clock.Fake) *fixture {
+		bus := events.New()
+		c := New(h.Store(), clk, bus, Options{Objects: obj})
+		bus.HandleRecords(c)
+		return &fixture{h: h, c: c, obj: obj, bus: bus, clk: clk}
+	}
+	f := start(h.Clock)
+	f.createTrail(t, &cloudtrailapi.CreateTrailInput{Name: ptr.To("tr1")})
+	if _, err := f.c.StartLogging(f.ctx("us-east-1"), &cloudtrailapi.StartLoggingInput{Name: ptr.To("tr1")}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(t, 2*time.Hour)
+	f.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "before"})
+	f.advance(t, DefaultDeliveryInterval)
+	if _, recs := f.deliveredRecords(t, "logs/"); len(recs) != 1 {
+		t.Fatalf("before the restart: %d records", len(recs))
+	}
+	if err := f.c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.Reopen()
+
+	g := start(clock.NewFake(servicetest.Epoch().Add(time.Minute)))
+	defer func() { _ = g.c.Close() }()
+	g.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "after"})
+	g.advance(t, DefaultDeliveryInterval)
+	if _, recs := g.deliveredRecords(t, "logs/"); len(recs) != 2 {
+		t.Fatalf("after the restart: %d records, want 2", len(recs))
+	}
+}
+
+// TestMultiRegionDelivery: a multi-region trail delivers each region's
+// records under that region's path, with a digest chain per region; a
+// single-region trail in another region without global events does not
+// get IAM's.
+func TestMultiRegionDelivery(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx("us-east-1")
+	f.createTrail(t, &cloudtrailapi.CreateTrailInput{Name: ptr.To("everywhere"), IsMultiRegionTrail: ptr.To(true), EnableLogFileValidation: ptr.To(true)})
+	if _, err := f.c.StartLogging(ctx, &cloudtrailapi.StartLoggingInput{Name: ptr.To("everywhere")}); err != nil {
+		t.Fatal(err)
+	}
+	west := f.ctx("us-west-2")
+	if _, err := f.c.CreateTrail(west, &cloudtrailapi.CreateTrailInput{Name: ptr.To("west-only"), S3BucketName: ptr.To("logs"),
+		S3KeyPrefix: ptr.To("west"), IncludeGlobalServiceEvents: ptr.To(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.StartLogging(west, &cloudtrailapi.StartLoggingInput{Name: ptr.To("west-only")}); err != nil {
+		t.Fatal(err)
+	}
+	f.record("us-west-2", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "w"})
+	f.record("us-east-1", "iam.amazonaws.com", "CreateRole", false, true, map[string]any{"roleName": "r"})
+	f.advance(t, DefaultDeliveryInterval)
+
+	east, _ := f.deliveredRecords(t, "logs/AWSLogs/123456789012/CloudTrail/us-east-1/")
+	westFiles, _ := f.deliveredRecords(t, "logs/AWSLogs/123456789012/CloudTrail/us-west-2/")
+	_, westOnly := f.deliveredRecords(t, "logs/west/")
+	if len(east) != 1 || len(westFiles) != 1 || len(westOnly) != 1 || westOnly[0]["eventName"] != "CreateQueue" {
+		t.Fatalf("east %v, west %v, west-only trail %v", east, westFiles, westOnly)
+	}
+	f.advance(t, time.Hour)
+	for _, r := range []string{"us-east-1", "us-west-2"} {
+		if d := f.obj.keys("logs/AWSLogs/123456789012/CloudTrail-Digest/" + r + "/"); len(d) != 1 || !strings.Contains(d[0], "_CloudTrail-Digest_"+r+"_everywhere_us-east-1_") {
+			t.Fatalf("digests of %s: %v", r, d)
+		}
+	}
+}
+
+// TestStopLoggingDeliversWhatWasLogged: StopLogging delivers the records
+// of the logging period at once; later calls are not delivered.
+func TestStopLoggingDeliversWhatWasLogged(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx("us-east-1")
+	f.createTrail(t, &cloudtrailapi.CreateTrailInput{Name: ptr.To("tr1")})
+	if _, err := f.c.StartLogging(ctx, &cloudtrailapi.StartLoggingInput{Name: ptr.To("tr1")}); err != nil {
+		t.Fatal(err)
+	}
+	f.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "during"})
+	f.clk.Advance(time.Second)
+	if _, err := f.c.StopLogging(ctx, &cloudtrailapi.StopLoggingInput{Name: ptr.To("tr1")}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(time.Second)
+	f.record("us-east-1", "sqs.amazonaws.com", "CreateQueue", false, true, map[string]any{"queueName": "after"})
+	f.advance(t, DefaultDeliveryInterval)
+	_, recs := f.deliveredRecords(t, "logs/")
+	if len(recs) != 1 || recs[0]["requestParameters"].(map[string]any)["queueName"] != "during" {
+		t.Fatalf("delivered %v", recs)
+	}
+	st, _ := f.c.GetTrailStatus(ctx, &cloudtrailapi.GetTrailStatusInput{Name: ptr.To("tr1")})
+	if ptr.Deref(st.IsLogging) || st.StopLoggingTime == nil || st.LatestDeliveryTime == nil {
+		t.Fatalf("status %+v", st)
+	}
+}

@@ -158,20 +158,18 @@ func (c *CloudTrail) deliverTrail(ctx context.Context, account, home, name strin
 		var recs []histRecord
 		last := ""
 		if err := c.store.View(func(tx storage.Tx) error {
-			opts := storage.ListOptions{}
-			if from != "" {
-				opts.After = []string{from}
-			}
-			return history.List(tx, storage.Scope{Account: account, Region: r}, nil, opts, func(k []string, h histRecord) bool {
+			all, err := recordsAfter(tx, storage.Scope{Account: account, Region: r}, from)
+			for _, sr := range all {
+				h := sr.h
 				if final && !t.StopLoggingTime.IsZero() && h.Time.After(t.StopLoggingTime) {
-					return false
+					break
 				}
-				last = k[0]
+				last = sr.seq
 				if t.selects(&h) {
 					recs = append(recs, h)
 				}
-				return true
-			})
+			}
+			return err
 		}); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -298,6 +299,27 @@ func (c *CloudTrail) nextSeqAfter() string {
 	return c.nextSeq(c.clock.Now())
 }
 
+// kind is one table of records: management events (the event history,
+// 90 days) or data events (kept only until delivered, a day at most).
+type kind struct {
+	tbl       storage.Table[histRecord]
+	name      string
+	retention time.Duration
+}
+
+var (
+	managementKind = kind{tbl: history, name: "management", retention: historyRetention}
+	dataKind       = kind{tbl: dataTbl, name: "data", retention: dataRetention}
+	kinds          = []kind{managementKind, dataKind}
+)
+
+func kindOf(h *histRecord) kind {
+	if h.Management {
+		return managementKind
+	}
+	return dataKind
+}
+
 // flush stores the queued records.
 func (c *CloudTrail) flush() error {
 	c.flushMu.Lock()
@@ -311,39 +333,48 @@ func (c *CloudTrail) flush() error {
 	}
 	now := c.clock.Now()
 	return c.store.Update(func(tx storage.Tx) error {
-		added := map[storage.Scope]int{}
+		type slot struct {
+			sc storage.Scope
+			k  string
+		}
+		added := map[slot]int{}
 		for _, e := range batch {
 			h, err := parse(e.Detail)
 			if err != nil {
 				continue // not a record the audit hook built
 			}
 			sc := storage.Scope{Account: e.Account, Region: e.Region}
-			if err := history.Put(tx, sc, h, c.nextSeq(now)); err != nil {
+			k := kindOf(&h)
+			if err := k.tbl.Put(tx, sc, h, c.nextSeq(now)); err != nil {
 				return err
 			}
-			added[sc]++
+			added[slot{sc, k.name}]++
 		}
-		for sc, n := range added {
-			if _, ok, err := scopesTbl.Get(tx, indexScope, sc.Account, sc.Region); err != nil {
+		for sl, n := range added {
+			if _, ok, err := scopesTbl.Get(tx, indexScope, sl.sc.Account, sl.sc.Region); err != nil {
 				return err
 			} else if !ok {
-				if err := scopesTbl.Put(tx, indexScope, true, sc.Account, sc.Region); err != nil {
+				if err := scopesTbl.Put(tx, indexScope, true, sl.sc.Account, sl.sc.Region); err != nil {
 					return err
 				}
 			}
-			have, _, err := counts.Get(tx, sc)
+			k := managementKind
+			if sl.k == dataKind.name {
+				k = dataKind
+			}
+			have, _, err := counts.Get(tx, sl.sc, k.name)
 			if err != nil {
 				return err
 			}
 			have += n
 			if have > maxHistory {
-				dropped, err := dropOldest(tx, sc, have-maxHistory)
+				dropped, err := dropOldest(tx, k, sl.sc, have-maxHistory)
 				if err != nil {
 					return err
 				}
 				have -= dropped
 			}
-			if err := counts.Put(tx, sc, have); err != nil {
+			if err := counts.Put(tx, sl.sc, have, k.name); err != nil {
 				return err
 			}
 		}
@@ -351,17 +382,17 @@ func (c *CloudTrail) flush() error {
 	})
 }
 
-// dropOldest deletes the n oldest records of sc.
-func dropOldest(tx storage.Tx, sc storage.Scope, n int) (int, error) {
+// dropOldest deletes the n oldest records of k in sc.
+func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int) (int, error) {
 	var keys [][]string
-	if err := history.List(tx, sc, nil, storage.ListOptions{Limit: n}, func(k []string, _ histRecord) bool {
-		keys = append(keys, k)
+	if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Limit: n}, func(key []string, _ histRecord) bool {
+		keys = append(keys, key)
 		return true
 	}); err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := history.Delete(tx, sc, k...); err != nil {
+	for _, key := range keys {
+		if err := k.tbl.Delete(tx, sc, key...); err != nil {
 			return 0, err
 		}
 	}
@@ -369,34 +400,96 @@ func dropOldest(tx storage.Tx, sc storage.Scope, n int) (int, error) {
 }
 
 // prune deletes what no lookup or delivery needs any more: management
-// events older than 90 days and data events older than a day.
+// events older than 90 days and data events older than a day. Records
+// are in arrival order, so each scan stops at the first one to keep.
 func (c *CloudTrail) prune(sc storage.Scope, now time.Time) error {
 	return c.store.Update(func(tx storage.Tx) error {
-		var keys [][]string
-		err := history.List(tx, sc, nil, storage.ListOptions{}, func(k []string, h histRecord) bool {
-			age := now.Sub(h.Time)
-			if age < dataRetention {
-				return false
+		for _, k := range kinds {
+			var keys [][]string
+			err := k.tbl.List(tx, sc, nil, storage.ListOptions{}, func(key []string, h histRecord) bool {
+				if now.Sub(h.Time) <= k.retention {
+					return false
+				}
+				keys = append(keys, key)
+				return true
+			})
+			if err != nil {
+				return err
 			}
-			if !h.Management || age > historyRetention {
-				keys = append(keys, k)
+			if len(keys) == 0 {
+				continue
 			}
-			return true
-		})
-		if err != nil || len(keys) == 0 {
-			return err
-		}
-		for _, k := range keys {
-			if err := history.Delete(tx, sc, k...); err != nil {
+			for _, key := range keys {
+				if err := k.tbl.Delete(tx, sc, key...); err != nil {
+					return err
+				}
+			}
+			have, _, err := counts.Get(tx, sc, k.name)
+			if err != nil {
+				return err
+			}
+			if err := counts.Put(tx, sc, max(0, have-len(keys)), k.name); err != nil {
 				return err
 			}
 		}
-		have, _, err := counts.Get(tx, sc)
-		if err != nil {
+		return nil
+	})
+}
+
+// seqRecord is a record with its sequence.
+type seqRecord struct {
+	seq string
+	h   histRecord
+}
+
+// recordsAfter returns sc's records of both kinds after sequence from
+// ("" for all), in sequence order.
+func recordsAfter(tx storage.Tx, sc storage.Scope, from string) ([]seqRecord, error) {
+	var out []seqRecord
+	for _, k := range kinds {
+		opts := storage.ListOptions{}
+		if from != "" {
+			opts.After = []string{from}
+		}
+		if err := k.tbl.List(tx, sc, nil, opts, func(key []string, h histRecord) bool {
+			out = append(out, seqRecord{key[0], h})
+			return true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out, nil
+}
+
+// lastStoredSeq is the greatest sequence stored, so sequences keep
+// growing after a restart whose clock reads earlier than the records (an
+// advanced clock is not kept across restarts).
+func (c *CloudTrail) lastStoredSeq() (string, error) {
+	last := ""
+	err := c.store.View(func(tx storage.Tx) error {
+		var scopes []storage.Scope
+		if err := scopesTbl.List(tx, indexScope, nil, storage.ListOptions{}, func(k []string, _ bool) bool {
+			if len(k) == 2 {
+				scopes = append(scopes, storage.Scope{Account: k[0], Region: k[1]})
+			}
+			return true
+		}); err != nil {
 			return err
 		}
-		return counts.Put(tx, sc, max(0, have-len(keys)))
+		for _, sc := range scopes {
+			for _, k := range kinds {
+				if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Reverse: true, Limit: 1}, func(key []string, _ histRecord) bool {
+					last = max(last, key[0])
+					return false
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
+	return last, err
 }
 
 // lookupKeys are the attributes LookupEvents filters on.
@@ -479,7 +572,7 @@ func (c *CloudTrail) LookupEvents(ctx *request.Context, in *cloudtrailapi.Lookup
 			if h.Time.Before(start) {
 				return false
 			}
-			if !h.Management || h.Time.After(end) || (key != "" && !lookupMatch(&h, key, val)) {
+			if h.Time.After(end) || (key != "" && !lookupMatch(&h, key, val)) {
 				return true
 			}
 			if len(out.Events) == limit {
