@@ -100,6 +100,9 @@ func New(store storage.Store, clk clock.Clock, bus *events.Bus, opts Options) *C
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if bus == nil {
+		bus = events.New() // no other services: topics and log groups are unknown
+	}
 	c := &CloudTrail{store: store, clock: clk, bus: bus, opts: opts,
 		dataAccounts: map[string]bool{}, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if last, err := c.lastStoredSeq(); err != nil {

@@ -12,7 +12,7 @@ import (
 // with New and Options.
 func Build(d kit.Deps) (kit.Declaration, error) {
 	c := New(d.Store, d.Clock, d.Bus, Options{Log: d.Log})
-	d.Bus.HandleRecords(c)
+	c.bus.HandleRecords(c)
 	return c.Declare(), nil
 }
 
