@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"reflect"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/iam"
@@ -23,7 +24,7 @@ func (c *CloudTrail) Declare() kit.Declaration {
 	return kit.Declaration{
 		Impl:      c,
 		Namespace: "cloudtrail",
-		Authz:     kit.Authz{Resources: resources, Extra: passLogsRole},
+		Authz:     kit.Authz{Resources: resources, Extra: passLogsRole, Context: requestTags},
 		Tags:      kit.TagLookup(c.resourceTags),
 		Close:     c.Close,
 	}
@@ -57,4 +58,32 @@ func passLogsRole(op string, in kit.Input, _ kit.Env) []kit.Check {
 	ctx := iam.Context{}
 	ctx.Set("iam:PassedToService", servicePrincipal)
 	return []kit.Check{{Action: "iam:PassRole", Resource: role, Context: ctx}}
+}
+
+// requestTags answers aws:RequestTag/<key> and aws:TagKeys from CreateTrail's
+// and AddTags's TagsList (a member name the kit does not read by itself).
+func requestTags(_ string, in kit.Input) iam.Context {
+	ctx := iam.Context{}
+	v := reflect.Indirect(in.Value())
+	if v.Kind() != reflect.Struct {
+		return ctx
+	}
+	f := v.FieldByName("TagsList")
+	if !f.IsValid() || f.Kind() != reflect.Slice {
+		return ctx
+	}
+	var keys []string
+	for i := 0; i < f.Len(); i++ {
+		tag := kit.ValueInput(f.Index(i))
+		k := tag.Str("Key")
+		if k == "" {
+			continue
+		}
+		ctx["aws:requesttag/"+strings.ToLower(k)] = []string{tag.Str("Value")}
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		ctx["aws:tagkeys"] = keys
+	}
+	return ctx
 }

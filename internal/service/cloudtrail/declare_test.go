@@ -42,3 +42,19 @@ func TestChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestTags: CreateTrail's and AddTags's TagsList answer
+// aws:RequestTag/<key> and aws:TagKeys.
+func TestRequestTags(t *testing.T) {
+	rules := (&CloudTrail{}).Declare().Authz
+	env := kit.Env{Account: "123456789012", Region: "us-east-1"}
+	in := &cloudtrailapi.CreateTrailInput{Name: ptr.To("main"), TagsList: []cloudtrailapi.Tag{{Key: ptr.To("Team"), Value: ptr.To("infra")}, {Key: ptr.To("cost")}}}
+	checks := rules.Checks("cloudtrail", "CreateTrail", in, env)
+	ctx := checks[0].Context
+	if got := ctx["aws:requesttag/team"]; len(got) != 1 || got[0] != "infra" {
+		t.Fatalf("aws:RequestTag/Team = %v (context %v)", got, ctx)
+	}
+	if got := ctx["aws:tagkeys"]; !reflect.DeepEqual(got, []string{"Team", "cost"}) {
+		t.Fatalf("aws:TagKeys = %v", got)
+	}
+}
