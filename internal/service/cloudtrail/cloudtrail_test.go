@@ -357,6 +357,12 @@ func TestDeliveryOnTheClock(t *testing.T) {
 	if len(files) != 2 || len(recs) != 3 || last["eventName"] != "PutObject" || last["requestParameters"].(map[string]any)["key"] != "hane.jpg" {
 		t.Fatalf("after data selectors: %d files, records %v", len(files), recs)
 	}
+	// Data events carry their resources, the object first, as CloudTrail
+	// writes them.
+	res, _ := json.Marshal(last["resources"])
+	if string(res) != `[{"ARN":"arn:aws:s3:::b1/hane.jpg","type":"AWS::S3::Object"},{"ARN":"arn:aws:s3:::b1","accountId":"123456789012","type":"AWS::S3::Bucket"}]` {
+		t.Fatalf("resources %s", res)
+	}
 }
 
 func TestAdvancedSelectors(t *testing.T) {
@@ -609,10 +615,16 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"eventTime":"2026-05-01T12:00:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s"},"requestParameters":{"bucketName":"b","key":"k"}}`))
 	f.Add([]byte(`{"userIdentity":{"type":"AssumedRole","arn":""},"requestParameters":{"functionName":7}}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"managementEvent":false,"eventSource":"s3.amazonaws.com","recipientAccountId":"1","requestParameters":{"bucketName":"b","key":"k"}}`))
+	f.Add([]byte(` {"managementEvent":false,"eventSource":"lambda.amazonaws.com","requestParameters":{"functionName":"f"}} `))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := parse(b)
 		if err == nil && h.Raw == nil && len(b) > 0 {
 			t.Fatalf("parsed %q without keeping it", b)
+		}
+		// The record delivered is still JSON (resources may be added).
+		if err == nil && !json.Valid(h.Raw) {
+			t.Fatalf("parse(%q) keeps invalid JSON %q", b, h.Raw)
 		}
 	})
 }

@@ -101,7 +101,9 @@ type wire struct {
 		UserName    string `json:"userName"`
 		InvokedBy   string `json:"invokedBy"`
 	} `json:"userIdentity"`
-	RequestParameters map[string]any `json:"requestParameters"`
+	RequestParameters  map[string]any  `json:"requestParameters"`
+	RecipientAccountID string          `json:"recipientAccountId"`
+	Resources          json.RawMessage `json:"resources"`
 }
 
 // parse turns a record's JSON into a histRecord.
@@ -124,12 +126,53 @@ func parse(raw []byte) (histRecord, error) {
 	case "AWSService":
 		h.Username = w.UserIdentity.InvokedBy
 	}
-	account := ""
-	if p := strings.SplitN(w.UserIdentity.ARN, ":", 6); len(p) == 6 {
-		account = p[4]
+	h.Resources = resourcesOf(w.EventSource, w.AWSRegion, w.RecipientAccountID, w.RequestParameters)
+	if !h.Management && w.Resources == nil {
+		h.Raw = withResources(h.Raw, h.Resources, w.RecipientAccountID)
 	}
-	h.Resources = resourcesOf(w.EventSource, w.AWSRegion, account, w.RequestParameters)
 	return h, nil
+}
+
+// recordResource is an element of a data event record's resources, as
+// CloudTrail writes it.
+type recordResource struct {
+	AccountID string `json:"accountId,omitempty"`
+	Type      string `json:"type"`
+	ARN       string `json:"ARN"`
+}
+
+// withResources adds the resources element CloudTrail gives data events
+// (the object and its bucket, the function) to a record's JSON.
+func withResources(raw json.RawMessage, rs []resource, account string) json.RawMessage {
+	var out []recordResource
+	for _, r := range rs {
+		if r.ARN == "" {
+			continue
+		}
+		rr := recordResource{Type: r.Type, ARN: r.ARN}
+		if r.Type != "AWS::S3::Object" {
+			rr.AccountID = account
+		}
+		out = append(out, rr)
+	}
+	trimmed := bytes.TrimRight(raw, " \t\r\n")
+	if len(out) == 0 || len(trimmed) < 2 || trimmed[len(trimmed)-1] != '}' {
+		return raw
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Type == "AWS::S3::Object" && out[j].Type != "AWS::S3::Object" })
+	b, err := json.Marshal(out)
+	if err != nil {
+		return raw
+	}
+	body := bytes.TrimRight(trimmed[:len(trimmed)-1], " \t\r\n")
+	res := make(json.RawMessage, 0, len(trimmed)+len(b)+16)
+	res = append(res, body...)
+	if len(body) > 0 && body[len(body)-1] != '{' {
+		res = append(res, ',')
+	}
+	res = append(res, `"resources":`...)
+	res = append(res, b...)
+	return append(res, '}')
 }
 
 // resourceMembers map request members to the resource types LookupEvents
