@@ -707,8 +707,12 @@ func (c *CloudTrail) StopLogging(ctx *request.Context, in *cloudtrailapi.StopLog
 	if err != nil {
 		return nil, err
 	}
-	// What was recorded while logging is still delivered.
-	if err := c.deliverTrail(context.Background(), t.Account, t.HomeRegion, t.Name, ctx.Now(), true); err != nil {
+	// What was recorded while logging is still delivered (one delivery
+	// pass at a time, so no record goes out twice).
+	c.tickMu.Lock()
+	err = c.deliverTrail(context.Background(), t.Account, t.HomeRegion, t.Name, ctx.Now(), true)
+	c.tickMu.Unlock()
+	if err != nil {
 		c.opts.Log.Warn("cloudtrail: final delivery", "trail", t.arn(), "error", err)
 	}
 	return &cloudtrailapi.StopLoggingOutput{}, nil
