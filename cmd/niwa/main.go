@@ -208,6 +208,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"how long a request body may go without sending a byte; renewed on every read, so slow uploads that keep sending are not cut off (NIWA_BODY_TIMEOUT)")
 	fs.DurationVar(&cfg.Timeouts.Idle, "idle-timeout", envs.duration("idle-timeout", "NIWA_IDLE_TIMEOUT", server.DefaultIdleTimeout),
 		"how long a keep-alive connection may sit idle between requests (NIWA_IDLE_TIMEOUT)")
+	fs.DurationVar(&cfg.CloudTrailDeliveryInterval, "cloudtrail-delivery-interval", envs.duration("cloudtrail-delivery-interval", "NIWA_CLOUDTRAIL_DELIVERY_INTERVAL", 5*time.Minute),
+		"how often CloudTrail trails deliver log files to S3, SNS and CloudWatch Logs, on niwa's clock (NIWA_CLOUDTRAIL_DELIVERY_INTERVAL)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, ended at shutdown (for `go tool pprof`); off by default")
 	var envKeys keyList
 	if v := os.Getenv("NIWA_ACCESS_KEYS"); v != "" {
@@ -245,7 +247,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, t := range []struct {
 		name string
 		d    time.Duration
-	}{{"header-timeout", cfg.Timeouts.Header}, {"body-timeout", cfg.Timeouts.Body}, {"idle-timeout", cfg.Timeouts.Idle}} {
+	}{{"header-timeout", cfg.Timeouts.Header}, {"body-timeout", cfg.Timeouts.Body}, {"idle-timeout", cfg.Timeouts.Idle},
+		{"cloudtrail-delivery-interval", cfg.CloudTrailDeliveryInterval}} {
 		if t.d <= 0 {
 			fmt.Fprintf(stderr, "niwa: --%s must be positive, got %v\n", t.name, t.d)
 			return 2

@@ -121,6 +121,8 @@ func TestUsageErrors(t *testing.T) {
 		{"negative idle timeout", nil, []string{"--idle-timeout", "-1s"}, "--idle-timeout must be positive"},
 		{"NIWA_BODY_TIMEOUT not a duration", map[string]string{"NIWA_BODY_TIMEOUT": "20"}, nil, `NIWA_BODY_TIMEOUT="20" is not a positive duration`},
 		{"NIWA_IDLE_TIMEOUT negative", map[string]string{"NIWA_IDLE_TIMEOUT": "-5s"}, nil, `NIWA_IDLE_TIMEOUT="-5s" is not a positive duration`},
+		{"zero cloudtrail delivery interval", nil, []string{"--cloudtrail-delivery-interval", "0s"}, "--cloudtrail-delivery-interval must be positive"},
+		{"NIWA_CLOUDTRAIL_DELIVERY_INTERVAL not a duration", map[string]string{"NIWA_CLOUDTRAIL_DELIVERY_INTERVAL": "5"}, nil, `NIWA_CLOUDTRAIL_DELIVERY_INTERVAL="5" is not a positive duration`},
 		{"NIWA_LOG_FORMAT unknown", map[string]string{"NIWA_LOG_FORMAT": "yaml"}, nil, `want text or json, got "yaml"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

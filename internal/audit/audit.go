@@ -11,8 +11,10 @@
 package audit
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -73,6 +75,16 @@ type Record struct {
 	ManagementEvent    bool         `json:"managementEvent"`
 	RecipientAccountID string       `json:"recipientAccountId"`
 	EventCategory      string       `json:"eventCategory"`
+	TLSDetails         *TLSDetails  `json:"tlsDetails,omitempty"`
+}
+
+// TLSDetails is the record's tlsDetails element: the Host header the
+// client sent and, for a call over HTTPS, the TLS version and cipher
+// suite (a plain-HTTP call to niwa has none, so those are left out).
+type TLSDetails struct {
+	TLSVersion               string `json:"tlsVersion,omitempty"`
+	CipherSuite              string `json:"cipherSuite,omitempty"`
+	ClientProvidedHostHeader string `json:"clientProvidedHostHeader,omitempty"`
 }
 
 // UserIdentity is the record's userIdentity element.
@@ -137,6 +149,7 @@ func Build(c Call, newID func() string) *Record {
 	}
 	if ctx.HTTP != nil {
 		rec.UserAgent = ctx.HTTP.UserAgent()
+		rec.TLSDetails = tlsDetails(ctx.HTTP)
 	}
 	if c.Params != nil && c.Operation.Input != nil {
 		if p, ok := render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
@@ -151,6 +164,20 @@ func Build(c Call, newID func() string) *Record {
 		}
 	}
 	return rec
+}
+
+// tlsDetails is what CloudTrail records about the connection: AWS names
+// TLS versions "TLSv1.2"/"TLSv1.3" and cipher suites by their IANA names.
+func tlsDetails(r *http.Request) *TLSDetails {
+	d := &TLSDetails{ClientProvidedHostHeader: r.Host}
+	if st := r.TLS; st != nil {
+		d.TLSVersion = strings.Replace(tls.VersionName(st.Version), "TLS 1.", "TLSv1.", 1)
+		d.CipherSuite = tls.CipherSuiteName(st.CipherSuite)
+	}
+	if *d == (TLSDetails{}) {
+		return nil
+	}
+	return d
 }
 
 // recordRegion is the region a call is recorded and delivered in: global
@@ -328,16 +355,29 @@ func NewEventID() string {
 
 // Publisher returns a gateway OnCall hook that publishes every mutating
 // call (see kit.Audit.IsReadOnly) on bus as an "AWS API Call via CloudTrail" event
-// with source "aws.<service>". Read-only calls, and every call no
-// subscriber wants (bus.Wants: EventBridge only wants them where a rule or
-// archive could see them), cost no record: building and encoding one was
-// a large share of a cheap call's CPU.
+// with source "aws.<service>", and hands every call's record (read-only
+// ones and data events included) to the bus's record sink (CloudTrail's
+// event history and trails). A call nobody wants (bus.Wants: EventBridge
+// only wants them where a rule or archive could see them;
+// bus.WantsRecords: CloudTrail) costs no record: building and encoding one
+// was a large share of a cheap call's CPU.
 func Publisher(bus *events.Bus) func(Call) {
 	return func(c Call) {
-		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" ||
-			c.Rules.IsReadOnly(c.Operation.Name) || !bus.Wants(c.Context.Account, recordRegion(c)) {
+		if c.Context == nil || c.Operation == nil || c.Model == nil || c.Service == "" {
 			return
 		}
-		bus.Publish(Build(c, NewEventID).Event())
+		region := recordRegion(c)
+		toRules := !c.Rules.IsReadOnly(c.Operation.Name) && bus.Wants(c.Context.Account, region)
+		toTrail := bus.WantsRecords(c.Context.Account, region, c.Rules.DataEvents[c.Operation.Name])
+		if !toRules && !toTrail {
+			return
+		}
+		e := Build(c, NewEventID).Event()
+		if toRules {
+			bus.Publish(e)
+		}
+		if toTrail {
+			bus.PublishRecord(e)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"net/http/httptest"
 	"regexp"
@@ -206,5 +207,90 @@ func TestPublisher(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(got[0].ID) {
 		t.Fatalf("event id %q is not a UUID", got[0].ID)
+	}
+}
+
+// sink is a record sink that keeps what it is handed, for one account.
+type sink struct {
+	account string
+	noData  bool
+	got     []events.Event
+}
+
+func (s *sink) WantsRecords(account, _ string, data bool) bool {
+	return account == s.account && !(data && s.noData)
+}
+func (s *sink) Record(e events.Event) { s.got = append(s.got, e) }
+
+func TestPublisherRecordSink(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	bus := events.New()
+	hook := Publisher(bus)
+	trail := &sink{account: acct}
+	bus.HandleRecords(trail)
+	var rules []events.Event
+	cancel := bus.Subscribe(func(e events.Event) { rules = append(rules, e) })
+	defer cancel()
+
+	hook(call(t, iam, "GetRole", root, map[string]any{"RoleName": "r1"}, nil, nil))
+	hook(call(t, s3, "PutObject", root, map[string]any{"Bucket": "b", "Key": "k"}, map[string]any{}, nil))
+	hook(call(t, iam, "CreateRole", root, map[string]any{"RoleName": "r1"}, nil, nil))
+
+	// The sink sees every call, read-only ones and data events included;
+	// EventBridge still sees only the mutating ones.
+	var names []string
+	for _, e := range trail.got {
+		var d map[string]any
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, d["eventName"].(string))
+	}
+	if want := []string{"GetRole", "PutObject", "CreateRole"}; !equal(names, want) {
+		t.Fatalf("sink got %v, want %v", names, want)
+	}
+	if len(rules) != 2 {
+		t.Fatalf("subscribers got %d events, want 2 (PutObject and CreateRole)", len(rules))
+	}
+
+	// Another account: the sink does not want it, nothing is built for it.
+	other := call(t, iam, "GetRole", root, map[string]any{"RoleName": "r1"}, nil, nil)
+	other.Context.Account = "999999999999"
+	hook(other)
+	if len(trail.got) != 3 {
+		t.Fatalf("sink got a record it did not want")
+	}
+	// No trail selects data events: PutObject costs no record.
+	trail.noData = true
+	hook(call(t, s3, "PutObject", root, map[string]any{"Bucket": "b", "Key": "k"}, map[string]any{}, nil))
+	if len(trail.got) != 3 {
+		t.Fatalf("sink got a data event it did not want")
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBuildTLSDetails(t *testing.T) {
+	c := call(t, iamapi.Spec(), "GetRole", root, map[string]any{"RoleName": "r1"}, nil, nil)
+	c.Context.HTTP.Host = "iam.amazonaws.com"
+	d := detail(t, Build(c, fixedID))
+	got, _ := json.Marshal(d["tlsDetails"])
+	if string(got) != `{"clientProvidedHostHeader":"iam.amazonaws.com"}` {
+		t.Fatalf("plain HTTP tlsDetails = %s", got)
+	}
+	c.Context.HTTP.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
+	got, _ = json.Marshal(Build(c, fixedID).TLSDetails)
+	if string(got) != `{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"iam.amazonaws.com"}` {
+		t.Fatalf("HTTPS tlsDetails = %s", got)
 	}
 }

@@ -59,6 +59,10 @@ type Message struct {
 	// MessageGroupID and DeduplicationID are for FIFO targets.
 	MessageGroupID  string
 	DeduplicationID string
+	// LogStream names the log stream a delivery to a log group writes
+	// to (CloudTrail's "<account>_CloudTrail_<region>"); empty lets the
+	// log group's service choose.
+	LogStream string
 	// Validate asks the target only to check that it exists and would
 	// accept messages from this source, without delivering.
 	Validate bool
@@ -87,6 +91,8 @@ type Bus struct {
 	handlers map[string]Handler
 	// metrics receives the metrics services publish (CloudWatch).
 	metrics MetricSink
+	// records receives the CloudTrail record of every call (CloudTrail).
+	records RecordSink
 }
 
 // New returns an empty bus.

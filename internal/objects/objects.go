@@ -68,3 +68,37 @@ type Store interface {
 	// OpenServiceObject opens an object for reading; the caller closes it.
 	OpenServiceObject(ctx context.Context, bucket, key string, p Principal) (io.ReadCloser, int64, error)
 }
+
+// PutOptions are what a service sets on an object it writes besides its
+// body.
+type PutOptions struct {
+	// ContentType is the object's Content-Type
+	// ("application/octet-stream" when empty).
+	ContentType string
+	// Metadata is the object's user metadata (x-amz-meta-<key>, keys
+	// lower-cased): CloudTrail's digest files carry their signature there.
+	Metadata map[string]string
+	// KMS, when set, stores the object SSE-KMS under a data key the
+	// writing service generated with KMS (CloudTrail encrypts log files
+	// with the trail's key): readers then need kms:Decrypt on the key.
+	KMS *SealKey
+}
+
+// SealKey is a KMS data key an object is encrypted under.
+type SealKey struct {
+	// KeyARN is the KMS key's ARN.
+	KeyARN string
+	// Plaintext encrypts the object; Ciphertext is what is stored, for
+	// readers to decrypt with KMS under Context.
+	Plaintext, Ciphertext []byte
+	Context               map[string]string
+}
+
+// OptionsWriter is a Store that also writes objects with PutOptions (S3
+// implements it; kept apart from Store so that the fakes of services that
+// need no options stay as they are).
+type OptionsWriter interface {
+	Store
+	// PutServiceObjectWith is PutServiceObject with opts.
+	PutServiceObjectWith(ctx context.Context, bucket, key string, body []byte, p Principal, opts PutOptions) error
+}

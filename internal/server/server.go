@@ -5,6 +5,8 @@
 package server
 
 import (
+	"time"
+
 	"context"
 	"crypto/tls"
 	"errors"
@@ -75,9 +77,12 @@ type Config struct {
 	// Timeouts bound slow and idle connections (zero fields take the
 	// defaults).
 	Timeouts Timeouts
-	Clock    clock.Clock
-	Log      *slog.Logger
-	Version  string
+	// CloudTrailDeliveryInterval is how often trails deliver their log
+	// files (zero: AWS's 5 minutes).
+	CloudTrailDeliveryInterval time.Duration
+	Clock                      clock.Clock
+	Log                        *slog.Logger
+	Version                    string
 }
 
 // Server is a running (or ready to run) niwa.

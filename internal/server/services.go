@@ -66,7 +66,7 @@ func catalog() []struct {
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
-		{cloudtrailapi.Spec(), notYetWiring},
+		{cloudtrailapi.Spec(), wireCloudTrail}, // after S3, SNS, Logs and KMS: it delivers to them
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},

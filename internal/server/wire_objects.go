@@ -7,7 +7,7 @@ import (
 
 // S3 is the store through which Logs export tasks and DynamoDB exports
 // and imports reach buckets (internal/objects).
-var _ objects.Store = (*s3.S3)(nil)
+var _ objects.OptionsWriter = (*s3.S3)(nil)
 
 // objectStore is S3 as an objects.Store, or nil when S3 is not wired
 // (S3 is wired before the services using it; see services.go).

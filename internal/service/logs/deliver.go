@@ -32,6 +32,9 @@ func (l *Logs) Deliver(ctx context.Context, m events.Message) error {
 	_ = json.Unmarshal([]byte(m.Body), &doc) // a transformed input need not be an event
 	now := l.clock.Now()
 	sname := doc.ID
+	if m.LogStream != "" {
+		sname = m.LogStream
+	}
 	if sname == "" {
 		sname = newID()
 	}

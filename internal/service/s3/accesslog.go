@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	objstore "github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -284,12 +285,36 @@ func (s *S3) writeLogObject(bucket, key, body string, now time.Time) error {
 // writeServiceObject stores an object S3 itself writes (log deliveries,
 // inventory reports), SSE-S3 encrypted, as the bucket owner's.
 func (s *S3) writeServiceObject(bucket, key, contentType string, body []byte, now time.Time) error {
-	st, err := s.writeBody(bytes.NewReader(body), http.Header{}, nil, "", maxObjectSize)
+	return s.writeServiceObjectMeta(bucket, key, contentType, nil, body, now)
+}
+
+// writeServiceObjectMeta is writeServiceObject with user metadata
+// (x-amz-meta-*), as CloudTrail's digest files carry their signature.
+func (s *S3) writeServiceObjectMeta(bucket, key, contentType string, meta map[string]string, body []byte, now time.Time) error {
+	return s.writeServiceObjectSealed(bucket, key, contentType, meta, body, now, nil)
+}
+
+// writeServiceObjectSealed is writeServiceObjectMeta encrypted SSE-KMS
+// under a data key the writing service generated (sk; nil: SSE-S3).
+func (s *S3) writeServiceObjectSealed(bucket, key, contentType string, meta map[string]string, body []byte, now time.Time, sk *objstore.SealKey) error {
+	blobs := storage.BlobStore(s.blobs)
+	if sk != nil {
+		sealed, err := newSealedBlobs(s.blobs, sk.Plaintext)
+		if err != nil {
+			return err
+		}
+		blobs = sealed
+	}
+	st, err := s.writeBodyTo(blobs, bytes.NewReader(body), http.Header{}, nil, "", maxObjectSize)
 	if err != nil {
 		return err
 	}
 	o := objectRecord{Key: key, LastModified: now.Truncate(time.Second), Size: st.part.Size, ETag: quoteETag(st.md5),
-		Parts: []blobPart{st.part}, ContentType: contentType, SSE: "AES256", Seq: s.nextSeq(now)}
+		Parts: []blobPart{st.part}, ContentType: contentType, SSE: "AES256", Seq: s.nextSeq(now), Metadata: meta}
+	if sk != nil {
+		o.SSE, o.KMSKeyID = "aws:kms", sk.KeyARN
+		o.Seal = &kmsSeal{DataKey: sk.Ciphertext, Context: sk.Context}
+	}
 	var garbage []blobPart
 	err = s.store.Update(func(tx storage.Tx) error {
 		b, err := getBucket(tx, bucket)

@@ -56,14 +56,9 @@ func wantedChecksums(h http.Header, algorithm string) []checksum.Algorithm {
 	return out
 }
 
-// writeBody streams r into a new blob, hashing it as it goes, and checks
-// it against the Content-MD5 and x-amz-checksum-* headers. Nothing is
-// kept on failure.
-func (s *S3) writeBody(r io.Reader, h http.Header, contentMD5 *string, algorithm string, limit int64) (stored, error) {
-	return s.writeBodyTo(s.blobs, r, h, contentMD5, algorithm, limit)
-}
-
-// writeBodyTo is writeBody into blobs (sealed ones for SSE-KMS).
+// writeBodyTo streams r into a new blob of blobs (sealed ones for
+// SSE-KMS), hashing it as it goes, and checks it against the Content-MD5
+// and x-amz-checksum-* headers. Nothing is kept on failure.
 func (s *S3) writeBodyTo(blobs storage.BlobStore, r io.Reader, h http.Header, contentMD5 *string, algorithm string, limit int64) (stored, error) {
 	var want []byte
 	if contentMD5 != nil {

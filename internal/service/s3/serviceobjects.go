@@ -107,6 +107,29 @@ func (s *S3) PutServiceObject(_ context.Context, bucket, key string, body []byte
 	return s.writeServiceObject(bucket, key, "application/octet-stream", body, s.clock.Now())
 }
 
+// PutServiceObjectWith implements objects.OptionsWriter: PutServiceObject
+// with a content type and user metadata.
+func (s *S3) PutServiceObjectWith(_ context.Context, bucket, key string, body []byte, p objstore.Principal, o objstore.PutOptions) error {
+	if _, err := s.serviceAccess(bucket, key, p, "s3:PutObject"); err != nil {
+		return err
+	}
+	ct := o.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	var meta map[string]string
+	if len(o.Metadata) > 0 {
+		meta = make(map[string]string, len(o.Metadata))
+		for k, v := range o.Metadata {
+			meta[strings.ToLower(k)] = v
+		}
+	}
+	if o.KMS != nil {
+		return s.writeServiceObjectSealed(bucket, key, ct, meta, body, s.clock.Now(), o.KMS)
+	}
+	return s.writeServiceObjectMeta(bucket, key, ct, meta, body, s.clock.Now())
+}
+
 // ListServiceObjects implements objects.Store.
 func (s *S3) ListServiceObjects(_ context.Context, bucket, prefix string, p objstore.Principal) ([]objstore.Object, error) {
 	if _, err := s.serviceAccess(bucket, prefix, p, "s3:ListBucket"); err != nil {

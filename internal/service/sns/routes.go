@@ -227,7 +227,7 @@ func notAuthorized() error {
 // publications by the topic policy alone.
 func policyChecked(service string) bool {
 	switch service {
-	case "s3.amazonaws.com", "events.amazonaws.com":
+	case "s3.amazonaws.com", "events.amazonaws.com", "cloudtrail.amazonaws.com":
 		return true
 	}
 	return false

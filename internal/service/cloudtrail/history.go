@@ -1,0 +1,653 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// histRecord is one stored record: its JSON as the audit hook built it,
+// and the fields lookups and selectors read.
+type histRecord struct {
+	Time        time.Time       `json:"t"`
+	EventID     string          `json:"id"`
+	Name        string          `json:"n"`
+	Source      string          `json:"s"`
+	Username    string          `json:"u,omitempty"`
+	AccessKeyID string          `json:"k,omitempty"`
+	UserARN     string          `json:"ua,omitempty"`
+	ReadOnly    bool            `json:"ro,omitempty"`
+	Management  bool            `json:"m,omitempty"`
+	Global      bool            `json:"g,omitempty"`
+	EventType   string          `json:"et,omitempty"`
+	ErrorCode   string          `json:"ec,omitempty"`
+	Resources   []resource      `json:"r,omitempty"`
+	Raw         json.RawMessage `json:"raw"`
+}
+
+// resource is a resource a record names, as LookupEvents shows it.
+type resource struct {
+	Type string `json:"t"`
+	Name string `json:"n"`
+	ARN  string `json:"a,omitempty"`
+}
+
+// fieldValues are the values of an advanced selector's field for r.
+func (r *histRecord) fieldValues(field string) []string {
+	switch field {
+	case "eventCategory":
+		if r.Management {
+			return []string{"Management"}
+		}
+		return []string{"Data"}
+	case "readOnly":
+		return []string{fmt.Sprint(r.ReadOnly)}
+	case "eventSource":
+		return []string{r.Source}
+	case "eventName":
+		return []string{r.Name}
+	case "eventType":
+		return []string{r.EventType}
+	case "userIdentity.arn":
+		return []string{r.UserARN}
+	case "errorCode":
+		return []string{r.ErrorCode}
+	case "resources.type", "resources.ARN":
+		var out []string
+		for _, res := range r.Resources {
+			if field == "resources.type" {
+				out = append(out, res.Type)
+			} else if res.ARN != "" {
+				out = append(out, res.ARN)
+			}
+		}
+		return out
+	}
+	return []string{""}
+}
+
+// globalSources are the services CloudTrail treats as global service
+// events (recorded in us-east-1; IncludeGlobalServiceEvents).
+var globalSources = map[string]bool{
+	"iam.amazonaws.com": true, "route53.amazonaws.com": true, "cloudfront.amazonaws.com": true,
+	"organizations.amazonaws.com": true, "signin.amazonaws.com": true,
+}
+
+// wire is the part of a record's JSON CloudTrail reads.
+type wire struct {
+	EventTime       time.Time `json:"eventTime"`
+	EventID         string    `json:"eventID"`
+	EventName       string    `json:"eventName"`
+	EventSource     string    `json:"eventSource"`
+	ReadOnly        bool      `json:"readOnly"`
+	ManagementEvent bool      `json:"managementEvent"`
+	EventType       string    `json:"eventType"`
+	ErrorCode       string    `json:"errorCode"`
+	AWSRegion       string    `json:"awsRegion"`
+	UserIdentity    struct {
+		Type        string `json:"type"`
+		ARN         string `json:"arn"`
+		AccessKeyID string `json:"accessKeyId"`
+		UserName    string `json:"userName"`
+		InvokedBy   string `json:"invokedBy"`
+	} `json:"userIdentity"`
+	RequestParameters  map[string]any  `json:"requestParameters"`
+	RecipientAccountID string          `json:"recipientAccountId"`
+	Resources          json.RawMessage `json:"resources"`
+}
+
+// parse turns a record's JSON into a histRecord.
+func parse(raw []byte) (histRecord, error) {
+	var w wire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return histRecord{}, err
+	}
+	h := histRecord{Time: w.EventTime, EventID: w.EventID, Name: w.EventName, Source: w.EventSource,
+		AccessKeyID: w.UserIdentity.AccessKeyID, UserARN: w.UserIdentity.ARN, ReadOnly: w.ReadOnly,
+		Management: w.ManagementEvent, Global: globalSources[w.EventSource], EventType: w.EventType,
+		ErrorCode: w.ErrorCode, Raw: append(json.RawMessage(nil), raw...)}
+	switch w.UserIdentity.Type {
+	case "Root":
+		h.Username = "root"
+	case "IAMUser":
+		h.Username = w.UserIdentity.UserName
+	case "AssumedRole", "FederatedUser":
+		h.Username = w.UserIdentity.ARN[strings.LastIndexByte(w.UserIdentity.ARN, '/')+1:]
+	case "AWSService":
+		h.Username = w.UserIdentity.InvokedBy
+	}
+	h.Resources = resourcesOf(w.EventSource, w.AWSRegion, w.RecipientAccountID, w.RequestParameters)
+	if !h.Management && w.Resources == nil {
+		h.Raw = withResources(h.Raw, h.Resources, w.RecipientAccountID)
+	}
+	return h, nil
+}
+
+// recordResource is an element of a data event record's resources, as
+// CloudTrail writes it.
+type recordResource struct {
+	AccountID string `json:"accountId,omitempty"`
+	Type      string `json:"type"`
+	ARN       string `json:"ARN"`
+}
+
+// withResources adds the resources element CloudTrail gives data events
+// (the object and its bucket, the function) to a record's JSON.
+func withResources(raw json.RawMessage, rs []resource, account string) json.RawMessage {
+	var out []recordResource
+	for _, r := range rs {
+		if r.ARN == "" {
+			continue
+		}
+		rr := recordResource{Type: r.Type, ARN: r.ARN}
+		if r.Type != "AWS::S3::Object" {
+			rr.AccountID = account
+		}
+		out = append(out, rr)
+	}
+	trimmed := bytes.TrimRight(raw, " \t\r\n")
+	if len(out) == 0 || len(trimmed) < 2 || trimmed[len(trimmed)-1] != '}' {
+		return raw
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Type == "AWS::S3::Object" && out[j].Type != "AWS::S3::Object" })
+	b, err := json.Marshal(out)
+	if err != nil {
+		return raw
+	}
+	body := bytes.TrimRight(trimmed[:len(trimmed)-1], " \t\r\n")
+	res := make(json.RawMessage, 0, len(trimmed)+len(b)+16)
+	res = append(res, body...)
+	if len(body) > 0 && body[len(body)-1] != '{' {
+		res = append(res, ',')
+	}
+	res = append(res, `"resources":`...)
+	res = append(res, b...)
+	return append(res, '}')
+}
+
+// resourceMembers map request members to the resource types LookupEvents
+// shows (ResourceType and ResourceName lookups): CloudTrail's knowledge
+// of which member names which resource.
+var resourceMembers = []struct {
+	source, member, typ string
+}{
+	{"s3.amazonaws.com", "bucketName", "AWS::S3::Bucket"},
+	{"iam.amazonaws.com", "roleName", "AWS::IAM::Role"},
+	{"iam.amazonaws.com", "userName", "AWS::IAM::User"},
+	{"iam.amazonaws.com", "groupName", "AWS::IAM::Group"},
+	{"iam.amazonaws.com", "policyArn", "AWS::IAM::Policy"},
+	{"iam.amazonaws.com", "instanceProfileName", "AWS::IAM::InstanceProfile"},
+	{"sqs.amazonaws.com", "queueUrl", "AWS::SQS::Queue"},
+	{"sqs.amazonaws.com", "queueName", "AWS::SQS::Queue"},
+	{"sns.amazonaws.com", "topicArn", "AWS::SNS::Topic"},
+	{"lambda.amazonaws.com", "functionName", "AWS::Lambda::Function"},
+	{"dynamodb.amazonaws.com", "tableName", "AWS::DynamoDB::Table"},
+	{"kms.amazonaws.com", "keyId", "AWS::KMS::Key"},
+	{"logs.amazonaws.com", "logGroupName", "AWS::Logs::LogGroup"},
+	{"secretsmanager.amazonaws.com", "secretId", "AWS::SecretsManager::Secret"},
+	{"secretsmanager.amazonaws.com", "name", "AWS::SecretsManager::Secret"},
+	{"ssm.amazonaws.com", "name", "AWS::SSM::Parameter"},
+	{"cloudtrail.amazonaws.com", "name", "AWS::CloudTrail::Trail"},
+	{"cloudtrail.amazonaws.com", "trailName", "AWS::CloudTrail::Trail"},
+	{"events.amazonaws.com", "name", "AWS::Events::Rule"},
+	{"ec2.amazonaws.com", "instanceId", "AWS::EC2::Instance"},
+	{"ec2.amazonaws.com", "vpcId", "AWS::EC2::VPC"},
+	{"ec2.amazonaws.com", "subnetId", "AWS::EC2::Subnet"},
+	{"ec2.amazonaws.com", "groupId", "AWS::EC2::SecurityGroup"},
+}
+
+// resourcesOf lists the resources a call's request parameters name; S3
+// object calls and Lambda calls also carry the ARN data event selectors
+// match.
+func resourcesOf(source, region, account string, params map[string]any) []resource {
+	var out []resource
+	for _, m := range resourceMembers {
+		if m.source != source {
+			continue
+		}
+		if v, ok := params[m.member].(string); ok && v != "" {
+			out = append(out, resource{Type: m.typ, Name: v})
+		}
+	}
+	switch source {
+	case "s3.amazonaws.com":
+		b, _ := params["bucketName"].(string)
+		if k, ok := params["key"].(string); ok && b != "" {
+			out = append(out, resource{Type: "AWS::S3::Object", Name: b + "/" + k, ARN: "arn:aws:s3:::" + b + "/" + k})
+		}
+		for i := range out {
+			if out[i].Type == "AWS::S3::Bucket" {
+				out[i].ARN = "arn:aws:s3:::" + out[i].Name
+			}
+		}
+	case "lambda.amazonaws.com":
+		for i := range out {
+			if out[i].Type == "AWS::Lambda::Function" {
+				n := out[i].Name
+				if !strings.HasPrefix(n, "arn:") {
+					n = "arn:aws:lambda:" + region + ":" + account + ":function:" + n
+				}
+				out[i].ARN = n
+			}
+		}
+	case "dynamodb.amazonaws.com":
+		for i := range out {
+			if !strings.HasPrefix(out[i].Name, "arn:") {
+				out[i].ARN = "arn:aws:dynamodb:" + region + ":" + account + ":table/" + out[i].Name
+			}
+		}
+	}
+	return out
+}
+
+// WantsRecords implements events.RecordSink: the event history keeps
+// every account's management events, as AWS always does; data events
+// only for accounts with a trail that may select them.
+func (c *CloudTrail) WantsRecords(account, _ string, data bool) bool {
+	return !data || c.wantsData(account)
+}
+
+// Record implements events.RecordSink. It runs on the API call's path, so
+// it only queues the record (data events only for accounts whose trails
+// may select them); the flusher stores the queue in batches.
+func (c *CloudTrail) Record(e events.Event) {
+	if bytes.Contains(e.Detail, []byte(`"managementEvent":false`)) && !c.wantsData(e.Account) {
+		return
+	}
+	c.pmu.Lock()
+	c.pending = append(c.pending, e)
+	n := len(c.pending)
+	c.pmu.Unlock()
+	if n >= 4096 {
+		// A burst the flusher has not caught up with: store it here,
+		// so the queue stays bounded.
+		if err := c.flush(); err != nil {
+			c.opts.Log.Error("cloudtrail: store records", "error", err)
+		}
+		return
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flusher stores queued records until Close.
+func (c *CloudTrail) flusher() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.kick:
+			if err := c.flush(); err != nil {
+				c.opts.Log.Error("cloudtrail: store records", "error", err)
+			}
+		}
+	}
+}
+
+// wantsData reports whether a trail of account may select data events.
+func (c *CloudTrail) wantsData(account string) bool {
+	c.dmu.Lock()
+	v, ok := c.dataAccounts[account]
+	c.dmu.Unlock()
+	if ok {
+		return v
+	}
+	v = false
+	err := c.store.View(func(tx storage.Tx) error {
+		return trails.List(tx, storage.Global(account), nil, storage.ListOptions{}, func(_ []string, t trailRecord) bool {
+			v = v || t.selectsData()
+			return !v
+		})
+	})
+	if err != nil {
+		return true // keep them rather than lose them
+	}
+	c.dmu.Lock()
+	c.dataAccounts[account] = v
+	c.dmu.Unlock()
+	return v
+}
+
+// nextSeq returns the next record sequence: ordered by the clock, then
+// by arrival. Callers hold flushMu.
+func (c *CloudTrail) nextSeq(now time.Time) string {
+	s := fmt.Sprintf("%016x%08x", now.UnixNano(), 0)
+	if s <= c.lastSeq {
+		var ns, n uint64
+		_, _ = fmt.Sscanf(c.lastSeq, "%016x%08x", &ns, &n)
+		s = fmt.Sprintf("%016x%08x", ns, n+1)
+	}
+	c.lastSeq = s
+	return s
+}
+
+// nextSeqAfter is a sequence after every record stored so far: where a
+// logging period starts.
+func (c *CloudTrail) nextSeqAfter() string {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	return c.nextSeq(c.clock.Now())
+}
+
+// kind is one table of records: management events (the event history,
+// 90 days) or data events (kept only until delivered, a day at most).
+type kind struct {
+	tbl       storage.Table[histRecord]
+	name      string
+	retention time.Duration
+}
+
+var (
+	managementKind = kind{tbl: history, name: "management", retention: historyRetention}
+	dataKind       = kind{tbl: dataTbl, name: "data", retention: dataRetention}
+	kinds          = []kind{managementKind, dataKind}
+)
+
+func kindOf(h *histRecord) kind {
+	if h.Management {
+		return managementKind
+	}
+	return dataKind
+}
+
+// flush stores the queued records.
+func (c *CloudTrail) flush() error {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.pmu.Lock()
+	batch := c.pending
+	c.pending = nil
+	c.pmu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	now := c.clock.Now()
+	return c.store.Update(func(tx storage.Tx) error {
+		type slot struct {
+			sc storage.Scope
+			k  string
+		}
+		added := map[slot]int{}
+		for _, e := range batch {
+			h, err := parse(e.Detail)
+			if err != nil {
+				continue // not a record the audit hook built
+			}
+			sc := storage.Scope{Account: e.Account, Region: e.Region}
+			k := kindOf(&h)
+			if err := k.tbl.Put(tx, sc, h, c.nextSeq(now)); err != nil {
+				return err
+			}
+			added[slot{sc, k.name}]++
+		}
+		for sl, n := range added {
+			if _, ok, err := scopesTbl.Get(tx, indexScope, sl.sc.Account, sl.sc.Region); err != nil {
+				return err
+			} else if !ok {
+				if err := scopesTbl.Put(tx, indexScope, true, sl.sc.Account, sl.sc.Region); err != nil {
+					return err
+				}
+			}
+			k := managementKind
+			if sl.k == dataKind.name {
+				k = dataKind
+			}
+			have, _, err := counts.Get(tx, sl.sc, k.name)
+			if err != nil {
+				return err
+			}
+			have += n
+			if have > maxHistory {
+				dropped, err := dropOldest(tx, k, sl.sc, have-maxHistory)
+				if err != nil {
+					return err
+				}
+				have -= dropped
+			}
+			if err := counts.Put(tx, sl.sc, have, k.name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// dropOldest deletes the n oldest records of k in sc.
+func dropOldest(tx storage.Tx, k kind, sc storage.Scope, n int) (int, error) {
+	var keys [][]string
+	if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Limit: n}, func(key []string, _ histRecord) bool {
+		keys = append(keys, key)
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	for _, key := range keys {
+		if err := k.tbl.Delete(tx, sc, key...); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// prune deletes what no lookup or delivery needs any more: management
+// events older than 90 days and data events older than a day. Records
+// are in arrival order, so each scan stops at the first one to keep.
+func (c *CloudTrail) prune(sc storage.Scope, now time.Time) error {
+	return c.store.Update(func(tx storage.Tx) error {
+		for _, k := range kinds {
+			var keys [][]string
+			err := k.tbl.List(tx, sc, nil, storage.ListOptions{}, func(key []string, h histRecord) bool {
+				if now.Sub(h.Time) <= k.retention {
+					return false
+				}
+				keys = append(keys, key)
+				return true
+			})
+			if err != nil {
+				return err
+			}
+			if len(keys) == 0 {
+				continue
+			}
+			for _, key := range keys {
+				if err := k.tbl.Delete(tx, sc, key...); err != nil {
+					return err
+				}
+			}
+			have, _, err := counts.Get(tx, sc, k.name)
+			if err != nil {
+				return err
+			}
+			if err := counts.Put(tx, sc, max(0, have-len(keys)), k.name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// seqRecord is a record with its sequence.
+type seqRecord struct {
+	seq string
+	h   histRecord
+}
+
+// recordsAfter returns sc's records of both kinds after sequence from
+// ("" for all), in sequence order.
+func recordsAfter(tx storage.Tx, sc storage.Scope, from string) ([]seqRecord, error) {
+	var out []seqRecord
+	for _, k := range kinds {
+		opts := storage.ListOptions{}
+		if from != "" {
+			opts.After = []string{from}
+		}
+		if err := k.tbl.List(tx, sc, nil, opts, func(key []string, h histRecord) bool {
+			out = append(out, seqRecord{key[0], h})
+			return true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out, nil
+}
+
+// lastStoredSeq is the greatest sequence stored, so sequences keep
+// growing after a restart whose clock reads earlier than the records (an
+// advanced clock is not kept across restarts).
+func (c *CloudTrail) lastStoredSeq() (string, error) {
+	last := ""
+	err := c.store.View(func(tx storage.Tx) error {
+		var scopes []storage.Scope
+		if err := scopesTbl.List(tx, indexScope, nil, storage.ListOptions{}, func(k []string, _ bool) bool {
+			if len(k) == 2 {
+				scopes = append(scopes, storage.Scope{Account: k[0], Region: k[1]})
+			}
+			return true
+		}); err != nil {
+			return err
+		}
+		for _, sc := range scopes {
+			for _, k := range kinds {
+				if err := k.tbl.List(tx, sc, nil, storage.ListOptions{Reverse: true, Limit: 1}, func(key []string, _ histRecord) bool {
+					last = max(last, key[0])
+					return false
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return last, err
+}
+
+// lookupKeys are the attributes LookupEvents filters on.
+func lookupMatch(h *histRecord, key, val string) bool {
+	switch key {
+	case "EventId":
+		return h.EventID == val
+	case "EventName":
+		return h.Name == val
+	case "ReadOnly":
+		return fmt.Sprint(h.ReadOnly) == val
+	case "Username":
+		return h.Username == val
+	case "EventSource":
+		return h.Source == val
+	case "AccessKeyId":
+		return h.AccessKeyID == val
+	case "ResourceType", "ResourceName":
+		for _, r := range h.Resources {
+			if key == "ResourceType" && r.Type == val || key == "ResourceName" && r.Name == val {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// LookupEvents reads the region's management events of the last 90 days,
+// newest first.
+func (c *CloudTrail) LookupEvents(ctx *request.Context, in *cloudtrailapi.LookupEventsInput) (*cloudtrailapi.LookupEventsOutput, error) {
+	if len(in.LookupAttributes) > 1 {
+		return nil, cloudtrailapi.ErrInvalidLookupAttributesException.New("You can specify only one lookup attribute.")
+	}
+	var key, val string
+	if len(in.LookupAttributes) == 1 {
+		key, val = ptr.Deref(in.LookupAttributes[0].AttributeKey), ptr.Deref(in.LookupAttributes[0].AttributeValue)
+		if val == "" {
+			return nil, cloudtrailapi.ErrInvalidLookupAttributesException.New("The attribute value for %s cannot be empty.", key)
+		}
+	}
+	limit := 50
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 50 {
+			return nil, cloudtrailapi.ErrInvalidMaxResultsException.New("MaxResults must be between 1 and 50.")
+		}
+		limit = int(*in.MaxResults)
+	}
+	now := ctx.Now()
+	start, end := now.Add(-historyRetention), now
+	if in.StartTime != nil {
+		start = *in.StartTime
+	}
+	if in.EndTime != nil {
+		end = *in.EndTime
+	}
+	if in.StartTime != nil && in.EndTime != nil && start.After(end) {
+		return nil, cloudtrailapi.ErrInvalidTimeRangeException.New("Start time must be before end time.")
+	}
+	if in.EventCategory != nil && *in.EventCategory == "insight" {
+		// niwa produces no Insights events.
+		return &cloudtrailapi.LookupEventsOutput{Events: []cloudtrailapi.Event{}}, nil
+	}
+	var after []string
+	if tok := ptr.Deref(in.NextToken); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(b) != 24 {
+			return nil, cloudtrailapi.ErrInvalidNextTokenException.New("Invalid NextToken.")
+		}
+		after = []string{string(b)}
+	}
+	if err := c.flush(); err != nil {
+		return nil, err
+	}
+	out := &cloudtrailapi.LookupEventsOutput{Events: []cloudtrailapi.Event{}}
+	sc := storage.Scope{Account: ctx.Account, Region: ctx.Region}
+	var last string
+	more := false
+	err := c.store.View(func(tx storage.Tx) error {
+		return history.List(tx, sc, nil, storage.ListOptions{Reverse: true, After: after}, func(k []string, h histRecord) bool {
+			if h.Time.Before(start) {
+				return false
+			}
+			if h.Time.After(end) || (key != "" && !lookupMatch(&h, key, val)) {
+				return true
+			}
+			if len(out.Events) == limit {
+				more = true
+				return false
+			}
+			out.Events = append(out.Events, lookupEvent(&h))
+			last = k[0]
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if more {
+		out.NextToken = ptr.To(base64.RawURLEncoding.EncodeToString([]byte(last)))
+	}
+	return out, nil
+}
+
+func lookupEvent(h *histRecord) cloudtrailapi.Event {
+	ev := cloudtrailapi.Event{EventId: ptr.To(h.EventID), EventName: ptr.To(h.Name), ReadOnly: ptr.To(fmt.Sprint(h.ReadOnly)),
+		EventTime: ptr.To(h.Time), EventSource: ptr.To(h.Source), CloudTrailEvent: ptr.To(string(h.Raw)),
+		Resources: []cloudtrailapi.Resource{}}
+	if h.AccessKeyID != "" {
+		ev.AccessKeyId = ptr.To(h.AccessKeyID)
+	}
+	if h.Username != "" {
+		ev.Username = ptr.To(h.Username)
+	}
+	for _, r := range h.Resources {
+		ev.Resources = append(ev.Resources, cloudtrailapi.Resource{ResourceType: ptr.To(r.Type), ResourceName: ptr.To(r.Name)})
+	}
+	return ev
+}
