@@ -27,6 +27,7 @@ func (c *CloudTrail) Declare() kit.Declaration {
 		Authz:     kit.Authz{Resources: resources, Extra: passLogsRole, Context: requestTags},
 		Tags:      kit.TagLookup(c.resourceTags),
 		Close:     c.Close,
+		Reset:     c.Reset,
 	}
 }
 
