@@ -36,6 +36,43 @@ for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"]
   };
 }
 
+// Response streaming (awslambda.streamifyResponse): the handler writes to
+// a stream instead of returning a value. niwa's Runtime API takes one
+// buffered response per invocation, so the stream is collected and posted
+// when the handler ends; InvokeWithResponseStream then sends it to the
+// client in chunks (docs/lambda.md says why it is not incremental).
+const STREAMING = Symbol("niwa.streaming");
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    const wrapped = (event, responseStream, context) => handler(event, responseStream, context);
+    wrapped[STREAMING] = true;
+    return wrapped;
+  },
+  HttpResponseStream: {
+    // The HTTP prelude (status, headers) matters to function URLs only;
+    // the payload is what the stream carries.
+    from(stream, prelude) { return stream; },
+  },
+};
+
+async function invokeStreaming(fn, event, context) {
+  const { Writable } = require("stream");
+  const chunks = [];
+  const finished = new Promise((resolve, reject) => {
+    const sink = new Writable({
+      write(chunk, enc, cb) { chunks.push(Buffer.from(chunk, enc)); cb(); },
+    });
+    sink.on("finish", resolve);
+    sink.on("error", reject);
+    sink.setContentType = () => {};
+    Promise.resolve().then(() => fn(event, sink, context)).then(() => {
+      if (!sink.writableEnded) sink.end();
+    }, reject);
+  });
+  await finished;
+  return Buffer.concat(chunks);
+}
+
 function errorShape(err) {
   if (err instanceof Error) {
     return { errorType: err.name || "Error", errorMessage: err.message, trace: (err.stack || "").split("\n") };
@@ -154,8 +191,13 @@ async function main() {
       event = next.body.toString("utf8");
     }
     try {
-      const result = await invokeHandler(fn, event, context);
-      const out = result === undefined ? "null" : JSON.stringify(result);
+      let out;
+      if (fn[STREAMING]) {
+        out = await invokeStreaming(fn, event, context);
+      } else {
+        const result = await invokeHandler(fn, event, context);
+        out = result === undefined ? "null" : JSON.stringify(result);
+      }
       flush(id);
       await call("POST", "invocation/" + id + "/response", out === undefined ? "null" : out);
     } catch (e) {

@@ -314,7 +314,10 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 	}
 
 	// An event stream: the headers, then one message per event.
-	if es := sh.EventStreamMember(); es != nil && !head {
+	if es := sh.EventStreamMember(); es != nil && head {
+		w.WriteHeader(status) // DryRun's 204: no stream
+		return nil
+	} else if es != nil {
 		stream, _ := out[es.Name].(model.EventStream)
 		ew := eventstream.Start(w, status)
 		if stream == nil {

@@ -126,6 +126,9 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		raw, _ := base64.StdEncoding.DecodeString(*in.ClientContext)
 		cc = string(raw)
 	}
+	if err := l.checkEnvKey(ctx, t); err != nil {
+		return nil, err
+	}
 	res, err := l.run(ctx, t, ctx.RequestID, in.Payload, cc)
 	if err != nil {
 		return nil, err
