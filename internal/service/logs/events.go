@@ -86,6 +86,7 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		return nil, err
 	}
 	l.deliver(ctx, ds)
+	l.tails.publish(sc, gname, sname, accepted)
 	out := &logsapi.PutLogEventsResponse{NextSequenceToken: ptr.To(fmt.Sprintf("%056d", next))}
 	if rejected.TooNewLogEventStartIndex != nil || rejected.TooOldLogEventEndIndex != nil {
 		out.RejectedLogEventsInfo = &rejected
@@ -194,6 +195,7 @@ func (l *Logs) AppendLogEvents(account, region, gname, sname string, lines []Log
 		return err
 	}
 	l.deliver(context.Background(), ds)
+	l.tails.publish(sc, gname, sname, batch)
 	return nil
 }
 
