@@ -146,8 +146,7 @@ func TestDecodeRefuses(t *testing.T) {
 	// allocation.
 	var p [12]byte
 	copy(p[:], []byte{0x80, 0, 0, 0, 0, 0, 0, 0})
-	var tmp []byte
-	tmp = (&Message{}).appendPrelude(p[:8])
+	tmp := (&Message{}).appendPrelude(p[:8])
 	if _, err := NewDecoder(bytes.NewReader(tmp)).Decode(); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("2 GiB prelude: %v, want ErrTooLarge", err)
 	}
