@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -147,6 +150,54 @@ func TestLambdaInvokeWithResponseStream(t *testing.T) {
 	if payload, _, done = streamed(t, out); string(payload) != "part one;part two;end" || done.ErrorCode != nil {
 		t.Errorf("streamifyResponse: payload %q, complete %+v", payload, done)
 	}
+	// Streamed as written: the handler writes "first", then waits for a
+	// file the test makes only once that chunk has arrived, so the chunk
+	// cannot have waited for the function to end.
+	gate := filepath.Join(t.TempDir(), "gate")
+	create("node-gated", lambdatypes.RuntimeNodejs20x, map[string]string{"index.js": `const fs = require("fs");
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  responseStream.write("first;");
+  while (!fs.existsSync(event.gate)) await new Promise((r) => setTimeout(r, 5));
+  responseStream.write("second;");
+  if (event.fail) throw new Error("after streaming");
+  responseStream.end();
+});
+`}, func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(60) })
+	for _, fail := range []bool{false, true} {
+		_ = os.Remove(gate)
+		payload := fmt.Sprintf(`{"gate":%q,"fail":%v}`, gate, fail)
+		out, err = c.InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("node-gated"), Payload: []byte(payload)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := out.GetStream()
+		ev := <-s.Events()
+		chunk, ok := ev.(*lambdatypes.InvokeWithResponseStreamResponseEventMemberPayloadChunk)
+		if !ok || string(chunk.Value.Payload) != "first;" {
+			t.Fatalf("first event %#v, stream error %v", ev, s.Err())
+		}
+		if err := os.WriteFile(gate, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var rest []byte
+		var done *lambdatypes.InvokeWithResponseStreamCompleteEvent
+		for ev := range s.Events() {
+			switch e := ev.(type) {
+			case *lambdatypes.InvokeWithResponseStreamResponseEventMemberPayloadChunk:
+				rest = append(rest, e.Value.Payload...)
+			case *lambdatypes.InvokeWithResponseStreamResponseEventMemberInvokeComplete:
+				done = &e.Value
+			}
+		}
+		s.Close()
+		if string(rest) != "second;" || done == nil {
+			t.Fatalf("fail=%v: rest %q, complete %+v, stream error %v", fail, rest, done, s.Err())
+		}
+		if fail != (aws.ToString(done.ErrorCode) == "Unhandled") || fail != strings.Contains(aws.ToString(done.ErrorDetails), "after streaming") {
+			t.Errorf("fail=%v: InvokeComplete %+v", fail, done)
+		}
+	}
+
 	// The same handler through Invoke returns the bytes it wrote.
 	inv, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("node-stream"), Payload: []byte(`{"tag":"!"}`)})
 	if err != nil || string(inv.Payload) != "part one;part two;!" {

@@ -37,10 +37,9 @@ for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"]
 }
 
 // Response streaming (awslambda.streamifyResponse): the handler writes to
-// a stream instead of returning a value. niwa's Runtime API takes one
-// buffered response per invocation, so the stream is collected and posted
-// when the handler ends; InvokeWithResponseStream then sends it to the
-// client in chunks (docs/lambda.md says why it is not incremental).
+// a stream instead of returning a value, and the bootstrap posts what it
+// writes as it writes it, in the Runtime API's streaming response mode
+// (chunked, errors in trailers), as AWS's runtime interface client does.
 const STREAMING = Symbol("niwa.streaming");
 globalThis.awslambda = {
   streamifyResponse(handler) {
@@ -55,22 +54,43 @@ globalThis.awslambda = {
   },
 };
 
-async function invokeStreaming(fn, event, context) {
+function invokeStreaming(fn, event, context, id) {
   const { Writable } = require("stream");
-  const chunks = [];
-  const finished = new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
+    const req = http.request({
+      host: HOST, port: PORT, method: "POST", agent,
+      path: "/2018-06-01/runtime/invocation/" + id + "/response",
+      headers: {
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        "Transfer-Encoding": "chunked",
+        "Trailer": "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      },
+    }, (res) => { res.resume(); res.on("end", resolve); });
+    req.on("error", resolve);
+    let ended = false;
+    const end = (err) => {
+      if (ended) return;
+      ended = true;
+      if (err) {
+        const shape = errorShape(err);
+        writeSync(new Date().toISOString() + "\t" + id + "\tERROR\tInvoke Error \t" + JSON.stringify(shape) + "\n");
+        req.addTrailers({
+          "Lambda-Runtime-Function-Error-Type": shape.errorType,
+          "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(shape)).toString("base64"),
+        });
+      }
+      req.end();
+    };
     const sink = new Writable({
-      write(chunk, enc, cb) { chunks.push(Buffer.from(chunk, enc)); cb(); },
+      write(chunk, enc, cb) { req.write(Buffer.from(chunk, enc), () => cb()); },
     });
-    sink.on("finish", resolve);
-    sink.on("error", reject);
     sink.setContentType = () => {};
+    sink.on("finish", () => end());
+    sink.on("error", (e) => end(e));
     Promise.resolve().then(() => fn(event, sink, context)).then(() => {
       if (!sink.writableEnded) sink.end();
-    }, reject);
+    }, (e) => end(e));
   });
-  await finished;
-  return Buffer.concat(chunks);
 }
 
 function errorShape(err) {
@@ -191,13 +211,12 @@ async function main() {
       event = next.body.toString("utf8");
     }
     try {
-      let out;
       if (fn[STREAMING]) {
-        out = await invokeStreaming(fn, event, context);
-      } else {
-        const result = await invokeHandler(fn, event, context);
-        out = result === undefined ? "null" : JSON.stringify(result);
+        await invokeStreaming(fn, event, context, id);
+        continue;
       }
+      const result = await invokeHandler(fn, event, context);
+      const out = result === undefined ? "null" : JSON.stringify(result);
       flush(id);
       await call("POST", "invocation/" + id + "/response", out === undefined ? "null" : out);
     } catch (e) {
