@@ -13,9 +13,9 @@ import (
 func TestMain(m *testing.M) { framework.Main(m) }
 
 // TestBoto3StartLiveTail: boto3's start_live_tail against the binary.
-// StartLiveTail's model has the host prefix "streaming-", which botocore
-// puts in front of a custom endpoint's host too (streaming-127.0.0.1 does
-// not resolve): AWS_DISABLE_HOST_PREFIX_INJECTION=true keeps the endpoint
+// StartLiveTail's model has the host prefix "stream-", which botocore puts
+// in front of a custom endpoint's host too (stream-127.0.0.1 does not
+// resolve): AWS_DISABLE_HOST_PREFIX_INJECTION=true keeps the endpoint
 // as given, as docs/logs.md tells users. The session sends sessionStart,
 // then an update each second with the events that match; moving niwa's
 // clock three hours ends it with SessionTimeoutException.

@@ -18,9 +18,10 @@ import (
 )
 
 // liveTailClient is a CloudWatch Logs client for niwa. StartLiveTail's
-// model has the host prefix "streaming-", which the SDK puts in front of
-// the endpoint's host (streaming-127.0.0.1); the client dials niwa
-// whatever the host, as /etc/hosts or a resolver would make it.
+// model has a host prefix ("stream-"; "streaming-" in older SDKs), which
+// the SDK puts in front of the endpoint's host (stream-127.0.0.1); the
+// client dials niwa whatever the host, as /etc/hosts or a resolver would
+// make it.
 func liveTailClient(t *testing.T, n *niwatest.Niwa) *cloudwatchlogs.Client {
 	t.Helper()
 	u, err := url.Parse(n.Endpoint)
