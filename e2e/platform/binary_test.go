@@ -273,7 +273,7 @@ calls = [
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
     ("dynamodb", "describe_table_replica_auto_scaling", {"TableName": "t"}, "DynamoDB.DescribeTableReplicaAutoScaling"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
-    ("lambda", "invoke_with_response_stream", {"FunctionName": "f"}, "Lambda.InvokeWithResponseStream"),
+    ("apigateway", "get_sdk_types", {}, "API Gateway.GetSdkTypes"),
     ("s3", "get_object_torrent", {"Bucket": "b", "Key": "k"}, "S3.GetObjectTorrent"),
 ]
 for service, op, args, name in calls:

@@ -270,6 +270,11 @@ func (c *Converter) dynamic(v reflect.Value) (any, bool) {
 		return v.Bytes(), true
 	case t == timeType:
 		return v.Interface().(time.Time).UTC(), true
+	case t.Kind() == reflect.Func && t.Implements(streamerType):
+		if v.IsNil() {
+			return nil, false
+		}
+		return v.Interface().(streamer).dynamicStream(c), true
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -162,6 +162,11 @@ func (g *gen) goType(r *model.Ref, field bool) string {
 	}
 	switch sh.Type {
 	case model.Structure:
+		if sh.EventStream {
+			// The handler produces the events (api.EventStream); the
+			// union shape is the type of each one.
+			return "api.EventStream[" + typeName(sh.Name) + "]"
+		}
 		return ptr(typeName(sh.Name))
 	case model.List:
 		return "[]" + g.goType(sh.Member, false)
@@ -198,10 +203,18 @@ func (g *gen) goType(r *model.Ref, field bool) string {
 func (g *gen) shapes() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(header)
-	fmt.Fprintf(&buf, "package %s\n\nimport (\n\"io\"\n\"time\"\n)\n\nvar _ io.Reader\nvar _ time.Time\n\n", g.pkg)
+	streams := false
+	for _, sh := range g.svc.Shapes {
+		streams = streams || sh.EventStream
+	}
+	if streams {
+		fmt.Fprintf(&buf, "package %s\n\nimport (\n\"io\"\n\"time\"\n\n\"github.com/niwa-cloud/niwa/internal/api\"\n)\n\nvar _ io.Reader\nvar _ time.Time\n\n", g.pkg)
+	} else {
+		fmt.Fprintf(&buf, "package %s\n\nimport (\n\"io\"\n\"time\"\n)\n\nvar _ io.Reader\nvar _ time.Time\n\n", g.pkg)
+	}
 	names := make([]string, 0, len(g.svc.Shapes))
 	for n, sh := range g.svc.Shapes {
-		if sh.Type == model.Structure && !sh.EventStream {
+		if sh.Type == model.Structure {
 			names = append(names, n)
 		}
 	}
@@ -211,9 +224,6 @@ func (g *gen) shapes() ([]byte, error) {
 		fmt.Fprintf(&buf, "// %s is the %s shape.\ntype %s struct {\n", typeName(n), n, typeName(n))
 		used := map[string]bool{}
 		for _, m := range sh.Members {
-			if m.Shape.EventStream {
-				continue
-			}
 			f := goName(m.Name)
 			for used[f] {
 				f += "_"

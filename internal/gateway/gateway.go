@@ -461,6 +461,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	if call != nil {
 		call.Result, call.Output = dynOut, out
 	}
+	meta.Context = r.Context() // an event stream ends when the client goes
 	if err := codec.Encode(w, op, dynOut, meta); err != nil {
 		ctx.Log.Error("encoding response", "error", err)
 	}

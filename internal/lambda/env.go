@@ -3,6 +3,7 @@ package lambda
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -393,6 +394,10 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 			return
 		}
+		if verb == "response" && strings.EqualFold(r.Header.Get("Lambda-Runtime-Function-Response-Mode"), "streaming") {
+			e.streamResponse(w, r, inv)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, 6*1024*1024+1))
 		if err != nil {
 			runtimeError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
@@ -430,6 +435,56 @@ func (e *env) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		runtimeError(w, http.StatusNotFound, "InvalidRequest", "unknown path "+r.URL.Path)
 	}
+}
+
+// maxStreamedResponse is Lambda's limit on a streamed response (20 MiB).
+const maxStreamedResponse = 20 << 20
+
+// streamResponse reads a response the runtime streams (chunked, with
+// the error, if any, in the Lambda-Runtime-Function-Error-Type and
+// base64 Lambda-Runtime-Function-Error-Body trailers) and hands each chunk
+// to the invocation's Stream as it arrives.
+func (e *env) streamResponse(w http.ResponseWriter, r *http.Request, inv *invocation) {
+	var collected []byte
+	total := 0
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Body.Read(buf)
+		if n > 0 {
+			total += n
+			if total > maxStreamedResponse {
+				msg, _ := json.Marshal(map[string]string{
+					"errorMessage": fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", maxStreamedResponse),
+					"errorType":    "Function.ResponseSizeTooLarge",
+				})
+				inv.finish(msg, true, "Function.ResponseSizeTooLarge")
+				runtimeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "response too large")
+				return
+			}
+			if inv.req.Stream != nil {
+				inv.req.Stream(append([]byte(nil), buf[:n]...))
+			} else {
+				collected = append(collected, buf[:n]...)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			runtimeError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
+			return
+		}
+	}
+	if t := r.Trailer.Get("Lambda-Runtime-Function-Error-Type"); t != "" {
+		body, err := base64.StdEncoding.DecodeString(r.Trailer.Get("Lambda-Runtime-Function-Error-Body"))
+		if err != nil || !json.Valid(body) {
+			body, _ = json.Marshal(map[string]string{"errorMessage": string(body), "errorType": t})
+		}
+		inv.finish(body, true, t)
+	} else {
+		inv.finish(collected, false, "")
+	}
+	accepted(w)
 }
 
 // next long-polls for the environment's next invocation.

@@ -59,6 +59,14 @@ type Request struct {
 	ClientContext string
 	// CognitoIdentity is passed through to the runtime unchanged.
 	CognitoIdentity string
+	// Stream, when set, receives a streamed response (the runtime posts
+	// it with Lambda-Runtime-Function-Response-Mode: streaming, as
+	// awslambda.streamifyResponse handlers do) chunk by chunk as it
+	// arrives; the Result's Payload then holds nothing of it. Without
+	// Stream a streamed response is collected into Payload. It is called
+	// from the Runtime API's goroutine: blocking in it holds the runtime's
+	// write back.
+	Stream func(chunk []byte)
 }
 
 // Result is what an invocation produced.

@@ -22,11 +22,13 @@
 //	timestamp  time.Time (UTC)
 //	blob       []byte; a streaming payload blob is an io.Reader
 //	document   any, as encoding/json decodes it
+//	event stream  an EventStream (output members only)
 //
 // internal/api converts between these and the generated typed shapes.
 package model
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -386,4 +388,26 @@ func ParseURITemplate(raw string) (URITemplate, error) {
 		t.Segments = append(t.Segments, s)
 	}
 	return t, nil
+}
+
+// EventStream is the dynamic value of an output's event stream member
+// (a union shape with the eventstream trait). The codec calls it after
+// writing the response's headers (and, for RPC protocols, its
+// initial-response message), with the request's context. It calls send
+// once per event: a union value with exactly one member set
+// (map[string]any{"PayloadChunk": map[string]any{...}}), an exception
+// member being sent as an exception message. send fails once the client
+// has gone, and the function should then return. Returning an error ends
+// the stream with it: an error whose code names an exception member of
+// the union is sent as that exception, any other as an error message.
+type EventStream func(ctx context.Context, send func(event map[string]any) error) error
+
+// EventStreamMember returns sh's event stream member, if it has one.
+func (s *Shape) EventStreamMember() *Ref {
+	for _, m := range s.Members {
+		if m.Shape != nil && m.Shape.EventStream {
+			return m
+		}
+	}
+	return nil
 }

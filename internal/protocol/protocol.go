@@ -12,6 +12,7 @@ package protocol
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -44,6 +45,17 @@ type Meta struct {
 	RequestID string
 	// HostID is S3's x-amz-id-2.
 	HostID string
+	// Context is the request's context: an event stream response runs
+	// until it ends or the client goes away (nil: never cancelled).
+	Context context.Context
+}
+
+// Ctx returns m.Context, or a context that is never cancelled.
+func (m Meta) Ctx() context.Context {
+	if m.Context == nil {
+		return context.Background()
+	}
+	return m.Context
 }
 
 // Request is an HTTP request being decoded. Body is what the codec reads

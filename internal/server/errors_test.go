@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -52,8 +52,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := dynamodb.NewFromConfig(c).DescribeTableReplicaAutoScaling(ctx, &dynamodb.DescribeTableReplicaAutoScalingInput{TableName: aws.String("t")})
 			return err
 		}},
-		{"rest-json", "Lambda.InvokeWithResponseStream", func(c aws.Config) error {
-			_, err := lambda.NewFromConfig(c).InvokeWithResponseStream(ctx, &lambda.InvokeWithResponseStreamInput{FunctionName: aws.String("f")})
+		{"rest-json", "API Gateway.GetSdkTypes", func(c aws.Config) error {
+			_, err := apigateway.NewFromConfig(c).GetSdkTypes(ctx, &apigateway.GetSdkTypesInput{})
 			return err
 		}},
 		{"rest-xml", "S3.GetObjectTorrent", func(c aws.Config) error {

@@ -5,6 +5,8 @@ package lambdaapi
 import (
 	"io"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/api"
 )
 
 var _ io.Reader
@@ -800,9 +802,16 @@ type InvokeWithResponseStreamRequest struct {
 
 // InvokeWithResponseStreamResponse is the InvokeWithResponseStreamResponse shape.
 type InvokeWithResponseStreamResponse struct {
-	StatusCode                *int32  `aws:"StatusCode"`
-	ExecutedVersion           *string `aws:"ExecutedVersion"`
-	ResponseStreamContentType *string `aws:"ResponseStreamContentType"`
+	StatusCode                *int32                                                 `aws:"StatusCode"`
+	ExecutedVersion           *string                                                `aws:"ExecutedVersion"`
+	EventStream               api.EventStream[InvokeWithResponseStreamResponseEvent] `aws:"EventStream"`
+	ResponseStreamContentType *string                                                `aws:"ResponseStreamContentType"`
+}
+
+// InvokeWithResponseStreamResponseEvent is the InvokeWithResponseStreamResponseEvent shape.
+type InvokeWithResponseStreamResponseEvent struct {
+	PayloadChunk   *InvokeResponseStreamUpdate            `aws:"PayloadChunk"`
+	InvokeComplete *InvokeWithResponseStreamCompleteEvent `aws:"InvokeComplete"`
 }
 
 // KMSAccessDeniedException is the KMSAccessDeniedException shape.

@@ -5,6 +5,8 @@ package logsapi
 import (
 	"io"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/api"
 )
 
 var _ io.Reader
@@ -1076,6 +1078,15 @@ type StartLiveTailRequest struct {
 
 // StartLiveTailResponse is the StartLiveTailResponse shape.
 type StartLiveTailResponse struct {
+	ResponseStream api.EventStream[StartLiveTailResponseStream] `aws:"responseStream"`
+}
+
+// StartLiveTailResponseStream is the StartLiveTailResponseStream shape.
+type StartLiveTailResponseStream struct {
+	SessionStart              *LiveTailSessionStart      `aws:"sessionStart"`
+	SessionUpdate             *LiveTailSessionUpdate     `aws:"sessionUpdate"`
+	SessionTimeoutException   *SessionTimeoutException   `aws:"SessionTimeoutException"`
+	SessionStreamingException *SessionStreamingException `aws:"SessionStreamingException"`
 }
 
 // StartQueryRequest is the StartQueryRequest shape.

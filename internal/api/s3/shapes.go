@@ -5,6 +5,8 @@ package s3api
 import (
 	"io"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/api"
 )
 
 var _ io.Reader
@@ -2328,8 +2330,18 @@ type ScanRange struct {
 	End   *int64 `aws:"End"`
 }
 
+// SelectObjectContentEventStream is the SelectObjectContentEventStream shape.
+type SelectObjectContentEventStream struct {
+	Records  *RecordsEvent      `aws:"Records"`
+	Stats    *StatsEvent        `aws:"Stats"`
+	Progress *ProgressEvent     `aws:"Progress"`
+	Cont     *ContinuationEvent `aws:"Cont"`
+	End      *EndEvent          `aws:"End"`
+}
+
 // SelectObjectContentOutput is the SelectObjectContentOutput shape.
 type SelectObjectContentOutput struct {
+	Payload api.EventStream[SelectObjectContentEventStream] `aws:"Payload"`
 }
 
 // SelectObjectContentRequest is the SelectObjectContentRequest shape.

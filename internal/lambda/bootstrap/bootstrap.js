@@ -36,6 +36,63 @@ for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"]
   };
 }
 
+// Response streaming (awslambda.streamifyResponse): the handler writes to
+// a stream instead of returning a value, and the bootstrap posts what it
+// writes as it writes it, in the Runtime API's streaming response mode
+// (chunked, errors in trailers), as AWS's runtime interface client does.
+const STREAMING = Symbol("niwa.streaming");
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    const wrapped = (event, responseStream, context) => handler(event, responseStream, context);
+    wrapped[STREAMING] = true;
+    return wrapped;
+  },
+  HttpResponseStream: {
+    // The HTTP prelude (status, headers) matters to function URLs only;
+    // the payload is what the stream carries.
+    from(stream, prelude) { return stream; },
+  },
+};
+
+function invokeStreaming(fn, event, context, id) {
+  const { Writable } = require("stream");
+  return new Promise((resolve) => {
+    const req = http.request({
+      host: HOST, port: PORT, method: "POST", agent,
+      path: "/2018-06-01/runtime/invocation/" + id + "/response",
+      headers: {
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        "Transfer-Encoding": "chunked",
+        "Trailer": "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      },
+    }, (res) => { res.resume(); res.on("end", resolve); });
+    req.on("error", resolve);
+    let ended = false;
+    const end = (err) => {
+      if (ended) return;
+      ended = true;
+      if (err) {
+        const shape = errorShape(err);
+        writeSync(new Date().toISOString() + "\t" + id + "\tERROR\tInvoke Error \t" + JSON.stringify(shape) + "\n");
+        req.addTrailers({
+          "Lambda-Runtime-Function-Error-Type": shape.errorType,
+          "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(shape)).toString("base64"),
+        });
+      }
+      req.end();
+    };
+    const sink = new Writable({
+      write(chunk, enc, cb) { req.write(Buffer.from(chunk, enc), () => cb()); },
+    });
+    sink.setContentType = () => {};
+    sink.on("finish", () => end());
+    sink.on("error", (e) => end(e));
+    Promise.resolve().then(() => fn(event, sink, context)).then(() => {
+      if (!sink.writableEnded) sink.end();
+    }, (e) => end(e));
+  });
+}
+
 function errorShape(err) {
   if (err instanceof Error) {
     return { errorType: err.name || "Error", errorMessage: err.message, trace: (err.stack || "").split("\n") };
@@ -154,6 +211,10 @@ async function main() {
       event = next.body.toString("utf8");
     }
     try {
+      if (fn[STREAMING]) {
+        await invokeStreaming(fn, event, context, id);
+        continue;
+      }
       const result = await invokeHandler(fn, event, context);
       const out = result === undefined ? "null" : JSON.stringify(result);
       flush(id);

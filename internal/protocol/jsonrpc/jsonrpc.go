@@ -24,6 +24,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/eventstream"
 	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
 )
 
@@ -111,6 +112,11 @@ func contentType(svc *model.Metadata) string {
 func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
 	buf := c.buffer()
 	defer c.release(buf)
+	if op.Output != nil {
+		if es := op.Output.Shape.EventStreamMember(); es != nil {
+			return c.encodeEventStream(w, op, es, out, meta, buf)
+		}
+	}
 	if op.Output == nil {
 		buf.WriteString("{}")
 	} else if err := jsonbody.EncodeStructure(buf, op.Output.Shape, out, false); err != nil {
@@ -123,6 +129,47 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 	write(w, ct, http.StatusOK, buf.Bytes(), meta, nil)
 	return nil
 }
+
+// encodeEventStream answers an operation whose output has an event
+// stream member: 200 with the event stream content type, the other
+// members in an initial-response message (clients of RPC protocols read
+// it first, and refuse a stream without it), then the events.
+func (c *Codec) encodeEventStream(w http.ResponseWriter, op *model.Operation, es *model.Ref, out map[string]any, meta protocol.Meta, buf *bytes.Buffer) error {
+	stream, _ := out[es.Name].(model.EventStream)
+	rest := make(map[string]any, len(out))
+	for k, v := range out {
+		if k != es.Name {
+			rest[k] = v
+		}
+	}
+	if err := jsonbody.EncodeStructure(buf, op.Output.Shape, rest, false); err != nil {
+		return err
+	}
+	if meta.RequestID != "" {
+		w.Header().Set("X-Amzn-Requestid", meta.RequestID)
+	}
+	ct := "application/x-amz-json-1.0"
+	if op.Service != nil {
+		ct = contentType(&op.Service.Metadata)
+	}
+	ew := eventstream.Start(w, http.StatusOK)
+	if err := ew.Write(eventstream.InitialResponse(buf.Bytes(), ct)); err != nil {
+		return err
+	}
+	if stream == nil {
+		return nil
+	}
+	return eventstream.Serve(meta.Ctx(), ew, es.Shape, stream, eventBody{})
+}
+
+// eventBody encodes event payloads as JSON objects.
+type eventBody struct{}
+
+func (eventBody) Encode(buf *bytes.Buffer, ref *model.Ref, v map[string]any) error {
+	return jsonbody.EncodeStructure(buf, ref.Shape, v, false)
+}
+
+func (eventBody) ContentType() string { return "application/json" }
 
 // write sends a JSON body with the headers every JSON-RPC response
 // carries. ct "" means: keep a Content-Type the caller already set, else

@@ -21,6 +21,9 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
+	"github.com/niwa-cloud/niwa/internal/protocol/eventstream"
+	"github.com/niwa-cloud/niwa/internal/protocol/jsonbody"
+	"github.com/niwa-cloud/niwa/internal/protocol/xmlbody"
 )
 
 // Codec is a REST codec. It caches, per model, the router and what the
@@ -310,6 +313,19 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 		status = http.StatusPartialContent
 	}
 
+	// An event stream: the headers, then one message per event.
+	if es := sh.EventStreamMember(); es != nil && head {
+		w.WriteHeader(status) // DryRun's 204: no stream
+		return nil
+	} else if es != nil {
+		stream, _ := out[es.Name].(model.EventStream)
+		ew := eventstream.Start(w, status)
+		if stream == nil {
+			return nil
+		}
+		return eventstream.Serve(meta.Ctx(), ew, es.Shape, stream, c.eventBody())
+	}
+
 	// Raw and streaming payloads.
 	if p := sh.PayloadMember(); p != nil && (p.Shape.Type == model.Blob || p.Shape.Type == model.String) {
 		v := out[p.Name]
@@ -368,6 +384,37 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 	}
 	return nil
 }
+
+// eventBody is how this codec encodes structure payloads of events.
+func (c *Codec) eventBody() eventstream.Body {
+	if c.xml {
+		return xmlEventBody{}
+	}
+	return jsonEventBody{}
+}
+
+// jsonEventBody encodes event payloads as JSON objects.
+type jsonEventBody struct{}
+
+func (jsonEventBody) Encode(buf *bytes.Buffer, ref *model.Ref, v map[string]any) error {
+	return jsonbody.EncodeStructure(buf, ref.Shape, v, false)
+}
+
+func (jsonEventBody) ContentType() string { return "application/json" }
+
+// xmlEventBody encodes event payloads as an XML element named after the
+// payload's shape (S3 Select's <Stats>, <Progress>); an empty structure
+// (S3's Cont and End events) is an empty payload.
+type xmlEventBody struct{}
+
+func (xmlEventBody) Encode(buf *bytes.Buffer, ref *model.Ref, v map[string]any) error {
+	if len(v) == 0 {
+		return nil
+	}
+	return xmlbody.Encode(buf, ref, ref.Shape.Name, v)
+}
+
+func (xmlEventBody) ContentType() string { return "text/xml" }
 
 // bodyAllowed reports whether a response with this status may carry a body
 // (RFC 9110: not 1xx, 204 or 304).

@@ -2,6 +2,8 @@ package dynamodb
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -15,6 +17,9 @@ import (
 // BatchGetItem reads up to 100 items from one or more tables. Everything
 // is read in one view, so UnprocessedKeys is always empty.
 func (s *DynamoDB) BatchGetItem(ctx *request.Context, in *dynamodbapi.BatchGetItemInput) (*dynamodbapi.BatchGetItemOutput, error) {
+	if err := s.checkTableKeys(ctx, slices.Collect(maps.Keys(in.RequestItems))...); err != nil {
+		return nil, err
+	}
 	total := 0
 	for _, ka := range in.RequestItems {
 		total += len(ka.Keys)
@@ -92,6 +97,9 @@ func (s *DynamoDB) BatchGetItem(ctx *request.Context, in *dynamodbapi.BatchGetIt
 // BatchWriteItem puts and deletes up to 25 items, in one transaction, so
 // UnprocessedItems is always empty.
 func (s *DynamoDB) BatchWriteItem(ctx *request.Context, in *dynamodbapi.BatchWriteItemInput) (*dynamodbapi.BatchWriteItemOutput, error) {
+	if err := s.checkTableKeys(ctx, slices.Collect(maps.Keys(in.RequestItems))...); err != nil {
+		return nil, err
+	}
 	total := 0
 	for _, reqs := range in.RequestItems {
 		total += len(reqs)
@@ -183,6 +191,15 @@ func (s *DynamoDB) BatchWriteItem(ctx *request.Context, in *dynamodbapi.BatchWri
 
 // TransactGetItems reads up to 100 items in one consistent view.
 func (s *DynamoDB) TransactGetItems(ctx *request.Context, in *dynamodbapi.TransactGetItemsInput) (*dynamodbapi.TransactGetItemsOutput, error) {
+	var keyed []string
+	for _, ti := range in.TransactItems {
+		if ti.Get != nil {
+			keyed = append(keyed, ptr.Deref(ti.Get.TableName))
+		}
+	}
+	if err := s.checkTableKeys(ctx, keyed...); err != nil {
+		return nil, err
+	}
 	if len(in.TransactItems) > 100 {
 		return nil, validation("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100")
 	}
@@ -283,6 +300,22 @@ type txOp struct {
 // with TransactionCanceledException and a reason per action. A
 // ClientRequestToken makes the call idempotent for ten minutes.
 func (s *DynamoDB) TransactWriteItems(ctx *request.Context, in *dynamodbapi.TransactWriteItemsInput) (*dynamodbapi.TransactWriteItemsOutput, error) {
+	var keyed []string
+	for _, ti := range in.TransactItems {
+		switch {
+		case ti.Put != nil:
+			keyed = append(keyed, ptr.Deref(ti.Put.TableName))
+		case ti.Update != nil:
+			keyed = append(keyed, ptr.Deref(ti.Update.TableName))
+		case ti.Delete != nil:
+			keyed = append(keyed, ptr.Deref(ti.Delete.TableName))
+		case ti.ConditionCheck != nil:
+			keyed = append(keyed, ptr.Deref(ti.ConditionCheck.TableName))
+		}
+	}
+	if err := s.checkTableKeys(ctx, keyed...); err != nil {
+		return nil, err
+	}
 	if len(in.TransactItems) > 100 {
 		return nil, validation("Member must have length less than or equal to 100")
 	}

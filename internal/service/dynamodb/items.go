@@ -250,6 +250,9 @@ func checkReturnValues(rv *string, allowed ...string) error {
 
 // PutItem writes an item.
 func (s *DynamoDB) PutItem(ctx *request.Context, in *dynamodbapi.PutItemInput) (*dynamodbapi.PutItemOutput, error) {
+	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+		return nil, err
+	}
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
@@ -321,6 +324,9 @@ func (s *DynamoDB) writeCondition(ce *string, expected map[string]dynamodbapi.Ex
 
 // GetItem reads an item.
 func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (*dynamodbapi.GetItemOutput, error) {
+	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+		return nil, err
+	}
 	if in.ProjectionExpression != nil && in.AttributesToGet != nil {
 		return nil, mixErr([]string{"AttributesToGet"}, []string{"ProjectionExpression"})
 	}
@@ -364,6 +370,9 @@ func (s *DynamoDB) GetItem(ctx *request.Context, in *dynamodbapi.GetItemInput) (
 
 // DeleteItem deletes an item.
 func (s *DynamoDB) DeleteItem(ctx *request.Context, in *dynamodbapi.DeleteItemInput) (*dynamodbapi.DeleteItemOutput, error) {
+	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+		return nil, err
+	}
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD"); err != nil {
 		return nil, err
 	}
@@ -452,6 +461,9 @@ func parseUpdate(ue *string, au map[string]dynamodbapi.AttributeValueUpdate, env
 
 // UpdateItem edits (or creates) an item.
 func (s *DynamoDB) UpdateItem(ctx *request.Context, in *dynamodbapi.UpdateItemInput) (*dynamodbapi.UpdateItemOutput, error) {
+	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+		return nil, err
+	}
 	if err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"); err != nil {
 		return nil, err
 	}

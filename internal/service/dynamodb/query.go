@@ -234,6 +234,9 @@ func limitOf(l *int32) (int, error) {
 // Query reads the items of one partition, in sort key order, as a range
 // scan of the ordered store.
 func (s *DynamoDB) Query(ctx *request.Context, in *dynamodbapi.QueryInput) (*dynamodbapi.QueryOutput, error) {
+	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+		return nil, err
+	}
 	legacy := present("KeyConditions", in.KeyConditions != nil, "QueryFilter", in.QueryFilter != nil, "AttributesToGet", in.AttributesToGet != nil)
 	exprs := present("KeyConditionExpression", in.KeyConditionExpression, "FilterExpression", in.FilterExpression, "ProjectionExpression", in.ProjectionExpression)
 	if len(legacy) > 0 && len(exprs) > 0 {
@@ -616,6 +619,9 @@ func keyValues(c expr.Cond) []AV {
 
 // Scan reads a whole table or index, optionally one segment of it.
 func (s *DynamoDB) Scan(ctx *request.Context, in *dynamodbapi.ScanInput) (*dynamodbapi.ScanOutput, error) {
+	if err := s.checkTableKeys(ctx, ptr.Deref(in.TableName)); err != nil {
+		return nil, err
+	}
 	legacy := present("ScanFilter", in.ScanFilter != nil, "AttributesToGet", in.AttributesToGet != nil)
 	exprs := present("FilterExpression", in.FilterExpression, "ProjectionExpression", in.ProjectionExpression)
 	if len(legacy) > 0 && len(exprs) > 0 {

@@ -70,3 +70,44 @@ func kmsValidation(ctx *request.Context, code, msg string) error {
 	return validation("KMS validation error: com.amazonaws.services.kms.model.%s: %s (Service: AWSKMS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)",
 		code, msg, code, awsid.UUID())
 }
+
+// keyState is whether DynamoDB can use a table's KMS key now: "" when it
+// can (or the table has none), else KMS's error code for the refusal and
+// its message. AWS notices a disabled, deleted or pending-deletion key
+// within minutes; niwa asks KMS on every request to an encrypted table.
+func (s *DynamoDB) keyState(ctx *request.Context, t *tableRecord) (code, msg string) {
+	if t == nil || t.SSE == nil || t.SSE.KMSKey == "" || s.opts.DataKeys == nil {
+		return "", ""
+	}
+	k, err := s.opts.DataKeys.Key(ctx, t.SSE.KMSKey)
+	switch {
+	case err != nil:
+		return kmsseam.Code(err), kmsseam.Message(err)
+	case k.State == "Disabled":
+		return kmsseam.Disabled, k.ARN + " is disabled."
+	case k.State != "Enabled":
+		return kmsseam.InvalidState, k.ARN + " is " + stateWords(k.State) + "."
+	}
+	return "", ""
+}
+
+// checkTableKeys refuses an item operation on tables whose KMS key
+// DynamoDB cannot use (their status is INACCESSIBLE_ENCRYPTION_CREDENTIALS):
+// the request fails with the KMS error, as a ValidationException in
+// DynamoDB's KMS wording. Tables that do not exist are left to the
+// operation, which answers ResourceNotFoundException itself.
+func (s *DynamoDB) checkTableKeys(ctx *request.Context, names ...string) error {
+	if s.opts.DataKeys == nil {
+		return nil
+	}
+	for _, name := range names {
+		t, err := s.loadTableView(ctx, tableName(&name))
+		if err != nil {
+			continue
+		}
+		if code, msg := s.keyState(ctx, t); code != "" {
+			return kmsValidation(ctx, code, msg)
+		}
+	}
+	return nil
+}

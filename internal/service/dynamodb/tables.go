@@ -399,6 +399,7 @@ func (s *DynamoDB) DescribeTable(ctx *request.Context, in *dynamodbapi.DescribeT
 	name := tableName(in.TableName)
 	sc := scopeOf(ctx)
 	var out *dynamodbapi.TableDescription
+	var sse *sseRecord
 	err := s.store.View(func(tx storage.Tx) error {
 		t, ok, err := tables.Get(tx, sc, name)
 		if err != nil {
@@ -412,10 +413,16 @@ func (s *DynamoDB) DescribeTable(ctx *request.Context, in *dynamodbapi.DescribeT
 			return err
 		}
 		out = s.describe(&t, c, ctx.Now())
+		sse = t.SSE
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// A table whose key DynamoDB cannot use is inaccessible until the key
+	// is usable again.
+	if code, _ := s.keyState(ctx, &tableRecord{SSE: sse}); code != "" {
+		out.TableStatus = ptr.To("INACCESSIBLE_ENCRYPTION_CREDENTIALS")
 	}
 	return &dynamodbapi.DescribeTableOutput{Table: out}, nil
 }

@@ -31,8 +31,6 @@ func (s *Lambda) Declare() kit.Declaration {
 		Tags:    kit.TagLookup(s.resourceTags),
 		Routes:  []kit.Route{{Name: "lambda-url", Match: s.MatchURL, Handler: http.HandlerFunc(s.ServeURL)}},
 		Routing: kit.Routing{PathPrefixes: pathPrefixes()},
-		NotImplemented: kit.Reasons{}.Add("its response is an event stream, which niwa does not encode yet; Invoke returns the whole payload",
-			"InvokeWithResponseStream"),
 		Limits: kit.Limits{
 			// CreateFunction carries a 50 MB zip base64-encoded in JSON;
 			// AWS refuses bodies over 70,167,211 bytes.

@@ -126,6 +126,9 @@ func (l *Lambda) Invoke(ctx *request.Context, in *lambdaapi.InvocationRequest) (
 		raw, _ := base64.StdEncoding.DecodeString(*in.ClientContext)
 		cc = string(raw)
 	}
+	if err := l.checkEnvKey(ctx, t); err != nil {
+		return nil, err
+	}
 	res, err := l.run(ctx, t, ctx.RequestID, in.Payload, cc)
 	if err != nil {
 		return nil, err
@@ -179,6 +182,12 @@ func (l *Lambda) InvokeAsync(ctx *request.Context, in *lambdaapi.InvokeAsyncRequ
 
 // run executes one invocation of a resolved target.
 func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []byte, clientContext string) (res *rt.Result, err error) {
+	return l.runRequest(ctx, t, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext})
+}
+
+// runRequest executes one invocation of a resolved target (req's
+// InvokedARN is set here; a nil Payload is "{}").
+func (l *Lambda) runRequest(ctx context.Context, t target, req rt.Request) (res *rt.Result, err error) {
 	defer func() { l.publishMetrics(t, res, err) }()
 	cfg := t.v.Config
 	runtime := ptr.Deref(cfg.Runtime)
@@ -192,10 +201,11 @@ func (l *Lambda) run(ctx context.Context, t target, requestID string, payload []
 	if err != nil {
 		return nil, err
 	}
-	if len(payload) == 0 {
-		payload = []byte("{}")
+	if len(req.Payload) == 0 {
+		req.Payload = []byte("{}")
 	}
-	res, err = l.exec.Invoke(ctx, spec, rt.Request{ID: requestID, Payload: payload, ClientContext: clientContext, InvokedARN: t.invoked})
+	req.InvokedARN = t.invoked
+	res, err = l.exec.Invoke(ctx, spec, req)
 	if errors.Is(err, rt.ErrThrottled) {
 		return nil, throttled()
 	}

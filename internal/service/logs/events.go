@@ -43,6 +43,9 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 	if size > maxBatchBytes {
 		return nil, logsapi.ErrInvalidParameterException.New("Upload too large: %d bytes exceeds limit of %d", size, maxBatchBytes)
 	}
+	if err := l.checkGroupKey(ctx, gname); err != nil {
+		return nil, err
+	}
 	if len(in.LogEvents) > 0 && *in.LogEvents[len(in.LogEvents)-1].Timestamp-*in.LogEvents[0].Timestamp > int64(24*time.Hour/time.Millisecond) {
 		return nil, logsapi.ErrInvalidParameterException.New("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 	}
@@ -86,6 +89,7 @@ func (l *Logs) PutLogEvents(ctx *request.Context, in *logsapi.PutLogEventsReques
 		return nil, err
 	}
 	l.deliver(ctx, ds)
+	l.tails.publish(sc, gname, sname, accepted)
 	out := &logsapi.PutLogEventsResponse{NextSequenceToken: ptr.To(fmt.Sprintf("%056d", next))}
 	if rejected.TooNewLogEventStartIndex != nil || rejected.TooOldLogEventEndIndex != nil {
 		out.RejectedLogEventsInfo = &rejected
@@ -194,6 +198,7 @@ func (l *Logs) AppendLogEvents(account, region, gname, sname string, lines []Log
 		return err
 	}
 	l.deliver(context.Background(), ds)
+	l.tails.publish(sc, gname, sname, batch)
 	return nil
 }
 
@@ -204,6 +209,9 @@ func (l *Logs) GetLogEvents(ctx *request.Context, in *logsapi.GetLogEventsReques
 	sc := scope(ctx)
 	gname, err := groupName(in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.checkGroupKey(ctx, gname); err != nil {
 		return nil, err
 	}
 	sname := ptr.Deref(in.LogStreamName)
@@ -280,6 +288,9 @@ func (l *Logs) FilterLogEvents(ctx *request.Context, in *logsapi.FilterLogEvents
 	sc := scope(ctx)
 	gname, err := groupName(in.LogGroupName, in.LogGroupIdentifier)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.checkGroupKey(ctx, gname); err != nil {
 		return nil, err
 	}
 	if len(in.LogStreamNames) > 0 && in.LogStreamNamePrefix != nil {

@@ -6,6 +6,7 @@ import (
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // checkKeyARN holds a log group's key to the form Logs takes: a key ARN.
@@ -33,4 +34,28 @@ func (l *Logs) checkKey(ctx *request.Context, group, key string) error {
 		return logsapi.ErrAccessDeniedException.New("The specified KMS key does not exist or is not allowed to be used with Arn '%s'", arn)
 	}
 	return nil
+}
+
+// checkGroupKey refuses to read or write a group's events while Logs
+// cannot use its key: disabled, pending deletion, deleted, or its key
+// policy no longer lets logs.<region>.amazonaws.com use it for the group
+// (AWS: the group's data "can no longer be retrieved" and new events
+// cannot be encrypted). The refusal is the AccessDeniedException Logs
+// answers for a key it may not use. A group without a key, or one that
+// does not exist (the operation answers that itself), passes.
+func (l *Logs) checkGroupKey(ctx *request.Context, gname string) error {
+	if l.opts.DataKeys == nil {
+		return nil
+	}
+	var key string
+	if err := l.store.View(func(tx storage.Tx) error {
+		g, ok, err := groups.Get(tx, scope(ctx), gname)
+		if ok {
+			key = g.KmsKeyID
+		}
+		return err
+	}); err != nil || key == "" {
+		return err
+	}
+	return l.checkKey(ctx, gname, key)
 }

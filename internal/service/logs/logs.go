@@ -26,6 +26,8 @@ type Logs struct {
 	clock clock.Clock
 	bus   Deliverer
 	opts  Options
+	// tails are the open Live Tail sessions (tail.go).
+	tails *tailHub
 }
 
 // New returns the service. bus carries subscription filter deliveries to
@@ -34,7 +36,7 @@ func New(store storage.Store, clk clock.Clock, bus Deliverer, opts ...Options) *
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	l := &Logs{store: store, clock: clk, bus: bus}
+	l := &Logs{store: store, clock: clk, bus: bus, tails: &tailHub{}}
 	for _, o := range opts {
 		l.opts = o
 	}

@@ -12,7 +12,8 @@ import (
 // sqs.<region>.amazonaws.com), and the key must be enabled; SQS does not
 // check the key when it is set, only when it is used. niwa checks on
 // every send and receive (AWS caches data keys for
-// KmsDataKeyReusePeriodSeconds) and does not encrypt bodies at rest.
+// KmsDataKeyReusePeriodSeconds, so a disabled key stops it only once they
+// expire) and encrypts bodies at rest (sse.go).
 
 // KMS errors in SQS's words: the query code KMS's SDK would name, the
 // shape JSON clients read.
@@ -39,11 +40,7 @@ func (s *SQS) checkKMS(ctx *request.Context, q *queue, op string) error {
 		return nil
 	}
 	if _, err := s.opts.DataKeys.Check(ctx, key, op); err != nil {
-		code := kmsseam.Code(err)
-		if c, ok := kmsErrors[code]; ok {
-			return c.New("%s (Service: AWSKMS; Status Code: 400; Error Code: %s)", kmsseam.Message(err), code)
-		}
-		return err
+		return kmsError(err)
 	}
 	return nil
 }

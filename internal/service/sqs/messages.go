@@ -48,6 +48,9 @@ type message struct {
 	SeqNum   string `json:"seqNum,omitempty"`
 	// DLQSource is the ARN of the queue a dead-lettered message came from.
 	DLQSource string `json:"dlqSource,omitempty"`
+	// Sealed is the encrypted body of a message sent to an SSE-KMS queue
+	// (Body is then empty; sse.go).
+	Sealed *sealed `json:"sealed,omitempty"`
 }
 
 // dedup remembers a FIFO deduplication id for five minutes.
@@ -217,6 +220,8 @@ type sendRequest struct {
 	dedupID  *string
 	groupID  *string
 	sender   string
+	// key encrypts the body at rest (SSE-KMS queues), nil for none.
+	key *activeKey
 }
 
 type sendResult struct {
@@ -297,6 +302,13 @@ func (s *SQS) enqueue(tx storage.Tx, ref queueRef, q *queue, r *sendRequest, now
 		res.md5Sys = attributesMD5(conv)
 	}
 	m := message{ID: awsid.UUID(), Body: r.body, Attrs: r.attrs, SysAttrs: sys, Sent: now, SenderID: r.sender}
+	if r.key != nil {
+		sl, err := seal(r.key, ref.arn(), r.body)
+		if err != nil {
+			return res, err
+		}
+		m.Body, m.Sealed = "", sl
+	}
 	delay := q.intAttr("DelaySeconds")
 	if r.delay != nil {
 		delay = int(*r.delay)
@@ -351,8 +363,12 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 	if err := s.checkKMS(ctx, &kq, "GenerateDataKey"); err != nil {
 		return nil, err
 	}
+	dk, err := s.sealer(ctx, ref, &kq)
+	if err != nil {
+		return nil, err
+	}
 	r := &sendRequest{body: *in.MessageBody, delay: in.DelaySeconds, attrs: in.MessageAttributes,
-		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx)}
+		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx), key: dk}
 	var res sendResult
 	err = s.store.Update(func(tx storage.Tx) error {
 		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq
@@ -443,6 +459,10 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	if err := s.checkKMS(ctx, &kq, "GenerateDataKey"); err != nil {
 		return nil, err
 	}
+	dk, err := s.sealer(ctx, ref, &kq)
+	if err != nil {
+		return nil, err
+	}
 	out := &sqsapi.SendMessageBatchOutput{Successful: []sqsapi.SendMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
 	err = s.store.Update(func(tx storage.Tx) error {
 		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq
@@ -461,7 +481,7 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 				body = *e.MessageBody
 			}
 			r := &sendRequest{body: body, delay: e.DelaySeconds, attrs: e.MessageAttributes, sysAttrs: e.MessageSystemAttributes,
-				dedupID: e.MessageDeduplicationId, groupID: e.MessageGroupId, sender: senderID(ctx)}
+				dedupID: e.MessageDeduplicationId, groupID: e.MessageGroupId, sender: senderID(ctx), key: dk}
 			if err := r.validate(&q); err != nil {
 				out.Failed = append(out.Failed, batchError(*e.Id, err))
 				continue
@@ -573,8 +593,10 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 	var out []sqsapi.Message
 	var next time.Time
 	var dlqWake []queueRef
+	op := &opener{s: s}
 	err := s.store.Update(func(tx storage.Tx) error {
 		out, next, dlqWake = nil, time.Time{}, nil
+		op.reset()
 		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // read-only
 		if err != nil {
 			return err
@@ -612,7 +634,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			// the same messages and receipt handles, with their
 			// visibility timeout reset, while none of them was deleted
 			// or had its visibility changed.
-			again, ok, err := s.retryAttempt(tx, ref, attemptID, in, now, vis)
+			again, ok, err := s.retryAttempt(tx, ref, attemptID, in, now, vis, op)
 			if err != nil || ok {
 				out = again
 				return err
@@ -650,7 +672,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			m.Visibility = vis
 			m.Receipt = awsid.UUID()
 			puts = append(puts, put{k, m})
-			out = append(out, s.render(ref, m, k, in))
+			out = append(out, s.render(ref, m, k, in, op))
 			return len(out) < max, nil
 		}
 		// A FIFO receive fills from one message group before the next,
@@ -750,6 +772,9 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 	for _, r := range dlqWake {
 		s.wake.broadcast(r)
 	}
+	if err == nil {
+		err = op.finish(ctx, out)
+	}
 	return out, next, err
 }
 
@@ -764,7 +789,7 @@ type attempt struct {
 // retryAttempt answers a retried receive attempt: ok is false when there
 // is no live attempt, or one of its messages was deleted, changed its
 // visibility or was received again since.
-func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.ReceiveMessageInput, now time.Time, vis time.Duration) ([]sqsapi.Message, bool, error) {
+func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.ReceiveMessageInput, now time.Time, vis time.Duration, op *opener) ([]sqsapi.Message, bool, error) {
 	a, found, err := attempts.Get(tx, ref.scope, ref.name, id)
 	if err != nil || !found || !a.Expires.After(now) {
 		return nil, false, err
@@ -786,16 +811,17 @@ func (s *SQS) retryAttempt(tx storage.Tx, ref queueRef, id string, in *sqsapi.Re
 		if err := messages.Put(tx, ref.scope, m, ref.name, a.Keys[i]); err != nil {
 			return nil, false, err
 		}
-		out[i] = s.render(ref, m, a.Keys[i], in)
+		out[i] = s.render(ref, m, a.Keys[i], in, op)
 	}
 	return out, true, nil
 }
 
 // render turns a received message into the API shape, with the system
 // and message attributes the request asked for.
-func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMessageInput) sqsapi.Message {
-	id, body, rh := m.ID, m.Body, receiptHandle(ref.name, key, m.Receipt)
-	md5b := md5Hex([]byte(m.Body))
+func (s *SQS) render(ref queueRef, m message, key string, in *sqsapi.ReceiveMessageInput, op *opener) sqsapi.Message {
+	body, _ := op.body(m) // a body left for later is filled in by op.finish
+	id, rh := m.ID, receiptHandle(ref.name, key, m.Receipt)
+	md5b := md5Hex([]byte(body))
 	out := sqsapi.Message{MessageId: &id, Body: &body, ReceiptHandle: &rh, MD5OfBody: &md5b}
 	want := map[string]bool{}
 	for _, n := range append(append([]string{}, in.AttributeNames...), in.MessageSystemAttributeNames...) {

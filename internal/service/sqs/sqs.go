@@ -48,6 +48,8 @@ type SQS struct {
 	// they read. Paths that change the record's maps read with queues.Get.
 	cache *storage.DecodeCache[queue]
 	opts  Options
+	// keys holds SSE-KMS data keys (sse.go).
+	keys *dataKeys
 }
 
 // New returns the SQS service storing its state in store.
@@ -55,7 +57,7 @@ func New(store storage.Store, clk clock.Clock, opts ...Options) *SQS {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	s := &SQS{store: store, clock: clk, wake: newNotifier(), cache: storage.NewDecodeCache(queues, 4096)}
+	s := &SQS{store: store, clock: clk, wake: newNotifier(), cache: storage.NewDecodeCache(queues, 4096), keys: newDataKeys()}
 	for _, o := range opts {
 		s.opts = o
 	}
