@@ -498,6 +498,16 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			}
 		}
 		if s, ok := g.bySigning[sn]; ok {
+			// Query services that share a signing name (Classic ELB and
+			// ELBv2 both sign as elasticloadbalancing) are told apart by
+			// the form Version the request carries.
+			if s.Spec.Metadata.Protocol == "query" {
+				if v := g.formVersion(r); v != "" {
+					if other := g.byVersion[v]; other != nil && other.Spec.Metadata.SigningNameOrPrefix() == sn {
+						return other, hostBucket
+					}
+				}
+			}
 			// A REST API niwa does not implement that shares the signing
 			// name but owns the path by its URI prefix (API Gateway V2's
 			// /v2/ beside API Gateway's REST APIs) is not the service's.
