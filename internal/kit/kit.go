@@ -50,6 +50,11 @@ type Declaration struct {
 	// Routes are raw HTTP endpoints served beside the API (S3's POST
 	// object form, SNS's confirmation link).
 	Routes []Route
+	// Names reports whether a DNS name is one the service hands out for
+	// a resource it serves itself outside any hosted zone (a load
+	// balancer's DNSName): niwa's DNS answers such a name with niwa's
+	// own address. nil when the service hands out none.
+	Names func(name string) (bool, error)
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error

@@ -44,6 +44,7 @@ func wireACM(d *deps) (*wiring, error) {
 		opt.Lookup = func(name string) ([]string, error) { return publicCNAMEs(r, name) }
 	}
 	svc := acm.New(opt)
+	d.acm = svc
 	decl := svc.Declare(acmWithReset{svc, authority, caStore})
 	decl.Routes = append(decl.Routes, kit.Route{Name: "ca", Match: func(r *http.Request) bool { return r.URL.Path == ca.RootPath }, Handler: authority.Handler()})
 	return &wiring{Declaration: decl}, nil
