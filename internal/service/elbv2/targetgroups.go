@@ -439,7 +439,7 @@ func (s *ELBv2) DescribeTargetGroupAttributes(ctx *request.Context, in *elbv2api
 func tgAttrList(m map[string]string) []elbv2api.TargetGroupAttribute {
 	var out []elbv2api.TargetGroupAttribute
 	for _, a := range lbAttrList(m) {
-		out = append(out, elbv2api.TargetGroupAttribute{Key: a.Key, Value: a.Value})
+		out = append(out, elbv2api.TargetGroupAttribute(a))
 	}
 	return out
 }
