@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
@@ -38,7 +40,7 @@ func wireELBv2(d *deps) (*wiring, error) {
 		opt.Functions = targetFunctions{integrationFunctions{d.lambda, d}}
 	}
 	if d.acm != nil {
-		opt.Certificates = acmCertificates{d.acm}
+		opt.Certificates = acmCertificates{d.acm, d.clock, d.log}
 	}
 	svc := elbv2.New(opt)
 	svc.Start()
@@ -154,7 +156,11 @@ func (f targetFunctions) Invoke(ctx context.Context, fn string, payload []byte) 
 }
 
 // acmCertificates tells the load balancers whether a certificate exists.
-type acmCertificates struct{ acm *acm.ACM }
+type acmCertificates struct {
+	acm   *acm.ACM
+	clock clock.Clock
+	log   *slog.Logger
+}
 
 func (c acmCertificates) Exists(ctx *request.Context, arn string) (bool, error) {
 	_, err := c.acm.DescribeCertificate(ctx, &acmapi.DescribeCertificateRequest{CertificateArn: &arn})
@@ -166,4 +172,18 @@ func (c acmCertificates) Exists(ctx *request.Context, arn string) (bool, error) 
 		return false, nil
 	}
 	return false, err
+}
+
+// KeyPair reads an issued certificate's key pair in the listener's
+// account and region.
+func (c acmCertificates) KeyPair(ctx context.Context, account, region, arn string) ([]byte, []byte, error) {
+	rc := &request.Context{Context: ctx, RequestID: awsid.UUID(), Service: "acm", Operation: "GetCertificate",
+		Account: account, Region: region, Clock: c.clock, Log: c.log,
+		Caller: request.Caller{Account: account, ARN: "elasticloadbalancing.amazonaws.com"}}
+	return c.acm.KeyPair(rc, arn)
+}
+
+// SetInUse records the load balancer in the certificate's InUseBy.
+func (c acmCertificates) SetInUse(ctx *request.Context, arn, resource string, inUse bool) error {
+	return c.acm.SetInUse(ctx, arn, resource, inUse)
 }

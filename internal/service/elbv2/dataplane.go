@@ -3,6 +3,7 @@ package elbv2
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -161,10 +162,18 @@ func (s *ELBv2) serveListenerList(w http.ResponseWriter) {
 func (s *ELBv2) openListener(account, region string, l listenerRec) {
 	sc := storage.Scope{Account: account, Region: region}
 	var err error
-	if l.Protocol == "TCP" || l.Protocol == "TLS" {
-		_, err = s.ports.ServeTCP(l.ARN, func(c net.Conn) { s.serveTCP(c, sc, l.ARN) })
-	} else {
-		arn := l.ARN
+	arn := l.ARN
+	switch l.Protocol {
+	case "TCP":
+		_, err = s.ports.ServeTCP(arn, func(c net.Conn) { s.serveTCP(c, sc, arn) })
+	case "TLS":
+		cfg := s.tlsConfig(sc, arn)
+		_, err = s.ports.ServeTCP(arn, func(c net.Conn) { s.serveTCP(tls.Server(c, cfg), sc, arn) })
+	case "HTTPS":
+		_, err = s.ports.ServeHTTP(arn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.serveHTTP(w, r, sc, arn)
+		}), s.tlsConfig(sc, arn))
+	default:
 		_, err = s.ports.ServeHTTP(arn, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.serveHTTP(w, r, sc, arn)
 		}), nil)

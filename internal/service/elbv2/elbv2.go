@@ -46,10 +46,17 @@ type Functions interface {
 	Invoke(ctx context.Context, functionARN string, payload []byte) (out []byte, errType string, err error)
 }
 
-// Certificates tells whether an ACM certificate exists (HTTPS and TLS
-// listeners name certificates by ARN).
+// Certificates are ACM's, which HTTPS and TLS listeners name by ARN and
+// terminate TLS with.
 type Certificates interface {
+	// Exists tells whether the certificate exists.
 	Exists(ctx *request.Context, arn string) (bool, error)
+	// KeyPair returns an issued certificate's chain and private key
+	// (PEM), in the account and region of the listener.
+	KeyPair(ctx context.Context, account, region, arn string) (chainPEM, keyPEM []byte, err error)
+	// SetInUse records that resource (a load balancer ARN) uses the
+	// certificate, or no longer does.
+	SetInUse(ctx *request.Context, arn, resource string, inUse bool) error
 }
 
 // Options are what the service is built from.

@@ -233,6 +233,7 @@ func (s *ELBv2) CreateListener(ctx *request.Context, in *elbv2api.CreateListener
 		return nil, err
 	}
 	if !existed {
+		s.markCerts(ctx, lbr.ARN, out.Certs, true)
 		s.openListener(ctx.Account, ctx.Region, out)
 	}
 	return &elbv2api.CreateListenerOutput{Listeners: []elbv2api.Listener{listenerOut(out)}}, nil
@@ -378,6 +379,8 @@ func (s *ELBv2) ModifyListener(ctx *request.Context, in *elbv2api.ModifyListener
 	if err != nil {
 		return nil, err
 	}
+	s.markCerts(ctx, out.LB, before.Certs, false)
+	s.markCerts(ctx, out.LB, out.Certs, true)
 	if before.Protocol != out.Protocol {
 		s.ports.Close(out.ARN)
 		s.openListener(ctx.Account, ctx.Region, out)
@@ -388,9 +391,9 @@ func (s *ELBv2) ModifyListener(ctx *request.Context, in *elbv2api.ModifyListener
 // DeleteListener deletes a listener and its rules and closes its port.
 func (s *ELBv2) DeleteListener(ctx *request.Context, in *elbv2api.DeleteListenerInput) (*elbv2api.DeleteListenerOutput, error) {
 	arn := ptr.Deref(in.ListenerArn)
-	err := s.store.Update(func(tx storage.Tx) error {
-		l, err := findListener(tx, scope(ctx), arn)
-		if err != nil {
+	var l listenerRec
+	err := s.store.Update(func(tx storage.Tx) (err error) {
+		if l, err = findListener(tx, scope(ctx), arn); err != nil {
 			return err
 		}
 		return deleteListener(tx, scope(ctx), l)
@@ -398,6 +401,7 @@ func (s *ELBv2) DeleteListener(ctx *request.Context, in *elbv2api.DeleteListener
 	if err != nil {
 		return nil, err
 	}
+	s.markCerts(ctx, l.LB, l.Certs, false)
 	s.ports.Close(arn)
 	return &elbv2api.DeleteListenerOutput{}, nil
 }

@@ -296,8 +296,9 @@ func (s *ELBv2) DescribeLoadBalancers(ctx *request.Context, in *elbv2api.Describ
 // does not exist succeeds, as on AWS.
 func (s *ELBv2) DeleteLoadBalancer(ctx *request.Context, in *elbv2api.DeleteLoadBalancerInput) (*elbv2api.DeleteLoadBalancerOutput, error) {
 	arn := ptr.Deref(in.LoadBalancerArn)
-	var closed []string
+	var closed []listenerRec
 	err := s.store.Update(func(tx storage.Tx) error {
+		closed = nil
 		sc := scope(ctx)
 		r, ok, err := lbs.Get(tx, sc, arn)
 		if err != nil || !ok {
@@ -314,7 +315,7 @@ func (s *ELBv2) DeleteLoadBalancer(ctx *request.Context, in *elbv2api.DeleteLoad
 			if err := deleteListener(tx, sc, l); err != nil {
 				return err
 			}
-			closed = append(closed, l.ARN)
+			closed = append(closed, l)
 		}
 		if err := lbs.Delete(tx, sc, arn); err != nil {
 			return err
@@ -325,7 +326,8 @@ func (s *ELBv2) DeleteLoadBalancer(ctx *request.Context, in *elbv2api.DeleteLoad
 		return nil, err
 	}
 	for _, l := range closed {
-		s.ports.Close(l)
+		s.markCerts(ctx, arn, l.Certs, false)
+		s.ports.Close(l.ARN)
 	}
 	return &elbv2api.DeleteLoadBalancerOutput{}, nil
 }
