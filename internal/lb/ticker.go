@@ -8,11 +8,11 @@ import (
 )
 
 // Ticker runs health-check rounds on the injected clock: every Tick of
-// clock time it calls Round, in the goroutine that fired the timer —
-// for a clock moved by POST /_niwa/clock/advance that is the advancing
-// request, so the probes a move makes due have run (and their results
-// are stored) when the move returns. Rounds never overlap: a round due
-// while one runs waits for it.
+// clock time (moved by real time or by POST /_niwa/clock/advance) it
+// calls Round, in the timer's goroutine, so a move returns before the
+// probes it made due have finished: callers that need their results wait
+// for the state they expect. Rounds never overlap: a round due while one
+// runs waits for it.
 type Ticker struct {
 	clock clock.Clock
 	tick  time.Duration

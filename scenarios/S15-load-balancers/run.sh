@@ -50,8 +50,21 @@ pa="$(serve a target-A)"
 pb="$(serve b target-B)"
 
 advance() { curl -sf -X POST "$AWS_ENDPOINT_URL/_niwa/clock/advance?by=$1" >/dev/null || fail "clock advance"; }
-# settle: two advances of 10s = at least HealthyThreshold/UnhealthyThreshold (2) checks of interval 5s.
-settle() { advance 10s; advance 10s; }
+# wait_for WHAT CMD...: moves the clock 10 s at a time (two checks of
+# interval 5 s, the thresholds) until CMD holds. Checks run in the
+# background once the clock makes them due, so the deadline is real time,
+# generous for a loaded machine; it returns as soon as CMD holds.
+wait_for() {
+  local what="$1"; shift
+  local end=$((SECONDS + 90))
+  advance 10s
+  until "$@"; do
+    [ "$SECONDS" -lt "$end" ] || fail "$what: target health: $(health | tr '\n' ';') instance health: $(ihealth | tr '\n' ';')"
+    advance 10s
+  done
+}
+alb_is() { [ "$(state_of "$pa")" = "$1" ] && [ "$(state_of "$pb")" = "$2" ]; }
+clb_is() { [ "$(istate_of "$ia")" = "$1" ] && [ "$(istate_of "$ib")" = "$2" ]; }
 
 # 2. ALB in the default VPC's subnets, IP target group with a health check.
 vpc="$(aws ec2 describe-vpcs --filters Name=isDefault,Values=true --query 'Vpcs[0].VpcId')"
@@ -95,7 +108,7 @@ cdns="$(aws elb create-load-balancer --load-balancer-name "$clb" --subnets "$s1"
 aws elb configure-health-check --load-balancer-name "$clb" \
   --health-check Target=HTTP:80/health.html,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2 >/dev/null
 aws elb register-instances-with-load-balancer --load-balancer-name "$clb" --instances "$ia" "$ib" >/dev/null
-ihealth() { aws elb describe-instance-health --load-balancer-name "$clb" --query 'InstanceStates[].[InstanceId,State,ReasonCode]' | sort; }
+ihealth() { [ -n "${clb:-}" ] || return 0; aws elb describe-instance-health --load-balancer-name "$clb" --query 'InstanceStates[].[InstanceId,State,ReasonCode]' | sort; }
 istate_of() { ihealth | awk -v i="$1" '$1==i {print $2, $3}'; }
 case "$(istate_of "$ia")" in "OutOfService ELB"|"InService N/A") ;; *) fail "registered instance: $(ihealth)";; esac
 
@@ -104,9 +117,8 @@ bodies() { for _ in $(seq "$2"); do curl -s -H "Host: $1" "$AWS_ENDPOINT_URL/"; 
 code() { curl -s -o /dev/null -w '%{http_code}' -H "Host: $1" "$AWS_ENDPOINT_URL${2:-/}"; }
 
 # 4. Healthy: both balanced.
-settle
-[ "$(state_of "$pa")" = "healthy None" ] && [ "$(state_of "$pb")" = "healthy None" ] || fail "not healthy: $(health)"
-[ "$(istate_of "$ia")" = "InService N/A" ] && [ "$(istate_of "$ib")" = "InService N/A" ] || fail "not in service: $(ihealth)"
+wait_for "targets healthy" alb_is "healthy None" "healthy None"
+wait_for "instances in service" clb_is "InService N/A" "InService N/A"
 [ "$(bodies "$dns" 6)" = "target-A target-B " ] || fail "ALB healthy: $(bodies "$dns" 6)"
 [ "$(bodies "$cdns" 6)" = "target-A target-B " ] || fail "CLB healthy: $(bodies "$cdns" 6)"
 echo "healthy: ALB and Classic answer from both"
@@ -127,18 +139,16 @@ echo "dns, rules and listener port ok"
 
 # 5. Break the health check on both: ALB fails open, Classic answers 503.
 rm "$work/a/health.html" "$work/b/health.html"
-settle
-[ "$(state_of "$pa")" = "unhealthy Target.ResponseCodeMismatch" ] && [ "$(state_of "$pb")" = "unhealthy Target.ResponseCodeMismatch" ] || fail "not unhealthy: $(health)"
-[ "$(istate_of "$ia")" = "OutOfService Instance" ] && [ "$(istate_of "$ib")" = "OutOfService Instance" ] || fail "not out of service: $(ihealth)"
+wait_for "targets unhealthy" alb_is "unhealthy Target.ResponseCodeMismatch" "unhealthy Target.ResponseCodeMismatch"
+wait_for "instances out of service" clb_is "OutOfService Instance" "OutOfService Instance"
 [ "$(bodies "$dns" 6)" = "target-A target-B " ] || fail "ALB did not fail open: $(bodies "$dns" 6)"
 [ "$(code "$cdns")" = 503 ] || fail "Classic did not answer 503: $(code "$cdns")"
 echo "all unhealthy: ALB fails open to both, Classic answers 503 ($(health | tr '\n' ';'))"
 
 # 6. Heal one: only it serves.
 echo ok > "$work/a/health.html"
-settle
-[ "$(state_of "$pa")" = "healthy None" ] && [ "$(state_of "$pb")" = "unhealthy Target.ResponseCodeMismatch" ] || fail "heal: $(health)"
-[ "$(istate_of "$ia")" = "InService N/A" ] && [ "$(istate_of "$ib")" = "OutOfService Instance" ] || fail "heal: $(ihealth)"
+wait_for "one target healed" alb_is "healthy None" "unhealthy Target.ResponseCodeMismatch"
+wait_for "one instance healed" clb_is "InService N/A" "OutOfService Instance"
 [ "$(bodies "$dns" 6)" = "target-A " ] || fail "ALB after heal: $(bodies "$dns" 6)"
 [ "$(bodies "$cdns" 6)" = "target-A " ] || fail "CLB after heal: $(bodies "$cdns" 6)"
 echo "one healed: both answer only from it"
