@@ -12,8 +12,10 @@ import (
 // still refused, and zones still win.
 func TestEndpoints(t *testing.T) {
 	r := &Resolver{Source: mapSource{zone: Zone{ID: "Z1", Name: "zone.test."}, sets: map[string][]RRSet{}},
-		Self:      func() net.IP { return net.IPv4(10, 0, 0, 9) },
-		Endpoints: func(name string) (bool, error) { return name == "web-1.us-east-1.elb.localhost." || name == "x.zone.test.", nil }}
+		Self: func() net.IP { return net.IPv4(10, 0, 0, 9) },
+		Endpoints: func(name string) (bool, error) {
+			return name == "web-1.us-east-1.elb.localhost." || name == "x.zone.test.", nil
+		}}
 	cases := []struct {
 		name  string
 		qtype uint16

@@ -95,6 +95,7 @@ func (s *ELB) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "elasticloadbalancing",
 		Authz: kit.Authz{
+			Prefix: "elasticloadbalancing",
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
 				if n := in.Str("LoadBalancerName"); n != "" {
 					return []string{"arn:aws:elasticloadbalancing:" + env.Region + ":" + env.Account + ":loadbalancer/" + n}

@@ -21,6 +21,7 @@ func (s *ELBv2) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "elasticloadbalancing",
 		Authz: kit.Authz{
+			Prefix: "elasticloadbalancing",
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
 				var out []string
 				for _, m := range []string{"LoadBalancerArn", "TargetGroupArn", "ListenerArn", "RuleArn"} {
