@@ -13,7 +13,6 @@ import (
 
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	"github.com/niwa-cloud/niwa/internal/awsid"
-	"github.com/niwa-cloud/niwa/internal/lb"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -100,12 +99,12 @@ func (a *accessLogs) record(r lbRec, req *http.Request, rec *statusRecorder, t s
 	} else if req.ProtoMajor == 2 {
 		typ = "h2"
 	}
-	client := lb.ClientIP(req)
+	client := req.RemoteAddr // ip:port, as ALB logs the client
 	scheme := "http"
 	if req.TLS != nil {
 		scheme = "https"
 	}
-	line := fmt.Sprintf(`%s %s %s %s:0 %s %.3f %.3f %.3f %d %s %d %d "%s %s://%s%s %s" "%s" - - %s "%s" "%s" "-" %s %s "%s" "-" "-" "%s" "%s" "-" "-" TID_%s`,
+	line := fmt.Sprintf(`%s %s %s %s %s %.3f %.3f %.3f %d %s %d %d "%s %s://%s%s %s" "%s" - - %s "%s" "%s" "-" %s %s "%s" "-" "-" "%s" "%s" "-" "-" TID_%s`,
 		typ, end.UTC().Format("2006-01-02T15:04:05.000000Z"), lbDimension(r.ARN), client, target,
 		0.0, end.Sub(start).Seconds(), 0.0, rec.status, tstatus, max(req.ContentLength, 0), rec.bytes,
 		req.Method, scheme, req.Host, req.URL.RequestURI(), req.Proto, req.UserAgent(), tgARN,

@@ -33,7 +33,12 @@ func (s *ELBv2) tlsConfig(sc storage.Scope, listenerARN string) *tls.Config {
 		}
 		c := &tls.Config{Certificates: certs, MinVersion: minVersion(l.SSL)}
 		if l.Protocol == "HTTPS" {
-			c.NextProtos = []string{"h2", "http/1.1"}
+			// routing.http2.enabled decides whether ALPN offers h2, as
+			// on an ALB.
+			c.NextProtos = []string{"http/1.1"}
+			if s.http2(sc, l.LB) {
+				c.NextProtos = []string{"h2", "http/1.1"}
+			}
 		}
 		return c, nil
 	}
@@ -92,4 +97,16 @@ func (s *ELBv2) markCerts(ctx *request.Context, lbARN string, certs []elbv2api.C
 			s.log.Warn("elbv2: cannot record certificate use", "certificate", arn, "error", err)
 		}
 	}
+}
+
+// http2 reports whether a load balancer's routing.http2.enabled is on.
+func (s *ELBv2) http2(sc storage.Scope, lbARN string) bool {
+	var r lbRec
+	if err := s.store.View(func(tx storage.Tx) (err error) {
+		r, err = getLB(tx, sc, lbARN)
+		return err
+	}); err != nil {
+		return false
+	}
+	return r.Attrs["routing.http2.enabled"] != "false"
 }
