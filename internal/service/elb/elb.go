@@ -1153,3 +1153,9 @@ func (s *ELB) checkLB(sc storage.Scope, name string, now time.Time) error {
 
 // RunHealthChecks runs the checks due now (tests).
 func (s *ELB) RunHealthChecks() { s.ticker.RunNow() }
+
+// Reset closes every listener's port after the store was dropped
+// (POST /_niwa/reset).
+func (s *ELB) Reset() error {
+	return s.ports.CloseAll()
+}

@@ -695,3 +695,9 @@ func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served,
 	}
 	s.opt.Bus.PublishMetrics(sc.Account, sc.Region, ms...)
 }
+
+// Reset closes every listener's port after the store was dropped
+// (POST /_niwa/reset): the listeners they served are gone.
+func (s *ELBv2) Reset() error {
+	return s.ports.CloseAll()
+}

@@ -415,3 +415,41 @@ func FuzzWildcard(f *testing.F) {
 	f.Add("/a*b?", "/axxb1")
 	f.Fuzz(func(t *testing.T, p, s string) { _ = wildcard(p, s) })
 }
+
+// TestListenerPorts: a listener gets a port of its own that serves it;
+// deleting the listener (or a reset) closes it.
+func TestListenerPorts(t *testing.T) {
+	s, h := newTest(t)
+	ctx := h.Ctx()
+	alb := mustLB(t, s, h, "web")
+	lis, err := s.CreateListener(ctx, &elbv2api.CreateListenerInput{LoadBalancerArn: alb.LoadBalancerArn, Port: ptr.To(int32(8080)), Protocol: ptr.To("HTTP"),
+		DefaultActions: []elbv2api.Action{{Type: ptr.To("fixed-response"), FixedResponseConfig: &elbv2api.FixedResponseActionConfig{StatusCode: ptr.To("200"), MessageBody: ptr.To("own port")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *lis.Listeners[0].ListenerArn
+	addr := s.ports.Addr(arn)
+	if addr == "" {
+		t.Fatal("no port")
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if string(body) != "own port" {
+		t.Fatalf("%q", body)
+	}
+	w := httptest.NewRecorder()
+	s.dataPlane().ServeHTTP(w, httptest.NewRequest("GET", ListenersPath, nil))
+	if !strings.Contains(w.Body.String(), `"Address":"`+addr+`"`) || !strings.Contains(w.Body.String(), `"Port":8080`) {
+		t.Fatalf("listing: %s", w.Body.String())
+	}
+	if err := s.Reset(); err != nil || s.ports.Addr(arn) != "" {
+		t.Fatalf("reset: %v", err)
+	}
+	if _, err := http.Get("http://" + addr + "/"); err == nil {
+		t.Fatal("port still open after reset")
+	}
+}
