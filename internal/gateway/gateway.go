@@ -134,6 +134,10 @@ type Gateway struct {
 	// is theirs.
 	byPathPrefix map[string][]pathPrefixes
 	byVersion    map[string]*Service
+	// sharedQuery are the signing names more than one query service
+	// signs with (elasticloadbalancing: Classic ELB and ELBv2), told
+	// apart by the form Version.
+	sharedQuery map[string]bool
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
 	catalog *catalogIndex
@@ -163,7 +167,7 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
-		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{},
+		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{}, sharedQuery: map[string]bool{},
 		started: cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
 	if g.codecs == nil {
@@ -186,8 +190,10 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		// The first registered service wins a shared signing name
 		// (dynamodb before dynamodbstreams, which has a target prefix).
 		if sn := md.SigningNameOrPrefix(); sn != "" {
-			if _, taken := g.bySigning[sn]; !taken {
+			if first, taken := g.bySigning[sn]; !taken {
 				g.bySigning[sn] = s
+			} else if md.Protocol == "query" && first.Spec.Metadata.Protocol == "query" {
+				g.sharedQuery[sn] = true
 			} else if p := restPrefixes(s); len(p) > 0 {
 				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], pathPrefixes{s, p})
 			}
@@ -501,7 +507,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			// Query services that share a signing name (Classic ELB and
 			// ELBv2 both sign as elasticloadbalancing) are told apart by
 			// the form Version the request carries.
-			if s.Spec.Metadata.Protocol == "query" {
+			if g.sharedQuery[sn] {
 				if v := g.formVersion(r); v != "" {
 					if other := g.byVersion[v]; other != nil && other.Spec.Metadata.SigningNameOrPrefix() == sn {
 						return other, hostBucket
