@@ -392,7 +392,7 @@ func (s *ELB) describe(tx storage.Tx, sc storage.Scope, r lbRec) (elbapi.LoadBal
 		d.CanonicalHostedZoneName = ptr.To(r.DNSName)
 	}
 	if r.VpcID != "" {
-		d.VPCId, d.VPCId = ptr.To(r.VpcID), ptr.To(r.VpcID)
+		d.VPCId = ptr.To(r.VpcID)
 	}
 	for _, l := range r.Listeners {
 		l := l
