@@ -115,11 +115,13 @@ func port(t *testing.T, addr string) string {
 	return p
 }
 
-// waitHealthy moves the clock until every target of tg is healthy.
+// waitHealthy moves the clock until every target of tg is healthy: five
+// minutes at a time, enough for the default thresholds (5 checks every
+// 30 s), which the checker then runs back to back.
 func waitHealthy(t *testing.T, n *framework.Niwa, tg string) {
 	t.Helper()
 	framework.WaitUntil(t, 60*time.Second, func() bool {
-		n.AdvanceClock(t, 30*time.Second)
+		n.AdvanceClock(t, 5*time.Minute)
 		out := jsonOut(t, n.MustAWS(t, "elbv2", "describe-target-health", "--target-group-arn", tg))
 		for _, d := range out["TargetHealthDescriptions"].([]any) {
 			if d.(map[string]any)["TargetHealth"].(map[string]any)["State"] != "healthy" {
