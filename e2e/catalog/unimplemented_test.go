@@ -24,8 +24,8 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                      // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},           // json 1.0
 		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},     // json
-		{[]string{"elbv2", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing v2"},    // query
-		{[]string{"elb", "describe-load-balancers"}, "DescribeLoadBalancers", "Elastic Load Balancing"},         // query
+		{[]string{"autoscaling", "describe-auto-scaling-groups"}, "DescribeAutoScalingGroups", "Auto Scaling"},  // query
+		{[]string{"redshift", "describe-clusters"}, "DescribeClusters", "Amazon Redshift"},                      // query
 		{[]string{"rds", "describe-db-instances"}, "DescribeDBInstances", "Amazon Relational Database Service"}, // query
 		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},     // query
 		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                 // rest-json

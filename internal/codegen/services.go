@@ -19,6 +19,8 @@ func services() []service {
 		{Name: "dynamodb", Model: "dynamodb"},
 		{Name: "dynamodbstreams", Model: "streams.dynamodb"},
 		{Name: "ec2", Model: "ec2"},
+		{Name: "elb", Model: "elasticloadbalancing"},
+		{Name: "elbv2", Model: "elasticloadbalancingv2"},
 		{Name: "events", Model: "events"},
 		{Name: "iam", Model: "iam"},
 		{Name: "kms", Model: "kms"},

@@ -133,6 +133,10 @@ type Resolver struct {
 	// Rand returns a number in [0, n) for weighted routing; nil is
 	// math/rand. Tests make it deterministic.
 	Rand func(n int64) int64
+	// Endpoints reports whether a name outside every hosted zone is one
+	// niwa hands out for a resource it serves itself (a load balancer's
+	// DNS name); such names answer A (or AAAA) with Self. nil: none.
+	Endpoints func(name string) (bool, error)
 
 	// from is the asker's address for IP-based routing, set per query
 	// by AnswerFrom on a copy of the resolver.
@@ -203,6 +207,18 @@ func (r *Resolver) Answer(q mdns.Question, vpc string) (*mdns.Msg, error) {
 		return nil, err
 	}
 	if !ok {
+		if r.Endpoints != nil {
+			owned, err := r.Endpoints(name)
+			if err != nil {
+				return nil, err
+			}
+			if owned {
+				// An endpoint niwa serves: its own address, as an alias
+				// to an AWS endpoint answers.
+				m.Answer = r.self(mdns.Fqdn(q.Name), q.Qtype)
+				return m, nil
+			}
+		}
 		m.Rcode = mdns.RcodeRefused
 		m.Authoritative = false
 		return m, nil
@@ -647,6 +663,12 @@ func (r *Resolver) alias(z Zone, owner string, s RRSet, qtype uint16, vpc string
 		}
 		return out, nil
 	}
+	return r.self(owner, qtype), nil
+}
+
+// self answers owner with niwa's own address (A or AAAA as qtype asks,
+// nothing for other types).
+func (r *Resolver) self(owner string, qtype uint16) []mdns.RR {
 	ip := net.IPv4(127, 0, 0, 1)
 	if r.Self != nil {
 		if self := r.Self(); self != nil {
@@ -656,14 +678,14 @@ func (r *Resolver) alias(z Zone, owner string, s RRSet, qtype uint16, vpc string
 	switch qtype {
 	case mdns.TypeA:
 		if v4 := ip.To4(); v4 != nil {
-			return []mdns.RR{&mdns.A{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: aliasTTL}, A: v4}}, nil
+			return []mdns.RR{&mdns.A{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeA, Class: mdns.ClassINET, Ttl: aliasTTL}, A: v4}}
 		}
 	case mdns.TypeAAAA:
 		if ip.To4() == nil {
-			return []mdns.RR{&mdns.AAAA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeAAAA, Class: mdns.ClassINET, Ttl: aliasTTL}, AAAA: ip}}, nil
+			return []mdns.RR{&mdns.AAAA{Hdr: mdns.RR_Header{Name: owner, Rrtype: mdns.TypeAAAA, Class: mdns.ClassINET, Ttl: aliasTTL}, AAAA: ip}}
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // toRR parses one record from its zone-file presentation.

@@ -140,6 +140,10 @@ type Gateway struct {
 	// catchAll answers what no other rule claims (kit.Routing.CatchAll;
 	// S3), nil when no service declares it.
 	catchAll *Service
+	// sharedQuery are the signing names more than one query service
+	// signs with (elasticloadbalancing: Classic ELB and ELBv2), told
+	// apart by the form Version.
+	sharedQuery map[string]bool
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
 	catalog *catalogIndex
@@ -170,8 +174,8 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
 		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{},
-		byFirstSegment: map[string]*Service{},
-		started:        cfg.Clock.Now(), codecs: cfg.Codecs,
+		byFirstSegment: map[string]*Service{}, sharedQuery: map[string]bool{},
+		started: cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
 	if g.codecs == nil {
 		g.codecs = codecs.New()
@@ -193,8 +197,10 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		// The first registered service wins a shared signing name
 		// (dynamodb before dynamodbstreams, which has a target prefix).
 		if sn := md.SigningNameOrPrefix(); sn != "" {
-			if _, taken := g.bySigning[sn]; !taken {
+			if first, taken := g.bySigning[sn]; !taken {
 				g.bySigning[sn] = s
+			} else if md.Protocol == "query" && first.Spec.Metadata.Protocol == "query" {
+				g.sharedQuery[sn] = true
 			} else if p := restPrefixes(s); len(p) > 0 {
 				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], pathPrefixes{s, p})
 			}
@@ -518,6 +524,16 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			}
 		}
 		if s, ok := g.bySigning[sn]; ok {
+			// Query services that share a signing name (Classic ELB and
+			// ELBv2 both sign as elasticloadbalancing) are told apart by
+			// the form Version the request carries.
+			if g.sharedQuery[sn] {
+				if v := g.formVersion(r); v != "" {
+					if other := g.byVersion[v]; other != nil && other.Spec.Metadata.SigningNameOrPrefix() == sn {
+						return other, hostBucket
+					}
+				}
+			}
 			// A REST API niwa does not implement that shares the signing
 			// name but owns the path by its URI prefix (API Gateway V2's
 			// /v2/ beside API Gateway's REST APIs) is not the service's.

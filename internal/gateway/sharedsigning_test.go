@@ -1,47 +1,48 @@
 package gateway
 
 import (
+	"log/slog"
+	"net/http"
 	"testing"
 
-	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
-	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
+	"github.com/niwa-cloud/niwa/internal/api"
+	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
+	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 )
 
-// TestSharedSigningNameByPath: SES v1 (query) and v2 (rest-json) both sign
-// as "ses"; a request under v2's URI prefixes (/v2/email/...) is v2's,
-// anything else stays with the first registered (v1).
-func TestSharedSigningNameByPath(t *testing.T) {
+// TestSharedSigningName: Classic ELB and ELBv2 both sign as
+// elasticloadbalancing; the form Version picks the service, whichever
+// was registered first.
+func TestSharedSigningName(t *testing.T) {
 	cs := codecs.New()
-	v1, err := NewService(sesapi.Spec(), none{}, cs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := NewService(sesv2api.Spec(), none{}, cs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := New(Config{Auth: trustAll{}}, v1, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := "application/x-www-form-urlencoded; charset=utf-8"
-	cases := []struct {
-		name, want string
-		method     string
-		path, body string
-	}{
-		{"v2 list identities", "sesv2", "GET", "/v2/email/identities", ""},
-		{"v2 send", "sesv2", "POST", "/v2/email/outbound-emails", "{}"},
-		{"v2 account", "sesv2", "GET", "/v2/email/account", ""},
-		{"v1 form", "ses", "POST", "/", "Action=ListIdentities&Version=2010-12-01"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			svc, _ := g.resolveService(newRequest(c.method, c.path, c.body, "Content-Type", form, "Authorization", sigV4("ses")))
-			if svc == nil || svc.Spec.Name != c.want {
-				t.Fatalf("resolved %v, want %s", svc, c.want)
+	for _, order := range [][]api.Spec{{elbapi.Spec(), elbv2api.Spec()}, {elbv2api.Spec(), elbapi.Spec()}} {
+		var services []*Service
+		for _, sp := range order {
+			svc, err := NewService(sp, none{}, cs)
+			if err != nil {
+				t.Fatal(err)
 			}
-		})
+			services = append(services, svc)
+		}
+		g, err := New(Config{Version: "v-test", Clock: clock.NewFake(t0), Log: slog.New(slog.DiscardHandler), Auth: trustAll{}}, services...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			version string
+			want    string
+		}{{"2012-06-01", "elb"}, {"2015-12-01", "elbv2"}} {
+			for _, req := range []*http.Request{
+				newRequest("POST", "/", "Action=DescribeLoadBalancers&Version="+c.version, "Content-Type", form, "Authorization", sigV4("elasticloadbalancing")),
+				newRequest("GET", "/?Action=DescribeLoadBalancers&Version="+c.version, "", "Authorization", sigV4("elasticloadbalancing")),
+			} {
+				svc, _ := g.resolveService(req)
+				if svc == nil || svc.Spec.Name != c.want {
+					t.Fatalf("first %s, version %s: resolved %+v", order[0].Name, c.version, svc)
+				}
+			}
+		}
 	}
 }

@@ -78,6 +78,11 @@ type Declaration struct {
 	// timers) when all state is reset (POST /_niwa/reset), after the
 	// stores are emptied; nil when it keeps nothing there.
 	Reset func() error
+	// Names reports whether a DNS name is one the service hands out for
+	// a resource it serves itself outside any hosted zone (a load
+	// balancer's DNSName): niwa's DNS answers such a name with niwa's
+	// own address. nil when the service hands out none.
+	Names func(name string) (bool, error)
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error

@@ -101,7 +101,7 @@ func Niwa() []Layer {
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
-				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.
 				"internal/vtl",

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"strings"
+	"sync"
+
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
@@ -10,6 +13,8 @@ import (
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	dynamodbstreamsapi "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
+	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
@@ -61,7 +66,9 @@ func catalog() []struct {
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
-		{acmapi.Spec(), wireACM}, // after Route53: validation reads its zones
+		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
+		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
+		{elbapi.Spec(), wireELB},
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
@@ -141,6 +148,9 @@ func buildServices(d *deps) (*built, error) {
 		if w.Tags != nil {
 			d.resourceTags[w.Namespace] = w.Declaration
 		}
+		if w.Names != nil {
+			d.names.add(w.Names)
+		}
 	}
 	return b, nil
 }
@@ -154,4 +164,37 @@ func (b *built) close() error {
 		}
 	}
 	return first
+}
+
+// endpointNames are the DNS names services hand out for resources they
+// serve themselves; Route53's DNS (wired before them) asks it for names
+// outside every hosted zone.
+type endpointNames struct {
+	mu     sync.RWMutex
+	owners []func(string) (bool, error)
+}
+
+func (n *endpointNames) add(owns func(string) (bool, error)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.owners = append(n.owners, owns)
+}
+
+// owns reports whether a service hands out name (with or without the
+// trailing dot).
+func (n *endpointNames) owns(name string) (bool, error) {
+	if n == nil {
+		return false, nil
+	}
+	n.mu.RLock()
+	owners := n.owners
+	n.mu.RUnlock()
+	name = strings.TrimSuffix(name, ".")
+	for _, o := range owners {
+		ok, err := o(name)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
+	"github.com/niwa-cloud/niwa/internal/service/acm"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
@@ -51,6 +52,11 @@ type deps struct {
 	ec2 *ec2.EC2
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
+	// acm is ACM, for the load balancers' HTTPS listener certificates.
+	acm *acm.ACM
+	// names are the DNS names services hand out for resources they
+	// serve themselves (load balancers), answered by Route53's DNS.
+	names endpointNames
 	// ses is the state SES's two APIs (ses, sesv2) share.
 	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it

@@ -42,6 +42,7 @@ func wireACM(d *deps) (*wiring, error) {
 		opt.Lookup = func(name string) ([]string, error) { return publicCNAMEs(r, name) }
 	}
 	svc := acm.New(opt)
+	d.acm = svc
 	decl := svc.Declare()
 	// The authority outlives POST /_niwa/reset (clients already trust
 	// its root): stored again after the reset dropped it.

@@ -36,13 +36,19 @@ type integrationFunctions struct {
 }
 
 func (f integrationFunctions) Invoke(ctx context.Context, fn string, payload []byte) ([]byte, string, error) {
+	return f.invokeAs(ctx, fn, payload, "apigateway.amazonaws.com")
+}
+
+// invokeAs invokes fn synchronously as the service principal caller, in
+// the function's account.
+func (f integrationFunctions) invokeAs(ctx context.Context, fn string, payload []byte, caller string) ([]byte, string, error) {
 	p := strings.Split(fn, ":")
 	if len(p) < 7 || p[0] != "arn" || p[2] != "lambda" || p[5] != "function" {
 		return nil, "", fmt.Errorf("%s is not a Lambda function ARN", fn)
 	}
 	rc := &request.Context{Context: ctx, RequestID: awsid.UUID(), Service: "lambda", Operation: "Invoke",
 		Account: p[4], Region: p[3], Clock: f.d.clock, Log: f.d.log,
-		Caller: request.Caller{Account: p[4], ARN: "apigateway.amazonaws.com"}}
+		Caller: request.Caller{Account: p[4], ARN: caller}}
 	out, err := f.lambda.Invoke(rc, &lambdaapi.InvocationRequest{FunctionName: &fn, Payload: payload})
 	if err != nil {
 		return nil, "", err

@@ -21,6 +21,9 @@ func wireRoute53(d *deps) (*wiring, error) {
 	svc.StartHealthChecks()
 	w := &wiring{Declaration: svc.Declare()}
 	d.dnsResolver = svc.Resolver()
+	// Names services hand out for what they serve (load balancers)
+	// answer niwa's address too.
+	svc.Resolver().Endpoints = d.names.owns
 	if d.cfg.DNSAddr == "" {
 		return w, nil
 	}
