@@ -91,7 +91,9 @@ func TestDecide(t *testing.T) {
 		{"security group egress", pos("subnet-priv", ""), "", func(f *fakeNet) { f.sgDeny = true }, false, "", "", "no egress rule"},
 		{"ACL denies the return path", pos("subnet-priv", ""), "", func(f *fakeNet) { f.aclDenyIn["subnet-priv"] = true }, false, "", "", "return traffic"},
 		{"NAT subnet's ACL denies the return path", pos("subnet-priv", ""), "", func(f *fakeNet) { f.aclDenyIn["subnet-pub"] = true }, false, "", "", "return traffic"},
-		{"NAT not available", pos("subnet-priv", ""), "", func(f *fakeNet) { f.nats["nat-1"] = NAT{SubnetID: "subnet-pub", PublicIP: "54.150.1.1", State: "pending"} }, false, "", "", "not available"},
+		{"NAT not available", pos("subnet-priv", ""), "", func(f *fakeNet) {
+			f.nats["nat-1"] = NAT{SubnetID: "subnet-pub", PublicIP: "54.150.1.1", State: "pending"}
+		}, false, "", "", "not available"},
 		{"NAT subnet without an internet route", pos("subnet-priv", ""), "", func(f *fakeNet) { f.routes["subnet-pub"] = Route{RouteTableID: "rtb-pub"} }, false, "", "", "no active route to an internet gateway"},
 		{"AWS call through a gateway endpoint", pos("subnet-iso", ""), "s3", nil, true, "vpc-endpoint", "", "vpce-1"},
 		{"AWS call without endpoint takes the NAT", pos("subnet-priv", ""), "sqs", nil, true, "nat-gateway", "54.150.1.1", "NAT gateway"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"net/http"
 	"os"
@@ -34,6 +35,22 @@ func wireEC2(d *deps) (*wiring, error) {
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
 		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
 	})
+	// The egress proxy (network position and egress) decides from EC2's
+	// state; its latest decisions are served at /_niwa/egress.
+	egress := d.egressProxy()
+	decl.Routes = append(decl.Routes, kit.Route{
+		Name:    "egress",
+		Match:   func(r *http.Request) bool { return r.URL.Path == egressPath },
+		Handler: egressHandler(egress),
+	})
+	closeEC2 := decl.Close
+	decl.Close = func() error {
+		err := egress.Close()
+		if closeEC2 != nil {
+			err = errors.Join(closeEC2(), err)
+		}
+		return err
+	}
 	return &wiring{Declaration: decl}, nil
 }
 

@@ -9,7 +9,12 @@
 # to the internet takes, from niwa's route evaluator (/_niwa/ec2/route):
 # private subnets leave through their NAT gateway's Elastic IP, a private
 # subnet without a NAT route has no way out.
-# (The Lambda half of S19 comes with niwa's egress simulation.)
+# The Lambda half: a function attached to both private subnets calls the
+# "what is my IP" service (checkip.amazonaws.com, answered by niwa's
+# egress proxy, which the function reaches through the HTTP_PROXY niwa
+# sets) and sees one of the two Elastic IPs; detached from the VPC it sees
+# another address; in a private subnet whose route table lost its NAT
+# route the call is never answered and times out in the function.
 set -euo pipefail
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-ap-northeast-1}"
@@ -101,8 +106,63 @@ for sub in "$public_one" "$public_two"; do
 done
 [ "$(route "$private_one" 10.0.0.70 | field target)" = local ] || fail "VPC traffic is not local"
 
+# The Lambda half: a function in both private subnets.
+work="$(mktemp -d)"
+fn="static-ip-$RANDOM$RANDOM" role="static-ip-role-$RANDOM$RANDOM"
+cleanup() {
+  command aws --endpoint-url "$AWS_ENDPOINT_URL" lambda delete-function --function-name "$fn" >/dev/null 2>&1 || true
+  command aws --endpoint-url "$AWS_ENDPOINT_URL" iam delete-role --role-name "$role" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cat >"$work/lambda_function.py" <<'PY'
+import os, urllib.request
+
+def lambda_handler(event, context):
+    # No proxy code: urllib reads HTTP_PROXY, which niwa sets.
+    try:
+        with urllib.request.urlopen("http://checkip.amazonaws.com/", timeout=float(os.environ["CHECK_TIMEOUT"])) as r:
+            return {"ip": r.read().decode().strip()}
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+PY
+(cd "$work" && python3 -c "import zipfile; z = zipfile.ZipFile('fn.zip', 'w'); z.write('lambda_function.py'); z.close()")
+role_arn="$(aws iam create-role --role-name "$role" --assume-role-policy-document \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}' --query Role.Arn)"
+aws iam attach-role-policy --role-name "$role" --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole
+sg="$(aws ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId')"
+aws lambda create-function --function-name "$fn" --runtime python3.12 --role "$role_arn" \
+  --handler lambda_function.lambda_handler --timeout 20 --zip-file "fileb://$work/fn.zip" \
+  --environment 'Variables={CHECK_TIMEOUT=3}' \
+  --vpc-config "SubnetIds=$private_one,$private_two,SecurityGroupIds=$sg" >/dev/null
+binfmt=()
+case "$(command aws --version 2>&1)" in aws-cli/2*) binfmt=(--cli-binary-format raw-in-base64-out) ;; esac
+invoke() {
+  aws lambda wait function-updated --function-name "$fn"
+  aws lambda invoke --function-name "$fn" "${binfmt[@]}" --payload '{}' "$work/out.json" >/dev/null
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("ip") or "ERROR " + r.get("error", repr(r)))' "$work/out.json"
+}
+seen="$(invoke)"
+echo "function in private-one and private-two sees $seen"
+[ "$seen" = "$ip_one" ] || [ "$seen" = "$ip_two" ] || fail "the function's calls do not leave from $ip_one or $ip_two: $seen"
+
+# Detached from the VPC: Lambda's own address, neither Elastic IP.
+aws lambda update-function-configuration --function-name "$fn" --vpc-config 'SubnetIds=[],SecurityGroupIds=[]' >/dev/null
+outside="$(invoke)"
+echo "detached from the VPC it sees $outside"
+case "$outside" in ERROR*|"$ip_one"|"$ip_two"|"") fail "outside the VPC the function sees $outside" ;; esac
+
 # A private subnet whose table has no NAT route has no way out.
 aws ec2 delete-route --route-table-id "$rt_private_two" --destination-cidr-block 0.0.0.0/0
 [ "$(route "$private_two" 93.184.216.34 | field found)" = False ] || fail "private-two still routes out"
+aws lambda update-function-configuration --function-name "$fn" --vpc-config "SubnetIds=$private_two,SecurityGroupIds=$sg" >/dev/null
+stuck="$(invoke)"
+echo "in private-two without a NAT route: $stuck"
+case "$stuck" in *"timed out"*) ;; *) fail "the call from private-two did not time out: $stuck" ;; esac
+curl -fsS "$AWS_ENDPOINT_URL/_niwa/egress" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["decisions"][-1]
+assert not d["reachable"] and "no route" in d["reason"], d
+print("egress:", d["reason"])'
 
 echo "S19 OK"
