@@ -163,7 +163,7 @@ func (p *Proxy) listen(pos Position) (string, error) {
 		return "", fmt.Errorf("netpos: egress listener: %w", err)
 	}
 	w := &workload{p: p, pos: pos, addr: ln.Addr().String()}
-	w.srv = &http.Server{Handler: w, ReadHeaderTimeout: time.Minute, ErrorLog: slog.NewLogLogger(p.opt.Log.Handler(), slog.LevelDebug)}
+	w.srv = &http.Server{Handler: w, ReadHeaderTimeout: time.Minute, ErrorLog: slog.NewLogLogger(p.opt.Log.Handler(), slog.LevelWarn)}
 	p.listeners[k] = w
 	go func() { _ = w.srv.Serve(ln) }()
 	return w.addr, nil
@@ -454,7 +454,7 @@ func (w *workload) connect(rw http.ResponseWriter, r *http.Request) {
 			}
 			return w.p.opt.Certs(name)
 		}})
-	inner := &http.Server{ReadHeaderTimeout: time.Minute, ErrorLog: slog.NewLogLogger(w.p.opt.Log.Handler(), slog.LevelDebug),
+	inner := &http.Server{ReadHeaderTimeout: time.Minute, ErrorLog: slog.NewLogLogger(w.p.opt.Log.Handler(), slog.LevelWarn),
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, in *http.Request) {
 			in.URL.Scheme, in.URL.Host = "https", net.JoinHostPort(host, strconv.Itoa(port))
 			w.serve(rw, in, kind, host, port, addr)

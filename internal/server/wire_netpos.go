@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/authz"
 	"github.com/niwa-cloud/niwa/internal/ca"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
@@ -27,7 +29,7 @@ func (d *deps) egressProxy() *netpos.Proxy {
 	}
 	var network netpos.Network = noNetwork{}
 	if d.ec2 != nil {
-		network = egressNetwork{d.ec2}
+		network = egressNetwork{ec2: d.ec2, clock: d.clock, log: d.log}
 	}
 	certs := &tunnelCerts{d: d, certs: map[string]*tls.Certificate{}}
 	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Host: d.cfg.Host, Log: d.log})
@@ -35,7 +37,11 @@ func (d *deps) egressProxy() *netpos.Proxy {
 }
 
 // egressNetwork adapts EC2 to netpos.Network.
-type egressNetwork struct{ ec2 *ec2.EC2 }
+type egressNetwork struct {
+	ec2   *ec2.EC2
+	clock clock.Clock
+	log   *slog.Logger
+}
 
 func (n egressNetwork) Route(account, region, subnetID string, dst netip.Addr) (netpos.Route, error) {
 	d, err := n.ec2.RouteFor(account, region, subnetID, dst)
@@ -59,7 +65,7 @@ func (n egressNetwork) NATGateway(account, region, id string) (netpos.NAT, bool,
 }
 
 func (n egressNetwork) Endpoint(account, region, vpcID, subnetID, service string) (netpos.Endpoint, bool, error) {
-	ctx := &request.Context{Context: context.Background(), Account: account, Region: region}
+	ctx := &request.Context{Context: context.Background(), Account: account, Region: region, Clock: n.clock, Log: n.log}
 	id, policy, ok := n.ec2.VPCEndpointFor(ctx, account, region, vpcID, []string{subnetID}, authz.EndpointServiceName(service, region))
 	return netpos.Endpoint{ID: id, Policy: policy}, ok, nil
 }
