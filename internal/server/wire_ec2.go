@@ -35,6 +35,13 @@ func wireEC2(d *deps) (*wiring, error) {
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
 		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
 	})
+	// Routes announced over BGP (dynamic VPN, Direct Connect), which no
+	// router on the far side can announce in niwa.
+	decl.Routes = append(decl.Routes, kit.Route{
+		Name:    "ec2-bgp",
+		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.BGPPath },
+		Handler: svc.BGPHandler(DefaultAccount, d.cfg.Region),
+	})
 	// The egress proxy (network position and egress) decides from EC2's
 	// state; its latest decisions are served at /_niwa/egress.
 	egress := d.egressProxy()

@@ -97,7 +97,9 @@ func (s *EC2) ACLAllows(account, region, subnetID string, egress bool, peer neti
 		return true, err
 	}
 	entries := slices.Clone(acl.Entries)
-	slices.SortFunc(entries, func(a, b ec2api.NetworkAclEntry) int { return int(ptr.Deref(a.RuleNumber)) - int(ptr.Deref(b.RuleNumber)) })
+	slices.SortFunc(entries, func(a, b ec2api.NetworkAclEntry) int {
+		return int(ptr.Deref(a.RuleNumber)) - int(ptr.Deref(b.RuleNumber))
+	})
 	for _, e := range entries {
 		if ptr.Deref(e.Egress) != egress {
 			continue
@@ -142,4 +144,3 @@ func (s *EC2) NATGatewayInfo(account, region, id string) (subnet, publicIP, stat
 	})
 	return
 }
-
