@@ -22,6 +22,8 @@ func wireEC2(d *deps) (*wiring, error) {
 		BootDelay: envDuration("NIWA_EC2_BOOT_DELAY"),
 		StopDelay: envDuration("NIWA_EC2_STOP_DELAY"),
 		NatDelay:  envDuration("NIWA_EC2_NAT_DELAY"),
+		// How long a Reachability Analyzer analysis runs.
+		AnalysisDelay: envDuration("NIWA_EC2_ANALYSIS_DELAY"),
 	}
 	svc, err := ec2.New(store, d.bus, d.clock, opts)
 	if err != nil {

@@ -96,17 +96,26 @@ func (s *EC2) ACLAllows(account, region, subnetID string, egress bool, peer neti
 	if err != nil || acl == nil {
 		return true, err
 	}
-	entries := slices.Clone(acl.Entries)
+	_, allowed := firstACLEntry(acl.Entries, egress, "tcp", peer, port)
+	return allowed, nil
+}
+
+// firstACLEntry is the entry of one direction that decides for a packet
+// (proto tcp or udp): the lowest-numbered match. None matching denies
+// (every ACL ends with the * deny rule).
+func firstACLEntry(entries []ec2api.NetworkAclEntry, egress bool, proto string, peer netip.Addr, port int) (*ec2api.NetworkAclEntry, bool) {
+	entries = slices.Clone(entries)
 	slices.SortFunc(entries, func(a, b ec2api.NetworkAclEntry) int {
 		return int(ptr.Deref(a.RuleNumber)) - int(ptr.Deref(b.RuleNumber))
 	})
-	for _, e := range entries {
+	num := map[string]string{"tcp": "6", "udp": "17"}[proto]
+	for i, e := range entries {
 		if ptr.Deref(e.Egress) != egress {
 			continue
 		}
-		switch ptr.Deref(e.Protocol) {
-		case "-1", "all":
-		case "6", "tcp":
+		switch p := ptr.Deref(e.Protocol); {
+		case p == "-1" || p == "all":
+		case p == num || p == proto:
 			if pr := e.PortRange; pr != nil && (port < int(ptr.Deref(pr.From)) || port > int(ptr.Deref(pr.To))) {
 				continue
 			}
@@ -120,9 +129,9 @@ func (s *EC2) ACLAllows(account, region, subnetID string, egress bool, peer neti
 		if pf, err := netip.ParsePrefix(cidr); err != nil || !pf.Contains(peer) {
 			continue
 		}
-		return ptr.Deref(e.RuleAction) == "allow", nil
+		return &entries[i], ptr.Deref(e.RuleAction) == "allow"
 	}
-	return false, nil
+	return nil, false
 }
 
 // NATGatewayInfo is a NAT gateway's subnet, Elastic IP and current state
