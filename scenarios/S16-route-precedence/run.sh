@@ -61,67 +61,65 @@ aws ec2 create-vpn-connection-route --vpn-connection-id "$vpn_static" --destinat
 aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 172.19.0.0/16 --gateway-id "$vgw" >/dev/null
 aws ec2 describe-route-tables --route-table-ids "$rtb" --query 'RouteTables[0].Routes[].[DestinationCidrBlock,GatewayId,Origin]'
 
-# One Reachability Analyzer path and analysis per address.
-analyse() {
-  local ip="$1" path id status
-  path="$(aws ec2 create-network-insights-path --source "$eni" --destination "$vgw" --destination-ip "$ip" \
-    --protocol tcp --destination-port 443 --tag-specifications "ResourceType=network-insights-path,Tags=[{Key=Name,Value=S16 $ip}]" \
-    --query NetworkInsightsPath.NetworkInsightsPathId)"
-  id="$(aws ec2 start-network-insights-analysis --network-insights-path-id "$path" --query NetworkInsightsAnalysis.NetworkInsightsAnalysisId)"
-  status="$(aws ec2 describe-network-insights-analyses --network-insights-analysis-ids "$id" --query 'NetworkInsightsAnalyses[0].Status')"
-  [ "$status" = running ] || fail "a new analysis is $status, not running"
-  # An analysis runs for a few seconds of niwa's clock: move it on rather
-  # than wait.
-  curl -fsS -X POST "$AWS_ENDPOINT_URL/_niwa/clock/advance?by=10s" >/dev/null
-  local end=$((SECONDS + 120)) # generous on a loaded machine; returns once it holds
-  while [ "$SECONDS" -lt "$end" ]; do
-    status="$(aws ec2 describe-network-insights-analyses --network-insights-analysis-ids "$id" --query 'NetworkInsightsAnalyses[0].Status')"
-    [ "$status" = running ] || break
-    sleep 0.5
-  done
-  [ "$status" = succeeded ] || fail "analysis $id of $ip: $status"
-  command aws --endpoint-url "$AWS_ENDPOINT_URL" --output json ec2 describe-network-insights-analyses \
-    --network-insights-analysis-ids "$id" --query 'NetworkInsightsAnalyses[0]'
-}
-# check <ip> <cidr> <origin> <via|-> <reason substring>
-check() {
-  local ip="$1" cidr="$2" origin="$3" via="$4" why="$5"
-  analyse "$ip" | python3 -c '
-import json, sys
-a = json.load(sys.stdin)
-ip, cidr, origin, via, why, vgw = sys.argv[1:]
-assert a["NetworkPathFound"] is True, ("no path", a)
-comps = a["ForwardPathComponents"]
-rt = [c for c in comps if "RouteTableRoute" in c][0]
-r = rt["RouteTableRoute"]
-reason = rt["AdditionalDetails"][0]["Component"]["Name"]
-ids = [c["Component"]["Id"] for c in comps]
-assert r["DestinationCidr"] == cidr and r["Origin"] == origin and r["GatewayId"] == vgw, ("route", r)
-after = ids[ids.index(vgw) + 1] if ids.index(vgw) + 1 < len(ids) else "-"
-assert after == via, ("learned over", after, "want", via, ids)
-assert why in reason, ("reason", reason)
-print("%s: %s %s via %s (%s)" % (ip, cidr, origin, after, reason))
-' "$ip" "$cidr" "$origin" "$via" "$why" "$vgw" || fail "case $ip"
-}
-check 172.16.1.10 172.16.1.0/24 EnableVgwRoutePropagation "$vpn_bgp" "longest prefix 172.16.1.0/24, propagated route (vpn-bgp)"
-check 172.16.2.10 172.16.0.0/16 EnableVgwRoutePropagation "$dxvif" "longest prefix 172.16.0.0/16, propagated route (direct-connect)"
-check 172.17.0.10 172.17.0.0/16 EnableVgwRoutePropagation "$dxvif" "propagated route (direct-connect), chosen among 2"
-check 172.18.0.10 172.18.0.0/16 EnableVgwRoutePropagation "$vpn_static" "propagated route (vpn-static), chosen among 2"
-check 172.19.0.10 172.19.0.0/16 CreateRoute - "static route, chosen among 4"
+# One Reachability Analyzer path and analysis per address, with boto3 (one
+# process for the dozens of calls; the aws CLI gives the same answers).
+python3 - "$AWS_ENDPOINT_URL" "$eni" "$vgw" "$rtb" "$vpn_static" "$vpn_bgp" "$dxvif" "$region" <<'PY' || fail "analyses"
+import json, sys, time, urllib.request
+import boto3
+endpoint, eni, vgw, rtb, vpn_static, vpn_bgp, dxvif, region = sys.argv[1:]
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region)
+
+def analyse(ip):
+    path = ec2.create_network_insights_path(Source=eni, Destination=vgw, DestinationIp=ip, Protocol="tcp", DestinationPort=443,
+        TagSpecifications=[{"ResourceType": "network-insights-path", "Tags": [{"Key": "Name", "Value": "S16 " + ip}]}])
+    pid = path["NetworkInsightsPath"]["NetworkInsightsPathId"]
+    aid = ec2.start_network_insights_analysis(NetworkInsightsPathId=pid)["NetworkInsightsAnalysis"]["NetworkInsightsAnalysisId"]
+    # An analysis runs for a few seconds of niwa's clock: move it on
+    # rather than wait.
+    urllib.request.urlopen(urllib.request.Request(endpoint + "/_niwa/clock/advance?by=10s", method="POST")).read()
+    deadline = time.time() + 120  # generous on a loaded machine; returns once it holds
+    while True:
+        a = ec2.describe_network_insights_analyses(NetworkInsightsAnalysisIds=[aid])["NetworkInsightsAnalyses"][0]
+        if a["Status"] != "running" or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert a["Status"] == "succeeded", a
+    return a
+
+def check(ip, cidr, origin, via, why):
+    a = analyse(ip)
+    assert a["NetworkPathFound"] is True, ("no path", ip, a)
+    comps = a["ForwardPathComponents"]
+    rt = [c for c in comps if "RouteTableRoute" in c][0]
+    r = rt["RouteTableRoute"]
+    reason = rt["AdditionalDetails"][0]["Component"]["Name"]
+    ids = [c["Component"]["Id"] for c in comps]
+    assert r["DestinationCidr"] == cidr and r["Origin"] == origin and r["GatewayId"] == vgw, (ip, "route", r)
+    i = ids.index(vgw) + 1
+    after = ids[i] if i < len(ids) else "-"
+    assert after == via, (ip, "learned over", after, "want", via, ids)
+    assert why in reason, (ip, "reason", reason)
+    print("%s: %s %s via %s (%s)" % (ip, cidr, origin, after, reason))
+
+P = "EnableVgwRoutePropagation"
+check("172.16.1.10", "172.16.1.0/24", P, vpn_bgp, "longest prefix 172.16.1.0/24, propagated route (vpn-bgp)")
+check("172.16.2.10", "172.16.0.0/16", P, dxvif, "longest prefix 172.16.0.0/16, propagated route (direct-connect)")
+check("172.17.0.10", "172.17.0.0/16", P, dxvif, "propagated route (direct-connect), chosen among 2")
+check("172.18.0.10", "172.18.0.0/16", P, vpn_static, "propagated route (vpn-static), chosen among 2")
+check("172.19.0.10", "172.19.0.0/16", "CreateRoute", "-", "static route, chosen among 4")
 
 # No route: the path is not found and the analysis says why.
-analyse 192.0.2.10 | python3 -c '
-import json, sys
-a = json.load(sys.stdin)
+a = analyse("192.0.2.10")
 assert a["NetworkPathFound"] is False, a
 e = a["Explanations"][0]
-assert e["ExplanationCode"] == "NO_ROUTE_TO_DESTINATION" and e["RouteTable"]["Id"] == sys.argv[1], e
+assert e["ExplanationCode"] == "NO_ROUTE_TO_DESTINATION" and e["RouteTable"]["Id"] == rtb, e
 print("192.0.2.10: no path,", e["ExplanationCode"], "in", e["RouteTable"]["Id"])
-' "$rtb" || fail "unrouted address"
 
 # Withdrawing the Direct Connect /16 of case 2 hands it to the static VPN.
-curl -fsS -X DELETE "$AWS_ENDPOINT_URL/_niwa/ec2/bgp?region=$region&gateway=$vgw&source=direct-connect&via=$dxvif&cidr=172.17.0.0/16" >/dev/null
-check 172.17.0.10 172.17.0.0/16 EnableVgwRoutePropagation "$vpn_static" "propagated route (vpn-static)"
+q = "gateway=%s&source=direct-connect&via=%s&cidr=172.17.0.0/16&region=%s" % (vgw, dxvif, region)
+urllib.request.urlopen(urllib.request.Request(endpoint + "/_niwa/ec2/bgp?" + q, method="DELETE")).read()
+check("172.17.0.10", "172.17.0.0/16", P, vpn_static, "propagated route (vpn-static)")
+PY
 
 # Network Access Analyzer is not implemented, and says so.
 if out="$(aws ec2 create-network-insights-access-scope --match-paths '[{"Source":{"ResourceStatement":{"ResourceTypes":["AWS::EC2::InternetGateway"]}}}]' 2>&1)"; then

@@ -106,59 +106,60 @@ for sub in "$public_one" "$public_two"; do
 done
 [ "$(route "$private_one" 10.0.0.70 | field target)" = local ] || fail "VPC traffic is not local"
 
-# The Lambda half: a function in both private subnets.
-work="$(mktemp -d)"
-fn="static-ip-$RANDOM$RANDOM" role="static-ip-role-$RANDOM$RANDOM"
-cleanup() {
-  command aws --endpoint-url "$AWS_ENDPOINT_URL" lambda delete-function --function-name "$fn" >/dev/null 2>&1 || true
-  command aws --endpoint-url "$AWS_ENDPOINT_URL" iam delete-role --role-name "$role" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cat >"$work/lambda_function.py" <<'PY'
-import os, urllib.request
+# The Lambda half, with boto3 as the tutorial's "write the code" step
+# would (one process for its calls): a function in both private subnets.
+sg="$(aws ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId')"
+python3 - "$AWS_ENDPOINT_URL" "$region" "$private_one" "$private_two" "$sg" "$ip_one" "$ip_two" "$rt_private_two" <<'PY' || fail "the Lambda half"
+import io, json, sys, time, zipfile
+import boto3
+endpoint, region, private_one, private_two, sg, ip_one, ip_two, rt_private_two = sys.argv[1:]
+kw = dict(endpoint_url=endpoint, region_name=region)
+iam, lam, ec2 = boto3.client("iam", **kw), boto3.client("lambda", **kw), boto3.client("ec2", **kw)
+code = io.BytesIO()
+with zipfile.ZipFile(code, "w") as z:
+    # No proxy code: urllib reads HTTP_PROXY, which niwa sets.
+    z.writestr("lambda_function.py", """import os, urllib.request
 
 def lambda_handler(event, context):
-    # No proxy code: urllib reads HTTP_PROXY, which niwa sets.
     try:
         with urllib.request.urlopen("http://checkip.amazonaws.com/", timeout=float(os.environ["CHECK_TIMEOUT"])) as r:
             return {"ip": r.read().decode().strip()}
     except Exception as e:
         return {"error": "%s: %s" % (type(e).__name__, e)}
-PY
-(cd "$work" && python3 -c "import zipfile; z = zipfile.ZipFile('fn.zip', 'w'); z.write('lambda_function.py'); z.close()")
-role_arn="$(aws iam create-role --role-name "$role" --assume-role-policy-document \
-  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}' --query Role.Arn)"
-aws iam attach-role-policy --role-name "$role" --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole
-sg="$(aws ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId')"
-aws lambda create-function --function-name "$fn" --runtime python3.12 --role "$role_arn" \
-  --handler lambda_function.lambda_handler --timeout 20 --zip-file "fileb://$work/fn.zip" \
-  --environment 'Variables={CHECK_TIMEOUT=3}' \
-  --vpc-config "SubnetIds=$private_one,$private_two,SecurityGroupIds=$sg" >/dev/null
-binfmt=()
-case "$(command aws --version 2>&1)" in aws-cli/2*) binfmt=(--cli-binary-format raw-in-base64-out) ;; esac
-invoke() {
-  aws lambda wait function-updated --function-name "$fn"
-  aws lambda invoke --function-name "$fn" "${binfmt[@]}" --payload '{}' "$work/out.json" >/dev/null
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r.get("ip") or "ERROR " + r.get("error", repr(r)))' "$work/out.json"
-}
-seen="$(invoke)"
-echo "function in private-one and private-two sees $seen"
-[ "$seen" = "$ip_one" ] || [ "$seen" = "$ip_two" ] || fail "the function's calls do not leave from $ip_one or $ip_two: $seen"
+""")
+suffix = str(int(time.time() * 1000))
+role = iam.create_role(RoleName="static-ip-" + suffix, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]
+iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+fn = "static-ip-" + suffix
+lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role["Arn"], Handler="lambda_function.lambda_handler",
+    Timeout=20, Code={"ZipFile": code.getvalue()}, Environment={"Variables": {"CHECK_TIMEOUT": "3"}},
+    VpcConfig={"SubnetIds": [private_one, private_two], "SecurityGroupIds": [sg]})
+
+def invoke():
+    lam.get_waiter("function_updated").wait(FunctionName=fn, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    r = json.loads(lam.invoke(FunctionName=fn, Payload=b"{}")["Payload"].read())
+    return r.get("ip") or "ERROR " + r.get("error", repr(r))
+
+seen = invoke()
+print("function in private-one and private-two sees", seen)
+assert seen in (ip_one, ip_two), "the function's calls do not leave from %s or %s: %s" % (ip_one, ip_two, seen)
 
 # Detached from the VPC: Lambda's own address, neither Elastic IP.
-aws lambda update-function-configuration --function-name "$fn" --vpc-config 'SubnetIds=[],SecurityGroupIds=[]' >/dev/null
-outside="$(invoke)"
-echo "detached from the VPC it sees $outside"
-case "$outside" in ERROR*|"$ip_one"|"$ip_two"|"") fail "outside the VPC the function sees $outside" ;; esac
+lam.update_function_configuration(FunctionName=fn, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+outside = invoke()
+print("detached from the VPC it sees", outside)
+assert not outside.startswith("ERROR") and outside not in (ip_one, ip_two), outside
 
 # A private subnet whose table has no NAT route has no way out.
-aws ec2 delete-route --route-table-id "$rt_private_two" --destination-cidr-block 0.0.0.0/0
+ec2.delete_route(RouteTableId=rt_private_two, DestinationCidrBlock="0.0.0.0/0")
+lam.update_function_configuration(FunctionName=fn, VpcConfig={"SubnetIds": [private_two], "SecurityGroupIds": [sg]})
+stuck = invoke()
+print("in private-two without a NAT route:", stuck)
+assert "timed out" in stuck, "the call from private-two did not time out: " + stuck
+lam.delete_function(FunctionName=fn)
+PY
 [ "$(route "$private_two" 93.184.216.34 | field found)" = False ] || fail "private-two still routes out"
-aws lambda update-function-configuration --function-name "$fn" --vpc-config "SubnetIds=$private_two,SecurityGroupIds=$sg" >/dev/null
-stuck="$(invoke)"
-echo "in private-two without a NAT route: $stuck"
-case "$stuck" in *"timed out"*) ;; *) fail "the call from private-two did not time out: $stuck" ;; esac
 curl -fsS "$AWS_ENDPOINT_URL/_niwa/egress" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)["decisions"][-1]
