@@ -1,16 +1,20 @@
 package netpos
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/ca"
 )
 
 // fakeNet is a VPC 10.0.0.0/16 with a public subnet (IGW), a private one
@@ -215,5 +219,67 @@ func TestProxyRefusesOriginForm(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// TestProxyTunnelsAndInternet: HTTPS to the echo service is answered
+// inside the CONNECT tunnel with a certificate of niwa's CA; other hosts
+// are reached for real (plain HTTP forwarded, HTTPS tunnelled) when the
+// route allows it, and never answered when it does not.
+func TestProxyTunnelsAndInternet(t *testing.T) {
+	authority, err := ca.New(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := func(host string) (*tls.Certificate, error) {
+		key, err := ca.NewKey(ca.ECP256)
+		if err != nil {
+			return nil, err
+		}
+		leaf, err := authority.Issue([]string{host}, key, time.Now().Add(-time.Hour), 24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		pair, err := tls.X509KeyPair(append(leaf.CertPEM, authority.ChainPEM()...), leaf.KeyPEM)
+		return &pair, err
+	}
+	p := New(Options{Network: newFake(), Certs: certs, Hold: time.Minute})
+	t.Cleanup(func() { _ = p.Close() })
+	env, _ := p.Env(t.Context(), pos("subnet-priv", ""))
+	c := proxyClient(t, env, 30*time.Second)
+	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: authority.Pool()}
+	get := func(c *http.Client, u string) (string, error) {
+		resp, err := c.Get(u)
+		if err != nil {
+			return "", err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	if body, err := get(c, "https://checkip.amazonaws.com/"); err != nil || body != "54.150.1.1\n" {
+		t.Fatalf("HTTPS echo: %q %v", body, err)
+	}
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "plain") }))
+	t.Cleanup(plain.Close)
+	if body, err := get(c, plain.URL); err != nil || body != "plain" {
+		t.Fatalf("plain HTTP to another host: %q %v", body, err)
+	}
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "secure") }))
+	t.Cleanup(secure.Close)
+	sc := proxyClient(t, env, 30*time.Second)
+	sc.Transport.(*http.Transport).TLSClientConfig = secure.Client().Transport.(*http.Transport).TLSClientConfig
+	if body, err := get(sc, secure.URL); err != nil || body != "secure" {
+		t.Fatalf("HTTPS tunnel to another host: %q %v", body, err)
+	}
+	isoEnv, _ := p.Env(t.Context(), pos("subnet-iso", ""))
+	iso := proxyClient(t, isoEnv, 300*time.Millisecond)
+	iso.Transport.(*http.Transport).TLSClientConfig = sc.Transport.(*http.Transport).TLSClientConfig
+	for _, u := range []string{plain.URL, secure.URL} {
+		_, err := get(iso, u)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("%s without a route: want a timeout, got %v", u, err)
+		}
 	}
 }

@@ -331,23 +331,11 @@ func (w *workload) serve(rw http.ResponseWriter, r *http.Request, kind int, host
 }
 
 // service is the AWS service a request to niwa calls (its SigV4 signing
-// name, else the host's service label), "" when it cannot tell.
+// name, else the host's service label), "" when it cannot tell or when
+// the call goes to another region (reached over the public path).
 func (w *workload) service(r *http.Request, host string) string {
-	svc, region := "", ""
-	cred := ""
-	if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "AWS4-") {
-		if i := strings.Index(a, "Credential="); i >= 0 {
-			cred = a[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
-		cred = c
-	}
-	if parts := strings.Split(cred, "/"); len(parts) == 5 {
-		region, svc = parts[2], parts[3]
-	} else if strings.HasSuffix(host, ".amazonaws.com") {
+	region, svc := CredentialScope(r.Header.Get("Authorization"), r.URL.Query().Get("X-Amz-Credential"))
+	if svc == "" && strings.HasSuffix(host, ".amazonaws.com") {
 		labels := strings.Split(host, ".")
 		for _, l := range labels {
 			if l == "s3" || strings.HasPrefix(l, "s3-") {
@@ -357,10 +345,33 @@ func (w *workload) service(r *http.Request, host string) string {
 		svc = labels[0]
 	}
 	if region != "" && region != w.pos.Region {
-		// Another region's endpoint is reached over the public path.
 		return ""
 	}
 	return svc
+}
+
+// CredentialScope reads the region and service of a SigV4 credential
+// scope from an Authorization header ("AWS4-HMAC-SHA256
+// Credential=AKID/20240101/us-east-1/s3/aws4_request, ...") or, when the
+// header has none, from a presigned URL's X-Amz-Credential. Both are ""
+// when neither carries a well-formed scope.
+func CredentialScope(authorization, queryCredential string) (region, service string) {
+	cred := ""
+	if strings.HasPrefix(authorization, "AWS4-") {
+		if i := strings.Index(authorization, "Credential="); i >= 0 {
+			cred = authorization[i+len("Credential="):]
+			if j := strings.IndexAny(cred, ", "); j >= 0 {
+				cred = cred[:j]
+			}
+		}
+	} else {
+		cred = queryCredential
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[4] != "aws4_request" || parts[2] == "" || parts[3] == "" {
+		return "", ""
+	}
+	return parts[2], parts[3]
 }
 
 // holdRequest never answers: the connection stays open and silent until

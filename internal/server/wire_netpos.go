@@ -32,7 +32,9 @@ func (d *deps) egressProxy() *netpos.Proxy {
 		network = egressNetwork{ec2: d.ec2, clock: d.clock, log: d.log}
 	}
 	certs := &tunnelCerts{d: d, certs: map[string]*tls.Certificate{}}
-	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Host: d.cfg.Host, Log: d.log})
+	// The listeners are for processes on this machine: loopback, whatever
+	// address niwa itself serves on.
+	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Log: d.log})
 	return d.egress
 }
 
