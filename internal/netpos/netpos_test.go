@@ -182,6 +182,17 @@ func TestProxy(t *testing.T) {
 		t.Fatalf("call to niwa: body %q origins %+v", body, got)
 	}
 
+	// A virtual-host name under localhost on niwa's port is niwa too.
+	resp, err = c.Get("http://bucket.s3.localhost:4566/key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if len(got) != 2 || got[1].SourceIP != "54.150.1.1" {
+		t.Fatalf("virtual-host call to niwa: origins %+v", got)
+	}
+	got = got[:1]
+
 	isoEnv, _ := p.Env(t.Context(), pos("subnet-iso", ""))
 	iso := proxyClient(t, isoEnv, 30*time.Second)
 	req, _ = http.NewRequest("GET", "http://s3.us-east-1.amazonaws.com/bucket", nil)

@@ -251,7 +251,9 @@ func (w *workload) isNiwa(host string, port int) bool {
 		a, err := netip.ParseAddr(s)
 		return err == nil && (a.IsLoopback() || a.IsUnspecified())
 	}
-	return strings.EqualFold(host, eh) || (loop(host) && loop(eh))
+	// Virtual-host names under localhost (bucket.localhost:4566, S3's
+	// and the data planes' host-routed names) are niwa too.
+	return strings.EqualFold(host, eh) || (loop(eh) && (loop(host) || strings.HasSuffix(host, ".localhost")))
 }
 
 func (w *workload) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
