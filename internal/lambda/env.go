@@ -115,7 +115,7 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 		_ = e.srv.Close()
 		return nil, err
 	}
-	cmd.Env = append(layerEnv(environ, spec.Runtime, optRoot), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
+	cmd.Env = append(bypassProxy(layerEnv(environ, spec.Runtime, optRoot), ln.Addr().String()), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
 	cmd.Dir = spec.CodeDir
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -563,4 +563,20 @@ func (e *env) kill() {
 	if e.proc != nil {
 		killGroup(e.proc)
 	}
+}
+
+// bypassProxy adds the Runtime API's address to NO_PROXY/no_proxy when
+// the environment names an egress proxy, so a custom runtime's HTTP
+// client (curl in a provided.* bootstrap) talks to the Runtime API
+// directly, as on AWS.
+func bypassProxy(environ []string, addr string) []string {
+	for i, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && (k == "NO_PROXY" || k == "no_proxy") {
+			if v != "" {
+				v += ","
+			}
+			environ[i] = k + "=" + v + addr
+		}
+	}
+	return environ
 }

@@ -101,6 +101,9 @@ func Niwa() []Layer {
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
+				// Network position and egress (the egress proxy Lambda
+				// functions and instance processes leave through).
+				"internal/netpos",
 				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.

@@ -182,6 +182,11 @@ func New(cfg Config) (*Server, error) {
 		_ = backend.Close()
 		return nil, err
 	}
+	if d.egress != nil {
+		// Calls workloads make to niwa through the egress proxy reach
+		// the gateway in process, with their origin in the context.
+		d.egress.SetGateway(s.gateway)
+	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s.cfg.Timeouts = cfg.Timeouts
 	s.handler = edge{next: s.gateway, bodyTimeout: cfg.Timeouts.Body}

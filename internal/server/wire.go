@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -50,6 +51,9 @@ type deps struct {
 	s3 *s3.S3
 	// ec2 is EC2, for Lambda's VpcConfig validation.
 	ec2 *ec2.EC2
+	// egress is the egress proxy (network position and egress), made by
+	// egressProxy once EC2 is wired.
+	egress *netpos.Proxy
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.

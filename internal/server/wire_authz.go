@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -585,6 +586,26 @@ func (a *authorizer) resourcePolicy(ctx *request.Context, rules kit.Authz, req *
 // one of the VPC's endpoints (same region only: other regions are
 // reached over the public path).
 func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string) error {
+	if o, ok := netpos.OriginFrom(ctx); ok {
+		// The egress proxy decided the path in process: through a VPC
+		// endpoint (aws:SourceVpc, aws:SourceVpce and the endpoint's
+		// policy), or the public path (aws:SourceIp, the NAT's Elastic
+		// IP or the public IP, already the request's source address).
+		s.vpc, s.vpce, s.vpcePolicy = "", "", nil
+		if o.Endpoint.ID == "" {
+			return nil
+		}
+		s.vpc, s.vpce = o.VpcID, o.Endpoint.ID
+		if o.Endpoint.Policy != "" {
+			p, err := a.policies.parse(o.Endpoint.Policy, "VPC endpoint policy of "+o.Endpoint.ID)
+			if err != nil {
+				a.log.Warn("unparsable VPC endpoint policy ignored", "endpoint", o.Endpoint.ID, "error", err)
+				return nil
+			}
+			s.vpcePolicy = p
+		}
+		return nil
+	}
 	pos := s.network
 	if pos == nil || a.endpoints == nil || pos.Region != ctx.Region {
 		return nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"net/http"
 	"os"
@@ -21,6 +22,8 @@ func wireEC2(d *deps) (*wiring, error) {
 		BootDelay: envDuration("NIWA_EC2_BOOT_DELAY"),
 		StopDelay: envDuration("NIWA_EC2_STOP_DELAY"),
 		NatDelay:  envDuration("NIWA_EC2_NAT_DELAY"),
+		// How long a Reachability Analyzer analysis runs.
+		AnalysisDelay: envDuration("NIWA_EC2_ANALYSIS_DELAY"),
 	}
 	svc, err := ec2.New(store, d.bus, d.clock, opts)
 	if err != nil {
@@ -34,6 +37,29 @@ func wireEC2(d *deps) (*wiring, error) {
 		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.RoutePath },
 		Handler: svc.RouteHandler(DefaultAccount, d.cfg.Region),
 	})
+	// Routes announced over BGP (dynamic VPN, Direct Connect), which no
+	// router on the far side can announce in niwa.
+	decl.Routes = append(decl.Routes, kit.Route{
+		Name:    "ec2-bgp",
+		Match:   func(r *http.Request) bool { return r.URL.Path == ec2.BGPPath },
+		Handler: svc.BGPHandler(DefaultAccount, d.cfg.Region),
+	})
+	// The egress proxy (network position and egress) decides from EC2's
+	// state; its latest decisions are served at /_niwa/egress.
+	egress := d.egressProxy()
+	decl.Routes = append(decl.Routes, kit.Route{
+		Name:    "egress",
+		Match:   func(r *http.Request) bool { return r.URL.Path == egressPath },
+		Handler: egressHandler(egress),
+	})
+	closeEC2 := decl.Close
+	decl.Close = func() error {
+		err := egress.Close()
+		if closeEC2 != nil {
+			err = errors.Join(closeEC2(), err)
+		}
+		return err
+	}
 	return &wiring{Declaration: decl}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,6 +60,7 @@ func wireLambda(d *deps) (*wiring, error) {
 			return ok, err
 		},
 		RoleAccess: lambdaRoleAccess(d),
+		Egress:     lambdaEgress(d),
 		Logs:       lambdaLogs{logs.New(logStore, d.clock, d.bus)},
 	})
 	d.bus.Handle("lambda", events.HandlerFunc(svc.Deliver))
@@ -125,6 +127,19 @@ func (s stsRoleCredentials) PlacedCredentials(now time.Time, account, roleARN, s
 		return lambda.Credentials{}, err
 	}
 	return lambda.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}, nil
+}
+
+// lambdaEgress gives each execution environment the egress proxy's
+// listener for its network position (nil when EC2 is not wired: no
+// proxy, functions call out directly).
+func lambdaEgress(d *deps) lambda.Egress {
+	if d.ec2 == nil {
+		return nil
+	}
+	p := d.egressProxy()
+	return func(ctx context.Context, at lambda.EgressPosition) ([]string, error) {
+		return p.Env(ctx, netpos.Position{Account: at.Account, Region: at.Region, VpcID: at.VpcID, SubnetID: at.SubnetID, SecurityGroupIDs: at.SecurityGroupIDs})
+	}
 }
 
 // lambdaLogs adapts CloudWatch Logs to Lambda's LogWriter.

@@ -9,7 +9,12 @@
 # to the internet takes, from niwa's route evaluator (/_niwa/ec2/route):
 # private subnets leave through their NAT gateway's Elastic IP, a private
 # subnet without a NAT route has no way out.
-# (The Lambda half of S19 comes with niwa's egress simulation.)
+# The Lambda half: a function attached to both private subnets calls the
+# "what is my IP" service (checkip.amazonaws.com, answered by niwa's
+# egress proxy, which the function reaches through the HTTP_PROXY niwa
+# sets) and sees one of the two Elastic IPs; detached from the VPC it sees
+# another address; in a private subnet whose route table lost its NAT
+# route the call is never answered and times out in the function.
 set -euo pipefail
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-ap-northeast-1}"
@@ -101,8 +106,64 @@ for sub in "$public_one" "$public_two"; do
 done
 [ "$(route "$private_one" 10.0.0.70 | field target)" = local ] || fail "VPC traffic is not local"
 
+# The Lambda half, with boto3 as the tutorial's "write the code" step
+# would (one process for its calls): a function in both private subnets.
+sg="$(aws ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId')"
+python3 - "$AWS_ENDPOINT_URL" "$region" "$private_one" "$private_two" "$sg" "$ip_one" "$ip_two" "$rt_private_two" <<'PY' || fail "the Lambda half"
+import io, json, sys, time, zipfile
+import boto3
+endpoint, region, private_one, private_two, sg, ip_one, ip_two, rt_private_two = sys.argv[1:]
+kw = dict(endpoint_url=endpoint, region_name=region)
+iam, lam, ec2 = boto3.client("iam", **kw), boto3.client("lambda", **kw), boto3.client("ec2", **kw)
+code = io.BytesIO()
+with zipfile.ZipFile(code, "w") as z:
+    # No proxy code: urllib reads HTTP_PROXY, which niwa sets.
+    z.writestr("lambda_function.py", """import os, urllib.request
+
+def lambda_handler(event, context):
+    try:
+        with urllib.request.urlopen("http://checkip.amazonaws.com/", timeout=float(os.environ["CHECK_TIMEOUT"])) as r:
+            return {"ip": r.read().decode().strip()}
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+""")
+suffix = str(int(time.time() * 1000))
+role = iam.create_role(RoleName="static-ip-" + suffix, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]
+iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+fn = "static-ip-" + suffix
+lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role["Arn"], Handler="lambda_function.lambda_handler",
+    Timeout=20, Code={"ZipFile": code.getvalue()}, Environment={"Variables": {"CHECK_TIMEOUT": "3"}},
+    VpcConfig={"SubnetIds": [private_one, private_two], "SecurityGroupIds": [sg]})
+
+def invoke():
+    lam.get_waiter("function_updated").wait(FunctionName=fn, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    r = json.loads(lam.invoke(FunctionName=fn, Payload=b"{}")["Payload"].read())
+    return r.get("ip") or "ERROR " + r.get("error", repr(r))
+
+seen = invoke()
+print("function in private-one and private-two sees", seen)
+assert seen in (ip_one, ip_two), "the function's calls do not leave from %s or %s: %s" % (ip_one, ip_two, seen)
+
+# Detached from the VPC: Lambda's own address, neither Elastic IP.
+lam.update_function_configuration(FunctionName=fn, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+outside = invoke()
+print("detached from the VPC it sees", outside)
+assert not outside.startswith("ERROR") and outside not in (ip_one, ip_two), outside
+
 # A private subnet whose table has no NAT route has no way out.
-aws ec2 delete-route --route-table-id "$rt_private_two" --destination-cidr-block 0.0.0.0/0
+ec2.delete_route(RouteTableId=rt_private_two, DestinationCidrBlock="0.0.0.0/0")
+lam.update_function_configuration(FunctionName=fn, VpcConfig={"SubnetIds": [private_two], "SecurityGroupIds": [sg]})
+stuck = invoke()
+print("in private-two without a NAT route:", stuck)
+assert "timed out" in stuck, "the call from private-two did not time out: " + stuck
+lam.delete_function(FunctionName=fn)
+PY
 [ "$(route "$private_two" 93.184.216.34 | field found)" = False ] || fail "private-two still routes out"
+curl -fsS "$AWS_ENDPOINT_URL/_niwa/egress" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["decisions"][-1]
+assert not d["reachable"] and "no route" in d["reason"], d
+print("egress:", d["reason"])'
 
 echo "S19 OK"

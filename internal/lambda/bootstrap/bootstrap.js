@@ -92,6 +92,68 @@ function invokeStreaming(fn, event, context, id) {
     }, (e) => end(e));
   });
 }
+// Node.js before 24.5 (22.21 on the 22 line) ignores HTTP_PROXY and
+// HTTPS_PROXY, which niwa sets so a function's outbound traffic leaves
+// through its network position (niwa's egress proxy): the http and https
+// modules' global agents are made to honour them (NO_PROXY too), so code
+// and SDKs using those modules need no change. fetch (undici) is not
+// covered on those versions. Newer Node.js honours the variables itself
+// (NODE_USE_ENV_PROXY, which niwa sets).
+function nativeEnvProxy() {
+  const [maj, min] = process.versions.node.split(".").map(Number);
+  return maj > 24 || (maj === 24 && min >= 5) || (maj === 22 && min >= 21) || maj === 23;
+}
+
+function installEnvProxy() {
+  const raw = process.env.HTTP_PROXY || process.env.http_proxy;
+  if (!raw || nativeEnvProxy()) return;
+  let proxy;
+  try { proxy = new URL(raw); } catch (e) { return; }
+  const net = require("net"), tls = require("tls"), https = require("https");
+  const pport = Number(proxy.port) || 80;
+  const noProxy = (process.env.NO_PROXY || process.env.no_proxy || "").split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const bypass = (host, port) => {
+    host = String(host || "").toLowerCase();
+    return noProxy.some((n) => n === "*" || n === host || n === host + ":" + port || (n.startsWith(".") && host.endsWith(n)));
+  };
+  const target = (host, port) => (host.includes(":") ? "[" + host + "]" : host) + ":" + port;
+  class ProxyHttpAgent extends http.Agent {
+    addRequest(req, options) {
+      const host = options.host || options.hostname || "localhost", port = options.port || 80;
+      if (bypass(host, port)) return super.addRequest(req, options);
+      // Absolute form, sent to the proxy.
+      if (!/^https?:\/\//.test(req.path)) req.path = "http://" + target(host, port) + req.path;
+      return super.addRequest(req, Object.assign({}, options, { host: proxy.hostname, hostname: proxy.hostname, port: pport }));
+    }
+  }
+  class ProxyHttpsAgent extends https.Agent {
+    createConnection(options, cb) {
+      const host = options.host || options.hostname || "localhost", port = options.port || 443;
+      if (bypass(host, port)) return tls.connect(options);
+      // A CONNECT tunnel through the proxy, then TLS to the host.
+      const sock = net.connect(pport, proxy.hostname);
+      let buf = Buffer.alloc(0);
+      const fail = (e) => { sock.destroy(); cb(e); };
+      const onData = (d) => {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        sock.removeListener("data", onData);
+        sock.removeListener("error", fail);
+        const status = buf.subarray(0, end).toString("latin1").split(" ")[1];
+        if (status !== "200") return fail(new Error("proxy refused CONNECT " + target(host, port) + ": " + status));
+        cb(null, tls.connect(Object.assign({}, options, { socket: sock, servername: options.servername || (net.isIP(host) ? undefined : host) })));
+      };
+      sock.on("data", onData);
+      sock.once("error", fail);
+      sock.once("connect", () => sock.write("CONNECT " + target(host, port) + " HTTP/1.1\r\nHost: " + target(host, port) + "\r\n\r\n"));
+      return undefined;
+    }
+  }
+  http.globalAgent = new ProxyHttpAgent({ keepAlive: true });
+  https.globalAgent = new ProxyHttpsAgent({ keepAlive: true });
+}
+installEnvProxy();
 
 function errorShape(err) {
   if (err instanceof Error) {

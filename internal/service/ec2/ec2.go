@@ -46,6 +46,9 @@ type Options struct {
 	TerminatedRetention time.Duration
 	// NatDelay is how long a NAT gateway stays pending (default 1s).
 	NatDelay time.Duration
+	// AnalysisDelay is how long a Reachability Analyzer analysis stays
+	// running (default 5s).
+	AnalysisDelay time.Duration
 }
 
 // EC2 implements the EC2 API; bind it with ec2api.Bind.
@@ -74,6 +77,9 @@ func New(store storage.Store, bus *events.Bus, clk clock.Clock, opts Options) (*
 	}
 	if opts.NatDelay <= 0 {
 		opts.NatDelay = time.Second
+	}
+	if opts.AnalysisDelay <= 0 {
+		opts.AnalysisDelay = 5 * time.Second
 	}
 	s := &EC2{store: store, bus: bus, clock: clk, opts: opts, timers: map[string]clock.Timer{}}
 	if err := s.resume(); err != nil {

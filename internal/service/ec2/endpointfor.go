@@ -56,7 +56,9 @@ func (s *EC2) VPCEndpointFor(ctx *request.Context, account, region, vpcID string
 		}
 	}
 	for _, ep := range eps.VpcEndpoints {
-		if t := ptr.Deref(ep.VpcEndpointType); t == "Interface" || t == "GatewayLoadBalancer" {
+		// An interface endpoint carries the service's requests only when
+		// its private DNS name answers for the service's own host name.
+		if t := ptr.Deref(ep.VpcEndpointType); (t == "Interface" && ptr.Deref(ep.PrivateDnsEnabled)) || t == "GatewayLoadBalancer" {
 			return ptr.Deref(ep.VpcEndpointId), ptr.Deref(ep.PolicyDocument), true
 		}
 	}

@@ -147,7 +147,14 @@ func (s *EC2) effectiveRoutes(tx storage.Tx, sc storage.Scope, now time.Time, rt
 		out = append(out, r)
 	}
 	for _, pv := range rt.PropagatingVgws {
+		seen := map[string]bool{}
 		for _, p := range vgwPaths(tx, sc, ptr.Deref(pv.GatewayId)) {
+			// The gateway propagates one route per prefix, whichever
+			// path it learned it over.
+			if seen[p.cidr] {
+				continue
+			}
+			seen[p.cidr] = true
 			out = append(out, ec2api.Route{DestinationCidrBlock: ptr.To(p.cidr), GatewayId: pv.GatewayId, Origin: ptr.To("EnableVgwRoutePropagation"), State: ptr.To("active")})
 		}
 	}

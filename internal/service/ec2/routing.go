@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -77,24 +78,7 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 			return err
 		}
 		now := s.clock.Now()
-		var rs []route.Route
-		for _, r := range s.effectiveRoutes(tx, sc, now, rt) {
-			er, ok := evalRoute(region, r)
-			if !ok {
-				continue
-			}
-			rs = append(rs, er)
-		}
-		// Propagated routes carry the VPN connection they came through.
-		for i := range rs {
-			if rs[i].Kind == route.Propagated {
-				for _, p := range vgwPaths(tx, sc, rs[i].Target) {
-					if p.cidr == rs[i].Destination.String() {
-						rs[i].Via = p.via
-					}
-				}
-			}
-		}
+		rs := s.evalRoutes(tx, sc, now, region, rt)
 		res := route.Evaluate(rs, dst)
 		d.Found, d.Reason, d.Blackhole = res.Found, res.Reason, res.Blackhole
 		if !res.Found {
@@ -112,6 +96,33 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 		return nil
 	})
 	return d, err
+}
+
+// evalRoutes are a table's routes as the evaluator sees them: its own
+// routes, and one propagated route per path each propagating gateway
+// learned (VPN static, VPN BGP, Direct Connect), with its source.
+func (s *EC2) evalRoutes(tx storage.Tx, sc storage.Scope, now time.Time, region string, rt ec2api.RouteTable) []route.Route {
+	var rs []route.Route
+	for _, r := range s.effectiveRoutes(tx, sc, now, rt) {
+		if ptr.Deref(r.Origin) == "EnableVgwRoutePropagation" {
+			continue
+		}
+		if er, ok := evalRoute(region, r); ok {
+			rs = append(rs, er)
+		}
+	}
+	for _, pv := range rt.PropagatingVgws {
+		gw := ptr.Deref(pv.GatewayId)
+		bh := s.routeState(tx, sc, now, ptr.Deref(rt.VpcId), ec2api.Route{GatewayId: &gw}) == "blackhole"
+		for _, p := range vgwPaths(tx, sc, gw) {
+			pf, err := netip.ParsePrefix(p.cidr)
+			if err != nil {
+				continue
+			}
+			rs = append(rs, route.Route{Destination: pf, Target: gw, Kind: route.Propagated, Source: p.source, Via: p.via, Blackhole: bh})
+		}
+	}
+	return rs
 }
 
 // evalRoute converts a table route for the evaluator.

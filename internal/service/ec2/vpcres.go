@@ -9,6 +9,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
+	"github.com/niwa-cloud/niwa/internal/service/ec2/route"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -1152,12 +1153,14 @@ func (s *EC2) DeleteVpnConnectionRoute(ctx *request.Context, in *ec2api.DeleteVp
 
 // vgwPath is a route a VGW knows.
 type vgwPath struct {
-	cidr string
-	via  string
+	cidr   string
+	via    string
+	source route.Source
 }
 
 // vgwPaths are the routes a VGW propagates: the static routes of its
-// live VPN connections.
+// live VPN connections and the routes announced to it over BGP (dynamic
+// VPN connections, Direct Connect virtual interfaces).
 func vgwPaths(tx storage.Tx, sc storage.Scope, vgw string) []vgwPath {
 	all, err := vpns.all(tx, sc)
 	if err != nil {
@@ -1169,8 +1172,8 @@ func vgwPaths(tx storage.Tx, sc storage.Scope, vgw string) []vgwPath {
 			continue
 		}
 		for _, r := range c.Routes {
-			out = append(out, vgwPath{cidr: ptr.Deref(r.DestinationCidrBlock), via: ptr.Deref(c.VpnConnectionId)})
+			out = append(out, vgwPath{cidr: ptr.Deref(r.DestinationCidrBlock), via: ptr.Deref(c.VpnConnectionId), source: route.VPNStatic})
 		}
 	}
-	return out
+	return append(out, advertisedPaths(tx, sc, vgw)...)
 }

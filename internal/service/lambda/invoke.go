@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -352,6 +353,27 @@ func (l *Lambda) environ(t target, spec *rt.Spec, stream string) ([]string, erro
 		set["AWS_ACCESS_KEY_ID"] = c.AccessKeyID
 		set["AWS_SECRET_ACCESS_KEY"] = c.SecretAccessKey
 		set["AWS_SESSION_TOKEN"] = c.SessionToken
+	}
+	if l.opt.Egress != nil {
+		at := EgressPosition{Account: t.sc.Account, Region: t.sc.Region}
+		if v := cfg.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+			// Each environment gets its address in one of the function's
+			// subnets, picked from its log stream (one per environment).
+			h := fnv.New32a()
+			_, _ = h.Write([]byte(stream))
+			at.VpcID = ptr.Deref(v.VpcId)
+			at.SubnetID = v.SubnetIds[int(h.Sum32()%uint32(len(v.SubnetIds)))]
+			at.SecurityGroupIDs = v.SecurityGroupIds
+		}
+		vars, err := l.opt.Egress(context.Background(), at)
+		if err != nil {
+			return nil, fmt.Errorf("egress for the function's network position: %w", err)
+		}
+		for _, kv := range vars {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				set[k] = v
+			}
+		}
 	}
 	for k, v := range set {
 		env[k] = v

@@ -38,6 +38,21 @@ type Placement struct {
 	SubnetIDs []string
 }
 
+// EgressPosition is where one execution environment sits: a function in
+// a VPC runs in one of its subnets (AWS gives each environment an
+// address in one of them), with the function's security groups and no
+// public address; a function outside any VPC has only Account and
+// Region.
+type EgressPosition struct {
+	Account, Region  string
+	VpcID, SubnetID  string
+	SecurityGroupIDs []string
+}
+
+// Egress returns the environment variables that route a function's
+// outbound connections through niwa's egress component.
+type Egress func(ctx context.Context, at EgressPosition) ([]string, error)
+
 // PlacedRoleCredentials mints credentials for an execution role and
 // records where the function runs, so that requests signed with them
 // can be seen as coming from inside its VPC (aws:SourceVpc,
@@ -77,7 +92,11 @@ type Options struct {
 	Credentials RoleCredentials
 	// PlacedCredentials, when set, is used instead of Credentials.
 	PlacedCredentials PlacedRoleCredentials
-	Roles             Roles
+	// Egress, when set, gives each execution environment the
+	// environment (HTTP_PROXY and friends) that sends its outbound
+	// connections through niwa's egress proxy at its network position.
+	Egress Egress
+	Roles  Roles
 	// RoleAccess, when set, checks that execution roles may read the
 	// sources of event source mappings (IAM enforcement on or soft).
 	RoleAccess RoleAccess

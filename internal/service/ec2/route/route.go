@@ -13,7 +13,7 @@
 //     and NAT gateways, peering, ENIs, instances, gateway endpoints, a VGW
 //     named explicitly), then prefix-list routes, then propagated routes.
 //  3. Among propagated (virtual private gateway) routes with equal
-//     prefixes: PathOrder.
+//     prefixes: PathOrder (Direct Connect BGP, VPN static, VPN BGP).
 //
 // A matching route in the blackhole state drops the traffic: AWS does not
 // fall back to a less specific route.
@@ -77,12 +77,12 @@ func (s Source) String() string {
 }
 
 // PathOrder is the preference among propagated routes with the same
-// destination, first preferred. It follows the path selection the S16
-// scenario (and AWS's VGW documentation it was written from) states:
-// static VPN routes, then Direct Connect, then BGP VPN routes. The current
-// VPC User Guide lists Direct Connect BGP routes before VPN static routes;
-// the order lives in this one place so it can follow AWS if needed.
-func PathOrder() []Source { return []Source{VPNStatic, DirectConnect, VPNBGP} }
+// destination, first preferred, as the VPC User Guide's "How route
+// priority works" lists it: Direct Connect BGP routes, then VPN static
+// routes, then VPN BGP routes. (The S16 seed, written from an older
+// reading of the VGW documentation, puts static VPN routes before
+// Direct Connect; AWS's current documentation is the spec.)
+func PathOrder() []Source { return []Source{DirectConnect, VPNStatic, VPNBGP} }
 
 func sourceRank(s Source) int {
 	order := PathOrder()

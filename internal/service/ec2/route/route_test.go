@@ -8,7 +8,8 @@ import (
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 // TestEvaluateS16 holds the precedence cases of scenario S16 and the VPC
-// User Guide's "How route priority works".
+// User Guide's "How route priority works" (whose propagated-route order
+// is the spec where the seed differs).
 func TestEvaluateS16(t *testing.T) {
 	local := Route{Destination: pfx("10.0.0.0/16"), Target: "local", Kind: Local}
 	cases := []struct {
@@ -54,10 +55,15 @@ func TestEvaluateS16(t *testing.T) {
 			local,
 			{Destination: pfx("10.0.1.0/24"), Target: "vgw-1", Kind: Propagated, Source: VPNStatic},
 		}, "10.0.1.7", "local", true, false, ""},
-		{"static VPN route before Direct Connect before BGP VPN", []Route{
+		{"Direct Connect before static VPN before BGP VPN", []Route{
 			local,
 			{Destination: pfx("192.168.0.0/16"), Target: "vgw-1", Kind: Propagated, Source: VPNBGP, Via: "vpn-bgp"},
 			{Destination: pfx("192.168.0.0/16"), Target: "vgw-1", Kind: Propagated, Source: DirectConnect, Via: "dxvif-1"},
+			{Destination: pfx("192.168.0.0/16"), Target: "vgw-1", Kind: Propagated, Source: VPNStatic, Via: "vpn-static"},
+		}, "192.168.4.4", "vgw-1", true, false, "dxvif-1"},
+		{"static VPN before BGP VPN", []Route{
+			local,
+			{Destination: pfx("192.168.0.0/16"), Target: "vgw-1", Kind: Propagated, Source: VPNBGP, Via: "vpn-bgp"},
 			{Destination: pfx("192.168.0.0/16"), Target: "vgw-1", Kind: Propagated, Source: VPNStatic, Via: "vpn-static"},
 		}, "192.168.4.4", "vgw-1", true, false, "vpn-static"},
 		{"Direct Connect before BGP VPN", []Route{
