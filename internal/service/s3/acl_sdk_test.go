@@ -162,3 +162,102 @@ func TestSDKACLNotOverDeny(t *testing.T) {
 		t.Fatalf("Deny with a public-read ACL: %d", status)
 	}
 }
+
+// TestSDKObjectOwnership: under ObjectWriter the account that uploads an
+// object owns it (GetObjectAcl and ListObjects' Owner show it); the
+// bucket owner may read it only through a grant of the object's ACL
+// (bucket-owner-read / -full-control) yet may delete it. Under
+// BucketOwnerPreferred the bucket owner owns what is uploaded with
+// bucket-owner-full-control, the writer the rest.
+func TestSDKObjectOwnership(t *testing.T) {
+	owner, other := aclClients(t)
+	ctx := context.Background()
+	sdkBucket(t, other, "own-theirs")
+	theirACL, err := other.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("own-theirs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdkBucket(t, owner, "own-mine")
+	myACL, err := owner.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("own-mine")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirID, myID := aws.ToString(theirACL.Owner.ID), aws.ToString(myACL.Owner.ID)
+	legacyBucket(t, owner, "own-writer")
+	if _, err := owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("own-preferred"), ObjectOwnership: types.ObjectOwnershipBucketOwnerPreferred,
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(niwatest.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"own-writer", "own-preferred"} {
+		if _, err := owner.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(b), GrantWrite: aws.String(`id="` + theirID + `"`),
+			GrantFullControl: aws.String(`id="` + myID + `"`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(bucket, key string, acl types.ObjectCannedACL) {
+		t.Helper()
+		if _, err := other.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(key), ACL: acl}); err != nil {
+			t.Fatalf("other account PUT %s/%s: %v", bucket, key, err)
+		}
+	}
+	objOwner := func(c *s3.Client, bucket, key string) string {
+		t.Helper()
+		acl, err := c.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("GetObjectAcl %s/%s: %v", bucket, key, err)
+		}
+		return aws.ToString(acl.Owner.ID)
+	}
+	read := func(c *s3.Client, bucket, key string) int {
+		_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		_, status := sdkErr(err)
+		return status
+	}
+	put("own-writer", "private", "")
+	put("own-writer", "shared", types.ObjectCannedACLBucketOwnerFullControl)
+	put("own-writer", "readable", types.ObjectCannedACLBucketOwnerRead)
+	if id := objOwner(other, "own-writer", "private"); id != theirID {
+		t.Fatalf("ObjectWriter: owner %q, want the writer %q", id, theirID)
+	}
+	if status := read(other, "own-writer", "private"); status != 200 {
+		t.Fatalf("the writer reading its object: %d", status)
+	}
+	if status := read(owner, "own-writer", "private"); status != 403 {
+		t.Fatalf("the bucket owner reading an object it does not own: %d", status)
+	}
+	if _, err := owner.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String("own-writer"), Key: aws.String("private")}); err == nil {
+		t.Fatal("the bucket owner read the ACL of an object it does not own")
+	}
+	for _, key := range []string{"shared", "readable"} {
+		if status := read(owner, "own-writer", key); status != 200 {
+			t.Fatalf("the bucket owner reading %s: %d", key, status)
+		}
+	}
+	if id := objOwner(owner, "own-writer", "shared"); id != theirID {
+		t.Fatalf("bucket-owner-full-control under ObjectWriter: owner %q", id)
+	}
+	list, err := owner.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("own-writer"), FetchOwner: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range list.Contents {
+		if aws.ToString(o.Owner.ID) != theirID {
+			t.Fatalf("ListObjectsV2 Owner of %s: %q", aws.ToString(o.Key), aws.ToString(o.Owner.ID))
+		}
+	}
+	if _, err := owner.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("own-writer"), Key: aws.String("private")}); err != nil {
+		t.Fatalf("the bucket owner deleting a foreign object: %v", err)
+	}
+
+	put("own-preferred", "given", types.ObjectCannedACLBucketOwnerFullControl)
+	put("own-preferred", "kept", "")
+	if id := objOwner(owner, "own-preferred", "given"); id != myID {
+		t.Fatalf("BucketOwnerPreferred with bucket-owner-full-control: owner %q, want the bucket owner %q", id, myID)
+	}
+	if id := objOwner(other, "own-preferred", "kept"); id != theirID {
+		t.Fatalf("BucketOwnerPreferred without it: owner %q, want the writer", id)
+	}
+	if status := read(owner, "own-preferred", "given"); status != 200 {
+		t.Fatalf("the bucket owner reading its object: %d", status)
+	}
+}

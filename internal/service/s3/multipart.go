@@ -68,7 +68,7 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	tmpl := objectRecord{Key: key, Owner: b.Account}
+	tmpl := objectRecord{Key: key, Owner: objectOwner(ctx, b, in.ACL)}
 	err = applyHeaders(ctx, b, &tmpl, objectHeaders{
 		ContentType: in.ContentType, CacheControl: in.CacheControl, Disposition: in.ContentDisposition,
 		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
@@ -86,18 +86,11 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if _, err := s.sealNew(ctx, b, &tmpl, in.SSEKMSEncryptionContext); err != nil {
 		return nil, err
 	}
-	if in.ACL != nil {
-		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkACLAllowed(b, acl); err != nil {
-			return nil, err
-		}
-		tmpl.ACL = acl
+	if tmpl.ACL, err = writeACL(b, tmpl.Owner, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}); err != nil {
+		return nil, err
 	}
 	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(awsid.Hex(48))), Key: key,
-		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: ptr.Deref(in.ChecksumAlgorithm),
+		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: tmpl.Owner, Template: tmpl, Algorithm: ptr.Deref(in.ChecksumAlgorithm),
 		Seq: s.nextSeq(ctx.Now())}
 	err = s.store.Update(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {

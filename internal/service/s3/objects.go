@@ -330,7 +330,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		return nil, err
 	}
 	now := ctx.Now().UTC().Truncate(time.Second)
-	o := objectRecord{Key: key, LastModified: now, Owner: b.Account}
+	o := objectRecord{Key: key, LastModified: now, Owner: objectOwner(ctx, b, in.ACL)}
 	err = applyHeaders(ctx, b, &o, objectHeaders{
 		ContentType: in.ContentType, CacheControl: in.CacheControl, Disposition: in.ContentDisposition,
 		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
@@ -352,15 +352,8 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	if err != nil {
 		return nil, err
 	}
-	if in.ACL != nil || in.GrantRead != nil || in.GrantFullControl != nil || in.GrantReadACP != nil || in.GrantWriteACP != nil {
-		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkACLAllowed(b, acl); err != nil {
-			return nil, err
-		}
-		o.ACL = acl
+	if o.ACL, err = writeACL(b, o.Owner, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}); err != nil {
+		return nil, err
 	}
 	cond := writeCond{ifMatch: in.IfMatch, ifNoneMatch: in.IfNoneMatch}
 	if cond.active() {
@@ -683,6 +676,9 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, ptr.Deref(in.Bucket), o, "READ"); err != nil {
+		return nil, err
+	}
 	if err := checkReadable(o, ctx.Now()); err != nil {
 		return nil, err
 	}
@@ -819,6 +815,9 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	o, err := s.conditionalRead(ptr.Deref(in.Bucket), ptr.Deref(in.Key), ptr.Deref(in.VersionId), in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5,
 		conditions{in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkObjectOwner(ctx, ptr.Deref(in.Bucket), o, "READ"); err != nil {
 		return nil, err
 	}
 	out := &s3api.HeadObjectOutput{Restore: restoreHeader(o, ctx.Now())}
@@ -1150,7 +1149,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		return nil, errInvalidRequest.New("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	now := ctx.Now().UTC().Truncate(time.Second)
-	o := objectRecord{Key: dstKey, LastModified: now, Owner: db.Account}
+	o := objectRecord{Key: dstKey, LastModified: now, Owner: objectOwner(ctx, db, in.ACL)}
 	h := objectHeaders{StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
 		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm, SSECKey: in.SSECustomerKey, SSECKeyMD5: in.SSECustomerKeyMD5}
 	if directive == "REPLACE" {
@@ -1185,15 +1184,8 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if ptr.Deref(in.TaggingDirective) != "REPLACE" {
 		o.Tags = src.Tags
 	}
-	if in.ACL != nil {
-		acl, err := aclFromRequest(db.Account, in.ACL, grantHeaders{}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkACLAllowed(db, acl); err != nil {
-			return nil, err
-		}
-		o.ACL = acl
+	if o.ACL, err = writeACL(db, o.Owner, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}); err != nil {
+		return nil, err
 	}
 	part, err := s.copyBody(dstBlobs, srcBlobs, src.Parts, 0, src.Size)
 	if err != nil {
