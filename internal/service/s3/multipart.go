@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -323,6 +325,9 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 				return errInvalidPart.New("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.").
 					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ETag", ptr.Deref(cp.ETag))
 			}
+			if err := checkPartChecksum(u, cp, p); err != nil {
+				return err
+			}
 			if i < len(in.MultipartUpload.Parts)-1 && p.Size < minPartSize {
 				return errEntityTooSmall.New("Your proposed upload is smaller than the minimum allowed size").
 					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ProposedSize", p.Size).With("MinSizeAllowed", minPartSize).With("ETag", p.ETag)
@@ -348,6 +353,10 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 				}
 			}
 		}
+		if err := checkObjectChecksum(u, in, o); err != nil {
+			return err
+		}
+		o.UploadID, o.UploadParts = id, partsDigest(in.MultipartUpload.Parts)
 		// Parts uploaded but not listed are freed.
 		for n, p := range stored {
 			if !used[n] {
@@ -364,11 +373,24 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		garbage = append(garbage, g...)
 		return err
 	})
+	again := false
+	if e := (*awserr.Error)(nil); errors.As(err, &e) && e.Code == s3api.ErrNoSuchUpload {
+		// The same request repeated after it completed the upload.
+		var done objectRecord
+		var cerr error
+		if done, again, cerr = s.completedAgain(name, key, id, in.MultipartUpload.Parts); cerr != nil {
+			return nil, cerr
+		} else if again {
+			o, err = done, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	s.deleteBlobs(garbage)
-	s.notify(ctx, b, "ObjectCreated:CompleteMultipartUpload", o)
+	if !again {
+		s.notify(ctx, b, "ObjectCreated:CompleteMultipartUpload", o)
+	}
 	out := &s3api.CompleteMultipartUploadOutput{Location: ptr.To(fmt.Sprintf("http://%s.s3.%s/%s", name, s.opts.HostSuffix, key)),
 		Bucket: ptr.To(name), Key: ptr.To(key), ETag: ptr.To(o.ETag)}
 	var calg, cmd5 *string

@@ -291,16 +291,29 @@ func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID 
 
 // parseTagging reads the x-amz-tagging header (URL query encoded).
 func parseTagging(v string) ([]s3api.Tag, error) {
-	q, err := url.ParseQuery(v)
-	if err != nil {
-		return nil, errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
-	}
+	bad := errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	// The tags keep the header's order (GetObjectTagging answers them so),
+	// which url.ParseQuery's map would lose.
 	var tags []s3api.Tag
-	for k, vs := range q {
-		if len(vs) > 1 {
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(v, "&") {
+		if pair == "" {
+			continue
+		}
+		rk, rv, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(rk)
+		if err != nil {
+			return nil, bad
+		}
+		val, err := url.QueryUnescape(rv)
+		if err != nil {
+			return nil, bad
+		}
+		if seen[k] {
 			return nil, errInvalidTag.New("Cannot provide multiple Tags with the same key")
 		}
-		tags = append(tags, s3api.Tag{Key: ptr.To(k), Value: ptr.To(vs[0])})
+		seen[k] = true
+		tags = append(tags, s3api.Tag{Key: ptr.To(k), Value: ptr.To(val)})
 	}
 	if err := checkTags(tags, 10); err != nil {
 		return nil, err

@@ -93,6 +93,11 @@ type objectRecord struct {
 	// ReplicationStatus is PENDING, COMPLETED or FAILED on a replicated
 	// source version, REPLICA on its copy (replication.go).
 	ReplicationStatus string `json:"replicationStatus,omitempty"`
+	// UploadID and UploadParts (a digest of the listed parts) name the
+	// multipart upload and request that made the object, so that the
+	// same CompleteMultipartUpload repeated is answered again (complete.go).
+	UploadID    string `json:"uploadId,omitempty"`
+	UploadParts string `json:"uploadParts,omitempty"`
 }
 
 // uploadRecord is a multipart upload in progress.
