@@ -69,7 +69,9 @@ func TestSDKCompleteChecksums(t *testing.T) {
 		{"another algorithm's checksum", types.CompletedPart{ChecksumCRC32: aws.String("AAAAAA==")}, nil, "InvalidPart"},
 		{"no checksum", types.CompletedPart{}, nil, "InvalidRequest"},
 		{"a wrong object checksum", types.CompletedPart{ChecksumSHA256: aws.String(partSum)},
-			func(in *s3.CompleteMultipartUploadInput) { in.ChecksumSHA256 = aws.String(sha256b64([]byte("other")) + "-1") }, "BadDigest"},
+			func(in *s3.CompleteMultipartUploadInput) {
+				in.ChecksumSHA256 = aws.String(sha256b64([]byte("other")) + "-1")
+			}, "BadDigest"},
 		{"an object checksum of another algorithm", types.CompletedPart{ChecksumSHA256: aws.String(partSum)},
 			func(in *s3.CompleteMultipartUploadInput) { in.ChecksumCRC32 = aws.String("AAAAAA==") }, "InvalidRequest"},
 	} {
