@@ -110,6 +110,19 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 		},
 		"Bucket": {
 			{"BucketRegion", `{"shape":"BucketRegion"}`},
+			{"BucketArn", `{"shape":"BucketArn"}`},
+		},
+		// Account regional namespaces for general purpose buckets (2026):
+		// CreateBucket takes x-amz-bucket-namespace; CreateBucket and
+		// HeadBucket answer the bucket's ARN.
+		"CreateBucketRequest": {
+			{"BucketNamespace", `{"shape":"BucketNamespace","location":"header","locationName":"x-amz-bucket-namespace"}`},
+		},
+		"CreateBucketOutput": {
+			{"BucketArn", `{"shape":"BucketArn","location":"header","locationName":"x-amz-bucket-arn"}`},
+		},
+		"HeadBucketOutput": {
+			{"BucketArn", `{"shape":"BucketArn","location":"header","locationName":"x-amz-bucket-arn"}`},
 		},
 		// RestoreObject answers 202 when it starts a restore and 200 when
 		// the object was already restored (S3 API Reference); the
@@ -132,6 +145,8 @@ var newShapeAdditions = map[string]map[string]string{
 		"ChecksumType":       `{"type":"string","enum":["COMPOSITE","FULL_OBJECT"]}`,
 		"MaxBuckets":         `{"type":"integer","box":true,"max":10000,"min":1}`,
 		"BucketRegion":       `{"type":"string"}`,
+		"BucketArn":          `{"type":"string"}`,
+		"BucketNamespace":    `{"type":"string","enum":["account-regional","global"]}`,
 		"ListBucketsRequest": `{"type":"structure","members":{}}`,
 	},
 	"secretsmanager": {

@@ -83,6 +83,7 @@ type Bucket struct {
 	Name         *string    `aws:"Name"`
 	CreationDate *time.Time `aws:"CreationDate"`
 	BucketRegion *string    `aws:"BucketRegion"`
+	BucketArn    *string    `aws:"BucketArn"`
 }
 
 // BucketAlreadyExists is the BucketAlreadyExists shape.
@@ -326,7 +327,8 @@ type CreateBucketConfiguration struct {
 
 // CreateBucketOutput is the CreateBucketOutput shape.
 type CreateBucketOutput struct {
-	Location *string `aws:"Location"`
+	Location  *string `aws:"Location"`
+	BucketArn *string `aws:"BucketArn"`
 }
 
 // CreateBucketRequest is the CreateBucketRequest shape.
@@ -341,6 +343,7 @@ type CreateBucketRequest struct {
 	GrantWriteACP              *string                    `aws:"GrantWriteACP"`
 	ObjectLockEnabledForBucket *bool                      `aws:"ObjectLockEnabledForBucket"`
 	ObjectOwnership            *string                    `aws:"ObjectOwnership"`
+	BucketNamespace            *string                    `aws:"BucketNamespace"`
 }
 
 // CreateMultipartUploadOutput is the CreateMultipartUploadOutput shape.
@@ -1093,6 +1096,7 @@ type HeadBucketOutput struct {
 	BucketLocationName *string `aws:"BucketLocationName"`
 	BucketRegion       *string `aws:"BucketRegion"`
 	AccessPointAlias   *bool   `aws:"AccessPointAlias"`
+	BucketArn          *string `aws:"BucketArn"`
 }
 
 // HeadBucketRequest is the HeadBucketRequest shape.

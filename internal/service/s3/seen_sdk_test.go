@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/niwa-cloud/niwa/niwatest"
 )
 
 // sha256b64 is the base64 SHA-256 of b, as x-amz-checksum-sha256 carries it.
@@ -274,5 +276,49 @@ func TestExpectOtherThanContinue(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusExpectationFailed {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// TestSDKAccountRegionalNamespace: a bucket name of the account regional
+// namespace format is created only with x-amz-bucket-namespace:
+// account-regional, by the account and in the region it names;
+// CreateBucket and HeadBucket answer the bucket's ARN.
+func TestSDKAccountRegionalNamespace(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	name := "data-000000000000-" + niwatest.Region + "-an"
+	create := func(bucket string, ns types.BucketNamespace) (*s3.CreateBucketOutput, error) {
+		return c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket), BucketNamespace: ns,
+			CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(niwatest.Region)}})
+	}
+	for _, tc := range []struct {
+		bucket string
+		ns     types.BucketNamespace
+		code   string
+	}{
+		{name, "", "MissingNamespaceHeader"},
+		{name, types.BucketNamespaceGlobal, "InvalidNamespaceHeader"},
+		{"data-111122223333-" + niwatest.Region + "-an", types.BucketNamespaceAccountRegional, "InvalidBucketName"},
+		{"data-000000000000-eu-west-3-an", types.BucketNamespaceAccountRegional, "InvalidBucketName"},
+		{"plain-name", types.BucketNamespaceAccountRegional, "InvalidNamespaceHeader"},
+	} {
+		_, err := create(tc.bucket, tc.ns)
+		if code, status := sdkErr(err); code != tc.code || status != 400 {
+			t.Errorf("%s (%q): %q %d, want %s", tc.bucket, tc.ns, code, status, tc.code)
+		}
+	}
+	out, err := create(name, types.BucketNamespaceAccountRegional)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.BucketArn) != "arn:aws:s3:::"+name {
+		t.Fatalf("BucketArn %q", aws.ToString(out.BucketArn))
+	}
+	h, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
+	if err != nil || aws.ToString(h.BucketArn) != "arn:aws:s3:::"+name {
+		t.Fatalf("HeadBucket: %v %v", h, err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatalf("an account regional bucket is an ordinary bucket: %v", err)
 	}
 }
