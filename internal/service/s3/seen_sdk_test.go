@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -320,5 +322,66 @@ func TestSDKAccountRegionalNamespace(t *testing.T) {
 	}
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatalf("an account regional bucket is an ordinary bucket: %v", err)
+	}
+}
+
+// TestSDKDuplicatePartNumbers: the same part listed twice in
+// CompleteMultipartUpload is 400 InvalidPartOrder.
+func TestSDKDuplicatePartNumbers(t *testing.T) {
+	c, _ := sdkClient(t)
+	ctx := context.Background()
+	sdkBucket(t, c, "mp-dup")
+	b, k := aws.String("mp-dup"), aws.String("obj")
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: k, UploadId: cr.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := types.CompletedPart{PartNumber: aws.Int32(1), ETag: up.ETag}
+	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: b, Key: k, UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{p, p}}})
+	if code, status := sdkErr(err); code != "InvalidPartOrder" || status != 400 {
+		t.Fatalf("%q %d", code, status)
+	}
+}
+
+// TestMalformedChecksumHeader: an x-amz-checksum-* value that is not
+// base64 of the algorithm's size is 400 InvalidRequest "Value for
+// x-amz-checksum-crc32 header is invalid." (as S3 answers it); a
+// well-formed value that does not match is 400 BadDigest.
+func TestMalformedChecksumHeader(t *testing.T) {
+	c, _ := sdkClient(t)
+	sdkBucket(t, c, "sum-form")
+	for _, tc := range []struct {
+		value, code string
+	}{
+		{"not-base64!", "InvalidRequest"},
+		{"AAAA", "InvalidRequest"}, // three bytes, not four
+		{"AAAAAA==", "BadDigest"},
+	} {
+		put := c.PutObject
+		_, err := put(context.Background(), &s3.PutObjectInput{Bucket: aws.String("sum-form"), Key: aws.String("k"), Body: strings.NewReader("body")},
+			func(o *s3.Options) {
+				o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+				o.APIOptions = append(o.APIOptions, setHeader("X-Amz-Checksum-Crc32", tc.value))
+			})
+		if code, status := sdkErr(err); code != tc.code || status != 400 {
+			t.Errorf("%q: %q %d, want %s", tc.value, code, status, tc.code)
+		}
+	}
+}
+
+// setHeader is an SDK option that sets a request header as sent.
+func setHeader(name, value string) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("set-"+name, func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			if r, ok := in.Request.(*smithyhttp.Request); ok {
+				r.Header.Set(name, value)
+			}
+			return next.HandleFinalize(ctx, in)
+		}), middleware.Before)
 	}
 }
