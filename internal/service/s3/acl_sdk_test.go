@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -259,5 +260,87 @@ func TestSDKObjectOwnership(t *testing.T) {
 	}
 	if status := read(owner, "own-preferred", "given"); status != 200 {
 		t.Fatalf("the bucket owner reading its object: %d", status)
+	}
+}
+
+// TestSDKACLGrantsToIAMUsers: an ACL grant to an account serves that
+// account's IAM users whose identity policy allows the action — another
+// account's users reading a granted object, the bucket owner's users
+// reading an object another account wrote with bucket-owner-read — and
+// never a user whose policy does not (the ACL stands in for the resource
+// side only).
+func TestSDKACLGrantsToIAMUsers(t *testing.T) {
+	n := niwatest.Start(t, niwatest.WithAccessKey("AKIAOTHERACCOUNT0004", "othersecret", "444444444444"))
+	ctx := context.Background()
+	path := func(o *s3.Options) { o.UsePathStyle = true }
+	ownerCfg, otherCfg := n.AWSConfig(), n.AWSConfigWith("AKIAOTHERACCOUNT0004", "othersecret", "")
+	owner, other := s3.NewFromConfig(ownerCfg, path), s3.NewFromConfig(otherCfg, path)
+	user := func(cfg aws.Config, name string, allowGet bool) *s3.Client {
+		t.Helper()
+		ic := iam.NewFromConfig(cfg)
+		if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+		if allowGet {
+			if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("get"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s3.NewFromConfig(n.AWSConfigWith(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""), path)
+	}
+	sdkBucket(t, other, "iam-theirs")
+	theirACL, err := other.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("iam-theirs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirID := aws.ToString(theirACL.Owner.ID)
+	legacyBucket(t, owner, "iam-shared")
+	b := aws.String("iam-shared")
+	myACL, err := owner.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: b, GrantWrite: aws.String(`id="` + theirID + `"`),
+		GrantFullControl: aws.String(`id="` + aws.ToString(myACL.Owner.ID) + `"`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("granted"), Body: strings.NewReader("g"),
+		GrantRead: aws.String(`id="` + theirID + `"`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("private"), Body: strings.NewReader("p")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("from-them"), Body: strings.NewReader("t"),
+		ACL: types.ObjectCannedACLBucketOwnerRead}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("theirs-only"), Body: strings.NewReader("t")}); err != nil {
+		t.Fatal(err)
+	}
+	theirReader, theirNobody := user(otherCfg, "reader", true), user(otherCfg, "nobody", false)
+	myReader := user(ownerCfg, "reader", true)
+	for _, c := range []struct {
+		who    string
+		client *s3.Client
+		key    string
+		status int
+	}{
+		{"their reader, granted", theirReader, "granted", 200},
+		{"their reader, not granted", theirReader, "private", 403},
+		{"their user without a policy, granted", theirNobody, "granted", 403},
+		{"my reader, bucket-owner-read", myReader, "from-them", 200},
+		{"my reader, their object without a grant", myReader, "theirs-only", 403},
+		{"my reader, my object", myReader, "private", 200},
+	} {
+		_, err := c.client.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String(c.key)})
+		if _, status := sdkErr(err); status != c.status {
+			t.Errorf("%s: %d, want %d (%v)", c.who, status, c.status, err)
+		}
 	}
 }
