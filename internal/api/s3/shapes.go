@@ -10,6 +10,11 @@ import (
 var _ io.Reader
 var _ time.Time
 
+// AbacStatus is the AbacStatus shape.
+type AbacStatus struct {
+	Status *string `aws:"Status"`
+}
+
 // AbortIncompleteMultipartUpload is the AbortIncompleteMultipartUpload shape.
 type AbortIncompleteMultipartUpload struct {
 	DaysAfterInitiation *int32 `aws:"DaysAfterInitiation"`
@@ -633,6 +638,17 @@ type ExistingObjectReplication struct {
 type FilterRule struct {
 	Name  *string `aws:"Name"`
 	Value *string `aws:"Value"`
+}
+
+// GetBucketAbacOutput is the GetBucketAbacOutput shape.
+type GetBucketAbacOutput struct {
+	AbacStatus *AbacStatus `aws:"AbacStatus"`
+}
+
+// GetBucketAbacRequest is the GetBucketAbacRequest shape.
+type GetBucketAbacRequest struct {
+	Bucket              *string `aws:"Bucket"`
+	ExpectedBucketOwner *string `aws:"ExpectedBucketOwner"`
 }
 
 // GetBucketAccelerateConfigurationOutput is the GetBucketAccelerateConfigurationOutput shape.
@@ -1810,6 +1826,15 @@ type PublicAccessBlockConfiguration struct {
 	RestrictPublicBuckets *bool `aws:"RestrictPublicBuckets"`
 }
 
+// PutBucketAbacRequest is the PutBucketAbacRequest shape.
+type PutBucketAbacRequest struct {
+	Bucket              *string     `aws:"Bucket"`
+	ContentMD5          *string     `aws:"ContentMD5"`
+	ChecksumAlgorithm   *string     `aws:"ChecksumAlgorithm"`
+	ExpectedBucketOwner *string     `aws:"ExpectedBucketOwner"`
+	AbacStatus          *AbacStatus `aws:"AbacStatus"`
+}
+
 // PutBucketAccelerateConfigurationRequest is the PutBucketAccelerateConfigurationRequest shape.
 type PutBucketAccelerateConfigurationRequest struct {
 	Bucket                  *string                  `aws:"Bucket"`
@@ -2473,6 +2498,23 @@ type Transition struct {
 	Date         *time.Time `aws:"Date"`
 	Days         *int32     `aws:"Days"`
 	StorageClass *string    `aws:"StorageClass"`
+}
+
+// UnservedBucketRequest is the UnservedBucketRequest shape.
+type UnservedBucketRequest struct {
+	Bucket              *string `aws:"Bucket"`
+	ExpectedBucketOwner *string `aws:"ExpectedBucketOwner"`
+}
+
+// UnservedObjectRequest is the UnservedObjectRequest shape.
+type UnservedObjectRequest struct {
+	Bucket              *string `aws:"Bucket"`
+	Key                 *string `aws:"Key"`
+	ExpectedBucketOwner *string `aws:"ExpectedBucketOwner"`
+}
+
+// UnservedOutput is the UnservedOutput shape.
+type UnservedOutput struct {
 }
 
 // UploadPartCopyOutput is the UploadPartCopyOutput shape.

@@ -17,6 +17,8 @@ type bucketRecord struct {
 	Created time.Time `json:"created"`
 	// Versioning is "", "Enabled" or "Suspended".
 	Versioning string `json:"versioning,omitempty"`
+	// Abac is the bucket's ABAC status ("" until PutBucketAbac).
+	Abac string `json:"abac,omitempty"`
 	MFADelete  string `json:"mfaDelete,omitempty"`
 
 	Tags              []s3api.Tag                              `json:"tags,omitempty"`
