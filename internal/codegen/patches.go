@@ -153,15 +153,21 @@ var newShapeAdditions = map[string]map[string]string{
 		"GetBucketAbacRequest": `{"type":"structure","required":["Bucket"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"}}}`,
 		"GetBucketAbacOutput":  `{"type":"structure","members":{"AbacStatus":{"shape":"AbacStatus"}},"payload":"AbacStatus"}`,
 		// The operations niwa routes only to refuse (S3 Metadata tables
-		// need S3 Tables; RenameObject serves directory buckets;
-		// UpdateObjectEncryption): their URI and header members, so that
+		// need S3 Tables; RenameObject serves directory buckets): their
+		// URI and header members, so that
 		// their requests are told apart from the operations sharing
 		// their paths, and no body.
 		"UnservedBucketRequest": `{"type":"structure","required":["Bucket"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"}}}`,
 		"UnservedObjectRequest": `{"type":"structure","required":["Bucket","Key"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"Key":{"shape":"ObjectKey","location":"uri","locationName":"Key"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"}}}`,
 		"UnservedOutput":        `{"type":"structure","members":{}}`,
-		"BucketNamespace":       `{"type":"string","enum":["account-regional","global"]}`,
-		"ListBucketsRequest":    `{"type":"structure","members":{}}`,
+		// UpdateObjectEncryption (2026). The key ARN is a plain string
+		// here: S3 answers a malformed one with its own InvalidRequest.
+		"SSEKMSEncryption":               `{"type":"structure","members":{"KMSKeyArn":{"shape":"SSEKMSKeyId"},"BucketKeyEnabled":{"shape":"BucketKeyEnabled"}}}`,
+		"ObjectEncryption":               `{"type":"structure","members":{"SSEKMS":{"shape":"SSEKMSEncryption","locationName":"SSE-KMS"}}}`,
+		"UpdateObjectEncryptionRequest":  `{"type":"structure","required":["Bucket","Key","ObjectEncryption"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"Key":{"shape":"ObjectKey","location":"uri","locationName":"Key"},"VersionId":{"shape":"ObjectVersionId","location":"querystring","locationName":"versionId"},"ObjectEncryption":{"shape":"ObjectEncryption","locationName":"ObjectEncryption","xmlNamespace":{"uri":"http://s3.amazonaws.com/doc/2006-03-01/"}},"RequestPayer":{"shape":"RequestPayer","location":"header","locationName":"x-amz-request-payer"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"},"ContentMD5":{"shape":"ContentMD5","location":"header","locationName":"Content-MD5"},"ChecksumAlgorithm":{"shape":"ChecksumAlgorithm","location":"header","locationName":"x-amz-sdk-checksum-algorithm"}},"payload":"ObjectEncryption"}`,
+		"UpdateObjectEncryptionResponse": `{"type":"structure","members":{"RequestCharged":{"shape":"RequestCharged","location":"header","locationName":"x-amz-request-charged"}}}`,
+		"BucketNamespace":                `{"type":"string","enum":["account-regional","global"]}`,
+		"ListBucketsRequest":             `{"type":"structure","members":{}}`,
 	},
 	"secretsmanager": {
 		"SortByType": `{"type":"string","enum":["created-date","last-accessed-date","last-changed-date","name"]}`,
@@ -200,7 +206,7 @@ var operationAdditions = map[string]map[string]string{
 		"UpdateBucketMetadataAnnotationTableConfiguration": `{"name":"UpdateBucketMetadataAnnotationTableConfiguration","http":{"method":"PUT","requestUri":"/{Bucket}?metadataAnnotationTable"},"input":{"shape":"UnservedBucketRequest"}}`,
 		"UpdateBucketMetadataJournalTableConfiguration":    `{"name":"UpdateBucketMetadataJournalTableConfiguration","http":{"method":"PUT","requestUri":"/{Bucket}?metadataJournalTable"},"input":{"shape":"UnservedBucketRequest"}}`,
 		"RenameObject":                                     `{"name":"RenameObject","http":{"method":"PUT","requestUri":"/{Bucket}/{Key+}?renameObject"},"input":{"shape":"UnservedObjectRequest"},"output":{"shape":"UnservedOutput"}}`,
-		"UpdateObjectEncryption":                           `{"name":"UpdateObjectEncryption","http":{"method":"PUT","requestUri":"/{Bucket}/{Key+}?encryption"},"input":{"shape":"UnservedObjectRequest"},"output":{"shape":"UnservedOutput"}}`,
+		"UpdateObjectEncryption":                           `{"name":"UpdateObjectEncryption","http":{"method":"PUT","requestUri":"/{Bucket}/{Key+}?encryption"},"input":{"shape":"UpdateObjectEncryptionRequest"},"output":{"shape":"UpdateObjectEncryptionResponse"},"httpChecksum":{"requestAlgorithmMember":"ChecksumAlgorithm","requestChecksumRequired":true}}`,
 	},
 	"lambda": {
 		"GetFunctionRecursionConfig": `{"name":"GetFunctionRecursionConfig","http":{"method":"GET","requestUri":"/2024-08-31/functions/{FunctionName}/recursion-config","responseCode":200},"input":{"shape":"GetFunctionRecursionConfigRequest"},"output":{"shape":"GetFunctionRecursionConfigResponse"},"errors":[{"shape":"InvalidParameterValueException"},{"shape":"ServiceException"},{"shape":"TooManyRequestsException"},{"shape":"ResourceNotFoundException"}],"readonly":true}`,

@@ -606,10 +606,10 @@ type UpdateBucketMetadataJournalTableConfigurationInput = UnservedBucketRequest
 type UpdateBucketMetadataJournalTableConfigurationOutput struct{}
 
 // UpdateObjectEncryptionInput is the input of UpdateObjectEncryption.
-type UpdateObjectEncryptionInput = UnservedObjectRequest
+type UpdateObjectEncryptionInput = UpdateObjectEncryptionRequest
 
 // UpdateObjectEncryptionOutput is the output of UpdateObjectEncryption.
-type UpdateObjectEncryptionOutput = UnservedOutput
+type UpdateObjectEncryptionOutput = UpdateObjectEncryptionResponse
 
 // UploadPartInput is the input of UploadPart.
 type UploadPartInput = UploadPartRequest
@@ -1677,12 +1677,12 @@ func Bind(impl any) map[string]api.Binding {
 		}
 	}
 	if h, ok := impl.(interface {
-		UpdateObjectEncryption(*request.Context, *UnservedObjectRequest) (*UnservedOutput, error)
+		UpdateObjectEncryption(*request.Context, *UpdateObjectEncryptionRequest) (*UpdateObjectEncryptionResponse, error)
 	}); ok {
 		b["UpdateObjectEncryption"] = api.Binding{
-			NewInput: func() any { return new(UnservedObjectRequest) },
+			NewInput: func() any { return new(UpdateObjectEncryptionRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
-				return h.UpdateObjectEncryption(ctx, in.(*UnservedObjectRequest))
+				return h.UpdateObjectEncryption(ctx, in.(*UpdateObjectEncryptionRequest))
 			},
 		}
 	}

@@ -1695,6 +1695,11 @@ type Object struct {
 type ObjectAlreadyInActiveTierError struct {
 }
 
+// ObjectEncryption is the ObjectEncryption shape.
+type ObjectEncryption struct {
+	SSEKMS *SSEKMSEncryption `aws:"SSEKMS"`
+}
+
 // ObjectIdentifier is the ObjectIdentifier shape.
 type ObjectIdentifier struct {
 	Key       *string `aws:"Key"`
@@ -2347,6 +2352,12 @@ type SSEKMS struct {
 	KeyId *string `aws:"KeyId"`
 }
 
+// SSEKMSEncryption is the SSEKMSEncryption shape.
+type SSEKMSEncryption struct {
+	KMSKeyArn        *string `aws:"KMSKeyArn"`
+	BucketKeyEnabled *bool   `aws:"BucketKeyEnabled"`
+}
+
 // SSES3 is the SSES3 shape.
 type SSES3 struct {
 }
@@ -2515,6 +2526,23 @@ type UnservedObjectRequest struct {
 
 // UnservedOutput is the UnservedOutput shape.
 type UnservedOutput struct {
+}
+
+// UpdateObjectEncryptionRequest is the UpdateObjectEncryptionRequest shape.
+type UpdateObjectEncryptionRequest struct {
+	Bucket              *string           `aws:"Bucket"`
+	Key                 *string           `aws:"Key"`
+	VersionId           *string           `aws:"VersionId"`
+	ObjectEncryption    *ObjectEncryption `aws:"ObjectEncryption"`
+	RequestPayer        *string           `aws:"RequestPayer"`
+	ExpectedBucketOwner *string           `aws:"ExpectedBucketOwner"`
+	ContentMD5          *string           `aws:"ContentMD5"`
+	ChecksumAlgorithm   *string           `aws:"ChecksumAlgorithm"`
+}
+
+// UpdateObjectEncryptionResponse is the UpdateObjectEncryptionResponse shape.
+type UpdateObjectEncryptionResponse struct {
+	RequestCharged *string `aws:"RequestCharged"`
 }
 
 // UploadPartCopyOutput is the UploadPartCopyOutput shape.

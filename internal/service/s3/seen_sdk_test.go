@@ -390,8 +390,9 @@ func setHeader(name, value string) func(*middleware.Stack) error {
 // their own handlers rather than the operations sharing their paths —
 // RenameObject and UpdateObjectEncryption once overwrote the object
 // (as PutObject), DeleteBucketMetadataTableConfiguration deleted the
-// bucket (as DeleteBucket). Bucket ABAC is served; the rest answer 501
-// NotImplemented (docs/s3.md gives each reason) and change nothing.
+// bucket (as DeleteBucket). Bucket ABAC and UpdateObjectEncryption are
+// served; the rest answer 501 NotImplemented (docs/s3.md gives each
+// reason) and change nothing.
 func TestSDKNewerOperations(t *testing.T) {
 	c, _ := sdkClient(t)
 	ctx := context.Background()
@@ -415,11 +416,6 @@ func TestSDKNewerOperations(t *testing.T) {
 			_, err := c.RenameObject(ctx, &s3.RenameObjectInput{Bucket: b, Key: aws.String("k2"), RenameSource: aws.String("k")})
 			return err
 		},
-		"UpdateObjectEncryption": func() error {
-			_, err := c.UpdateObjectEncryption(ctx, &s3.UpdateObjectEncryptionInput{Bucket: b, Key: k,
-				ObjectEncryption: &types.ObjectEncryptionMemberSSEKMS{Value: types.SSEKMSEncryption{KMSKeyArn: aws.String("arn:aws:kms:us-east-1:000000000000:key/x")}}})
-			return err
-		},
 		"DeleteBucketMetadataTableConfiguration": func() error {
 			_, err := c.DeleteBucketMetadataTableConfiguration(ctx, &s3.DeleteBucketMetadataTableConfigurationInput{Bucket: b})
 			return err
@@ -440,6 +436,13 @@ func TestSDKNewerOperations(t *testing.T) {
 		if code, status := sdkErr(call()); code != "NotImplemented" || status != 501 {
 			t.Errorf("%s: %q %d", name, code, status)
 		}
+	}
+	// UpdateObjectEncryption is served (encryption_update_sdk_test.go):
+	// a key that does not exist is KMS's error, and the object stays.
+	_, err = c.UpdateObjectEncryption(ctx, &s3.UpdateObjectEncryptionInput{Bucket: b, Key: k,
+		ObjectEncryption: &types.ObjectEncryptionMemberSSEKMS{Value: types.SSEKMSEncryption{KMSKeyArn: aws.String("arn:aws:kms:" + niwatest.Region + ":000000000000:key/x")}}})
+	if code, status := sdkErr(err); code != "KMS.NotFoundException" || status != 400 {
+		t.Errorf("UpdateObjectEncryption with a missing key: %q %d", code, status)
 	}
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: k})
 	if err != nil {
