@@ -84,6 +84,8 @@ func TestS3ObjectLockAndAttributesChecks(t *testing.T) {
 			[]string{"s3:PutObjectRetention@arn:aws:s3:::b/k", "s3:BypassGovernanceRetention@arn:aws:s3:::b/k"}},
 		{"GetObjectAttributes", &s3api.GetObjectAttributesInput{Bucket: ptr.To("b"), Key: ptr.To("k")},
 			[]string{"s3:GetObject@arn:aws:s3:::b/k", "s3:GetObjectAttributes@arn:aws:s3:::b/k"}},
+		{"UpdateObjectEncryption", &s3api.UpdateObjectEncryptionInput{Bucket: ptr.To("b"), Key: ptr.To("k")},
+			[]string{"s3:UpdateObjectEncryption@arn:aws:s3:::b/k", "s3:PutObject@arn:aws:s3:::b/k"}},
 		{"PutBucketIntelligentTieringConfiguration", &s3api.PutBucketIntelligentTieringConfigurationInput{Bucket: ptr.To("b")},
 			[]string{"s3:PutIntelligentTieringConfiguration@arn:aws:s3:::b"}},
 		{"ListBucketIntelligentTieringConfigurations", &s3api.ListBucketIntelligentTieringConfigurationsInput{Bucket: ptr.To("b")},
