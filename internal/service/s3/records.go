@@ -18,8 +18,8 @@ type bucketRecord struct {
 	// Versioning is "", "Enabled" or "Suspended".
 	Versioning string `json:"versioning,omitempty"`
 	// Abac is the bucket's ABAC status ("" until PutBucketAbac).
-	Abac string `json:"abac,omitempty"`
-	MFADelete  string `json:"mfaDelete,omitempty"`
+	Abac      string `json:"abac,omitempty"`
+	MFADelete string `json:"mfaDelete,omitempty"`
 
 	Tags              []s3api.Tag                              `json:"tags,omitempty"`
 	CORS              *s3api.CORSConfiguration                 `json:"cors,omitempty"`
