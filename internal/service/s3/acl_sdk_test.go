@@ -246,6 +246,10 @@ func TestSDKObjectOwnership(t *testing.T) {
 			t.Fatalf("ListObjectsV2 Owner of %s: %q", aws.ToString(o.Key), aws.ToString(o.Owner.ID))
 		}
 	}
+	_, err = owner.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("own-writer"), Key: aws.String("copied"), CopySource: aws.String("own-writer/private")})
+	if _, status := sdkErr(err); status != 403 {
+		t.Fatalf("the bucket owner copying an object it does not own: %d", status)
+	}
 	if _, err := owner.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("own-writer"), Key: aws.String("private")}); err != nil {
 		t.Fatalf("the bucket owner deleting a foreign object: %v", err)
 	}

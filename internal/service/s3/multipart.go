@@ -214,6 +214,9 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, srcBucket, src, "READ"); err != nil {
+		return nil, err
+	}
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
 		return nil, err
 	}

@@ -1143,6 +1143,9 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		}
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, srcBucket, src, "READ"); err != nil {
+		return nil, err
+	}
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
 		return nil, err
 	}
