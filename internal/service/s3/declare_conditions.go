@@ -20,6 +20,9 @@ import (
 func inputContext(op string, in kit.Input, c iam.Context) {
 	c.Set("s3:x-amz-server-side-encryption-customer-algorithm", in.Str("SSECustomerAlgorithm"))
 	c.Set("s3:x-amz-server-side-encryption-aws-kms-key-id", in.Str("SSEKMSKeyId"))
+	// CreateBucket's namespace, which policies use to require account
+	// regional buckets.
+	c.Set("s3:x-amz-bucket-namespace", in.Str("BucketNamespace"))
 	tags := map[string]string{}
 	var order []string
 	add := func(k, v string) {

@@ -40,6 +40,10 @@ func TestAuthzRules(t *testing.T) {
 	if !reflect.DeepEqual(c["s3:prefix"], []string{""}) {
 		t.Errorf("s3:prefix of a listing without one: %v", c)
 	}
+	c = a.Checks("s3", "CreateBucket", &s3api.CreateBucketInput{Bucket: ptr.To("b"), BucketNamespace: ptr.To("account-regional")}, env)[0].Context
+	if !reflect.DeepEqual(c["s3:x-amz-bucket-namespace"], []string{"account-regional"}) {
+		t.Errorf("s3:x-amz-bucket-namespace of CreateBucket: %v", c)
+	}
 }
 
 // TestAuditRules: object calls are data events, bucket calls management
