@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strings"
 
@@ -33,9 +32,9 @@ func inputContext(op string, in kit.Input, c iam.Context) {
 	}
 	switch op {
 	case "PutObject", "CopyObject", "CreateMultipartUpload":
-		if q, err := url.ParseQuery(in.Str("Tagging")); err == nil {
-			for k, vs := range q {
-				add(k, vs[0])
+		if tags, err := parseTagging(in.Str("Tagging")); err == nil {
+			for _, t := range tags {
+				add(*t.Key, *t.Value)
 			}
 		}
 	case "PutObjectTagging":
