@@ -93,6 +93,11 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 		"HeadObjectOutput": {
 			{"ContentRange", `{"shape":"ContentRange","location":"header","locationName":"Content-Range"}`},
 			{"TagCount", `{"shape":"TagCount","location":"header","locationName":"x-amz-tagging-count"}`},
+			{"ChecksumType", `{"shape":"ChecksumType","location":"header","locationName":"x-amz-checksum-type"}`},
+		},
+		// GET and HEAD name the kind of checksum they answer (2025).
+		"GetObjectOutput": {
+			{"ChecksumType", `{"shape":"ChecksumType","location":"header","locationName":"x-amz-checksum-type"}`},
 		},
 		"CompleteMultipartUploadOutput": {
 			{"ChecksumType", `{"shape":"ChecksumType"}`},

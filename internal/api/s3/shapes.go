@@ -1005,6 +1005,7 @@ type GetObjectOutput struct {
 	ObjectLockMode            *string           `aws:"ObjectLockMode"`
 	ObjectLockRetainUntilDate *time.Time        `aws:"ObjectLockRetainUntilDate"`
 	ObjectLockLegalHoldStatus *string           `aws:"ObjectLockLegalHoldStatus"`
+	ChecksumType              *string           `aws:"ChecksumType"`
 }
 
 // GetObjectRequest is the GetObjectRequest shape.
@@ -1160,6 +1161,7 @@ type HeadObjectOutput struct {
 	ObjectLockLegalHoldStatus *string           `aws:"ObjectLockLegalHoldStatus"`
 	ContentRange              *string           `aws:"ContentRange"`
 	TagCount                  *int32            `aws:"TagCount"`
+	ChecksumType              *string           `aws:"ChecksumType"`
 }
 
 // HeadObjectRequest is the HeadObjectRequest shape.

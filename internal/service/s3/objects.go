@@ -13,6 +13,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -733,6 +734,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	}
 	if out.ContentRange == nil && strings.EqualFold(ptr.Deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+		out.ChecksumType = checksumType(o)
 	}
 	out.ContentLength = ptr.To(n)
 	// response-* query parameters override the stored headers.
@@ -871,6 +873,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	}
 	if out.ContentRange == nil && strings.EqualFold(ptr.Deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+		out.ChecksumType = checksumType(o)
 	}
 	return out, nil
 }
@@ -1348,4 +1351,18 @@ func writtenVersion(v string) *string {
 		return nil
 	}
 	return &v
+}
+
+// checksumType is x-amz-checksum-type for o's checksum: COMPOSITE for a
+// multipart object's checksum of its parts' checksums, FULL_OBJECT for a
+// checksum of the whole object (a single PUT, or CRC64NVME); nil without
+// a checksum.
+func checksumType(o objectRecord) *string {
+	if len(o.Checksums) == 0 {
+		return nil
+	}
+	if _, full := o.Checksums[string(checksum.CRC64NVME)]; o.PartsCount > 0 && !full {
+		return ptr.To("COMPOSITE")
+	}
+	return ptr.To("FULL_OBJECT")
 }

@@ -95,6 +95,23 @@ func TestSDKCompleteChecksums(t *testing.T) {
 	if aws.ToString(out.ChecksumSHA256) != composite || out.ChecksumType != types.ChecksumTypeComposite {
 		t.Fatalf("answer: %q %q, want %q COMPOSITE", aws.ToString(out.ChecksumSHA256), out.ChecksumType, composite)
 	}
+	// GET and HEAD with checksum mode name the kind of checksum.
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: k, ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil || aws.ToString(h.ChecksumSHA256) != composite || h.ChecksumType != types.ChecksumTypeComposite {
+		t.Fatalf("HEAD of the multipart object: %q %q %v", aws.ToString(h.ChecksumSHA256), h.ChecksumType, err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("single"), Body: bytes.NewReader(body),
+		ChecksumSHA256: aws.String(partSum)}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("single"), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Body.Close()
+	if aws.ToString(g.ChecksumSHA256) != partSum || g.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("GET of a single PUT: %q %q", aws.ToString(g.ChecksumSHA256), g.ChecksumType)
+	}
 }
 
 // TestSDKCompleteRetried: a CompleteMultipartUpload repeated after it
