@@ -150,3 +150,57 @@ func TestCLILoggingTarget(t *testing.T) {
 		n.MustCLI(t, cli, "s3api", "put-bucket-logging", "--bucket", src, "--bucket-logging-status", status)
 	}
 }
+
+// TestBoto3ObjectOwnership: under ObjectWriter another account's upload is
+// owned by that account (get_object_acl and list_objects show its id) and
+// the bucket owner reads it only through bucket-owner-read or
+// bucket-owner-full-control; under BucketOwnerPreferred an upload with
+// bucket-owner-full-control belongs to the bucket owner.
+func TestBoto3ObjectOwnership(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t, "--access-key", otherKeyID+":"+otherSecret+":"+otherAcct)
+	out := n.Python(t, `
+import boto3, botocore
+from botocore.config import Config
+cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
+s3 = boto3.client("s3", config=cfg)
+other = boto3.client("s3", config=cfg, aws_access_key_id="`+otherKeyID+`", aws_secret_access_key="`+otherSecret+`")
+loc = {"LocationConstraint": s3.meta.region_name}
+def err(fn):
+    try:
+        fn()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None, 200
+
+other.create_bucket(Bucket="theirs", CreateBucketConfiguration=loc)
+their_id = other.get_bucket_acl(Bucket="theirs")["Owner"]["ID"]
+for b, own in (("writer", "ObjectWriter"), ("preferred", "BucketOwnerPreferred")):
+    s3.create_bucket(Bucket=b, CreateBucketConfiguration=loc, ObjectOwnership=own)
+    my_id = s3.get_bucket_acl(Bucket=b)["Owner"]["ID"]
+    s3.put_bucket_acl(Bucket=b, GrantWrite='id="%s"' % their_id, GrantFullControl='id="%s"' % my_id)
+
+other.put_object(Bucket="writer", Key="mine", Body=b"m")
+other.put_object(Bucket="writer", Key="shared", Body=b"s", ACL="bucket-owner-full-control")
+assert other.get_object_acl(Bucket="writer", Key="mine")["Owner"]["ID"] == their_id
+assert err(lambda: s3.get_object(Bucket="writer", Key="mine")) == ("AccessDenied", 403)
+assert s3.get_object(Bucket="writer", Key="shared")["Body"].read() == b"s"
+grants = s3.get_object_acl(Bucket="writer", Key="shared")["Grants"]
+assert sorted(g["Grantee"]["ID"] for g in grants) == sorted([their_id, my_id]), grants
+owners = {o["Key"]: o["Owner"]["ID"] for o in s3.list_objects(Bucket="writer")["Contents"]}
+assert owners == {"mine": their_id, "shared": their_id}, owners
+s3.delete_object(Bucket="writer", Key="mine")
+
+other.put_object(Bucket="preferred", Key="given", Body=b"g", ACL="bucket-owner-full-control")
+other.put_object(Bucket="preferred", Key="kept", Body=b"k")
+assert s3.get_object_acl(Bucket="preferred", Key="given")["Owner"]["ID"] == my_id
+assert other.get_object_acl(Bucket="preferred", Key="kept")["Owner"]["ID"] == their_id
+
+# x-amz-expected-bucket-owner: another account's id is refused.
+assert err(lambda: other.put_object(Bucket="writer", Key="x", Body=b"x", ExpectedBucketOwner="`+otherAcct+`")) == ("AccessDenied", 403)
+print("ok")
+`)
+	if !strings.Contains(out, "ok") {
+		t.Fatalf("script did not finish: %s", out)
+	}
+}

@@ -93,6 +93,11 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 		"HeadObjectOutput": {
 			{"ContentRange", `{"shape":"ContentRange","location":"header","locationName":"Content-Range"}`},
 			{"TagCount", `{"shape":"TagCount","location":"header","locationName":"x-amz-tagging-count"}`},
+			{"ChecksumType", `{"shape":"ChecksumType","location":"header","locationName":"x-amz-checksum-type"}`},
+		},
+		// GET and HEAD name the kind of checksum they answer (2025).
+		"GetObjectOutput": {
+			{"ChecksumType", `{"shape":"ChecksumType","location":"header","locationName":"x-amz-checksum-type"}`},
 		},
 		"CompleteMultipartUploadOutput": {
 			{"ChecksumType", `{"shape":"ChecksumType"}`},
@@ -110,6 +115,19 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 		},
 		"Bucket": {
 			{"BucketRegion", `{"shape":"BucketRegion"}`},
+			{"BucketArn", `{"shape":"BucketArn"}`},
+		},
+		// Account regional namespaces for general purpose buckets (2026):
+		// CreateBucket takes x-amz-bucket-namespace; CreateBucket and
+		// HeadBucket answer the bucket's ARN.
+		"CreateBucketRequest": {
+			{"BucketNamespace", `{"shape":"BucketNamespace","location":"header","locationName":"x-amz-bucket-namespace"}`},
+		},
+		"CreateBucketOutput": {
+			{"BucketArn", `{"shape":"BucketArn","location":"header","locationName":"x-amz-bucket-arn"}`},
+		},
+		"HeadBucketOutput": {
+			{"BucketArn", `{"shape":"BucketArn","location":"header","locationName":"x-amz-bucket-arn"}`},
 		},
 		// RestoreObject answers 202 when it starts a restore and 200 when
 		// the object was already restored (S3 API Reference); the
@@ -129,10 +147,32 @@ var shapeMemberAdditions = map[string]map[string][]shapeMember{
 // added before them.
 var newShapeAdditions = map[string]map[string]string{
 	"s3": {
-		"ChecksumType":       `{"type":"string","enum":["COMPOSITE","FULL_OBJECT"]}`,
-		"MaxBuckets":         `{"type":"integer","box":true,"max":10000,"min":1}`,
-		"BucketRegion":       `{"type":"string"}`,
-		"ListBucketsRequest": `{"type":"structure","members":{}}`,
+		"ChecksumType": `{"type":"string","enum":["COMPOSITE","FULL_OBJECT"]}`,
+		"MaxBuckets":   `{"type":"integer","box":true,"max":10000,"min":1}`,
+		"BucketRegion": `{"type":"string"}`,
+		"BucketArn":    `{"type":"string"}`,
+		// Bucket ABAC (2025), for operationAdditions below.
+		"BucketAbacStatus":     `{"type":"string","enum":["Enabled","Disabled"]}`,
+		"AbacStatus":           `{"type":"structure","members":{"Status":{"shape":"BucketAbacStatus"}}}`,
+		"PutBucketAbacRequest": `{"type":"structure","required":["Bucket","AbacStatus"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"ContentMD5":{"shape":"ContentMD5","location":"header","locationName":"Content-MD5"},"ChecksumAlgorithm":{"shape":"ChecksumAlgorithm","location":"header","locationName":"x-amz-sdk-checksum-algorithm"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"},"AbacStatus":{"shape":"AbacStatus","locationName":"AbacStatus","xmlNamespace":{"uri":"http://s3.amazonaws.com/doc/2006-03-01/"}}},"payload":"AbacStatus"}`,
+		"GetBucketAbacRequest": `{"type":"structure","required":["Bucket"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"}}}`,
+		"GetBucketAbacOutput":  `{"type":"structure","members":{"AbacStatus":{"shape":"AbacStatus"}},"payload":"AbacStatus"}`,
+		// The operations niwa routes only to refuse (S3 Metadata tables
+		// need S3 Tables; RenameObject serves directory buckets): their
+		// URI and header members, so that
+		// their requests are told apart from the operations sharing
+		// their paths, and no body.
+		"UnservedBucketRequest": `{"type":"structure","required":["Bucket"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"}}}`,
+		"UnservedObjectRequest": `{"type":"structure","required":["Bucket","Key"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"Key":{"shape":"ObjectKey","location":"uri","locationName":"Key"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"}}}`,
+		"UnservedOutput":        `{"type":"structure","members":{}}`,
+		// UpdateObjectEncryption (2026). The key ARN is a plain string
+		// here: S3 answers a malformed one with its own InvalidRequest.
+		"SSEKMSEncryption":               `{"type":"structure","members":{"KMSKeyArn":{"shape":"SSEKMSKeyId"},"BucketKeyEnabled":{"shape":"BucketKeyEnabled"}}}`,
+		"ObjectEncryption":               `{"type":"structure","members":{"SSEKMS":{"shape":"SSEKMSEncryption","locationName":"SSE-KMS"}}}`,
+		"UpdateObjectEncryptionRequest":  `{"type":"structure","required":["Bucket","Key","ObjectEncryption"],"members":{"Bucket":{"shape":"BucketName","location":"uri","locationName":"Bucket"},"Key":{"shape":"ObjectKey","location":"uri","locationName":"Key"},"VersionId":{"shape":"ObjectVersionId","location":"querystring","locationName":"versionId"},"ObjectEncryption":{"shape":"ObjectEncryption","locationName":"ObjectEncryption","xmlNamespace":{"uri":"http://s3.amazonaws.com/doc/2006-03-01/"}},"RequestPayer":{"shape":"RequestPayer","location":"header","locationName":"x-amz-request-payer"},"ExpectedBucketOwner":{"shape":"AccountId","location":"header","locationName":"x-amz-expected-bucket-owner"},"ContentMD5":{"shape":"ContentMD5","location":"header","locationName":"Content-MD5"},"ChecksumAlgorithm":{"shape":"ChecksumAlgorithm","location":"header","locationName":"x-amz-sdk-checksum-algorithm"}},"payload":"ObjectEncryption"}`,
+		"UpdateObjectEncryptionResponse": `{"type":"structure","members":{"RequestCharged":{"shape":"RequestCharged","location":"header","locationName":"x-amz-request-charged"}}}`,
+		"BucketNamespace":                `{"type":"string","enum":["account-regional","global"]}`,
+		"ListBucketsRequest":             `{"type":"structure","members":{}}`,
 	},
 	"secretsmanager": {
 		"SortByType": `{"type":"string","enum":["created-date","last-accessed-date","last-changed-date","name"]}`,
@@ -153,6 +193,26 @@ var newShapeAdditions = map[string]map[string]string{
 // frozen model predates, as botocore's model defines them (documentation
 // left out); their shapes are in newShapeAdditions.
 var operationAdditions = map[string]map[string]string{
+	// S3 operations of 2025-2026: bucket ABAC, S3 Metadata
+	// configurations, RenameObject and UpdateObjectEncryption. Without
+	// them their requests would be taken for the operations that share
+	// their paths (PUT /{Bucket}/{Key+}?renameObject for PutObject, DELETE
+	// /{Bucket}?metadataTable for DeleteBucket).
+	"s3": {
+		"GetBucketAbac":                                    `{"name":"GetBucketAbac","http":{"method":"GET","requestUri":"/{Bucket}?abac"},"input":{"shape":"GetBucketAbacRequest"},"output":{"shape":"GetBucketAbacOutput"}}`,
+		"PutBucketAbac":                                    `{"name":"PutBucketAbac","http":{"method":"PUT","requestUri":"/{Bucket}?abac"},"input":{"shape":"PutBucketAbacRequest"},"httpChecksum":{"requestAlgorithmMember":"ChecksumAlgorithm","requestChecksumRequired":false}}`,
+		"CreateBucketMetadataConfiguration":                `{"name":"CreateBucketMetadataConfiguration","http":{"method":"POST","requestUri":"/{Bucket}?metadataConfiguration"},"input":{"shape":"UnservedBucketRequest"}}`,
+		"CreateBucketMetadataTableConfiguration":           `{"name":"CreateBucketMetadataTableConfiguration","http":{"method":"POST","requestUri":"/{Bucket}?metadataTable"},"input":{"shape":"UnservedBucketRequest"}}`,
+		"DeleteBucketMetadataConfiguration":                `{"name":"DeleteBucketMetadataConfiguration","http":{"method":"DELETE","requestUri":"/{Bucket}?metadataConfiguration","responseCode":204},"input":{"shape":"UnservedBucketRequest"}}`,
+		"DeleteBucketMetadataTableConfiguration":           `{"name":"DeleteBucketMetadataTableConfiguration","http":{"method":"DELETE","requestUri":"/{Bucket}?metadataTable","responseCode":204},"input":{"shape":"UnservedBucketRequest"}}`,
+		"GetBucketMetadataConfiguration":                   `{"name":"GetBucketMetadataConfiguration","http":{"method":"GET","requestUri":"/{Bucket}?metadataConfiguration"},"input":{"shape":"UnservedBucketRequest"},"output":{"shape":"UnservedOutput"}}`,
+		"GetBucketMetadataTableConfiguration":              `{"name":"GetBucketMetadataTableConfiguration","http":{"method":"GET","requestUri":"/{Bucket}?metadataTable"},"input":{"shape":"UnservedBucketRequest"},"output":{"shape":"UnservedOutput"}}`,
+		"UpdateBucketMetadataInventoryTableConfiguration":  `{"name":"UpdateBucketMetadataInventoryTableConfiguration","http":{"method":"PUT","requestUri":"/{Bucket}?metadataInventoryTable"},"input":{"shape":"UnservedBucketRequest"}}`,
+		"UpdateBucketMetadataAnnotationTableConfiguration": `{"name":"UpdateBucketMetadataAnnotationTableConfiguration","http":{"method":"PUT","requestUri":"/{Bucket}?metadataAnnotationTable"},"input":{"shape":"UnservedBucketRequest"}}`,
+		"UpdateBucketMetadataJournalTableConfiguration":    `{"name":"UpdateBucketMetadataJournalTableConfiguration","http":{"method":"PUT","requestUri":"/{Bucket}?metadataJournalTable"},"input":{"shape":"UnservedBucketRequest"}}`,
+		"RenameObject":                                     `{"name":"RenameObject","http":{"method":"PUT","requestUri":"/{Bucket}/{Key+}?renameObject"},"input":{"shape":"UnservedObjectRequest"},"output":{"shape":"UnservedOutput"}}`,
+		"UpdateObjectEncryption":                           `{"name":"UpdateObjectEncryption","http":{"method":"PUT","requestUri":"/{Bucket}/{Key+}?encryption"},"input":{"shape":"UpdateObjectEncryptionRequest"},"output":{"shape":"UpdateObjectEncryptionResponse"},"httpChecksum":{"requestAlgorithmMember":"ChecksumAlgorithm","requestChecksumRequired":true}}`,
+	},
 	"lambda": {
 		"GetFunctionRecursionConfig": `{"name":"GetFunctionRecursionConfig","http":{"method":"GET","requestUri":"/2024-08-31/functions/{FunctionName}/recursion-config","responseCode":200},"input":{"shape":"GetFunctionRecursionConfigRequest"},"output":{"shape":"GetFunctionRecursionConfigResponse"},"errors":[{"shape":"InvalidParameterValueException"},{"shape":"ServiceException"},{"shape":"TooManyRequestsException"},{"shape":"ResourceNotFoundException"}],"readonly":true}`,
 		"PutFunctionRecursionConfig": `{"name":"PutFunctionRecursionConfig","http":{"method":"PUT","requestUri":"/2024-08-31/functions/{FunctionName}/recursion-config","responseCode":200},"input":{"shape":"PutFunctionRecursionConfigRequest"},"output":{"shape":"PutFunctionRecursionConfigResponse"},"errors":[{"shape":"InvalidParameterValueException"},{"shape":"ResourceConflictException"},{"shape":"ServiceException"},{"shape":"TooManyRequestsException"},{"shape":"ResourceNotFoundException"}]}`,

@@ -25,6 +25,8 @@ func Spec() api.Spec {
 			"CompleteMultipartUpload",
 			"CopyObject",
 			"CreateBucket",
+			"CreateBucketMetadataConfiguration",
+			"CreateBucketMetadataTableConfiguration",
 			"CreateMultipartUpload",
 			"CreateSession",
 			"DeleteBucket",
@@ -34,6 +36,8 @@ func Spec() api.Spec {
 			"DeleteBucketIntelligentTieringConfiguration",
 			"DeleteBucketInventoryConfiguration",
 			"DeleteBucketLifecycle",
+			"DeleteBucketMetadataConfiguration",
+			"DeleteBucketMetadataTableConfiguration",
 			"DeleteBucketMetricsConfiguration",
 			"DeleteBucketOwnershipControls",
 			"DeleteBucketPolicy",
@@ -44,6 +48,7 @@ func Spec() api.Spec {
 			"DeleteObjectTagging",
 			"DeleteObjects",
 			"DeletePublicAccessBlock",
+			"GetBucketAbac",
 			"GetBucketAccelerateConfiguration",
 			"GetBucketAcl",
 			"GetBucketAnalyticsConfiguration",
@@ -55,6 +60,8 @@ func Spec() api.Spec {
 			"GetBucketLifecycleConfiguration",
 			"GetBucketLocation",
 			"GetBucketLogging",
+			"GetBucketMetadataConfiguration",
+			"GetBucketMetadataTableConfiguration",
 			"GetBucketMetricsConfiguration",
 			"GetBucketNotification",
 			"GetBucketNotificationConfiguration",
@@ -88,6 +95,7 @@ func Spec() api.Spec {
 			"ListObjects",
 			"ListObjectsV2",
 			"ListParts",
+			"PutBucketAbac",
 			"PutBucketAccelerateConfiguration",
 			"PutBucketAcl",
 			"PutBucketAnalyticsConfiguration",
@@ -115,8 +123,13 @@ func Spec() api.Spec {
 			"PutObjectRetention",
 			"PutObjectTagging",
 			"PutPublicAccessBlock",
+			"RenameObject",
 			"RestoreObject",
 			"SelectObjectContent",
+			"UpdateBucketMetadataAnnotationTableConfiguration",
+			"UpdateBucketMetadataInventoryTableConfiguration",
+			"UpdateBucketMetadataJournalTableConfiguration",
+			"UpdateObjectEncryption",
 			"UploadPart",
 			"UploadPartCopy",
 			"WriteGetObjectResponse",
@@ -135,6 +148,18 @@ type CopyObjectInput = CopyObjectRequest
 
 // CreateBucketInput is the input of CreateBucket.
 type CreateBucketInput = CreateBucketRequest
+
+// CreateBucketMetadataConfigurationInput is the input of CreateBucketMetadataConfiguration.
+type CreateBucketMetadataConfigurationInput = UnservedBucketRequest
+
+// CreateBucketMetadataConfigurationOutput is the empty output of CreateBucketMetadataConfiguration.
+type CreateBucketMetadataConfigurationOutput struct{}
+
+// CreateBucketMetadataTableConfigurationInput is the input of CreateBucketMetadataTableConfiguration.
+type CreateBucketMetadataTableConfigurationInput = UnservedBucketRequest
+
+// CreateBucketMetadataTableConfigurationOutput is the empty output of CreateBucketMetadataTableConfiguration.
+type CreateBucketMetadataTableConfigurationOutput struct{}
 
 // CreateMultipartUploadInput is the input of CreateMultipartUpload.
 type CreateMultipartUploadInput = CreateMultipartUploadRequest
@@ -183,6 +208,18 @@ type DeleteBucketLifecycleInput = DeleteBucketLifecycleRequest
 
 // DeleteBucketLifecycleOutput is the empty output of DeleteBucketLifecycle.
 type DeleteBucketLifecycleOutput struct{}
+
+// DeleteBucketMetadataConfigurationInput is the input of DeleteBucketMetadataConfiguration.
+type DeleteBucketMetadataConfigurationInput = UnservedBucketRequest
+
+// DeleteBucketMetadataConfigurationOutput is the empty output of DeleteBucketMetadataConfiguration.
+type DeleteBucketMetadataConfigurationOutput struct{}
+
+// DeleteBucketMetadataTableConfigurationInput is the input of DeleteBucketMetadataTableConfiguration.
+type DeleteBucketMetadataTableConfigurationInput = UnservedBucketRequest
+
+// DeleteBucketMetadataTableConfigurationOutput is the empty output of DeleteBucketMetadataTableConfiguration.
+type DeleteBucketMetadataTableConfigurationOutput struct{}
 
 // DeleteBucketMetricsConfigurationInput is the input of DeleteBucketMetricsConfiguration.
 type DeleteBucketMetricsConfigurationInput = DeleteBucketMetricsConfigurationRequest
@@ -235,6 +272,9 @@ type DeletePublicAccessBlockInput = DeletePublicAccessBlockRequest
 // DeletePublicAccessBlockOutput is the empty output of DeletePublicAccessBlock.
 type DeletePublicAccessBlockOutput struct{}
 
+// GetBucketAbacInput is the input of GetBucketAbac.
+type GetBucketAbacInput = GetBucketAbacRequest
+
 // GetBucketAccelerateConfigurationInput is the input of GetBucketAccelerateConfiguration.
 type GetBucketAccelerateConfigurationInput = GetBucketAccelerateConfigurationRequest
 
@@ -267,6 +307,18 @@ type GetBucketLocationInput = GetBucketLocationRequest
 
 // GetBucketLoggingInput is the input of GetBucketLogging.
 type GetBucketLoggingInput = GetBucketLoggingRequest
+
+// GetBucketMetadataConfigurationInput is the input of GetBucketMetadataConfiguration.
+type GetBucketMetadataConfigurationInput = UnservedBucketRequest
+
+// GetBucketMetadataConfigurationOutput is the output of GetBucketMetadataConfiguration.
+type GetBucketMetadataConfigurationOutput = UnservedOutput
+
+// GetBucketMetadataTableConfigurationInput is the input of GetBucketMetadataTableConfiguration.
+type GetBucketMetadataTableConfigurationInput = UnservedBucketRequest
+
+// GetBucketMetadataTableConfigurationOutput is the output of GetBucketMetadataTableConfiguration.
+type GetBucketMetadataTableConfigurationOutput = UnservedOutput
 
 // GetBucketMetricsConfigurationInput is the input of GetBucketMetricsConfiguration.
 type GetBucketMetricsConfigurationInput = GetBucketMetricsConfigurationRequest
@@ -372,6 +424,12 @@ type ListObjectsV2Input = ListObjectsV2Request
 
 // ListPartsInput is the input of ListParts.
 type ListPartsInput = ListPartsRequest
+
+// PutBucketAbacInput is the input of PutBucketAbac.
+type PutBucketAbacInput = PutBucketAbacRequest
+
+// PutBucketAbacOutput is the empty output of PutBucketAbac.
+type PutBucketAbacOutput struct{}
 
 // PutBucketAccelerateConfigurationInput is the input of PutBucketAccelerateConfiguration.
 type PutBucketAccelerateConfigurationInput = PutBucketAccelerateConfigurationRequest
@@ -517,11 +575,41 @@ type PutPublicAccessBlockInput = PutPublicAccessBlockRequest
 // PutPublicAccessBlockOutput is the empty output of PutPublicAccessBlock.
 type PutPublicAccessBlockOutput struct{}
 
+// RenameObjectInput is the input of RenameObject.
+type RenameObjectInput = UnservedObjectRequest
+
+// RenameObjectOutput is the output of RenameObject.
+type RenameObjectOutput = UnservedOutput
+
 // RestoreObjectInput is the input of RestoreObject.
 type RestoreObjectInput = RestoreObjectRequest
 
 // SelectObjectContentInput is the input of SelectObjectContent.
 type SelectObjectContentInput = SelectObjectContentRequest
+
+// UpdateBucketMetadataAnnotationTableConfigurationInput is the input of UpdateBucketMetadataAnnotationTableConfiguration.
+type UpdateBucketMetadataAnnotationTableConfigurationInput = UnservedBucketRequest
+
+// UpdateBucketMetadataAnnotationTableConfigurationOutput is the empty output of UpdateBucketMetadataAnnotationTableConfiguration.
+type UpdateBucketMetadataAnnotationTableConfigurationOutput struct{}
+
+// UpdateBucketMetadataInventoryTableConfigurationInput is the input of UpdateBucketMetadataInventoryTableConfiguration.
+type UpdateBucketMetadataInventoryTableConfigurationInput = UnservedBucketRequest
+
+// UpdateBucketMetadataInventoryTableConfigurationOutput is the empty output of UpdateBucketMetadataInventoryTableConfiguration.
+type UpdateBucketMetadataInventoryTableConfigurationOutput struct{}
+
+// UpdateBucketMetadataJournalTableConfigurationInput is the input of UpdateBucketMetadataJournalTableConfiguration.
+type UpdateBucketMetadataJournalTableConfigurationInput = UnservedBucketRequest
+
+// UpdateBucketMetadataJournalTableConfigurationOutput is the empty output of UpdateBucketMetadataJournalTableConfiguration.
+type UpdateBucketMetadataJournalTableConfigurationOutput struct{}
+
+// UpdateObjectEncryptionInput is the input of UpdateObjectEncryption.
+type UpdateObjectEncryptionInput = UpdateObjectEncryptionRequest
+
+// UpdateObjectEncryptionOutput is the output of UpdateObjectEncryption.
+type UpdateObjectEncryptionOutput = UpdateObjectEncryptionResponse
 
 // UploadPartInput is the input of UploadPart.
 type UploadPartInput = UploadPartRequest
@@ -572,6 +660,26 @@ func Bind(impl any) map[string]api.Binding {
 		b["CreateBucket"] = api.Binding{
 			NewInput: func() any { return new(CreateBucketRequest) },
 			Call:     func(ctx *request.Context, in any) (any, error) { return h.CreateBucket(ctx, in.(*CreateBucketRequest)) },
+		}
+	}
+	if h, ok := impl.(interface {
+		CreateBucketMetadataConfiguration(*request.Context, *UnservedBucketRequest) (*CreateBucketMetadataConfigurationOutput, error)
+	}); ok {
+		b["CreateBucketMetadataConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.CreateBucketMetadataConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		CreateBucketMetadataTableConfiguration(*request.Context, *UnservedBucketRequest) (*CreateBucketMetadataTableConfigurationOutput, error)
+	}); ok {
+		b["CreateBucketMetadataTableConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.CreateBucketMetadataTableConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
 		}
 	}
 	if h, ok := impl.(interface {
@@ -659,6 +767,26 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(DeleteBucketLifecycleRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.DeleteBucketLifecycle(ctx, in.(*DeleteBucketLifecycleRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		DeleteBucketMetadataConfiguration(*request.Context, *UnservedBucketRequest) (*DeleteBucketMetadataConfigurationOutput, error)
+	}); ok {
+		b["DeleteBucketMetadataConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.DeleteBucketMetadataConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		DeleteBucketMetadataTableConfiguration(*request.Context, *UnservedBucketRequest) (*DeleteBucketMetadataTableConfigurationOutput, error)
+	}); ok {
+		b["DeleteBucketMetadataTableConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.DeleteBucketMetadataTableConfiguration(ctx, in.(*UnservedBucketRequest))
 			},
 		}
 	}
@@ -757,6 +885,16 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(DeletePublicAccessBlockRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.DeletePublicAccessBlock(ctx, in.(*DeletePublicAccessBlockRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		GetBucketAbac(*request.Context, *GetBucketAbacRequest) (*GetBucketAbacOutput, error)
+	}); ok {
+		b["GetBucketAbac"] = api.Binding{
+			NewInput: func() any { return new(GetBucketAbacRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.GetBucketAbac(ctx, in.(*GetBucketAbacRequest))
 			},
 		}
 	}
@@ -865,6 +1003,26 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(GetBucketLoggingRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.GetBucketLogging(ctx, in.(*GetBucketLoggingRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		GetBucketMetadataConfiguration(*request.Context, *UnservedBucketRequest) (*UnservedOutput, error)
+	}); ok {
+		b["GetBucketMetadataConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.GetBucketMetadataConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		GetBucketMetadataTableConfiguration(*request.Context, *UnservedBucketRequest) (*UnservedOutput, error)
+	}); ok {
+		b["GetBucketMetadataTableConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.GetBucketMetadataTableConfiguration(ctx, in.(*UnservedBucketRequest))
 			},
 		}
 	}
@@ -1185,6 +1343,16 @@ func Bind(impl any) map[string]api.Binding {
 		}
 	}
 	if h, ok := impl.(interface {
+		PutBucketAbac(*request.Context, *PutBucketAbacRequest) (*PutBucketAbacOutput, error)
+	}); ok {
+		b["PutBucketAbac"] = api.Binding{
+			NewInput: func() any { return new(PutBucketAbacRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.PutBucketAbac(ctx, in.(*PutBucketAbacRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
 		PutBucketAccelerateConfiguration(*request.Context, *PutBucketAccelerateConfigurationRequest) (*PutBucketAccelerateConfigurationOutput, error)
 	}); ok {
 		b["PutBucketAccelerateConfiguration"] = api.Binding{
@@ -1449,6 +1617,16 @@ func Bind(impl any) map[string]api.Binding {
 		}
 	}
 	if h, ok := impl.(interface {
+		RenameObject(*request.Context, *UnservedObjectRequest) (*UnservedOutput, error)
+	}); ok {
+		b["RenameObject"] = api.Binding{
+			NewInput: func() any { return new(UnservedObjectRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.RenameObject(ctx, in.(*UnservedObjectRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
 		RestoreObject(*request.Context, *RestoreObjectRequest) (*RestoreObjectOutput, error)
 	}); ok {
 		b["RestoreObject"] = api.Binding{
@@ -1465,6 +1643,46 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(SelectObjectContentRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.SelectObjectContent(ctx, in.(*SelectObjectContentRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		UpdateBucketMetadataAnnotationTableConfiguration(*request.Context, *UnservedBucketRequest) (*UpdateBucketMetadataAnnotationTableConfigurationOutput, error)
+	}); ok {
+		b["UpdateBucketMetadataAnnotationTableConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.UpdateBucketMetadataAnnotationTableConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		UpdateBucketMetadataInventoryTableConfiguration(*request.Context, *UnservedBucketRequest) (*UpdateBucketMetadataInventoryTableConfigurationOutput, error)
+	}); ok {
+		b["UpdateBucketMetadataInventoryTableConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.UpdateBucketMetadataInventoryTableConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		UpdateBucketMetadataJournalTableConfiguration(*request.Context, *UnservedBucketRequest) (*UpdateBucketMetadataJournalTableConfigurationOutput, error)
+	}); ok {
+		b["UpdateBucketMetadataJournalTableConfiguration"] = api.Binding{
+			NewInput: func() any { return new(UnservedBucketRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.UpdateBucketMetadataJournalTableConfiguration(ctx, in.(*UnservedBucketRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		UpdateObjectEncryption(*request.Context, *UpdateObjectEncryptionRequest) (*UpdateObjectEncryptionResponse, error)
+	}); ok {
+		b["UpdateObjectEncryption"] = api.Binding{
+			NewInput: func() any { return new(UpdateObjectEncryptionRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.UpdateObjectEncryption(ctx, in.(*UpdateObjectEncryptionRequest))
 			},
 		}
 	}

@@ -12,6 +12,11 @@ import (
 var _ io.Reader
 var _ time.Time
 
+// AbacStatus is the AbacStatus shape.
+type AbacStatus struct {
+	Status *string `aws:"Status"`
+}
+
 // AbortIncompleteMultipartUpload is the AbortIncompleteMultipartUpload shape.
 type AbortIncompleteMultipartUpload struct {
 	DaysAfterInitiation *int32 `aws:"DaysAfterInitiation"`
@@ -85,6 +90,7 @@ type Bucket struct {
 	Name         *string    `aws:"Name"`
 	CreationDate *time.Time `aws:"CreationDate"`
 	BucketRegion *string    `aws:"BucketRegion"`
+	BucketArn    *string    `aws:"BucketArn"`
 }
 
 // BucketAlreadyExists is the BucketAlreadyExists shape.
@@ -328,7 +334,8 @@ type CreateBucketConfiguration struct {
 
 // CreateBucketOutput is the CreateBucketOutput shape.
 type CreateBucketOutput struct {
-	Location *string `aws:"Location"`
+	Location  *string `aws:"Location"`
+	BucketArn *string `aws:"BucketArn"`
 }
 
 // CreateBucketRequest is the CreateBucketRequest shape.
@@ -343,6 +350,7 @@ type CreateBucketRequest struct {
 	GrantWriteACP              *string                    `aws:"GrantWriteACP"`
 	ObjectLockEnabledForBucket *bool                      `aws:"ObjectLockEnabledForBucket"`
 	ObjectOwnership            *string                    `aws:"ObjectOwnership"`
+	BucketNamespace            *string                    `aws:"BucketNamespace"`
 }
 
 // CreateMultipartUploadOutput is the CreateMultipartUploadOutput shape.
@@ -632,6 +640,17 @@ type ExistingObjectReplication struct {
 type FilterRule struct {
 	Name  *string `aws:"Name"`
 	Value *string `aws:"Value"`
+}
+
+// GetBucketAbacOutput is the GetBucketAbacOutput shape.
+type GetBucketAbacOutput struct {
+	AbacStatus *AbacStatus `aws:"AbacStatus"`
+}
+
+// GetBucketAbacRequest is the GetBucketAbacRequest shape.
+type GetBucketAbacRequest struct {
+	Bucket              *string `aws:"Bucket"`
+	ExpectedBucketOwner *string `aws:"ExpectedBucketOwner"`
 }
 
 // GetBucketAccelerateConfigurationOutput is the GetBucketAccelerateConfigurationOutput shape.
@@ -988,6 +1007,7 @@ type GetObjectOutput struct {
 	ObjectLockMode            *string           `aws:"ObjectLockMode"`
 	ObjectLockRetainUntilDate *time.Time        `aws:"ObjectLockRetainUntilDate"`
 	ObjectLockLegalHoldStatus *string           `aws:"ObjectLockLegalHoldStatus"`
+	ChecksumType              *string           `aws:"ChecksumType"`
 }
 
 // GetObjectRequest is the GetObjectRequest shape.
@@ -1095,6 +1115,7 @@ type HeadBucketOutput struct {
 	BucketLocationName *string `aws:"BucketLocationName"`
 	BucketRegion       *string `aws:"BucketRegion"`
 	AccessPointAlias   *bool   `aws:"AccessPointAlias"`
+	BucketArn          *string `aws:"BucketArn"`
 }
 
 // HeadBucketRequest is the HeadBucketRequest shape.
@@ -1142,6 +1163,7 @@ type HeadObjectOutput struct {
 	ObjectLockLegalHoldStatus *string           `aws:"ObjectLockLegalHoldStatus"`
 	ContentRange              *string           `aws:"ContentRange"`
 	TagCount                  *int32            `aws:"TagCount"`
+	ChecksumType              *string           `aws:"ChecksumType"`
 }
 
 // HeadObjectRequest is the HeadObjectRequest shape.
@@ -1677,6 +1699,11 @@ type Object struct {
 type ObjectAlreadyInActiveTierError struct {
 }
 
+// ObjectEncryption is the ObjectEncryption shape.
+type ObjectEncryption struct {
+	SSEKMS *SSEKMSEncryption `aws:"SSEKMS"`
+}
+
 // ObjectIdentifier is the ObjectIdentifier shape.
 type ObjectIdentifier struct {
 	Key       *string `aws:"Key"`
@@ -1806,6 +1833,15 @@ type PublicAccessBlockConfiguration struct {
 	IgnorePublicAcls      *bool `aws:"IgnorePublicAcls"`
 	BlockPublicPolicy     *bool `aws:"BlockPublicPolicy"`
 	RestrictPublicBuckets *bool `aws:"RestrictPublicBuckets"`
+}
+
+// PutBucketAbacRequest is the PutBucketAbacRequest shape.
+type PutBucketAbacRequest struct {
+	Bucket              *string     `aws:"Bucket"`
+	ContentMD5          *string     `aws:"ContentMD5"`
+	ChecksumAlgorithm   *string     `aws:"ChecksumAlgorithm"`
+	ExpectedBucketOwner *string     `aws:"ExpectedBucketOwner"`
+	AbacStatus          *AbacStatus `aws:"AbacStatus"`
 }
 
 // PutBucketAccelerateConfigurationRequest is the PutBucketAccelerateConfigurationRequest shape.
@@ -2320,6 +2356,12 @@ type SSEKMS struct {
 	KeyId *string `aws:"KeyId"`
 }
 
+// SSEKMSEncryption is the SSEKMSEncryption shape.
+type SSEKMSEncryption struct {
+	KMSKeyArn        *string `aws:"KMSKeyArn"`
+	BucketKeyEnabled *bool   `aws:"BucketKeyEnabled"`
+}
+
 // SSES3 is the SSES3 shape.
 type SSES3 struct {
 }
@@ -2481,6 +2523,40 @@ type Transition struct {
 	Date         *time.Time `aws:"Date"`
 	Days         *int32     `aws:"Days"`
 	StorageClass *string    `aws:"StorageClass"`
+}
+
+// UnservedBucketRequest is the UnservedBucketRequest shape.
+type UnservedBucketRequest struct {
+	Bucket              *string `aws:"Bucket"`
+	ExpectedBucketOwner *string `aws:"ExpectedBucketOwner"`
+}
+
+// UnservedObjectRequest is the UnservedObjectRequest shape.
+type UnservedObjectRequest struct {
+	Bucket              *string `aws:"Bucket"`
+	Key                 *string `aws:"Key"`
+	ExpectedBucketOwner *string `aws:"ExpectedBucketOwner"`
+}
+
+// UnservedOutput is the UnservedOutput shape.
+type UnservedOutput struct {
+}
+
+// UpdateObjectEncryptionRequest is the UpdateObjectEncryptionRequest shape.
+type UpdateObjectEncryptionRequest struct {
+	Bucket              *string           `aws:"Bucket"`
+	Key                 *string           `aws:"Key"`
+	VersionId           *string           `aws:"VersionId"`
+	ObjectEncryption    *ObjectEncryption `aws:"ObjectEncryption"`
+	RequestPayer        *string           `aws:"RequestPayer"`
+	ExpectedBucketOwner *string           `aws:"ExpectedBucketOwner"`
+	ContentMD5          *string           `aws:"ContentMD5"`
+	ChecksumAlgorithm   *string           `aws:"ChecksumAlgorithm"`
+}
+
+// UpdateObjectEncryptionResponse is the UpdateObjectEncryptionResponse shape.
+type UpdateObjectEncryptionResponse struct {
+	RequestCharged *string `aws:"RequestCharged"`
 }
 
 // UploadPartCopyOutput is the UploadPartCopyOutput shape.

@@ -239,14 +239,31 @@ func (s *S3) PutObjectAcl(ctx *request.Context, in *s3api.PutObjectAclInput) (*s
 		if o, err = currentObject(tx, name, key, ptr.Deref(in.VersionId)); err != nil {
 			return err
 		}
-		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWrite, in.GrantWriteACP}, in.AccessControlPolicy, false)
-		if err != nil {
+		if err := s.checkObjectOwner(ctx, name, o, "WRITE_ACP"); err != nil {
 			return err
 		}
-		if err := checkACLAllowed(b, acl); err != nil {
-			return err
+		g := grantHeaders{in.GrantFullControl, in.GrantRead, in.GrantReadACP, in.GrantWrite, in.GrantWriteACP}
+		if in.AccessControlPolicy != nil {
+			acl, err := aclFromRequest(o.Owner, in.ACL, g, in.AccessControlPolicy, false)
+			if err != nil {
+				return err
+			}
+			if err := checkACLAllowed(b, acl); err != nil {
+				return err
+			}
+			o.ACL = acl
+		} else {
+			// The object's owner stays; bucket-owner-* name the bucket's.
+			canned := in.ACL
+			if canned == nil && g == (grantHeaders{}) {
+				canned = ptr.To("private")
+			}
+			acl, err := writeACL(b, o.Owner, canned, g)
+			if err != nil {
+				return err
+			}
+			o.ACL = acl
 		}
-		o.ACL = acl
 		return putObjectRecord(tx, name, o)
 	})
 	if err != nil {
@@ -269,10 +286,10 @@ func (s *S3) GetObjectAcl(ctx *request.Context, in *s3api.GetObjectAclInput) (*s
 	if err != nil {
 		return nil, err
 	}
-	acl := o.ACL
-	if acl == nil {
-		acl, _ = cannedACL("private", o.Owner, false)
+	if err := s.checkObjectOwner(ctx, ptr.Deref(in.Bucket), o, "READ_ACP"); err != nil {
+		return nil, err
 	}
+	acl := objectACL(o)
 	out := &s3api.GetObjectAclOutput{Owner: acl.Owner, Grants: acl.Grants}
 	return out, nil
 }
@@ -352,28 +369,11 @@ func (s *S3) ACLAllows(ctx context.Context, action, resource, account string) (b
 		if !haveObj {
 			return false, nil
 		}
-		acl = o.ACL
+		// An object without an ACL of its own grants its owner (the
+		// writer, under ObjectWriter) full control.
+		acl = objectACL(o)
 	}
-	if acl == nil {
-		return false, nil
-	}
-	for _, g := range acl.Grants {
-		if g.Grantee == nil || (ptr.Deref(g.Permission) != perm && ptr.Deref(g.Permission) != "FULL_CONTROL") {
-			continue
-		}
-		if isPublicGrantee(g.Grantee) && ignorePublic {
-			continue
-		}
-		switch {
-		case ptr.Deref(g.Grantee.URI) == allUsersURI:
-			return true, nil
-		case account != "" && ptr.Deref(g.Grantee.URI) == authUsersURI:
-			return true, nil
-		case account != "" && g.Grantee.ID != nil && strings.EqualFold(*g.Grantee.ID, canonicalID(account)):
-			return true, nil
-		}
-	}
-	return false, nil
+	return aclGrants(acl, perm, account, ignorePublic), nil
 }
 
 // ObjectExists reports whether a bucket's key has a current version that

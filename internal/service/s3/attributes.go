@@ -48,6 +48,9 @@ func (s *S3) GetObjectAttributes(ctx *request.Context, in *s3api.GetObjectAttrib
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, ptr.Deref(in.Bucket), o, "READ"); err != nil {
+		return nil, err
+	}
 	out := &s3api.GetObjectAttributesOutput{LastModified: ptr.To(o.LastModified)}
 	if o.VersionID != "" {
 		out.VersionId = ptr.To(o.VersionID)

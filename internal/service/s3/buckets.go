@@ -117,6 +117,9 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	case constraint != "" && constraint != region:
 		return nil, errIllegalLocation.New("The %s location constraint is incompatible for the region specific endpoint this request was sent to.", constraint)
 	}
+	if err := checkNamespace(ptr.Deref(in.BucketNamespace), name, ctx.Account, region); err != nil {
+		return nil, err
+	}
 	if in.ACL != nil {
 		if _, err := cannedACL(*in.ACL, ctx.Account, true); err != nil {
 			return nil, err
@@ -162,7 +165,7 @@ func (s *S3) CreateBucket(ctx *request.Context, in *s3api.CreateBucketInput) (*s
 	if err != nil && !errors.Is(err, errLegacyOK) {
 		return nil, err
 	}
-	return &s3api.CreateBucketOutput{Location: ptr.To("/" + name)}, nil
+	return &s3api.CreateBucketOutput{Location: ptr.To("/" + name), BucketArn: ptr.To("arn:aws:s3:::" + name)}, nil
 }
 
 var errLegacyOK = errors.New("bucket already owned in us-east-1")
@@ -213,7 +216,7 @@ func (s *S3) HeadBucket(ctx *request.Context, in *s3api.HeadBucketInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
-	return &s3api.HeadBucketOutput{BucketRegion: ptr.To(b.Region), AccessPointAlias: ptr.To(false)}, nil
+	return &s3api.HeadBucketOutput{BucketRegion: ptr.To(b.Region), AccessPointAlias: ptr.To(false), BucketArn: ptr.To("arn:aws:s3:::" + b.Name)}, nil
 }
 
 // listBucketsPage is the page size S3 applies when a ListBuckets request
@@ -243,7 +246,8 @@ func (s *S3) ListBuckets(ctx *request.Context, in *s3api.ListBucketsInput) (*s3a
 		return buckets.List(tx, globalScope(), nil, storage.ListOptions{}, func(_ []string, b bucketRecord) bool {
 			if b.Account == ctx.Account && strings.HasPrefix(b.Name, ptr.Deref(in.Prefix)) && b.Name > after &&
 				(in.BucketRegion == nil || b.Region == *in.BucketRegion) {
-				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr.To(b.Name), CreationDate: ptr.To(b.Created), BucketRegion: ptr.To(b.Region)})
+				out.Buckets = append(out.Buckets, s3api.Bucket{Name: ptr.To(b.Name), CreationDate: ptr.To(b.Created), BucketRegion: ptr.To(b.Region),
+					BucketArn: ptr.To("arn:aws:s3:::" + b.Name)})
 			}
 			return true
 		})

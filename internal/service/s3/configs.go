@@ -425,3 +425,33 @@ func (s *S3) RequesterPays(ctx context.Context, bucket string) (owner string, re
 	}
 	return b.Account, b.RequestPayer == "Requester", nil
 }
+
+// PutBucketAbac turns attribute-based access control for the bucket on
+// or off. niwa's policy engine reads a bucket's tags as aws:ResourceTag
+// whatever the setting (docs/s3.md).
+func (s *S3) PutBucketAbac(ctx *request.Context, in *s3api.PutBucketAbacInput) (*s3api.PutBucketAbacOutput, error) {
+	st := ""
+	if in.AbacStatus != nil {
+		st = ptr.Deref(in.AbacStatus.Status)
+	}
+	if st != "Enabled" && st != "Disabled" {
+		return nil, malformedXML()
+	}
+	return &s3api.PutBucketAbacOutput{}, s.updateBucket(ptr.Deref(in.Bucket), func(b *bucketRecord) error {
+		b.Abac = st
+		return nil
+	})
+}
+
+// GetBucketAbac answers the bucket's ABAC status, Disabled until set.
+func (s *S3) GetBucketAbac(ctx *request.Context, in *s3api.GetBucketAbacInput) (*s3api.GetBucketAbacOutput, error) {
+	b, err := s.bucket(ptr.Deref(in.Bucket))
+	if err != nil {
+		return nil, err
+	}
+	st := b.Abac
+	if st == "" {
+		st = "Disabled"
+	}
+	return &s3api.GetBucketAbacOutput{AbacStatus: &s3api.AbacStatus{Status: ptr.To(st)}}, nil
+}

@@ -224,3 +224,48 @@ func TestListObjectsV1PrefixNotEncoded(t *testing.T) {
 		t.Fatalf("v2 prefix %q", ptr.Deref(v2.Prefix))
 	}
 }
+
+// TestParseTagging: x-amz-tagging keeps its order; duplicates and bad
+// escapes are refused.
+func TestParseTagging(t *testing.T) {
+	for _, c := range []struct {
+		in, want, code string
+	}{
+		{"b=2&a=1", "b=2,a=1", ""},
+		{"k%20one=v%2Fx&flag", "k one=v/x,flag=", ""},
+		{"a=1&a=2", "", "InvalidTag"},
+		{"a=%zz", "", "InvalidArgument"},
+		{"", "", ""},
+	} {
+		tags, err := parseTagging(c.in)
+		var got []string
+		for _, tg := range tags {
+			got = append(got, ptr.Deref(tg.Key)+"="+ptr.Deref(tg.Value))
+		}
+		if codeOf(err) != c.code && !(c.code == "" && err == nil) || strings.Join(got, ",") != c.want {
+			t.Errorf("%q: %v %v", c.in, got, err)
+		}
+	}
+}
+
+func FuzzParseTagging(f *testing.F) {
+	for _, s := range []string{"a=1&b=2", "a", "a=1&a=1", "%", "=&=", strings.Repeat("k=v&", 12)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tags, err := parseTagging(v)
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, tg := range tags {
+			if seen[ptr.Deref(tg.Key)] {
+				t.Fatalf("%q: duplicate key %q accepted", v, ptr.Deref(tg.Key))
+			}
+			seen[ptr.Deref(tg.Key)] = true
+		}
+		if len(tags) > 10 {
+			t.Fatalf("%q: %d tags accepted", v, len(tags))
+		}
+	})
+}

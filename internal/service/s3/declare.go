@@ -164,9 +164,11 @@ func extraChecks(op string, in kit.Input, env kit.Env) []kit.Check {
 		}
 		return checks
 	}
-	if op == "GetObjectAttributes" {
+	if op == "GetObjectAttributes" || op == "UpdateObjectEncryption" {
+		// UpdateObjectEncryption needs s3:PutObject besides its own action.
+		action := map[string]string{"GetObjectAttributes": "s3:GetObjectAttributes", "UpdateObjectEncryption": "s3:PutObject"}[op]
 		if b, k := in.Str("Bucket"), in.Str("Key"); b != "" && k != "" {
-			return []kit.Check{{Action: "s3:GetObjectAttributes", Resource: "arn:aws:s3:::" + b + "/" + k, Context: iam.Context{}}}
+			return []kit.Check{{Action: action, Resource: "arn:aws:s3:::" + b + "/" + k, Context: iam.Context{}}}
 		}
 		return nil
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strings"
 
@@ -20,6 +19,9 @@ import (
 func inputContext(op string, in kit.Input, c iam.Context) {
 	c.Set("s3:x-amz-server-side-encryption-customer-algorithm", in.Str("SSECustomerAlgorithm"))
 	c.Set("s3:x-amz-server-side-encryption-aws-kms-key-id", in.Str("SSEKMSKeyId"))
+	// CreateBucket's namespace, which policies use to require account
+	// regional buckets.
+	c.Set("s3:x-amz-bucket-namespace", in.Str("BucketNamespace"))
 	tags := map[string]string{}
 	var order []string
 	add := func(k, v string) {
@@ -30,9 +32,9 @@ func inputContext(op string, in kit.Input, c iam.Context) {
 	}
 	switch op {
 	case "PutObject", "CopyObject", "CreateMultipartUpload":
-		if q, err := url.ParseQuery(in.Str("Tagging")); err == nil {
-			for k, vs := range q {
-				add(k, vs[0])
+		if tags, err := parseTagging(in.Str("Tagging")); err == nil {
+			for _, t := range tags {
+				add(*t.Key, *t.Value)
 			}
 		}
 	case "PutObjectTagging":

@@ -40,6 +40,10 @@ func TestAuthzRules(t *testing.T) {
 	if !reflect.DeepEqual(c["s3:prefix"], []string{""}) {
 		t.Errorf("s3:prefix of a listing without one: %v", c)
 	}
+	c = a.Checks("s3", "CreateBucket", &s3api.CreateBucketInput{Bucket: ptr.To("b"), BucketNamespace: ptr.To("account-regional")}, env)[0].Context
+	if !reflect.DeepEqual(c["s3:x-amz-bucket-namespace"], []string{"account-regional"}) {
+		t.Errorf("s3:x-amz-bucket-namespace of CreateBucket: %v", c)
+	}
 }
 
 // TestAuditRules: object calls are data events, bucket calls management
@@ -84,6 +88,8 @@ func TestS3ObjectLockAndAttributesChecks(t *testing.T) {
 			[]string{"s3:PutObjectRetention@arn:aws:s3:::b/k", "s3:BypassGovernanceRetention@arn:aws:s3:::b/k"}},
 		{"GetObjectAttributes", &s3api.GetObjectAttributesInput{Bucket: ptr.To("b"), Key: ptr.To("k")},
 			[]string{"s3:GetObject@arn:aws:s3:::b/k", "s3:GetObjectAttributes@arn:aws:s3:::b/k"}},
+		{"UpdateObjectEncryption", &s3api.UpdateObjectEncryptionInput{Bucket: ptr.To("b"), Key: ptr.To("k")},
+			[]string{"s3:UpdateObjectEncryption@arn:aws:s3:::b/k", "s3:PutObject@arn:aws:s3:::b/k"}},
 		{"PutBucketIntelligentTieringConfiguration", &s3api.PutBucketIntelligentTieringConfigurationInput{Bucket: ptr.To("b")},
 			[]string{"s3:PutIntelligentTieringConfiguration@arn:aws:s3:::b"}},
 		{"ListBucketIntelligentTieringConfigurations", &s3api.ListBucketIntelligentTieringConfigurationsInput{Bucket: ptr.To("b")},

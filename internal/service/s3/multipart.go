@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -68,7 +70,7 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	tmpl := objectRecord{Key: key, Owner: b.Account}
+	tmpl := objectRecord{Key: key, Owner: objectOwner(ctx, b, in.ACL)}
 	err = applyHeaders(ctx, b, &tmpl, objectHeaders{
 		ContentType: in.ContentType, CacheControl: in.CacheControl, Disposition: in.ContentDisposition,
 		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
@@ -86,18 +88,11 @@ func (s *S3) CreateMultipartUpload(ctx *request.Context, in *s3api.CreateMultipa
 	if _, err := s.sealNew(ctx, b, &tmpl, in.SSEKMSEncryptionContext); err != nil {
 		return nil, err
 	}
-	if in.ACL != nil {
-		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkACLAllowed(b, acl); err != nil {
-			return nil, err
-		}
-		tmpl.ACL = acl
+	if tmpl.ACL, err = writeACL(b, tmpl.Owner, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}); err != nil {
+		return nil, err
 	}
 	u := uploadRecord{UploadID: base64.RawURLEncoding.EncodeToString([]byte(awsid.Hex(48))), Key: key,
-		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: b.Account, Template: tmpl, Algorithm: ptr.Deref(in.ChecksumAlgorithm),
+		Initiated: ctx.Now().UTC().Truncate(time.Second), Owner: tmpl.Owner, Template: tmpl, Algorithm: ptr.Deref(in.ChecksumAlgorithm),
 		Seq: s.nextSeq(ctx.Now())}
 	err = s.store.Update(func(tx storage.Tx) error {
 		if _, err := getBucket(tx, name); err != nil {
@@ -219,6 +214,9 @@ func (s *S3) UploadPartCopy(ctx *request.Context, in *s3api.UploadPartCopyInput)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, srcBucket, src, "READ"); err != nil {
+		return nil, err
+	}
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
 		return nil, err
 	}
@@ -330,6 +328,9 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 				return errInvalidPart.New("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.").
 					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ETag", ptr.Deref(cp.ETag))
 			}
+			if err := checkPartChecksum(u, cp, p); err != nil {
+				return err
+			}
 			if i < len(in.MultipartUpload.Parts)-1 && p.Size < minPartSize {
 				return errEntityTooSmall.New("Your proposed upload is smaller than the minimum allowed size").
 					With("UploadId", id).With("PartNumber", strconv.Itoa(int(n))).With("ProposedSize", p.Size).With("MinSizeAllowed", minPartSize).With("ETag", p.ETag)
@@ -355,6 +356,10 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 				}
 			}
 		}
+		if err := checkObjectChecksum(u, in, o); err != nil {
+			return err
+		}
+		o.UploadID, o.UploadParts = id, partsDigest(in.MultipartUpload.Parts)
 		// Parts uploaded but not listed are freed.
 		for n, p := range stored {
 			if !used[n] {
@@ -371,11 +376,24 @@ func (s *S3) CompleteMultipartUpload(ctx *request.Context, in *s3api.CompleteMul
 		garbage = append(garbage, g...)
 		return err
 	})
+	again := false
+	if e := (*awserr.Error)(nil); errors.As(err, &e) && e.Code == s3api.ErrNoSuchUpload {
+		// The same request repeated after it completed the upload.
+		var done objectRecord
+		var cerr error
+		if done, again, cerr = s.completedAgain(name, key, id, in.MultipartUpload.Parts); cerr != nil {
+			return nil, cerr
+		} else if again {
+			o, err = done, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	s.deleteBlobs(garbage)
-	s.notify(ctx, b, "ObjectCreated:CompleteMultipartUpload", o)
+	if !again {
+		s.notify(ctx, b, "ObjectCreated:CompleteMultipartUpload", o)
+	}
 	out := &s3api.CompleteMultipartUploadOutput{Location: ptr.To(fmt.Sprintf("http://%s.s3.%s/%s", name, s.opts.HostSuffix, key)),
 		Bucket: ptr.To(name), Key: ptr.To(key), ETag: ptr.To(o.ETag)}
 	var calg, cmd5 *string

@@ -303,6 +303,12 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 		reason := map[string]string{"ObjectCreated:Put": "PutObject", "ObjectCreated:Copy": "CopyObject", "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload", "ObjectCreated:Post": "PostObject"}[name]
 		detail := map[string]any{"version": "0", "bucket": map[string]string{"name": b.Name}, "request-id": ctx.RequestID,
 			"requester": ctx.Caller.Account, "source-ip-address": ctx.SourceIP}
+		if ctx.Operation == "Lifecycle" {
+			// What S3 does itself (lifecycle, a restore completing) names
+			// S3 as the requester and has no source address.
+			detail["requester"] = "s3.amazonaws.com"
+			delete(detail, "source-ip-address")
+		}
 		obj := map[string]any{"key": o.Key, "sequencer": seq}
 		if strings.HasPrefix(name, "ObjectCreated") {
 			obj["size"], obj["etag"] = o.Size, strings.Trim(o.ETag, `"`)
@@ -314,6 +320,10 @@ func (s *S3) notify(ctx *request.Context, b bucketRecord, name string, o objectR
 			if name == "ObjectRestore:Completed" && o.RestoreExpiry != nil {
 				detail["restore-expiry-time"] = o.RestoreExpiry.UTC().Format(time.RFC3339)
 			}
+		} else if name == "LifecycleTransition" {
+			detailType = "Object Storage Class Changed"
+			obj["size"], obj["etag"] = o.Size, strings.Trim(o.ETag, `"`)
+			detail["destination-storage-class"] = storageClassOf(o)
 		} else if dt, ok := objectChangeDetailTypes[name]; ok {
 			// Tags and ACL changes name the version they changed.
 			detailType = dt

@@ -13,6 +13,7 @@ import (
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/checksum"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -291,16 +292,29 @@ func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID 
 
 // parseTagging reads the x-amz-tagging header (URL query encoded).
 func parseTagging(v string) ([]s3api.Tag, error) {
-	q, err := url.ParseQuery(v)
-	if err != nil {
-		return nil, errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
-	}
+	bad := errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	// The tags keep the header's order (GetObjectTagging answers them so),
+	// which url.ParseQuery's map would lose.
 	var tags []s3api.Tag
-	for k, vs := range q {
-		if len(vs) > 1 {
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(v, "&") {
+		if pair == "" {
+			continue
+		}
+		rk, rv, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(rk)
+		if err != nil {
+			return nil, bad
+		}
+		val, err := url.QueryUnescape(rv)
+		if err != nil {
+			return nil, bad
+		}
+		if seen[k] {
 			return nil, errInvalidTag.New("Cannot provide multiple Tags with the same key")
 		}
-		tags = append(tags, s3api.Tag{Key: ptr.To(k), Value: ptr.To(vs[0])})
+		seen[k] = true
+		tags = append(tags, s3api.Tag{Key: ptr.To(k), Value: ptr.To(val)})
 	}
 	if err := checkTags(tags, 10); err != nil {
 		return nil, err
@@ -330,7 +344,7 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 		return nil, err
 	}
 	now := ctx.Now().UTC().Truncate(time.Second)
-	o := objectRecord{Key: key, LastModified: now, Owner: b.Account}
+	o := objectRecord{Key: key, LastModified: now, Owner: objectOwner(ctx, b, in.ACL)}
 	err = applyHeaders(ctx, b, &o, objectHeaders{
 		ContentType: in.ContentType, CacheControl: in.CacheControl, Disposition: in.ContentDisposition,
 		Encoding: in.ContentEncoding, Language: in.ContentLanguage, Expires: in.Expires, Metadata: in.Metadata,
@@ -352,15 +366,8 @@ func (s *S3) PutObject(ctx *request.Context, in *s3api.PutObjectInput) (*s3api.P
 	if err != nil {
 		return nil, err
 	}
-	if in.ACL != nil || in.GrantRead != nil || in.GrantFullControl != nil || in.GrantReadACP != nil || in.GrantWriteACP != nil {
-		acl, err := aclFromRequest(b.Account, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkACLAllowed(b, acl); err != nil {
-			return nil, err
-		}
-		o.ACL = acl
+	if o.ACL, err = writeACL(b, o.Owner, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}); err != nil {
+		return nil, err
 	}
 	cond := writeCond{ifMatch: in.IfMatch, ifNoneMatch: in.IfNoneMatch}
 	if cond.active() {
@@ -683,6 +690,9 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, ptr.Deref(in.Bucket), o, "READ"); err != nil {
+		return nil, err
+	}
 	if err := checkReadable(o, ctx.Now()); err != nil {
 		return nil, err
 	}
@@ -724,6 +734,7 @@ func (s *S3) GetObject(ctx *request.Context, in *s3api.GetObjectInput) (*s3api.G
 	}
 	if out.ContentRange == nil && strings.EqualFold(ptr.Deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+		out.ChecksumType = checksumType(o)
 	}
 	out.ContentLength = ptr.To(n)
 	// response-* query parameters override the stored headers.
@@ -821,6 +832,9 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, ptr.Deref(in.Bucket), o, "READ"); err != nil {
+		return nil, err
+	}
 	out := &s3api.HeadObjectOutput{Restore: restoreHeader(o, ctx.Now())}
 	out.Expiration = s.expirationHeader(ptr.Deref(in.Bucket), o)
 	fillHeaders(o, &headFields{
@@ -859,6 +873,7 @@ func (s *S3) HeadObject(ctx *request.Context, in *s3api.HeadObjectInput) (*s3api
 	}
 	if out.ContentRange == nil && strings.EqualFold(ptr.Deref(in.ChecksumMode), "ENABLED") {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumSHA1, out.ChecksumSHA256, out.ChecksumCRC64NVME = checksumPtrs(o.Checksums)
+		out.ChecksumType = checksumType(o)
 	}
 	return out, nil
 }
@@ -1131,6 +1146,9 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		}
 		return nil, err
 	}
+	if err := s.checkObjectOwner(ctx, srcBucket, src, "READ"); err != nil {
+		return nil, err
+	}
 	if err := (conditions{in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince}).check(src, true); err != nil {
 		return nil, err
 	}
@@ -1150,7 +1168,7 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 		return nil, errInvalidRequest.New("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	now := ctx.Now().UTC().Truncate(time.Second)
-	o := objectRecord{Key: dstKey, LastModified: now, Owner: db.Account}
+	o := objectRecord{Key: dstKey, LastModified: now, Owner: objectOwner(ctx, db, in.ACL)}
 	h := objectHeaders{StorageClass: in.StorageClass, Redirect: in.WebsiteRedirectLocation, SSE: in.ServerSideEncryption,
 		KMSKeyID: in.SSEKMSKeyId, BucketKey: in.BucketKeyEnabled, SSECAlg: in.SSECustomerAlgorithm, SSECKey: in.SSECustomerKey, SSECKeyMD5: in.SSECustomerKeyMD5}
 	if directive == "REPLACE" {
@@ -1185,15 +1203,8 @@ func (s *S3) CopyObject(ctx *request.Context, in *s3api.CopyObjectInput) (*s3api
 	if ptr.Deref(in.TaggingDirective) != "REPLACE" {
 		o.Tags = src.Tags
 	}
-	if in.ACL != nil {
-		acl, err := aclFromRequest(db.Account, in.ACL, grantHeaders{}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkACLAllowed(db, acl); err != nil {
-			return nil, err
-		}
-		o.ACL = acl
+	if o.ACL, err = writeACL(db, o.Owner, in.ACL, grantHeaders{FullControl: in.GrantFullControl, Read: in.GrantRead, ReadACP: in.GrantReadACP, WriteACP: in.GrantWriteACP}); err != nil {
+		return nil, err
 	}
 	part, err := s.copyBody(dstBlobs, srcBlobs, src.Parts, 0, src.Size)
 	if err != nil {
@@ -1340,4 +1351,18 @@ func writtenVersion(v string) *string {
 		return nil
 	}
 	return &v
+}
+
+// checksumType is x-amz-checksum-type for o's checksum: COMPOSITE for a
+// multipart object's checksum of its parts' checksums, FULL_OBJECT for a
+// checksum of the whole object (a single PUT, or CRC64NVME); nil without
+// a checksum.
+func checksumType(o objectRecord) *string {
+	if len(o.Checksums) == 0 {
+		return nil
+	}
+	if _, full := o.Checksums[string(checksum.CRC64NVME)]; o.PartsCount > 0 && !full {
+		return ptr.To("COMPOSITE")
+	}
+	return ptr.To("FULL_OBJECT")
 }

@@ -364,7 +364,7 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 		}
 	}
 	now := ctx.Now().UTC().Truncate(time.Second)
-	o := objectRecord{Key: key, LastModified: now, Owner: b.Account}
+	o := objectRecord{Key: key, LastModified: now, Owner: objectOwner(ctx, b, opt("acl"))}
 	err := applyHeaders(ctx, b, &o, objectHeaders{
 		ContentType: opt("content-type"), CacheControl: opt("cache-control"), Disposition: opt("content-disposition"),
 		Encoding: opt("content-encoding"), Expires: expires, Metadata: meta,
@@ -380,15 +380,8 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	if err != nil {
 		return err
 	}
-	if acl := opt("acl"); acl != nil {
-		a, err := aclFromRequest(b.Account, acl, grantHeaders{}, nil, false)
-		if err != nil {
-			return err
-		}
-		if err := checkACLAllowed(b, a); err != nil {
-			return err
-		}
-		o.ACL = a
+	if o.ACL, err = writeACL(b, o.Owner, opt("acl"), grantHeaders{}); err != nil {
+		return err
 	}
 	limit := int64(maxObjectSize)
 	if lengthRange != nil && lengthRange[1]+1 < limit {

@@ -17,7 +17,9 @@ type bucketRecord struct {
 	Created time.Time `json:"created"`
 	// Versioning is "", "Enabled" or "Suspended".
 	Versioning string `json:"versioning,omitempty"`
-	MFADelete  string `json:"mfaDelete,omitempty"`
+	// Abac is the bucket's ABAC status ("" until PutBucketAbac).
+	Abac      string `json:"abac,omitempty"`
+	MFADelete string `json:"mfaDelete,omitempty"`
 
 	Tags              []s3api.Tag                              `json:"tags,omitempty"`
 	CORS              *s3api.CORSConfiguration                 `json:"cors,omitempty"`
@@ -93,6 +95,11 @@ type objectRecord struct {
 	// ReplicationStatus is PENDING, COMPLETED or FAILED on a replicated
 	// source version, REPLICA on its copy (replication.go).
 	ReplicationStatus string `json:"replicationStatus,omitempty"`
+	// UploadID and UploadParts (a digest of the listed parts) name the
+	// multipart upload and request that made the object, so that the
+	// same CompleteMultipartUpload repeated is answered again (complete.go).
+	UploadID    string `json:"uploadId,omitempty"`
+	UploadParts string `json:"uploadParts,omitempty"`
 }
 
 // uploadRecord is a multipart upload in progress.

@@ -84,6 +84,14 @@ func (s *S3) PutBucketReplication(ctx *request.Context, in *s3api.PutBucketRepli
 			return errInvalidRequest.New("Versioning must be 'Enabled' on the bucket to apply a replication configuration")
 		}
 		for _, r := range c.Rules {
+			// SSE-KMS objects are replicated only when a rule selects them,
+			// and then under the key it names for the replicas.
+			switch hasKey := r.Destination.EncryptionConfiguration != nil && ptr.Deref(r.Destination.EncryptionConfiguration.ReplicaKmsKeyID) != ""; {
+			case hasKey && !selectsKMS(r):
+				return errInvalidRequest.New("SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.")
+			case !hasKey && selectsKMS(r):
+				return errInvalidRequest.New("ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.")
+			}
 			name, _ := destinationBucket(ptr.Deref(r.Destination.Bucket))
 			d, ok, err := buckets.Get(tx, globalScope(), name)
 			if err != nil {
@@ -142,7 +150,18 @@ func replicationRule(b bucketRecord, o objectRecord) (s3api.ReplicationRule, boo
 	return best, found
 }
 
+// selectsKMS reports whether r replicates SSE-KMS (and DSSE-KMS) objects:
+// S3 leaves them alone unless SourceSelectionCriteria.SseKmsEncryptedObjects
+// is Enabled.
+func selectsKMS(r s3api.ReplicationRule) bool {
+	c := r.SourceSelectionCriteria
+	return c != nil && c.SseKmsEncryptedObjects != nil && ptr.Deref(c.SseKmsEncryptedObjects.Status) == "Enabled"
+}
+
 func replicationMatches(r s3api.ReplicationRule, o objectRecord) bool {
+	if isKMS(o.SSE) && !selectsKMS(r) {
+		return false
+	}
 	if r.Prefix != nil && !strings.HasPrefix(o.Key, *r.Prefix) {
 		return false
 	}
@@ -205,12 +224,14 @@ func (s *S3) scheduleReplication(bucket string, o objectRecord) {
 // outcome on the source version.
 func (s *S3) replicate(bucket, key, versionID string) error {
 	var src objectRecord
+	var srcBucket bucketRecord
 	var rule s3api.ReplicationRule
 	err := s.store.View(func(tx storage.Tx) error {
 		b, err := getBucket(tx, bucket)
 		if err != nil {
 			return err
 		}
+		srcBucket = b
 		if src, err = currentObject(tx, bucket, key, versionID); err != nil {
 			return err
 		}
@@ -223,22 +244,19 @@ func (s *S3) replicate(bucket, key, versionID string) error {
 	if err != nil {
 		return s.setReplicationStatus(bucket, key, versionID, replicationFailed)
 	}
-	if src.Seal != nil {
-		// Replicating an SSE-KMS object means decrypting and re-encrypting
-		// it under the destination's key as the replication role, which
-		// niwa does not do yet: the version is marked FAILED, and why is
-		// logged (docs/s3.md).
-		s.opts.Log.Warn("s3 replication: SSE-KMS objects are not replicated by niwa", "bucket", bucket, "key", key, "version", versionID)
-		return s.setReplicationStatus(bucket, key, versionID, replicationFailed)
-	}
 	dest, _ := destinationBucket(ptr.Deref(rule.Destination.Bucket))
-	part, err := s.copyBody(s.blobs, s.blobs, src.Parts, 0, src.Size)
-	if err != nil {
-		return err
-	}
 	// The replica's body is one blob (a multipart source's part layout is
 	// not kept); its ETag, version id, metadata and tags are the source's.
 	replica := src
+	from, to, err := s.replicaBlobs(srcBucket, dest, rule, src, &replica)
+	if err != nil {
+		s.opts.Log.Warn("s3 replication: KMS refused", "bucket", bucket, "key", key, "version", versionID, "error", err)
+		return s.setReplicationStatus(bucket, key, versionID, replicationFailed)
+	}
+	part, err := s.copyBody(to, from, src.Parts, 0, src.Size)
+	if err != nil {
+		return err
+	}
 	replica.Parts, replica.PartsCount = []blobPart{part}, 0
 	replica.ReplicationStatus = replicationReplica
 	if sc := ptr.Deref(rule.Destination.StorageClass); sc != "" && sc != "STANDARD" {
@@ -361,4 +379,49 @@ func (s *S3) setReplicationStatus(bucket, key, versionID, status string) error {
 		o.ReplicationStatus = status
 		return putObjectRecord(tx, bucket, o)
 	})
+}
+
+// replicaBlobs are the blob stores a replication copies src's bytes
+// between, and settles replica's encryption: an SSE-KMS source is
+// decrypted with its data key and the replica sealed with a new data key
+// under the rule's ReplicaKmsKeyID, bound to the replica's ARN. S3 uses
+// the keys as the source bucket's account (niwa does not act as the
+// rule's IAM role; docs/s3.md).
+func (s *S3) replicaBlobs(b bucketRecord, dest string, rule s3api.ReplicationRule, src objectRecord, replica *objectRecord) (from, to storage.BlobStore, err error) {
+	if src.Seal == nil {
+		return s.blobs, s.blobs, nil
+	}
+	if s.opts.DataKeys == nil {
+		return nil, nil, errKMSUnavailable.New("KMS is not available.")
+	}
+	ctx := s.lifecycleContext(b)
+	ctx.Operation = "Replication"
+	pt, _, err := s.opts.DataKeys.Decrypt(ctx, src.Seal.DataKey, src.Seal.Context)
+	if err != nil {
+		return nil, nil, err
+	}
+	if from, err = newSealedBlobs(s.blobs, pt); err != nil {
+		return nil, nil, err
+	}
+	var d bucketRecord
+	if err := s.store.View(func(tx storage.Tx) error {
+		d, err = getBucket(tx, dest)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	// The replica's key is used in the destination's region.
+	dctx := *ctx
+	dctx.Region = d.Region
+	ec := map[string]string{"aws:s3:arn": "arn:aws:s3:::" + dest + "/" + src.Key}
+	dk, err := s.opts.DataKeys.GenerateDataKey(&dctx, ptr.Deref(rule.Destination.EncryptionConfiguration.ReplicaKmsKeyID), ec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if to, err = newSealedBlobs(s.blobs, dk.Plaintext); err != nil {
+		return nil, nil, err
+	}
+	replica.KMSKeyID, replica.BucketKey = dk.KeyARN, false
+	replica.Seal = &kmsSeal{DataKey: dk.Ciphertext, Context: ec}
+	return from, to, nil
 }

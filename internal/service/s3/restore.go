@@ -265,17 +265,25 @@ func (s *S3) sweepTransitions(b bucketRecord, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	ctx := s.lifecycleContext(b)
 	for _, m := range moves {
+		var moved *objectRecord
 		err := s.store.Update(func(tx storage.Tx) error {
 			o, err := currentObject(tx, b.Name, m.o.Key, m.o.VersionID)
 			if err != nil || o.Seq != m.o.Seq {
 				return nil // changed meanwhile
 			}
 			o.StorageClass, o.RestoreReady, o.RestoreExpiry = m.class, nil, nil
+			moved = &o
 			return putObjectRecord(tx, b.Name, o)
 		})
 		if err != nil {
 			return err
+		}
+		if moved != nil {
+			// s3:LifecycleTransition, and EventBridge's "Object Storage
+			// Class Changed".
+			s.notify(ctx, b, "LifecycleTransition", *moved)
 		}
 	}
 	return nil

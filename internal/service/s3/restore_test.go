@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"encoding/json"
 	"io"
 	"strings"
 	"sync"
@@ -134,5 +135,51 @@ func TestRestoreEvents(t *testing.T) {
 	}
 	if got := seen(); len(got) != 3 || got[2] != "Object Restore Completed" {
 		t.Fatalf("after the restore: %v", got)
+	}
+}
+
+// TestTransitionEvents: a lifecycle transition publishes EventBridge's
+// "Object Storage Class Changed" with the new class and S3 as requester
+// (S3 User Guide, EventBridge event message structure).
+func TestTransitionEvents(t *testing.T) {
+	f := newFixture(t)
+	f.bucket(t, "moving")
+	if _, err := f.s.PutBucketNotificationConfiguration(f.ctx(), &s3api.PutBucketNotificationConfigurationInput{Bucket: ptr.To("moving"),
+		NotificationConfiguration: &s3api.NotificationConfiguration{EventBridgeConfiguration: &s3api.EventBridgeConfiguration{}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.lifecycle(t, "moving", s3api.LifecycleRule{ID: ptr.To("ia"), Status: ptr.To("Enabled"), Filter: &s3api.LifecycleRuleFilter{Prefix: ptr.To("")},
+		Transitions: []s3api.Transition{{Days: ptr.To(int32(30)), StorageClass: ptr.To("STANDARD_IA")}}})
+	var mu sync.Mutex
+	var got []events.Event
+	f.bus.Subscribe(func(e events.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, e)
+	})
+	put := f.put(t, "moving", "k", "hello")
+	f.clk.Advance(32 * 24 * time.Hour)
+	f.sweep(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[1].DetailType != "Object Storage Class Changed" {
+		t.Fatalf("events: %+v", got)
+	}
+	var d struct {
+		Object struct {
+			Key  string `json:"key"`
+			Size int64  `json:"size"`
+			ETag string `json:"etag"`
+		} `json:"object"`
+		Requester string  `json:"requester"`
+		Class     string  `json:"destination-storage-class"`
+		SourceIP  *string `json:"source-ip-address"`
+	}
+	if err := json.Unmarshal(got[1].Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Object.Key != "k" || d.Object.Size != 5 || d.Object.ETag != strings.Trim(ptr.Deref(put.ETag), `"`) ||
+		d.Requester != "s3.amazonaws.com" || d.Class != "STANDARD_IA" || d.SourceIP != nil {
+		t.Fatalf("detail: %s", got[1].Detail)
 	}
 }
