@@ -13,6 +13,7 @@ func services() []service {
 	return []service{
 		{Name: "acm", Model: "acm"},
 		{Name: "apigateway", Model: "apigateway"},
+		{Name: "athena", Model: "athena"},
 		{Name: "cloudformation", Model: "cloudformation"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},
@@ -20,6 +21,7 @@ func services() []service {
 		{Name: "dynamodbstreams", Model: "streams.dynamodb"},
 		{Name: "ec2", Model: "ec2"},
 		{Name: "events", Model: "events"},
+		{Name: "glue", Model: "glue"},
 		{Name: "iam", Model: "iam"},
 		{Name: "kms", Model: "kms"},
 		{Name: "lambda", Model: "lambda"},

@@ -101,6 +101,9 @@ func Niwa() []Layer {
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
+				// Athena's SQL engine seam and its DuckDB engine (linked
+				// only by cmd/niwa and tests that need it).
+				"internal/sqlengine/...",
 				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.

@@ -1,0 +1,289 @@
+package duckdb
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Athena's SQL is Trino's. DuckDB reads most of it as it is (struct
+// field access, arrays and maps subscripted from 1, UNNEST, LIKE,
+// window functions, double-quoted names); what the two spell differently
+// is translated here and only here: function names in renames, the
+// functions in macros (defined in every query's database), the datetime
+// format strings of date_parse and date_format, the `default` schema and
+// the AwsDataCatalog prefix.
+
+// renames are Trino functions DuckDB has under another name.
+var renames = map[string]string{
+	"json_extract_scalar":  "json_extract_string",
+	"regexp_like":          "regexp_matches",
+	"arbitrary":            "any_value",
+	"approx_distinct":      "approx_count_distinct",
+	"approx_percentile":    "approx_quantile",
+	"cardinality":          "len",
+	"from_unixtime":        "to_timestamp",
+	"to_unixtime":          "epoch",
+	"transform":            "list_transform",
+	"filter":               "list_filter",
+	"reduce":               "list_reduce",
+	"contains":             "list_contains",
+	"array_join":           "array_to_string",
+	"split":                "string_split",
+	"date_format":          "strftime",
+	"date_parse":           "strptime",
+	"array_position":       "list_position",
+	"array_max":            "list_max",
+	"array_min":            "list_min",
+	"array_distinct":       "list_distinct",
+	"array_sort":           "list_sort",
+	"codepoint":            "unicode",
+	"levenshtein_distance": "levenshtein",
+	"hamming_distance":     "hamming",
+	"to_hex":               "hex",
+	"from_hex":             "unhex",
+	"is_nan":               "isnan",
+	"is_finite":            "isfinite",
+	"is_infinite":          "isinf",
+}
+
+// dateFormatFns take a MySQL-style format string as their second
+// argument (date_parse, date_format); format_datetime takes Java's.
+var dateFormatFns = map[string]bool{"date_parse": true, "date_format": true}
+
+// macros define Trino functions DuckDB lacks, in every query's database.
+var macros = []string{
+	`CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
+	`CREATE MACRO from_iso8601_date(s) AS CAST(CAST(s AS TIMESTAMP) AS DATE)`,
+	`CREATE MACRO url_extract_host(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]*)', 1)`,
+	`CREATE MACRO url_extract_path(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*([^?#]*)', 1)`,
+}
+
+// mysqlFormat converts a MySQL datetime format (Trino's date_parse and
+// date_format) to strftime's: only the specifiers that differ change.
+func mysqlFormat(f string) string {
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' || i+1 == len(f) {
+			b.WriteByte(f[i])
+			continue
+		}
+		i++
+		switch f[i] {
+		case 'i':
+			b.WriteString("%M") // minutes
+		case 's':
+			b.WriteString("%S") // seconds
+		case 'h':
+			b.WriteString("%I")
+		case 'k':
+			b.WriteString("%-H")
+		case 'l':
+			b.WriteString("%-I")
+		case 'M':
+			b.WriteString("%B") // month name
+		case 'W':
+			b.WriteString("%A")
+		case 'D':
+			b.WriteString("%-d")
+		case 'e':
+			b.WriteString("%-d")
+		case 'c':
+			b.WriteString("%-m")
+		case 'r':
+			b.WriteString("%I:%M:%S %p")
+		case 'T':
+			b.WriteString("%H:%M:%S")
+		case 'v':
+			b.WriteString("%V")
+		case 'x':
+			b.WriteString("%G")
+		default:
+			b.WriteByte('%')
+			b.WriteByte(f[i])
+		}
+	}
+	return b.String()
+}
+
+// token kinds.
+const (
+	tokIdent = iota
+	tokQuoted
+	tokString
+	tokNumber
+	tokSymbol
+	tokSpace
+)
+
+type token struct {
+	kind int
+	text string
+}
+
+// tokenize splits SQL into tokens; spaces and comments are kept as
+// tokSpace so that the translation keeps the statement's shape.
+func tokenize(sql string) ([]token, error) {
+	var out []token
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			j := i
+			for j < len(sql) && (sql[j] == ' ' || sql[j] == '\t' || sql[j] == '\n' || sql[j] == '\r') {
+				j++
+			}
+			out = append(out, token{tokSpace, sql[i:j]})
+			i = j
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			out = append(out, token{tokSpace, " "})
+			i += j
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			j := strings.Index(sql[i+2:], "*/")
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated comment")
+			}
+			out = append(out, token{tokSpace, " "})
+			i += j + 4
+		case c == '\'':
+			j := i + 1
+			for {
+				if j >= len(sql) {
+					return nil, fmt.Errorf("unterminated string literal")
+				}
+				if sql[j] == '\'' {
+					if j+1 < len(sql) && sql[j+1] == '\'' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			out = append(out, token{tokString, sql[i : j+1]})
+			i = j + 1
+		case c == '"' || c == '`':
+			j := i + 1
+			for {
+				if j >= len(sql) {
+					return nil, fmt.Errorf("unterminated quoted identifier")
+				}
+				if sql[j] == c {
+					if j+1 < len(sql) && sql[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			name := strings.ReplaceAll(sql[i+1:j], string([]byte{c, c}), string(c))
+			out = append(out, token{tokQuoted, quoteIdent(name)})
+			i = j + 1
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(sql) && (sql[j] >= '0' && sql[j] <= '9' || sql[j] == '.' || sql[j] == 'e' || sql[j] == 'E') {
+				j++
+			}
+			out = append(out, token{tokNumber, sql[i:j]})
+			i = j
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
+			j := i
+			for j < len(sql) && (sql[j] == '_' || sql[j] == '$' || sql[j] >= '0' && sql[j] <= '9' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= 0x80) {
+				j++
+			}
+			out = append(out, token{tokIdent, sql[i:j]})
+			i = j
+		default:
+			out = append(out, token{tokSymbol, string(c)})
+			i++
+		}
+	}
+	return out, nil
+}
+
+// next returns the index of the first non-space token after i (len when
+// none).
+func next(toks []token, i int) int {
+	for i++; i < len(toks) && toks[i].kind == tokSpace; i++ {
+	}
+	return i
+}
+
+// prev returns the index of the last non-space token before i (-1 when
+// none).
+func prev(toks []token, i int) int {
+	for i--; i >= 0 && toks[i].kind == tokSpace; i-- {
+	}
+	return i
+}
+
+// Translate rewrites a statement in Trino's dialect into DuckDB's.
+func Translate(sql string) (string, error) {
+	toks, err := tokenize(sql)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.kind != tokIdent {
+			continue
+		}
+		lower := strings.ToLower(t.text)
+		n := next(toks, i)
+		p := prev(toks, i)
+		afterDot := p >= 0 && toks[p].text == "."
+		// AwsDataCatalog.db.table: niwa has the one catalog.
+		if lower == "awsdatacatalog" && !afterDot && n < len(toks) && toks[n].text == "." {
+			for j := i; j <= n; j++ {
+				toks[j] = token{tokSpace, ""}
+			}
+			continue
+		}
+		// default is a keyword in DuckDB, a schema name in Athena.
+		if lower == "default" && !afterDot && n < len(toks) && toks[n].text == "." {
+			toks[i] = token{tokQuoted, `"default"`}
+			continue
+		}
+		if afterDot || n >= len(toks) || toks[n].text != "(" {
+			continue
+		}
+		if dateFormatFns[lower] {
+			// The format argument: the first string literal at depth 1
+			// after a comma.
+			depth := 0
+			comma := false
+			for j := n; j < len(toks); j++ {
+				switch toks[j].text {
+				case "(":
+					depth++
+				case ")":
+					depth--
+				case ",":
+					if depth == 1 {
+						comma = true
+					}
+				}
+				if depth == 0 {
+					break
+				}
+				if comma && depth == 1 && toks[j].kind == tokString {
+					lit := toks[j].text[1 : len(toks[j].text)-1]
+					toks[j].text = quoteString(mysqlFormat(strings.ReplaceAll(lit, "''", "'")))
+					break
+				}
+			}
+		}
+		if r, ok := renames[lower]; ok {
+			toks[i].text = r
+		}
+	}
+	var b strings.Builder
+	for _, t := range toks {
+		b.WriteString(t.text)
+	}
+	return b.String(), nil
+}
