@@ -25,6 +25,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/server"
+	"github.com/niwa-cloud/niwa/internal/sqlengine/duckdb"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -338,6 +339,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 
+	// Athena's SQL engine (DuckDB, through cgo) is linked here only, so
+	// that internal/server and the in-process servers of Go tests link no
+	// C library (docs/dependencies.md).
+	cfg.SQLEngine = duckdb.New(duckdb.Options{})
 	srv, err := server.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "niwa:", err)
