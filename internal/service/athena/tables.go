@@ -341,8 +341,9 @@ func (r *run) projected(t Table) ([]sqlengine.File, error) {
 			return nil, userError(1103, "HIVE_INVALID_METADATA: storage.location.template has an unclosed ${")
 		}
 		pat.WriteString(regexp.QuoteMeta(rest[:i]))
-		pat.WriteString("([^/]+)")
-		names = append(names, strings.ToLower(rest[i+2:i+j]))
+		name := strings.ToLower(rest[i+2 : i+j])
+		pat.WriteString("(" + projectionPattern(t.Parameters, name) + ")")
+		names = append(names, name)
 		rest = rest[i+j+1:]
 	}
 	re, err := regexp.Compile(pat.String())
@@ -379,6 +380,39 @@ func (r *run) projected(t Table) ([]sqlengine.File, error) {
 		}
 	}
 	return files, nil
+}
+
+// projectionPattern is what a projected value looks like in a key: a
+// date as its format spells it (yyyy/MM/dd spans folders), an integer's
+// digits, anything else one folder name.
+func projectionPattern(params map[string]string, col string) string {
+	p := func(k string) string { return params["projection."+col+"."+k] }
+	switch strings.ToLower(p("type")) {
+	case "date":
+		f := p("format")
+		if f == "" {
+			f = "yyyy-MM-dd"
+		}
+		var b strings.Builder
+		for i := 0; i < len(f); {
+			switch {
+			case strings.HasPrefix(f[i:], "yyyy"):
+				b.WriteString(`\d{4}`)
+				i += 4
+			case strings.HasPrefix(f[i:], "MM"), strings.HasPrefix(f[i:], "dd"), strings.HasPrefix(f[i:], "HH"),
+				strings.HasPrefix(f[i:], "mm"), strings.HasPrefix(f[i:], "ss"), strings.HasPrefix(f[i:], "yy"):
+				b.WriteString(`\d{2}`)
+				i += 2
+			default:
+				b.WriteString(regexp.QuoteMeta(f[i : i+1]))
+				i++
+			}
+		}
+		return b.String()
+	case "integer":
+		return `-?\d+`
+	}
+	return `[^/]+`
 }
 
 // projectionAllows checks a value against projection.<col>.*.
