@@ -226,9 +226,15 @@ func (p *parser) ident() (string, error) {
 
 // qualified reads [db.]name, db defaulting to def.
 func (p *parser) qualified(def string) (db, name string, err error) {
+	quoted := p.peek().kind == tQuoted
 	first, err := p.ident()
 	if err != nil {
 		return "", "", err
+	}
+	if db, name, ok := strings.Cut(first, "."); ok && quoted && p.peek().val != "." {
+		// `db.table` in one pair of backticks, as AWS's documented S3
+		// access log DDL writes it.
+		return db, name, nil
 	}
 	if p.accept(".") {
 		second, err := p.ident()
