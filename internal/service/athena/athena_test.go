@@ -566,3 +566,69 @@ func FuzzLex(f *testing.F) {
 		_, _ = bind(s, []string{"1"})
 	})
 }
+
+// albDDL is AWS's documented table for Application Load Balancer access
+// logs (Athena User Guide, "Create the table for ALB logs").
+const albDDL = `CREATE EXTERNAL TABLE IF NOT EXISTS alb_access_logs (
+            type string,
+            time string,
+            elb string,
+            client_ip string,
+            client_port int,
+            target_ip string,
+            target_port int,
+            request_processing_time double,
+            target_processing_time double,
+            response_processing_time double,
+            elb_status_code int,
+            target_status_code string,
+            received_bytes bigint,
+            sent_bytes bigint,
+            request_verb string,
+            request_url string,
+            request_proto string,
+            user_agent string,
+            ssl_cipher string,
+            ssl_protocol string,
+            target_group_arn string,
+            trace_id string,
+            domain_name string,
+            chosen_cert_arn string,
+            matched_rule_priority string,
+            request_creation_time string,
+            actions_executed string,
+            redirect_url string,
+            lambda_error_reason string,
+            target_port_list string,
+            target_status_code_list string,
+            classification string,
+            classification_reason string,
+            conn_trace_id string
+            )
+            ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'
+            WITH SERDEPROPERTIES (
+            'serialization.format' = '1',
+            'input.regex' =
+        '([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*)[:-]([0-9]*) ([-.0-9]*) ([-.0-9]*) ([-.0-9]*) (|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) \"([^ ]*) (.*) (- |[^ ]*)\" \"([^\"]*)\" ([A-Z0-9-_]+) ([A-Za-z0-9.-]*) ([^ ]*) \"([^\"]*)\" \"([^\"]*)\" \"([^\"]*)\" ([-.0-9]*) ([^ ]*) \"([^\"]*)\" \"([^\"]*)\" \"([^ ]*)\" \"([^\\s]+?)\" \"([^\\s]+)\" \"([^ ]*)\" \"([^ ]*)\" ?([^ ]*)?( .*)?'
+            )
+            LOCATION 's3://alb-logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/'`
+
+// albLines are ALB log entries in AWS's documented format.
+const albLines = `http 2026-05-01T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2026-05-01T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef90
+https 2026-05-01T22:23:01.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.40:2818 10.0.0.1:80 0.000 0.002 0.000 404 404 34 120 "GET https://www.example.com:443/missing HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe355" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2026-05-01T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "404" "-" "-" TID_1234abcd5678ef91
+https 2026-05-01T22:23:02.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.41:2819 10.0.0.1:80 0.000 0.003 0.000 200 200 34 366 "GET https://www.example.com:443/ HTTP/1.1" "Mozilla/5.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe356" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2026-05-01T22:22:48.364000Z "forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef92
+`
+
+func TestALBLogs(t *testing.T) {
+	f := newFixture(t, duckdb.New(duckdb.Options{}))
+	f.s3.put("alb-logs", "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/05/01/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20260501T2225Z_10.0.0.1_abc.log.gz", gzipped(albLines))
+	f.ok(albDDL)
+	got := f.ok(`SELECT elb_status_code, count(*) AS requests, sum(sent_bytes) AS bytes FROM alb_access_logs GROUP BY elb_status_code ORDER BY elb_status_code`)
+	if strings.Join(got, ",") != "elb_status_code|requests|bytes,200|2|732,404|1|120" {
+		t.Fatalf("ALB GROUP BY: %v", got)
+	}
+	got = f.ok(`SELECT client_ip, request_url, user_agent, ssl_protocol, target_processing_time FROM alb_access_logs WHERE elb_status_code = 404`)
+	if strings.Join(got, ",") != "client_ip|request_url|user_agent|ssl_protocol|target_processing_time,192.168.131.40|https://www.example.com:443/missing|curl/7.46.0|TLSv1.2|0.002" {
+		t.Fatalf("ALB fields: %v", got)
+	}
+}
