@@ -1,10 +1,6 @@
 package athena
 
 import (
-	"bytes"
-	"compress/gzip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,18 +107,6 @@ def must(sql, **kw):
     return r['rows']
 `
 
-func gz(t *testing.T, body string) string {
-	t.Helper()
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	_, _ = w.Write([]byte(body))
-	_ = w.Close()
-	p := filepath.Join(t.TempDir(), "f.json.gz")
-	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // cloudTrailDDL is the CloudTrail table AWS documents (Querying AWS
 // CloudTrail logs: "Creating a table for CloudTrail logs in Athena using

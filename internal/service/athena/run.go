@@ -2,12 +2,10 @@ package athena
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -234,8 +232,6 @@ func (r *run) writeResult(res *resultRecord) error {
 	var name string
 	if r.rec.StatementType == "DML" && r.rec.SubstatementType == "SELECT" || r.rec.SubstatementType == "EXECUTE" && res.Header {
 		name = r.rec.ID + ".csv"
-		w := csv.NewWriter(&body)
-		w.UseCRLF = false
 		header := make([]string, len(res.Columns))
 		for i, c := range res.Columns {
 			header[i] = c.Name
@@ -350,12 +346,11 @@ func (r *run) fetch(bucket, key string, size int64) (string, error) {
 	if strings.HasSuffix(key, ".gz") {
 		name += ".gz"
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%d-%s", len(key), name))
 	f, err := os.CreateTemp(dir, "obj-*-"+name)
 	if err != nil {
 		return "", err
 	}
-	path = f.Name()
+	path := f.Name()
 	_, err = f.ReadFrom(rc)
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -471,14 +470,4 @@ func javaLayout(f string) string {
 		return "2006-01-02"
 	}
 	return r.Replace(f)
-}
-
-// sortedKeys is m's keys in order.
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

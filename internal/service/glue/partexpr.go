@@ -273,7 +273,7 @@ func (p *partParser) predicate() (*partExpr, error) {
 		}
 	}
 	if key < 0 {
-		return nil, fmt.Errorf("Unknown column '%s'", name)
+		return nil, fmt.Errorf("unknown column '%s' (not a partition key)", name)
 	}
 	p.i++
 	t := strings.ToLower(ptr.Deref(p.keys[key].Type))
