@@ -26,6 +26,31 @@ type Engine interface {
 	// Columns answers the columns a SELECT statement would return,
 	// without running it (CREATE VIEW records them in the catalog).
 	Columns(ctx context.Context, q Query) ([]Column, error)
+	// Write runs a SELECT statement and writes its rows as files into a
+	// local directory (CREATE TABLE AS SELECT, INSERT INTO).
+	Write(ctx context.Context, q Query, w WriteSpec) (*WriteResult, error)
+}
+
+// WriteSpec is where and how Write writes.
+type WriteSpec struct {
+	// Dir is a local directory the files go into.
+	Dir string
+	// Format is "parquet", "json" (one object per line) or "textfile"
+	// (Delimiter-separated, \001 when empty).
+	Format    string
+	Delimiter string
+	// Columns, when given, name and type the rows positionally (the
+	// columns of the table INSERT INTO fills, in Hive's spelling).
+	Columns []Column
+}
+
+// WriteResult is what Write wrote.
+type WriteResult struct {
+	// Columns are the rows' columns in Hive's spelling.
+	Columns []Column
+	Rows    int64
+	// Files are the files written, under WriteSpec.Dir.
+	Files []string
 }
 
 // ErrNotLinked is the answer of a niwa built without an engine.

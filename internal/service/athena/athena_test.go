@@ -632,3 +632,44 @@ func TestALBLogs(t *testing.T) {
 		t.Fatalf("ALB fields: %v", got)
 	}
 }
+
+func TestCTASAndInsert(t *testing.T) {
+	f := newFixture(t, duckdb.New(duckdb.Options{}))
+	f.s3.put("data", "events/a.json", []byte(`{"name":"x","n":1}`+"\n"+`{"name":"y","n":2}`+"\n"+`{"name":"y","n":5}`+"\n"))
+	f.ok(`CREATE EXTERNAL TABLE events (name string, n bigint) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://data/events/'`)
+	for _, format := range []string{"PARQUET", "JSON", "TEXTFILE"} {
+		name := "totals_" + strings.ToLower(format)
+		qe := f.run(`CREATE TABLE ` + name + ` WITH (format = '` + format + `', external_location = 's3://data/` + name + `/') AS
+SELECT name, sum(n) AS total FROM events GROUP BY name`)
+		if *qe.Status.State != stateSucceeded || *qe.SubstatementType != "CREATE_TABLE_AS_SELECT" {
+			t.Fatalf("%s: %s %s", format, *qe.Status.State, ptr.Deref(qe.Status.StateChangeReason))
+		}
+		res, err := f.a.GetQueryResults(f.h.Ctx(), &athenaapi.GetQueryResultsInput{QueryExecutionId: qe.QueryExecutionId})
+		if err != nil || ptr.Deref(res.UpdateCount) != 2 {
+			t.Fatalf("%s: UpdateCount %v %v", format, res, err)
+		}
+		tb, err := f.cat.Table(nil, "default", name)
+		if err != nil || tb.Location != "s3://data/"+name+"/" || len(tb.Columns) != 2 || tb.Columns[1].Type != "bigint" {
+			t.Fatalf("%s: table %+v %v", format, tb, err)
+		}
+		f.ok(`INSERT INTO ` + name + ` SELECT 'z', 9`)
+		if got := f.ok(`select name, total from ` + name + ` order by name`); strings.Join(got, ",") != "name|total,x|1,y|7,z|9" {
+			t.Fatalf("%s: read back %v", format, got)
+		}
+	}
+	// The default location is under the query's output location.
+	qe := f.run(`CREATE TABLE copied AS SELECT * FROM events`)
+	tb, err := f.cat.Table(nil, "default", "copied")
+	if err != nil || tb.Location != "s3://out/results/tables/"+*qe.QueryExecutionId+"/" {
+		t.Fatalf("default location %+v %v", tb, err)
+	}
+	// A location with objects is refused, as Athena refuses it.
+	qe = f.run(`CREATE TABLE again WITH (external_location = 's3://data/events/') AS SELECT 1 AS a`)
+	if *qe.Status.State != stateFailed || !strings.Contains(*qe.Status.StateChangeReason, "HIVE_PATH_ALREADY_EXISTS") {
+		t.Fatalf("%s %s", *qe.Status.State, ptr.Deref(qe.Status.StateChangeReason))
+	}
+	qe = f.run(`INSERT INTO nosuch SELECT 1`)
+	if *qe.Status.State != stateFailed || !strings.Contains(*qe.Status.StateChangeReason, "TABLE_NOT_FOUND") {
+		t.Fatalf("%s %s", *qe.Status.State, ptr.Deref(qe.Status.StateChangeReason))
+	}
+}

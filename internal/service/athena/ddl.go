@@ -3,11 +3,13 @@ package athena
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"regexp"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/sqlengine"
 )
 
@@ -308,7 +310,7 @@ func (r *run) createTable(p *parser, db string) (*resultRecord, error) {
 		return nil, err
 	}
 	if p.peek().is("with") || p.peek().is("as") {
-		return nil, userError(1200, "NOT_SUPPORTED: CREATE TABLE AS SELECT is not supported by niwa's Athena yet; create an external table over your data instead")
+		return r.ctas(p, tdb, name, ifNot)
 	}
 	cols, err := p.columns()
 	if err != nil {
@@ -695,7 +697,247 @@ func (r *run) repair(db, name string) (*resultRecord, error) {
 	return res, nil
 }
 
-// insert runs INSERT INTO: not yet.
-func (r *run) insert(*parser) (*resultRecord, error) {
-	return nil, userError(1200, "NOT_SUPPORTED: INSERT INTO is not supported by niwa's Athena yet")
+// writeFormat is how CTAS and INSERT INTO write a table's format.
+func writeFormat(t Table) (format, delim string, err error) {
+	f, err := formatOf(t)
+	if err != nil {
+		return "", "", err
+	}
+	switch f {
+	case sqlengine.FormatParquet:
+		return "parquet", "", nil
+	case sqlengine.FormatJSON:
+		return "json", "", nil
+	case sqlengine.FormatDelimited:
+		d := t.SerDeParams["field.delim"]
+		if d == "" {
+			d = "\x01"
+		}
+		return "textfile", d, nil
+	}
+	return "", "", userError(1200, fmt.Sprintf("NOT_SUPPORTED: niwa's Athena writes PARQUET, JSON and TEXTFILE tables, not table %s.%s's SerDe %s", t.Database, t.Name, t.SerDe))
+}
+
+// body is the statement's text from token i on, without a trailing
+// WITH [NO] DATA (CTAS), and whether NO DATA was asked.
+func body(p *parser) (string, bool) {
+	end := len(p.toks)
+	noData := false
+	if end >= 2 && p.toks[end-1].is("data") {
+		if p.toks[end-2].is("with") {
+			end -= 2
+		} else if end >= 3 && p.toks[end-2].is("no") && p.toks[end-3].is("with") {
+			end -= 3
+			noData = true
+		}
+	}
+	stop := len(p.src)
+	if end < len(p.toks) {
+		stop = p.toks[end].pos
+	}
+	return strings.TrimSpace(p.src[p.toks[p.i].pos:stop]), noData
+}
+
+// upload puts a written file's objects under an S3 location.
+func (r *run) upload(loc string, files []string) error {
+	bucket, prefix, ok := parseS3(loc)
+	if !ok {
+		return userError(1100, "Invalid S3 location "+loc)
+	}
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		key := fmt.Sprintf("%s%s_%05d%s", prefix, r.rec.ID, i, path.Ext(f))
+		err = r.a.opts.Objects.Put(r.ctx, bucket, key, b)
+		switch {
+		case err == nil:
+		case errors.Is(err, objects.ErrNoSuchBucket):
+			return userError(1306, fmt.Sprintf("The specified bucket does not exist (Bucket: %s)", bucket))
+		case isAccessDenied(err):
+			return userError(1501, fmt.Sprintf("Access Denied when writing to s3://%s/%s", bucket, key))
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// ctas runs CREATE TABLE ... WITH (...) AS SELECT: the rows written to
+// the table's location in its format, the table created in Glue.
+func (r *run) ctas(p *parser, db, name string, ifNot bool) (*resultRecord, error) {
+	cat := r.a.opts.Catalog
+	props := map[string]string{}
+	if p.accept("with") {
+		if err := p.expect("("); err != nil {
+			return nil, err
+		}
+		for !p.accept(")") {
+			k, err := p.ident()
+			if err != nil {
+				return nil, err
+			}
+			if err := p.expect("="); err != nil {
+				return nil, err
+			}
+			t := p.peek()
+			switch {
+			case t.is("array"):
+				return nil, userError(1200, fmt.Sprintf("NOT_SUPPORTED: niwa's Athena does not write partitioned or bucketed tables (%s)", k))
+			case t.kind == tString || t.kind == tNumber || t.kind == tIdent:
+				p.i++
+				props[k] = t.val
+			default:
+				return nil, p.errorf("mismatched input '%s'. Expecting: <expression>", t.val)
+			}
+			if !p.accept(",") && p.peek().val != ")" {
+				return nil, p.expect(")")
+			}
+		}
+	}
+	if err := p.expect("as"); err != nil {
+		return nil, err
+	}
+	if p.i >= len(p.toks) {
+		return nil, p.errorf("mismatched input '<EOF>'. Expecting: <query>")
+	}
+	if _, err := cat.Table(r.ctx, db, name); err == nil {
+		if ifNot {
+			return &resultRecord{}, nil
+		}
+		return nil, userError(1003, fmt.Sprintf("line 1:1: Table 'awsdatacatalog.%s.%s' already exists", db, name))
+	}
+	format := strings.ToLower(props["format"])
+	if format == "" {
+		format = "parquet"
+	}
+	t := Table{Database: db, Name: name, TableType: "EXTERNAL_TABLE", SerDeParams: map[string]string{}, Parameters: map[string]string{"EXTERNAL": "TRUE", "has_encrypted_data": "false"}}
+	delim := ""
+	switch format {
+	case "parquet":
+		t.InputFormat, t.OutputFormat, t.SerDe = parquetInput, parquetOutput, parquetSerDe
+	case "json":
+		t.InputFormat, t.OutputFormat, t.SerDe = textInput, textOutput, "org.openx.data.jsonserde.JsonSerDe"
+	case "textfile":
+		delim = props["field_delimiter"]
+		if delim == "" {
+			delim = "\x01"
+		}
+		t.InputFormat, t.OutputFormat, t.SerDe = textInput, textOutput, lazySimple
+		t.SerDeParams["field.delim"], t.SerDeParams["serialization.format"] = delim, delim
+	default:
+		return nil, userError(1101, fmt.Sprintf("NOT_SUPPORTED: niwa's Athena writes PARQUET, JSON and TEXTFILE tables, not %s", strings.ToUpper(format)))
+	}
+	t.Location = props["external_location"]
+	if t.Location == "" {
+		t.Location = strings.TrimSuffix(r.rec.OutputLocation, "/") + "/tables/" + r.rec.ID + "/"
+	} else {
+		bucket, objs, err := r.listing(t.Location)
+		if err != nil {
+			return nil, err
+		}
+		if len(objs) > 0 {
+			return nil, userError(1003, fmt.Sprintf("HIVE_PATH_ALREADY_EXISTS: Target directory for table '%s.%s' already exists: s3://%s/%s", db, name, bucket, objs[0].Key))
+		}
+	}
+	q, noData := body(p)
+	res, err := r.write(q, sqlengine.WriteSpec{Format: format, Delimiter: delim})
+	if err != nil {
+		return nil, err
+	}
+	if !noData {
+		if err := r.upload(t.Location, res.Files); err != nil {
+			return nil, err
+		}
+		r.rec.UpdateCount = res.Rows
+	}
+	r.rec.HasUpdateCount = true
+	t.Columns = res.Columns
+	if err := cat.CreateTable(r.ctx, t); err != nil {
+		return nil, err
+	}
+	return &resultRecord{}, nil
+}
+
+// write runs q on the engine into a directory of the run.
+func (r *run) write(q string, w sqlengine.WriteSpec) (*sqlengine.WriteResult, error) {
+	if r.a.opts.Engine == nil {
+		return nil, &failure{msg: "NOT_SUPPORTED: " + sqlengine.ErrNotLinked.Error(), category: 1, typ: 1200}
+	}
+	toks, err := lex(q, false)
+	if err != nil {
+		return nil, userError(1006, err.Error())
+	}
+	tables, err := r.tables(toks)
+	if err != nil {
+		return nil, err
+	}
+	base, err := r.tempDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(base, "out-")
+	if err != nil {
+		return nil, err
+	}
+	w.Dir = dir
+	res, err := r.a.opts.Engine.Write(r.ctx, sqlengine.Query{SQL: q, Database: r.rec.Database, Tables: tables}, w)
+	return res, r.engineError(err)
+}
+
+// insert runs INSERT INTO table [(columns)] SELECT ...: the rows written
+// as new objects under the table's location, in its format.
+func (r *run) insert(p *parser) (*resultRecord, error) {
+	if err := p.expect("insert", "into"); err != nil {
+		return nil, userError(1006, err.Error())
+	}
+	db, name, err := p.qualified(r.rec.Database)
+	if err != nil {
+		return nil, userError(1006, err.Error())
+	}
+	t, err := r.a.opts.Catalog.Table(r.ctx, db, name)
+	if err != nil {
+		if isCode(err, "EntityNotFoundException") {
+			return nil, userError(1110, fmt.Sprintf("TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.%s.%s' does not exist", db, name))
+		}
+		return nil, r.catalogError(err)
+	}
+	if len(t.PartitionKeys) > 0 || t.TableType == "VIRTUAL_VIEW" {
+		return nil, userError(1200, "NOT_SUPPORTED: niwa's Athena inserts into unpartitioned tables only")
+	}
+	if p.peek().val == "(" {
+		cols, err := p.identList()
+		if err != nil {
+			return nil, userError(1006, err.Error())
+		}
+		if len(cols) != len(t.Columns) {
+			return nil, userError(1200, "NOT_SUPPORTED: niwa's Athena inserts every column of the table, in order")
+		}
+		for i, c := range cols {
+			if c != t.Columns[i].Name {
+				return nil, userError(1200, "NOT_SUPPORTED: niwa's Athena inserts every column of the table, in order")
+			}
+		}
+	}
+	if p.i >= len(p.toks) {
+		return nil, userError(1006, "line 1:1: mismatched input '<EOF>'. Expecting: <query>")
+	}
+	format, delim, err := writeFormat(t)
+	if err != nil {
+		return nil, err
+	}
+	q, _ := body(p)
+	res, err := r.write(q, sqlengine.WriteSpec{Format: format, Delimiter: delim, Columns: t.Columns})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.upload(t.Location, res.Files); err != nil {
+		return nil, err
+	}
+	r.rec.UpdateCount, r.rec.HasUpdateCount = res.Rows, true
+	return &resultRecord{}, nil
 }

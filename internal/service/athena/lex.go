@@ -362,3 +362,24 @@ func (p *parser) columns() ([]column, error) {
 type column struct {
 	Name, Type, Comment string
 }
+
+// identList reads (a, b, ...).
+func (p *parser) identList() ([]string, error) {
+	if err := p.expect("("); err != nil {
+		return nil, err
+	}
+	var out []string
+	for {
+		n, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+		if p.accept(")") {
+			return out, nil
+		}
+		if err := p.expect(","); err != nil {
+			return nil, err
+		}
+	}
+}

@@ -72,7 +72,7 @@ func (s *session) exec(ctx context.Context, q string) error {
 
 // open makes the database for q: its tables loaded, its views defined,
 // then locked.
-func (e *Engine) open(ctx context.Context, q sqlengine.Query) (*session, error) {
+func (e *Engine) open(ctx context.Context, q sqlengine.Query, writeDir string) (*session, error) {
 	dir, err := os.MkdirTemp(e.opts.TempDir, "niwa-athena-")
 	if err != nil {
 		return nil, err
@@ -129,11 +129,13 @@ func (e *Engine) open(ctx context.Context, q sqlengine.Query) (*session, error) 
 			return nil, err
 		}
 	}
-	for _, st := range []string{
-		"SET schema=" + quoteString(q.Database),
-		"SET enable_external_access=false",
-		"SET lock_configuration=true",
-	} {
+	lock := []string{"SET schema=" + quoteString(q.Database)}
+	if writeDir != "" {
+		// The one directory the statement may write (COPY ... TO).
+		lock = append(lock, "SET allowed_directories=["+quoteString(strings.TrimSuffix(writeDir, "/")+"/")+"]")
+	}
+	lock = append(lock, "SET enable_external_access=false", "SET lock_configuration=true")
+	for _, st := range lock {
 		if err := s.exec(ctx, st); err != nil {
 			s.close()
 			return nil, err
@@ -297,7 +299,7 @@ func (e *Engine) Columns(ctx context.Context, q sqlengine.Query) ([]sqlengine.Co
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.open(ctx, q)
+	s, err := e.open(ctx, q, "")
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +320,7 @@ func (e *Engine) Query(ctx context.Context, q sqlengine.Query) (*sqlengine.Resul
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.open(ctx, q)
+	s, err := e.open(ctx, q, "")
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +363,66 @@ func (e *Engine) Query(ctx context.Context, q sqlengine.Query) (*sqlengine.Resul
 	}
 	if err := rows.Err(); err != nil {
 		return nil, queryError(err)
+	}
+	return res, nil
+}
+
+// Write implements sqlengine.Engine: COPY (statement) TO a file in
+// w.Dir, the only directory the statement's database may write.
+func (e *Engine) Write(ctx context.Context, q sqlengine.Query, w sqlengine.WriteSpec) (*sqlengine.WriteResult, error) {
+	stmt, err := statement(q)
+	if err != nil {
+		return nil, err
+	}
+	if len(w.Columns) > 0 {
+		// Positional, cast to the target table's types.
+		alias := make([]string, len(w.Columns))
+		sel := make([]string, len(w.Columns))
+		for i, c := range w.Columns {
+			t, err := parseHive(c.Type)
+			if err != nil {
+				return nil, &sqlengine.QueryError{Message: fmt.Sprintf("column %s: %v", c.Name, err)}
+			}
+			alias[i] = fmt.Sprintf("c%d", i)
+			sel[i] = "CAST(" + alias[i] + " AS " + t.duckType() + ") AS " + quoteIdent(c.Name)
+		}
+		stmt = "SELECT " + strings.Join(sel, ", ") + " FROM (" + stmt + ") AS niwa_insert(" + strings.Join(alias, ", ") + ")"
+	}
+	s, err := e.open(ctx, q, w.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	cols, types, err := s.describe(ctx, stmt)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cols {
+		cols[i].Type = types[i].hive()
+	}
+	var opts, ext string
+	switch w.Format {
+	case "parquet":
+		opts, ext = "FORMAT PARQUET", ".parquet"
+	case "json":
+		opts, ext = "FORMAT JSON", ".json"
+	case "textfile":
+		d := w.Delimiter
+		if d == "" {
+			d = "\x01"
+		}
+		opts, ext = "FORMAT CSV, HEADER false, QUOTE '', ESCAPE '', DELIMITER "+quoteString(d)+", NULLSTR '\\N'", ""
+	default:
+		return nil, &sqlengine.QueryError{Message: fmt.Sprintf("NOT_SUPPORTED: niwa writes PARQUET, JSON and TEXTFILE tables, not %s", strings.ToUpper(w.Format))}
+	}
+	path := filepath.Join(w.Dir, "data-00000"+ext)
+	var n int64
+	if err := s.conn.QueryRowContext(ctx, "COPY ("+stmt+") TO "+quoteString(path)+" ("+opts+")").Scan(&n); err != nil {
+		return nil, queryError(err)
+	}
+	res := &sqlengine.WriteResult{Columns: cols, Rows: n}
+	if n > 0 {
+		res.Files = []string{path}
 	}
 	return res, nil
 }

@@ -147,3 +147,42 @@ func TestEngineRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestWrite(t *testing.T) {
+	e := New(Options{})
+	for _, f := range []string{"parquet", "json", "textfile"} {
+		t.Run(f, func(t *testing.T) {
+			dir := t.TempDir()
+			res, err := e.Write(context.Background(), sqlengine.Query{SQL: `select 1 as a, 'x' as b union all select 2, null`, Database: "default"},
+				sqlengine.WriteSpec{Dir: dir, Format: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rows != 2 || len(res.Files) != 1 || len(res.Columns) != 2 || res.Columns[0].Type != "integer" || res.Columns[1].Type != "string" {
+				t.Fatalf("%+v", res)
+			}
+			// Read back through the SerDe the table would have.
+			tf := map[string]sqlengine.Format{"parquet": sqlengine.FormatParquet, "json": sqlengine.FormatJSON, "textfile": sqlengine.FormatDelimited}[f]
+			tbl := sqlengine.Table{Database: "default", Name: "t", Format: tf, Columns: []sqlengine.Column{{Name: "a", Type: "int"}, {Name: "b", Type: "string"}},
+				Files: []sqlengine.File{{Path: res.Files[0]}}}
+			r, err := e.Query(context.Background(), sqlengine.Query{SQL: `select a, b from t order by a`, Database: "default", Tables: []sqlengine.Table{tbl}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rows(r); got != "1|x\n2|NULL" {
+				t.Fatalf("read back %q", got)
+			}
+		})
+	}
+	// INSERT INTO: positional, cast to the table's columns.
+	res, err := e.Write(context.Background(), sqlengine.Query{SQL: `select '7', 'y'`, Database: "default"},
+		sqlengine.WriteSpec{Dir: t.TempDir(), Format: "json", Columns: []sqlengine.Column{{Name: "a", Type: "bigint"}, {Name: "b", Type: "string"}}})
+	if err != nil || res.Columns[0].Name != "a" || res.Columns[0].Type != "bigint" {
+		t.Fatalf("%+v %v", res, err)
+	}
+	// The statement cannot write anywhere else.
+	_, err = e.Query(context.Background(), sqlengine.Query{SQL: `copy (select 1) to '/tmp/niwa-escape.csv'`, Database: "default"})
+	if _, ok := err.(*sqlengine.QueryError); !ok {
+		t.Fatalf("copy outside: %v", err)
+	}
+}
