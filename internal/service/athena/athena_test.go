@@ -673,3 +673,28 @@ SELECT name, sum(n) AS total FROM events GROUP BY name`)
 		t.Fatalf("%s %s", *qe.Status.State, ptr.Deref(qe.Status.StateChangeReason))
 	}
 }
+
+func TestDataCatalogAPI(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := f.h.Ctx()
+	f.ok(`CREATE EXTERNAL TABLE logs (msg string) PARTITIONED BY (dt string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://data/logs/'`)
+	dbs, err := f.a.ListDatabases(ctx, &athenaapi.ListDatabasesInput{CatalogName: ptr.To("AwsDataCatalog")})
+	if err != nil || len(dbs.DatabaseList) != 1 || *dbs.DatabaseList[0].Name != "default" {
+		t.Fatalf("%+v %v", dbs, err)
+	}
+	md, err := f.a.GetTableMetadata(ctx, &athenaapi.GetTableMetadataInput{CatalogName: ptr.To("AwsDataCatalog"), DatabaseName: ptr.To("default"), TableName: ptr.To("logs")})
+	if err != nil || *md.TableMetadata.TableType != "EXTERNAL_TABLE" || md.TableMetadata.Parameters["location"] != "s3://data/logs/" ||
+		*md.TableMetadata.PartitionKeys[0].Name != "dt" || *md.TableMetadata.Columns[0].Type != "string" {
+		t.Fatalf("%+v %v", md, err)
+	}
+	if _, err := f.a.GetTableMetadata(ctx, &athenaapi.GetTableMetadataInput{CatalogName: ptr.To("AwsDataCatalog"), DatabaseName: ptr.To("default"), TableName: ptr.To("nosuch")}); !athenaapi.ErrMetadataException.Is(err) {
+		t.Fatalf("missing table: %v", err)
+	}
+	if _, err := f.a.ListDatabases(ctx, &athenaapi.ListDatabasesInput{CatalogName: ptr.To("other")}); !athenaapi.ErrInvalidRequestException.Is(err) {
+		t.Fatalf("other catalog: %v", err)
+	}
+	list, err := f.a.ListTableMetadata(ctx, &athenaapi.ListTableMetadataInput{CatalogName: ptr.To("AwsDataCatalog"), DatabaseName: ptr.To("default"), Expression: ptr.To("lo*")})
+	if err != nil || len(list.TableMetadataList) != 1 {
+		t.Fatalf("%+v %v", list, err)
+	}
+}
