@@ -156,6 +156,9 @@ type fakeObjects struct {
 	mu     sync.Mutex
 	objs   map[string][]byte // bucket/key
 	denied string            // a key prefix (bucket/prefix) the caller may not read
+	// block, when set, holds every read until it is closed or the query
+	// is cancelled: a query that stays RUNNING.
+	block chan struct{}
 }
 
 func (o *fakeObjects) put(bucket, key string, body []byte) {
@@ -184,7 +187,14 @@ func (o *fakeObjects) List(_ *request.Context, bucket, prefix string) ([]objects
 	return out, nil
 }
 
-func (o *fakeObjects) Open(_ *request.Context, bucket, key string) (io.ReadCloser, int64, error) {
+func (o *fakeObjects) Open(ctx *request.Context, bucket, key string) (io.ReadCloser, int64, error) {
+	if o.block != nil {
+		select {
+		case <-o.block:
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+	}
 	if o.denied != "" && strings.HasPrefix(bucket+"/"+key, o.denied) {
 		return nil, 0, awserr.AccessDenied.New("Access Denied")
 	}
@@ -696,5 +706,50 @@ func TestDataCatalogAPI(t *testing.T) {
 	list, err := f.a.ListTableMetadata(ctx, &athenaapi.ListTableMetadataInput{CatalogName: ptr.To("AwsDataCatalog"), DatabaseName: ptr.To("default"), Expression: ptr.To("lo*")})
 	if err != nil || len(list.TableMetadataList) != 1 {
 		t.Fatalf("%+v %v", list, err)
+	}
+}
+
+func TestStopQueryExecution(t *testing.T) {
+	f := newFixture(t, duckdb.New(duckdb.Options{}))
+	f.s3.put("data", "events/a.json", []byte(`{"name":"x"}`+"\n"))
+	f.ok(`CREATE EXTERNAL TABLE events (name string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://data/events/'`)
+	f.s3.block = make(chan struct{})
+	ctx := f.h.Ctx()
+	out, err := f.a.StartQueryExecution(ctx, &athenaapi.StartQueryExecutionInput{QueryString: ptr.To("select * from events"),
+		ResultConfiguration: &athenaapi.ResultConfiguration{OutputLocation: ptr.To("s3://out/")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() *athenaapi.QueryExecution {
+		ge, err := f.a.GetQueryExecution(ctx, &athenaapi.GetQueryExecutionInput{QueryExecutionId: out.QueryExecutionId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ge.QueryExecution
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for *state().Status.State != stateRunning {
+		if time.Now().After(deadline) {
+			t.Fatalf("never RUNNING: %s", *state().Status.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := f.a.GetQueryResults(ctx, &athenaapi.GetQueryResultsInput{QueryExecutionId: out.QueryExecutionId}); err == nil ||
+		err.Error() != "InvalidRequestException: Query has not yet finished. Current state: RUNNING" {
+		t.Fatalf("results while running: %v", err)
+	}
+	if _, err := f.a.StopQueryExecution(ctx, &athenaapi.StopQueryExecutionInput{QueryExecutionId: out.QueryExecutionId}); err != nil {
+		t.Fatal(err)
+	}
+	// The query's goroutine ends, and the state stays CANCELLED.
+	if err := f.a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	qe := state()
+	if *qe.Status.State != stateCancelled || *qe.Status.AthenaError.ErrorType != 1011 || qe.Status.CompletionDateTime == nil {
+		t.Fatalf("%+v", qe.Status)
+	}
+	if _, err := f.a.StopQueryExecution(ctx, &athenaapi.StopQueryExecutionInput{QueryExecutionId: ptr.To("nope")}); !athenaapi.ErrInvalidRequestException.Is(err) {
+		t.Fatalf("unknown id: %v", err)
 	}
 }

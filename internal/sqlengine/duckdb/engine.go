@@ -241,6 +241,32 @@ func partitionValue(f sqlengine.File, col string) (string, bool) {
 	return "", false
 }
 
+// athenaNames names result columns as Athena does: a column or alias
+// keeps its name (in lower case), an unnamed expression is _col<i>.
+// DuckDB names an expression by its text ("count_star()", "1"), which is
+// never a plain name; a quoted alias that is not plain keeps its name.
+func athenaNames(cols []sqlengine.Column, sqlText string) {
+	lower := strings.ToLower(sqlText)
+	for i, c := range cols {
+		if plainName(c.Name) || strings.Contains(lower, `"`+c.Name+`"`) {
+			continue
+		}
+		cols[i].Name = fmt.Sprintf("_col%d", i)
+	}
+}
+
+func plainName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80) {
+			return false
+		}
+	}
+	return true
+}
+
 // queryError words a DuckDB error for the user.
 func queryError(err error) error {
 	if err == nil {
@@ -329,6 +355,7 @@ func (e *Engine) Query(ctx context.Context, q sqlengine.Query) (*sqlengine.Resul
 	if err != nil {
 		return nil, err
 	}
+	athenaNames(cols, q.SQL)
 	rows, err := s.conn.QueryContext(ctx, stmt)
 	if err != nil {
 		return nil, queryError(err)

@@ -93,7 +93,9 @@ func TestEngine(t *testing.T) {
 	}{
 		{"seed query", `select eventTime, userIdentity.userName, eventName, eventSource from cloudtrail_logs where requestparameters like '%hane.jpg%' limit 10`,
 			"eventtime:varchar,username:varchar,eventname:varchar,eventsource:varchar", "2026-01-02T03:04:05Z|alice|PutObject|s3.amazonaws.com"},
-		{"quoted default", `select count(*) from "default"."cloudtrail_logs"`, "count_star():bigint", "2"},
+		{"quoted default", `select count(*) from "default"."cloudtrail_logs"`, "_col0:bigint", "2"},
+		{"athena names", `select eventname, count(*), 1 + 1, eventname as "Event Name", 'x' as lit from cloudtrail_logs group by eventname order by 1 limit 1`,
+			"eventname:varchar,_col1:bigint,_col2:integer,event name:varchar,lit:varchar", "ListBuckets|1|2|ListBuckets|x"},
 		{"json_extract_scalar on object text", `select json_extract_scalar(requestparameters, '$.key') from cloudtrail_logs where eventname = 'PutObject'`, "", "hane.jpg"},
 		{"from_iso8601_timestamp", `select from_iso8601_timestamp(eventtime) from cloudtrail_logs order by 1 limit 1`, "", "2026-01-02 03:04:05.000 UTC"},
 		{"struct rendered", `select useridentity from cloudtrail_logs where eventname = 'ListBuckets'`, "useridentity:row",
