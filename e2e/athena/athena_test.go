@@ -107,7 +107,6 @@ def must(sql, **kw):
     return r['rows']
 `
 
-
 // cloudTrailDDL is the CloudTrail table AWS documents (Querying AWS
 // CloudTrail logs: "Creating a table for CloudTrail logs in Athena using
 // manual partitioning", without the partitions).
