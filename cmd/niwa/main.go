@@ -25,7 +25,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/server"
-	"github.com/niwa-cloud/niwa/internal/sqlengine/duckdb"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -341,8 +340,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// Athena's SQL engine (DuckDB, through cgo) is linked here only, so
 	// that internal/server and the in-process servers of Go tests link no
-	// C library (docs/dependencies.md).
-	cfg.SQLEngine = duckdb.New(duckdb.Options{})
+	// C library (docs/dependencies.md); a CGO_ENABLED=0 build has none.
+	cfg.SQLEngine = sqlEngine()
 	srv, err := server.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "niwa:", err)
