@@ -91,7 +91,10 @@ type Options struct {
 	// QueryTimeout bounds one query (30 minutes when 0, as Athena's DML
 	// default).
 	QueryTimeout time.Duration
-	Log          *slog.Logger
+	// MaxConcurrent is how many queries run at once (4 when 0); the
+	// others wait QUEUED.
+	MaxConcurrent int
+	Log           *slog.Logger
 }
 
 // Athena implements the Athena API; bind it with athenaapi.Bind.
@@ -105,8 +108,10 @@ type Athena struct {
 	// does not survive a restart).
 	mu      sync.Mutex
 	running map[string]context.CancelFunc
-	wg      sync.WaitGroup
-	closed  bool
+	// slots hold one token per running query (Options.MaxConcurrent).
+	slots  chan struct{}
+	wg     sync.WaitGroup
+	closed bool
 }
 
 // New returns Athena over store.
@@ -120,10 +125,14 @@ func New(store storage.Store, clk clock.Clock, opts Options) *Athena {
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Minute
 	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = 4
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Athena{store: store, clock: clk, opts: opts, running: map[string]context.CancelFunc{}}
+	return &Athena{store: store, clock: clk, opts: opts, running: map[string]context.CancelFunc{},
+		slots: make(chan struct{}, opts.MaxConcurrent)}
 }
 
 // Close cancels the running queries and waits for them.

@@ -218,10 +218,14 @@ type fixture struct {
 	s3  *fakeObjects
 }
 
-func newFixture(t *testing.T, engine sqlengine.Engine) *fixture {
+func newFixture(t *testing.T, engine sqlengine.Engine, opts ...func(*Options)) *fixture {
 	h := servicetest.New(t, "athena")
 	f := &fixture{t: t, h: h, cat: newCatalog(), s3: &fakeObjects{objs: map[string][]byte{}}}
-	f.a = New(h.Store(), h.Clock, Options{Engine: engine, Catalog: f.cat, Objects: f.s3, TempDir: t.TempDir()})
+	o := Options{Engine: engine, Catalog: f.cat, Objects: f.s3, TempDir: t.TempDir()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	f.a = New(h.Store(), h.Clock, o)
 	t.Cleanup(func() { _ = f.a.Close() })
 	return f
 }
@@ -710,7 +714,7 @@ func TestDataCatalogAPI(t *testing.T) {
 }
 
 func TestStopQueryExecution(t *testing.T) {
-	f := newFixture(t, duckdb.New(duckdb.Options{}))
+	f := newFixture(t, duckdb.New(duckdb.Options{}), func(o *Options) { o.MaxConcurrent = 1 })
 	f.s3.put("data", "events/a.json", []byte(`{"name":"x"}`+"\n"))
 	f.ok(`CREATE EXTERNAL TABLE events (name string) ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://data/events/'`)
 	f.s3.block = make(chan struct{})
@@ -737,6 +741,20 @@ func TestStopQueryExecution(t *testing.T) {
 	if _, err := f.a.GetQueryResults(ctx, &athenaapi.GetQueryResultsInput{QueryExecutionId: out.QueryExecutionId}); err == nil ||
 		err.Error() != "InvalidRequestException: Query has not yet finished. Current state: RUNNING" {
 		t.Fatalf("results while running: %v", err)
+	}
+	// One query runs at a time here: a second one waits QUEUED, and
+	// stopping it there cancels it.
+	second, err := f.a.StartQueryExecution(ctx, &athenaapi.StartQueryExecutionInput{QueryString: ptr.To("select 1"),
+		ResultConfiguration: &athenaapi.ResultConfiguration{OutputLocation: ptr.To("s3://out/")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ge, err := f.a.GetQueryExecution(ctx, &athenaapi.GetQueryExecutionInput{QueryExecutionId: second.QueryExecutionId})
+	if err != nil || *ge.QueryExecution.Status.State != stateQueued {
+		t.Fatalf("second query: %+v %v", ge, err)
+	}
+	if _, err := f.a.StopQueryExecution(ctx, &athenaapi.StopQueryExecutionInput{QueryExecutionId: second.QueryExecutionId}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := f.a.StopQueryExecution(ctx, &athenaapi.StopQueryExecutionInput{QueryExecutionId: out.QueryExecutionId}); err != nil {
 		t.Fatal(err)

@@ -207,12 +207,32 @@ func (a *Athena) setState(sc storage.Scope, id string, f func(r *execRecord)) (e
 // execute runs a query and records how it ended.
 func (a *Athena) execute(ctx *request.Context, rec execRecord, cutoff int64) {
 	sc := scope(ctx)
+	select {
+	case a.slots <- struct{}{}:
+		defer func() { <-a.slots }()
+	case <-ctx.Done():
+		// Stopped while QUEUED (StopQueryExecution recorded it), or out
+		// of time waiting.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			now := a.clock.Now().UTC()
+			if _, err := a.setState(sc, rec.ID, func(r *execRecord) {
+				r.State, r.Reason, r.ErrCategory, r.ErrType, r.Completed = stateFailed, "Query timeout", 1, 206, now
+			}); err != nil {
+				a.opts.Log.Error("athena: recording a query's end", "id", rec.ID, "err", err)
+			}
+		}
+		return
+	}
 	start := a.clock.Now().UTC()
 	if r, err := a.setState(sc, rec.ID, func(r *execRecord) { r.State, r.Started = stateRunning, start }); err != nil || r.State != stateRunning {
 		return
 	}
 	run := &run{a: a, ctx: ctx, rec: &rec, cutoff: cutoff}
+	defer run.cleanup()
 	res, err := run.statement()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // stopped or timed out: no result is written
+	}
 	end := a.clock.Now().UTC()
 	if err == nil && res != nil {
 		err = a.store.Update(func(tx storage.Tx) error { return results.Put(tx, sc, *res, rec.ID) })

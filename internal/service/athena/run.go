@@ -216,7 +216,6 @@ func (r *run) cleanup() {
 // writeResult writes the result file to the output location: a SELECT's
 // rows as <id>.csv with <id>.csv.metadata, other statements' as <id>.txt.
 func (r *run) writeResult(res *resultRecord) error {
-	defer r.cleanup()
 	loc := r.rec.OutputLocation
 	if !strings.HasSuffix(loc, "/") {
 		loc += "/"
