@@ -554,6 +554,20 @@ func TestWorkGroups(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	arn := "arn:aws:athena:" + f.h.Region + ":" + f.h.Account + ":workgroup/analysts"
+	if _, err := f.a.TagResource(ctx, &athenaapi.TagResourceInput{ResourceARN: ptr.To(arn), Tags: []athenaapi.Tag{{Key: ptr.To("team"), Value: ptr.To("data")}, {Key: ptr.To("x"), Value: ptr.To("1")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.UntagResource(ctx, &athenaapi.UntagResourceInput{ResourceARN: ptr.To(arn), TagKeys: []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := f.a.ListTagsForResource(ctx, &athenaapi.ListTagsForResourceInput{ResourceARN: ptr.To(arn)})
+	if err != nil || len(tags.Tags) != 1 || *tags.Tags[0].Key != "team" {
+		t.Fatalf("tags %+v %v", tags, err)
+	}
+	if _, err := f.a.ListTagsForResource(ctx, &athenaapi.ListTagsForResourceInput{ResourceARN: ptr.To(arn + "x")}); !athenaapi.ErrResourceNotFoundException.Is(err) {
+		t.Fatalf("missing workgroup: %v", err)
+	}
 	list, err := f.a.ListWorkGroups(ctx, &athenaapi.ListWorkGroupsInput{})
 	if err != nil || len(list.WorkGroups) != 2 || *list.WorkGroups[1].Name != "primary" {
 		t.Fatalf("%+v %v", list, err)

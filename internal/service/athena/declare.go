@@ -25,6 +25,9 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 		}
 		return []string{arn("datacatalog/" + c)}
 	}
+	if arn := in.Str("ResourceARN"); arn != "" {
+		return []string{arn}
+	}
 	wg := in.Str("WorkGroup")
 	if wg == "" {
 		wg = primary

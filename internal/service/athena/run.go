@@ -110,6 +110,9 @@ func classify(q string) (string, string) {
 
 // statement runs the statement and answers its result (nil for none).
 func (r *run) statement() (*resultRecord, error) {
+	if !strings.EqualFold(r.rec.Catalog, awsDataCatalog) {
+		return nil, userError(1301, fmt.Sprintf("CATALOG_NOT_FOUND: line 1:1: Catalog '%s' does not exist", strings.ToLower(r.rec.Catalog)))
+	}
 	q := strings.TrimSpace(r.rec.Query)
 	q = strings.TrimSpace(strings.TrimSuffix(q, ";"))
 	if len(r.rec.Params) > 0 {
