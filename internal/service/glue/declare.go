@@ -15,6 +15,9 @@ func (g *Glue) Declare() kit.Declaration {
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {
+	if arn := in.Str("ResourceArn"); arn != "" {
+		return []string{arn}
+	}
 	account := in.Str("CatalogId")
 	if account == "" {
 		account = env.Account

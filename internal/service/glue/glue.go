@@ -105,6 +105,11 @@ func (g *Glue) CreateDatabase(ctx *request.Context, in *glueapi.CreateDatabaseIn
 		} else if ok || name == defaultDB {
 			return glueapi.ErrAlreadyExistsException.New("Database already exists.")
 		}
+		if len(in.Tags) > 0 {
+			if err := tags.Put(tx, sc, in.Tags, "arn:aws:glue:"+ctx.Region+":"+ctx.Account+":database/"+name); err != nil {
+				return err
+			}
+		}
 		return databases.Put(tx, sc, d, name)
 	})
 	if err != nil {
@@ -206,6 +211,20 @@ func (g *Glue) DeleteDatabase(ctx *request.Context, in *glueapi.DeleteDatabaseIn
 	err := g.store.Update(func(tx storage.Tx) error {
 		if _, err := getDB(tx, sc, name); err != nil {
 			return err
+		}
+		// Tags go with their database and tables.
+		var arns []string
+		if err := tables.List(tx, sc, []string{name}, storage.ListOptions{}, func(_ []string, t glueapi.Table) bool {
+			arns = append(arns, tableARN(sc, ctx.Region, name, ptr.Deref(t.Name)))
+			return true
+		}); err != nil {
+			return err
+		}
+		arns = append(arns, "arn:aws:glue:"+ctx.Region+":"+sc.Account+":database/"+name)
+		for _, arn := range arns {
+			if err := tags.Delete(tx, sc, arn); err != nil {
+				return err
+			}
 		}
 		if err := storage.DeletePrefix(tx, sc.Prefix(tables.Name(), name)); err != nil {
 			return err
@@ -375,9 +394,16 @@ func (g *Glue) UpdateTable(ctx *request.Context, in *glueapi.UpdateTableInput) (
 	return &glueapi.UpdateTableOutput{}, nil
 }
 
-// deleteTable deletes a table and its partitions.
+func tableARN(sc storage.Scope, region, db, name string) string {
+	return "arn:aws:glue:" + region + ":" + sc.Account + ":table/" + db + "/" + name
+}
+
+// deleteTable deletes a table with its partitions and tags.
 func deleteTable(tx storage.Tx, sc storage.Scope, db, name string) error {
 	if _, err := getTable(tx, sc, db, name); err != nil {
+		return err
+	}
+	if err := tags.Delete(tx, sc, tableARN(sc, sc.Region, db, name)); err != nil {
 		return err
 	}
 	if err := storage.DeletePrefix(tx, sc.Prefix(partitions.Name(), db, name)); err != nil {

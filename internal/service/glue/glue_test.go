@@ -27,8 +27,21 @@ func TestDatabasesAndTables(t *testing.T) {
 	if err != nil || len(dbs.DatabaseList) != 1 || *dbs.DatabaseList[0].Name != "default" {
 		t.Fatalf("default database: %+v %v", dbs, err)
 	}
-	if _, err := g.CreateDatabase(ctx, &glueapi.CreateDatabaseInput{DatabaseInput: &glueapi.DatabaseInput{Name: ptr.To("Sales")}}); err != nil {
+	if _, err := g.CreateDatabase(ctx, &glueapi.CreateDatabaseInput{DatabaseInput: &glueapi.DatabaseInput{Name: ptr.To("Sales")}, Tags: map[string]string{"team": "data"}}); err != nil {
 		t.Fatal(err)
+	}
+	dbARN := "arn:aws:glue:" + h.Region + ":" + h.Account + ":database/sales"
+	if _, err := g.TagResource(ctx, &glueapi.TagResourceInput{ResourceArn: ptr.To(dbARN), TagsToAdd: map[string]string{"env": "dev"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.UntagResource(ctx, &glueapi.UntagResourceInput{ResourceArn: ptr.To(dbARN), TagsToRemove: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	if tg, err := g.GetTags(ctx, &glueapi.GetTagsInput{ResourceArn: ptr.To(dbARN)}); err != nil || len(tg.Tags) != 1 || tg.Tags["env"] != "dev" {
+		t.Fatalf("tags %+v %v", tg, err)
+	}
+	if _, err := g.GetTags(ctx, &glueapi.GetTagsInput{ResourceArn: ptr.To(dbARN + "x")}); !glueapi.ErrEntityNotFoundException.Is(err) {
+		t.Fatalf("tags of a missing database: %v", err)
 	}
 	if _, err := g.CreateDatabase(ctx, &glueapi.CreateDatabaseInput{DatabaseInput: &glueapi.DatabaseInput{Name: ptr.To("sales")}}); !glueapi.ErrAlreadyExistsException.Is(err) {
 		t.Fatalf("duplicate database: %v", err)
