@@ -357,6 +357,7 @@ func TestQueryFailures(t *testing.T) {
 		{"syntax", `selec 1`, "Parser Error", 1006, ""},
 		{"data denied", `select count(*) from cloudtrail_logs`, "Permission denied on S3 path: s3://trail-bucket/AWSLogs/000000000000/CloudTrail/a.json.gz", 1501, "trail-bucket/"},
 		{"unsupported", `explain select 1`, "NOT_SUPPORTED", 1200, ""},
+		{"two statements", `select 1; select 2`, "Only one sql statement is allowed.", 1006, ""},
 		{"ddl needs a location", `create external table t (a int)`, "must have a LOCATION", 1100, ""},
 		{"duplicate table", cloudTrailDDL, "AlreadyExistsException", 1003, ""},
 	}

@@ -128,6 +128,11 @@ func (r *run) statement() (*resultRecord, error) {
 	if len(toks) == 0 {
 		return nil, userError(1006, "line 1:1: mismatched input '<EOF>'. Expecting: <statement>")
 	}
+	for _, t := range toks {
+		if t.kind == tSymbol && t.val == ";" {
+			return nil, userError(1006, "Only one sql statement is allowed. Got: "+q)
+		}
+	}
 	p := &parser{src: q, toks: toks}
 	switch {
 	case toks[0].is("create"), toks[0].is("drop"), toks[0].is("alter"), toks[0].is("msck"),

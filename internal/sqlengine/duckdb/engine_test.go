@@ -141,6 +141,9 @@ func TestEngineRefuses(t *testing.T) {
 		`select * from read_csv('/etc/passwd')`,
 		`select nosuchcolumn from (select 1 a)`,
 		`SET enable_external_access=true`,
+		`INSTALL httpfs`,
+		`ATTACH '/tmp/niwa-attach.db'`,
+		`select * from read_text('/etc/hostname')`,
 		`select 'unterminated`,
 	} {
 		_, err := e.Query(context.Background(), sqlengine.Query{SQL: q, Database: "default"})
