@@ -31,6 +31,9 @@ var renames = map[string]string{
 	"split":                "string_split",
 	"date_format":          "strftime",
 	"date_parse":           "strptime",
+	"format_datetime":      "strftime",
+	"parse_datetime":       "strptime",
+	"date_add":             "niwa_date_add",
 	"array_position":       "list_position",
 	"array_max":            "list_max",
 	"array_min":            "list_min",
@@ -46,9 +49,13 @@ var renames = map[string]string{
 	"is_infinite":          "isinf",
 }
 
-// dateFormatFns take a MySQL-style format string as their second
-// argument (date_parse, date_format); format_datetime takes Java's.
-var dateFormatFns = map[string]bool{"date_parse": true, "date_format": true}
+// dateFormatFns take a format string as their second argument: MySQL's
+// (date_parse, date_format) or Java's (format_datetime, parse_datetime),
+// converted to strftime's when it is a literal.
+var dateFormatFns = map[string]func(string) string{
+	"date_parse": mysqlFormat, "date_format": mysqlFormat,
+	"format_datetime": javaFormat, "parse_datetime": javaFormat,
+}
 
 // macros define Trino functions DuckDB lacks, in every query's database.
 var macros = []string{
@@ -56,6 +63,80 @@ var macros = []string{
 	`CREATE MACRO from_iso8601_date(s) AS CAST(CAST(s AS TIMESTAMP) AS DATE)`,
 	`CREATE MACRO url_extract_host(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#]*)', 1)`,
 	`CREATE MACRO url_extract_path(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*([^?#]*)', 1)`,
+	// Trino's date_add(unit, value, timestamp); DuckDB's date_add adds
+	// an interval.
+	`CREATE MACRO niwa_date_add(unit, n, ts) AS CASE lower(unit)
+		WHEN 'millisecond' THEN ts + to_milliseconds(n) WHEN 'second' THEN ts + to_seconds(n)
+		WHEN 'minute' THEN ts + to_minutes(n) WHEN 'hour' THEN ts + to_hours(n)
+		WHEN 'day' THEN ts + to_days(n) WHEN 'week' THEN ts + to_weeks(n)
+		WHEN 'month' THEN ts + to_months(n) WHEN 'quarter' THEN ts + to_months(3 * n)
+		WHEN 'year' THEN ts + to_years(n) END`,
+}
+
+// javaFormat converts a Java (Joda) datetime pattern — format_datetime,
+// parse_datetime — to strftime's; 'quoted' text is literal.
+func javaFormat(f string) string {
+	var b strings.Builder
+	for i := 0; i < len(f); {
+		c := f[i]
+		if c == '\'' {
+			j := strings.IndexByte(f[i+1:], '\'')
+			if j < 0 {
+				b.WriteString(strings.ReplaceAll(f[i+1:], "%", "%%"))
+				break
+			}
+			if j == 0 {
+				b.WriteByte('\'') // '' is a quote
+			} else {
+				b.WriteString(strings.ReplaceAll(f[i+1:i+1+j], "%", "%%"))
+			}
+			i += j + 2
+			continue
+		}
+		n := 1
+		for i+n < len(f) && f[i+n] == c {
+			n++
+		}
+		run := f[i : i+n]
+		switch {
+		case c == 'y' && n == 2:
+			b.WriteString("%y")
+		case c == 'y' || c == 'Y':
+			b.WriteString("%Y")
+		case c == 'M' && n >= 4:
+			b.WriteString("%B")
+		case c == 'M' && n == 3:
+			b.WriteString("%b")
+		case c == 'M':
+			b.WriteString("%m")
+		case c == 'd':
+			b.WriteString("%d")
+		case c == 'H':
+			b.WriteString("%H")
+		case c == 'h':
+			b.WriteString("%I")
+		case c == 'm':
+			b.WriteString("%M")
+		case c == 's':
+			b.WriteString("%S")
+		case c == 'S':
+			b.WriteString("%g") // milliseconds
+		case c == 'a':
+			b.WriteString("%p")
+		case c == 'E' && n >= 4:
+			b.WriteString("%A")
+		case c == 'E':
+			b.WriteString("%a")
+		case c == 'Z' || c == 'z' || c == 'X':
+			b.WriteString("%z")
+		case c == '%':
+			b.WriteString("%%")
+		default:
+			b.WriteString(run)
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // mysqlFormat converts a MySQL datetime format (Trino's date_parse and
@@ -251,7 +332,7 @@ func Translate(sql string) (string, error) {
 		if afterDot || n >= len(toks) || toks[n].text != "(" {
 			continue
 		}
-		if dateFormatFns[lower] {
+		if conv, ok := dateFormatFns[lower]; ok {
 			// The format argument: the first string literal at depth 1
 			// after a comma.
 			depth := 0
@@ -272,7 +353,7 @@ func Translate(sql string) (string, error) {
 				}
 				if comma && depth == 1 && toks[j].kind == tokString {
 					lit := toks[j].text[1 : len(toks[j].text)-1]
-					toks[j].text = quoteString(mysqlFormat(strings.ReplaceAll(lit, "''", "'")))
+					toks[j].text = quoteString(conv(strings.ReplaceAll(lit, "''", "'")))
 					break
 				}
 			}
