@@ -109,6 +109,7 @@ func TestEngine(t *testing.T) {
 		{"date_parse", `select date_parse(stamp, '%d/%b/%Y:%H:%i:%s +0000') from lines where who = 'bob'`, "", "2019-02-06 00:00:38.000"},
 		{"regexp_like", `select who from lines where regexp_like(who, '^a')`, "", "ann"},
 		{"parse_datetime and date_add", `select date_add('hour', 2, parse_datetime(stamp, 'dd/MMM/yyyy:HH:mm:ss Z')) from lines where who = 'bob'`, "", "2019-02-06 02:00:38.000 UTC"},
+		{"trino values", `select sum(x) from (values 1, 2, 3) as t(x)`, "", "6"},
 		{"format_datetime", `select format_datetime(from_iso8601_timestamp(eventtime), 'yyyy-MM-dd HH:mm') from cloudtrail_logs where eventname = 'PutObject'`, "", "2026-01-02 03:04"},
 		{"json serde arrays maps", `select name, tags[1], cardinality(tags), attrs['k'], ts from events order by name`, "",
 			"a|x|2|1|2026-01-02 03:04:05.000\nb|NULL|0|NULL|NULL"},

@@ -329,6 +329,10 @@ func Translate(sql string) (string, error) {
 			toks[i] = token{tokQuoted, `"default"`}
 			continue
 		}
+		if lower == "values" && !afterDot && n < len(toks) && toks[n].text != "(" {
+			wrapValues(toks, n)
+			continue
+		}
 		if afterDot || n >= len(toks) || toks[n].text != "(" {
 			continue
 		}
@@ -367,4 +371,54 @@ func Translate(sql string) (string, error) {
 		b.WriteString(t.text)
 	}
 	return b.String(), nil
+}
+
+// valuesEnd are the words that end a VALUES list.
+var valuesEnd = map[string]bool{"as": true, "order": true, "limit": true, "union": true, "except": true,
+	"intersect": true, "offset": true, "fetch": true}
+
+// wrapValues puts each row of Trino's VALUES 1, 2 (rows of one column
+// need no parentheses there) in the parentheses DuckDB needs, from token
+// i on.
+func wrapValues(toks []token, i int) {
+	depth := 0
+	start := i
+	for j := i; j <= len(toks); j++ {
+		end := j == len(toks)
+		if !end {
+			t := toks[j]
+			switch {
+			case t.text == "(" || t.text == "[":
+				depth++
+				continue
+			case (t.text == ")" || t.text == "]") && depth > 0:
+				depth--
+				continue
+			case depth > 0:
+				continue
+			case t.text == ",":
+			case t.text == ")" || t.text == ";" || t.kind == tokIdent && valuesEnd[strings.ToLower(t.text)]:
+				end = true
+			default:
+				continue
+			}
+		}
+		// toks[start:j] is one row: wrap its first and last non-space
+		// tokens.
+		first, last := start, j-1
+		for first < j && toks[first].kind == tokSpace {
+			first++
+		}
+		for last > first && toks[last].kind == tokSpace {
+			last--
+		}
+		if first < j {
+			toks[first].text = "(" + toks[first].text
+			toks[last].text += ")"
+		}
+		if end {
+			return
+		}
+		start = j + 1
+	}
 }
