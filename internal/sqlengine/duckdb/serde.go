@@ -109,7 +109,9 @@ func (s *serde) file(f sqlengine.File, enc *json.Encoder) error {
 		var doc struct {
 			Records []map[string]any
 		}
-		if err := dec.Decode(&doc); err != nil {
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			return nil // an empty file holds no records
+		} else if err != nil {
 			return &sqlengine.QueryError{Message: fmt.Sprintf("HIVE_CURSOR_ERROR: %s is not a CloudTrail log file: %v", f.Path, err)}
 		}
 		for _, r := range doc.Records {
