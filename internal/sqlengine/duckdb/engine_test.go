@@ -71,7 +71,7 @@ func rows(r *sqlengine.Result) string {
 func TestEngine(t *testing.T) {
 	dir := t.TempDir()
 	ct := sqlengine.Table{Database: "default", Name: "cloudtrail_logs", Columns: cloudTrailColumns, Format: sqlengine.FormatCloudTrail,
-		Files: []sqlengine.File{{Path: gz(t, dir, "a.json.gz", trailFile)}}}
+		Files: []sqlengine.File{{Path: gz(t, dir, "a.json.gz", trailFile)}, {Path: plain(t, dir, "empty.json.gz", "")}, {Path: gz(t, dir, "empty2.json.gz", "")}}}
 	csvT := sqlengine.Table{Database: "sales", Name: "orders", Format: sqlengine.FormatDelimited, Delimiter: ",", SkipHeaderLines: 1,
 		Columns:       []sqlengine.Column{{Name: "id", Type: "int"}, {Name: "item", Type: "string"}, {Name: "price", Type: "double"}, {Name: "dt", Type: "string"}},
 		PartitionKeys: []string{"dt"},

@@ -65,6 +65,9 @@ func open(path string) (io.ReadCloser, error) {
 		return f, nil
 	}
 	z, err := gzip.NewReader(f)
+	if errors.Is(err, io.EOF) {
+		return f, nil // an empty object: no rows
+	}
 	if err != nil {
 		_ = f.Close()
 		return nil, &sqlengine.QueryError{Message: fmt.Sprintf("HIVE_CURSOR_ERROR: %s is not gzip: %v", path, err)}
