@@ -326,7 +326,12 @@ keys = {}
 for user, policy in (('analyst', {'Version': '2012-10-17', 'Statement': [
         {'Effect': 'Allow', 'Action': ['athena:*', 'glue:Get*'], 'Resource': '*'},
         {'Effect': 'Allow', 'Action': ['s3:ListBucket', 's3:PutObject', 's3:GetObject'], 'Resource': ['arn:aws:s3:::athena-results', 'arn:aws:s3:::athena-results/*']},
-        {'Effect': 'Allow', 'Action': 's3:ListBucket', 'Resource': 'arn:aws:s3:::trail-logs'}]}), ('nobody', None)):
+        {'Effect': 'Allow', 'Action': 's3:ListBucket', 'Resource': 'arn:aws:s3:::trail-logs'}]}), ('nobody', None),
+        ('viaathena', {'Version': '2012-10-17', 'Statement': [
+        {'Effect': 'Allow', 'Action': ['athena:*', 'glue:Get*'], 'Resource': '*'},
+        {'Effect': 'Allow', 'Action': ['s3:ListBucket', 's3:PutObject', 's3:GetObject'], 'Resource': ['arn:aws:s3:::athena-results', 'arn:aws:s3:::athena-results/*']},
+        {'Effect': 'Allow', 'Action': ['s3:ListBucket', 's3:GetObject'], 'Resource': ['arn:aws:s3:::trail-logs', 'arn:aws:s3:::trail-logs/*'],
+         'Condition': {'ForAnyValue:StringEquals': {'aws:CalledVia': 'athena.amazonaws.com'}}}]})):
     iam.create_user(UserName=user)
     if policy:
         iam.put_user_policy(UserName=user, PolicyName='p', PolicyDocument=json.dumps(policy))
@@ -353,6 +358,16 @@ print(json.dumps({'keys': keys, 'owner': must('select count(*) from cloudtrail_l
 	}
 	if e := qe["Status"].(map[string]any)["AthenaError"].(map[string]any); e["ErrorCategory"].(float64) != 2 || e["ErrorType"].(float64) != 1501 {
 		t.Fatalf("AthenaError %v", e)
+	}
+	// Data readable only through Athena (aws:CalledVia): the query runs,
+	// a direct read is refused.
+	qe = query(t, n, framework.CLIs[0], env("viaathena"), "select count(*) from cloudtrail_logs", "s3://athena-results/via/")
+	if s, reason := state(qe); s != "SUCCEEDED" {
+		t.Fatalf("through athena: %s %s", s, reason)
+	}
+	if _, errOut, err := n.RunCLI(t, framework.CLIs[0], env("viaathena"), "s3api", "head-object", "--bucket", "trail-logs",
+		"--key", "AWSLogs/000000000000/CloudTrail/us-east-1/2026/05/01/f.json.gz"); err == nil || !strings.Contains(errOut, "403") {
+		t.Fatalf("direct read: %v %s", err, errOut)
 	}
 	_, errOut, err := n.RunCLI(t, framework.CLIs[0], env("nobody"),
 		"athena", "start-query-execution", "--query-string", "select 1", "--result-configuration", "OutputLocation=s3://athena-results/")

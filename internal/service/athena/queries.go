@@ -163,6 +163,9 @@ func (a *Athena) launch(ctx *request.Context, rec execRecord, cutoff int64) {
 	// a copy of its context, on a context of its own.
 	rc := *ctx
 	rc.Context = runCtx
+	// Its Glue and S3 calls are made through Athena (forward access
+	// sessions): aws:CalledVia names athena.amazonaws.com.
+	rc.CalledVia = append(append([]string{}, ctx.CalledVia...), "athena.amazonaws.com")
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
