@@ -149,6 +149,20 @@ func TestPartitions(t *testing.T) {
 	if err != nil || *p.Partition.StorageDescriptor.Location != "s3://b/logs/2026/01/" {
 		t.Fatalf("get partition: %+v %v", p, err)
 	}
+	bg, err := g.BatchGetPartition(ctx, &glueapi.BatchGetPartitionInput{DatabaseName: ptr.To("default"), TableName: ptr.To("logs"),
+		PartitionsToGet: []glueapi.PartitionValueList{{Values: []string{"2026", "02"}}, {Values: []string{"1999", "01"}}}})
+	if err != nil || len(bg.Partitions) != 1 {
+		t.Fatalf("batch get: %+v %v", bg, err)
+	}
+	if _, err := g.UpdatePartition(ctx, &glueapi.UpdatePartitionInput{DatabaseName: ptr.To("default"), TableName: ptr.To("logs"), PartitionValueList: []string{"2026", "02"},
+		PartitionInput: &glueapi.PartitionInput{Values: []string{"2026", "03"}, StorageDescriptor: &glueapi.StorageDescriptor{Location: ptr.To("s3://b/moved/")}}}); err != nil {
+		t.Fatal(err)
+	}
+	bd, err := g.BatchDeletePartition(ctx, &glueapi.BatchDeletePartitionInput{DatabaseName: ptr.To("default"), TableName: ptr.To("logs"),
+		PartitionsToDelete: []glueapi.PartitionValueList{{Values: []string{"2026", "03"}}, {Values: []string{"2026", "02"}}}})
+	if err != nil || len(bd.Errors) != 1 || bd.Errors[0].PartitionValues[1] != "02" {
+		t.Fatalf("batch delete: %+v %v", bd, err)
+	}
 	if _, err := g.DeletePartition(ctx, &glueapi.DeletePartitionInput{DatabaseName: ptr.To("default"), TableName: ptr.To("logs"), PartitionValues: []string{"2026", "01"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -167,6 +167,101 @@ func (g *Glue) DeletePartition(ctx *request.Context, in *glueapi.DeletePartition
 	return &glueapi.DeletePartitionOutput{}, nil
 }
 
+// BatchDeletePartition deletes partitions, answering each failure in
+// Errors.
+func (g *Glue) BatchDeletePartition(ctx *request.Context, in *glueapi.BatchDeletePartitionInput) (*glueapi.BatchDeletePartitionOutput, error) {
+	if err := checkCatalog(ctx, in.CatalogId); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	db, name := norm(in.DatabaseName), norm(in.TableName)
+	out := &glueapi.BatchDeletePartitionOutput{}
+	err := g.store.Update(func(tx storage.Tx) error {
+		if _, err := getTable(tx, sc, db, name); err != nil {
+			return err
+		}
+		for _, pv := range in.PartitionsToDelete {
+			ok, err := partitions.DeleteExisting(tx, sc, db, name, partitionKey(pv.Values))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				out.Errors = append(out.Errors, glueapi.PartitionError{PartitionValues: pv.Values,
+					ErrorDetail: &glueapi.ErrorDetail{ErrorCode: ptr.To(glueapi.ErrEntityNotFoundException.Code), ErrorMessage: ptr.To("Cannot find partition.")}})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BatchGetPartition reads partitions; missing ones are UnprocessedKeys.
+func (g *Glue) BatchGetPartition(ctx *request.Context, in *glueapi.BatchGetPartitionInput) (*glueapi.BatchGetPartitionOutput, error) {
+	if err := checkCatalog(ctx, in.CatalogId); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	db, name := norm(in.DatabaseName), norm(in.TableName)
+	out := &glueapi.BatchGetPartitionOutput{Partitions: []glueapi.Partition{}, UnprocessedKeys: []glueapi.PartitionValueList{}}
+	err := g.store.View(func(tx storage.Tx) error {
+		if _, err := getTable(tx, sc, db, name); err != nil {
+			return err
+		}
+		for _, pv := range in.PartitionsToGet {
+			p, ok, err := partitions.Get(tx, sc, db, name, partitionKey(pv.Values))
+			if err != nil {
+				return err
+			}
+			if ok {
+				out.Partitions = append(out.Partitions, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdatePartition replaces a partition (its values may change).
+func (g *Glue) UpdatePartition(ctx *request.Context, in *glueapi.UpdatePartitionInput) (*glueapi.UpdatePartitionOutput, error) {
+	if err := checkCatalog(ctx, in.CatalogId); err != nil {
+		return nil, err
+	}
+	sc := scope(ctx)
+	err := g.store.Update(func(tx storage.Tx) error {
+		t, err := getTable(tx, sc, norm(in.DatabaseName), norm(in.TableName))
+		if err != nil {
+			return err
+		}
+		old := partitionKey(in.PartitionValueList)
+		p, ok, err := partitions.Get(tx, sc, *t.DatabaseName, *t.Name, old)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return partitionNotFound()
+		}
+		if len(in.PartitionInput.Values) != len(t.PartitionKeys) {
+			return glueapi.ErrInvalidInputException.New("The number of partition keys do not match the number of partition values")
+		}
+		if err := partitions.Delete(tx, sc, *t.DatabaseName, *t.Name, old); err != nil {
+			return err
+		}
+		p.Values, p.StorageDescriptor, p.Parameters = in.PartitionInput.Values, in.PartitionInput.StorageDescriptor, in.PartitionInput.Parameters
+		p.LastAccessTime, p.LastAnalyzedTime = in.PartitionInput.LastAccessTime, in.PartitionInput.LastAnalyzedTime
+		return partitions.Put(tx, sc, p, *t.DatabaseName, *t.Name, partitionKey(p.Values))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &glueapi.UpdatePartitionOutput{}, nil
+}
+
 // crawlersRefused is the answer of the ETL side of Glue, which niwa does
 // not run.
 func crawlersRefused(op string) error {
