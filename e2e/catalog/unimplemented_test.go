@@ -17,7 +17,7 @@ func TestUnimplementedServices(t *testing.T) {
 		args           []string
 		operation, svc string
 	}{
-		{[]string{"athena", "list-work-groups"}, "ListWorkGroups", "Amazon Athena"},                             // json
+		{[]string{"firehose", "list-delivery-streams"}, "ListDeliveryStreams", "Amazon Kinesis Firehose"},       // json
 		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                  // json
 		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                 // json
 		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                               // json

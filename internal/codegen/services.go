@@ -13,6 +13,7 @@ func services() []service {
 	return []service{
 		{Name: "acm", Model: "acm"},
 		{Name: "apigateway", Model: "apigateway"},
+		{Name: "athena", Model: "athena"},
 		{Name: "cloudformation", Model: "cloudformation"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},
@@ -22,6 +23,7 @@ func services() []service {
 		{Name: "elb", Model: "elasticloadbalancing"},
 		{Name: "elbv2", Model: "elasticloadbalancingv2"},
 		{Name: "events", Model: "events"},
+		{Name: "glue", Model: "glue"},
 		{Name: "iam", Model: "iam"},
 		{Name: "kms", Model: "kms"},
 		{Name: "lambda", Model: "lambda"},

@@ -104,6 +104,7 @@ func Niwa() []Layer {
 				// Network position and egress (the egress proxy Lambda
 				// functions and instance processes leave through).
 				"internal/netpos",
+				"internal/sqlengine/...",
 				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/sqlengine"
 	"log/slog"
 	"net"
 	"net/http"
@@ -83,6 +84,11 @@ type Config struct {
 	Clock                      clock.Clock
 	Log                        *slog.Logger
 	Version                    string
+	// SQLEngine runs Athena's queries. cmd/niwa links DuckDB
+	// (internal/sqlengine/duckdb); nil, as in niwatest's in-process
+	// servers, answers every query FAILED saying no engine is linked, so
+	// that this package links no C library.
+	SQLEngine sqlengine.Engine
 }
 
 // Server is a running (or ready to run) niwa.

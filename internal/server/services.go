@@ -7,6 +7,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	athenaapi "github.com/niwa-cloud/niwa/internal/api/athena"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
@@ -16,6 +17,7 @@ import (
 	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	glueapi "github.com/niwa-cloud/niwa/internal/api/glue"
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
@@ -73,6 +75,8 @@ func catalog() []struct {
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
+		{glueapi.Spec(), wireGlue},
+		{athenaapi.Spec(), wireAthena},         // after S3 and Glue: reads and writes both as the caller
 		{cloudtrailapi.Spec(), wireCloudTrail}, // after S3, SNS, Logs and KMS: it delivers to them
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/niwa-cloud/niwa/internal/netpos"
+	"github.com/niwa-cloud/niwa/internal/service/glue"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -85,6 +86,11 @@ type deps struct {
 	// dataKeys is the KMS seam services encrypt through (dataKeysOf):
 	// filled in by wireKMS and, once built, the authorizer.
 	dataKeys *dataKeys
+	// glue is the Glue Data Catalog, for Athena.
+	glue *glue.Glue
+	// callerAuth is the authorizer for services acting as their caller
+	// (callerAuthOf): filled in once built.
+	callerAuth *callerAuth
 }
 
 // store returns the service's store, opening it once.
