@@ -101,7 +101,11 @@ func Niwa() []Layer {
 				"internal/httpheader", "internal/iam", "internal/kms/...", "internal/lambda/...", "internal/model",
 				// The S3 object seam (Logs exports, DynamoDB export/import).
 				"internal/objects",
-				"internal/kit/...", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/kit/...", "internal/ptr",
+				// Process groups for the engines that run user code.
+				"internal/proc",
+				// EC2 instances that run: user data, IMDS, commands.
+				"internal/instances/...", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.
 				"internal/vtl",
