@@ -26,7 +26,10 @@ require (
 	rsc.io/qr v0.2.0
 )
 
-require github.com/x448/float16 v0.8.4 // indirect
+require (
+	github.com/x448/float16 v0.8.4 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
