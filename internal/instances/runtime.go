@@ -361,3 +361,27 @@ func (v *vm) start(cmd *exec.Cmd) error {
 	v.groups[cmd.Process.Pid] = struct{}{}
 	return nil
 }
+
+// Reset kills every instance and forgets their directories (POST
+// /_niwa/reset dropped EC2's records); the identity key stays.
+func (r *Runtime) Reset() error {
+	r.mu.Lock()
+	vms := r.vms
+	r.vms = map[string]*vm{}
+	r.mu.Unlock()
+	for _, v := range vms {
+		v.shutdown("")
+	}
+	entries, err := os.ReadDir(r.cfg.WorkDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			if err := os.RemoveAll(filepath.Join(r.cfg.WorkDir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

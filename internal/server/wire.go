@@ -9,6 +9,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/instances"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
@@ -49,6 +50,11 @@ type deps struct {
 	s3 *s3.S3
 	// ec2 is EC2, for Lambda's VpcConfig validation.
 	ec2 *ec2.EC2
+	// instances runs EC2 instances' processes (set by wireEC2), for SSM.
+	instances *instances.Runtime
+	// onServe run once niwa listens (so d.endpoint answers): booting
+	// again the instances that ran before a restart.
+	onServe []func()
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
 	// ses is the state SES's two APIs (ses, sesv2) share.

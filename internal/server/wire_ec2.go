@@ -22,12 +22,38 @@ func wireEC2(d *deps) (*wiring, error) {
 		StopDelay: envDuration("NIWA_EC2_STOP_DELAY"),
 		NatDelay:  envDuration("NIWA_EC2_NAT_DELAY"),
 	}
+	opts.Log = d.log
 	svc, err := ec2.New(store, d.bus, d.clock, opts)
 	if err != nil {
 		return nil, err
 	}
 	d.ec2 = svc
+	rt, cleanup, err := wireInstances(d, svc)
+	if err != nil {
+		return nil, err
+	}
+	svc.SetRuntime(rt)
+	d.instances = rt
+	// Instances that ran when niwa stopped boot again once niwa listens
+	// (their processes are given its endpoint); user data does not
+	// rerun: its first-boot marker is in their directory.
+	d.onServe = append(d.onServe, func() {
+		if err := rt.Resume(); err != nil {
+			d.log.Warn("ec2: resuming instances", "err", err)
+		}
+	})
 	decl := svc.Declare()
+	decl.Routes = append(decl.Routes, identityCertRoute(rt))
+	closeEC2 := decl.Close
+	decl.Close = func() error {
+		var err error
+		if closeEC2 != nil {
+			err = closeEC2()
+		}
+		_ = rt.Close()
+		cleanup()
+		return err
+	}
 	// The route evaluator answers in niwa's default account and region.
 	decl.Routes = append(decl.Routes, kit.Route{
 		Name:    "ec2-route",

@@ -19,6 +19,7 @@ package ec2
 
 import (
 	"encoding/hex"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -46,6 +47,9 @@ type Options struct {
 	TerminatedRetention time.Duration
 	// NatDelay is how long a NAT gateway stays pending (default 1s).
 	NatDelay time.Duration
+	// Log receives what goes wrong in the background (the instance
+	// runtime); nil discards it.
+	Log *slog.Logger
 }
 
 // EC2 implements the EC2 API; bind it with ec2api.Bind.
@@ -58,6 +62,8 @@ type EC2 struct {
 	mu     sync.Mutex
 	timers map[string]clock.Timer
 	closed bool
+	// runtime runs instances' processes (nil: records only).
+	runtime Runtime
 }
 
 // New returns the EC2 service. It re-arms the timers of state transitions
