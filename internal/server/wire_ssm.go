@@ -8,11 +8,11 @@ import (
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/instances"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
-	"github.com/niwa-cloud/niwa/internal/instances"
-	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 	"github.com/niwa-cloud/niwa/internal/service/ssm"
@@ -187,4 +187,3 @@ func (s *ssmInstances) PutLogs(ctx context.Context, account, region, id, group, 
 	}
 	return s.logs.AppendLogEvents(account, region, group, stream, evs)
 }
-
