@@ -558,8 +558,15 @@ func (s *SSM) awaitDelivery(ctx context.Context, sc storage.Scope, cmd commandRe
 	done := make(chan struct{})
 	t := s.clock.AfterFunc(wait, func() { close(done) })
 	defer t.Stop()
+	// The agent is not there: SSM keeps retrying (Delayed) until the
+	// delivery timeout.
 	s.setInvocation(sc, cmd.ID, inst, func(inv *invocationRecord) {
-		inv.Status, inv.StatusDetails = "Pending", "Undeliverable"
+		inv.Status, inv.StatusDetails = "Delayed", "Delayed"
+		for i := range inv.Plugins {
+			if inv.Plugins[i].Status == "InProgress" {
+				inv.Plugins[i].Status, inv.Plugins[i].StatusDetails = "Delayed", "Delayed"
+			}
+		}
 	})
 	select {
 	case <-done:
@@ -1032,7 +1039,7 @@ func (s *SSM) GetCommandInvocation(ctx *request.Context, in *ssmapi.GetCommandIn
 	if p != nil {
 		out.PluginName = ptr.To(p.Name)
 		out.Status, out.StatusDetails = ptr.To(p.Status), ptr.To(p.StatusDetails)
-		if p.Status != "Pending" && p.Status != "InProgress" && inv.Status != "InProgress" {
+		if p.Status != "Pending" && p.Status != "InProgress" && p.Status != "Delayed" && inv.Status != "InProgress" {
 			out.Status, out.StatusDetails = ptr.To(inv.Status), ptr.To(inv.StatusDetails)
 		}
 		out.ResponseCode = ptr.To(p.Code)
