@@ -170,3 +170,30 @@ func alive(pid string) bool {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	return err == nil && !strings.Contains(string(b), ") Z ")
 }
+
+// TestRestartBootsRunningInstances: with --data-dir, an instance that
+// ran when niwa was killed boots again when niwa comes back (bootcmd
+// again, user data not), and what the killed niwa left running is gone.
+func TestRestartBootsRunningInstances(t *testing.T) {
+	n := framework.StartBinary(t, "--data-dir", t.TempDir())
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	ud := "#cloud-config\nbootcmd:\n  - echo BOOTCMD\nruncmd:\n  - sleep 600 & echo $! > " + pidFile + "\n  - echo RUNCMD\n"
+	id := run(t, n, ud)
+	boot(t, n, id)
+	waitConsole(t, n, id, "finished at")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	n.Kill9AndRestart()
+	var out string
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		out = console(t, n, id)
+		return strings.Count(out, "finished at") == 2
+	}, "boot after the restart")
+	if strings.Count(out, "BOOTCMD") != 2 || strings.Count(out, "RUNCMD") != 1 {
+		t.Errorf("after a restart bootcmd runs again, runcmd does not:\n%s", out)
+	}
+	framework.WaitUntil(t, framework.Patience, func() bool { return !alive(pid) }, "sleep "+pid+" left by the killed niwa is killed")
+}

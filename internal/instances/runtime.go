@@ -23,6 +23,11 @@ import (
 // EC2 returns the most recent 64 KB.
 const consoleLimit = 64 * 1024
 
+// instanceEnv marks every process of an instance with its directory, so
+// that a niwa killed without shutting down can find and kill them when
+// it boots the instance again.
+const instanceEnv = "NIWA_INSTANCE_DIR"
+
 // ErrNotRunning is Run's answer for an instance the runtime does not run.
 var ErrNotRunning = errors.New("instances: instance is not running")
 
@@ -126,6 +131,11 @@ func (r *Runtime) Boot(account, region, id string) error {
 	if err != nil {
 		_ = console.Close()
 		return err
+	}
+	// Processes a previous niwa left behind when it was killed without
+	// shutting down go first: this boot replaces them.
+	if n := proc.KillByEnv(instanceEnv + "=" + dir); n > 0 {
+		r.cfg.Log.Info("instances: killed processes left by a previous run", "instance", id, "count", n)
 	}
 	v := &vm{r: r, account: account, region: region, id: id, dir: dir, ln: ln, console: console,
 		groups: map[int]struct{}{}, tokens: map[string]time.Time{}}
@@ -316,6 +326,7 @@ func (v *vm) environ(ctx context.Context, in Instance) ([]string, error) {
 	}
 	home := filepath.Join(v.dir, "rootfs", "root", ".aws")
 	env = append(env,
+		instanceEnv+"="+v.dir,
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT="+v.metadataURL(),
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv4",
 		"AWS_DEFAULT_REGION="+v.region,
