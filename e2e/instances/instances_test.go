@@ -1,51 +1,95 @@
 package instances
 
 import (
+	"context"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 const trustEC2 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
+// The set-up and the polling go through aws-sdk-go-v2 (a CLI process
+// per poll costs seconds on a loaded machine); the real clients are what
+// runs on the instances: boto3 and the aws CLI in user data and commands.
+
+func clients(n *framework.Niwa) (*ec2.Client, *iam.Client) {
+	cfg := framework.GoConfig(n, "test", "test", "")
+	return ec2.NewFromConfig(cfg), iam.NewFromConfig(cfg)
+}
+
 // profile makes role name (trusted by EC2, with the managed policies)
 // and an instance profile of the same name holding it.
 func profile(t *testing.T, n *framework.Niwa, name string, policies ...string) {
 	t.Helper()
-	n.MustAWS(t, "iam", "create-role", "--role-name", name, "--assume-role-policy-document", trustEC2)
-	framework.AttachRolePolicies(t, n, name, policies...)
-	n.MustAWS(t, "iam", "create-instance-profile", "--instance-profile-name", name)
-	n.MustAWS(t, "iam", "add-role-to-instance-profile", "--instance-profile-name", name, "--role-name", name)
+	_, c := clients(n)
+	ctx := context.Background()
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trustEC2)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range policies {
+		if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String("arn:aws:iam::aws:policy/" + p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func ami(t *testing.T, n *framework.Niwa) string {
 	t.Helper()
-	var id string
-	framework.CLIJSON(t, n, framework.CLIs[0], &id, "ec2", "describe-images", "--owners", "amazon", "--filters", "Name=name,Values=al2023-ami-2023*-x86_64",
-		"--query", "Images[0].ImageId")
-	if id == "" {
-		t.Fatal("no Amazon Linux image")
+	c, _ := clients(n)
+	out, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{Owners: []string{"amazon"},
+		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{"al2023-ami-2023*-x86_64"}}}})
+	if err != nil || len(out.Images) == 0 {
+		t.Fatalf("no Amazon Linux image: %v", err)
 	}
-	return id
+	return aws.ToString(out.Images[0].ImageId)
 }
 
-// run launches one instance with user data (and extra run-instances
-// arguments) and returns its id.
-func run(t *testing.T, n *framework.Niwa, userData string, extra ...string) string {
+// launch describes one instance to launch.
+type launch struct {
+	profile  string
+	tags     map[string]string
+	metadata *ec2types.InstanceMetadataOptionsRequest
+}
+
+// run launches one instance with user data and returns its id.
+func run(t *testing.T, n *framework.Niwa, userData string, l launch) string {
 	t.Helper()
-	f := filepath.Join(t.TempDir(), "ud")
-	if err := os.WriteFile(f, []byte(userData), 0o644); err != nil {
+	c, _ := clients(n)
+	in := &ec2.RunInstancesInput{ImageId: aws.String(ami(t, n)), InstanceType: ec2types.InstanceTypeT3Micro, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		UserData: aws.String(base64.StdEncoding.EncodeToString([]byte(userData))), MetadataOptions: l.metadata}
+	if l.profile != "" {
+		in.IamInstanceProfile = &ec2types.IamInstanceProfileSpecification{Name: aws.String(l.profile)}
+	}
+	if len(l.tags) > 0 {
+		spec := ec2types.TagSpecification{ResourceType: ec2types.ResourceTypeInstance}
+		for k, v := range l.tags {
+			spec.Tags = append(spec.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		in.TagSpecifications = []ec2types.TagSpecification{spec}
+	}
+	out, err := c.RunInstances(context.Background(), in)
+	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"ec2", "run-instances", "--image-id", ami(t, n), "--instance-type", "t3.micro", "--user-data", "file://" + f,
-		"--query", "Instances[0].InstanceId"}, extra...)
-	var id string
-	framework.CLIJSON(t, n, framework.CLIs[0], &id, args...)
-	return id
+	return aws.ToString(out.Instances[0].InstanceId)
 }
 
 // boot moves the clock past the boot delay and waits for running.
@@ -57,20 +101,31 @@ func boot(t *testing.T, n *framework.Niwa, id string) {
 
 func waitState(t *testing.T, n *framework.Niwa, id, want string) {
 	t.Helper()
+	c, _ := clients(n)
 	var state string
 	framework.WaitUntil(t, framework.Patience, func() bool {
-		framework.CLIJSON(t, n, framework.CLIs[0], &state, "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].State.Name")
+		out, err := c.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		state = string(out.Reservations[0].Instances[0].State.Name)
 		return state == want
 	}, id+" "+want)
 }
 
-// console is get-console-output as the CLI shows it (v1 decodes the
-// base64 Output itself).
+// console is get-console-output, decoded.
 func console(t *testing.T, n *framework.Niwa, id string) string {
 	t.Helper()
-	var out struct{ Output string }
-	framework.CLIJSON(t, n, framework.CLIs[0], &out, "ec2", "get-console-output", "--instance-id", id)
-	return out.Output
+	c, _ := clients(n)
+	out, err := c.GetConsoleOutput(context.Background(), &ec2.GetConsoleOutputInput{InstanceId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := base64.StdEncoding.DecodeString(aws.ToString(out.Output))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func waitConsole(t *testing.T, n *framework.Niwa, id, want string) string {
@@ -88,15 +143,19 @@ func waitConsole(t *testing.T, n *framework.Niwa, id, want string) string {
 // configuration, and their calls are authorized as the role (IAM
 // enforcement is on: the role reads S3, it may not list IAM users).
 func TestUserDataRunsAsTheInstanceRole(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	profile(t, n, "web", "AmazonS3ReadOnlyAccess")
-	n.MustAWS(t, "s3", "mb", "s3://instance-data")
+	if _, err := framework.S3Client(n, false).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("instance-data"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(n.Region)}}); err != nil {
+		t.Fatal(err)
+	}
 	ud := `#!/bin/sh
 python3 -c 'import boto3; print("ARN=" + boto3.client("sts").get_caller_identity()["Arn"])'
 aws s3 ls && echo "S3-LS-OK"
 aws iam list-users >/dev/null 2>&1 || echo "IAM-DENIED"
 `
-	id := run(t, n, ud, "--iam-instance-profile", "Name=web")
+	id := run(t, n, ud, launch{profile: "web"})
 	boot(t, n, id)
 	out := waitConsole(t, n, id, "finished at")
 	for _, want := range []string{"ARN=arn:aws:sts::000000000000:assumed-role/web/" + id, "instance-data", "S3-LS-OK", "IAM-DENIED"} {
@@ -109,6 +168,7 @@ aws iam list-users >/dev/null 2>&1 || echo "IAM-DENIED"
 // TestIMDSv2Required: with HttpTokens required, an IMDSv1 GET gets 401
 // and a token's GET the instance id; a disabled endpoint answers 403.
 func TestIMDSv2Required(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	ud := `#!/bin/sh
 E=$AWS_EC2_METADATA_SERVICE_ENDPOINT
@@ -117,7 +177,7 @@ T=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' ${E}latest/api/
 echo "V2=$(curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/meta-data/instance-id)"
 echo "AZ=$(curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/meta-data/placement/availability-zone)"
 `
-	id := run(t, n, ud, "--metadata-options", "HttpTokens=required,HttpEndpoint=enabled")
+	id := run(t, n, ud, launch{metadata: &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateRequired, HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled}})
 	boot(t, n, id)
 	out := waitConsole(t, n, id, "finished at")
 	for _, want := range []string{"V1=401", "V2=" + id, "AZ=" + n.Region} {
@@ -131,10 +191,11 @@ echo "AZ=$(curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/meta-data/placem
 // running dies at stop; start boots again (bootcmd runs, user data does
 // not).
 func TestStopKillsAndStartBootsAgain(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	ud := "#cloud-config\nbootcmd:\n  - echo BOOTCMD\nruncmd:\n  - sleep 600 & echo $! > " + pidFile + "\n  - echo RUNCMD\n"
-	id := run(t, n, ud)
+	id := run(t, n, ud, launch{})
 	boot(t, n, id)
 	waitConsole(t, n, id, "finished at")
 	b, err := os.ReadFile(pidFile)
@@ -145,11 +206,16 @@ func TestStopKillsAndStartBootsAgain(t *testing.T) {
 	if !alive(pid) {
 		t.Fatalf("sleep %s is not running", pid)
 	}
-	n.MustAWS(t, "ec2", "stop-instances", "--instance-ids", id)
+	c, _ := clients(n)
+	if _, err := c.StopInstances(context.Background(), &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
 	framework.WaitUntil(t, framework.Patience, func() bool { return !alive(pid) }, "sleep "+pid+" killed by the stop")
 	n.AdvanceClock(t, 10*time.Second)
 	waitState(t, n, id, "stopped")
-	n.MustAWS(t, "ec2", "start-instances", "--instance-ids", id)
+	if _, err := c.StartInstances(context.Background(), &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
 	boot(t, n, id)
 	var out string
 	framework.WaitUntil(t, framework.Patience, func() bool {
@@ -175,10 +241,11 @@ func alive(pid string) bool {
 // ran when niwa was killed boots again when niwa comes back (bootcmd
 // again, user data not), and what the killed niwa left running is gone.
 func TestRestartBootsRunningInstances(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t, "--data-dir", t.TempDir())
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	ud := "#cloud-config\nbootcmd:\n  - echo BOOTCMD\nruncmd:\n  - sleep 600 & echo $! > " + pidFile + "\n  - echo RUNCMD\n"
-	id := run(t, n, ud)
+	id := run(t, n, ud, launch{})
 	boot(t, n, id)
 	waitConsole(t, n, id, "finished at")
 	b, err := os.ReadFile(pidFile)

@@ -1,10 +1,15 @@
 package instances
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
@@ -19,12 +24,20 @@ const outputPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Ac
 // Logs; an execution timeout on the clock ends TimedOut; a cancel ends
 // Cancelled; AWS-RunPowerShellScript fails on the Linux instance.
 func TestRunCommand(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	profile(t, n, "ssmrole", "AmazonSSMManagedInstanceCore")
-	n.MustAWS(t, "iam", "put-role-policy", "--role-name", "ssmrole", "--policy-name", "output", "--policy-document", outputPolicy)
-	n.MustAWS(t, "s3", "mb", "s3://ssm-output")
-	managed := run(t, n, "#!/bin/sh\necho up\n", "--iam-instance-profile", "Name=ssmrole", "--tag-specifications", "ResourceType=instance,Tags=[{Key=Role,Value=web}]")
-	plain := run(t, n, "#!/bin/sh\necho up\n")
+	_, ic := clients(n)
+	ctx := context.Background()
+	if _, err := ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("ssmrole"), PolicyName: aws.String("output"), PolicyDocument: aws.String(outputPolicy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := framework.S3Client(n, false).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("ssm-output"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(n.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	managed := run(t, n, "#!/bin/sh\necho up\n", launch{profile: "ssmrole", tags: map[string]string{"Role": "web"}})
+	plain := run(t, n, "#!/bin/sh\necho up\n", launch{})
 	boot(t, n, managed)
 	waitState(t, n, plain, "running")
 	script := `
