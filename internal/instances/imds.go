@@ -251,6 +251,9 @@ func (v *vm) tree(ctx context.Context, in Instance) map[string]leaf {
 			if err != nil || !ok {
 				return "", ok, err
 			}
+			if c.Code != "" {
+				return jsonText(map[string]string{"Code": c.Code, "Message": c.Message, "LastUpdated": imdsTime(c.issued)})
+			}
 			return jsonText(map[string]string{"Code": "Success", "LastUpdated": imdsTime(c.issued),
 				"InstanceProfileArn": in.ProfileARN, "InstanceProfileId": in.ProfileID})
 		}
@@ -259,6 +262,9 @@ func (v *vm) tree(ctx context.Context, in Instance) map[string]leaf {
 				c, ok, err := v.credentials(ctx, in)
 				if err != nil || !ok {
 					return "", ok, err
+				}
+				if c.Code != "" {
+					return jsonText(map[string]string{"Code": c.Code, "Message": c.Message, "LastUpdated": imdsTime(c.issued)})
 				}
 				return jsonText(map[string]string{"Code": "Success", "LastUpdated": imdsTime(c.issued), "Type": "AWS-HMAC",
 					"AccessKeyId": c.AccessKeyID, "SecretAccessKey": c.SecretAccessKey, "Token": c.SessionToken,
@@ -323,6 +329,10 @@ func (v *vm) credentials(ctx context.Context, in Instance) (issuedCredentials, b
 	c, ok, err := v.r.cfg.Credentials(ctx, in, life)
 	if err != nil || !ok {
 		return issuedCredentials{}, ok, err
+	}
+	if c.Code != "" {
+		// Not cached: a fixed trust policy applies at the next request.
+		return issuedCredentials{c, now}, true, nil
 	}
 	if c.Expiration.IsZero() {
 		c.Expiration = now.Add(life)

@@ -92,9 +92,12 @@ type Source interface {
 	Instance(account, region, id string) (Instance, bool, error)
 }
 
-// Credentials are temporary credentials of the instance profile's role.
+// Credentials are temporary credentials of the instance profile's role,
+// or (Code set) why there are none: "AssumeRoleUnauthorizedAccess" when
+// the role does not trust ec2.amazonaws.com, with EC2's Message.
 type Credentials struct {
 	RoleName        string
+	Code, Message   string
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string

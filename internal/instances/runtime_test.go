@@ -300,3 +300,29 @@ func FuzzParseUserData(f *testing.F) {
 		_ = script(ud.config.Runcmd)
 	})
 }
+
+// TestUntrustedRole: a role that does not trust EC2 gets no credentials;
+// IMDS answers EC2's AssumeRoleUnauthorizedAccess instead.
+func TestUntrustedRole(t *testing.T) {
+	src := &fakeSource{in: map[string]Instance{}}
+	rt, err := New(Config{WorkDir: t.TempDir(), Clock: clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Source: src,
+		Credentials: func(ctx context.Context, in Instance, d time.Duration) (Credentials, bool, error) {
+			return Credentials{RoleName: "web", Code: "AssumeRoleUnauthorizedAccess", Message: "EC2 cannot assume the role web."}, true, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close() })
+	src.set(instance("i-6", ""))
+	if err := rt.Boot("000000000000", "us-east-1", "i-6"); err != nil {
+		t.Fatal(err)
+	}
+	base := rt.MetadataEndpoint("000000000000", "us-east-1", "i-6")
+	for _, p := range []string{"latest/meta-data/iam/info", "latest/meta-data/iam/security-credentials/web"} {
+		st, body := get(t, base+p, nil, "GET")
+		var m map[string]string
+		if err := json.Unmarshal([]byte(body), &m); err != nil || st != 200 || m["Code"] != "AssumeRoleUnauthorizedAccess" || m["AccessKeyId"] != "" {
+			t.Errorf("%s: %d %s", p, st, body)
+		}
+	}
+}

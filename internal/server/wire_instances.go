@@ -11,6 +11,7 @@ import (
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/instances"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -138,6 +139,21 @@ func instanceCredentials(d *deps) instances.RoleCredentials {
 		roleARN, roleName, ok, err := profileRole(ctx, d, in.Account, in.Region, in.ProfileARN)
 		if err != nil || !ok {
 			return instances.Credentials{}, ok, err
+		}
+		// EC2 assumes the role as ec2.amazonaws.com: a role whose trust
+		// policy does not let it gets no credentials, and IMDS says why.
+		if role, found, err := d.iam.svc.RoleByARN(roleARN); err != nil {
+			return instances.Credentials{}, false, err
+		} else if found {
+			p, err := iam.Parse(role.TrustPolicy)
+			trusted := false
+			if err == nil {
+				trusted, _ = iam.ResourceAllows(p, iam.Request{Principal: iam.Principal{Service: "ec2.amazonaws.com"}, Action: "sts:AssumeRole", Resource: roleARN})
+			}
+			if !trusted {
+				return instances.Credentials{RoleName: roleName, Code: "AssumeRoleUnauthorizedAccess",
+					Message: "EC2 cannot assume the role " + roleName + ".  Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/RolesTroubleshooting.html#troubleshoot_iam-ec2_errors-info-doc."}, true, nil
+			}
 		}
 		var pos *sts.NetworkPosition
 		if in.VpcID != "" {
