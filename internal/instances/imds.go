@@ -206,9 +206,6 @@ func (v *vm) tree(ctx context.Context, in Instance) map[string]leaf {
 		md("public-ipv4", in.PublicIP)
 		md("public-hostname", in.PublicDNS)
 	}
-	if in.KeyName != "" {
-		md("public-keys/0/openssh-key", "")
-	}
 	var names, ids []string
 	for _, g := range in.SecurityGroups {
 		names = append(names, g.Name)

@@ -10,6 +10,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/instances"
 	"github.com/niwa-cloud/niwa/internal/objects"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/images"
@@ -93,7 +94,8 @@ func (s *ssmInstances) List(ctx context.Context, account, region string) ([]ssm.
 	var out []ssm.ManagedInstance
 	for _, v := range all {
 		in := runtimeInstance(account, region, v)
-		m := ssm.ManagedInstance{ID: in.ID, State: in.State, IP: in.PrivateIP, Hostname: in.PrivateDNS, Tags: in.Tags, LaunchTime: in.LaunchTime}
+		m := ssm.ManagedInstance{ID: in.ID, State: in.State, IP: in.PrivateIP, Hostname: in.PrivateDNS, Tags: in.Tags, LaunchTime: in.LaunchTime,
+			Windows: ptr.Deref(v.Instance.Platform) == "windows"}
 		if in.ProfileARN != "" && in.State != "terminated" {
 			roleARN, roleName, ok, err := profileRole(ctx, s.d, account, region, in.ProfileARN)
 			if err != nil {

@@ -56,6 +56,9 @@ type ManagedInstance struct {
 	Managed    bool
 	Tags       map[string]string
 	LaunchTime time.Time
+	// Windows is set for Windows instances (their platform, from the
+	// AMI): niwa cannot run their commands.
+	Windows bool
 }
 
 // RunSpec is one step to run.
@@ -361,7 +364,7 @@ func (s *SSM) SendCommand(ctx *request.Context, in *ssmapi.SendCommandRequest) (
 		return nil, err
 	}
 	for _, id := range targets {
-		s.dispatch(sc, cmd, id, st)
+		s.dispatch(sc, cmd, id, st, managed[id].Windows)
 	}
 	return &ssmapi.SendCommandResult{Command: commandOut(cmd, len(targets), 0, 0)}, nil
 }
@@ -420,7 +423,7 @@ func runKey(sc storage.Scope, cmd, inst string) string {
 }
 
 // dispatch starts an invocation in the background.
-func (s *SSM) dispatch(sc storage.Scope, cmd commandRecord, inst string, st []step) {
+func (s *SSM) dispatch(sc storage.Scope, cmd commandRecord, inst string, st []step, windows bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	k := runKey(sc, cmd.ID, inst)
 	s.rmu.Lock()
@@ -443,7 +446,7 @@ func (s *SSM) dispatch(sc storage.Scope, cmd commandRecord, inst string, st []st
 			s.rmu.Unlock()
 			cancel()
 		}()
-		s.execute(ctx, sc, cmd, inst, st)
+		s.execute(ctx, sc, cmd, inst, st, windows)
 	}()
 }
 
@@ -455,7 +458,7 @@ func (s *SSM) wasCancelled(sc storage.Scope, cmd, inst string) bool {
 }
 
 // execute runs an invocation's steps and stores each change.
-func (s *SSM) execute(ctx context.Context, sc storage.Scope, cmd commandRecord, inst string, st []step) {
+func (s *SSM) execute(ctx context.Context, sc storage.Scope, cmd commandRecord, inst string, st []step, windows bool) {
 	s.setInvocation(sc, cmd.ID, inst, func(inv *invocationRecord) {
 		inv.Status, inv.StatusDetails = "InProgress", "InProgress"
 	})
@@ -467,7 +470,7 @@ func (s *SSM) execute(ctx context.Context, sc storage.Scope, cmd commandRecord, 
 		s.setInvocation(sc, cmd.ID, inst, func(inv *invocationRecord) {
 			inv.Plugins[i].Status, inv.Plugins[i].StatusDetails, inv.Plugins[i].Start = "InProgress", "InProgress", start
 		})
-		res, status, details := s.runStep(ctx, sc, cmd, inst, x)
+		res, status, details := s.runStep(ctx, sc, cmd, inst, x, windows)
 		end := s.clock.Now().UTC()
 		p := pluginRecord{Name: x.plugin, Status: status, StatusDetails: details, Code: int32(res.ExitCode), Start: start, End: end,
 			Stdout: truncate(res.Stdout, invocationOutputLimit), Stderr: truncate(res.Stderr, invocationOutputLimit)}
@@ -499,12 +502,19 @@ func (s *SSM) execute(ctx context.Context, sc storage.Scope, cmd commandRecord, 
 }
 
 // runStep runs one step; the status and details it ends with.
-func (s *SSM) runStep(ctx context.Context, sc storage.Scope, cmd commandRecord, inst string, x step) (RunResult, string, string) {
+func (s *SSM) runStep(ctx context.Context, sc storage.Scope, cmd commandRecord, inst string, x step, windows bool) (RunResult, string, string) {
+	unsupported := RunResult{ExitCode: 1, Stdout: "Step execution skipped due to unsupported platform. Step name: " + strings.TrimPrefix(x.plugin, "aws:")}
 	switch x.action {
 	case "aws:runShellScript":
+		if windows {
+			return unsupported, "Failed", "Failed"
+		}
 	case "aws:runPowerShellScript":
-		// Instances are Linux: PowerShell documents do not apply.
-		return RunResult{ExitCode: 1, Stdout: "Step execution skipped due to unsupported platform. Step name: " + strings.TrimPrefix(x.plugin, "aws:")}, "Failed", "Failed"
+		if windows {
+			return RunResult{ExitCode: 1, Stderr: "niwa runs no Windows: PowerShell commands cannot run on this instance"}, "Failed", "Failed"
+		}
+		// A Linux instance: PowerShell documents do not apply.
+		return unsupported, "Failed", "Failed"
 	default:
 		return RunResult{ExitCode: 1, Stderr: fmt.Sprintf("niwa runs aws:runShellScript steps only; %s is not supported", x.action)}, "Failed", "Failed"
 	}
@@ -1150,6 +1160,9 @@ func (s *SSM) DescribeInstanceInformation(ctx *request.Context, in *ssmapi.Descr
 		if m.Role != "" {
 			info.IamRole = ptr.To(m.Role)
 		}
+		if m.Windows {
+			info.PlatformType, info.PlatformName, info.PlatformVersion = ptr.To("Windows"), ptr.To("Microsoft Windows Server 2022 Datacenter"), ptr.To("10.0.20348")
+		}
 		ok := true
 		for _, f := range fs {
 			var have []string
@@ -1159,9 +1172,9 @@ func (s *SSM) DescribeInstanceInformation(ctx *request.Context, in *ssmapi.Descr
 			case "PingStatus":
 				have = []string{ping}
 			case "PlatformTypes":
-				have = []string{"Linux"}
+				have = []string{ptr.Deref(info.PlatformType)}
 			case "ResourceType":
-				have = []string{"EC2Instance", "ManagedInstance"}[:1]
+				have = []string{"EC2Instance"}
 			case "IamRole":
 				have = []string{m.Role}
 			case "AgentVersion":
