@@ -127,7 +127,7 @@ func (r *Runtime) Boot(account, region, id string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenIMDS()
 	if err != nil {
 		_ = console.Close()
 		return err
@@ -347,7 +347,42 @@ func (v *vm) environ(ctx context.Context, in Instance) ([]string, error) {
 		}
 		env = append(env, extra...)
 	}
-	return env, nil
+	// The metadata service is reached directly, never through a proxy
+	// the egress component set (as 169.254.169.254 is on AWS).
+	host, _, _ := net.SplitHostPort(v.ln.Addr().String())
+	return withNoProxy(env, host), nil
+}
+
+// imdsHost is the loopback address instances' metadata services listen
+// on: one of its own (Linux routes all of 127.0.0.0/8 to lo), so that
+// NO_PROXY can name it without naming niwa's endpoint; 127.0.0.1 where
+// the address cannot be bound.
+const imdsHost = "127.169.254.254"
+
+func listenIMDS() (net.Listener, error) {
+	if ln, err := net.Listen("tcp", imdsHost+":0"); err == nil {
+		return ln, nil
+	}
+	return net.Listen("tcp", "127.0.0.1:0")
+}
+
+// withNoProxy adds host to NO_PROXY and no_proxy (curl reads only the
+// lowercase one), keeping what they already say; the last entry of a
+// name is the one a process sees.
+func withNoProxy(env []string, host string) []string {
+	for _, k := range []string{"NO_PROXY", "no_proxy"} {
+		cur := ""
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, k+"="); ok {
+				cur = v
+			}
+		}
+		if cur != "" {
+			cur += ","
+		}
+		env = append(env, k+"="+cur+host)
+	}
+	return env
 }
 
 // start starts cmd as a process group of the instance, its output going

@@ -102,7 +102,7 @@ func TestBootRunsUserDataOnceAndBootcmdEveryBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := h.waitConsole(t, "i-1", "finished at")
-	for _, want := range []string{"boot-us-east-1", "run cmd", "endpoint=http://127.0.0.1:4566 key=none", "skipping nginx", "imds=http://127.0.0.1:"} {
+	for _, want := range []string{"boot-us-east-1", "run cmd", "endpoint=http://127.0.0.1:4566 key=none", "skipping nginx", "imds=http://127."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
@@ -324,5 +324,37 @@ func TestUntrustedRole(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &m); err != nil || st != 200 || m["Code"] != "AssumeRoleUnauthorizedAccess" || m["AccessKeyId"] != "" {
 			t.Errorf("%s: %d %s", p, st, body)
 		}
+	}
+}
+
+// deadEgress sends every connection to a proxy that does not listen.
+type deadEgress struct{}
+
+func (deadEgress) Env(ctx context.Context, p Position) ([]string, error) {
+	if p.SubnetID != "subnet-1" || len(p.SecurityGroups) != 1 {
+		return nil, nil
+	}
+	return []string{"HTTP_PROXY=http://127.0.0.1:9", "http_proxy=http://127.0.0.1:9", "NO_PROXY=example.internal", "no_proxy=example.internal", "EGRESS=set"}, nil
+}
+
+// TestEgressEnvKeepsIMDSDirect: the egress component's variables reach
+// the instance's processes, and the metadata service stays reachable
+// past its proxy.
+func TestEgressEnvKeepsIMDSDirect(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("curl is missing")
+		}
+		t.Skip("curl is missing")
+	}
+	h := newHarness(t)
+	h.rt.SetEgress(deadEgress{})
+	h.src.set(instance("i-7", "#!/bin/sh\necho egress=$EGRESS no_proxy=$no_proxy\necho id=$(curl -s --max-time 20 ${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/meta-data/instance-id)\n"))
+	if err := h.rt.Boot("000000000000", "us-east-1", "i-7"); err != nil {
+		t.Fatal(err)
+	}
+	out := h.waitConsole(t, "i-7", "finished at")
+	if !strings.Contains(out, "egress=set no_proxy=example.internal,127.") || !strings.Contains(out, "id=i-7") {
+		t.Errorf("console:\n%s", out)
 	}
 }
