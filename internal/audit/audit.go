@@ -120,7 +120,7 @@ func Build(c Call, newID func() string) *Record {
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
 		EventTime:          ctx.Now().UTC().Format(time.RFC3339),
-		EventSource:        EventSource(md),
+		EventSource:        EventSource(md, c.Rules),
 		EventName:          c.Operation.Name,
 		AWSRegion:          region,
 		SourceIPAddress:    ctx.SourceIP,
@@ -179,17 +179,16 @@ func (rec *Record) Event() events.Event {
 }
 
 // EventSource is the record's eventSource: "<service>.amazonaws.com",
-// the service being the last label of the endpoint prefix
-// ("streams.dynamodb" records as dynamodb).
-func EventSource(md model.Metadata) string {
-	p := md.EndpointPrefix
-	if i := strings.LastIndexByte(p, '.'); i >= 0 {
-		p = p[i+1:]
-	}
-	if p == "email" {
-		// SES (both APIs) answers at email.<region> but records as
-		// ses.amazonaws.com.
-		p = "ses"
+// the service being what its rules declare (kit.Audit.EventSource) or
+// else the last label of the endpoint prefix ("streams.dynamodb" records
+// as dynamodb).
+func EventSource(md model.Metadata, rules kit.Audit) string {
+	p := rules.EventSource
+	if p == "" {
+		p = md.EndpointPrefix
+		if i := strings.LastIndexByte(p, '.'); i >= 0 {
+			p = p[i+1:]
+		}
 	}
 	return p + ".amazonaws.com"
 }

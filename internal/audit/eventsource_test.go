@@ -3,15 +3,23 @@ package audit
 import (
 	"testing"
 
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
-// TestEventSource: the endpoint prefix's last label, with SES's "email"
-// recorded as ses.
+// TestEventSource: the endpoint prefix's last label, unless the service
+// declares its own (SES answers at "email" and records as ses).
 func TestEventSource(t *testing.T) {
-	for prefix, want := range map[string]string{"streams.dynamodb": "dynamodb.amazonaws.com", "email": "ses.amazonaws.com", "s3": "s3.amazonaws.com"} {
-		if got := EventSource(model.Metadata{EndpointPrefix: prefix}); got != want {
-			t.Errorf("EventSource(%q) = %q, want %q", prefix, got, want)
+	for _, c := range []struct {
+		prefix, declared, want string
+	}{
+		{"streams.dynamodb", "", "dynamodb.amazonaws.com"},
+		{"s3", "", "s3.amazonaws.com"},
+		{"email", "ses", "ses.amazonaws.com"},
+		{"email", "", "email.amazonaws.com"},
+	} {
+		if got := EventSource(model.Metadata{EndpointPrefix: c.prefix}, kit.Audit{EventSource: c.declared}); got != c.want {
+			t.Errorf("EventSource(%q, %q) = %q, want %q", c.prefix, c.declared, got, c.want)
 		}
 	}
 }

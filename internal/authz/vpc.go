@@ -22,17 +22,11 @@ type Endpoint struct {
 	Policy string
 }
 
-// EndpointServiceName is the VPC endpoint service name of a niwa
-// service in a region (com.amazonaws.<region>.<name>; CloudWatch's is
+// EndpointServiceName is the VPC endpoint service name of a service in a
+// region, com.amazonaws.<region>.<name>: name is the service's own, or
+// what it declares (kit.Routing.VPCEndpointService: CloudWatch's is
 // "monitoring").
-func EndpointServiceName(service, region string) string {
-	name := service
-	switch service {
-	case "cloudwatch":
-		name = "monitoring"
-	case "dynamodbstreams":
-		name = "dynamodb"
-	}
+func EndpointServiceName(name, region string) string {
 	return "com.amazonaws." + region + "." + name
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -18,9 +17,11 @@ import (
 // failure as the *awserr.Error of the service's protocol, so none of them
 // can turn a client's broken upload into a 500.
 
-// Body caps for non-streaming request bodies, checked before anything is
-// decoded: a Content-Length over the cap is refused without reading a
-// byte, and a chunked body is cut off as soon as it passes it.
+// Body caps for non-streaming request bodies, by protocol family, checked
+// before anything is decoded: a Content-Length over the cap is refused
+// without reading a byte, and a chunked body is cut off as soon as it
+// passes it. A service whose documented limits differ declares its own
+// (kit.Limits).
 const (
 	// AWS's query APIs take small forms; the largest documented payloads
 	// are SNS messages (256 KiB, up to three times longer once
@@ -33,39 +34,7 @@ const (
 	// replication configurations) stay far below it. Object and part
 	// bodies stream and are bounded by S3's own 5 GiB limit.
 	maxRestXMLBody = 8 << 20
-	// Lambda's CreateFunction carries a 50 MB zip base64-encoded in JSON;
-	// AWS refuses bodies over 70,167,211 bytes.
-	maxLambdaBody = 70167211
 )
-
-// serviceBodyLimits overrides the protocol defaults for services whose
-// documented request limits differ.
-var serviceBodyLimits = map[string]int64{
-	"lambda": maxLambdaBody,
-	// SQS messages are at most 1 MiB; a batch of them JSON-escaped (or
-	// form-encoded by the query protocol) stays under 4 MiB.
-	"sqs": 4 << 20,
-	// CloudWatch PutMetricData: "1 MB in size for HTTP POST requests".
-	"monitoring": 1 << 20,
-	// SES raw messages: 10 MB through SendRawEmail (base64 in a form,
-	// about 14 MB) and 40 MB through v2 SendEmail (base64 in JSON, about
-	// 54 MB); the service refuses an over-long message itself.
-	"ses":   20 << 20,
-	"sesv2": 56 << 20,
-}
-
-// operationBodyLimits are per-operation caps below the service's, applied
-// once the operation is known and before its input is decoded.
-var operationBodyLimits = map[string]map[string]int64{
-	// Synchronous invocation payloads are at most 6 MB (6,291,456
-	// bytes); asynchronous ones 1 MB.
-	"lambda": {"Invoke": 6291456, "InvokeWithResponseStream": 6291456, "InvokeAsync": 1 << 20},
-}
-
-// streamsBodies names the services whose operations may stream their
-// payload (S3 object and part uploads): their body cap applies only where
-// a codec buffers a body, never to the connection as a whole.
-var streamsBodies = map[string]bool{"s3": true}
 
 // family is a protocol family's error vocabulary for body failures.
 type family int
@@ -91,7 +60,7 @@ func familyOf(protocolName string) family {
 
 // bodyLimit is svc's cap on a non-streaming body.
 func bodyLimit(svc *Service) int64 {
-	if n, ok := serviceBodyLimits[svc.Spec.Name]; ok {
+	if n := svc.Limits.MaxBody; n > 0 {
 		return n
 	}
 	switch familyOf(svc.Spec.Metadata.Protocol) {
@@ -106,7 +75,7 @@ func bodyLimit(svc *Service) int64 {
 // operationLimit is the cap for op of svc (the service's when op has none
 // of its own).
 func operationLimit(svc *Service, op string) int64 {
-	if n, ok := operationBodyLimits[svc.Spec.Name][op]; ok {
+	if n, ok := svc.Limits.PerOperation[op]; ok {
 		return n
 	}
 	return bodyLimit(svc)
@@ -114,20 +83,16 @@ func operationLimit(svc *Service, op string) int64 {
 
 // bodyErrors words body failures for one service.
 type bodyErrors struct {
-	fam     family
-	service string
+	fam family
+	// tooLargeAs is the service's own wording of an oversized body
+	// (kit.Limits.TooLarge), nil for its protocol's.
+	tooLargeAs func(limit int64, op string) *awserr.Error
 }
 
 func (b bodyErrors) tooLarge(limit int64, op string) *awserr.Error {
 	switch {
-	case b.service == "lambda":
-		// Lambda's own wording, as its CreateFunction and Invoke answer.
-		msg := "Request must be smaller than " + strconv.FormatInt(limit, 10) + " bytes"
-		if op != "" {
-			msg += " for the " + op + " operation"
-		}
-		return awserr.Code{Code: "RequestTooLargeException", Status: http.StatusRequestEntityTooLarge, Sender: true}.
-			New("%s", msg).With("Type", "User")
+	case b.tooLargeAs != nil:
+		return b.tooLargeAs(limit, op)
 	case b.fam == familyXML:
 		return awserr.Code{Code: "EntityTooLarge", Status: http.StatusBadRequest, Sender: true}.
 			New("Your proposed upload exceeds the maximum allowed size").With("MaxSizeAllowed", limit)
@@ -220,19 +185,19 @@ func (g *guardedBody) Close() error { return g.rc.Close() }
 func guardBody(r *http.Request, svc *Service, m *model.Service, codec protocol.Codec) (bodyErrors, error) {
 	// m is the model of the protocol this request speaks (SQS answers
 	// both JSON and query), so the wording matches what the client parses.
-	errs := bodyErrors{fam: familyOf(m.Metadata.Protocol), service: svc.Spec.Name}
+	errs := bodyErrors{fam: familyOf(m.Metadata.Protocol), tooLargeAs: svc.Limits.TooLarge}
 	if r.Body == nil || r.Body == http.NoBody {
 		return errs, nil
 	}
 	limit, op := bodyLimit(svc), ""
-	if ops := operationBodyLimits[svc.Spec.Name]; ops != nil && errs.fam != familyQuery {
+	if ops := svc.Limits.PerOperation; ops != nil && errs.fam != familyQuery {
 		if o, err := codec.Resolve(m, protocol.NewRequest(r, http.NoBody)); err == nil {
 			if n, ok := ops[o.Name]; ok {
 				limit, op = n, o.Name
 			}
 		}
 	}
-	if streamsBodies[svc.Spec.Name] {
+	if svc.Limits.Streams {
 		limit = 0 // checked per operation, where a codec buffers
 	} else if r.ContentLength > limit {
 		return errs, errs.tooLarge(limit, op)

@@ -47,7 +47,7 @@ func TestBodyErrorWording(t *testing.T) {
 		// An AWS error from further down (a chunk signature) is kept.
 		{"rest-xml", "s3", awserr.Code{Code: "SignatureDoesNotMatch", Status: 403, Sender: true}.New("x"), "SignatureDoesNotMatch", 403},
 	} {
-		errs := bodyErrors{fam: familyOf(c.protocol), service: c.service}
+		errs := bodyErrors{fam: familyOf(c.protocol)}
 		g := &guardedBody{rc: &failingReader{bytes.NewReader([]byte("abc")), c.err}, errs: errs}
 		_, err := io.ReadAll(g)
 		var ae *awserr.Error
@@ -62,15 +62,33 @@ func TestBodyErrorWording(t *testing.T) {
 		{"rest-xml", "s3", "EntityTooLarge", 400},
 		{"query", "iam", "RequestEntityTooLarge", 413},
 		{"json", "dynamodb", "RequestEntityTooLargeException", 413},
-		{"rest-json", "lambda", "RequestTooLargeException", 413},
+		{"rest-json", "apigateway", "RequestEntityTooLargeException", 413},
 	} {
-		errs := bodyErrors{fam: familyOf(c.protocol), service: c.service}
+		errs := bodyErrors{fam: familyOf(c.protocol)}
 		g := &guardedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, 100))), errs: errs, limit: 99}
 		_, err := io.ReadAll(g)
 		var ae *awserr.Error
 		if !errors.As(err, &ae) || ae.Code.Code != c.code || ae.Code.Status != c.status {
 			t.Errorf("%s over its cap: got %v, want %s %d", c.service, err, c.code, c.status)
 		}
+	}
+}
+
+// TestBodyTooLargeAsDeclared: a service that words an oversized body its
+// own way (kit.Limits.TooLarge) is answered in its words, with the cap
+// and the operation the cap is for.
+func TestBodyTooLargeAsDeclared(t *testing.T) {
+	var gotLimit int64
+	var gotOp string
+	errs := bodyErrors{fam: familyRestJSON, tooLargeAs: func(limit int64, op string) *awserr.Error {
+		gotLimit, gotOp = limit, op
+		return awserr.Code{Code: "OwnWords", Status: 413, Sender: true}.New("too big")
+	}}
+	g := &guardedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, 100))), errs: errs, limit: 99, op: "Op"}
+	_, err := io.ReadAll(g)
+	var ae *awserr.Error
+	if !errors.As(err, &ae) || ae.Code.Code != "OwnWords" || gotLimit != 99 || gotOp != "Op" {
+		t.Fatalf("got %v (limit %d, op %q), want OwnWords for 99 bytes of Op", err, gotLimit, gotOp)
 	}
 }
 
@@ -84,7 +102,7 @@ func FuzzGuardedBody(f *testing.F) {
 	f.Add([]byte("ffffffffffffffffff\r\n"), uint16(100), uint8(3))
 	f.Add([]byte("3\r\nab"), uint16(0), uint8(0))
 	f.Fuzz(func(t *testing.T, body []byte, limit uint16, fam uint8) {
-		errs := bodyErrors{fam: family(fam % 4), service: "svc"}
+		errs := bodyErrors{fam: family(fam % 4)}
 		g := &guardedBody{rc: io.NopCloser(httputil.NewChunkedReader(bytes.NewReader(body))), errs: errs, limit: int64(limit)}
 		buf := make([]byte, 7)
 		var total int64

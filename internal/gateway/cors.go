@@ -46,24 +46,8 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request) {
 	h.Add("Vary", "Origin")
 }
 
-// CORSResponder is implemented by a service whose resources carry their own
-// CORS configuration (S3 buckets): it answers a browser's requests from that
-// configuration instead of the gateway's permissive default.
-type CORSResponder interface {
-	// CORS handles the CORS part of r. For a preflight (an OPTIONS with
-	// Access-Control-Request-Method) it writes the whole response; for an
-	// actual request it only sets response headers. It returns false when
-	// r is not for one of its resources, and the gateway answers as for
-	// any other service.
-	CORS(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool
-}
-
-// serviceCORS lets svc answer the CORS part of r when it implements
-// CORSResponder.
+// serviceCORS lets svc answer the CORS part of r from its own
+// configuration (Service.CORS).
 func (g *Gateway) serviceCORS(w http.ResponseWriter, r *http.Request, svc *Service, hostBucket string, preflight bool) bool {
-	if svc == nil {
-		return false
-	}
-	c, ok := svc.Impl.(CORSResponder)
-	return ok && c.CORS(w, r, hostBucket, preflight)
+	return svc != nil && svc.CORS != nil && svc.CORS(w, r, hostBucket, preflight)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 )
 
@@ -29,7 +30,7 @@ func TestCORSResponderDecidesForItsResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(Config{Auth: trustAll{}}, &Service{Spec: s3api.Spec(), Codec: codec, Impl: ownCORS{}})
+	g, err := New(Config{Auth: trustAll{}}, &Service{Spec: s3api.Spec(), Codec: codec, Impl: struct{}{}, CORS: ownCORS{}.CORS, Routing: kit.Routing{CatchAll: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,12 @@ type Gateway struct {
 	// is theirs.
 	byPathPrefix map[string][]pathPrefixes
 	byVersion    map[string]*Service
+	// byFirstSegment are the services a request's first path segment
+	// names when nothing else routes it (kit.Routing.PathPrefixes).
+	byFirstSegment map[string]*Service
+	// catchAll answers what no other rule claims (kit.Routing.CatchAll;
+	// S3), nil when no service declares it.
+	catchAll *Service
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
 	catalog *catalogIndex
@@ -164,7 +170,8 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
 		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{},
-		started: cfg.Clock.Now(), codecs: cfg.Codecs,
+		byFirstSegment: map[string]*Service{},
+		started:        cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
 	if g.codecs == nil {
 		g.codecs = codecs.New()
@@ -195,6 +202,18 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		if md.Protocol == "query" || md.Protocol == "ec2" {
 			g.byVersion[md.APIVersion] = s
 		}
+		for _, p := range s.Routing.PathPrefixes {
+			if other, taken := g.byFirstSegment[p]; taken {
+				return nil, fmt.Errorf("gateway: services %s and %s both claim the path segment %q", other.Spec.Name, s.Spec.Name, p)
+			}
+			g.byFirstSegment[p] = s
+		}
+		if s.Routing.CatchAll {
+			if g.catchAll != nil {
+				return nil, fmt.Errorf("gateway: services %s and %s both catch all requests", g.catchAll.Spec.Name, s.Spec.Name)
+			}
+			g.catchAll = s
+		}
 		for _, a := range s.Alts {
 			if a.Codec == nil || a.Model == nil {
 				return nil, fmt.Errorf("gateway: service %s has an incomplete alternate protocol", s.Spec.Name)
@@ -211,7 +230,7 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 			}
 		}
 	}
-	g.catalog = newCatalogIndex(catalog.Entries(), g.services)
+	g.catalog = newCatalogIndex(catalog.Entries(), g.services, g.byFirstSegment)
 	return g, nil
 }
 
@@ -280,8 +299,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	svcName = svc.Spec.Name
 	opName = g.serve(rw, r, svc, hostBucket, meta)
-	if o, ok := svc.Impl.(RequestObserver); ok {
-		o.ObserveRequest(Observation{
+	if svc.Observe != nil {
+		svc.Observe(Observation{
 			Request: r, HostBucket: hostBucket, Operation: opName, Status: rw.status(),
 			BytesSent: rw.n, ErrorCode: rw.errCode, RequestID: meta.RequestID, HostID: meta.HostID,
 			Caller: rw.caller, Anonymous: rw.anonymous, Start: start, Duration: time.Since(start),
@@ -412,7 +431,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	}
 	binding, ok := svc.bindings[op.Name]
 	if !ok {
-		fail(op, awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op.Name))
+		fail(op, operationNotImplemented(svc, op.Name))
 		return op.Name
 	}
 	in := binding.NewInput()
@@ -519,40 +538,14 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 		return s, hostBucket
 	}
 	if hostBucket != "" || r.URL.Query().Has("AWSAccessKeyId") {
-		return g.byName["s3"], hostBucket
+		return g.catchAll, hostBucket
 	}
 	if first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/"); first != "" {
-		if name, ok := restPathPrefixes[first]; ok {
-			if s, ok := g.byName[name]; ok {
-				return s, ""
-			}
+		if s, ok := g.byFirstSegment[first]; ok {
+			return s, ""
 		}
 	}
-	return g.byName["s3"], hostBucket
-}
-
-// restPathPrefixes maps the first path segment of the REST APIs that
-// share S3's endpoint shape to their service, for requests that carry no
-// SigV4 scope to route them by (unsigned requests, which then fail
-// authentication in the right service's vocabulary). Every URI of the
-// Lambda and Route 53 models starts with one of these dated segments;
-// gateway_test checks the table against the models.
-var restPathPrefixes = map[string]string{
-	"2014-11-13": "lambda",
-	"2015-03-31": "lambda",
-	"2016-08-19": "lambda",
-	"2017-03-31": "lambda",
-	"2017-10-31": "lambda",
-	"2018-10-31": "lambda",
-	"2019-09-25": "lambda",
-	"2019-09-30": "lambda",
-	"2020-04-22": "lambda",
-	"2020-06-30": "lambda",
-	"2021-07-20": "lambda",
-	"2021-10-31": "lambda",
-	"2021-11-15": "lambda",
-	"2024-08-31": "lambda",
-	"2013-04-01": "route53",
+	return g.catchAll, hostBucket
 }
 
 // formVersion reads the Version parameter of a query-protocol request
@@ -627,19 +620,11 @@ type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
-	// n, errCode, caller and anonymous are what a RequestObserver sees.
+	// n, errCode, caller and anonymous are what Service.Observe sees.
 	n         int64
 	errCode   string
 	caller    string
 	anonymous bool
-}
-
-// RequestObserver is implemented by a service that wants to see every
-// request resolved to it once it is answered, failed ones included (S3
-// server access logs record requests that authentication or
-// authorization refused).
-type RequestObserver interface {
-	ObserveRequest(o Observation)
 }
 
 // Observation is one answered request. The type is request.Observation,
@@ -723,4 +708,14 @@ func restPrefixes(s *Service) []string {
 		}
 	}
 	return out
+}
+
+// operationNotImplemented is the error for an operation svc has no handler for:
+// it names the operation and, where the service declares one, why it is
+// left out.
+func operationNotImplemented(svc *Service, op string) *awserr.Error {
+	if why := svc.NotImplemented[op]; why != "" {
+		return awserr.NotImplemented.New("niwa does not implement %s.%s: %s", svc.Spec.Metadata.ServiceID, op, why)
+	}
+	return awserr.NotImplemented.New("niwa does not implement %s.%s yet", svc.Spec.Metadata.ServiceID, op)
 }

@@ -27,6 +27,7 @@ import (
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -96,29 +97,37 @@ func newTestGateway(t *testing.T) *testGateway {
 	t.Helper()
 	tg := &testGateway{clock: clock.NewFake(t0), sqs: &resettable{}, logs: &lockedBuffer{}}
 	cs := codecs.New()
+	// The routing the services declare that the tests rely on: S3
+	// catches what nothing else claims, and one dated path segment each
+	// of Lambda's and Route 53's (their declarations list them all).
 	specs := []struct {
-		spec api.Spec
-		impl any
+		spec    api.Spec
+		impl    any
+		routing kit.Routing
 	}{
-		{stsapi.Spec(), fakeSTS{}},
-		{iamapi.Spec(), none{}},
-		{s3api.Spec(), none{}},
-		{sqsapi.Spec(), tg.sqs},
-		{snsapi.Spec(), none{}},
-		{dynamodbapi.Spec(), none{}},
-		{dynamodbstreamsapi.Spec(), none{}},
-		{lambdaapi.Spec(), none{}},
-		{ec2api.Spec(), none{}},
-		{route53api.Spec(), none{}},
-		{cloudwatchapi.Spec(), none{}},
-		{cloudformationapi.Spec(), none{}},
-		{apigatewayapi.Spec(), none{}},
+		{stsapi.Spec(), fakeSTS{}, kit.Routing{}},
+		{iamapi.Spec(), none{}, kit.Routing{}},
+		{s3api.Spec(), none{}, kit.Routing{CatchAll: true}},
+		{sqsapi.Spec(), tg.sqs, kit.Routing{}},
+		{snsapi.Spec(), none{}, kit.Routing{}},
+		{dynamodbapi.Spec(), none{}, kit.Routing{}},
+		{dynamodbstreamsapi.Spec(), none{}, kit.Routing{}},
+		{lambdaapi.Spec(), none{}, kit.Routing{PathPrefixes: []string{"2015-03-31", "2016-08-19", "2017-03-31", "2018-10-31", "2021-10-31"}}},
+		{ec2api.Spec(), none{}, kit.Routing{}},
+		{route53api.Spec(), none{}, kit.Routing{PathPrefixes: []string{"2013-04-01"}}},
+		{cloudwatchapi.Spec(), none{}, kit.Routing{}},
+		{cloudformationapi.Spec(), none{}, kit.Routing{}},
+		{apigatewayapi.Spec(), none{}, kit.Routing{}},
 	}
 	var services []*Service
 	for _, s := range specs {
 		svc, err := NewService(s.spec, s.impl, cs)
 		if err != nil {
 			t.Fatal(err)
+		}
+		svc.Routing = s.routing
+		if r, ok := s.impl.(*resettable); ok {
+			svc.Reset = r.Reset
 		}
 		services = append(services, svc)
 	}

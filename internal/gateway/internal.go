@@ -38,7 +38,7 @@ func (g *Gateway) serveInternal(w http.ResponseWriter, r *http.Request) {
 }
 
 // Reset drops all state: the stored state (Config.Reset), then what each
-// service keeps outside storage (Resetter). POST /_niwa/reset and
+// service keeps outside storage (Service.Reset). POST /_niwa/reset and
 // niwatest's Reset both come here, so they cannot drift apart.
 func (g *Gateway) Reset() error {
 	if g.cfg.Reset == nil {
@@ -48,8 +48,8 @@ func (g *Gateway) Reset() error {
 		return err
 	}
 	for _, s := range g.services {
-		if rs, ok := s.Impl.(Resetter); ok {
-			if err := rs.Reset(); err != nil {
+		if s.Reset != nil {
+			if err := s.Reset(); err != nil {
 				return fmt.Errorf("%s: %w", s.Spec.Name, err)
 			}
 		}

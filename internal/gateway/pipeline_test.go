@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
 const form = "application/x-www-form-urlencoded; charset=utf-8"
@@ -268,8 +270,15 @@ func TestNotImplementedAfterValidation(t *testing.T) {
 		t.Fatalf("missing TableName: %d %v", code, body)
 	}
 	code, body = ddb(`{"TableName":"t"}`)
-	if code != 501 || body["__type"] != "NotImplemented" || !strings.Contains(body["message"], "DynamoDB.DescribeTable") {
+	if code != 501 || body["__type"] != "NotImplemented" || body["message"] != "niwa does not implement DynamoDB.DescribeTable yet" {
 		t.Fatalf("valid DescribeTable: %d %v", code, body)
+	}
+	// A reason the service declares (kit.Declaration.NotImplemented)
+	// is told to the client.
+	tg.byName["dynamodb"].NotImplemented = kit.Reasons{}.Add("tables are described elsewhere", "DescribeTable")
+	code, body = ddb(`{"TableName":"t"}`)
+	if code != 501 || body["__type"] != "NotImplemented" || body["message"] != "niwa does not implement DynamoDB.DescribeTable: tables are described elsewhere" {
+		t.Fatalf("DescribeTable with a declared reason: %d %v", code, body)
 	}
 }
 

@@ -4,10 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
-	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
-	"github.com/niwa-cloud/niwa/internal/model"
 )
 
 // TestResolveService checks the routing order of docs/design.md: X-Amz-Target,
@@ -176,52 +172,5 @@ func TestHostBucketSuffix(t *testing.T) {
 		if got := g.hostBucket(host); got != want {
 			t.Errorf("hostBucket(%q) = %q, want %q", host, got, want)
 		}
-	}
-}
-
-// TestRestPathPrefixesCoverModels keeps the path table equal to the
-// dated first segments of the Lambda and Route 53 URIs, so an unsigned
-// request to any of their operations reaches its service.
-func TestRestPathPrefixesCoverModels(t *testing.T) {
-	used := map[string]bool{}
-	for _, spec := range []struct {
-		name  string
-		model func() (map[string]string, error)
-	}{
-		{"lambda", uris(lambdaapi.Spec().Model)},
-		{"route53", uris(route53api.Spec().Model)},
-	} {
-		ops, err := spec.model()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for op, uri := range ops {
-			first, _, _ := strings.Cut(strings.TrimPrefix(uri, "/"), "/")
-			first, _, _ = strings.Cut(first, "?")
-			if got := restPathPrefixes[first]; got != spec.name {
-				t.Errorf("%s.%s (%s): first segment %q routes to %q", spec.name, op, uri, first, got)
-			}
-			used[first] = true
-		}
-	}
-	for p := range restPathPrefixes {
-		if !used[p] {
-			t.Errorf("restPathPrefixes[%q] matches no operation", p)
-		}
-	}
-}
-
-// uris returns a function listing a model's operation URIs by name.
-func uris(load func() (*model.Service, error)) func() (map[string]string, error) {
-	return func() (map[string]string, error) {
-		m, err := load()
-		if err != nil {
-			return nil, err
-		}
-		out := map[string]string{}
-		for name, op := range m.Operations {
-			out[name] = op.HTTP.RequestURI
-		}
-		return out, nil
 	}
 }

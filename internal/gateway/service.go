@@ -8,9 +8,11 @@ import (
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/api"
+	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol"
 	"github.com/niwa-cloud/niwa/internal/protocol/rpcv2cbor"
+	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 // Service is one AWS service served through the gateway: its generated API,
@@ -27,6 +29,20 @@ type Service struct {
 	// answers the query protocol older clients speak beside JSON).
 	// NewService fills them in; empty for most services.
 	Alts []*AltProtocol
+	// Limits and Routing are what the service declares of its body caps
+	// and of how requests reach it (kit.Declaration); zero for most.
+	Limits     kit.Limits
+	Routing    kit.Routing
+	Validation kit.Validation
+	// NotImplemented says why operations without a handler are left out
+	// (kit.Declaration.NotImplemented); the NotImplemented error says it.
+	NotImplemented kit.Reasons
+	// CORS, Observe and Reset are the service's hooks
+	// (kit.Declaration): its own CORS answers, a look at every answered
+	// request, and what it drops on reset; nil for most.
+	CORS    func(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool
+	Observe func(request.Observation)
+	Reset   func() error
 
 	// unimplemented is set on the stand-ins the catalog resolves
 	// services niwa does not implement to.
@@ -192,10 +208,4 @@ func (s *Service) Implemented() []string {
 		}
 	}
 	return names
-}
-
-// Resetter is implemented by services that hold state outside the storage
-// layer (caches, timers) and must drop it on POST /_niwa/reset.
-type Resetter interface {
-	Reset() error
 }

@@ -32,7 +32,9 @@ type catalogMatch struct {
 	entries []catalog.Entry
 }
 
-func newCatalogIndex(entries []catalog.Entry, implemented []*Service) *catalogIndex {
+// claimed are the first path segments implemented services route by
+// (kit.Routing.PathPrefixes): an unsigned request under one is theirs.
+func newCatalogIndex(entries []catalog.Entry, implemented []*Service, claimed map[string]*Service) *catalogIndex {
 	have := map[string]bool{}
 	for _, s := range implemented {
 		have[s.Spec.Metadata.ServiceID] = true
@@ -56,7 +58,7 @@ func newCatalogIndex(entries []catalog.Entry, implemented []*Service) *catalogIn
 			c.version[md.APIVersion] = append(c.version[md.APIVersion], e)
 		}
 		if first, _, _ := strings.Cut(strings.TrimPrefix(e.URIPrefix, "/"), "/"); isDate(first) {
-			if _, lambdaOrRoute53 := restPathPrefixes[first]; !lambdaOrRoute53 {
+			if _, taken := claimed[first]; !taken {
 				c.dated[first] = append(c.dated[first], e)
 			}
 		}

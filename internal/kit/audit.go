@@ -19,6 +19,11 @@ type Audit struct {
 	// Global services record every call in us-east-1, whichever region
 	// the client named (IAM, Route 53).
 	Global bool
+	// EventSource is the service part of the records' eventSource
+	// ("<EventSource>.amazonaws.com") where it is not the last label of
+	// the model's endpoint prefix: SES (both APIs) answers at email.<region>
+	// but records as ses.amazonaws.com.
+	EventSource string
 }
 
 // IsReadOnly reports whether CloudTrail marks op read-only.

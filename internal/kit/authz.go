@@ -52,6 +52,17 @@ type Authz struct {
 	// policies say (STS: root may not assume roles), which authorization
 	// lets through so that the handler's own error answers.
 	HandlerRefuses func(op string, caller request.Caller) bool
+	// GrantedWithoutPolicy reports calls the service's own settings allow
+	// with no policy saying so (IAM: a password policy that lets users
+	// change their passwords lets each call ChangePassword and
+	// GetAccountPasswordPolicy); an error refuses the call. It is asked
+	// after Unchecked and HandlerRefuses, before the policies.
+	GrantedWithoutPolicy func(ctx *request.Context, op string) (bool, error)
+	// S3Signatures: requests are authenticated as S3's are (SigV2 and
+	// SigV4, the bucket of a virtual-host address in the signed
+	// resource) and their refusals worded in S3's vocabulary ("Access
+	// Denied" to anonymous callers).
+	S3Signatures bool
 	// AllowsAnonymous: unsigned requests are authorized (by resource
 	// policies and ACLs) rather than refused as unauthenticated (S3).
 	AllowsAnonymous bool

@@ -50,6 +50,34 @@ type Declaration struct {
 	// Routes are raw HTTP endpoints served beside the API (S3's POST
 	// object form, SNS's confirmation link).
 	Routes []Route
+	// Routing is how requests reach the service beyond its model's
+	// metadata (dated path segments, S3's catch-all).
+	Routing Routing
+	// Limits are the service's own request body caps.
+	Limits Limits
+	// Validation is how the service answers requests that break its
+	// model's constraints, where not as its protocol does.
+	Validation Validation
+	// NotImplemented are operations the service leaves out on purpose,
+	// with why: the NotImplemented error a client gets says it, and
+	// docs/services.md lists it. An operation with a handler must not
+	// be in it (TestNotImplementedReasons).
+	NotImplemented Reasons
+	// CORS answers browsers from the service's own CORS configuration
+	// (S3 buckets') instead of the gateway's permissive default: for a
+	// preflight (an OPTIONS with Access-Control-Request-Method) it writes
+	// the whole response, for an actual request only the headers. It
+	// returns false when r is for none of its resources. nil: the
+	// default for every request.
+	CORS func(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool
+	// Observe sees every request resolved to the service once it is
+	// answered, refused ones included (S3's server access logs); nil
+	// when the service does not look.
+	Observe func(request.Observation)
+	// Reset drops what the service keeps outside storage (caches,
+	// timers) when all state is reset (POST /_niwa/reset), after the
+	// stores are emptied; nil when it keeps nothing there.
+	Reset func() error
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error
@@ -105,4 +133,20 @@ type Deps struct {
 	DataDir string
 	// Region is niwa's default region.
 	Region string
+}
+
+// Reasons are operations with why each is not implemented.
+type Reasons map[string]string
+
+// Add gives the operations ops the reason why; it returns r (a new map
+// when r is nil), so that groups chain:
+// kit.Reasons{}.Add("why", "OpA", "OpB").Add("why not", "OpC").
+func (r Reasons) Add(why string, ops ...string) Reasons {
+	if r == nil {
+		r = Reasons{}
+	}
+	for _, op := range ops {
+		r[op] = why
+	}
+	return r
 }

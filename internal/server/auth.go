@@ -25,9 +25,9 @@ var _ gateway.Authenticator = authenticator{}
 // dialectOf picks the authentication error vocabulary of r: by the
 // protocol r is spoken in (SQS answers a query request in the query
 // vocabulary and a JSON one in the JSON vocabulary), S3 its own.
-func dialectOf(svc *gateway.Service, r *http.Request) auth.Dialect {
+func dialectOf(svc *gateway.Service, rules kit.Authz, r *http.Request) auth.Dialect {
 	switch p := svc.WireProtocol(r); {
-	case svc.Spec.Metadata.ServiceID == "S3":
+	case rules.S3Signatures:
 		return auth.DialectS3
 	case p == "json":
 		return auth.DialectJSON
@@ -39,7 +39,7 @@ func dialectOf(svc *gateway.Service, r *http.Request) auth.Dialect {
 }
 
 func (a authenticator) Authenticate(r *http.Request, svc *gateway.Service, hostBucket string) (*gateway.Identity, error) {
-	d := dialectOf(svc, r)
+	d := dialectOf(svc, a.decls[svc.Spec.Name].Authz, r)
 	var res *auth.Result
 	var err error
 	if d == auth.DialectS3 {

@@ -188,6 +188,10 @@ func TestBodyCaps(t *testing.T) {
 		{"sqs over 4 MiB", rawRequest{service: "sqs", method: "POST", path: "/", header: map[string]string{"X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"},
 			body: big(4<<20 + 1), sent: ptr.To(""), stall: true},
 			413, "RequestEntityTooLargeException"},
+		// CloudWatch's own cap (PutMetricData: 1 MB), below the query
+		// protocol's 2 MiB.
+		{"cloudwatch over 1 MiB", rawRequest{service: "monitoring", method: "POST", path: "/", header: form, body: big(1<<20 + 1), sent: ptr.To(""), stall: true},
+			413, "RequestEntityTooLarge"},
 		{"lambda invoke over 6 MB", rawRequest{service: "lambda", method: "POST", path: "/2015-03-31/functions/f/invocations", body: big(6291457), sent: ptr.To(""), stall: true},
 			413, "RequestTooLargeException"},
 		{"s3 lifecycle over 8 MiB", rawRequest{service: "s3", method: "PUT", path: "/capped-bucket?lifecycle", body: big(8<<20 + 1), sent: ptr.To(""), stall: true},

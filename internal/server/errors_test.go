@@ -76,6 +76,11 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			if !strings.Contains(msg, c.operation) {
 				t.Errorf("message %q does not name %s", msg, c.operation)
 			}
+			// The reason S3 declares for leaving torrents out reaches
+			// the client (kit.Declaration.NotImplemented).
+			if c.operation == "S3.GetObjectTorrent" && !strings.Contains(msg, "S3.GetObjectTorrent: AWS ended BitTorrent support") {
+				t.Errorf("message %q does not say why", msg)
+			}
 			var re *awshttp.ResponseError
 			errors.As(err, &re)
 			if re.ServiceRequestID() == "" {

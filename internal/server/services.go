@@ -125,6 +125,8 @@ func buildServices(d *deps) (*built, error) {
 			_ = b.close()
 			return nil, err
 		}
+		svc.Limits, svc.Routing, svc.Validation, svc.NotImplemented = w.Limits, w.Routing, w.Validation, w.NotImplemented
+		svc.CORS, svc.Observe, svc.Reset = w.CORS, w.Observe, w.Reset
 		b.services = append(b.services, svc)
 		for _, r := range w.Routes {
 			b.routes = append(b.routes, gateway.Route{Name: r.Name, Match: r.Match, Handler: r.Handler})

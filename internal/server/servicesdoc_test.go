@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite docs/services.md from the opera
 // `go test ./internal/server -run TestServicesDoc -update` after adding
 // operations.
 func TestServicesDoc(t *testing.T) {
-	_, b := wiredServices(t, servicetest.New(t, "server"))
+	d, b := wiredServices(t, servicetest.New(t, "server"))
 	var doc bytes.Buffer
 	doc.WriteString(`# Services
 
@@ -34,7 +35,9 @@ Every service below is routed, authenticated and decoded from its AWS model. An
 operation niwa does not implement yet answers ` + "`NotImplemented`" + ` (HTTP 501) naming
 the service and operation, never a silent success. The protocols column lists every
 wire protocol a service answers, the first being its model's; a request is answered
-in the one it was spoken in (see docs/architecture.md, "Protocols").
+in the one it was spoken in (see docs/architecture.md, "Protocols"). Where a service
+says why it leaves an operation out, the list below gives the reason, and so does
+the NotImplemented error.
 
 Every other AWS service (the ~380 of aws-sdk-go's models, listed in
 ` + "`internal/api/catalog`" + `) is known by name: a request for one answers
@@ -62,15 +65,32 @@ An error occurred (NotImplemented) when calling the ListWorkGroups operation: ni
 		if len(impl) == 0 {
 			continue
 		}
+		reasons := d.decls[s.Spec.Name].NotImplemented
 		var yes, no []string
+		why := map[string][]string{} // reason: operations, in model order
+		var order []string
 		for _, op := range s.Spec.Operations {
-			if _, ok := impl[op]; ok {
+			_, bound := impl[op]
+			switch r := reasons[op]; {
+			case bound:
 				yes = append(yes, op)
-			} else {
+			case r != "":
+				if why[r] == nil {
+					order = append(order, r)
+				}
+				why[r] = append(why[r], op)
+			default:
 				no = append(no, op)
 			}
 		}
-		fmt.Fprintf(&doc, "\n## %s (%s)\n\nImplemented: %s.\n", s.Spec.Name, s.Spec.Metadata.ServiceFullName, strings.Join(yes, ", "))
+		fmt.Fprintf(&doc, "\n## %s (%s)\n\nImplemented (%d of %d): %s.\n", s.Spec.Name, s.Spec.Metadata.ServiceFullName,
+			len(yes), len(s.Spec.Operations), strings.Join(yes, ", "))
+		if len(order) > 0 {
+			doc.WriteString("\nNot implemented, and why:\n\n")
+			for _, r := range order {
+				fmt.Fprintf(&doc, "- %s: %s.\n", strings.Join(why[r], ", "), r)
+			}
+		}
 		if len(no) > 0 {
 			fmt.Fprintf(&doc, "\nNot yet: %s.\n", strings.Join(no, ", "))
 		}
@@ -117,5 +137,31 @@ func TestHandlersBind(t *testing.T) {
 		for _, err := range s.Spec.Unbound(s.Impl) {
 			t.Error(err)
 		}
+	}
+}
+
+// TestNotImplementedReasons: a reason a service gives for leaving an
+// operation out names an operation of its model that has no handler; a
+// reason left behind once the operation is implemented fails here.
+func TestNotImplementedReasons(t *testing.T) {
+	d, b := wiredServices(t, servicetest.New(t, "server"))
+	given := 0
+	for _, s := range b.services {
+		impl := s.Spec.Bind(s.Impl)
+		for op, why := range d.decls[s.Spec.Name].NotImplemented {
+			given++
+			_, bound := impl[op]
+			switch {
+			case !slices.Contains(s.Spec.Operations, op):
+				t.Errorf("%s: reason given for %s, which is no operation of its model", s.Spec.Name, op)
+			case bound:
+				t.Errorf("%s.%s is implemented; drop its NotImplemented reason", s.Spec.Name, op)
+			case why == "":
+				t.Errorf("%s.%s: empty reason", s.Spec.Name, op)
+			}
+		}
+	}
+	if given == 0 {
+		t.Fatal("no service gives a reason; S3 gives one for GetObjectTorrent")
 	}
 }

@@ -10,10 +10,8 @@ import (
 	mdns "github.com/miekg/dns"
 
 	"github.com/niwa-cloud/niwa/internal/ca"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
-	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // wireACM loads (or makes, on first start) niwa's local certificate
@@ -44,24 +42,13 @@ func wireACM(d *deps) (*wiring, error) {
 		opt.Lookup = func(name string) ([]string, error) { return publicCNAMEs(r, name) }
 	}
 	svc := acm.New(opt)
-	decl := svc.Declare(acmWithReset{svc, authority, caStore})
+	decl := svc.Declare()
+	// The authority outlives POST /_niwa/reset (clients already trust
+	// its root): stored again after the reset dropped it.
+	decl.Reset = func() error { return authority.Keep(caStore) }
 	decl.Routes = append(decl.Routes, kit.Route{Name: "ca", Match: func(r *http.Request) bool { return r.URL.Path == ca.RootPath }, Handler: authority.Handler()})
 	return &wiring{Declaration: decl}, nil
 }
-
-// acmWithReset keeps the authority across POST /_niwa/reset: clients
-// already trust its root.
-type acmWithReset struct {
-	*acm.ACM
-	authority *ca.CA
-	store     storage.Store
-}
-
-// Reset stores the authority again after the reset dropped it
-// (gateway.Resetter).
-func (a acmWithReset) Reset() error { return a.authority.Keep(a.store) }
-
-var _ gateway.Resetter = acmWithReset{}
 
 // publicCNAMEs answers name's CNAME targets from the public zones, as
 // ACM's validation reads public DNS (a private zone does not validate).

@@ -84,7 +84,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	}
 	caller := ctx.Caller
 	if caller.Anonymous && !rules.AllowsAnonymous {
-		return auth.MissingAuthentication(dialectOf(svc, ctx.HTTP))
+		return auth.MissingAuthentication(dialectOf(svc, rules, ctx.HTTP))
 	}
 	a.noteUse(ctx, service)
 	if rules.Unchecked[op.Name] {
@@ -96,10 +96,9 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if a.mode == EnforcementOff && !caller.Anonymous {
 		return nil
 	}
-	if service == "iam" && (op.Name == "ChangePassword" || op.Name == "GetAccountPasswordPolicy") && strings.Contains(caller.ARN, ":user/") {
-		// A password policy that lets users change their own passwords
-		// grants both without a policy saying so.
-		if ok, err := a.iam.UsersMayChangePassword(caller.Account); err != nil || ok {
+	if rules.GrantedWithoutPolicy != nil {
+		// The service's own settings (IAM's password policy) allow it.
+		if ok, err := rules.GrantedWithoutPolicy(ctx, op.Name); err != nil || ok {
 			return err
 		}
 	}
@@ -285,11 +284,6 @@ func denied(svc *gateway.Service, rules kit.Authz, req iam.Request, dec iam.Deci
 		return &awserr.Error{Code: awserr.Code{Code: "UnauthorizedOperation", Status: 403, Sender: true},
 			Message: "You are not authorized to perform this operation. " + msg + ". Encoded authorization failure message: " +
 				iam.EncodeAuthorizationMessage(req, dec)}
-	case md.ServiceID == "S3":
-		if req.Principal.Anonymous {
-			return awserr.AccessDenied.New("Access Denied")
-		}
-		return awserr.AccessDenied.New("%s", msg)
 	case md.Protocol == "json" || md.Protocol == "rest-json":
 		status := 400
 		if md.Protocol == "rest-json" {
@@ -595,7 +589,11 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 	if pos == nil || a.endpoints == nil || pos.Region != ctx.Region {
 		return nil
 	}
-	ep, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(service, ctx.Region))
+	name := a.decls[service].Routing.VPCEndpointService
+	if name == "" {
+		name = service
+	}
+	ep, ok, err := a.endpoints.EndpointFor(ctx, s.principal.Account, pos.Region, pos.VpcID, pos.SubnetIDs, authz.EndpointServiceName(name, ctx.Region))
 	if err != nil || !ok {
 		return err
 	}

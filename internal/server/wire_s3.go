@@ -1,10 +1,10 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/auth"
 	"time"
 
-	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/auth"
+
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 )
@@ -47,14 +47,6 @@ func wireS3(d *deps) (*wiring, error) {
 	svc.StartLifecycle(s3.DefaultLifecycleInterval)
 	return &wiring{Declaration: svc.Declare()}, nil
 }
-
-// S3 answers its buckets' CORS and writes access logs of the requests the
-// gateway resolves to it; it implements the gateway's interfaces without
-// importing the gateway, so the check is here.
-var (
-	_ gateway.CORSResponder   = (*s3.S3)(nil)
-	_ gateway.RequestObserver = (*s3.S3)(nil)
-)
 
 // postVerifier gives S3 the form-upload authentication it declares
 // (s3.PostVerifier) from the gateway's verifier.

@@ -7,7 +7,6 @@ import (
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/awsid"
-	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -28,7 +27,6 @@ func wireSecretsManager(d *deps) (*wiring, error) {
 		opt.Functions = rotationFunctions{d.lambda, d}
 	}
 	svc := secretsmanager.New(opt)
-	var _ gateway.Resetter = svc // its rotation and deletion timers
 	return &wiring{Declaration: svc.Declare()}, nil
 }
 

@@ -104,7 +104,3 @@ func pathQueueURL(r *http.Request) string {
 	}
 	return "http://" + r.Host + r.URL.Path
 }
-
-// SQS words constraint violations itself; it implements the gateway's
-// interface without importing the gateway, so the check is here.
-var _ gateway.ConstraintWording = (*sqs.SQS)(nil)

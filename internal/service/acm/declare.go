@@ -10,11 +10,10 @@ import (
 // names its CertificateArn (the account-level ones — Request, Import
 // without an ARN, List, account configuration — authorize on "*", as
 // ACM's actions do), certificates carry tags, and the e-mail approval
-// link is a raw route. impl is what serves the operations (the wiring
-// wraps the service to keep the CA across resets).
-func (a *ACM) Declare(impl any) kit.Declaration {
+// link is a raw route.
+func (a *ACM) Declare() kit.Declaration {
 	return kit.Declaration{
-		Impl:      impl,
+		Impl:      a,
 		Namespace: "acm",
 		Authz: kit.Authz{
 			Resources: func(op string, in kit.Input, env kit.Env) []string {

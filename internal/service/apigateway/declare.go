@@ -32,6 +32,7 @@ func (s *APIGateway) Declare() kit.Declaration {
 		Routes: []kit.Route{
 			{Name: "apigateway-invoke", Match: isInvoke, Handler: s.invokeHandler()},
 		},
+		Reset: s.Reset,
 	}
 }
 

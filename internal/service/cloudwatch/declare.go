@@ -18,7 +18,11 @@ func (c *CloudWatch) Declare() kit.Declaration {
 		Namespace: "cloudwatch",
 		Authz:     kit.Authz{Resources: resources},
 		Tags:      c,
-		Close:     c.Close,
+		// PutMetricData: "1 MB in size for HTTP POST requests".
+		Limits: kit.Limits{MaxBody: 1 << 20},
+		// CloudWatch's endpoints, VPC endpoint included, are "monitoring".
+		Routing: kit.Routing{VPCEndpointService: "monitoring"},
+		Close:   c.Close,
 	}
 }
 

@@ -17,6 +17,8 @@ func (s *DynamoDB) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "dynamodb",
 		Authz:     kit.Authz{Resources: resources, Policies: s},
+		NotImplemented: kit.Reasons{}.Add("replica auto scaling is Application Auto Scaling's, which niwa does not have",
+			"DescribeTableReplicaAutoScaling", "UpdateTableReplicaAutoScaling"),
 		Audit: kit.Audit{DataEvents: kit.Set("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query",
 			"Scan", "BatchGetItem", "BatchWriteItem", "TransactGetItems",
 			"TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction")},
@@ -35,7 +37,9 @@ func BuildStreams(d kit.Deps) (kit.Declaration, error) {
 // Declare is DynamoDB Streams as the platform sees it: its actions are
 // dynamodb:<Operation> on the stream.
 func (s *Streams) Declare() kit.Declaration {
-	return kit.Declaration{Impl: s, Authz: kit.Authz{Prefix: "dynamodb", Resources: streamResources}}
+	return kit.Declaration{Impl: s, Authz: kit.Authz{Prefix: "dynamodb", Resources: streamResources},
+		// Streams are reached through DynamoDB's VPC endpoint.
+		Routing: kit.Routing{VPCEndpointService: "dynamodb"}}
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {

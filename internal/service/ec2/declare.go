@@ -16,7 +16,11 @@ func (s *EC2) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "ec2",
 		Authz:     kit.Authz{Resources: resources},
-		Tags:      kit.TagLookup(s.resourceTags),
+		NotImplemented: kit.Reasons{}.Add("fleets launch instances by capacity strategy across instance pools and Spot capacity; niwa launches instances with RunInstances only",
+			"CreateFleet", "DeleteFleets", "DescribeFleets", "DescribeFleetHistory", "DescribeFleetInstances", "ModifyFleet",
+			"DescribeSpotFleetInstances", "DescribeSpotFleetRequestHistory", "ModifySpotFleetRequest",
+			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet"),
+		Tags: kit.TagLookup(s.resourceTags),
 		// EC2 resources answer ec2:ResourceTag (the older alias) besides
 		// aws:ResourceTag.
 		TagKeys: func(string) []string { return []string{"ec2:resourcetag/", "aws:resourcetag/"} },

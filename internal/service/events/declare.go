@@ -17,6 +17,7 @@ func (s *Events) Declare() kit.Declaration {
 		Namespace: "events",
 		Authz:     kit.Authz{Resources: resources},
 		Tags:      kit.TagLookup(s.resourceTags),
+		Reset:     s.Reset,
 		Close:     s.Close,
 	}
 }

@@ -13,13 +13,17 @@ import (
 // recorded in us-east-1 (a global service), and GetFederationToken
 // sessions may call none of its operations.
 func (s *IAM) Declare() kit.Declaration {
+	rules := authzRules(s.entityARN)
+	rules.GrantedWithoutPolicy = s.grantedByPasswordPolicy
 	return kit.Declaration{
 		Impl:      s,
 		Namespace: "iam",
-		Authz:     authzRules(s.entityARN),
-		Audit:     kit.Audit{Global: true},
-		Tags:      kit.TagLookup(s.resourceTags),
-		TagKeys:   tagKeys,
+		Authz:     rules,
+		NotImplemented: kit.Reasons{}.Add("these reports cover an AWS Organizations organization, which niwa does not have",
+			"GenerateOrganizationsAccessReport", "GetOrganizationsAccessReport"),
+		Audit:   kit.Audit{Global: true},
+		Tags:    kit.TagLookup(s.resourceTags),
+		TagKeys: tagKeys,
 	}
 }
 
@@ -31,6 +35,16 @@ func tagKeys(resource string) []string {
 		return []string{"iam:resourcetag/", "aws:resourcetag/"}
 	}
 	return []string{"aws:resourcetag/"}
+}
+
+// grantedByPasswordPolicy: a password policy that lets users change
+// their own passwords grants each user ChangePassword and
+// GetAccountPasswordPolicy without a policy saying so.
+func (s *IAM) grantedByPasswordPolicy(ctx *request.Context, op string) (bool, error) {
+	if op != "ChangePassword" && op != "GetAccountPasswordPolicy" || !strings.Contains(ctx.Caller.ARN, ":user/") {
+		return false, nil
+	}
+	return s.UsersMayChangePassword(ctx.Caller.Account)
 }
 
 // entityFinder finds the ARN, with its path, of an existing role, user

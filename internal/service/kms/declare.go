@@ -25,6 +25,9 @@ func (s *KMS) Declare() kit.Declaration {
 		Authz:     authzRules(s.AliasTarget, s),
 		Audit:     kit.Audit{ReadOnly: readOnly},
 		Tags:      kit.TagLookup(s.resourceTags),
+		NotImplemented: kit.Reasons{}.Add("custom key stores keep keys in an AWS CloudHSM cluster or an external key manager, neither of which exists locally; niwa's keys are in its own store",
+			"ConnectCustomKeyStore", "CreateCustomKeyStore", "DeleteCustomKeyStore", "DescribeCustomKeyStores",
+			"DisconnectCustomKeyStore", "UpdateCustomKeyStore"),
 	}
 }
 

@@ -2,9 +2,11 @@ package lambda
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -25,10 +27,23 @@ func (s *Lambda) Declare() kit.Declaration {
 			Resources: resources,
 			Policies:  s,
 		},
-		Audit:  kit.Audit{DataEvents: kit.Set("Invoke", "InvokeAsync", "InvokeWithResponseStream")},
-		Tags:   kit.TagLookup(s.resourceTags),
-		Routes: []kit.Route{{Name: "lambda-url", Match: s.MatchURL, Handler: http.HandlerFunc(s.ServeURL)}},
-		Close:  s.Close,
+		Audit:   kit.Audit{DataEvents: kit.Set("Invoke", "InvokeAsync", "InvokeWithResponseStream")},
+		Tags:    kit.TagLookup(s.resourceTags),
+		Routes:  []kit.Route{{Name: "lambda-url", Match: s.MatchURL, Handler: http.HandlerFunc(s.ServeURL)}},
+		Routing: kit.Routing{PathPrefixes: pathPrefixes()},
+		NotImplemented: kit.Reasons{}.Add("its response is an event stream, which niwa does not encode yet; Invoke returns the whole payload",
+			"InvokeWithResponseStream"),
+		Limits: kit.Limits{
+			// CreateFunction carries a 50 MB zip base64-encoded in JSON;
+			// AWS refuses bodies over 70,167,211 bytes.
+			MaxBody: 70167211,
+			// Synchronous invocation payloads are at most 6 MB
+			// (6,291,456 bytes); asynchronous ones 1 MB.
+			PerOperation: map[string]int64{"Invoke": 6291456, "InvokeWithResponseStream": 6291456, "InvokeAsync": 1 << 20},
+			TooLarge:     tooLarge,
+		},
+		Reset: s.Reset,
+		Close: s.Close,
 	}
 }
 
@@ -121,4 +136,26 @@ func (s *Lambda) resourceTags(ctx *request.Context, arn string) (map[string]stri
 		return kit.NotFound(err)
 	}
 	return out.Tags, true, nil
+}
+
+// pathPrefixes are the dated first segments of every URI of Lambda's
+// model: an unsigned request under one is Lambda's (TestPathPrefixes in
+// internal/server checks the list against the model).
+func pathPrefixes() []string {
+	return []string{
+		"2014-11-13", "2015-03-31", "2016-08-19", "2017-03-31", "2017-10-31",
+		"2018-10-31", "2019-09-25", "2019-09-30", "2020-04-22", "2020-06-30",
+		"2021-07-20", "2021-10-31", "2021-11-15", "2024-08-31",
+	}
+}
+
+// tooLarge is Lambda's own wording of an oversized request, as its
+// CreateFunction and Invoke answer.
+func tooLarge(limit int64, op string) *awserr.Error {
+	msg := "Request must be smaller than " + strconv.FormatInt(limit, 10) + " bytes"
+	if op != "" {
+		msg += " for the " + op + " operation"
+	}
+	return awserr.Code{Code: "RequestTooLargeException", Status: http.StatusRequestEntityTooLarge, Sender: true}.
+		New("%s", msg).With("Type", "User")
 }

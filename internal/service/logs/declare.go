@@ -4,7 +4,9 @@ import (
 	"strings"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -13,11 +15,25 @@ import (
 // aws:ResourceTag.
 func (s *Logs) Declare() kit.Declaration {
 	return kit.Declaration{
-		Impl:      s,
-		Namespace: "logs",
-		Authz:     kit.Authz{Resources: resources},
-		Tags:      kit.TagLookup(s.resourceTags),
+		Impl:       s,
+		Namespace:  "logs",
+		Authz:      kit.Authz{Resources: resources},
+		Tags:       kit.TagLookup(s.resourceTags),
+		Validation: kit.Validation{Error: constraintError},
 	}
+}
+
+// constraintError: CloudWatch Logs answers model constraint violations
+// of its classic operations as InvalidParameterException with the usual
+// "1 validation error detected: ..." message; its delivery operations
+// declare ValidationException instead, and answer it.
+func constraintError(op *model.Operation, vs []model.Violation) error {
+	for _, e := range op.Errors {
+		if e.Shape != nil && e.Shape.Name == "InvalidParameterException" {
+			return logsapi.ErrInvalidParameterException.New("%s", model.Summary(vs))
+		}
+	}
+	return awserr.ValidationException.New("%s", model.Summary(vs))
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {

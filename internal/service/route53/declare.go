@@ -3,7 +3,9 @@ package route53
 import (
 	"strings"
 
+	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/model"
 )
 
 // Declare is Route 53 as the platform sees it: hosted zone calls are
@@ -14,7 +16,14 @@ func (s *Route53) Declare() kit.Declaration {
 		Impl:  s,
 		Authz: kit.Authz{Resources: resources},
 		Audit: kit.Audit{Global: true},
-		Close: func() error { s.StopHealthChecks(); return nil },
+		// Route 53 answers constraint violations as InvalidInput.
+		Validation: kit.Validation{Error: func(_ *model.Operation, vs []model.Violation) error {
+			return route53api.ErrInvalidInput.New("%s", model.Summary(vs))
+		}},
+		// Every URI of Route 53's model begins with its API version: an
+		// unsigned request under it is Route 53's.
+		Routing: kit.Routing{PathPrefixes: []string{"2013-04-01"}},
+		Close:   func() error { s.StopHealthChecks(); return nil },
 	}
 }
 

@@ -1,10 +1,13 @@
 package route53
 
 import (
+	"errors"
 	"testing"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -30,5 +33,16 @@ func TestDeclaration(t *testing.T) {
 	}
 	if !d.Audit.Global {
 		t.Error("route53 is not recorded as a global service")
+	}
+}
+
+// TestConstraintWording: Route 53 answers constraint violations as
+// InvalidInput, where other REST services answer ValidationException.
+func TestConstraintWording(t *testing.T) {
+	vs := []model.Violation{{Path: "Id", Message: "Member must not be null"}}
+	err := (&Route53{}).Declare().Validation.Error(nil, vs)
+	var ae *awserr.Error
+	if !errors.As(err, &ae) || ae.Code.Code != "InvalidInput" || ae.Code.Status != 400 {
+		t.Fatalf("%v, want 400 InvalidInput", err)
 	}
 }

@@ -22,8 +22,8 @@ import (
 // per flush (Options.LogFlushInterval, on the injected clock).
 
 // ObserveRequest queues the access log line of an answered API request;
-// the gateway calls it for every request resolved to S3 (S3 is a
-// gateway.RequestObserver, which internal/server asserts).
+// the gateway calls it for every request resolved to S3 (S3 declares it
+// as its kit.Declaration.Observe).
 func (s *S3) ObserveRequest(o request.Observation) {
 	bucket, key := bucketAndKey(o.Request, o.HostBucket)
 	if bucket == "" {

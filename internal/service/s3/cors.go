@@ -15,12 +15,12 @@ import (
 // the bucket's CORS configuration (the first rule matching the origin, the
 // requested method and every requested header), and an actual request
 // carrying Origin gets the matching rule's headers. The gateway asks S3
-// first (gateway.CORSResponder); a request naming no existing bucket is
+// first (kit.Declaration.CORS); a request naming no existing bucket is
 // left to the gateway's permissive default, since an unsigned preflight
 // for another service's REST path also resolves to S3.
 
-// CORS implements gateway.CORSResponder (internal/server asserts it: S3
-// does not import the gateway).
+// CORS answers the CORS part of a request on a bucket (S3 declares it as
+// its kit.Declaration.CORS).
 func (s *S3) CORS(w http.ResponseWriter, r *http.Request, hostBucket string, preflight bool) bool {
 	bucket, key := hostBucket, strings.TrimPrefix(r.URL.Path, "/")
 	if bucket == "" {

@@ -36,7 +36,25 @@ func (s *S3) Declare() kit.Declaration {
 			// (S3 answers 409 BucketAlreadyExists).
 			NewResource:  kit.Set("CreateBucket"),
 			Precondition: s.precondition,
+			// SigV2 and virtual-host buckets; refusals in S3's words.
+			S3Signatures: true,
+			// An anonymous caller learns nothing from a refusal.
+			DenialMessage: func(req iam.Request, _ iam.Decision) (string, bool) {
+				return "Access Denied", req.Principal.Anonymous
+			},
 		},
+		// Object and part uploads stream; any path nothing else claims is
+		// a path-style bucket or object, as is every virtual-host and
+		// SigV2 query-signed request.
+		Limits: kit.Limits{Streams: true},
+		// Handlers check their input: S3's errors name each parameter.
+		Validation: kit.Validation{Skip: true},
+		Routing:    kit.Routing{CatchAll: true},
+		// Buckets answer browsers from their own CORS configuration, and
+		// every answered request is an access log line.
+		CORS:           s.CORS,
+		Observe:        s.ObserveRequest,
+		NotImplemented: kit.Reasons{}.Add("AWS ended BitTorrent support for new customers in 2024", "GetObjectTorrent"),
 		Audit: kit.Audit{
 			DataEvents:  dataEvents,
 			MemberNames: map[string]string{"Bucket": "bucketName"},

@@ -3,8 +3,6 @@ package s3
 import (
 	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
-	"github.com/niwa-cloud/niwa/internal/protocol"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/protocol"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
@@ -453,19 +453,10 @@ func (s *S3) storePost(w http.ResponseWriter, r *http.Request, b bucketRecord, f
 	case "200":
 		w.WriteHeader(http.StatusOK)
 	case "201":
-		body := struct {
-			XMLName  xml.Name `xml:"PostResponse"`
-			Location string   `xml:"Location"`
-			Bucket   string   `xml:"Bucket"`
-			Key      string   `xml:"Key"`
-			ETag     string   `xml:"ETag"`
-		}{Location: location, Bucket: b.Name, Key: key, ETag: o.ETag}
-		out, _ := xml.Marshal(body)
-		out = append([]byte(xml.Header), out...)
-		h.Set("Content-Type", "application/xml")
-		h.Set("Content-Length", strconv.Itoa(len(out)))
-		w.WriteHeader(http.StatusCreated)
-		w.Write(out)
+		if err := s.errDocs.writePostResponse(w, location, b.Name, key, o.ETag); err != nil {
+			// The object is stored; only the answer failed.
+			s.opts.Log.Error("writing the POST object response", "error", err)
+		}
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}

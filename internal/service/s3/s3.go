@@ -106,7 +106,7 @@ type S3 struct {
 	seqMu   sync.Mutex
 	lastSeq int64
 	// lifecycleMu guards the lifecycle sweeper's timer (lifecycle_sweep.go).
-	// errDocs writes the raw routes' error documents.
+	// errDocs writes the raw routes' documents through the codec.
 	errDocs        *errorDocs
 	lifecycleMu    sync.Mutex
 	lifecycleTimer clock.Timer

@@ -1,9 +1,8 @@
 package s3
 
 import (
+	"bytes"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -263,27 +262,24 @@ func (s *S3) websiteErrorPage(w http.ResponseWriter, r *http.Request, e websiteE
 // websiteErrorPageWithDoc writes S3's HTML error page; errDoc names an
 // error document that could not be served.
 func (s *S3) websiteErrorPageWithDoc(w http.ResponseWriter, r *http.Request, e websiteError, reqID, hostID, errDoc string) {
-	title := fmt.Sprintf("%d %s", e.status, http.StatusText(e.status))
-	var sb strings.Builder
-	sb.WriteString("<html>\n<head><title>" + title + "</title></head>\n<body>\n<h1>" + title + "</h1>\n<ul>\n")
-	sb.WriteString("<li>Code: " + html.EscapeString(e.code) + "</li>\n")
-	sb.WriteString("<li>Message: " + html.EscapeString(e.message) + "</li>\n")
+	page := websitePage{Title: fmt.Sprintf("%d %s", e.status, http.StatusText(e.status)), Code: e.code, Message: e.message,
+		RequestID: reqID, HostID: hostID, ErrorDocument: errDoc != ""}
 	for _, kv := range e.extra {
 		if kv[0] != "" {
-			sb.WriteString("<li>" + kv[0] + ": " + html.EscapeString(kv[1]) + "</li>\n")
+			page.Extra = append(page.Extra, [2]string{kv[0], kv[1]})
 		}
 	}
-	sb.WriteString("<li>RequestId: " + reqID + "</li>\n<li>HostId: " + hostID + "</li>\n</ul>\n")
-	if errDoc != "" {
-		sb.WriteString("<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n")
-		sb.WriteString("<li>Code: AccessDenied</li>\n<li>Message: Access Denied</li>\n</ul>\n")
+	var body bytes.Buffer
+	if err := s.errDocs.websiteErrorPage(&body, page); err != nil {
+		s.opts.Log.Error("writing the website error page", "error", err)
+		w.WriteHeader(e.status)
+		return
 	}
-	sb.WriteString("<hr/>\n</body>\n</html>\n")
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(sb.Len()))
+	h.Set("Content-Length", strconv.Itoa(body.Len()))
 	w.WriteHeader(e.status)
 	if r.Method != http.MethodHead {
-		io.WriteString(w, sb.String())
+		_, _ = w.Write(body.Bytes())
 	}
 }

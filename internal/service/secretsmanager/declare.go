@@ -21,6 +21,7 @@ func (s *SecretsManager) Declare() kit.Declaration {
 		Tags: kit.TagLookup(func(ctx *request.Context, arn string) (map[string]string, bool, error) {
 			return s.Tags(ctx, arn)
 		}),
+		Reset: s.Reset, // its rotation and deletion timers
 		Close: s.Close,
 	}
 }

@@ -95,7 +95,7 @@ func (s *SecretsManager) Close() error {
 }
 
 // Reset drops the timers of state that POST /_niwa/reset removed
-// (gateway.Resetter).
+// (kit.Declaration.Reset).
 func (s *SecretsManager) Reset() error {
 	s.mu.Lock()
 	for k, t := range s.timers {

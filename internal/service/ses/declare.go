@@ -9,6 +9,10 @@ func (c *Core) DeclareV1() kit.Declaration {
 	return kit.Declaration{
 		Impl:   NewV1(c),
 		Routes: []kit.Route{{Name: "ses", Match: c.Matches, Handler: c.HTTP()}},
+		// SendRawEmail takes 10 MB messages, base64 in a form: about 14
+		// MB (the handler refuses an over-long message itself).
+		Limits: kit.Limits{MaxBody: 20 << 20},
+		Audit:  audit(),
 	}
 }
 
@@ -18,5 +22,12 @@ func (c *Core) DeclareV2() kit.Declaration {
 	return kit.Declaration{
 		Impl:  NewV2(c),
 		Authz: kit.Authz{Prefix: "ses"},
+		// v2 SendEmail takes 40 MB messages, base64 in JSON: about 54 MB.
+		Limits: kit.Limits{MaxBody: 56 << 20},
+		Audit:  audit(),
 	}
 }
+
+// audit: both APIs answer at email.<region> but record as
+// ses.amazonaws.com.
+func audit() kit.Audit { return kit.Audit{EventSource: "ses"} }

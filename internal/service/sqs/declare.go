@@ -26,9 +26,16 @@ func (s *SQS) Declare() kit.Declaration {
 			Resources: resources,
 			Policies:  s,
 		},
+		// Messages are at most 1 MiB; a batch of them JSON-escaped (or
+		// form-encoded by the query protocol) stays under 4 MiB.
+		Limits: kit.Limits{MaxBody: 4 << 20},
+		// SQS, a query service at heart, words violations itself.
+		Validation: kit.Validation{Error: s.ConstraintError},
 		Audit: kit.Audit{DataEvents: kit.Set("SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage",
 			"DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch")},
 		Tags: kit.TagLookup(s.resourceTags),
+		// Long-polling waiters are woken to re-read the emptied store.
+		Reset: s.Reset,
 	}
 }
 

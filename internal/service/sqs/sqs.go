@@ -70,7 +70,7 @@ type Options struct {
 }
 
 // Reset drops the long-polling wake-ups: waiters re-read the (now empty)
-// store. Implements gateway.Resetter.
+// store (kit.Declaration.Reset).
 func (s *SQS) Reset() error {
 	s.wake.broadcastAll()
 	return nil

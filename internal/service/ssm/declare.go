@@ -18,6 +18,7 @@ func (s *SSM) Declare() kit.Declaration {
 		Namespace: "ssm",
 		Authz:     kit.Authz{Resources: resources, Context: conditionKeys},
 		Tags:      kit.TagLookup(s.resourceTags),
+		Reset:     s.Reset,
 		Close:     s.Close,
 	}
 }

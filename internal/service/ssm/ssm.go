@@ -117,7 +117,7 @@ func (s *SSM) Close() error {
 }
 
 // Reset forgets the armed timer after POST /_niwa/reset dropped the
-// stored schedule (gateway.Resetter).
+// stored schedule (kit.Declaration.Reset).
 func (s *SSM) Reset() error {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
