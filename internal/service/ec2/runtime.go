@@ -145,7 +145,7 @@ func (s *EC2) reboot(sc storage.Scope, ids []string) {
 }
 
 // Reset stops the transition timers and the instances' processes after
-// POST /_niwa/reset dropped the records (gateway.Resetter).
+// POST /_niwa/reset dropped the records (the declaration's Reset).
 func (s *EC2) Reset() error {
 	s.mu.Lock()
 	for k, t := range s.timers {

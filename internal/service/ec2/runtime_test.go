@@ -81,3 +81,17 @@ func TestRuntimeFollowsTheLifecycle(t *testing.T) {
 	must(f.TerminateInstances(f.ctx, &ec2api.TerminateInstancesRequest{InstanceIds: []string{id}}))
 	rt.want(t, "terminate "+id)
 }
+
+func (r *fakeRuntime) Reset() error { return r.note("reset") }
+
+// TestResetStopsTheRuntime: POST /_niwa/reset drops the records; the
+// declaration's Reset stops the instances' processes with them.
+func TestResetStopsTheRuntime(t *testing.T) {
+	f := newFixture(t, "ap-northeast-1")
+	rt := &fakeRuntime{seen: make(chan string, 16)}
+	f.SetRuntime(rt)
+	if err := f.Declare().Reset(); err != nil {
+		t.Fatal(err)
+	}
+	rt.want(t, "reset")
+}
