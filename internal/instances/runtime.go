@@ -23,6 +23,10 @@ import (
 // EC2 returns the most recent 64 KB.
 const consoleLimit = 64 * 1024
 
+// consoleKeep bounds the console file on disk: past it, the file is cut
+// back to its last consoleLimit bytes when niwa next prints or reads it.
+const consoleKeep = 1 << 20
+
 // instanceEnv marks every process of an instance with its directory, so
 // that a niwa killed without shutting down can find and kill them when
 // it boots the instance again.
@@ -183,7 +187,9 @@ func (r *Runtime) take(account, region, id string) *vm {
 // Console is the most recent 64 KB the instance printed ("" before it
 // first booted).
 func (r *Runtime) Console(account, region, id string) (string, error) {
-	f, err := os.Open(filepath.Join(r.Dir(account, region, id), "console.log"))
+	path := filepath.Join(r.Dir(account, region, id), "console.log")
+	trimConsole(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
@@ -306,6 +312,32 @@ func (v *vm) print(format string, args ...any) {
 
 func (v *vm) printLocked(s string) {
 	_, _ = v.console.WriteString(s + "\n")
+	trimConsole(v.console.Name())
+}
+
+// trimConsole cuts a console file longer than consoleKeep back to its
+// last consoleLimit bytes. Processes write it with O_APPEND, so their
+// later writes land after the kept tail; a write racing the cut may be
+// lost, which a console can afford.
+func trimConsole(path string) {
+	st, err := os.Stat(path)
+	if err != nil || st.Size() <= consoleKeep {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer func() { _ = f.Close() }()
+	tail := make([]byte, consoleLimit)
+	n, err := f.ReadAt(tail, st.Size()-consoleLimit)
+	if err != nil && err != io.EOF {
+		return
+	}
+	if err := f.Truncate(0); err != nil {
+		return
+	}
+	_, _ = f.WriteAt(tail[:n], 0)
 }
 
 // metadataURL is what AWS_EC2_METADATA_SERVICE_ENDPOINT says.

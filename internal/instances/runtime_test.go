@@ -358,3 +358,21 @@ func TestEgressEnvKeepsIMDSDirect(t *testing.T) {
 		t.Errorf("console:\n%s", out)
 	}
 }
+
+// TestConsoleStaysBounded: a process that prints a lot leaves the last
+// 64 KB readable and the file on disk cut back.
+func TestConsoleStaysBounded(t *testing.T) {
+	h := newHarness(t)
+	h.src.set(instance("i-8", "#!/bin/sh\nhead -c 3000000 /dev/zero | tr '\\0' x\necho\necho LAST-LINE\n"))
+	if err := h.rt.Boot("000000000000", "us-east-1", "i-8"); err != nil {
+		t.Fatal(err)
+	}
+	out := h.waitConsole(t, "i-8", "finished at")
+	if len(out) > consoleLimit || !strings.Contains(out, "LAST-LINE") {
+		t.Fatalf("console: %d bytes, last line there: %v", len(out), strings.Contains(out, "LAST-LINE"))
+	}
+	st, err := os.Stat(filepath.Join(h.rt.Dir("000000000000", "us-east-1", "i-8"), "console.log"))
+	if err != nil || st.Size() > consoleKeep {
+		t.Fatalf("console file: %v %v", st.Size(), err)
+	}
+}
