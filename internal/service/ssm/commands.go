@@ -115,7 +115,53 @@ type pluginRecord struct {
 var (
 	commands    = storage.NewTable[commandRecord]("command")
 	invocations = storage.NewTable[invocationRecord]("invocation")
+	// inFlight indexes the invocations that run, keyed (account, region,
+	// command, instance) in the empty scope, so that New finds those a
+	// stopped niwa left unfinished.
+	inFlight = storage.NewTable[struct{}]("invocation-in-flight")
 )
+
+// endInterrupted ends the invocations that were running when niwa last
+// stopped: their processes are gone, so they fail, as a command does on
+// AWS when its instance's agent restarts mid-run.
+func (s *SSM) endInterrupted() error {
+	type item struct {
+		sc        storage.Scope
+		cmd, inst string
+	}
+	var items []item
+	err := s.store.View(func(tx storage.Tx) error {
+		return inFlight.List(tx, storage.Scope{}, nil, storage.ListOptions{}, func(k []string, _ struct{}) bool {
+			if len(k) == 4 {
+				items = append(items, item{storage.Scope{Account: k[0], Region: k[1]}, k[2], k[3]})
+			}
+			return true
+		})
+	})
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now().UTC()
+	for _, it := range items {
+		s.setInvocation(it.sc, it.cmd, it.inst, func(inv *invocationRecord) {
+			for i := range inv.Plugins {
+				p := &inv.Plugins[i]
+				if p.Status == "Pending" || p.Status == "InProgress" || p.Status == "Delayed" {
+					p.Status, p.StatusDetails, p.End = "Failed", "Failed", now
+					p.Stderr += "niwa stopped while the command ran\n"
+				}
+			}
+			inv.Status, inv.StatusDetails = "Failed", "Failed"
+		})
+		s.settle(it.sc, it.cmd)
+		if err := s.store.Update(func(tx storage.Tx) error {
+			return inFlight.Delete(tx, storage.Scope{}, it.sc.Account, it.sc.Region, it.cmd, it.inst)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // step is one plugin of a document, its parameters substituted.
 type step struct {
@@ -350,6 +396,9 @@ func (s *SSM) SendCommand(ctx *request.Context, in *ssmapi.SendCommandRequest) (
 			return err
 		}
 		for _, id := range targets {
+			if err := inFlight.Put(tx, storage.Scope{}, struct{}{}, sc.Account, sc.Region, cmd.ID, id); err != nil {
+				return err
+			}
 			inv := invocationRecord{CommandID: cmd.ID, InstanceID: id, InstanceName: managed[id].Hostname, Status: "Pending", StatusDetails: "Pending", Requested: now}
 			for _, x := range st {
 				inv.Plugins = append(inv.Plugins, pluginRecord{Name: x.plugin, Status: "Pending", StatusDetails: "Pending", Code: -1})
@@ -471,6 +520,11 @@ func (s *SSM) execute(ctx context.Context, sc storage.Scope, cmd commandRecord, 
 			inv.Plugins[i].Status, inv.Plugins[i].StatusDetails, inv.Plugins[i].Start = "InProgress", "InProgress", start
 		})
 		res, status, details := s.runStep(ctx, sc, cmd, inst, x, windows)
+		if s.closing() {
+			// niwa is stopping and killed the step: the invocation stays
+			// in flight, and the next start ends it (endInterrupted).
+			return
+		}
 		end := s.clock.Now().UTC()
 		p := pluginRecord{Name: x.plugin, Status: status, StatusDetails: details, Code: int32(res.ExitCode), Start: start, End: end,
 			Stdout: truncate(res.Stdout, invocationOutputLimit), Stderr: truncate(res.Stderr, invocationOutputLimit)}
@@ -499,6 +553,17 @@ func (s *SSM) execute(ctx context.Context, sc storage.Scope, cmd commandRecord, 
 		inv.Status, inv.StatusDetails = status, details
 	})
 	s.settle(sc, cmd.ID)
+	if err := s.store.Update(func(tx storage.Tx) error {
+		return inFlight.Delete(tx, storage.Scope{}, sc.Account, sc.Region, cmd.ID, inst)
+	}); err != nil {
+		s.opts.Log.Warn("ssm: storing an invocation", "command", cmd.ID, "instance", inst, "err", err)
+	}
+}
+
+func (s *SSM) closing() bool {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return s.rstopped
 }
 
 // runStep runs one step; the status and details it ends with.

@@ -381,3 +381,34 @@ func FuzzParseDocument(f *testing.F) {
 		_ = steps(d, params)
 	})
 }
+
+// TestInterruptedCommandsFailAfterARestart: a command that ran when SSM
+// closed fails when it starts again on the same store.
+func TestInterruptedCommandsFailAfterARestart(t *testing.T) {
+	h, s, f := runHarness(t)
+	f.started = make(chan string, 1)
+	out, err := s.SendCommand(h.Ctx(), &ssmapi.SendCommandRequest{InstanceIds: []string{"i-1"}, DocumentName: ptr.To("AWS-RunShellScript"),
+		Parameters: map[string][]string{"commands": {"block"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-f.started
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	id := ptr.Deref(out.Command.CommandId)
+	still, err := s.GetCommandInvocation(h.Ctx(), &ssmapi.GetCommandInvocationRequest{CommandId: ptr.To(id), InstanceId: ptr.To("i-1")})
+	if err != nil || ptr.Deref(still.Status) != "InProgress" {
+		t.Fatalf("at close: %v %v", ptr.Deref(still.Status), err)
+	}
+	again := New(h.Store(), h.Clock, Options{Instances: f})
+	t.Cleanup(func() { _ = again.Close() })
+	inv, err := again.GetCommandInvocation(h.Ctx(), &ssmapi.GetCommandInvocationRequest{CommandId: ptr.To(id), InstanceId: ptr.To("i-1")})
+	if err != nil || ptr.Deref(inv.Status) != "Failed" || !strings.Contains(ptr.Deref(inv.StandardErrorContent), "niwa stopped") {
+		t.Fatalf("after a restart: %+v %v", inv, err)
+	}
+	lc, err := again.ListCommands(h.Ctx(), &ssmapi.ListCommandsRequest{CommandId: ptr.To(id)})
+	if err != nil || ptr.Deref(lc.Commands[0].Status) != "Failed" {
+		t.Fatalf("command: %v %v", lc, err)
+	}
+}

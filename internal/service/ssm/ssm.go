@@ -95,6 +95,9 @@ func New(store storage.Store, clk clock.Clock, opts Options) *SSM {
 	}
 	s := &SSM{store: store, clock: clk, opts: opts}
 	s.armPolicies()
+	if err := s.endInterrupted(); err != nil {
+		opts.Log.Warn("ssm: ending interrupted commands", "err", err)
+	}
 	return s
 }
 
