@@ -3,7 +3,10 @@ package instances
 import (
 	"context"
 	"encoding/base64"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,12 +173,14 @@ aws iam list-users >/dev/null 2>&1 || echo "IAM-DENIED"
 func TestIMDSv2Required(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
+	p7 := filepath.Join(t.TempDir(), "doc.p7")
 	ud := `#!/bin/sh
 E=$AWS_EC2_METADATA_SERVICE_ENDPOINT
 echo "V1=$(curl -s -o /dev/null -w '%{http_code}' ${E}latest/meta-data/instance-id)"
 T=$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' ${E}latest/api/token)
 echo "V2=$(curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/meta-data/instance-id)"
 echo "AZ=$(curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/meta-data/placement/availability-zone)"
+(echo "-----BEGIN PKCS7-----"; curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/dynamic/instance-identity/pkcs7; echo; echo "-----END PKCS7-----") > ` + p7 + `
 `
 	id := run(t, n, ud, launch{metadata: &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateRequired, HttpEndpoint: ec2types.InstanceMetadataEndpointStateEnabled}})
 	boot(t, n, id)
@@ -184,6 +189,25 @@ echo "AZ=$(curl -s -H "X-aws-ec2-metadata-token: $T" ${E}latest/meta-data/placem
 		if !strings.Contains(out, want) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
+	}
+	// The identity document verifies with the certificate niwa serves.
+	framework.RequireClient(t, "openssl", "openssl", "version")
+	resp, err := http.Get(n.Endpoint + "/_niwa/ec2/instance-identity.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("certificate: %d %v", resp.StatusCode, err)
+	}
+	certFile := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(certFile, cert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := exec.Command("openssl", "smime", "-verify", "-inform", "PEM", "-in", p7, "-certfile", certFile, "-noverify").CombinedOutput()
+	if err != nil || !strings.Contains(string(doc), `"instanceId": "`+id+`"`) {
+		t.Errorf("openssl smime -verify: %v\n%s", err, doc)
 	}
 }
 
