@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/audit"
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -105,6 +106,9 @@ type Server struct {
 	tlsLn net.Listener
 	// tls issues the HTTPS listener's certificate (nil without HTTPS).
 	tls *tlsCerts
+	// onServe run once, when Serve starts (see deps.onServe).
+	onServe   []func()
+	serveOnce sync.Once
 }
 
 // New wires niwa from cfg.
@@ -151,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.built = built
 	s.dnsAddr = d.dnsAddr
+	s.onServe = d.onServe
 	if cfg.HTTPSAddr != "" {
 		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock}
 	}
@@ -277,6 +282,11 @@ func (s *Server) Serve() error {
 		go serve(s.tlsLn)
 	}
 	go serve(s.ln)
+	s.serveOnce.Do(func() {
+		for _, f := range s.onServe {
+			go f()
+		}
+	})
 	var first error
 	for range n {
 		if err := <-errs; err != nil && first == nil {

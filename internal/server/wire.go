@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/netpos"
-	"github.com/niwa-cloud/niwa/internal/service/glue"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -11,11 +9,14 @@ import (
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/instances"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
+	"github.com/niwa-cloud/niwa/internal/service/glue"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
@@ -55,6 +56,11 @@ type deps struct {
 	// egress is the egress proxy (network position and egress), made by
 	// egressProxy once EC2 is wired.
 	egress *netpos.Proxy
+	// instances runs EC2 instances' processes (set by wireEC2), for SSM.
+	instances *instances.Runtime
+	// onServe run once niwa listens (so d.endpoint answers): booting
+	// again the instances that ran before a restart.
+	onServe []func()
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.
