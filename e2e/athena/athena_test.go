@@ -1,6 +1,10 @@
 package athena
 
 import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -373,5 +377,99 @@ print(json.dumps({'keys': keys, 'owner': must('select count(*) from cloudtrail_l
 		"athena", "start-query-execution", "--query-string", "select 1", "--result-configuration", "OutputLocation=s3://athena-results/")
 	if err == nil || !strings.Contains(errOut, "AccessDeniedException") {
 		t.Fatalf("no athena permission: %v %s", err, errOut)
+	}
+}
+
+// albDDL is AWS's documented table for Application Load Balancer access
+// logs (Athena User Guide, "Create the table for ALB logs"), its
+// LOCATION left to the test.
+const albDDL = `CREATE EXTERNAL TABLE IF NOT EXISTS alb_access_logs (
+            type string, time string, elb string, client_ip string, client_port int,
+            target_ip string, target_port int, request_processing_time double,
+            target_processing_time double, response_processing_time double,
+            elb_status_code int, target_status_code string, received_bytes bigint,
+            sent_bytes bigint, request_verb string, request_url string, request_proto string,
+            user_agent string, ssl_cipher string, ssl_protocol string, target_group_arn string,
+            trace_id string, domain_name string, chosen_cert_arn string, matched_rule_priority string,
+            request_creation_time string, actions_executed string, redirect_url string,
+            lambda_error_reason string, target_port_list string, target_status_code_list string,
+            classification string, classification_reason string, conn_trace_id string
+            )
+            ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'
+            WITH SERDEPROPERTIES (
+            'serialization.format' = '1',
+            'input.regex' =
+        '([^ ]*) ([^ ]*) ([^ ]*) ([^ ]*):([0-9]*) ([^ ]*)[:-]([0-9]*) ([-.0-9]*) ([-.0-9]*) ([-.0-9]*) (|[-0-9]*) (-|[-0-9]*) ([-0-9]*) ([-0-9]*) \"([^ ]*) (.*) (- |[^ ]*)\" \"([^\"]*)\" ([A-Z0-9-_]+) ([A-Za-z0-9.-]*) ([^ ]*) \"([^\"]*)\" \"([^\"]*)\" \"([^\"]*)\" ([-.0-9]*) ([^ ]*) \"([^\"]*)\" \"([^\"]*)\" \"([^ ]*)\" \"([^\\s]+?)\" \"([^\\s]+)\" \"([^ ]*)\" \"([^ ]*)\" ?([^ ]*)?( .*)?'
+            )
+            LOCATION '%s'`
+
+// TestALBAccessLogs: AWS's documented ALB log table over the access logs
+// niwa's own load balancer delivers (requests through the ALB to a local
+// target, delivery moved along by the clock), and a GROUP BY over them
+// through the CLI.
+func TestALBAccessLogs(t *testing.T) {
+	n := framework.Start(t, framework.Binary)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	}))
+	t.Cleanup(target.Close)
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(target.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := n.Python(t, prelude+`
+ec2 = boto3.client('ec2')
+elb = boto3.client('elbv2')
+mb('athena-results', 'alb-logs')
+account = boto3.client('sts').get_caller_identity()['Account']
+region = s3.meta.region_name
+s3.put_bucket_policy(Bucket='alb-logs', Policy=json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow',
+  'Principal': {'Service': 'logdelivery.elasticloadbalancing.amazonaws.com'}, 'Action': 's3:PutObject',
+  'Resource': 'arn:aws:s3:::alb-logs/web/AWSLogs/%s/*' % account}]}))
+vpc = ec2.describe_vpcs(Filters=[{'Name': 'isDefault', 'Values': ['true']}])['Vpcs'][0]['VpcId']
+subnets = [s['SubnetId'] for s in ec2.describe_subnets(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}])['Subnets']][:2]
+lb = elb.create_load_balancer(Name='web', Subnets=subnets)['LoadBalancers'][0]
+elb.modify_load_balancer_attributes(LoadBalancerArn=lb['LoadBalancerArn'], Attributes=[
+  {'Key': 'access_logs.s3.enabled', 'Value': 'true'}, {'Key': 'access_logs.s3.bucket', 'Value': 'alb-logs'},
+  {'Key': 'access_logs.s3.prefix', 'Value': 'web'}])
+tg = elb.create_target_group(Name='local', Protocol='HTTP', Port=80, VpcId=vpc, TargetType='ip')['TargetGroups'][0]['TargetGroupArn']
+elb.register_targets(TargetGroupArn=tg, Targets=[{'Id': os.environ['TARGET_HOST'], 'Port': int(os.environ['TARGET_PORT'])}])
+elb.create_listener(LoadBalancerArn=lb['LoadBalancerArn'], Protocol='HTTP', Port=80,
+  DefaultActions=[{'Type': 'forward', 'TargetGroupArn': tg}])
+def get(path):
+    req = urllib.request.Request(os.environ['AWS_ENDPOINT_URL'] + path, headers={'Host': lb['DNSName']})
+    try:
+        return urllib.request.urlopen(req).status
+    except urllib.error.HTTPError as e:
+        return e.code
+statuses = [get('/'), get('/'), get('/missing')]
+assert statuses == [200, 200, 404], statuses
+# Delivery runs every 5 minutes of niwa's clock: move it until a log is in.
+prefix = 'web/AWSLogs/%s/elasticloadbalancing/%s/' % (account, region)
+end = time.time() + 120
+while time.time() < end:
+    urllib.request.urlopen(urllib.request.Request(os.environ['AWS_ENDPOINT_URL'] + '/_niwa/clock/advance?by=6m', method='POST')).read()
+    if s3.list_objects_v2(Bucket='alb-logs', Prefix=prefix).get('KeyCount', 0):
+        break
+    time.sleep(0.2)
+must(os.environ['DDL'] % ('s3://alb-logs/' + prefix))
+print(lb['DNSName'])
+`, "DDL="+albDDL, "TARGET_HOST="+host, "TARGET_PORT="+port)
+	if !strings.Contains(out, ".elb.localhost") {
+		t.Fatalf("setup: %s", out)
+	}
+	got, _ := rows(t, n, framework.CLIs[0], `SELECT elb_status_code, target_status_code, count(*) AS requests FROM alb_access_logs
+GROUP BY elb_status_code, target_status_code ORDER BY elb_status_code`)
+	want := "elb_status_code|target_status_code|requests\n200|200|2\n404|404|1"
+	if strings.Join(got, "\n") != want {
+		t.Fatalf("GROUP BY:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+	got, _ = rows(t, n, framework.CLIs[0], `SELECT request_verb, request_url, target_port FROM alb_access_logs WHERE elb_status_code = 404`)
+	if len(got) != 2 || !strings.HasPrefix(got[1], "GET|http://") || !strings.HasSuffix(got[1], "/missing|"+port) {
+		t.Fatalf("typed columns: %v", got)
 	}
 }
