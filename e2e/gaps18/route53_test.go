@@ -89,7 +89,9 @@ func TestTrafficPolicyRecordsAndQueryLogsCLI(t *testing.T) {
 	n.MustCLI(t, cli, "route53", "create-query-logging-config", "--hosted-zone-id", zid,
 		"--cloud-watch-logs-log-group-arn", "arn:aws:logs:us-east-1:"+acct+":log-group:"+group+":*")
 	dnsA(t, n, "www.logged.example")
-	var evs struct{ Events []struct{ Message, LogStreamName string } }
+	var evs struct {
+		Events []struct{ Message, LogStreamName string }
+	}
 	framework.CLIJSON(t, n, cli, &evs, "logs", "filter-log-events", "--log-group-name", group, "--region", "us-east-1")
 	if len(evs.Events) != 1 || evs.Events[0].LogStreamName != zid+"/LOCAL1" {
 		t.Fatalf("events %+v", evs)
