@@ -71,11 +71,10 @@ print(d["EndpointId"])
 // an event to the endpoint with the aws CLI v2 (put-events --endpoint-id
 // signs with SigV4a, which CLI v2 bundles; boto3 and CLI v1 need awscrt)
 // and reads it from a queue that a rule of the primary region's bus
-// targets. niwa verifies no SigV4a signature yet, so that call needs
-// --skip-signature-validation (docs/events.md).
+// targets; niwa verifies the SigV4a signature.
 func TestPartnerSourcesAndEndpointsBoto3(t *testing.T) {
 	t.Parallel()
-	n := framework.Start(t, framework.Binary, "--skip-signature-validation")
+	n := framework.Start(t, framework.Binary)
 	id := strings.TrimSpace(n.Python(t, eventsBoto3Script))
 	if id == "" || strings.Contains(id, "\n") {
 		t.Fatalf("script output %q", id)
