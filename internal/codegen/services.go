@@ -22,7 +22,7 @@ func services() []service {
 		{Name: "ec2", Model: "ec2"},
 		{Name: "elb", Model: "elasticloadbalancing"},
 		{Name: "elbv2", Model: "elasticloadbalancingv2"},
-		{Name: "events", Model: "events"},
+		{Name: "events", Model: "eventbridge"},
 		{Name: "glue", Model: "glue"},
 		{Name: "iam", Model: "iam"},
 		{Name: "kms", Model: "kms"},
