@@ -31,7 +31,7 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                 // rest-json
 		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},         // rest-json
 		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                 // rest-json, signed as apigateway
-		{[]string{"cloudfront", "list-distributions"}, "ListDistributions", "Amazon CloudFront"},                // rest-xml
+		{[]string{"batch", "describe-compute-environments"}, "DescribeComputeEnvironments", "AWS Batch"},        // rest-json
 	}
 	for _, cli := range framework.CLIs {
 		for _, c := range cases {

@@ -14,6 +14,7 @@ func services() []service {
 		{Name: "acm", Model: "acm"},
 		{Name: "apigateway", Model: "apigateway"},
 		{Name: "cloudformation", Model: "cloudformation"},
+		{Name: "cloudfront", Model: "cloudfront"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},
 		{Name: "dynamodb", Model: "dynamodb"},

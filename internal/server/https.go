@@ -11,8 +11,9 @@ import (
 )
 
 // httpsNames are the names niwa's HTTPS certificate covers: niwa's own
-// host names (S3 virtual hosts are <bucket>.s3.localhost).
-var httpsNames = []string{"localhost", "*.localhost", "*.s3.localhost", "127.0.0.1", "::1"}
+// host names (S3 virtual hosts are <bucket>.s3.localhost, CloudFront
+// distributions d<id>.cloudfront.localhost).
+var httpsNames = []string{"localhost", "*.localhost", "*.s3.localhost", "*.cloudfront.localhost", "127.0.0.1", "::1"}
 
 // httpsValidity is the listener certificate's lifetime; a new one is
 // issued on the clock once it nears its end.

@@ -8,6 +8,7 @@ import (
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
+	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -69,6 +70,7 @@ func catalog() []struct {
 		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
 		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
 		{elbapi.Spec(), wireELB},
+		{cloudfrontapi.Spec(), wireCloudFront}, // after S3: its S3 origins
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},

@@ -1,0 +1,17 @@
+package server
+
+import (
+	"github.com/niwa-cloud/niwa/internal/service/cloudfront"
+)
+
+// wireCloudFront wires CloudFront with S3 behind its S3 origins (read as
+// cloudfront.amazonaws.com or an origin access identity, under the
+// bucket policy).
+func wireCloudFront(d *deps) (*wiring, error) {
+	kd, err := d.kitDeps("cloudfront")
+	if err != nil {
+		return nil, err
+	}
+	svc := cloudfront.New(cloudfront.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log, Region: kd.Region, Objects: d.objectStore()})
+	return &wiring{Declaration: svc.Declare()}, nil
+}
