@@ -134,7 +134,8 @@ func TestDistributionAPI(t *testing.T) {
 // *.cloudfront.localhost, which curl verifies with the root from
 // /_niwa/ca.pem; the origin gets OriginPath, the query string and the
 // custom header; the second fetch is a cache hit; an https-only behaviour
-// refuses plain HTTP.
+// refuses plain HTTP; an alternate domain name is served over TLS with
+// its ACM certificate, picked by SNI.
 func TestEdgeHTTPAndHTTPS(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "curl", "curl", "--version")
@@ -178,6 +179,29 @@ func TestEdgeHTTPAndHTTPS(t *testing.T) {
 	if body, h = curl("https", httpsPort, "/items?id=7"); !strings.Contains(h, "X-Cache: Hit from cloudfront") || !strings.Contains(h, "Age:") {
 		t.Fatalf("second fetch: %q\n%s", body, h)
 	}
+	// An alternate domain name over TLS with its own ACM certificate
+	// (imported): the listener picks it by SNI.
+	framework.RequireClient(t, "openssl", "openssl", "version")
+	dir := t.TempDir()
+	alias := "cdn.example.test"
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", filepath.Join(dir, "k.pem"),
+		"-out", filepath.Join(dir, "c.pem"), "-subj", "/CN="+alias, "-addext", "subjectAltName=DNS:"+alias, "-days", "30").CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	certARN := strings.TrimSpace(n.MustAWS(t, "acm", "import-certificate", "--certificate", "fileb://"+filepath.Join(dir, "c.pem"),
+		"--private-key", "fileb://"+filepath.Join(dir, "k.pem"), "--query", "CertificateArn", "--output", "text"))
+	aliased := strings.Replace(distConfig("alias", host, port, "allow-all"), `"Enabled":true,`,
+		`"Enabled":true,"Aliases":{"Quantity":1,"Items":["`+alias+`"]},"ViewerCertificate":{"ACMCertificateArn":"`+certARN+`","SSLSupportMethod":"sni-only","MinimumProtocolVersion":"TLSv1.2_2021"},`, 1)
+	if err := os.WriteFile(cfgFile, []byte(aliased), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.MustAWS(t, "cloudfront", "create-distribution", "--distribution-config", "file://"+cfgFile)
+	out, err := exec.Command("curl", "-sS", "--cacert", filepath.Join(dir, "c.pem"), "--resolve", alias+":"+strconv.Itoa(httpsPort)+":127.0.0.1",
+		"https://"+alias+":"+strconv.Itoa(httpsPort)+"/via-alias").CombinedOutput()
+	if err != nil || string(out) != "/prod/via-alias? key=k-123" {
+		t.Fatalf("alias over TLS with its ACM certificate: %v\n%s", err, out)
+	}
+
 	endpoint, _ := url.Parse(n.Endpoint)
 	mainPort, _ := strconv.Atoi(endpoint.Port())
 	if body, h = curl("http", mainPort, "/items"); !strings.HasPrefix(h, "HTTP/1.1 403") || !strings.Contains(body, "<Code>AccessDenied</Code>") {

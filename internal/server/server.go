@@ -146,7 +146,7 @@ func New(cfg Config) (*Server, error) {
 	s.built = built
 	s.dnsAddr = d.dnsAddr
 	if cfg.HTTPSAddr != "" {
-		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock}
+		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock, services: d.serverCerts}
 	}
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {

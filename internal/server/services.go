@@ -153,6 +153,9 @@ func buildServices(d *deps) (*built, error) {
 		if w.Names != nil {
 			d.names.add(w.Names)
 		}
+		if w.ServerCertificate != nil {
+			d.serverCerts = append(d.serverCerts, w.ServerCertificate)
+		}
 	}
 	return b, nil
 }

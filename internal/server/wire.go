@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"crypto/tls"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"log/slog"
 
@@ -61,6 +63,9 @@ type deps struct {
 	// names are the DNS names services hand out for resources they
 	// serve themselves (load balancers), answered by Route53's DNS.
 	names endpointNames
+	// serverCerts are the services' own certificates for niwa's HTTPS
+	// listener, by TLS server name (kit.Declaration.ServerCertificate).
+	serverCerts []func(ctx context.Context, serverName string) (*tls.Certificate, bool, error)
 	// ses is the state SES's two APIs (ses, sesv2) share.
 	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it

@@ -57,6 +57,9 @@ type Options struct {
 	// Objects reads S3 origins as CloudFront does; nil: S3 origins answer
 	// 502 at the edge.
 	Objects objects.Store
+	// Certificates reads the ACM certificates of alternate domain names;
+	// nil: aliases get niwa's own certificate over HTTPS.
+	Certificates Certificates
 	// Region is the region S3 origins are read from when their domain
 	// names none.
 	Region string

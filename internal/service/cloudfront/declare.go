@@ -28,13 +28,14 @@ func (s *CloudFront) Declare() kit.Declaration {
 			Renames:   renames(),
 			Resources: resources,
 		},
-		Audit:          kit.Audit{Global: true},
-		Routing:        kit.Routing{PathPrefixes: []string{"2020-05-31"}},
-		Tags:           kit.TagLookup(s.resourceTags),
-		Routes:         []kit.Route{{Name: "cloudfront-edge", Match: s.isEdge, Handler: s.edge()}},
-		Names:          s.OwnsName,
-		NotImplemented: notImplemented(),
-		Reset:          s.Reset,
+		Audit:             kit.Audit{Global: true},
+		Routing:           kit.Routing{PathPrefixes: []string{"2020-05-31"}},
+		Tags:              kit.TagLookup(s.resourceTags),
+		Routes:            []kit.Route{{Name: "cloudfront-edge", Match: s.isEdge, Handler: s.edge()}},
+		Names:             s.OwnsName,
+		ServerCertificate: s.ServerCertificate,
+		NotImplemented:    notImplemented(),
+		Reset:             s.Reset,
 	}
 }
 
