@@ -1,11 +1,14 @@
 package cloudfront
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -300,5 +303,55 @@ func TestEdgeCustomOrigin(t *testing.T) {
 	// (redirect-to-https) for nothing else here.
 	if w := do("/other"); w.Code != 403 {
 		t.Fatalf("https-only over http: %d", w.Code)
+	}
+}
+
+// fakeCerts hands out one key pair for one ARN.
+type fakeCerts struct {
+	arn         string
+	chain, key  []byte
+	askedRegion string
+}
+
+func (f *fakeCerts) KeyPair(_ context.Context, _, region, arn string) ([]byte, []byte, error) {
+	f.askedRegion = region
+	if arn != f.arn {
+		return nil, nil, objects.ErrNoSuchKey
+	}
+	return f.chain, f.key, nil
+}
+
+func TestServerCertificateForAliases(t *testing.T) {
+	h := servicetest.New(t, "cloudfront")
+	srv := httptest.NewTLSServer(http.NotFoundHandler()) // any valid key pair
+	srv.Close()
+	leaf := srv.TLS.Certificates[0]
+	chain := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})
+	der, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	arn := "arn:aws:acm:us-east-1:" + h.Account + ":certificate/abc"
+	certs := &fakeCerts{arn: arn, chain: chain, key: key}
+	s := New(Options{Store: h.Store(), Clock: h.Clock, Certificates: certs})
+	cfg := config("r", s3Origin("o", "b", ""))
+	cfg.Aliases = &cfapi.Aliases{Quantity: ptr.To(int32(1)), Items: []string{"CDN.example.com"}}
+	cfg.ViewerCertificate = &cfapi.ViewerCertificate{ACMCertificateArn: ptr.To(arn), SSLSupportMethod: ptr.To("sni-only")}
+	d, err := s.CreateDistribution20200531(h.Ctx(), &cfapi.CreateDistributionRequest{DistributionConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{{"cdn.example.com", true}, {"cdn.example.com.", true}, {"other.example.com", false}, {*d.Distribution.DomainName, false}} {
+		got, ok, err := s.ServerCertificate(context.Background(), c.name)
+		if err != nil || ok != c.ok || (ok && !bytes.Equal(got.Certificate[0], leaf.Certificate[0])) {
+			t.Fatalf("%s: ok %v err %v, want ok %v", c.name, ok, err, c.ok)
+		}
+	}
+	if certs.askedRegion != "us-east-1" {
+		t.Fatalf("asked ACM in %q", certs.askedRegion)
 	}
 }
