@@ -19,7 +19,7 @@ func TestUnimplementedServices(t *testing.T) {
 	}{
 		{[]string{"athena", "list-work-groups"}, "ListWorkGroups", "Amazon Athena"},                             // json
 		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                  // json
-		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                 // json
+		{[]string{"glue", "get-databases"}, "GetDatabases", "AWS Glue"},                                         // json
 		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                               // json
 		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                      // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},           // json 1.0

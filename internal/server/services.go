@@ -31,6 +31,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
@@ -70,7 +71,8 @@ func catalog() []struct {
 		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
 		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
 		{elbapi.Spec(), wireELB},
-		{cloudfrontapi.Spec(), wireCloudFront}, // after S3: its S3 origins
+		{wafv2api.Spec(), wireWAFv2},
+		{cloudfrontapi.Spec(), wireCloudFront}, // after S3, ACM and WAF: origins, alias certificates, web ACLs
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},

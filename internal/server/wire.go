@@ -21,6 +21,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
+	"github.com/niwa-cloud/niwa/internal/service/wafv2"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -60,6 +61,8 @@ type deps struct {
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.
 	acm *acm.ACM
+	// waf evaluates web ACLs for CloudFront (nil until wired).
+	waf *wafv2.WAF
 	// names are the DNS names services hand out for resources they
 	// serve themselves (load balancers), answered by Route53's DNS.
 	names endpointNames

@@ -60,6 +60,9 @@ type Options struct {
 	// Certificates reads the ACM certificates of alternate domain names;
 	// nil: aliases get niwa's own certificate over HTTPS.
 	Certificates Certificates
+	// WAF evaluates the web ACL a distribution names (WebACLId) before
+	// the cache; nil: web ACLs are not evaluated.
+	WAF WebACLs
 	// Region is the region S3 origins are read from when their domain
 	// names none.
 	Region string

@@ -110,6 +110,14 @@ func (s *CloudFront) edge() http.Handler {
 			deny(http.StatusForbidden, "AccessDenied", "Access denied")
 			return
 		}
+		if acl := ptr.Deref(d.Config.WebACLId); acl != "" && s.opt.WAF != nil {
+			blocked, err := s.opt.WAF.Evaluate(r.Context(), acl, r, viewerIP(r))
+			if err != nil || blocked {
+				h.Set("X-Cache", "Error from cloudfront")
+				writeBlocked(w)
+				return
+			}
+		}
 		now := s.opt.Clock.Now()
 		p := r.URL.Path
 		if p == "/" && ptr.Deref(d.Config.DefaultRootObject) != "" {

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -353,5 +354,35 @@ func TestServerCertificateForAliases(t *testing.T) {
 	}
 	if certs.askedRegion != "us-east-1" {
 		t.Fatalf("asked ACM in %q", certs.askedRegion)
+	}
+}
+
+// fakeWAF blocks requests without the header X-Allow.
+type fakeWAF struct{ arn string }
+
+func (f fakeWAF) Evaluate(_ context.Context, arn string, r *http.Request, _ net.IP) (bool, error) {
+	return arn == f.arn && r.Header.Get("X-Allow") == "", nil
+}
+
+func TestEdgeWebACLBeforeTheCache(t *testing.T) {
+	f := newEdge(t)
+	acl := "arn:aws:wafv2:us-east-1:" + f.h.Account + ":global/webacl/a/1"
+	f.s.opt.WAF = fakeWAF{arn: acl}
+	cfg, err := f.s.GetDistributionConfig20200531(f.h.Ctx(), &cfapi.GetDistributionConfigRequest{Id: f.dist.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DistributionConfig.WebACLId = ptr.To(acl)
+	if _, err := f.s.UpdateDistribution20200531(f.h.Ctx(), &cfapi.UpdateDistributionRequest{Id: f.dist.Id, IfMatch: cfg.ETag, DistributionConfig: cfg.DistributionConfig}); err != nil {
+		t.Fatal(err)
+	}
+	allow := func(r *http.Request) { r.Header.Set("X-Allow", "1") }
+	if w := f.get(t, "/", allow); w.Code != 200 {
+		t.Fatalf("allowed: %d", w.Code)
+	}
+	// Cached now; a blocked request still never reaches the cache.
+	w := f.get(t, "/")
+	if w.Code != 403 || !strings.Contains(w.Body.String(), "Request blocked.") || w.Header().Get("Content-Type") != "text/html" {
+		t.Fatalf("blocked: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
