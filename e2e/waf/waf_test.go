@@ -1,9 +1,10 @@
-package cloudfront
+package waf
 
 import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,13 +43,21 @@ func TestWebACLOnDistribution(t *testing.T) {
 		"--visibility-config", "SampledRequestsEnabled=false,CloudWatchMetricsEnabled=false,MetricName=edge")), &acl); err != nil {
 		t.Fatal(err)
 	}
-	host, port := origin(t)
-	cfg := strings.Replace(distConfig("waf", host, port, "allow-all"), `"Enabled":true,`, `"Enabled":true,"WebACLId":"`+acl.Summary.ARN+`",`, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "origin:"+r.URL.Path)
+	}))
+	defer srv.Close()
+	host, port, _ := strings.Cut(strings.TrimPrefix(srv.URL, "http://"), ":")
+	cfg := `{"CallerReference":"waf","Comment":"e2e","Enabled":true,"WebACLId":"` + acl.Summary.ARN + `",
+ "Origins":{"Quantity":1,"Items":[{"Id":"api","DomainName":"` + host + `","OriginPath":"/prod",
+   "CustomOriginConfig":{"HTTPPort":` + port + `,"HTTPSPort":443,"OriginProtocolPolicy":"http-only"}}]},
+ "DefaultCacheBehavior":{"TargetOriginId":"api","ViewerProtocolPolicy":"allow-all",
+   "ForwardedValues":{"QueryString":false,"Cookies":{"Forward":"none"}},"MinTTL":0}}`
 	cfgFile := filepath.Join(dir, "d.json")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var d distOut
+	var d struct{ Distribution struct{ DomainName string } }
 	if err := json.Unmarshal([]byte(n.MustAWS(t, "cloudfront", "create-distribution", "--distribution-config", "file://"+cfgFile)), &d); err != nil {
 		t.Fatal(err)
 	}
