@@ -15,6 +15,7 @@ func services() []service {
 		{Name: "apigateway", Model: "apigateway"},
 		{Name: "athena", Model: "athena"},
 		{Name: "cloudformation", Model: "cloudformation"},
+		{Name: "cloudfront", Model: "cloudfront"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},
 		{Name: "dynamodb", Model: "dynamodb"},
@@ -38,5 +39,6 @@ func services() []service {
 		{Name: "sqs", Model: "sqs"},
 		{Name: "ssm", Model: "ssm"},
 		{Name: "sts", Model: "sts"},
+		{Name: "wafv2", Model: "wafv2"},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	athenaapi "github.com/niwa-cloud/niwa/internal/api/athena"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
+	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -32,6 +33,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
@@ -71,6 +73,8 @@ func catalog() []struct {
 		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
 		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
 		{elbapi.Spec(), wireELB},
+		{wafv2api.Spec(), wireWAFv2},
+		{cloudfrontapi.Spec(), wireCloudFront}, // after S3, ACM and WAF: origins, alias certificates, web ACLs
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
@@ -154,6 +158,9 @@ func buildServices(d *deps) (*built, error) {
 		}
 		if w.Names != nil {
 			d.names.add(w.Names)
+		}
+		if w.ServerCertificate != nil {
+			d.serverCerts = append(d.serverCerts, w.ServerCertificate)
 		}
 	}
 	return b, nil

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"crypto/tls"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -21,6 +23,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
+	"github.com/niwa-cloud/niwa/internal/service/wafv2"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -65,9 +68,14 @@ type deps struct {
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.
 	acm *acm.ACM
+	// waf evaluates web ACLs for CloudFront (nil until wired).
+	waf *wafv2.WAF
 	// names are the DNS names services hand out for resources they
 	// serve themselves (load balancers), answered by Route53's DNS.
 	names endpointNames
+	// serverCerts are the services' own certificates for niwa's HTTPS
+	// listener, by TLS server name (kit.Declaration.ServerCertificate).
+	serverCerts []func(ctx context.Context, serverName string) (*tls.Certificate, bool, error)
 	// ses is the state SES's two APIs (ses, sesv2) share.
 	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
