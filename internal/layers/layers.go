@@ -104,6 +104,9 @@ func Niwa() []Layer {
 				// Network position and egress (the egress proxy Lambda
 				// functions and instance processes leave through).
 				"internal/netpos",
+				// Process groups (internal/proc, from branch inst) and the
+				// database servers RDS instances are.
+				"internal/proc", "internal/dbengine",
 				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.
