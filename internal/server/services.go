@@ -20,6 +20,7 @@ import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
@@ -33,6 +34,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/rds"
 )
 
 // catalog is every service niwa serves, with the function that wires it:
@@ -77,6 +79,7 @@ func catalog() []struct {
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
+		{rdsapi.Spec(), selfBuilt("rds", rds.Build)},
 	}
 }
 
