@@ -150,7 +150,7 @@ func (s *RDS) DescribeOrderableDBInstanceOptions(ctx *request.Context, in *rdsap
 			all = append(all, rdsapi.OrderableDBInstanceOption{
 				Engine: ptr.To(engine), EngineVersion: ptr.To(v), DBInstanceClass: ptr.To(c), LicenseModel: ptr.To(licenseOf(engine)),
 				AvailabilityZones: []rdsapi.AvailabilityZone{{Name: ptr.To(ctx.Region + "a")}, {Name: ptr.To(ctx.Region + "b")}, {Name: ptr.To(ctx.Region + "c")}},
-				MultiAZCapable: ptr.To(true), ReadReplicaCapable: ptr.To(true), Vpc: ptr.To(true), StorageType: ptr.To("gp2"),
+				MultiAZCapable:    ptr.To(true), ReadReplicaCapable: ptr.To(true), Vpc: ptr.To(true), StorageType: ptr.To("gp2"),
 				SupportsIAMDatabaseAuthentication: ptr.To(true), MinStorageSize: ptr.To(int32(20)), MaxStorageSize: ptr.To(int32(65536)),
 				SupportedEngineModes: []string{"provisioned"}, SupportedNetworkTypes: []string{"IPV4"},
 			})

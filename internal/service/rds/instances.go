@@ -19,30 +19,30 @@ import (
 
 // instanceRec is a DB instance as stored.
 type instanceRec struct {
-	Account, Region                     string
-	ID, ARN, ResourceID                 string
-	Engine, EngineVersion, Class        string
-	MasterUsername, Password, DBName    string
-	SecretARN                           string
-	Port                                int32
-	Address                             string
-	SubnetGroup                         string
-	VpcSecurityGroups                   []string
-	ParamGroup                          string
-	Params                              map[string]string
-	PubliclyAccessible, MultiAZ         bool
-	AllocatedStorage, BackupRetention   int32
-	StorageType                         string
-	DeletionProtection                  bool
-	Status                              string
-	Created, StatusSince, StoppedAt     time.Time
-	PendingClass, PendingPassword       string
-	PendingParamGroup                   string
-	Tags                                []rdsapi.Tag
-	RestoreFrom                         string
-	AutomatedDone                       bool
-	AvailabilityZone                    string
-	IAMAuth                             bool
+	Account, Region                   string
+	ID, ARN, ResourceID               string
+	Engine, EngineVersion, Class      string
+	MasterUsername, Password, DBName  string
+	SecretARN                         string
+	Port                              int32
+	Address                           string
+	SubnetGroup                       string
+	VpcSecurityGroups                 []string
+	ParamGroup                        string
+	Params                            map[string]string
+	PubliclyAccessible, MultiAZ       bool
+	AllocatedStorage, BackupRetention int32
+	StorageType                       string
+	DeletionProtection                bool
+	Status                            string
+	Created, StatusSince, StoppedAt   time.Time
+	PendingClass, PendingPassword     string
+	PendingParamGroup                 string
+	Tags                              []rdsapi.Tag
+	RestoreFrom                       string
+	AutomatedDone                     bool
+	AvailabilityZone                  string
+	IAMAuth                           bool
 }
 
 // runs reports whether the instance's server should be up.

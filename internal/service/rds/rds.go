@@ -314,4 +314,3 @@ func (s *RDS) OwnsName(name string) (bool, error) {
 const hostedZoneID = "Z2R2ITUGPM61AM"
 
 func now(ctx *request.Context) time.Time { return ctx.Now().UTC() }
-

@@ -19,16 +19,16 @@ import (
 // snapshotRec is a DB snapshot: a logical dump of every database of the
 // instance, in a file under niwa's state.
 type snapshotRec struct {
-	ID, ARN, ResourceID, Instance     string
-	Type                              string // manual or automated
-	Engine, EngineVersion, Master     string
-	Class, DBName                     string
-	Port, AllocatedStorage            int32
-	AZ, StorageType                   string
-	Created, InstanceCreated          time.Time
-	Path                              string
-	Tags                              []rdsapi.Tag
-	SourceSnapshot                    string
+	ID, ARN, ResourceID, Instance string
+	Type                          string // manual or automated
+	Engine, EngineVersion, Master string
+	Class, DBName                 string
+	Port, AllocatedStorage        int32
+	AZ, StorageType               string
+	Created, InstanceCreated      time.Time
+	Path                          string
+	Tags                          []rdsapi.Tag
+	SourceSnapshot                string
 	// Password is the master password when the snapshot was taken: a
 	// restore's master user has it (the dump carries the user).
 	Password string
