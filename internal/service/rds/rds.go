@@ -42,6 +42,9 @@ type Options struct {
 	// Secrets is nil when Secrets Manager is not wired:
 	// ManageMasterUserPassword is then refused.
 	Secrets Secrets
+	// StartServer starts an instance's server; nil is dbengine.Start
+	// (tests stand in a failing or fake one).
+	StartServer func(context.Context, dbengine.Spec) (*dbengine.Server, error)
 }
 
 // RDS is the service.
@@ -51,6 +54,7 @@ type RDS struct {
 	bus     *events.Bus
 	log     *slog.Logger
 	secrets Secrets
+	start   func(context.Context, dbengine.Spec) (*dbengine.Server, error)
 	base    string // directory of the servers' data and snapshots
 	temp    bool   // base is removed on Close
 
@@ -84,7 +88,10 @@ var (
 
 // New makes the service; Start boots the instances the store holds.
 func New(o Options) (*RDS, error) {
-	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, servers: map[string]*running{}}
+	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, start: o.StartServer, servers: map[string]*running{}}
+	if s.start == nil {
+		s.start = dbengine.Start
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -202,7 +209,10 @@ func (s *RDS) startServer(r instanceRec) {
 		spec := dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
 			User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}
 		fresh := !dbengine.Initialized(spec.Dir)
-		srv, err := dbengine.Start(s.ctx, spec)
+		srv, err := s.start(s.ctx, spec)
+		if err == nil && srv == nil {
+			err = errNotRunning
+		}
 		if err == nil && fresh && r.RestoreFrom != "" {
 			if err = srv.Load(s.ctx, r.RestoreFrom); err != nil {
 				srv.Stop()
