@@ -158,13 +158,21 @@ func TestPostgresInstance(t *testing.T) {
 	requireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
 	psql := requireTool(t, "psql")
 	n := framework.StartBinary(t)
+	// RDS manages the master password in Secrets Manager.
 	n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", "pg", "--engine", "postgres",
-		"--db-instance-class", "db.t3.micro", "--master-username", "master", "--master-user-password", "secret-pw1",
+		"--db-instance-class", "db.t3.micro", "--master-username", "master", "--manage-master-user-password",
 		"--allocated-storage", "20", "--db-name", "app")
 	ep := waitAvailable(t, n, "pg")
+	secretARN := strings.TrimSpace(n.MustAWS(t, "rds", "describe-db-instances", "--db-instance-identifier", "pg",
+		"--query", "DBInstances[0].MasterUserSecret.SecretArn", "--output", "text"))
+	var secret struct{ Username, Password string }
+	value := n.MustAWS(t, "secretsmanager", "get-secret-value", "--secret-id", secretARN, "--query", "SecretString", "--output", "text")
+	if err := json.Unmarshal([]byte(value), &secret); err != nil || secret.Username != "master" || len(secret.Password) < 8 {
+		t.Fatalf("secret %q: %v", value, err)
+	}
 	cmd := exec.Command(psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", strconv.Itoa(ep.Port), "-U", "master", "-d", "app",
 		"-c", "CREATE TABLE t (k text); INSERT INTO t VALUES ('x');", "-c", "SELECT k FROM t")
-	cmd.Env = append(os.Environ(), "PGPASSWORD=secret-pw1")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+secret.Password)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "x") {
 		t.Fatalf("psql: %s %v", out, err)

@@ -34,7 +34,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
-	"github.com/niwa-cloud/niwa/internal/service/rds"
 )
 
 // catalog is every service niwa serves, with the function that wires it:
@@ -79,7 +78,7 @@ func catalog() []struct {
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
-		{rdsapi.Spec(), selfBuilt("rds", rds.Build)},
+		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords
 	}
 }
 
