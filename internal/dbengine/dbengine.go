@@ -250,12 +250,7 @@ func pgCredential(dir string) (*syscall.Credential, error) {
 }
 
 func (s *Server) command(ctx context.Context, name string, args ...string) (*exec.Cmd, error) {
-	var cmd *exec.Cmd
-	if ctx == nil {
-		cmd = exec.Command(name, args...)
-	} else {
-		cmd = exec.CommandContext(ctx, name, args...)
-	}
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), MarkerEnv+"="+s.spec.Dir, "LC_ALL=C")
 	proc.SetGroup(cmd)
 	if s.spec.Kind == Postgres {
@@ -325,7 +320,8 @@ func (s *Server) launch() error {
 			args = append(args, "-c", k+"="+s.spec.Params[k])
 		}
 	}
-	cmd, err := s.command(nil, s.bin.Server, args...)
+	// The server outlives the request that started it: Stop ends it.
+	cmd, err := s.command(context.Background(), s.bin.Server, args...)
 	if err != nil {
 		return err
 	}
@@ -514,6 +510,9 @@ func (s *Server) Load(ctx context.Context, path string) error {
 		// The dump re-creates roles; the master role exists already
 		// (it runs the load), so its CREATE ROLE may fail harmlessly.
 		sql = "\\set ON_ERROR_STOP 0\n" + sql
+	} else {
+		// The dump replaces the grant tables; make them count.
+		sql += "\nFLUSH PRIVILEGES;\n"
 	}
 	_, err = s.Exec(ctx, "", sql)
 	return err

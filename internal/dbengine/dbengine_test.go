@@ -98,3 +98,21 @@ func TestServers(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseVersion: any --version line gives "" or a major.minor of
+// digits, never a panic.
+func FuzzParseVersion(f *testing.F) {
+	f.Add("/usr/sbin/mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64")
+	f.Add("postgres (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)")
+	f.Add("1. .2 3.x 4.5x")
+	f.Fuzz(func(t *testing.T, s string) {
+		v := parseVersion(s)
+		if v == "" {
+			return
+		}
+		major, minor, ok := strings.Cut(v, ".")
+		if !ok || major == "" || minor == "" || strings.Trim(major+minor, "0123456789") != "" {
+			t.Fatalf("parseVersion(%q) = %q", s, v)
+		}
+	})
+}
