@@ -83,6 +83,7 @@ func mysqlQuery(t *testing.T, ep endpoint, password, db, sql string) (string, er
 }
 
 func TestMySQLInstance(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
 	dir := t.TempDir()
 	n := framework.StartBinary(t, "--data-dir", dir)
@@ -155,9 +156,21 @@ func TestMySQLInstance(t *testing.T) {
 }
 
 func TestPostgresInstance(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
 	psql := requireTool(t, "psql")
 	n := framework.StartBinary(t)
+	// An event subscription sends the instance's events to SNS, here to
+	// an SQS queue whose policy lets SNS send.
+	topic := strings.TrimSpace(n.MustAWS(t, "sns", "create-topic", "--name", "rds-events", "--query", "TopicArn", "--output", "text"))
+	queue := strings.TrimSpace(n.MustAWS(t, "sqs", "create-queue", "--queue-name", "rds-events", "--query", "QueueUrl", "--output", "text"))
+	queueARN := strings.TrimSpace(n.MustAWS(t, "sqs", "get-queue-attributes", "--queue-url", queue, "--attribute-names", "QueueArn",
+		"--query", "Attributes.QueueArn", "--output", "text"))
+	policy, _ := json.Marshal(map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"` + queueARN + `"}]}`})
+	n.MustAWS(t, "sqs", "set-queue-attributes", "--queue-url", queue, "--attributes", string(policy))
+	n.MustAWS(t, "sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint", queueARN)
+	n.MustAWS(t, "rds", "create-event-subscription", "--subscription-name", "pg-events", "--sns-topic-arn", topic,
+		"--source-type", "db-instance", "--source-ids", "pg")
 	// RDS manages the master password in Secrets Manager.
 	n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", "pg", "--engine", "postgres",
 		"--db-instance-class", "db.t3.micro", "--master-username", "master", "--manage-master-user-password",
@@ -170,6 +183,12 @@ func TestPostgresInstance(t *testing.T) {
 	if err := json.Unmarshal([]byte(value), &secret); err != nil || secret.Username != "master" || len(secret.Password) < 8 {
 		t.Fatalf("secret %q: %v", value, err)
 	}
+	got := ""
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		got += n.MustAWS(t, "sqs", "receive-message", "--queue-url", queue, "--wait-time-seconds", "1", "--max-number-of-messages", "10")
+		// The notification is JSON inside SNS's JSON inside the CLI's.
+		return strings.Contains(got, `Event Message`) && strings.Contains(got, `DB instance created`) && strings.Contains(got, `RDS Notification Message`)
+	}, "the DB instance created notification")
 	cmd := exec.Command(psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", strconv.Itoa(ep.Port), "-U", "master", "-d", "app",
 		"-c", "CREATE TABLE t (k text); INSERT INTO t VALUES ('x');", "-c", "SELECT k FROM t")
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+secret.Password)

@@ -42,8 +42,7 @@ func (s *RDS) Declare() kit.Declaration {
 		NotImplemented: kit.Reasons{}.
 			Add("Aurora clusters are not in niwa yet (issue 25 part 2)", "CreateDBCluster", "DescribeDBClusters", "DeleteDBCluster").
 			Add("read replicas are not in niwa yet (issue 25 part 2)", "CreateDBInstanceReadReplica", "PromoteReadReplica").
-			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies").
-			Add("event subscriptions (SNS) are not in niwa yet (issue 25 part 2)", "CreateEventSubscription", "DescribeEventSubscriptions"),
+			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies"),
 		Reset: s.Reset,
 		Close: s.Close,
 	}

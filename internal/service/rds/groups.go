@@ -366,7 +366,10 @@ func (s *RDS) addEvent(tx storage.Tx, account, region, source, typ, category, ms
 	e := eventRec{Source: source, Type: typ, Category: category, Message: msg, Date: at,
 		ARN: "arn:aws:rds:" + region + ":" + account + ":" + kind + ":" + source}
 	key := at.UTC().Format("20060102T150405.000000000") + "-" + source + "-" + category
-	return eventLog.Put(tx, storage.Scope{Account: account, Region: region}, e, key)
+	if err := eventLog.Put(tx, storage.Scope{Account: account, Region: region}, e, key); err != nil {
+		return err
+	}
+	return s.notify(tx, account, region, e)
 }
 
 // DescribeEvents lists events of the last hour (Duration minutes, or

@@ -148,10 +148,14 @@ func (s *RDS) advance(tx storage.Tx, r *instanceRec, at time.Time) (bool, error)
 				return changed, err
 			}
 		}
-		r.Status, r.StatusSince, changed = next, r.StatusSince.Add(durationOf(r.Status)), true
-		if r.StatusSince.After(at) || r.StatusSince.IsZero() {
-			r.StatusSince = at
+		since := r.StatusSince.Add(durationOf(r.Status))
+		if r.Status == "stopped" {
+			since = r.StoppedAt.Add(autoStartAge) // when RDS started it
 		}
+		if since.After(at) || since.IsZero() {
+			since = at
+		}
+		r.Status, r.StatusSince, changed = next, since, true
 	}
 }
 
