@@ -1,6 +1,9 @@
 package rds
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
@@ -24,17 +27,26 @@ func (s *RDS) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "rds",
 		Authz: kit.Authz{
+			// Resources are every resource the input names (a snapshot
+			// call names its instance and its snapshot, and IAM asks
+			// for both); identifiers are lowercase in RDS's ARNs.
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
+				var out []string
 				if v := in.Str("ResourceName"); v != "" {
-					return []string{v}
+					out = append(out, v)
 				}
-				if v := in.Str("DBInstanceIdentifier"); v != "" {
-					return []string{kit.ARN("rds", env.Region, env.Account, "db:"+v)}
+				for member, kind := range map[string]string{"DBInstanceIdentifier": "db:", "DBSnapshotIdentifier": "snapshot:",
+					"DBSubnetGroupName": "subgrp:", "DBParameterGroupName": "pg:", "OptionGroupName": "og:", "SubscriptionName": "es:"} {
+					if v := in.Str(member); v != "" {
+						if strings.HasPrefix(v, "arn:") {
+							out = append(out, v)
+						} else {
+							out = append(out, kit.ARN("rds", env.Region, env.Account, kind+strings.ToLower(v)))
+						}
+					}
 				}
-				if v := in.Str("DBSnapshotIdentifier"); v != "" {
-					return []string{kit.ARN("rds", env.Region, env.Account, "snapshot:"+v)}
-				}
-				return nil
+				sort.Strings(out)
+				return out
 			},
 		},
 		Tags:  kit.TagLookup(s.resourceTags),

@@ -106,6 +106,12 @@ func (s *RDS) advance(tx storage.Tx, r *instanceRec, at time.Time) (bool, error)
 			} else if ready && !at.Before(r.StatusSince.Add(startTime)) {
 				next = "available"
 			}
+		case "available":
+			// A server that could not start again (niwa restarted and its
+			// port is taken, the engine was removed) fails the instance.
+			if err != nil {
+				next = "failed"
+			}
 		case "stopping":
 			if !at.Before(r.StatusSince.Add(stopTime)) {
 				next = "stopped"
