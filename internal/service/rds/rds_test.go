@@ -151,8 +151,18 @@ func describe(t *testing.T, s *RDS, h *servicetest.Harness, id string) rdsapi.DB
 func TestLifecycleOnTheClock(t *testing.T) {
 	requireMariaDB(t)
 	s, h := newService(t, nil)
+	// A parameter group's max_connections reaches the server.
+	if _, err := s.CreateDBParameterGroup(h.Ctx(), &rdsapi.CreateDBParameterGroupInput{DBParameterGroupName: ptr.To("small"),
+		DBParameterGroupFamily: ptr.To("mysql8.0"), Description: ptr.To("few connections")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ModifyDBParameterGroup(h.Ctx(), &rdsapi.ModifyDBParameterGroupInput{DBParameterGroupName: ptr.To("small"),
+		Parameters: []rdsapi.Parameter{{ParameterName: ptr.To("max_connections"), ParameterValue: ptr.To("37"), ApplyMethod: ptr.To("pending-reboot")}}}); err != nil {
+		t.Fatal(err)
+	}
 	in := mysqlInput("db1")
 	in.DBName = ptr.To("app")
+	in.DBParameterGroupName = ptr.To("small")
 	out, err := s.CreateDBInstance(h.Ctx(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +188,11 @@ func TestLifecycleOnTheClock(t *testing.T) {
 		t.Fatal("DNS owns an unknown name")
 	}
 	h.Clock.Advance(backupTime)
-	waitStatus(t, s, h, "db1", "available")
+	d = waitStatus(t, s, h, "db1", "available")
+	srv, _, _ := s.server(ptr.Deref(d.DbiResourceId))
+	if got, err := srv.Exec(h.Ctx(), "", "SELECT @@max_connections"); err != nil || strings.TrimSpace(got) != "37" {
+		t.Fatalf("max_connections = %q, %v", got, err)
+	}
 	snaps, err := s.DescribeDBSnapshots(h.Ctx(), &rdsapi.DescribeDBSnapshotsInput{SnapshotType: ptr.To("automated")})
 	if err != nil || len(snaps.DBSnapshots) != 1 || !strings.HasPrefix(ptr.Deref(snaps.DBSnapshots[0].DBSnapshotIdentifier), "rds:db1-") {
 		t.Fatalf("automated snapshots: %+v %v", snaps, err)
