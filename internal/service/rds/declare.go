@@ -53,7 +53,6 @@ func (s *RDS) Declare() kit.Declaration {
 		Names: s.OwnsName,
 		NotImplemented: kit.Reasons{}.
 			Add("Aurora clusters are not in niwa yet (issue 25 part 2)", "CreateDBCluster", "DescribeDBClusters", "DeleteDBCluster").
-			Add("read replicas are not in niwa yet (issue 25 part 2)", "CreateDBInstanceReadReplica", "PromoteReadReplica").
 			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies"),
 		Reset: s.Reset,
 		Close: s.Close,

@@ -43,6 +43,10 @@ type instanceRec struct {
 	AutomatedDone                     bool
 	AvailabilityZone                  string
 	IAMAuth                           bool
+	// ReplicaOf is the source of a read replica.
+	ReplicaOf string
+	// Replicas is filled for descriptions only.
+	Replicas []string
 }
 
 // runs reports whether the instance's server should be up.
@@ -396,6 +400,14 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 			return err
 		}
 		r.Params = params
+		if r.ReplicaOf != "" {
+			if r.Params == nil {
+				r.Params = map[string]string{}
+			}
+			for k, v := range readOnlyParams(r.Engine) {
+				r.Params[k] = v
+			}
+		}
 		if managed {
 			arn, err := s.secrets.CreateSecret(ctx, "rds!"+strings.ToLower(r.ResourceID),
 				`{"username":`+strconv.Quote(r.MasterUsername)+`,"password":`+strconv.Quote(r.Password)+`}`)
@@ -458,8 +470,15 @@ func (s *RDS) describe(r instanceRec) *rdsapi.DBInstance {
 		DeletionProtection: ptr.To(r.DeletionProtection), IAMDatabaseAuthenticationEnabled: ptr.To(r.IAMAuth),
 		CACertificateIdentifier: ptr.To("rds-ca-rsa2048-g1"), MonitoringInterval: ptr.To(int32(0)),
 		NetworkType: ptr.To("IPV4"), TagList: r.Tags, PerformanceInsightsEnabled: ptr.To(false),
-		DBParameterGroups:      []rdsapi.DBParameterGroupStatus{{DBParameterGroupName: ptr.To(r.ParamGroup), ParameterApplyStatus: ptr.To(applyStatus(r))}},
-		OptionGroupMemberships: []rdsapi.OptionGroupMembership{{OptionGroupName: ptr.To("default:" + strings.ReplaceAll(family(r.Engine, r.EngineVersion), ".", "-")), Status: ptr.To("in-sync")}},
+		ReadReplicaDBInstanceIdentifiers: r.Replicas,
+		DBParameterGroups:                []rdsapi.DBParameterGroupStatus{{DBParameterGroupName: ptr.To(r.ParamGroup), ParameterApplyStatus: ptr.To(applyStatus(r))}},
+		OptionGroupMemberships:           []rdsapi.OptionGroupMembership{{OptionGroupName: ptr.To("default:" + strings.ReplaceAll(family(r.Engine, r.EngineVersion), ".", "-")), Status: ptr.To("in-sync")}},
+	}
+	if r.ReplicaOf != "" {
+		out.ReadReplicaSourceDBInstanceIdentifier = ptr.To(r.ReplicaOf)
+	}
+	if out.ReadReplicaDBInstanceIdentifiers == nil {
+		out.ReadReplicaDBInstanceIdentifiers = []string{}
 	}
 	if r.TagList() == nil {
 		out.TagList = []rdsapi.Tag{}
@@ -520,6 +539,9 @@ func (s *RDS) DescribeDBInstances(ctx *request.Context, in *rdsapi.DescribeDBIns
 			if err != nil {
 				return err
 			}
+			if r.Replicas, err = replicasOf(tx, r); err != nil {
+				return err
+			}
 			recs = append(recs, r)
 			return nil
 		}
@@ -534,6 +556,9 @@ func (s *RDS) DescribeDBInstances(ctx *request.Context, in *rdsapi.DescribeDBIns
 		for _, id := range ids {
 			r, err := s.load(tx, ctx, id)
 			if err != nil {
+				return err
+			}
+			if r.Replicas, err = replicasOf(tx, r); err != nil {
 				return err
 			}
 			recs = append(recs, r)

@@ -193,6 +193,30 @@ func TestLifecycleOnTheClock(t *testing.T) {
 	if got, err := srv.Exec(h.Ctx(), "", "SELECT @@max_connections"); err != nil || strings.TrimSpace(got) != "37" {
 		t.Fatalf("max_connections = %q, %v", got, err)
 	}
+
+	// A read replica is a second, read-only server seeded from the source.
+	if _, err := srv.Exec(h.Ctx(), "app", "CREATE TABLE t (k varchar(8)); INSERT INTO t VALUES ('row');"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateDBInstanceReadReplica(h.Ctx(), &rdsapi.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: ptr.To("db1r"),
+		SourceDBInstanceIdentifier: ptr.To("db1")}); err != nil {
+		t.Fatal(err)
+	}
+	h.Clock.Advance(createTime + backupTime)
+	rd := waitStatus(t, s, h, "db1r", "available")
+	if ptr.Deref(rd.ReadReplicaSourceDBInstanceIdentifier) != "db1" {
+		t.Fatalf("replica source %v", rd.ReadReplicaSourceDBInstanceIdentifier)
+	}
+	if src := describe(t, s, h, "db1"); len(src.ReadReplicaDBInstanceIdentifiers) != 1 || src.ReadReplicaDBInstanceIdentifiers[0] != "db1r" {
+		t.Fatalf("source lists replicas %v", src.ReadReplicaDBInstanceIdentifiers)
+	}
+	rsrv, _, _ := s.server(ptr.Deref(rd.DbiResourceId))
+	if got, err := rsrv.Exec(h.Ctx(), "app", "SELECT k FROM t; SELECT @@read_only;"); err != nil || strings.Fields(got)[0] != "row" || strings.Fields(got)[1] != "1" {
+		t.Fatalf("replica: %q, %v", got, err)
+	}
+	if _, err := s.DeleteDBInstance(h.Ctx(), &rdsapi.DeleteDBInstanceInput{DBInstanceIdentifier: ptr.To("db1r"), SkipFinalSnapshot: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
 	snaps, err := s.DescribeDBSnapshots(h.Ctx(), &rdsapi.DescribeDBSnapshotsInput{SnapshotType: ptr.To("automated")})
 	if err != nil || len(snaps.DBSnapshots) != 1 || !strings.HasPrefix(ptr.Deref(snaps.DBSnapshots[0].DBSnapshotIdentifier), "rds:db1-") {
 		t.Fatalf("automated snapshots: %+v %v", snaps, err)
