@@ -29,6 +29,7 @@ func services() []service {
 		{Name: "kms", Model: "kms"},
 		{Name: "lambda", Model: "lambda"},
 		{Name: "logs", Model: "logs"},
+		{Name: "rds", Model: "rds"},
 		{Name: "route53", Model: "route53"},
 		{Name: "s3", Model: "s3"},
 		{Name: "scheduler", Model: "scheduler"},

@@ -23,6 +23,7 @@ import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
@@ -85,6 +86,7 @@ func catalog() []struct {
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
+		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/glue"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
+	"github.com/niwa-cloud/niwa/internal/service/secretsmanager"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/service/wafv2"
@@ -70,6 +71,8 @@ type deps struct {
 	acm *acm.ACM
 	// waf evaluates web ACLs for CloudFront (nil until wired).
 	waf *wafv2.WAF
+	// secrets is Secrets Manager, for RDS's managed master passwords.
+	secrets *secretsmanager.SecretsManager
 	// names are the DNS names services hand out for resources they
 	// serve themselves (load balancers), answered by Route53's DNS.
 	names endpointNames
