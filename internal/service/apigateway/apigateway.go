@@ -98,6 +98,8 @@ var (
 	plans     = storage.NewTable[usagePlan]("usageplans")
 	keyValues = storage.NewTable[string]("keyvalues")
 	quotas    = storage.NewTable[int64]("quotas")
+	daily     = storage.NewTable[int64]("daily")
+	accounts  = storage.NewTable[account]("account")
 )
 
 // usagePlan is a plan and the ids of its keys.
@@ -418,17 +420,14 @@ func (s *APIGateway) PutMethod(ctx *request.Context, in *apigatewayapi.PutMethod
 	if !httpMethods[hm] {
 		return nil, apigatewayapi.ErrBadRequestException.New("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
 	}
-	switch ptr.Deref(in.AuthorizationType) {
-	case "NONE", "AWS_IAM":
-	case "CUSTOM", "COGNITO_USER_POOLS":
-		return nil, apigatewayapi.ErrBadRequestException.New("niwa does not implement authorizers yet (authorizationType %s)", *in.AuthorizationType)
-	default:
-		return nil, apigatewayapi.ErrBadRequestException.New("Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS")
-	}
-	m := apigatewayapi.Method{HttpMethod: &hm, AuthorizationType: in.AuthorizationType,
+	m := apigatewayapi.Method{HttpMethod: &hm, AuthorizationType: in.AuthorizationType, AuthorizerId: in.AuthorizerId,
 		ApiKeyRequired: ptr.To(ptr.Deref(in.ApiKeyRequired)), OperationName: in.OperationName,
-		RequestParameters: in.RequestParameters, RequestModels: in.RequestModels, RequestValidatorId: in.RequestValidatorId}
+		RequestParameters: in.RequestParameters, RequestModels: in.RequestModels, RequestValidatorId: in.RequestValidatorId,
+		AuthorizationScopes: in.AuthorizationScopes}
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		if err := checkAuthorization(a, &m); err != nil {
+			return err
+		}
 		r, ok := a.Resources[ptr.Deref(in.ResourceId)]
 		if !ok {
 			return errNoResource()

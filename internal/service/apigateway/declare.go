@@ -33,6 +33,9 @@ func (s *APIGateway) Declare() kit.Declaration {
 			{Name: "apigateway-invoke", Match: isInvoke, Handler: s.invokeHandler()},
 		},
 		Reset: s.Reset,
+		NotImplemented: kit.Reasons{}.Add("SDK generation runs AWS's code generators (Java, JavaScript, "+
+			"Android, iOS, Ruby) over the API; niwa does not ship them, and clients call a stage's invoke URL directly",
+			"GetSdk", "GetSdkType", "GetSdkTypes"),
 	}
 }
 

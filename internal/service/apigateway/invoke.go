@@ -407,24 +407,31 @@ func periodStart(period string, now time.Time) time.Time {
 }
 
 // countQuota counts a request against the plan's quota for the key,
-// false when the period's limit is used up.
+// false when the period's limit is used up; allowed requests are also
+// counted by day, as GetUsage reports them.
 func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, now time.Time) (bool, error) {
 	q := p.Plan.Quota
-	if q == nil {
-		return true, nil
-	}
-	start := periodStart(ptr.Deref(q.Period), now).Format(time.RFC3339)
 	allowed := false
 	err := s.store.Update(func(tx storage.Tx) error {
-		n, _, err := quotas.Get(tx, sc, *p.Plan.Id, keyID, start)
+		if q != nil {
+			start := periodStart(ptr.Deref(q.Period), now).Format(time.RFC3339)
+			n, _, err := quotas.Get(tx, sc, *p.Plan.Id, keyID, start)
+			if err != nil {
+				return err
+			}
+			if n >= int64(ptr.Deref(q.Limit)) {
+				return nil
+			}
+			if err := quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start); err != nil {
+				return err
+			}
+		}
+		allowed = true
+		d, _, err := daily.Get(tx, sc, *p.Plan.Id, keyID, today(now))
 		if err != nil {
 			return err
 		}
-		if n >= int64(ptr.Deref(q.Limit)) {
-			return nil
-		}
-		allowed = true
-		return quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start)
+		return daily.Put(tx, sc, d+1, *p.Plan.Id, keyID, today(now))
 	})
 	return allowed, err
 }
