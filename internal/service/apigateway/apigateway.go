@@ -58,6 +58,12 @@ type APIGateway struct {
 	// second would be.
 	bmu     sync.Mutex
 	buckets map[string]*bucket
+
+	// authCache holds Lambda authorizer answers by API, authorizer and
+	// identity until their TTL passes on the clock; lost on restart as
+	// AWS's cache may be at any time.
+	amu       sync.Mutex
+	authCache map[string]authEntry
 }
 
 // New returns the service.
@@ -65,7 +71,8 @@ func New(o Options) *APIGateway {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{}}
+	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{},
+		authCache: map[string]authEntry{}}
 }
 
 // Build makes the service from what the platform gives it, without
@@ -80,6 +87,7 @@ type restAPI struct {
 	Resources   map[string]apigatewayapi.Resource
 	Deployments map[string]deployment
 	Stages      map[string]apigatewayapi.Stage
+	Authorizers map[string]apigatewayapi.Authorizer
 }
 
 // deployment is a snapshot of the resources as deployed.
@@ -726,6 +734,9 @@ func (s *APIGateway) Reset() error {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
 	s.buckets = map[string]*bucket{}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	s.authCache = map[string]authEntry{}
 	return nil
 }
 

@@ -78,6 +78,8 @@ type gatewayError struct {
 	message string
 	// template is the body's template when not defaultGatewayTemplate.
 	template string
+	// null renders the message as JSON null.
+	null bool
 }
 
 var (
@@ -104,6 +106,9 @@ const integrationTemplate = `{"message": $context.error.messageString}`
 
 func (s *APIGateway) writeGatewayError(w http.ResponseWriter, reqID string, e gatewayError) {
 	msg, _ := json.Marshal(e.message)
+	if e.null {
+		msg = []byte("null")
+	}
 	tmpl := defaultGatewayTemplate
 	if e.template != "" {
 		tmpl = e.template
@@ -145,6 +150,10 @@ type call struct {
 	pathParams map[string]string
 	body       []byte
 	apiKey     *apigatewayapi.ApiKey
+	// authorizer is $context.authorizer: the Lambda authorizer's
+	// principalId and context; usageKey the API key it named.
+	authorizer map[string]any
+	usageKey   string
 }
 
 func (s *APIGateway) invokeHandler() http.Handler {
@@ -200,6 +209,11 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 	c.method = m
 	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" && c.r.Header.Get("Authorization") == "" && c.r.URL.Query().Get("X-Amz-Signature") == "" {
 		return errMissingToken, false
+	}
+	if ptr.Deref(m.AuthorizationType) == "CUSTOM" {
+		if e, ok := s.authorize(c); !ok {
+			return e, false
+		}
 	}
 	if e, ok := s.checkAPIKey(c); !ok {
 		return e, false
@@ -302,6 +316,10 @@ func (s *APIGateway) checkAPIKey(c *call) (gatewayError, bool) {
 		return gatewayError{}, true
 	}
 	value := c.r.Header.Get("x-api-key")
+	if ptr.Deref(c.api.API.ApiKeySource) == "AUTHORIZER" {
+		// The key comes from the authorizer's usageIdentifierKey.
+		value = c.usageKey
+	}
 	if value == "" {
 		return errForbidden, false
 	}
@@ -478,7 +496,7 @@ func (c *call) contextVars() map[string]any {
 		identity["apiKey"] = ptr.Deref(c.apiKey.Value)
 		identity["apiKeyId"] = ptr.Deref(c.apiKey.Id)
 	}
-	return map[string]any{
+	vars := map[string]any{
 		"requestId": c.reqID, "extendedRequestId": c.reqID, "stage": ptr.Deref(c.stage.StageName),
 		"resourcePath": ptr.Deref(c.resource.Path), "resourceId": ptr.Deref(c.resource.Id),
 		"httpMethod": c.r.Method, "apiId": c.apiID, "accountId": c.loc.Account,
@@ -486,6 +504,10 @@ func (c *call) contextVars() map[string]any {
 		"path": "/" + ptr.Deref(c.stage.StageName) + c.path, "protocol": c.r.Proto, "identity": identity,
 		"domainName": c.r.Host,
 	}
+	if c.authorizer != nil {
+		vars["authorizer"] = c.authorizer
+	}
+	return vars
 }
 
 func (c *call) templateVars(body string) map[string]any {

@@ -100,8 +100,16 @@ func checkAuthorization(a *restAPI, m *apigatewayapi.Method) error {
 	switch ptr.Deref(m.AuthorizationType) {
 	case "NONE", "AWS_IAM":
 		m.AuthorizerId = nil
-	case "CUSTOM", "COGNITO_USER_POOLS":
-		return apigatewayapi.ErrBadRequestException.New("niwa does not implement authorizers yet (authorizationType %s)", *m.AuthorizationType)
+	case "CUSTOM":
+		au, ok := a.Authorizers[ptr.Deref(m.AuthorizerId)]
+		if !ok {
+			return apigatewayapi.ErrBadRequestException.New("Invalid authorizer ID specified. Setting the authorization type to CUSTOM requires a valid authorizer.")
+		}
+		if ptr.Deref(au.Type) == "COGNITO_USER_POOLS" {
+			return apigatewayapi.ErrBadRequestException.New(cognitoRefusal)
+		}
+	case "COGNITO_USER_POOLS":
+		return apigatewayapi.ErrBadRequestException.New(cognitoRefusal)
 	default:
 		return apigatewayapi.ErrBadRequestException.New("Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS")
 	}
@@ -375,12 +383,12 @@ func (s *APIGateway) FlushStageCache(ctx *request.Context, in *apigatewayapi.Flu
 	return &apigatewayapi.FlushStageCacheOutput{}, nil
 }
 
-// FlushStageAuthorizersCache: authorizer results are cached by nothing
-// yet, so flushing only checks the stage.
+// FlushStageAuthorizersCache drops the API's cached authorizer answers.
 func (s *APIGateway) FlushStageAuthorizersCache(ctx *request.Context, in *apigatewayapi.FlushStageAuthorizersCacheRequest) (*apigatewayapi.FlushStageAuthorizersCacheOutput, error) {
 	if _, err := s.GetStage(ctx, &apigatewayapi.GetStageRequest{RestApiId: in.RestApiId, StageName: in.StageName}); err != nil {
 		return nil, err
 	}
+	s.flushAuthorizers(ptr.Deref(in.RestApiId))
 	return &apigatewayapi.FlushStageAuthorizersCacheOutput{}, nil
 }
 
