@@ -88,6 +88,8 @@ type restAPI struct {
 	Deployments map[string]deployment
 	Stages      map[string]apigatewayapi.Stage
 	Authorizers map[string]apigatewayapi.Authorizer
+	Models      map[string]apigatewayapi.ModelShape
+	Validators  map[string]apigatewayapi.RequestValidator
 }
 
 // deployment is a snapshot of the resources as deployed.
@@ -189,7 +191,7 @@ func (s *APIGateway) CreateRestApi(ctx *request.Context, in *apigatewayapi.Creat
 	}
 	a := restAPI{API: api, Resources: map[string]apigatewayapi.Resource{
 		root: {Id: &root, Path: ptr.To("/")},
-	}}
+	}, Models: defaultModels()}
 	err := s.store.Update(func(tx storage.Tx) error {
 		if err := apis.Put(tx, scope(ctx), a, id); err != nil {
 			return err
@@ -434,6 +436,9 @@ func (s *APIGateway) PutMethod(ctx *request.Context, in *apigatewayapi.PutMethod
 		AuthorizationScopes: in.AuthorizationScopes}
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
 		if err := checkAuthorization(a, &m); err != nil {
+			return err
+		}
+		if err := checkMethodRefs(a, &m); err != nil {
 			return err
 		}
 		r, ok := a.Resources[ptr.Deref(in.ResourceId)]

@@ -226,6 +226,9 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errTooLarge, false
 	}
 	c.body = body
+	if e, ok := c.validate(); !ok {
+		return e, false
+	}
 	integ := m.MethodIntegration
 	if integ == nil {
 		return errNotConfigured, false

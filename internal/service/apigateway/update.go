@@ -116,6 +116,22 @@ func checkAuthorization(a *restAPI, m *apigatewayapi.Method) error {
 	return nil
 }
 
+// checkMethodRefs checks that the validator and models a method names
+// exist.
+func checkMethodRefs(a *restAPI, m *apigatewayapi.Method) error {
+	if id := ptr.Deref(m.RequestValidatorId); id != "" {
+		if _, ok := a.Validators[id]; !ok {
+			return apigatewayapi.ErrBadRequestException.New("Invalid Request Validator identifier specified")
+		}
+	}
+	for _, name := range m.RequestModels {
+		if _, ok := a.Models[name]; !ok {
+			return apigatewayapi.ErrBadRequestException.New("Invalid model identifier specified: %s", name)
+		}
+	}
+	return nil
+}
+
 func (s *APIGateway) UpdateMethod(ctx *request.Context, in *apigatewayapi.UpdateMethodRequest) (*apigatewayapi.Method, error) {
 	var out apigatewayapi.Method
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
@@ -124,6 +140,9 @@ func (s *APIGateway) UpdateMethod(ctx *request.Context, in *apigatewayapi.Update
 				return err
 			}
 			if err := checkAuthorization(a, m); err != nil {
+				return err
+			}
+			if err := checkMethodRefs(a, m); err != nil {
 				return err
 			}
 			out = *m
