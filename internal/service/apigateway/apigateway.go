@@ -90,6 +90,8 @@ type restAPI struct {
 	Authorizers map[string]apigatewayapi.Authorizer
 	Models      map[string]apigatewayapi.ModelShape
 	Validators  map[string]apigatewayapi.RequestValidator
+	// GatewayResponses are the customized gateway responses by type.
+	GatewayResponses map[string]apigatewayapi.GatewayResponse
 }
 
 // deployment is a snapshot of the resources as deployed.

@@ -220,13 +220,13 @@ type authResult struct {
 }
 
 var (
-	errUnauthorized = gatewayError{status: 401, kind: "UnauthorizedException", message: "Unauthorized"}
+	errUnauthorized = gatewayError{typ: "UNAUTHORIZED", status: 401, kind: "UnauthorizedException", message: "Unauthorized"}
 	// An authorizer that fails or answers something unusable: 500 with a
 	// null message, as AWS answers AuthorizerConfigurationException.
-	errAuthorizerConfig = gatewayError{status: 500, kind: "AuthorizerConfigurationException", null: true}
+	errAuthorizerConfig = gatewayError{typ: "AUTHORIZER_CONFIGURATION_ERROR", status: 500, kind: "AuthorizerConfigurationException", null: true}
 	// Policy denials: AWS spells the member "Message" in these bodies.
-	errExplicitDeny = gatewayError{status: 403, kind: "AccessDeniedException", message: "User is not authorized to access this resource with an explicit deny", template: capitalMessageTemplate}
-	errImplicitDeny = gatewayError{status: 403, kind: "AccessDeniedException", message: "User is not authorized to access this resource", template: capitalMessageTemplate}
+	errExplicitDeny = gatewayError{typ: "ACCESS_DENIED", status: 403, kind: "AccessDeniedException", message: "User is not authorized to access this resource with an explicit deny", template: capitalMessageTemplate}
+	errImplicitDeny = gatewayError{typ: "ACCESS_DENIED", status: 403, kind: "AccessDeniedException", message: "User is not authorized to access this resource", template: capitalMessageTemplate}
 )
 
 const capitalMessageTemplate = `{"Message":$context.error.messageString}`

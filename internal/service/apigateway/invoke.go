@@ -73,6 +73,9 @@ func isInvoke(r *http.Request) bool {
 // gatewayError is one of API Gateway's gateway responses, with its
 // default status and message (Developer Guide, "Gateway response types").
 type gatewayError struct {
+	// typ is the gateway response type a user may customize
+	// (PutGatewayResponse).
+	typ     string
 	status  int
 	kind    string
 	message string
@@ -83,18 +86,21 @@ type gatewayError struct {
 }
 
 var (
-	errMissingToken = gatewayError{status: 403, kind: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
-	errForbidden    = gatewayError{status: 403, kind: "ForbiddenException", message: "Forbidden"}
-	errThrottled    = gatewayError{status: 429, kind: "TooManyRequestsException", message: "Too Many Requests"}
-	errQuota        = gatewayError{status: 429, kind: "LimitExceededException", message: "Limit Exceeded"}
+	errMissingToken = gatewayError{typ: "MISSING_AUTHENTICATION_TOKEN", status: 403, kind: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
+	errForbidden    = gatewayError{typ: "INVALID_API_KEY", status: 403, kind: "ForbiddenException", message: "Forbidden"}
+	// An unknown API, stage or deployment: 403 Forbidden, but not an
+	// API key failure.
+	errUnknownStage = gatewayError{typ: "DEFAULT_4XX", status: 403, kind: "ForbiddenException", message: "Forbidden"}
+	errThrottled    = gatewayError{typ: "THROTTLED", status: 429, kind: "TooManyRequestsException", message: "Too Many Requests"}
+	errQuota        = gatewayError{typ: "QUOTA_EXCEEDED", status: 429, kind: "LimitExceededException", message: "Limit Exceeded"}
 	// A function that fails or breaks the proxy contract: 502 with the
 	// body the Lambda Developer Guide shows ("Handling Lambda errors with
 	// an API Gateway API"), spaced unlike the gateway's defaults.
-	errIntegration   = gatewayError{status: 502, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
-	errInternal      = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
-	errTooLarge      = gatewayError{status: 413, kind: "RequestEntityTooLargeException", message: "Request Too Long"}
-	errTimeout       = gatewayError{status: 504, kind: "InternalServerErrorException", message: "Endpoint request timed out"}
-	errNotConfigured = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error"}
+	errIntegration   = gatewayError{typ: "DEFAULT_5XX", status: 502, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errInternal      = gatewayError{typ: "DEFAULT_5XX", status: 500, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errTooLarge      = gatewayError{typ: "REQUEST_TOO_LARGE", status: 413, kind: "RequestEntityTooLargeException", message: "Request Too Long"}
+	errTimeout       = gatewayError{typ: "INTEGRATION_TIMEOUT", status: 504, kind: "InternalServerErrorException", message: "Endpoint request timed out"}
+	errNotConfigured = gatewayError{typ: "API_CONFIGURATION_ERROR", status: 500, kind: "InternalServerErrorException", message: "Internal server error"}
 )
 
 // defaultGatewayTemplate is the body template of every default gateway
@@ -104,7 +110,10 @@ const defaultGatewayTemplate = `{"message":$context.error.messageString}`
 // integrationTemplate is the body of integration failures.
 const integrationTemplate = `{"message": $context.error.messageString}`
 
-func (s *APIGateway) writeGatewayError(w http.ResponseWriter, reqID string, e gatewayError) {
+// writeGatewayError answers a gateway error: the API's customized
+// gateway response for its type (or DEFAULT_4XX/DEFAULT_5XX) when there
+// is one, AWS's default otherwise.
+func (s *APIGateway) writeGatewayError(w http.ResponseWriter, c *call, e gatewayError) {
 	msg, _ := json.Marshal(e.message)
 	if e.null {
 		msg = []byte("null")
@@ -113,13 +122,39 @@ func (s *APIGateway) writeGatewayError(w http.ResponseWriter, reqID string, e ga
 	if e.template != "" {
 		tmpl = e.template
 	}
-	body := renderOr(tmpl, map[string]any{
-		"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message}},
-	}, `{"message":`+string(msg)+`}`)
+	status := e.status
+	var headers map[string]string
+	if gr, ok := customResponse(c.api.GatewayResponses, e); ok {
+		if t, ok := gr.ResponseTemplates["application/json"]; ok {
+			tmpl = t
+		}
+		if n, err := strconv.Atoi(ptr.Deref(gr.StatusCode)); err == nil && n >= 100 && n <= 599 {
+			status = n
+		}
+		headers = gr.ResponseParameters
+	}
+	vars := map[string]any{"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message,
+		"responseType": e.typ}, "requestId": c.reqID, "stage": ptr.Deref(c.stage.StageName), "apiId": c.apiID,
+		"httpMethod": c.r.Method, "resourcePath": ptr.Deref(c.resource.Path)}}
+	if c.stage.Variables != nil {
+		sv := map[string]any{}
+		for k, v := range c.stage.Variables {
+			sv[k] = v
+		}
+		vars["stageVariables"] = sv
+	}
+	body := renderOr(tmpl, vars, `{"message":`+string(msg)+`}`)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-amzn-RequestId", reqID)
+	for k, v := range headers {
+		if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
+			if val, ok := c.responseParameter(v); ok {
+				w.Header().Set(name, val)
+			}
+		}
+	}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
 	w.Header().Set("x-amzn-ErrorType", e.kind)
-	w.WriteHeader(e.status)
+	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }
 
@@ -160,7 +195,7 @@ func (s *APIGateway) invokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{r: r, reqID: awsid.UUID(), now: s.clock.Now().UTC()}
 		if e, ok := s.serve(w, c); !ok {
-			s.writeGatewayError(w, c.reqID, e)
+			s.writeGatewayError(w, c, e)
 		}
 	})
 }
@@ -184,16 +219,16 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return err
 	})
 	if err != nil {
-		return errForbidden, false
+		return errUnknownStage, false
 	}
 	st, ok := c.api.Stages[stageName]
 	if !ok {
-		return errForbidden, false
+		return errUnknownStage, false
 	}
 	c.stage = st
 	dep, ok := c.api.Deployments[ptr.Deref(st.DeploymentId)]
 	if !ok {
-		return errForbidden, false
+		return errUnknownStage, false
 	}
 	res, params, ok := match(dep.Resources, c.path)
 	if !ok {
@@ -759,7 +794,7 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 		}
 		payload = []byte(out)
 	} else if ptr.Deref(integ.PassthroughBehavior) == "NEVER" {
-		return gatewayError{status: 415, kind: "UnsupportedMediaTypeException", message: "Unsupported Media Type"}, false
+		return gatewayError{typ: "UNSUPPORTED_MEDIA_TYPE", status: 415, kind: "UnsupportedMediaTypeException", message: "Unsupported Media Type"}, false
 	}
 	if len(payload) == 0 {
 		payload = []byte("{}")

@@ -322,7 +322,7 @@ func (s *APIGateway) DeleteRequestValidator(ctx *request.Context, in *apigateway
 }
 
 var (
-	errBadBody = gatewayError{status: 400, kind: "BadRequestException", message: "Invalid request body"}
+	errBadBody = gatewayError{typ: "BAD_REQUEST_BODY", status: 400, kind: "BadRequestException", message: "Invalid request body"}
 )
 
 // validate runs the method's request validator: required parameters
@@ -342,7 +342,7 @@ func (c *call) validate() (gatewayError, bool) {
 		}
 		if len(missing) > 0 {
 			sort.Strings(missing)
-			return gatewayError{status: 400, kind: "BadRequestException",
+			return gatewayError{typ: "BAD_REQUEST_PARAMETERS", status: 400, kind: "BadRequestException",
 				message: "Missing required request parameters: [" + strings.Join(missing, ", ") + "]"}, false
 		}
 	}
