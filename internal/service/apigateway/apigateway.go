@@ -176,6 +176,9 @@ func (s *APIGateway) view(ctx *request.Context, id string) (restAPI, error) {
 }
 
 func (s *APIGateway) CreateRestApi(ctx *request.Context, in *apigatewayapi.CreateRestApiRequest) (*apigatewayapi.RestApi, error) {
+	if err := checkPolicyDocument(in.Policy); err != nil {
+		return nil, err
+	}
 	id, root := newID(), newID()
 	now := ctx.Now().UTC().Truncate(time.Second)
 	api := apigatewayapi.RestApi{
@@ -261,13 +264,18 @@ func (s *APIGateway) UpdateRestApi(ctx *request.Context, in *apigatewayapi.Updat
 				a.API.Description = v
 			case "/version":
 				a.API.Version = v
+			case "/policy":
+				if err := checkPolicyDocument(v); err != nil {
+					return err
+				}
+				a.API.Policy = v
 			case "/apiKeySource":
 				if ptr.Deref(v) != "HEADER" && ptr.Deref(v) != "AUTHORIZER" {
 					return apigatewayapi.ErrBadRequestException.New("Invalid API Key source specified")
 				}
 				a.API.ApiKeySource = v
 			default:
-				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/name, /description, /version, /apiKeySource]", path)
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/name, /description, /version, /apiKeySource, /policy]", path)
 			}
 		}
 		out = a.API

@@ -18,6 +18,7 @@ import (
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 	"github.com/niwa-cloud/niwa/internal/vtl"
@@ -242,6 +243,9 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		}
 	}
 	c.method = m
+	if e, ok := c.checkResourcePolicy(); !ok {
+		return e, false
+	}
 	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" && c.r.Header.Get("Authorization") == "" && c.r.URL.Query().Get("X-Amz-Signature") == "" {
 		return errMissingToken, false
 	}
@@ -495,6 +499,11 @@ func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, no
 // sourceIP is the caller's address, or the first one a proxy in front
 // (CloudFront) forwarded.
 func sourceIP(r *http.Request) string {
+	if o, ok := netpos.OriginFrom(r.Context()); ok && o.SourceIP != "" {
+		// Niwa's egress proxy handed the call over: the workload's
+		// apparent address.
+		return o.SourceIP
+	}
 	if f := r.Header.Get("X-Forwarded-For"); f != "" {
 		return strings.TrimSpace(strings.Split(f, ",")[0])
 	}
