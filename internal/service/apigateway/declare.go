@@ -30,7 +30,7 @@ func (s *APIGateway) Declare() kit.Declaration {
 			},
 		},
 		Routes: []kit.Route{
-			{Name: "apigateway-invoke", Match: isInvoke, Handler: s.invokeHandler()},
+			{Name: "apigateway-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
 		Reset: s.Reset,
 		NotImplemented: kit.Reasons{}.Add("SDK generation runs AWS's code generators (Java, JavaScript, "+

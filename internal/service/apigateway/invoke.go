@@ -71,6 +71,19 @@ func isInvoke(r *http.Request) bool {
 	return ok
 }
 
+// target is invokeTarget, then a custom domain name's mapping.
+func (s *APIGateway) target(r *http.Request) (api, stage, path string, ok bool) {
+	if api, stage, path, ok = invokeTarget(r); ok {
+		return api, stage, path, ok
+	}
+	return s.domainTarget(r)
+}
+
+func (s *APIGateway) isInvoke(r *http.Request) bool {
+	_, _, _, ok := s.target(r)
+	return ok
+}
+
 // gatewayError is one of API Gateway's gateway responses, with its
 // default status and message (Developer Guide, "Gateway response types").
 type gatewayError struct {
@@ -203,7 +216,7 @@ func (s *APIGateway) invokeHandler() http.Handler {
 
 // serve answers an invoke, or returns the gateway error to answer.
 func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) {
-	apiID, stageName, path, _ := invokeTarget(c.r)
+	apiID, stageName, path, _ := s.target(c.r)
 	c.apiID = apiID
 	unescaped, err := url.PathUnescape(path)
 	if err != nil {
