@@ -97,6 +97,8 @@ type gatewayError struct {
 	template string
 	// null renders the message as JSON null.
 	null bool
+	// detail is $context.error.validationErrorString.
+	detail string
 }
 
 var (
@@ -148,7 +150,7 @@ func (s *APIGateway) writeGatewayError(w http.ResponseWriter, c *call, e gateway
 		headers = gr.ResponseParameters
 	}
 	vars := map[string]any{"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message,
-		"responseType": e.typ}, "requestId": c.reqID, "stage": ptr.Deref(c.stage.StageName), "apiId": c.apiID,
+		"responseType": e.typ, "validationErrorString": e.detail}, "requestId": c.reqID, "stage": ptr.Deref(c.stage.StageName), "apiId": c.apiID,
 		"httpMethod": c.r.Method, "resourcePath": ptr.Deref(c.resource.Path)}}
 	if c.stage.Variables != nil {
 		sv := map[string]any{}

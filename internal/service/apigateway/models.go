@@ -366,8 +366,10 @@ func (c *call) validate() (gatewayError, bool) {
 		if err != nil {
 			return errBadBody, false
 		}
-		if sch.Validate(doc) != nil {
-			return errBadBody, false
+		if err := sch.Validate(doc); err != nil {
+			e := errBadBody
+			e.detail = "[" + oneLine(err) + "]"
+			return e, false
 		}
 	}
 	return gatewayError{}, true
