@@ -25,6 +25,7 @@ require (
 	github.com/google/btree v1.1.3
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	go.etcd.io/bbolt v1.5.0
+	go.yaml.in/yaml/v3 v3.0.6
 	rsc.io/qr v0.2.0
 )
 
