@@ -31,6 +31,7 @@ def backend(event, context):
 // test_invoke_authorizer reports the principal and policy; Cognito
 // authorizers are refused with a reason.
 func TestLambdaAuthorizer(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	dir := t.TempDir()
 	role := framework.LambdaRole(t, n, "apigw-auth")

@@ -13,6 +13,7 @@ import (
 // bodies of validation, the customized 400, the policy's 403, and the
 // call routed by the domain's Host and base path.
 func TestRequestGuards(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
 import boto3, json, os, urllib.request, urllib.error

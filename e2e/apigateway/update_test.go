@@ -14,6 +14,7 @@ import (
 // imports keys from CSV; SDK generation answers NotImplemented with its
 // reason.
 func TestUpdatesAndUsage(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
 import boto3, datetime, json, urllib.request, os
