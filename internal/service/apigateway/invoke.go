@@ -280,10 +280,15 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errTooLarge, false
 	}
 	c.body = body
+	return s.integrate(w, c)
+}
+
+// integrate validates the request and runs the method's integration.
+func (s *APIGateway) integrate(w http.ResponseWriter, c *call) (gatewayError, bool) {
 	if e, ok := c.validate(); !ok {
 		return e, false
 	}
-	integ := m.MethodIntegration
+	integ := c.method.MethodIntegration
 	if integ == nil {
 		return errNotConfigured, false
 	}

@@ -171,3 +171,17 @@ func FuzzParseDefinition(f *testing.F) {
 		}
 	})
 }
+
+func TestTestInvokeMethod(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	b := e.build(mockIntegration, true)
+	// Not deployed, key required: the test invoke runs anyway.
+	out := must[*apigatewayapi.TestInvokeMethodResponse](t)(e.s.TestInvokeMethod(ctx, &apigatewayapi.TestInvokeMethodRequest{RestApiId: &b.api, ResourceId: &b.item,
+		HttpMethod: ptr.To("ANY"), PathWithQueryString: ptr.To("/items/12?x=1")}))
+	if *out.Status != 200 || *out.Body != `{"resource": "/items/{id}", "id": "12", "proxy": ""}` || out.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("test invoke %d %s %v", *out.Status, *out.Body, out.Headers)
+	}
+	_, err := e.s.TestInvokeMethod(ctx, &apigatewayapi.TestInvokeMethodRequest{RestApiId: &b.api, ResourceId: &b.item, HttpMethod: ptr.To("PATCH")})
+	wantCode(t, err, apigatewayapi.ErrNotFoundException, "Invalid Method identifier specified")
+}
