@@ -92,6 +92,14 @@ type restAPI struct {
 	Validators  map[string]apigatewayapi.RequestValidator
 	// GatewayResponses are the customized gateway responses by type.
 	GatewayResponses map[string]apigatewayapi.GatewayResponse
+	DocParts         map[string]apigatewayapi.DocumentationPart
+	DocVersions      map[string]docVersion
+}
+
+// docVersion is a documentation snapshot.
+type docVersion struct {
+	Version apigatewayapi.DocumentationVersion
+	Parts   map[string]apigatewayapi.DocumentationPart
 }
 
 // deployment is a snapshot of the resources as deployed.
