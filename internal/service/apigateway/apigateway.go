@@ -560,7 +560,7 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 	integ := apigatewayapi.Integration{Type: &t, HttpMethod: in.IntegrationHttpMethod, Uri: in.Uri,
 		ConnectionType: ptr.To("INTERNET"), Credentials: in.Credentials, RequestParameters: in.RequestParameters,
 		RequestTemplates: in.RequestTemplates, PassthroughBehavior: &pass, ContentHandling: in.ContentHandling,
-		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters}
+		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, TlsConfig: in.TlsConfig}
 	if integ.CacheKeyParameters == nil {
 		integ.CacheKeyParameters = []string{}
 	}
@@ -767,6 +767,13 @@ func (s *APIGateway) Reset() error {
 // (/variables/<name>: replace or add sets, remove drops), description and
 // deployment.
 func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateStageRequest) (*apigatewayapi.Stage, error) {
+	for _, p := range in.PatchOperations {
+		if ptr.Deref(p.Path) == "/clientCertificateId" && ptr.Deref(p.Value) != "" {
+			if _, err := s.GetClientCertificate(ctx, &apigatewayapi.GetClientCertificateRequest{ClientCertificateId: p.Value}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var out apigatewayapi.Stage
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
 		st, ok := a.Stages[ptr.Deref(in.StageName)]
@@ -795,13 +802,19 @@ func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateS
 			switch path {
 			case "/description":
 				st.Description = p.Value
+			case "/clientCertificateId":
+				// Checked to exist before the update.
+				st.ClientCertificateId = p.Value
+				if ptr.Deref(p.Value) == "" {
+					st.ClientCertificateId = nil
+				}
 			case "/deploymentId":
 				if _, ok := a.Deployments[ptr.Deref(p.Value)]; !ok {
 					return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
 				}
 				st.DeploymentId = p.Value
 			default:
-				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /variables/{name}]", path)
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /clientCertificateId, /variables/{name}]", path)
 			}
 		}
 		now := ctx.Now().UTC().Truncate(time.Second)

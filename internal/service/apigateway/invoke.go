@@ -880,7 +880,7 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 			req.Header[k] = v
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.backendClient(c, integ).Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return errTimeout, false
