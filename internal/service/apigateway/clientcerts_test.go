@@ -27,7 +27,7 @@ func TestClientCertificate(t *testing.T) {
 	}
 	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 {
-			http.Error(w, "no client certificate", 401)
+			http.Error(w, "no client certificate", http.StatusUnauthorized)
 			return
 		}
 		_, _ = io.WriteString(w, "hello "+r.TLS.PeerCertificates[0].Subject.CommonName)
