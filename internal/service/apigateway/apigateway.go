@@ -58,6 +58,12 @@ type APIGateway struct {
 	// second would be.
 	bmu     sync.Mutex
 	buckets map[string]*bucket
+
+	// authCache holds Lambda authorizer answers by API, authorizer and
+	// identity until their TTL passes on the clock; lost on restart as
+	// AWS's cache may be at any time.
+	amu       sync.Mutex
+	authCache map[string]authEntry
 }
 
 // New returns the service.
@@ -65,7 +71,8 @@ func New(o Options) *APIGateway {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{}}
+	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{},
+		authCache: map[string]authEntry{}}
 }
 
 // Build makes the service from what the platform gives it, without
@@ -80,6 +87,19 @@ type restAPI struct {
 	Resources   map[string]apigatewayapi.Resource
 	Deployments map[string]deployment
 	Stages      map[string]apigatewayapi.Stage
+	Authorizers map[string]apigatewayapi.Authorizer
+	Models      map[string]apigatewayapi.ModelShape
+	Validators  map[string]apigatewayapi.RequestValidator
+	// GatewayResponses are the customized gateway responses by type.
+	GatewayResponses map[string]apigatewayapi.GatewayResponse
+	DocParts         map[string]apigatewayapi.DocumentationPart
+	DocVersions      map[string]docVersion
+}
+
+// docVersion is a documentation snapshot.
+type docVersion struct {
+	Version apigatewayapi.DocumentationVersion
+	Parts   map[string]apigatewayapi.DocumentationPart
 }
 
 // deployment is a snapshot of the resources as deployed.
@@ -98,6 +118,8 @@ var (
 	plans     = storage.NewTable[usagePlan]("usageplans")
 	keyValues = storage.NewTable[string]("keyvalues")
 	quotas    = storage.NewTable[int64]("quotas")
+	daily     = storage.NewTable[int64]("daily")
+	accounts  = storage.NewTable[account]("account")
 )
 
 // usagePlan is a plan and the ids of its keys.
@@ -162,6 +184,9 @@ func (s *APIGateway) view(ctx *request.Context, id string) (restAPI, error) {
 }
 
 func (s *APIGateway) CreateRestApi(ctx *request.Context, in *apigatewayapi.CreateRestApiRequest) (*apigatewayapi.RestApi, error) {
+	if err := checkPolicyDocument(in.Policy); err != nil {
+		return nil, err
+	}
 	id, root := newID(), newID()
 	now := ctx.Now().UTC().Truncate(time.Second)
 	api := apigatewayapi.RestApi{
@@ -179,7 +204,7 @@ func (s *APIGateway) CreateRestApi(ctx *request.Context, in *apigatewayapi.Creat
 	}
 	a := restAPI{API: api, Resources: map[string]apigatewayapi.Resource{
 		root: {Id: &root, Path: ptr.To("/")},
-	}}
+	}, Models: defaultModels()}
 	err := s.store.Update(func(tx storage.Tx) error {
 		if err := apis.Put(tx, scope(ctx), a, id); err != nil {
 			return err
@@ -247,13 +272,18 @@ func (s *APIGateway) UpdateRestApi(ctx *request.Context, in *apigatewayapi.Updat
 				a.API.Description = v
 			case "/version":
 				a.API.Version = v
+			case "/policy":
+				if err := checkPolicyDocument(v); err != nil {
+					return err
+				}
+				a.API.Policy = v
 			case "/apiKeySource":
 				if ptr.Deref(v) != "HEADER" && ptr.Deref(v) != "AUTHORIZER" {
 					return apigatewayapi.ErrBadRequestException.New("Invalid API Key source specified")
 				}
 				a.API.ApiKeySource = v
 			default:
-				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/name, /description, /version, /apiKeySource]", path)
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/name, /description, /version, /apiKeySource, /policy]", path)
 			}
 		}
 		out = a.API
@@ -418,17 +448,17 @@ func (s *APIGateway) PutMethod(ctx *request.Context, in *apigatewayapi.PutMethod
 	if !httpMethods[hm] {
 		return nil, apigatewayapi.ErrBadRequestException.New("Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY")
 	}
-	switch ptr.Deref(in.AuthorizationType) {
-	case "NONE", "AWS_IAM":
-	case "CUSTOM", "COGNITO_USER_POOLS":
-		return nil, apigatewayapi.ErrBadRequestException.New("niwa does not implement authorizers yet (authorizationType %s)", *in.AuthorizationType)
-	default:
-		return nil, apigatewayapi.ErrBadRequestException.New("Invalid authorization type specified. Valid options are NONE,AWS_IAM,CUSTOM,COGNITO_USER_POOLS")
-	}
-	m := apigatewayapi.Method{HttpMethod: &hm, AuthorizationType: in.AuthorizationType,
+	m := apigatewayapi.Method{HttpMethod: &hm, AuthorizationType: in.AuthorizationType, AuthorizerId: in.AuthorizerId,
 		ApiKeyRequired: ptr.To(ptr.Deref(in.ApiKeyRequired)), OperationName: in.OperationName,
-		RequestParameters: in.RequestParameters, RequestModels: in.RequestModels, RequestValidatorId: in.RequestValidatorId}
+		RequestParameters: in.RequestParameters, RequestModels: in.RequestModels, RequestValidatorId: in.RequestValidatorId,
+		AuthorizationScopes: in.AuthorizationScopes}
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
+		if err := checkAuthorization(a, &m); err != nil {
+			return err
+		}
+		if err := checkMethodRefs(a, &m); err != nil {
+			return err
+		}
 		r, ok := a.Resources[ptr.Deref(in.ResourceId)]
 		if !ok {
 			return errNoResource()
@@ -530,7 +560,7 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 	integ := apigatewayapi.Integration{Type: &t, HttpMethod: in.IntegrationHttpMethod, Uri: in.Uri,
 		ConnectionType: ptr.To("INTERNET"), Credentials: in.Credentials, RequestParameters: in.RequestParameters,
 		RequestTemplates: in.RequestTemplates, PassthroughBehavior: &pass, ContentHandling: in.ContentHandling,
-		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters}
+		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, TlsConfig: in.TlsConfig}
 	if integ.CacheKeyParameters == nil {
 		integ.CacheKeyParameters = []string{}
 	}
@@ -727,6 +757,9 @@ func (s *APIGateway) Reset() error {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
 	s.buckets = map[string]*bucket{}
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	s.authCache = map[string]authEntry{}
 	return nil
 }
 
@@ -734,6 +767,13 @@ func (s *APIGateway) Reset() error {
 // (/variables/<name>: replace or add sets, remove drops), description and
 // deployment.
 func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateStageRequest) (*apigatewayapi.Stage, error) {
+	for _, p := range in.PatchOperations {
+		if ptr.Deref(p.Path) == "/clientCertificateId" && ptr.Deref(p.Value) != "" {
+			if _, err := s.GetClientCertificate(ctx, &apigatewayapi.GetClientCertificateRequest{ClientCertificateId: p.Value}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var out apigatewayapi.Stage
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
 		st, ok := a.Stages[ptr.Deref(in.StageName)]
@@ -762,13 +802,19 @@ func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateS
 			switch path {
 			case "/description":
 				st.Description = p.Value
+			case "/clientCertificateId":
+				// Checked to exist before the update.
+				st.ClientCertificateId = p.Value
+				if ptr.Deref(p.Value) == "" {
+					st.ClientCertificateId = nil
+				}
 			case "/deploymentId":
 				if _, ok := a.Deployments[ptr.Deref(p.Value)]; !ok {
 					return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
 				}
 				st.DeploymentId = p.Value
 			default:
-				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /variables/{name}]", path)
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /clientCertificateId, /variables/{name}]", path)
 			}
 		}
 		now := ctx.Now().UTC().Truncate(time.Second)

@@ -188,6 +188,11 @@ func (e *env) build(integ func(resource string) *apigatewayapi.PutIntegrationReq
 
 func (e *env) do(method, url string, body string, header map[string]string) (int, string, http.Header) {
 	e.t.Helper()
+	return e.serveReq(e.request(method, url, body, header))
+}
+
+func (e *env) request(method, url string, body string, header map[string]string) *http.Request {
+	e.t.Helper()
 	req := httptest.NewRequest(method, url, strings.NewReader(body))
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -195,6 +200,14 @@ func (e *env) do(method, url string, body string, header map[string]string) (int
 	if !isInvoke(req) {
 		e.t.Fatalf("%s is not an invoke", url)
 	}
+	return req
+}
+
+func replaceAll(s string, oldnew ...string) string {
+	return strings.NewReplacer(oldnew...).Replace(s)
+}
+
+func (e *env) serveReq(req *http.Request) (int, string, http.Header) {
 	w := httptest.NewRecorder()
 	e.s.invokeHandler().ServeHTTP(w, req)
 	b, _ := io.ReadAll(w.Result().Body)

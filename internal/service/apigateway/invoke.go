@@ -18,6 +18,7 @@ import (
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 	"github.com/niwa-cloud/niwa/internal/vtl"
@@ -70,29 +71,52 @@ func isInvoke(r *http.Request) bool {
 	return ok
 }
 
+// target is invokeTarget, then a custom domain name's mapping.
+func (s *APIGateway) target(r *http.Request) (api, stage, path string, ok bool) {
+	if api, stage, path, ok = invokeTarget(r); ok {
+		return api, stage, path, ok
+	}
+	return s.domainTarget(r)
+}
+
+func (s *APIGateway) isInvoke(r *http.Request) bool {
+	_, _, _, ok := s.target(r)
+	return ok
+}
+
 // gatewayError is one of API Gateway's gateway responses, with its
 // default status and message (Developer Guide, "Gateway response types").
 type gatewayError struct {
+	// typ is the gateway response type a user may customize
+	// (PutGatewayResponse).
+	typ     string
 	status  int
 	kind    string
 	message string
 	// template is the body's template when not defaultGatewayTemplate.
 	template string
+	// null renders the message as JSON null.
+	null bool
+	// detail is $context.error.validationErrorString.
+	detail string
 }
 
 var (
-	errMissingToken = gatewayError{status: 403, kind: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
-	errForbidden    = gatewayError{status: 403, kind: "ForbiddenException", message: "Forbidden"}
-	errThrottled    = gatewayError{status: 429, kind: "TooManyRequestsException", message: "Too Many Requests"}
-	errQuota        = gatewayError{status: 429, kind: "LimitExceededException", message: "Limit Exceeded"}
+	errMissingToken = gatewayError{typ: "MISSING_AUTHENTICATION_TOKEN", status: 403, kind: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
+	errForbidden    = gatewayError{typ: "INVALID_API_KEY", status: 403, kind: "ForbiddenException", message: "Forbidden"}
+	// An unknown API, stage or deployment: 403 Forbidden, but not an
+	// API key failure.
+	errUnknownStage = gatewayError{typ: "DEFAULT_4XX", status: 403, kind: "ForbiddenException", message: "Forbidden"}
+	errThrottled    = gatewayError{typ: "THROTTLED", status: 429, kind: "TooManyRequestsException", message: "Too Many Requests"}
+	errQuota        = gatewayError{typ: "QUOTA_EXCEEDED", status: 429, kind: "LimitExceededException", message: "Limit Exceeded"}
 	// A function that fails or breaks the proxy contract: 502 with the
 	// body the Lambda Developer Guide shows ("Handling Lambda errors with
 	// an API Gateway API"), spaced unlike the gateway's defaults.
-	errIntegration   = gatewayError{status: 502, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
-	errInternal      = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
-	errTooLarge      = gatewayError{status: 413, kind: "RequestEntityTooLargeException", message: "Request Too Long"}
-	errTimeout       = gatewayError{status: 504, kind: "InternalServerErrorException", message: "Endpoint request timed out"}
-	errNotConfigured = gatewayError{status: 500, kind: "InternalServerErrorException", message: "Internal server error"}
+	errIntegration   = gatewayError{typ: "DEFAULT_5XX", status: 502, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errInternal      = gatewayError{typ: "DEFAULT_5XX", status: 500, kind: "InternalServerErrorException", message: "Internal server error", template: integrationTemplate}
+	errTooLarge      = gatewayError{typ: "REQUEST_TOO_LARGE", status: 413, kind: "RequestEntityTooLargeException", message: "Request Too Long"}
+	errTimeout       = gatewayError{typ: "INTEGRATION_TIMEOUT", status: 504, kind: "InternalServerErrorException", message: "Endpoint request timed out"}
+	errNotConfigured = gatewayError{typ: "API_CONFIGURATION_ERROR", status: 500, kind: "InternalServerErrorException", message: "Internal server error"}
 )
 
 // defaultGatewayTemplate is the body template of every default gateway
@@ -102,19 +126,51 @@ const defaultGatewayTemplate = `{"message":$context.error.messageString}`
 // integrationTemplate is the body of integration failures.
 const integrationTemplate = `{"message": $context.error.messageString}`
 
-func (s *APIGateway) writeGatewayError(w http.ResponseWriter, reqID string, e gatewayError) {
+// writeGatewayError answers a gateway error: the API's customized
+// gateway response for its type (or DEFAULT_4XX/DEFAULT_5XX) when there
+// is one, AWS's default otherwise.
+func (s *APIGateway) writeGatewayError(w http.ResponseWriter, c *call, e gatewayError) {
 	msg, _ := json.Marshal(e.message)
+	if e.null {
+		msg = []byte("null")
+	}
 	tmpl := defaultGatewayTemplate
 	if e.template != "" {
 		tmpl = e.template
 	}
-	body := renderOr(tmpl, map[string]any{
-		"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message}},
-	}, `{"message":`+string(msg)+`}`)
+	status := e.status
+	var headers map[string]string
+	if gr, ok := customResponse(c.api.GatewayResponses, e); ok {
+		if t, ok := gr.ResponseTemplates["application/json"]; ok {
+			tmpl = t
+		}
+		if n, err := strconv.Atoi(ptr.Deref(gr.StatusCode)); err == nil && n >= 100 && n <= 599 {
+			status = n
+		}
+		headers = gr.ResponseParameters
+	}
+	vars := map[string]any{"context": map[string]any{"error": map[string]any{"messageString": string(msg), "message": e.message,
+		"responseType": e.typ, "validationErrorString": e.detail}, "requestId": c.reqID, "stage": ptr.Deref(c.stage.StageName), "apiId": c.apiID,
+		"httpMethod": c.r.Method, "resourcePath": ptr.Deref(c.resource.Path)}}
+	if c.stage.Variables != nil {
+		sv := map[string]any{}
+		for k, v := range c.stage.Variables {
+			sv[k] = v
+		}
+		vars["stageVariables"] = sv
+	}
+	body := renderOr(tmpl, vars, `{"message":`+string(msg)+`}`)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-amzn-RequestId", reqID)
+	for k, v := range headers {
+		if name, ok := strings.CutPrefix(k, "gatewayresponse.header."); ok {
+			if val, ok := c.responseParameter(v); ok {
+				w.Header().Set(name, val)
+			}
+		}
+	}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
 	w.Header().Set("x-amzn-ErrorType", e.kind)
-	w.WriteHeader(e.status)
+	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }
 
@@ -145,20 +201,24 @@ type call struct {
 	pathParams map[string]string
 	body       []byte
 	apiKey     *apigatewayapi.ApiKey
+	// authorizer is $context.authorizer: the Lambda authorizer's
+	// principalId and context; usageKey the API key it named.
+	authorizer map[string]any
+	usageKey   string
 }
 
 func (s *APIGateway) invokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{r: r, reqID: awsid.UUID(), now: s.clock.Now().UTC()}
 		if e, ok := s.serve(w, c); !ok {
-			s.writeGatewayError(w, c.reqID, e)
+			s.writeGatewayError(w, c, e)
 		}
 	})
 }
 
 // serve answers an invoke, or returns the gateway error to answer.
 func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) {
-	apiID, stageName, path, _ := invokeTarget(c.r)
+	apiID, stageName, path, _ := s.target(c.r)
 	c.apiID = apiID
 	unescaped, err := url.PathUnescape(path)
 	if err != nil {
@@ -175,16 +235,16 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return err
 	})
 	if err != nil {
-		return errForbidden, false
+		return errUnknownStage, false
 	}
 	st, ok := c.api.Stages[stageName]
 	if !ok {
-		return errForbidden, false
+		return errUnknownStage, false
 	}
 	c.stage = st
 	dep, ok := c.api.Deployments[ptr.Deref(st.DeploymentId)]
 	if !ok {
-		return errForbidden, false
+		return errUnknownStage, false
 	}
 	res, params, ok := match(dep.Resources, c.path)
 	if !ok {
@@ -198,8 +258,16 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		}
 	}
 	c.method = m
+	if e, ok := c.checkResourcePolicy(); !ok {
+		return e, false
+	}
 	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" && c.r.Header.Get("Authorization") == "" && c.r.URL.Query().Get("X-Amz-Signature") == "" {
 		return errMissingToken, false
+	}
+	if ptr.Deref(m.AuthorizationType) == "CUSTOM" {
+		if e, ok := s.authorize(c); !ok {
+			return e, false
+		}
 	}
 	if e, ok := s.checkAPIKey(c); !ok {
 		return e, false
@@ -212,7 +280,15 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errTooLarge, false
 	}
 	c.body = body
-	integ := m.MethodIntegration
+	return s.integrate(w, c)
+}
+
+// integrate validates the request and runs the method's integration.
+func (s *APIGateway) integrate(w http.ResponseWriter, c *call) (gatewayError, bool) {
+	if e, ok := c.validate(); !ok {
+		return e, false
+	}
+	integ := c.method.MethodIntegration
 	if integ == nil {
 		return errNotConfigured, false
 	}
@@ -302,6 +378,10 @@ func (s *APIGateway) checkAPIKey(c *call) (gatewayError, bool) {
 		return gatewayError{}, true
 	}
 	value := c.r.Header.Get("x-api-key")
+	if ptr.Deref(c.api.API.ApiKeySource) == "AUTHORIZER" {
+		// The key comes from the authorizer's usageIdentifierKey.
+		value = c.usageKey
+	}
 	if value == "" {
 		return errForbidden, false
 	}
@@ -407,24 +487,31 @@ func periodStart(period string, now time.Time) time.Time {
 }
 
 // countQuota counts a request against the plan's quota for the key,
-// false when the period's limit is used up.
+// false when the period's limit is used up; allowed requests are also
+// counted by day, as GetUsage reports them.
 func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, now time.Time) (bool, error) {
 	q := p.Plan.Quota
-	if q == nil {
-		return true, nil
-	}
-	start := periodStart(ptr.Deref(q.Period), now).Format(time.RFC3339)
 	allowed := false
 	err := s.store.Update(func(tx storage.Tx) error {
-		n, _, err := quotas.Get(tx, sc, *p.Plan.Id, keyID, start)
+		if q != nil {
+			start := periodStart(ptr.Deref(q.Period), now).Format(time.RFC3339)
+			n, _, err := quotas.Get(tx, sc, *p.Plan.Id, keyID, start)
+			if err != nil {
+				return err
+			}
+			if n >= int64(ptr.Deref(q.Limit)) {
+				return nil
+			}
+			if err := quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start); err != nil {
+				return err
+			}
+		}
+		allowed = true
+		d, _, err := daily.Get(tx, sc, *p.Plan.Id, keyID, today(now))
 		if err != nil {
 			return err
 		}
-		if n >= int64(ptr.Deref(q.Limit)) {
-			return nil
-		}
-		allowed = true
-		return quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start)
+		return daily.Put(tx, sc, d+1, *p.Plan.Id, keyID, today(now))
 	})
 	return allowed, err
 }
@@ -432,6 +519,11 @@ func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, no
 // sourceIP is the caller's address, or the first one a proxy in front
 // (CloudFront) forwarded.
 func sourceIP(r *http.Request) string {
+	if o, ok := netpos.OriginFrom(r.Context()); ok && o.SourceIP != "" {
+		// Niwa's egress proxy handed the call over: the workload's
+		// apparent address.
+		return o.SourceIP
+	}
 	if f := r.Header.Get("X-Forwarded-For"); f != "" {
 		return strings.TrimSpace(strings.Split(f, ",")[0])
 	}
@@ -471,7 +563,7 @@ func (c *call) contextVars() map[string]any {
 		identity["apiKey"] = ptr.Deref(c.apiKey.Value)
 		identity["apiKeyId"] = ptr.Deref(c.apiKey.Id)
 	}
-	return map[string]any{
+	vars := map[string]any{
 		"requestId": c.reqID, "extendedRequestId": c.reqID, "stage": ptr.Deref(c.stage.StageName),
 		"resourcePath": ptr.Deref(c.resource.Path), "resourceId": ptr.Deref(c.resource.Id),
 		"httpMethod": c.r.Method, "apiId": c.apiID, "accountId": c.loc.Account,
@@ -479,6 +571,10 @@ func (c *call) contextVars() map[string]any {
 		"path": "/" + ptr.Deref(c.stage.StageName) + c.path, "protocol": c.r.Proto, "identity": identity,
 		"domainName": c.r.Host,
 	}
+	if c.authorizer != nil {
+		vars["authorizer"] = c.authorizer
+	}
+	return vars
 }
 
 func (c *call) templateVars(body string) map[string]any {
@@ -727,7 +823,7 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 		}
 		payload = []byte(out)
 	} else if ptr.Deref(integ.PassthroughBehavior) == "NEVER" {
-		return gatewayError{status: 415, kind: "UnsupportedMediaTypeException", message: "Unsupported Media Type"}, false
+		return gatewayError{typ: "UNSUPPORTED_MEDIA_TYPE", status: 415, kind: "UnsupportedMediaTypeException", message: "Unsupported Media Type"}, false
 	}
 	if len(payload) == 0 {
 		payload = []byte("{}")
@@ -784,7 +880,7 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 			req.Header[k] = v
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.backendClient(c, integ).Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return errTimeout, false
