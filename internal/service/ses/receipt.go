@@ -4,6 +4,9 @@ import (
 	"time"
 
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -140,6 +143,9 @@ func (s *V1) SetActiveReceiptRuleSet(ctx *request.Context, in *sesapi.SetActiveR
 			return err
 		}
 		a.ActiveRuleSet = name
+		if err := setReceiver(tx, ctx.Account, ctx.Region, name != ""); err != nil {
+			return err
+		}
 		return accounts.Put(tx, scope(ctx.Account, ctx.Region), a, "settings")
 	})
 	if err != nil {
@@ -171,6 +177,9 @@ func (s *V1) CreateReceiptRule(ctx *request.Context, in *sesapi.CreateReceiptRul
 	}
 	rule := *in.Rule
 	name := ptr.Deref(rule.Name)
+	if err := s.c.checkActions(ctx, ptr.Deref(in.RuleSetName), rule); err != nil {
+		return nil, err
+	}
 	err := s.c.withRuleSet(ctx.Account, ctx.Region, ptr.Deref(in.RuleSetName), func(rs *ruleSet) error {
 		at := 0
 		for i, r := range rs.Rules {
@@ -224,6 +233,9 @@ func (s *V1) UpdateReceiptRule(ctx *request.Context, in *sesapi.UpdateReceiptRul
 	if in.Rule == nil {
 		return nil, errNoRule("")
 	}
+	if err := s.c.checkActions(ctx, ptr.Deref(in.RuleSetName), *in.Rule); err != nil {
+		return nil, err
+	}
 	err := s.c.withRuleSet(ctx.Account, ctx.Region, ptr.Deref(in.RuleSetName), func(rs *ruleSet) error {
 		for i, r := range rs.Rules {
 			if ptr.Deref(r.Name) == ptr.Deref(in.Rule.Name) {
@@ -255,4 +267,33 @@ func (s *V1) DeleteReceiptRule(ctx *request.Context, in *sesapi.DeleteReceiptRul
 		return nil, err
 	}
 	return &sesapi.DeleteReceiptRuleResponse{}, nil
+}
+
+// checkActions checks a rule's actions as SES does when a rule is
+// created or updated: SES must be able to write to an S3 action's
+// bucket (its policy must grant ses.amazonaws.com s3:PutObject) and to
+// invoke a Lambda action's function. WorkMail actions are refused: niwa
+// has no Amazon WorkMail organizations to deliver to.
+func (c *Core) checkActions(ctx *request.Context, set string, r sesapi.ReceiptRule) error {
+	ruleARN := "arn:aws:ses:" + ctx.Region + ":" + ctx.Account + ":receipt-rule-set/" + set + ":receipt-rule/" + ptr.Deref(r.Name)
+	for _, a := range r.Actions {
+		switch {
+		case a.WorkmailAction != nil:
+			return awserr.InvalidParameterValue.New("WorkmailAction is not supported by niwa: it runs no Amazon WorkMail organizations to deliver to.")
+		case a.S3Action != nil && c.opt.Objects != nil:
+			b := ptr.Deref(a.S3Action.BucketName)
+			_, _, err := c.opt.Objects.CheckObjectAccess(ctx, b, ptr.Deref(a.S3Action.ObjectKeyPrefix),
+				objects.Principal{Service: sesPrincipal, Region: ctx.Region, SourceAccount: ctx.Account, SourceARN: ruleARN}, "s3:PutObject")
+			if err != nil {
+				return sesapi.ErrInvalidS3ConfigurationException.New("Could not write to bucket: %s", b).With("Bucket", b)
+			}
+		case a.LambdaAction != nil && c.opt.Bus != nil:
+			fn := ptr.Deref(a.LambdaAction.FunctionArn)
+			err := c.opt.Bus.Deliver(ctx, events.Message{TargetARN: fn, Validate: true, SourceService: sesPrincipal, SourceAccount: ctx.Account, SourceARN: ruleARN})
+			if err != nil {
+				return sesapi.ErrInvalidLambdaFunctionException.New("Could not invoke Lambda function: %s", fn).With("FunctionArn", fn)
+			}
+		}
+	}
+	return nil
 }

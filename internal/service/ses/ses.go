@@ -17,6 +17,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -35,6 +36,12 @@ type Options struct {
 	// Bus carries configuration sets' events: SNS topics by Deliver,
 	// EventBridge's default bus by Publish.
 	Bus *events.Bus
+	// Objects writes received mail to S3 (receipt rules' S3 action) as
+	// ses.amazonaws.com; nil runs no S3 action.
+	Objects objects.Store
+	// Functions runs RequestResponse Lambda actions; nil invokes every
+	// Lambda action as an Event.
+	Functions Functions
 }
 
 // Core is the state both SES APIs serve.
