@@ -2,6 +2,7 @@ package ses
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -64,10 +65,10 @@ type SMTPServer struct {
 	// implicit: every session starts with a TLS handshake (SMTPS).
 	implicit bool
 	ln       net.Listener
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-	closed bool
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	closed   bool
 }
 
 // SMTPConfig configures an SMTP listener.
@@ -326,6 +327,9 @@ func (s *SMTPServer) session(conn net.Conn) {
 				reply("552 Message exceeded maximum message size")
 				return
 			}
+			// The dot reader turns CRLF into LF; the stored message keeps
+			// the wire's line endings, as SES stores it (S3 actions).
+			raw = bytes.ReplaceAll(raw, []byte("\n"), []byte("\r\n"))
 			var id string
 			if st.account == "" {
 				id, err = s.c.receiveInbound(s.region, st.from, st.inbound, st.rcpts, raw, st.secure)
