@@ -141,7 +141,7 @@ func setReceiver(tx storage.Tx, acct, region string, active bool) error {
 
 // receiverFor finds the account whose active rule set takes addr: its
 // domain verified there and an enabled rule matching it. It answers the
-// rule set and whether the first matching rule requires TLS. prefer is
+// rule set and whether a matching rule requires TLS. prefer is
 // looked at first (the sending account).
 func (c *Core) receiverFor(region, addr, prefer string) (string, ruleSet, bool) {
 	accts := []string{}
@@ -168,10 +168,15 @@ func (c *Core) receiverFor(region, addr, prefer string) (string, ruleSet, bool) 
 		if err != nil || !ok {
 			continue
 		}
+		taken, needTLS := false, false
 		for _, r := range rs.Rules {
 			if ruleTakes(r, addr) {
-				return acct, rs, ptr.Deref(r.TlsPolicy) == "Require"
+				taken = true
+				needTLS = needTLS || ptr.Deref(r.TlsPolicy) == "Require"
 			}
+		}
+		if taken {
+			return acct, rs, needTLS
 		}
 	}
 	return "", ruleSet{}, false
