@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -126,6 +127,9 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 	a, err := c.accountOf(m.Account, m.Region)
 	if err != nil {
 		return "", err
+	}
+	if a.SendingPaused {
+		return "", sesapi.ErrAccountSendingPausedException.New("Email sending is disabled for your entire Amazon SES account.")
 	}
 	if !a.Production {
 		var failed []string

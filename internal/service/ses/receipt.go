@@ -1,6 +1,7 @@
 package ses
 
 import (
+	"net/netip"
 	"time"
 
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
@@ -296,4 +297,200 @@ func (c *Core) checkActions(ctx *request.Context, set string, r sesapi.ReceiptRu
 		}
 	}
 	return nil
+}
+
+// CloneReceiptRuleSet makes a new rule set with the rules of another.
+func (s *V1) CloneReceiptRuleSet(ctx *request.Context, in *sesapi.CloneReceiptRuleSetRequest) (*sesapi.CloneReceiptRuleSetResponse, error) {
+	name, orig := ptr.Deref(in.RuleSetName), ptr.Deref(in.OriginalRuleSetName)
+	err := s.c.opt.Store.Update(func(tx storage.Tx) error {
+		src, ok, err := ruleSets.Get(tx, scope(ctx.Account, ctx.Region), orig)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNoRuleSet(orig)
+		}
+		if _, ok, err := ruleSets.Get(tx, scope(ctx.Account, ctx.Region), name); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return sesapi.ErrAlreadyExistsException.New("Rule set already exists: %s", name).With("Name", name)
+		}
+		return ruleSets.Put(tx, scope(ctx.Account, ctx.Region), ruleSet{Name: name, Created: ctx.Now(), Rules: append([]sesapi.ReceiptRule{}, src.Rules...)}, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.CloneReceiptRuleSetResponse{}, nil
+}
+
+// ReorderReceiptRuleSet puts a set's rules in the order named; every
+// rule must be named, and only those.
+func (s *V1) ReorderReceiptRuleSet(ctx *request.Context, in *sesapi.ReorderReceiptRuleSetRequest) (*sesapi.ReorderReceiptRuleSetResponse, error) {
+	err := s.c.withRuleSet(ctx.Account, ctx.Region, ptr.Deref(in.RuleSetName), func(rs *ruleSet) error {
+		by := map[string]sesapi.ReceiptRule{}
+		for _, r := range rs.Rules {
+			by[ptr.Deref(r.Name)] = r
+		}
+		var out []sesapi.ReceiptRule
+		for _, n := range in.RuleNames {
+			r, ok := by[n]
+			if !ok {
+				return errNoRule(n)
+			}
+			delete(by, n)
+			out = append(out, r)
+		}
+		if len(by) > 0 {
+			return awserr.InvalidParameterValue.New("Rules names must contain all the rules in the rule set.")
+		}
+		rs.Rules = out
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.ReorderReceiptRuleSetResponse{}, nil
+}
+
+// SetReceiptRulePosition moves a rule first, or right after After.
+func (s *V1) SetReceiptRulePosition(ctx *request.Context, in *sesapi.SetReceiptRulePositionRequest) (*sesapi.SetReceiptRulePositionResponse, error) {
+	name, after := ptr.Deref(in.RuleName), ptr.Deref(in.After)
+	err := s.c.withRuleSet(ctx.Account, ctx.Region, ptr.Deref(in.RuleSetName), func(rs *ruleSet) error {
+		var rule *sesapi.ReceiptRule
+		rest := []sesapi.ReceiptRule{}
+		for _, r := range rs.Rules {
+			if ptr.Deref(r.Name) == name {
+				r := r
+				rule = &r
+				continue
+			}
+			rest = append(rest, r)
+		}
+		if rule == nil {
+			return errNoRule(name)
+		}
+		at := 0
+		if after != "" {
+			at = -1
+			for i, r := range rest {
+				if ptr.Deref(r.Name) == after {
+					at = i + 1
+				}
+			}
+			if at < 0 {
+				return errNoRule(after)
+			}
+		}
+		rs.Rules = append(rest[:at:at], append([]sesapi.ReceiptRule{*rule}, rest[at:]...)...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.SetReceiptRulePositionResponse{}, nil
+}
+
+// receiptFilters are the account's IP address filters for inbound mail.
+var receiptFilters = storage.NewTable[sesapi.ReceiptFilter]("receiptfilter")
+
+// maxReceiptFilters is SES's quota of IP address filters per account.
+const maxReceiptFilters = 100
+
+// CreateReceiptFilter adds an IP address filter (Allow or Block a CIDR)
+// for mail arriving on niwa's SMTP listener.
+func (s *V1) CreateReceiptFilter(ctx *request.Context, in *sesapi.CreateReceiptFilterRequest) (*sesapi.CreateReceiptFilterResponse, error) {
+	if in.Filter == nil || in.Filter.IpFilter == nil {
+		return nil, awserr.InvalidParameterValue.New("Filter is required.")
+	}
+	cidr := ptr.Deref(in.Filter.IpFilter.Cidr)
+	if _, ok := parseFilterCIDR(cidr); !ok {
+		return nil, awserr.InvalidParameterValue.New("Invalid CIDR: %s", cidr)
+	}
+	name := ptr.Deref(in.Filter.Name)
+	err := s.c.opt.Store.Update(func(tx storage.Tx) error {
+		n := 0
+		exists := false
+		err := receiptFilters.List(tx, scope(ctx.Account, ctx.Region), nil, storage.ListOptions{}, func(k []string, _ sesapi.ReceiptFilter) bool {
+			n++
+			exists = exists || k[len(k)-1] == name
+			return true
+		})
+		if err != nil {
+			return err
+		}
+		if exists {
+			return sesapi.ErrAlreadyExistsException.New("Filter already exists: %s", name).With("Name", name)
+		}
+		if n >= maxReceiptFilters {
+			return sesapi.ErrLimitExceededException.New("Maximum number of receipt filters exceeded.")
+		}
+		return receiptFilters.Put(tx, scope(ctx.Account, ctx.Region), *in.Filter, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.CreateReceiptFilterResponse{}, nil
+}
+
+// DeleteReceiptFilter removes a filter (a missing one is no error).
+func (s *V1) DeleteReceiptFilter(ctx *request.Context, in *sesapi.DeleteReceiptFilterRequest) (*sesapi.DeleteReceiptFilterResponse, error) {
+	err := s.c.opt.Store.Update(func(tx storage.Tx) error {
+		return receiptFilters.Delete(tx, scope(ctx.Account, ctx.Region), ptr.Deref(in.FilterName))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.DeleteReceiptFilterResponse{}, nil
+}
+
+// ListReceiptFilters lists the account's filters by name.
+func (s *V1) ListReceiptFilters(ctx *request.Context, _ *sesapi.ListReceiptFiltersRequest) (*sesapi.ListReceiptFiltersResponse, error) {
+	out := &sesapi.ListReceiptFiltersResponse{Filters: []sesapi.ReceiptFilter{}}
+	err := s.c.opt.Store.View(func(tx storage.Tx) error {
+		return receiptFilters.List(tx, scope(ctx.Account, ctx.Region), nil, storage.ListOptions{}, func(_ []string, f sesapi.ReceiptFilter) bool {
+			out.Filters = append(out.Filters, f)
+			return true
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseFilterCIDR reads a filter's address: a CIDR block or one IPv4
+// address.
+func parseFilterCIDR(s string) (netip.Prefix, bool) {
+	if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is4() {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+		return netip.PrefixFrom(a, 32), true
+	}
+	return netip.Prefix{}, false
+}
+
+// blockedBy reports whether the account's filters block mail from ip:
+// an Allow filter covering it wins over any Block one, as on SES.
+func (c *Core) blockedBy(acct, region string, ip netip.Addr) bool {
+	blocked, allowed := false, false
+	_ = c.opt.Store.View(func(tx storage.Tx) error {
+		return receiptFilters.List(tx, scope(acct, region), nil, storage.ListOptions{}, func(_ []string, f sesapi.ReceiptFilter) bool {
+			if f.IpFilter == nil {
+				return true
+			}
+			p, ok := parseFilterCIDR(ptr.Deref(f.IpFilter.Cidr))
+			if !ok || !p.Contains(ip.Unmap()) {
+				return true
+			}
+			if ptr.Deref(f.IpFilter.Policy) == "Allow" {
+				allowed = true
+			} else {
+				blocked = true
+			}
+			return true
+		})
+	})
+	return blocked && !allowed
 }

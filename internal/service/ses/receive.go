@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -184,12 +185,15 @@ func (c *Core) receiverFor(region, addr, prefer string) (string, ruleSet, bool) 
 
 // inboundAccount answers the account taking mail for addr arriving on
 // the SMTP listener without AUTH, or the SMTP refusal.
-func (c *Core) inboundAccount(region, addr string, secure bool) (string, int, string) {
+func (c *Core) inboundAccount(region, addr string, secure bool, client netip.Addr) (string, int, string) {
 	acct, _, needTLS := c.receiverFor(region, bareAddress(addr), "")
 	if acct == "" {
 		// Not mail for a receiving domain: sending needs AUTH, as on
 		// SES's SMTP endpoint.
 		return "", 530, "Authentication required"
+	}
+	if client.IsValid() && c.blockedBy(acct, region, client) {
+		return "", 554, "5.7.1 Access denied: the sending IP address is blocked by a receipt filter"
 	}
 	if needTLS && !secure {
 		// The rule's TlsPolicy is Require: SES bounces mail not

@@ -85,6 +85,20 @@ type identity struct {
 	DKIMTokens []string
 	Created    time.Time
 	Tags       map[string]string
+	// MailFrom is the custom MAIL FROM domain and MailFromBehavior its
+	// BehaviorOnMXFailure (UseDefaultValue / RejectMessage).
+	MailFrom, MailFromBehavior string
+	// Policies are the sending authorization policies by name.
+	Policies map[string]string
+	// Topics are the SNS topics of Bounce, Complaint and Delivery
+	// notifications; Headers whether each includes the headers.
+	Topics  map[string]string
+	Headers map[string]bool
+	// NoForwarding: feedback forwarding by email is off (it is on by
+	// default).
+	NoForwarding bool
+	// DKIMDisabled: DKIM signing is off (on by default once verified).
+	DKIMDisabled bool
 }
 
 // account is the account's SES settings in one region.
@@ -95,6 +109,8 @@ type account struct {
 	Details    map[string]string
 	// ActiveRuleSet names the active receipt rule set ("" for none).
 	ActiveRuleSet string
+	// SendingPaused: UpdateAccountSendingEnabled turned sending off.
+	SendingPaused bool
 }
 
 // template is an email template (v1 Template / v2 EmailTemplateContent).

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -298,7 +299,7 @@ func (s *SMTPServer) session(conn net.Conn) {
 				continue
 			}
 			if st.account == "" {
-				acct, code, msg := s.c.inboundAccount(s.region, addr, st.secure)
+				acct, code, msg := s.c.inboundAccount(s.region, addr, st.secure, remoteIP(conn))
 				if acct == "" {
 					reply("%d %s", code, msg)
 					bad++
@@ -460,4 +461,12 @@ func (s *SMTPServer) deliver(st smtpSession, raw []byte) (string, error) {
 	return s.c.send(s.c.now(), outgoing{Account: st.account, Region: s.region, Source: st.from,
 		Dest: Destination{ToAddresses: st.rcpts}, Subject: p.Subject, Body: p.Body, Raw: raw, Via: "SMTP",
 		Rejected: sesapi.ErrMessageRejected})
+}
+
+// remoteIP is the client's address, for receipt filters.
+func remoteIP(conn net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }
