@@ -31,6 +31,9 @@ type Mail struct {
 	// Via says which interface sent it: SendEmail, SendRawEmail,
 	// SendTemplatedEmail, v2 SendEmail, SMTP or Verification.
 	Via string `json:"Via"`
+	// Suppressed are the recipients on the account's suppression list:
+	// SES accepts the message but does not deliver to them.
+	Suppressed []string `json:"Suppressed,omitempty"`
 }
 
 // Destination are a message's recipients.
@@ -76,6 +79,9 @@ type outgoing struct {
 	// hear of the message; NoConfigSet is the refusal of an unknown one.
 	ConfigSet   string
 	NoConfigSet awserr.Code
+	// Suppressed are recipients on the suppression list (set by
+	// checkAndKeep).
+	Suppressed []string
 }
 
 // send checks the sender and, in the sandbox, the recipients, then keeps
@@ -157,6 +163,13 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 			return "", m.Rejected.New("Daily message quota exceeded.")
 		}
 	}
+	for _, r := range rcpts {
+		if _, ok, err := c.suppression(m.Account, m.Region, bareAddress(r)); err != nil {
+			return "", err
+		} else if ok {
+			m.Suppressed = append(m.Suppressed, bareAddress(r))
+		}
+	}
 	return c.keep(now, m)
 }
 
@@ -168,7 +181,7 @@ func (c *Core) keep(now time.Time, m *outgoing) (string, error) {
 		m.Raw = buildMIME(id, now, *m)
 	}
 	rec := Mail{ID: id, Account: m.Account, Region: m.Region, Source: m.Source, Destination: m.Dest,
-		Subject: m.Subject, Body: m.Body, Raw: string(m.Raw), Timestamp: now, Via: m.Via}
+		Subject: m.Subject, Body: m.Body, Raw: string(m.Raw), Timestamp: now, Via: m.Via, Suppressed: m.Suppressed}
 	err := c.opt.Store.Update(func(tx storage.Tx) error {
 		// Keys sort by time, then id: the outbox lists oldest first.
 		k := now.UTC().Format("20060102T150405.000000000") + id

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/mail"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,6 +255,10 @@ func (c *Core) receive(ctx context.Context, now time.Time, m outgoing, id string
 	var order []string
 	for _, r := range m.Dest.all() {
 		addr := bareAddress(r)
+		if slices.Contains(m.Suppressed, addr) {
+			// SES does not deliver to a suppressed address.
+			continue
+		}
 		acct, rs, _ := c.receiverFor(m.Region, addr, m.Account)
 		if acct == "" {
 			continue

@@ -30,7 +30,7 @@ func dkim(id identity) *sesv2api.DkimAttributes {
 	if id.Type != typeDomain {
 		return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(false), Status: ptr.To("NOT_STARTED")}
 	}
-	return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(true), Status: ptr.To(v2Status(id.Status)), Tokens: id.DKIMTokens,
+	return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(!id.DKIMDisabled), Status: ptr.To(v2Status(id.Status)), Tokens: id.DKIMTokens,
 		SigningAttributesOrigin: ptr.To("AWS_SES"), CurrentSigningKeyLength: ptr.To("RSA_2048_BIT"), NextSigningKeyLength: ptr.To("RSA_2048_BIT")}
 }
 
@@ -77,9 +77,13 @@ func (s *V2) GetEmailIdentity(ctx *request.Context, in *sesv2api.GetEmailIdentit
 	if !ok {
 		return nil, sesv2api.ErrNotFoundException.New("Email identity %s does not exist.", name)
 	}
-	return &sesv2api.GetEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)), FeedbackForwardingStatus: ptr.To(true),
+	policies := map[string]string{}
+	for k, v := range id.Policies {
+		policies[k] = v
+	}
+	return &sesv2api.GetEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)), FeedbackForwardingStatus: ptr.To(!id.NoForwarding),
 		VerifiedForSendingStatus: ptr.To(id.Status == statusSuccess), VerificationStatus: ptr.To(v2Status(id.Status)),
-		DkimAttributes: dkim(id), Policies: map[string]string{}, Tags: []sesv2api.Tag{}}, nil
+		DkimAttributes: dkim(id), MailFromAttributes: s.c.mailFromV2(id), Policies: policies, Tags: []sesv2api.Tag{}}, nil
 }
 
 // ListEmailIdentities lists identities.
