@@ -1,0 +1,88 @@
+package ses
+
+import (
+	"testing"
+
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
+)
+
+// TestContactLists: one list per account; contacts with topic
+// preferences, filtered by status with the topic's default; pages;
+// deleting the list deletes its contacts.
+func TestContactLists(t *testing.T) {
+	h := servicetest.New(t, "ses")
+	v2 := NewV2(New(Options{Store: h.Store(), Clock: h.Clock}))
+	ctx := h.Ctx()
+	list := ptr.To("news")
+	topics := []sesv2api.Topic{{TopicName: ptr.To("weekly"), DisplayName: ptr.To("Weekly"), DefaultSubscriptionStatus: ptr.To("OPT_IN")}}
+	if _, err := v2.CreateContactList(ctx, &sesv2api.CreateContactListRequest{ContactListName: list, Topics: topics}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateContactList(ctx, &sesv2api.CreateContactListRequest{ContactListName: ptr.To("other")}); awserr.As(err).Code.Code != "LimitExceededException" {
+		t.Fatal("second list:", err)
+	}
+	add := func(addr, pref string) error {
+		in := &sesv2api.CreateContactRequest{ContactListName: list, EmailAddress: ptr.To(addr)}
+		if pref != "" {
+			in.TopicPreferences = []sesv2api.TopicPreference{{TopicName: ptr.To("weekly"), SubscriptionStatus: ptr.To(pref)}}
+		}
+		_, err := v2.CreateContact(ctx, in)
+		return err
+	}
+	for addr, pref := range map[string]string{"a@x.com": "", "b@x.com": "OPT_OUT", "c@x.com": "OPT_IN"} {
+		if err := add(addr, pref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := add("a@x.com", ""); awserr.As(err).Code.Code != "AlreadyExistsException" {
+		t.Fatal(err)
+	}
+	in := func(useDefault bool) []string {
+		out, err := v2.ListContacts(ctx, &sesv2api.ListContactsRequest{ContactListName: list, Filter: &sesv2api.ListContactsFilter{FilteredStatus: ptr.To("OPT_IN"),
+			TopicFilter: &sesv2api.TopicFilter{TopicName: ptr.To("weekly"), UseDefaultIfPreferenceUnavailable: ptr.To(useDefault)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range out.Contacts {
+			got = append(got, *c.EmailAddress)
+		}
+		return got
+	}
+	if got := in(true); len(got) != 2 || got[0] != "a@x.com" || got[1] != "c@x.com" {
+		t.Fatal(got)
+	}
+	if got := in(false); len(got) != 1 || got[0] != "c@x.com" {
+		t.Fatal(got)
+	}
+	p1, err := v2.ListContacts(ctx, &sesv2api.ListContactsRequest{ContactListName: list, PageSize: ptr.To(int32(2))})
+	if err != nil || len(p1.Contacts) != 2 || p1.NextToken == nil {
+		t.Fatal(p1, err)
+	}
+	p2, err := v2.ListContacts(ctx, &sesv2api.ListContactsRequest{ContactListName: list, PageSize: ptr.To(int32(2)), NextToken: p1.NextToken})
+	if err != nil || len(p2.Contacts) != 1 || *p2.Contacts[0].EmailAddress != "c@x.com" || p2.NextToken != nil {
+		t.Fatal(p2, err)
+	}
+	if _, err := v2.UpdateContact(ctx, &sesv2api.UpdateContactRequest{ContactListName: list, EmailAddress: ptr.To("a@x.com"), UnsubscribeAll: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := v2.GetContact(ctx, &sesv2api.GetContactRequest{ContactListName: list, EmailAddress: ptr.To("a@x.com")})
+	if err != nil || !*g.UnsubscribeAll || len(g.TopicDefaultPreferences) != 1 {
+		t.Fatal(g, err)
+	}
+	if _, err := v2.DeleteContactList(ctx, &sesv2api.DeleteContactListRequest{ContactListName: list}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.GetContact(ctx, &sesv2api.GetContactRequest{ContactListName: list, EmailAddress: ptr.To("a@x.com")}); awserr.As(err).Code.Code != "NotFoundException" {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateContactList(ctx, &sesv2api.CreateContactListRequest{ContactListName: list}); err != nil {
+		t.Fatal("recreate:", err)
+	}
+	if out, err := v2.ListContacts(ctx, &sesv2api.ListContactsRequest{ContactListName: list}); err != nil || len(out.Contacts) != 0 {
+		t.Fatal("contacts outlived their list:", out, err)
+	}
+}
