@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -135,6 +136,9 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 		return "", err
 	}
 	if a.SendingPaused {
+		if strings.HasPrefix(m.Via, "v2 ") {
+			return "", sesv2api.ErrSendingPausedException.New("Email sending is disabled for your entire Amazon SES account.")
+		}
 		return "", sesapi.ErrAccountSendingPausedException.New("Email sending is disabled for your entire Amazon SES account.")
 	}
 	if !a.Production {

@@ -190,7 +190,7 @@ func (s *V2) GetAccount(ctx *request.Context, _ *sesv2api.GetAccountRequest) (*s
 	if err != nil {
 		return nil, err
 	}
-	return &sesv2api.GetAccountResponse{ProductionAccessEnabled: ptr.To(a.Production), SendingEnabled: ptr.To(true),
+	return &sesv2api.GetAccountResponse{ProductionAccessEnabled: ptr.To(a.Production), SendingEnabled: ptr.To(!a.SendingPaused),
 		EnforcementStatus: ptr.To("HEALTHY"), DedicatedIpAutoWarmupEnabled: ptr.To(false),
 		SendQuota: &sesv2api.SendQuota{Max24HourSend: ptr.To(max24), MaxSendRate: ptr.To(rate), SentLast24Hours: ptr.To(last)}}, nil
 }
