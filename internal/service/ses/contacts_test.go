@@ -86,3 +86,32 @@ func TestContactLists(t *testing.T) {
 		t.Fatal("contacts outlived their list:", out, err)
 	}
 }
+
+// TestDedicatedIPPools: pools at API level, names unique without case.
+func TestDedicatedIPPools(t *testing.T) {
+	h := servicetest.New(t, "ses")
+	v2 := NewV2(New(Options{Store: h.Store(), Clock: h.Clock}))
+	ctx := h.Ctx()
+	for _, n := range []string{"b-pool", "a-pool"} {
+		if _, err := v2.CreateDedicatedIpPool(ctx, &sesv2api.CreateDedicatedIpPoolRequest{PoolName: ptr.To(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := v2.CreateDedicatedIpPool(ctx, &sesv2api.CreateDedicatedIpPoolRequest{PoolName: ptr.To("A-POOL")}); awserr.As(err).Code.Code != "AlreadyExistsException" {
+		t.Fatal(err)
+	}
+	l, err := v2.ListDedicatedIpPools(ctx, &sesv2api.ListDedicatedIpPoolsRequest{})
+	if err != nil || len(l.DedicatedIpPools) != 2 || l.DedicatedIpPools[0] != "a-pool" {
+		t.Fatal(l, err)
+	}
+	g, err := v2.GetDedicatedIpPool(ctx, &sesv2api.GetDedicatedIpPoolRequest{PoolName: ptr.To("a-pool")})
+	if err != nil || *g.DedicatedIpPool.ScalingMode != "STANDARD" {
+		t.Fatal(g, err)
+	}
+	if _, err := v2.DeleteDedicatedIpPool(ctx, &sesv2api.DeleteDedicatedIpPoolRequest{PoolName: ptr.To("a-pool")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.GetDedicatedIpPool(ctx, &sesv2api.GetDedicatedIpPoolRequest{PoolName: ptr.To("a-pool")}); awserr.As(err).Code.Code != "NotFoundException" {
+		t.Fatal(err)
+	}
+}
