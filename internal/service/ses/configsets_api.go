@@ -62,6 +62,7 @@ func (s *V1) DescribeConfigurationSet(ctx *request.Context, in *sesapi.DescribeC
 		return nil, s.noSet(name)()
 	}
 	out := &sesapi.DescribeConfigurationSetResponse{ConfigurationSet: &sesapi.ConfigurationSet{Name: ptr.To(cs.Name)}}
+	v1Options(out, cs, in.ConfigurationSetAttributeNames)
 	for _, a := range in.ConfigurationSetAttributeNames {
 		if a != "eventDestinations" {
 			continue
@@ -169,7 +170,9 @@ func (s *V2) GetConfigurationSet(ctx *request.Context, in *sesv2api.GetConfigura
 	if !ok {
 		return nil, v2NoSet(name)()
 	}
-	return &sesv2api.GetConfigurationSetResponse{ConfigurationSetName: ptr.To(cs.Name), Tags: []sesv2api.Tag{}}, nil
+	out := &sesv2api.GetConfigurationSetResponse{ConfigurationSetName: ptr.To(cs.Name), Tags: []sesv2api.Tag{}}
+	v2Options(out, cs)
+	return out, nil
 }
 
 // ListConfigurationSets (v2).

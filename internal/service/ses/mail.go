@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,8 +82,10 @@ type outgoing struct {
 	ConfigSet   string
 	NoConfigSet awserr.Code
 	// Suppressed are recipients on the suppression list (set by
-	// checkAndKeep).
-	Suppressed []string
+	// checkAndKeep); SuppressReasons, from the configuration set,
+	// overrides which reasons count (nil: all, as the account's list).
+	Suppressed      []string
+	SuppressReasons *[]string
 }
 
 // send checks the sender and, in the sandbox, the recipients, then keeps
@@ -98,6 +101,13 @@ func (c *Core) send(now time.Time, m outgoing) (string, error) {
 			return "", errNoConfigSet(m.NoConfigSet, m.ConfigSet)
 		}
 		cs = got
+		m.SuppressReasons = cs.SuppressedReasons
+		if cs.SendingPaused {
+			if strings.HasPrefix(m.Via, "v2 ") {
+				return "", sesv2api.ErrSendingPausedException.New("Sending is paused for this configuration set.")
+			}
+			return "", sesapi.ErrConfigurationSetSendingPausedException.New("Sending is paused for this configuration set.").With("ConfigurationSetName", cs.Name)
+		}
 	}
 	id, err := c.checkAndKeep(now, &m)
 	if err != nil {
@@ -168,9 +178,11 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 		}
 	}
 	for _, r := range rcpts {
-		if _, ok, err := c.suppression(m.Account, m.Region, bareAddress(r)); err != nil {
+		sd, ok, err := c.suppression(m.Account, m.Region, bareAddress(r))
+		if err != nil {
 			return "", err
-		} else if ok {
+		}
+		if ok && (m.SuppressReasons == nil || slices.Contains(*m.SuppressReasons, sd.Reason)) {
 			m.Suppressed = append(m.Suppressed, bareAddress(r))
 		}
 	}
