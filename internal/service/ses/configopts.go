@@ -3,27 +3,72 @@ package ses
 import (
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
 	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// withConfigSet runs fn on a stored configuration set and writes it
-// back; missing is the API's refusal of an unknown set.
+// withConfigSet is updateConfigSet for a request.
 func (c *Core) withConfigSet(ctx *request.Context, name string, missing func() error, fn func(*configSet) error) error {
-	return c.opt.Store.Update(func(tx storage.Tx) error {
-		cs, ok, err := configSets.Get(tx, scope(ctx.Account, ctx.Region), name)
-		if err != nil {
-			return err
+	return c.updateConfigSet(ctx.Account, ctx.Region, name, missing, fn)
+}
+
+// replaceDest swaps in d for the destination of its name.
+func replaceDest(cs *configSet, d eventDest, missing func() error) error {
+	for i, e := range cs.Destinations {
+		if e.Name == d.Name {
+			cs.Destinations[i] = d
+			return nil
 		}
-		if !ok {
-			return missing()
-		}
-		if err := fn(&cs); err != nil {
-			return err
-		}
-		return configSets.Put(tx, scope(ctx.Account, ctx.Region), cs, name)
+	}
+	return missing()
+}
+
+// UpdateConfigurationSetEventDestination (v1) replaces a destination.
+func (s *V1) UpdateConfigurationSetEventDestination(ctx *request.Context, in *sesapi.UpdateConfigurationSetEventDestinationRequest) (*sesapi.UpdateConfigurationSetEventDestinationResponse, error) {
+	name := ptr.Deref(in.ConfigurationSetName)
+	e := in.EventDestination
+	if e == nil {
+		return nil, awserr.InvalidParameterValue.New("EventDestination is required.")
+	}
+	d := eventDest{Name: ptr.Deref(e.Name), Enabled: ptr.Deref(e.Enabled), Types: e.MatchingEventTypes}
+	if e.SNSDestination != nil {
+		d.SNSTopic = ptr.Deref(e.SNSDestination.TopicARN)
+	}
+	err := s.c.withConfigSet(ctx, name, s.noSet(name), func(cs *configSet) error {
+		return replaceDest(cs, d, func() error {
+			return sesapi.ErrEventDestinationDoesNotExistException.New("No EventDestination found for %s", d.Name).
+				With("ConfigurationSetName", name).With("EventDestinationName", d.Name)
+		})
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.UpdateConfigurationSetEventDestinationResponse{}, nil
+}
+
+// UpdateConfigurationSetEventDestination (v2) replaces a destination.
+func (s *V2) UpdateConfigurationSetEventDestination(ctx *request.Context, in *sesv2api.UpdateConfigurationSetEventDestinationRequest) (*sesv2api.UpdateConfigurationSetEventDestinationResponse, error) {
+	name := ptr.Deref(in.ConfigurationSetName)
+	d := eventDest{Name: ptr.Deref(in.EventDestinationName)}
+	if e := in.EventDestination; e != nil {
+		d.Enabled, d.Types = ptr.Deref(e.Enabled), e.MatchingEventTypes
+		if e.SnsDestination != nil {
+			d.SNSTopic = ptr.Deref(e.SnsDestination.TopicArn)
+		}
+		if e.EventBridgeDestination != nil {
+			d.EventBusARN = ptr.Deref(e.EventBridgeDestination.EventBusArn)
+		}
+	}
+	err := s.c.withConfigSet(ctx, name, v2NoSet(name), func(cs *configSet) error {
+		return replaceDest(cs, d, func() error {
+			return sesv2api.ErrNotFoundException.New("Event destination %s does not exist.", d.Name)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesv2api.UpdateConfigurationSetEventDestinationResponse{}, nil
 }
 
 // PutConfigurationSetDeliveryOptions (v1) sets the TLS policy.

@@ -78,3 +78,61 @@ func TestConfigurationSetOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDefaultsAndUpdates: an identity's default configuration set
+// publishes its events when a send names none; a destination is updated
+// in place (v1 refuses an unknown one); turning the account's
+// suppression off delivers to a suppressed address.
+func TestDefaultsAndUpdates(t *testing.T) {
+	r := newReceiving(t)
+	ctx, v1, v2 := r.h.Ctx(), r.v1, NewV2(r.c)
+	topic := "arn:aws:sns:us-east-1:" + r.h.Account + ":events"
+	if _, err := v1.CreateConfigurationSet(ctx, &sesapi.CreateConfigurationSetRequest{ConfigurationSet: &sesapi.ConfigurationSet{Name: ptr.To("d")}}); err != nil {
+		t.Fatal(err)
+	}
+	dest := &sesapi.EventDestination{Name: ptr.To("sns"), Enabled: ptr.To(false), MatchingEventTypes: []string{"send"}, SNSDestination: &sesapi.SNSDestination{TopicARN: ptr.To(topic)}}
+	if _, err := v1.CreateConfigurationSetEventDestination(ctx, &sesapi.CreateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("d"), EventDestination: dest}); err != nil {
+		t.Fatal(err)
+	}
+	dest.Enabled = ptr.To(true)
+	if _, err := v1.UpdateConfigurationSetEventDestination(ctx, &sesapi.UpdateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("d"), EventDestination: dest}); err != nil {
+		t.Fatal(err)
+	}
+	other := *dest
+	other.Name = ptr.To("nope")
+	if _, err := v1.UpdateConfigurationSetEventDestination(ctx, &sesapi.UpdateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("d"), EventDestination: &other}); awserr.As(err).Code.Code != "EventDestinationDoesNotExist" {
+		t.Fatal(err)
+	}
+	if _, err := v2.PutEmailIdentityConfigurationSetAttributes(ctx, &sesv2api.PutEmailIdentityConfigurationSetAttributesRequest{EmailIdentity: ptr.To("example.org"), ConfigurationSetName: ptr.To("missing")}); awserr.As(err).Code.Code != "NotFoundException" {
+		t.Fatal(err)
+	}
+	if _, err := v2.PutEmailIdentityConfigurationSetAttributes(ctx, &sesv2api.PutEmailIdentityConfigurationSetAttributesRequest{EmailIdentity: ptr.To("example.org"), ConfigurationSetName: ptr.To("d")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.PutSuppressedDestination(ctx, &sesv2api.PutSuppressedDestinationRequest{EmailAddress: ptr.To("s@example.org"), Reason: ptr.To("BOUNCE")}); err != nil {
+		t.Fatal(err)
+	}
+	send := func() string {
+		out, err := v1.SendRawEmail(ctx, &sesapi.SendRawEmailRequest{RawMessage: &sesapi.RawMessage{Data: []byte("From: me@example.org\r\nTo: s@example.org\r\nSubject: s\r\n\r\nx\r\n")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.MessageId
+	}
+	id := send()
+	if got := r.delivered(); len(got) != 1 || got[0].TargetARN != topic {
+		t.Fatalf("default set's Send event: %+v", got)
+	}
+	if m, _ := r.c.Outbox(id); len(m[0].Suppressed) != 1 {
+		t.Fatalf("%+v", m)
+	}
+	if _, err := v2.PutAccountSuppressionAttributes(ctx, &sesv2api.PutAccountSuppressionAttributesRequest{SuppressedReasons: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if acc, _ := v2.GetAccount(ctx, &sesv2api.GetAccountRequest{}); len(acc.SuppressionAttributes.SuppressedReasons) != 0 {
+		t.Fatal(acc.SuppressionAttributes)
+	}
+	if m, _ := r.c.Outbox(send()); len(m[0].Suppressed) != 0 {
+		t.Fatalf("suppression off: %+v", m)
+	}
+}

@@ -92,6 +92,16 @@ type outgoing struct {
 // the message in the outbox.
 func (c *Core) send(now time.Time, m outgoing) (string, error) {
 	var cs configSet
+	if m.ConfigSet == "" && m.Account != "" {
+		// The sending identity's default configuration set (the address,
+		// else its domain).
+		for _, name := range []string{bareAddress(m.Source), domainOf(bareAddress(m.Source))} {
+			if id, ok, err := c.getIdentity(m.Account, m.Region, name); err == nil && ok && id.ConfigSet != "" {
+				m.ConfigSet = id.ConfigSet
+				break
+			}
+		}
+	}
 	if m.ConfigSet != "" {
 		got, ok, err := c.getConfigSet(m.Account, m.Region, m.ConfigSet)
 		if err != nil {
@@ -182,7 +192,11 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if ok && (m.SuppressReasons == nil || slices.Contains(*m.SuppressReasons, sd.Reason)) {
+		reasons := a.suppressedReasons()
+		if m.SuppressReasons != nil {
+			reasons = *m.SuppressReasons
+		}
+		if ok && slices.Contains(reasons, sd.Reason) {
 			m.Suppressed = append(m.Suppressed, bareAddress(r))
 		}
 	}

@@ -99,6 +99,9 @@ type identity struct {
 	NoForwarding bool
 	// DKIMDisabled: DKIM signing is off (on by default once verified).
 	DKIMDisabled bool
+	// ConfigSet is the default configuration set of mail the identity
+	// sends without naming one.
+	ConfigSet string
 }
 
 // account is the account's SES settings in one region.
@@ -111,6 +114,17 @@ type account struct {
 	ActiveRuleSet string
 	// SendingPaused: UpdateAccountSendingEnabled turned sending off.
 	SendingPaused bool
+	// SuppressedReasons are the reasons the account-level suppression
+	// list applies for (nil: BOUNCE and COMPLAINT, a new account's).
+	SuppressedReasons *[]string
+}
+
+// suppressedReasons are the reasons the account's list applies for.
+func (a account) suppressedReasons() []string {
+	if a.SuppressedReasons == nil {
+		return []string{"BOUNCE", "COMPLAINT"}
+	}
+	return *a.SuppressedReasons
 }
 
 // template is an email template (v1 Template / v2 EmailTemplateContent).

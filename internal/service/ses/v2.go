@@ -83,7 +83,8 @@ func (s *V2) GetEmailIdentity(ctx *request.Context, in *sesv2api.GetEmailIdentit
 	}
 	return &sesv2api.GetEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)), FeedbackForwardingStatus: ptr.To(!id.NoForwarding),
 		VerifiedForSendingStatus: ptr.To(id.Status == statusSuccess), VerificationStatus: ptr.To(v2Status(id.Status)),
-		DkimAttributes: dkim(id), MailFromAttributes: s.c.mailFromV2(id), Policies: policies, Tags: []sesv2api.Tag{}}, nil
+		DkimAttributes: dkim(id), MailFromAttributes: s.c.mailFromV2(id), Policies: policies, Tags: []sesv2api.Tag{},
+		ConfigurationSetName: nonEmpty(id.ConfigSet)}, nil
 }
 
 // ListEmailIdentities lists identities.
@@ -192,6 +193,7 @@ func (s *V2) GetAccount(ctx *request.Context, _ *sesv2api.GetAccountRequest) (*s
 	}
 	return &sesv2api.GetAccountResponse{ProductionAccessEnabled: ptr.To(a.Production), SendingEnabled: ptr.To(!a.SendingPaused),
 		EnforcementStatus: ptr.To("HEALTHY"), DedicatedIpAutoWarmupEnabled: ptr.To(false),
+		SuppressionAttributes: &sesv2api.SuppressionAttributes{SuppressedReasons: a.suppressedReasons()},
 		SendQuota: &sesv2api.SendQuota{Max24HourSend: ptr.To(max24), MaxSendRate: ptr.To(rate), SentLast24Hours: ptr.To(last)}}, nil
 }
 

@@ -262,3 +262,47 @@ func (s *V2) ListSuppressedDestinations(ctx *request.Context, in *sesv2api.ListS
 	}
 	return out, nil
 }
+
+// PutEmailIdentityConfigurationSetAttributes sets (or, empty, clears)
+// the configuration set of mail the identity sends without naming one.
+func (s *V2) PutEmailIdentityConfigurationSetAttributes(ctx *request.Context, in *sesv2api.PutEmailIdentityConfigurationSetAttributesRequest) (*sesv2api.PutEmailIdentityConfigurationSetAttributesResponse, error) {
+	set := ptr.Deref(in.ConfigurationSetName)
+	if set != "" {
+		if _, ok, err := s.c.getConfigSet(ctx.Account, ctx.Region, set); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, v2NoSet(set)()
+		}
+	}
+	err := s.c.withIdentityV2(ctx, ptr.Deref(in.EmailIdentity), func(id *identity) error {
+		id.ConfigSet = set
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesv2api.PutEmailIdentityConfigurationSetAttributesResponse{}, nil
+}
+
+// PutAccountSuppressionAttributes sets the reasons the account-level
+// suppression list applies for (none turns it off).
+func (s *V2) PutAccountSuppressionAttributes(ctx *request.Context, in *sesv2api.PutAccountSuppressionAttributesRequest) (*sesv2api.PutAccountSuppressionAttributesResponse, error) {
+	for _, r := range in.SuppressedReasons {
+		if r != "BOUNCE" && r != "COMPLAINT" {
+			return nil, sesv2api.ErrBadRequestException.New("Invalid suppression reason: %s", r)
+		}
+	}
+	err := s.c.opt.Store.Update(func(tx storage.Tx) error {
+		a, _, err := accounts.Get(tx, scope(ctx.Account, ctx.Region), "settings")
+		if err != nil {
+			return err
+		}
+		reasons := append([]string{}, in.SuppressedReasons...)
+		a.SuppressedReasons = &reasons
+		return accounts.Put(tx, scope(ctx.Account, ctx.Region), a, "settings")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesv2api.PutAccountSuppressionAttributesResponse{}, nil
+}
