@@ -194,7 +194,7 @@ func (s *V2) GetAccount(ctx *request.Context, _ *sesv2api.GetAccountRequest) (*s
 	return &sesv2api.GetAccountResponse{ProductionAccessEnabled: ptr.To(a.Production), SendingEnabled: ptr.To(!a.SendingPaused),
 		EnforcementStatus: ptr.To("HEALTHY"), DedicatedIpAutoWarmupEnabled: ptr.To(false),
 		SuppressionAttributes: &sesv2api.SuppressionAttributes{SuppressedReasons: a.suppressedReasons()},
-		SendQuota: &sesv2api.SendQuota{Max24HourSend: ptr.To(max24), MaxSendRate: ptr.To(rate), SentLast24Hours: ptr.To(last)}}, nil
+		SendQuota:             &sesv2api.SendQuota{Max24HourSend: ptr.To(max24), MaxSendRate: ptr.To(rate), SentLast24Hours: ptr.To(last)}}, nil
 }
 
 // PutAccountDetails records the account's details; with
