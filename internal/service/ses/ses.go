@@ -145,6 +145,9 @@ type sent struct {
 // verifyLink maps a verification token to its identity.
 type verifyLink struct {
 	Account, Region, Identity string
+	// Success is where the link redirects once followed (a custom
+	// verification template's SuccessRedirectionURL); "" answers a page.
+	Success string
 }
 
 var (
@@ -224,7 +227,7 @@ func (c *Core) addIdentity(ctx context.Context, acct, region, name string, mk fu
 			return err
 		}
 		if out.Type == typeEmail {
-			return links.Put(tx, outboxScope, verifyLink{acct, region, out.Name}, out.Token)
+			return links.Put(tx, outboxScope, verifyLink{Account: acct, Region: region, Identity: out.Name}, out.Token)
 		}
 		return nil
 	})
@@ -372,12 +375,20 @@ func (c *Core) deleteIdentity(acct, region, name string) (bool, error) {
 // Verify marks the identity a verification link names verified; false
 // when the token is unknown.
 func (c *Core) Verify(token string) (bool, error) {
+	ok, _, err := c.verify(token)
+	return ok, err
+}
+
+// verify follows a verification link, answering where it redirects.
+func (c *Core) verify(token string) (bool, string, error) {
 	var found bool
+	var redirect string
 	err := c.opt.Store.Update(func(tx storage.Tx) error {
 		l, ok, err := links.Get(tx, outboxScope, token)
 		if err != nil || !ok {
 			return err
 		}
+		redirect = l.Success
 		id, ok, err := identities.Get(tx, scope(l.Account, l.Region), key(l.Identity))
 		if err != nil || !ok {
 			return err
@@ -386,7 +397,7 @@ func (c *Core) Verify(token string) (bool, error) {
 		id.Status = statusSuccess
 		return identities.Put(tx, scope(l.Account, l.Region), id, key(l.Identity))
 	})
-	return found, err
+	return found, redirect, err
 }
 
 // accountOf reads the account's settings.
