@@ -274,10 +274,23 @@ func (c *Core) receive(ctx context.Context, now time.Time, m outgoing, id string
 	}
 }
 
+// receivedMsg records a message an account received, so that
+// SendBounce can answer its sender (key: the message id).
+type receivedMsg struct {
+	Account, Region, Source string
+}
+
+var received = storage.NewTable[receivedMsg]("received")
+
 // runRules runs rs's rules in order over msg for rcpts: each enabled
 // rule whose recipients match runs its actions in order, until a stop
 // action (or a function's STOP_RULE_SET) ends the set.
 func (c *Core) runRules(ctx context.Context, now time.Time, rs ruleSet, msg incoming, rcpts []string) {
+	if err := c.opt.Store.Update(func(tx storage.Tx) error {
+		return received.Put(tx, outboxScope, receivedMsg{Account: msg.Account, Region: msg.Region, Source: msg.Source}, msg.ID)
+	}); err != nil {
+		c.opt.Log.Warn("SES received message not recorded", "error", err)
+	}
 	ts := now.UTC().Format("2006-01-02T15:04:05.000Z")
 	for _, rule := range rs.Rules {
 		var matched []string

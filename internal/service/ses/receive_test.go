@@ -426,3 +426,28 @@ func TestSMTPTLSHostile(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestSendBounce: a received message can be bounced to its sender from
+// a verified address; an unknown message id is refused.
+func TestSendBounce(t *testing.T) {
+	r := newReceiving(t)
+	r.rules(t, sesapi.ReceiptRule{Name: ptr.To("all"), Enabled: ptr.To(true)})
+	out, err := r.v1.SendRawEmail(r.h.Ctx(), &sesapi.SendRawEmailRequest{RawMessage: &sesapi.RawMessage{Data: []byte("From: me@example.org\r\nTo: info@example.org\r\nSubject: s\r\n\r\nx\r\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &sesapi.SendBounceRequest{OriginalMessageId: out.MessageId, BounceSender: ptr.To("mailer-daemon@example.org"), Explanation: ptr.To("Unknown user"),
+		BouncedRecipientInfoList: []sesapi.BouncedRecipientInfo{{Recipient: ptr.To("info@example.org"), BounceType: ptr.To("DoesNotExist")}}}
+	b, err := r.v1.SendBounce(r.h.Ctx(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := r.c.Outbox(*b.MessageId)
+	if len(m) != 1 || m[0].Destination.ToAddresses[0] != "me@example.org" || !strings.Contains(m[0].Body.Text, "<info@example.org>: DoesNotExist") {
+		t.Fatalf("%+v", m)
+	}
+	req.OriginalMessageId = ptr.To("nope")
+	if _, err := r.v1.SendBounce(r.h.Ctx(), req); awserr.As(err).Code.Code != "MessageRejected" {
+		t.Fatal(err)
+	}
+}
