@@ -77,7 +77,10 @@ func (c *Core) deleteConfigSet(acct, region, name string) (bool, error) {
 	err := c.opt.Store.Update(func(tx storage.Tx) error {
 		var err error
 		ok, err = configSets.DeleteExisting(tx, scope(acct, region), name)
-		return err
+		if err != nil || !ok {
+			return err
+		}
+		return resourceTags.Delete(tx, scope(acct, region), "arn:aws:ses:"+region+":"+acct+":configuration-set/"+name)
 	})
 	return ok, err
 }

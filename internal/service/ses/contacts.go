@@ -14,7 +14,6 @@ type contactList struct {
 	Name        string
 	Description string
 	Topics      []sesv2api.Topic
-	Tags        []sesv2api.Tag
 	Created     time.Time
 	Updated     time.Time
 }
@@ -84,8 +83,11 @@ func (s *V2) CreateContactList(ctx *request.Context, in *sesv2api.CreateContactL
 			return sesv2api.ErrLimitExceededException.New("Maximum number of contact lists (%d) exceeded.", maxContactLists)
 		}
 		return contactLists.Put(tx, scope(ctx.Account, ctx.Region), contactList{Name: name, Description: ptr.Deref(in.Description),
-			Topics: in.Topics, Tags: in.Tags, Created: ctx.Now(), Updated: ctx.Now()}, name)
+			Topics: in.Topics, Created: ctx.Now(), Updated: ctx.Now()}, name)
 	})
+	if err == nil {
+		err = s.c.setTags(ctx, sesARN(ctx, "contact-list", name), in.Tags)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +114,13 @@ func (s *V2) GetContactList(ctx *request.Context, in *sesv2api.GetContactListReq
 	if err != nil {
 		return nil, err
 	}
+	tags, err := s.c.tagsOf(ctx, sesARN(ctx, "contact-list", cl.Name))
+	if err != nil {
+		return nil, err
+	}
 	return &sesv2api.GetContactListResponse{ContactListName: ptr.To(cl.Name), Topics: append([]sesv2api.Topic{}, cl.Topics...),
 		Description: nonEmpty(cl.Description), CreatedTimestamp: ptr.To(cl.Created), LastUpdatedTimestamp: ptr.To(cl.Updated),
-		Tags: append([]sesv2api.Tag{}, cl.Tags...)}, nil
+		Tags: tags}, nil
 }
 
 // ListContactLists lists the contact lists.
@@ -167,6 +173,9 @@ func (s *V2) DeleteContactList(ctx *request.Context, in *sesv2api.DeleteContactL
 		}
 		if !ok {
 			return errNoContactList(name)
+		}
+		if err := resourceTags.Delete(tx, scope(ctx.Account, ctx.Region), sesARN(ctx, "contact-list", name)); err != nil {
+			return err
 		}
 		var keys []string
 		err = contacts.List(tx, scope(ctx.Account, ctx.Region), []string{name}, storage.ListOptions{}, func(k []string, _ contact) bool {

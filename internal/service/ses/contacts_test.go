@@ -115,3 +115,43 @@ func TestDedicatedIPPools(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTagsV2: tags given at creation and by TagResource read back by
+// ListTagsForResource and the resource's Get; untag removes; an unknown
+// resource is NotFoundException; a deleted resource's tags go with it.
+func TestTagsV2(t *testing.T) {
+	h := servicetest.New(t, "ses")
+	v2 := NewV2(New(Options{Store: h.Store(), Clock: h.Clock}))
+	ctx := h.Ctx()
+	tag := func(k, v string) sesv2api.Tag { return sesv2api.Tag{Key: ptr.To(k), Value: ptr.To(v)} }
+	if _, err := v2.CreateConfigurationSet(ctx, &sesv2api.CreateConfigurationSetRequest{ConfigurationSetName: ptr.To("cs"), Tags: []sesv2api.Tag{tag("team", "mail")}}); err != nil {
+		t.Fatal(err)
+	}
+	arn := "arn:aws:ses:" + ctx.Region + ":" + ctx.Account + ":configuration-set/cs"
+	if _, err := v2.TagResource(ctx, &sesv2api.TagResourceRequest{ResourceArn: ptr.To(arn), Tags: []sesv2api.Tag{tag("env", "dev")}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := v2.ListTagsForResource(ctx, &sesv2api.ListTagsForResourceRequest{ResourceArn: ptr.To(arn)})
+	if err != nil || len(l.Tags) != 2 || *l.Tags[0].Key != "env" || *l.Tags[1].Value != "mail" {
+		t.Fatal(l, err)
+	}
+	if _, err := v2.UntagResource(ctx, &sesv2api.UntagResourceRequest{ResourceArn: ptr.To(arn), TagKeys: []string{"env"}}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := v2.GetConfigurationSet(ctx, &sesv2api.GetConfigurationSetRequest{ConfigurationSetName: ptr.To("cs")})
+	if err != nil || len(g.Tags) != 1 || *g.Tags[0].Key != "team" {
+		t.Fatal(g, err)
+	}
+	if _, err := v2.TagResource(ctx, &sesv2api.TagResourceRequest{ResourceArn: ptr.To(arn + "x"), Tags: []sesv2api.Tag{tag("a", "b")}}); awserr.As(err).Code.Code != "NotFoundException" {
+		t.Fatal(err)
+	}
+	if _, err := v2.DeleteConfigurationSet(ctx, &sesv2api.DeleteConfigurationSetRequest{ConfigurationSetName: ptr.To("cs")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateConfigurationSet(ctx, &sesv2api.CreateConfigurationSetRequest{ConfigurationSetName: ptr.To("cs")}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := v2.ListTagsForResource(ctx, &sesv2api.ListTagsForResourceRequest{ResourceArn: ptr.To(arn)}); len(l.Tags) != 0 {
+		t.Fatal("tags outlived their set:", l.Tags)
+	}
+}

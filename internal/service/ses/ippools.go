@@ -12,7 +12,6 @@ import (
 type ipPool struct {
 	Name        string
 	ScalingMode string
-	Tags        []sesv2api.Tag
 }
 
 var ipPools = storage.NewTable[ipPool]("ippool")
@@ -47,8 +46,11 @@ func (s *V2) CreateDedicatedIpPool(ctx *request.Context, in *sesv2api.CreateDedi
 		if n >= maxIPPools {
 			return sesv2api.ErrLimitExceededException.New("Maximum number of dedicated IP pools (%d) exceeded.", maxIPPools)
 		}
-		return ipPools.Put(tx, scope(ctx.Account, ctx.Region), ipPool{Name: name, ScalingMode: mode, Tags: in.Tags}, key(name))
+		return ipPools.Put(tx, scope(ctx.Account, ctx.Region), ipPool{Name: name, ScalingMode: mode}, key(name))
 	})
+	if err == nil {
+		err = s.c.setTags(ctx, sesARN(ctx, "dedicated-ip-pool", name), in.Tags)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +99,10 @@ func (s *V2) DeleteDedicatedIpPool(ctx *request.Context, in *sesv2api.DeleteDedi
 	err := s.c.opt.Store.Update(func(tx storage.Tx) error {
 		var err error
 		ok, err = ipPools.DeleteExisting(tx, scope(ctx.Account, ctx.Region), key(name))
-		return err
+		if err != nil || !ok {
+			return err
+		}
+		return resourceTags.Delete(tx, scope(ctx.Account, ctx.Region), sesARN(ctx, "dedicated-ip-pool", name))
 	})
 	if err != nil {
 		return nil, err

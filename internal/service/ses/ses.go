@@ -367,6 +367,9 @@ func (c *Core) deleteIdentity(acct, region, name string) (bool, error) {
 				return err
 			}
 		}
+		if err := resourceTags.Delete(tx, scope(acct, region), "arn:aws:ses:"+region+":"+acct+":identity/"+id.Name); err != nil {
+			return err
+		}
 		return identities.Delete(tx, scope(acct, region), key(name))
 	})
 	return existed, err

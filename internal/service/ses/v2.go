@@ -63,6 +63,9 @@ func (s *V2) CreateEmailIdentity(ctx *request.Context, in *sesv2api.CreateEmailI
 		}
 		id = got
 	}
+	if err := s.c.setTags(ctx, sesARN(ctx, "identity", id.Name), in.Tags); err != nil {
+		return nil, err
+	}
 	return &sesv2api.CreateEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)),
 		VerifiedForSendingStatus: ptr.To(id.Status == statusSuccess), DkimAttributes: dkim(id)}, nil
 }
@@ -77,13 +80,17 @@ func (s *V2) GetEmailIdentity(ctx *request.Context, in *sesv2api.GetEmailIdentit
 	if !ok {
 		return nil, sesv2api.ErrNotFoundException.New("Email identity %s does not exist.", name)
 	}
+	tags, err := s.c.tagsOf(ctx, sesARN(ctx, "identity", id.Name))
+	if err != nil {
+		return nil, err
+	}
 	policies := map[string]string{}
 	for k, v := range id.Policies {
 		policies[k] = v
 	}
 	return &sesv2api.GetEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)), FeedbackForwardingStatus: ptr.To(!id.NoForwarding),
 		VerifiedForSendingStatus: ptr.To(id.Status == statusSuccess), VerificationStatus: ptr.To(v2Status(id.Status)),
-		DkimAttributes: dkim(id), MailFromAttributes: s.c.mailFromV2(id), Policies: policies, Tags: []sesv2api.Tag{},
+		DkimAttributes: dkim(id), MailFromAttributes: s.c.mailFromV2(id), Policies: policies, Tags: tags,
 		ConfigurationSetName: nonEmpty(id.ConfigSet)}, nil
 }
 
