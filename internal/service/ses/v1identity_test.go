@@ -189,3 +189,17 @@ func TestReceiptFilters(t *testing.T) {
 		t.Fatal("deleted filter still blocks")
 	}
 }
+
+// FuzzParseFilterCIDR: any filter address either parses to an IPv4
+// prefix that contains its own address, or is refused; never a panic.
+func FuzzParseFilterCIDR(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "127.0.0.1", "::1", "1.2.3.4/33", "", "300.1.1.1", "0.0.0.0/0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := parseFilterCIDR(s)
+		if ok && (!p.Addr().Is4() || !p.Contains(p.Addr())) {
+			t.Fatalf("%q -> %v", s, p)
+		}
+	})
+}
