@@ -15,6 +15,7 @@ import (
 // the address and redirects to the success URL; receipt rules are
 // reordered and a receipt filter kept.
 func TestSESv2BreadthBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
 import boto3, json, re, urllib.request, urllib.error, os

@@ -41,6 +41,7 @@ func rootCA(t *testing.T, n *framework.Niwa) string {
 // root CA) and, authenticated, over implicit TLS; a rule requiring TLS
 // refuses mail in the clear.
 func TestReceiveBoto3SMTP(t *testing.T) {
+	t.Parallel()
 	port, sport := framework.FreePort(t), framework.FreePort(t)
 	n := framework.StartBinary(t, "--smtp-port", strconv.Itoa(port), "--smtps-port", strconv.Itoa(sport))
 	role := framework.LambdaRole(t, n, "ses-filter-role")
@@ -150,6 +151,7 @@ print('notified', sorted(subjects))
 // refused with niwa's reason and a bounce rule puts SES's bounce to the
 // sender in the outbox when niwa sends to the domain.
 func TestReceiptRuleCLI(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
