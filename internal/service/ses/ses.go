@@ -102,6 +102,9 @@ type identity struct {
 	// ConfigSet is the default configuration set of mail the identity
 	// sends without naming one.
 	ConfigSet string
+	// DKIMSelector is set for Bring Your Own DKIM (origin EXTERNAL): the
+	// domain is proven by the TXT record <selector>._domainkey.<domain>.
+	DKIMSelector string
 }
 
 // account is the account's SES settings in one region.
@@ -298,6 +301,20 @@ func (c *Core) domainProven(id identity) bool {
 				}
 			}
 		}
+	}
+	if id.DKIMSelector != "" {
+		sets, err := c.opt.DNS.RRSets(z, id.DKIMSelector+"._domainkey."+apex)
+		if err != nil {
+			return false
+		}
+		for _, s := range sets {
+			for _, v := range s.Values {
+				if s.Type == "TXT" && strings.Contains(v, "p=") {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	for _, t := range id.DKIMTokens {
 		sets, err := c.opt.DNS.RRSets(z, t+"._domainkey."+apex)

@@ -30,6 +30,10 @@ func dkim(id identity) *sesv2api.DkimAttributes {
 	if id.Type != typeDomain {
 		return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(false), Status: ptr.To("NOT_STARTED")}
 	}
+	if id.DKIMSelector != "" {
+		return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(!id.DKIMDisabled), Status: ptr.To(v2Status(id.Status)), Tokens: []string{id.DKIMSelector},
+			SigningAttributesOrigin: ptr.To("EXTERNAL")}
+	}
 	return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(!id.DKIMDisabled), Status: ptr.To(v2Status(id.Status)), Tokens: id.DKIMTokens,
 		SigningAttributesOrigin: ptr.To("AWS_SES"), CurrentSigningKeyLength: ptr.To("RSA_2048_BIT"), NextSigningKeyLength: ptr.To("RSA_2048_BIT")}
 }

@@ -1,12 +1,18 @@
 package ses
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"testing"
 
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
 	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
 // TestIdentityAttributesV2: policies (create refuses a duplicate,
@@ -129,5 +135,46 @@ func TestSuppressionList(t *testing.T) {
 	}
 	if marked != 1 {
 		t.Fatalf("outbox: %+v", ms)
+	}
+}
+
+// TestBYODKIM: EXTERNAL signing takes a selector and a base64 RSA key;
+// the domain verifies once the selector's TXT record is in Route 53; a
+// bad key, a bad origin and an address identity are refused.
+func TestBYODKIM(t *testing.T) {
+	h := servicetest.New(t, "ses")
+	zones := fakeZones{}
+	c := New(Options{Store: h.Store(), Clock: h.Clock, DNS: zones})
+	v2 := NewV2(c)
+	ctx := h.Ctx()
+	if _, err := v2.CreateEmailIdentity(ctx, &sesv2api.CreateEmailIdentityRequest{EmailIdentity: ptr.To("byo.example.org")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(k))
+	put := func(id, origin, key string) (*sesv2api.PutEmailIdentityDkimSigningAttributesResponse, error) {
+		return v2.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2api.PutEmailIdentityDkimSigningAttributesRequest{EmailIdentity: ptr.To(id),
+			SigningAttributesOrigin: ptr.To(origin), SigningAttributes: &sesv2api.DkimSigningAttributes{DomainSigningSelector: ptr.To("sel"), DomainSigningPrivateKey: ptr.To(key)}})
+	}
+	for _, tc := range []struct{ id, origin, key, code string }{
+		{"byo.example.org", "EXTERNAL", "bm90IGEga2V5", "BadRequestException"},
+		{"byo.example.org", "MINE", good, "BadRequestException"},
+		{"nope.example.org", "EXTERNAL", good, "NotFoundException"},
+	} {
+		if _, err := put(tc.id, tc.origin, tc.key); awserr.As(err).Code.Code != tc.code {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+	}
+	out, err := put("byo.example.org", "EXTERNAL", good)
+	if err != nil || *out.DkimStatus != "PENDING" || out.DkimTokens[0] != "sel" {
+		t.Fatal(out, err)
+	}
+	zones["sel._domainkey.byo.example.org."] = []dns.RRSet{{Type: "TXT", Values: []string{`"v=DKIM1; k=rsa; p=MIGf"`}}}
+	g, err := v2.GetEmailIdentity(ctx, &sesv2api.GetEmailIdentityRequest{EmailIdentity: ptr.To("byo.example.org")})
+	if err != nil || *g.DkimAttributes.Status != "SUCCESS" || *g.DkimAttributes.SigningAttributesOrigin != "EXTERNAL" || !*g.VerifiedForSendingStatus {
+		t.Fatal(g, err)
 	}
 }
