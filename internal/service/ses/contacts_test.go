@@ -155,3 +155,73 @@ func TestTagsV2(t *testing.T) {
 		t.Fatal("tags outlived their set:", l.Tags)
 	}
 }
+
+// TestImportJobs: a CSV file imports into the suppression list and a
+// JSON one into a contact list (a bad address counts as failed); a file
+// SES may not read fails the job with the reason.
+func TestImportJobs(t *testing.T) {
+	r := newReceiving(t)
+	ctx, v2 := r.h.Ctx(), NewV2(r.c)
+	r.objs.files = map[string][]byte{
+		"inbox/supp.csv":      []byte("emailAddress,reason\nx@a.com,BOUNCE\ny@a.com,COMPLAINT\nnot-an-address,BOUNCE\n"),
+		"inbox/contacts.json": []byte(`{"emailAddress":"c@a.com","unsubscribeAll":true}` + "\n" + `{"emailAddress":"d@a.com"}` + "\n"),
+	}
+	job := func(dst *sesv2api.ImportDestination, url, format string) *sesv2api.GetImportJobResponse {
+		t.Helper()
+		out, err := v2.CreateImportJob(ctx, &sesv2api.CreateImportJobRequest{ImportDestination: dst,
+			ImportDataSource: &sesv2api.ImportDataSource{S3Url: ptr.To(url), DataFormat: ptr.To(format)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := v2.GetImportJob(ctx, &sesv2api.GetImportJobRequest{JobId: out.JobId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	supp := &sesv2api.ImportDestination{SuppressionListDestination: &sesv2api.SuppressionListDestination{SuppressionListImportAction: ptr.To("PUT")}}
+	g := job(supp, "s3://inbox/supp.csv", "CSV")
+	if *g.JobStatus != "COMPLETED" || *g.ProcessedRecordsCount != 2 || *g.FailedRecordsCount != 1 {
+		t.Fatalf("%+v", g)
+	}
+	if sd, err := v2.GetSuppressedDestination(ctx, &sesv2api.GetSuppressedDestinationRequest{EmailAddress: ptr.To("y@a.com")}); err != nil || *sd.SuppressedDestination.Reason != "COMPLAINT" {
+		t.Fatal(sd, err)
+	}
+	if _, err := v2.CreateContactList(ctx, &sesv2api.CreateContactListRequest{ContactListName: ptr.To("l")}); err != nil {
+		t.Fatal(err)
+	}
+	g = job(&sesv2api.ImportDestination{ContactListDestination: &sesv2api.ContactListDestination{ContactListName: ptr.To("l"), ContactListImportAction: ptr.To("PUT")}},
+		"s3://inbox/contacts.json", "JSON")
+	if *g.ProcessedRecordsCount != 2 {
+		t.Fatalf("%+v", g)
+	}
+	if c, err := v2.GetContact(ctx, &sesv2api.GetContactRequest{ContactListName: ptr.To("l"), EmailAddress: ptr.To("c@a.com")}); err != nil || !*c.UnsubscribeAll {
+		t.Fatal(c, err)
+	}
+	g = job(supp, "s3://closed/supp.csv", "CSV")
+	if *g.JobStatus != "FAILED" || g.FailureInfo == nil {
+		t.Fatalf("%+v", g)
+	}
+	l, err := v2.ListImportJobs(ctx, &sesv2api.ListImportJobsRequest{ImportDestinationType: ptr.To("SUPPRESSION_LIST")})
+	if err != nil || len(l.ImportJobs) != 2 {
+		t.Fatal(l, err)
+	}
+	if _, err := v2.CreateImportJob(ctx, &sesv2api.CreateImportJobRequest{ImportDestination: supp,
+		ImportDataSource: &sesv2api.ImportDataSource{S3Url: ptr.To("https://x"), DataFormat: ptr.To("CSV")}}); awserr.As(err).Code.Code != "BadRequestException" {
+		t.Fatal(err)
+	}
+}
+
+// FuzzParseImport: any file parses to records or an error, never a
+// panic.
+func FuzzParseImport(f *testing.F) {
+	f.Add([]byte("emailAddress,reason\na@b.c,BOUNCE\n"), true)
+	f.Add([]byte(`{"emailAddress":"a@b.c","unsubscribeAll":true}`), false)
+	f.Fuzz(func(t *testing.T, data []byte, csv bool) {
+		format := "JSON"
+		if csv {
+			format = "CSV"
+		}
+		_, _ = parseImport(data, format)
+	})
+}

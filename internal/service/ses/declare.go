@@ -32,6 +32,8 @@ func (c *Core) DeclareV2() kit.Declaration {
 				"ListDomainDeliverabilityCampaigns", "GetBlacklistReports", "GetDomainStatisticsReport").
 			Add("Virtual Deliverability Manager analyses opens, clicks and mailbox provider feedback for mail delivered on the Internet; niwa delivers no mail outside itself",
 				"PutAccountVdmAttributes", "PutConfigurationSetVdmOptions", "GetMessageInsights", "ListRecommendations", "BatchGetMetricData").
+			Add("export jobs export Virtual Deliverability Manager metrics and message insights, which exist only for mail delivered on the Internet; niwa delivers no mail outside itself (the outbox endpoint lists what was sent)",
+				"CreateExportJob", "GetExportJob", "ListExportJobs", "CancelExportJob").
 			Add("dedicated IPs are public IPv4 addresses leased from AWS that SES sends Internet mail from; niwa has none and sends no mail outside itself",
 				"GetDedicatedIp", "GetDedicatedIps", "PutDedicatedIpInPool", "PutDedicatedIpWarmupAttributes",
 				"PutAccountDedicatedIpWarmupAttributes", "PutDedicatedIpPoolScalingAttributes"),

@@ -31,6 +31,8 @@ type fakeObjects struct {
 	allowed map[string]bool
 	put     map[string][]byte
 	who     []objects.Principal
+	// files are objects SES may read (import jobs), by bucket/key.
+	files map[string][]byte
 }
 
 func (f *fakeObjects) CheckObjectAccess(_ context.Context, bucket, _ string, p objects.Principal, _ ...string) (string, string, error) {
@@ -55,8 +57,15 @@ func (f *fakeObjects) ListServiceObjects(context.Context, string, string, object
 	return nil, nil
 }
 
-func (f *fakeObjects) OpenServiceObject(context.Context, string, string, objects.Principal) (io.ReadCloser, int64, error) {
-	return nil, 0, objects.ErrNoSuchKey
+func (f *fakeObjects) OpenServiceObject(_ context.Context, bucket, key string, p objects.Principal) (io.ReadCloser, int64, error) {
+	if !f.allowed[bucket] || p.Service != "ses.amazonaws.com" {
+		return nil, 0, objects.ErrAccessDenied
+	}
+	b, ok := f.files[bucket+"/"+key]
+	if !ok {
+		return nil, 0, objects.ErrNoSuchKey
+	}
+	return io.NopCloser(strings.NewReader(string(b))), int64(len(b)), nil
 }
 
 // fakeFunctions answers RequestResponse invocations with disposition.
