@@ -158,8 +158,8 @@ func (c *Core) readImport(ctx *request.Context, bucket, key, format string) ([]i
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, maxImportSize+1))
+	_ = rc.Close() // read whole; a close error loses nothing
 	if err != nil {
 		return nil, err
 	}
