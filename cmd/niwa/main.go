@@ -190,6 +190,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	httpsPort := fs.Int("https-port", envs.int("https-port", "NIWA_HTTPS_PORT", 0),
 		"port on --host where niwa also serves HTTPS with a certificate from its local CA (NIWA_HTTPS_PORT); 0 (default) serves no HTTPS")
 	smtpPort := fs.Int("smtp-port", envs.int("smtp-port", "NIWA_SMTP_PORT", -1), "port of SES's SMTP interface on the listen host (NIWA_SMTP_PORT); -1 (the default) runs none, 0 picks a free port")
+	smtpsPort := fs.Int("smtps-port", envs.int("smtps-port", "NIWA_SMTPS_PORT", -1), "port of SES's SMTP interface with implicit TLS (SMTPS, SES's 465) on the listen host (NIWA_SMTPS_PORT); -1 (the default) runs none, 0 picks a free port")
 	dnsView := fs.String("dns-view", env("NIWA_DNS_VIEW", "all"),
 		"what DNS queries from the host see (NIWA_DNS_VIEW): all (public and every private zone), public (public zones only) or a VPC id (that VPC's view); queries from inside a VPC always see their VPC's")
 	dnsClientRegion := fs.String("dns-client-region", env("NIWA_DNS_CLIENT_REGION", ""),
@@ -272,6 +273,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *smtpPort >= 0 {
 		cfg.SMTPAddr = net.JoinHostPort(cfg.Host, strconv.Itoa(*smtpPort))
+	}
+	if *smtpsPort > 65535 {
+		fmt.Fprintf(stderr, "niwa: smtps port %d is out of range 0-65535\n", *smtpsPort)
+		return 2
+	}
+	if *smtpsPort >= 0 {
+		cfg.SMTPSAddr = net.JoinHostPort(cfg.Host, strconv.Itoa(*smtpsPort))
 	}
 	view, err := dns.ParseView(*dnsView)
 	if err != nil {

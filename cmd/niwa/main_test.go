@@ -106,6 +106,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bool flag with a value", nil, []string{"--fsync=maybe"}, `invalid boolean value "maybe" for -fsync`},
 		{"dns port out of range", nil, []string{"--dns-port", "70000"}, "dns port 70000 is out of range"},
 		{"smtp port out of range", nil, []string{"--smtp-port", "70000"}, "smtp port 70000 is out of range"},
+		{"smtps port out of range", nil, []string{"--smtps-port", "70000"}, "smtps port 70000 is out of range"},
 		{"bad dns view", nil, []string{"--dns-view", "private"}, `--dns-view: dns view "private": want all, public or a VPC id`},
 		{"bad dns client region", nil, []string{"--dns-client-region", "mars-1"}, `--dns-client-region: unknown AWS Region "mars-1"`},
 		{"bad dns client location", nil, []string{"--dns-client-location", "EU/DEU"}, `--dns-client-location: "EU/DEU": country must be a two-letter ISO 3166-1 code`},

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -117,8 +119,10 @@ func TestSESCLI(t *testing.T) {
 
 // TestSESBoto3SMTP: boto3 verifies two addresses, then Python's smtplib
 // logs in to niwa's SMTP interface with the SMTP password derived from
-// the access key as AWS documents it, and the message lands in the
-// outbox; a wrong password is refused with 535.
+// the access key as AWS documents it — after STARTTLS, verified against
+// niwa's root CA (a login in the clear is refused with 530, as SES
+// refuses it) — and the message lands in the outbox; a wrong password
+// is refused with 535.
 func TestSESBoto3SMTP(t *testing.T) {
 	port := framework.FreePort(t)
 	n := framework.StartBinary(t, "--smtp-port", strconv.Itoa(port))
@@ -130,8 +134,10 @@ for a in ['py-from@example.com', 'py-to@example.com']:
 `)
 	follow(t, n, "py-from@example.com")
 	follow(t, n, "py-to@example.com")
+	cafile := rootCA(t, n)
 	out := n.Python(t, `
-import base64, hashlib, hmac, os, smtplib
+import base64, hashlib, hmac, os, smtplib, ssl
+ctx = ssl.create_default_context(cafile='`+cafile+`')
 def sign(k, m): return hmac.new(k, m.encode(), hashlib.sha256).digest()
 def smtp_password(secret, region):
     s = sign(('AWS4' + secret).encode(), '11111111')
@@ -143,12 +149,19 @@ msg = 'From: py-from@example.com\r\nTo: py-to@example.com\r\nSubject: via smtpli
 with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
     s.ehlo()
     try:
+        s.login(key, smtp_password(secret, os.environ['AWS_DEFAULT_REGION']))
+        print('login in the clear accepted')
+    except smtplib.SMTPException as e:
+        print('clear login refused', e)
+with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
+    s.starttls(context=ctx)
+    try:
         s.login(key, 'wrong')
         print('wrong password accepted')
     except smtplib.SMTPAuthenticationError as e:
         print('refused', e.smtp_code)
 with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
-    s.ehlo()
+    s.starttls(context=ctx)
     s.login(key, smtp_password(secret, os.environ['AWS_DEFAULT_REGION']))
     try:
         s.sendmail('py-from@example.com', ['nobody@example.com'], msg)
@@ -164,11 +177,11 @@ iam = boto3.client('iam')
 iam.create_user(UserName='mailer')
 k = iam.create_access_key(UserName='mailer')['AccessKey']
 with smtplib.SMTP('127.0.0.1', `+strconv.Itoa(port)+`, timeout=60) as s:
-    s.ehlo()
+    s.starttls(context=ctx)
     code, _ = s.login(k['AccessKeyId'], smtp_password(k['SecretAccessKey'], os.environ['AWS_DEFAULT_REGION']))
     print('iam user login', code)
 `)
-	for _, want := range []string{"refused 535", "rejected 554 Message rejected: Email address is not verified. The following identities failed the check in region " + strings.ToUpper(n.Region) + ": nobody@example.com", "sent", "iam user login 235"} {
+	for _, want := range []string{"clear login refused (530, b'Must issue a STARTTLS command first')", "refused 535", "rejected 554 Message rejected: Email address is not verified. The following identities failed the check in region " + strings.ToUpper(n.Region) + ": nobody@example.com", "sent", "iam user login 235"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("want %q in:\n%s", want, out)
 		}
@@ -227,4 +240,23 @@ print('events', sorted(types))
 			t.Fatalf("want %q in:\n%s", want, out)
 		}
 	}
+}
+
+// rootCA writes niwa's root certificate (GET /_niwa/ca.pem) to a file.
+func rootCA(t *testing.T, n *framework.Niwa) string {
+	t.Helper()
+	resp, err := http.Get(n.Endpoint + "/_niwa/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /_niwa/ca.pem: %d %v", resp.StatusCode, err)
+	}
+	f := filepath.Join(t.TempDir(), "niwa-ca.pem")
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

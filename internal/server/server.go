@@ -64,6 +64,9 @@ type Config struct {
 	// SMTPAddr is where SES's SMTP interface listens ("" runs none); port
 	// 0 picks a free port.
 	SMTPAddr string
+	// SMTPSAddr is where SES's SMTP interface listens with implicit TLS
+	// (SMTPS; "" runs none); the certificate is from niwa's local CA.
+	SMTPSAddr string
 	// DNSView is what DNS queries from the host (naming no VPC) see; the
 	// zero value sees every zone, public and private.
 	DNSView dns.View

@@ -16,6 +16,18 @@ import (
 type configSet struct {
 	Name         string
 	Destinations []eventDest
+	// Options (both APIs): TLSPolicy REQUIRE/OPTIONAL (v1 Require/
+	// Optional, kept as sent), the dedicated IP pool, reputation
+	// metrics, whether sending is paused, the suppression reasons that
+	// override the account's (nil: the account's), and the tracking
+	// domain (HasTracking: v1's tracking options exist).
+	TLSPolicy         string
+	SendingPool       string
+	ReputationMetrics bool
+	SendingPaused     bool
+	SuppressedReasons *[]string
+	RedirectDomain    string
+	HasTracking       bool
 }
 
 // eventDest is one event destination: SNS topic or EventBridge bus.
@@ -65,7 +77,10 @@ func (c *Core) deleteConfigSet(acct, region, name string) (bool, error) {
 	err := c.opt.Store.Update(func(tx storage.Tx) error {
 		var err error
 		ok, err = configSets.DeleteExisting(tx, scope(acct, region), name)
-		return err
+		if err != nil || !ok {
+			return err
+		}
+		return resourceTags.Delete(tx, scope(acct, region), "arn:aws:ses:"+region+":"+acct+":configuration-set/"+name)
 	})
 	return ok, err
 }

@@ -62,6 +62,7 @@ func (s *V1) DescribeConfigurationSet(ctx *request.Context, in *sesapi.DescribeC
 		return nil, s.noSet(name)()
 	}
 	out := &sesapi.DescribeConfigurationSetResponse{ConfigurationSet: &sesapi.ConfigurationSet{Name: ptr.To(cs.Name)}}
+	v1Options(out, cs, in.ConfigurationSetAttributeNames)
 	for _, a := range in.ConfigurationSetAttributeNames {
 		if a != "eventDestinations" {
 			continue
@@ -153,6 +154,9 @@ func (s *V2) CreateConfigurationSet(ctx *request.Context, in *sesv2api.CreateCon
 	err := s.c.createConfigSet(ctx.Account, ctx.Region, name, func() error {
 		return sesv2api.ErrAlreadyExistsException.New("Configuration set <%s> already exists.", name)
 	})
+	if err == nil {
+		err = s.c.setTags(ctx, sesARN(ctx, "configuration-set", name), in.Tags)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +173,13 @@ func (s *V2) GetConfigurationSet(ctx *request.Context, in *sesv2api.GetConfigura
 	if !ok {
 		return nil, v2NoSet(name)()
 	}
-	return &sesv2api.GetConfigurationSetResponse{ConfigurationSetName: ptr.To(cs.Name), Tags: []sesv2api.Tag{}}, nil
+	tags, err := s.c.tagsOf(ctx, sesARN(ctx, "configuration-set", cs.Name))
+	if err != nil {
+		return nil, err
+	}
+	out := &sesv2api.GetConfigurationSetResponse{ConfigurationSetName: ptr.To(cs.Name), Tags: tags}
+	v2Options(out, cs)
+	return out, nil
 }
 
 // ListConfigurationSets (v2).

@@ -25,6 +25,18 @@ func (c *Core) DeclareV2() kit.Declaration {
 		// v2 SendEmail takes 40 MB messages, base64 in JSON: about 54 MB.
 		Limits: kit.Limits{MaxBody: 56 << 20},
 		Audit:  audit(),
+		NotImplemented: kit.Reasons{}.
+			Add("the Deliverability dashboard reports inbox placement, blocklistings and campaign engagement that mailbox providers observe for mail delivered on the Internet; niwa delivers no mail outside itself",
+				"GetDeliverabilityDashboardOptions", "PutDeliverabilityDashboardOption", "CreateDeliverabilityTestReport",
+				"GetDeliverabilityTestReport", "ListDeliverabilityTestReports", "GetDomainDeliverabilityCampaign",
+				"ListDomainDeliverabilityCampaigns", "GetBlacklistReports", "GetDomainStatisticsReport").
+			Add("Virtual Deliverability Manager analyses opens, clicks and mailbox provider feedback for mail delivered on the Internet; niwa delivers no mail outside itself",
+				"PutAccountVdmAttributes", "PutConfigurationSetVdmOptions", "GetMessageInsights", "ListRecommendations", "BatchGetMetricData").
+			Add("export jobs export Virtual Deliverability Manager metrics and message insights, which exist only for mail delivered on the Internet; niwa delivers no mail outside itself (the outbox endpoint lists what was sent)",
+				"CreateExportJob", "GetExportJob", "ListExportJobs", "CancelExportJob").
+			Add("dedicated IPs are public IPv4 addresses leased from AWS that SES sends Internet mail from; niwa has none and sends no mail outside itself",
+				"GetDedicatedIp", "GetDedicatedIps", "PutDedicatedIpInPool", "PutDedicatedIpWarmupAttributes",
+				"PutAccountDedicatedIpWarmupAttributes", "PutDedicatedIpPoolScalingAttributes"),
 	}
 }
 

@@ -8,9 +8,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
+	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
+	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -30,6 +33,9 @@ type Mail struct {
 	// Via says which interface sent it: SendEmail, SendRawEmail,
 	// SendTemplatedEmail, v2 SendEmail, SMTP or Verification.
 	Via string `json:"Via"`
+	// Suppressed are the recipients on the account's suppression list:
+	// SES accepts the message but does not deliver to them.
+	Suppressed []string `json:"Suppressed,omitempty"`
 }
 
 // Destination are a message's recipients.
@@ -75,12 +81,27 @@ type outgoing struct {
 	// hear of the message; NoConfigSet is the refusal of an unknown one.
 	ConfigSet   string
 	NoConfigSet awserr.Code
+	// Suppressed are recipients on the suppression list (set by
+	// checkAndKeep); SuppressReasons, from the configuration set,
+	// overrides which reasons count (nil: all, as the account's list).
+	Suppressed      []string
+	SuppressReasons *[]string
 }
 
 // send checks the sender and, in the sandbox, the recipients, then keeps
 // the message in the outbox.
 func (c *Core) send(now time.Time, m outgoing) (string, error) {
 	var cs configSet
+	if m.ConfigSet == "" && m.Account != "" {
+		// The sending identity's default configuration set (the address,
+		// else its domain).
+		for _, name := range []string{bareAddress(m.Source), domainOf(bareAddress(m.Source))} {
+			if id, ok, err := c.getIdentity(m.Account, m.Region, name); err == nil && ok && id.ConfigSet != "" {
+				m.ConfigSet = id.ConfigSet
+				break
+			}
+		}
+	}
 	if m.ConfigSet != "" {
 		got, ok, err := c.getConfigSet(m.Account, m.Region, m.ConfigSet)
 		if err != nil {
@@ -90,6 +111,13 @@ func (c *Core) send(now time.Time, m outgoing) (string, error) {
 			return "", errNoConfigSet(m.NoConfigSet, m.ConfigSet)
 		}
 		cs = got
+		m.SuppressReasons = cs.SuppressedReasons
+		if cs.SendingPaused {
+			if strings.HasPrefix(m.Via, "v2 ") {
+				return "", sesv2api.ErrSendingPausedException.New("Sending is paused for this configuration set.")
+			}
+			return "", sesapi.ErrConfigurationSetSendingPausedException.New("Sending is paused for this configuration set.").With("ConfigurationSetName", cs.Name)
+		}
 	}
 	id, err := c.checkAndKeep(now, &m)
 	if err != nil {
@@ -127,6 +155,12 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if a.SendingPaused {
+		if strings.HasPrefix(m.Via, "v2 ") {
+			return "", sesv2api.ErrSendingPausedException.New("Email sending is disabled for your entire Amazon SES account.")
+		}
+		return "", sesapi.ErrAccountSendingPausedException.New("Email sending is disabled for your entire Amazon SES account.")
+	}
 	if !a.Production {
 		var failed []string
 		for _, r := range rcpts {
@@ -153,6 +187,19 @@ func (c *Core) checkAndKeep(now time.Time, m *outgoing) (string, error) {
 			return "", m.Rejected.New("Daily message quota exceeded.")
 		}
 	}
+	for _, r := range rcpts {
+		sd, ok, err := c.suppression(m.Account, m.Region, bareAddress(r))
+		if err != nil {
+			return "", err
+		}
+		reasons := a.suppressedReasons()
+		if m.SuppressReasons != nil {
+			reasons = *m.SuppressReasons
+		}
+		if ok && slices.Contains(reasons, sd.Reason) {
+			m.Suppressed = append(m.Suppressed, bareAddress(r))
+		}
+	}
 	return c.keep(now, m)
 }
 
@@ -164,7 +211,7 @@ func (c *Core) keep(now time.Time, m *outgoing) (string, error) {
 		m.Raw = buildMIME(id, now, *m)
 	}
 	rec := Mail{ID: id, Account: m.Account, Region: m.Region, Source: m.Source, Destination: m.Dest,
-		Subject: m.Subject, Body: m.Body, Raw: string(m.Raw), Timestamp: now, Via: m.Via}
+		Subject: m.Subject, Body: m.Body, Raw: string(m.Raw), Timestamp: now, Via: m.Via, Suppressed: m.Suppressed}
 	err := c.opt.Store.Update(func(tx storage.Tx) error {
 		// Keys sort by time, then id: the outbox lists oldest first.
 		k := now.UTC().Format("20060102T150405.000000000") + id

@@ -59,12 +59,15 @@ func (c *Core) HTTP() http.Handler {
 	mux.HandleFunc(MessagesPath, messages)
 	mux.HandleFunc(LocalStackPath, messages)
 	mux.HandleFunc("GET "+VerifyPath, func(w http.ResponseWriter, r *http.Request) {
-		ok, err := c.Verify(r.URL.Query().Get("token"))
+		ok, redirect, err := c.verify(r.URL.Query().Get("token"))
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		case !ok:
 			http.Error(w, "The verification link is invalid or has expired.", http.StatusNotFound)
+		case redirect != "":
+			// A custom verification template's SuccessRedirectionURL.
+			http.Redirect(w, r, redirect, http.StatusFound)
 		default:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Write([]byte("Congratulations! You have successfully verified an email address with Amazon Web Services.\n"))

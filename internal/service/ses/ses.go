@@ -17,6 +17,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -35,6 +36,12 @@ type Options struct {
 	// Bus carries configuration sets' events: SNS topics by Deliver,
 	// EventBridge's default bus by Publish.
 	Bus *events.Bus
+	// Objects writes received mail to S3 (receipt rules' S3 action) as
+	// ses.amazonaws.com; nil runs no S3 action.
+	Objects objects.Store
+	// Functions runs RequestResponse Lambda actions; nil invokes every
+	// Lambda action as an Event.
+	Functions Functions
 }
 
 // Core is the state both SES APIs serve.
@@ -78,6 +85,26 @@ type identity struct {
 	DKIMTokens []string
 	Created    time.Time
 	Tags       map[string]string
+	// MailFrom is the custom MAIL FROM domain and MailFromBehavior its
+	// BehaviorOnMXFailure (UseDefaultValue / RejectMessage).
+	MailFrom, MailFromBehavior string
+	// Policies are the sending authorization policies by name.
+	Policies map[string]string
+	// Topics are the SNS topics of Bounce, Complaint and Delivery
+	// notifications; Headers whether each includes the headers.
+	Topics  map[string]string
+	Headers map[string]bool
+	// NoForwarding: feedback forwarding by email is off (it is on by
+	// default).
+	NoForwarding bool
+	// DKIMDisabled: DKIM signing is off (on by default once verified).
+	DKIMDisabled bool
+	// ConfigSet is the default configuration set of mail the identity
+	// sends without naming one.
+	ConfigSet string
+	// DKIMSelector is set for Bring Your Own DKIM (origin EXTERNAL): the
+	// domain is proven by the TXT record <selector>._domainkey.<domain>.
+	DKIMSelector string
 }
 
 // account is the account's SES settings in one region.
@@ -88,6 +115,19 @@ type account struct {
 	Details    map[string]string
 	// ActiveRuleSet names the active receipt rule set ("" for none).
 	ActiveRuleSet string
+	// SendingPaused: UpdateAccountSendingEnabled turned sending off.
+	SendingPaused bool
+	// SuppressedReasons are the reasons the account-level suppression
+	// list applies for (nil: BOUNCE and COMPLAINT, a new account's).
+	SuppressedReasons *[]string
+}
+
+// suppressedReasons are the reasons the account's list applies for.
+func (a account) suppressedReasons() []string {
+	if a.SuppressedReasons == nil {
+		return []string{"BOUNCE", "COMPLAINT"}
+	}
+	return *a.SuppressedReasons
 }
 
 // template is an email template (v1 Template / v2 EmailTemplateContent).
@@ -108,6 +148,9 @@ type sent struct {
 // verifyLink maps a verification token to its identity.
 type verifyLink struct {
 	Account, Region, Identity string
+	// Success is where the link redirects once followed (a custom
+	// verification template's SuccessRedirectionURL); "" answers a page.
+	Success string
 }
 
 var (
@@ -187,7 +230,7 @@ func (c *Core) addIdentity(ctx context.Context, acct, region, name string, mk fu
 			return err
 		}
 		if out.Type == typeEmail {
-			return links.Put(tx, outboxScope, verifyLink{acct, region, out.Name}, out.Token)
+			return links.Put(tx, outboxScope, verifyLink{Account: acct, Region: region, Identity: out.Name}, out.Token)
 		}
 		return nil
 	})
@@ -259,6 +302,20 @@ func (c *Core) domainProven(id identity) bool {
 			}
 		}
 	}
+	if id.DKIMSelector != "" {
+		sets, err := c.opt.DNS.RRSets(z, id.DKIMSelector+"._domainkey."+apex)
+		if err != nil {
+			return false
+		}
+		for _, s := range sets {
+			for _, v := range s.Values {
+				if s.Type == "TXT" && strings.Contains(v, "p=") {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	for _, t := range id.DKIMTokens {
 		sets, err := c.opt.DNS.RRSets(z, t+"._domainkey."+apex)
 		if err != nil {
@@ -327,6 +384,9 @@ func (c *Core) deleteIdentity(acct, region, name string) (bool, error) {
 				return err
 			}
 		}
+		if err := resourceTags.Delete(tx, scope(acct, region), "arn:aws:ses:"+region+":"+acct+":identity/"+id.Name); err != nil {
+			return err
+		}
 		return identities.Delete(tx, scope(acct, region), key(name))
 	})
 	return existed, err
@@ -335,12 +395,20 @@ func (c *Core) deleteIdentity(acct, region, name string) (bool, error) {
 // Verify marks the identity a verification link names verified; false
 // when the token is unknown.
 func (c *Core) Verify(token string) (bool, error) {
+	ok, _, err := c.verify(token)
+	return ok, err
+}
+
+// verify follows a verification link, answering where it redirects.
+func (c *Core) verify(token string) (bool, string, error) {
 	var found bool
+	var redirect string
 	err := c.opt.Store.Update(func(tx storage.Tx) error {
 		l, ok, err := links.Get(tx, outboxScope, token)
 		if err != nil || !ok {
 			return err
 		}
+		redirect = l.Success
 		id, ok, err := identities.Get(tx, scope(l.Account, l.Region), key(l.Identity))
 		if err != nil || !ok {
 			return err
@@ -349,7 +417,7 @@ func (c *Core) Verify(token string) (bool, error) {
 		id.Status = statusSuccess
 		return identities.Put(tx, scope(l.Account, l.Region), id, key(l.Identity))
 	})
-	return found, err
+	return found, redirect, err
 }
 
 // accountOf reads the account's settings.

@@ -532,7 +532,7 @@ func TestSMTPHostile(t *testing.T) {
 	}{
 		{"long line", strings.Repeat("A", 5000) + "\r\n", "500 Line too long"},
 		{"bad commands", strings.Repeat("BOGUS\r\n", 20), "421 Too many errors"},
-		{"mail before auth", "MAIL FROM:<a@b.c>\r\nQUIT\r\n", "530 Authentication required"},
+		{"send before auth", "MAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nQUIT\r\n", "530 Authentication required"},
 		{"auth with no keys", "AUTH PLAIN AGEAYg==\r\nQUIT\r\n", "535 Authentication Credentials Invalid"},
 		{"starttls", "STARTTLS\r\nQUIT\r\n", "454 TLS not available"},
 	}

@@ -2,14 +2,17 @@ package ses
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -57,20 +60,47 @@ type SMTPServer struct {
 	c      *Core
 	keys   KeyLookup
 	region string
-	ln     net.Listener
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-	closed bool
+	// tls is the certificate source of STARTTLS (and of the implicit-TLS
+	// listener); nil offers no TLS.
+	tls *tls.Config
+	// implicit: every session starts with a TLS handshake (SMTPS).
+	implicit bool
+	ln       net.Listener
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]bool
+	closed   bool
 }
 
-// ListenSMTP starts the SMTP listener on addr for region.
+// SMTPConfig configures an SMTP listener.
+type SMTPConfig struct {
+	Addr   string
+	Region string
+	Keys   KeyLookup
+	// TLS offers STARTTLS with its certificates; as on SES's endpoint,
+	// AUTH is then refused until the session is encrypted. Nil offers
+	// no TLS (and AUTH is accepted in the clear).
+	TLS *tls.Config
+	// Implicit makes every session start with a TLS handshake (SMTPS,
+	// SES's port 465); it needs TLS.
+	Implicit bool
+}
+
+// ListenSMTP starts the SMTP listener on addr for region, without TLS.
 func (c *Core) ListenSMTP(addr, region string, keys KeyLookup) (*SMTPServer, error) {
-	ln, err := net.Listen("tcp", addr)
+	return c.ServeSMTP(SMTPConfig{Addr: addr, Region: region, Keys: keys})
+}
+
+// ServeSMTP starts an SMTP listener as cfg says.
+func (c *Core) ServeSMTP(cfg SMTPConfig) (*SMTPServer, error) {
+	if cfg.Implicit && cfg.TLS == nil {
+		return nil, errors.New("ses: implicit TLS needs a certificate")
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTPServer{c: c, keys: keys, region: region, ln: ln, conns: map[net.Conn]bool{}}
+	s := &SMTPServer{c: c, keys: cfg.Keys, region: cfg.Region, tls: cfg.TLS, implicit: cfg.Implicit, ln: ln, conns: map[net.Conn]bool{}}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -155,9 +185,28 @@ type smtpSession struct {
 	from    string
 	hasFrom bool
 	rcpts   []string
+	// secure: the session is encrypted (STARTTLS or SMTPS).
+	secure bool
+	// inbound maps each recipient of a session without AUTH to the
+	// account whose receipt rules take it (mail arriving from outside).
+	inbound map[string]string
 }
 
+// smtpHandshake bounds a TLS handshake, so a client that stalls in it
+// cannot hold a session slot longer.
+const smtpHandshake = 30 * time.Second
+
 func (s *SMTPServer) session(conn net.Conn) {
+	secure := false
+	if s.implicit {
+		tc := tls.Server(conn, s.tls)
+		_ = tc.SetDeadline(time.Now().Add(smtpHandshake))
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		conn, secure = tc, true
+	}
 	br := bufio.NewReaderSize(conn, smtpLine+2)
 	w := bufio.NewWriter(conn)
 	reply := func(format string, args ...any) {
@@ -173,7 +222,7 @@ func (s *SMTPServer) session(conn net.Conn) {
 		return string(b), err
 	}
 	reply("220 email-smtp.%s.amazonaws.com ESMTP SimpleEmailService (niwa)", s.region)
-	var st smtpSession
+	st := smtpSession{secure: secure}
 	bad := 0
 	for bad < smtpMaxBad {
 		line, err := readLine()
@@ -187,18 +236,28 @@ func (s *SMTPServer) session(conn net.Conn) {
 		verb, arg := smtpCommand(line)
 		switch verb {
 		case "EHLO":
-			reply("250-email-smtp.amazonaws.com\r\n250-8BITMIME\r\n250-SIZE %d\r\n250-AUTH PLAIN LOGIN\r\n250 Ok", maxRawV1)
+			starttls := ""
+			if s.tls != nil && !st.secure {
+				starttls = "250-STARTTLS\r\n"
+			}
+			reply("250-email-smtp.amazonaws.com\r\n250-8BITMIME\r\n250-SIZE %d\r\n%s250-AUTH PLAIN LOGIN\r\n250 Ok", maxRawV1, starttls)
 		case "HELO":
 			reply("250 email-smtp.amazonaws.com")
 		case "NOOP":
 			reply("250 Ok")
 		case "RSET":
-			st = smtpSession{account: st.account}
+			st = smtpSession{account: st.account, secure: st.secure}
 			reply("250 Ok")
 		case "QUIT":
 			reply("221 Bye")
 			return
 		case "AUTH":
+			if s.tls != nil && !st.secure {
+				// SES's endpoint takes credentials only over TLS.
+				reply("530 Must issue a STARTTLS command first")
+				bad++
+				continue
+			}
 			user, pass, ok := s.auth(arg, reply, readLine)
 			if !ok {
 				bad++
@@ -213,18 +272,15 @@ func (s *SMTPServer) session(conn net.Conn) {
 			st.account = acct
 			reply("235 Authentication successful.")
 		case "MAIL":
-			if st.account == "" {
-				reply("530 Authentication required")
-				bad++
-				continue
-			}
 			addr, ok := pathArg(arg, "FROM:")
 			if !ok {
 				reply("501 Invalid MAIL FROM address provided")
 				bad++
 				continue
 			}
-			st.from, st.hasFrom, st.rcpts = addr, true, nil
+			// Without AUTH the session may only deliver to addresses an
+			// active receipt rule takes (mail arriving from outside).
+			st.from, st.hasFrom, st.rcpts, st.inbound = addr, true, nil, nil
 			reply("250 Ok")
 		case "RCPT":
 			if !st.hasFrom {
@@ -241,6 +297,18 @@ func (s *SMTPServer) session(conn net.Conn) {
 			if len(st.rcpts) >= maxRecipients {
 				reply("452 Too many recipients")
 				continue
+			}
+			if st.account == "" {
+				acct, code, msg := s.c.inboundAccount(s.region, addr, st.secure, remoteIP(conn))
+				if acct == "" {
+					reply("%d %s", code, msg)
+					bad++
+					continue
+				}
+				if st.inbound == nil {
+					st.inbound = map[string]string{}
+				}
+				st.inbound[addr] = acct
 			}
 			st.rcpts = append(st.rcpts, addr)
 			reply("250 Ok")
@@ -260,15 +328,44 @@ func (s *SMTPServer) session(conn net.Conn) {
 				reply("552 Message exceeded maximum message size")
 				return
 			}
-			id, err := s.deliver(st, raw)
-			st = smtpSession{account: st.account}
+			// The dot reader turns CRLF into LF; the stored message keeps
+			// the wire's line endings, as SES stores it (S3 actions).
+			raw = bytes.ReplaceAll(raw, []byte("\n"), []byte("\r\n"))
+			var id string
+			if st.account == "" {
+				id, err = s.c.receiveInbound(s.region, st.from, st.inbound, st.rcpts, raw, st.secure)
+			} else {
+				id, err = s.deliver(st, raw)
+			}
+			st = smtpSession{account: st.account, secure: st.secure}
 			if err != nil {
 				reply("554 Message rejected: %s", awserr.As(err).Message)
 				continue
 			}
 			reply("250 Ok %s", id)
 		case "STARTTLS":
-			reply("454 TLS not available")
+			if s.tls == nil {
+				reply("454 TLS not available")
+				continue
+			}
+			if st.secure {
+				reply("503 TLS already active")
+				bad++
+				continue
+			}
+			reply("220 Ready to start TLS")
+			tc := tls.Server(conn, s.tls)
+			_ = tc.SetDeadline(time.Now().Add(smtpHandshake))
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			_ = tc.SetDeadline(time.Time{})
+			// RFC 3207: the client starts over; nothing said in the
+			// clear carries into the encrypted session.
+			conn = tc
+			br = bufio.NewReaderSize(conn, smtpLine+2)
+			w = bufio.NewWriter(conn)
+			st = smtpSession{secure: true}
 		default:
 			reply("502 Command not implemented")
 			bad++
@@ -364,4 +461,12 @@ func (s *SMTPServer) deliver(st smtpSession, raw []byte) (string, error) {
 	return s.c.send(s.c.now(), outgoing{Account: st.account, Region: s.region, Source: st.from,
 		Dest: Destination{ToAddresses: st.rcpts}, Subject: p.Subject, Body: p.Body, Raw: raw, Via: "SMTP",
 		Rejected: sesapi.ErrMessageRejected})
+}
+
+// remoteIP is the client's address, for receipt filters.
+func remoteIP(conn net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }

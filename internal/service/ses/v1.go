@@ -8,6 +8,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // V1 is the classic SES API (query protocol, 2010-12-01).
@@ -95,7 +96,7 @@ func (s *V1) GetIdentityDkimAttributes(ctx *request.Context, in *sesapi.GetIdent
 		}
 		a := sesapi.IdentityDkimAttributes{DkimEnabled: ptr.To(false), DkimVerificationStatus: ptr.To("NotStarted")}
 		if id.Type == typeDomain {
-			a = sesapi.IdentityDkimAttributes{DkimEnabled: ptr.To(true), DkimVerificationStatus: ptr.To(id.Status), DkimTokens: id.DKIMTokens}
+			a = sesapi.IdentityDkimAttributes{DkimEnabled: ptr.To(!id.DKIMDisabled), DkimVerificationStatus: ptr.To(id.Status), DkimTokens: id.DKIMTokens}
 		}
 		out[name] = a
 	}
@@ -311,7 +312,28 @@ func (s *V1) GetSendQuota(ctx *request.Context, _ *sesapi.GetSendQuotaInput) (*s
 
 // GetAccountSendingEnabled: sending is always enabled in niwa.
 func (s *V1) GetAccountSendingEnabled(ctx *request.Context, _ *sesapi.GetAccountSendingEnabledInput) (*sesapi.GetAccountSendingEnabledResponse, error) {
-	return &sesapi.GetAccountSendingEnabledResponse{Enabled: ptr.To(true)}, nil
+	a, err := s.c.accountOf(ctx.Account, ctx.Region)
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.GetAccountSendingEnabledResponse{Enabled: ptr.To(!a.SendingPaused)}, nil
+}
+
+// UpdateAccountSendingEnabled pauses or resumes the account's sending in
+// the region; paused, every send is refused AccountSendingPausedException.
+func (s *V1) UpdateAccountSendingEnabled(ctx *request.Context, in *sesapi.UpdateAccountSendingEnabledRequest) (*sesapi.UpdateAccountSendingEnabledOutput, error) {
+	err := s.c.opt.Store.Update(func(tx storage.Tx) error {
+		a, _, err := accounts.Get(tx, scope(ctx.Account, ctx.Region), "settings")
+		if err != nil {
+			return err
+		}
+		a.SendingPaused = !ptr.Deref(in.Enabled)
+		return accounts.Put(tx, scope(ctx.Account, ctx.Region), a, "settings")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sesapi.UpdateAccountSendingEnabledOutput{}, nil
 }
 
 func nonEmpty(s string) *string {

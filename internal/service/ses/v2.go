@@ -30,7 +30,11 @@ func dkim(id identity) *sesv2api.DkimAttributes {
 	if id.Type != typeDomain {
 		return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(false), Status: ptr.To("NOT_STARTED")}
 	}
-	return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(true), Status: ptr.To(v2Status(id.Status)), Tokens: id.DKIMTokens,
+	if id.DKIMSelector != "" {
+		return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(!id.DKIMDisabled), Status: ptr.To(v2Status(id.Status)), Tokens: []string{id.DKIMSelector},
+			SigningAttributesOrigin: ptr.To("EXTERNAL")}
+	}
+	return &sesv2api.DkimAttributes{SigningEnabled: ptr.To(!id.DKIMDisabled), Status: ptr.To(v2Status(id.Status)), Tokens: id.DKIMTokens,
 		SigningAttributesOrigin: ptr.To("AWS_SES"), CurrentSigningKeyLength: ptr.To("RSA_2048_BIT"), NextSigningKeyLength: ptr.To("RSA_2048_BIT")}
 }
 
@@ -63,6 +67,9 @@ func (s *V2) CreateEmailIdentity(ctx *request.Context, in *sesv2api.CreateEmailI
 		}
 		id = got
 	}
+	if err := s.c.setTags(ctx, sesARN(ctx, "identity", id.Name), in.Tags); err != nil {
+		return nil, err
+	}
 	return &sesv2api.CreateEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)),
 		VerifiedForSendingStatus: ptr.To(id.Status == statusSuccess), DkimAttributes: dkim(id)}, nil
 }
@@ -77,9 +84,18 @@ func (s *V2) GetEmailIdentity(ctx *request.Context, in *sesv2api.GetEmailIdentit
 	if !ok {
 		return nil, sesv2api.ErrNotFoundException.New("Email identity %s does not exist.", name)
 	}
-	return &sesv2api.GetEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)), FeedbackForwardingStatus: ptr.To(true),
+	tags, err := s.c.tagsOf(ctx, sesARN(ctx, "identity", id.Name))
+	if err != nil {
+		return nil, err
+	}
+	policies := map[string]string{}
+	for k, v := range id.Policies {
+		policies[k] = v
+	}
+	return &sesv2api.GetEmailIdentityResponse{IdentityType: ptr.To(v2Type(id.Type)), FeedbackForwardingStatus: ptr.To(!id.NoForwarding),
 		VerifiedForSendingStatus: ptr.To(id.Status == statusSuccess), VerificationStatus: ptr.To(v2Status(id.Status)),
-		DkimAttributes: dkim(id), Policies: map[string]string{}, Tags: []sesv2api.Tag{}}, nil
+		DkimAttributes: dkim(id), MailFromAttributes: s.c.mailFromV2(id), Policies: policies, Tags: tags,
+		ConfigurationSetName: nonEmpty(id.ConfigSet)}, nil
 }
 
 // ListEmailIdentities lists identities.
@@ -186,9 +202,10 @@ func (s *V2) GetAccount(ctx *request.Context, _ *sesv2api.GetAccountRequest) (*s
 	if err != nil {
 		return nil, err
 	}
-	return &sesv2api.GetAccountResponse{ProductionAccessEnabled: ptr.To(a.Production), SendingEnabled: ptr.To(true),
+	return &sesv2api.GetAccountResponse{ProductionAccessEnabled: ptr.To(a.Production), SendingEnabled: ptr.To(!a.SendingPaused),
 		EnforcementStatus: ptr.To("HEALTHY"), DedicatedIpAutoWarmupEnabled: ptr.To(false),
-		SendQuota: &sesv2api.SendQuota{Max24HourSend: ptr.To(max24), MaxSendRate: ptr.To(rate), SentLast24Hours: ptr.To(last)}}, nil
+		SuppressionAttributes: &sesv2api.SuppressionAttributes{SuppressedReasons: a.suppressedReasons()},
+		SendQuota:             &sesv2api.SendQuota{Max24HourSend: ptr.To(max24), MaxSendRate: ptr.To(rate), SentLast24Hours: ptr.To(last)}}, nil
 }
 
 // PutAccountDetails records the account's details; with
