@@ -67,7 +67,7 @@ func catalog() []struct {
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
 		{cloudtrailapi.Spec(), notYetWiring},
-		{cloudformationapi.Spec(), notYetWiring},
+		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
 	}
