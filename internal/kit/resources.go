@@ -199,3 +199,55 @@ func Has(props map[string]any, name string) bool {
 	_, ok := props[name]
 	return ok
 }
+
+// DecodeProp decodes props[name] into out, a typed API shape whose field
+// names are the property's member names (CloudFormation's properties
+// mostly are the API's members): JSON matches them case-insensitively.
+// Absent properties leave out as it is.
+func DecodeProp(props map[string]any, name string, out any) error {
+	v, ok := props[name]
+	if !ok || v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	first := json.Unmarshal(b, out)
+	if first == nil {
+		return nil
+	}
+	// Templates often give numbers and booleans as strings ("5",
+	// "true"), which CloudFormation converts: try again with them
+	// converted.
+	b, err = json.Marshal(coerce(v))
+	if err != nil || json.Unmarshal(b, out) != nil {
+		return first
+	}
+	return nil
+}
+
+func coerce(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = coerce(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = coerce(e)
+		}
+		return out
+	case string:
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return f
+		}
+		if x == "true" || x == "false" {
+			return x == "true"
+		}
+	}
+	return v
+}

@@ -189,10 +189,7 @@ func (c *CloudFormation) custom(ctx *request.Context, s *stackRec, reqType, logi
 			if reason == "" {
 				reason = "Failed to create resource. See the details in CloudWatch Log Stream"
 			}
-			if reqType == "Create" {
-				return kit.ResourceResult{PhysicalID: r.PhysicalResourceId}, fmt.Errorf("Received response status [FAILED] from custom resource. Message returned: %s", reason)
-			}
-			return kit.ResourceResult{}, fmt.Errorf("Received response status [FAILED] from custom resource. Message returned: %s", reason)
+			return kit.ResourceResult{}, fmt.Errorf("Received response status [FAILED] from custom resource. Message returned: %s (RequestId: %s)", reason, reqID)
 		}
 		phys := r.PhysicalResourceId
 		if phys == "" {

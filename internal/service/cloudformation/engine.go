@@ -456,7 +456,8 @@ func activeOrder(t *template, ev *evaluator) ([]string, error) {
 
 // failureReason words a provider's error as CloudFormation does.
 func failureReason(err error) string {
-	if e := awserr.As(err); e != nil {
+	var e *awserr.Error
+	if errors.As(err, &e) {
 		code := "GeneralServiceException"
 		switch {
 		case strings.Contains(e.Code.Code, "AlreadyExists") || strings.Contains(e.Code.Code, "Exists"):
@@ -473,7 +474,8 @@ func failureReason(err error) string {
 
 // plainMessage is an error's message without its code.
 func plainMessage(err error) string {
-	if e := awserr.As(err); e != nil {
+	var e *awserr.Error
+	if errors.As(err, &e) {
 		return e.Message
 	}
 	return err.Error()
