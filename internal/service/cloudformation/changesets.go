@@ -113,7 +113,7 @@ func (c *CloudFormation) CreateChangeSet(ctx *request.Context, in *cfnapi.Create
 	cs := changeSetRec{ID: fmt.Sprintf("arn:aws:cloudformation:%s:%s:changeSet/%s/%s", ctx.Region, ctx.Account, name, awsid.UUID()),
 		Name: name, StackID: s.ID, StackName: s.Name, Type: typ, Description: ptrStr(in.Description),
 		Status: "CREATE_COMPLETE", ExecutionStatus: "AVAILABLE", Created: c.clock.Now().UTC(), Template: body,
-		Params: in.Parameters, Resolved: p.recs, Capabilities: in.Capabilities, Tags: tags, TagsGiven: in.Tags != nil,
+		Params: in.Parameters, Resolved: p.recs, Capabilities: in.Capabilities, Tags: tags, TagsGiven: len(in.Tags) > 0,
 		NotificationARNs: in.NotificationARNs, RoleARN: ptrStr(in.RoleARN), OnStackFailure: ptrStr(in.OnStackFailure)}
 	cs.Changes = c.diff(s, p)
 	if typ == "UPDATE" && len(cs.Changes) == 0 && sameParams(p.recs, s.Params) && (!cs.TagsGiven || sameTags(tags, s.Tags)) {
