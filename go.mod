@@ -27,7 +27,11 @@ require (
 	rsc.io/qr v0.2.0
 )
 
-require github.com/x448/float16 v0.8.4 // indirect
+require (
+	github.com/kr/text v0.2.0 // indirect
+	github.com/rogpeppe/go-internal v1.16.0 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+)
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1
