@@ -122,6 +122,9 @@ func PhysicalName(r ResourceRequest, max int) string {
 			logical = logical[:len(logical)-1]
 		}
 	}
+	if logical == "" {
+		return stack + "-" + suffix
+	}
 	return stack + "-" + logical + "-" + suffix
 }
 

@@ -45,11 +45,32 @@ func wireCloudFormation(d *deps) (*wiring, error) {
 
 // resourceProvider finds the provider of a resource type among the wired
 // services' declarations.
+// Its calls run as requests to the providing service (ctx.Service), so
+// that what a handler derives from its service (Secrets Manager's
+// aws/secretsmanager key) is what a direct call gets.
 func (d *deps) resourceProvider(typ string) (kit.ResourceProvider, bool) {
-	for _, decl := range d.decls {
-		if p, ok := decl.Resources[typ]; ok {
-			return p, true
+	for name, decl := range d.decls {
+		p, ok := decl.Resources[typ]
+		if !ok {
+			continue
 		}
+		svc := name
+		if create := p.Create; create != nil {
+			p.Create = func(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+				return create(asCallerIn(ctx, svc), r)
+			}
+		}
+		if update := p.Update; update != nil {
+			p.Update = func(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+				return update(asCallerIn(ctx, svc), r)
+			}
+		}
+		if del := p.Delete; del != nil {
+			p.Delete = func(ctx *request.Context, r kit.ResourceRequest) error {
+				return del(asCallerIn(ctx, svc), r)
+			}
+		}
+		return p, true
 	}
 	return kit.ResourceProvider{}, false
 }

@@ -189,14 +189,14 @@ func (c *CloudFormation) custom(ctx *request.Context, s *stackRec, reqType, logi
 			if reason == "" {
 				reason = "Failed to create resource. See the details in CloudWatch Log Stream"
 			}
-			return kit.ResourceResult{}, fmt.Errorf("Received response status [FAILED] from custom resource. Message returned: %s (RequestId: %s)", reason, reqID)
+			return kit.ResourceResult{}, failuref("Received response status [FAILED] from custom resource. Message returned: %s (RequestId: %s)", reason, reqID)
 		}
 		phys := r.PhysicalResourceId
 		if phys == "" {
 			phys = physical
 		}
 		if phys == "" {
-			return kit.ResourceResult{}, fmt.Errorf("Invalid PhysicalResourceId")
+			return kit.ResourceResult{}, failuref("Invalid PhysicalResourceId")
 		}
 		attrs := map[string]any{}
 		for k, v := range r.Data {
@@ -204,7 +204,7 @@ func (c *CloudFormation) custom(ctx *request.Context, s *stackRec, reqType, logi
 		}
 		return kit.ResourceResult{PhysicalID: phys, Attributes: attrs}, nil
 	case <-timer:
-		return kit.ResourceResult{}, fmt.Errorf("CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [%s]. If you are using the Python cfn-response module, you may need to update your Lambda function code so that CloudFormation can attach the updated version.", reqID)
+		return kit.ResourceResult{}, failuref("CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [%s]. If you are using the Python cfn-response module, you may need to update your Lambda function code so that CloudFormation can attach the updated version.", reqID)
 	case <-ctx.Done():
 		return kit.ResourceResult{}, ctx.Err()
 	}
@@ -234,3 +234,11 @@ func stringify(v any) any {
 	}
 	return v
 }
+
+// failure is a resource failure worded as CloudFormation words it (a
+// sentence, capitalized and punctuated, unlike Go error strings).
+type failure string
+
+func (f failure) Error() string { return string(f) }
+
+func failuref(format string, args ...any) error { return failure(fmt.Sprintf(format, args...)) }

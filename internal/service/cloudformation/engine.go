@@ -304,8 +304,10 @@ func (c *CloudFormation) requiredCapabilities(t *template) (caps []string, reaso
 		}
 		iam = true
 		names = append(names, logical)
-		for _, k := range []string{"RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName"} {
-			if _, ok := r.Properties[k]; ok {
+		// A name given to the IAM resource itself (not one it refers
+		// to, as an access key's UserName) needs CAPABILITY_NAMED_IAM.
+		if k, ok := iamNameProperty[r.Type]; ok {
+			if _, given := r.Properties[k]; given {
 				named = true
 			}
 		}
@@ -323,6 +325,11 @@ func (c *CloudFormation) requiredCapabilities(t *template) (caps []string, reaso
 	}
 	return caps, reason
 }
+
+// iamNameProperty is the property naming each IAM resource type.
+var iamNameProperty = map[string]string{"AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName",
+	"AWS::IAM::Group": "GroupName", "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+	"AWS::IAM::InstanceProfile": "InstanceProfileName"}
 
 func typesOf(t *template, logicals []string) []string {
 	seen := map[string]bool{}

@@ -72,7 +72,7 @@ func (s *SecretsManager) cfnSecretString(ctx *request.Context, r kit.ResourceReq
 func (s *SecretsManager) cfnCreateSecret(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
 	name := r.Str("Name")
 	if name == "" {
-		name = kit.PhysicalName(kit.ResourceRequest{StackName: r.LogicalID, LogicalID: "secret"}, 256)
+		name = kit.PhysicalName(kit.ResourceRequest{StackName: r.LogicalID}, 256) // <logical id>-<random>, as AWS names them
 	}
 	str, err := s.cfnSecretString(ctx, r)
 	if err != nil {
