@@ -90,7 +90,18 @@ func (c *CloudFormation) Declare() kit.Declaration {
 			"CreateStackInstances", "DeleteStackInstances", "DescribeStackInstance", "ListStackInstances",
 			"UpdateStackInstances", "DescribeStackSetOperation", "ListStackSetOperations",
 			"ListStackSetOperationResults", "StopStackSetOperation", "ImportStacksToStackSet",
-			"DetectStackSetDrift", "ListStackSetAutoDeploymentTargets"),
+			"DetectStackSetDrift", "ListStackSetAutoDeploymentTargets", "ListStackInstanceResourceDrifts",
+			"ActivateOrganizationsAccess", "DeactivateOrganizationsAccess", "DescribeOrganizationsAccess").
+			Add("niwa does not compare stacks' resources with their templates yet (drift detection)",
+				"DetectStackDrift", "DetectStackResourceDrift", "DescribeStackDriftDetectionStatus", "DescribeStackResourceDrifts").
+			Add("niwa has no CloudFormation registry: the resource types are those its services provide (docs/cloudformation.md)",
+				"ActivateType", "DeactivateType", "DeregisterType", "DescribeType", "DescribeTypeRegistration", "ListTypes",
+				"ListTypeRegistrations", "ListTypeVersions", "PublishType", "RegisterPublisher", "DescribePublisher", "RegisterType",
+				"SetTypeConfiguration", "SetTypeDefaultVersion", "TestType", "BatchDescribeTypeConfigurations", "RecordHandlerProgress").
+			Add("niwa does not scan existing resources into templates (IaC generator)",
+				"CreateGeneratedTemplate", "DeleteGeneratedTemplate", "DescribeGeneratedTemplate", "GetGeneratedTemplate",
+				"ListGeneratedTemplates", "UpdateGeneratedTemplate", "StartResourceScan", "DescribeResourceScan", "ListResourceScans",
+				"ListResourceScanResources", "ListResourceScanRelatedResources"),
 		// Custom resources answer at their ResponseURL.
 		Routes: []kit.Route{c.responseRoute()},
 		Reset:  c.Reset,

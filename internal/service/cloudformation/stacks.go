@@ -807,3 +807,12 @@ func (c *CloudFormation) GetStackPolicy(ctx *request.Context, in *cfnapi.GetStac
 	}
 	return out, nil
 }
+
+// DescribeAccountLimits answers AWS's default quotas.
+func (c *CloudFormation) DescribeAccountLimits(ctx *request.Context, in *cfnapi.DescribeAccountLimitsInput) (*cfnapi.DescribeAccountLimitsOutput, error) {
+	return &cfnapi.DescribeAccountLimitsOutput{AccountLimits: []cfnapi.AccountLimit{
+		{Name: ptr.To("StackLimit"), Value: ptr.To(int32(2000))},
+		{Name: ptr.To("StackOutputsLimit"), Value: ptr.To(int32(200))},
+		{Name: ptr.To("ConcurrentResourcesLimit"), Value: ptr.To(int32(2500))},
+	}}, nil
+}
