@@ -102,7 +102,7 @@ type ssmParameterGetter interface {
 func (d *deps) cfnSSMParameter(ctx *request.Context, name string) (string, error) {
 	svc, ok := d.decls["ssm"].Impl.(ssmParameterGetter)
 	if !ok {
-		return "", fmt.Errorf("SSM is not wired")
+		return "", fmt.Errorf("ssm is not wired")
 	}
 	out, err := svc.GetParameter(asCallerIn(ctx, "ssm"), &ssmapi.GetParameterInput{Name: &name, WithDecryption: ptr.To(true)})
 	if err != nil {
@@ -121,7 +121,7 @@ type secretGetter interface {
 func (d *deps) cfnSecret(ctx *request.Context, id, stage, version string) (string, error) {
 	svc, ok := d.decls["secretsmanager"].Impl.(secretGetter)
 	if !ok {
-		return "", fmt.Errorf("Secrets Manager is not wired")
+		return "", fmt.Errorf("secrets manager is not wired")
 	}
 	in := &smapi.GetSecretValueInput{SecretId: &id}
 	if stage != "" {
@@ -198,7 +198,7 @@ func (d *deps) cfnInvoke(ctx *request.Context, token string, payload []byte) err
 	case "lambda":
 		svc, ok := d.decls["lambda"].Impl.(lambdaInvoker)
 		if !ok {
-			return fmt.Errorf("Lambda is not wired")
+			return fmt.Errorf("lambda is not wired")
 		}
 		_, err := svc.Invoke(asCallerIn(ctx, "lambda"), &lambdaapi.InvocationRequest{FunctionName: &token,
 			InvocationType: ptr.To("Event"), Payload: payload})
@@ -206,7 +206,7 @@ func (d *deps) cfnInvoke(ctx *request.Context, token string, payload []byte) err
 	case "sns":
 		svc, ok := d.decls["sns"].Impl.(snsPublisher)
 		if !ok {
-			return fmt.Errorf("SNS is not wired")
+			return fmt.Errorf("sns is not wired")
 		}
 		_, err := svc.Publish(asCallerIn(ctx, "sns"), &snsapi.PublishInput{TopicArn: &token, Message: ptr.To(string(payload))})
 		return err

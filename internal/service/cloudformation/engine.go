@@ -386,7 +386,7 @@ func (c *CloudFormation) checkTypes(t *template) error {
 // builtin reports types CloudFormation provides itself.
 func (c *CloudFormation) builtin(ty string) bool {
 	switch ty {
-	case "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition":
+	case "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition", nestedType:
 		return true
 	}
 	return false
@@ -641,9 +641,11 @@ type runState struct {
 func (c *CloudFormation) save(s *stackRec) {
 	sc := storage.Scope{Account: s.Account, Region: s.Region}
 	err := c.mutate(sc, s.ID, func(cur *stackRec) error {
-		tp, pol := cur.TerminationProtection, cur.Policy
+		// What other calls change meanwhile is kept: termination
+		// protection, the stack policy, a nested stack's parent.
+		tp, pol, parent, root := cur.TerminationProtection, cur.Policy, cur.ParentID, cur.RootID
 		*cur = *s
-		cur.TerminationProtection, cur.Policy = tp, pol
+		cur.TerminationProtection, cur.Policy, cur.ParentID, cur.RootID = tp, pol, parent, root
 		return nil
 	})
 	if err != nil {
@@ -729,6 +731,8 @@ func (c *CloudFormation) create(ctx *request.Context, rs *runState, logical, typ
 
 func (c *CloudFormation) builtinCreate(ctx *request.Context, rs *runState, req kit.ResourceRequest, typ string) (kit.ResourceResult, error) {
 	switch typ {
+	case nestedType:
+		return c.createNested(ctx, rs, req)
 	case "AWS::CloudFormation::WaitConditionHandle":
 		// A presigned-URL-like handle: niwa does not poll it; wait
 		// conditions with a handle complete at once.
@@ -753,7 +757,9 @@ func (c *CloudFormation) deleteOne(ctx *request.Context, s *stackRec, rec *resou
 	c.event(s, rec.LogicalID, rec.PhysicalID, rec.Type, "DELETE_IN_PROGRESS", "", nil)
 	c.save(s)
 	var err error
-	if rec.PhysicalID != "" && isCustom(rec.Type) {
+	if rec.PhysicalID != "" && rec.Type == nestedType {
+		err = c.deleteNested(ctx, rec.PhysicalID)
+	} else if rec.PhysicalID != "" && isCustom(rec.Type) {
 		_, err = c.custom(ctx, s, "Delete", rec.LogicalID, rec.Type, rec.PhysicalID, rec.Props, nil)
 	} else if rec.PhysicalID != "" && !c.builtin(rec.Type) {
 		p, ok := c.providers(rec.Type)
@@ -1060,6 +1066,9 @@ func (c *CloudFormation) needsReplacement(typ string, changed []string) bool {
 		}
 		return false
 	}
+	if typ == nestedType {
+		return false
+	}
 	if c.builtin(typ) {
 		return len(changed) > 0
 	}
@@ -1282,6 +1291,9 @@ func (c *CloudFormation) runUpdate(s *stackRec, t *template, params map[string]a
 func (c *CloudFormation) update(ctx *request.Context, s *stackRec, typ string, req kit.ResourceRequest) (kit.ResourceResult, error) {
 	if isCustom(typ) {
 		return c.custom(ctx, s, "Update", req.LogicalID, typ, req.PhysicalID, req.Properties, req.OldProperties)
+	}
+	if typ == nestedType {
+		return c.updateNested(ctx, req)
 	}
 	p, ok := c.providers(typ)
 	if !ok || p.Update == nil {
