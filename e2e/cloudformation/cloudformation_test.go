@@ -117,7 +117,9 @@ func TestStackLifecycle(t *testing.T) {
 			// An update in place.
 			n.MustCLI(t, cli, "cloudformation", "update-stack", "--stack-name", name, "--use-previous-template",
 				"--parameters", "ParameterKey=Visibility,ParameterValue=45")
-			n.MustCLI(t, cli, "cloudformation", "wait", "stack-update-complete", "--stack-name", name)
+			if st := settle(t, n, cli, name); st != "UPDATE_COMPLETE" {
+				t.Fatalf("update: %s", st)
+			}
 			attrs = n.MustCLI(t, cli, "sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "VisibilityTimeout")
 			if !strings.Contains(attrs, `"45"`) {
 				t.Fatalf("attributes after update %s", attrs)
@@ -146,7 +148,9 @@ func TestStackLifecycle(t *testing.T) {
 				t.Fatalf("after deploy %+v", s)
 			}
 			n.MustCLI(t, cli, "cloudformation", "delete-stack", "--stack-name", name)
-			n.MustCLI(t, cli, "cloudformation", "wait", "stack-delete-complete", "--stack-name", name)
+			if st := settle(t, n, cli, name); st != "DELETE_COMPLETE" {
+				t.Fatalf("delete: %s", st)
+			}
 			if _, _, err := n.RunCLI(t, cli, nil, "sqs", "get-queue-attributes", "--queue-url", url); err == nil {
 				t.Fatalf("queue %s survived its stack", url)
 			}
@@ -223,7 +227,9 @@ func TestCustomResource(t *testing.T) {
 	tpl := writeFile(t, "custom.yaml", customTemplate)
 	cli := framework.CLIs[0]
 	n.MustCLI(t, cli, "cloudformation", "create-stack", "--stack-name", "good", "--template-body", "file://"+tpl, "--capabilities", "CAPABILITY_IAM")
-	n.MustCLI(t, cli, "cloudformation", "wait", "stack-create-complete", "--stack-name", "good")
+	if st := settle(t, n, cli, "good"); st != "CREATE_COMPLETE" {
+		t.Fatalf("good: %s\n%s", st, strings.Join(events(t, n, cli, "good"), "\n"))
+	}
 	s := describe(t, n, cli, "good")
 	if output(s, "Greeting") != "hello world" || output(s, "Physical") != "greeter-world" {
 		t.Fatalf("outputs %+v", s.Outputs)
@@ -259,5 +265,29 @@ func TestCustomResource(t *testing.T) {
 	}
 	// Deleting the good stack sends the Delete request, which answers.
 	n.MustCLI(t, cli, "cloudformation", "delete-stack", "--stack-name", "good")
-	n.MustCLI(t, cli, "cloudformation", "wait", "stack-delete-complete", "--stack-name", "good")
+	if st := settle(t, n, cli, "good"); st != "DELETE_COMPLETE" {
+		t.Fatalf("delete: %s", st)
+	}
+}
+
+// settle polls describe-stacks until the stack leaves its *_IN_PROGRESS
+// statuses and returns the status it settled in. The CLI's waiters sleep
+// 30 s between polls; one test (TestStackLifecycle) runs them, the others
+// poll here so the package stays quick.
+func settle(t *testing.T, n *framework.Niwa, cli framework.CLI, name string) string {
+	t.Helper()
+	var status string
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		out, stderr, err := n.RunCLI(t, cli, nil, "cloudformation", "describe-stacks", "--stack-name", name, "--query", "Stacks[0].StackStatus", "--output", "text")
+		if err != nil {
+			if strings.Contains(stderr, "does not exist") {
+				status = "DELETE_COMPLETE"
+				return true
+			}
+			t.Fatalf("describe-stacks: %v %s", err, stderr)
+		}
+		status = strings.TrimSpace(out)
+		return !strings.HasSuffix(status, "_IN_PROGRESS")
+	}, "stack "+name+" to settle")
+	return status
 }

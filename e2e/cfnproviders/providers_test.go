@@ -1,4 +1,4 @@
-package cloudformation
+package cfnproviders
 
 import (
 	"encoding/json"
@@ -17,10 +17,10 @@ func TestProviders(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
 	cli := framework.CLIs[0]
-	tpl := filepath.Join(framework.RepoRoot(), "e2e", "cloudformation", "testdata", "providers.yaml")
+	tpl := filepath.Join(framework.RepoRoot(), "e2e", "cfnproviders", "testdata", "providers.yaml")
 	n.MustCLI(t, cli, "cloudformation", "create-stack", "--stack-name", "all", "--template-body", "file://"+tpl, "--capabilities", "CAPABILITY_IAM")
-	if _, stderr, err := n.RunCLI(t, cli, nil, "cloudformation", "wait", "stack-create-complete", "--stack-name", "all"); err != nil {
-		t.Fatalf("create: %v %s\n%s", err, stderr, strings.Join(events(t, n, cli, "all"), "\n"))
+	if st := settle(t, n, cli, "all"); st != "CREATE_COMPLETE" {
+		t.Fatalf("create: %s\n%s", st, strings.Join(events(t, n, cli, "all"), "\n"))
 	}
 	s := describe(t, n, cli, "all")
 	var res struct {
@@ -66,7 +66,9 @@ print("ok")
 		t.Fatalf("checks: %s", out)
 	}
 	n.MustCLI(t, cli, "cloudformation", "delete-stack", "--stack-name", "all")
-	n.MustCLI(t, cli, "cloudformation", "wait", "stack-delete-complete", "--stack-name", "all")
+	if st := settle(t, n, cli, "all"); st != "DELETE_COMPLETE" {
+		t.Fatalf("delete: %s", st)
+	}
 	for _, c := range [][]string{
 		{"sqs", "get-queue-attributes", "--queue-url", phys["Queue"]},
 		{"iam", "get-role", "--role-name", phys["Role"]},
