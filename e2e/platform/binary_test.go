@@ -268,7 +268,7 @@ import boto3, botocore, time
 calls = [
     # Rarely used operations that niwa has no handler for, one or more per
     # protocol family; when one gets a handler, pick another.
-    ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
+    ("cloudformation", "list_stack_sets", {}, "CloudFormation.ListStackSets"),
     ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
     ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
     ("cloudwatch", "get_metric_widget_image", {"MetricWidget": "{}"}, "CloudWatch.GetMetricWidgetImage"),
@@ -305,8 +305,8 @@ func TestCLINotImplemented(t *testing.T) {
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
 			start := time.Now()
-			_, stderr, err := n.RunCLI(t, cli, nil, "cloudformation", "list-stacks")
-			if err == nil || !strings.Contains(stderr, "NotImplemented") || !strings.Contains(stderr, "CloudFormation.ListStacks") {
+			_, stderr, err := n.RunCLI(t, cli, nil, "cloudformation", "list-stack-sets")
+			if err == nil || !strings.Contains(stderr, "NotImplemented") || !strings.Contains(stderr, "CloudFormation.ListStackSets") {
 				t.Fatalf("err=%v stderr=%s", err, stderr)
 			}
 			if took := time.Since(start); took > 20*time.Second {

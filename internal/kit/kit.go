@@ -75,6 +75,10 @@ type Declaration struct {
 	// answered, refused ones included (S3's server access logs); nil
 	// when the service does not look.
 	Observe func(request.Observation)
+	// Resources are the CloudFormation resource types the service
+	// provides (AWS::SQS::Queue), by type name; nil when it provides
+	// none. Each service declares them in its own cfn.go.
+	Resources map[string]ResourceProvider
 	// Reset drops what the service keeps outside storage (caches,
 	// timers) when all state is reset (POST /_niwa/reset), after the
 	// stores are emptied; nil when it keeps nothing there.

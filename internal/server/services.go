@@ -83,7 +83,7 @@ func catalog() []struct {
 		{glueapi.Spec(), wireGlue},
 		{athenaapi.Spec(), wireAthena},         // after S3 and Glue: reads and writes both as the caller
 		{cloudtrailapi.Spec(), wireCloudTrail}, // after S3, SNS, Logs and KMS: it delivers to them
-		{cloudformationapi.Spec(), notYetWiring},
+		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
 		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords

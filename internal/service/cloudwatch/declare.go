@@ -14,6 +14,8 @@ import (
 // answer aws:ResourceTag; Close stops the evaluation loop.
 func (c *CloudWatch) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: c.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      c,
 		Namespace: "cloudwatch",
 		Authz:     kit.Authz{Resources: resources},

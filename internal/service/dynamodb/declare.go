@@ -14,6 +14,8 @@ import (
 // CloudTrail data events.
 func (s *DynamoDB) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "dynamodb",
 		Authz:     kit.Authz{Resources: resources, Policies: s},

@@ -13,6 +13,8 @@ import (
 // tags answer aws:ResourceTag and ec2:ResourceTag.
 func (s *EC2) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "ec2",
 		Authz:     kit.Authz{Resources: resources},

@@ -13,6 +13,8 @@ import (
 // answer aws:ResourceTag.
 func (s *Events) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "events",
 		Authz:     kit.Authz{Resources: resources},

@@ -16,6 +16,8 @@ func (s *IAM) Declare() kit.Declaration {
 	rules := authzRules(s.entityARN)
 	rules.GrantedWithoutPolicy = s.grantedByPasswordPolicy
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "iam",
 		Authz:     rules,

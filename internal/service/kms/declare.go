@@ -20,6 +20,8 @@ import (
 // cryptographic operations are read-only in CloudTrail.
 func (s *KMS) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "kms",
 		Authz:     authzRules(s.AliasTarget, s),

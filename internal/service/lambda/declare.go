@@ -18,6 +18,8 @@ import (
 // events, and function URLs are a raw route.
 func (s *Lambda) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "lambda",
 		Authz: kit.Authz{

@@ -15,6 +15,8 @@ import (
 // aws:ResourceTag.
 func (s *Logs) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:       s,
 		Namespace:  "logs",
 		Authz:      kit.Authz{Resources: resources},

@@ -18,6 +18,8 @@ import (
 // website endpoints are raw routes.
 func (s *S3) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "s3",
 		Authz: kit.Authz{

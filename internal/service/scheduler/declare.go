@@ -10,7 +10,7 @@ import (
 // "schedule/<group>/<name>", groups "schedule-group/<name>", and tags
 // name the group's ARN.
 func (s *Scheduler) Declare() kit.Declaration {
-	return kit.Declaration{Impl: s, Authz: kit.Authz{Resources: resources}, Reset: s.Reset, Close: s.Close}
+	return kit.Declaration{Impl: s, Authz: kit.Authz{Resources: resources}, Reset: s.Reset, Close: s.Close, Resources: s.cfnResources()}
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {

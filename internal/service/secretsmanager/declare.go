@@ -15,6 +15,8 @@ import (
 // are resource policies, secret tags answer aws:ResourceTag.
 func (s *SecretsManager) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "secretsmanager",
 		Authz:     authzRules(s.SecretARN, s),

@@ -15,6 +15,8 @@ import (
 // routes under /_niwa/sns/.
 func (s *SNS) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "sns",
 		Authz: kit.Authz{

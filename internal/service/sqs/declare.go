@@ -34,6 +34,8 @@ func (s *SQS) Declare() kit.Declaration {
 		Audit: kit.Audit{DataEvents: kit.Set("SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage",
 			"DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch")},
 		Tags: kit.TagLookup(s.resourceTags),
+
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
 		// Long-polling waiters are woken to re-read the emptied store.
 		Reset: s.Reset,
 	}

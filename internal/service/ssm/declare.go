@@ -14,6 +14,8 @@ import (
 // tags answer aws:ResourceTag.
 func (s *SSM) Declare() kit.Declaration {
 	return kit.Declaration{
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+
 		Impl:      s,
 		Namespace: "ssm",
 		Authz:     kit.Authz{Resources: resources, Context: conditionKeys},

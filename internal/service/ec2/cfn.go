@@ -1,0 +1,347 @@
+package ec2
+
+import (
+	"strings"
+	"time"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// cfnResources are EC2's CloudFormation resource types (the VPC
+// building blocks and instances).
+func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
+	return map[string]kit.ResourceProvider{
+		// Ref is the VPC id; Fn::GetAtt VpcId, CidrBlock, DefaultSecurityGroup, ...
+		"AWS::EC2::VPC": {Create: s.cfnCreateVpc, Delete: s.cfnDeleteVpc, Tags: true},
+		// Ref is the subnet id; Fn::GetAtt SubnetId, AvailabilityZone, VpcId, CidrBlock.
+		"AWS::EC2::Subnet": {Create: s.cfnCreateSubnet, Delete: s.cfnDeleteSubnet, Tags: true},
+		// Ref is the group id (in a VPC); Fn::GetAtt GroupId, VpcId.
+		"AWS::EC2::SecurityGroup": {Create: s.cfnCreateSecurityGroup, Delete: s.cfnDeleteSecurityGroup, Tags: true},
+		// Ref is the gateway id; Fn::GetAtt InternetGatewayId.
+		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Delete: s.cfnDeleteInternetGateway, Tags: true},
+		// Ref is a generated id.
+		"AWS::EC2::VPCGatewayAttachment": {Create: s.cfnAttachGateway, Delete: s.cfnDetachGateway},
+		// Ref is the route table id; Fn::GetAtt RouteTableId.
+		"AWS::EC2::RouteTable": {Create: s.cfnCreateRouteTable, Delete: s.cfnDeleteRouteTable, Tags: true},
+		// Ref is a generated id.
+		"AWS::EC2::Route": {Create: s.cfnCreateRoute, Delete: s.cfnDeleteRoute},
+		// Ref is the association id; Fn::GetAtt Id.
+		"AWS::EC2::SubnetRouteTableAssociation": {Create: s.cfnAssociateRouteTable, Delete: s.cfnDisassociateRouteTable},
+		// Ref is the instance id; Fn::GetAtt InstanceId, PrivateIp, PublicIp, AvailabilityZone, PrivateDnsName.
+		"AWS::EC2::Instance": {Create: s.cfnRunInstance, Delete: s.cfnTerminateInstance, Tags: true},
+	}
+}
+
+func strp(v string) *string { return &v }
+
+func tagSpecs(resourceType string, props map[string]any) []ec2api.TagSpecification {
+	tags := kit.PropTags(props)
+	if len(tags) == 0 {
+		return nil
+	}
+	spec := ec2api.TagSpecification{ResourceType: strp(resourceType)}
+	for k, v := range tags {
+		spec.Tags = append(spec.Tags, ec2api.Tag{Key: strp(k), Value: strp(v)})
+	}
+	return []ec2api.TagSpecification{spec}
+}
+
+// gone reports the errors that mean a resource is already deleted.
+func gone(err error) error {
+	if e := awserr.As(err); e != nil && strings.Contains(e.Code.Code, "NotFound") {
+		return nil
+	}
+	return err
+}
+
+func (s *EC2) cfnCreateVpc(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.CreateVpcInput{CidrBlock: strp(r.Str("CidrBlock")), TagSpecifications: tagSpecs("vpc", r.Properties)}
+	if t := r.Str("InstanceTenancy"); t != "" {
+		in.InstanceTenancy = &t
+	}
+	out, err := s.CreateVpc(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.Vpc.VpcId
+	for _, attr := range []string{"EnableDnsSupport", "EnableDnsHostnames"} {
+		if !kit.Has(r.Properties, attr) {
+			continue
+		}
+		v := kit.PropBool(r.Properties, attr)
+		in := &ec2api.ModifyVpcAttributeInput{VpcId: &id}
+		if attr == "EnableDnsSupport" {
+			in.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: &v}
+		} else {
+			in.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: &v}
+		}
+		if _, err := s.ModifyVpcAttribute(ctx, in); err != nil {
+			_, _ = s.DeleteVpc(ctx, &ec2api.DeleteVpcInput{VpcId: &id})
+			return kit.ResourceResult{}, err
+		}
+	}
+	attrs := map[string]any{"VpcId": id, "CidrBlock": *out.Vpc.CidrBlock}
+	groups, err := s.DescribeSecurityGroups(ctx, &ec2api.DescribeSecurityGroupsInput{Filters: []ec2api.Filter{
+		{Name: strp("vpc-id"), Values: []string{id}}, {Name: strp("group-name"), Values: []string{"default"}}}})
+	if err == nil && len(groups.SecurityGroups) > 0 {
+		attrs["DefaultSecurityGroup"] = *groups.SecurityGroups[0].GroupId
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: attrs}, nil
+}
+
+func (s *EC2) cfnDeleteVpc(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteVpc(ctx, &ec2api.DeleteVpcInput{VpcId: &r.PhysicalID})
+	return gone(err)
+}
+
+func (s *EC2) cfnCreateSubnet(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.CreateSubnetInput{VpcId: strp(r.Str("VpcId")), CidrBlock: strp(r.Str("CidrBlock")), TagSpecifications: tagSpecs("subnet", r.Properties)}
+	if az := r.Str("AvailabilityZone"); az != "" {
+		in.AvailabilityZone = &az
+	}
+	out, err := s.CreateSubnet(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	sn := out.Subnet
+	if kit.PropBool(r.Properties, "MapPublicIpOnLaunch") {
+		t := true
+		if _, err := s.ModifySubnetAttribute(ctx, &ec2api.ModifySubnetAttributeInput{SubnetId: sn.SubnetId,
+			MapPublicIpOnLaunch: &ec2api.AttributeBooleanValue{Value: &t}}); err != nil {
+			_, _ = s.DeleteSubnet(ctx, &ec2api.DeleteSubnetInput{SubnetId: sn.SubnetId})
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: *sn.SubnetId, Attributes: map[string]any{"SubnetId": *sn.SubnetId,
+		"AvailabilityZone": *sn.AvailabilityZone, "VpcId": *sn.VpcId, "CidrBlock": *sn.CidrBlock}}, nil
+}
+
+func (s *EC2) cfnDeleteSubnet(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteSubnet(ctx, &ec2api.DeleteSubnetInput{SubnetId: &r.PhysicalID})
+	return gone(err)
+}
+
+func (s *EC2) cfnCreateSecurityGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.Str("GroupName")
+	if name == "" {
+		name = kit.PhysicalName(r, 255)
+	}
+	in := &ec2api.CreateSecurityGroupInput{GroupName: &name, Description: strp(r.Str("GroupDescription")),
+		TagSpecifications: tagSpecs("security-group", r.Properties)}
+	if v := r.Str("VpcId"); v != "" {
+		in.VpcId = &v
+	}
+	out, err := s.CreateSecurityGroup(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.GroupId
+	rules, _ := r.Properties["SecurityGroupIngress"].([]any)
+	var perms []ec2api.IpPermission
+	for _, x := range rules {
+		m, ok := x.(map[string]any)
+		if !ok {
+			continue
+		}
+		p := ec2api.IpPermission{IpProtocol: strp(kit.PropStr(m, "IpProtocol"))}
+		if err := kit.DecodeProp(m, "FromPort", &p.FromPort); err != nil {
+			return kit.ResourceResult{}, awserr.ValidationError.New("SecurityGroupIngress FromPort: %v", err)
+		}
+		if err := kit.DecodeProp(m, "ToPort", &p.ToPort); err != nil {
+			return kit.ResourceResult{}, awserr.ValidationError.New("SecurityGroupIngress ToPort: %v", err)
+		}
+		if c := kit.PropStr(m, "CidrIp"); c != "" {
+			p.IpRanges = []ec2api.IpRange{{CidrIp: &c}}
+		}
+		if g := kit.PropStr(m, "SourceSecurityGroupId"); g != "" {
+			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g}}
+		}
+		perms = append(perms, p)
+	}
+	if len(perms) > 0 {
+		if _, err := s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: perms}); err != nil {
+			_, _ = s.DeleteSecurityGroup(ctx, &ec2api.DeleteSecurityGroupInput{GroupId: &id})
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"GroupId": id, "VpcId": r.Str("VpcId")}}, nil
+}
+
+func (s *EC2) cfnDeleteSecurityGroup(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteSecurityGroup(ctx, &ec2api.DeleteSecurityGroupInput{GroupId: &r.PhysicalID})
+	return gone(err)
+}
+
+func (s *EC2) cfnCreateInternetGateway(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	out, err := s.CreateInternetGateway(ctx, &ec2api.CreateInternetGatewayInput{TagSpecifications: tagSpecs("internet-gateway", r.Properties)})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.InternetGateway.InternetGatewayId
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"InternetGatewayId": id}}, nil
+}
+
+func (s *EC2) cfnDeleteInternetGateway(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteInternetGateway(ctx, &ec2api.DeleteInternetGatewayInput{InternetGatewayId: &r.PhysicalID})
+	return gone(err)
+}
+
+func (s *EC2) cfnAttachGateway(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	igw, vpc := r.Str("InternetGatewayId"), r.Str("VpcId")
+	if igw == "" {
+		return kit.ResourceResult{}, awserr.ValidationError.New("niwa attaches internet gateways only (InternetGatewayId), not VPN gateways")
+	}
+	if _, err := s.AttachInternetGateway(ctx, &ec2api.AttachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: kit.PhysicalName(r, 128)}, nil
+}
+
+func (s *EC2) cfnDetachGateway(ctx *request.Context, r kit.ResourceRequest) error {
+	igw, vpc := r.Str("InternetGatewayId"), r.Str("VpcId")
+	_, err := s.DetachInternetGateway(ctx, &ec2api.DetachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc})
+	if e := awserr.As(err); e != nil && strings.Contains(e.Code.Code, "NotAttached") {
+		return nil
+	}
+	return gone(err)
+}
+
+func (s *EC2) cfnCreateRouteTable(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	out, err := s.CreateRouteTable(ctx, &ec2api.CreateRouteTableInput{VpcId: strp(r.Str("VpcId")), TagSpecifications: tagSpecs("route-table", r.Properties)})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.RouteTable.RouteTableId
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"RouteTableId": id}}, nil
+}
+
+func (s *EC2) cfnDeleteRouteTable(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteRouteTable(ctx, &ec2api.DeleteRouteTableInput{RouteTableId: &r.PhysicalID})
+	return gone(err)
+}
+
+func (s *EC2) cfnCreateRoute(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.CreateRouteInput{RouteTableId: strp(r.Str("RouteTableId"))}
+	for _, f := range []struct {
+		name string
+		out  **string
+	}{{"DestinationCidrBlock", &in.DestinationCidrBlock}, {"DestinationIpv6CidrBlock", &in.DestinationIpv6CidrBlock},
+		{"GatewayId", &in.GatewayId}, {"InstanceId", &in.InstanceId}, {"NatGatewayId", &in.NatGatewayId},
+		{"NetworkInterfaceId", &in.NetworkInterfaceId}, {"VpcPeeringConnectionId", &in.VpcPeeringConnectionId},
+		{"VpcEndpointId", &in.VpcEndpointId}, {"TransitGatewayId", &in.TransitGatewayId}} {
+		if v := r.Str(f.name); v != "" {
+			*f.out = &v
+		}
+	}
+	if _, err := s.CreateRoute(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: kit.PhysicalName(r, 128)}, nil
+}
+
+func (s *EC2) cfnDeleteRoute(ctx *request.Context, r kit.ResourceRequest) error {
+	in := &ec2api.DeleteRouteInput{RouteTableId: strp(r.Str("RouteTableId"))}
+	if v := r.Str("DestinationCidrBlock"); v != "" {
+		in.DestinationCidrBlock = &v
+	}
+	if v := r.Str("DestinationIpv6CidrBlock"); v != "" {
+		in.DestinationIpv6CidrBlock = &v
+	}
+	_, err := s.DeleteRoute(ctx, in)
+	return gone(err)
+}
+
+func (s *EC2) cfnAssociateRouteTable(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	out, err := s.AssociateRouteTable(ctx, &ec2api.AssociateRouteTableInput{RouteTableId: strp(r.Str("RouteTableId")), SubnetId: strp(r.Str("SubnetId"))})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: *out.AssociationId, Attributes: map[string]any{"Id": *out.AssociationId}}, nil
+}
+
+func (s *EC2) cfnDisassociateRouteTable(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DisassociateRouteTable(ctx, &ec2api.DisassociateRouteTableInput{AssociationId: &r.PhysicalID})
+	return gone(err)
+}
+
+func (s *EC2) cfnRunInstance(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	one := int32(1)
+	itype := r.Str("InstanceType")
+	if itype == "" {
+		itype = "m1.small"
+	}
+	in := &ec2api.RunInstancesInput{ImageId: strp(r.Str("ImageId")), InstanceType: &itype, MinCount: &one, MaxCount: &one,
+		TagSpecifications: tagSpecs("instance", r.Properties)}
+	for _, f := range []struct {
+		name string
+		out  **string
+	}{{"SubnetId", &in.SubnetId}, {"KeyName", &in.KeyName}, {"UserData", &in.UserData}, {"PrivateIpAddress", &in.PrivateIpAddress}} {
+		if v := r.Str(f.name); v != "" {
+			*f.out = &v
+		}
+	}
+	if ids := kit.PropList(r.Properties, "SecurityGroupIds"); len(ids) > 0 {
+		in.SecurityGroupIds = ids
+	}
+	if p := r.Str("IamInstanceProfile"); p != "" {
+		if strings.HasPrefix(p, "arn:") {
+			in.IamInstanceProfile = &ec2api.IamInstanceProfileSpecification{Arn: &p}
+		} else {
+			in.IamInstanceProfile = &ec2api.IamInstanceProfileSpecification{Name: &p}
+		}
+	}
+	out, err := s.RunInstances(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	inst := out.Instances[0]
+	attrs := map[string]any{"InstanceId": *inst.InstanceId}
+	if inst.PrivateIpAddress != nil {
+		attrs["PrivateIp"] = *inst.PrivateIpAddress
+	}
+	if inst.PrivateDnsName != nil {
+		attrs["PrivateDnsName"] = *inst.PrivateDnsName
+	}
+	if inst.PublicIpAddress != nil {
+		attrs["PublicIp"] = *inst.PublicIpAddress
+	}
+	if inst.PublicDnsName != nil {
+		attrs["PublicDnsName"] = *inst.PublicDnsName
+	}
+	if inst.Placement != nil && inst.Placement.AvailabilityZone != nil {
+		attrs["AvailabilityZone"] = *inst.Placement.AvailabilityZone
+	}
+	return kit.ResourceResult{PhysicalID: *inst.InstanceId, Attributes: attrs}, nil
+}
+
+// cfnTerminateInstance terminates the instance and, as CloudFormation
+// does, waits until it is terminated, so that its subnet and security
+// groups can go next.
+func (s *EC2) cfnTerminateInstance(ctx *request.Context, r kit.ResourceRequest) error {
+	if _, err := s.TerminateInstances(ctx, &ec2api.TerminateInstancesInput{InstanceIds: []string{r.PhysicalID}}); err != nil {
+		return gone(err)
+	}
+	deadline := time.After(10 * time.Minute)
+	for {
+		out, err := s.DescribeInstances(ctx, &ec2api.DescribeInstancesInput{InstanceIds: []string{r.PhysicalID}})
+		if err != nil {
+			return gone(err)
+		}
+		if len(out.Reservations) == 0 || len(out.Reservations[0].Instances) == 0 {
+			return nil
+		}
+		if st := out.Reservations[0].Instances[0].State; st != nil && st.Name != nil && *st.Name == "terminated" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return awserr.ValidationError.New("instance %s did not terminate", r.PhysicalID)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package s3
+
+import (
+	"strings"
+
+	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// cfnResources are S3's CloudFormation resource types.
+func (s *S3) cfnResources() map[string]kit.ResourceProvider {
+	return map[string]kit.ResourceProvider{
+		// Ref is the bucket name; Fn::GetAtt Arn, DomainName,
+		// RegionalDomainName, DualStackDomainName, WebsiteURL.
+		"AWS::S3::Bucket": {
+			Create: s.cfnCreateBucket, Update: s.cfnUpdateBucket, Delete: s.cfnDeleteBucket,
+			Replace: []string{"BucketName", "ObjectLockEnabled"}, Tags: true,
+		},
+		// Ref is the bucket name.
+		"AWS::S3::BucketPolicy": {
+			Create: s.cfnPutBucketPolicy, Update: s.cfnPutBucketPolicy, Delete: s.cfnDeleteBucketPolicy,
+			Replace: []string{"Bucket"},
+		},
+	}
+}
+
+func cfnBucketResult(ctx *request.Context, name string) kit.ResourceResult {
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{
+		"Arn":                 "arn:aws:s3:::" + name,
+		"DomainName":          name + ".s3.amazonaws.com",
+		"RegionalDomainName":  name + ".s3." + ctx.Region + ".amazonaws.com",
+		"DualStackDomainName": name + ".s3.dualstack." + ctx.Region + ".amazonaws.com",
+		"WebsiteURL":          "http://" + name + ".s3-website-" + ctx.Region + ".amazonaws.com",
+	}}
+}
+
+func (s *S3) cfnCreateBucket(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.Str("BucketName")
+	if name == "" {
+		name = strings.ToLower(kit.PhysicalName(r, 63))
+	}
+	in := &s3api.CreateBucketInput{Bucket: &name}
+	if ctx.Region != "us-east-1" {
+		region := ctx.Region
+		in.CreateBucketConfiguration = &s3api.CreateBucketConfiguration{LocationConstraint: &region}
+	}
+	if kit.PropBool(r.Properties, "ObjectLockEnabled") {
+		t := true
+		in.ObjectLockEnabledForBucket = &t
+	}
+	if own := kit.PropMap(r.Properties, "OwnershipControls"); own != nil {
+		if rules, ok := own["Rules"].([]any); ok && len(rules) > 0 {
+			if m, ok := rules[0].(map[string]any); ok {
+				o := kit.PropStr(m, "ObjectOwnership")
+				in.ObjectOwnership = &o
+			}
+		}
+	}
+	if _, err := s.CreateBucket(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if err := s.cfnConfigureBucket(ctx, name, r.Properties, nil); err != nil {
+		_, _ = s.DeleteBucket(ctx, &s3api.DeleteBucketInput{Bucket: &name})
+		return kit.ResourceResult{}, err
+	}
+	return cfnBucketResult(ctx, name), nil
+}
+
+// cfnConfigureBucket applies the bucket's configuration properties.
+func (s *S3) cfnConfigureBucket(ctx *request.Context, name string, props, old map[string]any) error {
+	if kit.Has(props, "VersioningConfiguration") {
+		var vc s3api.VersioningConfiguration
+		if err := kit.DecodeProp(props, "VersioningConfiguration", &vc); err != nil {
+			return awserr.ValidationError.New("VersioningConfiguration: %v", err)
+		}
+		if _, err := s.PutBucketVersioning(ctx, &s3api.PutBucketVersioningInput{Bucket: &name, VersioningConfiguration: &vc}); err != nil {
+			return err
+		}
+	}
+	if kit.Has(props, "PublicAccessBlockConfiguration") {
+		var pab s3api.PublicAccessBlockConfiguration
+		if err := kit.DecodeProp(props, "PublicAccessBlockConfiguration", &pab); err != nil {
+			return awserr.ValidationError.New("PublicAccessBlockConfiguration: %v", err)
+		}
+		if _, err := s.PutPublicAccessBlock(ctx, &s3api.PutPublicAccessBlockInput{Bucket: &name, PublicAccessBlockConfiguration: &pab}); err != nil {
+			return err
+		}
+	}
+	if kit.Has(props, "BucketEncryption") {
+		var enc struct {
+			ServerSideEncryptionConfiguration []s3api.ServerSideEncryptionRule
+		}
+		if err := kit.DecodeProp(props, "BucketEncryption", &enc); err != nil {
+			return awserr.ValidationError.New("BucketEncryption: %v", err)
+		}
+		if _, err := s.PutBucketEncryption(ctx, &s3api.PutBucketEncryptionInput{Bucket: &name,
+			ServerSideEncryptionConfiguration: &s3api.ServerSideEncryptionConfiguration{Rules: enc.ServerSideEncryptionConfiguration}}); err != nil {
+			return err
+		}
+	}
+	tags := kit.PropTags(props)
+	if len(tags) > 0 {
+		var set []s3api.Tag
+		for k, v := range tags {
+			key, val := k, v
+			set = append(set, s3api.Tag{Key: &key, Value: &val})
+		}
+		if _, err := s.PutBucketTagging(ctx, &s3api.PutBucketTaggingInput{Bucket: &name, Tagging: &s3api.Tagging{TagSet: set}}); err != nil {
+			return err
+		}
+	} else if len(kit.PropTags(old)) > 0 {
+		if _, err := s.DeleteBucketTagging(ctx, &s3api.DeleteBucketTaggingInput{Bucket: &name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *S3) cfnUpdateBucket(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if err := s.cfnConfigureBucket(ctx, r.PhysicalID, r.Properties, r.OldProperties); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnBucketResult(ctx, r.PhysicalID), nil
+}
+
+func (s *S3) cfnDeleteBucket(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteBucket(ctx, &s3api.DeleteBucketInput{Bucket: &r.PhysicalID})
+	if e := awserr.As(err); e != nil && e.Code.Code == "NoSuchBucket" {
+		return nil
+	}
+	return err
+}
+
+func (s *S3) cfnPutBucketPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	bucket, doc := r.Str("Bucket"), kit.PropJSON(r.Properties, "PolicyDocument")
+	if bucket == "" || doc == "" {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #: required key [Bucket, PolicyDocument] not found", r.LogicalID)
+	}
+	if _, err := s.PutBucketPolicy(ctx, &s3api.PutBucketPolicyInput{Bucket: &bucket, Policy: &doc}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: bucket}, nil
+}
+
+func (s *S3) cfnDeleteBucketPolicy(ctx *request.Context, r kit.ResourceRequest) error {
+	bucket := r.Str("Bucket")
+	_, err := s.DeleteBucketPolicy(ctx, &s3api.DeleteBucketPolicyInput{Bucket: &bucket})
+	if e := awserr.As(err); e != nil && e.Code.Code == "NoSuchBucket" {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,132 @@
+package secretsmanager
+
+import (
+	"encoding/json"
+	"strconv"
+
+	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// cfnResources are Secrets Manager's CloudFormation resource types.
+func (s *SecretsManager) cfnResources() map[string]kit.ResourceProvider {
+	return map[string]kit.ResourceProvider{
+		// Ref is the secret ARN; Fn::GetAtt Id.
+		"AWS::SecretsManager::Secret": {Create: s.cfnCreateSecret, Update: s.cfnUpdateSecret, Delete: s.cfnDeleteSecret,
+			Replace: []string{"Name"}, Tags: true},
+	}
+}
+
+// cfnSecretString is the SecretString, or one generated as
+// GenerateSecretString says.
+func (s *SecretsManager) cfnSecretString(ctx *request.Context, r kit.ResourceRequest) (*string, error) {
+	if kit.Has(r.Properties, "SecretString") {
+		v := r.Str("SecretString")
+		return &v, nil
+	}
+	g := kit.PropMap(r.Properties, "GenerateSecretString")
+	if g == nil {
+		return nil, nil
+	}
+	in := &smapi.GetRandomPasswordInput{}
+	if n, err := strconv.ParseInt(kit.PropStr(g, "PasswordLength"), 10, 64); err == nil {
+		in.PasswordLength = &n
+	}
+	if v := kit.PropStr(g, "ExcludeCharacters"); v != "" {
+		in.ExcludeCharacters = &v
+	}
+	for _, b := range []struct {
+		name string
+		out  **bool
+	}{{"ExcludeNumbers", &in.ExcludeNumbers}, {"ExcludePunctuation", &in.ExcludePunctuation}, {"ExcludeUppercase", &in.ExcludeUppercase},
+		{"ExcludeLowercase", &in.ExcludeLowercase}, {"IncludeSpace", &in.IncludeSpace}, {"RequireEachIncludedType", &in.RequireEachIncludedType}} {
+		if kit.Has(g, b.name) {
+			v := kit.PropBool(g, b.name)
+			*b.out = &v
+		}
+	}
+	out, err := s.GetRandomPassword(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	pw := *out.RandomPassword
+	tmpl, key := kit.PropStr(g, "SecretStringTemplate"), kit.PropStr(g, "GenerateStringKey")
+	if tmpl == "" {
+		return &pw, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(tmpl), &m); err != nil || key == "" {
+		return nil, awserr.ValidationError.New("GenerateSecretString: SecretStringTemplate must be a JSON object and GenerateStringKey set")
+	}
+	m[key] = pw
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	v := string(b)
+	return &v, nil
+}
+
+func (s *SecretsManager) cfnCreateSecret(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.Str("Name")
+	if name == "" {
+		name = kit.PhysicalName(kit.ResourceRequest{StackName: r.LogicalID}, 256) // <logical id>-<random>, as AWS names them
+	}
+	str, err := s.cfnSecretString(ctx, r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in := &smapi.CreateSecretInput{Name: &name, SecretString: str}
+	if d := r.Str("Description"); d != "" {
+		in.Description = &d
+	}
+	if k := r.Str("KmsKeyId"); k != "" {
+		in.KmsKeyId = &k
+	}
+	for k, v := range kit.PropTags(r.Properties) {
+		key, val := k, v
+		in.Tags = append(in.Tags, smapi.Tag{Key: &key, Value: &val})
+	}
+	out, err := s.CreateSecret(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: *out.ARN, Attributes: map[string]any{"Id": *out.ARN}}, nil
+}
+
+func (s *SecretsManager) cfnUpdateSecret(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	arn := r.PhysicalID
+	in := &smapi.UpdateSecretInput{SecretId: &arn}
+	if d := r.Str("Description"); d != "" {
+		in.Description = &d
+	}
+	if k := r.Str("KmsKeyId"); k != "" {
+		in.KmsKeyId = &k
+	}
+	a, _ := json.Marshal([]any{r.Properties["SecretString"], r.Properties["GenerateSecretString"]})
+	b, _ := json.Marshal([]any{r.OldProperties["SecretString"], r.OldProperties["GenerateSecretString"]})
+	if string(a) != string(b) {
+		str, err := s.cfnSecretString(ctx, r)
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		in.SecretString = str
+	}
+	if _, err := s.UpdateSecret(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: arn, Attributes: map[string]any{"Id": arn}}, nil
+}
+
+// cfnDeleteSecret deletes without a recovery window, so that a stack
+// created again may use the same name.
+func (s *SecretsManager) cfnDeleteSecret(ctx *request.Context, r kit.ResourceRequest) error {
+	force := true
+	_, err := s.DeleteSecret(ctx, &smapi.DeleteSecretInput{SecretId: &r.PhysicalID, ForceDeleteWithoutRecovery: &force})
+	if smapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
