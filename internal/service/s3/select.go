@@ -147,6 +147,12 @@ func checkSelect(in *s3api.SelectObjectContentRequest) (*selectRequest, error) {
 	if len(q.From) > 0 && !r.in.json {
 		return nil, selectErr("InvalidDataSource").New("A path after S3Object selects records of JSON objects only.")
 	}
+	// The functions and their arguments are checked before the stream
+	// begins, over a table with no columns (the names are resolved over
+	// the records' columns once they are read).
+	if _, err := selectsql.Translate(q, r.src, selectsql.Schema{Table: "t", Record: recordColumn}); err != nil {
+		return nil, sqlError(err)
+	}
 	r.query = q
 	return r, nil
 }
@@ -203,12 +209,26 @@ func (s *S3) SelectObjectContent(ctx *request.Context, in *s3api.SelectObjectCon
 	if err != nil {
 		return nil, err
 	}
-	size := o.Size
-	engine := s.opts.SQLEngine
-	return &s3api.SelectObjectContentOutput{Payload: func(c context.Context, send func(*s3api.SelectObjectContentEventStream) error) error {
-		body := newPartsReader(blobs, o.Parts, 0, size)
-		defer func() { _ = body.Close() }()
-		return runSelect(c, engine, req, body, size, send)
+	// The statement runs before the answer begins (its records are in
+	// memory either way); what fails then is still sent as the stream's
+	// error message, as S3 Select sends it.
+	var events []*s3api.SelectObjectContentEventStream
+	body := newPartsReader(blobs, o.Parts, 0, o.Size)
+	runErr := runSelect(ctx, s.opts.SQLEngine, req, body, o.Size, func(e *s3api.SelectObjectContentEventStream) error {
+		events = append(events, e)
+		return nil
+	})
+	_ = body.Close()
+	return &s3api.SelectObjectContentOutput{Payload: func(_ context.Context, send func(*s3api.SelectObjectContentEventStream) error) error {
+		if runErr != nil {
+			return runErr
+		}
+		for _, e := range events {
+			if err := send(e); err != nil {
+				return err
+			}
+		}
+		return nil
 	}}, nil
 }
 
