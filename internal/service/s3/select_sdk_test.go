@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/niwa-cloud/niwa/internal/server"
 	"github.com/niwa-cloud/niwa/internal/sqlengine/duckdb"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -24,7 +23,7 @@ import (
 // the niwa binary has it.
 func selectClient(t *testing.T) *s3.Client {
 	t.Helper()
-	n := niwatest.Start(t, func(c *server.Config) { c.SQLEngine = duckdb.New(duckdb.Options{}) })
+	n := niwatest.Start(t, niwatest.WithSQLEngine(duckdb.New(duckdb.Options{})))
 	c := s3.NewFromConfig(n.AWSConfig(), func(o *s3.Options) { o.UsePathStyle = true })
 	sdkBucket(t, c, "sel")
 	return c
