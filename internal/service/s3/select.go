@@ -45,8 +45,9 @@ type selectRequest struct {
 	src        string
 	in         inputFormat
 	out        outputFormat
-	rangeStart int64 // -1: none
+	rangeStart int64 // 0 when none
 	rangeEnd   int64 // -1: to the end
+	lastBytes  int64 // > 0: ScanRange gave End alone, the object's last bytes
 	progress   bool
 }
 
@@ -71,7 +72,7 @@ func checkSelect(in *s3api.SelectObjectContentRequest) (*selectRequest, error) {
 	if !strings.EqualFold(*in.ExpressionType, "SQL") {
 		return nil, selectErr("InvalidExpressionType").New("The ExpressionType is invalid. Only SQL expressions are supported.")
 	}
-	r := &selectRequest{src: *in.Expression, rangeStart: -1, rangeEnd: -1, progress: in.RequestProgress != nil && ptr.Deref(in.RequestProgress.Enabled)}
+	r := &selectRequest{src: *in.Expression, rangeEnd: -1, progress: in.RequestProgress != nil && ptr.Deref(in.RequestProgress.Enabled)}
 	is, os := in.InputSerialization, in.OutputSerialization
 	n := 0
 	for _, set := range []bool{is.CSV != nil, is.JSON != nil, is.Parquet != nil} {
@@ -135,7 +136,7 @@ func checkSelect(in *s3api.SelectObjectContentRequest) (*selectRequest, error) {
 			return nil, selectErr("InvalidScanRange").New("The provided scan range is invalid.")
 		}
 		if sr.Start == nil {
-			start = -end // the last End bytes
+			r.lastBytes = end
 			end = -1
 		}
 		r.rangeStart, r.rangeEnd = start, end
@@ -275,8 +276,8 @@ func runSelect(ctx context.Context, engine SQLEngine, req *selectRequest, body i
 		return err
 	}
 	start, end := req.rangeStart, req.rangeEnd
-	if start < 0 && req.rangeStart != -1 {
-		start = max(size+start, 0) // the last bytes
+	if req.lastBytes > 0 {
+		start = max(size-req.lastBytes, 0)
 	}
 	ld := &loader{start: start, end: end, from: req.query.From}
 	if req.in.csv != nil {

@@ -157,6 +157,13 @@ func TestSelectObjectContent(t *testing.T) {
 		if a.records != "alice\nbob\n" || !a.progress {
 			t.Errorf("records %q progress %v", a.records, a.progress)
 		}
+		// End alone is the last End bytes: carol's record begins 15
+		// bytes before the end.
+		a, err = runSelect(t, c, &s3.SelectObjectContentInput{Key: aws.String("people.csv"), Expression: aws.String("SELECT s._1 FROM S3Object s"),
+			InputSerialization: csvIn(types.FileHeaderInfoNone), OutputSerialization: csvOutput, ScanRange: &types.ScanRange{End: aws.Int64(15)}})
+		if err != nil || a.records != "carol\n" || a.progress {
+			t.Errorf("last bytes: %+v %v", a, err)
+		}
 	})
 
 	t.Run("errors before the stream", func(t *testing.T) {
