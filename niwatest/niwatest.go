@@ -22,6 +22,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/server"
+	"github.com/niwa-cloud/niwa/internal/sqlengine"
 )
 
 // Default credentials: the root of account 000000000000.
@@ -48,6 +49,11 @@ func WithClock(c clock.Clock) Option { return func(cfg *server.Config) { cfg.Clo
 
 // WithDataDir makes state durable in dir.
 func WithDataDir(dir string) Option { return func(cfg *server.Config) { cfg.DataDir = dir } }
+
+// WithSQLEngine links a SQL engine (Athena's queries, S3 Select), as the
+// niwa binary links DuckDB; in-process servers have none by default, so
+// that tests not about SQL link no C library.
+func WithSQLEngine(e sqlengine.Engine) Option { return func(cfg *server.Config) { cfg.SQLEngine = e } }
 
 // WithSkipSignatureValidation accepts any key and signature.
 func WithSkipSignatureValidation() Option {

@@ -35,6 +35,9 @@ func wireS3(d *deps) (*wiring, error) {
 		// the gateway's verifier resolves (IAM and STS are wired first).
 		// SSE-KMS objects are encrypted under KMS keys as the caller.
 		DataKeys: d.dataKeysOf(),
+		// S3 Select runs on the SQL engine Athena runs on (none in
+		// in-process servers).
+		SQLEngine: d.cfg.SQLEngine,
 		PostVerifier: postVerifier{&auth.Verifier{
 			Credentials:    &credentialChain{static: d.static, sts: d.sts.svc, iam: iamCredentials{d.iam.svc}},
 			Clock:          d.clock,

@@ -61,6 +61,9 @@ type Options struct {
 	// DataKeys encrypts SSE-KMS objects under KMS keys as the caller; nil
 	// records SSE-KMS without encrypting (ssekms.go).
 	DataKeys kmsseam.DataKeys
+	// SQLEngine runs SelectObjectContent's statements (select.go); nil
+	// answers NotImplemented, saying no engine is linked.
+	SQLEngine SQLEngine
 	// RestoreDelay, when positive, is how long every RestoreObject takes
 	// on niwa's clock; zero takes the shortest time AWS documents for
 	// the object's storage class and the request's tier (restore.go).
