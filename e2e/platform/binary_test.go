@@ -270,7 +270,7 @@ calls = [
     # protocol family; when one gets a handler, pick another.
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
     ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
-    ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
+    ("ec2", "describe_ipams", {}, "EC2.DescribeIpams"),
     ("dynamodb", "describe_table_replica_auto_scaling", {"TableName": "t"}, "DynamoDB.DescribeTableReplicaAutoScaling"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("apigateway", "get_sdk_types", {}, "API Gateway.GetSdkTypes"),

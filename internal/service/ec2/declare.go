@@ -17,7 +17,6 @@ func (s *EC2) Declare() kit.Declaration {
 		Namespace: "ec2",
 		Authz:     kit.Authz{Resources: resources},
 		NotImplemented: kit.Reasons{}.Add("fleets launch instances by capacity strategy across instance pools and Spot capacity; niwa launches instances with RunInstances only",
-			"CreateFleet", "DeleteFleets", "DescribeFleets", "DescribeFleetHistory", "DescribeFleetInstances", "ModifyFleet",
 			"DescribeSpotFleetInstances", "DescribeSpotFleetRequestHistory", "ModifySpotFleetRequest",
 			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet"),
 		Tags: kit.TagLookup(s.resourceTags),
@@ -71,7 +70,7 @@ var arnTypes = map[string]string{
 	"i": "instance", "vpc": "vpc", "subnet": "subnet", "sg": "security-group", "rtb": "route-table",
 	"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
 	"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
-	"nip": "network-insights-path", "nia": "network-insights-analysis",
+	"nip": "network-insights-path", "nia": "network-insights-analysis", "fleet": "fleet",
 }
 
 // arnType is the ARN resource type of an EC2 id.
