@@ -70,7 +70,7 @@ var arnTypes = map[string]string{
 	"i": "instance", "vpc": "vpc", "subnet": "subnet", "sg": "security-group", "rtb": "route-table",
 	"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
 	"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
-	"nip": "network-insights-path", "nia": "network-insights-analysis", "fleet": "fleet",
+	"nip": "network-insights-path", "nia": "network-insights-analysis", "fleet": "fleet", "pg": "placement-group", "fl": "vpc-flow-log",
 }
 
 // arnType is the ARN resource type of an EC2 id.
