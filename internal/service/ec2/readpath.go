@@ -526,6 +526,15 @@ func (s *EC2) ModifyImageAttribute(ctx *request.Context, in *ec2api.ModifyImageA
 		if err != nil {
 			return err
 		}
+		set, _, err := accountSettings.Get(tx, sc, "")
+		if err != nil {
+			return err
+		}
+		for _, p := range add {
+			if ptr.Deref(p.Group) == "all" && set.ImageBlockPublic {
+				return errOperationNotPermitted.New("You can't publicly share this AMI because block public access for AMIs is enabled for this account.")
+			}
+		}
 		same := func(a, b ec2api.LaunchPermission) bool {
 			return ptr.Deref(a.Group) == ptr.Deref(b.Group) && ptr.Deref(a.UserId) == ptr.Deref(b.UserId) &&
 				ptr.Deref(a.OrganizationArn) == ptr.Deref(b.OrganizationArn) && ptr.Deref(a.OrganizationalUnitArn) == ptr.Deref(b.OrganizationalUnitArn)
@@ -652,6 +661,15 @@ func (s *EC2) ModifySnapshotAttribute(ctx *request.Context, in *ec2api.ModifySna
 		perms, _, err := snapshotPerms.Get(tx, sc, id)
 		if err != nil {
 			return err
+		}
+		set, _, err := accountSettings.Get(tx, sc, "")
+		if err != nil {
+			return err
+		}
+		for _, p := range add {
+			if ptr.Deref(p.Group) == "all" && set.SnapshotBlockPublic != "" {
+				return errOperationNotPermitted.New("You can't publicly share this snapshot because block public access for snapshots is enabled for this account.")
+			}
 		}
 		same := func(a, b ec2api.CreateVolumePermission) bool {
 			return ptr.Deref(a.Group) == ptr.Deref(b.Group) && ptr.Deref(a.UserId) == ptr.Deref(b.UserId)
