@@ -13,13 +13,11 @@ import (
 // tags answer aws:ResourceTag and ec2:ResourceTag.
 func (s *EC2) Declare() kit.Declaration {
 	return kit.Declaration{
-		Impl:      s,
-		Namespace: "ec2",
-		Authz:     kit.Authz{Resources: resources},
-		NotImplemented: kit.Reasons{}.Add("fleets launch instances by capacity strategy across instance pools and Spot capacity; niwa launches instances with RunInstances only",
-			"DescribeSpotFleetInstances", "DescribeSpotFleetRequestHistory", "ModifySpotFleetRequest",
-			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet"),
-		Tags: kit.TagLookup(s.resourceTags),
+		Impl:           s,
+		Namespace:      "ec2",
+		Authz:          kit.Authz{Resources: resources},
+		NotImplemented: notImplemented(),
+		Tags:           kit.TagLookup(s.resourceTags),
 		// EC2 resources answer ec2:ResourceTag (the older alias) besides
 		// aws:ResourceTag.
 		TagKeys: func(string) []string { return []string{"ec2:resourcetag/", "aws:resourcetag/"} },
