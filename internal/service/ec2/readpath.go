@@ -433,7 +433,11 @@ func (s *EC2) DescribeImageAttribute(ctx *request.Context, in *ec2api.DescribeIm
 	case "imdsSupport":
 		out.ImdsSupport = sv(im.ImdsSupport)
 	case "deregistrationProtection":
-		out.DeregistrationProtection = &ec2api.AttributeValue{Value: ptr.To("disabled")}
+		v := ptr.Deref(im.DeregistrationProtection)
+		if v == "" {
+			v = "disabled"
+		}
+		out.DeregistrationProtection = &ec2api.AttributeValue{Value: ptr.To(v)}
 	default:
 		return nil, errUnknownAttribute(attr)
 	}
