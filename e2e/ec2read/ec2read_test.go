@@ -108,3 +108,47 @@ func TestReadPathCLI(t *testing.T) {
 		})
 	}
 }
+
+// families launches an instant fleet, and creates a placement group and
+// flow logs, with boto3: the calls the Terraform resources aws_ec2_fleet,
+// aws_placement_group and aws_flow_log make.
+const families = `
+import boto3, botocore
+ec2 = boto3.client("ec2", region_name="us-east-1")
+ami = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023*x86_64"]}])["Images"][0]["ImageId"]
+lt = ec2.create_launch_template(LaunchTemplateName="fleet", LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})["LaunchTemplate"]["LaunchTemplateId"]
+f = ec2.create_fleet(Type="instant", LaunchTemplateConfigs=[{"LaunchTemplateSpecification": {"LaunchTemplateId": lt, "Version": "$Latest"}}],
+                     TargetCapacitySpecification={"TotalTargetCapacity": 2, "DefaultTargetCapacityType": "on-demand"})
+ids = f["Instances"][0]["InstanceIds"]
+assert len(ids) == 2 and f["Errors"] == [], f
+fleet = ec2.describe_fleets(FleetIds=[f["FleetId"]])["Fleets"][0]
+assert fleet["Type"] == "instant" and fleet["FulfilledCapacity"] == 2.0, fleet
+tags = ec2.describe_instances(InstanceIds=ids)["Reservations"][0]["Instances"][0]["Tags"]
+assert {"Key": "aws:ec2:fleet-id", "Value": f["FleetId"]} in tags, tags
+d = ec2.delete_fleets(FleetIds=[f["FleetId"]], TerminateInstances=True)
+assert d["SuccessfulFleetDeletions"][0]["CurrentFleetState"] == "deleted_terminating", d
+
+pg = ec2.create_placement_group(GroupName="hpc", Strategy="cluster")["PlacementGroup"]
+assert ec2.describe_placement_groups(GroupNames=["hpc"])["PlacementGroups"][0]["GroupId"] == pg["GroupId"]
+try:
+    ec2.create_placement_group(GroupName="hpc", Strategy="cluster")
+    raise SystemExit("duplicate placement group accepted")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "InvalidPlacementGroup.Duplicate", e.response
+
+vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+fl = ec2.create_flow_logs(ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL", LogDestinationType="s3", LogDestination="arn:aws:s3:::flow-logs/vpc/")
+assert len(fl["FlowLogIds"]) == 1 and fl["Unsuccessful"] == [], fl
+got = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc]}])["FlowLogs"]
+assert got[0]["LogDestinationType"] == "s3" and got[0]["MaxAggregationInterval"] == 600, got
+ec2.delete_flow_logs(FlowLogIds=fl["FlowLogIds"])
+assert ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc]}])["FlowLogs"] == []
+print("ok")
+`
+
+func TestFleetPlacementFlowLogsBoto3(t *testing.T) {
+	n := framework.StartBinary(t)
+	if out := n.Python(t, families); strings.TrimSpace(out) != "ok" {
+		t.Fatalf("script output %q", out)
+	}
+}
