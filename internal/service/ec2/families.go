@@ -184,6 +184,10 @@ func flowLogResourceExists(tx storage.Tx, sc storage.Scope, typ, id string) erro
 		_, err = subnets.get(tx, sc, id)
 	case "NetworkInterface":
 		_, err = enis.get(tx, sc, id)
+	case "TransitGateway":
+		_, err = tgws.get(tx, sc, id)
+	case "TransitGatewayAttachment":
+		_, err = tgwAttachments.get(tx, sc, id)
 	}
 	return err
 }
@@ -198,9 +202,7 @@ func (s *EC2) CreateFlowLogs(ctx *request.Context, in *ec2api.CreateFlowLogsRequ
 	}
 	typ := ptr.Deref(in.ResourceType)
 	switch typ {
-	case "VPC", "Subnet", "NetworkInterface":
-	case "TransitGateway", "TransitGatewayAttachment":
-		return nil, errInvalidParameterValue.New("Value (%s) for parameter resourceType is invalid: niwa has no transit gateways.", typ)
+	case "VPC", "Subnet", "NetworkInterface", "TransitGateway", "TransitGatewayAttachment":
 	case "":
 		return nil, errMissingParameter.New("The request must contain the parameter ResourceType")
 	default:
