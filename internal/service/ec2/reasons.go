@@ -28,8 +28,6 @@ func notImplemented() kit.Reasons {
 			"ModifyAddressAttribute", "ResetAddressAttribute").
 		Add("host placement, automatic recovery and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
 			"ModifyInstanceMaintenanceOptions", "ModifyInstancePlacement", "ModifyPrivateDnsNameOptions").
-		Add("Spot Fleet requests are stored but never fulfilled (niwa has no Spot market), so they have no instances, history or capacity to change",
-			"DescribeSpotFleetInstances", "DescribeSpotFleetRequestHistory", "ModifySpotFleetRequest").
 		Add("Capacity Reservation Fleets reserve physical capacity across instance types; niwa's simulated capacity is unlimited, so a reservation would hold nothing",
 			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet").
 		Add("Elastic IP transfers move an address to another AWS account through AWS; niwa's addresses are simulated and never leave the account",
