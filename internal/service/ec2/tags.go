@@ -20,7 +20,7 @@ func kindOf(id string) (taggable, bool) {
 	for _, k := range []interface {
 		taggable
 		idPrefix() string
-	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables} {
+	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations} {
 		if k.idPrefix() == prefix {
 			return k, true
 		}
