@@ -1,6 +1,7 @@
 package ec2read
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,6 +71,7 @@ print("ok")
 `
 
 func TestTerraformReadPathBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	if out := n.Python(t, readPath); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("script output %q", out)
@@ -79,6 +81,7 @@ func TestTerraformReadPathBoto3(t *testing.T) {
 // TestReadPathCLI reads attributes and account defaults with both CLIs,
 // and checks that an unknown attribute is AWS's InvalidParameterValue.
 func TestReadPathCLI(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -147,8 +150,61 @@ print("ok")
 `
 
 func TestFleetPlacementFlowLogsBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	if out := n.Python(t, families); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("script output %q", out)
+	}
+}
+
+// TestTransitGatewayAndCapacityCLI drives transit gateways and capacity
+// reservations with both CLIs, the calls aws_ec2_transit_gateway,
+// aws_ec2_transit_gateway_vpc_attachment and aws_ec2_capacity_reservation
+// make on create and read, with aws CLI v2.
+func TestTransitGatewayAndCapacityCLI(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	// One CLI keeps the package quick; TestReadPathCLI runs both.
+	for i, cli := range framework.CLIs[1:] {
+		t.Run(cli.Name, func(t *testing.T) {
+			run := func(v any, args ...string) {
+				t.Helper()
+				framework.CLIJSON(t, n, cli, v, append([]string{"--region", "us-east-1", "ec2"}, args...)...)
+			}
+			var tgw, rtb string
+			run(&tgw, "create-transit-gateway", "--description", "hub", "--query", "TransitGateway.TransitGatewayId")
+			run(&rtb, "describe-transit-gateways", "--transit-gateway-ids", tgw, "--query", "TransitGateways[0].Options.AssociationDefaultRouteTableId")
+			var vpc, subnet, attach string
+			run(&vpc, "create-vpc", "--cidr-block", fmt.Sprintf("10.%d.0.0/16", 40+i), "--query", "Vpc.VpcId")
+			run(&subnet, "create-subnet", "--vpc-id", vpc, "--cidr-block", fmt.Sprintf("10.%d.1.0/24", 40+i), "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
+			run(&attach, "create-transit-gateway-vpc-attachment", "--transit-gateway-id", tgw, "--vpc-id", vpc, "--subnet-ids", subnet,
+				"--query", "TransitGatewayVpcAttachment.TransitGatewayAttachmentId")
+			var dests []string
+			run(&dests, "search-transit-gateway-routes", "--transit-gateway-route-table-id", rtb, "--filters", "Name=type,Values=propagated",
+				"--query", "Routes[].DestinationCidrBlock")
+			if len(dests) != 1 || dests[0] != fmt.Sprintf("10.%d.0.0/16", 40+i) {
+				t.Errorf("propagated routes %v", dests)
+			}
+			_, errOut, err := n.RunCLI(t, cli, nil, "--region", "us-east-1", "ec2", "delete-transit-gateway", "--transit-gateway-id", tgw)
+			if err == nil || !strings.Contains(errOut, "IncorrectState") {
+				t.Errorf("deleting a gateway with attachments: err %v, stderr %s", err, errOut)
+			}
+			run(nil, "delete-transit-gateway-vpc-attachment", "--transit-gateway-attachment-id", attach)
+			run(nil, "delete-transit-gateway", "--transit-gateway-id", tgw)
+
+			var cr string
+			run(&cr, "create-capacity-reservation", "--instance-type", "m5.large", "--instance-platform", "Linux/UNIX", "--availability-zone", "us-east-1a",
+				"--instance-count", "2", "--query", "CapacityReservation.CapacityReservationId")
+			var state string
+			run(&state, "describe-capacity-reservations", "--capacity-reservation-ids", cr, "--query", "CapacityReservations[0].State")
+			if state != "active" {
+				t.Errorf("reservation state %s", state)
+			}
+			run(nil, "cancel-capacity-reservation", "--capacity-reservation-id", cr)
+			run(&state, "describe-capacity-reservations", "--capacity-reservation-ids", cr, "--query", "CapacityReservations[0].State")
+			if state != "cancelled" {
+				t.Errorf("reservation state after cancel %s", state)
+			}
+		})
 	}
 }
