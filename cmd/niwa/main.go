@@ -341,6 +341,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 
+	// Athena's SQL engine (DuckDB, through cgo) is linked here only, so
+	// that internal/server and the in-process servers of Go tests link no
+	// C library (docs/dependencies.md); a CGO_ENABLED=0 build has none.
+	cfg.SQLEngine = sqlEngine()
 	srv, err := server.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "niwa:", err)

@@ -17,9 +17,9 @@ func TestUnimplementedServices(t *testing.T) {
 		args           []string
 		operation, svc string
 	}{
-		{[]string{"athena", "list-work-groups"}, "ListWorkGroups", "Amazon Athena"},                             // json
+		{[]string{"firehose", "list-delivery-streams"}, "ListDeliveryStreams", "Amazon Kinesis Firehose"},       // json
 		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                  // json
-		{[]string{"wafv2", "list-web-acls", "--scope", "REGIONAL"}, "ListWebACLs", "AWS WAFV2"},                 // json
+		{[]string{"glue", "get-databases"}, "GetDatabases", "AWS Glue"},                                         // json
 		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                               // json
 		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                      // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},           // json 1.0
@@ -31,7 +31,7 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                 // rest-json
 		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},         // rest-json
 		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                 // rest-json, signed as apigateway
-		{[]string{"cloudfront", "list-distributions"}, "ListDistributions", "Amazon CloudFront"},                // rest-xml
+		{[]string{"batch", "describe-compute-environments"}, "DescribeComputeEnvironments", "AWS Batch"},        // rest-json
 	}
 	for _, cli := range framework.CLIs {
 		for _, c := range cases {

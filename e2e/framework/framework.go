@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -55,8 +56,8 @@ var binary string
 func NiwaBinary() string { return binary }
 
 // Main is the TestMain of every e2e test package: it builds the niwa
-// binary once (cheap after the first package, thanks to the build cache),
-// runs the tests and removes the binary.
+// binary once per package (cheap after the first package: see
+// buildBinary), runs the tests and removes the binary.
 func Main(m *testing.M) {
 	dir, err := os.MkdirTemp("", "niwa-e2e-")
 	if err != nil {
@@ -64,15 +65,74 @@ func Main(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "niwa")
-	build := exec.Command("go", "build", "-o", binary, "github.com/niwa-cloud/niwa/cmd/niwa")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if err := buildBinary(binary); err != nil {
 		fmt.Fprintln(os.Stderr, "building niwa:", err)
+		_ = os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildBinary builds niwa at path. Linking the binary is most of a
+// build (it links DuckDB through the external linker, ~10 s), and go
+// build -o skips the link when the file at -o is already the binary the
+// sources make. So packages share one built binary in a cache directory
+// keyed by the module root: each copies it to path, lets go build bring
+// path up to date (no link when nothing changed), then publishes path
+// back to the cache atomically (hard link and rename), so packages
+// running in parallel never see a half-written file.
+func buildBinary(path string) error {
+	root := RepoRoot()
+	cache := ""
+	if base, err := os.UserCacheDir(); err == nil {
+		sum := 0
+		for _, c := range root {
+			sum = sum*31 + int(c)
+		}
+		cache = filepath.Join(base, "niwa-e2e", fmt.Sprintf("%s-%x", filepath.Base(root), uint32(sum)))
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			cache = ""
+		}
+	}
+	shared := filepath.Join(cache, "niwa")
+	if cache != "" {
+		_ = copyFile(shared, path) // a missing or stale copy is rebuilt below
+	}
+	build := exec.Command("go", "build", "-o", path, "github.com/niwa-cloud/niwa/cmd/niwa")
+	build.Dir = root
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return err
+	}
+	if cache != "" {
+		tmp := fmt.Sprintf("%s.%d", shared, os.Getpid())
+		if err := os.Link(path, tmp); err == nil {
+			if err := os.Rename(tmp, shared); err != nil {
+				_ = os.Remove(tmp)
+			}
+		}
+	}
+	return nil
+}
+
+// copyFile copies src to dst, executable.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = in.Close() }()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // Niwa is a niwa under test, however it was started.

@@ -271,7 +271,7 @@ calls = [
     ("cloudformation", "list_stacks", {}, "CloudFormation.ListStacks"),
     ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
     ("ec2", "describe_ipams", {}, "EC2.DescribeIpams"),
-    ("dynamodb", "describe_table_replica_auto_scaling", {"TableName": "t"}, "DynamoDB.DescribeTableReplicaAutoScaling"),
+    ("cloudwatch", "get_metric_widget_image", {"MetricWidget": "{}"}, "CloudWatch.GetMetricWidgetImage"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("apigateway", "get_sdk_types", {}, "API Gateway.GetSdkTypes"),
     ("s3", "get_object_torrent", {"Bucket": "b", "Key": "k"}, "S3.GetObjectTorrent"),

@@ -207,6 +207,9 @@ func (v *Verifier) verify(r *http.Request, d Dialect, bucket string) (*Result, e
 		case algorithmV4:
 			return v.verifyV4(r, d, q, false)
 		case algorithmV4A:
+			if !v.SkipValidation {
+				return v.verifyV4AHeader(r, d, q, authz)
+			}
 			return v.verifySigV4A(r, d, authz)
 		case "AWS":
 			if d == DialectS3 {

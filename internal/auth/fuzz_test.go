@@ -20,6 +20,7 @@ func FuzzParseAuthorization(f *testing.F) {
 		"AWS4-HMAC-SHA256 Credential=,,,=,=",
 		"AWS4-HMAC-SHA256Credential=x",
 		"AWS4-ECDSA-P256-SHA256 Credential=AKID/20240501/s3/aws4_request, SignedHeaders=host, Signature=00",
+		"AWS4-ECDSA-P256-SHA256 Credential=AKIDEXAMPLE/20240501/events/aws4_request, SignedHeaders=host;x-amz-date, Signature=3044022000",
 		"AWS AKIDEXAMPLE:c2lnbmF0dXJl",
 		"AWS :",
 		"Bearer token",
@@ -33,6 +34,7 @@ func FuzzParseAuthorization(f *testing.F) {
 			if sc, ok := parseCredential(h.credential); ok {
 				_ = signingKey("secret", sc)
 			}
+			_, _ = parseV4ACredential(h.credential)
 			_ = parseSignedHeaders(h.signedHeaders)
 		}
 		presigned := url.Values{

@@ -467,7 +467,7 @@ func TestMalformedAuthorization(t *testing.T) {
 			"Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 Credential=" + testAKID + "/20240501/us-east-1/lambda/aws4_request, Signature=00"},
 		{DialectQuery, "AWS4-HMAC-SHA256 Credential=" + testAKID + "/20240502/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00", true, "SignatureDoesNotMatch", 403,
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20240502' != '20240501', from '20240501T120000Z'."},
-		{DialectS3, "AWS4-ECDSA-P256-SHA256 Credential=" + testAKID + "/20240501/s3/aws4_request, SignedHeaders=host, Signature=00", true, "NotImplemented", 501, msgSigV4A},
+		{DialectS3, "AWS4-ECDSA-P256-SHA256 Credential=" + testAKID + "/20240501/s3/aws4_request, SignedHeaders=host, Signature=00", true, "SignatureDoesNotMatch", 403, msgSigS3},
 	}
 	for i, c := range cases {
 		srv := newServer(t, verifierFor(v, c.dialect))

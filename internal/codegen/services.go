@@ -13,7 +13,9 @@ func services() []service {
 	return []service{
 		{Name: "acm", Model: "acm"},
 		{Name: "apigateway", Model: "apigateway"},
+		{Name: "athena", Model: "athena"},
 		{Name: "cloudformation", Model: "cloudformation"},
+		{Name: "cloudfront", Model: "cloudfront"},
 		{Name: "cloudtrail", Model: "cloudtrail"},
 		{Name: "cloudwatch", Model: "monitoring"},
 		{Name: "dynamodb", Model: "dynamodb"},
@@ -21,7 +23,8 @@ func services() []service {
 		{Name: "ec2", Model: "ec2"},
 		{Name: "elb", Model: "elasticloadbalancing"},
 		{Name: "elbv2", Model: "elasticloadbalancingv2"},
-		{Name: "events", Model: "events"},
+		{Name: "events", Model: "eventbridge"},
+		{Name: "glue", Model: "glue"},
 		{Name: "iam", Model: "iam"},
 		{Name: "kms", Model: "kms"},
 		{Name: "lambda", Model: "lambda"},
@@ -36,5 +39,6 @@ func services() []service {
 		{Name: "sqs", Model: "sqs"},
 		{Name: "ssm", Model: "ssm"},
 		{Name: "sts", Model: "sts"},
+		{Name: "wafv2", Model: "wafv2"},
 	}
 }

@@ -137,6 +137,9 @@ type Resolver struct {
 	// niwa hands out for a resource it serves itself (a load balancer's
 	// DNS name); such names answer A (or AAAA) with Self. nil: none.
 	Endpoints func(name string) (bool, error)
+	// Logged, when set, is told of every query a zone answered (Route 53
+	// query logging); the server calls it after answering.
+	Logged func(QueryLog)
 
 	// from is the asker's address for IP-based routing, set per query
 	// by AnswerFrom on a copy of the resolver.
@@ -147,9 +150,31 @@ type Resolver struct {
 // source or its EDNS0 client subnet), which IP-based (CIDR) routing
 // matches against the record sets' CIDR blocks.
 func (r *Resolver) AnswerFrom(q mdns.Question, vpc string, from netip.Addr) (*mdns.Msg, error) {
+	m, _, _, err := r.answerFrom(q, vpc, from)
+	return m, err
+}
+
+// answerFrom is AnswerFrom that also returns the zone that answered (ok
+// false: none did).
+func (r *Resolver) answerFrom(q mdns.Question, vpc string, from netip.Addr) (*mdns.Msg, Zone, bool, error) {
 	c := *r
 	c.from = from
-	return c.Answer(q, vpc)
+	return c.answer(q, vpc)
+}
+
+// QueryLog is one query a hosted zone answered, as Route 53 query logging
+// records it.
+type QueryLog struct {
+	Zone Zone
+	// Name is the name as asked (without the trailing dot), Type its
+	// type's mnemonic, Rcode the response code's ("NOERROR").
+	Name, Type, Rcode string
+	// Protocol is "UDP" or "TCP".
+	Protocol string
+	// Resolver is the asker's address; Subnet the EDNS0 client subnet
+	// (invalid when the query has none).
+	Resolver netip.Addr
+	Subnet   netip.Prefix
 }
 
 // ClientSubnet is the address of a query's EDNS0 client subnet option,
@@ -199,33 +224,38 @@ func (r *Resolver) intn(n int64) int64 {
 // the header fields a server copies from the query). Rcode REFUSED means
 // no zone niwa serves (and the asker may see) contains the name.
 func (r *Resolver) Answer(q mdns.Question, vpc string) (*mdns.Msg, error) {
+	m, _, _, err := r.answer(q, vpc)
+	return m, err
+}
+
+func (r *Resolver) answer(q mdns.Question, vpc string) (*mdns.Msg, Zone, bool, error) {
 	m := new(mdns.Msg)
 	m.Authoritative = true
 	name := strings.ToLower(mdns.Fqdn(q.Name))
 	z, ok, err := r.Source.Zone(name, vpc)
 	if err != nil {
-		return nil, err
+		return nil, Zone{}, false, err
 	}
 	if !ok {
 		if r.Endpoints != nil {
 			owned, err := r.Endpoints(name)
 			if err != nil {
-				return nil, err
+				return nil, Zone{}, false, err
 			}
 			if owned {
 				// An endpoint niwa serves: its own address, as an alias
 				// to an AWS endpoint answers.
 				m.Answer = r.self(mdns.Fqdn(q.Name), q.Qtype)
-				return m, nil
+				return m, Zone{}, false, nil
 			}
 		}
 		m.Rcode = mdns.RcodeRefused
 		m.Authoritative = false
-		return m, nil
+		return m, Zone{}, false, nil
 	}
 	ans, rcode, err := r.resolve(z, q.Name, name, q.Qtype, vpc, 0)
 	if err != nil {
-		return nil, err
+		return nil, z, true, err
 	}
 	m.Answer = ans
 	m.Rcode = rcode
@@ -239,20 +269,20 @@ func (r *Resolver) Answer(q mdns.Question, vpc string) (*mdns.Msg, error) {
 			// answer of ours: the asker's resolver goes on.
 			soaZone, inNiwa, err = r.Source.Zone(strings.ToLower(chainEnd(ans)), vpc)
 			if err != nil {
-				return nil, err
+				return nil, z, true, err
 			}
 		}
 		if inNiwa {
 			soa, err := r.soa(soaZone)
 			if err != nil {
-				return nil, err
+				return nil, z, true, err
 			}
 			if soa != nil {
 				m.Ns = []mdns.RR{soa}
 			}
 		}
 	}
-	return m, nil
+	return m, z, true, nil
 }
 
 // onlyChain reports whether ans holds only CNAMEs though qtype asked for

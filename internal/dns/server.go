@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,10 +143,28 @@ func (s *Server) handle(req *mdns.Msg, udp bool, from netip.Addr) *mdns.Msg {
 	if vpc == "" {
 		vpc = s.view.asker()
 	}
-	if ecs := ClientSubnet(req); ecs.IsValid() {
-		from = ecs
+	asker, subnet := from, clientSubnetPrefix(req)
+	if subnet.IsValid() {
+		from = subnet.Addr()
 	}
-	ans, err := s.resolver.AnswerFrom(req.Question[0], vpc, from)
+	ans, zone, answered, err := s.resolver.answerFrom(req.Question[0], vpc, from)
+	if err == nil && answered && s.resolver.Logged != nil {
+		proto := "TCP"
+		if udp {
+			proto = "UDP"
+		}
+		q := req.Question[0]
+		typ, ok := mdns.TypeToString[q.Qtype]
+		if !ok {
+			typ = strconv.Itoa(int(q.Qtype))
+		}
+		rc, ok := mdns.RcodeToString[ans.Rcode]
+		if !ok {
+			rc = strconv.Itoa(ans.Rcode)
+		}
+		s.resolver.Logged(QueryLog{Zone: zone, Name: strings.TrimSuffix(q.Name, "."), Type: typ, Rcode: rc,
+			Protocol: proto, Resolver: asker, Subnet: subnet})
+	}
 	if err != nil {
 		s.log.Warn("dns resolve", "name", req.Question[0].Name, "err", err)
 		resp.SetRcode(req, mdns.RcodeServerFailure)
@@ -166,6 +185,25 @@ func (s *Server) handle(req *mdns.Msg, udp bool, from netip.Addr) *mdns.Msg {
 		resp.Truncate(size)
 	}
 	return resp
+}
+
+// clientSubnetPrefix is a query's EDNS0 client subnet with its source
+// prefix length, or the zero Prefix.
+func clientSubnetPrefix(m *mdns.Msg) netip.Prefix {
+	opt := m.IsEdns0()
+	if opt == nil {
+		return netip.Prefix{}
+	}
+	for _, o := range opt.Option {
+		if e, ok := o.(*mdns.EDNS0_SUBNET); ok {
+			if a, ok := netip.AddrFromSlice(e.Address); ok {
+				if p, err := a.Unmap().Prefix(int(e.SourceNetmask)); err == nil {
+					return p
+				}
+			}
+		}
+	}
+	return netip.Prefix{}
 }
 
 // VPCOf returns the VPC id a query says it comes from ("" for none): the

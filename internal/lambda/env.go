@@ -18,6 +18,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/proc"
 )
 
 // SpecKey builds a Spec.Key for a function group: environments are found
@@ -125,7 +126,7 @@ func (x *Executor) start(spec *Spec, gen int) (*env, error) {
 	// One pipe for stdout and stderr keeps their lines in the order the
 	// function wrote them, as CloudWatch shows them.
 	cmd.Stdout, cmd.Stderr = w, w
-	setProcessGroup(cmd)
+	proc.SetGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		_ = w.Close()
 		_ = r.Close()
@@ -561,7 +562,7 @@ func (e *env) pid() int {
 // started die with it.
 func (e *env) kill() {
 	if e.proc != nil {
-		killGroup(e.proc)
+		proc.KillGroup(e.proc)
 	}
 }
 

@@ -104,7 +104,12 @@ func Niwa() []Layer {
 				// Network position and egress (the egress proxy Lambda
 				// functions and instance processes leave through).
 				"internal/netpos",
+				"internal/sqlengine/...",
 				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				// Process groups for the engines that run user code.
+				"internal/proc",
+				// EC2 instances that run: user data, IMDS, commands.
+				"internal/instances/...",
 				// API Gateway's mapping templates (Velocity), a parser any
 				// service may use.
 				"internal/vtl",

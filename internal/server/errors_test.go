@@ -16,9 +16,9 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -48,8 +48,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := ec2.NewFromConfig(c).DescribeIpams(ctx, &ec2.DescribeIpamsInput{})
 			return err
 		}},
-		{"json", "DynamoDB.DescribeTableReplicaAutoScaling", func(c aws.Config) error {
-			_, err := dynamodb.NewFromConfig(c).DescribeTableReplicaAutoScaling(ctx, &dynamodb.DescribeTableReplicaAutoScalingInput{TableName: aws.String("t")})
+		{"json", "KMS.DescribeCustomKeyStores", func(c aws.Config) error {
+			_, err := kms.NewFromConfig(c).DescribeCustomKeyStores(ctx, &kms.DescribeCustomKeyStoresInput{})
 			return err
 		}},
 		{"rest-json", "API Gateway.GetSdkTypes", func(c aws.Config) error {

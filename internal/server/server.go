@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/sqlengine"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/audit"
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -83,6 +85,11 @@ type Config struct {
 	Clock                      clock.Clock
 	Log                        *slog.Logger
 	Version                    string
+	// SQLEngine runs Athena's queries. cmd/niwa links DuckDB
+	// (internal/sqlengine/duckdb); nil, as in niwatest's in-process
+	// servers, answers every query FAILED saying no engine is linked, so
+	// that this package links no C library.
+	SQLEngine sqlengine.Engine
 }
 
 // Server is a running (or ready to run) niwa.
@@ -99,6 +106,9 @@ type Server struct {
 	tlsLn net.Listener
 	// tls issues the HTTPS listener's certificate (nil without HTTPS).
 	tls *tlsCerts
+	// onServe run once, when Serve starts (see deps.onServe).
+	onServe   []func()
+	serveOnce sync.Once
 }
 
 // New wires niwa from cfg.
@@ -145,8 +155,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.built = built
 	s.dnsAddr = d.dnsAddr
+	s.onServe = d.onServe
 	if cfg.HTTPSAddr != "" {
-		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock}
+		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock, services: d.serverCerts}
 	}
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {
@@ -271,6 +282,11 @@ func (s *Server) Serve() error {
 		go serve(s.tlsLn)
 	}
 	go serve(s.ln)
+	s.serveOnce.Do(func() {
+		for _, f := range s.onServe {
+			go f()
+		}
+	})
 	var first error
 	for range n {
 		if err := <-errs; err != nil && first == nil {

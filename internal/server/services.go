@@ -7,7 +7,9 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	athenaapi "github.com/niwa-cloud/niwa/internal/api/athena"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
+	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -16,6 +18,7 @@ import (
 	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	glueapi "github.com/niwa-cloud/niwa/internal/api/glue"
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
@@ -30,6 +33,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
@@ -69,10 +73,14 @@ func catalog() []struct {
 		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
 		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
 		{elbapi.Spec(), wireELB},
+		{wafv2api.Spec(), wireWAFv2},
+		{cloudfrontapi.Spec(), wireCloudFront}, // after S3, ACM and WAF: origins, alias certificates, web ACLs
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
 		{kmsapi.Spec(), wireKMS},
+		{glueapi.Spec(), wireGlue},
+		{athenaapi.Spec(), wireAthena},         // after S3 and Glue: reads and writes both as the caller
 		{cloudtrailapi.Spec(), wireCloudTrail}, // after S3, SNS, Logs and KMS: it delivers to them
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},
@@ -150,6 +158,9 @@ func buildServices(d *deps) (*built, error) {
 		}
 		if w.Names != nil {
 			d.names.add(w.Names)
+		}
+		if w.ServerCertificate != nil {
+			d.serverCerts = append(d.serverCerts, w.ServerCertificate)
 		}
 	}
 	return b, nil

@@ -44,9 +44,9 @@ Every other AWS service (the ~380 of aws-sdk-go's models, listed in
 ` + "`NotImplemented`" + ` (HTTP 501) naming the service, in that service's own protocol:
 
 ` + "```" + `
-$ aws --endpoint-url http://localhost:4566 athena list-work-groups
+$ aws --endpoint-url http://localhost:4566 firehose list-delivery-streams
 
-An error occurred (NotImplemented) when calling the ListWorkGroups operation: niwa does not implement Amazon Athena yet
+An error occurred (NotImplemented) when calling the ListDeliveryStreams operation: niwa does not implement Amazon Kinesis Firehose yet
 ` + "```" + `
 
 | service | protocols | implemented | of |

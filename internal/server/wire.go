@@ -1,7 +1,8 @@
 package server
 
 import (
-	"github.com/niwa-cloud/niwa/internal/netpos"
+	"context"
+	"crypto/tls"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -10,15 +11,19 @@ import (
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/gateway"
+	"github.com/niwa-cloud/niwa/internal/instances"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
+	"github.com/niwa-cloud/niwa/internal/service/glue"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
+	"github.com/niwa-cloud/niwa/internal/service/wafv2"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -54,13 +59,23 @@ type deps struct {
 	// egress is the egress proxy (network position and egress), made by
 	// egressProxy once EC2 is wired.
 	egress *netpos.Proxy
+	// instances runs EC2 instances' processes (set by wireEC2), for SSM.
+	instances *instances.Runtime
+	// onServe run once niwa listens (so d.endpoint answers): booting
+	// again the instances that ran before a restart.
+	onServe []func()
 	// lambda is Lambda, for Secrets Manager's rotation functions.
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.
 	acm *acm.ACM
+	// waf evaluates web ACLs for CloudFront (nil until wired).
+	waf *wafv2.WAF
 	// names are the DNS names services hand out for resources they
 	// serve themselves (load balancers), answered by Route53's DNS.
 	names endpointNames
+	// serverCerts are the services' own certificates for niwa's HTTPS
+	// listener, by TLS server name (kit.Declaration.ServerCertificate).
+	serverCerts []func(ctx context.Context, serverName string) (*tls.Certificate, bool, error)
 	// ses is the state SES's two APIs (ses, sesv2) share.
 	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
@@ -85,6 +100,11 @@ type deps struct {
 	// dataKeys is the KMS seam services encrypt through (dataKeysOf):
 	// filled in by wireKMS and, once built, the authorizer.
 	dataKeys *dataKeys
+	// glue is the Glue Data Catalog, for Athena.
+	glue *glue.Glue
+	// callerAuth is the authorizer for services acting as their caller
+	// (callerAuthOf): filled in once built.
+	callerAuth *callerAuth
 }
 
 // store returns the service's store, opening it once.

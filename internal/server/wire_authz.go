@@ -49,6 +49,8 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 	}
 	// Services use KMS keys as their callers, through the same engine.
 	d.dataKeysOf().auth = a
+	// Athena acts as its caller on Glue and S3, through the same engine.
+	d.callerAuthOf().auth = a
 	return a, nil
 }
 

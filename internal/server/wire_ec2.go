@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
-	"github.com/niwa-cloud/niwa/internal/kit"
 	"net/http"
 	"os"
 	"time"
 
+	"github.com/niwa-cloud/niwa/internal/instances"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 )
 
@@ -25,12 +28,28 @@ func wireEC2(d *deps) (*wiring, error) {
 		// How long a Reachability Analyzer analysis runs.
 		AnalysisDelay: envDuration("NIWA_EC2_ANALYSIS_DELAY"),
 	}
+	opts.Log = d.log
 	svc, err := ec2.New(store, d.bus, d.clock, opts)
 	if err != nil {
 		return nil, err
 	}
 	d.ec2 = svc
+	rt, cleanup, err := wireInstances(d, svc)
+	if err != nil {
+		return nil, err
+	}
+	svc.SetRuntime(rt)
+	d.instances = rt
+	// Instances that ran when niwa stopped boot again once niwa listens
+	// (their processes are given its endpoint); user data does not
+	// rerun: its first-boot marker is in their directory.
+	d.onServe = append(d.onServe, func() {
+		if err := rt.Resume(); err != nil {
+			d.log.Warn("ec2: resuming instances", "err", err)
+		}
+	})
 	decl := svc.Declare()
+	decl.Routes = append(decl.Routes, identityCertRoute(rt))
 	// The route evaluator answers in niwa's default account and region.
 	decl.Routes = append(decl.Routes, kit.Route{
 		Name:    "ec2-route",
@@ -52,12 +71,17 @@ func wireEC2(d *deps) (*wiring, error) {
 		Match:   func(r *http.Request) bool { return r.URL.Path == egressPath },
 		Handler: egressHandler(egress),
 	})
+	// Instance processes leave through the same proxy as Lambda
+	// functions in a VPC.
+	rt.SetEgress(instanceEgress{egress})
 	closeEC2 := decl.Close
 	decl.Close = func() error {
 		err := egress.Close()
 		if closeEC2 != nil {
 			err = errors.Join(closeEC2(), err)
 		}
+		_ = rt.Close()
+		cleanup()
 		return err
 	}
 	return &wiring{Declaration: decl}, nil
@@ -71,4 +95,13 @@ func envDuration(name string) time.Duration {
 		return 0
 	}
 	return v
+}
+
+// instanceEgress gives instance processes their network position's
+// proxy settings (netpos), in the runtime's own terms.
+type instanceEgress struct{ p *netpos.Proxy }
+
+func (e instanceEgress) Env(ctx context.Context, p instances.Position) ([]string, error) {
+	return e.p.Env(ctx, netpos.Position{Account: p.Account, Region: p.Region, VpcID: p.VpcID, SubnetID: p.SubnetID,
+		SecurityGroupIDs: p.SecurityGroups, PrivateIP: p.PrivateIP, PublicIP: p.PublicIP})
 }

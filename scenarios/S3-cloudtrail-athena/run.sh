@@ -5,8 +5,9 @@
 # documented bucket policy and records S3 data events; an IAM user uploads
 # hane.jpg; once niwa's clock has moved past CloudTrail's 5-minute delivery,
 # the gzip log file holds the PutObject record of hane.jpg naming the user.
-# The Athena half (the CloudTrail table DDL, the seed's query through
-# start-query-execution/get-query-results, the result CSV) follows below.
+# Then the CloudTrail table DDL in Athena, the seed's query through
+# start-query-execution/get-query-results naming the user, and the result
+# CSV in the output bucket.
 set -euo pipefail
 
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
@@ -75,6 +76,82 @@ done
 echo "delivered: ${found#"$work/ct/"}"
 basename "$found" | grep -Eq "^${account}_CloudTrail_${region}_[0-9]{8}T[0-9]{4}Z_[A-Za-z0-9]{16}\.json\.gz$" || fail "log file name: $found"
 
-# --- Athena: the CloudTrail table and the seed's query (added with Athena). ---
+# --- Athena: the CloudTrail table and the seed's query. ---
+# The table DDL AWS documents for CloudTrail logs ("Creating a table for
+# CloudTrail logs in Athena using manual partitioning", unpartitioned),
+# over the trail's log prefix; results go to an output bucket as CSV.
+results="athena-results-$suffix"
+mb "$results"
+# athena_run SQL: starts the query, waits (bounded) for it to end, and
+# prints its execution id; a query that does not SUCCEED fails the script.
+athena_run() {
+  local id state
+  id="$(awscli athena start-query-execution --query-string "$1" \
+        --query-execution-context Database=default \
+        --result-configuration "OutputLocation=s3://$results/" --query 'QueryExecutionId' --output text)"
+  end=$((SECONDS + 60)); while [ "$SECONDS" -lt "$end" ]; do
+    state="$(awscli athena get-query-execution --query-execution-id "$id" --query 'QueryExecution.Status.State' --output text)"
+    case "$state" in
+      SUCCEEDED) echo "$id"; return 0 ;;
+      FAILED|CANCELLED) fail "query $state: $1: $(awscli athena get-query-execution --query-execution-id "$id" --query 'QueryExecution.Status.StateChangeReason' --output text)" ;;
+    esac
+    sleep 0.2
+  done
+  fail "query did not finish: $1"
+}
+table="cloudtrail_logs_$suffix"
+athena_run "CREATE EXTERNAL TABLE $table (
+eventversion STRING,
+useridentity STRUCT<type:STRING, principalid:STRING, arn:STRING, accountid:STRING, invokedby:STRING,
+  accesskeyid:STRING, username:STRING,
+  sessioncontext:STRUCT<attributes:STRUCT<mfaauthenticated:STRING, creationdate:STRING>,
+    sessionissuer:STRUCT<type:STRING, principalid:STRING, arn:STRING, accountid:STRING, username:STRING>>>,
+eventtime STRING,
+eventsource STRING,
+eventname STRING,
+awsregion STRING,
+sourceipaddress STRING,
+useragent STRING,
+errorcode STRING,
+errormessage STRING,
+requestparameters STRING,
+responseelements STRING,
+additionaleventdata STRING,
+requestid STRING,
+eventid STRING,
+resources ARRAY<STRUCT<arn:STRING, accountid:STRING, type:STRING>>,
+eventtype STRING,
+apiversion STRING,
+readonly STRING,
+recipientaccountid STRING,
+serviceeventdetails STRING,
+sharedeventid STRING,
+vpcendpointid STRING,
+eventcategory STRING,
+tlsdetails STRUCT<tlsversion:STRING, ciphersuite:STRING, clientprovidedhostheader:STRING>
+)
+COMMENT 'CloudTrail table for $logs'
+ROW FORMAT SERDE 'com.amazon.emr.hive.serde.CloudTrailSerde'
+STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://$logs/AWSLogs/$account/CloudTrail/'
+TBLPROPERTIES ('classification'='cloudtrail')" >/dev/null
+
+# The seed's query.
+qid="$(athena_run "select eventTime, userIdentity.userName, eventName, eventSource from $table where requestparameters like '%hane.jpg%' limit 10")"
+awscli athena get-query-results --query-execution-id "$qid" --output json > "$work/results.json"
+python3 - "$work/results.json" "$user" <<'PY' || fail "the query's rows lack the PutObject of hane.jpg by $user"
+import json, sys
+rows = [[c.get("VarCharValue") for c in r["Data"]] for r in json.load(open(sys.argv[1]))["ResultSet"]["Rows"]]
+print("header:", rows[0])
+assert [h.lower() for h in rows[0]] == ["eventtime", "username", "eventname", "eventsource"], rows[0]
+hits = [r for r in rows[1:] if r[1] == sys.argv[2] and r[2] == "PutObject" and r[3] == "s3.amazonaws.com"]
+print("rows:", rows[1:])
+sys.exit(0 if hits else 1)
+PY
+# The result CSV is in the output bucket.
+awscli s3 cp "s3://$results/$qid.csv" "$work/result.csv" >/dev/null || fail "no result CSV s3://$results/$qid.csv"
+grep -q "\"$user\"" "$work/result.csv" || fail "result CSV lacks $user"
+grep -q '"PutObject"' "$work/result.csv" || fail "result CSV lacks PutObject"
 
 echo "S3 OK"

@@ -13,11 +13,11 @@ import (
 //go:embed model.json
 var modelJSON []byte
 
-// Spec describes the CloudWatch Events API.
+// Spec describes the EventBridge API.
 func Spec() api.Spec {
 	return api.Spec{
 		Name:     "events",
-		Metadata: model.Metadata{APIVersion: "2015-10-07", EndpointPrefix: "events", GlobalEndpoint: "", JSONVersion: "1.1", Protocol: "json", Protocols: []string(nil), ServiceAbbreviation: "", ServiceFullName: "Amazon CloudWatch Events", ServiceID: "CloudWatch Events", SignatureVersion: "v4", SigningName: "", TargetPrefix: "AWSEvents", UID: "events-2015-10-07", XMLNamespace: "", ChecksumFormat: "", AWSQueryCompatible: false},
+		Metadata: model.Metadata{APIVersion: "2015-10-07", EndpointPrefix: "events", GlobalEndpoint: "", JSONVersion: "1.1", Protocol: "json", Protocols: []string{"json"}, ServiceAbbreviation: "", ServiceFullName: "Amazon EventBridge", ServiceID: "EventBridge", SignatureVersion: "v4", SigningName: "", TargetPrefix: "AWSEvents", UID: "eventbridge-2015-10-07", XMLNamespace: "", ChecksumFormat: "", AWSQueryCompatible: false},
 		Model:    func() (*model.Service, error) { return model.Load(modelJSON) },
 		Bind:     Bind,
 		Operations: []string{
@@ -26,6 +26,7 @@ func Spec() api.Spec {
 			"CreateApiDestination",
 			"CreateArchive",
 			"CreateConnection",
+			"CreateEndpoint",
 			"CreateEventBus",
 			"CreatePartnerEventSource",
 			"DeactivateEventSource",
@@ -33,12 +34,14 @@ func Spec() api.Spec {
 			"DeleteApiDestination",
 			"DeleteArchive",
 			"DeleteConnection",
+			"DeleteEndpoint",
 			"DeleteEventBus",
 			"DeletePartnerEventSource",
 			"DeleteRule",
 			"DescribeApiDestination",
 			"DescribeArchive",
 			"DescribeConnection",
+			"DescribeEndpoint",
 			"DescribeEventBus",
 			"DescribeEventSource",
 			"DescribePartnerEventSource",
@@ -49,6 +52,7 @@ func Spec() api.Spec {
 			"ListApiDestinations",
 			"ListArchives",
 			"ListConnections",
+			"ListEndpoints",
 			"ListEventBuses",
 			"ListEventSources",
 			"ListPartnerEventSourceAccounts",
@@ -72,6 +76,8 @@ func Spec() api.Spec {
 			"UpdateApiDestination",
 			"UpdateArchive",
 			"UpdateConnection",
+			"UpdateEndpoint",
+			"UpdateEventBus",
 		},
 	}
 }
@@ -105,6 +111,12 @@ type CreateConnectionInput = CreateConnectionRequest
 
 // CreateConnectionOutput is the output of CreateConnection.
 type CreateConnectionOutput = CreateConnectionResponse
+
+// CreateEndpointInput is the input of CreateEndpoint.
+type CreateEndpointInput = CreateEndpointRequest
+
+// CreateEndpointOutput is the output of CreateEndpoint.
+type CreateEndpointOutput = CreateEndpointResponse
 
 // CreateEventBusInput is the input of CreateEventBus.
 type CreateEventBusInput = CreateEventBusRequest
@@ -148,6 +160,12 @@ type DeleteConnectionInput = DeleteConnectionRequest
 // DeleteConnectionOutput is the output of DeleteConnection.
 type DeleteConnectionOutput = DeleteConnectionResponse
 
+// DeleteEndpointInput is the input of DeleteEndpoint.
+type DeleteEndpointInput = DeleteEndpointRequest
+
+// DeleteEndpointOutput is the output of DeleteEndpoint.
+type DeleteEndpointOutput = DeleteEndpointResponse
+
 // DeleteEventBusInput is the input of DeleteEventBus.
 type DeleteEventBusInput = DeleteEventBusRequest
 
@@ -183,6 +201,12 @@ type DescribeConnectionInput = DescribeConnectionRequest
 
 // DescribeConnectionOutput is the output of DescribeConnection.
 type DescribeConnectionOutput = DescribeConnectionResponse
+
+// DescribeEndpointInput is the input of DescribeEndpoint.
+type DescribeEndpointInput = DescribeEndpointRequest
+
+// DescribeEndpointOutput is the output of DescribeEndpoint.
+type DescribeEndpointOutput = DescribeEndpointResponse
 
 // DescribeEventBusInput is the input of DescribeEventBus.
 type DescribeEventBusInput = DescribeEventBusRequest
@@ -243,6 +267,12 @@ type ListConnectionsInput = ListConnectionsRequest
 
 // ListConnectionsOutput is the output of ListConnections.
 type ListConnectionsOutput = ListConnectionsResponse
+
+// ListEndpointsInput is the input of ListEndpoints.
+type ListEndpointsInput = ListEndpointsRequest
+
+// ListEndpointsOutput is the output of ListEndpoints.
+type ListEndpointsOutput = ListEndpointsResponse
 
 // ListEventBusesInput is the input of ListEventBuses.
 type ListEventBusesInput = ListEventBusesRequest
@@ -382,6 +412,18 @@ type UpdateConnectionInput = UpdateConnectionRequest
 // UpdateConnectionOutput is the output of UpdateConnection.
 type UpdateConnectionOutput = UpdateConnectionResponse
 
+// UpdateEndpointInput is the input of UpdateEndpoint.
+type UpdateEndpointInput = UpdateEndpointRequest
+
+// UpdateEndpointOutput is the output of UpdateEndpoint.
+type UpdateEndpointOutput = UpdateEndpointResponse
+
+// UpdateEventBusInput is the input of UpdateEventBus.
+type UpdateEventBusInput = UpdateEventBusRequest
+
+// UpdateEventBusOutput is the output of UpdateEventBus.
+type UpdateEventBusOutput = UpdateEventBusResponse
+
 // Bind returns the bindings of the operations impl implements.
 func Bind(impl any) map[string]api.Binding {
 	b := map[string]api.Binding{}
@@ -430,6 +472,16 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(CreateConnectionRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.CreateConnection(ctx, in.(*CreateConnectionRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		CreateEndpoint(*request.Context, *CreateEndpointRequest) (*CreateEndpointResponse, error)
+	}); ok {
+		b["CreateEndpoint"] = api.Binding{
+			NewInput: func() any { return new(CreateEndpointRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.CreateEndpoint(ctx, in.(*CreateEndpointRequest))
 			},
 		}
 	}
@@ -504,6 +556,16 @@ func Bind(impl any) map[string]api.Binding {
 		}
 	}
 	if h, ok := impl.(interface {
+		DeleteEndpoint(*request.Context, *DeleteEndpointRequest) (*DeleteEndpointResponse, error)
+	}); ok {
+		b["DeleteEndpoint"] = api.Binding{
+			NewInput: func() any { return new(DeleteEndpointRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.DeleteEndpoint(ctx, in.(*DeleteEndpointRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
 		DeleteEventBus(*request.Context, *DeleteEventBusRequest) (*DeleteEventBusOutput, error)
 	}); ok {
 		b["DeleteEventBus"] = api.Binding{
@@ -558,6 +620,16 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(DescribeConnectionRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.DescribeConnection(ctx, in.(*DescribeConnectionRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		DescribeEndpoint(*request.Context, *DescribeEndpointRequest) (*DescribeEndpointResponse, error)
+	}); ok {
+		b["DescribeEndpoint"] = api.Binding{
+			NewInput: func() any { return new(DescribeEndpointRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.DescribeEndpoint(ctx, in.(*DescribeEndpointRequest))
 			},
 		}
 	}
@@ -650,6 +722,16 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(ListConnectionsRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.ListConnections(ctx, in.(*ListConnectionsRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		ListEndpoints(*request.Context, *ListEndpointsRequest) (*ListEndpointsResponse, error)
+	}); ok {
+		b["ListEndpoints"] = api.Binding{
+			NewInput: func() any { return new(ListEndpointsRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.ListEndpoints(ctx, in.(*ListEndpointsRequest))
 			},
 		}
 	}
@@ -866,6 +948,26 @@ func Bind(impl any) map[string]api.Binding {
 			NewInput: func() any { return new(UpdateConnectionRequest) },
 			Call: func(ctx *request.Context, in any) (any, error) {
 				return h.UpdateConnection(ctx, in.(*UpdateConnectionRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		UpdateEndpoint(*request.Context, *UpdateEndpointRequest) (*UpdateEndpointResponse, error)
+	}); ok {
+		b["UpdateEndpoint"] = api.Binding{
+			NewInput: func() any { return new(UpdateEndpointRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.UpdateEndpoint(ctx, in.(*UpdateEndpointRequest))
+			},
+		}
+	}
+	if h, ok := impl.(interface {
+		UpdateEventBus(*request.Context, *UpdateEventBusRequest) (*UpdateEventBusResponse, error)
+	}); ok {
+		b["UpdateEventBus"] = api.Binding{
+			NewInput: func() any { return new(UpdateEventBusRequest) },
+			Call: func(ctx *request.Context, in any) (any, error) {
+				return h.UpdateEventBus(ctx, in.(*UpdateEventBusRequest))
 			},
 		}
 	}

@@ -28,6 +28,11 @@ type ApiDestination struct {
 	LastModifiedTime             *time.Time `aws:"LastModifiedTime"`
 }
 
+// AppSyncParameters is the AppSyncParameters shape.
+type AppSyncParameters struct {
+	GraphQLOperation *string `aws:"GraphQLOperation"`
+}
+
 // Archive is the Archive shape.
 type Archive struct {
 	ArchiveName    *string    `aws:"ArchiveName"`
@@ -251,16 +256,43 @@ type CreateConnectionResponse struct {
 	LastModifiedTime *time.Time `aws:"LastModifiedTime"`
 }
 
+// CreateEndpointRequest is the CreateEndpointRequest shape.
+type CreateEndpointRequest struct {
+	Name              *string            `aws:"Name"`
+	Description       *string            `aws:"Description"`
+	RoutingConfig     *RoutingConfig     `aws:"RoutingConfig"`
+	ReplicationConfig *ReplicationConfig `aws:"ReplicationConfig"`
+	EventBuses        []EndpointEventBus `aws:"EventBuses"`
+	RoleArn           *string            `aws:"RoleArn"`
+}
+
+// CreateEndpointResponse is the CreateEndpointResponse shape.
+type CreateEndpointResponse struct {
+	Name              *string            `aws:"Name"`
+	Arn               *string            `aws:"Arn"`
+	RoutingConfig     *RoutingConfig     `aws:"RoutingConfig"`
+	ReplicationConfig *ReplicationConfig `aws:"ReplicationConfig"`
+	EventBuses        []EndpointEventBus `aws:"EventBuses"`
+	RoleArn           *string            `aws:"RoleArn"`
+	State             *string            `aws:"State"`
+}
+
 // CreateEventBusRequest is the CreateEventBusRequest shape.
 type CreateEventBusRequest struct {
-	Name            *string `aws:"Name"`
-	EventSourceName *string `aws:"EventSourceName"`
-	Tags            []Tag   `aws:"Tags"`
+	Name             *string           `aws:"Name"`
+	EventSourceName  *string           `aws:"EventSourceName"`
+	Description      *string           `aws:"Description"`
+	KmsKeyIdentifier *string           `aws:"KmsKeyIdentifier"`
+	DeadLetterConfig *DeadLetterConfig `aws:"DeadLetterConfig"`
+	Tags             []Tag             `aws:"Tags"`
 }
 
 // CreateEventBusResponse is the CreateEventBusResponse shape.
 type CreateEventBusResponse struct {
-	EventBusArn *string `aws:"EventBusArn"`
+	EventBusArn      *string           `aws:"EventBusArn"`
+	Description      *string           `aws:"Description"`
+	KmsKeyIdentifier *string           `aws:"KmsKeyIdentifier"`
+	DeadLetterConfig *DeadLetterConfig `aws:"DeadLetterConfig"`
 }
 
 // CreatePartnerEventSourceRequest is the CreatePartnerEventSourceRequest shape.
@@ -328,6 +360,15 @@ type DeleteConnectionResponse struct {
 	CreationTime       *time.Time `aws:"CreationTime"`
 	LastModifiedTime   *time.Time `aws:"LastModifiedTime"`
 	LastAuthorizedTime *time.Time `aws:"LastAuthorizedTime"`
+}
+
+// DeleteEndpointRequest is the DeleteEndpointRequest shape.
+type DeleteEndpointRequest struct {
+	Name *string `aws:"Name"`
+}
+
+// DeleteEndpointResponse is the DeleteEndpointResponse shape.
+type DeleteEndpointResponse struct {
 }
 
 // DeleteEventBusRequest is the DeleteEventBusRequest shape.
@@ -407,6 +448,29 @@ type DescribeConnectionResponse struct {
 	LastAuthorizedTime *time.Time                        `aws:"LastAuthorizedTime"`
 }
 
+// DescribeEndpointRequest is the DescribeEndpointRequest shape.
+type DescribeEndpointRequest struct {
+	Name       *string `aws:"Name"`
+	HomeRegion *string `aws:"HomeRegion"`
+}
+
+// DescribeEndpointResponse is the DescribeEndpointResponse shape.
+type DescribeEndpointResponse struct {
+	Name              *string            `aws:"Name"`
+	Description       *string            `aws:"Description"`
+	Arn               *string            `aws:"Arn"`
+	RoutingConfig     *RoutingConfig     `aws:"RoutingConfig"`
+	ReplicationConfig *ReplicationConfig `aws:"ReplicationConfig"`
+	EventBuses        []EndpointEventBus `aws:"EventBuses"`
+	RoleArn           *string            `aws:"RoleArn"`
+	EndpointId        *string            `aws:"EndpointId"`
+	EndpointUrl       *string            `aws:"EndpointUrl"`
+	State             *string            `aws:"State"`
+	StateReason       *string            `aws:"StateReason"`
+	CreationTime      *time.Time         `aws:"CreationTime"`
+	LastModifiedTime  *time.Time         `aws:"LastModifiedTime"`
+}
+
 // DescribeEventBusRequest is the DescribeEventBusRequest shape.
 type DescribeEventBusRequest struct {
 	Name *string `aws:"Name"`
@@ -414,9 +478,14 @@ type DescribeEventBusRequest struct {
 
 // DescribeEventBusResponse is the DescribeEventBusResponse shape.
 type DescribeEventBusResponse struct {
-	Name   *string `aws:"Name"`
-	Arn    *string `aws:"Arn"`
-	Policy *string `aws:"Policy"`
+	Name             *string           `aws:"Name"`
+	Arn              *string           `aws:"Arn"`
+	Description      *string           `aws:"Description"`
+	KmsKeyIdentifier *string           `aws:"KmsKeyIdentifier"`
+	DeadLetterConfig *DeadLetterConfig `aws:"DeadLetterConfig"`
+	Policy           *string           `aws:"Policy"`
+	CreationTime     *time.Time        `aws:"CreationTime"`
+	LastModifiedTime *time.Time        `aws:"LastModifiedTime"`
 }
 
 // DescribeEventSourceRequest is the DescribeEventSourceRequest shape.
@@ -516,11 +585,36 @@ type EnableRuleRequest struct {
 	EventBusName *string `aws:"EventBusName"`
 }
 
+// Endpoint is the Endpoint shape.
+type Endpoint struct {
+	Name              *string            `aws:"Name"`
+	Description       *string            `aws:"Description"`
+	Arn               *string            `aws:"Arn"`
+	RoutingConfig     *RoutingConfig     `aws:"RoutingConfig"`
+	ReplicationConfig *ReplicationConfig `aws:"ReplicationConfig"`
+	EventBuses        []EndpointEventBus `aws:"EventBuses"`
+	RoleArn           *string            `aws:"RoleArn"`
+	EndpointId        *string            `aws:"EndpointId"`
+	EndpointUrl       *string            `aws:"EndpointUrl"`
+	State             *string            `aws:"State"`
+	StateReason       *string            `aws:"StateReason"`
+	CreationTime      *time.Time         `aws:"CreationTime"`
+	LastModifiedTime  *time.Time         `aws:"LastModifiedTime"`
+}
+
+// EndpointEventBus is the EndpointEventBus shape.
+type EndpointEventBus struct {
+	EventBusArn *string `aws:"EventBusArn"`
+}
+
 // EventBus is the EventBus shape.
 type EventBus struct {
-	Name   *string `aws:"Name"`
-	Arn    *string `aws:"Arn"`
-	Policy *string `aws:"Policy"`
+	Name             *string    `aws:"Name"`
+	Arn              *string    `aws:"Arn"`
+	Description      *string    `aws:"Description"`
+	Policy           *string    `aws:"Policy"`
+	CreationTime     *time.Time `aws:"CreationTime"`
+	LastModifiedTime *time.Time `aws:"LastModifiedTime"`
 }
 
 // EventSource is the EventSource shape.
@@ -531,6 +625,12 @@ type EventSource struct {
 	ExpirationTime *time.Time `aws:"ExpirationTime"`
 	Name           *string    `aws:"Name"`
 	State          *string    `aws:"State"`
+}
+
+// FailoverConfig is the FailoverConfig shape.
+type FailoverConfig struct {
+	Primary   *Primary   `aws:"Primary"`
+	Secondary *Secondary `aws:"Secondary"`
 }
 
 // HttpParameters is the HttpParameters shape.
@@ -612,6 +712,20 @@ type ListConnectionsRequest struct {
 type ListConnectionsResponse struct {
 	Connections []Connection `aws:"Connections"`
 	NextToken   *string      `aws:"NextToken"`
+}
+
+// ListEndpointsRequest is the ListEndpointsRequest shape.
+type ListEndpointsRequest struct {
+	NamePrefix *string `aws:"NamePrefix"`
+	HomeRegion *string `aws:"HomeRegion"`
+	NextToken  *string `aws:"NextToken"`
+	MaxResults *int32  `aws:"MaxResults"`
+}
+
+// ListEndpointsResponse is the ListEndpointsResponse shape.
+type ListEndpointsResponse struct {
+	Endpoints []Endpoint `aws:"Endpoints"`
+	NextToken *string    `aws:"NextToken"`
 }
 
 // ListEventBusesRequest is the ListEventBusesRequest shape.
@@ -776,9 +890,15 @@ type PlacementStrategy struct {
 type PolicyLengthExceededException struct {
 }
 
+// Primary is the Primary shape.
+type Primary struct {
+	HealthCheck *string `aws:"HealthCheck"`
+}
+
 // PutEventsRequest is the PutEventsRequest shape.
 type PutEventsRequest struct {
-	Entries []PutEventsRequestEntry `aws:"Entries"`
+	Entries    []PutEventsRequestEntry `aws:"Entries"`
+	EndpointId *string                 `aws:"EndpointId"`
 }
 
 // PutEventsRequestEntry is the PutEventsRequestEntry shape.
@@ -881,12 +1001,13 @@ type PutTargetsResultEntry struct {
 
 // RedshiftDataParameters is the RedshiftDataParameters shape.
 type RedshiftDataParameters struct {
-	SecretManagerArn *string `aws:"SecretManagerArn"`
-	Database         *string `aws:"Database"`
-	DbUser           *string `aws:"DbUser"`
-	Sql              *string `aws:"Sql"`
-	StatementName    *string `aws:"StatementName"`
-	WithEvent        *bool   `aws:"WithEvent"`
+	SecretManagerArn *string  `aws:"SecretManagerArn"`
+	Database         *string  `aws:"Database"`
+	DbUser           *string  `aws:"DbUser"`
+	Sql              *string  `aws:"Sql"`
+	StatementName    *string  `aws:"StatementName"`
+	WithEvent        *bool    `aws:"WithEvent"`
+	Sqls             []string `aws:"Sqls"`
 }
 
 // RemovePermissionRequest is the RemovePermissionRequest shape.
@@ -936,6 +1057,11 @@ type ReplayDestination struct {
 	FilterArns []string `aws:"FilterArns"`
 }
 
+// ReplicationConfig is the ReplicationConfig shape.
+type ReplicationConfig struct {
+	State *string `aws:"State"`
+}
+
 // ResourceAlreadyExistsException is the ResourceAlreadyExistsException shape.
 type ResourceAlreadyExistsException struct {
 }
@@ -948,6 +1074,11 @@ type ResourceNotFoundException struct {
 type RetryPolicy struct {
 	MaximumRetryAttempts     *int32 `aws:"MaximumRetryAttempts"`
 	MaximumEventAgeInSeconds *int32 `aws:"MaximumEventAgeInSeconds"`
+}
+
+// RoutingConfig is the RoutingConfig shape.
+type RoutingConfig struct {
+	FailoverConfig *FailoverConfig `aws:"FailoverConfig"`
 }
 
 // Rule is the Rule shape.
@@ -983,6 +1114,11 @@ type SageMakerPipelineParameter struct {
 // SageMakerPipelineParameters is the SageMakerPipelineParameters shape.
 type SageMakerPipelineParameters struct {
 	PipelineParameterList []SageMakerPipelineParameter `aws:"PipelineParameterList"`
+}
+
+// Secondary is the Secondary shape.
+type Secondary struct {
+	Route *string `aws:"Route"`
 }
 
 // SqsParameters is the SqsParameters shape.
@@ -1042,6 +1178,7 @@ type Target struct {
 	SageMakerPipelineParameters *SageMakerPipelineParameters `aws:"SageMakerPipelineParameters"`
 	DeadLetterConfig            *DeadLetterConfig            `aws:"DeadLetterConfig"`
 	RetryPolicy                 *RetryPolicy                 `aws:"RetryPolicy"`
+	AppSyncParameters           *AppSyncParameters           `aws:"AppSyncParameters"`
 }
 
 // TestEventPatternRequest is the TestEventPatternRequest shape.
@@ -1148,4 +1285,44 @@ type UpdateConnectionResponse struct {
 	CreationTime       *time.Time `aws:"CreationTime"`
 	LastModifiedTime   *time.Time `aws:"LastModifiedTime"`
 	LastAuthorizedTime *time.Time `aws:"LastAuthorizedTime"`
+}
+
+// UpdateEndpointRequest is the UpdateEndpointRequest shape.
+type UpdateEndpointRequest struct {
+	Name              *string            `aws:"Name"`
+	Description       *string            `aws:"Description"`
+	RoutingConfig     *RoutingConfig     `aws:"RoutingConfig"`
+	ReplicationConfig *ReplicationConfig `aws:"ReplicationConfig"`
+	EventBuses        []EndpointEventBus `aws:"EventBuses"`
+	RoleArn           *string            `aws:"RoleArn"`
+}
+
+// UpdateEndpointResponse is the UpdateEndpointResponse shape.
+type UpdateEndpointResponse struct {
+	Name              *string            `aws:"Name"`
+	Arn               *string            `aws:"Arn"`
+	RoutingConfig     *RoutingConfig     `aws:"RoutingConfig"`
+	ReplicationConfig *ReplicationConfig `aws:"ReplicationConfig"`
+	EventBuses        []EndpointEventBus `aws:"EventBuses"`
+	RoleArn           *string            `aws:"RoleArn"`
+	EndpointId        *string            `aws:"EndpointId"`
+	EndpointUrl       *string            `aws:"EndpointUrl"`
+	State             *string            `aws:"State"`
+}
+
+// UpdateEventBusRequest is the UpdateEventBusRequest shape.
+type UpdateEventBusRequest struct {
+	Name             *string           `aws:"Name"`
+	KmsKeyIdentifier *string           `aws:"KmsKeyIdentifier"`
+	Description      *string           `aws:"Description"`
+	DeadLetterConfig *DeadLetterConfig `aws:"DeadLetterConfig"`
+}
+
+// UpdateEventBusResponse is the UpdateEventBusResponse shape.
+type UpdateEventBusResponse struct {
+	Arn              *string           `aws:"Arn"`
+	Name             *string           `aws:"Name"`
+	KmsKeyIdentifier *string           `aws:"KmsKeyIdentifier"`
+	Description      *string           `aws:"Description"`
+	DeadLetterConfig *DeadLetterConfig `aws:"DeadLetterConfig"`
 }

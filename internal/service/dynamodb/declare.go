@@ -17,8 +17,6 @@ func (s *DynamoDB) Declare() kit.Declaration {
 		Impl:      s,
 		Namespace: "dynamodb",
 		Authz:     kit.Authz{Resources: resources, Policies: s},
-		NotImplemented: kit.Reasons{}.Add("replica auto scaling is Application Auto Scaling's, which niwa does not have",
-			"DescribeTableReplicaAutoScaling", "UpdateTableReplicaAutoScaling"),
 		Audit: kit.Audit{DataEvents: kit.Set("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query",
 			"Scan", "BatchGetItem", "BatchWriteItem", "TransactGetItems",
 			"TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction")},

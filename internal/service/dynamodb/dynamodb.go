@@ -162,6 +162,9 @@ type tableRecord struct {
 	// Global is the table's membership in a global table (see
 	// globaltables.go).
 	Global *globalRecord `json:",omitempty"`
+	// Scaling is this replica's auto scaling settings (see
+	// autoscaling.go).
+	Scaling *tableScaling `json:",omitempty"`
 }
 
 type attrDef struct{ Name, Type string }

@@ -145,9 +145,9 @@ func (s *DynamoDB) createReplica(tx storage.Tx, sc storage.Scope, t *tableRecord
 	if region == sc.Region || (t.Global != nil && slices.Contains(t.Global.Regions, region)) {
 		return validation("Failed to create a the new replica of table with name: '%s' because one or more replicas already existed as tables.", t.Name)
 	}
-	if t.Billing != "PAY_PER_REQUEST" {
-		// niwa has no Application Auto Scaling, so a provisioned table
-		// can never be AutoScaled: switch it to on-demand first.
+	if t.Billing != "PAY_PER_REQUEST" && !t.writeAutoScaled() {
+		// A provisioned table needs write auto scaling with a scaling
+		// policy (UpdateTableReplicaAutoScaling) before it gets replicas.
 		return validation("Table write capacity should either be Pay-Per-Request or AutoScaled.")
 	}
 	switch {

@@ -22,6 +22,9 @@ func (s *EC2) Declare() kit.Declaration {
 		// aws:ResourceTag.
 		TagKeys: func(string) []string { return []string{"ec2:resourcetag/", "aws:resourcetag/"} },
 		Close:   s.Close,
+		// Transition timers and the instances' processes outlive the
+		// stored records: POST /_niwa/reset stops them.
+		Reset: s.Reset,
 	}
 }
 

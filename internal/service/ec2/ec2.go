@@ -19,6 +19,7 @@ package ec2
 
 import (
 	"encoding/hex"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -49,6 +50,9 @@ type Options struct {
 	// AnalysisDelay is how long a Reachability Analyzer analysis stays
 	// running (default 5s).
 	AnalysisDelay time.Duration
+	// Log receives what goes wrong in the background (the instance
+	// runtime); nil discards it.
+	Log *slog.Logger
 }
 
 // EC2 implements the EC2 API; bind it with ec2api.Bind.
@@ -61,6 +65,8 @@ type EC2 struct {
 	mu     sync.Mutex
 	timers map[string]clock.Timer
 	closed bool
+	// runtime runs instances' processes (nil: records only).
+	runtime Runtime
 }
 
 // New returns the EC2 service. It re-arms the timers of state transitions

@@ -854,6 +854,7 @@ func (s *EC2) changeState(ctx *request.Context, dry *bool, ids []string, op stri
 	}
 	for _, e := range evs {
 		s.publishState(sc, e.id, e.state, now)
+		s.runtimeState(sc, e.id, e.state)
 		s.schedule(sc, e.id, e.due)
 	}
 	return changes, nil
@@ -925,6 +926,9 @@ func (s *EC2) RebootInstances(ctx *request.Context, in *ec2api.RebootInstancesRe
 		}
 		return nil
 	})
+	if err == nil {
+		s.reboot(sc, in.InstanceIds)
+	}
 	return answer(&ec2api.RebootInstancesOutput{}, err)
 }
 
@@ -990,6 +994,17 @@ func (s *EC2) GetConsoleOutput(ctx *request.Context, in *ec2api.GetConsoleOutput
 		return nil, err
 	}
 	out := &ec2api.GetConsoleOutputResult{InstanceId: ptr.To(r.ID), Timestamp: ptr.To(ctx.Now().UTC())}
+	if rt := s.rt(); rt != nil {
+		// What the instance's boot and processes printed.
+		text, err := rt.Console(ctx.Account, ctx.Region, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if text != "" {
+			out.Output = ptr.To(base64.StdEncoding.EncodeToString([]byte(text)))
+		}
+		return out, nil
+	}
 	if r.State == "pending" {
 		return out, nil
 	}

@@ -133,6 +133,7 @@ func (s *EC2) advance(sc storage.Scope, id string) {
 	}
 	if newState != "" {
 		s.publishState(sc, id, newState, now)
+		s.runtimeState(sc, id, newState)
 	}
 	if !again.IsZero() {
 		s.schedule(sc, id, again)

@@ -18,11 +18,21 @@ func (e *Events) CreateEventBus(ctx *request.Context, in *eventsapi.CreateEventB
 	if strings.HasPrefix(name, "aws.") && ptr.Deref(in.EventSourceName) == "" {
 		return nil, validation("Event bus name must not start with 'aws.'.")
 	}
-	if strings.Contains(name, "/") {
+	if strings.Contains(name, "/") && ptr.Deref(in.EventSourceName) == "" {
+		// Only a partner bus (named after its aws.partner/... source)
+		// has slashes.
 		return nil, validation("Event bus name must not contain '/'.")
+	}
+	src := ptr.Deref(in.EventSourceName)
+	if src != "" && src != name {
+		return nil, validation("Event bus name must match the event source name %s for a partner event bus.", src)
 	}
 	tags, err := tagMap(in.Tags)
 	if err != nil {
+		return nil, err
+	}
+	b := busRecord{Name: name, Tags: tags, Created: ctx.Now(), Modified: ctx.Now()}
+	if err := b.apply(in.Description, in.KmsKeyIdentifier, in.DeadLetterConfig); err != nil {
 		return nil, err
 	}
 	err = e.store.Update(func(tx storage.Tx) error {
@@ -31,12 +41,94 @@ func (e *Events) CreateEventBus(ctx *request.Context, in *eventsapi.CreateEventB
 		} else if ok {
 			return eventsapi.ErrResourceAlreadyExistsException.New("Event bus %s already exists.", name)
 		}
-		return buses.Put(tx, sc, busRecord{Name: name, Tags: tags, Created: ctx.Now()}, name)
+		if src != "" {
+			// A partner bus associates the partner's source with the
+			// account, which activates it.
+			s, err := getSource(tx, sc, src)
+			if err != nil {
+				return err
+			}
+			if s.State == "PENDING" {
+				s.State = "ACTIVE"
+				if err := eventSources.Put(tx, sc, s, src); err != nil {
+					return err
+				}
+			}
+		}
+		return buses.Put(tx, sc, b, name)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &eventsapi.CreateEventBusResponse{EventBusArn: ptr.To(busARN(sc, name))}, nil
+	return &eventsapi.CreateEventBusResponse{EventBusArn: ptr.To(busARN(sc, name)), Description: in.Description,
+		KmsKeyIdentifier: in.KmsKeyIdentifier, DeadLetterConfig: in.DeadLetterConfig}, nil
+}
+
+// apply sets a bus's description, key and dead-letter queue (nil: keep;
+// empty: clear).
+func (b *busRecord) apply(desc, key *string, dlq *eventsapi.DeadLetterConfig) error {
+	if desc != nil {
+		if len(*desc) > 512 {
+			return validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 512")
+		}
+		b.Description = *desc
+	}
+	if key != nil {
+		if len(*key) > 2048 {
+			return validation("1 validation error detected: Value at 'kmsKeyIdentifier' failed to satisfy constraint: Member must have length less than or equal to 2048")
+		}
+		b.KMSKey = *key
+	}
+	if dlq != nil {
+		a := ptr.Deref(dlq.Arn)
+		if a != "" && !strings.HasPrefix(a, "arn:aws:sqs:") {
+			return validation("Parameter DeadLetterConfig.Arn is not valid. Reason: %s is not an Amazon SQS queue ARN.", a)
+		}
+		b.DLQ = a
+	}
+	return nil
+}
+
+func (b busRecord) dlq() *eventsapi.DeadLetterConfig {
+	if b.DLQ == "" {
+		return nil
+	}
+	return &eventsapi.DeadLetterConfig{Arn: ptr.To(b.DLQ)}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return ptr.To(s)
+}
+
+// UpdateEventBus changes a bus's description, key and dead-letter queue.
+func (e *Events) UpdateEventBus(ctx *request.Context, in *eventsapi.UpdateEventBusRequest) (*eventsapi.UpdateEventBusResponse, error) {
+	sc, name := busName(ctx, in.Name)
+	var b busRecord
+	err := e.store.Update(func(tx storage.Tx) error {
+		var ok bool
+		var err error
+		if b, ok, err = getBus(tx, sc, name); err != nil {
+			return err
+		} else if !ok {
+			return busNotFound(name)
+		}
+		if err := b.apply(in.Description, in.KmsKeyIdentifier, in.DeadLetterConfig); err != nil {
+			return err
+		}
+		if b.Created.IsZero() {
+			b.Created = ctx.Now()
+		}
+		b.Modified = ctx.Now()
+		return buses.Put(tx, sc, b, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &eventsapi.UpdateEventBusResponse{Arn: ptr.To(busARN(sc, name)), Name: ptr.To(name), Description: optional(b.Description),
+		KmsKeyIdentifier: optional(b.KMSKey), DeadLetterConfig: b.dlq()}, nil
 }
 
 // DescribeEventBus describes a bus (the default bus when no name is given).
@@ -55,7 +147,14 @@ func (e *Events) DescribeEventBus(ctx *request.Context, in *eventsapi.DescribeEv
 	if err != nil {
 		return nil, err
 	}
-	out := &eventsapi.DescribeEventBusResponse{Name: ptr.To(name), Arn: ptr.To(busARN(sc, name))}
+	out := &eventsapi.DescribeEventBusResponse{Name: ptr.To(name), Arn: ptr.To(busARN(sc, name)),
+		Description: optional(b.Description), KmsKeyIdentifier: optional(b.KMSKey), DeadLetterConfig: b.dlq()}
+	if !b.Created.IsZero() {
+		out.CreationTime, out.LastModifiedTime = ptr.To(b.Created), ptr.To(b.Created)
+		if !b.Modified.IsZero() {
+			out.LastModifiedTime = ptr.To(b.Modified)
+		}
+	}
 	if b.Policy != "" {
 		out.Policy = ptr.To(b.Policy)
 	}
@@ -92,7 +191,13 @@ func (e *Events) ListEventBuses(ctx *request.Context, in *eventsapi.ListEventBus
 	items, next := page(filtered, func(b busRecord) string { return b.Name }, in.NextToken, in.Limit)
 	out := &eventsapi.ListEventBusesResponse{EventBuses: []eventsapi.EventBus{}, NextToken: next}
 	for _, b := range items {
-		eb := eventsapi.EventBus{Name: ptr.To(b.Name), Arn: ptr.To(busARN(sc, b.Name))}
+		eb := eventsapi.EventBus{Name: ptr.To(b.Name), Arn: ptr.To(busARN(sc, b.Name)), Description: optional(b.Description)}
+		if !b.Created.IsZero() {
+			eb.CreationTime, eb.LastModifiedTime = ptr.To(b.Created), ptr.To(b.Created)
+			if !b.Modified.IsZero() {
+				eb.LastModifiedTime = ptr.To(b.Modified)
+			}
+		}
 		if b.Policy != "" {
 			eb.Policy = ptr.To(b.Policy)
 		}

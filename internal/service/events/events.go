@@ -202,6 +202,12 @@ type busRecord struct {
 	Policy  string            `json:",omitempty"`
 	Tags    map[string]string `json:",omitempty"`
 	Created time.Time
+	// Description, KMSKey and DLQ are UpdateEventBus's settings (the key
+	// is recorded: niwa keeps events unencrypted in its own store).
+	Description string    `json:",omitempty"`
+	KMSKey      string    `json:",omitempty"`
+	DLQ         string    `json:",omitempty"`
+	Modified    time.Time `json:",omitempty"`
 }
 
 type ruleRecord struct {

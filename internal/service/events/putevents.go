@@ -43,15 +43,42 @@ func (e *Events) PutEvents(ctx *request.Context, in *eventsapi.PutEventsRequest)
 	if total > maxPutEventsSize {
 		return nil, validation("Total size of the entries in the request is over the limit.")
 	}
+	// Events sent to a global endpoint go to its bus in the primary
+	// region (and the secondary, with replication).
+	var via []storage.Scope
+	var viaBus string
+	if id := ptr.Deref(in.EndpointId); id != "" {
+		var err error
+		if via, viaBus, err = e.endpointTargets(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	out := &eventsapi.PutEventsResponse{Entries: []eventsapi.PutEventsResultEntry{}}
 	failed := int32(0)
 	var ready []envelope
 	for _, en := range in.Entries {
-		res, env := e.checkEntry(ctx, en)
+		sc, bus := busName(ctx, en.EventBusName)
+		if via != nil {
+			if en.EventBusName != nil && bus != viaBus {
+				res := entryErr("InvalidArgument", "Parameter EventBusName is not valid. Reason: the endpoint's event bus is "+viaBus+".")
+				failed++
+				out.Entries = append(out.Entries, res)
+				continue
+			}
+			sc, bus = via[0], viaBus
+		}
+		res, env := e.checkEntry(ctx, en, sc, bus)
 		if res.ErrorCode != nil {
 			failed++
 		} else {
 			ready = append(ready, env)
+			for _, r := range via[min(1, len(via)):] {
+				// The replica carries the same event id, in its region.
+				rep := env
+				rep.sc = r
+				rep.event = relabelRegion(env.event, r.Region)
+				ready = append(ready, rep)
+			}
 		}
 		out.Entries = append(out.Entries, res)
 	}
@@ -62,7 +89,7 @@ func (e *Events) PutEvents(ctx *request.Context, in *eventsapi.PutEventsRequest)
 	return out, nil
 }
 
-func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestEntry) (eventsapi.PutEventsResultEntry, envelope) {
+func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestEntry, sc storage.Scope, bus string) (eventsapi.PutEventsResultEntry, envelope) {
 	switch {
 	case ptr.Deref(en.Source) == "":
 		return entryErr("InvalidArgument", "Parameter Source is not valid. Reason: Source is a required argument."), envelope{}
@@ -83,7 +110,6 @@ func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestE
 			return entryErr("InvalidArgument", "Parameter Resources is not valid."), envelope{}
 		}
 	}
-	sc, bus := busName(ctx, en.EventBusName)
 	var b busRecord
 	var ok bool
 	err := e.store.View(func(tx storage.Tx) error {
@@ -116,4 +142,15 @@ func (e *Events) checkEntry(ctx *request.Context, en eventsapi.PutEventsRequestE
 func notAuthorized(ctx *request.Context, arn string) string {
 	return "User: " + ctx.Caller.ARN + " is not authorized to perform: events:PutEvents on resource: " + arn +
 		" because no resource-based policy allows the events:PutEvents action"
+}
+
+// relabelRegion returns event (AWS's envelope JSON) with its region set to
+// region, for the copy a global endpoint replicates.
+func relabelRegion(event []byte, region string) []byte {
+	var w wireEvent
+	if json.Unmarshal(event, &w) != nil {
+		return event
+	}
+	w.Region = region
+	return marshalEvent(w)
 }

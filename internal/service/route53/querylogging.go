@@ -8,6 +8,7 @@ import (
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -18,8 +19,9 @@ import (
 // validated as Route 53 does. A query logging config names a CloudWatch
 // Logs group in us-east-1; when niwa runs CloudWatch Logs (a "logs"
 // handler on the events bus) the group must exist and its resource
-// policy must let route53.amazonaws.com write to it, as on AWS. niwa
-// does not write the query log lines yet.
+// policy must let route53.amazonaws.com write to it, as on AWS. Every
+// query the DNS server answers from a zone with a config is written to
+// the group (logQuery).
 
 type queryLogRec struct {
 	ID       string
@@ -267,4 +269,44 @@ func (s *Route53) ListVPCAssociationAuthorizations(ctx *request.Context, in *rou
 		return nil, err
 	}
 	return out, nil
+}
+
+// queryLogEdge is the edge location niwa's query log lines name (AWS
+// names the edge that answered, such as "FRA6").
+const queryLogEdge = "LOCAL1"
+
+// logQuery writes a query a public zone answered to the zone's query
+// logging log group, in Route 53's format:
+//
+//	1.0 2017-12-13T08:15:50.235Z Z123412341234 example.com A NOERROR UDP FRA6 192.168.1.1 -
+//
+// to the stream <zone id>/<edge location>, as Route 53 writes them.
+func (s *Route53) logQuery(q dns.QueryLog) {
+	var cfg queryLogRec
+	found := false
+	err := s.store.View(func(tx storage.Tx) error {
+		return queryLogs.List(tx, storage.Global(q.Zone.Account), nil, storage.ListOptions{}, func(_ []string, o queryLogRec) bool {
+			if o.ZoneID == q.Zone.ID {
+				cfg, found = o, true
+			}
+			return !found
+		})
+	})
+	if err != nil || !found {
+		return
+	}
+	resolver, subnet := "-", "-"
+	if q.Resolver.IsValid() {
+		resolver = q.Resolver.String()
+	}
+	if q.Subnet.IsValid() {
+		subnet = q.Subnet.String()
+	}
+	line := strings.Join([]string{"1.0", s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"), q.Zone.ID, q.Name, q.Type,
+		q.Rcode, q.Protocol, queryLogEdge, resolver, subnet}, " ")
+	// A log group that went away (or whose policy changed) loses the
+	// line, as Route 53's delivery would.
+	_ = s.bus.Deliver(context.Background(), events.Message{TargetARN: strings.TrimSuffix(cfg.GroupARN, ":*"), Body: line,
+		LogStream: q.Zone.ID + "/" + queryLogEdge, SourceService: "route53.amazonaws.com",
+		SourceARN: "arn:aws:route53:::hostedzone/" + q.Zone.ID, SourceAccount: q.Zone.Account})
 }

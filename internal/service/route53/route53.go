@@ -106,6 +106,9 @@ func New(store storage.Store, opts ...Option) *Route53 {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.bus != nil {
+		s.resolver.Logged = s.logQuery
+	}
 	return s
 }
 

@@ -14,9 +14,9 @@ import (
 
 // Traffic policies: versioned JSON documents (format 2015-10-01) checked
 // for their structure, and traffic policy instances that name a policy
-// version, a zone, a name and a TTL. niwa stores instances (State
-// "Applied") but does not expand the policy into record sets: the DNS
-// server answers only record sets created with ChangeResourceRecordSets.
+// version, a zone, a name and a TTL. An instance is "Applied" at once and
+// its record sets are in the zone (tpexpand.go), so the DNS server answers
+// them like any other.
 
 type trafficPolicyRec struct {
 	ID       string
@@ -388,6 +388,9 @@ func (s *Route53) CreateTrafficPolicyInstance(ctx *request.Context, in *route53a
 			return route53api.ErrTooManyTrafficPolicyInstances.New("You've created the maximum number of traffic policy instances (%d) that can be created for the current account.", maxPolicyInstances)
 		}
 		inst = policyInstanceRec{ID: awsid.UUID(), ZoneID: z.ID, Name: name, TTL: ptr.Deref(in.TTL), PolicyID: p.ID, PolicyVersion: p.Version, PolicyType: p.Type}
+		if err := s.applyInstance(tx, sc, z, inst, p.Document); err != nil {
+			return err
+		}
 		return policyInstances.Put(tx, sc, inst, inst.ID)
 	})
 	if err != nil {
@@ -442,6 +445,13 @@ func (s *Route53) UpdateTrafficPolicyInstance(ctx *request.Context, in *route53a
 			return route53api.ErrConflictingTypes.New("You tried to update a traffic policy instance by using a traffic policy version that has a different DNS type than the current type for the instance.")
 		}
 		inst.PolicyID, inst.PolicyVersion, inst.TTL = p.ID, p.Version, ptr.Deref(in.TTL)
+		z, err := getZone(tx, sc, inst.ZoneID)
+		if err != nil {
+			return err
+		}
+		if err := s.applyInstance(tx, sc, z, inst, p.Document); err != nil {
+			return err
+		}
 		return policyInstances.Put(tx, sc, inst, inst.ID)
 	})
 	if err != nil {
@@ -452,12 +462,22 @@ func (s *Route53) UpdateTrafficPolicyInstance(ctx *request.Context, in *route53a
 
 // DeleteTrafficPolicyInstance deletes an instance.
 func (s *Route53) DeleteTrafficPolicyInstance(ctx *request.Context, in *route53api.DeleteTrafficPolicyInstanceInput) (*route53api.DeleteTrafficPolicyInstanceOutput, error) {
+	sc := scope(ctx)
 	err := s.store.Update(func(tx storage.Tx) error {
-		ok, err := policyInstances.DeleteExisting(tx, scope(ctx), ptr.Deref(in.Id))
-		if err == nil && !ok {
-			err = noSuchInstance(ptr.Deref(in.Id))
+		inst, ok, err := policyInstances.Get(tx, sc, ptr.Deref(in.Id))
+		if err != nil {
+			return err
 		}
-		return err
+		if !ok {
+			return noSuchInstance(ptr.Deref(in.Id))
+		}
+		// The instance's record sets go with it (its zone may be gone).
+		if z, err := getZone(tx, sc, inst.ZoneID); err == nil {
+			if err := s.applyInstance(tx, sc, z, inst, ""); err != nil {
+				return err
+			}
+		}
+		return policyInstances.Delete(tx, sc, inst.ID)
 	})
 	if err != nil {
 		return nil, err

@@ -62,6 +62,33 @@ func ParameterARN(name string, env kit.Env) string {
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {
+	switch op {
+	case "SendCommand":
+		out := []string{DocumentARN(in.Str("DocumentName"), env)}
+		ids := in.Strs("InstanceIds")
+		if len(ids) == 0 {
+			ids = []string{"*"}
+		}
+		for _, id := range ids {
+			out = append(out, kit.ARN("ec2", env.Region, env.Account, "instance/"+id))
+		}
+		return out
+	case "CreateDocument", "GetDocument", "DescribeDocument", "DeleteDocument", "UpdateDocument",
+		"UpdateDocumentDefaultVersion", "ListDocumentVersions":
+		return []string{DocumentARN(in.Str("Name"), env)}
+	case "CreateAssociation", "DescribeAssociation", "DeleteAssociation", "UpdateAssociation":
+		if id := in.Str("AssociationId"); id != "" {
+			return []string{kit.ARN("ssm", env.Region, env.Account, "association/"+id)}
+		}
+		out := []string{DocumentARN(in.Str("Name"), env)}
+		if id := in.Str("InstanceId"); id != "" {
+			out = append(out, kit.ARN("ec2", env.Region, env.Account, "instance/"+id))
+		}
+		return out
+	case "ListCommands", "ListCommandInvocations", "GetCommandInvocation", "CancelCommand",
+		"DescribeInstanceInformation", "ListDocuments", "ListAssociations":
+		return nil
+	}
 	if n := in.Str("Name"); n != "" {
 		return []string{ParameterARN(n, env)}
 	}
@@ -86,4 +113,18 @@ func conditionKeys(op string, in kit.Input) iam.Context {
 		c.Set("ssm:Overwrite", strconv.FormatBool(in.Bool("Overwrite")))
 	}
 	return c
+}
+
+// DocumentARN is the ARN of a document a Name member names: AWS-owned
+// documents belong to no account
+// (arn:aws:ssm:<region>::document/AWS-RunShellScript).
+func DocumentARN(name string, env kit.Env) string {
+	if strings.HasPrefix(name, "arn:") {
+		return name
+	}
+	acct := env.Account
+	if _, ok := awsDocuments()[name]; ok {
+		acct = ""
+	}
+	return kit.ARN("ssm", env.Region, acct, "document/"+name)
 }

@@ -33,6 +33,19 @@ func TestSSMChecks(t *testing.T) {
 		{"AddTagsToResource", &ssmapi.AddTagsToResourceInput{ResourceType: ptr.To("Parameter"), ResourceId: ptr.To("/app/db")}, "[ssm:AddTagsToResource " + p + "app/db]"},
 		{"DescribeParameters", &ssmapi.DescribeParametersInput{}, "[ssm:DescribeParameters *]"},
 		{"PutParameter", &ssmapi.PutParameterInput{Name: ptr.To("/x"), Overwrite: &tru}, "[ssm:PutParameter " + p + "x]"},
+		// Run Command: the document (AWS-owned ones belong to no account)
+		// and each instance; instance/* with Targets.
+		{"SendCommand", &ssmapi.SendCommandInput{DocumentName: ptr.To("AWS-RunShellScript"), InstanceIds: []string{"i-1", "i-2"}},
+			"[ssm:SendCommand arn:aws:ssm:eu-west-1::document/AWS-RunShellScript ssm:SendCommand arn:aws:ec2:eu-west-1:123456789012:instance/i-1 ssm:SendCommand arn:aws:ec2:eu-west-1:123456789012:instance/i-2]"},
+		{"SendCommand", &ssmapi.SendCommandInput{DocumentName: ptr.To("Mine"), Targets: []ssmapi.Target{{Key: ptr.To("tag:Role"), Values: []string{"web"}}}},
+			"[ssm:SendCommand arn:aws:ssm:eu-west-1:123456789012:document/Mine ssm:SendCommand arn:aws:ec2:eu-west-1:123456789012:instance/*]"},
+		{"GetDocument", &ssmapi.GetDocumentInput{Name: ptr.To("Mine")}, "[ssm:GetDocument arn:aws:ssm:eu-west-1:123456789012:document/Mine]"},
+		{"CreateDocument", &ssmapi.CreateDocumentInput{Name: ptr.To("Mine"), Content: ptr.To("{}")}, "[ssm:CreateDocument arn:aws:ssm:eu-west-1:123456789012:document/Mine]"},
+		{"DescribeAssociation", &ssmapi.DescribeAssociationInput{AssociationId: ptr.To("a-1")}, "[ssm:DescribeAssociation arn:aws:ssm:eu-west-1:123456789012:association/a-1]"},
+		{"CreateAssociation", &ssmapi.CreateAssociationInput{Name: ptr.To("AWS-RunShellScript"), InstanceId: ptr.To("i-1")},
+			"[ssm:CreateAssociation arn:aws:ssm:eu-west-1::document/AWS-RunShellScript ssm:CreateAssociation arn:aws:ec2:eu-west-1:123456789012:instance/i-1]"},
+		{"GetCommandInvocation", &ssmapi.GetCommandInvocationInput{CommandId: ptr.To("c"), InstanceId: ptr.To("i-1")}, "[ssm:GetCommandInvocation *]"},
+		{"DescribeInstanceInformation", &ssmapi.DescribeInstanceInformationInput{}, "[ssm:DescribeInstanceInformation *]"},
 	} {
 		var got []string
 		for _, c := range rules.Checks("ssm", tc.op, tc.in, env) {

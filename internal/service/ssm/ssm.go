@@ -57,6 +57,9 @@ type Options struct {
 	Images Images
 	Bus    Publisher
 	Log    *slog.Logger
+	// Instances is EC2 and the instance runtime, for Run Command and
+	// managed instances (nil: no instance is managed).
+	Instances Instances
 }
 
 // SSM implements the Parameter Store operations. Bind it with ssmapi.Bind.
@@ -72,6 +75,13 @@ type SSM struct {
 	pnext   time.Time
 	pgen    uint64
 	stopped bool
+
+	// Run Command's invocations in progress, by account/region/command/
+	// instance, and the goroutines running them.
+	rmu      sync.Mutex
+	running  map[string]*running
+	rstopped bool
+	rwg      sync.WaitGroup
 }
 
 // New returns Parameter Store and arms the timer of the stored policies
@@ -85,17 +95,27 @@ func New(store storage.Store, clk clock.Clock, opts Options) *SSM {
 	}
 	s := &SSM{store: store, clock: clk, opts: opts}
 	s.armPolicies()
+	if err := s.endInterrupted(); err != nil {
+		opts.Log.Warn("ssm: ending interrupted commands", "err", err)
+	}
 	return s
 }
 
 // Close stops the policy timer.
 func (s *SSM) Close() error {
 	s.pmu.Lock()
-	defer s.pmu.Unlock()
 	s.stopped = true
 	if s.ptimer != nil {
 		s.ptimer.Stop()
 	}
+	s.pmu.Unlock()
+	s.rmu.Lock()
+	s.rstopped = true
+	for _, r := range s.running {
+		r.cancel()
+	}
+	s.rmu.Unlock()
+	s.rwg.Wait()
 	return nil
 }
 
@@ -109,6 +129,11 @@ func (s *SSM) Reset() error {
 		s.ptimer = nil
 	}
 	s.pnext = time.Time{}
+	s.rmu.Lock()
+	for _, r := range s.running {
+		r.cancel()
+	}
+	s.rmu.Unlock()
 	return nil
 }
 
