@@ -270,7 +270,7 @@ calls = [
     # protocol family; when one gets a handler, pick another.
     ("cloudformation", "list_stack_sets", {}, "CloudFormation.ListStackSets"),
     ("iam", "get_organizations_access_report", {"JobId": "01234567-89ab-cdef-0123-456789abcdef"}, "IAM.GetOrganizationsAccessReport"),
-    ("ec2", "describe_fleets", {}, "EC2.DescribeFleets"),
+    ("ec2", "describe_ipams", {}, "EC2.DescribeIpams"),
     ("cloudwatch", "get_metric_widget_image", {"MetricWidget": "{}"}, "CloudWatch.GetMetricWidgetImage"),
     ("kms", "describe_custom_key_stores", {}, "KMS.DescribeCustomKeyStores"),
     ("apigateway", "get_sdk_types", {}, "API Gateway.GetSdkTypes"),

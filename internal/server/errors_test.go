@@ -44,8 +44,8 @@ func TestNotImplementedEveryProtocol(t *testing.T) {
 			_, err := iam.NewFromConfig(c).GetOrganizationsAccessReport(ctx, &iam.GetOrganizationsAccessReportInput{JobId: aws.String("00000000-0000-0000-0000-000000000000")})
 			return err
 		}},
-		{"ec2", "EC2.DescribeCapacityReservations", func(c aws.Config) error {
-			_, err := ec2.NewFromConfig(c).DescribeCapacityReservations(ctx, &ec2.DescribeCapacityReservationsInput{})
+		{"ec2", "EC2.DescribeIpams", func(c aws.Config) error {
+			_, err := ec2.NewFromConfig(c).DescribeIpams(ctx, &ec2.DescribeIpamsInput{})
 			return err
 		}},
 		{"json", "KMS.DescribeCustomKeyStores", func(c aws.Config) error {

@@ -278,7 +278,11 @@ func (s *EC2) DeregisterImage(ctx *request.Context, in *ec2api.DeregisterImageRe
 	sc := scope(ctx)
 	id := ptr.Deref(in.ImageId)
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, ok, _ := userImages.table.Get(tx, sc, id); !ok {
+		im, ok, _ := userImages.table.Get(tx, sc, id)
+		if ok && deregistrationProtected(im, ctx.Now()) {
+			return errOperationNotPermitted.New("Image %s has deregistration protection enabled and cannot be deregistered.", id)
+		}
+		if !ok {
 			for _, im := range images.Catalog(ctx.Region) {
 				if im.ID == id {
 					return errUnauthorized(id)

@@ -15,14 +15,11 @@ func (s *EC2) Declare() kit.Declaration {
 	return kit.Declaration{
 		Resources: s.cfnResources(), // CloudFormation (cfn.go)
 
-		Impl:      s,
-		Namespace: "ec2",
-		Authz:     kit.Authz{Resources: resources},
-		NotImplemented: kit.Reasons{}.Add("fleets launch instances by capacity strategy across instance pools and Spot capacity; niwa launches instances with RunInstances only",
-			"CreateFleet", "DeleteFleets", "DescribeFleets", "DescribeFleetHistory", "DescribeFleetInstances", "ModifyFleet",
-			"DescribeSpotFleetInstances", "DescribeSpotFleetRequestHistory", "ModifySpotFleetRequest",
-			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet"),
-		Tags: kit.TagLookup(s.resourceTags),
+		Impl:           s,
+		Namespace:      "ec2",
+		Authz:          kit.Authz{Resources: resources},
+		NotImplemented: notImplemented(),
+		Tags:           kit.TagLookup(s.resourceTags),
 		// EC2 resources answer ec2:ResourceTag (the older alias) besides
 		// aws:ResourceTag.
 		TagKeys: func(string) []string { return []string{"ec2:resourcetag/", "aws:resourcetag/"} },
@@ -76,7 +73,7 @@ var arnTypes = map[string]string{
 	"i": "instance", "vpc": "vpc", "subnet": "subnet", "sg": "security-group", "rtb": "route-table",
 	"igw": "internet-gateway", "vol": "volume", "vpce": "vpc-endpoint", "nat": "natgateway",
 	"eipalloc": "elastic-ip", "ami": "image", "snap": "snapshot", "eni": "network-interface",
-	"nip": "network-insights-path", "nia": "network-insights-analysis",
+	"nip": "network-insights-path", "nia": "network-insights-analysis", "fleet": "fleet", "pg": "placement-group", "fl": "vpc-flow-log",
 }
 
 // arnType is the ARN resource type of an EC2 id.

@@ -92,8 +92,21 @@ func (s *EC2) CreateVolume(ctx *request.Context, in *ec2api.CreateVolumeRequest)
 			}
 			iops = ptr.To(n)
 		}
+		// With EBS encryption by default on, every new volume is
+		// encrypted, with the account's default key unless one is named.
+		encrypted, keyID := ptr.Deref(in.Encrypted), in.KmsKeyId
+		d, _, err := ebsDefaults.Get(tx, sc, "")
+		if err != nil {
+			return err
+		}
+		if d.Encrypt {
+			encrypted = true
+			if keyID == nil && d.KeyID != "" {
+				keyID = ptr.To(d.KeyID)
+			}
+		}
 		v = ec2api.Volume{VolumeId: ptr.To(id), Size: ptr.To(size), AvailabilityZone: ptr.To(az), State: ptr.To("available"), CreateTime: ptr.To(ctx.Now().UTC()), VolumeType: ptr.To(typ),
-			Iops: iops, Encrypted: ptr.To(ptr.Deref(in.Encrypted)), KmsKeyId: in.KmsKeyId, SnapshotId: ptr.To(ptr.Deref(in.SnapshotId)), MultiAttachEnabled: ptr.To(ptr.Deref(in.MultiAttachEnabled)),
+			Iops: iops, Encrypted: ptr.To(encrypted), KmsKeyId: keyID, SnapshotId: ptr.To(ptr.Deref(in.SnapshotId)), MultiAttachEnabled: ptr.To(ptr.Deref(in.MultiAttachEnabled)),
 			Throughput: in.Throughput, Tags: nonNilTags(tagsFor(in.TagSpecifications, "volume")), Attachments: []ec2api.VolumeAttachment{}}
 		return volumes.put(tx, sc, id, v)
 	})

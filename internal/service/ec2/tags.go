@@ -20,7 +20,7 @@ func kindOf(id string) (taggable, bool) {
 	for _, k := range []interface {
 		taggable
 		idPrefix() string
-	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses} {
+	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations} {
 		if k.idPrefix() == prefix {
 			return k, true
 		}
@@ -208,6 +208,21 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 			},
 			func() error {
 				return listTags(tx, sc, userImages, func(v *ec2api.Image) string { return ptr.Deref(v.ImageId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, placementGroups, func(v *ec2api.PlacementGroup) string { return ptr.Deref(v.GroupId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, flowLogs, func(v *ec2api.FlowLog) string { return ptr.Deref(v.FlowLogId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, tgws, func(v *ec2api.TransitGateway) string { return ptr.Deref(v.TransitGatewayId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, tgwAttachments, func(v *tgwAttachment) string { return ptr.Deref(v.VPC.TransitGatewayAttachmentId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, tgwRouteTables, func(v *tgwRouteTable) string { return ptr.Deref(v.Table.TransitGatewayRouteTableId) }, collect)
 			},
 		}
 		for _, f := range lists {
