@@ -54,9 +54,19 @@ func (s *S3) Declare() kit.Declaration {
 		Routing:    kit.Routing{CatchAll: true},
 		// Buckets answer browsers from their own CORS configuration, and
 		// every answered request is an access log line.
-		CORS:           s.CORS,
-		Observe:        s.ObserveRequest,
-		NotImplemented: kit.Reasons{}.Add("AWS ended BitTorrent support for new customers in 2024", "GetObjectTorrent"),
+		CORS:    s.CORS,
+		Observe: s.ObserveRequest,
+		NotImplemented: kit.Reasons{}.
+			Add("AWS ended BitTorrent support for new customers in 2024", "GetObjectTorrent").
+			Add("S3 Object Lambda needs Object Lambda access points, which niwa does not have", "WriteGetObjectResponse").
+			Add("directory buckets (S3 Express One Zone) are not modelled; RenameObject serves only them", "ListDirectoryBuckets", "RenameObject").
+			Add("S3 Metadata writes its tables to S3 Tables (Apache Iceberg table buckets), which niwa does not have",
+				"CreateBucketMetadataConfiguration", "CreateBucketMetadataTableConfiguration", "DeleteBucketMetadataConfiguration",
+				"DeleteBucketMetadataTableConfiguration", "GetBucketMetadataConfiguration", "GetBucketMetadataTableConfiguration",
+				"UpdateBucketMetadataAnnotationTableConfiguration", "UpdateBucketMetadataInventoryTableConfiguration",
+				"UpdateBucketMetadataJournalTableConfiguration").
+			Add("deprecated: the same request as the ...Configuration operation, which answers it",
+				"GetBucketLifecycle", "PutBucketLifecycle", "GetBucketNotification", "PutBucketNotification"),
 		Audit: kit.Audit{
 			DataEvents:  dataEvents,
 			MemberNames: map[string]string{"Bucket": "bucketName"},
