@@ -38,5 +38,6 @@ func services() []service {
 		{Name: "sqs", Model: "sqs"},
 		{Name: "ssm", Model: "ssm"},
 		{Name: "sts", Model: "sts"},
+		{Name: "wafv2", Model: "wafv2"},
 	}
 }

@@ -105,7 +105,7 @@ func Niwa() []Layer {
 				// functions and instance processes leave through).
 				"internal/netpos",
 				"internal/sqlengine/...",
-				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// Process groups for the engines that run user code.
 				"internal/proc",
 				// EC2 instances that run: user data, IMDS, commands.

@@ -32,6 +32,7 @@ import (
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
+	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
@@ -68,8 +69,9 @@ func catalog() []struct {
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
-		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
-		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
+		{acmapi.Spec(), wireACM}, // after Route53: validation reads its zones
+		{wafv2api.Spec(), wireWAFv2},
+		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM, S3 and WAF
 		{elbapi.Spec(), wireELB},
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},

@@ -21,6 +21,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/s3"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
+	"github.com/niwa-cloud/niwa/internal/service/wafv2"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -94,6 +95,8 @@ type deps struct {
 	dataKeys *dataKeys
 	// glue is the Glue Data Catalog, for Athena.
 	glue *glue.Glue
+	// waf is AWS WAF, for the data planes that consult web ACLs.
+	waf *wafv2.WAF
 	// callerAuth is the authorizer for services acting as their caller
 	// (callerAuthOf): filled in once built.
 	callerAuth *callerAuth
