@@ -17,21 +17,21 @@ func TestUnimplementedServices(t *testing.T) {
 		args           []string
 		operation, svc string
 	}{
-		{[]string{"firehose", "list-delivery-streams"}, "ListDeliveryStreams", "Amazon Kinesis Firehose"},                       // json
-		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                                  // json
-		{[]string{"cognito-idp", "list-user-pools", "--max-results", "5"}, "ListUserPools", "Amazon Cognito Identity Provider"}, // json
-		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                                               // json
-		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                                      // json
-		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},                           // json 1.0
-		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},                     // json
-		{[]string{"autoscaling", "describe-auto-scaling-groups"}, "DescribeAutoScalingGroups", "Auto Scaling"},                  // query
-		{[]string{"redshift", "describe-clusters"}, "DescribeClusters", "Amazon Redshift"},                                      // query
-		{[]string{"rds", "describe-db-instances"}, "DescribeDBInstances", "Amazon Relational Database Service"},                 // query
-		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},                     // query
-		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                                 // rest-json
-		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},                         // rest-json
-		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                                 // rest-json, signed as apigateway
-		{[]string{"cloudfront", "list-distributions"}, "ListDistributions", "Amazon CloudFront"},                                // rest-xml
+		{[]string{"firehose", "list-delivery-streams"}, "ListDeliveryStreams", "Amazon Kinesis Firehose"},      // json
+		{[]string{"kinesis", "list-streams"}, "ListStreams", "Amazon Kinesis"},                                 // json
+		{[]string{"glue", "get-databases"}, "GetDatabases", "AWS Glue"},                                        // json
+		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                              // json
+		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                     // json
+		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},          // json 1.0
+		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},    // json
+		{[]string{"autoscaling", "describe-auto-scaling-groups"}, "DescribeAutoScalingGroups", "Auto Scaling"}, // query
+		{[]string{"redshift", "describe-clusters"}, "DescribeClusters", "Amazon Redshift"},                     // query
+		{[]string{"cloudsearch", "describe-domains"}, "DescribeDomains", "Amazon CloudSearch"},                 // query
+		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},    // query
+		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                // rest-json
+		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},        // rest-json
+		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                // rest-json, signed as apigateway
+		{[]string{"batch", "describe-compute-environments"}, "DescribeComputeEnvironments", "AWS Batch"},       // rest-json
 	}
 	for _, cli := range framework.CLIs {
 		for _, c := range cases {

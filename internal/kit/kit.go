@@ -14,6 +14,7 @@ package kit
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net/http"
 
@@ -83,6 +84,12 @@ type Declaration struct {
 	// balancer's DNSName): niwa's DNS answers such a name with niwa's
 	// own address. nil when the service hands out none.
 	Names func(name string) (bool, error)
+	// ServerCertificate answers the certificate niwa's HTTPS listener
+	// (--https-port) presents for a TLS server name the service serves
+	// with a certificate of its own (a CloudFront alternate domain name
+	// with its ACM certificate); ok is false for names it does not know,
+	// which get niwa's own certificate. nil when the service has none.
+	ServerCertificate func(ctx context.Context, serverName string) (cert *tls.Certificate, ok bool, err error)
 	// Close stops background work (listeners, timers, processes); nil
 	// when there is none.
 	Close func() error

@@ -105,6 +105,8 @@ func Niwa() []Layer {
 				// functions and instance processes leave through).
 				"internal/netpos",
 				"internal/sqlengine/...",
+				// The database servers RDS instances are.
+				"internal/dbengine",
 				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// Process groups for the engines that run user code.
 				"internal/proc",

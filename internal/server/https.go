@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"sync"
@@ -11,8 +12,9 @@ import (
 )
 
 // httpsNames are the names niwa's HTTPS certificate covers: niwa's own
-// host names (S3 virtual hosts are <bucket>.s3.localhost).
-var httpsNames = []string{"localhost", "*.localhost", "*.s3.localhost", "127.0.0.1", "::1"}
+// host names (S3 virtual hosts are <bucket>.s3.localhost, CloudFront
+// distributions d<id>.cloudfront.localhost).
+var httpsNames = []string{"localhost", "*.localhost", "*.s3.localhost", "*.cloudfront.localhost", "127.0.0.1", "::1"}
 
 // httpsValidity is the listener certificate's lifetime; a new one is
 // issued on the clock once it nears its end.
@@ -23,13 +25,27 @@ const httpsValidity = 395 * 24 * time.Hour
 type tlsCerts struct {
 	authority *ca.CA
 	clock     clock.Clock
+	// services are the declarations' own certificates by server name
+	// (kit.Declaration.ServerCertificate), asked first.
+	services []func(ctx context.Context, serverName string) (*tls.Certificate, bool, error)
 
 	mu   sync.Mutex
 	cert *tls.Certificate
 	end  time.Time
 }
 
-func (c *tlsCerts) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+func (c *tlsCerts) get(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if hello != nil && hello.ServerName != "" {
+		for _, svc := range c.services {
+			cert, ok, err := svc(hello.Context(), hello.ServerName)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return cert, nil
+			}
+		}
+	}
 	if c.authority == nil {
 		return nil, errors.New("https: no certificate authority")
 	}

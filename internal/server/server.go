@@ -157,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 	s.dnsAddr = d.dnsAddr
 	s.onServe = d.onServe
 	if cfg.HTTPSAddr != "" {
-		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock}
+		s.tls = &tlsCerts{authority: d.authority, clock: cfg.Clock, services: d.serverCerts}
 	}
 	authorizer, err := buildAuthorizer(d)
 	if err != nil {

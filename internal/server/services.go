@@ -9,6 +9,7 @@ import (
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	athenaapi "github.com/niwa-cloud/niwa/internal/api/athena"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
+	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	cloudwatchapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
@@ -22,6 +23,7 @@ import (
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
@@ -73,6 +75,7 @@ func catalog() []struct {
 		{wafv2api.Spec(), wireWAFv2},
 		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM, S3 and WAF
 		{elbapi.Spec(), wireELB},
+		{cloudfrontapi.Spec(), wireCloudFront}, // after S3, ACM and WAF: origins, alias certificates, web ACLs
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},
 		{cloudwatchapi.Spec(), wireCloudWatch},
@@ -83,6 +86,7 @@ func catalog() []struct {
 		{cloudformationapi.Spec(), notYetWiring},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
+		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords
 	}
 }
 
@@ -156,6 +160,9 @@ func buildServices(d *deps) (*built, error) {
 		}
 		if w.Names != nil {
 			d.names.add(w.Names)
+		}
+		if w.ServerCertificate != nil {
+			d.serverCerts = append(d.serverCerts, w.ServerCertificate)
 		}
 	}
 	return b, nil

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"crypto/tls"
 	"log/slog"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -19,6 +21,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/glue"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/s3"
+	"github.com/niwa-cloud/niwa/internal/service/secretsmanager"
 	"github.com/niwa-cloud/niwa/internal/service/ses"
 	"github.com/niwa-cloud/niwa/internal/service/sqs"
 	"github.com/niwa-cloud/niwa/internal/service/wafv2"
@@ -66,9 +69,16 @@ type deps struct {
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.
 	acm *acm.ACM
+	// waf evaluates web ACLs for CloudFront and the ALB (nil until wired).
+	waf *wafv2.WAF
+	// secrets is Secrets Manager, for RDS's managed master passwords.
+	secrets *secretsmanager.SecretsManager
 	// names are the DNS names services hand out for resources they
 	// serve themselves (load balancers), answered by Route53's DNS.
 	names endpointNames
+	// serverCerts are the services' own certificates for niwa's HTTPS
+	// listener, by TLS server name (kit.Declaration.ServerCertificate).
+	serverCerts []func(ctx context.Context, serverName string) (*tls.Certificate, bool, error)
 	// ses is the state SES's two APIs (ses, sesv2) share.
 	ses *ses.Core
 	// dnsAddr is the bound address of Route53's DNS server ("" when it
@@ -95,8 +105,6 @@ type deps struct {
 	dataKeys *dataKeys
 	// glue is the Glue Data Catalog, for Athena.
 	glue *glue.Glue
-	// waf is AWS WAF, for the data planes that consult web ACLs.
-	waf *wafv2.WAF
 	// callerAuth is the authorizer for services acting as their caller
 	// (callerAuthOf): filled in once built.
 	callerAuth *callerAuth

@@ -27,6 +27,7 @@ func wireSecretsManager(d *deps) (*wiring, error) {
 		opt.Functions = rotationFunctions{d.lambda, d}
 	}
 	svc := secretsmanager.New(opt)
+	d.secrets = svc
 	return &wiring{Declaration: svc.Declare()}, nil
 }
 

@@ -140,12 +140,15 @@ func validPrincipal(raw json.RawMessage) bool {
 				ok = v == "*" || isAccountID(v) || strings.HasPrefix(v, "arn:aws:iam::") || strings.HasPrefix(v, "arn:aws:sts::")
 				if strings.HasPrefix(v, "arn:") {
 					parts := strings.SplitN(v, ":", 6)
-					ok = ok && len(parts) == 6 && (isAccountID(parts[4]) || parts[4] == "") && parts[5] != ""
+					ok = ok && len(parts) == 6 && (isAccountID(parts[4]) || parts[4] == "") && parts[5] != "" ||
+						isOAIPrincipal(v)
 				}
 			case "Service", "Federated":
 				ok = v != "" && !strings.ContainsAny(v, " \t")
 			case "CanonicalUser":
-				ok = len(v) == 64 && strings.Trim(strings.ToLower(v), "0123456789abcdef") == ""
+				// 64 hex digits for an account, 96 for a CloudFront origin
+				// access identity's S3CanonicalUserId.
+				ok = (len(v) == 64 || len(v) == 96) && strings.Trim(strings.ToLower(v), "0123456789abcdef") == ""
 			}
 			if !ok {
 				return false
@@ -153,6 +156,14 @@ func validPrincipal(raw json.RawMessage) bool {
 		}
 	}
 	return true
+}
+
+// isOAIPrincipal: a CloudFront origin access identity, which bucket
+// policies name as the IAM user
+// "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity <id>".
+func isOAIPrincipal(v string) bool {
+	id, ok := strings.CutPrefix(v, "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ")
+	return ok && id != "" && !strings.ContainsAny(id, " \t")
 }
 
 func isAccountID(v string) bool {

@@ -29,6 +29,9 @@ func TestPolicyPrincipals(t *testing.T) {
 		{"NotPrincipal", `{"AWS":"arn:aws:sts::111122223333:assumed-role/r/s"}`, true},
 		{"Principal", `{"Service":"logging.s3.amazonaws.com"}`, true},
 		{"Principal", `{"CanonicalUser":"` + canonicalID("111122223333") + `"}`, true},
+		{"Principal", `{"AWS":"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"}`, true},
+		{"Principal", `{"CanonicalUser":"` + strings.Repeat("ab", 48) + `"}`, true}, // an OAI's S3CanonicalUserId
+		{"Principal", `{"AWS":"arn:aws:iam::cloudfront:user/someone"}`, false},
 		{"NotPrincipal", `{"AWS":"not-a-principal"}`, false},
 		{"NotPrincipal", `"someone"`, false},
 		{"NotPrincipal", `{"AWS":"arn:aws:iam::12345:user/x"}`, false},

@@ -1,6 +1,8 @@
 package wafv2
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/netip"
 	"sort"
@@ -154,19 +156,6 @@ func (w *WAF) Inspect(rw http.ResponseWriter, r *http.Request, account, region, 
 	return w.apply(rw, r, acl, client)
 }
 
-// InspectACL is Inspect for a data plane that names its web ACL itself
-// (a CloudFront distribution's WebACLId, an ARN of scope CLOUDFRONT
-// stored in us-east-1).
-func (w *WAF) InspectACL(rw http.ResponseWriter, r *http.Request, account, region, aclARN string, client netip.Addr) bool {
-	sc := storage.Scope{Account: account, Region: region}
-	var acl *waf.ACL
-	err := w.store.View(func(tx storage.Tx) error { return w.compileARN(tx, sc, aclARN, &acl) })
-	if err != nil || acl == nil {
-		return false
-	}
-	return w.apply(rw, r, acl, client)
-}
-
 func (w *WAF) compileARN(tx storage.Tx, sc storage.Scope, aclARN string, out **waf.ACL) error {
 	e, ok, err := entityByARN(tx, sc, aclARN)
 	if err != nil || !ok || e.WebACL == nil {
@@ -191,4 +180,42 @@ func (w *WAF) apply(rw http.ResponseWriter, r *http.Request, acl *waf.ACL, clien
 	}
 	waf.Prepare(r, d)
 	return false
+}
+
+// parseARN reads arn:aws:wafv2:<region>:<account>:<prefix>/<kind>/<name>/<id>;
+// kind is the prefix (global or regional).
+func parseARN(arn string) (sc storage.Scope, kind, id string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "wafv2" {
+		return sc, "", "", false
+	}
+	rest := strings.Split(parts[5], "/")
+	if len(rest) != 4 {
+		return sc, "", "", false
+	}
+	return storage.Scope{Account: parts[4], Region: parts[3]}, rest[0], rest[3], true
+}
+
+// Evaluate is the hook of a data plane that names its web ACL and
+// writes its own block page (CloudFront's distributions, scope
+// CLOUDFRONT): blocked is true when a Block rule or the Block default
+// action applies. An ACL that does not exist blocks nothing.
+func (w *WAF) Evaluate(ctx context.Context, aclARN string, r *http.Request, ip net.IP) (blocked bool, err error) {
+	sc, _, _, ok := parseARN(aclARN)
+	if !ok {
+		return false, nil
+	}
+	var acl *waf.ACL
+	if err := w.store.View(func(tx storage.Tx) error { return w.compileARN(tx, sc, aclARN, &acl) }); err != nil || acl == nil {
+		return false, err
+	}
+	client, _ := netip.AddrFromSlice(ip)
+	req := &waf.Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header,
+		Body: waf.ReadBody(r), ClientIP: client.Unmap(), Country: w.country(client)}
+	d := acl.Evaluate(req, w.clock.Now(), w.rates)
+	if d.Action.Kind == waf.Block {
+		return true, nil
+	}
+	waf.Prepare(r, d)
+	return false, nil
 }

@@ -74,7 +74,7 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 
 // Build makes the service from what the platform gives it.
 func Build(d kit.Deps) (kit.Declaration, error) {
-	return New(d.Store, d.Clock, Options{}).Declare(), nil
+	return New(Options{Store: d.Store, Clock: d.Clock, Log: d.Log}).Declare(), nil
 }
 
 // resourceTagsIn reads an entity's tags in the ARN's own account and

@@ -7,6 +7,7 @@ package wafv2
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
@@ -67,6 +68,11 @@ type WAF struct {
 
 // Options configures New.
 type Options struct {
+	Store storage.Store
+	// Clock counts rate-based rules' windows (real time when nil).
+	Clock clock.Clock
+	Log   *slog.Logger
+
 	// Locations place client addresses in countries (first match wins);
 	// DefaultCountry is the country of every other client ("" matches
 	// no GeoMatch statement).
@@ -75,8 +81,11 @@ type Options struct {
 }
 
 // New returns the service.
-func New(store storage.Store, clk clock.Clock, opt Options) *WAF {
-	return &WAF{store: store, clock: clk, rates: &waf.Rates{}, locations: opt.Locations, defaultCountry: opt.DefaultCountry}
+func New(opt Options) *WAF {
+	if opt.Clock == nil {
+		opt.Clock = clock.NewOffset()
+	}
+	return &WAF{store: opt.Store, clock: opt.Clock, rates: &waf.Rates{}, locations: opt.Locations, defaultCountry: opt.DefaultCountry}
 }
 
 // Reset forgets rate-based counts on POST /_niwa/reset.

@@ -1,0 +1,48 @@
+package server
+
+import (
+	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/service/rds"
+	"github.com/niwa-cloud/niwa/internal/service/secretsmanager"
+)
+
+// wireRDS wires RDS with Secrets Manager behind ManageMasterUserPassword.
+func wireRDS(d *deps) (*wiring, error) {
+	kd, err := d.kitDeps("rds")
+	if err != nil {
+		return nil, err
+	}
+	opt := rds.Options{Store: kd.Store, Clock: kd.Clock, Bus: kd.Bus, Log: kd.Log, DataDir: kd.DataDir}
+	if d.secrets != nil {
+		opt.Secrets = rdsSecrets{d.secrets}
+	}
+	svc, err := rds.New(opt)
+	if err != nil {
+		return nil, err
+	}
+	svc.Start()
+	return &wiring{Declaration: svc.Declare()}, nil
+}
+
+// rdsSecrets creates the secret of a managed master password in the
+// caller's account, as RDS does on the caller's behalf.
+type rdsSecrets struct {
+	sm *secretsmanager.SecretsManager
+}
+
+func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (string, error) {
+	// The secret is Secrets Manager's: it encrypts through KMS as itself
+	// (kms:ViaService secretsmanager), called via RDS on the caller's
+	// behalf (aws:CalledVia).
+	sc := *ctx
+	sc.Service, sc.Operation = "secretsmanager", "CreateSecret"
+	sc.CalledVia = append(append([]string{}, ctx.CalledVia...), "rds.amazonaws.com")
+	out, err := s.sm.CreateSecret(&sc, &smapi.CreateSecretInput{Name: ptr.To(name), SecretString: ptr.To(value),
+		Description: ptr.To("Secret associated with primary RDS DB instance")})
+	if err != nil {
+		return "", err
+	}
+	return ptr.Deref(out.ARN), nil
+}
