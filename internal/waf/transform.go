@@ -14,8 +14,8 @@ import (
 var supported = map[Transform]bool{
 	"NONE": true, "LOWERCASE": true, "URL_DECODE": true, "URL_DECODE_UNI": true,
 	"COMPRESS_WHITE_SPACE": true, "HTML_ENTITY_DECODE": true, "BASE64_DECODE": true,
-	"BASE64_DECODE_EXT": true, "HEX_DECODE": true, "UPPERCASE": true, "TRIM": true,
-	"REPLACE_NULLS": true, "REMOVE_NULLS": true, "NORMALIZE_PATH": true, "MD5": false,
+	"BASE64_DECODE_EXT": true, "HEX_DECODE": true,
+	"REPLACE_NULLS": true, "REMOVE_NULLS": true, "NORMALIZE_PATH": true,
 }
 
 // Supported reports whether t is a transformation niwa applies.
@@ -26,8 +26,6 @@ func Apply(t Transform, s string) string {
 	switch t {
 	case "LOWERCASE":
 		return strings.ToLower(s)
-	case "UPPERCASE":
-		return strings.ToUpper(s)
 	case "URL_DECODE", "URL_DECODE_UNI":
 		if d, err := url.PathUnescape(strings.ReplaceAll(s, "+", " ")); err == nil {
 			return d
@@ -76,8 +74,6 @@ func Apply(t Transform, s string) string {
 			return string(d)
 		}
 		return s
-	case "TRIM":
-		return strings.TrimSpace(s)
 	case "REPLACE_NULLS":
 		return strings.ReplaceAll(s, "\x00", " ")
 	case "REMOVE_NULLS":
