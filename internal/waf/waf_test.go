@@ -163,7 +163,7 @@ func TestReadBody(t *testing.T) {
 
 func TestTransforms(t *testing.T) {
 	for _, c := range []struct {
-		t      Transform
+		t       Transform
 		in, out string
 	}{
 		{"LOWERCASE", "AbC", "abc"},
