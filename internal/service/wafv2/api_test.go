@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	wafapi "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -187,5 +188,60 @@ func TestRuleGroupCapacity(t *testing.T) {
 		Statement: &wafapi.Statement{RuleGroupReferenceStatement: &wafapi.RuleGroupReferenceStatement{ARN: g.Summary.ARN}}}}})
 	if err != nil || ptr.Deref(out.Capacity) != 50 {
 		t.Fatalf("capacity %v %v", out, err)
+	}
+}
+
+// TestInspectCompiled: statements compiled from the API — a regex
+// pattern set on the path, a label from a Count rule matched later, and a
+// rate-based rule whose 5-minute window moves with the injected clock.
+func TestInspectCompiled(t *testing.T) {
+	h := servicetest.New(t, "wafv2")
+	w := regional(h)
+	ctx := h.Ctx()
+	rx, err := w.CreateRegexPatternSet(ctx, &wafapi.CreateRegexPatternSetRequest{Name: ptr.To("admin"), Scope: ptr.To("REGIONAL"),
+		RegularExpressionList: []wafapi.Regex{{RegexString: ptr.To(`^/(admin|wp-admin)/`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.CreateRegexPatternSet(ctx, &wafapi.CreateRegexPatternSetRequest{Name: ptr.To("bad"), Scope: ptr.To("REGIONAL"),
+		RegularExpressionList: []wafapi.Regex{{RegexString: ptr.To(`(a`)}}}); !wafapi.ErrWAFInvalidParameterException.Is(err) {
+		t.Fatalf("bad regex: %v", err)
+	}
+	path := &wafapi.FieldToMatch{UriPath: &wafapi.UriPath{}}
+	none := []wafapi.TextTransformation{{Priority: ptr.To(int32(0)), Type: ptr.To("NONE")}}
+	rules := []wafapi.Rule{
+		{Name: ptr.To("tag-admin"), Priority: ptr.To(int32(0)), VisibilityConfig: vis(), Action: &wafapi.RuleAction{Count: &wafapi.CountAction{}},
+			RuleLabels: []wafapi.Label{{Name: ptr.To("admin")}},
+			Statement:  &wafapi.Statement{RegexPatternSetReferenceStatement: &wafapi.RegexPatternSetReferenceStatement{ARN: rx.Summary.ARN, FieldToMatch: path, TextTransformations: none}}},
+		{Name: ptr.To("block-admin"), Priority: ptr.To(int32(1)), VisibilityConfig: vis(), Action: &wafapi.RuleAction{Block: &wafapi.BlockAction{}},
+			Statement: &wafapi.Statement{LabelMatchStatement: &wafapi.LabelMatchStatement{Scope: ptr.To("LABEL"), Key: ptr.To("admin")}}},
+		{Name: ptr.To("rate"), Priority: ptr.To(int32(2)), VisibilityConfig: vis(), Action: &wafapi.RuleAction{Block: &wafapi.BlockAction{}},
+			Statement: &wafapi.Statement{RateBasedStatement: &wafapi.RateBasedStatement{Limit: ptr.To(int64(10)), AggregateKeyType: ptr.To("IP")}}},
+	}
+	acl, err := w.CreateWebACL(ctx, &wafapi.CreateWebACLRequest{Name: ptr.To("site"), Scope: ptr.To("REGIONAL"), VisibilityConfig: vis(),
+		DefaultAction: &wafapi.DefaultAction{Allow: &wafapi.AllowAction{}}, Rules: rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alb := "arn:aws:elasticloadbalancing:" + ctx.Region + ":" + ctx.Account + ":loadbalancer/app/site/0123456789abcdef"
+	if _, err := w.AssociateWebACL(ctx, &wafapi.AssociateWebACLRequest{WebACLArn: acl.Summary.ARN, ResourceArn: &alb}); err != nil {
+		t.Fatal(err)
+	}
+	blocked := func(p string) bool {
+		return w.Inspect(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil), ctx.Account, ctx.Region, alb, netip.MustParseAddr("192.0.2.1"))
+	}
+	if !blocked("/wp-admin/x") {
+		t.Fatal("admin path allowed")
+	}
+	var got []bool
+	for i := 0; i < 11; i++ {
+		got = append(got, blocked("/"))
+	}
+	if got[9] || !got[10] {
+		t.Fatalf("rate limit of 10: %v", got)
+	}
+	h.Clock.Advance(6 * time.Minute)
+	if blocked("/") {
+		t.Fatal("still limited after the window")
 	}
 }
