@@ -77,6 +77,12 @@ func TestAPIErrors(t *testing.T) {
 		{"sqli", acl("q", rule("q", 0, &wafapi.Statement{SqliMatchStatement: &wafapi.SqliMatchStatement{}}, block)), wafapi.ErrWAFInvalidParameterException, "STATEMENT"},
 		{"dangling IP set", acl("d", rule("d", 0, &wafapi.Statement{IPSetReferenceStatement: &wafapi.IPSetReferenceStatement{ARN: ptr.To(strings.Replace(*set.Summary.ARN, "/s/", "/gone/", 1))}}, block)),
 			wafapi.ErrWAFNonexistentItemException, ""},
+		{"log destination not aws-waf-logs-", func() error {
+			a := arnOf(ctx, "REGIONAL", kindWebACL, "any", "id")
+			_, err := w.PutLoggingConfiguration(ctx, &wafapi.PutLoggingConfigurationRequest{LoggingConfiguration: &wafapi.LoggingConfiguration{
+				ResourceArn: &a, LogDestinationConfigs: []string{"arn:aws:logs:us-east-1:" + ctx.Account + ":log-group:app"}}})
+			return err
+		}(), wafapi.ErrWAFInvalidParameterException, "LOG_DESTINATION"},
 		{"duplicate priority", acl("p", rule("a", 0, ipRef, block), rule("b", 0, ipRef, block)), wafapi.ErrWAFDuplicateItemException, ""},
 	}
 	for _, tc := range tests {
@@ -243,5 +249,37 @@ func TestInspectCompiled(t *testing.T) {
 	h.Clock.Advance(6 * time.Minute)
 	if blocked("/") {
 		t.Fatal("still limited after the window")
+	}
+}
+
+// TestLogging: a web ACL's logging configuration is stored, listed by
+// scope and deleted; a missing one is WAFNonexistentItemException.
+func TestLogging(t *testing.T) {
+	h := servicetest.New(t, "wafv2")
+	w := regional(h)
+	ctx := h.Ctx()
+	acl, err := w.CreateWebACL(ctx, &wafapi.CreateWebACLRequest{Name: ptr.To("a"), Scope: ptr.To("REGIONAL"), VisibilityConfig: vis(),
+		DefaultAction: &wafapi.DefaultAction{Allow: &wafapi.AllowAction{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := "arn:aws:logs:" + ctx.Region + ":" + ctx.Account + ":log-group:aws-waf-logs-app"
+	if _, err := w.PutLoggingConfiguration(ctx, &wafapi.PutLoggingConfigurationRequest{LoggingConfiguration: &wafapi.LoggingConfiguration{
+		ResourceArn: acl.Summary.ARN, LogDestinationConfigs: []string{dest}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.GetLoggingConfiguration(ctx, &wafapi.GetLoggingConfigurationRequest{ResourceArn: acl.Summary.ARN})
+	if err != nil || got.LoggingConfiguration.LogDestinationConfigs[0] != dest || ptr.Deref(got.LoggingConfiguration.LogType) != "WAF_LOGS" {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	list, err := w.ListLoggingConfigurations(ctx, &wafapi.ListLoggingConfigurationsRequest{Scope: ptr.To("REGIONAL")})
+	if err != nil || len(list.LoggingConfigurations) != 1 {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	if _, err := w.DeleteLoggingConfiguration(ctx, &wafapi.DeleteLoggingConfigurationRequest{ResourceArn: acl.Summary.ARN}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.GetLoggingConfiguration(ctx, &wafapi.GetLoggingConfigurationRequest{ResourceArn: acl.Summary.ARN}); !wafapi.ErrWAFNonexistentItemException.Is(err) {
+		t.Fatalf("after delete: %v", err)
 	}
 }

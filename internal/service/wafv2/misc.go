@@ -3,6 +3,7 @@ package wafv2
 import (
 	"net/netip"
 	"sort"
+	"strings"
 
 	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -117,6 +118,13 @@ func (w *WAF) ListTagsForResource(ctx *request.Context, in *wafv2api.ListTagsFor
 // (docs/waf.md).
 func (w *WAF) PutLoggingConfiguration(ctx *request.Context, in *wafv2api.PutLoggingConfigurationRequest) (*wafv2api.PutLoggingConfigurationResponse, error) {
 	lc := *in.LoggingConfiguration
+	// AWS takes only destinations named aws-waf-logs-* (log groups,
+	// Firehose streams, buckets).
+	for _, d := range lc.LogDestinationConfigs {
+		if !strings.Contains(d, "aws-waf-logs-") {
+			return nil, invalid("LOG_DESTINATION", d, "The ARN isn’t valid. A valid ARN begins with arn: and includes other information separated by colons or slashes., and the destination's name must start with aws-waf-logs-.")
+		}
+	}
 	if lc.LogType == nil {
 		lc.LogType = ptr.To("WAF_LOGS")
 	}
