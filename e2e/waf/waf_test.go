@@ -18,12 +18,13 @@ import (
 // Authorization header, Block by default, named by the distribution's
 // WebACLId: the allowed caller gets the origin's answer, the others
 // CloudFront's 403 "Request blocked.", before the cache.
+// Scope CLOUDFRONT lives in us-east-1, as AWS requires (--region).
 func TestWebACLOnDistribution(t *testing.T) {
 	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	dir := t.TempDir()
 	var set struct{ Summary struct{ ARN string } }
-	if err := json.Unmarshal([]byte(n.MustAWS(t, "wafv2", "create-ip-set", "--scope", "CLOUDFRONT", "--name", "callers",
+	if err := json.Unmarshal([]byte(n.MustAWS(t, "wafv2", "--region", "us-east-1", "create-ip-set", "--scope", "CLOUDFRONT", "--name", "callers",
 		"--ip-address-version", "IPV4", "--addresses", "127.0.0.1/32")), &set); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestWebACLOnDistribution(t *testing.T) {
 		t.Fatal(err)
 	}
 	var acl struct{ Summary struct{ ARN string } }
-	if err := json.Unmarshal([]byte(n.MustAWS(t, "wafv2", "create-web-acl", "--scope", "CLOUDFRONT", "--name", "edge",
+	if err := json.Unmarshal([]byte(n.MustAWS(t, "wafv2", "--region", "us-east-1", "create-web-acl", "--scope", "CLOUDFRONT", "--name", "edge",
 		"--default-action", "Block={}", "--rules", "file://"+rulesFile,
 		"--visibility-config", "SampledRequestsEnabled=false,CloudWatchMetricsEnabled=false,MetricName=edge")), &acl); err != nil {
 		t.Fatal(err)

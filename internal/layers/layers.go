@@ -107,7 +107,7 @@ func Niwa() []Layer {
 				"internal/sqlengine/...",
 				// The database servers RDS instances are.
 				"internal/dbengine",
-				"internal/kit/...", "internal/lb", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// Process groups for the engines that run user code.
 				"internal/proc",
 				// EC2 instances that run: user data, IMDS, commands.

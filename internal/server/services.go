@@ -71,10 +71,10 @@ func catalog() []struct {
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
 		{route53api.Spec(), wireRoute53},
-		{acmapi.Spec(), wireACM},     // after Route53: validation reads its zones
-		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM and S3
-		{elbapi.Spec(), wireELB},
+		{acmapi.Spec(), wireACM}, // after Route53: validation reads its zones
 		{wafv2api.Spec(), wireWAFv2},
+		{elbv2api.Spec(), wireELBv2}, // after EC2, Lambda, ACM, S3 and WAF
+		{elbapi.Spec(), wireELB},
 		{cloudfrontapi.Spec(), wireCloudFront}, // after S3, ACM and WAF: origins, alias certificates, web ACLs
 		{sesapi.Spec(), wireSES},
 		{sesv2api.Spec(), wireSESv2},

@@ -69,7 +69,7 @@ type deps struct {
 	lambda *lambda.Lambda
 	// acm is ACM, for the load balancers' HTTPS listener certificates.
 	acm *acm.ACM
-	// waf evaluates web ACLs for CloudFront (nil until wired).
+	// waf evaluates web ACLs for CloudFront and the ALB (nil until wired).
 	waf *wafv2.WAF
 	// secrets is Secrets Manager, for RDS's managed master passwords.
 	secrets *secretsmanager.SecretsManager

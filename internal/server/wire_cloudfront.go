@@ -6,13 +6,14 @@ import (
 )
 
 // wireWAFv2 wires WAF and keeps it for CloudFront's edge, which evaluates
-// the web ACLs distributions name.
+// the web ACLs distributions name, and the ALB data plane, which
+// evaluates the web ACL associated with a load balancer.
 func wireWAFv2(d *deps) (*wiring, error) {
 	kd, err := d.kitDeps("wafv2")
 	if err != nil {
 		return nil, err
 	}
-	d.waf = wafv2.New(wafv2.Options{Store: kd.Store, Log: kd.Log})
+	d.waf = wafv2.New(wafv2.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log})
 	return &wiring{Declaration: d.waf.Declare()}, nil
 }
 

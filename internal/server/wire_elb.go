@@ -42,6 +42,9 @@ func wireELBv2(d *deps) (*wiring, error) {
 	if d.acm != nil {
 		opt.Certificates = acmCertificates{d.acm, d.clock, d.log}
 	}
+	if d.waf != nil {
+		opt.Firewall = d.waf
+	}
 	svc := elbv2.New(opt)
 	svc.Start()
 	return &wiring{Declaration: svc.Declare()}, nil

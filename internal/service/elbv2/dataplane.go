@@ -260,6 +260,13 @@ func (s *ELBv2) serveHTTP(w http.ResponseWriter, r *http.Request, sc storage.Sco
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w}
+	if rt.lb.Type == "application" && s.opt.Firewall != nil && s.opt.Firewall.Inspect(rec, r, sc.Account, sc.Region, rt.lb.ARN, src.Unmap()) {
+		// Blocked by the web ACL: answered without a target, as AWS
+		// (the ELB metrics count it; no target is tried).
+		s.requestMetrics(sc, rt, rec.status, served{}, s.clock.Now().Sub(start))
+		s.logs.record(rt.lb, r, rec, served{}, start, s.clock.Now())
+		return
+	}
 	target := s.act(rec, r, sc, rt)
 	s.requestMetrics(sc, rt, rec.status, target, s.clock.Now().Sub(start))
 	s.logs.record(rt.lb, r, rec, target, start, s.clock.Now())

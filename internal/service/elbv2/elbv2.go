@@ -7,6 +7,8 @@ package elbv2
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -76,8 +78,18 @@ type Options struct {
 	Functions    Functions
 	Certificates Certificates
 	Objects      objects.Store
+	// Firewall is the web ACL (AWS WAF) consulted before routing.
+	Firewall Firewall
 	// ListenHost is the interface listener ports bind to.
 	ListenHost string
+}
+
+// Firewall is AWS WAF as the data plane sees it: Inspect evaluates the
+// web ACL associated with a load balancer and answers a blocked request
+// itself (true); an allowed one goes on, with the headers its action
+// inserts.
+type Firewall interface {
+	Inspect(w http.ResponseWriter, r *http.Request, account, region, resourceARN string, client netip.Addr) bool
 }
 
 // ELBv2 is the service.
