@@ -42,8 +42,7 @@ import (
 
 // catalog is every service niwa serves, with the function that wires it:
 // selfBuilt(<svc>.Build) for a service that builds itself from kit.Deps (the
-// usual case: adding a service is one line here), notYetWiring for an API niwa
-// routes but does not implement, or a wire function in
+// usual case: adding a service is one line here), or a wire function in
 // internal/server/wire_<service>.go for a service that needs others
 // wired by hand. Order matters: a wire function may use services wired
 // before it (STS uses IAM), and where two services share a signing name

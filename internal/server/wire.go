@@ -131,13 +131,3 @@ type wiring struct {
 	// JSON), nil for most.
 	alt *gateway.AltProtocol
 }
-
-// notYetImpl stands for a service whose API niwa routes and decodes but
-// whose operations are not implemented: every call answers NotImplemented
-// naming the operation, never a silent success.
-type notYetImpl struct{}
-
-// notYetWiring wires such a service.
-func notYetWiring(*deps) (*wiring, error) {
-	return &wiring{Declaration: kit.Declaration{Impl: notYetImpl{}}}, nil
-}

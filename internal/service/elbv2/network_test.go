@@ -36,7 +36,9 @@ func (fakeNetwork) SecurityGroup(_ *request.Context, id string) (string, bool, e
 	return "", false, nil
 }
 
-func (fakeNetwork) DefaultSecurityGroup(*request.Context, string) (string, error) { return "sg-default", nil }
+func (fakeNetwork) DefaultSecurityGroup(*request.Context, string) (string, error) {
+	return "sg-default", nil
+}
 
 // TestPlacement: subnets are checked against EC2 (one per zone, one VPC)
 // and security groups against the VPC; an ALB without groups gets the
