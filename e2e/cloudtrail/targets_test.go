@@ -96,7 +96,15 @@ note = json.loads(msgs[0]["Body"])
 assert note == {"s3Bucket": "enc-trail", "s3ObjectKey": keys}, note
 
 stream = f"{acct}_CloudTrail_{region}"
-evs = wait("the CloudWatch Logs events", lambda: logs.filter_log_events(logGroupName="CloudTrail/logs", logStreamNames=[stream]).get("events"))
+def trail_events():
+    # CloudTrail creates its stream with the first delivery to the log
+    # group, which may come a moment after the S3 one: until then the
+    # stream does not exist.
+    try:
+        return logs.filter_log_events(logGroupName="CloudTrail/logs", logStreamNames=[stream]).get("events")
+    except logs.exceptions.ResourceNotFoundException:
+        return None
+evs = wait("the CloudWatch Logs events", trail_events)
 assert any(json.loads(e["message"])["eventName"] == "CreateQueue" for e in evs), evs
 
 # The key policy no longer lets CloudTrail in: the next delivery fails.
