@@ -211,10 +211,10 @@ try:
 except ssm.exceptions.ParameterNotFound:
     pass
 try:
-    ssm.list_documents()
-    raise SystemExit("ListDocuments answered")
+    ssm.create_maintenance_window(Name="nightly", Schedule="rate(1 day)", Duration=2, Cutoff=1, AllowUnassociatedTargets=False)
+    raise SystemExit("CreateMaintenanceWindow answered")
 except ssm.exceptions.ClientError as e:
-    assert "ListDocuments" in e.response["Error"]["Message"], e.response
+    assert "CreateMaintenanceWindow" in e.response["Error"]["Message"], e.response
 regions = [p["Value"] for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/aws/service/global-infrastructure/regions") for p in page["Parameters"]]
 assert "us-east-1" in regions and "ap-northeast-1" in regions, regions
 
