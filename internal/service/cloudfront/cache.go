@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/iam"
 )
 
 // The edge cache keeps whole responses of cacheable GET and HEAD
@@ -83,7 +85,7 @@ func (c *edgeCache) invalidate(dist string, paths []string) {
 			continue
 		}
 		for _, p := range paths {
-			if wildcardMatch(p, v.path) || (strings.HasSuffix(p, "*") && strings.HasPrefix(v.path, strings.TrimSuffix(p, "*"))) {
+			if iam.Glob(p, v.path) || (strings.HasSuffix(p, "*") && strings.HasPrefix(v.path, strings.TrimSuffix(p, "*"))) {
 				c.order.Remove(e)
 				delete(c.items, k)
 				break

@@ -17,6 +17,7 @@ import (
 
 	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -240,7 +241,7 @@ func pickBehaviour(c cfapi.DistributionConfig, p string) cfapi.CacheBehavior {
 		if !strings.HasPrefix(pat, "/") {
 			pat = "/" + pat
 		}
-		if wildcardMatch(pat, p) {
+		if iam.Glob(pat, p) {
 			return b
 		}
 	}

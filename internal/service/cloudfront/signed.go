@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/iam"
 )
 
 // Signed URLs and cookies, as CloudFront checks them
@@ -163,33 +165,6 @@ func cannedPolicy(resource string, expires int64) string {
 	return `{"Statement":[{"Resource":"` + resource + `","Condition":{"DateLessThan":{"AWS:EpochTime":` + strconv.FormatInt(expires, 10) + `}}}]}`
 }
 
-// wildcardMatch matches s against a pattern with * (any run) and ? (any
-// one character), iteratively (no backtracking blow-up).
-func wildcardMatch(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
 // signedResources are the URLs a signed request may have been signed for:
 // CloudFront compares with https://<host>/<path>?<query> less the signing
 // parameters. niwa serves on other ports and schemes than AWS's, so both
@@ -285,7 +260,7 @@ func verifySigned(r *http.Request, now time.Time, ip net.IP, find keyFinder) *de
 	if pol.HasResource {
 		ok := false
 		for _, res := range candidates {
-			if wildcardMatch(pol.Resource, res) {
+			if iam.Glob(pol.Resource, res) {
 				ok = true
 				break
 			}

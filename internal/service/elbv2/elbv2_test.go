@@ -12,6 +12,7 @@ import (
 
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
@@ -405,15 +406,15 @@ func TestWildcard(t *testing.T) {
 		want bool
 	}{{"/app/*", "/app/x/y", true}, {"/app/*", "/ap", false}, {"*.example.com", "a.example.com", true}, {"?", "ab", false}, {"a?c", "abc", true}, {"*", "", true}}
 	for _, c := range cases {
-		if got := wildcard(c.p, c.s); got != c.want {
-			t.Errorf("wildcard(%q, %q) = %v", c.p, c.s, got)
+		if got := iam.Glob(c.p, c.s); got != c.want {
+			t.Errorf("iam.Glob(%q, %q) = %v", c.p, c.s, got)
 		}
 	}
 }
 
 func FuzzWildcard(f *testing.F) {
 	f.Add("/a*b?", "/axxb1")
-	f.Fuzz(func(t *testing.T, p, s string) { _ = wildcard(p, s) })
+	f.Fuzz(func(t *testing.T, p, s string) { _ = iam.Glob(p, s) })
 }
 
 // TestListenerPorts: a listener gets a port of its own that serves it;

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
+	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -369,15 +370,15 @@ func matchCondition(c elbv2api.RuleCondition, q reqInfo) bool {
 	}
 	switch ptr.Deref(c.Field) {
 	case "host-header":
-		return any(func(v string) bool { return wildcard(strings.ToLower(v), strings.ToLower(q.host)) })
+		return any(func(v string) bool { return iam.Glob(strings.ToLower(v), strings.ToLower(q.host)) })
 	case "path-pattern":
-		return any(func(v string) bool { return wildcard(v, q.path) })
+		return any(func(v string) bool { return iam.Glob(v, q.path) })
 	case "http-header":
 		name := ptr.Deref(c.HttpHeaderConfig.HttpHeaderName)
 		got := q.header.Values(name)
 		return any(func(v string) bool {
 			for _, g := range got {
-				if wildcard(strings.ToLower(v), strings.ToLower(g)) {
+				if iam.Glob(strings.ToLower(v), strings.ToLower(g)) {
 					return true
 				}
 			}
@@ -389,11 +390,11 @@ func matchCondition(c elbv2api.RuleCondition, q reqInfo) bool {
 		for _, kv := range c.QueryStringConfig.Values {
 			k, v := ptr.Deref(kv.Key), strings.ToLower(ptr.Deref(kv.Value))
 			for qk, qvs := range q.query {
-				if k != "" && !wildcard(strings.ToLower(k), strings.ToLower(qk)) {
+				if k != "" && !iam.Glob(strings.ToLower(k), strings.ToLower(qk)) {
 					continue
 				}
 				for _, qv := range qvs {
-					if wildcard(v, strings.ToLower(qv)) {
+					if iam.Glob(v, strings.ToLower(qv)) {
 						return true
 					}
 				}
@@ -407,31 +408,4 @@ func matchCondition(c elbv2api.RuleCondition, q reqInfo) bool {
 		})
 	}
 	return false
-}
-
-// wildcard matches s against pattern with ALB's wildcards: * any run of
-// characters, ? exactly one.
-func wildcard(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
