@@ -1,6 +1,7 @@
 package netpos
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -61,15 +62,19 @@ type Ingress interface {
 }
 
 // standIn is the address that stands for a workload or resource with
-// no address of its own in its subnet (a Lambda function's, a
-// database's): the subnet's first assignable address (AWS reserves the
-// first four).
+// no address of its own in its subnet (a Lambda function's, a load
+// balancer node's, a database's): the subnet's last assignable address
+// (AWS reserves the last one), clear of the low addresses niwa hands
+// instances.
 func standIn(cidr netip.Prefix) netip.Addr {
-	a := cidr.Masked().Addr()
-	for range 4 {
-		a = a.Next()
+	base := cidr.Masked().Addr()
+	if !base.Is4() || cidr.Bits() > 30 {
+		return base.Next()
 	}
-	return a
+	b := base.As4()
+	n := binary.BigEndian.Uint32(b[:]) + (1 << (32 - cidr.Bits())) - 2
+	binary.BigEndian.PutUint32(b[:], n)
+	return netip.AddrFrom4(b)
 }
 
 // resolve fills a host's VPC and private address from its subnet.

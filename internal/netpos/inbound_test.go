@@ -65,7 +65,7 @@ func TestAdmit(t *testing.T) {
 		{"client's egress rules", &client, web("subnet-pub", "10.0.1.5", false), func(f *fakeNet) { f.ingress["sg-web"] = allowGroup("sg-client"); f.sgDeny = true }, false, "", "no egress rule"},
 		{"destination subnet's ACL", &client, web("subnet-pub", "10.0.1.5", false), func(f *fakeNet) { f.ingress["sg-web"] = allowGroup("sg-client"); f.aclDeny["subnet-pub"] = true }, false, "", "network ACL of subnet-pub denies inbound"},
 		{"ACLs do not filter inside a subnet", &client, web("subnet-priv", "10.0.2.5", false), func(f *fakeNet) { f.ingress["sg-web"] = allowGroup("sg-client"); f.aclDeny["subnet-priv"] = true }, true, "local", ""},
-		{"Lambda function: its subnet's stand-in address", &lambda, web("subnet-pub", "10.0.1.5", false), func(f *fakeNet) { f.ingress["sg-web"] = allowCIDR("10.0.2.4/32", 8080) }, true, "local", "allow 10.0.2.4"},
+		{"Lambda function: its subnet's stand-in address", &lambda, web("subnet-pub", "10.0.1.5", false), func(f *fakeNet) { f.ingress["sg-web"] = allowCIDR("10.0.2.254/32", 8080) }, true, "local", "allow 10.0.2.254"},
 		{"database, group rule", &lambda, db, func(f *fakeNet) { f.ingress["sg-web"] = allowGroup("sg-client") }, true, "local", ""},
 		{"host to a private database", nil, db, func(f *fakeNet) { f.ingress["sg-web"] = allowCIDR("0.0.0.0/0", 8080) }, false, "", "not publicly accessible"},
 		{"host to a public instance", nil, web("subnet-pub", "10.0.1.5", true), func(f *fakeNet) { f.ingress["sg-web"] = allowCIDR("127.0.0.1/32", 8080) }, true, "internet-gateway", ""},
@@ -360,5 +360,13 @@ s.serve_forever()`)
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("after release: %d", resp.StatusCode)
+	}
+}
+
+func TestStandIn(t *testing.T) {
+	for in, want := range map[string]string{"10.0.2.0/24": "10.0.2.254", "10.20.0.0/16": "10.20.255.254", "10.0.0.16/28": "10.0.0.30", "10.0.0.8/31": "10.0.0.9"} {
+		if got := standIn(netip.MustParsePrefix(in)); got.String() != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
 	}
 }

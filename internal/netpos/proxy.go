@@ -440,7 +440,7 @@ func (w *workload) serve(rw http.ResponseWriter, r *http.Request, kind int, host
 	default:
 		to := ""
 		if d.Host.ID != "" {
-			if to, err = w.p.hostDial(d.Host, port); err != nil {
+			if to, err = w.p.HostDial(d.Host, port); err != nil {
 				http.Error(rw, "niwa egress proxy: "+err.Error(), http.StatusBadGateway)
 				return
 			}
@@ -564,7 +564,7 @@ func (w *workload) connect(rw http.ResponseWriter, r *http.Request) {
 		}
 		to := net.JoinHostPort(addr.String(), strconv.Itoa(port))
 		if d.Host.ID != "" {
-			if to, err = w.p.hostDial(d.Host, port); err != nil {
+			if to, err = w.p.HostDial(d.Host, port); err != nil {
 				http.Error(rw, "niwa egress proxy: "+err.Error(), http.StatusBadGateway)
 				return
 			}
@@ -677,11 +677,35 @@ func (c *closeNotify) Close() error {
 	return c.Conn.Close()
 }
 
-// hostDial is where to dial a resource the decision admitted a
+// DialInstance is where a workload at src (a load balancer's node, say)
+// dials an instance's private address ip on port: the decision (Admit)
+// is made and recorded, and when it admits the connection the address
+// is the instance's host address (HostDial). A refused connection
+// answers the decision with an error saying why.
+func (p *Proxy) DialInstance(src Position, vpcID string, ip netip.Addr, port int) (string, error) {
+	h, ok, err := p.opt.Network.HostAt(src.Account, src.Region, vpcID, ip)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("no running instance holds %s in %s", ip, vpcID)
+	}
+	d, err := Admit(p.opt.Network, &src, netip.Addr{}, h, port)
+	if err != nil {
+		return "", err
+	}
+	p.record(src, net.JoinHostPort(ip.String(), strconv.Itoa(port)), "", d)
+	if !d.Reachable {
+		return "", errors.New(d.Reason)
+	}
+	return p.HostDial(h, port)
+}
+
+// HostDial is where to dial a resource the decision admitted a
 // connection to: an instance's host address, when a process of that
 // instance listens on port there (or on 0.0.0.0). A port nobody of the
 // instance listens on is refused, as the instance's kernel refuses it.
-func (p *Proxy) hostDial(h Host, port int) (string, error) {
+func (p *Proxy) HostDial(h Host, port int) (string, error) {
 	if h.Kind != "instance" {
 		return "", fmt.Errorf("%s %s takes no connections through the proxy", h.Kind, h.ID)
 	}
