@@ -33,7 +33,9 @@ func (g *fakeGate) Hold(net.Conn) {}
 // security groups and public accessibility, on its endpoint port, read
 // fresh (a modify applies to the next connection); no gate admits all.
 func TestGateAsksWithTheInstance(t *testing.T) {
-	s, h := newService(t, func(context.Context, dbengine.Spec) (*dbengine.Server, error) { return nil, errors.New("no server here") })
+	s, h := newService(t, func(context.Context, dbengine.Spec) (*dbengine.Server, error) {
+		return nil, errors.New("no server here")
+	})
 	g := &fakeGate{reachable: true}
 	s.gate = g
 	if _, err := s.CreateDBSubnetGroup(h.Ctx(), &rdsapi.CreateDBSubnetGroupInput{DBSubnetGroupName: ptr.To("db"), DBSubnetGroupDescription: ptr.To("db"),
