@@ -122,11 +122,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	if cfg.Clock == nil {
-		// The wall clock plus an offset that POST /_niwa/clock/advance
-		// moves forward, so users and e2e tests can move the binary's time.
-		cfg.Clock = clock.NewOffset()
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -136,6 +131,18 @@ func New(cfg Config) (*Server, error) {
 	backend, err := storage.Open(storage.Options{DataDir: cfg.DataDir, Fsync: cfg.Fsync})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Clock == nil {
+		// The wall clock plus an offset that POST /_niwa/clock/advance
+		// moves forward, so users and e2e tests can move the binary's time;
+		// with --data-dir the offset is kept, so a restart resumes it.
+		cfg.Clock = clock.NewOffset()
+		if cfg.DataDir != "" {
+			if cfg.Clock, err = savedOffsetClock(backend, cfg.Log); err != nil {
+				_ = backend.Close()
+				return nil, err
+			}
+		}
 	}
 	s := &Server{cfg: cfg, backend: backend}
 	static := auth.StaticCredentials{}

@@ -18,6 +18,6 @@ func TestScenarioS18RDSLambda(t *testing.T) {
 	framework.RequireClient(t, "python3", "python3", "--version")
 	framework.RequireClient(t, "MariaDB's server (Debian's mariadb-server)", "test", "-x", "/usr/sbin/mariadbd")
 	framework.RequireClient(t, "Debian's python3-pymysql", "test", "-d", "/usr/lib/python3/dist-packages/pymysql")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S18-rds-lambda", "NIWA_DNS_ADDR="+n.DNSAddr)
 }
