@@ -2,7 +2,6 @@ package inbound
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -12,20 +11,6 @@ import (
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
-func requireTool(t *testing.T, name string, paths ...string) string {
-	t.Helper()
-	for _, p := range append([]string{name}, paths...) {
-		if full, err := exec.LookPath(p); err == nil {
-			return full
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required under CI=true (.ci/run installs mariadb-server)", name)
-	}
-	t.Skipf("%s not installed", name)
-	return ""
-}
-
 // TestDatabaseFromTheHost: the machine's own mysql client is a client
 // outside the VPC. It connects to a publicly accessible instance in a
 // subnet routed to an internet gateway whose security group allows it
@@ -34,8 +19,9 @@ func requireTool(t *testing.T, name string, paths ...string) string {
 // its connect timeout ends it.
 func TestDatabaseFromTheHost(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
-	mysql := requireTool(t, "mysql")
+	framework.RequireClient(t, "MariaDB's server (Debian's mariadb-server)", "test", "-x", "/usr/sbin/mariadbd")
+	framework.RequireClient(t, "the mysql client (Debian's mariadb-server)", "mysql", "--version")
+	const mysql = "mysql"
 	n := framework.StartBinary(t)
 	text := func(args ...string) string {
 		return strings.TrimSpace(n.MustAWS(t, append(args, "--output", "text")...))
