@@ -69,7 +69,12 @@ func (s *RDS) Admit(conn net.Conn, account, region, id string) bool {
 		if err != nil || !ok {
 			return errors.Join(err, errNotRunning)
 		}
-		port = int(r.Port)
+		// The rules name the port the instance has on AWS, which niwa's
+		// listener may differ from (the port was taken on the machine).
+		port = int(r.AskedPort)
+		if port == 0 {
+			port = int(defaultPort(r.Engine))
+		}
 		h, err = s.host(tx, r)
 		return err
 	})

@@ -32,6 +32,8 @@ func (g *fakeGate) Hold(net.Conn) {}
 // to the gate as a host in the subnet of its zone, with its VPC
 // security groups and public accessibility, on its endpoint port, read
 // fresh (a modify applies to the next connection); no gate admits all.
+// The port is the one the instance has on AWS (3306), whichever port
+// niwa listens on.
 func TestGateAsksWithTheInstance(t *testing.T) {
 	s, h := newService(t, func(context.Context, dbengine.Spec) (*dbengine.Server, error) {
 		return nil, errors.New("no server here")
@@ -62,7 +64,7 @@ func TestGateAsksWithTheInstance(t *testing.T) {
 	}
 	got := g.asked[0]
 	if got.Kind != "db-instance" || got.ID != "shop" || got.SubnetID != "subnet-b" || !slices.Equal(got.SecurityGroupIDs, []string{"sg-db"}) ||
-		!got.Public || g.ports[0] != int(rec.Port) || rec.Port == 0 {
+		!got.Public || g.ports[0] != 3306 || rec.AskedPort != 3306 {
 		t.Fatalf("asked %+v on %d", got, g.ports[0])
 	}
 	// A modify reaches the next decision; a refusal refuses.
