@@ -288,7 +288,7 @@ func TestProxyToInstance(t *testing.T) {
 	if hostAddr == "" {
 		t.Fatalf("no %s in %v", HostAddressEnv, ienv)
 	}
-	f.hosts["vpc-1/10.0.1.5"] = web("subnet-pub", "10.0.1.5", false)
+	f.setHost("vpc-1/10.0.1.5", web("subnet-pub", "10.0.1.5", false))
 	// The instance's web server, on 0.0.0.0 and a free port.
 	cmd := exec.Command(py, "-u", "-c", `import http.server, socketserver
 class H(http.server.BaseHTTPRequestHandler):
@@ -313,7 +313,7 @@ s.serve_forever()`)
 	client := Position{Account: "000000000000", Region: "us-east-1", VpcID: "vpc-1", SubnetID: "subnet-priv", SecurityGroupIDs: []string{"sg-client"}, PrivateIP: "10.0.2.7"}
 	cenv, _ := p.Env(t.Context(), client)
 	c := proxyClient(t, cenv, 30*time.Second)
-	f.ingress["sg-web"] = allowGroup("sg-client")
+	f.setIngress("sg-web", allowGroup("sg-client"))
 	resp, err := c.Get("http://10.0.1.5:" + port + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +332,7 @@ s.serve_forever()`)
 	}
 	h := web("subnet-pub", "10.0.1.6", false)
 	h.ID = "i-other"
-	f.hosts["vpc-1/10.0.1.6"] = h
+	f.setHost("vpc-1/10.0.1.6", h)
 	resp, err = c.Get("http://10.0.1.6:" + port + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +343,7 @@ s.serve_forever()`)
 	}
 
 	// Without the rule: no answer, the client's timeout ends it.
-	f.ingress["sg-web"] = allowGroup("sg-nobody")
+	f.setIngress("sg-web", allowGroup("sg-nobody"))
 	short := proxyClient(t, cenv, 300*time.Millisecond)
 	if _, err := short.Get("http://10.0.1.5:" + port + "/"); err == nil || !strings.Contains(err.Error(), "Timeout") {
 		t.Fatalf("without an ingress rule: %v", err)
@@ -352,7 +352,7 @@ s.serve_forever()`)
 	if err := p.Release(inst); err != nil {
 		t.Fatal(err)
 	}
-	f.ingress["sg-web"] = allowGroup("sg-client")
+	f.setIngress("sg-web", allowGroup("sg-client"))
 	resp, err = c.Get("http://10.0.1.5:" + port + "/")
 	if err != nil {
 		t.Fatal(err)

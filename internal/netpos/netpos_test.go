@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,17 +28,36 @@ type fakeNet struct {
 	endpoints map[string]Endpoint
 	// Inbound: hosts by "vpc/ip" ("/ip" for public addresses), ingress
 	// rules by group, and subnets.
+	// mu guards hosts and ingress, which tests change while the proxy
+	// serves.
+	mu      sync.Mutex
 	hosts   map[string]Host
 	ingress map[string]func(Peer, int) bool
 	aclDeny map[string]bool // subnet whose ACL denies all inbound
 }
 
+func (f *fakeNet) setHost(key string, h Host) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hosts[key] = h
+}
+
+func (f *fakeNet) setIngress(group string, rule func(Peer, int) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ingress[group] = rule
+}
+
 func (f *fakeNet) HostAt(_, _, vpc string, ip netip.Addr) (Host, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	h, ok := f.hosts[vpc+"/"+ip.String()]
 	return h, ok, nil
 }
 
 func (f *fakeNet) SecurityGroupsAllowIngress(_, _ string, groups []string, peer Peer, port int) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, g := range groups {
 		if r := f.ingress[g]; r != nil && r(peer, port) {
 			return true, nil
