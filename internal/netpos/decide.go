@@ -169,10 +169,13 @@ func Decide(n Network, pos Position, dst netip.Addr, port int, service string) (
 	return egress(n, pos, dst, port, service)
 }
 
+// sharedSpace is RFC 6598's carrier-grade NAT range, not the internet's.
+var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
+
 // isPublic reports whether a is an address of the internet (not a
-// private, loopback or link-local one).
+// private, shared, loopback or link-local one).
 func isPublic(a netip.Addr) bool {
-	return a.IsGlobalUnicast() && !a.IsPrivate() && !netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !sharedSpace.Contains(a)
 }
 
 // egress is where traffic to dst goes when no resource niwa runs holds
