@@ -324,6 +324,34 @@ s.serve_forever()`)
 		t.Fatalf("to the instance: %d %q", resp.StatusCode, body)
 	}
 
+	// A raw TCP client tunnels with CONNECT (as curl -p, or HTTPS).
+	var paddr string
+	for _, e := range cenv {
+		if v, ok := strings.CutPrefix(e, "HTTP_PROXY=http://"); ok {
+			paddr = v
+		}
+	}
+	tc, err := net.DialTimeout("tcp", paddr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tc.SetDeadline(time.Now().Add(30 * time.Second))
+	_, _ = io.WriteString(tc, "CONNECT 10.0.1.5:"+port+" HTTP/1.1\r\nHost: 10.0.1.5:"+port+"\r\n\r\n")
+	br := bufio.NewReader(tc)
+	status, _ := br.ReadString('\n')
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil || l == "\r\n" {
+			break
+		}
+	}
+	_, _ = io.WriteString(tc, "GET / HTTP/1.0\r\nHost: tunnelled\r\n\r\n")
+	rest, _ := io.ReadAll(br)
+	_ = tc.Close()
+	if !strings.Contains(status, "200") || !strings.HasSuffix(string(rest), "hello from tunnelled") {
+		t.Fatalf("CONNECT to the instance: %q then %q", status, rest)
+	}
+
 	// Another instance of the VPC, with no process of its own on the
 	// port: the first instance's 0.0.0.0 listener is not its.
 	other := Position{Account: "000000000000", Region: "us-east-1", VpcID: "vpc-1", SubnetID: "subnet-pub", SecurityGroupIDs: []string{"sg-web"}, PrivateIP: "10.0.1.6"}
