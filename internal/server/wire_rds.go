@@ -8,7 +8,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/service/secretsmanager"
 )
 
-// wireRDS wires RDS with Secrets Manager behind ManageMasterUserPassword.
+// wireRDS wires RDS with Secrets Manager behind ManageMasterUserPassword
+// and the network component (after EC2) in front of its endpoints.
 func wireRDS(d *deps) (*wiring, error) {
 	kd, err := d.kitDeps("rds")
 	if err != nil {
@@ -17,6 +18,12 @@ func wireRDS(d *deps) (*wiring, error) {
 	opt := rds.Options{Store: kd.Store, Clock: kd.Clock, Bus: kd.Bus, Log: kd.Log, DataDir: kd.DataDir}
 	if d.secrets != nil {
 		opt.Secrets = rdsSecrets{d.secrets}
+	}
+	// Connections to endpoints are admitted by the network component:
+	// the instance's VPC security groups and public accessibility
+	// against the connecting workload (or niwa's host).
+	if d.ec2 != nil {
+		opt.Gate = d.egressProxy()
 	}
 	svc, err := rds.New(opt)
 	if err != nil {

@@ -47,6 +47,10 @@ type instanceRec struct {
 	ReplicaOf string
 	// Replicas is filled for descriptions only.
 	Replicas []string
+	// AskedPort is the port the instance has on AWS (asked for, or the
+	// engine's default); Port is where niwa listens when that one was
+	// taken on the machine. Security group rules name AskedPort.
+	AskedPort int32
 }
 
 // runs reports whether the instance's server should be up.
@@ -366,7 +370,7 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 		return nil, err
 	}
 	at := now(ctx)
-	r.Port, r.ResourceID = p, "db-"+awsid.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 26)
+	r.Port, r.AskedPort, r.ResourceID = p, want, "db-"+awsid.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 26)
 	r.ARN = arn(ctx, "db", r.ID)
 	r.Address = endpointHost(ctx.Account, ctx.Region, r.ID)
 	r.Status, r.Created, r.StatusSince = "creating", at, at

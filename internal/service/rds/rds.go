@@ -45,6 +45,8 @@ type Options struct {
 	// StartServer starts an instance's server; nil is dbengine.Start
 	// (tests stand in a failing or fake one).
 	StartServer func(context.Context, dbengine.Spec) (*dbengine.Server, error)
+	// Gate decides who may connect to an endpoint (nil: anyone).
+	Gate Gate
 }
 
 // RDS is the service.
@@ -54,6 +56,7 @@ type RDS struct {
 	bus     *events.Bus
 	log     *slog.Logger
 	secrets Secrets
+	gate    Gate
 	start   func(context.Context, dbengine.Spec) (*dbengine.Server, error)
 	base    string // directory of the servers' data and snapshots
 	temp    bool   // base is removed on Close
@@ -88,7 +91,7 @@ var (
 
 // New makes the service; Start boots the instances the store holds.
 func New(o Options) (*RDS, error) {
-	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, start: o.StartServer, servers: map[string]*running{}}
+	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, gate: o.Gate, start: o.StartServer, servers: map[string]*running{}}
 	if s.start == nil {
 		s.start = dbengine.Start
 	}
@@ -206,12 +209,24 @@ func (s *RDS) startServer(r instanceRec) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		spec := dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
+		// The server listens on a port of its own; niwa's endpoint
+		// listener on the instance's port admits connections (gate.go).
+		backend, err := dbengine.FreePort()
+		var srv *dbengine.Server
+		spec := dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: backend,
 			User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}
 		fresh := !dbengine.Initialized(spec.Dir)
-		srv, err := s.start(s.ctx, spec)
+		if err == nil {
+			srv, err = s.start(s.ctx, spec)
+		}
 		if err == nil && srv == nil {
 			err = errNotRunning
+		}
+		if err == nil {
+			if err = s.openEndpoint(r, srv, backend); err != nil {
+				srv.Stop()
+				srv = nil
+			}
 		}
 		if err == nil && fresh && r.RestoreFrom != "" {
 			if err = srv.Load(s.ctx, r.RestoreFrom); err != nil {
