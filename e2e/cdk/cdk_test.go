@@ -70,7 +70,9 @@ func TestBootstrapDeployDestroy(t *testing.T) {
 	// An administrator, as CDK's users are.
 	n.MustAWS(t, "iam", "create-user", "--user-name", "cdk-admin")
 	n.MustAWS(t, "iam", "attach-user-policy", "--user-name", "cdk-admin", "--policy-arn", "arn:aws:iam::aws:policy/AdministratorAccess")
-	var key struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var key struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	framework.MustJSON(t, n.MustAWS(t, "iam", "create-access-key", "--user-name", "cdk-admin"), &key)
 
 	app := t.TempDir()
@@ -171,7 +173,9 @@ func TestBootstrapDeployDestroy(t *testing.T) {
 
 func stackStatus(t *testing.T, n *framework.Niwa, name string) string {
 	t.Helper()
-	var d struct{ Stacks []struct{ StackStatus string } }
+	var d struct {
+		Stacks []struct{ StackStatus string }
+	}
 	framework.MustJSON(t, n.MustAWS(t, "cloudformation", "describe-stacks", "--stack-name", name), &d)
 	if len(d.Stacks) != 1 {
 		t.Fatalf("describe-stacks %s: %+v", name, d)
