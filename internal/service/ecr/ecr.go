@@ -224,13 +224,15 @@ func page[T any](items []T, key func(T) string, token *string, limit *int32, def
 	return items, nil
 }
 
+// describeID is an image identifier as ECR's messages print it, an
+// absent member as 'null'.
 func describeID(id ecrapi.ImageIdentifier) string {
 	d, tag := "null", "null"
 	if id.ImageDigest != nil {
-		d = "'" + *id.ImageDigest + "'"
+		d = *id.ImageDigest
 	}
 	if id.ImageTag != nil {
-		tag = "'" + *id.ImageTag + "'"
+		tag = *id.ImageTag
 	}
-	return fmt.Sprintf("{imageDigest:%s, imageTag:%s}", d, tag)
+	return fmt.Sprintf("{imageDigest:'%s', imageTag:'%s'}", d, tag)
 }

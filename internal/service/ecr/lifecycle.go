@@ -172,7 +172,9 @@ func (p lifecyclePolicy) evaluate(imgs []imageRecord, now time.Time) []previewRe
 			case "imageCountMoreThan":
 				expire = int64(i) >= n
 			case "sinceImagePushed":
-				expire = now.Sub(im.PushedAt) > time.Duration(n)*24*time.Hour
+				// In days, as floats: a count of days past
+				// time.Duration's range never overflows.
+				expire = now.Sub(im.PushedAt).Hours()/24 > float64(n)
 			}
 			if expire {
 				out = append(out, previewResult{Digest: im.Digest, Tags: im.Tags, PushedAt: im.PushedAt, Priority: *r.RulePriority})
