@@ -29,7 +29,9 @@ func TestRepositoriesAndImages(t *testing.T) {
 		t.Run(cli.Name, func(t *testing.T) {
 			t.Parallel()
 			repo := "team/app-" + cli.Name
-			var created struct{ Repository struct{ RepositoryArn, RepositoryUri, ImageTagMutability string } }
+			var created struct {
+				Repository struct{ RepositoryArn, RepositoryUri, ImageTagMutability string }
+			}
 			framework.CLIJSON(t, n, cli, &created, "ecr", "create-repository", "--repository-name", repo, "--image-tag-mutability", "IMMUTABLE")
 			if created.Repository.RepositoryArn != "arn:aws:ecr:"+n.Region+":000000000000:repository/"+repo || created.Repository.ImageTagMutability != "IMMUTABLE" ||
 				!strings.HasSuffix(created.Repository.RepositoryUri, "/"+repo) {
@@ -69,7 +71,11 @@ func TestRepositoriesAndImages(t *testing.T) {
 				`"config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":%q},`+
 				`"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":%q}]}`,
 				len(config), digest(config), len(layer), digest(layer))
-			var put struct{ Image struct{ ImageId struct{ ImageDigest, ImageTag string } } }
+			var put struct {
+				Image struct {
+					ImageId struct{ ImageDigest, ImageTag string }
+				}
+			}
 			framework.CLIJSON(t, n, cli, &put, "ecr", "put-image", "--repository-name", repo, "--image-tag", "v1", "--image-manifest", manifest)
 			if put.Image.ImageId.ImageDigest != digest([]byte(manifest)) || put.Image.ImageId.ImageTag != "v1" {
 				t.Fatalf("%+v", put)
