@@ -201,6 +201,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
 	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", or(ls.iam, "on")),
 		"IAM policy enforcement: on, soft (log would-be denials, allow) or off (NIWA_IAM_ENFORCEMENT)")
+	fs.StringVar(&cfg.SecureTransport, "secure-transport", env("NIWA_SECURE_TRANSPORT", server.SecureTransportLoopback),
+		"which requests count as sent over secure transport for aws:SecureTransport: loopback (TLS requests and plain-HTTP ones from this host) or tls (TLS requests only, as on AWS) (NIWA_SECURE_TRANSPORT)")
 	gcPercent := fs.Int("gc-percent", envs.int("gc-percent", "NIWA_GC_PERCENT", 400),
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
 	memoryLimit := fs.String("memory-limit", env("NIWA_MEMORY_LIMIT", "auto"),
@@ -256,6 +258,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "niwa: --%s must be positive, got %v\n", t.name, t.d)
 			return 2
 		}
+	}
+	if cfg.SecureTransport != server.SecureTransportLoopback && cfg.SecureTransport != server.SecureTransportTLS {
+		fmt.Fprintf(stderr, "niwa: --secure-transport must be loopback or tls, got %q\n", cfg.SecureTransport)
+		return 2
 	}
 	if *dnsPort < 0 || *dnsPort > 65535 {
 		fmt.Fprintf(stderr, "niwa: dns port %d is out of range 0-65535\n", *dnsPort)

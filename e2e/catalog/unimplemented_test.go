@@ -23,7 +23,7 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                                                // json
 		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                                       // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},                            // json 1.0
-		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},                      // json
+		{[]string{"codepipeline", "list-pipelines"}, "ListPipelines", "AWS CodePipeline"},                                        // json
 		{[]string{"autoscaling", "describe-auto-scaling-groups"}, "DescribeAutoScalingGroups", "Auto Scaling"},                   // query
 		{[]string{"redshift", "describe-clusters"}, "DescribeClusters", "Amazon Redshift"},                                       // query
 		{[]string{"cloudsearch", "describe-domains"}, "DescribeDomains", "Amazon CloudSearch"},                                   // query

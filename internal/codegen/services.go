@@ -21,6 +21,7 @@ func services() []service {
 		{Name: "dynamodb", Model: "dynamodb"},
 		{Name: "dynamodbstreams", Model: "streams.dynamodb"},
 		{Name: "ec2", Model: "ec2"},
+		{Name: "ecr", Model: "ecr"},
 		{Name: "elb", Model: "elasticloadbalancing"},
 		{Name: "elbv2", Model: "elasticloadbalancingv2"},
 		{Name: "events", Model: "eventbridge"},

@@ -48,6 +48,11 @@ type Config struct {
 	// IAMEnforcement is "on" (default), "soft" (log would-be denials,
 	// allow) or "off" (signed requests are not authorized).
 	IAMEnforcement string
+	// SecureTransport says which requests policies see as sent over
+	// secure transport (aws:SecureTransport): "loopback" (default: TLS
+	// requests and plain-HTTP ones from a loopback address) or "tls"
+	// (TLS requests only, as on AWS).
+	SecureTransport string
 	// Keys are the static access keys; empty means the default test/test
 	// root key of DefaultAccount.
 	Keys []auth.Credential

@@ -15,6 +15,7 @@ import (
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	dynamodbstreamsapi "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	ecrapi "github.com/niwa-cloud/niwa/internal/api/ecr"
 	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
@@ -38,6 +39,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/ecr"
 )
 
 // catalog is every service niwa serves, with the function that wires it:
@@ -86,6 +88,7 @@ func catalog() []struct {
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
 		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords
+		{ecrapi.Spec(), selfBuilt("ecr", ecr.Build)},
 	}
 }
 

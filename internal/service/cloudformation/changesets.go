@@ -383,7 +383,16 @@ func (c *CloudFormation) markExecuted(sc storage.Scope, cs *changeSetRec) {
 
 // DeleteChangeSet deletes a change set.
 func (c *CloudFormation) DeleteChangeSet(ctx *request.Context, in *cfnapi.DeleteChangeSetInput) (*cfnapi.DeleteChangeSetOutput, error) {
-	cs, _, err := c.findChangeSet(ctx, ptrStr(in.ChangeSetName), ptrStr(in.StackName))
+	name, stack := ptrStr(in.ChangeSetName), ptrStr(in.StackName)
+	cs, _, err := c.findChangeSet(ctx, name, stack)
+	if cfnapi.ErrChangeSetNotFoundException.Is(err) && !strings.HasPrefix(name, "arn:") && stack != "" {
+		// A change set named on an existing stack is deleted even when
+		// there is none of that name: AWS answers success, and CDK
+		// clears its change set name this way before every deploy.
+		if _, ferr := c.find(ctx, stack); ferr == nil {
+			return &cfnapi.DeleteChangeSetOutput{}, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -383,10 +383,14 @@ func (c *CloudFormation) checkTypes(t *template) error {
 	return nil
 }
 
+// cdkMetadataType is the resource CDK adds to every stack it synthesizes
+// (CDKMetadata); AWS keeps it and does nothing with it.
+const cdkMetadataType = "AWS::CDK::Metadata"
+
 // builtin reports types CloudFormation provides itself.
 func (c *CloudFormation) builtin(ty string) bool {
 	switch ty {
-	case "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition", nestedType:
+	case "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition", nestedType, cdkMetadataType:
 		return true
 	}
 	return false
@@ -738,6 +742,10 @@ func (c *CloudFormation) builtinCreate(ctx *request.Context, rs *runState, req k
 		// conditions with a handle complete at once.
 		u := fmt.Sprintf("https://cloudformation-waitcondition-%s.s3.amazonaws.com/%s/%s", rs.s.Region, rs.s.ID, req.LogicalID)
 		return kit.ResourceResult{PhysicalID: u}, nil
+	case cdkMetadataType:
+		// What CDK reports of the app (its Analytics string): nothing
+		// to create, as on AWS.
+		return kit.ResourceResult{PhysicalID: awsid.UUID()}, nil
 	case "AWS::CloudFormation::WaitCondition":
 		return kit.ResourceResult{PhysicalID: "arn:aws:cloudformation:" + rs.s.Region + ":" + rs.s.Account + ":stack/" + rs.s.Name + "/" + req.LogicalID,
 			Attributes: map[string]any{"Data": "{}"}}, nil

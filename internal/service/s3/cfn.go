@@ -2,10 +2,12 @@ package s3
 
 import (
 	"strings"
+	"time"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -89,14 +91,30 @@ func (s *S3) cfnConfigureBucket(ctx *request.Context, name string, props, old ma
 		}
 	}
 	if kit.Has(props, "BucketEncryption") {
-		var enc struct {
-			ServerSideEncryptionConfiguration []s3api.ServerSideEncryptionRule
-		}
-		if err := kit.DecodeProp(props, "BucketEncryption", &enc); err != nil {
-			return awserr.ValidationError.New("BucketEncryption: %v", err)
+		rules, err := cfnEncryptionRules(props)
+		if err != nil {
+			return err
 		}
 		if _, err := s.PutBucketEncryption(ctx, &s3api.PutBucketEncryptionInput{Bucket: &name,
-			ServerSideEncryptionConfiguration: &s3api.ServerSideEncryptionConfiguration{Rules: enc.ServerSideEncryptionConfiguration}}); err != nil {
+			ServerSideEncryptionConfiguration: &s3api.ServerSideEncryptionConfiguration{Rules: rules}}); err != nil {
+			return err
+		}
+	} else if kit.Has(old, "BucketEncryption") {
+		if _, err := s.DeleteBucketEncryption(ctx, &s3api.DeleteBucketEncryptionInput{Bucket: &name}); err != nil {
+			return err
+		}
+	}
+	if kit.Has(props, "LifecycleConfiguration") {
+		rules, err := cfnLifecycleRules(props)
+		if err != nil {
+			return err
+		}
+		if _, err := s.PutBucketLifecycleConfiguration(ctx, &s3api.PutBucketLifecycleConfigurationInput{Bucket: &name,
+			LifecycleConfiguration: &s3api.BucketLifecycleConfiguration{Rules: rules}}); err != nil {
+			return err
+		}
+	} else if kit.Has(old, "LifecycleConfiguration") {
+		if _, err := s.DeleteBucketLifecycle(ctx, &s3api.DeleteBucketLifecycleInput{Bucket: &name}); err != nil {
 			return err
 		}
 	}
@@ -151,4 +169,105 @@ func (s *S3) cfnDeleteBucketPolicy(ctx *request.Context, r kit.ResourceRequest) 
 		return nil
 	}
 	return err
+}
+
+// cfnEncryptionRules reads BucketEncryption, whose rules name their
+// default ServerSideEncryptionByDefault where the API says
+// ApplyServerSideEncryptionByDefault.
+func cfnEncryptionRules(props map[string]any) ([]s3api.ServerSideEncryptionRule, error) {
+	var enc struct {
+		ServerSideEncryptionConfiguration []struct {
+			ServerSideEncryptionByDefault *s3api.ServerSideEncryptionByDefault
+			BucketKeyEnabled              *bool
+		}
+	}
+	if err := kit.DecodeProp(props, "BucketEncryption", &enc); err != nil {
+		return nil, awserr.ValidationError.New("BucketEncryption: %v", err)
+	}
+	rules := make([]s3api.ServerSideEncryptionRule, 0, len(enc.ServerSideEncryptionConfiguration))
+	for _, r := range enc.ServerSideEncryptionConfiguration {
+		rules = append(rules, s3api.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: r.ServerSideEncryptionByDefault,
+			BucketKeyEnabled: r.BucketKeyEnabled})
+	}
+	return rules, nil
+}
+
+// cfnLifecycleRule is a rule of LifecycleConfiguration as CloudFormation
+// writes it: flat day counts and filters where the API nests them.
+type cfnLifecycleRule struct {
+	ID                                string `json:"Id"`
+	Status                            string
+	Prefix                            *string
+	ExpirationInDays                  *int32
+	ExpirationDate                    *time.Time
+	ExpiredObjectDeleteMarker         *bool
+	NoncurrentVersionExpirationInDays *int32
+	NoncurrentVersionExpiration       *s3api.NoncurrentVersionExpiration
+	AbortIncompleteMultipartUpload    *s3api.AbortIncompleteMultipartUpload
+	ObjectSizeGreaterThan             *int64
+	ObjectSizeLessThan                *int64
+	TagFilters                        []s3api.Tag
+	Transitions                       []struct {
+		StorageClass     *string
+		TransitionInDays *int32
+		TransitionDate   *time.Time
+	}
+	NoncurrentVersionTransitions []struct {
+		StorageClass            *string
+		TransitionInDays        *int32
+		NewerNoncurrentVersions *int32
+	}
+}
+
+// cfnLifecycleRules reads LifecycleConfiguration into the API's rules.
+func cfnLifecycleRules(props map[string]any) ([]s3api.LifecycleRule, error) {
+	var lc struct{ Rules []cfnLifecycleRule }
+	if err := kit.DecodeProp(props, "LifecycleConfiguration", &lc); err != nil {
+		return nil, awserr.ValidationError.New("LifecycleConfiguration: %v", err)
+	}
+	out := make([]s3api.LifecycleRule, 0, len(lc.Rules))
+	for _, r := range lc.Rules {
+		rule := s3api.LifecycleRule{Status: ptr.To(r.Status), NoncurrentVersionExpiration: r.NoncurrentVersionExpiration,
+			AbortIncompleteMultipartUpload: r.AbortIncompleteMultipartUpload}
+		if r.ID != "" {
+			rule.ID = ptr.To(r.ID)
+		}
+		if r.ExpirationInDays != nil || r.ExpirationDate != nil || r.ExpiredObjectDeleteMarker != nil {
+			rule.Expiration = &s3api.LifecycleExpiration{Days: r.ExpirationInDays, Date: r.ExpirationDate, ExpiredObjectDeleteMarker: r.ExpiredObjectDeleteMarker}
+		}
+		if r.NoncurrentVersionExpirationInDays != nil && rule.NoncurrentVersionExpiration == nil {
+			rule.NoncurrentVersionExpiration = &s3api.NoncurrentVersionExpiration{NoncurrentDays: r.NoncurrentVersionExpirationInDays}
+		}
+		for _, t := range r.Transitions {
+			rule.Transitions = append(rule.Transitions, s3api.Transition{StorageClass: t.StorageClass, Days: t.TransitionInDays, Date: t.TransitionDate})
+		}
+		for _, t := range r.NoncurrentVersionTransitions {
+			rule.NoncurrentVersionTransitions = append(rule.NoncurrentVersionTransitions, s3api.NoncurrentVersionTransition{StorageClass: t.StorageClass,
+				NoncurrentDays: t.TransitionInDays, NewerNoncurrentVersions: t.NewerNoncurrentVersions})
+		}
+		// The filter: a prefix, one tag or size alone, or all of them
+		// under And.
+		f := &s3api.LifecycleRuleFilter{}
+		n := len(r.TagFilters)
+		for _, p := range []bool{r.Prefix != nil, r.ObjectSizeGreaterThan != nil, r.ObjectSizeLessThan != nil} {
+			if p {
+				n++
+			}
+		}
+		switch {
+		case n > 1:
+			f.And = &s3api.LifecycleRuleAndOperator{Prefix: r.Prefix, Tags: r.TagFilters, ObjectSizeGreaterThan: r.ObjectSizeGreaterThan,
+				ObjectSizeLessThan: r.ObjectSizeLessThan}
+		case len(r.TagFilters) == 1:
+			f.Tag = &r.TagFilters[0]
+		default:
+			f.Prefix, f.ObjectSizeGreaterThan, f.ObjectSizeLessThan = r.Prefix, r.ObjectSizeGreaterThan, r.ObjectSizeLessThan
+			if n == 0 {
+				f.Prefix = ptr.To("")
+			}
+		}
+		rule.Filter = f
+		out = append(out, rule)
+	}
+	return out, nil
 }
