@@ -145,7 +145,13 @@ func New(cfg Config) (*Server, error) {
 	d := &deps{
 		cfg: cfg, backend: backend, codecs: codecs.New(), bus: events.New(),
 		clock: cfg.Clock, log: cfg.Log, static: static,
-		endpoint:      s.endpoint,
+		endpoint: s.endpoint,
+		gateway: func() http.Handler {
+			if s.gateway == nil {
+				return nil
+			}
+			return s.gateway
+		},
 		stores:        map[string]storage.Store{},
 		decls:         map[string]kit.Declaration{},
 		policySources: map[string]kit.Declaration{},

@@ -20,13 +20,16 @@ func wireWAFv2(d *deps) (*wiring, error) {
 // wireCloudFront wires CloudFront with S3 behind its S3 origins (read as
 // cloudfront.amazonaws.com or an origin access identity, under the
 // bucket policy) and ACM behind its alternate domain names' certificates
-// (after ACM in services.go).
+// (after ACM in services.go). Custom origins on AWS's own hosts (an API
+// Gateway stage, a load balancer) are served by niwa's gateway in
+// process.
 func wireCloudFront(d *deps) (*wiring, error) {
 	kd, err := d.kitDeps("cloudfront")
 	if err != nil {
 		return nil, err
 	}
-	opt := cloudfront.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log, Region: kd.Region, Objects: d.objectStore()}
+	opt := cloudfront.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log, Region: kd.Region, Objects: d.objectStore(),
+		Transport: selfTransport{gateway: d.gateway, names: &d.names, endpoint: d.endpoint, next: cloudfront.DefaultTransport()}}
 	if d.acm != nil {
 		opt.Certificates = acmCertificates{d.acm, d.clock, d.log}
 	}

@@ -68,26 +68,7 @@ echo "table items has $(mysql --no-defaults -h "$addr" -P "$port" -uadmin -p"$pa
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/pkg"
 cp -r "$pymysql_dir" "$work/pkg/pymysql"
-cat >"$work/pkg/lambda_function.py" <<'PY'
-import json, os
-import pymysql
-
-def lambda_handler(event, context):
-    conn = pymysql.connect(host=os.environ["DB_ADDRESS"], port=int(os.environ["DB_PORT"]),
-                           user=os.environ["DB_USER"], password=os.environ["DB_PASSWORD"],
-                           database=os.environ["DB_NAME"], connect_timeout=5,
-                           cursorclass=pymysql.cursors.DictCursor)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT id, name, price FROM items WHERE id = %s", (event["key"],))
-            row = cur.fetchone()
-    finally:
-        conn.close()
-    if row is None:
-        return {"statusCode": 404, "body": json.dumps({"error": "no item " + event["key"]})}
-    row["price"] = str(row["price"])
-    return {"statusCode": 200, "body": json.dumps(row)}
-PY
+cp "$here/lambda_function.py" "$work/pkg/lambda_function.py"
 (cd "$work/pkg" && python3 -c 'import os, zipfile
 with zipfile.ZipFile("../fn.zip", "w", zipfile.ZIP_DEFLATED) as z:
     for root, _, files in os.walk("."):

@@ -263,7 +263,13 @@ func (a *ACM) issue(now time.Time, c *cert) error {
 		return err
 	}
 	names := append([]string{c.Domain}, c.SANs...)
-	leaf, err := a.opt.CA.Issue(dedupe(names), key, now, issuedValidity)
+	// Amazon-issued certificates start at midnight UTC of the day they
+	// are issued. niwa's clock may run ahead of the clients' (moved with
+	// /_niwa/clock/advance): starting at that midnight — of the day an
+	// hour back, so a certificate issued just after midnight still gets
+	// that slack — keeps it valid to clients on the wall clock.
+	notBefore := now.Add(-time.Hour).UTC().Truncate(24 * time.Hour)
+	leaf, err := a.opt.CA.Issue(dedupe(names), key, notBefore, issuedValidity)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,15 @@ type Options struct {
 	// Region is the region S3 origins are read from when their domain
 	// names none.
 	Region string
+	// Transport carries requests to custom origins; nil is
+	// DefaultTransport (the network).
+	Transport http.RoundTripper
+}
+
+// DefaultTransport reaches custom origins over the network.
+func DefaultTransport() http.RoundTripper {
+	return &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 60 * time.Second,
+		ResponseHeaderTimeout: originTimeout}
 }
 
 // CloudFront implements the CloudFront API. Bind it with cfapi.Bind.
@@ -88,9 +97,11 @@ func New(opt Options) *CloudFront {
 	if opt.Region == "" {
 		opt.Region = "us-east-1"
 	}
+	if opt.Transport == nil {
+		opt.Transport = DefaultTransport()
+	}
 	client := &http.Client{
-		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 60 * time.Second,
-			ResponseHeaderTimeout: originTimeout},
+		Transport:     opt.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &CloudFront{opt: opt, cache: newEdgeCache(edgeCacheEntries, edgeCacheBodyMax), client: client}

@@ -198,6 +198,9 @@ func (s *CloudFront) create(ctx *request.Context, c *cfapi.DistributionConfig, t
 		}
 		return dists.Put(tx, sc, d, id)
 	})
+	if err == nil {
+		s.useCertificates(ctx, d.ARN, "", certARN(d.Config))
+	}
 	return d, err
 }
 
@@ -337,6 +340,7 @@ func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.
 		return nil, cfapi.ErrMissingBody.New("This operation requires a body. Ensure that the body is present and the Content-Type header is set.")
 	}
 	var d distRec
+	var oldCert string
 	err := s.opt.Store.Update(func(tx storage.Tx) error {
 		sc := scope(ctx)
 		var ok bool
@@ -361,6 +365,7 @@ func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.
 		if d.Config.Aliases != nil {
 			old = d.Config.Aliases.Items
 		}
+		oldCert = certARN(d.Config)
 		d.Config = *in.DistributionConfig
 		d.ETag = newETag()
 		d.Modified = ctx.Now()
@@ -374,15 +379,18 @@ func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.
 		return nil, err
 	}
 	s.cache.dropDistribution(d.ID)
+	s.useCertificates(ctx, d.ARN, oldCert, certARN(d.Config))
 	return &cfapi.UpdateDistributionResult{Distribution: s.distribution(ctx, d), ETag: &d.ETag}, nil
 }
 
 // DeleteDistribution20200531 deletes a disabled, deployed distribution.
 func (s *CloudFront) DeleteDistribution20200531(ctx *request.Context, in *cfapi.DeleteDistributionRequest) (*cfapi.DeleteDistribution20200531Output, error) {
 	id := ptr.Deref(in.Id)
+	var gone distRec
 	err := s.opt.Store.Update(func(tx storage.Tx) error {
 		sc := scope(ctx)
 		d, ok, err := dists.Get(tx, sc, id)
+		gone = d
 		if err != nil {
 			return err
 		}
@@ -413,6 +421,7 @@ func (s *CloudFront) DeleteDistribution20200531(ctx *request.Context, in *cfapi.
 		return nil, err
 	}
 	s.cache.dropDistribution(id)
+	s.useCertificates(ctx, gone.ARN, certARN(gone.Config), "")
 	return &cfapi.DeleteDistribution20200531Output{}, nil
 }
 

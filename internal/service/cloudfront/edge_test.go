@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
@@ -312,6 +314,19 @@ type fakeCerts struct {
 	arn         string
 	chain, key  []byte
 	askedRegion string
+	// inUse is the certificate's InUseBy, as ACM would record it.
+	inUse []string
+}
+
+func (f *fakeCerts) SetInUse(ctx *request.Context, arn, resource string, inUse bool) error {
+	if arn != f.arn || ctx.Region != "us-east-1" {
+		return objects.ErrNoSuchKey
+	}
+	f.inUse = slices.DeleteFunc(f.inUse, func(r string) bool { return r == resource })
+	if inUse {
+		f.inUse = append(f.inUse, resource)
+	}
+	return nil
 }
 
 func (f *fakeCerts) KeyPair(_ context.Context, _, region, arn string) ([]byte, []byte, error) {
@@ -354,6 +369,19 @@ func TestServerCertificateForAliases(t *testing.T) {
 	}
 	if certs.askedRegion != "us-east-1" {
 		t.Fatalf("asked ACM in %q", certs.askedRegion)
+	}
+	// InUseBy: the distribution uses the certificate until its
+	// configuration names another (or none).
+	if len(certs.inUse) != 1 || certs.inUse[0] != *d.Distribution.ARN {
+		t.Fatalf("InUseBy after create: %v", certs.inUse)
+	}
+	cfg.ViewerCertificate = &cfapi.ViewerCertificate{CloudFrontDefaultCertificate: ptr.To(true)}
+	cfg.Aliases = nil
+	if _, err := s.UpdateDistribution20200531(h.Ctx(), &cfapi.UpdateDistributionRequest{Id: d.Distribution.Id, IfMatch: d.ETag, DistributionConfig: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if len(certs.inUse) != 0 {
+		t.Fatalf("InUseBy after the certificate was replaced: %v", certs.inUse)
 	}
 }
 

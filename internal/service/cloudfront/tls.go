@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"strings"
 
+	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -15,6 +17,42 @@ type Certificates interface {
 	// KeyPair is the PEM chain and private key of an issued certificate
 	// in account and region.
 	KeyPair(ctx context.Context, account, region, arn string) (chain, key []byte, err error)
+	// SetInUse records (or forgets) that resource uses the certificate
+	// (ACM's InUseBy); ctx is in the certificate's account and region.
+	SetInUse(ctx *request.Context, arn, resource string, inUse bool) error
+}
+
+// certARN is the ACM certificate a configuration's viewer certificate
+// names ("" for none).
+func certARN(c cfapi.DistributionConfig) string {
+	if c.ViewerCertificate == nil {
+		return ""
+	}
+	return ptr.Deref(c.ViewerCertificate.ACMCertificateArn)
+}
+
+// useCertificates records in ACM that the distribution d uses its
+// configuration's certificate and no longer uses old's (AWS lists the
+// distribution's ARN in the certificate's InUseBy). A certificate that
+// is gone is not an error: the distribution keeps its configuration.
+func (s *CloudFront) useCertificates(ctx *request.Context, distARN, old, now string) {
+	if s.opt.Certificates == nil || old == now {
+		return
+	}
+	for _, u := range []struct {
+		arn string
+		in  bool
+	}{{old, false}, {now, true}} {
+		p := strings.SplitN(u.arn, ":", 6)
+		if len(p) != 6 {
+			continue
+		}
+		cctx := *ctx
+		cctx.Region = p[3]
+		if err := s.opt.Certificates.SetInUse(&cctx, u.arn, distARN, u.in); err != nil {
+			s.opt.Log.Warn("cloudfront: certificate use not recorded", "certificate", u.arn, "distribution", distARN, "error", err)
+		}
+	}
 }
 
 // ServerCertificate is the certificate niwa's HTTPS listener presents
