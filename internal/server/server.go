@@ -61,6 +61,9 @@ type Config struct {
 	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
 	// (set when DNSAddr is the default rather than the user's choice).
 	DNSOptional bool
+	// Clients places clients in countries, for WAF's GeoMatchStatement
+	// and CloudFront's geo restrictions (niwa has no GeoIP data).
+	Clients ClientLocations
 	// SMTPAddr is where SES's SMTP interface listens ("" runs none); port
 	// 0 picks a free port.
 	SMTPAddr string

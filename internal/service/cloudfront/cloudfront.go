@@ -17,6 +17,7 @@ package cloudfront
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -66,6 +67,9 @@ type Options struct {
 	// Region is the region S3 origins are read from when their domain
 	// names none.
 	Region string
+	// Country is a viewer's ISO country ("" when unknown), for geo
+	// restrictions; nil restricts no one.
+	Country func(netip.Addr) string
 	// Transport carries requests to custom origins; nil is
 	// DefaultTransport (the network).
 	Transport http.RoundTripper

@@ -114,10 +114,13 @@ func (s *CloudFront) edge() http.Handler {
 		if acl := ptr.Deref(d.Config.WebACLId); acl != "" && s.opt.WAF != nil {
 			blocked, err := s.opt.WAF.Evaluate(r.Context(), acl, r, viewerIP(r))
 			if err != nil || blocked {
-				h.Set("X-Cache", "Error from cloudfront")
 				writeBlocked(w)
 				return
 			}
+		}
+		if !s.countryAllowed(d.Config, viewerIP(r)) {
+			writeErrorPage(w, http.StatusForbidden, msgGeo)
+			return
 		}
 		now := s.opt.Clock.Now()
 		p := r.URL.Path
@@ -141,7 +144,7 @@ func (s *CloudFront) edge() http.Handler {
 			}
 		}
 		if !methodAllowed(b, r.Method) {
-			deny(http.StatusForbidden, "MethodNotAllowed", "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.")
+			writeErrorPage(w, http.StatusForbidden, msgMethod)
 			return
 		}
 		if restricted(b) {
@@ -164,10 +167,7 @@ func (s *CloudFront) edge() http.Handler {
 				copyHeader(h, c.header)
 				h.Set("X-Cache", "Hit from cloudfront")
 				h.Set("Age", strconv.Itoa(int(now.Sub(c.stored)/time.Second)))
-				w.WriteHeader(c.status)
-				if r.Method != http.MethodHead {
-					_, _ = w.Write(c.body)
-				}
+				writeBody(w, r, b, c.status, bytes.NewReader(c.body), int64(len(c.body)))
 				return
 			}
 		}
@@ -196,10 +196,7 @@ func (s *CloudFront) edge() http.Handler {
 			ttl = ttl2
 		}
 		if !cacheable || resp.status != http.StatusOK || r.Method != http.MethodGet {
-			w.WriteHeader(resp.status)
-			if r.Method != http.MethodHead {
-				_, _ = io.Copy(w, resp.body)
-			}
+			writeBody(w, r, b, resp.status, resp.body, contentLength(resp.header))
 			return
 		}
 		var buf bytes.Buffer
@@ -207,10 +204,10 @@ func (s *CloudFront) edge() http.Handler {
 		if n <= edgeCacheBodyMax {
 			s.cache.put(&cached{key: key, dist: d.ID, path: p, status: resp.status, header: resp.header.Clone(),
 				body: buf.Bytes(), stored: now, expires: now.Add(ttl)})
+			writeBody(w, r, b, resp.status, &buf, n)
+			return
 		}
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(buf.Bytes())
-		_, _ = io.Copy(w, resp.body)
+		writeBody(w, r, b, resp.status, io.MultiReader(&buf, resp.body), contentLength(resp.header))
 	})
 }
 
