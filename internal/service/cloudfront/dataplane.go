@@ -158,8 +158,9 @@ func (s *CloudFront) edge() http.Handler {
 			deny(http.StatusBadGateway, "BadGateway", "CloudFront cannot reach the origin.")
 			return
 		}
-		query := forwardedQuery(b, r.URL.Query())
-		ttl, cacheable := cacheTTL(b)
+		pol := s.policiesOf(hr.Account, b)
+		query := forwardedQuery(b, pol, r.URL.Query())
+		ttl, cacheable := cacheTTL(b, pol)
 		cacheable = cacheable && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 		key := d.ID + "\x00" + p + "?" + query
 		if cacheable {
@@ -167,6 +168,7 @@ func (s *CloudFront) edge() http.Handler {
 				copyHeader(h, c.header)
 				h.Set("X-Cache", "Hit from cloudfront")
 				h.Set("Age", strconv.Itoa(int(now.Sub(c.stored)/time.Second)))
+				applyHeadersPolicy(h, pol.headers, r.Header.Get("Origin"))
 				writeBody(w, r, b, c.status, bytes.NewReader(c.body), int64(len(c.body)))
 				return
 			}
@@ -190,6 +192,7 @@ func (s *CloudFront) edge() http.Handler {
 		defer func() { _ = resp.body.Close() }()
 		copyHeader(h, resp.header)
 		h.Set("X-Cache", "Miss from cloudfront")
+		applyHeadersPolicy(h, pol.headers, r.Header.Get("Origin"))
 		if ttl2, ok := originTTL(resp.header, ttl); !ok {
 			cacheable = false
 		} else {
@@ -324,26 +327,42 @@ func findOrigin(c cfapi.DistributionConfig, id string) (cfapi.Origin, bool) {
 // forwardedQuery is the query string the origin gets (and the cache key
 // holds): all of it when the legacy ForwardedValues or an origin request
 // policy forward query strings, else none.
-func forwardedQuery(b cfapi.CacheBehavior, q url.Values) string {
+func forwardedQuery(b cfapi.CacheBehavior, pol edgePolicies, q url.Values) string {
 	for _, k := range []string{"Expires", "Policy", "Signature", "Key-Pair-Id"} {
 		q.Del(k)
 	}
 	if b.ForwardedValues != nil && ptr.Deref(b.ForwardedValues.QueryString) {
 		return q.Encode()
 	}
-	if id := ptr.Deref(b.OriginRequestPolicyId); id == allViewer || id == allViewerExceptHostHeader {
-		return q.Encode()
+	// The cache policy's query strings are in the cache key and go to
+	// the origin; the origin request policy's go to the origin too.
+	out := url.Values{}
+	if c := pol.cache; c != nil && c.ParametersInCacheKeyAndForwardedToOrigin != nil && c.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig != nil {
+		qc := c.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig
+		for k, v := range policyQuery(ptr.Deref(qc.QueryStringBehavior), qc.QueryStrings, q) {
+			out[k] = v
+		}
 	}
-	return ""
+	if o := pol.origin; o != nil && o.QueryStringsConfig != nil {
+		for k, v := range policyQuery(ptr.Deref(o.QueryStringsConfig.QueryStringBehavior), o.QueryStringsConfig.QueryStrings, q) {
+			out[k] = v
+		}
+	}
+	return out.Encode()
 }
 
 // cacheTTL is the behaviour's default TTL and whether it caches at all.
-func cacheTTL(b cfapi.CacheBehavior) (time.Duration, bool) {
-	switch id := ptr.Deref(b.CachePolicyId); {
-	case id == cachingDisabled:
+func cacheTTL(b cfapi.CacheBehavior, pol edgePolicies) (time.Duration, bool) {
+	if c := pol.cache; c != nil {
+		ttl := ptr.Deref(c.DefaultTTL)
+		if c.MaxTTL != nil && ttl > *c.MaxTTL {
+			ttl = *c.MaxTTL
+		}
+		return time.Duration(ttl) * time.Second, ttl > 0
+	}
+	if ptr.Deref(b.CachePolicyId) != "" {
+		// A policy that no longer exists: do not cache.
 		return 0, false
-	case id != "":
-		return 24 * time.Hour, true
 	}
 	ttl := int64(86400)
 	if b.DefaultTTL != nil {
@@ -436,7 +455,7 @@ func (s *CloudFront) fetch(r *http.Request, d distRec, account string, o cfapi.O
 	if bucket, ok := s3Bucket(domain); ok && o.CustomOriginConfig == nil {
 		return s.fetchS3(r.Context(), r.Method, d, account, o, bucket, p)
 	}
-	return s.fetchCustom(r, o, p, query, b)
+	return s.fetchCustom(r, o, p, query, b, s.policiesOf(account, b))
 }
 
 // fetchS3 reads an object as CloudFront does: with an origin access
@@ -509,7 +528,7 @@ func (r *recorder) WriteHeader(int)             {}
 // origin protocol policy picks the scheme and port, the behaviour which
 // headers and query strings go along, and the origin's custom headers
 // are added.
-func (s *CloudFront) fetchCustom(r *http.Request, o cfapi.Origin, p, query string, b cfapi.CacheBehavior) (edgeResponse, error) {
+func (s *CloudFront) fetchCustom(r *http.Request, o cfapi.Origin, p, query string, b cfapi.CacheBehavior, pol edgePolicies) (edgeResponse, error) {
 	scheme := "http"
 	cfg := o.CustomOriginConfig
 	if cfg == nil {
@@ -549,7 +568,7 @@ func (s *CloudFront) fetchCustom(r *http.Request, o cfapi.Origin, p, query strin
 		return edgeResponse{}, err
 	}
 	req.ContentLength = r.ContentLength
-	if forwardHeaders(req.Header, r.Header, b) {
+	if forwardHeaders(req.Header, r.Header, b, pol) {
 		req.Host = r.Host
 	}
 	if req.Header.Get("User-Agent") == "" {
@@ -585,15 +604,39 @@ func (c cancelOnClose) Close() error {
 // with an AllViewer origin request policy or ForwardedValues "*", the
 // named ones otherwise, plus what CloudFront always sends (Host only
 // when forwarded).
-func forwardHeaders(dst, src http.Header, b cfapi.CacheBehavior) (host bool) {
+func forwardHeaders(dst, src http.Header, b cfapi.CacheBehavior, pol edgePolicies) (host bool) {
 	all := false
-	var named []string
+	var named, except []string
 	switch ptr.Deref(b.OriginRequestPolicyId) {
 	case allViewer:
 		all, host = true, true
 	case allViewerExceptHostHeader:
 		all = true
+	default:
+		if o := pol.origin; o != nil && o.HeadersConfig != nil {
+			var hs []string
+			if o.HeadersConfig.Headers != nil {
+				hs = o.HeadersConfig.Headers.Items
+			}
+			switch ptr.Deref(o.HeadersConfig.HeaderBehavior) {
+			case "allViewer":
+				all, host = true, true
+			case "allViewerAndWhitelistCloudFront", "whitelist":
+				all = ptr.Deref(o.HeadersConfig.HeaderBehavior) != "whitelist"
+				named = append(named, hs...)
+			case "allExcept":
+				all, host, except = true, !containsFold(hs, "Host"), hs
+			}
+		}
 	}
+	// The cache policy's headers are in the cache key and go to the
+	// origin.
+	if c := pol.cache; c != nil && c.ParametersInCacheKeyAndForwardedToOrigin != nil {
+		if hc := c.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig; hc != nil && ptr.Deref(hc.HeaderBehavior) == "whitelist" && hc.Headers != nil {
+			named = append(named, hc.Headers.Items...)
+		}
+	}
+	host = host || containsFold(named, "Host")
 	if fv := b.ForwardedValues; fv != nil && fv.Headers != nil {
 		for _, n := range fv.Headers.Items {
 			if n == "*" {
@@ -607,7 +650,7 @@ func forwardHeaders(dst, src http.Header, b cfapi.CacheBehavior) (host bool) {
 	}
 	for k, v := range src {
 		ck := http.CanonicalHeaderKey(k)
-		if hopHeaders[ck] || ck == "Authorization" && !all && !containsFold(named, ck) {
+		if hopHeaders[ck] || ck == "Authorization" && !all && !containsFold(named, ck) || containsFold(except, ck) {
 			continue
 		}
 		switch {

@@ -81,10 +81,6 @@ func notImplemented() kit.Reasons {
 	return kit.Reasons{}.
 		Add(fn, "CreateFunction2020_05_31", "DescribeFunction2020_05_31", "GetFunction2020_05_31", "PublishFunction2020_05_31",
 			"TestFunction2020_05_31", "UpdateFunction2020_05_31", "DeleteFunction2020_05_31", "ListFunctions2020_05_31").
-		Add("niwa keeps only AWS's managed policies; custom policies are not kept yet",
-			"CreateCachePolicy2020_05_31", "UpdateCachePolicy2020_05_31", "DeleteCachePolicy2020_05_31",
-			"CreateOriginRequestPolicy2020_05_31", "UpdateOriginRequestPolicy2020_05_31", "DeleteOriginRequestPolicy2020_05_31",
-			"CreateResponseHeadersPolicy2020_05_31", "UpdateResponseHeadersPolicy2020_05_31", "DeleteResponseHeadersPolicy2020_05_31").
 		Add("RTMP streaming distributions were discontinued by AWS in 2020",
 			"CreateStreamingDistribution2020_05_31", "CreateStreamingDistributionWithTags2020_05_31", "GetStreamingDistribution2020_05_31",
 			"GetStreamingDistributionConfig2020_05_31", "UpdateStreamingDistribution2020_05_31", "DeleteStreamingDistribution2020_05_31",
