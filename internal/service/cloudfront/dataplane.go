@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -174,6 +175,14 @@ func (s *CloudFront) edge() http.Handler {
 			}
 		}
 		resp, err := s.fetch(r, d, hr.Account, origin, p, query, b)
+		if alt, ok := failover(d.Config, ptr.Deref(b.TargetOriginId), r.Method, resp, err); ok {
+			// The origin group's secondary answers instead.
+			if err == nil {
+				_ = resp.body.Close()
+			}
+			origin = alt
+			resp, err = s.fetch(r, d, hr.Account, origin, p, query, b)
+		}
 		if err != nil {
 			s.opt.Log.Warn("cloudfront: origin unreachable", "distribution", d.ID, "origin", ptr.Deref(origin.Id), "error", err)
 			deny(http.StatusBadGateway, "BadGateway", "CloudFront cannot reach the origin.")
@@ -304,10 +313,36 @@ func (s *CloudFront) keyFinder(account string, b cfapi.CacheBehavior) keyFinder 
 	}
 }
 
+// failover answers the secondary origin of the origin group id names
+// when the primary's answer calls for it: CloudFront fails over for GET,
+// HEAD and OPTIONS requests when the primary cannot be reached (err) or
+// answers one of the group's failover status codes.
+func failover(c cfapi.DistributionConfig, id, method string, resp edgeResponse, err error) (cfapi.Origin, bool) {
+	if c.OriginGroups == nil || (method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions) {
+		return cfapi.Origin{}, false
+	}
+	for _, g := range c.OriginGroups.Items {
+		if ptr.Deref(g.Id) != id || g.Members == nil || len(g.Members.Items) < 2 {
+			continue
+		}
+		if err == nil {
+			codes := []int32{}
+			if g.FailoverCriteria != nil && g.FailoverCriteria.StatusCodes != nil {
+				codes = g.FailoverCriteria.StatusCodes.Items
+			}
+			if !slices.Contains(codes, int32(resp.status)) {
+				return cfapi.Origin{}, false
+			}
+		}
+		return findOrigin(c, ptr.Deref(g.Members.Items[1].OriginId))
+	}
+	return cfapi.Origin{}, false
+}
+
 func findOrigin(c cfapi.DistributionConfig, id string) (cfapi.Origin, bool) {
 	if c.OriginGroups != nil {
-		// An origin group serves from its primary (first) member; failover
-		// to the second is not modelled.
+		// An origin group serves from its primary (first) member (failover
+		// picks the second).
 		for _, g := range c.OriginGroups.Items {
 			if ptr.Deref(g.Id) == id && g.Members != nil && len(g.Members.Items) > 0 {
 				id = ptr.Deref(g.Members.Items[0].OriginId)

@@ -418,6 +418,9 @@ func (s *CloudFront) DeleteDistribution20200531(ctx *request.Context, in *cfapi.
 		if err := storage.DeletePrefix(tx, sc.Prefix(invs.Name(), id)); err != nil {
 			return err
 		}
+		if err := monitoring.Delete(tx, sc, id); err != nil {
+			return err
+		}
 		return dists.Delete(tx, sc, id)
 	})
 	if err != nil {
@@ -452,20 +455,39 @@ func page(marker, maxItems *string, n int, idAt func(int) string) (from, to int,
 
 // ListDistributions20200531 lists the account's distributions.
 func (s *CloudFront) ListDistributions20200531(ctx *request.Context, in *cfapi.ListDistributionsRequest) (*cfapi.ListDistributionsResult, error) {
-	var all []distRec
-	if err := s.opt.Store.View(func(tx storage.Tx) error {
-		return dists.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, d distRec) bool {
-			all = append(all, d)
-			return true
-		})
-	}); err != nil {
-		return nil, err
-	}
-	from, to, next, maxN, err := page(in.Marker, in.MaxItems, len(all), func(i int) string { return all[i].ID })
+	out, err := s.distributionList(ctx, in.Marker, in.MaxItems, func(distRec) bool { return true })
 	if err != nil {
 		return nil, err
 	}
-	out := &cfapi.DistributionList{Marker: ptr.To(ptr.Deref(in.Marker)), MaxItems: &maxN, IsTruncated: ptr.To(next != "")}
+	return &cfapi.ListDistributionsResult{DistributionList: out}, nil
+}
+
+// matching lists the account's distributions keep accepts, in id order.
+func (s *CloudFront) matching(ctx *request.Context, keep func(distRec) bool) ([]distRec, error) {
+	var all []distRec
+	err := s.opt.Store.View(func(tx storage.Tx) error {
+		return dists.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, d distRec) bool {
+			if keep(d) {
+				all = append(all, d)
+			}
+			return true
+		})
+	})
+	return all, err
+}
+
+// distributionList pages the summaries of the distributions keep
+// accepts.
+func (s *CloudFront) distributionList(ctx *request.Context, marker, maxItems *string, keep func(distRec) bool) (*cfapi.DistributionList, error) {
+	all, err := s.matching(ctx, keep)
+	if err != nil {
+		return nil, err
+	}
+	from, to, next, maxN, err := page(marker, maxItems, len(all), func(i int) string { return all[i].ID })
+	if err != nil {
+		return nil, err
+	}
+	out := &cfapi.DistributionList{Marker: ptr.To(ptr.Deref(marker)), MaxItems: &maxN, IsTruncated: ptr.To(next != "")}
 	if next != "" {
 		out.NextMarker = &next
 	}
@@ -481,7 +503,7 @@ func (s *CloudFront) ListDistributions20200531(ctx *request.Context, in *cfapi.L
 			Staging: ptr.To(ptr.Deref(c.Staging))})
 	}
 	out.Quantity = ptr.To(int32(len(out.Items)))
-	return &cfapi.ListDistributionsResult{DistributionList: out}, nil
+	return out, nil
 }
 
 func orDefault(p *string, def string) string {

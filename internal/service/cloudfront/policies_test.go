@@ -200,3 +200,62 @@ func TestUpdateKeyAndIdentity(t *testing.T) {
 		CloudFrontOriginAccessIdentityConfig: &cfapi.CloudFrontOriginAccessIdentityConfig{CallerReference: ptr.To("other"), Comment: ptr.To("b")}})
 	wantCode(t, err, cfapi.ErrIllegalUpdate)
 }
+
+// TestListDistributionsBy: the ids of the distributions using a policy
+// or key group, the distributions of a web ACL ("null": none), the
+// aliases overlapping one, and a distribution's monitoring subscription.
+func TestListDistributionsBy(t *testing.T) {
+	h := servicetest.New(t, "cloudfront")
+	s := New(Options{Store: h.Store(), Clock: h.Clock})
+	ctx := h.Ctx()
+	mk := func(ref, cachePolicy, acl string, aliases ...string) string {
+		cfg := config(ref, s3Origin("o", "b", ""))
+		if cachePolicy != "" {
+			cfg.DefaultCacheBehavior.CachePolicyId = ptr.To(cachePolicy)
+		}
+		if acl != "" {
+			cfg.WebACLId = ptr.To(acl)
+		}
+		if len(aliases) > 0 {
+			cfg.Aliases = &cfapi.Aliases{Quantity: ptr.To(int32(len(aliases))), Items: aliases}
+		}
+		d, err := s.CreateDistribution20200531(ctx, &cfapi.CreateDistributionRequest{DistributionConfig: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *d.Distribution.Id
+	}
+	a := mk("a", cachingOptimized, "arn:acl", "*.example.com")
+	mk("b", "", "", "www.example.com")
+	l, err := s.ListDistributionsByCachePolicyId20200531(ctx, &cfapi.ListDistributionsByCachePolicyIdRequest{CachePolicyId: ptr.To(cachingOptimized)})
+	if err != nil || len(l.DistributionIdList.Items) != 1 || l.DistributionIdList.Items[0] != a {
+		t.Fatalf("by cache policy: %v %+v", err, l)
+	}
+	_, err = s.ListDistributionsByCachePolicyId20200531(ctx, &cfapi.ListDistributionsByCachePolicyIdRequest{CachePolicyId: ptr.To("nope")})
+	wantCode(t, err, cfapi.ErrNoSuchCachePolicy)
+	for acl, n := range map[string]int{"arn:acl": 1, "null": 1, "arn:other": 0} {
+		w, err := s.ListDistributionsByWebACLId20200531(ctx, &cfapi.ListDistributionsByWebACLIdRequest{WebACLId: ptr.To(acl)})
+		if err != nil || int(*w.DistributionList.Quantity) != n {
+			t.Fatalf("by web ACL %s: %v %+v", acl, err, w)
+		}
+	}
+	c, err := s.ListConflictingAliases20200531(ctx, &cfapi.ListConflictingAliasesRequest{DistributionId: ptr.To(a), Alias: ptr.To("www.example.com")})
+	if err != nil || len(c.ConflictingAliasesList.Items) != 2 {
+		t.Fatalf("conflicting aliases: %v %+v", err, c)
+	}
+	m := &cfapi.MonitoringSubscription{RealtimeMetricsSubscriptionConfig: &cfapi.RealtimeMetricsSubscriptionConfig{RealtimeMetricsSubscriptionStatus: ptr.To("Enabled")}}
+	if _, err := s.CreateMonitoringSubscription20200531(ctx, &cfapi.CreateMonitoringSubscriptionRequest{DistributionId: ptr.To(a), MonitoringSubscription: m}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CreateMonitoringSubscription20200531(ctx, &cfapi.CreateMonitoringSubscriptionRequest{DistributionId: ptr.To(a), MonitoringSubscription: m})
+	wantCode(t, err, cfapi.ErrMonitoringSubscriptionAlreadyExists)
+	g, err := s.GetMonitoringSubscription20200531(ctx, &cfapi.GetMonitoringSubscriptionRequest{DistributionId: ptr.To(a)})
+	if err != nil || *g.MonitoringSubscription.RealtimeMetricsSubscriptionConfig.RealtimeMetricsSubscriptionStatus != "Enabled" {
+		t.Fatalf("get subscription: %v %+v", err, g)
+	}
+	if _, err := s.DeleteMonitoringSubscription20200531(ctx, &cfapi.DeleteMonitoringSubscriptionRequest{DistributionId: ptr.To(a)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetMonitoringSubscription20200531(ctx, &cfapi.GetMonitoringSubscriptionRequest{DistributionId: ptr.To(a)})
+	wantCode(t, err, cfapi.ErrNoSuchMonitoringSubscription)
+}

@@ -156,3 +156,60 @@ func TestEdgeMethodNotAllowedPage(t *testing.T) {
 		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
+
+// TestEdgeOriginFailover: an origin group's secondary answers GET when
+// the primary answers one of the failover status codes or cannot be
+// reached; other statuses, and POST, stay with the primary.
+func TestEdgeOriginFailover(t *testing.T) {
+	primary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/down":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "/missing":
+			w.WriteHeader(http.StatusNotFound)
+		}
+		_, _ = io.WriteString(w, "primary")
+	}))
+	defer primary.Close()
+	secondary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "secondary") }))
+	defer secondary.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more
+	origin := func(id, raw string) cfapi.Origin {
+		u, _ := url.Parse(raw)
+		p, _ := strconv.Atoi(u.Port())
+		return cfapi.Origin{Id: ptr.To(id), DomainName: ptr.To(u.Hostname()),
+			CustomOriginConfig: &cfapi.CustomOriginConfig{HTTPPort: ptr.To(int32(p)), HTTPSPort: ptr.To(int32(443)), OriginProtocolPolicy: ptr.To("http-only")}}
+	}
+	group := func(id, first string) cfapi.OriginGroup {
+		return cfapi.OriginGroup{Id: ptr.To(id),
+			FailoverCriteria: &cfapi.OriginGroupFailoverCriteria{StatusCodes: &cfapi.StatusCodes{Quantity: ptr.To(int32(2)), Items: []int32{500, 503}}},
+			Members:          &cfapi.OriginGroupMembers{Quantity: ptr.To(int32(2)), Items: []cfapi.OriginGroupMember{{OriginId: ptr.To(first)}, {OriginId: ptr.To("b")}}}}
+	}
+	h := servicetest.New(t, "cloudfront")
+	s := New(Options{Store: h.Store(), Clock: h.Clock})
+	cfg := config("r", origin("a", primary.URL), origin("b", secondary.URL), origin("gone", gone.URL))
+	cfg.OriginGroups = &cfapi.OriginGroups{Quantity: ptr.To(int32(2)), Items: []cfapi.OriginGroup{group("g", "a"), group("g2", "gone")}}
+	cfg.DefaultCacheBehavior.TargetOriginId = ptr.To("g")
+	cfg.DefaultCacheBehavior.AllowedMethods = &cfapi.AllowedMethods{Quantity: ptr.To(int32(7)),
+		Items: []string{"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}}
+	cfg.CacheBehaviors = &cfapi.CacheBehaviors{Quantity: ptr.To(int32(1)), Items: []cfapi.CacheBehavior{
+		{PathPattern: ptr.To("/unreachable"), TargetOriginId: ptr.To("g2"), ViewerProtocolPolicy: ptr.To("allow-all")}}}
+	d, err := s.CreateDistribution20200531(h.Ctx(), &cfapi.CreateDistributionRequest{DistributionConfig: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge := s.edge()
+	for _, tc := range []struct{ method, path, want string }{
+		{"GET", "/ok", "primary"},
+		{"GET", "/down", "secondary"},
+		{"GET", "/missing", "primary"},
+		{"POST", "/down", "primary"},
+		{"GET", "/unreachable", "secondary"},
+	} {
+		w := call(edge, *d.Distribution.DomainName, tc.method, tc.path, "", nil)
+		if w.Body.String() != tc.want {
+			t.Fatalf("%s %s: %d %q, want %s", tc.method, tc.path, w.Code, w.Body, tc.want)
+		}
+	}
+}
