@@ -85,6 +85,8 @@ func DefaultTransport() http.RoundTripper {
 type CloudFront struct {
 	opt   Options
 	cache *edgeCache
+	// logs delivers standard access logs on the clock.
+	logs *logState
 	// client reaches custom origins; it follows no redirects (the viewer
 	// gets the origin's 3xx, as from CloudFront).
 	client *http.Client
@@ -108,7 +110,7 @@ func New(opt Options) *CloudFront {
 		Transport:     opt.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &CloudFront{opt: opt, cache: newEdgeCache(edgeCacheEntries, edgeCacheBodyMax), client: client}
+	return &CloudFront{opt: opt, cache: newEdgeCache(edgeCacheEntries, edgeCacheBodyMax), client: client, logs: &logState{}}
 }
 
 // Reset drops the edge cache (state itself is in storage).

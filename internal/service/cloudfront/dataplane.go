@@ -90,7 +90,15 @@ type edgeResponse struct {
 // edge serves viewers.
 func (s *CloudFront) edge() http.Handler {
 	errs := newEdgeErrors()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &countingWriter{ResponseWriter: rw, start: time.Now()}
+		var logged *distRec
+		var account string
+		defer func() {
+			if logged != nil {
+				s.record(account, *logged, r, w, s.opt.Clock.Now())
+			}
+		}()
 		h := w.Header()
 		h.Set("Via", "1.1 "+awsid.Hex(16)+".cloudfront.net (CloudFront)")
 		h.Set("X-Amz-Cf-Pop", edgePOP)
@@ -112,6 +120,7 @@ func (s *CloudFront) edge() http.Handler {
 			deny(http.StatusForbidden, "AccessDenied", "Access denied")
 			return
 		}
+		logged, account = &d, hr.Account
 		if acl := ptr.Deref(d.Config.WebACLId); acl != "" && s.opt.WAF != nil {
 			blocked, err := s.opt.WAF.Evaluate(r.Context(), acl, r, viewerIP(r))
 			if err != nil || blocked {

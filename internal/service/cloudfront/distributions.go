@@ -86,6 +86,9 @@ func (s *CloudFront) validateConfig(tx storage.Tx, sc storage.Scope, c *cfapi.Di
 	if err := checkPolicies(tx, sc, c); err != nil {
 		return err
 	}
+	if err := checkLogging(c); err != nil {
+		return err
+	}
 	d := c.DefaultCacheBehavior
 	behaviours := []behaviour{{target: d.TargetOriginId, keyGroups: d.TrustedKeyGroups, signers: d.TrustedSigners}}
 	if c.CacheBehaviors != nil {

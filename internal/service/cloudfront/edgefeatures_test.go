@@ -34,7 +34,10 @@ func customEdge(t *testing.T, opt Options, body, ct string, mod func(*cfapi.Dist
 	u, _ := url.Parse(origin.URL)
 	p, _ := strconv.Atoi(u.Port())
 	h := servicetest.New(t, "cloudfront")
-	opt.Store, opt.Clock = h.Store(), h.Clock
+	opt.Store = h.Store()
+	if opt.Clock == nil {
+		opt.Clock = h.Clock
+	}
 	s := New(opt)
 	cfg := config("r", cfapi.Origin{Id: ptr.To("o"), DomainName: ptr.To(u.Hostname()),
 		CustomOriginConfig: &cfapi.CustomOriginConfig{HTTPPort: ptr.To(int32(p)), HTTPSPort: ptr.To(int32(443)), OriginProtocolPolicy: ptr.To("http-only")}})
