@@ -66,15 +66,8 @@ echo "table items has $(mysql --no-defaults -h "$addr" -P "$port" -uadmin -p"$pa
 
 # The function: pymysql bundled in the zip.
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/pkg"
-cp -r "$pymysql_dir" "$work/pkg/pymysql"
-cp "$here/lambda_function.py" "$work/pkg/lambda_function.py"
-(cd "$work/pkg" && python3 -c 'import os, zipfile
-with zipfile.ZipFile("../fn.zip", "w", zipfile.ZIP_DEFLATED) as z:
-    for root, _, files in os.walk("."):
-        for f in files:
-            if not f.endswith(".pyc"):
-                z.write(os.path.join(root, f))')
+. "$here/../lib/s18_function.sh"
+s18_function_zip "$work"
 
 role_arn="$(aws iam create-role --role-name s18-lambda-vpc --assume-role-policy-document \
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}' \
