@@ -180,6 +180,9 @@ func (s *CloudFront) create(ctx *request.Context, c *cfapi.DistributionConfig, t
 	if err != nil {
 		return distRec{}, err
 	}
+	if err := s.checkViewerCertificate(ctx, c); err != nil {
+		return distRec{}, err
+	}
 	now := ctx.Now()
 	id := newID("E")
 	d := distRec{ID: id, ARN: distARN(ctx.Account, id), Domain: newDomain(), ETag: newETag(), Config: *c,
@@ -344,6 +347,9 @@ func (s *CloudFront) GetDistributionConfig20200531(ctx *request.Context, in *cfa
 func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.UpdateDistributionRequest) (*cfapi.UpdateDistributionResult, error) {
 	if in.DistributionConfig == nil {
 		return nil, cfapi.ErrMissingBody.New("This operation requires a body. Ensure that the body is present and the Content-Type header is set.")
+	}
+	if err := s.checkViewerCertificate(ctx, in.DistributionConfig); err != nil {
+		return nil, err
 	}
 	var d distRec
 	var oldCert string

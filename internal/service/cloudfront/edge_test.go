@@ -414,3 +414,40 @@ func TestEdgeWebACLBeforeTheCache(t *testing.T) {
 		t.Fatalf("blocked: %d %v %s", w.Code, w.Header(), w.Body)
 	}
 }
+
+// TestViewerCertificateMustCoverAliases: with ACM wired, an alias needs
+// an issued us-east-1 certificate naming it (InvalidViewerCertificate
+// otherwise, as CloudFront refuses it).
+func TestViewerCertificateMustCoverAliases(t *testing.T) {
+	h := servicetest.New(t, "cloudfront")
+	srv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate for example.com and *.example.com
+	srv.Close()
+	leaf := srv.TLS.Certificates[0]
+	chain := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})
+	arn := "arn:aws:acm:us-east-1:" + h.Account + ":certificate/abc"
+	s := New(Options{Store: h.Store(), Clock: h.Clock, Certificates: &fakeCerts{arn: arn, chain: chain}})
+	for i, tc := range []struct {
+		alias, cert string
+		ok          bool
+	}{
+		{"www.example.com", arn, true},
+		{"www.other.test", arn, false},
+		{"www.example.com", "", false},
+		{"www.example.com", "arn:aws:acm:eu-west-1:" + h.Account + ":certificate/abc", false},
+		{"www.example.com", arn + "-missing", false},
+	} {
+		cfg := config("r"+strconv.Itoa(i), s3Origin("o", "b", ""))
+		cfg.Aliases = &cfapi.Aliases{Quantity: ptr.To(int32(1)), Items: []string{tc.alias}}
+		if tc.cert != "" {
+			cfg.ViewerCertificate = &cfapi.ViewerCertificate{ACMCertificateArn: ptr.To(tc.cert), SSLSupportMethod: ptr.To("sni-only")}
+		}
+		_, err := s.CreateDistribution20200531(h.Ctx(), &cfapi.CreateDistributionRequest{DistributionConfig: cfg})
+		if tc.ok {
+			if err != nil {
+				t.Fatalf("%d: %v", i, err)
+			}
+			continue
+		}
+		wantCode(t, err, cfapi.ErrInvalidViewerCertificate)
+	}
+}
