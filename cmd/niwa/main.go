@@ -197,6 +197,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"AWS Region Route 53's latency routing considers DNS clients nearest (NIWA_DNS_CLIENT_REGION); default --region")
 	dnsClientLocation := fs.String("dns-client-location", env("NIWA_DNS_CLIENT_LOCATION", ""),
 		"where Route 53's geolocation and geoproximity routing consider DNS clients (NIWA_DNS_CLIENT_LOCATION): CONTINENT[/COUNTRY[/SUBDIVISION]][@LAT,LON], e.g. EU/DE or NA/US/WA@47.6,-122.3; default the client region's")
+	clientCountry := fs.String("client-country", env("NIWA_CLIENT_COUNTRY", ""),
+		"ISO 3166 country (e.g. JP) of every client --client-locations does not place, for WAF's GeoMatchStatement and CloudFront's geo restrictions (NIWA_CLIENT_COUNTRY); default none")
+	clientLocations := fs.String("client-locations", env("NIWA_CLIENT_LOCATIONS", ""),
+		"countries of client addresses, CIDR=COUNTRY,... first match wins, e.g. 10.0.0.0/8=JP,192.0.2.7=US, for WAF's GeoMatchStatement and CloudFront's geo restrictions (NIWA_CLIENT_LOCATIONS)")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", or(ls.logLevel, "info")), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
 	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", or(ls.iam, "on")),
@@ -313,6 +317,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg.DNSClient = client
+	if *clientCountry != "" {
+		if cfg.Clients.Default, err = server.ParseCountry(*clientCountry); err != nil {
+			fmt.Fprintln(stderr, "niwa: --client-country:", err)
+			return 2
+		}
+	}
+	if cfg.Clients.Locations, err = server.ParseClientLocations(*clientLocations); err != nil {
+		fmt.Fprintln(stderr, "niwa: --client-locations:", err)
+		return 2
+	}
 	cfg.DNSOptional = !explicit(fs, "dns-port", "NIWA_DNS_PORT") && !explicit(fs, "dns-host", "NIWA_DNS_HOST")
 	if len(keys) > 0 {
 		// The default key stays usable unless the user replaced it.

@@ -66,6 +66,9 @@ type Config struct {
 	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
 	// (set when DNSAddr is the default rather than the user's choice).
 	DNSOptional bool
+	// Clients places clients in countries, for WAF's GeoMatchStatement
+	// and CloudFront's geo restrictions (niwa has no GeoIP data).
+	Clients ClientLocations
 	// SMTPAddr is where SES's SMTP interface listens ("" runs none); port
 	// 0 picks a free port.
 	SMTPAddr string
@@ -157,7 +160,13 @@ func New(cfg Config) (*Server, error) {
 	d := &deps{
 		cfg: cfg, backend: backend, codecs: codecs.New(), bus: events.New(),
 		clock: cfg.Clock, log: cfg.Log, static: static,
-		endpoint:      s.endpoint,
+		endpoint: s.endpoint,
+		gateway: func() http.Handler {
+			if s.gateway == nil {
+				return nil
+			}
+			return s.gateway
+		},
 		stores:        map[string]storage.Store{},
 		decls:         map[string]kit.Declaration{},
 		policySources: map[string]kit.Declaration{},

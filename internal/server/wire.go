@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net/http"
 
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/ca"
@@ -43,6 +44,10 @@ type deps struct {
 	// what code running "inside" niwa (Lambda functions, instance
 	// commands) points its SDKs at.
 	endpoint func() string
+	// gateway is niwa's gateway once built (nil before): services'
+	// requests to niwa's own hosts (CloudFront origins) are served by it
+	// in process.
+	gateway func() http.Handler
 
 	stores map[string]storage.Store
 	// Services wired earlier, for the wire functions of later ones that

@@ -64,52 +64,8 @@ addr="$(python3 "$here/../lib/dnsq.py" "$NIWA_DNS_ADDR" "$host" A | awk '$1 == "
 
 # The function: pymysql bundled in the zip.
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/pkg"
-cp -r "$pymysql_dir" "$work/pkg/pymysql"
-cat >"$work/pkg/lambda_function.py" <<'PY'
-import json, os
-import pymysql
-
-def lambda_handler(event, context):
-    conn = pymysql.connect(host=os.environ["DB_ADDRESS"], port=int(os.environ["DB_PORT"]),
-                           user=os.environ["DB_USER"], password=os.environ["DB_PASSWORD"],
-                           database=os.environ["DB_NAME"], connect_timeout=5,
-                           cursorclass=pymysql.cursors.DictCursor)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT id, name, price FROM items WHERE id = %s", (event["key"],))
-            row = cur.fetchone()
-    finally:
-        conn.close()
-    if row is None:
-        return {"statusCode": 404, "body": json.dumps({"error": "no item " + event["key"]})}
-    row["price"] = str(row["price"])
-    return {"statusCode": 200, "body": json.dumps(row)}
-PY
-cat >"$work/pkg/setup.py" <<'PY'
-import os
-import pymysql
-
-def handler(event, context):
-    conn = pymysql.connect(host=os.environ["DB_ADDRESS"], port=int(os.environ["DB_PORT"]),
-                           user=os.environ["DB_USER"], password=os.environ["DB_PASSWORD"],
-                           database=os.environ["DB_NAME"], connect_timeout=5)
-    try:
-        with conn.cursor() as cur:
-            for sql in event["sql"]:
-                cur.execute(sql)
-            rows = cur.fetchall()
-        conn.commit()
-    finally:
-        conn.close()
-    return [list(r) for r in rows]
-PY
-(cd "$work/pkg" && python3 -c 'import os, zipfile
-with zipfile.ZipFile("../fn.zip", "w", zipfile.ZIP_DEFLATED) as z:
-    for root, _, files in os.walk("."):
-        for f in files:
-            if not f.endswith(".pyc"):
-                z.write(os.path.join(root, f))')
+. "$here/../lib/s18_function.sh"
+s18_function_zip "$work"
 
 role_arn="$(aws iam create-role --role-name s18-lambda-vpc --assume-role-policy-document \
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}' \
