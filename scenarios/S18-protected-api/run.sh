@@ -49,6 +49,7 @@ NIWA_HTTPS_PORT="${NIWA_HTTPS_PORT:-4567}"
 aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 fail() { echo "S18 FAILED: $*" >&2; exit 1; }
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib/restart.sh"
 lib="$here/../lib"
 region="$AWS_DEFAULT_REGION"
 az2="${region}c"
@@ -280,6 +281,10 @@ if [ -z "$edge_addr" ]; then # the zone answers the CNAME; a resolver follows it
   edge_addr="$(dns "$dist_domain" A | awk '$1 == "A" {print $2}' | head -1)"
 fi
 [ -n "$edge_addr" ] || fail "$api_domain does not resolve to an address"
+
+# With a restart point (scenarios/lib/restart.sh; `go test` restarts niwa
+# here with --data-dir), the observations are made on the restarted niwa.
+niwa_restart "database instance and rows, VPC function, API key and stage, web ACL, certificate, distribution"
 
 echo "== Observations"
 curl -fsS "$AWS_ENDPOINT_URL/_niwa/ca.pem" > "$work/niwa-root.pem"

@@ -23,7 +23,6 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 fail() { echo "S18 FAILED: $*" >&2; exit 1; }
 here="$(cd "$(dirname "$0")" && pwd)"
-. "$here/../lib/restart.sh"
 region="$AWS_DEFAULT_REGION"
 az2="${region}c"
 [ "$region" = us-east-1 ] && az2="${region}b"
@@ -101,10 +100,6 @@ invoke() {
     --payload "{\"key\": \"$1\"}" "$work/out.json" >/dev/null
   cat "$work/out.json"
 }
-# With a restart point (scenarios/lib/restart.sh; `go test` restarts niwa
-# here with --data-dir), what follows runs on the restarted niwa.
-niwa_restart "the MySQL instance and its rows, the VPC function and its role"
-
 got="$(invoke k2)"
 echo "k2 -> $got"
 python3 - "$got" <<'PY' || fail "wrong row for k2: $got"

@@ -1,7 +1,7 @@
-// Package restarts runs four scenario scripts (S1, S5, S13, S18's RDS
-// half) against the built niwa started with --data-dir, restarting niwa
+// Package restarts runs four scenario scripts (S1, S5, S13 and the
+// whole of S18) against the built niwa started with --data-dir, restarting niwa
 // in the middle of each (scenarios/lib/restart.sh): what was set up before
-// the restart — functions, mappings, rules, stacks, database instances —
+// the restart — functions, mappings, rules, stacks, database instances, distributions —
 // must still work after it. IAM enforcement is on, as in the other runs.
 package restarts
 

@@ -1,6 +1,7 @@
 package restarts
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
@@ -34,14 +35,17 @@ func TestRestartS13EC2Scheduler(t *testing.T) {
 	framework.RunScenarioRestarting(t, n, "S13-ec2-scheduler")
 }
 
-// TestRestartS18RDSLambda: the MySQL instance comes back with its rows and
-// the VPC function still reads them.
-func TestRestartS18RDSLambda(t *testing.T) {
+// TestRestartS18ProtectedAPI: the whole of S18 — database, VPC function,
+// API key and stage, web ACL, e-mail-validated certificate and
+// distribution — set up before the restart answers through the edge
+// after it.
+func TestRestartS18ProtectedAPI(t *testing.T) {
 	t.Parallel()
 	requireCLIAndBoto3(t)
-	framework.RequireClient(t, "the mysql client (Debian's mariadb-server)", "mysql", "--version")
+	framework.RequireClient(t, "openssl", "openssl", "version")
 	framework.RequireClient(t, "MariaDB's server (Debian's mariadb-server)", "test", "-x", "/usr/sbin/mariadbd")
 	framework.RequireClient(t, "Debian's python3-pymysql", "test", "-d", "/usr/lib/python3/dist-packages/pymysql")
-	n := start(t)
-	framework.RunScenarioRestarting(t, n, "S18-rds-lambda", "NIWA_DNS_ADDR="+n.DNSAddr)
+	https := strconv.Itoa(framework.FreePort(t))
+	n := framework.StartBinary(t, "--iam-enforcement", "on", "--data-dir", t.TempDir(), "--https-port", https)
+	framework.RunScenarioRestarting(t, n, "S18-protected-api", "NIWA_DNS_ADDR="+n.DNSAddr, "NIWA_HTTPS_PORT="+https)
 }
