@@ -951,7 +951,7 @@ func deleteOrder(s *stackRec) []string {
 
 // walkRefsIn finds the resources r's template definition refers to.
 func walkRefsIn(r *resourceRec, s *stackRec, fn func(string)) {
-	t, err := parseTemplate(s.Template)
+	t, err := stackTemplate(s)
 	if err != nil {
 		return
 	}

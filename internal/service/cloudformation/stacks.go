@@ -52,11 +52,8 @@ type prepared struct {
 }
 
 func (c *CloudFormation) prepare(ctx *request.Context, body string, given []cfnapi.Parameter, prev []paramRec, caps []string) (*prepared, error) {
-	t, err := parseTemplate(body)
+	t, err := parseTemplateWith(body, transformEnvOf(ctx, given, prev))
 	if err != nil {
-		return nil, err
-	}
-	if err := c.expand(t); err != nil {
 		return nil, err
 	}
 	if _, err := t.dependencies(); err != nil {
@@ -74,18 +71,6 @@ func (c *CloudFormation) prepare(ctx *request.Context, body string, given []cfna
 		return nil, err
 	}
 	return &prepared{t: t, body: body, params: params, recs: recs}, nil
-}
-
-// expand applies the template's transforms.
-func (c *CloudFormation) expand(t *template) error {
-	for _, tr := range t.Transform {
-		switch tr {
-		case "AWS::LanguageExtensions":
-		default:
-			return templateError("Unsupported transform %s (niwa supports AWS::LanguageExtensions)", tr)
-		}
-	}
-	return nil
 }
 
 func tagsOf(in []cfnapi.Tag) ([]tagRec, error) {
@@ -584,7 +569,13 @@ func (c *CloudFormation) GetTemplate(ctx *request.Context, in *cfnapi.GetTemplat
 	if err != nil {
 		return nil, err
 	}
-	return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(s.Template), StagesAvailable: []string{"Original", "Processed"}}, nil
+	body := s.Template
+	if ptrStr(in.TemplateStage) == "Processed" {
+		if body, err = processedTemplate(s.Template, stackTransformEnv(s)); err != nil {
+			return nil, err
+		}
+	}
+	return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(body), StagesAvailable: []string{"Original", "Processed"}}, nil
 }
 
 func (c *CloudFormation) summarize(ctx *request.Context, body string) (*template, []string, string, error) {
