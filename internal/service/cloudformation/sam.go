@@ -416,7 +416,7 @@ func (s *sam) function(name string, r map[string]any) {
 				return
 			}
 			inline = append(inline, map[string]any{"PolicyName": policyName,
-				"PolicyDocument": map[string]any{"Statement": stmts}})
+				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": stmts}})
 		default:
 			s.errs.add(name, "Policy at index %d in the 'Policies' property is not valid", i)
 			return
@@ -615,7 +615,7 @@ func (s *sam) event(fn, ev string, e map[string]any, target, targetArn any) stri
 				"AssumeRolePolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
 					"Action": []any{"sts:AssumeRole"}, "Effect": "Allow",
 					"Principal": map[string]any{"Service": []any{"scheduler.amazonaws.com"}}}}},
-				"Policies": []any{map[string]any{"PolicyName": logical + "LambdaPolicy", "PolicyDocument": map[string]any{
+				"Policies": []any{map[string]any{"PolicyName": logical + "LambdaPolicy", "PolicyDocument": map[string]any{"Version": "2012-10-17",
 					"Statement": []any{map[string]any{"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": targetArn}}}}},
 			}}
 		}
