@@ -65,6 +65,11 @@ func (d *deps) resourceProvider(typ string) (kit.ResourceProvider, bool) {
 				return update(asCallerIn(ctx, svc), r)
 			}
 		}
+		if read := p.Read; read != nil {
+			p.Read = func(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+				return read(asCallerIn(ctx, svc), r)
+			}
+		}
 		if del := p.Delete; del != nil {
 			p.Delete = func(ctx *request.Context, r kit.ResourceRequest) error {
 				return del(asCallerIn(ctx, svc), r)

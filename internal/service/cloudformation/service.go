@@ -92,8 +92,6 @@ func (c *CloudFormation) Declare() kit.Declaration {
 			"ListStackSetOperationResults", "StopStackSetOperation", "ImportStacksToStackSet",
 			"DetectStackSetDrift", "ListStackSetAutoDeploymentTargets", "ListStackInstanceResourceDrifts",
 			"ActivateOrganizationsAccess", "DeactivateOrganizationsAccess", "DescribeOrganizationsAccess").
-			Add("niwa does not compare stacks' resources with their templates yet (drift detection)",
-				"DetectStackDrift", "DetectStackResourceDrift", "DescribeStackDriftDetectionStatus", "DescribeStackResourceDrifts").
 			Add("niwa has no CloudFormation registry: the resource types are those its services provide (docs/cloudformation.md)",
 				"ActivateType", "DeactivateType", "DeregisterType", "DescribeType", "DescribeTypeRegistration", "ListTypes",
 				"ListTypeRegistrations", "ListTypeVersions", "PublishType", "RegisterPublisher", "DescribePublisher", "RegisterType",
@@ -168,6 +166,7 @@ type stackRec struct {
 	ParentID, RootID         string
 	DriftStatus              string
 	DriftChecked             time.Time
+	Detections               []detectionRec
 	LastOperationFailedTypes []string
 }
 
@@ -194,6 +193,7 @@ type resourceRec struct {
 	DeletionPolicy      string
 	UpdateReplacePolicy string
 	DependsOn           []string
+	Drift               *driftRec
 }
 
 type eventRec struct {

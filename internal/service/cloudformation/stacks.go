@@ -288,6 +288,9 @@ func (c *CloudFormation) describe(s *stackRec) cfnapi.Stack {
 		StackStatus: ptr.To(s.Status), DisableRollback: ptr.To(s.DisableRollback),
 		EnableTerminationProtection: ptr.To(s.TerminationProtection), NotificationARNs: s.NotificationARNs,
 		Capabilities: s.Capabilities, DriftInformation: &cfnapi.StackDriftInformation{StackDriftStatus: ptr.To(orDefault(s.DriftStatus, "NOT_CHECKED"))}}
+	if !s.DriftChecked.IsZero() {
+		out.DriftInformation.LastCheckTimestamp = ptr.To(s.DriftChecked)
+	}
 	if s.Description != "" {
 		out.Description = ptr.To(s.Description)
 	}
@@ -475,7 +478,8 @@ func (c *CloudFormation) DescribeStackResource(ctx *request.Context, in *cfnapi.
 	}
 	d := &cfnapi.StackResourceDetail{StackName: ptr.To(s.Name), StackId: ptr.To(s.ID), LogicalResourceId: ptr.To(r.LogicalID),
 		PhysicalResourceId: ptr.To(r.PhysicalID), ResourceType: ptr.To(r.Type), LastUpdatedTimestamp: ptr.To(r.Updated),
-		ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: ptr.To("NOT_CHECKED")}}
+		ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{}}
+	d.DriftInformation.StackResourceDriftStatus, d.DriftInformation.LastCheckTimestamp = driftInfo(r)
 	if r.Reason != "" {
 		d.ResourceStatusReason = ptr.To(r.Reason)
 	}
@@ -524,7 +528,8 @@ func (c *CloudFormation) DescribeStackResources(ctx *request.Context, in *cfnapi
 		}
 		sr := cfnapi.StackResource{StackName: ptr.To(s.Name), StackId: ptr.To(s.ID), LogicalResourceId: ptr.To(r.LogicalID),
 			PhysicalResourceId: ptr.To(r.PhysicalID), ResourceType: ptr.To(r.Type), Timestamp: ptr.To(r.Updated),
-			ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: ptr.To("NOT_CHECKED")}}
+			ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{}}
+		sr.DriftInformation.StackResourceDriftStatus, sr.DriftInformation.LastCheckTimestamp = driftInfo(r)
 		if r.Reason != "" {
 			sr.ResourceStatusReason = ptr.To(r.Reason)
 		}
@@ -543,7 +548,8 @@ func (c *CloudFormation) ListStackResources(ctx *request.Context, in *cfnapi.Lis
 	for _, r := range liveResources(s) {
 		sr := cfnapi.StackResourceSummary{LogicalResourceId: ptr.To(r.LogicalID), PhysicalResourceId: ptr.To(r.PhysicalID),
 			ResourceType: ptr.To(r.Type), LastUpdatedTimestamp: ptr.To(r.Updated), ResourceStatus: ptr.To(r.Status),
-			DriftInformation: &cfnapi.StackResourceDriftInformationSummary{StackResourceDriftStatus: ptr.To("NOT_CHECKED")}}
+			DriftInformation: &cfnapi.StackResourceDriftInformationSummary{}}
+		sr.DriftInformation.StackResourceDriftStatus, sr.DriftInformation.LastCheckTimestamp = driftInfo(r)
 		if r.Reason != "" {
 			sr.ResourceStatusReason = ptr.To(r.Reason)
 		}

@@ -12,7 +12,7 @@ import (
 func (l *Logs) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the log group name; Fn::GetAtt Arn.
-		"AWS::Logs::LogGroup": {Create: l.cfnCreateLogGroup, Update: l.cfnUpdateLogGroup, Delete: l.cfnDeleteLogGroup,
+		"AWS::Logs::LogGroup": {Read: l.cfnReadLogGroup, Create: l.cfnCreateLogGroup, Update: l.cfnUpdateLogGroup, Delete: l.cfnDeleteLogGroup,
 			Replace: []string{"LogGroupName", "LogGroupClass", "KmsKeyId"}, Tags: true},
 		// Ref is the stream name.
 		"AWS::Logs::LogStream": {Create: l.cfnCreateLogStream, Delete: l.cfnDeleteLogStream},
@@ -101,4 +101,31 @@ func (l *Logs) cfnDeleteLogStream(ctx *request.Context, r kit.ResourceRequest) e
 		return nil
 	}
 	return err
+}
+
+// cfnReadLogGroup reads a log group's retention and key back for drift
+// detection.
+func (l *Logs) cfnReadLogGroup(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	name := r.PhysicalID
+	out, err := l.DescribeLogGroups(ctx, &logsapi.DescribeLogGroupsRequest{LogGroupNamePrefix: &name})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range out.LogGroups {
+		if g.LogGroupName == nil || *g.LogGroupName != name {
+			continue
+		}
+		live := map[string]any{"LogGroupName": name, "RetentionInDays": nil, "KmsKeyId": nil}
+		if g.RetentionInDays != nil {
+			live["RetentionInDays"] = float64(*g.RetentionInDays)
+		}
+		if g.KmsKeyId != nil && *g.KmsKeyId != "" {
+			live["KmsKeyId"] = *g.KmsKeyId
+		}
+		if g.LogGroupClass != nil {
+			live["LogGroupClass"] = *g.LogGroupClass
+		}
+		return live, nil
+	}
+	return nil, kit.ErrResourceGone
 }
