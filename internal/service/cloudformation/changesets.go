@@ -84,6 +84,9 @@ func (c *CloudFormation) CreateChangeSet(ctx *request.Context, in *cfnapi.Create
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkRole(ctx, ptrStr(in.RoleARN)); err != nil {
+		return nil, err
+	}
 	tags, err := tagsOf(in.Tags)
 	if err != nil {
 		return nil, err

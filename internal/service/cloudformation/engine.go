@@ -126,8 +126,10 @@ func (c *CloudFormation) stackEvent(s *stackRec, status, reason string) {
 // calls with: the caller's identity, account and region, detached from
 // the HTTP request that started it.
 func (c *CloudFormation) opContext(s *stackRec) *request.Context {
-	return &request.Context{Context: c.ctx, RequestID: awsid.UUID(), Service: "cloudformation",
+	ctx := &request.Context{Context: c.ctx, RequestID: awsid.UUID(), Service: "cloudformation",
 		Account: s.Account, Region: s.Region, Caller: s.Caller, Clock: c.clock, Log: c.log}
+	c.asServiceRole(ctx, s)
+	return ctx
 }
 
 // params resolves a template's parameters from the given values.
@@ -471,6 +473,8 @@ func failureReason(err error) string {
 			code = "AlreadyExists"
 		case strings.Contains(e.Code.Code, "NotFound") || strings.Contains(e.Code.Code, "NoSuch"):
 			code = "NotFound"
+		case strings.Contains(e.Code.Code, "AccessDenied") || e.Code.Code == "AuthorizationError" || e.Code.Code == "UnauthorizedOperation":
+			code = "AccessDenied"
 		case e.Code.Sender:
 			code = "InvalidRequest"
 		}

@@ -41,6 +41,7 @@ type CloudFormation struct {
 	lookups   Lookups
 	invoke    Invoker
 	endpoint  func() string
+	assume    func(ctx *request.Context, roleARN string) (request.Caller, error)
 	pending   pending
 
 	// mu serializes read-modify-write of stack records between handlers
@@ -63,6 +64,10 @@ type Config struct {
 	// Endpoint is niwa's base URL as code running inside niwa reaches
 	// it, for custom resources' ResponseURL ("" before niwa listens).
 	Endpoint func() string
+	// AssumeRole is CloudFormation assuming a stack's service role
+	// (RoleARN): the role must trust cloudformation.amazonaws.com. nil:
+	// stacks run as their caller.
+	AssumeRole func(ctx *request.Context, roleARN string) (request.Caller, error)
 }
 
 // New makes the service.
@@ -74,7 +79,7 @@ func New(store storage.Store, clk clock.Clock, log *slog.Logger, cfg Config) *Cl
 		cfg.Providers = func(string) (kit.ResourceProvider, bool) { return kit.ResourceProvider{}, false }
 	}
 	c := &CloudFormation{store: store, clock: clk, log: log, providers: cfg.Providers, lookups: cfg.Lookups,
-		invoke: cfg.Invoke, endpoint: cfg.Endpoint}
+		invoke: cfg.Invoke, endpoint: cfg.Endpoint, assume: cfg.AssumeRole}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }

@@ -108,6 +108,9 @@ func (c *CloudFormation) CreateStack(ctx *request.Context, in *cfnapi.CreateStac
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkRole(ctx, ptrStr(in.RoleARN)); err != nil {
+		return nil, err
+	}
 	tags, err := tagsOf(in.Tags)
 	if err != nil {
 		return nil, err
@@ -169,6 +172,9 @@ func (c *CloudFormation) UpdateStack(ctx *request.Context, in *cfnapi.UpdateStac
 	}
 	p, err := c.prepare(ctx, body, in.Parameters, s.Params, in.Capabilities)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkRole(ctx, ptrStr(in.RoleARN)); err != nil {
 		return nil, err
 	}
 	tags := s.Tags
@@ -267,6 +273,12 @@ func (c *CloudFormation) DeleteStack(ctx *request.Context, in *cfnapi.DeleteStac
 			return nil, validation("Invalid operation on stack %s: RetainResources can only be specified when the stack is in the DELETE_FAILED state", s.ID)
 		}
 		retain[r] = true
+	}
+	if in.RoleARN != nil {
+		if err := c.checkRole(ctx, *in.RoleARN); err != nil {
+			return nil, err
+		}
+		s.RoleARN = *in.RoleARN
 	}
 	s.Caller, s.Token = ctx.Caller, ptrStr(in.ClientRequestToken)
 	c.stackEvent(s, "DELETE_IN_PROGRESS", "User Initiated")
