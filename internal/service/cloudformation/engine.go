@@ -704,6 +704,11 @@ func (c *CloudFormation) createOne(ctx *request.Context, rs *runState, logical s
 			rs.created = append(rs.created, logical)
 			rs.ev.resources[logical] = resolvedResource{Ref: rec.Ref, Attrs: rec.Attrs}
 			c.event(s, logical, rec.PhysicalID, def.Type, "CREATE_IN_PROGRESS", "Resource creation Initiated", props)
+			c.save(s)
+			// A CreationPolicy holds the resource until its signals come.
+			err = c.awaitCreationPolicy(ctx, rs, logical)
+		}
+		if err == nil {
 			rec.Status, rec.Updated = "CREATE_COMPLETE", c.clock.Now().UTC()
 			c.event(s, logical, rec.PhysicalID, def.Type, "CREATE_COMPLETE", "", props)
 			c.save(s)
@@ -720,6 +725,9 @@ func (c *CloudFormation) createOne(ctx *request.Context, rs *runState, logical s
 // create calls the type's provider (or CloudFormation's own types).
 func (c *CloudFormation) create(ctx *request.Context, rs *runState, logical, typ string, props map[string]any) (kit.ResourceResult, error) {
 	req := kit.ResourceRequest{LogicalID: logical, StackName: rs.s.Name, StackID: rs.s.ID, Properties: props}
+	if rs.s.Status == "UPDATE_IN_PROGRESS" && c.isCancelled(rs.s.ID) {
+		return kit.ResourceResult{}, errCancelled()
+	}
 	if c.builtin(typ) {
 		return c.builtinCreate(ctx, rs, req, typ)
 	}
@@ -738,13 +746,10 @@ func (c *CloudFormation) builtinCreate(ctx *request.Context, rs *runState, req k
 	case nestedType:
 		return c.createNested(ctx, rs, req)
 	case "AWS::CloudFormation::WaitConditionHandle":
-		// A presigned-URL-like handle: niwa does not poll it; wait
-		// conditions with a handle complete at once.
-		u := fmt.Sprintf("https://cloudformation-waitcondition-%s.s3.amazonaws.com/%s/%s", rs.s.Region, rs.s.ID, req.LogicalID)
-		return kit.ResourceResult{PhysicalID: u}, nil
+		// A presigned-style URL on niwa's endpoint (signals.go).
+		return kit.ResourceResult{PhysicalID: c.handleURL(rs.s, req.LogicalID)}, nil
 	case "AWS::CloudFormation::WaitCondition":
-		return kit.ResourceResult{PhysicalID: "arn:aws:cloudformation:" + rs.s.Region + ":" + rs.s.Account + ":stack/" + rs.s.Name + "/" + req.LogicalID,
-			Attributes: map[string]any{"Data": "{}"}}, nil
+		return c.waitCondition(ctx, rs, req)
 	}
 	return kit.ResourceResult{}, fmt.Errorf("niwa has no provider for resource type %s", typ)
 }
@@ -1220,7 +1225,12 @@ func (c *CloudFormation) runUpdate(s *stackRec, t *template, params map[string]a
 	if len(failed) > 0 {
 		reason = "The following resource(s) failed to update: [" + strings.Join(failed, ", ") + "]. "
 	}
-	if s.DisableRollback {
+	cancelled := c.isCancelled(s.ID)
+	if cancelled {
+		// CancelUpdateStack rolls back whatever DisableRollback says.
+		reason = "Stack update cancelled"
+	}
+	if s.DisableRollback && !cancelled {
 		c.stackEvent(s, "UPDATE_FAILED", reason)
 		c.save(s)
 		return
@@ -1293,6 +1303,9 @@ func (c *CloudFormation) runUpdate(s *stackRec, t *template, params map[string]a
 
 // update changes a resource in place.
 func (c *CloudFormation) update(ctx *request.Context, s *stackRec, typ string, req kit.ResourceRequest) (kit.ResourceResult, error) {
+	if c.isCancelled(s.ID) && s.Status == "UPDATE_IN_PROGRESS" {
+		return kit.ResourceResult{}, errCancelled()
+	}
 	if isCustom(typ) {
 		return c.custom(ctx, s, "Update", req.LogicalID, typ, req.PhysicalID, req.Properties, req.OldProperties)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -43,6 +44,10 @@ type CloudFormation struct {
 	endpoint  func() string
 	assume    func(ctx *request.Context, roleARN string) (request.Caller, error)
 	pending   pending
+	// signals are the signals resources and wait conditions wait for;
+	// stops the running updates' cancellations.
+	signals signalBoxes
+	stops   cancels
 
 	// mu serializes read-modify-write of stack records between handlers
 	// and the goroutines that run stack operations.
@@ -81,6 +86,7 @@ func New(store storage.Store, clk clock.Clock, log *slog.Logger, cfg Config) *Cl
 	c := &CloudFormation{store: store, clock: clk, log: log, providers: cfg.Providers, lookups: cfg.Lookups,
 		invoke: cfg.Invoke, endpoint: cfg.Endpoint, assume: cfg.AssumeRole}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.signals.key = []byte(awsid.Hex(32))
 	return c
 }
 
@@ -101,12 +107,14 @@ func (c *CloudFormation) Declare() kit.Declaration {
 				"ActivateType", "DeactivateType", "DeregisterType", "DescribeType", "DescribeTypeRegistration", "ListTypes",
 				"ListTypeRegistrations", "ListTypeVersions", "PublishType", "RegisterPublisher", "DescribePublisher", "RegisterType",
 				"SetTypeConfiguration", "SetTypeDefaultVersion", "TestType", "BatchDescribeTypeConfigurations", "RecordHandlerProgress").
+			Add("niwa has no prices: a template's cost is for the AWS Pricing Calculator (https://calculator.aws), which niwa does not run",
+				"EstimateTemplateCost").
 			Add("niwa does not scan existing resources into templates (IaC generator)",
 				"CreateGeneratedTemplate", "DeleteGeneratedTemplate", "DescribeGeneratedTemplate", "GetGeneratedTemplate",
 				"ListGeneratedTemplates", "UpdateGeneratedTemplate", "StartResourceScan", "DescribeResourceScan", "ListResourceScans",
 				"ListResourceScanResources", "ListResourceScanRelatedResources"),
 		// Custom resources answer at their ResponseURL.
-		Routes: []kit.Route{c.responseRoute()},
+		Routes: []kit.Route{c.responseRoute(), c.waitRoute()},
 		Reset:  c.Reset,
 		Close:  c.Close,
 	}
@@ -173,6 +181,9 @@ type stackRec struct {
 	DriftChecked             time.Time
 	Detections               []detectionRec
 	LastOperationFailedTypes []string
+	// PrevState is the stack before a failed update left with
+	// DisableRollback (RollbackStack puts it back).
+	PrevState string
 }
 
 type paramRec struct {

@@ -187,6 +187,8 @@ func (c *CloudFormation) UpdateStack(ctx *request.Context, in *cfnapi.UpdateStac
 		return nil, validation("No updates are to be performed.")
 	}
 	prev := cloneStack(s)
+	s.PrevState = prevState(prev)
+	c.resetCancel(s.ID)
 	s.Template, s.Params, s.Tags, s.Description = body, p.recs, tags, p.t.Description
 	s.Updated = c.clock.Now().UTC()
 	s.Caller, s.Token = ctx.Caller, ptrStr(in.ClientRequestToken)
@@ -291,6 +293,7 @@ func (c *CloudFormation) DeleteStack(ctx *request.Context, in *cfnapi.DeleteStac
 	}); err != nil {
 		return nil, err
 	}
+	c.signals.drop(s.ID)
 	c.start(func() { c.runDelete(s, retain) })
 	return &cfnapi.DeleteStackOutput{}, nil
 }
