@@ -136,9 +136,9 @@ func (d *deps) cfnAssumeRole(ctx *request.Context, roleARN string) (request.Call
 	if err != nil {
 		return request.Caller{}, invalid.New("Role %s is invalid or cannot be assumed", roleARN)
 	}
-	dec := iam.Evaluate(iam.Request{Principal: iam.Principal{Service: "cloudformation.amazonaws.com"}, Action: "sts:AssumeRole",
-		Resource: role.ARN}, iam.Policies{Resource: trust, ResourceAccount: role.Account})
-	if !dec.Allowed() {
+	trusted, _ := iam.ResourceAllows(trust, iam.Request{Principal: iam.Principal{Service: "cloudformation.amazonaws.com"},
+		Action: "sts:AssumeRole", Resource: role.ARN})
+	if !trusted {
 		return request.Caller{}, invalid.New("Role %s is invalid or cannot be assumed", roleARN)
 	}
 	t, err := d.sts.svc.IssueRoleCredentials(d.clock.Now(), role.Account, role.ARN, cfnSessionName, time.Hour)
