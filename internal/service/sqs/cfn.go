@@ -164,7 +164,7 @@ func (s *SQS) cfnDeleteQueuePolicy(ctx *request.Context, r kit.ResourceRequest) 
 // detection.
 func (s *SQS) cfnReadQueue(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
 	out, err := s.GetQueueAttributes(ctx, &sqsapi.GetQueueAttributesInput{QueueUrl: &r.PhysicalID, AttributeNames: []string{"All"}})
-	if sqsapi.ErrQueueDoesNotExist.Is(err) {
+	if sqsapi.ErrQueueDoesNotExist.Is(err) || errNonExistentQueue.Is(err) {
 		return nil, kit.ErrResourceGone
 	}
 	if err != nil {
