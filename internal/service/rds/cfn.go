@@ -8,6 +8,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // cfnResources are RDS's CloudFormation resource types, made with the
@@ -68,14 +69,18 @@ func (s *RDS) cfnCreateDBInstance(ctx *request.Context, r kit.ResourceRequest) (
 	if db.DbiResourceId != nil {
 		attrs["DbiResourceId"] = *db.DbiResourceId
 	}
-	if db.Endpoint != nil {
-		if db.Endpoint.Address != nil {
-			attrs["Endpoint.Address"] = *db.Endpoint.Address
-		}
-		if db.Endpoint.Port != nil {
-			attrs["Endpoint.Port"] = strconv.Itoa(int(*db.Endpoint.Port))
-		}
+	// The endpoint is the instance's from its creation, though
+	// DescribeDBInstances shows it only once the instance is available.
+	var rec instanceRec
+	if err := s.store.Update(func(tx storage.Tx) error {
+		var err error
+		rec, err = s.load(tx, ctx, *in.DBInstanceIdentifier)
+		return err
+	}); err != nil {
+		return kit.ResourceResult{}, err
 	}
+	attrs["Endpoint.Address"] = rec.Address
+	attrs["Endpoint.Port"] = strconv.Itoa(int(rec.Port))
 	return kit.ResourceResult{PhysicalID: *in.DBInstanceIdentifier, Attributes: attrs}, nil
 }
 
