@@ -36,6 +36,7 @@ func (s *CloudFront) Declare() kit.Declaration {
 		ServerCertificate: s.ServerCertificate,
 		NotImplemented:    notImplemented(),
 		Reset:             s.Reset,
+		Resources:         s.cfnResources(),
 	}
 }
 
