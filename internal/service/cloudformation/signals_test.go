@@ -229,3 +229,26 @@ func TestISODuration(t *testing.T) {
 		}
 	}
 }
+
+func FuzzISODuration(f *testing.F) {
+	for _, s := range []string{"PT5M", "PT1H30M10S", "PT", "P1D", "PT999999999H"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := isoDuration(s)
+		if err == nil && d < 0 {
+			t.Fatalf("%q: negative duration %v", s, d)
+		}
+	})
+}
+
+func FuzzHandleKey(f *testing.F) {
+	f.Add("http://localhost:4566/cloudformation-waitcondition-niwa/arn%3Aaws%3Acloudformation%3Aus-east-1%3A0%3Astack%2Fs%2Fid/H?Signature=x")
+	f.Add("/cloudformation-waitcondition-niwa/")
+	f.Add("%zz")
+	f.Fuzz(func(t *testing.T, u string) {
+		if key, ok := handleKey(u); ok && key == "" {
+			t.Fatalf("%q: empty key", u)
+		}
+	})
+}

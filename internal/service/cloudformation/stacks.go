@@ -584,7 +584,17 @@ func (c *CloudFormation) GetTemplate(ctx *request.Context, in *cfnapi.GetTemplat
 		if err != nil {
 			return nil, err
 		}
-		return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(cs.Template), StagesAvailable: []string{"Original", "Processed"}}, nil
+		body := cs.Template
+		if ptrStr(in.TemplateStage) == "Processed" {
+			env := transformEnv{values: map[string]string{}, account: ctx.Account, region: ctx.Region, stackName: cs.StackName}
+			for _, p := range cs.Resolved {
+				env.values[p.Key] = p.Value
+			}
+			if body, err = processedTemplate(cs.Template, env); err != nil {
+				return nil, err
+			}
+		}
+		return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(body), StagesAvailable: []string{"Original", "Processed"}}, nil
 	}
 	s, err := c.find(ctx, ptrStr(in.StackName))
 	if err != nil {
