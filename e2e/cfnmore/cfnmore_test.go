@@ -236,6 +236,8 @@ users = {
     "cfn-only": [cfn],
     # cloudformation and passing the role, still no sqs.
     "passer": [cfn, {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::000000000000:role/cfn-role"}],
+    # queues named after its stacks only.
+    "scoped": [cfn, {"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:000000000000:scoped-*"}],
 }
 out = {}
 for name, stmts in users.items():
@@ -245,7 +247,7 @@ for name, stmts in users.items():
     out[name] = ["AWS_ACCESS_KEY_ID=" + k["AccessKeyId"], "AWS_SECRET_ACCESS_KEY=" + k["SecretAccessKey"]]
 print(json.dumps(out))
 `), &keys)
-	cfnOnly, passer := keys["cfn-only"], keys["passer"]
+	cfnOnly, passer, scoped := keys["cfn-only"], keys["passer"], keys["scoped"]
 	settled := func(name string) string {
 		var st string
 		framework.WaitUntil(t, 90*time.Second, func() bool {
@@ -273,6 +275,13 @@ print(json.dumps(out))
 	// As the caller, the queue is refused.
 	if _, stderr, err := n.AWS(t, cfnOnly, "cloudformation", "create-stack", "--stack-name", "as-user", "--template-body", "file://"+tpl); err != nil {
 		t.Fatalf("as the caller: %v %s", err, stderr)
+	}
+	// A policy scoped to the stack's generated names allows them.
+	if _, stderr, err := n.AWS(t, scoped, "cloudformation", "create-stack", "--stack-name", "scoped-app", "--template-body", "file://"+tpl); err != nil {
+		t.Fatalf("scoped: %v %s", err, stderr)
+	}
+	if st := settled("scoped-app"); st != "CREATE_COMPLETE" {
+		t.Fatalf("stack made with a policy scoped to its names: %s", st)
 	}
 	if st := settled("passed"); st != "CREATE_COMPLETE" {
 		t.Fatalf("stack made as the role: %s", st)

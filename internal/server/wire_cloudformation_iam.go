@@ -69,7 +69,12 @@ func (d *deps) authorizeProvider(ctx *request.Context, svc, typ, verb string, r 
 	in := b.NewInput()
 	fillInput(in, r.Properties)
 	if verb != "create" && r.PhysicalID != "" {
-		setIdentifier(in, r.PhysicalID)
+		setIdentifier(in, r.PhysicalID, false)
+	} else if verb == "create" {
+		// A name CloudFormation generates (<stack>-<logical>-<random>) is
+		// checked as one like it, so policies scoped to the stack's
+		// names match.
+		setIdentifier(in, kit.PhysicalName(r, 64), true)
 	}
 	c := asCallerIn(ctx, svc)
 	c.Operation = op
@@ -91,8 +96,8 @@ func fillInput(in any, props map[string]any) {
 
 // setIdentifier puts the resource's physical id in the first empty
 // member that names the resource (QueueUrl, TableName, TopicArn,
-// Bucket, ...).
-func setIdentifier(in any, id string) {
+// Bucket, ...; with namesOnly, only names: QueueName, Bucket, Name).
+func setIdentifier(in any, id string, namesOnly bool) {
 	v := reflect.ValueOf(in)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return
@@ -103,6 +108,9 @@ func setIdentifier(in any, id string) {
 		f := v.Field(i)
 		name := t.Field(i).Name
 		if f.Kind() != reflect.Pointer || f.Type().Elem().Kind() != reflect.String || !f.IsNil() {
+			continue
+		}
+		if namesOnly && name != "Bucket" && name != "Name" && !strings.HasSuffix(name, "Name") {
 			continue
 		}
 		if name == "Bucket" || strings.HasSuffix(name, "Name") || strings.HasSuffix(name, "Url") ||
