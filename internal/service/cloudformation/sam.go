@@ -15,7 +15,7 @@ import (
 // ServerlessRestApi, ServerlessRestApiProdStage, ...), so the Ref and
 // Fn::GetAtt users write against those names resolve.
 
-// samError is the error the transform fails with, worded as AWS's.
+// samErrors are the errors the transform fails with, worded as AWS's.
 type samErrors []string
 
 func (e samErrors) err() error {
@@ -32,22 +32,21 @@ func (e *samErrors) add(logical, format string, args ...any) {
 
 // sam is one run of the transform.
 type sam struct {
-	env       transformEnv
-	in        map[string]any // the template's Resources
-	out       map[string]any // the processed Resources
-	globals   map[string]map[string]any
-	errs      samErrors
-	renames   map[string]string // Ref X -> Ref Y (layer versions)
-	implicit  map[string]any    // paths of the implicit ServerlessRestApi
-	explicit  map[string]map[string]any
-	apiEvents map[string][]string // API logical id -> functions' permissions (for DependsOn)
+	env      transformEnv
+	in       map[string]any // the template's Resources
+	out      map[string]any // the processed Resources
+	globals  map[string]map[string]any
+	errs     samErrors
+	renames  map[string]string // Ref X -> Ref Y (layer versions)
+	implicit map[string]any    // paths of the implicit ServerlessRestApi
+	explicit map[string]map[string]any
 }
 
 // serverless runs the SAM transform over doc.
 func serverless(doc map[string]any, env transformEnv) (map[string]any, error) {
 	res, _ := doc["Resources"].(map[string]any)
 	s := &sam{env: env, in: res, out: map[string]any{}, globals: map[string]map[string]any{}, renames: map[string]string{},
-		explicit: map[string]map[string]any{}, apiEvents: map[string][]string{}}
+		explicit: map[string]map[string]any{}}
 	if g, ok := doc["Globals"]; ok {
 		gm, ok := g.(map[string]any)
 		if !ok {
@@ -85,7 +84,21 @@ func serverless(doc map[string]any, env transformEnv) (map[string]any, error) {
 		ty, _ := m["Type"].(string)
 		switch ty {
 		case "AWS::Serverless::Function":
+			before := make(map[string]bool, len(s.out))
+			for k := range s.out {
+				before[k] = true
+			}
 			s.function(name, m)
+			// What the function's expansion makes shares its Condition.
+			if c, ok := m["Condition"]; ok {
+				for k, v := range s.out {
+					if r, isMap := v.(map[string]any); isMap && !before[k] {
+						if _, has := r["Condition"]; !has {
+							r["Condition"] = c
+						}
+					}
+				}
+			}
 		case "AWS::Serverless::SimpleTable":
 			s.simpleTable(name, m)
 		case "AWS::Serverless::LayerVersion":

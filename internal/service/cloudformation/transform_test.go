@@ -164,3 +164,36 @@ func FuzzTransforms(f *testing.F) {
 		_, _ = parseTemplate(body)
 	})
 }
+
+// TestSAMConditionPropagates: what a conditional function's expansion
+// makes carries its Condition, so a false condition leaves no dangling
+// permission or event source.
+func TestSAMConditionPropagates(t *testing.T) {
+	tm, err := parseTemplate(`Transform: AWS::Serverless-2016-10-31
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  F:
+    Type: AWS::Serverless::Function
+    Condition: Never
+    Properties:
+      InlineCode: x
+      Handler: index.h
+      Runtime: python3.12
+      Events:
+        S: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn}}
+        T: {Type: Schedule, Properties: {Schedule: rate(1 hour)}}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"F", "FRole", "FS", "FT", "FTPermission"} {
+		if r, ok := tm.Resources[id]; !ok || r.Condition != "Never" {
+			t.Errorf("%s: %+v", id, r)
+		}
+	}
+	if tm.Resources["Q"].Condition != "" {
+		t.Error("the queue got the function's condition")
+	}
+}
