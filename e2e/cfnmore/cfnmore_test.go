@@ -306,3 +306,69 @@ print(json.dumps(out))
 		t.Fatalf("no AccessDenied CREATE_FAILED event:\n%s", b)
 	}
 }
+
+const signalTemplate = `Resources:
+  Handle:
+    Type: AWS::CloudFormation::WaitConditionHandle
+  Wait:
+    Type: AWS::CloudFormation::WaitCondition
+    Properties: {Handle: !Ref Handle, Timeout: "600"}
+  Queue:
+    Type: AWS::SQS::Queue
+    CreationPolicy:
+      ResourceSignal: {Count: 1, Timeout: PT10M}
+Outputs:
+  Data: {Value: !GetAtt Wait.Data}
+`
+
+// TestSignals: a wait condition signalled with a PUT to its handle's URL
+// (what cfn-signal and curl do) and a CreationPolicy signalled with
+// `aws cloudformation signal-resource`.
+func TestSignals(t *testing.T) {
+	t.Parallel()
+	n := framework.StartBinary(t)
+	tpl := writeFile(t, "signals.yaml", signalTemplate)
+	n.MustAWS(t, "cloudformation", "create-stack", "--stack-name", "sig", "--template-body", "file://"+tpl)
+	var handle string
+	framework.WaitUntil(t, 60*time.Second, func() bool {
+		var out struct{ StackResourceDetail struct{ PhysicalResourceId, ResourceStatus string } }
+		o, _, err := n.AWS(t, nil, "cloudformation", "describe-stack-resource", "--stack-name", "sig", "--logical-resource-id", "Handle")
+		if err != nil || json.Unmarshal([]byte(o), &out) != nil {
+			return false
+		}
+		handle = out.StackResourceDetail.PhysicalResourceId
+		return out.StackResourceDetail.ResourceStatus == "CREATE_COMPLETE"
+	}, "the wait condition handle")
+	if !strings.HasPrefix(handle, n.Endpoint+"/cloudformation-waitcondition-niwa/") {
+		t.Fatalf("handle %s", handle)
+	}
+	req, err := http.NewRequest(http.MethodPut, handle, strings.NewReader(`{"Status":"SUCCESS","Reason":"ready","UniqueId":"web1","Data":"hello"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("signal PUT: %d", resp.StatusCode)
+	}
+	// The queue waits for its signal once made.
+	framework.WaitUntil(t, 60*time.Second, func() bool {
+		_, _, err := n.AWS(t, nil, "cloudformation", "signal-resource", "--stack-name", "sig", "--logical-resource-id", "Queue",
+			"--unique-id", "i-1", "--status", "SUCCESS")
+		return err == nil
+	}, "the queue to take its signal")
+	framework.WaitUntil(t, 60*time.Second, func() bool {
+		return describe(t, n, "sig").StackStatus == "CREATE_COMPLETE"
+	}, "the stack to complete")
+	if d := output(describe(t, n, "sig"), "Data"); d != `{"web1":"hello"}` {
+		t.Fatalf("wait condition data %q", d)
+	}
+	_, stderr, err := n.AWS(t, nil, "cloudformation", "signal-resource", "--stack-name", "sig", "--logical-resource-id", "Queue",
+		"--unique-id", "i-2", "--status", "SUCCESS")
+	if err == nil || !strings.Contains(stderr, "is in CREATE_COMPLETE state and cannot be signaled") {
+		t.Fatalf("late signal: %v %s", err, stderr)
+	}
+}
