@@ -331,7 +331,9 @@ func TestSignals(t *testing.T) {
 	n.MustAWS(t, "cloudformation", "create-stack", "--stack-name", "sig", "--template-body", "file://"+tpl)
 	var handle string
 	framework.WaitUntil(t, 60*time.Second, func() bool {
-		var out struct{ StackResourceDetail struct{ PhysicalResourceId, ResourceStatus string } }
+		var out struct {
+			StackResourceDetail struct{ PhysicalResourceId, ResourceStatus string }
+		}
 		o, _, err := n.AWS(t, nil, "cloudformation", "describe-stack-resource", "--stack-name", "sig", "--logical-resource-id", "Handle")
 		if err != nil || json.Unmarshal([]byte(o), &out) != nil {
 			return false
