@@ -154,6 +154,10 @@ func buildServices(d *deps) (*built, error) {
 			b.closers = append(b.closers, w.Close)
 		}
 		d.decls[entry.spec.Name] = w.Declaration
+		if d.specs == nil {
+			d.specs = map[string]api.Spec{}
+		}
+		d.specs[entry.spec.Name] = entry.spec
 		if w.Authz.Policies != nil {
 			d.policySources[w.Namespace] = w.Declaration
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -98,6 +99,9 @@ type deps struct {
 	// decls are the wired services' declarations, by service name, for
 	// the authorizer and the audit trail.
 	decls map[string]kit.Declaration
+	// specs are the wired services' APIs, by service name, for calls
+	// authorized as their caller's (CloudFormation's providers).
+	specs map[string]api.Spec
 	// policySources are the services that keep resource-based policies
 	// (bucket, queue, topic, function, key policies), by ARN namespace,
 	// for the policy engine.

@@ -37,6 +37,7 @@ func (s *CloudFront) Declare() kit.Declaration {
 		NotImplemented:    notImplemented(),
 		Reset:             s.Reset,
 		Close:             s.Close,
+		Resources:         s.cfnResources(),
 	}
 }
 

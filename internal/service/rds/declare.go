@@ -54,7 +54,8 @@ func (s *RDS) Declare() kit.Declaration {
 		NotImplemented: kit.Reasons{}.
 			Add("Aurora clusters are not in niwa yet (issue 25 part 2)", "CreateDBCluster", "DescribeDBClusters", "DeleteDBCluster").
 			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies"),
-		Reset: s.Reset,
-		Close: s.Close,
+		Reset:     s.Reset,
+		Close:     s.Close,
+		Resources: s.cfnResources(),
 	}
 }

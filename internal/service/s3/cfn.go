@@ -16,7 +16,7 @@ func (s *S3) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the bucket name; Fn::GetAtt Arn, DomainName,
 		// RegionalDomainName, DualStackDomainName, WebsiteURL.
-		"AWS::S3::Bucket": {
+		"AWS::S3::Bucket": {Read: s.cfnReadBucket,
 			Create: s.cfnCreateBucket, Update: s.cfnUpdateBucket, Delete: s.cfnDeleteBucket,
 			Replace: []string{"BucketName", "ObjectLockEnabled"}, Tags: true,
 		},
@@ -270,4 +270,38 @@ func cfnLifecycleRules(props map[string]any) ([]s3api.LifecycleRule, error) {
 		out = append(out, rule)
 	}
 	return out, nil
+}
+
+// cfnReadBucket reads a bucket's versioning and tags back for drift
+// detection.
+func (s *S3) cfnReadBucket(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	v, err := s.GetBucketVersioning(ctx, &s3api.GetBucketVersioningInput{Bucket: &r.PhysicalID})
+	if e := awserr.As(err); e != nil && e.Code.Code == "NoSuchBucket" {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]any{"BucketName": r.PhysicalID, "VersioningConfiguration": nil}
+	if v.Status != nil && *v.Status != "" {
+		live["VersioningConfiguration"] = map[string]any{"Status": *v.Status}
+	}
+	tags, err := s.GetBucketTagging(ctx, &s3api.GetBucketTaggingInput{Bucket: &r.PhysicalID})
+	var l []any
+	if err == nil {
+		for _, t := range tags.TagSet {
+			l = append(l, map[string]any{"Key": cfnDeref(t.Key), "Value": cfnDeref(t.Value)})
+		}
+	} else if e := awserr.As(err); e == nil || e.Code.Code != "NoSuchTagSet" {
+		return nil, err
+	}
+	live["Tags"] = l
+	return live, nil
+}
+
+func cfnDeref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
