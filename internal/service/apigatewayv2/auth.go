@@ -299,7 +299,7 @@ func (s *APIGatewayV2) runAuthorizer(c *call, au apigatewayv2api.Authorizer, val
 			Headers: e2.Headers, QueryStringParameters: e2.QueryStringParameters, RequestContext: e2.RequestContext,
 			PathParameters: e2.PathParameters, StageVariables: e2.StageVariables}
 	}
-	payload, err := json.Marshal(ev)
+	payload, err := marshal(ev)
 	if err != nil {
 		return authAnswer{}, &errInternal
 	}

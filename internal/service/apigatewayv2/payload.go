@@ -87,8 +87,8 @@ func (c *call) headers() http.Header {
 	}
 	h["x-forwarded-proto"] = []string{proto}
 	h["x-forwarded-port"] = []string{port}
-	if h.Get("x-amzn-trace-id") == "" {
-		h["x-amzn-trace-id"] = []string{"Root=1-" + strconv.FormatInt(c.now.Unix(), 16) + "-" + awsid.Hex(12)}
+	if len(h["x-amzn-trace-id"]) == 0 {
+		h["x-amzn-trace-id"] = []string{"Root=1-" + strconv.FormatInt(c.now.Unix(), 16) + "-" + awsid.Hex(24)}
 	}
 	return h
 }
@@ -410,7 +410,7 @@ func (s *APIGatewayV2) lambdaProxy(c *call, integ apigatewayv2api.Integration) (
 		version = "2.0"
 		ev = c.event2()
 	}
-	payload, err := json.Marshal(ev)
+	payload, err := marshal(ev)
 	if err != nil {
 		return errInternal, false
 	}
@@ -449,4 +449,16 @@ func (c *call) respond(integ apigatewayv2api.Integration, a answer) {
 	if c.r.Method != http.MethodHead {
 		_, _ = c.w.Write(a.body)
 	}
+}
+
+// marshal encodes an event as Lambda receives it: without escaping
+// <, > and & (json.Marshal's HTML safety).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
