@@ -91,7 +91,9 @@ func TestQuickCreate(t *testing.T) {
 			if !strings.HasPrefix(api.ApiEndpoint, "http://"+api.ApiId+".execute-api.localhost:") {
 				t.Fatalf("endpoint %q", api.ApiEndpoint)
 			}
-			var routes struct{ Items []struct{ RouteKey, Target string } }
+			var routes struct {
+				Items []struct{ RouteKey, Target string }
+			}
 			framework.CLIJSON(t, n, cli, &routes, "apigatewayv2", "get-routes", "--api-id", api.ApiId)
 			if len(routes.Items) != 1 || routes.Items[0].RouteKey != "$default" || !strings.HasPrefix(routes.Items[0].Target, "integrations/") {
 				t.Fatalf("routes %+v", routes)
