@@ -3,7 +3,6 @@ package apigatewayv2
 import (
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
@@ -31,7 +30,7 @@ func (c *call) accessLogLine(format string) string {
 }
 
 // accessLog writes the call's line when its stage logs.
-func (s *APIGatewayV2) accessLog(c *call, d time.Duration) {
+func (s *APIGatewayV2) accessLog(c *call) {
 	l := c.stage.AccessLogSettings
 	if s.logs == nil || l == nil || ptr.Deref(l.Format) == "" {
 		return
@@ -46,5 +45,4 @@ func (s *APIGatewayV2) accessLog(c *call, d time.Duration) {
 	if err := s.logs.AppendLogEvents(p[4], p[3], p[6], stream, []LogLine{{Time: c.now, Message: line}}); err != nil {
 		s.log.Warn("apigatewayv2: writing an access log line failed", "log_group", p[6], "error", err)
 	}
-	_ = d
 }

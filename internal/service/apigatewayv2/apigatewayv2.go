@@ -16,7 +16,6 @@ package apigatewayv2
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -385,20 +384,6 @@ func sortedValues[T any](m map[string]T) []T {
 	out := make([]T, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, m[k])
-	}
-	return out
-}
-
-// jsonCopy deep-copies a value through JSON (records are JSON in storage
-// anyway).
-func jsonCopy[T any](v T) T {
-	var out T
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	if json.Unmarshal(b, &out) != nil {
-		return v
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package apigatewayv2
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -439,10 +438,4 @@ func (c *call) contextValue(name string) string {
 		}
 	}
 	return ""
-}
-
-// unescapedQuery reads a query parameter (for identity sources).
-func unescapedQuery(raw, name string) string {
-	q, _ := url.ParseQuery(raw)
-	return q.Get(name)
 }

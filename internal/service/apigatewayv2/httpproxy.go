@@ -54,12 +54,12 @@ func (s *APIGatewayV2) httpProxy(c *call, integ apigatewayv2api.Integration) (ga
 			hdr[k] = vs
 		}
 	}
-	hdr.Set("X-Forwarded-For", c.headers().Get("x-forwarded-for"))
+	hdr.Set("X-Forwarded-For", strings.Join(c.headers()["x-forwarded-for"], ","))
 	if err := c.mapRequest(integ, u, q, hdr); err != nil {
 		c.integErr = err.Error()
 		return errInternal, false
 	}
-	u.RawQuery = encodeQuery(q)
+	u.RawQuery = q.Encode()
 	method := ptr.Deref(integ.IntegrationMethod)
 	if method == "" || method == "ANY" {
 		method = c.r.Method
@@ -122,9 +122,6 @@ func (s *APIGatewayV2) backendClient(integ apigatewayv2api.Integration) *http.Cl
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: *integ.TlsConfig.ServerNameToVerify}
 	return &http.Client{Transport: t, Timeout: s.client.Timeout}
 }
-
-// encodeQuery encodes a query keeping keys sorted (url.Values.Encode).
-func encodeQuery(q url.Values) string { return q.Encode() }
 
 // mappingValue finds the references in a mapping value: $request.*,
 // $context.*, $stageVariables.* and $response.* (with or without

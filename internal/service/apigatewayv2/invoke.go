@@ -189,12 +189,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (s *APIGatewayV2) invokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{r: r, w: &recorder{ResponseWriter: w}, reqID: requestID(), now: s.clock.Now().UTC()}
-		start := time.Now()
 		c.w.Header().Set("Apigw-Requestid", c.reqID)
 		if e, ok := s.serve(c); !ok {
 			s.writeError(c, e)
 		}
-		s.accessLog(c, time.Since(start))
+		s.accessLog(c)
 	})
 }
 
@@ -346,8 +345,8 @@ func (s *APIGatewayV2) serve(c *call) (gatewayError, bool) {
 	if !ok {
 		return errInternal, false
 	}
-	start := time.Now()
-	defer func() { c.integLatency = time.Since(start) }()
+	start := s.clock.Now()
+	defer func() { c.integLatency = s.clock.Now().Sub(start) }()
 	switch ptr.Deref(integ.IntegrationType) {
 	case "AWS_PROXY":
 		return s.lambdaProxy(c, integ)
@@ -438,7 +437,7 @@ func (s *APIGatewayV2) invoke(ctx context.Context, fn string, d time.Duration, p
 }
 
 // headerNames are a header map's names, sorted (for stable events).
-func headerNames(h http.Header) []string {
+func headerNames(h map[string][]string) []string {
 	out := make([]string, 0, len(h))
 	for k := range h {
 		out = append(out, k)

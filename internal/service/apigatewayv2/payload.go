@@ -64,8 +64,8 @@ type httpContext struct {
 // headers are the request's headers as API Gateway passes them on:
 // lower-case names, the Host, and the X-Forwarded-* and trace headers it
 // adds.
-func (c *call) headers() http.Header {
-	h := http.Header{}
+func (c *call) headers() map[string][]string {
+	h := map[string][]string{}
 	for k, vs := range c.r.Header {
 		h[strings.ToLower(k)] = vs
 	}
@@ -311,13 +311,12 @@ func (c *call) authorizer1() map[string]any {
 
 // response is a function's structured answer (both versions).
 type response struct {
-	StatusCode        *int                `json:"statusCode"`
-	Headers           map[string]any      `json:"headers"`
-	MultiValueHeaders map[string][]any    `json:"multiValueHeaders"`
-	Cookies           []string            `json:"cookies"`
-	Body              *string             `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
-	extra             map[string]struct{} `json:"-"`
+	StatusCode        *int             `json:"statusCode"`
+	Headers           map[string]any   `json:"headers"`
+	MultiValueHeaders map[string][]any `json:"multiValueHeaders"`
+	Cookies           []string         `json:"cookies"`
+	Body              *string          `json:"body"`
+	IsBase64Encoded   bool             `json:"isBase64Encoded"`
 }
 
 // answer is what the client gets.
