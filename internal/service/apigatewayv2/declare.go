@@ -41,7 +41,8 @@ func (s *APIGatewayV2) Declare() kit.Declaration {
 		Routes: []kit.Route{
 			{Name: "apigatewayv2-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
-		Reset: s.Reset,
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
+		Reset:     s.Reset,
 		NotImplemented: kit.Reasons{}.Add("VPC links reach private load balancers and Cloud Map services through "+
 			"AWS-managed network interfaces; niwa's HTTP proxy integrations call the target's URL directly",
 			"CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink").
