@@ -45,9 +45,7 @@ func (s *APIGatewayV2) Declare() kit.Declaration {
 		Reset:     s.Reset,
 		NotImplemented: kit.Reasons{}.Add("VPC links reach private load balancers and Cloud Map services through "+
 			"AWS-managed network interfaces; niwa's HTTP proxy integrations call the target's URL directly",
-			"CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink").
-			Add("OpenAPI import and export of HTTP APIs is not written yet: create routes, integrations and "+
-				"authorizers with their own calls", "ImportApi", "ReimportApi", "ExportApi"),
+			"CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink"),
 	}
 }
 

@@ -78,21 +78,21 @@ func (l *fakeLogs) AppendLogEvents(account, region, group, stream string, lines 
 }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	h    *servicetest.Harness
 	s    *APIGatewayV2
 	fns  *fakeFunctions
 	logs *fakeLogs
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	h := servicetest.New(t, "apigatewayv2")
 	e := &env{t: t, h: h, fns: &fakeFunctions{}, logs: &fakeLogs{}}
 	e.s = New(Options{Store: h.Store(), Clock: h.Clock, Functions: e.fns, Logs: e.logs})
 	return e
 }
 
-func must[T any](t *testing.T) func(v T, err error) T {
+func must[T any](t testing.TB) func(v T, err error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
