@@ -236,3 +236,46 @@ print(api["ApiId"])
 		t.Fatalf("expired token: %d %s", s, b)
 	}
 }
+
+// TestIAMRoute: a route with AWS_IAM authorization lets through a
+// request botocore signs for execute-api with niwa's credentials,
+// verified by niwa's own SigV4 verifier, and refuses unsigned or badly
+// signed ones with 403.
+func TestIAMRoute(t *testing.T) {
+	n := framework.StartBinary(t)
+	fn := function(t, n, "iam")
+	out := n.Python(t, `
+import boto3, os, urllib.request, urllib.error
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+ag = boto3.client("apigatewayv2")
+api = ag.create_api(Name="iam", ProtocolType="HTTP")
+integ = ag.create_integration(ApiId=api["ApiId"], IntegrationType="AWS_PROXY", IntegrationUri="`+fn+`", PayloadFormatVersion="2.0")
+ag.create_route(ApiId=api["ApiId"], RouteKey="GET /who", Target="integrations/" + integ["IntegrationId"], AuthorizationType="AWS_IAM")
+ag.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+endpoint = os.environ["AWS_ENDPOINT_URL"]
+port = endpoint.rsplit(":", 1)[1]
+host = api["ApiId"] + ".execute-api.localhost:" + port
+
+def call(headers):
+    req = urllib.request.Request(endpoint + "/who", headers=dict(headers, Host=host))
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+creds = boto3.Session().get_credentials()
+signed = AWSRequest(method="GET", url="http://" + host + "/who")
+SigV4Auth(creds, "execute-api", "us-east-1").add_auth(signed)
+print(call({}))
+print(call({k: v for k, v in signed.headers.items()}))
+bad = dict(signed.headers.items())
+bad["Authorization"] = bad["Authorization"][:-4] + "0000"
+print(call(bad))
+`)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || lines[0] != `(403, '{"message":"Forbidden"}')` || !strings.HasPrefix(lines[1], "(200, ") || lines[2] != `(403, '{"message":"Forbidden"}')` {
+		t.Fatalf("unsigned, signed, badly signed:\n%s", out)
+	}
+}

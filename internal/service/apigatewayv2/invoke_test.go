@@ -595,3 +595,33 @@ func TestCustomDomain(t *testing.T) {
 		t.Fatalf("deleting a mapped API: %v", err)
 	}
 }
+
+type fakeSigs struct{ ok bool }
+
+func (f fakeSigs) Verify(r *http.Request) (string, string, error) {
+	if !f.ok {
+		return "", "", errors.New("The request signature we calculated does not match the signature you provided.")
+	}
+	return "arn:aws:iam::000000000000:user/alice", "000000000000", nil
+}
+
+// TestIAMRoute: an AWS_IAM route refuses unsigned and badly signed
+// requests (403) and names a verified caller in the event.
+func TestIAMRoute(t *testing.T) {
+	e := newEnv(t)
+	e.fns.set(testFn, returns(`"iam"`))
+	api := e.api(nil)
+	e.route(api, "GET /iam", e.lambdaInteg(api, "2.0"), func(r *apigatewayv2api.CreateRouteRequest) { r.AuthorizationType = ptr.To("AWS_IAM") })
+	signed := "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260501/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=abc"
+	wantAnswer(t, e.do("GET", host(api)+"/iam", ""), 403, `{"message":"Forbidden"}`)
+	e.s.sigs = fakeSigs{ok: false}
+	wantAnswer(t, e.do("GET", host(api)+"/iam", "", "Authorization", signed), 403, `{"message":"Forbidden"}`)
+	e.s.sigs = fakeSigs{ok: true}
+	wantAnswer(t, e.do("GET", host(api)+"/iam", "", "Authorization", signed), 200, `"iam"`)
+	var ev map[string]any
+	_ = json.Unmarshal(e.fns.calls(testFn)[0], &ev)
+	iam := ev["requestContext"].(map[string]any)["authorizer"].(map[string]any)["iam"].(map[string]any)
+	if iam["userArn"] != "arn:aws:iam::000000000000:user/alice" || iam["accessKey"] != "AKIAEXAMPLE" || iam["userId"] != "alice" {
+		t.Fatalf("iam %v", iam)
+	}
+}
