@@ -278,7 +278,8 @@ func (s *APIGatewayV2) resolve(c *call) (gatewayError, bool) {
 		if stageName == "" {
 			stageName = defaultRoute
 		}
-	} else if stageName != defaultRoute {
+	} else if stageName != defaultRoute && c.domain == "" {
+		// A custom domain's paths carry no stage: the mapping names it.
 		c.stagePath = "/" + stageName
 	}
 	st, ok := c.api.Stages[stageName]

@@ -625,3 +625,52 @@ func TestIAMRoute(t *testing.T) {
 		t.Fatalf("iam %v", iam)
 	}
 }
+
+// TestLambdaAuthorizerPolicy: a payload 1.0 authorizer answers an IAM
+// policy, evaluated for execute-api:Invoke on the route's ARN; its
+// context reaches a 1.0 integration's requestContext.authorizer.
+func TestLambdaAuthorizerPolicy(t *testing.T) {
+	e := newEnv(t)
+	const authFn = "arn:aws:lambda:us-east-1:000000000000:function:policy"
+	e.fns.set(testFn, returns(`{"statusCode":200,"body":"in"}`))
+	e.fns.set(authFn, func(p []byte) ([]byte, string, error) {
+		var ev struct {
+			Type, MethodArn, IdentitySource string
+		}
+		_ = json.Unmarshal(p, &ev)
+		switch ev.IdentitySource {
+		case "fail":
+			return []byte(`{"errorMessage":"Unauthorized"}`), "Unhandled", nil
+		case "broken":
+			return []byte(`{"principalId":"x"}`), "", nil
+		}
+		effect := "Deny"
+		if ev.IdentitySource == "good" && ev.Type == "REQUEST" {
+			effect = "Allow"
+		}
+		// Allows only GET on /open/*, whatever the stage.
+		return []byte(`{"principalId":"p1","context":{"team":"a"},"policyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"` + effect +
+			`","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:*/*/GET/open/*"}]}}`), "", nil
+	})
+	api := e.api(nil)
+	au := must[*apigatewayv2api.CreateAuthorizerResponse](t)(e.s.CreateAuthorizer(e.h.Ctx(), &apigatewayv2api.CreateAuthorizerRequest{
+		ApiId: &api, Name: ptr.To("p"), AuthorizerType: ptr.To("REQUEST"), IdentitySource: []string{"$request.header.X-Token"},
+		AuthorizerUri:                  ptr.To("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + authFn + "/invocations"),
+		AuthorizerPayloadFormatVersion: ptr.To("1.0")}))
+	integ := e.lambdaInteg(api, "1.0")
+	for _, k := range []string{"GET /open/{x}", "POST /open/{x}"} {
+		e.route(api, k, integ, func(r *apigatewayv2api.CreateRouteRequest) {
+			r.AuthorizationType, r.AuthorizerId = ptr.To("CUSTOM"), au.AuthorizerId
+		})
+	}
+	wantAnswer(t, e.do("GET", host(api)+"/open/1", "", "X-Token", "good"), 200, "in")
+	var ev map[string]any
+	_ = json.Unmarshal(e.fns.calls(testFn)[0], &ev)
+	if a := ev["requestContext"].(map[string]any)["authorizer"].(map[string]any); a["team"] != "a" || a["principalId"] != "p1" {
+		t.Fatalf("1.0 authorizer context %v", a)
+	}
+	wantAnswer(t, e.do("POST", host(api)+"/open/1", "", "X-Token", "good"), 403, `{"message":"Forbidden"}`)
+	wantAnswer(t, e.do("GET", host(api)+"/open/1", "", "X-Token", "bad"), 403, `{"message":"Forbidden"}`)
+	wantAnswer(t, e.do("GET", host(api)+"/open/1", "", "X-Token", "fail"), 401, `{"message":"Unauthorized"}`)
+	wantAnswer(t, e.do("GET", host(api)+"/open/1", "", "X-Token", "broken"), 500, `{"message":"Internal Server Error"}`)
+}
