@@ -96,7 +96,9 @@ func (s *APIGatewayV2) domainOf(r *http.Request) (domainRecord, bool) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if host == "" || !strings.Contains(host, ".") {
+	// Most requests name niwa by address or as localhost: no custom
+	// domain, and no storage read for every API call.
+	if host == "" || !strings.Contains(host, ".") || net.ParseIP(host) != nil {
 		return domainRecord{}, false
 	}
 	var d domainRecord
