@@ -99,6 +99,9 @@ type APIGatewayV2 struct {
 	jwks      map[string]jwksEntry
 	authCache map[string]authEntry
 	buckets   map[string]*bucket
+
+	// ws are the WebSocket APIs' open connections (websocket.go).
+	ws wsConns
 }
 
 // New returns the service.
@@ -127,6 +130,8 @@ func (s *APIGatewayV2) Reset() error {
 	s.jwks = map[string]jwksEntry{}
 	s.authCache = map[string]authEntry{}
 	s.buckets = map[string]*bucket{}
+	// Connections go with the APIs they belong to.
+	s.ws.closeAll()
 	return nil
 }
 

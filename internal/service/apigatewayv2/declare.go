@@ -43,6 +43,7 @@ func (s *APIGatewayV2) Declare() kit.Declaration {
 		},
 		Resources: s.cfnResources(), // CloudFormation (cfn.go)
 		Reset:     s.Reset,
+		Close:     s.Close,
 		NotImplemented: kit.Reasons{}.Add("VPC links reach private load balancers and Cloud Map services through "+
 			"AWS-managed network interfaces; niwa's HTTP proxy integrations call the target's URL directly",
 			"CreateVpcLink", "GetVpcLink", "GetVpcLinks", "UpdateVpcLink", "DeleteVpcLink"),

@@ -121,14 +121,15 @@ type gatewayError struct {
 }
 
 var (
-	errNotFound       = gatewayError{404, "Not Found"}
-	errForbidden      = gatewayError{403, "Forbidden"}
-	errUnauthorized   = gatewayError{401, "Unauthorized"}
-	errInternal       = gatewayError{500, "Internal Server Error"}
-	errUnavailable    = gatewayError{503, "Service Unavailable"}
-	errThrottled      = gatewayError{429, "Too Many Requests"}
-	errTooLarge       = gatewayError{413, "Request Entity Too Large"}
-	errWebSocketPlain = gatewayError{426, "WebSocket APIs answer WebSocket connections, which niwa does not serve yet"}
+	errNotFound     = gatewayError{404, "Not Found"}
+	errForbidden    = gatewayError{403, "Forbidden"}
+	errUnauthorized = gatewayError{401, "Unauthorized"}
+	errInternal     = gatewayError{500, "Internal Server Error"}
+	errUnavailable  = gatewayError{503, "Service Unavailable"}
+	errThrottled    = gatewayError{429, "Too Many Requests"}
+	errTooLarge     = gatewayError{413, "Request Entity Too Large"}
+	// A plain request to a WebSocket API's URL.
+	errWebSocketPlain = gatewayError{426, "Upgrade Required"}
 )
 
 // call is one invoke being served.
@@ -171,6 +172,9 @@ type recorder struct {
 	status int
 	length int
 }
+
+// Unwrap lets WebSocket upgrades reach the connection (Hijack).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
@@ -262,9 +266,6 @@ func (s *APIGatewayV2) resolve(c *call) (gatewayError, bool) {
 	if c.domain == "" && ptr.Deref(c.api.Api.DisableExecuteApiEndpoint) {
 		return errForbidden, false
 	}
-	if !c.api.isHTTP() {
-		return errWebSocketPlain, false
-	}
 	if !explicit {
 		first, _, _ := strings.Cut(strings.TrimPrefix(escaped, "/"), "/")
 		if name, err := url.PathUnescape(first); err == nil && name != defaultRoute && name != "" {
@@ -310,6 +311,9 @@ func (s *APIGatewayV2) resolve(c *call) (gatewayError, bool) {
 func (s *APIGatewayV2) serve(c *call) (gatewayError, bool) {
 	if e, ok := s.resolve(c); !ok {
 		return e, false
+	}
+	if !c.api.isHTTP() {
+		return s.serveWebSocketAPI(c)
 	}
 	if c.isPreflight() && c.dep.Cors != nil {
 		c.preflight()
