@@ -35,15 +35,14 @@ const maxWSMessage = 128 << 10
 
 // wsConn is one connected client.
 type wsConn struct {
-	id, apiID, stage   string
-	loc                location
-	conn               *websocket.Conn
-	connectedAt        time.Time
-	sourceIP, agent    string
-	mu                 sync.Mutex
-	lastActive         time.Time
-	cancel             context.CancelFunc
-	closedByManagement bool
+	id, apiID, stage string
+	loc              location
+	conn             *websocket.Conn
+	connectedAt      time.Time
+	sourceIP, agent  string
+	mu               sync.Mutex
+	lastActive       time.Time
+	cancel           context.CancelFunc
 }
 
 func (w *wsConn) touch(t time.Time) {
