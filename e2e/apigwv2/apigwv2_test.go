@@ -279,3 +279,62 @@ print(call(bad))
 		t.Fatalf("unsigned, signed, badly signed:\n%s", out)
 	}
 }
+
+// TestHTTPProxyAccessLog: a quick-created API over an HTTP URL proxies
+// the whole path with the parameter mappings of its integration, and its
+// stage's access log lands in CloudWatch Logs in the configured format.
+func TestHTTPProxyAccessLog(t *testing.T) {
+	n := framework.StartBinary(t)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, r.Method+" "+r.URL.Path+" "+r.URL.RawQuery+" "+r.Header.Get("X-Tenant"))
+	}))
+	defer backend.Close()
+	cli := framework.CLIs[0]
+	var api struct{ ApiId string }
+	framework.CLIJSON(t, n, cli, &api, "apigatewayv2", "create-api", "--name", "proxy", "--protocol-type", "HTTP",
+		"--target", backend.URL+"/base")
+	n.MustAWS(t, "logs", "create-log-group", "--log-group-name", "api-access")
+	n.MustAWS(t, "apigatewayv2", "update-stage", "--api-id", api.ApiId, "--stage-name", "$default", "--access-log-settings",
+		`{"DestinationArn":"arn:aws:logs:`+n.Region+`:000000000000:log-group:api-access",`+
+			`"Format":"{\"route\":\"$context.routeKey\",\"status\":\"$context.status\",\"path\":\"$context.path\"}"}`)
+	var integs struct {
+		Items []struct{ IntegrationId string }
+	}
+	framework.CLIJSON(t, n, cli, &integs, "apigatewayv2", "get-integrations", "--api-id", api.ApiId)
+	if len(integs.Items) != 1 {
+		t.Fatalf("integrations %+v", integs)
+	}
+	// A managed integration is changed through the API; a new one with
+	// a mapping takes a route of its own.
+	var mapped struct{ IntegrationId string }
+	framework.CLIJSON(t, n, cli, &mapped, "apigatewayv2", "create-integration", "--api-id", api.ApiId, "--integration-type", "HTTP_PROXY",
+		"--integration-method", "GET", "--integration-uri", backend.URL+"/tenants/{id}", "--payload-format-version", "1.0",
+		"--request-parameters", `{"append:header.x-tenant":"$request.path.id","overwrite:querystring.v":"2"}`)
+	n.MustAWS(t, "apigatewayv2", "create-route", "--api-id", api.ApiId, "--route-key", "GET /t/{id}", "--target", "integrations/"+mapped.IntegrationId)
+	host := api.ApiId + ".execute-api.localhost"
+	if s, _, b := curl(t, n, host, n.Endpoint+"/a/b?x=1"); s != 200 || b != "GET /base/a/b x=1 " {
+		t.Fatalf("$default proxy: %d %q", s, b)
+	}
+	if s, _, b := curl(t, n, host, n.Endpoint+"/t/42?v=1"); s != 200 || b != "GET /tenants/42 v=2 42" {
+		t.Fatalf("mapped proxy: %d %q", s, b)
+	}
+	want := []string{`{"route":"$default","status":"200","path":"/a/b"}`, `{"route":"GET /t/{id}","status":"200","path":"/t/42"}`}
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		out, _, err := n.AWS(t, nil, "logs", "get-log-events", "--log-group-name", "api-access", "--log-stream-name", api.ApiId+"_$default")
+		if err != nil {
+			return false
+		}
+		var ev struct{ Events []struct{ Message string } }
+		framework.MustJSON(t, out, &ev)
+		if len(ev.Events) != len(want) {
+			return false
+		}
+		for i, e := range ev.Events {
+			if e.Message != want[i] {
+				t.Fatalf("access log line %d: %s, want %s", i, e.Message, want[i])
+			}
+		}
+		return true
+	}, "the access log lines")
+}
