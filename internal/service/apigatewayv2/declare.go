@@ -41,6 +41,7 @@ func (s *APIGatewayV2) Declare() kit.Declaration {
 		Routes: []kit.Route{
 			{Name: "apigatewayv2-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
+		Names:     s.OwnsName,
 		Resources: s.cfnResources(), // CloudFormation (cfn.go)
 		Reset:     s.Reset,
 		Close:     s.Close,

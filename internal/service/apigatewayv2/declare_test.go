@@ -2,6 +2,7 @@ package apigatewayv2
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
@@ -67,6 +68,24 @@ func TestInvokeRoute(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://"+tc.host+tc.path, nil)
 		if got := route.Match(r); got != tc.invoke {
 			t.Errorf("%s%s: match %v, want %v", tc.host, tc.path, got, tc.invoke)
+		}
+	}
+}
+
+// TestOwnsName: niwa's DNS answers an API's execute-api name, not an
+// unknown id's or another name.
+func TestOwnsName(t *testing.T) {
+	e := newEnv(t)
+	api := e.api(nil)
+	for name, want := range map[string]bool{
+		api + ".execute-api.localhost":                   true,
+		strings.ToUpper(api) + ".execute-api.localhost.": true,
+		"zzzzzzzzzz.execute-api.localhost":               false,
+		api + ".execute-api.example.com":                 false,
+		"x." + api + ".execute-api.localhost":            false,
+	} {
+		if got, err := e.s.OwnsName(name); err != nil || got != want {
+			t.Errorf("%s: %v %v, want %v", name, got, err, want)
 		}
 	}
 }

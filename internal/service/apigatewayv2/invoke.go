@@ -452,3 +452,21 @@ func headerNames(h map[string][]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// OwnsName tells niwa's DNS which names this service hands out: an API's
+// <apiId>.execute-api.localhost (its ApiEndpoint's host), so that code
+// niwa runs (Lambda functions, instance commands) reaches it by name.
+func (s *APIGatewayV2) OwnsName(name string) (bool, error) {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	id, ok := strings.CutSuffix(name, ".execute-api.localhost")
+	if !ok || !hostRE.MatchString(name) {
+		return false, nil
+	}
+	found := false
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		_, found, err = index.Get(tx, storage.Scope{}, id)
+		return err
+	})
+	return found, err
+}
