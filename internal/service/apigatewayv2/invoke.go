@@ -118,18 +118,23 @@ func (s *APIGatewayV2) domainOf(r *http.Request) (domainRecord, bool) {
 type gatewayError struct {
 	status  int
 	message string
+	// kind is x-amzn-ErrorType, when the answer has one.
+	kind string
 }
 
 var (
-	errNotFound     = gatewayError{404, "Not Found"}
-	errForbidden    = gatewayError{403, "Forbidden"}
-	errUnauthorized = gatewayError{401, "Unauthorized"}
-	errInternal     = gatewayError{500, "Internal Server Error"}
-	errUnavailable  = gatewayError{503, "Service Unavailable"}
-	errThrottled    = gatewayError{429, "Too Many Requests"}
-	errTooLarge     = gatewayError{413, "Request Entity Too Large"}
+	errNotFound     = gatewayError{status: 404, message: "Not Found"}
+	errForbidden    = gatewayError{status: 403, message: "Forbidden"}
+	errUnauthorized = gatewayError{status: 401, message: "Unauthorized"}
+	errInternal     = gatewayError{status: 500, message: "Internal Server Error"}
+	errUnavailable  = gatewayError{status: 503, message: "Service Unavailable"}
+	errThrottled    = gatewayError{status: 429, message: "Too Many Requests"}
+	errTooLarge     = gatewayError{status: 413, message: "Request Entity Too Large"}
+	// An id that is no API (nor a REST API, whose route comes first):
+	// what the REST data plane answered before HTTP APIs existed.
+	errUnknownAPI = gatewayError{status: 403, message: "Forbidden", kind: "ForbiddenException"}
 	// A plain request to a WebSocket API's URL.
-	errWebSocketPlain = gatewayError{426, "Upgrade Required"}
+	errWebSocketPlain = gatewayError{status: 426, message: "Upgrade Required"}
 )
 
 // call is one invoke being served.
@@ -212,6 +217,9 @@ func (s *APIGatewayV2) writeError(c *call, e gatewayError) {
 	}{e.message})
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if e.kind != "" {
+		c.w.Header().Set("X-Amzn-Errortype", e.kind)
+	}
 	if e.status == http.StatusUnauthorized {
 		c.w.Header().Set("Www-Authenticate", "Bearer")
 	}
@@ -258,10 +266,7 @@ func (s *APIGatewayV2) resolve(c *call) (gatewayError, bool) {
 		return nil
 	})
 	if err != nil {
-		// Not an API of this service (nor a REST API, whose route comes
-		// first): what the REST data plane answered before HTTP APIs
-		// existed.
-		return errForbidden, false
+		return errUnknownAPI, false
 	}
 	if c.domain == "" && ptr.Deref(c.api.Api.DisableExecuteApiEndpoint) {
 		return errForbidden, false

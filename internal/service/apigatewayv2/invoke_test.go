@@ -254,7 +254,11 @@ func TestNotFound(t *testing.T) {
 	wantAnswer(t, e.do("POST", host(api)+"/items", ""), 404, `{"message":"Not Found"}`)
 	wantAnswer(t, e.do("GET", "http://localhost:4566/restapis/"+api+"/nostage/_user_request_/items", ""), 404, `{"message":"Not Found"}`)
 	wantAnswer(t, e.do("GET", "http://localhost:4566/restapis/"+api+"/$default/_user_request_/items", ""), 200, `"x"`)
-	wantAnswer(t, e.do("GET", host("zzzzzzzzzz")+"/items", ""), 403, `{"message":"Forbidden"}`)
+	w := e.do("GET", host("zzzzzzzzzz")+"/items", "")
+	wantAnswer(t, w, 403, `{"message":"Forbidden"}`)
+	if w.Header().Get("X-Amzn-Errortype") != "ForbiddenException" {
+		t.Errorf("unknown API: %v", w.Header())
+	}
 }
 
 // TestStagesAndDeployments: a named stage is the path's first segment

@@ -243,7 +243,7 @@ func (s *APIGatewayV2) serveWebSocket(c *call) (gatewayError, bool) {
 			return errInternal, false
 		}
 		if status < 200 || status > 299 {
-			return gatewayError{status, "Forbidden"}, false
+			return gatewayError{status: status, message: "Forbidden"}, false
 		}
 	}
 	conn, err := websocket.Accept(c.w, c.r, &websocket.AcceptOptions{InsecureSkipVerify: true})
