@@ -81,6 +81,7 @@ func function(t *testing.T, n *framework.Niwa, name string) string {
 // statusCode answer keeps its status, headers and cookies), unknown
 // paths of a route-keyed API are 404.
 func TestQuickCreate(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	fn := function(t, n, "quick")
 	for _, cli := range framework.CLIs {
@@ -139,6 +140,7 @@ func TestQuickCreate(t *testing.T) {
 // TestCORSPreflight: an API with a CORS configuration answers preflights
 // itself and puts the headers on answers to allowed origins.
 func TestCORSPreflight(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	fn := function(t, n, "cors")
 	var api struct{ ApiId string }
@@ -202,6 +204,7 @@ func (is *issuer) token(t *testing.T, claims map[string]any) string {
 // function), one for another audience, an expired one (on niwa's clock)
 // or none are 401 Unauthorized.
 func TestJWTAuthorizer(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	fn := function(t, n, "jwt")
 	is := newIssuer(t)
@@ -242,6 +245,7 @@ print(api["ApiId"])
 // verified by niwa's own SigV4 verifier, and refuses unsigned or badly
 // signed ones with 403.
 func TestIAMRoute(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	fn := function(t, n, "iam")
 	out := n.Python(t, `
@@ -284,6 +288,7 @@ print(call(bad))
 // the whole path with the parameter mappings of its integration, and its
 // stage's access log lands in CloudWatch Logs in the configured format.
 func TestHTTPProxyAccessLog(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

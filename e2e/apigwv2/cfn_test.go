@@ -32,6 +32,7 @@ const stackTemplate = `{
 // TestCloudFormationStack: a stack of AWS::ApiGatewayV2 resources makes
 // an API that answers at its endpoint; deleting the stack removes it.
 func TestCloudFormationStack(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "user "+r.URL.Path)

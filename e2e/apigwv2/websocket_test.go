@@ -31,6 +31,7 @@ def handler(event, context):
 // API with boto3's apigatewaymanagementapi client, signed with its
 // execution role's credentials.
 func TestWebSocketChat(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	role := framework.LambdaRole(t, n, "ws-role")
 	n.MustAWS(t, "iam", "put-role-policy", "--role-name", "ws-role", "--policy-name", "manage", "--policy-document",
