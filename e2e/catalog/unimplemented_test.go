@@ -30,7 +30,7 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},                      // query
 		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                                  // rest-json
 		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},                          // rest-json
-		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                                  // rest-json, signed as apigateway
+		{[]string{"appsync", "list-graphql-apis"}, "ListGraphqlApis", "AWS AppSync"},                                             // rest-json
 		{[]string{"batch", "describe-compute-environments"}, "DescribeComputeEnvironments", "AWS Batch"},                         // rest-json
 	}
 	for _, cli := range framework.CLIs {

@@ -13,6 +13,7 @@ func services() []service {
 	return []service{
 		{Name: "acm", Model: "acm"},
 		{Name: "apigateway", Model: "apigateway"},
+		{Name: "apigatewayv2", Model: "apigatewayv2"},
 		{Name: "athena", Model: "athena"},
 		{Name: "cloudformation", Model: "cloudformation"},
 		{Name: "cloudfront", Model: "cloudfront"},

@@ -7,6 +7,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	athenaapi "github.com/niwa-cloud/niwa/internal/api/athena"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
@@ -68,6 +69,9 @@ func catalog() []struct {
 		{ec2api.Spec(), wireEC2},
 		{lambdaapi.Spec(), wireLambda},
 		{apigatewayapi.Spec(), wireAPIGateway},
+		// After API Gateway: its REST APIs' invoke route claims their ids
+		// first, this one the rest; both sign as apigateway, /v2/ is this one's.
+		{apigatewayv2api.Spec(), wireAPIGatewayV2},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},

@@ -79,8 +79,18 @@ func (s *APIGateway) target(r *http.Request) (api, stage, path string, ok bool) 
 	return s.domainTarget(r)
 }
 
+// isInvoke claims the invoke requests of REST APIs only: REST and HTTP
+// API ids share one namespace, and apigatewayv2's route (after this one)
+// answers the others.
 func (s *APIGateway) isInvoke(r *http.Request) bool {
-	_, _, _, ok := s.target(r)
+	api, _, _, ok := s.target(r)
+	if !ok {
+		return false
+	}
+	_ = s.store.View(func(tx storage.Tx) error {
+		_, ok, _ = index.Get(tx, storage.Scope{}, api)
+		return nil
+	})
 	return ok
 }
 
