@@ -1,12 +1,28 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/apigateway"
@@ -14,17 +30,197 @@ import (
 )
 
 // wireAPIGateway wires API Gateway with Lambda behind its AWS and
-// AWS_PROXY integrations.
+// AWS_PROXY integrations (and the function policy check), and niwa's own
+// gateway behind its AWS service integrations.
 func wireAPIGateway(d *deps) (*wiring, error) {
 	kd, err := d.kitDeps("apigateway")
 	if err != nil {
 		return nil, err
 	}
-	opt := apigateway.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log}
+	seams := d.apigatewaySeamsOf()
+	opt := apigateway.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log,
+		Services: &integrationServices{d: d, seams: seams}}
 	if d.lambda != nil {
 		opt.Functions = integrationFunctions{d.lambda, d}
+		opt.Permissions = functionPermissions{d.lambda}
 	}
 	return &wiring{Declaration: apigateway.New(opt).Declare()}, nil
+}
+
+// apigatewaySeams is what API Gateway's data plane needs from the
+// server once it is built (the gateway itself, to serve AWS service
+// integrations): filled in by New.
+type apigatewaySeams struct {
+	mu      sync.RWMutex
+	gateway http.Handler
+}
+
+func (d *deps) apigatewaySeamsOf() *apigatewaySeams {
+	if d.apigateway == nil {
+		d.apigateway = &apigatewaySeams{}
+	}
+	return d.apigateway
+}
+
+func (s *apigatewaySeams) setGateway(h http.Handler) {
+	s.mu.Lock()
+	s.gateway = h
+	s.mu.Unlock()
+}
+
+func (s *apigatewaySeams) handler() http.Handler {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gateway
+}
+
+// integrationServices serves AWS service integrations: it assumes the
+// integration's role as apigateway.amazonaws.com (the role's trust
+// policy must allow it, as on AWS), signs the request with the session's
+// credentials and serves it through niwa's gateway, so authentication,
+// IAM (as the role) and the service's protocol are those of any call.
+type integrationServices struct {
+	d     *deps
+	seams *apigatewaySeams
+
+	once  sync.Once
+	specs map[string]model.Metadata
+}
+
+// metadata is the model metadata of the service an integration URI
+// names (by endpoint prefix or signing name).
+func (s *integrationServices) metadata(service string) (model.Metadata, bool) {
+	s.once.Do(func() {
+		s.specs = map[string]model.Metadata{}
+		for _, c := range catalog() {
+			md := c.spec.Metadata
+			if _, ok := s.specs[md.EndpointPrefix]; !ok {
+				s.specs[md.EndpointPrefix] = md
+			}
+		}
+	})
+	md, ok := s.specs[service]
+	return md, ok
+}
+
+func configErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", apigateway.ErrConfiguration, fmt.Sprintf(format, args...))
+}
+
+func (s *integrationServices) Call(ctx context.Context, in apigateway.ServiceRequest) (apigateway.ServiceResponse, error) {
+	h := s.seams.handler()
+	if h == nil || s.d.iam == nil || s.d.sts == nil {
+		return apigateway.ServiceResponse{}, configErr("AWS service integrations need IAM and STS")
+	}
+	md, ok := s.metadata(in.Service)
+	if !ok {
+		return apigateway.ServiceResponse{}, configErr("AWS service %s is not served by niwa", in.Service)
+	}
+	creds, err := s.assume(in.Role)
+	if err != nil {
+		return apigateway.ServiceResponse{}, err
+	}
+	target := &url.URL{Scheme: "http", Host: "localhost", Path: in.Path}
+	if in.Path == "" {
+		target.Path = "/"
+	}
+	q := url.Values{}
+	for k, v := range in.Query {
+		q[k] = v
+	}
+	header := http.Header{}
+	for k, v := range in.Header {
+		header[k] = v
+	}
+	if in.Action != "" {
+		switch md.Protocol {
+		case "json":
+			header.Set("X-Amz-Target", md.TargetPrefix+"."+in.Action)
+			if header.Get("Content-Type") == "" {
+				header.Set("Content-Type", "application/x-amz-json-"+md.JSONVersion)
+			}
+		case "query", "ec2":
+			q.Set("Action", in.Action)
+			if q.Get("Version") == "" {
+				q.Set("Version", md.APIVersion)
+			}
+		default:
+			return apigateway.ServiceResponse{}, configErr("%s has no action API (use a path integration)", in.Service)
+		}
+	}
+	target.RawQuery = q.Encode()
+	r, err := http.NewRequestWithContext(ctx, in.Method, target.String(), bytes.NewReader(in.Body))
+	if err != nil {
+		return apigateway.ServiceResponse{}, configErr("invalid integration request: %v", err)
+	}
+	r.Header = header
+	r.RemoteAddr = "127.0.0.1:0"
+	sum := sha256.Sum256(in.Body)
+	payload := hex.EncodeToString(sum[:])
+	if md.EndpointPrefix == "s3" {
+		r.Header.Set("X-Amz-Content-Sha256", payload)
+	}
+	now := time.Now()
+	if _, ok := s.d.clock.(*clock.Offset); !ok {
+		now = s.d.clock.Now()
+	}
+	region := in.Region
+	if region == "" {
+		region = s.d.cfg.Region
+	}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, r, payload, md.SigningNameOrPrefix(), region, now); err != nil {
+		return apigateway.ServiceResponse{}, err
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	res := rec.Result()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return apigateway.ServiceResponse{}, err
+	}
+	return apigateway.ServiceResponse{Status: res.StatusCode, Header: res.Header, Body: body}, nil
+}
+
+// assume issues credentials for a session of role as
+// apigateway.amazonaws.com, refusing a role that does not exist or does
+// not trust API Gateway ("API Gateway does not have permission to assume
+// the provided role").
+func (s *integrationServices) assume(role string) (aws.Credentials, error) {
+	noAssume := configErr("API Gateway does not have permission to assume the provided role %s", role)
+	parts := strings.Split(role, ":")
+	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return aws.Credentials{}, noAssume
+	}
+	r, found, err := s.d.iam.svc.RoleByARN(role)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	if !found {
+		return aws.Credentials{}, noAssume
+	}
+	p, err := iam.Parse(r.TrustPolicy)
+	if err != nil {
+		return aws.Credentials{}, noAssume
+	}
+	if ok, _ := iam.ResourceAllows(p, iam.Request{Principal: iam.Principal{Service: "apigateway.amazonaws.com"}, Action: "sts:AssumeRole", Resource: role}); !ok {
+		return aws.Credentials{}, noAssume
+	}
+	c, err := s.d.sts.svc.IssueRoleCredentials(s.d.clock.Now(), parts[4], role, "APIGatewaySession", 15*time.Minute)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}, nil
+}
+
+// functionPermissions is the function policy check: Lambda's own answer
+// to whether apigateway.amazonaws.com may invoke the function for a
+// source ARN (a validating delivery, which checks without invoking).
+type functionPermissions struct{ lambda *lambda.Lambda }
+
+func (p functionPermissions) AllowsInvoke(ctx context.Context, fn, sourceARN, sourceAccount string) (bool, error) {
+	err := p.lambda.Deliver(ctx, events.Message{TargetARN: fn, SourceService: "apigateway.amazonaws.com",
+		SourceARN: sourceARN, SourceAccount: sourceAccount, Validate: true})
+	return err == nil, nil
 }
 
 // integrationFunctions runs integration functions synchronously

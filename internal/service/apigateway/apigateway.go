@@ -43,6 +43,10 @@ type Options struct {
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Functions Functions
+	// Services serves AWS service integrations (nil: they fail with 500).
+	Services Services
+	// Permissions is the function policy check (nil: not checked).
+	Permissions Permissions
 }
 
 // APIGateway implements the API Gateway API; bind it with
@@ -52,6 +56,9 @@ type APIGateway struct {
 	clock clock.Clock
 	log   *slog.Logger
 	fns   Functions
+	// services and perms: see Options.
+	services Services
+	perms    Permissions
 
 	// buckets are the token buckets of usage plan throttles, per plan and
 	// key: rate state rebuilt empty (full) after a restart, as a new
@@ -71,7 +78,7 @@ func New(o Options) *APIGateway {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{},
+	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, services: o.Services, perms: o.Permissions, buckets: map[string]*bucket{},
 		authCache: map[string]authEntry{}}
 }
 

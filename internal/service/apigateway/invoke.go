@@ -205,6 +205,12 @@ type call struct {
 	// principalId and context; usageKey the API key it named.
 	authorizer map[string]any
 	usageKey   string
+	// integrationLatency and integrationStatus are what the integration
+	// took and answered ($context.integrationLatency, .integrationStatus).
+	integrationLatency time.Duration
+	integrationStatus  int
+	// execLog are the execution log lines of the call.
+	execLog []string
 }
 
 func (s *APIGateway) invokeHandler() http.Handler {
@@ -298,7 +304,9 @@ func (s *APIGateway) integrate(w http.ResponseWriter, c *call) (gatewayError, bo
 	case "AWS_PROXY":
 		return s.lambdaProxy(w, c, integ)
 	case "AWS":
-		return s.lambdaCustom(w, c, integ)
+		return s.awsIntegration(w, c, integ)
+	case "HTTP":
+		return s.httpIntegration(w, c, integ)
 	case "HTTP_PROXY":
 		return s.httpProxy(w, c, integ)
 	}
@@ -625,13 +633,14 @@ func (s *APIGateway) mock(w http.ResponseWriter, c *call, integ *apigatewayapi.I
 			status = sel.StatusCode.String()
 		}
 	}
-	return s.respond(w, c, integ, status, "", "")
+	return s.respondWith(w, c, integ, status, "", nil, nil)
 }
 
 // respond selects the integration response whose selectionPattern
 // matches selector (a status code, or a Lambda error message), falling
 // back to the one without a pattern, and renders its template over body.
-func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration, selector, errorMessage, body string) (gatewayError, bool) {
+func (s *APIGateway) respondWith(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration, selector, errorMessage string, raw []byte, header http.Header) (gatewayError, bool) {
+	body := string(raw)
 	keys := make([]string, 0, len(integ.IntegrationResponses))
 	for k := range integ.IntegrationResponses {
 		keys = append(keys, k)
@@ -641,7 +650,7 @@ func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayap
 	// error message, and only when it failed; the others against the
 	// integration's status code.
 	target, matching := selector, true
-	if ptr.Deref(integ.Type) == "AWS" {
+	if ptr.Deref(integ.Type) == "AWS" && lambdaFunction(ptr.Deref(integ.Uri)) != "" {
 		target, matching = errorMessage, errorMessage != ""
 	}
 	var def, hit *apigatewayapi.IntegrationResponse
@@ -679,13 +688,7 @@ func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayap
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("x-amzn-RequestId", c.reqID)
-	for k, v := range chosen.ResponseParameters {
-		if name, ok := strings.CutPrefix(k, "method.response.header."); ok {
-			if lit, ok := strings.CutPrefix(v, "'"); ok {
-				w.Header().Set(name, strings.TrimSuffix(lit, "'"))
-			}
-		}
-	}
+	c.responseParameters(w, chosen.ResponseParameters, header, raw)
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, out)
 	return gatewayError{}, true
@@ -749,13 +752,36 @@ func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, p
 	if fn == "" || s.fns == nil {
 		return nil, "", &errInternal
 	}
-	timeout := time.Duration(ptr.Deref(integ.TimeoutInMillis)) * time.Millisecond
-	if timeout <= 0 {
-		timeout = 29 * time.Second
+	if role := ptr.Deref(integ.Credentials); role != "" {
+		// With credentials API Gateway calls Lambda's Invoke as the role:
+		// the role's policies decide, not the function's.
+		resp, gerr := s.callService(c, integ, ServiceRequest{Account: c.loc.Account, Region: c.loc.Region, Role: role,
+			Service: "lambda", Path: "/2015-03-31/functions/" + url.PathEscape(fn) + "/invocations", Method: http.MethodPost,
+			Header: http.Header{"X-Amz-Invocation-Type": {"RequestResponse"}}, Body: payload})
+		if gerr != nil {
+			return nil, "", gerr
+		}
+		if resp.Status/100 != 2 {
+			c.logf("Execution failed due to configuration error: Lambda answered %d: %s", resp.Status, resp.Body)
+			return nil, "", &errInternal
+		}
+		return resp.Body, resp.Header.Get("X-Amz-Function-Error"), nil
 	}
-	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(c.r.Context(), integrationTimeout(integ))
 	defer cancel()
+	if s.perms != nil {
+		// Without credentials API Gateway invokes as itself: only a
+		// function policy statement for apigateway.amazonaws.com with a
+		// matching aws:SourceArn lets it.
+		ok, err := s.perms.AllowsInvoke(ctx, fn, c.sourceARN(), c.loc.Account)
+		if err != nil || !ok {
+			c.logf("Execution failed due to configuration error: Invalid permissions on Lambda function")
+			return nil, "", &errInternal
+		}
+	}
+	start := time.Now()
 	out, fnErr, err := s.fns.Invoke(ctx, fn, payload)
+	c.integrationLatency = time.Since(start)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, "", &errTimeout
@@ -764,6 +790,14 @@ func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, p
 		return nil, "", &errInternal
 	}
 	return out, fnErr, nil
+}
+
+// sourceARN is the aws:SourceArn API Gateway invokes integration
+// functions with: the method's ARN with the resource's path template
+// (arn:aws:execute-api:<region>:<account>:<api>/<stage>/<VERB>/<resource path>).
+func (c *call) sourceARN() string {
+	return "arn:aws:execute-api:" + c.loc.Region + ":" + c.loc.Account + ":" + c.apiID + "/" +
+		ptr.Deref(c.stage.StageName) + "/" + c.r.Method + ptr.Deref(c.resource.Path)
 }
 
 // lambdaProxy passes the request to the function as a proxy event and
@@ -843,18 +877,14 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 			errorMessage = fnErr
 		}
 	}
-	return s.respond(w, c, integ, "", errorMessage, string(out))
+	return s.respondWith(w, c, integ, "", errorMessage, out, nil)
 }
 
 // httpProxy forwards the request to the integration's URI (its {name}
 // placeholders filled from path parameters) and answers what it answers.
 func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
-	target := ptr.Deref(integ.Uri)
-	for k, v := range c.pathParams {
-		target = strings.ReplaceAll(target, "{"+k+"}", v)
-		target = strings.ReplaceAll(target, "{"+k+"+}", v)
-	}
-	u, err := url.Parse(target)
+	m := c.requestParameters(integ)
+	u, err := url.Parse(fillPath(ptr.Deref(integ.Uri), m, c.pathParams, false))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return errInternal, false
 	}
@@ -864,12 +894,18 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 		}
 		u.RawQuery += c.r.URL.RawQuery
 	}
+	if len(m.query) > 0 {
+		q := u.Query()
+		for k, vs := range m.query {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+	}
 	method := ptr.Deref(integ.HttpMethod)
 	if method == "" || method == "ANY" {
 		method = c.r.Method
 	}
-	timeout := time.Duration(ptr.Deref(integ.TimeoutInMillis)) * time.Millisecond
-	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(c.r.Context(), integrationTimeout(integ))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(c.body))
 	if err != nil {
@@ -880,7 +916,12 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 			req.Header[k] = v
 		}
 	}
+	for k, v := range m.header {
+		req.Header[k] = v
+	}
+	start := time.Now()
 	resp, err := s.backendClient(c, integ).Do(req)
+	c.integrationLatency = time.Since(start)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return errTimeout, false
@@ -888,6 +929,7 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 		return errIntegration, false
 	}
 	defer func() { _ = resp.Body.Close() }()
+	c.integrationStatus = resp.StatusCode
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
