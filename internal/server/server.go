@@ -199,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 	if d.apigateway != nil {
 		// API Gateway's AWS service integrations are served by the
 		// gateway, in process.
-		d.apigateway.setGateway(s.gateway)
+		d.apigateway.set(s.gateway, verifier)
 	}
 	if d.egress != nil {
 		// Calls workloads make to niwa through the egress proxy reach

@@ -18,6 +18,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
@@ -39,7 +40,8 @@ func wireAPIGateway(d *deps) (*wiring, error) {
 	}
 	seams := d.apigatewaySeamsOf()
 	opt := apigateway.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log,
-		Services: &integrationServices{d: d, seams: seams}}
+		Services:   &integrationServices{d: d, seams: seams},
+		Signatures: invokeSignatures{d: d, seams: seams, auth: d.callerAuthOf()}}
 	if d.lambda != nil {
 		opt.Functions = integrationFunctions{d.lambda, d}
 		opt.Permissions = functionPermissions{d.lambda}
@@ -51,8 +53,9 @@ func wireAPIGateway(d *deps) (*wiring, error) {
 // server once it is built (the gateway itself, to serve AWS service
 // integrations): filled in by New.
 type apigatewaySeams struct {
-	mu      sync.RWMutex
-	gateway http.Handler
+	mu       sync.RWMutex
+	gateway  http.Handler
+	verifier *auth.Verifier
 }
 
 func (d *deps) apigatewaySeamsOf() *apigatewaySeams {
@@ -62,9 +65,9 @@ func (d *deps) apigatewaySeamsOf() *apigatewaySeams {
 	return d.apigateway
 }
 
-func (s *apigatewaySeams) setGateway(h http.Handler) {
+func (s *apigatewaySeams) set(h http.Handler, v *auth.Verifier) {
 	s.mu.Lock()
-	s.gateway = h
+	s.gateway, s.verifier = h, v
 	s.mu.Unlock()
 }
 
@@ -72,6 +75,55 @@ func (s *apigatewaySeams) handler() http.Handler {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.gateway
+}
+
+func (s *apigatewaySeams) signatures() *auth.Verifier {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.verifier
+}
+
+// invokeSignatures verifies AWS_IAM methods' signatures with niwa's
+// verifier and evaluates execute-api:Invoke with the authorizer's engine
+// and the caller's stored policies.
+type invokeSignatures struct {
+	d     *deps
+	seams *apigatewaySeams
+	auth  *callerAuth
+}
+
+func (s invokeSignatures) Authorize(r *http.Request, apiAccount, methodARN string, policy *iam.Policy, keys iam.Context) (apigateway.Invoker, error) {
+	v := s.seams.signatures()
+	if v == nil || s.auth == nil || s.auth.auth == nil {
+		return apigateway.Invoker{}, fmt.Errorf("apigateway: no signature verifier wired")
+	}
+	res, err := v.Verify(r, auth.DialectRestJSON)
+	if err != nil {
+		return apigateway.Invoker{}, err
+	}
+	if res.Anonymous {
+		return apigateway.Invoker{}, auth.MissingAuthentication(auth.DialectRestJSON)
+	}
+	if res.Body != nil {
+		r.Body = res.Body
+	}
+	caller := callerOf(res.Credential, false)
+	inv := apigateway.Invoker{ARN: caller.ARN, Account: caller.Account, UserID: caller.UserID, AccessKey: caller.AccessKeyID}
+	region := res.Region
+	if region == "" {
+		region = s.d.cfg.Region
+	}
+	rc := &request.Context{Context: r.Context(), RequestID: awsid.UUID(), Service: "execute-api", Operation: "Invoke",
+		Account: caller.Account, Region: region, Caller: caller, Clock: s.d.clock, Log: s.d.log, HTTP: r}
+	if ip, ok := keys["aws:SourceIp"]; ok && len(ip) > 0 {
+		rc.SourceIP = ip[0]
+	}
+	dec, err := s.auth.auth.decide(rc, "execute-api:Invoke", methodARN, policy, apiAccount, keys)
+	if err != nil {
+		return apigateway.Invoker{}, err
+	}
+	inv.Decision = dec.Reason
+	return inv, nil
 }
 
 // integrationServices serves AWS service integrations: it assumes the

@@ -47,6 +47,9 @@ type Options struct {
 	Services Services
 	// Permissions is the function policy check (nil: not checked).
 	Permissions Permissions
+	// Signatures verifies AWS_IAM methods' callers (nil: a signed call
+	// is let through unverified).
+	Signatures Signatures
 }
 
 // APIGateway implements the API Gateway API; bind it with
@@ -59,6 +62,7 @@ type APIGateway struct {
 	// services and perms: see Options.
 	services Services
 	perms    Permissions
+	sigs     Signatures
 
 	// buckets are the token buckets of usage plan throttles, per plan and
 	// key: rate state rebuilt empty (full) after a restart, as a new
@@ -78,7 +82,7 @@ func New(o Options) *APIGateway {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, services: o.Services, perms: o.Permissions, buckets: map[string]*bucket{},
+	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, services: o.Services, perms: o.Permissions, sigs: o.Signatures, buckets: map[string]*bucket{},
 		authCache: map[string]authEntry{}}
 }
 

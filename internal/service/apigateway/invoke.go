@@ -211,6 +211,8 @@ type call struct {
 	integrationStatus  int
 	// execLog are the execution log lines of the call.
 	execLog []string
+	// invoker is the verified signer of an AWS_IAM method's call.
+	invoker *Invoker
 }
 
 func (s *APIGateway) invokeHandler() http.Handler {
@@ -267,8 +269,10 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 	if e, ok := c.checkResourcePolicy(); !ok {
 		return e, false
 	}
-	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" && c.r.Header.Get("Authorization") == "" && c.r.URL.Query().Get("X-Amz-Signature") == "" {
-		return errMissingToken, false
+	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" {
+		if e, ok := s.checkIAM(c); !ok {
+			return e, false
+		}
 	}
 	if ptr.Deref(m.AuthorizationType) == "CUSTOM" {
 		if e, ok := s.authorize(c); !ok {
@@ -567,6 +571,10 @@ func (c *call) query() (map[string]string, map[string][]string) {
 // contextVars is $context as mapping templates see it.
 func (c *call) contextVars() map[string]any {
 	identity := map[string]any{"sourceIp": sourceIP(c.r), "userAgent": c.r.UserAgent()}
+	if c.invoker != nil {
+		identity["caller"], identity["user"] = c.invoker.UserID, c.invoker.UserID
+		identity["userArn"], identity["accountId"], identity["accessKey"] = c.invoker.ARN, c.invoker.Account, c.invoker.AccessKey
+	}
 	if c.apiKey != nil {
 		identity["apiKey"] = ptr.Deref(c.apiKey.Value)
 		identity["apiKeyId"] = ptr.Deref(c.apiKey.Id)
