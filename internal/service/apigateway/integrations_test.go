@@ -39,9 +39,9 @@ func TestHTTPIntegration(t *testing.T) {
 	b := e.build(func(r string) *apigatewayapi.PutIntegrationRequest {
 		return &apigatewayapi.PutIntegrationRequest{Type: ptr.To("HTTP"), IntegrationHttpMethod: ptr.To("POST"), Uri: ptr.To(backend.URL + "/pets/{petId}"),
 			RequestParameters: map[string]string{
-				"integration.request.path.petId":       "method.request.path.id",
-				"integration.request.header.X-Q":       "method.request.querystring.q",
-				"integration.request.header.X-Static":  "'fixed'",
+				"integration.request.path.petId":        "method.request.path.id",
+				"integration.request.header.X-Q":        "method.request.querystring.q",
+				"integration.request.header.X-Static":   "'fixed'",
 				"integration.request.querystring.stage": "context.stage",
 				"integration.request.querystring.color": "stageVariables.color",
 			},
