@@ -137,6 +137,25 @@ var (
 type usagePlan struct {
 	Plan apigatewayapi.UsagePlan
 	Keys []string
+	// QuotaStart is the start of the quota's initial period (RFC 3339),
+	// the one its offset is subtracted from.
+	QuotaStart string
+}
+
+// quotaStart is the initial period's start of a quota set at now.
+func quotaStart(q *apigatewayapi.QuotaSettings, now time.Time) string {
+	if q == nil {
+		return ""
+	}
+	return periodStart(ptr.Deref(q.Period), now.UTC()).Format(time.RFC3339)
+}
+
+// checkQuotaOffset refuses an offset outside [0, limit).
+func checkQuotaOffset(q *apigatewayapi.QuotaSettings) error {
+	if off := ptr.Deref(q.Offset); off < 0 || (off > 0 && off >= ptr.Deref(q.Limit)) {
+		return apigatewayapi.ErrBadRequestException.New("Quota offset must be a non-negative integer less than the quota limit")
+	}
+	return nil
 }
 
 // newID is an id as API Gateway makes them: 10 lowercase alphanumerics.

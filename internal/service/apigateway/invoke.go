@@ -511,7 +511,12 @@ func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, no
 			if err != nil {
 				return err
 			}
-			if n >= int64(ptr.Deref(q.Limit)) {
+			limit := int64(ptr.Deref(q.Limit))
+			if start == p.QuotaStart {
+				// The initial period: the offset is already used.
+				limit -= int64(ptr.Deref(q.Offset))
+			}
+			if n >= limit {
 				return nil
 			}
 			if err := quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start); err != nil {
