@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/apigateway"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
+	"github.com/niwa-cloud/niwa/internal/service/logs"
 )
 
 // wireAPIGateway wires API Gateway with Lambda behind its AWS and
@@ -39,7 +41,15 @@ func wireAPIGateway(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	seams := d.apigatewaySeamsOf()
-	opt := apigateway.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log,
+	// Access and execution logs go through the Logs service, which
+	// keeps all its state in its store (as Lambda's output does).
+	logStore, err := d.store("logs")
+	if err != nil {
+		return nil, err
+	}
+	opt := apigateway.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log, Bus: kd.Bus,
+		Logs:       apigatewayLogs{logs.New(logStore, d.clock, d.bus)},
+		Firewall:   stageFirewall{d},
 		Services:   &integrationServices{d: d, seams: seams},
 		Signatures: invokeSignatures{d: d, seams: seams, auth: d.callerAuthOf()}}
 	if d.lambda != nil {
@@ -262,6 +272,35 @@ func (s *integrationServices) assume(role string) (aws.Credentials, error) {
 		return aws.Credentials{}, err
 	}
 	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}, nil
+}
+
+// apigatewayLogs adapts CloudWatch Logs to API Gateway's LogWriter.
+type apigatewayLogs struct{ logs *logs.Logs }
+
+func (l apigatewayLogs) AppendLogEvents(account, region, group, stream string, evs []apigateway.LogEvent) error {
+	out := make([]logs.LogEvent, len(evs))
+	for i, e := range evs {
+		out[i] = logs.LogEvent{Time: e.Time, Message: e.Message}
+	}
+	return l.logs.AppendLogEvents(account, region, group, stream, out)
+}
+
+// stageFirewall is WAF for API Gateway stages, read when a request
+// comes (WAF is wired after API Gateway).
+type stageFirewall struct{ d *deps }
+
+func (f stageFirewall) InspectWithDefault(w http.ResponseWriter, r *http.Request, account, region, arn string, client netip.Addr) (bool, bool) {
+	if f.d.waf == nil {
+		return false, false
+	}
+	return f.d.waf.InspectWithDefault(w, r, account, region, arn, client)
+}
+
+func (f stageFirewall) WebACLOf(account, region, arn string) string {
+	if f.d.waf == nil {
+		return ""
+	}
+	return f.d.waf.WebACLOf(account, region, arn)
 }
 
 // functionPermissions is the function policy check: Lambda's own answer

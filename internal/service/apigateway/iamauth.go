@@ -27,7 +27,11 @@ type Signatures interface {
 // Invoker is a verified signer and IAM's decision for it.
 type Invoker struct {
 	ARN, Account, UserID, AccessKey string
-	Decision                        iam.Reason
+	// Decision is IAM's for execute-api:Invoke; CanInvalidate whether
+	// execute-api:InvalidateCache is allowed too (Cache-Control:
+	// max-age=0 on cached methods).
+	Decision      iam.Reason
+	CanInvalidate bool
 }
 
 // checkIAM authenticates and authorizes an AWS_IAM method's caller.

@@ -99,6 +99,8 @@ type gatewayError struct {
 	null bool
 	// detail is $context.error.validationErrorString.
 	detail string
+	// answered marks a refusal already written (WAF's custom response).
+	answered bool
 }
 
 var (
@@ -130,6 +132,10 @@ const integrationTemplate = `{"message": $context.error.messageString}`
 // gateway response for its type (or DEFAULT_4XX/DEFAULT_5XX) when there
 // is one, AWS's default otherwise.
 func (s *APIGateway) writeGatewayError(w http.ResponseWriter, c *call, e gatewayError) {
+	if e.answered {
+		return
+	}
+	c.errorMessage, c.errorType = e.message, e.typ
 	msg, _ := json.Marshal(e.message)
 	if e.null {
 		msg = []byte("null")
@@ -213,19 +219,29 @@ type call struct {
 	execLog []string
 	// invoker is the verified signer of an AWS_IAM method's call.
 	invoker *Invoker
+	// canary is set when the call went to the stage's canary.
+	canary bool
+	// integrated is set once the integration ran; cacheUsed when the
+	// stage cache was consulted, cacheHit when it answered.
+	integrated, cacheUsed, cacheHit bool
+	// errorMessage and errorType are the gateway error answered, if any.
+	errorMessage, errorType string
 }
 
 func (s *APIGateway) invokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{r: r, reqID: awsid.UUID(), now: s.clock.Now().UTC()}
-		if e, ok := s.serve(w, c); !ok {
-			s.writeGatewayError(w, c, e)
+		cw := &captureWriter{ResponseWriter: w}
+		start := time.Now()
+		if e, ok := s.serve(cw, c); !ok {
+			s.writeGatewayError(cw, c, e)
 		}
+		s.finish(c, cw, time.Since(start))
 	})
 }
 
 // serve answers an invoke, or returns the gateway error to answer.
-func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) {
+func (s *APIGateway) serve(w *captureWriter, c *call) (gatewayError, bool) {
 	apiID, stageName, path, _ := s.target(c.r)
 	c.apiID = apiID
 	unescaped, err := url.PathUnescape(path)
@@ -250,10 +266,29 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errUnknownStage, false
 	}
 	c.stage = st
-	dep, ok := c.api.Deployments[ptr.Deref(st.DeploymentId)]
+	if e, ok := s.inspect(w, c); !ok {
+		return e, false
+	}
+	depID := ptr.Deref(st.DeploymentId)
+	if cs := st.CanarySettings; cs != nil && ptr.Deref(cs.DeploymentId) != "" &&
+		s.toCanary(stageKey(apiID, stageName), ptr.Deref(cs.PercentTraffic)) {
+		// The canary: its deployment, the stage's variables with the
+		// canary's overrides.
+		depID, c.canary = *cs.DeploymentId, true
+		vars := map[string]string{}
+		for k, v := range st.Variables {
+			vars[k] = v
+		}
+		for k, v := range cs.StageVariableOverrides {
+			vars[k] = v
+		}
+		c.stage.Variables = vars
+	}
+	dep, ok := c.api.Deployments[depID]
 	if !ok {
 		return errUnknownStage, false
 	}
+	dep.apply(&c.api)
 	res, params, ok := match(dep.Resources, c.path)
 	if !ok {
 		return errMissingToken, false
@@ -290,7 +325,80 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errTooLarge, false
 	}
 	c.body = body
-	return s.integrate(w, c)
+	key, ttl, e, ok := s.cacheLookup(w, c)
+	if !ok {
+		return e, false
+	}
+	if c.cacheHit {
+		return gatewayError{}, true
+	}
+	if key != "" {
+		w.keep = &recorder{header: http.Header{}}
+	}
+	e, ok = s.integrate(w, c)
+	if ok && key != "" && w.keep != nil && w.status/100 == 2 {
+		s.cache.put(stageKey(c.apiID, ptr.Deref(c.stage.StageName)), key,
+			cacheEntry{expires: c.now.Add(ttl), status: w.status, header: w.Header().Clone(), body: w.keep.body.Bytes()}, c.now)
+	}
+	return e, ok
+}
+
+// cacheLookup consults the stage cache for a method with caching
+// enabled (GET methods by default once the stage has a cache): a hit is
+// answered here (c.cacheHit); a miss returns the entry's key and TTL for
+// the response to be stored. A client's Cache-Control: max-age=0
+// invalidates the entry when authorized (execute-api:InvalidateCache, or
+// the method does not require authorization); otherwise the method's
+// unauthorizedCacheControlHeaderStrategy decides: FAIL_WITH_403 refuses,
+// the others ignore the header.
+func (s *APIGateway) cacheLookup(w *captureWriter, c *call) (string, time.Duration, gatewayError, bool) {
+	if !ptr.Deref(c.stage.CacheClusterEnabled) {
+		return "", 0, gatewayError{}, true
+	}
+	if c.canary && (c.stage.CanarySettings == nil || !ptr.Deref(c.stage.CanarySettings.UseStageCache)) {
+		return "", 0, gatewayError{}, true
+	}
+	set, explicit := c.settings()
+	enabled := ptr.Deref(set.CachingEnabled)
+	if !explicit {
+		enabled = c.r.Method == http.MethodGet
+	}
+	ttl := time.Duration(ptr.Deref(set.CacheTtlInSeconds)) * time.Second
+	if set.CacheTtlInSeconds == nil {
+		ttl = 300 * time.Second
+	}
+	if !enabled || ttl <= 0 {
+		return "", 0, gatewayError{}, true
+	}
+	c.cacheUsed = true
+	sk, key := stageKey(c.apiID, ptr.Deref(c.stage.StageName)), c.cacheKey()
+	if wantsInvalidation(c.r) {
+		authorized := !ptr.Deref(set.RequireAuthorizationForCacheControl) || (c.invoker != nil && c.invoker.CanInvalidate)
+		if authorized {
+			s.cache.invalidate(sk, key)
+			return key, ttl, gatewayError{}, true
+		}
+		if ptr.Deref(set.UnauthorizedCacheControlHeaderStrategy) == "FAIL_WITH_403" {
+			who := "anonymous"
+			if c.invoker != nil {
+				who = c.invoker.ARN
+			}
+			return "", 0, gatewayError{typ: "ACCESS_DENIED", status: 403, kind: "AccessDeniedException", template: capitalMessageTemplate,
+				message: "User: " + who + " is not authorized to perform: execute-api:InvalidateCache on resource: " + maskedARN(c.methodARN(), c.loc.Account)}, false
+		}
+	}
+	e, ok := s.cache.get(sk, key, c.now)
+	if !ok {
+		return key, ttl, gatewayError{}, true
+	}
+	c.cacheHit = true
+	for k, v := range e.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	w.WriteHeader(e.status)
+	_, _ = w.Write(e.body)
+	return "", 0, gatewayError{}, true
 }
 
 // integrate validates the request and runs the method's integration.
@@ -302,6 +410,7 @@ func (s *APIGateway) integrate(w http.ResponseWriter, c *call) (gatewayError, bo
 	if integ == nil {
 		return errNotConfigured, false
 	}
+	c.integrated = ptr.Deref(integ.Type) != "MOCK"
 	switch ptr.Deref(integ.Type) {
 	case "MOCK":
 		return s.mock(w, c, integ)
@@ -760,7 +869,7 @@ func isText(ct string) bool {
 	return ct == "" || strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") || strings.Contains(ct, "x-www-form-urlencoded")
 }
 
-func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, payload []byte) ([]byte, string, *gatewayError) {
+func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, sourceARN string, payload []byte) ([]byte, string, *gatewayError) {
 	fn := lambdaFunction(ptr.Deref(integ.Uri))
 	if fn == "" || s.fns == nil {
 		return nil, "", &errInternal
@@ -786,7 +895,7 @@ func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, p
 		// Without credentials API Gateway invokes as itself: only a
 		// function policy statement for apigateway.amazonaws.com with a
 		// matching aws:SourceArn lets it.
-		ok, err := s.perms.AllowsInvoke(ctx, fn, c.sourceARN(), c.loc.Account)
+		ok, err := s.perms.AllowsInvoke(ctx, fn, sourceARN, c.loc.Account)
 		if err != nil || !ok {
 			c.logf("Execution failed due to configuration error: Invalid permissions on Lambda function")
 			return nil, "", &errInternal
@@ -820,7 +929,7 @@ func (s *APIGateway) lambdaProxy(w http.ResponseWriter, c *call, integ *apigatew
 	if err != nil {
 		return errInternal, false
 	}
-	out, fnErr, gerr := s.invokeFunction(c, integ, payload)
+	out, fnErr, gerr := s.invokeFunction(c, integ, c.sourceARN(), payload)
 	if gerr != nil {
 		return *gerr, false
 	}
@@ -875,7 +984,7 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	out, fnErr, gerr := s.invokeFunction(c, integ, payload)
+	out, fnErr, gerr := s.invokeFunction(c, integ, c.sourceARN(), payload)
 	if gerr != nil {
 		return *gerr, false
 	}

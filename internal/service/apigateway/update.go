@@ -399,6 +399,7 @@ func (s *APIGateway) FlushStageCache(ctx *request.Context, in *apigatewayapi.Flu
 	if _, err := s.GetStage(ctx, &apigatewayapi.GetStageRequest{RestApiId: in.RestApiId, StageName: in.StageName}); err != nil {
 		return nil, err
 	}
+	s.cache.flush(in.RestApiId, in.StageName)
 	return &apigatewayapi.FlushStageCacheOutput{}, nil
 }
 
