@@ -28,6 +28,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/apigateway"
+	"github.com/niwa-cloud/niwa/internal/service/elbv2"
 	"github.com/niwa-cloud/niwa/internal/service/lambda"
 	"github.com/niwa-cloud/niwa/internal/service/logs"
 )
@@ -66,6 +67,22 @@ type apigatewaySeams struct {
 	mu       sync.RWMutex
 	gateway  http.Handler
 	verifier *auth.Verifier
+	// elbv2 is the load balancers' data plane, for VPC links (set by
+	// wireELBv2, which comes later).
+	elbv2 *elbv2.ELBv2
+}
+
+// vpcLinkTargets finds VPC links' network load balancers in ELBv2.
+type vpcLinkTargets struct{ seams *apigatewaySeams }
+
+func (v vpcLinkTargets) NetworkListener(account, region, lbARN string, port int32) (string, bool, bool) {
+	v.seams.mu.RLock()
+	lbs := v.seams.elbv2
+	v.seams.mu.RUnlock()
+	if lbs == nil {
+		return "", false, false
+	}
+	return lbs.NetworkListener(account, region, lbARN, port)
 }
 
 func (d *deps) apigatewaySeamsOf() *apigatewaySeams {

@@ -57,6 +57,8 @@ type Options struct {
 	Bus *events.Bus
 	// Firewall is AWS WAF for stages with a web ACL (nil: none).
 	Firewall Firewall
+	// LoadBalancers are the network load balancers VPC links reach.
+	LoadBalancers LoadBalancers
 }
 
 // APIGateway implements the API Gateway API; bind it with
@@ -73,6 +75,7 @@ type APIGateway struct {
 	logs     LogWriter
 	bus      *events.Bus
 	firewall Firewall
+	lbs      LoadBalancers
 
 	// cache is the stages' response cache.
 	cache *stageCache
@@ -99,7 +102,7 @@ func New(o Options) *APIGateway {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, services: o.Services, perms: o.Permissions, sigs: o.Signatures,
-		logs: o.Logs, bus: o.Bus, firewall: o.Firewall, cache: newStageCache(), canaryCount: map[string]int64{}, buckets: map[string]*bucket{},
+		logs: o.Logs, bus: o.Bus, firewall: o.Firewall, lbs: o.LoadBalancers, cache: newStageCache(), canaryCount: map[string]int64{}, buckets: map[string]*bucket{},
 		authCache: map[string]authEntry{}}
 }
 
@@ -626,8 +629,22 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 	if timeout == 0 {
 		timeout = 29000
 	}
+	conn := ptr.Deref(in.ConnectionType)
+	switch conn {
+	case "", "INTERNET":
+		conn = "INTERNET"
+	case "VPC_LINK":
+		if t != "HTTP" && t != "HTTP_PROXY" {
+			return nil, apigatewayapi.ErrBadRequestException.New("VPC_LINK connections are for HTTP and HTTP_PROXY integrations")
+		}
+		if ptr.Deref(in.ConnectionId) == "" {
+			return nil, apigatewayapi.ErrBadRequestException.New("Connection Id must be set for connection type VPC_LINK")
+		}
+	default:
+		return nil, apigatewayapi.ErrBadRequestException.New("Invalid connection type specified: %s", conn)
+	}
 	integ := apigatewayapi.Integration{Type: &t, HttpMethod: in.IntegrationHttpMethod, Uri: in.Uri,
-		ConnectionType: ptr.To("INTERNET"), Credentials: in.Credentials, RequestParameters: in.RequestParameters,
+		ConnectionType: &conn, ConnectionId: in.ConnectionId, Credentials: in.Credentials, RequestParameters: in.RequestParameters,
 		RequestTemplates: in.RequestTemplates, PassthroughBehavior: &pass, ContentHandling: in.ContentHandling,
 		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, TlsConfig: in.TlsConfig}
 	if integ.CacheKeyParameters == nil {

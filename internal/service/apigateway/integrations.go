@@ -350,8 +350,12 @@ func (s *APIGateway) httpIntegration(w http.ResponseWriter, c *call, integ *apig
 	if req.Header.Get("Content-Type") == "" && len(body) > 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	client, ok := s.client(c, integ, u)
+	if !ok {
+		return errInternal, false
+	}
 	start := time.Now()
-	resp, err := s.backendClient(c, integ).Do(req)
+	resp, err := client.Do(req)
 	c.integrationLatency = time.Since(start)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -439,4 +443,14 @@ func (s *APIGateway) callService(c *call, integ *apigatewayapi.Integration, req 
 // log group when its logging level asks for it, and to niwa's log).
 func (c *call) logf(format string, args ...any) {
 	c.execLog = append(c.execLog, fmt.Sprintf(format, args...))
+}
+
+// client is the HTTP client of an HTTP or HTTP_PROXY integration: over
+// the VPC link for VPC_LINK connections.
+func (s *APIGateway) client(c *call, integ *apigatewayapi.Integration, target *url.URL) (*http.Client, bool) {
+	base := s.backendClient(c, integ)
+	if ptr.Deref(integ.ConnectionType) != "VPC_LINK" {
+		return base, true
+	}
+	return s.linkClient(c, integ, base, target)
 }

@@ -1041,8 +1041,12 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 	for k, v := range m.header {
 		req.Header[k] = v
 	}
+	client, ok := s.client(c, integ, u)
+	if !ok {
+		return errInternal, false
+	}
 	start := time.Now()
-	resp, err := s.backendClient(c, integ).Do(req)
+	resp, err := client.Do(req)
 	c.integrationLatency = time.Since(start)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {

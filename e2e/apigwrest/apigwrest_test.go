@@ -1,0 +1,268 @@
+package apigwrest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
+)
+
+func invoke(t *testing.T, n *framework.Niwa, method, api, path string, header map[string]string, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, n.Endpoint+"/restapis/"+api+"/prod/_user_request_"+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func field(t *testing.T, out, name string) string {
+	t.Helper()
+	var v map[string]any
+	framework.MustJSON(t, out, &v)
+	s, _ := v[name].(string)
+	if s == "" {
+		t.Fatalf("no %s in %s", name, out)
+	}
+	return s
+}
+
+// mockAPI makes an API with GET / on a MOCK integration whose response
+// template is tmpl, deployed to prod; it returns the API id.
+func mockAPI(t *testing.T, n *framework.Niwa, cli framework.CLI, tmpl string) (string, string) {
+	t.Helper()
+	api := field(t, n.MustCLI(t, cli, "apigateway", "create-rest-api", "--name", "e2e"), "id")
+	var res struct{ Items []struct{ ID, Path string } }
+	framework.MustJSON(t, n.MustCLI(t, cli, "apigateway", "get-resources", "--rest-api-id", api), &res)
+	root := res.Items[0].ID
+	n.MustCLI(t, cli, "apigateway", "put-method", "--rest-api-id", api, "--resource-id", root, "--http-method", "GET", "--authorization-type", "NONE")
+	n.MustCLI(t, cli, "apigateway", "put-integration", "--rest-api-id", api, "--resource-id", root, "--http-method", "GET", "--type", "MOCK",
+		"--request-templates", `{"application/json": "{\"statusCode\": 200}"}`)
+	n.MustCLI(t, cli, "apigateway", "put-method-response", "--rest-api-id", api, "--resource-id", root, "--http-method", "GET", "--status-code", "200")
+	templates, _ := json.Marshal(map[string]string{"application/json": tmpl})
+	n.MustCLI(t, cli, "apigateway", "put-integration-response", "--rest-api-id", api, "--resource-id", root, "--http-method", "GET",
+		"--status-code", "200", "--response-templates", string(templates))
+	n.MustCLI(t, cli, "apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "prod")
+	return api, root
+}
+
+// TestSQSIntegration: with each aws CLI, the tutorial's SQS integration
+// (path URI to the queue, Content-Type mapped to form encoding, the
+// SendMessage template) as a role API Gateway assumes; the message
+// arrives in the queue.
+func TestSQSIntegration(t *testing.T) {
+	n := framework.StartBinary(t)
+	for i, cli := range framework.CLIs {
+		t.Run(cli.Name, func(t *testing.T) {
+			queue := fmt.Sprintf("orders-%d", i)
+			qurl := field(t, n.MustCLI(t, cli, "sqs", "create-queue", "--queue-name", queue), "QueueUrl")
+			role := fmt.Sprintf("apigw-sqs-%d", i)
+			var r struct{ Role struct{ Arn string } }
+			framework.MustJSON(t, n.MustCLI(t, cli, "iam", "create-role", "--role-name", role, "--assume-role-policy-document",
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}`), &r)
+			n.MustCLI(t, cli, "iam", "put-role-policy", "--role-name", role, "--policy-name", "send", "--policy-document",
+				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}`)
+			api := field(t, n.MustCLI(t, cli, "apigateway", "create-rest-api", "--name", "sqs"), "id")
+			var res struct{ Items []struct{ ID string } }
+			framework.MustJSON(t, n.MustCLI(t, cli, "apigateway", "get-resources", "--rest-api-id", api), &res)
+			send := field(t, n.MustCLI(t, cli, "apigateway", "create-resource", "--rest-api-id", api, "--parent-id", res.Items[0].ID, "--path-part", "orders"), "id")
+			n.MustCLI(t, cli, "apigateway", "put-method", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST", "--authorization-type", "NONE")
+			n.MustCLI(t, cli, "apigateway", "put-integration", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST",
+				"--type", "AWS", "--integration-http-method", "POST", "--credentials", r.Role.Arn,
+				"--uri", "arn:aws:apigateway:"+n.Region+":sqs:path/000000000000/"+queue,
+				"--request-parameters", `{"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"}`,
+				"--request-templates", `{"application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"}`)
+			n.MustCLI(t, cli, "apigateway", "put-method-response", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST", "--status-code", "200")
+			n.MustCLI(t, cli, "apigateway", "put-integration-response", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST",
+				"--status-code", "200", "--response-templates", `{"application/json": "{\"queued\": true}"}`)
+			n.MustCLI(t, cli, "apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "prod")
+
+			if s, b := invoke(t, n, "POST", api, "/orders", map[string]string{"Content-Type": "application/json"}, `{"item":"tea","n":2}`); s != 200 || b != `{"queued": true}` {
+				t.Fatalf("invoke: %d %s", s, b)
+			}
+			var msgs struct{ Messages []struct{ Body string } }
+			framework.MustJSON(t, n.MustCLI(t, cli, "sqs", "receive-message", "--queue-url", qurl, "--wait-time-seconds", "5"), &msgs)
+			if len(msgs.Messages) != 1 || msgs.Messages[0].Body != `{"item":"tea","n":2}` {
+				t.Fatalf("queue: %+v", msgs)
+			}
+		})
+	}
+}
+
+// TestFunctionPolicyAndIAM: with boto3 — a Lambda proxy integration
+// whose function has no policy for API Gateway answers 500 until
+// `lambda add-permission` grants apigateway.amazonaws.com the method's
+// source ARN; an AWS_IAM method signed with botocore's SigV4 is allowed
+// for a user whose policy grants execute-api:Invoke and refused for one
+// without.
+func TestFunctionPolicyAndIAM(t *testing.T) {
+	n := framework.StartBinary(t)
+	dir := t.TempDir()
+	role := framework.LambdaRole(t, n, "apigwrest-fn")
+	zip := framework.ZipFiles(t, dir, map[string][]byte{"app.py": []byte(`
+def handler(event, context):
+    return {"statusCode": 200, "body": "hello " + event["requestContext"]["identity"].get("userArn", "anonymous")}
+`)})
+	n.MustAWS(t, "lambda", "create-function", "--function-name", "hello", "--runtime", "python3.12",
+		"--handler", "app.handler", "--role", role, "--zip-file", "fileb://"+zip, "--timeout", "30")
+	out := n.Python(t, `
+import boto3, json, os, urllib.request, urllib.error
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+ag, lam, iam = boto3.client("apigateway"), boto3.client("lambda"), boto3.client("iam")
+region = ag.meta.region_name
+account = boto3.client("sts").get_caller_identity()["Account"]
+fn = lam.get_function(FunctionName="hello")["Configuration"]["FunctionArn"]
+api = ag.create_rest_api(name="policy")
+aid = api["id"]
+for verb, auth in [("GET", "NONE"), ("POST", "AWS_IAM")]:
+    ag.put_method(restApiId=aid, resourceId=api["rootResourceId"], httpMethod=verb, authorizationType=auth)
+    ag.put_integration(restApiId=aid, resourceId=api["rootResourceId"], httpMethod=verb, type="AWS_PROXY", integrationHttpMethod="POST",
+                       uri="arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations" % (region, fn))
+ag.create_deployment(restApiId=aid, stageName="prod")
+url = os.environ["AWS_ENDPOINT_URL"] + "/restapis/%s/prod/_user_request_/" % aid
+def call(method="GET", creds=None):
+    req = AWSRequest(method=method, url=url, data=b"")
+    if creds:
+        SigV4Auth(creds, "execute-api", region).add_auth(req)
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method, headers=dict(req.headers)), timeout=60) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+# No function policy: API Gateway may not invoke the function.
+assert call() == (500, '{"message": "Internal server error"}'), call()
+# What the console does for you and a CLI user does by hand.
+lam.add_permission(FunctionName="hello", StatementId="apigw", Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                   SourceArn="arn:aws:execute-api:%s:%s:%s/*" % (region, account, aid))
+assert call() == (200, "hello anonymous"), call()
+def user(name, policy):
+    iam.create_user(UserName=name)
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    return Credentials(k["AccessKeyId"], k["SecretAccessKey"])
+allowed = user("invoker", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+                           "Resource": "arn:aws:execute-api:%s:%s:%s/prod/POST/*" % (region, account, aid)}]})
+nobody = user("nobody", None)
+assert call("POST") == (403, '{"message":"Missing Authentication Token"}'), call("POST")
+s, b = call("POST", allowed)
+assert (s, b) == (200, "hello arn:aws:iam::%s:user/invoker" % account), (s, b)
+s, b = call("POST", nobody)
+assert s == 403 and "User: arn:aws:iam::%s:user/nobody is not authorized to perform: execute-api:Invoke" % account in b, (s, b)
+print("ok")
+`)
+	if strings.TrimSpace(out) != "ok" {
+		t.Fatalf("python: %s", out)
+	}
+}
+
+// TestStageCacheCanaryAndLogs: with the aws CLI — a cached GET answers
+// the same response until its TTL passes on niwa's clock; a canary
+// deployment takes exactly its share of the traffic (niwa counts, AWS
+// draws at random); the access log lands in CloudWatch Logs and the
+// stage's Count metric in CloudWatch.
+func TestStageCacheCanaryAndLogs(t *testing.T) {
+	n := framework.StartBinary(t)
+	cli := framework.CLIs[0]
+	api, _ := mockAPI(t, n, cli, `{"id": "$context.requestId", "color": "$stageVariables.color"}`)
+	n.MustCLI(t, cli, "apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "prod", "--patch-operations",
+		"op=replace,path=/cacheClusterEnabled,value=true", "op=replace,path=/*/*/caching/ttlInSeconds,value=60",
+		"op=replace,path=/*/*/caching/enabled,value=true")
+	_, first := invoke(t, n, "GET", api, "/", nil, "")
+	if _, again := invoke(t, n, "GET", api, "/", nil, ""); again != first {
+		t.Fatalf("not cached: %s then %s", first, again)
+	}
+	n.AdvanceClock(t, 61*time.Second)
+	if _, later := invoke(t, n, "GET", api, "/", nil, ""); later == first {
+		t.Fatalf("still cached after the TTL: %s", later)
+	}
+	n.MustCLI(t, cli, "apigateway", "flush-stage-cache", "--rest-api-id", api, "--stage-name", "prod")
+	n.MustCLI(t, cli, "apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "prod", "--patch-operations",
+		"op=replace,path=/cacheClusterEnabled,value=false")
+
+	// A canary: 25% to a new deployment with its own variable.
+	n.MustCLI(t, cli, "apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "prod",
+		"--canary-settings", `{"percentTraffic": 25, "stageVariableOverrides": {"color": "green"}}`)
+	green := 0
+	for range 20 {
+		if _, b := invoke(t, n, "GET", api, "/", nil, ""); strings.Contains(b, `"color": "green"`) {
+			green++
+		}
+	}
+	if green != 5 {
+		t.Fatalf("canary took %d of 20, want 5", green)
+	}
+
+	// Access logs, with the account's CloudWatch role set first.
+	n.MustCLI(t, cli, "apigateway", "update-account", "--patch-operations", "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::000000000000:role/apigw-cw")
+	n.MustCLI(t, cli, "apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "prod", "--patch-operations",
+		"op=replace,path=/accessLogSettings/destinationArn,value=arn:aws:logs:"+n.Region+":000000000000:log-group:apigw-access",
+		`op=replace,path=/accessLogSettings/format,value=$context.requestId $context.httpMethod $context.status`)
+	invoke(t, n, "GET", api, "/", nil, "")
+	var evs struct{ Events []struct{ Message string } }
+	framework.MustJSON(t, n.MustCLI(t, cli, "logs", "filter-log-events", "--log-group-name", "apigw-access"), &evs)
+	if len(evs.Events) != 1 || !strings.HasSuffix(evs.Events[0].Message, " GET 200") {
+		t.Fatalf("access log %+v", evs)
+	}
+	now := n.ClockNow(t)
+	var stats struct{ Datapoints []struct{ Sum float64 } }
+	framework.MustJSON(t, n.MustCLI(t, cli, "cloudwatch", "get-metric-statistics", "--namespace", "AWS/ApiGateway", "--metric-name", "Count",
+		"--dimensions", "Name=ApiName,Value=e2e", "Name=Stage,Value=prod", "--statistics", "Sum", "--period", "86400",
+		"--start-time", now.Add(-24*time.Hour).Format(time.RFC3339), "--end-time", now.Add(time.Hour).Format(time.RFC3339)), &stats)
+	total := 0.0
+	for _, d := range stats.Datapoints {
+		total += d.Sum
+	}
+	if total != 24 {
+		t.Fatalf("Count %v, want 24 calls", stats)
+	}
+}
+
+// TestWAFOnStage: with each aws CLI, a REGIONAL web ACL that blocks
+// niwa's caller associated with the stage's ARN: the stage answers
+// WAF_FILTERED's 403 and reports webAclArn; disassociated, it serves.
+func TestWAFOnStage(t *testing.T) {
+	n := framework.StartBinary(t)
+	for i, cli := range framework.CLIs {
+		t.Run(cli.Name, func(t *testing.T) {
+			api, _ := mockAPI(t, n, cli, `{"ok": true}`)
+			var set struct{ Summary struct{ ARN string } }
+			framework.MustJSON(t, n.MustCLI(t, cli, "wafv2", "create-ip-set", "--name", fmt.Sprintf("local-%d", i), "--scope", "REGIONAL",
+				"--ip-address-version", "IPV4", "--addresses", "127.0.0.1/32"), &set)
+			vis := `{"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"}`
+			rules := `[{"Name": "no-local", "Priority": 0, "Statement": {"IPSetReferenceStatement": {"ARN": "` + set.Summary.ARN + `"}},
+				"Action": {"Block": {}}, "VisibilityConfig": ` + vis + `}]`
+			var acl struct{ Summary struct{ ARN string } }
+			framework.MustJSON(t, n.MustCLI(t, cli, "wafv2", "create-web-acl", "--name", fmt.Sprintf("stage-%d", i), "--scope", "REGIONAL",
+				"--default-action", `{"Allow": {}}`, "--visibility-config", vis, "--rules", rules), &acl)
+			stage := "arn:aws:apigateway:" + n.Region + "::/restapis/" + api + "/stages/prod"
+			n.MustCLI(t, cli, "wafv2", "associate-web-acl", "--web-acl-arn", acl.Summary.ARN, "--resource-arn", stage)
+			if s, b := invoke(t, n, "GET", api, "/", nil, ""); s != 403 || b != `{"message":"Forbidden"}` {
+				t.Fatalf("blocked: %d %s", s, b)
+			}
+			if got := field(t, n.MustCLI(t, cli, "apigateway", "get-stage", "--rest-api-id", api, "--stage-name", "prod"), "webAclArn"); got != acl.Summary.ARN {
+				t.Fatalf("webAclArn %s", got)
+			}
+			n.MustCLI(t, cli, "wafv2", "disassociate-web-acl", "--resource-arn", stage)
+			if s, b := invoke(t, n, "GET", api, "/", nil, ""); s != 200 || b != `{"ok": true}` {
+				t.Fatalf("disassociated: %d %s", s, b)
+			}
+		})
+	}
+}
