@@ -49,10 +49,11 @@ func wireAPIGateway(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	opt := apigateway.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log, Bus: kd.Bus,
-		Logs:       apigatewayLogs{logs.New(logStore, d.clock, d.bus)},
-		Firewall:   stageFirewall{d},
-		Services:   &integrationServices{d: d, seams: seams},
-		Signatures: invokeSignatures{d: d, seams: seams, auth: d.callerAuthOf()}}
+		Logs:          apigatewayLogs{logs.New(logStore, d.clock, d.bus)},
+		Firewall:      stageFirewall{d},
+		LoadBalancers: vpcLinkTargets{seams},
+		Services:      &integrationServices{d: d, seams: seams},
+		Signatures:    invokeSignatures{d: d, seams: seams, auth: d.callerAuthOf()}}
 	if d.lambda != nil {
 		opt.Functions = integrationFunctions{d.lambda, d}
 		opt.Permissions = functionPermissions{d.lambda}
