@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +267,62 @@ func TestWAFOnStage(t *testing.T) {
 				t.Fatalf("disassociated: %d %s", s, b)
 			}
 		})
+	}
+}
+
+// TestVpcLink: with boto3 — a network load balancer (TCP listener on
+// 8080, an IP target on a local HTTP server), a VPC link to it that turns
+// AVAILABLE on niwa's clock, and an HTTP_PROXY integration over the link:
+// the request reaches the server through the load balancer.
+func TestVpcLink(t *testing.T) {
+	n := framework.StartBinary(t)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "backend "+r.Host+" "+r.URL.Path)
+	}))
+	defer backend.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(backend.URL, "http://"))
+	out := n.Python(t, `
+import boto3, os, time, urllib.request, urllib.error
+ec2, elb, ag = boto3.client("ec2"), boto3.client("elbv2"), boto3.client("apigateway")
+base = os.environ["AWS_ENDPOINT_URL"]
+def advance(by):
+    urllib.request.urlopen(urllib.request.Request(base + "/_niwa/clock/advance?by=" + by, method="POST"), timeout=60).read()
+vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]["SubnetId"]
+lb = elb.create_load_balancer(Name="private", Type="network", Subnets=[subnet])["LoadBalancers"][0]
+tg = elb.create_target_group(Name="web", Protocol="TCP", Port=1, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": `+port+`}])
+elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=8080, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+deadline = time.time() + 60
+while True:
+    advance("5m")
+    states = [d["TargetHealth"]["State"] for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+    if states == ["healthy"]:
+        break
+    assert time.time() < deadline, states
+    time.sleep(0.2)
+link = ag.create_vpc_link(name="link", targetArns=[lb["LoadBalancerArn"]])
+assert link["status"] == "PENDING", link
+api = ag.create_rest_api(name="private")
+aid, root = api["id"], api["rootResourceId"]
+ag.put_method(restApiId=aid, resourceId=root, httpMethod="GET", authorizationType="NONE")
+ag.put_integration(restApiId=aid, resourceId=root, httpMethod="GET", type="HTTP_PROXY", integrationHttpMethod="GET",
+                   uri="http://%s:8080/hello" % lb["DNSName"], connectionType="VPC_LINK", connectionId=link["id"])
+ag.create_deployment(restApiId=aid, stageName="prod")
+url = base + "/restapis/%s/prod/_user_request_/" % aid
+def call():
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+assert call()[0] == 500, call()   # the link is still PENDING
+advance("3m")
+assert ag.get_vpc_link(vpcLinkId=link["id"])["status"] == "AVAILABLE"
+assert call() == (200, "backend %s:8080 /hello" % lb["DNSName"]), call()
+print("ok")
+`)
+	if strings.TrimSpace(out) != "ok" {
+		t.Fatalf("python: %s", out)
 	}
 }
