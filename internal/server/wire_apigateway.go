@@ -151,6 +151,15 @@ func (s invokeSignatures) Authorize(r *http.Request, apiAccount, methodARN strin
 		return apigateway.Invoker{}, err
 	}
 	inv.Decision = dec.Reason
+	if dec.Allowed() {
+		// Whether a Cache-Control: max-age=0 from this caller may
+		// invalidate the stage cache's entry.
+		inv2, err := s.auth.auth.decide(rc, "execute-api:InvalidateCache", methodARN, policy, apiAccount, keys)
+		if err != nil {
+			return apigateway.Invoker{}, err
+		}
+		inv.CanInvalidate = inv2.Allowed()
+	}
 	return inv, nil
 }
 

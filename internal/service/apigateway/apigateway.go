@@ -944,6 +944,7 @@ func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateS
 		st.LastUpdatedDate = &now
 		a.Stages[*st.StageName] = st
 		out = st
+		s.describeStage(ctx, ptr.Deref(in.RestApiId), &out)
 		return nil
 	})
 	if err != nil {

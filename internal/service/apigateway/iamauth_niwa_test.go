@@ -83,10 +83,13 @@ func TestIAMMethods(t *testing.T) {
 	allowed := user("caller", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:`+*api.Id+`/prod/GET/*"}]}`)
 	nobody := user("nobody", "")
 
-	call := func(creds *aws.Credentials) (int, string) {
+	call := func(creds *aws.Credentials, header ...string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", n.Endpoint+"/prod/", nil)
 		req.Host = *api.Id + ".execute-api.localhost"
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
 		if creds != nil {
 			sum := sha256.Sum256(nil)
 			if err := v4.NewSigner().SignHTTP(ctx, *creds, req, hex.EncodeToString(sum[:]), "execute-api", n.Region, time.Now()); err != nil {
@@ -122,5 +125,34 @@ func TestIAMMethods(t *testing.T) {
 	}
 	if s, b := call(&nobody); s != 200 {
 		t.Fatalf("granted by the resource policy: %d %s", s, b)
+	}
+
+	// The stage cache: Cache-Control: max-age=0 refetches only for a
+	// caller allowed execute-api:InvalidateCache.
+	if _, err := gw.UpdateIntegrationResponse(ctx, &apigateway.UpdateIntegrationResponseInput{RestApiId: api.Id, ResourceId: api.RootResourceId, HttpMethod: get, StatusCode: aws.String("200"),
+		PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/responseTemplates/application~1json"), Value: aws.String(`$context.requestId`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: api.Id, StageName: aws.String("prod"), PatchOperations: []types.PatchOperation{
+		{Op: types.OpReplace, Path: aws.String("/cacheClusterEnabled"), Value: aws.String("true")},
+		{Op: types.OpReplace, Path: aws.String("/*/*/caching/unauthorizedCacheControlHeaderStrategy"), Value: aws.String("FAIL_WITH_403")}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, first := call(&allowed)
+	if _, again := call(&allowed); again != first {
+		t.Fatalf("not cached: %s %s", first, again)
+	}
+	if s, b := call(&allowed, "Cache-Control", "max-age=0"); s != 403 || !strings.Contains(b, "execute-api:InvalidateCache") {
+		t.Fatalf("invalidation without permission: %d %s", s, b)
+	}
+	if _, err := iamc.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("caller"), PolicyName: aws.String("flush"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if s, fresh := call(&allowed, "Cache-Control", "max-age=0"); s != 200 || fresh == first {
+		t.Fatalf("invalidation: %d %s (was %s)", s, fresh, first)
 	}
 }

@@ -193,3 +193,47 @@ func TestMappingSources(t *testing.T) {
 		t.Error("an absent parameter resolved")
 	}
 }
+
+// TestIntegrationTimeout: a backend slower than the integration's
+// timeoutInMillis is 504 Endpoint request timed out.
+func TestIntegrationTimeout(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers before the caller gives up
+	}))
+	defer backend.Close()
+	for _, typ := range []string{"HTTP", "HTTP_PROXY"} {
+		e := newEnv(t)
+		b := e.build(func(string) *apigatewayapi.PutIntegrationRequest {
+			return &apigatewayapi.PutIntegrationRequest{Type: ptr.To(typ), IntegrationHttpMethod: ptr.To("GET"), Uri: ptr.To(backend.URL),
+				TimeoutInMillis: ptr.To(int32(50))}
+		}, false)
+		status, body, _ := e.do("GET", "http://"+b.api+".execute-api.localhost/test/items", "", nil)
+		if status != 504 || body != `{"message":"Endpoint request timed out"}` {
+			t.Fatalf("%s: %d %s", typ, status, body)
+		}
+	}
+}
+
+func FuzzAccessLogLine(f *testing.F) {
+	f.Add("$context.requestId $context.status. $context.nope $context.identity.sourceIp")
+	f.Add("$context.$context..")
+	f.Fuzz(func(t *testing.T, format string) {
+		out := accessLogLine(format, map[string]string{"requestId": "r", "status": "200", "identity.sourceIp": "1.2.3.4", "empty": ""})
+		if !strings.Contains(format, "$context.") && out != format {
+			t.Fatalf("%q became %q", format, out)
+		}
+	})
+}
+
+func FuzzStagePaths(f *testing.F) {
+	f.Add("/~1items/GET/caching/enabled", "arn:aws:logs:us-east-1:000000000000:log-group:g:*")
+	f.Add("/*/*/logging/loglevel", "arn:aws:logs::::log-group:")
+	f.Fuzz(func(t *testing.T, path, arn string) {
+		if key, setting, ok := methodSettingPath(path); ok && (key == "" || !strings.Contains(setting, "/")) {
+			t.Fatalf("%q: %q %q", path, key, setting)
+		}
+		if sc, group, ok := logGroupARN(arn); ok && (group == "" || sc.Account == "" || sc.Region == "") {
+			t.Fatalf("%q: %+v %q", arn, sc, group)
+		}
+	})
+}

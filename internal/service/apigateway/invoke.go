@@ -358,10 +358,10 @@ func (s *APIGateway) cacheLookup(w *captureWriter, c *call) (string, time.Durati
 	if c.canary && (c.stage.CanarySettings == nil || !ptr.Deref(c.stage.CanarySettings.UseStageCache)) {
 		return "", 0, gatewayError{}, true
 	}
-	set, explicit := c.settings()
-	enabled := ptr.Deref(set.CachingEnabled)
-	if !explicit {
-		enabled = c.r.Method == http.MethodGet
+	set, _ := c.settings()
+	enabled := c.r.Method == http.MethodGet // GET methods by default
+	if set.CachingEnabled != nil {
+		enabled = *set.CachingEnabled
 	}
 	ttl := time.Duration(ptr.Deref(set.CacheTtlInSeconds)) * time.Second
 	if set.CacheTtlInSeconds == nil {

@@ -187,6 +187,9 @@ func (s *APIGateway) patchMethodSetting(ctx *request.Context, st *apigatewayapi.
 	ms, ok := st.MethodSettings[key]
 	if !ok {
 		ms = defaultMethodSetting()
+		// Unset until set: GET methods stay cached by default (reported
+		// as false, as AWS reports it).
+		ms.CachingEnabled = nil
 	}
 	var err error
 	b := func(dst **bool) {
@@ -268,7 +271,9 @@ func methodSetting(st apigatewayapi.Stage, resourcePath, verb string) (apigatewa
 	if ms, ok := st.MethodSettings["*/*"]; ok {
 		return ms, true
 	}
-	return defaultMethodSetting(), false
+	d := defaultMethodSetting()
+	d.CachingEnabled = nil // GET methods cached by default
+	return d, false
 }
 
 // patchCanary changes a stage's canary settings.
@@ -550,6 +555,16 @@ func setCacheCluster(st *apigatewayapi.Stage, enabled *bool, size *string) error
 // describeStage fills in what a stage reports but does not store: the
 // web ACL WAF associates with it.
 func (s *APIGateway) describeStage(ctx *request.Context, api string, st *apigatewayapi.Stage) {
+	if len(st.MethodSettings) > 0 {
+		ms := make(map[string]apigatewayapi.MethodSetting, len(st.MethodSettings))
+		for k, v := range st.MethodSettings {
+			if v.CachingEnabled == nil {
+				v.CachingEnabled = ptr.To(false)
+			}
+			ms[k] = v
+		}
+		st.MethodSettings = ms
+	}
 	if s.firewall == nil {
 		return
 	}
