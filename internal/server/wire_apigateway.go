@@ -257,7 +257,11 @@ func (s *integrationServices) Call(ctx context.Context, in apigateway.ServiceReq
 	if region == "" {
 		region = s.d.cfg.Region
 	}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, r, payload, md.SigningNameOrPrefix(), region, now); err != nil {
+	signer := v4.NewSigner(func(o *v4.SignerOptions) {
+		// S3 signs its path escaped once, the other services twice.
+		o.DisableURIPathEscaping = md.EndpointPrefix == "s3"
+	})
+	if err := signer.SignHTTP(ctx, creds, r, payload, md.SigningNameOrPrefix(), region, now); err != nil {
 		return apigateway.ServiceResponse{}, err
 	}
 	rec := httptest.NewRecorder()

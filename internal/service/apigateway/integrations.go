@@ -304,12 +304,9 @@ func (c *call) requestBody(integ *apigatewayapi.Integration) ([]byte, *gatewayEr
 
 // fillPath substitutes {name} placeholders of an integration URI or
 // path: mapped path parameters first, then the method's own.
-func fillPath(s string, m mapped, params map[string]string, escape bool) string {
+func fillPath(s string, m mapped, params map[string]string) string {
 	for _, src := range []map[string]string{m.path, params} {
 		for k, v := range src {
-			if escape {
-				v = url.PathEscape(v)
-			}
 			s = strings.ReplaceAll(s, "{"+k+"+}", v)
 			s = strings.ReplaceAll(s, "{"+k+"}", v)
 		}
@@ -326,7 +323,7 @@ func (s *APIGateway) httpIntegration(w http.ResponseWriter, c *call, integ *apig
 	if gerr != nil {
 		return *gerr, false
 	}
-	u, err := url.Parse(fillPath(ptr.Deref(integ.Uri), m, c.pathParams, false))
+	u, err := url.Parse(fillPath(ptr.Deref(integ.Uri), m, c.pathParams))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		c.logf("Execution failed due to configuration error: Invalid endpoint address")
 		return errInternal, false
@@ -403,7 +400,9 @@ func (s *APIGateway) awsIntegration(w http.ResponseWriter, c *call, integ *apiga
 		Service: su.service, Subdomain: su.subdomain, Action: su.action, Method: method,
 		Header: m.header, Query: m.query, Body: body}
 	if su.path != "" {
-		req.Path = fillPath(su.path, m, c.pathParams, true)
+		// Unescaped: the server escapes the path once when it builds the
+		// request (an S3 key's "/" stays a separator).
+		req.Path = fillPath(su.path, m, c.pathParams)
 	}
 	resp, gerr := s.callService(c, integ, req)
 	if gerr != nil {

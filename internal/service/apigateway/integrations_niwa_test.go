@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/niwa-cloud/niwa/niwatest"
@@ -130,6 +132,78 @@ func TestServiceIntegrations(t *testing.T) {
 	item, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("rows"), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: "a1"}}})
 	if err != nil || item.Item == nil {
 		t.Fatalf("the item: %v %+v", err, item)
+	}
+
+	// S3 by path, the bucket and key mapped from the method's path.
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("uploads"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(n.Region)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("apigw-sqs"), PolicyName: aws.String("put"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::uploads/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	sapi, err := gw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("s3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := sapi.RootResourceId
+	for _, part := range []string{"{folder}", "{item}"} {
+		r, err := gw.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: sapi.Id, ParentId: parent, PathPart: aws.String(part)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = r.Id
+	}
+	put := aws.String("PUT")
+	for _, step := range []func() error{
+		func() error {
+			_, err := gw.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: sapi.Id, ResourceId: parent, HttpMethod: put, AuthorizationType: aws.String("NONE")})
+			return err
+		},
+		func() error {
+			_, err := gw.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: sapi.Id, ResourceId: parent, HttpMethod: put, Type: types.IntegrationTypeAws,
+				IntegrationHttpMethod: put, Uri: aws.String("arn:aws:apigateway:" + n.Region + ":s3:path/{bucket}/{key}"), Credentials: role.Role.Arn,
+				RequestParameters: map[string]string{"integration.request.path.bucket": "method.request.path.folder", "integration.request.path.key": "method.request.path.item"}})
+			return err
+		},
+		func() error {
+			_, err := gw.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{RestApiId: sapi.Id, ResourceId: parent, HttpMethod: put, StatusCode: aws.String("200")})
+			return err
+		},
+		func() error {
+			_, err := gw.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{RestApiId: sapi.Id, ResourceId: parent, HttpMethod: put, StatusCode: aws.String("200")})
+			return err
+		},
+		func() error {
+			_, err := gw.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: sapi.Id, StageName: aws.String("prod")})
+			return err
+		},
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, _ := http.NewRequest("PUT", n.Endpoint+"/restapis/"+*sapi.Id+"/prod/_user_request_/uploads/note.txt", strings.NewReader("hello s3"))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("S3 put: %d %s", resp.StatusCode, rb)
+	}
+	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("uploads"), Key: aws.String("note.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if string(body) != "hello s3" {
+		t.Fatalf("the object: %q", body)
 	}
 
 	// A role that does not trust API Gateway.

@@ -1006,7 +1006,7 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 // placeholders filled from path parameters) and answers what it answers.
 func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
 	m := c.requestParameters(integ)
-	u, err := url.Parse(fillPath(ptr.Deref(integ.Uri), m, c.pathParams, false))
+	u, err := url.Parse(fillPath(ptr.Deref(integ.Uri), m, c.pathParams))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return errInternal, false
 	}
