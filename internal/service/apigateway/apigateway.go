@@ -618,9 +618,6 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 			return nil, apigatewayapi.ErrBadRequestException.New("Enumeration value for HttpMethod must be non-empty")
 		}
 	}
-	if t == "AWS_PROXY" && lambdaFunction(ptr.Deref(in.Uri)) == "" {
-		return nil, apigatewayapi.ErrBadRequestException.New("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.")
-	}
 	pass := ptr.Deref(in.PassthroughBehavior)
 	if pass == "" {
 		pass = "WHEN_NO_MATCH"
@@ -630,18 +627,8 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 		timeout = 29000
 	}
 	conn := ptr.Deref(in.ConnectionType)
-	switch conn {
-	case "", "INTERNET":
+	if conn == "" {
 		conn = "INTERNET"
-	case "VPC_LINK":
-		if t != "HTTP" && t != "HTTP_PROXY" {
-			return nil, apigatewayapi.ErrBadRequestException.New("VPC_LINK connections are for HTTP and HTTP_PROXY integrations")
-		}
-		if ptr.Deref(in.ConnectionId) == "" {
-			return nil, apigatewayapi.ErrBadRequestException.New("Connection Id must be set for connection type VPC_LINK")
-		}
-	default:
-		return nil, apigatewayapi.ErrBadRequestException.New("Invalid connection type specified: %s", conn)
 	}
 	integ := apigatewayapi.Integration{Type: &t, HttpMethod: in.IntegrationHttpMethod, Uri: in.Uri,
 		ConnectionType: &conn, ConnectionId: in.ConnectionId, Credentials: in.Credentials, RequestParameters: in.RequestParameters,
@@ -649,6 +636,9 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, TlsConfig: in.TlsConfig}
 	if integ.CacheKeyParameters == nil {
 		integ.CacheKeyParameters = []string{}
+	}
+	if err := checkIntegration(&integ); err != nil {
+		return nil, err
 	}
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
 		return methodOf(a, ptr.Deref(in.ResourceId), ptr.Deref(in.HttpMethod), func(m *apigatewayapi.Method) error {

@@ -453,3 +453,43 @@ func (s *APIGateway) client(c *call, integ *apigatewayapi.Integration, target *u
 	}
 	return s.linkClient(c, integ, base, target)
 }
+
+// checkIntegration refuses what API Gateway refuses in an integration:
+// a timeout outside 50–29,000 ms, an HTTP URI that is no http(s) URL, an
+// AWS URI that names neither a path nor an action, a proxy integration
+// of anything but a function, a VPC link without an id or for a non-HTTP
+// integration.
+func checkIntegration(i *apigatewayapi.Integration) error {
+	if t := ptr.Deref(i.TimeoutInMillis); t < 50 || t > 29000 {
+		return apigatewayapi.ErrBadRequestException.New("Timeout should be between 50 ms and 29000 ms")
+	}
+	uri := ptr.Deref(i.Uri)
+	switch ptr.Deref(i.Type) {
+	case "HTTP", "HTTP_PROXY":
+		u, err := url.Parse(uri)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return apigatewayapi.ErrBadRequestException.New("Invalid HTTP endpoint specified for URI")
+		}
+	case "AWS":
+		if _, ok := parseServiceURI(uri); !ok && lambdaFunction(uri) == "" {
+			return apigatewayapi.ErrBadRequestException.New("AWS ARN for integration must contain path or action")
+		}
+	case "AWS_PROXY":
+		if lambdaFunction(uri) == "" {
+			return apigatewayapi.ErrBadRequestException.New("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.")
+		}
+	}
+	switch ptr.Deref(i.ConnectionType) {
+	case "", "INTERNET":
+	case "VPC_LINK":
+		if t := ptr.Deref(i.Type); t != "HTTP" && t != "HTTP_PROXY" {
+			return apigatewayapi.ErrBadRequestException.New("VPC_LINK connections are for HTTP and HTTP_PROXY integrations")
+		}
+		if ptr.Deref(i.ConnectionId) == "" {
+			return apigatewayapi.ErrBadRequestException.New("Connection Id must be set for connection type VPC_LINK")
+		}
+	default:
+		return apigatewayapi.ErrBadRequestException.New("Invalid connection type specified: %s", ptr.Deref(i.ConnectionType))
+	}
+	return nil
+}

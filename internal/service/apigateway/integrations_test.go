@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -236,4 +237,92 @@ func FuzzStagePaths(f *testing.F) {
 			t.Fatalf("%q: %+v %q", arn, sc, group)
 		}
 	})
+}
+
+func TestPutIntegrationChecks(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	b := e.build(mockIntegration, false)
+	fn := "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:f/invocations"
+	for _, tc := range []struct {
+		typ, uri, conn, id string
+		timeout            int32
+		msg                string
+	}{
+		{"HTTP", "ftp://x/", "", "", 0, "Invalid HTTP endpoint specified for URI"},
+		{"HTTP_PROXY", "not a url", "", "", 0, "Invalid HTTP endpoint specified for URI"},
+		{"AWS", "arn:aws:apigateway:us-east-1:sqs:queue/x", "", "", 0, "must contain path or action"},
+		{"AWS_PROXY", "arn:aws:apigateway:us-east-1:sqs:path/x", "", "", 0, "only supports Lambda"},
+		{"HTTP", "http://x/", "VPC_LINK", "", 0, "Connection Id must be set"},
+		{"AWS", fn, "VPC_LINK", "abc", 0, "VPC_LINK connections are for HTTP"},
+		{"HTTP", "http://x/", "CARRIER_PIGEON", "", 0, "Invalid connection type"},
+		{"HTTP", "http://x/", "", "", 30000, "Timeout"},
+		{"HTTP", "https://x:8443/a", "", "", 0, ""},
+		{"AWS", "arn:aws:apigateway:us-east-1:dynamodb:action/Query", "", "", 0, ""},
+		{"AWS", fn, "", "", 0, ""},
+	} {
+		in := &apigatewayapi.PutIntegrationRequest{RestApiId: &b.api, ResourceId: &b.items, HttpMethod: ptr.To("ANY"), Type: ptr.To(tc.typ),
+			Uri: ptr.To(tc.uri), IntegrationHttpMethod: ptr.To("POST")}
+		if tc.conn != "" {
+			in.ConnectionType = ptr.To(tc.conn)
+		}
+		if tc.id != "" {
+			in.ConnectionId = ptr.To(tc.id)
+		}
+		if tc.timeout != 0 {
+			in.TimeoutInMillis = ptr.To(tc.timeout)
+		}
+		_, err := e.s.PutIntegration(ctx, in)
+		if tc.msg == "" {
+			if err != nil {
+				t.Errorf("%s %s: %v", tc.typ, tc.uri, err)
+			}
+			continue
+		}
+		wantCode(t, err, apigatewayapi.ErrBadRequestException, tc.msg)
+	}
+}
+
+// fakeServices records service integration requests and answers them.
+type fakeServices struct {
+	got    []ServiceRequest
+	answer ServiceResponse
+	err    error
+}
+
+func (f *fakeServices) Call(_ context.Context, req ServiceRequest) (ServiceResponse, error) {
+	f.got = append(f.got, req)
+	return f.answer, f.err
+}
+
+// TestLambdaWithCredentials: a Lambda integration with credentials calls
+// Lambda's Invoke API as the role (through Services), not as API
+// Gateway (no function policy check); a role API Gateway may not assume
+// is a configuration error (500).
+func TestLambdaWithCredentials(t *testing.T) {
+	e := newEnv(t)
+	perms := &fakePermissions{allowed: map[string]bool{}}
+	svcs := &fakeServices{answer: ServiceResponse{Status: 200, Header: http.Header{}, Body: []byte(`{"statusCode": 201, "body": "as role"}`)}}
+	e.s.perms, e.s.services = perms, svcs
+	fn := "arn:aws:lambda:us-east-1:000000000000:function:f"
+	b := e.build(func(string) *apigatewayapi.PutIntegrationRequest {
+		return &apigatewayapi.PutIntegrationRequest{Type: ptr.To("AWS_PROXY"), IntegrationHttpMethod: ptr.To("POST"),
+			Uri: ptr.To("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fn + "/invocations"), Credentials: ptr.To("arn:aws:iam::000000000000:role/r")}
+	}, false)
+	url := "http://" + b.api + ".execute-api.localhost/test/items"
+	if s, body, _ := e.do("GET", url, "", nil); s != 201 || body != "as role" {
+		t.Fatalf("as the role: %d %s", s, body)
+	}
+	if len(perms.asked) != 0 || len(svcs.got) != 1 {
+		t.Fatalf("asked %v, calls %d", perms.asked, len(svcs.got))
+	}
+	got := svcs.got[0]
+	if got.Service != "lambda" || got.Role != "arn:aws:iam::000000000000:role/r" || got.Method != "POST" ||
+		got.Path != "/2015-03-31/functions/"+fn+"/invocations" || !strings.Contains(string(got.Body), `"httpMethod":"GET"`) {
+		t.Fatalf("request %+v", got)
+	}
+	svcs.err = fmt.Errorf("%w: API Gateway does not have permission to assume the provided role", ErrConfiguration)
+	if s, body, _ := e.do("GET", url, "", nil); s != 500 || body != `{"message": "Internal server error"}` {
+		t.Fatalf("unassumable role: %d %s", s, body)
+	}
 }

@@ -878,7 +878,7 @@ func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, s
 		// With credentials API Gateway calls Lambda's Invoke as the role:
 		// the role's policies decide, not the function's.
 		resp, gerr := s.callService(c, integ, ServiceRequest{Account: c.loc.Account, Region: c.loc.Region, Role: role,
-			Service: "lambda", Path: "/2015-03-31/functions/" + url.PathEscape(fn) + "/invocations", Method: http.MethodPost,
+			Service: "lambda", Path: "/2015-03-31/functions/" + fn + "/invocations", Method: http.MethodPost,
 			Header: http.Header{"X-Amz-Invocation-Type": {"RequestResponse"}}, Body: payload})
 		if gerr != nil {
 			return nil, "", gerr
