@@ -434,6 +434,17 @@ func (s *APIGateway) importOperation(ctx *request.Context, apiID, resID, verb st
 	if c := str(integ["credentials"]); c != "" {
 		pi.Credentials = &c
 	}
+	if c := str(integ["connectionType"]); c != "" {
+		pi.ConnectionType = ptr.To(strings.ToUpper(c))
+	}
+	if c := str(integ["connectionId"]); c != "" {
+		pi.ConnectionId = &c
+	}
+	if ks, ok := integ["cacheKeyParameters"].([]any); ok {
+		for _, k := range ks {
+			pi.CacheKeyParameters = append(pi.CacheKeyParameters, str(k))
+		}
+	}
 	if _, err := s.PutIntegration(ctx, pi); err != nil {
 		return err
 	}
@@ -669,6 +680,12 @@ func exportIntegration(i *apigatewayapi.Integration) map[string]any {
 	}
 	if c := ptr.Deref(i.Credentials); c != "" {
 		out["credentials"] = c
+	}
+	if ptr.Deref(i.ConnectionType) == "VPC_LINK" {
+		out["connectionType"], out["connectionId"] = "VPC_LINK", ptr.Deref(i.ConnectionId)
+	}
+	if len(i.CacheKeyParameters) > 0 {
+		out["cacheKeyParameters"] = i.CacheKeyParameters
 	}
 	responses := map[string]any{}
 	for code, r := range i.IntegrationResponses {

@@ -185,3 +185,32 @@ func TestTestInvokeMethod(t *testing.T) {
 	_, err := e.s.TestInvokeMethod(ctx, &apigatewayapi.TestInvokeMethodRequest{RestApiId: &b.api, ResourceId: &b.item, HttpMethod: ptr.To("PATCH")})
 	wantCode(t, err, apigatewayapi.ErrNotFoundException, "Invalid Method identifier specified")
 }
+
+// TestImportPrivateIntegration: an x-amazon-apigateway-integration's
+// connectionType, connectionId and cacheKeyParameters are imported and
+// exported again.
+func TestImportPrivateIntegration(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	def := `{"openapi": "3.0.1", "info": {"title": "private"}, "paths": {"/p": {"get": {"responses": {"200": {"description": "ok"}},
+	  "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "GET", "uri": "http://nlb.internal:8080/p",
+	    "connectionType": "VPC_LINK", "connectionId": "${stageVariables.link}", "cacheKeyParameters": ["method.request.querystring.q"]}}}}}`
+	api := must[*apigatewayapi.RestApi](t)(e.s.ImportRestApi(ctx, &apigatewayapi.ImportRestApiRequest{Body: []byte(def)}))
+	res := must[*apigatewayapi.Resources](t)(e.s.GetResources(ctx, &apigatewayapi.GetResourcesRequest{RestApiId: api.Id, Embed: []string{"methods"}}))
+	var integ *apigatewayapi.Integration
+	for _, r := range res.Items {
+		if ptr.Deref(r.Path) == "/p" {
+			integ = r.ResourceMethods["GET"].MethodIntegration
+		}
+	}
+	if integ == nil || ptr.Deref(integ.ConnectionType) != "VPC_LINK" || ptr.Deref(integ.ConnectionId) != "${stageVariables.link}" ||
+		len(integ.CacheKeyParameters) != 1 {
+		t.Fatalf("integration %+v", integ)
+	}
+	must[*apigatewayapi.Deployment](t)(e.s.CreateDeployment(ctx, &apigatewayapi.CreateDeploymentRequest{RestApiId: api.Id, StageName: ptr.To("v1")}))
+	out := must[*apigatewayapi.ExportResponse](t)(e.s.GetExport(ctx, &apigatewayapi.GetExportRequest{RestApiId: api.Id, StageName: ptr.To("v1"),
+		ExportType: ptr.To("oas30"), Parameters: map[string]string{"extensions": "integrations"}}))
+	if b := string(out.Body); !strings.Contains(b, `"connectionType":"VPC_LINK"`) && !strings.Contains(b, `"connectionType": "VPC_LINK"`) {
+		t.Fatalf("export %s", b)
+	}
+}
