@@ -940,5 +940,6 @@ func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateS
 	if err != nil {
 		return nil, err
 	}
+	s.forgetStageBuckets(ptr.Deref(in.RestApiId), ptr.Deref(in.StageName))
 	return &out, nil
 }

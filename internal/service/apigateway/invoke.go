@@ -301,6 +301,9 @@ func (s *APIGateway) serve(w *captureWriter, c *call) (gatewayError, bool) {
 		}
 	}
 	c.method = m
+	if !s.methodThrottle(c) {
+		return errThrottled, false
+	}
 	if e, ok := c.checkResourcePolicy(); !ok {
 		return e, false
 	}
@@ -577,9 +580,14 @@ func (s *APIGateway) allow(p *usagePlan, keyID string, now time.Time) bool {
 		// each second's worth of rate.
 		burst = max(rate, 1)
 	}
+	return s.takeToken(*p.Plan.Id+"/"+keyID, rate, burst, now)
+}
+
+// takeToken takes a token from the bucket under key (refilled at rate a
+// second up to burst), false when it is empty.
+func (s *APIGateway) takeToken(key string, rate, burst float64, now time.Time) bool {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
-	key := *p.Plan.Id + "/" + keyID
 	b, ok := s.buckets[key]
 	if !ok {
 		b = &bucket{tokens: burst, last: now}

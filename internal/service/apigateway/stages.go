@@ -572,3 +572,38 @@ func (s *APIGateway) describeStage(ctx *request.Context, api string, st *apigate
 		st.WebAclArn = &arn
 	}
 }
+
+// methodThrottle applies the stage's throttling method settings (when
+// set: AWS's defaults are the account's 10,000 a second, burst 5,000,
+// which niwa does not enforce); a rate and burst of 0 refuse every call.
+func (s *APIGateway) methodThrottle(c *call) bool {
+	set, explicit := c.settings()
+	if !explicit || set.ThrottlingRateLimit == nil || set.ThrottlingBurstLimit == nil {
+		return true
+	}
+	rate, burst := *set.ThrottlingRateLimit, float64(*set.ThrottlingBurstLimit)
+	if rate == 10000 && burst == 5000 {
+		return true
+	}
+	if rate <= 0 && burst <= 0 {
+		return false
+	}
+	if burst < 1 {
+		burst = max(rate, 1)
+	}
+	key := "stage:" + stageKey(c.apiID, ptr.Deref(c.stage.StageName)) + "/" + ptr.Deref(c.resource.Path) + "/" + c.r.Method
+	return s.takeToken(key, rate, burst, c.now)
+}
+
+// forgetStageBuckets drops a stage's method throttle buckets so changed
+// settings apply from the next request.
+func (s *APIGateway) forgetStageBuckets(api, stage string) {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	prefix := "stage:" + stageKey(api, stage) + "/"
+	for k := range s.buckets {
+		if strings.HasPrefix(k, prefix) {
+			delete(s.buckets, k)
+		}
+	}
+}

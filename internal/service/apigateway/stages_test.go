@@ -1,6 +1,7 @@
 package apigateway
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -188,4 +189,41 @@ func TestCanary(t *testing.T) {
 	if _, body, _ := e.do("GET", url, "", nil); body != "canary blue" {
 		t.Fatalf("promoted: %s", body)
 	}
+}
+
+// TestMethodThrottling: a stage's throttling method settings are a
+// token bucket on niwa's clock (429 Too Many Requests beyond them); 0
+// and 0 refuse every call.
+func TestMethodThrottling(t *testing.T) {
+	e := newEnv(t)
+	b := e.build(mockIntegration, false)
+	must[*apigatewayapi.Stage](t)(e.updateStage(b.api, patch("replace", "/~1items/GET/throttling/rateLimit", "1"),
+		patch("replace", "/~1items/GET/throttling/burstLimit", "2")))
+	url := "http://" + b.api + ".execute-api.localhost/test/items"
+	var got []int
+	for range 3 {
+		s, _, _ := e.do("GET", url, "", nil)
+		got = append(got, s)
+	}
+	if s, _, _ := e.do("POST", url, "", nil); s != 200 {
+		t.Fatalf("another method is not throttled: %d", s)
+	}
+	e.h.Clock.Advance(time.Second)
+	s, body, _ := e.do("GET", url, "", nil)
+	got = append(got, s)
+	if fmtInts(got) != "200 200 429 200" {
+		t.Fatalf("statuses %v, want 200 200 429 200 (%s)", got, body)
+	}
+	must[*apigatewayapi.Stage](t)(e.updateStage(b.api, patch("replace", "/*/*/throttling/rateLimit", "0"), patch("replace", "/*/*/throttling/burstLimit", "0")))
+	if s, body, _ := e.do("POST", url, "", nil); s != 429 || body != `{"message":"Too Many Requests"}` {
+		t.Fatalf("0/0: %d %s", s, body)
+	}
+}
+
+func fmtInts(v []int) string {
+	out := make([]string, len(v))
+	for i, n := range v {
+		out[i] = strconv.Itoa(n)
+	}
+	return strings.Join(out, " ")
 }
