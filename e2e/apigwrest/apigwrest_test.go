@@ -65,48 +65,51 @@ print(aid)
 	return strings.TrimSpace(out)
 }
 
-// TestSQSIntegration: with aws CLI v2, the tutorial's SQS integration
-// (path URI to the queue, Content-Type mapped to form encoding, the
-// SendMessage template) as a role API Gateway assumes; the message
-// arrives in the queue.
+// TestSQSIntegration: the tutorial's SQS integration — a path URI to the
+// queue, Content-Type mapped to form encoding, the SendMessage template —
+// put with aws CLI v2 (the rest of the API made with boto3 in one
+// process: each CLI call costs seconds on a loaded machine), as a role
+// API Gateway assumes; the message arrives in the queue.
 func TestSQSIntegration(t *testing.T) {
 	n := framework.StartBinary(t)
-	// One CLI (TestWAFOnStage runs the other): each call costs seconds
-	// on a loaded machine.
-	for i, cli := range framework.CLIs[1:] {
-		t.Run(cli.Name, func(t *testing.T) {
-			queue := fmt.Sprintf("orders-%d", i)
-			qurl := field(t, n.MustCLI(t, cli, "sqs", "create-queue", "--queue-name", queue), "QueueUrl")
-			role := fmt.Sprintf("apigw-sqs-%d", i)
-			var r struct{ Role struct{ Arn string } }
-			framework.MustJSON(t, n.MustCLI(t, cli, "iam", "create-role", "--role-name", role, "--assume-role-policy-document",
-				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}`), &r)
-			n.MustCLI(t, cli, "iam", "put-role-policy", "--role-name", role, "--policy-name", "send", "--policy-document",
-				`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"}]}`)
-			api := field(t, n.MustCLI(t, cli, "apigateway", "create-rest-api", "--name", "sqs"), "id")
-			var res struct{ Items []struct{ ID string } }
-			framework.MustJSON(t, n.MustCLI(t, cli, "apigateway", "get-resources", "--rest-api-id", api), &res)
-			send := field(t, n.MustCLI(t, cli, "apigateway", "create-resource", "--rest-api-id", api, "--parent-id", res.Items[0].ID, "--path-part", "orders"), "id")
-			n.MustCLI(t, cli, "apigateway", "put-method", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST", "--authorization-type", "NONE")
-			n.MustCLI(t, cli, "apigateway", "put-integration", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST",
-				"--type", "AWS", "--integration-http-method", "POST", "--credentials", r.Role.Arn,
-				"--uri", "arn:aws:apigateway:"+n.Region+":sqs:path/000000000000/"+queue,
-				"--request-parameters", `{"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"}`,
-				"--request-templates", `{"application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"}`)
-			n.MustCLI(t, cli, "apigateway", "put-method-response", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST", "--status-code", "200")
-			n.MustCLI(t, cli, "apigateway", "put-integration-response", "--rest-api-id", api, "--resource-id", send, "--http-method", "POST",
-				"--status-code", "200", "--response-templates", `{"application/json": "{\"queued\": true}"}`)
-			n.MustCLI(t, cli, "apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "prod")
+	cli := framework.CLIs[1]
+	qurl := field(t, n.MustCLI(t, cli, "sqs", "create-queue", "--queue-name", "orders"), "QueueUrl")
+	out := n.Python(t, `
+import boto3, json
+iam, ag = boto3.client("iam"), boto3.client("apigateway")
+role = iam.create_role(RoleName="apigw-sqs", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+iam.put_role_policy(RoleName="apigw-sqs", PolicyName="send", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}))
+api = ag.create_rest_api(name="sqs")
+res = ag.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="orders")["id"]
+ag.put_method(restApiId=api["id"], resourceId=res, httpMethod="POST", authorizationType="NONE")
+ag.put_method_response(restApiId=api["id"], resourceId=res, httpMethod="POST", statusCode="200")
+print(json.dumps({"api": api["id"], "res": res, "role": role}))
+`)
+	var ids struct{ API, Res, Role string }
+	framework.MustJSON(t, out, &ids)
+	n.MustCLI(t, cli, "apigateway", "put-integration", "--rest-api-id", ids.API, "--resource-id", ids.Res, "--http-method", "POST",
+		"--type", "AWS", "--integration-http-method", "POST", "--credentials", ids.Role,
+		"--uri", "arn:aws:apigateway:"+n.Region+":sqs:path/000000000000/orders",
+		"--request-parameters", `{"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"}`,
+		"--request-templates", `{"application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"}`)
+	n.Python(t, `
+import boto3, os
+ag = boto3.client("apigateway")
+api, res = os.environ["API"], os.environ["RES"]
+ag.put_integration_response(restApiId=api, resourceId=res, httpMethod="POST", statusCode="200",
+                            responseTemplates={"application/json": '{"queued": true}'})
+ag.create_deployment(restApiId=api, stageName="prod")
+`, "API="+ids.API, "RES="+ids.Res)
 
-			if s, b := invoke(t, n, "POST", api, "/orders", map[string]string{"Content-Type": "application/json"}, `{"item":"tea","n":2}`); s != 200 || b != `{"queued": true}` {
-				t.Fatalf("invoke: %d %s", s, b)
-			}
-			var msgs struct{ Messages []struct{ Body string } }
-			framework.MustJSON(t, n.MustCLI(t, cli, "sqs", "receive-message", "--queue-url", qurl, "--wait-time-seconds", "5"), &msgs)
-			if len(msgs.Messages) != 1 || msgs.Messages[0].Body != `{"item":"tea","n":2}` {
-				t.Fatalf("queue: %+v", msgs)
-			}
-		})
+	if s, b := invoke(t, n, "POST", ids.API, "/orders", map[string]string{"Content-Type": "application/json"}, `{"item":"tea","n":2}`); s != 200 || b != `{"queued": true}` {
+		t.Fatalf("invoke: %d %s", s, b)
+	}
+	var msgs struct{ Messages []struct{ Body string } }
+	framework.MustJSON(t, n.MustCLI(t, cli, "sqs", "receive-message", "--queue-url", qurl, "--wait-time-seconds", "5"), &msgs)
+	if len(msgs.Messages) != 1 || msgs.Messages[0].Body != `{"item":"tea","n":2}` {
+		t.Fatalf("queue: %+v", msgs)
 	}
 }
 
@@ -199,9 +202,15 @@ func TestStageCacheCanaryAndLogs(t *testing.T) {
 	if _, later := invoke(t, n, "GET", api, "/", nil, ""); later == first {
 		t.Fatalf("still cached after the TTL: %s", later)
 	}
-	n.MustCLI(t, cli, "apigateway", "flush-stage-cache", "--rest-api-id", api, "--stage-name", "prod")
-	n.MustCLI(t, cli, "apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "prod", "--patch-operations",
-		"op=replace,path=/cacheClusterEnabled,value=false")
+	// The cache off, and the account's CloudWatch role set for the access
+	// logs below (boto3, one process).
+	n.Python(t, `
+import boto3, os
+ag = boto3.client("apigateway")
+ag.flush_stage_cache(restApiId=os.environ["API"], stageName="prod")
+ag.update_stage(restApiId=os.environ["API"], stageName="prod", patchOperations=[{"op": "replace", "path": "/cacheClusterEnabled", "value": "false"}])
+ag.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": "arn:aws:iam::000000000000:role/apigw-cw"}])
+`, "API="+api)
 
 	// A canary: 25% to a new deployment with its own variable.
 	n.MustCLI(t, cli, "apigateway", "create-deployment", "--rest-api-id", api, "--stage-name", "prod",
@@ -216,8 +225,7 @@ func TestStageCacheCanaryAndLogs(t *testing.T) {
 		t.Fatalf("canary took %d of 20, want 5", green)
 	}
 
-	// Access logs, with the account's CloudWatch role set first.
-	n.MustCLI(t, cli, "apigateway", "update-account", "--patch-operations", "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::000000000000:role/apigw-cw")
+	// Access logs.
 	n.MustCLI(t, cli, "apigateway", "update-stage", "--rest-api-id", api, "--stage-name", "prod", "--patch-operations",
 		"op=replace,path=/accessLogSettings/destinationArn,value=arn:aws:logs:"+n.Region+":000000000000:log-group:apigw-access",
 		`op=replace,path=/accessLogSettings/format,value=$context.requestId $context.httpMethod $context.status`)
