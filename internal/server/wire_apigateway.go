@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -264,14 +263,46 @@ func (s *integrationServices) Call(ctx context.Context, in apigateway.ServiceReq
 	if err := signer.SignHTTP(ctx, creds, r, payload, md.SigningNameOrPrefix(), region, now); err != nil {
 		return apigateway.ServiceResponse{}, err
 	}
-	rec := httptest.NewRecorder()
+	rec := &cappedRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
-	res := rec.Result()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return apigateway.ServiceResponse{}, err
+	if rec.over {
+		return apigateway.ServiceResponse{}, configErr("the %s response is over API Gateway's 10 MB payload limit", in.Service)
 	}
-	return apigateway.ServiceResponse{Status: res.StatusCode, Header: res.Header, Body: body}, nil
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return apigateway.ServiceResponse{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}, nil
+}
+
+// maxIntegrationResponse is API Gateway's 10 MB payload limit.
+const maxIntegrationResponse = 10 << 20
+
+// cappedRecorder keeps a service's answer in memory up to the payload
+// limit (a large S3 object is not buffered whole).
+type cappedRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	over   bool
+}
+
+func (c *cappedRecorder) Header() http.Header { return c.header }
+
+func (c *cappedRecorder) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *cappedRecorder) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if c.body.Len()+len(b) > maxIntegrationResponse {
+		c.over = true
+		return 0, io.ErrShortWrite
+	}
+	return c.body.Write(b)
 }
 
 // assume issues credentials for a session of role as
