@@ -217,6 +217,11 @@ func New(cfg Config) (*Server, error) {
 		_ = backend.Close()
 		return nil, err
 	}
+	if d.apigateway != nil {
+		// API Gateway's AWS service integrations are served by the
+		// gateway, in process.
+		d.apigateway.set(s.gateway, verifier)
+	}
 	if d.egress != nil {
 		// Calls workloads make to niwa through the egress proxy reach
 		// the gateway in process, with their origin in the context.

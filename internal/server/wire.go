@@ -117,6 +117,9 @@ type deps struct {
 	// callerAuth is the authorizer for services acting as their caller
 	// (callerAuthOf): filled in once built.
 	callerAuth *callerAuth
+	// apigateway is what API Gateway's data plane needs from the built
+	// server (apigatewaySeamsOf): filled in once built.
+	apigateway *apigatewaySeams
 }
 
 // store returns the service's store, opening it once.

@@ -222,6 +222,31 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	return a.existence(ctx, svc, rules, subject, caller, op.Name, input, keys)
 }
 
+// decide evaluates action on resource for the caller of ctx with its
+// stored policies and a resource policy (nil for none) owned by
+// resourceAccount, as IAM evaluates a request a service authorizes
+// itself (API Gateway's AWS_IAM methods). Soft and off enforcement
+// allow what would be denied, logged.
+func (a *authorizer) decide(ctx *request.Context, action, resource string, policy *iam.Policy, resourceAccount string, keys iam.Context) (iam.Decision, error) {
+	s, err := a.subject(ctx)
+	if err != nil {
+		return iam.Decision{}, err
+	}
+	c := kit.Check{Action: action, Resource: resource}
+	req := iam.Request{Principal: s.principal, Action: action, Resource: resource, Context: a.context(ctx, s, c)}
+	for k, v := range keys {
+		req.Context[k] = v
+	}
+	pols := s.policies
+	pols.Resource, pols.ResourceAccount = policy, resourceAccount
+	dec := iam.Evaluate(req, pols)
+	a.logDecision(ctx, req, dec)
+	if !dec.Allowed() && a.mode != EnforcementOn {
+		dec = iam.Decision{Reason: iam.Allowed}
+	}
+	return dec, nil
+}
+
 // aclAllows asks the service whether an ACL grants the caller the
 // request (kit.Authz.ACLAllows).
 func aclAllows(ctx *request.Context, rules kit.Authz, req iam.Request, caller request.Caller) bool {

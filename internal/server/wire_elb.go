@@ -49,6 +49,11 @@ func wireELBv2(d *deps) (*wiring, error) {
 		opt.Firewall = d.waf
 	}
 	svc := elbv2.New(opt)
+	// API Gateway's VPC links forward to network load balancers.
+	seams := d.apigatewaySeamsOf()
+	seams.mu.Lock()
+	seams.elbv2 = svc
+	seams.mu.Unlock()
 	svc.Start()
 	return &wiring{Declaration: svc.Declare()}, nil
 }
