@@ -2,6 +2,7 @@ package rds
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -114,9 +115,12 @@ func (s *RDS) serveEndpoint(ln net.Listener, r instanceRec, backend int) {
 // openEndpoint listens on the instance's endpoint port in front of srv,
 // whose own port is backend, until srv exits.
 func (s *RDS) openEndpoint(r instanceRec, srv *dbengine.Server, backend int) error {
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(r.Port))))
-	if err != nil {
-		return err
+	ln := s.takeReserved(r.Port)
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(r.Port)))); err != nil {
+			return fmt.Errorf("the instance's endpoint port %d is taken on this machine (by another process while niwa was down?): %w", r.Port, err)
+		}
 	}
 	go s.serveEndpoint(ln, r, backend)
 	go func() {

@@ -270,16 +270,38 @@ func checkUsername(engine, u string) error {
 
 // pickPort is the instance's port: the one asked for when it is free on
 // 127.0.0.1, otherwise a free one (every instance listens on the same
-// host, so two cannot share 3306).
-func pickPort(want int32) (int32, error) {
+// host, so two cannot share 3306). The port stays bound, held in
+// s.reserved until the endpoint listener takes it (openEndpoint): closing
+// it between here and the server's start let another niwa on the machine
+// take 3306 in between, and the instance failed to start.
+func (s *RDS) pickPort(want int32) (int32, error) {
+	var l net.Listener
+	var err error
 	if want > 0 {
-		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(want))); err == nil {
-			_ = l.Close()
-			return want, nil
+		l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(want)))
+	}
+	if l == nil || err != nil {
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return 0, err
 		}
 	}
-	p, err := dbengine.FreePort()
-	return int32(p), err
+	p := int32(l.Addr().(*net.TCPAddr).Port)
+	s.mu.Lock()
+	if old := s.reserved[p]; old != nil {
+		_ = old.Close()
+	}
+	s.reserved[p] = l
+	s.mu.Unlock()
+	return p, nil
+}
+
+// takeReserved hands over the listener pickPort holds for port, if any.
+func (s *RDS) takeReserved(port int32) net.Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.reserved[port]
+	delete(s.reserved, port)
+	return l
 }
 
 // CreateDBInstance creates an instance and starts its server.
@@ -365,10 +387,19 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 	if port != nil {
 		want = *port
 	}
-	p, err := pickPort(want)
+	p, err := s.pickPort(want)
 	if err != nil {
 		return nil, err
 	}
+	// A refused create (it exists, no such subnet group...) gives the
+	// port back.
+	defer func() {
+		if err != nil {
+			if l := s.takeReserved(p); l != nil {
+				_ = l.Close()
+			}
+		}
+	}()
 	at := now(ctx)
 	r.Port, r.AskedPort, r.ResourceID = p, want, "db-"+awsid.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 26)
 	r.ARN = arn(ctx, "db", r.ID)

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,10 @@ type RDS struct {
 
 	mu      sync.Mutex
 	servers map[string]*running // by instance resource id
-	wg      sync.WaitGroup
+	// reserved holds the endpoint ports pickPort bound, until openEndpoint
+	// takes them.
+	reserved map[int32]net.Listener
+	wg       sync.WaitGroup
 }
 
 // running is an instance's server, or its start in progress.
@@ -91,7 +95,7 @@ var (
 
 // New makes the service; Start boots the instances the store holds.
 func New(o Options) (*RDS, error) {
-	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, gate: o.Gate, start: o.StartServer, servers: map[string]*running{}}
+	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, gate: o.Gate, start: o.StartServer, servers: map[string]*running{}, reserved: map[int32]net.Listener{}}
 	if s.start == nil {
 		s.start = dbengine.Start
 	}
@@ -143,6 +147,10 @@ func (s *RDS) Close() error {
 	s.mu.Lock()
 	rs := s.servers
 	s.servers = map[string]*running{}
+	for p, l := range s.reserved {
+		_ = l.Close()
+		delete(s.reserved, p)
+	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, r := range rs {
@@ -168,6 +176,10 @@ func (s *RDS) Reset() error {
 	s.mu.Lock()
 	rs := s.servers
 	s.servers = map[string]*running{}
+	for p, l := range s.reserved {
+		_ = l.Close()
+		delete(s.reserved, p)
+	}
 	s.mu.Unlock()
 	for id, r := range rs {
 		<-r.done
