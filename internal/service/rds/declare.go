@@ -32,11 +32,15 @@ func (s *RDS) Declare() kit.Declaration {
 			// for both); identifiers are lowercase in RDS's ARNs.
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
 				var out []string
-				if v := in.Str("ResourceName"); v != "" {
-					out = append(out, v)
+				for _, m := range []string{"ResourceName", "ResourceArn"} {
+					if v := in.Str(m); v != "" {
+						out = append(out, v)
+					}
 				}
 				for member, kind := range map[string]string{"DBInstanceIdentifier": "db:", "DBSnapshotIdentifier": "snapshot:",
-					"DBSubnetGroupName": "subgrp:", "DBParameterGroupName": "pg:", "OptionGroupName": "og:", "SubscriptionName": "es:"} {
+					"DBSubnetGroupName": "subgrp:", "DBParameterGroupName": "pg:", "OptionGroupName": "og:", "SubscriptionName": "es:",
+					"DBClusterIdentifier": "cluster:", "DBClusterSnapshotIdentifier": "cluster-snapshot:", "DBClusterParameterGroupName": "cluster-pg:",
+					"DBClusterEndpointIdentifier": "cluster-endpoint:"} {
 					if v := in.Str(member); v != "" {
 						if strings.HasPrefix(v, "arn:") {
 							out = append(out, v)
@@ -52,7 +56,6 @@ func (s *RDS) Declare() kit.Declaration {
 		Tags:  kit.TagLookup(s.resourceTags),
 		Names: s.OwnsName,
 		NotImplemented: kit.Reasons{}.
-			Add("Aurora clusters are not in niwa yet (issue 25 part 2)", "CreateDBCluster", "DescribeDBClusters", "DeleteDBCluster").
 			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies"),
 		Reset: s.Reset,
 		Close: s.Close,

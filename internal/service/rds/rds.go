@@ -127,9 +127,29 @@ func (s *RDS) Start() {
 		return
 	}
 	for _, r := range recs {
+		if r.Cluster != "" {
+			continue
+		}
 		dbengine.CleanStale(s.instanceDir(r.ResourceID))
 		if r.runs() {
 			s.startServer(r)
+		}
+	}
+	var cs []clusterRec
+	err = s.store.View(func(tx storage.Tx) error {
+		return clusters.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, c clusterRec) bool {
+			cs = append(cs, c)
+			return true
+		})
+	})
+	if err != nil {
+		s.log.Error("rds: listing clusters", "err", err)
+		return
+	}
+	for _, c := range cs {
+		dbengine.CleanStale(s.instanceDir(c.ResourceID))
+		if c.runs() {
+			s.startCluster(c)
 		}
 	}
 }
@@ -185,10 +205,22 @@ func (s *RDS) snapshotPath(id string) string {
 }
 
 // startServer starts r's server in the background; the instance's
-// status reads its progress.
+// status reads its progress. A cluster member has none of its own: it
+// is served by its cluster's server.
 func (s *RDS) startServer(r instanceRec) {
+	if r.ClusterResourceID != "" {
+		return
+	}
+	s.startSpec(r.ResourceID, r.ID, dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
+		User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}, r.RestoreFrom)
+}
+
+// startSpec starts the server under key (an instance's or a cluster's
+// resource id) in the background, loading the dump restore into a fresh
+// data directory.
+func (s *RDS) startSpec(key, name string, spec dbengine.Spec, restore string) {
 	s.mu.Lock()
-	if old, ok := s.servers[r.ResourceID]; ok {
+	if old, ok := s.servers[key]; ok {
 		select {
 		case <-old.done:
 			if old.srv != nil && old.err == nil {
@@ -201,20 +233,18 @@ func (s *RDS) startServer(r instanceRec) {
 		}
 	}
 	run := &running{done: make(chan struct{})}
-	s.servers[r.ResourceID] = run
+	s.servers[key] = run
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		spec := dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
-			User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}
 		fresh := !dbengine.Initialized(spec.Dir)
 		srv, err := s.start(s.ctx, spec)
 		if err == nil && srv == nil {
 			err = errNotRunning
 		}
-		if err == nil && fresh && r.RestoreFrom != "" {
-			if err = srv.Load(s.ctx, r.RestoreFrom); err != nil {
+		if err == nil && fresh && restore != "" {
+			if err = srv.Load(s.ctx, restore); err != nil {
 				srv.Stop()
 				srv = nil
 			}
@@ -224,7 +254,7 @@ func (s *RDS) startServer(r instanceRec) {
 		s.mu.Unlock()
 		close(run.done)
 		if err != nil {
-			s.log.Error("rds: starting instance", "id", r.ID, "err", err)
+			s.log.Error("rds: starting server", "id", name, "err", err)
 		}
 	}()
 }
@@ -296,27 +326,54 @@ func arn(ctx *request.Context, kind, id string) string {
 // <id>.<12 characters of the account and region>.<region>.rds.localhost
 // (amazonaws.com on AWS); niwa's DNS answers it with 127.0.0.1.
 func endpointHost(account, region, id string) string {
-	h := sha256.Sum256([]byte(account + "/" + region))
-	return strings.ToLower(id) + "." + hex.EncodeToString(h[:])[:12] + "." + region + ".rds.localhost"
+	return strings.ToLower(id) + "." + regionHash(account, region) + "." + region + ".rds.localhost"
 }
 
-// OwnsName reports whether name is the endpoint of an instance.
+// regionHash is the 12 characters of an account and region in RDS's
+// endpoint names.
+func regionHash(account, region string) string {
+	h := sha256.Sum256([]byte(account + "/" + region))
+	return hex.EncodeToString(h[:])[:12]
+}
+
+// OwnsName reports whether name is an endpoint RDS handed out (an
+// instance's, a cluster's writer, reader or custom endpoint).
 func (s *RDS) OwnsName(name string) (bool, error) {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	if !strings.HasSuffix(name, ".rds.localhost") {
 		return false, nil
 	}
 	found := false
-	err := s.store.View(func(tx storage.Tx) error {
-		return instances.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, r instanceRec) bool {
-			if r.Address == name {
-				found = true
-				return false
-			}
-			return true
-		})
+	err := s.EachName(func(n string) bool {
+		found = n == name
+		return !found
 	})
 	return found, err
+}
+
+// EachName calls fn with every endpoint name RDS handed out, in every
+// account and region, until fn returns false.
+func (s *RDS) EachName(fn func(name string) bool) error {
+	return s.store.View(func(tx storage.Tx) error {
+		more := true
+		err := instances.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, r instanceRec) bool {
+			more = fn(r.Address)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		err = clusters.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, c clusterRec) bool {
+			more = fn(c.Endpoint) && fn(c.ReaderEndpoint)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		return clusterEndpoints.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, e clusterEndpointRec) bool {
+			return fn(e.Address)
+		})
+	})
 }
 
 // hostedZoneID is the Route 53 zone AWS names for RDS endpoints in a
