@@ -169,7 +169,9 @@ func (s *RDS) DescribeDBClusterEndpoints(ctx *request.Context, in *rdsapi.Descri
 		}
 		all = kept
 	}
-	sort.SliceStable(all, func(i, j int) bool { return ptr.Deref(all[i].DBClusterIdentifier) < ptr.Deref(all[j].DBClusterIdentifier) })
+	sort.SliceStable(all, func(i, j int) bool {
+		return ptr.Deref(all[i].DBClusterIdentifier) < ptr.Deref(all[j].DBClusterIdentifier)
+	})
 	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
