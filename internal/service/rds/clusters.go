@@ -289,16 +289,6 @@ func (s *RDS) describeCluster(tx storage.Tx, ctx *request.Context, c clusterRec)
 	return out, nil
 }
 
-func (s *RDS) describeClusterNow(ctx *request.Context, c clusterRec) (*rdsapi.DBCluster, error) {
-	var out rdsapi.DBCluster
-	err := s.store.View(func(tx storage.Tx) error {
-		var err error
-		out, err = s.describeCluster(tx, ctx, c)
-		return err
-	})
-	return &out, err
-}
-
 // checkScaling validates a Serverless v2 scaling configuration (in
 // Aurora capacity units, half steps).
 func checkScaling(sc *rdsapi.ServerlessV2ScalingConfiguration) error {
@@ -996,4 +986,34 @@ func (s *RDS) DisableHttpEndpoint(ctx *request.Context, in *rdsapi.DisableHttpEn
 		return nil, err
 	}
 	return &rdsapi.DisableHttpEndpointOutput{ResourceArn: in.ResourceArn, HttpEndpointEnabled: ptr.To(false)}, nil
+}
+
+// DataTarget is what the Data API (rds-data) needs of a cluster to run
+// statements on its server.
+type DataTarget struct {
+	ID, Engine, Status, DBName string
+	Port                       int
+	HTTPEndpoint               bool
+}
+
+// DataTarget finds the cluster an ARN names in the caller's account and
+// region; ok is false when there is none.
+func (s *RDS) DataTarget(ctx *request.Context, clusterARN string) (t DataTarget, ok bool, err error) {
+	prefix := "arn:aws:rds:" + ctx.Region + ":" + ctx.Account + ":cluster:"
+	if !strings.HasPrefix(clusterARN, prefix) {
+		return t, false, nil
+	}
+	err = s.store.Update(func(tx storage.Tx) error {
+		c, err := s.loadCluster(tx, ctx, strings.TrimPrefix(clusterARN, prefix))
+		if rdsapi.ErrDBClusterNotFoundFault.Is(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		t = DataTarget{ID: c.ID, Engine: c.Engine, Status: c.Status, DBName: c.DBName, Port: int(c.Port), HTTPEndpoint: c.HTTPEndpoint}
+		ok = true
+		return nil
+	})
+	return t, ok, err
 }
