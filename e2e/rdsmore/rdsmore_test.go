@@ -1,0 +1,182 @@
+// Package rdsmore drives the second part of RDS through the real aws CLI
+// and boto3 against the built niwa: an Aurora cluster whose writer
+// endpoint (resolved through niwa's DNS) the mysql client reaches, and
+// the Data API on it.
+package rdsmore
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/niwa-cloud/niwa/e2e/framework"
+)
+
+func TestMain(m *testing.M) { framework.Main(m) }
+
+// requireTool fails under CI=true (where .ci/run installs it) and skips
+// elsewhere when a client or server program is missing.
+func requireTool(t *testing.T, name string, paths ...string) string {
+	t.Helper()
+	for _, p := range append([]string{name}, paths...) {
+		if full, err := exec.LookPath(p); err == nil {
+			return full
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is required under CI=true (.ci/run installs mariadb-server, postgresql and python3-pymysql)", name)
+	}
+	t.Skipf("%s not installed", name)
+	return ""
+}
+
+// resolve asks niwa's DNS server for name, as a client in a VPC would.
+func resolve(t *testing.T, n *framework.Niwa, name string) string {
+	t.Helper()
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, n.DNSAddr)
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := r.LookupHost(ctx, name)
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("resolving %s through niwa's DNS: %v %v", name, addrs, err)
+	}
+	return addrs[0]
+}
+
+type cluster struct {
+	DBClusterArn, Endpoint, ReaderEndpoint, Status string
+	Port                                           int
+	DBClusterMembers                               []struct {
+		DBInstanceIdentifier string
+		IsClusterWriter      bool
+	}
+}
+
+// waitCluster advances niwa's clock past creation and waits until the
+// cluster and its instance are available.
+func waitCluster(t *testing.T, n *framework.Niwa, id, instance string) cluster {
+	t.Helper()
+	n.AdvanceClock(t, 10*time.Minute)
+	var c cluster
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		var d struct{ DBClusters []cluster }
+		framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-clusters", "--db-cluster-identifier", id), &d)
+		c = d.DBClusters[0]
+		if c.Status == "failed" {
+			t.Fatalf("cluster %s failed: %s", id, n.MustAWS(t, "rds", "describe-events", "--source-identifier", id))
+		}
+		return c.Status == "available"
+	}, id+" available")
+	n.MustAWS(t, "rds", "wait", "db-instance-available", "--db-instance-identifier", instance)
+	return c
+}
+
+func mysql(t *testing.T, host string, port int, user, password, db, sql string) (string, error) {
+	t.Helper()
+	client := requireTool(t, "mysql")
+	cmd := exec.Command(client, "--no-defaults", "-h", host, "-P", strconv.Itoa(port), "-u"+user, "-p"+password, "-N", "-B", db, "-e", sql)
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// TestAuroraAndDataAPI: an aurora-mysql cluster with a writer and a
+// reader; the mysql client writes through the writer endpoint and reads
+// through the reader endpoint (one cluster volume); the Data API answers
+// on it with the aws CLI and boto3.
+func TestAuroraAndDataAPI(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
+	n := framework.StartBinary(t)
+	n.MustAWS(t, "rds", "create-db-cluster", "--db-cluster-identifier", "shop", "--engine", "aurora-mysql",
+		"--engine-version", "8.0", "--master-username", "admin", "--master-user-password", "secret-pw1",
+		"--database-name", "app", "--enable-http-endpoint",
+		"--serverless-v2-scaling-configuration", "MinCapacity=0.5,MaxCapacity=2")
+	for _, id := range []string{"shop-1", "shop-2"} {
+		n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", id, "--db-cluster-identifier", "shop",
+			"--engine", "aurora-mysql", "--db-instance-class", "db.serverless")
+	}
+	c := waitCluster(t, n, "shop", "shop-2")
+	if !strings.HasPrefix(c.Endpoint, "shop.cluster-") || !strings.HasPrefix(c.ReaderEndpoint, "shop.cluster-ro-") || len(c.DBClusterMembers) != 2 {
+		t.Fatalf("cluster %+v", c)
+	}
+	writer := resolve(t, n, c.Endpoint)
+	if out, err := mysql(t, writer, c.Port, "admin", "secret-pw1", "app",
+		"CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20), price DECIMAL(6,2)); INSERT INTO items (name, price) VALUES ('apple', 1.25)"); err != nil {
+		t.Fatalf("writer: %s %v", out, err)
+	}
+	if out, err := mysql(t, resolve(t, n, c.ReaderEndpoint), c.Port, "admin", "secret-pw1", "app", "SELECT name FROM items"); err != nil || out != "apple" {
+		t.Fatalf("reader: %q %v", out, err)
+	}
+
+	// The Data API with the aws CLI: a secret with the user's password.
+	secret := strings.TrimSpace(n.MustAWS(t, "secretsmanager", "create-secret", "--name", "shop-admin",
+		"--secret-string", `{"username":"admin","password":"secret-pw1"}`, "--query", "ARN", "--output", "text"))
+	out := n.MustAWS(t, "rds-data", "execute-statement", "--resource-arn", c.DBClusterArn, "--secret-arn", secret,
+		"--database", "app", "--sql", "SELECT id, name, price FROM items WHERE name = :name",
+		"--parameters", `[{"name":"name","value":{"stringValue":"apple"}}]`, "--include-result-metadata")
+	var res struct {
+		Records        [][]map[string]any
+		ColumnMetadata []struct{ Name, TypeName string }
+	}
+	framework.MustJSON(t, out, &res)
+	if len(res.Records) != 1 || res.Records[0][0]["longValue"] != 1.0 || res.Records[0][1]["stringValue"] != "apple" ||
+		res.Records[0][2]["stringValue"] != "1.25" || len(res.ColumnMetadata) != 3 || res.ColumnMetadata[2].TypeName != "DECIMAL" {
+		t.Fatalf("execute-statement: %s", out)
+	}
+	_, errOut, err := n.AWS(t, nil, "rds-data", "execute-statement", "--resource-arn", c.DBClusterArn, "--secret-arn", secret,
+		"--database", "app", "--sql", "SELECT * FROM nope")
+	if err == nil || !strings.Contains(errOut, "DatabaseErrorException") || !strings.Contains(errOut, "nope") {
+		t.Fatalf("a database error: %v %s", err, errOut)
+	}
+
+	// boto3: a transaction, a batch and JSON records.
+	script := `
+import boto3, json, os
+c = boto3.client("rds-data", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+kw = dict(resourceArn=os.environ["CLUSTER"], secretArn=os.environ["SECRET"], database="app")
+tx = c.begin_transaction(**kw)["transactionId"]
+r = c.execute_statement(sql="INSERT INTO items (name, price) VALUES (:n, :p)", transactionId=tx,
+    parameters=[{"name": "n", "value": {"stringValue": "pear"}}, {"name": "p", "value": {"stringValue": "2.50"}, "typeHint": "DECIMAL"}], **kw)
+assert r["numberOfRecordsUpdated"] == 1 and r["generatedFields"][0]["longValue"] == 2, r
+print(c.commit_transaction(resourceArn=kw["resourceArn"], secretArn=kw["secretArn"], transactionId=tx)["transactionStatus"])
+tx = c.begin_transaction(**kw)["transactionId"]
+c.execute_statement(sql="DELETE FROM items", transactionId=tx, **kw)
+print(c.rollback_transaction(resourceArn=kw["resourceArn"], secretArn=kw["secretArn"], transactionId=tx)["transactionStatus"])
+b = c.batch_execute_statement(sql="INSERT INTO items (name) VALUES (:n)", parameterSets=[[{"name": "n", "value": {"stringValue": "fig"}}], [{"name": "n", "value": {"stringValue": "kiwi"}}]], **kw)
+assert len(b["updateResults"]) == 2, b
+r = c.execute_statement(sql="SELECT name FROM items ORDER BY id", formatRecordsAs="JSON", **kw)
+print(r["formattedRecords"])
+try:
+    c.execute_statement(sql="SELECT 1", transactionId="nope", **kw)
+except c.exceptions.TransactionNotFoundException as e:
+    print("not found:", e.response["Error"]["Message"])
+`
+	got := n.Python(t, script, "CLUSTER="+c.DBClusterArn, "SECRET="+secret)
+	for _, want := range []string{"Transaction Committed", "Rollback Complete", `[{"name":"apple"},{"name":"pear"},{"name":"fig"},{"name":"kiwi"}]`, "not found: Transaction nope is not found"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("boto3 output lacks %q:\n%s", want, got)
+		}
+	}
+
+	// The Data API answers only with the HTTP endpoint on.
+	n.MustAWS(t, "rds", "disable-http-endpoint", "--resource-arn", c.DBClusterArn)
+	_, errOut, err = n.AWS(t, nil, "rds-data", "execute-statement", "--resource-arn", c.DBClusterArn, "--secret-arn", secret, "--sql", "SELECT 1")
+	if err == nil || !strings.Contains(errOut, "HttpEndpointNotEnabledException") {
+		t.Fatalf("endpoint off: %v %s", err, errOut)
+	}
+	var fo struct{ DBCluster cluster }
+	framework.MustJSON(t, n.MustAWS(t, "rds", "failover-db-cluster", "--db-cluster-identifier", "shop", "--target-db-instance-identifier", "shop-2"), &fo)
+	for _, m := range fo.DBCluster.DBClusterMembers {
+		if m.IsClusterWriter != (m.DBInstanceIdentifier == "shop-2") {
+			t.Fatalf("after failover: %+v", fo.DBCluster.DBClusterMembers)
+		}
+	}
+}
