@@ -15,6 +15,9 @@ func wireRDS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	opt := rds.Options{Store: kd.Store, Clock: kd.Clock, Bus: kd.Bus, Log: kd.Log, DataDir: kd.DataDir}
+	if d.iam != nil && d.sts != nil {
+		opt.Tokens = newRDSTokens(d)
+	}
 	if d.secrets != nil {
 		opt.Secrets = rdsSecrets{d.secrets}
 	}

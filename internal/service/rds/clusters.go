@@ -108,7 +108,7 @@ func (c clusterRec) spec(s *RDS) dbengine.Spec {
 }
 
 func (s *RDS) startCluster(c clusterRec) {
-	s.startSpec(c.ResourceID, c.ID, c.spec(s), c.RestoreFrom)
+	s.startSpec(c.ResourceID, c.ID, c.spec(s), c.RestoreFrom, authTarget{kind: "cluster", account: c.Account, region: c.Region, id: c.ID})
 }
 
 func clusterStateErr(c clusterRec, want ...string) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dbengine"
+	"github.com/niwa-cloud/niwa/internal/dbfront"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -42,6 +43,9 @@ type Options struct {
 	// Secrets is nil when Secrets Manager is not wired:
 	// ManageMasterUserPassword is then refused.
 	Secrets Secrets
+	// Tokens verifies IAM database authentication tokens; nil refuses
+	// every IAM login.
+	Tokens Tokens
 	// StartServer starts an instance's server; nil is dbengine.Start
 	// (tests stand in a failing or fake one).
 	StartServer func(context.Context, dbengine.Spec) (*dbengine.Server, error)
@@ -54,6 +58,7 @@ type RDS struct {
 	bus     *events.Bus
 	log     *slog.Logger
 	secrets Secrets
+	tokens  Tokens
 	start   func(context.Context, dbengine.Spec) (*dbengine.Server, error)
 	base    string // directory of the servers' data and snapshots
 	temp    bool   // base is removed on Close
@@ -66,12 +71,25 @@ type RDS struct {
 	wg      sync.WaitGroup
 }
 
-// running is an instance's server, or its start in progress.
+// running is an instance's server, or its start in progress, and the
+// front (internal/dbfront) that listens on its endpoint's port.
 type running struct {
+	front *dbfront.Front
 	srv   *dbengine.Server
 	ready bool
 	err   error
 	done  chan struct{} // closed when the start finished (srv or err set)
+}
+
+// stop ends the front and the server (after the start finished).
+func (r *running) stop() {
+	<-r.done
+	if r.front != nil {
+		_ = r.front.Close()
+	}
+	if r.srv != nil {
+		r.srv.Stop()
+	}
 }
 
 var (
@@ -88,7 +106,7 @@ var (
 
 // New makes the service; Start boots the instances the store holds.
 func New(o Options) (*RDS, error) {
-	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, start: o.StartServer, servers: map[string]*running{}}
+	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, tokens: o.Tokens, start: o.StartServer, servers: map[string]*running{}}
 	if s.start == nil {
 		s.start = dbengine.Start
 	}
@@ -166,10 +184,7 @@ func (s *RDS) Close() error {
 		wg.Add(1)
 		go func(r *running) {
 			defer wg.Done()
-			<-r.done
-			if r.srv != nil {
-				r.srv.Stop()
-			}
+			r.stop()
 		}(r)
 	}
 	wg.Wait()
@@ -187,10 +202,7 @@ func (s *RDS) Reset() error {
 	s.servers = map[string]*running{}
 	s.mu.Unlock()
 	for id, r := range rs {
-		<-r.done
-		if r.srv != nil {
-			r.srv.Stop()
-		}
+		r.stop()
 		_ = os.RemoveAll(s.instanceDir(id))
 	}
 	return nil
@@ -212,13 +224,17 @@ func (s *RDS) startServer(r instanceRec) {
 		return
 	}
 	s.startSpec(r.ResourceID, r.ID, dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
-		User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}, r.RestoreFrom)
+		User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}, r.RestoreFrom,
+		authTarget{kind: "db", account: r.Account, region: r.Region, id: r.ID})
 }
 
 // startSpec starts the server under key (an instance's or a cluster's
 // resource id) in the background, loading the dump restore into a fresh
 // data directory.
-func (s *RDS) startSpec(key, name string, spec dbengine.Spec, restore string) {
+//
+// spec.Port is the endpoint's port: the front listens there and the
+// server itself on a free port behind it.
+func (s *RDS) startSpec(key, name string, spec dbengine.Spec, restore string, at authTarget) {
 	s.mu.Lock()
 	if old, ok := s.servers[key]; ok {
 		select {
@@ -238,6 +254,17 @@ func (s *RDS) startSpec(key, name string, spec dbengine.Spec, restore string) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		front, internal, err := s.listenFront(key, spec, at)
+		if err != nil {
+			s.mu.Lock()
+			run.err = err
+			s.mu.Unlock()
+			close(run.done)
+			s.log.Error("rds: starting server", "id", name, "err", err)
+			return
+		}
+		run.front = front
+		spec.Port = internal
 		fresh := !dbengine.Initialized(spec.Dir)
 		srv, err := s.start(s.ctx, spec)
 		if err == nil && srv == nil {
@@ -248,6 +275,10 @@ func (s *RDS) startSpec(key, name string, spec dbengine.Spec, restore string) {
 				srv.Stop()
 				srv = nil
 			}
+		}
+		if err != nil {
+			_ = front.Close()
+			run.front = nil
 		}
 		s.mu.Lock()
 		run.srv, run.err, run.ready = srv, err, err == nil
@@ -268,10 +299,7 @@ func (s *RDS) stopServer(resourceID string) {
 	if !ok {
 		return
 	}
-	<-run.done
-	if run.srv != nil {
-		run.srv.Stop()
-	}
+	run.stop()
 }
 
 // server returns r's server state: ready, failed (err) or starting.
