@@ -180,3 +180,139 @@ except c.exceptions.TransactionNotFoundException as e:
 		}
 	}
 }
+
+type instance struct {
+	DbiResourceId string
+	Endpoint      struct {
+		Address string
+		Port    int
+	}
+}
+
+func waitInstance(t *testing.T, n *framework.Niwa, id string) instance {
+	t.Helper()
+	n.AdvanceClock(t, 10*time.Minute)
+	var in instance
+	framework.WaitUntil(t, framework.Patience, func() bool {
+		var d struct {
+			DBInstances []struct {
+				instance
+				DBInstanceStatus string
+			}
+		}
+		framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-instances", "--db-instance-identifier", id), &d)
+		if d.DBInstances[0].DBInstanceStatus == "failed" {
+			t.Fatalf("instance %s failed: %s", id, n.MustAWS(t, "rds", "describe-events", "--source-identifier", id))
+		}
+		in = d.DBInstances[0].instance
+		return d.DBInstances[0].DBInstanceStatus == "available"
+	}, id+" available")
+	return in
+}
+
+// iamUser makes an IAM user with an inline policy and returns the
+// environment that signs as it.
+func iamUser(t *testing.T, n *framework.Niwa, name, policy string) []string {
+	t.Helper()
+	n.MustAWS(t, "iam", "create-user", "--user-name", name)
+	n.MustAWS(t, "iam", "put-user-policy", "--user-name", name, "--policy-name", "db", "--policy-document", policy)
+	var k struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	framework.MustJSON(t, n.MustAWS(t, "iam", "create-access-key", "--user-name", name), &k)
+	return []string{"AWS_ACCESS_KEY_ID=" + k.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + k.AccessKey.SecretAccessKey}
+}
+
+func token(t *testing.T, n *framework.Niwa, env []string, in instance, user string) string {
+	t.Helper()
+	out, errOut, err := n.AWS(t, env, "rds", "generate-db-auth-token", "--hostname", in.Endpoint.Address,
+		"--port", strconv.Itoa(in.Endpoint.Port), "--username", user)
+	if err != nil {
+		t.Fatalf("generate-db-auth-token: %v %s", err, errOut)
+	}
+	return strings.TrimSpace(out)
+}
+
+// debianPyMySQL is where python3-pymysql puts pymysql; the python3 with
+// boto3 may be another interpreter.
+const debianPyMySQL = "/usr/lib/python3/dist-packages"
+
+// TestIAMDatabaseAuthentication: users set up for IAM authentication on
+// a MySQL and a PostgreSQL instance sign in with tokens from
+// generate-db-auth-token (pymysql, psql) when their signer may
+// rds-db:connect, not otherwise; password logins keep working.
+func TestIAMDatabaseAuthentication(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
+	requireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
+	psql := requireTool(t, "psql")
+	if _, err := os.Stat(debianPyMySQL + "/pymysql"); err != nil {
+		requireTool(t, "python3-pymysql (pymysql)")
+	}
+	n := framework.StartBinary(t)
+	n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", "my", "--engine", "mysql",
+		"--db-instance-class", "db.t3.micro", "--master-username", "admin", "--master-user-password", "secret-pw1",
+		"--allocated-storage", "20", "--db-name", "app", "--backup-retention-period", "0", "--enable-iam-database-authentication")
+	n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", "pg", "--engine", "postgres",
+		"--db-instance-class", "db.t3.micro", "--master-username", "master", "--master-user-password", "secret-pw1",
+		"--allocated-storage", "20", "--db-name", "app", "--backup-retention-period", "0", "--enable-iam-database-authentication")
+	my, pg := waitInstance(t, n, "my"), waitInstance(t, n, "pg")
+
+	if out, err := mysql(t, "127.0.0.1", my.Endpoint.Port, "admin", "secret-pw1", "app",
+		"CREATE USER jane IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'; GRANT SELECT ON app.* TO jane; CREATE TABLE t (v VARCHAR(9)); INSERT INTO t VALUES ('mine')"); err != nil {
+		t.Fatalf("setting up jane: %s %v", out, err)
+	}
+	psqlRun := func(user, password, sql string) (string, error) {
+		cmd := exec.Command(psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.Endpoint.Port), "-U", user, "-d", "app", "-c", sql)
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+password)
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := psqlRun("master", "secret-pw1", "CREATE USER jane; GRANT rds_iam TO jane;"); err != nil {
+		t.Fatalf("setting up jane on postgres: %s %v", out, err)
+	}
+
+	allowed := iamUser(t, n, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":[`+
+		`"arn:aws:rds-db:`+n.Region+`:000000000000:dbuser:`+my.DbiResourceId+`/jane","arn:aws:rds-db:`+n.Region+`:000000000000:dbuser:`+pg.DbiResourceId+`/jane"]}]}`)
+	other := iamUser(t, n, "other", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":"arn:aws:rds-db:*:*:dbuser:*/john"}]}`)
+
+	script := `
+import os, sys
+sys.path.append(os.environ["PYMYSQL"])
+import pymysql
+def q(tok):
+    try:
+        c = pymysql.connect(host="127.0.0.1", port=int(os.environ["PORT"]), user="jane", password=tok, database="app")
+        with c.cursor() as cur:
+            cur.execute("SELECT v FROM t")
+            return cur.fetchone()[0]
+    except pymysql.err.OperationalError as e:
+        return "refused %d" % e.args[0]
+print("good:", q(os.environ["GOOD"]))
+print("other:", q(os.environ["OTHER"]))
+print("password:", q("secret-pw1"))
+`
+	got := n.Python(t, script, "PYMYSQL="+debianPyMySQL, "PORT="+strconv.Itoa(my.Endpoint.Port),
+		"GOOD="+token(t, n, allowed, my, "jane"), "OTHER="+token(t, n, other, my, "jane"))
+	for _, want := range []string{"good: mine", "other: refused 1045", "password: refused 1045"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("pymysql output lacks %q:\n%s", want, got)
+		}
+	}
+	if out, err := psqlRun("jane", token(t, n, allowed, pg, "jane"), "SELECT current_user"); err != nil || out != "jane" {
+		t.Fatalf("psql with a token: %q %v", out, err)
+	}
+	if out, err := psqlRun("jane", token(t, n, other, pg, "jane"), "SELECT 1"); err == nil || !strings.Contains(out, "PAM authentication failed for user \"jane\"") {
+		t.Fatalf("psql with another's token: %q %v", out, err)
+	}
+	// A token for the MySQL instance does not open the PostgreSQL one.
+	if out, err := psqlRun("jane", token(t, n, allowed, my, "jane"), "SELECT 1"); err == nil {
+		t.Fatalf("a token for another port: %q", out)
+	}
+	// IAM authentication turned off: tokens stop working, passwords do not.
+	n.MustAWS(t, "rds", "modify-db-instance", "--db-instance-identifier", "pg", "--no-enable-iam-database-authentication", "--apply-immediately")
+	if out, err := psqlRun("jane", token(t, n, allowed, pg, "jane"), "SELECT 1"); err == nil {
+		t.Fatalf("a token with IAM authentication off: %q", out)
+	}
+	if out, err := psqlRun("master", "secret-pw1", "SELECT 1"); err != nil || out != "1" {
+		t.Fatalf("the master password: %q %v", out, err)
+	}
+}

@@ -46,7 +46,7 @@ func TestRewrite(t *testing.T) {
 			t.Errorf("%q:\n got %q\nwant %q", c.in, got, c.want)
 		}
 	}
-	got, ok := RewritePostgres(`GRANT rds_iam TO jane, "Bob";`, key)
+	got, ok := RewritePostgres(`CREATE USER jane; GRANT rds_iam TO jane, "Bob";`, key)
 	if !ok || !strings.Contains(got, "GRANT rds_iam TO jane, \"Bob\";") || !strings.Contains(got, "ALTER ROLE jane WITH LOGIN PASSWORD '"+pw+"';") ||
 		!strings.Contains(got, `ALTER ROLE "Bob" WITH LOGIN PASSWORD '`+Password(key, "Bob")+"'") || !strings.Contains(got, "CREATE ROLE rds_iam") {
 		t.Errorf("postgres: %q", got)

@@ -239,28 +239,30 @@ func (f *Front) pgUp(dst io.Writer, src io.Reader) error {
 	}
 }
 
-// pgGrant is GRANT rds_iam TO role[, role...].
-var pgGrant = regexp.MustCompile(`(?is)^\s*GRANT\s+rds_iam\s+TO\s+((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*,\s*(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))*)\s*;?\s*$`)
+// pgGrant is GRANT rds_iam TO role[, role...], as a statement of a
+// simple query (which may hold several).
+var pgGrant = regexp.MustCompile(`(?is)(^|;)(\s*GRANT\s+rds_iam\s+TO\s+((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*,\s*(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))*)\s*)(;|$)`)
 
-// RewritePostgres turns GRANT rds_iam TO a user into the grant (the role
-// rds_iam made if missing) plus the user's niwa-held password; ok is
-// false for any other statement.
+// RewritePostgres adds to each GRANT rds_iam TO a user the user's
+// niwa-held password, and makes the role rds_iam first if it is
+// missing; ok is false for a query without such a grant.
 func RewritePostgres(q string, key []byte) (string, bool) {
-	m := pgGrant.FindStringSubmatch(q)
-	if m == nil {
+	if !pgGrant.MatchString(q) {
 		return q, false
 	}
-	var b strings.Builder
-	b.WriteString("DO $niwa$BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END$niwa$; ")
-	b.WriteString(strings.TrimRight(strings.TrimSpace(q), ";"))
-	b.WriteString(";")
-	for _, r := range strings.Split(m[1], ",") {
-		r = strings.TrimSpace(r)
-		name := strings.ToLower(r)
-		if strings.HasPrefix(r, `"`) {
-			name = strings.Trim(r, `"`)
+	out := pgGrant.ReplaceAllStringFunc(q, func(stmt string) string {
+		m := pgGrant.FindStringSubmatch(stmt)
+		var b strings.Builder
+		b.WriteString(m[1] + m[2] + ";")
+		for _, r := range strings.Split(m[3], ",") {
+			r = strings.TrimSpace(r)
+			name := strings.ToLower(r)
+			if strings.HasPrefix(r, `"`) {
+				name = strings.Trim(r, `"`)
+			}
+			b.WriteString(" ALTER ROLE " + r + " WITH LOGIN PASSWORD '" + Password(key, name) + "';")
 		}
-		b.WriteString(" ALTER ROLE " + r + " WITH LOGIN PASSWORD '" + Password(key, name) + "';")
-	}
-	return b.String(), true
+		return b.String()
+	})
+	return "DO $niwa$BEGIN CREATE ROLE rds_iam; EXCEPTION WHEN duplicate_object THEN NULL; END$niwa$; " + out, true
 }

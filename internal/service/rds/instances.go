@@ -802,6 +802,9 @@ func (s *RDS) ModifyDBInstance(ctx *request.Context, in *rdsapi.ModifyDBInstance
 		if in.PubliclyAccessible != nil {
 			r.PubliclyAccessible = *in.PubliclyAccessible
 		}
+		if in.EnableIAMDatabaseAuthentication != nil {
+			r.IAMAuth = *in.EnableIAMDatabaseAuthentication
+		}
 		if in.VpcSecurityGroupIds != nil {
 			r.VpcSecurityGroups = in.VpcSecurityGroupIds
 		}
