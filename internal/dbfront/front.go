@@ -43,6 +43,10 @@ type Config struct {
 	// Key derives the password of IAM users (Password); it must stay the
 	// same across restarts for the users to keep working.
 	Key []byte
+	// Credential, when set, is the backend password of an IAM user in
+	// place of Password (an RDS Proxy signs in with the password its
+	// secret holds); ok false means user is not an IAM user.
+	Credential func(user string) (password string, ok bool)
 	// Verify checks an IAM token presented by user; nil refuses every
 	// IAM login (IAM authentication is off).
 	Verify func(ctx context.Context, user, token string) error
@@ -88,6 +92,14 @@ func Listen(addr string, cfg Config) (*Front, error) {
 
 // Addr is where the front listens.
 func (f *Front) Addr() net.Addr { return f.ln.Addr() }
+
+// iamPassword is the backend password to try for user as an IAM user.
+func (f *Front) iamPassword(user string) (string, bool) {
+	if f.cfg.Credential != nil {
+		return f.cfg.Credential(user)
+	}
+	return Password(f.cfg.Key, user), true
+}
 
 // acceptLoop accepts connections until Close; each is admitted (or
 // closed) and served on its own goroutine.

@@ -308,7 +308,10 @@ func (f *Front) serveMySQL(c net.Conn) error {
 // password; ok is false when the user is not an IAM user (the server's
 // refusal then stands).
 func (f *Front) mysqlIAM(c, refused net.Conn, ch clientHello, refusal mysqlPacket) (bool, error) {
-	pw := Password(f.cfg.Key, ch.user)
+	pw, ok := f.iamPassword(ch.user)
+	if !ok {
+		return false, nil
+	}
 	server, err := f.mysqlLogin(ch, pw)
 	if err != nil {
 		return false, nil //nolint:nilerr // not an IAM user: the first refusal answers

@@ -127,8 +127,8 @@ func (f *Front) servePostgres(c net.Conn) error {
 	}
 	params := startupParams(startup)
 	user := params["user"]
-	if user != "" {
-		if hc, ok := f.pgLogin(params, Password(f.cfg.Key, user)); ok {
+	if pw, ok := f.iamPassword(user); ok && user != "" {
+		if hc, ok := f.pgLogin(params, pw); ok {
 			return f.pgIAM(c, hc, user)
 		}
 	}

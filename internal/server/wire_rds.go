@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
+
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/rds"
@@ -19,7 +22,7 @@ func wireRDS(d *deps) (*wiring, error) {
 		opt.Tokens = newRDSTokens(d)
 	}
 	if d.secrets != nil {
-		opt.Secrets = rdsSecrets{d.secrets}
+		opt.Secrets = rdsSecrets{d.secrets, d.clock}
 	}
 	svc, err := rds.New(opt)
 	if err != nil {
@@ -32,7 +35,8 @@ func wireRDS(d *deps) (*wiring, error) {
 // rdsSecrets creates the secret of a managed master password in the
 // caller's account, as RDS does on the caller's behalf.
 type rdsSecrets struct {
-	sm *secretsmanager.SecretsManager
+	sm    *secretsmanager.SecretsManager
+	clock clock.Clock
 }
 
 func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (string, error) {
@@ -48,4 +52,15 @@ func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (stri
 		return "", err
 	}
 	return ptr.Deref(out.ARN), nil
+}
+
+func (s rdsSecrets) ReadSecret(ctx context.Context, account, region, arn string) (string, error) {
+	rc := &request.Context{Context: ctx, Service: "secretsmanager", Operation: "GetSecretValue", Account: account, Region: region,
+		Caller:    request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account},
+		CalledVia: []string{"rds.amazonaws.com"}, Clock: s.clock}
+	out, err := s.sm.GetSecretValue(rc, &smapi.GetSecretValueInput{SecretId: ptr.To(arn)})
+	if err != nil {
+		return "", err
+	}
+	return ptr.Deref(out.SecretString), nil
 }

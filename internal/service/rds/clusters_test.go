@@ -2,10 +2,14 @@ package rds
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/go-sql-driver/mysql"
 
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	"github.com/niwa-cloud/niwa/internal/dbengine"
@@ -189,6 +193,51 @@ func TestAuroraCluster(t *testing.T) {
 	}
 	if _, err := s.StopDBInstance(h.Ctx(), &rdsapi.StopDBInstanceInput{DBInstanceIdentifier: ptr.To("shop-2")}); err == nil {
 		t.Fatal("a member stopped alone")
+	}
+
+	// A proxy registered with the cluster reaches its server.
+	px, err := s.CreateDBProxy(h.Ctx(), &rdsapi.CreateDBProxyInput{DBProxyName: ptr.To("shop-proxy"), EngineFamily: ptr.To("MYSQL"),
+		RoleArn: ptr.To("arn:aws:iam::000000000000:role/proxy"), VpcSubnetIds: []string{"subnet-1", "subnet-2"},
+		Auth: []rdsapi.UserAuthConfig{{SecretArn: ptr.To("arn:aws:secretsmanager:us-east-1:000000000000:secret:admin-AbCdEf")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ptr.Deref(px.DBProxy.Endpoint), "shop-proxy.proxy-") {
+		t.Fatalf("proxy endpoint %s", ptr.Deref(px.DBProxy.Endpoint))
+	}
+	if ok, _ := s.OwnsName(ptr.Deref(px.DBProxy.Endpoint)); !ok {
+		t.Fatal("DNS does not own the proxy's endpoint")
+	}
+	if _, err := s.RegisterDBProxyTargets(h.Ctx(), &rdsapi.RegisterDBProxyTargetsInput{DBProxyName: ptr.To("shop-proxy"), DBClusterIdentifiers: []string{"shop"}}); err != nil {
+		t.Fatal(err)
+	}
+	targets, err := s.DescribeDBProxyTargets(h.Ctx(), &rdsapi.DescribeDBProxyTargetsInput{DBProxyName: ptr.To("shop-proxy")})
+	if err != nil || len(targets.Targets) != 3 || ptr.Deref(targets.Targets[0].Type) != "TRACKED_CLUSTER" {
+		t.Fatalf("targets %+v %v", targets, err)
+	}
+	proxyPort := ""
+	s.mu.Lock()
+	for key, r := range s.servers {
+		if strings.HasPrefix(key, "proxy/") {
+			proxyPort = r.front.Addr().String()
+		}
+	}
+	s.mu.Unlock()
+	db, err := sql.Open("mysql", "admin:secret-pw1@tcp("+proxyPort+")/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k string
+	if err := db.QueryRow("SELECT k FROM t").Scan(&k); err != nil || k != "row" {
+		t.Fatalf("through the proxy: %q %v", k, err)
+	}
+	_ = db.Close()
+	if _, err := s.DeleteDBProxy(h.Ctx(), &rdsapi.DeleteDBProxyInput{DBProxyName: ptr.To("shop-proxy")}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.Dial("tcp", proxyPort); err == nil {
+		_ = c.Close()
+		t.Fatal("a deleted proxy still listens")
 	}
 
 	// Failover: the reader becomes the writer.

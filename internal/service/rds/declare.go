@@ -55,8 +55,6 @@ func (s *RDS) Declare() kit.Declaration {
 		},
 		Tags:  kit.TagLookup(s.resourceTags),
 		Names: s.OwnsName,
-		NotImplemented: kit.Reasons{}.
-			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies"),
 		Reset: s.Reset,
 		Close: s.Close,
 	}

@@ -29,6 +29,9 @@ import (
 // internal/server.
 type Secrets interface {
 	CreateSecret(ctx *request.Context, name, value string) (arn string, err error)
+	// ReadSecret reads a secret's string as RDS Proxy does with its
+	// role (in the proxy's account and region).
+	ReadSecret(ctx context.Context, account, region, arn string) (string, error)
 }
 
 // Options are what the service is built from.
@@ -168,6 +171,22 @@ func (s *RDS) Start() {
 		dbengine.CleanStale(s.instanceDir(c.ResourceID))
 		if c.runs() {
 			s.startCluster(c)
+		}
+	}
+	var ps []proxyRec
+	err = s.store.View(func(tx storage.Tx) error {
+		return proxies.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, p proxyRec) bool {
+			ps = append(ps, p)
+			return true
+		})
+	})
+	if err != nil {
+		s.log.Error("rds: listing proxies", "err", err)
+		return
+	}
+	for _, p := range ps {
+		if err := s.startProxy(p); err != nil {
+			s.log.Error("rds: starting proxy", "name", p.Name, "err", err)
 		}
 	}
 }
@@ -398,7 +417,21 @@ func (s *RDS) EachName(fn func(name string) bool) error {
 		if err != nil || !more {
 			return err
 		}
-		return clusterEndpoints.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, e clusterEndpointRec) bool {
+		err = clusterEndpoints.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, e clusterEndpointRec) bool {
+			more = fn(e.Address)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		err = proxies.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, p proxyRec) bool {
+			more = fn(p.Address)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		return proxyEndpoints.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, e proxyEndpointRec) bool {
 			return fn(e.Address)
 		})
 	})
