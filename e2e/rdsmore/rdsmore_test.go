@@ -216,7 +216,9 @@ func iamUser(t *testing.T, n *framework.Niwa, name, policy string) []string {
 	t.Helper()
 	n.MustAWS(t, "iam", "create-user", "--user-name", name)
 	n.MustAWS(t, "iam", "put-user-policy", "--user-name", name, "--policy-name", "db", "--policy-document", policy)
-	var k struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	var k struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
 	framework.MustJSON(t, n.MustAWS(t, "iam", "create-access-key", "--user-name", name), &k)
 	return []string{"AWS_ACCESS_KEY_ID=" + k.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + k.AccessKey.SecretAccessKey}
 }
@@ -307,6 +309,59 @@ print("password:", q("secret-pw1"))
 	if out, err := psqlRun("jane", token(t, n, allowed, my, "jane"), "SELECT 1"); err == nil {
 		t.Fatalf("a token for another port: %q", out)
 	}
+	// An RDS Proxy before the MySQL instance: the master password through
+	// its DNS name, and an IAM token for the proxy for the user its
+	// secret holds.
+	secret := strings.TrimSpace(n.MustAWS(t, "secretsmanager", "create-secret", "--name", "my-admin",
+		"--secret-string", `{"username":"admin","password":"secret-pw1"}`, "--query", "ARN", "--output", "text"))
+	var px struct{ DBProxy struct{ DBProxyArn, Endpoint string } }
+	framework.MustJSON(t, n.MustAWS(t, "rds", "create-db-proxy", "--db-proxy-name", "my-proxy", "--engine-family", "MYSQL",
+		"--role-arn", "arn:aws:iam::000000000000:role/proxy", "--vpc-subnet-ids", "subnet-1", "subnet-2",
+		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"`+secret+`","IAMAuth":"REQUIRED"}]`), &px)
+	n.MustAWS(t, "rds", "register-db-proxy-targets", "--db-proxy-name", "my-proxy", "--db-instance-identifiers", "my")
+	var targets struct{ Targets []struct{ Type string } }
+	framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-proxy-targets", "--db-proxy-name", "my-proxy"), &targets)
+	if len(targets.Targets) != 1 || targets.Targets[0].Type != "RDS_INSTANCE" {
+		t.Fatalf("targets %+v", targets)
+	}
+	var eps struct{ DBProxyEndpoints []struct{ Endpoint string } }
+	framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-proxy-endpoints", "--db-proxy-name", "my-proxy"), &eps)
+	proxyHost := px.DBProxy.Endpoint
+	if len(eps.DBProxyEndpoints) != 1 || eps.DBProxyEndpoints[0].Endpoint != proxyHost || !strings.HasPrefix(proxyHost, "my-proxy.proxy-") {
+		t.Fatalf("proxy endpoints %+v (%s)", eps, proxyHost)
+	}
+	// AWS's proxies listen on the engine's port; niwa says which port it
+	// gave the proxy in an event.
+	var evs struct{ Events []struct{ Message string } }
+	framework.MustJSON(t, n.MustAWS(t, "rds", "describe-events", "--source-type", "db-proxy", "--source-identifier", "my-proxy"), &evs)
+	proxyPort := 0
+	for _, e := range evs.Events {
+		if i := strings.LastIndex(e.Message, "port "); i >= 0 {
+			proxyPort, _ = strconv.Atoi(e.Message[i+5:])
+		}
+	}
+	if out, err := mysql(t, resolve(t, n, proxyHost), proxyPort, "admin", "secret-pw1", "app", "SELECT v FROM t"); err != nil || out != "mine" {
+		t.Fatalf("through the proxy on port %d: %q %v (events %+v)", proxyPort, out, err, evs)
+	}
+	proxy := instance{DbiResourceId: ""}
+	proxy.Endpoint.Address, proxy.Endpoint.Port = proxyHost, proxyPort
+	proxyID := px.DBProxy.DBProxyArn[strings.LastIndex(px.DBProxy.DBProxyArn, ":")+1:]
+	viaProxy := iamUser(t, n, "app", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":"arn:aws:rds-db:`+n.Region+`:000000000000:dbuser:`+proxyID+`/admin"}]}`)
+	script = `
+import os, sys
+sys.path.append(os.environ["PYMYSQL"])
+import pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(os.environ["PORT"]), user="admin", password=os.environ["TOKEN"], database="app")
+with c.cursor() as cur:
+    cur.execute("SELECT v FROM t")
+    print("proxy:", cur.fetchone()[0])
+`
+	got = n.Python(t, script, "PYMYSQL="+debianPyMySQL, "PORT="+strconv.Itoa(proxyPort), "TOKEN="+token(t, n, viaProxy, proxy, "admin"))
+	if !strings.Contains(got, "proxy: mine") {
+		t.Fatalf("IAM through the proxy: %s", got)
+	}
+	n.MustAWS(t, "rds", "delete-db-proxy", "--db-proxy-name", "my-proxy")
+
 	// IAM authentication turned off: tokens stop working, passwords do not.
 	n.MustAWS(t, "rds", "modify-db-instance", "--db-instance-identifier", "pg", "--no-enable-iam-database-authentication", "--apply-immediately")
 	if out, err := psqlRun("jane", token(t, n, allowed, pg, "jane"), "SELECT 1"); err == nil {

@@ -168,6 +168,12 @@ func (f *Front) Close() error {
 const handshakeTimeout = 30 * time.Second
 
 func (f *Front) serve(c net.Conn) {
+	defer func() {
+		// A connection the front mishandles ends alone, not niwa.
+		if r := recover(); r != nil {
+			f.cfg.Log.Error("dbfront: connection failed", "panic", r)
+		}
+	}()
 	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
 	var err error
 	if f.cfg.Kind == Postgres {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -22,7 +23,7 @@ func wireRDS(d *deps) (*wiring, error) {
 		opt.Tokens = newRDSTokens(d)
 	}
 	if d.secrets != nil {
-		opt.Secrets = rdsSecrets{d.secrets, d.clock}
+		opt.Secrets = rdsSecrets{d.secrets, d.clock, d.log}
 	}
 	svc, err := rds.New(opt)
 	if err != nil {
@@ -37,6 +38,7 @@ func wireRDS(d *deps) (*wiring, error) {
 type rdsSecrets struct {
 	sm    *secretsmanager.SecretsManager
 	clock clock.Clock
+	log   *slog.Logger
 }
 
 func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (string, error) {
@@ -57,7 +59,7 @@ func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (stri
 func (s rdsSecrets) ReadSecret(ctx context.Context, account, region, arn string) (string, error) {
 	rc := &request.Context{Context: ctx, Service: "secretsmanager", Operation: "GetSecretValue", Account: account, Region: region,
 		Caller:    request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account},
-		CalledVia: []string{"rds.amazonaws.com"}, Clock: s.clock}
+		CalledVia: []string{"rds.amazonaws.com"}, Clock: s.clock, Log: s.log}
 	out, err := s.sm.GetSecretValue(rc, &smapi.GetSecretValueInput{SecretId: ptr.To(arn)})
 	if err != nil {
 		return "", err

@@ -363,7 +363,7 @@ type eventRec struct {
 }
 
 func (s *RDS) addEvent(tx storage.Tx, account, region, source, typ, category, msg string, at time.Time) error {
-	kind := map[string]string{"db-instance": "db", "db-snapshot": "snapshot", "db-cluster": "cluster", "db-cluster-snapshot": "cluster-snapshot"}[typ]
+	kind := map[string]string{"db-instance": "db", "db-snapshot": "snapshot", "db-cluster": "cluster", "db-cluster-snapshot": "cluster-snapshot", "db-proxy": "db-proxy"}[typ]
 	e := eventRec{Source: source, Type: typ, Category: category, Message: msg, Date: at,
 		ARN: "arn:aws:rds:" + region + ":" + account + ":" + kind + ":" + source}
 	key := at.UTC().Format("20060102T150405.000000000") + "-" + source + "-" + category

@@ -183,7 +183,13 @@ func (s *RDS) CreateDBProxy(ctx *request.Context, in *rdsapi.CreateDBProxyInput)
 		} else if ok {
 			return rdsapi.ErrDBProxyAlreadyExistsFault.New("Cannot create the DBProxy because a DBProxy with the name %s already exists.", name)
 		}
-		return proxies.Put(tx, anywhere, p, ctx.Account, ctx.Region, name)
+		if err := proxies.Put(tx, anywhere, p, ctx.Account, ctx.Region, name); err != nil {
+			return err
+		}
+		// AWS's proxies listen on the engine's port; niwa's share the host
+		// with every server, so the port is said in an event.
+		return s.addEvent(tx, ctx.Account, ctx.Region, name, "db-proxy", "creation",
+			"DB proxy created; niwa serves it on port "+strconv.Itoa(int(port)), at)
 	})
 	if err != nil {
 		return nil, err
