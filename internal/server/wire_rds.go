@@ -30,6 +30,10 @@ func wireRDS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc.Start()
+	if d.lambda != nil {
+		// Functions resolve the endpoints through their /etc/hosts.
+		d.lambda.SetNames(svc.EachName)
+	}
 	return &wiring{Declaration: svc.Declare()}, nil
 }
 
