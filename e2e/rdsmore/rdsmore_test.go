@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +116,10 @@ func TestAuroraAndDataAPI(t *testing.T) {
 	if out, err := mysql(t, resolve(t, n, c.ReaderEndpoint), c.Port, "admin", "secret-pw1", "app", "SELECT name FROM items"); err != nil || out != "apple" {
 		t.Fatalf("reader: %q %v", out, err)
 	}
+
+	// A Lambda function connects to the writer endpoint by its name, with
+	// no resolver code: the name is in its /etc/hosts.
+	lambdaReadsWriter(t, n, c)
 
 	// The Data API with the aws CLI: a secret with the user's password.
 	secret := strings.TrimSpace(n.MustAWS(t, "secretsmanager", "create-secret", "--name", "shop-admin",
@@ -314,7 +319,9 @@ print("password:", q("secret-pw1"))
 	// secret holds.
 	secret := strings.TrimSpace(n.MustAWS(t, "secretsmanager", "create-secret", "--name", "my-admin",
 		"--secret-string", `{"username":"admin","password":"secret-pw1"}`, "--query", "ARN", "--output", "text"))
-	var px struct{ DBProxy struct{ DBProxyArn, Endpoint string } }
+	var px struct {
+		DBProxy struct{ DBProxyArn, Endpoint string }
+	}
 	framework.MustJSON(t, n.MustAWS(t, "rds", "create-db-proxy", "--db-proxy-name", "my-proxy", "--engine-family", "MYSQL",
 		"--role-arn", "arn:aws:iam::000000000000:role/proxy", "--vpc-subnet-ids", "subnet-1", "subnet-2",
 		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"`+secret+`","IAMAuth":"REQUIRED"}]`), &px)
@@ -369,5 +376,52 @@ with c.cursor() as cur:
 	}
 	if out, err := psqlRun("master", "secret-pw1", "SELECT 1"); err != nil || out != "1" {
 		t.Fatalf("the master password: %q %v", out, err)
+	}
+}
+
+// lambdaReadsWriter deploys a Python function bundling pymysql that
+// reads the items table through the cluster's writer endpoint, named
+// in its environment as a user names it.
+func lambdaReadsWriter(t *testing.T, n *framework.Niwa, c cluster) {
+	t.Helper()
+	src := debianPyMySQL + "/pymysql"
+	files := map[string][]byte{"handler.py": []byte(`
+import os, json, pymysql
+def handler(event, context):
+    c = pymysql.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]), user="admin", password="secret-pw1", database="app")
+    with c.cursor() as cur:
+        cur.execute("SELECT name FROM items ORDER BY id LIMIT 1")
+        return {"name": cur.fetchone()[0]}
+`)}
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || strings.Contains(p, "__pycache__") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(debianPyMySQL, p)
+		files[rel] = b
+		return nil
+	})
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pymysql for the function: %v (.ci/run installs python3-pymysql)", err)
+		}
+		t.Logf("no pymysql to bundle (%v): the function step is skipped", err)
+		return
+	}
+	zip := framework.ZipFiles(t, t.TempDir(), files)
+	role := framework.LambdaRole(t, n, "db-reader")
+	n.MustAWS(t, "lambda", "create-function", "--function-name", "db-reader", "--runtime", "python3.12", "--handler", "handler.handler",
+		"--role", role, "--zip-file", "fileb://"+zip, "--timeout", "30",
+		"--environment", "Variables={DB_HOST="+c.Endpoint+",DB_PORT="+strconv.Itoa(c.Port)+"}")
+	n.MustAWS(t, "lambda", "wait", "function-active-v2", "--function-name", "db-reader")
+	out := filepath.Join(t.TempDir(), "out.json")
+	n.MustAWS(t, "lambda", "invoke", "--function-name", "db-reader", out)
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), `"name": "apple"`) && !strings.Contains(string(b), `"name":"apple"`) {
+		t.Fatalf("the function's answer: %s %v", b, err)
 	}
 }
