@@ -6,6 +6,7 @@ package rdsmore
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -215,23 +216,61 @@ func waitInstance(t *testing.T, n *framework.Niwa, id string) instance {
 	return in
 }
 
-// iamUser makes an IAM user with an inline policy and returns the
-// environment that signs as it.
-func iamUser(t *testing.T, n *framework.Niwa, name, policy string) []string {
+// iamUsers makes IAM users with inline policies (one boto3 process for
+// all: each CLI call costs seconds on a loaded machine) and returns the
+// access key pair of each.
+func iamUsers(t *testing.T, n *framework.Niwa, policies map[string]string) map[string][2]string {
 	t.Helper()
-	n.MustAWS(t, "iam", "create-user", "--user-name", name)
-	n.MustAWS(t, "iam", "put-user-policy", "--user-name", name, "--policy-name", "db", "--policy-document", policy)
-	var k struct {
-		AccessKey struct{ AccessKeyId, SecretAccessKey string }
-	}
-	framework.MustJSON(t, n.MustAWS(t, "iam", "create-access-key", "--user-name", name), &k)
-	return []string{"AWS_ACCESS_KEY_ID=" + k.AccessKey.AccessKeyId, "AWS_SECRET_ACCESS_KEY=" + k.AccessKey.SecretAccessKey}
+	in, _ := json.Marshal(policies)
+	out := n.Python(t, `
+import boto3, json, os
+iam = boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+keys = {}
+for name, policy in json.loads(os.environ["POLICIES"]).items():
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="db", PolicyDocument=policy)
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    keys[name] = [k["AccessKeyId"], k["SecretAccessKey"]]
+print(json.dumps(keys))
+`, "POLICIES="+string(in))
+	var keys map[string][2]string
+	framework.MustJSON(t, out, &keys)
+	return keys
 }
 
-func token(t *testing.T, n *framework.Niwa, env []string, in instance, user string) string {
+// tokenReq is one token to sign: as user (an IAM user's name), for
+// host:port and the database user.
+type tokenReq struct {
+	Signer, Host string
+	Port         int
+	DBUser       string
+}
+
+// tokens signs IAM authentication tokens with boto3 (one process).
+func tokens(t *testing.T, n *framework.Niwa, keys map[string][2]string, reqs []tokenReq) []string {
 	t.Helper()
-	out, errOut, err := n.AWS(t, env, "rds", "generate-db-auth-token", "--hostname", in.Endpoint.Address,
-		"--port", strconv.Itoa(in.Endpoint.Port), "--username", user)
+	k, _ := json.Marshal(keys)
+	r, _ := json.Marshal(reqs)
+	out := n.Python(t, `
+import boto3, json, os
+keys, out = json.loads(os.environ["KEYS"]), []
+for r in json.loads(os.environ["REQS"]):
+    a, s = keys[r["Signer"]]
+    rds = boto3.client("rds", region_name=os.environ["AWS_DEFAULT_REGION"], aws_access_key_id=a, aws_secret_access_key=s)
+    out.append(rds.generate_db_auth_token(DBHostname=r["Host"], Port=r["Port"], DBUsername=r["DBUser"]))
+print(json.dumps(out))
+`, "KEYS="+string(k), "REQS="+string(r))
+	var toks []string
+	framework.MustJSON(t, out, &toks)
+	return toks
+}
+
+// cliToken signs a token with the aws CLI as the IAM user whose keys
+// are given.
+func cliToken(t *testing.T, n *framework.Niwa, key [2]string, host string, port int, user string) string {
+	t.Helper()
+	out, errOut, err := n.AWS(t, []string{"AWS_ACCESS_KEY_ID=" + key[0], "AWS_SECRET_ACCESS_KEY=" + key[1]}, "rds", "generate-db-auth-token",
+		"--hostname", host, "--port", strconv.Itoa(port), "--username", user)
 	if err != nil {
 		t.Fatalf("generate-db-auth-token: %v %s", err, errOut)
 	}
@@ -245,7 +284,8 @@ const debianPyMySQL = "/usr/lib/python3/dist-packages"
 // TestIAMDatabaseAuthentication: users set up for IAM authentication on
 // a MySQL and a PostgreSQL instance sign in with tokens from
 // generate-db-auth-token (pymysql, psql) when their signer may
-// rds-db:connect, not otherwise; password logins keep working.
+// rds-db:connect, not otherwise; password logins keep working; an RDS
+// Proxy before the MySQL instance takes passwords and its own tokens.
 func TestIAMDatabaseAuthentication(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
@@ -261,6 +301,17 @@ func TestIAMDatabaseAuthentication(t *testing.T) {
 	n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", "pg", "--engine", "postgres",
 		"--db-instance-class", "db.t3.micro", "--master-username", "master", "--master-user-password", "secret-pw1",
 		"--allocated-storage", "20", "--db-name", "app", "--backup-retention-period", "0", "--enable-iam-database-authentication")
+	// An RDS Proxy before the MySQL instance, its IAM authentication
+	// required for the user its secret holds.
+	secret := strings.TrimSpace(n.MustAWS(t, "secretsmanager", "create-secret", "--name", "my-admin",
+		"--secret-string", `{"username":"admin","password":"secret-pw1"}`, "--query", "ARN", "--output", "text"))
+	var px struct {
+		DBProxy struct{ DBProxyArn, Endpoint string }
+	}
+	framework.MustJSON(t, n.MustAWS(t, "rds", "create-db-proxy", "--db-proxy-name", "my-proxy", "--engine-family", "MYSQL",
+		"--role-arn", "arn:aws:iam::000000000000:role/proxy", "--vpc-subnet-ids", "subnet-1", "subnet-2",
+		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"`+secret+`","IAMAuth":"REQUIRED"}]`), &px)
+	n.MustAWS(t, "rds", "register-db-proxy-targets", "--db-proxy-name", "my-proxy", "--db-instance-identifiers", "my")
 	my, pg := waitInstance(t, n, "my"), waitInstance(t, n, "pg")
 
 	if out, err := mysql(t, "127.0.0.1", my.Endpoint.Port, "admin", "secret-pw1", "app",
@@ -277,66 +328,6 @@ func TestIAMDatabaseAuthentication(t *testing.T) {
 		t.Fatalf("setting up jane on postgres: %s %v", out, err)
 	}
 
-	allowed := iamUser(t, n, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":[`+
-		`"arn:aws:rds-db:`+n.Region+`:000000000000:dbuser:`+my.DbiResourceId+`/jane","arn:aws:rds-db:`+n.Region+`:000000000000:dbuser:`+pg.DbiResourceId+`/jane"]}]}`)
-	other := iamUser(t, n, "other", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":"arn:aws:rds-db:*:*:dbuser:*/john"}]}`)
-
-	script := `
-import os, sys
-sys.path.append(os.environ["PYMYSQL"])
-import pymysql
-def q(tok):
-    try:
-        c = pymysql.connect(host="127.0.0.1", port=int(os.environ["PORT"]), user="jane", password=tok, database="app")
-        with c.cursor() as cur:
-            cur.execute("SELECT v FROM t")
-            return cur.fetchone()[0]
-    except pymysql.err.OperationalError as e:
-        return "refused %d" % e.args[0]
-print("good:", q(os.environ["GOOD"]))
-print("other:", q(os.environ["OTHER"]))
-print("password:", q("secret-pw1"))
-`
-	got := n.Python(t, script, "PYMYSQL="+debianPyMySQL, "PORT="+strconv.Itoa(my.Endpoint.Port),
-		"GOOD="+token(t, n, allowed, my, "jane"), "OTHER="+token(t, n, other, my, "jane"))
-	for _, want := range []string{"good: mine", "other: refused 1045", "password: refused 1045"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("pymysql output lacks %q:\n%s", want, got)
-		}
-	}
-	if out, err := psqlRun("jane", token(t, n, allowed, pg, "jane"), "SELECT current_user"); err != nil || out != "jane" {
-		t.Fatalf("psql with a token: %q %v", out, err)
-	}
-	if out, err := psqlRun("jane", token(t, n, other, pg, "jane"), "SELECT 1"); err == nil || !strings.Contains(out, "PAM authentication failed for user \"jane\"") {
-		t.Fatalf("psql with another's token: %q %v", out, err)
-	}
-	// A token for the MySQL instance does not open the PostgreSQL one.
-	if out, err := psqlRun("jane", token(t, n, allowed, my, "jane"), "SELECT 1"); err == nil {
-		t.Fatalf("a token for another port: %q", out)
-	}
-	// An RDS Proxy before the MySQL instance: the master password through
-	// its DNS name, and an IAM token for the proxy for the user its
-	// secret holds.
-	secret := strings.TrimSpace(n.MustAWS(t, "secretsmanager", "create-secret", "--name", "my-admin",
-		"--secret-string", `{"username":"admin","password":"secret-pw1"}`, "--query", "ARN", "--output", "text"))
-	var px struct {
-		DBProxy struct{ DBProxyArn, Endpoint string }
-	}
-	framework.MustJSON(t, n.MustAWS(t, "rds", "create-db-proxy", "--db-proxy-name", "my-proxy", "--engine-family", "MYSQL",
-		"--role-arn", "arn:aws:iam::000000000000:role/proxy", "--vpc-subnet-ids", "subnet-1", "subnet-2",
-		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"`+secret+`","IAMAuth":"REQUIRED"}]`), &px)
-	n.MustAWS(t, "rds", "register-db-proxy-targets", "--db-proxy-name", "my-proxy", "--db-instance-identifiers", "my")
-	var targets struct{ Targets []struct{ Type string } }
-	framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-proxy-targets", "--db-proxy-name", "my-proxy"), &targets)
-	if len(targets.Targets) != 1 || targets.Targets[0].Type != "RDS_INSTANCE" {
-		t.Fatalf("targets %+v", targets)
-	}
-	var eps struct{ DBProxyEndpoints []struct{ Endpoint string } }
-	framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-proxy-endpoints", "--db-proxy-name", "my-proxy"), &eps)
-	proxyHost := px.DBProxy.Endpoint
-	if len(eps.DBProxyEndpoints) != 1 || eps.DBProxyEndpoints[0].Endpoint != proxyHost || !strings.HasPrefix(proxyHost, "my-proxy.proxy-") {
-		t.Fatalf("proxy endpoints %+v (%s)", eps, proxyHost)
-	}
 	// AWS's proxies listen on the engine's port; niwa says which port it
 	// gave the proxy in an event.
 	var evs struct{ Events []struct{ Message string } }
@@ -347,31 +338,68 @@ print("password:", q("secret-pw1"))
 			proxyPort, _ = strconv.Atoi(e.Message[i+5:])
 		}
 	}
+	proxyHost := px.DBProxy.Endpoint
+	if !strings.HasPrefix(proxyHost, "my-proxy.proxy-") {
+		t.Fatalf("proxy endpoint %q", proxyHost)
+	}
 	if out, err := mysql(t, resolve(t, n, proxyHost), proxyPort, "admin", "secret-pw1", "app", "SELECT v FROM t"); err != nil || out != "mine" {
 		t.Fatalf("through the proxy on port %d: %q %v (events %+v)", proxyPort, out, err, evs)
 	}
-	proxy := instance{DbiResourceId: ""}
-	proxy.Endpoint.Address, proxy.Endpoint.Port = proxyHost, proxyPort
+
+	dbuser := func(resource, user string) string {
+		return `"arn:aws:rds-db:` + n.Region + `:000000000000:dbuser:` + resource + `/` + user + `"`
+	}
 	proxyID := px.DBProxy.DBProxyArn[strings.LastIndex(px.DBProxy.DBProxyArn, ":")+1:]
-	viaProxy := iamUser(t, n, "app", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":"arn:aws:rds-db:`+n.Region+`:000000000000:dbuser:`+proxyID+`/admin"}]}`)
-	script = `
+	keys := iamUsers(t, n, map[string]string{
+		"dev":   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":[` + dbuser(my.DbiResourceId, "jane") + `,` + dbuser(pg.DbiResourceId, "jane") + `]}]}`,
+		"other": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":"arn:aws:rds-db:*:*:dbuser:*/john"}]}`,
+		"app":   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"rds-db:connect","Resource":` + dbuser(proxyID, "admin") + `}]}`,
+	})
+	good := cliToken(t, n, keys["dev"], my.Endpoint.Address, my.Endpoint.Port, "jane")
+	toks := tokens(t, n, keys, []tokenReq{
+		{"other", my.Endpoint.Address, my.Endpoint.Port, "jane"},
+		{"dev", pg.Endpoint.Address, pg.Endpoint.Port, "jane"},
+		{"other", pg.Endpoint.Address, pg.Endpoint.Port, "jane"},
+		{"app", proxyHost, proxyPort, "admin"},
+	})
+
+	script := `
 import os, sys
 sys.path.append(os.environ["PYMYSQL"])
 import pymysql
-c = pymysql.connect(host="127.0.0.1", port=int(os.environ["PORT"]), user="admin", password=os.environ["TOKEN"], database="app")
-with c.cursor() as cur:
-    cur.execute("SELECT v FROM t")
-    print("proxy:", cur.fetchone()[0])
+def q(port, user, tok):
+    try:
+        c = pymysql.connect(host="127.0.0.1", port=int(port), user=user, password=tok, database="app")
+        with c.cursor() as cur:
+            cur.execute("SELECT v FROM t")
+            return cur.fetchone()[0]
+    except pymysql.err.OperationalError as e:
+        return "refused %d" % e.args[0]
+print("good:", q(os.environ["PORT"], "jane", os.environ["GOOD"]))
+print("other:", q(os.environ["PORT"], "jane", os.environ["OTHER"]))
+print("password:", q(os.environ["PORT"], "jane", "secret-pw1"))
+print("proxy:", q(os.environ["PROXY_PORT"], "admin", os.environ["PROXY"]))
 `
-	got = n.Python(t, script, "PYMYSQL="+debianPyMySQL, "PORT="+strconv.Itoa(proxyPort), "TOKEN="+token(t, n, viaProxy, proxy, "admin"))
-	if !strings.Contains(got, "proxy: mine") {
-		t.Fatalf("IAM through the proxy: %s", got)
+	got := n.Python(t, script, "PYMYSQL="+debianPyMySQL, "PORT="+strconv.Itoa(my.Endpoint.Port), "PROXY_PORT="+strconv.Itoa(proxyPort),
+		"GOOD="+good, "OTHER="+toks[0], "PROXY="+toks[3])
+	for _, want := range []string{"good: mine", "other: refused 1045", "password: refused 1045", "proxy: mine"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("pymysql output lacks %q:\n%s", want, got)
+		}
 	}
-	n.MustAWS(t, "rds", "delete-db-proxy", "--db-proxy-name", "my-proxy")
-
+	if out, err := psqlRun("jane", toks[1], "SELECT current_user"); err != nil || out != "jane" {
+		t.Fatalf("psql with a token: %q %v", out, err)
+	}
+	if out, err := psqlRun("jane", toks[2], "SELECT 1"); err == nil || !strings.Contains(out, "PAM authentication failed for user \"jane\"") {
+		t.Fatalf("psql with another's token: %q %v", out, err)
+	}
+	// A token for the MySQL instance does not open the PostgreSQL one.
+	if out, err := psqlRun("jane", good, "SELECT 1"); err == nil {
+		t.Fatalf("a token for another port: %q", out)
+	}
 	// IAM authentication turned off: tokens stop working, passwords do not.
 	n.MustAWS(t, "rds", "modify-db-instance", "--db-instance-identifier", "pg", "--no-enable-iam-database-authentication", "--apply-immediately")
-	if out, err := psqlRun("jane", token(t, n, allowed, pg, "jane"), "SELECT 1"); err == nil {
+	if out, err := psqlRun("jane", toks[1], "SELECT 1"); err == nil {
 		t.Fatalf("a token with IAM authentication off: %q", out)
 	}
 	if out, err := psqlRun("master", "secret-pw1", "SELECT 1"); err != nil || out != "1" {
