@@ -384,7 +384,7 @@ func (s *RDS) createCluster(ctx *request.Context, c clusterRec, port *int32, sub
 	if port != nil {
 		want = *port
 	}
-	p, err := pickPort(want)
+	p, err := s.pickPort(want)
 	if err != nil {
 		return nil, err
 	}

@@ -337,3 +337,24 @@ func TestAuroraCluster(t *testing.T) {
 		t.Fatal("DNS owns a deleted cluster's endpoint")
 	}
 }
+
+// TestPortsNotHandedOutTwice: an endpoint port is reserved when it is
+// handed out, before anything binds it, so two creates in a row get two
+// ports.
+func TestPortsNotHandedOutTwice(t *testing.T) {
+	s, _ := newService(t, nil)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := int32(l.Addr().(*net.TCPAddr).Port)
+	_ = l.Close()
+	a, err := s.pickPort(free)
+	if err != nil || a != free {
+		t.Fatalf("first: %d %v, want %d", a, err, free)
+	}
+	b, err := s.pickPort(free)
+	if err != nil || b == free {
+		t.Fatalf("second: %d %v, want another port than %d", b, err, free)
+	}
+}

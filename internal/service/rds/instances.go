@@ -276,18 +276,33 @@ func checkUsername(engine, u string) error {
 	return nil
 }
 
-// pickPort is the instance's port: the one asked for when it is free on
-// 127.0.0.1, otherwise a free one (every instance listens on the same
-// host, so two cannot share 3306).
-func pickPort(want int32) (int32, error) {
-	if want > 0 {
+// pickPort is an endpoint's port: the one asked for when it is free on
+// 127.0.0.1 and not already handed out, otherwise a free one (every
+// endpoint listens on the same host, so two cannot share 3306). Ports
+// handed out are remembered: an instance's front binds its port only
+// once the request is answered, and a second create in between must
+// not be given the same one.
+func (s *RDS) pickPort(want int32) (int32, error) {
+	s.portMu.Lock()
+	defer s.portMu.Unlock()
+	if want > 0 && !s.ports[want] {
 		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(want))); err == nil {
 			_ = l.Close()
+			s.ports[want] = true
 			return want, nil
 		}
 	}
-	p, err := dbengine.FreePort()
-	return int32(p), err
+	for range 100 {
+		p, err := dbengine.FreePort()
+		if err != nil {
+			return 0, err
+		}
+		if !s.ports[int32(p)] {
+			s.ports[int32(p)] = true
+			return int32(p), nil
+		}
+	}
+	return 0, rdsError("rds: no free port")
 }
 
 // CreateDBInstance creates an instance and starts its server.
@@ -379,7 +394,7 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 	if port != nil {
 		want = *port
 	}
-	p, err := pickPort(want)
+	p, err := s.pickPort(want)
 	if err != nil {
 		return nil, err
 	}

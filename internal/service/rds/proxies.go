@@ -162,7 +162,7 @@ func (s *RDS) CreateDBProxy(ctx *request.Context, in *rdsapi.CreateDBProxyInput)
 	if in.IdleClientTimeout != nil {
 		idle = *in.IdleClientTimeout
 	}
-	port, err := pickPort(map[string]int32{"MYSQL": 3306, "POSTGRESQL": 5432}[family])
+	port, err := s.pickPort(map[string]int32{"MYSQL": 3306, "POSTGRESQL": 5432}[family])
 	if err != nil {
 		return nil, err
 	}

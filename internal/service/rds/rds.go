@@ -71,6 +71,9 @@ type RDS struct {
 
 	mu      sync.Mutex
 	servers map[string]*running // by instance resource id
+
+	portMu sync.Mutex
+	ports  map[int32]bool // endpoint ports handed out (pickPort)
 	wg      sync.WaitGroup
 }
 
@@ -109,7 +112,7 @@ var (
 
 // New makes the service; Start boots the instances the store holds.
 func New(o Options) (*RDS, error) {
-	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, tokens: o.Tokens, start: o.StartServer, servers: map[string]*running{}}
+	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, tokens: o.Tokens, start: o.StartServer, servers: map[string]*running{}, ports: map[int32]bool{}}
 	if s.start == nil {
 		s.start = dbengine.Start
 	}
@@ -147,6 +150,11 @@ func (s *RDS) Start() {
 		s.log.Error("rds: listing instances", "err", err)
 		return
 	}
+	s.portMu.Lock()
+	for _, r := range recs {
+		s.ports[r.Port] = true
+	}
+	s.portMu.Unlock()
 	for _, r := range recs {
 		if r.Cluster != "" {
 			continue
@@ -167,6 +175,11 @@ func (s *RDS) Start() {
 		s.log.Error("rds: listing clusters", "err", err)
 		return
 	}
+	s.portMu.Lock()
+	for _, c := range cs {
+		s.ports[c.Port] = true
+	}
+	s.portMu.Unlock()
 	for _, c := range cs {
 		dbengine.CleanStale(s.instanceDir(c.ResourceID))
 		if c.runs() {
@@ -184,6 +197,11 @@ func (s *RDS) Start() {
 		s.log.Error("rds: listing proxies", "err", err)
 		return
 	}
+	s.portMu.Lock()
+	for _, p := range ps {
+		s.ports[p.Port] = true
+	}
+	s.portMu.Unlock()
 	for _, p := range ps {
 		if err := s.startProxy(p); err != nil {
 			s.log.Error("rds: starting proxy", "name", p.Name, "err", err)
