@@ -74,7 +74,7 @@ type RDS struct {
 
 	portMu sync.Mutex
 	ports  map[int32]bool // endpoint ports handed out (pickPort)
-	wg      sync.WaitGroup
+	wg     sync.WaitGroup
 }
 
 // running is an instance's server, or its start in progress, and the
