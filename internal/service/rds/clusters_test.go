@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -356,5 +357,45 @@ func TestPortsNotHandedOutTwice(t *testing.T) {
 	b, err := s.pickPort(free)
 	if err != nil || b == free {
 		t.Fatalf("second: %d %v, want another port than %d", b, err, free)
+	}
+}
+
+// TestAuroraPostgreSQL: an aurora-postgresql cluster is a PostgreSQL
+// server with the cluster's database and master user; its parameter
+// group family is aurora-postgresqlNN.
+func TestAuroraPostgreSQL(t *testing.T) {
+	if _, err := dbengine.Find(dbengine.Postgres); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%v (.ci/run installs postgresql)", err)
+		}
+		t.Skip(err)
+	}
+	s, h := newService(t, nil)
+	if _, err := s.CreateDBClusterParameterGroup(h.Ctx(), &rdsapi.CreateDBClusterParameterGroupInput{DBClusterParameterGroupName: ptr.To("pg16"),
+		DBParameterGroupFamily: ptr.To("aurora-postgresql16"), Description: ptr.To("work_mem")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ModifyDBClusterParameterGroup(h.Ctx(), &rdsapi.ModifyDBClusterParameterGroupInput{DBClusterParameterGroupName: ptr.To("pg16"),
+		Parameters: []rdsapi.Parameter{{ParameterName: ptr.To("work_mem"), ParameterValue: ptr.To("8MB")}}}); err != nil {
+		t.Fatal(err)
+	}
+	in := clusterInput("pgc")
+	in.Engine, in.MasterUsername, in.DatabaseName, in.DBClusterParameterGroupName = ptr.To("aurora-postgresql"), ptr.To("master"), ptr.To("app"), ptr.To("pg16")
+	out, err := s.CreateDBCluster(h.Ctx(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ptr.Deref(out.DBCluster.EngineVersion); v != "16.6" || ptr.Deref(out.DBCluster.Port) == 0 {
+		t.Fatalf("version %s port %d", v, ptr.Deref(out.DBCluster.Port))
+	}
+	h.Clock.Advance(clusterCreateTime)
+	c := waitCluster(t, s, h, "pgc", "available")
+	srv, _, _ := s.server(ptr.Deref(c.DbClusterResourceId))
+	if got, err := srv.Exec(h.Ctx(), "app", "SELECT current_user, current_setting('work_mem')"); err != nil || strings.TrimSpace(got) != "master|8MB" {
+		t.Fatalf("server: %q %v", got, err)
+	}
+	if _, err := s.CreateDBClusterParameterGroup(h.Ctx(), &rdsapi.CreateDBClusterParameterGroupInput{DBClusterParameterGroupName: ptr.To("bad"),
+		DBParameterGroupFamily: ptr.To("postgres16"), Description: ptr.To("x")}); err == nil {
+		t.Fatal("an instance family accepted for a cluster parameter group")
 	}
 }
