@@ -387,6 +387,10 @@ print("proxy:", q(os.environ["PROXY_PORT"], "admin", os.environ["PROXY"]))
 			t.Fatalf("pymysql output lacks %q:\n%s", want, got)
 		}
 	}
+	// The mysql command line client (MariaDB's) with the token as password.
+	if out, err := mysql(t, "127.0.0.1", my.Endpoint.Port, "jane", good, "app", "SELECT v FROM t"); err != nil || out != "mine" {
+		t.Fatalf("mysql with a token: %q %v", out, err)
+	}
 	if out, err := psqlRun("jane", toks[1], "SELECT current_user"); err != nil || out != "jane" {
 		t.Fatalf("psql with a token: %q %v", out, err)
 	}
