@@ -1,6 +1,7 @@
 package dbfront
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -228,4 +229,28 @@ func TestAdmit(t *testing.T) {
 	if dialled {
 		t.Fatal("the server was dialled")
 	}
+}
+
+// FuzzPostgresMessages: any bytes a client sends first read as a
+// startup packet and messages, or are refused, without panicking or
+// reading past a bounded length.
+func FuzzPostgresMessages(f *testing.F) {
+	f.Add([]byte("\x00\x00\x00\x17\x00\x03\x00\x00user\x00jane\x00\x00"))
+	f.Add([]byte("\x00\x00\x00\x08\x04\xd2\x16\x2f"))
+	f.Add([]byte("Q\x00\x00\x00\x0dSELECT 1\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, err := readStartup(bytes.NewReader(b)); err == nil {
+			if len(p) < 8 || len(p) > maxPgStartup {
+				t.Fatalf("startup of %d bytes", len(p))
+			}
+			_ = startupParams(p)
+		}
+		r := bytes.NewReader(b)
+		for {
+			if _, _, err := readPgMessage(r); err != nil {
+				break
+			}
+		}
+		_, _ = readMySQL(bytes.NewReader(b))
+	})
 }

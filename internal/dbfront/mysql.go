@@ -41,9 +41,8 @@ func readMySQL(r io.Reader) (mysqlPacket, error) {
 		return mysqlPacket{}, err
 	}
 	n := int(h[0]) | int(h[1])<<8 | int(h[2])<<16
-	p := mysqlPacket{seq: h[3], payload: make([]byte, n)}
-	_, err := io.ReadFull(r, p.payload)
-	return p, err
+	payload, err := readN(r, n)
+	return mysqlPacket{seq: h[3], payload: payload}, err
 }
 
 func writeMySQL(w io.Writer, seq byte, payload []byte) error {

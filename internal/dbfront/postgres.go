@@ -66,9 +66,22 @@ func readPgMessage(r io.Reader) (byte, []byte, error) {
 	if n < pgMinMsgLen || n > maxPgMessage {
 		return 0, nil, errors.New("dbfront: bad message length")
 	}
-	b := make([]byte, n-4)
-	_, err := io.ReadFull(r, b)
+	b, err := readN(r, n-4)
 	return h[0], b, err
+}
+
+// readN reads n bytes, allocating as they arrive rather than up front:
+// a client that announces a large message and sends little costs little.
+func readN(r io.Reader, n int) ([]byte, error) {
+	var buf bytes.Buffer
+	if n <= 64<<10 {
+		buf.Grow(n)
+	}
+	m, err := io.CopyN(&buf, r, int64(n))
+	if err == io.EOF && m < int64(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	return buf.Bytes(), err
 }
 
 func pgMessage(typ byte, body []byte) []byte {
