@@ -32,6 +32,7 @@ func services() []service {
 		{Name: "lambda", Model: "lambda"},
 		{Name: "logs", Model: "logs"},
 		{Name: "rds", Model: "rds"},
+		{Name: "rdsdata", Model: "rds-data"},
 		{Name: "route53", Model: "route53"},
 		{Name: "s3", Model: "s3"},
 		{Name: "scheduler", Model: "scheduler"},

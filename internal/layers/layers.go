@@ -109,6 +109,7 @@ func Niwa() []Layer {
 				"internal/dbengine",
 				// Mail a service sends as AWS (ACM validation), carried by SES.
 				"internal/mail",
+				"internal/dbfront",
 				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// Process groups for the engines that run user code.
 				"internal/proc",

@@ -26,6 +26,7 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
+	rdsdataapi "github.com/niwa-cloud/niwa/internal/api/rdsdata"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
@@ -91,7 +92,8 @@ func catalog() []struct {
 		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
-		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords
+		{rdsapi.Spec(), wireRDS},         // after Secrets Manager: managed master passwords
+		{rdsdataapi.Spec(), wireRDSData}, // after RDS and Secrets Manager
 		{ecrapi.Spec(), selfBuilt("ecr", ecr.Build)},
 	}
 }

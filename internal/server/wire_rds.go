@@ -1,7 +1,11 @@
 package server
 
 import (
+	"context"
+	"log/slog"
+
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/rds"
@@ -16,8 +20,11 @@ func wireRDS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	opt := rds.Options{Store: kd.Store, Clock: kd.Clock, Bus: kd.Bus, Log: kd.Log, DataDir: kd.DataDir}
+	if d.iam != nil && d.sts != nil {
+		opt.Tokens = newRDSTokens(d)
+	}
 	if d.secrets != nil {
-		opt.Secrets = rdsSecrets{d.secrets}
+		opt.Secrets = rdsSecrets{d.secrets, d.clock, d.log}
 	}
 	// Connections to endpoints are admitted by the network component:
 	// the instance's VPC security groups and public accessibility
@@ -30,13 +37,19 @@ func wireRDS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc.Start()
+	if d.lambda != nil {
+		// Functions resolve the endpoints through their /etc/hosts.
+		d.lambda.SetNames(svc.EachName)
+	}
 	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // rdsSecrets creates the secret of a managed master password in the
 // caller's account, as RDS does on the caller's behalf.
 type rdsSecrets struct {
-	sm *secretsmanager.SecretsManager
+	sm    *secretsmanager.SecretsManager
+	clock clock.Clock
+	log   *slog.Logger
 }
 
 func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (string, error) {
@@ -52,4 +65,15 @@ func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (stri
 		return "", err
 	}
 	return ptr.Deref(out.ARN), nil
+}
+
+func (s rdsSecrets) ReadSecret(ctx context.Context, account, region, arn string) (string, error) {
+	rc := &request.Context{Context: ctx, Service: "secretsmanager", Operation: "GetSecretValue", Account: account, Region: region,
+		Caller:    request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account},
+		CalledVia: []string{"rds.amazonaws.com"}, Clock: s.clock, Log: s.log}
+	out, err := s.sm.GetSecretValue(rc, &smapi.GetSecretValueInput{SecretId: ptr.To(arn)})
+	if err != nil {
+		return "", err
+	}
+	return ptr.Deref(out.SecretString), nil
 }

@@ -2,25 +2,20 @@ package rds
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"net"
-	"strconv"
-	"time"
 
-	"github.com/niwa-cloud/niwa/internal/dbengine"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // The endpoint: an instance's server listens on a private port of its
-// own (its data directory's socket and a loopback port niwa picks), and
-// niwa listens on the endpoint's port in front of it. Each connection
-// accepted there is first put to the gate — the network component's
-// decision on the instance's security groups and public accessibility —
-// then passed through to the server byte for byte. A refused connection
-// is held open and silent, as AWS never answers it: the client's
-// connect timeout ends it.
+// own, and niwa's front (internal/dbfront: IAM database authentication,
+// iamauth.go) listens on the endpoint's port in front of it. Each
+// connection accepted there is first put to the gate — the network
+// component's decision on the security groups and public accessibility
+// of the instance, cluster or proxy — before the front speaks to it. A
+// refused connection is held open and silent, as AWS never answers it:
+// the client's connect timeout ends it.
 
 // Gate decides at accept time whether a connection to a DB instance's
 // endpoint may reach its server (internal/netpos: the source workload
@@ -91,64 +86,72 @@ func (s *RDS) Admit(conn net.Conn, account, region, id string) bool {
 	return d.Reachable
 }
 
-// serveEndpoint accepts connections on the endpoint until ln closes
-// (the server stopped), passing admitted ones to the server's own port.
-func (s *RDS) serveEndpoint(ln net.Listener, r instanceRec, backend int) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
+// admitTo is the front's accept-time check for the endpoint of at (an
+// instance, a cluster or a proxy): the gate decides as for an instance,
+// with the cluster's or the proxy's security groups and subnets. A
+// refused connection is held silent in its own goroutine (the front's
+// accept loop goes on), so the client times out as on AWS.
+func (s *RDS) admitTo(at authTarget) func(net.Conn) bool {
+	return func(c net.Conn) bool {
+		if s.gate == nil {
+			return true
 		}
-		go func() {
-			if !s.Admit(c, r.Account, r.Region, r.ID) {
-				if s.gate != nil {
-					s.gate.Hold(c)
-				}
-				_ = c.Close()
-				return
+		ok := false
+		switch at.kind {
+		case "db":
+			ok = s.Admit(c, at.account, at.region, at.id)
+		default:
+			ok = s.admitHost(c, at)
+		}
+		if !ok {
+			go s.gate.Hold(c)
+		}
+		return ok
+	}
+}
+
+// admitHost decides for a cluster's or a proxy's endpoint.
+func (s *RDS) admitHost(c net.Conn, at authTarget) bool {
+	h := netpos.Host{Account: at.account, Region: at.region, Kind: "db-" + at.kind, ID: at.id}
+	var port int
+	err := s.store.View(func(tx storage.Tx) error {
+		var subnetGroup string
+		switch at.kind {
+		case "cluster":
+			cl, ok, err := clusters.Get(tx, anywhere, at.account, at.region, at.id)
+			if err != nil || !ok {
+				return errors.Join(err, errNotRunning)
 			}
-			pass(c, net.JoinHostPort("127.0.0.1", strconv.Itoa(backend)))
-		}()
-	}
-}
-
-// openEndpoint listens on the instance's endpoint port in front of srv,
-// whose own port is backend, until srv exits.
-func (s *RDS) openEndpoint(r instanceRec, srv *dbengine.Server, backend int) error {
-	ln := s.takeReserved(r.Port)
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(r.Port)))); err != nil {
-			return fmt.Errorf("the instance's endpoint port %d is taken on this machine (by another process while niwa was down?): %w", r.Port, err)
+			h.SecurityGroupIDs, subnetGroup, port = cl.VpcSecurityGroups, cl.SubnetGroup, int(cl.Port)
+		case "proxy":
+			p, ok, err := proxies.Get(tx, anywhere, at.account, at.region, at.id)
+			if err != nil || !ok {
+				return errors.Join(err, errNotRunning)
+			}
+			h.SecurityGroupIDs, port = p.SecurityGroups, int(p.Port)
+			if len(p.Subnets) > 0 {
+				h.SubnetID = p.Subnets[0]
+			}
+			return nil
 		}
-	}
-	go s.serveEndpoint(ln, r, backend)
-	go func() {
-		<-srv.Done()
-		_ = ln.Close()
-	}()
-	return nil
-}
-
-// pass copies both ways between client and the server at addr until
-// either side closes.
-func pass(client net.Conn, addr string) {
-	defer func() { _ = client.Close() }()
-	up, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if subnetGroup == "" {
+			return nil
+		}
+		g, ok, err := subnetGroups.Get(tx, storage.Scope{Account: at.account, Region: at.region}, subnetGroup)
+		if err != nil || !ok || len(g.Subnets) == 0 {
+			return err
+		}
+		h.SubnetID = g.Subnets[0].ID
+		return nil
+	})
 	if err != nil {
-		return
+		s.log.Warn("rds: endpoint gate", at.kind, at.id, "err", err)
+		return false
 	}
-	defer func() { _ = up.Close() }()
-	done := make(chan struct{}, 2)
-	half := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		if c, ok := dst.(*net.TCPConn); ok {
-			_ = c.CloseWrite()
-		}
-		done <- struct{}{}
+	d, err := s.gate.Admit(c, h, port)
+	if err != nil {
+		s.log.Warn("rds: endpoint gate", at.kind, at.id, "err", err)
+		return false
 	}
-	go half(up, client)
-	go half(client, up)
-	<-done
-	<-done
+	return d.Reachable
 }
