@@ -84,7 +84,7 @@ func waitCluster(t *testing.T, n *framework.Niwa, id, instance string) cluster {
 func mysql(t *testing.T, host string, port int, user, password, db, sql string) (string, error) {
 	t.Helper()
 	client := requireTool(t, "mysql")
-	cmd := exec.Command(client, "--no-defaults", "-h", host, "-P", strconv.Itoa(port), "-u"+user, "-p"+password, "-N", "-B", db, "-e", sql)
+	cmd := exec.Command(client, "--no-defaults", "--connect-timeout=30", "-h", host, "-P", strconv.Itoa(port), "-u"+user, "-p"+password, "-N", "-B", db, "-e", sql)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }

@@ -2,6 +2,7 @@ package netpos
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -78,6 +79,9 @@ func standIn(cidr netip.Prefix) netip.Addr {
 }
 
 // resolve fills a host's VPC and private address from its subnet.
+// ErrUnknownSubnet is a destination whose subnet niwa's EC2 does not hold.
+var ErrUnknownSubnet = errors.New("subnet not found")
+
 func resolve(n Network, h Host) (Host, error) {
 	if h.SubnetID == "" {
 		return h, nil
@@ -87,7 +91,7 @@ func resolve(n Network, h Host) (Host, error) {
 		return h, err
 	}
 	if !ok {
-		return h, fmt.Errorf("netpos: subnet %s of %s not found", h.SubnetID, h.ID)
+		return h, fmt.Errorf("netpos: subnet %s of %s: %w", h.SubnetID, h.ID, ErrUnknownSubnet)
 	}
 	if h.VpcID == "" {
 		h.VpcID = vpc
