@@ -151,6 +151,9 @@ func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 		add("network-interface.subnet-id", ptr.Deref(ni.SubnetId))
 		add("network-interface.vpc-id", ptr.Deref(ni.VpcId))
 		add("network-interface.addresses.private-ip-address", ptr.Deref(ni.PrivateIpAddress))
+		for _, a := range ni.PrivateIpAddresses {
+			add("network-interface.addresses.private-ip-address", ptr.Deref(a.PrivateIpAddress))
+		}
 		add("network-interface.private-dns-name", ptr.Deref(ni.PrivateDnsName))
 		add("network-interface.mac-address", ptr.Deref(ni.MacAddress))
 		add("network-interface.status", ptr.Deref(ni.Status))

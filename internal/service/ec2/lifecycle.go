@@ -171,7 +171,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
+		if err := releaseENIIPs(tx, sc, e); err != nil {
 			return err
 		}
 		if err := enis.table.Delete(tx, sc, r.ENI); err != nil {

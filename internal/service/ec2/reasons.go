@@ -8,12 +8,8 @@ import "github.com/niwa-cloud/niwa/internal/kit"
 // matters. docs/services.md shows them.
 func notImplemented() kit.Reasons {
 	return kit.Reasons{}.
-		Add("secondary private IPv4 addresses are not modelled: niwa gives each network interface one private IPv4 address (IPv6 addresses can be added)",
-			"AssignPrivateIpAddresses", "UnassignPrivateIpAddresses").
 		Add("it removes the caller from an AMI another account shared; niwa's accounts share no AMIs with each other (launch permissions are stored, not honoured across accounts)",
 			"CancelImageLaunchPermission").
-		Add("not modelled: niwa creates default subnets together with the default VPC (CreateDefaultVpc), not one zone at a time",
-			"CreateDefaultSubnet").
 		Add("account default credit specifications are fixed at AWS's defaults (standard for T2, unlimited for T3, T3a and T4g); instances take CreditSpecification at launch or through ModifyInstanceCreditSpecification",
 			"GetDefaultCreditSpecification", "ModifyDefaultCreditSpecification").
 		Add("it builds a CloudFormation template that queries S3 flow log records with Athena; niwa delivers no flow log records to query",

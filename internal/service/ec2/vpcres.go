@@ -210,7 +210,7 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 			}
 			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
-		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), ptr.Deref(in.PrivateIpAddress), id)
+		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), primaryWanted(in), id)
 		if err != nil {
 			return err
 		}
@@ -220,6 +220,9 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 		}
 		eni = s.newENIRecord(ctx, id, sub, ip, ptr.Deref(in.Description), typ, groups)
 		eni.Status = ptr.To("available")
+		if err := createSecondaryIPs(tx, sc, ctx.Region, &eni, in); err != nil {
+			return err
+		}
 		if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
 			eni.TagSet = t
 		}
@@ -260,7 +263,7 @@ func (s *EC2) DeleteNetworkInterface(ctx *request.Context, in *ec2api.DeleteNetw
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
+		if err := releaseENIIPs(tx, sc, e); err != nil {
 			return err
 		}
 		return enis.table.Delete(tx, sc, id)
