@@ -92,8 +92,6 @@ func notImplemented() kit.Reasons {
 			"DescribeFastLaunchImages", "DisableFastLaunch", "EnableFastLaunch").
 		Add("fast snapshot restore pre-warms a snapshot's blocks on EBS storage per zone; niwa's snapshots hold no blocks",
 			"DescribeFastSnapshotRestores", "DisableFastSnapshotRestores", "EnableFastSnapshotRestores").
-		Add("snapshot locks (compliance and governance modes) are not modelled: niwa's DeleteSnapshot does not check a lock, so accepting one would promise protection it does not give",
-			"DescribeLockedSnapshots", "LockSnapshot", "UnlockSnapshot").
 		Add("Scheduled Instances are retired by AWS (no new purchases); a purchase is billing",
 			"DescribeScheduledInstanceAvailability", "DescribeScheduledInstances", "PurchaseScheduledInstances", "RunScheduledInstances").
 		Add("the EBS Snapshots Archive tier moves snapshot data to colder storage; niwa's snapshots hold no data",
