@@ -399,7 +399,11 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		}
 		in = merged
 	}
-	var imds imdsOptions
+	// Account-level defaults fill what the request leaves out.
+	imds, derr := s.metadataDefaults(ctx)
+	if derr != nil {
+		return nil, derr
+	}
 	if m := in.MetadataOptions; m != nil {
 		if err := imds.apply(m.HttpTokens, m.HttpPutResponseHopLimit, m.HttpEndpoint, m.HttpProtocolIpv6, m.InstanceMetadataTags); err != nil {
 			return nil, err

@@ -14,8 +14,6 @@ func notImplemented() kit.Reasons {
 			"GetDefaultCreditSpecification", "ModifyDefaultCreditSpecification").
 		Add("it builds a CloudFormation template that queries S3 flow log records with Athena; niwa delivers no flow log records to query",
 			"GetFlowLogsIntegrationTemplate").
-		Add("account-level instance metadata defaults are not applied at launch in niwa: each instance takes its own MetadataOptions (RunInstances, ModifyInstanceMetadataOptions)",
-			"GetInstanceMetadataDefaults", "ModifyInstanceMetadataDefaults").
 		Add("attribute-based instance type selection is not modelled: niwa's fleets and launch templates take explicit instance types",
 			"GetInstanceTypesFromInstanceRequirements").
 		Add("prefix list versions are not kept: niwa stores a managed prefix list's current entries only, and no resource association index",

@@ -19,6 +19,9 @@ type settingsRecord struct {
 	SerialConsole       bool
 	ImageBlockPublic    bool
 	SnapshotBlockPublic string // "", "block-all-sharing", "block-new-sharing"
+	// IMDSDefaults are the account's instance metadata defaults; a zero
+	// field is "no preference".
+	IMDSDefaults imdsOptions
 }
 
 func (s *EC2) settings(ctx *request.Context, fn func(*settingsRecord) error) (settingsRecord, error) {
