@@ -790,16 +790,16 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
-		if err := enis.put(tx, sc, eniID, eni); err != nil {
-			return err
-		}
 		tags := tagsFor(in.TagSpecifications, "natgateway")
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
 		n = ec2api.NatGateway{NatGatewayId: ptr.To(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr.To("pending"), ConnectivityType: ptr.To(conn),
 			CreateTime: ptr.To(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
-		return nats.put(tx, sc, id, n)
+		if err := createNatSecondaries(tx, sc, ctx, &n, &eni, in); err != nil {
+			return err
+		}
+		return saveNat(tx, sc, n, eni)
 	})
 	return answer(&ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, err)
 }
