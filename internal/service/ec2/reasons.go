@@ -16,8 +16,6 @@ func notImplemented() kit.Reasons {
 			"GetFlowLogsIntegrationTemplate").
 		Add("attribute-based instance type selection is not modelled: niwa's fleets and launch templates take explicit instance types",
 			"GetInstanceTypesFromInstanceRequirements").
-		Add("prefix list versions are not kept: niwa stores a managed prefix list's current entries only, and no resource association index",
-			"GetManagedPrefixListAssociations", "RestoreManagedPrefixListVersion").
 		Add("reverse DNS (PTR) records for Elastic IPs need AWS's delegation of its public address space; niwa's public addresses are simulated",
 			"ModifyAddressAttribute", "ResetAddressAttribute").
 		Add("host placement, automatic recovery and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
