@@ -14,8 +14,6 @@ func notImplemented() kit.Reasons {
 			"GetDefaultCreditSpecification", "ModifyDefaultCreditSpecification").
 		Add("it builds a CloudFormation template that queries S3 flow log records with Athena; niwa delivers no flow log records to query",
 			"GetFlowLogsIntegrationTemplate").
-		Add("attribute-based instance type selection is not modelled: niwa's fleets and launch templates take explicit instance types",
-			"GetInstanceTypesFromInstanceRequirements").
 		Add("reverse DNS (PTR) records for Elastic IPs need AWS's delegation of its public address space; niwa's public addresses are simulated",
 			"ModifyAddressAttribute", "ResetAddressAttribute").
 		Add("host placement, automatic recovery and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
