@@ -14,9 +14,9 @@ type prefixListUser struct {
 	id, kind string
 }
 
-// prefixListUsers are the route tables and security groups that refer
-// to a prefix list, in id order: the list's associations, and what
-// keeps it from being deleted.
+// prefixListUsers are the route tables (VPC and transit gateway) and
+// security groups that refer to a prefix list, in id order: the list's
+// associations, and what keeps it from being deleted.
 func prefixListUsers(tx storage.Tx, sc storage.Scope, id string) ([]prefixListUser, error) {
 	var out []prefixListUser
 	rts, err := routeTables.all(tx, sc)
@@ -29,6 +29,15 @@ func prefixListUsers(tx storage.Tx, sc storage.Scope, id string) ([]prefixListUs
 				out = append(out, prefixListUser{ptr.Deref(rt.RouteTableId), "route table"})
 				break
 			}
+		}
+	}
+	tgwTables, err := tgwRouteTables.all(tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tgwTables {
+		if refIndex(t, id) >= 0 {
+			out = append(out, prefixListUser{ptr.Deref(t.Table.TransitGatewayRouteTableId), "transit gateway route table"})
 		}
 	}
 	groups, err := sgs.all(tx, sc)

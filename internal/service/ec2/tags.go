@@ -219,7 +219,7 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 				return listTags(tx, sc, tgws, func(v *ec2api.TransitGateway) string { return ptr.Deref(v.TransitGatewayId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, tgwAttachments, func(v *tgwAttachment) string { return ptr.Deref(v.VPC.TransitGatewayAttachmentId) }, collect)
+				return listTags(tx, sc, tgwAttachments, func(v *tgwAttachment) string { return v.id() }, collect)
 			},
 			func() error {
 				return listTags(tx, sc, tgwRouteTables, func(v *tgwRouteTable) string { return ptr.Deref(v.Table.TransitGatewayRouteTableId) }, collect)

@@ -1,0 +1,231 @@
+package ec2
+
+import (
+	"net/netip"
+	"testing"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+)
+
+func TestTransitGatewayPeering(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	west := *f.ctx
+	west.Region, west.Account = "eu-west-1", "210987654321"
+	hub := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	spoke := must(f.CreateTransitGateway(&west, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	create := func(peer, account, region string) (*ec2api.TransitGatewayPeeringAttachment, error) {
+		out, err := f.CreateTransitGatewayPeeringAttachment(f.ctx, &ec2api.CreateTransitGatewayPeeringAttachmentRequest{TransitGatewayId: hub.TransitGatewayId,
+			PeerTransitGatewayId: ptr.To(peer), PeerAccountId: ptr.To(account), PeerRegion: ptr.To(region),
+			TagSpecifications: []ec2api.TagSpecification{{ResourceType: ptr.To("transit-gateway-attachment"), Tags: []ec2api.Tag{{Key: ptr.To("side"), Value: ptr.To("hub")}}}}})
+		if err != nil {
+			return nil, err
+		}
+		return out.TransitGatewayPeeringAttachment, nil
+	}
+	errs := []struct {
+		name, peer, account, region, code string
+	}{
+		{"itself", ptr.Deref(hub.TransitGatewayId), testAccount, "us-east-1", "InvalidParameterValue"},
+		{"peer in another region than said", ptr.Deref(spoke.TransitGatewayId), "210987654321", "us-west-2", "InvalidTransitGatewayID.NotFound"},
+		{"unknown region", ptr.Deref(spoke.TransitGatewayId), "210987654321", "mars-1", "InvalidParameterValue"},
+	}
+	for _, c := range errs {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := create(c.peer, c.account, c.region)
+			wantErr(t, err, c.code, "")
+		})
+	}
+	p := must(create(ptr.Deref(spoke.TransitGatewayId), "210987654321", "eu-west-1"))
+	id := ptr.Deref(p.TransitGatewayAttachmentId)
+	peerView := func(ctx any) ec2api.TransitGatewayPeeringAttachment {
+		c := f.ctx
+		if ctx != nil {
+			c = &west
+		}
+		out := must(f.DescribeTransitGatewayPeeringAttachments(c, &ec2api.DescribeTransitGatewayPeeringAttachmentsRequest{TransitGatewayAttachmentIds: []string{id}}))
+		return out.TransitGatewayPeeringAttachments[0]
+	}
+	if v := peerView(1); ptr.Deref(v.State) != "pendingAcceptance" || ptr.Deref(v.RequesterTgwInfo.TransitGatewayId) != ptr.Deref(hub.TransitGatewayId) || len(v.Tags) != 0 {
+		t.Fatalf("accepter's view %+v", v)
+	}
+	if v := peerView(nil); len(v.Tags) != 1 {
+		t.Fatalf("requester's tags %+v", v.Tags)
+	}
+	// Only the accepter accepts.
+	_, err := f.AcceptTransitGatewayPeeringAttachment(f.ctx, &ec2api.AcceptTransitGatewayPeeringAttachmentRequest{TransitGatewayAttachmentId: ptr.To(id)})
+	wantErr(t, err, "InvalidParameterValue", "")
+	must(f.AcceptTransitGatewayPeeringAttachment(&west, &ec2api.AcceptTransitGatewayPeeringAttachmentRequest{TransitGatewayAttachmentId: ptr.To(id)}))
+	if v := peerView(nil); ptr.Deref(v.State) != "available" {
+		t.Fatalf("requester's view after accept %+v", v)
+	}
+	_, err = f.RejectTransitGatewayPeeringAttachment(&west, &ec2api.RejectTransitGatewayPeeringAttachmentRequest{TransitGatewayAttachmentId: ptr.To(id)})
+	wantErr(t, err, "IncorrectState", "")
+	all := must(f.DescribeTransitGatewayAttachments(&west, &ec2api.DescribeTransitGatewayAttachmentsRequest{})).TransitGatewayAttachments
+	if len(all) != 1 || ptr.Deref(all[0].ResourceType) != "peering" || ptr.Deref(all[0].ResourceId) != ptr.Deref(hub.TransitGatewayId) || ptr.Deref(all[0].TransitGatewayId) != ptr.Deref(spoke.TransitGatewayId) {
+		t.Fatalf("accepter's attachments %+v", all)
+	}
+
+	// Static routes through the peering; no propagation.
+	rt := ptr.Deref(hub.Options.AssociationDefaultRouteTableId)
+	_, err = f.EnableTransitGatewayRouteTablePropagation(f.ctx, &ec2api.EnableTransitGatewayRouteTablePropagationRequest{TransitGatewayRouteTableId: ptr.To(rt), TransitGatewayAttachmentId: ptr.To(id)})
+	wantErr(t, err, "InvalidParameterValue", "")
+	must(f.CreateTransitGatewayRoute(f.ctx, &ec2api.CreateTransitGatewayRouteRequest{TransitGatewayRouteTableId: ptr.To(rt), DestinationCidrBlock: ptr.To("10.50.0.0/16"), TransitGatewayAttachmentId: ptr.To(id)}))
+	r := must(f.ReplaceTransitGatewayRoute(f.ctx, &ec2api.ReplaceTransitGatewayRouteRequest{TransitGatewayRouteTableId: ptr.To(rt), DestinationCidrBlock: ptr.To("10.50.0.0/16"), Blackhole: ptr.To(true)})).Route
+	if ptr.Deref(r.State) != "blackhole" {
+		t.Fatalf("replaced %+v", r)
+	}
+	_, err = f.ReplaceTransitGatewayRoute(f.ctx, &ec2api.ReplaceTransitGatewayRouteRequest{TransitGatewayRouteTableId: ptr.To(rt), DestinationCidrBlock: ptr.To("10.51.0.0/16"), Blackhole: ptr.To(true)})
+	wantErr(t, err, "InvalidRoute.NotFound", "")
+	must(f.ReplaceTransitGatewayRoute(f.ctx, &ec2api.ReplaceTransitGatewayRouteRequest{TransitGatewayRouteTableId: ptr.To(rt), DestinationCidrBlock: ptr.To("10.50.0.0/16"), TransitGatewayAttachmentId: ptr.To(id)}))
+
+	// Deleting from either side removes both, and the routes through it.
+	must(f.DeleteTransitGatewayPeeringAttachment(&west, &ec2api.DeleteTransitGatewayPeeringAttachmentRequest{TransitGatewayAttachmentId: ptr.To(id)}))
+	_, err = f.DescribeTransitGatewayPeeringAttachments(f.ctx, &ec2api.DescribeTransitGatewayPeeringAttachmentsRequest{TransitGatewayAttachmentIds: []string{id}})
+	wantErr(t, err, "InvalidTransitGatewayAttachmentID.NotFound", "")
+	rs := must(f.SearchTransitGatewayRoutes(f.ctx, &ec2api.SearchTransitGatewayRoutesRequest{TransitGatewayRouteTableId: ptr.To(rt), Filters: []ec2api.Filter{{Name: ptr.To("type"), Values: []string{"static"}}}})).Routes
+	if len(rs) != 0 {
+		t.Fatalf("routes left %+v", rs)
+	}
+	must(f.DeleteTransitGateway(f.ctx, &ec2api.DeleteTransitGatewayRequest{TransitGatewayId: hub.TransitGatewayId}))
+
+	// A rejected request.
+	hub2 := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	p2 := must(f.CreateTransitGatewayPeeringAttachment(f.ctx, &ec2api.CreateTransitGatewayPeeringAttachmentRequest{TransitGatewayId: hub2.TransitGatewayId,
+		PeerTransitGatewayId: spoke.TransitGatewayId, PeerAccountId: ptr.To("210987654321"), PeerRegion: ptr.To("eu-west-1")})).TransitGatewayPeeringAttachment
+	must(f.RejectTransitGatewayPeeringAttachment(&west, &ec2api.RejectTransitGatewayPeeringAttachmentRequest{TransitGatewayAttachmentId: p2.TransitGatewayAttachmentId}))
+	id = ptr.Deref(p2.TransitGatewayAttachmentId)
+	if v := peerView(nil); ptr.Deref(v.State) != "rejected" {
+		t.Fatalf("after reject %+v", v)
+	}
+}
+
+func TestTransitGatewayModifyAndReferences(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	g := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	rt2 := must(f.CreateTransitGatewayRouteTable(f.ctx, &ec2api.CreateTransitGatewayRouteTableRequest{TransitGatewayId: g.TransitGatewayId})).TransitGatewayRouteTable.TransitGatewayRouteTableId
+	m := must(f.ModifyTransitGateway(f.ctx, &ec2api.ModifyTransitGatewayRequest{TransitGatewayId: g.TransitGatewayId, Description: ptr.To("core"),
+		Options: &ec2api.ModifyTransitGatewayOptions{AddTransitGatewayCidrBlocks: []string{"10.99.0.0/24"}, DnsSupport: ptr.To("disable"), AssociationDefaultRouteTableId: rt2}})).TransitGateway
+	if ptr.Deref(m.Description) != "core" || ptr.Deref(m.Options.DnsSupport) != "disable" || ptr.Deref(m.Options.AssociationDefaultRouteTableId) != *rt2 ||
+		len(m.Options.TransitGatewayCidrBlocks) != 1 || ptr.Deref(m.State) != "modifying" {
+		t.Fatalf("modified %+v %+v", m, m.Options)
+	}
+	merrs := []struct {
+		name string
+		o    ec2api.ModifyTransitGatewayOptions
+	}{
+		{"bad switch", ec2api.ModifyTransitGatewayOptions{DnsSupport: ptr.To("maybe")}},
+		{"bad cidr", ec2api.ModifyTransitGatewayOptions{AddTransitGatewayCidrBlocks: []string{"10.0.0.0/33"}}},
+		{"bad asn", ec2api.ModifyTransitGatewayOptions{AmazonSideAsn: ptr.To(int64(7))}},
+	}
+	for _, c := range merrs {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.ModifyTransitGateway(f.ctx, &ec2api.ModifyTransitGatewayRequest{TransitGatewayId: g.TransitGatewayId, Options: &c.o})
+			wantErr(t, err, "InvalidParameterValue", "")
+		})
+	}
+
+	vpc := must(f.CreateVpc(f.ctx, &ec2api.CreateVpcRequest{CidrBlock: ptr.To("10.30.0.0/16")})).Vpc.VpcId
+	sa := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.30.1.0/24"), AvailabilityZone: ptr.To("us-east-1a")})).Subnet.SubnetId
+	sa2 := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.30.3.0/24"), AvailabilityZone: ptr.To("us-east-1a")})).Subnet.SubnetId
+	sb := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.30.2.0/24"), AvailabilityZone: ptr.To("us-east-1b")})).Subnet.SubnetId
+	att := must(f.CreateTransitGatewayVpcAttachment(f.ctx, &ec2api.CreateTransitGatewayVpcAttachmentRequest{TransitGatewayId: g.TransitGatewayId, VpcId: vpc, SubnetIds: []string{*sa}})).TransitGatewayVpcAttachment.TransitGatewayAttachmentId
+	mv := must(f.ModifyTransitGatewayVpcAttachment(f.ctx, &ec2api.ModifyTransitGatewayVpcAttachmentRequest{TransitGatewayAttachmentId: att, AddSubnetIds: []string{*sb},
+		Options: &ec2api.ModifyTransitGatewayVpcAttachmentRequestOptions{ApplianceModeSupport: ptr.To("enable")}})).TransitGatewayVpcAttachment
+	if len(mv.SubnetIds) != 2 || ptr.Deref(mv.Options.ApplianceModeSupport) != "enable" {
+		t.Fatalf("modified attachment %+v", mv)
+	}
+	verrs := []struct {
+		name      string
+		add, drop []string
+		code      string
+	}{
+		{"second subnet in a zone", []string{*sa2}, nil, "DuplicateSubnetsInSameZone"},
+		{"removing a subnet it does not have", nil, []string{*sa2}, "InvalidParameterValue"},
+		{"removing every subnet", nil, []string{*sa, *sb}, "InvalidParameterValue"},
+	}
+	for _, c := range verrs {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := f.ModifyTransitGatewayVpcAttachment(f.ctx, &ec2api.ModifyTransitGatewayVpcAttachmentRequest{TransitGatewayAttachmentId: att, AddSubnetIds: c.add, RemoveSubnetIds: c.drop})
+			wantErr(t, err, c.code, "")
+		})
+	}
+	_, err := f.AcceptTransitGatewayVpcAttachment(f.ctx, &ec2api.AcceptTransitGatewayVpcAttachmentRequest{TransitGatewayAttachmentId: att})
+	wantErr(t, err, "IncorrectState", "")
+
+	// The attachment propagates to the default table.
+	props := must(f.GetTransitGatewayAttachmentPropagations(f.ctx, &ec2api.GetTransitGatewayAttachmentPropagationsRequest{TransitGatewayAttachmentId: att})).TransitGatewayAttachmentPropagations
+	if len(props) != 1 || ptr.Deref(props[0].TransitGatewayRouteTableId) != ptr.Deref(g.Options.PropagationDefaultRouteTableId) {
+		t.Fatalf("propagations %+v", props)
+	}
+
+	// Prefix list references.
+	pl := must(f.CreateManagedPrefixList(f.ctx, &ec2api.CreateManagedPrefixListRequest{PrefixListName: ptr.To("onprem"), AddressFamily: ptr.To("IPv4"), MaxEntries: ptr.To(int32(2)),
+		Entries: []ec2api.AddPrefixListEntry{{Cidr: ptr.To("172.16.0.0/12")}}})).PrefixList.PrefixListId
+	ref := must(f.CreateTransitGatewayPrefixListReference(f.ctx, &ec2api.CreateTransitGatewayPrefixListReferenceRequest{TransitGatewayRouteTableId: rt2, PrefixListId: pl, TransitGatewayAttachmentId: att})).TransitGatewayPrefixListReference
+	if ptr.Deref(ref.State) != "pending" || ptr.Deref(ref.TransitGatewayAttachment.ResourceId) != *vpc || ptr.Deref(ref.PrefixListOwnerId) != testAccount {
+		t.Fatalf("reference %+v", ref)
+	}
+	_, err = f.CreateTransitGatewayPrefixListReference(f.ctx, &ec2api.CreateTransitGatewayPrefixListReferenceRequest{TransitGatewayRouteTableId: rt2, PrefixListId: pl, Blackhole: ptr.To(true)})
+	wantErr(t, err, "InvalidParameterValue", "")
+	must(f.ModifyTransitGatewayPrefixListReference(f.ctx, &ec2api.ModifyTransitGatewayPrefixListReferenceRequest{TransitGatewayRouteTableId: rt2, PrefixListId: pl, Blackhole: ptr.To(true)}))
+	got := must(f.GetTransitGatewayPrefixListReferences(f.ctx, &ec2api.GetTransitGatewayPrefixListReferencesRequest{TransitGatewayRouteTableId: rt2,
+		Filters: []ec2api.Filter{{Name: ptr.To("is-blackhole"), Values: []string{"true"}}}})).TransitGatewayPrefixListReferences
+	if len(got) != 1 {
+		t.Fatalf("references %+v", got)
+	}
+	assoc := must(f.GetManagedPrefixListAssociations(f.ctx, &ec2api.GetManagedPrefixListAssociationsRequest{PrefixListId: pl})).PrefixListAssociations
+	if len(assoc) != 1 || ptr.Deref(assoc[0].ResourceId) != *rt2 {
+		t.Fatalf("prefix list associations %+v", assoc)
+	}
+	_, err = f.DeleteManagedPrefixList(f.ctx, &ec2api.DeleteManagedPrefixListRequest{PrefixListId: pl})
+	wantErr(t, err, "DependencyViolation", "")
+	must(f.DeleteTransitGatewayPrefixListReference(f.ctx, &ec2api.DeleteTransitGatewayPrefixListReferenceRequest{TransitGatewayRouteTableId: rt2, PrefixListId: pl}))
+	_, err = f.DeleteTransitGatewayPrefixListReference(f.ctx, &ec2api.DeleteTransitGatewayPrefixListReferenceRequest{TransitGatewayRouteTableId: rt2, PrefixListId: pl})
+	wantErr(t, err, "InvalidParameterValue", "")
+	must(f.DeleteManagedPrefixList(f.ctx, &ec2api.DeleteManagedPrefixListRequest{PrefixListId: pl}))
+}
+
+func TestTransitGatewayForwarding(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	g := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	mkVPC := func(cidr, sub string) (*string, *string) {
+		v := must(f.CreateVpc(f.ctx, &ec2api.CreateVpcRequest{CidrBlock: ptr.To(cidr)})).Vpc.VpcId
+		s := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: v, CidrBlock: ptr.To(sub), AvailabilityZone: ptr.To("us-east-1a")})).Subnet.SubnetId
+		return v, s
+	}
+	va, sa := mkVPC("10.61.0.0/16", "10.61.1.0/24")
+	vb, sb := mkVPC("10.62.0.0/16", "10.62.1.0/24")
+	attA := must(f.CreateTransitGatewayVpcAttachment(f.ctx, &ec2api.CreateTransitGatewayVpcAttachmentRequest{TransitGatewayId: g.TransitGatewayId, VpcId: va, SubnetIds: []string{*sa}})).TransitGatewayVpcAttachment.TransitGatewayAttachmentId
+	must(f.CreateTransitGatewayVpcAttachment(f.ctx, &ec2api.CreateTransitGatewayVpcAttachmentRequest{TransitGatewayId: g.TransitGatewayId, VpcId: vb, SubnetIds: []string{*sb}}))
+	main := must(f.DescribeRouteTables(f.ctx, &ec2api.DescribeRouteTablesRequest{Filters: []ec2api.Filter{{Name: ptr.To("vpc-id"), Values: []string{*va}}}})).RouteTables[0].RouteTableId
+	must(f.CreateRoute(f.ctx, &ec2api.CreateRouteRequest{RouteTableId: main, DestinationCidrBlock: ptr.To("10.0.0.0/8"), TransitGatewayId: g.TransitGatewayId}))
+	rt := ptr.Deref(g.Options.AssociationDefaultRouteTableId)
+
+	hop := func(dst string) tgwHop {
+		t.Helper()
+		d := must(f.RouteFor(testAccount, "us-east-1", *sa, netip.MustParseAddr(dst)))
+		if d.TargetType != "transit-gateway" || d.TransitGateway == nil {
+			t.Fatalf("decision %+v", d)
+		}
+		return *d.TransitGateway
+	}
+	if h := hop("10.62.1.9"); h.ResourceID != *vb || h.ResourceType != "vpc" || h.RouteTableID != rt || h.Matched != "10.62.0.0/16" || h.Reason != "" {
+		t.Fatalf("to VPC B: %+v", h)
+	}
+	if h := hop("10.70.0.1"); h.AttachmentID != "" || h.Reason == "" {
+		t.Fatalf("to nowhere: %+v", h)
+	}
+	// A more specific static blackhole wins over the propagated route.
+	must(f.CreateTransitGatewayRoute(f.ctx, &ec2api.CreateTransitGatewayRouteRequest{TransitGatewayRouteTableId: ptr.To(rt), DestinationCidrBlock: ptr.To("10.62.1.0/24"), Blackhole: ptr.To(true)}))
+	if h := hop("10.62.1.9"); !h.Blackhole || h.Matched != "10.62.1.0/24" {
+		t.Fatalf("blackholed: %+v", h)
+	}
+	if h := hop("10.62.2.9"); h.ResourceID != *vb {
+		t.Fatalf("outside the blackhole: %+v", h)
+	}
+	must(f.DisassociateTransitGatewayRouteTable(f.ctx, &ec2api.DisassociateTransitGatewayRouteTableRequest{TransitGatewayRouteTableId: ptr.To(rt), TransitGatewayAttachmentId: attA}))
+	if h := hop("10.62.2.9"); h.RouteTableID != "" || h.Reason == "" {
+		t.Fatalf("unassociated: %+v", h)
+	}
+}
