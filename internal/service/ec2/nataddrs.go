@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"slices"
+
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -105,11 +107,9 @@ func associateNatEIPs(tx storage.Tx, sc storage.Scope, region, account string, n
 		}
 		last := &n.NatGatewayAddresses[len(n.NatGatewayAddresses)-1]
 		last.AllocationId, last.PublicIp, last.AssociationId = ptr.To(alloc), a.PublicIp, ptr.To(assoc)
-		for j := range eni.PrivateIpAddresses {
-			if ptr.Deref(eni.PrivateIpAddresses[j].PrivateIpAddress) == ptr.Deref(last.PrivateIp) {
-				eni.PrivateIpAddresses[j].Association = &ec2api.NetworkInterfaceAssociation{AllocationId: ptr.To(alloc), AssociationId: ptr.To(assoc),
-					IpOwnerId: ptr.To(account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(region, ptr.Deref(a.PublicIp)))}
-			}
+		if j := privateIPIndex(eni, ptr.Deref(last.PrivateIp)); j >= 0 {
+			eni.PrivateIpAddresses[j].Association = &ec2api.NetworkInterfaceAssociation{AllocationId: ptr.To(alloc), AssociationId: ptr.To(assoc),
+				IpOwnerId: ptr.To(account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(region, ptr.Deref(a.PublicIp)))}
 		}
 		out := *last
 		out.Status = ptr.To("associating")
@@ -163,6 +163,34 @@ func (s *EC2) AssociateNatGatewayAddress(ctx *request.Context, in *ec2api.Associ
 	return answer(&ec2api.AssociateNatGatewayAddressResult{NatGatewayId: in.NatGatewayId, NatGatewayAddresses: added}, err)
 }
 
+// editNat changes a NAT gateway's addresses one key at a time (an
+// association id, a private address), in one transaction, and answers the
+// addresses as edit shows them.
+func (s *EC2) editNat(ctx *request.Context, id string, keys []string, edit func(tx storage.Tx, sc storage.Scope, n *ec2api.NatGateway, eni *ec2api.NetworkInterface, key string) (ec2api.NatGatewayAddress, error)) ([]ec2api.NatGatewayAddress, error) {
+	sc := scope(ctx)
+	var out []ec2api.NatGatewayAddress
+	err := s.store.Update(func(tx storage.Tx) error {
+		n, eni, err := natFor(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			a, err := edit(tx, sc, &n, &eni, k)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return saveNat(tx, sc, n, eni)
+	})
+	return out, err
+}
+
+// privateIPIndex is the position of ip among an interface's addresses.
+func privateIPIndex(e *ec2api.NetworkInterface, ip string) int {
+	return slices.IndexFunc(e.PrivateIpAddresses, func(a ec2api.NetworkInterfacePrivateIpAddress) bool { return ptr.Deref(a.PrivateIpAddress) == ip })
+}
+
 // DisassociateNatGatewayAddress disassociates secondary Elastic IPs; their
 // private addresses stay assigned to the gateway. No connections drain:
 // niwa forwards none through secondary addresses.
@@ -170,46 +198,30 @@ func (s *EC2) DisassociateNatGatewayAddress(ctx *request.Context, in *ec2api.Dis
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
-	var out []ec2api.NatGatewayAddress
-	err := s.store.Update(func(tx storage.Tx) error {
-		n, eni, err := natFor(tx, sc, ptr.Deref(in.NatGatewayId))
-		if err != nil {
-			return err
+	out, err := s.editNat(ctx, ptr.Deref(in.NatGatewayId), in.AssociationIds, func(tx storage.Tx, sc storage.Scope, n *ec2api.NatGateway, eni *ec2api.NetworkInterface, assoc string) (ec2api.NatGatewayAddress, error) {
+		i := slices.IndexFunc(n.NatGatewayAddresses, func(a ec2api.NatGatewayAddress) bool { return ptr.Deref(a.AssociationId) == assoc })
+		if i < 0 {
+			return ec2api.NatGatewayAddress{}, errAssociationNotFound.New("The association ID '%s' does not exist", assoc)
 		}
-		for _, assoc := range in.AssociationIds {
-			i := -1
-			for j, a := range n.NatGatewayAddresses {
-				if ptr.Deref(a.AssociationId) == assoc {
-					i = j
-				}
-			}
-			if i < 0 {
-				return errAssociationNotFound.New("The association ID '%s' does not exist", assoc)
-			}
-			a := &n.NatGatewayAddresses[i]
-			if ptr.Deref(a.IsPrimary) {
-				return errInvalidParameterValue.New("The primary Elastic IP address of NAT gateway %s cannot be disassociated.", ptr.Deref(n.NatGatewayId))
-			}
-			if e, ok, err := addresses.table.Get(tx, sc, ptr.Deref(a.AllocationId)); err != nil {
-				return err
-			} else if ok {
-				e.AssociationId, e.NetworkInterfaceId, e.PrivateIpAddress, e.NetworkInterfaceOwnerId = nil, nil, nil, nil
-				if err := addresses.put(tx, sc, ptr.Deref(a.AllocationId), e); err != nil {
-					return err
-				}
-			}
-			for j := range eni.PrivateIpAddresses {
-				if ptr.Deref(eni.PrivateIpAddresses[j].PrivateIpAddress) == ptr.Deref(a.PrivateIp) {
-					eni.PrivateIpAddresses[j].Association = nil
-				}
-			}
-			shown := *a
-			shown.Status = ptr.To("disassociating")
-			out = append(out, shown)
-			a.AllocationId, a.PublicIp, a.AssociationId = nil, nil, nil
+		a := &n.NatGatewayAddresses[i]
+		if ptr.Deref(a.IsPrimary) {
+			return *a, errInvalidParameterValue.New("The primary Elastic IP address of NAT gateway %s cannot be disassociated.", ptr.Deref(n.NatGatewayId))
 		}
-		return saveNat(tx, sc, n, eni)
+		if e, ok, err := addresses.table.Get(tx, sc, ptr.Deref(a.AllocationId)); err != nil {
+			return *a, err
+		} else if ok {
+			e.AssociationId, e.NetworkInterfaceId, e.PrivateIpAddress, e.NetworkInterfaceOwnerId = nil, nil, nil, nil
+			if err := addresses.put(tx, sc, ptr.Deref(a.AllocationId), e); err != nil {
+				return *a, err
+			}
+		}
+		if j := privateIPIndex(eni, ptr.Deref(a.PrivateIp)); j >= 0 {
+			eni.PrivateIpAddresses[j].Association = nil
+		}
+		shown := *a
+		shown.Status = ptr.To("disassociating")
+		a.AllocationId, a.PublicIp, a.AssociationId = nil, nil, nil
+		return shown, nil
 	})
 	return answer(&ec2api.DisassociateNatGatewayAddressResult{NatGatewayId: in.NatGatewayId, NatGatewayAddresses: out}, err)
 }
@@ -221,44 +233,24 @@ func (s *EC2) UnassignPrivateNatGatewayAddress(ctx *request.Context, in *ec2api.
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	sc := scope(ctx)
-	var out []ec2api.NatGatewayAddress
-	err := s.store.Update(func(tx storage.Tx) error {
-		n, eni, err := natFor(tx, sc, ptr.Deref(in.NatGatewayId))
-		if err != nil {
-			return err
+	out, err := s.editNat(ctx, ptr.Deref(in.NatGatewayId), in.PrivateIpAddresses, func(tx storage.Tx, sc storage.Scope, n *ec2api.NatGateway, eni *ec2api.NetworkInterface, ip string) (ec2api.NatGatewayAddress, error) {
+		i := slices.IndexFunc(n.NatGatewayAddresses, func(a ec2api.NatGatewayAddress) bool { return ptr.Deref(a.PrivateIp) == ip })
+		if i < 0 {
+			return ec2api.NatGatewayAddress{}, errInvalidParameterValue.New("The private IP address %s is not assigned to NAT gateway %s.", ip, ptr.Deref(n.NatGatewayId))
 		}
-		for _, ip := range in.PrivateIpAddresses {
-			i := -1
-			for j, a := range n.NatGatewayAddresses {
-				if ptr.Deref(a.PrivateIp) == ip {
-					i = j
-				}
-			}
-			if i < 0 {
-				return errInvalidParameterValue.New("The private IP address %s is not assigned to NAT gateway %s.", ip, ptr.Deref(n.NatGatewayId))
-			}
-			a := n.NatGatewayAddresses[i]
-			if ptr.Deref(a.IsPrimary) {
-				return errInvalidParameterValue.New("The primary private IP address %s of NAT gateway %s cannot be unassigned.", ip, ptr.Deref(n.NatGatewayId))
-			}
-			if a.AssociationId != nil {
-				return errInvalidParameterValue.New("The private IP address %s is associated with Elastic IP address %s; disassociate it first.", ip, ptr.Deref(a.PublicIp))
-			}
-			n.NatGatewayAddresses = append(n.NatGatewayAddresses[:i], n.NatGatewayAddresses[i+1:]...)
-			for j, p := range eni.PrivateIpAddresses {
-				if ptr.Deref(p.PrivateIpAddress) == ip {
-					eni.PrivateIpAddresses = append(eni.PrivateIpAddresses[:j], eni.PrivateIpAddresses[j+1:]...)
-					break
-				}
-			}
-			if err := releaseIP(tx, sc, ptr.Deref(n.SubnetId), ip); err != nil {
-				return err
-			}
-			a.Status = ptr.To("unassigning")
-			out = append(out, a)
+		a := n.NatGatewayAddresses[i]
+		if ptr.Deref(a.IsPrimary) {
+			return a, errInvalidParameterValue.New("The primary private IP address %s of NAT gateway %s cannot be unassigned.", ip, ptr.Deref(n.NatGatewayId))
 		}
-		return saveNat(tx, sc, n, eni)
+		if a.AssociationId != nil {
+			return a, errInvalidParameterValue.New("The private IP address %s is associated with Elastic IP address %s; disassociate it first.", ip, ptr.Deref(a.PublicIp))
+		}
+		n.NatGatewayAddresses = slices.Delete(n.NatGatewayAddresses, i, i+1)
+		if j := privateIPIndex(eni, ip); j >= 0 {
+			eni.PrivateIpAddresses = slices.Delete(eni.PrivateIpAddresses, j, j+1)
+		}
+		a.Status = ptr.To("unassigning")
+		return a, releaseIP(tx, sc, ptr.Deref(n.SubnetId), ip)
 	})
 	return answer(&ec2api.UnassignPrivateNatGatewayAddressResult{NatGatewayId: in.NatGatewayId, NatGatewayAddresses: out}, err)
 }

@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
@@ -147,20 +148,18 @@ func takeFromOwner(tx storage.Tx, sc storage.Scope, subnet, ip, to string) error
 	if err != nil || !ok {
 		return err
 	}
-	for i, a := range other.PrivateIpAddresses {
-		if ptr.Deref(a.PrivateIpAddress) != ip {
-			continue
-		}
-		if ptr.Deref(a.Primary) {
-			return errInvalidIPAddressInUse.New("Address %s is in use.", ip)
-		}
-		other.PrivateIpAddresses = append(other.PrivateIpAddresses[:i], other.PrivateIpAddresses[i+1:]...)
-		if err := releaseIP(tx, sc, subnet, ip); err != nil {
-			return err
-		}
-		return enis.put(tx, sc, rec.Owner, other)
+	i := privateIPIndex(&other, ip)
+	if i < 0 {
+		return nil
 	}
-	return nil
+	if ptr.Deref(other.PrivateIpAddresses[i].Primary) {
+		return errInvalidIPAddressInUse.New("Address %s is in use.", ip)
+	}
+	other.PrivateIpAddresses = slices.Delete(other.PrivateIpAddresses, i, i+1)
+	if err := releaseIP(tx, sc, subnet, ip); err != nil {
+		return err
+	}
+	return enis.put(tx, sc, rec.Owner, other)
 }
 
 // releaseENIIPs frees every private IPv4 address of an interface that is
@@ -235,19 +234,14 @@ func (s *EC2) UnassignPrivateIpAddresses(ctx *request.Context, in *ec2api.Unassi
 			return err
 		}
 		for _, x := range in.PrivateIpAddresses {
-			idx := -1
-			for i, a := range e.PrivateIpAddresses {
-				if ptr.Deref(a.PrivateIpAddress) == x {
-					idx = i
-				}
-			}
+			idx := privateIPIndex(&e, x)
 			if idx < 0 {
 				return errInvalidParameterValue.New("Some of the specified addresses are not assigned to interface %s", id)
 			}
 			if ptr.Deref(e.PrivateIpAddresses[idx].Primary) {
 				return errInvalidParameterValue.New("The primary private IP address %s of interface %s cannot be unassigned.", x, id)
 			}
-			e.PrivateIpAddresses = append(e.PrivateIpAddresses[:idx], e.PrivateIpAddresses[idx+1:]...)
+			e.PrivateIpAddresses = slices.Delete(e.PrivateIpAddresses, idx, idx+1)
 			if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), x); err != nil {
 				return err
 			}

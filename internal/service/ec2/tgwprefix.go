@@ -55,26 +55,38 @@ func errNoPrefixReference(rt, pl string) error {
 	return errInvalidParameterValue.New("Transit Gateway Route Table %s has no reference to prefix list %s.", rt, pl)
 }
 
+// putReference stores a reference: a new one (create), or over the
+// table's existing reference to the same list.
+func (s *EC2) putReference(ctx *request.Context, rt, pl, attID string, blackhole, create bool) (ec2api.TransitGatewayPrefixListReference, error) {
+	var ref ec2api.TransitGatewayPrefixListReference
+	err := s.store.Update(func(tx storage.Tx) error {
+		sc := scope(ctx)
+		t, r, err := tgwPrefixReference(tx, sc, rt, pl, attID, blackhole)
+		if err != nil {
+			return err
+		}
+		switch i := refIndex(t, pl); {
+		case create && i >= 0:
+			return errInvalidParameterValue.New("Transit Gateway Route Table %s already has a reference to prefix list %s.", rt, pl)
+		case create:
+			t.PrefixLists = append(t.PrefixLists, r)
+		case i < 0:
+			return errNoPrefixReference(rt, pl)
+		default:
+			t.PrefixLists[i] = r
+		}
+		ref = r
+		return tgwRouteTables.put(tx, sc, rt, t)
+	})
+	return ref, err
+}
+
 // CreateTransitGatewayPrefixListReference adds a reference.
 func (s *EC2) CreateTransitGatewayPrefixListReference(ctx *request.Context, in *ec2api.CreateTransitGatewayPrefixListReferenceRequest) (*ec2api.CreateTransitGatewayPrefixListReferenceResult, error) {
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	rt, pl := ptr.Deref(in.TransitGatewayRouteTableId), ptr.Deref(in.PrefixListId)
-	var ref ec2api.TransitGatewayPrefixListReference
-	err := s.store.Update(func(tx storage.Tx) error {
-		sc := scope(ctx)
-		t, r, err := tgwPrefixReference(tx, sc, rt, pl, ptr.Deref(in.TransitGatewayAttachmentId), ptr.Deref(in.Blackhole))
-		if err != nil {
-			return err
-		}
-		if refIndex(t, pl) >= 0 {
-			return errInvalidParameterValue.New("Transit Gateway Route Table %s already has a reference to prefix list %s.", rt, pl)
-		}
-		ref = r
-		t.PrefixLists = append(t.PrefixLists, r)
-		return tgwRouteTables.put(tx, sc, rt, t)
-	})
+	ref, err := s.putReference(ctx, ptr.Deref(in.TransitGatewayRouteTableId), ptr.Deref(in.PrefixListId), ptr.Deref(in.TransitGatewayAttachmentId), ptr.Deref(in.Blackhole), true)
 	if err != nil {
 		return nil, err
 	}
@@ -87,21 +99,7 @@ func (s *EC2) ModifyTransitGatewayPrefixListReference(ctx *request.Context, in *
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	rt, pl := ptr.Deref(in.TransitGatewayRouteTableId), ptr.Deref(in.PrefixListId)
-	var ref ec2api.TransitGatewayPrefixListReference
-	err := s.store.Update(func(tx storage.Tx) error {
-		sc := scope(ctx)
-		t, r, err := tgwPrefixReference(tx, sc, rt, pl, ptr.Deref(in.TransitGatewayAttachmentId), ptr.Deref(in.Blackhole))
-		if err != nil {
-			return err
-		}
-		i := refIndex(t, pl)
-		if i < 0 {
-			return errNoPrefixReference(rt, pl)
-		}
-		ref, t.PrefixLists[i] = r, r
-		return tgwRouteTables.put(tx, sc, rt, t)
-	})
+	ref, err := s.putReference(ctx, ptr.Deref(in.TransitGatewayRouteTableId), ptr.Deref(in.PrefixListId), ptr.Deref(in.TransitGatewayAttachmentId), ptr.Deref(in.Blackhole), false)
 	if err != nil {
 		return nil, err
 	}
