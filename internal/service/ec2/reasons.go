@@ -76,8 +76,6 @@ func notImplemented() kit.Reasons {
 			"CreateRestoreImageTask", "CreateStoreImageTask", "DescribeStoreImageTasks").
 		Add("Spot prices, placement scores and the Spot data feed come from AWS's Spot market; niwa has no Spot market (its Spot requests stay open)",
 			"CreateSpotDatafeedSubscription", "DeleteSpotDatafeedSubscription", "DescribeSpotDatafeedSubscription", "DescribeSpotPriceHistory", "GetSpotPlacementScores").
-		Add("Traffic Mirroring copies an interface's packets to a target; niwa forwards no packets through its VPCs",
-			"CreateTrafficMirrorFilter", "CreateTrafficMirrorFilterRule", "CreateTrafficMirrorSession", "CreateTrafficMirrorTarget", "DeleteTrafficMirrorFilter", "DeleteTrafficMirrorFilterRule", "DeleteTrafficMirrorSession", "DeleteTrafficMirrorTarget", "DescribeTrafficMirrorFilterRules", "DescribeTrafficMirrorFilters", "DescribeTrafficMirrorSessions", "DescribeTrafficMirrorTargets", "ModifyTrafficMirrorFilterNetworkServices", "ModifyTrafficMirrorFilterRule", "ModifyTrafficMirrorSession").
 		Add("network performance metrics are AWS's measurements of latency between its regions and zones",
 			"DescribeAwsNetworkPerformanceMetricSubscriptions", "DisableAwsNetworkPerformanceMetricSubscription", "EnableAwsNetworkPerformanceMetricSubscription", "GetAwsNetworkPerformanceData").
 		Add("Capacity Blocks for ML are purchased GPU capacity: billing and hardware niwa does not have",
