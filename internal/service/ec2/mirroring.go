@@ -233,7 +233,9 @@ func (s *EC2) CreateTrafficMirrorFilterRule(ctx *request.Context, in *ec2api.Cre
 		}
 		rules := rulesOf(f, ptr.Deref(r.TrafficDirection))
 		*rules = append(*rules, r)
-		slices.SortFunc(*rules, func(a, b ec2api.TrafficMirrorFilterRule) int { return int(ptr.Deref(a.RuleNumber) - ptr.Deref(b.RuleNumber)) })
+		slices.SortFunc(*rules, func(a, b ec2api.TrafficMirrorFilterRule) int {
+			return int(ptr.Deref(a.RuleNumber) - ptr.Deref(b.RuleNumber))
+		})
 		return nil
 	})
 	return answer(&ec2api.CreateTrafficMirrorFilterRuleResult{TrafficMirrorFilterRule: &r, ClientToken: in.ClientToken}, err)
@@ -264,7 +266,9 @@ func (s *EC2) editRule(ctx *request.Context, id string, edit func(f *ec2api.Traf
 				if next != nil {
 					r := rulesOf(&f, ptr.Deref(next.TrafficDirection))
 					*r = append(*r, *next)
-					slices.SortFunc(*r, func(a, b ec2api.TrafficMirrorFilterRule) int { return int(ptr.Deref(a.RuleNumber) - ptr.Deref(b.RuleNumber)) })
+					slices.SortFunc(*r, func(a, b ec2api.TrafficMirrorFilterRule) int {
+						return int(ptr.Deref(a.RuleNumber) - ptr.Deref(b.RuleNumber))
+					})
 					out = *next
 				}
 				return mirrorFilters.put(tx, sc, ptr.Deref(f.TrafficMirrorFilterId), f)
