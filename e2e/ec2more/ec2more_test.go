@@ -168,9 +168,10 @@ else:
 	}
 }
 
-// TestTransitGatewayPeeringBoto3 peers two gateways in two regions and
-// routes a CIDR through the peering.
-func TestTransitGatewayPeeringBoto3(t *testing.T) {
+// TestPeeringAndPrivateLinkBoto3 peers two gateways in two regions and
+// routes a CIDR through the peering, then connects an interface endpoint
+// to an endpoint service.
+func TestPeeringAndPrivateLinkBoto3(t *testing.T) {
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
 import boto3, botocore
@@ -198,6 +199,20 @@ r = east.replace_transit_gateway_route(TransitGatewayRouteTableId=rt, Destinatio
 assert r["State"] == "blackhole", r
 west.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)
 assert east.describe_transit_gateway_attachments()["TransitGatewayAttachments"] == []
+
+# PrivateLink: the provider's own endpoint to its service waits for acceptance.
+nlb = "arn:aws:elasticloadbalancing:us-east-1:%s:loadbalancer/net/api/0123456789abcdef" % acct
+svc = east.create_vpc_endpoint_service_configuration(NetworkLoadBalancerArns=[nlb], AcceptanceRequired=True)["ServiceConfiguration"]
+vpc = east.create_vpc(CidrBlock="10.91.0.0/16")["Vpc"]["VpcId"]
+sub = east.create_subnet(VpcId=vpc, CidrBlock="10.91.1.0/24")["Subnet"]["SubnetId"]
+ep = east.create_vpc_endpoint(VpcId=vpc, ServiceName=svc["ServiceName"], VpcEndpointType="Interface", SubnetIds=[sub])["VpcEndpoint"]
+assert ep["State"] == "pendingAcceptance", ep
+conns = east.describe_vpc_endpoint_connections(Filters=[{"Name": "service-id", "Values": [svc["ServiceId"]]}])["VpcEndpointConnections"]
+assert [c["VpcEndpointId"] for c in conns] == [ep["VpcEndpointId"]], conns
+assert east.accept_vpc_endpoint_connections(ServiceId=svc["ServiceId"], VpcEndpointIds=[ep["VpcEndpointId"]])["Unsuccessful"] == []
+assert east.describe_vpc_endpoints(VpcEndpointIds=[ep["VpcEndpointId"]])["VpcEndpoints"][0]["State"] == "available"
+bad = east.delete_vpc_endpoint_service_configurations(ServiceIds=[svc["ServiceId"]])["Unsuccessful"]
+assert bad[0]["Error"]["Code"] == "ExistingVpcEndpointConnections", bad
 print("ok")
 `)
 	if strings.TrimSpace(out) != "ok" {

@@ -1,7 +1,7 @@
 // Package ec2more holds the end-to-end tests of the EC2 operations that
 // were left out before: secondary private addresses, default subnets,
 // snapshot locks on the clock, instance metadata defaults, transit gateway
-// peering and traffic mirroring, driven by aws CLI v1 and v2 and boto3
+// peering, PrivateLink endpoint services and traffic mirroring, driven by aws CLI v1 and v2 and boto3
 // against the built binary. The harness is e2e/framework.
 package ec2more
 

@@ -633,7 +633,10 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 	}
 	name := ptr.Deref(in.ServiceName)
 	svc := strings.TrimPrefix(name, "com.amazonaws."+ctx.Region+".")
-	if svc == name || !contains(interfaceServices(), svc) {
+	// A provider's endpoint service (com.amazonaws.vpce.<region>.vpce-svc-…)
+	// is looked up inside the transaction (connectEndpoint).
+	custom := strings.HasPrefix(name, "com.amazonaws.vpce."+ctx.Region+".")
+	if !custom && (svc == name || !contains(interfaceServices(), svc)) {
 		return nil, errServiceNotFound.New("The Vpc Endpoint Service '%s' does not exist", name)
 	}
 	sc := scope(ctx)
@@ -654,8 +657,10 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 		ep = ec2api.VpcEndpoint{VpcEndpointId: ptr.To(id), VpcEndpointType: ptr.To(typ), VpcId: in.VpcId, ServiceName: in.ServiceName, State: ptr.To("available"), PolicyDocument: ptr.To(policy),
 			RouteTableIds: []string{}, SubnetIds: []string{}, Groups: []ec2api.SecurityGroupIdentifier{}, NetworkInterfaceIds: []string{}, DnsEntries: []ec2api.DnsEntry{},
 			PrivateDnsEnabled: ptr.To(false), RequesterManaged: ptr.To(false), CreationTimestamp: ptr.To(ctx.Now().UTC()), Tags: tags, OwnerId: ptr.To(ctx.Account), IpAddressType: ptr.To("ipv4")}
-		switch typ {
-		case "Gateway":
+		switch {
+		case custom && typ == "Gateway":
+			return errServiceNotFound.New("The Vpc Endpoint Service '%s' does not support Gateway endpoints", name)
+		case typ == "Gateway":
 			pl, ok := s.prefixListFor(ctx.Region, name)
 			if !ok {
 				return errServiceNotFound.New("The Vpc Endpoint Service '%s' does not support Gateway endpoints", name)
@@ -666,7 +671,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				}
 				ep.RouteTableIds = append(ep.RouteTableIds, rtID)
 			}
-		case "Interface":
+		case typ == "Interface" || (custom && typ == "GatewayLoadBalancer"):
 			ep.PrivateDnsEnabled = ptr.To(in.PrivateDnsEnabled == nil || *in.PrivateDnsEnabled)
 			var groups []ec2api.GroupIdentifier
 			for _, sub := range in.SubnetIds {
@@ -701,6 +706,11 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				ep.Groups = append(ep.Groups, ec2api.SecurityGroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
 			}
 			ep.DnsEntries = []ec2api.DnsEntry{{DnsName: ptr.To(id + "." + svc + "." + ctx.Region + ".vpce.amazonaws.com"), HostedZoneId: ptr.To("Z7HUB22UULQXV")}}
+			if custom {
+				if err := connectEndpoint(tx, ctx, &ep); err != nil {
+					return err
+				}
+			}
 		default:
 			return errInvalidParameterValue.New("Value (%s) for parameter vpcEndpointType is invalid.", typ)
 		}
@@ -829,6 +839,9 @@ func (s *EC2) DeleteVpcEndpoints(ctx *request.Context, in *ec2api.DeleteVpcEndpo
 				if err := enis.table.Delete(tx, sc, e); err != nil {
 					return err
 				}
+			}
+			if err := disconnectEndpoint(tx, ctx.Region, ep); err != nil {
+				return err
 			}
 			if err := vpcEndpoints.table.Delete(tx, sc, id); err != nil {
 				return err
