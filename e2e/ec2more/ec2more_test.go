@@ -174,7 +174,7 @@ else:
 func TestPeeringAndPrivateLinkBoto3(t *testing.T) {
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
-import boto3, botocore
+import boto3, botocore, json
 east = boto3.client("ec2", region_name="us-east-1")
 west = boto3.client("ec2", region_name="eu-west-1")
 acct = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
@@ -197,6 +197,13 @@ routes = east.search_transit_gateway_routes(TransitGatewayRouteTableId=rt, Filte
 assert [r["DestinationCidrBlock"] for r in routes] == ["10.90.0.0/16"], routes
 r = east.replace_transit_gateway_route(TransitGatewayRouteTableId=rt, DestinationCidrBlock="10.90.0.0/16", Blackhole=True)["Route"]
 assert r["State"] == "blackhole", r
+s3 = boto3.client("s3", region_name="us-east-1")
+s3.create_bucket(Bucket="tgw-routes")
+loc = east.export_transit_gateway_routes(TransitGatewayRouteTableId=rt, S3Bucket="tgw-routes")["S3Location"]
+key = loc[len("s3://tgw-routes/"):]
+assert key.startswith("VPCTransitGateway/TransitGatewayRouteTables/"), loc
+doc = json.loads(s3.get_object(Bucket="tgw-routes", Key=key)["Body"].read())
+assert [(x["destinationCidrBlock"], x["state"]) for x in doc["routes"]] == [("10.90.0.0/16", "blackhole")], doc
 west.delete_transit_gateway_peering_attachment(TransitGatewayAttachmentId=att)
 assert east.describe_transit_gateway_attachments()["TransitGatewayAttachments"] == []
 

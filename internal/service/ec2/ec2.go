@@ -30,6 +30,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
@@ -53,6 +54,9 @@ type Options struct {
 	// Log receives what goes wrong in the background (the instance
 	// runtime); nil discards it.
 	Log *slog.Logger
+	// Objects is S3 as the store ExportTransitGatewayRoutes writes to
+	// (nil: exports are refused).
+	Objects objects.Store
 }
 
 // EC2 implements the EC2 API; bind it with ec2api.Bind.

@@ -30,8 +30,6 @@ func notImplemented() kit.Reasons {
 			"CreateTransitGatewayConnect", "CreateTransitGatewayConnectPeer", "DeleteTransitGatewayConnect", "DeleteTransitGatewayConnectPeer", "DescribeTransitGatewayConnectPeers", "DescribeTransitGatewayConnects").
 		Add("not served yet: transit gateway policy tables and route table announcements belong to AWS Cloud WAN core networks, which niwa does not run",
 			"AssociateTransitGatewayPolicyTable", "CreateTransitGatewayPolicyTable", "CreateTransitGatewayRouteTableAnnouncement", "DeleteTransitGatewayPolicyTable", "DeleteTransitGatewayRouteTableAnnouncement", "DescribeTransitGatewayPolicyTables", "DescribeTransitGatewayRouteTableAnnouncements", "DisassociateTransitGatewayPolicyTable", "GetTransitGatewayPolicyTableAssociations", "GetTransitGatewayPolicyTableEntries").
-		Add("not served yet: exporting a transit gateway route table writes its routes as a JSON object to S3; niwa does not write that export yet (SearchTransitGatewayRoutes answers the same routes)",
-			"ExportTransitGatewayRoutes").
 		Add("verifying an endpoint service's private DNS name looks up a TXT record in the domain's public DNS, which a local cloud cannot query (the name stays pendingVerification)",
 			"StartVpcEndpointServicePrivateDnsVerification").
 		Add("bringing your own addresses needs a Regional Internet Registry's authorization (ROA) and AWS advertising the range over BGP",

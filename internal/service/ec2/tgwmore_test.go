@@ -1,10 +1,14 @@
 package ec2
 
 import (
+	"context"
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -228,4 +232,55 @@ func TestTransitGatewayForwarding(t *testing.T) {
 	if h := hop("10.62.2.9"); h.RouteTableID != "" || h.Reason == "" {
 		t.Fatalf("unassociated: %+v", h)
 	}
+}
+
+// bucketFake is an objects.Store with one bucket, "routes".
+type bucketFake struct {
+	objects.Store
+	puts map[string][]byte
+}
+
+func (b *bucketFake) PutServiceObject(_ context.Context, bucket, key string, body []byte, p objects.Principal) error {
+	if bucket != "routes" {
+		return objects.ErrNoSuchBucket
+	}
+	if p.CallerAccount != testAccount {
+		return objects.ErrAccessDenied
+	}
+	b.puts[bucket+"/"+key] = body
+	return nil
+}
+
+func TestExportTransitGatewayRoutes(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	fake := &bucketFake{puts: map[string][]byte{}}
+	f.EC2.opts.Objects = fake
+	g := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	rt := g.Options.AssociationDefaultRouteTableId
+	must(f.CreateTransitGatewayRoute(f.ctx, &ec2api.CreateTransitGatewayRouteRequest{TransitGatewayRouteTableId: rt, DestinationCidrBlock: ptr.To("10.1.0.0/16"), Blackhole: ptr.To(true)}))
+	must(f.CreateTransitGatewayRoute(f.ctx, &ec2api.CreateTransitGatewayRouteRequest{TransitGatewayRouteTableId: rt, DestinationCidrBlock: ptr.To("192.168.0.0/16"), Blackhole: ptr.To(true)}))
+	out := must(f.ExportTransitGatewayRoutes(f.ctx, &ec2api.ExportTransitGatewayRoutesRequest{TransitGatewayRouteTableId: rt, S3Bucket: ptr.To("routes"),
+		Filters: []ec2api.Filter{{Name: ptr.To("route-search.subnet-of-match"), Values: []string{"10.0.0.0/8"}}}}))
+	loc := ptr.Deref(out.S3Location)
+	want := "s3://routes/VPCTransitGateway/TransitGatewayRouteTables/" + testAccount + "_us-east-1_" + *rt + "_"
+	if !strings.HasPrefix(loc, want) {
+		t.Fatalf("location %s, want prefix %s", loc, want)
+	}
+	var doc struct {
+		Filter []struct{ Name string } `json:"filter"`
+		Routes []struct {
+			DestinationCidrBlock string `json:"destinationCidrBlock"`
+			State                string `json:"state"`
+		} `json:"routes"`
+	}
+	if err := json.Unmarshal(fake.puts[strings.TrimPrefix(loc, "s3://")], &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Filter) != 1 || len(doc.Routes) != 1 || doc.Routes[0].DestinationCidrBlock != "10.1.0.0/16" || doc.Routes[0].State != "blackhole" {
+		t.Fatalf("exported %+v", doc)
+	}
+	_, err := f.ExportTransitGatewayRoutes(f.ctx, &ec2api.ExportTransitGatewayRoutesRequest{TransitGatewayRouteTableId: rt, S3Bucket: ptr.To("nope")})
+	wantErr(t, err, "InvalidParameterValue", "The S3 bucket nope does not exist.")
+	_, err = f.ExportTransitGatewayRoutes(f.ctx, &ec2api.ExportTransitGatewayRoutesRequest{TransitGatewayRouteTableId: ptr.To("tgw-rtb-0123456789abcdef0"), S3Bucket: ptr.To("routes")})
+	wantErr(t, err, "InvalidRouteTableID.NotFound", "")
 }

@@ -689,39 +689,29 @@ func (s *EC2) DeleteTransitGatewayRoute(ctx *request.Context, in *ec2api.DeleteT
 	return answer(&ec2api.DeleteTransitGatewayRouteResult{Route: &gone}, err)
 }
 
-// SearchTransitGatewayRoutes lists a table's static routes and the VPC
-// CIDRs it learns from propagating attachments, filtered.
-func (s *EC2) SearchTransitGatewayRoutes(ctx *request.Context, in *ec2api.SearchTransitGatewayRoutesRequest) (*ec2api.SearchTransitGatewayRoutesResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
+// tgwRouteDoc is what the route filters of SearchTransitGatewayRoutes and
+// ExportTransitGatewayRoutes see of a route.
+func tgwRouteDoc(r *ec2api.TransitGatewayRoute) filter.Doc {
+	d := filter.New(nil).Add("type", ptr.Deref(r.Type)).Add("state", ptr.Deref(r.State)).Add("route-search.exact-match", ptr.Deref(r.DestinationCidrBlock)).
+		Add("attachment.transit-gateway-attachment-id").Add("attachment.resource-id").Add("attachment.resource-type").Add("prefix-list-id").
+		Add("route-search.longest-prefix-match").Add("route-search.subnet-of-match").Add("route-search.supernet-of-match")
+	for _, a := range r.TransitGatewayAttachments {
+		d.Add("attachment.transit-gateway-attachment-id", ptr.Deref(a.TransitGatewayAttachmentId)).Add("attachment.resource-id", ptr.Deref(a.ResourceId)).
+			Add("attachment.resource-type", ptr.Deref(a.ResourceType))
+	}
+	return d
+}
+
+// tgwRoutes are a table's static routes and the VPC CIDRs it learns from
+// propagating attachments, filtered and in destination order.
+func (s *EC2) tgwRoutes(ctx *request.Context, rt string, filters []ec2api.Filter) ([]ec2api.TransitGatewayRoute, error) {
+	if err := filter.Validate(filters, tgwRouteDoc(&ec2api.TransitGatewayRoute{})); err != nil {
 		return nil, err
-	}
-	if len(in.Filters) == 0 {
-		return nil, errMissingParameter.New("The request must contain the parameter Filters")
-	}
-	doc := func(r *ec2api.TransitGatewayRoute) filter.Doc {
-		d := filter.New(nil).Add("type", ptr.Deref(r.Type)).Add("state", ptr.Deref(r.State)).Add("route-search.exact-match", ptr.Deref(r.DestinationCidrBlock)).
-			Add("attachment.transit-gateway-attachment-id").Add("attachment.resource-id").Add("attachment.resource-type").Add("prefix-list-id").
-			Add("route-search.longest-prefix-match").Add("route-search.subnet-of-match").Add("route-search.supernet-of-match")
-		for _, a := range r.TransitGatewayAttachments {
-			d.Add("attachment.transit-gateway-attachment-id", ptr.Deref(a.TransitGatewayAttachmentId)).Add("attachment.resource-id", ptr.Deref(a.ResourceId)).
-				Add("attachment.resource-type", ptr.Deref(a.ResourceType))
-		}
-		return d
-	}
-	if err := filter.Validate(in.Filters, doc(&ec2api.TransitGatewayRoute{})); err != nil {
-		return nil, err
-	}
-	limit := 1000
-	if in.MaxResults != nil {
-		if *in.MaxResults < 5 || *in.MaxResults > 1000 {
-			return nil, errInvalidParameterValue.New("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", *in.MaxResults)
-		}
-		limit = int(*in.MaxResults)
 	}
 	sc := scope(ctx)
 	var routes []ec2api.TransitGatewayRoute
 	err := s.store.View(func(tx storage.Tx) error {
-		t, err := tgwRouteTables.get(tx, sc, ptr.Deref(in.TransitGatewayRouteTableId))
+		t, err := tgwRouteTables.get(tx, sc, rt)
 		if err != nil {
 			return err
 		}
@@ -753,13 +743,35 @@ func (s *EC2) SearchTransitGatewayRoutes(ctx *request.Context, in *ec2api.Search
 	}
 	var out []ec2api.TransitGatewayRoute
 	for _, r := range routes {
-		if filter.Match(cidrFilters(in.Filters, ptr.Deref(r.DestinationCidrBlock)), doc(&r)) {
+		if filter.Match(cidrFilters(filters, ptr.Deref(r.DestinationCidrBlock)), tgwRouteDoc(&r)) {
 			out = append(out, r)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		return ptr.Deref(out[i].DestinationCidrBlock) < ptr.Deref(out[j].DestinationCidrBlock)
 	})
+	return out, nil
+}
+
+// SearchTransitGatewayRoutes lists a table's routes, filtered.
+func (s *EC2) SearchTransitGatewayRoutes(ctx *request.Context, in *ec2api.SearchTransitGatewayRoutesRequest) (*ec2api.SearchTransitGatewayRoutesResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	if len(in.Filters) == 0 {
+		return nil, errMissingParameter.New("The request must contain the parameter Filters")
+	}
+	limit := 1000
+	if in.MaxResults != nil {
+		if *in.MaxResults < 5 || *in.MaxResults > 1000 {
+			return nil, errInvalidParameterValue.New("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", *in.MaxResults)
+		}
+		limit = int(*in.MaxResults)
+	}
+	out, err := s.tgwRoutes(ctx, ptr.Deref(in.TransitGatewayRouteTableId), in.Filters)
+	if err != nil {
+		return nil, err
+	}
 	more := len(out) > limit
 	if more {
 		out = out[:limit]
