@@ -20,7 +20,7 @@ func kindOf(id string) (taggable, bool) {
 	for _, k := range []interface {
 		taggable
 		idPrefix() string
-	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations, mirrorFilters, mirrorTargets, mirrorSessions, endpointServices} {
+	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations, mirrorFilters, mirrorTargets, mirrorSessions, endpointServices, tgwConnectPeers} {
 		if k.idPrefix() == prefix {
 			return k, true
 		}
@@ -235,6 +235,9 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 			},
 			func() error {
 				return listTags(tx, sc, endpointServices, func(v *endpointService) string { return ptr.Deref(v.Config.ServiceId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, tgwConnectPeers, func(v *ec2api.TransitGatewayConnectPeer) string { return ptr.Deref(v.TransitGatewayConnectPeerId) }, collect)
 			},
 		}
 		for _, f := range lists {

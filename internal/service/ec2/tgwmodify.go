@@ -114,7 +114,7 @@ func (s *EC2) ModifyTransitGatewayVpcAttachment(ctx *request.Context, in *ec2api
 	}
 	var out ec2api.TransitGatewayVpcAttachment
 	err := mutate(s, ctx, tgwAttachments, ptr.Deref(in.TransitGatewayAttachmentId), func(tx storage.Tx, sc storage.Scope, a *tgwAttachment) error {
-		if a.Peering != nil {
+		if !isVPCAttachment(a) {
 			return errInvalidParameterValue.New("%s is not a transit gateway VPC attachment.", a.id())
 		}
 		v := &a.VPC
@@ -185,7 +185,7 @@ func vpcAttachmentNotPending(s *EC2, ctx *request.Context, id string) (ec2api.Tr
 		if a, err = tgwAttachments.get(tx, scope(ctx), id); err != nil {
 			return err
 		}
-		if a.Peering != nil {
+		if !isVPCAttachment(&a) {
 			return errInvalidParameterValue.New("%s is not a transit gateway VPC attachment.", id)
 		}
 		return errIncorrectState.New("Transit Gateway Attachment %s is in invalid state %s.", id, a.state())

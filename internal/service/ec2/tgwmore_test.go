@@ -284,3 +284,55 @@ func TestExportTransitGatewayRoutes(t *testing.T) {
 	_, err = f.ExportTransitGatewayRoutes(f.ctx, &ec2api.ExportTransitGatewayRoutesRequest{TransitGatewayRouteTableId: ptr.To("tgw-rtb-0123456789abcdef0"), S3Bucket: ptr.To("routes")})
 	wantErr(t, err, "InvalidRouteTableID.NotFound", "")
 }
+
+func TestTransitGatewayConnect(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	g := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	vpc := must(f.CreateVpc(f.ctx, &ec2api.CreateVpcRequest{CidrBlock: ptr.To("10.70.0.0/16")})).Vpc.VpcId
+	sub := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.70.1.0/24")})).Subnet.SubnetId
+	transport := must(f.CreateTransitGatewayVpcAttachment(f.ctx, &ec2api.CreateTransitGatewayVpcAttachmentRequest{TransitGatewayId: g.TransitGatewayId, VpcId: vpc, SubnetIds: []string{*sub}})).TransitGatewayVpcAttachment.TransitGatewayAttachmentId
+	c := must(f.CreateTransitGatewayConnect(f.ctx, &ec2api.CreateTransitGatewayConnectRequest{TransportTransitGatewayAttachmentId: transport,
+		Options: &ec2api.CreateTransitGatewayConnectRequestOptions{Protocol: ptr.To("gre")}})).TransitGatewayConnect
+	if ptr.Deref(c.TransitGatewayId) != *g.TransitGatewayId || ptr.Deref(c.State) != "pending" {
+		t.Fatalf("connect %+v", c)
+	}
+	all := must(f.DescribeTransitGatewayAttachments(f.ctx, &ec2api.DescribeTransitGatewayAttachmentsRequest{Filters: []ec2api.Filter{{Name: ptr.To("resource-type"), Values: []string{"connect"}}}})).TransitGatewayAttachments
+	if len(all) != 1 || ptr.Deref(all[0].ResourceId) != *transport {
+		t.Fatalf("connect attachments %+v", all)
+	}
+	peer := func(inside ...string) (*ec2api.TransitGatewayConnectPeer, error) {
+		out, err := f.CreateTransitGatewayConnectPeer(f.ctx, &ec2api.CreateTransitGatewayConnectPeerRequest{TransitGatewayAttachmentId: c.TransitGatewayAttachmentId,
+			PeerAddress: ptr.To("10.70.1.10"), InsideCidrBlocks: inside, BgpOptions: &ec2api.TransitGatewayConnectRequestBgpOptions{PeerAsn: ptr.To(int64(65010))}})
+		if err != nil {
+			return nil, err
+		}
+		return out.TransitGatewayConnectPeer, nil
+	}
+	// The gateway needs a CIDR block for its GRE address.
+	_, err := peer("169.254.10.0/29")
+	wantErr(t, err, "InvalidParameterValue", "")
+	must(f.ModifyTransitGateway(f.ctx, &ec2api.ModifyTransitGatewayRequest{TransitGatewayId: g.TransitGatewayId, Options: &ec2api.ModifyTransitGatewayOptions{AddTransitGatewayCidrBlocks: []string{"192.0.2.0/24"}}}))
+	for _, bad := range [][]string{{"169.254.10.0/28"}, {"169.254.1.0/29"}, {"10.0.0.0/29"}, {"169.254.10.0/29", "169.254.11.0/29"}, {"fd00::/125"}} {
+		_, err := peer(bad...)
+		wantErr(t, err, "InvalidParameterValue", "")
+	}
+	p := must(peer("169.254.10.0/29"))
+	cfg := p.ConnectPeerConfiguration
+	if ptr.Deref(cfg.TransitGatewayAddress) != "192.0.2.0" || len(cfg.BgpConfigurations) != 2 || ptr.Deref(cfg.BgpConfigurations[0].BgpStatus) != "down" ||
+		ptr.Deref(cfg.BgpConfigurations[0].PeerAddress) != "169.254.10.1" || ptr.Deref(cfg.BgpConfigurations[1].TransitGatewayAddress) != "169.254.10.3" {
+		t.Fatalf("peer %+v", cfg)
+	}
+	_, err = f.DeleteTransitGatewayConnect(f.ctx, &ec2api.DeleteTransitGatewayConnectRequest{TransitGatewayAttachmentId: c.TransitGatewayAttachmentId})
+	wantErr(t, err, "IncorrectState", "")
+	_, err = f.DeleteTransitGatewayVpcAttachment(f.ctx, &ec2api.DeleteTransitGatewayVpcAttachmentRequest{TransitGatewayAttachmentId: transport})
+	wantErr(t, err, "IncorrectState", "")
+	if ps := must(f.DescribeTransitGatewayConnectPeers(f.ctx, &ec2api.DescribeTransitGatewayConnectPeersRequest{})).TransitGatewayConnectPeers; len(ps) != 1 {
+		t.Fatalf("peers %+v", ps)
+	}
+	must(f.DeleteTransitGatewayConnectPeer(f.ctx, &ec2api.DeleteTransitGatewayConnectPeerRequest{TransitGatewayConnectPeerId: p.TransitGatewayConnectPeerId}))
+	must(f.DeleteTransitGatewayConnect(f.ctx, &ec2api.DeleteTransitGatewayConnectRequest{TransitGatewayAttachmentId: c.TransitGatewayAttachmentId}))
+	must(f.DeleteTransitGatewayVpcAttachment(f.ctx, &ec2api.DeleteTransitGatewayVpcAttachmentRequest{TransitGatewayAttachmentId: transport}))
+	if cs := must(f.DescribeTransitGatewayConnects(f.ctx, &ec2api.DescribeTransitGatewayConnectsRequest{})).TransitGatewayConnects; len(cs) != 0 {
+		t.Fatalf("connects left %+v", cs)
+	}
+}

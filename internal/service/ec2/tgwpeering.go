@@ -11,9 +11,12 @@ import (
 // and peering attachments between two gateways (in any of niwa's
 // accounts and regions). These accessors answer for either kind.
 
-func isVPCAttachment(a *tgwAttachment) bool { return a.Peering == nil }
+func isVPCAttachment(a *tgwAttachment) bool { return a.Peering == nil && a.Connect == nil }
 
 func (a *tgwAttachment) id() string {
+	if a.Connect != nil {
+		return ptr.Deref(a.Connect.TransitGatewayAttachmentId)
+	}
 	if a.Peering != nil {
 		return ptr.Deref(a.Peering.TransitGatewayAttachmentId)
 	}
@@ -24,6 +27,9 @@ func (a *tgwAttachment) id() string {
 // for a peering attachment, the requester's in the requester's scope and
 // the accepter's in the accepter's (see local).
 func (a *tgwAttachment) gateway() string {
+	if a.Connect != nil {
+		return ptr.Deref(a.Connect.TransitGatewayId)
+	}
 	if a.Peering != nil {
 		return ptr.Deref(a.local().TransitGatewayId)
 	}
@@ -47,6 +53,9 @@ func (a *tgwAttachment) remote() *ec2api.PeeringTgwInfo {
 }
 
 func (a *tgwAttachment) state() string {
+	if a.Connect != nil {
+		return ptr.Deref(a.Connect.State)
+	}
 	if a.Peering != nil {
 		return ptr.Deref(a.Peering.State)
 	}
@@ -54,6 +63,9 @@ func (a *tgwAttachment) state() string {
 }
 
 func (a *tgwAttachment) tags() *[]ec2api.Tag {
+	if a.Connect != nil {
+		return &a.Connect.Tags
+	}
 	if a.Peering != nil {
 		return &a.Peering.Tags
 	}
@@ -63,6 +75,9 @@ func (a *tgwAttachment) tags() *[]ec2api.Tag {
 // resourceID is what the attachment connects: the VPC, or the peer
 // gateway.
 func (a *tgwAttachment) resourceID() *string {
+	if a.Connect != nil {
+		return a.Connect.TransportTransitGatewayAttachmentId
+	}
 	if a.Peering != nil {
 		return a.remote().TransitGatewayId
 	}
@@ -70,6 +85,9 @@ func (a *tgwAttachment) resourceID() *string {
 }
 
 func (a *tgwAttachment) resourceType() *string {
+	if a.Connect != nil {
+		return ptr.To("connect")
+	}
 	if a.Peering != nil {
 		return ptr.To("peering")
 	}
@@ -80,9 +98,12 @@ func (a *tgwAttachment) resourceType() *string {
 func (a *tgwAttachment) summary(account string) ec2api.TransitGatewayAttachment {
 	out := ec2api.TransitGatewayAttachment{TransitGatewayAttachmentId: ptr.To(a.id()), TransitGatewayId: ptr.To(a.gateway()), TransitGatewayOwnerId: ptr.To(account),
 		ResourceType: a.resourceType(), ResourceId: a.resourceID(), State: ptr.To(a.state()), Tags: *a.tags()}
-	if a.Peering != nil {
+	switch {
+	case a.Connect != nil:
+		out.ResourceOwnerId, out.CreationTime = ptr.To(account), a.Connect.CreationTime
+	case a.Peering != nil:
 		out.ResourceOwnerId, out.CreationTime = a.remote().OwnerId, a.Peering.CreationTime
-	} else {
+	default:
 		out.ResourceOwnerId, out.CreationTime = a.VPC.VpcOwnerId, a.VPC.CreationTime
 	}
 	return out

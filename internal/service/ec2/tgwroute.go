@@ -46,7 +46,7 @@ func transitHop(tx storage.Tx, sc storage.Scope, vpc, tgw string, dst netip.Addr
 	}
 	var from *tgwAttachment
 	for i := range atts {
-		if atts[i].Peering == nil && atts[i].gateway() == tgw && ptr.Deref(atts[i].VPC.VpcId) == vpc {
+		if isVPCAttachment(&atts[i]) && atts[i].gateway() == tgw && ptr.Deref(atts[i].VPC.VpcId) == vpc {
 			from = &atts[i]
 		}
 	}
@@ -91,7 +91,7 @@ func transitHop(tx storage.Tx, sc storage.Scope, vpc, tgw string, dst netip.Addr
 	}
 	for _, id := range t.Propagations {
 		a, ok, err := tgwAttachments.table.Get(tx, sc, id)
-		if err != nil || !ok || a.Peering != nil {
+		if err != nil || !ok || !isVPCAttachment(&a) {
 			continue
 		}
 		if v, ok, err := vpcs.table.Get(tx, sc, ptr.Deref(a.VPC.VpcId)); err == nil && ok {

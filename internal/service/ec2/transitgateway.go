@@ -33,6 +33,9 @@ type tgwAttachment struct {
 	// Peering is set on a peering attachment (VPC is then empty); the
 	// record stands in the scopes of both sides under one id.
 	Peering *ec2api.TransitGatewayPeeringAttachment
+	// Connect is set on a Connect attachment, carried over a VPC
+	// attachment (its transport).
+	Connect *ec2api.TransitGatewayConnect
 	// Side is "requester" or "accepter": which side of a peering
 	// attachment the scope holding this record is.
 	Side string
@@ -344,8 +347,11 @@ func (s *EC2) DeleteTransitGatewayVpcAttachment(ctx *request.Context, in *ec2api
 		if att, err = tgwAttachments.get(tx, sc, id); err != nil {
 			return err
 		}
-		if att.Peering != nil {
+		if !isVPCAttachment(&att) {
 			return errInvalidParameterValue.New("%s is not a transit gateway VPC attachment.", id)
+		}
+		if err := noConnectOver(tx, sc, id); err != nil {
+			return err
 		}
 		return detachEverywhere(tx, sc, id)
 	})
