@@ -20,7 +20,7 @@ func kindOf(id string) (taggable, bool) {
 	for _, k := range []interface {
 		taggable
 		idPrefix() string
-	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations, mirrorFilters, mirrorTargets, mirrorSessions, endpointServices, tgwConnectPeers} {
+	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations, mirrorFilters, mirrorTargets, mirrorSessions, endpointServices, tgwConnectPeers, mcDomains} {
 		if k.idPrefix() == prefix {
 			return k, true
 		}
@@ -238,6 +238,9 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 			},
 			func() error {
 				return listTags(tx, sc, tgwConnectPeers, func(v *ec2api.TransitGatewayConnectPeer) string { return ptr.Deref(v.TransitGatewayConnectPeerId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, mcDomains, func(v *mcDomain) string { return ptr.Deref(v.Domain.TransitGatewayMulticastDomainId) }, collect)
 			},
 		}
 		for _, f := range lists {

@@ -336,3 +336,58 @@ func TestTransitGatewayConnect(t *testing.T) {
 		t.Fatalf("connects left %+v", cs)
 	}
 }
+
+func TestTransitGatewayMulticast(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	plain := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{})).TransitGateway
+	_, err := f.CreateTransitGatewayMulticastDomain(f.ctx, &ec2api.CreateTransitGatewayMulticastDomainRequest{TransitGatewayId: plain.TransitGatewayId})
+	wantErr(t, err, "InvalidParameterValue", "")
+	g := must(f.CreateTransitGateway(f.ctx, &ec2api.CreateTransitGatewayRequest{Options: &ec2api.TransitGatewayRequestOptions{MulticastSupport: ptr.To("enable")}})).TransitGateway
+	d := must(f.CreateTransitGatewayMulticastDomain(f.ctx, &ec2api.CreateTransitGatewayMulticastDomainRequest{TransitGatewayId: g.TransitGatewayId,
+		Options: &ec2api.CreateTransitGatewayMulticastDomainRequestOptions{Igmpv2Support: ptr.To("enable")}})).TransitGatewayMulticastDomain
+	dom := d.TransitGatewayMulticastDomainId
+	vpc := must(f.CreateVpc(f.ctx, &ec2api.CreateVpcRequest{CidrBlock: ptr.To("10.71.0.0/16")})).Vpc.VpcId
+	s1 := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.71.1.0/24"), AvailabilityZone: ptr.To("us-east-1a")})).Subnet.SubnetId
+	s2 := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.71.2.0/24"), AvailabilityZone: ptr.To("us-east-1b")})).Subnet.SubnetId
+	att := must(f.CreateTransitGatewayVpcAttachment(f.ctx, &ec2api.CreateTransitGatewayVpcAttachmentRequest{TransitGatewayId: g.TransitGatewayId, VpcId: vpc, SubnetIds: []string{*s1}})).TransitGatewayVpcAttachment.TransitGatewayAttachmentId
+	_, err = f.AssociateTransitGatewayMulticastDomain(f.ctx, &ec2api.AssociateTransitGatewayMulticastDomainRequest{TransitGatewayMulticastDomainId: dom, TransitGatewayAttachmentId: att, SubnetIds: []string{*s2}})
+	wantErr(t, err, "InvalidParameterValue", "")
+	as := must(f.AssociateTransitGatewayMulticastDomain(f.ctx, &ec2api.AssociateTransitGatewayMulticastDomainRequest{TransitGatewayMulticastDomainId: dom, TransitGatewayAttachmentId: att, SubnetIds: []string{*s1}})).Associations
+	if ptr.Deref(as.ResourceId) != *vpc || len(as.Subnets) != 1 || ptr.Deref(as.Subnets[0].State) != "associating" {
+		t.Fatalf("associations %+v", as)
+	}
+	in1 := must(f.CreateNetworkInterface(f.ctx, &ec2api.CreateNetworkInterfaceRequest{SubnetId: s1})).NetworkInterface.NetworkInterfaceId
+	out2 := must(f.CreateNetworkInterface(f.ctx, &ec2api.CreateNetworkInterfaceRequest{SubnetId: s2})).NetworkInterface.NetworkInterfaceId
+	_, err = f.RegisterTransitGatewayMulticastGroupMembers(f.ctx, &ec2api.RegisterTransitGatewayMulticastGroupMembersRequest{TransitGatewayMulticastDomainId: dom, GroupIpAddress: ptr.To("10.0.0.1"), NetworkInterfaceIds: []string{*in1}})
+	wantErr(t, err, "InvalidParameterValue", "")
+	_, err = f.RegisterTransitGatewayMulticastGroupMembers(f.ctx, &ec2api.RegisterTransitGatewayMulticastGroupMembersRequest{TransitGatewayMulticastDomainId: dom, GroupIpAddress: ptr.To("224.0.0.9"), NetworkInterfaceIds: []string{*out2}})
+	wantErr(t, err, "InvalidParameterValue", "")
+	must(f.RegisterTransitGatewayMulticastGroupMembers(f.ctx, &ec2api.RegisterTransitGatewayMulticastGroupMembersRequest{TransitGatewayMulticastDomainId: dom, GroupIpAddress: ptr.To("224.0.0.9"), NetworkInterfaceIds: []string{*in1}}))
+	must(f.RegisterTransitGatewayMulticastGroupSources(f.ctx, &ec2api.RegisterTransitGatewayMulticastGroupSourcesRequest{TransitGatewayMulticastDomainId: dom, GroupIpAddress: ptr.To("224.0.0.9"), NetworkInterfaceIds: []string{*in1}}))
+	search := func(name, value string) []ec2api.TransitGatewayMulticastGroup {
+		return must(f.SearchTransitGatewayMulticastGroups(f.ctx, &ec2api.SearchTransitGatewayMulticastGroupsRequest{TransitGatewayMulticastDomainId: dom,
+			Filters: []ec2api.Filter{{Name: ptr.To(name), Values: []string{value}}}})).MulticastGroups
+	}
+	if m := search("is-group-member", "true"); len(m) != 1 || ptr.Deref(m[0].MemberType) != "static" || ptr.Deref(m[0].NetworkInterfaceId) != *in1 {
+		t.Fatalf("members %+v", m)
+	}
+	if m := search("group-ip-address", "224.0.0.9"); len(m) != 2 {
+		t.Fatalf("group %+v", m)
+	}
+	dr := must(f.DeregisterTransitGatewayMulticastGroupSources(f.ctx, &ec2api.DeregisterTransitGatewayMulticastGroupSourcesRequest{TransitGatewayMulticastDomainId: dom, GroupIpAddress: ptr.To("224.0.0.9"), NetworkInterfaceIds: []string{*in1}}))
+	if ids := dr.DeregisteredMulticastGroupSources.DeregisteredNetworkInterfaceIds; len(ids) != 1 {
+		t.Fatalf("deregistered %v", ids)
+	}
+	_, err = f.AcceptTransitGatewayMulticastDomainAssociations(f.ctx, &ec2api.AcceptTransitGatewayMulticastDomainAssociationsRequest{TransitGatewayMulticastDomainId: dom})
+	wantErr(t, err, "IncorrectState", "")
+	if a := must(f.GetTransitGatewayMulticastDomainAssociations(f.ctx, &ec2api.GetTransitGatewayMulticastDomainAssociationsRequest{TransitGatewayMulticastDomainId: dom})).MulticastDomainAssociations; len(a) != 1 {
+		t.Fatalf("associations %+v", a)
+	}
+	_, err = f.DeleteTransitGatewayMulticastDomain(f.ctx, &ec2api.DeleteTransitGatewayMulticastDomainRequest{TransitGatewayMulticastDomainId: dom})
+	wantErr(t, err, "IncorrectState", "")
+	must(f.DisassociateTransitGatewayMulticastDomain(f.ctx, &ec2api.DisassociateTransitGatewayMulticastDomainRequest{TransitGatewayMulticastDomainId: dom, TransitGatewayAttachmentId: att, SubnetIds: []string{*s1}}))
+	if m := search("group-ip-address", "224.0.0.9"); len(m) != 0 {
+		t.Fatalf("members left after disassociation %+v", m)
+	}
+	must(f.DeleteTransitGatewayMulticastDomain(f.ctx, &ec2api.DeleteTransitGatewayMulticastDomainRequest{TransitGatewayMulticastDomainId: dom}))
+}
