@@ -397,3 +397,15 @@ func orEmpty[T any](v []T) []T {
 	}
 	return v
 }
+
+// describeAs is describe for records stored wrapped (a transit gateway
+// attachment, a route table with its routes): it answers what view makes
+// of each record, never nil.
+func describeAs[T, O any](s *EC2, ctx *request.Context, r resource[T], p page, keep func(*T) bool, view func(*T) O) ([]O, *string, error) {
+	recs, next, err := describe(s, ctx, r, p, keep)
+	out := make([]O, 0, len(recs))
+	for i := range recs {
+		out = append(out, view(&recs[i]))
+	}
+	return out, next, err
+}

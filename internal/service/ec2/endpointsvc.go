@@ -144,12 +144,9 @@ func (s *EC2) DescribeVpcEndpointServiceConfigurations(ctx *request.Context, in 
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, endpointServices, page{ids: in.ServiceIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeVpcEndpointServiceConfigurationsResult{ServiceConfigurations: []ec2api.ServiceConfiguration{}, NextToken: next}
-	for _, r := range recs {
-		out.ServiceConfigurations = append(out.ServiceConfigurations, r.Config)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, endpointServices, page{ids: in.ServiceIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		nil, func(v *endpointService) ec2api.ServiceConfiguration { return v.Config })
+	return answer(&ec2api.DescribeVpcEndpointServiceConfigurationsResult{ServiceConfigurations: list, NextToken: next}, err)
 }
 
 // addRemove adds and removes values of a list, keeping its order.

@@ -66,13 +66,8 @@ func (s *EC2) CreateTransitGatewayConnect(ctx *request.Context, in *ec2api.Creat
 			TransitGatewayId: g.TransitGatewayId, State: ptr.To("available"), CreationTime: ptr.To(ctx.Now().UTC()),
 			Options: &ec2api.TransitGatewayConnectOptions{Protocol: ptr.To("gre")}, Tags: nonNilTags(tagsFor(in.TagSpecifications, "transit-gateway-attachment"))}
 		rec := tgwAttachment{Connect: &c}
-		if rt := ptr.Deref(g.Options.AssociationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTableAssociation) == "enable" {
-			rec.RouteTable = rt
-		}
-		if rt := ptr.Deref(g.Options.PropagationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTablePropagation) == "enable" {
-			if err := mutateIn(tx, sc, tgwRouteTables, rt, func(t *tgwRouteTable) { t.Propagations = append(t.Propagations, id) }); err != nil {
-				return err
-			}
+		if rec.RouteTable, err = defaultRouting(tx, sc, g, id); err != nil {
+			return err
 		}
 		return tgwAttachments.put(tx, sc, id, rec)
 	})
@@ -140,13 +135,9 @@ func (s *EC2) DescribeTransitGatewayConnects(ctx *request.Context, in *ec2api.De
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
-		func(a *tgwAttachment) bool { return a.Connect != nil })
-	out := &ec2api.DescribeTransitGatewayConnectsResult{TransitGatewayConnects: []ec2api.TransitGatewayConnect{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayConnects = append(out.TransitGatewayConnects, *r.Connect)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		func(a *tgwAttachment) bool { return a.Connect != nil }, func(a *tgwAttachment) ec2api.TransitGatewayConnect { return *a.Connect })
+	return answer(&ec2api.DescribeTransitGatewayConnectsResult{TransitGatewayConnects: list, NextToken: next}, err)
 }
 
 // reservedInside are the link-local /29s AWS reserves from Connect peers'

@@ -99,12 +99,9 @@ func (s *EC2) DescribeTransitGatewayMulticastDomains(ctx *request.Context, in *e
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, mcDomains, page{ids: in.TransitGatewayMulticastDomainIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeTransitGatewayMulticastDomainsResult{TransitGatewayMulticastDomains: []ec2api.TransitGatewayMulticastDomain{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayMulticastDomains = append(out.TransitGatewayMulticastDomains, r.Domain)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, mcDomains, page{ids: in.TransitGatewayMulticastDomainIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		nil, func(d *mcDomain) ec2api.TransitGatewayMulticastDomain { return d.Domain })
+	return answer(&ec2api.DescribeTransitGatewayMulticastDomainsResult{TransitGatewayMulticastDomains: list, NextToken: next}, err)
 }
 
 // editAssociations associates (or disassociates) subnets of a VPC

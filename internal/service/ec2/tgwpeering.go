@@ -288,11 +288,7 @@ func (s *EC2) DescribeTransitGatewayPeeringAttachments(ctx *request.Context, in 
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
-		func(a *tgwAttachment) bool { return a.Peering != nil })
-	out := &ec2api.DescribeTransitGatewayPeeringAttachmentsResult{TransitGatewayPeeringAttachments: []ec2api.TransitGatewayPeeringAttachment{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayPeeringAttachments = append(out.TransitGatewayPeeringAttachments, *r.Peering)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		func(a *tgwAttachment) bool { return a.Peering != nil }, func(a *tgwAttachment) ec2api.TransitGatewayPeeringAttachment { return *a.Peering })
+	return answer(&ec2api.DescribeTransitGatewayPeeringAttachmentsResult{TransitGatewayPeeringAttachments: list, NextToken: next}, err)
 }

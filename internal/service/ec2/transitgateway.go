@@ -279,18 +279,8 @@ func (s *EC2) CreateTransitGatewayVpcAttachment(ctx *request.Context, in *ec2api
 			Options: &ec2api.TransitGatewayVpcAttachmentOptions{DnsSupport: optOr(o.DnsSupport, "enable"), Ipv6Support: optOr(o.Ipv6Support, "disable"),
 				ApplianceModeSupport: optOr(o.ApplianceModeSupport, "disable"), SecurityGroupReferencingSupport: optOr(o.SecurityGroupReferencingSupport, "enable")},
 			Tags: nonNilTags(tagsFor(in.TagSpecifications, "transit-gateway-attachment"))}}
-		if rt := ptr.Deref(g.Options.AssociationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTableAssociation) == "enable" {
-			att.RouteTable = rt
-		}
-		if rt := ptr.Deref(g.Options.PropagationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTablePropagation) == "enable" {
-			t, err := tgwRouteTables.get(tx, sc, rt)
-			if err != nil {
-				return err
-			}
-			t.Propagations = append(t.Propagations, id)
-			if err := tgwRouteTables.put(tx, sc, rt, t); err != nil {
-				return err
-			}
+		if att.RouteTable, err = defaultRouting(tx, sc, g, id); err != nil {
+			return err
 		}
 		return tgwAttachments.put(tx, sc, id, att)
 	})
@@ -307,30 +297,26 @@ func (s *EC2) DescribeTransitGatewayVpcAttachments(ctx *request.Context, in *ec2
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, isVPCAttachment)
-	out := &ec2api.DescribeTransitGatewayVpcAttachmentsResult{TransitGatewayVpcAttachments: []ec2api.TransitGatewayVpcAttachment{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayVpcAttachments = append(out.TransitGatewayVpcAttachments, r.VPC)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		isVPCAttachment, func(a *tgwAttachment) ec2api.TransitGatewayVpcAttachment { return a.VPC })
+	return answer(&ec2api.DescribeTransitGatewayVpcAttachmentsResult{TransitGatewayVpcAttachments: list, NextToken: next}, err)
 }
 
-// DescribeTransitGatewayAttachments lists attachments of every kind (VPC
-// attachments are the only kind niwa has).
+// DescribeTransitGatewayAttachments lists attachments of every kind (VPC,
+// peering and Connect).
 func (s *EC2) DescribeTransitGatewayAttachments(ctx *request.Context, in *ec2api.DescribeTransitGatewayAttachmentsRequest) (*ec2api.DescribeTransitGatewayAttachmentsResult, error) {
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeTransitGatewayAttachmentsResult{TransitGatewayAttachments: []ec2api.TransitGatewayAttachment{}, NextToken: next}
-	for _, r := range recs {
-		a := r.summary(ctx.Account)
-		if r.RouteTable != "" {
-			a.Association = &ec2api.TransitGatewayAttachmentAssociation{TransitGatewayRouteTableId: ptr.To(r.RouteTable), State: ptr.To("associated")}
-		}
-		out.TransitGatewayAttachments = append(out.TransitGatewayAttachments, a)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		nil, func(r *tgwAttachment) ec2api.TransitGatewayAttachment {
+			a := r.summary(ctx.Account)
+			if r.RouteTable != "" {
+				a.Association = &ec2api.TransitGatewayAttachmentAssociation{TransitGatewayRouteTableId: ptr.To(r.RouteTable), State: ptr.To("associated")}
+			}
+			return a
+		})
+	return answer(&ec2api.DescribeTransitGatewayAttachmentsResult{TransitGatewayAttachments: list, NextToken: next}, err)
 }
 
 // DeleteTransitGatewayVpcAttachment deletes an attachment, its
@@ -392,12 +378,9 @@ func (s *EC2) DescribeTransitGatewayRouteTables(ctx *request.Context, in *ec2api
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwRouteTables, page{ids: in.TransitGatewayRouteTableIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeTransitGatewayRouteTablesResult{TransitGatewayRouteTables: []ec2api.TransitGatewayRouteTable{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayRouteTables = append(out.TransitGatewayRouteTables, r.Table)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwRouteTables, page{ids: in.TransitGatewayRouteTableIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		nil, func(t *tgwRouteTable) ec2api.TransitGatewayRouteTable { return t.Table })
+	return answer(&ec2api.DescribeTransitGatewayRouteTablesResult{TransitGatewayRouteTables: list, NextToken: next}, err)
 }
 
 // DeleteTransitGatewayRouteTable deletes a route table nothing is
@@ -854,4 +837,19 @@ func detachEverywhere(tx storage.Tx, sc storage.Scope, id string) error {
 	}
 	_, err = tgwAttachments.table.DeleteExisting(tx, sc, id)
 	return err
+}
+
+// defaultRouting applies a gateway's defaults to a new attachment: it
+// propagates to the default propagation table, and answers the default
+// association table it is associated with ("" for none).
+func defaultRouting(tx storage.Tx, sc storage.Scope, g ec2api.TransitGateway, id string) (string, error) {
+	if rt := ptr.Deref(g.Options.PropagationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTablePropagation) == "enable" {
+		if err := mutateIn(tx, sc, tgwRouteTables, rt, func(t *tgwRouteTable) { t.Propagations = append(t.Propagations, id) }); err != nil {
+			return "", err
+		}
+	}
+	if rt := ptr.Deref(g.Options.AssociationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTableAssociation) == "enable" {
+		return rt, nil
+	}
+	return "", nil
 }
