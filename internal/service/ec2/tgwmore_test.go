@@ -220,6 +220,23 @@ func TestTransitGatewayForwarding(t *testing.T) {
 	if h := hop("10.70.0.1"); h.AttachmentID != "" || h.Reason == "" {
 		t.Fatalf("to nowhere: %+v", h)
 	}
+	// Reachability Analyzer follows the same hop.
+	src := must(f.CreateNetworkInterface(f.ctx, &ec2api.CreateNetworkInterfaceRequest{SubnetId: sa})).NetworkInterface.NetworkInterfaceId
+	dstENI := must(f.CreateNetworkInterface(f.ctx, &ec2api.CreateNetworkInterfaceRequest{SubnetId: sb})).NetworkInterface.NetworkInterfaceId
+	a := f.analysis(t, *src, *dstENI, "")
+	if !ptr.Deref(a.NetworkPathFound) {
+		t.Fatalf("analysis through the transit gateway: %+v", a.Explanations)
+	}
+	var path []string
+	for _, c := range a.ForwardPathComponents {
+		path = append(path, ptr.Deref(c.Component.Id))
+	}
+	if !contains(path, rt) || !contains(path, *dstENI) {
+		t.Errorf("path %v lacks the gateway route table or the destination", path)
+	}
+	if a := f.analysis(t, *src, "", "10.70.0.1"); ptr.Deref(a.NetworkPathFound) || len(a.Explanations) == 0 || a.Explanations[0].TransitGateway == nil {
+		t.Errorf("analysis to nowhere: %+v", a.Explanations)
+	}
 	// A more specific static blackhole wins over the propagated route.
 	must(f.CreateTransitGatewayRoute(f.ctx, &ec2api.CreateTransitGatewayRouteRequest{TransitGatewayRouteTableId: ptr.To(rt), DestinationCidrBlock: ptr.To("10.62.1.0/24"), Blackhole: ptr.To(true)}))
 	if h := hop("10.62.1.9"); !h.Blackhole || h.Matched != "10.62.1.0/24" {

@@ -17,7 +17,7 @@ import (
 // references, stored, validated and described as EC2 does. The route
 // evaluator follows a VPC route into a gateway (tgwroute.go): RouteFor's
 // decision names the gateway route table and the attachment it forwards
-// to. Reachability Analyzer does not follow transit gateways.
+// to, and Reachability Analyzer follows the same hop.
 
 var (
 	tgws = resource[ec2api.TransitGateway]{table: storage.NewTable[ec2api.TransitGateway]("tgw"), prefix: "tgw", typ: "transit-gateway", noun: "transitGateway",
