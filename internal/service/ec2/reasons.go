@@ -3,9 +3,9 @@ package ec2
 import "github.com/niwa-cloud/niwa/internal/kit"
 
 // notImplemented are the EC2 operations niwa leaves out, each with why:
-// most need an AWS party niwa does not have (hardware, billing, Organizations,
-// an external network); the rest are said to be not modelled, and why that
-// matters. docs/services.md shows them.
+// each needs an AWS party niwa does not have (hardware, billing,
+// Organizations, Cloud WAN, an external network or registry) or belongs to
+// a feature AWS retired. docs/services.md shows them.
 func notImplemented() kit.Reasons {
 	return kit.Reasons{}.
 		Add("it removes the caller from an AMI another account shared; niwa's accounts share no AMIs with each other (launch permissions are stored, not honoured across accounts)",
@@ -24,7 +24,7 @@ func notImplemented() kit.Reasons {
 			"AcceptAddressTransfer", "DescribeAddressTransfers", "DisableAddressTransfer", "EnableAddressTransfer").
 		Add("Reserved Instances and their marketplace are billing: a purchase, listing or exchange changes what AWS charges, and niwa charges nothing",
 			"AcceptReservedInstancesExchangeQuote", "CancelReservedInstancesListing", "CreateReservedInstancesListing", "DeleteQueuedReservedInstances", "DescribeReservedInstances", "DescribeReservedInstancesListings", "DescribeReservedInstancesModifications", "DescribeReservedInstancesOfferings", "GetReservedInstancesExchangeQuote", "ModifyReservedInstances", "PurchaseReservedInstancesOffering").
-		Add("not served yet: transit gateway policy tables and route table announcements belong to AWS Cloud WAN core networks, which niwa does not run",
+		Add("transit gateway policy tables and route table announcements exchange routes with an AWS Cloud WAN core network (AWS Network Manager), which niwa does not run",
 			"AssociateTransitGatewayPolicyTable", "CreateTransitGatewayPolicyTable", "CreateTransitGatewayRouteTableAnnouncement", "DeleteTransitGatewayPolicyTable", "DeleteTransitGatewayRouteTableAnnouncement", "DescribeTransitGatewayPolicyTables", "DescribeTransitGatewayRouteTableAnnouncements", "DisassociateTransitGatewayPolicyTable", "GetTransitGatewayPolicyTableAssociations", "GetTransitGatewayPolicyTableEntries").
 		Add("verifying an endpoint service's private DNS name looks up a TXT record in the domain's public DNS, which a local cloud cannot query (the name stays pendingVerification)",
 			"StartVpcEndpointServicePrivateDnsVerification").
