@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"strings"
+
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -77,4 +79,58 @@ func (s *EC2) GetInstanceMetadataDefaults(ctx *request.Context, in *ec2api.GetIn
 		out.HttpPutResponseHopLimit = ptr.To(d.HopLimit)
 	}
 	return &ec2api.GetInstanceMetadataDefaultsResult{AccountLevel: out}, nil
+}
+
+// creditDefault is the account's default credit option for a burstable
+// family, "" when it was never changed (AWS's default applies).
+func (s *EC2) creditDefault(ctx *request.Context, family string) (string, error) {
+	var v settingsRecord
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		v, _, err = accountSettings.Get(tx, scope(ctx), "")
+		return err
+	})
+	return v.Credits[family], err
+}
+
+func familyCredits(family, credits string) *ec2api.InstanceFamilyCreditSpecification {
+	return &ec2api.InstanceFamilyCreditSpecification{InstanceFamily: ptr.To(family), CpuCredits: ptr.To(credits)}
+}
+
+// GetDefaultCreditSpecification answers a burstable family's default
+// credit option in the account: what ModifyDefaultCreditSpecification
+// set, else AWS's (standard for T2, unlimited for T3, T3a and T4g).
+func (s *EC2) GetDefaultCreditSpecification(ctx *request.Context, in *ec2api.GetDefaultCreditSpecificationRequest) (*ec2api.GetDefaultCreditSpecificationResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	family := ptr.Deref(in.InstanceFamily)
+	c, err := s.creditDefault(ctx, family)
+	if err != nil {
+		return nil, err
+	}
+	if c == "" {
+		c, _ = burstable(family + ".micro")
+	}
+	return &ec2api.GetDefaultCreditSpecificationResult{InstanceFamilyCreditSpecification: familyCredits(family, c)}, nil
+}
+
+// ModifyDefaultCreditSpecification sets a family's default credit option
+// for instances launched from now on; running instances keep theirs.
+func (s *EC2) ModifyDefaultCreditSpecification(ctx *request.Context, in *ec2api.ModifyDefaultCreditSpecificationRequest) (*ec2api.ModifyDefaultCreditSpecificationResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	family, credits := ptr.Deref(in.InstanceFamily), strings.ToLower(ptr.Deref(in.CpuCredits))
+	if credits != "standard" && credits != "unlimited" {
+		return nil, errInvalidParameterValue.New("Value (%s) for parameter cpuCredits is invalid. Valid values are standard or unlimited.", ptr.Deref(in.CpuCredits))
+	}
+	_, err := s.settings(ctx, func(v *settingsRecord) error {
+		if v.Credits == nil {
+			v.Credits = map[string]string{}
+		}
+		v.Credits[family] = credits
+		return nil
+	})
+	return answer(&ec2api.ModifyDefaultCreditSpecificationResult{InstanceFamilyCreditSpecification: familyCredits(family, credits)}, err)
 }

@@ -62,3 +62,32 @@ func TestInstanceMetadataDefaults(t *testing.T) {
 		t.Errorf("a refused modify changed the defaults: %+v", d)
 	}
 }
+
+func TestDefaultCreditSpecification(t *testing.T) {
+	f := newFixture(t, "eu-west-1")
+	get := func(family string) string {
+		return ptr.Deref(must(f.GetDefaultCreditSpecification(f.ctx, &ec2api.GetDefaultCreditSpecificationRequest{InstanceFamily: ptr.To(family)})).InstanceFamilyCreditSpecification.CpuCredits)
+	}
+	if get("t2") != "standard" || get("t3") != "unlimited" {
+		t.Fatalf("AWS's defaults: t2 %s, t3 %s", get("t2"), get("t3"))
+	}
+	launch := func(typ string) string {
+		return ptr.Deref(must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(amazonLinux("eu-west-1")), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1)),
+			InstanceType: ptr.To(typ)})).Instances[0].InstanceId)
+	}
+	before := launch("t3.micro")
+	out := must(f.ModifyDefaultCreditSpecification(f.ctx, &ec2api.ModifyDefaultCreditSpecificationRequest{InstanceFamily: ptr.To("t3"), CpuCredits: ptr.To("standard")}))
+	if ptr.Deref(out.InstanceFamilyCreditSpecification.CpuCredits) != "standard" || get("t3") != "standard" || get("t3a") != "unlimited" {
+		t.Fatalf("after modify: %+v, t3 %s", out.InstanceFamilyCreditSpecification, get("t3"))
+	}
+	after := launch("t3.micro")
+	specs := map[string]string{}
+	for _, c := range must(f.DescribeInstanceCreditSpecifications(f.ctx, &ec2api.DescribeInstanceCreditSpecificationsRequest{InstanceIds: []string{before, after}})).InstanceCreditSpecifications {
+		specs[*c.InstanceId] = *c.CpuCredits
+	}
+	if specs[before] != "unlimited" || specs[after] != "standard" {
+		t.Fatalf("credit options %v (launched before %s, after %s)", specs, before, after)
+	}
+	_, err := f.ModifyDefaultCreditSpecification(f.ctx, &ec2api.ModifyDefaultCreditSpecificationRequest{InstanceFamily: ptr.To("t3"), CpuCredits: ptr.To("burst")})
+	wantErr(t, err, "InvalidParameterValue", "")
+}

@@ -451,6 +451,13 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	if !instanceTypeKnown(itype) && !instanceTypeShaped(itype) && itype != "m1.small" {
 		return nil, errInvalidParameterValue.New("Invalid value '%s' for InstanceType.", itype)
 	}
+	// A burstable launch without a credit option takes the account's
+	// default for its family, when one was set.
+	if _, ok := burstable(itype); ok && credits == "" {
+		if credits, derr = s.creditDefault(ctx, strings.SplitN(itype, ".", 2)[0]); derr != nil {
+			return nil, derr
+		}
+	}
 	userData := ptr.Deref(in.UserData)
 	if userData != "" {
 		raw, err := base64.StdEncoding.DecodeString(userData)

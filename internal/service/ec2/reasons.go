@@ -10,8 +10,6 @@ func notImplemented() kit.Reasons {
 	return kit.Reasons{}.
 		Add("it removes the caller from an AMI another account shared; niwa's accounts share no AMIs with each other (launch permissions are stored, not honoured across accounts)",
 			"CancelImageLaunchPermission").
-		Add("account default credit specifications are fixed at AWS's defaults (standard for T2, unlimited for T3, T3a and T4g); instances take CreditSpecification at launch or through ModifyInstanceCreditSpecification",
-			"GetDefaultCreditSpecification", "ModifyDefaultCreditSpecification").
 		Add("it builds a CloudFormation template that queries S3 flow log records with Athena; niwa delivers no flow log records to query",
 			"GetFlowLogsIntegrationTemplate").
 		Add("reverse DNS (PTR) records for Elastic IPs need AWS's delegation of its public address space; niwa's public addresses are simulated",
