@@ -71,6 +71,9 @@ type instanceRecord struct {
 	// preference ("" is open) and targeted reservation; CapResID is the
 	// reservation it uses ("" for none).
 	CapPref, CapTarget, CapResID string
+	// AutoRecovery is the instance's automatic recovery setting ("" is
+	// "default").
+	AutoRecovery string
 }
 
 type extraENI struct {
@@ -299,7 +302,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		MetadataOptions:                  r.IMDS.response("applied"),
 		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
 		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
-		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To("default")}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
+		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To(orDefault(r.AutoRecovery, "default"))}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
 		PrivateDnsName: ptr.To(""), PublicDnsName: ptr.To(""),
 	}
 	if r.CapResID != "" && usesCapacity(r) {

@@ -14,8 +14,8 @@ func notImplemented() kit.Reasons {
 			"GetFlowLogsIntegrationTemplate").
 		Add("reverse DNS (PTR) records for Elastic IPs need AWS's delegation of its public address space; niwa's public addresses are simulated",
 			"ModifyAddressAttribute", "ResetAddressAttribute").
-		Add("host placement, automatic recovery and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
-			"ModifyInstanceMaintenanceOptions", "ModifyInstancePlacement", "ModifyPrivateDnsNameOptions").
+		Add("host placement and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
+			"ModifyInstancePlacement", "ModifyPrivateDnsNameOptions").
 		Add("Capacity Reservation Fleets reserve physical capacity across instance types; niwa's simulated capacity is unlimited, so a reservation would hold nothing",
 			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet").
 		Add("Elastic IP transfers move an address to another AWS account through AWS; niwa's addresses are simulated and never leave the account",
