@@ -151,8 +151,11 @@ func (s *EC2) releaseAutoPublic(tx storage.Tx, sc storage.Scope, eniID string) e
 		return err
 	}
 	e.Association = nil
+	// Elastic IPs of secondary addresses stay.
 	for i := range e.PrivateIpAddresses {
-		e.PrivateIpAddresses[i].Association = nil
+		if a := e.PrivateIpAddresses[i].Association; a != nil && a.AllocationId == nil {
+			e.PrivateIpAddresses[i].Association = nil
+		}
 	}
 	return enis.put(tx, sc, eniID, e)
 }

@@ -241,6 +241,20 @@ func (s *EC2) UnassignPrivateIpAddresses(ctx *request.Context, in *ec2api.Unassi
 			if ptr.Deref(e.PrivateIpAddresses[idx].Primary) {
 				return errInvalidParameterValue.New("The primary private IP address %s of interface %s cannot be unassigned.", x, id)
 			}
+			// An Elastic IP of the address is disassociated with it.
+			if a := e.PrivateIpAddresses[idx].Association; a != nil && a.AllocationId != nil {
+				if eip, ok, err := addresses.table.Get(tx, sc, *a.AllocationId); err != nil {
+					return err
+				} else if ok {
+					if err := s.disassociateEIP(tx, sc, &eip); err != nil {
+						return err
+					}
+					if e, err = enis.get(tx, sc, id); err != nil {
+						return err
+					}
+					idx = privateIPIndex(&e, x)
+				}
+			}
 			e.PrivateIpAddresses = slices.Delete(e.PrivateIpAddresses, idx, idx+1)
 			if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), x); err != nil {
 				return err

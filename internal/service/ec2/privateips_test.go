@@ -122,3 +122,38 @@ func TestInstanceTypeNetworkInfo(t *testing.T) {
 		}
 	}
 }
+
+func TestElasticIPOnSecondaryAddress(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	vpc := must(f.CreateVpc(f.ctx, &ec2api.CreateVpcRequest{CidrBlock: ptr.To("10.9.0.0/16")})).Vpc.VpcId
+	igw := must(f.CreateInternetGateway(f.ctx, &ec2api.CreateInternetGatewayRequest{})).InternetGateway.InternetGatewayId
+	must(f.AttachInternetGateway(f.ctx, &ec2api.AttachInternetGatewayRequest{InternetGatewayId: igw, VpcId: vpc}))
+	sub := must(f.CreateSubnet(f.ctx, &ec2api.CreateSubnetRequest{VpcId: vpc, CidrBlock: ptr.To("10.9.1.0/24")})).Subnet.SubnetId
+	eni := must(f.CreateNetworkInterface(f.ctx, &ec2api.CreateNetworkInterfaceRequest{SubnetId: sub, SecondaryPrivateIpAddressCount: ptr.To(int32(1))})).NetworkInterface
+	primary, secondary := ptr.Deref(eni.PrivateIpAddresses[0].PrivateIpAddress), ptr.Deref(eni.PrivateIpAddresses[1].PrivateIpAddress)
+	e1 := must(f.AllocateAddress(f.ctx, &ec2api.AllocateAddressRequest{Domain: ptr.To("vpc")}))
+	e2 := must(f.AllocateAddress(f.ctx, &ec2api.AllocateAddressRequest{Domain: ptr.To("vpc")}))
+	must(f.AssociateAddress(f.ctx, &ec2api.AssociateAddressRequest{AllocationId: e1.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId}))
+	must(f.AssociateAddress(f.ctx, &ec2api.AssociateAddressRequest{AllocationId: e2.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddress: ptr.To(secondary)}))
+	_, err := f.AssociateAddress(f.ctx, &ec2api.AssociateAddressRequest{AllocationId: e2.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddress: ptr.To("10.9.1.200")})
+	wantErr(t, err, "InvalidParameterValue", "")
+	got := must(f.DescribeNetworkInterfaces(f.ctx, &ec2api.DescribeNetworkInterfacesRequest{NetworkInterfaceIds: []string{*eni.NetworkInterfaceId}})).NetworkInterfaces[0]
+	public := map[string]string{}
+	for _, a := range got.PrivateIpAddresses {
+		if a.Association != nil {
+			public[ptr.Deref(a.PrivateIpAddress)] = ptr.Deref(a.Association.PublicIp)
+		}
+	}
+	if public[primary] != ptr.Deref(e1.PublicIp) || public[secondary] != ptr.Deref(e2.PublicIp) || ptr.Deref(got.Association.PublicIp) != ptr.Deref(e1.PublicIp) {
+		t.Fatalf("public addresses %v, interface association %+v", public, got.Association)
+	}
+	// Unassigning the secondary address disassociates its Elastic IP
+	// and leaves the primary's.
+	must(f.UnassignPrivateIpAddresses(f.ctx, &ec2api.UnassignPrivateIpAddressesRequest{NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddresses: []string{secondary}}))
+	addrs := must(f.DescribeAddresses(f.ctx, &ec2api.DescribeAddressesRequest{AllocationIds: []string{*e1.AllocationId, *e2.AllocationId}})).Addresses
+	for _, a := range addrs {
+		if associated := a.AssociationId != nil; associated != (ptr.Deref(a.AllocationId) == *e1.AllocationId) {
+			t.Errorf("%s associated: %v", *a.AllocationId, associated)
+		}
+	}
+}
