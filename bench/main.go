@@ -53,9 +53,14 @@ type workload struct {
 	// ops, when set, replaces -n for a slow workload (a cold start is a
 	// process start).
 	ops int
+	// stored is how many bytes of the user's data one operation leaves
+	// stored (an object's body, a message, an item), for RSS per stored
+	// MiB; 0 for reads and for records too small to count.
+	stored int64
 }
 
 type result struct {
+	rssKB    int64 // the server's RSS once the workload's rounds ended
 	ops      int
 	skipped  string // why the workload did not run on this server
 	elapsed  time.Duration
@@ -71,8 +76,14 @@ func main() {
 	filter := flag.String("workload", "", "run only workloads whose name contains this")
 	profile := flag.String("niwa-cpuprofile", "", "run niwa with --cpuprofile FILE (profile of every workload run)")
 	nRounds := flag.Int("rounds", 1, "measure each workload this many times per server, alternating, and report the median round")
+	starts := flag.Int("starts", 10, "start each server this many times and report the median start-up to first answer")
+	floorServe := flag.Int("floor-serve", 0, "internal: serve the trivial HTTP server the floor is measured on, on this port")
 	minCPU := flag.Duration("min-cpu", 500*time.Millisecond, "keep a workload running (up to 20×n ops) until the server spent this much CPU, so the 10 ms tick of /proc/<pid>/stat does not dominate the per-op figure")
 	flag.Parse()
+	if *floorServe != 0 {
+		serveFloor(*floorServe)
+		return
+	}
 
 	dir, err := os.MkdirTemp("", "niwa-bench-")
 	check(err)
@@ -114,13 +125,25 @@ func main() {
 	idle := map[string]int64{}
 	servers := map[string]*server{}
 	for _, name := range names {
+		startups[name] = medianStartup(name, starters[name], *starts)
 		s := start(name, starters[name])
-		startups[name] = s.startup
 		time.Sleep(500 * time.Millisecond) // let the process settle before reading idle RSS
 		idle[name] = rssKB(s.cmd.Process.Pid)
 		servers[name] = s
 		results[name] = map[string]result{}
 	}
+	// The floor: a trivial Go HTTP server answering a fixed 30-byte JSON,
+	// driven by the same number of clients in the same run; every CPU
+	// figure is also shown as a multiple of its CPU per request.
+	self, err := os.Executable()
+	check(err)
+	floorSrv := start("floor", func(port int) *exec.Cmd {
+		return exec.Command(self, "-floor-serve", strconv.Itoa(port))
+	})
+	floor := run(floorSrv, floorWorkload(), *n, *conc, *minCPU, 0)
+	_ = floorSrv.cmd.Process.Signal(syscall.SIGTERM)
+	_ = floorSrv.cmd.Wait()
+	var stored int64
 	// Both servers stay up and each workload runs on one, then the
 	// other, -rounds times, the median round counting: on a shared
 	// machine the background load drifts, and measuring the two close
@@ -153,22 +176,37 @@ func main() {
 			}
 			rs := rounds[name]
 			sort.Slice(rs, func(i, j int) bool { return rs[i].cpuPerOp < rs[j].cpuPerOp })
-			results[name][w.name] = rs[len(rs)/2]
+			res := rs[len(rs)/2]
+			res.rssKB = rssKB(servers[name].cmd.Process.Pid)
+			results[name][w.name] = res
+		}
+		// What the niwa rounds left stored (both servers ran the same
+		// operations; moto's Lambda rows are skipped and store nothing).
+		for _, res := range rounds["niwa"] {
+			stored += int64(res.ops) * w.stored
+		}
+		if _, ok := rounds["niwa"]; !ok {
+			for _, res := range rounds[names[0]] {
+				stored += int64(res.ops) * w.stored
+			}
 		}
 	}
-	for _, s := range servers {
+	final := map[string]int64{}
+	for name, s := range servers {
+		final[name] = rssKB(s.cmd.Process.Pid)
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		_ = s.cmd.Wait()
 	}
 
-	printTables(os.Stdout, names, workloads, startups, idle, results, *n, *conc, *minCPU, *nRounds)
+	printTables(os.Stdout, names, workloads, startups, idle, results, floor, *n, *conc, *minCPU, *nRounds)
+	printMemory(os.Stdout, names, idle, final, stored, floor, *starts)
 }
 
 // printTables writes the results as Markdown, ready for
 // docs/performance.md: start-up and idle RSS, then one row per workload
 // with both servers side by side and the CPU-per-op ratio first.
 func printTables(out io.Writer, names []string, workloads []workload, startups map[string]time.Duration,
-	idle map[string]int64, results map[string]map[string]result, n, conc int, minCPU time.Duration, rounds int) {
+	idle map[string]int64, results map[string]map[string]result, floor result, n, conc int, minCPU time.Duration, rounds int) {
 	fmt.Fprintf(out, "Machine: %s/%s, %d CPUs, %s, %s; at least %d ops per workload (more until the server used %v of CPU), %d concurrent clients (aws-sdk-go-v2), median of %d round(s) per server.\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), runtime.Version(), n, minCPU, conc, rounds)
 	ratio := func(a, b float64) string {
@@ -208,15 +246,20 @@ func printTables(out io.Writer, names []string, workloads []workload, startups m
 	if two {
 		fmt.Fprint(out, " CPU ratio |")
 	}
+	fmt.Fprintf(out, " %s ×floor |", names[0])
 	for _, name := range names {
 		fmt.Fprintf(out, " %s ops/s | %s p50 / p99 |", name, name)
+	}
+	for _, name := range names {
+		fmt.Fprintf(out, " %s RSS after |", name)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprint(out, "|---|"+strings.Repeat("---:|", len(names)))
 	if two {
 		fmt.Fprint(out, "---:|")
 	}
-	fmt.Fprintln(out, strings.Repeat("---:|---:|", len(names)))
+	fmt.Fprint(out, "---:|")
+	fmt.Fprintln(out, strings.Repeat("---:|---:|", len(names))+strings.Repeat("---:|", len(names)))
 	for _, w := range workloads {
 		fmt.Fprintf(out, "| %s |", w.name)
 		var cpu []float64
@@ -233,6 +276,11 @@ func printTables(out io.Writer, names []string, workloads []workload, startups m
 		if two {
 			fmt.Fprintf(out, " %s |", ratio(cpu[0], cpu[1]))
 		}
+		if f := us(floor.cpuPerOp); f > 0 && cpu[0] > 0 {
+			fmt.Fprintf(out, " %.1f× |", cpu[0]/f)
+		} else {
+			fmt.Fprint(out, " – |")
+		}
 		for _, name := range names {
 			res := results[name][w.name]
 			if res.skipped != "" {
@@ -240,6 +288,13 @@ func printTables(out io.Writer, names []string, workloads []workload, startups m
 				continue
 			}
 			fmt.Fprintf(out, " %.0f | %.2f / %.2f ms |", float64(res.ops)/res.elapsed.Seconds(), ms(res.p50), ms(res.p99))
+		}
+		for _, name := range names {
+			if res := results[name][w.name]; res.skipped == "" {
+				fmt.Fprintf(out, " %.1f MiB |", float64(res.rssKB)/1024)
+			} else {
+				fmt.Fprint(out, " n/a |")
+			}
 		}
 		fmt.Fprintln(out)
 	}
@@ -261,9 +316,14 @@ func start(name string, mk func(int) *exec.Cmd) *server {
 	began := time.Now()
 	check(cmd.Start())
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := sts.NewFromConfig(cfg, func(o *sts.Options) { o.RetryMaxAttempts = 1 }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		cancel()
+		var err error
+		if name == "floor" {
+			err = floorGet(s.endpoint)
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, err = sts.NewFromConfig(cfg, func(o *sts.Options) { o.RetryMaxAttempts = 1 }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			cancel()
+		}
 		if err == nil {
 			s.startup = time.Since(began)
 			return s

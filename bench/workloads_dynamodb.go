@@ -39,7 +39,7 @@ func dynamodbWorkloads() []workload {
 		}
 	}
 	return []workload{
-		{name: "DynamoDB PutItem", setup: create("bench-put"), op: func(ctx context.Context, cfg aws.Config, i int) error {
+		{name: "DynamoDB PutItem", stored: 70, setup: create("bench-put"), op: func(ctx context.Context, cfg aws.Config, i int) error {
 			_, err := dynamodb.NewFromConfig(cfg).PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("bench-put"), Item: benchItem(fmt.Sprintf("p%d", i%50), i)})
 			return err
 		}},

@@ -26,7 +26,7 @@ func s3Workloads() []workload {
 		}
 	}
 	return []workload{
-		{name: "S3 PutObject 1KiB", setup: mkBucket("bench-put"), op: func(ctx context.Context, cfg aws.Config, i int) error {
+		{name: "S3 PutObject 1KiB", stored: 1024, setup: mkBucket("bench-put"), op: func(ctx context.Context, cfg aws.Config, i int) error {
 			_, err := client(cfg).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bench-put"), Key: aws.String(fmt.Sprintf("k/%d", i)), Body: bytes.NewReader(body)})
 			return err
 		}},

@@ -33,7 +33,7 @@ func sqsWorkloads() []workload {
 		return &u
 	}
 	return []workload{
-		{name: "SQS SendMessage", setup: create("bench-send"), op: func(ctx context.Context, cfg aws.Config, i int) error {
+		{name: "SQS SendMessage", stored: 6, setup: create("bench-send"), op: func(ctx context.Context, cfg aws.Config, i int) error {
 			_, err := sqs.NewFromConfig(cfg).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url(cfg, "bench-send"), MessageBody: aws.String(fmt.Sprintf("m%d", i))})
 			return err
 		}},

@@ -197,12 +197,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"AWS Region Route 53's latency routing considers DNS clients nearest (NIWA_DNS_CLIENT_REGION); default --region")
 	dnsClientLocation := fs.String("dns-client-location", env("NIWA_DNS_CLIENT_LOCATION", ""),
 		"where Route 53's geolocation and geoproximity routing consider DNS clients (NIWA_DNS_CLIENT_LOCATION): CONTINENT[/COUNTRY[/SUBDIVISION]][@LAT,LON], e.g. EU/DE or NA/US/WA@47.6,-122.3; default the client region's")
+	clientCountry := fs.String("client-country", env("NIWA_CLIENT_COUNTRY", ""),
+		"ISO 3166 country (e.g. JP) of every client --client-locations does not place, for WAF's GeoMatchStatement and CloudFront's geo restrictions (NIWA_CLIENT_COUNTRY); default none")
+	clientLocations := fs.String("client-locations", env("NIWA_CLIENT_LOCATIONS", ""),
+		"countries of client addresses, CIDR=COUNTRY,... first match wins, e.g. 10.0.0.0/8=JP,192.0.2.7=US, for WAF's GeoMatchStatement and CloudFront's geo restrictions (NIWA_CLIENT_LOCATIONS)")
 	logLevel := fs.String("log-level", env("NIWA_LOG_LEVEL", or(ls.logLevel, "info")), "debug, info, warn or error (NIWA_LOG_LEVEL)")
 	logFormat := fs.String("log-format", env("NIWA_LOG_FORMAT", "text"), "text or json (NIWA_LOG_FORMAT)")
 	fs.StringVar(&cfg.IAMEnforcement, "iam-enforcement", env("NIWA_IAM_ENFORCEMENT", or(ls.iam, "on")),
 		"IAM policy enforcement: on, soft (log would-be denials, allow) or off (NIWA_IAM_ENFORCEMENT)")
+	fs.StringVar(&cfg.SecureTransport, "secure-transport", env("NIWA_SECURE_TRANSPORT", server.SecureTransportLoopback),
+		"which requests count as sent over secure transport for aws:SecureTransport: loopback (TLS requests and plain-HTTP ones from this host) or tls (TLS requests only, as on AWS) (NIWA_SECURE_TRANSPORT)")
 	gcPercent := fs.Int("gc-percent", envs.int("gc-percent", "NIWA_GC_PERCENT", 400),
 		"Go garbage collector target percentage (NIWA_GC_PERCENT; GOGC, when set, wins over the default); 400 trades a few MiB of heap under load for about a fifth less CPU per request")
+	memoryLimit := fs.String("memory-limit", env("NIWA_MEMORY_LIMIT", "auto"),
+		"Go's soft memory limit (NIWA_MEMORY_LIMIT; GOMEMLIMIT, when set, wins over the default): auto (after every collection, the larger of 64MiB and twice the live heap), auto:<floor>, off, or a size such as 512MiB")
 	fs.DurationVar(&cfg.Timeouts.Header, "header-timeout", envs.duration("header-timeout", "NIWA_HEADER_TIMEOUT", server.DefaultHeaderTimeout),
 		"how long a client may take to send a request's headers (NIWA_HEADER_TIMEOUT)")
 	fs.DurationVar(&cfg.Timeouts.Body, "body-timeout", envs.duration("body-timeout", "NIWA_BODY_TIMEOUT", server.DefaultBodyTimeout),
@@ -255,6 +263,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if cfg.SecureTransport != server.SecureTransportLoopback && cfg.SecureTransport != server.SecureTransportTLS {
+		fmt.Fprintf(stderr, "niwa: --secure-transport must be loopback or tls, got %q\n", cfg.SecureTransport)
+		return 2
+	}
 	if *dnsPort < 0 || *dnsPort > 65535 {
 		fmt.Fprintf(stderr, "niwa: dns port %d is out of range 0-65535\n", *dnsPort)
 		return 2
@@ -305,6 +317,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg.DNSClient = client
+	if *clientCountry != "" {
+		if cfg.Clients.Default, err = server.ParseCountry(*clientCountry); err != nil {
+			fmt.Fprintln(stderr, "niwa: --client-country:", err)
+			return 2
+		}
+	}
+	if cfg.Clients.Locations, err = server.ParseClientLocations(*clientLocations); err != nil {
+		fmt.Fprintln(stderr, "niwa: --client-locations:", err)
+		return 2
+	}
 	cfg.DNSOptional = !explicit(fs, "dns-port", "NIWA_DNS_PORT") && !explicit(fs, "dns-host", "NIWA_DNS_HOST")
 	if len(keys) > 0 {
 		// The default key stays usable unless the user replaced it.
@@ -331,6 +353,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// niwa's live heap is small and its requests allocate briefly, so
 		// the default GOGC=100 collected several times a second under load.
 		debug.SetGCPercent(*gcPercent)
+	}
+	governor, fixedLimit, err := parseMemoryLimit(*memoryLimit)
+	if err != nil {
+		fmt.Fprintln(stderr, "niwa: --memory-limit:", err)
+		return 2
+	}
+	if os.Getenv("GOMEMLIMIT") == "" || explicit(fs, "memory-limit", "NIWA_MEMORY_LIMIT") {
+		switch {
+		case governor != nil:
+			governor.start()
+		case fixedLimit > 0:
+			debug.SetMemoryLimit(fixedLimit)
+		}
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

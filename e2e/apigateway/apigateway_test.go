@@ -180,6 +180,15 @@ ag.put_integration_response(restApiId=api["id"], resourceId=rows["id"], httpMeth
                             selectionPattern=".*not found.*",
                             responseTemplates={"application/json": '{"error": "$input.path(\'$.errorMessage\')"}'})
 ag.create_deployment(restApiId=api["id"], stageName="dev", variables={"color": "blue"})
+# API Gateway invokes only functions whose policy lets it: the console
+# adds this permission when it wires an integration; CLI and SDK users
+# add it themselves.
+lam = boto3.client("lambda")
+account = boto3.client("sts").get_caller_identity()["Account"]
+for fn in ["proxy", "broken", "custom"]:
+    lam.add_permission(FunctionName=fn, StatementId="apigw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com",
+                       SourceArn="arn:aws:execute-api:%s:%s:%s/*" % (ag.meta.region_name, account, api["id"]))
 got = ag.get_integration(restApiId=api["id"], resourceId=rows["id"], httpMethod="GET")
 assert got["type"] == "AWS" and "200" in got["integrationResponses"], got
 print(api["id"])

@@ -66,6 +66,14 @@ au = ag.create_authorizer(restApiId=aid, name="tok", type="TOKEN", authorizerUri
 ag.put_method(restApiId=aid, resourceId=r, httpMethod="GET", authorizationType="CUSTOM", authorizerId=au["id"])
 ag.put_integration(restApiId=aid, resourceId=r, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST", uri=uri("backend"))
 ag.create_deployment(restApiId=aid, stageName="prod")
+# The integration's function must let API Gateway invoke it (the console
+# adds this permission; CLI and SDK users add it themselves).
+# So must the authorizer's, for the authorizer's source ARN.
+account = boto3.client("sts").get_caller_identity()["Account"]
+boto3.client("lambda").add_permission(FunctionName="auth-backend", StatementId="apigw", Action="lambda:InvokeFunction",
+    Principal="apigateway.amazonaws.com", SourceArn="arn:aws:execute-api:%s:%s:%s/*/GET/me" % (ag.meta.region_name, account, aid))
+boto3.client("lambda").add_permission(FunctionName="auth-token", StatementId="apigw", Action="lambda:InvokeFunction",
+    Principal="apigateway.amazonaws.com", SourceArn="arn:aws:execute-api:%s:%s:%s/authorizers/%s" % (ag.meta.region_name, account, aid, au["id"]))
 url = os.environ["AWS_ENDPOINT_URL"] + "/restapis/%s/prod/_user_request_/me" % aid
 def call(token):
     h = {"Authorization": token} if token else {}

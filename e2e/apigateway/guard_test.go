@@ -49,6 +49,9 @@ assert call(url + "?owner=ann", '{"name": 7}') == (400, '{"message":"Invalid req
 
 ag.put_gateway_response(restApiId=aid, responseType="BAD_REQUEST_BODY", statusCode="422",
                         responseTemplates={"application/json": '{"error": "$context.error.validationErrorString", "type": "$context.error.responseType"}'})
+# Gateway responses, like models and validators, reach the stage with a deployment.
+assert call(url + "?owner=ann", '{}')[0] == 400
+ag.create_deployment(restApiId=aid, stageName="prod")
 s, b = call(url + "?owner=ann", '{}')
 assert s == 422 and '"type": "BAD_REQUEST_BODY"' in b and "name" in json.loads(b)["error"], (s, b)
 assert ag.get_gateway_response(restApiId=aid, responseType="THROTTLED")["statusCode"] == "429"

@@ -23,14 +23,14 @@ func TestUnimplementedServices(t *testing.T) {
 		{[]string{"codebuild", "list-projects"}, "ListProjects", "AWS CodeBuild"},                                                // json
 		{[]string{"ecs", "list-clusters"}, "ListClusters", "Amazon EC2 Container Service"},                                       // json
 		{[]string{"stepfunctions", "list-state-machines"}, "ListStateMachines", "AWS Step Functions"},                            // json 1.0
-		{[]string{"ecr", "describe-repositories"}, "DescribeRepositories", "Amazon EC2 Container Registry"},                      // json
+		{[]string{"codepipeline", "list-pipelines"}, "ListPipelines", "AWS CodePipeline"},                                        // json
 		{[]string{"autoscaling", "describe-auto-scaling-groups"}, "DescribeAutoScalingGroups", "Auto Scaling"},                   // query
 		{[]string{"redshift", "describe-clusters"}, "DescribeClusters", "Amazon Redshift"},                                       // query
 		{[]string{"cloudsearch", "describe-domains"}, "DescribeDomains", "Amazon CloudSearch"},                                   // query
 		{[]string{"elasticache", "describe-cache-clusters"}, "DescribeCacheClusters", "Amazon ElastiCache"},                      // query
 		{[]string{"eks", "list-clusters"}, "ListClusters", "Amazon Elastic Kubernetes Service"},                                  // rest-json
 		{[]string{"efs", "describe-file-systems"}, "DescribeFileSystems", "Amazon Elastic File System"},                          // rest-json
-		{[]string{"apigatewayv2", "get-apis"}, "GetApis", "AmazonApiGatewayV2"},                                                  // rest-json, signed as apigateway
+		{[]string{"appsync", "list-graphql-apis"}, "ListGraphqlApis", "AWS AppSync"},                                             // rest-json
 		{[]string{"batch", "describe-compute-environments"}, "DescribeComputeEnvironments", "AWS Batch"},                         // rest-json
 	}
 	for _, cli := range framework.CLIs {

@@ -188,7 +188,8 @@ func TestEdgeHTTPAndHTTPS(t *testing.T) {
 		"-out", filepath.Join(dir, "c.pem"), "-subj", "/CN="+alias, "-addext", "subjectAltName=DNS:"+alias, "-days", "30").CombinedOutput(); err != nil {
 		t.Fatalf("openssl: %v\n%s", err, out)
 	}
-	certARN := strings.TrimSpace(n.MustAWS(t, "acm", "import-certificate", "--certificate", "fileb://"+filepath.Join(dir, "c.pem"),
+	// CloudFront takes ACM certificates from us-east-1 only.
+	certARN := strings.TrimSpace(n.MustAWS(t, "acm", "import-certificate", "--region", "us-east-1", "--certificate", "fileb://"+filepath.Join(dir, "c.pem"),
 		"--private-key", "fileb://"+filepath.Join(dir, "k.pem"), "--query", "CertificateArn", "--output", "text"))
 	aliased := strings.Replace(distConfig("alias", host, port, "allow-all"), `"Enabled":true,`,
 		`"Enabled":true,"Aliases":{"Quantity":1,"Items":["`+alias+`"]},"ViewerCertificate":{"ACMCertificateArn":"`+certARN+`","SSLSupportMethod":"sni-only","MinimumProtocolVersion":"TLSv1.2_2021"},`, 1)

@@ -146,7 +146,12 @@ type Niwa struct {
 	proc *exec.Cmd
 	args []string
 	logs *bytes.Buffer
-	t    testing.TB
+	// port is the HTTP port the binary was last started on; Restart
+	// starts it on the same one, so clients' AWS_ENDPOINT_URL still holds.
+	port int
+	// before is the log of the runs before the last restart.
+	before string
+	t      testing.TB
 }
 
 // Target names how niwa is started.
@@ -219,7 +224,11 @@ func (n *Niwa) launch() {
 	if binary == "" {
 		t.Fatal("no niwa binary: the test package's TestMain must call framework.Main(m)")
 	}
-	port := FreePort(t)
+	port := n.port
+	if port == 0 {
+		port = FreePort(t)
+	}
+	n.port = port
 	n.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
 	if n.DNSAddr == "" { // a restart keeps its DNS port
 		n.DNSAddr = "127.0.0.1:" + strconv.Itoa(FreeDNSPort(t))
@@ -262,7 +271,7 @@ func (n *Niwa) stop() {
 		<-done
 	}
 	if n.t.Failed() {
-		n.t.Logf("niwa log:\n%s", n.logs)
+		n.t.Logf("niwa log:\n%s%s", n.before, n.logs)
 	}
 	n.proc = nil
 }
@@ -276,7 +285,7 @@ func (n *Niwa) StopAndLogs() string {
 		n.t.Fatal("StopAndLogs: niwa runs in-process and has no log")
 	}
 	n.stop()
-	return n.logs.String()
+	return n.before + n.logs.String()
 }
 
 // Pid is the process id of the running binary, for tests that read its
@@ -298,6 +307,30 @@ func (n *Niwa) Kill9AndRestart() {
 	}
 	_ = n.proc.Wait()
 	n.proc = nil
+	n.port = 0 // a new port: the tests of kill -9 read n.Endpoint afresh
+	n.launch()
+}
+
+// Restart stops the binary as a user does (SIGTERM, so it shuts down
+// cleanly) and starts it again with the same arguments on the same HTTP
+// and DNS ports: with --data-dir, what was set up before must still work.
+func (n *Niwa) Restart() {
+	n.t.Helper()
+	if n.proc == nil {
+		n.t.Fatal("Restart: niwa runs in-process or has stopped")
+	}
+	_ = n.proc.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = n.proc.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(Patience):
+		_ = n.proc.Process.Kill()
+		<-done
+		n.t.Errorf("niwa did not stop within %s of SIGTERM", Patience)
+	}
+	n.proc = nil
+	n.before += n.logs.String() + "\n--- restarted ---\n"
 	n.launch()
 }
 

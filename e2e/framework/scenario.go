@@ -1,9 +1,12 @@
 package framework
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -24,4 +27,29 @@ func RunScenario(t *testing.T, n *Niwa, dir string, extra ...string) {
 		t.Fatalf("%s did not finish:\n%s", id, out)
 	}
 	t.Logf("%s", out)
+}
+
+// RunScenarioRestarting runs the scenario as RunScenario does, with
+// NIWA_RESTART_URL set: at its restart point (niwa_restart in
+// scenarios/lib/restart.sh) the script asks that URL, and the test
+// restarts the binary (n must have been started with --data-dir) on the
+// same ports before answering. It fails unless the script restarted niwa
+// exactly once.
+func RunScenarioRestarting(t *testing.T, n *Niwa, dir string, extra ...string) {
+	t.Helper()
+	var restarts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST to restart niwa", http.StatusMethodNotAllowed)
+			return
+		}
+		restarts.Add(1)
+		n.Restart()
+		_, _ = w.Write([]byte("restarted\n"))
+	}))
+	defer srv.Close()
+	RunScenario(t, n, dir, append([]string{"NIWA_RESTART_URL=" + srv.URL}, extra...)...)
+	if got := restarts.Load(); got != 1 {
+		t.Fatalf("%s restarted niwa %d times, want once", dir, got)
+	}
 }

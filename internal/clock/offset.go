@@ -23,6 +23,9 @@ type Offset struct {
 	waiters map[*offsetTimer]struct{}
 	// now reads the wall clock; tests keep time.Now.
 	now func() time.Time
+	// saved, when set, is told the new offset after every Advance, so a
+	// niwa with --data-dir keeps its time across a restart.
+	saved func(time.Duration)
 }
 
 var _ Clock = (*Offset)(nil)
@@ -30,6 +33,17 @@ var _ Clock = (*Offset)(nil)
 // NewOffset returns a clock that reads the wall clock with no offset yet.
 func NewOffset() *Offset {
 	return &Offset{waiters: map[*offsetTimer]struct{}{}, now: time.Now}
+}
+
+// NewOffsetSaved returns a clock that starts skew ahead of the wall clock
+// (a negative skew counts as none) and calls saved with the offset after
+// every Advance: what a restarted niwa reads back, so that the time it
+// shows never goes back behind what its stored state has already seen.
+func NewOffsetSaved(skew time.Duration, saved func(time.Duration)) *Offset {
+	o := NewOffset()
+	o.offset = max(skew, 0)
+	o.saved = saved
+	return o
 }
 
 type offsetTimer struct {
@@ -130,6 +144,7 @@ func (o *Offset) Advance(d time.Duration) {
 	if d > 0 {
 		o.offset += d
 	}
+	offset := o.offset
 	now := o.nowLocked()
 	var due []*offsetTimer
 	for w := range o.waiters {
@@ -143,6 +158,9 @@ func (o *Offset) Advance(d time.Duration) {
 		due = append(due, w)
 	}
 	o.mu.Unlock()
+	if o.saved != nil && d > 0 {
+		o.saved(offset)
+	}
 	sort.SliceStable(due, func(i, j int) bool { return due[i].deadline.Before(due[j].deadline) })
 	for _, w := range due {
 		w.fire(now)

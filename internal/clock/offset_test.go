@@ -204,3 +204,19 @@ func TestOffsetRace(t *testing.T) {
 		t.Error("time went backwards or stood still across Advance")
 	}
 }
+
+func TestOffsetSavedStartsSkewedAndReportsAdvances(t *testing.T) {
+	var got []time.Duration
+	o := NewOffsetSaved(2*time.Hour, func(d time.Duration) { got = append(got, d) })
+	if skew := o.Skew(); skew != 2*time.Hour {
+		t.Fatalf("skew %s, want 2h", skew)
+	}
+	o.Advance(30 * time.Minute)
+	o.Advance(0) // no move, nothing to save
+	if len(got) != 1 || got[0] != 150*time.Minute {
+		t.Fatalf("saved %v, want [2h30m]", got)
+	}
+	if NewOffsetSaved(-time.Hour, nil).Skew() != 0 {
+		t.Fatal("a negative skew must count as none: time never goes back")
+	}
+}

@@ -13,6 +13,7 @@ func services() []service {
 	return []service{
 		{Name: "acm", Model: "acm"},
 		{Name: "apigateway", Model: "apigateway"},
+		{Name: "apigatewayv2", Model: "apigatewayv2"},
 		{Name: "athena", Model: "athena"},
 		{Name: "cloudformation", Model: "cloudformation"},
 		{Name: "cloudfront", Model: "cloudfront"},
@@ -21,6 +22,7 @@ func services() []service {
 		{Name: "dynamodb", Model: "dynamodb"},
 		{Name: "dynamodbstreams", Model: "streams.dynamodb"},
 		{Name: "ec2", Model: "ec2"},
+		{Name: "ecr", Model: "ecr"},
 		{Name: "elb", Model: "elasticloadbalancing"},
 		{Name: "elbv2", Model: "elasticloadbalancingv2"},
 		{Name: "events", Model: "eventbridge"},
@@ -30,6 +32,7 @@ func services() []service {
 		{Name: "lambda", Model: "lambda"},
 		{Name: "logs", Model: "logs"},
 		{Name: "rds", Model: "rds"},
+		{Name: "rdsdata", Model: "rds-data"},
 		{Name: "route53", Model: "route53"},
 		{Name: "s3", Model: "s3"},
 		{Name: "scheduler", Model: "scheduler"},

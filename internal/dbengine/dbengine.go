@@ -270,8 +270,12 @@ func initialize(ctx context.Context, bin Binaries, spec Spec) error {
 	var err error
 	switch spec.Kind {
 	case MariaDB:
+		tmp, terr := instanceTmp(spec.Dir)
+		if terr != nil {
+			return terr
+		}
 		cmd, err = s.command(ctx, bin.Init, "--no-defaults", "--datadir="+data, "--auth-root-authentication-method=socket",
-			"--user="+currentUser(), "--skip-test-db")
+			"--user="+currentUser(), "--skip-test-db", "--tmpdir="+tmp)
 	case Postgres:
 		pw := filepath.Join(spec.Dir, "pwfile")
 		if err := os.WriteFile(pw, []byte(spec.Password+"\n"), 0o600); err != nil {
@@ -287,6 +291,15 @@ func initialize(ctx context.Context, bin Binaries, spec Spec) error {
 		return fmt.Errorf("dbengine: initializing %s: %v: %s", spec.Kind, err, tail(out))
 	}
 	return nil
+}
+
+// instanceTmp is the server's own temporary directory: MariaDB names its
+// temporary tables after its process id in tmpdir, and servers that shared
+// /tmp (several niwas, or instances bootstrapping at once) were seen to
+// remove each other's tables and fail their bootstrap.
+func instanceTmp(dir string) (string, error) {
+	tmp := filepath.Join(dir, "tmp")
+	return tmp, os.MkdirAll(tmp, 0o700)
 }
 
 func currentUser() string {
@@ -308,9 +321,13 @@ func (s *Server) launch() error {
 	var args []string
 	switch s.spec.Kind {
 	case MariaDB:
+		if _, err := instanceTmp(s.spec.Dir); err != nil {
+			return err
+		}
 		args = []string{"--no-defaults", "--datadir=" + data, "--port=" + strconv.Itoa(s.spec.Port),
 			"--bind-address=127.0.0.1", "--socket=" + s.socket(), "--pid-file=" + filepath.Join(s.spec.Dir, "mysqld.pid"),
-			"--user=" + currentUser(), "--skip-name-resolve", "--log-error=" + filepath.Join(s.spec.Dir, "error.log")}
+			"--user=" + currentUser(), "--skip-name-resolve", "--log-error=" + filepath.Join(s.spec.Dir, "error.log"),
+			"--tmpdir=" + filepath.Join(s.spec.Dir, "tmp")}
 		for _, k := range sortedKeys(s.spec.Params) {
 			args = append(args, "--"+k+"="+s.spec.Params[k])
 		}

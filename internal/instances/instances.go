@@ -118,6 +118,14 @@ type Egress interface {
 	Env(ctx context.Context, p Position) ([]string, error)
 }
 
+// Releaser is an Egress that assigns an instance something while it
+// runs (the host address that stands for its private IP, through which
+// its listeners are reached): Release frees it when the instance stops
+// or terminates.
+type Releaser interface {
+	Release(p Position) error
+}
+
 // Config is what the runtime is made of.
 type Config struct {
 	// WorkDir holds the instances' directories (and the identity

@@ -164,7 +164,7 @@ func (r *Runtime) Stop(account, region, id string) error {
 		return nil
 	}
 	v.shutdown("reboot: Power down")
-	return os.Remove(filepath.Join(v.dir, "running"))
+	return errors.Join(os.Remove(filepath.Join(v.dir, "running")), r.release(account, region, id))
 }
 
 // Terminate stops the instance and removes its directory.
@@ -172,7 +172,23 @@ func (r *Runtime) Terminate(account, region, id string) error {
 	if v := r.take(account, region, id); v != nil {
 		v.shutdown("reboot: Power down")
 	}
-	return os.RemoveAll(r.Dir(account, region, id))
+	return errors.Join(os.RemoveAll(r.Dir(account, region, id)), r.release(account, region, id))
+}
+
+// release tells the egress component the instance no longer runs, so
+// connections to its private address are no longer answered.
+func (r *Runtime) release(account, region, id string) error {
+	r.mu.Lock()
+	rel, ok := r.cfg.Egress.(Releaser)
+	r.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	in, found, err := r.cfg.Source.Instance(account, region, id)
+	if err != nil || !found {
+		return err
+	}
+	return rel.Release(in.Position())
 }
 
 func (r *Runtime) take(account, region, id string) *vm {

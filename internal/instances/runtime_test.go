@@ -376,3 +376,40 @@ func TestConsoleStaysBounded(t *testing.T) {
 		t.Fatalf("console file: %v %v", st.Size(), err)
 	}
 }
+
+// releasingEgress records what it is asked to release.
+type releasingEgress struct {
+	mu       sync.Mutex
+	released []Position
+}
+
+func (e *releasingEgress) Env(context.Context, Position) ([]string, error) { return nil, nil }
+func (e *releasingEgress) Release(p Position) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.released = append(e.released, p)
+	return nil
+}
+
+// TestStopReleasesAddress: a stop and a terminate tell the egress
+// component the instance's position no longer runs.
+func TestStopReleasesAddress(t *testing.T) {
+	h := newHarness(t)
+	e := &releasingEgress{}
+	h.rt.SetEgress(e)
+	h.src.set(instance("i-8", ""))
+	if err := h.rt.Boot("000000000000", "us-east-1", "i-8"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitConsole(t, "i-8", "finished at")
+	for _, step := range []func(string, string, string) error{h.rt.Stop, h.rt.Terminate} {
+		if err := step("000000000000", "us-east-1", "i-8"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.released) != 2 || e.released[0].PrivateIP != "10.0.1.5" || e.released[1].VpcID != "vpc-1" {
+		t.Fatalf("released %+v", e.released)
+	}
+}

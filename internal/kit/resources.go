@@ -3,6 +3,8 @@ package kit
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"sort"
 	"strconv"
 
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -26,6 +28,12 @@ type ResourceProvider struct {
 	// Delete removes the resource r.PhysicalID names; a resource
 	// already gone is not an error.
 	Delete func(ctx *request.Context, r ResourceRequest) error
+	// Read returns the live values of the properties the provider
+	// reads back, in the template's form, for drift detection: a
+	// property it reads that the resource does not have is nil; a
+	// resource that is gone answers ErrResourceGone. nil: the type's
+	// drift is NOT_CHECKED, as AWS answers for types it cannot check.
+	Read func(ctx *request.Context, r ResourceRequest) (map[string]any, error)
 	// Replace are the properties (top-level names) whose change needs a
 	// new resource ("Update requires: Replacement" in AWS's resource
 	// reference): CloudFormation creates the new one, then deletes the
@@ -38,6 +46,10 @@ type ResourceProvider struct {
 	// ("CAPABILITY_IAM" for IAM resources), "" for none.
 	Capability string
 }
+
+// ErrResourceGone is what Read answers for a resource that no longer
+// exists (drift status DELETED).
+var ErrResourceGone = errors.New("the resource does not exist")
 
 // ResourceRequest is one call to a provider.
 type ResourceRequest struct {
@@ -253,4 +265,18 @@ func coerce(v any) any {
 		}
 	}
 	return v
+}
+
+// TagList is a tag map as a template's Tags ([{Key, Value}], by key).
+func TagList(tags map[string]string) []any {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, map[string]any{"Key": k, "Value": tags[k]})
+	}
+	return out
 }

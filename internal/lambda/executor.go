@@ -145,6 +145,8 @@ type Executor struct {
 	// emptyOpt is mounted at /opt for functions without layers, as /opt
 	// is empty on AWS.
 	emptyOpt string
+	// hosts is the hosts file functions see at /etc/hosts (hosts.go).
+	hosts hostsFile
 }
 
 type pool struct {
@@ -179,6 +181,7 @@ func New(cfg Config) *Executor {
 // error is for invocations that could not run (ErrThrottled, a runtime
 // that cannot start, ctx ended).
 func (x *Executor) Invoke(ctx context.Context, spec *Spec, req Request) (*Result, error) {
+	x.refreshHosts()
 	e, cold, err := x.acquire(spec)
 	if err != nil {
 		return nil, err
@@ -407,7 +410,7 @@ func (x *Executor) command(spec *Spec) (*exec.Cmd, string, string, error) {
 		// AWS runs /opt/bootstrap from the mounted layers.
 		cmd = exec.Command("/opt/bootstrap")
 	}
-	return withOpt(cmd, x.optSh, x.optMount, src), kind, "/opt", nil
+	return withOpt(cmd, x.optSh, x.optMount, src, x.hostsFile()), kind, "/opt", nil
 }
 
 // errNoBootstrap is Lambda's own message, word for word.

@@ -18,9 +18,10 @@ const capSysAdmin = 21
 // optLauncher is the shell that mounts a function's layers over /opt in
 // the runtime's private mount namespace and then becomes the runtime, so
 // the process tree keeps one pid and one process group: $1 is the mount
-// binary, $2 the merged layer directory, the rest the runtime command.
+// binary, $2 the merged layer directory, $3 a hosts file to show at
+// /etc/hosts ("" for none: the machine's), the rest the runtime command.
 // The mount is made read-only, as /opt is on AWS.
-const optLauncher = `m="$1"; src="$2"; shift 2; "$m" --bind "$src" /opt && "$m" -o remount,bind,ro /opt && exec "$@"`
+const optLauncher = `m="$1"; src="$2"; hosts="$3"; shift 3; "$m" --bind "$src" /opt && "$m" -o remount,bind,ro /opt && { [ -z "$hosts" ] || "$m" --bind "$hosts" /etc/hosts; } && exec "$@"`
 
 // nsTools finds the shell and mount binaries the launcher needs and
 // checks, by running it once, that this machine lets an unprivileged
@@ -48,7 +49,11 @@ func nsTools(workDir string) (sh, mount string, err error) {
 	if err := os.WriteFile(filepath.Join(dir, "niwa-probe"), nil, 0o644); err != nil {
 		return "", "", err
 	}
-	cmd := exec.Command(sh, "-c", optLauncher, "sh", mount, dir, sh, "-c", "test -e /opt/niwa-probe")
+	hosts := filepath.Join(dir, "hosts")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 niwa-probe.invalid\n"), 0o644); err != nil {
+		return "", "", err
+	}
+	cmd := exec.Command(sh, "-c", optLauncher, "sh", mount, dir, hosts, sh, "-c", "test -e /opt/niwa-probe && grep -q niwa-probe /etc/hosts")
 	setNamespaces(cmd)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", "", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
@@ -57,9 +62,9 @@ func nsTools(workDir string) (sh, mount string, err error) {
 }
 
 // withOpt wraps the runtime command in the launcher that shows optDir at
-// /opt.
-func withOpt(cmd *exec.Cmd, sh, mount, optDir string) *exec.Cmd {
-	args := append([]string{"-c", optLauncher, "sh", mount, optDir, cmd.Path}, cmd.Args[1:]...)
+// /opt and hosts ("" for none) at /etc/hosts.
+func withOpt(cmd *exec.Cmd, sh, mount, optDir, hosts string) *exec.Cmd {
+	args := append([]string{"-c", optLauncher, "sh", mount, optDir, hosts, cmd.Path}, cmd.Args[1:]...)
 	w := exec.Command(sh, args...)
 	setNamespaces(w)
 	return w

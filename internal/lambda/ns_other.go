@@ -13,6 +13,6 @@ func nsTools(string) (string, string, error) {
 	return "", "", errors.New("mount namespaces need Linux")
 }
 
-func withOpt(cmd *exec.Cmd, _, _, _ string) *exec.Cmd { return cmd }
+func withOpt(cmd *exec.Cmd, _, _, _, _ string) *exec.Cmd { return cmd }
 
 func underOpt(string) bool { return false }

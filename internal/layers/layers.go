@@ -107,6 +107,9 @@ func Niwa() []Layer {
 				"internal/sqlengine/...",
 				// The database servers RDS instances are.
 				"internal/dbengine",
+				// Mail a service sends as AWS (ACM validation), carried by SES.
+				"internal/mail",
+				"internal/dbfront",
 				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// Process groups for the engines that run user code.
 				"internal/proc",

@@ -86,6 +86,8 @@ type Network interface {
 	// endpoint on the subnet's route table or an interface endpoint with
 	// private DNS in the VPC.
 	Endpoint(account, region, vpcID, subnetID, service string) (Endpoint, bool, error)
+	// Ingress is what inbound decisions read.
+	Ingress
 }
 
 // Stand-in internet addresses. Nothing leaves the machine: the echo
@@ -130,6 +132,9 @@ type Decision struct {
 	// VpcID, Endpoint: set when the traffic goes through a VPC endpoint.
 	VpcID    string
 	Endpoint Endpoint
+	// Host is the resource the connection reaches when it is one niwa
+	// runs (an instance, a database); its ID is "" otherwise.
+	Host Host
 	// Reason says why, in words (logged with every decision).
 	Reason string
 }
@@ -137,8 +142,45 @@ type Decision struct {
 // Decide answers where a TCP connection from pos to dst:port goes.
 // service is the AWS service (signing name) of a call to AWS, "" for
 // other traffic: calls to AWS go through a VPC endpoint when one serves
-// them, else over the internet path like any traffic.
+// them, else over the internet path like any traffic. Other traffic to
+// an address a resource holds — a private address in the workload's
+// VPC, a public address of an instance — goes to that resource when
+// Admit lets it in.
 func Decide(n Network, pos Position, dst netip.Addr, port int, service string) (Decision, error) {
+	if service == "" {
+		// A private address in the workload's VPC, then a public one.
+		var scopes []string
+		if pos.VpcID != "" {
+			scopes = append(scopes, pos.VpcID)
+		}
+		if isPublic(dst) {
+			scopes = append(scopes, "")
+		}
+		for _, vpc := range scopes {
+			h, ok, err := n.HostAt(pos.Account, pos.Region, vpc, dst)
+			if err != nil {
+				return Decision{}, err
+			}
+			if ok {
+				return admit(n, &pos, netip.Addr{}, h, port, vpc == "")
+			}
+		}
+	}
+	return egress(n, pos, dst, port, service)
+}
+
+// sharedSpace is RFC 6598's carrier-grade NAT range, not the internet's.
+var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// isPublic reports whether a is an address of the internet (not a
+// private, shared, loopback or link-local one).
+func isPublic(a netip.Addr) bool {
+	return a.IsGlobalUnicast() && !a.IsPrivate() && !sharedSpace.Contains(a)
+}
+
+// egress is where traffic to dst goes when no resource niwa runs holds
+// dst: the internet path or a VPC endpoint.
+func egress(n Network, pos Position, dst netip.Addr, port int, service string) (Decision, error) {
 	if pos.VpcID == "" {
 		ip := pos.PublicIP
 		if ip == "" {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,59 @@ type fakeNet struct {
 	sgDeny    bool
 	aclDenyIn map[string]bool // subnet whose ACL denies the return path
 	endpoints map[string]Endpoint
+	// Inbound: hosts by "vpc/ip" ("/ip" for public addresses), ingress
+	// rules by group, and subnets.
+	// mu guards hosts and ingress, which tests change while the proxy
+	// serves.
+	mu      sync.Mutex
+	hosts   map[string]Host
+	ingress map[string]func(Peer, int) bool
+	aclDeny map[string]bool // subnet whose ACL denies all inbound
+}
+
+func (f *fakeNet) setHost(key string, h Host) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hosts[key] = h
+}
+
+func (f *fakeNet) setIngress(group string, rule func(Peer, int) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ingress[group] = rule
+}
+
+func (f *fakeNet) HostAt(_, _, vpc string, ip netip.Addr) (Host, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, ok := f.hosts[vpc+"/"+ip.String()]
+	return h, ok, nil
+}
+
+func (f *fakeNet) SecurityGroupsAllowIngress(_, _ string, groups []string, peer Peer, port int) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range groups {
+		if r := f.ingress[g]; r != nil && r(peer, port) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Subnet: every subnet-<name> is in vpc-1 10.0.0.0/16, with a /24 of its
+// own (subnet-pub 10.0.1.0/24, subnet-priv 10.0.2.0/24, others
+// 10.0.9.0/24); subnet-other is in vpc-2.
+func (f *fakeNet) Subnet(_, _, id string) (string, netip.Prefix, bool, error) {
+	switch id {
+	case "subnet-pub":
+		return "vpc-1", netip.MustParsePrefix("10.0.1.0/24"), true, nil
+	case "subnet-priv":
+		return "vpc-1", netip.MustParsePrefix("10.0.2.0/24"), true, nil
+	case "subnet-other":
+		return "vpc-2", netip.MustParsePrefix("10.0.0.0/24"), true, nil
+	}
+	return "vpc-1", netip.MustParsePrefix("10.0.9.0/24"), true, nil
 }
 
 func (f *fakeNet) Route(_, _, subnet string, dst netip.Addr) (Route, error) {
@@ -42,7 +96,10 @@ func (f *fakeNet) SecurityGroupsAllowEgress(_, _ string, _ []string, _ netip.Add
 	return !f.sgDeny, nil
 }
 
-func (f *fakeNet) ACLAllows(_, _, subnet string, egress bool, _ netip.Addr, _ int) (bool, error) {
+func (f *fakeNet) ACLAllows(_, _, subnet string, egress bool, _ netip.Addr, port int) (bool, error) {
+	if !egress && port != ephemeralPort && f.aclDeny[subnet] {
+		return false, nil
+	}
 	return egress || !f.aclDenyIn[subnet], nil
 }
 
@@ -67,6 +124,9 @@ func newFake() *fakeNet {
 		},
 		nats:      map[string]NAT{"nat-1": {SubnetID: "subnet-pub", PublicIP: "54.150.1.1", State: "available"}},
 		aclDenyIn: map[string]bool{},
+		aclDeny:   map[string]bool{},
+		hosts:     map[string]Host{},
+		ingress:   map[string]func(Peer, int) bool{},
 		endpoints: map[string]Endpoint{"subnet-iso/s3": {ID: "vpce-1", Policy: `{"Statement":[]}`}},
 	}
 }

@@ -3,7 +3,9 @@ package netpos
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"net/http/httputil"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,8 +47,22 @@ type Options struct {
 	Host string
 	// Hold bounds how long a dropped connection is held (DefaultHold).
 	Hold time.Duration
-	Log  *slog.Logger
+	// Addresses is the table of instances' host addresses (nil: a new
+	// one in memory).
+	Addresses *Addresses
+	Log       *slog.Logger
 }
+
+// PositionEnv is the variable that marks every process a workload
+// starts with its position's token, so that a connection it makes
+// straight to a listener niwa runs (a database endpoint) is known as
+// the workload's (on Linux, through /proc).
+const PositionEnv = "NIWA_NETPOS"
+
+// HostAddressEnv tells an instance's processes the loopback address
+// that stands for their private IP: a process that wants a port of its
+// own binds it rather than 0.0.0.0.
+const HostAddressEnv = "NIWA_HOST_ADDRESS"
 
 // Proxy is niwa's egress proxy: one HTTP proxy listener per workload
 // position, so the listener a connection arrives on says who made it.
@@ -58,6 +75,7 @@ type Proxy struct {
 
 	mu        sync.Mutex
 	listeners map[string]*workload
+	tokens    map[string]*workload
 	closed    bool
 	recent    []Record
 	done      chan struct{}
@@ -93,7 +111,10 @@ func New(opt Options) *Proxy {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Proxy{opt: opt, listeners: map[string]*workload{}, done: make(chan struct{})}
+	if opt.Addresses == nil {
+		opt.Addresses, _ = NewAddresses("")
+	}
+	return &Proxy{opt: opt, listeners: map[string]*workload{}, tokens: map[string]*workload{}, done: make(chan struct{})}
 }
 
 // SetGateway gives the proxy niwa's gateway, built after the services.
@@ -108,18 +129,107 @@ func (p *Proxy) SetGateway(h http.Handler) {
 // only the lowercase http_proxy), NO_PROXY for the link-local metadata
 // addresses, and NODE_USE_ENV_PROXY for Node.js releases that honour the
 // variables only when asked.
+//
+// It also marks the processes with the position's token (PositionEnv)
+// and, for a workload with a private address in a VPC (an instance),
+// assigns the host address that stands for it (HostAddressEnv): from
+// then on, connections to the private address reach the workload's
+// listeners there, until Release.
 func (p *Proxy) Env(ctx context.Context, pos Position) ([]string, error) {
-	addr, err := p.listen(pos)
+	w, err := p.listen(pos)
 	if err != nil {
 		return nil, err
 	}
-	u := "http://" + addr
+	u := "http://" + w.addr
 	const no = "169.254.169.254,169.254.170.2"
-	return []string{
+	env := []string{
 		"HTTP_PROXY=" + u, "HTTPS_PROXY=" + u, "http_proxy=" + u, "https_proxy=" + u,
-		"NO_PROXY=" + no, "no_proxy=" + no, "NODE_USE_ENV_PROXY=1",
-	}, nil
+		"NO_PROXY=" + no, "no_proxy=" + no, "NODE_USE_ENV_PROXY=1", PositionEnv + "=" + w.token,
+	}
+	if ip, err := netip.ParseAddr(pos.PrivateIP); err == nil && pos.VpcID != "" {
+		h, err := p.opt.Addresses.Assign(pos.Account, pos.Region, pos.VpcID, ip)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, HostAddressEnv+"="+h.String())
+	}
+	return env, nil
 }
+
+// Release frees the host address of a workload's private address (its
+// instance stopped): connections to it are no longer answered.
+func (p *Proxy) Release(pos Position) error {
+	ip, err := netip.ParseAddr(pos.PrivateIP)
+	if err != nil || pos.VpcID == "" {
+		return nil
+	}
+	return p.opt.Addresses.Release(pos.Account, pos.Region, pos.VpcID, ip)
+}
+
+// HostAddress is the host address standing for a private address in a
+// VPC, while the workload holding it runs.
+func (p *Proxy) HostAddress(account, region, vpcID string, ip netip.Addr) (netip.Addr, bool) {
+	return p.opt.Addresses.Lookup(account, region, vpcID, ip)
+}
+
+// Identify tells which workload made conn, a connection accepted on a
+// loopback listener of niwa's: the position whose token the connecting
+// process carries. ok is false for any other process (niwa's host).
+func (p *Proxy) Identify(conn net.Conn) (Position, bool) {
+	local, err1 := netip.ParseAddrPort(conn.LocalAddr().String())
+	remote, err2 := netip.ParseAddrPort(conn.RemoteAddr().String())
+	if err1 != nil || err2 != nil || !remote.Addr().Unmap().IsLoopback() {
+		return Position{}, false
+	}
+	local = netip.AddrPortFrom(local.Addr().Unmap(), local.Port())
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	tok, ok := peerEnv(local, remote, PositionEnv)
+	if !ok {
+		return Position{}, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.tokens[tok]
+	if !ok {
+		return Position{}, false
+	}
+	return w.pos, true
+}
+
+// Admit decides, at accept time, whether conn (accepted on a listener
+// niwa runs for dst, such as a database endpoint, on port) may go on:
+// the workload that made it (Identify) or else niwa's host, whose
+// apparent address is the connection's source address, as Admit
+// (the function) decides. The decision is recorded with the egress
+// decisions. A refused connection is to be held (Hold): on AWS it
+// times out.
+func (p *Proxy) Admit(conn net.Conn, dst Host, port int) (Decision, error) {
+	src, ok := p.Identify(conn)
+	var from *Position
+	var hostIP netip.Addr
+	if ok {
+		from = &src
+	} else {
+		if a, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
+			hostIP = a.Addr().Unmap()
+		}
+		src = Position{Account: dst.Account, Region: dst.Region}
+	}
+	d, err := Admit(p.opt.Network, from, hostIP, dst, port)
+	if err != nil {
+		return d, err
+	}
+	host := dst.ID
+	if dst.PrivateIP.IsValid() {
+		host = dst.PrivateIP.String()
+	}
+	p.record(src, net.JoinHostPort(host, strconv.Itoa(port)), "", d)
+	return d, nil
+}
+
+// Hold keeps a refused connection open without a byte until the peer
+// gives up, the hold bound passes or niwa stops.
+func (p *Proxy) Hold(conn net.Conn) { (&workload{p: p}).hold(conn) }
 
 // Recent returns the latest decisions, oldest first.
 func (p *Proxy) Recent() []Record {
@@ -147,26 +257,29 @@ func (p *Proxy) Close() error {
 	return errors.Join(errs...)
 }
 
-// listen returns the address of pos's listener, starting it once.
-func (p *Proxy) listen(pos Position) (string, error) {
+// listen returns pos's listener, starting it once.
+func (p *Proxy) listen(pos Position) (*workload, error) {
 	k := pos.key()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return "", errors.New("netpos: proxy closed")
+		return nil, errors.New("netpos: proxy closed")
 	}
 	if w, ok := p.listeners[k]; ok {
-		return w.addr, nil
+		return w, nil
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(p.opt.Host, "0"))
 	if err != nil {
-		return "", fmt.Errorf("netpos: egress listener: %w", err)
+		return nil, fmt.Errorf("netpos: egress listener: %w", err)
 	}
-	w := &workload{p: p, pos: pos, addr: ln.Addr().String()}
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	w := &workload{p: p, pos: pos, addr: ln.Addr().String(), token: hex.EncodeToString(tok[:])}
 	w.srv = &http.Server{Handler: w, ReadHeaderTimeout: time.Minute, ErrorLog: slog.NewLogLogger(p.opt.Log.Handler(), slog.LevelWarn)}
 	p.listeners[k] = w
+	p.tokens[w.token] = w
 	go func() { _ = w.srv.Serve(ln) }()
-	return w.addr, nil
+	return w, nil
 }
 
 func (p *Proxy) record(pos Position, dst, service string, d Decision) {
@@ -183,10 +296,11 @@ func (p *Proxy) record(pos Position, dst, service string, d Decision) {
 
 // workload is one position's listener.
 type workload struct {
-	p    *Proxy
-	pos  Position
-	addr string
-	srv  *http.Server
+	p     *Proxy
+	pos   Position
+	addr  string
+	token string // PositionEnv's value
+	srv   *http.Server
 }
 
 // destination kinds.
@@ -324,8 +438,22 @@ func (w *workload) serve(rw http.ResponseWriter, r *http.Request, kind int, host
 		in.RemoteAddr = net.JoinHostPort(ip, "0")
 		gw.ServeHTTP(rw, in)
 	default:
+		to := ""
+		if d.Host.ID != "" {
+			if to, err = w.p.HostDial(d.Host, port); err != nil {
+				http.Error(rw, "niwa egress proxy: "+err.Error(), http.StatusBadGateway)
+				return
+			}
+		}
 		rp := &httputil.ReverseProxy{
-			Rewrite:   func(pr *httputil.ProxyRequest) { pr.Out.Header.Del("Proxy-Connection") },
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				pr.Out.Header.Del("Proxy-Connection")
+				if to != "" {
+					// The Host header keeps the private address the
+					// client asked for.
+					pr.Out.URL.Host = to
+				}
+			},
 			Transport: &http.Transport{Proxy: nil, ResponseHeaderTimeout: time.Minute},
 		}
 		rp.ServeHTTP(rw, r)
@@ -434,7 +562,14 @@ func (w *workload) connect(rw http.ResponseWriter, r *http.Request) {
 			w.holdRequest(rw, r)
 			return
 		}
-		up, err := net.DialTimeout("tcp", net.JoinHostPort(addr.String(), strconv.Itoa(port)), 30*time.Second)
+		to := net.JoinHostPort(addr.String(), strconv.Itoa(port))
+		if d.Host.ID != "" {
+			if to, err = w.p.HostDial(d.Host, port); err != nil {
+				http.Error(rw, "niwa egress proxy: "+err.Error(), http.StatusBadGateway)
+				return
+			}
+		}
+		up, err := net.DialTimeout("tcp", to, 30*time.Second)
 		if err != nil {
 			http.Error(rw, "niwa egress proxy: "+err.Error(), http.StatusBadGateway)
 			return
@@ -540,4 +675,65 @@ type closeNotify struct {
 func (c *closeNotify) Close() error {
 	c.once.Do(func() { close(c.done) })
 	return c.Conn.Close()
+}
+
+// DialInstance is where a workload at src (a load balancer's node, say)
+// dials an instance's private address ip on port: the decision (Admit)
+// is made and recorded, and when it admits the connection the address
+// is the instance's host address (HostDial). A refused connection
+// answers the decision with an error saying why.
+func (p *Proxy) DialInstance(src Position, vpcID string, ip netip.Addr, port int) (string, error) {
+	h, ok, err := p.opt.Network.HostAt(src.Account, src.Region, vpcID, ip)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("no running instance holds %s in %s", ip, vpcID)
+	}
+	d, err := Admit(p.opt.Network, &src, netip.Addr{}, h, port)
+	if err != nil {
+		return "", err
+	}
+	p.record(src, net.JoinHostPort(ip.String(), strconv.Itoa(port)), "", d)
+	if !d.Reachable {
+		return "", errors.New(d.Reason)
+	}
+	return p.HostDial(h, port)
+}
+
+// HostDial is where to dial a resource the decision admitted a
+// connection to: an instance's host address, when a process of that
+// instance listens on port there (or on 0.0.0.0). A port nobody of the
+// instance listens on is refused, as the instance's kernel refuses it.
+func (p *Proxy) HostDial(h Host, port int) (string, error) {
+	if h.Kind != "instance" {
+		return "", fmt.Errorf("%s %s takes no connections through the proxy", h.Kind, h.ID)
+	}
+	a, ok := p.HostAddress(h.Account, h.Region, h.VpcID, h.PrivateIP)
+	if !ok {
+		return "", fmt.Errorf("connection refused: instance %s runs no process", h.ID)
+	}
+	if !p.listensFor(h, a, port) {
+		return "", fmt.Errorf("connection refused: nothing of instance %s listens on %s:%d", h.ID, h.PrivateIP, port)
+	}
+	return net.JoinHostPort(a.String(), strconv.Itoa(port)), nil
+}
+
+// listensFor reports whether a process of the instance h listens on
+// port at its host address a. Where /proc cannot tell (not Linux), a
+// listener is assumed and the dial decides.
+func (p *Proxy) listensFor(h Host, a netip.Addr, port int) bool {
+	toks, ok := listenerEnvs(a, uint16(port), PositionEnv)
+	if !ok {
+		return runtime.GOOS != "linux"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range toks {
+		if w, ok := p.tokens[t]; ok && w.pos.Account == h.Account && w.pos.Region == h.Region &&
+			w.pos.VpcID == h.VpcID && w.pos.PrivateIP == h.PrivateIP.String() {
+			return true
+		}
+	}
+	return false
 }

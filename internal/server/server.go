@@ -48,6 +48,11 @@ type Config struct {
 	// IAMEnforcement is "on" (default), "soft" (log would-be denials,
 	// allow) or "off" (signed requests are not authorized).
 	IAMEnforcement string
+	// SecureTransport says which requests policies see as sent over
+	// secure transport (aws:SecureTransport): "loopback" (default: TLS
+	// requests and plain-HTTP ones from a loopback address) or "tls"
+	// (TLS requests only, as on AWS).
+	SecureTransport string
 	// Keys are the static access keys; empty means the default test/test
 	// root key of DefaultAccount.
 	Keys []auth.Credential
@@ -61,6 +66,9 @@ type Config struct {
 	// DNSOptional lets niwa start without DNS when DNSAddr cannot be bound
 	// (set when DNSAddr is the default rather than the user's choice).
 	DNSOptional bool
+	// Clients places clients in countries, for WAF's GeoMatchStatement
+	// and CloudFront's geo restrictions (niwa has no GeoIP data).
+	Clients ClientLocations
 	// SMTPAddr is where SES's SMTP interface listens ("" runs none); port
 	// 0 picks a free port.
 	SMTPAddr string
@@ -122,11 +130,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	if cfg.Clock == nil {
-		// The wall clock plus an offset that POST /_niwa/clock/advance
-		// moves forward, so users and e2e tests can move the binary's time.
-		cfg.Clock = clock.NewOffset()
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -137,6 +140,18 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Clock == nil {
+		// The wall clock plus an offset that POST /_niwa/clock/advance
+		// moves forward, so users and e2e tests can move the binary's time;
+		// with --data-dir the offset is kept, so a restart resumes it.
+		cfg.Clock = clock.NewOffset()
+		if cfg.DataDir != "" {
+			if cfg.Clock, err = savedOffsetClock(backend, cfg.Log); err != nil {
+				_ = backend.Close()
+				return nil, err
+			}
+		}
+	}
 	s := &Server{cfg: cfg, backend: backend}
 	static := auth.StaticCredentials{}
 	for _, k := range cfg.Keys {
@@ -145,7 +160,13 @@ func New(cfg Config) (*Server, error) {
 	d := &deps{
 		cfg: cfg, backend: backend, codecs: codecs.New(), bus: events.New(),
 		clock: cfg.Clock, log: cfg.Log, static: static,
-		endpoint:      s.endpoint,
+		endpoint: s.endpoint,
+		gateway: func() http.Handler {
+			if s.gateway == nil {
+				return nil
+			}
+			return s.gateway
+		},
 		stores:        map[string]storage.Store{},
 		decls:         map[string]kit.Declaration{},
 		policySources: map[string]kit.Declaration{},
@@ -195,6 +216,11 @@ func New(cfg Config) (*Server, error) {
 		_ = built.close()
 		_ = backend.Close()
 		return nil, err
+	}
+	if d.apigateway != nil {
+		// API Gateway's AWS service integrations are served by the
+		// gateway, in process.
+		d.apigateway.set(s.gateway, verifier)
 	}
 	if d.egress != nil {
 		// Calls workloads make to niwa through the egress proxy reach

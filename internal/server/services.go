@@ -7,6 +7,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	athenaapi "github.com/niwa-cloud/niwa/internal/api/athena"
 	cloudformationapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	cloudfrontapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
@@ -15,6 +16,7 @@ import (
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	dynamodbstreamsapi "github.com/niwa-cloud/niwa/internal/api/dynamodbstreams"
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	ecrapi "github.com/niwa-cloud/niwa/internal/api/ecr"
 	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
@@ -24,6 +26,7 @@ import (
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
+	rdsdataapi "github.com/niwa-cloud/niwa/internal/api/rdsdata"
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	schedulerapi "github.com/niwa-cloud/niwa/internal/api/scheduler"
@@ -38,6 +41,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/gateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb"
+	"github.com/niwa-cloud/niwa/internal/service/ecr"
 )
 
 // catalog is every service niwa serves, with the function that wires it:
@@ -66,6 +70,9 @@ func catalog() []struct {
 		{ec2api.Spec(), wireEC2},
 		{lambdaapi.Spec(), wireLambda},
 		{apigatewayapi.Spec(), wireAPIGateway},
+		// After API Gateway: its REST APIs' invoke route claims their ids
+		// first, this one the rest; both sign as apigateway, /v2/ is this one's.
+		{apigatewayv2api.Spec(), wireAPIGatewayV2},
 		{logsapi.Spec(), wireLogs},
 		{eventsapi.Spec(), wireEvents},
 		{schedulerapi.Spec(), wireScheduler},
@@ -85,7 +92,9 @@ func catalog() []struct {
 		{cloudformationapi.Spec(), wireCloudFormation},
 		{ssmapi.Spec(), wireSSM},
 		{secretsmanagerapi.Spec(), wireSecretsManager},
-		{rdsapi.Spec(), wireRDS}, // after Secrets Manager: managed master passwords
+		{rdsapi.Spec(), wireRDS},         // after Secrets Manager: managed master passwords
+		{rdsdataapi.Spec(), wireRDSData}, // after RDS and Secrets Manager
+		{ecrapi.Spec(), selfBuilt("ecr", ecr.Build)},
 	}
 }
 
@@ -151,6 +160,10 @@ func buildServices(d *deps) (*built, error) {
 			b.closers = append(b.closers, w.Close)
 		}
 		d.decls[entry.spec.Name] = w.Declaration
+		if d.specs == nil {
+			d.specs = map[string]api.Spec{}
+		}
+		d.specs[entry.spec.Name] = entry.spec
 		if w.Authz.Policies != nil {
 			d.policySources[w.Namespace] = w.Declaration
 		}

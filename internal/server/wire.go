@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net/http"
 
+	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/auth"
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/clock"
@@ -43,6 +45,10 @@ type deps struct {
 	// what code running "inside" niwa (Lambda functions, instance
 	// commands) points its SDKs at.
 	endpoint func() string
+	// gateway is niwa's gateway once built (nil before): services'
+	// requests to niwa's own hosts (CloudFront origins) are served by it
+	// in process.
+	gateway func() http.Handler
 
 	stores map[string]storage.Store
 	// Services wired earlier, for the wire functions of later ones that
@@ -93,6 +99,9 @@ type deps struct {
 	// decls are the wired services' declarations, by service name, for
 	// the authorizer and the audit trail.
 	decls map[string]kit.Declaration
+	// specs are the wired services' APIs, by service name, for calls
+	// authorized as their caller's (CloudFormation's providers).
+	specs map[string]api.Spec
 	// policySources are the services that keep resource-based policies
 	// (bucket, queue, topic, function, key policies), by ARN namespace,
 	// for the policy engine.
@@ -108,6 +117,9 @@ type deps struct {
 	// callerAuth is the authorizer for services acting as their caller
 	// (callerAuthOf): filled in once built.
 	callerAuth *callerAuth
+	// apigateway is what API Gateway's data plane needs from the built
+	// server (apigatewaySeamsOf): filled in once built.
+	apigateway *apigatewaySeams
 }
 
 // store returns the service's store, opening it once.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/mail"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
 )
 
@@ -37,7 +39,7 @@ func wireACM(d *deps) (*wiring, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := acm.Options{Store: store, CA: authority, Clock: d.clock, Log: d.log}
+	opt := acm.Options{Store: store, CA: authority, Clock: d.clock, Log: d.log, Mail: systemMail{d}, Endpoint: d.endpoint}
 	if r := d.dnsResolver; r != nil {
 		opt.Lookup = func(name string) ([]string, error) { return publicCNAMEs(r, name) }
 	}
@@ -49,6 +51,18 @@ func wireACM(d *deps) (*wiring, error) {
 	decl.Reset = func() error { return authority.Keep(caStore) }
 	decl.Routes = append(decl.Routes, kit.Route{Name: "ca", Match: func(r *http.Request) bool { return r.URL.Path == ca.RootPath }, Handler: authority.Handler()})
 	return &wiring{Declaration: decl}, nil
+}
+
+// systemMail is the mail services send as AWS (ACM's approval mail),
+// carried by SES — wired after ACM (it needs the local CA), so it is
+// looked up when a message is sent.
+type systemMail struct{ d *deps }
+
+func (m systemMail) SendMail(ctx context.Context, msg mail.Message) (string, error) {
+	if m.d.ses == nil {
+		return "", nil
+	}
+	return m.d.ses.SendMail(ctx, msg)
 }
 
 // publicCNAMEs answers name's CNAME targets from the public zones, as

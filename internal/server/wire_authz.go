@@ -2,8 +2,8 @@ package server
 
 import (
 	"fmt"
-	"github.com/niwa-cloud/niwa/internal/netpos"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +16,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/iam"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/model"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/request"
 	iamsvc "github.com/niwa-cloud/niwa/internal/service/iam"
 	"github.com/niwa-cloud/niwa/internal/service/sts"
@@ -26,6 +27,12 @@ const (
 	EnforcementOn   = "on"
 	EnforcementSoft = "soft"
 	EnforcementOff  = "off"
+)
+
+// Secure transport modes (Config.SecureTransport).
+const (
+	SecureTransportLoopback = "loopback"
+	SecureTransportTLS      = "tls"
 )
 
 // buildAuthorizer returns the pipeline's authorization step, built after
@@ -42,8 +49,16 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 	default:
 		return nil, fmt.Errorf("server: unknown IAM enforcement mode %q (on, soft or off)", mode)
 	}
+	loopback := false
+	switch d.cfg.SecureTransport {
+	case "", SecureTransportLoopback:
+		loopback = true
+	case SecureTransportTLS:
+	default:
+		return nil, fmt.Errorf("server: unknown secure transport mode %q (loopback or tls)", d.cfg.SecureTransport)
+	}
 	a := &authorizer{
-		mode: mode, iam: d.iam.svc, sts: d.sts.svc, decls: d.decls, sources: d.policySources, tags: d.resourceTags, log: d.log,
+		mode: mode, loopbackSecure: loopback, iam: d.iam.svc, sts: d.sts.svc, decls: d.decls, sources: d.policySources, tags: d.resourceTags, log: d.log,
 		endpoints: vpcEndpointsOf(d),
 		policies:  newPolicyCache(d.iam.svc),
 	}
@@ -57,8 +72,11 @@ func buildAuthorizer(d *deps) (gateway.Authorizer, error) {
 // authorizer implements gateway.Authorizer.
 type authorizer struct {
 	mode string
-	iam  *iamsvc.IAM
-	sts  *sts.STS
+	// loopbackSecure: plain-HTTP requests from a loopback address count
+	// as secure transport (Config.SecureTransport "loopback").
+	loopbackSecure bool
+	iam            *iamsvc.IAM
+	sts            *sts.STS
 	// decls are the services' declarations, by service name.
 	decls map[string]kit.Declaration
 	// sources are the services that keep resource policies, by ARN
@@ -124,11 +142,16 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 	if rules.RequestContext != nil {
 		httpKeys = rules.RequestContext(ctx.HTTP)
 	}
+	// resourceAccount is aws:ResourceAccount of the check being decided:
+	// the account owning its resource (from the ARN or the service that
+	// keeps it), the request's account for an ARN naming none.
+	resourceAccount := ""
 	keys := func(c kit.Check) iam.Context {
 		k := a.context(ctx, subject, c)
 		for ck, cv := range httpKeys {
 			k[ck] = cv
 		}
+		k.Set("aws:ResourceAccount", resourceAccount)
 		return k
 	}
 	for _, c := range rules.Checks(service, op.Name, input, env) {
@@ -139,6 +162,10 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 			if exists, err = a.resourcePolicy(ctx, rules, &req, &pols); err != nil {
 				return err
 			}
+		}
+		resourceAccount = pols.ResourceAccount
+		if resourceAccount == "" && req.Resource != "*" {
+			resourceAccount = ctx.Account
 		}
 		if caller.Anonymous && !exists && rules.AllowsAnonymous {
 			// The service tells anyone that a resource does not exist
@@ -193,6 +220,31 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return denied(svc, rules, req, dec)
 	}
 	return a.existence(ctx, svc, rules, subject, caller, op.Name, input, keys)
+}
+
+// decide evaluates action on resource for the caller of ctx with its
+// stored policies and a resource policy (nil for none) owned by
+// resourceAccount, as IAM evaluates a request a service authorizes
+// itself (API Gateway's AWS_IAM methods). Soft and off enforcement
+// allow what would be denied, logged.
+func (a *authorizer) decide(ctx *request.Context, action, resource string, policy *iam.Policy, resourceAccount string, keys iam.Context) (iam.Decision, error) {
+	s, err := a.subject(ctx)
+	if err != nil {
+		return iam.Decision{}, err
+	}
+	c := kit.Check{Action: action, Resource: resource}
+	req := iam.Request{Principal: s.principal, Action: action, Resource: resource, Context: a.context(ctx, s, c)}
+	for k, v := range keys {
+		req.Context[k] = v
+	}
+	pols := s.policies
+	pols.Resource, pols.ResourceAccount = policy, resourceAccount
+	dec := iam.Evaluate(req, pols)
+	a.logDecision(ctx, req, dec)
+	if !dec.Allowed() && a.mode != EnforcementOn {
+		dec = iam.Decision{Reason: iam.Allowed}
+	}
+	return dec, nil
 }
 
 // aclAllows asks the service whether an ACL grants the caller the
@@ -490,11 +542,7 @@ func (a *authorizer) context(ctx *request.Context, s *subject, c authz.Check) ia
 		k.Set("aws:SourceIp", ctx.SourceIP)
 	}
 	k.Set("aws:RequestedRegion", ctx.Region)
-	secure := "false"
-	if ctx.HTTP != nil && ctx.HTTP.TLS != nil {
-		secure = "true"
-	}
-	k.Set("aws:SecureTransport", secure)
+	k.Set("aws:SecureTransport", strconv.FormatBool(a.secureTransport(ctx)))
 	if !s.principal.Anonymous {
 		k.Set("aws:PrincipalArn", principalARN(s.principal))
 		k.Set("aws:PrincipalAccount", s.principal.Account)
@@ -758,4 +806,29 @@ func (a *authorizer) noteUse(ctx *request.Context, service string) {
 	if err != nil {
 		a.log.Warn("recording last use failed", "access_key", c.AccessKeyID, "error", err)
 	}
+}
+
+// secureTransport is aws:SecureTransport: the request came over TLS or,
+// unless niwa is told to judge as AWS does (--secure-transport tls),
+// over plain HTTP from this host. niwa's plain-HTTP port stands in for
+// AWS's HTTPS endpoints: a request that never leaves the host cannot be
+// read on the wire, and the policies that deny requests without TLS
+// (CDK's staging bucket, "SSL requests only" bucket policies) would
+// otherwise refuse every local client pointed at http://localhost:4566.
+func (a *authorizer) secureTransport(ctx *request.Context) bool {
+	if ctx.HTTP == nil {
+		return false
+	}
+	if ctx.HTTP.TLS != nil {
+		return true
+	}
+	if !a.loopbackSecure {
+		return false
+	}
+	host, _, err := net.SplitHostPort(ctx.HTTP.RemoteAddr)
+	if err != nil {
+		host = ctx.HTTP.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -37,8 +37,9 @@ func wireCloudFormation(d *deps) (*wiring, error) {
 			Secret:       d.cfnSecret,
 			TemplateURL:  d.cfnTemplateURL,
 		},
-		Invoke:   d.cfnInvoke,
-		Endpoint: d.endpoint,
+		Invoke:     d.cfnInvoke,
+		Endpoint:   d.endpoint,
+		AssumeRole: d.cfnAssumeRole,
 	})
 	return &wiring{Declaration: svc.Declare()}, nil
 }
@@ -57,16 +58,30 @@ func (d *deps) resourceProvider(typ string) (kit.ResourceProvider, bool) {
 		svc := name
 		if create := p.Create; create != nil {
 			p.Create = func(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+				if err := d.authorizeProvider(ctx, svc, typ, "create", r); err != nil {
+					return kit.ResourceResult{}, err
+				}
 				return create(asCallerIn(ctx, svc), r)
 			}
 		}
 		if update := p.Update; update != nil {
 			p.Update = func(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+				if err := d.authorizeProvider(ctx, svc, typ, "update", r); err != nil {
+					return kit.ResourceResult{}, err
+				}
 				return update(asCallerIn(ctx, svc), r)
+			}
+		}
+		if read := p.Read; read != nil {
+			p.Read = func(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+				return read(asCallerIn(ctx, svc), r)
 			}
 		}
 		if del := p.Delete; del != nil {
 			p.Delete = func(ctx *request.Context, r kit.ResourceRequest) error {
+				if err := d.authorizeProvider(ctx, svc, typ, "delete", r); err != nil {
+					return err
+				}
 				return del(asCallerIn(ctx, svc), r)
 			}
 		}

@@ -104,6 +104,15 @@ func envDuration(name string) time.Duration {
 type instanceEgress struct{ p *netpos.Proxy }
 
 func (e instanceEgress) Env(ctx context.Context, p instances.Position) ([]string, error) {
-	return e.p.Env(ctx, netpos.Position{Account: p.Account, Region: p.Region, VpcID: p.VpcID, SubnetID: p.SubnetID,
-		SecurityGroupIDs: p.SecurityGroups, PrivateIP: p.PrivateIP, PublicIP: p.PublicIP})
+	return e.p.Env(ctx, netposition(p))
+}
+
+// Release frees the host address of a stopped instance's private IP.
+func (e instanceEgress) Release(p instances.Position) error {
+	return e.p.Release(netposition(p))
+}
+
+func netposition(p instances.Position) netpos.Position {
+	return netpos.Position{Account: p.Account, Region: p.Region, VpcID: p.VpcID, SubnetID: p.SubnetID,
+		SecurityGroupIDs: p.SecurityGroups, PrivateIP: p.PrivateIP, PublicIP: p.PublicIP}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/lb"
+	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/acm"
@@ -46,6 +49,11 @@ func wireELBv2(d *deps) (*wiring, error) {
 		opt.Firewall = d.waf
 	}
 	svc := elbv2.New(opt)
+	// API Gateway's VPC links forward to network load balancers.
+	seams := d.apigatewaySeamsOf()
+	seams.mu.Lock()
+	seams.elbv2 = svc
+	seams.mu.Unlock()
 	svc.Start()
 	return &wiring{Declaration: svc.Declare()}, nil
 }
@@ -114,9 +122,10 @@ func (n ec2Network) DefaultSecurityGroup(ctx *request.Context, vpc string) (stri
 }
 
 // TargetAddressTag pins the address a load balancer dials for an
-// instance target: until instances run processes of their own, an
-// instance tagged niwa:target-address=<host:port> is reached there
-// (the port given is then ignored).
+// instance target: an instance tagged niwa:target-address=<host:port>
+// is reached there (the port given is then ignored), for a server on
+// the machine that no instance process runs. Without it, an instance
+// whose processes run is reached at its host address (netpos).
 const TargetAddressTag = "niwa:target-address"
 
 // instanceAddresses resolves instance targets to dialable addresses:
@@ -143,7 +152,27 @@ func (a instanceAddresses) Dial(ctx context.Context, account, region, id string,
 					return ptr.Deref(t.Value), nil
 				}
 			}
-			if ip := ptr.Deref(in.PrivateIpAddress); ip != "" {
+			ip := ptr.Deref(in.PrivateIpAddress)
+			// An instance whose processes run is reached at the host
+			// address standing for its private IP, when its security
+			// groups (and ACLs) let the load balancer in.
+			if addr, err := netip.ParseAddr(ip); err == nil && a.d.egress != nil {
+				vpc := ptr.Deref(in.VpcId)
+				if _, runs := a.d.egress.HostAddress(account, region, vpc, addr); runs {
+					src, _ := lb.SourceFrom(ctx)
+					from := netpos.Position{Account: account, Region: region, VpcID: src.VpcID, SecurityGroupIDs: src.SecurityGroupIDs}
+					if from.VpcID == "" {
+						from.VpcID = vpc
+					}
+					if len(src.SubnetIDs) > 0 {
+						from.SubnetID = src.SubnetIDs[0]
+					} else {
+						from.SubnetID = ptr.Deref(in.SubnetId)
+					}
+					return a.d.egress.DialInstance(from, vpc, addr, port)
+				}
+			}
+			if ip != "" {
 				return net.JoinHostPort(ip, strconv.Itoa(port)), nil
 			}
 		}

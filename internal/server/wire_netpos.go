@@ -8,13 +8,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"time"
 
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
 	"github.com/niwa-cloud/niwa/internal/authz"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/netpos"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2"
 )
@@ -34,7 +39,18 @@ func (d *deps) egressProxy() *netpos.Proxy {
 	certs := &tunnelCerts{d: d, certs: map[string]*tls.Certificate{}}
 	// The listeners are for processes on this machine: loopback, whatever
 	// address niwa itself serves on.
-	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Log: d.log})
+	// Instances' host addresses are kept with niwa's state when it is
+	// durable, so an instance keeps its address across restarts.
+	file := ""
+	if d.cfg.DataDir != "" {
+		file = filepath.Join(d.cfg.DataDir, "netpos", "host-addresses.json")
+	}
+	addrs, err := netpos.NewAddresses(file)
+	if err != nil {
+		d.log.Warn("egress: host address table unreadable, starting empty", "file", file, "err", err)
+		addrs, _ = netpos.NewAddresses("")
+	}
+	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Log: d.log, Addresses: addrs})
 	return d.egress
 }
 
@@ -72,6 +88,73 @@ func (n egressNetwork) Endpoint(account, region, vpcID, subnetID, service string
 	return netpos.Endpoint{ID: id, Policy: policy}, ok, nil
 }
 
+// HostAt finds the running instance holding ip: one of its interfaces'
+// private addresses in vpcID, or (vpcID "") its public address.
+func (n egressNetwork) HostAt(account, region, vpcID string, ip netip.Addr) (netpos.Host, bool, error) {
+	all, err := n.ec2.RuntimeInstances(account, region)
+	if err != nil {
+		return netpos.Host{}, false, err
+	}
+	want := ip.String()
+	for _, v := range all {
+		o := v.Instance
+		if o.State == nil || ptr.Deref(o.State.Name) != "running" {
+			continue
+		}
+		held := false
+		if vpcID == "" {
+			held = ptr.Deref(o.PublicIpAddress) == want
+		} else if ptr.Deref(o.VpcId) == vpcID {
+			held = ptr.Deref(o.PrivateIpAddress) == want
+			for _, ni := range o.NetworkInterfaces {
+				for _, a := range ni.PrivateIpAddresses {
+					held = held || ptr.Deref(a.PrivateIpAddress) == want
+				}
+			}
+		}
+		if !held {
+			continue
+		}
+		h := netpos.Host{Account: account, Region: region, Kind: "instance", ID: ptr.Deref(o.InstanceId),
+			VpcID: ptr.Deref(o.VpcId), SubnetID: ptr.Deref(o.SubnetId)}
+		// The host address stands for the primary private address.
+		h.PrivateIP, _ = netip.ParseAddr(ptr.Deref(o.PrivateIpAddress))
+		if pub, err := netip.ParseAddr(ptr.Deref(o.PublicIpAddress)); err == nil {
+			h.Public, h.PublicIP = true, pub
+		}
+		for _, g := range o.SecurityGroups {
+			h.SecurityGroupIDs = append(h.SecurityGroupIDs, ptr.Deref(g.GroupId))
+		}
+		return h, true, nil
+	}
+	return netpos.Host{}, false, nil
+}
+
+func (n egressNetwork) SecurityGroupsAllowIngress(account, region string, groups []string, peer netpos.Peer, port int) (bool, error) {
+	return n.ec2.SecurityGroupsAllowIngress(account, region, groups, peer.Addr, peer.Groups, port)
+}
+
+func (n egressNetwork) Subnet(account, region, id string) (string, netip.Prefix, bool, error) {
+	ctx := &request.Context{Context: context.Background(), RequestID: awsid.UUID(), Service: "ec2", Operation: "DescribeSubnets",
+		Account: account, Region: region, Clock: n.clock, Log: n.log, Caller: request.Caller{Account: account}}
+	out, err := n.ec2.DescribeSubnets(ctx, &ec2api.DescribeSubnetsRequest{SubnetIds: []string{id}})
+	if err != nil {
+		var e *awserr.Error
+		if errors.As(err, &e) && e.Code.Sender {
+			return "", netip.Prefix{}, false, nil
+		}
+		return "", netip.Prefix{}, false, err
+	}
+	if len(out.Subnets) == 0 {
+		return "", netip.Prefix{}, false, nil
+	}
+	cidr, err := netip.ParsePrefix(ptr.Deref(out.Subnets[0].CidrBlock))
+	if err != nil {
+		return "", netip.Prefix{}, false, nil
+	}
+	return ptr.Deref(out.Subnets[0].VpcId), cidr, true, nil
+}
+
 // noNetwork is egress without EC2 (a build that leaves EC2 out): every
 // position in a VPC is unknown.
 type noNetwork struct{}
@@ -92,6 +175,15 @@ func (noNetwork) NATGateway(string, string, string) (netpos.NAT, bool, error) {
 }
 func (noNetwork) Endpoint(string, string, string, string, string) (netpos.Endpoint, bool, error) {
 	return netpos.Endpoint{}, false, errNoEC2
+}
+func (noNetwork) HostAt(string, string, string, netip.Addr) (netpos.Host, bool, error) {
+	return netpos.Host{}, false, nil
+}
+func (noNetwork) SecurityGroupsAllowIngress(string, string, []string, netpos.Peer, int) (bool, error) {
+	return false, errNoEC2
+}
+func (noNetwork) Subnet(string, string, string) (string, netip.Prefix, bool, error) {
+	return "", netip.Prefix{}, false, errNoEC2
 }
 
 // tunnelCerts issues a certificate per host name for HTTPS tunnels to

@@ -1,35 +1,55 @@
 package server
 
 import (
+	"context"
+	"log/slog"
+
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/rds"
 	"github.com/niwa-cloud/niwa/internal/service/secretsmanager"
 )
 
-// wireRDS wires RDS with Secrets Manager behind ManageMasterUserPassword.
+// wireRDS wires RDS with Secrets Manager behind ManageMasterUserPassword
+// and the network component (after EC2) in front of its endpoints.
 func wireRDS(d *deps) (*wiring, error) {
 	kd, err := d.kitDeps("rds")
 	if err != nil {
 		return nil, err
 	}
 	opt := rds.Options{Store: kd.Store, Clock: kd.Clock, Bus: kd.Bus, Log: kd.Log, DataDir: kd.DataDir}
+	if d.iam != nil && d.sts != nil {
+		opt.Tokens = newRDSTokens(d)
+	}
 	if d.secrets != nil {
-		opt.Secrets = rdsSecrets{d.secrets}
+		opt.Secrets = rdsSecrets{d.secrets, d.clock, d.log}
+	}
+	// Connections to endpoints are admitted by the network component:
+	// the instance's VPC security groups and public accessibility
+	// against the connecting workload (or niwa's host).
+	if d.ec2 != nil {
+		opt.Gate = d.egressProxy()
 	}
 	svc, err := rds.New(opt)
 	if err != nil {
 		return nil, err
 	}
 	svc.Start()
+	if d.lambda != nil {
+		// Functions resolve the endpoints through their /etc/hosts.
+		d.lambda.SetNames(svc.EachName)
+	}
 	return &wiring{Declaration: svc.Declare()}, nil
 }
 
 // rdsSecrets creates the secret of a managed master password in the
 // caller's account, as RDS does on the caller's behalf.
 type rdsSecrets struct {
-	sm *secretsmanager.SecretsManager
+	sm    *secretsmanager.SecretsManager
+	clock clock.Clock
+	log   *slog.Logger
 }
 
 func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (string, error) {
@@ -45,4 +65,15 @@ func (s rdsSecrets) CreateSecret(ctx *request.Context, name, value string) (stri
 		return "", err
 	}
 	return ptr.Deref(out.ARN), nil
+}
+
+func (s rdsSecrets) ReadSecret(ctx context.Context, account, region, arn string) (string, error) {
+	rc := &request.Context{Context: ctx, Service: "secretsmanager", Operation: "GetSecretValue", Account: account, Region: region,
+		Caller:    request.Caller{Account: account, ARN: "arn:aws:iam::" + account + ":root", UserID: account},
+		CalledVia: []string{"rds.amazonaws.com"}, Clock: s.clock, Log: s.log}
+	out, err := s.sm.GetSecretValue(rc, &smapi.GetSecretValueInput{SecretId: ptr.To(arn)})
+	if err != nil {
+		return "", err
+	}
+	return ptr.Deref(out.SecretString), nil
 }

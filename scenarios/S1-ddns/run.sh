@@ -28,6 +28,7 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-ap-northeast-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 region="$AWS_DEFAULT_REGION"
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib/restart.sh"
 aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 fail() { echo "S1 FAILED: $*" >&2; exit 1; }
 dnsq() { python3 "$here/../lib/dnsq.py" "$NIWA_DNS_ADDR" "$@"; }
@@ -281,6 +282,14 @@ PY
 
 [ "$(aws dynamodb describe-table --table-name DDNS --query 'Table.[KeySchema[0].AttributeName,ProvisionedThroughput.ReadCapacityUnits]')" = "$(printf 'InstanceId\t4')" ] ||
   fail "table DDNS: $(aws dynamodb describe-table --table-name DDNS --query 'Table.[KeySchema[0].AttributeName,ProvisionedThroughput.ReadCapacityUnits]')"
+
+# With a restart point (scenarios/lib/restart.sh; `go test` restarts niwa
+# here with --data-dir), what follows runs on the restarted niwa: the rule,
+# the function and its permission, the zones, table DDNS, the records and
+# the running instance were all set up before it.
+niwa_restart "EventBridge rule, DDNS function, zones and records, table DDNS, the running instance"
+expect "$private_name" A "A $private_ip" "$vpc"
+expect "$public_name" A "A $public_ip"
 
 # 8. A second instance, private only, tagged ZONE=<another private zone
 # of the VPC>: its A record goes to that zone (and the VPC's DHCP domain),

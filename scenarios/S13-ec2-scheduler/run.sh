@@ -30,6 +30,7 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${A
 aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
 fail() { echo "S13 FAILED: $*" >&2; exit 1; }
 here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib/restart.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 suffix="$(date +%s)$$"
@@ -119,6 +120,10 @@ aws ec2 create-tags --resources "$scheduled" --tags "Key=$tag,Value=0800;1800;ut
 aws ec2 stop-instances --instance-ids "$scheduled" >/dev/null
 wait_state "$scheduled" stopped
 echo "instances: $scheduled (scheduled, stopped), $other (not scheduled)"
+
+# With a restart point (scenarios/lib/restart.sh; `go test` restarts niwa
+# here with --data-dir), what follows runs on the restarted niwa.
+niwa_restart "the stack (role, function, table, rule, permission), the clock at 07:5x, the two instances"
 
 # 3. Through 08:00: the rule fires at 07:55 (nothing due) and 08:00
 # (start).

@@ -75,7 +75,9 @@ aws apigateway put-method-response --rest-api-id "$api" --resource-id "$res" --h
 aws apigateway put-integration-response --rest-api-id "$api" --resource-id "$res" --http-method GET \
   --status-code 200 --selection-pattern "" >/dev/null
 # What the console does when it wires the integration: let API Gateway
-# invoke the function.
+# invoke the function. A CLI user adds it (on AWS and on niwa, which
+# checks the function policy: without it the call is 500 "Internal server
+# error").
 account="$(aws sts get-caller-identity --query Account)"
 aws lambda add-permission --function-name "$fn" --statement-id apigateway-s18 --action lambda:InvokeFunction \
   --principal apigateway.amazonaws.com --source-arn "arn:aws:execute-api:$region:$account:$api/*/GET/rows" >/dev/null

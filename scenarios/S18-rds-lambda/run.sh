@@ -3,16 +3,20 @@
 # with two private subnets, a DB subnet group over them, a security group
 # for the database that lets the function's group in on 3306, a MySQL RDS
 # instance (a real MariaDB server niwa runs); a table with rows created
-# with the mysql client; a Python Lambda in the VPC's subnets with
+# by a loader function in that group; a Python Lambda in the VPC's subnets with
 # AWSLambdaVPCAccessExecutionRole whose zip bundles pymysql (copied from
 # Debian's python3-pymysql, as a user copies a pip install into the zip)
-# returns the row for event["key"] as JSON.
+# returns the row for event["key"] as JSON. A function in a security
+# group the database's group does not name cannot connect: its connect
+# times out, as on AWS.
 #
 # Notes: the instance's endpoint name (<id>.<hash>.<region>.rds.localhost)
 # is answered by niwa's DNS server; Lambda processes use the machine's
 # resolver, so the script resolves the name through niwa's DNS and hands
-# the function the address with the name (docs/rds.md). Security groups
-# are recorded, not enforced on database connections (docs/rds.md).
+# the function the address with the name (docs/rds.md). The instance is
+# not publicly accessible, so the machine's own mysql client (outside the
+# VPC) cannot reach it: the table is loaded by a second function in the
+# allowed group (docs/rds.md, "Endpoints").
 set -euo pipefail
 AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://localhost:4566}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
@@ -24,7 +28,6 @@ az2="${region}c"
 [ "$region" = us-east-1 ] && az2="${region}b"
 pymysql_dir="${PYMYSQL_DIR:-/usr/lib/python3/dist-packages/pymysql}"
 [ -d "$pymysql_dir" ] || fail "pymysql not found at $pymysql_dir (apt-get install python3-pymysql)"
-command -v mysql >/dev/null || fail "the mysql client is missing (apt-get install mariadb-server)"
 
 # Network: VPC, two private subnets, security groups.
 vpc="$(aws ec2 create-vpc --cidr-block 10.10.0.0/16 --query Vpc.VpcId)"
@@ -58,53 +61,39 @@ echo "endpoint $host:$port"
 addr="$(python3 "$here/../lib/dnsq.py" "$NIWA_DNS_ADDR" "$host" A | awk '$1 == "A" {print $2}')"
 [ "$addr" = 127.0.0.1 ] || fail "niwa's DNS answers $host with '$addr'"
 
-mysql --no-defaults -h "$addr" -P "$port" -uadmin -p"$password" shop <<'SQL'
-CREATE TABLE items (id VARCHAR(32) PRIMARY KEY, name VARCHAR(64), price DECIMAL(8,2));
-INSERT INTO items VALUES ('k1', 'teapot', 24.50), ('k2', 'kettle', 39.00), ('k3', 'cup', 6.25);
-SQL
-echo "table items has $(mysql --no-defaults -h "$addr" -P "$port" -uadmin -p"$password" -N -B shop -e 'SELECT count(*) FROM items') rows"
-
 # The function: pymysql bundled in the zip.
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/pkg"
-cp -r "$pymysql_dir" "$work/pkg/pymysql"
-cat >"$work/pkg/lambda_function.py" <<'PY'
-import json, os
-import pymysql
-
-def lambda_handler(event, context):
-    conn = pymysql.connect(host=os.environ["DB_ADDRESS"], port=int(os.environ["DB_PORT"]),
-                           user=os.environ["DB_USER"], password=os.environ["DB_PASSWORD"],
-                           database=os.environ["DB_NAME"], connect_timeout=5,
-                           cursorclass=pymysql.cursors.DictCursor)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT id, name, price FROM items WHERE id = %s", (event["key"],))
-            row = cur.fetchone()
-    finally:
-        conn.close()
-    if row is None:
-        return {"statusCode": 404, "body": json.dumps({"error": "no item " + event["key"]})}
-    row["price"] = str(row["price"])
-    return {"statusCode": 200, "body": json.dumps(row)}
-PY
-(cd "$work/pkg" && python3 -c 'import os, zipfile
-with zipfile.ZipFile("../fn.zip", "w", zipfile.ZIP_DEFLATED) as z:
-    for root, _, files in os.walk("."):
-        for f in files:
-            if not f.endswith(".pyc"):
-                z.write(os.path.join(root, f))')
+. "$here/../lib/s18_function.sh"
+s18_function_zip "$work"
 
 role_arn="$(aws iam create-role --role-name s18-lambda-vpc --assume-role-policy-document \
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}' \
   --query Role.Arn)"
 aws iam attach-role-policy --role-name s18-lambda-vpc \
   --policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole
+fn_env="Variables={DB_HOST=$host,DB_ADDRESS=$addr,DB_PORT=$port,DB_USER=admin,DB_PASSWORD=$password,DB_NAME=shop}"
 aws lambda create-function --function-name s18-items --runtime python3.12 --handler lambda_function.lambda_handler \
   --role "$role_arn" --zip-file "fileb://$work/fn.zip" --timeout 20 \
-  --vpc-config "SubnetIds=$sub_a,$sub_b,SecurityGroupIds=$sg_fn" \
-  --environment "Variables={DB_HOST=$host,DB_ADDRESS=$addr,DB_PORT=$port,DB_USER=admin,DB_PASSWORD=$password,DB_NAME=shop}" >/dev/null
+  --vpc-config "SubnetIds=$sub_a,$sub_b,SecurityGroupIds=$sg_fn" --environment "$fn_env" >/dev/null
+# The loader: same zip, same group, its own handler.
+aws lambda create-function --function-name s18-load --runtime python3.12 --handler setup.handler \
+  --role "$role_arn" --zip-file "fileb://$work/fn.zip" --timeout 20 \
+  --vpc-config "SubnetIds=$sub_a,$sub_b,SecurityGroupIds=$sg_fn" --environment "$fn_env" >/dev/null
+# A function in another group of the VPC, which the database's group does not name.
+sg_other="$(aws ec2 create-security-group --vpc-id "$vpc" --group-name other-sg --description "Not allowed to the database" --query GroupId)"
+aws lambda create-function --function-name s18-outsider --runtime python3.12 --handler lambda_function.lambda_handler \
+  --role "$role_arn" --zip-file "fileb://$work/fn.zip" --timeout 20 \
+  --vpc-config "SubnetIds=$sub_a,$sub_b,SecurityGroupIds=$sg_other" --environment "$fn_env" >/dev/null
 aws lambda wait function-active-v2 --function-name s18-items
+aws lambda wait function-active-v2 --function-name s18-load
+aws lambda wait function-active-v2 --function-name s18-outsider
+
+aws lambda invoke --function-name s18-load --payload '{"sql": [
+  "CREATE TABLE items (id VARCHAR(32) PRIMARY KEY, name VARCHAR(64), price DECIMAL(8,2))",
+  "INSERT INTO items VALUES (\"k1\", \"teapot\", 24.50), (\"k2\", \"kettle\", 39.00), (\"k3\", \"cup\", 6.25)",
+  "SELECT count(*) FROM items"]}' "$work/load.json" >/dev/null
+[ "$(cat "$work/load.json")" = "[[3]]" ] || fail "loading the table: $(cat "$work/load.json")"
+echo "table items has 3 rows"
 
 invoke() {
   aws lambda invoke --function-name s18-items \
@@ -122,5 +111,12 @@ PY
 got="$(invoke nope)"
 echo "nope -> $got"
 python3 -c 'import json,sys; assert json.loads(sys.argv[1])["statusCode"] == 404' "$got" || fail "missing key: $got"
+
+# Outside the allowed group: the connection is never answered, and
+# pymysql's connect timeout (5 s) ends it.
+aws lambda invoke --function-name s18-outsider --payload '{"key": "k1"}' "$work/outsider.json" >"$work/outsider.meta"
+echo "outsider -> $(cat "$work/outsider.json")"
+grep -q Unhandled "$work/outsider.meta" && grep -q "timed out" "$work/outsider.json" \
+  || fail "a function outside the database's security group connected: $(cat "$work/outsider.meta" "$work/outsider.json")"
 
 echo "S18 OK"

@@ -16,6 +16,6 @@ func TestScenarioS19VPC(t *testing.T) {
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "curl", "curl", "--version")
 	framework.RequireClient(t, "python3", "python3", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S19-vpc")
 }

@@ -12,6 +12,6 @@ import (
 func TestScenarioS2EC2Restart(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S2-ec2-restart")
 }

@@ -13,6 +13,6 @@ import (
 func TestScenarioS3CloudTrailAthena(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S3-cloudtrail-athena")
 }

@@ -15,7 +15,7 @@ func TestScenarioS7SAML(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "go toolchain", "go", "version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	var extra []string
 	for _, kv := range os.Environ() {
 		// The script builds its IdP helper with the Go toolchain.

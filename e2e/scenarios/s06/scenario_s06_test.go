@@ -19,6 +19,6 @@ func TestScenarioS6CloudFrontSignedURLs(t *testing.T) {
 	framework.RequireClient(t, "openssl", "openssl", "version")
 	framework.RequireClient(t, "python3", "python3", "--version")
 	framework.RequireClient(t, "curl", "curl", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S6-cloudfront-signed-urls", "NIWA_DNS_ADDR="+n.DNSAddr)
 }

@@ -15,6 +15,6 @@ func TestScenarioS14TTL0(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "python3", "python3", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S14-ttl0", "NIWA_DNS_ADDR="+n.DNSAddr)
 }

@@ -13,6 +13,6 @@ func TestScenarioS8PresignedUrls(t *testing.T) {
 	t.Parallel()
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "curl", "curl", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S8-presigned-urls")
 }

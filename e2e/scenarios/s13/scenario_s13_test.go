@@ -17,6 +17,6 @@ func TestScenarioS13EC2Scheduler(t *testing.T) {
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "python3 with boto3", "python3", "-c", "import boto3")
 	framework.RequireClient(t, "curl", "curl", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S13-ec2-scheduler")
 }

@@ -20,6 +20,6 @@ func TestScenarioS15LoadBalancers(t *testing.T) {
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "python3", "python3", "--version")
 	framework.RequireClient(t, "curl", "curl", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S15-load-balancers", "NIWA_DNS_ADDR="+n.DNSAddr)
 }

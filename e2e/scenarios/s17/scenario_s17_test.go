@@ -15,6 +15,6 @@ func TestScenarioS17KMS(t *testing.T) {
 	framework.RequireClient(t, "aws CLI", "aws", "--version")
 	framework.RequireClient(t, "openssl", "openssl", "version")
 	framework.RequireClient(t, "python3", "python3", "--version")
-	n := framework.StartBinary(t)
+	n := framework.StartBinary(t, "--iam-enforcement", "on")
 	framework.RunScenario(t, n, "S17-kms")
 }

@@ -1,6 +1,7 @@
 package acm
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -11,6 +12,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +23,7 @@ import (
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ca"
+	"github.com/niwa-cloud/niwa/internal/mail"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
@@ -465,5 +470,121 @@ func TestKeyPairServesTLS(t *testing.T) {
 	}
 	if len(pair.Certificate) != 3 {
 		t.Fatalf("chain of %d certificates, want leaf, intermediate, root", len(pair.Certificate))
+	}
+}
+
+// sentMail records what ACM mails.
+type sentMail struct {
+	mu  sync.Mutex
+	got []mail.Message
+}
+
+func (s *sentMail) SendMail(_ context.Context, m mail.Message) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, m)
+	return "", nil
+}
+
+func (s *sentMail) all() []mail.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]mail.Message{}, s.got...)
+}
+
+var approvalLink = regexp.MustCompile(`\((http://[^)\s]+` + regexp.QuoteMeta(ApprovalsPath) + `\?[^)\s]+)\)`)
+
+// TestEmailValidationMail: an EMAIL request mails AWS's approval request
+// to the five addresses of each validation domain; the link's page (GET)
+// shows the request without approving it, POSTing it validates that
+// domain, and the certificate is issued once every domain is; a link
+// with a wrong context approves nothing; ResendValidationEmail mails the
+// same link again.
+func TestEmailValidationMail(t *testing.T) {
+	h := servicetest.New(t, "acm")
+	authority, err := ca.New(h.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := &sentMail{}
+	a := New(Options{Store: h.Store(), CA: authority, Clock: h.Clock, Mail: sent, Endpoint: func() string { return "http://niwa.test:4566" }})
+	out, err := a.RequestCertificate(h.Ctx(), &acmapi.RequestCertificateRequest{DomainName: ptr.To("api.example.net"),
+		SubjectAlternativeNames: []string{"www.example.net"}, ValidationMethod: ptr.To("EMAIL"),
+		DomainValidationOptions: []acmapi.DomainValidationOption{{DomainName: ptr.To("api.example.net"), ValidationDomain: ptr.To("example.net")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *out.CertificateArn
+	msgs := sent.all()
+	if len(msgs) != 10 {
+		t.Fatalf("want 5 mails per domain, got %d", len(msgs))
+	}
+	links := map[string]string{}
+	for _, m := range msgs {
+		if len(m.To) != 1 || m.From != mailFrom || m.Region != h.Region || !strings.HasPrefix(m.Subject, "Certificate request for ") {
+			t.Fatalf("mail %+v", m)
+		}
+		if !strings.Contains(m.Text, "We received a request to issue an SSL/TLS certificate for api.example.net.") ||
+			!strings.Contains(m.Text, "Certificate Identifier: "+arn[strings.LastIndex(arn, "/")+1:]) ||
+			!strings.Contains(m.Text, "AWS account ID: "+h.Account) {
+			t.Fatalf("body %s", m.Text)
+		}
+		l := approvalLink.FindStringSubmatch(m.Text)
+		if l == nil || !strings.HasPrefix(l[1], "http://niwa.test:4566/") {
+			t.Fatalf("no approval link in %s", m.Text)
+		}
+		links[strings.TrimPrefix(m.Subject, "Certificate request for ")] = l[1]
+	}
+	if msgs[0].To[0] != "admin@example.net" || msgs[5].To[0] != "admin@www.example.net" || len(links) != 2 {
+		t.Fatalf("recipients %v %v, links %v", msgs[0].To, msgs[5].To, links)
+	}
+	call := func(method, link string) (int, string) {
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		a.HTTP().ServeHTTP(rec, httptest.NewRequest(method, u.RequestURI(), nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := call("GET", links["api.example.net"]); code != 200 || !strings.Contains(body, "I Approve") || !strings.Contains(body, "api.example.net") {
+		t.Fatalf("approval page: %d %s", code, body)
+	}
+	if d := describe(t, a, h, arn); *d.Status != statusPending {
+		t.Fatalf("GET approved: %s", *d.Status)
+	}
+	forged := strings.Replace(links["api.example.net"], "context=", "context=0", 1)
+	if code, _ := call("POST", forged); code != 404 {
+		t.Fatalf("forged context: %d", code)
+	}
+	if code, body := call("POST", links["api.example.net"]); code != 200 || !strings.Contains(body, "Success") {
+		t.Fatalf("approve: %d %s", code, body)
+	}
+	d := describe(t, a, h, arn)
+	if *d.Status != statusPending || *d.DomainValidationOptions[0].ValidationStatus != validationSuccess || *d.DomainValidationOptions[1].ValidationStatus != validationPending {
+		t.Fatalf("after one domain: %s %+v", *d.Status, d.DomainValidationOptions)
+	}
+	if _, err := a.ResendValidationEmail(h.Ctx(), &acmapi.ResendValidationEmailRequest{CertificateArn: &arn,
+		Domain: ptr.To("www.example.net"), ValidationDomain: ptr.To("www.example.net")}); err != nil {
+		t.Fatal(err)
+	}
+	again := sent.all()[10:]
+	if len(again) != 5 || approvalLink.FindStringSubmatch(again[0].Text)[1] != links["www.example.net"] {
+		t.Fatalf("resent %+v", again)
+	}
+	_, err = a.ResendValidationEmail(h.Ctx(), &acmapi.ResendValidationEmailRequest{CertificateArn: &arn,
+		Domain: ptr.To("www.example.net"), ValidationDomain: ptr.To("example.net")})
+	wantCode(t, err, "InvalidDomainValidationOptionsException")
+	_, err = a.ResendValidationEmail(h.Ctx(), &acmapi.ResendValidationEmailRequest{CertificateArn: &arn,
+		Domain: ptr.To("api.example.net"), ValidationDomain: ptr.To("example.net")})
+	wantCode(t, err, "InvalidStateException")
+	if code, _ := call("POST", links["www.example.net"]); code != 200 {
+		t.Fatalf("approve second: %d", code)
+	}
+	if d := describe(t, a, h, arn); *d.Status != statusIssued {
+		t.Fatalf("after both: %s", *d.Status)
+	}
+	if code, _ := call("POST", links["www.example.net"]); code != 409 {
+		t.Fatalf("approving an issued certificate: %d", code)
 	}
 }

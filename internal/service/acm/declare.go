@@ -25,7 +25,7 @@ func (a *ACM) Declare() kit.Declaration {
 		},
 		Tags: kit.TagLookup(a.Tags),
 		Routes: []kit.Route{
-			{Name: "acm", Match: func(r *http.Request) bool { return r.URL.Path == ApprovePath }, Handler: a.HTTP()},
+			{Name: "acm", Match: func(r *http.Request) bool { return r.URL.Path == ApprovePath || r.URL.Path == ApprovalsPath }, Handler: a.HTTP()},
 		},
 	}
 }

@@ -124,6 +124,9 @@ func (a *ACM) RequestCertificate(ctx *request.Context, in *acmapi.RequestCertifi
 				return err
 			}
 		}
+		if err := newApprovals(tx, &c, ctx.Account, ctx.Region, id); err != nil {
+			return err
+		}
 		return certs.Put(tx, scope(ctx), c, id)
 	})
 	if err != nil {
@@ -131,20 +134,10 @@ func (a *ACM) RequestCertificate(ctx *request.Context, in *acmapi.RequestCertifi
 	}
 	if existing != "" {
 		arn = existing
+	} else {
+		for _, v := range c.Validations {
+			a.sendValidationMail(ctx, c, v, ctx.Account, ctx.Region)
+		}
 	}
 	return &acmapi.RequestCertificateResponse{CertificateArn: ptr.To(arn)}, nil
-}
-
-// ResendValidationEmail is accepted for email-validated certificates
-// pending validation: niwa's "mail" is the approve endpoint, so nothing
-// is sent again.
-func (a *ACM) ResendValidationEmail(ctx *request.Context, in *acmapi.ResendValidationEmailRequest) (*acmapi.ResendValidationEmailOutput, error) {
-	c, err := a.load(ctx, in.CertificateArn)
-	if err != nil {
-		return nil, err
-	}
-	if c.Status != statusPending || c.Method != methodEmail {
-		return nil, acmapi.ErrInvalidStateException.New("Certificate %s is not in a valid state for resending validation email.", c.ARN)
-	}
-	return &acmapi.ResendValidationEmailOutput{}, nil
 }

@@ -22,6 +22,7 @@ import (
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -43,6 +44,21 @@ type Options struct {
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Functions Functions
+	// Services serves AWS service integrations (nil: they fail with 500).
+	Services Services
+	// Permissions is the function policy check (nil: not checked).
+	Permissions Permissions
+	// Signatures verifies AWS_IAM methods' callers (nil: a signed call
+	// is let through unverified).
+	Signatures Signatures
+	// Logs receives access and execution logs (nil: not written).
+	Logs LogWriter
+	// Bus receives the stages' CloudWatch metrics (nil: none).
+	Bus *events.Bus
+	// Firewall is AWS WAF for stages with a web ACL (nil: none).
+	Firewall Firewall
+	// LoadBalancers are the network load balancers VPC links reach.
+	LoadBalancers LoadBalancers
 }
 
 // APIGateway implements the API Gateway API; bind it with
@@ -52,6 +68,20 @@ type APIGateway struct {
 	clock clock.Clock
 	log   *slog.Logger
 	fns   Functions
+	// services and perms: see Options.
+	services Services
+	perms    Permissions
+	sigs     Signatures
+	logs     LogWriter
+	bus      *events.Bus
+	firewall Firewall
+	lbs      LoadBalancers
+
+	// cache is the stages' response cache.
+	cache *stageCache
+	// canaryCount counts each stage's requests for the canary split.
+	cmu         sync.Mutex
+	canaryCount map[string]int64
 
 	// buckets are the token buckets of usage plan throttles, per plan and
 	// key: rate state rebuilt empty (full) after a restart, as a new
@@ -71,14 +101,15 @@ func New(o Options) *APIGateway {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, buckets: map[string]*bucket{},
+	return &APIGateway{store: o.Store, clock: o.Clock, log: o.Log, fns: o.Functions, services: o.Services, perms: o.Permissions, sigs: o.Signatures,
+		logs: o.Logs, bus: o.Bus, firewall: o.Firewall, lbs: o.LoadBalancers, cache: newStageCache(), canaryCount: map[string]int64{}, buckets: map[string]*bucket{},
 		authCache: map[string]authEntry{}}
 }
 
 // Build makes the service from what the platform gives it, without
 // Lambda (the server wires Lambda through Options when it has one).
 func Build(d kit.Deps) (kit.Declaration, error) {
-	return New(Options{Store: d.Store, Clock: d.Clock, Log: d.Log}).Declare(), nil
+	return New(Options{Store: d.Store, Clock: d.Clock, Log: d.Log, Bus: d.Bus}).Declare(), nil
 }
 
 // restAPI is one REST API with its resource tree.
@@ -106,6 +137,28 @@ type docVersion struct {
 type deployment struct {
 	Deployment apigatewayapi.Deployment
 	Resources  map[string]apigatewayapi.Resource
+	// Snapshot marks a deployment that also took the API's authorizers,
+	// models, validators and gateway responses (deployments stored
+	// before it read them from the API as it is).
+	Snapshot         bool
+	Authorizers      map[string]apigatewayapi.Authorizer
+	Models           map[string]apigatewayapi.ModelShape
+	Validators       map[string]apigatewayapi.RequestValidator
+	GatewayResponses map[string]apigatewayapi.GatewayResponse
+}
+
+// snapshot is a deployment of the API as it is now.
+func snapshot(d apigatewayapi.Deployment, a *restAPI) deployment {
+	return deployment{Deployment: d, Resources: a.Resources, Snapshot: true, Authorizers: a.Authorizers,
+		Models: a.Models, Validators: a.Validators, GatewayResponses: a.GatewayResponses}
+}
+
+// apply makes a the API as deployed: what the stage serves.
+func (d deployment) apply(a *restAPI) {
+	if !d.Snapshot {
+		return
+	}
+	a.Authorizers, a.Models, a.Validators, a.GatewayResponses = d.Authorizers, d.Models, d.Validators, d.GatewayResponses
 }
 
 // location is where an API id lives, for the data plane.
@@ -126,6 +179,25 @@ var (
 type usagePlan struct {
 	Plan apigatewayapi.UsagePlan
 	Keys []string
+	// QuotaStart is the start of the quota's initial period (RFC 3339),
+	// the one its offset is subtracted from.
+	QuotaStart string
+}
+
+// quotaStart is the initial period's start of a quota set at now.
+func quotaStart(q *apigatewayapi.QuotaSettings, now time.Time) string {
+	if q == nil {
+		return ""
+	}
+	return periodStart(ptr.Deref(q.Period), now.UTC()).Format(time.RFC3339)
+}
+
+// checkQuotaOffset refuses an offset outside [0, limit).
+func checkQuotaOffset(q *apigatewayapi.QuotaSettings) error {
+	if off := ptr.Deref(q.Offset); off < 0 || (off > 0 && off >= ptr.Deref(q.Limit)) {
+		return apigatewayapi.ErrBadRequestException.New("Quota offset must be a non-negative integer less than the quota limit")
+	}
+	return nil
 }
 
 // newID is an id as API Gateway makes them: 10 lowercase alphanumerics.
@@ -546,9 +618,6 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 			return nil, apigatewayapi.ErrBadRequestException.New("Enumeration value for HttpMethod must be non-empty")
 		}
 	}
-	if t == "AWS_PROXY" && lambdaFunction(ptr.Deref(in.Uri)) == "" {
-		return nil, apigatewayapi.ErrBadRequestException.New("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.")
-	}
 	pass := ptr.Deref(in.PassthroughBehavior)
 	if pass == "" {
 		pass = "WHEN_NO_MATCH"
@@ -557,12 +626,19 @@ func (s *APIGateway) PutIntegration(ctx *request.Context, in *apigatewayapi.PutI
 	if timeout == 0 {
 		timeout = 29000
 	}
+	conn := ptr.Deref(in.ConnectionType)
+	if conn == "" {
+		conn = "INTERNET"
+	}
 	integ := apigatewayapi.Integration{Type: &t, HttpMethod: in.IntegrationHttpMethod, Uri: in.Uri,
-		ConnectionType: ptr.To("INTERNET"), Credentials: in.Credentials, RequestParameters: in.RequestParameters,
+		ConnectionType: &conn, ConnectionId: in.ConnectionId, Credentials: in.Credentials, RequestParameters: in.RequestParameters,
 		RequestTemplates: in.RequestTemplates, PassthroughBehavior: &pass, ContentHandling: in.ContentHandling,
 		TimeoutInMillis: &timeout, CacheNamespace: in.ResourceId, CacheKeyParameters: in.CacheKeyParameters, TlsConfig: in.TlsConfig}
 	if integ.CacheKeyParameters == nil {
 		integ.CacheKeyParameters = []string{}
+	}
+	if err := checkIntegration(&integ); err != nil {
+		return nil, err
 	}
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
 		return methodOf(a, ptr.Deref(in.ResourceId), ptr.Deref(in.HttpMethod), func(m *apigatewayapi.Method) error {
@@ -631,15 +707,32 @@ func (s *APIGateway) CreateDeployment(ctx *request.Context, in *apigatewayapi.Cr
 		if a.Deployments == nil {
 			a.Deployments = map[string]deployment{}
 		}
-		a.Deployments[id] = deployment{Deployment: d, Resources: a.Resources}
+		a.Deployments[id] = snapshot(d, a)
 		if name := ptr.Deref(in.StageName); name != "" {
 			if a.Stages == nil {
 				a.Stages = map[string]apigatewayapi.Stage{}
 			}
 			st, ok := a.Stages[name]
+			if cs := in.CanarySettings; cs != nil {
+				// A canary release: the new deployment serves the canary's
+				// share of an existing stage, whose own deployment stays.
+				if !ok {
+					return errNoStage()
+				}
+				st.CanarySettings = &apigatewayapi.CanarySettings{DeploymentId: &id, PercentTraffic: ptr.To(ptr.Deref(cs.PercentTraffic)),
+					StageVariableOverrides: cs.StageVariableOverrides, UseStageCache: ptr.To(ptr.Deref(cs.UseStageCache))}
+				st.LastUpdatedDate = &now
+				a.Stages[name] = st
+				return nil
+			}
 			if !ok {
 				st = apigatewayapi.Stage{StageName: &name, CreatedDate: &now, Description: in.StageDescription,
 					CacheClusterEnabled: ptr.To(false), TracingEnabled: ptr.To(ptr.Deref(in.TracingEnabled))}
+			}
+			if in.CacheClusterEnabled != nil || in.CacheClusterSize != nil {
+				if err := setCacheCluster(&st, in.CacheClusterEnabled, in.CacheClusterSize); err != nil {
+					return err
+				}
 			}
 			st.DeploymentId, st.LastUpdatedDate = &id, &now
 			if in.Variables != nil {
@@ -687,11 +780,19 @@ func (s *APIGateway) CreateStage(ctx *request.Context, in *apigatewayapi.CreateS
 	}
 	now := ctx.Now().UTC().Truncate(time.Second)
 	st := apigatewayapi.Stage{StageName: &name, DeploymentId: in.DeploymentId, Description: in.Description,
-		Variables: in.Variables, CacheClusterEnabled: ptr.To(ptr.Deref(in.CacheClusterEnabled)),
-		TracingEnabled: ptr.To(ptr.Deref(in.TracingEnabled)), Tags: in.Tags, CreatedDate: &now, LastUpdatedDate: &now}
+		Variables: in.Variables, TracingEnabled: ptr.To(ptr.Deref(in.TracingEnabled)), Tags: in.Tags, CreatedDate: &now, LastUpdatedDate: &now,
+		CanarySettings: in.CanarySettings}
+	if err := setCacheCluster(&st, in.CacheClusterEnabled, in.CacheClusterSize); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, ptr.Deref(in.RestApiId), func(a *restAPI) error {
 		if _, ok := a.Deployments[ptr.Deref(in.DeploymentId)]; !ok {
 			return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
+		}
+		if cs := in.CanarySettings; cs != nil && ptr.Deref(cs.DeploymentId) != "" {
+			if _, ok := a.Deployments[*cs.DeploymentId]; !ok {
+				return apigatewayapi.ErrNotFoundException.New("Invalid Deployment identifier specified")
+			}
 		}
 		if _, ok := a.Stages[name]; ok {
 			return apigatewayapi.ErrConflictException.New("Stage already exists")
@@ -721,6 +822,7 @@ func (s *APIGateway) GetStage(ctx *request.Context, in *apigatewayapi.GetStageRe
 	if !ok {
 		return nil, errNoStage()
 	}
+	s.describeStage(ctx, ptr.Deref(in.RestApiId), &st)
 	return &st, nil
 }
 
@@ -731,6 +833,7 @@ func (s *APIGateway) GetStages(ctx *request.Context, in *apigatewayapi.GetStages
 	}
 	out := &apigatewayapi.Stages{Item: []apigatewayapi.Stage{}}
 	for _, st := range a.Stages {
+		s.describeStage(ctx, ptr.Deref(in.RestApiId), &st)
 		out.Item = append(out.Item, st)
 	}
 	sort.Slice(out.Item, func(i, j int) bool { return *out.Item[i].StageName < *out.Item[j].StageName })
@@ -760,6 +863,10 @@ func (s *APIGateway) Reset() error {
 	s.amu.Lock()
 	defer s.amu.Unlock()
 	s.authCache = map[string]authEntry{}
+	s.cache.reset()
+	s.cmu.Lock()
+	s.canaryCount = map[string]int64{}
+	s.cmu.Unlock()
 	return nil
 }
 
@@ -796,6 +903,12 @@ func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateS
 				}
 				continue
 			}
+			if handled, err := s.patchStage(ctx, a, &st, op, path, p.Value); handled || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if op != "replace" {
 				return apigatewayapi.ErrBadRequestException.New("Invalid patch operation specified. Must be one of: [replace]")
 			}
@@ -814,17 +927,19 @@ func (s *APIGateway) UpdateStage(ctx *request.Context, in *apigatewayapi.UpdateS
 				}
 				st.DeploymentId = p.Value
 			default:
-				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /clientCertificateId, /variables/{name}]", path)
+				return apigatewayapi.ErrBadRequestException.New("Invalid patch path '%s' specified for op 'replace'. Must be one of: [/description, /deploymentId, /clientCertificateId, /variables/{name}, /cacheClusterEnabled, /cacheClusterSize, /tracingEnabled, /accessLogSettings/*, /canarySettings/*, /{resourcePath}/{method}/{setting}]", path)
 			}
 		}
 		now := ctx.Now().UTC().Truncate(time.Second)
 		st.LastUpdatedDate = &now
 		a.Stages[*st.StageName] = st
 		out = st
+		s.describeStage(ctx, ptr.Deref(in.RestApiId), &out)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.forgetStageBuckets(ptr.Deref(in.RestApiId), ptr.Deref(in.StageName))
 	return &out, nil
 }

@@ -186,6 +186,12 @@ func (e *env) build(integ func(resource string) *apigatewayapi.PutIntegrationReq
 	return b
 }
 
+// redeploy deploys the API to its "test" stage again.
+func (e *env) redeploy(api string) {
+	e.t.Helper()
+	must[*apigatewayapi.Deployment](e.t)(e.s.CreateDeployment(e.h.Ctx(), &apigatewayapi.CreateDeploymentRequest{RestApiId: &api, StageName: ptr.To("test")}))
+}
+
 func (e *env) do(method, url string, body string, header map[string]string) (int, string, http.Header) {
 	e.t.Helper()
 	return e.serveReq(e.request(method, url, body, header))

@@ -317,8 +317,11 @@ func (s *APIGateway) runAuthorizer(c *call, au apigatewayapi.Authorizer) (authRe
 	if err != nil {
 		return authResult{}, &errAuthorizerConfig
 	}
-	integ := apigatewayapi.Integration{Uri: au.AuthorizerUri, TimeoutInMillis: ptr.To(int32(10000))}
-	out, fnErr, gerr := s.invokeFunction(c, &integ, payload)
+	// The function is invoked with the authorizer's credentials, or as
+	// API Gateway when its policy allows the authorizer's source ARN.
+	integ := apigatewayapi.Integration{Uri: au.AuthorizerUri, TimeoutInMillis: ptr.To(int32(10000)), Credentials: au.AuthorizerCredentials}
+	src := "arn:aws:execute-api:" + c.loc.Region + ":" + c.loc.Account + ":" + c.apiID + "/authorizers/" + ptr.Deref(au.Id)
+	out, fnErr, gerr := s.invokeFunction(c, &integ, src, payload)
 	if gerr != nil {
 		return authResult{}, &errAuthorizerConfig
 	}

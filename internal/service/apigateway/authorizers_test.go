@@ -263,3 +263,29 @@ func TestAuthorizerAPIKey(t *testing.T) {
 		t.Fatalf("key from the authorizer: %d %s", s, b)
 	}
 }
+
+// TestAuthorizerFunctionPolicy: an authorizer's function is invoked only
+// when its policy allows API Gateway for the authorizer's source ARN
+// (arn:aws:execute-api:<region>:<account>:<api>/authorizers/<id>);
+// otherwise the call is 500 {"message":null}.
+func TestAuthorizerFunctionPolicy(t *testing.T) {
+	e := newEnv(t)
+	e.fns.reply = allowAll
+	perms := &fakePermissions{allowed: map[string]bool{}}
+	e.s.perms = perms
+	api, id := e.authAPI(apigatewayapi.CreateAuthorizerRequest{Name: ptr.To("tok"), Type: ptr.To("TOKEN"),
+		IdentitySource: ptr.To("method.request.header.Authorization"), AuthorizerResultTtlInSeconds: ptr.To(int32(0))})
+	url := "http://" + api + ".execute-api.localhost/test/items/7"
+	h := map[string]string{"Authorization": "allow"}
+	if s, body, _ := e.do("GET", url, "", h); s != 500 || body != `{"message":null}` || len(e.fns.payloads) != 0 {
+		t.Fatalf("without permission: %d %s", s, body)
+	}
+	src := "arn:aws:execute-api:us-east-1:" + e.h.Ctx().Account + ":" + api + "/authorizers/" + id
+	if len(perms.asked) != 1 || perms.asked[0] != src {
+		t.Fatalf("asked %v, want %s", perms.asked, src)
+	}
+	perms.allowed[src] = true
+	if s, body, _ := e.do("GET", url, "", h); s != 200 {
+		t.Fatalf("with permission: %d %s", s, body)
+	}
+}

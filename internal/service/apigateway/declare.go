@@ -32,7 +32,8 @@ func (s *APIGateway) Declare() kit.Declaration {
 		Routes: []kit.Route{
 			{Name: "apigateway-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
-		Reset: s.Reset,
+		Reset:     s.Reset,
+		Resources: s.cfnResources(),
 		NotImplemented: kit.Reasons{}.Add("SDK generation runs AWS's code generators (Java, JavaScript, "+
 			"Android, iOS, Ruby) over the API; niwa does not ship them, and clients call a stage's invoke URL directly",
 			"GetSdk", "GetSdkType", "GetSdkTypes"),

@@ -10,6 +10,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/ptr"
 
 	"github.com/niwa-cloud/niwa/internal/servicetest"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // TestInvokeRoute: the declared raw route takes invoke URLs (by host and
@@ -22,6 +23,13 @@ func TestInvokeRoute(t *testing.T) {
 		t.Fatalf("%d routes", len(d.Routes))
 	}
 	route := d.Routes[0]
+	// Only ids of REST APIs are claimed: HTTP APIs (apigatewayv2) take
+	// the others.
+	if err := h.Store().Update(func(tx storage.Tx) error {
+		return index.Put(tx, storage.Scope{}, location{Account: h.Account, Region: h.Region}, "abcde12345")
+	}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		host, path       string
 		invoke           bool
@@ -35,6 +43,8 @@ func TestInvokeRoute(t *testing.T) {
 		{"localhost:4566", "/restapis", false, "", "", ""},
 		{"localhost:4566", "/restapis/abcde12345/prod/_user_request_x", false, "", "", ""},
 		{"bucket.s3.localhost:4566", "/prod/a", false, "", "", ""},
+		{"zzzzz12345.execute-api.localhost:4566", "/prod/a", false, "", "", ""},
+		{"localhost:4566", "/restapis/zzzzz12345/prod/_user_request_/a", false, "", "", ""},
 	} {
 		r := httptest.NewRequest("GET", "http://"+tc.host+tc.path, nil)
 		if got := route.Match(r); got != tc.invoke {

@@ -79,8 +79,18 @@ func (s *APIGateway) target(r *http.Request) (api, stage, path string, ok bool) 
 	return s.domainTarget(r)
 }
 
+// isInvoke claims the invoke requests of REST APIs only: REST and HTTP
+// API ids share one namespace, and apigatewayv2's route (after this one)
+// answers the others.
 func (s *APIGateway) isInvoke(r *http.Request) bool {
-	_, _, _, ok := s.target(r)
+	api, _, _, ok := s.target(r)
+	if !ok {
+		return false
+	}
+	_ = s.store.View(func(tx storage.Tx) error {
+		_, ok, _ = index.Get(tx, storage.Scope{}, api)
+		return nil
+	})
 	return ok
 }
 
@@ -99,6 +109,8 @@ type gatewayError struct {
 	null bool
 	// detail is $context.error.validationErrorString.
 	detail string
+	// answered marks a refusal already written (WAF's custom response).
+	answered bool
 }
 
 var (
@@ -130,6 +142,10 @@ const integrationTemplate = `{"message": $context.error.messageString}`
 // gateway response for its type (or DEFAULT_4XX/DEFAULT_5XX) when there
 // is one, AWS's default otherwise.
 func (s *APIGateway) writeGatewayError(w http.ResponseWriter, c *call, e gatewayError) {
+	if e.answered {
+		return
+	}
+	c.errorMessage, c.errorType = e.message, e.typ
 	msg, _ := json.Marshal(e.message)
 	if e.null {
 		msg = []byte("null")
@@ -205,19 +221,37 @@ type call struct {
 	// principalId and context; usageKey the API key it named.
 	authorizer map[string]any
 	usageKey   string
+	// integrationLatency and integrationStatus are what the integration
+	// took and answered ($context.integrationLatency, .integrationStatus).
+	integrationLatency time.Duration
+	integrationStatus  int
+	// execLog are the execution log lines of the call.
+	execLog []string
+	// invoker is the verified signer of an AWS_IAM method's call.
+	invoker *Invoker
+	// canary is set when the call went to the stage's canary.
+	canary bool
+	// integrated is set once the integration ran; cacheUsed when the
+	// stage cache was consulted, cacheHit when it answered.
+	integrated, cacheUsed, cacheHit bool
+	// errorMessage and errorType are the gateway error answered, if any.
+	errorMessage, errorType string
 }
 
 func (s *APIGateway) invokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{r: r, reqID: awsid.UUID(), now: s.clock.Now().UTC()}
-		if e, ok := s.serve(w, c); !ok {
-			s.writeGatewayError(w, c, e)
+		cw := &captureWriter{ResponseWriter: w}
+		start := time.Now()
+		if e, ok := s.serve(cw, c); !ok {
+			s.writeGatewayError(cw, c, e)
 		}
+		s.finish(c, cw, time.Since(start))
 	})
 }
 
 // serve answers an invoke, or returns the gateway error to answer.
-func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) {
+func (s *APIGateway) serve(w *captureWriter, c *call) (gatewayError, bool) {
 	apiID, stageName, path, _ := s.target(c.r)
 	c.apiID = apiID
 	unescaped, err := url.PathUnescape(path)
@@ -242,10 +276,29 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errUnknownStage, false
 	}
 	c.stage = st
-	dep, ok := c.api.Deployments[ptr.Deref(st.DeploymentId)]
+	if e, ok := s.inspect(w, c); !ok {
+		return e, false
+	}
+	depID := ptr.Deref(st.DeploymentId)
+	if cs := st.CanarySettings; cs != nil && ptr.Deref(cs.DeploymentId) != "" &&
+		s.toCanary(stageKey(apiID, stageName), ptr.Deref(cs.PercentTraffic)) {
+		// The canary: its deployment, the stage's variables with the
+		// canary's overrides.
+		depID, c.canary = *cs.DeploymentId, true
+		vars := map[string]string{}
+		for k, v := range st.Variables {
+			vars[k] = v
+		}
+		for k, v := range cs.StageVariableOverrides {
+			vars[k] = v
+		}
+		c.stage.Variables = vars
+	}
+	dep, ok := c.api.Deployments[depID]
 	if !ok {
 		return errUnknownStage, false
 	}
+	dep.apply(&c.api)
 	res, params, ok := match(dep.Resources, c.path)
 	if !ok {
 		return errMissingToken, false
@@ -258,11 +311,16 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		}
 	}
 	c.method = m
+	if !s.methodThrottle(c) {
+		return errThrottled, false
+	}
 	if e, ok := c.checkResourcePolicy(); !ok {
 		return e, false
 	}
-	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" && c.r.Header.Get("Authorization") == "" && c.r.URL.Query().Get("X-Amz-Signature") == "" {
-		return errMissingToken, false
+	if ptr.Deref(m.AuthorizationType) == "AWS_IAM" {
+		if e, ok := s.checkIAM(c); !ok {
+			return e, false
+		}
 	}
 	if ptr.Deref(m.AuthorizationType) == "CUSTOM" {
 		if e, ok := s.authorize(c); !ok {
@@ -280,7 +338,80 @@ func (s *APIGateway) serve(w http.ResponseWriter, c *call) (gatewayError, bool) 
 		return errTooLarge, false
 	}
 	c.body = body
-	return s.integrate(w, c)
+	key, ttl, e, ok := s.cacheLookup(w, c)
+	if !ok {
+		return e, false
+	}
+	if c.cacheHit {
+		return gatewayError{}, true
+	}
+	if key != "" {
+		w.keep = &recorder{header: http.Header{}}
+	}
+	e, ok = s.integrate(w, c)
+	if ok && key != "" && w.keep != nil && w.status/100 == 2 {
+		s.cache.put(stageKey(c.apiID, ptr.Deref(c.stage.StageName)), key,
+			cacheEntry{expires: c.now.Add(ttl), status: w.status, header: w.Header().Clone(), body: w.keep.body.Bytes()}, c.now)
+	}
+	return e, ok
+}
+
+// cacheLookup consults the stage cache for a method with caching
+// enabled (GET methods by default once the stage has a cache): a hit is
+// answered here (c.cacheHit); a miss returns the entry's key and TTL for
+// the response to be stored. A client's Cache-Control: max-age=0
+// invalidates the entry when authorized (execute-api:InvalidateCache, or
+// the method does not require authorization); otherwise the method's
+// unauthorizedCacheControlHeaderStrategy decides: FAIL_WITH_403 refuses,
+// the others ignore the header.
+func (s *APIGateway) cacheLookup(w *captureWriter, c *call) (string, time.Duration, gatewayError, bool) {
+	if !ptr.Deref(c.stage.CacheClusterEnabled) {
+		return "", 0, gatewayError{}, true
+	}
+	if c.canary && (c.stage.CanarySettings == nil || !ptr.Deref(c.stage.CanarySettings.UseStageCache)) {
+		return "", 0, gatewayError{}, true
+	}
+	set, _ := c.settings()
+	enabled := c.r.Method == http.MethodGet // GET methods by default
+	if set.CachingEnabled != nil {
+		enabled = *set.CachingEnabled
+	}
+	ttl := time.Duration(ptr.Deref(set.CacheTtlInSeconds)) * time.Second
+	if set.CacheTtlInSeconds == nil {
+		ttl = 300 * time.Second
+	}
+	if !enabled || ttl <= 0 {
+		return "", 0, gatewayError{}, true
+	}
+	c.cacheUsed = true
+	sk, key := stageKey(c.apiID, ptr.Deref(c.stage.StageName)), c.cacheKey()
+	if wantsInvalidation(c.r) {
+		authorized := !ptr.Deref(set.RequireAuthorizationForCacheControl) || (c.invoker != nil && c.invoker.CanInvalidate)
+		if authorized {
+			s.cache.invalidate(sk, key)
+			return key, ttl, gatewayError{}, true
+		}
+		if ptr.Deref(set.UnauthorizedCacheControlHeaderStrategy) == "FAIL_WITH_403" {
+			who := "anonymous"
+			if c.invoker != nil {
+				who = c.invoker.ARN
+			}
+			return "", 0, gatewayError{typ: "ACCESS_DENIED", status: 403, kind: "AccessDeniedException", template: capitalMessageTemplate,
+				message: "User: " + who + " is not authorized to perform: execute-api:InvalidateCache on resource: " + maskedARN(c.methodARN(), c.loc.Account)}, false
+		}
+	}
+	e, ok := s.cache.get(sk, key, c.now)
+	if !ok {
+		return key, ttl, gatewayError{}, true
+	}
+	c.cacheHit = true
+	for k, v := range e.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	w.WriteHeader(e.status)
+	_, _ = w.Write(e.body)
+	return "", 0, gatewayError{}, true
 }
 
 // integrate validates the request and runs the method's integration.
@@ -292,13 +423,16 @@ func (s *APIGateway) integrate(w http.ResponseWriter, c *call) (gatewayError, bo
 	if integ == nil {
 		return errNotConfigured, false
 	}
+	c.integrated = ptr.Deref(integ.Type) != "MOCK"
 	switch ptr.Deref(integ.Type) {
 	case "MOCK":
 		return s.mock(w, c, integ)
 	case "AWS_PROXY":
 		return s.lambdaProxy(w, c, integ)
 	case "AWS":
-		return s.lambdaCustom(w, c, integ)
+		return s.awsIntegration(w, c, integ)
+	case "HTTP":
+		return s.httpIntegration(w, c, integ)
 	case "HTTP_PROXY":
 		return s.httpProxy(w, c, integ)
 	}
@@ -456,9 +590,14 @@ func (s *APIGateway) allow(p *usagePlan, keyID string, now time.Time) bool {
 		// each second's worth of rate.
 		burst = max(rate, 1)
 	}
+	return s.takeToken(*p.Plan.Id+"/"+keyID, rate, burst, now)
+}
+
+// takeToken takes a token from the bucket under key (refilled at rate a
+// second up to burst), false when it is empty.
+func (s *APIGateway) takeToken(key string, rate, burst float64, now time.Time) bool {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
-	key := *p.Plan.Id + "/" + keyID
 	b, ok := s.buckets[key]
 	if !ok {
 		b = &bucket{tokens: burst, last: now}
@@ -499,7 +638,12 @@ func (s *APIGateway) countQuota(sc storage.Scope, p *usagePlan, keyID string, no
 			if err != nil {
 				return err
 			}
-			if n >= int64(ptr.Deref(q.Limit)) {
+			limit := int64(ptr.Deref(q.Limit))
+			if start == p.QuotaStart {
+				// The initial period: the offset is already used.
+				limit -= int64(ptr.Deref(q.Offset))
+			}
+			if n >= limit {
 				return nil
 			}
 			if err := quotas.Put(tx, sc, n+1, *p.Plan.Id, keyID, start); err != nil {
@@ -559,6 +703,10 @@ func (c *call) query() (map[string]string, map[string][]string) {
 // contextVars is $context as mapping templates see it.
 func (c *call) contextVars() map[string]any {
 	identity := map[string]any{"sourceIp": sourceIP(c.r), "userAgent": c.r.UserAgent()}
+	if c.invoker != nil {
+		identity["caller"], identity["user"] = c.invoker.UserID, c.invoker.UserID
+		identity["userArn"], identity["accountId"], identity["accessKey"] = c.invoker.ARN, c.invoker.Account, c.invoker.AccessKey
+	}
 	if c.apiKey != nil {
 		identity["apiKey"] = ptr.Deref(c.apiKey.Value)
 		identity["apiKeyId"] = ptr.Deref(c.apiKey.Id)
@@ -625,13 +773,14 @@ func (s *APIGateway) mock(w http.ResponseWriter, c *call, integ *apigatewayapi.I
 			status = sel.StatusCode.String()
 		}
 	}
-	return s.respond(w, c, integ, status, "", "")
+	return s.respondWith(w, c, integ, status, "", nil, nil)
 }
 
 // respond selects the integration response whose selectionPattern
 // matches selector (a status code, or a Lambda error message), falling
 // back to the one without a pattern, and renders its template over body.
-func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration, selector, errorMessage, body string) (gatewayError, bool) {
+func (s *APIGateway) respondWith(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration, selector, errorMessage string, raw []byte, header http.Header) (gatewayError, bool) {
+	body := string(raw)
 	keys := make([]string, 0, len(integ.IntegrationResponses))
 	for k := range integ.IntegrationResponses {
 		keys = append(keys, k)
@@ -641,7 +790,7 @@ func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayap
 	// error message, and only when it failed; the others against the
 	// integration's status code.
 	target, matching := selector, true
-	if ptr.Deref(integ.Type) == "AWS" {
+	if ptr.Deref(integ.Type) == "AWS" && lambdaFunction(ptr.Deref(integ.Uri)) != "" {
 		target, matching = errorMessage, errorMessage != ""
 	}
 	var def, hit *apigatewayapi.IntegrationResponse
@@ -679,13 +828,7 @@ func (s *APIGateway) respond(w http.ResponseWriter, c *call, integ *apigatewayap
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("x-amzn-RequestId", c.reqID)
-	for k, v := range chosen.ResponseParameters {
-		if name, ok := strings.CutPrefix(k, "method.response.header."); ok {
-			if lit, ok := strings.CutPrefix(v, "'"); ok {
-				w.Header().Set(name, strings.TrimSuffix(lit, "'"))
-			}
-		}
-	}
+	c.responseParameters(w, chosen.ResponseParameters, header, raw)
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, out)
 	return gatewayError{}, true
@@ -744,18 +887,41 @@ func isText(ct string) bool {
 	return ct == "" || strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "xml") || strings.Contains(ct, "x-www-form-urlencoded")
 }
 
-func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, payload []byte) ([]byte, string, *gatewayError) {
+func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, sourceARN string, payload []byte) ([]byte, string, *gatewayError) {
 	fn := lambdaFunction(ptr.Deref(integ.Uri))
 	if fn == "" || s.fns == nil {
 		return nil, "", &errInternal
 	}
-	timeout := time.Duration(ptr.Deref(integ.TimeoutInMillis)) * time.Millisecond
-	if timeout <= 0 {
-		timeout = 29 * time.Second
+	if role := ptr.Deref(integ.Credentials); role != "" {
+		// With credentials API Gateway calls Lambda's Invoke as the role:
+		// the role's policies decide, not the function's.
+		resp, gerr := s.callService(c, integ, ServiceRequest{Account: c.loc.Account, Region: c.loc.Region, Role: role,
+			Service: "lambda", Path: "/2015-03-31/functions/" + fn + "/invocations", Method: http.MethodPost,
+			Header: http.Header{"X-Amz-Invocation-Type": {"RequestResponse"}}, Body: payload})
+		if gerr != nil {
+			return nil, "", gerr
+		}
+		if resp.Status/100 != 2 {
+			c.logf("Execution failed due to configuration error: Lambda answered %d: %s", resp.Status, resp.Body)
+			return nil, "", &errInternal
+		}
+		return resp.Body, resp.Header.Get("X-Amz-Function-Error"), nil
 	}
-	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(c.r.Context(), integrationTimeout(integ))
 	defer cancel()
+	if s.perms != nil {
+		// Without credentials API Gateway invokes as itself: only a
+		// function policy statement for apigateway.amazonaws.com with a
+		// matching aws:SourceArn lets it.
+		ok, err := s.perms.AllowsInvoke(ctx, fn, sourceARN, c.loc.Account)
+		if err != nil || !ok {
+			c.logf("Execution failed due to configuration error: Invalid permissions on Lambda function")
+			return nil, "", &errInternal
+		}
+	}
+	start := time.Now()
 	out, fnErr, err := s.fns.Invoke(ctx, fn, payload)
+	c.integrationLatency = time.Since(start)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, "", &errTimeout
@@ -766,6 +932,14 @@ func (s *APIGateway) invokeFunction(c *call, integ *apigatewayapi.Integration, p
 	return out, fnErr, nil
 }
 
+// sourceARN is the aws:SourceArn API Gateway invokes integration
+// functions with: the method's ARN with the resource's path template
+// (arn:aws:execute-api:<region>:<account>:<api>/<stage>/<VERB>/<resource path>).
+func (c *call) sourceARN() string {
+	return "arn:aws:execute-api:" + c.loc.Region + ":" + c.loc.Account + ":" + c.apiID + "/" +
+		ptr.Deref(c.stage.StageName) + "/" + c.r.Method + ptr.Deref(c.resource.Path)
+}
+
 // lambdaProxy passes the request to the function as a proxy event and
 // answers what it returns; anything but the response contract is a 502.
 func (s *APIGateway) lambdaProxy(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
@@ -773,7 +947,7 @@ func (s *APIGateway) lambdaProxy(w http.ResponseWriter, c *call, integ *apigatew
 	if err != nil {
 		return errInternal, false
 	}
-	out, fnErr, gerr := s.invokeFunction(c, integ, payload)
+	out, fnErr, gerr := s.invokeFunction(c, integ, c.sourceARN(), payload)
 	if gerr != nil {
 		return *gerr, false
 	}
@@ -828,7 +1002,7 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	out, fnErr, gerr := s.invokeFunction(c, integ, payload)
+	out, fnErr, gerr := s.invokeFunction(c, integ, c.sourceARN(), payload)
 	if gerr != nil {
 		return *gerr, false
 	}
@@ -843,18 +1017,14 @@ func (s *APIGateway) lambdaCustom(w http.ResponseWriter, c *call, integ *apigate
 			errorMessage = fnErr
 		}
 	}
-	return s.respond(w, c, integ, "", errorMessage, string(out))
+	return s.respondWith(w, c, integ, "", errorMessage, out, nil)
 }
 
 // httpProxy forwards the request to the integration's URI (its {name}
 // placeholders filled from path parameters) and answers what it answers.
 func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigatewayapi.Integration) (gatewayError, bool) {
-	target := ptr.Deref(integ.Uri)
-	for k, v := range c.pathParams {
-		target = strings.ReplaceAll(target, "{"+k+"}", v)
-		target = strings.ReplaceAll(target, "{"+k+"+}", v)
-	}
-	u, err := url.Parse(target)
+	m := c.requestParameters(integ)
+	u, err := url.Parse(fillPath(ptr.Deref(integ.Uri), m, c.pathParams))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return errInternal, false
 	}
@@ -864,12 +1034,18 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 		}
 		u.RawQuery += c.r.URL.RawQuery
 	}
+	if len(m.query) > 0 {
+		q := u.Query()
+		for k, vs := range m.query {
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+	}
 	method := ptr.Deref(integ.HttpMethod)
 	if method == "" || method == "ANY" {
 		method = c.r.Method
 	}
-	timeout := time.Duration(ptr.Deref(integ.TimeoutInMillis)) * time.Millisecond
-	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(c.r.Context(), integrationTimeout(integ))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(c.body))
 	if err != nil {
@@ -880,7 +1056,16 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 			req.Header[k] = v
 		}
 	}
-	resp, err := s.backendClient(c, integ).Do(req)
+	for k, v := range m.header {
+		req.Header[k] = v
+	}
+	client, ok := s.client(c, integ, u)
+	if !ok {
+		return errInternal, false
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	c.integrationLatency = time.Since(start)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return errTimeout, false
@@ -888,6 +1073,7 @@ func (s *APIGateway) httpProxy(w http.ResponseWriter, c *call, integ *apigateway
 		return errIntegration, false
 	}
 	defer func() { _ = resp.Body.Close() }()
+	c.integrationStatus = resp.StatusCode
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}

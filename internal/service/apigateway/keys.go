@@ -97,6 +97,9 @@ func (s *APIGateway) CreateUsagePlan(ctx *request.Context, in *apigatewayapi.Cre
 		if ptr.Deref(q.Limit) < 0 {
 			return nil, apigatewayapi.ErrBadRequestException.New("Quota limit should be a non-negative integer")
 		}
+		if err := checkQuotaOffset(q); err != nil {
+			return nil, err
+		}
 	}
 	id := newID()
 	p := apigatewayapi.UsagePlan{Id: &id, Name: in.Name, Description: in.Description, ApiStages: in.ApiStages,
@@ -114,7 +117,7 @@ func (s *APIGateway) CreateUsagePlan(ctx *request.Context, in *apigatewayapi.Cre
 				return apigatewayapi.ErrNotFoundException.New("Invalid stage identifier specified")
 			}
 		}
-		return plans.Put(tx, scope(ctx), usagePlan{Plan: p}, id)
+		return plans.Put(tx, scope(ctx), usagePlan{Plan: p, QuotaStart: quotaStart(p.Quota, ctx.Now())}, id)
 	})
 	if err != nil {
 		return nil, err

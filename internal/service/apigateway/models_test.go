@@ -84,6 +84,12 @@ func TestModelsAndValidators(t *testing.T) {
 	}
 	must[*apigatewayapi.RequestValidator](t)(e.s.UpdateRequestValidator(ctx, &apigatewayapi.UpdateRequestValidatorRequest{RestApiId: api, RequestValidatorId: all.Id,
 		PatchOperations: ops(patch("replace", "/validateRequestBody", "false"))}))
+	// The stage serves its deployment's validators: the change needs a
+	// deployment, as on AWS.
+	if s, body, _ := e.do("POST", url+"?q=1", `{"name": "rex"}`, hdr); s != 400 {
+		t.Errorf("body validation off, not deployed: %d %s", s, body)
+	}
+	e.redeploy(*api)
 	if s, body, _ := e.do("POST", url+"?q=1", `{"name": "rex"}`, hdr); s != 200 {
 		t.Errorf("body validation off: %d %s", s, body)
 	}

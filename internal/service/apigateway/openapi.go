@@ -264,6 +264,10 @@ func (s *APIGateway) applyDefinition(ctx *request.Context, apiID string, doc map
 	if schemes == nil {
 		schemes = obj(obj(doc["components"])["securitySchemes"])
 	}
+	authorizers, err := s.importAuthorizers(ctx, apiID, schemes)
+	if err != nil {
+		return err
+	}
 	// Paths, shortest first so parents exist before their children.
 	paths := obj(doc["paths"])
 	keys := sortedKeys(paths)
@@ -279,7 +283,7 @@ func (s *APIGateway) applyDefinition(ctx *request.Context, apiID string, doc map
 			if !ok {
 				continue
 			}
-			if err := s.importOperation(ctx, apiID, resID, verb, obj(item[verbKey]), schemes, validators, defaultValidator); err != nil {
+			if err := s.importOperation(ctx, apiID, resID, verb, obj(item[verbKey]), schemes, authorizers, validators, defaultValidator); err != nil {
 				return err
 			}
 		}
@@ -354,7 +358,7 @@ func (s *APIGateway) ensureResource(ctx *request.Context, apiID, path string) (s
 	return cur, nil
 }
 
-func (s *APIGateway) importOperation(ctx *request.Context, apiID, resID, verb string, op map[string]any, schemes map[string]any, validators map[string]string, defaultValidator string) error {
+func (s *APIGateway) importOperation(ctx *request.Context, apiID, resID, verb string, op map[string]any, schemes map[string]any, authorizers, validators map[string]string, defaultValidator string) error {
 	id := &apiID
 	in := &apigatewayapi.PutMethodRequest{RestApiId: id, ResourceId: &resID, HttpMethod: &verb, AuthorizationType: ptr.To("NONE"),
 		OperationName: nil, RequestParameters: map[string]bool{}}
@@ -377,6 +381,9 @@ func (s *APIGateway) importOperation(ctx *request.Context, apiID, resID, verb st
 			}
 			if str(sc["x-amazon-apigateway-authtype"]) == "awsSigv4" {
 				in.AuthorizationType = ptr.To("AWS_IAM")
+			}
+			if id, ok := authorizers[name]; ok {
+				in.AuthorizationType, in.AuthorizerId = ptr.To("CUSTOM"), ptr.To(id)
 			}
 		}
 	}
@@ -433,6 +440,17 @@ func (s *APIGateway) importOperation(ctx *request.Context, apiID, resID, verb st
 	}
 	if c := str(integ["credentials"]); c != "" {
 		pi.Credentials = &c
+	}
+	if c := str(integ["connectionType"]); c != "" {
+		pi.ConnectionType = ptr.To(strings.ToUpper(c))
+	}
+	if c := str(integ["connectionId"]); c != "" {
+		pi.ConnectionId = &c
+	}
+	if ks, ok := integ["cacheKeyParameters"].([]any); ok {
+		for _, k := range ks {
+			pi.CacheKeyParameters = append(pi.CacheKeyParameters, str(k))
+		}
 	}
 	if _, err := s.PutIntegration(ctx, pi); err != nil {
 		return err
@@ -529,6 +547,7 @@ func exportDoc(a restAPI, resources map[string]apigatewayapi.Resource, stage, re
 		doc["swagger"], doc["host"], doc["basePath"], doc["schemes"] = "2.0", host, "/"+stage, []any{"https"}
 	}
 	keyNeeded := false
+	usedAuthorizers := map[string]apigatewayapi.Authorizer{}
 	paths := map[string]any{}
 	for _, r := range sortedResources(resources) {
 		if len(r.ResourceMethods) == 0 {
@@ -571,9 +590,17 @@ func exportDoc(a restAPI, resources map[string]apigatewayapi.Resource, stage, re
 				responses[code] = map[string]any{"description": code + " response"}
 			}
 			op["responses"] = responses
+			var sec []any
 			if ptr.Deref(m.ApiKeyRequired) {
 				keyNeeded = true
-				op["security"] = []any{map[string]any{"api_key": []any{}}}
+				sec = append(sec, map[string]any{"api_key": []any{}})
+			}
+			if au, ok := a.Authorizers[ptr.Deref(m.AuthorizerId)]; ok && ptr.Deref(m.AuthorizationType) == "CUSTOM" {
+				usedAuthorizers[ptr.Deref(au.Name)] = au
+				sec = append(sec, map[string]any{ptr.Deref(au.Name): []any{}})
+			}
+			if len(sec) > 0 {
+				op["security"] = sec
 			}
 			if withInteg && m.MethodIntegration != nil {
 				op["x-amazon-apigateway-integration"] = exportIntegration(m.MethodIntegration)
@@ -597,6 +624,9 @@ func exportDoc(a restAPI, resources map[string]apigatewayapi.Resource, stage, re
 	security := map[string]any{}
 	if keyNeeded {
 		security["api_key"] = map[string]any{"type": "apiKey", "name": "x-api-key", "in": "header"}
+	}
+	for name, au := range usedAuthorizers {
+		security[name] = exportAuthorizer(au)
 	}
 	if oas3 {
 		comp := map[string]any{"schemas": schemas}
@@ -670,6 +700,12 @@ func exportIntegration(i *apigatewayapi.Integration) map[string]any {
 	if c := ptr.Deref(i.Credentials); c != "" {
 		out["credentials"] = c
 	}
+	if ptr.Deref(i.ConnectionType) == "VPC_LINK" {
+		out["connectionType"], out["connectionId"] = "VPC_LINK", ptr.Deref(i.ConnectionId)
+	}
+	if len(i.CacheKeyParameters) > 0 {
+		out["cacheKeyParameters"] = i.CacheKeyParameters
+	}
 	responses := map[string]any{}
 	for code, r := range i.IntegrationResponses {
 		key := ptr.Deref(r.SelectionPattern)
@@ -693,4 +729,88 @@ func exportIntegration(i *apigatewayapi.Integration) map[string]any {
 
 func patchOp(op, path, value string) apigatewayapi.PatchOperation {
 	return apigatewayapi.PatchOperation{Op: &op, Path: &path, Value: &value}
+}
+
+// importAuthorizers creates the Lambda authorizers security schemes
+// declare with x-amazon-apigateway-authorizer (one of the same name is
+// reused on a merge), by scheme name.
+func (s *APIGateway) importAuthorizers(ctx *request.Context, apiID string, schemes map[string]any) (map[string]string, error) {
+	out := map[string]string{}
+	existing := map[string]string{}
+	if a, err := s.view(ctx, apiID); err == nil {
+		for id, au := range a.Authorizers {
+			existing[ptr.Deref(au.Name)] = id
+		}
+	}
+	for _, name := range sortedKeys(schemes) {
+		sc := obj(schemes[name])
+		ext := obj(sc["x-amazon-apigateway-authorizer"])
+		if ext == nil {
+			continue
+		}
+		if id, ok := existing[name]; ok {
+			out[name] = id
+			continue
+		}
+		typ := strings.ToUpper(str(ext["type"]))
+		in := &apigatewayapi.CreateAuthorizerRequest{RestApiId: &apiID, Name: ptr.To(name), Type: &typ}
+		if typ == "COGNITO_USER_POOLS" {
+			for _, arn := range asList(ext["providerARNs"]) {
+				in.ProviderARNs = append(in.ProviderARNs, str(arn))
+			}
+		}
+		if v := str(ext["authorizerUri"]); v != "" {
+			in.AuthorizerUri = &v
+		}
+		if v := str(ext["authorizerCredentials"]); v != "" {
+			in.AuthorizerCredentials = &v
+		}
+		src := str(ext["identitySource"])
+		if src == "" && typ == "TOKEN" && str(sc["in"]) == "header" && str(sc["name"]) != "" {
+			// A token authorizer's header is the scheme's own.
+			src = "method.request.header." + str(sc["name"])
+		}
+		if src != "" {
+			in.IdentitySource = &src
+		}
+		if v := str(ext["identityValidationExpression"]); v != "" {
+			in.IdentityValidationExpression = &v
+		}
+		if ttl, err := strconv.Atoi(str(ext["authorizerResultTtlInSeconds"])); err == nil {
+			in.AuthorizerResultTtlInSeconds = ptr.To(int32(ttl))
+		}
+		au, err := s.CreateAuthorizer(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = *au.Id
+	}
+	return out, nil
+}
+
+// exportAuthorizer is a Lambda authorizer as a security scheme with
+// x-amazon-apigateway-authorizer.
+func exportAuthorizer(au apigatewayapi.Authorizer) map[string]any {
+	ext := map[string]any{"type": strings.ToLower(ptr.Deref(au.Type))}
+	if v := ptr.Deref(au.AuthorizerUri); v != "" {
+		ext["authorizerUri"] = v
+	}
+	if v := ptr.Deref(au.AuthorizerCredentials); v != "" {
+		ext["authorizerCredentials"] = v
+	}
+	if v := ptr.Deref(au.IdentitySource); v != "" {
+		ext["identitySource"] = v
+	}
+	if v := ptr.Deref(au.IdentityValidationExpression); v != "" {
+		ext["identityValidationExpression"] = v
+	}
+	if au.AuthorizerResultTtlInSeconds != nil {
+		ext["authorizerResultTtlInSeconds"] = *au.AuthorizerResultTtlInSeconds
+	}
+	header := "Unused"
+	if h, ok := strings.CutPrefix(ptr.Deref(au.IdentitySource), "method.request.header."); ok && !strings.Contains(h, ",") {
+		header = h
+	}
+	return map[string]any{"type": "apiKey", "name": header, "in": "header",
+		"x-amazon-apigateway-authtype": "custom", "x-amazon-apigateway-authorizer": ext}
 }

@@ -185,3 +185,75 @@ func TestTestInvokeMethod(t *testing.T) {
 	_, err := e.s.TestInvokeMethod(ctx, &apigatewayapi.TestInvokeMethodRequest{RestApiId: &b.api, ResourceId: &b.item, HttpMethod: ptr.To("PATCH")})
 	wantCode(t, err, apigatewayapi.ErrNotFoundException, "Invalid Method identifier specified")
 }
+
+// TestImportPrivateIntegration: an x-amazon-apigateway-integration's
+// connectionType, connectionId and cacheKeyParameters are imported and
+// exported again.
+func TestImportPrivateIntegration(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	def := `{"openapi": "3.0.1", "info": {"title": "private"}, "paths": {"/p": {"get": {"responses": {"200": {"description": "ok"}},
+	  "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "GET", "uri": "http://nlb.internal:8080/p",
+	    "connectionType": "VPC_LINK", "connectionId": "${stageVariables.link}", "cacheKeyParameters": ["method.request.querystring.q"]}}}}}`
+	api := must[*apigatewayapi.RestApi](t)(e.s.ImportRestApi(ctx, &apigatewayapi.ImportRestApiRequest{Body: []byte(def)}))
+	res := must[*apigatewayapi.Resources](t)(e.s.GetResources(ctx, &apigatewayapi.GetResourcesRequest{RestApiId: api.Id, Embed: []string{"methods"}}))
+	var integ *apigatewayapi.Integration
+	for _, r := range res.Items {
+		if ptr.Deref(r.Path) == "/p" {
+			integ = r.ResourceMethods["GET"].MethodIntegration
+		}
+	}
+	if integ == nil || ptr.Deref(integ.ConnectionType) != "VPC_LINK" || ptr.Deref(integ.ConnectionId) != "${stageVariables.link}" ||
+		len(integ.CacheKeyParameters) != 1 {
+		t.Fatalf("integration %+v", integ)
+	}
+	must[*apigatewayapi.Deployment](t)(e.s.CreateDeployment(ctx, &apigatewayapi.CreateDeploymentRequest{RestApiId: api.Id, StageName: ptr.To("v1")}))
+	out := must[*apigatewayapi.ExportResponse](t)(e.s.GetExport(ctx, &apigatewayapi.GetExportRequest{RestApiId: api.Id, StageName: ptr.To("v1"),
+		ExportType: ptr.To("oas30"), Parameters: map[string]string{"extensions": "integrations"}}))
+	if b := string(out.Body); !strings.Contains(b, `"connectionType":"VPC_LINK"`) && !strings.Contains(b, `"connectionType": "VPC_LINK"`) {
+		t.Fatalf("export %s", b)
+	}
+}
+
+// TestImportAuthorizers: a security scheme with
+// x-amazon-apigateway-authorizer becomes a Lambda authorizer, and the
+// operations that name it use it (CUSTOM); a token authorizer's identity
+// source defaults to the scheme's header.
+func TestImportAuthorizers(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	uri := "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:auth/invocations"
+	def := `{"swagger": "2.0", "info": {"title": "authz"},
+	  "securityDefinitions": {"tok": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "custom",
+	    "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": "` + uri + `", "authorizerResultTtlInSeconds": 60}}},
+	  "paths": {"/me": {"get": {"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+	    "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}, "responses": {"default": {"statusCode": "200"}}}}}}}`
+	api := must[*apigatewayapi.RestApi](t)(e.s.ImportRestApi(ctx, &apigatewayapi.ImportRestApiRequest{Body: []byte(def)}))
+	aus := must[*apigatewayapi.Authorizers](t)(e.s.GetAuthorizers(ctx, &apigatewayapi.GetAuthorizersRequest{RestApiId: api.Id}))
+	if len(aus.Items) != 1 || ptr.Deref(aus.Items[0].Type) != "TOKEN" || ptr.Deref(aus.Items[0].IdentitySource) != "method.request.header.Authorization" ||
+		ptr.Deref(aus.Items[0].AuthorizerResultTtlInSeconds) != 60 {
+		t.Fatalf("authorizers %+v", aus.Items)
+	}
+	res := must[*apigatewayapi.Resources](t)(e.s.GetResources(ctx, &apigatewayapi.GetResourcesRequest{RestApiId: api.Id, Embed: []string{"methods"}}))
+	for _, r := range res.Items {
+		if ptr.Deref(r.Path) == "/me" {
+			m := r.ResourceMethods["GET"]
+			if ptr.Deref(m.AuthorizationType) != "CUSTOM" || ptr.Deref(m.AuthorizerId) != ptr.Deref(aus.Items[0].Id) {
+				t.Fatalf("method %+v", m)
+			}
+		}
+	}
+	// Exported with extensions, the authorizer comes back as its scheme
+	// and imports again.
+	must[*apigatewayapi.Deployment](t)(e.s.CreateDeployment(ctx, &apigatewayapi.CreateDeploymentRequest{RestApiId: api.Id, StageName: ptr.To("v1")}))
+	out := must[*apigatewayapi.ExportResponse](t)(e.s.GetExport(ctx, &apigatewayapi.GetExportRequest{RestApiId: api.Id, StageName: ptr.To("v1"),
+		ExportType: ptr.To("swagger"), Parameters: map[string]string{"extensions": "integrations"}}))
+	if !strings.Contains(string(out.Body), "x-amazon-apigateway-authorizer") {
+		t.Fatalf("export %s", out.Body)
+	}
+	again := must[*apigatewayapi.RestApi](t)(e.s.ImportRestApi(ctx, &apigatewayapi.ImportRestApiRequest{Body: out.Body}))
+	if got := must[*apigatewayapi.Authorizers](t)(e.s.GetAuthorizers(ctx, &apigatewayapi.GetAuthorizersRequest{RestApiId: again.Id})); len(got.Items) != 1 ||
+		ptr.Deref(got.Items[0].IdentitySource) != "method.request.header.Authorization" {
+		t.Fatalf("round trip %+v", got.Items)
+	}
+}

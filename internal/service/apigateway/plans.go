@@ -264,6 +264,15 @@ func (s *APIGateway) UpdateUsagePlan(ctx *request.Context, in *apigatewayapi.Upd
 			if ptr.Deref(q.Limit) < 0 {
 				return apigatewayapi.ErrBadRequestException.New("Quota limit should be a non-negative integer")
 			}
+			if err := checkQuotaOffset(q); err != nil {
+				return err
+			}
+		}
+		for _, op := range in.PatchOperations {
+			if strings.HasPrefix(ptr.Deref(op.Path), "/quota") {
+				// A changed quota starts a new initial period for its offset.
+				p.QuotaStart = quotaStart(p.Plan.Quota, ctx.Now())
+			}
 		}
 		out = p.Plan
 		return plans.Put(tx, scope(ctx), p, *p.Plan.Id)

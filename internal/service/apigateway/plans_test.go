@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"testing"
+	"time"
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -146,4 +147,31 @@ func FuzzParseKeyCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuotaOffset: a quota's offset is subtracted from its limit in the
+// initial period only.
+func TestQuotaOffset(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.s.CreateUsagePlan(e.h.Ctx(), &apigatewayapi.CreateUsagePlanRequest{Name: ptr.To("bad"),
+		Quota: &apigatewayapi.QuotaSettings{Limit: ptr.To(int32(3)), Offset: ptr.To(int32(3)), Period: ptr.To("DAY")}})
+	wantCode(t, err, apigatewayapi.ErrBadRequestException, "offset")
+	url, value, _ := e.keyed(nil, &apigatewayapi.QuotaSettings{Limit: ptr.To(int32(3)), Offset: ptr.To(int32(2)), Period: ptr.To("DAY")})
+	h := map[string]string{"x-api-key": value}
+	count := func() int {
+		n := 0
+		for range 5 {
+			if s, _, _ := e.do("GET", url, "", h); s == 200 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("initial period allowed %d, want 3-2", n)
+	}
+	e.h.Clock.Advance(24 * time.Hour)
+	if n := count(); n != 3 {
+		t.Fatalf("next period allowed %d, want 3", n)
+	}
 }

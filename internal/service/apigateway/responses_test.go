@@ -57,6 +57,7 @@ func TestGatewayResponses(t *testing.T) {
 		}, "GET", nil, 403, `{"oops": "Forbidden"}`, ""},
 	} {
 		tc.setup()
+		e.redeploy(b.api)
 		u := url
 		if tc.method == "PUT" {
 			u = "http://" + b.api + ".execute-api.localhost/test/"
@@ -68,6 +69,13 @@ func TestGatewayResponses(t *testing.T) {
 		if tc.hdr != "" && (h.Get("X-Why") != tc.hdr || h.Get("X-Static") != "yes") {
 			t.Errorf("%s: headers %v", tc.name, h)
 		}
+	}
+	// Without a deployment the stage keeps the responses it was deployed
+	// with.
+	must[*apigatewayapi.GatewayResponse](t)(e.s.PutGatewayResponse(ctx, &apigatewayapi.PutGatewayResponseRequest{RestApiId: api, ResponseType: ptr.To("INVALID_API_KEY"),
+		StatusCode: ptr.To("418")}))
+	if s, body, _ := e.do("GET", url, "", nil); s != 403 || body != `{"oops": "Forbidden"}` {
+		t.Errorf("undeployed change served: %d %s", s, body)
 	}
 	gr := must[*apigatewayapi.GatewayResponse](t)(e.s.GetGatewayResponse(ctx, &apigatewayapi.GetGatewayResponseRequest{RestApiId: api, ResponseType: ptr.To("DEFAULT_4XX")}))
 	if *gr.DefaultResponse {

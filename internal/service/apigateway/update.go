@@ -242,11 +242,8 @@ func (s *APIGateway) UpdateIntegration(ctx *request.Context, in *apigatewayapi.U
 			default:
 				return apigatewayapi.ErrBadRequestException.New("Invalid passthrough behavior specified. Valid values are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER")
 			}
-			if t := ptr.Deref(i.TimeoutInMillis); t < 50 || t > 29000 {
-				return apigatewayapi.ErrBadRequestException.New("Timeout should be between 50 ms and 29000 ms")
-			}
-			if ptr.Deref(i.Type) == "AWS_PROXY" && lambdaFunction(ptr.Deref(i.Uri)) == "" {
-				return apigatewayapi.ErrBadRequestException.New("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.")
+			if err := checkIntegration(i); err != nil {
+				return err
 			}
 			out = *i
 			return nil
@@ -399,6 +396,7 @@ func (s *APIGateway) FlushStageCache(ctx *request.Context, in *apigatewayapi.Flu
 	if _, err := s.GetStage(ctx, &apigatewayapi.GetStageRequest{RestApiId: in.RestApiId, StageName: in.StageName}); err != nil {
 		return nil, err
 	}
+	s.cache.flush(in.RestApiId, in.StageName)
 	return &apigatewayapi.FlushStageCacheOutput{}, nil
 }
 

@@ -78,8 +78,13 @@ func (c *CloudFormation) CreateChangeSet(ctx *request.Context, in *cfnapi.Create
 	if s != nil {
 		prev = s.Params
 	}
-	p, err := c.prepare(ctx, body, in.Parameters, prev, in.Capabilities)
+	// A change set shows what a template's transforms make before it
+	// runs: it needs no CAPABILITY_AUTO_EXPAND (changeSetCaps).
+	p, err := c.prepare(ctx, body, in.Parameters, prev, changeSetCaps(in.Capabilities))
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkRole(ctx, ptrStr(in.RoleARN)); err != nil {
 		return nil, err
 	}
 	tags, err := tagsOf(in.Tags)
@@ -133,7 +138,7 @@ func (c *CloudFormation) CreateChangeSet(ctx *request.Context, in *cfnapi.Create
 func (c *CloudFormation) diff(s *stackRec, p *prepared) []change {
 	var old *template
 	if s.Template != "" {
-		old, _ = parseTemplate(s.Template)
+		old, _ = stackTemplate(s)
 	}
 	ev := c.newEvaluator(s, p.t, p.params)
 	ev.importValue = nil
@@ -309,7 +314,7 @@ func (c *CloudFormation) ExecuteChangeSet(ctx *request.Context, in *cfnapi.Execu
 	}
 	sc := scopeOf(ctx)
 	if cs.Type == "CREATE" {
-		p, err := c.prepare(ctx, cs.Template, cs.Params, nil, cs.Capabilities)
+		p, err := c.prepare(ctx, cs.Template, cs.Params, nil, changeSetCaps(cs.Capabilities))
 		if err != nil {
 			return nil, err
 		}
@@ -336,7 +341,7 @@ func (c *CloudFormation) ExecuteChangeSet(ctx *request.Context, in *cfnapi.Execu
 		return &cfnapi.ExecuteChangeSetOutput{}, nil
 	}
 	up := &cfnapi.UpdateStackInput{StackName: ptr.To(s.ID), TemplateBody: ptr.To(cs.Template), Parameters: cs.Params,
-		Capabilities: cs.Capabilities, NotificationARNs: cs.NotificationARNs, ClientRequestToken: in.ClientRequestToken,
+		Capabilities: changeSetCaps(cs.Capabilities), NotificationARNs: cs.NotificationARNs, ClientRequestToken: in.ClientRequestToken,
 		DisableRollback: in.DisableRollback}
 	if cs.TagsGiven {
 		for _, t := range cs.Tags {
@@ -383,7 +388,16 @@ func (c *CloudFormation) markExecuted(sc storage.Scope, cs *changeSetRec) {
 
 // DeleteChangeSet deletes a change set.
 func (c *CloudFormation) DeleteChangeSet(ctx *request.Context, in *cfnapi.DeleteChangeSetInput) (*cfnapi.DeleteChangeSetOutput, error) {
-	cs, _, err := c.findChangeSet(ctx, ptrStr(in.ChangeSetName), ptrStr(in.StackName))
+	name, stack := ptrStr(in.ChangeSetName), ptrStr(in.StackName)
+	cs, _, err := c.findChangeSet(ctx, name, stack)
+	if cfnapi.ErrChangeSetNotFoundException.Is(err) && !strings.HasPrefix(name, "arn:") && stack != "" {
+		// A change set named on an existing stack is deleted even when
+		// there is none of that name: AWS answers success, and CDK
+		// clears its change set name this way before every deploy.
+		if _, ferr := c.find(ctx, stack); ferr == nil {
+			return &cfnapi.DeleteChangeSetOutput{}, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -205,6 +205,11 @@ func (c *CloudFormation) custom(ctx *request.Context, s *stackRec, reqType, logi
 		return kit.ResourceResult{PhysicalID: phys, Attributes: attrs}, nil
 	case <-timer:
 		return kit.ResourceResult{}, failuref("CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [%s]. If you are using the Python cfn-response module, you may need to update your Lambda function code so that CloudFormation can attach the updated version.", reqID)
+	case <-c.cancelled(s.ID):
+		if s.Status == "UPDATE_IN_PROGRESS" {
+			return kit.ResourceResult{}, errCancelled()
+		}
+		return kit.ResourceResult{}, failuref("CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [%s].", reqID)
 	case <-ctx.Done():
 		return kit.ResourceResult{}, ctx.Err()
 	}

@@ -126,8 +126,10 @@ func (c *CloudFormation) stackEvent(s *stackRec, status, reason string) {
 // calls with: the caller's identity, account and region, detached from
 // the HTTP request that started it.
 func (c *CloudFormation) opContext(s *stackRec) *request.Context {
-	return &request.Context{Context: c.ctx, RequestID: awsid.UUID(), Service: "cloudformation",
+	ctx := &request.Context{Context: c.ctx, RequestID: awsid.UUID(), Service: "cloudformation",
 		Account: s.Account, Region: s.Region, Caller: s.Caller, Clock: c.clock, Log: c.log}
+	c.asServiceRole(ctx, s)
+	return ctx
 }
 
 // params resolves a template's parameters from the given values.
@@ -383,10 +385,14 @@ func (c *CloudFormation) checkTypes(t *template) error {
 	return nil
 }
 
+// cdkMetadataType is the resource CDK adds to every stack it synthesizes
+// (CDKMetadata); AWS keeps it and does nothing with it.
+const cdkMetadataType = "AWS::CDK::Metadata"
+
 // builtin reports types CloudFormation provides itself.
 func (c *CloudFormation) builtin(ty string) bool {
 	switch ty {
-	case "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition", nestedType:
+	case "AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition", nestedType, cdkMetadataType:
 		return true
 	}
 	return false
@@ -471,6 +477,8 @@ func failureReason(err error) string {
 			code = "AlreadyExists"
 		case strings.Contains(e.Code.Code, "NotFound") || strings.Contains(e.Code.Code, "NoSuch"):
 			code = "NotFound"
+		case strings.Contains(e.Code.Code, "AccessDenied") || e.Code.Code == "AuthorizationError" || e.Code.Code == "UnauthorizedOperation":
+			code = "AccessDenied"
 		case e.Code.Sender:
 			code = "InvalidRequest"
 		}
@@ -700,6 +708,11 @@ func (c *CloudFormation) createOne(ctx *request.Context, rs *runState, logical s
 			rs.created = append(rs.created, logical)
 			rs.ev.resources[logical] = resolvedResource{Ref: rec.Ref, Attrs: rec.Attrs}
 			c.event(s, logical, rec.PhysicalID, def.Type, "CREATE_IN_PROGRESS", "Resource creation Initiated", props)
+			c.save(s)
+			// A CreationPolicy holds the resource until its signals come.
+			err = c.awaitCreationPolicy(ctx, rs, logical)
+		}
+		if err == nil {
 			rec.Status, rec.Updated = "CREATE_COMPLETE", c.clock.Now().UTC()
 			c.event(s, logical, rec.PhysicalID, def.Type, "CREATE_COMPLETE", "", props)
 			c.save(s)
@@ -716,6 +729,9 @@ func (c *CloudFormation) createOne(ctx *request.Context, rs *runState, logical s
 // create calls the type's provider (or CloudFormation's own types).
 func (c *CloudFormation) create(ctx *request.Context, rs *runState, logical, typ string, props map[string]any) (kit.ResourceResult, error) {
 	req := kit.ResourceRequest{LogicalID: logical, StackName: rs.s.Name, StackID: rs.s.ID, Properties: props}
+	if rs.s.Status == "UPDATE_IN_PROGRESS" && c.isCancelled(rs.s.ID) {
+		return kit.ResourceResult{}, errCancelled()
+	}
 	if c.builtin(typ) {
 		return c.builtinCreate(ctx, rs, req, typ)
 	}
@@ -734,13 +750,14 @@ func (c *CloudFormation) builtinCreate(ctx *request.Context, rs *runState, req k
 	case nestedType:
 		return c.createNested(ctx, rs, req)
 	case "AWS::CloudFormation::WaitConditionHandle":
-		// A presigned-URL-like handle: niwa does not poll it; wait
-		// conditions with a handle complete at once.
-		u := fmt.Sprintf("https://cloudformation-waitcondition-%s.s3.amazonaws.com/%s/%s", rs.s.Region, rs.s.ID, req.LogicalID)
-		return kit.ResourceResult{PhysicalID: u}, nil
+		// A presigned-style URL on niwa's endpoint (signals.go).
+		return kit.ResourceResult{PhysicalID: c.handleURL(rs.s, req.LogicalID)}, nil
+	case cdkMetadataType:
+		// What CDK reports of the app (its Analytics string): nothing
+		// to create, as on AWS.
+		return kit.ResourceResult{PhysicalID: awsid.UUID()}, nil
 	case "AWS::CloudFormation::WaitCondition":
-		return kit.ResourceResult{PhysicalID: "arn:aws:cloudformation:" + rs.s.Region + ":" + rs.s.Account + ":stack/" + rs.s.Name + "/" + req.LogicalID,
-			Attributes: map[string]any{"Data": "{}"}}, nil
+		return c.waitCondition(ctx, rs, req)
 	}
 	return kit.ResourceResult{}, fmt.Errorf("niwa has no provider for resource type %s", typ)
 }
@@ -951,7 +968,7 @@ func deleteOrder(s *stackRec) []string {
 
 // walkRefsIn finds the resources r's template definition refers to.
 func walkRefsIn(r *resourceRec, s *stackRec, fn func(string)) {
-	t, err := parseTemplate(s.Template)
+	t, err := stackTemplate(s)
 	if err != nil {
 		return
 	}
@@ -1216,7 +1233,12 @@ func (c *CloudFormation) runUpdate(s *stackRec, t *template, params map[string]a
 	if len(failed) > 0 {
 		reason = "The following resource(s) failed to update: [" + strings.Join(failed, ", ") + "]. "
 	}
-	if s.DisableRollback {
+	cancelled := c.isCancelled(s.ID)
+	if cancelled {
+		// CancelUpdateStack rolls back whatever DisableRollback says.
+		reason = "Stack update cancelled"
+	}
+	if s.DisableRollback && !cancelled {
 		c.stackEvent(s, "UPDATE_FAILED", reason)
 		c.save(s)
 		return
@@ -1289,6 +1311,9 @@ func (c *CloudFormation) runUpdate(s *stackRec, t *template, params map[string]a
 
 // update changes a resource in place.
 func (c *CloudFormation) update(ctx *request.Context, s *stackRec, typ string, req kit.ResourceRequest) (kit.ResourceResult, error) {
+	if c.isCancelled(s.ID) && s.Status == "UPDATE_IN_PROGRESS" {
+		return kit.ResourceResult{}, errCancelled()
+	}
 	if isCustom(typ) {
 		return c.custom(ctx, s, "Update", req.LogicalID, typ, req.PhysicalID, req.Properties, req.OldProperties)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -41,7 +42,12 @@ type CloudFormation struct {
 	lookups   Lookups
 	invoke    Invoker
 	endpoint  func() string
+	assume    func(ctx *request.Context, roleARN string) (request.Caller, error)
 	pending   pending
+	// signals are the signals resources and wait conditions wait for;
+	// stops the running updates' cancellations.
+	signals signalBoxes
+	stops   cancels
 
 	// mu serializes read-modify-write of stack records between handlers
 	// and the goroutines that run stack operations.
@@ -63,6 +69,10 @@ type Config struct {
 	// Endpoint is niwa's base URL as code running inside niwa reaches
 	// it, for custom resources' ResponseURL ("" before niwa listens).
 	Endpoint func() string
+	// AssumeRole is CloudFormation assuming a stack's service role
+	// (RoleARN): the role must trust cloudformation.amazonaws.com. nil:
+	// stacks run as their caller.
+	AssumeRole func(ctx *request.Context, roleARN string) (request.Caller, error)
 }
 
 // New makes the service.
@@ -74,8 +84,9 @@ func New(store storage.Store, clk clock.Clock, log *slog.Logger, cfg Config) *Cl
 		cfg.Providers = func(string) (kit.ResourceProvider, bool) { return kit.ResourceProvider{}, false }
 	}
 	c := &CloudFormation{store: store, clock: clk, log: log, providers: cfg.Providers, lookups: cfg.Lookups,
-		invoke: cfg.Invoke, endpoint: cfg.Endpoint}
+		invoke: cfg.Invoke, endpoint: cfg.Endpoint, assume: cfg.AssumeRole}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.signals.key = []byte(awsid.Hex(32))
 	return c
 }
 
@@ -92,18 +103,18 @@ func (c *CloudFormation) Declare() kit.Declaration {
 			"ListStackSetOperationResults", "StopStackSetOperation", "ImportStacksToStackSet",
 			"DetectStackSetDrift", "ListStackSetAutoDeploymentTargets", "ListStackInstanceResourceDrifts",
 			"ActivateOrganizationsAccess", "DeactivateOrganizationsAccess", "DescribeOrganizationsAccess").
-			Add("niwa does not compare stacks' resources with their templates yet (drift detection)",
-				"DetectStackDrift", "DetectStackResourceDrift", "DescribeStackDriftDetectionStatus", "DescribeStackResourceDrifts").
 			Add("niwa has no CloudFormation registry: the resource types are those its services provide (docs/cloudformation.md)",
 				"ActivateType", "DeactivateType", "DeregisterType", "DescribeType", "DescribeTypeRegistration", "ListTypes",
 				"ListTypeRegistrations", "ListTypeVersions", "PublishType", "RegisterPublisher", "DescribePublisher", "RegisterType",
 				"SetTypeConfiguration", "SetTypeDefaultVersion", "TestType", "BatchDescribeTypeConfigurations", "RecordHandlerProgress").
+			Add("niwa has no prices: a template's cost is for the AWS Pricing Calculator (https://calculator.aws), which niwa does not run",
+				"EstimateTemplateCost").
 			Add("niwa does not scan existing resources into templates (IaC generator)",
 				"CreateGeneratedTemplate", "DeleteGeneratedTemplate", "DescribeGeneratedTemplate", "GetGeneratedTemplate",
 				"ListGeneratedTemplates", "UpdateGeneratedTemplate", "StartResourceScan", "DescribeResourceScan", "ListResourceScans",
 				"ListResourceScanResources", "ListResourceScanRelatedResources"),
 		// Custom resources answer at their ResponseURL.
-		Routes: []kit.Route{c.responseRoute()},
+		Routes: []kit.Route{c.responseRoute(), c.waitRoute()},
 		Reset:  c.Reset,
 		Close:  c.Close,
 	}
@@ -168,7 +179,11 @@ type stackRec struct {
 	ParentID, RootID         string
 	DriftStatus              string
 	DriftChecked             time.Time
+	Detections               []detectionRec
 	LastOperationFailedTypes []string
+	// PrevState is the stack before a failed update left with
+	// DisableRollback (RollbackStack puts it back).
+	PrevState string
 }
 
 type paramRec struct {
@@ -194,6 +209,7 @@ type resourceRec struct {
 	DeletionPolicy      string
 	UpdateReplacePolicy string
 	DependsOn           []string
+	Drift               *driftRec
 }
 
 type eventRec struct {

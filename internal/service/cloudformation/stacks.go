@@ -52,11 +52,8 @@ type prepared struct {
 }
 
 func (c *CloudFormation) prepare(ctx *request.Context, body string, given []cfnapi.Parameter, prev []paramRec, caps []string) (*prepared, error) {
-	t, err := parseTemplate(body)
+	t, err := parseTemplateWith(body, transformEnvOf(ctx, given, prev))
 	if err != nil {
-		return nil, err
-	}
-	if err := c.expand(t); err != nil {
 		return nil, err
 	}
 	if _, err := t.dependencies(); err != nil {
@@ -74,18 +71,6 @@ func (c *CloudFormation) prepare(ctx *request.Context, body string, given []cfna
 		return nil, err
 	}
 	return &prepared{t: t, body: body, params: params, recs: recs}, nil
-}
-
-// expand applies the template's transforms.
-func (c *CloudFormation) expand(t *template) error {
-	for _, tr := range t.Transform {
-		switch tr {
-		case "AWS::LanguageExtensions":
-		default:
-			return templateError("Unsupported transform %s (niwa supports AWS::LanguageExtensions)", tr)
-		}
-	}
-	return nil
 }
 
 func tagsOf(in []cfnapi.Tag) ([]tagRec, error) {
@@ -121,6 +106,9 @@ func (c *CloudFormation) CreateStack(ctx *request.Context, in *cfnapi.CreateStac
 	}
 	p, err := c.prepare(ctx, body, in.Parameters, nil, in.Capabilities)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.checkRole(ctx, ptrStr(in.RoleARN)); err != nil {
 		return nil, err
 	}
 	tags, err := tagsOf(in.Tags)
@@ -186,6 +174,9 @@ func (c *CloudFormation) UpdateStack(ctx *request.Context, in *cfnapi.UpdateStac
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkRole(ctx, ptrStr(in.RoleARN)); err != nil {
+		return nil, err
+	}
 	tags := s.Tags
 	if in.Tags != nil {
 		if tags, err = tagsOf(in.Tags); err != nil {
@@ -196,6 +187,8 @@ func (c *CloudFormation) UpdateStack(ctx *request.Context, in *cfnapi.UpdateStac
 		return nil, validation("No updates are to be performed.")
 	}
 	prev := cloneStack(s)
+	s.PrevState = prevState(prev)
+	c.resetCancel(s.ID)
 	s.Template, s.Params, s.Tags, s.Description = body, p.recs, tags, p.t.Description
 	s.Updated = c.clock.Now().UTC()
 	s.Caller, s.Token = ctx.Caller, ptrStr(in.ClientRequestToken)
@@ -283,6 +276,12 @@ func (c *CloudFormation) DeleteStack(ctx *request.Context, in *cfnapi.DeleteStac
 		}
 		retain[r] = true
 	}
+	if in.RoleARN != nil {
+		if err := c.checkRole(ctx, *in.RoleARN); err != nil {
+			return nil, err
+		}
+		s.RoleARN = *in.RoleARN
+	}
 	s.Caller, s.Token = ctx.Caller, ptrStr(in.ClientRequestToken)
 	c.stackEvent(s, "DELETE_IN_PROGRESS", "User Initiated")
 	if err := c.mutate(scopeOf(ctx), s.ID, func(cur *stackRec) error {
@@ -294,6 +293,7 @@ func (c *CloudFormation) DeleteStack(ctx *request.Context, in *cfnapi.DeleteStac
 	}); err != nil {
 		return nil, err
 	}
+	c.signals.drop(s.ID)
 	c.start(func() { c.runDelete(s, retain) })
 	return &cfnapi.DeleteStackOutput{}, nil
 }
@@ -303,6 +303,9 @@ func (c *CloudFormation) describe(s *stackRec) cfnapi.Stack {
 		StackStatus: ptr.To(s.Status), DisableRollback: ptr.To(s.DisableRollback),
 		EnableTerminationProtection: ptr.To(s.TerminationProtection), NotificationARNs: s.NotificationARNs,
 		Capabilities: s.Capabilities, DriftInformation: &cfnapi.StackDriftInformation{StackDriftStatus: ptr.To(orDefault(s.DriftStatus, "NOT_CHECKED"))}}
+	if !s.DriftChecked.IsZero() {
+		out.DriftInformation.LastCheckTimestamp = ptr.To(s.DriftChecked)
+	}
 	if s.Description != "" {
 		out.Description = ptr.To(s.Description)
 	}
@@ -490,7 +493,8 @@ func (c *CloudFormation) DescribeStackResource(ctx *request.Context, in *cfnapi.
 	}
 	d := &cfnapi.StackResourceDetail{StackName: ptr.To(s.Name), StackId: ptr.To(s.ID), LogicalResourceId: ptr.To(r.LogicalID),
 		PhysicalResourceId: ptr.To(r.PhysicalID), ResourceType: ptr.To(r.Type), LastUpdatedTimestamp: ptr.To(r.Updated),
-		ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: ptr.To("NOT_CHECKED")}}
+		ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{}}
+	d.DriftInformation.StackResourceDriftStatus, d.DriftInformation.LastCheckTimestamp = driftInfo(r)
 	if r.Reason != "" {
 		d.ResourceStatusReason = ptr.To(r.Reason)
 	}
@@ -539,7 +543,8 @@ func (c *CloudFormation) DescribeStackResources(ctx *request.Context, in *cfnapi
 		}
 		sr := cfnapi.StackResource{StackName: ptr.To(s.Name), StackId: ptr.To(s.ID), LogicalResourceId: ptr.To(r.LogicalID),
 			PhysicalResourceId: ptr.To(r.PhysicalID), ResourceType: ptr.To(r.Type), Timestamp: ptr.To(r.Updated),
-			ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{StackResourceDriftStatus: ptr.To("NOT_CHECKED")}}
+			ResourceStatus: ptr.To(r.Status), DriftInformation: &cfnapi.StackResourceDriftInformation{}}
+		sr.DriftInformation.StackResourceDriftStatus, sr.DriftInformation.LastCheckTimestamp = driftInfo(r)
 		if r.Reason != "" {
 			sr.ResourceStatusReason = ptr.To(r.Reason)
 		}
@@ -558,7 +563,8 @@ func (c *CloudFormation) ListStackResources(ctx *request.Context, in *cfnapi.Lis
 	for _, r := range liveResources(s) {
 		sr := cfnapi.StackResourceSummary{LogicalResourceId: ptr.To(r.LogicalID), PhysicalResourceId: ptr.To(r.PhysicalID),
 			ResourceType: ptr.To(r.Type), LastUpdatedTimestamp: ptr.To(r.Updated), ResourceStatus: ptr.To(r.Status),
-			DriftInformation: &cfnapi.StackResourceDriftInformationSummary{StackResourceDriftStatus: ptr.To("NOT_CHECKED")}}
+			DriftInformation: &cfnapi.StackResourceDriftInformationSummary{}}
+		sr.DriftInformation.StackResourceDriftStatus, sr.DriftInformation.LastCheckTimestamp = driftInfo(r)
 		if r.Reason != "" {
 			sr.ResourceStatusReason = ptr.To(r.Reason)
 		}
@@ -578,13 +584,29 @@ func (c *CloudFormation) GetTemplate(ctx *request.Context, in *cfnapi.GetTemplat
 		if err != nil {
 			return nil, err
 		}
-		return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(cs.Template), StagesAvailable: []string{"Original", "Processed"}}, nil
+		body := cs.Template
+		if ptrStr(in.TemplateStage) == "Processed" {
+			env := transformEnv{values: map[string]string{}, account: ctx.Account, region: ctx.Region, stackName: cs.StackName}
+			for _, p := range cs.Resolved {
+				env.values[p.Key] = p.Value
+			}
+			if body, err = processedTemplate(cs.Template, env); err != nil {
+				return nil, err
+			}
+		}
+		return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(body), StagesAvailable: []string{"Original", "Processed"}}, nil
 	}
 	s, err := c.find(ctx, ptrStr(in.StackName))
 	if err != nil {
 		return nil, err
 	}
-	return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(s.Template), StagesAvailable: []string{"Original", "Processed"}}, nil
+	body := s.Template
+	if ptrStr(in.TemplateStage) == "Processed" {
+		if body, err = processedTemplate(s.Template, stackTransformEnv(s)); err != nil {
+			return nil, err
+		}
+	}
+	return &cfnapi.GetTemplateOutput{TemplateBody: ptr.To(body), StagesAvailable: []string{"Original", "Processed"}}, nil
 }
 
 func (c *CloudFormation) summarize(ctx *request.Context, body string) (*template, []string, string, error) {

@@ -61,6 +61,15 @@ func (f *fakeCloud) providers(typ string) (kit.ResourceProvider, bool) {
 				delete(f.live, r.PhysicalID)
 				return nil
 			},
+			Read: func(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				live, ok := f.live[r.PhysicalID]
+				if !ok {
+					return nil, kit.ErrResourceGone
+				}
+				return map[string]any{"Name": live["Name"], "Size": live["Size"], "Tags": live["Tags"]}, nil
+			},
 			Replace: []string{"Name"},
 			Tags:    true,
 		}, true

@@ -190,12 +190,66 @@ func yamlScalar(n *yaml.Node) any {
 	return n.Value
 }
 
-// parseTemplate parses and checks a template's structure.
+// parseTemplate parses and checks a template's structure, its
+// transforms applied with the parameters' defaults.
 func parseTemplate(body string) (*template, error) {
+	return parseTemplateWith(body, transformEnv{})
+}
+
+// parseTemplateWith parses a template and applies its transforms
+// (transform.go) with env's parameter values; the template's sections
+// are those of the processed document, its Transform list the
+// original's.
+func parseTemplateWith(body string, env transformEnv) (*template, error) {
 	doc, err := parseDocument(body)
 	if err != nil {
 		return nil, err
 	}
+	transforms, err := transformList(doc)
+	if err != nil {
+		return nil, err
+	}
+	if len(transforms) > 0 {
+		if doc, err = applyTransforms(doc, transforms, env); err != nil {
+			return nil, err
+		}
+	}
+	t, err := parseProcessed(doc)
+	if err != nil {
+		return nil, err
+	}
+	t.Transform = transforms
+	return t, nil
+}
+
+// transformList reads a document's Transform section.
+func transformList(doc map[string]any) ([]string, error) {
+	var out []string
+	switch tr := doc["Transform"].(type) {
+	case nil:
+	case string:
+		out = []string{tr}
+	case map[string]any:
+		// {Name: AWS::Include, Parameters: ...}
+		n, _ := tr["Name"].(string)
+		out = []string{n}
+	case []any:
+		for _, x := range tr {
+			s, ok := x.(string)
+			if !ok {
+				return nil, templateError("Transform must be a string or a list of strings")
+			}
+			out = append(out, s)
+		}
+	default:
+		return nil, templateError("Transform must be a string or a list of strings")
+	}
+	return out, nil
+}
+
+// parseProcessed checks the structure of a document whose transforms
+// have been applied.
+func parseProcessed(doc map[string]any) (*template, error) {
 	t := &template{raw: doc, Parameters: map[string]map[string]any{}, Resources: map[string]*resourceDef{},
 		Outputs: map[string]map[string]any{}}
 	known := map[string]bool{"AWSTemplateFormatVersion": true, "Description": true, "Metadata": true, "Parameters": true,
@@ -226,21 +280,6 @@ func parseTemplate(body string) (*template, error) {
 	}
 	if m, ok := doc["Metadata"].(map[string]any); ok {
 		t.Metadata = m
-	}
-	switch tr := doc["Transform"].(type) {
-	case nil:
-	case string:
-		t.Transform = []string{tr}
-	case []any:
-		for _, x := range tr {
-			s, ok := x.(string)
-			if !ok {
-				return nil, templateError("Transform must be a string or a list of strings")
-			}
-			t.Transform = append(t.Transform, s)
-		}
-	default:
-		return nil, templateError("Transform must be a string or a list of strings")
 	}
 	if v, ok := doc["Parameters"]; ok {
 		m, ok := v.(map[string]any)

@@ -50,59 +50,46 @@ func noSuchOAC() error {
 	return cfapi.ErrNoSuchOriginAccessControl.New("The specified origin access control does not exist.")
 }
 
+var oacKind = kind[oacRec]{table: oacs, notFound: noSuchOAC, etag: func(r *oacRec) *string { return &r.ETag }}
+
+func (r oacRec) api() *cfapi.OriginAccessControl {
+	c := r.Config
+	return &cfapi.OriginAccessControl{Id: ptr.To(r.ID), OriginAccessControlConfig: &c}
+}
+
+func missingBody() error {
+	return cfapi.ErrMissingBody.New("This operation requires a body.")
+}
+
 // CreateOriginAccessControl20200531 creates an OAC (names unique per
 // account).
 func (s *CloudFront) CreateOriginAccessControl20200531(ctx *request.Context, in *cfapi.CreateOriginAccessControlRequest) (*cfapi.CreateOriginAccessControlResult, error) {
 	if in.OriginAccessControlConfig == nil {
-		return nil, cfapi.ErrMissingBody.New("This operation requires a body.")
+		return nil, missingBody()
 	}
 	r := oacRec{ID: newID("E"), ETag: newETag(), Config: *in.OriginAccessControlConfig}
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		dup := false
-		if err := oacs.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, o oacRec) bool {
-			dup = ptr.Deref(o.Config.Name) == ptr.Deref(r.Config.Name)
-			return !dup
-		}); err != nil {
-			return err
-		}
-		if dup {
-			return cfapi.ErrOriginAccessControlAlreadyExists.New("An origin access control with the same name already exists.")
-		}
-		return oacs.Put(tx, scope(ctx), r, r.ID)
+	err := oacKind.create(s, ctx, r.ID, r, nil, func(o oacRec) bool { return ptr.Deref(o.Config.Name) == ptr.Deref(r.Config.Name) }, func() error {
+		return cfapi.ErrOriginAccessControlAlreadyExists.New("An origin access control with the same name already exists.")
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &cfapi.CreateOriginAccessControlResult{OriginAccessControl: &cfapi.OriginAccessControl{Id: &r.ID, OriginAccessControlConfig: &r.Config},
-		ETag: &r.ETag, Location: ptr.To("https://cloudfront.amazonaws.com/2020-05-31/origin-access-control/" + r.ID)}, nil
-}
-
-func (s *CloudFront) getOAC(ctx *request.Context, id string) (oacRec, error) {
-	var r oacRec
-	err := s.opt.Store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = oacs.Get(tx, scope(ctx), id)
-		if err == nil && !ok {
-			err = noSuchOAC()
-		}
-		return err
-	})
-	return r, err
+	return &cfapi.CreateOriginAccessControlResult{OriginAccessControl: r.api(), ETag: &r.ETag,
+		Location: ptr.To("https://cloudfront.amazonaws.com/2020-05-31/origin-access-control/" + r.ID)}, nil
 }
 
 // GetOriginAccessControl20200531 answers an OAC.
 func (s *CloudFront) GetOriginAccessControl20200531(ctx *request.Context, in *cfapi.GetOriginAccessControlRequest) (*cfapi.GetOriginAccessControlResult, error) {
-	r, err := s.getOAC(ctx, ptr.Deref(in.Id))
+	r, err := oacKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
-	return &cfapi.GetOriginAccessControlResult{OriginAccessControl: &cfapi.OriginAccessControl{Id: &r.ID, OriginAccessControlConfig: &r.Config}, ETag: &r.ETag}, nil
+	return &cfapi.GetOriginAccessControlResult{OriginAccessControl: r.api(), ETag: &r.ETag}, nil
 }
 
 // GetOriginAccessControlConfig20200531 answers an OAC's configuration.
 func (s *CloudFront) GetOriginAccessControlConfig20200531(ctx *request.Context, in *cfapi.GetOriginAccessControlConfigRequest) (*cfapi.GetOriginAccessControlConfigResult, error) {
-	r, err := s.getOAC(ctx, ptr.Deref(in.Id))
+	r, err := oacKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -112,56 +99,26 @@ func (s *CloudFront) GetOriginAccessControlConfig20200531(ctx *request.Context, 
 // UpdateOriginAccessControl20200531 replaces an OAC's configuration.
 func (s *CloudFront) UpdateOriginAccessControl20200531(ctx *request.Context, in *cfapi.UpdateOriginAccessControlRequest) (*cfapi.UpdateOriginAccessControlResult, error) {
 	if in.OriginAccessControlConfig == nil {
-		return nil, cfapi.ErrMissingBody.New("This operation requires a body.")
+		return nil, missingBody()
 	}
-	var r oacRec
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = oacs.Get(tx, scope(ctx), ptr.Deref(in.Id))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return noSuchOAC()
-		}
-		if err := checkIfMatch(in.IfMatch, r.ETag); err != nil {
-			return err
-		}
-		r.Config, r.ETag = *in.OriginAccessControlConfig, newETag()
-		return oacs.Put(tx, scope(ctx), r, r.ID)
+	r, err := oacKind.update(s, ctx, ptr.Deref(in.Id), in.IfMatch, func(_ storage.Tx, r *oacRec) error {
+		r.Config = *in.OriginAccessControlConfig
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &cfapi.UpdateOriginAccessControlResult{OriginAccessControl: &cfapi.OriginAccessControl{Id: &r.ID, OriginAccessControlConfig: &r.Config}, ETag: &r.ETag}, nil
+	return &cfapi.UpdateOriginAccessControlResult{OriginAccessControl: r.api(), ETag: &r.ETag}, nil
 }
 
 // DeleteOriginAccessControl20200531 deletes an OAC no distribution uses.
 func (s *CloudFront) DeleteOriginAccessControl20200531(ctx *request.Context, in *cfapi.DeleteOriginAccessControlRequest) (*cfapi.DeleteOriginAccessControl20200531Output, error) {
 	id := ptr.Deref(in.Id)
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		r, ok, err := oacs.Get(tx, scope(ctx), id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return noSuchOAC()
-		}
-		if err := checkIfMatch(in.IfMatch, r.ETag); err != nil {
-			return err
-		}
-		used, err := inUseBy(tx, scope(ctx), func(c cfapi.DistributionConfig) bool {
-			return c.Origins != nil && slices.ContainsFunc(c.Origins.Items, func(o cfapi.Origin) bool { return ptr.Deref(o.OriginAccessControlId) == id })
-		})
-		if err != nil {
-			return err
-		}
-		if used {
-			return cfapi.ErrOriginAccessControlInUse.New("Cannot delete, this origin access control is in use.")
-		}
-		return oacs.Delete(tx, scope(ctx), id)
-	})
+	err := oacKind.remove(s, ctx, id, in.IfMatch, refuseIfUsed[oacRec](ctx, func(c cfapi.DistributionConfig) bool {
+		return c.Origins != nil && slices.ContainsFunc(c.Origins.Items, func(o cfapi.Origin) bool { return ptr.Deref(o.OriginAccessControlId) == id })
+	}, func() error {
+		return cfapi.ErrOriginAccessControlInUse.New("Cannot delete, this origin access control is in use.")
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -170,10 +127,8 @@ func (s *CloudFront) DeleteOriginAccessControl20200531(ctx *request.Context, in 
 
 // ListOriginAccessControls20200531 lists the account's OACs.
 func (s *CloudFront) ListOriginAccessControls20200531(ctx *request.Context, in *cfapi.ListOriginAccessControlsRequest) (*cfapi.ListOriginAccessControlsResult, error) {
-	var all []oacRec
-	if err := s.opt.Store.View(func(tx storage.Tx) error {
-		return oacs.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r oacRec) bool { all = append(all, r); return true })
-	}); err != nil {
+	all, err := oacKind.all(s, ctx)
+	if err != nil {
 		return nil, err
 	}
 	from, to, next, maxN, err := page(in.Marker, in.MaxItems, len(all), func(i int) string { return all[i].ID })
@@ -199,6 +154,8 @@ func noSuchOAI() error {
 	return cfapi.ErrNoSuchCloudFrontOriginAccessIdentity.New("The specified origin access identity does not exist.")
 }
 
+var oaiKind = kind[oaiRec]{table: oais, notFound: noSuchOAI, etag: func(r *oaiRec) *string { return &r.ETag }}
+
 func (r oaiRec) api() *cfapi.CloudFrontOriginAccessIdentity {
 	c := r.Config
 	return &cfapi.CloudFrontOriginAccessIdentity{Id: ptr.To(r.ID), S3CanonicalUserId: ptr.To(r.Canonical), CloudFrontOriginAccessIdentityConfig: &c}
@@ -213,21 +170,13 @@ func OAIPrincipalARN(id string) string {
 // CreateCloudFrontOriginAccessIdentity20200531 creates an OAI.
 func (s *CloudFront) CreateCloudFrontOriginAccessIdentity20200531(ctx *request.Context, in *cfapi.CreateCloudFrontOriginAccessIdentityRequest) (*cfapi.CreateCloudFrontOriginAccessIdentityResult, error) {
 	if in.CloudFrontOriginAccessIdentityConfig == nil {
-		return nil, cfapi.ErrMissingBody.New("This operation requires a body.")
+		return nil, missingBody()
 	}
 	r := oaiRec{ID: newID("E"), Canonical: awsid.Hex(96), ETag: newETag(), Config: *in.CloudFrontOriginAccessIdentityConfig}
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		dup := false
-		if err := oais.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, o oaiRec) bool {
-			dup = ptr.Deref(o.Config.CallerReference) == ptr.Deref(r.Config.CallerReference)
-			return !dup
-		}); err != nil {
-			return err
-		}
-		if dup {
-			return cfapi.ErrCloudFrontOriginAccessIdentityAlreadyExists.New("The CallerReference you are using to create an origin access identity is associated with another identity.")
-		}
-		return oais.Put(tx, scope(ctx), r, r.ID)
+	err := oaiKind.create(s, ctx, r.ID, r, nil, func(o oaiRec) bool {
+		return ptr.Deref(o.Config.CallerReference) == ptr.Deref(r.Config.CallerReference)
+	}, func() error {
+		return cfapi.ErrCloudFrontOriginAccessIdentityAlreadyExists.New("The CallerReference you are using to create an origin access identity is associated with another identity.")
 	})
 	if err != nil {
 		return nil, err
@@ -236,23 +185,9 @@ func (s *CloudFront) CreateCloudFrontOriginAccessIdentity20200531(ctx *request.C
 		Location: ptr.To("https://cloudfront.amazonaws.com/2020-05-31/origin-access-identity/cloudfront/" + r.ID)}, nil
 }
 
-func (s *CloudFront) getOAI(ctx *request.Context, id string) (oaiRec, error) {
-	var r oaiRec
-	err := s.opt.Store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = oais.Get(tx, scope(ctx), id)
-		if err == nil && !ok {
-			err = noSuchOAI()
-		}
-		return err
-	})
-	return r, err
-}
-
 // GetCloudFrontOriginAccessIdentity20200531 answers an OAI.
 func (s *CloudFront) GetCloudFrontOriginAccessIdentity20200531(ctx *request.Context, in *cfapi.GetCloudFrontOriginAccessIdentityRequest) (*cfapi.GetCloudFrontOriginAccessIdentityResult, error) {
-	r, err := s.getOAI(ctx, ptr.Deref(in.Id))
+	r, err := oaiKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -262,38 +197,40 @@ func (s *CloudFront) GetCloudFrontOriginAccessIdentity20200531(ctx *request.Cont
 // GetCloudFrontOriginAccessIdentityConfig20200531 answers an OAI's
 // configuration.
 func (s *CloudFront) GetCloudFrontOriginAccessIdentityConfig20200531(ctx *request.Context, in *cfapi.GetCloudFrontOriginAccessIdentityConfigRequest) (*cfapi.GetCloudFrontOriginAccessIdentityConfigResult, error) {
-	r, err := s.getOAI(ctx, ptr.Deref(in.Id))
+	r, err := oaiKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
 	return &cfapi.GetCloudFrontOriginAccessIdentityConfigResult{CloudFrontOriginAccessIdentityConfig: &r.Config, ETag: &r.ETag}, nil
 }
 
+// UpdateCloudFrontOriginAccessIdentity20200531 replaces an OAI's comment
+// (its caller reference cannot change, as on AWS).
+func (s *CloudFront) UpdateCloudFrontOriginAccessIdentity20200531(ctx *request.Context, in *cfapi.UpdateCloudFrontOriginAccessIdentityRequest) (*cfapi.UpdateCloudFrontOriginAccessIdentityResult, error) {
+	if in.CloudFrontOriginAccessIdentityConfig == nil {
+		return nil, missingBody()
+	}
+	r, err := oaiKind.update(s, ctx, ptr.Deref(in.Id), in.IfMatch, func(_ storage.Tx, r *oaiRec) error {
+		if ptr.Deref(in.CloudFrontOriginAccessIdentityConfig.CallerReference) != ptr.Deref(r.Config.CallerReference) {
+			return cfapi.ErrIllegalUpdate.New("Origin and CallerReference cannot be updated.")
+		}
+		r.Config = *in.CloudFrontOriginAccessIdentityConfig
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cfapi.UpdateCloudFrontOriginAccessIdentityResult{CloudFrontOriginAccessIdentity: r.api(), ETag: &r.ETag}, nil
+}
+
 // DeleteCloudFrontOriginAccessIdentity20200531 deletes an unused OAI.
 func (s *CloudFront) DeleteCloudFrontOriginAccessIdentity20200531(ctx *request.Context, in *cfapi.DeleteCloudFrontOriginAccessIdentityRequest) (*cfapi.DeleteCloudFrontOriginAccessIdentity20200531Output, error) {
 	id := ptr.Deref(in.Id)
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		r, ok, err := oais.Get(tx, scope(ctx), id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return noSuchOAI()
-		}
-		if err := checkIfMatch(in.IfMatch, r.ETag); err != nil {
-			return err
-		}
-		used, err := inUseBy(tx, scope(ctx), func(c cfapi.DistributionConfig) bool {
-			return c.Origins != nil && slices.ContainsFunc(c.Origins.Items, func(o cfapi.Origin) bool { return oaiOf(o) == id })
-		})
-		if err != nil {
-			return err
-		}
-		if used {
-			return cfapi.ErrCloudFrontOriginAccessIdentityInUse.New("The CloudFront origin access identity is still being used.")
-		}
-		return oais.Delete(tx, scope(ctx), id)
-	})
+	err := oaiKind.remove(s, ctx, id, in.IfMatch, refuseIfUsed[oaiRec](ctx, func(c cfapi.DistributionConfig) bool {
+		return c.Origins != nil && slices.ContainsFunc(c.Origins.Items, func(o cfapi.Origin) bool { return oaiOf(o) == id })
+	}, func() error {
+		return cfapi.ErrCloudFrontOriginAccessIdentityInUse.New("The CloudFront origin access identity is still being used.")
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -310,10 +247,8 @@ func oaiOf(o cfapi.Origin) string {
 
 // ListCloudFrontOriginAccessIdentities20200531 lists the account's OAIs.
 func (s *CloudFront) ListCloudFrontOriginAccessIdentities20200531(ctx *request.Context, in *cfapi.ListCloudFrontOriginAccessIdentitiesRequest) (*cfapi.ListCloudFrontOriginAccessIdentitiesResult, error) {
-	var all []oaiRec
-	if err := s.opt.Store.View(func(tx storage.Tx) error {
-		return oais.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r oaiRec) bool { all = append(all, r); return true })
-	}); err != nil {
+	all, err := oaiKind.all(s, ctx)
+	if err != nil {
 		return nil, err
 	}
 	from, to, next, maxN, err := page(in.Marker, in.MaxItems, len(all), func(i int) string { return all[i].ID })
@@ -363,28 +298,20 @@ func parsePublicKey(encoded string) (*rsa.PublicKey, error) {
 	return k, nil
 }
 
+var keyKind = kind[keyRec]{table: keys, notFound: noSuchKey, etag: func(r *keyRec) *string { return &r.ETag }}
+
 // CreatePublicKey20200531 registers a PEM RSA public key.
 func (s *CloudFront) CreatePublicKey20200531(ctx *request.Context, in *cfapi.CreatePublicKeyRequest) (*cfapi.CreatePublicKeyResult, error) {
 	if in.PublicKeyConfig == nil {
-		return nil, cfapi.ErrMissingBody.New("This operation requires a body.")
+		return nil, missingBody()
 	}
 	if _, err := parsePublicKey(ptr.Deref(in.PublicKeyConfig.EncodedKey)); err != nil {
 		return nil, err
 	}
 	r := keyRec{ID: newID("K"), ETag: newETag(), Created: ctx.Now(), Config: *in.PublicKeyConfig}
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		dup := false
-		if err := keys.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, o keyRec) bool {
-			dup = ptr.Deref(o.Config.CallerReference) == ptr.Deref(r.Config.CallerReference) || ptr.Deref(o.Config.Name) == ptr.Deref(r.Config.Name)
-			return !dup
-		}); err != nil {
-			return err
-		}
-		if dup {
-			return cfapi.ErrPublicKeyAlreadyExists.New("The specified public key already exists.")
-		}
-		return keys.Put(tx, scope(ctx), r, r.ID)
-	})
+	err := keyKind.create(s, ctx, r.ID, r, nil, func(o keyRec) bool {
+		return ptr.Deref(o.Config.CallerReference) == ptr.Deref(r.Config.CallerReference) || ptr.Deref(o.Config.Name) == ptr.Deref(r.Config.Name)
+	}, func() error { return cfapi.ErrPublicKeyAlreadyExists.New("The specified public key already exists.") })
 	if err != nil {
 		return nil, err
 	}
@@ -396,23 +323,9 @@ func (r keyRec) api() *cfapi.PublicKey {
 	return &cfapi.PublicKey{Id: ptr.To(r.ID), CreatedTime: ptr.To(r.Created), PublicKeyConfig: &c}
 }
 
-func (s *CloudFront) getKey(ctx *request.Context, id string) (keyRec, error) {
-	var r keyRec
-	err := s.opt.Store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = keys.Get(tx, scope(ctx), id)
-		if err == nil && !ok {
-			err = noSuchKey()
-		}
-		return err
-	})
-	return r, err
-}
-
 // GetPublicKey20200531 answers a public key.
 func (s *CloudFront) GetPublicKey20200531(ctx *request.Context, in *cfapi.GetPublicKeyRequest) (*cfapi.GetPublicKeyResult, error) {
-	r, err := s.getKey(ctx, ptr.Deref(in.Id))
+	r, err := keyKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -421,27 +334,39 @@ func (s *CloudFront) GetPublicKey20200531(ctx *request.Context, in *cfapi.GetPub
 
 // GetPublicKeyConfig20200531 answers a public key's configuration.
 func (s *CloudFront) GetPublicKeyConfig20200531(ctx *request.Context, in *cfapi.GetPublicKeyConfigRequest) (*cfapi.GetPublicKeyConfigResult, error) {
-	r, err := s.getKey(ctx, ptr.Deref(in.Id))
+	r, err := keyKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
 	return &cfapi.GetPublicKeyConfigResult{PublicKeyConfig: &r.Config, ETag: &r.ETag}, nil
 }
 
+// UpdatePublicKey20200531 changes a public key's comment: the key itself,
+// its name and caller reference cannot change (AWS: "You can update a
+// public key's comment only").
+func (s *CloudFront) UpdatePublicKey20200531(ctx *request.Context, in *cfapi.UpdatePublicKeyRequest) (*cfapi.UpdatePublicKeyResult, error) {
+	if in.PublicKeyConfig == nil {
+		return nil, missingBody()
+	}
+	r, err := keyKind.update(s, ctx, ptr.Deref(in.Id), in.IfMatch, func(_ storage.Tx, r *keyRec) error {
+		c := in.PublicKeyConfig
+		if ptr.Deref(c.EncodedKey) != ptr.Deref(r.Config.EncodedKey) || ptr.Deref(c.Name) != ptr.Deref(r.Config.Name) ||
+			ptr.Deref(c.CallerReference) != ptr.Deref(r.Config.CallerReference) {
+			return cfapi.ErrCannotChangeImmutablePublicKeyFields.New("You can't change the value of a public key.")
+		}
+		r.Config.Comment = c.Comment
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cfapi.UpdatePublicKeyResult{PublicKey: r.api(), ETag: &r.ETag}, nil
+}
+
 // DeletePublicKey20200531 deletes a public key no key group holds.
 func (s *CloudFront) DeletePublicKey20200531(ctx *request.Context, in *cfapi.DeletePublicKeyRequest) (*cfapi.DeletePublicKey20200531Output, error) {
 	id := ptr.Deref(in.Id)
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		r, ok, err := keys.Get(tx, scope(ctx), id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return noSuchKey()
-		}
-		if err := checkIfMatch(in.IfMatch, r.ETag); err != nil {
-			return err
-		}
+	err := keyKind.remove(s, ctx, id, in.IfMatch, func(tx storage.Tx, _ keyRec) error {
 		used := false
 		if err := groups.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, g groupRec) bool {
 			used = slices.Contains(g.Config.Items, id)
@@ -452,7 +377,7 @@ func (s *CloudFront) DeletePublicKey20200531(ctx *request.Context, in *cfapi.Del
 		if used {
 			return cfapi.ErrPublicKeyInUse.New("The specified public key is in use.")
 		}
-		return keys.Delete(tx, scope(ctx), id)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -462,10 +387,8 @@ func (s *CloudFront) DeletePublicKey20200531(ctx *request.Context, in *cfapi.Del
 
 // ListPublicKeys20200531 lists the account's public keys.
 func (s *CloudFront) ListPublicKeys20200531(ctx *request.Context, in *cfapi.ListPublicKeysRequest) (*cfapi.ListPublicKeysResult, error) {
-	var all []keyRec
-	if err := s.opt.Store.View(func(tx storage.Tx) error {
-		return keys.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r keyRec) bool { all = append(all, r); return true })
-	}); err != nil {
+	all, err := keyKind.all(s, ctx)
+	if err != nil {
 		return nil, err
 	}
 	from, to, next, maxN, err := page(in.Marker, in.MaxItems, len(all), func(i int) string { return all[i].ID })
@@ -489,6 +412,8 @@ func (s *CloudFront) ListPublicKeys20200531(ctx *request.Context, in *cfapi.List
 func noSuchGroup() error {
 	return cfapi.ErrNoSuchResource.New("The specified key group does not exist.")
 }
+
+var groupKind = kind[groupRec]{table: groups, notFound: noSuchGroup, etag: func(r *groupRec) *string { return &r.ETag }}
 
 func (r groupRec) api() *cfapi.KeyGroup {
 	c := r.Config
@@ -516,48 +441,21 @@ func checkGroup(tx storage.Tx, sc storage.Scope, c *cfapi.KeyGroupConfig) error 
 // CreateKeyGroup20200531 creates a key group of existing public keys.
 func (s *CloudFront) CreateKeyGroup20200531(ctx *request.Context, in *cfapi.CreateKeyGroupRequest) (*cfapi.CreateKeyGroupResult, error) {
 	if in.KeyGroupConfig == nil {
-		return nil, cfapi.ErrMissingBody.New("This operation requires a body.")
+		return nil, missingBody()
 	}
 	r := groupRec{ID: awsid.UUID(), ETag: newETag(), Modified: ctx.Now(), Config: *in.KeyGroupConfig}
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		if err := checkGroup(tx, scope(ctx), &r.Config); err != nil {
-			return err
-		}
-		dup := false
-		if err := groups.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, o groupRec) bool {
-			dup = ptr.Deref(o.Config.Name) == ptr.Deref(r.Config.Name)
-			return !dup
-		}); err != nil {
-			return err
-		}
-		if dup {
-			return cfapi.ErrKeyGroupAlreadyExists.New("A key group with this name already exists.")
-		}
-		return groups.Put(tx, scope(ctx), r, r.ID)
-	})
+	err := groupKind.create(s, ctx, r.ID, r, func(tx storage.Tx) error { return checkGroup(tx, scope(ctx), &r.Config) },
+		func(o groupRec) bool { return ptr.Deref(o.Config.Name) == ptr.Deref(r.Config.Name) },
+		func() error { return cfapi.ErrKeyGroupAlreadyExists.New("A key group with this name already exists.") })
 	if err != nil {
 		return nil, err
 	}
 	return &cfapi.CreateKeyGroupResult{KeyGroup: r.api(), ETag: &r.ETag, Location: ptr.To("https://cloudfront.amazonaws.com/2020-05-31/key-group/" + r.ID)}, nil
 }
 
-func (s *CloudFront) getGroup(ctx *request.Context, id string) (groupRec, error) {
-	var r groupRec
-	err := s.opt.Store.View(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = groups.Get(tx, scope(ctx), id)
-		if err == nil && !ok {
-			err = noSuchGroup()
-		}
-		return err
-	})
-	return r, err
-}
-
 // GetKeyGroup20200531 answers a key group.
 func (s *CloudFront) GetKeyGroup20200531(ctx *request.Context, in *cfapi.GetKeyGroupRequest) (*cfapi.GetKeyGroupResult, error) {
-	r, err := s.getGroup(ctx, ptr.Deref(in.Id))
+	r, err := groupKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -566,7 +464,7 @@ func (s *CloudFront) GetKeyGroup20200531(ctx *request.Context, in *cfapi.GetKeyG
 
 // GetKeyGroupConfig20200531 answers a key group's configuration.
 func (s *CloudFront) GetKeyGroupConfig20200531(ctx *request.Context, in *cfapi.GetKeyGroupConfigRequest) (*cfapi.GetKeyGroupConfigResult, error) {
-	r, err := s.getGroup(ctx, ptr.Deref(in.Id))
+	r, err := groupKind.get(s, ctx, ptr.Deref(in.Id))
 	if err != nil {
 		return nil, err
 	}
@@ -576,27 +474,14 @@ func (s *CloudFront) GetKeyGroupConfig20200531(ctx *request.Context, in *cfapi.G
 // UpdateKeyGroup20200531 replaces a key group's keys.
 func (s *CloudFront) UpdateKeyGroup20200531(ctx *request.Context, in *cfapi.UpdateKeyGroupRequest) (*cfapi.UpdateKeyGroupResult, error) {
 	if in.KeyGroupConfig == nil {
-		return nil, cfapi.ErrMissingBody.New("This operation requires a body.")
+		return nil, missingBody()
 	}
-	var r groupRec
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		var ok bool
-		var err error
-		r, ok, err = groups.Get(tx, scope(ctx), ptr.Deref(in.Id))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return noSuchGroup()
-		}
-		if err := checkIfMatch(in.IfMatch, r.ETag); err != nil {
-			return err
-		}
+	r, err := groupKind.update(s, ctx, ptr.Deref(in.Id), in.IfMatch, func(tx storage.Tx, r *groupRec) error {
 		if err := checkGroup(tx, scope(ctx), in.KeyGroupConfig); err != nil {
 			return err
 		}
-		r.Config, r.ETag, r.Modified = *in.KeyGroupConfig, newETag(), ctx.Now()
-		return groups.Put(tx, scope(ctx), r, r.ID)
+		r.Config, r.Modified = *in.KeyGroupConfig, ctx.Now()
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -607,26 +492,8 @@ func (s *CloudFront) UpdateKeyGroup20200531(ctx *request.Context, in *cfapi.Upda
 // DeleteKeyGroup20200531 deletes a key group no distribution trusts.
 func (s *CloudFront) DeleteKeyGroup20200531(ctx *request.Context, in *cfapi.DeleteKeyGroupRequest) (*cfapi.DeleteKeyGroup20200531Output, error) {
 	id := ptr.Deref(in.Id)
-	err := s.opt.Store.Update(func(tx storage.Tx) error {
-		r, ok, err := groups.Get(tx, scope(ctx), id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return noSuchGroup()
-		}
-		if err := checkIfMatch(in.IfMatch, r.ETag); err != nil {
-			return err
-		}
-		used, err := inUseBy(tx, scope(ctx), func(c cfapi.DistributionConfig) bool { return slices.Contains(allKeyGroups(c), id) })
-		if err != nil {
-			return err
-		}
-		if used {
-			return cfapi.ErrResourceInUse.New("Cannot delete this resource because it is in use.")
-		}
-		return groups.Delete(tx, scope(ctx), id)
-	})
+	err := groupKind.remove(s, ctx, id, in.IfMatch, refuseIfUsed[groupRec](ctx, func(c cfapi.DistributionConfig) bool { return slices.Contains(allKeyGroups(c), id) },
+		func() error { return cfapi.ErrResourceInUse.New("Cannot delete this resource because it is in use.") }))
 	if err != nil {
 		return nil, err
 	}
@@ -635,10 +502,8 @@ func (s *CloudFront) DeleteKeyGroup20200531(ctx *request.Context, in *cfapi.Dele
 
 // ListKeyGroups20200531 lists the account's key groups.
 func (s *CloudFront) ListKeyGroups20200531(ctx *request.Context, in *cfapi.ListKeyGroupsRequest) (*cfapi.ListKeyGroupsResult, error) {
-	var all []groupRec
-	if err := s.opt.Store.View(func(tx storage.Tx) error {
-		return groups.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r groupRec) bool { all = append(all, r); return true })
-	}); err != nil {
+	all, err := groupKind.all(s, ctx)
+	if err != nil {
 		return nil, err
 	}
 	from, to, next, maxN, err := page(in.Marker, in.MaxItems, len(all), func(i int) string { return all[i].ID })

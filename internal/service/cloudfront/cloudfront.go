@@ -17,6 +17,7 @@ package cloudfront
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -66,12 +67,26 @@ type Options struct {
 	// Region is the region S3 origins are read from when their domain
 	// names none.
 	Region string
+	// Country is a viewer's ISO country ("" when unknown), for geo
+	// restrictions; nil restricts no one.
+	Country func(netip.Addr) string
+	// Transport carries requests to custom origins; nil is
+	// DefaultTransport (the network).
+	Transport http.RoundTripper
+}
+
+// DefaultTransport reaches custom origins over the network.
+func DefaultTransport() http.RoundTripper {
+	return &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 60 * time.Second,
+		ResponseHeaderTimeout: originTimeout}
 }
 
 // CloudFront implements the CloudFront API. Bind it with cfapi.Bind.
 type CloudFront struct {
 	opt   Options
 	cache *edgeCache
+	// logs delivers standard access logs on the clock.
+	logs *logState
 	// client reaches custom origins; it follows no redirects (the viewer
 	// gets the origin's 3xx, as from CloudFront).
 	client *http.Client
@@ -88,12 +103,14 @@ func New(opt Options) *CloudFront {
 	if opt.Region == "" {
 		opt.Region = "us-east-1"
 	}
+	if opt.Transport == nil {
+		opt.Transport = DefaultTransport()
+	}
 	client := &http.Client{
-		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, IdleConnTimeout: 60 * time.Second,
-			ResponseHeaderTimeout: originTimeout},
+		Transport:     opt.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &CloudFront{opt: opt, cache: newEdgeCache(edgeCacheEntries, edgeCacheBodyMax), client: client}
+	return &CloudFront{opt: opt, cache: newEdgeCache(edgeCacheEntries, edgeCacheBodyMax), client: client, logs: &logState{}}
 }
 
 // Reset drops the edge cache (state itself is in storage).

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,15 @@ type edgeResponse struct {
 // edge serves viewers.
 func (s *CloudFront) edge() http.Handler {
 	errs := newEdgeErrors()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w := &countingWriter{ResponseWriter: rw, start: time.Now()}
+		var logged *distRec
+		var account string
+		defer func() {
+			if logged != nil {
+				s.record(account, *logged, r, w, s.opt.Clock.Now())
+			}
+		}()
 		h := w.Header()
 		h.Set("Via", "1.1 "+awsid.Hex(16)+".cloudfront.net (CloudFront)")
 		h.Set("X-Amz-Cf-Pop", edgePOP)
@@ -111,13 +120,17 @@ func (s *CloudFront) edge() http.Handler {
 			deny(http.StatusForbidden, "AccessDenied", "Access denied")
 			return
 		}
+		logged, account = &d, hr.Account
 		if acl := ptr.Deref(d.Config.WebACLId); acl != "" && s.opt.WAF != nil {
 			blocked, err := s.opt.WAF.Evaluate(r.Context(), acl, r, viewerIP(r))
 			if err != nil || blocked {
-				h.Set("X-Cache", "Error from cloudfront")
 				writeBlocked(w)
 				return
 			}
+		}
+		if !s.countryAllowed(d.Config, viewerIP(r)) {
+			writeErrorPage(w, http.StatusForbidden, msgGeo)
+			return
 		}
 		now := s.opt.Clock.Now()
 		p := r.URL.Path
@@ -141,7 +154,7 @@ func (s *CloudFront) edge() http.Handler {
 			}
 		}
 		if !methodAllowed(b, r.Method) {
-			deny(http.StatusForbidden, "MethodNotAllowed", "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.")
+			writeErrorPage(w, http.StatusForbidden, msgMethod)
 			return
 		}
 		if restricted(b) {
@@ -155,8 +168,9 @@ func (s *CloudFront) edge() http.Handler {
 			deny(http.StatusBadGateway, "BadGateway", "CloudFront cannot reach the origin.")
 			return
 		}
-		query := forwardedQuery(b, r.URL.Query())
-		ttl, cacheable := cacheTTL(b)
+		pol := s.policiesOf(hr.Account, b)
+		query := forwardedQuery(b, pol, r.URL.Query())
+		ttl, cacheable := cacheTTL(b, pol)
 		cacheable = cacheable && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 		key := d.ID + "\x00" + p + "?" + query
 		if cacheable {
@@ -164,14 +178,20 @@ func (s *CloudFront) edge() http.Handler {
 				copyHeader(h, c.header)
 				h.Set("X-Cache", "Hit from cloudfront")
 				h.Set("Age", strconv.Itoa(int(now.Sub(c.stored)/time.Second)))
-				w.WriteHeader(c.status)
-				if r.Method != http.MethodHead {
-					_, _ = w.Write(c.body)
-				}
+				applyHeadersPolicy(h, pol.headers, r.Header.Get("Origin"))
+				writeBody(w, r, b, c.status, bytes.NewReader(c.body), int64(len(c.body)))
 				return
 			}
 		}
 		resp, err := s.fetch(r, d, hr.Account, origin, p, query, b)
+		if alt, ok := failover(d.Config, ptr.Deref(b.TargetOriginId), r.Method, resp, err); ok {
+			// The origin group's secondary answers instead.
+			if err == nil {
+				_ = resp.body.Close()
+			}
+			origin = alt
+			resp, err = s.fetch(r, d, hr.Account, origin, p, query, b)
+		}
 		if err != nil {
 			s.opt.Log.Warn("cloudfront: origin unreachable", "distribution", d.ID, "origin", ptr.Deref(origin.Id), "error", err)
 			deny(http.StatusBadGateway, "BadGateway", "CloudFront cannot reach the origin.")
@@ -190,16 +210,14 @@ func (s *CloudFront) edge() http.Handler {
 		defer func() { _ = resp.body.Close() }()
 		copyHeader(h, resp.header)
 		h.Set("X-Cache", "Miss from cloudfront")
+		applyHeadersPolicy(h, pol.headers, r.Header.Get("Origin"))
 		if ttl2, ok := originTTL(resp.header, ttl); !ok {
 			cacheable = false
 		} else {
 			ttl = ttl2
 		}
 		if !cacheable || resp.status != http.StatusOK || r.Method != http.MethodGet {
-			w.WriteHeader(resp.status)
-			if r.Method != http.MethodHead {
-				_, _ = io.Copy(w, resp.body)
-			}
+			writeBody(w, r, b, resp.status, resp.body, contentLength(resp.header))
 			return
 		}
 		var buf bytes.Buffer
@@ -207,10 +225,10 @@ func (s *CloudFront) edge() http.Handler {
 		if n <= edgeCacheBodyMax {
 			s.cache.put(&cached{key: key, dist: d.ID, path: p, status: resp.status, header: resp.header.Clone(),
 				body: buf.Bytes(), stored: now, expires: now.Add(ttl)})
+			writeBody(w, r, b, resp.status, &buf, n)
+			return
 		}
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(buf.Bytes())
-		_, _ = io.Copy(w, resp.body)
+		writeBody(w, r, b, resp.status, io.MultiReader(&buf, resp.body), contentLength(resp.header))
 	})
 }
 
@@ -304,10 +322,36 @@ func (s *CloudFront) keyFinder(account string, b cfapi.CacheBehavior) keyFinder 
 	}
 }
 
+// failover answers the secondary origin of the origin group id names
+// when the primary's answer calls for it: CloudFront fails over for GET,
+// HEAD and OPTIONS requests when the primary cannot be reached (err) or
+// answers one of the group's failover status codes.
+func failover(c cfapi.DistributionConfig, id, method string, resp edgeResponse, err error) (cfapi.Origin, bool) {
+	if c.OriginGroups == nil || (method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions) {
+		return cfapi.Origin{}, false
+	}
+	for _, g := range c.OriginGroups.Items {
+		if ptr.Deref(g.Id) != id || g.Members == nil || len(g.Members.Items) < 2 {
+			continue
+		}
+		if err == nil {
+			codes := []int32{}
+			if g.FailoverCriteria != nil && g.FailoverCriteria.StatusCodes != nil {
+				codes = g.FailoverCriteria.StatusCodes.Items
+			}
+			if !slices.Contains(codes, int32(resp.status)) {
+				return cfapi.Origin{}, false
+			}
+		}
+		return findOrigin(c, ptr.Deref(g.Members.Items[1].OriginId))
+	}
+	return cfapi.Origin{}, false
+}
+
 func findOrigin(c cfapi.DistributionConfig, id string) (cfapi.Origin, bool) {
 	if c.OriginGroups != nil {
-		// An origin group serves from its primary (first) member; failover
-		// to the second is not modelled.
+		// An origin group serves from its primary (first) member (failover
+		// picks the second).
 		for _, g := range c.OriginGroups.Items {
 			if ptr.Deref(g.Id) == id && g.Members != nil && len(g.Members.Items) > 0 {
 				id = ptr.Deref(g.Members.Items[0].OriginId)
@@ -327,26 +371,42 @@ func findOrigin(c cfapi.DistributionConfig, id string) (cfapi.Origin, bool) {
 // forwardedQuery is the query string the origin gets (and the cache key
 // holds): all of it when the legacy ForwardedValues or an origin request
 // policy forward query strings, else none.
-func forwardedQuery(b cfapi.CacheBehavior, q url.Values) string {
+func forwardedQuery(b cfapi.CacheBehavior, pol edgePolicies, q url.Values) string {
 	for _, k := range []string{"Expires", "Policy", "Signature", "Key-Pair-Id"} {
 		q.Del(k)
 	}
 	if b.ForwardedValues != nil && ptr.Deref(b.ForwardedValues.QueryString) {
 		return q.Encode()
 	}
-	if id := ptr.Deref(b.OriginRequestPolicyId); id == allViewer || id == allViewerExceptHostHeader {
-		return q.Encode()
+	// The cache policy's query strings are in the cache key and go to
+	// the origin; the origin request policy's go to the origin too.
+	out := url.Values{}
+	if c := pol.cache; c != nil && c.ParametersInCacheKeyAndForwardedToOrigin != nil && c.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig != nil {
+		qc := c.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig
+		for k, v := range policyQuery(ptr.Deref(qc.QueryStringBehavior), qc.QueryStrings, q) {
+			out[k] = v
+		}
 	}
-	return ""
+	if o := pol.origin; o != nil && o.QueryStringsConfig != nil {
+		for k, v := range policyQuery(ptr.Deref(o.QueryStringsConfig.QueryStringBehavior), o.QueryStringsConfig.QueryStrings, q) {
+			out[k] = v
+		}
+	}
+	return out.Encode()
 }
 
 // cacheTTL is the behaviour's default TTL and whether it caches at all.
-func cacheTTL(b cfapi.CacheBehavior) (time.Duration, bool) {
-	switch id := ptr.Deref(b.CachePolicyId); {
-	case id == cachingDisabled:
+func cacheTTL(b cfapi.CacheBehavior, pol edgePolicies) (time.Duration, bool) {
+	if c := pol.cache; c != nil {
+		ttl := ptr.Deref(c.DefaultTTL)
+		if c.MaxTTL != nil && ttl > *c.MaxTTL {
+			ttl = *c.MaxTTL
+		}
+		return time.Duration(ttl) * time.Second, ttl > 0
+	}
+	if ptr.Deref(b.CachePolicyId) != "" {
+		// A policy that no longer exists: do not cache.
 		return 0, false
-	case id != "":
-		return 24 * time.Hour, true
 	}
 	ttl := int64(86400)
 	if b.DefaultTTL != nil {
@@ -439,7 +499,7 @@ func (s *CloudFront) fetch(r *http.Request, d distRec, account string, o cfapi.O
 	if bucket, ok := s3Bucket(domain); ok && o.CustomOriginConfig == nil {
 		return s.fetchS3(r.Context(), r.Method, d, account, o, bucket, p)
 	}
-	return s.fetchCustom(r, o, p, query, b)
+	return s.fetchCustom(r, o, p, query, b, s.policiesOf(account, b))
 }
 
 // fetchS3 reads an object as CloudFront does: with an origin access
@@ -512,7 +572,7 @@ func (r *recorder) WriteHeader(int)             {}
 // origin protocol policy picks the scheme and port, the behaviour which
 // headers and query strings go along, and the origin's custom headers
 // are added.
-func (s *CloudFront) fetchCustom(r *http.Request, o cfapi.Origin, p, query string, b cfapi.CacheBehavior) (edgeResponse, error) {
+func (s *CloudFront) fetchCustom(r *http.Request, o cfapi.Origin, p, query string, b cfapi.CacheBehavior, pol edgePolicies) (edgeResponse, error) {
 	scheme := "http"
 	cfg := o.CustomOriginConfig
 	if cfg == nil {
@@ -552,7 +612,7 @@ func (s *CloudFront) fetchCustom(r *http.Request, o cfapi.Origin, p, query strin
 		return edgeResponse{}, err
 	}
 	req.ContentLength = r.ContentLength
-	if forwardHeaders(req.Header, r.Header, b) {
+	if forwardHeaders(req.Header, r.Header, b, pol) {
 		req.Host = r.Host
 	}
 	if req.Header.Get("User-Agent") == "" {
@@ -588,15 +648,39 @@ func (c cancelOnClose) Close() error {
 // with an AllViewer origin request policy or ForwardedValues "*", the
 // named ones otherwise, plus what CloudFront always sends (Host only
 // when forwarded).
-func forwardHeaders(dst, src http.Header, b cfapi.CacheBehavior) (host bool) {
+func forwardHeaders(dst, src http.Header, b cfapi.CacheBehavior, pol edgePolicies) (host bool) {
 	all := false
-	var named []string
+	var named, except []string
 	switch ptr.Deref(b.OriginRequestPolicyId) {
 	case allViewer:
 		all, host = true, true
 	case allViewerExceptHostHeader:
 		all = true
+	default:
+		if o := pol.origin; o != nil && o.HeadersConfig != nil {
+			var hs []string
+			if o.HeadersConfig.Headers != nil {
+				hs = o.HeadersConfig.Headers.Items
+			}
+			switch ptr.Deref(o.HeadersConfig.HeaderBehavior) {
+			case "allViewer":
+				all, host = true, true
+			case "allViewerAndWhitelistCloudFront", "whitelist":
+				all = ptr.Deref(o.HeadersConfig.HeaderBehavior) != "whitelist"
+				named = append(named, hs...)
+			case "allExcept":
+				all, host, except = true, !containsFold(hs, "Host"), hs
+			}
+		}
 	}
+	// The cache policy's headers are in the cache key and go to the
+	// origin.
+	if c := pol.cache; c != nil && c.ParametersInCacheKeyAndForwardedToOrigin != nil {
+		if hc := c.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig; hc != nil && ptr.Deref(hc.HeaderBehavior) == "whitelist" && hc.Headers != nil {
+			named = append(named, hc.Headers.Items...)
+		}
+	}
+	host = host || containsFold(named, "Host")
 	if fv := b.ForwardedValues; fv != nil && fv.Headers != nil {
 		for _, n := range fv.Headers.Items {
 			if n == "*" {
@@ -610,7 +694,7 @@ func forwardHeaders(dst, src http.Header, b cfapi.CacheBehavior) (host bool) {
 	}
 	for k, v := range src {
 		ck := http.CanonicalHeaderKey(k)
-		if hopHeaders[ck] || ck == "Authorization" && !all && !containsFold(named, ck) {
+		if hopHeaders[ck] || ck == "Authorization" && !all && !containsFold(named, ck) || containsFold(except, ck) {
 			continue
 		}
 		switch {

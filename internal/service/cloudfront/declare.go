@@ -36,6 +36,8 @@ func (s *CloudFront) Declare() kit.Declaration {
 		ServerCertificate: s.ServerCertificate,
 		NotImplemented:    notImplemented(),
 		Reset:             s.Reset,
+		Close:             s.Close,
+		Resources:         s.cfnResources(),
 	}
 }
 
@@ -77,19 +79,29 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 
 // notImplemented are the operations left out on purpose, with why.
 func notImplemented() kit.Reasons {
-	fn := "CloudFront Functions run JavaScript at the edge, which niwa has no runtime for"
+	fn := "CloudFront Functions run in CloudFront's own JavaScript runtime (cloudfront-js-1.0/2.0: an ECMAScript subset with its own event shape, limits and KeyValueStore API), which niwa does not emulate; a function niwa kept but never ran at the edge would change nothing a viewer sees — use a Lambda@Edge-style origin (a Lambda behind API Gateway or a load balancer) instead"
 	return kit.Reasons{}.
 		Add(fn, "CreateFunction2020_05_31", "DescribeFunction2020_05_31", "GetFunction2020_05_31", "PublishFunction2020_05_31",
 			"TestFunction2020_05_31", "UpdateFunction2020_05_31", "DeleteFunction2020_05_31", "ListFunctions2020_05_31").
-		Add("niwa keeps only AWS's managed policies; custom policies are not kept yet",
-			"CreateCachePolicy2020_05_31", "UpdateCachePolicy2020_05_31", "DeleteCachePolicy2020_05_31",
-			"CreateOriginRequestPolicy2020_05_31", "UpdateOriginRequestPolicy2020_05_31", "DeleteOriginRequestPolicy2020_05_31",
-			"CreateResponseHeadersPolicy2020_05_31", "UpdateResponseHeadersPolicy2020_05_31", "DeleteResponseHeadersPolicy2020_05_31").
+		Add("KeyValueStores exist to be read by CloudFront Functions, which niwa does not run (see CreateFunction)",
+			"CreateKeyValueStore2020_05_31", "DescribeKeyValueStore2020_05_31", "UpdateKeyValueStore2020_05_31",
+			"DeleteKeyValueStore2020_05_31", "ListKeyValueStores2020_05_31").
+		Add("field-level encryption encrypts chosen POST form fields at the edge with RSA public keys before the origin sees them; niwa's edge forwards request bodies unchanged, and profiles it could not apply would give a false sense of protection",
+			"CreateFieldLevelEncryptionConfig2020_05_31", "GetFieldLevelEncryption2020_05_31", "GetFieldLevelEncryptionConfig2020_05_31",
+			"UpdateFieldLevelEncryptionConfig2020_05_31", "DeleteFieldLevelEncryptionConfig2020_05_31", "ListFieldLevelEncryptionConfigs2020_05_31",
+			"CreateFieldLevelEncryptionProfile2020_05_31", "GetFieldLevelEncryptionProfile2020_05_31", "GetFieldLevelEncryptionProfileConfig2020_05_31",
+			"UpdateFieldLevelEncryptionProfile2020_05_31", "DeleteFieldLevelEncryptionProfile2020_05_31", "ListFieldLevelEncryptionProfiles2020_05_31").
+		Add("continuous deployment splits a distribution's traffic between it and a staging copy (by weight, with session stickiness, or by header), which niwa's edge, serving one configuration per distribution, does not do",
+			"CopyDistribution2020_05_31", "UpdateDistributionWithStagingConfig2020_05_31",
+			"CreateContinuousDeploymentPolicy2020_05_31", "GetContinuousDeploymentPolicy2020_05_31", "GetContinuousDeploymentPolicyConfig2020_05_31",
+			"UpdateContinuousDeploymentPolicy2020_05_31", "DeleteContinuousDeploymentPolicy2020_05_31", "ListContinuousDeploymentPolicies2020_05_31").
+		Add("moving an alias is authorized by the TXT record _<alias> pointing at the target distribution, which CloudFront looks up in public DNS; niwa's CloudFront does not read niwa's DNS, and moving an alias without that proof would let any account take another's name (remove the alias from one distribution, then add it to the other)",
+			"AssociateAlias2020_05_31").
 		Add("RTMP streaming distributions were discontinued by AWS in 2020",
 			"CreateStreamingDistribution2020_05_31", "CreateStreamingDistributionWithTags2020_05_31", "GetStreamingDistribution2020_05_31",
 			"GetStreamingDistributionConfig2020_05_31", "UpdateStreamingDistribution2020_05_31", "DeleteStreamingDistribution2020_05_31",
 			"ListStreamingDistributions2020_05_31").
 		Add("real-time logs need Kinesis Data Streams, which niwa does not have",
 			"CreateRealtimeLogConfig2020_05_31", "GetRealtimeLogConfig2020_05_31", "UpdateRealtimeLogConfig2020_05_31",
-			"DeleteRealtimeLogConfig2020_05_31", "ListRealtimeLogConfigs2020_05_31")
+			"DeleteRealtimeLogConfig2020_05_31", "ListRealtimeLogConfigs2020_05_31", "ListDistributionsByRealtimeLogConfig2020_05_31")
 }

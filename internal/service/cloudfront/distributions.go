@@ -83,6 +83,12 @@ func (s *CloudFront) validateConfig(tx storage.Tx, sc storage.Scope, c *cfapi.Di
 	if c.DefaultCacheBehavior == nil {
 		return cfapi.ErrInvalidArgument.New("The parameter DefaultCacheBehavior is required.")
 	}
+	if err := checkPolicies(tx, sc, c); err != nil {
+		return err
+	}
+	if err := checkLogging(c); err != nil {
+		return err
+	}
 	d := c.DefaultCacheBehavior
 	behaviours := []behaviour{{target: d.TargetOriginId, keyGroups: d.TrustedKeyGroups, signers: d.TrustedSigners}}
 	if c.CacheBehaviors != nil {
@@ -174,6 +180,9 @@ func (s *CloudFront) create(ctx *request.Context, c *cfapi.DistributionConfig, t
 	if err != nil {
 		return distRec{}, err
 	}
+	if err := s.checkViewerCertificate(ctx, c); err != nil {
+		return distRec{}, err
+	}
 	now := ctx.Now()
 	id := newID("E")
 	d := distRec{ID: id, ARN: distARN(ctx.Account, id), Domain: newDomain(), ETag: newETag(), Config: *c,
@@ -198,6 +207,9 @@ func (s *CloudFront) create(ctx *request.Context, c *cfapi.DistributionConfig, t
 		}
 		return dists.Put(tx, sc, d, id)
 	})
+	if err == nil {
+		s.useCertificates(ctx, d.ARN, "", certARN(d.Config))
+	}
 	return d, err
 }
 
@@ -336,7 +348,11 @@ func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.
 	if in.DistributionConfig == nil {
 		return nil, cfapi.ErrMissingBody.New("This operation requires a body. Ensure that the body is present and the Content-Type header is set.")
 	}
+	if err := s.checkViewerCertificate(ctx, in.DistributionConfig); err != nil {
+		return nil, err
+	}
 	var d distRec
+	var oldCert string
 	err := s.opt.Store.Update(func(tx storage.Tx) error {
 		sc := scope(ctx)
 		var ok bool
@@ -361,6 +377,7 @@ func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.
 		if d.Config.Aliases != nil {
 			old = d.Config.Aliases.Items
 		}
+		oldCert = certARN(d.Config)
 		d.Config = *in.DistributionConfig
 		d.ETag = newETag()
 		d.Modified = ctx.Now()
@@ -374,15 +391,18 @@ func (s *CloudFront) UpdateDistribution20200531(ctx *request.Context, in *cfapi.
 		return nil, err
 	}
 	s.cache.dropDistribution(d.ID)
+	s.useCertificates(ctx, d.ARN, oldCert, certARN(d.Config))
 	return &cfapi.UpdateDistributionResult{Distribution: s.distribution(ctx, d), ETag: &d.ETag}, nil
 }
 
 // DeleteDistribution20200531 deletes a disabled, deployed distribution.
 func (s *CloudFront) DeleteDistribution20200531(ctx *request.Context, in *cfapi.DeleteDistributionRequest) (*cfapi.DeleteDistribution20200531Output, error) {
 	id := ptr.Deref(in.Id)
+	var gone distRec
 	err := s.opt.Store.Update(func(tx storage.Tx) error {
 		sc := scope(ctx)
 		d, ok, err := dists.Get(tx, sc, id)
+		gone = d
 		if err != nil {
 			return err
 		}
@@ -407,12 +427,16 @@ func (s *CloudFront) DeleteDistribution20200531(ctx *request.Context, in *cfapi.
 		if err := storage.DeletePrefix(tx, sc.Prefix(invs.Name(), id)); err != nil {
 			return err
 		}
+		if err := monitoring.Delete(tx, sc, id); err != nil {
+			return err
+		}
 		return dists.Delete(tx, sc, id)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.cache.dropDistribution(id)
+	s.useCertificates(ctx, gone.ARN, certARN(gone.Config), "")
 	return &cfapi.DeleteDistribution20200531Output{}, nil
 }
 
@@ -440,20 +464,39 @@ func page(marker, maxItems *string, n int, idAt func(int) string) (from, to int,
 
 // ListDistributions20200531 lists the account's distributions.
 func (s *CloudFront) ListDistributions20200531(ctx *request.Context, in *cfapi.ListDistributionsRequest) (*cfapi.ListDistributionsResult, error) {
-	var all []distRec
-	if err := s.opt.Store.View(func(tx storage.Tx) error {
-		return dists.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, d distRec) bool {
-			all = append(all, d)
-			return true
-		})
-	}); err != nil {
-		return nil, err
-	}
-	from, to, next, maxN, err := page(in.Marker, in.MaxItems, len(all), func(i int) string { return all[i].ID })
+	out, err := s.distributionList(ctx, in.Marker, in.MaxItems, func(distRec) bool { return true })
 	if err != nil {
 		return nil, err
 	}
-	out := &cfapi.DistributionList{Marker: ptr.To(ptr.Deref(in.Marker)), MaxItems: &maxN, IsTruncated: ptr.To(next != "")}
+	return &cfapi.ListDistributionsResult{DistributionList: out}, nil
+}
+
+// matching lists the account's distributions keep accepts, in id order.
+func (s *CloudFront) matching(ctx *request.Context, keep func(distRec) bool) ([]distRec, error) {
+	var all []distRec
+	err := s.opt.Store.View(func(tx storage.Tx) error {
+		return dists.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, d distRec) bool {
+			if keep(d) {
+				all = append(all, d)
+			}
+			return true
+		})
+	})
+	return all, err
+}
+
+// distributionList pages the summaries of the distributions keep
+// accepts.
+func (s *CloudFront) distributionList(ctx *request.Context, marker, maxItems *string, keep func(distRec) bool) (*cfapi.DistributionList, error) {
+	all, err := s.matching(ctx, keep)
+	if err != nil {
+		return nil, err
+	}
+	from, to, next, maxN, err := page(marker, maxItems, len(all), func(i int) string { return all[i].ID })
+	if err != nil {
+		return nil, err
+	}
+	out := &cfapi.DistributionList{Marker: ptr.To(ptr.Deref(marker)), MaxItems: &maxN, IsTruncated: ptr.To(next != "")}
 	if next != "" {
 		out.NextMarker = &next
 	}
@@ -469,7 +512,7 @@ func (s *CloudFront) ListDistributions20200531(ctx *request.Context, in *cfapi.L
 			Staging: ptr.To(ptr.Deref(c.Staging))})
 	}
 	out.Quantity = ptr.To(int32(len(out.Items)))
-	return &cfapi.ListDistributionsResult{DistributionList: out}, nil
+	return out, nil
 }
 
 func orDefault(p *string, def string) string {

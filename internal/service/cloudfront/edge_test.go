@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
@@ -312,6 +314,19 @@ type fakeCerts struct {
 	arn         string
 	chain, key  []byte
 	askedRegion string
+	// inUse is the certificate's InUseBy, as ACM would record it.
+	inUse []string
+}
+
+func (f *fakeCerts) SetInUse(ctx *request.Context, arn, resource string, inUse bool) error {
+	if arn != f.arn || ctx.Region != "us-east-1" {
+		return objects.ErrNoSuchKey
+	}
+	f.inUse = slices.DeleteFunc(f.inUse, func(r string) bool { return r == resource })
+	if inUse {
+		f.inUse = append(f.inUse, resource)
+	}
+	return nil
 }
 
 func (f *fakeCerts) KeyPair(_ context.Context, _, region, arn string) ([]byte, []byte, error) {
@@ -355,6 +370,19 @@ func TestServerCertificateForAliases(t *testing.T) {
 	if certs.askedRegion != "us-east-1" {
 		t.Fatalf("asked ACM in %q", certs.askedRegion)
 	}
+	// InUseBy: the distribution uses the certificate until its
+	// configuration names another (or none).
+	if len(certs.inUse) != 1 || certs.inUse[0] != *d.Distribution.ARN {
+		t.Fatalf("InUseBy after create: %v", certs.inUse)
+	}
+	cfg.ViewerCertificate = &cfapi.ViewerCertificate{CloudFrontDefaultCertificate: ptr.To(true)}
+	cfg.Aliases = nil
+	if _, err := s.UpdateDistribution20200531(h.Ctx(), &cfapi.UpdateDistributionRequest{Id: d.Distribution.Id, IfMatch: d.ETag, DistributionConfig: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if len(certs.inUse) != 0 {
+		t.Fatalf("InUseBy after the certificate was replaced: %v", certs.inUse)
+	}
 }
 
 // fakeWAF blocks requests without the header X-Allow.
@@ -384,5 +412,42 @@ func TestEdgeWebACLBeforeTheCache(t *testing.T) {
 	w := f.get(t, "/")
 	if w.Code != 403 || !strings.Contains(w.Body.String(), "Request blocked.") || w.Header().Get("Content-Type") != "text/html" {
 		t.Fatalf("blocked: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+}
+
+// TestViewerCertificateMustCoverAliases: with ACM wired, an alias needs
+// an issued us-east-1 certificate naming it (InvalidViewerCertificate
+// otherwise, as CloudFront refuses it).
+func TestViewerCertificateMustCoverAliases(t *testing.T) {
+	h := servicetest.New(t, "cloudfront")
+	srv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate for example.com and *.example.com
+	srv.Close()
+	leaf := srv.TLS.Certificates[0]
+	chain := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})
+	arn := "arn:aws:acm:us-east-1:" + h.Account + ":certificate/abc"
+	s := New(Options{Store: h.Store(), Clock: h.Clock, Certificates: &fakeCerts{arn: arn, chain: chain}})
+	for i, tc := range []struct {
+		alias, cert string
+		ok          bool
+	}{
+		{"www.example.com", arn, true},
+		{"www.other.test", arn, false},
+		{"www.example.com", "", false},
+		{"www.example.com", "arn:aws:acm:eu-west-1:" + h.Account + ":certificate/abc", false},
+		{"www.example.com", arn + "-missing", false},
+	} {
+		cfg := config("r"+strconv.Itoa(i), s3Origin("o", "b", ""))
+		cfg.Aliases = &cfapi.Aliases{Quantity: ptr.To(int32(1)), Items: []string{tc.alias}}
+		if tc.cert != "" {
+			cfg.ViewerCertificate = &cfapi.ViewerCertificate{ACMCertificateArn: ptr.To(tc.cert), SSLSupportMethod: ptr.To("sni-only")}
+		}
+		_, err := s.CreateDistribution20200531(h.Ctx(), &cfapi.CreateDistributionRequest{DistributionConfig: cfg})
+		if tc.ok {
+			if err != nil {
+				t.Fatalf("%d: %v", i, err)
+			}
+			continue
+		}
+		wantCode(t, err, cfapi.ErrInvalidViewerCertificate)
 	}
 }

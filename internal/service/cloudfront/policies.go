@@ -5,13 +5,11 @@ import (
 
 	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/ptr"
-	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 // AWS's managed policies, listed with AWS's ids (the same in every
 // account) so that configurations written for AWS name them as they
-// are. Custom policies are not kept (their Create operations answer
-// NotImplemented); the edge applies the managed ones it knows by id
+// are; custom ones are in custompolicies.go. The edge applies both
 // (dataplane.go).
 
 // managedTime is when the managed policies were last modified, a fixed
@@ -77,82 +75,3 @@ func managedResponseHeadersPolicies() []cfapi.ResponseHeadersPolicy {
 
 // managedETag is the fixed version of a managed policy.
 const managedETag = "E23ZP02F085DFQ"
-
-// wantType: managed policies are listed for Type managed or no Type.
-func wantManaged(t *string) bool { v := ptr.Deref(t); return v == "" || v == "managed" }
-
-// ListCachePolicies20200531 lists the managed cache policies.
-func (s *CloudFront) ListCachePolicies20200531(ctx *request.Context, in *cfapi.ListCachePoliciesRequest) (*cfapi.ListCachePoliciesResult, error) {
-	out := &cfapi.CachePolicyList{MaxItems: ptr.To(int32(maxItemsDefault))}
-	if wantManaged(in.Type) {
-		for _, p := range managedCachePolicies() {
-			out.Items = append(out.Items, cfapi.CachePolicySummary{Type: ptr.To("managed"), CachePolicy: &p})
-		}
-	}
-	out.Quantity = ptr.To(int32(len(out.Items)))
-	return &cfapi.ListCachePoliciesResult{CachePolicyList: out}, nil
-}
-
-func findCachePolicy(id string) (cfapi.CachePolicy, error) {
-	for _, p := range managedCachePolicies() {
-		if *p.Id == id {
-			return p, nil
-		}
-	}
-	return cfapi.CachePolicy{}, cfapi.ErrNoSuchCachePolicy.New("The cache policy does not exist.")
-}
-
-// GetCachePolicy20200531 answers a managed cache policy.
-func (s *CloudFront) GetCachePolicy20200531(ctx *request.Context, in *cfapi.GetCachePolicyRequest) (*cfapi.GetCachePolicyResult, error) {
-	p, err := findCachePolicy(ptr.Deref(in.Id))
-	if err != nil {
-		return nil, err
-	}
-	return &cfapi.GetCachePolicyResult{CachePolicy: &p, ETag: ptr.To(managedETag)}, nil
-}
-
-// GetCachePolicyConfig20200531 answers a managed cache policy's
-// configuration.
-func (s *CloudFront) GetCachePolicyConfig20200531(ctx *request.Context, in *cfapi.GetCachePolicyConfigRequest) (*cfapi.GetCachePolicyConfigResult, error) {
-	p, err := findCachePolicy(ptr.Deref(in.Id))
-	if err != nil {
-		return nil, err
-	}
-	return &cfapi.GetCachePolicyConfigResult{CachePolicyConfig: p.CachePolicyConfig, ETag: ptr.To(managedETag)}, nil
-}
-
-// ListOriginRequestPolicies20200531 lists the managed origin request
-// policies.
-func (s *CloudFront) ListOriginRequestPolicies20200531(ctx *request.Context, in *cfapi.ListOriginRequestPoliciesRequest) (*cfapi.ListOriginRequestPoliciesResult, error) {
-	out := &cfapi.OriginRequestPolicyList{MaxItems: ptr.To(int32(maxItemsDefault))}
-	if wantManaged(in.Type) {
-		for _, p := range managedOriginRequestPolicies() {
-			out.Items = append(out.Items, cfapi.OriginRequestPolicySummary{Type: ptr.To("managed"), OriginRequestPolicy: &p})
-		}
-	}
-	out.Quantity = ptr.To(int32(len(out.Items)))
-	return &cfapi.ListOriginRequestPoliciesResult{OriginRequestPolicyList: out}, nil
-}
-
-// GetOriginRequestPolicy20200531 answers a managed origin request policy.
-func (s *CloudFront) GetOriginRequestPolicy20200531(ctx *request.Context, in *cfapi.GetOriginRequestPolicyRequest) (*cfapi.GetOriginRequestPolicyResult, error) {
-	for _, p := range managedOriginRequestPolicies() {
-		if *p.Id == ptr.Deref(in.Id) {
-			return &cfapi.GetOriginRequestPolicyResult{OriginRequestPolicy: &p, ETag: ptr.To(managedETag)}, nil
-		}
-	}
-	return nil, cfapi.ErrNoSuchOriginRequestPolicy.New("The origin request policy does not exist.")
-}
-
-// ListResponseHeadersPolicies20200531 lists the managed response headers
-// policies (by name; their header settings are not applied by the edge).
-func (s *CloudFront) ListResponseHeadersPolicies20200531(ctx *request.Context, in *cfapi.ListResponseHeadersPoliciesRequest) (*cfapi.ListResponseHeadersPoliciesResult, error) {
-	out := &cfapi.ResponseHeadersPolicyList{MaxItems: ptr.To(int32(maxItemsDefault))}
-	if wantManaged(in.Type) {
-		for _, p := range managedResponseHeadersPolicies() {
-			out.Items = append(out.Items, cfapi.ResponseHeadersPolicySummary{Type: ptr.To("managed"), ResponseHeadersPolicy: &p})
-		}
-	}
-	out.Quantity = ptr.To(int32(len(out.Items)))
-	return &cfapi.ListResponseHeadersPoliciesResult{ResponseHeadersPolicyList: out}, nil
-}

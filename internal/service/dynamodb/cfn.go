@@ -13,7 +13,7 @@ import (
 func (s *DynamoDB) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the table name; Fn::GetAtt Arn, StreamArn.
-		"AWS::DynamoDB::Table": {
+		"AWS::DynamoDB::Table": {Read: s.cfnReadTable,
 			Create: s.cfnCreateTable, Update: s.cfnUpdateTable, Delete: s.cfnDeleteTable,
 			Replace: []string{"TableName", "KeySchema", "LocalSecondaryIndexes"}, Tags: true,
 		},
@@ -234,4 +234,46 @@ func (s *DynamoDB) cfnDeleteTable(ctx *request.Context, r kit.ResourceRequest) e
 		return nil
 	}
 	return err
+}
+
+// cfnReadTable reads a table's keys, billing and throughput back for
+// drift detection.
+func (s *DynamoDB) cfnReadTable(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := s.DescribeTable(ctx, &dynamodbapi.DescribeTableInput{TableName: &r.PhysicalID})
+	if dynamodbapi.ErrResourceNotFoundException.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := out.Table
+	live := map[string]any{"TableName": r.PhysicalID, "BillingMode": "PROVISIONED", "ProvisionedThroughput": nil,
+		"StreamSpecification": nil}
+	if t.BillingModeSummary != nil && t.BillingModeSummary.BillingMode != nil {
+		live["BillingMode"] = *t.BillingModeSummary.BillingMode
+	}
+	if pt := t.ProvisionedThroughput; pt != nil && live["BillingMode"] == "PROVISIONED" && pt.ReadCapacityUnits != nil && pt.WriteCapacityUnits != nil {
+		live["ProvisionedThroughput"] = map[string]any{"ReadCapacityUnits": float64(*pt.ReadCapacityUnits),
+			"WriteCapacityUnits": float64(*pt.WriteCapacityUnits)}
+	}
+	var keys, attrs []any
+	for _, k := range t.KeySchema {
+		keys = append(keys, map[string]any{"AttributeName": cfnStr(k.AttributeName), "KeyType": cfnStr(k.KeyType)})
+	}
+	live["KeySchema"] = keys
+	for _, a := range t.AttributeDefinitions {
+		attrs = append(attrs, map[string]any{"AttributeName": cfnStr(a.AttributeName), "AttributeType": cfnStr(a.AttributeType)})
+	}
+	live["AttributeDefinitions"] = attrs
+	if ss := t.StreamSpecification; ss != nil && ss.StreamEnabled != nil && *ss.StreamEnabled {
+		live["StreamSpecification"] = map[string]any{"StreamViewType": cfnStr(ss.StreamViewType)}
+	}
+	return live, nil
+}
+
+func cfnStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

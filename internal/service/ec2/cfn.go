@@ -32,6 +32,11 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::EC2::SubnetRouteTableAssociation": {Create: s.cfnAssociateRouteTable, Delete: s.cfnDisassociateRouteTable},
 		// Ref is the instance id; Fn::GetAtt InstanceId, PrivateIp, PublicIp, AvailabilityZone, PrivateDnsName.
 		"AWS::EC2::Instance": {Create: s.cfnRunInstance, Delete: s.cfnTerminateInstance, Tags: true},
+		// Ref is the public IP; Fn::GetAtt AllocationId, PublicIp.
+		"AWS::EC2::EIP": {Create: s.cfnAllocateAddress, Delete: s.cfnReleaseAddress, Tags: true,
+			Replace: []string{"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "InstanceId"}},
+		// Ref is the NAT gateway id; Fn::GetAtt NatGatewayId.
+		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Delete: s.cfnDeleteNatGateway, Tags: true},
 	}
 }
 
@@ -344,4 +349,53 @@ func (s *EC2) cfnTerminateInstance(ctx *request.Context, r kit.ResourceRequest) 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+func optStr(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+func (s *EC2) cfnAllocateAddress(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	domain := r.Str("Domain")
+	if domain == "" {
+		domain = "vpc"
+	}
+	out, err := s.AllocateAddress(ctx, &ec2api.AllocateAddressRequest{Domain: &domain, NetworkBorderGroup: optStr(r.Str("NetworkBorderGroup")),
+		PublicIpv4Pool: optStr(r.Str("PublicIpv4Pool")), TagSpecifications: tagSpecs("elastic-ip", r.Properties)})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if inst := r.Str("InstanceId"); inst != "" {
+		if _, err := s.AssociateAddress(ctx, &ec2api.AssociateAddressRequest{AllocationId: out.AllocationId, InstanceId: &inst}); err != nil {
+			_, _ = s.ReleaseAddress(ctx, &ec2api.ReleaseAddressRequest{AllocationId: out.AllocationId})
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: *out.PublicIp, Attributes: map[string]any{"AllocationId": *out.AllocationId,
+		"PublicIp": *out.PublicIp}}, nil
+}
+
+func (s *EC2) cfnReleaseAddress(ctx *request.Context, r kit.ResourceRequest) error {
+	id, _ := r.Attributes["AllocationId"].(string)
+	_, err := s.ReleaseAddress(ctx, &ec2api.ReleaseAddressRequest{AllocationId: optStr(id)})
+	return gone(err)
+}
+
+func (s *EC2) cfnCreateNatGateway(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	out, err := s.CreateNatGateway(ctx, &ec2api.CreateNatGatewayRequest{AllocationId: optStr(r.Str("AllocationId")),
+		SubnetId: optStr(r.Str("SubnetId")), ConnectivityType: optStr(r.Str("ConnectivityType")),
+		PrivateIpAddress: optStr(r.Str("PrivateIpAddress")), TagSpecifications: tagSpecs("natgateway", r.Properties)})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.NatGateway.NatGatewayId
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"NatGatewayId": id}}, nil
+}
+
+func (s *EC2) cfnDeleteNatGateway(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteNatGateway(ctx, &ec2api.DeleteNatGatewayRequest{NatGatewayId: &r.PhysicalID})
+	return gone(err)
 }

@@ -134,6 +134,11 @@ type lbRec struct {
 	LastRound time.Time
 }
 
+// source is the load balancer as its instances' security groups see it.
+func (r lbRec) source() lb.Source {
+	return lb.Source{VpcID: r.VpcID, SubnetIDs: r.Subnets, SecurityGroupIDs: r.SGs}
+}
+
 type instanceRec struct {
 	ID     string
 	Health lb.Health
@@ -1005,7 +1010,7 @@ func (s *ELB) pick(ctx context.Context, sc storage.Scope, name string, port int3
 		}
 		addr := ""
 		if s.opt.Instances != nil {
-			addr, _ = s.opt.Instances.Dial(ctx, sc.Account, sc.Region, i.ID, int(ptr.Deref(l.InstancePort)))
+			addr, _ = s.opt.Instances.Dial(lb.WithSource(ctx, r.source()), sc.Account, sc.Region, i.ID, int(ptr.Deref(l.InstancePort)))
 		}
 		cs = append(cs, lb.Candidate{Key: i.ID, Addr: addr, State: i.Health.State})
 	}
@@ -1103,7 +1108,7 @@ func (s *ELB) checkLB(sc storage.Scope, name string, now time.Time) error {
 				defer wg.Done()
 				res := lb.Result{Reason: lb.ReasonFailedHealthChecks, Description: lb.DescFailedHealthChecks}
 				if s.opt.Instances != nil {
-					if addr, err := s.opt.Instances.Dial(context.Background(), sc.Account, sc.Region, i.ID, port); err == nil {
+					if addr, err := s.opt.Instances.Dial(lb.WithSource(context.Background(), r.source()), sc.Account, sc.Region, i.ID, port); err == nil {
 						res = lb.Probe(context.Background(), hc, addr)
 					}
 				}

@@ -506,7 +506,7 @@ func (s *ELBv2) address(ctx context.Context, sc storage.Scope, tg tgRec, t targe
 		if s.opt.Instances == nil {
 			return ""
 		}
-		a, err := s.opt.Instances.Dial(ctx, sc.Account, sc.Region, t.ID, int(port))
+		a, err := s.opt.Instances.Dial(lb.WithSource(ctx, s.source(sc, tg)), sc.Account, sc.Region, t.ID, int(port))
 		if err != nil {
 			return ""
 		}
@@ -707,4 +707,29 @@ func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served,
 // (POST /_niwa/reset): the listeners they served are gone.
 func (s *ELBv2) Reset() error {
 	return s.ports.CloseAll()
+}
+
+// source is who dials a group's targets, as their security groups see
+// it: the nodes of the load balancers forwarding to the group, in their
+// subnets, with their security groups.
+func (s *ELBv2) source(sc storage.Scope, tg tgRec) lb.Source {
+	src := lb.Source{VpcID: tg.VpcID}
+	_ = s.store.View(func(tx storage.Tx) error {
+		users, err := tgUsers(tx, sc)
+		if err != nil {
+			return err
+		}
+		for _, arn := range users[tg.ARN] {
+			r, err := getLB(tx, sc, arn)
+			if err != nil {
+				continue
+			}
+			src.SecurityGroupIDs = append(src.SecurityGroupIDs, r.SGs...)
+			for _, z := range r.Zones {
+				src.SubnetIDs = append(src.SubnetIDs, z.Subnet)
+			}
+		}
+		return nil
+	})
+	return src
 }

@@ -32,10 +32,11 @@ func (s *ELBv2) Declare() kit.Declaration {
 				return out
 			},
 		},
-		Tags:   kit.TagLookup(s.resourceTags),
-		Routes: []kit.Route{{Name: "elbv2-dataplane", Match: s.isDataPlane, Handler: s.dataPlane()}},
-		Names:  s.OwnsName,
-		Close:  s.Close,
-		Reset:  s.Reset,
+		Tags:      kit.TagLookup(s.resourceTags),
+		Routes:    []kit.Route{{Name: "elbv2-dataplane", Match: s.isDataPlane, Handler: s.dataPlane()}},
+		Names:     s.OwnsName,
+		Close:     s.Close,
+		Reset:     s.Reset,
+		Resources: s.cfnResources(),
 	}
 }

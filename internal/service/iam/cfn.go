@@ -2,6 +2,8 @@ package iam
 
 import (
 	"encoding/json"
+	"net/url"
+	"sort"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -15,7 +17,7 @@ import (
 func (s *IAM) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the role name; Fn::GetAtt Arn, RoleId.
-		"AWS::IAM::Role": {Create: s.cfnCreateRole, Update: s.cfnUpdateRole, Delete: s.cfnDeleteRole,
+		"AWS::IAM::Role": {Read: s.cfnReadRole, Create: s.cfnCreateRole, Update: s.cfnUpdateRole, Delete: s.cfnDeleteRole,
 			Replace: []string{"RoleName", "Path"}, Tags: true, Capability: "CAPABILITY_IAM"},
 		// Ref is a generated id.
 		"AWS::IAM::Policy": {Create: s.cfnPutPolicy, Update: s.cfnPutPolicy, Delete: s.cfnDeletePolicy,
@@ -495,3 +497,77 @@ func (s *IAM) cfnDeleteAccessKey(ctx *request.Context, r kit.ResourceRequest) er
 }
 
 var _ = json.Marshal
+
+// cfnReadRole reads a role's trust policy, settings and managed
+// policies back for drift detection.
+func (s *IAM) cfnReadRole(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	name := r.PhysicalID
+	out, err := s.GetRole(ctx, &iamapi.GetRoleInput{RoleName: &name})
+	if iamapi.ErrNoSuchEntityException.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	role := out.Role
+	live := map[string]any{"RoleName": name, "Description": nil, "Path": "/"}
+	if role.Path != nil {
+		live["Path"] = *role.Path
+	}
+	if role.Description != nil && *role.Description != "" {
+		live["Description"] = *role.Description
+	}
+	if role.MaxSessionDuration != nil {
+		live["MaxSessionDuration"] = float64(*role.MaxSessionDuration)
+	}
+	if role.AssumeRolePolicyDocument != nil {
+		doc := *role.AssumeRolePolicyDocument
+		if d, err := url.QueryUnescape(doc); err == nil {
+			doc = d
+		}
+		var v any
+		if json.Unmarshal([]byte(doc), &v) == nil {
+			live["AssumeRolePolicyDocument"] = v
+		}
+	}
+	attached, err := s.ListAttachedRolePolicies(ctx, &iamapi.ListAttachedRolePoliciesInput{RoleName: &name})
+	if err != nil {
+		return nil, err
+	}
+	var arns []string
+	for _, p := range attached.AttachedPolicies {
+		if p.PolicyArn != nil {
+			arns = append(arns, *p.PolicyArn)
+		}
+	}
+	// The template's order is kept where the same policies are attached.
+	want := kit.PropList(r.Properties, "ManagedPolicyArns")
+	if sameSet(want, arns) {
+		arns = want
+	} else {
+		sort.Strings(arns)
+	}
+	l := make([]any, 0, len(arns))
+	for _, a := range arns {
+		l = append(l, a)
+	}
+	live["ManagedPolicyArns"] = l
+	return live, nil
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		seen[x]--
+		if seen[x] < 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -108,8 +108,10 @@ func validateDocument(doc string, kind docKind) error {
 	}
 	switch v, _ := top["Version"].(string); {
 	case v == "2012-10-17":
-	case v == "2008-10-17" && kind == docTrust:
-		// Trust policies of long-lived service roles still say 2008-10-17.
+	case (v == "2008-10-17" || v == "" && top["Version"] == nil) && kind == docTrust:
+		// Trust policies of long-lived service roles still say
+		// 2008-10-17, and one without Version means that version: IAM
+		// takes both (CDK's bootstrap template's roles give none).
 	default:
 		return malformed("Policy document must be version 2012-10-17 or greater.")
 	}

@@ -89,6 +89,7 @@ func TestValidateDocument(t *testing.T) {
 		{"trust no principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`, docTrust,
 			"Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"},
 		{"trust 2008", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ecs.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`, docTrust, ""},
+		{"trust without version", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`, docTrust, ""},
 		{"trust wrong action", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}`, docTrust,
 			"Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"},
 		{"trust bad principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"someone","Action":"sts:AssumeRole"}]}`, docTrust, syntax},

@@ -25,7 +25,7 @@ var cfnModules embed.FS
 func (l *Lambda) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the function name; Fn::GetAtt Arn.
-		"AWS::Lambda::Function": {Create: l.cfnCreateFunction, Update: l.cfnUpdateFunction, Delete: l.cfnDeleteFunction,
+		"AWS::Lambda::Function": {Read: l.cfnReadFunction, Create: l.cfnCreateFunction, Update: l.cfnUpdateFunction, Delete: l.cfnDeleteFunction,
 			Replace: []string{"FunctionName", "PackageType"}, Tags: true},
 		// Ref is the statement id.
 		"AWS::Lambda::Permission": {Create: l.cfnAddPermission, Delete: l.cfnRemovePermission},
@@ -411,4 +411,38 @@ func (l *Lambda) cfnDeleteLayer(ctx *request.Context, r kit.ResourceRequest) err
 	name = name[strings.LastIndex(name, ":")+1:]
 	_, err = l.DeleteLayerVersion(ctx, &lambdaapi.DeleteLayerVersionInput{LayerName: &name, VersionNumber: &v})
 	return notFound(err)
+}
+
+// cfnReadFunction reads a function's configuration back for drift
+// detection.
+func (l *Lambda) cfnReadFunction(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	c, err := l.GetFunctionConfiguration(ctx, &lambdaapi.GetFunctionConfigurationRequest{FunctionName: &r.PhysicalID})
+	if lambdaapi.ErrResourceNotFoundException.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	str := func(p *string) any {
+		if p == nil || *p == "" {
+			return nil
+		}
+		return *p
+	}
+	live := map[string]any{"FunctionName": str(c.FunctionName), "Handler": str(c.Handler), "Runtime": str(c.Runtime),
+		"Role": str(c.Role), "Description": str(c.Description), "Environment": nil}
+	if c.Timeout != nil {
+		live["Timeout"] = float64(*c.Timeout)
+	}
+	if c.MemorySize != nil {
+		live["MemorySize"] = float64(*c.MemorySize)
+	}
+	if c.Environment != nil && len(c.Environment.Variables) > 0 {
+		vars := map[string]any{}
+		for k, v := range c.Environment.Variables {
+			vars[k] = v
+		}
+		live["Environment"] = map[string]any{"Variables": vars}
+	}
+	return live, nil
 }

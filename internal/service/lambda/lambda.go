@@ -315,3 +315,7 @@ func lastModified(t time.Time) string {
 // background is the context of work that outlives a request (async
 // invocations, event source mappings).
 func background() context.Context { return context.Background() }
+
+// SetNames gives functions the DNS names niwa hands out, which they
+// resolve to 127.0.0.1 through their /etc/hosts (internal/lambda).
+func (l *Lambda) SetNames(names func(fn func(name string) bool) error) { l.exec.SetNames(names) }

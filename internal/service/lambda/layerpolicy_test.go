@@ -170,3 +170,36 @@ func TestPublishLayerFromS3(t *testing.T) {
 		t.Errorf("missing object: %v", err)
 	}
 }
+
+// TestLayerReferences: a function's Layers are checked as AWS checks
+// them — at most five, each an existing layer version.
+func TestLayerReferences(t *testing.T) {
+	f := newFixture(t)
+	pub, err := f.l.PublishLayerVersion(f.ctx(), &lambdaapi.PublishLayerVersionRequest{
+		LayerName: ptr.To("refs"), Content: &lambdaapi.LayerVersionContentInput{ZipFile: zipOf(t, map[string]string{"python/x.py": "X=1"})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := *pub.LayerVersionArn
+	if _, err := f.l.resolveLayers(f.ctx(), []string{arn}); err != nil {
+		t.Fatalf("an existing version: %v", err)
+	}
+	for _, c := range []struct {
+		name   string
+		layers []string
+		msg    string
+	}{
+		{"six layers", []string{arn, arn, arn, arn, arn, arn}, "Cannot reference more than 5 layers."},
+		{"no such version", []string{strings.TrimSuffix(arn, ":1") + ":7"}, "Layer version " + strings.TrimSuffix(arn, ":1") + ":7 does not exist."},
+		{"not a layer version ARN", []string{"refs"}, "Layer version refs does not exist."},
+	} {
+		_, err := f.l.resolveLayers(f.ctx(), c.layers)
+		if code(err) != "InvalidParameterValueException" || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: %v, want InvalidParameterValueException %q", c.name, err, c.msg)
+		}
+	}
+	if _, err := f.l.PublishLayerVersion(f.ctx(), &lambdaapi.PublishLayerVersionRequest{LayerName: ptr.To("refs")}); code(err) != "InvalidParameterValueException" {
+		t.Errorf("no content: %v", err)
+	}
+}

@@ -18,10 +18,15 @@ var engineVersions = map[string][]string{
 	"mysql":    {"5.7.44", "8.0.35", "8.0.36", "8.0.39", "8.0.40", "8.4.3"},
 	"mariadb":  {"10.5.27", "10.6.20", "10.11.10", "11.4.4"},
 	"postgres": {"13.18", "14.15", "15.10", "16.6", "17.2"},
+	// Aurora's versions (the cluster volume is the machine's MariaDB
+	// or PostgreSQL server, as for the engines above).
+	"aurora-mysql":      {"5.7.mysql_aurora.2.12.4", "8.0.mysql_aurora.3.05.2", "8.0.mysql_aurora.3.07.1", "8.0.mysql_aurora.3.08.0"},
+	"aurora-postgresql": {"13.18", "14.15", "15.10", "16.6", "17.2"},
 }
 
 // defaultVersions are what an instance gets without EngineVersion.
-var defaultVersions = map[string]string{"mysql": "8.0.39", "mariadb": "10.11.10", "postgres": "16.6"}
+var defaultVersions = map[string]string{"mysql": "8.0.39", "mariadb": "10.11.10", "postgres": "16.6",
+	"aurora-mysql": "8.0.mysql_aurora.3.08.0", "aurora-postgresql": "16.6"}
 
 // resolveVersion maps EngineVersion (a full version or a major prefix,
 // as AWS accepts "8.0") to one of the listed versions.
@@ -49,8 +54,8 @@ func resolveVersion(engine, v string) (string, error) {
 // (mysql8.0, mariadb10.11, postgres16).
 func family(engine, version string) string {
 	parts := strings.Split(version, ".")
-	if engine == "postgres" {
-		return "postgres" + parts[0]
+	if kindOf(engine) == dbengine.Postgres {
+		return engine + parts[0]
 	}
 	if len(parts) > 1 {
 		return engine + parts[0] + "." + parts[1]
@@ -59,7 +64,7 @@ func family(engine, version string) string {
 }
 
 func licenseOf(engine string) string {
-	if engine == "postgres" {
+	if kindOf(engine) == dbengine.Postgres {
 		return "postgresql-license"
 	}
 	return "general-public-license"
@@ -75,11 +80,25 @@ var classes = []string{
 	"db.r5.large", "db.r5.xlarge", "db.r6g.large", "db.r6g.xlarge", "db.r6i.large", "db.r7g.large",
 }
 
+// auroraClasses are the classes of Aurora instances (db.serverless is
+// Serverless v2, scaled by the cluster's recorded capacity range).
+var auroraClasses = []string{
+	"db.serverless", "db.t3.medium", "db.t4g.medium", "db.t4g.large",
+	"db.r5.large", "db.r5.xlarge", "db.r6g.large", "db.r6g.xlarge", "db.r6i.large", "db.r7g.large", "db.r7g.xlarge",
+}
+
+func classesOf(engine string) []string {
+	if isAurora(engine) {
+		return auroraClasses
+	}
+	return classes
+}
+
 func classSupported(engine, class string) bool {
 	if _, ok := engineVersions[engine]; !ok {
 		return false
 	}
-	for _, c := range classes {
+	for _, c := range classesOf(engine) {
 		if c == class {
 			return true
 		}
@@ -91,11 +110,12 @@ func classSupported(engine, class string) bool {
 // server underneath named in the description.
 func (s *RDS) DescribeDBEngineVersions(ctx *request.Context, in *rdsapi.DescribeDBEngineVersionsInput) (*rdsapi.DescribeDBEngineVersionsOutput, error) {
 	var all []rdsapi.DBEngineVersion
-	for _, engine := range []string{"mariadb", "mysql", "postgres"} {
+	for _, engine := range []string{"aurora-mysql", "aurora-postgresql", "mariadb", "mysql", "postgres"} {
 		if e := ptr.Deref(in.Engine); e != "" && e != engine {
 			continue
 		}
-		desc := map[string]string{"mysql": "MySQL Community Edition", "mariadb": "MariaDB Community Edition", "postgres": "PostgreSQL"}[engine]
+		desc := map[string]string{"mysql": "MySQL Community Edition", "mariadb": "MariaDB Community Edition", "postgres": "PostgreSQL",
+			"aurora-mysql": "Aurora MySQL", "aurora-postgresql": "Aurora (PostgreSQL)"}[engine]
 		under := "not installed (install the Debian package " + kindOf(engine).Package() + ")"
 		if b, err := dbengine.Find(kindOf(engine)); err == nil {
 			under = string(b.Kind) + " " + b.Version + " on this machine"
@@ -113,7 +133,7 @@ func (s *RDS) DescribeDBEngineVersions(ctx *request.Context, in *rdsapi.Describe
 			}
 			parts := strings.Split(v, ".")
 			major := parts[0]
-			if engine != "postgres" {
+			if kindOf(engine) != dbengine.Postgres {
 				major += "." + parts[1]
 			}
 			all = append(all, rdsapi.DBEngineVersion{
@@ -143,7 +163,7 @@ func (s *RDS) DescribeOrderableDBInstanceOptions(ctx *request.Context, in *rdsap
 		if want := ptr.Deref(in.EngineVersion); want != "" && v != want {
 			continue
 		}
-		for _, c := range classes {
+		for _, c := range classesOf(engine) {
 			if want := ptr.Deref(in.DBInstanceClass); want != "" && c != want {
 				continue
 			}

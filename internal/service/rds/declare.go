@@ -32,11 +32,15 @@ func (s *RDS) Declare() kit.Declaration {
 			// for both); identifiers are lowercase in RDS's ARNs.
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
 				var out []string
-				if v := in.Str("ResourceName"); v != "" {
-					out = append(out, v)
+				for _, m := range []string{"ResourceName", "ResourceArn"} {
+					if v := in.Str(m); v != "" {
+						out = append(out, v)
+					}
 				}
 				for member, kind := range map[string]string{"DBInstanceIdentifier": "db:", "DBSnapshotIdentifier": "snapshot:",
-					"DBSubnetGroupName": "subgrp:", "DBParameterGroupName": "pg:", "OptionGroupName": "og:", "SubscriptionName": "es:"} {
+					"DBSubnetGroupName": "subgrp:", "DBParameterGroupName": "pg:", "OptionGroupName": "og:", "SubscriptionName": "es:",
+					"DBClusterIdentifier": "cluster:", "DBClusterSnapshotIdentifier": "cluster-snapshot:", "DBClusterParameterGroupName": "cluster-pg:",
+					"DBClusterEndpointIdentifier": "cluster-endpoint:"} {
 					if v := in.Str(member); v != "" {
 						if strings.HasPrefix(v, "arn:") {
 							out = append(out, v)
@@ -52,9 +56,40 @@ func (s *RDS) Declare() kit.Declaration {
 		Tags:  kit.TagLookup(s.resourceTags),
 		Names: s.OwnsName,
 		NotImplemented: kit.Reasons{}.
-			Add("Aurora clusters are not in niwa yet (issue 25 part 2)", "CreateDBCluster", "DescribeDBClusters", "DeleteDBCluster").
-			Add("RDS Proxy is not in niwa yet (issue 25 part 2)", "CreateDBProxy", "DescribeDBProxies"),
-		Reset: s.Reset,
-		Close: s.Close,
+			Add("Blue/Green deployments keep a green environment replicated from the blue one; niwa's servers do not stream replication",
+				"CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments", "SwitchoverBlueGreenDeployment").
+			Add("custom engine versions are built from Oracle or SQL Server installation media for RDS Custom; niwa runs MariaDB and PostgreSQL only",
+				"CreateCustomDBEngineVersion", "DeleteCustomDBEngineVersion", "ModifyCustomDBEngineVersion").
+			Add("Aurora Limitless shard groups spread one database over many servers; a niwa cluster is one server",
+				"CreateDBShardGroup", "DeleteDBShardGroup", "DescribeDBShardGroups", "ModifyDBShardGroup", "RebootDBShardGroup").
+			Add("zero-ETL integrations replicate into Amazon Redshift, which niwa does not run",
+				"CreateIntegration", "DeleteIntegration", "DescribeIntegrations", "ModifyIntegration").
+			Add("global databases replicate a cluster's storage to other regions; niwa's servers do not stream replication",
+				"CreateGlobalCluster", "DeleteGlobalCluster", "DescribeGlobalClusters", "ModifyGlobalCluster", "FailoverGlobalCluster",
+				"SwitchoverGlobalCluster", "RemoveFromGlobalCluster", "PromoteReadReplicaDBCluster", "SwitchoverReadReplica").
+			Add("tenant databases are Oracle multitenant databases; niwa runs no Oracle",
+				"CreateTenantDatabase", "DeleteTenantDatabase", "DescribeTenantDatabases", "ModifyTenantDatabase", "DescribeDBSnapshotTenantDatabases").
+			Add("DB security groups belong to EC2-Classic, which AWS retired; instances use VPC security groups",
+				"AuthorizeDBSecurityGroupIngress", "CreateDBSecurityGroup", "DeleteDBSecurityGroup", "DescribeDBSecurityGroups", "RevokeDBSecurityGroupIngress").
+			Add("reserved instances are a billing offer; niwa bills nothing",
+				"DescribeReservedDBInstances", "DescribeReservedDBInstancesOfferings", "PurchaseReservedDBInstancesOffering").
+			Add("database activity streams are produced by Aurora's storage into Kinesis; niwa's servers produce none",
+				"StartActivityStream", "StopActivityStream", "ModifyActivityStream").
+			Add("point-in-time recovery replays the servers' transaction logs, which niwa does not keep (it keeps snapshots, which restore)",
+				"RestoreDBInstanceToPointInTime", "RestoreDBClusterToPointInTime", "DescribeDBInstanceAutomatedBackups", "DescribeDBClusterAutomatedBackups",
+				"DeleteDBInstanceAutomatedBackup", "DeleteDBClusterAutomatedBackup", "StartDBInstanceAutomatedBackupsReplication", "StopDBInstanceAutomatedBackupsReplication").
+			Add("backtrack rewinds Aurora MySQL's storage in place; a niwa cluster is a MariaDB server without it",
+				"BacktrackDBCluster", "DescribeDBClusterBacktracks").
+			Add("restoring from S3 reads Percona XtraBackup files, which niwa's MariaDB servers cannot load (create from a snapshot instead)",
+				"RestoreDBInstanceFromS3", "RestoreDBClusterFromS3").
+			Add("Aurora Serverless v1 capacity; niwa's clusters are provisioned (Serverless v2 is recorded on the cluster)",
+				"ModifyCurrentDBClusterCapacity").
+			Add("recommendations come from AWS's analysis of a fleet; niwa has none to give",
+				"DescribeDBRecommendations", "ModifyDBRecommendation").
+			Add("snapshot exports write Apache Parquet to S3; niwa's snapshots are SQL dumps and are not exported yet",
+				"StartExportTask", "CancelExportTask", "DescribeExportTasks"),
+		Reset:     s.Reset,
+		Close:     s.Close,
+		Resources: s.cfnResources(),
 	}
 }

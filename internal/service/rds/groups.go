@@ -7,6 +7,7 @@ import (
 
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/dbengine"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -163,9 +164,9 @@ func (s *RDS) groupParams(tx storage.Tx, ctx *request.Context, name, engine, ver
 func forKind(param, engine string) bool {
 	switch param {
 	case "work_mem", "statement_timeout":
-		return engine == "postgres"
+		return kindOf(engine) == dbengine.Postgres
 	case "time_zone", "character_set_server":
-		return engine != "postgres"
+		return kindOf(engine) != dbengine.Postgres
 	}
 	return true
 }
@@ -362,7 +363,7 @@ type eventRec struct {
 }
 
 func (s *RDS) addEvent(tx storage.Tx, account, region, source, typ, category, msg string, at time.Time) error {
-	kind := map[string]string{"db-instance": "db", "db-snapshot": "snapshot"}[typ]
+	kind := map[string]string{"db-instance": "db", "db-snapshot": "snapshot", "db-cluster": "cluster", "db-cluster-snapshot": "cluster-snapshot", "db-proxy": "db-proxy"}[typ]
 	e := eventRec{Source: source, Type: typ, Category: category, Message: msg, Date: at,
 		ARN: "arn:aws:rds:" + region + ":" + account + ":" + kind + ":" + source}
 	key := at.UTC().Format("20060102T150405.000000000") + "-" + source + "-" + category

@@ -47,6 +47,23 @@ type instanceRec struct {
 	ReplicaOf string
 	// Replicas is filled for descriptions only.
 	Replicas []string
+	// AskedPort is the port the instance has on AWS (asked for, or the
+	// engine's default); Port is where niwa listens when that one was
+	// taken on the machine. Security group rules name AskedPort.
+	AskedPort int32
+	// Cluster is the Aurora cluster the instance is a member of; its
+	// server is the cluster's (ClusterResourceID).
+	Cluster, ClusterResourceID string
+	PromotionTier              int32
+}
+
+// serverKey is the key of the server that serves r: its own, or its
+// cluster's.
+func (r instanceRec) serverKey() string {
+	if r.ClusterResourceID != "" {
+		return r.ClusterResourceID
+	}
+	return r.ResourceID
 }
 
 // runs reports whether the instance's server should be up.
@@ -74,8 +91,7 @@ const (
 func (s *RDS) advance(tx storage.Tx, r *instanceRec, at time.Time) (bool, error) {
 	changed := false
 	for {
-		srv, ready, err := s.server(r.ResourceID)
-		_ = srv
+		_, ready, err := s.server(r.serverKey())
 		next := ""
 		switch r.Status {
 		case "creating":
@@ -264,27 +280,48 @@ func checkUsername(engine, u string) error {
 	return nil
 }
 
-// pickPort is the instance's port: the one asked for when it is free on
-// 127.0.0.1, otherwise a free one (every instance listens on the same
-// host, so two cannot share 3306).
-func pickPort(want int32) (int32, error) {
-	if want > 0 {
+// pickPort is an endpoint's port: the one asked for when it is free on
+// 127.0.0.1 and not already handed out, otherwise a free one (every
+// endpoint listens on the same host, so two cannot share 3306). Ports
+// handed out are remembered: an instance's front binds its port only
+// once the request is answered, and a second create in between must
+// not be given the same one.
+func (s *RDS) pickPort(want int32) (int32, error) {
+	s.portMu.Lock()
+	defer s.portMu.Unlock()
+	if want > 0 && !s.ports[want] {
 		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(want))); err == nil {
 			_ = l.Close()
+			s.ports[want] = true
 			return want, nil
 		}
 	}
-	p, err := dbengine.FreePort()
-	return int32(p), err
+	for range 100 {
+		p, err := dbengine.FreePort()
+		if err != nil {
+			return 0, err
+		}
+		if !s.ports[int32(p)] {
+			s.ports[int32(p)] = true
+			return int32(p), nil
+		}
+	}
+	return 0, rdsError("rds: no free port")
 }
 
 // CreateDBInstance creates an instance and starts its server.
 func (s *RDS) CreateDBInstance(ctx *request.Context, in *rdsapi.CreateDBInstanceInput) (*rdsapi.CreateDBInstanceOutput, error) {
+	if ptr.Deref(in.DBClusterIdentifier) != "" {
+		return s.createMember(ctx, in)
+	}
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
 		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
 	}
 	engine := strings.ToLower(ptr.Deref(in.Engine))
+	if isAurora(engine) {
+		return nil, awserr.InvalidParameterCombination.New("The DBClusterIdentifier parameter is required to create a DB instance with the %s engine: create the DB cluster first (CreateDBCluster).", engine)
+	}
 	ev, err := resolveVersion(engine, ptr.Deref(in.EngineVersion))
 	if err != nil {
 		return nil, err
@@ -361,12 +398,12 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 	if port != nil {
 		want = *port
 	}
-	p, err := pickPort(want)
+	p, err := s.pickPort(want)
 	if err != nil {
 		return nil, err
 	}
 	at := now(ctx)
-	r.Port, r.ResourceID = p, "db-"+awsid.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 26)
+	r.Port, r.AskedPort, r.ResourceID = p, want, "db-"+awsid.String("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 26)
 	r.ARN = arn(ctx, "db", r.ID)
 	r.Address = endpointHost(ctx.Account, ctx.Region, r.ID)
 	r.Status, r.Created, r.StatusSince = "creating", at, at
@@ -473,6 +510,11 @@ func (s *RDS) describe(r instanceRec) *rdsapi.DBInstance {
 		ReadReplicaDBInstanceIdentifiers: r.Replicas,
 		DBParameterGroups:                []rdsapi.DBParameterGroupStatus{{DBParameterGroupName: ptr.To(r.ParamGroup), ParameterApplyStatus: ptr.To(applyStatus(r))}},
 		OptionGroupMemberships:           []rdsapi.OptionGroupMembership{{OptionGroupName: ptr.To("default:" + strings.ReplaceAll(family(r.Engine, r.EngineVersion), ".", "-")), Status: ptr.To("in-sync")}},
+	}
+	if r.Cluster != "" {
+		out.DBClusterIdentifier = ptr.To(r.Cluster)
+		out.PromotionTier = ptr.To(r.PromotionTier)
+		out.StorageType = ptr.To("aurora")
 	}
 	if r.ReplicaOf != "" {
 		out.ReadReplicaSourceDBInstanceIdentifier = ptr.To(r.ReplicaOf)
@@ -591,7 +633,7 @@ func filterInstances(recs []instanceRec, filters []rdsapi.Filter) ([]instanceRec
 			"db-instance-id":  func(r instanceRec) string { return r.ID },
 			"dbi-resource-id": func(r instanceRec) string { return r.ResourceID },
 			"engine":          func(r instanceRec) string { return r.Engine },
-			"db-cluster-id":   func(r instanceRec) string { return "" },
+			"db-cluster-id":   func(r instanceRec) string { return r.Cluster },
 			"domain":          func(r instanceRec) string { return "" },
 		}[name]
 		if get == nil {
@@ -667,6 +709,9 @@ func (s *RDS) transition(ctx *request.Context, id string, allowed []string, chan
 func (s *RDS) StopDBInstance(ctx *request.Context, in *rdsapi.StopDBInstanceInput) (*rdsapi.StopDBInstanceOutput, error) {
 	var resID string
 	out, err := s.transition(ctx, ptr.Deref(in.DBInstanceIdentifier), []string{"available"}, func(tx storage.Tx, r *instanceRec) error {
+		if err := refuseMember(*r, "stop"); err != nil {
+			return err
+		}
 		if snap := ptr.Deref(in.DBSnapshotIdentifier); snap != "" {
 			if err := s.snapshot(tx, ctx, *r, snap, "manual", nil); err != nil {
 				return err
@@ -687,6 +732,9 @@ func (s *RDS) StopDBInstance(ctx *request.Context, in *rdsapi.StopDBInstanceInpu
 func (s *RDS) StartDBInstance(ctx *request.Context, in *rdsapi.StartDBInstanceInput) (*rdsapi.StartDBInstanceOutput, error) {
 	var rec instanceRec
 	out, err := s.transition(ctx, ptr.Deref(in.DBInstanceIdentifier), []string{"stopped"}, func(tx storage.Tx, r *instanceRec) error {
+		if err := refuseMember(*r, "start"); err != nil {
+			return err
+		}
 		r.Status, r.StatusSince = "starting", now(ctx)
 		rec = *r
 		return nil
@@ -755,6 +803,9 @@ func (s *RDS) ModifyDBInstance(ctx *request.Context, in *rdsapi.ModifyDBInstance
 			r.PendingParamGroup = g
 		}
 		if in.MasterUserPassword != nil {
+			if err := refuseMember(*r, "password"); err != nil {
+				return err
+			}
 			// The password changes right away whatever ApplyImmediately
 			// says (AWS's documented exception).
 			newPassword = *in.MasterUserPassword
@@ -769,6 +820,9 @@ func (s *RDS) ModifyDBInstance(ctx *request.Context, in *rdsapi.ModifyDBInstance
 		}
 		if in.PubliclyAccessible != nil {
 			r.PubliclyAccessible = *in.PubliclyAccessible
+		}
+		if in.EnableIAMDatabaseAuthentication != nil {
+			r.IAMAuth = *in.EnableIAMDatabaseAuthentication
 		}
 		if in.VpcSecurityGroupIds != nil {
 			r.VpcSecurityGroups = in.VpcSecurityGroupIds
@@ -794,9 +848,6 @@ func (s *RDS) ModifyDBInstance(ctx *request.Context, in *rdsapi.ModifyDBInstance
 func (s *RDS) DeleteDBInstance(ctx *request.Context, in *rdsapi.DeleteDBInstanceInput) (*rdsapi.DeleteDBInstanceOutput, error) {
 	skip := ptr.Deref(in.SkipFinalSnapshot)
 	final := ptr.Deref(in.FinalDBSnapshotIdentifier)
-	if !skip && final == "" {
-		return nil, awserr.InvalidParameterCombination.New("FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
-	}
 	if skip && final != "" {
 		return nil, awserr.InvalidParameterCombination.New("Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.")
 	}
@@ -805,7 +856,22 @@ func (s *RDS) DeleteDBInstance(ctx *request.Context, in *rdsapi.DeleteDBInstance
 	err := s.store.Update(func(tx storage.Tx) error {
 		r, err := s.load(tx, ctx, ptr.Deref(in.DBInstanceIdentifier))
 		if err != nil {
+			if !skip && final == "" && rdsapi.ErrDBInstanceNotFoundFault.Is(err) {
+				return awserr.InvalidParameterCombination.New("FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+			}
 			return err
+		}
+		// An Aurora instance keeps no data of its own: the cluster's
+		// snapshots hold it, so no final snapshot is asked for.
+		if r.Cluster != "" {
+			if final != "" {
+				return awserr.InvalidParameterCombination.New("FinalDBSnapshotIdentifier can not be specified when deleting a clustered instance")
+			}
+			if err := s.leaveCluster(tx, ctx, r); err != nil {
+				return err
+			}
+		} else if !skip && final == "" {
+			return awserr.InvalidParameterCombination.New("FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
 		}
 		if r.DeletionProtection {
 			return awserr.InvalidParameterCombination.New("Cannot delete protected DB Instance, please disable deletion protection and try again.")

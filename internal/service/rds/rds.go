@@ -18,6 +18,7 @@ import (
 
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/dbengine"
+	"github.com/niwa-cloud/niwa/internal/dbfront"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -28,6 +29,9 @@ import (
 // internal/server.
 type Secrets interface {
 	CreateSecret(ctx *request.Context, name, value string) (arn string, err error)
+	// ReadSecret reads a secret's string as RDS Proxy does with its
+	// role (in the proxy's account and region).
+	ReadSecret(ctx context.Context, account, region, arn string) (string, error)
 }
 
 // Options are what the service is built from.
@@ -42,9 +46,14 @@ type Options struct {
 	// Secrets is nil when Secrets Manager is not wired:
 	// ManageMasterUserPassword is then refused.
 	Secrets Secrets
+	// Tokens verifies IAM database authentication tokens; nil refuses
+	// every IAM login.
+	Tokens Tokens
 	// StartServer starts an instance's server; nil is dbengine.Start
 	// (tests stand in a failing or fake one).
 	StartServer func(context.Context, dbengine.Spec) (*dbengine.Server, error)
+	// Gate decides who may connect to an endpoint (nil: anyone).
+	Gate Gate
 }
 
 // RDS is the service.
@@ -54,6 +63,8 @@ type RDS struct {
 	bus     *events.Bus
 	log     *slog.Logger
 	secrets Secrets
+	tokens  Tokens
+	gate    Gate
 	start   func(context.Context, dbengine.Spec) (*dbengine.Server, error)
 	base    string // directory of the servers' data and snapshots
 	temp    bool   // base is removed on Close
@@ -63,15 +74,31 @@ type RDS struct {
 
 	mu      sync.Mutex
 	servers map[string]*running // by instance resource id
-	wg      sync.WaitGroup
+
+	portMu sync.Mutex
+	ports  map[int32]bool // endpoint ports handed out (pickPort)
+	wg     sync.WaitGroup
 }
 
-// running is an instance's server, or its start in progress.
+// running is an instance's server, or its start in progress, and the
+// front (internal/dbfront) that listens on its endpoint's port.
 type running struct {
+	front *dbfront.Front
 	srv   *dbengine.Server
 	ready bool
 	err   error
 	done  chan struct{} // closed when the start finished (srv or err set)
+}
+
+// stop ends the front and the server (after the start finished).
+func (r *running) stop() {
+	<-r.done
+	if r.front != nil {
+		_ = r.front.Close()
+	}
+	if r.srv != nil {
+		r.srv.Stop()
+	}
 }
 
 var (
@@ -88,7 +115,7 @@ var (
 
 // New makes the service; Start boots the instances the store holds.
 func New(o Options) (*RDS, error) {
-	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, start: o.StartServer, servers: map[string]*running{}}
+	s := &RDS{store: o.Store, clock: o.Clock, bus: o.Bus, log: o.Log, secrets: o.Secrets, tokens: o.Tokens, gate: o.Gate, start: o.StartServer, servers: map[string]*running{}, ports: map[int32]bool{}}
 	if s.start == nil {
 		s.start = dbengine.Start
 	}
@@ -126,10 +153,61 @@ func (s *RDS) Start() {
 		s.log.Error("rds: listing instances", "err", err)
 		return
 	}
+	s.portMu.Lock()
 	for _, r := range recs {
+		s.ports[r.Port] = true
+	}
+	s.portMu.Unlock()
+	for _, r := range recs {
+		if r.Cluster != "" {
+			continue
+		}
 		dbengine.CleanStale(s.instanceDir(r.ResourceID))
 		if r.runs() {
 			s.startServer(r)
+		}
+	}
+	var cs []clusterRec
+	err = s.store.View(func(tx storage.Tx) error {
+		return clusters.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, c clusterRec) bool {
+			cs = append(cs, c)
+			return true
+		})
+	})
+	if err != nil {
+		s.log.Error("rds: listing clusters", "err", err)
+		return
+	}
+	s.portMu.Lock()
+	for _, c := range cs {
+		s.ports[c.Port] = true
+	}
+	s.portMu.Unlock()
+	for _, c := range cs {
+		dbengine.CleanStale(s.instanceDir(c.ResourceID))
+		if c.runs() {
+			s.startCluster(c)
+		}
+	}
+	var ps []proxyRec
+	err = s.store.View(func(tx storage.Tx) error {
+		return proxies.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, p proxyRec) bool {
+			ps = append(ps, p)
+			return true
+		})
+	})
+	if err != nil {
+		s.log.Error("rds: listing proxies", "err", err)
+		return
+	}
+	s.portMu.Lock()
+	for _, p := range ps {
+		s.ports[p.Port] = true
+	}
+	s.portMu.Unlock()
+	for _, p := range ps {
+		if err := s.startProxy(p); err != nil {
+			s.log.Error("rds: starting proxy", "name", p.Name, "err", err)
 		}
 	}
 }
@@ -146,10 +224,7 @@ func (s *RDS) Close() error {
 		wg.Add(1)
 		go func(r *running) {
 			defer wg.Done()
-			<-r.done
-			if r.srv != nil {
-				r.srv.Stop()
-			}
+			r.stop()
 		}(r)
 	}
 	wg.Wait()
@@ -167,10 +242,7 @@ func (s *RDS) Reset() error {
 	s.servers = map[string]*running{}
 	s.mu.Unlock()
 	for id, r := range rs {
-		<-r.done
-		if r.srv != nil {
-			r.srv.Stop()
-		}
+		r.stop()
 		_ = os.RemoveAll(s.instanceDir(id))
 	}
 	return nil
@@ -185,10 +257,26 @@ func (s *RDS) snapshotPath(id string) string {
 }
 
 // startServer starts r's server in the background; the instance's
-// status reads its progress.
+// status reads its progress. A cluster member has none of its own: it
+// is served by its cluster's server.
 func (s *RDS) startServer(r instanceRec) {
+	if r.ClusterResourceID != "" {
+		return
+	}
+	s.startSpec(r.ResourceID, r.ID, dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
+		User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}, r.RestoreFrom,
+		authTarget{kind: "db", account: r.Account, region: r.Region, id: r.ID})
+}
+
+// startSpec starts the server under key (an instance's or a cluster's
+// resource id) in the background, loading the dump restore into a fresh
+// data directory.
+//
+// spec.Port is the endpoint's port: the front listens there and the
+// server itself on a free port behind it.
+func (s *RDS) startSpec(key, name string, spec dbengine.Spec, restore string, at authTarget) {
 	s.mu.Lock()
-	if old, ok := s.servers[r.ResourceID]; ok {
+	if old, ok := s.servers[key]; ok {
 		select {
 		case <-old.done:
 			if old.srv != nil && old.err == nil {
@@ -201,30 +289,43 @@ func (s *RDS) startServer(r instanceRec) {
 		}
 	}
 	run := &running{done: make(chan struct{})}
-	s.servers[r.ResourceID] = run
+	s.servers[key] = run
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		spec := dbengine.Spec{Kind: kindOf(r.Engine), Dir: s.instanceDir(r.ResourceID), Port: int(r.Port),
-			User: r.MasterUsername, Password: r.Password, DBName: r.DBName, Params: r.Params}
+		front, internal, err := s.listenFront(key, spec, at)
+		if err != nil {
+			s.mu.Lock()
+			run.err = err
+			s.mu.Unlock()
+			close(run.done)
+			s.log.Error("rds: starting server", "id", name, "err", err)
+			return
+		}
+		run.front = front
+		spec.Port = internal
 		fresh := !dbengine.Initialized(spec.Dir)
 		srv, err := s.start(s.ctx, spec)
 		if err == nil && srv == nil {
 			err = errNotRunning
 		}
-		if err == nil && fresh && r.RestoreFrom != "" {
-			if err = srv.Load(s.ctx, r.RestoreFrom); err != nil {
+		if err == nil && fresh && restore != "" {
+			if err = srv.Load(s.ctx, restore); err != nil {
 				srv.Stop()
 				srv = nil
 			}
+		}
+		if err != nil {
+			_ = front.Close()
+			run.front = nil
 		}
 		s.mu.Lock()
 		run.srv, run.err, run.ready = srv, err, err == nil
 		s.mu.Unlock()
 		close(run.done)
 		if err != nil {
-			s.log.Error("rds: starting instance", "id", r.ID, "err", err)
+			s.log.Error("rds: starting server", "id", name, "err", err)
 		}
 	}()
 }
@@ -238,10 +339,7 @@ func (s *RDS) stopServer(resourceID string) {
 	if !ok {
 		return
 	}
-	<-run.done
-	if run.srv != nil {
-		run.srv.Stop()
-	}
+	run.stop()
 }
 
 // server returns r's server state: ready, failed (err) or starting.
@@ -296,27 +394,68 @@ func arn(ctx *request.Context, kind, id string) string {
 // <id>.<12 characters of the account and region>.<region>.rds.localhost
 // (amazonaws.com on AWS); niwa's DNS answers it with 127.0.0.1.
 func endpointHost(account, region, id string) string {
-	h := sha256.Sum256([]byte(account + "/" + region))
-	return strings.ToLower(id) + "." + hex.EncodeToString(h[:])[:12] + "." + region + ".rds.localhost"
+	return strings.ToLower(id) + "." + regionHash(account, region) + "." + region + ".rds.localhost"
 }
 
-// OwnsName reports whether name is the endpoint of an instance.
+// regionHash is the 12 characters of an account and region in RDS's
+// endpoint names.
+func regionHash(account, region string) string {
+	h := sha256.Sum256([]byte(account + "/" + region))
+	return hex.EncodeToString(h[:])[:12]
+}
+
+// OwnsName reports whether name is an endpoint RDS handed out (an
+// instance's, a cluster's writer, reader or custom endpoint).
 func (s *RDS) OwnsName(name string) (bool, error) {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	if !strings.HasSuffix(name, ".rds.localhost") {
 		return false, nil
 	}
 	found := false
-	err := s.store.View(func(tx storage.Tx) error {
-		return instances.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, r instanceRec) bool {
-			if r.Address == name {
-				found = true
-				return false
-			}
-			return true
-		})
+	err := s.EachName(func(n string) bool {
+		found = n == name
+		return !found
 	})
 	return found, err
+}
+
+// EachName calls fn with every endpoint name RDS handed out, in every
+// account and region, until fn returns false.
+func (s *RDS) EachName(fn func(name string) bool) error {
+	return s.store.View(func(tx storage.Tx) error {
+		more := true
+		err := instances.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, r instanceRec) bool {
+			more = fn(r.Address)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		err = clusters.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, c clusterRec) bool {
+			more = fn(c.Endpoint) && fn(c.ReaderEndpoint)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		err = clusterEndpoints.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, e clusterEndpointRec) bool {
+			more = fn(e.Address)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		err = proxies.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, p proxyRec) bool {
+			more = fn(p.Address)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+		return proxyEndpoints.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, e proxyEndpointRec) bool {
+			return fn(e.Address)
+		})
+	})
 }
 
 // hostedZoneID is the Route 53 zone AWS names for RDS endpoints in a

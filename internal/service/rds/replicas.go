@@ -44,6 +44,9 @@ func (s *RDS) CreateDBInstanceReadReplica(ctx *request.Context, in *rdsapi.Creat
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseMember(src, "replica"); err != nil {
+		return nil, err
+	}
 	if src.Status != "available" {
 		return nil, rdsapi.ErrInvalidDBInstanceStateFault.New("Instance %s is not in available state.", src.ID)
 	}

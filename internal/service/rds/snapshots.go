@@ -151,6 +151,9 @@ func (s *RDS) CreateDBSnapshot(ctx *request.Context, in *rdsapi.CreateDBSnapshot
 		if err != nil {
 			return err
 		}
+		if err := refuseMember(r, "snapshot"); err != nil {
+			return err
+		}
 		if r.Status != "available" {
 			return rdsapi.ErrInvalidDBInstanceStateFault.New("Cannot create a snapshot because the database instance %s is not currently in the available state.", r.ID)
 		}

@@ -62,6 +62,50 @@ func (s *RDS) withTags(tx storage.Tx, ctx *request.Context, resource string, edi
 		if edit(&r.Tags) {
 			return paramGroups.Put(tx, scope(ctx), r, id)
 		}
+	case "cluster":
+		r, ok, err := clusters.Get(tx, anywhere, ctx.Account, ctx.Region, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return rdsapi.ErrDBClusterNotFoundFault.New("DBCluster %s not found.", parts[6])
+		}
+		if edit(&r.Tags) {
+			return putCluster(tx, r)
+		}
+	case "cluster-snapshot":
+		r, ok, err := clusterSnaps.Get(tx, scope(ctx), id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return rdsapi.ErrDBClusterSnapshotNotFoundFault.New("DBClusterSnapshot %s not found.", parts[6])
+		}
+		if edit(&r.Tags) {
+			return clusterSnaps.Put(tx, scope(ctx), r, id)
+		}
+	case "cluster-pg":
+		r, ok, err := clusterParamGroups.Get(tx, scope(ctx), id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return rdsapi.ErrDBParameterGroupNotFoundFault.New("DBClusterParameterGroup not found: %s", parts[6])
+		}
+		if edit(&r.Tags) {
+			return clusterParamGroups.Put(tx, scope(ctx), r, id)
+		}
+	case "cluster-endpoint":
+		r, ok, err := clusterEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return rdsapi.ErrDBClusterEndpointNotFoundFault.New("DBClusterEndpoint %s not found.", parts[6])
+		}
+		if edit(&r.Tags) {
+			return clusterEndpoints.Put(tx, anywhere, r, ctx.Account, ctx.Region, id)
+		}
 	default:
 		return rdsapi.ErrResourceNotFoundFault.New("The specified resource name does not match an RDS resource in this region.")
 	}

@@ -22,8 +22,9 @@ func (s *Route53) Declare() kit.Declaration {
 		}},
 		// Every URI of Route 53's model begins with its API version: an
 		// unsigned request under it is Route 53's.
-		Routing: kit.Routing{PathPrefixes: []string{"2013-04-01"}},
-		Close:   func() error { s.StopHealthChecks(); return nil },
+		Routing:   kit.Routing{PathPrefixes: []string{"2013-04-01"}},
+		Close:     func() error { s.StopHealthChecks(); return nil },
+		Resources: s.cfnResources(),
 	}
 }
 

@@ -249,28 +249,43 @@ func receivedID(now time.Time) string {
 // recipient at a domain an account with an active rule set verified, and
 // which one of its rules takes, is delivered there (AWS-to-AWS mail is
 // always over TLS).
+//
+// Mail without a sending account (AWS's own, through SendMail) is
+// delivered to a receiver in any region, its own first.
 func (c *Core) receive(ctx context.Context, now time.Time, m outgoing, id string) {
-	by := map[string][]string{}
-	sets := map[string]ruleSet{}
-	var order []string
+	type receiver struct{ acct, region string }
+	by := map[receiver][]string{}
+	sets := map[receiver]ruleSet{}
+	var order []receiver
+	regions := []string{m.Region}
+	if m.Account == "" {
+		regions = c.receiverRegions(m.Region)
+	}
 	for _, r := range m.Dest.all() {
 		addr := bareAddress(r)
 		if slices.Contains(m.Suppressed, addr) {
 			// SES does not deliver to a suppressed address.
 			continue
 		}
-		acct, rs, _ := c.receiverFor(m.Region, addr, m.Account)
-		if acct == "" {
+		var to receiver
+		var rs ruleSet
+		for _, region := range regions {
+			if acct, set, _ := c.receiverFor(region, addr, m.Account); acct != "" {
+				to, rs = receiver{acct, region}, set
+				break
+			}
+		}
+		if to.acct == "" {
 			continue
 		}
-		if _, ok := by[acct]; !ok {
-			order = append(order, acct)
-			sets[acct] = rs
+		if _, ok := by[to]; !ok {
+			order = append(order, to)
+			sets[to] = rs
 		}
-		by[acct] = append(by[acct], addr)
+		by[to] = append(by[to], addr)
 	}
-	for _, a := range order {
-		c.runRules(ctx, now, sets[a], incoming{ID: id, Source: bareAddress(m.Source), Raw: m.Raw, All: m.Dest.all(), Secure: true, Account: a, Region: m.Region}, by[a])
+	for _, to := range order {
+		c.runRules(ctx, now, sets[to], incoming{ID: id, Source: bareAddress(m.Source), Raw: m.Raw, All: m.Dest.all(), Secure: true, Account: to.acct, Region: to.region}, by[to])
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/ca"
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/mail"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
@@ -458,5 +459,39 @@ func TestSendBounce(t *testing.T) {
 	req.OriginalMessageId = ptr.To("nope")
 	if _, err := r.v1.SendBounce(r.h.Ctx(), req); awserr.As(err).Code.Code != "MessageRejected" {
 		t.Fatal(err)
+	}
+}
+
+// TestSystemMailIsReceived: mail another service sends as AWS
+// (mail.Sender, ACM's approval mail) needs no verified sender, is kept in
+// the outbox, and reaches a receipt rule of the receiving domain even
+// when it is sent from another region (it travels by MX, not region);
+// mail to a domain nobody receives stays only in the outbox.
+func TestSystemMailIsReceived(t *testing.T) {
+	r := newReceiving(t)
+	r.rules(t, sesapi.ReceiptRule{Name: ptr.To("store"), Enabled: ptr.To(true), Recipients: []string{"example.org"},
+		Actions: []sesapi.ReceiptAction{{S3Action: &sesapi.S3Action{BucketName: ptr.To("inbox"), ObjectKeyPrefix: ptr.To("acm/")}}}})
+	for _, region := range []string{r.h.Region, "eu-west-1"} {
+		id, err := r.c.SendMail(context.Background(), mail.Message{Region: region, From: "Amazon Certificates <no-reply@certificates.amazon.com>",
+			To: []string{"admin@example.org"}, Subject: "Certificate request for api.example.org", Text: "approve at http://x/y", Via: "ACM"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, ok := r.objs.put["inbox/acm/"+id]
+		if !ok || !strings.Contains(string(body), "Subject: Certificate request for api.example.org") || !strings.Contains(string(body), "approve at http://x/y") {
+			t.Fatalf("from %s: objects %v", region, r.objs.put)
+		}
+	}
+	id, err := r.c.SendMail(context.Background(), mail.Message{Region: r.h.Region, From: "no-reply@certificates.amazon.com",
+		To: []string{"admin@elsewhere.test"}, Subject: "s", Text: "t", Via: "ACM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.objs.put) != 2 {
+		t.Fatalf("mail for a domain nobody receives was stored: %v", r.objs.put)
+	}
+	kept, err := r.c.Outbox(id)
+	if err != nil || len(kept) != 1 || kept[0].Via != "ACM" || kept[0].Destination.ToAddresses[0] != "admin@elsewhere.test" || kept[0].Account != "" {
+		t.Fatalf("outbox %+v: %v", kept, err)
 	}
 }

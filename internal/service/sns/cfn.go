@@ -13,7 +13,7 @@ import (
 func (s *SNS) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the topic ARN; Fn::GetAtt TopicArn, TopicName.
-		"AWS::SNS::Topic": {
+		"AWS::SNS::Topic": {Read: s.cfnReadTopic,
 			Create: s.cfnCreateTopic, Update: s.cfnUpdateTopic, Delete: s.cfnDeleteTopic,
 			Replace: []string{"TopicName", "FifoTopic"}, Tags: true,
 		},
@@ -195,4 +195,41 @@ func (s *SNS) cfnDeleteTopicPolicy(ctx *request.Context, r kit.ResourceRequest) 
 		_, _ = s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: &name, AttributeValue: &doc})
 	}
 	return nil
+}
+
+// cfnReadTopic reads a topic's attributes and tags back for drift
+// detection.
+func (s *SNS) cfnReadTopic(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := s.GetTopicAttributes(ctx, &snsapi.GetTopicAttributesInput{TopicArn: &r.PhysicalID})
+	if snsapi.ErrNotFoundException.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]any{"TopicName": r.PhysicalID[strings.LastIndex(r.PhysicalID, ":")+1:]}
+	for _, a := range []string{"DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication", "FifoTopic", "SignatureVersion", "TracingConfig"} {
+		if v, ok := out.Attributes[a]; ok && v != "" {
+			live[a] = v
+		} else {
+			live[a] = nil
+		}
+	}
+	tags, err := s.ListTagsForResource(ctx, &snsapi.ListTagsForResourceInput{ResourceArn: &r.PhysicalID})
+	if err != nil {
+		return nil, err
+	}
+	var l []any
+	for _, t := range tags.Tags {
+		l = append(l, map[string]any{"Key": cfnDeref(t.Key), "Value": cfnDeref(t.Value)})
+	}
+	live["Tags"] = l
+	return live, nil
+}
+
+func cfnDeref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -18,7 +18,7 @@ var queueAttributes = []string{"ContentBasedDeduplication", "DeduplicationScope"
 func (s *SQS) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the queue URL; Fn::GetAtt Arn, QueueName, QueueUrl.
-		"AWS::SQS::Queue": {
+		"AWS::SQS::Queue": {Read: s.cfnReadQueue,
 			Create: s.cfnCreateQueue, Update: s.cfnUpdateQueue, Delete: s.cfnDeleteQueue,
 			Replace: []string{"QueueName", "FifoQueue"}, Tags: true,
 		},
@@ -158,4 +158,30 @@ func (s *SQS) cfnDeleteQueuePolicy(ctx *request.Context, r kit.ResourceRequest) 
 		}
 	}
 	return nil
+}
+
+// cfnReadQueue reads a queue's attributes and tags back for drift
+// detection.
+func (s *SQS) cfnReadQueue(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := s.GetQueueAttributes(ctx, &sqsapi.GetQueueAttributesInput{QueueUrl: &r.PhysicalID, AttributeNames: []string{"All"}})
+	if sqsapi.ErrQueueDoesNotExist.Is(err) || errNonExistentQueue.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]any{}
+	for _, a := range append(append([]string{}, queueAttributes...), "RedrivePolicy", "RedriveAllowPolicy") {
+		if v, ok := out.Attributes[a]; ok && v != "" {
+			live[a] = v
+		} else {
+			live[a] = nil
+		}
+	}
+	tags, err := s.ListQueueTags(ctx, &sqsapi.ListQueueTagsInput{QueueUrl: &r.PhysicalID})
+	if err != nil {
+		return nil, err
+	}
+	live["Tags"] = kit.TagList(tags.Tags)
+	return live, nil
 }

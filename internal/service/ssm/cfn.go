@@ -11,7 +11,7 @@ import (
 func (s *SSM) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the parameter name; Fn::GetAtt Type, Value.
-		"AWS::SSM::Parameter": {Create: s.cfnPutParameter, Update: s.cfnPutParameter, Delete: s.cfnDeleteParameter,
+		"AWS::SSM::Parameter": {Read: s.cfnReadParameter, Create: s.cfnPutParameter, Update: s.cfnPutParameter, Delete: s.cfnDeleteParameter,
 			Replace: []string{"Name"}, Tags: true},
 	}
 }
@@ -60,4 +60,28 @@ func (s *SSM) cfnDeleteParameter(ctx *request.Context, r kit.ResourceRequest) er
 		return nil
 	}
 	return err
+}
+
+// cfnReadParameter reads a parameter's value and type back for drift
+// detection.
+func (s *SSM) cfnReadParameter(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := s.GetParameter(ctx, &ssmapi.GetParameterInput{Name: &r.PhysicalID})
+	if ssmapi.ErrParameterNotFound.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := out.Parameter
+	live := map[string]any{"Name": r.PhysicalID}
+	if p.Value != nil {
+		live["Value"] = *p.Value
+	}
+	if p.Type != nil {
+		live["Type"] = *p.Type
+	}
+	if p.DataType != nil {
+		live["DataType"] = *p.DataType
+	}
+	return live, nil
 }

@@ -823,6 +823,36 @@ func invocationCounts(invs []invocationRecord) (int, int, int, int) {
 	return len(invs), done, errs, timedOut
 }
 
+// eachCommand visits the command id names (every command of the scope
+// when id is "") with its invocations; an unknown id is
+// InvalidCommandId, as ListCommands and ListCommandInvocations answer.
+func eachCommand(tx storage.Tx, sc storage.Scope, id string, visit func(commandRecord, []invocationRecord)) error {
+	var cs []commandRecord
+	if id != "" {
+		c, ok, err := commands.Get(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ssmapi.ErrInvalidCommandId.New("")
+		}
+		cs = append(cs, c)
+	} else if err := commands.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, c commandRecord) bool {
+		cs = append(cs, c)
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		invs, err := commandInvocations(tx, sc, c.ID)
+		if err != nil {
+			return err
+		}
+		visit(c, invs)
+	}
+	return nil
+}
+
 // ListCommands lists commands, newest first.
 func (s *SSM) ListCommands(ctx *request.Context, in *ssmapi.ListCommandsRequest) (*ssmapi.ListCommandsResult, error) {
 	f, err := commandFilters(in.Filters)
@@ -836,41 +866,20 @@ func (s *SSM) ListCommands(ctx *request.Context, in *ssmapi.ListCommandsRequest)
 	}
 	var all []item
 	err = s.store.View(func(tx storage.Tx) error {
-		var cs []commandRecord
-		if id := ptr.Deref(in.CommandId); id != "" {
-			c, ok, err := commands.Get(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ssmapi.ErrInvalidCommandId.New("")
-			}
-			cs = append(cs, c)
-		} else if err := commands.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, c commandRecord) bool {
-			cs = append(cs, c)
-			return true
-		}); err != nil {
-			return err
-		}
-		for _, c := range cs {
-			invs, err := commandInvocations(tx, sc, c.ID)
-			if err != nil {
-				return err
-			}
+		return eachCommand(tx, sc, ptr.Deref(in.CommandId), func(c commandRecord, invs []invocationRecord) {
 			if id := ptr.Deref(in.InstanceId); id != "" {
 				hit := false
 				for _, inv := range invs {
 					hit = hit || inv.InstanceID == id
 				}
 				if !hit {
-					continue
+					return
 				}
 			}
 			if f.match(c.Requested, c.Status, c.DocumentName) {
 				all = append(all, item{c, invs})
 			}
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -971,27 +980,7 @@ func (s *SSM) ListCommandInvocations(ctx *request.Context, in *ssmapi.ListComman
 	}
 	var all []item
 	err = s.store.View(func(tx storage.Tx) error {
-		var cs []commandRecord
-		if id := ptr.Deref(in.CommandId); id != "" {
-			c, ok, err := commands.Get(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ssmapi.ErrInvalidCommandId.New("")
-			}
-			cs = append(cs, c)
-		} else if err := commands.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, c commandRecord) bool {
-			cs = append(cs, c)
-			return true
-		}); err != nil {
-			return err
-		}
-		for _, c := range cs {
-			invs, err := commandInvocations(tx, sc, c.ID)
-			if err != nil {
-				return err
-			}
+		return eachCommand(tx, sc, ptr.Deref(in.CommandId), func(c commandRecord, invs []invocationRecord) {
 			for _, inv := range invs {
 				if id := ptr.Deref(in.InstanceId); id != "" && inv.InstanceID != id {
 					continue
@@ -1000,8 +989,7 @@ func (s *SSM) ListCommandInvocations(ctx *request.Context, in *ssmapi.ListComman
 					all = append(all, item{c, inv})
 				}
 			}
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, err

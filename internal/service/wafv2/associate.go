@@ -219,3 +219,46 @@ func (w *WAF) Evaluate(ctx context.Context, aclARN string, r *http.Request, ip n
 	waf.Prepare(r, d)
 	return false, nil
 }
+
+// InspectWithDefault is Inspect for data planes whose default block
+// response is their own (API Gateway answers its WAF_FILTERED gateway
+// response): a Block with a custom response is written to rw (answered);
+// a default Block is only reported (blocked, not answered).
+func (w *WAF) InspectWithDefault(rw http.ResponseWriter, r *http.Request, account, region, resourceARN string, client netip.Addr) (blocked, answered bool) {
+	sc := storage.Scope{Account: account, Region: region}
+	var acl *waf.ACL
+	err := w.store.View(func(tx storage.Tx) error {
+		aclARN, ok, err := associations.Get(tx, sc, resourceARN)
+		if err != nil || !ok {
+			return err
+		}
+		return w.compileARN(tx, sc, aclARN, &acl)
+	})
+	if err != nil || acl == nil {
+		return false, false
+	}
+	req := &waf.Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header,
+		Body: waf.ReadBody(r), ClientIP: client.Unmap(), Country: w.country(client)}
+	d := acl.Evaluate(req, w.clock.Now(), w.rates)
+	if d.Action.Kind != waf.Block {
+		waf.Prepare(r, d)
+		return false, false
+	}
+	if d.Action.Status == 0 {
+		return true, false
+	}
+	acl.Respond(rw, d)
+	return true, true
+}
+
+// WebACLOf is the ARN of the web ACL associated with a resource ("" for
+// none), for the resource's own description (a stage's webAclArn).
+func (w *WAF) WebACLOf(account, region, resourceARN string) string {
+	var aclARN string
+	_ = w.store.View(func(tx storage.Tx) error {
+		var err error
+		aclARN, _, err = associations.Get(tx, storage.Scope{Account: account, Region: region}, resourceARN)
+		return err
+	})
+	return aclARN
+}

@@ -18,6 +18,7 @@ func (w *WAF) Declare() kit.Declaration {
 		Authz:     kit.Authz{Resources: resources},
 		Tags:      kit.TagLookup(w.resourceTagsIn),
 		Reset:     w.Reset,
+		Resources: w.cfnResources(),
 		NotImplemented: kit.Reasons{}.
 			Add("niwa does not ship AWS Managed Rules or Marketplace rule groups; ListAvailableManagedRuleGroups lists them, and rules that use them are refused",
 				"DescribeManagedRuleGroup", "ListAvailableManagedRuleGroupVersions", "DescribeAllManagedProducts", "DescribeManagedProductsByVendor",

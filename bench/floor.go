@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// floorBody is the trivial server's whole answer: 30 bytes of JSON.
+var floorBody = []byte(`{"ok":true,"server":"floor-1"}`)
+
+// serveFloor runs the trivial HTTP server the floor is measured on: Go's
+// net/http answering every request with floorBody, nothing else. What
+// niwa spends per request beyond it is what niwa itself adds.
+func serveFloor(port int) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(floorBody)))
+		_, _ = w.Write(floorBody)
+	})
+	check(http.ListenAndServe("127.0.0.1:"+strconv.Itoa(port), h))
+}
+
+var floorClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+// floorGet is one request to the trivial server.
+func floorGet(endpoint string) error {
+	return floorRequest(context.Background(), endpoint, nil)
+}
+
+func floorRequest(ctx context.Context, endpoint string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := floorClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	got, err := io.ReadAll(resp.Body)
+	if err == nil && !bytes.Equal(got, floorBody) {
+		err = fmt.Errorf("floor server answered %q", got)
+	}
+	return err
+}
+
+// floorWorkload posts a small request body (about a DynamoDB GetItem's
+// size) to the trivial server, from the same number of clients.
+func floorWorkload() workload {
+	body := bytes.Repeat([]byte("x"), 120)
+	return workload{name: "trivial HTTP server (floor)", op: func(ctx context.Context, cfg aws.Config, _ int) error {
+		return floorRequest(ctx, aws.ToString(cfg.BaseEndpoint), body)
+	}}
+}
+
+// medianStartup starts a server n times, each time to its first answer
+// and stopped again, and returns the median time.
+func medianStartup(name string, mk func(int) *exec.Cmd, n int) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	var times []time.Duration
+	for range n {
+		fmt.Fprintf(os.Stderr, "bench: start-up of %s\n", name)
+		s := start(name, mk)
+		times = append(times, s.startup)
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Wait()
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return times[len(times)/2]
+}
+
+// printMemory writes the floor and the memory table: RSS idle and after
+// every workload, what the workloads stored, and RSS growth per MiB
+// stored.
+func printMemory(out io.Writer, names []string, idle, final map[string]int64, stored int64, floor result, starts int) {
+	fmt.Fprintf(out, "\nFloor: a trivial Go HTTP server answering a fixed 30-byte JSON spent **%.1f µs** of CPU per request in this run (%d requests, %d errors); the `×floor` column above divides niwa's CPU per operation by it.\n\n",
+		us(floor.cpuPerOp), floor.ops, floor.errors)
+	fmt.Fprintf(out, "Start-up is the median of %d starts. RSS is VmRSS of the server process.\n\n", starts)
+	fmt.Fprintln(out, "| memory | "+strings.Join(names, " | ")+" |")
+	fmt.Fprintln(out, "|---|"+strings.Repeat("---:|", len(names)))
+	row := func(label string, f func(name string) string) {
+		fmt.Fprintf(out, "| %s |", label)
+		for _, name := range names {
+			fmt.Fprintf(out, " %s |", f(name))
+		}
+		fmt.Fprintln(out)
+	}
+	mib := func(kb int64) float64 { return float64(kb) / 1024 }
+	row("idle RSS", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(idle[n])) })
+	row("RSS after every workload", func(n string) string { return fmt.Sprintf("%.1f MiB", mib(final[n])) })
+	storedMiB := float64(stored) / (1 << 20)
+	row("user data the workloads stored", func(string) string { return fmt.Sprintf("%.1f MiB", storedMiB) })
+	row("RSS growth per stored MiB", func(n string) string {
+		if storedMiB == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f MiB", (mib(final[n])-mib(idle[n]))/storedMiB)
+	})
+}

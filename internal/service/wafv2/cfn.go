@@ -1,0 +1,200 @@
+package wafv2
+
+import (
+	"encoding/base64"
+	"strings"
+
+	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/request"
+)
+
+// cfnResources are WAF's CloudFormation resource types, made with the
+// service's own handlers (the properties are the API's members).
+func (w *WAF) cfnResources() map[string]kit.ResourceProvider {
+	return map[string]kit.ResourceProvider{
+		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id, Capacity, LabelNamespace.
+		"AWS::WAFv2::WebACL": {Create: w.cfnCreateWebACL, Update: w.cfnUpdateWebACL, Delete: w.cfnDeleteWebACL,
+			Replace: []string{"Name", "Scope"}, Tags: true},
+		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id.
+		"AWS::WAFv2::IPSet": {Create: w.cfnCreateIPSet, Delete: w.cfnDeleteIPSet, Tags: true},
+		// Ref is "resourceArn|webAclArn".
+		"AWS::WAFv2::WebACLAssociation": {Create: w.cfnAssociate, Delete: w.cfnDisassociate,
+			Replace: []string{"ResourceArn", "WebACLArn"}},
+	}
+}
+
+// cfnBlobs encodes the blob members templates give as text
+// (ByteMatchStatement's SearchString) as the API's JSON carries them.
+func cfnBlobs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "SearchString" {
+				out[k] = base64.StdEncoding.EncodeToString([]byte(s))
+				continue
+			}
+			out[k] = cfnBlobs(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = cfnBlobs(x[i])
+		}
+		return out
+	}
+	return v
+}
+
+// cfnDecode fills an API input from properties of the same names.
+func cfnDecode(props map[string]any, in any) error {
+	for k, v := range props {
+		if k == "Tags" {
+			continue
+		}
+		if err := kit.DecodeProp(map[string]any{"v": map[string]any{k: cfnBlobs(v)}}, "v", in); err != nil {
+			return awserr.ValidationError.New("Property %s is not valid: %v", k, err)
+		}
+	}
+	return nil
+}
+
+func cfnTags(props map[string]any) []wafv2api.Tag {
+	var out []wafv2api.Tag
+	for k, v := range kit.PropTags(props) {
+		k, v := k, v
+		out = append(out, wafv2api.Tag{Key: &k, Value: &v})
+	}
+	return out
+}
+
+func cfnName(r kit.ResourceRequest) *string {
+	n := r.Str("Name")
+	if n == "" {
+		n = kit.PhysicalName(r, 128)
+	}
+	return &n
+}
+
+// cfnID splits a "name|id|scope" physical id.
+func cfnID(physical string) (name, id, scope string) {
+	parts := strings.Split(physical, "|")
+	if len(parts) != 3 {
+		return "", "", ""
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+func (w *WAF) cfnWebACLResult(ctx *request.Context, name, id, scope string) (kit.ResourceResult, error) {
+	got, err := w.GetWebACL(ctx, &wafv2api.GetWebACLRequest{Name: &name, Id: &id, Scope: &scope})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	attrs := map[string]any{"Arn": *got.WebACL.ARN, "Id": id}
+	if got.WebACL.Capacity != nil {
+		attrs["Capacity"] = float64(*got.WebACL.Capacity)
+	}
+	if got.WebACL.LabelNamespace != nil {
+		attrs["LabelNamespace"] = *got.WebACL.LabelNamespace
+	}
+	return kit.ResourceResult{PhysicalID: name + "|" + id + "|" + scope, Attributes: attrs}, nil
+}
+
+func (w *WAF) cfnCreateWebACL(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &wafv2api.CreateWebACLRequest{}
+	if err := cfnDecode(r.Properties, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name, in.Tags = cfnName(r), cfnTags(r.Properties)
+	out, err := w.CreateWebACL(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return w.cfnWebACLResult(ctx, *out.Summary.Name, *out.Summary.Id, *in.Scope)
+}
+
+func (w *WAF) cfnUpdateWebACL(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name, id, scope := cfnID(r.PhysicalID)
+	got, err := w.GetWebACL(ctx, &wafv2api.GetWebACLRequest{Name: &name, Id: &id, Scope: &scope})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in := &wafv2api.UpdateWebACLRequest{}
+	if err := cfnDecode(r.Properties, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name, in.Id, in.Scope, in.LockToken = &name, &id, &scope, got.LockToken
+	if _, err := w.UpdateWebACL(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return w.cfnWebACLResult(ctx, name, id, scope)
+}
+
+func (w *WAF) cfnDeleteWebACL(ctx *request.Context, r kit.ResourceRequest) error {
+	name, id, scope := cfnID(r.PhysicalID)
+	got, err := w.GetWebACL(ctx, &wafv2api.GetWebACLRequest{Name: &name, Id: &id, Scope: &scope})
+	if wafv2api.ErrWAFNonexistentItemException.Is(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.DeleteWebACL(ctx, &wafv2api.DeleteWebACLRequest{Name: &name, Id: &id, Scope: &scope, LockToken: got.LockToken})
+	if wafv2api.ErrWAFNonexistentItemException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (w *WAF) cfnCreateIPSet(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &wafv2api.CreateIPSetRequest{}
+	if err := cfnDecode(r.Properties, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name, in.Tags = cfnName(r), cfnTags(r.Properties)
+	if in.Addresses == nil {
+		in.Addresses = []string{}
+	}
+	out, err := w.CreateIPSet(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	s := out.Summary
+	return kit.ResourceResult{PhysicalID: *s.Name + "|" + *s.Id + "|" + *in.Scope, Attributes: map[string]any{"Arn": *s.ARN, "Id": *s.Id}}, nil
+}
+
+func (w *WAF) cfnDeleteIPSet(ctx *request.Context, r kit.ResourceRequest) error {
+	name, id, scope := cfnID(r.PhysicalID)
+	got, err := w.GetIPSet(ctx, &wafv2api.GetIPSetRequest{Name: &name, Id: &id, Scope: &scope})
+	if wafv2api.ErrWAFNonexistentItemException.Is(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.DeleteIPSet(ctx, &wafv2api.DeleteIPSetRequest{Name: &name, Id: &id, Scope: &scope, LockToken: got.LockToken})
+	if wafv2api.ErrWAFNonexistentItemException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (w *WAF) cfnAssociate(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	res, acl := r.Str("ResourceArn"), r.Str("WebACLArn")
+	if _, err := w.AssociateWebACL(ctx, &wafv2api.AssociateWebACLRequest{ResourceArn: &res, WebACLArn: &acl}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: res + "|" + acl}, nil
+}
+
+func (w *WAF) cfnDisassociate(ctx *request.Context, r kit.ResourceRequest) error {
+	res := r.Str("ResourceArn")
+	_, err := w.DisassociateWebACL(ctx, &wafv2api.DisassociateWebACLRequest{ResourceArn: &res})
+	if wafv2api.ErrWAFNonexistentItemException.Is(err) {
+		return nil
+	}
+	return err
+}
