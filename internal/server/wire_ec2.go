@@ -29,6 +29,8 @@ func wireEC2(d *deps) (*wiring, error) {
 		AnalysisDelay: envDuration("NIWA_EC2_ANALYSIS_DELAY"),
 	}
 	opts.Log = d.log
+	// Transit gateway route exports are written to S3 as the caller.
+	opts.Objects = d.objectStore()
 	svc, err := ec2.New(store, d.bus, d.clock, opts)
 	if err != nil {
 		return nil, err

@@ -156,6 +156,11 @@ func (s *EC2) DescribeVpcEndpointServices(ctx *request.Context, in *ec2api.Descr
 		return nil, err
 	}
 	all := endpointServiceDetails(ctx.Region)
+	custom, err := s.visibleEndpointServices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all = append(all, custom...)
 	for _, n := range in.ServiceNames {
 		found := false
 		for _, d := range all {

@@ -10,10 +10,9 @@ import (
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// On-Demand Capacity Reservations at API level: stored, validated,
-// described, modified and cancelled as EC2 does. niwa's capacity is
-// unlimited, so a reservation holds nothing: its AvailableInstanceCount
-// stays its total (running instances are not counted against it).
+// On-Demand Capacity Reservations: stored, validated, described, modified
+// and cancelled as EC2 does, with the instances that use them counted
+// (capusage.go). niwa's capacity outside reservations is unlimited.
 
 var capacityReservations = resource[ec2api.CapacityReservation]{table: storage.NewTable[ec2api.CapacityReservation]("capres"), prefix: "cr", typ: "capacity-reservation",
 	noun: "capacityReservation", notFound: code("InvalidCapacityReservationId.NotFound"), tags: func(v *ec2api.CapacityReservation) *[]ec2api.Tag { return &v.Tags }, doc: capacityDoc}
@@ -117,6 +116,9 @@ func (s *EC2) DescribeCapacityReservations(ctx *request.Context, in *ec2api.Desc
 		return nil, err
 	}
 	recs, next, err := describe(s, ctx, capacityReservations, page{ids: in.CapacityReservationIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
+	if err == nil {
+		err = s.withUsage(ctx, recs)
+	}
 	return answer(&ec2api.DescribeCapacityReservationsResult{CapacityReservations: orEmpty(recs), NextToken: next}, err)
 }
 

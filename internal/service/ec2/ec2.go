@@ -30,6 +30,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
@@ -53,6 +54,9 @@ type Options struct {
 	// Log receives what goes wrong in the background (the instance
 	// runtime); nil discards it.
 	Log *slog.Logger
+	// Objects is S3 as the store ExportTransitGatewayRoutes writes to
+	// (nil: exports are refused).
+	Objects objects.Store
 }
 
 // EC2 implements the EC2 API; bind it with ec2api.Bind.
@@ -392,4 +396,16 @@ func orEmpty[T any](v []T) []T {
 		return []T{}
 	}
 	return v
+}
+
+// describeAs is describe for records stored wrapped (a transit gateway
+// attachment, a route table with its routes): it answers what view makes
+// of each record, never nil.
+func describeAs[T, O any](s *EC2, ctx *request.Context, r resource[T], p page, keep func(*T) bool, view func(*T) O) ([]O, *string, error) {
+	recs, next, err := describe(s, ctx, r, p, keep)
+	out := make([]O, 0, len(recs))
+	for i := range recs {
+		out = append(out, view(&recs[i]))
+	}
+	return out, next, err
 }

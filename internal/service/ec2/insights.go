@@ -445,6 +445,35 @@ func (s *EC2) analyse(tx storage.Tx, sc storage.Scope, ctx *request.Context, p e
 		// gateway's chosen route was learned over.
 		add(ec2api.PathComponent{Component: component(ctx, d.Via)})
 	}
+	if h := d.TransitGateway; h != nil {
+		// Through the transit gateway: its route table for the source
+		// VPC's attachment, the attachment it forwards to, the VPC there.
+		tgwC := component(ctx, d.Target)
+		if h.Reason != "" || h.AttachmentID == "" {
+			e := ec2api.Explanation{ExplanationCode: ptr.To("NO_ROUTE_TO_DESTINATION"), TransitGateway: tgwC, Vpc: vpcC, Address: ptr.To(dst.String())}
+			if h.RouteTableID != "" {
+				e.TransitGatewayRouteTable = component(ctx, h.RouteTableID)
+			}
+			if h.Blackhole {
+				e.ExplanationCode, e.State = ptr.To("BAD_STATE_ROUTE"), ptr.To("blackhole")
+				e.TransitGatewayRouteTableRoute = &ec2api.TransitGatewayRouteTableRoute{DestinationCidr: ptr.To(h.Matched), State: ptr.To("blackhole")}
+			}
+			return notFound(e)
+		}
+		add(ec2api.PathComponent{Component: component(ctx, h.RouteTableID), TransitGateway: tgwC, TransitGatewayRouteTableRoute: &ec2api.TransitGatewayRouteTableRoute{
+			DestinationCidr: ptr.To(h.Matched), State: ptr.To("active"), AttachmentId: ptr.To(h.AttachmentID), ResourceId: ptr.To(h.ResourceID), ResourceType: ptr.To(h.ResourceType)}})
+		add(ec2api.PathComponent{Component: component(ctx, h.AttachmentID), TransitGateway: tgwC})
+		if dstID != "" {
+			if h.ResourceType != "vpc" || vpcOfResource(tx, sc, dstID) != h.ResourceID {
+				return notFound(ec2api.Explanation{ExplanationCode: ptr.To("NO_ROUTE_TO_DESTINATION"), TransitGateway: tgwC, TransitGatewayRouteTable: component(ctx, h.RouteTableID),
+					Destination: component(ctx, dstID), Address: ptr.To(dst.String())})
+			}
+			add(ec2api.PathComponent{Component: component(ctx, dstID), Vpc: component(ctx, h.ResourceID), InboundHeader: header})
+		}
+		res.NetworkPathFound = ptr.To(true)
+		res.ForwardPathComponents = comps
+		return res
+	}
 	if dstID != "" && dstID != d.Target {
 		return notFound(ec2api.Explanation{ExplanationCode: ptr.To("NO_ROUTE_TO_DESTINATION"), RouteTable: rtC, RouteTableRoute: rr,
 			Destination: component(ctx, dstID), Vpc: vpcC, Address: ptr.To(dst.String())})
@@ -571,4 +600,15 @@ func (s *EC2) aclEntry(tx storage.Tx, sc storage.Scope, subnet, proto string, ds
 		}
 	}
 	return "", nil, true
+}
+
+// vpcOfResource is the VPC of an instance or interface ("" otherwise).
+func vpcOfResource(tx storage.Tx, sc storage.Scope, id string) string {
+	if inst, ok, _ := instances.table.Get(tx, sc, id); ok {
+		return inst.VpcID
+	}
+	if e, ok, _ := enis.table.Get(tx, sc, id); ok {
+		return ptr.Deref(e.VpcId)
+	}
+	return ""
 }

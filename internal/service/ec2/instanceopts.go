@@ -422,3 +422,24 @@ func (s *EC2) DescribeInstanceTypeOfferings(ctx *request.Context, in *ec2api.Des
 	}
 	return &ec2api.DescribeInstanceTypeOfferingsResult{InstanceTypeOfferings: append([]ec2api.InstanceTypeOffering{}, items...), NextToken: next}, nil
 }
+
+// ModifyInstanceMaintenanceOptions sets an instance's automatic recovery.
+// niwa's simulated instances run on no hardware that fails, so recovery
+// never happens; the setting is kept and described.
+func (s *EC2) ModifyInstanceMaintenanceOptions(ctx *request.Context, in *ec2api.ModifyInstanceMaintenanceOptionsRequest) (*ec2api.ModifyInstanceMaintenanceOptionsResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	var out string
+	err := mutate(s, ctx, instances, ptr.Deref(in.InstanceId), func(_ storage.Tx, _ storage.Scope, r *instanceRecord) error {
+		if r.State == "terminated" || r.State == "shutting-down" {
+			return errIncorrectInstanceState.New("The instance '%s' is not in a state from which it can be modified.", r.ID)
+		}
+		if in.AutoRecovery != nil {
+			r.AutoRecovery = *in.AutoRecovery
+		}
+		out = orDefault(r.AutoRecovery, "default")
+		return nil
+	})
+	return answer(&ec2api.ModifyInstanceMaintenanceOptionsResult{InstanceId: in.InstanceId, AutoRecovery: ptr.To(out)}, err)
+}

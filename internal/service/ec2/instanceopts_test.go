@@ -119,3 +119,20 @@ func TestInstanceOptions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { wantErr(t, c.call(), c.code, c.msg) })
 	}
 }
+
+func TestInstanceMaintenanceOptions(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	id := must(f.RunInstances(f.ctx, &ec2api.RunInstancesRequest{ImageId: ptr.To(amazonLinux("us-east-1")), MinCount: ptr.To(int32(1)), MaxCount: ptr.To(int32(1))})).Instances[0].InstanceId
+	auto := func() string {
+		return ptr.Deref(must(f.DescribeInstances(f.ctx, &ec2api.DescribeInstancesRequest{InstanceIds: []string{*id}})).Reservations[0].Instances[0].MaintenanceOptions.AutoRecovery)
+	}
+	if auto() != "default" {
+		t.Fatalf("launched with %s", auto())
+	}
+	out := must(f.ModifyInstanceMaintenanceOptions(f.ctx, &ec2api.ModifyInstanceMaintenanceOptionsRequest{InstanceId: id, AutoRecovery: ptr.To("disabled")}))
+	if ptr.Deref(out.AutoRecovery) != "disabled" || auto() != "disabled" {
+		t.Fatalf("after modify: %+v, described %s", out, auto())
+	}
+	_, err := f.ModifyInstanceMaintenanceOptions(f.ctx, &ec2api.ModifyInstanceMaintenanceOptionsRequest{InstanceId: ptr.To("i-0123456789abcdef0"), AutoRecovery: ptr.To("default")})
+	wantErr(t, err, "InvalidInstanceID.NotFound", "")
+}

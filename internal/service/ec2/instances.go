@@ -67,6 +67,13 @@ type instanceRecord struct {
 	// association ("" with a profile: derived from the instance id).
 	ProfileAssoc     string
 	ProfileAssocTime time.Time
+	// CapPref and CapTarget are the instance's Capacity Reservation
+	// preference ("" is open) and targeted reservation; CapResID is the
+	// reservation it uses ("" for none).
+	CapPref, CapTarget, CapResID string
+	// AutoRecovery is the instance's automatic recovery setting ("" is
+	// "default").
+	AutoRecovery string
 }
 
 type extraENI struct {
@@ -151,6 +158,9 @@ func instanceDoc(o *ec2api.Instance, r *instanceRecord) filter.Doc {
 		add("network-interface.subnet-id", ptr.Deref(ni.SubnetId))
 		add("network-interface.vpc-id", ptr.Deref(ni.VpcId))
 		add("network-interface.addresses.private-ip-address", ptr.Deref(ni.PrivateIpAddress))
+		for _, a := range ni.PrivateIpAddresses {
+			add("network-interface.addresses.private-ip-address", ptr.Deref(a.PrivateIpAddress))
+		}
 		add("network-interface.private-dns-name", ptr.Deref(ni.PrivateDnsName))
 		add("network-interface.mac-address", ptr.Deref(ni.MacAddress))
 		add("network-interface.status", ptr.Deref(ni.Status))
@@ -287,13 +297,16 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		SourceDestCheck: ptr.To(r.SourceDestCheck), Tags: tags, VirtualizationType: ptr.To("hvm"), BlockDeviceMappings: []ec2api.InstanceBlockDeviceMapping{},
 		NetworkInterfaces: []ec2api.InstanceNetworkInterface{}, ElasticGpuAssociations: []ec2api.ElasticGpuAssociation{},
 		CpuOptions:                       &ec2api.CpuOptions{CoreCount: ptr.To(int32(1)), ThreadsPerCore: ptr.To(int32(2))},
-		CapacityReservationSpecification: &ec2api.CapacityReservationSpecificationResponse{CapacityReservationPreference: ptr.To("open")},
+		CapacityReservationSpecification: capacityOut(r),
 		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr.To(false)},
 		MetadataOptions:                  r.IMDS.response("applied"),
 		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
 		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
-		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To("default")}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
+		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To(orDefault(r.AutoRecovery, "default"))}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
 		PrivateDnsName: ptr.To(""), PublicDnsName: ptr.To(""),
+	}
+	if r.CapResID != "" && usesCapacity(r) {
+		o.CapacityReservationId = ptr.To(r.CapResID)
 	}
 	if r.SriovNetSupport != "" {
 		o.SriovNetSupport = ptr.To(r.SriovNetSupport)
@@ -396,7 +409,15 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 		}
 		in = merged
 	}
-	var imds imdsOptions
+	// Account-level defaults fill what the request leaves out.
+	imds, derr := s.metadataDefaults(ctx)
+	if derr != nil {
+		return nil, derr
+	}
+	capSpec, cerr := readCapacitySpec(in.CapacityReservationSpecification)
+	if cerr != nil {
+		return nil, cerr
+	}
 	if m := in.MetadataOptions; m != nil {
 		if err := imds.apply(m.HttpTokens, m.HttpPutResponseHopLimit, m.HttpEndpoint, m.HttpProtocolIpv6, m.InstanceMetadataTags); err != nil {
 			return nil, err
@@ -432,6 +453,13 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 	}
 	if !instanceTypeKnown(itype) && !instanceTypeShaped(itype) && itype != "m1.small" {
 		return nil, errInvalidParameterValue.New("Invalid value '%s' for InstanceType.", itype)
+	}
+	// A burstable launch without a credit option takes the account's
+	// default for its family, when one was set.
+	if _, ok := burstable(itype); ok && credits == "" {
+		if credits, derr = s.creditDefault(ctx, strings.SplitN(itype, ".", 2)[0]); derr != nil {
+			return nil, derr
+		}
 	}
 	userData := ptr.Deref(in.UserData)
 	if userData != "" {
@@ -643,6 +671,10 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			if in.Placement != nil && in.Placement.Tenancy != nil {
 				rec.Tenancy = *in.Placement.Tenancy
 			}
+			rec.CapPref, rec.CapTarget = capSpec.pref, capSpec.target
+			if rec.CapResID, err = matchReservation(tx, sc, &rec, capSpec); err != nil {
+				return err
+			}
 			if err := instances.put(tx, sc, id, rec); err != nil {
 				return err
 			}
@@ -827,6 +859,10 @@ func (s *EC2) changeState(ctx *request.Context, dry *bool, ids []string, op stri
 			case "pending":
 				r.Due = now.Add(s.opts.BootDelay)
 				r.TransitionMsg, r.StateReason, r.StateReasonMsg = "", "", ""
+				// A restarted instance takes a reservation again.
+				if r.CapResID, err = matchReservation(tx, sc, r, capacitySpec{pref: r.CapPref, target: r.CapTarget}); err != nil {
+					return err
+				}
 				if err := s.assignPublicOnStart(tx, ctx, r); err != nil {
 					return err
 				}

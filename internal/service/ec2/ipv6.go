@@ -3,6 +3,7 @@ package ec2
 import (
 	"crypto/rand"
 	"net/netip"
+	"slices"
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
@@ -419,16 +420,11 @@ func (s *EC2) UnassignIpv6Addresses(ctx *request.Context, in *ec2api.UnassignIpv
 			return err
 		}
 		for _, x := range in.Ipv6Addresses {
-			idx := -1
-			for i, a := range e.Ipv6Addresses {
-				if ptr.Deref(a.Ipv6Address) == x {
-					idx = i
-				}
-			}
+			idx := slices.IndexFunc(e.Ipv6Addresses, func(a ec2api.NetworkInterfaceIpv6Address) bool { return ptr.Deref(a.Ipv6Address) == x })
 			if idx < 0 {
 				return errInvalidParameterValue.New("Some of the specified addresses are not assigned to interface %s", ptr.Deref(e.NetworkInterfaceId))
 			}
-			e.Ipv6Addresses = append(e.Ipv6Addresses[:idx], e.Ipv6Addresses[idx+1:]...)
+			e.Ipv6Addresses = slices.Delete(e.Ipv6Addresses, idx, idx+1)
 		}
 		return enis.put(tx, sc, ptr.Deref(e.NetworkInterfaceId), e)
 	})

@@ -151,8 +151,11 @@ func (s *EC2) releaseAutoPublic(tx storage.Tx, sc storage.Scope, eniID string) e
 		return err
 	}
 	e.Association = nil
+	// Elastic IPs of secondary addresses stay.
 	for i := range e.PrivateIpAddresses {
-		e.PrivateIpAddresses[i].Association = nil
+		if a := e.PrivateIpAddresses[i].Association; a != nil && a.AllocationId == nil {
+			e.PrivateIpAddresses[i].Association = nil
+		}
 	}
 	return enis.put(tx, sc, eniID, e)
 }
@@ -171,7 +174,7 @@ func (s *EC2) teardown(tx storage.Tx, sc storage.Scope, r *instanceRecord) error
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
+		if err := releaseENIIPs(tx, sc, e); err != nil {
 			return err
 		}
 		if err := enis.table.Delete(tx, sc, r.ENI); err != nil {

@@ -790,16 +790,16 @@ func (s *EC2) CreateNatGateway(ctx *request.Context, in *ec2api.CreateNatGateway
 			eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: in.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
 			eni.PrivateIpAddresses[0].Association = eni.Association
 		}
-		if err := enis.put(tx, sc, eniID, eni); err != nil {
-			return err
-		}
 		tags := tagsFor(in.TagSpecifications, "natgateway")
 		if tags == nil {
 			tags = []ec2api.Tag{}
 		}
 		n = ec2api.NatGateway{NatGatewayId: ptr.To(id), SubnetId: in.SubnetId, VpcId: sub.VpcId, State: ptr.To("pending"), ConnectivityType: ptr.To(conn),
 			CreateTime: ptr.To(ctx.Now().UTC()), NatGatewayAddresses: []ec2api.NatGatewayAddress{addr}, Tags: tags}
-		return nats.put(tx, sc, id, n)
+		if err := createNatSecondaries(tx, sc, ctx, &n, &eni, in); err != nil {
+			return err
+		}
+		return saveNat(tx, sc, n, eni)
 	})
 	return answer(&ec2api.CreateNatGatewayResult{NatGateway: &n, ClientToken: in.ClientToken}, err)
 }
@@ -955,8 +955,26 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 		if err != nil {
 			return err
 		}
-		// An auto-assigned public address gives way to the Elastic IP.
-		if eni.Association != nil && eni.Association.AllocationId == nil {
+		priv := ptr.Deref(eni.PrivateIpAddress)
+		if in.PrivateIpAddress != nil {
+			priv = *in.PrivateIpAddress
+		}
+		idx := privateIPIndex(&eni, priv)
+		if idx < 0 {
+			return errInvalidParameterValue.New("The private IP address %s is not assigned to network interface %s.", priv, eniID)
+		}
+		if !ptr.Deref(eni.PrivateIpAddresses[idx].Primary) {
+			// A secondary address: only its own Elastic IP gives way.
+			if cur := eni.PrivateIpAddresses[idx].Association; cur != nil && cur.AllocationId != nil {
+				if old, ok, _ := addresses.table.Get(tx, sc, *cur.AllocationId); ok {
+					if err := s.disassociateEIP(tx, sc, &old); err != nil {
+						return err
+					}
+					eni, _ = enis.get(tx, sc, eniID)
+				}
+			}
+		} else if eni.Association != nil && eni.Association.AllocationId == nil {
+			// An auto-assigned public address gives way to the Elastic IP.
 			if err := releasePublicIP(tx, sc, ptr.Deref(eni.Association.PublicIp)); err != nil {
 				return err
 			}
@@ -969,18 +987,16 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 				eni, _ = enis.get(tx, sc, eniID)
 			}
 		}
-		priv := ptr.Deref(eni.PrivateIpAddress)
-		if in.PrivateIpAddress != nil {
-			priv = *in.PrivateIpAddress
-		}
 		a.AssociationId, a.NetworkInterfaceId, a.NetworkInterfaceOwnerId, a.PrivateIpAddress = ptr.To(assoc), ptr.To(eniID), ptr.To(ctx.Account), ptr.To(priv)
 		if eni.Attachment != nil {
 			a.InstanceId = eni.Attachment.InstanceId
 		}
-		eni.Association = &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
-		if len(eni.PrivateIpAddresses) > 0 {
-			eni.PrivateIpAddresses[0].Association = eni.Association
+		na := &ec2api.NetworkInterfaceAssociation{AllocationId: a.AllocationId, AssociationId: ptr.To(assoc), IpOwnerId: ptr.To(ctx.Account), PublicIp: a.PublicIp, PublicDnsName: ptr.To(publicDNS(ctx.Region, ptr.Deref(a.PublicIp)))}
+		// The interface's own Association is its primary address's.
+		if ptr.Deref(eni.PrivateIpAddresses[idx].Primary) {
+			eni.Association = na
 		}
+		eni.PrivateIpAddresses[idx].Association = na
 		if err := enis.put(tx, sc, eniID, eni); err != nil {
 			return err
 		}
@@ -993,9 +1009,17 @@ func (s *EC2) AssociateAddress(ctx *request.Context, in *ec2api.AssociateAddress
 func (s *EC2) disassociateEIP(tx storage.Tx, sc storage.Scope, a *ec2api.Address) error {
 	if eniID := ptr.Deref(a.NetworkInterfaceId); eniID != "" {
 		if eni, ok, _ := enis.table.Get(tx, sc, eniID); ok {
-			eni.Association = nil
+			// Only the addresses this Elastic IP was associated with.
+			mine := func(x *ec2api.NetworkInterfaceAssociation) bool {
+				return x != nil && ptr.Deref(x.AllocationId) == ptr.Deref(a.AllocationId)
+			}
+			if mine(eni.Association) {
+				eni.Association = nil
+			}
 			for i := range eni.PrivateIpAddresses {
-				eni.PrivateIpAddresses[i].Association = nil
+				if mine(eni.PrivateIpAddresses[i].Association) {
+					eni.PrivateIpAddresses[i].Association = nil
+				}
 			}
 			if err := enis.put(tx, sc, eniID, eni); err != nil {
 				return err

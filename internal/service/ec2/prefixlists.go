@@ -306,29 +306,12 @@ func (s *EC2) DeleteManagedPrefixList(ctx *request.Context, in *ec2api.DeleteMan
 		if awsOwned {
 			return code("UnauthorizedOperation").New("You are not authorized to delete the AWS-managed prefix list %s.", id)
 		}
-		rts, err := routeTables.all(tx, sc)
+		users, err := prefixListUsers(tx, sc, id)
 		if err != nil {
 			return err
 		}
-		for _, rt := range rts {
-			for _, rr := range rt.Routes {
-				if ptr.Deref(rr.DestinationPrefixListId) == id {
-					return errDependencyViolation.New("The prefix list %s is referenced by route table %s.", id, ptr.Deref(rt.RouteTableId))
-				}
-			}
-		}
-		groups, err := sgs.all(tx, sc)
-		if err != nil {
-			return err
-		}
-		for _, g := range groups {
-			for _, p := range append(append([]ec2api.IpPermission{}, g.IpPermissions...), g.IpPermissionsEgress...) {
-				for _, x := range p.PrefixListIds {
-					if ptr.Deref(x.PrefixListId) == id {
-						return errDependencyViolation.New("The prefix list %s is referenced by security group %s.", id, ptr.Deref(g.GroupId))
-					}
-				}
-			}
+		if len(users) > 0 {
+			return errDependencyViolation.New("The prefix list %s is referenced by %s %s.", id, users[0].kind, users[0].id)
 		}
 		l = r.List
 		return managedPrefixLists.Delete(tx, sc, id)

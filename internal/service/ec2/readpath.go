@@ -874,19 +874,31 @@ func (s *EC2) setMonitoring(ctx *request.Context, ids []string, on bool) ([]ec2a
 	return out, err
 }
 
-// DescribeVpcEndpointConnections lists the interface endpoints connected
-// to the caller's endpoint services. niwa's endpoint services are AWS's
-// own, so a provider account has none.
+// DescribeVpcEndpointConnections lists the endpoints connected to the
+// caller's endpoint services.
 func (s *EC2) DescribeVpcEndpointConnections(ctx *request.Context, in *ec2api.DescribeVpcEndpointConnectionsRequest) (*ec2api.DescribeVpcEndpointConnectionsResult, error) {
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	doc := filter.New(nil).Add("ip-address-type").Add("service-id").Add("vpc-endpoint-owner").Add("vpc-endpoint-state").Add("vpc-endpoint-id")
-	if err := filter.Validate(in.Filters, doc); err != nil {
+	doc := func(c *ec2api.VpcEndpointConnection) filter.Doc {
+		return filter.New(c.Tags).Add("ip-address-type", ptr.Deref(c.IpAddressType)).Add("service-id", ptr.Deref(c.ServiceId)).Add("vpc-endpoint-owner", ptr.Deref(c.VpcEndpointOwner)).
+			Add("vpc-endpoint-state", ptr.Deref(c.VpcEndpointState)).Add("vpc-endpoint-id", ptr.Deref(c.VpcEndpointId))
+	}
+	if err := filter.Validate(in.Filters, doc(&ec2api.VpcEndpointConnection{})); err != nil {
 		return nil, err
 	}
-	if _, _, err := pageOf([]ec2api.VpcEndpointConnection{}, in.MaxResults, in.NextToken); err != nil {
+	var list []ec2api.VpcEndpointConnection
+	err := s.store.View(func(tx storage.Tx) error {
+		return endpointConnections.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, c ec2api.VpcEndpointConnection) bool {
+			if filter.Match(in.Filters, doc(&c)) {
+				list = append(list, c)
+			}
+			return true
+		})
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &ec2api.DescribeVpcEndpointConnectionsResult{VpcEndpointConnections: []ec2api.VpcEndpointConnection{}}, nil
+	items, next, err := pageOf(list, in.MaxResults, in.NextToken)
+	return answer(&ec2api.DescribeVpcEndpointConnectionsResult{VpcEndpointConnections: append([]ec2api.VpcEndpointConnection{}, items...), NextToken: next}, err)
 }

@@ -3,41 +3,29 @@ package ec2
 import "github.com/niwa-cloud/niwa/internal/kit"
 
 // notImplemented are the EC2 operations niwa leaves out, each with why:
-// most need an AWS party niwa does not have (hardware, billing, Organizations,
-// an external network); the rest are said to be not modelled, and why that
-// matters. docs/services.md shows them.
+// each needs an AWS party niwa does not have (hardware, billing,
+// Organizations, Cloud WAN, an external network or registry) or belongs to
+// a feature AWS retired. docs/services.md shows them.
 func notImplemented() kit.Reasons {
 	return kit.Reasons{}.
-		Add("secondary private IPv4 addresses are not modelled: niwa gives each network interface one private IPv4 address (IPv6 addresses can be added)",
-			"AssignPrivateIpAddresses", "UnassignPrivateIpAddresses").
 		Add("it removes the caller from an AMI another account shared; niwa's accounts share no AMIs with each other (launch permissions are stored, not honoured across accounts)",
 			"CancelImageLaunchPermission").
-		Add("not modelled: niwa creates default subnets together with the default VPC (CreateDefaultVpc), not one zone at a time",
-			"CreateDefaultSubnet").
-		Add("account default credit specifications are fixed at AWS's defaults (standard for T2, unlimited for T3, T3a and T4g); instances take CreditSpecification at launch or through ModifyInstanceCreditSpecification",
-			"GetDefaultCreditSpecification", "ModifyDefaultCreditSpecification").
 		Add("it builds a CloudFormation template that queries S3 flow log records with Athena; niwa delivers no flow log records to query",
 			"GetFlowLogsIntegrationTemplate").
-		Add("account-level instance metadata defaults are not applied at launch in niwa: each instance takes its own MetadataOptions (RunInstances, ModifyInstanceMetadataOptions)",
-			"GetInstanceMetadataDefaults", "ModifyInstanceMetadataDefaults").
-		Add("attribute-based instance type selection is not modelled: niwa's fleets and launch templates take explicit instance types",
-			"GetInstanceTypesFromInstanceRequirements").
-		Add("prefix list versions are not kept: niwa stores a managed prefix list's current entries only, and no resource association index",
-			"GetManagedPrefixListAssociations", "RestoreManagedPrefixListVersion").
 		Add("reverse DNS (PTR) records for Elastic IPs need AWS's delegation of its public address space; niwa's public addresses are simulated",
 			"ModifyAddressAttribute", "ResetAddressAttribute").
-		Add("host placement, automatic recovery and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
-			"ModifyInstanceMaintenanceOptions", "ModifyInstancePlacement", "ModifyPrivateDnsNameOptions").
+		Add("host placement and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
+			"ModifyInstancePlacement", "ModifyPrivateDnsNameOptions").
 		Add("Capacity Reservation Fleets reserve physical capacity across instance types; niwa's simulated capacity is unlimited, so a reservation would hold nothing",
 			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet").
 		Add("Elastic IP transfers move an address to another AWS account through AWS; niwa's addresses are simulated and never leave the account",
 			"AcceptAddressTransfer", "DescribeAddressTransfers", "DisableAddressTransfer", "EnableAddressTransfer").
 		Add("Reserved Instances and their marketplace are billing: a purchase, listing or exchange changes what AWS charges, and niwa charges nothing",
 			"AcceptReservedInstancesExchangeQuote", "CancelReservedInstancesListing", "CreateReservedInstancesListing", "DeleteQueuedReservedInstances", "DescribeReservedInstances", "DescribeReservedInstancesListings", "DescribeReservedInstancesModifications", "DescribeReservedInstancesOfferings", "GetReservedInstancesExchangeQuote", "ModifyReservedInstances", "PurchaseReservedInstancesOffering").
-		Add("transit gateways exist at API level only (gateways, VPC attachments, route tables, static and propagated routes); their peering, Connect, multicast, policy tables, prefix list references and attachment changes are not modelled, because niwa's route evaluator does not forward through a transit gateway",
-			"AcceptTransitGatewayMulticastDomainAssociations", "AcceptTransitGatewayPeeringAttachment", "AcceptTransitGatewayVpcAttachment", "AssociateTransitGatewayMulticastDomain", "AssociateTransitGatewayPolicyTable", "CreateTransitGatewayConnect", "CreateTransitGatewayConnectPeer", "CreateTransitGatewayMulticastDomain", "CreateTransitGatewayPeeringAttachment", "CreateTransitGatewayPolicyTable", "CreateTransitGatewayPrefixListReference", "CreateTransitGatewayRouteTableAnnouncement", "DeleteTransitGatewayConnect", "DeleteTransitGatewayConnectPeer", "DeleteTransitGatewayMulticastDomain", "DeleteTransitGatewayPeeringAttachment", "DeleteTransitGatewayPolicyTable", "DeleteTransitGatewayPrefixListReference", "DeleteTransitGatewayRouteTableAnnouncement", "DeregisterTransitGatewayMulticastGroupMembers", "DeregisterTransitGatewayMulticastGroupSources", "DescribeTransitGatewayConnectPeers", "DescribeTransitGatewayConnects", "DescribeTransitGatewayMulticastDomains", "DescribeTransitGatewayPeeringAttachments", "DescribeTransitGatewayPolicyTables", "DescribeTransitGatewayRouteTableAnnouncements", "DisassociateTransitGatewayMulticastDomain", "DisassociateTransitGatewayPolicyTable", "ExportTransitGatewayRoutes", "GetTransitGatewayAttachmentPropagations", "GetTransitGatewayMulticastDomainAssociations", "GetTransitGatewayPolicyTableAssociations", "GetTransitGatewayPolicyTableEntries", "GetTransitGatewayPrefixListReferences", "ModifyTransitGateway", "ModifyTransitGatewayPrefixListReference", "ModifyTransitGatewayVpcAttachment", "RegisterTransitGatewayMulticastGroupMembers", "RegisterTransitGatewayMulticastGroupSources", "RejectTransitGatewayMulticastDomainAssociations", "RejectTransitGatewayPeeringAttachment", "RejectTransitGatewayVpcAttachment", "ReplaceTransitGatewayRoute", "SearchTransitGatewayMulticastGroups").
-		Add("endpoint services (PrivateLink) publish a provider's Network Load Balancer to other accounts' interface endpoints; niwa's interface endpoints reach AWS's own services only",
-			"AcceptVpcEndpointConnections", "CreateVpcEndpointConnectionNotification", "CreateVpcEndpointServiceConfiguration", "DeleteVpcEndpointConnectionNotifications", "DeleteVpcEndpointServiceConfigurations", "DescribeVpcEndpointConnectionNotifications", "DescribeVpcEndpointServiceConfigurations", "DescribeVpcEndpointServicePermissions", "ModifyVpcEndpointConnectionNotification", "ModifyVpcEndpointServiceConfiguration", "ModifyVpcEndpointServicePayerResponsibility", "ModifyVpcEndpointServicePermissions", "RejectVpcEndpointConnections", "StartVpcEndpointServicePrivateDnsVerification").
+		Add("transit gateway policy tables and route table announcements exchange routes with an AWS Cloud WAN core network (AWS Network Manager), which niwa does not run",
+			"AssociateTransitGatewayPolicyTable", "CreateTransitGatewayPolicyTable", "CreateTransitGatewayRouteTableAnnouncement", "DeleteTransitGatewayPolicyTable", "DeleteTransitGatewayRouteTableAnnouncement", "DescribeTransitGatewayPolicyTables", "DescribeTransitGatewayRouteTableAnnouncements", "DisassociateTransitGatewayPolicyTable", "GetTransitGatewayPolicyTableAssociations", "GetTransitGatewayPolicyTableEntries").
+		Add("verifying an endpoint service's private DNS name looks up a TXT record in the domain's public DNS, which a local cloud cannot query (the name stays pendingVerification)",
+			"StartVpcEndpointServicePrivateDnsVerification").
 		Add("bringing your own addresses needs a Regional Internet Registry's authorization (ROA) and AWS advertising the range over BGP",
 			"AdvertiseByoipCidr", "CreatePublicIpv4Pool", "DeletePublicIpv4Pool", "DeprovisionByoipCidr", "DeprovisionPublicIpv4PoolCidr", "DescribeByoipCidrs", "DescribeIpv6Pools", "DescribePublicIpv4Pools", "GetAssociatedIpv6PoolCidrs", "ProvisionByoipCidr", "ProvisionPublicIpv4PoolCidr", "WithdrawByoipCidr").
 		Add("Dedicated Hosts and Mac hosts are physical servers allocated to the account (and their reservations billing); niwa's simulated instances run on no host",
@@ -46,8 +34,6 @@ func notImplemented() kit.Reasons {
 			"AllocateIpamPoolCidr", "AssociateIpamByoasn", "AssociateIpamResourceDiscovery", "CreateIpam", "CreateIpamExternalResourceVerificationToken", "CreateIpamPool", "CreateIpamResourceDiscovery", "CreateIpamScope", "DeleteIpam", "DeleteIpamExternalResourceVerificationToken", "DeleteIpamPool", "DeleteIpamResourceDiscovery", "DeleteIpamScope", "DeprovisionIpamByoasn", "DeprovisionIpamPoolCidr", "DescribeIpamByoasn", "DescribeIpamExternalResourceVerificationTokens", "DescribeIpamPools", "DescribeIpamResourceDiscoveries", "DescribeIpamResourceDiscoveryAssociations", "DescribeIpamScopes", "DescribeIpams", "DisableIpamOrganizationAdminAccount", "DisassociateIpamByoasn", "DisassociateIpamResourceDiscovery", "EnableIpamOrganizationAdminAccount", "GetIpamAddressHistory", "GetIpamDiscoveredAccounts", "GetIpamDiscoveredPublicAddresses", "GetIpamDiscoveredResourceCidrs", "GetIpamPoolAllocations", "GetIpamPoolCidrs", "GetIpamResourceCidrs", "ModifyIpam", "ModifyIpamPool", "ModifyIpamResourceCidr", "ModifyIpamResourceDiscovery", "ModifyIpamScope", "MoveByoipCidrToIpam", "ProvisionIpamByoasn", "ProvisionIpamPoolCidr", "ReleaseIpamPoolAllocation").
 		Add("Client VPN terminates OpenVPN connections from remote users authenticated by certificates or a directory; niwa has no VPN data path for clients to connect to",
 			"ApplySecurityGroupsToClientVpnTargetNetwork", "AssociateClientVpnTargetNetwork", "AuthorizeClientVpnIngress", "CreateClientVpnEndpoint", "CreateClientVpnRoute", "DeleteClientVpnEndpoint", "DeleteClientVpnRoute", "DescribeClientVpnAuthorizationRules", "DescribeClientVpnConnections", "DescribeClientVpnEndpoints", "DescribeClientVpnRoutes", "DescribeClientVpnTargetNetworks", "DisassociateClientVpnTargetNetwork", "ExportClientVpnClientCertificateRevocationList", "ExportClientVpnClientConfiguration", "ImportClientVpnClientCertificateRevocationList", "ModifyClientVpnEndpoint", "RevokeClientVpnIngress", "TerminateClientVpnConnections").
-		Add("secondary NAT gateway addresses only matter to a NAT gateway that translates traffic; niwa's NAT gateways are route targets with one address",
-			"AssignPrivateNatGatewayAddress", "AssociateNatGatewayAddress", "DisassociateNatGatewayAddress", "UnassignPrivateNatGatewayAddress").
 		Add("Nitro Enclaves need Nitro hardware and ACM for Nitro Enclaves",
 			"AssociateEnclaveCertificateIamRole", "DisassociateEnclaveCertificateIamRole", "GetAssociatedEnclaveCertificateIamRoles").
 		Add("scheduled events and event windows come from AWS's maintenance of the hardware under an instance; niwa's simulated instances have no hardware to maintain",
@@ -60,8 +46,6 @@ func notImplemented() kit.Reasons {
 			"AttachVerifiedAccessTrustProvider", "CreateVerifiedAccessEndpoint", "CreateVerifiedAccessGroup", "CreateVerifiedAccessInstance", "CreateVerifiedAccessTrustProvider", "DeleteVerifiedAccessEndpoint", "DeleteVerifiedAccessGroup", "DeleteVerifiedAccessInstance", "DeleteVerifiedAccessTrustProvider", "DescribeVerifiedAccessEndpoints", "DescribeVerifiedAccessGroups", "DescribeVerifiedAccessInstanceLoggingConfigurations", "DescribeVerifiedAccessInstances", "DescribeVerifiedAccessTrustProviders", "DetachVerifiedAccessTrustProvider", "GetVerifiedAccessEndpointPolicy", "GetVerifiedAccessGroupPolicy", "ModifyVerifiedAccessEndpoint", "ModifyVerifiedAccessEndpointPolicy", "ModifyVerifiedAccessGroup", "ModifyVerifiedAccessGroupPolicy", "ModifyVerifiedAccessInstance", "ModifyVerifiedAccessInstanceLoggingConfiguration", "ModifyVerifiedAccessTrustProvider").
 		Add("bundling makes instance-store-backed Windows AMIs from a running Windows guest's disk; niwa's instances have no disk contents",
 			"BundleInstance", "CancelBundleTask", "DescribeBundleTasks").
-		Add("capacity reservations exist at API level only: niwa's simulated capacity is unlimited, so no instance is matched against a reservation, and there is no usage, group or instance targeting to report",
-			"GetCapacityReservationUsage", "GetGroupsForCapacityReservation", "ModifyInstanceCapacityReservationAttributes").
 		Add("VM Import converts disk images (OVA, VMDK, VHD, raw) uploaded to S3 into AMIs, snapshots and volumes; niwa boots no disk image to convert",
 			"CancelConversionTask", "CancelImportTask", "DescribeConversionTasks", "DescribeImportImageTasks", "DescribeImportSnapshotTasks", "ImportImage", "ImportInstance", "ImportSnapshot", "ImportVolume").
 		Add("VM Export writes an instance's or image's disk as VMDK, VHD or OVA to S3; niwa's instances and images have no disk contents to export",
@@ -84,8 +68,6 @@ func notImplemented() kit.Reasons {
 			"CreateRestoreImageTask", "CreateStoreImageTask", "DescribeStoreImageTasks").
 		Add("Spot prices, placement scores and the Spot data feed come from AWS's Spot market; niwa has no Spot market (its Spot requests stay open)",
 			"CreateSpotDatafeedSubscription", "DeleteSpotDatafeedSubscription", "DescribeSpotDatafeedSubscription", "DescribeSpotPriceHistory", "GetSpotPlacementScores").
-		Add("Traffic Mirroring copies an interface's packets to a target; niwa forwards no packets through its VPCs",
-			"CreateTrafficMirrorFilter", "CreateTrafficMirrorFilterRule", "CreateTrafficMirrorSession", "CreateTrafficMirrorTarget", "DeleteTrafficMirrorFilter", "DeleteTrafficMirrorFilterRule", "DeleteTrafficMirrorSession", "DeleteTrafficMirrorTarget", "DescribeTrafficMirrorFilterRules", "DescribeTrafficMirrorFilters", "DescribeTrafficMirrorSessions", "DescribeTrafficMirrorTargets", "ModifyTrafficMirrorFilterNetworkServices", "ModifyTrafficMirrorFilterRule", "ModifyTrafficMirrorSession").
 		Add("network performance metrics are AWS's measurements of latency between its regions and zones",
 			"DescribeAwsNetworkPerformanceMetricSubscriptions", "DisableAwsNetworkPerformanceMetricSubscription", "EnableAwsNetworkPerformanceMetricSubscription", "GetAwsNetworkPerformanceData").
 		Add("Capacity Blocks for ML are purchased GPU capacity: billing and hardware niwa does not have",
@@ -96,8 +78,6 @@ func notImplemented() kit.Reasons {
 			"DescribeFastLaunchImages", "DisableFastLaunch", "EnableFastLaunch").
 		Add("fast snapshot restore pre-warms a snapshot's blocks on EBS storage per zone; niwa's snapshots hold no blocks",
 			"DescribeFastSnapshotRestores", "DisableFastSnapshotRestores", "EnableFastSnapshotRestores").
-		Add("snapshot locks (compliance and governance modes) are not modelled: niwa's DeleteSnapshot does not check a lock, so accepting one would promise protection it does not give",
-			"DescribeLockedSnapshots", "LockSnapshot", "UnlockSnapshot").
 		Add("Scheduled Instances are retired by AWS (no new purchases); a purchase is billing",
 			"DescribeScheduledInstanceAvailability", "DescribeScheduledInstances", "PurchaseScheduledInstances", "RunScheduledInstances").
 		Add("the EBS Snapshots Archive tier moves snapshot data to colder storage; niwa's snapshots hold no data",

@@ -287,6 +287,7 @@ func (s *EC2) DescribeInstanceTypes(ctx *request.Context, in *ec2api.DescribeIns
 			ProcessorInfo:                 &ec2api.ProcessorInfo{SupportedArchitectures: []string{t.arch}},
 			VCpuInfo:                      &ec2api.VCpuInfo{DefaultVCpus: ptr.To(t.vcpus)},
 			MemoryInfo:                    &ec2api.MemoryInfo{SizeInMiB: ptr.To(t.memMiB)},
+			NetworkInfo:                   networkInfo(t.name),
 		})
 	}
 	return out, nil

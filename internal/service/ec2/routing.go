@@ -46,7 +46,11 @@ type RouteDecision struct {
 	// leaves: a NAT gateway's Elastic IP. Empty otherwise (an instance
 	// behind an internet gateway uses its own public address).
 	PublicIP string `json:"publicIp,omitempty"`
-	Reason   string `json:"reason"`
+	// TransitGateway is the transit gateway's own decision when the
+	// route's target is one: its route table, and the attachment (a VPC,
+	// or a peering to another gateway) it forwards to.
+	TransitGateway *tgwHop `json:"transitGateway,omitempty"`
+	Reason         string  `json:"reason"`
 }
 
 // RouteFor evaluates the route from subnetID to dst in the account and
@@ -88,6 +92,13 @@ func (s *EC2) RouteFor(account, region, subnetID string, dst netip.Addr) (RouteD
 		d.PrefixListID = res.Route.PrefixListID
 		d.Target, d.TargetType = res.Route.Target, targetType(res.Route.Target)
 		d.Origin, d.Source, d.Via = res.Route.Kind.String(), res.Route.Source.String(), res.Route.Via
+		if d.TargetType == "transit-gateway" && !d.Blackhole {
+			hop, err := transitHop(tx, sc, d.VpcID, d.Target, dst)
+			if err != nil {
+				return err
+			}
+			d.TransitGateway = &hop
+		}
 		if d.TargetType == "nat-gateway" && !d.Blackhole {
 			if n, ok, _ := nats.table.Get(tx, sc, d.Target); ok && len(n.NatGatewayAddresses) > 0 {
 				d.PublicIP = ptr.Deref(n.NatGatewayAddresses[0].PublicIp)

@@ -19,6 +19,12 @@ type settingsRecord struct {
 	SerialConsole       bool
 	ImageBlockPublic    bool
 	SnapshotBlockPublic string // "", "block-all-sharing", "block-new-sharing"
+	// IMDSDefaults are the account's instance metadata defaults; a zero
+	// field is "no preference".
+	IMDSDefaults imdsOptions
+	// Credits are the account's default credit options by burstable
+	// family ("t3": "standard"); a family not in it has AWS's default.
+	Credits map[string]string
 }
 
 func (s *EC2) settings(ctx *request.Context, fn func(*settingsRecord) error) (settingsRecord, error) {

@@ -270,6 +270,9 @@ func (s *EC2) DeleteSnapshot(ctx *request.Context, in *ec2api.DeleteSnapshotRequ
 		if _, err := snapshots.get(tx, sc, id); err != nil {
 			return err
 		}
+		if err := snapshotLocked(tx, sc, id, ctx.Now()); err != nil {
+			return err
+		}
 		all, err := userImages.all(tx, sc)
 		if err != nil {
 			return err

@@ -20,7 +20,7 @@ func kindOf(id string) (taggable, bool) {
 	for _, k := range []interface {
 		taggable
 		idPrefix() string
-	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations} {
+	}{instances, vpcs, subnets, routeTables, igws, nats, addresses, sgs, enis, dhcps, acls, vpcEndpoints, peerings, cgws, vgws, vpns, volumes, snapshots, userImages, eigws, spotRequests, insightsPaths, insightsAnalyses, placementGroups, flowLogs, tgws, tgwAttachments, tgwRouteTables, capacityReservations, mirrorFilters, mirrorTargets, mirrorSessions, endpointServices, tgwConnectPeers, mcDomains} {
 		if k.idPrefix() == prefix {
 			return k, true
 		}
@@ -219,10 +219,28 @@ func (s *EC2) DescribeTags(ctx *request.Context, in *ec2api.DescribeTagsRequest)
 				return listTags(tx, sc, tgws, func(v *ec2api.TransitGateway) string { return ptr.Deref(v.TransitGatewayId) }, collect)
 			},
 			func() error {
-				return listTags(tx, sc, tgwAttachments, func(v *tgwAttachment) string { return ptr.Deref(v.VPC.TransitGatewayAttachmentId) }, collect)
+				return listTags(tx, sc, tgwAttachments, func(v *tgwAttachment) string { return v.id() }, collect)
 			},
 			func() error {
 				return listTags(tx, sc, tgwRouteTables, func(v *tgwRouteTable) string { return ptr.Deref(v.Table.TransitGatewayRouteTableId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, mirrorFilters, func(v *ec2api.TrafficMirrorFilter) string { return ptr.Deref(v.TrafficMirrorFilterId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, mirrorTargets, func(v *ec2api.TrafficMirrorTarget) string { return ptr.Deref(v.TrafficMirrorTargetId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, mirrorSessions, func(v *ec2api.TrafficMirrorSession) string { return ptr.Deref(v.TrafficMirrorSessionId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, endpointServices, func(v *endpointService) string { return ptr.Deref(v.Config.ServiceId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, tgwConnectPeers, func(v *ec2api.TransitGatewayConnectPeer) string { return ptr.Deref(v.TransitGatewayConnectPeerId) }, collect)
+			},
+			func() error {
+				return listTags(tx, sc, mcDomains, func(v *mcDomain) string { return ptr.Deref(v.Domain.TransitGatewayMulticastDomainId) }, collect)
 			},
 		}
 		for _, f := range lists {

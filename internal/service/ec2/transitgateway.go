@@ -12,22 +12,33 @@ import (
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-// Transit gateways at API level: gateways, VPC attachments, route tables
-// with associations, propagations and static routes are stored, validated
-// and described as EC2 does, but niwa's route evaluator does not forward
-// through them (a VPC route to a transit gateway reaches nothing).
+// Transit gateways: gateways, VPC and peering attachments, route tables
+// with associations, propagations, static routes and prefix list
+// references, stored, validated and described as EC2 does. The route
+// evaluator follows a VPC route into a gateway (tgwroute.go): RouteFor's
+// decision names the gateway route table and the attachment it forwards
+// to, and Reachability Analyzer follows the same hop.
 
 var (
 	tgws = resource[ec2api.TransitGateway]{table: storage.NewTable[ec2api.TransitGateway]("tgw"), prefix: "tgw", typ: "transit-gateway", noun: "transitGateway",
 		notFound: code("InvalidTransitGatewayID.NotFound"), tags: func(v *ec2api.TransitGateway) *[]ec2api.Tag { return &v.Tags }, doc: tgwDoc}
 	tgwAttachments = resource[tgwAttachment]{table: storage.NewTable[tgwAttachment]("tgwattach"), prefix: "tgw-attach", typ: "transit-gateway-attachment",
-		noun: "transitGatewayAttachment", notFound: code("InvalidTransitGatewayAttachmentID.NotFound"), tags: func(v *tgwAttachment) *[]ec2api.Tag { return &v.VPC.Tags }, doc: tgwAttachmentDoc}
+		noun: "transitGatewayAttachment", notFound: code("InvalidTransitGatewayAttachmentID.NotFound"), tags: func(v *tgwAttachment) *[]ec2api.Tag { return v.tags() }, doc: tgwAttachmentDoc}
 	tgwRouteTables = resource[tgwRouteTable]{table: storage.NewTable[tgwRouteTable]("tgwrtb"), prefix: "tgw-rtb", typ: "transit-gateway-route-table",
 		noun: "transitGatewayRouteTable", notFound: errRouteTableNotFound, tags: func(v *tgwRouteTable) *[]ec2api.Tag { return &v.Table.Tags }, doc: tgwRouteTableDoc}
 )
 
 type tgwAttachment struct {
 	VPC ec2api.TransitGatewayVpcAttachment
+	// Peering is set on a peering attachment (VPC is then empty); the
+	// record stands in the scopes of both sides under one id.
+	Peering *ec2api.TransitGatewayPeeringAttachment
+	// Connect is set on a Connect attachment, carried over a VPC
+	// attachment (its transport).
+	Connect *ec2api.TransitGatewayConnect
+	// Side is "requester" or "accepter": which side of a peering
+	// attachment the scope holding this record is.
+	Side string
 	// RouteTable is the associated route table, if any.
 	RouteTable string
 }
@@ -38,6 +49,8 @@ type tgwRouteTable struct {
 	Propagations []string
 	// Static are the routes added with CreateTransitGatewayRoute.
 	Static []ec2api.TransitGatewayRoute
+	// PrefixLists are the table's prefix list references.
+	PrefixLists []ec2api.TransitGatewayPrefixListReference
 }
 
 func tgwDoc(v *ec2api.TransitGateway) filter.Doc {
@@ -55,11 +68,16 @@ func tgwDoc(v *ec2api.TransitGateway) filter.Doc {
 }
 
 func tgwAttachmentDoc(v *tgwAttachment) filter.Doc {
-	a := &v.VPC
-	return filter.New(a.Tags).Add("transit-gateway-attachment-id", ptr.Deref(a.TransitGatewayAttachmentId)).Add("transit-gateway-id", ptr.Deref(a.TransitGatewayId)).
-		Add("vpc-id", ptr.Deref(a.VpcId)).Add("state", ptr.Deref(a.State)).Add("vpc-owner-id", ptr.Deref(a.VpcOwnerId)).Add("resource-id", ptr.Deref(a.VpcId)).
-		Add("resource-type", "vpc").Add("resource-owner-id", ptr.Deref(a.VpcOwnerId)).Add("transit-gateway-owner-id", ptr.Deref(a.VpcOwnerId)).
-		Add("association.transit-gateway-route-table-id", v.RouteTable).Add("association.state", map[bool]string{true: "associated", false: ""}[v.RouteTable != ""])
+	d := filter.New(*v.tags()).Add("transit-gateway-attachment-id", v.id()).Add("transit-gateway-id", v.gateway()).Add("state", v.state()).
+		Add("resource-id", ptr.Deref(v.resourceID())).Add("resource-type", ptr.Deref(v.resourceType())).
+		Add("association.transit-gateway-route-table-id", v.RouteTable).Add("association.state", map[bool]string{true: "associated", false: ""}[v.RouteTable != ""]).
+		Add("vpc-id", ptr.Deref(v.VPC.VpcId)).Add("vpc-owner-id", ptr.Deref(v.VPC.VpcOwnerId)).Add("resource-owner-id").Add("transit-gateway-owner-id").
+		Add("local-owner-id").Add("remote-owner-id")
+	if p := v.Peering; p != nil {
+		return d.Add("local-owner-id", ptr.Deref(p.RequesterTgwInfo.OwnerId)).Add("remote-owner-id", ptr.Deref(p.AccepterTgwInfo.OwnerId)).
+			Add("transit-gateway-owner-id", ptr.Deref(p.RequesterTgwInfo.OwnerId)).Add("resource-owner-id", ptr.Deref(p.AccepterTgwInfo.OwnerId))
+	}
+	return d.Add("resource-owner-id", ptr.Deref(v.VPC.VpcOwnerId)).Add("transit-gateway-owner-id", ptr.Deref(v.VPC.VpcOwnerId))
 }
 
 func tgwRouteTableDoc(v *tgwRouteTable) filter.Doc {
@@ -177,8 +195,8 @@ func (s *EC2) DeleteTransitGateway(ctx *request.Context, in *ec2api.DeleteTransi
 			return err
 		}
 		for _, a := range atts {
-			if ptr.Deref(a.VPC.TransitGatewayId) == id {
-				return errIncorrectState.New("%s has non-deleted Transit Gateway Attachments: %s.", id, ptr.Deref(a.VPC.TransitGatewayAttachmentId))
+			if a.gateway() == id {
+				return errIncorrectState.New("%s has non-deleted Transit Gateway Attachments: %s.", id, a.id())
 			}
 		}
 		rts, err := tgwRouteTables.all(tx, sc)
@@ -261,18 +279,8 @@ func (s *EC2) CreateTransitGatewayVpcAttachment(ctx *request.Context, in *ec2api
 			Options: &ec2api.TransitGatewayVpcAttachmentOptions{DnsSupport: optOr(o.DnsSupport, "enable"), Ipv6Support: optOr(o.Ipv6Support, "disable"),
 				ApplianceModeSupport: optOr(o.ApplianceModeSupport, "disable"), SecurityGroupReferencingSupport: optOr(o.SecurityGroupReferencingSupport, "enable")},
 			Tags: nonNilTags(tagsFor(in.TagSpecifications, "transit-gateway-attachment"))}}
-		if rt := ptr.Deref(g.Options.AssociationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTableAssociation) == "enable" {
-			att.RouteTable = rt
-		}
-		if rt := ptr.Deref(g.Options.PropagationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTablePropagation) == "enable" {
-			t, err := tgwRouteTables.get(tx, sc, rt)
-			if err != nil {
-				return err
-			}
-			t.Propagations = append(t.Propagations, id)
-			if err := tgwRouteTables.put(tx, sc, rt, t); err != nil {
-				return err
-			}
+		if att.RouteTable, err = defaultRouting(tx, sc, g, id); err != nil {
+			return err
 		}
 		return tgwAttachments.put(tx, sc, id, att)
 	})
@@ -289,32 +297,26 @@ func (s *EC2) DescribeTransitGatewayVpcAttachments(ctx *request.Context, in *ec2
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeTransitGatewayVpcAttachmentsResult{TransitGatewayVpcAttachments: []ec2api.TransitGatewayVpcAttachment{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayVpcAttachments = append(out.TransitGatewayVpcAttachments, r.VPC)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		isVPCAttachment, func(a *tgwAttachment) ec2api.TransitGatewayVpcAttachment { return a.VPC })
+	return answer(&ec2api.DescribeTransitGatewayVpcAttachmentsResult{TransitGatewayVpcAttachments: list, NextToken: next}, err)
 }
 
-// DescribeTransitGatewayAttachments lists attachments of every kind (VPC
-// attachments are the only kind niwa has).
+// DescribeTransitGatewayAttachments lists attachments of every kind (VPC,
+// peering and Connect).
 func (s *EC2) DescribeTransitGatewayAttachments(ctx *request.Context, in *ec2api.DescribeTransitGatewayAttachmentsRequest) (*ec2api.DescribeTransitGatewayAttachmentsResult, error) {
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeTransitGatewayAttachmentsResult{TransitGatewayAttachments: []ec2api.TransitGatewayAttachment{}, NextToken: next}
-	for _, r := range recs {
-		a := ec2api.TransitGatewayAttachment{TransitGatewayAttachmentId: r.VPC.TransitGatewayAttachmentId, TransitGatewayId: r.VPC.TransitGatewayId,
-			TransitGatewayOwnerId: r.VPC.VpcOwnerId, ResourceOwnerId: r.VPC.VpcOwnerId, ResourceType: ptr.To("vpc"), ResourceId: r.VPC.VpcId, State: r.VPC.State,
-			CreationTime: r.VPC.CreationTime, Tags: r.VPC.Tags}
-		if r.RouteTable != "" {
-			a.Association = &ec2api.TransitGatewayAttachmentAssociation{TransitGatewayRouteTableId: ptr.To(r.RouteTable), State: ptr.To("associated")}
-		}
-		out.TransitGatewayAttachments = append(out.TransitGatewayAttachments, a)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwAttachments, page{ids: in.TransitGatewayAttachmentIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		nil, func(r *tgwAttachment) ec2api.TransitGatewayAttachment {
+			a := r.summary(ctx.Account)
+			if r.RouteTable != "" {
+				a.Association = &ec2api.TransitGatewayAttachmentAssociation{TransitGatewayRouteTableId: ptr.To(r.RouteTable), State: ptr.To("associated")}
+			}
+			return a
+		})
+	return answer(&ec2api.DescribeTransitGatewayAttachmentsResult{TransitGatewayAttachments: list, NextToken: next}, err)
 }
 
 // DeleteTransitGatewayVpcAttachment deletes an attachment, its
@@ -331,30 +333,13 @@ func (s *EC2) DeleteTransitGatewayVpcAttachment(ctx *request.Context, in *ec2api
 		if att, err = tgwAttachments.get(tx, sc, id); err != nil {
 			return err
 		}
-		rts, err := tgwRouteTables.all(tx, sc)
-		if err != nil {
+		if !isVPCAttachment(&att) {
+			return errInvalidParameterValue.New("%s is not a transit gateway VPC attachment.", id)
+		}
+		if err := noConnectOver(tx, sc, id); err != nil {
 			return err
 		}
-		for _, t := range rts {
-			props := t.Propagations[:0]
-			for _, p := range t.Propagations {
-				if p != id {
-					props = append(props, p)
-				}
-			}
-			t.Propagations = props
-			var static []ec2api.TransitGatewayRoute
-			for _, r := range t.Static {
-				if len(r.TransitGatewayAttachments) == 0 || ptr.Deref(r.TransitGatewayAttachments[0].TransitGatewayAttachmentId) != id {
-					static = append(static, r)
-				}
-			}
-			t.Static = static
-			if err := tgwRouteTables.put(tx, sc, ptr.Deref(t.Table.TransitGatewayRouteTableId), t); err != nil {
-				return err
-			}
-		}
-		return tgwAttachments.table.Delete(tx, sc, id)
+		return detachEverywhere(tx, sc, id)
 	})
 	if err != nil {
 		return nil, err
@@ -393,12 +378,9 @@ func (s *EC2) DescribeTransitGatewayRouteTables(ctx *request.Context, in *ec2api
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
 	}
-	recs, next, err := describe(s, ctx, tgwRouteTables, page{ids: in.TransitGatewayRouteTableIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken}, nil)
-	out := &ec2api.DescribeTransitGatewayRouteTablesResult{TransitGatewayRouteTables: []ec2api.TransitGatewayRouteTable{}, NextToken: next}
-	for _, r := range recs {
-		out.TransitGatewayRouteTables = append(out.TransitGatewayRouteTables, r.Table)
-	}
-	return answer(out, err)
+	list, next, err := describeAs(s, ctx, tgwRouteTables, page{ids: in.TransitGatewayRouteTableIds, filters: in.Filters, maxResults: in.MaxResults, nextToken: in.NextToken},
+		nil, func(t *tgwRouteTable) ec2api.TransitGatewayRouteTable { return t.Table })
+	return answer(&ec2api.DescribeTransitGatewayRouteTablesResult{TransitGatewayRouteTables: list, NextToken: next}, err)
 }
 
 // DeleteTransitGatewayRouteTable deletes a route table nothing is
@@ -447,7 +429,7 @@ func tgwPair(tx storage.Tx, sc storage.Scope, rtID, attID string) (tgwRouteTable
 	if err != nil {
 		return t, a, err
 	}
-	if ptr.Deref(a.VPC.TransitGatewayId) != ptr.Deref(t.Table.TransitGatewayId) {
+	if a.gateway() != ptr.Deref(t.Table.TransitGatewayId) {
 		return t, a, errInvalidParameterValue.New("%s and %s belong to different transit gateways.", rtID, attID)
 	}
 	return t, a, nil
@@ -474,7 +456,7 @@ func (s *EC2) AssociateTransitGatewayRouteTable(ctx *request.Context, in *ec2api
 		return tgwAttachments.put(tx, sc, attID, a)
 	})
 	return answer(&ec2api.AssociateTransitGatewayRouteTableResult{Association: &ec2api.TransitGatewayAssociation{TransitGatewayRouteTableId: ptr.To(rt),
-		TransitGatewayAttachmentId: ptr.To(attID), ResourceId: a.VPC.VpcId, ResourceType: ptr.To("vpc"), State: ptr.To("associating")}}, err)
+		TransitGatewayAttachmentId: ptr.To(attID), ResourceId: a.resourceID(), ResourceType: a.resourceType(), State: ptr.To("associating")}}, err)
 }
 
 // DisassociateTransitGatewayRouteTable removes an attachment's
@@ -498,7 +480,7 @@ func (s *EC2) DisassociateTransitGatewayRouteTable(ctx *request.Context, in *ec2
 		return tgwAttachments.put(tx, sc, attID, a)
 	})
 	return answer(&ec2api.DisassociateTransitGatewayRouteTableResult{Association: &ec2api.TransitGatewayAssociation{TransitGatewayRouteTableId: ptr.To(rt),
-		TransitGatewayAttachmentId: ptr.To(attID), ResourceId: a.VPC.VpcId, ResourceType: ptr.To("vpc"), State: ptr.To("disassociating")}}, err)
+		TransitGatewayAttachmentId: ptr.To(attID), ResourceId: a.resourceID(), ResourceType: a.resourceType(), State: ptr.To("disassociating")}}, err)
 }
 
 func (s *EC2) setPropagation(ctx *request.Context, rt, attID string, on bool) (*ec2api.TransitGatewayPropagation, error) {
@@ -508,6 +490,9 @@ func (s *EC2) setPropagation(ctx *request.Context, rt, attID string, on bool) (*
 		t, att, err := tgwPair(tx, sc, rt, attID)
 		if err != nil {
 			return err
+		}
+		if att.Peering != nil {
+			return errInvalidParameterValue.New("Route propagation is not supported for transit gateway peering attachments; add static routes instead.")
 		}
 		a = att
 		has := contains(t.Propagations, attID)
@@ -530,8 +515,8 @@ func (s *EC2) setPropagation(ctx *request.Context, rt, attID string, on bool) (*
 		return tgwRouteTables.put(tx, sc, rt, t)
 	})
 	state := map[bool]string{true: "enabling", false: "disabling"}[on]
-	return &ec2api.TransitGatewayPropagation{TransitGatewayRouteTableId: ptr.To(rt), TransitGatewayAttachmentId: ptr.To(attID), ResourceId: a.VPC.VpcId,
-		ResourceType: ptr.To("vpc"), State: ptr.To(state)}, err
+	return &ec2api.TransitGatewayPropagation{TransitGatewayRouteTableId: ptr.To(rt), TransitGatewayAttachmentId: ptr.To(attID), ResourceId: a.resourceID(),
+		ResourceType: a.resourceType(), State: ptr.To(state)}, err
 }
 
 // EnableTransitGatewayRouteTablePropagation makes a route table learn an
@@ -574,7 +559,7 @@ func (s *EC2) GetTransitGatewayRouteTableAssociations(ctx *request.Context, in *
 		}
 		atts, err := tgwAttachments.all(tx, sc)
 		for _, a := range atts {
-			v := ec2api.TransitGatewayRouteTableAssociation{TransitGatewayAttachmentId: a.VPC.TransitGatewayAttachmentId, ResourceId: a.VPC.VpcId, ResourceType: ptr.To("vpc"), State: ptr.To("associated")}
+			v := ec2api.TransitGatewayRouteTableAssociation{TransitGatewayAttachmentId: ptr.To(a.id()), ResourceId: a.resourceID(), ResourceType: a.resourceType(), State: ptr.To("associated")}
 			if a.RouteTable == rt && filter.Match(in.Filters, doc(&v)) {
 				list = append(list, v)
 			}
@@ -612,7 +597,7 @@ func (s *EC2) GetTransitGatewayRouteTablePropagations(ctx *request.Context, in *
 			if err != nil {
 				return err
 			}
-			v := ec2api.TransitGatewayRouteTablePropagation{TransitGatewayAttachmentId: ptr.To(id), ResourceId: a.VPC.VpcId, ResourceType: ptr.To("vpc"), State: ptr.To("enabled")}
+			v := ec2api.TransitGatewayRouteTablePropagation{TransitGatewayAttachmentId: ptr.To(id), ResourceId: a.resourceID(), ResourceType: a.resourceType(), State: ptr.To("enabled")}
 			if ok && filter.Match(in.Filters, doc(&v)) {
 				list = append(list, v)
 			}
@@ -656,7 +641,7 @@ func (s *EC2) CreateTransitGatewayRoute(ctx *request.Context, in *ec2api.CreateT
 		} else {
 			var a tgwAttachment
 			t, a, err = tgwPair(tx, sc, rt, attID)
-			route.TransitGatewayAttachments = []ec2api.TransitGatewayRouteAttachment{{ResourceId: a.VPC.VpcId, TransitGatewayAttachmentId: ptr.To(attID), ResourceType: ptr.To("vpc")}}
+			route.TransitGatewayAttachments = []ec2api.TransitGatewayRouteAttachment{{ResourceId: a.resourceID(), TransitGatewayAttachmentId: ptr.To(attID), ResourceType: a.resourceType()}}
 		}
 		if err != nil {
 			return err
@@ -693,39 +678,29 @@ func (s *EC2) DeleteTransitGatewayRoute(ctx *request.Context, in *ec2api.DeleteT
 	return answer(&ec2api.DeleteTransitGatewayRouteResult{Route: &gone}, err)
 }
 
-// SearchTransitGatewayRoutes lists a table's static routes and the VPC
-// CIDRs it learns from propagating attachments, filtered.
-func (s *EC2) SearchTransitGatewayRoutes(ctx *request.Context, in *ec2api.SearchTransitGatewayRoutesRequest) (*ec2api.SearchTransitGatewayRoutesResult, error) {
-	if err := dryRun(in.DryRun); err != nil {
+// tgwRouteDoc is what the route filters of SearchTransitGatewayRoutes and
+// ExportTransitGatewayRoutes see of a route.
+func tgwRouteDoc(r *ec2api.TransitGatewayRoute) filter.Doc {
+	d := filter.New(nil).Add("type", ptr.Deref(r.Type)).Add("state", ptr.Deref(r.State)).Add("route-search.exact-match", ptr.Deref(r.DestinationCidrBlock)).
+		Add("attachment.transit-gateway-attachment-id").Add("attachment.resource-id").Add("attachment.resource-type").Add("prefix-list-id").
+		Add("route-search.longest-prefix-match").Add("route-search.subnet-of-match").Add("route-search.supernet-of-match")
+	for _, a := range r.TransitGatewayAttachments {
+		d.Add("attachment.transit-gateway-attachment-id", ptr.Deref(a.TransitGatewayAttachmentId)).Add("attachment.resource-id", ptr.Deref(a.ResourceId)).
+			Add("attachment.resource-type", ptr.Deref(a.ResourceType))
+	}
+	return d
+}
+
+// tgwRoutes are a table's static routes and the VPC CIDRs it learns from
+// propagating attachments, filtered and in destination order.
+func (s *EC2) tgwRoutes(ctx *request.Context, rt string, filters []ec2api.Filter) ([]ec2api.TransitGatewayRoute, error) {
+	if err := filter.Validate(filters, tgwRouteDoc(&ec2api.TransitGatewayRoute{})); err != nil {
 		return nil, err
-	}
-	if len(in.Filters) == 0 {
-		return nil, errMissingParameter.New("The request must contain the parameter Filters")
-	}
-	doc := func(r *ec2api.TransitGatewayRoute) filter.Doc {
-		d := filter.New(nil).Add("type", ptr.Deref(r.Type)).Add("state", ptr.Deref(r.State)).Add("route-search.exact-match", ptr.Deref(r.DestinationCidrBlock)).
-			Add("attachment.transit-gateway-attachment-id").Add("attachment.resource-id").Add("attachment.resource-type").Add("prefix-list-id").
-			Add("route-search.longest-prefix-match").Add("route-search.subnet-of-match").Add("route-search.supernet-of-match")
-		for _, a := range r.TransitGatewayAttachments {
-			d.Add("attachment.transit-gateway-attachment-id", ptr.Deref(a.TransitGatewayAttachmentId)).Add("attachment.resource-id", ptr.Deref(a.ResourceId)).
-				Add("attachment.resource-type", ptr.Deref(a.ResourceType))
-		}
-		return d
-	}
-	if err := filter.Validate(in.Filters, doc(&ec2api.TransitGatewayRoute{})); err != nil {
-		return nil, err
-	}
-	limit := 1000
-	if in.MaxResults != nil {
-		if *in.MaxResults < 5 || *in.MaxResults > 1000 {
-			return nil, errInvalidParameterValue.New("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", *in.MaxResults)
-		}
-		limit = int(*in.MaxResults)
 	}
 	sc := scope(ctx)
 	var routes []ec2api.TransitGatewayRoute
 	err := s.store.View(func(tx storage.Tx) error {
-		t, err := tgwRouteTables.get(tx, sc, ptr.Deref(in.TransitGatewayRouteTableId))
+		t, err := tgwRouteTables.get(tx, sc, rt)
 		if err != nil {
 			return err
 		}
@@ -757,13 +732,35 @@ func (s *EC2) SearchTransitGatewayRoutes(ctx *request.Context, in *ec2api.Search
 	}
 	var out []ec2api.TransitGatewayRoute
 	for _, r := range routes {
-		if filter.Match(cidrFilters(in.Filters, ptr.Deref(r.DestinationCidrBlock)), doc(&r)) {
+		if filter.Match(cidrFilters(filters, ptr.Deref(r.DestinationCidrBlock)), tgwRouteDoc(&r)) {
 			out = append(out, r)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		return ptr.Deref(out[i].DestinationCidrBlock) < ptr.Deref(out[j].DestinationCidrBlock)
 	})
+	return out, nil
+}
+
+// SearchTransitGatewayRoutes lists a table's routes, filtered.
+func (s *EC2) SearchTransitGatewayRoutes(ctx *request.Context, in *ec2api.SearchTransitGatewayRoutesRequest) (*ec2api.SearchTransitGatewayRoutesResult, error) {
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	if len(in.Filters) == 0 {
+		return nil, errMissingParameter.New("The request must contain the parameter Filters")
+	}
+	limit := 1000
+	if in.MaxResults != nil {
+		if *in.MaxResults < 5 || *in.MaxResults > 1000 {
+			return nil, errInvalidParameterValue.New("Value ( %d ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", *in.MaxResults)
+		}
+		limit = int(*in.MaxResults)
+	}
+	out, err := s.tgwRoutes(ctx, ptr.Deref(in.TransitGatewayRouteTableId), in.Filters)
+	if err != nil {
+		return nil, err
+	}
 	more := len(out) > limit
 	if more {
 		out = out[:limit]
@@ -802,4 +799,57 @@ func cidrFilters(fs []ec2api.Filter, dest string) []ec2api.Filter {
 		out = append(out, ec2api.Filter{Name: ptr.To("route-search.exact-match"), Values: []string{v}})
 	}
 	return out
+}
+
+// detachEverywhere deletes an attachment of the scope with what refers
+// to it in the scope's route tables: propagations, static routes and
+// prefix list references.
+func detachEverywhere(tx storage.Tx, sc storage.Scope, id string) error {
+	rts, err := tgwRouteTables.all(tx, sc)
+	if err != nil {
+		return err
+	}
+	for _, t := range rts {
+		props := t.Propagations[:0]
+		for _, p := range t.Propagations {
+			if p != id {
+				props = append(props, p)
+			}
+		}
+		t.Propagations = props
+		var static []ec2api.TransitGatewayRoute
+		for _, r := range t.Static {
+			if len(r.TransitGatewayAttachments) == 0 || ptr.Deref(r.TransitGatewayAttachments[0].TransitGatewayAttachmentId) != id {
+				static = append(static, r)
+			}
+		}
+		t.Static = static
+		var refs []ec2api.TransitGatewayPrefixListReference
+		for _, r := range t.PrefixLists {
+			if r.TransitGatewayAttachment == nil || ptr.Deref(r.TransitGatewayAttachment.TransitGatewayAttachmentId) != id {
+				refs = append(refs, r)
+			}
+		}
+		t.PrefixLists = refs
+		if err := tgwRouteTables.put(tx, sc, ptr.Deref(t.Table.TransitGatewayRouteTableId), t); err != nil {
+			return err
+		}
+	}
+	_, err = tgwAttachments.table.DeleteExisting(tx, sc, id)
+	return err
+}
+
+// defaultRouting applies a gateway's defaults to a new attachment: it
+// propagates to the default propagation table, and answers the default
+// association table it is associated with ("" for none).
+func defaultRouting(tx storage.Tx, sc storage.Scope, g ec2api.TransitGateway, id string) (string, error) {
+	if rt := ptr.Deref(g.Options.PropagationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTablePropagation) == "enable" {
+		if err := mutateIn(tx, sc, tgwRouteTables, rt, func(t *tgwRouteTable) { t.Propagations = append(t.Propagations, id) }); err != nil {
+			return "", err
+		}
+	}
+	if rt := ptr.Deref(g.Options.AssociationDefaultRouteTableId); rt != "" && ptr.Deref(g.Options.DefaultRouteTableAssociation) == "enable" {
+		return rt, nil
+	}
+	return "", nil
 }

@@ -210,7 +210,7 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 			}
 			groups = []ec2api.GroupIdentifier{{GroupId: ptr.To(v.DefaultSG), GroupName: ptr.To("default")}}
 		}
-		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), ptr.Deref(in.PrivateIpAddress), id)
+		ip, err := allocateIP(tx, sc, ptr.Deref(in.SubnetId), primaryWanted(in), id)
 		if err != nil {
 			return err
 		}
@@ -220,6 +220,9 @@ func (s *EC2) CreateNetworkInterface(ctx *request.Context, in *ec2api.CreateNetw
 		}
 		eni = s.newENIRecord(ctx, id, sub, ip, ptr.Deref(in.Description), typ, groups)
 		eni.Status = ptr.To("available")
+		if err := createSecondaryIPs(tx, sc, ctx.Region, &eni, in); err != nil {
+			return err
+		}
 		if t := tagsFor(in.TagSpecifications, "network-interface"); t != nil {
 			eni.TagSet = t
 		}
@@ -260,7 +263,7 @@ func (s *EC2) DeleteNetworkInterface(ctx *request.Context, in *ec2api.DeleteNetw
 				}
 			}
 		}
-		if err := releaseIP(tx, sc, ptr.Deref(e.SubnetId), ptr.Deref(e.PrivateIpAddress)); err != nil {
+		if err := releaseENIIPs(tx, sc, e); err != nil {
 			return err
 		}
 		return enis.table.Delete(tx, sc, id)
@@ -630,7 +633,10 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 	}
 	name := ptr.Deref(in.ServiceName)
 	svc := strings.TrimPrefix(name, "com.amazonaws."+ctx.Region+".")
-	if svc == name || !contains(interfaceServices(), svc) {
+	// A provider's endpoint service (com.amazonaws.vpce.<region>.vpce-svc-…)
+	// is looked up inside the transaction (connectEndpoint).
+	custom := strings.HasPrefix(name, "com.amazonaws.vpce."+ctx.Region+".")
+	if !custom && (svc == name || !contains(interfaceServices(), svc)) {
 		return nil, errServiceNotFound.New("The Vpc Endpoint Service '%s' does not exist", name)
 	}
 	sc := scope(ctx)
@@ -651,8 +657,10 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 		ep = ec2api.VpcEndpoint{VpcEndpointId: ptr.To(id), VpcEndpointType: ptr.To(typ), VpcId: in.VpcId, ServiceName: in.ServiceName, State: ptr.To("available"), PolicyDocument: ptr.To(policy),
 			RouteTableIds: []string{}, SubnetIds: []string{}, Groups: []ec2api.SecurityGroupIdentifier{}, NetworkInterfaceIds: []string{}, DnsEntries: []ec2api.DnsEntry{},
 			PrivateDnsEnabled: ptr.To(false), RequesterManaged: ptr.To(false), CreationTimestamp: ptr.To(ctx.Now().UTC()), Tags: tags, OwnerId: ptr.To(ctx.Account), IpAddressType: ptr.To("ipv4")}
-		switch typ {
-		case "Gateway":
+		switch {
+		case custom && typ == "Gateway":
+			return errServiceNotFound.New("The Vpc Endpoint Service '%s' does not support Gateway endpoints", name)
+		case typ == "Gateway":
 			pl, ok := s.prefixListFor(ctx.Region, name)
 			if !ok {
 				return errServiceNotFound.New("The Vpc Endpoint Service '%s' does not support Gateway endpoints", name)
@@ -663,7 +671,7 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				}
 				ep.RouteTableIds = append(ep.RouteTableIds, rtID)
 			}
-		case "Interface":
+		case typ == "Interface" || (custom && typ == "GatewayLoadBalancer"):
 			ep.PrivateDnsEnabled = ptr.To(in.PrivateDnsEnabled == nil || *in.PrivateDnsEnabled)
 			var groups []ec2api.GroupIdentifier
 			for _, sub := range in.SubnetIds {
@@ -698,6 +706,11 @@ func (s *EC2) CreateVpcEndpoint(ctx *request.Context, in *ec2api.CreateVpcEndpoi
 				ep.Groups = append(ep.Groups, ec2api.SecurityGroupIdentifier{GroupId: g.GroupId, GroupName: g.GroupName})
 			}
 			ep.DnsEntries = []ec2api.DnsEntry{{DnsName: ptr.To(id + "." + svc + "." + ctx.Region + ".vpce.amazonaws.com"), HostedZoneId: ptr.To("Z7HUB22UULQXV")}}
+			if custom {
+				if err := connectEndpoint(tx, ctx, &ep); err != nil {
+					return err
+				}
+			}
 		default:
 			return errInvalidParameterValue.New("Value (%s) for parameter vpcEndpointType is invalid.", typ)
 		}
@@ -826,6 +839,9 @@ func (s *EC2) DeleteVpcEndpoints(ctx *request.Context, in *ec2api.DeleteVpcEndpo
 				if err := enis.table.Delete(tx, sc, e); err != nil {
 					return err
 				}
+			}
+			if err := disconnectEndpoint(tx, ctx.Region, ep); err != nil {
+				return err
 			}
 			if err := vpcEndpoints.table.Delete(tx, sc, id); err != nil {
 				return err
