@@ -1,12 +1,12 @@
 package framework
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -34,22 +34,60 @@ func RunScenario(t *testing.T, n *Niwa, dir string, extra ...string) {
 // scenarios/lib/restart.sh) the script asks that URL, and the test
 // restarts the binary (n must have been started with --data-dir) on the
 // same ports before answering. It fails unless the script restarted niwa
-// exactly once.
+// exactly once. The restart runs on the test's own goroutine (the HTTP
+// handler hands it over and waits), so n is never changed concurrently
+// with the test's reads of it.
 func RunScenarioRestarting(t *testing.T, n *Niwa, dir string, extra ...string) {
 	t.Helper()
-	var restarts atomic.Int32
+	type request struct{ done chan struct{} }
+	requests := make(chan request)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "POST to restart niwa", http.StatusMethodNotAllowed)
 			return
 		}
-		restarts.Add(1)
-		n.Restart()
+		req := request{done: make(chan struct{})}
+		select {
+		case requests <- req:
+		case <-r.Context().Done():
+			return
+		}
+		<-req.done
 		_, _ = w.Write([]byte("restarted\n"))
 	}))
 	defer srv.Close()
-	RunScenario(t, n, dir, append([]string{"NIWA_RESTART_URL=" + srv.URL}, extra...)...)
-	if got := restarts.Load(); got != 1 {
-		t.Fatalf("%s restarted niwa %d times, want once", dir, got)
+
+	id, _, _ := strings.Cut(dir, "-")
+	cmd := exec.Command("bash", filepath.Join(RepoRoot(), "scenarios", dir, "run.sh"))
+	cmd.Env = n.ClientEnv(append([]string{"NIWA_RESTART_URL=" + srv.URL}, extra...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	restarts := 0
+	var err error
+wait:
+	for {
+		select {
+		case req := <-requests:
+			restarts++
+			n.Restart()
+			close(req.done)
+		case err = <-exited:
+			break wait
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s failed: %v\n%s\nniwa log:\n%s", id, err, out.String(), n.StopAndLogs())
+	}
+	if !strings.Contains(out.String(), id+" OK") {
+		t.Fatalf("%s did not finish:\n%s", id, out.String())
+	}
+	t.Logf("%s", out.String())
+	if restarts != 1 {
+		t.Fatalf("%s restarted niwa %d times, want once", dir, restarts)
 	}
 }
