@@ -40,9 +40,18 @@ type Runtime struct {
 	cfg   Config
 	ident *identity
 
-	mu     sync.Mutex
-	vms    map[string]*vm
-	closed bool
+	// hosts is the hosts file processes see at /etc/hosts (hosts.go);
+	// ns the launcher that mounts it, probed once at the first use (nil
+	// where the machine cannot).
+	hosts  *proc.Hosts
+	nsOnce sync.Once
+	ns     *proc.Launcher
+
+	mu         sync.Mutex
+	vms        map[string]*vm
+	closed     bool
+	refreshing bool
+	stop       chan struct{} // closed by Close: the hosts refresh ends
 }
 
 // vm is one running instance.
@@ -88,7 +97,8 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Runtime{cfg: cfg, ident: id, vms: map[string]*vm{}}, nil
+	return &Runtime{cfg: cfg, ident: id, vms: map[string]*vm{}, stop: make(chan struct{}),
+		hosts: proc.NewHosts(filepath.Join(cfg.WorkDir, "hosts"), cfg.Log)}, nil
 }
 
 // SetEgress wires the network component (nil: none). Call it before
@@ -287,6 +297,9 @@ func (r *Runtime) Close() error {
 	r.mu.Lock()
 	vms := r.vms
 	r.vms = map[string]*vm{}
+	if !r.closed {
+		close(r.stop)
+	}
 	r.closed = true
 	r.mu.Unlock()
 	for _, v := range vms {
@@ -437,6 +450,9 @@ func withNoProxy(env []string, host string) []string {
 // where stdout and stderr say (the console by default). It refuses once
 // the instance is shutting down.
 func (v *vm) start(cmd *exec.Cmd) error {
+	// Outside v.mu: the hosts file asks the names' owner (RDS's store)
+	// and the first use probes the machine.
+	v.r.withHosts(cmd)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.down {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/proc"
 )
 
 // Spec is everything needed to start an execution environment for one
@@ -137,16 +138,15 @@ type Executor struct {
 	node       string
 	bootDir    string
 	bootErr    error
-	// optSh and optMount run the launcher that mounts layers at /opt;
-	// both are empty when this machine cannot (see nsTools), and layers
-	// are then found only through the environment's paths.
-	optSh    string
-	optMount string
+	// ns is the launcher that mounts layers at /opt and the hosts file
+	// at /etc/hosts; nil when this machine cannot (see proc.Probe), and
+	// layers are then found only through the environment's paths.
+	ns *proc.Launcher
 	// emptyOpt is mounted at /opt for functions without layers, as /opt
 	// is empty on AWS.
 	emptyOpt string
-	// hosts is the hosts file functions see at /etc/hosts (hosts.go).
-	hosts hostsFile
+	// hosts is the hosts file functions see at /etc/hosts.
+	hosts *proc.Hosts
 }
 
 type pool struct {
@@ -173,7 +173,18 @@ func New(cfg Config) *Executor {
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = 10 * time.Second
 	}
-	return &Executor{cfg: cfg, pools: map[string]*pool{}}
+	hosts := ""
+	if cfg.WorkDir != "" {
+		hosts = filepath.Join(cfg.WorkDir, "hosts")
+	}
+	return &Executor{cfg: cfg, pools: map[string]*pool{}, hosts: proc.NewHosts(hosts, cfg.Log)}
+}
+
+// SetNames gives the executor the names niwa hands out; each is answered
+// with 127.0.0.1 inside functions (internal/server wires RDS's), through
+// the hosts file mounted at /etc/hosts in their mount namespace.
+func (x *Executor) SetNames(names func(fn func(name string) bool) error) {
+	x.hosts.SetNames(names)
 }
 
 // Invoke runs req in an environment for spec and waits for its result. A
@@ -181,7 +192,7 @@ func New(cfg Config) *Executor {
 // error is for invocations that could not run (ErrThrottled, a runtime
 // that cannot start, ctx ended).
 func (x *Executor) Invoke(ctx context.Context, spec *Spec, req Request) (*Result, error) {
-	x.refreshHosts()
+	x.hosts.Refresh()
 	e, cold, err := x.acquire(spec)
 	if err != nil {
 		return nil, err
@@ -399,7 +410,7 @@ func (x *Executor) command(spec *Spec) (*exec.Cmd, string, string, error) {
 	default:
 		return nil, "", "", fmt.Errorf("runtime %s cannot run as a local process", spec.Runtime)
 	}
-	if x.optSh == "" || underOpt(cmd.Path) {
+	if x.ns == nil || proc.Under(cmd.Path, "/opt") {
 		return cmd, kind, spec.OptDir, nil
 	}
 	src := spec.OptDir
@@ -410,7 +421,8 @@ func (x *Executor) command(spec *Spec) (*exec.Cmd, string, string, error) {
 		// AWS runs /opt/bootstrap from the mounted layers.
 		cmd = exec.Command("/opt/bootstrap")
 	}
-	return withOpt(cmd, x.optSh, x.optMount, src, x.hostsFile()), kind, "/opt", nil
+	x.ns.Wrap(cmd, append([]proc.Mount{{Source: src, Target: "/opt", ReadOnly: true}}, x.hosts.Mounts()...)...)
+	return cmd, kind, "/opt", nil
 }
 
 // errNoBootstrap is Lambda's own message, word for word.
@@ -438,12 +450,12 @@ func (x *Executor) prepare() {
 		x.bootErr = err
 		return
 	}
-	sh, mount, err := nsTools(x.cfg.WorkDir)
+	ns, err := proc.Probe(x.cfg.WorkDir, "/opt", proc.HostsTarget)
 	if err != nil {
 		x.cfg.Log.Info("lambda: layers are not mounted at /opt on this machine; functions find them through PATH, PYTHONPATH, NODE_PATH and LD_LIBRARY_PATH at their own directory", "reason", err)
 		return
 	}
-	x.optSh, x.optMount = sh, mount
+	x.ns = ns
 }
 
 // OptMounted reports whether functions see their layers at /opt (Linux
@@ -451,7 +463,7 @@ func (x *Executor) prepare() {
 // own.
 func (x *Executor) OptMounted() bool {
 	x.interpOnce.Do(x.prepare)
-	return x.optSh != ""
+	return x.ns != nil
 }
 
 // realInterpreter resolves an interpreter through version-manager shims

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/niwa-cloud/niwa/internal/proc"
 )
 
 // TestCommandOptRoot: with the layer launcher available the runtime runs
@@ -31,7 +33,7 @@ func TestCommandOptRoot(t *testing.T) {
 		x.interpOnce.Do(func() {}) // no probing: the test sets the outcome
 		x.bootDir, x.python, x.node, x.emptyOpt = dir, "/usr/bin/python3", "/usr/bin/node", filepath.Join(dir, "empty")
 		if mounted {
-			x.optSh, x.optMount = "/bin/sh", "/bin/mount"
+			x.ns = &proc.Launcher{Sh: "/bin/sh", Mount: "/bin/mount"}
 		}
 		return x
 	}
@@ -67,5 +69,27 @@ func TestCommandOptRoot(t *testing.T) {
 				t.Fatal("the launcher must start in new namespaces")
 			}
 		})
+	}
+}
+
+// TestCommandHostsMount: once niwa's names are set, the launcher also
+// shows the executor's hosts file at /etc/hosts.
+func TestCommandHostsMount(t *testing.T) {
+	dir := t.TempDir()
+	x := New(Config{WorkDir: dir})
+	x.interpOnce.Do(func() {})
+	x.bootDir, x.python, x.emptyOpt = dir, "/usr/bin/python3", filepath.Join(dir, "empty")
+	x.ns = &proc.Launcher{Sh: "/bin/sh", Mount: "/bin/mount"}
+	x.SetNames(func(fn func(string) bool) error {
+		fn("shop.1a2b3c4d5e6f.us-east-1.rds.localhost")
+		return nil
+	})
+	cmd, _, _, err := x.command(&Spec{Runtime: "python3.12", CodeDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.Index(cmd.Args, filepath.Join(dir, "hosts"))
+	if i < 0 || i+1 >= len(cmd.Args) || cmd.Args[i+1] != "/etc/hosts" {
+		t.Fatalf("args %q do not mount the hosts file at /etc/hosts", cmd.Args)
 	}
 }

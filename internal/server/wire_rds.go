@@ -37,9 +37,13 @@ func wireRDS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc.Start()
+	// Functions and instance processes resolve the endpoints through
+	// the /etc/hosts of their mount namespace.
 	if d.lambda != nil {
-		// Functions resolve the endpoints through their /etc/hosts.
 		d.lambda.SetNames(svc.EachName)
+	}
+	if d.instances != nil {
+		d.instances.SetNames(svc.EachName)
 	}
 	return &wiring{Declaration: svc.Declare()}, nil
 }

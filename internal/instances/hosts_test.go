@@ -1,0 +1,77 @@
+//go:build linux
+
+package instances
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/niwa-cloud/niwa/internal/proc"
+)
+
+// TestProcessesResolveNiwaNames: an instance's processes resolve the
+// names niwa hands out (RDS endpoints) through their /etc/hosts: user
+// data at boot (getent), a name created while a process user data left
+// running waits for it, and an SSM command (python's resolver) started
+// after a name was created. The machine's /etc/hosts never gets them.
+func TestProcessesResolveNiwaNames(t *testing.T) {
+	if _, err := proc.Probe(t.TempDir(), proc.HostsTarget); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mount namespaces: %v", err)
+		}
+		t.Skipf("no mount namespaces here: %v", err)
+	}
+	h := newHarness(t)
+	var mu sync.Mutex
+	names := []string{"shop.1a2b3c4d5e6f.us-east-1.rds.localhost"}
+	add := func(n string) {
+		mu.Lock()
+		defer mu.Unlock()
+		names = append(names, n)
+	}
+	h.rt.SetNames(func(fn func(string) bool) error {
+		mu.Lock()
+		ns := append([]string(nil), names...)
+		mu.Unlock()
+		for _, n := range ns {
+			if !fn(n) {
+				break
+			}
+		}
+		return nil
+	})
+	// The background loop waits (at most ~60 s) for a name created after
+	// boot, as a server user data started would reconnect.
+	ud := "#!/bin/sh\n" +
+		"getent hosts shop.1a2b3c4d5e6f.us-east-1.rds.localhost | sed 's/^/shop=/'\n" +
+		"(i=0; while [ $i -lt 600 ]; do getent hosts late.1a2b3c4d5e6f.us-east-1.rds.localhost >/dev/null && { echo late-found; exit 0; }; sleep 0.1; i=$((i+1)); done; echo late-missing) &\n"
+	h.src.set(instance("i-h", ud))
+	if err := h.rt.Boot("000000000000", "us-east-1", "i-h"); err != nil {
+		t.Fatal(err)
+	}
+	out := h.waitConsole(t, "i-h", "finished at")
+	if !strings.Contains(out, "shop=127.0.0.1") {
+		t.Fatalf("user data did not resolve the endpoint:\n%s", out)
+	}
+	add("late.1a2b3c4d5e6f.us-east-1.rds.localhost")
+	out = h.waitConsole(t, "i-h", "late-")
+	if !strings.Contains(out, "late-found") {
+		t.Fatalf("a running process never saw the new name:\n%s", out)
+	}
+
+	add("proxy.proxy-1a2b3c4d5e6f.us-east-1.rds.localhost")
+	res, err := h.rt.Run(context.Background(), "000000000000", "us-east-1", "i-h", Command{ID: "c1", Plugin: "aws:runShellScript",
+		Script: `python3 -c 'import socket; print(socket.gethostbyname("proxy.proxy-1a2b3c4d5e6f.us-east-1.rds.localhost"))'`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 0 || strings.TrimSpace(res.Stdout) != "127.0.0.1" {
+		t.Fatalf("command: exit %d, stdout %q, stderr %q", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	if b, _ := os.ReadFile("/etc/hosts"); strings.Contains(string(b), "1a2b3c4d5e6f") {
+		t.Fatal("the names leaked into the machine's /etc/hosts")
+	}
+}
