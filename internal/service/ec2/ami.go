@@ -87,6 +87,13 @@ func (s *EC2) imageFor(tx storage.Tx, ctx *request.Context, id string) (launchIm
 	if err != nil {
 		return launchImage{}, err
 	}
+	if !ok {
+		// Another account's image launches when it is public or shared
+		// with the caller; any other answers as a missing one, as AWS.
+		if im, _, ok, err = sharedImage(tx, ctx, id); err != nil {
+			return launchImage{}, err
+		}
+	}
 	if !ok || ptr.Deref(im.State) != "available" {
 		return launchImage{}, errAMINotFound.New("The image id '[%s]' does not exist", id)
 	}
@@ -97,9 +104,11 @@ func (s *EC2) imageFor(tx storage.Tx, ctx *request.Context, id string) (launchIm
 	return li, nil
 }
 
-// DescribeImages lists the public catalog and the account's own images.
-// Owners takes account ids, "self" and "amazon"; ExecutableUsers "all"
-// selects public images.
+// DescribeImages lists the public catalog, the account's own images and
+// the images other accounts made public or shared with it. Owners takes
+// account ids, "self" and "amazon"; ExecutableUsers "all" selects public
+// images, "self" or an account id the images with an explicit launch
+// permission for that account.
 func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequest) (*ec2api.DescribeImagesResult, error) {
 	if err := dryRun(in.DryRun); err != nil {
 		return nil, err
@@ -117,9 +126,18 @@ func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequ
 	for _, im := range images.Catalog(ctx.Region) {
 		all = append(all, publicImage(im))
 	}
+	var idx map[string]imageShare
 	err := s.store.View(func(tx storage.Tx) error {
 		own, err := userImages.all(tx, scope(ctx))
+		if err != nil {
+			return err
+		}
 		all = append(all, own...)
+		if idx, err = shares(tx, ctx.Region); err != nil {
+			return err
+		}
+		others, err := sharedWith(tx, ctx, idx)
+		all = append(all, others...)
 		return err
 	})
 	if err != nil {
@@ -152,7 +170,7 @@ func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequ
 		if !ownerOK(im) {
 			continue
 		}
-		if contains(in.ExecutableUsers, "all") && !ptr.Deref(im.Public) {
+		if len(in.ExecutableUsers) > 0 && !executableBy(in.ExecutableUsers, ctx.Account, im, idx[ptr.Deref(im.ImageId)]) {
 			continue
 		}
 		if !filter.Match(in.Filters, imageDoc(im)) {
@@ -170,6 +188,21 @@ func (s *EC2) DescribeImages(ctx *request.Context, in *ec2api.DescribeImagesRequ
 		return nil, errAMINotFound.New("The image id '[%s]' does not exist", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// executableBy is the ExecutableUsers test: "all" is a public image, an
+// account id (or "self", the caller) one with an explicit launch
+// permission for that account.
+func executableBy(users []string, caller string, im *ec2api.Image, sh imageShare) bool {
+	for _, u := range users {
+		if u == "self" {
+			u = caller
+		}
+		if (u == "all" && ptr.Deref(im.Public)) || contains(sh.Users, u) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *EC2) checkImageName(tx storage.Tx, sc storage.Scope, name string) error {
@@ -290,6 +323,12 @@ func (s *EC2) DeregisterImage(ctx *request.Context, in *ec2api.DeregisterImageRe
 			}
 			return errAMINotFound.New("The image id '[%s]' does not exist", id)
 		}
+		if _, err := imagePerms.DeleteExisting(tx, sc, id); err != nil {
+			return err
+		}
+		if err := syncShare(tx, ctx.Region, ctx.Account, id, nil); err != nil {
+			return err
+		}
 		return userImages.table.Delete(tx, sc, id)
 	})
 	return answer(&ec2api.DeregisterImageOutput{}, err)
@@ -320,6 +359,12 @@ func (s *EC2) CopyImage(ctx *request.Context, in *ec2api.CopyImageRequest) (*ec2
 			im, ok, err := userImages.table.Get(tx, srcScope, ptr.Deref(in.SourceImageId))
 			if err != nil {
 				return err
+			}
+			if !ok && src == ctx.Region {
+				// A shared image copies as AWS allows: into the caller's account.
+				if im, _, ok, err = sharedImage(tx, ctx, ptr.Deref(in.SourceImageId)); err != nil {
+					return err
+				}
 			}
 			if !ok {
 				return errAMINotFound.New("The image id '[%s]' does not exist", ptr.Deref(in.SourceImageId))

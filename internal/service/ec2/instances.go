@@ -74,6 +74,8 @@ type instanceRecord struct {
 	// AutoRecovery is the instance's automatic recovery setting ("" is
 	// "default").
 	AutoRecovery string
+	// Hostname holds the hostname type and resource-name record options.
+	Hostname hostnameOptions
 }
 
 type extraENI struct {
@@ -301,7 +303,7 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		HibernationOptions:               &ec2api.HibernationOptions{Configured: ptr.To(false)},
 		MetadataOptions:                  r.IMDS.response("applied"),
 		EnclaveOptions:                   &ec2api.EnclaveOptions{Enabled: ptr.To(false)}, PlatformDetails: ptr.To("Linux/UNIX"), UsageOperation: ptr.To("RunInstances"), UsageOperationUpdateTime: ptr.To(r.LaunchTime.UTC()),
-		PrivateDnsNameOptions: &ec2api.PrivateDnsNameOptionsResponse{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)},
+		PrivateDnsNameOptions: r.Hostname.response(),
 		MaintenanceOptions:    &ec2api.InstanceMaintenanceOptions{AutoRecovery: ptr.To(orDefault(r.AutoRecovery, "default"))}, CurrentInstanceBootMode: ptr.To("legacy-bios"),
 		PrivateDnsName: ptr.To(""), PublicDnsName: ptr.To(""),
 	}
@@ -383,6 +385,9 @@ func (s *EC2) instanceOut(tx storage.Tx, sc storage.Scope, r *instanceRecord) ec
 		if x.DeviceIndex == 0 {
 			o.PrivateIpAddress = e.PrivateIpAddress
 			o.PrivateDnsName = e.PrivateDnsName
+			if r.Hostname.Type == "resource-name" {
+				o.PrivateDnsName = ptr.To(resourceDNS(sc.Region, r.ID))
+			}
 			if e.Association != nil {
 				o.PublicIpAddress = e.Association.PublicIp
 				o.PublicDnsName = ptr.To("")
@@ -670,6 +675,9 @@ func (s *EC2) RunInstances(ctx *request.Context, in *ec2api.RunInstancesRequest)
 			}
 			if in.Placement != nil && in.Placement.Tenancy != nil {
 				rec.Tenancy = *in.Placement.Tenancy
+			}
+			if rec.Hostname, err = hostnameOnLaunch(sub, in.PrivateDnsNameOptions); err != nil {
+				return err
 			}
 			rec.CapPref, rec.CapTarget = capSpec.pref, capSpec.target
 			if rec.CapResID, err = matchReservation(tx, sc, &rec, capSpec); err != nil {

@@ -375,6 +375,13 @@ func (s *EC2) ownImage(tx storage.Tx, ctx *request.Context, id string) (ec2api.I
 			return im, errUnauthorized(id)
 		}
 	}
+	// Another account's image shared with the caller: visible, not its.
+	if _, _, ok, err := sharedImage(tx, ctx, id); err != nil || ok {
+		if err == nil {
+			err = errUnauthorized(id)
+		}
+		return im, err
+	}
 	return im, errAMINotFound.New("The image id '[%s]' does not exist", id)
 }
 
@@ -567,6 +574,9 @@ func (s *EC2) ModifyImageAttribute(ctx *request.Context, in *ec2api.ModifyImageA
 		}
 		im.Public = ptr.To(public)
 		if err := imagePerms.Put(tx, sc, perms, id); err != nil {
+			return err
+		}
+		if err := syncShare(tx, ctx.Region, ctx.Account, id, perms); err != nil {
 			return err
 		}
 		return userImages.put(tx, sc, id, im)

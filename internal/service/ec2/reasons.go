@@ -8,14 +8,12 @@ import "github.com/niwa-cloud/niwa/internal/kit"
 // a feature AWS retired. docs/services.md shows them.
 func notImplemented() kit.Reasons {
 	return kit.Reasons{}.
-		Add("it removes the caller from an AMI another account shared; niwa's accounts share no AMIs with each other (launch permissions are stored, not honoured across accounts)",
-			"CancelImageLaunchPermission").
 		Add("it builds a CloudFormation template that queries S3 flow log records with Athena; niwa delivers no flow log records to query",
 			"GetFlowLogsIntegrationTemplate").
 		Add("reverse DNS (PTR) records for Elastic IPs need AWS's delegation of its public address space; niwa's public addresses are simulated",
 			"ModifyAddressAttribute", "ResetAddressAttribute").
-		Add("host placement and hostname type belong to the physical host and its DNS; niwa's simulated instances have no host and their private DNS name follows their address",
-			"ModifyInstancePlacement", "ModifyPrivateDnsNameOptions").
+		Add("host placement (affinity, Dedicated Host, tenancy changes) belongs to the physical host; niwa's simulated instances run on no host",
+			"ModifyInstancePlacement").
 		Add("Capacity Reservation Fleets reserve physical capacity across instance types; niwa's simulated capacity is unlimited, so a reservation would hold nothing",
 			"CreateCapacityReservationFleet", "CancelCapacityReservationFleets", "DescribeCapacityReservationFleets", "ModifyCapacityReservationFleet").
 		Add("Elastic IP transfers move an address to another AWS account through AWS; niwa's addresses are simulated and never leave the account",

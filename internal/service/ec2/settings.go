@@ -257,6 +257,9 @@ func (s *EC2) ResetImageAttribute(ctx *request.Context, in *ec2api.ResetImageAtt
 		if _, err := imagePerms.DeleteExisting(tx, sc, ptr.Deref(in.ImageId)); err != nil {
 			return err
 		}
+		if err := syncShare(tx, ctx.Region, ctx.Account, ptr.Deref(in.ImageId), nil); err != nil {
+			return err
+		}
 		return userImages.put(tx, sc, ptr.Deref(in.ImageId), im)
 	})
 	return answer(&ec2api.ResetImageAttributeOutput{}, err)

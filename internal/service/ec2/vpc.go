@@ -858,9 +858,19 @@ func (s *EC2) ModifySubnetAttribute(ctx *request.Context, in *ec2api.ModifySubne
 		set(&sub.AssignIpv6AddressOnCreation, in.AssignIpv6AddressOnCreation)
 		set(&sub.EnableDns64, in.EnableDns64)
 		set(&sub.MapCustomerOwnedIpOnLaunch, in.MapCustomerOwnedIpOnLaunch)
-		if in.PrivateDnsHostnameTypeOnLaunch != nil && sub.PrivateDnsNameOptionsOnLaunch != nil {
-			sub.PrivateDnsNameOptionsOnLaunch.HostnameType = in.PrivateDnsHostnameTypeOnLaunch
+		if sub.PrivateDnsNameOptionsOnLaunch == nil {
+			sub.PrivateDnsNameOptionsOnLaunch = &ec2api.PrivateDnsNameOptionsOnLaunch{HostnameType: ptr.To("ip-name"), EnableResourceNameDnsARecord: ptr.To(false), EnableResourceNameDnsAAAARecord: ptr.To(false)}
 		}
+		// The hostname options new instances in the subnet take.
+		dns := sub.PrivateDnsNameOptionsOnLaunch
+		if t := in.PrivateDnsHostnameTypeOnLaunch; t != nil {
+			if err := checkHostnameType("PrivateDnsHostnameTypeOnLaunch", *t); err != nil {
+				return err
+			}
+			dns.HostnameType = ptr.To(*t)
+		}
+		set(&dns.EnableResourceNameDnsARecord, in.EnableResourceNameDnsARecordOnLaunch)
+		set(&dns.EnableResourceNameDnsAAAARecord, in.EnableResourceNameDnsAAAARecordOnLaunch)
 		return nil
 	})
 	return answer(&ec2api.ModifySubnetAttributeOutput{}, err)
