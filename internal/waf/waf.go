@@ -53,6 +53,20 @@ type Rule struct {
 	// Labels are added to the request when the rule matches, already
 	// qualified with the ACL's namespace.
 	Labels []string
+	// Visibility is the rule's VisibilityConfig (a rule group's rules
+	// report under the referring rule's); Within is the rule's name
+	// inside its rule group, "" for a rule of the ACL itself.
+	Visibility Visibility
+	Within     string
+}
+
+// Visibility is what a web ACL or rule asks AWS to record of the
+// requests it sees: a sample (GetSampledRequests) and CloudWatch
+// metrics, under Metric.
+type Visibility struct {
+	Metric  string
+	Sampled bool
+	Metrics bool
 }
 
 // ACL is a compiled web ACL.
@@ -61,6 +75,9 @@ type ACL struct {
 	Default Action
 	Rules   []Rule
 	Bodies  map[string]Body
+	// Visibility is the web ACL's own, that of its default action and
+	// of its totals.
+	Visibility Visibility
 }
 
 // Request is what statements inspect.
@@ -89,6 +106,10 @@ type Decision struct {
 	Labels []string
 	// Counted are the rules that matched with Count.
 	Counted []string
+	// Matched are the rules that matched, in evaluation order: the
+	// counting ones, then the terminating one (none for the default
+	// action).
+	Matched []Rule
 }
 
 // eval is the state of one evaluation.
@@ -123,8 +144,10 @@ func (a *ACL) Evaluate(r *Request, now time.Time, rates *Rates) Decision {
 		e.labels = append(e.labels, rl.Labels...)
 		if rl.Action.Kind == Count {
 			d.Counted = append(d.Counted, rl.Name)
+			d.Matched = append(d.Matched, rl)
 			continue
 		}
+		d.Matched = append(d.Matched, rl)
 		d.Action, d.Rule, d.Labels = rl.Action, rl.Name, e.labels
 		return d
 	}

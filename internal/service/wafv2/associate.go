@@ -153,7 +153,7 @@ func (w *WAF) Inspect(rw http.ResponseWriter, r *http.Request, account, region, 
 	if err != nil || acl == nil {
 		return false
 	}
-	return w.apply(rw, r, acl, client)
+	return w.apply(rw, r, sc, acl, client)
 }
 
 func (w *WAF) compileARN(tx storage.Tx, sc storage.Scope, aclARN string, out **waf.ACL) error {
@@ -170,16 +170,27 @@ func (w *WAF) compileARN(tx storage.Tx, sc storage.Scope, aclARN string, out **w
 	return nil
 }
 
-func (w *WAF) apply(rw http.ResponseWriter, r *http.Request, acl *waf.ACL, client netip.Addr) bool {
+func (w *WAF) apply(rw http.ResponseWriter, r *http.Request, sc storage.Scope, acl *waf.ACL, client netip.Addr) bool {
 	req := &waf.Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header,
 		Body: waf.ReadBody(r), ClientIP: client.Unmap(), Country: w.country(client)}
 	d := acl.Evaluate(req, w.clock.Now(), w.rates)
 	if d.Action.Kind == waf.Block {
+		w.observe(sc, acl, r, req, d, blockStatus(d))
 		acl.Respond(rw, d)
 		return true
 	}
+	w.observe(sc, acl, r, req, d, 0)
 	waf.Prepare(r, d)
 	return false
+}
+
+// blockStatus is the code a Block answers: its custom response's, or
+// AWS's default 403.
+func blockStatus(d waf.Decision) int {
+	if d.Action.Status != 0 {
+		return d.Action.Status
+	}
+	return http.StatusForbidden
 }
 
 // parseARN reads arn:aws:wafv2:<region>:<account>:<prefix>/<kind>/<name>/<id>;
@@ -214,8 +225,10 @@ func (w *WAF) Evaluate(ctx context.Context, aclARN string, r *http.Request, ip n
 		Body: waf.ReadBody(r), ClientIP: client.Unmap(), Country: w.country(client)}
 	d := acl.Evaluate(req, w.clock.Now(), w.rates)
 	if d.Action.Kind == waf.Block {
+		w.observe(sc, acl, r, req, d, blockStatus(d))
 		return true, nil
 	}
+	w.observe(sc, acl, r, req, d, 0)
 	waf.Prepare(r, d)
 	return false, nil
 }
@@ -241,9 +254,11 @@ func (w *WAF) InspectWithDefault(rw http.ResponseWriter, r *http.Request, accoun
 		Body: waf.ReadBody(r), ClientIP: client.Unmap(), Country: w.country(client)}
 	d := acl.Evaluate(req, w.clock.Now(), w.rates)
 	if d.Action.Kind != waf.Block {
+		w.observe(sc, acl, r, req, d, 0)
 		waf.Prepare(r, d)
 		return false, false
 	}
+	w.observe(sc, acl, r, req, d, blockStatus(d))
 	if d.Action.Status == 0 {
 		return true, false
 	}

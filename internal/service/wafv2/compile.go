@@ -39,7 +39,7 @@ type compiler struct {
 }
 
 func (c *compiler) acl(a *wafv2api.WebACL) (*waf.ACL, error) {
-	out := &waf.ACL{ARN: ptr.Deref(a.ARN), Bodies: bodies(a.CustomResponseBodies)}
+	out := &waf.ACL{ARN: ptr.Deref(a.ARN), Bodies: bodies(a.CustomResponseBodies), Visibility: visibility(a.VisibilityConfig)}
 	def, err := c.defaultAction(a.DefaultAction)
 	if err != nil {
 		return nil, err
@@ -49,6 +49,13 @@ func (c *compiler) acl(a *wafv2api.WebACL) (*waf.ACL, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func visibility(v *wafv2api.VisibilityConfig) waf.Visibility {
+	if v == nil {
+		return waf.Visibility{}
+	}
+	return waf.Visibility{Metric: ptr.Deref(v.MetricName), Sampled: ptr.Deref(v.SampledRequestsEnabled), Metrics: ptr.Deref(v.CloudWatchMetricsEnabled)}
 }
 
 func bodies(m map[string]wafv2api.CustomResponseBody) map[string]waf.Body {
@@ -126,7 +133,7 @@ func (c *compiler) rules(rs []wafv2api.Rule) ([]waf.Rule, error) {
 		if err != nil {
 			return nil, err
 		}
-		rule := waf.Rule{Name: name, Priority: int(ptr.Deref(r.Priority)), Statement: st, Action: act}
+		rule := waf.Rule{Name: name, Priority: int(ptr.Deref(r.Priority)), Statement: st, Action: act, Visibility: visibility(r.VisibilityConfig)}
 		for _, l := range r.RuleLabels {
 			rule.Labels = append(rule.Labels, c.namespace+ptr.Deref(l.Name))
 		}
@@ -189,6 +196,10 @@ func (c *compiler) ruleGroup(r wafv2api.Rule) ([]waf.Rule, error) {
 				return nil, err
 			}
 		}
+		// A group's rules are sampled and counted under the referring
+		// rule's metric name, with their own name within the group, as
+		// AWS reports them.
+		rules[i].Within, rules[i].Visibility = rules[i].Name, visibility(r.VisibilityConfig)
 		if excluded[rules[i].Name] || countAll {
 			rules[i].Action = waf.Action{Kind: waf.Count}
 		}

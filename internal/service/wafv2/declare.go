@@ -25,7 +25,7 @@ func (w *WAF) Declare() kit.Declaration {
 				"GetManagedRuleSet", "ListManagedRuleSets", "PutManagedRuleSetVersions", "UpdateManagedRuleSetVersionExpiryDate").
 			Add("niwa does not serve CAPTCHA puzzles or challenges, so it has no application integration keys or mobile SDK",
 				"CreateAPIKey", "DeleteAPIKey", "GetDecryptedAPIKey", "ListAPIKeys", "GenerateMobileSdkReleaseUrl", "GetMobileSdkRelease", "ListMobileSdkReleases").
-			Add("niwa keeps no sample of inspected requests and no rate-based key lists", "GetSampledRequests", "GetRateBasedStatementManagedKeys").
+			Add("niwa's rate-based statements count requests per aggregation key (internal/waf), but it keeps no list of the keys a rule is currently rate limiting by web ACL and rule name", "GetRateBasedStatementManagedKeys").
 			Add("niwa has no Firewall Manager and no cross-account sharing of rule groups",
 				"DeleteFirewallManagerRuleGroups", "PutPermissionPolicy", "GetPermissionPolicy", "DeletePermissionPolicy"),
 	}
@@ -75,7 +75,7 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 
 // Build makes the service from what the platform gives it.
 func Build(d kit.Deps) (kit.Declaration, error) {
-	return New(Options{Store: d.Store, Clock: d.Clock, Log: d.Log}).Declare(), nil
+	return New(Options{Store: d.Store, Clock: d.Clock, Log: d.Log, Bus: d.Bus}).Declare(), nil
 }
 
 // resourceTagsIn reads an entity's tags in the ARN's own account and

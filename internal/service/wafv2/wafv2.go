@@ -14,6 +14,7 @@ import (
 	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -61,6 +62,10 @@ type WAF struct {
 	clock clock.Clock
 	// rates counts rate-based rules' requests; a cache (see Reset).
 	rates *waf.Rates
+	// samples keeps inspected requests for GetSampledRequests; a cache.
+	samples *samples
+	// bus carries AWS/WAFV2 metrics to CloudWatch (nil drops them).
+	bus *events.Bus
 	// locations and defaultCountry place clients for GeoMatch.
 	locations      []Location
 	defaultCountry string
@@ -72,6 +77,8 @@ type Options struct {
 	// Clock counts rate-based rules' windows (real time when nil).
 	Clock clock.Clock
 	Log   *slog.Logger
+	// Bus receives AWS/WAFV2 metrics.
+	Bus *events.Bus
 
 	// Locations place client addresses in countries (first match wins);
 	// DefaultCountry is the country of every other client ("" matches
@@ -85,12 +92,13 @@ func New(opt Options) *WAF {
 	if opt.Clock == nil {
 		opt.Clock = clock.NewOffset()
 	}
-	return &WAF{store: opt.Store, clock: opt.Clock, rates: &waf.Rates{}, locations: opt.Locations, defaultCountry: opt.DefaultCountry}
+	return &WAF{store: opt.Store, clock: opt.Clock, rates: &waf.Rates{}, samples: &samples{}, bus: opt.Bus, locations: opt.Locations, defaultCountry: opt.DefaultCountry}
 }
 
-// Reset forgets rate-based counts on POST /_niwa/reset.
+// Reset forgets rate-based counts and sampled requests on POST /_niwa/reset.
 func (w *WAF) Reset() error {
 	w.rates.Reset()
+	w.samples.reset()
 	return nil
 }
 
