@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -307,7 +308,7 @@ func (rb RateBased) match(e *eval) bool {
 	if rb.ScopeDown != nil && !rb.ScopeDown.match(e) {
 		return false
 	}
-	key := e.acl + "#" + e.rule + "|"
+	key := rateKey(e.acl, e.rule)
 	switch rb.Key {
 	case "CONSTANT":
 	case "FORWARDED_IP":
@@ -319,14 +320,52 @@ func (rb RateBased) match(e *eval) bool {
 	default:
 		key += e.req.ClientIP.String()
 	}
-	w := rb.Window
-	if w <= 0 {
-		w = 5 * time.Minute
-	}
 	if e.rates == nil {
 		return false
 	}
-	return e.rates.hit(key, e.now, w) > rb.Limit
+	return e.rates.hit(key, e.now, rb.window()) > rb.Limit
+}
+
+func (rb RateBased) window() time.Duration {
+	if rb.Window <= 0 {
+		return 5 * time.Minute
+	}
+	return rb.Window
+}
+
+// rateKey prefixes the aggregation keys of a rate-based rule of an ACL.
+func rateKey(acl, rule string) string { return acl + "#" + rule + "|" }
+
+// Limited is the addresses rule rl of acl is rate limiting at now: the
+// IP or forwarded-IP keys over its limit in its window (none for a
+// CONSTANT key or a rule that is not rate-based), sorted.
+func (r *Rates) Limited(acl string, rl Rule, now time.Time) []netip.Addr {
+	rb, ok := rl.Statement.(RateBased)
+	if !ok || rb.Key == "CONSTANT" {
+		return nil
+	}
+	prefix := rateKey(acl, rl.Name)
+	start := now.Add(-rb.window()).Unix()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []netip.Addr
+	for k, m := range r.counts {
+		ip, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		var n int64
+		for sec, c := range m {
+			if sec > start && sec <= now.Unix() {
+				n += c
+			}
+		}
+		if a, err := netip.ParseAddr(ip); err == nil && n > rb.Limit {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Less(out[j]) })
+	return out
 }
 
 // And matches when all its statements do.

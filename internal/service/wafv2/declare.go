@@ -25,7 +25,6 @@ func (w *WAF) Declare() kit.Declaration {
 				"GetManagedRuleSet", "ListManagedRuleSets", "PutManagedRuleSetVersions", "UpdateManagedRuleSetVersionExpiryDate").
 			Add("niwa does not serve CAPTCHA puzzles or challenges, so it has no application integration keys or mobile SDK",
 				"CreateAPIKey", "DeleteAPIKey", "GetDecryptedAPIKey", "ListAPIKeys", "GenerateMobileSdkReleaseUrl", "GetMobileSdkRelease", "ListMobileSdkReleases").
-			Add("niwa's rate-based statements count requests per aggregation key (internal/waf), but it keeps no list of the keys a rule is currently rate limiting by web ACL and rule name", "GetRateBasedStatementManagedKeys").
 			Add("niwa has no Firewall Manager and no cross-account sharing of rule groups",
 				"DeleteFirewallManagerRuleGroups", "PutPermissionPolicy", "GetPermissionPolicy", "DeletePermissionPolicy"),
 	}

@@ -213,3 +213,41 @@ func (w *WAF) GetSampledRequests(ctx *request.Context, in *wafv2api.GetSampledRe
 	out.SampledRequests = append(out.SampledRequests, all...)
 	return out, nil
 }
+
+// GetRateBasedStatementManagedKeys lists the addresses a rate-based
+// rule of a web ACL is limiting now: those over its limit in its window
+// of niwa's clock (a rule group's rule by RuleGroupRuleName).
+func (w *WAF) GetRateBasedStatementManagedKeys(ctx *request.Context, in *wafv2api.GetRateBasedStatementManagedKeysRequest) (*wafv2api.GetRateBasedStatementManagedKeysResponse, error) {
+	e, err := w.get(ctx, kindWebACL, ptr.Deref(in.Scope), ptr.Deref(in.WebACLName), ptr.Deref(in.WebACLId))
+	if err != nil {
+		return nil, err
+	}
+	var acl *waf.ACL
+	if err := w.store.View(func(tx storage.Tx) error { return w.compileARN(tx, scopeOf(ctx), e.ARN, &acl) }); err != nil {
+		return nil, err
+	}
+	name, within := ptr.Deref(in.RuleName), ptr.Deref(in.RuleGroupRuleName)
+	var rule *waf.Rule
+	for i, rl := range acl.Rules {
+		if within == "" && rl.Within == "" && rl.Name == name || within != "" && rl.Within == within {
+			rule = &acl.Rules[i]
+			break
+		}
+	}
+	if rule == nil {
+		return nil, nonexistent()
+	}
+	if _, ok := rule.Statement.(waf.RateBased); !ok {
+		return nil, invalid("RULE", name, "The rule is not a rate-based rule.")
+	}
+	v4 := &wafv2api.RateBasedStatementManagedKeysIPSet{IPAddressVersion: ptr.To("IPV4"), Addresses: []string{}}
+	v6 := &wafv2api.RateBasedStatementManagedKeysIPSet{IPAddressVersion: ptr.To("IPV6"), Addresses: []string{}}
+	for _, a := range w.rates.Limited(acl.ARN, *rule, w.clock.Now()) {
+		if a.Is4() {
+			v4.Addresses = append(v4.Addresses, a.String()+"/32")
+		} else {
+			v6.Addresses = append(v6.Addresses, a.String()+"/128")
+		}
+	}
+	return &wafv2api.GetRateBasedStatementManagedKeysResponse{ManagedKeysIPV4: v4, ManagedKeysIPV6: v6}, nil
+}

@@ -224,3 +224,64 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRateBasedManagedKeys: the addresses a rate-based rule limits now,
+// IPv4 and IPv6 apart, until its window passes on niwa's clock; unknown
+// rules and rules that are not rate-based are refused.
+func TestRateBasedManagedKeys(t *testing.T) {
+	h := servicetest.New(t, "wafv2")
+	w := regional(h)
+	ctx := h.Ctx()
+	acl, err := w.CreateWebACL(ctx, &wafapi.CreateWebACLRequest{Name: ptr.To("site"), Scope: ptr.To("REGIONAL"), VisibilityConfig: vis(),
+		DefaultAction: &wafapi.DefaultAction{Allow: &wafapi.AllowAction{}},
+		Rules: []wafapi.Rule{
+			{Name: ptr.To("rate"), Priority: ptr.To(int32(0)), VisibilityConfig: vis(), Action: &wafapi.RuleAction{Block: &wafapi.BlockAction{}},
+				Statement: &wafapi.Statement{RateBasedStatement: &wafapi.RateBasedStatement{Limit: ptr.To(int64(10)), AggregateKeyType: ptr.To("IP")}}},
+			{Name: ptr.To("plain"), Priority: ptr.To(int32(1)), VisibilityConfig: vis(), Action: &wafapi.RuleAction{Count: &wafapi.CountAction{}},
+				Statement: &wafapi.Statement{GeoMatchStatement: &wafapi.GeoMatchStatement{CountryCodes: []string{"JP"}}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alb := "arn:aws:elasticloadbalancing:" + ctx.Region + ":" + ctx.Account + ":loadbalancer/app/site/0123456789abcdef"
+	if _, err := w.AssociateWebACL(ctx, &wafapi.AssociateWebACLRequest{WebACLArn: acl.Summary.ARN, ResourceArn: &alb}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(ip string, n int) {
+		for i := 0; i < n; i++ {
+			w.Inspect(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), ctx.Account, ctx.Region, alb, netip.MustParseAddr(ip))
+		}
+	}
+	keys := func(rule string) (string, error) {
+		out, err := w.GetRateBasedStatementManagedKeys(ctx, &wafapi.GetRateBasedStatementManagedKeysRequest{Scope: ptr.To("REGIONAL"),
+			WebACLName: ptr.To("site"), WebACLId: acl.Summary.Id, RuleName: ptr.To(rule)})
+		if err != nil {
+			return "", err
+		}
+		return ptr.Deref(out.ManagedKeysIPV4.IPAddressVersion) + strings.Join(out.ManagedKeysIPV4.Addresses, ",") + " " +
+			ptr.Deref(out.ManagedKeysIPV6.IPAddressVersion) + strings.Join(out.ManagedKeysIPV6.Addresses, ","), nil
+	}
+	send("192.0.2.9", 11)
+	send("192.0.2.1", 12)
+	send("198.51.100.1", 10) // at the limit, not over it
+	send("2001:db8::1", 11)
+	for _, c := range []struct {
+		name, want string
+		advance    time.Duration
+	}{
+		{"over the limit", "IPV4192.0.2.1/32,192.0.2.9/32 IPV62001:db8::1/128", 0},
+		{"window passed", "IPV4 IPV6", 6 * time.Minute},
+	} {
+		h.Clock.Advance(c.advance)
+		got, err := keys("rate")
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q %v, want %q", c.name, got, err, c.want)
+		}
+	}
+	if _, err := keys("nope"); !wafapi.ErrWAFNonexistentItemException.Is(err) {
+		t.Errorf("unknown rule: %v", err)
+	}
+	if _, err := keys("plain"); !wafapi.ErrWAFInvalidParameterException.Is(err) {
+		t.Errorf("not rate-based: %v", err)
+	}
+}
