@@ -38,6 +38,9 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 	if a := in.Str("WebACLArn"); a != "" {
 		out = append(out, a)
 	}
+	if a := in.Str("WebAclArn"); a != "" { // GetSampledRequests spells it so
+		out = append(out, a)
+	}
 	if a := in.Str("ResourceArn"); a != "" {
 		out = append(out, a)
 	}
@@ -45,6 +48,11 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 		return out
 	}
 	name, scope := in.Str("Name"), in.Str("Scope")
+	id := in.Str("Id")
+	if name == "" && in.Str("WebACLName") != "" {
+		// GetRateBasedStatementManagedKeys names its web ACL so.
+		name, id, op = in.Str("WebACLName"), in.Str("WebACLId"), "WebACL"
+	}
 	if name == "" {
 		return nil
 	}
@@ -61,7 +69,6 @@ func resources(op string, in kit.Input, env kit.Env) []string {
 	default:
 		return nil
 	}
-	id := in.Str("Id")
 	if id == "" {
 		id = "*"
 	}

@@ -20,6 +20,9 @@ func TestResourceARNs(t *testing.T) {
 		{Op: "DeleteRuleGroup", In: &wafapi.DeleteRuleGroupRequest{Name: ptr.To("g"), Scope: ptr.To("REGIONAL"), Id: ptr.To("i")}, Resource: prefix + "regional/rulegroup/g/i"},
 		{Op: "UpdateRegexPatternSet", In: &wafapi.UpdateRegexPatternSetRequest{Name: ptr.To("r"), Scope: ptr.To("REGIONAL"), Id: ptr.To("i")}, Resource: prefix + "regional/regexpatternset/r/i"},
 		{Op: "TagResource", In: &wafapi.TagResourceRequest{ResourceARN: ptr.To(prefix + "regional/ipset/s/i")}, Resource: prefix + "regional/ipset/s/i"},
+		{Op: "GetRateBasedStatementManagedKeys", In: &wafapi.GetRateBasedStatementManagedKeysRequest{WebACLName: ptr.To("a"), Scope: ptr.To("REGIONAL"), WebACLId: ptr.To("i"), RuleName: ptr.To("r")},
+			Resource: prefix + "regional/webacl/a/i"},
+		{Op: "GetSampledRequests", In: &wafapi.GetSampledRequestsRequest{WebAclArn: ptr.To(prefix + "regional/webacl/a/i")}, Resource: prefix + "regional/webacl/a/i"},
 		{Op: "ListWebACLs", In: &wafapi.ListWebACLsRequest{Scope: ptr.To("REGIONAL")}, Resource: "*"},
 	})
 }
