@@ -18,7 +18,7 @@ func wireWAFv2(d *deps) (*wiring, error) {
 	for _, l := range d.cfg.Clients.Locations {
 		locs = append(locs, wafv2.Location{Prefix: l.Prefix, Country: l.Country})
 	}
-	d.waf = wafv2.New(wafv2.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log,
+	d.waf = wafv2.New(wafv2.Options{Store: kd.Store, Clock: kd.Clock, Log: kd.Log, Bus: kd.Bus,
 		Locations: locs, DefaultCountry: d.cfg.Clients.Default})
 	return &wiring{Declaration: d.waf.Declare()}, nil
 }
