@@ -21,9 +21,16 @@ const (
 	maxSamples = 500
 	// sampleWindow is how far back AWS keeps samples (3 hours).
 	sampleWindow = 3 * time.Hour
-	// maxSampleKeys bounds the sampled (web ACL, metric) pairs; samples
-	// of web ACLs deleted since are what an overflow drops.
-	maxSampleKeys = 10000
+	// maxSampleKeys bounds the sampled (web ACL, metric) pairs (those of
+	// deleted web ACLs linger until reset); a new pair past it drops
+	// another pair's samples.
+	maxSampleKeys = 1000
+	// maxSamplesAll bounds every sample together (memory: a niwa with
+	// many busy rules keeps fewer than 500 each); the longest list loses
+	// its oldest first.
+	maxSamplesAll = 20000
+	// maxSampleHeaders is how many header bytes a sample keeps.
+	maxSampleHeaders = 8 << 10
 )
 
 // sampleKey names one sample: a web ACL and a metric name (a rule's,
@@ -33,8 +40,9 @@ type sampleKey struct{ acl, metric string }
 // samples keeps the requests web ACLs saw, per metric name, for
 // GetSampledRequests. A cache, as on AWS: reset and restart lose it.
 type samples struct {
-	mu sync.Mutex
-	m  map[sampleKey][]wafv2api.SampledHTTPRequest
+	mu    sync.Mutex
+	m     map[sampleKey][]wafv2api.SampledHTTPRequest
+	total int
 }
 
 func (s *samples) add(k sampleKey, r wafv2api.SampledHTTPRequest) {
@@ -45,15 +53,28 @@ func (s *samples) add(k sampleKey, r wafv2api.SampledHTTPRequest) {
 	}
 	l, ok := s.m[k]
 	if !ok && len(s.m) >= maxSampleKeys {
-		for old := range s.m {
+		for old, ol := range s.m {
+			s.total -= len(ol)
 			delete(s.m, old)
 			break
 		}
 	}
 	if len(l) >= maxSamples {
+		s.total -= len(l) - maxSamples + 1
 		l = append(l[:0:0], l[len(l)-maxSamples+1:]...)
 	}
 	s.m[k] = append(l, r)
+	s.total++
+	if s.total > maxSamplesAll {
+		var longest sampleKey
+		for key, kl := range s.m {
+			if len(kl) > len(s.m[longest]) {
+				longest = key
+			}
+		}
+		s.m[longest] = append(s.m[longest][:0:0], s.m[longest][1:]...)
+		s.total--
+	}
 }
 
 // between is the samples of k stamped in [start, end], oldest first.
@@ -71,7 +92,7 @@ func (s *samples) between(k sampleKey, start, end time.Time) []wafv2api.SampledH
 
 func (s *samples) reset() {
 	s.mu.Lock()
-	s.m = nil
+	s.m, s.total = nil, 0
 	s.mu.Unlock()
 }
 
@@ -141,12 +162,18 @@ func sampled(r *http.Request, req *waf.Request, act waf.Action, within string, l
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	size := 0
+	header := func(n, v string) {
+		if size += len(n) + len(v); size <= maxSampleHeaders {
+			hr.Headers = append(hr.Headers, wafv2api.HTTPHeader{Name: ptr.To(n), Value: ptr.To(v)})
+		}
+	}
 	if r.Host != "" {
-		hr.Headers = append(hr.Headers, wafv2api.HTTPHeader{Name: ptr.To("Host"), Value: ptr.To(r.Host)})
+		header("Host", r.Host)
 	}
 	for _, n := range names {
 		for _, v := range req.Header[n] {
-			hr.Headers = append(hr.Headers, wafv2api.HTTPHeader{Name: ptr.To(n), Value: ptr.To(v)})
+			header(n, v)
 		}
 	}
 	out := wafv2api.SampledHTTPRequest{Request: hr, Weight: ptr.To(int64(1)), Timestamp: ptr.To(now), Action: ptr.To(act.Kind)}

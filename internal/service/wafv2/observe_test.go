@@ -13,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
+	"github.com/niwa-cloud/niwa/internal/waf"
 )
 
 func seen(sampled, metrics bool, name string) *wafapi.VisibilityConfig {
@@ -283,5 +284,31 @@ func TestRateBasedManagedKeys(t *testing.T) {
 	}
 	if _, err := keys("plain"); !wafapi.ErrWAFInvalidParameterException.Is(err) {
 		t.Errorf("not rate-based: %v", err)
+	}
+}
+
+// TestSamplesBound: samples are bounded per metric name, in number of
+// (web ACL, metric) pairs and in all, and a sample's headers in bytes.
+func TestSamplesBound(t *testing.T) {
+	s := &samples{}
+	now := time.Now()
+	for i := 0; i < maxSampleKeys+10; i++ {
+		for j := 0; j < 30; j++ {
+			s.add(sampleKey{"acl", fmt.Sprint(i)}, wafapi.SampledHTTPRequest{Timestamp: ptr.To(now)})
+		}
+	}
+	n := 0
+	for _, l := range s.m {
+		n += len(l)
+	}
+	if len(s.m) > maxSampleKeys || n > maxSamplesAll || n != s.total {
+		t.Fatalf("%d keys, %d samples (total %d)", len(s.m), n, s.total)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Big", strings.Repeat("x", 2*maxSampleHeaders))
+	r.Header.Set("A", "1")
+	got := sampled(r, &waf.Request{Path: "/", Method: "GET", Header: r.Header}, waf.Action{Kind: waf.Allow}, "", nil, 0, now)
+	if len(got.Request.Headers) != 2 || ptr.Deref(got.Request.Headers[1].Name) != "A" {
+		t.Fatalf("headers %d", len(got.Request.Headers))
 	}
 }
