@@ -312,3 +312,28 @@ func TestSamplesBound(t *testing.T) {
 		t.Fatalf("headers %d", len(got.Request.Headers))
 	}
 }
+
+// TestMetricsCloudFront: a CLOUDFRONT web ACL's metrics are in us-east-1
+// with no Region dimension, as AWS.
+func TestMetricsCloudFront(t *testing.T) {
+	h := servicetest.New(t, "wafv2")
+	bus := events.New()
+	var got []string
+	bus.HandleMetrics(func(account, region string, ms []events.Metric) {
+		for _, m := range ms {
+			got = append(got, fmt.Sprintf("%s %s %s %d", region, m.Name, m.Dimensions["WebACL"]+"/"+m.Dimensions["Rule"], len(m.Dimensions)))
+		}
+	})
+	w := New(Options{Store: h.Store(), Clock: h.Clock, Bus: bus})
+	acl, err := w.CreateWebACL(h.Ctx(), &wafapi.CreateWebACLRequest{Name: ptr.To("edge"), Scope: ptr.To("CLOUDFRONT"), VisibilityConfig: seen(false, true, "edge-m"),
+		DefaultAction: &wafapi.DefaultAction{Block: &wafapi.BlockAction{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocked, err := w.Evaluate(t.Context(), ptr.Deref(acl.Summary.ARN), httptest.NewRequest("GET", "/", nil), nil); err != nil || !blocked {
+		t.Fatal(blocked, err)
+	}
+	if strings.Join(got, ";") != "us-east-1 BlockedRequests edge-m/ALL 2" {
+		t.Fatalf("%q", got)
+	}
+}
