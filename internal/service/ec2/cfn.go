@@ -37,6 +37,14 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "InstanceId"}},
 		// Ref is the NAT gateway id; Fn::GetAtt NatGatewayId.
 		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Delete: s.cfnDeleteNatGateway, Tags: true},
+		// Ref is the rule's id (sgr-...); Fn::GetAtt Id. Every change
+		// makes a new rule.
+		"AWS::EC2::SecurityGroupIngress": {Create: s.cfnAuthorizeIngress, Delete: s.cfnRevokeIngress},
+		"AWS::EC2::SecurityGroupEgress":  {Create: s.cfnAuthorizeEgress, Delete: s.cfnRevokeEgress},
+		// Ref is the key name; Fn::GetAtt KeyPairId, KeyFingerprint. AWS
+		// also keeps a created key's private key in SSM Parameter Store
+		// (/ec2/keypair/<id>); niwa's EC2 does not write other services.
+		"AWS::EC2::KeyPair": {Create: s.cfnCreateKeyPair, Delete: s.cfnDeleteKeyPair, Tags: true},
 	}
 }
 
@@ -397,5 +405,140 @@ func (s *EC2) cfnCreateNatGateway(ctx *request.Context, r kit.ResourceRequest) (
 
 func (s *EC2) cfnDeleteNatGateway(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteNatGateway(ctx, &ec2api.DeleteNatGatewayRequest{NatGatewayId: &r.PhysicalID})
+	return gone(err)
+}
+
+// cfnPermission is the one rule an AWS::EC2::SecurityGroupIngress or
+// Egress describes; peer names the source (ingress) or destination
+// (egress) group and prefix list members.
+func cfnPermission(r kit.ResourceRequest, peer, prefixList string) (ec2api.IpPermission, error) {
+	m := r.Properties
+	p := ec2api.IpPermission{IpProtocol: strp(kit.PropStr(m, "IpProtocol"))}
+	if err := kit.DecodeProp(m, "FromPort", &p.FromPort); err != nil {
+		return p, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/FromPort: %v", r.LogicalID, err)
+	}
+	if err := kit.DecodeProp(m, "ToPort", &p.ToPort); err != nil {
+		return p, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/ToPort: %v", r.LogicalID, err)
+	}
+	var desc *string
+	if d := kit.PropStr(m, "Description"); d != "" {
+		desc = &d
+	}
+	if c := kit.PropStr(m, "CidrIp"); c != "" {
+		p.IpRanges = []ec2api.IpRange{{CidrIp: &c, Description: desc}}
+	}
+	if c := kit.PropStr(m, "CidrIpv6"); c != "" {
+		p.Ipv6Ranges = []ec2api.Ipv6Range{{CidrIpv6: &c, Description: desc}}
+	}
+	if g := kit.PropStr(m, peer); g != "" {
+		p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g, Description: desc}}
+	}
+	if pl := kit.PropStr(m, prefixList); pl != "" {
+		p.PrefixListIds = []ec2api.PrefixListId{{PrefixListId: &pl, Description: desc}}
+	}
+	return p, nil
+}
+
+func cfnRuleResult(rules []ec2api.SecurityGroupRule, r kit.ResourceRequest) kit.ResourceResult {
+	id := ""
+	if len(rules) > 0 && rules[0].SecurityGroupRuleId != nil {
+		id = *rules[0].SecurityGroupRuleId
+	}
+	if id == "" {
+		id = kit.PhysicalName(r, 128)
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"Id": id}}
+}
+
+func (s *EC2) cfnAuthorizeIngress(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	p, err := cfnPermission(r, "SourceSecurityGroupId", "SourcePrefixListId")
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in := &ec2api.AuthorizeSecurityGroupIngressInput{IpPermissions: []ec2api.IpPermission{p}}
+	if g := r.Str("GroupId"); g != "" {
+		in.GroupId = &g
+	} else if g := r.Str("GroupName"); g != "" {
+		in.GroupName = &g
+	}
+	out, err := s.AuthorizeSecurityGroupIngress(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnRuleResult(out.SecurityGroupRules, r), nil
+}
+
+func (s *EC2) cfnRevokeIngress(ctx *request.Context, r kit.ResourceRequest) error {
+	p, err := cfnPermission(r, "SourceSecurityGroupId", "SourcePrefixListId")
+	if err != nil {
+		return err
+	}
+	in := &ec2api.RevokeSecurityGroupIngressInput{IpPermissions: []ec2api.IpPermission{p}}
+	if g := r.Str("GroupId"); g != "" {
+		in.GroupId = &g
+	} else if g := r.Str("GroupName"); g != "" {
+		in.GroupName = &g
+	}
+	_, err = s.RevokeSecurityGroupIngress(ctx, in)
+	return gone(err)
+}
+
+func (s *EC2) cfnAuthorizeEgress(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	p, err := cfnPermission(r, "DestinationSecurityGroupId", "DestinationPrefixListId")
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	g := r.Str("GroupId")
+	out, err := s.AuthorizeSecurityGroupEgress(ctx, &ec2api.AuthorizeSecurityGroupEgressInput{GroupId: &g, IpPermissions: []ec2api.IpPermission{p}})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnRuleResult(out.SecurityGroupRules, r), nil
+}
+
+func (s *EC2) cfnRevokeEgress(ctx *request.Context, r kit.ResourceRequest) error {
+	p, err := cfnPermission(r, "DestinationSecurityGroupId", "DestinationPrefixListId")
+	if err != nil {
+		return err
+	}
+	g := r.Str("GroupId")
+	_, err = s.RevokeSecurityGroupEgress(ctx, &ec2api.RevokeSecurityGroupEgressInput{GroupId: &g, IpPermissions: []ec2api.IpPermission{p}})
+	return gone(err)
+}
+
+// cfnCreateKeyPair imports PublicKeyMaterial when the template gives
+// it, else creates a key pair (KeyType, KeyFormat).
+func (s *EC2) cfnCreateKeyPair(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.Str("KeyName")
+	if name == "" {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #: required key [KeyName] not found", r.LogicalID)
+	}
+	var id, fingerprint string
+	if pub := r.Str("PublicKeyMaterial"); pub != "" {
+		out, err := s.ImportKeyPair(ctx, &ec2api.ImportKeyPairInput{KeyName: &name, PublicKeyMaterial: []byte(pub),
+			TagSpecifications: tagSpecs("key-pair", r.Properties)})
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		id, fingerprint = *out.KeyPairId, *out.KeyFingerprint
+	} else {
+		in := &ec2api.CreateKeyPairInput{KeyName: &name, TagSpecifications: tagSpecs("key-pair", r.Properties)}
+		if v := r.Str("KeyType"); v != "" {
+			in.KeyType = &v
+		}
+		if v := r.Str("KeyFormat"); v != "" {
+			in.KeyFormat = &v
+		}
+		out, err := s.CreateKeyPair(ctx, in)
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		id, fingerprint = *out.KeyPairId, *out.KeyFingerprint
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"KeyPairId": id, "KeyFingerprint": fingerprint}}, nil
+}
+
+func (s *EC2) cfnDeleteKeyPair(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteKeyPair(ctx, &ec2api.DeleteKeyPairInput{KeyName: &r.PhysicalID})
 	return gone(err)
 }

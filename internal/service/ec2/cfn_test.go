@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"strings"
 	"testing"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
@@ -52,5 +53,75 @@ func TestCloudFormationEIPAndNatGateway(t *testing.T) {
 		if a.AllocationId != nil && *a.AllocationId == alloc {
 			t.Fatal("the address survived its release")
 		}
+	}
+}
+
+// TestCloudFormationRulesAndKeyPair: a security group's ingress and
+// egress rules made as their own resources, answered by their rule ids,
+// and revoked; a key pair created and one imported, then deleted.
+func TestCloudFormationRulesAndKeyPair(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	p := f.cfnResources()
+	vpc, err := p["AWS::EC2::VPC"].Create(f.ctx, kit.ResourceRequest{LogicalID: "V", Properties: map[string]any{"CidrBlock": "10.0.0.0/16"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := p["AWS::EC2::SecurityGroup"].Create(f.ctx, kit.ResourceRequest{LogicalID: "G", StackName: "s", Properties: map[string]any{
+		"GroupDescription": "web", "VpcId": vpc.PhysicalID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := kit.ResourceRequest{LogicalID: "In", Properties: map[string]any{"GroupId": sg.PhysicalID, "IpProtocol": "tcp",
+		"FromPort": "443", "ToPort": "443", "CidrIp": "0.0.0.0/0", "Description": "https"}}
+	ing, err := p["AWS::EC2::SecurityGroupIngress"].Create(f.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eg := kit.ResourceRequest{LogicalID: "Out", Properties: map[string]any{"GroupId": sg.PhysicalID, "IpProtocol": "tcp",
+		"FromPort": 5432, "ToPort": 5432, "DestinationSecurityGroupId": sg.PhysicalID}}
+	egr, err := p["AWS::EC2::SecurityGroupEgress"].Create(f.ctx, eg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ing.PhysicalID, "sgr-") || ing.Attributes["Id"] != ing.PhysicalID || !strings.HasPrefix(egr.PhysicalID, "sgr-") {
+		t.Fatalf("rules %+v %+v", ing, egr)
+	}
+	perms := func() (ingress, egress []ec2api.IpPermission) {
+		out, err := f.DescribeSecurityGroups(f.ctx, &ec2api.DescribeSecurityGroupsInput{GroupIds: []string{sg.PhysicalID}})
+		if err != nil || len(out.SecurityGroups) != 1 {
+			t.Fatalf("describe %+v %v", out, err)
+		}
+		return out.SecurityGroups[0].IpPermissions, out.SecurityGroups[0].IpPermissionsEgress
+	}
+	ingress, egress := perms()
+	if len(ingress) != 1 || *ingress[0].FromPort != 443 || len(egress) != 2 {
+		t.Fatalf("permissions %+v %+v", ingress, egress)
+	}
+	in.PhysicalID, eg.PhysicalID = ing.PhysicalID, egr.PhysicalID
+	if err := p["AWS::EC2::SecurityGroupIngress"].Delete(f.ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := p["AWS::EC2::SecurityGroupEgress"].Delete(f.ctx, eg); err != nil {
+		t.Fatal(err)
+	}
+	if ingress, egress = perms(); len(ingress) != 0 || len(egress) != 1 {
+		t.Fatalf("permissions after delete %+v %+v", ingress, egress)
+	}
+
+	kp := p["AWS::EC2::KeyPair"]
+	made, err := kp.Create(f.ctx, kit.ResourceRequest{LogicalID: "K", Properties: map[string]any{"KeyName": "deploy", "KeyType": "ed25519",
+		"Tags": []any{map[string]any{"Key": "team", "Value": "ops"}}}})
+	if err != nil || made.PhysicalID != "deploy" || made.Attributes["KeyPairId"] == "" || made.Attributes["KeyFingerprint"] == "" {
+		t.Fatalf("key pair %+v %v", made, err)
+	}
+	if _, err := kp.Create(f.ctx, kit.ResourceRequest{LogicalID: "K2", Properties: map[string]any{"KeyName": "deploy"}}); err == nil {
+		t.Fatal("a second key pair of the same name was made")
+	}
+	if err := kp.Delete(f.ctx, kit.ResourceRequest{PhysicalID: "deploy"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.DescribeKeyPairs(f.ctx, &ec2api.DescribeKeyPairsInput{})
+	if err != nil || len(out.KeyPairs) != 0 {
+		t.Fatalf("key pairs after delete %+v %v", out, err)
 	}
 }
