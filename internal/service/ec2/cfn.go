@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,12 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 		// also keeps a created key's private key in SSM Parameter Store
 		// (/ec2/keypair/<id>); niwa's EC2 does not write other services.
 		"AWS::EC2::KeyPair": {Create: s.cfnCreateKeyPair, Delete: s.cfnDeleteKeyPair, Tags: true},
+		// Ref is the launch template id; Fn::GetAtt LaunchTemplateId,
+		// DefaultVersionNumber, LatestVersionNumber. A change to
+		// LaunchTemplateData makes a new version, the default, as AWS's
+		// provider does.
+		"AWS::EC2::LaunchTemplate": {Create: s.cfnCreateLaunchTemplate, Update: s.cfnUpdateLaunchTemplate, Delete: s.cfnDeleteLaunchTemplate,
+			Replace: []string{"LaunchTemplateName", "TagSpecifications"}},
 	}
 }
 
@@ -540,5 +547,75 @@ func (s *EC2) cfnCreateKeyPair(ctx *request.Context, r kit.ResourceRequest) (kit
 
 func (s *EC2) cfnDeleteKeyPair(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteKeyPair(ctx, &ec2api.DeleteKeyPairInput{KeyName: &r.PhysicalID})
+	return gone(err)
+}
+
+func cfnLaunchTemplateData(r kit.ResourceRequest) (*ec2api.RequestLaunchTemplateData, error) {
+	d := &ec2api.RequestLaunchTemplateData{}
+	if err := kit.DecodeProp(r.Properties, "LaunchTemplateData", d); err != nil {
+		return nil, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/LaunchTemplateData: %v", r.LogicalID, err)
+	}
+	return d, nil
+}
+
+func cfnLaunchTemplateResult(t *ec2api.LaunchTemplate) kit.ResourceResult {
+	id := *t.LaunchTemplateId
+	attrs := map[string]any{"LaunchTemplateId": id}
+	if t.DefaultVersionNumber != nil {
+		attrs["DefaultVersionNumber"] = strconv.FormatInt(*t.DefaultVersionNumber, 10)
+	}
+	if t.LatestVersionNumber != nil {
+		attrs["LatestVersionNumber"] = strconv.FormatInt(*t.LatestVersionNumber, 10)
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: attrs}
+}
+
+func (s *EC2) cfnCreateLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	data, err := cfnLaunchTemplateData(r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name := r.Str("LaunchTemplateName")
+	if name == "" {
+		name = kit.PhysicalName(r, 128)
+	}
+	in := &ec2api.CreateLaunchTemplateInput{LaunchTemplateName: &name, LaunchTemplateData: data}
+	if v := r.Str("VersionDescription"); v != "" {
+		in.VersionDescription = &v
+	}
+	if err := kit.DecodeProp(r.Properties, "TagSpecifications", &in.TagSpecifications); err != nil {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/TagSpecifications: %v", r.LogicalID, err)
+	}
+	out, err := s.CreateLaunchTemplate(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnLaunchTemplateResult(out.LaunchTemplate), nil
+}
+
+func (s *EC2) cfnUpdateLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	data, err := cfnLaunchTemplateData(r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := r.PhysicalID
+	in := &ec2api.CreateLaunchTemplateVersionInput{LaunchTemplateId: &id, LaunchTemplateData: data}
+	if v := r.Str("VersionDescription"); v != "" {
+		in.VersionDescription = &v
+	}
+	v, err := s.CreateLaunchTemplateVersion(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	version := strconv.FormatInt(*v.LaunchTemplateVersion.VersionNumber, 10)
+	out, err := s.ModifyLaunchTemplate(ctx, &ec2api.ModifyLaunchTemplateInput{LaunchTemplateId: &id, DefaultVersion: &version})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnLaunchTemplateResult(out.LaunchTemplate), nil
+}
+
+func (s *EC2) cfnDeleteLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteLaunchTemplate(ctx, &ec2api.DeleteLaunchTemplateInput{LaunchTemplateId: &r.PhysicalID})
 	return gone(err)
 }

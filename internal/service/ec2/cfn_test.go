@@ -125,3 +125,36 @@ func TestCloudFormationRulesAndKeyPair(t *testing.T) {
 		t.Fatalf("key pairs after delete %+v %v", out, err)
 	}
 }
+
+// TestCloudFormationLaunchTemplate: a launch template made from the
+// template's LaunchTemplateData; an update makes version 2 the default;
+// the delete removes it.
+func TestCloudFormationLaunchTemplate(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	p := f.cfnResources()["AWS::EC2::LaunchTemplate"]
+	r := kit.ResourceRequest{LogicalID: "LT", StackName: "s", Properties: map[string]any{
+		"LaunchTemplateData": map[string]any{"InstanceType": "t3.micro", "ImageId": "ami-12345678"}}}
+	lt, err := p.Create(f.ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(lt.PhysicalID, "lt-") || lt.Attributes["LatestVersionNumber"] != "1" || lt.Attributes["DefaultVersionNumber"] != "1" {
+		t.Fatalf("created %+v", lt)
+	}
+	r.PhysicalID, r.OldProperties = lt.PhysicalID, r.Properties
+	r.Properties = map[string]any{"LaunchTemplateData": map[string]any{"InstanceType": "t3.small", "ImageId": "ami-12345678"}}
+	up, err := p.Update(f.ctx, r)
+	if err != nil || up.Attributes["DefaultVersionNumber"] != "2" || up.Attributes["LatestVersionNumber"] != "2" {
+		t.Fatalf("updated %+v %v", up, err)
+	}
+	vs, err := f.DescribeLaunchTemplateVersions(f.ctx, &ec2api.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: &lt.PhysicalID, Versions: []string{"$Default"}})
+	if err != nil || len(vs.LaunchTemplateVersions) != 1 || *vs.LaunchTemplateVersions[0].LaunchTemplateData.InstanceType != "t3.small" {
+		t.Fatalf("default version %+v %v", vs, err)
+	}
+	if err := p.Delete(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Delete(f.ctx, r); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
