@@ -50,6 +50,12 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 		// DefaultVersionNumber, LatestVersionNumber. A change to
 		// LaunchTemplateData makes a new version, the default, as AWS's
 		// provider does.
+		// Ref is the endpoint id; Fn::GetAtt Id, CreationTimestamp,
+		// DnsEntries ("<zone>:<name>"), NetworkInterfaceIds. Its policy,
+		// route tables, subnets, security groups and private DNS change
+		// in place (ModifyVpcEndpoint).
+		"AWS::EC2::VPCEndpoint": {Create: s.cfnCreateVpcEndpoint, Update: s.cfnModifyVpcEndpoint, Delete: s.cfnDeleteVpcEndpoint,
+			Replace: []string{"ServiceName", "VpcEndpointType", "VpcId", "IpAddressType"}, Tags: true},
 		"AWS::EC2::LaunchTemplate": {Create: s.cfnCreateLaunchTemplate, Update: s.cfnUpdateLaunchTemplate, Delete: s.cfnDeleteLaunchTemplate,
 			Replace: []string{"LaunchTemplateName", "TagSpecifications"}},
 	}
@@ -617,5 +623,121 @@ func (s *EC2) cfnUpdateLaunchTemplate(ctx *request.Context, r kit.ResourceReques
 
 func (s *EC2) cfnDeleteLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteLaunchTemplate(ctx, &ec2api.DeleteLaunchTemplateInput{LaunchTemplateId: &r.PhysicalID})
+	return gone(err)
+}
+
+func cfnEndpointResult(e *ec2api.VpcEndpoint) kit.ResourceResult {
+	id := *e.VpcEndpointId
+	dns := []any{}
+	for _, d := range e.DnsEntries {
+		dns = append(dns, deref(d.HostedZoneId)+":"+deref(d.DnsName))
+	}
+	enis := []any{}
+	for _, n := range e.NetworkInterfaceIds {
+		enis = append(enis, n)
+	}
+	attrs := map[string]any{"Id": id, "DnsEntries": dns, "NetworkInterfaceIds": enis}
+	if e.CreationTimestamp != nil {
+		attrs["CreationTimestamp"] = e.CreationTimestamp.UTC().Format(time.RFC3339)
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: attrs}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func cfnNonEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+func (s *EC2) cfnCreateVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.CreateVpcEndpointInput{VpcId: strp(r.Str("VpcId")), ServiceName: strp(r.Str("ServiceName")),
+		RouteTableIds:     cfnNonEmpty(kit.PropList(r.Properties, "RouteTableIds")),
+		SubnetIds:         cfnNonEmpty(kit.PropList(r.Properties, "SubnetIds")),
+		SecurityGroupIds:  cfnNonEmpty(kit.PropList(r.Properties, "SecurityGroupIds")),
+		TagSpecifications: tagSpecs("vpc-endpoint", r.Properties)}
+	if v := r.Str("VpcEndpointType"); v != "" {
+		in.VpcEndpointType = &v
+	}
+	if v := kit.PropJSON(r.Properties, "PolicyDocument"); v != "" {
+		in.PolicyDocument = &v
+	}
+	if kit.Has(r.Properties, "PrivateDnsEnabled") {
+		b := kit.PropBool(r.Properties, "PrivateDnsEnabled")
+		in.PrivateDnsEnabled = &b
+	}
+	if v := r.Str("IpAddressType"); v != "" {
+		in.IpAddressType = &v
+	}
+	out, err := s.CreateVpcEndpoint(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnEndpointResult(out.VpcEndpoint), nil
+}
+
+// cfnDiff is what to add to had to make want, and what to remove.
+func cfnDiff(want, had []string) (add, remove []string) {
+	in := func(l []string, v string) bool {
+		for _, x := range l {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range want {
+		if !in(had, v) {
+			add = append(add, v)
+		}
+	}
+	for _, v := range had {
+		if !in(want, v) {
+			remove = append(remove, v)
+		}
+	}
+	return add, remove
+}
+
+func (s *EC2) cfnModifyVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	in := &ec2api.ModifyVpcEndpointInput{VpcEndpointId: &id}
+	in.AddRouteTableIds, in.RemoveRouteTableIds = cfnDiff(kit.PropList(r.Properties, "RouteTableIds"), kit.PropList(r.OldProperties, "RouteTableIds"))
+	in.AddSubnetIds, in.RemoveSubnetIds = cfnDiff(kit.PropList(r.Properties, "SubnetIds"), kit.PropList(r.OldProperties, "SubnetIds"))
+	in.AddSecurityGroupIds, in.RemoveSecurityGroupIds = cfnDiff(kit.PropList(r.Properties, "SecurityGroupIds"), kit.PropList(r.OldProperties, "SecurityGroupIds"))
+	if v, old := kit.PropJSON(r.Properties, "PolicyDocument"), kit.PropJSON(r.OldProperties, "PolicyDocument"); v != old {
+		if v == "" {
+			in.ResetPolicy = ptrBool(true)
+		} else {
+			in.PolicyDocument = &v
+		}
+	}
+	if kit.PropStr(r.Properties, "PrivateDnsEnabled") != kit.PropStr(r.OldProperties, "PrivateDnsEnabled") {
+		in.PrivateDnsEnabled = ptrBool(kit.PropBool(r.Properties, "PrivateDnsEnabled"))
+	}
+	if _, err := s.ModifyVpcEndpoint(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	out, err := s.DescribeVpcEndpoints(ctx, &ec2api.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if len(out.VpcEndpoints) != 1 {
+		return kit.ResourceResult{}, awserr.ValidationError.New("VPC endpoint %s is gone", id)
+	}
+	return cfnEndpointResult(&out.VpcEndpoints[0]), nil
+}
+
+func ptrBool(b bool) *bool { return &b }
+
+func (s *EC2) cfnDeleteVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteVpcEndpoints(ctx, &ec2api.DeleteVpcEndpointsInput{VpcEndpointIds: []string{r.PhysicalID}})
 	return gone(err)
 }

@@ -158,3 +158,47 @@ func TestCloudFormationLaunchTemplate(t *testing.T) {
 		t.Fatalf("second delete: %v", err)
 	}
 }
+
+// TestCloudFormationVPCEndpoint: a gateway endpoint made on one route
+// table, moved to another in place, and deleted.
+func TestCloudFormationVPCEndpoint(t *testing.T) {
+	f := newFixture(t, "us-east-1")
+	p := f.cfnResources()
+	vpc, err := p["AWS::EC2::VPC"].Create(f.ctx, kit.ResourceRequest{LogicalID: "V", Properties: map[string]any{"CidrBlock": "10.0.0.0/16"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rts []string
+	for _, n := range []string{"A", "B"} {
+		rt, err := p["AWS::EC2::RouteTable"].Create(f.ctx, kit.ResourceRequest{LogicalID: n, Properties: map[string]any{"VpcId": vpc.PhysicalID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rts = append(rts, rt.PhysicalID)
+	}
+	r := kit.ResourceRequest{LogicalID: "S3", Properties: map[string]any{"VpcId": vpc.PhysicalID, "VpcEndpointType": "Gateway",
+		"ServiceName": "com.amazonaws.us-east-1.s3", "RouteTableIds": []any{rts[0]}}}
+	ep, err := p["AWS::EC2::VPCEndpoint"].Create(f.ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ep.PhysicalID, "vpce-") || ep.Attributes["Id"] != ep.PhysicalID {
+		t.Fatalf("endpoint %+v", ep)
+	}
+	r.PhysicalID, r.OldProperties = ep.PhysicalID, r.Properties
+	r.Properties = map[string]any{"VpcId": vpc.PhysicalID, "VpcEndpointType": "Gateway", "ServiceName": "com.amazonaws.us-east-1.s3",
+		"RouteTableIds": []any{rts[1]}}
+	if _, err := p["AWS::EC2::VPCEndpoint"].Update(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.DescribeVpcEndpoints(f.ctx, &ec2api.DescribeVpcEndpointsInput{VpcEndpointIds: []string{ep.PhysicalID}})
+	if err != nil || len(out.VpcEndpoints) != 1 || len(out.VpcEndpoints[0].RouteTableIds) != 1 || out.VpcEndpoints[0].RouteTableIds[0] != rts[1] {
+		t.Fatalf("after update %+v %v", out, err)
+	}
+	if err := p["AWS::EC2::VPCEndpoint"].Delete(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := p["AWS::EC2::VPCEndpoint"].Delete(f.ctx, r); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
