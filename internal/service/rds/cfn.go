@@ -26,6 +26,11 @@ func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 		// time, as ModifyDBParameterGroup takes them); a parameter the
 		// template no longer sets keeps its value (niwa does not
 		// implement ResetDBParameterGroup).
+		// Ref is the cluster identifier; Fn::GetAtt Endpoint.Address,
+		// Endpoint.Port, ReadEndpoint.Address, DBClusterArn,
+		// DBClusterResourceId. Any change replaces it (niwa's provider has
+		// no ModifyDBCluster path yet).
+		"AWS::RDS::DBCluster": {Create: s.cfnCreateDBCluster, Delete: s.cfnDeleteDBCluster, Tags: true},
 		"AWS::RDS::DBParameterGroup": {Create: s.cfnCreateDBParameterGroup, Update: s.cfnUpdateDBParameterGroup,
 			Delete: s.cfnDeleteDBParameterGroup, Tags: true,
 			Replace: []string{"DBParameterGroupName", "Description", "Family"}},
@@ -191,6 +196,52 @@ func (s *RDS) cfnUpdateDBParameterGroup(ctx *request.Context, r kit.ResourceRequ
 func (s *RDS) cfnDeleteDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteDBParameterGroup(ctx, &rdsapi.DeleteDBParameterGroupInput{DBParameterGroupName: &r.PhysicalID})
 	if err != nil && rdsapi.ErrDBParameterGroupNotFoundFault.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (s *RDS) cfnCreateDBCluster(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	props := map[string]any{}
+	for k, v := range r.Properties {
+		if k != "Tags" {
+			props[k] = v
+		}
+	}
+	in := &rdsapi.CreateDBClusterInput{}
+	if err := cfnDecodeProps(props, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if in.DBClusterIdentifier == nil {
+		id := strings.ToLower(kit.PhysicalName(r, 63))
+		in.DBClusterIdentifier = &id
+	}
+	for k, v := range kit.PropTags(r.Properties) {
+		k, v := k, v
+		in.Tags = append(in.Tags, rdsapi.Tag{Key: &k, Value: &v})
+	}
+	out, err := s.CreateDBCluster(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	c := out.DBCluster
+	attrs := map[string]any{}
+	for k, v := range map[string]*string{"Endpoint.Address": c.Endpoint, "ReadEndpoint.Address": c.ReaderEndpoint,
+		"DBClusterArn": c.DBClusterArn, "DBClusterResourceId": c.DbClusterResourceId} {
+		if v != nil {
+			attrs[k] = *v
+		}
+	}
+	if c.Port != nil {
+		attrs["Endpoint.Port"] = strconv.Itoa(int(*c.Port))
+	}
+	return kit.ResourceResult{PhysicalID: *c.DBClusterIdentifier, Attributes: attrs}, nil
+}
+
+func (s *RDS) cfnDeleteDBCluster(ctx *request.Context, r kit.ResourceRequest) error {
+	skip := true
+	_, err := s.DeleteDBCluster(ctx, &rdsapi.DeleteDBClusterInput{DBClusterIdentifier: &r.PhysicalID, SkipFinalSnapshot: &skip})
+	if err != nil && rdsapi.ErrDBClusterNotFoundFault.Is(err) {
 		return nil
 	}
 	return err

@@ -3,6 +3,7 @@ package rds
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
@@ -101,3 +102,34 @@ func TestCloudFormationParameterGroup(t *testing.T) {
 }
 
 func ptrTo(s string) *string { return &s }
+
+// TestCloudFormationDBCluster: an Aurora cluster made from template
+// properties (numbers as text) with AWS's Fn::GetAtt names (the port is
+// the local one niwa serves it on), and deleted as a stack would.
+func TestCloudFormationDBCluster(t *testing.T) {
+	s, h := newService(t, func(context.Context, dbengine.Spec) (*dbengine.Server, error) {
+		return nil, fmt.Errorf("no database server in this test")
+	})
+	ctx := h.Ctx()
+	p := s.cfnResources()["AWS::RDS::DBCluster"]
+	r := kit.ResourceRequest{LogicalID: "Cluster", StackName: "app", Properties: map[string]any{"Engine": "aurora-postgresql",
+		"MasterUsername": "admin", "MasterUserPassword": "secret-pw1", "BackupRetentionPeriod": "3", "Tags": []any{map[string]any{"Key": "team", "Value": "a"}}}}
+	c, err := p.Create(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.PhysicalID, "app-cluster-") || c.Attributes["Endpoint.Port"] == nil || c.Attributes["Endpoint.Address"] == nil ||
+		c.Attributes["DBClusterArn"] == nil || c.Attributes["ReadEndpoint.Address"] == nil {
+		t.Fatalf("cluster %+v", c)
+	}
+	r.PhysicalID = c.PhysicalID
+	if err := p.Delete(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DescribeDBClusters(ctx, &rdsapi.DescribeDBClustersInput{DBClusterIdentifier: &c.PhysicalID}); !rdsapi.ErrDBClusterNotFoundFault.Is(err) {
+		t.Fatalf("cluster after delete: %v", err)
+	}
+	if err := p.Delete(ctx, r); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
