@@ -23,7 +23,8 @@ func (a *ACM) Declare() kit.Declaration {
 				return nil
 			},
 		},
-		Tags: kit.TagLookup(a.Tags),
+		Tags:      kit.TagLookup(a.Tags),
+		Resources: a.cfnResources(), // CloudFormation (cfn.go)
 		Routes: []kit.Route{
 			{Name: "acm", Match: func(r *http.Request) bool { return r.URL.Path == ApprovePath || r.URL.Path == ApprovalsPath }, Handler: a.HTTP()},
 		},

@@ -8,7 +8,9 @@ import (
 // are authorized on "workgroup/<name>" (primary when none is named),
 // data catalog operations on "datacatalog/<name>".
 func (a *Athena) Declare() kit.Declaration {
-	return kit.Declaration{Impl: a, Namespace: "athena", Authz: kit.Authz{Resources: resources}, Close: a.Close}
+	return kit.Declaration{Impl: a, Namespace: "athena", Authz: kit.Authz{Resources: resources}, Close: a.Close,
+		Resources: a.cfnResources(), // CloudFormation (cfn.go)
+	}
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {

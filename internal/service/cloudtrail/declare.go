@@ -28,6 +28,7 @@ func (c *CloudTrail) Declare() kit.Declaration {
 		Tags:      kit.TagLookup(c.resourceTags),
 		Close:     c.Close,
 		Reset:     c.Reset,
+		Resources: c.cfnResources(), // CloudFormation (cfn.go)
 	}
 }
 

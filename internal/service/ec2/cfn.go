@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,26 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "InstanceId"}},
 		// Ref is the NAT gateway id; Fn::GetAtt NatGatewayId.
 		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Delete: s.cfnDeleteNatGateway, Tags: true},
+		// Ref is the rule's id (sgr-...); Fn::GetAtt Id. Every change
+		// makes a new rule.
+		"AWS::EC2::SecurityGroupIngress": {Create: s.cfnAuthorizeIngress, Delete: s.cfnRevokeIngress},
+		"AWS::EC2::SecurityGroupEgress":  {Create: s.cfnAuthorizeEgress, Delete: s.cfnRevokeEgress},
+		// Ref is the key name; Fn::GetAtt KeyPairId, KeyFingerprint. AWS
+		// also keeps a created key's private key in SSM Parameter Store
+		// (/ec2/keypair/<id>); niwa's EC2 does not write other services.
+		"AWS::EC2::KeyPair": {Create: s.cfnCreateKeyPair, Delete: s.cfnDeleteKeyPair, Tags: true},
+		// Ref is the launch template id; Fn::GetAtt LaunchTemplateId,
+		// DefaultVersionNumber, LatestVersionNumber. A change to
+		// LaunchTemplateData makes a new version, the default, as AWS's
+		// provider does.
+		// Ref is the endpoint id; Fn::GetAtt Id, CreationTimestamp,
+		// DnsEntries ("<zone>:<name>"), NetworkInterfaceIds. Its policy,
+		// route tables, subnets, security groups and private DNS change
+		// in place (ModifyVpcEndpoint).
+		"AWS::EC2::VPCEndpoint": {Create: s.cfnCreateVpcEndpoint, Update: s.cfnModifyVpcEndpoint, Delete: s.cfnDeleteVpcEndpoint,
+			Replace: []string{"ServiceName", "VpcEndpointType", "VpcId", "IpAddressType"}, Tags: true},
+		"AWS::EC2::LaunchTemplate": {Create: s.cfnCreateLaunchTemplate, Update: s.cfnUpdateLaunchTemplate, Delete: s.cfnDeleteLaunchTemplate,
+			Replace: []string{"LaunchTemplateName", "TagSpecifications"}},
 	}
 }
 
@@ -397,5 +418,326 @@ func (s *EC2) cfnCreateNatGateway(ctx *request.Context, r kit.ResourceRequest) (
 
 func (s *EC2) cfnDeleteNatGateway(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteNatGateway(ctx, &ec2api.DeleteNatGatewayRequest{NatGatewayId: &r.PhysicalID})
+	return gone(err)
+}
+
+// cfnPermission is the one rule an AWS::EC2::SecurityGroupIngress or
+// Egress describes; peer names the source (ingress) or destination
+// (egress) group and prefix list members.
+func cfnPermission(r kit.ResourceRequest, peer, prefixList string) (ec2api.IpPermission, error) {
+	m := r.Properties
+	p := ec2api.IpPermission{IpProtocol: strp(kit.PropStr(m, "IpProtocol"))}
+	if err := kit.DecodeProp(m, "FromPort", &p.FromPort); err != nil {
+		return p, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/FromPort: %v", r.LogicalID, err)
+	}
+	if err := kit.DecodeProp(m, "ToPort", &p.ToPort); err != nil {
+		return p, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/ToPort: %v", r.LogicalID, err)
+	}
+	var desc *string
+	if d := kit.PropStr(m, "Description"); d != "" {
+		desc = &d
+	}
+	if c := kit.PropStr(m, "CidrIp"); c != "" {
+		p.IpRanges = []ec2api.IpRange{{CidrIp: &c, Description: desc}}
+	}
+	if c := kit.PropStr(m, "CidrIpv6"); c != "" {
+		p.Ipv6Ranges = []ec2api.Ipv6Range{{CidrIpv6: &c, Description: desc}}
+	}
+	if g := kit.PropStr(m, peer); g != "" {
+		p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g, Description: desc}}
+	}
+	if pl := kit.PropStr(m, prefixList); pl != "" {
+		p.PrefixListIds = []ec2api.PrefixListId{{PrefixListId: &pl, Description: desc}}
+	}
+	return p, nil
+}
+
+func cfnRuleResult(rules []ec2api.SecurityGroupRule, r kit.ResourceRequest) kit.ResourceResult {
+	id := ""
+	if len(rules) > 0 && rules[0].SecurityGroupRuleId != nil {
+		id = *rules[0].SecurityGroupRuleId
+	}
+	if id == "" {
+		id = kit.PhysicalName(r, 128)
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"Id": id}}
+}
+
+func (s *EC2) cfnAuthorizeIngress(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	p, err := cfnPermission(r, "SourceSecurityGroupId", "SourcePrefixListId")
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in := &ec2api.AuthorizeSecurityGroupIngressInput{IpPermissions: []ec2api.IpPermission{p}}
+	if g := r.Str("GroupId"); g != "" {
+		in.GroupId = &g
+	} else if g := r.Str("GroupName"); g != "" {
+		in.GroupName = &g
+	}
+	out, err := s.AuthorizeSecurityGroupIngress(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnRuleResult(out.SecurityGroupRules, r), nil
+}
+
+func (s *EC2) cfnRevokeIngress(ctx *request.Context, r kit.ResourceRequest) error {
+	p, err := cfnPermission(r, "SourceSecurityGroupId", "SourcePrefixListId")
+	if err != nil {
+		return err
+	}
+	in := &ec2api.RevokeSecurityGroupIngressInput{IpPermissions: []ec2api.IpPermission{p}}
+	if g := r.Str("GroupId"); g != "" {
+		in.GroupId = &g
+	} else if g := r.Str("GroupName"); g != "" {
+		in.GroupName = &g
+	}
+	_, err = s.RevokeSecurityGroupIngress(ctx, in)
+	return gone(err)
+}
+
+func (s *EC2) cfnAuthorizeEgress(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	p, err := cfnPermission(r, "DestinationSecurityGroupId", "DestinationPrefixListId")
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	g := r.Str("GroupId")
+	out, err := s.AuthorizeSecurityGroupEgress(ctx, &ec2api.AuthorizeSecurityGroupEgressInput{GroupId: &g, IpPermissions: []ec2api.IpPermission{p}})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnRuleResult(out.SecurityGroupRules, r), nil
+}
+
+func (s *EC2) cfnRevokeEgress(ctx *request.Context, r kit.ResourceRequest) error {
+	p, err := cfnPermission(r, "DestinationSecurityGroupId", "DestinationPrefixListId")
+	if err != nil {
+		return err
+	}
+	g := r.Str("GroupId")
+	_, err = s.RevokeSecurityGroupEgress(ctx, &ec2api.RevokeSecurityGroupEgressInput{GroupId: &g, IpPermissions: []ec2api.IpPermission{p}})
+	return gone(err)
+}
+
+// cfnCreateKeyPair imports PublicKeyMaterial when the template gives
+// it, else creates a key pair (KeyType, KeyFormat).
+func (s *EC2) cfnCreateKeyPair(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.Str("KeyName")
+	if name == "" {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #: required key [KeyName] not found", r.LogicalID)
+	}
+	var id, fingerprint string
+	if pub := r.Str("PublicKeyMaterial"); pub != "" {
+		out, err := s.ImportKeyPair(ctx, &ec2api.ImportKeyPairInput{KeyName: &name, PublicKeyMaterial: []byte(pub),
+			TagSpecifications: tagSpecs("key-pair", r.Properties)})
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		id, fingerprint = *out.KeyPairId, *out.KeyFingerprint
+	} else {
+		in := &ec2api.CreateKeyPairInput{KeyName: &name, TagSpecifications: tagSpecs("key-pair", r.Properties)}
+		if v := r.Str("KeyType"); v != "" {
+			in.KeyType = &v
+		}
+		if v := r.Str("KeyFormat"); v != "" {
+			in.KeyFormat = &v
+		}
+		out, err := s.CreateKeyPair(ctx, in)
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		id, fingerprint = *out.KeyPairId, *out.KeyFingerprint
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"KeyPairId": id, "KeyFingerprint": fingerprint}}, nil
+}
+
+func (s *EC2) cfnDeleteKeyPair(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteKeyPair(ctx, &ec2api.DeleteKeyPairInput{KeyName: &r.PhysicalID})
+	return gone(err)
+}
+
+func cfnLaunchTemplateData(r kit.ResourceRequest) (*ec2api.RequestLaunchTemplateData, error) {
+	d := &ec2api.RequestLaunchTemplateData{}
+	if err := kit.DecodeProp(r.Properties, "LaunchTemplateData", d); err != nil {
+		return nil, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/LaunchTemplateData: %v", r.LogicalID, err)
+	}
+	return d, nil
+}
+
+func cfnLaunchTemplateResult(t *ec2api.LaunchTemplate) kit.ResourceResult {
+	id := *t.LaunchTemplateId
+	attrs := map[string]any{"LaunchTemplateId": id}
+	if t.DefaultVersionNumber != nil {
+		attrs["DefaultVersionNumber"] = strconv.FormatInt(*t.DefaultVersionNumber, 10)
+	}
+	if t.LatestVersionNumber != nil {
+		attrs["LatestVersionNumber"] = strconv.FormatInt(*t.LatestVersionNumber, 10)
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: attrs}
+}
+
+func (s *EC2) cfnCreateLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	data, err := cfnLaunchTemplateData(r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name := r.Str("LaunchTemplateName")
+	if name == "" {
+		name = kit.PhysicalName(r, 128)
+	}
+	in := &ec2api.CreateLaunchTemplateInput{LaunchTemplateName: &name, LaunchTemplateData: data}
+	if v := r.Str("VersionDescription"); v != "" {
+		in.VersionDescription = &v
+	}
+	if err := kit.DecodeProp(r.Properties, "TagSpecifications", &in.TagSpecifications); err != nil {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/TagSpecifications: %v", r.LogicalID, err)
+	}
+	out, err := s.CreateLaunchTemplate(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnLaunchTemplateResult(out.LaunchTemplate), nil
+}
+
+func (s *EC2) cfnUpdateLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	data, err := cfnLaunchTemplateData(r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := r.PhysicalID
+	in := &ec2api.CreateLaunchTemplateVersionInput{LaunchTemplateId: &id, LaunchTemplateData: data}
+	if v := r.Str("VersionDescription"); v != "" {
+		in.VersionDescription = &v
+	}
+	v, err := s.CreateLaunchTemplateVersion(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	version := strconv.FormatInt(*v.LaunchTemplateVersion.VersionNumber, 10)
+	out, err := s.ModifyLaunchTemplate(ctx, &ec2api.ModifyLaunchTemplateInput{LaunchTemplateId: &id, DefaultVersion: &version})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnLaunchTemplateResult(out.LaunchTemplate), nil
+}
+
+func (s *EC2) cfnDeleteLaunchTemplate(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteLaunchTemplate(ctx, &ec2api.DeleteLaunchTemplateInput{LaunchTemplateId: &r.PhysicalID})
+	return gone(err)
+}
+
+func cfnEndpointResult(e *ec2api.VpcEndpoint) kit.ResourceResult {
+	id := *e.VpcEndpointId
+	dns := []any{}
+	for _, d := range e.DnsEntries {
+		dns = append(dns, deref(d.HostedZoneId)+":"+deref(d.DnsName))
+	}
+	enis := []any{}
+	for _, n := range e.NetworkInterfaceIds {
+		enis = append(enis, n)
+	}
+	attrs := map[string]any{"Id": id, "DnsEntries": dns, "NetworkInterfaceIds": enis}
+	if e.CreationTimestamp != nil {
+		attrs["CreationTimestamp"] = e.CreationTimestamp.UTC().Format(time.RFC3339)
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: attrs}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func cfnNonEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+func (s *EC2) cfnCreateVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.CreateVpcEndpointInput{VpcId: strp(r.Str("VpcId")), ServiceName: strp(r.Str("ServiceName")),
+		RouteTableIds:     cfnNonEmpty(kit.PropList(r.Properties, "RouteTableIds")),
+		SubnetIds:         cfnNonEmpty(kit.PropList(r.Properties, "SubnetIds")),
+		SecurityGroupIds:  cfnNonEmpty(kit.PropList(r.Properties, "SecurityGroupIds")),
+		TagSpecifications: tagSpecs("vpc-endpoint", r.Properties)}
+	if v := r.Str("VpcEndpointType"); v != "" {
+		in.VpcEndpointType = &v
+	}
+	if v := kit.PropJSON(r.Properties, "PolicyDocument"); v != "" {
+		in.PolicyDocument = &v
+	}
+	if kit.Has(r.Properties, "PrivateDnsEnabled") {
+		b := kit.PropBool(r.Properties, "PrivateDnsEnabled")
+		in.PrivateDnsEnabled = &b
+	}
+	if v := r.Str("IpAddressType"); v != "" {
+		in.IpAddressType = &v
+	}
+	out, err := s.CreateVpcEndpoint(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return cfnEndpointResult(out.VpcEndpoint), nil
+}
+
+// cfnDiff is what to add to had to make want, and what to remove.
+func cfnDiff(want, had []string) (add, remove []string) {
+	in := func(l []string, v string) bool {
+		for _, x := range l {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range want {
+		if !in(had, v) {
+			add = append(add, v)
+		}
+	}
+	for _, v := range had {
+		if !in(want, v) {
+			remove = append(remove, v)
+		}
+	}
+	return add, remove
+}
+
+func (s *EC2) cfnModifyVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	in := &ec2api.ModifyVpcEndpointInput{VpcEndpointId: &id}
+	in.AddRouteTableIds, in.RemoveRouteTableIds = cfnDiff(kit.PropList(r.Properties, "RouteTableIds"), kit.PropList(r.OldProperties, "RouteTableIds"))
+	in.AddSubnetIds, in.RemoveSubnetIds = cfnDiff(kit.PropList(r.Properties, "SubnetIds"), kit.PropList(r.OldProperties, "SubnetIds"))
+	in.AddSecurityGroupIds, in.RemoveSecurityGroupIds = cfnDiff(kit.PropList(r.Properties, "SecurityGroupIds"), kit.PropList(r.OldProperties, "SecurityGroupIds"))
+	if v, old := kit.PropJSON(r.Properties, "PolicyDocument"), kit.PropJSON(r.OldProperties, "PolicyDocument"); v != old {
+		if v == "" {
+			in.ResetPolicy = ptrBool(true)
+		} else {
+			in.PolicyDocument = &v
+		}
+	}
+	if kit.PropStr(r.Properties, "PrivateDnsEnabled") != kit.PropStr(r.OldProperties, "PrivateDnsEnabled") {
+		in.PrivateDnsEnabled = ptrBool(kit.PropBool(r.Properties, "PrivateDnsEnabled"))
+	}
+	if _, err := s.ModifyVpcEndpoint(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	out, err := s.DescribeVpcEndpoints(ctx, &ec2api.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if len(out.VpcEndpoints) != 1 {
+		return kit.ResourceResult{}, awserr.ValidationError.New("VPC endpoint %s is gone", id)
+	}
+	return cfnEndpointResult(&out.VpcEndpoints[0]), nil
+}
+
+func ptrBool(b bool) *bool { return &b }
+
+func (s *EC2) cfnDeleteVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteVpcEndpoints(ctx, &ec2api.DeleteVpcEndpointsInput{VpcEndpointIds: []string{r.PhysicalID}})
 	return gone(err)
 }

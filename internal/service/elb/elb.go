@@ -103,10 +103,11 @@ func (s *ELB) Declare() kit.Declaration {
 				return nil
 			},
 		},
-		Routes: []kit.Route{{Name: "elb-dataplane", Match: s.isDataPlane, Handler: http.HandlerFunc(s.serveHost)}},
-		Names:  s.OwnsName,
-		Close:  s.Close,
-		Reset:  s.Reset,
+		Routes:    []kit.Route{{Name: "elb-dataplane", Match: s.isDataPlane, Handler: http.HandlerFunc(s.serveHost)}},
+		Names:     s.OwnsName,
+		Close:     s.Close,
+		Reset:     s.Reset,
+		Resources: s.cfnResources(), // CloudFormation (cfn.go)
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 // operation is authorized on the catalog, the database and the table, as
 // AWS documents).
 func (g *Glue) Declare() kit.Declaration {
-	return kit.Declaration{Impl: g, Namespace: "glue", Authz: kit.Authz{Resources: resources}}
+	return kit.Declaration{Impl: g, Namespace: "glue", Authz: kit.Authz{Resources: resources},
+		Resources: g.cfnResources(), // CloudFormation (cfn.go)
+	}
 }
 
 func resources(op string, in kit.Input, env kit.Env) []string {

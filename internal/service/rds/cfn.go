@@ -1,12 +1,14 @@
 package rds
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -20,6 +22,18 @@ func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::RDS::DBInstance": {Create: s.cfnCreateDBInstance, Delete: s.cfnDeleteDBInstance, Tags: true},
 		// Ref is the group's name.
 		"AWS::RDS::DBSubnetGroup": {Create: s.cfnCreateDBSubnetGroup, Delete: s.cfnDeleteDBSubnetGroup, Tags: true},
+		// Ref is the group's name. Parameters change in place (20 at a
+		// time, as ModifyDBParameterGroup takes them); a parameter the
+		// template no longer sets keeps its value (niwa does not
+		// implement ResetDBParameterGroup).
+		// Ref is the cluster identifier; Fn::GetAtt Endpoint.Address,
+		// Endpoint.Port, ReadEndpoint.Address, DBClusterArn,
+		// DBClusterResourceId. Any change replaces it (niwa's provider has
+		// no ModifyDBCluster path yet).
+		"AWS::RDS::DBCluster": {Create: s.cfnCreateDBCluster, Delete: s.cfnDeleteDBCluster, Tags: true},
+		"AWS::RDS::DBParameterGroup": {Create: s.cfnCreateDBParameterGroup, Update: s.cfnUpdateDBParameterGroup,
+			Delete: s.cfnDeleteDBParameterGroup, Tags: true,
+			Replace: []string{"DBParameterGroupName", "Description", "Family"}},
 	}
 }
 
@@ -114,6 +128,120 @@ func (s *RDS) cfnCreateDBSubnetGroup(ctx *request.Context, r kit.ResourceRequest
 func (s *RDS) cfnDeleteDBSubnetGroup(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteDBSubnetGroup(ctx, &rdsapi.DeleteDBSubnetGroupInput{DBSubnetGroupName: &r.PhysicalID})
 	if err != nil && rdsapi.ErrDBSubnetGroupNotFoundFault.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (s *RDS) cfnCreateDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if !kit.Has(r.Properties, "Description") || !kit.Has(r.Properties, "Family") {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #: required key [Description, Family] not found", r.LogicalID)
+	}
+	name := r.Str("DBParameterGroupName")
+	if name == "" {
+		name = strings.ToLower(kit.PhysicalName(r, 255))
+	}
+	desc, fam := r.Str("Description"), r.Str("Family")
+	in := &rdsapi.CreateDBParameterGroupInput{DBParameterGroupName: &name, DBParameterGroupFamily: &fam, Description: &desc}
+	for k, v := range kit.PropTags(r.Properties) {
+		k, v := k, v
+		in.Tags = append(in.Tags, rdsapi.Tag{Key: &k, Value: &v})
+	}
+	out, err := s.CreateDBParameterGroup(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name = *out.DBParameterGroup.DBParameterGroupName
+	if err := s.cfnModifyParameters(ctx, name, r.Properties, nil); err != nil {
+		// A group the stack cannot finish is not left behind.
+		_, _ = s.DeleteDBParameterGroup(ctx, &rdsapi.DeleteDBParameterGroupInput{DBParameterGroupName: &name})
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"DBParameterGroupName": name}}, nil
+}
+
+// cfnModifyParameters sets the parameters of props that old does not
+// set to the same value, at most 20 per call.
+func (s *RDS) cfnModifyParameters(ctx *request.Context, name string, props, old map[string]any) error {
+	want, had := kit.PropMap(props, "Parameters"), kit.PropMap(old, "Parameters")
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		if !kit.Has(had, k) || kit.PropStr(had, k) != kit.PropStr(want, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for len(keys) > 0 {
+		n := min(len(keys), 20)
+		in := &rdsapi.ModifyDBParameterGroupInput{DBParameterGroupName: &name}
+		for _, k := range keys[:n] {
+			k, v := k, kit.PropStr(want, k)
+			in.Parameters = append(in.Parameters, rdsapi.Parameter{ParameterName: &k, ParameterValue: &v, ApplyMethod: ptr.To("pending-reboot")})
+		}
+		if _, err := s.ModifyDBParameterGroup(ctx, in); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+func (s *RDS) cfnUpdateDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if err := s.cfnModifyParameters(ctx, r.PhysicalID, r.Properties, r.OldProperties); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"DBParameterGroupName": r.PhysicalID}}, nil
+}
+
+func (s *RDS) cfnDeleteDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteDBParameterGroup(ctx, &rdsapi.DeleteDBParameterGroupInput{DBParameterGroupName: &r.PhysicalID})
+	if err != nil && rdsapi.ErrDBParameterGroupNotFoundFault.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (s *RDS) cfnCreateDBCluster(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	props := map[string]any{}
+	for k, v := range r.Properties {
+		if k != "Tags" {
+			props[k] = v
+		}
+	}
+	in := &rdsapi.CreateDBClusterInput{}
+	if err := cfnDecodeProps(props, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if in.DBClusterIdentifier == nil {
+		id := strings.ToLower(kit.PhysicalName(r, 63))
+		in.DBClusterIdentifier = &id
+	}
+	for k, v := range kit.PropTags(r.Properties) {
+		k, v := k, v
+		in.Tags = append(in.Tags, rdsapi.Tag{Key: &k, Value: &v})
+	}
+	out, err := s.CreateDBCluster(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	c := out.DBCluster
+	attrs := map[string]any{}
+	for k, v := range map[string]*string{"Endpoint.Address": c.Endpoint, "ReadEndpoint.Address": c.ReaderEndpoint,
+		"DBClusterArn": c.DBClusterArn, "DBClusterResourceId": c.DbClusterResourceId} {
+		if v != nil {
+			attrs[k] = *v
+		}
+	}
+	if c.Port != nil {
+		attrs["Endpoint.Port"] = strconv.Itoa(int(*c.Port))
+	}
+	return kit.ResourceResult{PhysicalID: *c.DBClusterIdentifier, Attributes: attrs}, nil
+}
+
+func (s *RDS) cfnDeleteDBCluster(ctx *request.Context, r kit.ResourceRequest) error {
+	skip := true
+	_, err := s.DeleteDBCluster(ctx, &rdsapi.DeleteDBClusterInput{DBClusterIdentifier: &r.PhysicalID, SkipFinalSnapshot: &skip})
+	if err != nil && rdsapi.ErrDBClusterNotFoundFault.Is(err) {
 		return nil
 	}
 	return err

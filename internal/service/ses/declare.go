@@ -11,8 +11,9 @@ func (c *Core) DeclareV1() kit.Declaration {
 		Routes: []kit.Route{{Name: "ses", Match: c.Matches, Handler: c.HTTP()}},
 		// SendRawEmail takes 10 MB messages, base64 in a form: about 14
 		// MB (the handler refuses an over-long message itself).
-		Limits: kit.Limits{MaxBody: 20 << 20},
-		Audit:  audit(),
+		Limits:    kit.Limits{MaxBody: 20 << 20},
+		Audit:     audit(),
+		Resources: c.cfnResourcesV1(), // CloudFormation (cfn.go)
 	}
 }
 
@@ -23,8 +24,9 @@ func (c *Core) DeclareV2() kit.Declaration {
 		Impl:  NewV2(c),
 		Authz: kit.Authz{Prefix: "ses"},
 		// v2 SendEmail takes 40 MB messages, base64 in JSON: about 54 MB.
-		Limits: kit.Limits{MaxBody: 56 << 20},
-		Audit:  audit(),
+		Limits:    kit.Limits{MaxBody: 56 << 20},
+		Audit:     audit(),
+		Resources: c.cfnResourcesV2(), // CloudFormation (cfn.go)
 		NotImplemented: kit.Reasons{}.
 			Add("the Deliverability dashboard reports inbox placement, blocklistings and campaign engagement that mailbox providers observe for mail delivered on the Internet; niwa delivers no mail outside itself",
 				"GetDeliverabilityDashboardOptions", "PutDeliverabilityDashboardOption", "CreateDeliverabilityTestReport",
