@@ -220,10 +220,19 @@ func (g *Gateway) serveUnimplemented(w *statusWriter, r *http.Request, m *catalo
 		md.Protocol = p
 	}
 	names := make([]string, len(m.entries))
+	why := ""
 	for i, e := range m.entries {
 		names[i] = e.Title
+		if r := catalog.Retired(e.Model); r != "" && (i == 0 || why != "") {
+			why = r
+		} else {
+			why = "" // the reason holds only when every match is retired
+		}
 	}
 	err := awserr.NotImplemented.New("niwa does not implement %s yet", strings.Join(names, " or "))
+	if why != "" {
+		err = awserr.NotImplemented.New("niwa does not implement %s: %s", strings.Join(names, " or "), why)
+	}
 	w.errCode = err.Code.Code
 	codec, cerr := g.codecs.For(md.Protocol)
 	if cerr != nil {
