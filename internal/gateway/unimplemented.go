@@ -223,10 +223,10 @@ func (g *Gateway) serveUnimplemented(w *statusWriter, r *http.Request, m *catalo
 	why := ""
 	for i, e := range m.entries {
 		names[i] = e.Title
-		if r := catalog.Retired(e.Model); r != "" && (i == 0 || why != "") {
+		if r := catalog.Reason(e.Model); r != "" && (i == 0 || why != "") {
 			why = r
 		} else {
-			why = "" // the reason holds only when every match is retired
+			why = "" // the reason holds only when every match has one
 		}
 	}
 	err := awserr.NotImplemented.New("niwa does not implement %s yet", strings.Join(names, " or "))

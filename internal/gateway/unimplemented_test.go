@@ -88,6 +88,8 @@ func TestUnimplementedAnswers(t *testing.T) {
 			[]string{"niwa does not implement Amazon Elastic File System yet"}, [2]string{"X-Amzn-Errortype", "NotImplemented"}},
 		{"retired", json11, newRequest("POST", "/", "{}", "X-Amz-Target", "AWSWAF_20150824.ListWebACLs", "Content-Type", json11, "Authorization", sigV4("waf")),
 			[]string{`"message":"niwa does not implement AWS WAF: AWS ended support for WAF Classic on September 30, 2025; niwa serves AWS WAF (wafv2)`}, [2]string{}},
+		{"with a reason", json11, newRequest("POST", "/", "{}", "X-Amz-Target", "ACMPrivateCA.ListCertificateAuthorities", "Content-Type", json11, "Authorization", sigV4("acm-pca")),
+			[]string{`"message":"niwa does not implement AWS Certificate Manager Private Certificate Authority: niwa has no private certificate authorities to manage`}, [2]string{}},
 		{"ambiguous", "application/x-amz-json-1.0", newRequest("POST", "/", "{}", "X-Amz-Target", "Timestream_20181101.DescribeEndpoints", "Authorization", sigV4("timestream")),
 			[]string{"niwa does not implement Amazon Timestream Query or Amazon Timestream Write yet"}, [2]string{}},
 	}
