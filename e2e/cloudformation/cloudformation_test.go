@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
@@ -138,7 +139,17 @@ func TestStackLifecycle(t *testing.T) {
 			if err != nil || !strings.Contains(out+stderr, "No changes to deploy") {
 				t.Fatalf("deploy no-op: %v\n%s\n%s", err, out, stderr)
 			}
-			// deploy with a change.
+			// deploy with a change. The CLI names its change set
+			// awscli-cloudformation-package-deploy-<Unix second of the
+			// client's clock>, and the no-op's FAILED change set keeps
+			// its name as on AWS: a second deploy in the same second
+			// would collide (AlreadyExistsException), which a real
+			// stack's deploy never does because it takes longer. Wait
+			// for the client's next second: it is the client's clock,
+			// which niwa's cannot move.
+			for start := time.Now().Unix(); time.Now().Unix() == start; {
+				time.Sleep(20 * time.Millisecond)
+			}
 			out, stderr, err = n.RunCLI(t, cli, nil, "cloudformation", "deploy", "--stack-name", name, "--template-file", tpl,
 				"--parameter-overrides", "Visibility=60")
 			if err != nil || !strings.Contains(out, "Successfully created/updated stack") {
