@@ -109,24 +109,11 @@ func snapshotKey(id string) string {
 
 // DescribeDBClusterSnapshots lists cluster snapshots.
 func (s *RDS) DescribeDBClusterSnapshots(ctx *request.Context, in *rdsapi.DescribeDBClusterSnapshotsInput) (*rdsapi.DescribeDBClusterSnapshotsOutput, error) {
-	var recs []clusterSnapRec
-	err := s.store.View(func(tx storage.Tx) error {
-		if id := ptr.Deref(in.DBClusterSnapshotIdentifier); id != "" {
-			sr, ok, err := clusterSnaps.Get(tx, scope(ctx), snapshotKey(id))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBClusterSnapshotNotFoundFault.New("DBClusterSnapshot %s not found.", id)
-			}
-			recs = append(recs, sr)
-			return nil
-		}
-		return clusterSnaps.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, sr clusterSnapRec) bool {
-			recs = append(recs, sr)
-			return true
+	id := ptr.Deref(in.DBClusterSnapshotIdentifier)
+	recs, err := oneOrAll(s, ctx, clusterSnaps, snapshotKey(id), id != "",
+		func() error {
+			return rdsapi.ErrDBClusterSnapshotNotFoundFault.New("DBClusterSnapshot %s not found.", id)
 		})
-	})
 	if err != nil {
 		return nil, err
 	}

@@ -172,24 +172,9 @@ func (s *RDS) CreateDBSnapshot(ctx *request.Context, in *rdsapi.CreateDBSnapshot
 
 // DescribeDBSnapshots lists snapshots.
 func (s *RDS) DescribeDBSnapshots(ctx *request.Context, in *rdsapi.DescribeDBSnapshotsInput) (*rdsapi.DescribeDBSnapshotsOutput, error) {
-	var recs []snapshotRec
-	err := s.store.View(func(tx storage.Tx) error {
-		if id := ptr.Deref(in.DBSnapshotIdentifier); id != "" {
-			sr, ok, err := snapshots.Get(tx, scope(ctx), strings.ToLower(id))
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSnapshotNotFoundFault.New("DBSnapshot %s not found.", id)
-			}
-			recs = append(recs, sr)
-			return nil
-		}
-		return snapshots.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, sr snapshotRec) bool {
-			recs = append(recs, sr)
-			return true
-		})
-	})
+	id := ptr.Deref(in.DBSnapshotIdentifier)
+	recs, err := oneOrAll(s, ctx, snapshots, strings.ToLower(id), id != "",
+		func() error { return rdsapi.ErrDBSnapshotNotFoundFault.New("DBSnapshot %s not found.", id) })
 	if err != nil {
 		return nil, err
 	}
@@ -378,4 +363,29 @@ func (s *RDS) RestoreDBInstanceFromDBSnapshot(ctx *request.Context, in *rdsapi.R
 		func(out *rdsapi.DBInstance) *rdsapi.RestoreDBInstanceFromDBSnapshotOutput {
 			return &rdsapi.RestoreDBInstanceFromDBSnapshotOutput{DBInstance: out}
 		})
+}
+
+// oneOrAll reads the record key of table when one is asked for (one
+// true), answering notFound's error when it is missing, else every record
+// of the caller's scope: what the Describe operations of snapshots share.
+func oneOrAll[T any](s *RDS, ctx *request.Context, table storage.Table[T], key string, one bool, notFound func() error) ([]T, error) {
+	var recs []T
+	err := s.store.View(func(tx storage.Tx) error {
+		if one {
+			r, ok, err := table.Get(tx, scope(ctx), key)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return notFound()
+			}
+			recs = append(recs, r)
+			return nil
+		}
+		return table.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, r T) bool {
+			recs = append(recs, r)
+			return true
+		})
+	})
+	return recs, err
 }
