@@ -72,7 +72,7 @@ func TestInputTransformerToSQS(t *testing.T) {
 			t.Parallel()
 			qURL, qArn := framework.GoQueue(t, sq, "xform-"+cli.Name)
 			rule := "orders-" + cli.Name
-			ruleArn := framework.JSONField(t, run(t, n, cli, "events", "put-rule", "--name", rule, "--event-pattern", `{"source":["com.shop"]}`), "RuleArn")
+			ruleArn := framework.JSONField(t, run(t, n, cli, "events", "put-rule", "--name", rule, "--event-pattern", `{"source":["com.shop.`+cli.Name+`"]}`), "RuleArn")
 			targets, _ := json.Marshal([]map[string]any{{"Id": "q", "Arn": qArn, "InputTransformer": map[string]any{
 				"InputPathsMap": map[string]string{"id": "$.detail.id", "amount": "$.detail.amount", "items": "$.detail.items"},
 				"InputTemplate": `{"text": "order <id> of <amount>", "amount": <amount>, "items": <items>, "rule": "<aws.events.rule-arn>"}`,
@@ -80,7 +80,9 @@ func TestInputTransformerToSQS(t *testing.T) {
 			if out := run(t, n, cli, "events", "put-targets", "--rule", rule, "--targets", string(targets)); !strings.Contains(out, `"FailedEntryCount": 0`) {
 				t.Fatal(out)
 			}
-			entries := `[{"Source":"com.shop","DetailType":"Order","Detail":"{\"id\":\"o-1\",\"amount\":12.5,\"items\":[\"a\",\"b\"]}"}]`
+			// Each subtest has its own source: both run at once on one bus,
+			// and a shared pattern would deliver each event to both queues.
+			entries := `[{"Source":"com.shop.` + cli.Name + `","DetailType":"Order","Detail":"{\"id\":\"o-1\",\"amount\":12.5,\"items\":[\"a\",\"b\"]}"}]`
 			run(t, n, cli, "events", "put-events", "--entries", entries)
 			b := framework.WaitBodies(t, sq, qURL)
 			want := `{"text": "order o-1 of 12.5", "amount": 12.5, "items": ["a","b"], "rule": "` + ruleArn + `"}`
