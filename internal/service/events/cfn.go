@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"strings"
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
@@ -18,7 +19,297 @@ func (e *Events) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"Name", "EventBusName"}},
 		// Ref is the bus name; Fn::GetAtt Arn, Name.
 		"AWS::Events::EventBus": {Create: e.cfnCreateBus, Delete: e.cfnDeleteBus, Replace: []string{"Name", "EventSourceName"}, Tags: true},
+		// Ref is the archive name; Fn::GetAtt Arn.
+		"AWS::Events::Archive": {Create: e.cfnCreateArchive, Update: e.cfnUpdateArchive, Delete: e.cfnDeleteArchive,
+			Replace: []string{"ArchiveName", "SourceArn"}},
+		// Ref is the connection name; Fn::GetAtt Arn, SecretArn.
+		"AWS::Events::Connection": {Create: e.cfnCreateConnection, Update: e.cfnUpdateConnection, Delete: e.cfnDeleteConnection,
+			Replace: []string{"Name"}},
+		// Ref is the API destination name; Fn::GetAtt Arn, ArnForPolicy.
+		"AWS::Events::ApiDestination": {Create: e.cfnCreateApiDestination, Update: e.cfnUpdateApiDestination,
+			Delete: e.cfnDeleteApiDestination, Replace: []string{"Name"}},
+		// Ref is the statement id.
+		"AWS::Events::EventBusPolicy": {Create: e.cfnPutBusPolicy, Update: e.cfnPutBusPolicy, Delete: e.cfnDeleteBusPolicy,
+			Replace: []string{"EventBusName", "StatementId"}},
+		// Ref is the endpoint name; Fn::GetAtt Arn, EndpointId,
+		// EndpointUrl, State, StateReason.
+		"AWS::Events::Endpoint": {Create: e.cfnCreateEndpoint, Update: e.cfnUpdateEndpoint, Delete: e.cfnDeleteEndpoint,
+			Replace: []string{"Name"}},
 	}
+}
+
+// cfnDecode decodes the properties into out, an API input whose members
+// are the type's properties (JSON-valued members given as text first).
+func cfnDecode(r kit.ResourceRequest, out any, jsonText ...string) error {
+	props := make(map[string]any, len(r.Properties))
+	for k, v := range r.Properties {
+		props[k] = v
+	}
+	for _, k := range jsonText {
+		if kit.Has(props, k) {
+			props[k] = kit.PropJSON(props, k)
+		}
+	}
+	if err := kit.DecodeProp(map[string]any{"p": props}, "p", out); err != nil {
+		return awserr.ValidationError.New("Properties validation failed for resource %s with message: %v", r.LogicalID, err)
+	}
+	return nil
+}
+
+func cfnName(r kit.ResourceRequest, prop string, max int) string {
+	if r.PhysicalID != "" {
+		return r.PhysicalID
+	}
+	if n := r.Str(prop); n != "" {
+		return n
+	}
+	return kit.PhysicalName(r, max)
+}
+
+func (e *Events) cfnCreateArchive(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.CreateArchiveRequest
+	if err := cfnDecode(r, &in, "EventPattern"); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name, src := cfnName(r, "ArchiveName", 48), r.Str("SourceArn")
+	in.ArchiveName, in.EventSourceArn = &name, &src
+	out, err := e.CreateArchive(ctx, &in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": *out.ArchiveArn}}, nil
+}
+
+func (e *Events) cfnUpdateArchive(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.UpdateArchiveRequest
+	if err := cfnDecode(r, &in, "EventPattern"); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.ArchiveName = &r.PhysicalID
+	if in.Description == nil {
+		in.Description = new(string)
+	}
+	if in.RetentionDays == nil {
+		in.RetentionDays = new(int32) // 0: kept indefinitely
+	}
+	out, err := e.UpdateArchive(ctx, &in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"Arn": *out.ArchiveArn}}, nil
+}
+
+func (e *Events) cfnDeleteArchive(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := e.DeleteArchive(ctx, &eventsapi.DeleteArchiveRequest{ArchiveName: &r.PhysicalID})
+	if eventsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (e *Events) cfnConnectionResult(ctx *request.Context, name string) (kit.ResourceResult, error) {
+	d, err := e.DescribeConnection(ctx, &eventsapi.DescribeConnectionRequest{Name: &name})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": deref(d.ConnectionArn), "SecretArn": deref(d.SecretArn),
+		"ArnForPolicy": arnForPolicy(deref(d.ConnectionArn))}}, nil
+}
+
+// arnForPolicy is an ARN without the id AWS appends to connections' and
+// API destinations' names (what IAM policies name them by).
+func arnForPolicy(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i > strings.Index(arn, "/") {
+		return arn[:i]
+	}
+	return arn
+}
+
+func (e *Events) cfnCreateConnection(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.CreateConnectionRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name := cfnName(r, "Name", 64)
+	in.Name = &name
+	if _, err := e.CreateConnection(ctx, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return e.cfnConnectionResult(ctx, name)
+}
+
+func (e *Events) cfnUpdateConnection(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.UpdateConnectionRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name = &r.PhysicalID
+	if _, err := e.UpdateConnection(ctx, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return e.cfnConnectionResult(ctx, r.PhysicalID)
+}
+
+func (e *Events) cfnDeleteConnection(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := e.DeleteConnection(ctx, &eventsapi.DeleteConnectionRequest{Name: &r.PhysicalID})
+	if eventsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func apiDestinationResult(name, arn string) kit.ResourceResult {
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": arn, "ArnForPolicy": arnForPolicy(arn)}}
+}
+
+func (e *Events) cfnCreateApiDestination(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.CreateApiDestinationRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name := cfnName(r, "Name", 64)
+	in.Name = &name
+	out, err := e.CreateApiDestination(ctx, &in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return apiDestinationResult(name, *out.ApiDestinationArn), nil
+}
+
+func (e *Events) cfnUpdateApiDestination(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.UpdateApiDestinationRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name = &r.PhysicalID
+	out, err := e.UpdateApiDestination(ctx, &in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return apiDestinationResult(r.PhysicalID, *out.ApiDestinationArn), nil
+}
+
+func (e *Events) cfnDeleteApiDestination(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := e.DeleteApiDestination(ctx, &eventsapi.DeleteApiDestinationRequest{Name: &r.PhysicalID})
+	if eventsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+// cfnPutBusPolicy adds the statement to the bus's policy: Statement (an
+// IAM statement, given the Sid StatementId) merged into the policy, or
+// the older Action, Principal and Condition as PutPermission takes them.
+func (e *Events) cfnPutBusPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	sid := r.Str("StatementId")
+	var bus *string
+	if b := r.Str("EventBusName"); b != "" {
+		bus = &b
+	}
+	st := kit.PropMap(r.Properties, "Statement")
+	if st == nil {
+		in := &eventsapi.PutPermissionRequest{EventBusName: bus, StatementId: &sid}
+		if err := cfnDecode(kit.ResourceRequest{LogicalID: r.LogicalID, Properties: map[string]any{
+			"Action": r.Properties["Action"], "Principal": r.Properties["Principal"], "Condition": r.Properties["Condition"]}}, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+		if r.PhysicalID != "" {
+			_, _ = e.RemovePermission(ctx, &eventsapi.RemovePermissionRequest{EventBusName: bus, StatementId: &sid})
+		}
+		if _, err := e.PutPermission(ctx, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+		return kit.ResourceResult{PhysicalID: sid}, nil
+	}
+	if sid == "" {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #: required key [StatementId] not found", r.LogicalID)
+	}
+	d, err := e.DescribeEventBus(ctx, &eventsapi.DescribeEventBusRequest{Name: bus})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	doc := map[string]any{"Version": "2012-10-17"}
+	if d.Policy != nil && *d.Policy != "" {
+		if err := json.Unmarshal([]byte(*d.Policy), &doc); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	var kept []any
+	old, _ := doc["Statement"].([]any)
+	for _, s := range old {
+		if m, ok := s.(map[string]any); !ok || kit.PropStr(m, "Sid") != sid {
+			kept = append(kept, s)
+		}
+	}
+	stmt := make(map[string]any, len(st)+1)
+	for k, v := range st {
+		stmt[k] = v
+	}
+	stmt["Sid"] = sid
+	doc["Statement"] = append(kept, stmt)
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	policy := string(b)
+	if _, err := e.PutPermission(ctx, &eventsapi.PutPermissionRequest{EventBusName: bus, Policy: &policy}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: sid}, nil
+}
+
+func (e *Events) cfnDeleteBusPolicy(ctx *request.Context, r kit.ResourceRequest) error {
+	in := &eventsapi.RemovePermissionRequest{StatementId: &r.PhysicalID}
+	if b := r.Str("EventBusName"); b != "" {
+		in.EventBusName = &b
+	}
+	_, err := e.RemovePermission(ctx, in)
+	if eventsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (e *Events) cfnEndpointResult(ctx *request.Context, name string) (kit.ResourceResult, error) {
+	d, err := e.DescribeEndpoint(ctx, &eventsapi.DescribeEndpointRequest{Name: &name})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": deref(d.Arn), "EndpointId": deref(d.EndpointId),
+		"EndpointUrl": deref(d.EndpointUrl), "State": deref(d.State), "StateReason": deref(d.StateReason)}}, nil
+}
+
+func (e *Events) cfnCreateEndpoint(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.CreateEndpointRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	name := cfnName(r, "Name", 64)
+	in.Name = &name
+	if _, err := e.CreateEndpoint(ctx, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return e.cfnEndpointResult(ctx, name)
+}
+
+func (e *Events) cfnUpdateEndpoint(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in eventsapi.UpdateEndpointRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name = &r.PhysicalID
+	if _, err := e.UpdateEndpoint(ctx, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return e.cfnEndpointResult(ctx, r.PhysicalID)
+}
+
+func (e *Events) cfnDeleteEndpoint(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := e.DeleteEndpoint(ctx, &eventsapi.DeleteEndpointRequest{Name: &r.PhysicalID})
+	if eventsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
 }
 
 func (e *Events) cfnPutRule(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
