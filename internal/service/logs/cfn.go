@@ -2,9 +2,11 @@ package logs
 
 import (
 	"strconv"
+	"strings"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -25,7 +27,282 @@ func (l *Logs) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the policy name.
 		"AWS::Logs::ResourcePolicy": {Create: l.cfnPutResourcePolicy, Update: l.cfnPutResourcePolicy, Delete: l.cfnDeleteResourcePolicy,
 			Replace: []string{"PolicyName"}},
+		// Ref is the destination name; Fn::GetAtt Arn.
+		"AWS::Logs::Destination": {Create: l.cfnPutDestination, Update: l.cfnPutDestination, Delete: l.cfnDeleteDestination,
+			Replace: []string{"DestinationName"}, Tags: true},
+		// Ref and Fn::GetAtt QueryDefinitionId are the definition's id.
+		"AWS::Logs::QueryDefinition": {Create: l.cfnPutQueryDefinition, Update: l.cfnPutQueryDefinition, Delete: l.cfnDeleteQueryDefinition},
+		// Ref is the detector ARN; Fn::GetAtt AnomalyDetectorArn,
+		// AnomalyDetectorStatus, CreationTimeStamp, LastModifiedTimeStamp.
+		"AWS::Logs::LogAnomalyDetector": {Create: l.cfnCreateAnomalyDetector, Update: l.cfnUpdateAnomalyDetector,
+			Delete: l.cfnDeleteAnomalyDetector, Replace: []string{"DetectorName", "LogGroupArnList", "KmsKeyId", "AccountId"}},
+		// Ref is the name; Fn::GetAtt Arn, DeliveryDestinationType.
+		"AWS::Logs::DeliveryDestination": {Create: l.cfnPutDeliveryDestination, Update: l.cfnPutDeliveryDestination,
+			Delete: l.cfnDeleteDeliveryDestination, Replace: []string{"Name", "DestinationResourceArn", "OutputFormat"}, Tags: true},
+		// Ref is the name; Fn::GetAtt Arn, ResourceArns, Service.
+		"AWS::Logs::DeliverySource": {Create: l.cfnPutDeliverySource, Update: l.cfnPutDeliverySource, Delete: l.cfnDeleteDeliverySource,
+			Replace: []string{"Name"}, Tags: true},
+		// Ref is the delivery id; Fn::GetAtt Arn, DeliveryId,
+		// DeliveryDestinationType. Every property niwa reads replaces it.
+		"AWS::Logs::Delivery": {Create: l.cfnCreateDelivery, Delete: l.cfnDeleteDelivery, Tags: true},
+		// Ref is <account>|<policy type>|<policy name>; Fn::GetAtt
+		// AccountId.
+		"AWS::Logs::AccountPolicy": {Create: l.cfnPutAccountPolicy, Update: l.cfnPutAccountPolicy, Delete: l.cfnDeleteAccountPolicy,
+			Replace: []string{"PolicyName", "PolicyType"}},
 	}
+}
+
+func cfnName(r kit.ResourceRequest, prop string, max int) string {
+	if r.PhysicalID != "" {
+		return r.PhysicalID
+	}
+	if n := r.Str(prop); n != "" {
+		return n
+	}
+	return kit.PhysicalName(r, max)
+}
+
+// cfnCreateTags are the template's tags for a create call (nil when
+// none; the update calls leave tags as they are).
+func cfnCreateTags(r kit.ResourceRequest) map[string]string {
+	if t := kit.PropTags(r.Properties); len(t) > 0 && r.PhysicalID == "" {
+		return t
+	}
+	return nil
+}
+
+func (l *Logs) cfnPutDestination(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := cfnName(r, "DestinationName", 512)
+	out, err := l.PutDestination(ctx, &logsapi.PutDestinationRequest{DestinationName: &name, TargetArn: cfnStrp(r.Str("TargetArn")),
+		RoleArn: cfnStrp(r.Str("RoleArn")), Tags: cfnCreateTags(r)})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if p := kit.PropJSON(r.Properties, "DestinationPolicy"); p != "" {
+		if _, err := l.PutDestinationPolicy(ctx, &logsapi.PutDestinationPolicyRequest{DestinationName: &name, AccessPolicy: &p}); err != nil {
+			if r.PhysicalID == "" {
+				_, _ = l.DeleteDestination(ctx, &logsapi.DeleteDestinationRequest{DestinationName: &name})
+			}
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": *out.Destination.Arn}}, nil
+}
+
+func (l *Logs) cfnDeleteDestination(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteDestination(ctx, &logsapi.DeleteDestinationRequest{DestinationName: &r.PhysicalID})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (l *Logs) cfnPutQueryDefinition(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name, query := r.Str("Name"), r.Str("QueryString")
+	in := &logsapi.PutQueryDefinitionRequest{Name: &name, QueryString: &query, QueryDefinitionId: cfnStrp(r.PhysicalID)}
+	if kit.Has(r.Properties, "LogGroupNames") {
+		in.LogGroupNames = kit.PropList(r.Properties, "LogGroupNames")
+	}
+	out, err := l.PutQueryDefinition(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.QueryDefinitionId
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"QueryDefinitionId": id}}, nil
+}
+
+func (l *Logs) cfnDeleteQueryDefinition(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteQueryDefinition(ctx, &logsapi.DeleteQueryDefinitionRequest{QueryDefinitionId: &r.PhysicalID})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func cfnInt64(r kit.ResourceRequest, name string) (*int64, error) {
+	if !kit.Has(r.Properties, name) {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(r.Str(name), 10, 64)
+	if err != nil {
+		return nil, logsapi.ErrInvalidParameterException.New("%s must be a number", name)
+	}
+	return &n, nil
+}
+
+func (l *Logs) cfnAnomalyDetectorResult(ctx *request.Context, arn string) (kit.ResourceResult, error) {
+	d, err := l.GetLogAnomalyDetector(ctx, &logsapi.GetLogAnomalyDetectorRequest{AnomalyDetectorArn: &arn})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	attrs := map[string]any{"AnomalyDetectorArn": arn}
+	if d.AnomalyDetectorStatus != nil {
+		attrs["AnomalyDetectorStatus"] = *d.AnomalyDetectorStatus
+	}
+	if d.CreationTimeStamp != nil {
+		attrs["CreationTimeStamp"] = float64(*d.CreationTimeStamp)
+	}
+	if d.LastModifiedTimeStamp != nil {
+		attrs["LastModifiedTimeStamp"] = float64(*d.LastModifiedTimeStamp)
+	}
+	return kit.ResourceResult{PhysicalID: arn, Attributes: attrs}, nil
+}
+
+func (l *Logs) cfnCreateAnomalyDetector(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	vis, err := cfnInt64(r, "AnomalyVisibilityTime")
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in := &logsapi.CreateLogAnomalyDetectorRequest{LogGroupArnList: kit.PropList(r.Properties, "LogGroupArnList"),
+		DetectorName: cfnStrp(r.Str("DetectorName")), EvaluationFrequency: cfnStrp(r.Str("EvaluationFrequency")),
+		FilterPattern: cfnStrp(r.Str("FilterPattern")), KmsKeyId: cfnStrp(r.Str("KmsKeyId")), AnomalyVisibilityTime: vis}
+	out, err := l.CreateLogAnomalyDetector(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return l.cfnAnomalyDetectorResult(ctx, *out.AnomalyDetectorArn)
+}
+
+func (l *Logs) cfnUpdateAnomalyDetector(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	vis, err := cfnInt64(r, "AnomalyVisibilityTime")
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	enabled := true
+	in := &logsapi.UpdateLogAnomalyDetectorRequest{AnomalyDetectorArn: &r.PhysicalID, Enabled: &enabled,
+		EvaluationFrequency: cfnStrp(r.Str("EvaluationFrequency")), FilterPattern: cfnStrp(r.Str("FilterPattern")), AnomalyVisibilityTime: vis}
+	if _, err := l.UpdateLogAnomalyDetector(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return l.cfnAnomalyDetectorResult(ctx, r.PhysicalID)
+}
+
+func (l *Logs) cfnDeleteAnomalyDetector(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteLogAnomalyDetector(ctx, &logsapi.DeleteLogAnomalyDetectorRequest{AnomalyDetectorArn: &r.PhysicalID})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+// cfnPolicyText is a policy property given as a document (object or
+// text), or as {<name>, <Policy>} where the newer schemas wrap it.
+func cfnPolicyText(props map[string]any, name, inner string) string {
+	if m := kit.PropMap(props, name); m != nil && kit.Has(m, inner) {
+		return kit.PropJSON(m, inner)
+	}
+	return kit.PropJSON(props, name)
+}
+
+func (l *Logs) cfnPutDeliveryDestination(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := cfnName(r, "Name", 60)
+	in := &logsapi.PutDeliveryDestinationRequest{Name: &name, OutputFormat: cfnStrp(r.Str("OutputFormat")), Tags: cfnCreateTags(r)}
+	if a := r.Str("DestinationResourceArn"); a != "" {
+		in.DeliveryDestinationConfiguration = &logsapi.DeliveryDestinationConfiguration{DestinationResourceArn: &a}
+	}
+	out, err := l.PutDeliveryDestination(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	policy, old := cfnPolicyText(r.Properties, "DeliveryDestinationPolicy", "DeliveryDestinationPolicy"),
+		cfnPolicyText(r.OldProperties, "DeliveryDestinationPolicy", "DeliveryDestinationPolicy")
+	switch {
+	case policy != "":
+		if _, err := l.PutDeliveryDestinationPolicy(ctx, &logsapi.PutDeliveryDestinationPolicyRequest{DeliveryDestinationName: &name,
+			DeliveryDestinationPolicy: &policy}); err != nil {
+			if r.PhysicalID == "" {
+				_, _ = l.DeleteDeliveryDestination(ctx, &logsapi.DeleteDeliveryDestinationRequest{Name: &name})
+			}
+			return kit.ResourceResult{}, err
+		}
+	case old != "":
+		if _, err := l.DeleteDeliveryDestinationPolicy(ctx, &logsapi.DeleteDeliveryDestinationPolicyRequest{DeliveryDestinationName: &name}); err != nil &&
+			!logsapi.ErrResourceNotFoundException.Is(err) {
+			return kit.ResourceResult{}, err
+		}
+	}
+	d := out.DeliveryDestination
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": *d.Arn, "DeliveryDestinationType": ptr.Deref(d.DeliveryDestinationType)}}, nil
+}
+
+func (l *Logs) cfnDeleteDeliveryDestination(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteDeliveryDestination(ctx, &logsapi.DeleteDeliveryDestinationRequest{Name: &r.PhysicalID})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (l *Logs) cfnPutDeliverySource(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := cfnName(r, "Name", 60)
+	if _, err := l.PutDeliverySource(ctx, &logsapi.PutDeliverySourceRequest{Name: &name, ResourceArn: cfnStrp(r.Str("ResourceArn")),
+		LogType: cfnStrp(r.Str("LogType")), Tags: cfnCreateTags(r)}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	out, err := l.GetDeliverySource(ctx, &logsapi.GetDeliverySourceRequest{Name: &name})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	s := out.DeliverySource
+	arns := make([]any, 0, len(s.ResourceArns))
+	for _, a := range s.ResourceArns {
+		arns = append(arns, a)
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": ptr.Deref(s.Arn), "ResourceArns": arns,
+		"Service": ptr.Deref(s.Service)}}, nil
+}
+
+func (l *Logs) cfnDeleteDeliverySource(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteDeliverySource(ctx, &logsapi.DeleteDeliverySourceRequest{Name: &r.PhysicalID})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (l *Logs) cfnCreateDelivery(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	out, err := l.CreateDelivery(ctx, &logsapi.CreateDeliveryRequest{DeliverySourceName: cfnStrp(r.Str("DeliverySourceName")),
+		DeliveryDestinationArn: cfnStrp(r.Str("DeliveryDestinationArn")), Tags: cfnCreateTags(r)})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	d := out.Delivery
+	return kit.ResourceResult{PhysicalID: *d.Id, Attributes: map[string]any{"Arn": ptr.Deref(d.Arn), "DeliveryId": *d.Id,
+		"DeliveryDestinationType": ptr.Deref(d.DeliveryDestinationType)}}, nil
+}
+
+func (l *Logs) cfnDeleteDelivery(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteDelivery(ctx, &logsapi.DeleteDeliveryRequest{Id: &r.PhysicalID})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (l *Logs) cfnPutAccountPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name, typ, doc := r.Str("PolicyName"), r.Str("PolicyType"), kit.PropJSON(r.Properties, "PolicyDocument")
+	out, err := l.PutAccountPolicy(ctx, &logsapi.PutAccountPolicyRequest{PolicyName: &name, PolicyType: &typ, PolicyDocument: &doc,
+		Scope: cfnStrp(r.Str("Scope")), SelectionCriteria: cfnStrp(r.Str("SelectionCriteria"))})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	acct := ctx.Account
+	if out.AccountPolicy != nil && out.AccountPolicy.AccountId != nil {
+		acct = *out.AccountPolicy.AccountId
+	}
+	return kit.ResourceResult{PhysicalID: acct + "|" + typ + "|" + name, Attributes: map[string]any{"AccountId": acct}}, nil
+}
+
+func (l *Logs) cfnDeleteAccountPolicy(ctx *request.Context, r kit.ResourceRequest) error {
+	parts := strings.SplitN(r.PhysicalID, "|", 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	_, err := l.DeleteAccountPolicy(ctx, &logsapi.DeleteAccountPolicyRequest{PolicyType: &parts[1], PolicyName: &parts[2]})
+	if logsapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
 }
 
 func logGroupResult(ctx *request.Context, name string) kit.ResourceResult {
