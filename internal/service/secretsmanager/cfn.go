@@ -16,7 +16,89 @@ func (s *SecretsManager) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the secret ARN; Fn::GetAtt Id.
 		"AWS::SecretsManager::Secret": {Create: s.cfnCreateSecret, Update: s.cfnUpdateSecret, Delete: s.cfnDeleteSecret,
 			Replace: []string{"Name"}, Tags: true},
+		// Ref is the secret ARN; Fn::GetAtt Id.
+		"AWS::SecretsManager::ResourcePolicy": {Create: s.cfnPutPolicy, Update: s.cfnPutPolicy, Delete: s.cfnDeletePolicy,
+			Replace: []string{"SecretId"}},
+		// Ref is the secret ARN; Fn::GetAtt Id.
+		"AWS::SecretsManager::RotationSchedule": {Create: s.cfnPutRotation, Update: s.cfnPutRotation, Delete: s.cfnDeleteRotation,
+			Replace: []string{"SecretId"}},
 	}
+}
+
+// cfnSecretARN is the ARN of the secret a SecretId property names (an
+// ARN or a name).
+func (s *SecretsManager) cfnSecretARN(ctx *request.Context, r kit.ResourceRequest) (string, error) {
+	id := r.Str("SecretId")
+	out, err := s.DescribeSecret(ctx, &smapi.DescribeSecretInput{SecretId: &id})
+	if err != nil {
+		return "", err
+	}
+	return *out.ARN, nil
+}
+
+func (s *SecretsManager) cfnPutPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	arn, err := s.cfnSecretARN(ctx, r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	doc := kit.PropJSON(r.Properties, "ResourcePolicy")
+	in := &smapi.PutResourcePolicyInput{SecretId: &arn, ResourcePolicy: &doc}
+	if kit.Has(r.Properties, "BlockPublicPolicy") {
+		b := kit.PropBool(r.Properties, "BlockPublicPolicy")
+		in.BlockPublicPolicy = &b
+	}
+	if _, err := s.PutResourcePolicy(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: arn, Attributes: map[string]any{"Id": arn}}, nil
+}
+
+func (s *SecretsManager) cfnDeletePolicy(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteResourcePolicy(ctx, &smapi.DeleteResourcePolicyInput{SecretId: &r.PhysicalID})
+	if smapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+// cfnPutRotation turns rotation on with the template's function and
+// rules: RotateSecret, rotating at once unless RotateImmediatelyOnUpdate
+// is false. HostedRotationLambda needs the AWS::SecretsManager
+// transform, which deploys a rotation function from the Serverless
+// Application Repository.
+func (s *SecretsManager) cfnPutRotation(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if kit.Has(r.Properties, "HostedRotationLambda") {
+		return kit.ResourceResult{}, awserr.NotImplemented.New("niwa does not implement AWS::SecretsManager::RotationSchedule HostedRotationLambda: it deploys a rotation function from the Serverless Application Repository; give RotationLambdaARN instead")
+	}
+	arn, err := s.cfnSecretARN(ctx, r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in := &smapi.RotateSecretInput{SecretId: &arn}
+	if fn := r.Str("RotationLambdaARN"); fn != "" {
+		in.RotationLambdaARN = &fn
+	}
+	if kit.Has(r.Properties, "RotationRules") {
+		in.RotationRules = &smapi.RotationRulesType{}
+		if err := kit.DecodeProp(r.Properties, "RotationRules", in.RotationRules); err != nil {
+			return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/RotationRules: %v", r.LogicalID, err)
+		}
+	}
+	immediately := !kit.Has(r.Properties, "RotateImmediatelyOnUpdate") || kit.PropBool(r.Properties, "RotateImmediatelyOnUpdate")
+	in.RotateImmediately = &immediately
+	if _, err := s.RotateSecret(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: arn, Attributes: map[string]any{"Id": arn}}, nil
+}
+
+// cfnDeleteRotation turns the secret's rotation off.
+func (s *SecretsManager) cfnDeleteRotation(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.CancelRotateSecret(ctx, &smapi.CancelRotateSecretInput{SecretId: &r.PhysicalID})
+	if smapi.ErrResourceNotFoundException.Is(err) || smapi.ErrInvalidRequestException.Is(err) {
+		return nil
+	}
+	return err
 }
 
 // cfnSecretString is the SecretString, or one generated as
