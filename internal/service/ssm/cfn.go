@@ -13,7 +13,120 @@ func (s *SSM) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the parameter name; Fn::GetAtt Type, Value.
 		"AWS::SSM::Parameter": {Read: s.cfnReadParameter, Create: s.cfnPutParameter, Update: s.cfnPutParameter, Delete: s.cfnDeleteParameter,
 			Replace: []string{"Name"}, Tags: true},
+		// Ref is the document name. An update adds a version and makes it
+		// the default (UpdateMethod NewVersion).
+		"AWS::SSM::Document": {Create: s.cfnCreateDocument, Update: s.cfnUpdateDocument, Delete: s.cfnDeleteDocument,
+			Replace: []string{"Name", "DocumentType"}, Tags: true},
+		// Ref and Fn::GetAtt AssociationId are the association id.
+		"AWS::SSM::Association": {Create: s.cfnCreateAssociation, Update: s.cfnUpdateAssociation, Delete: s.cfnDeleteAssociation,
+			Replace: []string{"InstanceId"}},
 	}
+}
+
+// cfnDecode decodes the properties into out, an API input whose members
+// are the type's properties (JSON-valued members given as text first).
+func cfnDecode(r kit.ResourceRequest, out any, jsonText ...string) error {
+	props := make(map[string]any, len(r.Properties))
+	for k, v := range r.Properties {
+		props[k] = v
+	}
+	for _, k := range jsonText {
+		if kit.Has(props, k) {
+			props[k] = kit.PropJSON(props, k)
+		}
+	}
+	delete(props, "Tags")
+	if err := kit.DecodeProp(map[string]any{"p": props}, "p", out); err != nil {
+		return awserr.ValidationError.New("Properties validation failed for resource %s with message: %v", r.LogicalID, err)
+	}
+	return nil
+}
+
+func cfnTags(props map[string]any) []ssmapi.Tag {
+	var out []ssmapi.Tag
+	for k, v := range kit.PropTags(props) {
+		key, val := k, v
+		out = append(out, ssmapi.Tag{Key: &key, Value: &val})
+	}
+	return out
+}
+
+func (s *SSM) cfnCreateDocument(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in ssmapi.CreateDocumentRequest
+	if err := cfnDecode(r, &in, "Content"); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if in.Name == nil || *in.Name == "" {
+		name := kit.PhysicalName(r, 128)
+		in.Name = &name
+	}
+	in.Tags = cfnTags(r.Properties)
+	if _, err := s.CreateDocument(ctx, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: *in.Name}, nil
+}
+
+func (s *SSM) cfnUpdateDocument(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in ssmapi.UpdateDocumentRequest
+	if err := cfnDecode(r, &in, "Content"); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	latest := "$LATEST"
+	in.Name, in.DocumentVersion = &r.PhysicalID, &latest
+	out, err := s.UpdateDocument(ctx, &in)
+	if ssmapi.ErrDuplicateDocumentContent.Is(err) {
+		return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil // only tags or UpdateMethod changed
+	}
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if _, err := s.UpdateDocumentDefaultVersion(ctx, &ssmapi.UpdateDocumentDefaultVersionRequest{Name: &r.PhysicalID,
+		DocumentVersion: out.DocumentDescription.DocumentVersion}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
+}
+
+func (s *SSM) cfnDeleteDocument(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteDocument(ctx, &ssmapi.DeleteDocumentRequest{Name: &r.PhysicalID})
+	if ssmapi.ErrInvalidDocument.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (s *SSM) cfnCreateAssociation(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in ssmapi.CreateAssociationRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	out, err := s.CreateAssociation(ctx, &in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.AssociationDescription.AssociationId
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"AssociationId": id}}, nil
+}
+
+func (s *SSM) cfnUpdateAssociation(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var in ssmapi.UpdateAssociationRequest
+	if err := cfnDecode(r, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.AssociationId = &r.PhysicalID
+	if _, err := s.UpdateAssociation(ctx, &in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"AssociationId": r.PhysicalID}}, nil
+}
+
+func (s *SSM) cfnDeleteAssociation(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := s.DeleteAssociation(ctx, &ssmapi.DeleteAssociationRequest{AssociationId: &r.PhysicalID})
+	if ssmapi.ErrAssociationDoesNotExist.Is(err) {
+		return nil
+	}
+	return err
 }
 
 func (s *SSM) cfnPutParameter(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
