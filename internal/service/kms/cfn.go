@@ -2,6 +2,7 @@ package kms
 
 import (
 	"strconv"
+	"strings"
 
 	kmsapi "github.com/niwa-cloud/niwa/internal/api/kms"
 	"github.com/niwa-cloud/niwa/internal/kit"
@@ -17,7 +18,44 @@ func (s *KMS) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the alias name.
 		"AWS::KMS::Alias": {Create: s.cfnCreateAlias, Update: s.cfnUpdateAlias, Delete: s.cfnDeleteAlias,
 			Replace: []string{"AliasName"}},
+		// Ref is the key id; Fn::GetAtt Arn, KeyId. Made in the stack's
+		// region from the multi-Region primary PrimaryKeyArn names.
+		"AWS::KMS::ReplicaKey": {Create: s.cfnCreateReplicaKey, Update: s.cfnUpdateKey, Delete: s.cfnDeleteKey,
+			Replace: []string{"PrimaryKeyArn"}, Tags: true},
 	}
+}
+
+// cfnCreateReplicaKey replicates the primary into the stack's region:
+// ReplicateKey called in the primary's region, as AWS's handler does.
+func (s *KMS) cfnCreateReplicaKey(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	primary := r.Str("PrimaryKeyArn")
+	parts := strings.Split(primary, ":")
+	if len(parts) < 6 || parts[0] != "arn" || parts[2] != "kms" || !strings.HasPrefix(parts[5], "key/") {
+		return kit.ResourceResult{}, kmsapi.ErrNotFoundException.New("Invalid arn %s", primary)
+	}
+	at := *ctx
+	at.Region = parts[3]
+	region := ctx.Region
+	in := &kmsapi.ReplicateKeyInput{KeyId: &primary, ReplicaRegion: &region}
+	if p := kit.PropJSON(r.Properties, "KeyPolicy"); p != "" {
+		in.Policy = &p
+	}
+	if d := r.Str("Description"); d != "" {
+		in.Description = &d
+	}
+	for k, v := range kit.PropTags(r.Properties) {
+		key, val := k, v
+		in.Tags = append(in.Tags, kmsapi.Tag{TagKey: &key, TagValue: &val})
+	}
+	out, err := s.ReplicateKey(&at, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	id := *out.ReplicaKeyMetadata.KeyId
+	if err := s.cfnKeySettings(ctx, id, r.Properties, nil); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"Arn": *out.ReplicaKeyMetadata.Arn, "KeyId": id}}, nil
 }
 
 func (s *KMS) cfnCreateKey(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
