@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 
+	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -37,6 +39,9 @@ func wireRDS(d *deps) (*wiring, error) {
 		return nil, err
 	}
 	svc.Start()
+	if d.secrets != nil {
+		d.secrets.SetDatabases(rdsDatabases{svc})
+	}
 	// Functions and instance processes resolve the endpoints through
 	// the /etc/hosts of their mount namespace.
 	if d.lambda != nil {
@@ -80,4 +85,39 @@ func (s rdsSecrets) ReadSecret(ctx context.Context, account, region, arn string)
 		return "", err
 	}
 	return ptr.Deref(out.SecretString), nil
+}
+
+// rdsDatabases answers Secrets Manager's SecretTargetAttachment with an
+// RDS instance's or cluster's connection fields.
+type rdsDatabases struct{ rds *rds.RDS }
+
+func (r rdsDatabases) Connection(ctx *request.Context, typ, id string) (map[string]any, error) {
+	switch typ {
+	case "AWS::RDS::DBInstance":
+		out, err := r.rds.DescribeDBInstances(ctx, &rdsapi.DescribeDBInstancesInput{DBInstanceIdentifier: &id})
+		if err != nil {
+			return nil, err
+		}
+		if len(out.DBInstances) == 0 {
+			return nil, rdsapi.ErrDBInstanceNotFoundFault.New("DBInstance %s not found.", id)
+		}
+		db := out.DBInstances[0]
+		m := map[string]any{"engine": ptr.Deref(db.Engine), "dbInstanceIdentifier": ptr.Deref(db.DBInstanceIdentifier)}
+		if db.Endpoint != nil {
+			m["host"], m["port"] = ptr.Deref(db.Endpoint.Address), ptr.Deref(db.Endpoint.Port)
+		}
+		return m, nil
+	case "AWS::RDS::DBCluster":
+		out, err := r.rds.DescribeDBClusters(ctx, &rdsapi.DescribeDBClustersInput{DBClusterIdentifier: &id})
+		if err != nil {
+			return nil, err
+		}
+		if len(out.DBClusters) == 0 {
+			return nil, rdsapi.ErrDBClusterNotFoundFault.New("DBCluster %s not found.", id)
+		}
+		c := out.DBClusters[0]
+		return map[string]any{"engine": ptr.Deref(c.Engine), "host": ptr.Deref(c.Endpoint), "port": ptr.Deref(c.Port),
+			"dbClusterIdentifier": ptr.Deref(c.DBClusterIdentifier)}, nil
+	}
+	return nil, awserr.NotImplemented.New("niwa does not implement SecretTargetAttachment TargetType %s: niwa attaches secrets to AWS::RDS::DBInstance and AWS::RDS::DBCluster", typ)
 }

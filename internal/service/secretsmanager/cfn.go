@@ -22,8 +22,62 @@ func (s *SecretsManager) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the secret ARN; Fn::GetAtt Id.
 		"AWS::SecretsManager::RotationSchedule": {Create: s.cfnPutRotation, Update: s.cfnPutRotation, Delete: s.cfnDeleteRotation,
 			Replace: []string{"SecretId"}},
+		// Ref is the secret ARN: the database's connection fields are
+		// added to the secret's JSON.
+		"AWS::SecretsManager::SecretTargetAttachment": {Create: s.cfnAttachTarget, Update: s.cfnAttachTarget, Delete: s.cfnDetachTarget,
+			Replace: []string{"SecretId"}},
 	}
 }
+
+// cfnAttachTarget adds the database's connection fields (engine, host,
+// port and its identifier) to the secret's JSON value: a new version,
+// AWSCURRENT, as AWS's handler writes it.
+func (s *SecretsManager) cfnAttachTarget(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	arn, err := s.cfnSecretARN(ctx, r)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	typ, id := r.Str("TargetType"), r.Str("TargetId")
+	dbs := s.databases()
+	if dbs == nil {
+		return kit.ResourceResult{}, awserr.NotImplemented.New("niwa does not implement SecretTargetAttachment without RDS")
+	}
+	fields, err := dbs.Connection(ctx, typ, id)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	cur, err := s.GetSecretValue(ctx, &smapi.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	value := map[string]any{}
+	if cur.SecretString == nil || json.Unmarshal([]byte(*cur.SecretString), &value) != nil {
+		return kit.ResourceResult{}, smapi.ErrInvalidRequestException.New("The secret %s must be a JSON object to be attached to %s.", arn, id)
+	}
+	for k := range value {
+		if k == "dbInstanceIdentifier" || k == "dbClusterIdentifier" {
+			delete(value, k)
+		}
+	}
+	for k, v := range fields {
+		value[k] = v
+	}
+	b, err := json.Marshal(value)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	str := string(b)
+	if str != *cur.SecretString {
+		if _, err := s.PutSecretValue(ctx, &smapi.PutSecretValueInput{SecretId: &arn, SecretString: &str}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: arn}, nil
+}
+
+// cfnDetachTarget leaves the secret as it is: the connection fields stay
+// in its value, as they do on AWS.
+func (s *SecretsManager) cfnDetachTarget(*request.Context, kit.ResourceRequest) error { return nil }
 
 // cfnSecretARN is the ARN of the secret a SecretId property names (an
 // ARN or a name).

@@ -1,13 +1,16 @@
 package secretsmanager
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	smapi "github.com/niwa-cloud/niwa/internal/api/secretsmanager"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
 
@@ -99,5 +102,62 @@ func TestCloudFormationRotationSchedule(t *testing.T) {
 		"HostedRotationLambda": map[string]any{"RotationType": "MySQLSingleUser"}}})
 	if err == nil || !strings.Contains(err.Error(), "HostedRotationLambda") {
 		t.Fatalf("hosted rotation: %v", err)
+	}
+}
+
+// fakeDatabases answers one RDS instance.
+type fakeDatabases struct{}
+
+func (fakeDatabases) Connection(_ *request.Context, typ, id string) (map[string]any, error) {
+	if typ != "AWS::RDS::DBInstance" || id != "db1" {
+		return nil, awserr.NotImplemented.New("no %s %s", typ, id)
+	}
+	return map[string]any{"engine": "postgres", "host": "db1.local", "port": 5432, "dbInstanceIdentifier": "db1"}, nil
+}
+
+// TestCloudFormationSecretTargetAttachment: the database's connection
+// fields are merged into the secret's JSON (a new current version, the
+// credentials kept), Ref is the secret's ARN, and errors from the
+// database lookup and a non-JSON secret surface.
+func TestCloudFormationSecretTargetAttachment(t *testing.T) {
+	f := newFixture(t)
+	ctx, p := f.h.Ctx(), f.s.cfnResources()["AWS::SecretsManager::SecretTargetAttachment"]
+	arn := *f.create(t, "creds", `{"username":"admin","password":"pw"}`).ARN
+	r := kit.ResourceRequest{LogicalID: "Att", Properties: map[string]any{"SecretId": arn, "TargetType": "AWS::RDS::DBInstance", "TargetId": "db1"}}
+	if _, err := p.Create(ctx, r); err == nil || !strings.Contains(err.Error(), "RDS") {
+		t.Fatalf("without databases: %v", err)
+	}
+	f.s.SetDatabases(fakeDatabases{})
+	res, err := p.Create(ctx, r)
+	if err != nil || res.PhysicalID != arn {
+		t.Fatalf("attach %+v %v", res, err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(f.value(t, "creds")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["username"] != "admin" || got["password"] != "pw" || got["host"] != "db1.local" || got["port"] != 5432.0 ||
+		got["engine"] != "postgres" || got["dbInstanceIdentifier"] != "db1" {
+		t.Fatalf("secret value %v", got)
+	}
+	r.PhysicalID = res.PhysicalID
+	if _, err := p.Update(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := f.s.ListSecretVersionIds(ctx, &smapi.ListSecretVersionIdsInput{SecretId: &arn})
+	if err != nil || len(ids.Versions) != 2 {
+		t.Fatalf("an unchanged update made a version: %+v %v", ids, err)
+	}
+	if err := p.Delete(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	bad := kit.ResourceRequest{LogicalID: "B", Properties: map[string]any{"SecretId": arn, "TargetType": "AWS::Redshift::Cluster", "TargetId": "c"}}
+	if _, err := p.Create(ctx, bad); err == nil || !strings.Contains(err.Error(), "AWS::Redshift::Cluster") {
+		t.Fatalf("unsupported target: %v", err)
+	}
+	plain := *f.create(t, "plain", "not json").ARN
+	if _, err := p.Create(ctx, kit.ResourceRequest{LogicalID: "P", Properties: map[string]any{"SecretId": plain, "TargetType": "AWS::RDS::DBInstance",
+		"TargetId": "db1"}}); !smapi.ErrInvalidRequestException.Is(err) {
+		t.Fatalf("non-JSON secret: %v", err)
 	}
 }

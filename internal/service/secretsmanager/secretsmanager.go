@@ -52,6 +52,15 @@ type Options struct {
 	Regions []string
 }
 
+// Databases describes the databases AWS::SecretsManager::
+// SecretTargetAttachment attaches secrets to.
+type Databases interface {
+	// Connection returns the fields the attachment adds to the secret
+	// (engine, host, port, dbInstanceIdentifier or dbClusterIdentifier)
+	// for the database of CloudFormation type typ and identifier id.
+	Connection(ctx *request.Context, typ, id string) (map[string]any, error)
+}
+
 // SecretsManager implements the Secrets Manager API. Bind it with
 // secretsmanagerapi.Bind.
 type SecretsManager struct {
@@ -66,6 +75,22 @@ type SecretsManager struct {
 	closed   bool
 	// running counts background rotations, so Close and tests can wait.
 	running sync.WaitGroup
+	// dbs are the databases secrets attach to (SetDatabases; nil: none).
+	dbs Databases
+}
+
+// SetDatabases gives the service the databases secrets attach to
+// (RDS is wired after Secrets Manager, whose secrets it keeps).
+func (s *SecretsManager) SetDatabases(d Databases) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dbs = d
+}
+
+func (s *SecretsManager) databases() Databases {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dbs
 }
 
 // New returns the service and arms the rotation schedules stored.
