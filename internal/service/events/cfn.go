@@ -18,7 +18,8 @@ func (e *Events) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::Events::Rule": {Create: e.cfnPutRule, Update: e.cfnPutRule, Delete: e.cfnDeleteRule,
 			Replace: []string{"Name", "EventBusName"}},
 		// Ref is the bus name; Fn::GetAtt Arn, Name.
-		"AWS::Events::EventBus": {Create: e.cfnCreateBus, Delete: e.cfnDeleteBus, Replace: []string{"Name", "EventSourceName"}, Tags: true},
+		"AWS::Events::EventBus": {Create: e.cfnCreateBus, Update: e.cfnUpdateBus, Delete: e.cfnDeleteBus,
+			Replace: []string{"Name", "EventSourceName"}, Tags: true},
 		// Ref is the archive name; Fn::GetAtt Arn.
 		"AWS::Events::Archive": {Create: e.cfnCreateArchive, Update: e.cfnUpdateArchive, Delete: e.cfnDeleteArchive,
 			Replace: []string{"ArchiveName", "SourceArn"}},
@@ -445,7 +446,12 @@ func (e *Events) cfnDeleteRule(ctx *request.Context, r kit.ResourceRequest) erro
 
 func (e *Events) cfnCreateBus(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
 	name := r.Str("Name")
-	in := &eventsapi.CreateEventBusInput{Name: &name}
+	in := &eventsapi.CreateEventBusInput{}
+	if err := cfnDecode(kit.ResourceRequest{LogicalID: r.LogicalID, Properties: map[string]any{"Description": r.Properties["Description"],
+		"KmsKeyIdentifier": r.Properties["KmsKeyIdentifier"], "DeadLetterConfig": r.Properties["DeadLetterConfig"]}}, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in.Name = &name
 	if s := r.Str("EventSourceName"); s != "" {
 		in.EventSourceName = &s
 	}
@@ -457,7 +463,73 @@ func (e *Events) cfnCreateBus(ctx *request.Context, r kit.ResourceRequest) (kit.
 	if err != nil {
 		return kit.ResourceResult{}, err
 	}
-	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{"Arn": *out.EventBusArn, "Name": name}}, nil
+	if p := kit.PropJSON(r.Properties, "Policy"); p != "" {
+		if _, err := e.PutPermission(ctx, &eventsapi.PutPermissionRequest{EventBusName: &name, Policy: &p}); err != nil {
+			_, _ = e.DeleteEventBus(ctx, &eventsapi.DeleteEventBusInput{Name: &name})
+			return kit.ResourceResult{}, err
+		}
+	}
+	return busResult(name, *out.EventBusArn, r.Properties), nil
+}
+
+func busResult(name, arn string, props map[string]any) kit.ResourceResult {
+	attrs := map[string]any{"Arn": arn, "Name": name}
+	if p := kit.PropJSON(props, "Policy"); p != "" {
+		attrs["Policy"] = p
+	}
+	return kit.ResourceResult{PhysicalID: name, Attributes: attrs}
+}
+
+// cfnUpdateBus changes the bus in place: UpdateEventBus (a property
+// removed from the template is cleared), its policy and its tags.
+func (e *Events) cfnUpdateBus(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.PhysicalID
+	desc, key := r.Str("Description"), r.Str("KmsKeyIdentifier")
+	in := &eventsapi.UpdateEventBusRequest{Name: &name, Description: &desc, KmsKeyIdentifier: &key,
+		DeadLetterConfig: &eventsapi.DeadLetterConfig{Arn: new(string)}}
+	if err := kit.DecodeProp(r.Properties, "DeadLetterConfig", in.DeadLetterConfig); err != nil {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/DeadLetterConfig: %v", r.LogicalID, err)
+	}
+	out, err := e.UpdateEventBus(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if p, old := kit.PropJSON(r.Properties, "Policy"), kit.PropJSON(r.OldProperties, "Policy"); p != old {
+		if p != "" {
+			_, err = e.PutPermission(ctx, &eventsapi.PutPermissionRequest{EventBusName: &name, Policy: &p})
+		} else {
+			all := true
+			_, err = e.RemovePermission(ctx, &eventsapi.RemovePermissionRequest{EventBusName: &name, RemoveAllPermissions: &all})
+		}
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	tags, old := kit.PropTags(r.Properties), kit.PropTags(r.OldProperties)
+	var gone []string
+	for k := range old {
+		if _, ok := tags[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := e.UntagResource(ctx, &eventsapi.UntagResourceRequest{ResourceARN: out.Arn, TagKeys: gone}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	var set []eventsapi.Tag
+	for k, v := range tags {
+		if ov, ok := old[k]; !ok || ov != v {
+			key, val := k, v
+			set = append(set, eventsapi.Tag{Key: &key, Value: &val})
+		}
+	}
+	if len(set) > 0 {
+		if _, err := e.TagResource(ctx, &eventsapi.TagResourceRequest{ResourceARN: out.Arn, Tags: set}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return busResult(name, *out.Arn, r.Properties), nil
 }
 
 func (e *Events) cfnDeleteBus(ctx *request.Context, r kit.ResourceRequest) error {

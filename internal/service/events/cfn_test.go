@@ -189,3 +189,42 @@ func TestCloudFormationEndpoint(t *testing.T) {
 		t.Fatalf("after delete %v", err)
 	}
 }
+
+// TestCloudFormationEventBusUpdate: AWS::Events::EventBus takes its
+// Description, DeadLetterConfig and Policy at creation; an update changes
+// them and the tags in place (a removed property is cleared) instead of
+// replacing the bus, which would collide with its own name.
+func TestCloudFormationEventBusUpdate(t *testing.T) {
+	f := newFixture(t)
+	p := f.cfnResources()["AWS::Events::EventBus"]
+	dlq := "arn:aws:sqs:" + testRegion + ":" + testAccount + ":dlq"
+	policy := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Sid": "a", "Effect": "Allow",
+		"Principal": map[string]any{"AWS": "arn:aws:iam::111111111111:root"}, "Action": "events:PutEvents",
+		"Resource": "arn:aws:events:" + testRegion + ":" + testAccount + ":event-bus/orders"}}}
+	r := kit.ResourceRequest{LogicalID: "Bus", Properties: map[string]any{"Name": "orders", "Description": "one",
+		"DeadLetterConfig": map[string]any{"Arn": dlq}, "Policy": policy, "Tags": []any{map[string]any{"Key": "team", "Value": "a"}}}}
+	res, err := p.Create(f.ctx, r)
+	if err != nil || res.Attributes["Arn"] != "arn:aws:events:"+testRegion+":"+testAccount+":event-bus/orders" || res.Attributes["Name"] != "orders" {
+		t.Fatalf("create %+v %v", res, err)
+	}
+	d := must(f.DescribeEventBus(f.ctx, &eventsapi.DescribeEventBusRequest{Name: ptr.To("orders")}))
+	if ptr.Deref(d.Description) != "one" || d.DeadLetterConfig == nil || ptr.Deref(d.DeadLetterConfig.Arn) != dlq || !strings.Contains(ptr.Deref(d.Policy), "111111111111") {
+		t.Fatalf("created %+v", d)
+	}
+	r.PhysicalID, r.OldProperties = res.PhysicalID, r.Properties
+	r.Properties = map[string]any{"Name": "orders", "Description": "two", "Tags": []any{map[string]any{"Key": "env", "Value": "dev"}}}
+	if _, err := p.Update(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	d = must(f.DescribeEventBus(f.ctx, &eventsapi.DescribeEventBusRequest{Name: ptr.To("orders")}))
+	if ptr.Deref(d.Description) != "two" || d.DeadLetterConfig != nil || ptr.Deref(d.Policy) != "" {
+		t.Fatalf("after update %+v", d)
+	}
+	tags := must(f.ListTagsForResource(f.ctx, &eventsapi.ListTagsForResourceRequest{ResourceARN: d.Arn}))
+	if len(tags.Tags) != 1 || *tags.Tags[0].Key != "env" {
+		t.Fatalf("tags after update %+v", tags)
+	}
+	if err := p.Delete(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+}
