@@ -43,8 +43,10 @@ func (l *Logs) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::Logs::DeliverySource": {Create: l.cfnPutDeliverySource, Update: l.cfnPutDeliverySource, Delete: l.cfnDeleteDeliverySource,
 			Replace: []string{"Name"}, Tags: true},
 		// Ref is the delivery id; Fn::GetAtt Arn, DeliveryId,
-		// DeliveryDestinationType. Every property niwa reads replaces it.
-		"AWS::Logs::Delivery": {Create: l.cfnCreateDelivery, Delete: l.cfnDeleteDelivery, Tags: true},
+		// DeliveryDestinationType. A new source or destination replaces
+		// it; niwa keeps no other property to change in place.
+		"AWS::Logs::Delivery": {Create: l.cfnCreateDelivery, Update: l.cfnKeepDelivery, Delete: l.cfnDeleteDelivery,
+			Replace: []string{"DeliverySourceName", "DeliveryDestinationArn"}, Tags: true},
 		// Ref is <account>|<policy type>|<policy name>; Fn::GetAtt
 		// AccountId.
 		"AWS::Logs::AccountPolicy": {Create: l.cfnPutAccountPolicy, Update: l.cfnPutAccountPolicy, Delete: l.cfnDeleteAccountPolicy,
@@ -268,6 +270,20 @@ func (l *Logs) cfnCreateDelivery(ctx *request.Context, r kit.ResourceRequest) (k
 	}
 	d := out.Delivery
 	return kit.ResourceResult{PhysicalID: *d.Id, Attributes: map[string]any{"Arn": ptr.Deref(d.Arn), "DeliveryId": *d.Id,
+		"DeliveryDestinationType": ptr.Deref(d.DeliveryDestinationType)}}, nil
+}
+
+// cfnKeepDelivery answers an update of the properties niwa does not keep
+// (tags, record fields, S3 settings): the delivery stays as it is (a
+// replacement would collide with it: one delivery per source and
+// destination).
+func (l *Logs) cfnKeepDelivery(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	out, err := l.GetDelivery(ctx, &logsapi.GetDeliveryRequest{Id: &r.PhysicalID})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	d := out.Delivery
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"Arn": ptr.Deref(d.Arn), "DeliveryId": r.PhysicalID,
 		"DeliveryDestinationType": ptr.Deref(d.DeliveryDestinationType)}}, nil
 }
 

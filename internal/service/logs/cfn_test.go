@@ -193,6 +193,14 @@ func TestCloudFormationDeliveriesAndAnomalyDetector(t *testing.T) {
 	if _, err := l.GetDelivery(ctx, &logsapi.GetDeliveryRequest{Id: &dv.PhysicalID}); err != nil {
 		t.Fatal(err)
 	}
+	// A change of Tags only keeps the delivery (a second one between the
+	// same source and destination would be refused).
+	up := del
+	up.OldProperties, up.Properties = del.Properties, map[string]any{"DeliverySourceName": "cf", "DeliveryDestinationArn": dst.Attributes["Arn"],
+		"Tags": []any{map[string]any{"Key": "k", "Value": "v"}}}
+	if u, err := p["AWS::Logs::Delivery"].Update(ctx, up); err != nil || u.PhysicalID != dv.PhysicalID || u.Attributes["Arn"] != dv.Attributes["Arn"] {
+		t.Fatalf("delivery update %+v %v", u, err)
+	}
 
 	mustGroup(t, l, ctx, "/an")
 	ad := kit.ResourceRequest{LogicalID: "AD", Properties: map[string]any{"DetectorName": "d", "EvaluationFrequency": "FIVE_MIN",
