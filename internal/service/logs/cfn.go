@@ -374,6 +374,29 @@ func (l *Logs) cfnUpdateLogGroup(ctx *request.Context, r kit.ResourceRequest) (k
 			return kit.ResourceResult{}, err
 		}
 	}
+	tags, old := kit.PropTags(r.Properties), kit.PropTags(r.OldProperties)
+	var gone []string
+	for k := range old {
+		if _, ok := tags[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := l.UntagLogGroup(ctx, &logsapi.UntagLogGroupRequest{LogGroupName: &r.PhysicalID, Tags: gone}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	set := map[string]string{}
+	for k, v := range tags {
+		if ov, ok := old[k]; !ok || ov != v {
+			set[k] = v
+		}
+	}
+	if len(set) > 0 {
+		if _, err := l.TagLogGroup(ctx, &logsapi.TagLogGroupRequest{LogGroupName: &r.PhysicalID, Tags: set}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
 	return logGroupResult(ctx, r.PhysicalID), nil
 }
 

@@ -57,6 +57,19 @@ func TestCloudFormationFilters(t *testing.T) {
 	if err != nil || live["RetentionInDays"] != 7.0 {
 		t.Fatalf("read back %v %v", live, err)
 	}
+	// Tags change in place.
+	gu := kit.ResourceRequest{LogicalID: "G", PhysicalID: g.PhysicalID,
+		OldProperties: map[string]any{"LogGroupName": "/app", "RetentionInDays": 7, "Tags": []any{map[string]any{"Key": "a", "Value": "1"}}},
+		Properties:    map[string]any{"LogGroupName": "/app", "RetentionInDays": 7, "Tags": []any{map[string]any{"Key": "b", "Value": "2"}}}}
+	if _, err := l.TagLogGroup(ctx, &logsapi.TagLogGroupRequest{LogGroupName: ptrS("/app"), Tags: map[string]string{"a": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p["AWS::Logs::LogGroup"].Update(ctx, gu); err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := l.ListTagsLogGroup(ctx, &logsapi.ListTagsLogGroupRequest{LogGroupName: ptrS("/app")}); err != nil || len(tags.Tags) != 1 || tags.Tags["b"] != "2" {
+		t.Fatalf("tags after update %+v %v", tags, err)
+	}
 }
 
 func ptrS(s string) *string { return ptr.To(s) }
