@@ -12,7 +12,7 @@ import (
 // with the service's own handlers. Ref and Fn::GetAtt answer what AWS's
 // resource reference documents.
 func (s *APIGateway) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the API id; Fn::GetAtt RestApiId, RootResourceId.
 		"AWS::ApiGateway::RestApi": {Create: s.cfnCreateRestAPI, Update: s.cfnUpdateRestAPI, Delete: s.cfnDeleteRestAPI, Tags: true},
 		// Ref is the resource id; Fn::GetAtt ResourceId.
@@ -36,6 +36,10 @@ func (s *APIGateway) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the authorizer id; Fn::GetAtt AuthorizerId.
 		"AWS::ApiGateway::Authorizer": {Create: s.cfnCreateAuthorizer, Delete: s.cfnDeleteAuthorizer},
 	}
+	for t, p := range s.cfnMoreResources() {
+		m[t] = p
+	}
+	return m
 }
 
 func cfnStr(s string) *string {
