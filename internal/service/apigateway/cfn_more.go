@@ -23,7 +23,7 @@ func (s *APIGateway) cfnMoreResources() map[string]kit.ResourceProvider {
 		// Ref is the domain name; Fn::GetAtt DistributionDomainName,
 		// DistributionHostedZoneId, RegionalDomainName, RegionalHostedZoneId.
 		"AWS::ApiGateway::DomainName": {Create: s.cfnCreateDomainName, Update: s.cfnUpdateDomainName, Delete: s.cfnDeleteDomainName,
-			Replace: []string{"DomainName", "EndpointConfiguration", "MutualTlsAuthentication"}, Tags: true},
+			Replace: []string{"DomainName"}, Tags: true},
 		// Ref is a generated id.
 		"AWS::ApiGateway::BasePathMapping": {Create: s.cfnCreateBasePathMapping, Update: s.cfnUpdateBasePathMapping, Delete: s.cfnDeleteBasePathMapping,
 			Replace: []string{"DomainName"}},
@@ -192,6 +192,12 @@ func (s *APIGateway) cfnCreateDomainName(ctx *request.Context, r kit.ResourceReq
 }
 
 func (s *APIGateway) cfnUpdateDomainName(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	for _, prop := range []string{"EndpointConfiguration", "MutualTlsAuthentication"} {
+		if kit.PropJSON(r.Properties, prop) != kit.PropJSON(r.OldProperties, prop) {
+			// AWS changes them in place; niwa's UpdateDomainName does not.
+			return kit.ResourceResult{}, apigatewayapi.ErrBadRequestException.New("niwa does not change a domain name's %s in place: replace it (another DomainName)", prop)
+		}
+	}
 	var ops []apigatewayapi.PatchOperation
 	ops = cfnChanged(ops, r, "CertificateArn", "/certificateArn")
 	ops = cfnChanged(ops, r, "RegionalCertificateArn", "/regionalCertificateArn")

@@ -197,3 +197,30 @@ func TestCloudFormationAccount(t *testing.T) {
 		t.Fatalf("bad role: %v", err)
 	}
 }
+
+// TestCloudFormationDomainNameEndpointChange: a change of endpoint type
+// is refused with a reason (niwa's UpdateDomainName cannot make it), and
+// the domain keeps its type.
+func TestCloudFormationDomainNameEndpointChange(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	prov := e.s.cfnResources()["AWS::ApiGateway::DomainName"]
+	props := map[string]any{"DomainName": "edge.example.com", "CertificateArn": certARN}
+	res, err := prov.Create(ctx, kit.ResourceRequest{LogicalID: "D", Properties: props})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Attributes["DistributionDomainName"] == nil {
+		t.Fatalf("edge attributes %v", res.Attributes)
+	}
+	regional := map[string]any{"DomainName": "edge.example.com", "RegionalCertificateArn": certARN,
+		"EndpointConfiguration": map[string]any{"Types": []any{"REGIONAL"}}}
+	if _, err := prov.Update(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: regional, OldProperties: props}); !apigatewayapi.ErrBadRequestException.Is(err) ||
+		!strings.Contains(err.Error(), "EndpointConfiguration") {
+		t.Fatalf("endpoint change: %v", err)
+	}
+	d, err := e.s.GetDomainName(ctx, &apigatewayapi.GetDomainNameRequest{DomainName: &res.PhysicalID})
+	if err != nil || d.EndpointConfiguration.Types[0] != "EDGE" {
+		t.Fatalf("domain %+v %v", d, err)
+	}
+}
