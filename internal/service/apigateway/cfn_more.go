@@ -1,6 +1,9 @@
 package apigateway
 
 import (
+	"slices"
+	"strings"
+
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -375,4 +378,107 @@ func (s *APIGateway) cfnPutAccount(ctx *request.Context, r kit.ResourceRequest) 
 		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: cfnID(r)}, nil
+}
+
+// cfnListDiff patches path with add/remove for the values of new not in
+// old and of old not in new.
+func cfnListDiff(ops []apigatewayapi.PatchOperation, path string, newer, older []string) []apigatewayapi.PatchOperation {
+	for _, v := range newer {
+		if !slices.Contains(older, v) {
+			ops = append(ops, cfnPatch("add", path, v))
+		}
+	}
+	for _, v := range older {
+		if !slices.Contains(newer, v) {
+			ops = append(ops, cfnPatch("remove", path, v))
+		}
+	}
+	return ops
+}
+
+func cfnStageKeys(props map[string]any) []string {
+	var out []string
+	for _, sk := range cfnMaps(props, "StageKeys") {
+		out = append(out, kit.PropStr(sk, "RestApiId")+"/"+kit.PropStr(sk, "StageName"))
+	}
+	return out
+}
+
+// cfnUpdateAPIKey changes a key's description, enabled state, customer
+// id and stages in place (Name, Value and GenerateDistinctId replace it).
+func (s *APIGateway) cfnUpdateAPIKey(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	ops := cfnChanged(nil, r, "Description", "/description")
+	ops = cfnChanged(ops, r, "CustomerId", "/customerId")
+	if nv := kit.PropStr(r.Properties, "Enabled") == "true"; nv != (kit.PropStr(r.OldProperties, "Enabled") == "true") {
+		ops = append(ops, cfnPatch("replace", "/enabled", kit.PropStr(map[string]any{"v": nv}, "v")))
+	}
+	ops = cfnListDiff(ops, "/stages", cfnStageKeys(r.Properties), cfnStageKeys(r.OldProperties))
+	if len(ops) > 0 {
+		if _, err := s.UpdateApiKey(ctx, &apigatewayapi.UpdateApiKeyRequest{ApiKey: &r.PhysicalID, PatchOperations: ops}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"APIKeyId": r.PhysicalID}}, nil
+}
+
+func cfnAPIStages(props map[string]any) []string {
+	var out []string
+	for _, st := range cfnMaps(props, "ApiStages") {
+		out = append(out, kit.PropStr(st, "ApiId")+":"+kit.PropStr(st, "Stage"))
+	}
+	return out
+}
+
+// cfnUpdateUsagePlan changes a plan's name, description, throttle, quota
+// and API stages in place, as AWS does.
+func (s *APIGateway) cfnUpdateUsagePlan(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var ops []apigatewayapi.PatchOperation
+	if n := r.Str("UsagePlanName"); n != "" {
+		ops = cfnChanged(ops, r, "UsagePlanName", "/name")
+	}
+	ops = cfnChanged(ops, r, "Description", "/description")
+	for prop, fields := range map[string][][2]string{
+		"Throttle": {{"RateLimit", "/throttle/rateLimit"}, {"BurstLimit", "/throttle/burstLimit"}},
+		"Quota":    {{"Limit", "/quota/limit"}, {"Period", "/quota/period"}, {"Offset", "/quota/offset"}},
+	} {
+		nm, om := kit.PropMap(r.Properties, prop), kit.PropMap(r.OldProperties, prop)
+		if nm == nil {
+			if om != nil {
+				op, path := "remove", "/"+strings.ToLower(prop)
+				ops = append(ops, apigatewayapi.PatchOperation{Op: &op, Path: &path})
+			}
+			continue
+		}
+		for _, f := range fields {
+			if v := kit.PropStr(nm, f[0]); v != "" && (om == nil || v != kit.PropStr(om, f[0])) {
+				ops = append(ops, cfnPatch("replace", f[1], v))
+			}
+		}
+	}
+	ops = cfnListDiff(ops, "/apiStages", cfnAPIStages(r.Properties), cfnAPIStages(r.OldProperties))
+	if len(ops) > 0 {
+		if _, err := s.UpdateUsagePlan(ctx, &apigatewayapi.UpdateUsagePlanRequest{UsagePlanId: &r.PhysicalID, PatchOperations: ops}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"Id": r.PhysicalID}}, nil
+}
+
+// cfnUpdateAuthorizer changes an authorizer in place (only RestApiId
+// replaces it).
+func (s *APIGateway) cfnUpdateAuthorizer(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	var ops []apigatewayapi.PatchOperation
+	for prop, path := range map[string]string{"Name": "/name", "Type": "/type", "AuthorizerUri": "/authorizerUri",
+		"AuthorizerCredentials": "/authorizerCredentials", "IdentitySource": "/identitySource",
+		"IdentityValidationExpression": "/identityValidationExpression", "AuthorizerResultTtlInSeconds": "/authorizerResultTtlInSeconds",
+		"AuthType": "/authType"} {
+		ops = cfnChanged(ops, r, prop, path)
+	}
+	if len(ops) > 0 {
+		if _, err := s.UpdateAuthorizer(ctx, &apigatewayapi.UpdateAuthorizerRequest{RestApiId: cfnStr(r.Str("RestApiId")),
+			AuthorizerId: &r.PhysicalID, PatchOperations: ops}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"AuthorizerId": r.PhysicalID}}, nil
 }

@@ -224,3 +224,74 @@ func TestCloudFormationDomainNameEndpointChange(t *testing.T) {
 		t.Fatalf("domain %+v %v", d, err)
 	}
 }
+
+// TestCloudFormationInPlaceUpdates: an ApiKey, a UsagePlan and an
+// Authorizer change in place (same id), as AWS updates them.
+func TestCloudFormationInPlaceUpdates(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.h.Ctx()
+	p := e.s.cfnResources()
+	api, err := p["AWS::ApiGateway::RestApi"].Create(ctx, kit.ResourceRequest{LogicalID: "Api", StackName: "s", Properties: map[string]any{"Name": "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := api.PhysicalID
+	if _, err := p["AWS::ApiGateway::Method"].Create(ctx, kit.ResourceRequest{LogicalID: "M", StackName: "s", Properties: map[string]any{
+		"RestApiId": id, "ResourceId": api.Attributes["RootResourceId"], "HttpMethod": "GET", "Integration": map[string]any{"Type": "MOCK"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"prod", "dev"} {
+		if _, err := p["AWS::ApiGateway::Deployment"].Create(ctx, kit.ResourceRequest{LogicalID: "D", Properties: map[string]any{"RestApiId": id, "StageName": st}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update := func(typ string, res kit.ResourceResult, old, props map[string]any) {
+		t.Helper()
+		up, err := p[typ].Update(ctx, kit.ResourceRequest{LogicalID: "R", StackName: "s", PhysicalID: res.PhysicalID, Properties: props, OldProperties: old})
+		if err != nil || up.PhysicalID != res.PhysicalID {
+			t.Fatalf("%s update %+v %v", typ, up, err)
+		}
+	}
+
+	keyProps := map[string]any{"Name": "k", "Enabled": true}
+	key, err := p["AWS::ApiGateway::ApiKey"].Create(ctx, kit.ResourceRequest{LogicalID: "K", StackName: "s", Properties: keyProps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update("AWS::ApiGateway::ApiKey", key, keyProps, map[string]any{"Name": "k", "Enabled": false, "Description": "off"})
+	k, err := e.s.GetApiKey(ctx, &apigatewayapi.GetApiKeyRequest{ApiKey: &key.PhysicalID})
+	if err != nil || *k.Enabled || ptr.Deref(k.Description) != "off" {
+		t.Fatalf("key %+v %v", k, err)
+	}
+
+	planProps := map[string]any{"UsagePlanName": "plan", "ApiStages": []any{map[string]any{"ApiId": id, "Stage": "prod"}},
+		"Throttle": map[string]any{"RateLimit": 10, "BurstLimit": 5}}
+	plan, err := p["AWS::ApiGateway::UsagePlan"].Create(ctx, kit.ResourceRequest{LogicalID: "U", StackName: "s", Properties: planProps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update("AWS::ApiGateway::UsagePlan", plan, planProps, map[string]any{"UsagePlanName": "plan2",
+		"ApiStages": []any{map[string]any{"ApiId": id, "Stage": "dev"}}, "Quota": map[string]any{"Limit": 100, "Period": "DAY"}})
+	u, err := e.s.GetUsagePlan(ctx, &apigatewayapi.GetUsagePlanRequest{UsagePlanId: &plan.PhysicalID})
+	if err != nil || *u.Name != "plan2" || u.Throttle != nil || u.Quota == nil || *u.Quota.Limit != 100 ||
+		len(u.ApiStages) != 1 || *u.ApiStages[0].Stage != "dev" {
+		t.Fatalf("plan %+v %v", u, err)
+	}
+
+	authProps := map[string]any{"RestApiId": id, "Name": "auth", "Type": "TOKEN", "IdentitySource": "method.request.header.Authorization",
+		"AuthorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:" + ctx.Account + ":function:a/invocations"}
+	auth, err := p["AWS::ApiGateway::Authorizer"].Create(ctx, kit.ResourceRequest{LogicalID: "A", Properties: authProps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newAuth := map[string]any{}
+	for k, v := range authProps {
+		newAuth[k] = v
+	}
+	newAuth["Name"], newAuth["AuthorizerResultTtlInSeconds"] = "auth2", "60"
+	update("AWS::ApiGateway::Authorizer", auth, authProps, newAuth)
+	a, err := e.s.GetAuthorizer(ctx, &apigatewayapi.GetAuthorizerRequest{RestApiId: &id, AuthorizerId: &auth.PhysicalID})
+	if err != nil || *a.Name != "auth2" || ptr.Deref(a.AuthorizerResultTtlInSeconds) != 60 {
+		t.Fatalf("authorizer %+v %v", a, err)
+	}
+}
