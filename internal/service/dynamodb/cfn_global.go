@@ -206,7 +206,13 @@ func (s *DynamoDB) cfnUpdateGlobalTable(ctx *request.Context, r kit.ResourceRequ
 		b, _ := json.Marshal(r.OldProperties[p])
 		return string(a) != string(b)
 	}
-	if changed("GlobalSecondaryIndexes") || changed("BillingMode") || changed("WriteProvisionedThroughputSettings") {
+	billing := func(props map[string]any) string {
+		if b := kit.PropStr(props, "BillingMode"); b != "" {
+			return b
+		}
+		return "PROVISIONED"
+	}
+	if changed("GlobalSecondaryIndexes") || billing(r.Properties) != billing(r.OldProperties) || changed("WriteProvisionedThroughputSettings") {
 		return kit.ResourceResult{}, awserr.ValidationError.New("niwa does not change a global table's GlobalSecondaryIndexes, BillingMode or write capacity in place yet; replace the table (change TableName)")
 	}
 	// The local replica's own settings, as a Table's properties.

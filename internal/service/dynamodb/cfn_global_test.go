@@ -114,3 +114,40 @@ func TestCloudFormationGlobalTableProvisioned(t *testing.T) {
 		t.Fatalf("refused table was made: %v", err)
 	}
 }
+
+// TestCloudFormationGlobalTableRefusedChange: a change AWS makes in
+// place that niwa does not (BillingMode) is refused with a reason and
+// leaves the table as it was; naming the default explicitly is no change.
+func TestCloudFormationGlobalTableRefusedChange(t *testing.T) {
+	svc, _, ctx := newTestService(t)
+	east := inRegion(ctx, "us-east-1")
+	p := svc.cfnResources()["AWS::DynamoDB::GlobalTable"]
+	props := map[string]any{"TableName": "r",
+		"AttributeDefinitions":               []any{map[string]any{"AttributeName": "pk", "AttributeType": "S"}},
+		"KeySchema":                          []any{map[string]any{"AttributeName": "pk", "KeyType": "HASH"}},
+		"WriteProvisionedThroughputSettings": map[string]any{"WriteCapacityAutoScalingSettings": map[string]any{"MinCapacity": 1, "MaxCapacity": 2}},
+		"Replicas":                           []any{map[string]any{"Region": "us-east-1", "ReadProvisionedThroughputSettings": map[string]any{"ReadCapacityUnits": 1}}}}
+	if _, err := p.Create(east, kit.ResourceRequest{LogicalID: "R", Properties: props}); err != nil {
+		t.Fatal(err)
+	}
+	same := map[string]any{"BillingMode": "PROVISIONED"}
+	for k, v := range props {
+		same[k] = v
+	}
+	if _, err := p.Update(east, kit.ResourceRequest{LogicalID: "R", PhysicalID: "r", Properties: same, OldProperties: props}); err != nil {
+		t.Fatalf("explicit default: %v", err)
+	}
+	onDemand := map[string]any{}
+	for k, v := range props {
+		onDemand[k] = v
+	}
+	onDemand["BillingMode"] = "PAY_PER_REQUEST"
+	if _, err := p.Update(east, kit.ResourceRequest{LogicalID: "R", PhysicalID: "r", Properties: onDemand, OldProperties: same}); err == nil ||
+		!strings.Contains(err.Error(), "BillingMode") {
+		t.Fatalf("billing change: %v", err)
+	}
+	d, err := svc.DescribeTable(east, &dynamodbapi.DescribeTableInput{TableName: ptr.To("r")})
+	if err != nil || d.Table.BillingModeSummary != nil && ptr.Deref(d.Table.BillingModeSummary.BillingMode) == "PAY_PER_REQUEST" {
+		t.Fatalf("table %+v %v", d, err)
+	}
+}
