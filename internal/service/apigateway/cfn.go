@@ -12,7 +12,7 @@ import (
 // with the service's own handlers. Ref and Fn::GetAtt answer what AWS's
 // resource reference documents.
 func (s *APIGateway) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the API id; Fn::GetAtt RestApiId, RootResourceId.
 		"AWS::ApiGateway::RestApi": {Create: s.cfnCreateRestAPI, Update: s.cfnUpdateRestAPI, Delete: s.cfnDeleteRestAPI, Tags: true},
 		// Ref is the resource id; Fn::GetAtt ResourceId.
@@ -27,15 +27,21 @@ func (s *APIGateway) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::ApiGateway::Stage": {Create: s.cfnCreateStage, Update: s.cfnUpdateStage, Delete: s.cfnDeleteStage,
 			Replace: []string{"RestApiId", "StageName"}, Tags: true},
 		// Ref is the key id; Fn::GetAtt APIKeyId.
-		"AWS::ApiGateway::ApiKey": {Create: s.cfnCreateAPIKey, Delete: s.cfnDeleteAPIKey, Tags: true},
+		"AWS::ApiGateway::ApiKey": {Create: s.cfnCreateAPIKey, Update: s.cfnUpdateAPIKey, Delete: s.cfnDeleteAPIKey, Tags: true,
+			Replace: []string{"GenerateDistinctId", "Name", "Value"}},
 		// Ref is the plan id; Fn::GetAtt Id.
-		"AWS::ApiGateway::UsagePlan": {Create: s.cfnCreateUsagePlan, Delete: s.cfnDeleteUsagePlan, Tags: true},
+		"AWS::ApiGateway::UsagePlan": {Create: s.cfnCreateUsagePlan, Update: s.cfnUpdateUsagePlan, Delete: s.cfnDeleteUsagePlan, Tags: true},
 		// Ref is the usage plan key id (the key's id); Fn::GetAtt Id.
 		"AWS::ApiGateway::UsagePlanKey": {Create: s.cfnCreateUsagePlanKey, Delete: s.cfnDeleteUsagePlanKey,
 			Replace: []string{"KeyId", "KeyType", "UsagePlanId"}},
 		// Ref is the authorizer id; Fn::GetAtt AuthorizerId.
-		"AWS::ApiGateway::Authorizer": {Create: s.cfnCreateAuthorizer, Delete: s.cfnDeleteAuthorizer},
+		"AWS::ApiGateway::Authorizer": {Create: s.cfnCreateAuthorizer, Update: s.cfnUpdateAuthorizer, Delete: s.cfnDeleteAuthorizer,
+			Replace: []string{"RestApiId"}},
 	}
+	for t, p := range s.cfnMoreResources() {
+		m[t] = p
+	}
+	return m
 }
 
 func cfnStr(s string) *string {

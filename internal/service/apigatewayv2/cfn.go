@@ -19,7 +19,7 @@ import (
 
 // cfnResources are API Gateway V2's CloudFormation resource types.
 func (s *APIGatewayV2) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the API id; Fn::GetAtt ApiEndpoint, ApiId.
 		"AWS::ApiGatewayV2::Api": {Create: s.cfnCreateApi, Update: s.cfnUpdateApi, Delete: s.cfnDeleteApi,
 			Replace: []string{"ProtocolType"}},
@@ -39,6 +39,10 @@ func (s *APIGatewayV2) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::ApiGatewayV2::Deployment": {Create: s.cfnCreateDeployment, Update: s.cfnUpdateDeployment, Delete: s.cfnDeleteDeployment,
 			Replace: []string{"ApiId", "StageName"}},
 	}
+	for t, p := range s.cfnMoreResources() {
+		m[t] = p
+	}
+	return m
 }
 
 // decodeProps fills a request from a resource's properties. Numbers and

@@ -17,6 +17,12 @@ func (s *DynamoDB) cfnResources() map[string]kit.ResourceProvider {
 			Create: s.cfnCreateTable, Update: s.cfnUpdateTable, Delete: s.cfnDeleteTable,
 			Replace: []string{"TableName", "KeySchema", "LocalSecondaryIndexes"}, Tags: true,
 		},
+		// Ref is the table name; Fn::GetAtt Arn, StreamArn, TableId.
+		// Tags are per replica (Replicas[].Tags), not the type's.
+		"AWS::DynamoDB::GlobalTable": {
+			Create: s.cfnCreateGlobalTable, Update: s.cfnUpdateGlobalTable, Delete: s.cfnDeleteGlobalTable,
+			Replace: []string{"TableName", "KeySchema", "LocalSecondaryIndexes"},
+		},
 	}
 }
 

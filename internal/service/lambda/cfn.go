@@ -38,7 +38,16 @@ func (l *Lambda) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::Lambda::EventSourceMapping": {Create: l.cfnCreateMapping, Update: l.cfnUpdateMapping, Delete: l.cfnDeleteMapping,
 			Replace: []string{"EventSourceArn", "StartingPosition", "StartingPositionTimestamp"}},
 		// Ref is the function ARN; Fn::GetAtt FunctionArn, FunctionUrl.
-		"AWS::Lambda::Url": {Create: l.cfnCreateURL, Delete: l.cfnDeleteURL},
+		"AWS::Lambda::Url": {Create: l.cfnCreateURL, Update: l.cfnUpdateURL, Delete: l.cfnDeleteURL,
+			Replace: []string{"TargetFunctionArn", "Qualifier"}},
+		// Ref is FunctionName|Qualifier (the type's primary identifier).
+		"AWS::Lambda::EventInvokeConfig": {Create: l.cfnPutInvokeConfig, Update: l.cfnPutInvokeConfig, Delete: l.cfnDeleteInvokeConfig,
+			Replace: []string{"FunctionName", "Qualifier"}},
+		// Ref is <layer version ARN>#<statement id>; every property replaces.
+		"AWS::Lambda::LayerVersionPermission": {Create: l.cfnAddLayerPermission, Delete: l.cfnRemoveLayerPermission},
+		// Ref is the configuration's ARN; Fn::GetAtt CodeSigningConfigArn, CodeSigningConfigId.
+		"AWS::Lambda::CodeSigningConfig": {Create: l.cfnCreateCodeSigningConfig, Update: l.cfnUpdateCodeSigningConfig,
+			Delete: l.cfnDeleteCodeSigningConfig},
 		// Ref is the layer version ARN.
 		"AWS::Lambda::LayerVersion": {Create: l.cfnPublishLayer, Delete: l.cfnDeleteLayer},
 	}
@@ -445,4 +454,147 @@ func (l *Lambda) cfnReadFunction(ctx *request.Context, r kit.ResourceRequest) (m
 		live["Environment"] = map[string]any{"Variables": vars}
 	}
 	return live, nil
+}
+
+func (l *Lambda) cfnUpdateURL(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &lambdaapi.UpdateFunctionUrlConfigRequest{FunctionName: sp(r.Str("TargetFunctionArn")), AuthType: sp(r.Str("AuthType"))}
+	if q := r.Str("Qualifier"); q != "" {
+		in.Qualifier = &q
+	}
+	// Properties taken out of the template go back to their defaults.
+	m := r.Str("InvokeMode")
+	if m == "" {
+		m = "BUFFERED"
+	}
+	in.InvokeMode = &m
+	in.Cors = &lambdaapi.Cors{}
+	if err := kit.DecodeProp(r.Properties, "Cors", in.Cors); err != nil {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/Cors: %v", r.LogicalID, err)
+	}
+	out, err := l.UpdateFunctionUrlConfig(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: *out.FunctionArn, Attributes: map[string]any{"FunctionArn": *out.FunctionArn, "FunctionUrl": *out.FunctionUrl}}, nil
+}
+
+// cfnPutInvokeConfig sets the whole asynchronous invocation
+// configuration (PutFunctionEventInvokeConfig replaces it, so properties
+// taken out of the template go back to their defaults).
+func (l *Lambda) cfnPutInvokeConfig(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	fn, q := r.Str("FunctionName"), r.Str("Qualifier")
+	in := &lambdaapi.PutFunctionEventInvokeConfigRequest{FunctionName: &fn, Qualifier: &q,
+		MaximumRetryAttempts: int32Prop(r.Properties, "MaximumRetryAttempts"), MaximumEventAgeInSeconds: int32Prop(r.Properties, "MaximumEventAgeInSeconds")}
+	if dc := kit.PropMap(r.Properties, "DestinationConfig"); dc != nil {
+		in.DestinationConfig = &lambdaapi.DestinationConfig{}
+		if d := kit.PropStr(kit.PropMap(dc, "OnSuccess"), "Destination"); d != "" {
+			in.DestinationConfig.OnSuccess = &lambdaapi.OnSuccess{Destination: &d}
+		}
+		if d := kit.PropStr(kit.PropMap(dc, "OnFailure"), "Destination"); d != "" {
+			in.DestinationConfig.OnFailure = &lambdaapi.OnFailure{Destination: &d}
+		}
+	}
+	if _, err := l.PutFunctionEventInvokeConfig(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: fn + "|" + q}, nil
+}
+
+func (l *Lambda) cfnDeleteInvokeConfig(ctx *request.Context, r kit.ResourceRequest) error {
+	fn, q := r.Str("FunctionName"), r.Str("Qualifier")
+	_, err := l.DeleteFunctionEventInvokeConfig(ctx, &lambdaapi.DeleteFunctionEventInvokeConfigRequest{FunctionName: &fn, Qualifier: &q})
+	return notFound(err)
+}
+
+// layerVersionOf splits a layer version ARN into the layer's name and
+// its version number.
+func layerVersionOf(arn string) (string, int64, bool) {
+	i, j := strings.LastIndex(arn, ":"), strings.LastIndex(arn, ":layer:")
+	if i < 0 || j < 0 || j+len(":layer:") > i {
+		return "", 0, false
+	}
+	v, err := strconv.ParseInt(arn[i+1:], 10, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return arn[j+len(":layer:") : i], v, true
+}
+
+func (l *Lambda) cfnAddLayerPermission(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	arn := r.Str("LayerVersionArn")
+	layer, version, ok := layerVersionOf(arn)
+	if !ok {
+		return kit.ResourceResult{}, lambdaapi.ErrInvalidParameterValueException.New("Invalid LayerVersionArn: %s", arn)
+	}
+	sid := kit.PhysicalName(r, 100)
+	in := &lambdaapi.AddLayerVersionPermissionRequest{LayerName: &layer, VersionNumber: &version, StatementId: &sid,
+		Action: sp(r.Str("Action")), Principal: sp(r.Str("Principal"))}
+	if o := r.Str("OrganizationId"); o != "" {
+		in.OrganizationId = &o
+	}
+	if _, err := l.AddLayerVersionPermission(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: arn + "#" + sid}, nil
+}
+
+func (l *Lambda) cfnRemoveLayerPermission(ctx *request.Context, r kit.ResourceRequest) error {
+	i := strings.LastIndex(r.PhysicalID, "#")
+	if i < 0 {
+		return nil
+	}
+	layer, version, ok := layerVersionOf(r.PhysicalID[:i])
+	if !ok {
+		return nil
+	}
+	sid := r.PhysicalID[i+1:]
+	_, err := l.RemoveLayerVersionPermission(ctx, &lambdaapi.RemoveLayerVersionPermissionRequest{LayerName: &layer, VersionNumber: &version, StatementId: &sid})
+	return notFound(err)
+}
+
+func cfnCodeSigning(props map[string]any) (*lambdaapi.AllowedPublishers, *lambdaapi.CodeSigningPolicies) {
+	pub := &lambdaapi.AllowedPublishers{SigningProfileVersionArns: kit.PropList(kit.PropMap(props, "AllowedPublishers"), "SigningProfileVersionArns")}
+	// Without CodeSigningPolicies AWS's default is Warn.
+	u := kit.PropStr(kit.PropMap(props, "CodeSigningPolicies"), "UntrustedArtifactOnDeployment")
+	if u == "" {
+		u = "Warn"
+	}
+	return pub, &lambdaapi.CodeSigningPolicies{UntrustedArtifactOnDeployment: &u}
+}
+
+func codeSigningResult(c *lambdaapi.CodeSigningConfig) kit.ResourceResult {
+	return kit.ResourceResult{PhysicalID: *c.CodeSigningConfigArn, Attributes: map[string]any{
+		"CodeSigningConfigArn": *c.CodeSigningConfigArn, "CodeSigningConfigId": *c.CodeSigningConfigId}}
+}
+
+func (l *Lambda) cfnCreateCodeSigningConfig(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	pub, pol := cfnCodeSigning(r.Properties)
+	in := &lambdaapi.CreateCodeSigningConfigRequest{AllowedPublishers: pub, CodeSigningPolicies: pol}
+	if d := r.Str("Description"); d != "" {
+		in.Description = &d
+	}
+	out, err := l.CreateCodeSigningConfig(ctx, in)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return codeSigningResult(out.CodeSigningConfig), nil
+}
+
+func (l *Lambda) cfnUpdateCodeSigningConfig(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	pub, pol := cfnCodeSigning(r.Properties)
+	d := r.Str("Description")
+	out, err := l.UpdateCodeSigningConfig(ctx, &lambdaapi.UpdateCodeSigningConfigRequest{CodeSigningConfigArn: &r.PhysicalID,
+		Description: &d, AllowedPublishers: pub, CodeSigningPolicies: pol})
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return codeSigningResult(out.CodeSigningConfig), nil
+}
+
+func (l *Lambda) cfnDeleteCodeSigningConfig(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := l.DeleteCodeSigningConfig(ctx, &lambdaapi.DeleteCodeSigningConfigRequest{CodeSigningConfigArn: &r.PhysicalID})
+	if lambdaapi.ErrCodeSigningConfigNotFoundException.Is(err) {
+		return nil
+	}
+	return notFound(err)
 }

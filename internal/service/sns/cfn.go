@@ -26,7 +26,31 @@ func (s *SNS) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::SNS::TopicPolicy": {
 			Create: s.cfnPutTopicPolicy, Update: s.cfnPutTopicPolicy, Delete: s.cfnDeleteTopicPolicy,
 		},
+		// Ref is the topic's ARN. One topic, one policy.
+		"AWS::SNS::TopicInlinePolicy": {
+			Create: s.cfnPutTopicInlinePolicy, Update: s.cfnPutTopicInlinePolicy, Delete: s.cfnDeleteTopicInlinePolicy,
+			Replace: []string{"TopicArn"},
+		},
 	}
+}
+
+func (s *SNS) cfnPutTopicInlinePolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	arn, name, doc := r.Str("TopicArn"), "Policy", kit.PropJSON(r.Properties, "PolicyDocument")
+	if _, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: &name, AttributeValue: &doc}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: arn}, nil
+}
+
+// cfnDeleteTopicInlinePolicy puts the topic's default policy back; a
+// topic already gone has none.
+func (s *SNS) cfnDeleteTopicInlinePolicy(ctx *request.Context, r kit.ResourceRequest) error {
+	arn, name, doc := r.PhysicalID, "Policy", ""
+	_, err := s.SetTopicAttributes(ctx, &snsapi.SetTopicAttributesInput{TopicArn: &arn, AttributeName: &name, AttributeValue: &doc})
+	if err != nil && !snsapi.ErrNotFoundException.Is(err) {
+		return err
+	}
+	return nil
 }
 
 // topicAttributes are the AWS::SNS::Topic properties that are topic

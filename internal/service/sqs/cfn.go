@@ -26,7 +26,32 @@ func (s *SQS) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::SQS::QueuePolicy": {
 			Create: s.cfnPutQueuePolicy, Update: s.cfnPutQueuePolicy, Delete: s.cfnDeleteQueuePolicy,
 		},
+		// Ref is the queue's URL. One queue, one policy.
+		"AWS::SQS::QueueInlinePolicy": {
+			Create: s.cfnPutQueueInlinePolicy, Update: s.cfnPutQueueInlinePolicy, Delete: s.cfnDeleteQueueInlinePolicy,
+			Replace: []string{"Queue"},
+		},
 	}
+}
+
+func (s *SQS) cfnPutQueueInlinePolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	u := r.Str("Queue")
+	if _, err := s.SetQueueAttributes(ctx, &sqsapi.SetQueueAttributesInput{QueueUrl: &u,
+		Attributes: map[string]string{"Policy": kit.PropJSON(r.Properties, "PolicyDocument")}}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: u}, nil
+}
+
+// cfnDeleteQueueInlinePolicy takes the policy off the queue; a queue
+// already gone has none.
+func (s *SQS) cfnDeleteQueueInlinePolicy(ctx *request.Context, r kit.ResourceRequest) error {
+	u := r.PhysicalID
+	_, err := s.SetQueueAttributes(ctx, &sqsapi.SetQueueAttributesInput{QueueUrl: &u, Attributes: map[string]string{"Policy": ""}})
+	if err != nil && !sqsapi.ErrQueueDoesNotExist.Is(err) && !errNonExistentQueue.Is(err) {
+		return err
+	}
+	return nil
 }
 
 func cfnQueueAttributes(props map[string]any) map[string]string {
