@@ -51,7 +51,7 @@ func layerVersionKey(n int64) string { return fmt.Sprintf("%010d", n) }
 // everyone) use a layer version.
 func (l *Lambda) AddLayerVersionPermission(ctx *request.Context, in *lambdaapi.AddLayerVersionPermissionRequest) (*lambdaapi.AddLayerVersionPermissionResponse, error) {
 	sc := scope(ctx)
-	name, n := ptr.Deref(in.LayerName), ptr.Deref(in.VersionNumber)
+	name, n := layerName(in.LayerName), ptr.Deref(in.VersionNumber)
 	action, principal := ptr.Deref(in.Action), ptr.Deref(in.Principal)
 	if action != "lambda:GetLayerVersion" {
 		return nil, errInvalidParam("1 validation error detected: Value '%s' at 'action' failed to satisfy constraint: Member must satisfy regular expression pattern: lambda:GetLayerVersion", action)
@@ -112,7 +112,7 @@ func (l *Lambda) AddLayerVersionPermission(ctx *request.Context, in *lambdaapi.A
 // GetLayerVersionPolicy returns a layer version's permissions.
 func (l *Lambda) GetLayerVersionPolicy(ctx *request.Context, in *lambdaapi.GetLayerVersionPolicyRequest) (*lambdaapi.GetLayerVersionPolicyResponse, error) {
 	sc := scope(ctx)
-	name, n := ptr.Deref(in.LayerName), ptr.Deref(in.VersionNumber)
+	name, n := layerName(in.LayerName), ptr.Deref(in.VersionNumber)
 	if _, err := l.getLayer(sc, name, n); err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (l *Lambda) GetLayerVersionPolicy(ctx *request.Context, in *lambdaapi.GetLa
 // RemoveLayerVersionPermission removes one statement.
 func (l *Lambda) RemoveLayerVersionPermission(ctx *request.Context, in *lambdaapi.RemoveLayerVersionPermissionRequest) (*lambdaapi.RemoveLayerVersionPermissionOutput, error) {
 	sc := scope(ctx)
-	name, n, sid := ptr.Deref(in.LayerName), ptr.Deref(in.VersionNumber), ptr.Deref(in.StatementId)
+	name, n, sid := layerName(in.LayerName), ptr.Deref(in.VersionNumber), ptr.Deref(in.StatementId)
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
 		if _, ok, err := layers.Get(tx, sc, name, layerVersionKey(n)); err != nil {
 			return err

@@ -82,6 +82,14 @@ func TestLayerVersionPermissions(t *testing.T) {
 	if err != nil || *pol.RevisionId != *add.RevisionId {
 		t.Fatalf("GetLayerVersionPolicy: %v %+v", err, pol)
 	}
+	// LayerName is "the name or Amazon Resource Name (ARN) of the layer".
+	layerARN := strings.TrimSuffix(arn, ":1")
+	if pol, err := f.l.GetLayerVersionPolicy(f.ctx(), &lambdaapi.GetLayerVersionPolicyRequest{LayerName: ptr.To(layerARN), VersionNumber: ptr.To(int64(1))}); err != nil || *pol.RevisionId != *add.RevisionId {
+		t.Fatalf("GetLayerVersionPolicy by layer ARN %s: %v %+v", layerARN, err, pol)
+	}
+	if v, err := f.l.GetLayerVersion(f.ctx(), &lambdaapi.GetLayerVersionRequest{LayerName: ptr.To(layerARN), VersionNumber: ptr.To(int64(1))}); err != nil || ptr.Deref(v.LayerVersionArn) != arn {
+		t.Fatalf("GetLayerVersion by layer ARN: %v %+v", err, v)
+	}
 
 	// Granted: the other account reads it and can build a function on it.
 	if _, err := f.l.GetLayerVersionByArn(otherCtx, &lambdaapi.GetLayerVersionByArnRequest{Arn: ptr.To(arn)}); err != nil {

@@ -30,15 +30,24 @@ func layerARN(sc storage.Scope, name string) string {
 	return fmt.Sprintf("arn:aws:lambda:%s:%s:layer:%s", sc.Region, sc.Account, name)
 }
 
+// layerARNPattern matches an unversioned layer ARN: every layer operation takes
+// "the name or Amazon Resource Name (ARN) of the layer".
+var layerARNPattern = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:layer:([a-zA-Z0-9_-]+)$`)
+
+// layerName is the name a LayerName parameter gives, by name or by ARN.
+func layerName(p *string) string {
+	if m := layerARNPattern.FindStringSubmatch(ptr.Deref(p)); m != nil {
+		return m[1]
+	}
+	return ptr.Deref(p)
+}
+
 var layerVersionARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):layer:([a-zA-Z0-9_-]+):(\d+)$`)
 
 // PublishLayerVersion stores a new version of a layer.
 func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.PublishLayerVersionRequest) (*lambdaapi.PublishLayerVersionResponse, error) {
 	sc := scope(ctx)
-	name := ptr.Deref(in.LayerName)
-	if m := regexp.MustCompile(`:layer:([a-zA-Z0-9_-]+)$`).FindStringSubmatch(name); m != nil {
-		name = m[1]
-	}
+	name := layerName(in.LayerName)
 	var code storedCode
 	var err error
 	switch c := in.Content; {
@@ -115,7 +124,7 @@ func layerResponse(v layerVersion) *lambdaapi.GetLayerVersionResponse {
 
 // GetLayerVersion returns one layer version.
 func (l *Lambda) GetLayerVersion(ctx *request.Context, in *lambdaapi.GetLayerVersionRequest) (*lambdaapi.GetLayerVersionResponse, error) {
-	v, err := l.getLayer(scope(ctx), ptr.Deref(in.LayerName), *in.VersionNumber)
+	v, err := l.getLayer(scope(ctx), layerName(in.LayerName), *in.VersionNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -149,10 +158,10 @@ func (l *Lambda) DeleteLayerVersion(ctx *request.Context, in *lambdaapi.DeleteLa
 	err := l.opt.Store.Update(func(tx storage.Tx) error {
 		// The version's permissions go with it: a later version of the
 		// same number (never reused) must not inherit them.
-		if err := layerPolicies.Delete(tx, sc, ptr.Deref(in.LayerName), layerVersionKey(*in.VersionNumber)); err != nil {
+		if err := layerPolicies.Delete(tx, sc, layerName(in.LayerName), layerVersionKey(*in.VersionNumber)); err != nil {
 			return err
 		}
-		return layers.Delete(tx, sc, ptr.Deref(in.LayerName), layerVersionKey(*in.VersionNumber))
+		return layers.Delete(tx, sc, layerName(in.LayerName), layerVersionKey(*in.VersionNumber))
 	})
 	if err != nil {
 		return nil, err
@@ -191,7 +200,7 @@ func contains(list []string, s string) bool {
 func (l *Lambda) ListLayerVersions(ctx *request.Context, in *lambdaapi.ListLayerVersionsRequest) (*lambdaapi.ListLayerVersionsResponse, error) {
 	out := &lambdaapi.ListLayerVersionsResponse{LayerVersions: []lambdaapi.LayerVersionsListItem{}}
 	err := l.opt.Store.View(func(tx storage.Tx) error {
-		return layers.List(tx, scope(ctx), []string{ptr.Deref(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
+		return layers.List(tx, scope(ctx), []string{layerName(in.LayerName)}, storage.ListOptions{Reverse: true}, func(_ []string, v layerVersion) bool {
 			if layerMatches(v, in.CompatibleRuntime, in.CompatibleArchitecture) {
 				out.LayerVersions = append(out.LayerVersions, *listItem(v))
 			}
