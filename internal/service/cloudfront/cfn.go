@@ -15,6 +15,18 @@ func (s *CloudFront) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the distribution id; Fn::GetAtt DomainName, Id.
 		"AWS::CloudFront::Distribution": {Create: s.cfnCreateDistribution, Update: s.cfnUpdateDistribution,
 			Delete: s.cfnDeleteDistribution, Tags: true},
+		"AWS::CloudFront::CachePolicy": {Create: s.cfnCreateCachePolicy, Update: s.cfnUpdateCachePolicy,
+			Delete: s.cfnDeleteCachePolicy},
+		"AWS::CloudFront::OriginRequestPolicy": {Create: s.cfnCreateOriginRequestPolicy, Update: s.cfnUpdateOriginRequestPolicy,
+			Delete: s.cfnDeleteOriginRequestPolicy},
+		"AWS::CloudFront::ResponseHeadersPolicy": {Create: s.cfnCreateResponseHeadersPolicy, Update: s.cfnUpdateResponseHeadersPolicy,
+			Delete: s.cfnDeleteResponseHeadersPolicy},
+		"AWS::CloudFront::OriginAccessControl": {Create: s.cfnCreateOriginAccessControl, Update: s.cfnUpdateOriginAccessControl,
+			Delete: s.cfnDeleteOriginAccessControl},
+		"AWS::CloudFront::CloudFrontOriginAccessIdentity": {Create: s.cfnCreateOAI, Update: s.cfnUpdateOAI, Delete: s.cfnDeleteOAI},
+		"AWS::CloudFront::PublicKey":                      {Create: s.cfnCreatePublicKey, Update: s.cfnUpdatePublicKey, Delete: s.cfnDeletePublicKey},
+		"AWS::CloudFront::KeyGroup":                       {Create: s.cfnCreateKeyGroup, Update: s.cfnUpdateKeyGroup, Delete: s.cfnDeleteKeyGroup},
+		"AWS::CloudFront::MonitoringSubscription":         {Create: s.cfnCreateMonitoringSubscription, Delete: s.cfnDeleteMonitoringSubscription},
 	}
 }
 
