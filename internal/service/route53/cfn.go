@@ -15,7 +15,17 @@ func (s *Route53) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the zone id (Z...); Fn::GetAtt Id, NameServers.
 		"AWS::Route53::HostedZone": {Create: s.cfnCreateZone, Update: s.cfnUpdateZone, Delete: s.cfnDeleteZone,
-			Replace: []string{"Name", "VPCs"}},
+			Replace: []string{"Name"}},
+		// Ref is the health check id; Fn::GetAtt HealthCheckId.
+		"AWS::Route53::HealthCheck": {Create: s.cfnCreateHealthCheck, Update: s.cfnUpdateHealthCheck, Delete: s.cfnDeleteHealthCheck},
+		// Ref is "zoneid|name".
+		"AWS::Route53::KeySigningKey": {Create: s.cfnCreateKSK, Update: s.cfnUpdateKSK, Delete: s.cfnDeleteKSK,
+			Replace: []string{"HostedZoneId", "Name", "KeyManagementServiceArn"}},
+		// Ref is the hosted zone id.
+		"AWS::Route53::DNSSEC": {Create: s.cfnEnableDNSSEC, Delete: s.cfnDisableDNSSEC},
+		// Ref is the collection id; Fn::GetAtt Arn, Id.
+		"AWS::Route53::CidrCollection": {Create: s.cfnCreateCidrCollection, Update: s.cfnUpdateCidrCollection,
+			Delete: s.cfnDeleteCidrCollection, Replace: []string{"Name"}},
 		// Ref is the record's name.
 		"AWS::Route53::RecordSet": {Create: s.cfnCreateRecordSet, Update: s.cfnUpdateRecordSet, Delete: s.cfnDeleteRecordSet,
 			Replace: []string{"HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"}},
@@ -86,6 +96,16 @@ func (s *Route53) cfnCreateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 			}
 		}
 	}
+	for _, v := range cfnVPCs(r.Properties)[min(1, len(vpcs)):] {
+		if _, err := s.AssociateVPCWithHostedZone(ctx, &route53api.AssociateVPCWithHostedZoneInput{HostedZoneId: &id, VPC: &v}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if arn := kit.PropStr(kit.PropMap(r.Properties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn"); arn != "" {
+		if _, err := s.CreateQueryLoggingConfig(ctx, &route53api.CreateQueryLoggingConfigInput{HostedZoneId: &id, CloudWatchLogsLogGroupArn: &arn}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
 	return s.cfnZoneResult(ctx, id)
 }
 
@@ -96,10 +116,32 @@ func (s *Route53) cfnUpdateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 			return kit.ResourceResult{}, err
 		}
 	}
+	if err := s.cfnUpdateZoneTags(ctx, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if err := s.cfnUpdateZoneVPCs(ctx, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	oldLog := kit.PropStr(kit.PropMap(r.OldProperties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn")
+	if arn := kit.PropStr(kit.PropMap(r.Properties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn"); arn != oldLog {
+		if err := s.cfnDropQueryLogging(ctx, r.PhysicalID); err != nil {
+			return kit.ResourceResult{}, err
+		}
+		if arn != "" {
+			if _, err := s.CreateQueryLoggingConfig(ctx, &route53api.CreateQueryLoggingConfigInput{HostedZoneId: &r.PhysicalID, CloudWatchLogsLogGroupArn: &arn}); err != nil {
+				return kit.ResourceResult{}, err
+			}
+		}
+	}
 	return s.cfnZoneResult(ctx, r.PhysicalID)
 }
 
 func (s *Route53) cfnDeleteZone(ctx *request.Context, r kit.ResourceRequest) error {
+	// CloudFormation removes the zone's query logging first (it is part
+	// of the resource).
+	if err := s.cfnDropQueryLogging(ctx, r.PhysicalID); err != nil && !route53api.ErrNoSuchHostedZone.Is(err) {
+		return err
+	}
 	_, err := s.DeleteHostedZone(ctx, &route53api.DeleteHostedZoneInput{Id: &r.PhysicalID})
 	if route53api.ErrNoSuchHostedZone.Is(err) {
 		return nil
