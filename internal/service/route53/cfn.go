@@ -204,6 +204,13 @@ func cfnRecordSet(p map[string]any) (route53api.ResourceRecordSet, error) {
 		rs.GeoLocation = &route53api.GeoLocation{ContinentCode: r53str(kit.PropStr(g, "ContinentCode")),
 			CountryCode: r53str(kit.PropStr(g, "CountryCode")), SubdivisionCode: r53str(kit.PropStr(g, "SubdivisionCode"))}
 	}
+	// IP-based and geoproximity routing: the template's members are the
+	// API's.
+	for name, dst := range map[string]any{"CidrRoutingConfig": &rs.CidrRoutingConfig, "GeoProximityLocation": &rs.GeoProximityLocation} {
+		if err := kit.DecodeProp(p, name, dst); err != nil {
+			return rs, route53api.ErrInvalidInput.New("Invalid %s: %v", name, err)
+		}
+	}
 	return rs, nil
 }
 

@@ -232,6 +232,27 @@ func TestCloudFormationCidrCollection(t *testing.T) {
 	if n := blocks(); n["tokyo"] != 1 || n["osaka"] != 0 || n["nagoya"] != 1 {
 		t.Fatalf("blocks after update %v", n)
 	}
+	// A record set routes by the collection (IP-based routing).
+	zone := f.zone("example.com", nil)
+	rec, err := f.cfnResources()["AWS::Route53::RecordSet"].Create(f.ctx, kit.ResourceRequest{LogicalID: "Ip", Properties: map[string]any{
+		"HostedZoneId": zone, "Name": "www.example.com", "Type": "A", "TTL": 60, "ResourceRecords": []any{"192.0.2.1"},
+		"SetIdentifier": "tokyo", "CidrRoutingConfig": map[string]any{"CollectionId": res.PhysicalID, "LocationName": "tokyo"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, err := f.ListResourceRecordSets(f.ctx, &route53api.ListResourceRecordSetsInput{HostedZoneId: &zone, StartRecordName: ptrStr("www.example.com")})
+	if err != nil || sets.ResourceRecordSets[0].CidrRoutingConfig == nil || *sets.ResourceRecordSets[0].CidrRoutingConfig.LocationName != "tokyo" {
+		t.Fatalf("record %+v %v", sets, err)
+	}
+	// In use by a record, the collection's location cannot go.
+	if err := p.Delete(f.ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID}); err == nil {
+		t.Fatal("a collection a record uses was deleted")
+	}
+	if err := f.cfnResources()["AWS::Route53::RecordSet"].Delete(f.ctx, kit.ResourceRequest{PhysicalID: rec.PhysicalID, Properties: map[string]any{
+		"HostedZoneId": zone, "Name": "www.example.com", "Type": "A", "TTL": 60, "ResourceRecords": []any{"192.0.2.1"},
+		"SetIdentifier": "tokyo", "CidrRoutingConfig": map[string]any{"CollectionId": res.PhysicalID, "LocationName": "tokyo"}}}); err != nil {
+		t.Fatal(err)
+	}
 	for range 2 {
 		if err := p.Delete(f.ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID}); err != nil {
 			t.Fatal(err)
