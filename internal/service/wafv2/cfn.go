@@ -2,6 +2,7 @@ package wafv2
 
 import (
 	"encoding/base64"
+	"sort"
 	"strings"
 
 	wafv2api "github.com/niwa-cloud/niwa/internal/api/wafv2"
@@ -144,6 +145,9 @@ func (w *WAF) cfnUpdateWebACL(ctx *request.Context, r kit.ResourceRequest) (kit.
 	if _, err := w.UpdateWebACL(ctx, in); err != nil {
 		return kit.ResourceResult{}, err
 	}
+	if err := w.cfnRetag(ctx, *got.WebACL.ARN, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
 	return w.cfnWebACLResult(ctx, name, id, scope)
 }
 
@@ -238,6 +242,9 @@ func (w *WAF) cfnUpdateIPSet(ctx *request.Context, r kit.ResourceRequest) (kit.R
 	if _, err := w.UpdateIPSet(ctx, in); err != nil {
 		return kit.ResourceResult{}, err
 	}
+	if err := w.cfnRetag(ctx, *got.IPSet.ARN, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
 	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"Arn": *got.IPSet.ARN, "Id": id}}, nil
 }
 
@@ -278,6 +285,9 @@ func (w *WAF) cfnUpdateRegexPatternSet(ctx *request.Context, r kit.ResourceReque
 		in.Description = &desc
 	}
 	if _, err := w.UpdateRegexPatternSet(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if err := w.cfnRetag(ctx, *got.RegexPatternSet.ARN, r); err != nil {
 		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"Arn": *got.RegexPatternSet.ARN, "Id": id}}, nil
@@ -332,6 +342,9 @@ func (w *WAF) cfnUpdateRuleGroup(ctx *request.Context, r kit.ResourceRequest) (k
 	if _, err := w.UpdateRuleGroup(ctx, in); err != nil {
 		return kit.ResourceResult{}, err
 	}
+	if err := w.cfnRetag(ctx, *got.RuleGroup.ARN, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
 	return w.cfnRuleGroupResult(ctx, name, id, scope)
 }
 
@@ -365,4 +378,33 @@ func (w *WAF) cfnPutLogging(ctx *request.Context, r kit.ResourceRequest) (kit.Re
 func (w *WAF) cfnDeleteLogging(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := w.DeleteLoggingConfiguration(ctx, &wafv2api.DeleteLoggingConfigurationRequest{ResourceArn: &r.PhysicalID})
 	return cfnGone(err)
+}
+
+// cfnRetag applies the Tags property's changes to a resource.
+func (w *WAF) cfnRetag(ctx *request.Context, arn string, r kit.ResourceRequest) error {
+	old, cur := kit.PropTags(r.OldProperties), kit.PropTags(r.Properties)
+	var gone []string
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	var set []wafv2api.Tag
+	for k, v := range cur {
+		if ov, ok := old[k]; !ok || ov != v {
+			set = append(set, wafv2api.Tag{Key: &k, Value: &v})
+		}
+	}
+	if len(gone) > 0 {
+		sort.Strings(gone)
+		if _, err := w.UntagResource(ctx, &wafv2api.UntagResourceRequest{ResourceARN: &arn, TagKeys: gone}); err != nil {
+			return err
+		}
+	}
+	if len(set) > 0 {
+		if _, err := w.TagResource(ctx, &wafv2api.TagResourceRequest{ResourceARN: &arn, Tags: set}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -70,13 +70,15 @@ func TestCloudFormationSetsGroupsLogging(t *testing.T) {
 	vis := map[string]any{"SampledRequestsEnabled": false, "CloudWatchMetricsEnabled": false, "MetricName": "m"}
 
 	// IPSet: Addresses update in place, IPAddressVersion replaces.
-	setProps := map[string]any{"Name": "ips", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []any{"10.0.0.0/8"}}
+	setProps := map[string]any{"Name": "ips", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []any{"10.0.0.0/8"},
+		"Tags": []any{map[string]any{"Key": "env", "Value": "dev"}, map[string]any{"Key": "old", "Value": "x"}}}
 	set, err := p["AWS::WAFv2::IPSet"].Create(ctx, kit.ResourceRequest{LogicalID: "Set", Properties: setProps})
 	if err != nil {
 		t.Fatal(err)
 	}
 	up, err := p["AWS::WAFv2::IPSet"].Update(ctx, kit.ResourceRequest{PhysicalID: set.PhysicalID, OldProperties: setProps,
-		Properties: map[string]any{"Name": "ips", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []any{"192.0.2.0/24", "198.51.100.0/24"}}})
+		Properties: map[string]any{"Name": "ips", "Scope": "REGIONAL", "IPAddressVersion": "IPV4", "Addresses": []any{"192.0.2.0/24", "198.51.100.0/24"},
+			"Tags": []any{map[string]any{"Key": "env", "Value": "prod"}}}})
 	if err != nil || up.PhysicalID != set.PhysicalID || up.Attributes["Arn"] != set.Attributes["Arn"] {
 		t.Fatalf("update %+v %v", up, err)
 	}
@@ -84,6 +86,11 @@ func TestCloudFormationSetsGroupsLogging(t *testing.T) {
 	gotSet, err := w.GetIPSet(ctx, &wafapi.GetIPSetRequest{Name: &name, Id: &id, Scope: &scope})
 	if err != nil || len(gotSet.IPSet.Addresses) != 2 {
 		t.Fatalf("ip set %+v %v", gotSet, err)
+	}
+	arn := set.Attributes["Arn"].(string)
+	tags, err := w.ListTagsForResource(ctx, &wafapi.ListTagsForResourceRequest{ResourceARN: &arn})
+	if err != nil || len(tags.TagInfoForResource.TagList) != 1 || *tags.TagInfoForResource.TagList[0].Value != "prod" {
+		t.Fatalf("tags after update %+v %v", tags, err)
 	}
 	if !slices.Contains(p["AWS::WAFv2::IPSet"].Replace, "IPAddressVersion") {
 		t.Fatal("IPAddressVersion must replace the set")
