@@ -1,6 +1,8 @@
 package cloudfront
 
 import (
+	"sort"
+
 	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
@@ -168,6 +170,9 @@ func (s *CloudFront) cfnUpdateDistribution(ctx *request.Context, r kit.ResourceR
 		return kit.ResourceResult{}, err
 	}
 	d := out.Distribution
+	if err := s.cfnRetag(ctx, *d.ARN, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
 	return kit.ResourceResult{PhysicalID: *d.Id, Attributes: map[string]any{"Id": *d.Id, "DomainName": *d.DomainName}}, nil
 }
 
@@ -208,4 +213,33 @@ func (s *CloudFront) cfnDeleteDistribution(ctx *request.Context, r kit.ResourceR
 		return nil
 	}
 	return err
+}
+
+// cfnRetag applies the Tags property's changes to a distribution.
+func (s *CloudFront) cfnRetag(ctx *request.Context, arn string, r kit.ResourceRequest) error {
+	old, cur := kit.PropTags(r.OldProperties), kit.PropTags(r.Properties)
+	var gone []string
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	set := &cfapi.Tags{}
+	for k, v := range cur {
+		if ov, ok := old[k]; !ok || ov != v {
+			set.Items = append(set.Items, cfapi.Tag{Key: &k, Value: &v})
+		}
+	}
+	if len(gone) > 0 {
+		sort.Strings(gone)
+		if _, err := s.UntagResource20200531(ctx, &cfapi.UntagResourceRequest{Resource: &arn, TagKeys: &cfapi.TagKeys{Items: gone}}); err != nil {
+			return err
+		}
+	}
+	if len(set.Items) > 0 {
+		if _, err := s.TagResource20200531(ctx, &cfapi.TagResourceRequest{Resource: &arn, Tags: set}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -40,8 +40,18 @@ func TestCloudFormationDistribution(t *testing.T) {
 		t.Fatalf("attributes %v", res.Attributes)
 	}
 	cfg["Comment"] = "changed"
-	if _, err := p.Update(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: map[string]any{"DistributionConfig": cfg}}); err != nil {
+	if _, err := p.Update(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: map[string]any{"DistributionConfig": cfg,
+		"Tags": []any{map[string]any{"Key": "team", "Value": "web"}}},
+		OldProperties: map[string]any{"Tags": []any{map[string]any{"Key": "old", "Value": "x"}}}}); err != nil {
 		t.Fatal(err)
+	}
+	dist, err := s.GetDistribution20200531(ctx, &cfapi.GetDistributionRequest{Id: &res.PhysicalID})
+	if err != nil || ptr.Deref(dist.Distribution.DistributionConfig.Comment) != "changed" {
+		t.Fatalf("after update %+v %v", dist, err)
+	}
+	tags, err := s.ListTagsForResource20200531(ctx, &cfapi.ListTagsForResourceRequest{Resource: dist.Distribution.ARN})
+	if err != nil || len(tags.Tags.Items) != 1 || *tags.Tags.Items[0].Key != "team" {
+		t.Fatalf("tags after update %+v %v", tags, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Delete(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID}) }()
