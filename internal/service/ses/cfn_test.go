@@ -281,3 +281,22 @@ func TestCloudFormationEventDestination(t *testing.T) {
 		t.Fatalf("after delete %+v", d)
 	}
 }
+
+// TestCloudFormationEventDestinationShape: the template's classic names
+// become v2's: event types and CloudWatch dimension sources in upper
+// snake case, the ARN members matched case-insensitively.
+func TestCloudFormationEventDestinationShape(t *testing.T) {
+	name, def, err := cfnEventDestination(kit.ResourceRequest{PhysicalID: "gen"}, map[string]any{"ConfigurationSetName": "cs",
+		"EventDestination": map[string]any{"MatchingEventTypes": []any{"renderingFailure", "open"},
+			"KinesisFirehoseDestination": map[string]any{"IAMRoleARN": "arn:aws:iam::1:role/r", "DeliveryStreamARN": "arn:aws:firehose:us-east-1:1:deliverystream/s"},
+			"CloudWatchDestination": map[string]any{"DimensionConfigurations": []any{
+				map[string]any{"DimensionName": "campaign", "DimensionValueSource": "messageTag", "DefaultDimensionValue": "none"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "gen" || strings.Join(def.MatchingEventTypes, ",") != "RENDERING_FAILURE,OPEN" ||
+		*def.CloudWatchDestination.DimensionConfigurations[0].DimensionValueSource != "MESSAGE_TAG" ||
+		*def.KinesisFirehoseDestination.IamRoleArn != "arn:aws:iam::1:role/r" {
+		t.Fatalf("%s %+v", name, def)
+	}
+}

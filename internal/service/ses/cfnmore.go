@@ -157,8 +157,8 @@ func (s *V2) cfnDeleteContactList(ctx *request.Context, r kit.ResourceRequest) e
 }
 
 // AWS::SES::ConfigurationSetEventDestination. The template's
-// EventDestination is v1's shape: event types in lower camel case
-// (renderingFailure), SnsDestination.TopicARN,
+// EventDestination is v1's shape: event types and dimension sources in
+// lower camel case (renderingFailure, messageTag), SnsDestination.TopicARN,
 // KinesisFirehoseDestination.IAMRoleARN; member names match v2's
 // case-insensitively, event types are converted.
 
@@ -184,6 +184,14 @@ func cfnEventDestination(r kit.ResourceRequest, props map[string]any) (string, *
 	}
 	for i, t := range def.MatchingEventTypes {
 		def.MatchingEventTypes[i] = cfnEventType(t)
+	}
+	// Dimension sources too: messageTag is v2's MESSAGE_TAG.
+	if cw := def.CloudWatchDestination; cw != nil {
+		for i := range cw.DimensionConfigurations {
+			if src := cw.DimensionConfigurations[i].DimensionValueSource; src != nil {
+				cw.DimensionConfigurations[i].DimensionValueSource = ptr.To(cfnEventType(*src))
+			}
+		}
 	}
 	name := kit.PropStr(m, "Name")
 	if name == "" {
