@@ -83,6 +83,18 @@ func (s *Route53) cfnCreateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 		return kit.ResourceResult{}, err
 	}
 	id := strings.TrimPrefix(*out.HostedZone.Id, "/hostedzone/")
+	if err := s.cfnZoneExtras(ctx, id, r, len(vpcs)); err != nil {
+		// The zone goes with what failed, leaving nothing behind.
+		_ = s.cfnDropQueryLogging(ctx, id)
+		_, _ = s.DeleteHostedZone(ctx, &route53api.DeleteHostedZoneInput{Id: &id})
+		return kit.ResourceResult{}, err
+	}
+	return s.cfnZoneResult(ctx, id)
+}
+
+// cfnZoneExtras gives a new zone its tags, further VPCs (the first came
+// with CreateHostedZone) and query logging.
+func (s *Route53) cfnZoneExtras(ctx *request.Context, id string, r kit.ResourceRequest, vpcs int) error {
 	if tags := kit.PropList(r.Properties, "HostedZoneTags"); len(tags) > 0 || kit.Has(r.Properties, "HostedZoneTags") {
 		var add []route53api.Tag
 		for k, v := range kit.PropTags(map[string]any{"Tags": r.Properties["HostedZoneTags"]}) {
@@ -92,21 +104,21 @@ func (s *Route53) cfnCreateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 			kind := "hostedzone"
 			if _, err := s.ChangeTagsForResource(ctx, &route53api.ChangeTagsForResourceInput{ResourceType: &kind, ResourceId: &id,
 				AddTags: add}); err != nil {
-				return kit.ResourceResult{}, err
+				return err
 			}
 		}
 	}
-	for _, v := range cfnVPCs(r.Properties)[min(1, len(vpcs)):] {
+	for _, v := range cfnVPCs(r.Properties)[min(1, vpcs):] {
 		if _, err := s.AssociateVPCWithHostedZone(ctx, &route53api.AssociateVPCWithHostedZoneInput{HostedZoneId: &id, VPC: &v}); err != nil {
-			return kit.ResourceResult{}, err
+			return err
 		}
 	}
 	if arn := kit.PropStr(kit.PropMap(r.Properties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn"); arn != "" {
 		if _, err := s.CreateQueryLoggingConfig(ctx, &route53api.CreateQueryLoggingConfigInput{HostedZoneId: &id, CloudWatchLogsLogGroupArn: &arn}); err != nil {
-			return kit.ResourceResult{}, err
+			return err
 		}
 	}
-	return s.cfnZoneResult(ctx, id)
+	return nil
 }
 
 func (s *Route53) cfnUpdateZone(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {

@@ -306,6 +306,16 @@ func TestCloudFormationHostedZoneDetails(t *testing.T) {
 		t.Fatalf("tags %+v %v", tags, err)
 	}
 
+	// A query logging configuration the API refuses fails the create and
+	// leaves no zone behind.
+	if _, err := p.Create(f.ctx, kit.ResourceRequest{LogicalID: "Bad", Properties: map[string]any{"Name": "bad.example",
+		"QueryLoggingConfig": map[string]any{"CloudWatchLogsLogGroupArn": "not-an-arn"}}}); err == nil {
+		t.Fatal("a bad log group ARN was accepted")
+	}
+	if zs, err := f.ListHostedZonesByName(f.ctx, &route53api.ListHostedZonesByNameInput{DNSName: ptrStr("bad.example.")}); err != nil ||
+		len(zs.HostedZones) != 0 && *zs.HostedZones[0].Name == "bad.example." {
+		t.Fatalf("the failed zone is left: %+v %v", zs, err)
+	}
 	logs := func(name string) string {
 		return "arn:aws:logs:us-east-1:" + testAccount + ":log-group:/aws/route53/" + name
 	}

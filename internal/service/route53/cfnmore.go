@@ -136,6 +136,7 @@ func (s *Route53) cfnCreateHealthCheck(ctx *request.Context, r kit.ResourceReque
 	}
 	id := *out.HealthCheck.Id
 	if err := s.cfnHealthCheckTags(ctx, id, nil, r.Properties); err != nil {
+		_, _ = s.DeleteHealthCheck(ctx, &route53api.DeleteHealthCheckInput{HealthCheckId: &id})
 		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"HealthCheckId": id}}, nil
@@ -324,9 +325,10 @@ func (s *Route53) cfnCreateCidrCollection(ctx *request.Context, r kit.ResourceRe
 	}
 	c := out.Collection
 	if err := s.cfnChangeCidrs(ctx, *c.Id, nil, cfnLocations(r.Properties)); err != nil {
-		// The collection is made; its locations are not: CloudFormation
-		// rolls back by deleting it.
-		return kit.ResourceResult{PhysicalID: *c.Id}, err
+		// The collection is made, its locations are not: it goes, so the
+		// failed resource leaves nothing behind.
+		_, _ = s.DeleteCidrCollection(ctx, &route53api.DeleteCidrCollectionInput{Id: c.Id})
+		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: *c.Id, Attributes: map[string]any{"Id": *c.Id, "Arn": ptr.Deref(c.Arn)}}, nil
 }
