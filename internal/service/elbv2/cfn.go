@@ -75,6 +75,7 @@ func (s *ELBv2) cfnCreateLoadBalancer(ctx *request.Context, r kit.ResourceReques
 	}
 	lb := out.LoadBalancers[0]
 	if err := s.cfnLBAttributes(ctx, *lb.LoadBalancerArn, r.Properties); err != nil {
+		_, _ = s.DeleteLoadBalancer(ctx, &elbv2api.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn})
 		return kit.ResourceResult{}, err
 	}
 	return cfnLBResult(lb), nil
@@ -139,6 +140,7 @@ func (s *ELBv2) cfnCreateTargetGroup(ctx *request.Context, r kit.ResourceRequest
 		}
 	}
 	if err := s.cfnTGAttributes(ctx, arn, r.Properties); err != nil {
+		_, _ = s.DeleteTargetGroup(ctx, &elbv2api.DeleteTargetGroupInput{TargetGroupArn: &arn})
 		return kit.ResourceResult{}, err
 	}
 	return cfnTGResult(tg), nil

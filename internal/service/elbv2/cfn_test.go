@@ -87,6 +87,15 @@ func TestCloudFormationUpdatesInPlace(t *testing.T) {
 	if lbAttr("idle_timeout.timeout_seconds") != "30" {
 		t.Fatal("LoadBalancerAttributes not set on create")
 	}
+	// An attribute the API refuses fails the create and leaves no load
+	// balancer behind.
+	if _, err := lbType.Create(ctx, kit.ResourceRequest{LogicalID: "Bad", Properties: map[string]any{"Name": "bad", "Subnets": []any{"subnet-a", "subnet-b"},
+		"LoadBalancerAttributes": []any{map[string]any{"Key": "no.such.attribute", "Value": "1"}}}}); err == nil {
+		t.Fatal("an unknown attribute was accepted")
+	}
+	if _, err := s.DescribeLoadBalancers(ctx, &elbv2api.DescribeLoadBalancersInput{Names: []string{"bad"}}); !elbv2api.ErrLoadBalancerNotFoundException.Is(err) {
+		t.Fatalf("the failed load balancer is left: %v", err)
+	}
 	lbUpd := map[string]any{"Name": "web", "Subnets": []any{"subnet-a", "subnet-b"}, "SecurityGroups": []any{"sg-2", "sg-3"},
 		"LoadBalancerAttributes": []any{map[string]any{"Key": "idle_timeout.timeout_seconds", "Value": "120"}},
 		"Tags":                   []any{map[string]any{"Key": "team", "Value": "web"}}}
