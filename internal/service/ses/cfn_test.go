@@ -257,11 +257,13 @@ func TestCloudFormationEventDestination(t *testing.T) {
 		t.Fatalf("destinations %+v", d)
 	}
 	upd := map[string]any{"ConfigurationSetName": "cs", "EventDestination": map[string]any{"Enabled": false,
-		"MatchingEventTypes": []any{"bounce"}, "SnsDestination": map[string]any{"TopicARN": topic}}}
+		"MatchingEventTypes": []any{"bounce"}, "CloudWatchDestination": map[string]any{"DimensionConfigurations": []any{
+			map[string]any{"DimensionName": "campaign", "DimensionValueSource": "messageTag", "DefaultDimensionValue": "none"}}}}}
 	if _, err := p.Update(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: upd, OldProperties: props}); err != nil {
 		t.Fatal(err)
 	}
-	if d = dests(); len(d) != 1 || ptr.Deref(d[0].Enabled) || d[0].MatchingEventTypes[0] != "BOUNCE" {
+	if d = dests(); len(d) != 1 || ptr.Deref(d[0].Enabled) || d[0].MatchingEventTypes[0] != "BOUNCE" || d[0].SnsDestination != nil ||
+		*d[0].CloudWatchDestination.DimensionConfigurations[0].DimensionValueSource != "MESSAGE_TAG" {
 		t.Fatalf("after update %+v", d)
 	}
 	renamed := map[string]any{"ConfigurationSetName": "cs", "EventDestination": map[string]any{"Name": "named", "Enabled": true,
