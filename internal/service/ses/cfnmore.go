@@ -2,7 +2,6 @@ package ses
 
 import (
 	"sort"
-	"strings"
 
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
 	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
@@ -162,17 +161,6 @@ func (s *V2) cfnDeleteContactList(ctx *request.Context, r kit.ResourceRequest) e
 // KinesisFirehoseDestination.IAMRoleARN; member names match v2's
 // case-insensitively, event types are converted.
 
-func cfnEventType(t string) string {
-	var b strings.Builder
-	for i, c := range t {
-		if c >= 'A' && c <= 'Z' && i > 0 {
-			b.WriteByte('_')
-		}
-		b.WriteRune(c)
-	}
-	return strings.ToUpper(b.String())
-}
-
 func cfnEventDestination(r kit.ResourceRequest, props map[string]any) (string, *sesv2api.EventDestinationDefinition, error) {
 	m := kit.PropMap(props, "EventDestination")
 	if m == nil || kit.PropStr(props, "ConfigurationSetName") == "" {
@@ -183,13 +171,13 @@ func cfnEventDestination(r kit.ResourceRequest, props map[string]any) (string, *
 		return "", nil, cfnInvalid(r, "EventDestination", err)
 	}
 	for i, t := range def.MatchingEventTypes {
-		def.MatchingEventTypes[i] = cfnEventType(t)
+		def.MatchingEventTypes[i] = upperSnake(t)
 	}
 	// Dimension sources too: messageTag is v2's MESSAGE_TAG.
 	if cw := def.CloudWatchDestination; cw != nil {
 		for i := range cw.DimensionConfigurations {
 			if src := cw.DimensionConfigurations[i].DimensionValueSource; src != nil {
-				cw.DimensionConfigurations[i].DimensionValueSource = ptr.To(cfnEventType(*src))
+				cw.DimensionConfigurations[i].DimensionValueSource = ptr.To(upperSnake(*src))
 			}
 		}
 	}
