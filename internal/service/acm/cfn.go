@@ -4,7 +4,10 @@ import (
 	"strings"
 
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
+	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -22,7 +25,30 @@ func (a *ACM) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"CertificateAuthorityArn", "DomainName", "DomainValidationOptions", "KeyAlgorithm",
 				"SubjectAlternativeNames", "ValidationMethod"},
 		},
+		// Ref is the account id. The account's expiry events setting;
+		// deleting the resource puts back the default (45 days).
+		"AWS::CertificateManager::Account": {Create: a.cfnPutAccount, Update: a.cfnPutAccount, Delete: a.cfnResetAccount},
 	}
+}
+
+func (a *ACM) cfnPutAccount(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	cfg := &acmapi.ExpiryEventsConfiguration{}
+	if !kit.Has(r.Properties, "ExpiryEventsConfiguration") {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #: required key [ExpiryEventsConfiguration] not found", r.LogicalID)
+	}
+	if err := kit.DecodeProp(r.Properties, "ExpiryEventsConfiguration", cfg); err != nil {
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/ExpiryEventsConfiguration: %v", r.LogicalID, err)
+	}
+	if _, err := a.PutAccountConfiguration(ctx, &acmapi.PutAccountConfigurationRequest{ExpiryEvents: cfg, IdempotencyToken: ptr.To(awsid.Hex(16))}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: ctx.Account, Attributes: map[string]any{"AccountId": ctx.Account}}, nil
+}
+
+func (a *ACM) cfnResetAccount(ctx *request.Context, _ kit.ResourceRequest) error {
+	_, err := a.PutAccountConfiguration(ctx, &acmapi.PutAccountConfigurationRequest{IdempotencyToken: ptr.To(awsid.Hex(16)),
+		ExpiryEvents: &acmapi.ExpiryEventsConfiguration{DaysBeforeExpiry: ptr.To(int32(defaultExpiryDays))}})
+	return err
 }
 
 func (a *ACM) cfnCreateCertificate(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {

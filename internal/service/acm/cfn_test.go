@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/kit"
 )
 
@@ -60,5 +62,37 @@ func TestCloudFormationCertificate(t *testing.T) {
 	}
 	if _, err := p.Create(ctx, kit.ResourceRequest{Properties: map[string]any{"DomainName": "-bad-"}}); err == nil {
 		t.Fatal("a bad domain name was requested")
+	}
+}
+
+// TestCloudFormationAccount: the account's expiry events setting made,
+// changed, refused out of range (the API's error), and put back to the
+// default on delete; Ref is the account id.
+func TestCloudFormationAccount(t *testing.T) {
+	a, h, _, _ := newACM(t)
+	ctx := h.Ctx()
+	p := a.cfnResources()["AWS::CertificateManager::Account"]
+	days := func() int32 {
+		out, err := a.GetAccountConfiguration(ctx, &acmapi.GetAccountConfigurationInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.ExpiryEvents.DaysBeforeExpiry
+	}
+	props := func(n any) map[string]any {
+		return map[string]any{"ExpiryEventsConfiguration": map[string]any{"DaysBeforeExpiry": n}}
+	}
+	res, err := p.Create(ctx, kit.ResourceRequest{LogicalID: "Acct", Properties: props(30)})
+	if err != nil || res.PhysicalID != h.Account || res.Attributes["AccountId"] != h.Account || days() != 30 {
+		t.Fatalf("create %+v %v days %d", res, err, days())
+	}
+	if _, err := p.Update(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: props("10"), OldProperties: props(30)}); err != nil || days() != 10 {
+		t.Fatalf("update %v days %d", err, days())
+	}
+	if _, err := p.Update(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: props(60), OldProperties: props(10)}); !awserr.ValidationException.Is(err) {
+		t.Fatalf("60 days: %v", err)
+	}
+	if err := p.Delete(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID}); err != nil || days() != 45 {
+		t.Fatalf("delete %v days %d", err, days())
 	}
 }

@@ -1,6 +1,8 @@
 package cloudfront
 
 import (
+	"sort"
+
 	cfapi "github.com/niwa-cloud/niwa/internal/api/cloudfront"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
@@ -15,6 +17,18 @@ func (s *CloudFront) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the distribution id; Fn::GetAtt DomainName, Id.
 		"AWS::CloudFront::Distribution": {Create: s.cfnCreateDistribution, Update: s.cfnUpdateDistribution,
 			Delete: s.cfnDeleteDistribution, Tags: true},
+		"AWS::CloudFront::CachePolicy": {Create: s.cfnCreateCachePolicy, Update: s.cfnUpdateCachePolicy,
+			Delete: s.cfnDeleteCachePolicy},
+		"AWS::CloudFront::OriginRequestPolicy": {Create: s.cfnCreateOriginRequestPolicy, Update: s.cfnUpdateOriginRequestPolicy,
+			Delete: s.cfnDeleteOriginRequestPolicy},
+		"AWS::CloudFront::ResponseHeadersPolicy": {Create: s.cfnCreateResponseHeadersPolicy, Update: s.cfnUpdateResponseHeadersPolicy,
+			Delete: s.cfnDeleteResponseHeadersPolicy},
+		"AWS::CloudFront::OriginAccessControl": {Create: s.cfnCreateOriginAccessControl, Update: s.cfnUpdateOriginAccessControl,
+			Delete: s.cfnDeleteOriginAccessControl},
+		"AWS::CloudFront::CloudFrontOriginAccessIdentity": {Create: s.cfnCreateOAI, Update: s.cfnUpdateOAI, Delete: s.cfnDeleteOAI},
+		"AWS::CloudFront::PublicKey":                      {Create: s.cfnCreatePublicKey, Update: s.cfnUpdatePublicKey, Delete: s.cfnDeletePublicKey},
+		"AWS::CloudFront::KeyGroup":                       {Create: s.cfnCreateKeyGroup, Update: s.cfnUpdateKeyGroup, Delete: s.cfnDeleteKeyGroup},
+		"AWS::CloudFront::MonitoringSubscription":         {Create: s.cfnCreateMonitoringSubscription, Delete: s.cfnDeleteMonitoringSubscription},
 	}
 }
 
@@ -156,6 +170,9 @@ func (s *CloudFront) cfnUpdateDistribution(ctx *request.Context, r kit.ResourceR
 		return kit.ResourceResult{}, err
 	}
 	d := out.Distribution
+	if err := s.cfnRetag(ctx, *d.ARN, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
 	return kit.ResourceResult{PhysicalID: *d.Id, Attributes: map[string]any{"Id": *d.Id, "DomainName": *d.DomainName}}, nil
 }
 
@@ -196,4 +213,33 @@ func (s *CloudFront) cfnDeleteDistribution(ctx *request.Context, r kit.ResourceR
 		return nil
 	}
 	return err
+}
+
+// cfnRetag applies the Tags property's changes to a distribution.
+func (s *CloudFront) cfnRetag(ctx *request.Context, arn string, r kit.ResourceRequest) error {
+	old, cur := kit.PropTags(r.OldProperties), kit.PropTags(r.Properties)
+	var gone []string
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	set := &cfapi.Tags{}
+	for k, v := range cur {
+		if ov, ok := old[k]; !ok || ov != v {
+			set.Items = append(set.Items, cfapi.Tag{Key: &k, Value: &v})
+		}
+	}
+	if len(gone) > 0 {
+		sort.Strings(gone)
+		if _, err := s.UntagResource20200531(ctx, &cfapi.UntagResourceRequest{Resource: &arn, TagKeys: &cfapi.TagKeys{Items: gone}}); err != nil {
+			return err
+		}
+	}
+	if len(set.Items) > 0 {
+		if _, err := s.TagResource20200531(ctx, &cfapi.TagResourceRequest{Resource: &arn, Tags: set}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -16,15 +16,22 @@ func (s *ELBv2) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the ARN; Fn::GetAtt DNSName, CanonicalHostedZoneID,
 		// LoadBalancerArn, LoadBalancerFullName, LoadBalancerName, SecurityGroups.
-		"AWS::ElasticLoadBalancingV2::LoadBalancer": {Create: s.cfnCreateLoadBalancer, Delete: s.cfnDeleteLoadBalancer, Tags: true},
+		"AWS::ElasticLoadBalancingV2::LoadBalancer": {Create: s.cfnCreateLoadBalancer, Update: s.cfnUpdateLoadBalancer,
+			Delete: s.cfnDeleteLoadBalancer, Replace: []string{"Name", "Scheme", "Type"}, Tags: true},
 		// Ref is the ARN; Fn::GetAtt TargetGroupArn, TargetGroupFullName,
 		// TargetGroupName, LoadBalancerArns.
-		"AWS::ElasticLoadBalancingV2::TargetGroup": {Create: s.cfnCreateTargetGroup, Delete: s.cfnDeleteTargetGroup, Tags: true},
+		"AWS::ElasticLoadBalancingV2::TargetGroup": {Create: s.cfnCreateTargetGroup, Update: s.cfnUpdateTargetGroup,
+			Delete: s.cfnDeleteTargetGroup, Tags: true,
+			Replace: []string{"Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"}},
 		// Ref is the ARN; Fn::GetAtt ListenerArn.
 		"AWS::ElasticLoadBalancingV2::Listener": {Create: s.cfnCreateListener, Update: s.cfnModifyListener,
 			Delete: s.cfnDeleteListener, Replace: []string{"LoadBalancerArn"}},
 		// Ref is the ARN; Fn::GetAtt RuleArn, IsDefault.
-		"AWS::ElasticLoadBalancingV2::ListenerRule": {Create: s.cfnCreateRule, Delete: s.cfnDeleteRule},
+		"AWS::ElasticLoadBalancingV2::ListenerRule": {Create: s.cfnCreateRule, Update: s.cfnUpdateRule, Delete: s.cfnDeleteRule,
+			Replace: []string{"ListenerArn"}},
+		// Ref is "listenerArn|certificateArn" (the first certificate).
+		"AWS::ElasticLoadBalancingV2::ListenerCertificate": {Create: s.cfnAddListenerCertificates,
+			Update: s.cfnUpdateListenerCertificates, Delete: s.cfnRemoveListenerCertificates, Replace: []string{"ListenerArn"}},
 	}
 }
 
@@ -67,6 +74,14 @@ func (s *ELBv2) cfnCreateLoadBalancer(ctx *request.Context, r kit.ResourceReques
 		return kit.ResourceResult{}, err
 	}
 	lb := out.LoadBalancers[0]
+	if err := s.cfnLBAttributes(ctx, *lb.LoadBalancerArn, r.Properties); err != nil {
+		_, _ = s.DeleteLoadBalancer(ctx, &elbv2api.DeleteLoadBalancerInput{LoadBalancerArn: lb.LoadBalancerArn})
+		return kit.ResourceResult{}, err
+	}
+	return cfnLBResult(lb), nil
+}
+
+func cfnLBResult(lb elbv2api.LoadBalancer) kit.ResourceResult {
 	arn := *lb.LoadBalancerArn
 	full := arn[strings.Index(arn, ":loadbalancer/")+len(":loadbalancer/"):]
 	sgs := []any{}
@@ -75,7 +90,7 @@ func (s *ELBv2) cfnCreateLoadBalancer(ctx *request.Context, r kit.ResourceReques
 	}
 	return kit.ResourceResult{PhysicalID: arn, Attributes: map[string]any{"LoadBalancerArn": arn, "DNSName": cfnDeref(lb.DNSName),
 		"CanonicalHostedZoneID": cfnDeref(lb.CanonicalHostedZoneId), "LoadBalancerName": cfnDeref(lb.LoadBalancerName),
-		"LoadBalancerFullName": full, "SecurityGroups": sgs}}, nil
+		"LoadBalancerFullName": full, "SecurityGroups": sgs}}
 }
 
 func cfnDeref(p *string) string {
@@ -124,9 +139,22 @@ func (s *ELBv2) cfnCreateTargetGroup(ctx *request.Context, r kit.ResourceRequest
 			}
 		}
 	}
+	if err := s.cfnTGAttributes(ctx, arn, r.Properties); err != nil {
+		_, _ = s.DeleteTargetGroup(ctx, &elbv2api.DeleteTargetGroupInput{TargetGroupArn: &arn})
+		return kit.ResourceResult{}, err
+	}
+	return cfnTGResult(tg), nil
+}
+
+func cfnTGResult(tg elbv2api.TargetGroup) kit.ResourceResult {
+	arn := *tg.TargetGroupArn
 	full := arn[strings.Index(arn, ":targetgroup/")+1:]
+	lbs := []any{}
+	for _, l := range tg.LoadBalancerArns {
+		lbs = append(lbs, l)
+	}
 	return kit.ResourceResult{PhysicalID: arn, Attributes: map[string]any{"TargetGroupArn": arn, "TargetGroupName": cfnDeref(tg.TargetGroupName),
-		"TargetGroupFullName": full, "LoadBalancerArns": []any{}}}, nil
+		"TargetGroupFullName": full, "LoadBalancerArns": lbs}}
 }
 
 func (s *ELBv2) cfnDeleteTargetGroup(ctx *request.Context, r kit.ResourceRequest) error {

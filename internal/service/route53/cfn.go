@@ -15,7 +15,17 @@ func (s *Route53) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the zone id (Z...); Fn::GetAtt Id, NameServers.
 		"AWS::Route53::HostedZone": {Create: s.cfnCreateZone, Update: s.cfnUpdateZone, Delete: s.cfnDeleteZone,
-			Replace: []string{"Name", "VPCs"}},
+			Replace: []string{"Name"}},
+		// Ref is the health check id; Fn::GetAtt HealthCheckId.
+		"AWS::Route53::HealthCheck": {Create: s.cfnCreateHealthCheck, Update: s.cfnUpdateHealthCheck, Delete: s.cfnDeleteHealthCheck},
+		// Ref is "zoneid|name".
+		"AWS::Route53::KeySigningKey": {Create: s.cfnCreateKSK, Update: s.cfnUpdateKSK, Delete: s.cfnDeleteKSK,
+			Replace: []string{"HostedZoneId", "Name", "KeyManagementServiceArn"}},
+		// Ref is the hosted zone id.
+		"AWS::Route53::DNSSEC": {Create: s.cfnEnableDNSSEC, Delete: s.cfnDisableDNSSEC},
+		// Ref is the collection id; Fn::GetAtt Arn, Id.
+		"AWS::Route53::CidrCollection": {Create: s.cfnCreateCidrCollection, Update: s.cfnUpdateCidrCollection,
+			Delete: s.cfnDeleteCidrCollection, Replace: []string{"Name"}},
 		// Ref is the record's name.
 		"AWS::Route53::RecordSet": {Create: s.cfnCreateRecordSet, Update: s.cfnUpdateRecordSet, Delete: s.cfnDeleteRecordSet,
 			Replace: []string{"HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"}},
@@ -73,6 +83,18 @@ func (s *Route53) cfnCreateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 		return kit.ResourceResult{}, err
 	}
 	id := strings.TrimPrefix(*out.HostedZone.Id, "/hostedzone/")
+	if err := s.cfnZoneExtras(ctx, id, r, len(vpcs)); err != nil {
+		// The zone goes with what failed, leaving nothing behind.
+		_ = s.cfnDropQueryLogging(ctx, id)
+		_, _ = s.DeleteHostedZone(ctx, &route53api.DeleteHostedZoneInput{Id: &id})
+		return kit.ResourceResult{}, err
+	}
+	return s.cfnZoneResult(ctx, id)
+}
+
+// cfnZoneExtras gives a new zone its tags, further VPCs (the first came
+// with CreateHostedZone) and query logging.
+func (s *Route53) cfnZoneExtras(ctx *request.Context, id string, r kit.ResourceRequest, vpcs int) error {
 	if tags := kit.PropList(r.Properties, "HostedZoneTags"); len(tags) > 0 || kit.Has(r.Properties, "HostedZoneTags") {
 		var add []route53api.Tag
 		for k, v := range kit.PropTags(map[string]any{"Tags": r.Properties["HostedZoneTags"]}) {
@@ -82,11 +104,21 @@ func (s *Route53) cfnCreateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 			kind := "hostedzone"
 			if _, err := s.ChangeTagsForResource(ctx, &route53api.ChangeTagsForResourceInput{ResourceType: &kind, ResourceId: &id,
 				AddTags: add}); err != nil {
-				return kit.ResourceResult{}, err
+				return err
 			}
 		}
 	}
-	return s.cfnZoneResult(ctx, id)
+	for _, v := range cfnVPCs(r.Properties)[min(1, vpcs):] {
+		if _, err := s.AssociateVPCWithHostedZone(ctx, &route53api.AssociateVPCWithHostedZoneInput{HostedZoneId: &id, VPC: &v}); err != nil {
+			return err
+		}
+	}
+	if arn := kit.PropStr(kit.PropMap(r.Properties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn"); arn != "" {
+		if _, err := s.CreateQueryLoggingConfig(ctx, &route53api.CreateQueryLoggingConfigInput{HostedZoneId: &id, CloudWatchLogsLogGroupArn: &arn}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Route53) cfnUpdateZone(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
@@ -96,10 +128,32 @@ func (s *Route53) cfnUpdateZone(ctx *request.Context, r kit.ResourceRequest) (ki
 			return kit.ResourceResult{}, err
 		}
 	}
+	if err := s.cfnUpdateZoneTags(ctx, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if err := s.cfnUpdateZoneVPCs(ctx, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	oldLog := kit.PropStr(kit.PropMap(r.OldProperties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn")
+	if arn := kit.PropStr(kit.PropMap(r.Properties, "QueryLoggingConfig"), "CloudWatchLogsLogGroupArn"); arn != oldLog {
+		if err := s.cfnDropQueryLogging(ctx, r.PhysicalID); err != nil {
+			return kit.ResourceResult{}, err
+		}
+		if arn != "" {
+			if _, err := s.CreateQueryLoggingConfig(ctx, &route53api.CreateQueryLoggingConfigInput{HostedZoneId: &r.PhysicalID, CloudWatchLogsLogGroupArn: &arn}); err != nil {
+				return kit.ResourceResult{}, err
+			}
+		}
+	}
 	return s.cfnZoneResult(ctx, r.PhysicalID)
 }
 
 func (s *Route53) cfnDeleteZone(ctx *request.Context, r kit.ResourceRequest) error {
+	// CloudFormation removes the zone's query logging first (it is part
+	// of the resource).
+	if err := s.cfnDropQueryLogging(ctx, r.PhysicalID); err != nil && !route53api.ErrNoSuchHostedZone.Is(err) {
+		return err
+	}
 	_, err := s.DeleteHostedZone(ctx, &route53api.DeleteHostedZoneInput{Id: &r.PhysicalID})
 	if route53api.ErrNoSuchHostedZone.Is(err) {
 		return nil
@@ -161,6 +215,13 @@ func cfnRecordSet(p map[string]any) (route53api.ResourceRecordSet, error) {
 	if g := kit.PropMap(p, "GeoLocation"); g != nil {
 		rs.GeoLocation = &route53api.GeoLocation{ContinentCode: r53str(kit.PropStr(g, "ContinentCode")),
 			CountryCode: r53str(kit.PropStr(g, "CountryCode")), SubdivisionCode: r53str(kit.PropStr(g, "SubdivisionCode"))}
+	}
+	// IP-based and geoproximity routing: the template's members are the
+	// API's.
+	for name, dst := range map[string]any{"CidrRoutingConfig": &rs.CidrRoutingConfig, "GeoProximityLocation": &rs.GeoProximityLocation} {
+		if err := kit.DecodeProp(p, name, dst); err != nil {
+			return rs, route53api.ErrInvalidInput.New("Invalid %s: %v", name, err)
+		}
 	}
 	return rs, nil
 }

@@ -352,6 +352,20 @@ func (s *Route53) UpdateHealthCheck(ctx *request.Context, in *route53api.UpdateH
 		if in.Regions != nil {
 			c.Regions = in.Regions
 		}
+		// ResetElements puts elements back to their defaults (none, or
+		// every checker region).
+		for _, e := range in.ResetElements {
+			switch e {
+			case "ChildHealthChecks":
+				c.ChildHealthChecks = nil
+			case "FullyQualifiedDomainName":
+				c.FullyQualifiedDomainName = nil
+			case "Regions":
+				c.Regions = nil
+			case "ResourcePath":
+				c.ResourcePath = nil
+			}
+		}
 		cfg, err := defaults(*c)
 		if err != nil {
 			return err

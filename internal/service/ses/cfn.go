@@ -16,7 +16,8 @@ import (
 // receipt rule sets and rules, and templates.
 func (c *Core) cfnResourcesV1() map[string]kit.ResourceProvider {
 	v1 := NewV1(c)
-	return map[string]kit.ResourceProvider{
+	out := c.cfnMoreV1(v1)
+	for k, v := range map[string]kit.ResourceProvider{
 		// Ref is the rule set name.
 		"AWS::SES::ReceiptRuleSet": {
 			Create: func(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
@@ -44,14 +45,18 @@ func (c *Core) cfnResourcesV1() map[string]kit.ResourceProvider {
 		"AWS::SES::Template": {
 			Create: v1.cfnCreateTemplate, Update: v1.cfnUpdateTemplate, Delete: v1.cfnDeleteTemplate, Read: v1.cfnReadTemplate,
 		},
+	} {
+		out[k] = v
 	}
+	return out
 }
 
 // cfnResourcesV2 are the CloudFormation types SES v2 serves:
 // configuration sets and email identities.
 func (c *Core) cfnResourcesV2() map[string]kit.ResourceProvider {
 	v2 := NewV2(c)
-	return map[string]kit.ResourceProvider{
+	out := c.cfnMoreV2(v2)
+	for k, v := range map[string]kit.ResourceProvider{
 		// Ref is the configuration set name. Its options and tags change
 		// in place; VdmOptions (whose Put operation niwa does not
 		// implement) and a new name replace it.
@@ -65,7 +70,10 @@ func (c *Core) cfnResourcesV2() map[string]kit.ResourceProvider {
 			Create: v2.cfnCreateIdentity, Update: v2.cfnUpdateIdentity, Delete: v2.cfnDeleteIdentity, Read: v2.cfnReadIdentity,
 			Replace: []string{"EmailIdentity"},
 		},
+	} {
+		out[k] = v
 	}
+	return out
 }
 
 // cfnSESName is a generated name SES takes: at most 64 letters, digits,
@@ -331,29 +339,8 @@ func (s *V2) cfnUpdateConfigurationSet(ctx *request.Context, r kit.ResourceReque
 			return kit.ResourceResult{}, err
 		}
 	}
-	arn := kit.ARN("ses", ctx.Region, ctx.Account, "configuration-set/"+name)
-	oldTags, tags := kit.PropTags(r.OldProperties), kit.PropTags(r.Properties)
-	var gone []string
-	var set []sesv2api.Tag
-	for k := range oldTags {
-		if _, ok := tags[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	for k, v := range tags {
-		if ov, ok := oldTags[k]; !ok || ov != v {
-			set = append(set, sesv2api.Tag{Key: ptr.To(k), Value: ptr.To(v)})
-		}
-	}
-	if len(gone) > 0 {
-		if _, err := s.UntagResource(ctx, &sesv2api.UntagResourceRequest{ResourceArn: &arn, TagKeys: gone}); err != nil {
-			return kit.ResourceResult{}, err
-		}
-	}
-	if len(set) > 0 {
-		if _, err := s.TagResource(ctx, &sesv2api.TagResourceRequest{ResourceArn: &arn, Tags: set}); err != nil {
-			return kit.ResourceResult{}, err
-		}
+	if err := s.cfnRetag(ctx, kit.ARN("ses", ctx.Region, ctx.Account, "configuration-set/"+name), r); err != nil {
+		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: name, Attributes: map[string]any{}}, nil
 }

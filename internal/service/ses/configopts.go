@@ -32,6 +32,7 @@ func (s *V1) UpdateConfigurationSetEventDestination(ctx *request.Context, in *se
 		return nil, awserr.InvalidParameterValue.New("EventDestination is required.")
 	}
 	d := eventDest{Name: ptr.Deref(e.Name), Enabled: ptr.Deref(e.Enabled), Types: e.MatchingEventTypes}
+	d.setV1(e)
 	if e.SNSDestination != nil {
 		d.SNSTopic = ptr.Deref(e.SNSDestination.TopicARN)
 	}
@@ -53,6 +54,7 @@ func (s *V2) UpdateConfigurationSetEventDestination(ctx *request.Context, in *se
 	d := eventDest{Name: ptr.Deref(in.EventDestinationName)}
 	if e := in.EventDestination; e != nil {
 		d.Enabled, d.Types = ptr.Deref(e.Enabled), e.MatchingEventTypes
+		d.setV2(e)
 		if e.SnsDestination != nil {
 			d.SNSTopic = ptr.Deref(e.SnsDestination.TopicArn)
 		}

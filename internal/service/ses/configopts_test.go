@@ -136,3 +136,43 @@ func TestDefaultsAndUpdates(t *testing.T) {
 		t.Fatalf("suppression off: %+v", m)
 	}
 }
+
+// TestEventDestinationsKept: CloudWatch, Firehose and Pinpoint
+// destinations receive nothing but are read back by both APIs, each in
+// its own naming of dimension sources (v1 messageTag, v2 MESSAGE_TAG).
+func TestEventDestinationsKept(t *testing.T) {
+	h, c := newCore(t, nil)
+	ctx := h.Ctx()
+	v1, v2 := NewV1(c), NewV2(c)
+	if _, err := v2.CreateConfigurationSet(ctx, &sesv2api.CreateConfigurationSetRequest{ConfigurationSetName: ptr.To("cs")}); err != nil {
+		t.Fatal(err)
+	}
+	role, stream := "arn:aws:iam::"+h.Account+":role/r", "arn:aws:firehose:us-east-1:"+h.Account+":deliverystream/s"
+	if _, err := v1.CreateConfigurationSetEventDestination(ctx, &sesapi.CreateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("cs"),
+		EventDestination: &sesapi.EventDestination{Name: ptr.To("metrics"), Enabled: ptr.To(true), MatchingEventTypes: []string{"send"},
+			CloudWatchDestination: &sesapi.CloudWatchDestination{DimensionConfigurations: []sesapi.CloudWatchDimensionConfiguration{{
+				DimensionName: ptr.To("campaign"), DimensionValueSource: ptr.To("messageTag"), DefaultDimensionValue: ptr.To("none")}}},
+			KinesisFirehoseDestination: &sesapi.KinesisFirehoseDestination{IAMRoleARN: &role, DeliveryStreamARN: &stream}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2api.CreateConfigurationSetEventDestinationRequest{ConfigurationSetName: ptr.To("cs"),
+		EventDestinationName: ptr.To("pin"), EventDestination: &sesv2api.EventDestinationDefinition{Enabled: ptr.To(true), MatchingEventTypes: []string{"OPEN"},
+			PinpointDestination: &sesv2api.PinpointDestination{ApplicationArn: ptr.To("arn:aws:mobiletargeting:us-east-1:" + h.Account + ":apps/a")}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := v2.GetConfigurationSetEventDestinations(ctx, &sesv2api.GetConfigurationSetEventDestinationsRequest{ConfigurationSetName: ptr.To("cs")})
+	if err != nil || len(got.EventDestinations) != 2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	m, p := got.EventDestinations[0], got.EventDestinations[1]
+	if *m.Name != "metrics" || *m.CloudWatchDestination.DimensionConfigurations[0].DimensionValueSource != "MESSAGE_TAG" ||
+		*m.KinesisFirehoseDestination.IamRoleArn != role || *p.PinpointDestination.ApplicationArn == "" {
+		t.Fatalf("v2 %+v %+v", m, p)
+	}
+	d1, err := v1.DescribeConfigurationSet(ctx, &sesapi.DescribeConfigurationSetRequest{ConfigurationSetName: ptr.To("cs"),
+		ConfigurationSetAttributeNames: []string{"eventDestinations"}})
+	if err != nil || *d1.EventDestinations[0].CloudWatchDestination.DimensionConfigurations[0].DimensionValueSource != "messageTag" ||
+		*d1.EventDestinations[0].KinesisFirehoseDestination.DeliveryStreamARN != stream {
+		t.Fatalf("v1 %+v %v", d1, err)
+	}
+}

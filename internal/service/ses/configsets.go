@@ -39,6 +39,11 @@ type eventDest struct {
 	Types       []string
 	SNSTopic    string
 	EventBusARN string
+	// CloudWatch (nil: none), Firehose and Pinpoint destinations are
+	// kept and read back; they receive nothing.
+	CloudWatch                   []cwDim `json:",omitempty"`
+	FirehoseStream, FirehoseRole string  `json:",omitempty"`
+	PinpointApp                  string  `json:",omitempty"`
 }
 
 var configSets = storage.NewTable[configSet]("configset")

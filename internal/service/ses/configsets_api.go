@@ -73,6 +73,7 @@ func (s *V1) DescribeConfigurationSet(ctx *request.Context, in *sesapi.DescribeC
 			if d.SNSTopic != "" {
 				e.SNSDestination = &sesapi.SNSDestination{TopicARN: ptr.To(d.SNSTopic)}
 			}
+			d.v1(&e)
 			out.EventDestinations = append(out.EventDestinations, e)
 		}
 	}
@@ -114,6 +115,7 @@ func (s *V1) CreateConfigurationSetEventDestination(ctx *request.Context, in *se
 		return nil, awserr.InvalidParameterValue.New("EventDestination is required.")
 	}
 	d := eventDest{Name: ptr.Deref(e.Name), Enabled: ptr.Deref(e.Enabled), Types: e.MatchingEventTypes}
+	d.setV1(e)
 	if e.SNSDestination != nil {
 		d.SNSTopic = ptr.Deref(e.SNSDestination.TopicARN)
 	}
@@ -215,6 +217,7 @@ func (s *V2) CreateConfigurationSetEventDestination(ctx *request.Context, in *se
 	d := eventDest{Name: ptr.Deref(in.EventDestinationName)}
 	if e := in.EventDestination; e != nil {
 		d.Enabled, d.Types = ptr.Deref(e.Enabled), e.MatchingEventTypes
+		d.setV2(e)
 		if e.SnsDestination != nil {
 			d.SNSTopic = ptr.Deref(e.SnsDestination.TopicArn)
 		}
@@ -252,6 +255,7 @@ func (s *V2) GetConfigurationSetEventDestinations(ctx *request.Context, in *sesv
 		if d.EventBusARN != "" {
 			e.EventBridgeDestination = &sesv2api.EventBridgeDestination{EventBusArn: ptr.To(d.EventBusARN)}
 		}
+		d.v2(&e)
 		out = append(out, e)
 	}
 	return &sesv2api.GetConfigurationSetEventDestinationsResponse{EventDestinations: out}, nil
