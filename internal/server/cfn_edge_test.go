@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/xml"
 	"net/url"
 	"strings"
 	"testing"
@@ -100,13 +99,6 @@ Outputs:
   Acct: {Value: !GetAtt Account.AccountId}
 `
 
-type cfnStack struct {
-	StackStatus string `xml:"StackStatus"`
-	Outputs     []struct {
-		OutputKey, OutputValue string
-	} `xml:"Outputs>member"`
-}
-
 // TestCloudFormationEdgeStack deploys edgeStack through the engine,
 // updates it in place (the cache policy's TTL, the health check's port),
 // and deletes it: the distribution is disabled and deleted once deployed
@@ -122,19 +114,7 @@ func TestCloudFormationEdgeStack(t *testing.T) {
 		}
 		return r
 	}
-	describe := func() (cfnStack, bool) {
-		r := query(t, n, clk.Now(), rootCreds, "cloudformation", url.Values{"Action": {"DescribeStacks"}, "StackName": {"edge"}, "Version": {"2010-05-15"}}.Encode())
-		if r.status != 200 {
-			return cfnStack{}, false
-		}
-		var out struct {
-			Stacks []cfnStack `xml:"DescribeStacksResult>Stacks>member"`
-		}
-		if err := xml.Unmarshal([]byte(r.body), &out); err != nil || len(out.Stacks) != 1 {
-			t.Fatalf("describe: %v %s", err, r.body)
-		}
-		return out.Stacks[0], true
-	}
+	describe := func() (cfnStack, bool) { return describeStack(t, n, clk.Now(), "edge") }
 	// settle waits for the stack to leave *_IN_PROGRESS, moving the clock
 	// (the distribution's deployment) while it waits.
 	settle := func() cfnStack {

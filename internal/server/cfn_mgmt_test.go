@@ -59,9 +59,11 @@ type cfnStack struct {
 	Outputs           []struct{ OutputKey, OutputValue string } `xml:"Outputs>member"`
 }
 
-func describeStack(t *testing.T, n *niwatest.Niwa, name string) (cfnStack, bool) {
+// describeStack reads one stack, signing at now (a test's fake clock or
+// the wall clock); false when the stack does not exist.
+func describeStack(t *testing.T, n *niwatest.Niwa, now time.Time, name string) (cfnStack, bool) {
 	t.Helper()
-	r := query(t, n, time.Now(), rootCreds, "cloudformation", "Action=DescribeStacks&Version=2010-05-15&StackName="+name)
+	r := query(t, n, now, rootCreds, "cloudformation", "Action=DescribeStacks&Version=2010-05-15&StackName="+name)
 	if r.status != 200 {
 		return cfnStack{}, false
 	}
@@ -80,7 +82,7 @@ func settled(t *testing.T, n *niwatest.Niwa, name string) (cfnStack, bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		s, ok := describeStack(t, n, name)
+		s, ok := describeStack(t, n, time.Now(), name)
 		if !ok || !strings.HasSuffix(s.StackStatus, "_IN_PROGRESS") {
 			return s, ok
 		}
