@@ -1,7 +1,10 @@
 package dns
 
 import (
+	"strings"
+
 	"fmt"
+	mdns "github.com/miekg/dns"
 	"net/netip"
 	"slices"
 	"sort"
@@ -75,5 +78,42 @@ func TestHosts(t *testing.T) {
 	}
 	if got, _ = r.Hosts(src, AllVPCs); len(got) != 4 {
 		t.Fatalf("every VPC: %v", got)
+	}
+}
+
+// TestVPCNames: a VPC's resolver answers its instances' private DNS
+// names (A, NODATA for AAAA); a query from outside every VPC does not
+// get them, and another VPC's instance is not answered.
+func TestVPCNames(t *testing.T) {
+	const vpcA = "vpc-0aaaaaaaaaaaaaaa1"
+	r := &Resolver{Source: viewSource{}, VPCNames: func(name, vpc string) ([]netip.Addr, error) {
+		if name == "ip-10-0-1-5.ec2.internal." && (vpc == vpcA || vpc == AllVPCs) {
+			return []netip.Addr{netip.MustParseAddr("10.0.1.5")}, nil
+		}
+		return nil, nil
+	}}
+	for _, c := range []struct {
+		vpc   string
+		qtype uint16
+		rcode int
+		want  string
+	}{
+		{vpcA, mdns.TypeA, mdns.RcodeSuccess, "ip-10-0-1-5.ec2.internal.\t60\tin\ta\t10.0.1.5"},
+		{AllVPCs, mdns.TypeA, mdns.RcodeSuccess, "ip-10-0-1-5.ec2.internal.\t60\tin\ta\t10.0.1.5"},
+		{vpcA, mdns.TypeAAAA, mdns.RcodeSuccess, ""},
+		{"vpc-0bbbbbbbbbbbbbbb2", mdns.TypeA, mdns.RcodeRefused, ""},
+		{"", mdns.TypeA, mdns.RcodeRefused, ""},
+	} {
+		m, err := r.Answer(mdns.Question{Name: "IP-10-0-1-5.ec2.internal.", Qtype: c.qtype, Qclass: mdns.ClassINET}, c.vpc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, rr := range m.Answer {
+			got = strings.ToLower(rr.String())
+		}
+		if m.Rcode != c.rcode || got != c.want {
+			t.Errorf("%s %s: rcode %d %q, want %d %q", c.vpc, mdns.TypeToString[c.qtype], m.Rcode, got, c.rcode, c.want)
+		}
 	}
 }

@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/niwa-cloud/niwa/internal/proc"
+	"github.com/niwa-cloud/niwa/niwatest"
+)
+
+// TestVPCFunctionResolvesPrivateZone: a Python function attached to a
+// VPC resolves, with socket.gethostbyname, a record of a private hosted
+// zone associated with its VPC that was created after its execution
+// environment started (the same process answers both invocations);
+// a function of another VPC does not resolve it.
+func TestVPCFunctionResolvesPrivateZone(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 for the function's runtime")
+	}
+	if _, err := proc.Probe(t.TempDir(), "/opt", proc.HostsTarget); err != nil {
+		// Functions see the machine's /etc/hosts without mount
+		// namespaces (docs/networking.md): nothing to check here.
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mount namespaces: %v", err)
+		}
+		t.Skipf("no mount namespaces here, functions see the machine's /etc/hosts: %v", err)
+	}
+	n := niwatest.Start(t)
+	ctx := context.Background()
+	cfg := n.AWSConfig()
+	e := ec2.NewFromConfig(cfg)
+	net := func(cidr, sub string) (vpc, subnet, sg string) {
+		t.Helper()
+		v, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String(sub)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := e.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: v.Vpc.VpcId, GroupName: aws.String("fn"), Description: aws.String("fn")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *v.Vpc.VpcId, *s.Subnet.SubnetId, *g.GroupId
+	}
+	vpcA, subA, sgA := net("10.0.0.0/16", "10.0.1.0/24")
+	_, subB, sgB := net("10.1.0.0/16", "10.1.1.0/24")
+
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dns-role"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	f, _ := w.Create("index.py")
+	f.Write([]byte("import os, socket\n" +
+		"def handler(event, context):\n" +
+		"    try:\n" +
+		"        return '%d %s' % (os.getpid(), socket.gethostbyname(event['name']))\n" +
+		"    except OSError:\n" +
+		"        return '%d missing' % os.getpid()\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := lambda.NewFromConfig(cfg)
+	for name, vc := range map[string][2]string{"in-a": {subA, sgA}, "in-b": {subB, sgB}} {
+		if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: lambdatypes.RuntimePython312,
+			Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::000000000000:role/dns-role"), Code: &lambdatypes.FunctionCode{ZipFile: buf.Bytes()},
+			VpcConfig: &lambdatypes.VpcConfig{SubnetIds: []string{vc[0]}, SecurityGroupIds: []string{vc[1]}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invoke := func(fn string) (pid, answer string) {
+		t.Helper()
+		out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: []byte(`{"name": "db.corp.internal"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.FunctionError != nil {
+			t.Fatalf("%s: %s", fn, out.Payload)
+		}
+		pid, answer, _ = strings.Cut(strings.Trim(string(out.Payload), `"`), " ")
+		return pid, answer
+	}
+	pid, got := invoke("in-a")
+	if got != "missing" {
+		t.Fatalf("resolved before the record existed: %s", got)
+	}
+
+	r := route53.NewFromConfig(cfg)
+	z, err := r.CreateHostedZone(ctx, &route53.CreateHostedZoneInput{Name: aws.String("corp.internal"), CallerReference: aws.String("corp"),
+		VPC: &r53types.VPC{VPCId: aws.String(vpcA), VPCRegion: r53types.VPCRegion(cfg.Region)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: z.HostedZone.Id, ChangeBatch: &r53types.ChangeBatch{
+		Changes: []r53types.Change{{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("db.corp.internal"),
+			Type: r53types.RRTypeA, TTL: aws.Int64(60), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("10.0.1.5")}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// The hosts file follows Route53's change on a goroutine of its own;
+	// the next invocation refreshes it too, in the same process.
+	again, got := invoke("in-a")
+	if got != "10.0.1.5" || again != pid {
+		t.Fatalf("in VPC A after the record: pid %s (was %s), %s", again, pid, got)
+	}
+	if _, got := invoke("in-b"); got != "missing" {
+		t.Fatalf("a function of another VPC resolved VPC A's private zone: %s", got)
+	}
+}
