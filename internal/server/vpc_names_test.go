@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -68,8 +70,13 @@ func TestVPCFunctionResolvesPrivateZone(t *testing.T) {
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
 	f, _ := w.Create("index.py")
-	f.Write([]byte("import os, socket\n" +
+	f.Write([]byte("import os, socket, time\n" +
 		"def handler(event, context):\n" +
+		"    for _ in range(event.get('wait', 0)):\n" +
+		"        try:\n" +
+		"            return '%d %s' % (os.getpid(), socket.gethostbyname(event['name']))\n" +
+		"        except OSError:\n" +
+		"            time.sleep(0.1)\n" +
 		"    try:\n" +
 		"        return '%d %s' % (os.getpid(), socket.gethostbyname(event['name']))\n" +
 		"    except OSError:\n" +
@@ -85,16 +92,23 @@ func TestVPCFunctionResolvesPrivateZone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	invokeErr := func(fn, payload string) (pid, answer string, err error) {
+		out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: []byte(payload)})
+		if err != nil {
+			return "", "", err
+		}
+		if out.FunctionError != nil {
+			return "", "", fmt.Errorf("%s: %s", fn, out.Payload)
+		}
+		pid, answer, _ = strings.Cut(strings.Trim(string(out.Payload), `"`), " ")
+		return pid, answer, nil
+	}
 	invoke := func(fn string) (pid, answer string) {
 		t.Helper()
-		out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: []byte(`{"name": "db.corp.internal"}`)})
+		pid, answer, err := invokeErr(fn, `{"name": "db.corp.internal"}`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.FunctionError != nil {
-			t.Fatalf("%s: %s", fn, out.Payload)
-		}
-		pid, answer, _ = strings.Cut(strings.Trim(string(out.Payload), `"`), " ")
 		return pid, answer
 	}
 	pid, got := invoke("in-a")
@@ -121,5 +135,30 @@ func TestVPCFunctionResolvesPrivateZone(t *testing.T) {
 	}
 	if _, got := invoke("in-b"); got != "missing" {
 		t.Fatalf("a function of another VPC resolved VPC A's private zone: %s", got)
+	}
+
+	// A record created while an invocation runs (and waits for it, up to
+	// 2.5 s, within the function's 3 s timeout) is seen by that
+	// invocation: Route53's write rewrites the file, nothing else does
+	// meanwhile.
+	type result struct {
+		answer string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, a, err := invokeErr("in-a", `{"name": "late.corp.internal", "wait": 25}`)
+		done <- result{a, err}
+	}()
+	// Real time, to let the warm process start waiting first (it is a
+	// real process); created earlier, the record is seen all the same.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := r.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: z.HostedZone.Id, ChangeBatch: &r53types.ChangeBatch{
+		Changes: []r53types.Change{{Action: r53types.ChangeActionCreate, ResourceRecordSet: &r53types.ResourceRecordSet{Name: aws.String("late.corp.internal"),
+			Type: r53types.RRTypeCname, TTL: aws.Int64(60), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("db.corp.internal")}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if res := <-done; res.err != nil || res.answer != "10.0.1.5" {
+		t.Fatalf("a running invocation never saw the CNAME created meanwhile: %q %v", res.answer, res.err)
 	}
 }
