@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 
+	mdns "github.com/miekg/dns"
+
 	"github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/instances"
 	"github.com/niwa-cloud/niwa/internal/proc"
@@ -52,6 +54,53 @@ func wireVPCNames(d *deps, r53 *route53.Route53) {
 			})
 		}
 		return out, err
+	}
+	// The egress proxy resolves the names a workload's VPC resolver
+	// answers from a private zone or for an instance, like the hosts
+	// file; the rest goes to the machine's resolver.
+	d.vpcLookup = func(account, region, vpc, name string) (netip.Addr, bool, error) {
+		support, _, err := dnsFlags(account, region, vpc)
+		if err != nil || !support {
+			return netip.Addr{}, false, err
+		}
+		fq := strings.ToLower(mdns.Fqdn(name))
+		src := r53.Resolver().Source
+		inVPC, okVPC, err := src.Zone(fq, vpc)
+		if err != nil {
+			return netip.Addr{}, false, err
+		}
+		if !okVPC {
+			// Outside every zone: an instance's name, or the machine's
+			// resolver's business (names niwa hands out included, as
+			// before).
+			if r53.Resolver().VPCNames == nil {
+				return netip.Addr{}, false, nil
+			}
+			addrs, err := r53.Resolver().VPCNames(fq, vpc)
+			for _, a := range addrs {
+				if a.Is4() {
+					return a, true, err
+				}
+			}
+			return netip.Addr{}, false, err
+		}
+		// Only a private zone's names: the zone the VPC sees is not the
+		// one outside every VPC sees.
+		if pub, okPub, err := src.Zone(fq, ""); err != nil || (okPub && pub == inVPC) {
+			return netip.Addr{}, false, err
+		}
+		m, err := r53.Resolver().Answer(mdns.Question{Name: fq, Qtype: mdns.TypeA, Qclass: mdns.ClassINET}, vpc)
+		if err != nil || m.Rcode != mdns.RcodeSuccess {
+			return netip.Addr{}, false, err
+		}
+		for _, rr := range m.Answer {
+			if a, ok := rr.(*mdns.A); ok {
+				if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
+					return ip, true, nil
+				}
+			}
+		}
+		return netip.Addr{}, false, nil
 	}
 	if d.lambda != nil {
 		d.lambda.SetVPCNames(names)
