@@ -82,8 +82,8 @@ func (r *Runtime) EachName(account, region, vpc string, fn func(Name) bool) erro
 			continue
 		}
 		names := []string{IPName(ip, v.region)}
-		if in.PrivateDNS != "" && in.PrivateDNS != names[0] {
-			names = append(names, in.PrivateDNS)
+		if in.ResourceNameA {
+			names = append(names, privateName(in.ID, v.region))
 		}
 		for _, n := range names {
 			es = append(es, Name{Account: v.account, Region: v.region, VPC: in.VpcID, Name: n, IP: ip})
@@ -106,11 +106,16 @@ const AllVPCs = "*"
 // ip-10-0-1-5.<region>.compute.internal elsewhere.
 func IPName(ip netip.Addr, region string) string {
 	b := ip.As4()
-	domain := region + ".compute.internal"
+	return privateName("ip-"+itoa(b[0])+"-"+itoa(b[1])+"-"+itoa(b[2])+"-"+itoa(b[3]), region)
+}
+
+// privateName is label in region's private DNS domain: ec2.internal in
+// us-east-1, <region>.compute.internal elsewhere.
+func privateName(label, region string) string {
 	if region == "us-east-1" {
-		domain = "ec2.internal"
+		return label + ".ec2.internal"
 	}
-	return "ip-" + itoa(b[0]) + "-" + itoa(b[1]) + "-" + itoa(b[2]) + "-" + itoa(b[3]) + "." + domain
+	return label + "." + region + ".compute.internal"
 }
 
 func itoa(b byte) string {

@@ -133,6 +133,15 @@ func TestProcessesResolveVPCNames(t *testing.T) {
 	if strings.Join(got, ",") != "vpc-1 ip-10-0-1-5.ec2.internal 10.0.1.5" {
 		t.Fatalf("EachName: %v", got)
 	}
+	// With EnableResourceNameDnsARecord the resource name answers too.
+	in := instance("i-v", ud)
+	in.ResourceNameA = true
+	h.src.set(in)
+	got = nil
+	_ = h.rt.EachName("000000000000", "us-east-1", "vpc-1", func(in Name) bool { got = append(got, in.Name); return true })
+	if strings.Join(got, ",") != "i-v.ec2.internal,ip-10-0-1-5.ec2.internal" {
+		t.Fatalf("EachName with resource-name A records: %v", got)
+	}
 	got = nil
 	_ = h.rt.EachName("000000000000", "us-east-1", "vpc-2", func(in Name) bool { got = append(got, in.Name); return true })
 	if len(got) != 0 {
