@@ -13,12 +13,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	mdns "github.com/miekg/dns"
+
+	"github.com/niwa-cloud/niwa/internal/clock"
+	niwadns "github.com/niwa-cloud/niwa/internal/dns"
 	"github.com/niwa-cloud/niwa/internal/proc"
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -160,5 +165,98 @@ func TestVPCFunctionResolvesPrivateZone(t *testing.T) {
 	}
 	if res := <-done; res.err != nil || res.answer != "10.0.1.5" {
 		t.Fatalf("a running invocation never saw the CNAME created meanwhile: %q %v", res.answer, res.err)
+	}
+}
+
+// TestVPCInstanceNames: niwa's DNS answers a running instance's private
+// DNS name (ip-10-0-1-x.<region>.compute.internal) with its private address in its
+// VPC's view and the host's all view, once the VPC has
+// enableDnsHostnames, and not from another VPC.
+func TestVPCInstanceNames(t *testing.T) {
+	fake := clock.NewFake(time.Now()) // near real time: signatures are checked against it
+	n := niwatest.Start(t, niwatest.WithClock(fake))
+	ctx := context.Background()
+	e := ec2.NewFromConfig(n.AWSConfig())
+	vpc, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.0.1.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := e.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}, Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{"amzn2-ami-hvm-*"}}}})
+	if err != nil || len(imgs.Images) == 0 {
+		t.Fatalf("images: %v", err)
+	}
+	run, err := e.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: imgs.Images[0].ImageId, MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		InstanceType: ec2types.InstanceTypeT3Micro, SubnetId: sub.Subnet.SubnetId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ip := aws.ToString(run.Instances[0].InstanceId), aws.ToString(run.Instances[0].PrivateIpAddress)
+	t.Cleanup(func() {
+		_, _ = e.TerminateInstances(context.Background(), &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+	})
+	fake.Advance(time.Minute)
+	// EC2's private DNS name: ip-10-0-1-4.<region>.compute.internal.
+	name := aws.ToString(run.Instances[0].PrivateDnsName) + "."
+	if want := "ip-" + strings.ReplaceAll(ip, ".", "-") + "." + niwatest.Region + ".compute.internal."; name != want {
+		t.Fatalf("private DNS name %s, want %s", name, want)
+	}
+	ask := func(vpc string) *mdns.Msg {
+		t.Helper()
+		m := new(mdns.Msg)
+		m.SetQuestion(name, mdns.TypeA)
+		if vpc != "" {
+			niwadns.VPCQuery(m, vpc)
+		}
+		r, err := mdns.Exchange(m, n.DNSAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	answer := func(r *mdns.Msg) string {
+		if len(r.Answer) != 1 {
+			return fmt.Sprint(mdns.RcodeToString[r.Rcode], r.Answer)
+		}
+		return r.Answer[0].(*mdns.A).A.String()
+	}
+	state := func() ec2types.InstanceStateName {
+		out, err := e.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Reservations[0].Instances[0].State.Name
+	}
+	// Running (the fake clock fired its timer, on its own goroutine).
+	deadline := time.Now().Add(10 * time.Second)
+	for state() != ec2types.InstanceStateNameRunning && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A VPC's default: enableDnsHostnames false, so no name.
+	if got := answer(ask(*vpc.Vpc.VpcId)); got == ip {
+		t.Fatalf("answered without enableDnsHostnames: %s", got)
+	}
+	if _, err := e.ModifyVpcAttribute(ctx, &ec2.ModifyVpcAttributeInput{VpcId: vpc.Vpc.VpcId, EnableDnsHostnames: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for answer(ask(*vpc.Vpc.VpcId)) != ip && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond) // the instance boots on its own goroutine
+	}
+	if got := answer(ask(*vpc.Vpc.VpcId)); got != ip {
+		t.Fatalf("its VPC's view: %s, want %s", got, ip)
+	}
+	if got := answer(ask("")); got != ip {
+		t.Fatalf("the host's all view: %s, want %s", got, ip)
+	}
+	if r := ask(*other.Vpc.VpcId); r.Rcode != mdns.RcodeRefused || len(r.Answer) != 0 {
+		t.Fatalf("another VPC's view: %s", answer(r))
 	}
 }
