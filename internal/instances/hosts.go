@@ -157,7 +157,7 @@ func (r *Runtime) withHosts(v *vm, cmd *exec.Cmd) {
 	if in, ok, err := r.cfg.Source.Instance(v.account, v.region, v.id); err == nil && ok {
 		n.VPC = in.VpcID
 	}
-	r.hosts.Refresh()
+	r.hosts.RefreshFor(n)
 	mounts := r.hosts.MountsFor(n)
 	if len(mounts) == 0 {
 		return

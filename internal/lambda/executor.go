@@ -204,7 +204,7 @@ func (x *Executor) NamesChanged() { x.hosts.Changed() }
 // error is for invocations that could not run (ErrThrottled, a runtime
 // that cannot start, ctx ended).
 func (x *Executor) Invoke(ctx context.Context, spec *Spec, req Request) (*Result, error) {
-	x.hosts.Refresh()
+	x.hosts.RefreshFor(spec.Net)
 	e, cold, err := x.acquire(spec)
 	if err != nil {
 		return nil, err

@@ -153,6 +153,18 @@ func (h *Hosts) Refresh() {
 	}
 }
 
+// RefreshFor rewrites n's file when its content changed (and makes it
+// when there is none yet): what a process of n about to start needs,
+// without the other networks' files.
+func (h *Hosts) RefreshFor(n Net) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n.VPC == "" {
+		n = Net{}
+	}
+	h.refresh(n)
+}
+
 // Changed asks for a Refresh soon, on a goroutine of its own, without
 // waiting: the caller is a writer (Route53) that must not wait for the
 // files. Calls while one is queued are one.
