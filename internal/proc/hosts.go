@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Names inside processes: user code (a Lambda function, an instance's
@@ -28,6 +29,18 @@ import (
 // changed, on Refresh or soon after Changed; glibc reads /etc/hosts
 // again on every lookup, so a running process sees a record created
 // after it started.
+
+// vpcTTL is how long a VPC's listed entries are used before they are
+// listed again, when nothing said they changed (instances come and go
+// without a word). Wall-clock time: the files serve real processes.
+const vpcTTL = 2 * time.Second
+
+// listing is a VPC's entries and when they were listed.
+type listing struct {
+	entries []Entry
+	at      time.Time
+	gen     uint64
+}
 
 // HostsTarget is where processes see the hosts file.
 const HostsTarget = "/etc/hosts"
@@ -60,9 +73,16 @@ type Hosts struct {
 	// written is each file's content as last written, by network; a
 	// network is there once a process of it asked for its mounts.
 	written map[Net][]byte
+	// listed caches each VPC's entries for vpcTTL (a VPC's zones may
+	// hold many names, and every invocation refreshes its file); a
+	// Changed since makes it stale.
+	listed map[Net]listing
 
 	qmu    sync.Mutex
 	queued bool
+	// gen counts Changed calls; a listing of an older generation is
+	// not used.
+	gen uint64
 }
 
 // NewHosts makes hosts files at path (processes outside every VPC) and
@@ -73,7 +93,7 @@ func NewHosts(path string, log *slog.Logger) *Hosts {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hosts{path: path, log: log, written: map[Net][]byte{}}
+	return &Hosts{path: path, log: log, written: map[Net][]byte{}, listed: map[Net]listing{}}
 }
 
 // SetNames gives the files the names niwa hands out, each answered with
@@ -91,6 +111,7 @@ func (h *Hosts) SetNames(names func(fn func(name string) bool) error) {
 func (h *Hosts) SetVPCNames(fn VPCNames) {
 	h.mu.Lock()
 	h.vpc = fn
+	clear(h.listed)
 	h.mu.Unlock()
 	h.Refresh()
 }
@@ -170,6 +191,7 @@ func (h *Hosts) RefreshFor(n Net) {
 // files. Calls while one is queued are one.
 func (h *Hosts) Changed() {
 	h.qmu.Lock()
+	h.gen++ // before anything else: no listing made earlier is used again
 	if h.queued {
 		h.qmu.Unlock()
 		return
@@ -206,10 +228,18 @@ func (h *Hosts) refresh(n Net) {
 	sort.Strings(names)
 	var entries []Entry
 	if n.VPC != "" && h.vpc != nil {
-		var err error
-		if entries, err = h.vpc(n); err != nil {
-			h.log.Warn("proc: listing a VPC's names for its processes' /etc/hosts", "vpc", n.VPC, "err", err)
-			return
+		h.qmu.Lock()
+		gen := h.gen
+		h.qmu.Unlock()
+		if l, ok := h.listed[n]; ok && l.gen == gen && time.Since(l.at) < vpcTTL {
+			entries = l.entries
+		} else {
+			var err error
+			if entries, err = h.vpc(n); err != nil {
+				h.log.Warn("proc: listing a VPC's names for its processes' /etc/hosts", "vpc", n.VPC, "err", err)
+				return
+			}
+			h.listed[n] = listing{entries, time.Now(), gen}
 		}
 	}
 	base, _ := os.ReadFile(HostsTarget)
