@@ -35,6 +35,9 @@ import (
 // a function of another VPC does not resolve it.
 func TestVPCFunctionResolvesPrivateZone(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no python3 for the function's runtime")
+		}
 		t.Skip("no python3 for the function's runtime")
 	}
 	if _, err := proc.Probe(t.TempDir(), "/opt", proc.HostsTarget); err != nil {
