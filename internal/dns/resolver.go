@@ -43,6 +43,10 @@ const maxChase = 8
 // resource's TTL, which is 60 seconds for these.
 const aliasTTL = 60
 
+// vpcNameTTL is the TTL of answers for instances' private DNS names, as
+// the Route 53 Resolver gives them.
+const vpcNameTTL = 60
+
 // Zone is a hosted zone as the resolver sees it.
 type Zone struct {
 	Account string
@@ -137,6 +141,12 @@ type Resolver struct {
 	// niwa hands out for a resource it serves itself (a load balancer's
 	// DNS name); such names answer A (or AAAA) with Self. nil: none.
 	Endpoints func(name string) (bool, error)
+	// VPCNames answers the names a VPC's resolver answers itself,
+	// outside every hosted zone: instances' private DNS names
+	// (ip-10-0-1-5.ec2.internal). It returns name's addresses as asked
+	// from vpc (a VPC id, or AllVPCs for any VPC), none when it is not
+	// one; queries from outside every VPC never ask it. nil: none.
+	VPCNames func(name, vpc string) ([]netip.Addr, error)
 	// Logged, when set, is told of every query a zone answered (Route 53
 	// query logging); the server calls it after answering.
 	Logged func(QueryLog)
@@ -235,6 +245,31 @@ func (r *Resolver) answer(q mdns.Question, vpc string) (*mdns.Msg, Zone, bool, e
 	z, ok, err := r.Source.Zone(name, vpc)
 	if err != nil {
 		return nil, Zone{}, false, err
+	}
+	if !ok && r.VPCNames != nil && vpc != "" {
+		addrs, err := r.VPCNames(name, vpc)
+		if err != nil {
+			return nil, Zone{}, false, err
+		}
+		if len(addrs) > 0 {
+			// NOERROR, and no data for a type the name has none of.
+			for _, a := range addrs {
+				var rr mdns.RR
+				hdr := mdns.RR_Header{Name: mdns.Fqdn(q.Name), Class: mdns.ClassINET, Ttl: vpcNameTTL}
+				switch {
+				case a.Is4() && (q.Qtype == mdns.TypeA || q.Qtype == mdns.TypeANY):
+					hdr.Rrtype = mdns.TypeA
+					rr = &mdns.A{Hdr: hdr, A: a.AsSlice()}
+				case a.Is6() && (q.Qtype == mdns.TypeAAAA || q.Qtype == mdns.TypeANY):
+					hdr.Rrtype = mdns.TypeAAAA
+					rr = &mdns.AAAA{Hdr: hdr, AAAA: a.AsSlice()}
+				}
+				if rr != nil {
+					m.Answer = append(m.Answer, rr)
+				}
+			}
+			return m, Zone{}, false, nil
+		}
 	}
 	if !ok {
 		if r.Endpoints != nil {

@@ -48,8 +48,12 @@ type Instance struct {
 	PrivateIP, PublicIP  string
 	PrivateDNS           string
 	PublicDNS            string
-	MAC                  string
-	SecurityGroups       []Group
+	// ResourceNameA: the VPC's resolver answers the resource name
+	// (i-0123....ec2.internal) with A records
+	// (EnableResourceNameDnsARecord).
+	ResourceNameA  bool
+	MAC            string
+	SecurityGroups []Group
 	// ProfileARN and ProfileID name the IAM instance profile ("" without).
 	ProfileARN, ProfileID string
 	// UserData is the decoded user data (nil without).

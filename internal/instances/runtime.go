@@ -452,7 +452,7 @@ func withNoProxy(env []string, host string) []string {
 func (v *vm) start(cmd *exec.Cmd) error {
 	// Outside v.mu: the hosts file asks the names' owner (RDS's store)
 	// and the first use probes the machine.
-	v.r.withHosts(cmd)
+	v.r.withHosts(v, cmd)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.down {

@@ -43,6 +43,9 @@ type Spec struct {
 	Concurrency int
 	// LogGroup receives the environment's output.
 	LogGroup string
+	// Net is the VPC the function is attached to (zero: none); its
+	// processes see that VPC's hosts file (proc.Hosts).
+	Net proc.Net
 	// Environ returns the process environment for a new environment
 	// whose log stream is stream (AWS_* variables, credentials, the
 	// function's variables). It is called once per cold start.
@@ -187,12 +190,21 @@ func (x *Executor) SetNames(names func(fn func(name string) bool) error) {
 	x.hosts.SetNames(names)
 }
 
+// SetVPCNames gives the executor what each VPC's resolver answers
+// (private hosted zones, instances' names), for the hosts file of
+// functions attached to a VPC.
+func (x *Executor) SetVPCNames(fn proc.VPCNames) { x.hosts.SetVPCNames(fn) }
+
+// NamesChanged tells the executor that what SetNames or SetVPCNames
+// list changed; the hosts files follow soon, without waiting.
+func (x *Executor) NamesChanged() { x.hosts.Changed() }
+
 // Invoke runs req in an environment for spec and waits for its result. A
 // function failure is a Result with FunctionError set, not an error; the
 // error is for invocations that could not run (ErrThrottled, a runtime
 // that cannot start, ctx ended).
 func (x *Executor) Invoke(ctx context.Context, spec *Spec, req Request) (*Result, error) {
-	x.hosts.Refresh()
+	x.hosts.RefreshFor(spec.Net)
 	e, cold, err := x.acquire(spec)
 	if err != nil {
 		return nil, err
@@ -421,7 +433,7 @@ func (x *Executor) command(spec *Spec) (*exec.Cmd, string, string, error) {
 		// AWS runs /opt/bootstrap from the mounted layers.
 		cmd = exec.Command("/opt/bootstrap")
 	}
-	x.ns.Wrap(cmd, append([]proc.Mount{{Source: src, Target: "/opt", ReadOnly: true}}, x.hosts.Mounts()...)...)
+	x.ns.Wrap(cmd, append([]proc.Mount{{Source: src, Target: "/opt", ReadOnly: true}}, x.hosts.MountsFor(spec.Net)...)...)
 	return cmd, kind, "/opt", nil
 }
 
@@ -452,7 +464,7 @@ func (x *Executor) prepare() {
 	}
 	ns, err := proc.Probe(x.cfg.WorkDir, "/opt", proc.HostsTarget)
 	if err != nil {
-		x.cfg.Log.Info("lambda: layers are not mounted at /opt on this machine; functions find them through PATH, PYTHONPATH, NODE_PATH and LD_LIBRARY_PATH at their own directory", "reason", err)
+		x.cfg.Log.Warn("lambda: no mount namespaces here: layers are not mounted at /opt (functions find them through PATH, PYTHONPATH, NODE_PATH and LD_LIBRARY_PATH at their own directory), and functions see the machine's /etc/hosts, so they resolve neither the names niwa hands out nor their VPC's private hosted zones (query niwa's DNS server instead)", "reason", err)
 		return
 	}
 	x.ns = ns

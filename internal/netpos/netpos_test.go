@@ -354,3 +354,49 @@ func TestProxyTunnelsAndInternet(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyVPCLookup: a workload in a VPC reaches a name its VPC's
+// resolver answers (a private zone's record, Options.Lookup) that the
+// machine's resolver does not know; the lookup is asked with the
+// workload's position, and a workload outside any VPC does not use it.
+func TestProxyVPCLookup(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "private "+r.Host) }))
+	t.Cleanup(plain.Close)
+	_, port, _ := net.SplitHostPort(plain.Listener.Addr().String())
+	var asked []string
+	var mu sync.Mutex
+	p := New(Options{Network: newFake(), Hold: time.Minute, Lookup: func(pos Position, host string) (netip.Addr, bool, error) {
+		mu.Lock()
+		asked = append(asked, pos.VpcID+" "+host)
+		mu.Unlock()
+		if pos.VpcID == "vpc-1" && host == "web.corp.internal" {
+			return netip.MustParseAddr("127.0.0.1"), true, nil
+		}
+		return netip.Addr{}, false, nil
+	}})
+	t.Cleanup(func() { _ = p.Close() })
+	u := "http://web.corp.internal:" + port + "/"
+	env, _ := p.Env(t.Context(), pos("subnet-priv", ""))
+	resp, err := proxyClient(t, env, 10*time.Second).Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if string(b) != "private web.corp.internal:"+port {
+		t.Fatalf("in the VPC: %d %q", resp.StatusCode, b)
+	}
+	outside := Position{Account: "000000000000", Region: "us-east-1"}
+	env, _ = p.Env(t.Context(), outside)
+	if resp, err := proxyClient(t, env, 10*time.Second).Get(u); err == nil {
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("outside any VPC the private name resolved")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 1 || asked[0] != "vpc-1 web.corp.internal" {
+		t.Fatalf("lookups: %v", asked)
+	}
+}

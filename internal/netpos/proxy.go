@@ -50,7 +50,13 @@ type Options struct {
 	// Addresses is the table of instances' host addresses (nil: a new
 	// one in memory).
 	Addresses *Addresses
-	Log       *slog.Logger
+	// Lookup resolves a destination host name as the resolver of the
+	// workload's VPC does, for the names the machine's resolver does not
+	// know (its private hosted zones, its instances' private DNS names):
+	// ok false sends the name to the machine's resolver. It is asked for
+	// workloads in a VPC only; nil: none.
+	Lookup func(pos Position, host string) (addr netip.Addr, ok bool, err error)
+	Log    *slog.Logger
 }
 
 // PositionEnv is the variable that marks every process a workload
@@ -330,6 +336,15 @@ func (w *workload) classify(hostport string) (kind int, host string, port int, a
 	if a, err := netip.ParseAddr(h); err == nil {
 		return toInternet, h, port, a.Unmap(), nil
 	}
+	if w.p.opt.Lookup != nil && w.pos.VpcID != "" {
+		a, ok, err := w.p.opt.Lookup(w.pos, h)
+		if err != nil {
+			return 0, "", 0, addr, fmt.Errorf("cannot resolve %s: %v", h, err)
+		}
+		if ok {
+			return toInternet, h, port, a.Unmap(), nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", h)
@@ -444,6 +459,11 @@ func (w *workload) serve(rw http.ResponseWriter, r *http.Request, kind int, host
 				http.Error(rw, "niwa egress proxy: "+err.Error(), http.StatusBadGateway)
 				return
 			}
+		}
+		if to == "" && r.URL.Scheme == "http" && addr.IsValid() {
+			// Plain HTTP goes to the address decided on, which a name
+			// only the workload's VPC resolves (Options.Lookup) needs.
+			to = net.JoinHostPort(addr.String(), strconv.Itoa(port))
 		}
 		rp := &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {

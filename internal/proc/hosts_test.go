@@ -3,10 +3,12 @@
 package proc
 
 import (
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -115,5 +117,78 @@ func TestUnder(t *testing.T) {
 		if got := Under(c.path, c.dir); got != c.want {
 			t.Errorf("Under(%q, %q) = %v", c.path, c.dir, got)
 		}
+	}
+}
+
+// TestHostsPerVPC: a VPC's processes get a file of their own with what
+// that VPC's resolver answers (one address a line, after the names niwa
+// hands out); processes outside every VPC and in another VPC do not see
+// it. A change is written in place (same inode) by Changed, without a
+// Refresh from the caller, and a process already running in the
+// namespace resolves the new name.
+func TestHostsPerVPC(t *testing.T) {
+	dir := t.TempDir()
+	h := NewHosts(filepath.Join(dir, "hosts"), nil)
+	a := Net{Account: "000000000000", Region: "us-east-1", VPC: "vpc-0aaaaaaaaaaaaaaa1"}
+	b := Net{Account: "000000000000", Region: "us-east-1", VPC: "vpc-0bbbbbbbbbbbbbbb2"}
+	var mu sync.Mutex
+	zones := map[string][]Entry{a.VPC: {{Name: "db.corp.internal", Addrs: []netip.Addr{netip.MustParseAddr("10.0.1.5"), netip.MustParseAddr("fd00::5")}}}}
+	h.SetNames(func(fn func(string) bool) error { fn("shop.1a2b3c4d5e6f.us-east-1.rds.localhost"); return nil })
+	h.SetVPCNames(func(n Net) ([]Entry, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return zones[n.VPC], nil
+	})
+	read := func(n Net) string {
+		t.Helper()
+		p := h.PathFor(n)
+		if p == "" {
+			t.Fatalf("no hosts file for %v", n)
+		}
+		s, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(s)
+	}
+	ga := read(a)
+	for _, want := range []string{"127.0.0.1\tshop.1a2b3c4d5e6f.us-east-1.rds.localhost\n", "10.0.1.5\tdb.corp.internal\n", "fd00::5\tdb.corp.internal\n"} {
+		if !strings.Contains(ga, want) {
+			t.Fatalf("vpc A's file lacks %q:\n%s", want, ga)
+		}
+	}
+	for _, n := range []Net{{}, b} {
+		if s := read(n); strings.Contains(s, "db.corp.internal") || !strings.Contains(s, "shop.1a2b3c4d5e6f") {
+			t.Fatalf("%v's file:\n%s", n, s)
+		}
+	}
+	pa := h.PathFor(a)
+	before, _ := os.Stat(pa)
+
+	// A process of VPC A is running when the record is created.
+	l := launcher(t, dir, HostsTarget)
+	cmd := exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do getent hosts late.corp.internal && exit 0; sleep 0.1; i=$((i+1)); done; exit 1")
+	l.Wrap(cmd, h.MountsFor(a)...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	zones[a.VPC] = append(zones[a.VPC], Entry{Name: "late.corp.internal", Addrs: []netip.Addr{netip.MustParseAddr("10.0.1.9")}})
+	mu.Unlock()
+	h.Changed()
+	if err := cmd.Wait(); err != nil || !strings.HasPrefix(out.String(), "10.0.1.9") {
+		t.Fatalf("a running process did not see the new record: %q %v", out.String(), err)
+	}
+	after, _ := os.Stat(pa)
+	if before.Sys().(*syscall.Stat_t).Ino != after.Sys().(*syscall.Stat_t).Ino {
+		t.Fatal("the file was replaced, not rewritten in place")
+	}
+	// Another VPC's process does not resolve it.
+	cmd = exec.Command("/bin/sh", "-c", "getent hosts late.corp.internal db.corp.internal")
+	l.Wrap(cmd, h.MountsFor(b)...)
+	if o, err := cmd.CombinedOutput(); err == nil || len(o) != 0 {
+		t.Fatalf("vpc B resolved vpc A's names: %q %v", o, err)
 	}
 }

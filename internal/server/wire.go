@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/auth"
@@ -93,6 +94,10 @@ type deps struct {
 	// dnsResolver answers from Route53's zones (set by wireRoute53), for
 	// ACM's DNS validation.
 	dnsResolver *dns.Resolver
+	// vpcLookup resolves a name as a VPC's resolver does, for the names
+	// the machine's resolver does not know (set by wireVPCNames), for
+	// the egress proxy.
+	vpcLookup func(account, region, vpc, name string) (netip.Addr, bool, error)
 	// authority is niwa's local certificate authority (set by wireACM),
 	// for the HTTPS listener.
 	authority *ca.CA

@@ -98,6 +98,9 @@ func runtimeInstance(account, region string, v ec2.RuntimeInstance) instances.In
 		PrivateDNS: ptr.Deref(o.PrivateDnsName), PublicDNS: ptr.Deref(o.PublicDnsName),
 		UserData: v.UserData, AZID: v.AZID, HopLimit: v.HopLimit, Tags: map[string]string{},
 	}
+	if o := o.PrivateDnsNameOptions; o != nil {
+		in.ResourceNameA = ptr.Deref(o.EnableResourceNameDnsARecord)
+	}
 	if o.State != nil {
 		in.State = ptr.Deref(o.State.Name)
 	}

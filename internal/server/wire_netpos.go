@@ -50,7 +50,15 @@ func (d *deps) egressProxy() *netpos.Proxy {
 		d.log.Warn("egress: host address table unreadable, starting empty", "file", file, "err", err)
 		addrs, _ = netpos.NewAddresses("")
 	}
-	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Log: d.log, Addresses: addrs})
+	// Names of a VPC's private zones and instances resolve as its
+	// resolver answers them (wireVPCNames sets vpcLookup, after this).
+	lookup := func(pos netpos.Position, host string) (netip.Addr, bool, error) {
+		if d.vpcLookup == nil {
+			return netip.Addr{}, false, nil
+		}
+		return d.vpcLookup(pos.Account, pos.Region, pos.VpcID, host)
+	}
+	d.egress = netpos.New(netpos.Options{Network: network, Endpoint: d.endpoint, Certs: certs.get, Log: d.log, Addresses: addrs, Lookup: lookup})
 	return d.egress
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/proc"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -292,6 +293,9 @@ func (l *Lambda) spec(t target) (*rt.Spec, error) {
 		Timeout:     time.Duration(*cfg.Timeout) * time.Second,
 		Concurrency: conc,
 		LogGroup:    logGroup,
+	}
+	if v := cfg.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+		spec.Net = proc.Net{Account: t.sc.Account, Region: t.sc.Region, VPC: ptr.Deref(v.VpcId)}
 	}
 	spec.Environ = func(stream string) ([]string, error) { return l.environ(t, spec, stream) }
 	return spec, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/proc"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -319,3 +320,11 @@ func background() context.Context { return context.Background() }
 // SetNames gives functions the DNS names niwa hands out, which they
 // resolve to 127.0.0.1 through their /etc/hosts (internal/lambda).
 func (l *Lambda) SetNames(names func(fn func(name string) bool) error) { l.exec.SetNames(names) }
+
+// SetVPCNames gives functions attached to a VPC what that VPC's resolver
+// answers (private hosted zones, instances' names), through their
+// /etc/hosts (internal/lambda).
+func (l *Lambda) SetVPCNames(fn proc.VPCNames) { l.exec.SetVPCNames(fn) }
+
+// NamesChanged tells functions' hosts files that the names changed.
+func (l *Lambda) NamesChanged() { l.exec.NamesChanged() }

@@ -38,6 +38,9 @@ import (
 type Route53 struct {
 	store    storage.Store
 	resolver *dns.Resolver
+	source   *Source
+	// watch hears of committed writes (changes.go).
+	watch *watchers
 	// propagation is how long a change stays PENDING.
 	propagation time.Duration
 	clock       clock.Clock
@@ -101,8 +104,9 @@ func WithPropagation(d time.Duration) Option {
 
 // New returns the Route53 service storing its state in store.
 func New(store storage.Store, opts ...Option) *Route53 {
-	s := &Route53{store: store, clock: clock.Real{}, geo: parseGeo(geolocationsTSV)}
-	s.resolver = &dns.Resolver{Source: &Source{store: store}}
+	w := &watchers{}
+	s := &Route53{store: notifyingStore{store, w.notify}, watch: w, source: &Source{store: store}, clock: clock.Real{}, geo: parseGeo(geolocationsTSV)}
+	s.resolver = &dns.Resolver{Source: s.source}
 	for _, o := range opts {
 		o(s)
 	}

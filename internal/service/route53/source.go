@@ -190,3 +190,35 @@ func toDNS(rs route53api.ResourceRecordSet) dns.RRSet {
 	}
 	return out
 }
+
+var _ dns.Lister = (*Source)(nil)
+
+// PrivateZones lists the private zones associated with vpc (every
+// private zone for dns.AllVPCs), in name order.
+func (s *Source) PrivateZones(vpc string) ([]dns.Zone, error) {
+	var out []dns.Zone
+	err := s.store.View(func(tx storage.Tx) error {
+		return zoneIndex.List(tx, indexScope, nil, storage.ListOptions{}, func(k []string, ix indexRec) bool {
+			if ix.Private && (vpc == dns.AllVPCs || slices.Contains(ix.VPCs, vpc)) {
+				out = append(out, dns.Zone{Account: ix.Account, ID: ix.ID, Name: k[0]})
+			}
+			return true
+		})
+	})
+	return out, err
+}
+
+// Names lists the owner names of z's record sets, each once.
+func (s *Source) Names(z dns.Zone) ([]string, error) {
+	var out []string
+	err := s.store.View(func(tx storage.Tx) error {
+		return rrsets.List(tx, storage.Global(z.Account), []string{z.ID}, storage.ListOptions{}, func(_ []string, rs route53api.ResourceRecordSet) bool {
+			n := strings.ToLower(ptr.Deref(rs.Name))
+			if len(out) == 0 || out[len(out)-1] != n {
+				out = append(out, n)
+			}
+			return true
+		})
+	})
+	return out, err
+}
