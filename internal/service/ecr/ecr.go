@@ -189,6 +189,17 @@ func getRepo(tx storage.Tx, t target, name string) (repoRecord, error) {
 	return r, nil
 }
 
+// viewRepo reads a repository.
+func (s *ECR) viewRepo(t target, name string) (repoRecord, error) {
+	var r repoRecord
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		r, err = getRepo(tx, t, name)
+		return err
+	})
+	return r, err
+}
+
 // updateRepo reads a repository, lets change modify it and stores it.
 func (s *ECR) updateRepo(t target, name string, change func(r *repoRecord) error) (repoRecord, error) {
 	var r repoRecord

@@ -113,6 +113,15 @@ func (m manifest) size() int64 {
 	return n
 }
 
+// repoImages lists a repository's images; it errs when there is no
+// such repository.
+func repoImages(tx storage.Tx, t target, name string) ([]imageRecord, error) {
+	if _, err := getRepo(tx, t, name); err != nil {
+		return nil, err
+	}
+	return listImages(tx, t.scope, name)
+}
+
 // listImages returns a repository's images.
 func listImages(tx storage.Tx, sc storage.Scope, repo string) ([]imageRecord, error) {
 	var out []imageRecord
@@ -267,10 +276,7 @@ func (s *ECR) BatchGetImage(ctx *request.Context, in *ecrapi.BatchGetImageReques
 	out := &ecrapi.BatchGetImageResponse{Images: []ecrapi.Image{}, Failures: []ecrapi.ImageFailure{}}
 	now := ctx.Now()
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
-		imgs, err := listImages(tx, t.scope, name)
+		imgs, err := repoImages(tx, t, name)
 		if err != nil {
 			return err
 		}
@@ -327,11 +333,8 @@ func (s *ECR) DescribeImages(ctx *request.Context, in *ecrapi.DescribeImagesRequ
 	}
 	var imgs []imageRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
 		var err error
-		imgs, err = listImages(tx, t.scope, name)
+		imgs, err = repoImages(tx, t, name)
 		return err
 	})
 	if err != nil {
@@ -382,11 +385,8 @@ func (s *ECR) ListImages(ctx *request.Context, in *ecrapi.ListImagesRequest) (*e
 	name := ptr.Deref(in.RepositoryName)
 	var imgs []imageRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
 		var err error
-		imgs, err = listImages(tx, t.scope, name)
+		imgs, err = repoImages(tx, t, name)
 		return err
 	})
 	if err != nil {
@@ -424,10 +424,7 @@ func (s *ECR) BatchDeleteImage(ctx *request.Context, in *ecrapi.BatchDeleteImage
 	name := ptr.Deref(in.RepositoryName)
 	out := &ecrapi.BatchDeleteImageResponse{ImageIds: []ecrapi.ImageIdentifier{}, Failures: []ecrapi.ImageFailure{}}
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
-		imgs, err := listImages(tx, t.scope, name)
+		imgs, err := repoImages(tx, t, name)
 		if err != nil {
 			return err
 		}

@@ -211,12 +211,7 @@ func lifecycleNotFound(t target, name string) error {
 func (s *ECR) GetLifecyclePolicy(ctx *request.Context, in *ecrapi.GetLifecyclePolicyRequest) (*ecrapi.GetLifecyclePolicyResponse, error) {
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
-	var r repoRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		var err error
-		r, err = getRepo(tx, t, name)
-		return err
-	})
+	r, err := s.viewRepo(t, name)
 	if err != nil {
 		return nil, err
 	}

@@ -229,12 +229,7 @@ func policyNotFound(t target, name string) error {
 func (s *ECR) GetRepositoryPolicy(ctx *request.Context, in *ecrapi.GetRepositoryPolicyRequest) (*ecrapi.GetRepositoryPolicyResponse, error) {
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
-	var r repoRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		var err error
-		r, err = getRepo(tx, t, name)
-		return err
-	})
+	r, err := s.viewRepo(t, name)
 	if err != nil {
 		return nil, err
 	}
@@ -350,11 +345,7 @@ func (s *ECR) ListTagsForResource(_ *request.Context, in *ecrapi.ListTagsForReso
 	if err != nil {
 		return nil, err
 	}
-	var r repoRecord
-	err = s.store.View(func(tx storage.Tx) error {
-		r, err = getRepo(tx, t, name)
-		return err
-	})
+	r, err := s.viewRepo(t, name)
 	if err != nil {
 		return nil, err
 	}
