@@ -294,13 +294,19 @@ func repoOfARN(arn string) (target, string, error) {
 	return target{scope: sc}, name, nil
 }
 
+// updateRepoOfARN is updateRepo of the repository an ARN names.
+func (s *ECR) updateRepoOfARN(arn string, change func(r *repoRecord) error) error {
+	t, name, err := repoOfARN(arn)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateRepo(t, name, change)
+	return err
+}
+
 // TagResource adds tags to a repository.
 func (s *ECR) TagResource(_ *request.Context, in *ecrapi.TagResourceRequest) (*ecrapi.TagResourceResponse, error) {
-	t, name, err := repoOfARN(ptr.Deref(in.ResourceArn))
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateRepo(t, name, func(r *repoRecord) error {
+	err := s.updateRepoOfARN(ptr.Deref(in.ResourceArn), func(r *repoRecord) error {
 		if r.Tags == nil {
 			r.Tags = map[string]string{}
 		}
@@ -323,11 +329,7 @@ func (s *ECR) TagResource(_ *request.Context, in *ecrapi.TagResourceRequest) (*e
 
 // UntagResource removes tags from a repository.
 func (s *ECR) UntagResource(_ *request.Context, in *ecrapi.UntagResourceRequest) (*ecrapi.UntagResourceResponse, error) {
-	t, name, err := repoOfARN(ptr.Deref(in.ResourceArn))
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateRepo(t, name, func(r *repoRecord) error {
+	err := s.updateRepoOfARN(ptr.Deref(in.ResourceArn), func(r *repoRecord) error {
 		for _, k := range in.TagKeys {
 			delete(r.Tags, k)
 		}
