@@ -327,29 +327,9 @@ func (s *RDS) CreateDBCluster(ctx *request.Context, in *rdsapi.CreateDBClusterIn
 	if mode != "provisioned" {
 		return nil, awserr.InvalidParameterValue.New("The engine mode %s you requested for your DB cluster isn't supported by niwa; Aurora Serverless v2 runs in provisioned mode (db.serverless instances).", mode)
 	}
-	user := ptr.Deref(in.MasterUsername)
-	if user == "" {
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUsername must be provided and must not be blank.")
-	}
-	if err := checkUsername(engine, user); err != nil {
+	user, pw, managed, err := s.masterCredentials(engine, in.MasterUsername, in.MasterUserPassword, in.ManageMasterUserPassword)
+	if err != nil {
 		return nil, err
-	}
-	managed := ptr.Deref(in.ManageMasterUserPassword)
-	pw := ptr.Deref(in.MasterUserPassword)
-	switch {
-	case managed && in.MasterUserPassword != nil:
-		return nil, awserr.InvalidParameterCombination.New("You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.")
-	case managed:
-		if s.secrets == nil {
-			return nil, awserr.InvalidParameterValue.New("ManageMasterUserPassword needs Secrets Manager, which this niwa does not run.")
-		}
-		pw = awsid.String(pwAlphabet, 32)
-	case pw == "":
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUserPassword must be provided and must not be blank.")
-	default:
-		if err := checkPassword(pw); err != nil {
-			return nil, err
-		}
 	}
 	if err := checkScaling(in.ServerlessV2ScalingConfiguration); err != nil {
 		return nil, err
@@ -490,12 +470,9 @@ func (s *RDS) DescribeDBClusters(ctx *request.Context, in *rdsapi.DescribeDBClus
 		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return *all[i].DBClusterIdentifier < *all[j].DBClusterIdentifier })
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBCluster{}
 	}
 	return &rdsapi.DescribeDBClustersOutput{DBClusters: page, Marker: marker}, nil
 }
@@ -789,20 +766,8 @@ func (s *RDS) DeleteDBCluster(ctx *request.Context, in *rdsapi.DeleteDBClusterIn
 				return err
 			}
 		}
-		var eps []string
-		err = clusterEndpoints.List(tx, anywhere, []string{c.Account, c.Region}, storage.ListOptions{}, func(k []string, e clusterEndpointRec) bool {
-			if e.Cluster == c.ID {
-				eps = append(eps, k[len(k)-1])
-			}
-			return true
-		})
-		if err != nil {
+		if err := deleteWhere(tx, clusterEndpoints, c.Account, c.Region, func(e clusterEndpointRec) bool { return e.Cluster == c.ID }); err != nil {
 			return err
-		}
-		for _, e := range eps {
-			if err := clusterEndpoints.Delete(tx, anywhere, c.Account, c.Region, e); err != nil {
-				return err
-			}
 		}
 		out, err = s.describeCluster(tx, ctx, c)
 		if err != nil {

@@ -330,29 +330,9 @@ func (s *RDS) CreateDBInstance(ctx *request.Context, in *rdsapi.CreateDBInstance
 	if !classSupported(engine, class) {
 		return nil, awserr.InvalidParameterCombination.New("RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=%s. For supported combinations of instance class and database engine version, see the documentation.", class, engine, ev, licenseOf(engine))
 	}
-	user := ptr.Deref(in.MasterUsername)
-	if user == "" {
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUsername must be provided and must not be blank.")
-	}
-	if err := checkUsername(engine, user); err != nil {
+	user, pw, managed, err := s.masterCredentials(engine, in.MasterUsername, in.MasterUserPassword, in.ManageMasterUserPassword)
+	if err != nil {
 		return nil, err
-	}
-	managed := ptr.Deref(in.ManageMasterUserPassword)
-	pw := ptr.Deref(in.MasterUserPassword)
-	switch {
-	case managed && in.MasterUserPassword != nil:
-		return nil, awserr.InvalidParameterCombination.New("You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.")
-	case managed:
-		if s.secrets == nil {
-			return nil, awserr.InvalidParameterValue.New("ManageMasterUserPassword needs Secrets Manager, which this niwa does not run.")
-		}
-		pw = awsid.String(pwAlphabet, 32)
-	case pw == "":
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUserPassword must be provided and must not be blank.")
-	default:
-		if err := checkPassword(pw); err != nil {
-			return nil, err
-		}
 	}
 	storageGiB := ptr.Deref(in.AllocatedStorage)
 	if storageGiB == 0 {
@@ -653,6 +633,16 @@ func filterInstances(recs []instanceRec, filters []rdsapi.Filter) ([]instanceRec
 	return recs, nil
 }
 
+// paginateAll is paginate with an empty page as [] rather than nil (the
+// list member present and empty, as AWS answers).
+func paginateAll[T any](items []T, marker *string, max *int32) ([]T, *string, error) {
+	page, next, err := paginate(items, marker, max)
+	if err == nil && page == nil {
+		page = []T{}
+	}
+	return page, next, err
+}
+
 // paginate pages items by an opaque marker (the index of the next one).
 func paginate[T any](items []T, marker *string, max *int32) ([]T, *string, error) {
 	n := 100
@@ -906,3 +896,54 @@ func (s *RDS) DeleteDBInstance(ctx *request.Context, in *rdsapi.DeleteDBInstance
 // pwAlphabet is what a managed master password is drawn from: printable
 // ASCII without the characters RDS refuses.
 const pwAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%^&*()_+-=[]{}|;:,.<>?~"
+
+// masterCredentials checks a new instance's or cluster's master user
+// and password, and makes the password Secrets Manager manages.
+func (s *RDS) masterCredentials(engine string, username, password *string, manage *bool) (user, pw string, managed bool, err error) {
+	user = ptr.Deref(username)
+	if user == "" {
+		return "", "", false, awserr.InvalidParameterValue.New("The parameter MasterUsername must be provided and must not be blank.")
+	}
+	if err := checkUsername(engine, user); err != nil {
+		return "", "", false, err
+	}
+	managed = ptr.Deref(manage)
+	pw = ptr.Deref(password)
+	switch {
+	case managed && password != nil:
+		return "", "", false, awserr.InvalidParameterCombination.New("You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.")
+	case managed:
+		if s.secrets == nil {
+			return "", "", false, awserr.InvalidParameterValue.New("ManageMasterUserPassword needs Secrets Manager, which this niwa does not run.")
+		}
+		pw = awsid.String(pwAlphabet, 32)
+	case pw == "":
+		return "", "", false, awserr.InvalidParameterValue.New("The parameter MasterUserPassword must be provided and must not be blank.")
+	default:
+		if err := checkPassword(pw); err != nil {
+			return "", "", false, err
+		}
+	}
+	return user, pw, managed, nil
+}
+
+// deleteWhere deletes the records of a table (keyed by account, region
+// and name) in an account and region that match.
+func deleteWhere[T any](tx storage.Tx, t storage.Table[T], account, region string, match func(T) bool) error {
+	var names []string
+	err := t.List(tx, anywhere, []string{account, region}, storage.ListOptions{}, func(k []string, v T) bool {
+		if match(v) {
+			names = append(names, k[len(k)-1])
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := t.Delete(tx, anywhere, account, region, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -350,12 +350,9 @@ func (s *RDS) DescribeDBProxies(ctx *request.Context, in *rdsapi.DescribeDBProxi
 	if len(in.Filters) > 0 {
 		return nil, awserr.InvalidParameterValue.New("Filters are not supported for DescribeDBProxies.")
 	}
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBProxy{}
 	}
 	return &rdsapi.DescribeDBProxiesOutput{DBProxies: page, Marker: marker}, nil
 }
@@ -414,20 +411,8 @@ func (s *RDS) DeleteDBProxy(ctx *request.Context, in *rdsapi.DeleteDBProxyInput)
 		if p, err = s.loadProxy(tx, ctx, ptr.Deref(in.DBProxyName)); err != nil {
 			return err
 		}
-		var eps []string
-		err = proxyEndpoints.List(tx, anywhere, []string{p.Account, p.Region}, storage.ListOptions{}, func(k []string, e proxyEndpointRec) bool {
-			if e.Proxy == p.Name {
-				eps = append(eps, k[len(k)-1])
-			}
-			return true
-		})
-		if err != nil {
+		if err := deleteWhere(tx, proxyEndpoints, p.Account, p.Region, func(e proxyEndpointRec) bool { return e.Proxy == p.Name }); err != nil {
 			return err
-		}
-		for _, e := range eps {
-			if err := proxyEndpoints.Delete(tx, anywhere, p.Account, p.Region, e); err != nil {
-				return err
-			}
 		}
 		out = p.describe(now(ctx))
 		out.Status = ptr.To("deleting")
@@ -585,12 +570,9 @@ func (s *RDS) DescribeDBProxyTargets(ctx *request.Context, in *rdsapi.DescribeDB
 	if err != nil {
 		return nil, err
 	}
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBProxyTarget{}
 	}
 	return &rdsapi.DescribeDBProxyTargetsOutput{Targets: page, Marker: marker}, nil
 }
@@ -746,12 +728,9 @@ func (s *RDS) DescribeDBProxyEndpoints(ctx *request.Context, in *rdsapi.Describe
 		return nil, rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", ptr.Deref(in.DBProxyEndpointName))
 	}
 	sort.SliceStable(all, func(i, j int) bool { return ptr.Deref(all[i].DBProxyName) < ptr.Deref(all[j].DBProxyName) })
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBProxyEndpoint{}
 	}
 	return &rdsapi.DescribeDBProxyEndpointsOutput{DBProxyEndpoints: page, Marker: marker}, nil
 }
