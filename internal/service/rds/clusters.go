@@ -175,23 +175,8 @@ func (s *RDS) loadCluster(tx storage.Tx, ctx *request.Context, id string) (clust
 	if i := strings.LastIndex(id, ":cluster:"); i >= 0 && strings.HasPrefix(id, "arn:") {
 		id = id[i+len(":cluster:"):]
 	}
-	c, ok, err := clusters.Get(tx, anywhere, ctx.Account, ctx.Region, strings.ToLower(id))
-	if err != nil {
-		return c, err
-	}
-	if !ok {
-		return c, rdsapi.ErrDBClusterNotFoundFault.New("DBCluster %s not found.", id)
-	}
-	changed, err := s.advanceCluster(tx, &c, now(ctx))
-	if err != nil {
-		return c, err
-	}
-	if changed {
-		if err := clusters.Put(tx, anywhere, c, c.Account, c.Region, c.ID); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
+	return loadMoved(tx, ctx, clusters, id, func() error { return rdsapi.ErrDBClusterNotFoundFault.New("DBCluster %s not found.", id) },
+		func(c *clusterRec) (bool, error) { return s.advanceCluster(tx, c, now(ctx)) })
 }
 
 func putCluster(tx storage.Tx, c clusterRec) error {

@@ -206,23 +206,32 @@ func durationOf(status string) time.Duration {
 // load reads an instance, moved along its lifecycle (and stored when it
 // moved).
 func (s *RDS) load(tx storage.Tx, ctx *request.Context, id string) (instanceRec, error) {
-	r, ok, err := instances.Get(tx, anywhere, ctx.Account, ctx.Region, strings.ToLower(id))
+	return loadMoved(tx, ctx, instances, id, func() error { return rdsapi.ErrDBInstanceNotFoundFault.New("DBInstance %s not found.", id) },
+		func(r *instanceRec) (bool, error) { return s.advance(tx, r, now(ctx)) })
+}
+
+// loadMoved reads the record of an instance or cluster (keyed by
+// account, region and lowercase id), moved along its lifecycle by
+// advance, and stores it when it moved; notFound is the error for none.
+func loadMoved[T any](tx storage.Tx, ctx *request.Context, table storage.Table[T], id string, notFound func() error, advance func(*T) (bool, error)) (T, error) {
+	key := strings.ToLower(id)
+	v, ok, err := table.Get(tx, anywhere, ctx.Account, ctx.Region, key)
 	if err != nil {
-		return r, err
+		return v, err
 	}
 	if !ok {
-		return r, rdsapi.ErrDBInstanceNotFoundFault.New("DBInstance %s not found.", id)
+		return v, notFound()
 	}
-	changed, err := s.advance(tx, &r, now(ctx))
+	changed, err := advance(&v)
 	if err != nil {
-		return r, err
+		return v, err
 	}
 	if changed {
-		if err := instances.Put(tx, anywhere, r, r.Account, r.Region, r.ID); err != nil {
-			return r, err
+		if err := table.Put(tx, anywhere, v, ctx.Account, ctx.Region, key); err != nil {
+			return v, err
 		}
 	}
-	return r, nil
+	return v, nil
 }
 
 func (s *RDS) put(tx storage.Tx, r instanceRec) error {

@@ -743,12 +743,9 @@ func (s *RDS) ModifyDBProxyEndpoint(ctx *request.Context, in *rdsapi.ModifyDBPro
 	name := strings.ToLower(ptr.Deref(in.DBProxyEndpointName))
 	var out rdsapi.DBProxyEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, ok, err := proxyEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, name)
+		e, err := loadProxyEndpoint(tx, ctx, name, ptr.Deref(in.DBProxyEndpointName))
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", ptr.Deref(in.DBProxyEndpointName))
 		}
 		if in.VpcSecurityGroupIds != nil {
 			e.SecurityGroups = in.VpcSecurityGroupIds
@@ -767,12 +764,9 @@ func (s *RDS) DeleteDBProxyEndpoint(ctx *request.Context, in *rdsapi.DeleteDBPro
 	name := strings.ToLower(ptr.Deref(in.DBProxyEndpointName))
 	var out rdsapi.DBProxyEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, ok, err := proxyEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, name)
+		e, err := loadProxyEndpoint(tx, ctx, name, ptr.Deref(in.DBProxyEndpointName))
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", ptr.Deref(in.DBProxyEndpointName))
 		}
 		out = e.describe()
 		out.Status = ptr.To("deleting")
@@ -782,4 +776,17 @@ func (s *RDS) DeleteDBProxyEndpoint(ctx *request.Context, in *rdsapi.DeleteDBPro
 		return nil, err
 	}
 	return &rdsapi.DeleteDBProxyEndpointOutput{DBProxyEndpoint: &out}, nil
+}
+
+// loadProxyEndpoint reads a custom proxy endpoint by its lowercase name
+// (given is the name as the caller gave it, for the error).
+func loadProxyEndpoint(tx storage.Tx, ctx *request.Context, name, given string) (proxyEndpointRec, error) {
+	e, ok, err := proxyEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, name)
+	if err != nil {
+		return e, err
+	}
+	if !ok {
+		return e, rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", given)
+	}
+	return e, nil
 }
