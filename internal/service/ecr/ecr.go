@@ -189,6 +189,21 @@ func getRepo(tx storage.Tx, t target, name string) (repoRecord, error) {
 	return r, nil
 }
 
+// inRepo runs fn in a transaction (one that writes when write is true)
+// on a repository that exists.
+func (s *ECR) inRepo(t target, name string, write bool, fn func(tx storage.Tx) error) error {
+	run := s.store.View
+	if write {
+		run = s.store.Update
+	}
+	return run(func(tx storage.Tx) error {
+		if _, err := getRepo(tx, t, name); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
 // viewRepo reads a repository.
 func (s *ECR) viewRepo(t target, name string) (repoRecord, error) {
 	var r repoRecord

@@ -470,10 +470,7 @@ func (s *ECR) BatchCheckLayerAvailability(ctx *request.Context, in *ecrapi.Batch
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
 	out := &ecrapi.BatchCheckLayerAvailabilityResponse{Layers: []ecrapi.Layer{}, Failures: []ecrapi.LayerFailure{}}
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, false, func(tx storage.Tx) error {
 		for _, d := range in.LayerDigests {
 			if !digestRE.MatchString(d) {
 				out.Failures = append(out.Failures, ecrapi.LayerFailure{LayerDigest: ptr.To(d), FailureCode: ptr.To("InvalidLayerDigest"), FailureReason: ptr.To("Invalid layer digest")})
@@ -503,10 +500,7 @@ func (s *ECR) InitiateLayerUpload(ctx *request.Context, in *ecrapi.InitiateLayer
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
 	id := awsid.UUID()
-	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, true, func(tx storage.Tx) error {
 		return uploads.Put(tx, t.scope, uploadRecord{ID: id, Started: ctx.Now()}, name, id)
 	})
 	if err != nil {
@@ -543,10 +537,7 @@ func (s *ECR) UploadLayerPart(ctx *request.Context, in *ecrapi.UploadLayerPartRe
 		return nil, err
 	}
 	var received int64
-	err = s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err = s.inRepo(t, name, true, func(tx storage.Tx) error {
 		u, ok, err := uploads.Get(tx, t.scope, name, id)
 		if err != nil {
 			return err
@@ -584,10 +575,7 @@ func (s *ECR) CompleteLayerUpload(ctx *request.Context, in *ecrapi.CompleteLayer
 		return nil, ecrapi.ErrInvalidLayerException.New("Invalid layer digest '%s'", want)
 	}
 	var u uploadRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, false, func(tx storage.Tx) error {
 		var ok bool
 		var err error
 		u, ok, err = uploads.Get(tx, t.scope, name, id)

@@ -282,10 +282,7 @@ func (s *ECR) GetLifecyclePolicyPreview(ctx *request.Context, in *ecrapi.GetLife
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
 	var pr previewRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, false, func(tx storage.Tx) error {
 		var ok bool
 		var err error
 		pr, ok, err = previews.Get(tx, t.scope, name)
