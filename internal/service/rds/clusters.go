@@ -292,7 +292,7 @@ func checkScaling(sc *rdsapi.ServerlessV2ScalingConfiguration) error {
 func (s *RDS) CreateDBCluster(ctx *request.Context, in *rdsapi.CreateDBClusterInput) (*rdsapi.CreateDBClusterOutput, error) {
 	id := ptr.Deref(in.DBClusterIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBClusterIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBClusterIdentifier")
 	}
 	engine := strings.ToLower(ptr.Deref(in.Engine))
 	if engine == "mysql" || engine == "postgres" {
@@ -785,7 +785,7 @@ func (c clusterRec) tagsIfCopied() []rdsapi.Tag {
 func (s *RDS) createMember(ctx *request.Context, in *rdsapi.CreateDBInstanceInput) (*rdsapi.CreateDBInstanceOutput, error) {
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBInstanceIdentifier")
 	}
 	if in.MasterUserPassword != nil || ptr.Deref(in.ManageMasterUserPassword) {
 		return nil, awserr.InvalidParameterCombination.New("The requested DB Instance will be a member of a DB Cluster. Set master user password for the DB Cluster.")

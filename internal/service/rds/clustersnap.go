@@ -72,7 +72,7 @@ func (sr clusterSnapRec) describe(ctx *request.Context) rdsapi.DBClusterSnapshot
 func (s *RDS) CreateDBClusterSnapshot(ctx *request.Context, in *rdsapi.CreateDBClusterSnapshotInput) (*rdsapi.CreateDBClusterSnapshotOutput, error) {
 	id := ptr.Deref(in.DBClusterSnapshotIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBClusterSnapshotIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBClusterSnapshotIdentifier")
 	}
 	var out rdsapi.DBClusterSnapshot
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -163,7 +163,7 @@ func (s *RDS) CopyDBClusterSnapshot(ctx *request.Context, in *rdsapi.CopyDBClust
 	src := ptr.Deref(in.SourceDBClusterSnapshotIdentifier)
 	target := ptr.Deref(in.TargetDBClusterSnapshotIdentifier)
 	if !validIdentifier(target) {
-		return nil, awserr.InvalidParameterValue.New("The parameter TargetDBClusterSnapshotIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("TargetDBClusterSnapshotIdentifier")
 	}
 	var out rdsapi.DBClusterSnapshot
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -232,7 +232,7 @@ func (s *RDS) DeleteDBClusterSnapshot(ctx *request.Context, in *rdsapi.DeleteDBC
 func (s *RDS) RestoreDBClusterFromSnapshot(ctx *request.Context, in *rdsapi.RestoreDBClusterFromSnapshotInput) (*rdsapi.RestoreDBClusterFromSnapshotOutput, error) {
 	id := ptr.Deref(in.DBClusterIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBClusterIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBClusterIdentifier")
 	}
 	if err := checkScaling(in.ServerlessV2ScalingConfiguration); err != nil {
 		return nil, err

@@ -238,6 +238,12 @@ func (s *RDS) put(tx storage.Tx, r instanceRec) error {
 	return instances.Put(tx, anywhere, r, r.Account, r.Region, r.ID)
 }
 
+// invalidIdentifier is RDS's error for a parameter that is not a valid
+// identifier (see validIdentifier).
+func invalidIdentifier(param string) error {
+	return awserr.InvalidParameterValue.New("The parameter %s is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.", param)
+}
+
 // validIdentifier is RDS's rule for instance and snapshot identifiers.
 func validIdentifier(id string) bool {
 	if id == "" || len(id) > 63 || !unicode.IsLetter(rune(id[0])) || strings.HasSuffix(id, "-") || strings.Contains(id, "--") {
@@ -325,7 +331,7 @@ func (s *RDS) CreateDBInstance(ctx *request.Context, in *rdsapi.CreateDBInstance
 	}
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBInstanceIdentifier")
 	}
 	engine := strings.ToLower(ptr.Deref(in.Engine))
 	if isAurora(engine) {

@@ -139,7 +139,7 @@ func (s *RDS) loadProxy(tx storage.Tx, ctx *request.Context, name string) (proxy
 func (s *RDS) CreateDBProxy(ctx *request.Context, in *rdsapi.CreateDBProxyInput) (*rdsapi.CreateDBProxyOutput, error) {
 	name := strings.ToLower(ptr.Deref(in.DBProxyName))
 	if !validIdentifier(name) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBProxyName is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBProxyName")
 	}
 	family := ptr.Deref(in.EngineFamily)
 	if family != "MYSQL" && family != "POSTGRESQL" {
