@@ -377,12 +377,9 @@ func (s *RDS) createCluster(ctx *request.Context, c clusterRec, port *int32, sub
 			return rdsapi.ErrDBClusterAlreadyExistsFault.New("DB Cluster already exists")
 		}
 		if subnetGroup != "" {
-			g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(subnetGroup))
+			g, err := loadSubnetGroup(tx, ctx, subnetGroup)
 			if err != nil {
 				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", subnetGroup)
 			}
 			c.SubnetGroup = g.Name
 		}

@@ -26,6 +26,18 @@ type paramGroupRec struct {
 	Tags                           []rdsapi.Tag
 }
 
+// loadSubnetGroup reads a subnet group by name (any case).
+func loadSubnetGroup(tx storage.Tx, ctx *request.Context, name string) (subnetGroupRec, error) {
+	g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(name))
+	if err != nil {
+		return g, err
+	}
+	if !ok {
+		return g, rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", name)
+	}
+	return g, nil
+}
+
 func (g subnetGroupRec) describe(region string) rdsapi.DBSubnetGroup {
 	out := rdsapi.DBSubnetGroup{DBSubnetGroupName: ptr.To(g.Name), DBSubnetGroupArn: ptr.To(g.ARN),
 		DBSubnetGroupDescription: ptr.To(g.Description), SubnetGroupStatus: ptr.To("Complete"), SupportedNetworkTypes: []string{"IPV4"},
@@ -73,12 +85,9 @@ func (s *RDS) DescribeDBSubnetGroups(ctx *request.Context, in *rdsapi.DescribeDB
 	var gs []subnetGroupRec
 	err := s.store.View(func(tx storage.Tx) error {
 		if n := ptr.Deref(in.DBSubnetGroupName); n != "" {
-			g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(n))
+			g, err := loadSubnetGroup(tx, ctx, n)
 			if err != nil {
 				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", n)
 			}
 			gs = append(gs, g)
 			return nil

@@ -415,12 +415,9 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 			return rdsapi.ErrDBInstanceAlreadyExistsFault.New("DB instance already exists")
 		}
 		if subnetGroup != "" {
-			g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(subnetGroup))
+			g, err := loadSubnetGroup(tx, ctx, subnetGroup)
 			if err != nil {
 				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", subnetGroup)
 			}
 			r.SubnetGroup = g.Name
 			if len(g.Subnets) > 0 && r.AvailabilityZone == ctx.Region+"a" {
