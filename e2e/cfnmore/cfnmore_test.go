@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,66 +58,33 @@ Outputs:
   QueueUrl: {Value: !Ref Queue}
 `
 
-type stack struct {
-	StackStatus string
-	Outputs     []struct{ OutputKey, OutputValue string }
-}
-
-func describe(t *testing.T, n *framework.Niwa, name string) stack {
-	t.Helper()
-	var out struct{ Stacks []stack }
-	framework.MustJSON(t, n.MustAWS(t, "cloudformation", "describe-stacks", "--stack-name", name), &out)
-	if len(out.Stacks) != 1 {
-		t.Fatalf("describe-stacks %s: %+v", name, out)
-	}
-	return out.Stacks[0]
-}
-
-func output(s stack, key string) string {
-	for _, o := range s.Outputs {
-		if o.OutputKey == key {
-			return o.OutputValue
-		}
-	}
-	return ""
-}
-
-func writeFile(t *testing.T, name, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestSAMDeploy: `aws cloudformation deploy` of a SAM template makes
 // SAM's resources under SAM's names; the function runs from its SQS
 // event and its API, and the processed template is SAM's expansion.
 func TestSAMDeploy(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "sam.yaml", samTemplate)
+	tpl := framework.WriteFile(t, "sam.yaml", samTemplate)
 	out, stderr, err := n.AWS(t, nil, "cloudformation", "deploy", "--stack-name", "sam", "--template-file", tpl,
 		"--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
 	if err != nil || !strings.Contains(out, "Successfully created/updated stack - sam") {
 		events, _, _ := n.AWS(t, nil, "cloudformation", "describe-stack-events", "--stack-name", "sam")
 		t.Fatalf("deploy: %v\n%s\n%s\n%s", err, out, stderr, events)
 	}
-	s := describe(t, n, "sam")
-	if s.StackStatus != "CREATE_COMPLETE" || !strings.Contains(output(s, "RoleArn"), ":role/sam-WriterRole-") {
+	s := n.DescribeStack(t, framework.CLIs[0], "sam")
+	if s.StackStatus != "CREATE_COMPLETE" || !strings.Contains(s.Output("RoleArn"), ":role/sam-WriterRole-") {
 		t.Fatalf("stack %+v", s)
 	}
 	// The SQS event source invokes the function, which writes with its
 	// policy template's permissions.
-	n.MustAWS(t, "sqs", "send-message", "--queue-url", output(s, "QueueUrl"), "--message-body", "from-sqs")
-	table := output(s, "Table")
+	n.MustAWS(t, "sqs", "send-message", "--queue-url", s.Output("QueueUrl"), "--message-body", "from-sqs")
+	table := s.Output("Table")
 	framework.WaitUntil(t, 60*time.Second, func() bool {
 		o, _, err := n.AWS(t, nil, "dynamodb", "get-item", "--table-name", table, "--key", `{"id":{"S":"from-sqs"}}`)
 		return err == nil && strings.Contains(o, "from-sqs")
 	}, "the SQS-triggered function's item")
 	// The implicit API's Prod stage serves the function.
-	resp, err := http.Get(n.Endpoint + "/restapis/" + output(s, "ApiId") + "/Prod/_user_request_/hello/world")
+	resp, err := http.Get(n.Endpoint + "/restapis/" + s.Output("ApiId") + "/Prod/_user_request_/hello/world")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +144,11 @@ Outputs:
 func TestDriftAfterOutOfBandChange(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "drift.yaml", driftTemplate)
+	tpl := framework.WriteFile(t, "drift.yaml", driftTemplate)
 	n.MustAWS(t, "cloudformation", "deploy", "--stack-name", "drift", "--template-file", tpl)
-	s := describe(t, n, "drift")
-	n.MustAWS(t, "sqs", "set-queue-attributes", "--queue-url", output(s, "QueueUrl"), "--attributes", "VisibilityTimeout=99")
-	n.MustAWS(t, "ssm", "put-parameter", "--name", output(s, "Param"), "--value", "changed", "--overwrite")
+	s := n.DescribeStack(t, framework.CLIs[0], "drift")
+	n.MustAWS(t, "sqs", "set-queue-attributes", "--queue-url", s.Output("QueueUrl"), "--attributes", "VisibilityTimeout=99")
+	n.MustAWS(t, "ssm", "put-parameter", "--name", s.Output("Param"), "--value", "changed", "--overwrite")
 	got := n.Python(t, `
 import boto3, json, time
 cfn = boto3.client("cloudformation")
@@ -218,7 +183,7 @@ const queueTemplate = `Resources:
 func TestRoleARNAndCallerPermissions(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "queue.yaml", queueTemplate)
+	tpl := framework.WriteFile(t, "queue.yaml", queueTemplate)
 	// The roles and users, made with boto3 in one go.
 	var keys map[string][]string
 	framework.MustJSON(t, n.Python(t, `
@@ -251,7 +216,7 @@ print(json.dumps(out))
 	settled := func(name string) string {
 		var st string
 		framework.WaitUntil(t, 90*time.Second, func() bool {
-			st = describe(t, n, name).StackStatus
+			st = n.DescribeStack(t, framework.CLIs[0], name).StackStatus
 			return !strings.HasSuffix(st, "_IN_PROGRESS")
 		}, "stack "+name+" to settle")
 		return st
@@ -327,7 +292,7 @@ Outputs:
 func TestSignals(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "signals.yaml", signalTemplate)
+	tpl := framework.WriteFile(t, "signals.yaml", signalTemplate)
 	n.MustAWS(t, "cloudformation", "create-stack", "--stack-name", "sig", "--template-body", "file://"+tpl)
 	var handle string
 	framework.WaitUntil(t, 60*time.Second, func() bool {
@@ -363,9 +328,9 @@ func TestSignals(t *testing.T) {
 		return err == nil
 	}, "the queue to take its signal")
 	framework.WaitUntil(t, 60*time.Second, func() bool {
-		return describe(t, n, "sig").StackStatus == "CREATE_COMPLETE"
+		return n.DescribeStack(t, framework.CLIs[0], "sig").StackStatus == "CREATE_COMPLETE"
 	}, "the stack to complete")
-	if d := output(describe(t, n, "sig"), "Data"); d != `{"web1":"hello"}` {
+	if d := n.DescribeStack(t, framework.CLIs[0], "sig").Output("Data"); d != `{"web1":"hello"}` {
 		t.Fatalf("wait condition data %q", d)
 	}
 	_, stderr, err := n.AWS(t, nil, "cloudformation", "signal-resource", "--stack-name", "sig", "--logical-resource-id", "Queue",

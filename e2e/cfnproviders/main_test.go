@@ -5,7 +5,6 @@
 package cfnproviders
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -13,45 +12,6 @@ import (
 )
 
 func TestMain(m *testing.M) { framework.Main(m) }
-
-type stack struct {
-	StackStatus string
-	Outputs     []struct{ OutputKey, OutputValue string }
-}
-
-func describe(t *testing.T, n *framework.Niwa, cli framework.CLI, name string) stack {
-	t.Helper()
-	var out struct{ Stacks []stack }
-	if err := json.Unmarshal([]byte(n.MustCLI(t, cli, "cloudformation", "describe-stacks", "--stack-name", name)), &out); err != nil || len(out.Stacks) != 1 {
-		t.Fatalf("describe-stacks: %v %+v", err, out)
-	}
-	return out.Stacks[0]
-}
-
-func output(s stack, key string) string {
-	for _, o := range s.Outputs {
-		if o.OutputKey == key {
-			return o.OutputValue
-		}
-	}
-	return ""
-}
-
-func events(t *testing.T, n *framework.Niwa, cli framework.CLI, name string) []string {
-	t.Helper()
-	var out struct {
-		StackEvents []struct{ LogicalResourceId, ResourceStatus, ResourceStatusReason string }
-	}
-	if err := json.Unmarshal([]byte(n.MustCLI(t, cli, "cloudformation", "describe-stack-events", "--stack-name", name)), &out); err != nil {
-		t.Fatal(err)
-	}
-	var l []string
-	for i := len(out.StackEvents) - 1; i >= 0; i-- {
-		e := out.StackEvents[i]
-		l = append(l, strings.TrimSpace(e.LogicalResourceId+" "+e.ResourceStatus+" "+e.ResourceStatusReason))
-	}
-	return l
-}
 
 // settle polls describe-stacks until the stack leaves its *_IN_PROGRESS
 // statuses and returns the status it settled in.

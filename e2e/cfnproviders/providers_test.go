@@ -20,9 +20,9 @@ func TestProviders(t *testing.T) {
 	tpl := filepath.Join(framework.RepoRoot(), "e2e", "cfnproviders", "testdata", "providers.yaml")
 	n.MustCLI(t, cli, "cloudformation", "create-stack", "--stack-name", "all", "--template-body", "file://"+tpl, "--capabilities", "CAPABILITY_IAM")
 	if st := settle(t, n, cli, "all"); st != "CREATE_COMPLETE" {
-		t.Fatalf("create: %s\n%s", st, strings.Join(events(t, n, cli, "all"), "\n"))
+		t.Fatalf("create: %s\n%s", st, strings.Join(n.StackEvents(t, cli, "all"), "\n"))
 	}
-	s := describe(t, n, cli, "all")
+	s := n.DescribeStack(t, cli, "all")
 	var res struct {
 		StackResources []struct{ LogicalResourceId, PhysicalResourceId, ResourceStatus string }
 	}
@@ -38,7 +38,7 @@ func TestProviders(t *testing.T) {
 	}
 	// One boto3 process reads every service (quicker than a CLI per call).
 	ids, _ := json.Marshal(map[string]string{"secret": phys["Secret"], "key": phys["Key"], "alarm": phys["Alarm"], "topic": phys["Topic"],
-		"queue": phys["Queue"], "param": output(s, "Param"), "logs": phys["Logs"], "role": phys["Role"], "managed": phys["Managed"],
+		"queue": phys["Queue"], "param": s.Output("Param"), "logs": phys["Logs"], "role": phys["Role"], "managed": phys["Managed"],
 		"profile": phys["Profile"], "user": phys["User"], "accesskey": phys["AccessKey"], "schedule": phys["Schedule"],
 		"bucket": phys["Bucket"], "rule": phys["Rule"]})
 	out := n.Python(t, strings.ReplaceAll(`
@@ -72,7 +72,7 @@ print("ok")
 	for _, c := range [][]string{
 		{"sqs", "get-queue-attributes", "--queue-url", phys["Queue"]},
 		{"iam", "get-role", "--role-name", phys["Role"]},
-		{"ssm", "get-parameter", "--name", output(s, "Param")},
+		{"ssm", "get-parameter", "--name", s.Output("Param")},
 		{"scheduler", "get-schedule", "--name", phys["Schedule"]},
 		{"s3api", "head-bucket", "--bucket", phys["Bucket"]},
 		{"secretsmanager", "describe-secret", "--secret-id", phys["Secret"]},

@@ -1,9 +1,6 @@
 package cloudformation
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,61 +33,12 @@ Outputs:
     Value: !GetAtt Dlq.Arn
 `
 
-type stack struct {
-	StackStatus string
-	Outputs     []struct{ OutputKey, OutputValue string }
-	Parameters  []struct{ ParameterKey, ParameterValue string }
-}
-
-func describe(t *testing.T, n *framework.Niwa, cli framework.CLI, name string) stack {
-	t.Helper()
-	var out struct{ Stacks []stack }
-	if err := json.Unmarshal([]byte(n.MustCLI(t, cli, "cloudformation", "describe-stacks", "--stack-name", name)), &out); err != nil || len(out.Stacks) != 1 {
-		t.Fatalf("describe-stacks: %v %+v", err, out)
-	}
-	return out.Stacks[0]
-}
-
-func output(s stack, key string) string {
-	for _, o := range s.Outputs {
-		if o.OutputKey == key {
-			return o.OutputValue
-		}
-	}
-	return ""
-}
-
-func events(t *testing.T, n *framework.Niwa, cli framework.CLI, name string) []string {
-	t.Helper()
-	var out struct {
-		StackEvents []struct{ LogicalResourceId, ResourceStatus, ResourceStatusReason string }
-	}
-	if err := json.Unmarshal([]byte(n.MustCLI(t, cli, "cloudformation", "describe-stack-events", "--stack-name", name)), &out); err != nil {
-		t.Fatal(err)
-	}
-	var l []string
-	for i := len(out.StackEvents) - 1; i >= 0; i-- {
-		e := out.StackEvents[i]
-		l = append(l, strings.TrimSpace(e.LogicalResourceId+" "+e.ResourceStatus+" "+e.ResourceStatusReason))
-	}
-	return l
-}
-
-func writeFile(t *testing.T, name, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestStackLifecycle: create-stack, the waiter, outputs and exports, an
 // update, deploy's no-op path and delete, with both CLIs.
 func TestStackLifecycle(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "queue.yaml", queueTemplate)
+	tpl := framework.WriteFile(t, "queue.yaml", queueTemplate)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
 			t.Parallel()
@@ -98,15 +46,15 @@ func TestStackLifecycle(t *testing.T) {
 			n.MustCLI(t, cli, "cloudformation", "create-stack", "--stack-name", name, "--template-body", "file://"+tpl,
 				"--tags", "Key=team,Value=blue")
 			n.MustCLI(t, cli, "cloudformation", "wait", "stack-create-complete", "--stack-name", name)
-			s := describe(t, n, cli, name)
-			url := output(s, "QueueUrl")
+			s := n.DescribeStack(t, cli, name)
+			url := s.Output("QueueUrl")
 			if s.StackStatus != "CREATE_COMPLETE" || !strings.Contains(url, name+"-Queue-") {
 				t.Fatalf("stack %+v", s)
 			}
 			// The queue exists, with the template's attributes and the
 			// stack's tags.
 			attrs := n.MustCLI(t, cli, "sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "All")
-			if !strings.Contains(attrs, `"VisibilityTimeout": "30"`) || !strings.Contains(attrs, output(s, "DlqArn")) {
+			if !strings.Contains(attrs, `"VisibilityTimeout": "30"`) || !strings.Contains(attrs, s.Output("DlqArn")) {
 				t.Fatalf("attributes %s", attrs)
 			}
 			if tags := n.MustCLI(t, cli, "sqs", "list-queue-tags", "--queue-url", url); !strings.Contains(tags, `"team": "blue"`) {
@@ -155,7 +103,7 @@ func TestStackLifecycle(t *testing.T) {
 			if err != nil || !strings.Contains(out, "Successfully created/updated stack") {
 				t.Fatalf("deploy: %v\n%s\n%s", err, out, stderr)
 			}
-			if s = describe(t, n, cli, name); s.StackStatus != "UPDATE_COMPLETE" {
+			if s = n.DescribeStack(t, cli, name); s.StackStatus != "UPDATE_COMPLETE" {
 				t.Fatalf("after deploy %+v", s)
 			}
 			n.MustCLI(t, cli, "cloudformation", "delete-stack", "--stack-name", name)
@@ -173,13 +121,13 @@ func TestStackLifecycle(t *testing.T) {
 func TestDeployNewStack(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "queue.yaml", queueTemplate)
+	tpl := framework.WriteFile(t, "queue.yaml", queueTemplate)
 	cli := framework.CLIs[0]
 	out, stderr, err := n.RunCLI(t, cli, nil, "cloudformation", "deploy", "--stack-name", "fresh", "--template-file", tpl)
 	if err != nil || !strings.Contains(out, "Successfully created/updated stack - fresh") {
 		t.Fatalf("deploy: %v\n%s\n%s", err, out, stderr)
 	}
-	if s := describe(t, n, cli, "fresh"); s.StackStatus != "CREATE_COMPLETE" {
+	if s := n.DescribeStack(t, cli, "fresh"); s.StackStatus != "CREATE_COMPLETE" {
 		t.Fatalf("stack %+v", s)
 	}
 }
@@ -235,14 +183,14 @@ Outputs:
 func TestCustomResource(t *testing.T) {
 	t.Parallel()
 	n := framework.StartBinary(t)
-	tpl := writeFile(t, "custom.yaml", customTemplate)
+	tpl := framework.WriteFile(t, "custom.yaml", customTemplate)
 	cli := framework.CLIs[0]
 	n.MustCLI(t, cli, "cloudformation", "create-stack", "--stack-name", "good", "--template-body", "file://"+tpl, "--capabilities", "CAPABILITY_IAM")
 	if st := settle(t, n, cli, "good"); st != "CREATE_COMPLETE" {
-		t.Fatalf("good: %s\n%s", st, strings.Join(events(t, n, cli, "good"), "\n"))
+		t.Fatalf("good: %s\n%s", st, strings.Join(n.StackEvents(t, cli, "good"), "\n"))
 	}
-	s := describe(t, n, cli, "good")
-	if output(s, "Greeting") != "hello world" || output(s, "Physical") != "greeter-world" {
+	s := n.DescribeStack(t, cli, "good")
+	if s.Output("Greeting") != "hello world" || s.Output("Physical") != "greeter-world" {
 		t.Fatalf("outputs %+v", s.Outputs)
 	}
 	n.MustCLI(t, cli, "cloudformation", "create-stack", "--stack-name", "bad", "--template-body", "file://"+tpl, "--capabilities", "CAPABILITY_IAM",
@@ -250,7 +198,7 @@ func TestCustomResource(t *testing.T) {
 	// The function raised: no response comes; the wait ends on the
 	// clock after ServiceTimeout.
 	framework.WaitUntil(t, framework.Patience, func() bool {
-		ev := events(t, n, cli, "bad")
+		ev := n.StackEvents(t, cli, "bad")
 		for _, e := range ev {
 			if e == "Greeter CREATE_IN_PROGRESS" {
 				return true
@@ -261,7 +209,7 @@ func TestCustomResource(t *testing.T) {
 	var got []string
 	framework.WaitUntil(t, framework.Patience, func() bool {
 		n.AdvanceClock(t, 30e9)
-		got = events(t, n, cli, "bad")
+		got = n.StackEvents(t, cli, "bad")
 		return len(got) > 0 && strings.HasPrefix(got[len(got)-1], "bad ROLLBACK_COMPLETE")
 	}, "the rollback")
 	joined := strings.Join(got, "\n")

@@ -369,6 +369,24 @@ func RequireClient(t testing.TB, name string, check ...string) {
 	}
 }
 
+// RequireTool answers the path of a client or server program (name on
+// PATH, else the first of paths that exists); it fails under CI=true
+// (where .ci/run installs the programs the tests use) and skips elsewhere
+// when the program is missing.
+func RequireTool(t testing.TB, name string, paths ...string) string {
+	t.Helper()
+	for _, p := range append([]string{name}, paths...) {
+		if full, err := exec.LookPath(p); err == nil {
+			return full
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is required under CI=true (.ci/run installs it)", name)
+	}
+	t.Skipf("%s not installed", name)
+	return ""
+}
+
 // CLI is one aws command-line client: v1 from PATH (pip's awscli) and v2
 // from Debian's awscli package, which .ci/run installs.
 type CLI struct {

@@ -12,61 +12,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/niwa-cloud/niwa/e2e/framework"
 )
 
 func TestMain(m *testing.M) { framework.Main(m) }
 
-// requireTool fails under CI=true (where .ci/run installs it) and skips
-// elsewhere when a client or server program is missing.
-func requireTool(t *testing.T, name string, paths ...string) string {
-	t.Helper()
-	for _, p := range append([]string{name}, paths...) {
-		if full, err := exec.LookPath(p); err == nil {
-			return full
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required under CI=true (.ci/run installs mariadb-server and postgresql)", name)
-	}
-	t.Skipf("%s not installed", name)
-	return ""
-}
-
-type endpoint struct {
-	Address string
-	Port    int
-}
-
 // waitAvailable advances niwa's clock past creation and waits until the
 // instance's server is up, then checks the CLI waiter agrees.
-func waitAvailable(t *testing.T, n *framework.Niwa, id string) endpoint {
+func waitAvailable(t *testing.T, n *framework.Niwa, id string) framework.DBEndpoint {
 	t.Helper()
-	n.AdvanceClock(t, 10*time.Minute)
-	var ep endpoint
-	framework.WaitUntil(t, framework.Patience, func() bool {
-		out := n.MustAWS(t, "rds", "describe-db-instances", "--db-instance-identifier", id)
-		var d struct {
-			DBInstances []struct {
-				DBInstanceStatus string
-				Endpoint         *endpoint
-			}
-		}
-		if err := json.Unmarshal([]byte(out), &d); err != nil {
-			t.Fatal(err)
-		}
-		st := d.DBInstances[0].DBInstanceStatus
-		if st == "failed" {
-			t.Fatalf("instance %s failed: %s", id, n.MustAWS(t, "rds", "describe-events", "--source-identifier", id))
-		}
-		if st == "available" && d.DBInstances[0].Endpoint != nil {
-			ep = *d.DBInstances[0].Endpoint
-			return true
-		}
-		return false
-	}, id+" available")
+	ep := *n.WaitDBInstance(t, id).Endpoint
 	n.MustAWS(t, "rds", "wait", "db-instance-available", "--db-instance-identifier", id)
 	if !strings.HasPrefix(ep.Address, id+".") || !strings.HasSuffix(ep.Address, "."+n.Region+".rds.localhost") {
 		t.Fatalf("endpoint address %q", ep.Address)
@@ -74,9 +30,9 @@ func waitAvailable(t *testing.T, n *framework.Niwa, id string) endpoint {
 	return ep
 }
 
-func mysqlQuery(t *testing.T, ep endpoint, password, db, sql string) (string, error) {
+func mysqlQuery(t *testing.T, ep framework.DBEndpoint, password, db, sql string) (string, error) {
 	t.Helper()
-	client := requireTool(t, "mysql")
+	client := framework.RequireTool(t, "mysql")
 	cmd := exec.Command(client, "--no-defaults", "-h", "127.0.0.1", "-P", strconv.Itoa(ep.Port), "-uadmin", "-p"+password, "-N", "-B", db, "-e", sql)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
@@ -84,7 +40,7 @@ func mysqlQuery(t *testing.T, ep endpoint, password, db, sql string) (string, er
 
 func TestMySQLInstance(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
+	framework.RequireTool(t, "mariadbd", "/usr/sbin/mariadbd")
 	dir := t.TempDir()
 	n := framework.StartBinary(t, "--data-dir", dir)
 
@@ -146,8 +102,8 @@ func TestMySQLInstance(t *testing.T) {
 
 func TestPostgresInstance(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
-	psql := requireTool(t, "psql")
+	framework.RequireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
+	psql := framework.RequireTool(t, "psql")
 	n := framework.StartBinary(t)
 	// An event subscription sends the instance's events to SNS, here to
 	// an SQS queue whose policy lets SNS send.

@@ -21,22 +21,6 @@ import (
 
 func TestMain(m *testing.M) { framework.Main(m) }
 
-// requireTool fails under CI=true (where .ci/run installs it) and skips
-// elsewhere when a client or server program is missing.
-func requireTool(t *testing.T, name string, paths ...string) string {
-	t.Helper()
-	for _, p := range append([]string{name}, paths...) {
-		if full, err := exec.LookPath(p); err == nil {
-			return full
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required under CI=true (.ci/run installs mariadb-server, postgresql and python3-pymysql)", name)
-	}
-	t.Skipf("%s not installed", name)
-	return ""
-}
-
 // resolve asks niwa's DNS server for name, as a client in a VPC would.
 func resolve(t *testing.T, n *framework.Niwa, name string) string {
 	t.Helper()
@@ -83,7 +67,7 @@ func waitCluster(t *testing.T, n *framework.Niwa, id, instance string) cluster {
 
 func mysql(t *testing.T, host string, port int, user, password, db, sql string) (string, error) {
 	t.Helper()
-	client := requireTool(t, "mysql")
+	client := framework.RequireTool(t, "mysql")
 	cmd := exec.Command(client, "--no-defaults", "--connect-timeout=30", "-h", host, "-P", strconv.Itoa(port), "-u"+user, "-p"+password, "-N", "-B", db, "-e", sql)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
@@ -95,7 +79,7 @@ func mysql(t *testing.T, host string, port int, user, password, db, sql string) 
 // on it with the aws CLI and boto3.
 func TestAuroraAndDataAPI(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
+	framework.RequireTool(t, "mariadbd", "/usr/sbin/mariadbd")
 	n := framework.StartBinary(t)
 	n.MustAWS(t, "rds", "create-db-cluster", "--db-cluster-identifier", "shop", "--engine", "aurora-mysql",
 		"--engine-version", "8.0", "--master-username", "admin", "--master-user-password", "secret-pw1",
@@ -187,35 +171,6 @@ except c.exceptions.TransactionNotFoundException as e:
 	}
 }
 
-type instance struct {
-	DbiResourceId string
-	Endpoint      struct {
-		Address string
-		Port    int
-	}
-}
-
-func waitInstance(t *testing.T, n *framework.Niwa, id string) instance {
-	t.Helper()
-	n.AdvanceClock(t, 10*time.Minute)
-	var in instance
-	framework.WaitUntil(t, framework.Patience, func() bool {
-		var d struct {
-			DBInstances []struct {
-				instance
-				DBInstanceStatus string
-			}
-		}
-		framework.MustJSON(t, n.MustAWS(t, "rds", "describe-db-instances", "--db-instance-identifier", id), &d)
-		if d.DBInstances[0].DBInstanceStatus == "failed" {
-			t.Fatalf("instance %s failed: %s", id, n.MustAWS(t, "rds", "describe-events", "--source-identifier", id))
-		}
-		in = d.DBInstances[0].instance
-		return d.DBInstances[0].DBInstanceStatus == "available"
-	}, id+" available")
-	return in
-}
-
 // iamUsers makes IAM users with inline policies (one boto3 process for
 // all: each CLI call costs seconds on a loaded machine) and returns the
 // access key pair of each.
@@ -288,11 +243,11 @@ const debianPyMySQL = "/usr/lib/python3/dist-packages"
 // Proxy before the MySQL instance takes passwords and its own tokens.
 func TestIAMDatabaseAuthentication(t *testing.T) {
 	t.Parallel()
-	requireTool(t, "mariadbd", "/usr/sbin/mariadbd")
-	requireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
-	psql := requireTool(t, "psql")
+	framework.RequireTool(t, "mariadbd", "/usr/sbin/mariadbd")
+	framework.RequireTool(t, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/16/bin/postgres")
+	psql := framework.RequireTool(t, "psql")
 	if _, err := os.Stat(debianPyMySQL + "/pymysql"); err != nil {
-		requireTool(t, "python3-pymysql (pymysql)")
+		framework.RequireTool(t, "python3-pymysql (pymysql)")
 	}
 	n := framework.StartBinary(t)
 	n.MustAWS(t, "rds", "create-db-instance", "--db-instance-identifier", "my", "--engine", "mysql",
@@ -312,7 +267,7 @@ func TestIAMDatabaseAuthentication(t *testing.T) {
 		"--role-arn", "arn:aws:iam::000000000000:role/proxy", "--vpc-subnet-ids", "subnet-1", "subnet-2",
 		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"`+secret+`","IAMAuth":"REQUIRED"}]`), &px)
 	n.MustAWS(t, "rds", "register-db-proxy-targets", "--db-proxy-name", "my-proxy", "--db-instance-identifiers", "my")
-	my, pg := waitInstance(t, n, "my"), waitInstance(t, n, "pg")
+	my, pg := n.WaitDBInstance(t, "my"), n.WaitDBInstance(t, "pg")
 
 	if out, err := mysql(t, "127.0.0.1", my.Endpoint.Port, "admin", "secret-pw1", "app",
 		"CREATE USER jane IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'; GRANT SELECT ON app.* TO jane; CREATE TABLE t (v VARCHAR(9)); INSERT INTO t VALUES ('mine')"); err != nil {

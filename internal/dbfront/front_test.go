@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/niwa-cloud/niwa/internal/dbengine"
+	"github.com/niwa-cloud/niwa/internal/dbengine/dbenginetest"
 )
 
 var key = []byte("0123456789abcdef0123456789abcdef")
@@ -97,28 +96,6 @@ func FuzzClientHello(f *testing.F) {
 	})
 }
 
-func startServer(t *testing.T, k dbengine.Kind) *dbengine.Server {
-	t.Helper()
-	if _, err := dbengine.Find(k); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v (.ci/run installs %s)", err, k.Package())
-		}
-		t.Skip(err)
-	}
-	port, err := dbengine.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv, err := dbengine.Start(ctx, dbengine.Spec{Kind: k, Dir: filepath.Join(t.TempDir(), "db"), Port: port, User: "admin", Password: "secret-pw1", DBName: "app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	return srv
-}
-
 // TestFront: password logins pass through the front; a user set up for
 // IAM through it signs in with a token the front accepts, not with a
 // refused one nor with a password; a refused connection never reaches
@@ -127,7 +104,7 @@ func TestFront(t *testing.T) {
 	for _, k := range []dbengine.Kind{dbengine.MariaDB, dbengine.Postgres} {
 		t.Run(string(k), func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t, k)
+			srv := dbenginetest.Start(t, k)
 			kind := MySQL
 			if k == dbengine.Postgres {
 				kind = Postgres

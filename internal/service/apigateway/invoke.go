@@ -18,6 +18,7 @@ import (
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/executeapi"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -32,38 +33,14 @@ import (
 // maxPayload is API Gateway's 10 MB payload limit.
 const maxPayload = 10 << 20
 
-var hostRE = regexp.MustCompile(`^([a-z0-9]{10})\.execute-api\.`)
-
-const userRequest = "/_user_request_"
-
 // invokeTarget splits an invoke request into API id, stage and path
 // ("/..."); ok false when the request is not an invoke.
 func invokeTarget(r *http.Request) (api, stage, path string, ok bool) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	if id, ok := executeapi.Host(r); ok {
+		stage, path, _ = strings.Cut(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
+		return id, stage, "/" + path, true
 	}
-	p := r.URL.EscapedPath()
-	if m := hostRE.FindStringSubmatch(strings.ToLower(host)); m != nil {
-		rest := strings.TrimPrefix(p, "/")
-		stage, path, _ = strings.Cut(rest, "/")
-		return m[1], stage, "/" + path, true
-	}
-	if rest, found := strings.CutPrefix(p, "/restapis/"); found {
-		head, tail, found := strings.Cut(rest, userRequest)
-		if !found || tail != "" && tail[0] != '/' {
-			return "", "", "", false
-		}
-		api, stage, found = strings.Cut(head, "/")
-		if !found || strings.Contains(stage, "/") {
-			return "", "", "", false
-		}
-		if tail == "" {
-			tail = "/"
-		}
-		return api, stage, tail, true
-	}
-	return "", "", "", false
+	return executeapi.Path(r)
 }
 
 func isInvoke(r *http.Request) bool {

@@ -144,17 +144,7 @@ func (s *APIGatewayV2) GetApi(ctx *request.Context, in *apigatewayv2api.GetApiRe
 }
 
 func (s *APIGatewayV2) GetApis(ctx *request.Context, in *apigatewayv2api.GetApisRequest) (*apigatewayv2api.GetApisResponse, error) {
-	var items []apigatewayv2api.Api
-	err := s.store.View(func(tx storage.Tx) error {
-		return apis.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, a httpAPI) bool {
-			items = append(items, a.Api)
-			return true
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(items, in.MaxResults, in.NextToken)
+	items, next, err := listRecords(s, ctx, apis, func(a httpAPI) apigatewayv2api.Api { return a.Api }, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,6 @@
 package apigatewayv2
 
 import (
-	"strings"
-	"unicode"
-
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	"github.com/niwa-cloud/niwa/internal/kit"
 )
@@ -22,22 +19,12 @@ func Build(d kit.Deps) (kit.Declaration, error) {
 // invoke URLs of HTTP APIs are a raw route answered by the data plane
 // (invoke.go).
 func (s *APIGatewayV2) Declare() kit.Declaration {
-	verbs, paths := operationPaths()
 	return kit.Declaration{
 		Impl:      s,
 		Namespace: "apigateway",
-		Authz: kit.Authz{
-			Renames: verbs,
-			Resources: func(op string, in kit.Input, env kit.Env) []string {
-				p, ok := paths[op]
-				if !ok {
-					return nil
-				}
-				return []string{"arn:aws:apigateway:" + env.Region + "::" + p.fill(in)}
-			},
-		},
-		Audit: kit.Audit{ReadOnly: kit.Set("ExportApi")},
-		Tags:  kit.TagLookup(s.resourceTags),
+		Authz:     kit.PathAuthz(apigatewayv2api.Spec().Model, "/v2", pathARN),
+		Audit:     kit.Audit{ReadOnly: kit.Set("ExportApi")},
+		Tags:      kit.TagLookup(s.resourceTags),
 		Routes: []kit.Route{
 			{Name: "apigatewayv2-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
@@ -51,62 +38,9 @@ func (s *APIGatewayV2) Declare() kit.Declaration {
 	}
 }
 
-// opPath is an operation's request path with its labels' members.
-type opPath struct {
-	template string
-	// members maps a {label} to the input member holding its value.
-	members map[string]string
-}
-
-// fill substitutes the input's values for the labels ("*" for an empty
-// one, as a policy written for any such resource would match).
-func (p opPath) fill(in kit.Input) string {
-	out := p.template
-	for label, member := range p.members {
-		v := in.Str(member)
-		if v == "" {
-			v = "*"
-		}
-		out = strings.ReplaceAll(out, "{"+label+"}", v)
-	}
-	return out
-}
-
-// operationPaths reads each operation's verb and path from the model;
-// the path loses its /v2 prefix, as the resource ARNs do.
-func operationPaths() (map[string]string, map[string]opPath) {
-	verbs, paths := map[string]string{}, map[string]opPath{}
-	svc, err := apigatewayv2api.Spec().Model()
-	if err != nil {
-		// The embedded model always loads (TestHandlersBind loads it);
-		// without it every call is checked as apigateway:<Operation> on *.
-		return verbs, paths
-	}
-	for name, op := range svc.Operations {
-		verbs[name] = op.HTTP.Method
-		tmpl, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
-		tmpl = strings.TrimPrefix(tmpl, "/v2")
-		p := opPath{template: tmpl, members: map[string]string{}}
-		if op.Input != nil && op.Input.Shape != nil {
-			for _, m := range op.Input.Shape.Members {
-				if m.Location == "uri" {
-					p.members[m.LocationName] = goName(m.Name)
-				}
-			}
-		}
-		paths[name] = p
-	}
-	return verbs, paths
-}
-
-// goName is the generated Go field name of a model member.
-func goName(member string) string {
-	if member == "" {
-		return member
-	}
-	r := []rune(member)
-	r[0] = unicode.ToUpper(r[0])
-	return string(r)
+// pathARN is the ARN of an API Gateway path: arn:aws:apigateway:<region>::<path>.
+func pathARN(env kit.Env, path string) string {
+	return "arn:aws:apigateway:" + env.Region + "::" + path
 }
 
 func isNotFound(err error) bool { return apigatewayv2api.ErrNotFoundException.Is(err) }

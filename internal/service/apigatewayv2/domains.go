@@ -129,17 +129,7 @@ func (s *APIGatewayV2) GetDomainName(ctx *request.Context, in *apigatewayv2api.G
 }
 
 func (s *APIGatewayV2) GetDomainNames(ctx *request.Context, in *apigatewayv2api.GetDomainNamesRequest) (*apigatewayv2api.GetDomainNamesResponse, error) {
-	var items []apigatewayv2api.DomainName
-	err := s.store.View(func(tx storage.Tx) error {
-		return domains.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, d domainRecord) bool {
-			items = append(items, d.Domain)
-			return true
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(items, in.MaxResults, in.NextToken)
+	items, next, err := listRecords(s, ctx, domains, func(d domainRecord) apigatewayv2api.DomainName { return d.Domain }, in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -423,24 +413,26 @@ func (s *APIGatewayV2) UntagResource(ctx *request.Context, in *apigatewayv2api.U
 }
 
 func (s *APIGatewayV2) GetTags(ctx *request.Context, in *apigatewayv2api.GetTagsRequest) (*apigatewayv2api.GetTagsResponse, error) {
-	out := map[string]string{}
-	err := s.withTags(ctx, ptr.Deref(in.ResourceArn), false, func(tags map[string]string) (map[string]string, error) {
-		maps.Copy(out, tags)
-		return tags, nil
-	})
+	out, err := s.readTags(ctx, ptr.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
 	}
 	return &apigatewayv2api.GetTagsResponse{Tags: out}, nil
 }
 
-// resourceTags answers aws:ResourceTag/<key> for an ARN.
-func (s *APIGatewayV2) resourceTags(ctx *request.Context, arn string) (map[string]string, bool, error) {
+// readTags is a copy of the tags of the resource an ARN names.
+func (s *APIGatewayV2) readTags(ctx *request.Context, arn string) (map[string]string, error) {
 	out := map[string]string{}
 	err := s.withTags(ctx, arn, false, func(tags map[string]string) (map[string]string, error) {
 		maps.Copy(out, tags)
 		return tags, nil
 	})
+	return out, err
+}
+
+// resourceTags answers aws:ResourceTag/<key> for an ARN.
+func (s *APIGatewayV2) resourceTags(ctx *request.Context, arn string) (map[string]string, bool, error) {
+	out, err := s.readTags(ctx, arn)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, false, nil

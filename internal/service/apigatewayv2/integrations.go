@@ -116,23 +116,15 @@ func (s *APIGatewayV2) CreateIntegration(ctx *request.Context, in *apigatewayv2a
 }
 
 func (s *APIGatewayV2) GetIntegration(ctx *request.Context, in *apigatewayv2api.GetIntegrationRequest) (*apigatewayv2api.GetIntegrationResult, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	i, err := integrationMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.IntegrationId))
 	if err != nil {
 		return nil, err
-	}
-	i, ok := a.Integrations[ptr.Deref(in.IntegrationId)]
-	if !ok {
-		return nil, notFound("Integration", ptr.Deref(in.IntegrationId), ctx)
 	}
 	return convert[apigatewayv2api.GetIntegrationResult](i), nil
 }
 
 func (s *APIGatewayV2) GetIntegrations(ctx *request.Context, in *apigatewayv2api.GetIntegrationsRequest) (*apigatewayv2api.GetIntegrationsResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(sortedValues(a.Integrations), in.MaxResults, in.NextToken)
+	items, next, err := integrationMembers.list(s, ctx, ptr.Deref(in.ApiId), "", in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -140,25 +132,15 @@ func (s *APIGatewayV2) GetIntegrations(ctx *request.Context, in *apigatewayv2api
 }
 
 func (s *APIGatewayV2) UpdateIntegration(ctx *request.Context, in *apigatewayv2api.UpdateIntegrationRequest) (*apigatewayv2api.UpdateIntegrationResult, error) {
-	var out apigatewayv2api.Integration
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		i, ok := a.Integrations[ptr.Deref(in.IntegrationId)]
-		if !ok {
-			return notFound("Integration", ptr.Deref(in.IntegrationId), ctx)
-		}
+	out, err := integrationMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.IntegrationId), func(a *httpAPI, i *apigatewayv2api.Integration) error {
 		if ptr.Deref(i.ApiGatewayManaged) {
 			return badRequest("Cannot update an integration managed by API Gateway: update the API's Target instead")
 		}
-		fill(&i, in)
+		fill(i, in)
 		if in.TlsConfig != nil {
 			i.TlsConfig = &apigatewayv2api.TlsConfig{ServerNameToVerify: in.TlsConfig.ServerNameToVerify}
 		}
-		if err := checkIntegration(a, &i); err != nil {
-			return err
-		}
-		a.Integrations[*i.IntegrationId] = i
-		out = i
-		return nil
+		return checkIntegration(a, i)
 	})
 	if err != nil {
 		return nil, err
@@ -167,12 +149,8 @@ func (s *APIGatewayV2) UpdateIntegration(ctx *request.Context, in *apigatewayv2a
 }
 
 func (s *APIGatewayV2) DeleteIntegration(ctx *request.Context, in *apigatewayv2api.DeleteIntegrationRequest) (*apigatewayv2api.DeleteIntegrationOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		id := ptr.Deref(in.IntegrationId)
-		i, ok := a.Integrations[id]
-		if !ok {
-			return notFound("Integration", id, ctx)
-		}
+	id := ptr.Deref(in.IntegrationId)
+	err := integrationMembers.remove(s, ctx, ptr.Deref(in.ApiId), "", id, func(a *httpAPI, i apigatewayv2api.Integration) error {
 		if ptr.Deref(i.ApiGatewayManaged) {
 			return badRequest("Cannot delete an integration managed by API Gateway")
 		}
@@ -181,7 +159,6 @@ func (s *APIGatewayV2) DeleteIntegration(ctx *request.Context, in *apigatewayv2a
 				return conflict("Cannot delete integration %s: it is the target of route %s", id, ptr.Deref(r.RouteKey))
 			}
 		}
-		delete(a.Integrations, id)
 		delete(a.IntegrationResponses, id)
 		return nil
 	})
@@ -221,23 +198,8 @@ func (s *APIGatewayV2) CreateIntegrationResponse(ctx *request.Context, in *apiga
 	return convert[apigatewayv2api.CreateIntegrationResponseResponse](ir), nil
 }
 
-func (s *APIGatewayV2) integrationResponse(ctx *request.Context, a httpAPI, integ, id string) (apigatewayv2api.IntegrationResponse, error) {
-	if _, ok := a.Integrations[integ]; !ok {
-		return apigatewayv2api.IntegrationResponse{}, notFound("Integration", integ, ctx)
-	}
-	ir, ok := a.IntegrationResponses[integ][id]
-	if !ok {
-		return ir, notFound("IntegrationResponse", id, ctx)
-	}
-	return ir, nil
-}
-
 func (s *APIGatewayV2) GetIntegrationResponse(ctx *request.Context, in *apigatewayv2api.GetIntegrationResponseRequest) (*apigatewayv2api.GetIntegrationResponseResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	ir, err := s.integrationResponse(ctx, a, ptr.Deref(in.IntegrationId), ptr.Deref(in.IntegrationResponseId))
+	ir, err := integrationResponseMembers.get(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.IntegrationId), ptr.Deref(in.IntegrationResponseId))
 	if err != nil {
 		return nil, err
 	}
@@ -245,14 +207,7 @@ func (s *APIGatewayV2) GetIntegrationResponse(ctx *request.Context, in *apigatew
 }
 
 func (s *APIGatewayV2) GetIntegrationResponses(ctx *request.Context, in *apigatewayv2api.GetIntegrationResponsesRequest) (*apigatewayv2api.GetIntegrationResponsesResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := a.Integrations[ptr.Deref(in.IntegrationId)]; !ok {
-		return nil, notFound("Integration", ptr.Deref(in.IntegrationId), ctx)
-	}
-	items, next, err := page(sortedValues(a.IntegrationResponses[ptr.Deref(in.IntegrationId)]), in.MaxResults, in.NextToken)
+	items, next, err := integrationResponseMembers.list(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.IntegrationId), in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -260,15 +215,8 @@ func (s *APIGatewayV2) GetIntegrationResponses(ctx *request.Context, in *apigate
 }
 
 func (s *APIGatewayV2) UpdateIntegrationResponse(ctx *request.Context, in *apigatewayv2api.UpdateIntegrationResponseRequest) (*apigatewayv2api.UpdateIntegrationResponseResponse, error) {
-	var out apigatewayv2api.IntegrationResponse
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		ir, err := s.integrationResponse(ctx, *a, ptr.Deref(in.IntegrationId), ptr.Deref(in.IntegrationResponseId))
-		if err != nil {
-			return err
-		}
-		fill(&ir, in)
-		a.IntegrationResponses[ptr.Deref(in.IntegrationId)][*ir.IntegrationResponseId] = ir
-		out = ir
+	out, err := integrationResponseMembers.edit(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.IntegrationId), ptr.Deref(in.IntegrationResponseId), func(_ *httpAPI, ir *apigatewayv2api.IntegrationResponse) error {
+		fill(ir, in)
 		return nil
 	})
 	if err != nil {
@@ -278,14 +226,7 @@ func (s *APIGatewayV2) UpdateIntegrationResponse(ctx *request.Context, in *apiga
 }
 
 func (s *APIGatewayV2) DeleteIntegrationResponse(ctx *request.Context, in *apigatewayv2api.DeleteIntegrationResponseRequest) (*apigatewayv2api.DeleteIntegrationResponseOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		if _, err := s.integrationResponse(ctx, *a, ptr.Deref(in.IntegrationId), ptr.Deref(in.IntegrationResponseId)); err != nil {
-			return err
-		}
-		delete(a.IntegrationResponses[ptr.Deref(in.IntegrationId)], ptr.Deref(in.IntegrationResponseId))
-		return nil
-	})
-	if err != nil {
+	if err := integrationResponseMembers.remove(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.IntegrationId), ptr.Deref(in.IntegrationResponseId), nil); err != nil {
 		return nil, err
 	}
 	return &apigatewayv2api.DeleteIntegrationResponseOutput{}, nil

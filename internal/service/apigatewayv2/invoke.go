@@ -16,6 +16,7 @@ import (
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/executeapi"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -34,45 +35,17 @@ import (
 // maxPayload is HTTP APIs' 10 MB payload limit.
 const maxPayload = 10 << 20
 
-var hostRE = regexp.MustCompile(`^([a-z0-9]{10})\.execute-api\.`)
-
-const userRequest = "/_user_request_"
-
-// invokeHost is the API id an execute-api host names.
-func invokeHost(r *http.Request) (string, bool) {
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if m := hostRE.FindStringSubmatch(strings.ToLower(host)); m != nil {
-		return m[1], true
-	}
-	return "", false
-}
-
-// invokePath splits the LocalStack-style path into API id, stage and
-// path.
+// invokePath is executeapi.Path with an API id and the stage unescaped.
 func invokePath(r *http.Request) (api, stage, path string, ok bool) {
-	rest, found := strings.CutPrefix(r.URL.EscapedPath(), "/restapis/")
-	if !found {
+	api, stage, path, ok = executeapi.Path(r)
+	if !ok || api == "" {
 		return "", "", "", false
-	}
-	head, tail, found := strings.Cut(rest, userRequest)
-	if !found || tail != "" && tail[0] != '/' {
-		return "", "", "", false
-	}
-	api, stage, found = strings.Cut(head, "/")
-	if !found || strings.Contains(stage, "/") || api == "" {
-		return "", "", "", false
-	}
-	if tail == "" {
-		tail = "/"
 	}
 	stage, err := url.PathUnescape(stage)
 	if err != nil {
 		return "", "", "", false
 	}
-	return api, stage, tail, true
+	return api, stage, path, true
 }
 
 // isInvoke claims the invoke requests the REST APIs' route did not: an
@@ -80,7 +53,7 @@ func invokePath(r *http.Request) (api, stage, path string, ok bool) {
 // are answered 403 Forbidden as before), or one of this service's custom
 // domain names.
 func (s *APIGatewayV2) isInvoke(r *http.Request) bool {
-	if _, ok := invokeHost(r); ok {
+	if _, ok := executeapi.Host(r); ok {
 		return true
 	}
 	if _, _, _, ok := invokePath(r); ok {
@@ -233,7 +206,7 @@ func (s *APIGatewayV2) resolve(c *call) (gatewayError, bool) {
 	var stageName string
 	explicit := false
 	escaped := c.r.URL.EscapedPath()
-	if id, ok := invokeHost(c.r); ok {
+	if id, ok := executeapi.Host(c.r); ok {
 		c.apiID = id
 	} else if id, st, p, ok := invokePath(c.r); ok {
 		c.apiID, stageName, escaped, explicit = id, st, p, true
@@ -464,7 +437,7 @@ func headerNames(h map[string][]string) []string {
 func (s *APIGatewayV2) OwnsName(name string) (bool, error) {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
 	id, ok := strings.CutSuffix(name, ".execute-api.localhost")
-	if !ok || !hostRE.MatchString(name) {
+	if !ok || !executeapi.HostRE.MatchString(name) {
 		return false, nil
 	}
 	found := false

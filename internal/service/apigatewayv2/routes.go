@@ -83,23 +83,15 @@ func (s *APIGatewayV2) CreateRoute(ctx *request.Context, in *apigatewayv2api.Cre
 }
 
 func (s *APIGatewayV2) GetRoute(ctx *request.Context, in *apigatewayv2api.GetRouteRequest) (*apigatewayv2api.GetRouteResult, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	r, err := routeMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.RouteId))
 	if err != nil {
 		return nil, err
-	}
-	r, ok := a.Routes[ptr.Deref(in.RouteId)]
-	if !ok {
-		return nil, notFound("Route", ptr.Deref(in.RouteId), ctx)
 	}
 	return convert[apigatewayv2api.GetRouteResult](r), nil
 }
 
 func (s *APIGatewayV2) GetRoutes(ctx *request.Context, in *apigatewayv2api.GetRoutesRequest) (*apigatewayv2api.GetRoutesResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(sortedValues(a.Routes), in.MaxResults, in.NextToken)
+	items, next, err := routeMembers.list(s, ctx, ptr.Deref(in.ApiId), "", in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -107,27 +99,17 @@ func (s *APIGatewayV2) GetRoutes(ctx *request.Context, in *apigatewayv2api.GetRo
 }
 
 func (s *APIGatewayV2) UpdateRoute(ctx *request.Context, in *apigatewayv2api.UpdateRouteRequest) (*apigatewayv2api.UpdateRouteResult, error) {
-	var out apigatewayv2api.Route
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		r, ok := a.Routes[ptr.Deref(in.RouteId)]
-		if !ok {
-			return notFound("Route", ptr.Deref(in.RouteId), ctx)
-		}
+	out, err := routeMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.RouteId), func(a *httpAPI, r *apigatewayv2api.Route) error {
 		if ptr.Deref(r.ApiGatewayManaged) {
 			return badRequest("Cannot update a route managed by API Gateway: update the API (its RouteKey or Target) instead")
 		}
-		fill(&r, in)
+		fill(r, in)
 		// Switching to an authorization type without an authorizer drops
 		// the authorizer (and scopes), as the console does.
 		if t := ptr.Deref(in.AuthorizationType); (t == "NONE" || t == "AWS_IAM") && in.AuthorizerId == nil {
 			r.AuthorizerId, r.AuthorizationScopes = nil, nil
 		}
-		if err := checkRoute(a, r); err != nil {
-			return err
-		}
-		a.Routes[*r.RouteId] = r
-		out = r
-		return nil
+		return checkRoute(a, *r)
 	})
 	if err != nil {
 		return nil, err
@@ -136,15 +118,10 @@ func (s *APIGatewayV2) UpdateRoute(ctx *request.Context, in *apigatewayv2api.Upd
 }
 
 func (s *APIGatewayV2) DeleteRoute(ctx *request.Context, in *apigatewayv2api.DeleteRouteRequest) (*apigatewayv2api.DeleteRouteOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		r, ok := a.Routes[ptr.Deref(in.RouteId)]
-		if !ok {
-			return notFound("Route", ptr.Deref(in.RouteId), ctx)
-		}
+	err := routeMembers.remove(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.RouteId), func(a *httpAPI, r apigatewayv2api.Route) error {
 		if ptr.Deref(r.ApiGatewayManaged) {
 			return badRequest("Cannot delete a route managed by API Gateway")
 		}
-		delete(a.Routes, *r.RouteId)
 		delete(a.RouteResponses, *r.RouteId)
 		return nil
 	})
@@ -155,11 +132,7 @@ func (s *APIGatewayV2) DeleteRoute(ctx *request.Context, in *apigatewayv2api.Del
 }
 
 func (s *APIGatewayV2) DeleteRouteRequestParameter(ctx *request.Context, in *apigatewayv2api.DeleteRouteRequestParameterRequest) (*apigatewayv2api.DeleteRouteRequestParameterOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		r, ok := a.Routes[ptr.Deref(in.RouteId)]
-		if !ok {
-			return notFound("Route", ptr.Deref(in.RouteId), ctx)
-		}
+	_, err := routeMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.RouteId), func(_ *httpAPI, r *apigatewayv2api.Route) error {
 		key := ptr.Deref(in.RequestParameterKey)
 		if _, ok := r.RequestParameters[key]; !ok {
 			return notFound("RequestParameter", key, ctx)
@@ -167,7 +140,6 @@ func (s *APIGatewayV2) DeleteRouteRequestParameter(ctx *request.Context, in *api
 		params := clone(r.RequestParameters)
 		delete(params, key)
 		r.RequestParameters = params
-		a.Routes[*r.RouteId] = r
 		return nil
 	})
 	if err != nil {
@@ -206,23 +178,8 @@ func (s *APIGatewayV2) CreateRouteResponse(ctx *request.Context, in *apigatewayv
 	return convert[apigatewayv2api.CreateRouteResponseResponse](rr), nil
 }
 
-func (s *APIGatewayV2) routeResponse(ctx *request.Context, a httpAPI, route, id string) (apigatewayv2api.RouteResponse, error) {
-	if _, ok := a.Routes[route]; !ok {
-		return apigatewayv2api.RouteResponse{}, notFound("Route", route, ctx)
-	}
-	rr, ok := a.RouteResponses[route][id]
-	if !ok {
-		return rr, notFound("RouteResponse", id, ctx)
-	}
-	return rr, nil
-}
-
 func (s *APIGatewayV2) GetRouteResponse(ctx *request.Context, in *apigatewayv2api.GetRouteResponseRequest) (*apigatewayv2api.GetRouteResponseResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	rr, err := s.routeResponse(ctx, a, ptr.Deref(in.RouteId), ptr.Deref(in.RouteResponseId))
+	rr, err := routeResponseMembers.get(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.RouteId), ptr.Deref(in.RouteResponseId))
 	if err != nil {
 		return nil, err
 	}
@@ -230,14 +187,7 @@ func (s *APIGatewayV2) GetRouteResponse(ctx *request.Context, in *apigatewayv2ap
 }
 
 func (s *APIGatewayV2) GetRouteResponses(ctx *request.Context, in *apigatewayv2api.GetRouteResponsesRequest) (*apigatewayv2api.GetRouteResponsesResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := a.Routes[ptr.Deref(in.RouteId)]; !ok {
-		return nil, notFound("Route", ptr.Deref(in.RouteId), ctx)
-	}
-	items, next, err := page(sortedValues(a.RouteResponses[ptr.Deref(in.RouteId)]), in.MaxResults, in.NextToken)
+	items, next, err := routeResponseMembers.list(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.RouteId), in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -245,15 +195,8 @@ func (s *APIGatewayV2) GetRouteResponses(ctx *request.Context, in *apigatewayv2a
 }
 
 func (s *APIGatewayV2) UpdateRouteResponse(ctx *request.Context, in *apigatewayv2api.UpdateRouteResponseRequest) (*apigatewayv2api.UpdateRouteResponseResponse, error) {
-	var out apigatewayv2api.RouteResponse
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		rr, err := s.routeResponse(ctx, *a, ptr.Deref(in.RouteId), ptr.Deref(in.RouteResponseId))
-		if err != nil {
-			return err
-		}
-		fill(&rr, in)
-		a.RouteResponses[ptr.Deref(in.RouteId)][*rr.RouteResponseId] = rr
-		out = rr
+	out, err := routeResponseMembers.edit(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.RouteId), ptr.Deref(in.RouteResponseId), func(_ *httpAPI, rr *apigatewayv2api.RouteResponse) error {
+		fill(rr, in)
 		return nil
 	})
 	if err != nil {
@@ -263,14 +206,7 @@ func (s *APIGatewayV2) UpdateRouteResponse(ctx *request.Context, in *apigatewayv
 }
 
 func (s *APIGatewayV2) DeleteRouteResponse(ctx *request.Context, in *apigatewayv2api.DeleteRouteResponseRequest) (*apigatewayv2api.DeleteRouteResponseOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		if _, err := s.routeResponse(ctx, *a, ptr.Deref(in.RouteId), ptr.Deref(in.RouteResponseId)); err != nil {
-			return err
-		}
-		delete(a.RouteResponses[ptr.Deref(in.RouteId)], ptr.Deref(in.RouteResponseId))
-		return nil
-	})
-	if err != nil {
+	if err := routeResponseMembers.remove(s, ctx, ptr.Deref(in.ApiId), ptr.Deref(in.RouteId), ptr.Deref(in.RouteResponseId), nil); err != nil {
 		return nil, err
 	}
 	return &apigatewayv2api.DeleteRouteResponseOutput{}, nil

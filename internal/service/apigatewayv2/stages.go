@@ -106,23 +106,15 @@ func (s *APIGatewayV2) CreateStage(ctx *request.Context, in *apigatewayv2api.Cre
 }
 
 func (s *APIGatewayV2) GetStage(ctx *request.Context, in *apigatewayv2api.GetStageRequest) (*apigatewayv2api.GetStageResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	st, err := stageMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.StageName))
 	if err != nil {
 		return nil, err
-	}
-	st, ok := a.Stages[ptr.Deref(in.StageName)]
-	if !ok {
-		return nil, notFound("Stage", ptr.Deref(in.StageName), ctx)
 	}
 	return convert[apigatewayv2api.GetStageResponse](st), nil
 }
 
 func (s *APIGatewayV2) GetStages(ctx *request.Context, in *apigatewayv2api.GetStagesRequest) (*apigatewayv2api.GetStagesResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(sortedValues(a.Stages), in.MaxResults, in.NextToken)
+	items, next, err := stageMembers.list(s, ctx, ptr.Deref(in.ApiId), "", in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -177,16 +169,10 @@ func (s *APIGatewayV2) UpdateStage(ctx *request.Context, in *apigatewayv2api.Upd
 }
 
 func (s *APIGatewayV2) DeleteStage(ctx *request.Context, in *apigatewayv2api.DeleteStageRequest) (*apigatewayv2api.DeleteStageOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		name := ptr.Deref(in.StageName)
-		st, ok := a.Stages[name]
-		if !ok {
-			return notFound("Stage", name, ctx)
-		}
+	err := stageMembers.remove(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.StageName), func(_ *httpAPI, st apigatewayv2api.Stage) error {
 		if ptr.Deref(st.ApiGatewayManaged) {
 			return badRequest("Cannot delete a stage managed by API Gateway")
 		}
-		delete(a.Stages, name)
 		return nil
 	})
 	if err != nil {
@@ -196,13 +182,8 @@ func (s *APIGatewayV2) DeleteStage(ctx *request.Context, in *apigatewayv2api.Del
 }
 
 func (s *APIGatewayV2) DeleteAccessLogSettings(ctx *request.Context, in *apigatewayv2api.DeleteAccessLogSettingsRequest) (*apigatewayv2api.DeleteAccessLogSettingsOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		st, ok := a.Stages[ptr.Deref(in.StageName)]
-		if !ok {
-			return notFound("Stage", ptr.Deref(in.StageName), ctx)
-		}
+	_, err := stageMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.StageName), func(_ *httpAPI, st *apigatewayv2api.Stage) error {
 		st.AccessLogSettings = nil
-		a.Stages[ptr.Deref(in.StageName)] = st
 		return nil
 	})
 	if err != nil {
@@ -212,11 +193,7 @@ func (s *APIGatewayV2) DeleteAccessLogSettings(ctx *request.Context, in *apigate
 }
 
 func (s *APIGatewayV2) DeleteRouteSettings(ctx *request.Context, in *apigatewayv2api.DeleteRouteSettingsRequest) (*apigatewayv2api.DeleteRouteSettingsOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		st, ok := a.Stages[ptr.Deref(in.StageName)]
-		if !ok {
-			return notFound("Stage", ptr.Deref(in.StageName), ctx)
-		}
+	_, err := stageMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.StageName), func(_ *httpAPI, st *apigatewayv2api.Stage) error {
 		key := ptr.Deref(in.RouteKey)
 		if _, ok := st.RouteSettings[key]; !ok {
 			return notFound("RouteSettings", key, ctx)
@@ -224,7 +201,6 @@ func (s *APIGatewayV2) DeleteRouteSettings(ctx *request.Context, in *apigatewayv
 		rs := clone(st.RouteSettings)
 		delete(rs, key)
 		st.RouteSettings = rs
-		a.Stages[ptr.Deref(in.StageName)] = st
 		return nil
 	})
 	if err != nil {
@@ -234,12 +210,8 @@ func (s *APIGatewayV2) DeleteRouteSettings(ctx *request.Context, in *apigatewayv
 }
 
 func (s *APIGatewayV2) ResetAuthorizersCache(ctx *request.Context, in *apigatewayv2api.ResetAuthorizersCacheRequest) (*apigatewayv2api.ResetAuthorizersCacheOutput, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
+	if _, err := stageMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.StageName)); err != nil {
 		return nil, err
-	}
-	if _, ok := a.Stages[ptr.Deref(in.StageName)]; !ok {
-		return nil, notFound("Stage", ptr.Deref(in.StageName), ctx)
 	}
 	s.flushAuthorizers(ptr.Deref(in.ApiId))
 	return &apigatewayv2api.ResetAuthorizersCacheOutput{}, nil
@@ -280,65 +252,46 @@ func (s *APIGatewayV2) CreateDeployment(ctx *request.Context, in *apigatewayv2ap
 }
 
 func (s *APIGatewayV2) GetDeployment(ctx *request.Context, in *apigatewayv2api.GetDeploymentRequest) (*apigatewayv2api.GetDeploymentResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	d, err := deploymentMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.DeploymentId))
 	if err != nil {
 		return nil, err
-	}
-	d, ok := a.Deployments[ptr.Deref(in.DeploymentId)]
-	if !ok {
-		return nil, notFound("Deployment", ptr.Deref(in.DeploymentId), ctx)
 	}
 	return convert[apigatewayv2api.GetDeploymentResponse](d.Deployment), nil
 }
 
 func (s *APIGatewayV2) GetDeployments(ctx *request.Context, in *apigatewayv2api.GetDeploymentsRequest) (*apigatewayv2api.GetDeploymentsResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	ds, next, err := deploymentMembers.list(s, ctx, ptr.Deref(in.ApiId), "", in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	var items []apigatewayv2api.Deployment
-	for _, d := range sortedValues(a.Deployments) {
+	for _, d := range ds {
 		items = append(items, d.Deployment)
-	}
-	items, next, err := page(items, in.MaxResults, in.NextToken)
-	if err != nil {
-		return nil, err
 	}
 	return &apigatewayv2api.GetDeploymentsResponse{Items: items, NextToken: next}, nil
 }
 
 func (s *APIGatewayV2) UpdateDeployment(ctx *request.Context, in *apigatewayv2api.UpdateDeploymentRequest) (*apigatewayv2api.UpdateDeploymentResponse, error) {
-	var out apigatewayv2api.Deployment
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		d, ok := a.Deployments[ptr.Deref(in.DeploymentId)]
-		if !ok {
-			return notFound("Deployment", ptr.Deref(in.DeploymentId), ctx)
-		}
+	d, err := deploymentMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.DeploymentId), func(_ *httpAPI, d *deployment) error {
 		if in.Description != nil {
 			d.Deployment.Description = in.Description
 		}
-		a.Deployments[ptr.Deref(in.DeploymentId)] = d
-		out = d.Deployment
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return convert[apigatewayv2api.UpdateDeploymentResponse](out), nil
+	return convert[apigatewayv2api.UpdateDeploymentResponse](d.Deployment), nil
 }
 
 func (s *APIGatewayV2) DeleteDeployment(ctx *request.Context, in *apigatewayv2api.DeleteDeploymentRequest) (*apigatewayv2api.DeleteDeploymentOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		id := ptr.Deref(in.DeploymentId)
-		if _, ok := a.Deployments[id]; !ok {
-			return notFound("Deployment", id, ctx)
-		}
+	id := ptr.Deref(in.DeploymentId)
+	err := deploymentMembers.remove(s, ctx, ptr.Deref(in.ApiId), "", id, func(a *httpAPI, _ deployment) error {
 		for _, st := range a.Stages {
 			if ptr.Deref(st.DeploymentId) == id {
 				return badRequest("Active stages pointing to this deployment must be moved or deleted")
 			}
 		}
-		delete(a.Deployments, id)
 		return nil
 	})
 	if err != nil {
@@ -435,23 +388,15 @@ func (s *APIGatewayV2) CreateAuthorizer(ctx *request.Context, in *apigatewayv2ap
 }
 
 func (s *APIGatewayV2) GetAuthorizer(ctx *request.Context, in *apigatewayv2api.GetAuthorizerRequest) (*apigatewayv2api.GetAuthorizerResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	au, err := authorizerMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.AuthorizerId))
 	if err != nil {
 		return nil, err
-	}
-	au, ok := a.Authorizers[ptr.Deref(in.AuthorizerId)]
-	if !ok {
-		return nil, notFound("Authorizer", ptr.Deref(in.AuthorizerId), ctx)
 	}
 	return convert[apigatewayv2api.GetAuthorizerResponse](au), nil
 }
 
 func (s *APIGatewayV2) GetAuthorizers(ctx *request.Context, in *apigatewayv2api.GetAuthorizersRequest) (*apigatewayv2api.GetAuthorizersResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(sortedValues(a.Authorizers), in.MaxResults, in.NextToken)
+	items, next, err := authorizerMembers.list(s, ctx, ptr.Deref(in.ApiId), "", in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -459,19 +404,9 @@ func (s *APIGatewayV2) GetAuthorizers(ctx *request.Context, in *apigatewayv2api.
 }
 
 func (s *APIGatewayV2) UpdateAuthorizer(ctx *request.Context, in *apigatewayv2api.UpdateAuthorizerRequest) (*apigatewayv2api.UpdateAuthorizerResponse, error) {
-	var out apigatewayv2api.Authorizer
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		au, ok := a.Authorizers[ptr.Deref(in.AuthorizerId)]
-		if !ok {
-			return notFound("Authorizer", ptr.Deref(in.AuthorizerId), ctx)
-		}
-		fill(&au, in)
-		if err := checkAuthorizer(a, &au); err != nil {
-			return err
-		}
-		a.Authorizers[*au.AuthorizerId] = au
-		out = au
-		return nil
+	out, err := authorizerMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.AuthorizerId), func(a *httpAPI, au *apigatewayv2api.Authorizer) error {
+		fill(au, in)
+		return checkAuthorizer(a, au)
 	})
 	if err != nil {
 		return nil, err
@@ -481,17 +416,13 @@ func (s *APIGatewayV2) UpdateAuthorizer(ctx *request.Context, in *apigatewayv2ap
 }
 
 func (s *APIGatewayV2) DeleteAuthorizer(ctx *request.Context, in *apigatewayv2api.DeleteAuthorizerRequest) (*apigatewayv2api.DeleteAuthorizerOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), true, func(a *httpAPI) error {
-		id := ptr.Deref(in.AuthorizerId)
-		if _, ok := a.Authorizers[id]; !ok {
-			return notFound("Authorizer", id, ctx)
-		}
+	id := ptr.Deref(in.AuthorizerId)
+	err := authorizerMembers.remove(s, ctx, ptr.Deref(in.ApiId), "", id, func(a *httpAPI, _ apigatewayv2api.Authorizer) error {
 		for _, r := range a.Routes {
 			if ptr.Deref(r.AuthorizerId) == id {
 				return conflict("Cannot delete authorizer %s: it is used by route %s", id, ptr.Deref(r.RouteKey))
 			}
 		}
-		delete(a.Authorizers, id)
 		return nil
 	})
 	if err != nil {
@@ -532,23 +463,15 @@ func (s *APIGatewayV2) CreateModel(ctx *request.Context, in *apigatewayv2api.Cre
 }
 
 func (s *APIGatewayV2) GetModel(ctx *request.Context, in *apigatewayv2api.GetModelRequest) (*apigatewayv2api.GetModelResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	m, err := modelMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.ModelId))
 	if err != nil {
 		return nil, err
-	}
-	m, ok := a.Models[ptr.Deref(in.ModelId)]
-	if !ok {
-		return nil, notFound("Model", ptr.Deref(in.ModelId), ctx)
 	}
 	return convert[apigatewayv2api.GetModelResponse](m), nil
 }
 
 func (s *APIGatewayV2) GetModels(ctx *request.Context, in *apigatewayv2api.GetModelsRequest) (*apigatewayv2api.GetModelsResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := page(sortedValues(a.Models), in.MaxResults, in.NextToken)
+	items, next, err := modelMembers.list(s, ctx, ptr.Deref(in.ApiId), "", in.MaxResults, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -556,19 +479,9 @@ func (s *APIGatewayV2) GetModels(ctx *request.Context, in *apigatewayv2api.GetMo
 }
 
 func (s *APIGatewayV2) UpdateModel(ctx *request.Context, in *apigatewayv2api.UpdateModelRequest) (*apigatewayv2api.UpdateModelResponse, error) {
-	var out apigatewayv2api.ModelShape
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		m, ok := a.Models[ptr.Deref(in.ModelId)]
-		if !ok {
-			return notFound("Model", ptr.Deref(in.ModelId), ctx)
-		}
-		fill(&m, in)
-		if err := checkModel(&m); err != nil {
-			return err
-		}
-		a.Models[*m.ModelId] = m
-		out = m
-		return nil
+	out, err := modelMembers.edit(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.ModelId), func(_ *httpAPI, m *apigatewayv2api.ModelShape) error {
+		fill(m, in)
+		return checkModel(m)
 	})
 	if err != nil {
 		return nil, err
@@ -577,14 +490,7 @@ func (s *APIGatewayV2) UpdateModel(ctx *request.Context, in *apigatewayv2api.Upd
 }
 
 func (s *APIGatewayV2) DeleteModel(ctx *request.Context, in *apigatewayv2api.DeleteModelRequest) (*apigatewayv2api.DeleteModelOutput, error) {
-	err := s.update(ctx, ptr.Deref(in.ApiId), false, func(a *httpAPI) error {
-		if _, ok := a.Models[ptr.Deref(in.ModelId)]; !ok {
-			return notFound("Model", ptr.Deref(in.ModelId), ctx)
-		}
-		delete(a.Models, ptr.Deref(in.ModelId))
-		return nil
-	})
-	if err != nil {
+	if err := modelMembers.remove(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.ModelId), nil); err != nil {
 		return nil, err
 	}
 	return &apigatewayv2api.DeleteModelOutput{}, nil
@@ -593,13 +499,9 @@ func (s *APIGatewayV2) DeleteModel(ctx *request.Context, in *apigatewayv2api.Del
 // GetModelTemplate answers a mapping template that copies the model's
 // top-level properties from the input, as API Gateway generates one.
 func (s *APIGatewayV2) GetModelTemplate(ctx *request.Context, in *apigatewayv2api.GetModelTemplateRequest) (*apigatewayv2api.GetModelTemplateResponse, error) {
-	a, err := s.view(ctx, ptr.Deref(in.ApiId))
+	m, err := modelMembers.get(s, ctx, ptr.Deref(in.ApiId), "", ptr.Deref(in.ModelId))
 	if err != nil {
 		return nil, err
-	}
-	m, ok := a.Models[ptr.Deref(in.ModelId)]
-	if !ok {
-		return nil, notFound("Model", ptr.Deref(in.ModelId), ctx)
 	}
 	var schema struct {
 		Properties map[string]json.RawMessage `json:"properties"`

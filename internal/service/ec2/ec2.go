@@ -363,6 +363,30 @@ func remove[T any](s *EC2, ctx *request.Context, r resource[T], id string, check
 	})
 }
 
+// describeMembers lists the members (allowed principals, associations,
+// groups...) of the resource id names that match the filters, paged.
+func describeMembers[R, M any](s *EC2, ctx *request.Context, r resource[R], id string, members func(R) []M,
+	filters []ec2api.Filter, doc func(*M) filter.Doc, maxResults *int32, token *string) ([]M, *string, error) {
+	if err := filter.Validate(filters, doc(new(M))); err != nil {
+		return nil, nil, err
+	}
+	var list []M
+	err := s.store.View(func(tx storage.Tx) error {
+		v, err := r.get(tx, scope(ctx), id)
+		for _, m := range members(v) {
+			if filter.Match(filters, doc(&m)) {
+				list = append(list, m)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	items, next, err := pageOf(list, maxResults, token)
+	return append([]M{}, items...), next, err
+}
+
 // answer is the end of a handler: out when the work succeeded, else err.
 // out is built before err is known, so it must be safe to build either way.
 func answer[O any](out *O, err error) (*O, error) {

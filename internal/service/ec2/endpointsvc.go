@@ -336,24 +336,9 @@ func (s *EC2) DescribeVpcEndpointServicePermissions(ctx *request.Context, in *ec
 	doc := func(a *ec2api.AllowedPrincipal) filter.Doc {
 		return filter.New(nil).Add("principal", ptr.Deref(a.Principal)).Add("principal-type", ptr.Deref(a.PrincipalType))
 	}
-	if err := filter.Validate(in.Filters, doc(&ec2api.AllowedPrincipal{})); err != nil {
-		return nil, err
-	}
-	var list []ec2api.AllowedPrincipal
-	err := s.store.View(func(tx storage.Tx) error {
-		v, err := endpointServices.get(tx, scope(ctx), ptr.Deref(in.ServiceId))
-		for _, a := range v.Principals {
-			if filter.Match(in.Filters, doc(&a)) {
-				list = append(list, a)
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := pageOf(list, in.MaxResults, in.NextToken)
-	return answer(&ec2api.DescribeVpcEndpointServicePermissionsResult{AllowedPrincipals: append([]ec2api.AllowedPrincipal{}, items...), NextToken: next}, err)
+	items, next, err := describeMembers(s, ctx, endpointServices, ptr.Deref(in.ServiceId), func(v endpointService) []ec2api.AllowedPrincipal { return v.Principals },
+		in.Filters, doc, in.MaxResults, in.NextToken)
+	return answer(&ec2api.DescribeVpcEndpointServicePermissionsResult{AllowedPrincipals: items, NextToken: next}, err)
 }
 
 // allows reports whether a principal of account may connect: the

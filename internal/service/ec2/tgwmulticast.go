@@ -206,24 +206,9 @@ func (s *EC2) GetTransitGatewayMulticastDomainAssociations(ctx *request.Context,
 		}
 		return d
 	}
-	if err := filter.Validate(in.Filters, doc(&ec2api.TransitGatewayMulticastDomainAssociation{})); err != nil {
-		return nil, err
-	}
-	var list []ec2api.TransitGatewayMulticastDomainAssociation
-	err := s.store.View(func(tx storage.Tx) error {
-		d, err := mcDomains.get(tx, scope(ctx), ptr.Deref(in.TransitGatewayMulticastDomainId))
-		for _, a := range d.Assocs {
-			if filter.Match(in.Filters, doc(&a)) {
-				list = append(list, a)
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := pageOf(list, in.MaxResults, in.NextToken)
-	return answer(&ec2api.GetTransitGatewayMulticastDomainAssociationsResult{MulticastDomainAssociations: append([]ec2api.TransitGatewayMulticastDomainAssociation{}, items...), NextToken: next}, err)
+	items, next, err := describeMembers(s, ctx, mcDomains, ptr.Deref(in.TransitGatewayMulticastDomainId), func(v mcDomain) []ec2api.TransitGatewayMulticastDomainAssociation { return v.Assocs },
+		in.Filters, doc, in.MaxResults, in.NextToken)
+	return answer(&ec2api.GetTransitGatewayMulticastDomainAssociationsResult{MulticastDomainAssociations: items, NextToken: next}, err)
 }
 
 var multicastRanges = []netip.Prefix{netip.MustParsePrefix("224.0.0.0/4"), netip.MustParsePrefix("ff00::/8")}
@@ -332,22 +317,7 @@ func (s *EC2) SearchTransitGatewayMulticastGroups(ctx *request.Context, in *ec2a
 			Add("resource-id", ptr.Deref(g.ResourceId)).Add("resource-type", ptr.Deref(g.ResourceType)).Add("subnet-id", ptr.Deref(g.SubnetId)).
 			Add("transit-gateway-attachment-id", ptr.Deref(g.TransitGatewayAttachmentId))
 	}
-	if err := filter.Validate(in.Filters, doc(&ec2api.TransitGatewayMulticastGroup{})); err != nil {
-		return nil, err
-	}
-	var list []ec2api.TransitGatewayMulticastGroup
-	err := s.store.View(func(tx storage.Tx) error {
-		d, err := mcDomains.get(tx, scope(ctx), ptr.Deref(in.TransitGatewayMulticastDomainId))
-		for _, g := range d.Groups {
-			if filter.Match(in.Filters, doc(&g)) {
-				list = append(list, g)
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := pageOf(list, in.MaxResults, in.NextToken)
-	return answer(&ec2api.SearchTransitGatewayMulticastGroupsResult{MulticastGroups: append([]ec2api.TransitGatewayMulticastGroup{}, items...), NextToken: next}, err)
+	items, next, err := describeMembers(s, ctx, mcDomains, ptr.Deref(in.TransitGatewayMulticastDomainId), func(v mcDomain) []ec2api.TransitGatewayMulticastGroup { return v.Groups },
+		in.Filters, doc, in.MaxResults, in.NextToken)
+	return answer(&ec2api.SearchTransitGatewayMulticastGroupsResult{MulticastGroups: items, NextToken: next}, err)
 }

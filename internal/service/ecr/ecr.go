@@ -189,6 +189,32 @@ func getRepo(tx storage.Tx, t target, name string) (repoRecord, error) {
 	return r, nil
 }
 
+// inRepo runs fn in a transaction (one that writes when write is true)
+// on a repository that exists.
+func (s *ECR) inRepo(t target, name string, write bool, fn func(tx storage.Tx) error) error {
+	run := s.store.View
+	if write {
+		run = s.store.Update
+	}
+	return run(func(tx storage.Tx) error {
+		if _, err := getRepo(tx, t, name); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// viewRepo reads a repository.
+func (s *ECR) viewRepo(t target, name string) (repoRecord, error) {
+	var r repoRecord
+	err := s.store.View(func(tx storage.Tx) error {
+		var err error
+		r, err = getRepo(tx, t, name)
+		return err
+	})
+	return r, err
+}
+
 // updateRepo reads a repository, lets change modify it and stores it.
 func (s *ECR) updateRepo(t target, name string, change func(r *repoRecord) error) (repoRecord, error) {
 	var r repoRecord

@@ -113,6 +113,15 @@ func (m manifest) size() int64 {
 	return n
 }
 
+// repoImages lists a repository's images; it errs when there is no
+// such repository.
+func repoImages(tx storage.Tx, t target, name string) ([]imageRecord, error) {
+	if _, err := getRepo(tx, t, name); err != nil {
+		return nil, err
+	}
+	return listImages(tx, t.scope, name)
+}
+
 // listImages returns a repository's images.
 func listImages(tx storage.Tx, sc storage.Scope, repo string) ([]imageRecord, error) {
 	var out []imageRecord
@@ -267,10 +276,7 @@ func (s *ECR) BatchGetImage(ctx *request.Context, in *ecrapi.BatchGetImageReques
 	out := &ecrapi.BatchGetImageResponse{Images: []ecrapi.Image{}, Failures: []ecrapi.ImageFailure{}}
 	now := ctx.Now()
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
-		imgs, err := listImages(tx, t.scope, name)
+		imgs, err := repoImages(tx, t, name)
 		if err != nil {
 			return err
 		}
@@ -327,11 +333,8 @@ func (s *ECR) DescribeImages(ctx *request.Context, in *ecrapi.DescribeImagesRequ
 	}
 	var imgs []imageRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
 		var err error
-		imgs, err = listImages(tx, t.scope, name)
+		imgs, err = repoImages(tx, t, name)
 		return err
 	})
 	if err != nil {
@@ -382,11 +385,8 @@ func (s *ECR) ListImages(ctx *request.Context, in *ecrapi.ListImagesRequest) (*e
 	name := ptr.Deref(in.RepositoryName)
 	var imgs []imageRecord
 	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
 		var err error
-		imgs, err = listImages(tx, t.scope, name)
+		imgs, err = repoImages(tx, t, name)
 		return err
 	})
 	if err != nil {
@@ -424,10 +424,7 @@ func (s *ECR) BatchDeleteImage(ctx *request.Context, in *ecrapi.BatchDeleteImage
 	name := ptr.Deref(in.RepositoryName)
 	out := &ecrapi.BatchDeleteImageResponse{ImageIds: []ecrapi.ImageIdentifier{}, Failures: []ecrapi.ImageFailure{}}
 	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
-		imgs, err := listImages(tx, t.scope, name)
+		imgs, err := repoImages(tx, t, name)
 		if err != nil {
 			return err
 		}
@@ -473,10 +470,7 @@ func (s *ECR) BatchCheckLayerAvailability(ctx *request.Context, in *ecrapi.Batch
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
 	out := &ecrapi.BatchCheckLayerAvailabilityResponse{Layers: []ecrapi.Layer{}, Failures: []ecrapi.LayerFailure{}}
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, false, func(tx storage.Tx) error {
 		for _, d := range in.LayerDigests {
 			if !digestRE.MatchString(d) {
 				out.Failures = append(out.Failures, ecrapi.LayerFailure{LayerDigest: ptr.To(d), FailureCode: ptr.To("InvalidLayerDigest"), FailureReason: ptr.To("Invalid layer digest")})
@@ -506,10 +500,7 @@ func (s *ECR) InitiateLayerUpload(ctx *request.Context, in *ecrapi.InitiateLayer
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
 	id := awsid.UUID()
-	err := s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, true, func(tx storage.Tx) error {
 		return uploads.Put(tx, t.scope, uploadRecord{ID: id, Started: ctx.Now()}, name, id)
 	})
 	if err != nil {
@@ -546,10 +537,7 @@ func (s *ECR) UploadLayerPart(ctx *request.Context, in *ecrapi.UploadLayerPartRe
 		return nil, err
 	}
 	var received int64
-	err = s.store.Update(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err = s.inRepo(t, name, true, func(tx storage.Tx) error {
 		u, ok, err := uploads.Get(tx, t.scope, name, id)
 		if err != nil {
 			return err
@@ -587,10 +575,7 @@ func (s *ECR) CompleteLayerUpload(ctx *request.Context, in *ecrapi.CompleteLayer
 		return nil, ecrapi.ErrInvalidLayerException.New("Invalid layer digest '%s'", want)
 	}
 	var u uploadRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, false, func(tx storage.Tx) error {
 		var ok bool
 		var err error
 		u, ok, err = uploads.Get(tx, t.scope, name, id)

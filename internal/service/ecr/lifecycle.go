@@ -211,12 +211,7 @@ func lifecycleNotFound(t target, name string) error {
 func (s *ECR) GetLifecyclePolicy(ctx *request.Context, in *ecrapi.GetLifecyclePolicyRequest) (*ecrapi.GetLifecyclePolicyResponse, error) {
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
-	var r repoRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		var err error
-		r, err = getRepo(tx, t, name)
-		return err
-	})
+	r, err := s.viewRepo(t, name)
 	if err != nil {
 		return nil, err
 	}
@@ -287,10 +282,7 @@ func (s *ECR) GetLifecyclePolicyPreview(ctx *request.Context, in *ecrapi.GetLife
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
 	var pr previewRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		if _, err := getRepo(tx, t, name); err != nil {
-			return err
-		}
+	err := s.inRepo(t, name, false, func(tx storage.Tx) error {
 		var ok bool
 		var err error
 		pr, ok, err = previews.Get(tx, t.scope, name)

@@ -229,12 +229,7 @@ func policyNotFound(t target, name string) error {
 func (s *ECR) GetRepositoryPolicy(ctx *request.Context, in *ecrapi.GetRepositoryPolicyRequest) (*ecrapi.GetRepositoryPolicyResponse, error) {
 	t := targetOf(ctx, in.RegistryId)
 	name := ptr.Deref(in.RepositoryName)
-	var r repoRecord
-	err := s.store.View(func(tx storage.Tx) error {
-		var err error
-		r, err = getRepo(tx, t, name)
-		return err
-	})
+	r, err := s.viewRepo(t, name)
 	if err != nil {
 		return nil, err
 	}
@@ -299,13 +294,19 @@ func repoOfARN(arn string) (target, string, error) {
 	return target{scope: sc}, name, nil
 }
 
+// updateRepoOfARN is updateRepo of the repository an ARN names.
+func (s *ECR) updateRepoOfARN(arn string, change func(r *repoRecord) error) error {
+	t, name, err := repoOfARN(arn)
+	if err != nil {
+		return err
+	}
+	_, err = s.updateRepo(t, name, change)
+	return err
+}
+
 // TagResource adds tags to a repository.
 func (s *ECR) TagResource(_ *request.Context, in *ecrapi.TagResourceRequest) (*ecrapi.TagResourceResponse, error) {
-	t, name, err := repoOfARN(ptr.Deref(in.ResourceArn))
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateRepo(t, name, func(r *repoRecord) error {
+	err := s.updateRepoOfARN(ptr.Deref(in.ResourceArn), func(r *repoRecord) error {
 		if r.Tags == nil {
 			r.Tags = map[string]string{}
 		}
@@ -328,11 +329,7 @@ func (s *ECR) TagResource(_ *request.Context, in *ecrapi.TagResourceRequest) (*e
 
 // UntagResource removes tags from a repository.
 func (s *ECR) UntagResource(_ *request.Context, in *ecrapi.UntagResourceRequest) (*ecrapi.UntagResourceResponse, error) {
-	t, name, err := repoOfARN(ptr.Deref(in.ResourceArn))
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateRepo(t, name, func(r *repoRecord) error {
+	err := s.updateRepoOfARN(ptr.Deref(in.ResourceArn), func(r *repoRecord) error {
 		for _, k := range in.TagKeys {
 			delete(r.Tags, k)
 		}
@@ -350,11 +347,7 @@ func (s *ECR) ListTagsForResource(_ *request.Context, in *ecrapi.ListTagsForReso
 	if err != nil {
 		return nil, err
 	}
-	var r repoRecord
-	err = s.store.View(func(tx storage.Tx) error {
-		r, err = getRepo(tx, t, name)
-		return err
-	})
+	r, err := s.viewRepo(t, name)
 	if err != nil {
 		return nil, err
 	}

@@ -175,23 +175,8 @@ func (s *RDS) loadCluster(tx storage.Tx, ctx *request.Context, id string) (clust
 	if i := strings.LastIndex(id, ":cluster:"); i >= 0 && strings.HasPrefix(id, "arn:") {
 		id = id[i+len(":cluster:"):]
 	}
-	c, ok, err := clusters.Get(tx, anywhere, ctx.Account, ctx.Region, strings.ToLower(id))
-	if err != nil {
-		return c, err
-	}
-	if !ok {
-		return c, rdsapi.ErrDBClusterNotFoundFault.New("DBCluster %s not found.", id)
-	}
-	changed, err := s.advanceCluster(tx, &c, now(ctx))
-	if err != nil {
-		return c, err
-	}
-	if changed {
-		if err := clusters.Put(tx, anywhere, c, c.Account, c.Region, c.ID); err != nil {
-			return c, err
-		}
-	}
-	return c, nil
+	return loadMoved(tx, ctx, clusters, id, func() error { return rdsapi.ErrDBClusterNotFoundFault.New("DBCluster %s not found.", id) },
+		func(c *clusterRec) (bool, error) { return s.advanceCluster(tx, c, now(ctx)) })
 }
 
 func putCluster(tx storage.Tx, c clusterRec) error {
@@ -307,7 +292,7 @@ func checkScaling(sc *rdsapi.ServerlessV2ScalingConfiguration) error {
 func (s *RDS) CreateDBCluster(ctx *request.Context, in *rdsapi.CreateDBClusterInput) (*rdsapi.CreateDBClusterOutput, error) {
 	id := ptr.Deref(in.DBClusterIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBClusterIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBClusterIdentifier")
 	}
 	engine := strings.ToLower(ptr.Deref(in.Engine))
 	if engine == "mysql" || engine == "postgres" {
@@ -327,29 +312,9 @@ func (s *RDS) CreateDBCluster(ctx *request.Context, in *rdsapi.CreateDBClusterIn
 	if mode != "provisioned" {
 		return nil, awserr.InvalidParameterValue.New("The engine mode %s you requested for your DB cluster isn't supported by niwa; Aurora Serverless v2 runs in provisioned mode (db.serverless instances).", mode)
 	}
-	user := ptr.Deref(in.MasterUsername)
-	if user == "" {
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUsername must be provided and must not be blank.")
-	}
-	if err := checkUsername(engine, user); err != nil {
+	user, pw, managed, err := s.masterCredentials(engine, in.MasterUsername, in.MasterUserPassword, in.ManageMasterUserPassword)
+	if err != nil {
 		return nil, err
-	}
-	managed := ptr.Deref(in.ManageMasterUserPassword)
-	pw := ptr.Deref(in.MasterUserPassword)
-	switch {
-	case managed && in.MasterUserPassword != nil:
-		return nil, awserr.InvalidParameterCombination.New("You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.")
-	case managed:
-		if s.secrets == nil {
-			return nil, awserr.InvalidParameterValue.New("ManageMasterUserPassword needs Secrets Manager, which this niwa does not run.")
-		}
-		pw = awsid.String(pwAlphabet, 32)
-	case pw == "":
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUserPassword must be provided and must not be blank.")
-	default:
-		if err := checkPassword(pw); err != nil {
-			return nil, err
-		}
 	}
 	if err := checkScaling(in.ServerlessV2ScalingConfiguration); err != nil {
 		return nil, err
@@ -412,12 +377,9 @@ func (s *RDS) createCluster(ctx *request.Context, c clusterRec, port *int32, sub
 			return rdsapi.ErrDBClusterAlreadyExistsFault.New("DB Cluster already exists")
 		}
 		if subnetGroup != "" {
-			g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(subnetGroup))
+			g, err := loadSubnetGroup(tx, ctx, subnetGroup)
 			if err != nil {
 				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", subnetGroup)
 			}
 			c.SubnetGroup = g.Name
 		}
@@ -490,12 +452,9 @@ func (s *RDS) DescribeDBClusters(ctx *request.Context, in *rdsapi.DescribeDBClus
 		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return *all[i].DBClusterIdentifier < *all[j].DBClusterIdentifier })
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBCluster{}
 	}
 	return &rdsapi.DescribeDBClustersOutput{DBClusters: page, Marker: marker}, nil
 }
@@ -789,20 +748,8 @@ func (s *RDS) DeleteDBCluster(ctx *request.Context, in *rdsapi.DeleteDBClusterIn
 				return err
 			}
 		}
-		var eps []string
-		err = clusterEndpoints.List(tx, anywhere, []string{c.Account, c.Region}, storage.ListOptions{}, func(k []string, e clusterEndpointRec) bool {
-			if e.Cluster == c.ID {
-				eps = append(eps, k[len(k)-1])
-			}
-			return true
-		})
-		if err != nil {
+		if err := deleteWhere(tx, clusterEndpoints, c.Account, c.Region, func(e clusterEndpointRec) bool { return e.Cluster == c.ID }); err != nil {
 			return err
-		}
-		for _, e := range eps {
-			if err := clusterEndpoints.Delete(tx, anywhere, c.Account, c.Region, e); err != nil {
-				return err
-			}
 		}
 		out, err = s.describeCluster(tx, ctx, c)
 		if err != nil {
@@ -835,7 +782,7 @@ func (c clusterRec) tagsIfCopied() []rdsapi.Tag {
 func (s *RDS) createMember(ctx *request.Context, in *rdsapi.CreateDBInstanceInput) (*rdsapi.CreateDBInstanceOutput, error) {
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBInstanceIdentifier")
 	}
 	if in.MasterUserPassword != nil || ptr.Deref(in.ManageMasterUserPassword) {
 		return nil, awserr.InvalidParameterCombination.New("The requested DB Instance will be a member of a DB Cluster. Set master user password for the DB Cluster.")

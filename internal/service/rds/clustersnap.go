@@ -72,7 +72,7 @@ func (sr clusterSnapRec) describe(ctx *request.Context) rdsapi.DBClusterSnapshot
 func (s *RDS) CreateDBClusterSnapshot(ctx *request.Context, in *rdsapi.CreateDBClusterSnapshotInput) (*rdsapi.CreateDBClusterSnapshotOutput, error) {
 	id := ptr.Deref(in.DBClusterSnapshotIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBClusterSnapshotIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBClusterSnapshotIdentifier")
 	}
 	var out rdsapi.DBClusterSnapshot
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -163,7 +163,7 @@ func (s *RDS) CopyDBClusterSnapshot(ctx *request.Context, in *rdsapi.CopyDBClust
 	src := ptr.Deref(in.SourceDBClusterSnapshotIdentifier)
 	target := ptr.Deref(in.TargetDBClusterSnapshotIdentifier)
 	if !validIdentifier(target) {
-		return nil, awserr.InvalidParameterValue.New("The parameter TargetDBClusterSnapshotIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("TargetDBClusterSnapshotIdentifier")
 	}
 	var out rdsapi.DBClusterSnapshot
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -232,7 +232,7 @@ func (s *RDS) DeleteDBClusterSnapshot(ctx *request.Context, in *rdsapi.DeleteDBC
 func (s *RDS) RestoreDBClusterFromSnapshot(ctx *request.Context, in *rdsapi.RestoreDBClusterFromSnapshotInput) (*rdsapi.RestoreDBClusterFromSnapshotOutput, error) {
 	id := ptr.Deref(in.DBClusterIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBClusterIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBClusterIdentifier")
 	}
 	if err := checkScaling(in.ServerlessV2ScalingConfiguration); err != nil {
 		return nil, err
@@ -330,33 +330,7 @@ func (s *RDS) CreateDBClusterParameterGroup(ctx *request.Context, in *rdsapi.Cre
 
 // DescribeDBClusterParameterGroups lists cluster parameter groups.
 func (s *RDS) DescribeDBClusterParameterGroups(ctx *request.Context, in *rdsapi.DescribeDBClusterParameterGroupsInput) (*rdsapi.DescribeDBClusterParameterGroupsOutput, error) {
-	var gs []paramGroupRec
-	err := s.store.View(func(tx storage.Tx) error {
-		return clusterParamGroups.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, g paramGroupRec) bool {
-			gs = append(gs, g)
-			return true
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	if n := strings.ToLower(ptr.Deref(in.DBClusterParameterGroupName)); n != "" {
-		var kept []paramGroupRec
-		for _, g := range gs {
-			if g.Name == n {
-				kept = append(kept, g)
-			}
-		}
-		if fam := strings.TrimPrefix(n, "default."); len(kept) == 0 && fam != n && validClusterFamily(fam) {
-			kept = append(kept, paramGroupRec{Name: n, ARN: arn(ctx, "cluster-pg", n), Family: fam, Description: "Default cluster parameter group for " + fam})
-		}
-		if len(kept) == 0 {
-			return nil, rdsapi.ErrDBParameterGroupNotFoundFault.New("DBClusterParameterGroup not found: %s", ptr.Deref(in.DBClusterParameterGroupName))
-		}
-		gs = kept
-	}
-	sort.Slice(gs, func(i, j int) bool { return gs[i].Name < gs[j].Name })
-	page, marker, err := paginate(gs, in.Marker, in.MaxRecords)
+	page, marker, err := s.describeGroups(ctx, clusterParams, in.DBClusterParameterGroupName, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
 	}
@@ -370,30 +344,7 @@ func (s *RDS) DescribeDBClusterParameterGroups(ctx *request.Context, in *rdsapi.
 // ModifyDBClusterParameterGroup sets parameters; the cluster's server
 // takes them at its next reboot.
 func (s *RDS) ModifyDBClusterParameterGroup(ctx *request.Context, in *rdsapi.ModifyDBClusterParameterGroupInput) (*rdsapi.ModifyDBClusterParameterGroupOutput, error) {
-	name := strings.ToLower(ptr.Deref(in.DBClusterParameterGroupName))
-	if strings.HasPrefix(name, "default.") {
-		return nil, awserr.InvalidParameterValue.New("Default parameter groups cannot be modified.")
-	}
-	if len(in.Parameters) == 0 || len(in.Parameters) > 20 {
-		return nil, awserr.InvalidParameterValue.New("Between 1 and 20 parameters may be modified at a time.")
-	}
-	err := s.store.Update(func(tx storage.Tx) error {
-		g, ok, err := clusterParamGroups.Get(tx, scope(ctx), name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBParameterGroupNotFoundFault.New("DBClusterParameterGroup not found: %s", ptr.Deref(in.DBClusterParameterGroupName))
-		}
-		for _, p := range in.Parameters {
-			n := ptr.Deref(p.ParameterName)
-			if _, known := engineParams[n]; !known {
-				return awserr.InvalidParameterValue.New("Could not find parameter with name: %s", n)
-			}
-			g.Params[n] = ptr.Deref(p.ParameterValue)
-		}
-		return clusterParamGroups.Put(tx, scope(ctx), g, name)
-	})
+	name, err := s.modifyGroup(ctx, clusterParams, in.DBClusterParameterGroupName, in.Parameters)
 	if err != nil {
 		return nil, err
 	}
@@ -402,49 +353,7 @@ func (s *RDS) ModifyDBClusterParameterGroup(ctx *request.Context, in *rdsapi.Mod
 
 // DescribeDBClusterParameters lists the parameters niwa applies.
 func (s *RDS) DescribeDBClusterParameters(ctx *request.Context, in *rdsapi.DescribeDBClusterParametersInput) (*rdsapi.DescribeDBClusterParametersOutput, error) {
-	name := strings.ToLower(ptr.Deref(in.DBClusterParameterGroupName))
-	g := paramGroupRec{Name: name}
-	if fam := strings.TrimPrefix(name, "default."); fam != name && validClusterFamily(fam) {
-		g.Family = fam
-	} else {
-		var ok bool
-		err := s.store.View(func(tx storage.Tx) error {
-			var err error
-			g, ok, err = clusterParamGroups.Get(tx, scope(ctx), name)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, rdsapi.ErrDBParameterGroupNotFoundFault.New("DBClusterParameterGroup not found: %s", ptr.Deref(in.DBClusterParameterGroupName))
-		}
-	}
-	engine := "aurora-mysql"
-	if strings.HasPrefix(g.Family, "aurora-postgresql") {
-		engine = "aurora-postgresql"
-	}
-	var ps []rdsapi.Parameter
-	names := make([]string, 0, len(engineParams))
-	for n := range engineParams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if !forKind(n, engine) {
-			continue
-		}
-		p := rdsapi.Parameter{ParameterName: ptr.To(n), Source: ptr.To("engine-default"), ApplyType: ptr.To("static"),
-			DataType: ptr.To("string"), IsModifiable: ptr.To(true), ApplyMethod: ptr.To("pending-reboot"), SupportedEngineModes: []string{"provisioned"}}
-		if v, ok := g.Params[n]; ok {
-			p.ParameterValue, p.Source = ptr.To(v), ptr.To("user")
-		}
-		if src := ptr.Deref(in.Source); src != "" && src != ptr.Deref(p.Source) {
-			continue
-		}
-		ps = append(ps, p)
-	}
-	page, marker, err := paginate(ps, in.Marker, in.MaxRecords)
+	page, marker, err := s.describeParams(ctx, clusterParams, in.DBClusterParameterGroupName, in.Source, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
 	}

@@ -172,12 +172,9 @@ func (s *RDS) DescribeDBClusterEndpoints(ctx *request.Context, in *rdsapi.Descri
 	sort.SliceStable(all, func(i, j int) bool {
 		return ptr.Deref(all[i].DBClusterIdentifier) < ptr.Deref(all[j].DBClusterIdentifier)
 	})
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBClusterEndpoint{}
 	}
 	return &rdsapi.DescribeDBClusterEndpointsOutput{DBClusterEndpoints: page, Marker: marker}, nil
 }
@@ -187,12 +184,9 @@ func (s *RDS) ModifyDBClusterEndpoint(ctx *request.Context, in *rdsapi.ModifyDBC
 	id := strings.ToLower(ptr.Deref(in.DBClusterEndpointIdentifier))
 	var out rdsapi.DBClusterEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, ok, err := clusterEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, id)
+		e, err := loadEndpoint(tx, ctx, id, ptr.Deref(in.DBClusterEndpointIdentifier))
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBClusterEndpointNotFoundFault.New("DBClusterEndpoint %s not found.", ptr.Deref(in.DBClusterEndpointIdentifier))
 		}
 		c, err := s.loadCluster(tx, ctx, e.Cluster)
 		if err != nil {
@@ -227,12 +221,9 @@ func (s *RDS) DeleteDBClusterEndpoint(ctx *request.Context, in *rdsapi.DeleteDBC
 	id := strings.ToLower(ptr.Deref(in.DBClusterEndpointIdentifier))
 	var out rdsapi.DBClusterEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, ok, err := clusterEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, id)
+		e, err := loadEndpoint(tx, ctx, id, ptr.Deref(in.DBClusterEndpointIdentifier))
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBClusterEndpointNotFoundFault.New("DBClusterEndpoint %s not found.", ptr.Deref(in.DBClusterEndpointIdentifier))
 		}
 		out = e.describe()
 		out.Status = ptr.To("deleting")
@@ -242,4 +233,17 @@ func (s *RDS) DeleteDBClusterEndpoint(ctx *request.Context, in *rdsapi.DeleteDBC
 		return nil, err
 	}
 	return &out, nil
+}
+
+// loadEndpoint reads a custom endpoint by its lowercase id (given is the
+// id as the caller gave it, for the error).
+func loadEndpoint(tx storage.Tx, ctx *request.Context, id, given string) (clusterEndpointRec, error) {
+	e, ok, err := clusterEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, id)
+	if err != nil {
+		return e, err
+	}
+	if !ok {
+		return e, rdsapi.ErrDBClusterEndpointNotFoundFault.New("DBClusterEndpoint %s not found.", given)
+	}
+	return e, nil
 }

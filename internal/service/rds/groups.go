@@ -1,7 +1,6 @@
 package rds
 
 import (
-	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +24,18 @@ type paramGroupRec struct {
 	Name, ARN, Family, Description string
 	Params                         map[string]string
 	Tags                           []rdsapi.Tag
+}
+
+// loadSubnetGroup reads a subnet group by name (any case).
+func loadSubnetGroup(tx storage.Tx, ctx *request.Context, name string) (subnetGroupRec, error) {
+	g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(name))
+	if err != nil {
+		return g, err
+	}
+	if !ok {
+		return g, rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", name)
+	}
+	return g, nil
 }
 
 func (g subnetGroupRec) describe(region string) rdsapi.DBSubnetGroup {
@@ -74,12 +85,9 @@ func (s *RDS) DescribeDBSubnetGroups(ctx *request.Context, in *rdsapi.DescribeDB
 	var gs []subnetGroupRec
 	err := s.store.View(func(tx storage.Tx) error {
 		if n := ptr.Deref(in.DBSubnetGroupName); n != "" {
-			g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(n))
+			g, err := loadSubnetGroup(tx, ctx, n)
 			if err != nil {
 				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", n)
 			}
 			gs = append(gs, g)
 			return nil
@@ -211,33 +219,7 @@ func validFamily(f string) bool {
 
 // DescribeDBParameterGroups lists parameter groups.
 func (s *RDS) DescribeDBParameterGroups(ctx *request.Context, in *rdsapi.DescribeDBParameterGroupsInput) (*rdsapi.DescribeDBParameterGroupsOutput, error) {
-	var gs []paramGroupRec
-	err := s.store.View(func(tx storage.Tx) error {
-		return paramGroups.List(tx, scope(ctx), nil, storage.ListOptions{}, func(_ []string, g paramGroupRec) bool {
-			gs = append(gs, g)
-			return true
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	if n := strings.ToLower(ptr.Deref(in.DBParameterGroupName)); n != "" {
-		var kept []paramGroupRec
-		for _, g := range gs {
-			if g.Name == n {
-				kept = append(kept, g)
-			}
-		}
-		if len(kept) == 0 && strings.HasPrefix(n, "default.") && validFamily(strings.TrimPrefix(n, "default.")) {
-			kept = append(kept, paramGroupRec{Name: n, ARN: arn(ctx, "pg", n), Family: strings.TrimPrefix(n, "default."), Description: "Default parameter group for " + strings.TrimPrefix(n, "default.")})
-		}
-		if len(kept) == 0 {
-			return nil, rdsapi.ErrDBParameterGroupNotFoundFault.New("DBParameterGroup not found: %s", ptr.Deref(in.DBParameterGroupName))
-		}
-		gs = kept
-	}
-	sort.Slice(gs, func(i, j int) bool { return gs[i].Name < gs[j].Name })
-	page, marker, err := paginate(gs, in.Marker, in.MaxRecords)
+	page, marker, err := s.describeGroups(ctx, instanceParams, in.DBParameterGroupName, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
 	}
@@ -251,30 +233,7 @@ func (s *RDS) DescribeDBParameterGroups(ctx *request.Context, in *rdsapi.Describ
 // ModifyDBParameterGroup sets parameters; instances pick them up at
 // their next reboot.
 func (s *RDS) ModifyDBParameterGroup(ctx *request.Context, in *rdsapi.ModifyDBParameterGroupInput) (*rdsapi.ModifyDBParameterGroupOutput, error) {
-	name := strings.ToLower(ptr.Deref(in.DBParameterGroupName))
-	if strings.HasPrefix(name, "default.") {
-		return nil, awserr.InvalidParameterValue.New("Default parameter groups cannot be modified.")
-	}
-	if len(in.Parameters) == 0 || len(in.Parameters) > 20 {
-		return nil, awserr.InvalidParameterValue.New("Between 1 and 20 parameters may be modified at a time.")
-	}
-	err := s.store.Update(func(tx storage.Tx) error {
-		g, ok, err := paramGroups.Get(tx, scope(ctx), name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBParameterGroupNotFoundFault.New("DBParameterGroup not found: %s", ptr.Deref(in.DBParameterGroupName))
-		}
-		for _, p := range in.Parameters {
-			n := ptr.Deref(p.ParameterName)
-			if _, known := engineParams[n]; !known {
-				return awserr.InvalidParameterValue.New("Could not find parameter with name: %s", n)
-			}
-			g.Params[n] = ptr.Deref(p.ParameterValue)
-		}
-		return paramGroups.Put(tx, scope(ctx), g, name)
-	})
+	name, err := s.modifyGroup(ctx, instanceParams, in.DBParameterGroupName, in.Parameters)
 	if err != nil {
 		return nil, err
 	}
@@ -284,49 +243,7 @@ func (s *RDS) ModifyDBParameterGroup(ctx *request.Context, in *rdsapi.ModifyDBPa
 // DescribeDBParameters lists the parameters niwa applies and their
 // values in the group.
 func (s *RDS) DescribeDBParameters(ctx *request.Context, in *rdsapi.DescribeDBParametersInput) (*rdsapi.DescribeDBParametersOutput, error) {
-	name := strings.ToLower(ptr.Deref(in.DBParameterGroupName))
-	g := paramGroupRec{Name: name}
-	if strings.HasPrefix(name, "default.") && validFamily(strings.TrimPrefix(name, "default.")) {
-		g.Family = strings.TrimPrefix(name, "default.")
-	} else {
-		var ok bool
-		err := s.store.View(func(tx storage.Tx) error {
-			var err error
-			g, ok, err = paramGroups.Get(tx, scope(ctx), name)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, rdsapi.ErrDBParameterGroupNotFoundFault.New("DBParameterGroup not found: %s", ptr.Deref(in.DBParameterGroupName))
-		}
-	}
-	engine := "mysql"
-	if strings.HasPrefix(g.Family, "postgres") {
-		engine = "postgres"
-	}
-	var ps []rdsapi.Parameter
-	names := make([]string, 0, len(engineParams))
-	for n := range engineParams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if !forKind(n, engine) {
-			continue
-		}
-		p := rdsapi.Parameter{ParameterName: ptr.To(n), Source: ptr.To("engine-default"), ApplyType: ptr.To("static"),
-			DataType: ptr.To("string"), IsModifiable: ptr.To(true), ApplyMethod: ptr.To("pending-reboot")}
-		if v, ok := g.Params[n]; ok {
-			p.ParameterValue, p.Source = ptr.To(v), ptr.To("user")
-		}
-		if src := ptr.Deref(in.Source); src != "" && src != ptr.Deref(p.Source) {
-			continue
-		}
-		ps = append(ps, p)
-	}
-	page, marker, err := paginate(ps, in.Marker, in.MaxRecords)
+	page, marker, err := s.describeParams(ctx, instanceParams, in.DBParameterGroupName, in.Source, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
 	}

@@ -206,27 +206,42 @@ func durationOf(status string) time.Duration {
 // load reads an instance, moved along its lifecycle (and stored when it
 // moved).
 func (s *RDS) load(tx storage.Tx, ctx *request.Context, id string) (instanceRec, error) {
-	r, ok, err := instances.Get(tx, anywhere, ctx.Account, ctx.Region, strings.ToLower(id))
+	return loadMoved(tx, ctx, instances, id, func() error { return rdsapi.ErrDBInstanceNotFoundFault.New("DBInstance %s not found.", id) },
+		func(r *instanceRec) (bool, error) { return s.advance(tx, r, now(ctx)) })
+}
+
+// loadMoved reads the record of an instance or cluster (keyed by
+// account, region and lowercase id), moved along its lifecycle by
+// advance, and stores it when it moved; notFound is the error for none.
+func loadMoved[T any](tx storage.Tx, ctx *request.Context, table storage.Table[T], id string, notFound func() error, advance func(*T) (bool, error)) (T, error) {
+	key := strings.ToLower(id)
+	v, ok, err := table.Get(tx, anywhere, ctx.Account, ctx.Region, key)
 	if err != nil {
-		return r, err
+		return v, err
 	}
 	if !ok {
-		return r, rdsapi.ErrDBInstanceNotFoundFault.New("DBInstance %s not found.", id)
+		return v, notFound()
 	}
-	changed, err := s.advance(tx, &r, now(ctx))
+	changed, err := advance(&v)
 	if err != nil {
-		return r, err
+		return v, err
 	}
 	if changed {
-		if err := instances.Put(tx, anywhere, r, r.Account, r.Region, r.ID); err != nil {
-			return r, err
+		if err := table.Put(tx, anywhere, v, ctx.Account, ctx.Region, key); err != nil {
+			return v, err
 		}
 	}
-	return r, nil
+	return v, nil
 }
 
 func (s *RDS) put(tx storage.Tx, r instanceRec) error {
 	return instances.Put(tx, anywhere, r, r.Account, r.Region, r.ID)
+}
+
+// invalidIdentifier is RDS's error for a parameter that is not a valid
+// identifier (see validIdentifier).
+func invalidIdentifier(param string) error {
+	return awserr.InvalidParameterValue.New("The parameter %s is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.", param)
 }
 
 // validIdentifier is RDS's rule for instance and snapshot identifiers.
@@ -316,7 +331,7 @@ func (s *RDS) CreateDBInstance(ctx *request.Context, in *rdsapi.CreateDBInstance
 	}
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBInstanceIdentifier")
 	}
 	engine := strings.ToLower(ptr.Deref(in.Engine))
 	if isAurora(engine) {
@@ -330,29 +345,9 @@ func (s *RDS) CreateDBInstance(ctx *request.Context, in *rdsapi.CreateDBInstance
 	if !classSupported(engine, class) {
 		return nil, awserr.InvalidParameterCombination.New("RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=%s. For supported combinations of instance class and database engine version, see the documentation.", class, engine, ev, licenseOf(engine))
 	}
-	user := ptr.Deref(in.MasterUsername)
-	if user == "" {
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUsername must be provided and must not be blank.")
-	}
-	if err := checkUsername(engine, user); err != nil {
+	user, pw, managed, err := s.masterCredentials(engine, in.MasterUsername, in.MasterUserPassword, in.ManageMasterUserPassword)
+	if err != nil {
 		return nil, err
-	}
-	managed := ptr.Deref(in.ManageMasterUserPassword)
-	pw := ptr.Deref(in.MasterUserPassword)
-	switch {
-	case managed && in.MasterUserPassword != nil:
-		return nil, awserr.InvalidParameterCombination.New("You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.")
-	case managed:
-		if s.secrets == nil {
-			return nil, awserr.InvalidParameterValue.New("ManageMasterUserPassword needs Secrets Manager, which this niwa does not run.")
-		}
-		pw = awsid.String(pwAlphabet, 32)
-	case pw == "":
-		return nil, awserr.InvalidParameterValue.New("The parameter MasterUserPassword must be provided and must not be blank.")
-	default:
-		if err := checkPassword(pw); err != nil {
-			return nil, err
-		}
 	}
 	storageGiB := ptr.Deref(in.AllocatedStorage)
 	if storageGiB == 0 {
@@ -420,12 +415,9 @@ func createInstance[O any](s *RDS, ctx *request.Context, r instanceRec, serverDB
 			return rdsapi.ErrDBInstanceAlreadyExistsFault.New("DB instance already exists")
 		}
 		if subnetGroup != "" {
-			g, ok, err := subnetGroups.Get(tx, scope(ctx), strings.ToLower(subnetGroup))
+			g, err := loadSubnetGroup(tx, ctx, subnetGroup)
 			if err != nil {
 				return err
-			}
-			if !ok {
-				return rdsapi.ErrDBSubnetGroupNotFoundFault.New("DBSubnetGroup '%s' not found.", subnetGroup)
 			}
 			r.SubnetGroup = g.Name
 			if len(g.Subnets) > 0 && r.AvailabilityZone == ctx.Region+"a" {
@@ -651,6 +643,16 @@ func filterInstances(recs []instanceRec, filters []rdsapi.Filter) ([]instanceRec
 		recs = kept
 	}
 	return recs, nil
+}
+
+// paginateAll is paginate with an empty page as [] rather than nil (the
+// list member present and empty, as AWS answers).
+func paginateAll[T any](items []T, marker *string, max *int32) ([]T, *string, error) {
+	page, next, err := paginate(items, marker, max)
+	if err == nil && page == nil {
+		page = []T{}
+	}
+	return page, next, err
 }
 
 // paginate pages items by an opaque marker (the index of the next one).
@@ -906,3 +908,54 @@ func (s *RDS) DeleteDBInstance(ctx *request.Context, in *rdsapi.DeleteDBInstance
 // pwAlphabet is what a managed master password is drawn from: printable
 // ASCII without the characters RDS refuses.
 const pwAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%^&*()_+-=[]{}|;:,.<>?~"
+
+// masterCredentials checks a new instance's or cluster's master user
+// and password, and makes the password Secrets Manager manages.
+func (s *RDS) masterCredentials(engine string, username, password *string, manage *bool) (user, pw string, managed bool, err error) {
+	user = ptr.Deref(username)
+	if user == "" {
+		return "", "", false, awserr.InvalidParameterValue.New("The parameter MasterUsername must be provided and must not be blank.")
+	}
+	if err := checkUsername(engine, user); err != nil {
+		return "", "", false, err
+	}
+	managed = ptr.Deref(manage)
+	pw = ptr.Deref(password)
+	switch {
+	case managed && password != nil:
+		return "", "", false, awserr.InvalidParameterCombination.New("You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.")
+	case managed:
+		if s.secrets == nil {
+			return "", "", false, awserr.InvalidParameterValue.New("ManageMasterUserPassword needs Secrets Manager, which this niwa does not run.")
+		}
+		pw = awsid.String(pwAlphabet, 32)
+	case pw == "":
+		return "", "", false, awserr.InvalidParameterValue.New("The parameter MasterUserPassword must be provided and must not be blank.")
+	default:
+		if err := checkPassword(pw); err != nil {
+			return "", "", false, err
+		}
+	}
+	return user, pw, managed, nil
+}
+
+// deleteWhere deletes the records of a table (keyed by account, region
+// and name) in an account and region that match.
+func deleteWhere[T any](tx storage.Tx, t storage.Table[T], account, region string, match func(T) bool) error {
+	var names []string
+	err := t.List(tx, anywhere, []string{account, region}, storage.ListOptions{}, func(k []string, v T) bool {
+		if match(v) {
+			names = append(names, k[len(k)-1])
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := t.Delete(tx, anywhere, account, region, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}

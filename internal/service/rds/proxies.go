@@ -139,7 +139,7 @@ func (s *RDS) loadProxy(tx storage.Tx, ctx *request.Context, name string) (proxy
 func (s *RDS) CreateDBProxy(ctx *request.Context, in *rdsapi.CreateDBProxyInput) (*rdsapi.CreateDBProxyOutput, error) {
 	name := strings.ToLower(ptr.Deref(in.DBProxyName))
 	if !validIdentifier(name) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBProxyName is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBProxyName")
 	}
 	family := ptr.Deref(in.EngineFamily)
 	if family != "MYSQL" && family != "POSTGRESQL" {
@@ -350,12 +350,9 @@ func (s *RDS) DescribeDBProxies(ctx *request.Context, in *rdsapi.DescribeDBProxi
 	if len(in.Filters) > 0 {
 		return nil, awserr.InvalidParameterValue.New("Filters are not supported for DescribeDBProxies.")
 	}
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBProxy{}
 	}
 	return &rdsapi.DescribeDBProxiesOutput{DBProxies: page, Marker: marker}, nil
 }
@@ -414,20 +411,8 @@ func (s *RDS) DeleteDBProxy(ctx *request.Context, in *rdsapi.DeleteDBProxyInput)
 		if p, err = s.loadProxy(tx, ctx, ptr.Deref(in.DBProxyName)); err != nil {
 			return err
 		}
-		var eps []string
-		err = proxyEndpoints.List(tx, anywhere, []string{p.Account, p.Region}, storage.ListOptions{}, func(k []string, e proxyEndpointRec) bool {
-			if e.Proxy == p.Name {
-				eps = append(eps, k[len(k)-1])
-			}
-			return true
-		})
-		if err != nil {
+		if err := deleteWhere(tx, proxyEndpoints, p.Account, p.Region, func(e proxyEndpointRec) bool { return e.Proxy == p.Name }); err != nil {
 			return err
-		}
-		for _, e := range eps {
-			if err := proxyEndpoints.Delete(tx, anywhere, p.Account, p.Region, e); err != nil {
-				return err
-			}
 		}
 		out = p.describe(now(ctx))
 		out.Status = ptr.To("deleting")
@@ -585,12 +570,9 @@ func (s *RDS) DescribeDBProxyTargets(ctx *request.Context, in *rdsapi.DescribeDB
 	if err != nil {
 		return nil, err
 	}
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBProxyTarget{}
 	}
 	return &rdsapi.DescribeDBProxyTargetsOutput{Targets: page, Marker: marker}, nil
 }
@@ -746,12 +728,9 @@ func (s *RDS) DescribeDBProxyEndpoints(ctx *request.Context, in *rdsapi.Describe
 		return nil, rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", ptr.Deref(in.DBProxyEndpointName))
 	}
 	sort.SliceStable(all, func(i, j int) bool { return ptr.Deref(all[i].DBProxyName) < ptr.Deref(all[j].DBProxyName) })
-	page, marker, err := paginate(all, in.Marker, in.MaxRecords)
+	page, marker, err := paginateAll(all, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	if page == nil {
-		page = []rdsapi.DBProxyEndpoint{}
 	}
 	return &rdsapi.DescribeDBProxyEndpointsOutput{DBProxyEndpoints: page, Marker: marker}, nil
 }
@@ -764,12 +743,9 @@ func (s *RDS) ModifyDBProxyEndpoint(ctx *request.Context, in *rdsapi.ModifyDBPro
 	name := strings.ToLower(ptr.Deref(in.DBProxyEndpointName))
 	var out rdsapi.DBProxyEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, ok, err := proxyEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, name)
+		e, err := loadProxyEndpoint(tx, ctx, name, ptr.Deref(in.DBProxyEndpointName))
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", ptr.Deref(in.DBProxyEndpointName))
 		}
 		if in.VpcSecurityGroupIds != nil {
 			e.SecurityGroups = in.VpcSecurityGroupIds
@@ -788,12 +764,9 @@ func (s *RDS) DeleteDBProxyEndpoint(ctx *request.Context, in *rdsapi.DeleteDBPro
 	name := strings.ToLower(ptr.Deref(in.DBProxyEndpointName))
 	var out rdsapi.DBProxyEndpoint
 	err := s.store.Update(func(tx storage.Tx) error {
-		e, ok, err := proxyEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, name)
+		e, err := loadProxyEndpoint(tx, ctx, name, ptr.Deref(in.DBProxyEndpointName))
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", ptr.Deref(in.DBProxyEndpointName))
 		}
 		out = e.describe()
 		out.Status = ptr.To("deleting")
@@ -803,4 +776,17 @@ func (s *RDS) DeleteDBProxyEndpoint(ctx *request.Context, in *rdsapi.DeleteDBPro
 		return nil, err
 	}
 	return &rdsapi.DeleteDBProxyEndpointOutput{DBProxyEndpoint: &out}, nil
+}
+
+// loadProxyEndpoint reads a custom proxy endpoint by its lowercase name
+// (given is the name as the caller gave it, for the error).
+func loadProxyEndpoint(tx storage.Tx, ctx *request.Context, name, given string) (proxyEndpointRec, error) {
+	e, ok, err := proxyEndpoints.Get(tx, anywhere, ctx.Account, ctx.Region, name)
+	if err != nil {
+		return e, err
+	}
+	if !ok {
+		return e, rdsapi.ErrDBProxyEndpointNotFoundFault.New("DBProxyEndpoint %s not found.", given)
+	}
+	return e, nil
 }

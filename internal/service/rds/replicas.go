@@ -29,7 +29,7 @@ func readOnlyParams(engine string) map[string]string {
 func (s *RDS) CreateDBInstanceReadReplica(ctx *request.Context, in *rdsapi.CreateDBInstanceReadReplicaInput) (*rdsapi.CreateDBInstanceReadReplicaOutput, error) {
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBInstanceIdentifier")
 	}
 	srcID := ptr.Deref(in.SourceDBInstanceIdentifier)
 	if i := strings.LastIndex(srcID, ":db:"); i >= 0 {

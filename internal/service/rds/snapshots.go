@@ -143,7 +143,7 @@ func (s *RDS) describeSnapshot(sr snapshotRec, at time.Time) rdsapi.DBSnapshot {
 func (s *RDS) CreateDBSnapshot(ctx *request.Context, in *rdsapi.CreateDBSnapshotInput) (*rdsapi.CreateDBSnapshotOutput, error) {
 	id := ptr.Deref(in.DBSnapshotIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBSnapshotIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBSnapshotIdentifier")
 	}
 	var out rdsapi.DBSnapshot
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -269,7 +269,7 @@ func (s *RDS) CopyDBSnapshot(ctx *request.Context, in *rdsapi.CopyDBSnapshotInpu
 	}
 	target := ptr.Deref(in.TargetDBSnapshotIdentifier)
 	if !validIdentifier(target) {
-		return nil, awserr.InvalidParameterValue.New("The parameter TargetDBSnapshotIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("TargetDBSnapshotIdentifier")
 	}
 	var out rdsapi.DBSnapshot
 	err := s.store.Update(func(tx storage.Tx) error {
@@ -329,7 +329,7 @@ func removeAll(dir string) error { return os.RemoveAll(dir) }
 func (s *RDS) RestoreDBInstanceFromDBSnapshot(ctx *request.Context, in *rdsapi.RestoreDBInstanceFromDBSnapshotInput) (*rdsapi.RestoreDBInstanceFromDBSnapshotOutput, error) {
 	id := ptr.Deref(in.DBInstanceIdentifier)
 	if !validIdentifier(id) {
-		return nil, awserr.InvalidParameterValue.New("The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, invalidIdentifier("DBInstanceIdentifier")
 	}
 	var sr snapshotRec
 	var ok bool

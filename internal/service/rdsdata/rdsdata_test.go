@@ -1,10 +1,8 @@
 package rdsdata
 
 import (
-	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	rdsdataapi "github.com/niwa-cloud/niwa/internal/api/rdsdata"
 	"github.com/niwa-cloud/niwa/internal/dbengine"
+	"github.com/niwa-cloud/niwa/internal/dbengine/dbenginetest"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
@@ -110,28 +109,6 @@ func (o oneSecret) SecretString(_ *request.Context, arn string) (string, error) 
 	return v, nil
 }
 
-func startServer(t *testing.T, k dbengine.Kind) *dbengine.Server {
-	t.Helper()
-	if _, err := dbengine.Find(k); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%v (.ci/run installs %s)", err, k.Package())
-		}
-		t.Skip(err)
-	}
-	port, err := dbengine.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv, err := dbengine.Start(ctx, dbengine.Spec{Kind: k, Dir: filepath.Join(t.TempDir(), "db"), Port: port, User: "admin", Password: "secret-pw1", DBName: "app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	return srv
-}
-
 const (
 	clusterARN = "arn:aws:rds:us-east-1:000000000000:cluster:shop"
 	secretARN  = "arn:aws:secretsmanager:us-east-1:000000000000:secret:shop-AbCdEf"
@@ -145,7 +122,7 @@ func TestStatements(t *testing.T) {
 	for _, k := range []dbengine.Kind{dbengine.MariaDB, dbengine.Postgres} {
 		t.Run(string(k), func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t, k)
+			srv := dbenginetest.Start(t, k)
 			h := servicetest.New(t, "rds-data")
 			engine := "aurora-mysql"
 			ddl := "CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) NOT NULL, price DOUBLE, ok BOOLEAN, born DATE, note TEXT)"

@@ -271,15 +271,10 @@ func (s *Route53) cfnUpdateRecordSet(ctx *request.Context, r kit.ResourceRequest
 }
 
 func (s *Route53) cfnDeleteRecordSet(ctx *request.Context, r kit.ResourceRequest) error {
-	zone, err := s.cfnZoneID(ctx, r.Properties)
-	if err != nil {
-		return cfnGone(err)
-	}
-	rs, err := cfnRecordSet(r.Properties)
-	if err != nil {
-		return err
-	}
-	return cfnGone(s.cfnChangeSets(ctx, zone, []route53api.Change{cfnChange("DELETE", rs)}))
+	return s.cfnDeleteSets(ctx, r.Properties, func(p map[string]any) ([]route53api.ResourceRecordSet, error) {
+		rs, err := cfnRecordSet(p)
+		return []route53api.ResourceRecordSet{rs}, err
+	})
 }
 
 // ignoreGone treats a record or zone already gone as deleted.
@@ -365,11 +360,17 @@ func (s *Route53) cfnUpdateRecordSetGroup(ctx *request.Context, r kit.ResourceRe
 }
 
 func (s *Route53) cfnDeleteRecordSetGroup(ctx *request.Context, r kit.ResourceRequest) error {
-	zone, err := s.cfnZoneID(ctx, r.Properties)
+	return s.cfnDeleteSets(ctx, r.Properties, cfnGroupSets)
+}
+
+// cfnDeleteSets deletes the record sets of a resource's properties (a
+// record set or zone already gone is deleted).
+func (s *Route53) cfnDeleteSets(ctx *request.Context, props map[string]any, setsOf func(map[string]any) ([]route53api.ResourceRecordSet, error)) error {
+	zone, err := s.cfnZoneID(ctx, props)
 	if err != nil {
 		return cfnGone(err)
 	}
-	sets, err := cfnGroupSets(r.Properties)
+	sets, err := setsOf(props)
 	if err != nil {
 		return err
 	}
