@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/api"
@@ -132,7 +133,7 @@ type Gateway struct {
 	// service registered before them (sesv2 after ses), by signing name:
 	// a request whose path starts with one of the service's URI prefixes
 	// is theirs.
-	byPathPrefix map[string][]pathPrefixes
+	byPathPrefix map[string][]*pathPrefixes
 	byVersion    map[string]*Service
 	// byFirstSegment are the services a request's first path segment
 	// names when nothing else routes it (kit.Routing.PathPrefixes).
@@ -173,7 +174,7 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
-		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{},
+		bySigning: map[string]*Service{}, byPathPrefix: map[string][]*pathPrefixes{}, byVersion: map[string]*Service{},
 		byFirstSegment: map[string]*Service{}, sharedQuery: map[string]bool{},
 		started: cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
@@ -201,8 +202,10 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 				g.bySigning[sn] = s
 			} else if md.Protocol == "query" && first.Spec.Metadata.Protocol == "query" {
 				g.sharedQuery[sn] = true
-			} else if p := restPrefixes(s); len(p) > 0 {
-				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], pathPrefixes{s, p})
+			} else if p := md.Protocol; p == "rest-json" || p == "rest-xml" {
+				// Its URI prefixes come from its model, read at the
+				// first request signed for sn, not at start-up.
+				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], &pathPrefixes{svc: s})
 			}
 		}
 		if md.Protocol == "query" || md.Protocol == "ec2" {
@@ -517,7 +520,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	sn := scopeService(r)
 	if sn != "" {
 		for _, pp := range g.byPathPrefix[sn] {
-			for _, p := range pp.prefixes {
+			for _, p := range pp.list() {
 				if strings.HasPrefix(r.URL.Path, p) {
 					return pp.svc, hostBucket
 				}
@@ -689,10 +692,18 @@ func writePlainError(w http.ResponseWriter, status int, msg string) {
 
 var errNoReset = errors.New("reset is not configured")
 
-// pathPrefixes are a REST service's literal URI prefixes.
+// pathPrefixes are a REST service's literal URI prefixes, read from its
+// model on first use (list).
 type pathPrefixes struct {
 	svc      *Service
+	once     sync.Once
 	prefixes []string
+}
+
+// list returns the prefixes, reading the service's model the first time.
+func (p *pathPrefixes) list() []string {
+	p.once.Do(func() { p.prefixes = restPrefixes(p.svc) })
+	return p.prefixes
 }
 
 // restPrefixes are the literal beginnings ("/v2/email/") of a REST
@@ -702,7 +713,7 @@ func restPrefixes(s *Service) []string {
 	if p := s.Spec.Metadata.Protocol; p != "rest-json" && p != "rest-xml" {
 		return nil
 	}
-	m, err := s.Spec.Model()
+	m, err := s.Model()
 	if err != nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package apigateway
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
@@ -15,13 +16,20 @@ import (
 // Authorization Reference, "Amazon API Gateway Management"), and its
 // invoke URLs are raw routes answered by the data plane (invoke.go).
 func (s *APIGateway) Declare() kit.Declaration {
-	verbs, paths := operationPaths()
+	// The verbs and paths come from the model, read at the first
+	// authorization rather than at start-up.
+	ops := sync.OnceValues(operationPaths)
 	return kit.Declaration{
 		Impl:      s,
 		Namespace: "apigateway",
 		Authz: kit.Authz{
-			Renames: verbs,
+			Rename: func(op string) (string, bool) {
+				verbs, _ := ops()
+				v, ok := verbs[op]
+				return v, ok
+			},
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
+				_, paths := ops()
 				p, ok := paths[op]
 				if !ok {
 					return nil

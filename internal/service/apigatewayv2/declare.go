@@ -2,6 +2,7 @@ package apigatewayv2
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
@@ -22,13 +23,20 @@ func Build(d kit.Deps) (kit.Declaration, error) {
 // invoke URLs of HTTP APIs are a raw route answered by the data plane
 // (invoke.go).
 func (s *APIGatewayV2) Declare() kit.Declaration {
-	verbs, paths := operationPaths()
+	// The verbs and paths come from the model, read at the first
+	// authorization rather than at start-up.
+	ops := sync.OnceValues(operationPaths)
 	return kit.Declaration{
 		Impl:      s,
 		Namespace: "apigateway",
 		Authz: kit.Authz{
-			Renames: verbs,
+			Rename: func(op string) (string, bool) {
+				verbs, _ := ops()
+				v, ok := verbs[op]
+				return v, ok
+			},
 			Resources: func(op string, in kit.Input, env kit.Env) []string {
+				_, paths := ops()
 				p, ok := paths[op]
 				if !ok {
 					return nil
