@@ -147,9 +147,13 @@ type Gateway struct {
 	sharedQuery map[string]bool
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
-	catalog *catalogIndex
-	codecs  Codecs
-	started time.Time
+	// catalog indexes the services niwa does not implement, built at
+	// the first request no implemented service claims (catalogIndex):
+	// ~300 KB of maps start-up need not pay for.
+	catalogOnce sync.Once
+	catalog     *catalogIndex
+	codecs      Codecs
+	started     time.Time
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -239,8 +243,14 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 			}
 		}
 	}
-	g.catalog = newCatalogIndex(catalog.Entries(), g.services, g.byFirstSegment)
 	return g, nil
+}
+
+// catalogIndex returns the index of unimplemented services, building it
+// on first use.
+func (g *Gateway) catalogIndex() *catalogIndex {
+	g.catalogOnce.Do(func() { g.catalog = newCatalogIndex(catalog.Entries(), g.services, g.byFirstSegment) })
+	return g.catalog
 }
 
 // Services returns the registered services.
@@ -499,7 +509,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			if s, ok := g.byTarget[t[:i]]; ok {
 				return s, hostBucket
 			}
-			if s := g.catalog.byTarget(t[:i]); s != nil {
+			if s := g.catalogIndex().byTarget(t[:i]); s != nil {
 				return s, hostBucket
 			}
 		}
@@ -512,7 +522,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			if s, ok := g.byTarget[name]; ok {
 				return s, hostBucket
 			}
-			if s := g.catalog.byTarget(name); s != nil {
+			if s := g.catalogIndex().byTarget(name); s != nil {
 				return s, hostBucket
 			}
 		}
@@ -541,7 +551,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			// name but owns the path by its URI prefix (API Gateway V2's
 			// /v2/ beside API Gateway's REST APIs) is not the service's.
 			if s.Spec.Metadata.Protocol == "rest-json" {
-				if other := g.catalog.byPrefix(r, sn); other != nil {
+				if other := g.catalogIndex().byPrefix(r, sn); other != nil {
 					return other, hostBucket
 				}
 			}
@@ -554,7 +564,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	}
 	// A service niwa does not implement, named by its form Version or
 	// its signing name, is answered as that service rather than as S3.
-	if s := g.catalog.resolve(r, sn, version, hostBucket); s != nil {
+	if s := g.catalogIndex().resolve(r, sn, version, hostBucket); s != nil {
 		return s, hostBucket
 	}
 	if hostBucket != "" || r.URL.Query().Has("AWSAccessKeyId") {
