@@ -192,7 +192,6 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		if _, dup := g.byName[s.Spec.Name]; dup {
 			return nil, fmt.Errorf("gateway: service %s registered twice", s.Spec.Name)
 		}
-		s.bindings = s.Spec.Bind(s.Impl)
 		md := s.Spec.Metadata
 		g.services = append(g.services, s)
 		g.byName[s.Spec.Name] = s
@@ -448,7 +447,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	if call != nil {
 		call.Params = dyn
 	}
-	binding, ok := svc.bindings[op.Name]
+	binding, ok := svc.boundOps()[op.Name]
 	if !ok {
 		fail(op, operationNotImplemented(svc, op.Name))
 		return op.Name
