@@ -3,6 +3,8 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/niwa-cloud/niwa/internal/api"
@@ -10,6 +12,7 @@ import (
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
 	sesapi "github.com/niwa-cloud/niwa/internal/api/ses"
 	sesv2api "github.com/niwa-cloud/niwa/internal/api/sesv2"
+	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/model"
 	"github.com/niwa-cloud/niwa/internal/protocol/codecs"
@@ -93,5 +96,37 @@ func TestSharedSigningPathPrefixesLazy(t *testing.T) {
 	}
 	if parses != 1 {
 		t.Fatalf("sesv2 model parsed %d times, want once", parses)
+	}
+}
+
+// TestBindOnFirstRequest: New binds no service's operations (start-up
+// pays nothing for the ~3,000 operations of services a run never
+// calls); the first request to a service binds it once, and later
+// requests reuse the bindings.
+func TestBindOnFirstRequest(t *testing.T) {
+	spec := stsapi.Spec()
+	binds := 0
+	bind := spec.Bind
+	spec.Bind = func(impl any) map[string]api.Binding { binds++; return bind(impl) }
+	svc, err := NewService(spec, fakeSTS{}, codecs.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(Config{Version: "v-test", Clock: clock.NewFake(t0), Log: slog.New(slog.DiscardHandler), Auth: trustAll{}}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binds != 0 {
+		t.Fatalf("New bound sts %d times", binds)
+	}
+	for range 2 {
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, newRequest("POST", "/", "Action=GetCallerIdentity&Version=2011-06-15", "Content-Type", form, "Authorization", sigV4("sts")))
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<Account>") {
+			t.Fatalf("GetCallerIdentity: %d %s", w.Code, w.Body.String())
+		}
+	}
+	if binds != 1 {
+		t.Fatalf("sts bound %d times, want once", binds)
 	}
 }
