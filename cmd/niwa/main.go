@@ -414,6 +414,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
+	// Start-up's garbage (package initializers, wiring) goes back to the
+	// OS once niwa serves: with --gc-percent 400 the heap would keep it
+	// until traffic made the next collection, and an idle niwa's RSS
+	// would carry it (docs/performance.md, start-up and idle memory).
+	go debug.FreeOSMemory()
 	select {
 	case err := <-errc:
 		if err != nil {

@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"regexp"
 	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 )
 
 // MySQL protocol pieces the front needs (the client/server protocol,
@@ -413,7 +414,7 @@ func (f *Front) mysqlUp(dst io.Writer, src io.Reader) error {
 
 // mysqlIAMStmt is CREATE USER / ALTER USER ... IDENTIFIED WITH
 // AWSAuthenticationPlugin AS 'RDS' (one user).
-var mysqlIAMStmt = regexp.MustCompile("(?is)^(\\s*(?:CREATE|ALTER)\\s+USER\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?)((?:'[^']*'|\"[^\"]*\"|`[^`]*`|[A-Za-z0-9_$]+)(?:\\s*@\\s*(?:'[^']*'|\"[^\"]*\"|`[^`]*`|[A-Za-z0-9_.%$-]+))?)(\\s+IDENTIFIED\\s+WITH\\s+['\"`]?AWSAuthenticationPlugin['\"`]?\\s+AS\\s+'RDS')(.*)$")
+var mysqlIAMStmt = lazyre.New("(?is)^(\\s*(?:CREATE|ALTER)\\s+USER\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?)((?:'[^']*'|\"[^\"]*\"|`[^`]*`|[A-Za-z0-9_$]+)(?:\\s*@\\s*(?:'[^']*'|\"[^\"]*\"|`[^`]*`|[A-Za-z0-9_.%$-]+))?)(\\s+IDENTIFIED\\s+WITH\\s+['\"`]?AWSAuthenticationPlugin['\"`]?\\s+AS\\s+'RDS')(.*)$")
 
 // RewriteMySQL turns a statement that sets a user up for IAM
 // authentication into one giving the user its niwa-held password; ok is

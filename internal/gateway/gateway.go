@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/api"
@@ -132,7 +133,7 @@ type Gateway struct {
 	// service registered before them (sesv2 after ses), by signing name:
 	// a request whose path starts with one of the service's URI prefixes
 	// is theirs.
-	byPathPrefix map[string][]pathPrefixes
+	byPathPrefix map[string][]*pathPrefixes
 	byVersion    map[string]*Service
 	// byFirstSegment are the services a request's first path segment
 	// names when nothing else routes it (kit.Routing.PathPrefixes).
@@ -146,9 +147,13 @@ type Gateway struct {
 	sharedQuery map[string]bool
 	// catalog knows every other AWS service, to answer requests for
 	// them in their own protocol (unimplemented.go).
-	catalog *catalogIndex
-	codecs  Codecs
-	started time.Time
+	// catalog indexes the services niwa does not implement, built at
+	// the first request no implemented service claims (catalogIndex):
+	// ~300 KB of maps start-up need not pay for.
+	catalogOnce sync.Once
+	catalog     *catalogIndex
+	codecs      Codecs
+	started     time.Time
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -173,7 +178,7 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, conv: &api.Converter{}, validator: &model.Validator{},
 		byName: map[string]*Service{}, byTarget: map[string]*Service{},
-		bySigning: map[string]*Service{}, byPathPrefix: map[string][]pathPrefixes{}, byVersion: map[string]*Service{},
+		bySigning: map[string]*Service{}, byPathPrefix: map[string][]*pathPrefixes{}, byVersion: map[string]*Service{},
 		byFirstSegment: map[string]*Service{}, sharedQuery: map[string]bool{},
 		started: cfg.Clock.Now(), codecs: cfg.Codecs,
 	}
@@ -187,7 +192,6 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 		if _, dup := g.byName[s.Spec.Name]; dup {
 			return nil, fmt.Errorf("gateway: service %s registered twice", s.Spec.Name)
 		}
-		s.bindings = s.Spec.Bind(s.Impl)
 		md := s.Spec.Metadata
 		g.services = append(g.services, s)
 		g.byName[s.Spec.Name] = s
@@ -201,8 +205,10 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 				g.bySigning[sn] = s
 			} else if md.Protocol == "query" && first.Spec.Metadata.Protocol == "query" {
 				g.sharedQuery[sn] = true
-			} else if p := restPrefixes(s); len(p) > 0 {
-				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], pathPrefixes{s, p})
+			} else if p := md.Protocol; p == "rest-json" || p == "rest-xml" {
+				// Its URI prefixes come from its model, read at the
+				// first request signed for sn, not at start-up.
+				g.byPathPrefix[sn] = append(g.byPathPrefix[sn], &pathPrefixes{svc: s})
 			}
 		}
 		if md.Protocol == "query" || md.Protocol == "ec2" {
@@ -236,8 +242,14 @@ func New(cfg Config, services ...*Service) (*Gateway, error) {
 			}
 		}
 	}
-	g.catalog = newCatalogIndex(catalog.Entries(), g.services, g.byFirstSegment)
 	return g, nil
+}
+
+// catalogIndex returns the index of unimplemented services, building it
+// on first use.
+func (g *Gateway) catalogIndex() *catalogIndex {
+	g.catalogOnce.Do(func() { g.catalog = newCatalogIndex(catalog.Entries(), g.services, g.byFirstSegment) })
+	return g.catalog
 }
 
 // Services returns the registered services.
@@ -435,7 +447,7 @@ func (g *Gateway) serve(w *statusWriter, r *http.Request, svc *Service, hostBuck
 	if call != nil {
 		call.Params = dyn
 	}
-	binding, ok := svc.bindings[op.Name]
+	binding, ok := svc.boundOps()[op.Name]
 	if !ok {
 		fail(op, operationNotImplemented(svc, op.Name))
 		return op.Name
@@ -496,7 +508,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			if s, ok := g.byTarget[t[:i]]; ok {
 				return s, hostBucket
 			}
-			if s := g.catalog.byTarget(t[:i]); s != nil {
+			if s := g.catalogIndex().byTarget(t[:i]); s != nil {
 				return s, hostBucket
 			}
 		}
@@ -509,7 +521,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			if s, ok := g.byTarget[name]; ok {
 				return s, hostBucket
 			}
-			if s := g.catalog.byTarget(name); s != nil {
+			if s := g.catalogIndex().byTarget(name); s != nil {
 				return s, hostBucket
 			}
 		}
@@ -517,7 +529,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	sn := scopeService(r)
 	if sn != "" {
 		for _, pp := range g.byPathPrefix[sn] {
-			for _, p := range pp.prefixes {
+			for _, p := range pp.list() {
 				if strings.HasPrefix(r.URL.Path, p) {
 					return pp.svc, hostBucket
 				}
@@ -538,7 +550,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 			// name but owns the path by its URI prefix (API Gateway V2's
 			// /v2/ beside API Gateway's REST APIs) is not the service's.
 			if s.Spec.Metadata.Protocol == "rest-json" {
-				if other := g.catalog.byPrefix(r, sn); other != nil {
+				if other := g.catalogIndex().byPrefix(r, sn); other != nil {
 					return other, hostBucket
 				}
 			}
@@ -551,7 +563,7 @@ func (g *Gateway) resolveService(r *http.Request) (*Service, string) {
 	}
 	// A service niwa does not implement, named by its form Version or
 	// its signing name, is answered as that service rather than as S3.
-	if s := g.catalog.resolve(r, sn, version, hostBucket); s != nil {
+	if s := g.catalogIndex().resolve(r, sn, version, hostBucket); s != nil {
 		return s, hostBucket
 	}
 	if hostBucket != "" || r.URL.Query().Has("AWSAccessKeyId") {
@@ -689,10 +701,18 @@ func writePlainError(w http.ResponseWriter, status int, msg string) {
 
 var errNoReset = errors.New("reset is not configured")
 
-// pathPrefixes are a REST service's literal URI prefixes.
+// pathPrefixes are a REST service's literal URI prefixes, read from its
+// model on first use (list).
 type pathPrefixes struct {
 	svc      *Service
+	once     sync.Once
 	prefixes []string
+}
+
+// list returns the prefixes, reading the service's model the first time.
+func (p *pathPrefixes) list() []string {
+	p.once.Do(func() { p.prefixes = restPrefixes(p.svc) })
+	return p.prefixes
 }
 
 // restPrefixes are the literal beginnings ("/v2/email/") of a REST
@@ -702,7 +722,7 @@ func restPrefixes(s *Service) []string {
 	if p := s.Spec.Metadata.Protocol; p != "rest-json" && p != "rest-xml" {
 		return nil
 	}
-	m, err := s.Spec.Model()
+	m, err := s.Model()
 	if err != nil {
 		return nil
 	}

@@ -72,7 +72,7 @@ func (g *Gateway) health(w http.ResponseWriter) {
 			State:       s.state(),
 			Protocol:    s.Spec.Metadata.Protocol,
 			Operations:  len(s.Spec.Operations),
-			Implemented: len(s.bindings),
+			Implemented: len(s.boundOps()),
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -93,7 +93,7 @@ func (g *Gateway) uptime() string {
 // "available" when it only knows the service's model (every call
 // answers NotImplemented).
 func (s *Service) state() string {
-	if len(s.bindings) == 0 {
+	if len(s.boundOps()) == 0 {
 		return "available"
 	}
 	return "running"

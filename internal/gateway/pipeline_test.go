@@ -314,7 +314,7 @@ func TestPanicIsInternalFailure(t *testing.T) {
 // to abort a response and must reach net/http, not become an error body.
 func TestAbortHandlerPanicPropagates(t *testing.T) {
 	tg := newTestGateway(t)
-	tg.services[0].bindings["GetSessionToken"] = abortBinding()
+	tg.services[0].boundOps()["GetSessionToken"] = abortBinding()
 	defer func() {
 		if p := recover(); p != http.ErrAbortHandler {
 			t.Fatalf("recovered %v, want http.ErrAbortHandler", p)

@@ -276,12 +276,20 @@ func (v *vm) tree(ctx context.Context, in Instance) map[string]leaf {
 		return string(identityDocument(in)), true, nil
 	}
 	t["dynamic/instance-identity/signature"] = func() (string, bool, error) {
-		s, err := v.r.ident.signature(identityDocument(in))
+		id, err := v.r.identity()
+		if err != nil {
+			return "", false, err
+		}
+		s, err := id.signature(identityDocument(in))
 		return s, err == nil, err
 	}
 	for _, p := range []string{"pkcs7", "rsa2048"} {
 		t["dynamic/instance-identity/"+p] = func() (string, bool, error) {
-			s, err := v.r.ident.pkcs7(identityDocument(in))
+			id, err := v.r.identity()
+			if err != nil {
+				return "", false, err
+			}
+			s, err := id.pkcs7(identityDocument(in))
 			return s, err == nil, err
 		}
 	}

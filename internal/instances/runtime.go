@@ -37,8 +37,11 @@ var ErrNotRunning = errors.New("instances: instance is not running")
 
 // Runtime runs instances. It is safe for concurrent use.
 type Runtime struct {
-	cfg   Config
-	ident *identity
+	cfg Config
+	// ident is made or read on first use (identity).
+	identOnce sync.Once
+	ident     *identity
+	identErr  error
 
 	// hosts is the hosts file processes see at /etc/hosts (hosts.go);
 	// ns the launcher that mounts it, probed once at the first use (nil
@@ -93,12 +96,19 @@ func New(cfg Config) (*Runtime, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return nil, err
 	}
-	id, err := loadIdentity(cfg.WorkDir, cfg.Clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	return &Runtime{cfg: cfg, ident: id, vms: map[string]*vm{}, stop: make(chan struct{}),
+	return &Runtime{cfg: cfg, vms: map[string]*vm{}, stop: make(chan struct{}),
 		hosts: proc.NewHosts(filepath.Join(cfg.WorkDir, "hosts"), cfg.Log)}, nil
+}
+
+// identity returns the key that signs identity documents, reading it
+// from the work directory or making it on first use: generating a
+// 2048-bit RSA key takes 50-100 ms, which start-up would otherwise pay
+// although most runs never boot an instance.
+func (r *Runtime) identity() (*identity, error) {
+	r.identOnce.Do(func() {
+		r.ident, r.identErr = loadIdentity(r.cfg.WorkDir, r.cfg.Clock.Now())
+	})
+	return r.ident, r.identErr
 }
 
 // SetEgress wires the network component (nil: none). Call it before
@@ -111,7 +121,13 @@ func (r *Runtime) SetEgress(e Egress) {
 
 // IdentityCertificatePEM is the certificate whose key signs instance
 // identity documents (/signature, /pkcs7, /rsa2048).
-func (r *Runtime) IdentityCertificatePEM() []byte { return r.ident.certPEM }
+func (r *Runtime) IdentityCertificatePEM() ([]byte, error) {
+	id, err := r.identity()
+	if err != nil {
+		return nil, err
+	}
+	return id.certPEM, nil
+}
 
 func key(account, region, id string) string { return account + "/" + region + "/" + id }
 

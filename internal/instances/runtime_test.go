@@ -1,8 +1,10 @@
 package instances
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -245,13 +247,21 @@ func TestIdentityDocumentVerifies(t *testing.T) {
 	h := newHarness(t)
 	in := instance("i-4", "")
 	doc := identityDocument(in)
-	p7, err := h.rt.ident.pkcs7(doc)
+	id, err := h.rt.identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p7, err := id.pkcs7(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	_ = os.WriteFile(filepath.Join(dir, "p7"), []byte("-----BEGIN PKCS7-----\n"+p7+"\n-----END PKCS7-----\n"), 0o644)
-	_ = os.WriteFile(filepath.Join(dir, "cert"), h.rt.IdentityCertificatePEM(), 0o644)
+	certPEM, err := h.rt.IdentityCertificatePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "cert"), certPEM, 0o644)
 	if _, err := exec.LookPath("openssl"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("openssl is missing")
@@ -411,5 +421,42 @@ func TestStopReleasesAddress(t *testing.T) {
 	defer e.mu.Unlock()
 	if len(e.released) != 2 || e.released[0].PrivateIP != "10.0.1.5" || e.released[1].VpcID != "vpc-1" {
 		t.Fatalf("released %+v", e.released)
+	}
+}
+
+// TestIdentityKeyMadeOnFirstUse: New makes no key (start-up does not pay
+// for a 2048-bit RSA key); the first use makes it and keeps it in the
+// work directory, and a runtime started again on that directory (niwa
+// with --data-dir) signs with the same certificate.
+func TestIdentityKeyMadeOnFirstUse(t *testing.T) {
+	dir := t.TempDir()
+	rt, err := New(Config{WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rt.Close() }()
+	path := filepath.Join(dir, identityFile)
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("New made the identity key: stat = %v", err)
+	}
+	first, err := rt.IdentityCertificatePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("first use did not keep the key: %v", err)
+	}
+	again, err := rt.IdentityCertificatePEM()
+	if err != nil || !bytes.Equal(first, again) {
+		t.Fatalf("second use: %v, same certificate %v", err, bytes.Equal(first, again))
+	}
+	rt2, err := New(Config{WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rt2.Close() }()
+	restarted, err := rt2.IdentityCertificatePEM()
+	if err != nil || !bytes.Equal(first, restarted) {
+		t.Fatalf("after a restart: %v, same certificate %v", err, bytes.Equal(first, restarted))
 	}
 }

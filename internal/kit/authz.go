@@ -23,6 +23,11 @@ type Authz struct {
 	// (Service Authorization Reference): S3's ListObjectsV2 is
 	// s3:ListBucket.
 	Renames map[string]string
+	// Rename computes the renames Renames does not list, for services
+	// whose actions follow from their model (API Gateway's are the HTTP
+	// verbs) and read it on first use rather than at start-up; nil for
+	// most.
+	Rename func(op string) (string, bool)
 	// Resources returns the ARNs op acts on; nil or empty means "*".
 	Resources func(op string, in Input, env Env) []string
 	// Context returns service-specific condition keys (s3:prefix,
@@ -116,6 +121,11 @@ type Authz struct {
 func (a Authz) Action(prefix, op string) string {
 	if r, ok := a.Renames[op]; ok {
 		return prefix + ":" + r
+	}
+	if a.Rename != nil {
+		if r, ok := a.Rename(op); ok {
+			return prefix + ":" + r
+		}
 	}
 	return prefix + ":" + op
 }

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -16,9 +17,16 @@ import (
 // trim is a prefix the ARNs leave out of the paths ("/v2"). Without the
 // model (it always loads; TestHandlersBind loads it) every call is
 // checked as <prefix>:<Operation> on *.
+//
+// The model is read at the first authorization, not at start-up (parsing
+// it is most of what declaring the service would otherwise cost).
 func PathAuthz(load func() (*model.Service, error), trim string, arn func(env Env, path string) string) Authz {
-	verbs, paths := map[string]string{}, map[string]opPath{}
-	if svc, err := load(); err == nil {
+	ops := sync.OnceValues(func() (map[string]string, map[string]opPath) {
+		verbs, paths := map[string]string{}, map[string]opPath{}
+		svc, err := load()
+		if err != nil {
+			return verbs, paths
+		}
 		for name, op := range svc.Operations {
 			verbs[name] = op.HTTP.Method
 			tmpl, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
@@ -32,10 +40,16 @@ func PathAuthz(load func() (*model.Service, error), trim string, arn func(env En
 			}
 			paths[name] = p
 		}
-	}
+		return verbs, paths
+	})
 	return Authz{
-		Renames: verbs,
+		Rename: func(op string) (string, bool) {
+			verbs, _ := ops()
+			v, ok := verbs[op]
+			return v, ok
+		},
 		Resources: func(op string, in Input, env Env) []string {
+			_, paths := ops()
 			p, ok := paths[op]
 			if !ok {
 				return nil

@@ -111,6 +111,8 @@ func Niwa() []Layer {
 				"internal/mail",
 				"internal/dbfront",
 				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
+				// Regular expressions compiled on first use, not at start-up.
+				"internal/lazyre",
 				// Process groups for the engines that run user code.
 				"internal/proc",
 				// EC2 instances that run: user data, IMDS, commands.

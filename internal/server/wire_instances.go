@@ -69,8 +69,13 @@ func identityCertRoute(rt *instances.Runtime) kit.Route {
 		Name:  "ec2-instance-identity",
 		Match: func(r *http.Request) bool { return r.URL.Path == IdentityCertPath },
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pemBytes, err := rt.IdentityCertificatePEM()
+			if err != nil {
+				http.Error(w, "instance identity key: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
 			w.Header().Set("Content-Type", "application/x-pem-file")
-			_, _ = w.Write(rt.IdentityCertificatePEM())
+			_, _ = w.Write(pemBytes)
 		}),
 	}
 }

@@ -1,12 +1,12 @@
 package acm
 
 import (
-	"regexp"
 	"strings"
 
 	acmapi "github.com/niwa-cloud/niwa/internal/api/acm"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/ca"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -14,7 +14,7 @@ import (
 
 // domainPattern is the model's pattern for DomainNameString (Go's regexp
 // has no look-ahead, so the "no leading hyphen" rule is checked apart).
-var domainPattern = regexp.MustCompile(`^(\*\.)?([A-Za-z0-9-]{0,62}[A-Za-z0-9]\.)+[A-Za-z0-9-]{1,62}[A-Za-z0-9]$`)
+var domainPattern = lazyre.New(`^(\*\.)?([A-Za-z0-9-]{0,62}[A-Za-z0-9]\.)+[A-Za-z0-9-]{1,62}[A-Za-z0-9]$`)
 
 const domainPatternText = `^(\*\.)?(((?!-)[A-Za-z0-9-]{0,62}[A-Za-z0-9])\.)+((?!-)[A-Za-z0-9-]{1,62}[A-Za-z0-9])$`
 

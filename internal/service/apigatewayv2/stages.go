@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
-var stageName = regexp.MustCompile(`^(\$default|[A-Za-z0-9_\-]{1,128})$`)
+var stageName = lazyre.New(`^(\$default|[A-Za-z0-9_\-]{1,128})$`)
 
 // logGroupARN is an access log destination: a log group's ARN.
 var logGroupARN = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\.\-_/#A-Za-z0-9]+$`)

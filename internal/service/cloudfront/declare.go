@@ -48,11 +48,9 @@ const apiSuffix = "2020_05_31"
 // version suffix).
 func renames() map[string]string {
 	m := map[string]string{}
-	svc, err := cfapi.Spec().Model()
-	if err != nil {
-		return m
-	}
-	for _, op := range svc.OperationNames() {
+	// The generated operation list, not the model: parsing it here
+	// cost start-up several milliseconds.
+	for _, op := range cfapi.Spec().Operations {
 		if a, ok := strings.CutSuffix(op, apiSuffix); ok {
 			m[op] = a
 		}

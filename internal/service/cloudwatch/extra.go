@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -171,7 +171,7 @@ type dashboardRecord struct {
 
 var dashboardsT = storage.NewTable[dashboardRecord]("dashboard")
 
-var dashboardName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+var dashboardName = lazyre.New(`^[A-Za-z0-9_-]{1,255}$`)
 
 const maxDashboardBody = 1 << 20
 
@@ -462,7 +462,7 @@ type insightRule struct {
 
 var insightT = storage.NewTable[insightRule]("insight")
 
-var insightName = regexp.MustCompile(`^[\x20-\x7E]{1,128}$`)
+var insightName = lazyre.New(`^[\x20-\x7E]{1,128}$`)
 
 // PutInsightRule creates or replaces a rule after checking its
 // definition is a JSON object with a Schema.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
@@ -54,7 +55,7 @@ var (
 )
 
 var (
-	lbARN        = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/(net|gwy)/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`)
+	lbARN        = lazyre.New(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/(net|gwy)/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`)
 	principalARN = regexp.MustCompile(`^(\*|arn:aws[a-z-]*:iam::\d{12}:(root|user/.+|role/.+)|arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/.+|[a-z0-9.-]+\.amazonaws\.com)$`)
 )
 
@@ -505,7 +506,7 @@ func (s *EC2) CreateVpcEndpointConnectionNotification(ctx *request.Context, in *
 	return answer(&ec2api.CreateVpcEndpointConnectionNotificationResult{ConnectionNotification: &n, ClientToken: in.ClientToken}, err)
 }
 
-var snsARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+var snsARN = lazyre.New(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
 
 func checkNotification(arn string, events []string) error {
 	if arn != "" && !snsARN.MatchString(arn) {

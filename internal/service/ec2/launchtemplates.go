@@ -3,13 +3,13 @@ package ec2
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
@@ -26,7 +26,7 @@ type ltRecord struct {
 	Versions []ec2api.LaunchTemplateVersion
 }
 
-var ltNameRE = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
+var ltNameRE = lazyre.New(`^[a-zA-Z0-9().\-/_]{3,128}$`)
 
 // maxLaunchTemplateVersions is EC2's quota of versions per template.
 const maxLaunchTemplateVersions = 10000

@@ -3,10 +3,10 @@ package ec2
 import (
 	"fmt"
 	"net/netip"
-	"regexp"
 	"slices"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
@@ -343,7 +343,7 @@ func (s *EC2) DescribeTrafficMirrorFilterRules(ctx *request.Context, in *ec2api.
 	return answer(&ec2api.DescribeTrafficMirrorFilterRulesResult{TrafficMirrorFilterRules: append([]ec2api.TrafficMirrorFilterRule{}, items...), NextToken: next}, err)
 }
 
-var nlbARN = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/net/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`)
+var nlbARN = lazyre.New(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/net/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`)
 
 // CreateTrafficMirrorTarget creates a target: a network interface, a
 // Network Load Balancer or a Gateway Load Balancer endpoint.

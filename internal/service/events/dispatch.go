@@ -32,7 +32,7 @@ func (e *Events) dispatchLoop() {
 		case <-e.stop:
 			return
 		case env := <-e.queue:
-			e.dispatch(env)
+			e.dispatch(*env)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -41,7 +42,7 @@ var (
 )
 
 var (
-	endpointName   = regexp.MustCompile(`^[\.\-_A-Za-z0-9]{1,64}$`)
+	endpointName   = lazyre.New(`^[\.\-_A-Za-z0-9]{1,64}$`)
 	healthCheckARN = regexp.MustCompile(`^arn:aws([a-z]|\-)*:route53:::healthcheck/[\-a-z0-9]+$`)
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
 	roleARN        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$`)

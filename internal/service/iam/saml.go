@@ -5,11 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
 	iamapi "github.com/niwa-cloud/niwa/internal/api/iam"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -121,7 +121,7 @@ func ParseSAMLMetadata(doc string) (entityID string, certs []*x509.Certificate, 
 	return md.EntityID, certs, nil
 }
 
-var samlNamePattern = regexp.MustCompile(`^[\w._-]{1,128}$`)
+var samlNamePattern = lazyre.New(`^[\w._-]{1,128}$`)
 
 func samlARN(account, name string) string {
 	return "arn:" + partition + ":iam::" + account + ":saml-provider/" + name

@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/events"
 	rt "github.com/niwa-cloud/niwa/internal/lambda"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -409,7 +409,7 @@ func (l *Lambda) putInvokeConfig(ctx *request.Context, fnName string, qualifier 
 
 // destinationPattern is the model's DestinationArn pattern (an empty
 // destination clears it).
-var destinationPattern = regexp.MustCompile(`^(?:$|kafka://(?:[^.](?:[a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))$`)
+var destinationPattern = lazyre.New(`^(?:$|kafka://(?:[^.](?:[a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-]+):([a-z]{2}(?:(?:-gov)|(?:-iso(?:[a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))$`)
 
 // checkDestinations validates an event invoke config's destinations as
 // AWS does: the model's pattern (ValidationException), then the kinds of

@@ -8,6 +8,7 @@ import (
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -34,7 +35,7 @@ var (
 )
 
 var (
-	cidrNamePattern     = regexp.MustCompile(`^[0-9A-Za-z_\-]{1,64}$`)
+	cidrNamePattern     = lazyre.New(`^[0-9A-Za-z_\-]{1,64}$`)
 	cidrLocationPattern = regexp.MustCompile(`^[0-9A-Za-z_\-]{1,16}$`)
 )
 

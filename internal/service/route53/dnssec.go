@@ -12,6 +12,7 @@ import (
 	mdns "github.com/miekg/dns"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -35,7 +36,7 @@ type kskRec struct {
 }
 
 var (
-	kskNamePattern = regexp.MustCompile(`^[a-zA-Z0-9._]{3,128}$`)
+	kskNamePattern = lazyre.New(`^[a-zA-Z0-9._]{3,128}$`)
 	kmsArnPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key/[0-9a-zA-Z-]+|alias/[a-zA-Z0-9/_-]+)$`)
 )
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
-	"regexp"
 	"strings"
 
 	s3api "github.com/niwa-cloud/niwa/internal/api/s3"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -50,7 +50,7 @@ const (
 
 // configIDPattern is what S3 accepts as a configuration id: up to 64
 // letters, digits, and . - _ characters.
-var configIDPattern = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,64}$`)
+var configIDPattern = lazyre.New(`^[a-zA-Z0-9._-]{1,64}$`)
 
 // checkConfigID validates the id of the query string against S3's rule
 // and against the configuration's own Id.

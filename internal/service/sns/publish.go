@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -278,7 +278,7 @@ func (s *SNS) Publish(ctx *request.Context, in *snsapi.PublishInput) (*snsapi.Pu
 	return out, nil
 }
 
-var batchIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var batchIDRe = lazyre.New(`^[A-Za-z0-9_-]{1,80}$`)
 
 // PublishBatch publishes up to ten messages; entries fail one by one.
 func (s *SNS) PublishBatch(ctx *request.Context, in *snsapi.PublishBatchInput) (*snsapi.PublishBatchOutput, error) {

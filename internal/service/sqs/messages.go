@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -403,7 +403,7 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 	return out, nil
 }
 
-var batchIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var batchIDRe = lazyre.New(`^[A-Za-z0-9_-]{1,80}$`)
 
 // checkBatch applies the rules every batch operation shares.
 func checkBatch(kind string, ids []*string) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -195,7 +196,7 @@ func (s *STS) GetSessionToken(ctx *request.Context, in *stsapi.GetSessionTokenIn
 	return &stsapi.GetSessionTokenOutput{Credentials: credentials(cred)}, nil
 }
 
-var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var sessionNamePattern = lazyre.New(`^[\w+=,.@-]{2,64}$`)
 
 // AssumeRole issues credentials for a role session. The role's trust
 // policy must allow the caller (or its account, whose own policies the
