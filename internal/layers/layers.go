@@ -105,8 +105,11 @@ func Niwa() []Layer {
 				// functions and instance processes leave through).
 				"internal/netpos",
 				"internal/sqlengine/...",
-				// The database servers RDS instances are.
-				"internal/dbengine",
+				// The database servers RDS instances are (dbenginetest: a
+				// server for the tests of the packages that talk to one).
+				"internal/dbengine/...",
+				// Invoke URLs of both API Gateway services (execute-api).
+				"internal/executeapi",
 				// Mail a service sends as AWS (ACM validation), carried by SES.
 				"internal/mail",
 				"internal/dbfront",
