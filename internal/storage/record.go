@@ -49,7 +49,7 @@ type BinaryRecord interface {
 // [BinaryRecord], JSON otherwise.
 func EncodeRecord[T any](v *T) ([]byte, error) {
 	if br, ok := any(v).(BinaryRecord); ok {
-		return br.AppendRecord(append(make([]byte, 0, 128), RecordV1)), nil
+		return br.AppendRecord(append(make([]byte, 0, 256), RecordV1)), nil
 	}
 	return json.Marshal(v)
 }
@@ -427,29 +427,28 @@ func (d *Dec) Time() time.Time {
 	if !d.want(wireBytes) {
 		return time.Time{}
 	}
-	sub := d.sub()
-	if sub.Len() == 0 {
+	b := d.raw()
+	if d.err != nil || len(b) == 0 {
 		return time.Time{}
 	}
-	sec, n := binary.Varint(sub.b)
+	sec, n := binary.Varint(b)
 	if n <= 0 {
 		d.Fail("bad time")
 		return time.Time{}
 	}
-	sub.b = sub.b[n:]
-	nsec := sub.Uvarint()
+	nsec, m := binary.Uvarint(b[n:])
+	if m <= 0 || nsec >= 1e9 {
+		d.Fail("bad time")
+		return time.Time{}
+	}
 	var off int64
-	if sub.Len() > 0 {
-		var n int
-		off, n = binary.Varint(sub.b)
-		if n <= 0 || n != sub.Len() || off < -86400 || off > 86400 {
+	if rest := b[n+m:]; len(rest) > 0 {
+		var k int
+		off, k = binary.Varint(rest)
+		if k != len(rest) || off < -86400 || off > 86400 {
 			d.Fail("bad time zone")
 			return time.Time{}
 		}
-	}
-	if sub.err != nil || nsec >= 1e9 {
-		d.Fail("bad time")
-		return time.Time{}
 	}
 	t := time.Unix(sec, int64(nsec)).UTC()
 	if off != 0 {
@@ -469,16 +468,14 @@ func (d *Dec) TimePtr() *time.Time {
 
 // StringMap reads the current field as a map[string]string.
 func (d *Dec) StringMap() map[string]string {
-	if !d.want(wireBytes) {
-		return nil
-	}
-	sub := d.sub()
-	m := map[string]string{}
-	for sub.Len() > 0 && sub.err == nil {
-		k := sub.Str()
-		m[k] = sub.Str()
-	}
-	d.adopt(sub)
+	var m map[string]string
+	d.Message(func(d *Dec) {
+		m = map[string]string{}
+		for d.Len() > 0 && d.err == nil {
+			k := d.Str()
+			m[k] = d.Str()
+		}
+	})
 	if d.err != nil {
 		return nil
 	}
@@ -487,32 +484,34 @@ func (d *Dec) StringMap() map[string]string {
 
 // Strings reads the current field as a []string.
 func (d *Dec) Strings() []string {
-	if !d.want(wireBytes) {
-		return nil
-	}
-	sub := d.sub()
-	l := []string{}
-	for sub.Len() > 0 && sub.err == nil {
-		l = append(l, sub.Str())
-	}
-	d.adopt(sub)
+	var l []string
+	d.Message(func(d *Dec) {
+		l = []string{}
+		for d.Len() > 0 && d.err == nil {
+			l = append(l, d.Str())
+		}
+	})
 	if d.err != nil {
 		return nil
 	}
 	return l
 }
 
-// Message reads the current field as a nested value: fn decodes it from
-// its own Dec (which ends where the value ends).
+// Message reads the current field as a nested value: fn decodes it with
+// d itself, narrowed to the value (Len and Next end where it ends), and d
+// moves past the value when fn returns.
 func (d *Dec) Message(fn func(d *Dec)) {
 	if !d.want(wireBytes) {
 		return
 	}
-	sub := d.sub()
-	if sub.err == nil {
-		fn(sub)
+	raw := d.raw()
+	if d.err != nil {
+		return
 	}
-	d.adopt(sub)
+	rest, tag, wire := d.b, d.tag, d.wire
+	d.b = raw
+	fn(d)
+	d.b, d.tag, d.wire = rest, tag, wire
 }
 
 // JSON reads the current field as JSON into v.
@@ -525,17 +524,5 @@ func (d *Dec) JSON(v any) {
 		if err := json.Unmarshal(raw, v); err != nil {
 			d.Fail("field %d: %v", d.tag, err)
 		}
-	}
-}
-
-// sub returns a decoder for the current bytes value.
-func (d *Dec) sub() *Dec {
-	raw := d.raw()
-	return &Dec{b: raw, err: d.err}
-}
-
-func (d *Dec) adopt(sub *Dec) {
-	if d.err == nil && sub.err != nil {
-		d.err = sub.err
 	}
 }

@@ -121,3 +121,37 @@ func FuzzDecodeItem(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkItemCodec compares the stored forms on the bench's item
+// (bench/workloads_dynamodb.go: keys, a number, a string, a set).
+func BenchmarkItemCodec(b *testing.B) {
+	it := Item{"pk": s("user-123"), "sk": n("42"), "name": s("some name for the bench"),
+		"count": n("12345"), "tags": {SS: []string{"a", "b"}}}
+	js, _ := itemJSON(it)
+	bin, _ := encodeItem(it)
+	b.Logf("stored bytes: JSON %d, binary %d", len(js), len(bin))
+	b.Run("encode/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = itemJSON(it)
+		}
+	})
+	b.Run("encode/binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = encodeItem(it)
+		}
+	})
+	b.Run("decode/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = decodeItem(js)
+		}
+	})
+	b.Run("decode/binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = decodeItem(bin)
+		}
+	})
+}

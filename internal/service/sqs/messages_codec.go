@@ -21,7 +21,11 @@ func (m *message) AppendRecord(dst []byte) []byte {
 	e := storage.Enc{B: dst}
 	e.String(1, m.ID)
 	e.String(2, m.Body)
-	for _, name := range slices.Sorted(maps.Keys(m.Attrs)) {
+	var names []string
+	if len(m.Attrs) > 0 {
+		names = slices.Sorted(maps.Keys(m.Attrs))
+	}
+	for _, name := range names {
 		a := m.Attrs[name]
 		e.Message(3, func(e *storage.Enc) {
 			e.Str(name)

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
+	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
 	"github.com/niwa-cloud/niwa/internal/storage/recordtest"
 )
@@ -56,6 +59,45 @@ func FuzzDecodeMessage(f *testing.F) {
 		b, _ := json.Marshal(m2)
 		if string(a) != string(b) {
 			t.Fatalf("second round trip differs:\n%s\n%s", a, b)
+		}
+	})
+}
+
+// BenchmarkMessageCodec compares the stored forms of a received message
+// with one string attribute.
+func BenchmarkMessageCodec(b *testing.B) {
+	at := time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC)
+	m := message{ID: "491c9986-c81f-41c6-9ba6-9019bf8497c2", Body: "hello from the bench",
+		Attrs: map[string]sqsapi.MessageAttributeValue{"kind": {DataType: ptr.To("String"), StringValue: ptr.To("bench")}},
+		Sent:  at, VisibleAt: at.Add(30 * time.Second), Received: true, ReceiveCount: 1, FirstReceive: at, LastReceive: at,
+		Visibility: 30 * time.Second, Receipt: "0123456789abcdef", SenderID: "000000000000"}
+	js, _ := json.Marshal(m)
+	bin, _ := storage.EncodeRecord(&m)
+	b.Logf("stored bytes: JSON %d, binary %d", len(js), len(bin))
+	b.Run("encode/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = json.Marshal(m)
+		}
+	})
+	b.Run("encode/binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = storage.EncodeRecord(&m)
+		}
+	})
+	b.Run("decode/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v message
+			_ = storage.DecodeRecord(js, &v)
+		}
+	})
+	b.Run("decode/binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v message
+			_ = storage.DecodeRecord(bin, &v)
 		}
 	})
 }
