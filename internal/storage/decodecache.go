@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 )
@@ -53,7 +52,7 @@ func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 	if hit && e.raw == string(data) {
 		return e.v, true, nil
 	}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := DecodeRecord(data, &v); err != nil {
 		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, key, err)
 	}
 	c.mu.Lock()

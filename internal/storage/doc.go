@@ -44,6 +44,14 @@
 // then leaks an unreferenced blob at worst, never a record pointing at a
 // missing body.
 //
+// # Records
+//
+// [Table] stores records as JSON, or in the compact binary form when the
+// record type implements [BinaryRecord]; the first byte tells the forms
+// apart ([RecordV1]) and every reader accepts both, so stored data written
+// by an older niwa needs no migration step: each record turns binary when
+// it is next written.
+//
 // # Panics
 //
 // A panic inside View or Update rolls the transaction back and then keeps

@@ -1,19 +1,21 @@
 package storage
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
-// Table stores records of one type as JSON under
+// Table stores records of one type under
 // Key(account, region, name, key...). It exists so services never write
 // marshal/unmarshal code or key arithmetic by hand, and so the scope is a
 // required argument of every call rather than something to remember.
 //
 // A Table is a description, not a handle: its methods take the Tx, so
 // records of several tables can be read and written in one atomic Update.
-// JSON is chosen for debuggability and schema tolerance (fields can be added
-// without migrations); records are small by design, bodies go to blobs.
+// Records are JSON (debuggable, schema tolerant: fields can be added without
+// migrations) unless *T is a [BinaryRecord], whose compact tagged form is
+// just as tolerant; reads accept both forms (see [RecordV1]), so a type can
+// move to binary without migrating what is stored. Records are small by
+// design, bodies go to blobs.
 type Table[T any] struct {
 	name string
 }
@@ -39,7 +41,7 @@ func (t Table[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 	if !ok {
 		return v, false, nil
 	}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := DecodeRecord(data, &v); err != nil {
 		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", t.name, key, err)
 	}
 	return v, true, nil
@@ -47,7 +49,7 @@ func (t Table[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 
 // Put writes one record, replacing any previous one.
 func (t Table[T]) Put(tx Tx, sc Scope, v T, key ...string) error {
-	data, err := json.Marshal(v)
+	data, err := EncodeRecord(&v)
 	if err != nil {
 		return fmt.Errorf("storage: table %s: encode %q: %w", t.name, key, err)
 	}
@@ -105,7 +107,7 @@ func (t Table[T]) List(tx Tx, sc Scope, prefix []string, opts ListOptions, fn fu
 			return false
 		}
 		var v T
-		if err := json.Unmarshal(data, &v); err != nil {
+		if err := DecodeRecord(data, &v); err != nil {
 			ferr = fmt.Errorf("storage: table %s: decode %q: %w", t.name, parts[3:], err)
 			return false
 		}

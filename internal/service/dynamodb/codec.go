@@ -3,10 +3,12 @@ package dynamodb
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/decimal"
 	"github.com/niwa-cloud/niwa/internal/service/dynamodb/expr"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // wav is an AttributeValue as stored: DynamoDB JSON, with pointers so empty
@@ -70,7 +72,9 @@ func fromWav(w wav) AV {
 	return v
 }
 
-func encodeItem(it Item) ([]byte, error) {
+// itemJSON is an item in DynamoDB JSON, as the wire (export files,
+// NextToken) and items stored before the binary form carry it.
+func itemJSON(it Item) ([]byte, error) {
 	m := make(map[string]wav, len(it))
 	for k, v := range it {
 		m[k] = toWav(v)
@@ -78,7 +82,144 @@ func encodeItem(it Item) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// storedItemJSON turns a stored item (either form) into DynamoDB JSON.
+func storedItemJSON(data []byte) ([]byte, error) {
+	if !storage.IsBinaryRecord(data) {
+		return data, nil
+	}
+	it, err := decodeItem(data)
+	if err != nil {
+		return nil, err
+	}
+	return itemJSON(it)
+}
+
+// Stored items are in storage's binary record form (storage.RecordV1):
+// the attribute count, then each attribute's name and value in name order
+// (so equal items store equal bytes). A value is its type code and then:
+// a string (S, N), bytes (B), a count and that many strings or bytes (SS,
+// NS, BS), a count and that many name/value pairs (M) or values (L), or
+// nothing (NULL, BOOL: the code says which). Items stored as DynamoDB
+// JSON before the binary form are read as they are (decodeItem).
+const (
+	avEmpty = iota // no member set (never validated in, kept for the round trip)
+	avS
+	avN
+	avB
+	avSS
+	avNS
+	avBS
+	avM
+	avL
+	avNullTrue
+	avNullFalse
+	avTrue
+	avFalse
+)
+
+// maxStoredDepth bounds the nesting a stored item may claim, so bad bytes
+// cannot recurse without limit; validation keeps real items under
+// maxNesting.
+const maxStoredDepth = 2 * maxNesting
+
+func encodeItem(it Item) ([]byte, error) {
+	e := storage.Enc{B: make([]byte, 1, 128)}
+	e.B[0] = storage.RecordV1
+	appendAttrs(&e, it)
+	return e.B, nil
+}
+
+func appendAttrs(e *storage.Enc, m map[string]AV) {
+	e.Uvarint(uint64(len(m)))
+	if len(m) == 1 {
+		for k, v := range m {
+			e.Str(k)
+			appendAV(e, v)
+		}
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		e.Str(k)
+		appendAV(e, m[k])
+	}
+}
+
+func appendAV(e *storage.Enc, v AV) {
+	switch {
+	case v.S != nil:
+		e.Uvarint(avS)
+		e.Str(*v.S)
+	case v.N != nil:
+		e.Uvarint(avN)
+		e.Str(*v.N)
+	case v.B != nil:
+		e.Uvarint(avB)
+		e.Blob(v.B)
+	case v.SS != nil:
+		e.Uvarint(avSS)
+		e.Uvarint(uint64(len(v.SS)))
+		for _, s := range v.SS {
+			e.Str(s)
+		}
+	case v.NS != nil:
+		e.Uvarint(avNS)
+		e.Uvarint(uint64(len(v.NS)))
+		for _, s := range v.NS {
+			e.Str(s)
+		}
+	case v.BS != nil:
+		e.Uvarint(avBS)
+		e.Uvarint(uint64(len(v.BS)))
+		for _, b := range v.BS {
+			e.Blob(b)
+		}
+	case v.M != nil:
+		e.Uvarint(avM)
+		appendAttrs(e, v.M)
+	case v.L != nil:
+		e.Uvarint(avL)
+		e.Uvarint(uint64(len(v.L)))
+		for _, x := range v.L {
+			appendAV(e, x)
+		}
+	case v.NULL != nil && *v.NULL:
+		e.Uvarint(avNullTrue)
+	case v.NULL != nil:
+		e.Uvarint(avNullFalse)
+	case v.BOOL != nil && *v.BOOL:
+		e.Uvarint(avTrue)
+	case v.BOOL != nil:
+		e.Uvarint(avFalse)
+	default:
+		e.Uvarint(avEmpty)
+	}
+}
+
+// decodeItem reads a stored item in either form.
 func decodeItem(data []byte) (Item, error) {
+	if !storage.IsBinaryRecord(data) {
+		return decodeItemJSON(data)
+	}
+	if data[0] != storage.RecordV1 {
+		return nil, fmt.Errorf("dynamodb: stored item: %w: format byte 0x%02x", storage.ErrBadRecord, data[0])
+	}
+	d := storage.NewDec(data[1:])
+	it := readAttrs(d, 0)
+	if d.Err() == nil && d.Len() != 0 {
+		d.Fail("%d bytes after the item", d.Len())
+	}
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("dynamodb: stored item: %w", err)
+	}
+	return it, nil
+}
+
+func decodeItemJSON(data []byte) (Item, error) {
 	var m map[string]wav
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("dynamodb: stored item: %w", err)
@@ -88,6 +229,77 @@ func decodeItem(data []byte) (Item, error) {
 		it[k] = fromWav(w)
 	}
 	return it, nil
+}
+
+// readAttrs reads a count and that many name/value pairs (each at least
+// two bytes: an empty name's length and a type code).
+func readAttrs(d *storage.Dec, depth int) map[string]AV {
+	n := d.Count(2)
+	m := make(map[string]AV, n)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		k := d.Str()
+		m[k] = readAV(d, depth)
+	}
+	return m
+}
+
+func readAV(d *storage.Dec, depth int) AV {
+	var v AV
+	code := d.Uvarint()
+	if d.Err() != nil {
+		return v
+	}
+	switch code {
+	case avEmpty:
+	case avS:
+		s := d.Str()
+		v.S = &s
+	case avN:
+		s := d.Str()
+		v.N = &s
+	case avB:
+		v.B = d.Blob()
+	case avSS, avNS:
+		l := make([]string, d.Count(1))
+		for i := range l {
+			l[i] = d.Str()
+		}
+		if code == avSS {
+			v.SS = l
+		} else {
+			v.NS = l
+		}
+	case avBS:
+		v.BS = make([][]byte, d.Count(1))
+		for i := range v.BS {
+			v.BS[i] = d.Blob()
+		}
+	case avM, avL:
+		if depth >= maxStoredDepth {
+			d.Fail("item nested deeper than %d", maxStoredDepth)
+			return v
+		}
+		if code == avM {
+			v.M = readAttrs(d, depth+1)
+			break
+		}
+		v.L = make([]AV, d.Count(1))
+		for i := range v.L {
+			if d.Err() != nil {
+				break
+			}
+			v.L[i] = readAV(d, depth+1)
+		}
+	case avNullTrue, avNullFalse:
+		b := code == avNullTrue
+		v.NULL = &b
+	case avTrue, avFalse:
+		b := code == avTrue
+		v.BOOL = &b
+	default:
+		d.Fail("unknown attribute type %d", code)
+	}
+	return v
 }
 
 // keyBytes encodes a key attribute value so byte order is DynamoDB order.

@@ -392,7 +392,7 @@ func exportLine(it Item, format string) ([]byte, error) {
 		b.WriteString("}")
 		return []byte(b.String()), nil
 	}
-	data, err := encodeItem(it)
+	data, err := itemJSON(it)
 	if err != nil {
 		return nil, err
 	}
@@ -478,13 +478,21 @@ func incrementalLines(tx storage.Tx, sc storage.Scope, t *tableRecord, from, to 
 		}
 		nanos, _ := strconv.ParseInt(c.at, 10, 64)
 		rec["Metadata"] = map[string]any{"WriteTimestampMicros": map[string]string{"N": fmt.Sprint(nanos / 1000)}}
-		kj, _ := encodeItem(keys)
+		kj, _ := itemJSON(keys)
 		rec["Keys"] = json.RawMessage(kj)
 		if c.new != nil {
-			rec["NewImage"] = json.RawMessage(c.new)
+			img, err := storedItemJSON(c.new)
+			if err != nil {
+				return nil, err
+			}
+			rec["NewImage"] = json.RawMessage(img)
 		}
 		if c.old != nil && view == "NEW_AND_OLD_IMAGES" {
-			rec["OldImage"] = json.RawMessage(c.old)
+			img, err := storedItemJSON(c.old)
+			if err != nil {
+				return nil, err
+			}
+			rec["OldImage"] = json.RawMessage(img)
 		}
 		line, err := json.Marshal(rec)
 		if err != nil {

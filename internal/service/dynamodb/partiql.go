@@ -513,7 +513,7 @@ func (s *DynamoDB) ExecuteStatement(ctx *request.Context, in *dynamodbapi.Execut
 }
 
 func encodeNextToken(lek Item) string {
-	b, _ := encodeItem(lek)
+	b, _ := itemJSON(lek)
 	return base64.StdEncoding.EncodeToString(b)
 }
 

@@ -1,0 +1,157 @@
+package sqs
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	sqsapi "github.com/niwa-cloud/niwa/internal/api/sqs"
+	"github.com/niwa-cloud/niwa/internal/storage"
+)
+
+// message is stored in storage's binary record form: every send, receive
+// and visibility change rewrites it, and its JSON (attribute values with
+// every member spelled out) was most of its bytes. Messages stored as
+// JSON before are read as they are. Field numbers are forever: a removed
+// field's number is never reused, a new field takes the next one.
+var _ storage.BinaryRecord = (*message)(nil)
+
+// AppendRecord implements storage.BinaryRecord.
+func (m *message) AppendRecord(dst []byte) []byte {
+	e := storage.Enc{B: dst}
+	e.String(1, m.ID)
+	e.String(2, m.Body)
+	var names []string
+	if len(m.Attrs) > 0 {
+		names = slices.Sorted(maps.Keys(m.Attrs))
+	}
+	for _, name := range names {
+		a := m.Attrs[name]
+		e.Message(3, func(e *storage.Enc) {
+			e.Str(name)
+			e.StringPtr(1, a.StringValue)
+			e.Bytes(2, a.BinaryValue)
+			e.Strings(3, a.StringListValues)
+			if a.BinaryListValues != nil {
+				e.Message(4, func(e *storage.Enc) {
+					for _, b := range a.BinaryListValues {
+						e.Blob(b)
+					}
+				})
+			}
+			e.StringPtr(5, a.DataType)
+		})
+	}
+	e.StringMap(4, m.SysAttrs)
+	e.Time(5, m.Sent)
+	e.Time(6, m.VisibleAt)
+	e.Bool(7, m.Received)
+	e.Int(8, int64(m.ReceiveCount))
+	e.Time(9, m.FirstReceive)
+	e.Time(10, m.LastReceive)
+	e.Int(11, int64(m.Visibility))
+	e.String(12, m.Receipt)
+	e.String(13, m.SenderID)
+	e.String(14, m.GroupID)
+	e.String(15, m.DedupID)
+	e.String(16, m.SeqNum)
+	e.String(17, m.DLQSource)
+	if m.Sealed != nil {
+		e.Message(18, func(e *storage.Enc) {
+			e.Bytes(1, m.Sealed.Key)
+			e.Bytes(2, m.Sealed.Data)
+			e.String(3, m.Sealed.Queue)
+		})
+	}
+	return e.B
+}
+
+// DecodeRecord implements storage.BinaryRecord.
+func (m *message) DecodeRecord(d *storage.Dec) error {
+	*m = message{}
+	for d.Next() {
+		switch d.Tag() {
+		case 1:
+			m.ID = d.String()
+		case 2:
+			m.Body = d.String()
+		case 3:
+			d.Message(func(d *storage.Dec) {
+				name := d.Str()
+				var a sqsapi.MessageAttributeValue
+				for d.Next() {
+					switch d.Tag() {
+					case 1:
+						a.StringValue = d.StringPtr()
+					case 2:
+						a.BinaryValue = d.Bytes()
+					case 3:
+						a.StringListValues = d.Strings()
+					case 4:
+						a.BinaryListValues = [][]byte{}
+						d.Message(func(d *storage.Dec) {
+							for d.Len() > 0 && d.Err() == nil {
+								a.BinaryListValues = append(a.BinaryListValues, d.Blob())
+							}
+						})
+					case 5:
+						a.DataType = d.StringPtr()
+					default:
+						d.Skip()
+					}
+				}
+				if m.Attrs == nil {
+					m.Attrs = map[string]sqsapi.MessageAttributeValue{}
+				}
+				m.Attrs[name] = a
+			})
+		case 4:
+			m.SysAttrs = d.StringMap()
+		case 5:
+			m.Sent = d.Time()
+		case 6:
+			m.VisibleAt = d.Time()
+		case 7:
+			m.Received = d.Bool()
+		case 8:
+			m.ReceiveCount = int(d.Int())
+		case 9:
+			m.FirstReceive = d.Time()
+		case 10:
+			m.LastReceive = d.Time()
+		case 11:
+			m.Visibility = time.Duration(d.Int())
+		case 12:
+			m.Receipt = d.String()
+		case 13:
+			m.SenderID = d.String()
+		case 14:
+			m.GroupID = d.String()
+		case 15:
+			m.DedupID = d.String()
+		case 16:
+			m.SeqNum = d.String()
+		case 17:
+			m.DLQSource = d.String()
+		case 18:
+			m.Sealed = &sealed{}
+			d.Message(func(d *storage.Dec) {
+				for d.Next() {
+					switch d.Tag() {
+					case 1:
+						m.Sealed.Key = d.Bytes()
+					case 2:
+						m.Sealed.Data = d.Bytes()
+					case 3:
+						m.Sealed.Queue = d.String()
+					default:
+						d.Skip()
+					}
+				}
+			})
+		default:
+			d.Skip()
+		}
+	}
+	return d.Err()
+}
