@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -14,13 +15,16 @@ import (
 // cfnResources are EC2's CloudFormation resource types (the VPC
 // building blocks and instances).
 func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the VPC id; Fn::GetAtt VpcId, CidrBlock, DefaultSecurityGroup, ...
 		"AWS::EC2::VPC": {Create: s.cfnCreateVpc, Delete: s.cfnDeleteVpc, Tags: true},
 		// Ref is the subnet id; Fn::GetAtt SubnetId, AvailabilityZone, VpcId, CidrBlock.
 		"AWS::EC2::Subnet": {Create: s.cfnCreateSubnet, Delete: s.cfnDeleteSubnet, Tags: true},
 		// Ref is the group id (in a VPC); Fn::GetAtt GroupId, VpcId.
-		"AWS::EC2::SecurityGroup": {Create: s.cfnCreateSecurityGroup, Delete: s.cfnDeleteSecurityGroup, Tags: true},
+		// Its rules and tags change in place; its name, description and VPC
+		// replace it.
+		"AWS::EC2::SecurityGroup": {Create: s.cfnCreateSecurityGroup, Update: s.cfnUpdateSecurityGroup, Delete: s.cfnDeleteSecurityGroup,
+			Replace: []string{"GroupName", "GroupDescription", "VpcId"}, Tags: true},
 		// Ref is the gateway id; Fn::GetAtt InternetGatewayId.
 		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Delete: s.cfnDeleteInternetGateway, Tags: true},
 		// Ref is a generated id.
@@ -59,6 +63,10 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::EC2::LaunchTemplate": {Create: s.cfnCreateLaunchTemplate, Update: s.cfnUpdateLaunchTemplate, Delete: s.cfnDeleteLaunchTemplate,
 			Replace: []string{"LaunchTemplateName", "TagSpecifications"}},
 	}
+	for name, p := range s.cfnNetworkResources() {
+		m[name] = p
+	}
+	return m
 }
 
 func strp(v string) *string { return &v }
@@ -165,7 +173,44 @@ func (s *EC2) cfnCreateSecurityGroup(ctx *request.Context, r kit.ResourceRequest
 		return kit.ResourceResult{}, err
 	}
 	id := *out.GroupId
-	rules, _ := r.Properties["SecurityGroupIngress"].([]any)
+	fail := func(err error) (kit.ResourceResult, error) {
+		_, _ = s.DeleteSecurityGroup(ctx, &ec2api.DeleteSecurityGroupInput{GroupId: &id})
+		return kit.ResourceResult{}, err
+	}
+	ingress, err := sgRules(r.Properties, "SecurityGroupIngress")
+	if err != nil {
+		return fail(err)
+	}
+	egress, err := sgRules(r.Properties, "SecurityGroupEgress")
+	if err != nil {
+		return fail(err)
+	}
+	if len(ingress) > 0 {
+		if _, err := s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: ingress}); err != nil {
+			return fail(err)
+		}
+	}
+	if kit.Has(r.Properties, "SecurityGroupEgress") && in.VpcId != nil {
+		// A template's egress rules replace the VPC group's default
+		// allow-all rule, as AWS's provider does.
+		all := "-1"
+		if _, err := s.RevokeSecurityGroupEgress(ctx, &ec2api.RevokeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: []ec2api.IpPermission{
+			{IpProtocol: &all, IpRanges: []ec2api.IpRange{{CidrIp: strp("0.0.0.0/0")}}}}}); err != nil {
+			return fail(err)
+		}
+		if len(egress) > 0 {
+			if _, err := s.AuthorizeSecurityGroupEgress(ctx, &ec2api.AuthorizeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: egress}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"GroupId": id, "VpcId": r.Str("VpcId")}}, nil
+}
+
+// sgRules reads a SecurityGroupIngress or SecurityGroupEgress list (one
+// peer per rule: CidrIp, CidrIpv6, a group or a prefix list).
+func sgRules(props map[string]any, name string) ([]ec2api.IpPermission, error) {
+	rules, _ := props[name].([]any)
 	var perms []ec2api.IpPermission
 	for _, x := range rules {
 		m, ok := x.(map[string]any)
@@ -174,26 +219,112 @@ func (s *EC2) cfnCreateSecurityGroup(ctx *request.Context, r kit.ResourceRequest
 		}
 		p := ec2api.IpPermission{IpProtocol: strp(kit.PropStr(m, "IpProtocol"))}
 		if err := kit.DecodeProp(m, "FromPort", &p.FromPort); err != nil {
-			return kit.ResourceResult{}, awserr.ValidationError.New("SecurityGroupIngress FromPort: %v", err)
+			return nil, awserr.ValidationError.New("%s FromPort: %v", name, err)
 		}
 		if err := kit.DecodeProp(m, "ToPort", &p.ToPort); err != nil {
-			return kit.ResourceResult{}, awserr.ValidationError.New("SecurityGroupIngress ToPort: %v", err)
+			return nil, awserr.ValidationError.New("%s ToPort: %v", name, err)
 		}
+		desc := optStr(kit.PropStr(m, "Description"))
 		if c := kit.PropStr(m, "CidrIp"); c != "" {
-			p.IpRanges = []ec2api.IpRange{{CidrIp: &c}}
+			p.IpRanges = []ec2api.IpRange{{CidrIp: &c, Description: desc}}
 		}
-		if g := kit.PropStr(m, "SourceSecurityGroupId"); g != "" {
-			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g}}
+		if c := kit.PropStr(m, "CidrIpv6"); c != "" {
+			p.Ipv6Ranges = []ec2api.Ipv6Range{{CidrIpv6: &c, Description: desc}}
+		}
+		for _, k := range []string{"SourceSecurityGroupId", "DestinationSecurityGroupId"} {
+			if g := kit.PropStr(m, k); g != "" {
+				p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g, Description: desc, UserId: optStr(kit.PropStr(m, "SourceSecurityGroupOwnerId"))}}
+			}
+		}
+		if g := kit.PropStr(m, "SourceSecurityGroupName"); g != "" && p.UserIdGroupPairs == nil {
+			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupName: &g, Description: desc}}
+		}
+		for _, k := range []string{"SourcePrefixListId", "DestinationPrefixListId"} {
+			if l := kit.PropStr(m, k); l != "" {
+				p.PrefixListIds = []ec2api.PrefixListId{{PrefixListId: &l, Description: desc}}
+			}
 		}
 		perms = append(perms, p)
 	}
-	if len(perms) > 0 {
-		if _, err := s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: perms}); err != nil {
-			_, _ = s.DeleteSecurityGroup(ctx, &ec2api.DeleteSecurityGroupInput{GroupId: &id})
+	return perms, nil
+}
+
+// cfnUpdateSecurityGroup changes a group's rules and tags in place:
+// rules the template dropped are revoked, new ones authorized.
+func (s *EC2) cfnUpdateSecurityGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	for _, dir := range []string{"SecurityGroupIngress", "SecurityGroupEgress"} {
+		if kit.PropJSON(r.Properties, dir) == kit.PropJSON(r.OldProperties, dir) {
+			continue
+		}
+		old, err := sgRules(r.OldProperties, dir)
+		if err != nil {
 			return kit.ResourceResult{}, err
 		}
+		cur, err := sgRules(r.Properties, dir)
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		if dir == "SecurityGroupEgress" && r.Str("VpcId") != "" {
+			// No egress list means AWS's default allow-all rule.
+			all := ec2api.IpPermission{IpProtocol: strp("-1"), IpRanges: []ec2api.IpRange{{CidrIp: strp("0.0.0.0/0")}}}
+			if !kit.Has(r.OldProperties, dir) {
+				old = []ec2api.IpPermission{all}
+			}
+			if !kit.Has(r.Properties, dir) {
+				cur = []ec2api.IpPermission{all}
+			}
+		}
+		drop, add := permDiff(old, cur), permDiff(cur, old)
+		if len(drop) > 0 {
+			if dir == "SecurityGroupIngress" {
+				_, err = s.RevokeSecurityGroupIngress(ctx, &ec2api.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: drop})
+			} else {
+				_, err = s.RevokeSecurityGroupEgress(ctx, &ec2api.RevokeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: drop})
+			}
+			if gone(err) != nil && !isCode(err, "InvalidPermission.NotFound") {
+				return kit.ResourceResult{}, err
+			}
+		}
+		if len(add) > 0 {
+			if dir == "SecurityGroupIngress" {
+				_, err = s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: add})
+			} else {
+				_, err = s.AuthorizeSecurityGroupEgress(ctx, &ec2api.AuthorizeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: add})
+			}
+			if err != nil {
+				return kit.ResourceResult{}, err
+			}
+		}
+	}
+	if err := s.cfnRetag(ctx, id, r); err != nil {
+		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"GroupId": id, "VpcId": r.Str("VpcId")}}, nil
+}
+
+// permDiff returns the rules of a that b does not have.
+func permDiff(a, b []ec2api.IpPermission) []ec2api.IpPermission {
+	key := func(p ec2api.IpPermission) string {
+		b, _ := json.Marshal(p)
+		return string(b)
+	}
+	have := map[string]bool{}
+	for _, p := range b {
+		have[key(p)] = true
+	}
+	var out []ec2api.IpPermission
+	for _, p := range a {
+		if !have[key(p)] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isCode(err error, code string) bool {
+	e := awserr.As(err)
+	return e != nil && e.Code.Code == code
 }
 
 func (s *EC2) cfnDeleteSecurityGroup(ctx *request.Context, r kit.ResourceRequest) error {

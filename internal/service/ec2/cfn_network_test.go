@@ -1,0 +1,375 @@
+package ec2
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/kit"
+)
+
+// cfnStack drives providers the way a stack does: create, update (the
+// old properties kept), delete.
+type cfnStack struct {
+	t *testing.T
+	f *fixture
+	p map[string]kit.ResourceProvider
+}
+
+func newCfnStack(t *testing.T) *cfnStack {
+	f := newFixture(t, "us-east-1")
+	return &cfnStack{t: t, f: f, p: f.cfnResources()}
+}
+
+func (c *cfnStack) create(typ, logical string, props map[string]any) (kit.ResourceRequest, kit.ResourceResult) {
+	c.t.Helper()
+	r := kit.ResourceRequest{LogicalID: logical, StackName: "s", Properties: props}
+	res, err := c.p[typ].Create(c.f.ctx, r)
+	if err != nil {
+		c.t.Fatalf("create %s: %v", typ, err)
+	}
+	r.PhysicalID, r.Attributes = res.PhysicalID, res.Attributes
+	return r, res
+}
+
+func (c *cfnStack) update(typ string, r *kit.ResourceRequest, props map[string]any) kit.ResourceResult {
+	c.t.Helper()
+	for _, name := range c.p[typ].Replace {
+		if kit.PropStr(props, name) != kit.PropStr(r.Properties, name) || kit.PropJSON(props, name) != kit.PropJSON(r.Properties, name) {
+			c.t.Fatalf("%s: %s changes only by replacement", typ, name)
+		}
+	}
+	r.OldProperties, r.Properties = r.Properties, props
+	res, err := c.p[typ].Update(c.f.ctx, *r)
+	if err != nil {
+		c.t.Fatalf("update %s: %v", typ, err)
+	}
+	r.Attributes = res.Attributes
+	return res
+}
+
+// remove deletes r twice: the second time it is already gone, which is
+// no error.
+func (c *cfnStack) remove(typ string, r kit.ResourceRequest) {
+	c.t.Helper()
+	for i := 0; i < 2; i++ {
+		if err := c.p[typ].Delete(c.f.ctx, r); err != nil {
+			c.t.Fatalf("delete %s (%d): %v", typ, i, err)
+		}
+	}
+}
+
+func (c *cfnStack) replaces(typ string, props ...string) {
+	c.t.Helper()
+	for _, p := range props {
+		if !slices.Contains(c.p[typ].Replace, p) {
+			c.t.Errorf("%s: a change of %s should replace it (AWS: Update requires: Replacement)", typ, p)
+		}
+	}
+}
+
+func (c *cfnStack) vpcAndSubnet() (vpc, subnet string) {
+	v, _ := c.create("AWS::EC2::VPC", "V", map[string]any{"CidrBlock": "10.0.0.0/16"})
+	s, _ := c.create("AWS::EC2::Subnet", "S", map[string]any{"VpcId": v.PhysicalID, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "us-east-1a"})
+	return v.PhysicalID, s.PhysicalID
+}
+
+// TestCloudFormationNetworkAcl: an ACL, an entry changed in place by
+// ReplaceNetworkAclEntry, and a subnet association that gives the subnet
+// back to the VPC's default ACL when deleted.
+func TestCloudFormationNetworkAcl(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	acl, res := c.create("AWS::EC2::NetworkAcl", "A", map[string]any{"VpcId": vpc, "Tags": []any{map[string]any{"Key": "k", "Value": "v"}}})
+	if !strings.HasPrefix(acl.PhysicalID, "acl-") || res.Attributes["Id"] != acl.PhysicalID {
+		t.Fatalf("acl %+v", res)
+	}
+	c.replaces("AWS::EC2::NetworkAclEntry", "NetworkAclId", "RuleNumber", "Egress")
+	entry, _ := c.create("AWS::EC2::NetworkAclEntry", "E", map[string]any{"NetworkAclId": acl.PhysicalID, "RuleNumber": "100",
+		"Protocol": "6", "RuleAction": "allow", "CidrBlock": "10.0.0.0/8", "PortRange": map[string]any{"From": 443, "To": "443"}})
+	c.update("AWS::EC2::NetworkAclEntry", &entry, map[string]any{"NetworkAclId": acl.PhysicalID, "RuleNumber": "100",
+		"Protocol": "6", "RuleAction": "deny", "CidrBlock": "10.0.0.0/8", "PortRange": map[string]any{"From": 443, "To": "443"}})
+	describe := func() ec2api.NetworkAcl {
+		out, err := c.f.DescribeNetworkAcls(c.f.ctx, &ec2api.DescribeNetworkAclsRequest{NetworkAclIds: []string{acl.PhysicalID}})
+		if err != nil || len(out.NetworkAcls) != 1 {
+			t.Fatalf("describe %+v %v", out, err)
+		}
+		return out.NetworkAcls[0]
+	}
+	found := false
+	for _, e := range describe().Entries {
+		if e.RuleNumber != nil && *e.RuleNumber == 100 {
+			found = deref(e.RuleAction) == "deny" && *e.PortRange.From == 443
+		}
+	}
+	if !found {
+		t.Fatalf("entry after update %+v", describe().Entries)
+	}
+	assoc, res := c.create("AWS::EC2::SubnetNetworkAclAssociation", "SA", map[string]any{"SubnetId": subnet, "NetworkAclId": acl.PhysicalID})
+	if res.Attributes["AssociationId"] != assoc.PhysicalID || len(describe().Associations) != 1 {
+		t.Fatalf("association %+v %+v", res, describe())
+	}
+	c.remove("AWS::EC2::SubnetNetworkAclAssociation", assoc)
+	if len(describe().Associations) != 0 {
+		t.Fatalf("the subnet stayed on the ACL: %+v", describe().Associations)
+	}
+	c.remove("AWS::EC2::NetworkAclEntry", entry)
+	for _, e := range describe().Entries {
+		if e.RuleNumber != nil && *e.RuleNumber == 100 {
+			t.Fatal("the entry survived its delete")
+		}
+	}
+	c.remove("AWS::EC2::NetworkAcl", acl)
+}
+
+// TestCloudFormationPeeringAndTransitGateway: a peering between two VPCs
+// of the account is active; a transit gateway's description changes in
+// place; its VPC attachment gains a subnet in place; a route table, a
+// route, an association and a propagation are made and removed.
+func TestCloudFormationPeeringAndTransitGateway(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	other, _ := c.create("AWS::EC2::VPC", "V2", map[string]any{"CidrBlock": "10.1.0.0/16"})
+	peer, res := c.create("AWS::EC2::VPCPeeringConnection", "P", map[string]any{"VpcId": vpc, "PeerVpcId": other.PhysicalID})
+	if !strings.HasPrefix(peer.PhysicalID, "pcx-") || res.Attributes["Id"] != peer.PhysicalID {
+		t.Fatalf("peering %+v", res)
+	}
+	pcx, err := c.f.DescribeVpcPeeringConnections(c.f.ctx, &ec2api.DescribeVpcPeeringConnectionsRequest{VpcPeeringConnectionIds: []string{peer.PhysicalID}})
+	if err != nil || len(pcx.VpcPeeringConnections) != 1 || deref(pcx.VpcPeeringConnections[0].Status.Code) != "active" {
+		t.Fatalf("peering %+v %v", pcx, err)
+	}
+	c.remove("AWS::EC2::VPCPeeringConnection", peer)
+
+	c.replaces("AWS::EC2::TransitGateway", "MulticastSupport")
+	tgw, res := c.create("AWS::EC2::TransitGateway", "T", map[string]any{"Description": "one", "AmazonSideAsn": 64512})
+	if !strings.HasPrefix(tgw.PhysicalID, "tgw-") || !strings.HasSuffix(res.Attributes["TransitGatewayArn"].(string), tgw.PhysicalID) {
+		t.Fatalf("tgw %+v", res)
+	}
+	c.update("AWS::EC2::TransitGateway", &tgw, map[string]any{"Description": "two", "AmazonSideAsn": 64512})
+	tgws, err := c.f.DescribeTransitGateways(c.f.ctx, &ec2api.DescribeTransitGatewaysRequest{TransitGatewayIds: []string{tgw.PhysicalID}})
+	if err != nil || len(tgws.TransitGateways) != 1 || deref(tgws.TransitGateways[0].Description) != "two" {
+		t.Fatalf("tgw after update %+v %v", tgws, err)
+	}
+	second, _ := c.create("AWS::EC2::Subnet", "S2", map[string]any{"VpcId": vpc, "CidrBlock": "10.0.2.0/24", "AvailabilityZone": "us-east-1b"})
+	c.replaces("AWS::EC2::TransitGatewayAttachment", "TransitGatewayId", "VpcId")
+	att, res := c.create("AWS::EC2::TransitGatewayAttachment", "TA", map[string]any{"TransitGatewayId": tgw.PhysicalID, "VpcId": vpc,
+		"SubnetIds": []any{subnet}})
+	if !strings.HasPrefix(att.PhysicalID, "tgw-attach-") || res.Attributes["Id"] != att.PhysicalID {
+		t.Fatalf("attachment %+v", res)
+	}
+	c.update("AWS::EC2::TransitGatewayAttachment", &att, map[string]any{"TransitGatewayId": tgw.PhysicalID, "VpcId": vpc,
+		"SubnetIds": []any{subnet, second.PhysicalID}})
+	atts, err := c.f.DescribeTransitGatewayVpcAttachments(c.f.ctx, &ec2api.DescribeTransitGatewayVpcAttachmentsRequest{TransitGatewayAttachmentIds: []string{att.PhysicalID}})
+	if err != nil || len(atts.TransitGatewayVpcAttachments) != 1 || len(atts.TransitGatewayVpcAttachments[0].SubnetIds) != 2 {
+		t.Fatalf("attachment after update %+v %v", atts, err)
+	}
+	rt, res := c.create("AWS::EC2::TransitGatewayRouteTable", "RT", map[string]any{"TransitGatewayId": tgw.PhysicalID})
+	if res.Attributes["TransitGatewayRouteTableId"] != rt.PhysicalID {
+		t.Fatalf("route table %+v", res)
+	}
+	route, _ := c.create("AWS::EC2::TransitGatewayRoute", "R", map[string]any{"TransitGatewayRouteTableId": rt.PhysicalID,
+		"DestinationCidrBlock": "192.168.0.0/16", "Blackhole": true})
+	routes, err := c.f.SearchTransitGatewayRoutes(c.f.ctx, &ec2api.SearchTransitGatewayRoutesRequest{TransitGatewayRouteTableId: &rt.PhysicalID,
+		Filters: []ec2api.Filter{{Name: strp("type"), Values: []string{"static"}}}})
+	if err != nil || len(routes.Routes) != 1 || deref(routes.Routes[0].State) != "blackhole" {
+		t.Fatalf("routes %+v %v", routes, err)
+	}
+	c.remove("AWS::EC2::TransitGatewayRoute", route)
+	// The attachment is on the gateway's default route table; a stack
+	// moves it by removing that association first.
+	def := deref(tgws.TransitGateways[0].Options.AssociationDefaultRouteTableId)
+	if def != "" {
+		if _, err := c.f.DisassociateTransitGatewayRouteTable(c.f.ctx, &ec2api.DisassociateTransitGatewayRouteTableRequest{
+			TransitGatewayRouteTableId: &def, TransitGatewayAttachmentId: &att.PhysicalID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := map[string]any{"TransitGatewayRouteTableId": rt.PhysicalID, "TransitGatewayAttachmentId": att.PhysicalID}
+	assoc, _ := c.create("AWS::EC2::TransitGatewayRouteTableAssociation", "RA", link)
+	prop, _ := c.create("AWS::EC2::TransitGatewayRouteTablePropagation", "RP", link)
+	c.remove("AWS::EC2::TransitGatewayRouteTablePropagation", prop)
+	c.remove("AWS::EC2::TransitGatewayRouteTableAssociation", assoc)
+	c.remove("AWS::EC2::TransitGatewayAttachment", att)
+	c.remove("AWS::EC2::TransitGatewayRouteTable", rt)
+	c.remove("AWS::EC2::TransitGateway", tgw)
+}
+
+// TestCloudFormationVolumeAndInterfaces: a volume grows in place and is
+// attached to an instance; a network interface changes its description
+// in place and is attached; an Elastic IP is associated with it.
+func TestCloudFormationVolumeAndInterfaces(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	c.replaces("AWS::EC2::Volume", "AvailabilityZone", "Encrypted", "KmsKeyId", "SnapshotId")
+	vol, res := c.create("AWS::EC2::Volume", "Vol", map[string]any{"AvailabilityZone": "us-east-1a", "Size": "8", "VolumeType": "gp3"})
+	if !strings.HasPrefix(vol.PhysicalID, "vol-") || res.Attributes["VolumeId"] != vol.PhysicalID {
+		t.Fatalf("volume %+v", res)
+	}
+	c.update("AWS::EC2::Volume", &vol, map[string]any{"AvailabilityZone": "us-east-1a", "Size": 16, "VolumeType": "gp3",
+		"Tags": []any{map[string]any{"Key": "team", "Value": "db"}}})
+	vols, err := c.f.DescribeVolumes(c.f.ctx, &ec2api.DescribeVolumesRequest{VolumeIds: []string{vol.PhysicalID}})
+	if err != nil || len(vols.Volumes) != 1 || *vols.Volumes[0].Size != 16 || len(vols.Volumes[0].Tags) != 1 {
+		t.Fatalf("volume after update %+v %v", vols, err)
+	}
+	inst, _ := c.create("AWS::EC2::Instance", "I", map[string]any{"ImageId": amazonLinux("us-east-1"), "InstanceType": "t3.micro", "SubnetId": subnet})
+	va, _ := c.create("AWS::EC2::VolumeAttachment", "VA", map[string]any{"VolumeId": vol.PhysicalID, "InstanceId": inst.PhysicalID, "Device": "/dev/sdf"})
+	vols, _ = c.f.DescribeVolumes(c.f.ctx, &ec2api.DescribeVolumesRequest{VolumeIds: []string{vol.PhysicalID}})
+	if len(vols.Volumes[0].Attachments) != 1 {
+		t.Fatalf("attachment %+v", vols.Volumes[0])
+	}
+	c.remove("AWS::EC2::VolumeAttachment", va)
+	vols, _ = c.f.DescribeVolumes(c.f.ctx, &ec2api.DescribeVolumesRequest{VolumeIds: []string{vol.PhysicalID}})
+	if st := deref(vols.Volumes[0].State); len(vols.Volumes[0].Attachments) != 0 && st != "available" {
+		t.Fatalf("volume after detach %+v", vols.Volumes[0])
+	}
+
+	sg, _ := c.create("AWS::EC2::SecurityGroup", "G", map[string]any{"GroupDescription": "eni", "VpcId": vpc})
+	eni, res := c.create("AWS::EC2::NetworkInterface", "N", map[string]any{"SubnetId": subnet, "Description": "one",
+		"GroupSet": []any{sg.PhysicalID}, "SourceDestCheck": false})
+	if !strings.HasPrefix(eni.PhysicalID, "eni-") || res.Attributes["VpcId"] != vpc || res.Attributes["PrimaryPrivateIpAddress"] == "" {
+		t.Fatalf("eni %+v", res)
+	}
+	c.update("AWS::EC2::NetworkInterface", &eni, map[string]any{"SubnetId": subnet, "Description": "two",
+		"GroupSet": []any{sg.PhysicalID}, "SourceDestCheck": false})
+	enis, err := c.f.DescribeNetworkInterfaces(c.f.ctx, &ec2api.DescribeNetworkInterfacesRequest{NetworkInterfaceIds: []string{eni.PhysicalID}})
+	if err != nil || len(enis.NetworkInterfaces) != 1 || deref(enis.NetworkInterfaces[0].Description) != "two" || *enis.NetworkInterfaces[0].SourceDestCheck {
+		t.Fatalf("eni after update %+v %v", enis, err)
+	}
+	eip, _ := c.create("AWS::EC2::EIP", "E", map[string]any{"Domain": "vpc"})
+	ea, res := c.create("AWS::EC2::EIPAssociation", "EA", map[string]any{"AllocationId": eip.Attributes["AllocationId"], "NetworkInterfaceId": eni.PhysicalID})
+	if !strings.HasPrefix(ea.PhysicalID, "eipassoc-") || res.Attributes["Id"] != ea.PhysicalID {
+		t.Fatalf("eip association %+v", res)
+	}
+	c.remove("AWS::EC2::EIPAssociation", ea)
+	addrs, err := c.f.DescribeAddresses(c.f.ctx, &ec2api.DescribeAddressesRequest{PublicIps: []string{eip.PhysicalID}})
+	if err != nil || len(addrs.Addresses) != 1 || addrs.Addresses[0].AssociationId != nil {
+		t.Fatalf("address after disassociation %+v %v", addrs, err)
+	}
+	att, res := c.create("AWS::EC2::NetworkInterfaceAttachment", "NA", map[string]any{"InstanceId": inst.PhysicalID,
+		"NetworkInterfaceId": eni.PhysicalID, "DeviceIndex": "1"})
+	if !strings.HasPrefix(att.PhysicalID, "eni-attach-") || res.Attributes["AttachmentId"] != att.PhysicalID {
+		t.Fatalf("eni attachment %+v", res)
+	}
+	c.remove("AWS::EC2::NetworkInterfaceAttachment", att)
+	c.remove("AWS::EC2::NetworkInterface", eni)
+}
+
+// TestCloudFormationVPCExtras: DHCP options and their association, an
+// egress-only gateway, a flow log, a prefix list edited in place, a
+// placement group and extra CIDR blocks.
+func TestCloudFormationVPCExtras(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	dhcp, res := c.create("AWS::EC2::DHCPOptions", "D", map[string]any{"DomainName": "corp.example", "DomainNameServers": []any{"AmazonProvidedDNS"}})
+	if res.Attributes["DhcpOptionsId"] != dhcp.PhysicalID {
+		t.Fatalf("dhcp %+v", res)
+	}
+	dassoc, _ := c.create("AWS::EC2::VPCDHCPOptionsAssociation", "DA", map[string]any{"VpcId": vpc, "DhcpOptionsId": dhcp.PhysicalID})
+	vpcOptions := func() string {
+		out, err := c.f.DescribeVpcs(c.f.ctx, &ec2api.DescribeVpcsInput{VpcIds: []string{vpc}})
+		if err != nil || len(out.Vpcs) != 1 {
+			t.Fatalf("vpc %+v %v", out, err)
+		}
+		return deref(out.Vpcs[0].DhcpOptionsId)
+	}
+	if vpcOptions() != dhcp.PhysicalID {
+		t.Fatalf("vpc options %s", vpcOptions())
+	}
+	c.remove("AWS::EC2::VPCDHCPOptionsAssociation", dassoc)
+	if vpcOptions() == dhcp.PhysicalID {
+		t.Fatal("the VPC kept the options after the association's delete")
+	}
+	c.remove("AWS::EC2::DHCPOptions", dhcp)
+
+	eigw, res := c.create("AWS::EC2::EgressOnlyInternetGateway", "EG", map[string]any{"VpcId": vpc})
+	if !strings.HasPrefix(eigw.PhysicalID, "eigw-") || res.Attributes["Id"] != eigw.PhysicalID {
+		t.Fatalf("egress-only gateway %+v", res)
+	}
+	c.remove("AWS::EC2::EgressOnlyInternetGateway", eigw)
+
+	fl, res := c.create("AWS::EC2::FlowLog", "FL", map[string]any{"ResourceId": vpc, "ResourceType": "VPC", "TrafficType": "ALL",
+		"LogDestinationType": "s3", "LogDestination": "arn:aws:s3:::flow-logs"})
+	if !strings.HasPrefix(fl.PhysicalID, "fl-") || res.Attributes["Id"] != fl.PhysicalID {
+		t.Fatalf("flow log %+v", res)
+	}
+	c.remove("AWS::EC2::FlowLog", fl)
+
+	c.replaces("AWS::EC2::PrefixList", "AddressFamily")
+	pl, res := c.create("AWS::EC2::PrefixList", "PL", map[string]any{"PrefixListName": "offices", "AddressFamily": "IPv4", "MaxEntries": 5,
+		"Entries": []any{map[string]any{"Cidr": "10.1.0.0/16", "Description": "a"}}})
+	if !strings.HasPrefix(pl.PhysicalID, "pl-") || res.Attributes["PrefixListId"] != pl.PhysicalID || !strings.Contains(res.Attributes["Arn"].(string), pl.PhysicalID) {
+		t.Fatalf("prefix list %+v", res)
+	}
+	res = c.update("AWS::EC2::PrefixList", &pl, map[string]any{"PrefixListName": "branches", "AddressFamily": "IPv4", "MaxEntries": 5,
+		"Entries": []any{map[string]any{"Cidr": "10.2.0.0/16", "Description": "b"}, map[string]any{"Cidr": "10.3.0.0/16"}}})
+	entries, err := c.f.GetManagedPrefixListEntries(c.f.ctx, &ec2api.GetManagedPrefixListEntriesRequest{PrefixListId: &pl.PhysicalID})
+	if err != nil || len(entries.Entries) != 2 || res.Attributes["Version"] != int64(2) {
+		t.Fatalf("prefix list after update %+v %+v %v", res, entries, err)
+	}
+	c.remove("AWS::EC2::PrefixList", pl)
+
+	pg, res := c.create("AWS::EC2::PlacementGroup", "PG", map[string]any{"Strategy": "spread"})
+	if !strings.HasPrefix(pg.PhysicalID, "s-PG-") || res.Attributes["GroupName"] != pg.PhysicalID {
+		t.Fatalf("placement group %+v", res)
+	}
+	c.remove("AWS::EC2::PlacementGroup", pg)
+
+	cidr, res := c.create("AWS::EC2::VPCCidrBlock", "C4", map[string]any{"VpcId": vpc, "CidrBlock": "10.9.0.0/16"})
+	if !strings.HasPrefix(cidr.PhysicalID, "vpc-cidr-assoc-") || res.Attributes["Id"] != cidr.PhysicalID {
+		t.Fatalf("vpc cidr %+v", res)
+	}
+	c.remove("AWS::EC2::VPCCidrBlock", cidr)
+	v6, res := c.create("AWS::EC2::VPCCidrBlock", "C6", map[string]any{"VpcId": vpc, "AmazonProvidedIpv6CidrBlock": true})
+	block, _ := res.Attributes["Ipv6CidrBlock"].(string)
+	if !strings.HasSuffix(block, "/56") {
+		t.Fatalf("vpc ipv6 cidr %+v", res)
+	}
+	sub6, res := c.create("AWS::EC2::SubnetCidrBlock", "SC", map[string]any{"SubnetId": subnet,
+		"Ipv6CidrBlock": strings.TrimSuffix(block, "/56") + "/64"})
+	if !strings.HasPrefix(sub6.PhysicalID, "subnet-cidr-assoc-") || res.Attributes["Id"] != sub6.PhysicalID {
+		t.Fatalf("subnet cidr %+v", res)
+	}
+	c.remove("AWS::EC2::SubnetCidrBlock", sub6)
+	c.remove("AWS::EC2::VPCCidrBlock", v6)
+}
+
+// TestCloudFormationSecurityGroupRules: a group's inline egress rules
+// replace the default allow-all rule; an update changes its ingress and
+// egress in place (the same group id), and dropping the egress list
+// brings the default rule back.
+func TestCloudFormationSecurityGroupRules(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, _ := c.vpcAndSubnet()
+	c.replaces("AWS::EC2::SecurityGroup", "GroupName", "GroupDescription", "VpcId")
+	rule := func(port int, cidr string) map[string]any {
+		return map[string]any{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": cidr, "Description": "d"}
+	}
+	sg, _ := c.create("AWS::EC2::SecurityGroup", "G", map[string]any{"GroupDescription": "web", "VpcId": vpc,
+		"SecurityGroupIngress": []any{rule(443, "0.0.0.0/0")}, "SecurityGroupEgress": []any{rule(5432, "10.0.0.0/16")}})
+	perms := func() (ingress, egress []ec2api.IpPermission) {
+		out, err := c.f.DescribeSecurityGroups(c.f.ctx, &ec2api.DescribeSecurityGroupsInput{GroupIds: []string{sg.PhysicalID}})
+		if err != nil || len(out.SecurityGroups) != 1 {
+			t.Fatalf("describe %+v %v", out, err)
+		}
+		return out.SecurityGroups[0].IpPermissions, out.SecurityGroups[0].IpPermissionsEgress
+	}
+	in, out := perms()
+	if len(in) != 1 || *in[0].FromPort != 443 || deref(in[0].IpRanges[0].Description) != "d" || len(out) != 1 || *out[0].FromPort != 5432 {
+		t.Fatalf("rules %+v %+v", in, out)
+	}
+	res := c.update("AWS::EC2::SecurityGroup", &sg, map[string]any{"GroupDescription": "web", "VpcId": vpc,
+		"SecurityGroupIngress": []any{rule(80, "0.0.0.0/0")}, "SecurityGroupEgress": []any{rule(5432, "10.0.0.0/16")}})
+	if res.PhysicalID != sg.PhysicalID {
+		t.Fatalf("update answered %+v", res)
+	}
+	if in, out = perms(); len(in) != 1 || *in[0].FromPort != 80 || len(out) != 1 {
+		t.Fatalf("rules after update %+v %+v", in, out)
+	}
+	c.update("AWS::EC2::SecurityGroup", &sg, map[string]any{"GroupDescription": "web", "VpcId": vpc,
+		"SecurityGroupIngress": []any{rule(80, "0.0.0.0/0")}})
+	if _, out = perms(); len(out) != 1 || deref(out[0].IpProtocol) != "-1" {
+		t.Fatalf("egress after dropping the list %+v", out)
+	}
+	c.remove("AWS::EC2::SecurityGroup", sg)
+}
