@@ -15,7 +15,7 @@ import (
 // of them need CAPABILITY_IAM, or CAPABILITY_NAMED_IAM when they name
 // them.
 func (s *IAM) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the role name; Fn::GetAtt Arn, RoleId.
 		"AWS::IAM::Role": {Read: s.cfnReadRole, Create: s.cfnCreateRole, Update: s.cfnUpdateRole, Delete: s.cfnDeleteRole,
 			Replace: []string{"RoleName", "Path"}, Tags: true, Capability: "CAPABILITY_IAM"},
@@ -36,6 +36,10 @@ func (s *IAM) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::IAM::AccessKey": {Create: s.cfnCreateAccessKey, Update: s.cfnUpdateAccessKey, Delete: s.cfnDeleteAccessKey,
 			Replace: []string{"UserName", "Serial"}, Capability: "CAPABILITY_IAM"},
 	}
+	for name, p := range s.cfnMoreResources() {
+		m[name] = p
+	}
+	return m
 }
 
 func ignoreMissing(err error) error {
@@ -215,6 +219,17 @@ func (s *IAM) cfnPutPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.Res
 				_, _ = s.DeleteUserPolicy(ctx, &iamapi.DeleteUserPolicyInput{UserName: strp(user), PolicyName: &oldName})
 			}
 		}
+		groups := set(kit.PropList(r.Properties, "Groups"))
+		for _, group := range kit.PropList(r.OldProperties, "Groups") {
+			if !groups[group] || oldName != name {
+				_, _ = s.DeleteGroupPolicy(ctx, &iamapi.DeleteGroupPolicyInput{GroupName: strp(group), PolicyName: &oldName})
+			}
+		}
+	}
+	for _, group := range kit.PropList(r.Properties, "Groups") {
+		if _, err := s.PutGroupPolicy(ctx, &iamapi.PutGroupPolicyInput{GroupName: strp(group), PolicyName: &name, PolicyDocument: &doc}); err != nil {
+			return kit.ResourceResult{}, err
+		}
 	}
 	for _, role := range kit.PropList(r.Properties, "Roles") {
 		if _, err := s.PutRolePolicy(ctx, &iamapi.PutRolePolicyInput{RoleName: strp(role), PolicyName: &name, PolicyDocument: &doc}); err != nil {
@@ -242,6 +257,11 @@ func (s *IAM) cfnDeletePolicy(ctx *request.Context, r kit.ResourceRequest) error
 	}
 	for _, user := range kit.PropList(r.Properties, "Users") {
 		if _, err := s.DeleteUserPolicy(ctx, &iamapi.DeleteUserPolicyInput{UserName: strp(user), PolicyName: &name}); ignoreMissing(err) != nil {
+			return err
+		}
+	}
+	for _, group := range kit.PropList(r.Properties, "Groups") {
+		if _, err := s.DeleteGroupPolicy(ctx, &iamapi.DeleteGroupPolicyInput{GroupName: strp(group), PolicyName: &name}); ignoreMissing(err) != nil {
 			return err
 		}
 	}
@@ -289,6 +309,21 @@ func (s *IAM) cfnAttachManaged(ctx *request.Context, arn string, props, old map[
 	for role := range newRoles {
 		if !oldRoles[role] {
 			if _, err := s.AttachRolePolicy(ctx, &iamapi.AttachRolePolicyInput{RoleName: strp(role), PolicyArn: &arn}); err != nil {
+				return err
+			}
+		}
+	}
+	newGroups, oldGroups := set(kit.PropList(props, "Groups")), set(kit.PropList(old, "Groups"))
+	for group := range oldGroups {
+		if !newGroups[group] {
+			if _, err := s.DetachGroupPolicy(ctx, &iamapi.DetachGroupPolicyInput{GroupName: strp(group), PolicyArn: &arn}); ignoreMissing(err) != nil {
+				return err
+			}
+		}
+	}
+	for group := range newGroups {
+		if !oldGroups[group] {
+			if _, err := s.AttachGroupPolicy(ctx, &iamapi.AttachGroupPolicyInput{GroupName: strp(group), PolicyArn: &arn}); err != nil {
 				return err
 			}
 		}
@@ -425,6 +460,21 @@ func (s *IAM) cfnUserPolicies(ctx *request.Context, name string, props, old map[
 	for pn, doc := range newInline {
 		if oldInline[pn] != doc {
 			if _, err := s.PutUserPolicy(ctx, &iamapi.PutUserPolicyInput{UserName: &name, PolicyName: strp(pn), PolicyDocument: strp(doc)}); err != nil {
+				return err
+			}
+		}
+	}
+	newGroups, oldGroups := set(kit.PropList(props, "Groups")), set(kit.PropList(old, "Groups"))
+	for group := range oldGroups {
+		if !newGroups[group] {
+			if _, err := s.RemoveUserFromGroup(ctx, &iamapi.RemoveUserFromGroupInput{UserName: &name, GroupName: strp(group)}); ignoreMissing(err) != nil {
+				return err
+			}
+		}
+	}
+	for group := range newGroups {
+		if !oldGroups[group] {
+			if _, err := s.AddUserToGroup(ctx, &iamapi.AddUserToGroupInput{UserName: &name, GroupName: strp(group)}); err != nil {
 				return err
 			}
 		}
