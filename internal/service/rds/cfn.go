@@ -16,7 +16,7 @@ import (
 // cfnResources are RDS's CloudFormation resource types, made with the
 // service's own handlers (the properties are mostly the API's members).
 func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the instance identifier; Fn::GetAtt Endpoint.Address,
 		// Endpoint.Port, DBInstanceArn, DbiResourceId.
 		"AWS::RDS::DBInstance": {Create: s.cfnCreateDBInstance, Delete: s.cfnDeleteDBInstance, Tags: true},
@@ -35,6 +35,10 @@ func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 			Delete: s.cfnDeleteDBParameterGroup, Tags: true,
 			Replace: []string{"DBParameterGroupName", "Description", "Family"}},
 	}
+	for name, p := range s.cfnMoreResources() {
+		m[name] = p
+	}
+	return m
 }
 
 // cfnDecodeProps fills an API input from the properties of the same
