@@ -27,7 +27,8 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"GroupName", "GroupDescription", "VpcId"}, Tags: true},
 		// Ref is the gateway id; Fn::GetAtt InternetGatewayId.
 		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Delete: s.cfnDeleteInternetGateway, Tags: true},
-		// Ref is a generated id.
+		// Ref is a generated id; it attaches an internet gateway or a
+		// VPN gateway.
 		"AWS::EC2::VPCGatewayAttachment": {Create: s.cfnAttachGateway, Delete: s.cfnDetachGateway},
 		// Ref is the route table id; Fn::GetAtt RouteTableId.
 		"AWS::EC2::RouteTable": {Create: s.cfnCreateRouteTable, Delete: s.cfnDeleteRouteTable, Tags: true},
@@ -64,6 +65,9 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"LaunchTemplateName", "TagSpecifications"}},
 	}
 	for name, p := range s.cfnNetworkResources() {
+		m[name] = p
+	}
+	for name, p := range s.cfnVpnResources() {
 		m[name] = p
 	}
 	return m
@@ -349,7 +353,10 @@ func (s *EC2) cfnDeleteInternetGateway(ctx *request.Context, r kit.ResourceReque
 func (s *EC2) cfnAttachGateway(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
 	igw, vpc := r.Str("InternetGatewayId"), r.Str("VpcId")
 	if igw == "" {
-		return kit.ResourceResult{}, awserr.ValidationError.New("niwa attaches internet gateways only (InternetGatewayId), not VPN gateways")
+		if r.Str("VpnGatewayId") != "" {
+			return s.cfnAttachVpnGateway(ctx, r)
+		}
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: one of InternetGatewayId or VpnGatewayId is required", r.LogicalID)
 	}
 	if _, err := s.AttachInternetGateway(ctx, &ec2api.AttachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc}); err != nil {
 		return kit.ResourceResult{}, err
@@ -359,6 +366,9 @@ func (s *EC2) cfnAttachGateway(ctx *request.Context, r kit.ResourceRequest) (kit
 
 func (s *EC2) cfnDetachGateway(ctx *request.Context, r kit.ResourceRequest) error {
 	igw, vpc := r.Str("InternetGatewayId"), r.Str("VpcId")
+	if igw == "" {
+		return s.cfnDetachVpnGateway(ctx, r)
+	}
 	_, err := s.DetachInternetGateway(ctx, &ec2api.DetachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc})
 	if e := awserr.As(err); e != nil && strings.Contains(e.Code.Code, "NotAttached") {
 		return nil

@@ -373,3 +373,97 @@ func TestCloudFormationSecurityGroupRules(t *testing.T) {
 	}
 	c.remove("AWS::EC2::SecurityGroup", sg)
 }
+
+// TestCloudFormationVPNAndMirroring: a site-to-site VPN (customer
+// gateway, VPN gateway attached by a VPCGatewayAttachment, connection,
+// static route, route propagation moved between route tables in place),
+// a capacity reservation grown in place, and a traffic mirror filter,
+// rule, target and session.
+func TestCloudFormationVPNAndMirroring(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	cgw, res := c.create("AWS::EC2::CustomerGateway", "CGW", map[string]any{"Type": "ipsec.1", "BgpAsn": 65000, "IpAddress": "203.0.113.10"})
+	if !strings.HasPrefix(cgw.PhysicalID, "cgw-") || res.Attributes["CustomerGatewayId"] != cgw.PhysicalID {
+		t.Fatalf("customer gateway %+v", res)
+	}
+	vgw, res := c.create("AWS::EC2::VPNGateway", "VGW", map[string]any{"Type": "ipsec.1", "AmazonSideAsn": 64512})
+	if !strings.HasPrefix(vgw.PhysicalID, "vgw-") || res.Attributes["VPNGatewayId"] != vgw.PhysicalID {
+		t.Fatalf("vpn gateway %+v", res)
+	}
+	att, _ := c.create("AWS::EC2::VPCGatewayAttachment", "Att", map[string]any{"VpcId": vpc, "VpnGatewayId": vgw.PhysicalID})
+	gws, err := c.f.DescribeVpnGateways(c.f.ctx, &ec2api.DescribeVpnGatewaysRequest{VpnGatewayIds: []string{vgw.PhysicalID}})
+	if err != nil || len(gws.VpnGateways) != 1 || len(gws.VpnGateways[0].VpcAttachments) != 1 || deref(gws.VpnGateways[0].VpcAttachments[0].VpcId) != vpc {
+		t.Fatalf("attachment %+v %v", gws, err)
+	}
+	vpn, res := c.create("AWS::EC2::VPNConnection", "VPN", map[string]any{"Type": "ipsec.1", "CustomerGatewayId": cgw.PhysicalID,
+		"VpnGatewayId": vgw.PhysicalID, "StaticRoutesOnly": true})
+	if !strings.HasPrefix(vpn.PhysicalID, "vpn-") || res.Attributes["VpnConnectionId"] != vpn.PhysicalID {
+		t.Fatalf("vpn connection %+v", res)
+	}
+	route, _ := c.create("AWS::EC2::VPNConnectionRoute", "R", map[string]any{"VpnConnectionId": vpn.PhysicalID, "DestinationCidrBlock": "192.168.0.0/16"})
+	conns, err := c.f.DescribeVpnConnections(c.f.ctx, &ec2api.DescribeVpnConnectionsRequest{VpnConnectionIds: []string{vpn.PhysicalID}})
+	if err != nil || len(conns.VpnConnections) != 1 || len(conns.VpnConnections[0].Routes) != 1 {
+		t.Fatalf("vpn routes %+v %v", conns, err)
+	}
+	c.remove("AWS::EC2::VPNConnectionRoute", route)
+	rt1, _ := c.create("AWS::EC2::RouteTable", "RT1", map[string]any{"VpcId": vpc})
+	rt2, _ := c.create("AWS::EC2::RouteTable", "RT2", map[string]any{"VpcId": vpc})
+	prop, _ := c.create("AWS::EC2::VPNGatewayRoutePropagation", "Prop", map[string]any{"VpnGatewayId": vgw.PhysicalID, "RouteTableIds": []any{rt1.PhysicalID}})
+	propagates := func(rt string) bool {
+		out, err := c.f.DescribeRouteTables(c.f.ctx, &ec2api.DescribeRouteTablesInput{RouteTableIds: []string{rt}})
+		if err != nil || len(out.RouteTables) != 1 {
+			t.Fatalf("route table %+v %v", out, err)
+		}
+		return len(out.RouteTables[0].PropagatingVgws) == 1
+	}
+	if !propagates(rt1.PhysicalID) || propagates(rt2.PhysicalID) {
+		t.Fatal("propagation not on the first table only")
+	}
+	c.update("AWS::EC2::VPNGatewayRoutePropagation", &prop, map[string]any{"VpnGatewayId": vgw.PhysicalID, "RouteTableIds": []any{rt2.PhysicalID}})
+	if propagates(rt1.PhysicalID) || !propagates(rt2.PhysicalID) {
+		t.Fatal("propagation did not move to the second table")
+	}
+	c.remove("AWS::EC2::VPNGatewayRoutePropagation", prop)
+	c.remove("AWS::EC2::VPNConnection", vpn)
+	c.remove("AWS::EC2::VPCGatewayAttachment", att)
+	c.remove("AWS::EC2::VPNGateway", vgw)
+	c.remove("AWS::EC2::CustomerGateway", cgw)
+
+	c.replaces("AWS::EC2::CapacityReservation", "InstanceType", "AvailabilityZone", "InstancePlatform")
+	cr, res := c.create("AWS::EC2::CapacityReservation", "CR", map[string]any{"InstanceType": "t3.micro", "InstancePlatform": "Linux/UNIX",
+		"AvailabilityZone": "us-east-1a", "InstanceCount": 1})
+	if !strings.HasPrefix(cr.PhysicalID, "cr-") || res.Attributes["TotalInstanceCount"] != "1" || res.Attributes["InstanceType"] != "t3.micro" {
+		t.Fatalf("capacity reservation %+v", res)
+	}
+	res = c.update("AWS::EC2::CapacityReservation", &cr, map[string]any{"InstanceType": "t3.micro", "InstancePlatform": "Linux/UNIX",
+		"AvailabilityZone": "us-east-1a", "InstanceCount": 3})
+	if res.Attributes["TotalInstanceCount"] != "3" {
+		t.Fatalf("capacity reservation after update %+v", res)
+	}
+	c.remove("AWS::EC2::CapacityReservation", cr)
+
+	eni, _ := c.create("AWS::EC2::NetworkInterface", "Src", map[string]any{"SubnetId": subnet})
+	dst, _ := c.create("AWS::EC2::NetworkInterface", "Dst", map[string]any{"SubnetId": subnet})
+	filter, _ := c.create("AWS::EC2::TrafficMirrorFilter", "F", map[string]any{"Description": "f", "NetworkServices": []any{"amazon-dns"}})
+	c.update("AWS::EC2::TrafficMirrorFilter", &filter, map[string]any{"Description": "f"})
+	filters, err := c.f.DescribeTrafficMirrorFilters(c.f.ctx, &ec2api.DescribeTrafficMirrorFiltersRequest{TrafficMirrorFilterIds: []string{filter.PhysicalID}})
+	if err != nil || len(filters.TrafficMirrorFilters) != 1 || len(filters.TrafficMirrorFilters[0].NetworkServices) != 0 {
+		t.Fatalf("filter after update %+v %v", filters, err)
+	}
+	rule, _ := c.create("AWS::EC2::TrafficMirrorFilterRule", "FR", map[string]any{"TrafficMirrorFilterId": filter.PhysicalID,
+		"TrafficDirection": "ingress", "RuleNumber": 10, "RuleAction": "accept", "Protocol": 6, "SourceCidrBlock": "0.0.0.0/0",
+		"DestinationCidrBlock": "0.0.0.0/0", "DestinationPortRange": map[string]any{"FromPort": 443, "ToPort": 443}})
+	if !strings.HasPrefix(rule.PhysicalID, "tmfr-") {
+		t.Fatalf("filter rule %+v", rule)
+	}
+	target, _ := c.create("AWS::EC2::TrafficMirrorTarget", "T", map[string]any{"NetworkInterfaceId": dst.PhysicalID})
+	session, _ := c.create("AWS::EC2::TrafficMirrorSession", "S", map[string]any{"NetworkInterfaceId": eni.PhysicalID,
+		"TrafficMirrorTargetId": target.PhysicalID, "TrafficMirrorFilterId": filter.PhysicalID, "SessionNumber": 1})
+	if !strings.HasPrefix(session.PhysicalID, "tms-") || !strings.HasPrefix(target.PhysicalID, "tmt-") {
+		t.Fatalf("session %+v target %+v", session, target)
+	}
+	c.remove("AWS::EC2::TrafficMirrorSession", session)
+	c.remove("AWS::EC2::TrafficMirrorTarget", target)
+	c.remove("AWS::EC2::TrafficMirrorFilterRule", rule)
+	c.remove("AWS::EC2::TrafficMirrorFilter", filter)
+}
