@@ -37,7 +37,17 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the association id; Fn::GetAtt Id.
 		"AWS::EC2::SubnetRouteTableAssociation": {Create: s.cfnAssociateRouteTable, Delete: s.cfnDisassociateRouteTable},
 		// Ref is the instance id; Fn::GetAtt InstanceId, PrivateIp, PublicIp, AvailabilityZone, PrivateDnsName.
-		"AWS::EC2::Instance": {Create: s.cfnRunInstance, Delete: s.cfnTerminateInstance, Tags: true},
+		// Its tags and security groups change in place; every other
+		// property replaces it (AWS changes some, such as InstanceType,
+		// by stopping it, which niwa's provider does not do).
+		"AWS::EC2::Instance": {Create: s.cfnRunInstance, Update: s.cfnUpdateInstance, Delete: s.cfnTerminateInstance, Tags: true,
+			Replace: []string{"AdditionalInfo", "Affinity", "AvailabilityZone", "BlockDeviceMappings", "CpuOptions", "CreditSpecification",
+				"DisableApiTermination", "EbsOptimized", "ElasticGpuSpecifications", "ElasticInferenceAccelerators", "EnclaveOptions",
+				"HibernationOptions", "HostId", "HostResourceGroupArn", "IamInstanceProfile", "ImageId", "InstanceInitiatedShutdownBehavior",
+				"InstanceType", "Ipv6AddressCount", "Ipv6Addresses", "KernelId", "KeyName", "LaunchTemplate", "LicenseSpecifications",
+				"MetadataOptions", "Monitoring", "NetworkInterfaces", "PlacementGroupName", "PrivateDnsNameOptions", "PrivateIpAddress",
+				"PropagateTagsToVolumeOnCreation", "RamdiskId", "SecurityGroups", "SourceDestCheck", "SsmAssociations", "SubnetId",
+				"Tenancy", "UserData", "Volumes"}},
 		// Ref is the public IP; Fn::GetAtt AllocationId, PublicIp.
 		"AWS::EC2::EIP": {Create: s.cfnAllocateAddress, Delete: s.cfnReleaseAddress, Tags: true,
 			Replace: []string{"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "InstanceId"}},
@@ -482,6 +492,20 @@ func (s *EC2) cfnRunInstance(ctx *request.Context, r kit.ResourceRequest) (kit.R
 		attrs["AvailabilityZone"] = *inst.Placement.AvailabilityZone
 	}
 	return kit.ResourceResult{PhysicalID: *inst.InstanceId, Attributes: attrs}, nil
+}
+
+// cfnUpdateInstance changes an instance's tags and VPC security groups
+// in place.
+func (s *EC2) cfnUpdateInstance(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if g := kit.PropList(r.Properties, "SecurityGroupIds"); kit.PropJSON(r.Properties, "SecurityGroupIds") != kit.PropJSON(r.OldProperties, "SecurityGroupIds") && len(g) > 0 {
+		if _, err := s.ModifyInstanceAttribute(ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: &r.PhysicalID, Groups: g}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if err := s.cfnRetag(ctx, r.PhysicalID, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
 }
 
 // cfnTerminateInstance terminates the instance and, as CloudFormation

@@ -467,3 +467,28 @@ func TestCloudFormationVPNAndMirroring(t *testing.T) {
 	c.remove("AWS::EC2::TrafficMirrorFilterRule", rule)
 	c.remove("AWS::EC2::TrafficMirrorFilter", filter)
 }
+
+// TestCloudFormationInstanceUpdate: an instance's tags and security
+// groups change in place (the same instance id); its image or type
+// replace it.
+func TestCloudFormationInstanceUpdate(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	c.replaces("AWS::EC2::Instance", "ImageId", "InstanceType", "SubnetId", "UserData", "KeyName")
+	a, _ := c.create("AWS::EC2::SecurityGroup", "A", map[string]any{"GroupDescription": "a", "VpcId": vpc})
+	b, _ := c.create("AWS::EC2::SecurityGroup", "B", map[string]any{"GroupDescription": "b", "VpcId": vpc})
+	props := func(sg, tag string) map[string]any {
+		return map[string]any{"ImageId": amazonLinux("us-east-1"), "InstanceType": "t3.micro", "SubnetId": subnet,
+			"SecurityGroupIds": []any{sg}, "Tags": []any{map[string]any{"Key": "Name", "Value": tag}}}
+	}
+	inst, _ := c.create("AWS::EC2::Instance", "I", props(a.PhysicalID, "one"))
+	c.update("AWS::EC2::Instance", &inst, props(b.PhysicalID, "two"))
+	out, err := c.f.DescribeInstances(c.f.ctx, &ec2api.DescribeInstancesInput{InstanceIds: []string{inst.PhysicalID}})
+	if err != nil || len(out.Reservations) != 1 {
+		t.Fatalf("describe %+v %v", out, err)
+	}
+	i := out.Reservations[0].Instances[0]
+	if len(i.SecurityGroups) != 1 || deref(i.SecurityGroups[0].GroupId) != b.PhysicalID || len(i.Tags) != 1 || deref(i.Tags[0].Value) != "two" {
+		t.Fatalf("instance after update groups %+v tags %+v", i.SecurityGroups, i.Tags)
+	}
+}
