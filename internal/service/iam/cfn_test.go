@@ -237,3 +237,49 @@ func TestCloudFormationIdentityProviders(t *testing.T) {
 		t.Fatalf("Users on a device: %v", err)
 	}
 }
+
+// TestCloudFormationRoleAndUserDetails: a role's description, session
+// length, permissions boundary and tags change in place (a tag the
+// template drops goes); a user's console password (LoginProfile),
+// boundary and tags likewise, and the user's delete removes its password
+// first.
+func TestCloudFormationRoleAndUserDetails(t *testing.T) {
+	f := newFixture(t)
+	c := &cfnStack{t: t, f: f, p: f.cfnResources()}
+	boundary := c.create("AWS::IAM::ManagedPolicy", "B", map[string]any{"PolicyDocument": allow("s3:*")}).PhysicalID
+	trust := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow",
+		"Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}}}
+	role := c.create("AWS::IAM::Role", "R", map[string]any{"RoleName": "fn", "AssumeRolePolicyDocument": trust,
+		"Tags": []any{map[string]any{"Key": "a", "Value": "1"}, map[string]any{"Key": "b", "Value": "2"}}})
+	c.update("AWS::IAM::Role", &role, map[string]any{"RoleName": "fn", "AssumeRolePolicyDocument": trust, "Description": "worker",
+		"MaxSessionDuration": 7200, "PermissionsBoundary": boundary, "Tags": []any{map[string]any{"Key": "a", "Value": "3"}}})
+	got := must(f.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: ptr.To("fn")})).Role
+	if ptr.Deref(got.Description) != "worker" || ptr.Deref(got.MaxSessionDuration) != 7200 || got.PermissionsBoundary == nil ||
+		ptr.Deref(got.PermissionsBoundary.PermissionsBoundaryArn) != boundary || len(got.Tags) != 1 || *got.Tags[0].Value != "3" {
+		t.Fatalf("role after update %+v", got)
+	}
+	c.update("AWS::IAM::Role", &role, map[string]any{"RoleName": "fn", "AssumeRolePolicyDocument": trust})
+	got = must(f.GetRole(f.ctx, &iamapi.GetRoleInput{RoleName: ptr.To("fn")})).Role
+	if got.PermissionsBoundary != nil || ptr.Deref(got.MaxSessionDuration) != 3600 || len(got.Tags) != 0 {
+		t.Fatalf("role after the properties went %+v", got)
+	}
+
+	user := c.create("AWS::IAM::User", "U", map[string]any{"UserName": "ana", "PermissionsBoundary": boundary,
+		"LoginProfile": map[string]any{"Password": "Correct-Horse-9", "PasswordResetRequired": true}})
+	if lp := must(f.GetLoginProfile(f.ctx, &iamapi.GetLoginProfileInput{UserName: ptr.To("ana")})).LoginProfile; !ptr.Deref(lp.PasswordResetRequired) {
+		t.Fatalf("login profile %+v", lp)
+	}
+	c.update("AWS::IAM::User", &user, map[string]any{"UserName": "ana", "LoginProfile": map[string]any{"Password": "Correct-Horse-9"},
+		"Tags": []any{map[string]any{"Key": "team", "Value": "x"}}})
+	u := must(f.GetUser(f.ctx, &iamapi.GetUserInput{UserName: ptr.To("ana")})).User
+	if u.PermissionsBoundary != nil || len(u.Tags) != 1 {
+		t.Fatalf("user after update %+v", u)
+	}
+	if lp := must(f.GetLoginProfile(f.ctx, &iamapi.GetLoginProfileInput{UserName: ptr.To("ana")})).LoginProfile; ptr.Deref(lp.PasswordResetRequired) {
+		t.Fatalf("login profile after update %+v", lp)
+	}
+	c.remove("AWS::IAM::User", user)
+	if _, err := f.GetUser(f.ctx, &iamapi.GetUserInput{UserName: ptr.To("ana")}); err == nil {
+		t.Fatal("the user survived its delete")
+	}
+}
