@@ -80,6 +80,9 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 	for name, p := range s.cfnVpnResources() {
 		m[name] = p
 	}
+	for name, p := range s.cfnServiceResources() {
+		m[name] = p
+	}
 	return m
 }
 

@@ -492,3 +492,73 @@ func TestCloudFormationInstanceUpdate(t *testing.T) {
 		t.Fatalf("instance after update groups %+v tags %+v", i.SecurityGroups, i.Tags)
 	}
 }
+
+// TestCloudFormationEndpointServiceAndPeering: an endpoint service whose
+// acceptance changes in place, its permissions moved between principals,
+// a connection notification; a transit gateway peering, a Connect
+// attachment and a multicast domain; a Reachability Analyzer path.
+func TestCloudFormationEndpointServiceAndPeering(t *testing.T) {
+	c := newCfnStack(t)
+	vpc, subnet := c.vpcAndSubnet()
+	nlb := "arn:aws:elasticloadbalancing:us-east-1:" + testAccount + ":loadbalancer/net/api/0123456789abcdef"
+	svc, res := c.create("AWS::EC2::VPCEndpointService", "Svc", map[string]any{"NetworkLoadBalancerArns": []any{nlb}, "AcceptanceRequired": true})
+	if !strings.HasPrefix(svc.PhysicalID, "vpce-svc-") || res.Attributes["ServiceId"] != svc.PhysicalID ||
+		!strings.HasSuffix(res.Attributes["ServiceName"].(string), svc.PhysicalID) {
+		t.Fatalf("endpoint service %+v", res)
+	}
+	c.update("AWS::EC2::VPCEndpointService", &svc, map[string]any{"NetworkLoadBalancerArns": []any{nlb}, "AcceptanceRequired": false})
+	svcs, err := c.f.DescribeVpcEndpointServiceConfigurations(c.f.ctx, &ec2api.DescribeVpcEndpointServiceConfigurationsRequest{ServiceIds: []string{svc.PhysicalID}})
+	if err != nil || len(svcs.ServiceConfigurations) != 1 || *svcs.ServiceConfigurations[0].AcceptanceRequired {
+		t.Fatalf("endpoint service after update %+v %v", svcs, err)
+	}
+	a, b := "arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"
+	perms, _ := c.create("AWS::EC2::VPCEndpointServicePermissions", "Perm", map[string]any{"ServiceId": svc.PhysicalID, "AllowedPrincipals": []any{a}})
+	c.update("AWS::EC2::VPCEndpointServicePermissions", &perms, map[string]any{"ServiceId": svc.PhysicalID, "AllowedPrincipals": []any{b}})
+	allowed, err := c.f.DescribeVpcEndpointServicePermissions(c.f.ctx, &ec2api.DescribeVpcEndpointServicePermissionsRequest{ServiceId: &svc.PhysicalID})
+	if err != nil || len(allowed.AllowedPrincipals) != 1 || deref(allowed.AllowedPrincipals[0].Principal) != b {
+		t.Fatalf("permissions %+v %v", allowed, err)
+	}
+	c.remove("AWS::EC2::VPCEndpointServicePermissions", perms)
+	note, res := c.create("AWS::EC2::VPCEndpointConnectionNotification", "N", map[string]any{"ServiceId": svc.PhysicalID,
+		"ConnectionNotificationArn": "arn:aws:sns:us-east-1:" + testAccount + ":endpoints", "ConnectionEvents": []any{"Accept"}})
+	if !strings.HasPrefix(note.PhysicalID, "vpce-nfn-") || res.Attributes["VPCEndpointConnectionNotificationId"] != note.PhysicalID {
+		t.Fatalf("notification %+v", res)
+	}
+	c.update("AWS::EC2::VPCEndpointConnectionNotification", &note, map[string]any{"ServiceId": svc.PhysicalID,
+		"ConnectionNotificationArn": "arn:aws:sns:us-east-1:" + testAccount + ":endpoints", "ConnectionEvents": []any{"Accept", "Reject"}})
+	c.remove("AWS::EC2::VPCEndpointConnectionNotification", note)
+	c.remove("AWS::EC2::VPCEndpointService", svc)
+
+	t1, _ := c.create("AWS::EC2::TransitGateway", "T1", map[string]any{"MulticastSupport": "enable"})
+	t2, _ := c.create("AWS::EC2::TransitGateway", "T2", map[string]any{})
+	peer, res := c.create("AWS::EC2::TransitGatewayPeeringAttachment", "P", map[string]any{"TransitGatewayId": t1.PhysicalID,
+		"PeerTransitGatewayId": t2.PhysicalID, "PeerAccountId": testAccount, "PeerRegion": "us-east-1"})
+	if !strings.HasPrefix(peer.PhysicalID, "tgw-attach-") || res.Attributes["TransitGatewayAttachmentId"] != peer.PhysicalID {
+		t.Fatalf("peering %+v", res)
+	}
+	c.remove("AWS::EC2::TransitGatewayPeeringAttachment", peer)
+	transport, _ := c.create("AWS::EC2::TransitGatewayAttachment", "VA", map[string]any{"TransitGatewayId": t1.PhysicalID, "VpcId": vpc,
+		"SubnetIds": []any{subnet}})
+	conn, res := c.create("AWS::EC2::TransitGatewayConnect", "C", map[string]any{"TransportTransitGatewayAttachmentId": transport.PhysicalID,
+		"Options": map[string]any{"Protocol": "gre"}})
+	if !strings.HasPrefix(conn.PhysicalID, "tgw-attach-") || res.Attributes["TransitGatewayId"] != t1.PhysicalID {
+		t.Fatalf("connect %+v", res)
+	}
+	c.remove("AWS::EC2::TransitGatewayConnect", conn)
+	dom, res := c.create("AWS::EC2::TransitGatewayMulticastDomain", "M", map[string]any{"TransitGatewayId": t1.PhysicalID,
+		"Options": map[string]any{"Igmpv2Support": "enable"}})
+	if !strings.HasPrefix(dom.PhysicalID, "tgw-mcast-domain-") || res.Attributes["TransitGatewayMulticastDomainId"] != dom.PhysicalID {
+		t.Fatalf("multicast domain %+v", res)
+	}
+	c.remove("AWS::EC2::TransitGatewayMulticastDomain", dom)
+
+	src, _ := c.create("AWS::EC2::NetworkInterface", "Src", map[string]any{"SubnetId": subnet})
+	dst, _ := c.create("AWS::EC2::NetworkInterface", "Dst", map[string]any{"SubnetId": subnet})
+	path, res := c.create("AWS::EC2::NetworkInsightsPath", "Path", map[string]any{"Source": src.PhysicalID, "Destination": dst.PhysicalID,
+		"Protocol": "tcp", "DestinationPort": 443})
+	if !strings.HasPrefix(path.PhysicalID, "nip-") || !strings.HasSuffix(res.Attributes["NetworkInsightsPathArn"].(string), path.PhysicalID) ||
+		!strings.HasSuffix(res.Attributes["SourceArn"].(string), src.PhysicalID) {
+		t.Fatalf("insights path %+v", res)
+	}
+	c.remove("AWS::EC2::NetworkInsightsPath", path)
+}
