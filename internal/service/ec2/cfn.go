@@ -17,23 +17,32 @@ import (
 func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 	m := map[string]kit.ResourceProvider{
 		// Ref is the VPC id; Fn::GetAtt VpcId, CidrBlock, DefaultSecurityGroup, ...
-		"AWS::EC2::VPC": {Create: s.cfnCreateVpc, Delete: s.cfnDeleteVpc, Tags: true},
+		// Its DNS attributes and tags change in place.
+		"AWS::EC2::VPC": {Create: s.cfnCreateVpc, Update: s.cfnUpdateVpc, Delete: s.cfnDeleteVpc, Tags: true,
+			Replace: []string{"CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength"}},
 		// Ref is the subnet id; Fn::GetAtt SubnetId, AvailabilityZone, VpcId, CidrBlock.
-		"AWS::EC2::Subnet": {Create: s.cfnCreateSubnet, Delete: s.cfnDeleteSubnet, Tags: true},
+		// Its launch attributes (MapPublicIpOnLaunch,
+		// AssignIpv6AddressOnCreation, EnableDns64) and tags change in place.
+		"AWS::EC2::Subnet": {Create: s.cfnCreateSubnet, Update: s.cfnUpdateSubnet, Delete: s.cfnDeleteSubnet, Tags: true,
+			Replace: []string{"AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "VpcId", "Ipv6CidrBlock", "Ipv6Native", "OutpostArn",
+				"Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength"}},
 		// Ref is the group id (in a VPC); Fn::GetAtt GroupId, VpcId.
 		// Its rules and tags change in place; its name, description and VPC
 		// replace it.
 		"AWS::EC2::SecurityGroup": {Create: s.cfnCreateSecurityGroup, Update: s.cfnUpdateSecurityGroup, Delete: s.cfnDeleteSecurityGroup,
 			Replace: []string{"GroupName", "GroupDescription", "VpcId"}, Tags: true},
 		// Ref is the gateway id; Fn::GetAtt InternetGatewayId.
-		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Delete: s.cfnDeleteInternetGateway, Tags: true},
+		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Update: s.cfnUpdateTagsOnly, Delete: s.cfnDeleteInternetGateway, Tags: true},
 		// Ref is a generated id; it attaches an internet gateway or a
 		// VPN gateway.
 		"AWS::EC2::VPCGatewayAttachment": {Create: s.cfnAttachGateway, Delete: s.cfnDetachGateway},
 		// Ref is the route table id; Fn::GetAtt RouteTableId.
-		"AWS::EC2::RouteTable": {Create: s.cfnCreateRouteTable, Delete: s.cfnDeleteRouteTable, Tags: true},
+		"AWS::EC2::RouteTable": {Create: s.cfnCreateRouteTable, Update: s.cfnUpdateTagsOnly, Delete: s.cfnDeleteRouteTable, Tags: true,
+			Replace: []string{"VpcId"}},
 		// Ref is a generated id.
-		"AWS::EC2::Route": {Create: s.cfnCreateRoute, Delete: s.cfnDeleteRoute},
+		// Its target changes in place (ReplaceRoute).
+		"AWS::EC2::Route": {Create: s.cfnCreateRoute, Update: s.cfnReplaceRoute, Delete: s.cfnDeleteRoute,
+			Replace: []string{"RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"}},
 		// Ref is the association id; Fn::GetAtt Id.
 		"AWS::EC2::SubnetRouteTableAssociation": {Create: s.cfnAssociateRouteTable, Delete: s.cfnDisassociateRouteTable},
 		// Ref is the instance id; Fn::GetAtt InstanceId, PrivateIp, PublicIp, AvailabilityZone, PrivateDnsName.
@@ -49,10 +58,15 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 				"PropagateTagsToVolumeOnCreation", "RamdiskId", "SecurityGroups", "SourceDestCheck", "SsmAssociations", "SubnetId",
 				"Tenancy", "UserData", "Volumes"}},
 		// Ref is the public IP; Fn::GetAtt AllocationId, PublicIp.
-		"AWS::EC2::EIP": {Create: s.cfnAllocateAddress, Delete: s.cfnReleaseAddress, Tags: true,
+		// Its tags change in place.
+		"AWS::EC2::EIP": {Create: s.cfnAllocateAddress, Update: s.cfnUpdateAddressTags, Delete: s.cfnReleaseAddress, Tags: true,
 			Replace: []string{"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "InstanceId"}},
 		// Ref is the NAT gateway id; Fn::GetAtt NatGatewayId.
-		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Delete: s.cfnDeleteNatGateway, Tags: true},
+		// Its tags change in place.
+		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Update: s.cfnUpdateTagsOnly, Delete: s.cfnDeleteNatGateway, Tags: true,
+			Replace: []string{"AllocationId", "SubnetId", "ConnectivityType", "PrivateIpAddress", "SecondaryAllocationIds",
+				"SecondaryPrivateIpAddresses", "SecondaryPrivateIpAddressCount", "MaxDrainDurationSeconds", "AvailabilityMode",
+				"AvailabilityZoneAddresses", "VpcId"}},
 		// Ref is the rule's id (sgr-...); Fn::GetAtt Id. Every change
 		// makes a new rule.
 		"AWS::EC2::SecurityGroupIngress": {Create: s.cfnAuthorizeIngress, Delete: s.cfnRevokeIngress},
@@ -908,4 +922,87 @@ func ptrBool(b bool) *bool { return &b }
 func (s *EC2) cfnDeleteVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteVpcEndpoints(ctx, &ec2api.DeleteVpcEndpointsInput{VpcEndpointIds: []string{r.PhysicalID}})
 	return gone(err)
+}
+
+// cfnUpdateTagsOnly is the Update of types whose only in-place property
+// is Tags (every other one is in their Replace).
+func (s *EC2) cfnUpdateTagsOnly(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if err := s.cfnRetag(ctx, r.PhysicalID, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
+}
+
+// cfnUpdateAddressTags retags an Elastic IP (tagged by its allocation
+// id; its physical id is the address).
+func (s *EC2) cfnUpdateAddressTags(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id, _ := r.Attributes["AllocationId"].(string)
+	if err := s.cfnRetag(ctx, id, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
+}
+
+func (s *EC2) cfnUpdateVpc(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	for _, attr := range []string{"EnableDnsSupport", "EnableDnsHostnames"} {
+		if kit.PropStr(r.Properties, attr) == kit.PropStr(r.OldProperties, attr) {
+			continue
+		}
+		// Absent is AWS's default: DNS support on, hostnames off.
+		v := kit.PropBool(r.Properties, attr) || (attr == "EnableDnsSupport" && !kit.Has(r.Properties, attr))
+		in := &ec2api.ModifyVpcAttributeInput{VpcId: &id}
+		if attr == "EnableDnsSupport" {
+			in.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: &v}
+		} else {
+			in.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: &v}
+		}
+		if _, err := s.ModifyVpcAttribute(ctx, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return s.cfnUpdateTagsOnly(ctx, r)
+}
+
+func (s *EC2) cfnUpdateSubnet(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	for _, attr := range []string{"MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "EnableDns64"} {
+		if kit.PropStr(r.Properties, attr) == kit.PropStr(r.OldProperties, attr) {
+			continue
+		}
+		v := &ec2api.AttributeBooleanValue{Value: boolp(kit.PropBool(r.Properties, attr))}
+		in := &ec2api.ModifySubnetAttributeInput{SubnetId: &id}
+		switch attr {
+		case "MapPublicIpOnLaunch":
+			in.MapPublicIpOnLaunch = v
+		case "AssignIpv6AddressOnCreation":
+			in.AssignIpv6AddressOnCreation = v
+		default:
+			in.EnableDns64 = v
+		}
+		if _, err := s.ModifySubnetAttribute(ctx, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return s.cfnUpdateTagsOnly(ctx, r)
+}
+
+func (s *EC2) cfnReplaceRoute(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.ReplaceRouteRequest{RouteTableId: strp(r.Str("RouteTableId"))}
+	for _, f := range []struct {
+		name string
+		out  **string
+	}{{"DestinationCidrBlock", &in.DestinationCidrBlock}, {"DestinationIpv6CidrBlock", &in.DestinationIpv6CidrBlock},
+		{"DestinationPrefixListId", &in.DestinationPrefixListId}, {"GatewayId", &in.GatewayId}, {"InstanceId", &in.InstanceId},
+		{"NatGatewayId", &in.NatGatewayId}, {"NetworkInterfaceId", &in.NetworkInterfaceId}, {"VpcPeeringConnectionId", &in.VpcPeeringConnectionId},
+		{"VpcEndpointId", &in.VpcEndpointId}, {"TransitGatewayId", &in.TransitGatewayId}, {"EgressOnlyInternetGatewayId", &in.EgressOnlyInternetGatewayId},
+		{"CarrierGatewayId", &in.CarrierGatewayId}, {"LocalGatewayId", &in.LocalGatewayId}, {"CoreNetworkArn", &in.CoreNetworkArn}} {
+		if v := r.Str(f.name); v != "" {
+			*f.out = &v
+		}
+	}
+	if _, err := s.ReplaceRoute(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
 }

@@ -562,3 +562,56 @@ func TestCloudFormationEndpointServiceAndPeering(t *testing.T) {
 	}
 	c.remove("AWS::EC2::NetworkInsightsPath", path)
 }
+
+// TestCloudFormationVPCBasicsInPlace: a VPC's DNS attributes, a subnet's
+// public-IP mapping and the tags of a VPC, subnet, route table, internet
+// gateway, NAT gateway and Elastic IP change in place (same ids); a
+// route's target moves with ReplaceRoute.
+func TestCloudFormationVPCBasicsInPlace(t *testing.T) {
+	c := newCfnStack(t)
+	tags := []any{map[string]any{"Key": "env", "Value": "prod"}}
+	vpc, _ := c.create("AWS::EC2::VPC", "V", map[string]any{"CidrBlock": "10.0.0.0/16"})
+	c.replaces("AWS::EC2::VPC", "CidrBlock")
+	c.update("AWS::EC2::VPC", &vpc, map[string]any{"CidrBlock": "10.0.0.0/16", "EnableDnsHostnames": true, "Tags": tags})
+	attr, err := c.f.DescribeVpcAttribute(c.f.ctx, &ec2api.DescribeVpcAttributeRequest{VpcId: &vpc.PhysicalID, Attribute: strp("enableDnsHostnames")})
+	if err != nil || !*attr.EnableDnsHostnames.Value {
+		t.Fatalf("dns hostnames %+v %v", attr, err)
+	}
+	sub, _ := c.create("AWS::EC2::Subnet", "S", map[string]any{"VpcId": vpc.PhysicalID, "CidrBlock": "10.0.1.0/24"})
+	c.replaces("AWS::EC2::Subnet", "CidrBlock", "VpcId", "AvailabilityZone")
+	c.update("AWS::EC2::Subnet", &sub, map[string]any{"VpcId": vpc.PhysicalID, "CidrBlock": "10.0.1.0/24", "MapPublicIpOnLaunch": true, "Tags": tags})
+	subs, err := c.f.DescribeSubnets(c.f.ctx, &ec2api.DescribeSubnetsInput{SubnetIds: []string{sub.PhysicalID}})
+	if err != nil || !*subs.Subnets[0].MapPublicIpOnLaunch || len(subs.Subnets[0].Tags) != 1 {
+		t.Fatalf("subnet after update %+v %v", subs, err)
+	}
+	igw, _ := c.create("AWS::EC2::InternetGateway", "G", map[string]any{})
+	c.update("AWS::EC2::InternetGateway", &igw, map[string]any{"Tags": tags})
+	c.create("AWS::EC2::VPCGatewayAttachment", "GA", map[string]any{"VpcId": vpc.PhysicalID, "InternetGatewayId": igw.PhysicalID})
+	rt, _ := c.create("AWS::EC2::RouteTable", "RT", map[string]any{"VpcId": vpc.PhysicalID})
+	c.update("AWS::EC2::RouteTable", &rt, map[string]any{"VpcId": vpc.PhysicalID, "Tags": tags})
+	eip, _ := c.create("AWS::EC2::EIP", "E", map[string]any{"Domain": "vpc"})
+	c.update("AWS::EC2::EIP", &eip, map[string]any{"Domain": "vpc", "Tags": tags})
+	nat, _ := c.create("AWS::EC2::NatGateway", "N", map[string]any{"SubnetId": sub.PhysicalID, "AllocationId": eip.Attributes["AllocationId"]})
+	c.update("AWS::EC2::NatGateway", &nat, map[string]any{"SubnetId": sub.PhysicalID, "AllocationId": eip.Attributes["AllocationId"], "Tags": tags})
+	for _, id := range []string{vpc.PhysicalID, sub.PhysicalID, igw.PhysicalID, rt.PhysicalID, eip.Attributes["AllocationId"].(string), nat.PhysicalID} {
+		out, err := c.f.DescribeTags(c.f.ctx, &ec2api.DescribeTagsRequest{Filters: []ec2api.Filter{{Name: strp("resource-id"), Values: []string{id}}}})
+		if err != nil || len(out.Tags) != 1 || deref(out.Tags[0].Value) != "prod" {
+			t.Fatalf("tags of %s: %+v %v", id, out, err)
+		}
+	}
+	route, _ := c.create("AWS::EC2::Route", "R", map[string]any{"RouteTableId": rt.PhysicalID, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw.PhysicalID})
+	c.update("AWS::EC2::Route", &route, map[string]any{"RouteTableId": rt.PhysicalID, "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": nat.PhysicalID})
+	rts, err := c.f.DescribeRouteTables(c.f.ctx, &ec2api.DescribeRouteTablesInput{RouteTableIds: []string{rt.PhysicalID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rts.RouteTables[0].Routes {
+		if deref(r.DestinationCidrBlock) == "0.0.0.0/0" {
+			found = deref(r.NatGatewayId) == nat.PhysicalID && r.GatewayId == nil
+		}
+	}
+	if !found {
+		t.Fatalf("routes after update %+v", rts.RouteTables[0].Routes)
+	}
+}
