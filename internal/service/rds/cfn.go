@@ -21,7 +21,11 @@ func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 		// Endpoint.Port, DBInstanceArn, DbiResourceId.
 		"AWS::RDS::DBInstance": {Create: s.cfnCreateDBInstance, Delete: s.cfnDeleteDBInstance, Tags: true},
 		// Ref is the group's name.
-		"AWS::RDS::DBSubnetGroup": {Create: s.cfnCreateDBSubnetGroup, Delete: s.cfnDeleteDBSubnetGroup, Tags: true},
+		// Its tags change in place; its description and subnets replace it
+		// (AWS changes them in place with ModifyDBSubnetGroup, which niwa
+		// does not implement).
+		"AWS::RDS::DBSubnetGroup": {Create: s.cfnCreateDBSubnetGroup, Update: s.cfnUpdateDBSubnetGroup, Delete: s.cfnDeleteDBSubnetGroup, Tags: true,
+			Replace: []string{"DBSubnetGroupName", "DBSubnetGroupDescription", "SubnetIds"}},
 		// Ref is the group's name. Parameters change in place (20 at a
 		// time, as ModifyDBParameterGroup takes them); a parameter the
 		// template no longer sets keeps its value (niwa does not
@@ -192,6 +196,9 @@ func (s *RDS) cfnModifyParameters(ctx *request.Context, name string, props, old 
 
 func (s *RDS) cfnUpdateDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
 	if err := s.cfnModifyParameters(ctx, r.PhysicalID, r.Properties, r.OldProperties); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if err := s.cfnRetag(ctx, arn(ctx, "pg", r.PhysicalID), r); err != nil {
 		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"DBParameterGroupName": r.PhysicalID}}, nil

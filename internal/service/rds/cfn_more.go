@@ -146,6 +146,9 @@ func (s *RDS) cfnUpdateDBClusterParameterGroup(ctx *request.Context, r kit.Resou
 	if err := s.cfnModifyClusterParameters(ctx, r.PhysicalID, r.Properties, r.OldProperties); err != nil {
 		return kit.ResourceResult{}, err
 	}
+	if err := s.cfnRetag(ctx, arn(ctx, "cluster-pg", r.PhysicalID), r); err != nil {
+		return kit.ResourceResult{}, err
+	}
 	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
 }
 
@@ -398,4 +401,42 @@ func (s *RDS) cfnDeleteEventSubscription(ctx *request.Context, r kit.ResourceReq
 		return nil
 	}
 	return err
+}
+
+// cfnRetag makes the tags of the resource arn names the template's (an
+// in-place update): keys the template dropped are removed.
+func (s *RDS) cfnRetag(ctx *request.Context, arn string, r kit.ResourceRequest) error {
+	old, cur := kit.PropTags(r.OldProperties), kit.PropTags(r.Properties)
+	var drop []string
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			drop = append(drop, k)
+		}
+	}
+	var put []rdsapi.Tag
+	for k, v := range cur {
+		if ov, ok := old[k]; !ok || ov != v {
+			put = append(put, rdsapi.Tag{Key: ptr.To(k), Value: ptr.To(v)})
+		}
+	}
+	if len(drop) > 0 {
+		if _, err := s.RemoveTagsFromResource(ctx, &rdsapi.RemoveTagsFromResourceInput{ResourceName: &arn, TagKeys: drop}); err != nil {
+			return err
+		}
+	}
+	if len(put) > 0 {
+		if _, err := s.AddTagsToResource(ctx, &rdsapi.AddTagsToResourceInput{ResourceName: &arn, Tags: put}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cfnUpdateDBSubnetGroup changes a subnet group's tags in place (niwa
+// has no ModifyDBSubnetGroup: its description and subnets replace it).
+func (s *RDS) cfnUpdateDBSubnetGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if err := s.cfnRetag(ctx, arn(ctx, "subgrp", r.PhysicalID), r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
 }

@@ -291,3 +291,67 @@ func TestCloudFormationMoreProviders(t *testing.T) {
 	}
 	remove("AWS::RDS::EventSubscription", sub)
 }
+
+// TestCloudFormationGroupTags: a subnet group's and a parameter group's
+// tags change in place (a dropped key goes); a subnet group's subnets
+// replace it (niwa has no ModifyDBSubnetGroup).
+func TestCloudFormationGroupTags(t *testing.T) {
+	s, h := newService(t, nil)
+	ctx := h.Ctx()
+	p := s.cfnResources()
+	tags := func(kv ...string) []any {
+		var l []any
+		for i := 0; i < len(kv); i += 2 {
+			l = append(l, map[string]any{"Key": kv[i], "Value": kv[i+1]})
+		}
+		return l
+	}
+	listTags := func(arn string) map[string]string {
+		out, err := s.ListTagsForResource(ctx, &rdsapi.ListTagsForResourceInput{ResourceName: &arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, tg := range out.TagList {
+			m[*tg.Key] = *tg.Value
+		}
+		return m
+	}
+	for _, tc := range []struct{ typ, kind string }{{"AWS::RDS::DBSubnetGroup", "subgrp"}, {"AWS::RDS::DBParameterGroup", "pg"},
+		{"AWS::RDS::DBClusterParameterGroup", "cluster-pg"}} {
+		base := map[string]any{"DBSubnetGroupDescription": "d", "SubnetIds": []any{"subnet-a", "subnet-b"}}
+		if tc.kind == "pg" {
+			base = map[string]any{"Description": "d", "Family": "mysql8.0"}
+		} else if tc.kind == "cluster-pg" {
+			base = map[string]any{"Description": "d", "Family": "aurora-mysql8.0"}
+		}
+		props := func(tl []any) map[string]any {
+			m := map[string]any{"Tags": tl}
+			for k, v := range base {
+				m[k] = v
+			}
+			return m
+		}
+		r := kit.ResourceRequest{LogicalID: "G", StackName: "s", Properties: props(tags("a", "1", "b", "2"))}
+		res, err := p[tc.typ].Create(ctx, r)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.typ, err)
+		}
+		r.PhysicalID, r.OldProperties, r.Properties = res.PhysicalID, r.Properties, props(tags("a", "3"))
+		if up, err := p[tc.typ].Update(ctx, r); err != nil || up.PhysicalID != r.PhysicalID {
+			t.Fatalf("%s update: %+v %v", tc.typ, up, err)
+		}
+		if got := listTags(arn(ctx, tc.kind, r.PhysicalID)); len(got) != 1 || got["a"] != "3" {
+			t.Fatalf("%s tags after update %v", tc.typ, got)
+		}
+	}
+	for _, name := range []string{"DBSubnetGroupDescription", "SubnetIds"} {
+		found := false
+		for _, rp := range p["AWS::RDS::DBSubnetGroup"].Replace {
+			found = found || rp == name
+		}
+		if !found {
+			t.Errorf("a change of %s should replace the subnet group", name)
+		}
+	}
+}
