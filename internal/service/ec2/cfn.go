@@ -97,6 +97,9 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 	for name, p := range s.cfnServiceResources() {
 		m[name] = p
 	}
+	for name, p := range s.cfnFleetResources() {
+		m[name] = p
+	}
 	return m
 }
 

@@ -615,3 +615,48 @@ func TestCloudFormationVPCBasicsInPlace(t *testing.T) {
 		t.Fatalf("routes after update %+v", rts.RouteTables[0].Routes)
 	}
 }
+
+// TestCloudFormationFleets: an EC2 fleet from the template's CreateFleet
+// shape, its target capacity changed in place, deleted with its
+// instances; a spot fleet whose target capacity changes in place and
+// whose other changes are refused by name; cancelled on delete.
+func TestCloudFormationFleets(t *testing.T) {
+	c := newCfnStack(t)
+	lt := fleetTemplate(t, c.f)
+	capacity := func(n int) map[string]any {
+		return map[string]any{"LaunchTemplateConfigs": []any{map[string]any{"LaunchTemplateSpecification": map[string]any{
+			"LaunchTemplateId": lt, "Version": "$Latest"}}}, "TargetCapacitySpecification": map[string]any{
+			"TotalTargetCapacity": n, "DefaultTargetCapacityType": "on-demand"}}
+	}
+	c.replaces("AWS::EC2::EC2Fleet", "LaunchTemplateConfigs", "Type")
+	fleet, res := c.create("AWS::EC2::EC2Fleet", "F", capacity(1))
+	if !strings.HasPrefix(fleet.PhysicalID, "fleet-") || res.Attributes["FleetId"] != fleet.PhysicalID {
+		t.Fatalf("fleet %+v", res)
+	}
+	c.update("AWS::EC2::EC2Fleet", &fleet, capacity(2))
+	fleets, err := c.f.DescribeFleets(c.f.ctx, &ec2api.DescribeFleetsRequest{FleetIds: []string{fleet.PhysicalID}})
+	if err != nil || len(fleets.Fleets) != 1 || *fleets.Fleets[0].TargetCapacitySpecification.TotalTargetCapacity != 2 {
+		t.Fatalf("fleet after update %+v %v", fleets, err)
+	}
+	c.remove("AWS::EC2::EC2Fleet", fleet)
+
+	spot := func(n int, itype string) map[string]any {
+		return map[string]any{"SpotFleetRequestConfigData": map[string]any{"IamFleetRole": "arn:aws:iam::" + testAccount + ":role/fleet",
+			"TargetCapacity": n, "LaunchSpecifications": []any{map[string]any{"ImageId": "ami-12345678", "InstanceType": itype}}}}
+	}
+	sf, res := c.create("AWS::EC2::SpotFleet", "S", spot(2, "t3.micro"))
+	if !strings.HasPrefix(sf.PhysicalID, "sfr-") || res.Attributes["Id"] != sf.PhysicalID {
+		t.Fatalf("spot fleet %+v", res)
+	}
+	c.update("AWS::EC2::SpotFleet", &sf, spot(3, "t3.micro"))
+	reqs, err := c.f.DescribeSpotFleetRequests(c.f.ctx, &ec2api.DescribeSpotFleetRequestsRequest{SpotFleetRequestIds: []string{sf.PhysicalID}})
+	if err != nil || len(reqs.SpotFleetRequestConfigs) != 1 || *reqs.SpotFleetRequestConfigs[0].SpotFleetRequestConfig.TargetCapacity != 3 {
+		t.Fatalf("spot fleet after update %+v %v", reqs, err)
+	}
+	bad := sf
+	bad.OldProperties, bad.Properties = sf.Properties, spot(3, "m5.large")
+	if _, err := c.p["AWS::EC2::SpotFleet"].Update(c.f.ctx, bad); err == nil || !strings.Contains(err.Error(), "LaunchSpecifications") {
+		t.Fatalf("a new launch specification in place: %v", err)
+	}
+	c.remove("AWS::EC2::SpotFleet", sf)
+}
