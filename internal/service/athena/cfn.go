@@ -21,7 +21,39 @@ func (a *Athena) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::Athena::NamedQuery": {
 			Create: a.cfnCreateNamedQuery, Delete: a.cfnDeleteNamedQuery,
 		},
+		// Ref is the statement name. Its query and description change in
+		// place (UpdatePreparedStatement); its name and workgroup
+		// replace it.
+		"AWS::Athena::PreparedStatement": {
+			Create: a.cfnCreatePreparedStatement, Update: a.cfnUpdatePreparedStatement, Delete: a.cfnDeletePreparedStatement,
+			Replace: []string{"StatementName", "WorkGroup"},
+		},
 	}
+}
+
+func (a *Athena) cfnCreatePreparedStatement(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	name := r.Str("StatementName")
+	if _, err := a.CreatePreparedStatement(ctx, &athenaapi.CreatePreparedStatementInput{StatementName: &name, WorkGroup: cfnOptional(r, "WorkGroup"),
+		QueryStatement: cfnOptional(r, "QueryStatement"), Description: cfnOptional(r, "Description")}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: name}, nil
+}
+
+func (a *Athena) cfnUpdatePreparedStatement(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if _, err := a.UpdatePreparedStatement(ctx, &athenaapi.UpdatePreparedStatementInput{StatementName: &r.PhysicalID, WorkGroup: cfnOptional(r, "WorkGroup"),
+		QueryStatement: cfnOptional(r, "QueryStatement"), Description: cfnOptional(r, "Description")}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
+}
+
+func (a *Athena) cfnDeletePreparedStatement(ctx *request.Context, r kit.ResourceRequest) error {
+	_, err := a.DeletePreparedStatement(ctx, &athenaapi.DeletePreparedStatementInput{StatementName: &r.PhysicalID, WorkGroup: cfnOptional(r, "WorkGroup")})
+	if athenaapi.ErrResourceNotFoundException.Is(err) {
+		return nil
+	}
+	return err
 }
 
 func cfnInvalid(r kit.ResourceRequest, prop string, err error) error {

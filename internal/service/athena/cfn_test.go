@@ -81,3 +81,47 @@ func TestCloudFormationWorkGroupAndNamedQuery(t *testing.T) {
 		t.Fatalf("named query in a deleted workgroup: %v", err)
 	}
 }
+
+// TestCloudFormationPreparedStatement: a prepared statement in a
+// workgroup, its query changed in place, and deleted (twice is no error).
+func TestCloudFormationPreparedStatement(t *testing.T) {
+	h := servicetest.New(t, "athena")
+	a := New(h.Store(), h.Clock, Options{})
+	t.Cleanup(func() { _ = a.Close() })
+	ctx := h.Ctx()
+	p := a.cfnResources()["AWS::Athena::PreparedStatement"]
+	for _, name := range []string{"StatementName", "WorkGroup"} {
+		found := false
+		for _, r := range p.Replace {
+			found = found || r == name
+		}
+		if !found {
+			t.Errorf("a change of %s should replace the statement", name)
+		}
+	}
+	r := kit.ResourceRequest{LogicalID: "PS", StackName: "s", Properties: map[string]any{"StatementName": "by_id", "WorkGroup": "primary",
+		"QueryStatement": "SELECT * FROM t WHERE id = ?", "Description": "one"}}
+	res, err := p.Create(ctx, r)
+	if err != nil || res.PhysicalID != "by_id" {
+		t.Fatalf("created %+v %v", res, err)
+	}
+	r.PhysicalID, r.OldProperties = res.PhysicalID, r.Properties
+	r.Properties = map[string]any{"StatementName": "by_id", "WorkGroup": "primary", "QueryStatement": "SELECT * FROM t WHERE name = ?", "Description": "two"}
+	if _, err := p.Update(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.GetPreparedStatement(ctx, &athenaapi.GetPreparedStatementInput{StatementName: &r.PhysicalID, WorkGroup: ptrTo("primary")})
+	if err != nil || *got.PreparedStatement.QueryStatement != "SELECT * FROM t WHERE name = ?" || *got.PreparedStatement.Description != "two" {
+		t.Fatalf("after update %+v %v", got, err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := p.Delete(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.GetPreparedStatement(ctx, &athenaapi.GetPreparedStatementInput{StatementName: &r.PhysicalID, WorkGroup: ptrTo("primary")}); err == nil {
+		t.Fatal("the statement survived its delete")
+	}
+}
+
+func ptrTo(s string) *string { return &s }

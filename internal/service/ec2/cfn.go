@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -14,30 +15,58 @@ import (
 // cfnResources are EC2's CloudFormation resource types (the VPC
 // building blocks and instances).
 func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the VPC id; Fn::GetAtt VpcId, CidrBlock, DefaultSecurityGroup, ...
-		"AWS::EC2::VPC": {Create: s.cfnCreateVpc, Delete: s.cfnDeleteVpc, Tags: true},
+		// Its DNS attributes and tags change in place.
+		"AWS::EC2::VPC": {Create: s.cfnCreateVpc, Update: s.cfnUpdateVpc, Delete: s.cfnDeleteVpc, Tags: true,
+			Replace: []string{"CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength"}},
 		// Ref is the subnet id; Fn::GetAtt SubnetId, AvailabilityZone, VpcId, CidrBlock.
-		"AWS::EC2::Subnet": {Create: s.cfnCreateSubnet, Delete: s.cfnDeleteSubnet, Tags: true},
+		// Its launch attributes (MapPublicIpOnLaunch,
+		// AssignIpv6AddressOnCreation, EnableDns64) and tags change in place.
+		"AWS::EC2::Subnet": {Create: s.cfnCreateSubnet, Update: s.cfnUpdateSubnet, Delete: s.cfnDeleteSubnet, Tags: true,
+			Replace: []string{"AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "VpcId", "Ipv6CidrBlock", "Ipv6Native", "OutpostArn",
+				"Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength"}},
 		// Ref is the group id (in a VPC); Fn::GetAtt GroupId, VpcId.
-		"AWS::EC2::SecurityGroup": {Create: s.cfnCreateSecurityGroup, Delete: s.cfnDeleteSecurityGroup, Tags: true},
+		// Its rules and tags change in place; its name, description and VPC
+		// replace it.
+		"AWS::EC2::SecurityGroup": {Create: s.cfnCreateSecurityGroup, Update: s.cfnUpdateSecurityGroup, Delete: s.cfnDeleteSecurityGroup,
+			Replace: []string{"GroupName", "GroupDescription", "VpcId"}, Tags: true},
 		// Ref is the gateway id; Fn::GetAtt InternetGatewayId.
-		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Delete: s.cfnDeleteInternetGateway, Tags: true},
-		// Ref is a generated id.
+		"AWS::EC2::InternetGateway": {Create: s.cfnCreateInternetGateway, Update: s.cfnUpdateTagsOnly, Delete: s.cfnDeleteInternetGateway, Tags: true},
+		// Ref is a generated id; it attaches an internet gateway or a
+		// VPN gateway.
 		"AWS::EC2::VPCGatewayAttachment": {Create: s.cfnAttachGateway, Delete: s.cfnDetachGateway},
 		// Ref is the route table id; Fn::GetAtt RouteTableId.
-		"AWS::EC2::RouteTable": {Create: s.cfnCreateRouteTable, Delete: s.cfnDeleteRouteTable, Tags: true},
+		"AWS::EC2::RouteTable": {Create: s.cfnCreateRouteTable, Update: s.cfnUpdateTagsOnly, Delete: s.cfnDeleteRouteTable, Tags: true,
+			Replace: []string{"VpcId"}},
 		// Ref is a generated id.
-		"AWS::EC2::Route": {Create: s.cfnCreateRoute, Delete: s.cfnDeleteRoute},
+		// Its target changes in place (ReplaceRoute).
+		"AWS::EC2::Route": {Create: s.cfnCreateRoute, Update: s.cfnReplaceRoute, Delete: s.cfnDeleteRoute,
+			Replace: []string{"RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"}},
 		// Ref is the association id; Fn::GetAtt Id.
 		"AWS::EC2::SubnetRouteTableAssociation": {Create: s.cfnAssociateRouteTable, Delete: s.cfnDisassociateRouteTable},
 		// Ref is the instance id; Fn::GetAtt InstanceId, PrivateIp, PublicIp, AvailabilityZone, PrivateDnsName.
-		"AWS::EC2::Instance": {Create: s.cfnRunInstance, Delete: s.cfnTerminateInstance, Tags: true},
+		// Its tags and security groups change in place; every other
+		// property replaces it (AWS changes some, such as InstanceType,
+		// by stopping it, which niwa's provider does not do).
+		"AWS::EC2::Instance": {Create: s.cfnRunInstance, Update: s.cfnUpdateInstance, Delete: s.cfnTerminateInstance, Tags: true,
+			Replace: []string{"AdditionalInfo", "Affinity", "AvailabilityZone", "BlockDeviceMappings", "CpuOptions", "CreditSpecification",
+				"DisableApiTermination", "EbsOptimized", "ElasticGpuSpecifications", "ElasticInferenceAccelerators", "EnclaveOptions",
+				"HibernationOptions", "HostId", "HostResourceGroupArn", "IamInstanceProfile", "ImageId", "InstanceInitiatedShutdownBehavior",
+				"InstanceType", "Ipv6AddressCount", "Ipv6Addresses", "KernelId", "KeyName", "LaunchTemplate", "LicenseSpecifications",
+				"MetadataOptions", "Monitoring", "NetworkInterfaces", "PlacementGroupName", "PrivateDnsNameOptions", "PrivateIpAddress",
+				"PropagateTagsToVolumeOnCreation", "RamdiskId", "SecurityGroups", "SourceDestCheck", "SsmAssociations", "SubnetId",
+				"Tenancy", "UserData", "Volumes"}},
 		// Ref is the public IP; Fn::GetAtt AllocationId, PublicIp.
-		"AWS::EC2::EIP": {Create: s.cfnAllocateAddress, Delete: s.cfnReleaseAddress, Tags: true,
+		// Its tags change in place.
+		"AWS::EC2::EIP": {Create: s.cfnAllocateAddress, Update: s.cfnUpdateAddressTags, Delete: s.cfnReleaseAddress, Tags: true,
 			Replace: []string{"Domain", "NetworkBorderGroup", "PublicIpv4Pool", "InstanceId"}},
 		// Ref is the NAT gateway id; Fn::GetAtt NatGatewayId.
-		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Delete: s.cfnDeleteNatGateway, Tags: true},
+		// Its tags change in place.
+		"AWS::EC2::NatGateway": {Create: s.cfnCreateNatGateway, Update: s.cfnUpdateTagsOnly, Delete: s.cfnDeleteNatGateway, Tags: true,
+			Replace: []string{"AllocationId", "SubnetId", "ConnectivityType", "PrivateIpAddress", "SecondaryAllocationIds",
+				"SecondaryPrivateIpAddresses", "SecondaryPrivateIpAddressCount", "MaxDrainDurationSeconds", "AvailabilityMode",
+				"AvailabilityZoneAddresses", "VpcId"}},
 		// Ref is the rule's id (sgr-...); Fn::GetAtt Id. Every change
 		// makes a new rule.
 		"AWS::EC2::SecurityGroupIngress": {Create: s.cfnAuthorizeIngress, Delete: s.cfnRevokeIngress},
@@ -59,6 +88,19 @@ func (s *EC2) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::EC2::LaunchTemplate": {Create: s.cfnCreateLaunchTemplate, Update: s.cfnUpdateLaunchTemplate, Delete: s.cfnDeleteLaunchTemplate,
 			Replace: []string{"LaunchTemplateName", "TagSpecifications"}},
 	}
+	for name, p := range s.cfnNetworkResources() {
+		m[name] = p
+	}
+	for name, p := range s.cfnVpnResources() {
+		m[name] = p
+	}
+	for name, p := range s.cfnServiceResources() {
+		m[name] = p
+	}
+	for name, p := range s.cfnFleetResources() {
+		m[name] = p
+	}
+	return m
 }
 
 func strp(v string) *string { return &v }
@@ -165,7 +207,44 @@ func (s *EC2) cfnCreateSecurityGroup(ctx *request.Context, r kit.ResourceRequest
 		return kit.ResourceResult{}, err
 	}
 	id := *out.GroupId
-	rules, _ := r.Properties["SecurityGroupIngress"].([]any)
+	fail := func(err error) (kit.ResourceResult, error) {
+		_, _ = s.DeleteSecurityGroup(ctx, &ec2api.DeleteSecurityGroupInput{GroupId: &id})
+		return kit.ResourceResult{}, err
+	}
+	ingress, err := sgRules(r.Properties, "SecurityGroupIngress")
+	if err != nil {
+		return fail(err)
+	}
+	egress, err := sgRules(r.Properties, "SecurityGroupEgress")
+	if err != nil {
+		return fail(err)
+	}
+	if len(ingress) > 0 {
+		if _, err := s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: ingress}); err != nil {
+			return fail(err)
+		}
+	}
+	if kit.Has(r.Properties, "SecurityGroupEgress") && in.VpcId != nil {
+		// A template's egress rules replace the VPC group's default
+		// allow-all rule, as AWS's provider does.
+		all := "-1"
+		if _, err := s.RevokeSecurityGroupEgress(ctx, &ec2api.RevokeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: []ec2api.IpPermission{
+			{IpProtocol: &all, IpRanges: []ec2api.IpRange{{CidrIp: strp("0.0.0.0/0")}}}}}); err != nil {
+			return fail(err)
+		}
+		if len(egress) > 0 {
+			if _, err := s.AuthorizeSecurityGroupEgress(ctx, &ec2api.AuthorizeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: egress}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"GroupId": id, "VpcId": r.Str("VpcId")}}, nil
+}
+
+// sgRules reads a SecurityGroupIngress or SecurityGroupEgress list (one
+// peer per rule: CidrIp, CidrIpv6, a group or a prefix list).
+func sgRules(props map[string]any, name string) ([]ec2api.IpPermission, error) {
+	rules, _ := props[name].([]any)
 	var perms []ec2api.IpPermission
 	for _, x := range rules {
 		m, ok := x.(map[string]any)
@@ -174,26 +253,112 @@ func (s *EC2) cfnCreateSecurityGroup(ctx *request.Context, r kit.ResourceRequest
 		}
 		p := ec2api.IpPermission{IpProtocol: strp(kit.PropStr(m, "IpProtocol"))}
 		if err := kit.DecodeProp(m, "FromPort", &p.FromPort); err != nil {
-			return kit.ResourceResult{}, awserr.ValidationError.New("SecurityGroupIngress FromPort: %v", err)
+			return nil, awserr.ValidationError.New("%s FromPort: %v", name, err)
 		}
 		if err := kit.DecodeProp(m, "ToPort", &p.ToPort); err != nil {
-			return kit.ResourceResult{}, awserr.ValidationError.New("SecurityGroupIngress ToPort: %v", err)
+			return nil, awserr.ValidationError.New("%s ToPort: %v", name, err)
 		}
+		desc := optStr(kit.PropStr(m, "Description"))
 		if c := kit.PropStr(m, "CidrIp"); c != "" {
-			p.IpRanges = []ec2api.IpRange{{CidrIp: &c}}
+			p.IpRanges = []ec2api.IpRange{{CidrIp: &c, Description: desc}}
 		}
-		if g := kit.PropStr(m, "SourceSecurityGroupId"); g != "" {
-			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g}}
+		if c := kit.PropStr(m, "CidrIpv6"); c != "" {
+			p.Ipv6Ranges = []ec2api.Ipv6Range{{CidrIpv6: &c, Description: desc}}
+		}
+		for _, k := range []string{"SourceSecurityGroupId", "DestinationSecurityGroupId"} {
+			if g := kit.PropStr(m, k); g != "" {
+				p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupId: &g, Description: desc, UserId: optStr(kit.PropStr(m, "SourceSecurityGroupOwnerId"))}}
+			}
+		}
+		if g := kit.PropStr(m, "SourceSecurityGroupName"); g != "" && p.UserIdGroupPairs == nil {
+			p.UserIdGroupPairs = []ec2api.UserIdGroupPair{{GroupName: &g, Description: desc}}
+		}
+		for _, k := range []string{"SourcePrefixListId", "DestinationPrefixListId"} {
+			if l := kit.PropStr(m, k); l != "" {
+				p.PrefixListIds = []ec2api.PrefixListId{{PrefixListId: &l, Description: desc}}
+			}
 		}
 		perms = append(perms, p)
 	}
-	if len(perms) > 0 {
-		if _, err := s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: perms}); err != nil {
-			_, _ = s.DeleteSecurityGroup(ctx, &ec2api.DeleteSecurityGroupInput{GroupId: &id})
+	return perms, nil
+}
+
+// cfnUpdateSecurityGroup changes a group's rules and tags in place:
+// rules the template dropped are revoked, new ones authorized.
+func (s *EC2) cfnUpdateSecurityGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	for _, dir := range []string{"SecurityGroupIngress", "SecurityGroupEgress"} {
+		if kit.PropJSON(r.Properties, dir) == kit.PropJSON(r.OldProperties, dir) {
+			continue
+		}
+		old, err := sgRules(r.OldProperties, dir)
+		if err != nil {
 			return kit.ResourceResult{}, err
 		}
+		cur, err := sgRules(r.Properties, dir)
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+		if dir == "SecurityGroupEgress" && r.Str("VpcId") != "" {
+			// No egress list means AWS's default allow-all rule.
+			all := ec2api.IpPermission{IpProtocol: strp("-1"), IpRanges: []ec2api.IpRange{{CidrIp: strp("0.0.0.0/0")}}}
+			if !kit.Has(r.OldProperties, dir) {
+				old = []ec2api.IpPermission{all}
+			}
+			if !kit.Has(r.Properties, dir) {
+				cur = []ec2api.IpPermission{all}
+			}
+		}
+		drop, add := permDiff(old, cur), permDiff(cur, old)
+		if len(drop) > 0 {
+			if dir == "SecurityGroupIngress" {
+				_, err = s.RevokeSecurityGroupIngress(ctx, &ec2api.RevokeSecurityGroupIngressInput{GroupId: &id, IpPermissions: drop})
+			} else {
+				_, err = s.RevokeSecurityGroupEgress(ctx, &ec2api.RevokeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: drop})
+			}
+			if gone(err) != nil && !isCode(err, "InvalidPermission.NotFound") {
+				return kit.ResourceResult{}, err
+			}
+		}
+		if len(add) > 0 {
+			if dir == "SecurityGroupIngress" {
+				_, err = s.AuthorizeSecurityGroupIngress(ctx, &ec2api.AuthorizeSecurityGroupIngressInput{GroupId: &id, IpPermissions: add})
+			} else {
+				_, err = s.AuthorizeSecurityGroupEgress(ctx, &ec2api.AuthorizeSecurityGroupEgressRequest{GroupId: &id, IpPermissions: add})
+			}
+			if err != nil {
+				return kit.ResourceResult{}, err
+			}
+		}
+	}
+	if err := s.cfnRetag(ctx, id, r); err != nil {
+		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"GroupId": id, "VpcId": r.Str("VpcId")}}, nil
+}
+
+// permDiff returns the rules of a that b does not have.
+func permDiff(a, b []ec2api.IpPermission) []ec2api.IpPermission {
+	key := func(p ec2api.IpPermission) string {
+		b, _ := json.Marshal(p)
+		return string(b)
+	}
+	have := map[string]bool{}
+	for _, p := range b {
+		have[key(p)] = true
+	}
+	var out []ec2api.IpPermission
+	for _, p := range a {
+		if !have[key(p)] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isCode(err error, code string) bool {
+	e := awserr.As(err)
+	return e != nil && e.Code.Code == code
 }
 
 func (s *EC2) cfnDeleteSecurityGroup(ctx *request.Context, r kit.ResourceRequest) error {
@@ -218,7 +383,10 @@ func (s *EC2) cfnDeleteInternetGateway(ctx *request.Context, r kit.ResourceReque
 func (s *EC2) cfnAttachGateway(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
 	igw, vpc := r.Str("InternetGatewayId"), r.Str("VpcId")
 	if igw == "" {
-		return kit.ResourceResult{}, awserr.ValidationError.New("niwa attaches internet gateways only (InternetGatewayId), not VPN gateways")
+		if r.Str("VpnGatewayId") != "" {
+			return s.cfnAttachVpnGateway(ctx, r)
+		}
+		return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: one of InternetGatewayId or VpnGatewayId is required", r.LogicalID)
 	}
 	if _, err := s.AttachInternetGateway(ctx, &ec2api.AttachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc}); err != nil {
 		return kit.ResourceResult{}, err
@@ -228,6 +396,9 @@ func (s *EC2) cfnAttachGateway(ctx *request.Context, r kit.ResourceRequest) (kit
 
 func (s *EC2) cfnDetachGateway(ctx *request.Context, r kit.ResourceRequest) error {
 	igw, vpc := r.Str("InternetGatewayId"), r.Str("VpcId")
+	if igw == "" {
+		return s.cfnDetachVpnGateway(ctx, r)
+	}
 	_, err := s.DetachInternetGateway(ctx, &ec2api.DetachInternetGatewayInput{InternetGatewayId: &igw, VpcId: &vpc})
 	if e := awserr.As(err); e != nil && strings.Contains(e.Code.Code, "NotAttached") {
 		return nil
@@ -341,6 +512,20 @@ func (s *EC2) cfnRunInstance(ctx *request.Context, r kit.ResourceRequest) (kit.R
 		attrs["AvailabilityZone"] = *inst.Placement.AvailabilityZone
 	}
 	return kit.ResourceResult{PhysicalID: *inst.InstanceId, Attributes: attrs}, nil
+}
+
+// cfnUpdateInstance changes an instance's tags and VPC security groups
+// in place.
+func (s *EC2) cfnUpdateInstance(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if g := kit.PropList(r.Properties, "SecurityGroupIds"); kit.PropJSON(r.Properties, "SecurityGroupIds") != kit.PropJSON(r.OldProperties, "SecurityGroupIds") && len(g) > 0 {
+		if _, err := s.ModifyInstanceAttribute(ctx, &ec2api.ModifyInstanceAttributeRequest{InstanceId: &r.PhysicalID, Groups: g}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if err := s.cfnRetag(ctx, r.PhysicalID, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
 }
 
 // cfnTerminateInstance terminates the instance and, as CloudFormation
@@ -740,4 +925,87 @@ func ptrBool(b bool) *bool { return &b }
 func (s *EC2) cfnDeleteVpcEndpoint(ctx *request.Context, r kit.ResourceRequest) error {
 	_, err := s.DeleteVpcEndpoints(ctx, &ec2api.DeleteVpcEndpointsInput{VpcEndpointIds: []string{r.PhysicalID}})
 	return gone(err)
+}
+
+// cfnUpdateTagsOnly is the Update of types whose only in-place property
+// is Tags (every other one is in their Replace).
+func (s *EC2) cfnUpdateTagsOnly(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if err := s.cfnRetag(ctx, r.PhysicalID, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
+}
+
+// cfnUpdateAddressTags retags an Elastic IP (tagged by its allocation
+// id; its physical id is the address).
+func (s *EC2) cfnUpdateAddressTags(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id, _ := r.Attributes["AllocationId"].(string)
+	if err := s.cfnRetag(ctx, id, r); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
+}
+
+func (s *EC2) cfnUpdateVpc(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	for _, attr := range []string{"EnableDnsSupport", "EnableDnsHostnames"} {
+		if kit.PropStr(r.Properties, attr) == kit.PropStr(r.OldProperties, attr) {
+			continue
+		}
+		// Absent is AWS's default: DNS support on, hostnames off.
+		v := kit.PropBool(r.Properties, attr) || (attr == "EnableDnsSupport" && !kit.Has(r.Properties, attr))
+		in := &ec2api.ModifyVpcAttributeInput{VpcId: &id}
+		if attr == "EnableDnsSupport" {
+			in.EnableDnsSupport = &ec2api.AttributeBooleanValue{Value: &v}
+		} else {
+			in.EnableDnsHostnames = &ec2api.AttributeBooleanValue{Value: &v}
+		}
+		if _, err := s.ModifyVpcAttribute(ctx, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return s.cfnUpdateTagsOnly(ctx, r)
+}
+
+func (s *EC2) cfnUpdateSubnet(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	id := r.PhysicalID
+	for _, attr := range []string{"MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "EnableDns64"} {
+		if kit.PropStr(r.Properties, attr) == kit.PropStr(r.OldProperties, attr) {
+			continue
+		}
+		v := &ec2api.AttributeBooleanValue{Value: boolp(kit.PropBool(r.Properties, attr))}
+		in := &ec2api.ModifySubnetAttributeInput{SubnetId: &id}
+		switch attr {
+		case "MapPublicIpOnLaunch":
+			in.MapPublicIpOnLaunch = v
+		case "AssignIpv6AddressOnCreation":
+			in.AssignIpv6AddressOnCreation = v
+		default:
+			in.EnableDns64 = v
+		}
+		if _, err := s.ModifySubnetAttribute(ctx, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	return s.cfnUpdateTagsOnly(ctx, r)
+}
+
+func (s *EC2) cfnReplaceRoute(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ec2api.ReplaceRouteRequest{RouteTableId: strp(r.Str("RouteTableId"))}
+	for _, f := range []struct {
+		name string
+		out  **string
+	}{{"DestinationCidrBlock", &in.DestinationCidrBlock}, {"DestinationIpv6CidrBlock", &in.DestinationIpv6CidrBlock},
+		{"DestinationPrefixListId", &in.DestinationPrefixListId}, {"GatewayId", &in.GatewayId}, {"InstanceId", &in.InstanceId},
+		{"NatGatewayId", &in.NatGatewayId}, {"NetworkInterfaceId", &in.NetworkInterfaceId}, {"VpcPeeringConnectionId", &in.VpcPeeringConnectionId},
+		{"VpcEndpointId", &in.VpcEndpointId}, {"TransitGatewayId", &in.TransitGatewayId}, {"EgressOnlyInternetGatewayId", &in.EgressOnlyInternetGatewayId},
+		{"CarrierGatewayId", &in.CarrierGatewayId}, {"LocalGatewayId", &in.LocalGatewayId}, {"CoreNetworkArn", &in.CoreNetworkArn}} {
+		if v := r.Str(f.name); v != "" {
+			*f.out = &v
+		}
+	}
+	if _, err := s.ReplaceRoute(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
 }

@@ -16,7 +16,69 @@ func (s *ECR) cfnResources() map[string]kit.ResourceProvider {
 		// Ref is the repository name; Fn::GetAtt Arn, RepositoryUri.
 		"AWS::ECR::Repository": {Create: s.cfnCreateRepository, Update: s.cfnUpdateRepository, Delete: s.cfnDeleteRepository,
 			Replace: []string{"RepositoryName", "EncryptionConfiguration"}, Tags: true},
+		// Ref is the registry id (the account); Fn::GetAtt RegistryId.
+		// The policy changes in place.
+		"AWS::ECR::RegistryPolicy": {Create: s.cfnPutRegistryPolicy, Update: s.cfnPutRegistryPolicy, Delete: s.cfnDeleteRegistryPolicy},
+		// Ref is the registry id; Fn::GetAtt RegistryId. niwa keeps the
+		// rules (DescribeRegistry answers them) and copies no images.
+		"AWS::ECR::ReplicationConfiguration": {Create: s.cfnPutReplication, Update: s.cfnPutReplication, Delete: s.cfnDeleteReplication},
+		// Ref is the registry id; Fn::GetAtt RegistryId. Deleting it
+		// returns the registry to BASIC scanning with no rules.
+		"AWS::ECR::RegistryScanningConfiguration": {Create: s.cfnPutScanning, Update: s.cfnPutScanning, Delete: s.cfnDeleteScanning},
 	}
+}
+
+func registryResult(ctx *request.Context) kit.ResourceResult {
+	id := targetOf(ctx, nil).id()
+	return kit.ResourceResult{PhysicalID: id, Attributes: map[string]any{"RegistryId": id}}
+}
+
+func (s *ECR) cfnPutRegistryPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	text := kit.PropJSON(r.Properties, "PolicyText")
+	if _, err := s.PutRegistryPolicy(ctx, &ecrapi.PutRegistryPolicyRequest{PolicyText: &text}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return registryResult(ctx), nil
+}
+
+func (s *ECR) cfnDeleteRegistryPolicy(ctx *request.Context, _ kit.ResourceRequest) error {
+	_, err := s.DeleteRegistryPolicy(ctx, &ecrapi.DeleteRegistryPolicyRequest{})
+	if ecrapi.ErrRegistryPolicyNotFoundException.Is(err) {
+		return nil
+	}
+	return err
+}
+
+func (s *ECR) cfnPutReplication(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	rc := &ecrapi.ReplicationConfiguration{}
+	if err := kit.DecodeProp(r.Properties, "ReplicationConfiguration", rc); err != nil {
+		return kit.ResourceResult{}, cfnInvalid(r, err)
+	}
+	if _, err := s.PutReplicationConfiguration(ctx, &ecrapi.PutReplicationConfigurationRequest{ReplicationConfiguration: rc}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return registryResult(ctx), nil
+}
+
+func (s *ECR) cfnDeleteReplication(ctx *request.Context, _ kit.ResourceRequest) error {
+	_, err := s.PutReplicationConfiguration(ctx, &ecrapi.PutReplicationConfigurationRequest{ReplicationConfiguration: &ecrapi.ReplicationConfiguration{}})
+	return err
+}
+
+func (s *ECR) cfnPutScanning(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in := &ecrapi.PutRegistryScanningConfigurationRequest{ScanType: ptr.To(r.Str("ScanType"))}
+	if err := kit.DecodeProp(r.Properties, "Rules", &in.Rules); err != nil {
+		return kit.ResourceResult{}, cfnInvalid(r, err)
+	}
+	if _, err := s.PutRegistryScanningConfiguration(ctx, in); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return registryResult(ctx), nil
+}
+
+func (s *ECR) cfnDeleteScanning(ctx *request.Context, _ kit.ResourceRequest) error {
+	_, err := s.PutRegistryScanningConfiguration(ctx, &ecrapi.PutRegistryScanningConfigurationRequest{ScanType: ptr.To("BASIC")})
+	return err
 }
 
 func cfnInvalid(r kit.ResourceRequest, err error) error {

@@ -84,3 +84,68 @@ func TestCfnRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCfnRegistrySettings: the registry-wide types answer the registry
+// id, change in place, and their delete clears the setting (twice is no
+// error).
+func TestCfnRegistrySettings(t *testing.T) {
+	f := newFixture(t)
+	ctx := f.ctx()
+	p := f.e.cfnResources()
+	policy := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Sid": "rep", "Effect": "Allow",
+		"Principal": map[string]any{"AWS": "arn:aws:iam::210987654321:root"}, "Action": []any{"ecr:ReplicateImage"}, "Resource": "*"}}}
+	r := kit.ResourceRequest{LogicalID: "RP", Properties: map[string]any{"PolicyText": policy}}
+	res, err := p["AWS::ECR::RegistryPolicy"].Create(ctx, r)
+	if err != nil || res.PhysicalID != "123456789012" || res.Attributes["RegistryId"] != res.PhysicalID {
+		t.Fatalf("registry policy %+v %v", res, err)
+	}
+	got, err := f.e.GetRegistryPolicy(ctx, &ecrapi.GetRegistryPolicyRequest{})
+	if err != nil || !strings.Contains(*got.PolicyText, "ReplicateImage") {
+		t.Fatalf("policy %+v %v", got, err)
+	}
+	if _, err := p["AWS::ECR::RegistryPolicy"].Create(ctx, kit.ResourceRequest{LogicalID: "Bad", Properties: map[string]any{"PolicyText": "{"}}); err == nil {
+		t.Fatal("an invalid policy was accepted")
+	}
+	for i := 0; i < 2; i++ {
+		if err := p["AWS::ECR::RegistryPolicy"].Delete(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.e.GetRegistryPolicy(ctx, &ecrapi.GetRegistryPolicyRequest{}); !ecrapi.ErrRegistryPolicyNotFoundException.Is(err) {
+		t.Fatalf("policy after delete: %v", err)
+	}
+
+	rep := kit.ResourceRequest{LogicalID: "Rep", Properties: map[string]any{"ReplicationConfiguration": map[string]any{"Rules": []any{
+		map[string]any{"Destinations": []any{map[string]any{"Region": "eu-west-1", "RegistryId": "123456789012"}},
+			"RepositoryFilters": []any{map[string]any{"Filter": "prod", "FilterType": "PREFIX_MATCH"}}}}}}}
+	if _, err := p["AWS::ECR::ReplicationConfiguration"].Create(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := f.e.DescribeRegistry(ctx, &ecrapi.DescribeRegistryRequest{})
+	if err != nil || len(reg.ReplicationConfiguration.Rules) != 1 || *reg.ReplicationConfiguration.Rules[0].Destinations[0].Region != "eu-west-1" ||
+		*reg.ReplicationConfiguration.Rules[0].RepositoryFilters[0].Filter != "prod" {
+		t.Fatalf("replication %+v %v", reg, err)
+	}
+	if err := p["AWS::ECR::ReplicationConfiguration"].Delete(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	if reg, _ = f.e.DescribeRegistry(ctx, &ecrapi.DescribeRegistryRequest{}); len(reg.ReplicationConfiguration.Rules) != 0 {
+		t.Fatalf("replication after delete %+v", reg.ReplicationConfiguration)
+	}
+
+	scan := kit.ResourceRequest{LogicalID: "Scan", Properties: map[string]any{"ScanType": "ENHANCED", "Rules": []any{map[string]any{
+		"ScanFrequency": "CONTINUOUS_SCAN", "RepositoryFilters": []any{map[string]any{"Filter": "*", "FilterType": "WILDCARD"}}}}}}
+	if _, err := p["AWS::ECR::RegistryScanningConfiguration"].Create(ctx, scan); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := f.e.GetRegistryScanningConfiguration(ctx, &ecrapi.GetRegistryScanningConfigurationRequest{})
+	if err != nil || *sc.ScanningConfiguration.ScanType != "ENHANCED" || len(sc.ScanningConfiguration.Rules) != 1 {
+		t.Fatalf("scanning %+v %v", sc, err)
+	}
+	if err := p["AWS::ECR::RegistryScanningConfiguration"].Delete(ctx, scan); err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ = f.e.GetRegistryScanningConfiguration(ctx, &ecrapi.GetRegistryScanningConfigurationRequest{}); *sc.ScanningConfiguration.ScanType != "BASIC" {
+		t.Fatalf("scanning after delete %+v", sc.ScanningConfiguration)
+	}
+}

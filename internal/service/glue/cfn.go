@@ -23,7 +23,66 @@ func (g *Glue) cfnResources() map[string]kit.ResourceProvider {
 			Create: g.cfnCreateTable, Update: g.cfnUpdateTable, Delete: g.cfnDeleteTable, Read: g.cfnReadTable,
 			Replace: []string{"CatalogId", "DatabaseName", "OpenTableFormatInput"},
 		},
+		// Ref is a generated id. Its PartitionInput (values included)
+		// changes in place (UpdatePartition).
+		"AWS::Glue::Partition": {
+			Create: g.cfnCreatePartition, Update: g.cfnUpdatePartition, Delete: g.cfnDeletePartition,
+			Replace: []string{"CatalogId", "DatabaseName", "TableName"},
+		},
 	}
+}
+
+func cfnPartitionInput(r kit.ResourceRequest, props map[string]any) (*glueapi.PartitionInput, error) {
+	in := &glueapi.PartitionInput{}
+	if err := kit.DecodeProp(props, "PartitionInput", in); err != nil {
+		return nil, cfnInvalid(r, "PartitionInput", err)
+	}
+	return in, nil
+}
+
+func (g *Glue) cfnCreatePartition(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	if err := cfnRequired(r, "CatalogId", "DatabaseName", "TableName", "PartitionInput"); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	in, err := cfnPartitionInput(r, r.Properties)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	catalog, db, table := r.Str("CatalogId"), r.Str("DatabaseName"), r.Str("TableName")
+	if _, err := g.CreatePartition(ctx, &glueapi.CreatePartitionInput{CatalogId: &catalog, DatabaseName: &db, TableName: &table, PartitionInput: in}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: kit.PhysicalName(r, 255)}, nil
+}
+
+func (g *Glue) cfnUpdatePartition(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
+	in, err := cfnPartitionInput(r, r.Properties)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	old, err := cfnPartitionInput(r, r.OldProperties)
+	if err != nil {
+		return kit.ResourceResult{}, err
+	}
+	catalog, db, table := r.Str("CatalogId"), r.Str("DatabaseName"), r.Str("TableName")
+	if _, err := g.UpdatePartition(ctx, &glueapi.UpdatePartitionInput{CatalogId: &catalog, DatabaseName: &db, TableName: &table,
+		PartitionValueList: old.Values, PartitionInput: in}); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	return kit.ResourceResult{PhysicalID: r.PhysicalID}, nil
+}
+
+func (g *Glue) cfnDeletePartition(ctx *request.Context, r kit.ResourceRequest) error {
+	in, err := cfnPartitionInput(r, r.Properties)
+	if err != nil {
+		return err
+	}
+	catalog, db, table := r.Str("CatalogId"), r.Str("DatabaseName"), r.Str("TableName")
+	_, err = g.DeletePartition(ctx, &glueapi.DeletePartitionInput{CatalogId: &catalog, DatabaseName: &db, TableName: &table, PartitionValues: in.Values})
+	if glueapi.ErrEntityNotFoundException.Is(err) {
+		return nil
+	}
+	return err
 }
 
 func cfnInvalid(r kit.ResourceRequest, prop string, err error) error {

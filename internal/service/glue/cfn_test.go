@@ -74,3 +74,56 @@ func TestCloudFormationCatalog(t *testing.T) {
 		t.Fatalf("table in a deleted database: %v", err)
 	}
 }
+
+// TestCloudFormationPartition: a partition of a partitioned table, its
+// location and values changed in place, deleted (twice is no error).
+func TestCloudFormationPartition(t *testing.T) {
+	h := servicetest.New(t, "glue")
+	g := New(h.Store(), h.Clock)
+	ctx := h.Ctx()
+	p := g.cfnResources()
+	if _, err := p["AWS::Glue::Database"].Create(ctx, kit.ResourceRequest{LogicalID: "DB", Properties: map[string]any{"CatalogId": h.Account,
+		"DatabaseInput": map[string]any{"Name": "logs"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p["AWS::Glue::Table"].Create(ctx, kit.ResourceRequest{LogicalID: "T", Properties: map[string]any{"CatalogId": h.Account,
+		"DatabaseName": "logs", "TableInput": map[string]any{"Name": "events", "TableType": "EXTERNAL_TABLE",
+			"PartitionKeys":     []any{map[string]any{"Name": "dt", "Type": "string"}},
+			"StorageDescriptor": map[string]any{"Location": "s3://b/events/", "Columns": []any{map[string]any{"Name": "id", "Type": "string"}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	part := func(dt, loc string) map[string]any {
+		return map[string]any{"CatalogId": h.Account, "DatabaseName": "logs", "TableName": "events", "PartitionInput": map[string]any{
+			"Values": []any{dt}, "StorageDescriptor": map[string]any{"Location": loc, "Columns": []any{map[string]any{"Name": "id", "Type": "string"}}}}}
+	}
+	pp := p["AWS::Glue::Partition"]
+	r := kit.ResourceRequest{LogicalID: "P", StackName: "s", Properties: part("2024-01-01", "s3://b/events/dt=2024-01-01/")}
+	res, err := pp.Create(ctx, r)
+	if err != nil || res.PhysicalID == "" {
+		t.Fatalf("partition %+v %v", res, err)
+	}
+	get := func(dt string) (*glueapi.GetPartitionOutput, error) {
+		return g.GetPartition(ctx, &glueapi.GetPartitionInput{DatabaseName: ptr.To("logs"), TableName: ptr.To("events"), PartitionValues: []string{dt}})
+	}
+	if got, err := get("2024-01-01"); err != nil || *got.Partition.StorageDescriptor.Location != "s3://b/events/dt=2024-01-01/" {
+		t.Fatalf("partition %+v %v", got, err)
+	}
+	r.PhysicalID, r.OldProperties, r.Properties = res.PhysicalID, r.Properties, part("2024-01-02", "s3://b/events/dt=2024-01-02/")
+	if _, err := pp.Update(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := get("2024-01-02"); err != nil || *got.Partition.StorageDescriptor.Location != "s3://b/events/dt=2024-01-02/" {
+		t.Fatalf("partition after update %+v %v", got, err)
+	}
+	if _, err := get("2024-01-01"); !glueapi.ErrEntityNotFoundException.Is(err) {
+		t.Fatalf("the old values still answer: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := pp.Delete(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := get("2024-01-02"); !glueapi.ErrEntityNotFoundException.Is(err) {
+		t.Fatalf("the partition survived its delete: %v", err)
+	}
+}

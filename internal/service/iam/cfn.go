@@ -15,7 +15,7 @@ import (
 // of them need CAPABILITY_IAM, or CAPABILITY_NAMED_IAM when they name
 // them.
 func (s *IAM) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the role name; Fn::GetAtt Arn, RoleId.
 		"AWS::IAM::Role": {Read: s.cfnReadRole, Create: s.cfnCreateRole, Update: s.cfnUpdateRole, Delete: s.cfnDeleteRole,
 			Replace: []string{"RoleName", "Path"}, Tags: true, Capability: "CAPABILITY_IAM"},
@@ -36,6 +36,10 @@ func (s *IAM) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::IAM::AccessKey": {Create: s.cfnCreateAccessKey, Update: s.cfnUpdateAccessKey, Delete: s.cfnDeleteAccessKey,
 			Replace: []string{"UserName", "Serial"}, Capability: "CAPABILITY_IAM"},
 	}
+	for name, p := range s.cfnMoreResources() {
+		m[name] = p
+	}
+	return m
 }
 
 func ignoreMissing(err error) error {
@@ -156,8 +160,37 @@ func (s *IAM) cfnUpdateRole(ctx *request.Context, r kit.ResourceRequest) (kit.Re
 	if err := s.cfnRolePolicies(ctx, name, r.Properties, r.OldProperties); err != nil {
 		return kit.ResourceResult{}, err
 	}
-	if tags := cfnIAMTags(r.Properties); len(tags) > 0 {
-		if _, err := s.TagRole(ctx, &iamapi.TagRoleInput{RoleName: &name, Tags: tags}); err != nil {
+	d, md := r.Str("Description"), kit.PropStr(r.Properties, "MaxSessionDuration")
+	if d != kit.PropStr(r.OldProperties, "Description") || md != kit.PropStr(r.OldProperties, "MaxSessionDuration") {
+		in := &iamapi.UpdateRoleInput{RoleName: &name, Description: &d}
+		msd := int32(3600) // AWS's default, back when the template drops it
+		if err := kit.DecodeProp(r.Properties, "MaxSessionDuration", &msd); err != nil {
+			return kit.ResourceResult{}, awserr.ValidationError.New("Properties validation failed for resource %s with message: #/MaxSessionDuration: %v", r.LogicalID, err)
+		}
+		in.MaxSessionDuration = &msd
+		if _, err := s.UpdateRole(ctx, in); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if b := r.Str("PermissionsBoundary"); b != kit.PropStr(r.OldProperties, "PermissionsBoundary") {
+		var err error
+		if b == "" {
+			_, err = s.DeleteRolePermissionsBoundary(ctx, &iamapi.DeleteRolePermissionsBoundaryInput{RoleName: &name})
+		} else {
+			_, err = s.PutRolePermissionsBoundary(ctx, &iamapi.PutRolePermissionsBoundaryInput{RoleName: &name, PermissionsBoundary: &b})
+		}
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	add, drop := tagChanges(r)
+	if len(drop) > 0 {
+		if _, err := s.UntagRole(ctx, &iamapi.UntagRoleInput{RoleName: &name, TagKeys: drop}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if len(add) > 0 {
+		if _, err := s.TagRole(ctx, &iamapi.TagRoleInput{RoleName: &name, Tags: add}); err != nil {
 			return kit.ResourceResult{}, err
 		}
 	}
@@ -215,6 +248,17 @@ func (s *IAM) cfnPutPolicy(ctx *request.Context, r kit.ResourceRequest) (kit.Res
 				_, _ = s.DeleteUserPolicy(ctx, &iamapi.DeleteUserPolicyInput{UserName: strp(user), PolicyName: &oldName})
 			}
 		}
+		groups := set(kit.PropList(r.Properties, "Groups"))
+		for _, group := range kit.PropList(r.OldProperties, "Groups") {
+			if !groups[group] || oldName != name {
+				_, _ = s.DeleteGroupPolicy(ctx, &iamapi.DeleteGroupPolicyInput{GroupName: strp(group), PolicyName: &oldName})
+			}
+		}
+	}
+	for _, group := range kit.PropList(r.Properties, "Groups") {
+		if _, err := s.PutGroupPolicy(ctx, &iamapi.PutGroupPolicyInput{GroupName: strp(group), PolicyName: &name, PolicyDocument: &doc}); err != nil {
+			return kit.ResourceResult{}, err
+		}
 	}
 	for _, role := range kit.PropList(r.Properties, "Roles") {
 		if _, err := s.PutRolePolicy(ctx, &iamapi.PutRolePolicyInput{RoleName: strp(role), PolicyName: &name, PolicyDocument: &doc}); err != nil {
@@ -242,6 +286,11 @@ func (s *IAM) cfnDeletePolicy(ctx *request.Context, r kit.ResourceRequest) error
 	}
 	for _, user := range kit.PropList(r.Properties, "Users") {
 		if _, err := s.DeleteUserPolicy(ctx, &iamapi.DeleteUserPolicyInput{UserName: strp(user), PolicyName: &name}); ignoreMissing(err) != nil {
+			return err
+		}
+	}
+	for _, group := range kit.PropList(r.Properties, "Groups") {
+		if _, err := s.DeleteGroupPolicy(ctx, &iamapi.DeleteGroupPolicyInput{GroupName: strp(group), PolicyName: &name}); ignoreMissing(err) != nil {
 			return err
 		}
 	}
@@ -289,6 +338,21 @@ func (s *IAM) cfnAttachManaged(ctx *request.Context, arn string, props, old map[
 	for role := range newRoles {
 		if !oldRoles[role] {
 			if _, err := s.AttachRolePolicy(ctx, &iamapi.AttachRolePolicyInput{RoleName: strp(role), PolicyArn: &arn}); err != nil {
+				return err
+			}
+		}
+	}
+	newGroups, oldGroups := set(kit.PropList(props, "Groups")), set(kit.PropList(old, "Groups"))
+	for group := range oldGroups {
+		if !newGroups[group] {
+			if _, err := s.DetachGroupPolicy(ctx, &iamapi.DetachGroupPolicyInput{GroupName: strp(group), PolicyArn: &arn}); ignoreMissing(err) != nil {
+				return err
+			}
+		}
+	}
+	for group := range newGroups {
+		if !oldGroups[group] {
+			if _, err := s.AttachGroupPolicy(ctx, &iamapi.AttachGroupPolicyInput{GroupName: strp(group), PolicyArn: &arn}); err != nil {
 				return err
 			}
 		}
@@ -402,11 +466,18 @@ func (s *IAM) cfnCreateUser(ctx *request.Context, r kit.ResourceRequest) (kit.Re
 	if p := r.Str("Path"); p != "" {
 		in.Path = &p
 	}
+	if b := r.Str("PermissionsBoundary"); b != "" {
+		in.PermissionsBoundary = &b
+	}
 	out, err := s.CreateUser(ctx, in)
 	if err != nil {
 		return kit.ResourceResult{}, err
 	}
-	if err := s.cfnUserPolicies(ctx, name, r.Properties, nil); err != nil {
+	err = s.cfnUserPolicies(ctx, name, r.Properties, nil)
+	if err == nil {
+		err = s.cfnLoginProfile(ctx, name, r.Properties, nil)
+	}
+	if err != nil {
 		_ = s.cfnDeleteUser(ctx, kit.ResourceRequest{PhysicalID: name, Properties: r.Properties})
 		return kit.ResourceResult{}, err
 	}
@@ -425,6 +496,21 @@ func (s *IAM) cfnUserPolicies(ctx *request.Context, name string, props, old map[
 	for pn, doc := range newInline {
 		if oldInline[pn] != doc {
 			if _, err := s.PutUserPolicy(ctx, &iamapi.PutUserPolicyInput{UserName: &name, PolicyName: strp(pn), PolicyDocument: strp(doc)}); err != nil {
+				return err
+			}
+		}
+	}
+	newGroups, oldGroups := set(kit.PropList(props, "Groups")), set(kit.PropList(old, "Groups"))
+	for group := range oldGroups {
+		if !newGroups[group] {
+			if _, err := s.RemoveUserFromGroup(ctx, &iamapi.RemoveUserFromGroupInput{UserName: &name, GroupName: strp(group)}); ignoreMissing(err) != nil {
+				return err
+			}
+		}
+	}
+	for group := range newGroups {
+		if !oldGroups[group] {
+			if _, err := s.AddUserToGroup(ctx, &iamapi.AddUserToGroupInput{UserName: &name, GroupName: strp(group)}); err != nil {
 				return err
 			}
 		}
@@ -448,14 +534,63 @@ func (s *IAM) cfnUserPolicies(ctx *request.Context, name string, props, old map[
 }
 
 func (s *IAM) cfnUpdateUser(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
-	if err := s.cfnUserPolicies(ctx, r.PhysicalID, r.Properties, r.OldProperties); err != nil {
+	name := r.PhysicalID
+	if err := s.cfnUserPolicies(ctx, name, r.Properties, r.OldProperties); err != nil {
 		return kit.ResourceResult{}, err
+	}
+	if b := r.Str("PermissionsBoundary"); b != kit.PropStr(r.OldProperties, "PermissionsBoundary") {
+		var err error
+		if b == "" {
+			_, err = s.DeleteUserPermissionsBoundary(ctx, &iamapi.DeleteUserPermissionsBoundaryInput{UserName: &name})
+		} else {
+			_, err = s.PutUserPermissionsBoundary(ctx, &iamapi.PutUserPermissionsBoundaryInput{UserName: &name, PermissionsBoundary: &b})
+		}
+		if err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if err := s.cfnLoginProfile(ctx, name, r.Properties, r.OldProperties); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	add, drop := tagChanges(r)
+	if len(drop) > 0 {
+		if _, err := s.UntagUser(ctx, &iamapi.UntagUserInput{UserName: &name, TagKeys: drop}); err != nil {
+			return kit.ResourceResult{}, err
+		}
+	}
+	if len(add) > 0 {
+		if _, err := s.TagUser(ctx, &iamapi.TagUserInput{UserName: &name, Tags: add}); err != nil {
+			return kit.ResourceResult{}, err
+		}
 	}
 	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: r.Attributes}, nil
 }
 
+// cfnLoginProfile brings the user's console password (LoginProfile:
+// Password, PasswordResetRequired) from old to props.
+func (s *IAM) cfnLoginProfile(ctx *request.Context, name string, props, old map[string]any) error {
+	cur, had := kit.PropMap(props, "LoginProfile"), kit.PropMap(old, "LoginProfile")
+	switch {
+	case cur == nil && had != nil:
+		_, err := s.DeleteLoginProfile(ctx, &iamapi.DeleteLoginProfileInput{UserName: &name})
+		return ignoreMissing(err)
+	case cur == nil || kit.PropJSON(props, "LoginProfile") == kit.PropJSON(old, "LoginProfile"):
+		return nil
+	}
+	pw, reset := kit.PropStr(cur, "Password"), kit.PropBool(cur, "PasswordResetRequired")
+	if had == nil {
+		_, err := s.CreateLoginProfile(ctx, &iamapi.CreateLoginProfileInput{UserName: &name, Password: &pw, PasswordResetRequired: &reset})
+		return err
+	}
+	_, err := s.UpdateLoginProfile(ctx, &iamapi.UpdateLoginProfileInput{UserName: &name, Password: &pw, PasswordResetRequired: &reset})
+	return err
+}
+
 func (s *IAM) cfnDeleteUser(ctx *request.Context, r kit.ResourceRequest) error {
 	name := r.PhysicalID
+	if _, err := s.DeleteLoginProfile(ctx, &iamapi.DeleteLoginProfileInput{UserName: &name}); ignoreMissing(err) != nil {
+		return err
+	}
 	if err := s.cfnUserPolicies(ctx, name, nil, r.Properties); err != nil {
 		return ignoreMissing(err)
 	}

@@ -16,12 +16,16 @@ import (
 // cfnResources are RDS's CloudFormation resource types, made with the
 // service's own handlers (the properties are mostly the API's members).
 func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
-	return map[string]kit.ResourceProvider{
+	m := map[string]kit.ResourceProvider{
 		// Ref is the instance identifier; Fn::GetAtt Endpoint.Address,
 		// Endpoint.Port, DBInstanceArn, DbiResourceId.
 		"AWS::RDS::DBInstance": {Create: s.cfnCreateDBInstance, Delete: s.cfnDeleteDBInstance, Tags: true},
 		// Ref is the group's name.
-		"AWS::RDS::DBSubnetGroup": {Create: s.cfnCreateDBSubnetGroup, Delete: s.cfnDeleteDBSubnetGroup, Tags: true},
+		// Its tags change in place; its description and subnets replace it
+		// (AWS changes them in place with ModifyDBSubnetGroup, which niwa
+		// does not implement).
+		"AWS::RDS::DBSubnetGroup": {Create: s.cfnCreateDBSubnetGroup, Update: s.cfnUpdateDBSubnetGroup, Delete: s.cfnDeleteDBSubnetGroup, Tags: true,
+			Replace: []string{"DBSubnetGroupName", "DBSubnetGroupDescription", "SubnetIds"}},
 		// Ref is the group's name. Parameters change in place (20 at a
 		// time, as ModifyDBParameterGroup takes them); a parameter the
 		// template no longer sets keeps its value (niwa does not
@@ -35,6 +39,10 @@ func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 			Delete: s.cfnDeleteDBParameterGroup, Tags: true,
 			Replace: []string{"DBParameterGroupName", "Description", "Family"}},
 	}
+	for name, p := range s.cfnMoreResources() {
+		m[name] = p
+	}
+	return m
 }
 
 // cfnDecodeProps fills an API input from the properties of the same
@@ -188,6 +196,9 @@ func (s *RDS) cfnModifyParameters(ctx *request.Context, name string, props, old 
 
 func (s *RDS) cfnUpdateDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
 	if err := s.cfnModifyParameters(ctx, r.PhysicalID, r.Properties, r.OldProperties); err != nil {
+		return kit.ResourceResult{}, err
+	}
+	if err := s.cfnRetag(ctx, arn(ctx, "pg", r.PhysicalID), r); err != nil {
 		return kit.ResourceResult{}, err
 	}
 	return kit.ResourceResult{PhysicalID: r.PhysicalID, Attributes: map[string]any{"DBParameterGroupName": r.PhysicalID}}, nil

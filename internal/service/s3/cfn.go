@@ -133,7 +133,7 @@ func (s *S3) cfnConfigureBucket(ctx *request.Context, name string, props, old ma
 			return err
 		}
 	}
-	return nil
+	return s.cfnBucketSettings(ctx, name, props, old)
 }
 
 func (s *S3) cfnUpdateBucket(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {
