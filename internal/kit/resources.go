@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -240,6 +241,43 @@ func DecodeProp(props map[string]any, name string, out any) error {
 		return first
 	}
 	return nil
+}
+
+// DecodeProperties decodes a resource's properties into out, an API
+// input whose members are the type's properties. The properties named in
+// jsonText hold JSON documents (policies, patterns) a template may give
+// as objects; they are rendered as text first. A property out cannot
+// hold fails with CloudFormation's validation message.
+func DecodeProperties(r ResourceRequest, out any, jsonText ...string) error {
+	props := r.Properties
+	if len(jsonText) > 0 {
+		props = make(map[string]any, len(r.Properties))
+		for k, v := range r.Properties {
+			props[k] = v
+		}
+		for _, k := range jsonText {
+			if Has(props, k) {
+				props[k] = PropJSON(props, k)
+			}
+		}
+	}
+	if err := DecodeProp(map[string]any{"p": props}, "p", out); err != nil {
+		return awserr.ValidationError.New("Properties validation failed for resource %s with message: %v", r.LogicalID, err)
+	}
+	return nil
+}
+
+// ResourceName is the name of a named resource: the one it already has
+// (an update), the one the template gives in prop, or one CloudFormation
+// generates of at most max characters.
+func ResourceName(r ResourceRequest, prop string, max int) string {
+	if r.PhysicalID != "" {
+		return r.PhysicalID
+	}
+	if n := r.Str(prop); n != "" {
+		return n
+	}
+	return PhysicalName(r, max)
 }
 
 func coerce(v any) any {

@@ -32,23 +32,12 @@ func (c *CloudWatch) cfnResources() map[string]kit.ResourceProvider {
 	}
 }
 
-// cfnDecode decodes the properties into out, an API input whose members
-// are the type's properties.
-func cfnDecode(r kit.ResourceRequest, out any) error {
-	if err := kit.DecodeProp(map[string]any{"p": r.Properties}, "p", out); err != nil {
-		return awserr.ValidationError.New("Properties validation failed for resource %s with message: %v", r.LogicalID, err)
-	}
-	return nil
-}
+// cfnDecode decodes the properties into out (kit.DecodeProperties).
+func cfnDecode(r kit.ResourceRequest, out any) error { return kit.DecodeProperties(r, out) }
 
+// cfnName is the resource's name (kit.ResourceName).
 func cfnName(r kit.ResourceRequest, prop string, max int) string {
-	if r.PhysicalID != "" {
-		return r.PhysicalID
-	}
-	if n := r.Str(prop); n != "" {
-		return n
-	}
-	return kit.PhysicalName(r, max)
+	return kit.ResourceName(r, prop, max)
 }
 
 // cfnRetag brings an existing resource's tags to the template's (Put*

@@ -39,32 +39,15 @@ func (e *Events) cfnResources() map[string]kit.ResourceProvider {
 	}
 }
 
-// cfnDecode decodes the properties into out, an API input whose members
-// are the type's properties (JSON-valued members given as text first).
+// cfnDecode decodes the properties into out, JSON-valued members given
+// as text first (kit.DecodeProperties).
 func cfnDecode(r kit.ResourceRequest, out any, jsonText ...string) error {
-	props := make(map[string]any, len(r.Properties))
-	for k, v := range r.Properties {
-		props[k] = v
-	}
-	for _, k := range jsonText {
-		if kit.Has(props, k) {
-			props[k] = kit.PropJSON(props, k)
-		}
-	}
-	if err := kit.DecodeProp(map[string]any{"p": props}, "p", out); err != nil {
-		return awserr.ValidationError.New("Properties validation failed for resource %s with message: %v", r.LogicalID, err)
-	}
-	return nil
+	return kit.DecodeProperties(r, out, jsonText...)
 }
 
+// cfnName is the resource's name (kit.ResourceName).
 func cfnName(r kit.ResourceRequest, prop string, max int) string {
-	if r.PhysicalID != "" {
-		return r.PhysicalID
-	}
-	if n := r.Str(prop); n != "" {
-		return n
-	}
-	return kit.PhysicalName(r, max)
+	return kit.ResourceName(r, prop, max)
 }
 
 func (e *Events) cfnCreateArchive(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {

@@ -54,14 +54,9 @@ func (l *Logs) cfnResources() map[string]kit.ResourceProvider {
 	}
 }
 
+// cfnName is the resource's name (kit.ResourceName).
 func cfnName(r kit.ResourceRequest, prop string, max int) string {
-	if r.PhysicalID != "" {
-		return r.PhysicalID
-	}
-	if n := r.Str(prop); n != "" {
-		return n
-	}
-	return kit.PhysicalName(r, max)
+	return kit.ResourceName(r, prop, max)
 }
 
 // cfnCreateTags are the template's tags for a create call (nil when

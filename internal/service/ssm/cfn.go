@@ -23,23 +23,19 @@ func (s *SSM) cfnResources() map[string]kit.ResourceProvider {
 	}
 }
 
-// cfnDecode decodes the properties into out, an API input whose members
-// are the type's properties (JSON-valued members given as text first).
+// cfnDecode decodes the properties but Tags (tagged separately) into out,
+// JSON-valued members given as text first (kit.DecodeProperties).
 func cfnDecode(r kit.ResourceRequest, out any, jsonText ...string) error {
-	props := make(map[string]any, len(r.Properties))
-	for k, v := range r.Properties {
-		props[k] = v
-	}
-	for _, k := range jsonText {
-		if kit.Has(props, k) {
-			props[k] = kit.PropJSON(props, k)
+	if kit.Has(r.Properties, "Tags") {
+		props := make(map[string]any, len(r.Properties))
+		for k, v := range r.Properties {
+			if k != "Tags" {
+				props[k] = v
+			}
 		}
+		r.Properties = props
 	}
-	delete(props, "Tags")
-	if err := kit.DecodeProp(map[string]any{"p": props}, "p", out); err != nil {
-		return awserr.ValidationError.New("Properties validation failed for resource %s with message: %v", r.LogicalID, err)
-	}
-	return nil
+	return kit.DecodeProperties(r, out, jsonText...)
 }
 
 func cfnTags(props map[string]any) []ssmapi.Tag {
