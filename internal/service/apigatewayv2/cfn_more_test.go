@@ -6,6 +6,7 @@ import (
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/kit/kittest"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -98,29 +99,9 @@ func TestCloudFormationMoreProviders(t *testing.T) {
 			}},
 	} {
 		t.Run(c.typ, func(t *testing.T) {
-			prov := p[c.typ]
-			res, err := prov.Create(ctx, kit.ResourceRequest{LogicalID: "R", StackName: "s", Properties: c.props})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.check(ctx, res, false); err != nil {
-				t.Fatalf("after create: %v", err)
-			}
-			up, err := prov.Update(ctx, kit.ResourceRequest{LogicalID: "R", StackName: "s", PhysicalID: res.PhysicalID, Properties: c.upd, OldProperties: c.props})
-			if err != nil || up.PhysicalID != res.PhysicalID {
-				t.Fatalf("update %+v %v", up, err)
-			}
-			if err := c.check(ctx, up, true); err != nil {
-				t.Fatalf("after update: %v", err)
-			}
-			for i := 0; i < 2; i++ {
-				if err := prov.Delete(ctx, kit.ResourceRequest{PhysicalID: res.PhysicalID, Properties: c.upd}); err != nil {
-					t.Fatalf("delete %d: %v", i, err)
-				}
-			}
-			if err := c.check(ctx, res, true); !apigatewayv2api.ErrNotFoundException.Is(err) {
-				t.Fatalf("after delete: %v", err)
-			}
+			kittest.Lifecycle(t, ctx, p[c.typ], c.props, c.upd,
+				func(res kit.ResourceResult, updated bool) error { return c.check(ctx, res, updated) },
+				func(err error) bool { return apigatewayv2api.ErrNotFoundException.Is(err) })
 		})
 	}
 }
