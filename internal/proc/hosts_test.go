@@ -26,6 +26,16 @@ func launcher(t *testing.T, dir string, targets ...string) *Launcher {
 	return l
 }
 
+// loopback is names answered with 127.0.0.1, as niwa's DNS answers the
+// names it hands out when it listens on loopback.
+func loopback(names ...string) []Entry {
+	out := make([]Entry, 0, len(names))
+	for _, n := range names {
+		out = append(out, Entry{Name: n, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
+	}
+	return out
+}
+
 // TestHosts: the names niwa hands out are in the hosts file, after the
 // machine's entries; the file is rewritten in place when the names
 // change, so a process that mounted it earlier sees the new names, and a
@@ -37,14 +47,7 @@ func TestHosts(t *testing.T) {
 		t.Fatal("a hosts file before any names")
 	}
 	names := []string{"shop.1a2b3c4d5e6f.us-east-1.rds.localhost"}
-	h.SetNames(func(fn func(string) bool) error {
-		for _, n := range names {
-			if !fn(n) {
-				break
-			}
-		}
-		return nil
-	})
+	h.SetNames(func() ([]Entry, error) { return loopback(names...), nil })
 	path := h.Path()
 	if path == "" {
 		t.Fatal("no hosts file")
@@ -133,7 +136,7 @@ func TestHostsPerVPC(t *testing.T) {
 	b := Net{Account: "000000000000", Region: "us-east-1", VPC: "vpc-0bbbbbbbbbbbbbbb2"}
 	var mu sync.Mutex
 	zones := map[string][]Entry{a.VPC: {{Name: "db.corp.internal", Addrs: []netip.Addr{netip.MustParseAddr("10.0.1.5"), netip.MustParseAddr("fd00::5")}}}}
-	h.SetNames(func(fn func(string) bool) error { fn("shop.1a2b3c4d5e6f.us-east-1.rds.localhost"); return nil })
+	h.SetNames(func() ([]Entry, error) { return loopback("shop.1a2b3c4d5e6f.us-east-1.rds.localhost"), nil })
 	h.SetVPCNames(func(n Net) ([]Entry, error) {
 		mu.Lock()
 		defer mu.Unlock()
