@@ -22,7 +22,7 @@ func TestNamesListed(t *testing.T) {
 			owners = append(owners, name)
 		}
 	}
-	for _, want := range []string{"apigatewayv2", "cloudfront", "elb", "elbv2", "rds"} {
+	for _, want := range []string{"apigateway", "apigatewayv2", "cloudfront", "elb", "elbv2", "rds"} {
 		if !slices.Contains(owners, want) {
 			t.Errorf("%s hands out no names (services with names: %v)", want, owners)
 		}

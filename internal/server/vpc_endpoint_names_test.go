@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -64,7 +65,8 @@ func signedCall(t *testing.T, cfg aws.Config, service, method, endpoint, content
 // VPC resolves, with socket.gethostbyname, the names services hand out
 // for what niwa serves, created after its execution environment
 // started: an internal ALB of its VPC, an internet-facing one (AWS's
-// public DNS answers it everywhere), and an HTTP API's execute-api host,
+// public DNS answers it everywhere), and an HTTP API's and a REST API's
+// execute-api hosts,
 // each to the address niwa's own DNS server answers for it. A name
 // deleted since is gone from the next invocation's view.
 func TestVPCFunctionResolvesServiceNames(t *testing.T) {
@@ -171,6 +173,11 @@ func TestVPCFunctionResolvesServiceNames(t *testing.T) {
 		t.Fatalf("apiEndpoint %q: %v", api.APIEndpoint, err)
 	}
 	execute := u.Hostname()
+	rest, err := apigateway.NewFromConfig(cfg).CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("names")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restHost := *rest.Id + ".execute-api.localhost"
 
 	// What niwa's DNS server answers for a name, from outside every VPC.
 	dnsAnswer := func(name string) string {
@@ -186,11 +193,11 @@ func TestVPCFunctionResolvesServiceNames(t *testing.T) {
 		}
 		return r.Answer[0].(*mdns.A).A.String()
 	}
-	got := resolve(internal, public, execute)
+	got := resolve(internal, public, execute, restHost)
 	if got["pid"] != first["pid"] {
 		t.Fatalf("a new environment (pid %v, was %v): the names must reach a running one", got["pid"], first["pid"])
 	}
-	for _, name := range []string{internal, public, execute} {
+	for _, name := range []string{internal, public, execute, restHost} {
 		if want := dnsAnswer(name); got[name] != want {
 			t.Errorf("%s: the function resolved %v, niwa's DNS answers %s", name, got[name], want)
 		}

@@ -427,7 +427,7 @@ func (s *APIGatewayV2) invoke(ctx context.Context, fn string, d time.Duration, p
 func (s *APIGatewayV2) EachName(fn func(name string) bool) error {
 	return s.store.View(func(tx storage.Tx) error {
 		return index.List(tx, storage.Scope{}, nil, storage.ListOptions{}, func(k []string, _ location) bool {
-			return len(k) == 0 || fn(strings.ToLower(k[0])+".execute-api.localhost")
+			return len(k) == 0 || fn(strings.ToLower(k[0])+executeapi.HostSuffix)
 		})
 	})
 }
@@ -447,7 +447,7 @@ func headerNames(h map[string][]string) []string {
 // niwa runs (Lambda functions, instance commands) reaches it by name.
 func (s *APIGatewayV2) OwnsName(name string) (bool, error) {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	id, ok := strings.CutSuffix(name, ".execute-api.localhost")
+	id, ok := strings.CutSuffix(name, executeapi.HostSuffix)
 	if !ok || !executeapi.HostRE.MatchString(name) {
 		return false, nil
 	}
