@@ -176,8 +176,14 @@ func (h *Hosts) Refresh() {
 			nets = append(nets, n)
 		}
 	}
+	// The names are every network's: listed once for all the files.
+	names, err := h.listNames()
+	if err != nil {
+		h.log.Warn("proc: listing names for processes' /etc/hosts", "err", err)
+		return
+	}
 	for _, n := range nets {
-		h.refresh(n)
+		h.refreshWith(n, names)
 	}
 }
 
@@ -213,6 +219,21 @@ func (h *Hosts) Changed() {
 	}()
 }
 
+// listNames lists the names niwa hands out, sorted by name; h.mu is
+// held.
+func (h *Hosts) listNames() ([]Entry, error) {
+	if h.path == "" || h.names == nil {
+		return nil, nil
+	}
+	names, err := h.names()
+	if err != nil {
+		return nil, err
+	}
+	names = slices.Clone(names)
+	sort.SliceStable(names, func(i, j int) bool { return names[i].Name < names[j].Name })
+	return names, nil
+}
+
 // refresh writes n's file when its content changed; h.mu is held. A
 // network whose content cannot be listed keeps its file as it was.
 func (h *Hosts) refresh(n Net) {
@@ -220,17 +241,23 @@ func (h *Hosts) refresh(n Net) {
 		return
 	}
 	if _, ok := h.written[n]; !ok {
-		h.written[n] = nil
+		h.written[n] = nil // kept current from now on, even if this listing fails
 	}
-	var names []Entry
-	if h.names != nil {
-		var err error
-		if names, err = h.names(); err != nil {
-			h.log.Warn("proc: listing names for processes' /etc/hosts", "err", err)
-			return
-		}
-		names = slices.Clone(names)
-		sort.SliceStable(names, func(i, j int) bool { return names[i].Name < names[j].Name })
+	names, err := h.listNames()
+	if err != nil {
+		h.log.Warn("proc: listing names for processes' /etc/hosts", "err", err)
+		return
+	}
+	h.refreshWith(n, names)
+}
+
+// refreshWith is refresh with the names already listed.
+func (h *Hosts) refreshWith(n Net, names []Entry) {
+	if h.path == "" || (h.names == nil && h.vpc == nil) {
+		return
+	}
+	if _, ok := h.written[n]; !ok {
+		h.written[n] = nil
 	}
 	var entries []Entry
 	if n.VPC != "" && h.vpc != nil {
