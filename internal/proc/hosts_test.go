@@ -195,3 +195,26 @@ func TestHostsPerVPC(t *testing.T) {
 		t.Fatalf("vpc B resolved vpc A's names: %q %v", o, err)
 	}
 }
+
+// TestHostsNamesAddresses: the names niwa hands out are written with the
+// addresses given for them (what niwa's DNS answers: niwa's own address,
+// which is not always loopback), one a line, sorted by name, in every
+// network's file.
+func TestHostsNamesAddresses(t *testing.T) {
+	h := NewHosts(filepath.Join(t.TempDir(), "hosts"), nil)
+	h.SetNames(func() ([]Entry, error) {
+		return []Entry{
+			{Name: "web-1a2b3c4d5e6f7a8b.us-east-1.elb.localhost", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("fd00::10")}},
+			{Name: "abcde12345.execute-api.localhost.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}},
+		}, nil
+	})
+	want := "192.0.2.10\tabcde12345.execute-api.localhost\n" +
+		"192.0.2.10\tweb-1a2b3c4d5e6f7a8b.us-east-1.elb.localhost\n" +
+		"fd00::10\tweb-1a2b3c4d5e6f7a8b.us-east-1.elb.localhost\n"
+	for _, n := range []Net{{}, {Account: "000000000000", Region: "us-east-1", VPC: "vpc-0aaaaaaaaaaaaaaa1"}} {
+		b, err := os.ReadFile(h.PathFor(n))
+		if err != nil || !strings.Contains(string(b), "# Names niwa's DNS answers\n"+want) {
+			t.Fatalf("%v: %q %v", n, b, err)
+		}
+	}
+}
