@@ -2,6 +2,7 @@ package dns
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,33 +58,88 @@ func (r *Resolver) Hosts(l Lister, vpc string) ([]HostEntry, error) {
 				continue
 			}
 			seen[n] = true
-			e := HostEntry{Name: strings.TrimSuffix(n, ".")}
-			for _, t := range []uint16{mdns.TypeA, mdns.TypeAAAA} {
-				m, err := r.Answer(mdns.Question{Name: n, Qtype: t, Qclass: mdns.ClassINET}, vpc)
-				if err != nil {
-					return nil, err
-				}
-				if m.Rcode != mdns.RcodeSuccess {
-					continue
-				}
-				for _, rr := range m.Answer {
-					switch v := rr.(type) {
-					case *mdns.A:
-						if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
-							e.Addrs = append(e.Addrs, a)
-						}
-					case *mdns.AAAA:
-						if a, ok := netip.AddrFromSlice(v.AAAA); ok {
-							e.Addrs = append(e.Addrs, a)
-						}
-					}
-				}
+			addrs, err := r.addrs(n, vpc)
+			if err != nil {
+				return nil, err
 			}
-			if len(e.Addrs) > 0 {
-				out = append(out, e)
+			if len(addrs) > 0 {
+				out = append(out, HostEntry{Name: strings.TrimSuffix(n, "."), Addrs: addrs})
 			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// addrs is the A and AAAA addresses Answer gives name (lower case,
+// fully qualified) asked from vpc.
+func (r *Resolver) addrs(name, vpc string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, t := range []uint16{mdns.TypeA, mdns.TypeAAAA} {
+		m, err := r.Answer(mdns.Question{Name: name, Qtype: t, Qclass: mdns.ClassINET}, vpc)
+		if err != nil {
+			return nil, err
+		}
+		if m.Rcode == mdns.RcodeSuccess {
+			out = append(out, rrAddrs(m.Answer)...)
+		}
+	}
+	return out, nil
+}
+
+// rrAddrs is the addresses of the A and AAAA records in rrs.
+func rrAddrs(rrs []mdns.RR) []netip.Addr {
+	var out []netip.Addr
+	for _, rr := range rrs {
+		switch v := rr.(type) {
+		case *mdns.A:
+			if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
+				out = append(out, a)
+			}
+		case *mdns.AAAA:
+			if a, ok := netip.AddrFromSlice(v.AAAA); ok {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// EndpointHosts lists the names services hand out for what niwa serves
+// itself (EachEndpoint: load balancers, execute-api hosts, CloudFront
+// domains, database endpoints) with the addresses niwa's DNS answers
+// for them as asked from outside every VPC, as AWS's public DNS answers
+// them everywhere, sorted by name. A name no hosted zone holds answers
+// niwa's own address without a lookup per record type; one a public
+// zone holds (a user's zone shadowing it) answers what the zone says.
+func (r *Resolver) EndpointHosts() ([]HostEntry, error) {
+	if r.EachEndpoint == nil {
+		return nil, nil
+	}
+	var names []string
+	if err := r.EachEndpoint(func(n string) bool {
+		names = append(names, strings.ToLower(mdns.Fqdn(n)))
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	names = slices.Compact(names)
+	// What Answer gives an owned name outside every zone.
+	self := append(rrAddrs(r.self(".", mdns.TypeA)), rrAddrs(r.self(".", mdns.TypeAAAA))...)
+	out := make([]HostEntry, 0, len(names))
+	for _, n := range names {
+		addrs := slices.Clone(self)
+		if _, inZone, err := r.Source.Zone(n, ""); err != nil {
+			return nil, err
+		} else if inZone {
+			if addrs, err = r.addrs(n, ""); err != nil {
+				return nil, err
+			}
+		}
+		if len(addrs) > 0 {
+			out = append(out, HostEntry{Name: strings.TrimSuffix(n, "."), Addrs: addrs})
+		}
+	}
 	return out, nil
 }

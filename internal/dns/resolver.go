@@ -141,6 +141,9 @@ type Resolver struct {
 	// niwa hands out for a resource it serves itself (a load balancer's
 	// DNS name); such names answer A (or AAAA) with Self. nil: none.
 	Endpoints func(name string) (bool, error)
+	// EachEndpoint lists every name Endpoints owns, until fn returns
+	// false: EndpointHosts answers them for hosts files. nil: none.
+	EachEndpoint func(fn func(name string) bool) error
 	// VPCNames answers the names a VPC's resolver answers itself,
 	// outside every hosted zone: instances' private DNS names
 	// (ip-10-0-1-5.ec2.internal). It returns name's addresses as asked

@@ -13,6 +13,11 @@ import (
 	"strings"
 )
 
+// HostSuffix ends the execute-api host niwa hands out for an API (its
+// invoke URL's host, <apiId>.execute-api.localhost), which niwa's DNS
+// answers.
+const HostSuffix = ".execute-api.localhost"
+
 // HostRE matches an execute-api host name; its group is the API id.
 var HostRE = regexp.MustCompile(`^([a-z0-9]{10})\.execute-api\.`)
 

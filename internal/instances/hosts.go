@@ -25,9 +25,10 @@ import (
 // need no wait: NamesChanged writes them at once.
 const hostsRefresh = 2 * time.Second
 
-// SetNames gives the runtime the names niwa hands out; each is answered
-// with 127.0.0.1 inside instances (internal/server wires RDS's).
-func (r *Runtime) SetNames(names func(fn func(name string) bool) error) {
+// SetNames gives the runtime the names niwa hands out, with their
+// addresses (internal/server wires what niwa's DNS answers for every
+// service's names).
+func (r *Runtime) SetNames(names proc.Names) {
 	r.hosts.SetNames(names)
 	r.mu.Lock()
 	defer r.mu.Unlock()

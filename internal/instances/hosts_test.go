@@ -33,16 +33,14 @@ func TestProcessesResolveNiwaNames(t *testing.T) {
 		defer mu.Unlock()
 		names = append(names, n)
 	}
-	h.rt.SetNames(func(fn func(string) bool) error {
+	h.rt.SetNames(func() ([]proc.Entry, error) {
 		mu.Lock()
-		ns := append([]string(nil), names...)
-		mu.Unlock()
-		for _, n := range ns {
-			if !fn(n) {
-				break
-			}
+		defer mu.Unlock()
+		out := make([]proc.Entry, 0, len(names))
+		for _, n := range names {
+			out = append(out, proc.Entry{Name: n, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
 		}
-		return nil
+		return out, nil
 	})
 	// The background loop waits (at most ~60 s) for a name created after
 	// boot, as a server user data started would reconnect.

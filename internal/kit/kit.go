@@ -88,6 +88,13 @@ type Declaration struct {
 	// balancer's DNSName): niwa's DNS answers such a name with niwa's
 	// own address. nil when the service hands out none.
 	Names func(name string) (bool, error)
+	// EachName lists every name Names answers true for, in every account
+	// and region, until fn returns false: the hosts files of the code
+	// niwa runs (Lambda functions, instances' processes) hold them, with
+	// the addresses niwa's DNS answers for them. It reads a compact index
+	// (no scan of the service's resources where avoidable): the files
+	// are refreshed every few seconds. Set exactly when Names is.
+	EachName func(fn func(name string) bool) error
 	// ServerCertificate answers the certificate niwa's HTTPS listener
 	// (--https-port) presents for a TLS server name the service serves
 	// with a certificate of its own (a CloudFront alternate domain name

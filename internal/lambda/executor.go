@@ -183,10 +183,11 @@ func New(cfg Config) *Executor {
 	return &Executor{cfg: cfg, pools: map[string]*pool{}, hosts: proc.NewHosts(hosts, cfg.Log)}
 }
 
-// SetNames gives the executor the names niwa hands out; each is answered
-// with 127.0.0.1 inside functions (internal/server wires RDS's), through
-// the hosts file mounted at /etc/hosts in their mount namespace.
-func (x *Executor) SetNames(names func(fn func(name string) bool) error) {
+// SetNames gives the executor the names niwa hands out, with their
+// addresses (internal/server wires what niwa's DNS answers for every
+// service's names), through the hosts file mounted at /etc/hosts in
+// functions' mount namespace.
+func (x *Executor) SetNames(names proc.Names) {
 	x.hosts.SetNames(names)
 }
 

@@ -3,6 +3,7 @@
 package lambda
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -80,9 +81,8 @@ func TestCommandHostsMount(t *testing.T) {
 	x.interpOnce.Do(func() {})
 	x.bootDir, x.python, x.emptyOpt = dir, "/usr/bin/python3", filepath.Join(dir, "empty")
 	x.ns = &proc.Launcher{Sh: "/bin/sh", Mount: "/bin/mount"}
-	x.SetNames(func(fn func(string) bool) error {
-		fn("shop.1a2b3c4d5e6f.us-east-1.rds.localhost")
-		return nil
+	x.SetNames(func() ([]proc.Entry, error) {
+		return []proc.Entry{{Name: "shop.1a2b3c4d5e6f.us-east-1.rds.localhost", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}}}, nil
 	})
 	cmd, _, _, err := x.command(&Spec{Runtime: "python3.12", CodeDir: dir})
 	if err != nil {

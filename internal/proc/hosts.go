@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,8 +19,9 @@ import (
 // a mount namespace of their own (Launcher), niwa bind-mounts a hosts
 // file of its own over /etc/hosts there, one per network: one for
 // processes outside every VPC and one per VPC. Each holds the machine's
-// /etc/hosts, then each name niwa hands out (RDS endpoints, answered
-// with 127.0.0.1), then, in a VPC's file, what that VPC's resolver
+// /etc/hosts, then each name niwa hands out (load balancers, execute-api
+// hosts, CloudFront domains, RDS endpoints: Names, with the addresses
+// niwa's DNS answers for them), then, in a VPC's file, what that VPC's resolver
 // answers that the machine's cannot: the names of the private hosted
 // zones associated with the VPC and the instances' private DNS names,
 // with the addresses niwa's DNS answers for them (VPCNames).
@@ -57,6 +59,10 @@ type Entry struct {
 	Addrs []netip.Addr
 }
 
+// Names lists the names niwa hands out for what it serves itself, in
+// every network, with the addresses they answer now.
+type Names func() ([]Entry, error)
+
 // VPCNames lists what a VPC's resolver answers that the machine's
 // resolver does not: names and the addresses they answer now.
 type VPCNames func(n Net) ([]Entry, error)
@@ -68,7 +74,7 @@ type Hosts struct {
 	log  *slog.Logger
 
 	mu    sync.Mutex
-	names func(fn func(name string) bool) error
+	names Names
 	vpc   VPCNames
 	// written is each file's content as last written, by network; a
 	// network is there once a process of it asked for its mounts.
@@ -96,9 +102,10 @@ func NewHosts(path string, log *slog.Logger) *Hosts {
 	return &Hosts{path: path, log: log, written: map[Net][]byte{}, listed: map[Net]listing{}}
 }
 
-// SetNames gives the files the names niwa hands out, each answered with
-// 127.0.0.1 (internal/server wires RDS's), and writes them.
-func (h *Hosts) SetNames(names func(fn func(name string) bool) error) {
+// SetNames gives the files the names niwa hands out (internal/server
+// wires what every service lists, with niwa's DNS answers), and writes
+// them.
+func (h *Hosts) SetNames(names Names) {
 	h.mu.Lock()
 	h.names = names
 	h.mu.Unlock()
@@ -169,8 +176,14 @@ func (h *Hosts) Refresh() {
 			nets = append(nets, n)
 		}
 	}
+	// The names are every network's: listed once for all the files.
+	names, err := h.listNames()
+	if err != nil {
+		h.log.Warn("proc: listing names for processes' /etc/hosts", "err", err)
+		return
+	}
 	for _, n := range nets {
-		h.refresh(n)
+		h.refreshWith(n, names)
 	}
 }
 
@@ -206,6 +219,21 @@ func (h *Hosts) Changed() {
 	}()
 }
 
+// listNames lists the names niwa hands out, sorted by name; h.mu is
+// held.
+func (h *Hosts) listNames() ([]Entry, error) {
+	if h.path == "" || h.names == nil {
+		return nil, nil
+	}
+	names, err := h.names()
+	if err != nil {
+		return nil, err
+	}
+	names = slices.Clone(names)
+	sort.SliceStable(names, func(i, j int) bool { return names[i].Name < names[j].Name })
+	return names, nil
+}
+
 // refresh writes n's file when its content changed; h.mu is held. A
 // network whose content cannot be listed keeps its file as it was.
 func (h *Hosts) refresh(n Net) {
@@ -213,19 +241,24 @@ func (h *Hosts) refresh(n Net) {
 		return
 	}
 	if _, ok := h.written[n]; !ok {
+		h.written[n] = nil // kept current from now on, even if this listing fails
+	}
+	names, err := h.listNames()
+	if err != nil {
+		h.log.Warn("proc: listing names for processes' /etc/hosts", "err", err)
+		return
+	}
+	h.refreshWith(n, names)
+}
+
+// refreshWith is refresh with the names already listed.
+func (h *Hosts) refreshWith(n Net, names []Entry) {
+	if h.path == "" || (h.names == nil && h.vpc == nil) {
+		return
+	}
+	if _, ok := h.written[n]; !ok {
 		h.written[n] = nil
 	}
-	var names []string
-	if h.names != nil {
-		if err := h.names(func(n string) bool {
-			names = append(names, n)
-			return true
-		}); err != nil {
-			h.log.Warn("proc: listing names for processes' /etc/hosts", "err", err)
-			return
-		}
-	}
-	sort.Strings(names)
 	var entries []Entry
 	if n.VPC != "" && h.vpc != nil {
 		h.qmu.Lock()
@@ -268,26 +301,29 @@ func (h *Hosts) refresh(n Net) {
 	h.written[n] = b
 }
 
-// content is a hosts file: base (the machine's /etc/hosts), then names
-// at 127.0.0.1, then, for a VPC, its entries one address a line.
-func content(base []byte, names []string, vpc string, entries []Entry) []byte {
+// content is a hosts file: base (the machine's /etc/hosts), then names,
+// then, for a VPC, its entries, one address a line.
+func content(base []byte, names []Entry, vpc string, entries []Entry) []byte {
 	var b bytes.Buffer
 	b.Write(base)
 	if len(base) > 0 && base[len(base)-1] != '\n' {
 		b.WriteByte('\n')
 	}
 	b.WriteString("# Names niwa's DNS answers\n")
-	for _, n := range names {
-		b.WriteString("127.0.0.1\t" + n + "\n")
-	}
+	writeEntries(&b, names)
 	if vpc != "" {
 		b.WriteString("# What the resolver of " + vpc + " answers (private hosted zones, instances)\n")
-		for _, e := range entries {
-			name := strings.TrimSuffix(e.Name, ".")
-			for _, a := range e.Addrs {
-				b.WriteString(a.String() + "\t" + name + "\n")
-			}
-		}
+		writeEntries(&b, entries)
 	}
 	return b.Bytes()
+}
+
+// writeEntries writes each entry's addresses, one a line.
+func writeEntries(b *bytes.Buffer, entries []Entry) {
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name, ".")
+		for _, a := range e.Addrs {
+			b.WriteString(a.String() + "\t" + name + "\n")
+		}
+	}
 }

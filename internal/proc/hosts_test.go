@@ -26,6 +26,16 @@ func launcher(t *testing.T, dir string, targets ...string) *Launcher {
 	return l
 }
 
+// loopback is names answered with 127.0.0.1, as niwa's DNS answers the
+// names it hands out when it listens on loopback.
+func loopback(names ...string) []Entry {
+	out := make([]Entry, 0, len(names))
+	for _, n := range names {
+		out = append(out, Entry{Name: n, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
+	}
+	return out
+}
+
 // TestHosts: the names niwa hands out are in the hosts file, after the
 // machine's entries; the file is rewritten in place when the names
 // change, so a process that mounted it earlier sees the new names, and a
@@ -37,14 +47,7 @@ func TestHosts(t *testing.T) {
 		t.Fatal("a hosts file before any names")
 	}
 	names := []string{"shop.1a2b3c4d5e6f.us-east-1.rds.localhost"}
-	h.SetNames(func(fn func(string) bool) error {
-		for _, n := range names {
-			if !fn(n) {
-				break
-			}
-		}
-		return nil
-	})
+	h.SetNames(func() ([]Entry, error) { return loopback(names...), nil })
 	path := h.Path()
 	if path == "" {
 		t.Fatal("no hosts file")
@@ -133,7 +136,7 @@ func TestHostsPerVPC(t *testing.T) {
 	b := Net{Account: "000000000000", Region: "us-east-1", VPC: "vpc-0bbbbbbbbbbbbbbb2"}
 	var mu sync.Mutex
 	zones := map[string][]Entry{a.VPC: {{Name: "db.corp.internal", Addrs: []netip.Addr{netip.MustParseAddr("10.0.1.5"), netip.MustParseAddr("fd00::5")}}}}
-	h.SetNames(func(fn func(string) bool) error { fn("shop.1a2b3c4d5e6f.us-east-1.rds.localhost"); return nil })
+	h.SetNames(func() ([]Entry, error) { return loopback("shop.1a2b3c4d5e6f.us-east-1.rds.localhost"), nil })
 	h.SetVPCNames(func(n Net) ([]Entry, error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -190,5 +193,28 @@ func TestHostsPerVPC(t *testing.T) {
 	l.Wrap(cmd, h.MountsFor(b)...)
 	if o, err := cmd.CombinedOutput(); err == nil || len(o) != 0 {
 		t.Fatalf("vpc B resolved vpc A's names: %q %v", o, err)
+	}
+}
+
+// TestHostsNamesAddresses: the names niwa hands out are written with the
+// addresses given for them (what niwa's DNS answers: niwa's own address,
+// which is not always loopback), one a line, sorted by name, in every
+// network's file.
+func TestHostsNamesAddresses(t *testing.T) {
+	h := NewHosts(filepath.Join(t.TempDir(), "hosts"), nil)
+	h.SetNames(func() ([]Entry, error) {
+		return []Entry{
+			{Name: "web-1a2b3c4d5e6f7a8b.us-east-1.elb.localhost", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("fd00::10")}},
+			{Name: "abcde12345.execute-api.localhost.", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}},
+		}, nil
+	})
+	want := "192.0.2.10\tabcde12345.execute-api.localhost\n" +
+		"192.0.2.10\tweb-1a2b3c4d5e6f7a8b.us-east-1.elb.localhost\n" +
+		"fd00::10\tweb-1a2b3c4d5e6f7a8b.us-east-1.elb.localhost\n"
+	for _, n := range []Net{{}, {Account: "000000000000", Region: "us-east-1", VPC: "vpc-0aaaaaaaaaaaaaaa1"}} {
+		b, err := os.ReadFile(h.PathFor(n))
+		if err != nil || !strings.Contains(string(b), "# Names niwa's DNS answers\n"+want) {
+			t.Fatalf("%v: %q %v", n, b, err)
+		}
 	}
 }

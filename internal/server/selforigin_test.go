@@ -22,7 +22,7 @@ func TestSelfTransport(t *testing.T) {
 	netSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "network") }))
 	defer netSrv.Close()
 	names := &endpointNames{}
-	names.add(func(n string) (bool, error) { return n == "my-lb-1.elb.internal.test", nil })
+	names.add(func(n string) (bool, error) { return n == "my-lb-1.elb.internal.test", nil }, nil)
 	tr := selfTransport{gateway: func() http.Handler { return gw }, names: names, next: http.DefaultTransport,
 		endpoint: func() string { return "http://127.0.0.1:4566" }}
 	c := &http.Client{Transport: tr}

@@ -171,7 +171,7 @@ func buildServices(d *deps) (*built, error) {
 			d.resourceTags[w.Namespace] = w.Declaration
 		}
 		if w.Names != nil {
-			d.names.add(w.Names)
+			d.names.add(w.Names, w.EachName)
 		}
 		if w.ServerCertificate != nil {
 			d.serverCerts = append(d.serverCerts, w.ServerCertificate)
@@ -192,17 +192,45 @@ func (b *built) close() error {
 }
 
 // endpointNames are the DNS names services hand out for resources they
-// serve themselves; Route53's DNS (wired before them) asks it for names
-// outside every hosted zone.
+// serve themselves (kit.Declaration's Names and EachName); Route53's DNS
+// (wired before them) asks it for names outside every hosted zone, and
+// lists them for the hosts files of the code niwa runs, so both answer
+// the same names the same way.
 type endpointNames struct {
 	mu     sync.RWMutex
 	owners []func(string) (bool, error)
+	lists  []func(func(string) bool) error
 }
 
-func (n *endpointNames) add(owns func(string) (bool, error)) {
+func (n *endpointNames) add(owns func(string) (bool, error), each func(func(string) bool) error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.owners = append(n.owners, owns)
+	if each != nil {
+		n.lists = append(n.lists, each)
+	}
+}
+
+// each calls fn with every name the services hand out, until fn returns
+// false.
+func (n *endpointNames) each(fn func(string) bool) error {
+	if n == nil {
+		return nil
+	}
+	n.mu.RLock()
+	lists := n.lists
+	n.mu.RUnlock()
+	more := true
+	for _, l := range lists {
+		err := l(func(name string) bool {
+			more = fn(name)
+			return more
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 // owns reports whether a service hands out name (with or without the

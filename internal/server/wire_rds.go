@@ -42,14 +42,6 @@ func wireRDS(d *deps) (*wiring, error) {
 	if d.secrets != nil {
 		d.secrets.SetDatabases(rdsDatabases{svc})
 	}
-	// Functions and instance processes resolve the endpoints through
-	// the /etc/hosts of their mount namespace.
-	if d.lambda != nil {
-		d.lambda.SetNames(svc.EachName)
-	}
-	if d.instances != nil {
-		d.instances.SetNames(svc.EachName)
-	}
 	return &wiring{Declaration: svc.Declare()}, nil
 }
 

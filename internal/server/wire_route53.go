@@ -24,6 +24,7 @@ func wireRoute53(d *deps) (*wiring, error) {
 	// Names services hand out for what they serve (load balancers)
 	// answer niwa's address too.
 	svc.Resolver().Endpoints = d.names.owns
+	svc.Resolver().EachEndpoint = d.names.each
 	// Code inside a VPC sees its private zones and instances' names.
 	wireVPCNames(d, svc)
 	if d.cfg.DNSAddr == "" {

@@ -102,11 +102,29 @@ func wireVPCNames(d *deps, r53 *route53.Route53) {
 		}
 		return netip.Addr{}, false, nil
 	}
+	// Every network's file also holds the names services hand out for
+	// what niwa serves (load balancers, execute-api hosts, CloudFront
+	// domains, database endpoints: kit.Declaration's EachName), with
+	// what niwa's DNS answers for them: the resolver lists and answers
+	// them through the same endpointNames its queries ask.
+	endpoints := func() ([]proc.Entry, error) {
+		hs, err := r53.Resolver().EndpointHosts()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]proc.Entry, 0, len(hs))
+		for _, h := range hs {
+			out = append(out, proc.Entry{Name: h.Name, Addrs: h.Addrs})
+		}
+		return out, nil
+	}
 	if d.lambda != nil {
+		d.lambda.SetNames(endpoints)
 		d.lambda.SetVPCNames(names)
 		r53.OnChange(d.lambda.NamesChanged)
 	}
 	if d.instances != nil {
+		d.instances.SetNames(endpoints)
 		d.instances.SetVPCNames(names)
 		r53.OnChange(d.instances.NamesChanged)
 		rt := d.instances

@@ -20,6 +20,8 @@ func (s *APIGateway) Declare() kit.Declaration {
 			{Name: "apigateway-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
 		Reset:     s.Reset,
+		Names:     s.OwnsName,
+		EachName:  s.EachName,
 		Resources: s.cfnResources(),
 		NotImplemented: kit.Reasons{}.Add("SDK generation runs AWS's code generators (Java, JavaScript, "+
 			"Android, iOS, Ruby) over the API; niwa does not ship them, and clients call a stage's invoke URL directly",

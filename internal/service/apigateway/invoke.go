@@ -71,6 +71,35 @@ func (s *APIGateway) isInvoke(r *http.Request) bool {
 	return ok
 }
 
+// OwnsName tells niwa's DNS which names this service hands out: a REST
+// API's <apiId>.execute-api.localhost (its invoke URL's host), so that
+// code niwa runs (Lambda functions, instance commands) reaches it by
+// name.
+func (s *APIGateway) OwnsName(name string) (bool, error) {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	id, ok := strings.CutSuffix(name, executeapi.HostSuffix)
+	if !ok || !executeapi.HostRE.MatchString(name) {
+		return false, nil
+	}
+	found := false
+	err := s.store.View(func(tx storage.Tx) (err error) {
+		_, found, err = index.Get(tx, storage.Scope{}, id)
+		return err
+	})
+	return found, err
+}
+
+// EachName calls fn with every REST API's execute-api host, in every
+// account and region, until fn returns false; it reads the API id index
+// only.
+func (s *APIGateway) EachName(fn func(name string) bool) error {
+	return s.store.View(func(tx storage.Tx) error {
+		return index.List(tx, storage.Scope{}, nil, storage.ListOptions{}, func(k []string, _ location) bool {
+			return len(k) == 0 || fn(strings.ToLower(k[0])+executeapi.HostSuffix)
+		})
+	})
+}
+
 // gatewayError is one of API Gateway's gateway responses, with its
 // default status and message (Developer Guide, "Gateway response types").
 type gatewayError struct {

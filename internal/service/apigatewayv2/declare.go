@@ -29,6 +29,7 @@ func (s *APIGatewayV2) Declare() kit.Declaration {
 			{Name: "apigatewayv2-invoke", Match: s.isInvoke, Handler: s.invokeHandler()},
 		},
 		Names:     s.OwnsName,
+		EachName:  s.EachName,
 		Resources: s.cfnResources(), // CloudFormation (cfn.go)
 		Reset:     s.Reset,
 		Close:     s.Close,

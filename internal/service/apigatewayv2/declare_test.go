@@ -2,6 +2,8 @@ package apigatewayv2
 
 import (
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,5 +89,45 @@ func TestOwnsName(t *testing.T) {
 		if got, err := e.s.OwnsName(name); err != nil || got != want {
 			t.Errorf("%s: %v %v, want %v", name, got, err, want)
 		}
+	}
+}
+
+// TestEachName: the names listed for hosts files are the APIs'
+// execute-api hosts niwa's DNS answers (OwnsName), each API's
+// ApiEndpoint host; a deleted API's is gone.
+func TestEachName(t *testing.T) {
+	e := newEnv(t)
+	list := func() (all []string) {
+		t.Helper()
+		if err := e.s.EachName(func(n string) bool { all = append(all, n); return true }); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(all)
+		return all
+	}
+	a, b := e.api(nil), e.api(nil)
+	want := []string{a + ".execute-api.localhost", b + ".execute-api.localhost"}
+	slices.Sort(want)
+	if got := list(); !slices.Equal(got, want) {
+		t.Fatalf("listed %v, want %v", got, want)
+	}
+	for _, id := range []string{a, b} {
+		out, err := e.s.GetApi(e.h.Ctx(), &apigatewayv2api.GetApiRequest{ApiId: ptr.To(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(ptr.Deref(out.ApiEndpoint))
+		if err != nil || !slices.Contains(want, u.Hostname()) {
+			t.Errorf("ApiEndpoint %s is not a listed name: %v", ptr.Deref(out.ApiEndpoint), err)
+		}
+		if ok, err := e.s.OwnsName(u.Hostname()); !ok || err != nil {
+			t.Errorf("%s listed but not owned: %v", u.Hostname(), err)
+		}
+	}
+	if _, err := e.s.DeleteApi(e.h.Ctx(), &apigatewayv2api.DeleteApiRequest{ApiId: ptr.To(a)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !slices.Equal(got, []string{b + ".execute-api.localhost"}) {
+		t.Fatalf("after deleting %s: %v", a, got)
 	}
 }

@@ -421,6 +421,17 @@ func (s *APIGatewayV2) invoke(ctx context.Context, fn string, d time.Duration, p
 	return out, fnErr, nil
 }
 
+// EachName calls fn with every API's execute-api host name, in every
+// account and region, until fn returns false; it reads the API id index
+// only.
+func (s *APIGatewayV2) EachName(fn func(name string) bool) error {
+	return s.store.View(func(tx storage.Tx) error {
+		return index.List(tx, storage.Scope{}, nil, storage.ListOptions{}, func(k []string, _ location) bool {
+			return len(k) == 0 || fn(strings.ToLower(k[0])+executeapi.HostSuffix)
+		})
+	})
+}
+
 // headerNames are a header map's names, sorted (for stable events).
 func headerNames(h map[string][]string) []string {
 	out := make([]string, 0, len(h))
@@ -436,7 +447,7 @@ func headerNames(h map[string][]string) []string {
 // niwa runs (Lambda functions, instance commands) reaches it by name.
 func (s *APIGatewayV2) OwnsName(name string) (bool, error) {
 	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	id, ok := strings.CutSuffix(name, ".execute-api.localhost")
+	id, ok := strings.CutSuffix(name, executeapi.HostSuffix)
 	if !ok || !executeapi.HostRE.MatchString(name) {
 		return false, nil
 	}

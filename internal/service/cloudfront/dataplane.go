@@ -75,6 +75,17 @@ func (s *CloudFront) OwnsName(name string) (bool, error) {
 	return ok, nil
 }
 
+// EachName calls fn with every distribution's domain, in every account,
+// until fn returns false; it reads the host index only (aliases, which
+// it also holds, are the user's names, left out).
+func (s *CloudFront) EachName(fn func(name string) bool) error {
+	return s.opt.Store.View(func(tx storage.Tx) error {
+		return hosts.List(tx, anywhere, nil, storage.ListOptions{}, func(k []string, _ hostRec) bool {
+			return len(k) == 0 || !strings.HasSuffix(k[0], DomainSuffix) || fn(k[0])
+		})
+	})
+}
+
 func (s *CloudFront) isEdge(r *http.Request) bool {
 	_, ok := s.lookupHost(r.Host)
 	return ok

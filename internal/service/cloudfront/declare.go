@@ -33,6 +33,7 @@ func (s *CloudFront) Declare() kit.Declaration {
 		Tags:              kit.TagLookup(s.resourceTags),
 		Routes:            []kit.Route{{Name: "cloudfront-edge", Match: s.isEdge, Handler: s.edge()}},
 		Names:             s.OwnsName,
+		EachName:          s.EachName,
 		ServerCertificate: s.ServerCertificate,
 		NotImplemented:    notImplemented(),
 		Reset:             s.Reset,

@@ -105,6 +105,7 @@ func (s *ELB) Declare() kit.Declaration {
 		},
 		Routes:    []kit.Route{{Name: "elb-dataplane", Match: s.isDataPlane, Handler: http.HandlerFunc(s.serveHost)}},
 		Names:     s.OwnsName,
+		EachName:  s.EachName,
 		Close:     s.Close,
 		Reset:     s.Reset,
 		Resources: s.cfnResources(), // CloudFormation (cfn.go)
@@ -917,6 +918,17 @@ func (s *ELB) lookupHost(host string) (indexRec, bool) {
 func (s *ELB) OwnsName(name string) (bool, error) {
 	_, ok := s.lookupHost(name)
 	return ok, nil
+}
+
+// EachName calls fn with every Classic load balancer's DNS name, in
+// every account and region, until fn returns false; it reads the DNS
+// name index only.
+func (s *ELB) EachName(fn func(name string) bool) error {
+	return s.store.View(func(tx storage.Tx) error {
+		return byDNS.List(tx, anywhere, nil, storage.ListOptions{}, func(k []string, _ indexRec) bool {
+			return len(k) == 0 || fn(k[0])
+		})
+	})
 }
 
 func (s *ELB) isDataPlane(r *http.Request) bool {

@@ -65,6 +65,17 @@ func (s *ELBv2) OwnsName(name string) (bool, error) {
 	return ok, nil
 }
 
+// EachName calls fn with every load balancer's DNS name, in every
+// account and region, until fn returns false; it reads the DNS name
+// index only.
+func (s *ELBv2) EachName(fn func(name string) bool) error {
+	return s.store.View(func(tx storage.Tx) error {
+		return byDNS.List(tx, anywhere, nil, storage.ListOptions{}, func(k []string, _ indexRec) bool {
+			return len(k) == 0 || fn(k[0])
+		})
+	})
+}
+
 func (s *ELBv2) isDataPlane(r *http.Request) bool {
 	if r.URL.Path == ListenersPath {
 		return true

@@ -35,6 +35,7 @@ func (s *ELBv2) Declare() kit.Declaration {
 		Tags:      kit.TagLookup(s.resourceTags),
 		Routes:    []kit.Route{{Name: "elbv2-dataplane", Match: s.isDataPlane, Handler: s.dataPlane()}},
 		Names:     s.OwnsName,
+		EachName:  s.EachName,
 		Close:     s.Close,
 		Reset:     s.Reset,
 		Resources: s.cfnResources(),

@@ -318,8 +318,9 @@ func lastModified(t time.Time) string {
 func background() context.Context { return context.Background() }
 
 // SetNames gives functions the DNS names niwa hands out, which they
-// resolve to 127.0.0.1 through their /etc/hosts (internal/lambda).
-func (l *Lambda) SetNames(names func(fn func(name string) bool) error) { l.exec.SetNames(names) }
+// resolve through their /etc/hosts to what niwa's DNS answers
+// (internal/lambda).
+func (l *Lambda) SetNames(names proc.Names) { l.exec.SetNames(names) }
 
 // SetVPCNames gives functions attached to a VPC what that VPC's resolver
 // answers (private hosted zones, instances' names), through their

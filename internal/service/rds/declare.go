@@ -53,8 +53,9 @@ func (s *RDS) Declare() kit.Declaration {
 				return out
 			},
 		},
-		Tags:  kit.TagLookup(s.resourceTags),
-		Names: s.OwnsName,
+		Tags:     kit.TagLookup(s.resourceTags),
+		Names:    s.OwnsName,
+		EachName: s.EachName,
 		NotImplemented: kit.Reasons{}.
 			Add("Blue/Green deployments keep a green environment replicated from the blue one; niwa's servers do not stream replication",
 				"CreateBlueGreenDeployment", "DeleteBlueGreenDeployment", "DescribeBlueGreenDeployments", "SwitchoverBlueGreenDeployment").

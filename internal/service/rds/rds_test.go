@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,11 @@ func TestLifecycleOnTheClock(t *testing.T) {
 	}
 	if ok, _ := s.OwnsName("other." + h.Region + ".rds.localhost"); ok {
 		t.Fatal("DNS owns an unknown name")
+	}
+	// Hosts files list the endpoint (kit.Declaration's EachName).
+	var listed []string
+	if err := s.EachName(func(n string) bool { listed = append(listed, n); return true }); err != nil || !slices.Contains(listed, ptr.Deref(d.Endpoint.Address)) {
+		t.Fatalf("EachName lists %v, not %s: %v", listed, ptr.Deref(d.Endpoint.Address), err)
 	}
 	h.Clock.Advance(backupTime)
 	d = waitStatus(t, s, h, "db1", "available")
