@@ -105,7 +105,8 @@ func TestCloudFormationUpdatePlan(t *testing.T) {
 // TestCloudFormationInstanceUpdateInPlace: a real MariaDB instance made
 // by the provider keeps its identifier, endpoint and data through a tag,
 // class and storage change made in place; a smaller AllocatedStorage is
-// refused as RDS refuses it.
+// refused as RDS refuses it, and ModifyDBInstance without
+// ApplyImmediately leaves a larger one pending.
 func TestCloudFormationInstanceUpdateInPlace(t *testing.T) {
 	requireMariaDB(t)
 	s, h := newService(t, nil)
@@ -167,6 +168,14 @@ func TestCloudFormationInstanceUpdateInPlace(t *testing.T) {
 	r.Properties["AllocatedStorage"] = "25"
 	if _, err := p.Update(ctx, r); err == nil || !strings.Contains(err.Error(), "InvalidParameterValue: Invalid storage size for engine name mysql and storage type gp2: 25") {
 		t.Fatalf("storage decrease: %v", err)
+	}
+	// Without ApplyImmediately a larger size waits for the maintenance
+	// window, shown in PendingModifiedValues.
+	if _, err := s.ModifyDBInstance(ctx, &rdsapi.ModifyDBInstanceInput{DBInstanceIdentifier: &res.PhysicalID, AllocatedStorage: ptr.To(int32(40))}); err != nil {
+		t.Fatal(err)
+	}
+	if d := describe(t, s, h, res.PhysicalID); ptr.Deref(d.AllocatedStorage) != 30 || ptr.Deref(d.PendingModifiedValues.AllocatedStorage) != 40 {
+		t.Fatalf("storage %d pending %v", ptr.Deref(d.AllocatedStorage), d.PendingModifiedValues.AllocatedStorage)
 	}
 	if err := p.Delete(ctx, r); err != nil {
 		t.Fatal(err)
