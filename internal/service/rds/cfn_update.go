@@ -81,7 +81,9 @@ type inPlace struct {
 }
 
 // cfnChanged are the top-level properties whose values differ between
-// old and cur, sorted.
+// old and cur, sorted. A scalar given as text or as a number or boolean
+// ("20" and 20, "true" and true) is the same value, as CloudFormation
+// passes them to the API.
 func cfnChanged(old, cur map[string]any) []string {
 	keys := map[string]bool{}
 	for k := range old {
@@ -92,6 +94,9 @@ func cfnChanged(old, cur map[string]any) []string {
 	}
 	var out []string
 	for k := range keys {
+		if scalar(old[k]) && scalar(cur[k]) && kit.PropStr(old, k) == kit.PropStr(cur, k) {
+			continue
+		}
 		a, _ := json.Marshal(old[k])
 		b, _ := json.Marshal(cur[k])
 		if string(a) != string(b) {
@@ -135,6 +140,14 @@ func cfnModifyPlan(typ, op string, table map[string]inPlace, old, cur map[string
 			typ, plural("property", dropped), plural("it", dropped), strings.Join(dropped, ", "))
 	}
 	return members, nil
+}
+
+func scalar(v any) bool {
+	switch v.(type) {
+	case string, bool, float64, int:
+		return true
+	}
+	return false
 }
 
 func plural(word string, l []string) string {

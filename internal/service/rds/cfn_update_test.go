@@ -61,6 +61,7 @@ func TestCloudFormationUpdatePlan(t *testing.T) {
 		{"instance parameter group dropped", "AWS::RDS::DBInstance", "DBParameterGroupName", nil, false, nil, "NotImplemented: niwa does not reset AWS::RDS::DBInstance property to the default when the template drops it: give DBParameterGroupName a value"},
 		{"instance engine version", "AWS::RDS::DBInstance", "EngineVersion", "8.4", false, nil, "NotImplemented: niwa does not update AWS::RDS::DBInstance property in place (its ModifyDBInstance does not change EngineVersion)"},
 		{"instance multi-az", "AWS::RDS::DBInstance", "MultiAZ", true, false, nil, "does not change MultiAZ"},
+		{"instance retention as text", "AWS::RDS::DBInstance", "BackupRetentionPeriod", "3", false, map[string]any{}, ""},
 		{"instance name", "AWS::RDS::DBInstance", "DBName", "other", true, nil, ""},
 		{"instance identifier", "AWS::RDS::DBInstance", "DBInstanceIdentifier", "db2", true, nil, ""},
 		{"instance engine", "AWS::RDS::DBInstance", "Engine", "postgres", true, nil, ""},
