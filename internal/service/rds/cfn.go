@@ -2,7 +2,6 @@ package rds
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	rdsapi "github.com/niwa-cloud/niwa/internal/api/rds"
@@ -10,7 +9,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/kit"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
-	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 // cfnResources are RDS's CloudFormation resource types, made with the
@@ -18,8 +16,11 @@ import (
 func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 	m := map[string]kit.ResourceProvider{
 		// Ref is the instance identifier; Fn::GetAtt Endpoint.Address,
-		// Endpoint.Port, DBInstanceArn, DbiResourceId.
-		"AWS::RDS::DBInstance": {Create: s.cfnCreateDBInstance, Delete: s.cfnDeleteDBInstance, Tags: true},
+		// Endpoint.Port, DBInstanceArn, DbiResourceId. AWS's replacement
+		// properties replace it; the others change in place
+		// (cfn_update.go).
+		"AWS::RDS::DBInstance": {Create: s.cfnCreateDBInstance, Update: s.cfnUpdateDBInstance, Delete: s.cfnDeleteDBInstance,
+			Tags: true, Replace: instanceReplace},
 		// Ref is the group's name.
 		// Its tags change in place; its description and subnets replace it
 		// (AWS changes them in place with ModifyDBSubnetGroup, which niwa
@@ -32,9 +33,10 @@ func (s *RDS) cfnResources() map[string]kit.ResourceProvider {
 		// implement ResetDBParameterGroup).
 		// Ref is the cluster identifier; Fn::GetAtt Endpoint.Address,
 		// Endpoint.Port, ReadEndpoint.Address, DBClusterArn,
-		// DBClusterResourceId. Any change replaces it (niwa's provider has
-		// no ModifyDBCluster path yet).
-		"AWS::RDS::DBCluster": {Create: s.cfnCreateDBCluster, Delete: s.cfnDeleteDBCluster, Tags: true},
+		// DBClusterResourceId. AWS's replacement properties replace it;
+		// the others change in place (cfn_update.go).
+		"AWS::RDS::DBCluster": {Create: s.cfnCreateDBCluster, Update: s.cfnUpdateDBCluster, Delete: s.cfnDeleteDBCluster,
+			Tags: true, Replace: clusterReplace},
 		"AWS::RDS::DBParameterGroup": {Create: s.cfnCreateDBParameterGroup, Update: s.cfnUpdateDBParameterGroup,
 			Delete: s.cfnDeleteDBParameterGroup, Tags: true,
 			Replace: []string{"DBParameterGroupName", "Description", "Family"}},
@@ -83,27 +85,11 @@ func (s *RDS) cfnCreateDBInstance(ctx *request.Context, r kit.ResourceRequest) (
 	if err != nil {
 		return kit.ResourceResult{}, err
 	}
-	db := out.DBInstance
-	attrs := map[string]any{}
-	if db.DBInstanceArn != nil {
-		attrs["DBInstanceArn"] = *db.DBInstanceArn
-	}
-	if db.DbiResourceId != nil {
-		attrs["DbiResourceId"] = *db.DbiResourceId
-	}
-	// The endpoint is the instance's from its creation, though
-	// DescribeDBInstances shows it only once the instance is available.
-	var rec instanceRec
-	if err := s.store.Update(func(tx storage.Tx) error {
-		var err error
-		rec, err = s.load(tx, ctx, *in.DBInstanceIdentifier)
-		return err
-	}); err != nil {
+	attrs, err := s.cfnInstanceAttrs(ctx, *out.DBInstance.DBInstanceIdentifier)
+	if err != nil {
 		return kit.ResourceResult{}, err
 	}
-	attrs["Endpoint.Address"] = rec.Address
-	attrs["Endpoint.Port"] = strconv.Itoa(int(rec.Port))
-	return kit.ResourceResult{PhysicalID: *in.DBInstanceIdentifier, Attributes: attrs}, nil
+	return kit.ResourceResult{PhysicalID: *out.DBInstance.DBInstanceIdentifier, Attributes: attrs}, nil
 }
 
 func (s *RDS) cfnDeleteDBInstance(ctx *request.Context, r kit.ResourceRequest) error {
@@ -235,18 +221,7 @@ func (s *RDS) cfnCreateDBCluster(ctx *request.Context, r kit.ResourceRequest) (k
 	if err != nil {
 		return kit.ResourceResult{}, err
 	}
-	c := out.DBCluster
-	attrs := map[string]any{}
-	for k, v := range map[string]*string{"Endpoint.Address": c.Endpoint, "ReadEndpoint.Address": c.ReaderEndpoint,
-		"DBClusterArn": c.DBClusterArn, "DBClusterResourceId": c.DbClusterResourceId} {
-		if v != nil {
-			attrs[k] = *v
-		}
-	}
-	if c.Port != nil {
-		attrs["Endpoint.Port"] = strconv.Itoa(int(*c.Port))
-	}
-	return kit.ResourceResult{PhysicalID: *c.DBClusterIdentifier, Attributes: attrs}, nil
+	return kit.ResourceResult{PhysicalID: *out.DBCluster.DBClusterIdentifier, Attributes: cfnClusterAttrs(*out.DBCluster)}, nil
 }
 
 func (s *RDS) cfnDeleteDBCluster(ctx *request.Context, r kit.ResourceRequest) error {

@@ -37,6 +37,7 @@ type instanceRec struct {
 	Status                            string
 	Created, StatusSince, StoppedAt   time.Time
 	PendingClass, PendingPassword     string
+	PendingStorage                    int32
 	PendingParamGroup                 string
 	Tags                              []rdsapi.Tag
 	RestoreFrom                       string
@@ -551,6 +552,9 @@ func (s *RDS) describe(r instanceRec) *rdsapi.DBInstance {
 	if r.PendingPassword != "" {
 		p.MasterUserPassword = ptr.To("****")
 	}
+	if r.PendingStorage != 0 {
+		p.AllocatedStorage = ptr.To(r.PendingStorage)
+	}
 	out.PendingModifiedValues = &p
 	return out
 }
@@ -775,8 +779,9 @@ func (s *RDS) RebootDBInstance(ctx *request.Context, in *rdsapi.RebootDBInstance
 	return &rdsapi.RebootDBInstanceOutput{DBInstance: out}, nil
 }
 
-// ModifyDBInstance changes the password, class and parameter group, now
-// (ApplyImmediately) or at the next maintenance (pending values).
+// ModifyDBInstance changes the password, class, allocated storage (only
+// up, as on AWS) and parameter group, now (ApplyImmediately) or at the
+// next maintenance (pending values).
 func (s *RDS) ModifyDBInstance(ctx *request.Context, in *rdsapi.ModifyDBInstanceInput) (*rdsapi.ModifyDBInstanceOutput, error) {
 	if in.MasterUserPassword != nil {
 		if err := checkPassword(*in.MasterUserPassword); err != nil {
@@ -795,6 +800,21 @@ func (s *RDS) ModifyDBInstance(ctx *request.Context, in *rdsapi.ModifyDBInstance
 				r.Status, r.StatusSince = "modifying", now(ctx)
 			} else {
 				r.PendingClass = c
+			}
+		}
+		if in.AllocatedStorage != nil {
+			// RDS cannot shrink a volume: a smaller size is refused.
+			n := *in.AllocatedStorage
+			if n < r.AllocatedStorage || n > 65536 {
+				return awserr.InvalidParameterValue.New("Invalid storage size for engine name %s and storage type %s: %d", r.Engine, storageTypeOr(&r.StorageType), n)
+			}
+			if n != r.AllocatedStorage {
+				if ptr.Deref(in.ApplyImmediately) {
+					r.AllocatedStorage, r.PendingStorage = n, 0
+					r.Status, r.StatusSince = "modifying", now(ctx)
+				} else {
+					r.PendingStorage = n
+				}
 			}
 		}
 		if g := ptr.Deref(in.DBParameterGroupName); g != "" {
