@@ -34,10 +34,13 @@ type ResourceProvider struct {
 	// resource that is gone answers ErrResourceGone. nil: the type's
 	// drift is NOT_CHECKED, as AWS answers for types it cannot check.
 	Read func(ctx *request.Context, r ResourceRequest) (map[string]any, error)
-	// Replace are the properties (top-level names) whose change needs a
-	// new resource ("Update requires: Replacement" in AWS's resource
-	// reference): CloudFormation creates the new one, then deletes the
-	// old one.
+	// Replace are the properties whose change needs a new resource
+	// ("Update requires: Replacement" in AWS's resource reference):
+	// CloudFormation creates the new one, then deletes the old one. A
+	// name is a top-level property ("Name") or a dotted path to a nested
+	// one ("HealthCheckConfig.Type"); a list on the path applies the rest
+	// to each element ("Listeners.Port"). Update then sees only changes
+	// outside these paths.
 	Replace []string
 	// Tags is true when the type takes Tags ([{Key, Value}]): the
 	// stack's tags are propagated to it.

@@ -91,7 +91,8 @@ func (s *Route53) cfnDropQueryLogging(ctx *request.Context, zone string) error {
 
 // AWS::Route53::HealthCheck. The template's HealthCheckConfig is the
 // API's; Type, MeasureLatency and RequestInterval cannot change after
-// creation (AWS replaces the health check for them).
+// creation: their change replaces the health check (the provider's
+// Replace paths), so Update never sees one.
 
 func (s *Route53) cfnHealthCheckConfig(r kit.ResourceRequest, props map[string]any) (*route53api.HealthCheckConfig, error) {
 	cfg := &route53api.HealthCheckConfig{}
@@ -152,15 +153,6 @@ func (s *Route53) cfnUpdateHealthCheck(ctx *request.Context, r kit.ResourceReque
 		return kit.ResourceResult{}, err
 	}
 	was := cur.HealthCheck.HealthCheckConfig
-	for name, same := range map[string]bool{
-		"Type":            ptr.Deref(cfg.Type) == ptr.Deref(was.Type),
-		"MeasureLatency":  cfg.MeasureLatency == nil || ptr.Deref(cfg.MeasureLatency) == ptr.Deref(was.MeasureLatency),
-		"RequestInterval": cfg.RequestInterval == nil || ptr.Deref(cfg.RequestInterval) == ptr.Deref(was.RequestInterval),
-	} {
-		if !same {
-			return kit.ResourceResult{}, awserr.NotImplemented.New("changing HealthCheckConfig.%s needs a new health check (AWS replaces it); niwa replaces resources only for top-level properties: rename the resource's logical id to make a new one", name)
-		}
-	}
 	in := &route53api.UpdateHealthCheckInput{HealthCheckId: &r.PhysicalID, HealthCheckVersion: cur.HealthCheck.HealthCheckVersion,
 		IPAddress: cfg.IPAddress, Port: cfg.Port, ResourcePath: cfg.ResourcePath, FullyQualifiedDomainName: cfg.FullyQualifiedDomainName,
 		SearchString: cfg.SearchString, FailureThreshold: cfg.FailureThreshold, Inverted: cfg.Inverted, Disabled: cfg.Disabled,
