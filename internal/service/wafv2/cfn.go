@@ -19,10 +19,10 @@ func (w *WAF) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::WAFv2::WebACL": {Create: w.cfnCreateWebACL, Update: w.cfnUpdateWebACL, Delete: w.cfnDeleteWebACL,
 			Replace: []string{"Name", "Scope"}, Tags: true},
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id.
-		"AWS::WAFv2::IPSet": {Create: w.cfnCreateIPSet, Update: w.cfnUpdateIPSet, Delete: w.cfnDeleteIPSet,
+		"AWS::WAFv2::IPSet": {Read: w.cfnReadIPSet, Create: w.cfnCreateIPSet, Update: w.cfnUpdateIPSet, Delete: w.cfnDeleteIPSet,
 			Replace: []string{"Name", "Scope", "IPAddressVersion"}, Tags: true},
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id.
-		"AWS::WAFv2::RegexPatternSet": {Create: w.cfnCreateRegexPatternSet, Update: w.cfnUpdateRegexPatternSet,
+		"AWS::WAFv2::RegexPatternSet": {Read: w.cfnReadRegexPatternSet, Create: w.cfnCreateRegexPatternSet, Update: w.cfnUpdateRegexPatternSet,
 			Delete: w.cfnDeleteRegexPatternSet, Replace: []string{"Name", "Scope"}, Tags: true},
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id, LabelNamespace.
 		"AWS::WAFv2::RuleGroup": {Create: w.cfnCreateRuleGroup, Update: w.cfnUpdateRuleGroup, Delete: w.cfnDeleteRuleGroup,
