@@ -40,6 +40,45 @@ Resources:
   Patterns:
     Type: AWS::WAFv2::RegexPatternSet
     Properties: {Scope: REGIONAL, RegularExpressionList: ["^/admin", "^/debug"]}
+  Group:
+    Type: AWS::WAFv2::RuleGroup
+    Properties:
+      Scope: REGIONAL
+      Capacity: 50
+      VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: group}
+      Rules:
+        - Name: paths
+          Priority: 1
+          Action: {Block: {}}
+          VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: paths}
+          Statement:
+            RegexPatternSetReferenceStatement:
+              Arn: !GetAtt Patterns.Arn
+              FieldToMatch: {UriPath: {}}
+              TextTransformations: [{Priority: 0, Type: NONE}]
+        - Name: agent
+          Priority: 2
+          Action: {Count: {}}
+          VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: agent}
+          Statement:
+            ByteMatchStatement:
+              SearchString: badbot
+              FieldToMatch: {SingleHeader: {Name: user-agent}}
+              PositionalConstraint: CONTAINS
+              TextTransformations: [{Priority: 0, Type: LOWERCASE}]
+  Acl:
+    Type: AWS::WAFv2::WebACL
+    Properties:
+      Scope: REGIONAL
+      DefaultAction: {Allow: {}}
+      VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: acl}
+      Rules:
+        - Name: group
+          Priority: 0
+          OverrideAction: {None: {}}
+          VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: grp}
+          Statement:
+            RuleGroupReferenceStatement: {Arn: !GetAtt Group.Arn}
   Archive:
     Type: AWS::Events::Archive
     Properties:
@@ -125,7 +164,7 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if s, _ := settled(t, n, "drift"); s.StackStatus != "CREATE_COMPLETE" {
 		t.Fatalf("create: %s %s", s.StackStatus, s.StackStatusReason)
 	}
-	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
+	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
 	got := drifts()
 	for _, l := range checked {
 		if d := got[l]; d.StackResourceDriftStatus != "IN_SYNC" {
