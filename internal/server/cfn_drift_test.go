@@ -79,6 +79,11 @@ Resources:
           VisibilityConfig: {SampledRequestsEnabled: false, CloudWatchMetricsEnabled: false, MetricName: grp}
           Statement:
             RuleGroupReferenceStatement: {Arn: !GetAtt Group.Arn}
+  Check:
+    Type: AWS::Route53::HealthCheck
+    Properties:
+      HealthCheckConfig: {Type: HTTP, IPAddress: 192.0.2.10, Port: "80", ResourcePath: /health}
+      HealthCheckTags: [{Key: team, Value: web}]
   Archive:
     Type: AWS::Events::Archive
     Properties:
@@ -164,7 +169,7 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if s, _ := settled(t, n, "drift"); s.StackStatus != "CREATE_COMPLETE" {
 		t.Fatalf("create: %s %s", s.StackStatus, s.StackStatusReason)
 	}
-	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
+	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
 	got := drifts()
 	for _, l := range checked {
 		if d := got[l]; d.StackResourceDriftStatus != "IN_SYNC" {

@@ -361,3 +361,29 @@ func (s *Route53) cfnDeleteCidrCollection(ctx *request.Context, r kit.ResourceRe
 	}
 	return err
 }
+
+// cfnReadHealthCheck reads a health check back for drift: its
+// HealthCheckConfig (the members the template sets) and tags.
+func (s *Route53) cfnReadHealthCheck(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := s.GetHealthCheck(ctx, &route53api.GetHealthCheckInput{HealthCheckId: &r.PhysicalID})
+	if route53api.ErrNoSuchHealthCheck.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	live := kit.ShapeProps(out.HealthCheck, "HealthCheckConfig")
+	live["HealthCheckConfig"] = kit.Project(live["HealthCheckConfig"], r.Properties["HealthCheckConfig"])
+	tags, err := s.ListTagsForResource(ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr.To("healthcheck"), ResourceId: &r.PhysicalID})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if tags.ResourceTagSet != nil {
+		for _, t := range tags.ResourceTagSet.Tags {
+			m[ptr.Deref(t.Key)] = ptr.Deref(t.Value)
+		}
+	}
+	live["HealthCheckTags"] = kit.TagList(m)
+	return live, nil
+}
