@@ -84,6 +84,13 @@ Resources:
     Properties:
       HealthCheckConfig: {Type: HTTP, IPAddress: 192.0.2.10, Port: "80", ResourcePath: /health}
       HealthCheckTags: [{Key: team, Value: web}]
+  Rule:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: rate(1 hour)
+      State: ENABLED
+      Targets:
+        - {Id: q, Arn: !Sub "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:drift-q", Input: '{"a":1}'}
   Archive:
     Type: AWS::Events::Archive
     Properties:
@@ -135,8 +142,9 @@ type resourceDrift struct {
 }
 
 // TestCloudFormationDriftNewTypes: every resource of driftStack is
-// IN_SYNC after deployment (read back, not NOT_CHECKED); a dashboard body
-// and an archive's retention changed out of band are MODIFIED with
+// IN_SYNC after deployment (read back, not NOT_CHECKED); a dashboard body,
+// an archive's retention and a rule's state changed out of band are
+// MODIFIED with
 // AWS's property differences, the others stay IN_SYNC.
 func TestCloudFormationDriftNewTypes(t *testing.T) {
 	n := niwatest.Start(t)
@@ -169,7 +177,7 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if s, _ := settled(t, n, "drift"); s.StackStatus != "CREATE_COMPLETE" {
 		t.Fatalf("create: %s %s", s.StackStatus, s.StackStatusReason)
 	}
-	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
+	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Rule", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
 	got := drifts()
 	for _, l := range checked {
 		if d := got[l]; d.StackResourceDriftStatus != "IN_SYNC" {
@@ -192,8 +200,12 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if _, err := eb.UpdateArchive(ctx, &eventbridge.UpdateArchiveInput{ArchiveName: &archive, RetentionDays: &[]int32{30}[0]}); err != nil {
 		t.Fatal(err)
 	}
+	rule := got["Rule"].PhysicalResourceId
+	if _, err := eb.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: &rule}); err != nil {
+		t.Fatal(err)
+	}
 	got = drifts()
-	want := map[string]string{"Dash": "/DashboardBody/widgets/0/properties/markdown hi bye NOT_EQUAL", "Archive": "/RetentionDays 7 30 NOT_EQUAL"}
+	want := map[string]string{"Rule": "/State ENABLED DISABLED NOT_EQUAL", "Dash": "/DashboardBody/widgets/0/properties/markdown hi bye NOT_EQUAL", "Archive": "/RetentionDays 7 30 NOT_EQUAL"}
 	for _, l := range checked {
 		d := got[l]
 		w, modified := want[l]

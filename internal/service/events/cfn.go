@@ -15,7 +15,7 @@ func (e *Events) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the rule name (<bus>|<name> on another bus than the
 		// default); Fn::GetAtt Arn.
-		"AWS::Events::Rule": {Create: e.cfnPutRule, Update: e.cfnPutRule, Delete: e.cfnDeleteRule,
+		"AWS::Events::Rule": {Read: e.cfnReadRule, Create: e.cfnPutRule, Update: e.cfnPutRule, Delete: e.cfnDeleteRule,
 			Replace: []string{"Name", "EventBusName"}},
 		// Ref is the bus name; Fn::GetAtt Arn, Name.
 		"AWS::Events::EventBus": {Create: e.cfnCreateBus, Update: e.cfnUpdateBus, Delete: e.cfnDeleteBus,
