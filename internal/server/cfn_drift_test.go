@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/niwa-cloud/niwa/niwatest"
 )
@@ -91,6 +92,17 @@ Resources:
       State: ENABLED
       Targets:
         - {Id: q, Arn: !Sub "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:drift-q", Input: '{"a":1}'}
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: drift key
+      Enabled: true
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - {Sid: root, Effect: Allow, Principal: {AWS: !Sub "arn:aws:iam::${AWS::AccountId}:root"}, Action: "kms:*", Resource: "*"}
+      Tags: [{Key: team, Value: sec}]
   Archive:
     Type: AWS::Events::Archive
     Properties:
@@ -143,7 +155,7 @@ type resourceDrift struct {
 
 // TestCloudFormationDriftNewTypes: every resource of driftStack is
 // IN_SYNC after deployment (read back, not NOT_CHECKED); a dashboard body,
-// an archive's retention and a rule's state changed out of band are
+// an archive's retention, a rule's state and a key's state changed out of band are
 // MODIFIED with
 // AWS's property differences, the others stay IN_SYNC.
 func TestCloudFormationDriftNewTypes(t *testing.T) {
@@ -177,7 +189,7 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if s, _ := settled(t, n, "drift"); s.StackStatus != "CREATE_COMPLETE" {
 		t.Fatalf("create: %s %s", s.StackStatus, s.StackStatusReason)
 	}
-	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Rule", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
+	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Rule", "Key", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
 	got := drifts()
 	for _, l := range checked {
 		if d := got[l]; d.StackResourceDriftStatus != "IN_SYNC" {
@@ -204,8 +216,12 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if _, err := eb.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: &rule}); err != nil {
 		t.Fatal(err)
 	}
+	key := got["Key"].PhysicalResourceId
+	if _, err := kms.NewFromConfig(n.AWSConfig()).DisableKey(ctx, &kms.DisableKeyInput{KeyId: &key}); err != nil {
+		t.Fatal(err)
+	}
 	got = drifts()
-	want := map[string]string{"Rule": "/State ENABLED DISABLED NOT_EQUAL", "Dash": "/DashboardBody/widgets/0/properties/markdown hi bye NOT_EQUAL", "Archive": "/RetentionDays 7 30 NOT_EQUAL"}
+	want := map[string]string{"Rule": "/State ENABLED DISABLED NOT_EQUAL", "Key": "/Enabled true false NOT_EQUAL", "Dash": "/DashboardBody/widgets/0/properties/markdown hi bye NOT_EQUAL", "Archive": "/RetentionDays 7 30 NOT_EQUAL"}
 	for _, l := range checked {
 		d := got[l]
 		w, modified := want[l]
