@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
@@ -124,7 +125,8 @@ Resources:
       InvocationRateLimitPerSecond: 10
   Cpu:
     Type: AWS::CloudWatch::Alarm
-    Properties: {Namespace: App, MetricName: CPU, Statistic: Average, Period: 60, EvaluationPeriods: 1, Threshold: 80, ComparisonOperator: GreaterThanThreshold}
+    Properties: {Namespace: App, MetricName: CPU, Statistic: Average, Period: 60, EvaluationPeriods: 1, Threshold: 80,
+      ComparisonOperator: GreaterThanThreshold, Dimensions: [{Name: Host, Value: a}], TreatMissingData: breaching}
   Composite:
     Type: AWS::CloudWatch::CompositeAlarm
     Properties:
@@ -155,7 +157,8 @@ type resourceDrift struct {
 
 // TestCloudFormationDriftNewTypes: every resource of driftStack is
 // IN_SYNC after deployment (read back, not NOT_CHECKED); a dashboard body,
-// an archive's retention, a rule's state and a key's state changed out of band are
+// an alarm's threshold, an archive's retention, a rule's state and a
+// key's state changed out of band are
 // MODIFIED with
 // AWS's property differences, the others stay IN_SYNC.
 func TestCloudFormationDriftNewTypes(t *testing.T) {
@@ -189,7 +192,7 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if s, _ := settled(t, n, "drift"); s.StackStatus != "CREATE_COMPLETE" {
 		t.Fatalf("create: %s %s", s.StackStatus, s.StackStatusReason)
 	}
-	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Rule", "Key", "Archive", "Conn", "Dest", "Composite", "Dash", "Doc"}
+	checked := []string{"Policy", "Oac", "Ips", "Patterns", "Group", "Acl", "Check", "Rule", "Key", "Archive", "Conn", "Dest", "Cpu", "Composite", "Dash", "Doc"}
 	got := drifts()
 	for _, l := range checked {
 		if d := got[l]; d.StackResourceDriftStatus != "IN_SYNC" {
@@ -220,8 +223,15 @@ func TestCloudFormationDriftNewTypes(t *testing.T) {
 	if _, err := kms.NewFromConfig(n.AWSConfig()).DisableKey(ctx, &kms.DisableKeyInput{KeyId: &key}); err != nil {
 		t.Fatal(err)
 	}
+	cpu := got["Cpu"].PhysicalResourceId
+	if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: &cpu, Namespace: &[]string{"App"}[0],
+		MetricName: &[]string{"CPU"}[0], Statistic: "Average", Period: &[]int32{60}[0], EvaluationPeriods: &[]int32{1}[0],
+		Threshold: &[]float64{90}[0], ComparisonOperator: "GreaterThanThreshold", Dimensions: []cwtypes.Dimension{{Name: &[]string{"Host"}[0], Value: &[]string{"a"}[0]}},
+		TreatMissingData: &[]string{"breaching"}[0]}); err != nil {
+		t.Fatal(err)
+	}
 	got = drifts()
-	want := map[string]string{"Rule": "/State ENABLED DISABLED NOT_EQUAL", "Key": "/Enabled true false NOT_EQUAL", "Dash": "/DashboardBody/widgets/0/properties/markdown hi bye NOT_EQUAL", "Archive": "/RetentionDays 7 30 NOT_EQUAL"}
+	want := map[string]string{"Cpu": "/Threshold 80 90 NOT_EQUAL", "Rule": "/State ENABLED DISABLED NOT_EQUAL", "Key": "/Enabled true false NOT_EQUAL", "Dash": "/DashboardBody/widgets/0/properties/markdown hi bye NOT_EQUAL", "Archive": "/RetentionDays 7 30 NOT_EQUAL"}
 	for _, l := range checked {
 		d := got[l]
 		w, modified := want[l]

@@ -13,7 +13,7 @@ import (
 func (c *CloudWatch) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the alarm name; Fn::GetAtt Arn.
-		"AWS::CloudWatch::Alarm": {Create: c.cfnPutAlarm, Update: c.cfnPutAlarm, Delete: c.cfnDeleteAlarm,
+		"AWS::CloudWatch::Alarm": {Read: c.cfnReadAlarm, Create: c.cfnPutAlarm, Update: c.cfnPutAlarm, Delete: c.cfnDeleteAlarm,
 			Replace: []string{"AlarmName"}, Tags: true},
 		// Ref is the alarm name; Fn::GetAtt Arn.
 		"AWS::CloudWatch::CompositeAlarm": {Read: c.cfnReadCompositeAlarm, Create: c.cfnPutCompositeAlarm, Update: c.cfnPutCompositeAlarm, Delete: c.cfnDeleteAlarm,

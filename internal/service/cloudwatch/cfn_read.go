@@ -30,3 +30,21 @@ func (c *CloudWatch) cfnReadDashboard(ctx *request.Context, r kit.ResourceReques
 	}
 	return kit.ShapeProps(out, "DashboardName", "DashboardBody"), nil
 }
+
+func (c *CloudWatch) cfnReadAlarm(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := c.DescribeAlarms(ctx, &cloudwatchapi.DescribeAlarmsInput{AlarmNames: []string{r.PhysicalID}, AlarmTypes: []string{"MetricAlarm"}})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.MetricAlarms) == 0 {
+		return nil, kit.ErrResourceGone
+	}
+	live := kit.ShapeProps(out.MetricAlarms[0], "AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions",
+		"InsufficientDataActions", "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit",
+		"EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData",
+		"EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId")
+	for k, v := range live {
+		live[k] = kit.Project(v, r.Properties[k])
+	}
+	return live, nil
+}
