@@ -156,11 +156,10 @@ type resourceDrift struct {
 }
 
 // TestCloudFormationDriftNewTypes: every resource of driftStack is
-// IN_SYNC after deployment (read back, not NOT_CHECKED); a dashboard body,
-// an alarm's threshold, an archive's retention, a rule's state and a
-// key's state changed out of band are
-// MODIFIED with
-// AWS's property differences, the others stay IN_SYNC.
+// IN_SYNC after deployment (read back, not NOT_CHECKED); an alarm's
+// threshold, a dashboard's body, an archive's retention, a rule's state
+// and a key's state changed out of band are MODIFIED with AWS's property
+// differences, the others stay IN_SYNC.
 func TestCloudFormationDriftNewTypes(t *testing.T) {
 	n := niwatest.Start(t)
 	call := func(params url.Values) string {
