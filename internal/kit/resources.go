@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -35,10 +36,13 @@ type ResourceProvider struct {
 	// resource that is gone answers ErrResourceGone. nil: the type's
 	// drift is NOT_CHECKED, as AWS answers for types it cannot check.
 	Read func(ctx *request.Context, r ResourceRequest) (map[string]any, error)
-	// Replace are the properties (top-level names) whose change needs a
-	// new resource ("Update requires: Replacement" in AWS's resource
-	// reference): CloudFormation creates the new one, then deletes the
-	// old one.
+	// Replace are the properties whose change needs a new resource
+	// ("Update requires: Replacement" in AWS's resource reference):
+	// CloudFormation creates the new one, then deletes the old one. A
+	// name is a top-level property ("Name") or a dotted path to a nested
+	// one ("HealthCheckConfig.Type"); a list on the path applies the rest
+	// to each element ("Listeners.Port"). Update then sees only changes
+	// outside these paths.
 	Replace []string
 	// Tags is true when the type takes Tags ([{Key, Value}]): the
 	// stack's tags are propagated to it.
@@ -317,4 +321,107 @@ func TagList(tags map[string]string) []any {
 		out = append(out, map[string]any{"Key": k, "Value": tags[k]})
 	}
 	return out
+}
+
+// ShapeProps returns an API shape's members as template properties, for
+// a provider's Read: each of names is a property read from the member of
+// the same name, or "Property=Member" when the template names it
+// differently. A member the resource does not have is nil (drift
+// REMOVE); numbers and booleans are JSON's, which drift compares with
+// the template's by their text.
+func ShapeProps(shape any, names ...string) map[string]any {
+	var m map[string]any
+	if b, err := json.Marshal(shape); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	out := make(map[string]any, len(names))
+	for _, n := range names {
+		prop, member, renamed := strings.Cut(n, "=")
+		if !renamed {
+			member = prop
+		}
+		out[prop] = m[member]
+	}
+	return out
+}
+
+// Project returns a live value read back for drift in the shape of the
+// template's value tmpl: of an object, only the members the template
+// sets (a default the resource has and the template does not name is
+// not drift; a member it names and the resource lacks is left out, drift
+// REMOVE); of a list, each element projected on the template's element at
+// the same position (elements beyond the template's keep their non-null
+// members, drift ADD); where the template gives a list and the API an
+// {Items} (or {Quantity, Items}) wrapper, as CloudFront's XML API does,
+// its Items.
+func Project(v, tmpl any) any {
+	switch t := tmpl.(type) {
+	case map[string]any:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		out := make(map[string]any, len(t))
+		for k, tv := range t {
+			if lv, ok := memberFold(m, k); ok {
+				out[k] = Project(lv, tv)
+			}
+		}
+		return out
+	case []any:
+		if m, ok := v.(map[string]any); ok {
+			if items, ok := m["Items"]; ok {
+				v = items
+				if v == nil {
+					v = []any{}
+				}
+			}
+		}
+		l, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		out := make([]any, len(l))
+		for i := range l {
+			if i < len(t) {
+				out[i] = Project(l[i], t[i])
+			} else {
+				out[i] = dropNulls(l[i])
+			}
+		}
+		return out
+	}
+	return v
+}
+
+func memberFold(m map[string]any, k string) (any, bool) {
+	if v, ok := m[k]; ok {
+		return v, true
+	}
+	for mk, v := range m {
+		if strings.EqualFold(mk, k) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func dropNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if e != nil {
+				out[k] = dropNulls(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = dropNulls(e)
+		}
+		return out
+	}
+	return v
 }

@@ -20,6 +20,7 @@ const edgeStack = `
 Parameters:
   Ttl: {Type: Number, Default: 60}
   Port: {Type: Number, Default: 80}
+  CheckType: {Type: String, Default: HTTP}
 Resources:
   Policy:
     Type: AWS::CloudFront::CachePolicy
@@ -52,7 +53,7 @@ Resources:
   Check:
     Type: AWS::Route53::HealthCheck
     Properties:
-      HealthCheckConfig: {Type: HTTP, IPAddress: 192.0.2.10, Port: !Ref Port, ResourcePath: /}
+      HealthCheckConfig: {Type: !Ref CheckType, IPAddress: 192.0.2.10, Port: !Ref Port, ResourcePath: /}
   Zone:
     Type: AWS::Route53::HostedZone
     Properties: {Name: edge.example}
@@ -101,7 +102,7 @@ Outputs:
 
 // TestCloudFormationEdgeStack deploys edgeStack through the engine,
 // updates it in place (the cache policy's TTL, the health check's port),
-// and deletes it: the distribution is disabled and deleted once deployed
+// replaces the health check (its Type), and deletes it: the distribution is disabled and deleted once deployed
 // on the clock, and every other resource goes.
 func TestCloudFormationEdgeStack(t *testing.T) {
 	clk := niwatest.NewFakeClock(time.Now())
@@ -180,6 +181,38 @@ func TestCloudFormationEdgeStack(t *testing.T) {
 	for _, o := range s.Outputs {
 		if o.OutputKey == "Check" && o.OutputValue != out["Check"] {
 			t.Fatalf("the health check was replaced: %s, was %s", o.OutputValue, out["Check"])
+		}
+	}
+
+	// HealthCheckConfig.Type replaces the health check: a new one, the
+	// record set pointed at it, the old one deleted in cleanup.
+	call(url.Values{"Action": {"UpdateStack"}, "StackName": {"edge"}, "UsePreviousTemplate": {"true"}, "Version": {"2010-05-15"},
+		"Parameters.member.1.ParameterKey": {"Ttl"}, "Parameters.member.1.UsePreviousValue": {"true"},
+		"Parameters.member.2.ParameterKey": {"Port"}, "Parameters.member.2.UsePreviousValue": {"true"},
+		"Parameters.member.3.ParameterKey": {"CheckType"}, "Parameters.member.3.ParameterValue": {"HTTPS"}})
+	if s = settle(); s.StackStatus != "UPDATE_COMPLETE" {
+		t.Fatalf("replacing update: %s\n%s", s.StackStatus, events())
+	}
+	oldCheck := out["Check"]
+	for _, o := range s.Outputs {
+		out[o.OutputKey] = o.OutputValue
+	}
+	if out["Check"] == oldCheck {
+		t.Fatalf("changing HealthCheckConfig.Type kept health check %s", oldCheck)
+	}
+	if hc, err = r53.GetHealthCheck(ctx, &route53.GetHealthCheckInput{HealthCheckId: &[]string{out["Check"]}[0]}); err != nil ||
+		hc.HealthCheck.HealthCheckConfig.Type != "HTTPS" || *hc.HealthCheck.HealthCheckConfig.Port != 8080 {
+		t.Fatalf("new health check %+v %v", hc, err)
+	}
+	if _, err := r53.GetHealthCheck(ctx, &route53.GetHealthCheckInput{HealthCheckId: &oldCheck}); err == nil {
+		t.Fatal("the replaced health check was not deleted")
+	}
+	if sets, err = r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: &[]string{out["Zone"]}[0]}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range sets.ResourceRecordSets {
+		if *rs.Name == "www.edge.example." && *rs.HealthCheckId != out["Check"] {
+			t.Fatalf("record set still on %s, want %s", *rs.HealthCheckId, out["Check"])
 		}
 	}
 

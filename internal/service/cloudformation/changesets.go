@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -171,17 +172,17 @@ func (c *CloudFormation) diff(s *stackRec, p *prepared) []change {
 		}
 		changed := changedProps(oldProps, r.Properties)
 		if cur.Type != r.Type {
-			out = append(out, change{Logical: l, Type: r.Type, Action: "Modify", Replacement: "True", Changed: changed})
+			out = append(out, change{Logical: l, Type: r.Type, Action: "Modify", Replacement: "True", Changed: changed, Recreated: changed})
 			continue
 		}
 		if len(changed) == 0 {
 			continue
 		}
-		repl := "False"
-		if c.needsReplacement(r.Type, changed) {
+		repl, recreated := "False", c.recreated(r.Type, oldProps, r.Properties, changed)
+		if len(recreated) > 0 {
 			repl = "True"
 		}
-		out = append(out, change{Logical: l, Type: r.Type, Action: "Modify", Replacement: repl, Changed: changed})
+		out = append(out, change{Logical: l, Type: r.Type, Action: "Modify", Replacement: repl, Changed: changed, Recreated: recreated})
 	}
 	for _, l := range sortedKeys(s.Resources) {
 		if !want[l] && s.Resources[l].Status != "DELETE_COMPLETE" {
@@ -287,7 +288,7 @@ func (c *CloudFormation) DescribeChangeSet(ctx *request.Context, in *cfnapi.Desc
 			rc.Scope = []string{"Properties"}
 			for _, prop := range ch.Changed {
 				recreate := "Never"
-				if c.needsReplacement(ch.Type, []string{prop}) {
+				if slices.Contains(ch.Recreated, prop) {
 					recreate = "Always"
 				}
 				rc.Details = append(rc.Details, cfnapi.ResourceChangeDetail{

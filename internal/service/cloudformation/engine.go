@@ -1049,6 +1049,9 @@ type change struct {
 	Action        string // Add, Modify, Remove
 	Replacement   string // True, False, Conditional
 	Changed       []string
+	// Recreated are the properties of Changed whose change needs a new
+	// resource (RequiresRecreation: Always).
+	Recreated []string
 }
 
 // changedProps lists the top-level properties whose values differ.
@@ -1072,35 +1075,75 @@ func changedProps(old, new map[string]any) []string {
 	return out
 }
 
-func (c *CloudFormation) needsReplacement(typ string, changed []string) bool {
+func (c *CloudFormation) needsReplacement(typ string, old, new map[string]any, changed []string) bool {
+	return len(c.recreated(typ, old, new, changed)) > 0
+}
+
+// recreated lists the changed top-level properties (of changed, which
+// changedProps(old, new) gave) whose change needs a new physical
+// resource: every one for types updated only by replacement, those the
+// provider's Replace names, and those holding a nested Replace path
+// ("HealthCheckConfig.Type") whose value changed.
+func (c *CloudFormation) recreated(typ string, old, new map[string]any, changed []string) []string {
 	if isCustom(typ) {
 		// Custom resources get an Update request; a new physical id in
 		// the response is the provider's replacement.
 		for _, ch := range changed {
 			if ch == "ServiceToken" {
-				return true
+				return []string{ch}
 			}
 		}
-		return false
+		return nil
 	}
 	if typ == nestedType {
-		return false
+		return nil
 	}
 	if c.builtin(typ) {
-		return len(changed) > 0
+		return changed
 	}
 	p, ok := c.providers(typ)
 	if !ok || p.Update == nil {
-		return len(changed) > 0
+		return changed
 	}
+	var out []string
 	for _, ch := range changed {
 		for _, r := range p.Replace {
-			if ch == r {
-				return true
+			top, rest, nested := strings.Cut(r, ".")
+			if top == ch && (!nested || pathChanged(old[ch], new[ch], rest)) {
+				out = append(out, ch)
+				break
 			}
 		}
 	}
-	return false
+	return out
+}
+
+// pathChanged reports whether the value at a dotted path below a
+// property differs between old and new; a list on the way applies the
+// rest of the path to each of its elements ("Listeners.Port" compares
+// every listener's Port, and a listener added or taken away).
+func pathChanged(old, new any, path string) bool {
+	a, _ := json.Marshal(atPath(old, path))
+	b, _ := json.Marshal(atPath(new, path))
+	return string(a) != string(b)
+}
+
+func atPath(v any, path string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		seg, rest, more := strings.Cut(path, ".")
+		if !more {
+			return x[seg]
+		}
+		return atPath(x[seg], rest)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = atPath(e, path)
+		}
+		return out
+	}
+	return nil
 }
 
 // runUpdate moves a stack to a new template; it runs on its own
@@ -1145,7 +1188,7 @@ func (c *CloudFormation) runUpdate(s *stackRec, t *template, params map[string]a
 				rs.ev.resources[l] = resolvedResource{Ref: old.Ref, Attrs: old.Attrs}
 				continue
 			}
-			if old.Type != def.Type || c.needsReplacement(def.Type, changed) {
+			if old.Type != def.Type || c.needsReplacement(def.Type, old.Props, props, changed) {
 				prevRec := *old
 				c.event(s, l, old.PhysicalID, def.Type, "UPDATE_IN_PROGRESS", "Requested update requires the creation of a new physical resource; hence creating one.", props)
 				res, cerr := c.create(ctx, rs, l, def.Type, props)

@@ -70,7 +70,7 @@ func (f *fakeCloud) providers(typ string) (kit.ResourceProvider, bool) {
 				}
 				return map[string]any{"Name": live["Name"], "Size": live["Size"], "Tags": live["Tags"]}, nil
 			},
-			Replace: []string{"Name"},
+			Replace: []string{"Name", "Config.Kind", "Ports.Number"},
 			Tags:    true,
 		}, true
 	}
@@ -463,5 +463,79 @@ func TestChangeSets(t *testing.T) {
 	// Executing drops the stack's other change sets.
 	if l, _ = c.ListChangeSets(ctx, &cfnapi.ListChangeSetsInput{StackName: ptr.To("s")}); len(l.Summaries) != 1 {
 		t.Fatalf("change sets %d", len(l.Summaries))
+	}
+}
+
+// physicalID is the physical id of a stack's resource.
+func physicalID(t *testing.T, c *CloudFormation, ctx *request.Context, stack, logical string) string {
+	t.Helper()
+	out, err := c.DescribeStackResource(ctx, &cfnapi.DescribeStackResourceInput{StackName: ptr.To(stack), LogicalResourceId: ptr.To(logical)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *out.StackResourceDetail.PhysicalResourceId
+}
+
+// A provider's nested replacement paths ("Config.Kind", "Ports.Number")
+// replace the resource when the value at that path changes, and only
+// then; change sets report the top-level property as RequiresRecreation
+// Always, as AWS does for HealthCheckConfig.Type.
+func TestNestedReplacementPaths(t *testing.T) {
+	const base = `
+Resources:
+  A:
+    Type: Test::Thing
+    Properties:
+      Config: {Kind: small, Size: 1}
+      Ports: [{Number: 80, Label: web}]
+`
+	tests := []struct {
+		name, from, to string
+		replace        bool
+	}{
+		{"sibling of a nested path", "Size: 1", "Size: 2", false},
+		{"nested path", "Kind: small", "Kind: large", true},
+		{"nested path removed", "Kind: small, ", "", true},
+		{"list element's other field", "Label: web", "Label: www", false},
+		{"list element's nested path", "Number: 80", "Number: 81", true},
+		{"list element added", "Label: web}]", "Label: web}, {Number: 443}]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, h, f := newTestService(t)
+			ctx := h.Ctx()
+			if _, err := c.CreateStack(ctx, &cfnapi.CreateStackInput{StackName: ptr.To("s"), TemplateBody: ptr.To(base)}); err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, c, ctx, "s")
+			before := physicalID(t, c, ctx, "s", "A")
+			next := strings.Replace(base, tt.from, tt.to, 1)
+			if _, err := c.CreateChangeSet(ctx, &cfnapi.CreateChangeSetInput{StackName: ptr.To("s"), ChangeSetName: ptr.To("c"), TemplateBody: ptr.To(next)}); err != nil {
+				t.Fatal(err)
+			}
+			d, err := c.DescribeChangeSet(ctx, &cfnapi.DescribeChangeSetInput{ChangeSetName: ptr.To("c"), StackName: ptr.To("s")})
+			if err != nil || len(d.Changes) != 1 || len(d.Changes[0].ResourceChange.Details) != 1 {
+				t.Fatalf("change set %+v %v", d, err)
+			}
+			rc := d.Changes[0].ResourceChange
+			wantRepl, wantRecreate := "False", "Never"
+			if tt.replace {
+				wantRepl, wantRecreate = "True", "Always"
+			}
+			if got := rc.Details[0].Target; *rc.Replacement != wantRepl || *got.RequiresRecreation != wantRecreate ||
+				(*got.Name != "Config" && *got.Name != "Ports") {
+				t.Fatalf("Replacement %s, detail %s RequiresRecreation %s; want %s, %s", *rc.Replacement, *got.Name, *got.RequiresRecreation, wantRepl, wantRecreate)
+			}
+			if _, err := c.ExecuteChangeSet(ctx, &cfnapi.ExecuteChangeSetInput{ChangeSetName: ptr.To("c"), StackName: ptr.To("s")}); err != nil {
+				t.Fatal(err)
+			}
+			if s := waitStatus(t, c, ctx, "s"); *s.StackStatus != "UPDATE_COMPLETE" {
+				t.Fatalf("status %s", *s.StackStatus)
+			}
+			after := physicalID(t, c, ctx, "s", "A")
+			if replaced := after != before; replaced != tt.replace || f.liveCount() != 1 {
+				t.Fatalf("physical id %s -> %s (replace %v), live %d, calls %v", before, after, tt.replace, f.liveCount(), f.calls)
+			}
+		})
 	}
 }

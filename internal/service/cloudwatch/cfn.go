@@ -13,13 +13,13 @@ import (
 func (c *CloudWatch) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the alarm name; Fn::GetAtt Arn.
-		"AWS::CloudWatch::Alarm": {Create: c.cfnPutAlarm, Update: c.cfnPutAlarm, Delete: c.cfnDeleteAlarm,
+		"AWS::CloudWatch::Alarm": {Read: c.cfnReadAlarm, Create: c.cfnPutAlarm, Update: c.cfnPutAlarm, Delete: c.cfnDeleteAlarm,
 			Replace: []string{"AlarmName"}, Tags: true},
 		// Ref is the alarm name; Fn::GetAtt Arn.
-		"AWS::CloudWatch::CompositeAlarm": {Create: c.cfnPutCompositeAlarm, Update: c.cfnPutCompositeAlarm, Delete: c.cfnDeleteAlarm,
+		"AWS::CloudWatch::CompositeAlarm": {Read: c.cfnReadCompositeAlarm, Create: c.cfnPutCompositeAlarm, Update: c.cfnPutCompositeAlarm, Delete: c.cfnDeleteAlarm,
 			Replace: []string{"AlarmName"}, Tags: true},
 		// Ref is the dashboard name.
-		"AWS::CloudWatch::Dashboard": {Create: c.cfnPutDashboard, Update: c.cfnPutDashboard, Delete: c.cfnDeleteDashboard,
+		"AWS::CloudWatch::Dashboard": {Read: c.cfnReadDashboard, Create: c.cfnPutDashboard, Update: c.cfnPutDashboard, Delete: c.cfnDeleteDashboard,
 			Replace: []string{"DashboardName"}},
 		// Ref and Fn::GetAtt Id are a generated id; the metric (or math
 		// expression) and statistic identify the detector, so changing

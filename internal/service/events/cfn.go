@@ -15,19 +15,19 @@ func (e *Events) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the rule name (<bus>|<name> on another bus than the
 		// default); Fn::GetAtt Arn.
-		"AWS::Events::Rule": {Create: e.cfnPutRule, Update: e.cfnPutRule, Delete: e.cfnDeleteRule,
+		"AWS::Events::Rule": {Read: e.cfnReadRule, Create: e.cfnPutRule, Update: e.cfnPutRule, Delete: e.cfnDeleteRule,
 			Replace: []string{"Name", "EventBusName"}},
 		// Ref is the bus name; Fn::GetAtt Arn, Name.
 		"AWS::Events::EventBus": {Create: e.cfnCreateBus, Update: e.cfnUpdateBus, Delete: e.cfnDeleteBus,
 			Replace: []string{"Name", "EventSourceName"}, Tags: true},
 		// Ref is the archive name; Fn::GetAtt Arn.
-		"AWS::Events::Archive": {Create: e.cfnCreateArchive, Update: e.cfnUpdateArchive, Delete: e.cfnDeleteArchive,
+		"AWS::Events::Archive": {Read: e.cfnReadArchive, Create: e.cfnCreateArchive, Update: e.cfnUpdateArchive, Delete: e.cfnDeleteArchive,
 			Replace: []string{"ArchiveName", "SourceArn"}},
 		// Ref is the connection name; Fn::GetAtt Arn, SecretArn.
-		"AWS::Events::Connection": {Create: e.cfnCreateConnection, Update: e.cfnUpdateConnection, Delete: e.cfnDeleteConnection,
+		"AWS::Events::Connection": {Read: e.cfnReadConnection, Create: e.cfnCreateConnection, Update: e.cfnUpdateConnection, Delete: e.cfnDeleteConnection,
 			Replace: []string{"Name"}},
 		// Ref is the API destination name; Fn::GetAtt Arn, ArnForPolicy.
-		"AWS::Events::ApiDestination": {Create: e.cfnCreateApiDestination, Update: e.cfnUpdateApiDestination,
+		"AWS::Events::ApiDestination": {Read: e.cfnReadApiDestination, Create: e.cfnCreateApiDestination, Update: e.cfnUpdateApiDestination,
 			Delete: e.cfnDeleteApiDestination, Replace: []string{"Name"}},
 		// Ref is the statement id.
 		"AWS::Events::EventBusPolicy": {Create: e.cfnPutBusPolicy, Update: e.cfnPutBusPolicy, Delete: e.cfnDeleteBusPolicy,

@@ -13,7 +13,7 @@ import (
 func (s *KMS) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is the key id; Fn::GetAtt Arn, KeyId.
-		"AWS::KMS::Key": {Create: s.cfnCreateKey, Update: s.cfnUpdateKey, Delete: s.cfnDeleteKey,
+		"AWS::KMS::Key": {Read: s.cfnReadKey, Create: s.cfnCreateKey, Update: s.cfnUpdateKey, Delete: s.cfnDeleteKey,
 			Replace: []string{"KeySpec", "KeyUsage", "MultiRegion", "Origin"}, Tags: true},
 		// Ref is the alias name.
 		"AWS::KMS::Alias": {Create: s.cfnCreateAlias, Update: s.cfnUpdateAlias, Delete: s.cfnDeleteAlias,

@@ -17,7 +17,8 @@ func (s *Route53) cfnResources() map[string]kit.ResourceProvider {
 		"AWS::Route53::HostedZone": {Create: s.cfnCreateZone, Update: s.cfnUpdateZone, Delete: s.cfnDeleteZone,
 			Replace: []string{"Name"}},
 		// Ref is the health check id; Fn::GetAtt HealthCheckId.
-		"AWS::Route53::HealthCheck": {Create: s.cfnCreateHealthCheck, Update: s.cfnUpdateHealthCheck, Delete: s.cfnDeleteHealthCheck},
+		"AWS::Route53::HealthCheck": {Read: s.cfnReadHealthCheck, Create: s.cfnCreateHealthCheck, Update: s.cfnUpdateHealthCheck, Delete: s.cfnDeleteHealthCheck,
+			Replace: []string{"HealthCheckConfig.Type", "HealthCheckConfig.MeasureLatency", "HealthCheckConfig.RequestInterval"}},
 		// Ref is "zoneid|name".
 		"AWS::Route53::KeySigningKey": {Create: s.cfnCreateKSK, Update: s.cfnUpdateKSK, Delete: s.cfnDeleteKSK,
 			Replace: []string{"HostedZoneId", "Name", "KeyManagementServiceArn"}},

@@ -91,7 +91,8 @@ func (s *Route53) cfnDropQueryLogging(ctx *request.Context, zone string) error {
 
 // AWS::Route53::HealthCheck. The template's HealthCheckConfig is the
 // API's; Type, MeasureLatency and RequestInterval cannot change after
-// creation (AWS replaces the health check for them).
+// creation: their change replaces the health check (the provider's
+// Replace paths), so Update never sees one.
 
 func (s *Route53) cfnHealthCheckConfig(r kit.ResourceRequest, props map[string]any) (*route53api.HealthCheckConfig, error) {
 	cfg := &route53api.HealthCheckConfig{}
@@ -152,15 +153,6 @@ func (s *Route53) cfnUpdateHealthCheck(ctx *request.Context, r kit.ResourceReque
 		return kit.ResourceResult{}, err
 	}
 	was := cur.HealthCheck.HealthCheckConfig
-	for name, same := range map[string]bool{
-		"Type":            ptr.Deref(cfg.Type) == ptr.Deref(was.Type),
-		"MeasureLatency":  cfg.MeasureLatency == nil || ptr.Deref(cfg.MeasureLatency) == ptr.Deref(was.MeasureLatency),
-		"RequestInterval": cfg.RequestInterval == nil || ptr.Deref(cfg.RequestInterval) == ptr.Deref(was.RequestInterval),
-	} {
-		if !same {
-			return kit.ResourceResult{}, awserr.NotImplemented.New("changing HealthCheckConfig.%s needs a new health check (AWS replaces it); niwa replaces resources only for top-level properties: rename the resource's logical id to make a new one", name)
-		}
-	}
 	in := &route53api.UpdateHealthCheckInput{HealthCheckId: &r.PhysicalID, HealthCheckVersion: cur.HealthCheck.HealthCheckVersion,
 		IPAddress: cfg.IPAddress, Port: cfg.Port, ResourcePath: cfg.ResourcePath, FullyQualifiedDomainName: cfg.FullyQualifiedDomainName,
 		SearchString: cfg.SearchString, FailureThreshold: cfg.FailureThreshold, Inverted: cfg.Inverted, Disabled: cfg.Disabled,
@@ -368,4 +360,30 @@ func (s *Route53) cfnDeleteCidrCollection(ctx *request.Context, r kit.ResourceRe
 		return nil
 	}
 	return err
+}
+
+// cfnReadHealthCheck reads a health check back for drift: its
+// HealthCheckConfig (the members the template sets) and tags.
+func (s *Route53) cfnReadHealthCheck(ctx *request.Context, r kit.ResourceRequest) (map[string]any, error) {
+	out, err := s.GetHealthCheck(ctx, &route53api.GetHealthCheckInput{HealthCheckId: &r.PhysicalID})
+	if route53api.ErrNoSuchHealthCheck.Is(err) {
+		return nil, kit.ErrResourceGone
+	}
+	if err != nil {
+		return nil, err
+	}
+	live := kit.ShapeProps(out.HealthCheck, "HealthCheckConfig")
+	live["HealthCheckConfig"] = kit.Project(live["HealthCheckConfig"], r.Properties["HealthCheckConfig"])
+	tags, err := s.ListTagsForResource(ctx, &route53api.ListTagsForResourceInput{ResourceType: ptr.To("healthcheck"), ResourceId: &r.PhysicalID})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	if tags.ResourceTagSet != nil {
+		for _, t := range tags.ResourceTagSet.Tags {
+			m[ptr.Deref(t.Key)] = ptr.Deref(t.Value)
+		}
+	}
+	live["HealthCheckTags"] = kit.TagList(m)
+	return live, nil
 }

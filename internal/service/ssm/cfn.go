@@ -15,7 +15,7 @@ func (s *SSM) cfnResources() map[string]kit.ResourceProvider {
 			Replace: []string{"Name"}, Tags: true},
 		// Ref is the document name. An update adds a version and makes it
 		// the default (UpdateMethod NewVersion).
-		"AWS::SSM::Document": {Create: s.cfnCreateDocument, Update: s.cfnUpdateDocument, Delete: s.cfnDeleteDocument,
+		"AWS::SSM::Document": {Read: s.cfnReadDocument, Create: s.cfnCreateDocument, Update: s.cfnUpdateDocument, Delete: s.cfnDeleteDocument,
 			Replace: []string{"Name", "DocumentType"}, Tags: true},
 		// Ref and Fn::GetAtt AssociationId are the association id.
 		"AWS::SSM::Association": {Create: s.cfnCreateAssociation, Update: s.cfnUpdateAssociation, Delete: s.cfnDeleteAssociation,

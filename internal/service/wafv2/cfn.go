@@ -16,16 +16,16 @@ import (
 func (w *WAF) cfnResources() map[string]kit.ResourceProvider {
 	return map[string]kit.ResourceProvider{
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id, Capacity, LabelNamespace.
-		"AWS::WAFv2::WebACL": {Create: w.cfnCreateWebACL, Update: w.cfnUpdateWebACL, Delete: w.cfnDeleteWebACL,
+		"AWS::WAFv2::WebACL": {Read: w.cfnReadWebACL, Create: w.cfnCreateWebACL, Update: w.cfnUpdateWebACL, Delete: w.cfnDeleteWebACL,
 			Replace: []string{"Name", "Scope"}, Tags: true},
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id.
-		"AWS::WAFv2::IPSet": {Create: w.cfnCreateIPSet, Update: w.cfnUpdateIPSet, Delete: w.cfnDeleteIPSet,
+		"AWS::WAFv2::IPSet": {Read: w.cfnReadIPSet, Create: w.cfnCreateIPSet, Update: w.cfnUpdateIPSet, Delete: w.cfnDeleteIPSet,
 			Replace: []string{"Name", "Scope", "IPAddressVersion"}, Tags: true},
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id.
-		"AWS::WAFv2::RegexPatternSet": {Create: w.cfnCreateRegexPatternSet, Update: w.cfnUpdateRegexPatternSet,
+		"AWS::WAFv2::RegexPatternSet": {Read: w.cfnReadRegexPatternSet, Create: w.cfnCreateRegexPatternSet, Update: w.cfnUpdateRegexPatternSet,
 			Delete: w.cfnDeleteRegexPatternSet, Replace: []string{"Name", "Scope"}, Tags: true},
 		// Ref is "name|id|scope"; Fn::GetAtt Arn, Id, LabelNamespace.
-		"AWS::WAFv2::RuleGroup": {Create: w.cfnCreateRuleGroup, Update: w.cfnUpdateRuleGroup, Delete: w.cfnDeleteRuleGroup,
+		"AWS::WAFv2::RuleGroup": {Read: w.cfnReadRuleGroup, Create: w.cfnCreateRuleGroup, Update: w.cfnUpdateRuleGroup, Delete: w.cfnDeleteRuleGroup,
 			Replace: []string{"Name", "Scope", "Capacity"}, Tags: true},
 		// Ref is the web ACL's ARN; Fn::GetAtt ManagedByFirewallManager.
 		"AWS::WAFv2::LoggingConfiguration": {Create: w.cfnPutLogging, Update: w.cfnPutLogging, Delete: w.cfnDeleteLogging,
