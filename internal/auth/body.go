@@ -27,6 +27,7 @@ type bufferedBody struct {
 	file   *os.File // nil when the body fit in memory
 	remove bool     // the file could not be unlinked while open
 	orig   io.Closer
+	mem    bytes.Reader // the Reader of a body that fit in memory
 }
 
 func (b *bufferedBody) Close() error {
@@ -58,26 +59,36 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 		b.Reader, b.sha256, b.orig = bytes.NewReader(nil), emptySHA256, nil
 		return b, nil
 	}
-	h := sha256.New()
-	src := io.TeeReader(io.LimitReader(r.Body, limit+1), h)
+	// At most limit+1 bytes are read in all; the first memBodyLimit+1
+	// into memory, hashed at once when that was the whole body (the
+	// usual case: no hasher, tee or copy allocated).
+	src := &io.LimitedReader{R: r.Body, N: min(limit, memBodyLimit) + 1}
 	var mem bytes.Buffer
 	if cl := r.ContentLength; cl > 0 && cl <= memBodyLimit {
 		// One allocation for the usual small body (ReadFrom wants
 		// MinRead spare bytes to see EOF).
 		mem.Grow(int(cl) + bytes.MinRead)
 	}
-	n, err := io.CopyN(&mem, src, memBodyLimit+1)
-	if err != nil && err != io.EOF {
+	n, err := mem.ReadFrom(src)
+	if err != nil {
 		return nil, err
 	}
 	if n <= memBodyLimit {
 		if n > limit {
 			return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 		}
-		b.Reader, b.size = bytes.NewReader(mem.Bytes()), n
-		b.sha256 = hex.EncodeToString(h.Sum(nil))
+		b.mem.Reset(mem.Bytes())
+		b.Reader, b.size = &b.mem, n
+		sum := sha256.Sum256(mem.Bytes())
+		b.sha256 = hex.EncodeToString(sum[:])
 		return b, nil
 	}
+	// Over memBodyLimit (so limit > memBodyLimit): the rest streams to a
+	// file, hashed as it goes.
+	src.N = limit + 1 - n
+	h := sha256.New()
+	h.Write(mem.Bytes())
+	tee := io.TeeReader(src, h)
 	f, err := os.CreateTemp(v.TempDir, "niwa-body-*")
 	if err != nil {
 		return nil, internalError(err)
@@ -86,7 +97,7 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	// caller never closes the body; where the OS refuses (Windows), Close
 	// removes it.
 	b.file, b.remove = f, os.Remove(f.Name()) != nil
-	m, err := io.Copy(f, io.MultiReader(&mem, src))
+	m, err := io.Copy(f, io.MultiReader(&mem, tee))
 	if err != nil {
 		_ = b.Close()
 		return nil, err

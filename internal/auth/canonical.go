@@ -64,6 +64,9 @@ func (q query) has(key string) bool {
 // encoding, as the specification requires), omitting the parameter named
 // exclude (X-Amz-Signature of a presigned URL).
 func canonicalQuery(q query, exclude string) string {
+	if len(q) == 0 {
+		return ""
+	}
 	enc := make([]queryParam, 0, len(q))
 	for _, p := range q {
 		if exclude != "" && p.key == exclude {
@@ -230,6 +233,8 @@ func normalizePath(p string) string {
 // r.Header, so those are read back from the request.
 func canonicalHeaders(r *http.Request, signed []string) string {
 	var b strings.Builder
+	// Enough for the usual headers at once (the builder grew four times).
+	b.Grow(64 * len(signed))
 	for _, name := range signed {
 		b.WriteString(name)
 		b.WriteByte(':')

@@ -52,7 +52,7 @@ func TestBytesCap(t *testing.T) {
 			}
 			cr := &countingReader{r: strings.NewReader(c.body)}
 			req := NewRequest(r, cr)
-			req.MaxBody, req.TooLarge = c.max, errTooLarge
+			req.MaxBody, req.TooLarge = c.max, func() error { return errTooLarge }
 			b, err := req.Bytes()
 			if c.wantErr != (err == errTooLarge) || (!c.wantErr && string(b) != c.body) {
 				t.Fatalf("got %q, %v", b, err)
@@ -77,7 +77,7 @@ func FuzzBytes(f *testing.F) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.ContentLength = declared
 		req := NewRequest(r, bytes.NewReader(body))
-		req.MaxBody, req.TooLarge = int64(max), errTooLarge
+		req.MaxBody, req.TooLarge = int64(max), func() error { return errTooLarge }
 		b, err := req.Bytes()
 		if err != nil && !errors.Is(err, errTooLarge) {
 			t.Fatalf("error %v", err)
