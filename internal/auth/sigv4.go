@@ -46,7 +46,9 @@ func parseAuthorization(v string) (h authHeader, ok bool) {
 	if !found || (rest != "" && rest[0] != ' ') {
 		return h, false
 	}
-	for _, part := range strings.Split(rest, ",") {
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue

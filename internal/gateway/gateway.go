@@ -626,9 +626,13 @@ func scopeService(r *http.Request) string {
 	} else {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) == 5 {
-		return parts[3]
+	if strings.Count(cred, "/") == 4 {
+		// key/date/region/service/aws4_request: the fourth field.
+		_, rest, _ := strings.Cut(cred, "/")
+		_, rest, _ = strings.Cut(rest, "/")
+		_, rest, _ = strings.Cut(rest, "/")
+		svc, _, _ := strings.Cut(rest, "/")
+		return svc
 	}
 	return ""
 }

@@ -609,11 +609,10 @@ func principalARN(p iam.Principal) string {
 // the trust policy of the role it assumes), else those of the service
 // owning the resource's ARN namespace.
 func (a *authorizer) resourcePolicy(ctx *request.Context, rules kit.Authz, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
-	parts := strings.SplitN(req.Resource, ":", 6)
-	if len(parts) < 6 {
+	ns, account, ok := arnNamespaceAccount(req.Resource)
+	if !ok {
 		return true, nil
 	}
-	ns, account := parts[2], parts[4]
 	if len(account) == 12 {
 		pols.ResourceAccount = account
 	}
@@ -702,11 +701,11 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 // the tags stored on the resource, looked up only when a policy that
 // applies tests one of those keys.
 func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols iam.Policies) error {
-	parts := strings.SplitN(req.Resource, ":", 6)
-	if len(parts) < 6 {
+	ns, _, ok := arnNamespaceAccount(req.Resource)
+	if !ok {
 		return nil
 	}
-	src, ok := a.tags[parts[2]]
+	src, ok := a.tags[ns]
 	if !ok || src.Tags == nil {
 		return nil
 	}
@@ -848,4 +847,18 @@ func (a *authorizer) secureTransport(ctx *request.Context) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// arnNamespaceAccount is an ARN's service namespace and account (its
+// third and fifth fields), ok when it has the six fields of an ARN:
+// strings.SplitN(arn, ":", 6) without the slice.
+func arnNamespaceAccount(arn string) (ns, account string, ok bool) {
+	var f [5]string
+	rest := arn
+	for i := range f {
+		if f[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return "", "", false
+		}
+	}
+	return f[2], f[4], true
 }
