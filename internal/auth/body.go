@@ -62,33 +62,30 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	// At most limit+1 bytes are read in all; the first memBodyLimit+1
 	// into memory, hashed at once when that was the whole body (the
 	// usual case: no hasher, tee or copy allocated).
-	src := &io.LimitedReader{R: r.Body, N: min(limit, memBodyLimit) + 1}
-	var mem bytes.Buffer
-	if cl := r.ContentLength; cl > 0 && cl <= memBodyLimit {
-		// One allocation for the usual small body (ReadFrom wants
-		// MinRead spare bytes to see EOF).
-		mem.Grow(int(cl) + bytes.MinRead)
-	}
-	n, err := mem.ReadFrom(src)
+	data, err := readUpTo(r.Body, min(limit, memBodyLimit)+1, r.ContentLength)
 	if err != nil {
 		return nil, err
 	}
+	n := int64(len(data))
 	if n <= memBodyLimit {
 		if n > limit {
 			return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 		}
-		b.mem.Reset(mem.Bytes())
+		b.mem.Reset(data)
 		b.Reader, b.size = &b.mem, n
-		sum := sha256.Sum256(mem.Bytes())
-		b.sha256 = hex.EncodeToString(sum[:])
+		sum := sha256.Sum256(data)
+		var hx [2 * sha256.Size]byte
+		hex.Encode(hx[:], sum[:])
+		b.sha256 = string(hx[:])
 		return b, nil
 	}
 	// Over memBodyLimit (so limit > memBodyLimit): the rest streams to a
 	// file, hashed as it goes.
-	src.N = limit + 1 - n
+	src := &io.LimitedReader{R: r.Body, N: limit + 1 - n}
 	h := sha256.New()
-	h.Write(mem.Bytes())
+	h.Write(data)
 	tee := io.TeeReader(src, h)
+	mem := bytes.NewReader(data)
 	f, err := os.CreateTemp(v.TempDir, "niwa-body-*")
 	if err != nil {
 		return nil, internalError(err)
@@ -97,7 +94,7 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	// caller never closes the body; where the OS refuses (Windows), Close
 	// removes it.
 	b.file, b.remove = f, os.Remove(f.Name()) != nil
-	m, err := io.Copy(f, io.MultiReader(&mem, tee))
+	m, err := io.Copy(f, io.MultiReader(mem, tee))
 	if err != nil {
 		_ = b.Close()
 		return nil, err
@@ -223,3 +220,29 @@ func (s *sha256Reader) Read(p []byte) (int, error) {
 }
 
 func (s *sha256Reader) Close() error { return s.r.Close() }
+
+// readUpTo reads r to its end, or to n bytes, as
+// io.ReadAll(io.LimitReader(r, n)) does, in a buffer sized from hint (the
+// declared length, -1 when unknown): the usual small body in one
+// allocation.
+func readUpTo(r io.Reader, n, hint int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 {
+		size = hint + 1 // one spare byte to see the end without growing
+	}
+	b := make([]byte, 0, min(size, n, memBodyLimit+1))
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the growth
+		}
+		m, err := r.Read(b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}

@@ -1,6 +1,11 @@
 package auth
 
-import "testing"
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
 
 // SignedHeaders in the canonical request is the lower-cased names joined
 // with ';' whatever spacing or case the client used in the Authorization
@@ -39,6 +44,46 @@ func TestParseCredentialScope(t *testing.T) {
 	} {
 		if _, ok := parseCredential(bad); ok {
 			t.Errorf("parseCredential(%q) accepted", bad)
+		}
+	}
+}
+
+// bufferBody's reader reads what io.ReadAll(io.LimitReader(r, n)) reads,
+// whatever the declared length says.
+func TestReadUpTo(t *testing.T) {
+	body := strings.Repeat("0123456789", 300)
+	for _, size := range []int{0, 1, 512, 513, 3000} {
+		for _, n := range []int64{1, 512, 3000, 3001} {
+			for _, hint := range []int64{-1, 0, int64(size), int64(size) + 7, int64(size) / 2} {
+				r := iotest.OneByteReader(strings.NewReader(body[:size]))
+				got, err := readUpTo(r, n, hint)
+				want, _ := io.ReadAll(io.LimitReader(strings.NewReader(body[:size]), n))
+				if err != nil || string(got) != string(want) {
+					t.Fatalf("size %d n %d hint %d: got %d bytes (err %v), want %d", size, n, hint, len(got), err, len(want))
+				}
+			}
+		}
+	}
+}
+
+// The canonical URI candidates: the normalized, encoded path first, the
+// path as sent second when it differs; S3's path never normalized.
+func TestAppendCanonicalPaths(t *testing.T) {
+	for _, c := range []struct {
+		raw  string
+		s3   bool
+		want []string
+	}{
+		{"/", false, []string{"/"}},
+		{"/a/./b//c", false, []string{"/a/b/c", "/a/./b//c"}},
+		{"/a%20b", false, []string{"/a%2520b"}},
+		{"/bucket/a%20b", true, []string{"/bucket/a%20b"}},
+		{"/bucket/a+b", true, []string{"/bucket/a%2Bb", "/bucket/a+b"}},
+	} {
+		var buf [2]string
+		got := appendCanonicalPaths(buf[:0], c.raw, c.s3)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("appendCanonicalPaths(%q, %v) = %q, want %q", c.raw, c.s3, got, c.want)
 		}
 	}
 }

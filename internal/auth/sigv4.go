@@ -439,7 +439,8 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 
 	payload := payloads[0]
 	matched := v.SkipValidation
-	paths := canonicalPaths(path, s3)
+	var pathsBuf [2]string
+	paths := appendCanonicalPaths(pathsBuf[:0], path, s3)
 	if !matched {
 		// The canonical request and string to sign of each candidate are
 		// built in one reused buffer; only a mismatch's error renders
