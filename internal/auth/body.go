@@ -28,6 +28,21 @@ type bufferedBody struct {
 	remove bool     // the file could not be unlinked while open
 	orig   io.Closer
 	mem    bytes.Reader // the Reader of a body that fit in memory
+	data   []byte       // what mem reads
+}
+
+// TakeBytes returns the unread rest of a body held in memory and consumes
+// it, as reading it to its end would, when it is at most max bytes; false
+// (and nothing consumed) for a longer one or one spooled to a file. The
+// codecs read the verified body through it instead of copying it. The
+// bytes are the body's own: the caller must not change them.
+func (b *bufferedBody) TakeBytes(max int64) ([]byte, bool) {
+	if b.file != nil || b.Reader != &b.mem || int64(b.mem.Len()) > max {
+		return nil, false
+	}
+	rest := b.data[len(b.data)-b.mem.Len():]
+	b.mem.Reset(nil)
+	return rest, true
 }
 
 func (b *bufferedBody) Close() error {
@@ -72,7 +87,7 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 			return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 		}
 		b.mem.Reset(data)
-		b.Reader, b.size = &b.mem, n
+		b.Reader, b.size, b.data = &b.mem, n, data
 		sum := sha256.Sum256(data)
 		var hx [2 * sha256.Size]byte
 		hex.Encode(hx[:], sum[:])

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"io"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -85,5 +86,30 @@ func TestAppendCanonicalPaths(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Errorf("appendCanonicalPaths(%q, %v) = %q, want %q", c.raw, c.s3, got, c.want)
 		}
+	}
+}
+
+// TakeBytes hands over the unread rest of a body held in memory, as
+// reading it to its end would, and nothing when it is longer than asked.
+func TestBufferedBodyTakeBytes(t *testing.T) {
+	v := &Verifier{}
+	r := httptest.NewRequest("POST", "/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+	b, err := v.bufferBody(r, DialectQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 7)
+	if _, err := io.ReadFull(b, head); err != nil || string(head) != "Action=" {
+		t.Fatalf("read %q, %v", head, err)
+	}
+	if _, ok := b.TakeBytes(10); ok {
+		t.Fatal("TakeBytes(10) took a longer rest")
+	}
+	rest, ok := b.TakeBytes(1 << 10)
+	if !ok || string(rest) != "GetCallerIdentity&Version=2011-06-15" {
+		t.Fatalf("TakeBytes = %q, %v", rest, ok)
+	}
+	if n, err := b.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+		t.Fatalf("after TakeBytes, Read = %d, %v; want 0, EOF", n, err)
 	}
 }

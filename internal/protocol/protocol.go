@@ -123,6 +123,14 @@ func (r *Request) Bytes() ([]byte, error) {
 			r.bodyErr = r.tooLarge(limit)
 			return
 		}
+		if tb, ok := r.Body.(interface{ TakeBytes(int64) ([]byte, bool) }); ok {
+			// The signature layer already holds the body in memory
+			// (it hashed it): taken as it is, not copied.
+			if body, ok := tb.TakeBytes(limit); ok {
+				r.body = body
+				return
+			}
+		}
 		hint := int64(-1)
 		if r.HTTP != nil {
 			hint = r.HTTP.ContentLength
