@@ -269,6 +269,11 @@ func (c *Converter) dynamic(v reflect.Value) (any, bool) {
 		}
 		return v.Bytes(), true
 	case t == timeType:
+		if v.CanAddr() {
+			// Through its address: Interface on the value copies it to
+			// the heap first.
+			return v.Addr().Interface().(*time.Time).UTC(), true
+		}
 		return v.Interface().(time.Time).UTC(), true
 	case t.Kind() == reflect.Func && t.Implements(streamerType):
 		if v.IsNil() {
@@ -311,7 +316,8 @@ func (c *Converter) dynamic(v reflect.Value) (any, bool) {
 			return nil, false
 		}
 		out := make(map[string]any, v.Len())
-		it := v.MapRange()
+		var it reflect.MapIter // on the stack, unlike MapRange's
+		it.Reset(v)
 		for it.Next() {
 			out[it.Key().String()], _ = c.dynamic(it.Value())
 		}

@@ -133,6 +133,7 @@ const maxCachedKeys = 1024
 
 // signingKey is signingKey(secret, s), cached.
 func (v *Verifier) signingKey(secret string, s scope) []byte {
+	s.text = "" // the same scope however it was made
 	v.keyMu.Lock()
 	defer v.keyMu.Unlock()
 	if e, ok := v.keys[s]; ok && e.secret == secret {

@@ -27,6 +27,22 @@ type bufferedBody struct {
 	file   *os.File // nil when the body fit in memory
 	remove bool     // the file could not be unlinked while open
 	orig   io.Closer
+	mem    bytes.Reader // the Reader of a body that fit in memory
+	data   []byte       // what mem reads
+}
+
+// TakeBytes returns the unread rest of a body held in memory and consumes
+// it, as reading it to its end would, when it is at most max bytes; false
+// (and nothing consumed) for a longer one or one spooled to a file. The
+// codecs read the verified body through it instead of copying it. The
+// bytes are the body's own: the caller must not change them.
+func (b *bufferedBody) TakeBytes(max int64) ([]byte, bool) {
+	if b.file != nil || b.Reader != &b.mem || int64(b.mem.Len()) > max {
+		return nil, false
+	}
+	rest := b.data[len(b.data)-b.mem.Len():]
+	b.mem.Reset(nil)
+	return rest, true
 }
 
 func (b *bufferedBody) Close() error {
@@ -58,26 +74,33 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 		b.Reader, b.sha256, b.orig = bytes.NewReader(nil), emptySHA256, nil
 		return b, nil
 	}
-	h := sha256.New()
-	src := io.TeeReader(io.LimitReader(r.Body, limit+1), h)
-	var mem bytes.Buffer
-	if cl := r.ContentLength; cl > 0 && cl <= memBodyLimit {
-		// One allocation for the usual small body (ReadFrom wants
-		// MinRead spare bytes to see EOF).
-		mem.Grow(int(cl) + bytes.MinRead)
-	}
-	n, err := io.CopyN(&mem, src, memBodyLimit+1)
-	if err != nil && err != io.EOF {
+	// At most limit+1 bytes are read in all; the first memBodyLimit+1
+	// into memory, hashed at once when that was the whole body (the
+	// usual case: no hasher, tee or copy allocated).
+	data, err := readUpTo(r.Body, min(limit, memBodyLimit)+1, r.ContentLength)
+	if err != nil {
 		return nil, err
 	}
+	n := int64(len(data))
 	if n <= memBodyLimit {
 		if n > limit {
 			return nil, fail(d, failBodyTooLarge, strconv.FormatInt(limit+1, 10))
 		}
-		b.Reader, b.size = bytes.NewReader(mem.Bytes()), n
-		b.sha256 = hex.EncodeToString(h.Sum(nil))
+		b.mem.Reset(data)
+		b.Reader, b.size, b.data = &b.mem, n, data
+		sum := sha256.Sum256(data)
+		var hx [2 * sha256.Size]byte
+		hex.Encode(hx[:], sum[:])
+		b.sha256 = string(hx[:])
 		return b, nil
 	}
+	// Over memBodyLimit (so limit > memBodyLimit): the rest streams to a
+	// file, hashed as it goes.
+	src := &io.LimitedReader{R: r.Body, N: limit + 1 - n}
+	h := sha256.New()
+	h.Write(data)
+	tee := io.TeeReader(src, h)
+	mem := bytes.NewReader(data)
 	f, err := os.CreateTemp(v.TempDir, "niwa-body-*")
 	if err != nil {
 		return nil, internalError(err)
@@ -86,7 +109,7 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	// caller never closes the body; where the OS refuses (Windows), Close
 	// removes it.
 	b.file, b.remove = f, os.Remove(f.Name()) != nil
-	m, err := io.Copy(f, io.MultiReader(&mem, src))
+	m, err := io.Copy(f, io.MultiReader(mem, tee))
 	if err != nil {
 		_ = b.Close()
 		return nil, err
@@ -212,3 +235,29 @@ func (s *sha256Reader) Read(p []byte) (int, error) {
 }
 
 func (s *sha256Reader) Close() error { return s.r.Close() }
+
+// readUpTo reads r to its end, or to n bytes, as
+// io.ReadAll(io.LimitReader(r, n)) does, in a buffer sized from hint (the
+// declared length, -1 when unknown): the usual small body in one
+// allocation.
+func readUpTo(r io.Reader, n, hint int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 {
+		size = hint + 1 // one spare byte to see the end without growing
+	}
+	b := make([]byte, 0, min(size, n, memBodyLimit+1))
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the growth
+		}
+		m, err := r.Read(b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}

@@ -64,6 +64,9 @@ func (q query) has(key string) bool {
 // encoding, as the specification requires), omitting the parameter named
 // exclude (X-Amz-Signature of a presigned URL).
 func canonicalQuery(q query, exclude string) string {
+	if len(q) == 0 {
+		return ""
+	}
 	enc := make([]queryParam, 0, len(q))
 	for _, p := range q {
 		if exclude != "" && p.key == exclude {
@@ -169,14 +172,27 @@ func rawTarget(r *http.Request) (path, rawQuery string) {
 // not; a client may send characters it did not encode), so the second
 // candidate is the path as the client most likely signed it.
 func canonicalPaths(raw string, s3 bool) []string {
+	return appendCanonicalPaths(nil, raw, s3)
+}
+
+// appendCanonicalPaths appends canonicalPaths' candidates to dst (a
+// caller's array, so that the usual one or two need no allocation).
+func appendCanonicalPaths(dst []string, raw string, s3 bool) []string {
+	var first, second string
 	if s3 {
-		primary := raw
+		first = raw
 		if dec, err := url.PathUnescape(raw); err == nil {
-			primary = uriEncode(dec, false)
+			first = uriEncode(dec, false)
 		}
-		return dedupe(primary, raw)
+		second = raw
+	} else {
+		first, second = uriEncode(normalizePath(raw), false), uriEncode(raw, false)
 	}
-	return dedupe(uriEncode(normalizePath(raw), false), uriEncode(raw, false))
+	dst = append(dst, first)
+	if second != first {
+		dst = append(dst, second)
+	}
+	return dst
 }
 
 func dedupe(items ...string) []string {
@@ -230,6 +246,8 @@ func normalizePath(p string) string {
 // r.Header, so those are read back from the request.
 func canonicalHeaders(r *http.Request, signed []string) string {
 	var b strings.Builder
+	// Enough for the usual headers at once (the builder grew four times).
+	b.Grow(64 * len(signed))
 	for _, name := range signed {
 		b.WriteString(name)
 		b.WriteByte(':')

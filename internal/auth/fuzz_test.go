@@ -64,7 +64,7 @@ func FuzzChunkedDecoder(f *testing.F) {
 	f.Add([]byte("5;chunk-signature=00\r\nhello\r\n0;chunk-signature=00\r\nx-amz-checksum-crc32:NhCmhg==\r\nx-amz-trailer-signature:00\r\n\r\n"), uint8(3))
 	f.Add([]byte("ffffffffffffffff\r\n"), uint8(1))
 	f.Add([]byte("0\r\n\r\n\r\n:\r\n"), uint8(2))
-	sc := &sigV4Context{key: signingKey(docSecret, scope{docAKID, "20130524", "us-east-1", "s3"}),
+	sc := &sigV4Context{key: signingKey(docSecret, scope{accessKey: docAKID, date: "20130524", region: "us-east-1", service: "s3"}),
 		amzDate: "20130524T000000Z", scope: "20130524/us-east-1/s3/aws4_request", seed: docSeed}
 	f.Fuzz(func(t *testing.T, body []byte, mode uint8) {
 		opt := chunkedOptions{dialect: DialectS3, decodedLength: -1}

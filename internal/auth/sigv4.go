@@ -46,7 +46,9 @@ func parseAuthorization(v string) (h authHeader, ok bool) {
 	if !found || (rest != "" && rest[0] != ' ') {
 		return h, false
 	}
-	for _, part := range strings.Split(rest, ",") {
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
@@ -91,15 +93,33 @@ func authParam(v, key string) string {
 // scope is a parsed SigV4 credential: AKID/YYYYMMDD/region/service/aws4_request.
 type scope struct {
 	accessKey, date, region, service string
+	// text is String() when the scope was parsed from a credential (a
+	// slice of it, so no string is built per request); not part of the
+	// signing-key cache's key.
+	text string
 }
 
 func (s scope) String() string {
+	if s.text != "" {
+		return s.text
+	}
 	return s.date + "/" + s.region + "/" + s.service + "/" + terminator
 }
 
 func parseCredential(c string) (scope, bool) {
-	parts := strings.Split(c, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[2] == "" || parts[3] == "" || parts[4] != terminator {
+	var parts [5]string
+	rest := c
+	for i := range parts {
+		if i == len(parts)-1 {
+			parts[i] = rest
+			break
+		}
+		var ok bool
+		if parts[i], rest, ok = strings.Cut(rest, "/"); !ok {
+			return scope{}, false
+		}
+	}
+	if parts[0] == "" || parts[2] == "" || parts[3] == "" || parts[4] != terminator {
 		return scope{}, false
 	}
 	if len(parts[1]) != 8 {
@@ -108,18 +128,44 @@ func parseCredential(c string) (scope, bool) {
 	if _, err := time.Parse("20060102", parts[1]); err != nil {
 		return scope{}, false
 	}
-	return scope{accessKey: parts[0], date: parts[1], region: parts[2], service: parts[3]}, true
+	// text is String()'s result, which the credential already holds.
+	return scope{accessKey: parts[0], date: parts[1], region: parts[2], service: parts[3],
+		text: c[len(parts[0])+1:]}, true
 }
 
 // parseSignedHeaders splits SignedHeaders; names are compared lowercase.
 func parseSignedHeaders(s string) []string {
-	var out []string
-	for _, h := range strings.Split(s, ";") {
+	out := make([]string, 0, strings.Count(s, ";")+1)
+	for rest := s; rest != ""; {
+		var h string
+		h, rest, _ = strings.Cut(rest, ";")
 		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
 			out = append(out, h)
 		}
 	}
 	return out
+}
+
+// joinSignedHeaders is SigV4's SignedHeaders: the names joined with ';'.
+// raw, as the client sent it, is already that in the usual case.
+func joinSignedHeaders(raw string, names []string) string {
+	rest := raw
+	for i, n := range names {
+		if i > 0 {
+			if rest == "" || rest[0] != ';' {
+				return strings.Join(names, ";")
+			}
+			rest = rest[1:]
+		}
+		if !strings.HasPrefix(rest, n) {
+			return strings.Join(names, ";")
+		}
+		rest = rest[len(n):]
+	}
+	if rest != "" {
+		return strings.Join(names, ";")
+	}
+	return raw
 }
 
 // signingKey derives the SigV4 key for one day, region and service.
@@ -175,6 +221,7 @@ type v4Request struct {
 	presign       bool
 	scope         scope
 	signedHeaders []string
+	rawSigned     string // SignedHeaders as sent
 	signature     string
 	amzDate       string // ISO 8601 basic, as signed
 	rawDate       string // the date as the client sent it
@@ -219,7 +266,7 @@ func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, erro
 		if sc.date != date[:8] {
 			return req, fail(d, failPresignCredentialDate, sc.date, date[:8], date)
 		}
-		req.scope, req.signedHeaders, req.signature = sc, parseSignedHeaders(sh), sig
+		req.scope, req.signedHeaders, req.rawSigned, req.signature = sc, parseSignedHeaders(sh), sh, sig
 		req.t, req.amzDate, req.rawDate = t.UTC(), date, date
 		req.token = q.get("X-Amz-Security-Token")
 		return req, nil
@@ -240,11 +287,17 @@ func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, erro
 		return req, fail(d, failMissingDate, "", authz)
 	}
 	req.t, req.rawDate = t.UTC(), raw
-	req.amzDate = req.t.Format(iso8601Basic)
+	if len(raw) == len(iso8601Basic) && raw[len(raw)-1] == 'Z' && raw[8] == 'T' {
+		// Already in the form signed (what Format would give back; a
+		// date with fractional seconds or in another format is not).
+		req.amzDate = raw
+	} else {
+		req.amzDate = req.t.Format(iso8601Basic)
+	}
 	if sc.date != req.amzDate[:8] {
 		return req, fail(d, failCredentialDate, sc.date, req.amzDate[:8], raw)
 	}
-	req.scope, req.signedHeaders, req.signature = sc, parseSignedHeaders(h.signedHeaders), h.signature
+	req.scope, req.signedHeaders, req.rawSigned, req.signature = sc, parseSignedHeaders(h.signedHeaders), h.signedHeaders, h.signature
 	req.token = r.Header.Get("X-Amz-Security-Token")
 	return req, nil
 }
@@ -254,6 +307,9 @@ func parseV4(r *http.Request, d Dialect, q query, presign bool) (v4Request, erro
 // later; other services hold a presigned request to the 15 minutes too.
 func checkTime(d Dialect, req v4Request, now time.Time) error {
 	now = now.UTC()
+	if !req.presign && now.Sub(req.t) <= maxSkew && req.t.Sub(now) <= maxSkew {
+		return nil // the usual case, before any time is formatted
+	}
 	nowS := now.Format(iso8601Basic)
 	tooOld := func(f failure) *awserr.Error {
 		return fail(d, f, req.amzDate, now.Add(-maxSkew).Format(iso8601Basic), nowS)
@@ -378,30 +434,47 @@ func (v *Verifier) verifyV4(r *http.Request, d Dialect, q query, presign bool) (
 	}
 	cq := canonicalQuery(q, exclude)
 	ch := canonicalHeaders(r, req.signedHeaders)
-	sh := strings.Join(req.signedHeaders, ";")
+	sh := joinSignedHeaders(req.rawSigned, req.signedHeaders)
 	scopeS := req.scope.String()
 
 	payload := payloads[0]
 	matched := v.SkipValidation
-	paths := canonicalPaths(path, s3)
+	var pathsBuf [2]string
+	paths := appendCanonicalPaths(pathsBuf[:0], path, s3)
 	if !matched {
 		// The canonical request and string to sign of each candidate are
 		// built in one reused buffer; only a mismatch's error renders
 		// them as strings.
+		// The HMAC is computed by hand (RFC 2104, the key being shorter
+		// than SHA-256's block): the inner hash over the padded key
+		// followed by the string to sign, both in buf, and the outer over
+		// the padded key and the inner hash, on the stack. hmac.New
+		// allocated five times per request.
 		bp := v.buffer()
 		buf := *bp
-		mac := hmac.New(sha256.New, key)
-		var sum [sha256.Size]byte
+		var pad [sha256.BlockSize]byte
 		var sig [2 * sha256.Size]byte
 	candidates:
 		for _, p := range paths {
 			for _, pl := range payloads {
 				buf = appendCanonicalRequest(buf[:0], r.Method, p, cq, ch, sh, pl)
 				crHash := sha256.Sum256(buf)
-				buf = appendStringToSign(buf[:0], req.amzDate, scopeS, crHash[:])
-				mac.Reset()
-				mac.Write(buf)
-				hex.Encode(sig[:], mac.Sum(sum[:0]))
+				copy(pad[:], key)
+				for i := range pad {
+					pad[i] ^= 0x36
+				}
+				buf = append(buf[:0], pad[:]...)
+				buf = appendStringToSign(buf, req.amzDate, scopeS, crHash[:])
+				inner := sha256.Sum256(buf)
+				var outer [sha256.BlockSize + sha256.Size]byte
+				copy(outer[:], key)
+				for i := range sha256.BlockSize {
+					outer[i] ^= 0x5c
+				}
+				copy(outer[sha256.BlockSize:], inner[:])
+				mac := sha256.Sum256(outer[:])
+				hex.Encode(sig[:], mac[:])
+				clear(pad[:])
 				if equalSignature(sig[:], req.signature) {
 					matched, payload = true, pl
 					break candidates

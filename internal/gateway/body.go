@@ -216,5 +216,6 @@ func limitRequest(preq *protocol.Request, svc *Service, errs bodyErrors, op *mod
 	}
 	limit := operationLimit(svc, op.Name)
 	preq.MaxBody = limit
-	preq.TooLarge = errs.tooLarge(limit, op.Name)
+	name := op.Name
+	preq.TooLarge = func() error { return errs.tooLarge(limit, name) }
 }

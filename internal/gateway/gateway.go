@@ -6,6 +6,9 @@
 package gateway
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +23,6 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/api/catalog"
 	"github.com/niwa-cloud/niwa/internal/awserr"
-	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -624,9 +626,13 @@ func scopeService(r *http.Request) string {
 	} else {
 		cred = r.URL.Query().Get("X-Amz-Credential")
 	}
-	parts := strings.Split(cred, "/")
-	if len(parts) == 5 {
-		return parts[3]
+	if strings.Count(cred, "/") == 4 {
+		// key/date/region/service/aws4_request: the fourth field.
+		_, rest, _ := strings.Cut(cred, "/")
+		_, rest, _ = strings.Cut(rest, "/")
+		_, rest, _ = strings.Cut(rest, "/")
+		svc, _, _ := strings.Cut(rest, "/")
+		return svc
 	}
 	return ""
 }
@@ -642,7 +648,25 @@ func remoteIP(r *http.Request) string {
 // newIDs returns a request id in the UUID form most services use and an
 // S3 x-amz-id-2 lookalike (48 random bytes in base64).
 func newIDs() (requestID, hostID string) {
-	return awsid.UUID(), awsid.Base64(48)
+	// One random read and one string for both (awsid.UUID and
+	// awsid.Base64(48) made four allocations and read twice).
+	var raw [16 + 48]byte
+	rand.Read(raw[:]) // never fails: crypto/rand crashes the program instead
+	raw[6] = raw[6]&0x0f | 0x40
+	raw[8] = raw[8]&0x3f | 0x80
+	var out [36 + 64]byte
+	hex.Encode(out[0:8], raw[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], raw[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], raw[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], raw[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], raw[10:16])
+	base64.StdEncoding.Encode(out[36:], raw[16:])
+	ids := string(out[:])
+	return ids[:36], ids[36:]
 }
 
 type statusWriter struct {

@@ -12,15 +12,23 @@ import (
 // attributes are kept as they are and added only to records that are
 // actually emitted.
 func requestLogger(base *slog.Logger, service, operation, requestID string) *slog.Logger {
-	return slog.New(&lazyAttrs{base: base.Handler(), attrs: []slog.Attr{
-		slog.String("service", service), slog.String("operation", operation), slog.String("request_id", requestID),
-	}})
+	// The logger and its handler in one allocation.
+	l := &requestLog{h: lazyAttrs{base: base.Handler(), service: service, operation: operation, requestID: requestID}}
+	l.logger = *slog.New(&l.h)
+	return &l.logger
 }
 
-// lazyAttrs adds attrs to each record it passes to base.
+type requestLog struct {
+	logger slog.Logger
+	h      lazyAttrs
+}
+
+// lazyAttrs adds the request's attributes, then attrs, to each record
+// it passes to base.
 type lazyAttrs struct {
-	base  slog.Handler
-	attrs []slog.Attr
+	base                          slog.Handler
+	service, operation, requestID string
+	attrs                         []slog.Attr
 }
 
 func (h *lazyAttrs) Enabled(ctx context.Context, l slog.Level) bool { return h.base.Enabled(ctx, l) }
@@ -28,6 +36,7 @@ func (h *lazyAttrs) Enabled(ctx context.Context, l slog.Level) bool { return h.b
 func (h *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
 	// The With attributes come first, as base.WithAttrs would put them.
 	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	nr.AddAttrs(slog.String("service", h.service), slog.String("operation", h.operation), slog.String("request_id", h.requestID))
 	nr.AddAttrs(h.attrs...)
 	r.Attrs(func(a slog.Attr) bool {
 		nr.AddAttrs(a)
@@ -37,9 +46,13 @@ func (h *lazyAttrs) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *lazyAttrs) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &lazyAttrs{base: h.base, attrs: append(slices.Clip(h.attrs), attrs...)}
+	c := *h
+	c.attrs = append(slices.Clip(h.attrs), attrs...)
+	return &c
 }
 
 func (h *lazyAttrs) WithGroup(name string) slog.Handler {
-	return h.base.WithAttrs(h.attrs).WithGroup(name)
+	return h.base.WithAttrs(append([]slog.Attr{
+		slog.String("service", h.service), slog.String("operation", h.operation), slog.String("request_id", h.requestID),
+	}, h.attrs...)).WithGroup(name)
 }

@@ -44,7 +44,7 @@ func TestPayloadGzip(t *testing.T) {
 				r.Header.Set("Content-Encoding", c.encoding)
 			}
 			req := NewRequest(r, nil)
-			req.MaxBody, req.TooLarge = c.max, errTooLarge
+			req.MaxBody, req.TooLarge = c.max, func() error { return errTooLarge }
 			got, err := req.Payload()
 			switch {
 			case c.tooLarge:

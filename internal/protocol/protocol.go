@@ -71,11 +71,13 @@ type Request struct {
 	HostBucket string
 
 	// MaxBody caps what Bytes reads (maxBufferedBody when zero), and
-	// TooLarge is the error it answers for a longer body (the gateway
-	// sets both from the service's and operation's limits).
+	// TooLarge makes the error it answers for a longer body (the gateway
+	// sets both from the service's and operation's limits); a function,
+	// so the error is worded only for a body that is too long.
 	MaxBody  int64
-	TooLarge error
+	TooLarge func() error
 
+	query    url.Values // URL query, parsed on first use
 	formOnce sync.Once
 	form     url.Values
 	formErr  error
@@ -115,22 +117,65 @@ func (r *Request) Bytes() ([]byte, error) {
 		if limit <= 0 {
 			limit = maxBufferedBody
 		}
-		tooLarge := r.TooLarge
-		if tooLarge == nil {
-			tooLarge = awserr.SerializationException.New("request body exceeds %d bytes", limit)
-		}
 		// A declared length counts only when it is the payload's: an
 		// aws-chunked body's Content-Length includes its framing.
 		if r.HTTP != nil && r.HTTP.ContentLength > limit && r.HTTP.Header.Get("X-Amz-Decoded-Content-Length") == "" {
-			r.bodyErr = tooLarge
+			r.bodyErr = r.tooLarge(limit)
 			return
 		}
-		r.body, r.bodyErr = io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if tb, ok := r.Body.(interface{ TakeBytes(int64) ([]byte, bool) }); ok {
+			// The signature layer already holds the body in memory
+			// (it hashed it): taken as it is, not copied.
+			if body, ok := tb.TakeBytes(limit); ok {
+				r.body = body
+				return
+			}
+		}
+		hint := int64(-1)
+		if r.HTTP != nil {
+			hint = r.HTTP.ContentLength
+		}
+		r.body, r.bodyErr = readUpTo(r.Body, limit+1, hint)
 		if r.bodyErr == nil && int64(len(r.body)) > limit {
-			r.body, r.bodyErr = nil, tooLarge
+			r.body, r.bodyErr = nil, r.tooLarge(limit)
 		}
 	})
 	return r.body, r.bodyErr
+}
+
+// readUpTo reads r to its end, or to n bytes, as
+// io.ReadAll(io.LimitReader(r, n)) does, in a buffer sized from hint (the
+// declared length, -1 when unknown) so that the usual small body is read
+// in one allocation instead of ReadAll's growing ones.
+func readUpTo(r io.Reader, n, hint int64) ([]byte, error) {
+	size := int64(512)
+	if hint >= 0 {
+		size = hint + 1 // one spare byte to see the end without growing
+	}
+	b := make([]byte, 0, min(size, n, 1<<20))
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the growth
+		}
+		m, err := r.Read(b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// tooLarge is the error for a body over limit: the gateway's wording
+// (TooLarge), or the JSON protocols' when none is set.
+func (r *Request) tooLarge(limit int64) error {
+	if r.TooLarge != nil {
+		return r.TooLarge()
+	}
+	return awserr.SerializationException.New("request body exceeds %d bytes", limit)
 }
 
 // Payload is Bytes, decompressed when the client compressed it
@@ -161,10 +206,7 @@ func (r *Request) Payload() ([]byte, error) {
 		case err != nil:
 			r.gunzipErr = awserr.SerializationException.New("the request body is not valid gzip: %v", err)
 		case int64(len(out)) > limit:
-			r.gunzipErr = r.TooLarge
-			if r.gunzipErr == nil {
-				r.gunzipErr = awserr.SerializationException.New("request body exceeds %d bytes", limit)
-			}
+			r.gunzipErr = r.tooLarge(limit)
 		default:
 			r.gunzipped = out
 		}
@@ -206,9 +248,44 @@ func (r *Request) Form() (url.Values, error) {
 			r.formErr = err
 			return
 		}
+		if len(r.form) == 0 {
+			// The usual query request: everything is in the body.
+			r.form = values
+			return
+		}
 		for k, v := range values {
 			r.form[k] = append(r.form[k], v...)
 		}
 	})
 	return r.form, r.formErr
+}
+
+// Query is the URL's query parameters, parsed once for the codec's
+// Resolve and Decode. Callers must not change it.
+func (r *Request) Query() url.Values {
+	if r.query == nil {
+		r.query = r.HTTP.URL.Query()
+	}
+	return r.query
+}
+
+// SetHeaders sets each name (which must be in canonical form, as
+// http.CanonicalHeaderKey gives it) to its value, as Header.Set does, with
+// the values' slices made in one allocation instead of one each: a
+// response's few fixed headers are set on every request. An empty value
+// leaves its header as it is.
+func SetHeaders(h http.Header, namesAndValues ...string) {
+	n := 0
+	for i := 1; i < len(namesAndValues); i += 2 {
+		if namesAndValues[i] != "" {
+			n++
+		}
+	}
+	vals := make([]string, 0, n)
+	for i := 0; i+1 < len(namesAndValues); i += 2 {
+		if v := namesAndValues[i+1]; v != "" {
+			vals = append(vals, v)
+			h[namesAndValues[i]] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
+	}
 }

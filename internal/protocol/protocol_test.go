@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
 )
@@ -52,7 +53,7 @@ func TestBytesCap(t *testing.T) {
 			}
 			cr := &countingReader{r: strings.NewReader(c.body)}
 			req := NewRequest(r, cr)
-			req.MaxBody, req.TooLarge = c.max, errTooLarge
+			req.MaxBody, req.TooLarge = c.max, func() error { return errTooLarge }
 			b, err := req.Bytes()
 			if c.wantErr != (err == errTooLarge) || (!c.wantErr && string(b) != c.body) {
 				t.Fatalf("got %q, %v", b, err)
@@ -77,7 +78,7 @@ func FuzzBytes(f *testing.F) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.ContentLength = declared
 		req := NewRequest(r, bytes.NewReader(body))
-		req.MaxBody, req.TooLarge = int64(max), errTooLarge
+		req.MaxBody, req.TooLarge = int64(max), func() error { return errTooLarge }
 		b, err := req.Bytes()
 		if err != nil && !errors.Is(err, errTooLarge) {
 			t.Fatalf("error %v", err)
@@ -90,4 +91,27 @@ func FuzzBytes(f *testing.F) {
 			t.Fatalf("body %d declared %d cap %d: error %v", len(body), declared, max, err)
 		}
 	})
+}
+
+// readUpTo reads what io.ReadAll(io.LimitReader(r, n)) reads, whatever
+// the declared length says (a wrong or missing Content-Length included).
+func TestReadUpTo(t *testing.T) {
+	body := strings.Repeat("0123456789", 300) // 3000 bytes
+	for _, size := range []int{0, 1, 511, 512, 513, 3000} {
+		for _, n := range []int64{1, 100, 512, 3000, 3001, 1 << 20} {
+			for _, hint := range []int64{-1, 0, int64(size), int64(size) + 7, int64(size) / 2} {
+				for _, oneByte := range []bool{false, true} {
+					var r io.Reader = strings.NewReader(body[:size])
+					if oneByte {
+						r = iotest.OneByteReader(r)
+					}
+					got, err := readUpTo(r, n, hint)
+					want, _ := io.ReadAll(io.LimitReader(strings.NewReader(body[:size]), n))
+					if err != nil || string(got) != string(want) {
+						t.Fatalf("size %d n %d hint %d: got %d bytes (err %v), want %d", size, n, hint, len(got), err, len(want))
+					}
+				}
+			}
+		}
+	}
 }

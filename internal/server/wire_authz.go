@@ -138,16 +138,19 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		return err
 	}
 	env := kit.Env{Ctx: ctx, Account: ctx.Account, Region: ctx.Region, CallerARN: caller.ARN}
+	// The request's own keys (S3's from its headers) are read, like the
+	// rest of the condition keys, only when the keys are built.
 	var httpKeys iam.Context
-	if rules.RequestContext != nil {
-		httpKeys = rules.RequestContext(ctx.HTTP)
-	}
+	httpKeysRead := rules.RequestContext == nil
 	// resourceAccount is aws:ResourceAccount of the check being decided:
 	// the account owning its resource (from the ARN or the service that
 	// keeps it), the request's account for an ARN naming none.
 	resourceAccount := ""
 	keys := func(c kit.Check) iam.Context {
 		k := a.context(ctx, subject, c)
+		if !httpKeysRead {
+			httpKeys, httpKeysRead = rules.RequestContext(ctx.HTTP), true
+		}
 		for ck, cv := range httpKeys {
 			k[ck] = cv
 		}
@@ -177,7 +180,7 @@ func (a *authorizer) Authorize(ctx *request.Context, svc *gateway.Service, op *m
 		// common case) the engine reads none, and building them was most
 		// of the authorization's cost. A denial still gets them, for its
 		// message.
-		if pols.Resource != nil || len(pols.Identity) > 0 || pols.Boundary != nil || pols.Session != nil {
+		if hasPolicy(pols) {
 			req.Context = keys(c)
 			if err := a.resourceTags(ctx, &req, pols); err != nil {
 				return err
@@ -284,9 +287,13 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	if err != nil || !found {
 		return err // no container (bucket): the handler answers
 	}
-	req.Context = keys(c)
-	if err := a.resourceTags(ctx, &req, pols); err != nil {
-		return err
+	// As in Authorize: the keys are built for a policy to read, or for
+	// a denial's message.
+	if hasPolicy(pols) {
+		req.Context = keys(c)
+		if err := a.resourceTags(ctx, &req, pols); err != nil {
+			return err
+		}
 	}
 	dec := iam.Evaluate(req, pols)
 	if dec.Allowed() || (dec.Reason == iam.ImplicitDeny && dec.Layer == iam.LayerResource && aclAllows(ctx, rules, req, caller)) {
@@ -296,7 +303,17 @@ func (a *authorizer) existence(ctx *request.Context, svc *gateway.Service, rules
 	if err != nil || there {
 		return err
 	}
+	if req.Context == nil {
+		req.Context = keys(c)
+	}
 	return denied(svc, rules, req, dec)
+}
+
+// hasPolicy reports whether any layer holds a policy, whose statements
+// could read the request's condition keys. With none (the account root
+// calling its own resources, the common case) the engine reads no key.
+func hasPolicy(pols iam.Policies) bool {
+	return pols.Resource != nil || len(pols.Identity) > 0 || pols.Boundary != nil || pols.Session != nil
 }
 
 func (a *authorizer) logDecision(ctx *request.Context, req iam.Request, dec iam.Decision) {
@@ -592,11 +609,10 @@ func principalARN(p iam.Principal) string {
 // the trust policy of the role it assumes), else those of the service
 // owning the resource's ARN namespace.
 func (a *authorizer) resourcePolicy(ctx *request.Context, rules kit.Authz, req *iam.Request, pols *iam.Policies) (exists bool, err error) {
-	parts := strings.SplitN(req.Resource, ":", 6)
-	if len(parts) < 6 {
+	ns, account, ok := arnNamespaceAccount(req.Resource)
+	if !ok {
 		return true, nil
 	}
-	ns, account := parts[2], parts[4]
 	if len(account) == 12 {
 		pols.ResourceAccount = account
 	}
@@ -685,11 +701,11 @@ func (a *authorizer) sourceVPC(ctx *request.Context, s *subject, service string)
 // the tags stored on the resource, looked up only when a policy that
 // applies tests one of those keys.
 func (a *authorizer) resourceTags(ctx *request.Context, req *iam.Request, pols iam.Policies) error {
-	parts := strings.SplitN(req.Resource, ":", 6)
-	if len(parts) < 6 {
+	ns, _, ok := arnNamespaceAccount(req.Resource)
+	if !ok {
 		return nil
 	}
-	src, ok := a.tags[parts[2]]
+	src, ok := a.tags[ns]
 	if !ok || src.Tags == nil {
 		return nil
 	}
@@ -831,4 +847,18 @@ func (a *authorizer) secureTransport(ctx *request.Context) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// arnNamespaceAccount is an ARN's service namespace and account (its
+// third and fifth fields), ok when it has the six fields of an ARN:
+// strings.SplitN(arn, ":", 6) without the slice.
+func arnNamespaceAccount(arn string) (ns, account string, ok bool) {
+	var f [5]string
+	rest := arn
+	for i := range f {
+		if f[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return "", "", false
+		}
+	}
+	return f[2], f[4], true
 }

@@ -107,9 +107,18 @@ func (s *memStore) View(fn func(tx Tx) error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	t := &txn{raw: &memTx{tree: s.snap.Load()}}
+	v := &memTxn{mem: memTx{tree: s.snap.Load()}}
+	v.txn.raw = &v.mem
+	t := &v.txn
 	defer t.close()
 	return fn(t)
+}
+
+// memTxn is a transaction and its view of the tree in one allocation
+// (every request opens several).
+type memTxn struct {
+	txn txn
+	mem memTx
 }
 
 func (s *memStore) Update(fn func(tx Tx) error) error {
@@ -119,7 +128,9 @@ func (s *memStore) Update(fn func(tx Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	work := s.base.Clone()
-	t := &txn{raw: &memTx{tree: work}, writable: true}
+	v := &memTxn{mem: memTx{tree: work}}
+	v.txn.raw, v.txn.writable = &v.mem, true
+	t := &v.txn
 	err := func() error {
 		defer t.close()
 		return fn(t)

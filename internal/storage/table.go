@@ -30,7 +30,12 @@ func (t Table[T]) Name() string { return t.name }
 // Key returns the raw key of one record, for callers mixing Table calls
 // with Tx.Scan or pagination markers.
 func (t Table[T]) Key(sc Scope, key ...string) []byte {
-	return sc.Key(append([]string{t.name}, key...)...)
+	// sc.Key(t.name, key...) without a slice made to prepend the name.
+	n := len(sc.Account) + len(sc.Region) + len(t.name) + 6
+	for _, p := range key {
+		n += len(p) + 2
+	}
+	return AppendKey(AppendKey(make([]byte, 0, n), sc.Account, sc.Region, t.name), key...)
 }
 
 // Get reads one record. A missing record is (zero, false, nil); an error

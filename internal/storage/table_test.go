@@ -192,3 +192,22 @@ func TestTableDeleteExisting(t *testing.T) {
 		})
 	}
 }
+
+// A table's key is its scope's key with the table name as first part,
+// whatever bytes the parts hold (the escape and terminator bytes too).
+func TestTableKeyIsScopeKey(t *testing.T) {
+	tbl := NewTable[struct{}]("tbl")
+	for _, c := range []struct {
+		sc   Scope
+		keys []string
+	}{
+		{Scope{Account: "123456789012", Region: "us-east-1"}, []string{"a"}},
+		{Global("123456789012"), []string{"a", "b/c"}},
+		{Scope{}, nil},
+		{Scope{Account: "1\x00\x01", Region: "r\x00"}, []string{"\x00\x00", "", "\x01"}},
+	} {
+		if got, want := tbl.Key(c.sc, c.keys...), c.sc.Key(append([]string{"tbl"}, c.keys...)...); string(got) != string(want) {
+			t.Errorf("Key(%q, %q) = %q, want %q", c.sc, c.keys, got, want)
+		}
+	}
+}

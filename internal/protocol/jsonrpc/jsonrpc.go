@@ -100,11 +100,14 @@ func (c *Codec) release(b *bytes.Buffer) {
 // contentType is application/x-amz-json-<jsonVersion> (1.0 when the model
 // omits it, as botocore does).
 func contentType(svc *model.Metadata) string {
-	v := svc.JSONVersion
-	if v == "" {
-		v = "1.0"
+	switch v := svc.JSONVersion; v {
+	case "", "1.0":
+		return "application/x-amz-json-1.0"
+	case "1.1":
+		return "application/x-amz-json-1.1"
+	default:
+		return "application/x-amz-json-" + v
 	}
-	return "application/x-amz-json-" + v
 }
 
 // Encode writes op's output as the JSON body, with the Content-Type of
@@ -179,18 +182,14 @@ func write(w http.ResponseWriter, ct string, status int, body []byte, meta proto
 	for k, v := range extra {
 		h[k] = slices.Clone(v)
 	}
-	if ct != "" {
-		h.Set("Content-Type", ct)
-	} else if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/x-amz-json-1.0")
-	}
-	if meta.RequestID != "" {
-		h.Set("X-Amzn-Requestid", meta.RequestID)
+	if ct == "" && h.Get("Content-Type") == "" {
+		ct = "application/x-amz-json-1.0"
 	}
 	// DynamoDB clients verify x-amz-crc32 over the body bytes as sent
 	// (uncompressed); every JSON service may carry it.
-	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	protocol.SetHeaders(h, "Content-Type", ct, "X-Amzn-Requestid", meta.RequestID,
+		"X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10),
+		"Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }

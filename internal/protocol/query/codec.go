@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
@@ -20,7 +21,8 @@ import (
 // Codec is the query protocol (New) or its ec2 dialect (NewEC2). It is safe
 // for concurrent use; one value serves every service of its protocol.
 type Codec struct {
-	ec2 bool
+	ec2  bool
+	bufs sync.Pool // *bytes.Buffer for response bodies
 }
 
 var _ protocol.Codec = (*Codec)(nil)
@@ -94,7 +96,8 @@ func formError(err error) error {
 // as EC2 does.
 func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[string]any, meta protocol.Meta) error {
 	ns := namespace(op.Service)
-	var buf bytes.Buffer
+	buf := c.buffer()
+	defer c.release(buf)
 	if c.ec2 {
 		buf.WriteString(xml.Header)
 	}
@@ -103,32 +106,36 @@ func (c *Codec) Encode(w http.ResponseWriter, op *model.Operation, out map[strin
 	buf.WriteString("Response")
 	if ns != "" {
 		buf.WriteString(` xmlns="`)
-		escapeText(&buf, ns)
+		escapeText(buf, ns)
 		buf.WriteByte('"')
 	}
 	buf.WriteByte('>')
 	if c.ec2 {
-		textElement(&buf, "requestId", meta.RequestID)
+		textElement(buf, "requestId", meta.RequestID)
 		if op.Output == nil {
 			buf.WriteString("<return>true</return>")
-		} else if err := xmlbody.EncodeMembers(&buf, op.Output.Shape, out); err != nil {
+		} else if err := xmlbody.EncodeMembers(buf, op.Output.Shape, out); err != nil {
 			return fmt.Errorf("encoding %s output: %w", op.Name, err)
 		}
 	} else {
 		if op.Output != nil {
 			wrapper := op.Output.ResultWrapper
 			if wrapper != "" {
-				buf.WriteString("<" + wrapper + ">")
+				buf.WriteByte('<')
+				buf.WriteString(wrapper)
+				buf.WriteByte('>')
 			}
-			if err := xmlbody.EncodeMembers(&buf, op.Output.Shape, out); err != nil {
+			if err := xmlbody.EncodeMembers(buf, op.Output.Shape, out); err != nil {
 				return fmt.Errorf("encoding %s output: %w", op.Name, err)
 			}
 			if wrapper != "" {
-				buf.WriteString("</" + wrapper + ">")
+				buf.WriteString("</")
+				buf.WriteString(wrapper)
+				buf.WriteByte('>')
 			}
 		}
 		buf.WriteString("<ResponseMetadata>")
-		textElement(&buf, "RequestId", meta.RequestID)
+		textElement(buf, "RequestId", meta.RequestID)
 		buf.WriteString("</ResponseMetadata>")
 	}
 	buf.WriteString("</")
@@ -194,20 +201,33 @@ func (c *Codec) EncodeError(w http.ResponseWriter, svc *model.Service, op *model
 	c.write(w, status, meta.RequestID, buf.Bytes(), e.Header)
 }
 
+func (c *Codec) buffer() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// release pools b for the next response (w.Write has copied it out);
+// one grown by a large response is left to the collector.
+func (c *Codec) release(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		c.bufs.Put(b)
+	}
+}
+
 func (c *Codec) write(w http.ResponseWriter, status int, requestID string, body []byte, extra http.Header) {
 	h := w.Header()
 	for k, vs := range extra {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
 	}
+	ct := "text/xml"
 	if c.ec2 {
-		h.Set("Content-Type", "text/xml;charset=UTF-8")
-	} else {
-		h.Set("Content-Type", "text/xml")
+		ct = "text/xml;charset=UTF-8"
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if requestID != "" {
-		h.Set("X-Amzn-Requestid", requestID)
-	}
+	protocol.SetHeaders(h, "Content-Type", ct, "Content-Length", strconv.Itoa(len(body)),
+		"X-Amzn-Requestid", requestID)
 	w.WriteHeader(status)
 	w.Write(body)
 }

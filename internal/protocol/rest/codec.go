@@ -118,7 +118,7 @@ func requestPath(req *protocol.Request) string {
 func (c *Codec) Resolve(svc *model.Service, req *protocol.Request) (*model.Operation, error) {
 	info := c.service(svc)
 	path := requestPath(req)
-	query := req.HTTP.URL.Query()
+	query := req.Query()
 	method := strings.ToUpper(req.HTTP.Method)
 	if info.quirks.s3 {
 		if op := info.router.hinted(s3OperationHint(query), method, path, query); op != nil {
@@ -151,7 +151,7 @@ func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]a
 	tmpl := op.URI()
 	labels := map[string]string{}
 	pathMatches(tmpl, splitPath(requestPath(req)), labels)
-	in, err := decodeLocations(sh, labels, req.HTTP.URL.Query(), req.HTTP.Header, tmpl)
+	in, err := decodeLocations(sh, labels, req.Query(), req.HTTP.Header, tmpl)
 	if err != nil {
 		return nil, c.inputError(info, err)
 	}

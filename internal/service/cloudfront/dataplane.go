@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -86,7 +87,15 @@ func (s *CloudFront) EachName(fn func(name string) bool) error {
 	})
 }
 
+// isEdge is asked of every request niwa serves, so a Host that is an IP
+// address (how SDKs pointed at niwa usually address it) is answered
+// without a store read: a distribution's names are domain names (its
+// cloudfront.net domain, or aliases, which CloudFront requires to be
+// domain names covered by a certificate).
 func (s *CloudFront) isEdge(r *http.Request) bool {
+	if _, err := netip.ParseAddr(strings.Trim(hostOnly(r.Host), "[]")); err == nil {
+		return false
+	}
 	_, ok := s.lookupHost(r.Host)
 	return ok
 }
