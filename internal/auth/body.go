@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/checksum"
+	"github.com/niwa-cloud/niwa/internal/httpbody"
 )
 
 // memBodyLimit is how much of a body being hashed stays in memory; the
@@ -77,7 +78,7 @@ func (v *Verifier) bufferBody(r *http.Request, d Dialect) (*bufferedBody, error)
 	// At most limit+1 bytes are read in all; the first memBodyLimit+1
 	// into memory, hashed at once when that was the whole body (the
 	// usual case: no hasher, tee or copy allocated).
-	data, err := readUpTo(r.Body, min(limit, memBodyLimit)+1, r.ContentLength)
+	data, err := httpbody.ReadUpTo(r.Body, min(limit, memBodyLimit)+1, r.ContentLength)
 	if err != nil {
 		return nil, err
 	}
@@ -235,29 +236,3 @@ func (s *sha256Reader) Read(p []byte) (int, error) {
 }
 
 func (s *sha256Reader) Close() error { return s.r.Close() }
-
-// readUpTo reads r to its end, or to n bytes, as
-// io.ReadAll(io.LimitReader(r, n)) does, in a buffer sized from hint (the
-// declared length, -1 when unknown): the usual small body in one
-// allocation.
-func readUpTo(r io.Reader, n, hint int64) ([]byte, error) {
-	size := int64(512)
-	if hint >= 0 {
-		size = hint + 1 // one spare byte to see the end without growing
-	}
-	b := make([]byte, 0, min(size, n, memBodyLimit+1))
-	for int64(len(b)) < n {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append pick the growth
-		}
-		m, err := r.Read(b[len(b):min(int64(cap(b)), n)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-	return b, nil
-}

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"testing/iotest"
 )
 
 // SignedHeaders in the canonical request is the lower-cased names joined
@@ -45,24 +44,6 @@ func TestParseCredentialScope(t *testing.T) {
 	} {
 		if _, ok := parseCredential(bad); ok {
 			t.Errorf("parseCredential(%q) accepted", bad)
-		}
-	}
-}
-
-// bufferBody's reader reads what io.ReadAll(io.LimitReader(r, n)) reads,
-// whatever the declared length says.
-func TestReadUpTo(t *testing.T) {
-	body := strings.Repeat("0123456789", 300)
-	for _, size := range []int{0, 1, 512, 513, 3000} {
-		for _, n := range []int64{1, 512, 3000, 3001} {
-			for _, hint := range []int64{-1, 0, int64(size), int64(size) + 7, int64(size) / 2} {
-				r := iotest.OneByteReader(strings.NewReader(body[:size]))
-				got, err := readUpTo(r, n, hint)
-				want, _ := io.ReadAll(io.LimitReader(strings.NewReader(body[:size]), n))
-				if err != nil || string(got) != string(want) {
-					t.Fatalf("size %d n %d hint %d: got %d bytes (err %v), want %d", size, n, hint, len(got), err, len(want))
-				}
-			}
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/httpbody"
 	"github.com/niwa-cloud/niwa/internal/model"
 )
 
@@ -135,38 +136,12 @@ func (r *Request) Bytes() ([]byte, error) {
 		if r.HTTP != nil {
 			hint = r.HTTP.ContentLength
 		}
-		r.body, r.bodyErr = readUpTo(r.Body, limit+1, hint)
+		r.body, r.bodyErr = httpbody.ReadUpTo(r.Body, limit+1, hint)
 		if r.bodyErr == nil && int64(len(r.body)) > limit {
 			r.body, r.bodyErr = nil, r.tooLarge(limit)
 		}
 	})
 	return r.body, r.bodyErr
-}
-
-// readUpTo reads r to its end, or to n bytes, as
-// io.ReadAll(io.LimitReader(r, n)) does, in a buffer sized from hint (the
-// declared length, -1 when unknown) so that the usual small body is read
-// in one allocation instead of ReadAll's growing ones.
-func readUpTo(r io.Reader, n, hint int64) ([]byte, error) {
-	size := int64(512)
-	if hint >= 0 {
-		size = hint + 1 // one spare byte to see the end without growing
-	}
-	b := make([]byte, 0, min(size, n, 1<<20))
-	for int64(len(b)) < n {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append pick the growth
-		}
-		m, err := r.Read(b[len(b):min(int64(cap(b)), n)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-	return b, nil
 }
 
 // tooLarge is the error for a body over limit: the gateway's wording
