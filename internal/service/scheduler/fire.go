@@ -172,8 +172,16 @@ func (s *Scheduler) fire(sc storage.Scope, group, name string, version int64, at
 	}
 	d := &delivery{s: s, sc: sc, r: r, scheduled: at, execID: awsid.UUID(), first: s.clock.Now()}
 	s.pending.Add(1)
+	// The next invocation is armed (or the schedule completed) before
+	// this one is delivered: whoever sees the delivery and moves the
+	// clock on finds the next timer waiting.
+	s.armNext(sc, key, r, at)
 	go d.attempt()
+}
 
+// armNext arms the invocation after the one due at, or completes the
+// schedule when none is left.
+func (s *Scheduler) armNext(sc storage.Scope, key string, r scheduleRecord, at time.Time) {
 	sch, err := parsed(r)
 	if err != nil {
 		return
