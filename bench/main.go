@@ -378,6 +378,9 @@ func config(endpoint string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+		// What config.LoadDefaultConfig sets: bodies under 10 KiB go
+		// uncompressed (0, the zero value, gzips every PutMetricData).
+		RequestMinCompressSizeBytes: 10240,
 	}
 }
 

@@ -34,6 +34,7 @@ func BenchmarkWorkloads(b *testing.B) {
 			n := niwatest.Start(b)
 			cfg := n.AWSConfig()
 			cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+			cfg.RequestMinCompressSizeBytes = 10240 // config.LoadDefaultConfig's default, as in config()
 			ctx := context.Background()
 			if w.setup != nil {
 				if err := w.setup(ctx, cfg); err != nil {
