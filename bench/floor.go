@@ -24,13 +24,18 @@ var floorBody = []byte(`{"ok":true,"server":"floor-1"}`)
 // net/http answering every request with floorBody, nothing else. What
 // niwa spends per request beyond it is what niwa itself adds.
 func serveFloor(port int) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	check(http.ListenAndServe("127.0.0.1:"+strconv.Itoa(port), floorHandler()))
+}
+
+// floorHandler answers every request with floorBody (it is also the load
+// balancer workloads' target).
+func floorHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(floorBody)))
 		_, _ = w.Write(floorBody)
 	})
-	check(http.ListenAndServe("127.0.0.1:"+strconv.Itoa(port), h))
 }
 
 var floorClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

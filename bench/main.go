@@ -57,6 +57,17 @@ type workload struct {
 	// stored (an object's body, a message, an item), for RSS per stored
 	// MiB; 0 for reads and for records too small to count.
 	stored int64
+	// binaryOnly, when set, says why BenchmarkWorkloads (in-process)
+	// leaves the workload to `go run ./bench`.
+	binaryOnly string
+	// usesTarget says the workload sends requests on to benchEnv's
+	// target; the run then also measures GETs straight to the target.
+	usesTarget bool
+	// note, when set, returns a line for under the tables about the
+	// workload's run on the server at endpoint (res), e.g. the time per
+	// scanned MiB; target is the measurement of the target alone when
+	// the workload usesTarget.
+	note func(endpoint string, res, target result) string
 }
 
 type result struct {
@@ -67,6 +78,7 @@ type result struct {
 	p50, p99 time.Duration
 	cpuPerOp time.Duration
 	errors   int
+	note     string
 }
 
 func main() {
@@ -109,7 +121,22 @@ func main() {
 	if *only != "" {
 		names = []string{*only}
 	}
-	workloads := allWorkloads()
+	// The floor: a trivial Go HTTP server answering a fixed 30-byte JSON,
+	// driven by the same number of clients in the same run; every CPU
+	// figure is also shown as a multiple of its CPU per request. It stays
+	// up as the load balancer workloads' target.
+	self, err := os.Executable()
+	check(err)
+	floorSrv := start("floor", func(port int) *exec.Cmd {
+		return exec.Command(self, "-floor-serve", strconv.Itoa(port))
+	})
+	defer func() {
+		_ = floorSrv.cmd.Process.Signal(syscall.SIGTERM)
+		_ = floorSrv.cmd.Wait()
+	}()
+	env := benchEnv{target: strings.TrimPrefix(floorSrv.endpoint, "http://")}
+
+	workloads := allWorkloads(env)
 	if *filter != "" {
 		var keep []workload
 		for _, w := range workloads {
@@ -132,17 +159,8 @@ func main() {
 		servers[name] = s
 		results[name] = map[string]result{}
 	}
-	// The floor: a trivial Go HTTP server answering a fixed 30-byte JSON,
-	// driven by the same number of clients in the same run; every CPU
-	// figure is also shown as a multiple of its CPU per request.
-	self, err := os.Executable()
-	check(err)
-	floorSrv := start("floor", func(port int) *exec.Cmd {
-		return exec.Command(self, "-floor-serve", strconv.Itoa(port))
-	})
 	floor := run(floorSrv, floorWorkload(), *n, *conc, *minCPU, 0)
-	_ = floorSrv.cmd.Process.Signal(syscall.SIGTERM)
-	_ = floorSrv.cmd.Wait()
+	var target result // GETs straight to the target, measured before the first workload using it
 	var stored int64
 	// Both servers stay up and each workload runs on one, then the
 	// other, -rounds times, the median round counting: on a shared
@@ -152,6 +170,10 @@ func main() {
 		count := *n
 		if w.ops > 0 && w.ops < count {
 			count = w.ops
+		}
+		if w.usesTarget && target.ops == 0 {
+			fmt.Fprintln(os.Stderr, "bench: the target alone")
+			target = run(floorSrv, targetWorkload(env), *n, *conc, *minCPU, 0)
 		}
 		rounds := map[string][]result{}
 		for r := 0; r < *nRounds; r++ {
@@ -178,6 +200,9 @@ func main() {
 			sort.Slice(rs, func(i, j int) bool { return rs[i].cpuPerOp < rs[j].cpuPerOp })
 			res := rs[len(rs)/2]
 			res.rssKB = rssKB(servers[name].cmd.Process.Pid)
+			if w.note != nil {
+				res.note = w.note(servers[name].endpoint, res, target)
+			}
 			results[name][w.name] = res
 		}
 		// What the niwa rounds left stored (both servers ran the same
@@ -305,6 +330,18 @@ func printTables(out io.Writer, names []string, workloads []workload, startups m
 			}
 		}
 	}
+	first := true
+	for _, w := range workloads {
+		for _, name := range names {
+			if note := results[name][w.name].note; note != "" {
+				if first {
+					fmt.Fprintln(out)
+					first = false
+				}
+				fmt.Fprintf(out, "- %s, %s: %s\n", w.name, name, note)
+			}
+		}
+	}
 }
 
 func start(name string, mk func(int) *exec.Cmd) *server {
@@ -341,6 +378,9 @@ func config(endpoint string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(endpoint),
 		HTTPClient:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+		// What config.LoadDefaultConfig sets: bodies under 10 KiB go
+		// uncompressed (0, the zero value, gzips every PutMetricData).
+		RequestMinCompressSizeBytes: 10240,
 	}
 }
 
