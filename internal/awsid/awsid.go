@@ -20,19 +20,26 @@ import (
 func UUID() string {
 	var b [16]byte
 	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
 	var h [36]byte
-	hex.Encode(h[0:8], b[0:4])
-	h[8] = '-'
-	hex.Encode(h[9:13], b[4:6])
-	h[13] = '-'
-	hex.Encode(h[14:18], b[6:8])
-	h[18] = '-'
-	hex.Encode(h[19:23], b[8:10])
-	h[23] = '-'
-	hex.Encode(h[24:], b[10:])
+	EncodeUUID(h[:], b[:])
 	return string(h[:])
+}
+
+// EncodeUUID writes the 16 random bytes of src as a version 4 UUID in
+// its canonical form into dst[:36], setting the version and variant bits
+// in src; for callers that build several ids in one buffer.
+func EncodeUUID(dst, src []byte) {
+	src[6] = src[6]&0x0f | 0x40
+	src[8] = src[8]&0x3f | 0x80
+	hex.Encode(dst[0:8], src[0:4])
+	dst[8] = '-'
+	hex.Encode(dst[9:13], src[4:6])
+	dst[13] = '-'
+	hex.Encode(dst[14:18], src[6:8])
+	dst[18] = '-'
+	hex.Encode(dst[19:23], src[8:10])
+	dst[23] = '-'
+	hex.Encode(dst[24:36], src[10:16])
 }
 
 // Hex returns n random lower-case hex digits.

@@ -8,7 +8,6 @@ package gateway
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/api"
 	"github.com/niwa-cloud/niwa/internal/api/catalog"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/clock"
 	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/model"
@@ -652,18 +652,8 @@ func newIDs() (requestID, hostID string) {
 	// awsid.Base64(48) made four allocations and read twice).
 	var raw [16 + 48]byte
 	rand.Read(raw[:]) // never fails: crypto/rand crashes the program instead
-	raw[6] = raw[6]&0x0f | 0x40
-	raw[8] = raw[8]&0x3f | 0x80
 	var out [36 + 64]byte
-	hex.Encode(out[0:8], raw[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], raw[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], raw[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], raw[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], raw[10:16])
+	awsid.EncodeUUID(out[:36], raw[:16])
 	base64.StdEncoding.Encode(out[36:], raw[16:])
 	ids := string(out[:])
 	return ids[:36], ids[36:]
