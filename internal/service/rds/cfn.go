@@ -157,6 +157,18 @@ func (s *RDS) cfnCreateDBParameterGroup(ctx *request.Context, r kit.ResourceRequ
 // cfnModifyParameters sets the parameters of props that old does not
 // set to the same value, at most 20 per call.
 func (s *RDS) cfnModifyParameters(ctx *request.Context, name string, props, old map[string]any) error {
+	for _, batch := range cfnParameterBatches(props, old) {
+		if _, err := s.ModifyDBParameterGroup(ctx, &rdsapi.ModifyDBParameterGroupInput{DBParameterGroupName: &name, Parameters: batch}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cfnParameterBatches is what a parameter group's update sets: the
+// parameters the template adds or changes, in name order, in batches of
+// the 20 one Modify call takes.
+func cfnParameterBatches(props, old map[string]any) [][]rdsapi.Parameter {
 	want, had := kit.PropMap(props, "Parameters"), kit.PropMap(old, "Parameters")
 	keys := make([]string, 0, len(want))
 	for k := range want {
@@ -165,19 +177,17 @@ func (s *RDS) cfnModifyParameters(ctx *request.Context, name string, props, old 
 		}
 	}
 	sort.Strings(keys)
+	var batches [][]rdsapi.Parameter
 	for len(keys) > 0 {
 		n := min(len(keys), 20)
-		in := &rdsapi.ModifyDBParameterGroupInput{DBParameterGroupName: &name}
+		var batch []rdsapi.Parameter
 		for _, k := range keys[:n] {
-			k, v := k, kit.PropStr(want, k)
-			in.Parameters = append(in.Parameters, rdsapi.Parameter{ParameterName: &k, ParameterValue: &v, ApplyMethod: ptr.To("pending-reboot")})
+			batch = append(batch, rdsapi.Parameter{ParameterName: ptr.To(k), ParameterValue: ptr.To(kit.PropStr(want, k)), ApplyMethod: ptr.To("pending-reboot")})
 		}
-		if _, err := s.ModifyDBParameterGroup(ctx, in); err != nil {
-			return err
-		}
+		batches = append(batches, batch)
 		keys = keys[n:]
 	}
-	return nil
+	return batches
 }
 
 func (s *RDS) cfnUpdateDBParameterGroup(ctx *request.Context, r kit.ResourceRequest) (kit.ResourceResult, error) {

@@ -1,7 +1,6 @@
 package rds
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -119,25 +118,11 @@ func (s *RDS) cfnCreateDBClusterParameterGroup(ctx *request.Context, r kit.Resou
 // cfnModifyClusterParameters sets the parameters props changes from old,
 // 20 a call as ModifyDBClusterParameterGroup takes them.
 func (s *RDS) cfnModifyClusterParameters(ctx *request.Context, name string, props, old map[string]any) error {
-	want, had := kit.PropMap(props, "Parameters"), kit.PropMap(old, "Parameters")
-	keys := make([]string, 0, len(want))
-	for k := range want {
-		if !kit.Has(had, k) || kit.PropStr(had, k) != kit.PropStr(want, k) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for len(keys) > 0 {
-		n := min(len(keys), 20)
-		in := &rdsapi.ModifyDBClusterParameterGroupInput{DBClusterParameterGroupName: &name}
-		for _, k := range keys[:n] {
-			in.Parameters = append(in.Parameters, rdsapi.Parameter{ParameterName: ptr.To(k), ParameterValue: ptr.To(kit.PropStr(want, k)),
-				ApplyMethod: ptr.To("pending-reboot")})
-		}
+	for _, batch := range cfnParameterBatches(props, old) {
+		in := &rdsapi.ModifyDBClusterParameterGroupInput{DBClusterParameterGroupName: &name, Parameters: batch}
 		if _, err := s.ModifyDBClusterParameterGroup(ctx, in); err != nil {
 			return err
 		}
-		keys = keys[n:]
 	}
 	return nil
 }
