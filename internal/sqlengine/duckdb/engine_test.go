@@ -30,7 +30,7 @@ const trailFile = `{"Records":[
 {"eventVersion":"1.08","userIdentity":{"type":"Root","principalId":"000000000000","arn":"arn:aws:iam::000000000000:root","accountId":"000000000000"},"eventTime":"2026-01-02T03:05:05Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","requestParameters":null,"readOnly":true}
 ]}`
 
-func gz(t *testing.T, dir, name, body string) string {
+func gz(t testing.TB, dir, name, body string) string {
 	t.Helper()
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
@@ -43,7 +43,7 @@ func gz(t *testing.T, dir, name, body string) string {
 	return p
 }
 
-func plain(t *testing.T, dir, name, body string) string {
+func plain(t testing.TB, dir, name, body string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
