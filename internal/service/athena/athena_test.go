@@ -489,6 +489,49 @@ func TestResultsPagingAndLists(t *testing.T) {
 	}
 }
 
+// TestResultPages: every page size answers the same rows in order (the
+// header first), NULL apart from the empty string; a NextToken at the
+// end answers an empty page, past it is refused.
+func TestResultPages(t *testing.T) {
+	f := newFixture(t, duckdb.New(duckdb.Options{}))
+	qe := f.run(`select * from (values ('a', cast(null as varchar)), ('', 'b'), (null, '')) as t(x, y)`)
+	cell := func(v *string) string {
+		if v == nil {
+			return "NULL"
+		}
+		return "'" + *v + "'"
+	}
+	for _, size := range []int32{1, 2, 3, 1000} {
+		var seen []string
+		var token *string
+		for pages := 0; ; pages++ {
+			res, err := f.a.GetQueryResults(f.h.Ctx(), &athenaapi.GetQueryResultsInput{QueryExecutionId: qe.QueryExecutionId, MaxResults: ptr.To(size), NextToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.ResultSet.Rows) > int(size) || pages > 4 {
+				t.Fatalf("page of %d: %d rows, page %d", size, len(res.ResultSet.Rows), pages)
+			}
+			for _, r := range res.ResultSet.Rows {
+				seen = append(seen, cell(r.Data[0].VarCharValue)+"|"+cell(r.Data[1].VarCharValue))
+			}
+			if token = res.NextToken; token == nil {
+				break
+			}
+		}
+		if got, want := strings.Join(seen, ","), "'x'|'y','a'|NULL,''|'b',NULL|''"; got != want {
+			t.Errorf("pages of %d: %s, want %s", size, got, want)
+		}
+	}
+	end, err := f.a.GetQueryResults(f.h.Ctx(), &athenaapi.GetQueryResultsInput{QueryExecutionId: qe.QueryExecutionId, NextToken: ptr.To("4")})
+	if err != nil || len(end.ResultSet.Rows) != 0 || end.NextToken != nil {
+		t.Fatalf("at the end: %+v %v", end, err)
+	}
+	if _, err := f.a.GetQueryResults(f.h.Ctx(), &athenaapi.GetQueryResultsInput{QueryExecutionId: qe.QueryExecutionId, NextToken: ptr.To("5")}); err == nil {
+		t.Fatal("a NextToken past the end was taken")
+	}
+}
+
 func TestNamedQueriesAndPreparedStatements(t *testing.T) {
 	f := newFixture(t, duckdb.New(duckdb.Options{}))
 	ctx := f.h.Ctx()

@@ -459,25 +459,17 @@ func (a *Athena) GetQueryResults(ctx *request.Context, in *athenaapi.GetQueryRes
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]athenaapi.Row, 0, len(res.Rows)+1)
+	// The result set is the header row (a SELECT's column names), then
+	// the rows; a page builds only its own rows.
+	header := 0
 	if res.Header {
-		h := athenaapi.Row{Data: make([]athenaapi.Datum, len(res.Columns))}
-		for i, c := range res.Columns {
-			h.Data[i] = athenaapi.Datum{VarCharValue: ptr.To(c.Name)}
-		}
-		rows = append(rows, h)
+		header = 1
 	}
-	for _, row := range res.Rows {
-		d := make([]athenaapi.Datum, len(row))
-		for i, v := range row {
-			d[i] = athenaapi.Datum{VarCharValue: v}
-		}
-		rows = append(rows, athenaapi.Row{Data: d})
-	}
+	total := header + len(res.Rows)
 	start := 0
 	if t := ptr.Deref(in.NextToken); t != "" {
 		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 || n > len(rows) {
+		if err != nil || n < 0 || n > total {
 			return nil, athenaapi.ErrInvalidRequestException.New("Invalid NextToken").With("AthenaErrorCode", "INVALID_INPUT")
 		}
 		start = n
@@ -486,10 +478,27 @@ func (a *Athena) GetQueryResults(ctx *request.Context, in *athenaapi.GetQueryRes
 	if in.MaxResults != nil && *in.MaxResults > 0 && int(*in.MaxResults) < max {
 		max = int(*in.MaxResults)
 	}
-	end := min(start+max, len(rows))
-	out := &athenaapi.GetQueryResultsOutput{ResultSet: &athenaapi.ResultSet{Rows: rows[start:end],
+	end := min(start+max, total)
+	rows := make([]athenaapi.Row, 0, end-start)
+	for i := start; i < end; i++ {
+		if i < header {
+			h := athenaapi.Row{Data: make([]athenaapi.Datum, len(res.Columns))}
+			for i, c := range res.Columns {
+				h.Data[i] = athenaapi.Datum{VarCharValue: ptr.To(c.Name)}
+			}
+			rows = append(rows, h)
+			continue
+		}
+		row := res.Rows[i-header]
+		d := make([]athenaapi.Datum, len(row))
+		for i, v := range row {
+			d[i] = athenaapi.Datum{VarCharValue: v}
+		}
+		rows = append(rows, athenaapi.Row{Data: d})
+	}
+	out := &athenaapi.GetQueryResultsOutput{ResultSet: &athenaapi.ResultSet{Rows: rows,
 		ResultSetMetadata: &athenaapi.ResultSetMetadata{ColumnInfo: columnInfo(res.Columns)}}}
-	if end < len(rows) {
+	if end < total {
 		out.NextToken = ptr.To(strconv.Itoa(end))
 	}
 	if r.HasUpdateCount || r.StatementType != "DML" || r.SubstatementType == "SELECT" {
