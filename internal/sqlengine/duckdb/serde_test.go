@@ -194,13 +194,13 @@ func FuzzSerdeJSONLine(f *testing.F) {
 func TestNonFiniteDoubles(t *testing.T) {
 	dir := t.TempDir()
 	tbl := sqlengine.Table{Database: "default", Name: "t", Format: sqlengine.FormatDelimited, Delimiter: ",",
-		Columns: cols("a:double", "d:decimal(10,2)", "s:string"),
-		Files:   []sqlengine.File{{Path: plain(t, dir, "n.csv", "NaN,NaN,nan\nInfinity,inf,pos\n-Inf,-inf,neg\n1.5,2.5,one\n")}}}
-	r, err := New(Options{}).Query(context.Background(), sqlengine.Query{SQL: `select s, a, d is null from t`, Database: "default", Tables: []sqlengine.Table{tbl}})
+		Columns: cols("a:double", "d:decimal(10,2)", "s:string", "f:float"),
+		Files:   []sqlengine.File{{Path: plain(t, dir, "n.csv", "NaN,NaN,nan,NaN\nInfinity,inf,pos,Infinity\n-Inf,-inf,neg,-infinity\n1.5,2.5,one,1.5\n")}}}
+	r, err := New(Options{}).Query(context.Background(), sqlengine.Query{SQL: `select s, a, d is null, cast(f as varchar) from t`, Database: "default", Tables: []sqlengine.Table{tbl}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rows(r), "nan|NaN|true\npos|Infinity|true\nneg|-Infinity|true\none|1.5|false"; got != want {
+	if got, want := rows(r), "nan|NaN|true|nan\npos|Infinity|true|inf\nneg|-Infinity|true|-inf\none|1.5|false|1.5"; got != want {
 		t.Fatalf("rows\n%s\nwant\n%s", got, want)
 	}
 }
