@@ -189,6 +189,35 @@ func FuzzSerdeJSONLine(f *testing.F) {
 	})
 }
 
+// FuzzSerdeText holds the delimited, regex and OpenCSV readers to the
+// legacy ones over any file.
+func FuzzSerdeText(f *testing.F) {
+	f.Add("1,a,1.5,true,2026-01-02\n\\N, 2 ,x,0,\n", uint8(0))
+	f.Add("bob [x] 200\nno\n", uint8(1))
+	f.Add("\"a,b\",1\n\"q\"\"\",x\n", uint8(2))
+	dir := f.TempDir()
+	columns := cols("id:int", "name:string", "amount:double", "ok:boolean", "day:date", "p:string")
+	f.Fuzz(func(t *testing.T, body string, format uint8) {
+		table := sqlengine.Table{Database: "default", Name: "t", Columns: columns, PartitionKeys: []string{"p"}, Delimiter: ",",
+			Files: []sqlengine.File{{Path: plain(t, dir, "f", body), Partition: map[string]string{"p": "v"}}}}
+		switch format % 3 {
+		case 0:
+			table.Format = sqlengine.FormatDelimited
+		case 1:
+			table.Format, table.Regex = sqlengine.FormatRegex, `([^ ]*) \[(.*?)\] ([0-9]+)`
+		default:
+			table.Format = sqlengine.FormatOpenCSV
+		}
+		got, want, gotErr, wantErr := convert(t, table)
+		if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Fatalf("%q: error %v, before %v", body, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %v\nwant %v", body, got, want)
+		}
+	})
+}
+
 // TestNonFiniteDoubles: a double's NaN and Infinity read as Hive reads
 // them (encoding/json could not write them: the query failed).
 func TestNonFiniteDoubles(t *testing.T) {
