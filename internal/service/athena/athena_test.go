@@ -211,14 +211,14 @@ func (o *fakeObjects) Put(_ *request.Context, bucket, key string, body []byte) e
 }
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	h   *servicetest.Harness
 	a   *Athena
 	cat *fakeCatalog
 	s3  *fakeObjects
 }
 
-func newFixture(t *testing.T, engine sqlengine.Engine, opts ...func(*Options)) *fixture {
+func newFixture(t testing.TB, engine sqlengine.Engine, opts ...func(*Options)) *fixture {
 	h := servicetest.New(t, "athena")
 	f := &fixture{t: t, h: h, cat: newCatalog(), s3: &fakeObjects{objs: map[string][]byte{}}}
 	o := Options{Engine: engine, Catalog: f.cat, Objects: f.s3, TempDir: t.TempDir()}

@@ -3,6 +3,7 @@ package athena
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -450,46 +451,63 @@ func (a *Athena) GetQueryResults(ctx *request.Context, in *athenaapi.GetQueryRes
 	default:
 		return nil, athenaapi.ErrInvalidRequestException.New("Query has not yet finished. Current state: %s", r.State).With("AthenaErrorCode", "INVALID_INPUT")
 	}
-	var res resultRecord
-	err = a.store.View(func(tx storage.Tx) error {
-		var err error
-		res, _, err = results.Get(tx, scope(ctx), id)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
 	// The result set is the header row (a SELECT's column names), then
-	// the rows; a page builds only its own rows.
-	header := 0
-	if res.Header {
-		header = 1
-	}
-	total := header + len(res.Rows)
+	// the rows; a page decodes and builds only its own rows.
 	start := 0
 	if t := ptr.Deref(in.NextToken); t != "" {
 		n, err := strconv.Atoi(t)
-		if err != nil || n < 0 || n > total {
+		if err != nil || n < 0 {
 			return nil, athenaapi.ErrInvalidRequestException.New("Invalid NextToken").With("AthenaErrorCode", "INVALID_INPUT")
 		}
 		start = n
 	}
-	max := 1000
-	if in.MaxResults != nil && *in.MaxResults > 0 && int(*in.MaxResults) < max {
-		max = int(*in.MaxResults)
+	limit := 1000
+	if in.MaxResults != nil && *in.MaxResults > 0 && int(*in.MaxResults) < limit {
+		limit = int(*in.MaxResults)
 	}
-	end := min(start+max, total)
-	rows := make([]athenaapi.Row, 0, end-start)
-	for i := start; i < end; i++ {
-		if i < header {
-			h := athenaapi.Row{Data: make([]athenaapi.Datum, len(res.Columns))}
-			for i, c := range res.Columns {
-				h.Data[i] = athenaapi.Datum{VarCharValue: ptr.To(c.Name)}
-			}
-			rows = append(rows, h)
-			continue
+	var res resultRecord
+	var header, total int
+	err = a.store.View(func(tx storage.Tx) error {
+		data, ok := tx.Get(results.Key(scope(ctx), id))
+		if !ok {
+			return nil
 		}
-		row := res.Rows[i-header]
+		// The columns, the header and the row count first (the rows
+		// skipped), then the page's rows.
+		head, n, err := readResult(data, 0, 0)
+		if err != nil {
+			return fmt.Errorf("storage: table results: decode %q: %w", id, err)
+		}
+		if head.Header {
+			header = 1
+		}
+		total = header + n
+		if start > total {
+			return nil
+		}
+		end := min(start+limit, total)
+		res, _, err = readResult(data, max(start-header, 0), end-header)
+		if err != nil {
+			return fmt.Errorf("storage: table results: decode %q: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if start > total {
+		return nil, athenaapi.ErrInvalidRequestException.New("Invalid NextToken").With("AthenaErrorCode", "INVALID_INPUT")
+	}
+	end := min(start+limit, total)
+	rows := make([]athenaapi.Row, 0, end-start)
+	if start < header {
+		h := athenaapi.Row{Data: make([]athenaapi.Datum, len(res.Columns))}
+		for i, c := range res.Columns {
+			h.Data[i] = athenaapi.Datum{VarCharValue: ptr.To(c.Name)}
+		}
+		rows = append(rows, h)
+	}
+	for _, row := range res.Rows {
 		d := make([]athenaapi.Datum, len(row))
 		for i, v := range row {
 			d[i] = athenaapi.Datum{VarCharValue: v}

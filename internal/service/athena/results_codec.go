@@ -1,6 +1,8 @@
 package athena
 
 import (
+	"math"
+
 	"github.com/niwa-cloud/niwa/internal/sqlengine"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -42,7 +44,15 @@ func (r *resultRecord) AppendRecord(dst []byte) []byte {
 
 // DecodeRecord implements storage.BinaryRecord.
 func (r *resultRecord) DecodeRecord(d *storage.Dec) error {
+	r.decode(d, 0, math.MaxInt)
+	return d.Err()
+}
+
+// decode reads the record, keeping only rows from..to-1 (the others are
+// skipped, not decoded), and answers how many rows it holds.
+func (r *resultRecord) decode(d *storage.Dec, from, to int) int {
 	*r = resultRecord{}
+	n := 0
 	for d.Next() {
 		switch d.Tag() {
 		case 1:
@@ -63,11 +73,17 @@ func (r *resultRecord) DecodeRecord(d *storage.Dec) error {
 		case 2:
 			r.Header = d.Bool()
 		case 3:
+			if n < from || n >= to {
+				n++
+				d.Skip()
+				continue
+			}
+			n++
 			d.Message(func(d *storage.Dec) {
-				n := d.Count(1)
-				row := make([]*string, n)
-				vals := make([]string, n)
-				for i := 0; i < n && d.Err() == nil; i++ {
+				cells := d.Count(1)
+				row := make([]*string, cells)
+				vals := make([]string, cells)
+				for i := 0; i < cells && d.Err() == nil; i++ {
 					if d.Uvarint() != 0 {
 						vals[i] = d.Str()
 						row[i] = &vals[i]
@@ -79,5 +95,24 @@ func (r *resultRecord) DecodeRecord(d *storage.Dec) error {
 			d.Skip()
 		}
 	}
-	return d.Err()
+	return n
+}
+
+// readResult reads a stored result's columns and header, how many rows
+// it holds, and only its rows from..to-1: a GetQueryResults page decodes
+// its own rows, not the whole result. A result stored as JSON before is
+// decoded whole.
+func readResult(data []byte, from, to int) (resultRecord, int, error) {
+	var r resultRecord
+	if !storage.IsBinaryRecord(data) || data[0] != storage.RecordV1 {
+		if err := storage.DecodeRecord(data, &r); err != nil {
+			return r, 0, err
+		}
+		n := len(r.Rows)
+		r.Rows = r.Rows[min(max(from, 0), n):min(max(to, 0), n)]
+		return r, n, nil
+	}
+	d := storage.NewDec(data[1:])
+	n := r.decode(d, from, to)
+	return r, n, d.Err()
 }
