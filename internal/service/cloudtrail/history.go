@@ -329,14 +329,36 @@ func (c *CloudTrail) Record(r events.Record) {
 	c.pending = append(c.pending, pendingRecord{storage.Scope{Account: r.Event.Account, Region: r.Event.Region}, h})
 	n := len(c.pending)
 	c.pmu.Unlock()
-	if n >= 4096 {
+	switch {
+	case n >= maxPending:
 		// A burst the flusher has not caught up with: store it here,
 		// so the queue stays bounded.
 		if err := c.flush(); err != nil {
 			c.opts.Log.Error("cloudtrail: store records", "error", err)
 		}
-		return
+	case n >= flushBatch:
+		c.kickFlusher()
+	case n == 1:
+		// The first record of a batch: the flusher stores the batch
+		// flushDelay later. Every reader of the records (LookupEvents,
+		// deliveries, StartLogging, Close) flushes first, so nothing
+		// sees the delay; batches make a record's share of the store's
+		// transaction (a copy-on-write of the tree's path) small.
+		c.clock.AfterFunc(flushDelay, c.kickFlusher)
 	}
+}
+
+// Batching of the records stored: a batch is stored flushDelay after its
+// first record or once it holds flushBatch records, and the call whose
+// record makes maxPending stores them itself.
+const (
+	flushDelay = 100 * time.Millisecond
+	flushBatch = 1024
+	maxPending = 4096
+)
+
+// kickFlusher wakes the flusher.
+func (c *CloudTrail) kickFlusher() {
 	select {
 	case c.kick <- struct{}{}:
 	default:

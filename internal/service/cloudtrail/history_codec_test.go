@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 	"github.com/niwa-cloud/niwa/internal/storage"
 	"github.com/niwa-cloud/niwa/internal/storage/recordtest"
@@ -225,5 +227,49 @@ func BenchmarkHistoryHeap(b *testing.B) {
 		runtime.ReadMemStats(&m1)
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/n, "bytes/record")
 		_ = c.Close()
+	}
+}
+
+// TestRecordsStoredInBatches: records are stored flushDelay after the
+// first of a batch, or once a batch is full, without waiting for a
+// reader; a reader sees them at once.
+func TestRecordsStoredInBatches(t *testing.T) {
+	f := newFixture(t)
+	stored := func() int {
+		n := 0
+		if err := f.c.store.View(func(tx storage.Tx) error {
+			return history.List(tx, storage.Scope{Account: "123456789012", Region: "us-east-1"}, nil, storage.ListOptions{},
+				func([]string, histRecord) bool { n++; return true })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// waitStored waits for the flusher's goroutine (not for the clock).
+	waitStored := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); stored() != want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d records stored, want %d", stored(), want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for range 3 {
+		f.record("us-east-1", "iam.amazonaws.com", "CreateUser", false, true, map[string]any{"userName": "u"})
+	}
+	if n := stored(); n != 0 {
+		t.Fatalf("%d records stored before the batch's delay", n)
+	}
+	f.clk.Advance(flushDelay)
+	waitStored(3)
+	for range flushBatch {
+		f.record("us-east-1", "iam.amazonaws.com", "GetUser", true, true, map[string]any{"userName": "u"})
+	}
+	waitStored(3 + flushBatch)
+	f.record("us-east-1", "iam.amazonaws.com", "DeleteUser", false, true, map[string]any{"userName": "u"})
+	out, err := f.c.LookupEvents(f.ctx("us-east-1"), &cloudtrailapi.LookupEventsInput{MaxResults: ptr.To(int32(1))})
+	if err != nil || len(out.Events) != 1 || ptr.Deref(out.Events[0].EventName) != "DeleteUser" {
+		t.Fatalf("LookupEvents = %+v, %v; want the DeleteUser just recorded", out, err)
 	}
 }
