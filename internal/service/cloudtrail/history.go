@@ -314,16 +314,19 @@ type pendingRecord struct {
 // the audit hook built comes with its fields: nothing is parsed back.
 func (c *CloudTrail) Record(r events.Record) {
 	var h histRecord
-	if r.Fields != nil {
-		h = fromFields(r.Fields, &r.Event)
+	if f := r.Fields; f != nil {
+		if !f.Management && !c.wantsData(r.Event.Account) {
+			return
+		}
+		h = fromFields(f, &r.Event)
 	} else {
 		var err error
 		if h, err = parse(r.Event.Detail); err != nil {
 			return // not a CloudTrail record
 		}
-	}
-	if !h.Management && !c.wantsData(r.Event.Account) {
-		return
+		if !h.Management && !c.wantsData(r.Event.Account) {
+			return
+		}
 	}
 	c.pmu.Lock()
 	c.pending = append(c.pending, pendingRecord{storage.Scope{Account: r.Event.Account, Region: r.Event.Region}, h})
