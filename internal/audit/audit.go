@@ -78,9 +78,11 @@ type Record struct {
 	TLSDetails         *TLSDetails  `json:"tlsDetails,omitempty"`
 
 	// at is the instant EventTime prints (zero: parse EventTime); tls
-	// holds TLSDetails' value, so a record is one allocation.
-	at  time.Time
-	tls TLSDetails
+	// holds TLSDetails' value and fields what Fields returns, so a
+	// record is one allocation.
+	at     time.Time
+	tls    TLSDetails
+	fields events.RecordFields
 }
 
 // TLSDetails is the record's tlsDetails element: the Host header the
@@ -226,10 +228,11 @@ func (rec *Record) time() time.Time {
 func (rec *Record) Fields() *events.RecordFields {
 	u := &rec.UserIdentity
 	params, _ := rec.RequestParameters.(map[string]any)
-	return &events.RecordFields{Time: rec.time(), Name: rec.EventName, Source: rec.EventSource,
+	rec.fields = events.RecordFields{Time: rec.time(), Name: rec.EventName, Source: rec.EventSource,
 		ReadOnly: rec.ReadOnly, Management: rec.ManagementEvent, EventType: rec.EventType, ErrorCode: rec.ErrorCode,
 		UserType: u.Type, UserARN: u.ARN, AccessKeyID: u.AccessKeyID, UserName: u.UserName, InvokedBy: u.InvokedBy,
 		RequestParameters: params}
+	return &rec.fields
 }
 
 // EventSource is the record's eventSource: "<service>.amazonaws.com",
