@@ -76,6 +76,13 @@ type Record struct {
 	RecipientAccountID string       `json:"recipientAccountId"`
 	EventCategory      string       `json:"eventCategory"`
 	TLSDetails         *TLSDetails  `json:"tlsDetails,omitempty"`
+
+	// at is the instant EventTime prints (zero: parse EventTime); tls
+	// holds TLSDetails' value and fields what Fields returns, so a
+	// record is one allocation.
+	at     time.Time
+	tls    TLSDetails
+	fields events.RecordFields
 }
 
 // TLSDetails is the record's tlsDetails element: the Host header the
@@ -128,10 +135,11 @@ func Build(c Call, newID func() string) *Record {
 	ctx, md := c.Context, c.Model.Metadata
 	region := recordRegion(c)
 	ro := c.Rules.IsReadOnly(c.Operation.Name)
+	at := ctx.Now().UTC().Truncate(time.Second)
 	rec := &Record{
 		EventVersion:       "1.08",
 		UserIdentity:       Identity(ctx.Caller),
-		EventTime:          ctx.Now().UTC().Format(time.RFC3339),
+		EventTime:          at.Format(time.RFC3339),
 		EventSource:        EventSource(md, c.Rules),
 		EventName:          c.Operation.Name,
 		AWSRegion:          region,
@@ -143,22 +151,25 @@ func Build(c Call, newID func() string) *Record {
 		ManagementEvent:    !c.Rules.DataEvents[c.Operation.Name],
 		RecipientAccountID: ctx.Account,
 		EventCategory:      "Management",
+		at:                 at,
 	}
 	if !rec.ManagementEvent {
 		rec.EventCategory = "Data"
 	}
 	if ctx.HTTP != nil {
 		rec.UserAgent = ctx.HTTP.UserAgent()
-		rec.TLSDetails = tlsDetails(ctx.HTTP)
+		if tlsDetails(&rec.tls, ctx.HTTP) {
+			rec.TLSDetails = &rec.tls
+		}
 	}
-	if c.Params != nil && c.Operation.Input != nil {
+	if len(c.Params) > 0 && c.Operation.Input != nil {
 		if p, ok := render(c.Operation.Input, c.Params, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.RequestParameters = p
 		}
 	}
 	if c.Err != nil {
 		rec.ErrorCode, rec.ErrorMessage = c.Err.Code.Code, c.Err.Message
-	} else if !ro && c.Result != nil && c.Operation.Output != nil {
+	} else if !ro && len(c.Result) > 0 && c.Operation.Output != nil {
 		if p, ok := render(c.Operation.Output, c.Result, c.Rules).(map[string]any); ok && len(p) > 0 {
 			rec.ResponseElements = p
 		}
@@ -166,18 +177,16 @@ func Build(c Call, newID func() string) *Record {
 	return rec
 }
 
-// tlsDetails is what CloudTrail records about the connection: AWS names
-// TLS versions "TLSv1.2"/"TLSv1.3" and cipher suites by their IANA names.
-func tlsDetails(r *http.Request) *TLSDetails {
-	d := &TLSDetails{ClientProvidedHostHeader: r.Host}
+// tlsDetails sets d to what CloudTrail records about the connection (AWS
+// names TLS versions "TLSv1.2"/"TLSv1.3" and cipher suites by their IANA
+// names), reporting false when there is nothing to record.
+func tlsDetails(d *TLSDetails, r *http.Request) bool {
+	*d = TLSDetails{ClientProvidedHostHeader: r.Host}
 	if st := r.TLS; st != nil {
 		d.TLSVersion = strings.Replace(tls.VersionName(st.Version), "TLS 1.", "TLSv1.", 1)
 		d.CipherSuite = tls.CipherSuiteName(st.CipherSuite)
 	}
-	if *d == (TLSDetails{}) {
-		return nil
-	}
-	return d
+	return *d != (TLSDetails{})
 }
 
 // recordRegion is the region a call is recorded and delivered in: global
@@ -192,7 +201,7 @@ func recordRegion(c Call) string {
 // Event wraps rec in the EventBridge envelope CloudTrail delivers it in.
 func (rec *Record) Event() events.Event {
 	detail, _ := json.Marshal(rec)
-	t, _ := time.Parse(time.RFC3339, rec.EventTime)
+	t := rec.time()
 	return events.Event{
 		ID:         rec.EventID,
 		Source:     "aws." + strings.TrimSuffix(rec.EventSource, ".amazonaws.com"),
@@ -203,6 +212,27 @@ func (rec *Record) Event() events.Event {
 		Resources:  []string{},
 		Detail:     detail,
 	}
+}
+
+// time is the instant of EventTime.
+func (rec *Record) time() time.Time {
+	if !rec.at.IsZero() {
+		return rec.at
+	}
+	t, _ := time.Parse(time.RFC3339, rec.EventTime)
+	return t
+}
+
+// Fields are the fields of rec a record sink indexes: what it would
+// otherwise parse back from the record's JSON.
+func (rec *Record) Fields() *events.RecordFields {
+	u := &rec.UserIdentity
+	params, _ := rec.RequestParameters.(map[string]any)
+	rec.fields = events.RecordFields{Time: rec.time(), Name: rec.EventName, Source: rec.EventSource,
+		ReadOnly: rec.ReadOnly, Management: rec.ManagementEvent, EventType: rec.EventType, ErrorCode: rec.ErrorCode,
+		UserType: u.Type, UserARN: u.ARN, AccessKeyID: u.AccessKeyID, UserName: u.UserName, InvokedBy: u.InvokedBy,
+		RequestParameters: params}
+	return &rec.fields
 }
 
 // EventSource is the record's eventSource: "<service>.amazonaws.com",
@@ -227,10 +257,7 @@ func Identity(c request.Caller) UserIdentity {
 		return UserIdentity{Type: "AWSAccount", AccountID: "ANONYMOUS_PRINCIPAL"}
 	}
 	id := UserIdentity{PrincipalID: c.UserID, ARN: c.ARN, AccountID: c.Account, AccessKeyID: c.AccessKeyID}
-	resource := ""
-	if parts := strings.SplitN(c.ARN, ":", 6); len(parts) == 6 && parts[0] == "arn" {
-		resource = parts[5]
-	}
+	resource := arnResource(c.ARN)
 	switch {
 	case c.ARN != "" && !strings.HasPrefix(c.ARN, "arn:") && strings.HasSuffix(c.ARN, ".amazonaws.com"):
 		return UserIdentity{Type: "AWSService", InvokedBy: c.ARN}
@@ -259,6 +286,23 @@ func Identity(c request.Caller) UserIdentity {
 		id.Type = "Unknown"
 	}
 	return id
+}
+
+// arnResource is the resource part of an ARN, what follows its fifth
+// colon ("" when it has fewer or is no ARN).
+func arnResource(arn string) string {
+	if !strings.HasPrefix(arn, "arn:") {
+		return ""
+	}
+	rest := arn
+	for range 5 {
+		i := strings.IndexByte(rest, ':')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+	}
+	return rest
 }
 
 // render converts a decoded value of ref's shape to CloudTrail's form:
@@ -372,12 +416,15 @@ func Publisher(bus *events.Bus) func(Call) {
 		if !toRules && !toTrail {
 			return
 		}
-		e := Build(c, NewEventID).Event()
+		rec := Build(c, NewEventID)
+		e := rec.Event()
 		if toRules {
 			bus.Publish(e)
 		}
 		if toTrail {
-			bus.PublishRecord(e)
+			// The record's fields go along with its JSON, so the sink
+			// does not parse back what was just built.
+			bus.PublishRecord(events.Record{Event: e, Fields: rec.Fields()})
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"testing"
 	"time"
@@ -215,12 +216,16 @@ type sink struct {
 	account string
 	noData  bool
 	got     []events.Event
+	fields  []*events.RecordFields
 }
 
 func (s *sink) WantsRecords(account, _ string, data bool) bool {
 	return account == s.account && !(data && s.noData)
 }
-func (s *sink) Record(e events.Event) { s.got = append(s.got, e) }
+func (s *sink) Record(r events.Record) {
+	s.got = append(s.got, r.Event)
+	s.fields = append(s.fields, r.Fields)
+}
 
 func TestPublisherRecordSink(t *testing.T) {
 	iam, s3 := iamapi.Spec(), s3api.Spec()
@@ -292,5 +297,86 @@ func TestBuildTLSDetails(t *testing.T) {
 	got, _ = json.Marshal(Build(c, fixedID).TLSDetails)
 	if string(got) != `{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"iam.amazonaws.com"}` {
 		t.Fatalf("HTTPS tlsDetails = %s", got)
+	}
+}
+
+// nopSink wants every record and keeps none.
+type nopSink struct{ n int }
+
+func (s *nopSink) WantsRecords(string, string, bool) bool { return true }
+func (s *nopSink) Record(events.Record)                   { s.n++ }
+
+// BenchmarkPublisherReadOnly is the hook's cost for a read-only
+// management call (GetCallerIdentity's shape: the event history keeps it,
+// EventBridge does not see it).
+func BenchmarkPublisherReadOnly(b *testing.B) {
+	bus := events.New()
+	bus.HandleRecords(&nopSink{})
+	hook := Publisher(bus)
+	c := call(&testing.T{}, iamapi.Spec(), "GetRole", user, map[string]any{"RoleName": "r1"}, nil, nil)
+	c.Context.HTTP.Host = "localhost:4566"
+	b.ReportAllocs()
+	for b.Loop() {
+		hook(c)
+	}
+}
+
+// TestPublisherHandsFieldsOfItsRecord: the fields handed to the record
+// sink along with a record are what its JSON says, for every kind of
+// caller, failures and data events, and the JSON is as a JSON store
+// keeps it (compact, escaped: json.Marshal of it changes nothing), so the
+// sink keeps it as it is.
+func TestPublisherHandsFieldsOfItsRecord(t *testing.T) {
+	iam, s3 := iamapi.Spec(), s3api.Spec()
+	service := request.Caller{Account: acct, ARN: "lambda.amazonaws.com"}
+	calls := []Call{
+		call(t, iam, "GetRole", root, map[string]any{"RoleName": "r1"}, nil, nil),
+		call(t, iam, "CreateUser", user, map[string]any{"UserName": "bob", "Path": "/a<b>&c/"}, map[string]any{}, nil),
+		call(t, iam, "GetUser", role, map[string]any{"UserName": "nobody"}, nil, iamapi.ErrNoSuchEntityException.New("The user with name nobody cannot be found.")),
+		call(t, s3, "PutObject", anon, map[string]any{"Bucket": "b", "Key": "dir/k"}, map[string]any{}, nil),
+		call(t, s3, "ListBuckets", service, map[string]any{}, nil, nil),
+	}
+	bus := events.New()
+	trail := &sink{account: acct}
+	bus.HandleRecords(trail)
+	hook := Publisher(bus)
+	for _, c := range calls {
+		hook(c)
+	}
+	if len(trail.got) != len(calls) {
+		t.Fatalf("sink got %d records, want %d", len(trail.got), len(calls))
+	}
+	for i, e := range trail.got {
+		var w struct {
+			EventTime       time.Time `json:"eventTime"`
+			EventID         string    `json:"eventID"`
+			EventName       string    `json:"eventName"`
+			EventSource     string    `json:"eventSource"`
+			ReadOnly        bool      `json:"readOnly"`
+			ManagementEvent bool      `json:"managementEvent"`
+			EventType       string    `json:"eventType"`
+			ErrorCode       string    `json:"errorCode"`
+			UserIdentity    struct {
+				Type, ARN, AccessKeyID, UserName, InvokedBy string
+			} `json:"userIdentity"`
+			RequestParameters map[string]any `json:"requestParameters"`
+		}
+		if err := json.Unmarshal(e.Detail, &w); err != nil {
+			t.Fatal(err)
+		}
+		u := w.UserIdentity
+		want := events.RecordFields{Time: w.EventTime, Name: w.EventName, Source: w.EventSource, ReadOnly: w.ReadOnly,
+			Management: w.ManagementEvent, EventType: w.EventType, ErrorCode: w.ErrorCode, UserType: u.Type, UserARN: u.ARN,
+			AccessKeyID: u.AccessKeyID, UserName: u.UserName, InvokedBy: u.InvokedBy, RequestParameters: w.RequestParameters}
+		got := trail.fields[i]
+		if got == nil || !reflect.DeepEqual(*got, want) {
+			t.Errorf("%s: fields %+v, the record says %+v", w.EventName, got, want)
+		}
+		if e.ID != w.EventID || !got.Time.Equal(e.Time) {
+			t.Errorf("%s: envelope id %s time %v, record %s %v", w.EventName, e.ID, e.Time, w.EventID, w.EventTime)
+		}
+		if kept, _ := json.Marshal(json.RawMessage(e.Detail)); string(kept) != string(e.Detail) {
+			t.Errorf("%s: record %s is kept as %s", w.EventName, e.Detail, kept)
+		}
 	}
 }

@@ -1,5 +1,7 @@
 package events
 
+import "time"
+
 // RecordSink receives the CloudTrail record of every API call niwa
 // answers (internal/audit builds them once, for every service): the
 // service that keeps event history and delivers trails registers itself
@@ -14,11 +16,40 @@ type RecordSink interface {
 	// most of a busy niwa's calls and CloudTrail keeps them only for
 	// trails that select them.
 	WantsRecords(account, region string, data bool) bool
-	// Record takes one record, an Event whose Detail is the record's
-	// JSON (the same envelope EventBridge events carry). It runs in the
-	// caller's goroutine before the call is answered, so it must return
-	// quickly and hand storage to its own batching.
-	Record(e Event)
+	// Record takes one record. It runs in the caller's goroutine before
+	// the call is answered, so it must return quickly and hand storage to
+	// its own batching.
+	Record(r Record)
+}
+
+// Record is one CloudTrail record as the record sink receives it.
+type Record struct {
+	// Event is the record in the envelope EventBridge events carry; its
+	// Detail is the record's JSON, the bytes the sink keeps and delivers.
+	Event Event
+	// Fields are the record's fields the sink indexes, as the record's
+	// builder set them, so that the sink need not parse Detail back (a
+	// large share of a cheap call's CPU). Nil for a record known only by
+	// its JSON: the sink reads them from Detail.
+	Fields *RecordFields
+}
+
+// RecordFields are what a CloudTrail record's JSON holds under these
+// names, for the sink's indexes (LookupEvents attributes, trails' event
+// selectors).
+type RecordFields struct {
+	Time       time.Time // eventTime
+	Name       string    // eventName
+	Source     string    // eventSource
+	ReadOnly   bool      // readOnly
+	Management bool      // managementEvent
+	EventType  string    // eventType
+	ErrorCode  string    // errorCode
+	// userIdentity's type, arn, accessKeyId, userName and invokedBy.
+	UserType, UserARN, AccessKeyID, UserName, InvokedBy string
+	// RequestParameters is requestParameters (nil for null): member
+	// names to their values as the JSON renders them.
+	RequestParameters map[string]any
 }
 
 // HandleRecords makes sink the receiver of CloudTrail records; a later
@@ -46,10 +77,10 @@ func (b *Bus) WantsRecords(account, region string, data bool) bool {
 	return s != nil && s.WantsRecords(account, region, data)
 }
 
-// PublishRecord hands e to the record sink, if any, in the caller's
+// PublishRecord hands r to the record sink, if any, in the caller's
 // goroutine.
-func (b *Bus) PublishRecord(e Event) {
+func (b *Bus) PublishRecord(r Record) {
 	if s := b.recordSink(); s != nil {
-		s.Record(e)
+		s.Record(r)
 	}
 }

@@ -71,7 +71,7 @@ type CloudTrail struct {
 	// pending are records not yet written to the store (Record runs on
 	// every API call's path; flush writes them in one transaction).
 	pmu     sync.Mutex
-	pending []events.Event
+	pending []pendingRecord
 	// flushMu orders flushes, so sequence numbers are committed in order
 	// and a delivery that flushed first never misses a record.
 	flushMu sync.Mutex

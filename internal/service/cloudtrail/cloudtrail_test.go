@@ -160,7 +160,11 @@ func (f *fixture) record(region, source, name string, readOnly, management bool,
 		"recipientAccountId": "123456789012", "eventCategory": cat,
 	}
 	detail, _ := json.Marshal(rec)
-	f.bus.PublishRecord(events.Event{ID: id, Account: "123456789012", Region: region, Detail: detail})
+	// The fields the audit hook hands along with the JSON.
+	fields := &events.RecordFields{Time: f.clk.Now().UTC().Truncate(time.Second), Name: name, Source: source,
+		ReadOnly: readOnly, Management: management, EventType: "AwsApiCall", UserType: "IAMUser",
+		UserARN: "arn:aws:iam::123456789012:user/alice", AccessKeyID: "AKIAALICE", UserName: "alice", RequestParameters: params}
+	f.bus.PublishRecord(events.Record{Event: events.Event{ID: id, Account: "123456789012", Region: region, Detail: detail}, Fields: fields})
 	return id
 }
 

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	"github.com/niwa-cloud/niwa/internal/events"
@@ -106,31 +108,58 @@ type wire struct {
 	Resources          json.RawMessage `json:"resources"`
 }
 
-// parse turns a record's JSON into a histRecord.
+// parse turns a record known only by its JSON into a histRecord. Its raw
+// bytes are kept as the JSON form of the store kept them: compacted, with
+// <, > and & escaped (what json.Marshal makes of a json.RawMessage).
 func parse(raw []byte) (histRecord, error) {
 	var w wire
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return histRecord{}, err
 	}
-	h := histRecord{Time: w.EventTime, EventID: w.EventID, Name: w.EventName, Source: w.EventSource,
-		AccessKeyID: w.UserIdentity.AccessKeyID, UserARN: w.UserIdentity.ARN, ReadOnly: w.ReadOnly,
-		Management: w.ManagementEvent, Global: globalSources[w.EventSource], EventType: w.EventType,
-		ErrorCode: w.ErrorCode, Raw: append(json.RawMessage(nil), raw...)}
-	switch w.UserIdentity.Type {
-	case "Root":
-		h.Username = "root"
-	case "IAMUser":
-		h.Username = w.UserIdentity.UserName
-	case "AssumedRole", "FederatedUser":
-		h.Username = w.UserIdentity.ARN[strings.LastIndexByte(w.UserIdentity.ARN, '/')+1:]
-	case "AWSService":
-		h.Username = w.UserIdentity.InvokedBy
+	kept, err := json.Marshal(json.RawMessage(raw))
+	if err != nil {
+		return histRecord{}, err
 	}
+	u := &w.UserIdentity
+	h := histRecord{Time: w.EventTime, EventID: w.EventID, Name: w.EventName, Source: w.EventSource,
+		Username: username(u.Type, u.ARN, u.UserName, u.InvokedBy), AccessKeyID: u.AccessKeyID, UserARN: u.ARN,
+		ReadOnly: w.ReadOnly, Management: w.ManagementEvent, Global: globalSources[w.EventSource], EventType: w.EventType,
+		ErrorCode: w.ErrorCode, Raw: kept}
 	h.Resources = resourcesOf(w.EventSource, w.AWSRegion, w.RecipientAccountID, w.RequestParameters)
 	if !h.Management && w.Resources == nil {
 		h.Raw = withResources(h.Raw, h.Resources, w.RecipientAccountID)
 	}
 	return h, nil
+}
+
+// fromFields is the histRecord of a record the audit hook built, from the
+// fields it handed along with the record's JSON (e.Detail, kept as it
+// is: json.Marshal's output, compact and escaped).
+func fromFields(f *events.RecordFields, e *events.Event) histRecord {
+	h := histRecord{Time: f.Time, EventID: e.ID, Name: f.Name, Source: f.Source,
+		Username: username(f.UserType, f.UserARN, f.UserName, f.InvokedBy), AccessKeyID: f.AccessKeyID, UserARN: f.UserARN,
+		ReadOnly: f.ReadOnly, Management: f.Management, Global: globalSources[f.Source], EventType: f.EventType,
+		ErrorCode: f.ErrorCode, Raw: e.Detail}
+	h.Resources = resourcesOf(f.Source, e.Region, e.Account, f.RequestParameters)
+	if !h.Management {
+		h.Raw = withResources(h.Raw, h.Resources, e.Account)
+	}
+	return h
+}
+
+// username is the Username LookupEvents shows for a userIdentity.
+func username(typ, arn, userName, invokedBy string) string {
+	switch typ {
+	case "Root":
+		return "root"
+	case "IAMUser":
+		return userName
+	case "AssumedRole", "FederatedUser":
+		return arn[strings.LastIndexByte(arn, '/')+1:]
+	case "AWSService":
+		return invokedBy
+	}
+	return ""
 }
 
 // recordResource is an element of a data event record's resources, as
@@ -216,13 +245,15 @@ func resourcesOf(source, region, account string, params map[string]any) []resour
 			continue
 		}
 		if v, ok := params[m.member].(string); ok && v != "" {
-			out = append(out, resource{Type: m.typ, Name: v})
+			out = append(out, resource{Type: m.typ, Name: asJSON(v)})
 		}
 	}
 	switch source {
 	case "s3.amazonaws.com":
 		b, _ := params["bucketName"].(string)
+		b = asJSON(b)
 		if k, ok := params["key"].(string); ok && b != "" {
+			k = asJSON(k)
 			out = append(out, resource{Type: "AWS::S3::Object", Name: b + "/" + k, ARN: "arn:aws:s3:::" + b + "/" + k})
 		}
 		for i := range out {
@@ -250,6 +281,20 @@ func resourcesOf(source, region, account string, params map[string]any) []resour
 	return out
 }
 
+// asJSON is s as a record's JSON holds it: json.Marshal writes each byte
+// of s that is not UTF-8 as U+FFFD, so a record handed over with its
+// fields names the resources a record read back from its JSON does.
+func asJSON(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]rune, 0, len(s))
+	for _, r := range s {
+		b = append(b, r)
+	}
+	return string(b)
+}
+
 // WantsRecords implements events.RecordSink: the event history keeps
 // every account's management events, as AWS always does; data events
 // only for accounts with a trail that may select them.
@@ -257,25 +302,66 @@ func (c *CloudTrail) WantsRecords(account, _ string, data bool) bool {
 	return !data || c.wantsData(account)
 }
 
+// pendingRecord is a record waiting for the flusher.
+type pendingRecord struct {
+	sc storage.Scope
+	h  histRecord
+}
+
 // Record implements events.RecordSink. It runs on the API call's path, so
 // it only queues the record (data events only for accounts whose trails
-// may select them); the flusher stores the queue in batches.
-func (c *CloudTrail) Record(e events.Event) {
-	if bytes.Contains(e.Detail, []byte(`"managementEvent":false`)) && !c.wantsData(e.Account) {
-		return
+// may select them); the flusher stores the queue in batches. A record
+// the audit hook built comes with its fields: nothing is parsed back.
+func (c *CloudTrail) Record(r events.Record) {
+	var h histRecord
+	if f := r.Fields; f != nil {
+		if !f.Management && !c.wantsData(r.Event.Account) {
+			return
+		}
+		h = fromFields(f, &r.Event)
+	} else {
+		var err error
+		if h, err = parse(r.Event.Detail); err != nil {
+			return // not a CloudTrail record
+		}
+		if !h.Management && !c.wantsData(r.Event.Account) {
+			return
+		}
 	}
 	c.pmu.Lock()
-	c.pending = append(c.pending, e)
+	c.pending = append(c.pending, pendingRecord{storage.Scope{Account: r.Event.Account, Region: r.Event.Region}, h})
 	n := len(c.pending)
 	c.pmu.Unlock()
-	if n >= 4096 {
+	switch {
+	case n >= maxPending:
 		// A burst the flusher has not caught up with: store it here,
 		// so the queue stays bounded.
 		if err := c.flush(); err != nil {
 			c.opts.Log.Error("cloudtrail: store records", "error", err)
 		}
-		return
+	case n >= flushBatch:
+		c.kickFlusher()
+	case n == 1:
+		// The first record of a batch: the flusher stores the batch
+		// flushDelay later. Every reader of the records (LookupEvents,
+		// deliveries, StartLogging, Close) flushes first, so nothing
+		// sees the delay; batches make a record's share of the store's
+		// transaction (a copy-on-write of the tree's path) small.
+		c.clock.AfterFunc(flushDelay, c.kickFlusher)
 	}
+}
+
+// Batching of the records stored: a batch is stored flushDelay after its
+// first record or once it holds flushBatch records, and the call whose
+// record makes maxPending stores them itself.
+const (
+	flushDelay = 100 * time.Millisecond
+	flushBatch = 1024
+	maxPending = 4096
+)
+
+// kickFlusher wakes the flusher.
+func (c *CloudTrail) kickFlusher() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -324,14 +410,50 @@ func (c *CloudTrail) wantsData(account string) bool {
 // nextSeq returns the next record sequence: ordered by the clock, then
 // by arrival. Callers hold flushMu.
 func (c *CloudTrail) nextSeq(now time.Time) string {
-	s := fmt.Sprintf("%016x%08x", now.UnixNano(), 0)
+	var s string
+	if ns := now.UnixNano(); ns >= 0 {
+		s = formatSeq(uint64(ns), 0)
+	} else {
+		s = fmt.Sprintf("%016x%08x", ns, 0)
+	}
 	if s <= c.lastSeq {
-		var ns, n uint64
-		_, _ = fmt.Sscanf(c.lastSeq, "%016x%08x", &ns, &n)
-		s = fmt.Sprintf("%016x%08x", ns, n+1)
+		ns, n := parseSeq(c.lastSeq)
+		s = formatSeq(ns, n+1)
 	}
 	c.lastSeq = s
 	return s
+}
+
+// formatSeq is fmt.Sprintf("%016x%08x", ns, n) without fmt's cost (a
+// sequence is made for every record).
+func formatSeq(ns, n uint64) string {
+	if n > 0xffffffff {
+		return fmt.Sprintf("%016x%08x", ns, n)
+	}
+	const digits = "0123456789abcdef"
+	var b [24]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[ns&15]
+		ns >>= 4
+	}
+	for i := 23; i >= 16; i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+// parseSeq reads a sequence formatSeq wrote.
+func parseSeq(s string) (ns, n uint64) {
+	if len(s) == 24 {
+		a, err1 := strconv.ParseUint(s[:16], 16, 64)
+		b, err2 := strconv.ParseUint(s[16:], 16, 64)
+		if err1 == nil && err2 == nil {
+			return a, b
+		}
+	}
+	_, _ = fmt.Sscanf(s, "%016x%08x", &ns, &n)
+	return ns, n
 }
 
 // nextSeqAfter is a sequence after every record stored so far: where a
@@ -381,14 +503,10 @@ func (c *CloudTrail) flush() error {
 			k  string
 		}
 		added := map[slot]int{}
-		for _, e := range batch {
-			h, err := parse(e.Detail)
-			if err != nil {
-				continue // not a record the audit hook built
-			}
-			sc := storage.Scope{Account: e.Account, Region: e.Region}
-			k := kindOf(&h)
-			if err := k.tbl.Put(tx, sc, h, c.nextSeq(now)); err != nil {
+		for i := range batch {
+			sc, h := batch[i].sc, &batch[i].h
+			k := kindOf(h)
+			if err := k.tbl.Put(tx, sc, *h, c.nextSeq(now)); err != nil {
 				return err
 			}
 			added[slot{sc, k.name}]++
