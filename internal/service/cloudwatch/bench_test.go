@@ -1,0 +1,165 @@
+package cloudwatch
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
+	"github.com/niwa-cloud/niwa/internal/ptr"
+	"github.com/niwa-cloud/niwa/internal/servicetest"
+)
+
+var benchNames = []string{"Latency", "Requests", "Errors", "BytesOut", "QueueDepth"}
+
+// benchPut is bench/workloads_cloudwatch.go's PutMetricData: five
+// datapoints, two dimensions each, the i-th call's values.
+func benchPut(i int, now time.Time) *cwapi.PutMetricDataInput {
+	data := make([]cwapi.MetricDatum, 5)
+	for d := range data {
+		data[d] = cwapi.MetricDatum{
+			MetricName: ptr.To(benchNames[d]),
+			Dimensions: []cwapi.Dimension{
+				{Name: ptr.To("Service"), Value: ptr.To(fmt.Sprintf("svc-%d", i%4))},
+				{Name: ptr.To("Instance"), Value: ptr.To(fmt.Sprintf("i-%d", i%16))},
+			},
+			Timestamp: ptr.To(now),
+			Value:     ptr.To(float64(i%100 + d)),
+			Unit:      ptr.To("Count"),
+		}
+	}
+	return &cwapi.PutMetricDataInput{Namespace: ptr.To("Bench"), MetricData: data}
+}
+
+// BenchmarkPutMetricData is the handler's share of the bench workload:
+// the clock moves a millisecond a call, so each minute's records of the
+// 80 series take ~60000 calls' values (up to 100 distinct ones each).
+func BenchmarkPutMetricData(b *testing.B) {
+	h := servicetest.New(b, "cloudwatch")
+	c := New(h.Store(), h.Clock, nil, nil)
+	c.Close()
+	ctx := h.Ctx()
+	ins := make([]*cwapi.PutMetricDataInput, 1600)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		h.Clock.Advance(time.Millisecond)
+		in := ins[i%len(ins)]
+		if in == nil || i < len(ins) {
+			in = benchPut(i, h.Clock.Now())
+			ins[i%len(ins)] = in
+		}
+		for d := range in.MetricData {
+			in.MetricData[d].Timestamp = ptr.To(h.Clock.Now())
+		}
+		if _, err := c.PutMetricData(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// fillHours stores three hours of one value a minute for each of the
+// five bench metrics of one series.
+func fillHours(b *testing.B, c *CloudWatch, h *servicetest.Harness) time.Time {
+	now := h.Clock.Now()
+	for m := 180; m > 0; m-- {
+		in := benchPut(m, now.Add(-time.Duration(m)*time.Minute))
+		for d := range in.MetricData {
+			in.MetricData[d].Dimensions = []cwapi.Dimension{{Name: ptr.To("Service"), Value: ptr.To("svc-0")}}
+			in.MetricData[d].Values = []float64{float64(m), float64(m + 1), float64(m % 7)}
+			in.MetricData[d].Value = nil
+		}
+		if _, err := c.PutMetricData(h.Ctx(), in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return now
+}
+
+// BenchmarkGetMetricData reads three hours of two metrics a minute
+// apart: their average and p99 a minute, and their sum as an expression.
+func BenchmarkGetMetricData(b *testing.B) {
+	h := servicetest.New(b, "cloudwatch")
+	c := New(h.Store(), h.Clock, nil, nil)
+	c.Close()
+	now := fillHours(b, c, h)
+	dims := []cwapi.Dimension{{Name: ptr.To("Service"), Value: ptr.To("svc-0")}}
+	q := func(id, name, stat string) cwapi.MetricDataQuery {
+		return cwapi.MetricDataQuery{Id: ptr.To(id), MetricStat: &cwapi.MetricStat{Stat: ptr.To(stat), Period: ptr.To(int32(60)),
+			Metric: &cwapi.Metric{Namespace: ptr.To("Bench"), MetricName: ptr.To(name), Dimensions: dims}}}
+	}
+	in := &cwapi.GetMetricDataInput{StartTime: ptr.To(now.Add(-3 * time.Hour)), EndTime: ptr.To(now),
+		MetricDataQueries: []cwapi.MetricDataQuery{q("lat", "Latency", "Average"), q("p", "Latency", "p99"), q("req", "Requests", "Sum"),
+			{Id: ptr.To("total"), Expression: ptr.To("lat + req")}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.GetMetricData(h.Ctx(), in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(out.MetricDataResults) != 4 || len(out.MetricDataResults[0].Values) != 180 {
+			b.Fatalf("%d results, %d values", len(out.MetricDataResults), len(out.MetricDataResults[0].Values))
+		}
+	}
+}
+
+// BenchmarkGetMetricStatistics reads three hours of one metric in
+// five-minute periods, every statistic.
+func BenchmarkGetMetricStatistics(b *testing.B) {
+	h := servicetest.New(b, "cloudwatch")
+	c := New(h.Store(), h.Clock, nil, nil)
+	c.Close()
+	now := fillHours(b, c, h)
+	in := &cwapi.GetMetricStatisticsInput{Namespace: ptr.To("Bench"), MetricName: ptr.To("Latency"),
+		Dimensions: []cwapi.Dimension{{Name: ptr.To("Service"), Value: ptr.To("svc-0")}},
+		StartTime:  ptr.To(now.Add(-3 * time.Hour)), EndTime: ptr.To(now), Period: ptr.To(int32(300)),
+		Statistics: []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.GetMetricStatistics(h.Ctx(), in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(out.Datapoints) != 36 {
+			b.Fatalf("%d datapoints", len(out.Datapoints))
+		}
+	}
+}
+
+// BenchmarkStoredDatapointsHeap measures what the memory backend holds
+// per stored datapoint: the live heap after 100 series (two dimensions)
+// each put one value a minute for 200 minutes, as an application
+// flushing its metrics every minute does. Run it with -benchtime 1x.
+func BenchmarkStoredDatapointsHeap(b *testing.B) {
+	const series, minutes = 100, 200
+	for b.Loop() {
+		h := servicetest.New(b, "cloudwatch")
+		c := New(h.Store(), h.Clock, nil, nil)
+		c.Close()
+		now := h.Clock.Now()
+		var before runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for m := 0; m < minutes; m++ {
+			data := make([]cwapi.MetricDatum, 0, series)
+			for s := 0; s < series; s++ {
+				data = append(data, cwapi.MetricDatum{MetricName: ptr.To(benchNames[s%5]), Unit: ptr.To("Count"),
+					Dimensions: []cwapi.Dimension{{Name: ptr.To("Service"), Value: ptr.To(fmt.Sprintf("svc-%d", s/5))},
+						{Name: ptr.To("Instance"), Value: ptr.To("i-0123456789abcdef0")}},
+					Timestamp: ptr.To(now.Add(time.Duration(m-minutes) * time.Minute)), Value: ptr.To(float64(m*s%1000) / 4)})
+			}
+			if _, err := c.PutMetricData(h.Ctx(), &cwapi.PutMetricDataInput{Namespace: ptr.To("Bench"), MetricData: data}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		b.ReportMetric(heap/(series*minutes), "heapB/datapoint")
+		runtime.KeepAlive(c)
+		runtime.KeepAlive(h)
+	}
+}
