@@ -138,10 +138,10 @@ func TestDataDirFromJSONRecords(t *testing.T) {
 	t.Run("stored forms", func(t *testing.T) {
 		forms := cwStoredForms(t, h.Store())
 		for rec, want := range map[string]bool{
-			"data App Latency " + stamp(m10.Unix()): true, // rewritten
-			"data App Latency " + stamp(m9.Unix()):  false,
+			"data App Latency " + stamp(m10.Unix()):                  true, // rewritten
+			"data App Latency " + stamp(m9.Unix()):                   false,
 			"data App HiRes " + stamp(t1.Add(-2*time.Minute).Unix()): false,
-			"metric App Latency": true, "metric App New": true, // its Last moved; new
+			"metric App Latency":                                     true, "metric App New": true, // its Last moved; new
 			"metric App HiRes": false,
 		} {
 			got, ok := forms[rec]
