@@ -582,26 +582,38 @@ func (b *bucket) add(e entry) {
 // agg is the aggregate of the entries falling in one period.
 type agg struct {
 	entry
-	units map[string]bool
+	unitName string
+	units    int // distinct units seen: 0, 1, or 2 for more than one
 }
 
-func (a *agg) add(e entry) {
-	if a.units == nil {
-		a.units = map[string]bool{}
+// add merges e in; values says whether the distinct values (for
+// percentiles) are kept, or only the sample count, sum, minimum and
+// maximum.
+func (a *agg) add(e *entry, values bool) {
+	switch {
+	case a.units == 0:
+		a.unitName, a.units = e.Unit, 1
+	case a.units == 1 && e.Unit != a.unitName:
+		a.units = 2
 	}
-	a.units[e.Unit] = true
-	a.entry.merge(e, a.N == 0)
+	if values {
+		a.entry.merge(*e, a.N == 0)
+		return
+	}
+	if a.N == 0 {
+		a.N, a.Sum, a.Min, a.Max = e.N, e.Sum, e.Min, e.Max
+		return
+	}
+	a.N += e.N
+	a.Sum += e.Sum
+	a.Min = math.Min(a.Min, e.Min)
+	a.Max = math.Max(a.Max, e.Max)
 }
 
 // unit is the period's unit when it has exactly one.
 func (a *agg) unit() string {
-	if len(a.units) == 1 {
-		for u := range a.units {
-			if u == "" {
-				return "None"
-			}
-			return u
-		}
+	if a.units == 1 && a.unitName != "" {
+		return a.unitName
 	}
 	return "None"
 }
@@ -676,20 +688,37 @@ type metricKey struct {
 }
 
 // read aggregates a metric's entries into periods of `period` seconds
-// aligned to `start`, over [start, end), keeping only unit when given.
-func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end, period int64) (map[int64]*agg, error) {
+// aligned to `start`, over [start, end), keeping only unit when given;
+// values says whether the periods keep their distinct values (needed for
+// percentiles only).
+func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end, period int64, values bool) (map[int64]*agg, error) {
 	out := map[int64]*agg{}
 	if unit == "None" {
 		unit = ""
 	}
-	dk := dimsKey(m.dims)
+	prefix := dataT.Key(sc, m.ns, m.name, dimsKey(m.dims))
 	first := start - mod(start, 60) - 3600 // a rolled-up bucket may begin before start
-	err := dataT.List(tx, sc, []string{m.ns, m.name, dk}, storage.ListOptions{After: []string{m.ns, m.name, dk, stamp(first - 1)}}, func(k []string, b bucket) bool {
-		bt, err := strconv.ParseInt(k[len(k)-1], 10, 64)
-		if err != nil || bt >= end {
+	from := storage.AppendKey(prefix[:len(prefix):len(prefix)], stamp(first-1))
+	var (
+		b    bucket
+		aggs []agg // allocated in chunks; out points into them
+		ferr error
+	)
+	err := tx.Scan(prefix, storage.ScanOptions{Start: from, Exclusive: true}, func(k, v []byte) bool {
+		parts, err := storage.SplitKey(k[len(prefix):])
+		if err != nil || len(parts) != 1 {
 			return false
 		}
-		for _, e := range b.Entries {
+		bt, ok := parseStamp([]byte(parts[0]))
+		if !ok || bt >= end {
+			return false
+		}
+		if err := decodeBucket(v, &b, values); err != nil {
+			ferr = fmt.Errorf("cloudwatch: bucket %q: %w", k, err)
+			return false
+		}
+		for i := range b.Entries {
+			e := &b.Entries[i]
 			if unit != "" && e.Unit != unit {
 				continue
 			}
@@ -700,13 +729,20 @@ func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end,
 			p := start + (t-start)/period*period
 			a := out[p]
 			if a == nil {
-				a = &agg{}
+				if len(aggs) == cap(aggs) {
+					aggs = make([]agg, 0, 32)
+				}
+				aggs = append(aggs, agg{})
+				a = &aggs[len(aggs)-1]
 				out[p] = a
 			}
-			a.add(e)
+			a.add(e, values)
 		}
 		return true
 	})
+	if err == nil {
+		err = ferr
+	}
 	return out, err
 }
 
@@ -739,7 +775,7 @@ func (c *CloudWatch) GetMetricStatistics(ctx *request.Context, in *cwapi.GetMetr
 	var aggs map[int64]*agg
 	if err := c.store.View(func(tx storage.Tx) error {
 		var err error
-		aggs, err = read(tx, scope(ctx), m, ptr.Deref(in.Unit), s, e, period)
+		aggs, err = read(tx, scope(ctx), m, ptr.Deref(in.Unit), s, e, period, len(in.ExtendedStatistics) > 0)
 		return err
 	}); err != nil {
 		return nil, err

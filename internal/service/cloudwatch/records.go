@@ -98,6 +98,32 @@ func (x *entry) single() bool {
 }
 
 func (b *bucket) DecodeRecord(d *storage.Dec) error {
+	b.decode(d, true)
+	return nil
+}
+
+// decodeBucket reads stored bytes of either form into b, reusing its
+// entries' array; without values, the entries' distinct values and
+// counts are left out (nil).
+func decodeBucket(raw []byte, b *bucket, values bool) error {
+	if len(raw) == 0 || raw[0] != storage.RecordV1 {
+		*b = bucket{}
+		if err := storage.DecodeRecord(raw, b); err != nil {
+			return err
+		}
+		if !values {
+			for i := range b.Entries {
+				b.Entries[i].V, b.Entries[i].C = nil, nil
+			}
+		}
+		return nil
+	}
+	d := storage.NewDec(raw[1:])
+	b.decode(d, values)
+	return d.Err()
+}
+
+func (b *bucket) decode(d *storage.Dec, values bool) {
 	// The entries' array is reused (a reader decoding bucket after bucket
 	// into one value); nothing else is.
 	b.Res, b.Entries = 0, b.Entries[:0]
@@ -124,9 +150,17 @@ func (b *bucket) DecodeRecord(d *storage.Dec) error {
 					case 6:
 						x.Max = d.Float()
 					case 7:
-						x.V = d.Floats()
+						if values {
+							x.V = d.Floats()
+						} else {
+							d.Skip()
+						}
 					case 8:
-						x.C = d.Floats()
+						if values {
+							x.C = d.Floats()
+						} else {
+							d.Skip()
+						}
 					case 9:
 						single = d.Bool()
 					case 10:
@@ -142,16 +176,18 @@ func (b *bucket) DecodeRecord(d *storage.Dec) error {
 				}
 			})
 			if single {
-				vc := make([]float64, 2)
-				vc[0], vc[1] = x.Sum, 1
-				x.N, x.Min, x.Max, x.V, x.C = 1, x.Sum, x.Sum, vc[0:1:1], vc[1:2:2]
+				x.N, x.Min, x.Max = 1, x.Sum, x.Sum
+				if values {
+					vc := make([]float64, 2)
+					vc[0], vc[1] = x.Sum, 1
+					x.V, x.C = vc[0:1:1], vc[1:2:2]
+				}
 			}
 			b.Entries = append(b.Entries, x)
 		default:
 			d.Skip()
 		}
 	}
-	return nil
 }
 
 // standardUnits are CloudWatch's StandardUnit values but None (stored as
