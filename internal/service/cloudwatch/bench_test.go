@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
+	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
 var benchNames = []string{"Latency", "Requests", "Errors", "BytesOut", "QueueDepth"}
@@ -161,5 +163,52 @@ func BenchmarkStoredDatapointsHeap(b *testing.B) {
 		b.ReportMetric(heap/(series*minutes), "heapB/datapoint")
 		runtime.KeepAlive(c)
 		runtime.KeepAlive(h)
+	}
+}
+
+// BenchmarkBucketCodec encodes and decodes a minute's bucket in both
+// stored forms: one value (a series flushed once a minute) and the
+// bench's busy minute (one unit, 100 distinct values with their counts).
+func BenchmarkBucketCodec(b *testing.B) {
+	busy := entry{Unit: "Count"}
+	for v := range 100 {
+		busy.merge(entry{N: 3, Sum: float64(3 * v), Min: float64(v), Max: float64(v), V: []float64{float64(v)}, C: []float64{3}}, v == 0)
+	}
+	for _, c := range []struct {
+		name string
+		b    bucket
+	}{
+		{"one value", bucket{Res: 60, Entries: []entry{{Unit: "Count", N: 1, Sum: 42, Min: 42, Max: 42, V: []float64{42}, C: []float64{1}}}}},
+		{"busy minute", bucket{Res: 60, Entries: []entry{busy}}},
+	} {
+		js, _ := json.Marshal(&c.b)
+		bin, _ := storage.EncodeRecord(&c.b)
+		for _, form := range []struct {
+			name string
+			data []byte
+			enc  func() ([]byte, error)
+		}{
+			{"json", js, func() ([]byte, error) { return json.Marshal(&c.b) }},
+			{"binary", bin, func() ([]byte, error) { return storage.EncodeRecord(&c.b) }},
+		} {
+			b.Run(c.name+"/"+form.name+"/encode", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := form.enc(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(len(form.data)), "bytes")
+			})
+			b.Run(c.name+"/"+form.name+"/decode", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var x bucket
+					if err := storage.DecodeRecord(form.data, &x); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
