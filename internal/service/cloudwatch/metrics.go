@@ -707,6 +707,7 @@ func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end,
 	err := tx.Scan(prefix, storage.ScanOptions{Start: from, Exclusive: true}, func(k, v []byte) bool {
 		parts, err := storage.SplitKey(k[len(prefix):])
 		if err != nil || len(parts) != 1 {
+			ferr = fmt.Errorf("cloudwatch: bad bucket key %x: %w", k, storage.ErrMalformedKey)
 			return false
 		}
 		bt, ok := parseStamp([]byte(parts[0]))
