@@ -212,3 +212,36 @@ func BenchmarkBucketCodec(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPercentileHour asks p99 of an hour of busy minutes (600
+// distinct values each) in one period: the minutes' distinct values are
+// merged into the period's.
+func BenchmarkPercentileHour(b *testing.B) {
+	h := servicetest.New(b, "cloudwatch")
+	c := New(h.Store(), h.Clock, nil, nil)
+	c.Close()
+	now := h.Clock.Now().Truncate(time.Hour)
+	h.Clock.Set(now)
+	for m := 1; m <= 60; m++ {
+		var data []cwapi.MetricDatum
+		for d := range 4 {
+			vals := make([]float64, 150)
+			for i := range vals {
+				vals[i] = float64((d*150+i)*7+m) / 8
+			}
+			data = append(data, cwapi.MetricDatum{MetricName: ptr.To("Latency"), Values: vals, Timestamp: ptr.To(now.Add(-time.Duration(m) * time.Minute))})
+		}
+		if _, err := c.PutMetricData(h.Ctx(), &cwapi.PutMetricDataInput{Namespace: ptr.To("Bench"), MetricData: data}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	in := &cwapi.GetMetricStatisticsInput{Namespace: ptr.To("Bench"), MetricName: ptr.To("Latency"),
+		StartTime: ptr.To(now.Add(-time.Hour)), EndTime: ptr.To(now), Period: ptr.To(int32(3600)), ExtendedStatistics: []string{"p99"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := c.GetMetricStatistics(h.Ctx(), in)
+		if err != nil || len(out.Datapoints) != 1 {
+			b.Fatalf("%+v %v", out, err)
+		}
+	}
+}

@@ -535,6 +535,12 @@ func datumEntry(d *cwapi.MetricDatum, i int, one []float64) (entry, error) {
 
 // merge adds o into e (first: e is empty).
 func (e *entry) merge(o entry, first bool) {
+	// Value and count lists of different lengths come only from damaged
+	// stored bytes: the values without a count are left out.
+	if len(o.V) != len(o.C) {
+		n := min(len(o.V), len(o.C))
+		o.V, o.C = o.V[:n], o.C[:n]
+	}
 	if first || e.N == 0 {
 		o.V, o.C = append([]float64(nil), o.V...), append([]float64(nil), o.C...)
 		s, u := e.S, e.Unit
@@ -546,6 +552,10 @@ func (e *entry) merge(o entry, first bool) {
 	e.Sum += o.Sum
 	e.Min = math.Min(e.Min, o.Min)
 	e.Max = math.Max(e.Max, o.Max)
+	if len(e.V) != len(e.C) {
+		n := min(len(e.V), len(e.C))
+		e.V, e.C = e.V[:n], e.C[:n]
+	}
 	for i, v := range o.V {
 		idx := sort.SearchFloat64s(e.V, v)
 		if idx < len(e.V) && e.V[idx] == v {

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,21 @@ func TestMetricLastPut(t *testing.T) {
 	f.put(t, "App", d)
 	if got := recent(); got != "a,b" {
 		t.Fatalf("after an old datum of b: %q", got)
+	}
+}
+
+// TestMergeDamagedLists: value and count lists of different lengths
+// (damaged stored bytes) merge without a panic, the values without a
+// count left out.
+func TestMergeDamagedLists(t *testing.T) {
+	damaged := entry{N: 1, V: []float64{1, 2, 3}, C: []float64{1}}
+	damaged.merge(entry{N: 1, V: []float64{2, 5}, C: []float64{4}}, false)
+	if !reflect.DeepEqual(damaged.V, []float64{1, 2}) || !reflect.DeepEqual(damaged.C, []float64{1, 4}) {
+		t.Fatalf("damaged lists: %v %v", damaged.V, damaged.C)
+	}
+	var fresh entry
+	fresh.merge(entry{N: 2, V: []float64{7, 8}, C: []float64{2}}, true)
+	if !reflect.DeepEqual(fresh.V, []float64{7}) || !reflect.DeepEqual(fresh.C, []float64{2}) {
+		t.Fatalf("damaged first entry: %v %v", fresh.V, fresh.C)
 	}
 }
