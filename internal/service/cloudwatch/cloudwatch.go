@@ -124,8 +124,8 @@ var scopeIndex = storage.NewTable[scopeRef]("scopes")
 
 // touchScope records sc in the index inside tx.
 func touchScope(tx storage.Tx, sc storage.Scope) error {
-	if _, ok, err := scopeIndex.Get(tx, indexScope, sc.Account, sc.Region); err != nil || ok {
-		return err
+	if _, ok := tx.Get(scopeIndex.Key(indexScope, sc.Account, sc.Region)); ok {
+		return nil
 	}
 	return scopeIndex.Put(tx, indexScope, scopeRef{Account: sc.Account, Region: sc.Region}, sc.Account, sc.Region)
 }

@@ -157,7 +157,8 @@ func (c *CloudWatch) evaluateMetric(tx storage.Tx, sc storage.Scope, m *cwapi.Me
 	}
 	if len(m.Metrics) == 0 {
 		mk := metricKey{ns: ptr.Deref(m.Namespace), name: ptr.Deref(m.MetricName), dims: sortDims(m.Dimensions)}
-		aggs, err := read(tx, sc, mk, ptr.Deref(m.Unit), start, end, period)
+		_, pct := percentileOf(statName)
+		aggs, err := read(tx, sc, mk, ptr.Deref(m.Unit), start, end, period, pct)
 		if err != nil {
 			c.log.Error("cloudwatch alarm read", "alarm", ptr.Deref(m.AlarmName), "error", err)
 			return "", "", "", false

@@ -187,7 +187,8 @@ func (r *queryRun) metricSeries(ms *cwapi.MetricStat) (*series, error) {
 
 func (r *queryRun) statSeries(m metricKey, stat, unit string, period int64, label string) (*series, error) {
 	start := alignStart(time.Unix(r.start, 0), period, r.now)
-	aggs, err := read(r.tx, r.sc, m, unit, start, r.end, period)
+	_, pct := percentileOf(stat)
+	aggs, err := read(r.tx, r.sc, m, unit, start, r.end, period, pct)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -87,19 +88,33 @@ func dimsKey(ds []dim) string {
 	if len(ds) == 0 {
 		return ""
 	}
-	parts := make([]string, len(ds))
-	for i, d := range ds {
-		parts[i] = d.N + "\x00" + d.V
+	n := len(ds) - 1
+	for _, d := range ds {
+		n += len(d.N) + 1 + len(d.V)
 	}
-	return strings.Join(parts, "\x01")
+	var b strings.Builder
+	b.Grow(n)
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteByte('\x01')
+		}
+		b.WriteString(d.N)
+		b.WriteByte('\x00')
+		b.WriteString(d.V)
+	}
+	return b.String()
 }
 
+// sortDims returns the dimensions sorted by name. Names are unique (the
+// callers check), and there are at most 30: an insertion sort.
 func sortDims(in []cwapi.Dimension) []dim {
 	out := make([]dim, len(in))
 	for i, d := range in {
 		out[i] = dim{N: ptr.Deref(d.Name), V: ptr.Deref(d.Value)}
+		for j := i; j > 0 && out[j].N < out[j-1].N; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].N < out[j].N })
 	return out
 }
 
@@ -111,7 +126,39 @@ func apiDims(ds []dim) []cwapi.Dimension {
 	return out
 }
 
-func stamp(t int64) string { return fmt.Sprintf("%012d", t) }
+// stamp is a bucket's start as its key part: 12 digits, so that keys sort
+// by time.
+func stamp(t int64) string {
+	if t < 0 || t >= 1e12 {
+		return fmt.Sprintf("%012d", t)
+	}
+	var b [12]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + t%10)
+		t /= 10
+	}
+	return string(b[:])
+}
+
+// parseStamp reads a stamp back; false for anything stamp did not write.
+func parseStamp(b []byte) (int64, bool) {
+	if len(b) != 12 {
+		v, err := strconv.ParseInt(string(b), 10, 64)
+		return v, err == nil
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			v, err := strconv.ParseInt(string(b), 10, 64)
+			return v, err == nil
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+// memberParam names the i-th datum in error messages.
+func memberParam(i int) string { return "MetricData.member." + strconv.Itoa(i+1) }
 
 // ---- PutMetricData ----
 
@@ -135,47 +182,50 @@ func (c *CloudWatch) PutMetricData(ctx *request.Context, in *cwapi.PutMetricData
 	}
 	now := ctx.Now()
 	puts := make([]put, 0, len(in.MetricData))
-	for i, d := range in.MetricData {
-		p := fmt.Sprintf("MetricData.member.%d", i+1)
-		e, err := datumEntry(d, p)
+	// The one-value data's value and count lists, in one allocation.
+	ones := make([]float64, 2*len(in.MetricData))
+	for i := range in.MetricData {
+		d := &in.MetricData[i]
+		e, err := datumEntry(d, i, ones[2*i:2*i+2:2*i+2])
 		if err != nil {
 			return nil, err
 		}
 		if len(d.Dimensions) > maxDimensions {
-			return nil, errInvalidValue.New("The collection %s.Dimensions must not have a size greater than %d.", p, maxDimensions)
+			return nil, errInvalidValue.New("The collection %s.Dimensions must not have a size greater than %d.", memberParam(i), maxDimensions)
 		}
-		seen := map[string]bool{}
-		for j, dd := range d.Dimensions {
+		for j := range d.Dimensions {
+			dd := &d.Dimensions[j]
 			if ptr.Deref(dd.Name) == "" {
-				return nil, errMissing.New("The parameter %s.Dimensions.member.%d.Name is required.", p, j+1)
+				return nil, errMissing.New("The parameter %s.Dimensions.member.%d.Name is required.", memberParam(i), j+1)
 			}
 			if dd.Value == nil {
-				return nil, errMissing.New("The parameter %s.Dimensions.member.%d.Value is required.", p, j+1)
+				return nil, errMissing.New("The parameter %s.Dimensions.member.%d.Value is required.", memberParam(i), j+1)
 			}
-			if seen[*dd.Name] {
-				return nil, errInvalidValue.New("No Metric may specify the same dimension name twice: %s.Dimensions.member.%d.Name", p, j+1)
+			for k := range j {
+				if *d.Dimensions[k].Name == *dd.Name {
+					return nil, errInvalidValue.New("No Metric may specify the same dimension name twice: %s.Dimensions.member.%d.Name", memberParam(i), j+1)
+				}
 			}
-			seen[*dd.Name] = true
 		}
 		res := ptr.Deref(d.StorageResolution)
 		if d.StorageResolution != nil && res != 1 && res != 60 {
-			return nil, invalidValue(res, p+".StorageResolution")
+			return nil, invalidValue(res, memberParam(i)+".StorageResolution")
 		}
 		t := now
 		if d.Timestamp != nil {
 			t = *d.Timestamp
 		}
 		if t.Before(now.Add(-pastWindow)) {
-			return nil, errInvalidValue.New("The parameter %s.Timestamp must specify a time no more than two weeks in the past.", p)
+			return nil, errInvalidValue.New("The parameter %s.Timestamp must specify a time no more than two weeks in the past.", memberParam(i))
 		}
 		if t.After(now.Add(futureWindow)) {
-			return nil, errInvalidValue.New("The parameter %s.Timestamp must specify a time no more than two hours in the future.", p)
+			return nil, errInvalidValue.New("The parameter %s.Timestamp must specify a time no more than two hours in the future.", memberParam(i))
 		}
 		e.Unit = ptr.Deref(d.Unit)
 		if e.Unit == "None" {
 			e.Unit = ""
 		}
-		puts = append(puts, put{ns: ns, dims: sortDims(d.Dimensions), name: ptr.Deref(d.MetricName), t: t, hi: res == 1, e: e})
+		puts = append(puts, put{ns: ns, dims: sortDims(d.Dimensions), name: ptr.Deref(d.MetricName), sec: t.Unix(), hi: res == 1, e: e})
 	}
 	if err := c.write(scope(ctx), now, puts); err != nil {
 		return nil, err
@@ -187,48 +237,164 @@ func (c *CloudWatch) PutMetricData(ctx *request.Context, in *cwapi.PutMetricData
 type put struct {
 	ns, name string
 	dims     []dim
-	t        time.Time
+	sec      int64 // its time, unix seconds
 	hi       bool
 	e        entry
 }
 
-// write stores data points in one transaction.
+// write stores data points in one transaction: each series' metric record
+// and each bucket is read and written once however many of the data fall
+// in it, the data merged in their order.
 func (c *CloudWatch) write(sc storage.Scope, now time.Time, puts []put) error {
 	return c.store.Update(func(tx storage.Tx) error {
 		if err := touchScope(tx, sc); err != nil {
 			return err
 		}
-		for _, p := range puts {
-			dk := dimsKey(p.dims)
-			m, _, err := metricsT.Get(tx, sc, p.ns, p.name, dk)
-			if err != nil {
-				return err
-			}
-			m.Namespace, m.Name, m.Dimensions = p.ns, p.name, p.dims
-			if now.Unix() > m.Last {
-				m.Last = now.Unix()
-			}
-			if err := metricsT.Put(tx, sc, m, p.ns, p.name, dk); err != nil {
-				return err
-			}
-			sec := p.t.Unix()
-			start := sec - mod(sec, 60)
-			b, _, err := dataT.Get(tx, sc, p.ns, p.name, dk, stamp(start))
-			if err != nil {
-				return err
-			}
-			b.Res = 60
-			e := p.e
-			if p.hi {
-				e.S = sec - start
-			}
-			b.add(e)
-			if err := dataT.Put(tx, sc, b, p.ns, p.name, dk, stamp(start)); err != nil {
+		w := writer{tx: tx, sc: sc, now: now.Unix()}
+		for i := range puts {
+			if err := w.add(&puts[i]); err != nil {
 				return err
 			}
 		}
-		return nil
+		return w.flush()
 	})
+}
+
+// writer gathers one write's series and buckets.
+type writer struct {
+	tx      storage.Tx
+	sc      storage.Scope
+	now     int64
+	series  []seriesW
+	buckets []bucketW
+	// index finds a bucket by key once there are many (a put of up to
+	// 1000 data); below that a scan is cheaper than the map.
+	index map[string]int
+}
+
+type seriesW struct {
+	ns, name, dk string
+	prefix       []byte // the series' data key prefix
+}
+
+type bucketW struct {
+	key []byte
+	b   bucket
+}
+
+func (w *writer) add(p *put) error {
+	dk := dimsKey(p.dims)
+	si := -1
+	for i := range w.series {
+		if s := &w.series[i]; s.dk == dk && s.name == p.name && s.ns == p.ns {
+			si = i
+			break
+		}
+	}
+	if si < 0 {
+		if err := w.touchMetric(p, dk); err != nil {
+			return err
+		}
+		si = len(w.series)
+		w.series = append(w.series, seriesW{ns: p.ns, name: p.name, dk: dk, prefix: dataT.Key(w.sc, p.ns, p.name, dk)})
+	}
+	start := p.sec - mod(p.sec, 60)
+	s := &w.series[si]
+	key := storage.AppendKey(s.prefix[:len(s.prefix):len(s.prefix)], stamp(start))
+	b, err := w.bucket(key)
+	if err != nil {
+		return err
+	}
+	b.Res = 60
+	e := p.e
+	if p.hi {
+		e.S = p.sec - start
+	}
+	b.add(e)
+	return nil
+}
+
+// bucket returns the bucket at key, read from the store the first time.
+func (w *writer) bucket(key []byte) (*bucket, error) {
+	if w.index != nil {
+		if i, ok := w.index[string(key)]; ok {
+			return &w.buckets[i].b, nil
+		}
+	} else {
+		for i := range w.buckets {
+			if bytes.Equal(w.buckets[i].key, key) {
+				return &w.buckets[i].b, nil
+			}
+		}
+	}
+	var b bucket
+	if raw, ok := w.tx.Get(key); ok {
+		if err := storage.DecodeRecord(raw, &b); err != nil {
+			return nil, fmt.Errorf("cloudwatch: bucket %q: %w", key, err)
+		}
+	}
+	w.buckets = append(w.buckets, bucketW{key: key, b: b})
+	if w.index == nil && len(w.buckets) > 16 {
+		w.index = make(map[string]int, 64)
+		for i := range w.buckets {
+			w.index[string(w.buckets[i].key)] = i
+		}
+	} else if w.index != nil {
+		w.index[string(key)] = len(w.buckets) - 1
+	}
+	return &w.buckets[len(w.buckets)-1].b, nil
+}
+
+// touchMetric records the series for ListMetrics: its record is written
+// when it is new or this put is later than its last one.
+func (w *writer) touchMetric(p *put, dk string) error {
+	key := metricsT.Key(w.sc, p.ns, p.name, dk)
+	m := metricRecord{Namespace: p.ns, Name: p.name, Dimensions: p.dims, Last: w.now}
+	if raw, ok := w.tx.Get(key); ok {
+		last, err := metricLast(raw)
+		if err != nil {
+			return fmt.Errorf("cloudwatch: metric %q: %w", key, err)
+		}
+		if last >= w.now {
+			return nil
+		}
+	}
+	data, err := storage.EncodeRecord(&m)
+	if err != nil {
+		return err
+	}
+	return w.tx.Put(key, data)
+}
+
+// metricLast reads a stored metric record's Last without the rest.
+func metricLast(raw []byte) (int64, error) {
+	if len(raw) == 0 || raw[0] != storage.RecordV1 {
+		var m metricRecord
+		err := storage.DecodeRecord(raw, &m)
+		return m.Last, err
+	}
+	d := storage.NewDec(raw[1:])
+	var last int64
+	for d.Next() {
+		if d.Tag() == 4 {
+			last = d.Int()
+		} else {
+			d.Skip()
+		}
+	}
+	return last, d.Err()
+}
+
+// flush writes the buckets.
+func (w *writer) flush() error {
+	var buf []byte
+	for i := range w.buckets {
+		buf = w.buckets[i].b.AppendRecord(append(buf[:0], storage.RecordV1))
+		if err := w.tx.Put(w.buckets[i].key, buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordMetrics stores the metrics niwa's services publish in their AWS/
@@ -239,7 +405,7 @@ func (c *CloudWatch) RecordMetrics(account, region string, ms []events.Metric) {
 	now := c.clock.Now()
 	puts := make([]put, 0, len(ms))
 	for _, m := range ms {
-		if m.Name == "" || checkValue(m.Value, "Value") != nil {
+		if m.Name == "" || !validValue(m.Value) {
 			continue
 		}
 		t := m.Time
@@ -255,7 +421,7 @@ func (c *CloudWatch) RecordMetrics(account, region string, ms []events.Metric) {
 		if unit == "None" {
 			unit = ""
 		}
-		puts = append(puts, put{ns: m.Namespace, name: m.Name, dims: ds, t: t,
+		puts = append(puts, put{ns: m.Namespace, name: m.Name, dims: ds, sec: t.Unix(),
 			e: entry{Unit: unit, N: 1, Sum: m.Value, Min: m.Value, Max: m.Value, V: []float64{m.Value}, C: []float64{1}}})
 	}
 	if len(puts) == 0 {
@@ -271,90 +437,110 @@ func mod(a, b int64) int64 { return ((a % b) + b) % b }
 // checkValue refuses what CloudWatch refuses: NaN, ±Inf, and magnitudes
 // outside 8.515920e-109 .. 1.174271e+108 (2^-360 .. 2^360).
 func checkValue(v float64, param string) error {
-	a := math.Abs(v)
-	if math.IsNaN(v) || math.IsInf(v, 0) || a > 1.174271e+108 || (a != 0 && a < 8.515920e-109) {
-		return invalidValue(strconv.FormatFloat(v, 'g', -1, 64), param)
+	if !validValue(v) {
+		return badValue(v, param)
 	}
 	return nil
 }
 
-// datumEntry turns one MetricDatum's value members into an entry.
-func datumEntry(d cwapi.MetricDatum, p string) (entry, error) {
+func validValue(v float64) bool {
+	a := math.Abs(v)
+	return !math.IsNaN(v) && !math.IsInf(v, 0) && a <= 1.174271e+108 && (a == 0 || a >= 8.515920e-109)
+}
+
+func badValue(v float64, param string) error {
+	return invalidValue(strconv.FormatFloat(v, 'g', -1, 64), param)
+}
+
+// datumEntry turns the i-th MetricDatum's value members into an entry. A
+// one-value entry's value and count lists are one, two floats the caller
+// provides (the entry is merged into its bucket, which copies them).
+func datumEntry(d *cwapi.MetricDatum, i int, one []float64) (entry, error) {
+	p := func() string { return memberParam(i) }
 	n := 0
-	for _, set := range []bool{d.Value != nil, d.StatisticValues != nil, len(d.Values) > 0} {
+	for _, set := range [...]bool{d.Value != nil, d.StatisticValues != nil, len(d.Values) > 0} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
+		p := p()
 		return entry{}, errCombination.New("The parameters %s.Value, %s.StatisticValues and %s.Values are mutually exclusive and you have specified more than one.", p, p, p)
 	}
 	if len(d.Counts) > 0 && len(d.Values) == 0 {
-		return entry{}, errCombination.New("The parameter %s.Counts requires %s.Values.", p, p)
+		return entry{}, errCombination.New("The parameter %s.Counts requires %s.Values.", p(), p())
 	}
 	switch {
 	case d.Value != nil:
 		v := *d.Value
-		if err := checkValue(v, p+".Value"); err != nil {
-			return entry{}, err
+		if !validValue(v) {
+			return entry{}, badValue(v, p()+".Value")
 		}
-		return entry{N: 1, Sum: v, Min: v, Max: v, V: []float64{v}, C: []float64{1}}, nil
+		one[0], one[1] = v, 1
+		return entry{N: 1, Sum: v, Min: v, Max: v, V: one[0:1:1], C: one[1:2:2]}, nil
 	case d.StatisticValues != nil:
 		s := d.StatisticValues
-		for _, f := range []struct {
+		for _, f := range [...]struct {
 			v    *float64
 			name string
 		}{{s.SampleCount, "SampleCount"}, {s.Sum, "Sum"}, {s.Minimum, "Minimum"}, {s.Maximum, "Maximum"}} {
 			if f.v == nil {
-				return entry{}, errMissing.New("The parameter %s.StatisticValues.%s is required.", p, f.name)
+				return entry{}, errMissing.New("The parameter %s.StatisticValues.%s is required.", p(), f.name)
 			}
-			if err := checkValue(*f.v, p+".StatisticValues."+f.name); err != nil {
-				return entry{}, err
+			if !validValue(*f.v) {
+				return entry{}, badValue(*f.v, p()+".StatisticValues."+f.name)
 			}
 		}
 		if *s.SampleCount <= 0 {
-			return entry{}, invalidValue(*s.SampleCount, p+".StatisticValues.SampleCount")
+			return entry{}, invalidValue(*s.SampleCount, p()+".StatisticValues.SampleCount")
 		}
 		if *s.Minimum > *s.Maximum {
-			return entry{}, errInvalidValue.New("The parameter %s.StatisticValues.Maximum must be greater than %s.StatisticValues.Minimum.", p, p)
+			return entry{}, errInvalidValue.New("The parameter %s.StatisticValues.Maximum must be greater than %s.StatisticValues.Minimum.", p(), p())
 		}
 		return entry{N: *s.SampleCount, Sum: *s.Sum, Min: *s.Minimum, Max: *s.Maximum}, nil
 	case len(d.Values) > 0:
 		if len(d.Values) > maxValues {
-			return entry{}, errInvalidValue.New("The collection %s.Values must not have a size greater than %d.", p, maxValues)
+			return entry{}, errInvalidValue.New("The collection %s.Values must not have a size greater than %d.", p(), maxValues)
 		}
 		if len(d.Counts) > 0 && len(d.Counts) != len(d.Values) {
-			return entry{}, errInvalidValue.New("The parameters %s.Values and %s.Counts must be of the same size.", p, p)
+			return entry{}, errInvalidValue.New("The parameters %s.Values and %s.Counts must be of the same size.", p(), p())
 		}
 		var e entry
 		first := true
-		for i, v := range d.Values {
-			if err := checkValue(v, fmt.Sprintf("%s.Values.member.%d", p, i+1)); err != nil {
-				return entry{}, err
+		for j, v := range d.Values {
+			if !validValue(v) {
+				return entry{}, badValue(v, fmt.Sprintf("%s.Values.member.%d", p(), j+1))
 			}
 			cnt := 1.0
 			if len(d.Counts) > 0 {
-				cnt = d.Counts[i]
-				if err := checkValue(cnt, fmt.Sprintf("%s.Counts.member.%d", p, i+1)); err != nil || cnt < 0 {
-					return entry{}, invalidValue(cnt, fmt.Sprintf("%s.Counts.member.%d", p, i+1))
+				cnt = d.Counts[j]
+				if !validValue(cnt) || cnt < 0 {
+					return entry{}, invalidValue(cnt, fmt.Sprintf("%s.Counts.member.%d", p(), j+1))
 				}
 			}
 			if cnt == 0 {
 				continue
 			}
-			e.merge(entry{N: cnt, Sum: v * cnt, Min: v, Max: v, V: []float64{v}, C: []float64{cnt}}, first)
+			one[0], one[1] = v, cnt
+			e.merge(entry{N: cnt, Sum: v * cnt, Min: v, Max: v, V: one[0:1:1], C: one[1:2:2]}, first)
 			first = false
 		}
 		if first {
-			return entry{}, errInvalidValue.New("The parameter %s.Counts must contain at least one count greater than zero.", p)
+			return entry{}, errInvalidValue.New("The parameter %s.Counts must contain at least one count greater than zero.", p())
 		}
 		return e, nil
 	}
-	return entry{}, errMissing.New("The parameter %s.Value is required.", p)
+	return entry{}, errMissing.New("The parameter %s.Value is required.", p())
 }
 
 // merge adds o into e (first: e is empty).
 func (e *entry) merge(o entry, first bool) {
+	// Value and count lists of different lengths come only from damaged
+	// stored bytes: the values without a count are left out.
+	if len(o.V) != len(o.C) {
+		n := min(len(o.V), len(o.C))
+		o.V, o.C = o.V[:n], o.C[:n]
+	}
 	if first || e.N == 0 {
 		o.V, o.C = append([]float64(nil), o.V...), append([]float64(nil), o.C...)
 		s, u := e.S, e.Unit
@@ -366,6 +552,10 @@ func (e *entry) merge(o entry, first bool) {
 	e.Sum += o.Sum
 	e.Min = math.Min(e.Min, o.Min)
 	e.Max = math.Max(e.Max, o.Max)
+	if len(e.V) != len(e.C) {
+		n := min(len(e.V), len(e.C))
+		e.V, e.C = e.V[:n], e.C[:n]
+	}
 	for i, v := range o.V {
 		idx := sort.SearchFloat64s(e.V, v)
 		if idx < len(e.V) && e.V[idx] == v {
@@ -402,26 +592,38 @@ func (b *bucket) add(e entry) {
 // agg is the aggregate of the entries falling in one period.
 type agg struct {
 	entry
-	units map[string]bool
+	unitName string
+	units    int // distinct units seen: 0, 1, or 2 for more than one
 }
 
-func (a *agg) add(e entry) {
-	if a.units == nil {
-		a.units = map[string]bool{}
+// add merges e in; values says whether the distinct values (for
+// percentiles) are kept, or only the sample count, sum, minimum and
+// maximum.
+func (a *agg) add(e *entry, values bool) {
+	switch {
+	case a.units == 0:
+		a.unitName, a.units = e.Unit, 1
+	case a.units == 1 && e.Unit != a.unitName:
+		a.units = 2
 	}
-	a.units[e.Unit] = true
-	a.entry.merge(e, a.N == 0)
+	if values {
+		a.entry.merge(*e, a.N == 0)
+		return
+	}
+	if a.N == 0 {
+		a.N, a.Sum, a.Min, a.Max = e.N, e.Sum, e.Min, e.Max
+		return
+	}
+	a.N += e.N
+	a.Sum += e.Sum
+	a.Min = math.Min(a.Min, e.Min)
+	a.Max = math.Max(a.Max, e.Max)
 }
 
 // unit is the period's unit when it has exactly one.
 func (a *agg) unit() string {
-	if len(a.units) == 1 {
-		for u := range a.units {
-			if u == "" {
-				return "None"
-			}
-			return u
-		}
+	if a.units == 1 && a.unitName != "" {
+		return a.unitName
 	}
 	return "None"
 }
@@ -496,20 +698,38 @@ type metricKey struct {
 }
 
 // read aggregates a metric's entries into periods of `period` seconds
-// aligned to `start`, over [start, end), keeping only unit when given.
-func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end, period int64) (map[int64]*agg, error) {
+// aligned to `start`, over [start, end), keeping only unit when given;
+// values says whether the periods keep their distinct values (needed for
+// percentiles only).
+func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end, period int64, values bool) (map[int64]*agg, error) {
 	out := map[int64]*agg{}
 	if unit == "None" {
 		unit = ""
 	}
-	dk := dimsKey(m.dims)
+	prefix := dataT.Key(sc, m.ns, m.name, dimsKey(m.dims))
 	first := start - mod(start, 60) - 3600 // a rolled-up bucket may begin before start
-	err := dataT.List(tx, sc, []string{m.ns, m.name, dk}, storage.ListOptions{After: []string{m.ns, m.name, dk, stamp(first - 1)}}, func(k []string, b bucket) bool {
-		bt, err := strconv.ParseInt(k[len(k)-1], 10, 64)
-		if err != nil || bt >= end {
+	from := storage.AppendKey(prefix[:len(prefix):len(prefix)], stamp(first-1))
+	var (
+		b    bucket
+		aggs []agg // allocated in chunks; out points into them
+		ferr error
+	)
+	err := tx.Scan(prefix, storage.ScanOptions{Start: from, Exclusive: true}, func(k, v []byte) bool {
+		parts, err := storage.SplitKey(k[len(prefix):])
+		if err != nil || len(parts) != 1 {
+			ferr = fmt.Errorf("cloudwatch: bad bucket key %x: %w", k, storage.ErrMalformedKey)
 			return false
 		}
-		for _, e := range b.Entries {
+		bt, ok := parseStamp([]byte(parts[0]))
+		if !ok || bt >= end {
+			return false
+		}
+		if err := decodeBucket(v, &b, values); err != nil {
+			ferr = fmt.Errorf("cloudwatch: bucket %q: %w", k, err)
+			return false
+		}
+		for i := range b.Entries {
+			e := &b.Entries[i]
 			if unit != "" && e.Unit != unit {
 				continue
 			}
@@ -520,13 +740,20 @@ func read(tx storage.Tx, sc storage.Scope, m metricKey, unit string, start, end,
 			p := start + (t-start)/period*period
 			a := out[p]
 			if a == nil {
-				a = &agg{}
+				if len(aggs) == cap(aggs) {
+					aggs = make([]agg, 0, 32)
+				}
+				aggs = append(aggs, agg{})
+				a = &aggs[len(aggs)-1]
 				out[p] = a
 			}
-			a.add(e)
+			a.add(e, values)
 		}
 		return true
 	})
+	if err == nil {
+		err = ferr
+	}
 	return out, err
 }
 
@@ -559,7 +786,7 @@ func (c *CloudWatch) GetMetricStatistics(ctx *request.Context, in *cwapi.GetMetr
 	var aggs map[int64]*agg
 	if err := c.store.View(func(tx storage.Tx) error {
 		var err error
-		aggs, err = read(tx, scope(ctx), m, ptr.Deref(in.Unit), s, e, period)
+		aggs, err = read(tx, scope(ctx), m, ptr.Deref(in.Unit), s, e, period, len(in.ExtendedStatistics) > 0)
 		return err
 	}); err != nil {
 		return nil, err
