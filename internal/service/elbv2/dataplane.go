@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -687,7 +686,16 @@ func namespaceOf(typ string) string {
 	return "AWS/ApplicationELB"
 }
 
-// requestMetrics publishes one request's metrics to CloudWatch.
+// targetCodeNames and elbCodeNames are the HTTPCode_ metric names by the
+// status's hundreds.
+var (
+	targetCodeNames = [6]string{2: "HTTPCode_Target_2XX_Count", 3: "HTTPCode_Target_3XX_Count", 4: "HTTPCode_Target_4XX_Count", 5: "HTTPCode_Target_5XX_Count"}
+	elbCodeNames    = [6]string{5: "HTTPCode_ELB_5XX_Count"}
+)
+
+// requestMetrics counts one request's metrics; they reach CloudWatch
+// summed per minute (s.metrics, flushed by the ticker's rounds once the
+// minute is over), as ALB publishes them at 60-second granularity.
 func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served, took time.Duration) {
 	if s.opt.Bus == nil {
 		return
@@ -695,28 +703,30 @@ func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served,
 	now := s.clock.Now()
 	ns := namespaceOf(rt.lb.Type)
 	dims := map[string]string{"LoadBalancer": lbDimension(rt.lb.ARN)}
-	ms := []events.Metric{{Namespace: ns, Name: "RequestCount", Dimensions: dims, Value: 1, Unit: "Count", Time: now}}
+	var buf [6]events.Metric
+	ms := append(buf[:0], events.Metric{Namespace: ns, Name: "RequestCount", Dimensions: dims, Value: 1, Unit: "Count", Time: now})
 	if t.tg != "" {
-		tdims := map[string]string{"LoadBalancer": lbDimension(rt.lb.ARN), "TargetGroup": tgDimension(t.tg)}
+		tdims := map[string]string{"LoadBalancer": dims["LoadBalancer"], "TargetGroup": tgDimension(t.tg)}
 		ms = append(ms, events.Metric{Namespace: ns, Name: "RequestCount", Dimensions: tdims, Value: 1, Unit: "Count", Time: now})
 		if t.status > 0 {
 			ms = append(ms, events.Metric{Namespace: ns, Name: "TargetResponseTime", Dimensions: dims, Value: took.Seconds(), Unit: "Seconds", Time: now})
 			if t.status >= 200 && t.status < 600 {
-				name := fmt.Sprintf("HTTPCode_Target_%dXX_Count", t.status/100)
+				name := targetCodeNames[t.status/100]
 				ms = append(ms, events.Metric{Namespace: ns, Name: name, Dimensions: dims, Value: 1, Unit: "Count", Time: now},
 					events.Metric{Namespace: ns, Name: name, Dimensions: tdims, Value: 1, Unit: "Count", Time: now})
 			}
 		}
 	}
-	if t.status == 0 && status >= 500 {
-		ms = append(ms, events.Metric{Namespace: ns, Name: fmt.Sprintf("HTTPCode_ELB_%dXX_Count", status/100), Dimensions: dims, Value: 1, Unit: "Count", Time: now})
+	if t.status == 0 && status >= 500 && status < 600 {
+		ms = append(ms, events.Metric{Namespace: ns, Name: elbCodeNames[status/100], Dimensions: dims, Value: 1, Unit: "Count", Time: now})
 	}
-	s.opt.Bus.PublishMetrics(sc.Account, sc.Region, ms...)
+	s.metrics.Add(sc.Account, sc.Region, ms...)
 }
 
 // Reset closes every listener's port after the store was dropped
 // (POST /_niwa/reset): the listeners they served are gone.
 func (s *ELBv2) Reset() error {
+	s.metrics.Discard()
 	return s.ports.CloseAll()
 }
 

@@ -102,6 +102,8 @@ type ELBv2 struct {
 	rr     lb.RoundRobin
 	ticker *lb.Ticker
 	logs   *accessLogs
+	// metrics sums the per-request metrics per minute.
+	metrics *events.MetricAggregator
 }
 
 // New makes the service; Start starts its health checks and ports.
@@ -111,6 +113,7 @@ func New(opt Options) *ELBv2 {
 	}
 	s := &ELBv2{opt: opt, store: opt.Store, clock: opt.Clock, log: opt.Log, ports: &lb.Ports{Host: opt.ListenHost}}
 	s.logs = newAccessLogs(s)
+	s.metrics = events.NewMetricAggregator(opt.Bus)
 	s.ticker = lb.NewTicker(opt.Clock, checkTick, s.round)
 	return s
 }
@@ -118,6 +121,7 @@ func New(opt Options) *ELBv2 {
 // Close stops health checks and closes listener ports.
 func (s *ELBv2) Close() error {
 	s.ticker.Stop()
+	s.metrics.FlushAll()
 	return s.ports.CloseAll()
 }
 
