@@ -63,6 +63,8 @@ type ELB struct {
 	ports  *lb.Ports
 	rr     lb.RoundRobin
 	ticker *lb.Ticker
+	// fwd forwards to instances over kept-alive connections.
+	fwd lb.Forwarder
 }
 
 // checkTick is how often due health checks are looked for (Classic's
@@ -115,6 +117,7 @@ func (s *ELB) Declare() kit.Declaration {
 // Close stops health checks and closes ports.
 func (s *ELB) Close() error {
 	s.ticker.Stop()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }
 
@@ -640,6 +643,7 @@ func (s *ELB) DeregisterInstancesFromLoadBalancer(ctx *request.Context, in *elba
 	if err != nil {
 		return nil, err
 	}
+	s.fwd.CloseIdle() // no new request goes to them
 	return &elbapi.DeregisterEndPointsOutput{Instances: instanceList(all)}, nil
 }
 
@@ -1046,7 +1050,7 @@ func (s *ELB) serve(w http.ResponseWriter, r *http.Request, sc storage.Scope, na
 		if lr.Attrs.ConnectionSettings != nil {
 			idle = int(ptr.Deref(lr.Attrs.ConnectionSettings.IdleTimeout))
 		}
-		status = lb.Forward(w, r, c.Addr, lb.Front{Proto: proto, Port: int(port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
+		status = s.fwd.Forward(w, r, c.Addr, lb.Front{Proto: proto, Port: int(port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
 	}
 	s.metrics(sc, name, status, !ok, s.clock.Now().Sub(start))
 }
@@ -1176,5 +1180,6 @@ func (s *ELB) RunHealthChecks() { s.ticker.RunNow() }
 // Reset closes every listener's port after the store was dropped
 // (POST /_niwa/reset).
 func (s *ELB) Reset() error {
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }

@@ -451,7 +451,7 @@ func (s *ELBv2) forward(w http.ResponseWriter, r *http.Request, sc storage.Scope
 	if rt.listener.Protocol == "HTTPS" {
 		proto = "https"
 	}
-	status := lb.Forward(w, r, pick.Addr, lb.Front{Proto: proto, Port: int(rt.listener.Port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
+	status := s.fwd.Forward(w, r, pick.Addr, lb.Front{Proto: proto, Port: int(rt.listener.Port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
 	return served{tg: tgARN, target: pick.Key, status: status}
 }
 
@@ -727,6 +727,7 @@ func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served,
 // (POST /_niwa/reset): the listeners they served are gone.
 func (s *ELBv2) Reset() error {
 	s.metrics.Discard()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }
 

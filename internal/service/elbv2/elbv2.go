@@ -104,6 +104,8 @@ type ELBv2 struct {
 	logs   *accessLogs
 	// metrics sums the per-request metrics per minute.
 	metrics *events.MetricAggregator
+	// fwd forwards to targets over kept-alive connections.
+	fwd lb.Forwarder
 }
 
 // New makes the service; Start starts its health checks and ports.
@@ -122,6 +124,7 @@ func New(opt Options) *ELBv2 {
 func (s *ELBv2) Close() error {
 	s.ticker.Stop()
 	s.metrics.FlushAll()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }
 
