@@ -106,6 +106,8 @@ type ELBv2 struct {
 	metrics *events.MetricAggregator
 	// fwd forwards to targets over kept-alive connections.
 	fwd lb.Forwarder
+	// cache holds the decoded records the data plane reads per request.
+	cache dataCache
 }
 
 // New makes the service; Start starts its health checks and ports.
@@ -116,6 +118,7 @@ func New(opt Options) *ELBv2 {
 	s := &ELBv2{opt: opt, store: opt.Store, clock: opt.Clock, log: opt.Log, ports: &lb.Ports{Host: opt.ListenHost}}
 	s.logs = newAccessLogs(s)
 	s.metrics = events.NewMetricAggregator(opt.Bus)
+	s.cache = newDataCache()
 	s.ticker = lb.NewTicker(opt.Clock, checkTick, s.round)
 	return s
 }
@@ -360,7 +363,13 @@ func listRules(tx storage.Tx, sc storage.Scope, listenerARN string) ([]ruleRec, 
 		out = append(out, v)
 		return true
 	})
-	// Rules are evaluated in priority order, the default rule last.
+	sortRules(out)
+	return out, err
+}
+
+// sortRules orders rules as they are evaluated: by priority, the
+// default rule last.
+func sortRules(out []ruleRec) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].Priority, out[j].Priority
 		if a == 0 || b == 0 {
@@ -368,7 +377,6 @@ func listRules(tx storage.Tx, sc storage.Scope, listenerARN string) ([]ruleRec, 
 		}
 		return a < b
 	})
-	return out, err
 }
 
 func listTargets(tx storage.Tx, sc storage.Scope, tgARN string) ([]targetRec, error) {
