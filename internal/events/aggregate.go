@@ -63,6 +63,7 @@ type MetricAggregator struct {
 
 	mu      sync.Mutex
 	pending map[aggKey]*aggValue
+	oldest  int64 // the earliest minute pending
 }
 
 type aggKey struct {
@@ -75,6 +76,10 @@ type aggValue struct {
 	stats MetricStats
 }
 
+// maxPending bounds the series-minutes held between flushes: beyond it
+// Add publishes the minutes that are over itself.
+const maxPending = 10000
+
 // NewMetricAggregator publishes to bus.
 func NewMetricAggregator(bus *Bus) *MetricAggregator {
 	return &MetricAggregator{bus: bus, pending: map[aggKey]*aggValue{}}
@@ -86,6 +91,14 @@ func (a *MetricAggregator) Add(account, region string, ms ...Metric) {
 		return
 	}
 	a.mu.Lock()
+	full := len(ms) > 0 && len(a.pending) >= maxPending && a.oldest < minuteOf(ms[0].Time)
+	a.mu.Unlock()
+	if full {
+		// Nobody flushed for a long time (a clock that stood still):
+		// publish the minutes before these samples now.
+		a.Flush(ms[0].Time)
+	}
+	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, m := range ms {
 		k := aggKey{account: account, region: region, ns: m.Namespace, name: m.Name, dims: dimsKey(m.Dimensions), unit: m.Unit,
@@ -93,6 +106,9 @@ func (a *MetricAggregator) Add(account, region string, ms ...Metric) {
 		v := a.pending[k]
 		if v == nil {
 			v = &aggValue{dims: m.Dimensions}
+			if len(a.pending) == 0 || k.minute < a.oldest {
+				a.oldest = k.minute
+			}
 			a.pending[k] = v
 		}
 		v.stats.add(m.Value)
@@ -124,8 +140,10 @@ func (a *MetricAggregator) flush(before int64) {
 	type scope struct{ account, region string }
 	out := map[scope][]Metric{}
 	a.mu.Lock()
+	a.oldest = math.MaxInt64
 	for k, v := range a.pending {
 		if k.minute >= before {
+			a.oldest = min(a.oldest, k.minute)
 			continue
 		}
 		delete(a.pending, k)

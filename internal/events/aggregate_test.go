@@ -2,6 +2,7 @@ package events
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -92,5 +93,27 @@ func TestMetricStatsKeepsAtMostMaxDistinct(t *testing.T) {
 		if s.Values[i-1] >= s.Values[i] {
 			t.Fatalf("values not ascending at %d", i)
 		}
+	}
+}
+
+// TestMetricAggregatorBoundsPending: with maxPending series-minutes held
+// and no flush (a clock that stood still), a sample of a later minute
+// publishes the minutes before it itself, so memory stays bounded.
+func TestMetricAggregatorBoundsPending(t *testing.T) {
+	b := New()
+	published := 0
+	b.HandleMetrics(func(_, _ string, ms []Metric) { published += len(ms) })
+	a := NewMetricAggregator(b)
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range maxPending {
+		a.Add("1", "r", Metric{Name: "m", Dimensions: map[string]string{"i": strconv.Itoa(i)}, Value: 1, Time: t0})
+	}
+	a.Add("1", "r", Metric{Name: "m", Value: 1, Time: t0.Add(30 * time.Second)}) // the same minute: held
+	if published != 0 {
+		t.Fatalf("published %d within the minute", published)
+	}
+	a.Add("1", "r", Metric{Name: "m", Value: 1, Time: t0.Add(time.Minute)})
+	if published != maxPending+1 || len(a.pending) != 1 {
+		t.Fatalf("published %d, pending %d", published, len(a.pending))
 	}
 }
