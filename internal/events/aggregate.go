@@ -172,6 +172,20 @@ func dimsKey(d map[string]string) string {
 		for k, v := range d {
 			return k + "\x00" + v
 		}
+	case 2:
+		var k1, v1, k2, v2 string
+		first := true
+		for k, v := range d {
+			if first {
+				k1, v1, first = k, v, false
+			} else {
+				k2, v2 = k, v
+			}
+		}
+		if k2 < k1 {
+			k1, v1, k2, v2 = k2, v2, k1, v1
+		}
+		return k1 + "\x00" + v1 + "\x01" + k2 + "\x00" + v2
 	}
 	names := make([]string, 0, len(d))
 	for k := range d {

@@ -117,3 +117,32 @@ func TestMetricAggregatorBoundsPending(t *testing.T) {
 		t.Fatalf("published %d, pending %d", published, len(a.pending))
 	}
 }
+
+// TestDimsKeyIsOrderFree: a dimension set's key is the same whatever
+// order the map iterates in, and differs between different sets.
+func TestDimsKeyIsOrderFree(t *testing.T) {
+	sets := []map[string]string{
+		{},
+		{"A": "1"},
+		{"A": "1", "B": "2"},
+		{"B": "2", "A": "1", "C": "3"},
+		{"A": "2", "B": "1"},
+		{"": "", "A": "1"},
+	}
+	seen := map[string]int{}
+	for i, d := range sets {
+		k := dimsKey(d)
+		for range 20 {
+			if dimsKey(d) != k {
+				t.Fatalf("set %d: key changed", i)
+			}
+		}
+		if j, dup := seen[k]; dup {
+			t.Fatalf("sets %d and %d share key %q", j, i, k)
+		}
+		seen[k] = i
+	}
+	if dimsKey(map[string]string{"B": "2", "A": "1"}) != "A\x001\x01B\x002" {
+		t.Fatalf("two dimensions not sorted by name: %q", dimsKey(map[string]string{"B": "2", "A": "1"}))
+	}
+}

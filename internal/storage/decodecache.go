@@ -31,6 +31,8 @@ type DecodeCache[T any] struct {
 type decoded[T any] struct {
 	raw string
 	v   T
+	// parts is the key split (SplitKey), once List has needed it.
+	parts []string
 }
 
 // NewDecodeCache caches up to max records of table (then starts over).
@@ -53,8 +55,9 @@ func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 	return v, true, nil
 }
 
-// List is table.List through the cache: each record listed is decoded
-// once per stored version.
+// List is table.List through the cache: each record listed is decoded,
+// and its key split, once per stored version. fn must not modify the
+// key it is given either.
 func (c *DecodeCache[T]) List(tx Tx, sc Scope, prefix []string, opts ListOptions, fn func(key []string, v T) bool) error {
 	p := c.table.Key(sc, prefix...)
 	if opts.Partial != "" {
@@ -66,6 +69,12 @@ func (c *DecodeCache[T]) List(tx Tx, sc Scope, prefix []string, opts ListOptions
 	}
 	var ferr error
 	err := tx.Scan(p, so, func(k, data []byte) bool {
+		c.mu.Lock()
+		e, hit := c.m[string(k)]
+		c.mu.Unlock()
+		if hit && e.parts != nil && e.raw == string(data) {
+			return fn(e.parts[3:], e.v)
+		}
 		parts, err := SplitKey(k)
 		if err != nil || len(parts) < 3 {
 			ferr = fmt.Errorf("storage: table %s: bad key %x: %w", c.table.name, k, ErrMalformedKey)
@@ -76,6 +85,12 @@ func (c *DecodeCache[T]) List(tx Tx, sc Scope, prefix []string, opts ListOptions
 			ferr = fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, parts[3:], err)
 			return false
 		}
+		c.mu.Lock()
+		if e, ok := c.m[string(k)]; ok && e.raw == string(data) {
+			e.parts = parts
+			c.m[string(k)] = e
+		}
+		c.mu.Unlock()
 		return fn(parts[3:], v)
 	})
 	if err != nil {
