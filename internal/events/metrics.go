@@ -14,6 +14,9 @@ type Metric struct {
 	// Unit is a CloudWatch unit ("Count", "Milliseconds"); empty is None.
 	Unit string
 	Time time.Time
+	// Stats, when set, is the statistic set of many samples (a
+	// MetricAggregator's minute); Value is then ignored.
+	Stats *MetricStats
 }
 
 // MetricSink stores published metrics for an account and region.

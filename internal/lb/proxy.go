@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awsid"
@@ -62,25 +63,79 @@ func AddHeaders(h http.Header, r *http.Request, f Front) {
 	}
 }
 
+// Forwarder proxies requests to targets over HTTP/1.1 connections it
+// keeps alive between requests, as a load balancer keeps its connections
+// to targets open: one pool per idle timeout (the load balancer's
+// idle_timeout.timeout_seconds bounds both the wait for a target's
+// response headers and how long an unused connection stays open), keyed
+// by target address. The zero value is ready to use; it is safe for
+// concurrent use.
+type Forwarder struct {
+	mu         sync.Mutex
+	transports map[time.Duration]*http.Transport
+	bufs       bufferPool
+}
+
+// maxIdlePerTarget bounds the idle connections kept to one target.
+const maxIdlePerTarget = 64
+
+func (f *Forwarder) transport(timeout time.Duration) *http.Transport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.transports[timeout]; t != nil {
+		return t
+	}
+	if f.transports == nil {
+		f.transports = map[time.Duration]*http.Transport{}
+	}
+	t := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ResponseHeaderTimeout: timeout,
+		IdleConnTimeout:       timeout,
+		MaxIdleConns:          0, // no limit across targets; maxIdlePerTarget each
+		MaxIdleConnsPerHost:   maxIdlePerTarget,
+		// The target sees the client's Accept-Encoding, never one added
+		// by the balancer, and the client gets the target's bytes.
+		DisableCompression: true,
+	}
+	f.transports[timeout] = t
+	return t
+}
+
+// CloseIdle closes every idle connection to every target (after targets
+// were deregistered: no request goes to them any more).
+func (f *Forwarder) CloseIdle() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range f.transports {
+		t.CloseIdleConnections()
+	}
+}
+
 // Forward proxies r to the target at addr over HTTP/1.1 and returns the
 // status the client got: the target's, or 502 when the target could not
 // be reached (504 when it did not answer in time). timeout bounds the
 // wait for the target's response headers (the idle timeout).
-func Forward(w http.ResponseWriter, r *http.Request, addr string, f Front, timeout time.Duration) int {
+func (f *Forwarder) Forward(w http.ResponseWriter, r *http.Request, addr string, front Front, timeout time.Duration) int {
 	status := 0
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = addr
 			pr.Out.Host = r.Host
-			AddHeaders(pr.Out.Header, r, f)
+			// Rewrite dropped the client's forwarding headers: an ALB
+			// passes them on and appends the client to
+			// X-Forwarded-For (its default "append" processing).
+			for _, k := range [...]string{"X-Forwarded-For", "X-Forwarded-Host", "Forwarded"} {
+				if v := r.Header[k]; len(v) > 0 {
+					pr.Out.Header[k] = v
+				}
+			}
+			AddHeaders(pr.Out.Header, r, front)
 		},
-		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-			ResponseHeaderTimeout: timeout,
-			DisableKeepAlives:     true,
-		},
+		Transport:  f.transport(timeout),
+		BufferPool: &f.bufs,
 		ModifyResponse: func(resp *http.Response) error {
 			status = resp.StatusCode
 			return nil
@@ -97,6 +152,19 @@ func Forward(w http.ResponseWriter, r *http.Request, addr string, f Front, timeo
 	proxy.ServeHTTP(w, r)
 	return status
 }
+
+// bufferPool lends the proxy its copy buffers (32 KiB each, otherwise
+// allocated per request).
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // ErrorPage answers status with the page a load balancer answers its own
 // errors with (502, 503, 504, ...).

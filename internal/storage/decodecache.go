@@ -31,6 +31,8 @@ type DecodeCache[T any] struct {
 type decoded[T any] struct {
 	raw string
 	v   T
+	// parts is the key split (SplitKey), once List has needed it.
+	parts []string
 }
 
 // NewDecodeCache caches up to max records of table (then starts over).
@@ -40,20 +42,75 @@ func NewDecodeCache[T any](table Table[T], max int) *DecodeCache[T] {
 
 // Get is table.Get through the cache.
 func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
-	var v T
 	k := c.table.Key(sc, key...)
 	data, ok := tx.Get(k)
 	if !ok {
+		var v T
 		return v, false, nil
 	}
+	v, err := c.decode(k, data)
+	if err != nil {
+		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, key, err)
+	}
+	return v, true, nil
+}
+
+// List is table.List through the cache: each record listed is decoded,
+// and its key split, once per stored version. fn must not modify the
+// key it is given either.
+func (c *DecodeCache[T]) List(tx Tx, sc Scope, prefix []string, opts ListOptions, fn func(key []string, v T) bool) error {
+	p := c.table.Key(sc, prefix...)
+	if opts.Partial != "" {
+		p = PartPrefix(p, opts.Partial)
+	}
+	so := ScanOptions{Reverse: opts.Reverse, Limit: opts.Limit}
+	if opts.After != nil {
+		so.Start, so.Exclusive = c.table.Key(sc, opts.After...), true
+	}
+	var ferr error
+	err := tx.Scan(p, so, func(k, data []byte) bool {
+		c.mu.Lock()
+		e, hit := c.m[string(k)]
+		c.mu.Unlock()
+		if hit && e.parts != nil && e.raw == string(data) {
+			return fn(e.parts[3:], e.v)
+		}
+		parts, err := SplitKey(k)
+		if err != nil || len(parts) < 3 {
+			ferr = fmt.Errorf("storage: table %s: bad key %x: %w", c.table.name, k, ErrMalformedKey)
+			return false
+		}
+		v, err := c.decode(k, data)
+		if err != nil {
+			ferr = fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, parts[3:], err)
+			return false
+		}
+		c.mu.Lock()
+		if e, ok := c.m[string(k)]; ok && e.raw == string(data) {
+			e.parts = parts
+			c.m[string(k)] = e
+		}
+		c.mu.Unlock()
+		return fn(parts[3:], v)
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+// decode returns the cached decoding of the record stored at k as data,
+// decoding and caching it when data is not what was cached.
+func (c *DecodeCache[T]) decode(k, data []byte) (T, error) {
 	c.mu.Lock()
 	e, hit := c.m[string(k)]
 	c.mu.Unlock()
 	if hit && e.raw == string(data) {
-		return e.v, true, nil
+		return e.v, nil
 	}
+	var v T
 	if err := DecodeRecord(data, &v); err != nil {
-		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, key, err)
+		return v, err
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= c.max {
@@ -61,5 +118,5 @@ func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 	}
 	c.m[string(k)] = decoded[T]{raw: string(data), v: v}
 	c.mu.Unlock()
-	return v, true, nil
+	return v, nil
 }

@@ -82,3 +82,72 @@ func TestDecodeCacheFollowsStoredBytes(t *testing.T) {
 		t.Fatal("deleted record found")
 	}
 }
+
+// TestDecodeCacheListMatchesTable: List through the cache lists what
+// Table.List lists — same keys, values and order — across updates,
+// deletes and more records than the cache holds.
+func TestDecodeCacheListMatchesTable(t *testing.T) {
+	be, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	st, _ := be.Store("s")
+	tbl := NewTable[cachedRec]("rec")
+	c := NewDecodeCache(tbl, 2)
+	sc := Scope{Account: "1", Region: "r"}
+	type row struct {
+		key string
+		n   int
+	}
+	list := func(viaCache bool) []row {
+		t.Helper()
+		var out []row
+		fn := func(k []string, v cachedRec) bool {
+			out = append(out, row{k[0] + "/" + k[1], v.N})
+			return true
+		}
+		if err := st.View(func(tx Tx) error {
+			if viaCache {
+				return c.List(tx, sc, []string{"g"}, ListOptions{}, fn)
+			}
+			return tbl.List(tx, sc, []string{"g"}, ListOptions{}, fn)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	update := func(fn func(tx Tx) error) {
+		t.Helper()
+		if err := st.Update(fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string, want []row) {
+		t.Helper()
+		for _, viaCache := range []bool{true, true, false} {
+			got := list(viaCache)
+			if len(got) != len(want) {
+				t.Fatalf("%s (cache %v): %v, want %v", step, viaCache, got, want)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s (cache %v): %v, want %v", step, viaCache, got, want)
+				}
+			}
+		}
+	}
+	update(func(tx Tx) error {
+		for i, k := range []string{"a", "b", "c"} {
+			if err := tbl.Put(tx, sc, cachedRec{N: i}, "g", k); err != nil {
+				return err
+			}
+		}
+		return tbl.Put(tx, sc, cachedRec{N: 9}, "h", "a") // outside the prefix
+	})
+	check("put", []row{{"g/a", 0}, {"g/b", 1}, {"g/c", 2}})
+	update(func(tx Tx) error { return tbl.Put(tx, sc, cachedRec{N: 7}, "g", "b") })
+	check("update", []row{{"g/a", 0}, {"g/b", 7}, {"g/c", 2}})
+	update(func(tx Tx) error { return tbl.Delete(tx, sc, "g", "a") })
+	check("delete", []row{{"g/b", 7}, {"g/c", 2}})
+}

@@ -421,8 +421,15 @@ func (c *CloudWatch) RecordMetrics(account, region string, ms []events.Metric) {
 		if unit == "None" {
 			unit = ""
 		}
-		puts = append(puts, put{ns: m.Namespace, name: m.Name, dims: ds, sec: t.Unix(),
-			e: entry{Unit: unit, N: 1, Sum: m.Value, Min: m.Value, Max: m.Value, V: []float64{m.Value}, C: []float64{1}}})
+		e := entry{Unit: unit, N: 1, Sum: m.Value, Min: m.Value, Max: m.Value, V: []float64{m.Value}, C: []float64{1}}
+		if st := m.Stats; st != nil {
+			if st.SampleCount <= 0 || checkValue(st.Sum, "Sum") != nil || checkValue(st.Min, "Minimum") != nil || checkValue(st.Max, "Maximum") != nil ||
+				len(st.Values) != len(st.Counts) || len(st.Values) > maxDistinct {
+				continue
+			}
+			e = entry{Unit: unit, N: st.SampleCount, Sum: st.Sum, Min: st.Min, Max: st.Max, V: st.Values, C: st.Counts}
+		}
+		puts = append(puts, put{ns: m.Namespace, name: m.Name, dims: ds, sec: t.Unix(), e: e})
 	}
 	if len(puts) == 0 {
 		return

@@ -63,6 +63,10 @@ type ELB struct {
 	ports  *lb.Ports
 	rr     lb.RoundRobin
 	ticker *lb.Ticker
+	// fwd forwards to instances over kept-alive connections.
+	fwd lb.Forwarder
+	// perMinute sums the per-request metrics per minute.
+	perMinute *events.MetricAggregator
 }
 
 // checkTick is how often due health checks are looked for (Classic's
@@ -79,6 +83,7 @@ func New(opt Options) *ELB {
 	}
 	s := &ELB{opt: opt, store: opt.Store, clock: opt.Clock, log: opt.Log, ports: &lb.Ports{Host: opt.ListenHost}}
 	s.ticker = lb.NewTicker(opt.Clock, checkTick, s.round)
+	s.perMinute = events.NewMetricAggregator(opt.Bus)
 	return s
 }
 
@@ -115,6 +120,8 @@ func (s *ELB) Declare() kit.Declaration {
 // Close stops health checks and closes ports.
 func (s *ELB) Close() error {
 	s.ticker.Stop()
+	s.perMinute.FlushAll()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }
 
@@ -640,6 +647,7 @@ func (s *ELB) DeregisterInstancesFromLoadBalancer(ctx *request.Context, in *elba
 	if err != nil {
 		return nil, err
 	}
+	s.fwd.CloseIdle() // no new request goes to them
 	return &elbapi.DeregisterEndPointsOutput{Instances: instanceList(all)}, nil
 }
 
@@ -1046,7 +1054,7 @@ func (s *ELB) serve(w http.ResponseWriter, r *http.Request, sc storage.Scope, na
 		if lr.Attrs.ConnectionSettings != nil {
 			idle = int(ptr.Deref(lr.Attrs.ConnectionSettings.IdleTimeout))
 		}
-		status = lb.Forward(w, r, c.Addr, lb.Front{Proto: proto, Port: int(port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
+		status = s.fwd.Forward(w, r, c.Addr, lb.Front{Proto: proto, Port: int(port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
 	}
 	s.metrics(sc, name, status, !ok, s.clock.Now().Sub(start))
 }
@@ -1060,7 +1068,8 @@ func (s *ELB) serveTCP(c net.Conn, sc storage.Scope, name string, l elbapi.Liste
 	_ = lb.Pipe(c, cand.Addr)
 }
 
-// metrics publishes a request's metrics (AWS/ELB namespace).
+// metrics counts a request's metrics (AWS/ELB namespace); they reach
+// CloudWatch summed per minute once the minute is over (the next round).
 func (s *ELB) metrics(sc storage.Scope, name string, status int, noBackend bool, took time.Duration) {
 	if s.opt.Bus == nil {
 		return
@@ -1074,11 +1083,12 @@ func (s *ELB) metrics(sc storage.Scope, name string, status int, noBackend bool,
 		ms = append(ms, events.Metric{Namespace: "AWS/ELB", Name: "Latency", Dimensions: dims, Value: took.Seconds(), Unit: "Seconds", Time: now},
 			events.Metric{Namespace: "AWS/ELB", Name: "HTTPCode_Backend_" + strconv.Itoa(status/100) + "XX", Dimensions: dims, Value: 1, Unit: "Count", Time: now})
 	}
-	s.opt.Bus.PublishMetrics(sc.Account, sc.Region, ms...)
+	s.perMinute.Add(sc.Account, sc.Region, ms...)
 }
 
 // round runs the health checks due now on every Classic load balancer.
 func (s *ELB) round(now time.Time) {
+	s.perMinute.Flush(now)
 	for _, i := range s.index() {
 		if err := s.checkLB(storage.Scope{Account: i.Account, Region: i.Region}, i.Name, now); err != nil {
 			s.log.Warn("elb: health checks", "load_balancer", i.Name, "error", err)
@@ -1176,5 +1186,7 @@ func (s *ELB) RunHealthChecks() { s.ticker.RunNow() }
 // Reset closes every listener's port after the store was dropped
 // (POST /_niwa/reset).
 func (s *ELB) Reset() error {
+	s.perMinute.Discard()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }

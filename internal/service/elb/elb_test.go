@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	elbapi "github.com/niwa-cloud/niwa/internal/api/elb"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/servicetest"
 )
@@ -54,7 +56,20 @@ func TestClassicRoutesToNoUnhealthyInstance(t *testing.T) {
 		t.Cleanup(srv.Close)
 		a["i-"+name] = srv.Listener.Addr().String()
 	}
-	s := New(Options{Store: h.Store(), Clock: h.Clock, Instances: a})
+	bus := events.New()
+	var mu sync.Mutex
+	sums := map[string]float64{}
+	bus.HandleMetrics(func(_, _ string, ms []events.Metric) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			if m.Namespace == "AWS/ELB" && m.Stats != nil {
+				sums[m.Name] += m.Stats.Sum
+				sums[m.Name+" samples"] += m.Stats.SampleCount
+			}
+		}
+	})
+	s := New(Options{Store: h.Store(), Clock: h.Clock, Instances: a, Bus: bus})
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := h.Ctx()
 	out, err := s.CreateLoadBalancer(ctx, &elbapi.CreateAccessPointInput{LoadBalancerName: ptr.To("web"), AvailabilityZones: []string{"us-east-1a"},
@@ -124,6 +139,21 @@ func TestClassicRoutesToNoUnhealthyInstance(t *testing.T) {
 	step()
 	if seen, _ := serve(); seen["B"] != 4 {
 		t.Fatalf("one healed: %v", seen)
+	}
+	// The 16 requests' metrics reach CloudWatch summed, once their
+	// minute is over.
+	mu.Lock()
+	if len(sums) != 0 {
+		t.Errorf("metrics before the minute ended: %v", sums)
+	}
+	mu.Unlock()
+	h.Clock.Advance(time.Minute)
+	s.RunHealthChecks()
+	mu.Lock()
+	defer mu.Unlock()
+	if sums["RequestCount"] != 16 || sums["RequestCount samples"] != 16 || sums["HTTPCode_Backend_2XX"] != 8 || sums["HTTPCode_ELB_5XX"] != 8 ||
+		sums["Latency samples"] != 8 {
+		t.Errorf("metrics: %v", sums)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -43,6 +42,80 @@ const ListenersPath = "/_niwa/elb/listeners"
 // response bodies (1 MB).
 const maxLambdaBody = 1 << 20
 
+// dataCache decodes the records the data plane reads on every request
+// once per stored version (storage.DecodeCache): what it returns shares
+// maps and slices with the cache, so the data plane only reads them;
+// the control plane reads and changes records through the tables.
+type dataCache struct {
+	dns       *storage.DecodeCache[indexRec]
+	lbs       *storage.DecodeCache[lbRec]
+	listeners *storage.DecodeCache[listenerRec]
+	ruleRecs  *storage.DecodeCache[ruleRec]
+	tgs       *storage.DecodeCache[tgRec]
+	targetRec *storage.DecodeCache[targetRec]
+}
+
+// dataCacheSize bounds each cache's records (it starts over beyond).
+const dataCacheSize = 4096
+
+func newDataCache() dataCache {
+	return dataCache{dns: storage.NewDecodeCache(byDNS, dataCacheSize), lbs: storage.NewDecodeCache(lbs, dataCacheSize),
+		listeners: storage.NewDecodeCache(listeners, dataCacheSize), ruleRecs: storage.NewDecodeCache(rules, dataCacheSize),
+		tgs: storage.NewDecodeCache(tgs, dataCacheSize), targetRec: storage.NewDecodeCache(targets, dataCacheSize)}
+}
+
+// lb is getLB through the cache.
+func (c dataCache) lb(tx storage.Tx, sc storage.Scope, arn string) (lbRec, error) {
+	r, ok, err := c.lbs.Get(tx, sc, arn)
+	if err == nil && !ok {
+		err = lbNotFound()
+	}
+	return r, err
+}
+
+// listener is findListener through the cache.
+func (c dataCache) listener(tx storage.Tx, sc storage.Scope, arn string) (listenerRec, error) {
+	lbARN, ok := listenerLB(arn)
+	if !ok {
+		return listenerRec{}, listenerNotFound()
+	}
+	r, found, err := c.listeners.Get(tx, sc, lbARN, arn)
+	if err == nil && !found {
+		err = listenerNotFound()
+	}
+	return r, err
+}
+
+// rules is listRules through the cache.
+func (c dataCache) rules(tx storage.Tx, sc storage.Scope, listenerARN string) ([]ruleRec, error) {
+	var out []ruleRec
+	err := c.ruleRecs.List(tx, sc, []string{listenerARN}, storage.ListOptions{}, func(_ []string, v ruleRec) bool {
+		out = append(out, v)
+		return true
+	})
+	sortRules(out)
+	return out, err
+}
+
+// tg is getTG through the cache.
+func (c dataCache) tg(tx storage.Tx, sc storage.Scope, arn string) (tgRec, error) {
+	r, ok, err := c.tgs.Get(tx, sc, arn)
+	if err == nil && !ok {
+		err = tgNotFound()
+	}
+	return r, err
+}
+
+// targets is listTargets through the cache.
+func (c dataCache) targets(tx storage.Tx, sc storage.Scope, tgARN string) ([]targetRec, error) {
+	var out []targetRec
+	err := c.targetRec.List(tx, sc, []string{tgARN}, storage.ListOptions{}, func(_ []string, v targetRec) bool {
+		out = append(out, v)
+		return true
+	})
+	return out, err
+}
+
 // lookupHost finds the load balancer a Host names.
 func (s *ELBv2) lookupHost(host string) (indexRec, bool) {
 	name := strings.ToLower(strings.TrimSuffix(hostOnly(host), "."))
@@ -52,7 +125,7 @@ func (s *ELBv2) lookupHost(host string) (indexRec, bool) {
 	var rec indexRec
 	var ok bool
 	_ = s.store.View(func(tx storage.Tx) (err error) {
-		rec, ok, err = byDNS.Get(tx, anywhere, name)
+		rec, ok, err = s.cache.dns.Get(tx, anywhere, name)
 		return err
 	})
 	return rec, ok
@@ -235,15 +308,15 @@ type route struct {
 func (s *ELBv2) resolve(sc storage.Scope, listenerARN string, q reqInfo) (route, error) {
 	var rt route
 	err := s.store.View(func(tx storage.Tx) error {
-		l, err := findListener(tx, sc, listenerARN)
+		l, err := s.cache.listener(tx, sc, listenerARN)
 		if err != nil {
 			return err
 		}
 		rt.listener = l
-		if rt.lb, err = getLB(tx, sc, l.LB); err != nil {
+		if rt.lb, err = s.cache.lb(tx, sc, l.LB); err != nil {
 			return err
 		}
-		rs, err := listRules(tx, sc, l.ARN)
+		rs, err := s.cache.rules(tx, sc, l.ARN)
 		if err != nil {
 			return err
 		}
@@ -402,10 +475,10 @@ func (s *ELBv2) forward(w http.ResponseWriter, r *http.Request, sc storage.Scope
 	var tg tgRec
 	var ts []targetRec
 	if err := s.store.View(func(tx storage.Tx) (err error) {
-		if tg, err = getTG(tx, sc, tgARN); err != nil {
+		if tg, err = s.cache.tg(tx, sc, tgARN); err != nil {
 			return err
 		}
-		ts, err = listTargets(tx, sc, tgARN)
+		ts, err = s.cache.targets(tx, sc, tgARN)
 		return err
 	}); err != nil {
 		lb.ErrorPage(w, http.StatusServiceUnavailable)
@@ -452,7 +525,7 @@ func (s *ELBv2) forward(w http.ResponseWriter, r *http.Request, sc storage.Scope
 	if rt.listener.Protocol == "HTTPS" {
 		proto = "https"
 	}
-	status := lb.Forward(w, r, pick.Addr, lb.Front{Proto: proto, Port: int(rt.listener.Port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
+	status := s.fwd.Forward(w, r, pick.Addr, lb.Front{Proto: proto, Port: int(rt.listener.Port), Now: s.clock.Now()}, time.Duration(idle)*time.Second)
 	return served{tg: tgARN, target: pick.Key, status: status}
 }
 
@@ -543,10 +616,10 @@ func (s *ELBv2) serveTCP(c net.Conn, sc storage.Scope, listenerARN string) {
 	var tg tgRec
 	var ts []targetRec
 	if err := s.store.View(func(tx storage.Tx) (err error) {
-		if tg, err = getTG(tx, sc, tgARN); err != nil {
+		if tg, err = s.cache.tg(tx, sc, tgARN); err != nil {
 			return err
 		}
-		ts, err = listTargets(tx, sc, tgARN)
+		ts, err = s.cache.targets(tx, sc, tgARN)
 		return err
 	}); err != nil {
 		_ = c.Close()
@@ -687,7 +760,16 @@ func namespaceOf(typ string) string {
 	return "AWS/ApplicationELB"
 }
 
-// requestMetrics publishes one request's metrics to CloudWatch.
+// targetCodeNames and elbCodeNames are the HTTPCode_ metric names by the
+// status's hundreds.
+var (
+	targetCodeNames = [6]string{2: "HTTPCode_Target_2XX_Count", 3: "HTTPCode_Target_3XX_Count", 4: "HTTPCode_Target_4XX_Count", 5: "HTTPCode_Target_5XX_Count"}
+	elbCodeNames    = [6]string{5: "HTTPCode_ELB_5XX_Count"}
+)
+
+// requestMetrics counts one request's metrics; they reach CloudWatch
+// summed per minute (s.metrics, flushed by the ticker's rounds once the
+// minute is over), as ALB publishes them at 60-second granularity.
 func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served, took time.Duration) {
 	if s.opt.Bus == nil {
 		return
@@ -695,28 +777,31 @@ func (s *ELBv2) requestMetrics(sc storage.Scope, rt route, status int, t served,
 	now := s.clock.Now()
 	ns := namespaceOf(rt.lb.Type)
 	dims := map[string]string{"LoadBalancer": lbDimension(rt.lb.ARN)}
-	ms := []events.Metric{{Namespace: ns, Name: "RequestCount", Dimensions: dims, Value: 1, Unit: "Count", Time: now}}
+	var buf [6]events.Metric
+	ms := append(buf[:0], events.Metric{Namespace: ns, Name: "RequestCount", Dimensions: dims, Value: 1, Unit: "Count", Time: now})
 	if t.tg != "" {
-		tdims := map[string]string{"LoadBalancer": lbDimension(rt.lb.ARN), "TargetGroup": tgDimension(t.tg)}
+		tdims := map[string]string{"LoadBalancer": dims["LoadBalancer"], "TargetGroup": tgDimension(t.tg)}
 		ms = append(ms, events.Metric{Namespace: ns, Name: "RequestCount", Dimensions: tdims, Value: 1, Unit: "Count", Time: now})
 		if t.status > 0 {
 			ms = append(ms, events.Metric{Namespace: ns, Name: "TargetResponseTime", Dimensions: dims, Value: took.Seconds(), Unit: "Seconds", Time: now})
 			if t.status >= 200 && t.status < 600 {
-				name := fmt.Sprintf("HTTPCode_Target_%dXX_Count", t.status/100)
+				name := targetCodeNames[t.status/100]
 				ms = append(ms, events.Metric{Namespace: ns, Name: name, Dimensions: dims, Value: 1, Unit: "Count", Time: now},
 					events.Metric{Namespace: ns, Name: name, Dimensions: tdims, Value: 1, Unit: "Count", Time: now})
 			}
 		}
 	}
-	if t.status == 0 && status >= 500 {
-		ms = append(ms, events.Metric{Namespace: ns, Name: fmt.Sprintf("HTTPCode_ELB_%dXX_Count", status/100), Dimensions: dims, Value: 1, Unit: "Count", Time: now})
+	if t.status == 0 && status >= 500 && status < 600 {
+		ms = append(ms, events.Metric{Namespace: ns, Name: elbCodeNames[status/100], Dimensions: dims, Value: 1, Unit: "Count", Time: now})
 	}
-	s.opt.Bus.PublishMetrics(sc.Account, sc.Region, ms...)
+	s.metrics.Add(sc.Account, sc.Region, ms...)
 }
 
 // Reset closes every listener's port after the store was dropped
 // (POST /_niwa/reset): the listeners they served are gone.
 func (s *ELBv2) Reset() error {
+	s.metrics.Discard()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }
 

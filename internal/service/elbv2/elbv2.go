@@ -102,6 +102,12 @@ type ELBv2 struct {
 	rr     lb.RoundRobin
 	ticker *lb.Ticker
 	logs   *accessLogs
+	// metrics sums the per-request metrics per minute.
+	metrics *events.MetricAggregator
+	// fwd forwards to targets over kept-alive connections.
+	fwd lb.Forwarder
+	// cache holds the decoded records the data plane reads per request.
+	cache dataCache
 }
 
 // New makes the service; Start starts its health checks and ports.
@@ -111,6 +117,8 @@ func New(opt Options) *ELBv2 {
 	}
 	s := &ELBv2{opt: opt, store: opt.Store, clock: opt.Clock, log: opt.Log, ports: &lb.Ports{Host: opt.ListenHost}}
 	s.logs = newAccessLogs(s)
+	s.metrics = events.NewMetricAggregator(opt.Bus)
+	s.cache = newDataCache()
 	s.ticker = lb.NewTicker(opt.Clock, checkTick, s.round)
 	return s
 }
@@ -118,6 +126,8 @@ func New(opt Options) *ELBv2 {
 // Close stops health checks and closes listener ports.
 func (s *ELBv2) Close() error {
 	s.ticker.Stop()
+	s.metrics.FlushAll()
+	s.fwd.CloseIdle()
 	return s.ports.CloseAll()
 }
 
@@ -353,7 +363,13 @@ func listRules(tx storage.Tx, sc storage.Scope, listenerARN string) ([]ruleRec, 
 		out = append(out, v)
 		return true
 	})
-	// Rules are evaluated in priority order, the default rule last.
+	sortRules(out)
+	return out, err
+}
+
+// sortRules orders rules as they are evaluated: by priority, the
+// default rule last.
+func sortRules(out []ruleRec) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i].Priority, out[j].Priority
 		if a == 0 || b == 0 {
@@ -361,7 +377,6 @@ func listRules(tx storage.Tx, sc storage.Scope, listenerARN string) ([]ruleRec, 
 		}
 		return a < b
 	})
-	return out, err
 }
 
 func listTargets(tx storage.Tx, sc storage.Scope, tgARN string) ([]targetRec, error) {

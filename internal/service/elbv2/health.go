@@ -26,6 +26,8 @@ const probeWorkers = 16
 // change a state), drained targets leave, and the healthy and unhealthy
 // host counts go to CloudWatch.
 func (s *ELBv2) round(now time.Time) {
+	// The per-request metrics of the minutes that are over.
+	s.metrics.Flush(now)
 	var idx []indexRec
 	if err := s.store.View(func(tx storage.Tx) error {
 		return tgIndex.List(tx, anywhere, nil, storage.ListOptions{}, func(_ []string, v indexRec) bool {

@@ -49,7 +49,8 @@ func (f *fakeObjects) OpenServiceObject(context.Context, string, string, objects
 	return nil, 0, objects.ErrNoSuchKey
 }
 
-// TestMetricsAndAccessLogs: requests publish CloudWatch metrics, health
+// TestMetricsAndAccessLogs: requests publish CloudWatch metrics once
+// their minute is over, health
 // rounds the host counts, and access logs reach the bucket every five
 // minutes of clock time in ALB's format.
 func TestMetricsAndAccessLogs(t *testing.T) {
@@ -101,6 +102,15 @@ func TestMetricsAndAccessLogs(t *testing.T) {
 		r.Host = *alb.DNSName
 		s.dataPlane().ServeHTTP(httptest.NewRecorder(), r)
 	}
+	// The requests' metrics are summed per minute and published once
+	// the minute is over (the next round after it).
+	mu.Lock()
+	if got["AWS/ApplicationELB RequestCount"] != 0 || got["healthy"] != 1 {
+		t.Errorf("metrics before the minute ended: %v", got)
+	}
+	mu.Unlock()
+	h.Clock.Advance(time.Minute)
+	s.RunHealthChecks()
 	mu.Lock()
 	if got["AWS/ApplicationELB RequestCount"] != 3 || got["AWS/ApplicationELB HTTPCode_Target_2XX_Count"] != 3 || got["healthy"] != 1 {
 		t.Errorf("metrics: %v", got)

@@ -607,6 +607,8 @@ func (s *ELBv2) DeregisterTargets(ctx *request.Context, in *elbv2api.DeregisterT
 	if err != nil {
 		return nil, err
 	}
+	// No new request goes to them: their idle connections close.
+	s.fwd.CloseIdle()
 	return &elbv2api.DeregisterTargetsOutput{}, nil
 }
 
