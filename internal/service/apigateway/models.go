@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/jsonschema4"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -22,7 +22,7 @@ import (
 // maxSchema bounds a model's schema (AWS allows 400 KB).
 const maxSchema = 400 << 10
 
-var modelNameRE = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+var modelNameRE = lazyre.New(`^[a-zA-Z0-9]+$`)
 
 // modelURL is the address other models $ref a model by, as on AWS.
 func modelURL(apiID, name string) string {
