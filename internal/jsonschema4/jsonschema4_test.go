@@ -2,9 +2,12 @@ package jsonschema4
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // compileOne compiles schema as the document "https://m/models/Root", with
@@ -187,4 +190,54 @@ func FuzzCompile(f *testing.F) {
 		}
 		s.Validate(v)
 	})
+}
+
+// TestLargeEnumCompiles: a 400 KB schema (API Gateway's bound) of one
+// enum compiles in linear time, not by comparing every pair.
+func TestLargeEnumCompiles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"enum": [`)
+	for i := 0; b.Len() < 400<<10; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(strconv.Itoa(i))
+	}
+	b.WriteString(`]}`)
+	done := make(chan error, 1)
+	go func() { _, err := compileOne(b.String(), nil); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("compiling a 400 KB enum took more than 10 s")
+	}
+}
+
+// TestDoublingSchemaIsBounded: allOf of two references to the next level,
+// 60 levels deep, would be 2^60 checks; the budget stops it with a
+// failure instead of a hang.
+func TestDoublingSchemaIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"$ref": "#/definitions/d0", "definitions": {`)
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, `"d%d": {"allOf": [{"$ref": "#/definitions/d%d"}, {"$ref": "#/definitions/d%d"}]},`, i, i+1, i+1)
+	}
+	b.WriteString(`"d60": {"type": "string"}}}`)
+	s, err := compileOne(b.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []string, 1)
+	go func() { done <- s.Validate("x") }()
+	select {
+	case msgs := <-done:
+		if len(msgs) == 0 {
+			t.Fatal("validation past its budget passed")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("validation did not stop")
+	}
 }

@@ -77,36 +77,3 @@ func (n *number) multipleOf(d *number) bool {
 	}
 	return math.Mod(n.f, d.f) == 0
 }
-
-// equal is JSON equality, numbers by value (1 and 1.0 are equal).
-func equal(a, b any) bool {
-	switch x := a.(type) {
-	case json.Number:
-		y, ok := b.(json.Number)
-		return ok && parseNumber(x).cmp(parseNumber(y)) == 0
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !equal(v, w) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return a == b
-}

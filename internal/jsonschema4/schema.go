@@ -76,6 +76,7 @@ type node struct {
 	noAddItems bool // additionalItems: false (with items an array)
 	required   []string
 	enum       []any
+	enumKeys   map[string]bool // canonical forms of enum's values
 	hasEnum    bool
 	minimum    *number
 	maximum    *number
@@ -454,14 +455,15 @@ func (c *compiler) compile(v any, docURL, ptr string) (*node, error) {
 			if len(arr) == 0 {
 				return nil, bad(kw, "array must have at least one element")
 			}
-			for i := range arr {
-				for j := 0; j < i; j++ {
-					if equal(arr[i], arr[j]) {
-						return nil, bad(kw, "elements in the array are not unique")
-					}
+			seen := make(map[string]bool, len(arr))
+			for _, e := range arr {
+				k := canonical(e)
+				if seen[k] {
+					return nil, bad(kw, "elements in the array are not unique")
 				}
+				seen[k] = true
 			}
-			n.enum, n.hasEnum = arr, true
+			n.enum, n.enumKeys, n.hasEnum = arr, seen, true
 		case "minimum":
 			n.minimum, err = numberOf(kw)
 		case "maximum":

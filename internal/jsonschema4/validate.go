@@ -12,7 +12,8 @@ import (
 // returns the messages of what does not match, in the order API Gateway
 // reports them; nil when doc matches.
 func (s *Schema) Validate(doc any) []string {
-	v := &validator{limit: s.nodes + 1, steps: new(int)}
+	steps := -countValues(doc) * 8 // a budget proportional to the document
+	v := &validator{limit: s.nodes + 1, steps: &steps}
 	v.validate(s.root, doc, 0)
 	return v.msgs
 }
@@ -23,9 +24,29 @@ type validator struct {
 	steps *int // schemas entered in all, shared with the sub-reports
 }
 
-// maxSteps bounds the work of one Validate: a schema can nest allOf in
-// allOf through references so that the work doubles at each level.
-const maxSteps = 1 << 23
+// maxSteps bounds the work of one Validate beyond eight schemas for each
+// value of the document: a schema can nest allOf in allOf through
+// references so that the work doubles at each level.
+const maxSteps = 1 << 20
+
+// countValues is the number of JSON values in v, v included.
+func countValues(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		n := 1
+		for _, e := range x {
+			n += countValues(e)
+		}
+		return n
+	case []any:
+		n := 1
+		for _, e := range x {
+			n += countValues(e)
+		}
+		return n
+	}
+	return 1
+}
 
 func (v *validator) errorf(format string, args ...any) {
 	v.msgs = append(v.msgs, fmt.Sprintf(format, args...))
@@ -126,14 +147,7 @@ func (v *validator) validate(n *node, inst any, hops int) {
 		}
 	}
 	if n.hasEnum {
-		found := false
-		for _, e := range n.enum {
-			if equal(inst, e) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !n.enumKeys[canonical(inst)] {
 			v.errorf("instance value (%s) not found in enum (possible values: %s)", quoteJSON(inst), quoteJSON(n.enum))
 		}
 	}
