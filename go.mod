@@ -29,7 +29,6 @@ require (
 	github.com/go-sql-driver/mysql v1.11.0
 	github.com/google/btree v1.1.3
 	github.com/jackc/pgx/v5 v5.13.0
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	go.etcd.io/bbolt v1.5.0
 	go.yaml.in/yaml/v3 v3.0.6
 	rsc.io/qr v0.2.0

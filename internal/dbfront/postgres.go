@@ -9,10 +9,11 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -254,7 +255,7 @@ func (f *Front) pgUp(dst io.Writer, src io.Reader) error {
 
 // pgGrant is GRANT rds_iam TO role[, role...], as a statement of a
 // simple query (which may hold several).
-var pgGrant = regexp.MustCompile(`(?is)(^|;)(\s*GRANT\s+rds_iam\s+TO\s+((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*,\s*(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))*)\s*)(;|$)`)
+var pgGrant = lazyre.New(`(?is)(^|;)(\s*GRANT\s+rds_iam\s+TO\s+((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*,\s*(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*))*)\s*)(;|$)`)
 
 // RewritePostgres adds to each GRANT rds_iam TO a user the user's
 // niwa-held password, and makes the role rds_iam first if it is

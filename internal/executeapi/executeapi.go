@@ -9,8 +9,9 @@ package executeapi
 import (
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
+
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 )
 
 // HostSuffix ends the execute-api host niwa hands out for an API (its
@@ -19,7 +20,7 @@ import (
 const HostSuffix = ".execute-api.localhost"
 
 // HostRE matches an execute-api host name; its group is the API id.
-var HostRE = regexp.MustCompile(`^([a-z0-9]{10})\.execute-api\.`)
+var HostRE = lazyre.New(`^([a-z0-9]{10})\.execute-api\.`)
 
 const userRequest = "/_user_request_"
 

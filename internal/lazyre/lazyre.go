@@ -48,3 +48,13 @@ func (r *Regexp) Match(b []byte) bool { return r.re().Match(b) }
 // FindStringSubmatch returns the leftmost match and its submatches, nil
 // for none (regexp.Regexp.FindStringSubmatch).
 func (r *Regexp) FindStringSubmatch(s string) []string { return r.re().FindStringSubmatch(s) }
+
+// ReplaceAllString replaces the matches of the expression in src with
+// repl, expanding $ signs (regexp.Regexp.ReplaceAllString).
+func (r *Regexp) ReplaceAllString(src, repl string) string { return r.re().ReplaceAllString(src, repl) }
+
+// ReplaceAllStringFunc replaces the matches of the expression in src
+// with what repl returns for each (regexp.Regexp.ReplaceAllStringFunc).
+func (r *Regexp) ReplaceAllStringFunc(src string, repl func(string) string) string {
+	return r.re().ReplaceAllStringFunc(src, repl)
+}

@@ -1,7 +1,13 @@
 package lazyre
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -57,4 +63,64 @@ func TestMalformedPanicsAtNew(t *testing.T) {
 		}
 	}()
 	New(`^(unclosed$`)
+}
+
+func TestReplace(t *testing.T) {
+	r := New(`\{\{\s*([a-z]+)\s*\}\}`)
+	if got := r.ReplaceAllString("a {{ x }} b {{y}}", "<$1>"); got != "a <x> b <y>" {
+		t.Errorf("ReplaceAllString = %q", got)
+	}
+	if got := r.ReplaceAllStringFunc("a {{ x }} b", strings.ToUpper); got != "a {{ X }} b" {
+		t.Errorf("ReplaceAllStringFunc = %q", got)
+	}
+}
+
+// TestNoPackageLevelCompile keeps regular expressions out of niwa's
+// start-up: a package-level regexp.MustCompile (or Compile) in
+// internal/ or cmd/ runs at every start, for services a run may never
+// call. Use New.
+func TestNoPackageLevelCompile(t *testing.T) {
+	fset := token.NewFileSet()
+	for _, root := range []string{"..", "../../cmd"} {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			for _, decl := range f.Decls {
+				g, ok := decl.(*ast.GenDecl)
+				if !ok || g.Tok != token.VAR {
+					continue
+				}
+				ast.Inspect(g, func(n ast.Node) bool {
+					if _, ok := n.(*ast.FuncLit); ok {
+						return false // runs when called, not at start-up
+					}
+					call, ok := n.(*ast.CallExpr)
+					if !ok {
+						return true
+					}
+					if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+						if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "regexp" && strings.Contains(sel.Sel.Name, "Compile") {
+							t.Errorf("%s: package-level regexp.%s; use lazyre.New", fset.Position(call.Pos()), sel.Sel.Name)
+						}
+					}
+					return true
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

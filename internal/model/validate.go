@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 )
 
 // Violation is one failed constraint, worded as AWS words it: "Value 'x' at
@@ -194,7 +196,7 @@ func (v *Validator) length(sh *Shape, n int, add func(string)) {
 
 // javaUnicodeEscape matches \uXXXX, which Java regexes accept and RE2
 // spells \x{XXXX}.
-var javaUnicodeEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+var javaUnicodeEscape = lazyre.New(`\\u([0-9A-Fa-f]{4})`)
 
 // compile turns a model pattern (Java syntax, matched against the whole
 // value) into an RE2 regexp, or nil when RE2 cannot express it — such a

@@ -3,7 +3,6 @@ package apigateway
 import (
 	"net"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -40,8 +39,8 @@ const noBasePath = "(none)"
 
 var (
 	domainRE   = lazyre.New(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	basePathRE = regexp.MustCompile(`^[a-zA-Z0-9$\-_.+!*'()]+$`)
-	certARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
+	basePathRE = lazyre.New(`^[a-zA-Z0-9$\-_.+!*'()]+$`)
+	certARNRE  = lazyre.New(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
 )
 
 func errNoDomain() error {

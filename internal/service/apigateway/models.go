@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
+	"github.com/niwa-cloud/niwa/internal/jsonschema4"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
@@ -23,7 +22,7 @@ import (
 // maxSchema bounds a model's schema (AWS allows 400 KB).
 const maxSchema = 400 << 10
 
-var modelNameRE = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+var modelNameRE = lazyre.New(`^[a-zA-Z0-9]+$`)
 
 // modelURL is the address other models $ref a model by, as on AWS.
 func modelURL(apiID, name string) string {
@@ -42,33 +41,19 @@ func defaultModels() map[string]apigatewayapi.ModelShape {
 	}
 }
 
-// noLoader refuses every external reference: a model may only $ref the
-// API's other models, which are added as resources.
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("reference to %s: only this API's models can be referenced", url)
-}
-
-// compileModel compiles the model named name with the API's other models
-// available to $ref (draft 4 unless the schema says otherwise).
-func compileModel(apiID string, models map[string]apigatewayapi.ModelShape, name string) (*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft4)
-	c.UseLoader(noLoader{})
-	for n, m := range models {
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ptr.Deref(m.Schema)))
-		if err != nil {
-			if n == name {
-				return nil, err
-			}
-			continue
+// compileModel compiles the model named name (JSON Schema draft 4) with
+// the API's other models available to $ref by their model URL; any other
+// reference is refused.
+func compileModel(apiID string, models map[string]apigatewayapi.ModelShape, name string) (*jsonschema4.Schema, error) {
+	prefix := modelURL(apiID, "")
+	return jsonschema4.Compile(modelURL(apiID, name), func(url string) (string, bool) {
+		n, ok := strings.CutPrefix(url, prefix)
+		if !ok {
+			return "", false
 		}
-		if err := c.AddResource(modelURL(apiID, n), doc); err != nil && n == name {
-			return nil, err
-		}
-	}
-	return c.Compile(modelURL(apiID, name))
+		m, ok := models[n]
+		return ptr.Deref(m.Schema), ok
+	})
 }
 
 func errNoModel() error {
@@ -206,7 +191,7 @@ func (s *APIGateway) GetModelTemplate(ctx *request.Context, in *apigatewayapi.Ge
 	if err != nil {
 		return nil, err
 	}
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(ptr.Deref(m.Schema)))
+	doc, err := jsonschema4.Decode([]byte(ptr.Deref(m.Schema)))
 	if err != nil {
 		return nil, apigatewayapi.ErrBadRequestException.New("Invalid model schema: %s", oneLine(err))
 	}
@@ -362,13 +347,14 @@ func (c *call) validate() (gatewayError, bool) {
 		if err != nil {
 			return errBadBody, false
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(c.body))
+		doc, err := jsonschema4.Decode(c.body)
 		if err != nil {
 			return errBadBody, false
 		}
-		if err := sch.Validate(doc); err != nil {
+		if msgs := sch.Validate(doc); len(msgs) > 0 {
+			// $context.error.validationErrorString, as AWS writes it.
 			e := errBadBody
-			e.detail = "[" + oneLine(err) + "]"
+			e.detail = "[" + strings.Join(msgs, ", ") + "]"
 			return e, false
 		}
 	}

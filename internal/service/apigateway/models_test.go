@@ -82,6 +82,24 @@ func TestModelsAndValidators(t *testing.T) {
 			t.Errorf("%s: error type %q", tc.name, h.Get("x-amzn-ErrorType"))
 		}
 	}
+	// $context.error.validationErrorString lists what failed, in AWS's
+	// words: the object's own keywords first, then its members by name
+	// (depth first), only while nothing has failed.
+	must[*apigatewayapi.GatewayResponse](t)(e.s.PutGatewayResponse(ctx, &apigatewayapi.PutGatewayResponseRequest{RestApiId: api, ResponseType: ptr.To("BAD_REQUEST_BODY"),
+		StatusCode: ptr.To("400"), ResponseTemplates: map[string]string{"application/json": `$context.error.validationErrorString`}}))
+	e.redeploy(*api)
+	for _, tc := range []struct{ body, want string }{
+		{`{"name": "rex"}`, `[object has missing required properties (["price"])]`},
+		{`{"price": "3"}`, `[object has missing required properties (["name"])]`},
+		{`{"name": "", "price": "3"}`, `[string "" is too short (length: 0, required minimum: 1), instance type (string) does not match any allowed primitive type (allowed: ["integer","number"])]`},
+		{`{"name": "rex", "price": -1, "owner": {"id": 1.5}}`, `[instance type (number) does not match any allowed primitive type (allowed: ["integer"]), numeric instance is lower than the required minimum (minimum: 0, found: -1)]`},
+		{`[]`, `[instance type (array) does not match any allowed primitive type (allowed: ["object"])]`},
+		{`{"name": `, ``},
+	} {
+		if s, body, _ := e.do("POST", url+"?q=1", tc.body, hdr); s != 400 || body != tc.want {
+			t.Errorf("%s: %d %s, want 400 %s", tc.body, s, body, tc.want)
+		}
+	}
 	must[*apigatewayapi.RequestValidator](t)(e.s.UpdateRequestValidator(ctx, &apigatewayapi.UpdateRequestValidatorRequest{RestApiId: api, RequestValidatorId: all.Id,
 		PatchOperations: ops(patch("replace", "/validateRequestBody", "false"))}))
 	// The stage serves its deployment's validators: the change needs a

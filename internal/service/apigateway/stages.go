@@ -4,13 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -469,7 +469,7 @@ func (c *call) settings() (apigatewayapi.MethodSetting, bool) {
 	return methodSetting(c.stage, path, c.r.Method)
 }
 
-var contextVarRE = regexp.MustCompile(`\$context\.[A-Za-z0-9_.]+`)
+var contextVarRE = lazyre.New(`\$context\.[A-Za-z0-9_.]+`)
 
 // accessLogLine substitutes $context variables in an access log format;
 // a variable without a value is "-", as API Gateway writes it.

@@ -1,9 +1,9 @@
 package apigatewayv2
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -11,7 +11,7 @@ import (
 // to its log group, in the stage's format with $context variables filled
 // ("-" for what a call does not have), to the stream <apiId>_<stage>.
 
-var contextVar = regexp.MustCompile(`\$(?:\{context\.([A-Za-z0-9_.]+)\}|context\.([A-Za-z0-9_.]+))`)
+var contextVar = lazyre.New(`\$(?:\{context\.([A-Za-z0-9_.]+)\}|context\.([A-Za-z0-9_.]+))`)
 
 // accessLogLine renders the format for a call.
 func (c *call) accessLogLine(format string) string {

@@ -2,7 +2,6 @@ package apigatewayv2
 
 import (
 	"maps"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -25,8 +24,8 @@ var domainIndex = storage.NewTable[location]("domainindex")
 
 var (
 	domainNameRE = lazyre.New(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	acmARN       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
-	mappingKeyRE = regexp.MustCompile(`^$|^[A-Za-z0-9._~\-]+(/[A-Za-z0-9._~\-]+)*$`)
+	acmARN       = lazyre.New(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$`)
+	mappingKeyRE = lazyre.New(`^$|^[A-Za-z0-9._~\-]+(/[A-Za-z0-9._~\-]+)*$`)
 )
 
 func (s *APIGatewayV2) CreateDomainName(ctx *request.Context, in *apigatewayv2api.CreateDomainNameRequest) (*apigatewayv2api.CreateDomainNameResponse, error) {

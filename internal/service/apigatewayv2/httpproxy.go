@@ -9,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -126,7 +126,7 @@ func (s *APIGatewayV2) backendClient(integ apigatewayv2api.Integration) *http.Cl
 // mappingValue finds the references in a mapping value: $request.*,
 // $context.*, $stageVariables.* and $response.* (with or without
 // braces).
-var mappingValue = regexp.MustCompile(`\$\{([^}]+)\}|\$((?:request|response)\.(?:header|querystring|path|body)(?:\.[A-Za-z0-9_\-.$\[\]*]+)?|request\.path|context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+)`)
+var mappingValue = lazyre.New(`\$\{([^}]+)\}|\$((?:request|response)\.(?:header|querystring|path|body)(?:\.[A-Za-z0-9_\-.$\[\]*]+)?|request\.path|context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+)`)
 
 // expand fills a mapping value's references with lookup.
 func expand(v string, lookup func(ref string) string) string {

@@ -2,20 +2,20 @@ package apigatewayv2
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
 // requestParamKey is an HTTP API's parameter mapping key
 // (Developer Guide, "Transforming API requests and responses").
-var requestParamKey = regexp.MustCompile(`^(append|overwrite|remove):(header|querystring)\.[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$|^overwrite:path$`)
+var requestParamKey = lazyre.New(`^(append|overwrite|remove):(header|querystring)\.[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$|^overwrite:path$`)
 
 // responseParamKey maps a response: headers and the status code.
-var responseParamKey = regexp.MustCompile(`^(append|overwrite|remove):header\.[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$|^overwrite:statuscode$`)
+var responseParamKey = lazyre.New(`^(append|overwrite|remove):header\.[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$|^overwrite:statuscode$`)
 
 // checkIntegration refuses what API Gateway refuses in an integration.
 func checkIntegration(a *httpAPI, i *apigatewayv2api.Integration) error {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/executeapi"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -384,7 +384,7 @@ func timeout(integ apigatewayv2api.Integration) time.Duration {
 }
 
 // stageVariable fills ${stageVariables.name} references.
-var stageVarRE = regexp.MustCompile(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
+var stageVarRE = lazyre.New(`\$\{stageVariables\.([A-Za-z0-9_]+)\}`)
 
 func (c *call) withStageVariables(s string) string {
 	return stageVarRE.ReplaceAllStringFunc(s, func(m string) string {

@@ -2,7 +2,6 @@ package apigatewayv2
 
 import (
 	"encoding/json"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -15,7 +14,7 @@ import (
 var stageName = lazyre.New(`^(\$default|[A-Za-z0-9_\-]{1,128})$`)
 
 // logGroupARN is an access log destination: a log group's ARN.
-var logGroupARN = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\.\-_/#A-Za-z0-9]+$`)
+var logGroupARN = lazyre.New(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\.\-_/#A-Za-z0-9]+$`)
 
 func checkStage(a *httpAPI, st *apigatewayv2api.Stage) error {
 	if d := ptr.Deref(st.DeploymentId); d != "" {
@@ -303,10 +302,10 @@ func (s *APIGatewayV2) DeleteDeployment(ctx *request.Context, in *apigatewayv2ap
 
 // Authorizers.
 
-var authorizerURI = regexp.MustCompile(`^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?)/invocations$`)
+var authorizerURI = lazyre.New(`^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?)/invocations$`)
 
 // identitySource is a Lambda or JWT authorizer's identity source.
-var identitySource = regexp.MustCompile(`^\$(request\.(header|querystring)\.[^\s]+|context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+)$`)
+var identitySource = lazyre.New(`^\$(request\.(header|querystring)\.[^\s]+|context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+)$`)
 
 func checkAuthorizer(a *httpAPI, au *apigatewayv2api.Authorizer) error {
 	switch ptr.Deref(au.AuthorizerType) {

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/sqlengine"
@@ -169,7 +169,7 @@ func (r *run) query(q string, toks []tok) (*sqlengine.Result, error) {
 }
 
 // tableMissing finds the table DuckDB did not find.
-var tableMissing = regexp.MustCompile(`Table with name (\S+) does not exist`)
+var tableMissing = lazyre.New(`Table with name (\S+) does not exist`)
 
 // engineError words an engine error as Athena's failure.
 func (r *run) engineError(err error) error {

@@ -3,7 +3,6 @@ package cloudformation
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	cfnapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -41,7 +41,7 @@ var changeSets = storage.NewTable[changeSetRec]("changesets")
 // noChanges is AWS's reason for a change set with nothing to do.
 const noChanges = "The submitted information didn't contain changes. Submit different information to create a change set."
 
-var changeSetNamePattern = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]*$`)
+var changeSetNamePattern = lazyre.New(`^[a-zA-Z][-a-zA-Z0-9]*$`)
 
 // CreateChangeSet computes the changes a template would make to a stack
 // (a new one for ChangeSetType CREATE, which appears in

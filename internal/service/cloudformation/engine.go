@@ -14,6 +14,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
@@ -497,7 +498,7 @@ func plainMessage(err error) string {
 }
 
 // dynamicRef matches {{resolve:service:...}}.
-var dynamicRef = regexp.MustCompile(`\{\{resolve:(ssm|ssm-secure|secretsmanager):([^}]*)\}\}`)
+var dynamicRef = lazyre.New(`\{\{resolve:(ssm|ssm-secure|secretsmanager):([^}]*)\}\}`)
 
 // resolveDynamic replaces dynamic references in every string of v.
 func (c *CloudFormation) resolveDynamic(ctx *request.Context, v any) (any, error) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	cfnapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	"github.com/niwa-cloud/niwa/internal/kit"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
@@ -299,7 +299,7 @@ func creationPolicy(def *resourceDef) (count int, timeout time.Duration, ok bool
 	return count, timeout, true, nil
 }
 
-var isoPattern = regexp.MustCompile(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$`)
+var isoPattern = lazyre.New(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$`)
 
 // isoDuration parses the ISO 8601 durations CreationPolicy takes
 // (PT#H#M#S).

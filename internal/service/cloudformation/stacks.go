@@ -3,19 +3,19 @@ package cloudformation
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	cfnapi "github.com/niwa-cloud/niwa/internal/api/cloudformation"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-var stackNamePattern = regexp.MustCompile(`^[a-zA-Z][-a-zA-Z0-9]*$`)
+var stackNamePattern = lazyre.New(`^[a-zA-Z][-a-zA-Z0-9]*$`)
 
 // templateBody returns the body of TemplateBody or TemplateURL.
 func (c *CloudFormation) templateBody(ctx *request.Context, body, url *string) (string, error) {

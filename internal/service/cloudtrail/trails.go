@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	cloudtrailapi "github.com/niwa-cloud/niwa/internal/api/cloudtrail"
 	"github.com/niwa-cloud/niwa/internal/events"
 	"github.com/niwa-cloud/niwa/internal/kms"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/objects"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -114,8 +114,8 @@ func (t *trailRecord) shape() cloudtrailapi.Trail {
 // ending with a letter or digit, no two special characters in a row,
 // not an IP address (AWS's rules, with its messages).
 var (
-	trailNameChars  = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	adjacentSpecial = regexp.MustCompile(`[._-]{2}`)
+	trailNameChars  = lazyre.New(`^[A-Za-z0-9._-]+$`)
+	adjacentSpecial = lazyre.New(`[._-]{2}`)
 )
 
 func validateTrailName(name string) error {
@@ -143,7 +143,7 @@ func isAlnum(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
-var bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var bucketNameRE = lazyre.New(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // ref is how a request names a trail: a name (in the caller's region, or
 // a multi-region trail of another) or an ARN.

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/niwa-cloud/niwa/internal/kit"
-	"regexp"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"sort"
 	"strings"
 	"time"
@@ -94,11 +94,11 @@ func bandOp(op string) bool {
 const maxActionsPerState = 5
 
 var (
-	snsARN       = regexp.MustCompile(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_.-]+$`)
-	lambdaARN    = regexp.MustCompile(`^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$`)
-	automateARN  = regexp.MustCompile(`^arn:aws[a-z-]*:automate:([a-z0-9-]+):ec2:(stop|terminate|reboot|recover)$`)
-	swfARN       = regexp.MustCompile(`^arn:aws[a-z-]*:swf:([a-z0-9-]+):(\d{12}):action/actions/AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot)/1\.0$`)
-	otherActions = regexp.MustCompile(`^arn:aws[a-z-]*:(autoscaling|ssm|ssm-incidents|sns):([a-z0-9-]+):(\d{12})?:.+$`)
+	snsARN       = lazyre.New(`^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_.-]+$`)
+	lambdaARN    = lazyre.New(`^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$`)
+	automateARN  = lazyre.New(`^arn:aws[a-z-]*:automate:([a-z0-9-]+):ec2:(stop|terminate|reboot|recover)$`)
+	swfARN       = lazyre.New(`^arn:aws[a-z-]*:swf:([a-z0-9-]+):(\d{12}):action/actions/AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot)/1\.0$`)
+	otherActions = lazyre.New(`^arn:aws[a-z-]*:(autoscaling|ssm|ssm-incidents|sns):([a-z0-9-]+):(\d{12})?:.+$`)
 )
 
 // checkActions validates action ARNs: SNS topics, Lambda functions, EC2
@@ -110,7 +110,7 @@ func checkActions(region, param string, arns []string) error {
 	}
 	for _, a := range arns {
 		var m []string
-		for _, re := range []*regexp.Regexp{snsARN, lambdaARN, automateARN, swfARN, otherActions} {
+		for _, re := range []*lazyre.Regexp{snsARN, lambdaARN, automateARN, swfARN, otherActions} {
 			if m = re.FindStringSubmatch(a); m != nil {
 				break
 			}

@@ -4,12 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	cwapi "github.com/niwa-cloud/niwa/internal/api/cloudwatch"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -23,7 +23,7 @@ const (
 	maxSearchResults = 500
 )
 
-var queryID = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*$`)
+var queryID = lazyre.New(`^[a-z][a-zA-Z0-9_]*$`)
 
 // checkQueries validates MetricDataQueries (of GetMetricData, or an
 // alarm's Metrics with param "Metrics") and returns the parsed

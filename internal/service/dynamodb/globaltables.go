@@ -2,13 +2,13 @@ package dynamodb
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	dynamodbapi "github.com/niwa-cloud/niwa/internal/api/dynamodb"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -50,7 +50,7 @@ var legacyGlobals = storage.NewTable[legacyGlobal]("global-table")
 // not replicated again, and their stream records carry no user identity.
 var replicationIdentity = &identity{Type: "Service", Principal: "replication.dynamodb.amazonaws.com"}
 
-var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
+var regionName = lazyre.New(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
 
 func regionOf(t *tableRecord) string {
 	if p := strings.Split(t.ARN, ":"); len(p) > 3 {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"regexp"
 
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/route"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -36,7 +36,7 @@ var advertised = storage.NewTable[advertisedRoute]("bgproute")
 // BGPPath is the internal endpoint's path.
 const BGPPath = "/_niwa/ec2/bgp"
 
-var dxvifRE = regexp.MustCompile(`^dxvif-[0-9a-z]{8,17}$`)
+var dxvifRE = lazyre.New(`^dxvif-[0-9a-z]{8,17}$`)
 
 // advertisedPaths are the announced routes of a gateway.
 func advertisedPaths(tx storage.Tx, sc storage.Scope, vgw string) []vgwPath {

@@ -2,7 +2,6 @@ package ec2
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -56,7 +55,7 @@ var (
 
 var (
 	lbARN        = lazyre.New(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/(net|gwy)/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`)
-	principalARN = regexp.MustCompile(`^(\*|arn:aws[a-z-]*:iam::\d{12}:(root|user/.+|role/.+)|arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/.+|[a-z0-9.-]+\.amazonaws\.com)$`)
+	principalARN = lazyre.New(`^(\*|arn:aws[a-z-]*:iam::\d{12}:(root|user/.+|role/.+)|arn:aws[a-z-]*:organizations::\d{12}:(organization|ou)/.+|[a-z0-9.-]+\.amazonaws\.com)$`)
 )
 
 func checkLBs(arns []string, kind, param string) error {

@@ -2,10 +2,10 @@ package ec2
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	ec2api "github.com/niwa-cloud/niwa/internal/api/ec2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/service/ec2/filter"
@@ -244,9 +244,9 @@ func instanceTypeKnown(name string) bool {
 	return false
 }
 
-func instanceTypeShaped(name string) bool {
-	return regexp.MustCompile(`^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)$`).MatchString(name)
-}
+var instanceTypeShape = lazyre.New(`^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge|metal-[0-9]+xl)$`)
+
+func instanceTypeShaped(name string) bool { return instanceTypeShape.MatchString(name) }
 
 // DescribeInstanceTypes answers from the catalog.
 func (s *EC2) DescribeInstanceTypes(ctx *request.Context, in *ec2api.DescribeInstanceTypesRequest) (*ec2api.DescribeInstanceTypesResult, error) {

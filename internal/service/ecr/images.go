@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 
 	ecrapi "github.com/niwa-cloud/niwa/internal/api/ecr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -31,7 +31,7 @@ const (
 )
 
 // digestRE is an OCI content digest of sha256.
-var digestRE = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+var digestRE = lazyre.New(`^sha256:[a-f0-9]{64}$`)
 
 type descriptor struct {
 	MediaType string `json:"mediaType"`

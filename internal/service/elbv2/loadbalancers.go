@@ -1,12 +1,12 @@
 package elbv2
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/lb"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -25,7 +25,7 @@ const (
 	maxCertificates    = 25
 )
 
-var lbNameRE = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+var lbNameRE = lazyre.New(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
 
 // DNSSuffix is the domain load balancer names live under: niwa's DNS
 // answers them and the gateway routes their Host to the data plane.

@@ -2,20 +2,20 @@ package elbv2
 
 import (
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	elbv2api "github.com/niwa-cloud/niwa/internal/api/elbv2"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/lb"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-var tgNameRE = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+var tgNameRE = lazyre.New(`^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
 
 func isHTTP(protocol string) bool { return protocol == "HTTP" || protocol == "HTTPS" }
 

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -43,9 +42,9 @@ var (
 
 var (
 	endpointName   = lazyre.New(`^[\.\-_A-Za-z0-9]{1,64}$`)
-	healthCheckARN = regexp.MustCompile(`^arn:aws([a-z]|\-)*:route53:::healthcheck/[\-a-z0-9]+$`)
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
-	roleARN        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$`)
+	healthCheckARN = lazyre.New(`^arn:aws([a-z]|\-)*:route53:::healthcheck/[\-a-z0-9]+$`)
+	regionPattern  = lazyre.New(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
+	roleARN        = lazyre.New(`^arn:aws[a-z-]*:iam::\d{12}:role\/[^\s]+$`)
 )
 
 func endpointARN(sc storage.Scope, name string) string {

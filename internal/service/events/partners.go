@@ -1,13 +1,13 @@
 package events
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"encoding/json"
 	eventsapi "github.com/niwa-cloud/niwa/internal/api/events"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -48,7 +48,7 @@ var (
 	eventSources   = storage.NewTable[eventSource]("event-source")
 )
 
-var partnerSourceName = regexp.MustCompile(`^aws\.partner(/[\.\-_A-Za-z0-9]+){2,}$`)
+var partnerSourceName = lazyre.New(`^aws\.partner(/[\.\-_A-Za-z0-9]+){2,}$`)
 
 func eventSourceARN(region, name string) string {
 	return "arn:aws:events:" + region + "::event-source/" + name

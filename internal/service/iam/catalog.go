@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,28 +31,48 @@ type managedFile struct {
 	} `json:"PolicyVersion"`
 }
 
-// catalog is a read-only ManagedPolicyCatalog.
+// catalog is a read-only ManagedPolicyCatalog, read from managedFS the
+// first time it is asked (26 JSON documents: ~0.2 MB and most of a
+// millisecond that niwa's start-up need not spend).
 type catalog struct {
+	load func() (*catalogData, error)
+}
+
+type catalogData struct {
 	byARN map[string]ManagedPolicy
 	list  []ManagedPolicy
 }
 
+// data is the parsed catalog. The files are embedded at build time and
+// parsed by the package's tests, so an error is a broken build.
+func (c *catalog) data() *catalogData {
+	d, err := c.load()
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
 func (c *catalog) Lookup(arn string) (ManagedPolicy, bool) {
-	p, ok := c.byARN[arn]
+	p, ok := c.data().byARN[arn]
 	return p, ok
 }
 
-func (c *catalog) List() []ManagedPolicy { return c.list }
+func (c *catalog) List() []ManagedPolicy { return c.data().list }
 
 // AWSManagedPolicies returns the catalog of the AWS managed policies niwa
 // ships (AdministratorAccess, AmazonS3FullAccess, AWSLambdaBasicExecutionRole,
-// ...), for WithManagedPolicies.
+// ...), for WithManagedPolicies. It is read on first use.
 func AWSManagedPolicies() (ManagedPolicyCatalog, error) {
+	return &catalog{load: sync.OnceValues(readManagedPolicies)}, nil
+}
+
+func readManagedPolicies() (*catalogData, error) {
 	entries, err := managedFS.ReadDir("managed")
 	if err != nil {
 		return nil, err
 	}
-	c := &catalog{byARN: map[string]ManagedPolicy{}}
+	c := &catalogData{byARN: map[string]ManagedPolicy{}}
 	for _, e := range entries {
 		b, err := managedFS.ReadFile(path.Join("managed", e.Name()))
 		if err != nil {

@@ -13,6 +13,10 @@ import (
 // the engine can evaluate it; the policies tools ask for by name are there
 // with their paths.
 func TestCatalog(t *testing.T) {
+	// The catalog is read on first use; the embedded files must parse.
+	if _, err := readManagedPolicies(); err != nil {
+		t.Fatal(err)
+	}
 	cat, err := AWSManagedPolicies()
 	if err != nil {
 		t.Fatal(err)

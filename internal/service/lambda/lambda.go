@@ -7,9 +7,9 @@ import (
 	"context"
 	"fmt"
 	kmsseam "github.com/niwa-cloud/niwa/internal/kms"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -272,7 +272,7 @@ func splitGroup(g string) (account, region, name string) {
 // Go's regexp prefers an optional group to match when it can, so in
 // "123456789012:function:name" the account and "function:" are taken as
 // such rather than as a function "123456789012" with qualifier "function".
-var functionRef = regexp.MustCompile(`^(arn:(?:aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(?:-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$`)
+var functionRef = lazyre.New(`^(arn:(?:aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(?:-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$`)
 
 // parseName splits a FunctionName parameter (name, partial ARN or ARN,
 // maybe qualified) into name and qualifier. A qualifier in both the name

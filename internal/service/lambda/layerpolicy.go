@@ -3,13 +3,13 @@ package lambda
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/iam"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -43,7 +43,7 @@ var layerPolicies = storage.NewTable[storedLayerPolicy]("layer-policy")
 // layerPrincipal is what AddLayerVersionPermission accepts: an account id,
 // "*" (every account, optionally narrowed to an organization) or an
 // account's root ARN.
-var layerPrincipal = regexp.MustCompile(`^(\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root)$`)
+var layerPrincipal = lazyre.New(`^(\d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root)$`)
 
 func layerVersionKey(n int64) string { return fmt.Sprintf("%010d", n) }
 

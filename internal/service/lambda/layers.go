@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -32,7 +32,7 @@ func layerARN(sc storage.Scope, name string) string {
 
 // layerARNPattern matches an unversioned layer ARN: every layer operation takes
 // "the name or Amazon Resource Name (ARN) of the layer".
-var layerARNPattern = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:layer:([a-zA-Z0-9_-]+)$`)
+var layerARNPattern = lazyre.New(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:layer:([a-zA-Z0-9_-]+)$`)
 
 // layerName is the name a LayerName parameter gives, by name or by ARN.
 func layerName(p *string) string {
@@ -42,7 +42,7 @@ func layerName(p *string) string {
 	return ptr.Deref(p)
 }
 
-var layerVersionARN = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):layer:([a-zA-Z0-9_-]+):(\d+)$`)
+var layerVersionARN = lazyre.New(`^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):layer:([a-zA-Z0-9_-]+):(\d+)$`)
 
 // PublishLayerVersion stores a new version of a layer.
 func (l *Lambda) PublishLayerVersion(ctx *request.Context, in *lambdaapi.PublishLayerVersionRequest) (*lambdaapi.PublishLayerVersionResponse, error) {

@@ -1,9 +1,8 @@
 package lambda
 
 import (
-	"regexp"
-
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -20,7 +19,7 @@ type runtimeManagement struct {
 // runtimeManagements are keyed (function name, versionKey).
 var runtimeManagements = storage.NewTable[runtimeManagement]("runtime-management")
 
-var runtimeVersionARN = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+$`)
+var runtimeVersionARN = lazyre.New(`^arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}::runtime:.+$`)
 
 // PutRuntimeManagementConfig sets when a version's runtime is updated.
 func (l *Lambda) PutRuntimeManagementConfig(ctx *request.Context, in *lambdaapi.PutRuntimeManagementConfigRequest) (*lambdaapi.PutRuntimeManagementConfigResponse, error) {

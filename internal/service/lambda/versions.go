@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 
 	lambdaapi "github.com/niwa-cloud/niwa/internal/api/lambda"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -445,7 +445,7 @@ func (l *Lambda) checkRouting(tx storage.Tx, sc storage.Scope, name, ver string,
 	return nil
 }
 
-var digits = regexp.MustCompile(`^[0-9]+$`)
+var digits = lazyre.New(`^[0-9]+$`)
 
 // javaFloat prints a weight as AWS's (Java) messages do: 1.5, 2.0.
 func javaFloat(f float64) string {

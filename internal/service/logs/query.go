@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	logsapi "github.com/niwa-cloud/niwa/internal/api/logs"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 )
 
@@ -1328,7 +1329,7 @@ func (plan *queryPlan) run(rows []row, max int) ([][]logsapi.ResultField, int) {
 }
 
 // lambdaReport matches the fields of a Lambda REPORT line.
-var lambdaReport = regexp.MustCompile(`(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([0-9.]+) (ms|MB)`)
+var lambdaReport = lazyre.New(`(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([0-9.]+) (ms|MB)`)
 
 // lambdaFields discovers what Insights finds in Lambda's own lines:
 // @type and @requestId on START, END and REPORT, and on REPORT @duration,
@@ -1351,7 +1352,7 @@ func lambdaFields(r row, msg string) {
 		}
 		names := map[string]string{"Duration": "@duration", "Billed Duration": "@billedDuration", "Memory Size": "@memorySize",
 			"Max Memory Used": "@maxMemoryUsed", "Init Duration": "@initDuration"}
-		for _, m := range lambdaReport.FindAllStringSubmatch(msg, -1) {
+		for _, m := range lambdaReport.Regexp().FindAllStringSubmatch(msg, -1) {
 			v := m[2]
 			if m[3] == "MB" {
 				if n, err := strconv.ParseFloat(v, 64); err == nil {

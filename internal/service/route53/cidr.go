@@ -2,7 +2,6 @@ package route53
 
 import (
 	"net/netip"
-	"regexp"
 	"slices"
 	"time"
 
@@ -36,7 +35,7 @@ var (
 
 var (
 	cidrNamePattern     = lazyre.New(`^[0-9A-Za-z_\-]{1,64}$`)
-	cidrLocationPattern = regexp.MustCompile(`^[0-9A-Za-z_\-]{1,16}$`)
+	cidrLocationPattern = lazyre.New(`^[0-9A-Za-z_\-]{1,16}$`)
 )
 
 // maxCidrBlocks is Route 53's quota of blocks in one collection.

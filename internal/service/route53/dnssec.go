@@ -5,7 +5,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
-	"regexp"
 	"strings"
 	"time"
 
@@ -37,7 +36,7 @@ type kskRec struct {
 
 var (
 	kskNamePattern = lazyre.New(`^[a-zA-Z0-9._]{3,128}$`)
-	kmsArnPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key/[0-9a-zA-Z-]+|alias/[a-zA-Z0-9/_-]+)$`)
+	kmsArnPattern  = lazyre.New(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:(key/[0-9a-zA-Z-]+|alias/[a-zA-Z0-9/_-]+)$`)
 )
 
 // maxKSKs is Route 53's quota of key-signing keys per zone.

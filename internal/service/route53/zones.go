@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	route53api "github.com/niwa-cloud/niwa/internal/api/route53"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -17,7 +17,7 @@ import (
 
 // vpcIDPattern is the form of an EC2 VPC id. Whether the VPC exists in
 // niwa's EC2 is not checked yet (EC2 is built separately); the form is.
-var vpcIDPattern = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+var vpcIDPattern = lazyre.New(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // privateNameServers are the name servers of every private zone's NS
 // record, as Route53 creates them.

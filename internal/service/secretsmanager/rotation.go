@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/events/schedule"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -179,8 +179,8 @@ type rules struct {
 }
 
 var (
-	rateExpr     = regexp.MustCompile(`^rate\((\d+) (hours|hour|days|day)\)$`)
-	durationExpr = regexp.MustCompile(`^(\d+)h$`)
+	rateExpr     = lazyre.New(`^rate\((\d+) (hours|hour|days|day)\)$`)
+	durationExpr = lazyre.New(`^(\d+)h$`)
 )
 
 func parseRules(in *smapi.RotationRulesType) (*rules, error) {

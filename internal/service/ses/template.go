@@ -2,10 +2,10 @@ package ses
 
 import (
 	"encoding/json"
-	"regexp"
 	"time"
 
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
@@ -62,7 +62,7 @@ func (c *Core) listTemplates(acct, region string) ([]template, error) {
 }
 
 // placeholder is a {{name}} in a template (Handlebars' simple form).
-var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}`)
+var placeholder = lazyre.New(`\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}`)
 
 // render fills a template's parts with data (a JSON object). A name
 // absent from data is refused as SES refuses it

@@ -4,12 +4,12 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
-	"regexp"
 	"strings"
 	"time"
 
 	snsapi "github.com/niwa-cloud/niwa/internal/api/sns"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -58,7 +58,7 @@ var (
 
 // e164 is the E.164 form SNS wants: '+', a country code not starting with
 // 0, at most 15 digits in all.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+var e164 = lazyre.New(`^\+[1-9][0-9]{1,14}$`)
 
 // smsAttrNames are the account SMS attributes SetSMSAttributes accepts.
 var smsAttrNames = map[string]bool{
@@ -66,7 +66,7 @@ var smsAttrNames = map[string]bool{
 	"DefaultSenderID": true, "DefaultSMSType": true, "UsageReportS3Bucket": true,
 }
 
-var senderID = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
+var senderID = lazyre.New(`^[A-Za-z0-9]{1,11}$`)
 
 // maxSMS is the longest message SNS publishes to a phone number.
 const maxSMS = 1600

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
@@ -172,7 +172,7 @@ type step struct {
 	timeout time.Duration
 }
 
-var paramRef = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.:-]+)\s*\}\}`)
+var paramRef = lazyre.New(`\{\{\s*([A-Za-z0-9_.:-]+)\s*\}\}`)
 
 // resolveParams applies a document's defaults and checks the given
 // parameters against its declarations.

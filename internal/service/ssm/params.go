@@ -8,12 +8,13 @@ import (
 	ssmapi "github.com/niwa-cloud/niwa/internal/api/ssm"
 	"github.com/niwa-cloud/niwa/internal/awserr"
 	"github.com/niwa-cloud/niwa/internal/events"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 	"github.com/niwa-cloud/niwa/internal/storage"
 )
 
-var amiValue = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+var amiValue = lazyre.New(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // putPlan is what PutParameter decided before its transaction.
 type putPlan struct {

@@ -2,16 +2,16 @@ package sts
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 
 	stsapi "github.com/niwa-cloud/niwa/internal/api/sts"
 	"github.com/niwa-cloud/niwa/internal/awserr"
+	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
 )
 
-var federatedNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
+var federatedNamePattern = lazyre.New(`^[\w+=,.@-]+$`)
 
 // GetFederationToken issues credentials for a federated user: a session
 // named by the caller, whose permissions are the intersection of the

@@ -4,7 +4,6 @@ package sts
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -319,7 +318,7 @@ func (s *STS) AssumeRole(ctx *request.Context, in *stsapi.AssumeRoleInput) (*sts
 	}, nil
 }
 
-var externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+var externalIDPattern = lazyre.New(`^[\w+=,.@:/-]+$`)
 
 func withAction(r iam.Request, action string) iam.Request {
 	r.Action = action
