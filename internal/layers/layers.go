@@ -116,6 +116,8 @@ func Niwa() []Layer {
 				"internal/kit/...", "internal/lb", "internal/waf", "internal/ptr", "internal/request", "internal/sdkmodels", "internal/storage/...",
 				// Regular expressions compiled on first use, not at start-up.
 				"internal/lazyre",
+				// JSON Schema draft 4 (API Gateway's models), no start-up cost.
+				"internal/jsonschema4",
 				// Process groups for the engines that run user code.
 				"internal/proc",
 				// EC2 instances that run: user data, IMDS, commands.
