@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -40,11 +41,19 @@ func NewDecodeCache[T any](table Table[T], max int) *DecodeCache[T] {
 
 // Get is table.Get through the cache.
 func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
-	var v T
 	k := c.table.Key(sc, key...)
-	data, ok := tx.Get(k)
+	// A hit only compares the stored bytes with the cached version, so it
+	// reads them in place; a miss decodes a copy.
+	var data []byte
+	var ok bool
+	if t, isTxn := tx.(*txn); isTxn {
+		data, ok = t.peek(k)
+	} else {
+		data, ok = tx.Get(k)
+	}
 	if !ok {
-		return v, false, nil
+		var zero T
+		return zero, false, nil
 	}
 	c.mu.Lock()
 	e, hit := c.m[string(k)]
@@ -52,6 +61,14 @@ func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 	if hit && e.raw == string(data) {
 		return e.v, true, nil
 	}
+	return c.miss(k, clone(data), slices.Clone(key))
+}
+
+// miss decodes and caches a record Get did not find in the cache. It is
+// apart so that Get's result and key arguments stay on its caller's
+// stack (decoding and the error message take their addresses).
+func (c *DecodeCache[T]) miss(k, data []byte, key []string) (T, bool, error) {
+	var v T
 	if err := DecodeRecord(data, &v); err != nil {
 		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, key, err)
 	}
