@@ -5,6 +5,7 @@ package hostname
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 )
 
@@ -102,4 +103,14 @@ func bareHost(host string) string {
 		host = h
 	}
 	return strings.ToLower(host)
+}
+
+// IsIP reports whether host is an IP address literal, as
+// net.ParseIP(host) != nil does, without allocating the address: the
+// host-routed matchers ask it of every request, and SDKs pointed at niwa
+// mostly address it by IP. netip also reads IPv6 zones ("fe80::1%eth0"),
+// which net.ParseIP refuses.
+func IsIP(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Zone() == ""
 }

@@ -1,6 +1,7 @@
 package hostname
 
 import (
+	"net"
 	"strings"
 	"testing"
 )
@@ -137,4 +138,20 @@ func FuzzS3Bucket(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIsIP pins IsIP to net.ParseIP, which the matchers called before.
+func TestIsIP(t *testing.T) {
+	for _, h := range []string{
+		"127.0.0.1", "10.0.0.256", "1.2.3", "01.2.3.4", "::1", "fe80::1", "fe80::1%eth0",
+		"::ffff:1.2.3.4", "2001:db8::", "[::1]", "localhost", "example.com", "", "1.2.3.4.",
+		"0x7f.0.0.1", " 1.2.3.4",
+	} {
+		if got, want := IsIP(h), net.ParseIP(h) != nil; got != want {
+			t.Errorf("IsIP(%q) = %v, net.ParseIP says %v", h, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { IsIP("127.0.0.1") }); n != 0 {
+		t.Errorf("IsIP allocated %v times, want 0", n)
+	}
 }

@@ -41,6 +41,9 @@ func (a Authz) Checks(service, op string, input any, env Env) []Check {
 	ctx := requestTags(in)
 	if a.Context != nil {
 		for k, vals := range a.Context(op, in) {
+			if ctx == nil {
+				ctx = iam.Context{}
+			}
 			ctx[k] = vals
 		}
 	}
@@ -94,17 +97,18 @@ func passRoleChecks(prefix string, in Input) []Check {
 // member, in any of the shapes the models use (a list of Key/Value or
 // TagKey/TagValue structs, or a map).
 func requestTags(in Input) iam.Context {
-	ctx := iam.Context{}
+	var ctx iam.Context // nil until a tag is found: most requests have none
 	var keys []string
 	add := func(k, v string) {
+		if ctx == nil {
+			ctx = iam.Context{}
+		}
 		ctx["aws:requesttag/"+strings.ToLower(k)] = []string{v}
 		keys = append(keys, k)
 	}
 	// EC2 carries tags in TagSpecifications ([{ResourceType, Tags}]).
-	var sources []reflect.Value
-	for _, name := range []string{"Tags", "TagList"} {
-		sources = append(sources, in.field(name))
-	}
+	var buf [2]reflect.Value
+	sources := append(buf[:0], in.field("Tags"), in.field("TagList"))
 	if specs := in.field("TagSpecifications"); specs.IsValid() && specs.Kind() == reflect.Slice {
 		for i := 0; i < specs.Len(); i++ {
 			e := specs.Index(i)

@@ -241,11 +241,20 @@ var _ rawTx = (*boltTx)(nil)
 // answers nil for both "missing" and, in some page layouts, "present but
 // empty"; comparing the found key tells them apart.
 func (t *boltTx) get(key []byte) ([]byte, bool) {
+	v, ok := t.peek(key)
+	if !ok {
+		return nil, false
+	}
+	return clone(v), true
+}
+
+// peek returns bbolt's own slice, valid for the transaction.
+func (t *boltTx) peek(key []byte) ([]byte, bool) {
 	k, v := t.b.Cursor().Seek(key)
 	if k == nil || !bytes.Equal(k, key) {
 		return nil, false
 	}
-	return clone(v), true
+	return v, true
 }
 
 func (t *boltTx) put(key, value []byte) error { return t.b.Put(key, value) }

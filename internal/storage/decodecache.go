@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -43,11 +44,32 @@ func NewDecodeCache[T any](table Table[T], max int) *DecodeCache[T] {
 // Get is table.Get through the cache.
 func (c *DecodeCache[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 	k := c.table.Key(sc, key...)
-	data, ok := tx.Get(k)
-	if !ok {
-		var v T
-		return v, false, nil
+	// A hit only compares the stored bytes with the cached version, so it
+	// reads them in place; a miss decodes a copy.
+	var data []byte
+	var ok bool
+	if t, isTxn := tx.(*txn); isTxn {
+		data, ok = t.peek(k)
+	} else {
+		data, ok = tx.Get(k)
 	}
+	if !ok {
+		var zero T
+		return zero, false, nil
+	}
+	c.mu.Lock()
+	e, hit := c.m[string(k)]
+	c.mu.Unlock()
+	if hit && e.raw == string(data) {
+		return e.v, true, nil
+	}
+	return c.miss(k, clone(data), slices.Clone(key))
+}
+
+// miss decodes and caches a record Get did not find in the cache. It is
+// apart so that Get's result and key arguments stay on its caller's
+// stack (decoding and the error message take their addresses).
+func (c *DecodeCache[T]) miss(k, data []byte, key []string) (T, bool, error) {
 	v, err := c.decode(k, data)
 	if err != nil {
 		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", c.table.name, key, err)

@@ -15,8 +15,14 @@ type cachedRec struct {
 // TestDecodeCacheFollowsStoredBytes: the cache returns what decoding the
 // stored bytes gives, across updates, deletes, rolled-back writes and
 // overflow.
+// Both backends: a hit reads the stored bytes in place (rawTx.peek).
 func TestDecodeCacheFollowsStoredBytes(t *testing.T) {
-	be, err := Open(Options{})
+	t.Run("memory", func(t *testing.T) { testDecodeCache(t, Options{}) })
+	t.Run("bolt", func(t *testing.T) { testDecodeCache(t, Options{DataDir: t.TempDir()}) })
+}
+
+func testDecodeCache(t *testing.T, opts Options) {
+	be, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +63,12 @@ func TestDecodeCacheFollowsStoredBytes(t *testing.T) {
 	if v, _ := get("a"); v.N != 2 || v.Tags != nil {
 		t.Fatalf("stale value after update: %+v", v)
 	}
-	// A write that rolls back is never seen, even if read inside its tx.
+	// A write that rolls back is never seen, even if read inside its tx
+	// right after a hit on the committed version.
 	_ = st.Update(func(tx Tx) error {
+		if v, _, _ := c.Get(tx, sc, "a"); v.N != 2 {
+			t.Errorf("committed version not seen in tx: %+v", v)
+		}
 		_ = tbl.Put(tx, sc, cachedRec{N: 3}, "a")
 		if v, _, _ := c.Get(tx, sc, "a"); v.N != 3 {
 			t.Errorf("own write not seen in tx: %+v", v)
@@ -150,4 +160,28 @@ func TestDecodeCacheListMatchesTable(t *testing.T) {
 	check("update", []row{{"g/a", 0}, {"g/b", 7}, {"g/c", 2}})
 	update(func(tx Tx) error { return tbl.Delete(tx, sc, "g", "a") })
 	check("delete", []row{{"g/b", 7}, {"g/c", 2}})
+}
+
+// TestDecodeCacheHitCopiesNothing: a hit makes the key and nothing else (the
+// stored value is compared where it lies, not copied out first).
+func TestDecodeCacheHitCopiesNothing(t *testing.T) {
+	be, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	st, _ := be.Store("s")
+	tbl := NewTable[cachedRec]("rec")
+	c := NewDecodeCache(tbl, 2)
+	sc := Scope{Account: "1", Region: "r"}
+	if err := st.Update(func(tx Tx) error { return tbl.Put(tx, sc, cachedRec{N: 1, Tags: []string{"x"}}, "a") }); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.View(func(tx Tx) error {
+		c.Get(tx, sc, "a")
+		if n := testing.AllocsPerRun(100, func() { c.Get(tx, sc, "a") }); n > 1 {
+			t.Errorf("a cache hit allocated %v times, want 1 (its key)", n)
+		}
+		return nil
+	})
 }

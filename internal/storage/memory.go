@@ -155,11 +155,21 @@ type memTx struct{ tree *btree.BTreeG[item] }
 var _ rawTx = (*memTx)(nil)
 
 func (m *memTx) get(key []byte) ([]byte, bool) {
+	v, ok := m.peek(key)
+	if !ok {
+		return nil, false
+	}
+	return clone(v), true
+}
+
+// peek returns the tree's own value: values are never changed in place
+// (put inserts a private copy), so it stays what was read.
+func (m *memTx) peek(key []byte) ([]byte, bool) {
 	it, ok := m.tree.Get(item{key: key})
 	if !ok {
 		return nil, false
 	}
-	return clone(it.val), true
+	return it.val, true
 }
 
 func (m *memTx) put(key, value []byte) error {

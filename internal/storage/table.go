@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Table stores records of one type under
@@ -47,16 +48,26 @@ func (t Table[T]) Get(tx Tx, sc Scope, key ...string) (T, bool, error) {
 		return v, false, nil
 	}
 	if err := DecodeRecord(data, &v); err != nil {
-		return v, true, fmt.Errorf("storage: table %s: decode %q: %w", t.name, key, err)
+		return v, true, t.decodeErr(slices.Clone(key), err)
 	}
 	return v, true, nil
+}
+
+// decodeErr is apart so that Get's key arguments stay on its caller's
+// stack (the message formats a copy).
+func (t Table[T]) decodeErr(key []string, err error) error {
+	return fmt.Errorf("storage: table %s: decode %q: %w", t.name, key, err)
+}
+
+func (t Table[T]) encodeErr(key []string, err error) error {
+	return fmt.Errorf("storage: table %s: encode %q: %w", t.name, key, err)
 }
 
 // Put writes one record, replacing any previous one.
 func (t Table[T]) Put(tx Tx, sc Scope, v T, key ...string) error {
 	data, err := EncodeRecord(&v)
 	if err != nil {
-		return fmt.Errorf("storage: table %s: encode %q: %w", t.name, key, err)
+		return t.encodeErr(slices.Clone(key), err)
 	}
 	return tx.Put(t.Key(sc, key...), data)
 }

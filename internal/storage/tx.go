@@ -12,6 +12,10 @@ import (
 type rawTx interface {
 	// get returns a copy owned by the caller.
 	get(key []byte) ([]byte, bool)
+	// peek returns the stored value itself, not a copy: the caller reads
+	// it before the transaction's next write and must not modify or keep
+	// it.
+	peek(key []byte) ([]byte, bool)
 	// put may retain key and value: txn passes private copies.
 	put(key, value []byte) error
 	del(key []byte) error
@@ -61,6 +65,15 @@ func (t *txn) Get(key []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return t.raw.get(key)
+}
+
+// peek is Get without the copy, for a caller that only reads the value
+// before its transaction's next write (rawTx.peek).
+func (t *txn) peek(key []byte) ([]byte, bool) {
+	if t.done || len(key) == 0 {
+		return nil, false
+	}
+	return t.raw.peek(key)
 }
 
 func (t *txn) Put(key, value []byte) error {

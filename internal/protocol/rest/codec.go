@@ -150,7 +150,8 @@ func (c *Codec) Decode(op *model.Operation, req *protocol.Request) (map[string]a
 	sh := op.Input.Shape
 	tmpl := op.URI()
 	labels := map[string]string{}
-	pathMatches(tmpl, splitPath(requestPath(req)), labels)
+	var segs [8]string
+	pathMatches(tmpl, appendSplitPath(segs[:0], requestPath(req)), labels)
 	in, err := decodeLocations(sh, labels, req.Query(), req.HTTP.Header, tmpl)
 	if err != nil {
 		return nil, c.inputError(info, err)

@@ -124,7 +124,8 @@ type candidate struct {
 
 // match returns the best route for method, escaped path and query, or nil.
 func (rt *router) match(method, rawPath string, query url.Values, h http.Header) *model.Operation {
-	segs := splitPath(rawPath)
+	var buf [8]string
+	segs := appendSplitPath(buf[:0], rawPath)
 	var best candidate
 	for _, r := range rt.byMethod[method] {
 		if !queryMatches(r.tmpl.Query, query) || !pathMatches(r.tmpl, segs, nil) {
@@ -252,11 +253,25 @@ func queryMatches(lits []model.QueryLiteral, query url.Values) bool {
 // splitPath splits an escaped path into its raw segments. "/" has none; a
 // trailing slash leaves a last empty segment.
 func splitPath(rawPath string) []string {
+	return appendSplitPath(nil, rawPath)
+}
+
+// appendSplitPath is splitPath appending to dst, so that the matchers can
+// split a request's path into an array on their stack (S3 splits every
+// request's path twice: to route it and to read its labels).
+func appendSplitPath(dst []string, rawPath string) []string {
 	p := strings.TrimPrefix(rawPath, "/")
 	if p == "" {
-		return nil
+		return dst
 	}
-	return strings.Split(p, "/")
+	for {
+		seg, rest, ok := strings.Cut(p, "/")
+		dst = append(dst, seg)
+		if !ok {
+			return dst
+		}
+		p = rest
+	}
 }
 
 // pathMatches matches the raw segments against the template, storing the

@@ -9,6 +9,7 @@ import (
 
 	apigatewayapi "github.com/niwa-cloud/niwa/internal/api/apigateway"
 	"github.com/niwa-cloud/niwa/internal/awsid"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/ptr"
 	"github.com/niwa-cloud/niwa/internal/request"
@@ -331,7 +332,7 @@ func (s *APIGateway) DeleteBasePathMapping(ctx *request.Context, in *apigatewaya
 // niwa's own endpoints use: addresses, localhost and its subdomains,
 // amazonaws.com names and dotless names.
 func mayBeCustomDomain(host string) bool {
-	if !strings.Contains(host, ".") || net.ParseIP(host) != nil {
+	if !strings.Contains(host, ".") || hostname.IsIP(host) {
 		return false
 	}
 	return !strings.HasSuffix(host, ".localhost") && !strings.HasSuffix(host, ".amazonaws.com") && !strings.HasSuffix(host, ".amazonaws.com.cn")

@@ -16,6 +16,7 @@ import (
 	apigatewayv2api "github.com/niwa-cloud/niwa/internal/api/apigatewayv2"
 	"github.com/niwa-cloud/niwa/internal/awsid"
 	"github.com/niwa-cloud/niwa/internal/executeapi"
+	"github.com/niwa-cloud/niwa/internal/hostname"
 	"github.com/niwa-cloud/niwa/internal/lazyre"
 	"github.com/niwa-cloud/niwa/internal/netpos"
 	"github.com/niwa-cloud/niwa/internal/ptr"
@@ -71,7 +72,7 @@ func (s *APIGatewayV2) domainOf(r *http.Request) (domainRecord, bool) {
 	}
 	// Most requests name niwa by address or as localhost: no custom
 	// domain, and no storage read for every API call.
-	if host == "" || !strings.Contains(host, ".") || net.ParseIP(host) != nil {
+	if host == "" || !strings.Contains(host, ".") || hostname.IsIP(host) {
 		return domainRecord{}, false
 	}
 	var d domainRecord

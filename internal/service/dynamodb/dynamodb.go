@@ -118,6 +118,35 @@ type countRecord struct {
 	Bytes int64 `json:"b"`
 }
 
+// A table's counts are read and rewritten by every write of an item, so
+// they are stored in the binary record form (JSON, as stored before, is
+// still read).
+var _ storage.BinaryRecord = (*countRecord)(nil)
+
+// AppendRecord implements storage.BinaryRecord.
+func (c *countRecord) AppendRecord(dst []byte) []byte {
+	e := storage.Enc{B: dst}
+	e.Int(1, c.Items)
+	e.Int(2, c.Bytes)
+	return e.B
+}
+
+// DecodeRecord implements storage.BinaryRecord.
+func (c *countRecord) DecodeRecord(d *storage.Dec) error {
+	*c = countRecord{}
+	for d.Next() {
+		switch d.Tag() {
+		case 1:
+			c.Items = d.Int()
+		case 2:
+			c.Bytes = d.Int()
+		default:
+			d.Skip()
+		}
+	}
+	return nil
+}
+
 // tableRecord is one table's definition.
 type tableRecord struct {
 	Name     string

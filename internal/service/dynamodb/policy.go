@@ -102,8 +102,18 @@ func (s *DynamoDB) DeleteResourcePolicy(ctx *request.Context, in *dynamodbapi.De
 // table, or one of its indexes or streams, which the table's policy
 // covers) and the table's account, for the authorizer.
 func (s *DynamoDB) ResourcePolicy(ctx context.Context, arn string) (string, string, bool, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[2] != "dynamodb" || !strings.HasPrefix(parts[5], "table/") {
+	// arn:partition:dynamodb:region:account:table/name[/...], read with
+	// Cut (this is asked on every authorized DynamoDB request).
+	var parts [6]string
+	rest := arn
+	for i := range 5 {
+		var ok bool
+		if parts[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return "", "", false, nil
+		}
+	}
+	parts[5] = rest
+	if parts[2] != "dynamodb" || !strings.HasPrefix(parts[5], "table/") {
 		return "", "", false, nil
 	}
 	name, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "table/"), "/")

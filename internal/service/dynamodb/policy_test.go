@@ -26,6 +26,11 @@ func TestResourcePolicy(t *testing.T) {
 	if err != nil || *g.Policy != doc || *g.RevisionId != *p.RevisionId {
 		t.Fatalf("get: %v %+v", err, g)
 	}
+	// The authorizer's read (through the table decode cache) sees the
+	// policy the request before put, for the table and what it covers.
+	wantAuthzPolicy(t, svc, arn, doc, true)
+	wantAuthzPolicy(t, svc, arn+"/index/byX", doc, true)
+	wantAuthzPolicy(t, svc, arn+"/stream/2026-01-01T00:00:00.000", doc, true)
 	_, err = svc.PutResourcePolicy(ctx, &dynamodbapi.PutResourcePolicyInput{ResourceArn: &arn, Policy: &doc, ExpectedRevisionId: ptr.To("NO_POLICY")})
 	wantErr(t, err, "PolicyNotFoundException", "")
 	_, err = svc.PutResourcePolicy(ctx, &dynamodbapi.PutResourcePolicyInput{ResourceArn: &arn, Policy: &doc, ExpectedRevisionId: ptr.To("1")})
@@ -37,6 +42,25 @@ func TestResourcePolicy(t *testing.T) {
 	if _, err := svc.DeleteResourcePolicy(ctx, &dynamodbapi.DeleteResourcePolicyInput{ResourceArn: &arn}); err != nil {
 		t.Fatal(err)
 	}
+	wantAuthzPolicy(t, svc, arn, "", true)
 	_, err = svc.DeleteResourcePolicy(ctx, &dynamodbapi.DeleteResourcePolicyInput{ResourceArn: &arn})
 	wantErr(t, err, "PolicyNotFoundException", "Resource-based policy not found for the provided ResourceArn: "+arn)
+	if _, err := svc.PutResourcePolicy(ctx, &dynamodbapi.PutResourcePolicyInput{ResourceArn: &arn, Policy: &doc}); err != nil {
+		t.Fatal(err)
+	}
+	wantAuthzPolicy(t, svc, arn, doc, true)
+	wantAuthzPolicy(t, svc, "arn:aws:dynamodb:us-east-1:123456789012:table/other", "", false)
+	for _, bad := range []string{"arn:aws:dynamodb:us-east-1:123456789012", "arn:aws:s3:us-east-1:123456789012:table/pol", "arn:aws:dynamodb:us-east-1:123456789012:global-table/pol", "table/pol"} {
+		wantAuthzPolicy(t, svc, bad, "", false)
+	}
+}
+
+// wantAuthzPolicy checks what ResourcePolicy, the authorizer's read, answers
+// for arn.
+func wantAuthzPolicy(t *testing.T, svc *DynamoDB, arn, doc string, found bool) {
+	t.Helper()
+	got, owner, ok, err := svc.ResourcePolicy(t.Context(), arn)
+	if err != nil || got != doc || ok != found || (found && owner != "123456789012") {
+		t.Errorf("ResourcePolicy(%s) = %q, %q, %v, %v; want %q, found %v", arn, got, owner, ok, err, doc, found)
+	}
 }

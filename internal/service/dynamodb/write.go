@@ -18,7 +18,13 @@ type itemKey struct {
 }
 
 func (t *tableRecord) storeKey(sc storage.Scope, k itemKey) []byte {
-	return sc.Key(append([]string{"item", t.Name}, k.parts...)...)
+	// sc.Key("item", t.Name, k.parts...) in one allocation.
+	n := len(sc.Account) + len(sc.Region) + len("item") + len(t.Name) + 8
+	for _, p := range k.parts {
+		n += len(p) + 2
+	}
+	b := storage.AppendKey(make([]byte, 0, n), sc.Account, sc.Region, "item", t.Name)
+	return storage.AppendKey(b, k.parts...)
 }
 
 // keyOfItem extracts and checks the primary key of an item being put.
@@ -45,8 +51,8 @@ func (t *tableRecord) keyOfItem(it Item) (itemKey, error) {
 // keyOfKey checks a Key parameter (GetItem, DeleteItem, UpdateItem, ...):
 // exactly the key attributes with their types.
 func (t *tableRecord) keyOfKey(key Item) (itemKey, error) {
-	k := itemKey{attrs: Item{}}
 	names := t.keyNames()
+	k := itemKey{parts: make([]string, 0, len(names)), attrs: make(Item, len(names))}
 	if len(key) != len(names) {
 		return k, validation("The provided key element does not match the schema")
 	}

@@ -171,14 +171,20 @@ func (e *Events) DeleteArchive(ctx *request.Context, in *eventsapi.DeleteArchive
 
 func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixNano()) }
 
-// hasArchive reports whether an archive in sc archives the bus whose ARN is
-// bus. When the archives cannot be read it says yes: the caller then takes
-// the slow path, which reads them again and reports what fails.
+// hasArchive reports whether an archive in sc archives the bus named bus.
+// When the archives cannot be read it says yes: the caller then takes
+// the slow path, which reads them again and reports what fails. The bus's
+// ARN is formatted only when there is an archive to compare it with (this
+// is asked for every mutating request while EventBridge has rules).
 func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
 	has := false
+	arn := ""
 	if err := e.store.View(func(tx storage.Tx) error {
 		return archives.List(tx, sc, nil, storage.ListOptions{}, func(_ []string, a archiveRecord) bool {
-			has = a.EventSourceArn == bus
+			if arn == "" {
+				arn = busARN(sc, bus)
+			}
+			has = a.EventSourceArn == arn
 			return !has
 		})
 	}); err != nil {
@@ -192,7 +198,7 @@ func (e *Events) hasArchive(sc storage.Scope, bus string) bool {
 // whose pattern it matches.
 func (e *Events) archive(env envelope, ev *pattern.Event) {
 	arn := busARN(env.sc, env.bus)
-	if !e.hasArchive(env.sc, arn) {
+	if !e.hasArchive(env.sc, env.bus) {
 		return // most buses have no archive: no write transaction per event
 	}
 	var id, ts string

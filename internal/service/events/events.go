@@ -426,7 +426,7 @@ func (e *Events) wants(account, region string) bool {
 	if err != nil || x.Len() > 0 {
 		return true
 	}
-	return e.hasArchive(sc, busARN(sc, defaultBus))
+	return e.hasArchive(sc, defaultBus)
 }
 
 func (e *Events) enqueue(env envelope) {

@@ -292,7 +292,12 @@ func applySSE(ctx *request.Context, b bucketRecord, o *objectRecord, sse, keyID 
 
 // parseTagging reads the x-amz-tagging header (URL query encoded).
 func parseTagging(v string) ([]s3api.Tag, error) {
-	bad := errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	if v == "" {
+		return nil, nil // no tags (authorization asks this of every PutObject)
+	}
+	bad := func() error {
+		return errInvalidArgument.New("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	}
 	// The tags keep the header's order (GetObjectTagging answers them so),
 	// which url.ParseQuery's map would lose.
 	var tags []s3api.Tag
@@ -304,11 +309,11 @@ func parseTagging(v string) ([]s3api.Tag, error) {
 		rk, rv, _ := strings.Cut(pair, "=")
 		k, err := url.QueryUnescape(rk)
 		if err != nil {
-			return nil, bad
+			return nil, bad()
 		}
 		val, err := url.QueryUnescape(rv)
 		if err != nil {
-			return nil, bad
+			return nil, bad()
 		}
 		if seen[k] {
 			return nil, errInvalidTag.New("Cannot provide multiple Tags with the same key")

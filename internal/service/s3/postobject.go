@@ -47,11 +47,34 @@ func (s *S3) MatchPostObject(r *http.Request) bool {
 	if r.Method != http.MethodPost || r.URL.RawQuery != "" {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
+	return isFormData(r.Header.Get("Content-Type")) && s.postBucket(r) != ""
+}
+
+// isFormData reports whether mime.ParseMediaType reads ct as
+// multipart/form-data.
+func isFormData(ct string) bool {
+	if !maybeFormData(ct) {
 		return false
 	}
-	return s.postBucket(r) != ""
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "multipart/form-data"
+}
+
+// maybeFormData is false for a Content-Type that mime.ParseMediaType cannot
+// read as multipart/form-data, without parsing it: the route is asked of
+// every POST niwa serves (every JSON and query request), and parsing
+// allocated for each. An ASCII value must begin, after spaces, with the
+// type in any case; anything else (non-ASCII, whose lower case
+// ParseMediaType computes by Unicode rules) is left to the parser.
+func maybeFormData(ct string) bool {
+	const want = "multipart/form-data"
+	for i := 0; i < len(ct); i++ {
+		if ct[i] >= 0x80 {
+			return true
+		}
+	}
+	ct = strings.TrimLeft(ct, " \t\r\n\v\f")
+	return len(ct) >= len(want) && strings.EqualFold(ct[:len(want)], want)
 }
 
 // PostObjectHandler serves the requests MatchPostObject matches.

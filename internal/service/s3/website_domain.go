@@ -40,7 +40,7 @@ func domainHost(host, suffix string) string {
 		}
 	}
 	if hostname.Under(host, suffix) ||
-		host == "amazonaws.com" || strings.HasSuffix(host, ".amazonaws.com") || net.ParseIP(host) != nil {
+		host == "amazonaws.com" || strings.HasSuffix(host, ".amazonaws.com") || hostname.IsIP(host) {
 		return ""
 	}
 	return host

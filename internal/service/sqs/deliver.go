@@ -75,10 +75,13 @@ func (s *SQS) Deliver(ctx context.Context, m events.Message) error {
 		if err := r.validate(&q); err != nil {
 			return err
 		}
+		if err := loadSeq(tx, ref, &q); err != nil {
+			return err
+		}
 		if _, err := s.enqueue(tx, ref, &q, r, now); err != nil {
 			return err
 		}
-		return queues.Put(tx, ref.scope, q, ref.name)
+		return saveSeq(tx, ref, &q)
 	})
 	if err == nil && !m.Validate {
 		s.wake.broadcast(ref)
@@ -223,6 +226,9 @@ func (s *SQS) StartMessageMoveTask(ctx *request.Context, in *sqsapi.StartMessage
 					}
 					continue
 				}
+				if err := loadSeq(tx, ref, &dq); err != nil {
+					return err
+				}
 			}
 			dq.Seq++
 			m.DLQSource, m.Received, m.ReceiveCount, m.FirstReceive, m.Receipt, m.VisibleAt = "", false, 0, time.Time{}, "", now
@@ -238,7 +244,7 @@ func (s *SQS) StartMessageMoveTask(ctx *request.Context, in *sqsapi.StartMessage
 		}
 		for arn, dq := range dests {
 			ref, _ := parseQueueARN(arn)
-			if err := queues.Put(tx, ref.scope, dq, ref.name); err != nil {
+			if err := saveSeq(tx, ref, &dq); err != nil {
 				return err
 			}
 		}

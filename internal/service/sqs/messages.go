@@ -371,7 +371,7 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 		sysAttrs: in.MessageSystemAttributes, dedupID: in.MessageDeduplicationId, groupID: in.MessageGroupId, sender: senderID(ctx), key: dk}
 	var res sendResult
 	err = s.store.Update(func(tx storage.Tx) error {
-		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq, kept in seqs
 		if err != nil {
 			return err
 		}
@@ -381,10 +381,13 @@ func (s *SQS) SendMessage(ctx *request.Context, in *sqsapi.SendMessageInput) (*s
 		if err := r.validate(&q); err != nil {
 			return err
 		}
+		if err := loadSeq(tx, ref, &q); err != nil {
+			return err
+		}
 		if res, err = s.enqueue(tx, ref, &q, r, ctx.Now()); err != nil {
 			return err
 		}
-		return queues.Put(tx, ref.scope, q, ref.name)
+		return saveSeq(tx, ref, &q)
 	})
 	if err != nil {
 		return nil, err
@@ -465,7 +468,7 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 	}
 	out := &sqsapi.SendMessageBatchOutput{Successful: []sqsapi.SendMessageBatchResultEntry{}, Failed: []sqsapi.BatchResultErrorEntry{}}
 	err = s.store.Update(func(tx storage.Tx) error {
-		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq
+		q, found, err := s.cache.Get(tx, ref.scope, ref.name) // changes only q.Seq, kept in seqs
 		if err != nil {
 			return err
 		}
@@ -473,6 +476,9 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 			return queueMissing()
 		}
 		if err := checkFIFOBatch(&q, in.Entries); err != nil {
+			return err
+		}
+		if err := loadSeq(tx, ref, &q); err != nil {
 			return err
 		}
 		for _, e := range in.Entries {
@@ -502,7 +508,7 @@ func (s *SQS) SendMessageBatch(ctx *request.Context, in *sqsapi.SendMessageBatch
 			}
 			out.Successful = append(out.Successful, ok)
 		}
-		return queues.Put(tx, ref.scope, q, ref.name)
+		return saveSeq(tx, ref, &q)
 	})
 	if err != nil {
 		return nil, err
@@ -616,9 +622,14 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 		if redrive {
 			var ok bool
 			if dlqRef, ok = parseQueueARN(dlqTarget); ok {
-				dlq, redrive, err = s.cache.Get(tx, dlqRef.scope, dlqRef.name) // changes only dlq.Seq
+				dlq, redrive, err = s.cache.Get(tx, dlqRef.scope, dlqRef.name) // changes only dlq.Seq, kept in seqs
 				if err != nil {
 					return err
+				}
+				if redrive {
+					if err := loadSeq(tx, dlqRef, &dlq); err != nil {
+						return err
+					}
 				}
 			} else {
 				redrive = false
@@ -756,7 +767,7 @@ func (s *SQS) receive(ctx *request.Context, ref queueRef, in *sqsapi.ReceiveMess
 			}
 		}
 		if len(dlqWake) > 0 {
-			if err := queues.Put(tx, dlqRef.scope, dlq, dlqRef.name); err != nil {
+			if err := saveSeq(tx, dlqRef, &dlq); err != nil {
 				return err
 			}
 		}

@@ -22,7 +22,10 @@ type queue struct {
 	Created  time.Time         `json:"created"`
 	Modified time.Time         `json:"modified"`
 	PurgedAt time.Time         `json:"purgedAt,omitzero"`
-	// Seq numbers the queue's messages in send order.
+	// Seq numbers the queue's messages in send order. It is kept in the
+	// queue's seqs record (nextSeq); the field is what a queue stored
+	// before that carries, and the counter's value while a transaction
+	// sends.
 	Seq uint64 `json:"seq"`
 	// Permissions are AddPermission labels.
 	Permissions map[string]permission `json:"permissions,omitempty"`
@@ -47,7 +50,30 @@ var (
 	dedups   = storage.NewTable[dedup]("dedup")
 	tasks    = storage.NewTable[moveTask]("movetask")
 	attempts = storage.NewTable[attempt]("attempt")
+	// seqs is each queue's message counter, apart from its record: the
+	// record is read (through the decode cache) by every call on the
+	// queue, and a counter in it made every send re-encode the record and
+	// the next read decode it again.
+	seqs = storage.NewTable[uint64]("queueseq")
 )
+
+// loadSeq sets q.Seq to the queue's counter: its seqs record, or for a
+// queue stored before there was one, the record's own field.
+func loadSeq(tx storage.Tx, ref queueRef, q *queue) error {
+	n, found, err := seqs.Get(tx, ref.scope, ref.name)
+	if err != nil {
+		return err
+	}
+	if found && n > q.Seq {
+		q.Seq = n
+	}
+	return nil
+}
+
+// saveSeq stores q.Seq as the queue's counter.
+func saveSeq(tx storage.Tx, ref queueRef, q *queue) error {
+	return seqs.Put(tx, ref.scope, q.Seq, ref.name)
+}
 
 // attrSpec is one settable queue attribute: its default and how to check
 // a value.
@@ -359,6 +385,9 @@ func (s *SQS) DeleteQueue(ctx *request.Context, in *sqsapi.DeleteQueueInput) (*s
 			return queueMissing()
 		}
 		if err := queues.Delete(tx, ref.scope, ref.name); err != nil {
+			return err
+		}
+		if err := seqs.Delete(tx, ref.scope, ref.name); err != nil {
 			return err
 		}
 		if err := storage.DeletePrefix(tx, messages.Key(ref.scope, ref.name)); err != nil {

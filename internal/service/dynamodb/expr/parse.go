@@ -43,7 +43,8 @@ type Env struct {
 
 // NewEnv returns an environment over a request's names and values.
 func NewEnv(names map[string]string, values map[string]AV) *Env {
-	return &Env{Names: names, Values: values, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
+	// The used sets are made at the first use: most requests name none.
+	return &Env{Names: names, Values: values}
 }
 
 // CheckUnused reports names or values no expression used.
@@ -312,6 +313,9 @@ func (p *parser) pathElemName() (string, error) {
 		if !ok {
 			return "", errf("Invalid %s: An expression attribute name used in the document path is not defined; attribute name: %s", p.kind, t.text)
 		}
+		if p.env.usedNames == nil {
+			p.env.usedNames = map[string]bool{}
+		}
 		p.env.usedNames[t.text] = true
 		p.next()
 		return v, nil
@@ -362,6 +366,9 @@ func (p *parser) value() (string, error) {
 	}
 	if _, ok := p.env.Values[t.text]; !ok {
 		return "", errf("Invalid %s: An expression attribute value used in expression is not defined; attribute value: %s", p.kind, t.text)
+	}
+	if p.env.usedValues == nil {
+		p.env.usedValues = map[string]bool{}
 	}
 	p.env.usedValues[t.text] = true
 	p.next()

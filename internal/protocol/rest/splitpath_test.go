@@ -1,0 +1,30 @@
+package rest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSplitPath pins the path splitter the router and the label reader
+// share to strings.Split's segments (what it was), and checks that a
+// path split into a caller's array allocates nothing.
+func TestSplitPath(t *testing.T) {
+	for _, p := range []string{"", "/", "/b", "/b/", "/b/k", "/b//k", "//", "/b/a%2Fb/c/", "b/k", "/a/b/c/d/e/f/g/h/i/j"} {
+		var want []string
+		if q := strings.TrimPrefix(p, "/"); q != "" {
+			want = strings.Split(q, "/")
+		}
+		if got := splitPath(p); !slices.Equal(got, want) {
+			t.Errorf("splitPath(%q) = %q, want %q", p, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		var buf [8]string
+		if len(appendSplitPath(buf[:0], "/bucket/some/key")) != 3 {
+			t.Fatal("wrong split")
+		}
+	}); n != 0 {
+		t.Errorf("appendSplitPath into an array allocated %v times, want 0", n)
+	}
+}
