@@ -145,6 +145,9 @@ type Niwa struct {
 	// proc is nil for in-process instances (and once stopped).
 	proc *exec.Cmd
 	args []string
+	// env is added to the test process's environment for the binary
+	// (StartBinaryEnv); nil runs it with the test's environment.
+	env  []string
 	logs *bytes.Buffer
 	// port is the HTTP port the binary was last started on; Restart
 	// starts it on the same one, so clients' AWS_ENDPOINT_URL still holds.
@@ -185,6 +188,17 @@ func FromNiwatest(t testing.TB, n *niwatest.Niwa) *Niwa {
 func StartBinary(t testing.TB, args ...string) *Niwa {
 	t.Helper()
 	n := &Niwa{Region: niwatest.Region, args: args, t: t}
+	n.launch()
+	t.Cleanup(n.stop)
+	return n
+}
+
+// StartBinaryEnv is StartBinary with env ("KEY=value") added to the
+// binary's environment: unlike t.Setenv it leaves the test process's
+// environment alone, so the test may run in parallel with others.
+func StartBinaryEnv(t testing.TB, env []string, args ...string) *Niwa {
+	t.Helper()
+	n := &Niwa{Region: niwatest.Region, args: args, env: env, t: t}
 	n.launch()
 	t.Cleanup(n.stop)
 	return n
@@ -237,6 +251,9 @@ func (n *Niwa) launch() {
 	n.logs = &bytes.Buffer{}
 	cmd := exec.Command(binary, append([]string{"serve", "--port", strconv.Itoa(port), "--dns-port", dnsPort, "--region", n.Region}, n.args...)...)
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	if n.env != nil {
+		cmd.Env = append(os.Environ(), n.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
