@@ -71,6 +71,7 @@ print(aid)
 // process: each CLI call costs seconds on a loaded machine), as a role
 // API Gateway assumes; the message arrives in the queue.
 func TestSQSIntegration(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	cli := framework.CLIs[1]
 	qurl := field(t, n.MustCLI(t, cli, "sqs", "create-queue", "--queue-name", "orders"), "QueueUrl")
@@ -120,6 +121,7 @@ ag.create_deployment(restApiId=api, stageName="prod")
 // for a user whose policy grants execute-api:Invoke and refused for one
 // without.
 func TestFunctionPolicyAndIAM(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	dir := t.TempDir()
 	role := framework.LambdaRole(t, n, "apigwrest-fn")
@@ -188,6 +190,7 @@ print("ok")
 // draws at random); the access log lands in CloudWatch Logs and the
 // stage's Count metric in CloudWatch.
 func TestStageCacheCanaryAndLogs(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	cli := framework.CLIs[0]
 	api := mockAPI(t, n, `{"id": "$context.requestId", "color": "$stageVariables.color"}`)
@@ -253,6 +256,7 @@ ag.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn
 // niwa's caller associated with the stage's ARN: the stage answers
 // WAF_FILTERED's 403 and reports webAclArn; disassociated, it serves.
 func TestWAFOnStage(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	// One CLI (TestSQSIntegration runs the other).
 	for i, cli := range framework.CLIs[:1] {
@@ -288,6 +292,7 @@ func TestWAFOnStage(t *testing.T) {
 // AVAILABLE on niwa's clock, and an HTTP_PROXY integration over the link:
 // the request reaches the server through the load balancer.
 func TestVpcLink(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "backend "+r.Host+" "+r.URL.Path)

@@ -198,6 +198,7 @@ const trailFile = `{"Records":[
 // table DDL, the query of the S3 tutorial through both CLIs, its rows
 // through get-query-results and its CSV in the output bucket.
 func TestCloudTrailTable(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	out := n.Python(t, prelude+`
 mb('trail-logs', 'athena-results')
@@ -275,6 +276,7 @@ const accessLogDDL = "CREATE EXTERNAL TABLE `s3_access_logs_db.mybucket_logs`(\n
 // logs niwa's S3 delivers (delivery moved along by the clock), and a
 // GROUP BY over them through the CLI.
 func TestS3AccessLogs(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	n.Python(t, prelude+`
 mb('athena-results', 'src-bucket', 'access-logs')
@@ -320,6 +322,7 @@ WHERE bucket_name = 'src-bucket' AND operation IN ('REST.PUT.OBJECT', 'REST.GET.
 // Athena's permission error; a user without Athena permissions is
 // refused the call itself.
 func TestDataAccessDenied(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	out := n.Python(t, prelude+`
 mb('trail-logs', 'athena-results')
@@ -408,6 +411,7 @@ const albDDL = `CREATE EXTERNAL TABLE IF NOT EXISTS alb_access_logs (
 // target, delivery moved along by the clock), and a GROUP BY over them
 // through the CLI.
 func TestALBAccessLogs(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.Binary)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/missing" {

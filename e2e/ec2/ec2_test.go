@@ -23,10 +23,7 @@ import (
 // startEC2Binary starts the binary with short instance state delays so the
 // real clients see the state machine move within a test.
 func startEC2Binary(t *testing.T) *framework.Niwa {
-	t.Setenv("NIWA_EC2_BOOT_DELAY", "300ms")
-	t.Setenv("NIWA_EC2_STOP_DELAY", "300ms")
-	t.Setenv("NIWA_EC2_NAT_DELAY", "100ms")
-	return framework.StartBinary(t)
+	return framework.StartBinaryEnv(t, []string{"NIWA_EC2_BOOT_DELAY=300ms", "NIWA_EC2_STOP_DELAY=300ms", "NIWA_EC2_NAT_DELAY=100ms"})
 }
 
 // waitState polls describe-instances until the instance reaches want
@@ -44,6 +41,7 @@ func waitState(t *testing.T, n *framework.Niwa, cli framework.CLI, id, want stri
 // run-instances, describe-instances with filters and --query, stop, start,
 // terminate, and EC2's errors.
 func TestEC2InstancesCLI(t *testing.T) {
+	t.Parallel()
 	n := startEC2Binary(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -108,6 +106,7 @@ func TestEC2InstancesCLI(t *testing.T) {
 
 // TestEC2Boto3 drives instances, images and the VPC model with boto3.
 func TestEC2Boto3(t *testing.T) {
+	t.Parallel()
 	n := startEC2Binary(t)
 	out := n.Python(t, `
 import time, boto3, botocore
@@ -165,6 +164,7 @@ print("ok", iid)
 // TestEC2GoSDKStateMachineOnTheClock runs niwa in-process on a fake clock:
 // instances stay pending until the clock moves.
 func TestEC2GoSDKStateMachineOnTheClock(t *testing.T) {
+	t.Parallel()
 	// Near real time: request signatures are checked against this clock.
 	fake := clock.NewFake(time.Now())
 	nw := niwatest.Start(t, niwatest.WithClock(fake))
@@ -207,6 +207,7 @@ func TestEC2GoSDKStateMachineOnTheClock(t *testing.T) {
 
 // TestEC2RouteEndpoint queries /_niwa/ec2/route for the default VPC.
 func TestEC2RouteEndpoint(t *testing.T) {
+	t.Parallel()
 	n := framework.Start(t, framework.InProcess)
 	var subnet string
 	framework.CLIJSON(t, n, framework.CLIs[0], &subnet, "ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true", "--query", "Subnets[0].SubnetId")

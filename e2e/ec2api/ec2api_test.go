@@ -30,6 +30,7 @@ func sshKeygen(t *testing.T, args ...string) string {
 // fingerprints EC2 computes: MD5 of the DER public key for RSA, base64
 // SHA-256 for ED25519.
 func TestImportKeyPairCLI(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	dir := t.TempDir()
 	rsaKey, edKey := filepath.Join(dir, "rsa"), filepath.Join(dir, "ed")
@@ -110,6 +111,7 @@ func TestImportKeyPairCLI(t *testing.T) {
 // every plan (account attributes, the default VPC by isDefault, the S3
 // endpoint service in any region) and EC2's answer to an unknown filter.
 func TestAccountAndFiltersCLI(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {
@@ -153,6 +155,7 @@ func contains(l []string, v string) bool {
 // TestSecurityGroupRulesBoto3 drives the security group rules API the way
 // the Terraform provider's aws_vpc_security_group_ingress_rule does.
 func TestSecurityGroupRulesBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
 import boto3, botocore

@@ -12,6 +12,7 @@ import (
 // metadata options, and
 // an IPv6 VPC with an egress-only gateway route.
 func TestLaunchTemplatesAndIPv6CLI(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	for _, cli := range framework.CLIs {
 		t.Run(cli.Name, func(t *testing.T) {

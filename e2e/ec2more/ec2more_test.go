@@ -19,6 +19,7 @@ var v1, v2 = framework.CLIs[0], framework.CLIs[1]
 // addresses within an instance type's limit, and launches an instance
 // under account-level metadata defaults.
 func TestPrivateAddressesAndMetadataDefaultsV1(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	cli, region := v1, "us-east-1"
 	ec2 := func(args ...string) []string { return append([]string{"--region", region, "ec2"}, args...) }
@@ -77,6 +78,7 @@ func contains(list []string, v string) bool {
 // TestDefaultSubnetAndMirroringV2 recreates a deleted default subnet and
 // builds a traffic mirror session.
 func TestDefaultSubnetAndMirroringV2(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	cli, region := v2, "eu-west-1"
 	ec2 := func(args ...string) []string { return append([]string{"--region", region, "ec2"}, args...) }
@@ -132,6 +134,7 @@ func amazonLinux(t *testing.T, n *framework.Niwa, cli framework.CLI, region stri
 // TestSnapshotLockBoto3 locks a snapshot in compliance mode and moves the
 // clock through its cooling-off period and its duration.
 func TestSnapshotLockBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	script := func(step, snapID string) string {
 		return n.Python(t, `
@@ -172,6 +175,7 @@ else:
 // routes a CIDR through the peering, then connects an interface endpoint
 // to an endpoint service.
 func TestPeeringAndPrivateLinkBoto3(t *testing.T) {
+	t.Parallel()
 	n := framework.StartBinary(t)
 	out := n.Python(t, `
 import boto3, botocore, json

@@ -145,6 +145,9 @@ type Niwa struct {
 	// proc is nil for in-process instances (and once stopped).
 	proc *exec.Cmd
 	args []string
+	// env is added to the test process's environment for the binary
+	// (StartBinaryEnv); nil runs it with the test's environment.
+	env  []string
 	logs *bytes.Buffer
 	// port is the HTTP port the binary was last started on; Restart
 	// starts it on the same one, so clients' AWS_ENDPOINT_URL still holds.
@@ -185,6 +188,17 @@ func FromNiwatest(t testing.TB, n *niwatest.Niwa) *Niwa {
 func StartBinary(t testing.TB, args ...string) *Niwa {
 	t.Helper()
 	n := &Niwa{Region: niwatest.Region, args: args, t: t}
+	n.launch()
+	t.Cleanup(n.stop)
+	return n
+}
+
+// StartBinaryEnv is StartBinary with env ("KEY=value") added to the
+// binary's environment: unlike t.Setenv it leaves the test process's
+// environment alone, so the test may run in parallel with others.
+func StartBinaryEnv(t testing.TB, env []string, args ...string) *Niwa {
+	t.Helper()
+	n := &Niwa{Region: niwatest.Region, args: args, env: env, t: t}
 	n.launch()
 	t.Cleanup(n.stop)
 	return n
@@ -237,6 +251,9 @@ func (n *Niwa) launch() {
 	n.logs = &bytes.Buffer{}
 	cmd := exec.Command(binary, append([]string{"serve", "--port", strconv.Itoa(port), "--dns-port", dnsPort, "--region", n.Region}, n.args...)...)
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
+	if n.env != nil {
+		cmd.Env = append(os.Environ(), n.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +354,7 @@ func (n *Niwa) Restart() {
 // ClientEnv is the environment of a real AWS client pointed at niwa.
 func (n *Niwa) ClientEnv(extra ...string) []string {
 	env := []string{
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + clientPATH(),
 		"HOME=" + os.Getenv("HOME"),
 		"AWS_ACCESS_KEY_ID=test",
 		"AWS_SECRET_ACCESS_KEY=test",
@@ -347,6 +364,9 @@ func (n *Niwa) ClientEnv(extra ...string) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_PAGER=",
+	}
+	if v := pyenvClients().version; v != "" {
+		env = append(env, "PYENV_VERSION="+v) // as pyenv exec exports it
 	}
 	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH", "VIRTUAL_ENV"} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -358,10 +378,12 @@ func (n *Niwa) ClientEnv(extra ...string) []string {
 }
 
 // RequireClient fails (under CI) or skips (locally) when a real client is
-// missing: CI must never pass without running the real clients.
+// missing: CI must never pass without running the real clients. The check
+// command runs once per test binary (see probe); every test that asks gets
+// its answer.
 func RequireClient(t testing.TB, name string, check ...string) {
 	t.Helper()
-	if err := exec.Command(check[0], check[1:]...).Run(); err != nil {
+	if err := probe(check); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is required under CI=true but is not usable: %v", name, err)
 		}
@@ -411,7 +433,7 @@ func (n *Niwa) RunCLI(t testing.TB, cli CLI, env []string, args ...string) (stri
 	// A guard against a hung CLI; one call is quick even on a loaded machine.
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cli.Path, append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
+	cmd := exec.CommandContext(ctx, clientPath(cli.Path), append([]string{"--output", "json", "--endpoint-url", n.Endpoint}, args...)...)
 	cmd.Env = n.ClientEnv(env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -448,7 +470,7 @@ func (n *Niwa) Python(t testing.TB, script string, env ...string) string {
 	// (PatienceSeconds) plus the calls around them.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*Patience+time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", "-c", script)
+	cmd := exec.CommandContext(ctx, clientPath("python3"), "-c", script)
 	cmd.Env = n.ClientEnv(env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
